@@ -1,0 +1,122 @@
+"""Shared helpers for the tapegrad asv benchmarks (no benchmarks live here).
+
+Only numpy and the standard library are imported at module level; torch is
+imported lazily and is optional.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+
+
+def single_thread() -> None:
+    """Pin BLAS/OpenMP/Numba thread pools to one thread unless already set.
+
+    Must run before numpy's BLAS / numba's threading layer initialise to take
+    full effect, which is why it is called at import of this module.
+    """
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, "1")
+
+
+single_thread()
+
+_TORCH_CHECKED = False
+_TORCH = None
+
+
+def has_torch() -> bool:
+    """True if torch imports; also pins torch to one intra-op thread.
+
+    The torch default dtype is left unchanged (benchmarks pass dtypes
+    explicitly).
+    """
+    global _TORCH_CHECKED, _TORCH
+    if not _TORCH_CHECKED:
+        _TORCH_CHECKED = True
+        try:
+            import torch  # noqa: PLC0415
+        except Exception:  # ImportError, or a broken install
+            _TORCH = None
+        else:
+            try:
+                torch.set_num_threads(1)
+            except Exception:
+                pass
+            _TORCH = torch
+    return _TORCH is not None
+
+
+def torch_or_skip():
+    """Return the torch module, or raise NotImplementedError (asv: skipped)."""
+    if not has_torch():
+        raise NotImplementedError("torch is not installed; comparison skipped")
+    return _TORCH
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    """Deterministic numpy Generator."""
+    return np.random.default_rng(seed)
+
+
+def run_subprocess_seconds(
+    code: str, env_extra: dict | None = None, repeat: int = 1
+) -> float:
+    """Run ``python -c code`` in a fresh interpreter; return median wall seconds.
+
+    Uses the current ``sys.executable``. ``env_extra`` is merged over the
+    current environment (e.g. ``{"NUMBA_CACHE_DIR": <empty temp dir>}`` for a
+    cold-compile measurement; reuse one populated directory for warm import).
+    Raises RuntimeError if the child exits non-zero.
+    """
+    if repeat < 1:
+        raise ValueError("repeat must be >= 1")
+    env = os.environ.copy()
+    if env_extra:
+        env.update({str(k): str(v) for k, v in env_extra.items()})
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        elapsed = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"subprocess exited with {proc.returncode}:\n{proc.stderr[-4000:]}"
+            )
+        times.append(elapsed)
+    return float(statistics.median(times))
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    t = run_subprocess_seconds("pass")
+    assert t > 0.0, t
+    with tempfile.TemporaryDirectory() as d:
+        t2 = run_subprocess_seconds(
+            "import os; assert os.environ['NUMBA_CACHE_DIR']",
+            env_extra={"NUMBA_CACHE_DIR": d},
+            repeat=3,
+        )
+    print(f"run_subprocess_seconds('pass') = {t:.4f}s; with env_extra x3 median = {t2:.4f}s")
+    print(f"has_torch() = {has_torch()}; rng draw = {rng().standard_normal():.6f}")
+    print("common.py self-check OK")

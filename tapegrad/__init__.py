@@ -1,0 +1,30 @@
+"""tapegrad: reverse-mode automatic differentiation of NumPy-style code on a flat tape.
+
+Example:
+    >>> import tapegrad as tg
+    >>> x = tg.tensor(2.0, requires_grad=True)
+    >>> y = tg.sin(x) * x ** 3
+    >>> y.backward()
+    >>> round(x.grad.item(), 6)
+    7.582366
+"""
+
+from . import autograd, ops
+from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
+from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
+                       float32, float64, from_numpy, full, full_like, int32, int64, linspace,
+                       long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
+                       randn_like, tensor, zeros, zeros_like)
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
+from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, eq, exp, expand,
+                  expm1, flatten, flip, ge, gt, le, log, log1p, logical_and, logical_not,
+                  logical_or, lt, matmul, maximum, mean, minimum, mul, ne, neg, outer, permute,
+                  pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
+                  transpose, unsqueeze, where)
+from .tensor import Tensor, _install_methods
+
+_install_methods()
+del _install_methods
+
+__version__ = "0.1.0"

@@ -1,0 +1,143 @@
+"""``tapegrad.autograd``: backward, grad, and the tools around them (PyTorch's API)."""
+
+import warnings
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from ..tape import tape_stats
+from ..tensor import Tensor
+
+__all__ = ["backward", "grad", "tape_stats", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode"]
+
+_CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak."
+)
+
+
+def _as_list(x):
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _seeds(outputs, grads, create_graph):
+    """Validate outputs and their gradients; return seeds in the sweep's form."""
+    if grads is None:
+        grads = [None] * len(outputs)
+    elif isinstance(grads, Tensor):
+        grads = [grads]
+    else:
+        grads = list(grads)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
+    seeds = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"outputs must be Tensors, but got {type(out).__name__}")
+        if not out._rg:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            seeds.append(Tensor(np.ones(out.shape, out.dtype)) if create_graph
+                         else np.ones(1))
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
+        if g.shape != out.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                               f"{_size(g.shape)} and output[{i}] has a shape of "
+                               f"{_size(out.shape)}.")
+        if g.dtype.kind == "c" and out.dtype.kind != "c":
+            raise RuntimeError("For complex Tensors, both grad_output and output are required to "
+                               "have the same dtype.")
+        seeds.append(g if create_graph else np.asarray(g._data, np.float64))
+    return seeds
+
+
+def _size(shape):
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (PyTorch semantics).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> f = tg.tensor(2.0, requires_grad=True)
+        >>> tg.autograd.backward([f * f, f * 3])
+        >>> f.grad
+        tensor(7.)
+    """
+    from ..engine.backward import run
+
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    outputs = _as_list(tensors)
+    if create_graph:
+        warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None
+    if inputs is not None:
+        targets = _as_list(inputs)
+        if not targets:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    seeds = _seeds(outputs, grad_tensors, create_graph)
+    run(outputs, seeds, retain_graph, create_graph, targets, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> x = tg.tensor(3.0, requires_grad=True)
+        >>> g, = tg.autograd.grad(x ** 3, x, create_graph=True)
+        >>> g, tg.autograd.grad(g, x)
+        (tensor(27., grad_fn=<PowBackward0>), (tensor(18.),))
+    """
+    from ..engine.backward import run
+
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported by tapegrad yet")
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if not ins:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    for t in ins:
+        if not isinstance(t, Tensor):
+            raise TypeError("all inputs have to be Tensors or GradientEdges, but got "
+                            f"{type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seeds(outs, grad_outputs, create_graph)
+    res = run(outs, seeds, retain_graph, create_graph, ins, accumulate=False)
+    out = []
+    for i, (t, g) in enumerate(zip(ins, res)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is "
+                                   "the desired behavior.")
+            if materialize_grads:
+                from ..creation import zeros_like
+
+                g = zeros_like(t)
+        out.append(g)
+    return tuple(out)

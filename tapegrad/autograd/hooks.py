@@ -1,0 +1,114 @@
+"""Tensor hooks and retain_grad: Python code the sweep pauses for.
+
+A non-leaf with hooks (or ``retain_grad``) flags its record ``HOOKED``; the sweep pauses there,
+when the tensor's gradient is complete, runs the hooks in registration order (each may return a
+replacement) and stores ``.grad`` after all hooks (PyTorch K5). Leaf hooks run once on the
+gradient summed over every use, before it is accumulated (K6, K8).
+"""
+
+import weakref
+
+import numpy as np
+
+from .. import tape
+from ..tensor import Tensor, _make
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters (twice is fine)."""
+
+    def __init__(self, hooks, fn):
+        self._hooks = weakref.ref(hooks) if hooks is not None else None
+        self._fn = fn
+
+    def remove(self):
+        hooks = self._hooks() if self._hooks is not None else None
+        if hooks is not None and self._fn in hooks:
+            hooks.remove(self._fn)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookList(list):
+    __slots__ = ("__weakref__",)
+
+
+def register_hook(t, fn):
+    """Call ``fn(grad)`` when ``t``'s gradient is computed; a returned tensor replaces it."""
+    if not t._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._hooks is None:
+        t._hooks = _HookList()
+    t._hooks.append(fn)
+    if t._seg is not None:
+        mark_hooked(t)
+    return RemovableHandle(t._hooks, fn)
+
+
+def register_post_accumulate_grad_hook(t, fn):
+    if not t._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._seg is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if t._post_hooks is None:
+        t._post_hooks = _HookList()
+    t._post_hooks.append(fn)
+    return RemovableHandle(t._post_hooks, fn)
+
+
+def mark_hooked(t):
+    seg = t._seg
+    seg.records()[t._rec, tape.OP] |= tape.HOOKED
+    refs = seg.hooked.setdefault(t._rec, [])
+    if not any(r() is t for r in refs):
+        refs.append(weakref.ref(t))
+
+
+def _apply(hooks, g):
+    for h in list(hooks or ()):
+        res = h(g)
+        if res is None:
+            continue
+        if not isinstance(res, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
+        if res.shape != g.shape:
+            name = getattr(h, "__name__", repr(h))
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        g = res
+    return g
+
+
+def run_tensor_hooks(seg, r, sw):
+    """The sweep paused at record ``r``: run hooks of the tensors produced there."""
+    for ref in seg.hooked.get(r, ()):
+        t = ref()
+        if t is None:
+            continue
+        flat = sw.grad_of(r)
+        if isinstance(flat, Tensor):  # re-taping sweep: gradients are tensors with history
+            g = flat.reshape(t.shape) if flat.shape != t.shape else flat
+            g = _apply(t._hooks, g)
+            sw.set_grad(r, g.reshape(flat.shape) if g.shape != flat.shape else g)
+        else:
+            g = _make(flat.reshape(t.shape).astype(t.dtype))
+            g2 = _apply(t._hooks, g)
+            if g2 is not g:
+                flat[:] = np.asarray(g2._data, np.float64).reshape(-1)
+            g = _make(np.array(g2._data)) if type(g2._data) is not float else g2
+        if t._retains:
+            from ..engine.backward import _accumulate
+
+            _accumulate(t, g, isinstance(flat, Tensor))
+
+
+def run_leaf_hooks(leaf, g):
+    return _apply(leaf._hooks, g) if leaf._hooks else g
+
+
+def run_post_accumulate_hooks(leaf):
+    for h in list(leaf._post_hooks or ()):
+        h(leaf)

@@ -1,0 +1,56 @@
+"""``Tensor.grad_fn``: a small object naming the op that produced a tensor."""
+
+from .. import tape
+from ..ops import REGISTRY
+
+_classes = {}
+
+
+class Node:
+    """The backward node of a recorded op (``grad_fn``). Its class name is the node name."""
+
+    __slots__ = ("_seg", "_rec")
+
+    def __init__(self, seg, rec):
+        self._seg = seg
+        self._rec = rec
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        recs = self._seg.records()
+        out = []
+        for s in (int(recs[self._rec, tape.A]), int(recs[self._rec, tape.B])):
+            if s >= 0:
+                code = int(recs[s, tape.OP]) & tape.CODE_MASK
+                out.append((_class("AccumulateGrad")(self._seg, s) if code == 0
+                            else _class(_name_of(self._seg, s))(self._seg, s), 0))
+        return tuple(out)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+def _class(name):
+    cls = _classes.get(name)
+    if cls is None:
+        cls = _classes[name] = type(name, (Node,), {"__slots__": ()})
+    return cls
+
+
+def _name_of(seg, rec):
+    recs = seg.records()
+    code = int(recs[rec, tape.OP]) & tape.CODE_MASK
+    from ..ops.registry import Op
+
+    if code == Op.CUSTOM or code == Op.OUTPUT:
+        entry_rec = rec if code == Op.CUSTOM else int(recs[rec, tape.A])
+        ctx = seg.pyaux[int(recs[entry_rec, tape.AUX])]
+        return getattr(ctx, "node_name", "CustomBackward")
+    return REGISTRY[code].grad_fn
+
+
+def node_for(t):
+    return _class(_name_of(t._seg, t._rec))(t._seg, t._rec)

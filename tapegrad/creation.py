@@ -1,0 +1,187 @@
+"""Creating tensors: from data, from NumPy, and the factory functions (NumPy dtype rules)."""
+
+import warnings
+
+import numpy as np
+
+from . import grad_mode as _gm
+from .tensor import Tensor, _make, _wrap
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+float16 = np.dtype(np.float16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+bool = np.dtype(np.bool_)  # noqa: A001 (tg.bool, like torch.bool)
+double, float, long = float64, float32, int64  # noqa: A001
+
+_rng = np.random.default_rng()
+
+
+def _check_device(device):
+    if device not in (None, "cpu") and str(device) != "cpu":
+        if str(device).startswith("cuda"):
+            raise RuntimeError("tapegrad was built without CUDA tensors for this operation: "
+                               "device='cuda' is not available")
+        raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: "
+                           f"{device}")
+
+
+def _finish(arr, requires_grad, wrap=True):
+    t = _make(_wrap(arr) if wrap else arr)
+    if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._rg = True
+    if _gm.is_inference_mode_enabled():
+        t._inference = True
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data`` (Python floats become float64).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.tensor([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    _check_device(device)
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+        data = data._data
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_values(data)
+    arr = np.array(data, dtype=dtype)
+    if arr.dtype == np.object_:
+        raise TypeError(f"can't convert data of type {type(data).__name__} to a tensor "
+                        "(object arrays are not supported)")
+    if arr.dtype.kind in "US":
+        raise TypeError("new(): invalid data type 'str'")
+    return _finish(arr, requires_grad)
+
+
+def _flat(seq):
+    for s in seq:
+        if isinstance(s, (list, tuple)):
+            yield from _flat(s)
+        else:
+            yield s
+
+
+def _nested_values(seq):
+    return [(_nested_values(s) if isinstance(s, (list, tuple)) else
+             (s.item() if isinstance(s, Tensor) else s)) for s in seq]
+
+
+def as_tensor(data, dtype=None, device=None):
+    """A tensor sharing memory with ``data`` when it is already an ndarray of that dtype."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == dtype else data.to(dtype)
+    arr = np.asarray(data, dtype=dtype)
+    return _make(arr if isinstance(data, np.ndarray) else _wrap(arr))
+
+
+def from_numpy(arr):
+    """A tensor sharing memory with the ndarray ``arr`` (writes show on both sides)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    return _make(arr)
+
+
+def _factory(np_fn):
+    def fn(*size, dtype=None, device=None, requires_grad=False, out=None):
+        _check_device(device)
+        shape = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return _finish(np_fn(tuple(int(s) for s in shape), dtype or float64), requires_grad)
+
+    fn.__name__ = np_fn.__name__
+    return fn
+
+
+zeros = _factory(np.zeros)
+ones = _factory(np.ones)
+empty = _factory(np.zeros)  # NOTE: zero-filled: uninitialised memory buys nothing here
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    shape = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
+    arr = np.full(shape, fill_value, dtype=dtype)
+    return _finish(arr, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    arr = np.arange(start, end, step, dtype=dtype) if end is not None else \
+        np.arange(start, dtype=dtype)
+    return _finish(arr, requires_grad, wrap=False)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(np.linspace(start, end, int(steps), dtype=dtype or float64), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(np.eye(n, m, dtype=dtype or float64), requires_grad)
+
+
+def manual_seed(seed):
+    """Seed the generator behind ``rand``/``randn``/``randint``."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def _shape(size):
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(_rng.random(_shape(size)).astype(dtype or float64, copy=False), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(_rng.standard_normal(_shape(size)).astype(dtype or float64, copy=False),
+                   requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return _make(_rng.integers(low, high, size=tuple(size)).astype(dtype or int64))
+
+
+def _like(np_fn):
+    def fn(t, dtype=None, device=None, requires_grad=False):
+        _check_device(device)
+        return _finish(np_fn(t.shape, dtype or t.dtype), requires_grad)
+
+    fn.__name__ = np_fn.__name__ + "_like"
+    return fn
+
+
+zeros_like = _like(np.zeros)
+ones_like = _like(np.ones)
+empty_like = _like(np.zeros)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device)
+    return _finish(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)

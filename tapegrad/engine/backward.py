@@ -1,0 +1,144 @@
+"""The backward driver: seeds, segments newest first, leaves, captures, freeing.
+
+Both sweeps (numeric ``engine.sweep.Sweep`` and re-taping ``engine.retape.RetapeSweep``) share
+this driver. Segments are processed in decreasing ``order``: a segment only imports from lower
+orders (tape.py), so every adjoint is complete before its segment is swept.
+"""
+
+import heapq
+import threading
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from .. import tape
+from ..tensor import Tensor, _make
+from .retape import RetapeSweep
+from .sweep import Sweep
+
+_grad_lock = threading.Lock()  # .grad accumulation from concurrent backwards (PyTorch C6)
+
+
+def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
+    """Propagate ``seeds`` (one per root) back through the tape.
+
+    ``inputs``: tensors whose gradients are wanted (None: every leaf reached). With
+    ``accumulate`` the leaves' (and retained tensors') ``.grad`` fields are updated; the
+    gradients for ``inputs`` are returned in order (None where unreached).
+    """
+    sweep_cls = RetapeSweep if create_graph else Sweep
+    pending, heap = {}, []
+    leaf_totals = {}  # id(leaf) -> [leaf, total]
+
+    def push(seg, rec, g):
+        e = pending.get(id(seg))
+        if e is None:
+            e = pending[id(seg)] = (seg, [])
+            heapq.heappush(heap, (-seg.order, id(seg)))
+        e[1].append((rec, g))
+
+    def add_leaf(leaf, g):
+        e = leaf_totals.get(id(leaf))
+        if e is None:
+            leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g, np.float64)]
+        else:
+            e[1] = e[1] + g
+
+    for t, g in zip(roots, seeds):
+        if t._seg is None:
+            add_leaf(t, _flat_seed(g, t, create_graph))
+        else:
+            push(t._seg, t._rec, g)
+
+    wanted = {}  # (id(seg), rec) -> positions in inputs, for non-leaf inputs
+    results = [None] * len(inputs) if inputs is not None else None
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if t._seg is not None:
+                wanted.setdefault((id(t._seg), t._rec), []).append(i)
+
+    from ..autograd.hooks import run_tensor_hooks
+
+    with _gm.set_grad_enabled(create_graph):
+        while heap:
+            _, key = heapq.heappop(heap)
+            seg, seed_list = pending.pop(key)
+            sw = sweep_cls(seg)
+            for rec, g in seed_list:
+                sw.seed(rec, g)
+            sw.run(max(rec for rec, _ in seed_list), 0, run_tensor_hooks)
+            for (sid, rec), positions in wanted.items():
+                if sid == id(seg) and rec in _reached_set(sw, rec):
+                    g = sw.grad_of(rec)
+                    for i in positions:
+                        results[i] = g if create_graph else g.copy()
+            for r, src in list(seg.imports.items()):
+                if not _is_reached(sw, r):
+                    continue
+                g = sw.grad_of(r)
+                if isinstance(src, Tensor):
+                    add_leaf(src, g if create_graph else g)
+                else:
+                    push(src[0], src[1], g if create_graph else g.copy())
+            if not retain_graph:
+                sw.free()
+
+    from ..autograd.hooks import run_leaf_hooks
+
+    positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    for leaf, total in leaf_totals.values():
+        g = _shaped(total, leaf, create_graph)
+        g = run_leaf_hooks(leaf, g)
+        if positions is not None and id(leaf) in positions:
+            for i, t in enumerate(inputs):
+                if t is leaf:
+                    results[i] = g
+        if accumulate and (positions is None or id(leaf) in positions):
+            _accumulate(leaf, g, create_graph)
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if t._seg is not None and results[i] is not None:
+                results[i] = _shaped(results[i], t, create_graph)
+                if accumulate:  # non-leaf inputs= get their .grad (PyTorch B18)
+                    _accumulate(t, results[i], create_graph)
+    return results
+
+
+def _is_reached(sw, r):
+    reached = sw.reached
+    return (r in reached) if isinstance(reached, dict) else bool(reached[r])
+
+
+def _reached_set(sw, rec):
+    return (rec,) if _is_reached(sw, rec) else ()
+
+
+def _flat_seed(g, t, create_graph):
+    if create_graph:
+        return g
+    return np.asarray(g, np.float64).reshape(-1)
+
+
+def _shaped(total, t, create_graph):
+    """A flat gradient as a tensor of ``t``'s shape and dtype."""
+    if isinstance(total, Tensor):
+        g = total.reshape(t.shape) if total.shape != t.shape else total
+        return g
+    arr = np.asarray(total).reshape(t.shape).astype(t.dtype, copy=False)
+    return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
+
+
+def _accumulate(t, g, create_graph):
+    with _grad_lock:
+        old = t._grad
+        if old is None:
+            if not create_graph and type(g._data) is not float:
+                g = _make(np.array(g._data))  # own the memory
+            t._grad = g
+        elif create_graph or g._rg or old._rg:
+            t._grad = old + g  # out of place: keeps the history (PyTorch B23)
+        elif type(old._data) is float:
+            old._data = old._data + (g._data if type(g._data) is float else float(g._data))
+        else:
+            np.add(old._data, g._data, out=old._data, casting="unsafe")
+            old._vcounter()[0] += 1

@@ -1,0 +1,211 @@
+"""Numeric reverse sweep of one tape segment: the compiled loop plus the Python pauses.
+
+The compiled loop (``_sweep_dispatch.sweep``) reads everything through plain int64/float64
+arrays prepared here: the records, cumulative offsets of each record's adjoint in one flat
+arena, saved floats, and address tables of saved arrays. Every argument is coerced to the one
+type signature the kernel was compiled for, so nothing recompiles by accident.
+"""
+
+import numpy as np
+from numba import njit
+
+from .. import tape
+from ..ops import REGISTRY
+from ..ops.registry import PYTHON_BASE, Op
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)
+_kernel = None
+_SCRATCH_DIMS = 64
+
+
+def kernel():
+    """The compiled sweep, imported (and compiled or loaded from cache) on first use."""
+    global _kernel
+    if _kernel is None:
+        from . import _gen_dispatch, _sweep_dispatch
+
+        if _sweep_dispatch.RULES_HASH != _gen_dispatch.rules_hash():
+            raise RuntimeError("tapegrad/engine/_sweep_dispatch.py is out of date with the op "
+                               "registry: run `python -m tapegrad.engine._gen_dispatch`")
+        _kernel = _sweep_dispatch.sweep
+    return _kernel
+
+
+@njit(cache=True)
+def _address(a):
+    return a.ctypes.data
+
+
+def _addresses(arrays, start, out):
+    for i in range(start, len(arrays)):
+        a = arrays[i]
+        out[i] = 0 if a is None else _address(a)
+
+
+class SweepArrays:
+    """A segment's tables as kernel arguments, extended incrementally between backwards."""
+
+    __slots__ = ("fv", "nf", "aptr", "na", "iptr", "ni", "iaux", "faux")
+
+    def __init__(self):
+        self.fv = np.zeros(0)
+        self.nf = 0
+        self.aptr = np.zeros(0, np.int64)
+        self.na = 0
+        self.iptr = np.zeros(0, np.int64)
+        self.ni = 0
+        self.iaux = np.zeros(1, np.int64)
+        self.faux = np.zeros(1)
+
+    def update(self, seg):
+        if len(seg.fvals) != self.nf:
+            self.fv = np.array(seg.fvals, dtype=np.float64)
+            self.nf = len(seg.fvals)
+        if len(seg.avals) != self.na:
+            self.aptr = _grow(self.aptr, len(seg.avals))
+            _addresses(seg.avals, self.na, self.aptr)
+            self.na = len(seg.avals)
+        if len(seg.ivals) != self.ni:
+            self.iptr = _grow(self.iptr, len(seg.ivals))
+            _addresses(seg.ivals, self.ni, self.iptr)
+            self.ni = len(seg.ivals)
+        if len(seg.iaux) + 1 != len(self.iaux):
+            self.iaux = np.array(seg.iaux + [0], dtype=np.int64)
+        if len(seg.faux) + 1 != len(self.faux):
+            self.faux = np.array(seg.faux + [0.0], dtype=np.float64)
+        return self
+
+
+def _grow(arr, n):
+    if n <= len(arr):
+        return arr
+    out = np.zeros(max(n, 2 * len(arr)), np.int64)
+    out[: len(arr)] = arr
+    return out
+
+
+def offsets(recs):
+    offs = np.empty(len(recs) + 1, np.int64)
+    offs[0] = 0
+    np.cumsum(recs[:, tape.SIZE], out=offs[1:])
+    return offs
+
+
+def has_saved(seg, recs, r):
+    code = int(recs[r, tape.OP]) & tape.CODE_MASK
+    if code >= PYTHON_BASE:
+        entry = seg.pyaux[int(recs[r, tape.AUX])]
+        return getattr(entry, "saved", None) is None or any(s is not None for s in entry.saved)
+    return recs[r, tape.V] >= 0
+
+
+def check_versions(seg, recs, reached):
+    """PyTorch's in-place error if a saved array's tensor changed since it was recorded."""
+    if not any(seg.avers):
+        return
+    from ..autograd.inplace import version_error
+
+    rows = np.nonzero(reached & (recs[:, tape.V] >= 0) & (recs[:, tape.V] & 1 == 1))[0]
+    for r in rows:
+        v = int(recs[r, tape.V]) >> 1
+        d = REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK]
+        for k in range(len(d.saves)):
+            stamp = seg.avers[v + k] if v + k < len(seg.avers) else None
+            if stamp is not None and stamp[0] is not None and stamp[0][0] != stamp[1]:
+                raise version_error(d, seg, int(r), stamp)
+
+
+class Sweep:
+    """State of one numeric sweep over one segment (its arena is ``adj``)."""
+
+    def __init__(self, seg):
+        self.seg = seg
+        self.recs = seg.records()
+        self.offs = offsets(self.recs)
+        self.adj = np.zeros(int(self.offs[-1]))
+        self.reached = np.zeros(len(self.recs), np.uint8)
+        self.tabs = _cache(seg).update(seg)
+
+    def seed(self, r, g):
+        o = self.offs
+        self.adj[o[r] : o[r + 1]] += np.asarray(g, dtype=np.float64).reshape(-1)
+        self.reached[r] = 1
+
+    def grad_of(self, r):
+        return self.adj[self.offs[r] : self.offs[r + 1]]
+
+    def run(self, start, stop, on_hook):
+        """Sweep records ``start`` down to ``stop``, pausing into Python where needed."""
+        seg, recs, t = self.seg, self.recs, self.tabs
+        k = kernel()
+        scratch = np.zeros(_SCRATCH_DIMS, np.int64)
+        fbase = int(_address(t.fv)) if len(t.fv) else 0
+        check_versions(seg, recs, self.reached)
+        resume, hooked_done, r = -1, -1, start
+        while r >= stop:
+            p = k(recs, self.offs, self.adj, self.reached, fbase, t.aptr, t.iptr, t.iaux, t.faux,
+                  scratch, r, stop, resume)
+            if p < 0:
+                break
+            opw = int(recs[p, tape.OP])
+            code = opw & tape.CODE_MASK
+            if opw & tape.FREED and has_saved(seg, recs, p):
+                raise RuntimeError(FREED_MSG)
+            if opw & tape.HOOKED and hooked_done != p:
+                hooked_done = p
+                on_hook(seg, p, self)
+            if code >= PYTHON_BASE:
+                self._python_vjp(p, code)
+                r, resume = p - 1, -1
+            else:
+                r, resume = p, p
+
+    def _python_vjp(self, r, code):
+        seg, rec = self.seg, self.recs[r]
+        if code == Op.CUSTOM:
+            from ..autograd.function import custom_vjp_numeric
+
+            return custom_vjp_numeric(self, r)
+        entry = seg.pyaux[int(rec[tape.AUX])]
+        g = self.grad_of(r).reshape(entry.out_shape)
+        grads = REGISTRY[code].vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
+        self.accumulate(entry.slots, grads)
+
+    def accumulate(self, slots, grads):
+        o, adj = self.offs, self.adj
+        for s, gi in zip(slots, grads):
+            if s >= 0 and gi is not None:
+                adj[o[s] : o[s + 1]] += np.asarray(gi, dtype=np.float64).reshape(-1)
+                self.reached[s] = 1
+
+    def free(self):
+        """Release what the swept records saved and mark them (PyTorch frees after backward)."""
+        seg, recs = self.seg, self.recs
+        hit = self.reached.astype(bool)
+        recs[hit, tape.OP] |= tape.FREED
+        rows = np.nonzero(hit & (recs[:, tape.V] >= 0) & (recs[:, tape.V] & 1 == 1))[0]
+        for r in rows:
+            v = int(recs[r, tape.V]) >> 1
+            for k in range(len(REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK].saves)):
+                seg.avals[v + k] = None
+        for r in np.nonzero(hit & ((recs[:, tape.OP] & tape.CODE_MASK) >= PYTHON_BASE))[0]:
+            entry = seg.pyaux[int(recs[r, tape.AUX])]
+            if hasattr(entry, "release"):
+                entry.release()
+            elif entry.saved is not None and any(s is not None for s in entry.saved):
+                entry.saved = None  # has_saved() now reports the record as freed
+                entry.out = None
+        self.tabs.na = 0  # addresses of freed arrays must be re-read
+        tape.retire(seg)
+
+
+def _cache(seg):
+    if seg._cache is None:
+        seg._cache = SweepArrays()
+    return seg._cache

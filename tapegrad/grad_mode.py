@@ -1,0 +1,347 @@
+"""Grad mode: thread-local switches that decide whether operations are recorded.
+
+Follows PyTorch 2.13 (``torch/autograd/grad_mode.py`` and ``torch/utils/_contextlib.py``):
+``no_grad``, ``enable_grad``, ``set_grad_enabled`` and ``inference_mode`` are context managers
+and decorators (``inference_mode``, ``no_grad`` and ``enable_grad`` also without parentheses),
+they nest, restore the previous mode on exit (also when an exception escapes), wrap generator
+functions so the mode holds only while the generator body runs, and give every decorated call a
+fresh context. The state is per thread: a new thread always starts with grad mode on.
+
+The hot path reads :func:`is_grad_enabled` (or ``_state.grad_enabled`` directly) on every op.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ---- thread-local state ----
+
+
+class _GradModeState(threading.local):
+    """Per-thread grad-mode flags.
+
+    The defaults live on the class, so a thread that never set a flag reads the class
+    attribute: no ``__init__`` per thread and no ``getattr(..., default)`` on the hot path.
+    """
+
+    grad_enabled: bool = True
+    inference: bool = False
+
+
+_state = _GradModeState()
+
+
+def is_grad_enabled() -> bool:
+    """Return whether gradient recording is enabled in the current thread.
+
+    Example:
+        >>> from tapegrad.grad_mode import no_grad, is_grad_enabled
+        >>> is_grad_enabled()
+        True
+        >>> with no_grad():
+        ...     is_grad_enabled()
+        False
+    """
+    return _state.grad_enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """Return whether inference mode is enabled in the current thread.
+
+    Example:
+        >>> from tapegrad.grad_mode import inference_mode, is_inference_mode_enabled
+        >>> is_inference_mode_enabled()
+        False
+        >>> with inference_mode():
+        ...     is_inference_mode_enabled()
+        True
+    """
+    return _state.inference
+
+
+def _typename(obj: object) -> str:
+    """Name of ``type(obj)`` as CPython's ``tp_name`` spells it (``int``, ``numpy.bool``)."""
+    t = type(obj)
+    # Heap types (classes defined in Python) and builtins print their bare name; static
+    # extension types such as numpy scalars print "module.name", as torch's error does.
+    if t.__flags__ & (1 << 9) or t.__module__ == "builtins":  # 1 << 9 = Py_TPFLAGS_HEAPTYPE
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
+
+
+def _set_grad_enabled(mode: bool) -> None:
+    """Set grad mode for this thread (``torch._C._set_grad_enabled``); ``mode`` must be bool."""
+    if mode is not True and mode is not False:
+        raise TypeError(
+            "set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+            f"not {_typename(mode)}"
+        )
+    _state.grad_enabled = mode
+
+
+def _set_inference_mode(mode: bool) -> None:
+    """Set only the inference-mode flag of the current thread (grad mode is left alone)."""
+    _state.inference = bool(mode)
+
+
+# ---- decorator machinery (torch/utils/_contextlib.py) ----
+
+_CLASS_DECORATION_ERROR = (
+    "Cannot decorate classes; it is ambiguous whether or not only the "
+    "constructor or all methods should have the context manager applied; "
+    "additionally, decorating a class at definition-site will prevent "
+    "use of the identifier as a conventional type.  "
+    "To specify which methods to decorate, decorate each of them "
+    "individually."
+)
+
+
+def _wrap_generator(ctx_factory: Callable[[], Any], func: Callable[..., Any]) -> Callable:
+    """Wrap a generator function so a fresh context is entered around each resumption."""
+
+    @functools.wraps(func)
+    def generator_context(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        # The generator is suspended at every `yield`: enter the context each time control
+        # goes back into it and leave it before control returns to our caller.
+        try:
+            with ctx_factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with ctx_factory():
+                        gen.close()
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - forward whatever was thrown in
+                    with ctx_factory():
+                        response = gen.throw(exc)
+                else:
+                    with ctx_factory():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+
+    return generator_context
+
+
+def _context_decorator(ctx_factory: Callable[[], Any], func: Callable[..., Any]) -> Callable:
+    """Decorate ``func`` so each call runs inside a fresh ``ctx_factory()`` context."""
+    if inspect.isclass(func):
+        # NOTE: torch 2.13's _DecoratorContextManager only warns (FutureWarning) and wraps the
+        # constructor; tapegrad raises, with the message of torch's context_decorator, as
+        # PyTorch announces it will.
+        raise RuntimeError(_CLASS_DECORATION_ERROR)
+    if inspect.isgeneratorfunction(func):
+        return _wrap_generator(ctx_factory, func)
+
+    @functools.wraps(func)
+    def decorate_context(*args, **kwargs):
+        with ctx_factory():
+            return func(*args, **kwargs)
+
+    return decorate_context
+
+
+class _DecoratorContextManager:
+    """Allow a context manager to be used as a decorator."""
+
+    def __call__(self, orig_func: F) -> F:
+        return _context_decorator(self.clone, orig_func)  # type: ignore[return-value]
+
+    def __enter__(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        raise NotImplementedError
+
+    def clone(self):
+        """Return a fresh copy of this context manager (one per decorated call)."""
+        return self.__class__()
+
+
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """Allow a context manager to be used as a decorator without parentheses."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+# ---- public context managers ----
+
+
+class no_grad(_NoParamDecoratorContextManager):
+    """Context manager and decorator that disables gradient recording.
+
+    Results computed inside do not require grad, even from inputs that do. Factory
+    functions (``tensor``, ``ones``, ... with ``requires_grad=True``) are not affected.
+    Thread-local; usable as ``with no_grad():``, ``@no_grad()`` and ``@no_grad``.
+
+    Example:
+        >>> from tapegrad.grad_mode import no_grad, is_grad_enabled
+        >>> with no_grad():
+        ...     is_grad_enabled()
+        False
+        >>> @no_grad
+        ... def f():
+        ...     return is_grad_enabled()
+        >>> f(), is_grad_enabled()
+        (False, True)
+    """
+
+    def __init__(self) -> None:
+        self.prev = False
+
+    def __enter__(self) -> None:
+        s = _state
+        self.prev = s.grad_enabled
+        s.grad_enabled = False
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        _state.grad_enabled = self.prev
+
+
+class enable_grad(_NoParamDecoratorContextManager):
+    """Context manager and decorator that enables gradient recording.
+
+    Re-enables grad inside ``no_grad`` / ``set_grad_enabled(False)`` (and inside
+    ``inference_mode``, where the inference flag stays on). Thread-local; usable as
+    ``with enable_grad():``, ``@enable_grad()`` and ``@enable_grad``.
+
+    Example:
+        >>> from tapegrad.grad_mode import enable_grad, no_grad, is_grad_enabled
+        >>> with no_grad():
+        ...     with enable_grad():
+        ...         print(is_grad_enabled())
+        ...     print(is_grad_enabled())
+        True
+        False
+    """
+
+    def __enter__(self) -> None:
+        s = _state
+        self.prev = s.grad_enabled
+        s.grad_enabled = True
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        _state.grad_enabled = self.prev
+
+
+class set_grad_enabled(_DecoratorContextManager):
+    """Set gradient recording on or off; a function, context manager and decorator.
+
+    The mode takes effect on construction, so a plain ``set_grad_enabled(False)`` statement
+    switches grad off; used with ``with`` the previous mode comes back on exit. Thread-local.
+
+    Args:
+        mode: ``True`` to enable grad, ``False`` to disable it. Must be a ``bool``.
+
+    Raises:
+        TypeError: if ``mode`` is not a ``bool``.
+
+    Example:
+        >>> from tapegrad.grad_mode import set_grad_enabled, is_grad_enabled
+        >>> with set_grad_enabled(False):
+        ...     is_grad_enabled()
+        False
+        >>> _ = set_grad_enabled(False)
+        >>> is_grad_enabled()
+        False
+        >>> _ = set_grad_enabled(True)
+        >>> is_grad_enabled()
+        True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _state.grad_enabled
+        self.mode = mode
+        _set_grad_enabled(mode)
+
+    def __call__(self, orig_func: F) -> F:
+        # Used as a decorator: undo the switch made on construction, then wrap.
+        _state.grad_enabled = self.prev
+        return super().__call__(orig_func)
+
+    def __enter__(self) -> None:
+        _state.grad_enabled = self.mode
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        _state.grad_enabled = self.prev
+
+    def __str__(self) -> str:
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}(mode={self.mode})"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def clone(self) -> set_grad_enabled:
+        """Return a fresh ``set_grad_enabled`` with the same mode."""
+        return self.__class__(self.mode)
+
+
+class inference_mode(_DecoratorContextManager):
+    """Context manager and decorator that enables or disables inference mode.
+
+    Like :class:`no_grad`, and more restrictive: tensors made inside are inference tensors.
+    Entering ``inference_mode(True)`` sets inference on and grad off; entering
+    ``inference_mode(False)`` sets inference off and grad **on** (as PyTorch's C++
+    ``InferenceMode`` guard does). Both flags are restored on exit. Thread-local; usable as
+    ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode``.
+
+    Args:
+        mode: ``True`` to enable inference mode, ``False`` to disable it; a function here
+            means bare-decorator use.
+
+    Example:
+        >>> from tapegrad.grad_mode import inference_mode, is_inference_mode_enabled
+        >>> from tapegrad.grad_mode import is_grad_enabled
+        >>> with inference_mode():
+        ...     is_inference_mode_enabled(), is_grad_enabled()
+        (True, False)
+        >>> with inference_mode(False):
+        ...     is_inference_mode_enabled(), is_grad_enabled()
+        (False, True)
+    """
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        s = _state
+        self._prev = (s.grad_enabled, s.inference)
+        mode = self.mode
+        s.grad_enabled = not mode
+        s.inference = mode
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        s = _state
+        s.grad_enabled, s.inference = self._prev
+
+    def clone(self) -> inference_mode:
+        """Return a fresh ``inference_mode`` with the same mode."""
+        return self.__class__(self.mode)

@@ -1,0 +1,46 @@
+"""The op library: importing this package registers every op and binds Tensor methods."""
+
+from ..tensor import Tensor
+from . import compare, elementwise, linalg, movement, reduce
+from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
+from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
+                          mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
+from .linalg import dot, matmul, outer
+from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, reshape, squeeze,
+                       transpose, unsqueeze, view)
+from .reduce import argmax, argmin, mean, sum
+from .registry import REGISTRY, Op
+
+
+def rule_namespace():
+    """Names a derivative formula may use, bound to tapegrad ops (re-taping)."""
+    return dict(exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sqrt=sqrt, sign=sign,
+                where=where, log1p=log1p, expm1=expm1, sigmoid=sigmoid)
+
+
+def _rev(f):
+    return lambda self, other: f(other, self)
+
+
+def _bind_tensor_methods():
+    T = Tensor
+    for name, f in dict(
+        __add__=add, __sub__=sub, __mul__=mul, __truediv__=div, __pow__=pow, __matmul__=matmul,
+        __radd__=_rev(add), __rsub__=_rev(sub), __rmul__=_rev(mul), __rtruediv__=_rev(div),
+        __rpow__=_rev(pow), __rmatmul__=_rev(matmul), __neg__=neg, __abs__=abs,
+        __getitem__=getitem, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge, __eq__=eq, __ne__=ne,
+        __and__=compare.bitwise_and, __or__=compare.bitwise_or, __invert__=logical_not,
+        add=add, sub=sub, mul=mul, div=div, pow=pow, matmul=matmul, dot=dot, outer=outer,
+        neg=neg, exp=exp, log=log, log1p=log1p, expm1=expm1, sin=sin, cos=cos, tan=tan,
+        tanh=tanh, sigmoid=sigmoid, relu=relu, sqrt=sqrt, abs=abs, sign=sign, clamp=clamp,
+        maximum=maximum, minimum=minimum, sum=sum, mean=mean, argmax=argmax, argmin=argmin,
+        reshape=reshape, view=view, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
+        permute=permute, transpose=transpose, t=movement.t, expand=expand, flip=flip,
+        broadcast_to=broadcast_to, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge,
+    ).items():
+        setattr(T, name, f)
+    T.T = property(movement.T)
+    T.mT = property(lambda self: transpose(self, -2, -1))
+
+
+_bind_tensor_methods()

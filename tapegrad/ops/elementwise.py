@@ -1,0 +1,363 @@
+"""Elementwise ops: forward in NumPy (``math`` for Python-float scalars), derivative formulas.
+
+Each ``unary``/``binary`` line below is the op's whole declaration: forward functions, what the
+record saves, and the derivative formula(s), which ``registry.OpDef`` compiles both into the
+Numba sweep and into re-taping Tensor code. Variables: ``g`` output gradient, ``x``/``y``
+inputs, ``out`` result, ``m`` saved mask, ``c0``/``c1`` scalar constants.
+"""
+
+import math
+import operator
+
+import numpy as np
+
+from ..tensor import Tensor, _make, _wrap
+from . import record as R
+from .registry import Op, defop
+from .shapes import broadcast_shapes
+
+_grad_on = R._grad_on
+_F64 = np.dtype(np.float64)
+_SCALAR_ERRORS = (ArithmeticError, ValueError)
+
+
+def _scalar_fallback(np_f, *args):
+    """``math`` raised (log(0), sqrt(-1), overflow): take NumPy's IEEE answer instead."""
+    with np.errstate(all="ignore"):
+        return float(np_f(*[np.float64(a) for a in args]))
+
+
+# ---- unary ------------------------------------------------------------------------------
+
+def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
+    d = defop(op, name, "unary", grad_fn, saves=saves, dx=dx, nconst=nconst)
+    code = int(op)
+    save_x, save_out = "x" in saves, "out" in saves
+
+    def fn(x):
+        if not isinstance(x, Tensor):
+            x = R.as_tensor(x)
+        xd = x._data
+        if type(xd) is float:
+            try:
+                r = py_f(xd)
+            except _SCALAR_ERRORS:
+                r = _scalar_fallback(np_f, xd)
+            if x._rg and _grad_on():
+                saved = (xd, r) if save_x and save_out else (xd,) if save_x else \
+                    (r,) if save_out else ()
+                return R.result(r, code, x, saved=saved)
+            return _make(r)
+        r = _wrap(np_f(xd))
+        if x._rg and _grad_on():
+            return _record_unary(code, x, r, save_x, save_out, -1)
+        return _make(r)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.opdef = d
+    return fn
+
+
+def _record_unary(code, x, r, save_x, save_out, aux):
+    saved, stamps = [], []
+    if save_x:
+        v, s = R.saved_value(x)
+        saved.append(v)
+        stamps.append(s)
+    vc = None
+    if save_out:
+        if type(r) is float:
+            saved.append(r)
+        else:
+            vc = [0]
+            saved.append(R.saved_array(r))
+        stamps.append((vc, 0) if vc else None)
+    t = R.result(r, code, x, aux=aux, saved=saved, stamps=stamps)
+    if vc is not None:
+        t._vc = vc
+    return t
+
+
+def _sigmoid_np(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, 0.5))
+
+
+def _sigmoid_py(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _relu_np(x):
+    return np.maximum(x, np.zeros((), x.dtype))
+
+
+def _relu_py(x):
+    return 0.0 if x <= 0.0 else x  # NaN stays NaN, like torch.relu
+
+
+# NOTE: subgradients follow PyTorch 2.13: relu'(0) = 0, abs'(0) = 0 (sign), sqrt'(0) = inf.
+neg = _unary(Op.NEG, "neg", np.negative, operator.neg, (), "-g")
+exp = _unary(Op.EXP, "exp", np.exp, math.exp, ("out",), "g * out")
+log = _unary(Op.LOG, "log", np.log, math.log, ("x",), "g / x")
+log1p = _unary(Op.LOG1P, "log1p", np.log1p, math.log1p, ("x",), "g / (1.0 + x)")
+expm1 = _unary(Op.EXPM1, "expm1", np.expm1, math.expm1, ("out",), "g * (out + 1.0)")
+sin = _unary(Op.SIN, "sin", np.sin, math.sin, ("x",), "g * cos(x)")
+cos = _unary(Op.COS, "cos", np.cos, math.cos, ("x",), "-g * sin(x)")
+tan = _unary(Op.TAN, "tan", np.tan, math.tan, ("out",), "g * (1.0 + out * out)")
+tanh = _unary(Op.TANH, "tanh", np.tanh, math.tanh, ("out",), "g * (1.0 - out * out)")
+sigmoid = _unary(Op.SIGMOID, "sigmoid", _sigmoid_np, _sigmoid_py, ("out",),
+                 "g * out * (1.0 - out)")
+relu = _unary(Op.RELU, "relu", _relu_np, _relu_py, ("out",), "g * (out > 0.0)")
+sqrt = _unary(Op.SQRT, "sqrt", np.sqrt, math.sqrt, ("out",), "g * 0.5 / out")
+abs = _unary(Op.ABS, "abs", np.abs, operator.abs, ("x",), "g * sign(x)")
+clone = _unary(Op.CLONE, "clone", np.copy, float, (), "g", "CloneBackward0")
+
+
+defop(Op.TO_COPY, "to", "unary", "ToCopyBackward0", saves=(), dx="g")
+
+
+def to(x, *args, dtype=None, device=None, copy=False):
+    """Convert to ``dtype`` (differentiable between floating dtypes) and/or ``device``."""
+    for a in args:
+        if isinstance(a, str) or a is None:
+            device = a
+        else:
+            dtype = a
+    if device is not None and str(device) != "cpu":
+        from ..creation import _check_device
+
+        _check_device(device)
+    if dtype is None:
+        return clone(x) if copy else x
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype and not copy:
+        return x
+    value = _wrap(np.asarray(x._data).astype(dtype))
+    if dtype.kind == "f" and x._rg and _grad_on():
+        return R.result(value, Op.TO_COPY, x)
+    return _make(value)
+
+# ---- unary with scalar constants (x op c, c op x with c a Python number) ----------------
+# These records have no public function of their own: binary ops with a number use them.
+for _op, _name, _saves, _dx, _fn, _k in [
+    (Op.ADDC, "add", (), "g", "AddBackward0", 1),
+    (Op.MULC, "mul", (), "g * c0", "MulBackward0", 1),
+    # NOTE: x**0 has gradient 0 everywhere, also at x = 0 (PyTorch masks 0 * inf).
+    (Op.POWC, "pow", ("x",), "where(c0 == 0.0, 0.0, g * c0 * x ** (c0 - 1.0))", "PowBackward0", 1),
+    (Op.RPOWC, "rpow", ("out",), "where(c0 == 0.0, 0.0, g * out * log(c0))", "PowBackward1", 1),
+    (Op.RDIVC, "rdiv", ("x",), "-g * c0 / (x * x)", "DivBackward0", 1),
+    # NOTE: clamp passes the gradient at its bounds (min <= x <= max), like PyTorch.
+    (Op.CLAMP, "clamp", ("x",), "g * ((x >= c0) & (x <= c1))", "ClampBackward1", 2),
+]:
+    defop(_op, "_" + _name + "_c", "unary", _fn, saves=_saves, dx=_dx, nconst=_k)
+
+
+def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
+    """Record a constant-variant op (see the table above) for tensor ``x`` and result ``r``."""
+    from .. import tape
+
+    seg = tape.current()
+    aux = tape.add_faux(seg, float(c0)) if c1 is None else tape.add_faux(seg, float(c0), float(c1))
+    if type(r) is float:
+        saved = ((x._data,) if save_x else ()) + ((r,) if save_out else ())
+        return R.result(r, code, x, aux=aux, saved=saved)
+    return _record_unary(code, x, r, save_x, save_out, aux)
+
+
+def clamp(x, min=None, max=None):
+    """Clamp to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x if min is None else maximum(x, min)
+        return out if max is None else minimum(out, max)
+    x = R.as_tensor(x)
+    lo = -math.inf if min is None else float(min)
+    hi = math.inf if max is None else float(max)
+    xd = x._data
+    if type(xd) is float:
+        r = xd if xd != xd else (lo if xd < lo else hi if xd > hi else xd)
+    else:
+        r = _wrap(np.clip(xd, lo, hi).astype(xd.dtype, copy=False))
+    if x._rg and _grad_on():
+        return _const_op(Op.CLAMP, x, r, lo, hi, save_x=True)
+    return _make(r)
+
+
+# ---- binary -----------------------------------------------------------------------------
+
+def _py_div(x, y):
+    return x / y
+
+
+def _max_py(x, y):
+    return x if (x >= y or x != x) else y
+
+
+def _min_py(x, y):
+    return x if (x <= y or x != x) else y
+
+
+def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
+    """``const(x, c, reflected)`` handles a Python-number operand with a constant-variant op."""
+    d = defop(op, name, "binary", grad_fn, saves=saves, dx=dx, dy=dy)
+    code = int(op)
+    save_x, save_y, save_out = "x" in saves, "y" in saves, "out" in saves
+
+    def fn(x, y):
+        if not isinstance(y, Tensor):
+            if const is not None and _is_number(y) and isinstance(x, Tensor):
+                return const(x, y, False)
+            y = R.as_tensor(y)
+        if not isinstance(x, Tensor):
+            if const is not None and _is_number(x):
+                return const(y, x, True)
+            x = R.as_tensor(x)
+        xd, yd = x._data, y._data
+        rec = (x._rg or y._rg) and _grad_on()
+        if type(xd) is float and type(yd) is float:
+            try:
+                r = py_f(xd, yd)
+            except _SCALAR_ERRORS:
+                r = _scalar_fallback(np_f, xd, yd)
+            if not rec:
+                return _make(r)
+            saved = ((xd,) if save_x else ()) + ((yd,) if save_y else ()) + \
+                ((r,) if save_out else ())
+            return R.result(r, code, x, y, saved=saved)
+        xa = np.float64(xd) if type(xd) is float else xd  # NEP 50: a tensor is never "weak"
+        ya = np.float64(yd) if type(yd) is float else yd
+        if xa.shape != ya.shape:
+            broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on mismatch
+        r = _wrap(np_f(xa, ya))
+        if not rec:
+            return _make(r)
+        shape = () if type(r) is float else r.shape
+        from .movement import broadcast_to
+
+        bx = x if x.shape == shape else broadcast_to(x, shape)
+        by = y if y.shape == shape else broadcast_to(y, shape)
+        saved, stamps, vc = [], [], None
+        for keep, src, b in ((save_x, x, bx), (save_y, y, by)):
+            if keep:
+                v, s = R.saved_value(src, b._data)
+                saved.append(v)
+                stamps.append(s)
+        if save_out:
+            if type(r) is float:
+                saved.append(r)
+            else:
+                vc = [0]
+                saved.append(R.saved_array(r))
+            stamps.append((vc, 0) if vc else None)
+        t = R.result(r, code, bx, by, saved=saved, stamps=stamps)
+        if vc is not None:
+            t._vc = vc
+        return t
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.opdef = d
+    return fn
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, np.ndarray)
+
+
+def _number_op(np_f, py_f):
+    """Forward value of ``x op c`` / ``c op x`` for a tensor x and Python number c."""
+
+    def value(xd, c, reflected):
+        a, b = (c, xd) if reflected else (xd, c)
+        if type(xd) is float:
+            try:
+                return py_f(a, b)
+            except _SCALAR_ERRORS:
+                return _scalar_fallback(np_f, a, b)
+        return _wrap(np_f(a, b))
+
+    return value
+
+
+def _const_add(x, c, reflected):
+    r = _number_op(np.add, operator.add)(x._data, c, reflected)
+    return _const_op(Op.ADDC, x, r, c) if x._rg and _grad_on() else _make(r)
+
+
+def _const_sub(x, c, reflected):
+    r = _number_op(np.subtract, operator.sub)(x._data, c, reflected)
+    if not (x._rg and _grad_on()):
+        return _make(r)
+    # c - x has derivative -g, which is MULC's rule with c0 = -1
+    return _const_op(Op.MULC, x, r, -1.0) if reflected else _const_op(Op.ADDC, x, r, -c)
+
+
+def _const_mul(x, c, reflected):
+    r = _number_op(np.multiply, operator.mul)(x._data, c, reflected)
+    return _const_op(Op.MULC, x, r, c) if x._rg and _grad_on() else _make(r)
+
+
+def _const_div(x, c, reflected):
+    r = _number_op(np.true_divide, _py_div)(x._data, c, reflected)
+    if not (x._rg and _grad_on()):
+        return _make(r)
+    if reflected:
+        return _const_op(Op.RDIVC, x, r, c, save_x=True)
+    return _const_op(Op.MULC, x, r, math.inf if c == 0 else 1.0 / c)
+
+
+def _const_pow(x, c, reflected):
+    r = _number_op(np.power, math.pow)(x._data, c, reflected)
+    if not (x._rg and _grad_on()):
+        return _make(r)
+    if reflected:
+        return _const_op(Op.RPOWC, x, r, c, save_out=True)
+    return _const_op(Op.POWC, x, r, c, save_x=True)
+
+
+add = _binary(Op.ADD, "add", np.add, operator.add, (), "g", "g", const=_const_add)
+sub = _binary(Op.SUB, "sub", np.subtract, operator.sub, (), "g", "-g", const=_const_sub)
+mul = _binary(Op.MUL, "mul", np.multiply, operator.mul, ("x", "y"), "g * y", "g * x",
+              const=_const_mul)
+div = _binary(Op.DIV, "div", np.true_divide, _py_div, ("x", "y"), "g / y",
+              "-g * x / (y * y)", const=_const_div)
+# NOTE: pow's masks follow PyTorch: d/dx is 0 where y == 0; d/dy is 0 where x == 0 and y >= 0.
+pow = _binary(Op.POW, "pow", np.power, math.pow, ("x", "y", "out"),
+              "where(y == 0.0, 0.0, g * y * x ** (y - 1.0))",
+              "where((x == 0.0) & (y >= 0.0), 0.0, g * out * log(x))", const=_const_pow)
+# NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum.
+maximum = _binary(Op.MAXIMUM, "maximum", np.maximum, _max_py, ("x", "y"),
+                  "g * ((x > y) + 0.5 * (x == y))", "g * ((y > x) + 0.5 * (x == y))")
+minimum = _binary(Op.MINIMUM, "minimum", np.minimum, _min_py, ("x", "y"),
+                  "g * ((x < y) + 0.5 * (x == y))", "g * ((y < x) + 0.5 * (x == y))")
+
+_where_def = defop(Op.WHERE, "where", "binary", "WhereBackward0", saves=("m",),
+                   dx="where(m, g, 0.0)", dy="where(m, 0.0, g)")
+
+
+def where(condition, x, y):
+    """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient."""
+    cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = cond.astype(bool, copy=False)
+    x, y = R.as_tensor(x), R.as_tensor(y)
+    xa, ya = np.asarray(x._data), np.asarray(y._data)
+    shape = broadcast_shapes(broadcast_shapes(cond.shape, xa.shape), ya.shape)
+    r = _wrap(np.where(cond, xa, ya))
+    if not R.needs_grad(x, y):
+        return _make(r)
+    from .movement import broadcast_to
+
+    bx = x if x.shape == shape else broadcast_to(x, shape)
+    by = y if y.shape == shape else broadcast_to(y, shape)
+    m = np.broadcast_to(cond, shape).astype(np.float64)
+    return R.result(r, Op.WHERE, bx, by, saved=[m if m.size != 1 else float(m.reshape(()))])
+
+
+# Tensor-level aliases used by derivative formulas and operators.
+def sign(x):
+    """Sign of ``x`` (no gradient: PyTorch's sign has zero derivative)."""
+    x = R.as_tensor(x)
+    return _make(_wrap(np.sign(x._data if type(x._data) is float else x._data)))

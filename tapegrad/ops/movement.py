@@ -1,0 +1,389 @@
+"""Linear index maps: reshape, views (strides), broadcasting, sums, indexing.
+
+Four records cover every movement and linear reduction op, over *flat C-order indices*:
+
+* ``GATHER_STRIDED``  ``out[i] = x[offset + sum_k i_k * strides[k]]`` (i over out's shape):
+  views (transpose, permute, slicing, flip, diagonal) and broadcasting (stride 0).
+* ``SCATTER_STRIDED`` ``out[offset + sum_k i_k * strides[k]] += x[i]`` (i over x's shape):
+  sums over axes (stride 0 on the summed axes) and the VJP of GATHER_STRIDED.
+* ``GATHER_INDEX`` / ``SCATTER_INDEX``: the same with an explicit index array (advanced
+  indexing; repeated indices accumulate).
+
+Each pair is its own adjoint, so both VJPs (compiled and re-taped) are a single line each.
+Shapes/strides/offset live in the tape's int side table as ``[ndim, *shape, *strides, offset]``.
+"""
+
+import numpy as np
+
+from .. import tape
+from ..tensor import Tensor, _make, _wrap
+from . import record as R
+from .registry import Op, defop
+from .shapes import c_strides, flat_shape, norm_dim, norm_dims, size_of
+
+_grad_on = R._grad_on
+
+
+def _slot_tensor_shape(n):
+    return () if n == 1 else (n,)
+
+
+def _read_strided(seg, aux):
+    ia = seg.iaux
+    nd = ia[aux]
+    shape = tuple(ia[aux + 1 : aux + 1 + nd])
+    strides = tuple(ia[aux + 1 + nd : aux + 1 + 2 * nd])
+    return shape, strides, ia[aux + 1 + 2 * nd]
+
+
+def _strided_aux(seg, shape, strides, offset):
+    return tape.add_iaux(seg, (len(shape), *shape, *strides, offset))
+
+
+def _record_linear(value, op, x, seg_fill):
+    """Record linear op ``op`` on ``x``; ``seg_fill(seg)`` stores params and returns aux."""
+    seg = tape.prepare([x])
+    aux = seg_fill(seg)
+    return R.result(value, op, x, aux=aux, seg=seg)
+
+
+# ---- flat primitives (used by re-taping and by the public ops below) -------------------
+
+def gather_strided(x, shape, strides, offset):
+    """``out[i] = flat(x)[offset + i . strides]`` as a new array of ``shape``."""
+    flat = np.ascontiguousarray(x._arr()).reshape(-1)
+    idx = _strided_indices(shape, strides, offset)
+    value = _wrap(flat[idx].reshape(shape)) if flat.size else _wrap(np.zeros(shape, flat.dtype))
+    if not (x._rg and _grad_on()):
+        return _make(value)
+    return _record_linear(value, Op.GATHER_STRIDED, x,
+                          lambda seg: _strided_aux(seg, shape, strides, offset))
+
+
+def scatter_strided(x, shape, strides, offset, out_size):
+    """``out = zeros(out_size); out[offset + i . strides] += x[i]`` (i over ``shape``)."""
+    xd = np.asarray(x._data).reshape(shape)
+    out = np.zeros(out_size, np.result_type(xd.dtype, np.float64) if xd.dtype.kind != "f"
+                   else xd.dtype)
+    np.add.at(out, _strided_indices(shape, strides, offset).reshape(-1), xd.reshape(-1))
+    value = _wrap(out.reshape(_slot_tensor_shape(out_size)))
+    if not (x._rg and _grad_on()):
+        return _make(value)
+    return _record_linear(value, Op.SCATTER_STRIDED, x,
+                          lambda seg: _strided_aux(seg, shape, strides, offset))
+
+
+def gather_index(x, idx):
+    """``out[i] = flat(x)[idx[i]]`` (idx flat, int64, in range)."""
+    flat = np.asarray(x._data).reshape(-1)
+    value = _wrap(flat[idx])
+    if not (x._rg and _grad_on()):
+        return _make(value)
+    return _record_linear(value, Op.GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
+
+
+def scatter_index(x, idx, out_size):
+    """``out = zeros(out_size); out[idx[i]] += flat(x)[i]``."""
+    xd = np.asarray(x._data).reshape(-1)
+    out = np.zeros(out_size, xd.dtype if xd.dtype.kind == "f" else np.float64)
+    np.add.at(out, idx, xd)
+    value = _wrap(out.reshape(_slot_tensor_shape(out_size)))
+    if not (x._rg and _grad_on()):
+        return _make(value)
+    return _record_linear(value, Op.SCATTER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
+
+
+def _strided_indices(shape, strides, offset):
+    idx = np.full(shape, offset, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(shape, strides)):
+        if s and n > 1:
+            view = [None] * len(shape)
+            view[k] = slice(None)
+            idx = idx + (np.arange(n, dtype=np.int64) * s)[tuple(view)]
+    return idx
+
+
+# ---- VJPs used when re-taping (each record's VJP is its partner op) --------------------
+
+def _flat(t):
+    return t if t.ndim == (0 if t.numel() == 1 else 1) else reshape(t, _slot_tensor_shape(t.numel()))
+
+
+def _vjp_reshape(g, seg, r):
+    return (g,)
+
+
+def _vjp_gather_strided(g, seg, r):
+    shape, strides, offset = _read_strided(seg, int(seg.records()[r, tape.AUX]))
+    a = int(seg.records()[r, tape.A])
+    n_in = _slot_size(seg, a)
+    return (scatter_strided(g, shape, strides, offset, n_in),)
+
+
+def _vjp_scatter_strided(g, seg, r):
+    shape, strides, offset = _read_strided(seg, int(seg.records()[r, tape.AUX]))
+    return (_flat(gather_strided(g, shape, strides, offset)),)
+
+
+def _vjp_gather_index(g, seg, r):
+    rec = seg.records()[r]
+    return (scatter_index(g, seg.ivals[rec[tape.AUX]], _slot_size(seg, int(rec[tape.A]))),)
+
+
+def _vjp_scatter_index(g, seg, r):
+    rec = seg.records()[r]
+    return (_flat(gather_index(g, seg.ivals[rec[tape.AUX]])),)
+
+
+def _slot_size(seg, r):
+    return int(seg.records()[r, tape.SIZE])
+
+
+defop(Op.RESHAPE, "reshape", "linear", "ViewBackward0", vjp=_vjp_reshape)
+defop(Op.GATHER_STRIDED, "as_strided", "linear", "AsStridedBackward0", vjp=_vjp_gather_strided)
+defop(Op.SCATTER_STRIDED, "sum_to", "linear", "SumBackward1", vjp=_vjp_scatter_strided)
+defop(Op.GATHER_INDEX, "take", "linear", "IndexBackward0", vjp=_vjp_gather_index)
+defop(Op.SCATTER_INDEX, "index_add", "linear", "IndexAddBackward0", vjp=_vjp_scatter_index)
+
+
+# ---- public movement ops ----------------------------------------------------------------
+
+def reshape(x, *shape):
+    """Same elements in a new shape (a view when NumPy can make one)."""
+    x = R.as_tensor(x)
+    shape = flat_shape(shape)
+    value = _reshape_value(x._arr(), shape)
+    if not (x._rg and _grad_on()):
+        t = _make(value)
+    else:
+        t = _record_linear(value, Op.RESHAPE, x, lambda seg: -1)
+    _share_storage(t, x)
+    return t
+
+
+def _reshape_value(xd, shape):
+    try:
+        return xd.reshape(shape)
+    except ValueError:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {xd.size}") from None
+
+
+def _share_storage(t, x):
+    """Views share the version counter (and storage) of their base, as in PyTorch."""
+    if type(t._data) is not float and type(x._data) is not float:
+        t._vc = x._vcounter()
+        t._base = x if x._base is None else x._base
+
+
+def view(x, *shape):
+    return reshape(x, *shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    shape = x.shape
+    if not shape:
+        return reshape(x, 1)
+    s, e = norm_dim(start_dim, len(shape)), norm_dim(end_dim, len(shape))
+    return reshape(x, shape[:s] + (size_of(shape[s : e + 1]),) + shape[e + 1 :])
+
+
+def squeeze(x, dim=None):
+    shape = x.shape
+    if dim is None:
+        return reshape(x, tuple(s for s in shape if s != 1))
+    dims = {norm_dim(d, len(shape)) for d in ((dim,) if isinstance(dim, int) else dim)}
+    return reshape(x, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+
+
+def unsqueeze(x, dim):
+    shape = x.shape
+    d = norm_dim(dim, len(shape) + 1)
+    return reshape(x, shape[:d] + (1,) + shape[d:])
+
+
+def _view_strided(x, value, shape, strides, offset):
+    """Record a strided view of ``x`` whose value NumPy already computed."""
+    if not (x._rg and _grad_on()):
+        t = _make(value)
+    else:
+        t = _record_linear(value, Op.GATHER_STRIDED, x,
+                           lambda seg: _strided_aux(seg, shape, strides, offset))
+    _share_storage(t, x)
+    return t
+
+
+def permute(x, *dims):
+    x = R.as_tensor(x)
+    dims = flat_shape(dims)
+    nd = x.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(norm_dim(d, nd) for d in dims)
+    if sorted(dims) != list(range(nd)):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    cs = c_strides(x.shape)
+    return _view_strided(x, x._arr().transpose(dims), tuple(x.shape[d] for d in dims),
+                         tuple(cs[d] for d in dims), 0)
+
+
+def transpose(x, dim0, dim1):
+    nd = x.ndim
+    if nd == 0:
+        return x
+    d0, d1 = norm_dim(dim0, nd), norm_dim(dim1, nd)
+    dims = list(range(nd))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(x, dims)
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def T(x):
+    return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
+
+
+def broadcast_to(x, shape):
+    x = R.as_tensor(x)
+    shape = flat_shape((shape,))
+    xs = x.shape
+    if xs == shape:
+        return x
+    try:
+        value = np.broadcast_to(x._arr() if type(x._data) is not float else x._data, shape)
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({shape[-1] if shape else 0}) must "
+                           f"match the existing size ({xs[-1] if xs else 0}) at non-singleton "
+                           f"dimension {len(shape) - 1}.  Target sizes: {list(shape)}.  Tensor "
+                           f"sizes: {list(xs)}") from None
+    if not (x._rg and _grad_on()):
+        return _make(_wrap(value))
+    cs = c_strides(xs)
+    lead = len(shape) - len(xs)
+    strides = tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead]
+                    for k in range(len(shape)))
+    return _record_linear(_wrap(value), Op.GATHER_STRIDED, x,
+                          lambda seg: _strided_aux(seg, shape, strides, 0))
+
+
+def expand(x, *sizes):
+    sizes = flat_shape(sizes)
+    xs = x.shape
+    lead = len(sizes) - len(xs)
+    shape = tuple(xs[k - lead] if s == -1 and k >= lead else s for k, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def flip(x, dims):
+    x = R.as_tensor(x)
+    dims = norm_dims(dims, x.ndim) if not isinstance(dims, int) else (norm_dim(dims, x.ndim),)
+    shape = x.shape
+    cs = c_strides(shape)
+    offset = sum((shape[d] - 1) * cs[d] for d in dims)
+    strides = tuple(-s if k in dims else s for k, s in enumerate(cs))
+    value = np.flip(x._arr(), dims).copy()
+    t = _view_strided(x, value, shape, strides, offset)
+    t._vc, t._base = None, None  # flip copies, like torch.flip
+    return t
+
+
+# ---- sum (a scatter with zero strides) --------------------------------------------------
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    """Sum over ``dim`` (all dims if None)."""
+    x = R.as_tensor(x)
+    xd = x._data
+    if type(xd) is float:
+        if dim not in (None, 0, -1, (), []):
+            norm_dim(dim if isinstance(dim, int) else dim[0], 0)
+        if not (x._rg and _grad_on()):
+            return _make(xd)
+        return _record_linear(xd, Op.RESHAPE, x, lambda seg: -1)
+    dims = norm_dims(dim, xd.ndim)
+    value = _wrap(np.sum(xd, axis=dims, keepdims=keepdim, dtype=dtype))
+    if not (x._rg and _grad_on()):
+        return _make(value)
+    shape = xd.shape
+    kept = tuple(1 if k in dims else s for k, s in enumerate(shape))
+    cs = c_strides(kept)
+    strides = tuple(0 if k in dims else cs[k] for k in range(len(shape)))
+    return _record_linear(value, Op.SCATTER_STRIDED, x,
+                          lambda seg: _strided_aux(seg, shape, strides, 0))
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    x = R.as_tensor(x)
+    if x.dtype.kind not in "fc" and dtype is None:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {_torch_name(x.dtype)}")
+    dims = norm_dims(dim, x.ndim)
+    count = size_of(tuple(x.shape[d] for d in dims))
+    s = sum(x, dim, keepdim, dtype)
+    from .elementwise import div
+
+    return div(s, count) if count else div(s, float("nan"))
+
+
+def _torch_name(dt):
+    return {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(str(dt), str(dt))
+
+
+# ---- indexing ---------------------------------------------------------------------------
+
+_PROBE_BASE = np.zeros(1, np.uint8)
+_PROBE_ADDR = _PROBE_BASE.__array_interface__["data"][0]
+
+
+def _is_basic(key):
+    items = key if isinstance(key, tuple) else (key,)
+    for k in items:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            continue
+        if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+            continue
+        return False
+    return True
+
+
+def _index_key(key):
+    """Tensors in an index become NumPy arrays; lists become arrays."""
+    items = key if isinstance(key, tuple) else (key,)
+    out = []
+    for k in items:
+        if isinstance(k, Tensor):
+            if k._rg and k.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            k = np.asarray(k._data)
+            if k.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(k, list):
+            k = np.asarray(k)
+        out.append(k)
+    return tuple(out) if isinstance(key, tuple) or len(out) != 1 else out[0]
+
+
+def getitem(x, key):
+    """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
+    x = R.as_tensor(x)
+    key = _index_key(key)
+    xd = x._arr()
+    shape = xd.shape
+    if _is_basic(key):
+        items = key if isinstance(key, tuple) else (key,)
+        if not any(k is Ellipsis for k in items):
+            items = items + (Ellipsis,)  # keeps 0-d results views, not NumPy scalars
+        value = xd[items]
+        probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape, strides=c_strides(shape))
+        pv = probe[items]
+        offset = pv.__array_interface__["data"][0] - _PROBE_ADDR
+        return _view_strided(x, value, pv.shape, pv.strides, offset)
+    value = xd[key]
+    if not (x._rg and _grad_on()):
+        return _make(_wrap(value))
+    idx = np.arange(xd.size, dtype=np.int64).reshape(shape)[key].reshape(-1)
+    return _record_linear(_wrap(value), Op.GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))

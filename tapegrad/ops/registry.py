@@ -1,0 +1,120 @@
+"""The op registry: opcodes and one declaration per op.
+
+Every differentiable primitive is declared once, with both of its VJPs side by side:
+
+* ``kind="unary"`` / ``"binary"``: elementwise ops. The derivative is a *formula string* in the
+  variables ``g`` (output gradient), ``x``, ``y`` (inputs), ``out`` (result), ``c0``, ``c1``
+  (scalar constants) and the functions of ``RULE_FUNCTIONS``. The same string is compiled twice:
+  pasted into the Numba sweep (``engine/_sweep_dispatch.py``, generated) with ``math``
+  functions, and evaluated on Tensors for re-taping (``create_graph=True``), where every
+  operation it performs is recorded again. One formula, two VJPs, no drift.
+* ``kind="linear"``: index/stride maps (reshape, strided gather/scatter, indexed gather/scatter).
+  Their VJPs are each other, written in ``ops/movement.py``.
+* ``kind="python"``: ops whose backward runs in NumPy (BLAS-sized work, many inputs, custom
+  Functions). The compiled sweep pauses at such a record and resumes after Python ran
+  ``vjp_np`` (numeric) or ``vjp`` (in tapegrad ops, when re-taping).
+
+Opcodes are baked into the tape and the generated sweep: append only, never renumber
+(``tests/ops/test_registry.py`` pins them).
+"""
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Callable
+
+
+class Op(IntEnum):
+    IMPORT = 0  # a value entering the segment (leaf or tensor of another segment)
+    OUTPUT = 1  # output j of a multi-output Python op (custom Function)
+    # unary elementwise
+    NEG = 10
+    EXP = 11
+    LOG = 12
+    LOG1P = 13
+    EXPM1 = 14
+    SIN = 15
+    COS = 16
+    TAN = 17
+    TANH = 18
+    SIGMOID = 19
+    RELU = 20
+    SQRT = 21
+    ABS = 22
+    CLONE = 23
+    TO_COPY = 24  # dtype conversion between floating types
+    # unary with scalar constants c0 (c1) kept in the tape's float side table
+    ADDC = 30
+    MULC = 31
+    POWC = 32
+    RPOWC = 33
+    RDIVC = 34
+    CLAMP = 35
+    # binary elementwise (inputs already broadcast to one shape)
+    ADD = 50
+    SUB = 51
+    MUL = 52
+    DIV = 53
+    POW = 54
+    MAXIMUM = 55
+    MINIMUM = 56
+    WHERE = 57  # saves the condition as a 0/1 value "m"
+    # linear maps over flat indices
+    RESHAPE = 70
+    GATHER_STRIDED = 71
+    SCATTER_STRIDED = 72
+    GATHER_INDEX = 73
+    SCATTER_INDEX = 74
+    # ops whose backward runs in Python/NumPy: codes >= PYTHON_BASE make the sweep pause
+    MATMUL = 1000
+    CAT = 1001
+    CUSTOM = 1002
+    AMAX = 1003
+    PROD = 1004
+    COPY_SLICES = 1005
+
+
+PYTHON_BASE = 1000
+
+# Functions a derivative formula may call; the sweep binds them to math/scalar helpers, the
+# re-taping sweep to tapegrad ops.
+RULE_FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "sign", "where", "log1p",
+                  "expm1", "sigmoid")
+
+
+@dataclass
+class OpDef:
+    op: Op
+    name: str  # public op name (tapegrad.<name>)
+    kind: str  # "unary" | "binary" | "linear" | "python" | "import"
+    grad_fn: str = ""  # PyTorch-style node name, e.g. "MulBackward0"
+    saves: tuple = ()  # elementwise: which of ("x", "y", "out", "m") are saved, in order
+    dx: str = ""  # elementwise: formula for the gradient of x (first input)
+    dy: str = ""  # binary: formula for the gradient of y (second input)
+    nconst: int = 0  # number of scalar constants (c0, c1)
+    vjp: Callable | None = None  # python/linear ops: Tensor-level VJP for re-taping
+    vjp_np: Callable | None = None  # python ops: numeric VJP in NumPy
+    _tensor_rule: Callable | None = field(default=None, repr=False)
+
+    def tensor_rule(self):
+        """The elementwise formulas evaluated on Tensors: (g, x, y, out, m, c0, c1) -> grads."""
+        if self._tensor_rule is None:
+            from . import rule_namespace
+
+            src = f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
+            self._tensor_rule = eval(src, rule_namespace())
+        return self._tensor_rule
+
+
+REGISTRY: dict[int, OpDef] = {}
+
+
+def defop(op, name, kind, grad_fn=None, **fields):
+    """Declare an op; checks that codes and names stay unique."""
+    if op in REGISTRY:
+        raise ValueError(f"opcode {op!r} declared twice")
+    if kind in ("unary", "binary"):
+        assert fields.get("dx"), f"{name}: elementwise ops need a dx formula"
+        assert kind == "unary" or fields.get("dy"), f"{name}: binary ops need a dy formula"
+    d = OpDef(op, name, kind, grad_fn or f"{name.capitalize()}Backward0", **fields)
+    REGISTRY[op] = d
+    return d

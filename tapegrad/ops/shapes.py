@@ -1,0 +1,63 @@
+"""Shape algebra shared by the ops: broadcasting, dims, C strides (pure Python, no tape)."""
+
+import numpy as np
+
+
+def broadcast_shapes(sa, sb):
+    """NumPy broadcasting of two shapes, failing with PyTorch's message."""
+    if sa == sb:
+        return tuple(sa)
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + tuple(sa)
+    pb = (1,) * (n - len(sb)) + tuple(sb)
+    out = []
+    for i, (p, q) in enumerate(zip(pa, pb)):
+        if p == q or q == 1:
+            out.append(p)
+        elif p == 1:
+            out.append(q)
+        else:
+            raise RuntimeError(f"The size of tensor a ({p}) must match the size of tensor b "
+                               f"({q}) at non-singleton dimension {i}")
+    return tuple(out)
+
+
+def c_strides(shape):
+    """Element strides of a C-contiguous array of ``shape``."""
+    strides, acc = [], 1
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= s
+    return tuple(reversed(strides))
+
+
+def norm_dim(dim, ndim):
+    nd = max(ndim, 1)
+    if not -nd <= dim < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}],"
+                         f" but got {dim})")
+    return dim % nd
+
+
+def norm_dims(dim, ndim):
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        dim = (int(dim),)
+    dims = tuple(sorted({norm_dim(int(d), ndim) for d in dim}))
+    return dims
+
+
+def size_of(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def flat_shape(args):
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean (2, 3)."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(int(s) for s in args[0])
+    return tuple(int(s) for s in args)

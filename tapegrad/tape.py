@@ -1,0 +1,262 @@
+"""The Wengert tape: flat numeric records, grouped in segments.
+
+A record is six int64 numbers ``(op, a, b, aux, v, size)``:
+
+* ``op``   opcode (``ops.registry.Op``) in the low 16 bits, flags above (``FREED``, ``HOOKED``);
+* ``a, b`` the record ids of the first two inputs on the same segment, ``-1`` when the input is
+  a constant (needs no gradient) or absent; ops with more inputs keep them in ``pyaux``;
+* ``aux``  index into a side table chosen by the opcode (``faux`` floats, ``iaux`` ints, ``pyaux``
+  Python objects), ``-1`` if unused;
+* ``v``    where the record's saved values start: ``-1`` none, else ``(start << 1) | kind`` with kind
+  0 = Python floats in ``fvals`` (size-1 values), 1 = float64 C-contiguous arrays in ``avals``;
+  an op always saves the same values in the same order, so one start index is enough;
+* ``size`` number of elements of the record's output.
+
+The record id *is* the slot id: every record produces one value, and its adjoint lives at
+``offsets[r]:offsets[r+1]`` of the sweep's arena (offsets = cumulative sizes). A tensor with
+history holds ``(segment, record id)``. Inputs that live elsewhere (a leaf, or a tensor of an
+older segment or of another thread) enter a segment through an ``IMPORT`` record, so records
+never point outside their segment and the compiled sweep needs nothing but these arrays.
+
+Segments bound memory the way PyTorch's graph does (DESIGN.md §2 "Lifetime"): every tensor with
+history references its segment, a segment references only the older segments it imports from,
+and the thread that records holds its current segment. A fresh segment starts when the current
+one was swept and freed by a backward, when it reaches ``SEGMENT_CAP`` records, or when nothing
+alive refers to it any more; then Python's reference counting frees what nobody can reach.
+Segments are swept newest ``order`` first; an import always comes from a lower ``order``.
+"""
+
+import itertools
+import sys
+import threading
+
+import numpy as np
+
+from . import _config
+
+NFIELDS = 6
+OP, A, B, AUX, V, SIZE = range(NFIELDS)
+CODE_MASK = 0xFFFF
+FREED = 1 << 16  # the record was swept without retain_graph; its saved values are gone
+HOOKED = 1 << 17  # the sweep pauses here so Python can run tensor hooks / retain_grad
+
+_FLUSH_INTS = NFIELDS * 4096  # pending Python ints moved into the int64 buffer at a time
+_CHECK_EVERY = 1024  # records between "is this segment still referenced?" checks
+_CHECK_BYTES = 1 << 28  # saved array bytes that force such a check sooner
+_order = itertools.count(1)
+
+
+class Segment:
+    """One piece of a thread's tape. See the module docstring for the record format."""
+
+    __slots__ = (
+        "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
+        "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes", "_cache", "__weakref__",
+    )
+
+    def __init__(self):
+        self.order = next(_order)
+        self.n = 0  # records so far
+        self.ints = []  # pending records, flat; flushed into buf
+        self.buf = np.empty((0, NFIELDS), np.int64)
+        self.nbuf = 0
+        self.fvals = []  # saved size-1 values (Python floats)
+        self.avals = []  # saved arrays (float64, C-contiguous); None once freed
+        self.avers = []  # per saved array: (version counter, version at save) or None
+        self.ivals = []  # saved int64 index arrays (gather/scatter by index)
+        self.iaux = []  # int side table (shapes, strides, axes)
+        self.faux = []  # float side table (scalar constants)
+        self.pyaux = []  # Python side table (ops that run in NumPy, custom Functions, imports)
+        self.imports = {}  # record id -> source: a leaf Tensor or (Segment, record id)
+        self.foreign = {}  # (id(segment), record id) -> local IMPORT record id
+        self.hooked = {}  # record id -> weak references to tensors with hooks / retain_grad
+        self.retired = False  # no more records are appended
+        self.exported = False  # some other segment imports from this one
+        self.check_at = _CHECK_EVERY
+        self.abytes = 0
+        self._cache = None  # arrays materialised for the sweep: see arrays()
+
+    # ---- growing ----
+    def flush(self):
+        """Move pending records into the int64 buffer (amortised doubling)."""
+        ints = self.ints
+        if not ints:
+            return
+        new = np.array(ints, dtype=np.int64).reshape(-1, NFIELDS)
+        need = self.nbuf + len(new)
+        if need > len(self.buf):
+            grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
+            grown[: self.nbuf] = self.buf[: self.nbuf]
+            self.buf = grown
+        self.buf[self.nbuf : need] = new
+        self.nbuf = need
+        ints.clear()
+
+    def records(self):
+        """All records as an (n, 6) int64 array (a view: writes reach the tape)."""
+        self.flush()
+        return self.buf[: self.nbuf]
+
+    def nbytes(self):
+        vals = sum(a.nbytes for a in self.avals if a is not None)
+        vals += sum(a.nbytes for a in self.ivals if a is not None)
+        return self.n * NFIELDS * 8 + 8 * len(self.fvals) + vals
+
+    def __repr__(self):
+        return f"<tape segment order={self.order} records={self.n} retired={self.retired}>"
+
+
+class _Local(threading.local):
+    seg = None
+
+
+_local = _Local()
+
+
+def current():
+    """The segment new records go to on this thread (a fresh one when needed)."""
+    seg = _local.seg
+    if seg is None or seg.retired or seg.n >= _config.SEGMENT_CAP:
+        seg = _local.seg = Segment()
+    elif seg.n >= seg.check_at:
+        # Nothing but this thread (the _local slot, our local and getrefcount's argument)
+        # refers to the segment: no tensor can ever sweep it, so start afresh.
+        if sys.getrefcount(seg) <= 3 and not seg.exported:
+            seg = _local.seg = Segment()
+        else:
+            seg.check_at = seg.n + _CHECK_EVERY
+    return seg
+
+
+def retire(seg):
+    """Stop appending to ``seg`` (after a backward swept and freed it)."""
+    seg.retired = True
+    if _local.seg is seg:
+        _local.seg = None
+
+
+# ---- recording -------------------------------------------------------------------------
+
+def slot(seg, t):
+    """Record id of tensor ``t`` (which requires grad) on segment ``seg``, importing if needed."""
+    if t._seg is seg:
+        return t._rec
+    if t._seg is None:  # a leaf: one IMPORT record per segment, cached on the leaf
+        if t._imp_order == seg.order:
+            return t._imp_rec
+        r = _append_import(seg, t, t.numel())
+        t._imp_order = seg.order
+        t._imp_rec = r
+        return r
+    src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)
+    src.exported = True
+    key = (id(src), t._rec)  # src stays alive in seg.imports, so its id is not reused
+    r = seg.foreign.get(key)
+    if r is None:
+        r = seg.foreign[key] = _append_import(seg, (src, t._rec), t.numel())
+    return r
+
+
+def _append_import(seg, source, size):
+    from .ops.registry import Op
+
+    r = seg.n
+    seg.n = r + 1
+    seg.imports[r] = source
+    seg.ints += (Op.IMPORT, -1, -1, -1, -1, size)
+    return r
+
+
+def prepare(inputs):
+    """Segment for a record whose inputs are ``inputs`` (Tensors that require grad).
+
+    Keeps the invariant that a segment imports only from segments of lower ``order``: an input
+    on a newer foreign segment (another thread's) closes the current segment first.
+    """
+    seg = current()
+    for t in inputs:
+        src = t._seg
+        if src is not None and src is not seg and src.order > seg.order:
+            if seg.exported or seg.n:
+                retire(seg)
+                seg = current()
+            else:
+                seg.order = next(_order)
+    return seg
+
+
+def record(seg, op, a, b, aux, size, saved=(), versions=None):
+    """Append one record and return its id.
+
+    ``saved`` holds the op's saved values: Python floats when ``size == 1`` (they are copied
+    by value), else float64 C-contiguous arrays kept by reference. ``versions`` gives, per
+    saved array, ``(counter, version)`` so that backward can detect in-place changes.
+    """
+    if saved:
+        if size == 1:
+            fv = seg.fvals
+            v = len(fv) << 1
+            fv.extend(saved)
+        else:
+            av = seg.avals
+            v = (len(av) << 1) | 1
+            av.extend(saved)
+            seg.avers.extend(versions or (None,) * len(saved))
+            for s in saved:
+                seg.abytes += s.nbytes
+            if seg.abytes > _CHECK_BYTES:
+                seg.abytes = 0
+                seg.check_at = seg.n
+    else:
+        v = -1
+    r = seg.n
+    seg.n = r + 1
+    ints = seg.ints
+    ints += (op, a, b, aux, v, size)
+    if len(ints) >= _FLUSH_INTS:
+        seg.flush()
+    return r
+
+
+def add_iaux(seg, values):
+    i = len(seg.iaux)
+    seg.iaux.extend(values)
+    return i
+
+
+def add_faux(seg, *values):
+    i = len(seg.faux)
+    seg.faux.extend(values)
+    return i
+
+
+def add_pyaux(seg, obj):
+    seg.pyaux.append(obj)
+    return len(seg.pyaux) - 1
+
+
+def add_ivals(seg, arr):
+    seg.ivals.append(np.ascontiguousarray(arr, dtype=np.int64))
+    return len(seg.ivals) - 1
+
+
+# ---- statistics ------------------------------------------------------------------------
+
+def tape_stats():
+    """What the current thread's tape holds: records and bytes of its current segment.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> sorted(tg.autograd.tape_stats())
+        ['bytes', 'bytes_per_record', 'records', 'segment_order']
+    """
+    seg = _local.seg
+    if seg is None:
+        return {"records": 0, "bytes": 0, "bytes_per_record": 0.0, "segment_order": 0}
+    nbytes = seg.nbytes()
+    return {
+        "records": seg.n,
+        "bytes": nbytes,
+        "bytes_per_record": float(NFIELDS * 8),
+        "segment_order": seg.order,
+    }

@@ -1,0 +1,406 @@
+"""The Tensor: a NumPy value plus, when it has history, its place on the tape.
+
+Storage: ``_data`` is a NumPy array, or a plain Python ``float`` for a 0-d float64 tensor that
+nobody has viewed yet. The float form is the scalar fast path (a ``math`` call is 3-5x cheaper
+than a NumPy 0-d op, ``docs/ARCHITECTURE.md``); anything that needs shared storage calls
+``_arr()``, which turns it into a 0-d array for good.
+
+Autograd state: ``_rg`` (requires grad), ``_seg``/``_rec`` (segment and record id; ``None``/-1
+for leaves), ``_grad``, ``_vc`` (version counter shared with views, a one-item list).
+Defaults live on the class so that creating a tensor sets only what differs.
+"""
+
+import warnings
+
+import numpy as np
+
+from . import grad_mode as _gm
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+_LEAF_ONLY = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+)
+_NUMPY_RG = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+
+
+def _is_float_dtype(dt):
+    return dt.kind == "f"
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+
+    _seg = None  # tape segment holding the record that produced this tensor
+    _rec = -1  # record id on that segment
+    _rg = False
+    _grad = None
+    _imp_order = 0  # leaf import cache: segment order and record id of its IMPORT
+    _imp_rec = -1
+    _vc = None  # version counter (list of one int), shared with views and detach()
+    _base = None  # the tensor this one is a view of
+    _hooks = None  # list of hook functions (see autograd/hooks)
+    _post_hooks = None
+    _retains = False
+    _inference = False
+    _fn_name = None  # custom Function node name
+    __array_priority__ = 1000  # NumPy defers binary operators to Tensor
+
+    def __init__(self, data=(), dtype=None, requires_grad=False):
+        arr = np.array(data, dtype=dtype)
+        self._data = _wrap(arr)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---- storage ----
+    def _arr(self):
+        """The value as an ndarray (the float fast path ends here for this tensor)."""
+        d = self._data
+        if type(d) is float:
+            d = self._data = np.array(d)
+        return d
+
+    def _vcounter(self):
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    @property
+    def shape(self):
+        d = self._data
+        return () if type(d) is float else d.shape
+
+    @property
+    def ndim(self):
+        d = self._data
+        return 0 if type(d) is float else d.ndim
+
+    @property
+    def dtype(self):
+        d = self._data
+        return _F64 if type(d) is float else d.dtype
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def size(self, dim=None):
+        s = self.shape
+        return s if dim is None else s[_norm_dim(dim, len(s))]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        d = self._data
+        return 1 if type(d) is float else d.size
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def item(self):
+        d = self._data
+        if type(d) is float:
+            return d
+        if d.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {d.size} elements cannot be converted to Scalar")
+        return d.reshape(()).item()
+
+    def tolist(self):
+        d = self._data
+        return d if type(d) is float else d.tolist()
+
+    def numpy(self, *, force=False):
+        if self._rg and not force:
+            raise RuntimeError(_NUMPY_RG)
+        return self._arr()
+
+    def __array__(self, dtype=None, copy=None):
+        if self._rg:
+            raise RuntimeError(_NUMPY_RG)
+        a = self._arr()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __float__(self):
+        if self._rg:
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first.",
+                          UserWarning, stacklevel=2)
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    __hash__ = object.__hash__
+
+    # ---- autograd state ----
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self._seg is not None:
+            raise RuntimeError(_LEAF_ONLY if not flag else
+                               "you can only change requires_grad flags of leaf variables.")
+        if flag and not _is_float_dtype(self.dtype):
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
+        self._set_rg(bool(flag))
+
+    def requires_grad_(self, requires_grad=True):
+        if self._seg is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(_LEAF_ONLY)
+        if requires_grad and not _is_float_dtype(self.dtype):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._set_rg(bool(requires_grad))
+        return self
+
+    def _set_rg(self, flag):
+        if flag and self._inference and not _gm.is_inference_mode_enabled():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
+        self._rg = flag
+
+    @property
+    def is_leaf(self):
+        return self._seg is None
+
+    @property
+    def grad_fn(self):
+        if self._seg is None:
+            return None
+        from .autograd.node import node_for
+
+        return node_for(self)
+
+    @property
+    def grad(self):
+        if self._seg is not None and not self._retains:
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+            return None
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size")
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
+                    f"with dtype '{self.dtype}'. Please ensure that the gradient and the tensor "
+                    "have the same dtype")
+        self._grad = value
+
+    @property
+    def retains_grad(self):
+        return self._retains
+
+    def retain_grad(self):
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._seg is None or self._retains:
+            return
+        from .autograd.hooks import mark_hooked
+
+        self._retains = True
+        mark_hooked(self)
+
+    @property
+    def _version(self):
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    @property
+    def data(self):
+        t = _make(self._arr())
+        t._vc = [0]  # .data shares storage but not the version counter (PyTorch D4)
+        return t
+
+    @data.setter
+    def data(self, value):
+        self._data = value._arr() if isinstance(value, Tensor) else np.asarray(value)
+
+    def detach(self):
+        """A new leaf sharing storage and version counter, without history."""
+        t = _make(self._arr())
+        t._vc = self._vcounter()
+        t._inference = self._inference
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._seg is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._seg = None
+        self._rec = -1
+        self._rg = False
+        return self
+
+    def is_inference(self):
+        return self._inference
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ---- printing ----
+    def __repr__(self):
+        d = self._data
+        arr = np.asarray(d)
+        if arr.dtype.kind == "f":
+            finite = arr[np.isfinite(arr)]
+            integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+            big = finite.size and (np.abs(finite).max() >= 1e8 or
+                                   0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
+            opts = dict(floatmode="unique" if integral else "fixed", precision=4)
+            if big:
+                opts = dict(floatmode="maxprec", precision=4)
+            body = np.array2string(arr, separator=", ", prefix="tensor(", **opts)
+        else:
+            body = np.array2string(arr, separator=", ", prefix="tensor(")
+            if arr.dtype == np.bool_:
+                body = body.replace("True", "True").replace("False", "False")
+        extras = []
+        if arr.size == 0:
+            extras.append(f"size={arr.shape}")
+        if arr.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={arr.dtype}")
+        if self._seg is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._rg:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    __str__ = __repr__
+
+
+_F64 = np.dtype(np.float64)
+_new = object.__new__
+
+
+def _make(data):
+    """A tensor without history around an already-normalised value (see ``_wrap``)."""
+    t = _new(Tensor)
+    t._data = data
+    return t
+
+
+def _wrap(r):
+    """Normalise a NumPy result: float64 0-d values become Python floats (the fast path)."""
+    tp = type(r)
+    if tp is float:
+        return r
+    if tp is np.ndarray:
+        if r.ndim == 0 and r.dtype == _F64:
+            return float(r)
+        return r
+    if tp is np.float64:
+        return float(r)
+    return np.asarray(r)
+
+
+def _norm_dim(dim, ndim):
+    nd = max(ndim, 1)
+    if not -nd <= dim < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
+                         f"but got {dim})")
+    return dim % nd
+
+
+def _install_methods():
+    """Tensor methods that are thin wrappers (ops bind their own in ops/__init__)."""
+    from .autograd import hooks
+    from .ops import elementwise as E
+
+    def _inplace_guard(self):
+        from . import grad_mode
+
+        if self._rg and self._seg is None and grad_mode.is_grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        if self._inference and not grad_mode.is_inference_mode_enabled():
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
+                               "allowed.You can make a clone to get a normal tensor before doing "
+                               "inplace update.See https://github.com/pytorch/rfcs/pull/17 for "
+                               "more details.")
+
+    def fill_(self, value):
+        _inplace_guard(self)
+        d = self._data
+        if type(d) is float:
+            self._data = float(value)
+        else:
+            d[...] = value
+        self._vcounter()[0] += 1
+        if self._seg is not None:
+            self._seg, self._rec = None, -1  # the new value depends on nothing
+            self._rg = False
+        return self
+
+    def zero_(self):
+        return fill_(self, 0)
+
+    T = Tensor
+    T.fill_ = fill_
+    T.zero_ = zero_
+    T._inplace_guard = _inplace_guard
+    T.clone = E.clone
+    T.to = E.to
+    T.cpu = lambda self: self
+    T.contiguous = lambda self: self
+    T.double = lambda self: E.to(self, np.float64)
+    T.float = lambda self: E.to(self, np.float32)
+    T.half = lambda self: E.to(self, np.float16)
+    T.long = lambda self: E.to(self, np.int64)
+    T.int = lambda self: E.to(self, np.int32)
+    T.bool = lambda self: E.to(self, np.bool_)
+    T.type = lambda self, dtype=None: str(self.dtype) if dtype is None else E.to(self, dtype)
+    T.register_hook = hooks.register_hook
+    T.register_post_accumulate_grad_hook = hooks.register_post_accumulate_grad_hook
+    T.data_ptr = lambda self: self._arr().__array_interface__["data"][0]
+    T.element_size = lambda self: self.dtype.itemsize
+    T.nelement = T.numel
