@@ -7,9 +7,10 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tape import tape_stats
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor
 
-__all__ = ["backward", "grad", "tape_stats", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode"]
 
 _CREATE_GRAPH_WARNING = (
