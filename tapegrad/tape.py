@@ -116,21 +116,27 @@ _local = _Local()
 def current():
     """The segment new records go to on this thread (a fresh one when needed)."""
     seg = _local.seg
-    if seg is None or seg.retired or seg.n >= _config.SEGMENT_CAP:
-        seg = _local.seg = Segment()
-    elif seg.n >= seg.check_at:
-        # Nothing but this thread (the _local slot, our local and getrefcount's argument)
+    if seg is None or seg.n >= seg.check_at:  # check_at also trips on retire and at the cap
+        seg = _renew(seg)
+    return seg
+
+
+def _renew(seg):
+    if seg is not None and not seg.retired and seg.n < _config.SEGMENT_CAP:
+        # Nothing but this thread (the _local slot, two locals and getrefcount's argument)
         # refers to the segment: no tensor can ever sweep it, so start afresh.
-        if sys.getrefcount(seg) <= 3 and not seg.exported:
-            seg = _local.seg = Segment()
-        else:
-            seg.check_at = seg.n + _CHECK_EVERY
+        if sys.getrefcount(seg) > 4 or seg.exported:
+            seg.check_at = min(seg.n + _CHECK_EVERY, _config.SEGMENT_CAP)
+            return seg
+    seg = _local.seg = Segment()
+    seg.check_at = min(_CHECK_EVERY, _config.SEGMENT_CAP)
     return seg
 
 
 def retire(seg):
     """Stop appending to ``seg`` (after a backward swept and freed it)."""
     seg.retired = True
+    seg.check_at = 0
     if _local.seg is seg:
         _local.seg = None
 

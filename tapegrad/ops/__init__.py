@@ -39,6 +39,10 @@ def _bind_tensor_methods():
         broadcast_to=broadcast_to, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge,
     ).items():
         setattr(T, name, f)
+    from .scalar_fast import METHODS
+
+    for name, f in METHODS.items():  # Python-float fast path in front of the generic ops
+        setattr(T, name, f)
     T.T = property(movement.T)
     T.mT = property(lambda self: transpose(self, -2, -1))
 

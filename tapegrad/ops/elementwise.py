@@ -11,6 +11,7 @@ import operator
 
 import numpy as np
 
+from .. import tape
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .registry import Op, defop
@@ -44,9 +45,7 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             except _SCALAR_ERRORS:
                 r = _scalar_fallback(np_f, xd)
             if x._rg and _grad_on():
-                saved = (xd, r) if save_x and save_out else (xd,) if save_x else \
-                    (r,) if save_out else ()
-                return R.result(r, code, x, saved=saved)
+                return R.rec1(code, x, r, None, xd if save_x else r if save_out else None)
             return _make(r)
         r = _wrap(np_f(xd))
         if x._rg and _grad_on():
@@ -58,7 +57,7 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
     return fn
 
 
-def _record_unary(code, x, r, save_x, save_out, aux):
+def _record_unary(code, x, r, save_x, save_out, aux, seg=None):
     saved, stamps = [], []
     if save_x:
         v, s = R.saved_value(x)
@@ -72,7 +71,7 @@ def _record_unary(code, x, r, save_x, save_out, aux):
             vc = [0]
             saved.append(R.saved_array(r))
         stamps.append((vc, 0) if vc else None)
-    t = R.result(r, code, x, aux=aux, saved=saved, stamps=stamps)
+    t = R.result(r, code, x, aux=aux, saved=saved, stamps=stamps, seg=seg)
     if vc is not None:
         t._vc = vc
     return t
@@ -157,14 +156,15 @@ for _op, _name, _saves, _dx, _fn, _k in [
 
 def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
     """Record a constant-variant op (see the table above) for tensor ``x`` and result ``r``."""
-    from .. import tape
-
-    seg = tape.current()
-    aux = tape.add_faux(seg, float(c0)) if c1 is None else tape.add_faux(seg, float(c0), float(c1))
-    if type(r) is float:
-        saved = ((x._data,) if save_x else ()) + ((r,) if save_out else ())
-        return R.result(r, code, x, aux=aux, saved=saved)
-    return _record_unary(code, x, r, save_x, save_out, aux)
+    xd = x._data
+    if type(r) is float and c1 is None:
+        saved = (xd if type(xd) is float else float(np.asarray(xd).reshape(()))) if save_x \
+            else (r if save_out else None)
+        return R.rec1(code, x, r, float(c0), saved)
+    seg = tape.prepare([x])  # the constants must go to the segment the record goes to
+    aux = tape.add_faux(seg, float(c0)) if c1 is None else \
+        tape.add_faux(seg, float(c0), float(c1))
+    return _record_unary(code, x, r, save_x, save_out, aux, seg)
 
 
 def clamp(x, min=None, max=None):
@@ -274,21 +274,29 @@ def _number_op(np_f, py_f):
         a, b = (c, xd) if reflected else (xd, c)
         if type(xd) is float:
             try:
-                return py_f(a, b)
+                r = py_f(a, b)
             except _SCALAR_ERRORS:
                 return _scalar_fallback(np_f, a, b)
+            return r if type(r) is float else _wrap(np.float64(r))
         return _wrap(np_f(a, b))
 
     return value
 
 
+_add_value = _number_op(np.add, operator.add)
+_sub_value = _number_op(np.subtract, operator.sub)
+_mul_value = _number_op(np.multiply, operator.mul)
+_div_value = _number_op(np.true_divide, _py_div)
+_pow_value = _number_op(np.power, math.pow)
+
+
 def _const_add(x, c, reflected):
-    r = _number_op(np.add, operator.add)(x._data, c, reflected)
+    r = _add_value(x._data, c, reflected)
     return _const_op(Op.ADDC, x, r, c) if x._rg and _grad_on() else _make(r)
 
 
 def _const_sub(x, c, reflected):
-    r = _number_op(np.subtract, operator.sub)(x._data, c, reflected)
+    r = _sub_value(x._data, c, reflected)
     if not (x._rg and _grad_on()):
         return _make(r)
     # c - x has derivative -g, which is MULC's rule with c0 = -1
@@ -296,12 +304,12 @@ def _const_sub(x, c, reflected):
 
 
 def _const_mul(x, c, reflected):
-    r = _number_op(np.multiply, operator.mul)(x._data, c, reflected)
+    r = _mul_value(x._data, c, reflected)
     return _const_op(Op.MULC, x, r, c) if x._rg and _grad_on() else _make(r)
 
 
 def _const_div(x, c, reflected):
-    r = _number_op(np.true_divide, _py_div)(x._data, c, reflected)
+    r = _div_value(x._data, c, reflected)
     if not (x._rg and _grad_on()):
         return _make(r)
     if reflected:
@@ -310,7 +318,7 @@ def _const_div(x, c, reflected):
 
 
 def _const_pow(x, c, reflected):
-    r = _number_op(np.power, math.pow)(x._data, c, reflected)
+    r = _pow_value(x._data, c, reflected)
     if not (x._rg and _grad_on()):
         return _make(r)
     if reflected:

@@ -14,6 +14,8 @@ from ..tensor import Tensor, _make, _new
 
 _F64 = np.dtype(np.float64)
 _grad_on = _gm.is_grad_enabled
+_local = tape._local
+_FLUSH_INTS = tape._FLUSH_INTS
 
 
 def needs_grad(x, y=None):
@@ -51,22 +53,132 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     """Record ``op`` with inputs ``x``/``y`` (None or no grad = constant) and wrap ``data``.
 
     ``saved`` must already be in tape form (see ``saved_value``); size-1 records convert
-    their saved values to floats here.
+    their saved values to floats here. This is the hot path of every recorded op.
     """
     if seg is None:
-        seg = tape.prepare([t for t in (x, y) if t is not None and t._rg])
-    a = tape.slot(seg, x) if x is not None and x._rg else -1
-    b = tape.slot(seg, y) if y is not None and y._rg else -1
+        seg = _local.seg
+        if seg is None or seg.n >= seg.check_at:
+            seg = tape.current()
+        sx = x._seg if x is not None else None
+        sy = y._seg if y is not None else None
+        if (sx is not None and sx is not seg) or (sy is not None and sy is not seg):
+            seg = tape.prepare([t for t in (x, y) if t is not None and t._rg])
+    if x is None or not x._rg:
+        a = -1
+    elif x._seg is seg:
+        a = x._rec
+    else:
+        a = tape.slot(seg, x)
+    if y is None or not y._rg:
+        b = -1
+    elif y._seg is seg:
+        b = y._rec
+    else:
+        b = tape.slot(seg, y)
     n = 1 if type(data) is float else data.size
-    if n == 1 and saved:
-        saved = [s if type(s) is float else float(np.asarray(s).reshape(())) for s in saved]
-        stamps = None
-    r = tape.record(seg, op, a, b, aux, n, saved, stamps)
+    if saved:
+        if n == 1:
+            fv = seg.fvals
+            v = len(fv) << 1
+            for s in saved:
+                fv.append(s if type(s) is float else float(np.asarray(s).reshape(())))
+            r = seg.n
+            seg.n = r + 1
+            ints = seg.ints
+            ints += (op, a, b, aux, v, 1)
+            if len(ints) >= _FLUSH_INTS:
+                seg.flush()
+        else:
+            r = tape.record(seg, op, a, b, aux, n, saved, stamps)
+    else:
+        r = seg.n
+        seg.n = r + 1
+        ints = seg.ints
+        ints += (op, a, b, aux, -1, n)
+        if len(ints) >= _FLUSH_INTS:
+            seg.flush()
     t = _new(Tensor)
     t._data = data
     t._rg = True
     t._seg = seg
     t._rec = r
+    return t
+
+
+# ---- size-1 recorders: the scalar fast path (ops/scalar_fast.py, elementwise.py) ----
+
+def _slot(seg, t):
+    if t._seg is seg:
+        return t._rec
+    if t._seg is None and t._imp_order == seg.order:
+        return t._imp_rec
+    return tape.slot(seg, t)
+
+
+def _segment(x, y=None):
+    seg = _local.seg
+    if seg is None or seg.n >= seg.check_at:
+        seg = tape.current()
+    sx = x._seg
+    if sx is not None and sx is not seg or y is not None and y._seg is not None and \
+            y._seg is not seg:
+        seg = tape.prepare([t for t in (x, y) if t is not None and t._rg])
+    return seg
+
+
+def rec1(op, x, r, c, saved):
+    """Record a size-1 op of one input ``x`` (requires grad), constant ``c``, saved float."""
+    seg = _segment(x)
+    a = _slot(seg, x)
+    if c is None:
+        aux = -1
+    else:
+        faux = seg.faux
+        aux = len(faux)
+        faux.append(c)
+    if saved is None:
+        v = -1
+    else:
+        fv = seg.fvals
+        v = len(fv) << 1
+        fv.append(saved)
+    i = seg.n
+    seg.n = i + 1
+    ints = seg.ints
+    ints += (op, a, -1, aux, v, 1)
+    if len(ints) >= _FLUSH_INTS:
+        seg.flush()
+    t = _new(Tensor)
+    t._data = r
+    t._rg = True
+    t._seg = seg
+    t._rec = i
+    return t
+
+
+def rec2(op, x, y, r, save):
+    """Record a size-1 op of two float tensors (one requires grad); saves both if ``save``."""
+    seg = _segment(x, y)
+    a = _slot(seg, x) if x._rg else -1
+    b = _slot(seg, y) if y._rg else -1
+    if save:
+        fv = seg.fvals
+        v = len(fv) << 1
+        fv.append(x._data)
+        fv.append(y._data)
+    else:
+        v = -1
+    i = seg.n
+    seg.n = i + 1
+    ints = seg.ints
+    ints += (op, a, b, -1, v, 1)
+    if len(ints) >= _FLUSH_INTS:
+        seg.flush()
+    t = _new(Tensor)
+    t._data = r
+    t._rg = True
+    t._seg = seg
+    t._rec = i
     return t
 
 
