@@ -49,8 +49,7 @@ class Tensor:
     _rec = -1  # record id on that segment
     _rg = False
     _grad = None
-    _imp_order = 0  # leaf import cache: segment order and record id of its IMPORT
-    _imp_rec = -1
+    _imp = (0, -1)  # leaf import cache: (segment order, record id of its IMPORT), one tuple
     _vc = None  # version counter (list of one int), shared with views and detach()
     _base = None  # the tensor this one is a view of
     _hooks = None  # list of hook functions (see autograd/hooks)
@@ -139,6 +138,18 @@ class Tensor:
         a = self._arr()
         return a if dtype is None else a.astype(dtype, copy=False)
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.sin(t)``, ``array * t``: NumPy ufuncs run tapegrad ops (numpy_dispatch)."""
+        from .numpy_dispatch import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(t, axis=0)`` & co. run tapegrad ops (numpy_dispatch)."""
+        from .numpy_dispatch import array_function
+
+        return array_function(func, types, args, kwargs)
+
     def __float__(self):
         if self._rg:
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
@@ -211,7 +222,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._seg is not None and not self._retains:
+        if self._seg is not None and not self._retains and self._grad is None:
             warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
             return None
         return self._grad

@@ -9,6 +9,7 @@ from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tape import tape_stats
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor
+from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
 
 __all__ = ["backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode"]
@@ -36,6 +37,10 @@ def _seeds(outputs, grads, create_graph):
         grads = [grads]
     else:
         grads = list(grads)
+    for g in grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
     if len(grads) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     seeds = []
@@ -51,9 +56,6 @@ def _seeds(outputs, grads, create_graph):
             seeds.append(Tensor(np.ones(out.shape, out.dtype)) if create_graph
                          else np.ones(1))
             continue
-        if not isinstance(g, Tensor):
-            raise TypeError(f"gradients can be either Tensors or None, but got "
-                            f"{type(g).__name__}")
         if g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{_size(g.shape)} and output[{i}] has a shape of "
