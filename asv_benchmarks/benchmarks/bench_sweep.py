@@ -1,0 +1,81 @@
+"""The compiled sweep alone (kernel time per record), and full backward on graph shapes."""
+
+import numpy as np
+
+
+def _chain(tg, n):
+    x = tg.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(n // 4):
+        y = y * 0.9999 + tg.sin(y) * 0.01
+    return x, y
+
+
+class ScalarSweep:
+    """10^6 scalar records: ns per record of the compiled loop (target <= 10 ns)."""
+
+    timeout = 300
+
+    def setup(self):
+        import tapegrad as tg
+        from tapegrad import _config
+        from tapegrad.engine.sweep import Sweep, _address, kernel
+
+        _config.SEGMENT_CAP = 1 << 21  # one segment, so the kernel sees all 10^6 records
+        self.x, self.y = _chain(tg, 1_000_000)
+        self.sw = Sweep(self.y._seg)
+        self.k, self.addr = kernel(), _address
+        self.scratch = np.zeros(64, np.int64)
+        self.n = self.y._seg.n
+        self._kernel()
+
+    def _kernel(self):
+        sw, t = self.sw, self.sw.tabs
+        sw.adj[:] = 0.0
+        sw.reached[:] = 0
+        sw.seed(self.y._rec, np.ones(1))
+        self.k(sw.recs, sw.offs, sw.adj, sw.reached, int(self.addr(t.fv)), t.aptr, t.iptr,
+               t.iaux, t.faux, self.scratch, self.y._rec, 0, -1)
+
+    def time_kernel_1e6_records(self):
+        self._kernel()
+
+    def track_kernel_ns_per_record(self):
+        import time
+
+        best = min(self._timed() for _ in range(5))
+        return best / self.n * 1e9
+
+    track_kernel_ns_per_record.unit = "ns"
+
+    def _timed(self):
+        import time
+
+        t0 = time.perf_counter()
+        self._kernel()
+        return time.perf_counter() - t0
+
+
+class GraphShapes:
+    """Full forward + backward on HIPS/autograd bench_core-style graphs."""
+
+    params = [["long_sin_chain", "fan_out_fan_in"]]
+    param_names = ["graph"]
+
+    def setup(self, graph):
+        import tapegrad as tg
+
+        self.tg = tg
+        self.x = tg.tensor(np.linspace(0.1, 1.0, 100), requires_grad=True)
+        self.time_forward_backward(graph)
+
+    def time_forward_backward(self, graph):
+        tg, x = self.tg, self.x
+        x.grad = None
+        if graph == "long_sin_chain":
+            y = x
+            for _ in range(200):
+                y = tg.sin(y)
+        else:  # Pearlmutter's fan-out/fan-in: many uses of x summed
+            y = sum((x * float(i)).sin() for i in range(1, 200))
+        y.sum().backward()

@@ -1,0 +1,152 @@
+"""The DESIGN.md §4 workloads, written once for tapegrad and once for PyTorch.
+
+Each ``make_*`` returns a zero-argument callable that runs one repetition; inputs are built
+outside it. Used by the asv suites and by ``asv_benchmarks/table.py`` (the README table).
+Data builders must not be changed, only appended (asv compares across commits).
+"""
+
+import numpy as np
+
+from .common import rng
+
+SCALAR_CHAIN_OPS = 20_000
+NOGRAD_OPS = 20_000
+MLP_STEPS = 100
+BIG = 2_000_000
+
+
+def make_scalar_chain(lib):
+    """x -> x*0.9999 + sin(x)*0.01, 4 ops per step, forward + backward."""
+    n = SCALAR_CHAIN_OPS // 4
+    if lib == "torch":
+        import torch
+
+        x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        sin = torch.sin
+    else:
+        import tapegrad as tg
+
+        x = tg.tensor(0.5, requires_grad=True)
+        sin = tg.sin
+
+    def run():
+        x.grad = None
+        y = x
+        for _ in range(n):
+            y = y * 0.9999 + sin(y) * 0.01
+        y.backward()
+
+    return run
+
+
+def make_nograd_small(lib):
+    """20k elementwise ops on 8-element tensors under no_grad."""
+    v = rng(1).standard_normal(8)
+    if lib == "torch":
+        import torch
+
+        x = torch.tensor(v)
+        ctx, sin = torch.no_grad, torch.sin
+    else:
+        import tapegrad as tg
+
+        x = tg.tensor(v)
+        ctx, sin = tg.no_grad, tg.sin
+    n = NOGRAD_OPS // 4
+
+    def run():
+        with ctx():
+            y = x
+            for _ in range(n):
+                y = y * 0.9999 + sin(y) * 0.01
+
+    return run
+
+
+def make_mlp_sgd(lib):
+    """100 SGD steps of a 64-64-64-10 tanh MLP, batch 32, mean squared error."""
+    r = rng(2)
+    X = r.standard_normal((32, 64))
+    Y = r.standard_normal((32, 10))
+    shapes = [(64, 64), (64,), (64, 64), (64,), (64, 10), (10,)]
+    init = [r.standard_normal(s) * (0.1 if len(s) == 2 else 0.0) for s in shapes]
+    if lib == "torch":
+        import torch
+
+        T = torch
+        mk = lambda a, rg=False: torch.tensor(a, dtype=torch.float64, requires_grad=rg)  # noqa
+    else:
+        import tapegrad as T
+
+        mk = lambda a, rg=False: T.tensor(a, requires_grad=rg)  # noqa
+    Xt, Yt = mk(X), mk(Y)
+    params = [mk(a, True) for a in init]
+    opt = T.optim.SGD(params, lr=0.01)
+
+    def run():
+        for _ in range(MLP_STEPS):
+            h = Xt
+            for i in range(0, 4, 2):
+                h = T.tanh(h @ params[i] + params[i + 1])
+            out = h @ params[4] + params[5]
+            loss = ((out - Yt) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    return run
+
+
+def make_bandwidth(lib):
+    """sum(sin(x) * exp(-x^2)) over 2e6 elements, forward + backward."""
+    v = rng(3).standard_normal(BIG)
+    if lib == "torch":
+        import torch
+
+        x = torch.tensor(v, requires_grad=True)
+        sin, exp = torch.sin, torch.exp
+    else:
+        import tapegrad as tg
+
+        x = tg.tensor(v, requires_grad=True)
+        sin, exp = tg.sin, tg.exp
+
+    def run():
+        x.grad = None
+        (sin(x) * exp(-(x * x))).sum().backward()
+
+    return run
+
+
+def make_hvp(lib, n=200):
+    """Hessian-vector product by double backward of sum(tanh(A @ x)**2)."""
+    r = rng(4)
+    A, xv, vv = r.standard_normal((n, n)) / np.sqrt(n), r.standard_normal(n), r.standard_normal(n)
+    if lib == "torch":
+        import torch
+
+        At, x, v = (torch.tensor(a) for a in (A, xv, vv))
+        x.requires_grad_()
+        grad, tanh = torch.autograd.grad, torch.tanh
+    else:
+        import tapegrad as tg
+
+        At, x, v = (tg.tensor(a) for a in (A, xv, vv))
+        x.requires_grad_()
+        grad, tanh = tg.autograd.grad, tg.tanh
+
+    def run():
+        (g,) = grad((tanh(At @ x) ** 2).sum(), x, create_graph=True)
+        (h,) = grad(g, x, v)
+        return h
+
+    return run
+
+
+WORKLOADS = {
+    "scalar_chain_2e4": make_scalar_chain,
+    "nograd_8elem_2e4": make_nograd_small,
+    "mlp_sgd_100_steps": make_mlp_sgd,
+    "hvp_n200": make_hvp,
+    "sin_exp_2e6": make_bandwidth,
+}

@@ -1,0 +1,50 @@
+"""Print the README benchmark table: tapegrad vs PyTorch on the DESIGN.md §4 workloads.
+
+Run: python asv_benchmarks/table.py      (median of 5 after one warm-up, one process)
+"""
+
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from benchmarks.common import has_torch, run_subprocess_seconds  # noqa: E402
+from benchmarks.workloads import WORKLOADS  # noqa: E402
+from benchmarks.bench_compile import FIRST_GRADIENT  # noqa: E402
+
+
+def median_time(run, reps=5):
+    run()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main():
+    torch_ok = has_torch()
+    print("| workload | tapegrad | PyTorch | ratio |")
+    print("|---|---:|---:|---:|")
+    for name, make in WORKLOADS.items():
+        t = median_time(make("tapegrad"))
+        if torch_ok:
+            p = median_time(make("torch"))
+            print(f"| {name} | {t * 1e3:.2f} ms | {p * 1e3:.2f} ms | {t / p:.2f} |")
+        else:
+            print(f"| {name} | {t * 1e3:.2f} ms | - | - |")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        cold = run_subprocess_seconds(FIRST_GRADIENT, {"NUMBA_CACHE_DIR": cache})
+    run_subprocess_seconds(FIRST_GRADIENT)
+    warm = run_subprocess_seconds(FIRST_GRADIENT, repeat=5)
+    print(f"| import + first gradient, cache warm | {warm:.2f} s | | |")
+    print(f"| first gradient ever (cold compile) | {cold:.2f} s | | |")
+
+
+if __name__ == "__main__":
+    main()
