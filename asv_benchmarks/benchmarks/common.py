@@ -12,7 +12,10 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy's BLAS starts its thread pool
+
+import numpy as np  # noqa: E402
 
 _THREAD_VARS = (
     "OMP_NUM_THREADS",

@@ -63,7 +63,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         while heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
-            sw = sweep_cls(seg)
+            top = max(rec for rec, _ in seed_list)
+            sw = sweep_cls(seg) if create_graph else Sweep(seg, top)
             for rec, g in seed_list:
                 sw.seed(rec, g)
             sw.run(max(rec for rec, _ in seed_list), 0, run_tensor_hooks)
@@ -83,18 +84,23 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             if not retain_graph:
                 sw.free()
 
-    from ..autograd.hooks import run_leaf_hooks
+    from ..autograd.hooks import run_leaf_hooks, run_post_accumulate_hooks
 
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     for leaf, total in leaf_totals.values():
+        if positions is not None and id(leaf) not in positions:
+            continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
         g = _shaped(total, leaf, create_graph)
-        g = run_leaf_hooks(leaf, g)
+        with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
+            g = run_leaf_hooks(leaf, g)
         if positions is not None and id(leaf) in positions:
             for i, t in enumerate(inputs):
                 if t is leaf:
                     results[i] = g
-        if accumulate and (positions is None or id(leaf) in positions):
+        if accumulate:
             _accumulate(leaf, g, create_graph)
+            if leaf._post_hooks:
+                run_post_accumulate_hooks(leaf)
     if inputs is not None:
         for i, t in enumerate(inputs):
             if t._seg is not None and results[i] is not None:
@@ -106,7 +112,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
 def _is_reached(sw, r):
     reached = sw.reached
-    return (r in reached) if isinstance(reached, dict) else bool(reached[r])
+    if isinstance(reached, dict):
+        return r in reached
+    return r < len(reached) and bool(reached[r])
 
 
 def _reached_set(sw, rec):
@@ -123,6 +131,8 @@ def _shaped(total, t, create_graph):
     """A flat gradient as a tensor of ``t``'s shape and dtype."""
     if isinstance(total, Tensor):
         g = total.reshape(t.shape) if total.shape != t.shape else total
+        if g.dtype != t.dtype and t.dtype.kind == "f":
+            g = g.to(t.dtype)  # saved values are float64: a float32 input gets a float32 grad
         return g
     arr = np.asarray(total).reshape(t.shape).astype(t.dtype, copy=False)
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))

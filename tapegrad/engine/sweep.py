@@ -107,26 +107,20 @@ def has_saved(seg, recs, r):
 
 def check_versions(seg, recs, reached):
     """PyTorch's in-place error if a saved array's tensor changed since it was recorded."""
-    if not any(seg.avers):
-        return
-    from ..autograd.inplace import version_error
+    from ..autograd.inplace import check_reached
 
-    rows = np.nonzero(reached & (recs[:, tape.V] >= 0) & (recs[:, tape.V] & 1 == 1))[0]
-    for r in rows:
-        v = int(recs[r, tape.V]) >> 1
-        d = REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK]
-        for k in range(len(d.saves)):
-            stamp = seg.avers[v + k] if v + k < len(seg.avers) else None
-            if stamp is not None and stamp[0] is not None and stamp[0][0] != stamp[1]:
-                raise version_error(d, seg, int(r), stamp)
+    check_reached(seg, recs, reached)
 
 
 class Sweep:
     """State of one numeric sweep over one segment (its arena is ``adj``)."""
 
-    def __init__(self, seg):
+    def __init__(self, seg, top=None):
+        """``top``: the newest record any seed touches; later records cannot be reached."""
         self.seg = seg
         self.recs = seg.records()
+        if top is not None:
+            self.recs = self.recs[: top + 1]
         self.offs = offsets(self.recs)
         self.adj = np.zeros(int(self.offs[-1]))
         self.reached = np.zeros(len(self.recs), np.uint8)
@@ -146,7 +140,6 @@ class Sweep:
         k = kernel()
         scratch = np.zeros(_SCRATCH_DIMS, np.int64)
         fbase = int(_address(t.fv)) if len(t.fv) else 0
-        check_versions(seg, recs, self.reached)
         resume, hooked_done, r = -1, -1, start
         while r >= stop:
             p = k(recs, self.offs, self.adj, self.reached, fbase, t.aptr, t.iptr, t.iaux, t.faux,
@@ -165,6 +158,7 @@ class Sweep:
                 r, resume = p - 1, -1
             else:
                 r, resume = p, p
+        check_versions(seg, recs, self.reached)  # after the loop: every reached record
 
     def _python_vjp(self, r, code):
         seg, rec = self.seg, self.recs[r]
@@ -173,6 +167,9 @@ class Sweep:
 
             return custom_vjp_numeric(self, r)
         entry = seg.pyaux[int(rec[tape.AUX])]
+        from ..autograd.inplace import check_python_record
+
+        check_python_record(seg, r, entry)
         g = self.grad_of(r).reshape(entry.out_shape)
         grads = REGISTRY[code].vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
         self.accumulate(entry.slots, grads)
@@ -186,23 +183,48 @@ class Sweep:
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
-        seg, recs = self.seg, self.recs
+        seg = self.seg
         hit = self.reached.astype(bool)
-        recs[hit, tape.OP] |= tape.FREED
-        rows = np.nonzero(hit & (recs[:, tape.V] >= 0) & (recs[:, tape.V] & 1 == 1))[0]
-        for r in rows:
+        with seg.lock:  # the owner thread's flush may have moved the buffer since __init__
+            recs = self.recs = seg.buf[: len(hit)]
+            # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
+            rows, pyrows = _mark_freed(recs, self.reached, tape.FREED, tape.CODE_MASK,
+                                       PYTHON_BASE)
+        aptr = self.tabs.aptr
+        for r in rows.tolist():
             v = int(recs[r, tape.V]) >> 1
             for k in range(len(REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK].saves)):
                 seg.avals[v + k] = None
-        for r in np.nonzero(hit & ((recs[:, tape.OP] & tape.CODE_MASK) >= PYTHON_BASE))[0]:
+                aptr[v + k] = 0
+        for r in pyrows.tolist():
             entry = seg.pyaux[int(recs[r, tape.AUX])]
             if hasattr(entry, "release"):
                 entry.release()
             elif entry.saved is not None and any(s is not None for s in entry.saved):
                 entry.saved = None  # has_saved() now reports the record as freed
                 entry.out = None
-        self.tabs.na = 0  # addresses of freed arrays must be re-read
         tape.retire(seg)
+
+
+@njit(cache=True)
+def _mark_freed(recs, reached, freed, code_mask, python_base):
+    """Flag reached records FREED; return those that saved arrays and the Python-op ones."""
+    n = len(reached)
+    rows = np.empty(n, np.int64)
+    pyrows = np.empty(n, np.int64)
+    nr = 0
+    npy = 0
+    for r in range(n):
+        if reached[r]:
+            recs[r, 0] |= freed
+            v = recs[r, 4]
+            if v >= 0 and (v & 1) == 1:
+                rows[nr] = r
+                nr += 1
+            if (recs[r, 0] & code_mask) >= python_base:
+                pyrows[npy] = r
+                npy += 1
+    return rows[:nr], pyrows[:npy]
 
 
 def _cache(seg):

@@ -248,27 +248,53 @@ def T(x):
     return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x, shape, with_value=True):
+    """``x`` repeated along new or size-1 dims (a stride-0 view; its VJP is a sum).
+
+    ``with_value=False`` (internal, binary ops that save nothing) records the broadcast without
+    materialising the view: the returned tensor then only carries its place on the tape.
+    """
     x = R.as_tensor(x)
     shape = flat_shape((shape,))
     xs = x.shape
     if xs == shape:
         return x
-    try:
-        value = np.broadcast_to(x._arr() if type(x._data) is not float else x._data, shape)
-    except ValueError:
+    lead = len(shape) - len(xs)
+    if lead < 0 or any(s != t and s != 1 for s, t in zip(xs, shape[lead:])):
         raise RuntimeError(f"The expanded size of the tensor ({shape[-1] if shape else 0}) must "
                            f"match the existing size ({xs[-1] if xs else 0}) at non-singleton "
                            f"dimension {len(shape) - 1}.  Target sizes: {list(shape)}.  Tensor "
-                           f"sizes: {list(xs)}") from None
-    if not (x._rg and _grad_on()):
-        return _make(_wrap(value))
+                           f"sizes: {list(xs)}")
+    recording = x._rg and _grad_on()
+    value = None
+    if with_value or not recording:
+        d = x._data
+        value = _wrap(np.broadcast_to(np.float64(d) if type(d) is float else d, shape))
+    if not recording:
+        return _make(value)
     cs = c_strides(xs)
-    lead = len(shape) - len(xs)
     strides = tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead]
                     for k in range(len(shape)))
-    return _record_linear(_wrap(value), Op.GATHER_STRIDED, x,
-                          lambda seg: _strided_aux(seg, shape, strides, 0))
+    seg = tape.prepare([x])
+    aux = _strided_aux(seg, shape, strides, 0)
+    n = size_of(shape)
+    if value is None:
+        return _slot_only(R.result, seg, x, aux, n)
+    return R.result(value, Op.GATHER_STRIDED, x, aux=aux, seg=seg)
+
+
+def _slot_only(result, seg, x, aux, n):
+    """A GATHER_STRIDED record whose output value is never read (see broadcast_to)."""
+    t = result(_SizeOnly(n), Op.GATHER_STRIDED, x, aux=aux, seg=seg)  # reads only .size
+    t._data = None
+    return t
+
+
+class _SizeOnly:
+    __slots__ = ("size",)
+
+    def __init__(self, n):
+        self.size = n
 
 
 def expand(x, *sizes):
@@ -284,7 +310,8 @@ def flip(x, dims):
     dims = norm_dims(dims, x.ndim) if not isinstance(dims, int) else (norm_dim(dims, x.ndim),)
     shape = x.shape
     cs = c_strides(shape)
-    offset = sum((shape[d] - 1) * cs[d] for d in dims)
+    # NOTE: np.sum, not sum: this module's sum() is the tensor reduction
+    offset = int(np.sum([(shape[d] - 1) * cs[d] for d in dims], dtype=np.int64))
     strides = tuple(-s if k in dims else s for k, s in enumerate(cs))
     value = np.flip(x._arr(), dims).copy()
     t = _view_strided(x, value, shape, strides, offset)
