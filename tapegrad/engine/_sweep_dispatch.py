@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "17a76f60422118be"
+RULES_HASH = "cbda7baefcb83eff"
 
 
 @intrinsic
@@ -117,9 +117,9 @@ def _dx(op, g, x, y, out, m, c0, c1):
     if op == 54:  # POW
         return where(y == 0.0, 0.0, g * y * x ** (y - 1.0))
     if op == 55:  # MAXIMUM
-        return g * (1.0 - (x < y) - 0.5 * (x == y))
+        return where(x < y, 0.0, where(x == y, 0.5 * g, g))
     if op == 56:  # MINIMUM
-        return g * (1.0 - (x > y) - 0.5 * (x == y))
+        return where(x > y, 0.0, where(x == y, 0.5 * g, g))
     if op == 57:  # WHERE
         return where(m, g, 0.0)
     return 0.0
@@ -139,9 +139,9 @@ def _dy(op, g, x, y, out, m, c0, c1):
     if op == 54:  # POW
         return where((x == 0.0) & (y >= 0.0), 0.0, g * out * log(x))
     if op == 55:  # MAXIMUM
-        return g * (1.0 - (x > y) - 0.5 * (x == y))
+        return where(x > y, 0.0, where(x == y, 0.5 * g, g))
     if op == 56:  # MINIMUM
-        return g * (1.0 - (x < y) - 0.5 * (x == y))
+        return where(x < y, 0.0, where(x == y, 0.5 * g, g))
     if op == 57:  # WHERE
         return where(m, 0.0, g)
     return 0.0

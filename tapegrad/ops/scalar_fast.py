@@ -18,6 +18,7 @@ from .record import rec1, rec2
 from .registry import Op
 
 _state = _gm._state
+_ndarray = np.ndarray
 _ADD, _SUB, _MUL, _DIV = int(Op.ADD), int(Op.SUB), int(Op.MUL), int(Op.DIV)
 _ADDC, _MULC, _RDIVC, _NEG = int(Op.ADDC), int(Op.MULC), int(Op.RDIVC), int(Op.NEG)
 
@@ -49,6 +50,15 @@ def _operator(general, f, op_tt, save_tt, const_rule):
                     return _plain(r)
             except ZeroDivisionError:
                 pass
+        elif type(d) is _ndarray and d.ndim and not (self._rg and _state.grad_enabled):
+            # No tape needed: NumPy directly (Python numbers are "weak" in both, NEP 50).
+            to = type(other)
+            if to is float or to is int:
+                return _plain(f(d, other))
+            if to is Tensor and not other._rg:
+                e = other._data
+                if type(e) is _ndarray and e.shape == d.shape:
+                    return _plain(f(d, e))
         return general(self, other)
 
     return method
