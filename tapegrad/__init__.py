@@ -9,7 +9,7 @@ Example:
     7.582366
 """
 
-from . import autograd, ops
+from . import autograd, nn, ops, optim
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, int32, int64, linspace,
@@ -17,11 +17,15 @@ from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, 
                        randn_like, tensor, zeros, zeros_like)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
+from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diagonal, einsum,
+                  log_softmax, logsumexp, max, min, mm, mv, norm, prod, softmax, split, stack,
+                  std, trace, unbind, var)
 from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, eq, exp, expand,
                   expm1, flatten, flip, ge, gt, le, log, log1p, logical_and, logical_not,
                   logical_or, lt, matmul, maximum, mean, minimum, mul, ne, neg, outer, permute,
                   pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
                   transpose, unsqueeze, where)
+from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
 from .tensor import Tensor, _install_methods
 
 _install_methods()

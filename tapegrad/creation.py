@@ -27,10 +27,27 @@ def _check_device(device):
                            f"{device}")
 
 
+def check_dtype(arr):
+    """TypeError (PyTorch's words) for arrays a tensor cannot hold: objects, strings, dates...
+
+    Complex arrays are accepted as values; they cannot require grad (see ``_finish``).
+    """
+    kind, size = arr.dtype.kind, arr.dtype.itemsize
+    if kind in "biu" or kind == "f" and size <= 8 or kind == "c" and size <= 16:
+        return arr
+    name = "object_" if kind == "O" else arr.dtype.type.__name__
+    raise TypeError(f"can't convert np.ndarray of type numpy.{name}. The only supported types "
+                    "are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
+                    "int8, uint64, uint32, uint16, uint8, and bool.")
+
+
 def _finish(arr, requires_grad, wrap=True):
     t = _make(_wrap(arr) if wrap else arr)
     if requires_grad:
-        if arr.dtype.kind not in "fc":
+        if arr.dtype.kind == "c":
+            raise RuntimeError("tapegrad does not differentiate complex tensors yet: only "
+                               "Tensors of floating point dtype can require gradients")
+        if arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
         t._rg = True
@@ -56,13 +73,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_values(data)
+    if isinstance(data, (str, bytes)):
+        raise TypeError("new(): invalid data type 'str'")
     arr = np.array(data, dtype=dtype)
-    if arr.dtype == np.object_:
-        raise TypeError(f"can't convert data of type {type(data).__name__} to a tensor "
-                        "(object arrays are not supported)")
     if arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
-    return _finish(arr, requires_grad)
+    return _finish(check_dtype(arr), requires_grad)
 
 
 def _flat(seq):
@@ -83,7 +99,9 @@ def as_tensor(data, dtype=None, device=None):
     _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == dtype else data.to(dtype)
-    arr = np.asarray(data, dtype=dtype)
+    if isinstance(data, (str, bytes)):
+        raise TypeError("new(): invalid data type 'str'")
+    arr = check_dtype(np.asarray(data, dtype=dtype))
     return _make(arr if isinstance(data, np.ndarray) else _wrap(arr))
 
 
@@ -91,7 +109,7 @@ def from_numpy(arr):
     """A tensor sharing memory with the ndarray ``arr`` (writes show on both sides)."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    return _make(arr)
+    return _make(check_dtype(arr))
 
 
 def _factory(np_fn):

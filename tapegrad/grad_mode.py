@@ -337,6 +337,10 @@ class inference_mode(_DecoratorContextManager):
         mode = self.mode
         s.grad_enabled = not mode
         s.inference = mode
+        if mode:
+            from .tensor import _track_inference
+
+            _track_inference()  # tensor._make starts flagging inference tensors
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         s = _state

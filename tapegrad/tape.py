@@ -29,6 +29,7 @@ Segments are swept newest ``order`` first; an import always comes from a lower `
 import itertools
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -42,7 +43,10 @@ HOOKED = 1 << 17  # the sweep pauses here so Python can run tensor hooks / retai
 
 _FLUSH_INTS = NFIELDS * 4096  # pending Python ints moved into the int64 buffer at a time
 _CHECK_EVERY = 1024  # records between "is this segment still referenced?" checks
-_CHECK_BYTES = 1 << 28  # saved array bytes that force such a check sooner
+_CHECK_BYTES = 1 << 26  # saved array bytes that force such a check sooner
+_ROLL_RECORDS = 1 << 14  # a segment few tensors refer to is closed at this many records...
+_ROLL_BYTES = 1 << 26  # ...and any segment once its saved arrays hold this many bytes
+_FEW_REFS = 8  # "few": references besides this thread's own (see _renew)
 _order = itertools.count(1)
 
 
@@ -51,7 +55,8 @@ class Segment:
 
     __slots__ = (
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
-        "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes", "_cache", "__weakref__",
+        "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
+        "bcheck", "lock", "_cache", "__weakref__",
     )
 
     def __init__(self):
@@ -73,7 +78,9 @@ class Segment:
         self.retired = False  # no more records are appended
         self.exported = False  # some other segment imports from this one
         self.check_at = _CHECK_EVERY
-        self.abytes = 0
+        self.abytes = 0  # bytes of saved arrays appended so far
+        self.bcheck = _CHECK_BYTES  # abytes that trigger the next check
+        self.lock = threading.Lock()  # flush vs. flag writes from a sweep on another thread
         self._cache = None  # arrays materialised for the sweep: see arrays()
 
     # ---- growing ----
@@ -82,15 +89,20 @@ class Segment:
         ints = self.ints
         if not ints:
             return
-        new = np.array(ints, dtype=np.int64).reshape(-1, NFIELDS)
-        need = self.nbuf + len(new)
-        if need > len(self.buf):
-            grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
-            grown[: self.nbuf] = self.buf[: self.nbuf]
-            self.buf = grown
-        self.buf[self.nbuf : need] = new
-        self.nbuf = need
-        ints.clear()
+        with self.lock:
+            # Another thread may sweep (and so flush) this segment while its owner appends:
+            # take whole records by slice and delete exactly those (each append is one atomic
+            # list extend), so no record is lost or flushed twice.
+            k = len(ints) - len(ints) % NFIELDS
+            new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
+            del ints[:k]
+            need = self.nbuf + len(new)
+            if need > len(self.buf):
+                grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
+                grown[: self.nbuf] = self.buf[: self.nbuf]
+                self.buf = grown
+            self.buf[self.nbuf : need] = new
+            self.nbuf = need
 
     def records(self):
         """All records as an (n, 6) int64 array (a view: writes reach the tape)."""
@@ -98,8 +110,12 @@ class Segment:
         return self.buf[: self.nbuf]
 
     def nbytes(self):
+        """Bytes held: records, saved floats and arrays (also those of NumPy-backed ops)."""
         vals = sum(a.nbytes for a in self.avals if a is not None)
         vals += sum(a.nbytes for a in self.ivals if a is not None)
+        for e in self.pyaux:
+            vals += sum(getattr(a, "nbytes", 0) for a in (getattr(e, "saved", None) or ())
+                        if a is not None)
         return self.n * NFIELDS * 8 + 8 * len(self.fvals) + vals
 
     def __repr__(self):
@@ -108,6 +124,9 @@ class Segment:
 
 class _Local(threading.local):
     seg = None
+
+    def __init__(self):
+        self.live = weakref.WeakSet()  # this thread's segments still alive (tape_stats)
 
 
 _local = _Local()
@@ -122,14 +141,32 @@ def current():
 
 
 def _renew(seg):
+    """Keep appending to ``seg`` or close it and start a fresh segment.
+
+    Closing never frees anything a tensor can still reach: a closed segment lives exactly as
+    long as something refers to it (reference counting), and later records import from it. So
+    closing too often costs only speed, never correctness, and the rule can be a heuristic:
+
+    * nothing but this thread refers to it (an evaluation loop that forgot ``no_grad`` and
+      dropped its outputs): close now, and it is freed at once;
+    * only a few tensors refer to it (the last iteration's outputs are usually still alive
+      while the next one records): close it at ``_ROLL_RECORDS`` records, so a loop that keeps
+      a tensor or two never pins more than a segment's worth of records;
+    * its saved arrays hold ``_ROLL_BYTES``: close it whatever refers to it.
+    """
     if seg is not None and not seg.retired and seg.n < _config.SEGMENT_CAP:
-        # Nothing but this thread (the _local slot, two locals and getrefcount's argument)
-        # refers to the segment: no tensor can ever sweep it, so start afresh.
-        if sys.getrefcount(seg) > 4 or seg.exported:
+        # References we know of: the _local slot, current()'s and our local, getrefcount's
+        # argument (4); ops/record.py also holds it in a local while it calls current() (5).
+        refs = sys.getrefcount(seg) - 5
+        keep = refs > _FEW_REFS or (refs > 0 and seg.n < _ROLL_RECORDS)
+        if keep and seg.abytes < _ROLL_BYTES:
             seg.check_at = min(seg.n + _CHECK_EVERY, _config.SEGMENT_CAP)
+            seg.bcheck = seg.abytes + _CHECK_BYTES
             return seg
+        retire(seg)
     seg = _local.seg = Segment()
     seg.check_at = min(_CHECK_EVERY, _config.SEGMENT_CAP)
+    _local.live.add(seg)
     return seg
 
 
@@ -148,14 +185,19 @@ def slot(seg, t):
     if t._seg is seg:
         return t._rec
     if t._seg is None:  # a leaf: one IMPORT record per segment, cached on the leaf
-        if t._imp_order == seg.order:
-            return t._imp_rec
+        imp = t._imp  # one tuple, read and written at once: other threads share the leaf
+        if imp[0] == seg.order:
+            return imp[1]
         r = _append_import(seg, t, t.numel())
-        t._imp_order = seg.order
-        t._imp_rec = r
+        t._imp = (seg.order, r)
         return r
     src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)
     src.exported = True
+    if not src.retired:
+        # src may be another thread's current segment: that thread moves on to a fresh one,
+        # so nobody appends to src while a backward from here sweeps it.
+        src.retired = True
+        src.check_at = 0
     key = (id(src), t._rec)  # src stays alive in seg.imports, so its id is not reused
     r = seg.foreign.get(key)
     if r is None:
@@ -210,8 +252,7 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None):
             seg.avers.extend(versions or (None,) * len(saved))
             for s in saved:
                 seg.abytes += s.nbytes
-            if seg.abytes > _CHECK_BYTES:
-                seg.abytes = 0
+            if seg.abytes > seg.bcheck:
                 seg.check_at = seg.n
     else:
         v = -1
@@ -238,6 +279,13 @@ def add_faux(seg, *values):
 
 def add_pyaux(seg, obj):
     seg.pyaux.append(obj)
+    saved = getattr(obj, "saved", None)  # ops that run in NumPy save through their entry
+    if saved:
+        for s in saved:
+            if s is not None:
+                seg.abytes += getattr(s, "nbytes", 0)
+        if seg.abytes > seg.bcheck:
+            seg.check_at = seg.n
     return len(seg.pyaux) - 1
 
 
@@ -249,20 +297,22 @@ def add_ivals(seg, arr):
 # ---- statistics ------------------------------------------------------------------------
 
 def tape_stats():
-    """What the current thread's tape holds: records and bytes of its current segment.
+    """What this thread's tape holds now: live segments, their records and bytes.
+
+    ``records``/``bytes`` count every segment of this thread that is still alive (some tensor
+    or newer segment refers to it); ``bytes`` includes saved values not yet freed.
 
     Example:
         >>> import tapegrad as tg
         >>> sorted(tg.autograd.tape_stats())
-        ['bytes', 'bytes_per_record', 'records', 'segment_order']
+        ['bytes', 'bytes_per_record', 'records', 'segment_order', 'segments']
     """
+    segs = list(_local.live)
     seg = _local.seg
-    if seg is None:
-        return {"records": 0, "bytes": 0, "bytes_per_record": 0.0, "segment_order": 0}
-    nbytes = seg.nbytes()
     return {
-        "records": seg.n,
-        "bytes": nbytes,
+        "records": sum(s.n for s in segs),
+        "bytes": sum(s.nbytes() for s in segs),
         "bytes_per_record": float(NFIELDS * 8),
-        "segment_order": seg.order,
+        "segment_order": 0 if seg is None else seg.order,
+        "segments": len(segs),
     }

@@ -52,6 +52,8 @@ class Tensor:
     _imp = (0, -1)  # leaf import cache: (segment order, record id of its IMPORT), one tuple
     _vc = None  # version counter (list of one int), shared with views and detach()
     _base = None  # the tensor this one is a view of
+    _bseg = None  # the base's history when this view's history was recorded (see
+    _brec = -1  # ops/inplace.refresh_view: a view of a base modified in place is regathered)
     _hooks = None  # list of hook functions (see autograd/hooks)
     _post_hooks = None
     _retains = False
@@ -176,6 +178,12 @@ class Tensor:
         return (self[i] for i in range(self.shape[0]))
 
     __hash__ = object.__hash__
+
+    def __reduce__(self):
+        # Value, dtype and requires_grad travel; history, .grad and hooks do not. A non-leaf
+        # that requires grad unpickles as a leaf that requires grad, as in PyTorch.
+        d = self._data
+        return _rebuild, (d, self._rg)
 
     # ---- autograd state ----
     @property
@@ -333,10 +341,28 @@ _F64 = np.dtype(np.float64)
 _new = object.__new__
 
 
+def _rebuild(data, requires_grad):
+    """Unpickle a tensor (see ``Tensor.__reduce__``)."""
+    t = _make(data)
+    t._rg = bool(requires_grad)
+    return t
+
+
+_inference_used = False  # set once a thread enters inference mode (grad_mode.inference_mode)
+_gm_state = _gm._state
+
+
+def _track_inference():
+    global _inference_used
+    _inference_used = True
+
+
 def _make(data):
     """A tensor without history around an already-normalised value (see ``_wrap``)."""
     t = _new(Tensor)
     t._data = data
+    if _inference_used and _gm_state.inference:  # tensors made there are inference tensors
+        t._inference = True
     return t
 
 
@@ -366,42 +392,15 @@ def _install_methods():
     """Tensor methods that are thin wrappers (ops bind their own in ops/__init__)."""
     from .autograd import hooks
     from .ops import elementwise as E
-
-    def _inplace_guard(self):
-        from . import grad_mode
-
-        if self._rg and self._seg is None and grad_mode.is_grad_enabled():
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        if self._inference and not grad_mode.is_inference_mode_enabled():
-            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
-                               "allowed.You can make a clone to get a normal tensor before doing "
-                               "inplace update.See https://github.com/pytorch/rfcs/pull/17 for "
-                               "more details.")
-
-    def fill_(self, value):
-        _inplace_guard(self)
-        d = self._data
-        if type(d) is float:
-            self._data = float(value)
-        else:
-            d[...] = value
-        self._vcounter()[0] += 1
-        if self._seg is not None:
-            self._seg, self._rec = None, -1  # the new value depends on nothing
-            self._rg = False
-        return self
-
-    def zero_(self):
-        return fill_(self, 0)
+    from .ops import inplace
 
     T = Tensor
-    T.fill_ = fill_
-    T.zero_ = zero_
-    T._inplace_guard = _inplace_guard
+    for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...
+        setattr(T, name, f)
     T.clone = E.clone
     T.to = E.to
     T.cpu = lambda self: self
+    T.cuda = lambda self, device=None, non_blocking=False: E.to(self, device="cuda")  # raises
     T.contiguous = lambda self: self
     T.double = lambda self: E.to(self, np.float64)
     T.float = lambda self: E.to(self, np.float32)

@@ -10,9 +10,10 @@ from ..tape import tape_stats
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
+from .function import Function, FunctionCtx, once_differentiable
 
 __all__ = ["backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode"]
+           "inference_mode", "Function", "FunctionCtx", "once_differentiable"]
 
 _CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -109,7 +110,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> x = tg.tensor(3.0, requires_grad=True)
         >>> g, = tg.autograd.grad(x ** 3, x, create_graph=True)
         >>> g, tg.autograd.grad(g, x)
-        (tensor(27., grad_fn=<PowBackward0>), (tensor(18.),))
+        (tensor(27., grad_fn=<MulBackward0>), (tensor(18.),))
     """
     from ..engine.backward import run
 

@@ -1,4 +1,9 @@
-"""Finite-difference gradient checks (``gradcheck``, ``gradgradcheck``), float64, central."""
+"""Finite-difference gradient checks (``gradcheck``, ``gradgradcheck``), central differences.
+
+Jacobians are laid out like PyTorch's: one ``(input.numel(), output.numel())`` matrix per
+(output, input) pair. A mismatch raises ``GradcheckError`` with PyTorch's message, followed by
+the element where numerical and analytical disagree most.
+"""
 
 import warnings
 
@@ -20,6 +25,11 @@ def _outputs(func, inputs):
     return [o for o in outs if isinstance(o, Tensor)]
 
 
+def _values(func, inputs):
+    # NOTE: a copy: an output may share storage with the perturbed input (add's grad is g).
+    return [np.array(o._data, np.float64).reshape(-1) for o in _outputs(func, inputs)]
+
+
 def _numerical(func, inputs, i, eps):
     """d(outputs)/d(inputs[i]) by central differences: one matrix (n_in, n_out) per output."""
     x = inputs[i]
@@ -28,22 +38,28 @@ def _numerical(func, inputs, i, eps):
     if not np.shares_memory(flat, arr) or not flat.flags.writeable:
         raise RuntimeError("gradcheck needs writeable, contiguous inputs")
     # NOTE: grad mode stays on: gradgradcheck's function computes gradients itself.
-    base = [np.asarray(o._data, np.float64).reshape(-1) for o in _outputs(func, inputs)]
+    base = _values(func, inputs)
     jac = [np.zeros((arr.size, b.size)) for b in base]
     for j in range(arr.size):
         orig = flat[j]
         flat[j] = orig + eps
-        plus = [np.asarray(o._data, np.float64).reshape(-1) for o in _outputs(func, inputs)]
+        plus = _values(func, inputs)
         flat[j] = orig - eps
-        minus = [np.asarray(o._data, np.float64).reshape(-1) for o in _outputs(func, inputs)]
+        minus = _values(func, inputs)
         flat[j] = orig
         for k, (p, m) in enumerate(zip(plus, minus)):
             jac[k][j] = (p - m) / (2 * eps)
     return jac
 
 
-def _analytical(func, inputs, diff_idx):
-    """Rows of the Jacobian by reverse mode: one backward per output element."""
+def _one_hot(o, m):
+    seed = np.zeros(o.numel(), np.float64)
+    seed[m] = 1.0
+    return _make(seed.reshape(o.shape).astype(o.dtype))
+
+
+def _analytical(func, inputs, diff_idx, check_grad_dtypes):
+    """The Jacobians by reverse mode: one backward per output element."""
     from . import grad
 
     outs = _outputs(func, inputs)
@@ -54,14 +70,50 @@ def _analytical(func, inputs, diff_idx):
         if not o.requires_grad:
             continue
         for m in range(o.numel()):
-            seed = np.zeros(o.numel(), np.float64)
-            seed[m] = 1.0
-            gs = grad(o, diff, grad_outputs=_make(seed.reshape(o.shape).astype(o.dtype)),
-                      retain_graph=True, allow_unused=True)
+            gs = grad(o, diff, grad_outputs=_one_hot(o, m), retain_graph=True, allow_unused=True)
             for i, g in zip(diff_idx, gs):
-                if g is not None:
-                    jacs[(k, i)][:, m] = np.asarray(g._data, np.float64).reshape(-1)
+                if g is None:
+                    continue
+                if g.shape != inputs[i].shape:
+                    raise GradcheckError(f"Gradient for input {i} has shape {tuple(g.shape)}, "
+                                         f"expected {tuple(inputs[i].shape)}")
+                if check_grad_dtypes and g.dtype != inputs[i].dtype:
+                    raise GradcheckError("Gradient has dtype mismatch")
+                jacs[(k, i)][:, m] = np.asarray(g._data, np.float64).reshape(-1)
     return outs, jacs
+
+
+def _reentrant(func, inputs, diff_idx, outs, jacs, nondet_tol):
+    """One random vector-Jacobian product must reproduce the assembled Jacobian's."""
+    from . import grad
+
+    live = [(k, o) for k, o in enumerate(outs) if o.requires_grad]
+    if not live:
+        return True
+    rng = np.random.default_rng(0)
+    us = [rng.standard_normal(o.numel()) for _, o in live]
+    outs2 = _outputs(func, inputs)
+    gs = grad([outs2[k] for k, _ in live], [inputs[i] for i in diff_idx],
+              grad_outputs=[_make(u.reshape(o.shape).astype(o.dtype)) for u, (_, o) in
+                            zip(us, live)], allow_unused=True)
+    for i, g in zip(diff_idx, gs):
+        want = sum(jacs[(k, i)] @ u for u, (k, _) in zip(us, live))
+        got = np.zeros(inputs[i].numel()) if g is None else \
+            np.asarray(g._data, np.float64).reshape(-1)
+        scale = 1e-10 + nondet_tol + 1e-7 * np.abs(want).max(initial=0.0)
+        if np.abs(got - want).max(initial=0.0) > scale:
+            return False
+    return True
+
+
+def _mismatch_message(k, i, num, ana):
+    diff = np.abs(num - ana)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    j, m = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    return (f"Jacobian mismatch for output {k} with respect to input {i},\n"
+            f"numerical:{_make(num.copy())}\nanalytical:{_make(ana.copy())}\n"
+            f"The largest difference is at input element {j}, output element {m}: "
+            f"numerical {float(num[j, m]):.10g}, analytical {float(ana[j, m]):.10g}.\n")
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -69,6 +121,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
               check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
               check_backward_ad=True, fast_mode=False, masked=None):
     """Compare reverse-mode gradients of ``func`` with central finite differences.
+
+    Returns True, or raises ``GradcheckError`` (a RuntimeError) saying which output and input
+    disagree, with both Jacobians and the worst element; ``raise_exception=False`` returns
+    False instead. float64 inputs are expected (float32 warns, like PyTorch). Forward-mode and
+    batched checks are not available and are ignored; ``fast_mode`` runs the full check.
 
     Example:
         >>> import tapegrad as tg
@@ -78,23 +135,38 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff_idx:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
+                         "none of the them have requires_grad=True.")
     for i in diff_idx:
         if inputs[i].dtype != np.float64:
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
                           "point or complex. This check will likely fail if all the inputs are "
                           "not of double precision floating point or complex. ", UserWarning,
                           stacklevel=2)
-    outs, ana = _analytical(func, inputs, diff_idx)
+
+    def fail(msg):
+        if raise_exception:
+            raise GradcheckError(msg)
+        return False
+
+    if not check_backward_ad:
+        return True
+    try:
+        outs, ana = _analytical(func, inputs, diff_idx, check_grad_dtypes)
+    except GradcheckError as e:
+        return fail(str(e))
     for i in diff_idx:
         num = _numerical(func, inputs, i, eps)
         for k in range(len(outs)):
             a, n = ana[(k, i)], num[k]
             if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {k} with respect to input {i},\n"
-                    f"numerical:{_make(n.T.copy())}\nanalytical:{_make(a.T.copy())}\n")
+                return fail(_mismatch_message(k, i, n, a))
+    if not _reentrant(func, inputs, diff_idx, outs, ana, nondet_tol):
+        return fail("Backward is not reentrant, i.e., running backward with same input and "
+                    "grad_output multiple times gives different values, although analytical "
+                    "gradient matches numerical gradient. The tolerance for nondeterminism was "
+                    f"{nondet_tol}.")
     return True
 
 
@@ -104,6 +176,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
                   masked=False):
     """``gradcheck`` of the gradient itself (second order, through re-taping).
+
+    The first-order gradient is taken with random ``grad_outputs`` (which require grad, so the
+    check covers both arguments of the backward), as PyTorch does.
 
     Example:
         >>> import tapegrad as tg
@@ -119,7 +194,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(_make(rng.standard_normal(o.shape).astype(o.dtype))
-                             .requires_grad_() for o in outs)
+                             .requires_grad_() for o in outs if o.requires_grad)
     grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)
 
@@ -130,5 +205,24 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
+    # tapegrad has two VJPs per op: finite differences of the re-taped gradient would agree with
+    # a wrong re-taped rule, so first compare it with the numeric sweep's (which gradcheck
+    # checks against finite differences).
+    outs = [o for o in _outputs(func, inputs) if o.requires_grad]
+    if outs and diff_idx:
+        wrt = [inputs[i] for i in diff_idx]
+        gos = list(grad_outputs[: len(outs)])
+        fast = grad(outs, wrt, grad_outputs=[g.detach() for g in gos], allow_unused=True)
+        slow = first_order(*(inputs + grad_outputs))
+        fast = [g for g in fast if g is not None]
+        for i, (f, s) in zip(diff_idx, zip(fast, slow)):
+            fv, sv = np.asarray(f._data, np.float64), np.asarray(s._data, np.float64)
+            if not np.allclose(fv, sv, rtol=rtol, atol=atol, equal_nan=True):
+                msg = (f"Gradient with create_graph=True (re-taped VJPs) differs from the one "
+                       f"without for input {i},\nwithout:{_make(fv)}\nwith:{_make(sv)}\n")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
     return gradcheck(first_order, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_grad_dtypes=check_grad_dtypes)

@@ -1,24 +1,102 @@
-"""In-place safety: PyTorch's error when a value saved for backward was modified."""
+"""In-place safety: PyTorch's error when a value saved for backward was modified.
+
+Saved arrays are kept by reference with a stamp ``(version counter, version at save)``; the
+counter is shared by a tensor, its views and ``detach()`` aliases, and every in-place write
+bumps it. Both sweeps check the stamps of every record they reach: the numeric sweep after its
+compiled loop (before any gradient leaves the segment) and at each Python pause, the re-taping
+sweep record by record. (Size-1 saved values are copied floats: they carry no stamp.)
+"""
+
+import numpy as np
 
 from .. import tape
+from ..ops.registry import PYTHON_BASE, Op
+
+_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half"}
 
 
-def version_error(opdef, seg, rec, stamp):
-    """The error for record ``rec`` whose saved value is at a newer version than it saved."""
-    counter, saved_version = stamp
-    node = opdef.grad_fn.replace("Backward0", "").replace("Backward1", "")
-    return RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [tapegrad.Tensor], which is output 0 of {node}, is at version "
-        f"{counter[0]}; expected version {saved_version} instead. Hint: enable anomaly "
-        "detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True).")
+def _stale(stamp):
+    return stamp is not None and stamp[0] is not None and stamp[0][0] != stamp[1]
+
+
+def _producer(seg, rec):
+    """PyTorch's name of the op that produced record ``rec`` (None for a leaf or a constant)."""
+    if rec < 0:
+        return None
+    code = int(seg.records()[rec, tape.OP]) & tape.CODE_MASK
+    if code == Op.IMPORT:
+        src = seg.imports.get(rec)
+        if src is None or not isinstance(src, tuple):
+            return None  # a leaf: no "which is output" clause (PyTorch D10)
+        return _producer(src[0], src[1])
+    from .node import _name_of
+
+    name = _name_of(seg, rec)
+    for suffix in ("Backward0", "Backward1", "Backward"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def version_message(shape, dtype, producer, now, expected):
+    """PyTorch's text for a saved value at version ``now`` that was saved at ``expected``."""
+    kind = _TORCH_DTYPE.get(str(np.dtype(dtype)), "Double")
+    which = f", which is output 0 of {producer}," if producer else ""
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [tapegrad.{kind}Tensor [{', '.join(map(str, shape))}]]{which} "
+            f"is at version {now}; expected version {expected} instead. Hint: enable anomaly "
+            "detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _error(seg, producer_rec, value, stamp):
+    shape = np.shape(value) if value is not None else ()
+    dtype = getattr(value, "dtype", np.float64)
+    return RuntimeError(version_message(shape, dtype, _producer(seg, producer_rec),
+                                        stamp[0][0], stamp[1]))
+
+
+def check_record(seg, recs, r):
+    """Raise if a value record ``r`` saved has been modified in place since."""
+    code = int(recs[r, tape.OP]) & tape.CODE_MASK
+    if code >= PYTHON_BASE:
+        if code != Op.CUSTOM:  # custom Functions check when ctx.saved_tensors is read
+            check_python_record(seg, r, seg.pyaux[int(recs[r, tape.AUX])])
+        return
+    v = int(recs[r, tape.V])
+    if v < 0 or not v & 1:
+        return
+    from ..ops import REGISTRY
+
+    saves = REGISTRY[code].saves
+    avers, avals = seg.avers, seg.avals
+    start = v >> 1
+    for k, name in enumerate(saves):
+        stamp = avers[start + k] if start + k < len(avers) else None
+        if _stale(stamp):
+            src = {"x": int(recs[r, tape.A]), "y": int(recs[r, tape.B]), "out": r}.get(name, -1)
+            raise _error(seg, src, avals[start + k], stamp)
+
+
+def check_reached(seg, recs, reached):
+    """``check_record`` for every reached record that saved arrays (numeric sweep)."""
+    for s in seg.avers:  # fast path: no stamp is stale (a plain loop: ~0.1 us per stamp)
+        if s is not None and s[0] is not None and s[0][0] != s[1]:
+            break
+    else:
+        return
+    rows = np.nonzero(reached.astype(bool) & (recs[:, tape.V] >= 0) &
+                      (recs[:, tape.V] & 1 == 1))[0]
+    for r in rows:
+        check_record(seg, recs, int(r))
 
 
 def check_python_record(seg, rec, entry):
-    for stamp in entry.stamps or ():
-        if stamp is not None and stamp[0][0] != stamp[1]:
-            from ..ops import REGISTRY
-
-            code = int(seg.records()[rec, tape.OP]) & tape.CODE_MASK
-            raise version_error(REGISTRY[code], seg, rec, stamp)
+    """Raise if an input an op that runs in NumPy saved has been modified in place since."""
+    stamps = getattr(entry, "stamps", None)
+    if not stamps:
+        return
+    for i, stamp in enumerate(stamps):
+        if _stale(stamp):
+            saved = entry.saved[i] if entry.saved is not None else None
+            raise _error(seg, entry.slots[i], saved, stamp)

@@ -1,20 +1,30 @@
 """Re-taping reverse sweep (``create_graph=True``): the VJPs run as tapegrad ops, grad mode on.
 
 Same records, same order as the numeric sweep, but each adjoint is a Tensor with history and
-each VJP is the op's Tensor-level rule (``OpDef.tensor_rule`` for elementwise ops, ``vjp`` for
-the others). Saved values come back as tensors *attached* to their original records, so the
-ops recorded now connect to the forward graph and the result can be differentiated again.
-Adjoints are flat (0-d for one element, else 1-D), like the numeric arena.
+each VJP is the op's Tensor-level rule (``OpDef.tensor_rule``'s formula for elementwise ops,
+the partner map for linear ops, ``vjp`` for Python ops). Saved values come back as tensors
+*attached* to their original records, so the ops recorded now connect to the forward graph and
+the result can be differentiated again. Adjoints are flat (0-d for one element, else 1-D), like
+the numeric arena.
+
+Cost model: a backward of a small graph is dominated by fixed Python costs per record, so the
+loop reads each record once (``tolist``), evaluates the elementwise formulas with their scalar
+constants folded (``where`` on a Python bool picks its branch; ``x ** 1`` is ``x``), and calls
+the linear maps' primitives directly. Every record it emits is one the formula asks for.
 """
 
 import heapq
 
 from .. import tape
-from ..ops import REGISTRY
-from ..ops.elementwise import add
-from ..ops.registry import Op
+from ..autograd.inplace import check_record
+from ..ops import REGISTRY, rule_namespace
+from ..ops.elementwise import add, mul, where
+from ..ops.registry import PYTHON_BASE, Op
 from ..tensor import Tensor, _make, _new
 from .sweep import FREED_MSG, has_saved
+
+_OP, _A, _B, _AUX, _V, _SIZE = range(6)
+_CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
 
 
 def attached(value, seg, rec):
@@ -31,8 +41,76 @@ def attached(value, seg, rec):
 
 def flat(t, n):
     """``t`` in the flat slot layout: 0-d for one element, else 1-D."""
-    want = () if n == 1 else (n,)
-    return t if t.shape == want else t.reshape(want)
+    if not isinstance(t, Tensor):
+        t = _make(t)
+    shape = t.shape
+    if n == 1:
+        return t if shape == () else t.reshape(())
+    return t if len(shape) == 1 else t.reshape((n,))
+
+
+# ---- elementwise rules with constants folded ------------------------------------------------
+
+def _fold_where(cond, a, b):
+    """``where`` for rules: a Python/NumPy bool condition selects a branch without a record."""
+    if cond is True or cond is False or type(cond).__name__ == "bool_":
+        return a if cond else b
+    return where(cond, a, b)
+
+
+class _Rules:
+    """Per opcode, the formula lambdas evaluated on Tensors with ``where`` folded."""
+
+    def __init__(self):
+        self.cache = {}
+        ns = rule_namespace()
+        ns["where"] = _fold_where
+        self.ns = ns
+
+    def get(self, code, d):
+        rule = self.cache.get(code)
+        if rule is None:
+            src = f"lambda g, x, y, out, m, c0, c1: ({d.dx or None}, {d.dy or None})"
+            rule = self.cache[code] = eval(src, self.ns)
+        return rule
+
+
+_rules = _Rules()
+
+
+def _powc_rule(g, x, y, out, m, c0, c1):
+    """POWC's formula ``where(c0 == 0, 0, g * c0 * x ** (c0 - 1))`` with c0 folded."""
+    if c0 == 0.0:
+        return (g * 0.0, None)  # a zero gradient, not "unused" (PyTorch H3)
+    if c0 == 1.0:
+        return (mul(g, x ** 0.0), None)  # keeps the dependency on x, as PyTorch does
+    return (mul(g * c0, x ** (c0 - 1.0)), None)
+
+
+_SPECIAL = {int(Op.POWC): _powc_rule}
+
+
+def _matmul_2d_rule(g, ins, needs):
+    """MATMUL's VJP for 2-D @ 1-D, 1-D @ 2-D and 2-D @ 2-D with one record per gradient.
+
+    The general rule (``ops/linalg.py``) promotes 1-D operands with reshapes; these are the
+    same products without them. Returns None for the shapes left to the general rule.
+    """
+    from ..ops.linalg import matmul
+    from ..ops.movement import transpose, unsqueeze
+
+    A, B = ins
+    na, nb = A.ndim, B.ndim
+    if na == 2 and nb == 1:  # out[i] = A[i, :] . B
+        return (matmul(unsqueeze(g, 1), unsqueeze(B, 0)) if needs[0] else None,
+                matmul(g, A) if needs[1] else None)
+    if na == 1 and nb == 2:  # out[j] = A . B[:, j]
+        return (matmul(B, g) if needs[0] else None,
+                matmul(unsqueeze(A, 1), unsqueeze(g, 0)) if needs[1] else None)
+    if na == 2 and nb == 2:
+        return (matmul(g, transpose(B, 0, 1)) if needs[0] else None,
+                matmul(transpose(A, 0, 1), g) if needs[1] else None)
+    return None
 
 
 class RetapeSweep:
@@ -41,17 +119,26 @@ class RetapeSweep:
         self.recs = seg.records()
         self.adj = {}
         self.heap = []
+        self.rows = {}
+
+    def _row(self, r):
+        row = self.rows.get(r)
+        if row is None:
+            row = self.rows[r] = self.recs[r].tolist()
+        return row
 
     def seed(self, r, g):
-        self._add(r, flat(g, int(self.recs[r, tape.SIZE])))
+        self._add(r, flat(g, self._row(r)[_SIZE]))
 
     def _add(self, r, g):
-        old = self.adj.get(r)
+        adj = self.adj
+        old = adj.get(r)
         if old is None:
-            self.adj[r] = g
-            heapq.heappush(self.heap, -r)
+            if r not in adj:
+                heapq.heappush(self.heap, -r)
+            adj[r] = g
         else:
-            self.adj[r] = add(old, g)
+            adj[r] = add(old, g)
 
     @property
     def reached(self):
@@ -64,69 +151,152 @@ class RetapeSweep:
         self.adj[r] = g
 
     def run(self, start, stop, on_hook):
-        seg, recs = self.seg, self.recs
-        while self.heap and -self.heap[0] >= stop:
-            r = -heapq.heappop(self.heap)
-            opw = int(recs[r, tape.OP])
-            code = opw & tape.CODE_MASK
-            if opw & tape.FREED and has_saved(seg, recs, r):
+        seg, recs, heap, adj = self.seg, self.recs, self.heap, self.adj
+        while heap and -heap[0] >= stop:
+            r = -heapq.heappop(heap)
+            row = self._row(r)
+            opw = row[_OP]
+            code = opw & _CODE
+            if opw & _FREED and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
-            if opw & tape.HOOKED:
+            if opw & _HOOKED:
                 on_hook(seg, r, self)
+                row = self.rows[r] = recs[r].tolist()
             if code == Op.IMPORT:
                 continue
-            g = self.adj[r]
+            if code >= PYTHON_BASE or (row[_V] >= 0 and row[_V] & 1 and self._stale(row)):
+                check_record(seg, recs, r)  # raises PyTorch's in-place error
+            g = adj[r]
             if code == Op.OUTPUT:
-                node = int(recs[r, tape.A])
-                if node not in self.adj:
-                    self.adj[node] = None
-                    heapq.heappush(self.heap, -node)
+                node = row[_A]
+                if node not in adj:
+                    adj[node] = None
+                    heapq.heappush(heap, -node)
                 continue
             if code == Op.CUSTOM:
                 from ..autograd.function import custom_vjp_retape
 
                 custom_vjp_retape(self, r)
                 continue
+            if g is None:
+                continue
+            a = row[_A]
+            if code < PYTHON_BASE:
+                d = REGISTRY[code]
+                kind = d.kind
+                if kind == "linear":
+                    self._linear(code, d, row, r, g, a)
+                    continue
+                grads = self._elementwise(code, d, row, r, g, a, row[_B])
+                if a >= 0 and grads[0] is not None:
+                    self._add(a, flat(grads[0], self._row(a)[_SIZE]))
+                b = row[_B]
+                if b >= 0 and grads[1] is not None:
+                    self._add(b, flat(grads[1], self._row(b)[_SIZE]))
+                continue
             d = REGISTRY[code]
-            a, b = int(recs[r, tape.A]), int(recs[r, tape.B])
-            if d.kind in ("unary", "binary"):
-                grads = self._elementwise(d, r, g, a, b)
-                slots = (a, b)
-            elif d.kind == "linear":
-                grads, slots = d.vjp(g, seg, r), (a,)
-            else:
-                entry = seg.pyaux[int(recs[r, tape.AUX])]
-                slots = entry.slots
-                ins = tuple(None if v is None else attached(v, seg, s)
-                            for v, s in zip(entry.saved, slots))
-                out = None if entry.out is None else attached(entry.out, seg, r)
-                grads = d.vjp(g.reshape(entry.out_shape), ins, out, **entry.params)
+            entry = seg.pyaux[row[_AUX]]
+            slots = entry.slots
+            saved = entry.saved
+            ins = tuple(None if v is None else attached(v, seg, s) for v, s in zip(saved, slots))
+            out = None if entry.out is None else attached(entry.out, seg, r)
+            shape = entry.out_shape
+            gs = g if g.shape == shape else g.reshape(shape)
+            grads = None
+            if code == Op.MATMUL and ins[0] is not None and ins[1] is not None:
+                grads = _matmul_2d_rule(gs, ins, entry.params.get("needs", (True, True)))
+            if grads is None:
+                grads = d.vjp(gs, ins, out, **entry.params)
             self.accumulate(slots, grads)
+
+    def _stale(self, row):
+        """Whether a saved array of this elementwise record was modified in place since."""
+        avers = self.seg.avers
+        start = row[_V] >> 1
+        for k in range(len(REGISTRY[row[_OP] & _CODE].saves)):
+            stamp = avers[start + k] if start + k < len(avers) else None
+            if stamp is not None and stamp[0] is not None and stamp[0][0] != stamp[1]:
+                return True
+        return False
 
     def accumulate(self, slots, grads):
         for s, gi in zip(slots, grads):
             if s >= 0 and gi is not None:
-                if not isinstance(gi, Tensor):
-                    gi = _make(gi)
-                self._add(s, flat(gi, int(self.recs[s, tape.SIZE])))
+                self._add(s, flat(gi, self._row(s)[_SIZE]))
 
-    def _elementwise(self, d, r, g, a, b):
-        seg, rec = self.seg, self.recs[r]
-        v = int(rec[tape.V])
-        vals = {}
+    def _linear(self, code, d, row, r, g, a):
+        if a < 0:
+            return
+        from ..ops import movement as M
+
+        seg = self.seg
+        n_in = self._row(a)[_SIZE]
+        if code == Op.RESHAPE:
+            gi = g
+        elif code == Op.GATHER_STRIDED or code == Op.SCATTER_STRIDED:
+            ia, aux = seg.iaux, row[_AUX]
+            nd = ia[aux]
+            shape = tuple(ia[aux + 1 : aux + 1 + nd])
+            strides = tuple(ia[aux + 1 + nd : aux + 1 + 2 * nd])
+            offset = ia[aux + 1 + 2 * nd]
+            if code == Op.GATHER_STRIDED:
+                gi = M.scatter_strided(g, shape, strides, offset, n_in)
+            else:
+                gi = M.gather_strided(g, shape, strides, offset)
+        elif code == Op.GATHER_INDEX:
+            gi = M.scatter_index(g, seg.ivals[row[_AUX]], n_in)
+        elif code == Op.SCATTER_INDEX:
+            gi = M.gather_index(g, seg.ivals[row[_AUX]])
+        else:  # a linear op added later: its declared VJP
+            gi = d.vjp(g, seg, r)[0]
+        self._add(a, flat(gi, n_in))
+
+    def _elementwise(self, code, d, row, r, g, a, b):
+        seg = self.seg
+        v = row[_V]
+        x = y = out = m = None
         if v >= 0:
-            start, arrays = v >> 1, v & 1
+            start = v >> 1
+            vals = seg.avals if v & 1 else seg.fvals
             for k, name in enumerate(d.saves):
-                val = seg.avals[start + k].reshape(-1) if arrays else seg.fvals[start + k]
-                vals[name] = val
-        x = attached(vals["x"], seg, a) if "x" in vals else None
-        y = attached(vals["y"], seg, b) if "y" in vals else None
-        out = attached(vals["out"], seg, r) if "out" in vals else None
-        m = _make(vals["m"]) if "m" in vals else None
-        aux = int(rec[tape.AUX])
-        c0 = seg.faux[aux] if d.nconst >= 1 else None
-        c1 = seg.faux[aux + 1] if d.nconst >= 2 else None
-        return d.tensor_rule()(g, x, y, out, m, c0, c1)
+                val = vals[start + k]
+                if v & 1:
+                    val = val.reshape(-1)
+                if name == "x":
+                    x = attached(val, seg, a)
+                elif name == "y":
+                    y = attached(val, seg, b)
+                elif name == "out":
+                    out = attached(val, seg, r)
+                else:
+                    m = _make(val)
+        c0 = c1 = None
+        if d.nconst:
+            aux = row[_AUX]
+            c0 = seg.faux[aux]
+            if d.nconst >= 2:
+                c1 = seg.faux[aux + 1]
+        rule = _SPECIAL.get(code) or _rules.get(code, d)
+        return rule(g, x, y, out, m, c0, c1)
 
     def free(self):
-        pass  # create_graph implies retain_graph
+        """``create_graph=True, retain_graph=False``: free the swept records like the numeric
+        sweep does (the records emitted now keep their own references to what they need)."""
+        import numpy as np
+
+        from .sweep import Sweep
+
+        n = len(self.recs)
+        reached = np.zeros(n, np.uint8)
+        reached[[r for r in self.adj if r < n]] = 1
+        shim = Sweep.__new__(Sweep)
+        shim.seg, shim.recs, shim.reached = self.seg, self.recs, reached
+        shim.tabs = _sweep_cache(self.seg)
+        shim.free()
+
+
+def _sweep_cache(seg):
+    from .sweep import _cache
+
+    return _cache(seg)
+

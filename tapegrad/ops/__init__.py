@@ -1,21 +1,33 @@
 """The op library: importing this package registers every op and binds Tensor methods."""
 
+import numpy as np
+
 from ..tensor import Tensor
-from . import compare, elementwise, linalg, movement, reduce
+from . import compare, elementwise, join, linalg, movement, reduce
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
-from .linalg import dot, matmul, outer
+from .join import cat, chunk, concat, concatenate, split, stack, unbind
+from .linalg import bmm, diagonal, dot, einsum, matmul, mm, mv, outer, trace
 from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, reshape, squeeze,
                        transpose, unsqueeze, view)
-from .reduce import argmax, argmin, mean, sum
+from .reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean,
+                     min, norm, prod, softmax, std, sum, var)
 from .registry import REGISTRY, Op
+
+
+def _rule_where(cond, a, b):
+    """``where`` in derivative formulas: a Python-bool condition (on constants) just picks."""
+    if isinstance(cond, (bool, np.bool_)):
+        pick, other = (a, b) if cond else (b, a)
+        return pick if isinstance(pick, Tensor) else mul(other, 0.0) + pick
+    return where(cond, a, b)
 
 
 def rule_namespace():
     """Names a derivative formula may use, bound to tapegrad ops (re-taping)."""
     return dict(exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sqrt=sqrt, sign=sign,
-                where=where, log1p=log1p, expm1=expm1, sigmoid=sigmoid)
+                where=_rule_where, log1p=log1p, expm1=expm1, sigmoid=sigmoid)
 
 
 def _rev(f):
@@ -30,6 +42,7 @@ def _bind_tensor_methods():
         __rpow__=_rev(pow), __rmatmul__=_rev(matmul), __neg__=neg, __abs__=abs,
         __getitem__=getitem, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge, __eq__=eq, __ne__=ne,
         __and__=compare.bitwise_and, __or__=compare.bitwise_or, __invert__=logical_not,
+        __rand__=_rev(compare.bitwise_and), __ror__=_rev(compare.bitwise_or),
         add=add, sub=sub, mul=mul, div=div, pow=pow, matmul=matmul, dot=dot, outer=outer,
         neg=neg, exp=exp, log=log, log1p=log1p, expm1=expm1, sin=sin, cos=cos, tan=tan,
         tanh=tanh, sigmoid=sigmoid, relu=relu, sqrt=sqrt, abs=abs, sign=sign, clamp=clamp,
@@ -37,6 +50,10 @@ def _bind_tensor_methods():
         reshape=reshape, view=view, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
         permute=permute, transpose=transpose, t=movement.t, expand=expand, flip=flip,
         broadcast_to=broadcast_to, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge,
+        prod=prod, max=max, min=min, amax=amax, amin=amin, var=var, std=std, norm=norm,
+        logsumexp=logsumexp, softmax=softmax, log_softmax=log_softmax, cumsum=cumsum,
+        split=split, chunk=chunk, unbind=unbind, mm=mm, bmm=bmm, mv=mv, trace=trace,
+        diagonal=diagonal,
     ).items():
         setattr(T, name, f)
     from .scalar_fast import METHODS

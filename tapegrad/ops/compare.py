@@ -17,8 +17,8 @@ def _compare(np_f, name):
     def fn(x, y):
         a, b = _value(x), _value(y)
         sa, sb = np.shape(a), np.shape(b)
-        if sa != sb and isinstance(x, Tensor) and isinstance(y, Tensor):
-            broadcast_shapes(sa, sb)
+        if sa != sb:
+            broadcast_shapes(sa, sb)  # PyTorch's message, also for an ndarray/list operand
         return _make(_wrap(np.asarray(np_f(a, b))))
 
     fn.__name__ = name

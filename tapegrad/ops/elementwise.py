@@ -109,7 +109,8 @@ tan = _unary(Op.TAN, "tan", np.tan, math.tan, ("out",), "g * (1.0 + out * out)")
 tanh = _unary(Op.TANH, "tanh", np.tanh, math.tanh, ("out",), "g * (1.0 - out * out)")
 sigmoid = _unary(Op.SIGMOID, "sigmoid", _sigmoid_np, _sigmoid_py, ("out",),
                  "g * out * (1.0 - out)")
-relu = _unary(Op.RELU, "relu", _relu_np, _relu_py, ("out",), "g * (out > 0.0)")
+# NOTE: relu passes g where out is not <= 0, so NaN inputs get g (torch's threshold_backward).
+relu = _unary(Op.RELU, "relu", _relu_np, _relu_py, ("out",), "where(out <= 0.0, 0.0, g)")
 sqrt = _unary(Op.SQRT, "sqrt", np.sqrt, math.sqrt, ("out",), "g * 0.5 / out")
 abs = _unary(Op.ABS, "abs", np.abs, operator.abs, ("x",), "g * sign(x)")
 clone = _unary(Op.CLONE, "clone", np.copy, float, (), "g", "CloneBackward0")
@@ -146,7 +147,9 @@ for _op, _name, _saves, _dx, _fn, _k in [
     (Op.MULC, "mul", (), "g * c0", "MulBackward0", 1),
     # NOTE: x**0 has gradient 0 everywhere, also at x = 0 (PyTorch masks 0 * inf).
     (Op.POWC, "pow", ("x",), "where(c0 == 0.0, 0.0, g * c0 * x ** (c0 - 1.0))", "PowBackward0", 1),
-    (Op.RPOWC, "rpow", ("out",), "where(c0 == 0.0, 0.0, g * out * log(c0))", "PowBackward1", 1),
+    # NOTE: c**x at c = 0: d/dx is 0 where x >= 0, i.e. where out (0 or 1) <= 1 (PyTorch N11).
+    (Op.RPOWC, "rpow", ("out",), "where((c0 == 0.0) & (out <= 1.0), 0.0, g * out * log(c0))",
+     "PowBackward1", 1),
     (Op.RDIVC, "rdiv", ("x",), "-g * c0 / (x * x)", "DivBackward0", 1),
     # NOTE: clamp passes the gradient at its bounds (min <= x <= max), like PyTorch.
     (Op.CLAMP, "clamp", ("x",), "g * ((x >= c0) & (x <= c1))", "ClampBackward1", 2),
@@ -172,8 +175,11 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x if min is None else maximum(x, min)
-        return out if max is None else minimum(out, max)
+        # where, not maximum/minimum: x keeps the whole gradient at a bound (PyTorch), no 0.5
+        from .compare import gt, lt
+
+        out = x if min is None else where(lt(x, min), min, x)
+        return out if max is None else where(gt(out, max), max, out)
     x = R.as_tensor(x)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
@@ -193,6 +199,12 @@ def _py_div(x, y):
     return x / y
 
 
+def _pow_py(x, y):
+    if x == -math.inf:  # C's pow(-inf, 0.5) is inf, NumPy's and torch's nan: follow NumPy
+        return _scalar_fallback(np.power, x, y)
+    return math.pow(x, y)
+
+
 def _max_py(x, y):
     return x if (x >= y or x != x) else y
 
@@ -208,13 +220,16 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
     save_x, save_y, save_out = "x" in saves, "y" in saves, "out" in saves
 
     def fn(x, y):
+        wx = wy = None  # Python numbers stay "weak" in NumPy's promotion (NEP 50)
         if not isinstance(y, Tensor):
             if const is not None and _is_number(y) and isinstance(x, Tensor):
                 return const(x, y, False)
+            wy = y if _is_number(y) else None
             y = R.as_tensor(y)
         if not isinstance(x, Tensor):
             if const is not None and _is_number(x):
                 return const(y, x, True)
+            wx = x if _is_number(x) else None
             x = R.as_tensor(x)
         xd, yd = x._data, y._data
         rec = (x._rg or y._rg) and _grad_on()
@@ -232,14 +247,18 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
         ya = np.float64(yd) if type(yd) is float else yd
         if xa.shape != ya.shape:
             broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on mismatch
-        r = _wrap(np_f(xa, ya))
+        r = _wrap(np_f(xa if wx is None else wx, ya if wy is None else wy))
         if not rec:
             return _make(r)
         shape = () if type(r) is float else r.shape
         from .movement import broadcast_to
 
-        bx = x if x.shape == shape else broadcast_to(x, shape)
-        by = y if y.shape == shape else broadcast_to(y, shape)
+        # Broadcast explicitly (a recorded stride-0 gather) only inputs that need it; the
+        # broadcast value itself is built only when the op saves it.
+        bx = x if x.shape == shape or not (x._rg or save_x) else \
+            broadcast_to(x, shape, with_value=save_x)
+        by = y if y.shape == shape or not (y._rg or save_y) else \
+            broadcast_to(y, shape, with_value=save_y)
         saved, stamps, vc = [], [], None
         for keep, src, b in ((save_x, x, bx), (save_y, y, by)):
             if keep:
@@ -264,7 +283,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
 
 
 def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, np.ndarray)
+    # NEP 50: Python numbers are "weak"; NumPy scalars (np.float64 subclasses float) are not.
+    return isinstance(v, (int, float)) and not isinstance(v, np.generic)
 
 
 def _number_op(np_f, py_f):
@@ -287,7 +307,7 @@ _add_value = _number_op(np.add, operator.add)
 _sub_value = _number_op(np.subtract, operator.sub)
 _mul_value = _number_op(np.multiply, operator.mul)
 _div_value = _number_op(np.true_divide, _py_div)
-_pow_value = _number_op(np.power, math.pow)
+_pow_value = _number_op(np.power, _pow_py)
 
 
 def _const_add(x, c, reflected):
@@ -333,14 +353,17 @@ mul = _binary(Op.MUL, "mul", np.multiply, operator.mul, ("x", "y"), "g * y", "g 
 div = _binary(Op.DIV, "div", np.true_divide, _py_div, ("x", "y"), "g / y",
               "-g * x / (y * y)", const=_const_div)
 # NOTE: pow's masks follow PyTorch: d/dx is 0 where y == 0; d/dy is 0 where x == 0 and y >= 0.
-pow = _binary(Op.POW, "pow", np.power, math.pow, ("x", "y", "out"),
+pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
               "where(y == 0.0, 0.0, g * y * x ** (y - 1.0))",
               "where((x == 0.0) & (y >= 0.0), 0.0, g * out * log(x))", const=_const_pow)
-# NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum.
+# NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum; the loser
+# gets 0; a NaN comparison masks nothing, so both arguments get g there (as in torch).
 maximum = _binary(Op.MAXIMUM, "maximum", np.maximum, _max_py, ("x", "y"),
-                  "g * ((x > y) + 0.5 * (x == y))", "g * ((y > x) + 0.5 * (x == y))")
+                  "where(x < y, 0.0, where(x == y, 0.5 * g, g))",
+                  "where(x > y, 0.0, where(x == y, 0.5 * g, g))")
 minimum = _binary(Op.MINIMUM, "minimum", np.minimum, _min_py, ("x", "y"),
-                  "g * ((x < y) + 0.5 * (x == y))", "g * ((y < x) + 0.5 * (x == y))")
+                  "where(x > y, 0.0, where(x == y, 0.5 * g, g))",
+                  "where(x < y, 0.0, where(x == y, 0.5 * g, g))")
 
 _where_def = defop(Op.WHERE, "where", "binary", "WhereBackward0", saves=("m",),
                    dx="where(m, g, 0.0)", dy="where(m, 0.0, g)")
@@ -350,9 +373,11 @@ def where(condition, x, y):
     """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient."""
     cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
     cond = cond.astype(bool, copy=False)
+    # NEP 50: a Python number is weak (where(c, 0.0, f32) stays float32); tensors are not
+    xa = x if _is_number(x) else np.asarray(R.as_tensor(x)._data)
+    ya = y if _is_number(y) else np.asarray(R.as_tensor(y)._data)
     x, y = R.as_tensor(x), R.as_tensor(y)
-    xa, ya = np.asarray(x._data), np.asarray(y._data)
-    shape = broadcast_shapes(broadcast_shapes(cond.shape, xa.shape), ya.shape)
+    shape = broadcast_shapes(broadcast_shapes(cond.shape, np.shape(xa)), np.shape(ya))
     r = _wrap(np.where(cond, xa, ya))
     if not R.needs_grad(x, y):
         return _make(r)
@@ -360,12 +385,20 @@ def where(condition, x, y):
 
     bx = x if x.shape == shape else broadcast_to(x, shape)
     by = y if y.shape == shape else broadcast_to(y, shape)
-    m = np.broadcast_to(cond, shape).astype(np.float64)
+    m = np.broadcast_to(cond, shape).astype(np.float64, order="C")  # the sweep reads C order
     return R.result(r, Op.WHERE, bx, by, saved=[m if m.size != 1 else float(m.reshape(()))])
 
 
 # Tensor-level aliases used by derivative formulas and operators.
 def sign(x):
-    """Sign of ``x`` (no gradient: PyTorch's sign has zero derivative)."""
+    """Sign of ``x``; its gradient is zero (PyTorch's sign requires grad, with zero derivative)."""
     x = R.as_tensor(x)
-    return _make(_wrap(np.sign(x._data if type(x._data) is float else x._data)))
+    return zero_grad_like(x, _wrap(np.sign(x._data)))
+
+
+def zero_grad_like(x, r):
+    """Wrap ``r``, a piecewise-constant function of ``x``: zero gradient, like PyTorch's
+    sign/floor/round (the result requires grad when ``x`` does)."""
+    if x._rg and _grad_on() and (type(r) is float or r.dtype.kind == "f"):
+        return _const_op(Op.MULC, x, r, 0.0)
+    return _make(r)

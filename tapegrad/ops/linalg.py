@@ -15,9 +15,18 @@ def _sum_to_np(x, shape):
     return x.sum(axis=axes).reshape(shape) if axes else x
 
 
-def _matmul_vjp_np(g, inputs, out):
-    """dA = g @ B^T, dB = A^T @ g, with 1-D operands promoted and batch dims summed."""
+def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
+    """dA = g @ B^T, dB = A^T @ g, with 1-D operands promoted and batch dims summed.
+
+    ``needs`` (recorded by the forward) skips the product for an input that needs no
+    gradient: for ``A @ x`` with a constant ``A`` that is a whole outer product saved.
+    """
     A, B = inputs
+    if A.ndim == 1 and B.ndim == 1:  # dot product: g is 0-d
+        return g * B, g * A
+    if A.ndim == 2 and B.ndim == 1:  # matrix-vector: no promotion, one BLAS call per grad
+        return (np.multiply.outer(g, B) if needs[0] else None,
+                g @ A if needs[1] else None)
     A2 = A[None, :] if A.ndim == 1 else A
     B2 = B[:, None] if B.ndim == 1 else B
     g2 = g
@@ -25,17 +34,21 @@ def _matmul_vjp_np(g, inputs, out):
         g2 = np.expand_dims(g2, -2)
     if B.ndim == 1:
         g2 = np.expand_dims(g2, -1)
-    gA = _sum_to_np(g2 @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape)
-    gB = _sum_to_np(np.swapaxes(A2, -1, -2) @ g2, B2.shape).reshape(B.shape)
+    gA = _sum_to_np(g2 @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape) if needs[0] \
+        else None
+    gB = _sum_to_np(np.swapaxes(A2, -1, -2) @ g2, B2.shape).reshape(B.shape) if needs[1] \
+        else None
     return gA, gB
 
 
-def _matmul_vjp(g, inputs, out):
+def _matmul_vjp(g, inputs, out, needs=(True, True)):
     """The same rule in tapegrad ops, for re-taping."""
     from .movement import reshape, transpose, unsqueeze
     from .reduce import sum_to
 
     A, B = inputs
+    if A.ndim == 1 and B.ndim == 1:
+        return g * B, g * A
     A2 = unsqueeze(A, 0) if A.ndim == 1 else A
     B2 = unsqueeze(B, 1) if B.ndim == 1 else B
     g2 = g
@@ -43,8 +56,10 @@ def _matmul_vjp(g, inputs, out):
         g2 = unsqueeze(g2, -2)
     if B.ndim == 1:
         g2 = unsqueeze(g2, -1)
-    gA = reshape(sum_to(matmul(g2, transpose(B2, -1, -2)), A2.shape), A.shape)
-    gB = reshape(sum_to(matmul(transpose(A2, -1, -2), g2), B2.shape), B.shape)
+    gA = reshape(sum_to(matmul(g2, transpose(B2, -1, -2)), A2.shape), A.shape) if needs[0] \
+        else None
+    gB = reshape(sum_to(matmul(transpose(A2, -1, -2), g2), B2.shape), B.shape) if needs[1] \
+        else None
     return gA, gB
 
 
@@ -70,16 +85,260 @@ def matmul(x, y):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})") from None
     if not R.needs_grad(x, y):
         return _make(value)
-    return R.python_result(value, Op.MATMUL, (x, y), save_inputs=(0, 1))
+    params = None if (x._rg and y._rg) else {"needs": (x._rg, y._rg)}
+    return R.python_result(value, Op.MATMUL, (x, y), save_inputs=(0, 1), params=params)
 
 
 def dot(x, y):
+    """Inner product of two 1-D tensors."""
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
     return matmul(x, y)
 
 
 def outer(x, y):
+    """Outer product of two 1-D tensors."""
     from .movement import unsqueeze
 
     return matmul(unsqueeze(x, 1), unsqueeze(y, 0))
+
+
+# ---- mm / bmm / mv: matmul with PyTorch's shape checks ---------------------------------
+
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors."""
+    x, y = R.as_tensor(input), R.as_tensor(mat2)
+    if x.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if y.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(x, y)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors with the same batch size."""
+    x, y = R.as_tensor(input), R.as_tensor(mat2)
+    if x.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if y.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if y.shape[:2] != (x.shape[0], x.shape[2]):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
+    return matmul(x, y)
+
+
+def mv(input, vec):
+    """Matrix-vector product."""
+    x, v = R.as_tensor(input), R.as_tensor(vec)
+    if x.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {x.ndim}, {v.ndim}")
+    if x.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat "
+                           f"({x.shape[0]}x{x.shape[1]}), vec ({v.shape[0]})")
+    return matmul(x, v)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the ``dim1``/``dim2`` planes, as a new last dimension (a copy)."""
+    from .movement import gather_strided
+    from .shapes import c_strides, norm_dim
+
+    x = R.as_tensor(input)
+    nd = x.ndim
+    d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    shape, cs = x.shape, c_strides(x.shape)
+    n = max(0, min(shape[d1] + min(offset, 0), shape[d2] - max(offset, 0)))
+    start = offset * cs[d2] if offset >= 0 else -offset * cs[d1]
+    if n == 0:
+        start = 0
+    rest = [k for k in range(nd) if k not in (d1, d2)]
+    return gather_strided(x, tuple(shape[k] for k in rest) + (n,),
+                          tuple(cs[k] for k in rest) + (cs[d1] + cs[d2],), start)
+
+
+def trace(input):
+    """Sum of the main diagonal of a matrix."""
+    from .movement import sum
+
+    x = R.as_tensor(input)
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    return sum(diagonal(x))
+
+
+# ---- einsum (python op; the VJP of each operand is another einsum) ---------------------
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _parse_einsum(equation, shapes):
+    """Subscripts per operand and output, '...' expanded to letters; size of every letter."""
+    eq = equation.replace(" ", "")
+    for i, c in enumerate(eq):
+        if not (c in _LETTERS or c in ".,->"):
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation "
+                               "string, subscripts must be in [a-zA-Z]")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) > len(shapes):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    free = iter([c for c in _LETTERS if c not in eq])
+    n_ell = 0
+    for i, (t, s) in enumerate(zip(terms, shapes)):
+        named = len(t.replace("...", ""))
+        if "..." in t:
+            if t.count("...") > 1 or "." in t.replace("...", "", 1):
+                raise RuntimeError("einsum(): found '.' for operand %d that is not part of any "
+                                   "ellipsis" % i)
+            if named > len(s):
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({named}) is more than the number of dimensions "
+                                   f"({len(s)}) for operand {i}")
+            n_ell = max(n_ell, len(s) - named)
+        elif named != len(s):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) "
+                               f"does not match the number of dimensions ({len(s)}) for operand "
+                               f"{i} and no ellipsis was given")
+    ell = "".join(next(free) for _ in range(n_ell))
+    subs = [t.replace("...", ell[n_ell - (len(s) - len(t.replace("...", ""))):])
+            for t, s in zip(terms, shapes)]
+    sizes = {}
+    for i, (sub, s) in enumerate(zip(subs, shapes)):
+        mine = {}
+        for c, n in zip(sub, s):
+            if c in mine and mine[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
+                                   f"sizes don't match, {n} != {mine[c]}")
+            mine[c] = n
+        for c, n in mine.items():
+            seen = sizes.get(c)
+            if seen is None or seen == 1:
+                sizes[c] = n
+            elif n != 1 and n != seen:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
+                                   f"does not broadcast with previously seen size {seen}")
+    if arrow:
+        if "." in rhs.replace("...", "", 1) or rhs.count("...") > 1:
+            raise RuntimeError("einsum(): found '.' for output but it is not part of any ellipsis")
+        out = rhs.replace("...", ell)
+        for c in out:
+            if out.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the "
+                                   "output")
+            if c not in sizes:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
+    else:
+        joined = "".join(subs)
+        out = ell + "".join(sorted(c for c in set(joined) if joined.count(c) == 1
+                                   and c not in ell))
+    return subs, out, sizes
+
+
+def _grad_spec(k, subs, out, sizes):
+    """Einsum equation (and extra constant operands) giving the gradient of operand ``k``.
+
+    d out / d operand_k is the einsum of g with the other operands onto operand k's subscripts.
+    A letter repeated in operand k ('ii') gets a fresh letter tied to it by an identity matrix;
+    a letter only operand k has (summed away) gets a vector of ones.
+    """
+    used = set("".join(subs) + out)
+    free = iter([c for c in _LETTERS if c not in used])
+    target, extras, seen = [], [], set()
+    for c in subs[k]:
+        if c in seen:
+            f = next(free)
+            target.append(f)
+            extras.append((c + f, ("eye", sizes[c])))
+        else:
+            seen.add(c)
+            target.append(c)
+    present = set(out).union(*[subs[j] for j in range(len(subs)) if j != k])
+    for c in seen:
+        if c not in present:
+            extras.append((c, ("ones", sizes[c])))
+    ins = [out] + [subs[j] for j in range(len(subs)) if j != k] + [e[0] for e in extras]
+    return ",".join(ins) + "->" + "".join(target), [e[1] for e in extras]
+
+
+def _extra_array(kind, n):
+    return np.eye(n) if kind == "eye" else np.ones(n)
+
+
+def _optimize(arrays):
+    # BLAS contraction paths pay off for big operands; a path search costs ~10s of us
+    return len(arrays) > 2 or max(a.size for a in arrays) > 4096
+
+
+def _fit(gk, shape):
+    """Match a gradient computed at the broadcast sizes to the operand's own shape."""
+    gk = np.broadcast_to(gk, np.broadcast_shapes(gk.shape, shape))
+    return _sum_to_np(gk, shape)
+
+
+def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
+    grads = []
+    for k, x in enumerate(inputs):
+        if not needs[k]:
+            grads.append(None)
+            continue
+        eq, extras = _grad_spec(k, subs, out_sub, sizes)
+        ops = [np.asarray(g, np.float64)] + [np.asarray(inputs[j]) for j in range(len(inputs))
+                                             if j != k] + [_extra_array(*e) for e in extras]
+        grads.append(_fit(np.einsum(eq, *ops, optimize=_optimize(ops)), shapes[k]))
+    return tuple(grads)
+
+
+def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
+    from .movement import broadcast_to
+    from .reduce import sum_to
+
+    grads = []
+    for k, x in enumerate(inputs):
+        if not needs[k]:
+            grads.append(None)
+            continue
+        eq, extras = _grad_spec(k, subs, out_sub, sizes)
+        ops = [g] + [inputs[j] for j in range(len(inputs)) if j != k] + \
+            [_make(_extra_array(*e)) for e in extras]
+        gk = einsum(eq, *ops)
+        gk = broadcast_to(gk, np.broadcast_shapes(gk.shape, shapes[k]))
+        grads.append(sum_to(gk, shapes[k]))
+    return tuple(grads)
+
+
+defop(Op.EINSUM, "einsum", "python", "EinsumBackward0", vjp=_einsum_vjp, vjp_np=_einsum_vjp_np)
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``'ij,jk->ik'`` (matrix product), ``'bij,bjk->bik'``,
+    ``'i,j->ij'``, ``'ii->'`` (trace), ``'ii->i'`` (diagonal), ``'i,ij,j->'``; ``...`` broadcasts.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.einsum('ii->', tg.eye(3)).item()
+        3.0
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ts = [R.as_tensor(t) for t in operands]
+    arrays = [t._arr() for t in ts]
+    subs, out_sub, sizes = _parse_einsum(equation, [a.shape for a in arrays])
+    eq = ",".join(subs) + "->" + out_sub
+    value = np.einsum(eq, *arrays, optimize=_optimize(arrays) if len(arrays) > 1 else False)
+    if any(np.may_share_memory(value, a) for a in arrays):
+        value = value.copy()  # 'ij->ji' gives a NumPy view; PyTorch's einsum does not alias
+    value = _wrap(np.asarray(value))
+    if not (R._grad_on() and any(t._rg for t in ts)):
+        return _make(value)
+    needs = tuple(t._rg for t in ts)
+    return R.python_result(value, Op.EINSUM, tuple(ts),
+                           save_inputs=tuple(j for j in range(len(ts))
+                                             if any(needs[:j] + needs[j + 1:])),
+                           params=dict(subs=tuple(subs), out_sub=out_sub, sizes=sizes,
+                                       needs=needs, shapes=tuple(a.shape for a in arrays)))

@@ -172,7 +172,8 @@ def _share_storage(t, x):
     """Views share the version counter (and storage) of their base, as in PyTorch."""
     if type(t._data) is not float and type(x._data) is not float:
         t._vc = x._vcounter()
-        t._base = x if x._base is None else x._base
+        base = t._base = x if x._base is None else x._base
+        t._bseg, t._brec = base._seg, base._rec
 
 
 def view(x, *shape):

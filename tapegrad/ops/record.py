@@ -16,6 +16,11 @@ _F64 = np.dtype(np.float64)
 _grad_on = _gm.is_grad_enabled
 _local = tape._local
 _FLUSH_INTS = tape._FLUSH_INTS
+INFERENCE_SAVE_MSG = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
 
 
 def needs_grad(x, y=None):
@@ -30,9 +35,10 @@ def as_tensor(x):
         return x
     if type(x) is float:
         return _make(x)
+    from ..creation import check_dtype
     from ..tensor import _wrap
 
-    return _make(_wrap(np.asarray(x)))
+    return _make(_wrap(check_dtype(np.asarray(x))))  # objects and strings: TypeError
 
 
 def saved_array(d):
@@ -45,6 +51,8 @@ def saved_value(t, data=None):
     d = t._data if data is None else data
     if type(d) is float:
         return d, None
+    if t._inference:
+        raise RuntimeError(INFERENCE_SAVE_MSG)
     vc = t._vcounter()
     return saved_array(d), (vc, vc[0])
 
@@ -55,6 +63,12 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     ``saved`` must already be in tape form (see ``saved_value``); size-1 records convert
     their saved values to floats here. This is the hot path of every recorded op.
     """
+    for t in (x, y):  # a view whose base changed in place since: regather it first
+        if t is not None and t._base is not None and (
+                t._base._seg is not t._bseg or t._base._rec != t._brec):
+            from .inplace import refresh_view
+
+            refresh_view(t)
     if seg is None:
         seg = _local.seg
         if seg is None or seg.n >= seg.check_at:
@@ -110,8 +124,10 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
 def _slot(seg, t):
     if t._seg is seg:
         return t._rec
-    if t._seg is None and t._imp_order == seg.order:
-        return t._imp_rec
+    if t._seg is None:
+        imp = t._imp  # one attribute: threads sharing a leaf never see a torn pair
+        if imp[0] == seg.order:
+            return imp[1]
     return tape.slot(seg, t)
 
 
@@ -208,11 +224,18 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
     from .. import tape
 
+    for t in inputs:  # see result()
+        if t._base is not None and (t._base._seg is not t._bseg or t._base._rec != t._brec):
+            from .inplace import refresh_view
+
+            refresh_view(t)
     seg = tape.prepare([t for t in inputs if t._rg])
     slots = tuple(tape.slot(seg, t) if t._rg else -1 for t in inputs)
     saved, stamps = [None] * len(inputs), [None] * len(inputs)
     for i in save_inputs:
         t = inputs[i]
+        if t._inference:
+            raise RuntimeError(INFERENCE_SAVE_MSG)
         saved[i] = t._arr()
         vc = t._vcounter()
         stamps[i] = (vc, vc[0])

@@ -1,13 +1,29 @@
-"""Reductions. ``sum``/``mean`` are scatters (see movement.py); the rest build on them."""
+"""Reductions. ``sum``/``mean`` are scatters (see movement.py); the rest build on them.
+
+Most reductions here are composites of recorded primitives (var, std, norm, logsumexp, softmax):
+they need no derivative rule and are differentiable to any order. Three are ``kind="python"``
+ops with a NumPy VJP and a Tensor-level VJP: ``prod`` (PyTorch's rule with zeros), ``amax``/
+``amin`` (ties share the gradient) and ``cumsum``. ``max(dim)``/``min(dim)`` gather the first
+extremal element (a linear GATHER_INDEX record), so their gradient goes to that index only.
+"""
+
+import builtins
+import math
+import warnings
+from collections import namedtuple
 
 import numpy as np
 
-from ..tensor import _make
+from ..tensor import Tensor, _make, _wrap
 from . import record as R
-from .movement import mean, reshape, sum
-from .shapes import norm_dim
+from .movement import flip, gather_index, mean, permute, reshape, sum
+from .registry import Op, defop
+from .shapes import norm_dim, size_of
 
-__all__ = ["sum", "mean", "sum_to", "argmax", "argmin"]
+__all__ = ["sum", "mean", "sum_to", "argmax", "argmin", "prod", "max", "min", "amax", "amin",
+           "var", "std", "norm", "logsumexp", "softmax", "log_softmax", "cumsum"]
+
+_builtin_max = builtins.max  # this module defines max()
 
 
 def sum_to(x, shape):
@@ -39,3 +55,449 @@ def _arg_reduce(np_f, name):
 # NOTE: ties pick the first index (NumPy and PyTorch agree).
 argmax = _arg_reduce(np.argmax, "argmax")
 argmin = _arg_reduce(np.argmin, "argmin")
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+def _reduce_dims(dim, ndim, name=None):
+    """``dim`` as a sorted tuple of axes; None, () and [] mean every axis (PyTorch)."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (norm_dim(int(dim), ndim),) if ndim else ()
+    dims = [norm_dim(int(d), ndim) for d in dim]
+    if len(set(dims)) != len(dims):
+        d = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(dims)) if ndim else ()
+
+
+def _kept_shape(shape, dims):
+    return tuple(1 if k in dims else s for k, s in enumerate(shape))
+
+
+def _need_float(x, name):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. "
+                           f"Got {_torch_dtype(x.dtype)} instead.")
+
+
+def _torch_dtype(dt):
+    return {"int64": "Long", "int32": "Int", "bool": "Bool", "float32": "Float",
+            "float64": "Double"}.get(str(dt), str(dt))
+
+
+def _const(a):
+    return _make(_wrap(np.asarray(a)))
+
+
+def _squeeze_dims(t, dims, keepdim):
+    if keepdim or not dims:
+        return t
+    return reshape(t, tuple(s for k, s in enumerate(t.shape) if k not in dims))
+
+
+# ---- prod (python op: PyTorch's rule, exact with zeros) ---------------------------------
+
+def _others_product(xm):
+    """prod_{j != i} x_j along the last axis, without dividing (exact with zeros)."""
+    ones = np.ones(xm.shape[:-1] + (1,), xm.dtype)
+    left = np.cumprod(np.concatenate([ones, xm[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([ones, xm[..., :0:-1]], -1), -1)[..., ::-1]
+    return left * right
+
+
+def _prod_vjp_np(g, inputs, out, dim, keepdim):
+    x = np.asarray(inputs[0], np.float64)
+    shape = x.shape
+    if dim is None:
+        return (np.asarray(g, np.float64) * _others_product(x.reshape(-1)).reshape(shape),)
+    xm = x.reshape(1) if x.ndim == 0 else x
+    d = dim if x.ndim else 0
+    gk = np.asarray(g, np.float64).reshape(_kept_shape(xm.shape, (d,)))
+    others = np.moveaxis(_others_product(np.moveaxis(xm, d, -1)), -1, d)
+    return ((gk * others).reshape(shape),)
+
+
+def _prod_vjp(g, inputs, out, dim, keepdim):
+    """Tensor-level rule: g * out / x without zeros, else a product over a masked copy."""
+    from .elementwise import div, mul, where
+
+    x = inputs[0]
+    shape = x.shape
+    xm = reshape(x, -1) if dim is None or x.ndim == 0 else x
+    d = 0 if dim is None or x.ndim == 0 else dim
+    kept = _kept_shape(xm.shape, (d,))
+    gk, ok = reshape(g, kept), reshape(out, kept)
+    if not np.any(np.asarray(x._data) == 0):
+        # exact in a neighbourhood of x, so higher derivatives are right too
+        return (reshape(mul(gk, div(ok, xm)), shape),)
+    n = xm.shape[d]
+    perm = [k for k in range(xm.ndim) if k != d] + [d]
+    xl = permute(xm, perm)  # reduced axis last
+    rows = xl.reshape(xl.shape[:-1] + (1, n)).expand(xl.shape[:-1] + (n, n))
+    others = prod(where(np.eye(n, dtype=bool), 1.0, rows), -1)  # others[..., i]
+    inv = list(np.argsort(perm))
+    return (reshape(mul(gk, permute(others, inv)), shape),)
+
+
+defop(Op.PROD, "prod", "python", "ProdBackward0", vjp=_prod_vjp, vjp_np=_prod_vjp_np)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along ``dim``.
+
+    The gradient is PyTorch's: exact when the input holds zeros (no division by zero).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> x = tg.tensor([2.0, 0.0, 3.0], requires_grad=True)
+        >>> x.prod().backward()
+        >>> x.grad
+        tensor([0., 6., 0.])
+    """
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    if dim is None:
+        value = np.prod(xd, dtype=dtype)
+        d = None
+    else:
+        d = norm_dim(int(dim), xd.ndim)
+        value = np.prod(xd, axis=d if xd.ndim else None, keepdims=keepdim, dtype=dtype)
+    if value.dtype.kind in "biu":
+        value = value.astype(np.int64)
+    value = _wrap(np.asarray(value))
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    return R.python_result(value, Op.PROD, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dim=d, keepdim=keepdim))
+
+
+# ---- amax / amin (python op: ties share the gradient evenly) ----------------------------
+
+def _extremum_mask(x, out_kept):
+    return (x == out_kept) | (np.isnan(x) & np.isnan(out_kept))
+
+
+def _amax_weights(x, out, dims):
+    """mask / count over ``dims``: the share of the gradient each input element gets."""
+    x = np.asarray(x, np.float64)
+    ok = np.asarray(out, np.float64).reshape(_kept_shape(x.shape, dims))
+    mask = _extremum_mask(x, ok)
+    return mask / mask.sum(axis=dims, keepdims=True), ok.shape
+
+
+def _amax_vjp_np(g, inputs, out, dims, keepdim):
+    w, kept = _amax_weights(inputs[0], out, dims)
+    return (np.asarray(g, np.float64).reshape(kept) * w,)
+
+
+def _amax_vjp(g, inputs, out, dims, keepdim):
+    from .elementwise import mul
+
+    w, kept = _amax_weights(inputs[0]._data, out._data, dims)
+    # the weights are piecewise constant in x: linear in g, zero higher derivatives
+    return (mul(reshape(g, kept), _const(w)),)
+
+
+defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vjp_np)
+
+
+def _amax_impl(x, dim, keepdim, np_f, name):
+    x = R.as_tensor(x)
+    xd = np.asarray(x._data)
+    dims = _reduce_dims(dim, xd.ndim)
+    for k in dims:
+        if xd.shape[k] == 0:
+            if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                                   "input.numel() == 0. Specify the reduction dim with the "
+                                   "'dim' argument.")
+            raise IndexError(f"{name}(): Expected reduction dim {k} to have non-zero size.")
+    value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dims=dims, keepdim=keepdim))
+
+
+def amax(input, dim=(), keepdim=False):
+    """Maximum over ``dim`` (int or tuple; all dims by default). Ties share the gradient.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> x = tg.tensor([1.0, 3.0, 3.0], requires_grad=True)
+        >>> tg.amax(x).backward()
+        >>> x.grad
+        tensor([0.0000, 0.5000, 0.5000])
+    """
+    return _amax_impl(input, dim, keepdim, np.amax, "amax")
+
+
+def amin(input, dim=(), keepdim=False):
+    """Minimum over ``dim`` (int or tuple; all dims by default). Ties share the gradient."""
+    return _amax_impl(input, dim, keepdim, np.amin, "amin")
+
+
+# ---- max / min --------------------------------------------------------------------------
+
+class _ReturnType(tuple):
+    """Base of the ``(values, indices)`` results, like ``torch.return_types``."""
+
+    def __repr__(self):
+        name = type(self).__name__
+        return f"tapegrad.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+def _return_type(name):
+    base = namedtuple(name, ["values", "indices"])
+    return type(name, (_ReturnType, base), {"__slots__": (), "__repr__": _ReturnType.__repr__})
+
+
+_MaxResult = _return_type("max")
+_MinResult = _return_type("min")
+
+
+def _max_dim(x, dim, keepdim, np_arg, name, result_type):
+    x = R.as_tensor(x)
+    xd = np.asarray(x._data)
+    d = norm_dim(int(dim), xd.ndim)
+    xm = xd.reshape(1) if xd.ndim == 0 else xd
+    if xm.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    idx = np.asarray(np_arg(xm, axis=d, keepdims=True), np.int64)  # first extremum (N7)
+    flat = np.take_along_axis(np.arange(xm.size, dtype=np.int64).reshape(xm.shape), idx, d)
+    out_shape = idx.shape if keepdim else idx.shape[:d] + idx.shape[d + 1:]
+    if xd.ndim == 0:
+        out_shape = ()
+    values = reshape(gather_index(x, flat.reshape(-1)), out_shape)
+    return result_type(values, _make(idx.reshape(out_shape)))
+
+
+def max(input, dim=None, keepdim=False):
+    """``max(x)``: the largest element (ties share the gradient); ``max(x, dim)``:
+    ``(values, indices)`` with the gradient routed to the first maximal index;
+    ``max(x, other)``: elementwise ``maximum``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> x = tg.tensor([[1.0, 5.0], [7.0, 2.0]])
+        >>> x.max(dim=1).indices
+        tensor([1, 0])
+    """
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+
+        return maximum(input, dim)
+    if dim is None:
+        return _amax_impl(input, None, False, np.amax, "max")
+    return _max_dim(input, dim, keepdim, np.argmax, "max", _MaxResult)
+
+
+def min(input, dim=None, keepdim=False):
+    """Like ``max``, for the smallest element (``min(x, other)`` is ``minimum``)."""
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+
+        return minimum(input, dim)
+    if dim is None:
+        return _amax_impl(input, None, False, np.amin, "min")
+    return _max_dim(input, dim, keepdim, np.argmin, "min", _MinResult)
+
+
+# ---- var / std / norm (composites) ------------------------------------------------------
+
+def _correction(dim, unbiased, correction):
+    if isinstance(dim, bool):  # var(x, False): the legacy (input, unbiased) overload
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    elif unbiased is not None:
+        raise RuntimeError("var/std: cannot pass both 'unbiased' and 'correction'")
+    return dim, correction
+
+
+def _var(x, dim, unbiased, keepdim, correction, name):
+    from .elementwise import div, mul, sub
+
+    x = R.as_tensor(x)
+    dim, correction = _correction(dim, unbiased, correction)
+    if x.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dims = _reduce_dims(dim, x.ndim)
+    n = size_of(tuple(x.shape[k] for k in dims))
+    dof = _builtin_max(0.0, n - correction)
+    if dof <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                      "less than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    d = sub(x, mean(x, dims, keepdim=True))
+    return div(sum(mul(d, d), dims, keepdim), dof)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, like PyTorch)."""
+    return _var(input, dim, unbiased, keepdim, correction, "var")
+
+
+def _safe_root(s, p):
+    """``s ** (1/p)`` with gradient 0 (not inf * 0 = nan) where ``s == 0``, like torch."""
+    from .elementwise import pow, sqrt, where
+
+    root = sqrt if p == 2 else (lambda t: pow(t, 1.0 / p))
+    zero = np.asarray(s._data) == 0
+    if not (s.requires_grad and np.any(zero)):
+        return root(s)
+    return where(zero, 0.0, root(where(zero, 1.0, s)))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation; the gradient is 0 where it is 0 (PyTorch masks that case)."""
+    return _safe_root(_var(input, dim, unbiased, keepdim, correction, "std"), 2)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm.
+
+    The gradient at a zero vector is 0 for p > 0, like ``torch.norm`` (N10).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.norm(tg.tensor([3.0, 4.0])).item()
+        5.0
+    """
+    from .elementwise import abs, mul, pow
+
+    x = R.as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    _need_float(x, "norm")
+    if p is None or p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise NotImplementedError(f"norm(): p={p!r} is not supported (vector norms only)")
+    p = float(p)
+    dims = _reduce_dims(dim, x.ndim)
+    if p == math.inf:
+        return amax(abs(x), dims, keepdim)
+    if p == -math.inf:
+        return amin(abs(x), dims, keepdim)
+    if p == 0:  # count of non-zeros; the gradient is zero
+        cnt = sum(_const((np.asarray(x._data) != 0).astype(x.dtype)), dims, keepdim)
+        return cnt if not R.needs_grad(x) else cnt + sum(mul(x, 0.0), dims, keepdim)
+    if p == 1:
+        return sum(abs(x), dims, keepdim)
+    if p == 2:
+        s = sum(mul(x, x), dims, keepdim)
+    else:
+        a = abs(x)
+        zero = np.asarray(a._data) == 0
+        if p < 1 and R.needs_grad(a) and np.any(zero):  # |0|**p has an infinite slope
+            from .elementwise import where
+
+            pa = where(zero, 0.0, pow(where(zero, 1.0, a), p))
+        else:
+            pa = pow(a, p)
+        s = sum(pa, dims, keepdim)
+    return _safe_root(s, p)
+
+
+# ---- logsumexp / softmax / log_softmax (composites, stable) ------------------------------
+
+def _shift(x, dims):
+    """max over ``dims`` (kept), as a constant: subtracting it changes no gradient."""
+    xd = np.asarray(x._data)
+    if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
+        m = np.zeros(_kept_shape(xd.shape, dims), xd.dtype)
+    else:
+        m = np.amax(xd, axis=dims, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0).astype(xd.dtype)  # all -inf rows stay -inf, not nan
+    return _const(m)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(x), dim))`` computed stably; its gradient is ``softmax``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> round(tg.logsumexp(tg.tensor([1000.0, 1000.0]), 0).item(), 6)
+        1000.693147
+    """
+    from .elementwise import add, exp, log, sub
+
+    x = R.as_tensor(input)
+    _need_float(x, "logsumexp")
+    dims = _reduce_dims(dim, x.ndim)
+    m = _shift(x, dims)
+    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
+        s = log(sum(exp(sub(x, m)), dims, keepdim=True))
+    return _squeeze_dims(add(s, m), dims, keepdim)
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(x) / sum(exp(x), dim)``, computed stably.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.softmax(tg.tensor([0.0, 0.0]), 0)
+        tensor([0.5000, 0.5000])
+    """
+    from .elementwise import div, exp, sub
+
+    x = R.as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    _need_float(x, "softmax")
+    dims = (norm_dim(int(dim), x.ndim),) if x.ndim else ()
+    e = exp(sub(x, _shift(x, dims)))
+    return div(e, sum(e, dims, keepdim=True))
+
+
+def log_softmax(input, dim, dtype=None):
+    """``x - logsumexp(x, dim)``, computed stably."""
+    from .elementwise import sub
+
+    x = R.as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    _need_float(x, "log_softmax")
+    d = norm_dim(int(dim), x.ndim)
+    return sub(x, logsumexp(x, d, keepdim=True))
+
+
+# ---- cumsum (python op) -----------------------------------------------------------------
+
+def _cumsum_vjp_np(g, inputs, out, dim):
+    g = np.asarray(g, np.float64)
+    return (np.flip(np.cumsum(np.flip(g, dim), dim), dim),)
+
+
+def _cumsum_vjp(g, inputs, out, dim):
+    return (flip(cumsum(flip(g, dim), dim), dim),)
+
+
+defop(Op.CUMSUM, "cumsum", "python", "CumsumBackward0", vjp=_cumsum_vjp, vjp_np=_cumsum_vjp_np)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.cumsum(tg.tensor([1.0, 2.0, 3.0]), 0)
+        tensor([1., 3., 6.])
+    """
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    d = norm_dim(int(dim), xd.ndim)
+    if xd.ndim == 0:
+        from .elementwise import clone
+
+        return clone(x) if dtype is None else clone(x).to(dtype)
+    value = np.cumsum(xd, axis=d, dtype=dtype)
+    if value.dtype.kind in "biu":
+        value = value.astype(np.int64)
+    value = _wrap(value)
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))

@@ -71,6 +71,8 @@ class Op(IntEnum):
     AMAX = 1003
     PROD = 1004
     COPY_SLICES = 1005
+    EINSUM = 1006
+    CUMSUM = 1007
 
 
 PYTHON_BASE = 1000

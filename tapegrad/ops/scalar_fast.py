@@ -12,7 +12,7 @@ import operator
 import numpy as np
 
 from .. import grad_mode as _gm
-from ..tensor import Tensor, _new
+from ..tensor import Tensor, _make
 from . import elementwise as E
 from .record import rec1, rec2
 from .registry import Op
@@ -23,10 +23,7 @@ _ADD, _SUB, _MUL, _DIV = int(Op.ADD), int(Op.SUB), int(Op.MUL), int(Op.DIV)
 _ADDC, _MULC, _RDIVC, _NEG = int(Op.ADDC), int(Op.MULC), int(Op.RDIVC), int(Op.NEG)
 
 
-def _plain(r):
-    t = _new(Tensor)
-    t._data = r
-    return t
+_plain = _make  # marks inference tensors when inference mode was ever used
 
 
 def _operator(general, f, op_tt, save_tt, const_rule):

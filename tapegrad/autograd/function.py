@@ -1,0 +1,441 @@
+"""Custom autograd Functions (``tg.autograd.Function``), PyTorch's API and error texts.
+
+On the tape a call ``F.apply(...)`` that needs recording is one ``CUSTOM`` record (size 0; its
+``pyaux`` entry holds the ctx and the input record ids) followed by one ``OUTPUT`` record per
+differentiable output, whose ``a`` field is the CUSTOM record. The compiled sweep marks the
+CUSTOM record reached when an OUTPUT is, and pauses there: ``custom_vjp_numeric`` runs the
+user's ``backward`` with grad mode off on the outputs' gradients (slices of the arena) and
+adds the results into the inputs' slots. With ``create_graph=True`` the re-taping sweep calls
+``custom_vjp_retape``: ``backward`` runs with grad mode on, on adjoints that have history, so
+a backward written in tapegrad ops is recorded and can be differentiated again.
+
+Saved tensors that live on the same segment are kept as (value, weak segment, record id) and
+rebuilt on access, so a ctx never keeps its own segment alive through a reference cycle.
+"""
+
+import functools
+import inspect
+import warnings
+import weakref
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from .. import tape
+from ..ops.registry import Op
+from ..tensor import Tensor, _make, _new
+
+_NO_BACKWARD = ("You must implement either the backward or vjp method for your custom "
+                "autograd.Function to use it with backward mode AD.")
+_ONCE = "trying to differentiate twice a function that was marked with @once_differentiable"
+_LEGACY = ("Legacy autograd function with non-static forward method is deprecated. Please use "
+           "new-style autograd function with static forward method. (Example: "
+           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+_DIRTY_LEAF = "a leaf Variable that requires grad has been used in an in-place operation."
+
+
+class FunctionCtx:
+    """The ``ctx`` passed to ``forward`` and ``backward``: saved tensors and flags."""
+
+    def __init__(self):
+        self.needs_input_grad = ()
+        self.materialize_grads = True
+        self._saved = None  # tuple of saved entries, see save_for_backward
+        self._freed = False
+        self._non_diff = ()
+        self._dirty = ()
+        self._node = None  # the _Node once recorded
+        self._outputs = ()  # ids of the output tensors, to recognise saved outputs
+
+    def save_for_backward(self, *tensors):
+        """Keep ``tensors`` (or ``None``) for ``backward``; read them as ``ctx.saved_tensors``."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
+                                f"is of type {type(t).__name__}")
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        """The tensors given to ``save_for_backward``, checked for in-place changes."""
+        if self._freed:
+            from ..engine.sweep import FREED_MSG
+
+            raise RuntimeError(FREED_MSG)
+        if self._saved is None:
+            return tuple(getattr(self, "_to_save", ()))
+        return tuple(_unpack(self, s) for s in self._saved)
+
+    saved_variables = saved_tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Outputs that never require grad (their gradient in ``backward`` is zero)."""
+        self._non_diff = self._non_diff + tuple(tensors)
+
+    def mark_dirty(self, *tensors):
+        """Inputs that ``forward`` modified in place (and returns)."""
+        self._dirty = self._dirty + tuple(tensors)
+
+    def set_materialize_grads(self, value):
+        """``False``: gradients of unused outputs reach ``backward`` as ``None``, not zeros."""
+        self.materialize_grads = bool(value)
+
+
+class _Node:
+    """``pyaux`` entry of a CUSTOM record."""
+
+    __slots__ = ("ctx", "cls", "node_name", "slots", "in_meta", "out_recs", "out_meta", "saved",
+                 "seg", "__weakref__")
+
+    def __init__(self, ctx, cls, name, slots, in_meta):
+        self.ctx = ctx
+        self.cls = cls
+        self.node_name = name
+        self.slots = slots  # record id per forward argument (-1: constant / not a tensor)
+        self.in_meta = in_meta  # per argument: (is_tensor, shape, dtype)
+        self.out_recs = []  # OUTPUT record id per output (-1: not differentiable)
+        self.out_meta = []  # per output: (shape, dtype) or None for non-tensors
+        self.saved = []  # non-empty while saved tensors are held (engine.sweep.has_saved)
+        self.seg = None
+
+    def release(self):
+        """Called when a backward without retain_graph swept this record."""
+        if self.ctx._saved:
+            self.ctx._freed = True
+            self.ctx._saved = None
+            self.saved = None
+
+
+# ---- saved tensors ------------------------------------------------------------------------
+
+def _pack(ctx, t, seg):
+    """A saved tensor: (tensor or None, value, version counter, version, record id)."""
+    if t is None:
+        return None
+    vc = t._vcounter() if type(t._data) is not float else None
+    ver = vc[0] if vc is not None else 0
+    if t._seg is seg and seg is not None:
+        # Same segment: keep the value and record id, not the tensor (no reference cycle).
+        return (None, t._data, vc, ver, t._rec, t.dtype)
+    return (t, t._data, vc, ver, -1, t.dtype)
+
+
+def _unpack(ctx, s):
+    if s is None:
+        return None
+    t, data, vc, ver, rec, dtype = s
+    if vc is not None and vc[0] != ver:
+        from .inplace import version_message
+
+        raise RuntimeError(version_message(np.shape(data), dtype, ctx._node.node_name[:-8]
+                                           if ctx._node else None, vc[0], ver))
+    if t is not None:
+        return t
+    seg = ctx._node.seg() if ctx._node is not None else None
+    out = _new(Tensor)
+    out._data = data
+    out._vc = vc
+    if seg is not None:
+        out._seg, out._rec, out._rg = seg, rec, True
+    return out
+
+
+# ---- Function -------------------------------------------------------------------------------
+
+class FunctionMeta(type):
+    """Gives every subclass its ``_backward_name`` (``<ClassName>Backward``)."""
+
+    def __init__(cls, name, bases, attrs):
+        cls._backward_name = name + "Backward"
+        super().__init__(name, bases, attrs)
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class of custom differentiable operations (PyTorch's ``torch.autograd.Function``).
+
+    Subclasses define static ``forward(ctx, *args, **kwargs)`` (runs with grad mode off) and
+    ``backward(ctx, *grads)`` (one gradient per forward argument, ``None`` where there is
+    none), and are called through ``apply``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> class Square(tg.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         x, = ctx.saved_tensors
+        ...         return 2 * x * g
+        >>> x = tg.tensor([1.0, 3.0], requires_grad=True)
+        >>> Square.apply(x).sum().backward()
+        >>> x.grad
+        tensor([2., 6.])
+    """
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd "
+                      "functions are all static, so you should invoke them on the class itself. "
+                      "Instantiating an autograd function will raise an error in a future "
+                      "version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(_LEGACY)
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(_NO_BACKWARD)
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` and, when an input requires grad, record the call on the tape."""
+        if kwargs:
+            args, kwargs = _bind(cls.forward, args, kwargs)
+        ctx = FunctionCtx()
+        record = _gm.is_grad_enabled() and any(isinstance(a, Tensor) and a._rg for a in args)
+        ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a._rg for a in args)
+        with _gm.no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        if not record:
+            ctx._to_save = ()  # nothing will call backward
+            return outputs
+        outs = _record(cls, ctx, args, outs)
+        return outs[0] if single else outs
+
+
+def _bind(fn, args, kwargs):
+    """Keyword arguments of ``apply`` become positional where the signature allows it."""
+    try:
+        bound = inspect.signature(fn).bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return args, kwargs
+    return bound.args[1:], bound.kwargs
+
+
+def _record(cls, ctx, args, outs):
+    ins = [a for a in args if isinstance(a, Tensor) and a._rg]
+    dirty = {id(t) for t in ctx._dirty}
+    for a in ins:
+        if id(a) in dirty and a._seg is None:
+            raise RuntimeError(_DIRTY_LEAF)
+    seg = tape.prepare(ins)
+    slots = tuple(tape.slot(seg, a) if isinstance(a, Tensor) and a._rg else -1 for a in args)
+    meta = tuple((True, a.shape, a.dtype) if isinstance(a, Tensor) else (False, None, None)
+                 for a in args)
+    node = _Node(ctx, cls, cls._backward_name, slots, meta)
+    node.seg = weakref.ref(seg)
+    ctx._node = node
+    aux = tape.add_pyaux(seg, node)
+    a = slots[0] if slots else -1
+    b = slots[1] if len(slots) > 1 else -1
+    crec = tape.record(seg, Op.CUSTOM, a, b, aux, 0)
+    non_diff = {id(t) for t in ctx._non_diff}
+    in_ids = {id(x) for x in args if isinstance(x, Tensor)}
+    result = []
+    for o in outs:
+        if not isinstance(o, Tensor):
+            node.out_recs.append(-1)
+            node.out_meta.append(None)
+            result.append(o)
+            continue
+        if id(o) in in_ids and id(o) not in dirty:
+            o = _alias_output(o)  # an input returned unchanged is a new tensor (PyTorch F20)
+        node.out_meta.append((o.shape, o.dtype))
+        if id(o) in non_diff or o.dtype.kind != "f":
+            node.out_recs.append(-1)
+            result.append(o)
+            continue
+        r = tape.record(seg, Op.OUTPUT, crec, -1, -1, o.numel())
+        node.out_recs.append(r)
+        o._seg, o._rec, o._rg = seg, r, True
+        result.append(o)
+    to_save = getattr(ctx, "_to_save", ())
+    ctx._saved = tuple(_pack(ctx, t, seg) for t in to_save)
+    ctx._to_save = ()  # the packed form only: no reference cycle through the segment
+    if any(s is not None for s in ctx._saved):
+        node.saved = [True]
+    return tuple(result)
+
+
+def _alias_output(t):
+    o = _make(t._data)
+    o._vc = t._vc
+    return o
+
+
+# ---- backward: the sweeps call these ------------------------------------------------------
+
+def _validate(node, grads):
+    """PyTorch's checks of what ``backward`` returned; returns one entry per argument."""
+    name = node.node_name
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    n = len(node.slots)
+    if len(grads) > n and all(g is None for g in grads[n:]):
+        grads = grads[:n]  # extra trailing Nones are tolerated (PyTorch F6)
+    if len(grads) != n:
+        raise RuntimeError(f"function {name} returned an incorrect number of gradients "
+                           f"(expected {n}, got {len(grads)})")
+    out = []
+    for i, (g, (is_t, shape, dtype)) in enumerate(zip(grads, node.in_meta)):
+        if g is None:
+            out.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+        if not is_t:
+            raise RuntimeError(f"function {name} returned a gradient different than None at "
+                               f"position {i + 1}, but the corresponding forward input was not "
+                               "a Variable")
+        if node.slots[i] < 0:
+            out.append(None)  # the input needs no gradient: ignored (PyTorch F5)
+            continue
+        if g.shape != shape:
+            try:
+                ok = np.broadcast_shapes(shape, g.shape) == g.shape
+            except ValueError:
+                ok = False
+            if not ok:
+                raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - "
+                                   f"got {list(g.shape)} but expected shape compatible with "
+                                   f"{list(shape)}")
+            from ..ops.reduce import sum_to
+
+            g = sum_to(g, shape)
+        out.append(g)
+    return out
+
+
+def _grads_in(node, get, zeros):
+    """The gradient of each output for ``backward``: ``get(rec)`` or zeros / None."""
+    grads = []
+    for rec, meta in zip(node.out_recs, node.out_meta):
+        if meta is None:
+            grads.append(None)
+            continue
+        g = get(rec) if rec >= 0 else None
+        if g is None and node.ctx.materialize_grads:
+            g = zeros(meta)
+        grads.append(g)
+    return grads
+
+
+def _call_backward(node, grads):
+    cls = node.cls
+    if cls.backward is Function.backward and cls.vjp is Function.vjp:
+        raise NotImplementedError(_NO_BACKWARD)
+    fn = cls.backward if cls.backward is not Function.backward else cls.vjp
+    return fn(node.ctx, *grads)
+
+
+def custom_vjp_numeric(sweep, r):
+    """Numeric sweep paused at CUSTOM record ``r``: run ``backward``, add into the inputs."""
+    seg = sweep.seg
+    node = seg.pyaux[int(sweep.recs[r, tape.AUX])]
+
+    def get(rec):
+        if rec >= len(sweep.reached) or not sweep.reached[rec]:
+            return None  # the sweep may stop at its newest seed: later outputs are unused
+        shape, dtype = node.out_meta[node.out_recs.index(rec)]
+        return _make(np.array(sweep.grad_of(rec)).reshape(shape).astype(dtype, copy=False))
+
+    def zeros(meta):
+        return _make(np.zeros(meta[0], meta[1]))
+
+    with _gm.set_grad_enabled(False):
+        grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
+    sweep.accumulate(node.slots, [None if g is None else np.asarray(g._data, np.float64)
+                                  for g in grads])
+
+
+def custom_vjp_retape(sweep, r):
+    """Re-taping sweep at CUSTOM record ``r``: ``backward`` runs with grad mode on."""
+    seg = sweep.seg
+    node = seg.pyaux[int(sweep.recs[r, tape.AUX])]
+
+    def get(rec):
+        g = sweep.grad_of(rec)
+        if g is None:
+            return None
+        shape = node.out_meta[node.out_recs.index(rec)][0]
+        return g.reshape(shape) if g.shape != shape else g
+
+    def zeros(meta):
+        return _make(np.zeros(meta[0], meta[1]))
+
+    grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
+    sweep.accumulate(node.slots, grads)
+
+
+# ---- once_differentiable ------------------------------------------------------------------
+
+class _DelayedError(Function):
+    """Stands in for a backward that cannot be differentiated: its own backward raises."""
+
+    @staticmethod
+    def forward(ctx, *grads):
+        return tuple(_make(g._data) for g in grads)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(_ONCE)
+
+
+_DelayedError._backward_name = "Error"
+
+
+def once_differentiable(fn):
+    """Decorator for ``backward``: runs it with grad mode off; differentiating it raises.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> class Exp(tg.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         y = x.exp()
+        ...         ctx.save_for_backward(y)
+        ...         return y
+        ...     @staticmethod
+        ...     @tg.autograd.once_differentiable
+        ...     def backward(ctx, g):
+        ...         y, = ctx.saved_tensors
+        ...         return g * y
+        >>> x = tg.tensor(0.0, requires_grad=True)
+        >>> Exp.apply(x).backward(); x.grad
+        tensor(1.)
+    """
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with _gm.no_grad():
+            outputs = fn(ctx, *args)
+        if not _gm.is_grad_enabled():
+            return outputs
+        if not any(isinstance(a, Tensor) and a._rg for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        fake = []
+        for o in outs:
+            if isinstance(o, Tensor):
+                o = _make(o._data)
+                o._rg = True  # so that the error node records (PyTorch does the same)
+            fake.append(o)
+        tensors = [o for o in fake if isinstance(o, Tensor)]
+        if not tensors:
+            return outputs
+        errs = iter(_DelayedError.apply(*tensors))
+        res = tuple(next(errs) if isinstance(o, Tensor) else o for o in fake)
+        return res[0] if single else res
+
+    return wrapper

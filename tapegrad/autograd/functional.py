@@ -1,0 +1,410 @@
+"""``tapegrad.autograd.functional``: Jacobians, Hessians and vector products of functions.
+
+PyTorch's ``torch.autograd.functional`` API (signatures, return structure, error texts): every
+function is built on ``autograd.grad``; ``jvp`` and ``hvp`` use the double-backward trick, so
+they exercise re-taping to third order. ``vectorize=True`` is accepted and computes row by row.
+"""
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor, _make
+
+__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+
+
+# ---- helpers (mirroring torch/autograd/functional.py) ----------------------------------
+
+def _as_tuple(inp, arg_name, fn_name):
+    is_tuple = isinstance(inp, tuple)
+    items = inp if is_tuple else (inp,)
+    for i, el in enumerate(items):
+        if not isinstance(el, Tensor):
+            where = f"value at index {i}" if is_tuple else f"given {arg_name}"
+            raise TypeError(f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple "
+                            f"of Tensors but the {where} has type {type(el)}.")
+    return is_tuple, items
+
+
+def _unpack(res, to_unpack):
+    if isinstance(to_unpack, tuple):
+        if not to_unpack[1]:
+            res = tuple(el[0] for el in res)
+        if not to_unpack[0]:
+            res = res[0]
+    elif not to_unpack:
+        res = res[0]
+    return res
+
+
+def _preprocess(inputs, create_graph, need_graph):
+    """Fresh tensor objects for the inputs (PyTorch issue 32576), attached only if wanted."""
+    out = []
+    for t in inputs:
+        if create_graph and t.requires_grad:
+            out.append(t.reshape(t.shape))  # a differentiable alias: gradients flow to t
+        else:
+            out.append(t.detach().requires_grad_(need_graph))
+    return tuple(out)
+
+
+def _postprocess(items, create_graph):
+    if items and isinstance(items[0], tuple):
+        return tuple(_postprocess(el, create_graph) for el in items)
+    return items if create_graph else tuple(t.detach() for t in items)
+
+
+def _size(shape):
+    return f"[{', '.join(map(str, shape))}]"  # the shape style of autograd's own messages
+
+
+def _validate_v(v, other, is_other_tuple):
+    if len(other) != len(v):
+        if is_other_tuple:
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got "
+                               f"{len(v)}.")
+        raise RuntimeError("The given v should contain a single Tensor.")
+    for i, (el_v, el_o) in enumerate(zip(v, other)):
+        if el_v.shape != el_o.shape:
+            pre = f"Entry {i} in " if is_other_tuple else ""
+            raise RuntimeError(f"{pre}v has invalid size: should be {_size(el_o.shape)} but got "
+                               f"{_size(el_v.shape)}.")
+
+
+def _check_requires_grad(items, kind, strict):
+    if not strict:
+        return
+    for i, t in enumerate(items):
+        if t is None:
+            raise RuntimeError(f"The output of the user-provided function is independent of "
+                               f"input {i}. This is not allowed in strict mode.")
+        if t.requires_grad:
+            continue
+        if kind == "hessian":
+            raise RuntimeError(
+                f"The hessian of the user-provided function with respect to input {i} is "
+                "independent of the input. This is not allowed in strict mode. You should ensure "
+                "that your function is thrice differentiable and that the hessian depends on "
+                "the inputs.")
+        if kind == "jacobian":
+            raise RuntimeError(
+                "While computing the hessian, found that the jacobian of the user-provided "
+                f"function with respect to input {i} is independent of the input. This is not "
+                "allowed in strict mode. You should ensure that your function is twice "
+                "differentiable and that the jacobian depends on the inputs (this would be "
+                "violated by a linear function for example).")
+        if kind == "grad_inputs":
+            raise RuntimeError(
+                f"The gradient with respect to input {i} is independent of the inputs of the "
+                "user-provided function. This is not allowed in strict mode.")
+        raise RuntimeError(
+            f"Output {i} of the user-provided function does not require gradients. The outputs "
+            "must be computed in a differentiable manner from the input when running in strict "
+            "mode.")
+
+
+def _grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+    """``autograd.grad`` that skips outputs without history and allows unused inputs."""
+    from . import grad
+
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    outs, gos = [], []
+    for o, g in zip(outputs, grad_outputs):
+        if o is not None and o.requires_grad:
+            outs.append(o)
+            gos.append(g)
+    if not outs:
+        return (None,) * len(inputs)
+    return grad(outs, inputs, gos, allow_unused=True, create_graph=create_graph,
+                retain_graph=retain_graph)
+
+
+_STAGE_MSG = {
+    "back": "The output of the user-provided function is independent of input {i}. This is not "
+            "allowed in strict mode.",
+    "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
+                  "grad_outputs when using the double backward trick to compute forward mode "
+                  "gradients. This is not allowed in strict mode.",
+    "double_back": "The jacobian of the user-provided function is independent of input {i}. This "
+                   "is not allowed in strict mode.",
+    "double_back_trick": "The hessian of the user-provided function is independent of entry {i} "
+                         "in the grad_jacobian. This is not allowed in strict mode as it prevents "
+                         "from using the double backward trick to replace forward mode AD.",
+}
+
+
+def _fill_in_zeros(grads, refs, strict, create_graph, stage):
+    from ..creation import zeros_like
+
+    res = []
+    for i, g in enumerate(grads):
+        if g is None:
+            if strict:
+                raise RuntimeError(_STAGE_MSG[stage].format(i=i))
+            g = zeros_like(refs[i])
+        elif strict and create_graph and not g.requires_grad:
+            what = "hessian" if "double" in stage else "jacobian"
+            raise RuntimeError(f"The {what} of the user-provided function is independent of "
+                               f"input {i}. This is not allowed in strict mode when "
+                               "create_graph=True.")
+        res.append(g)
+    return tuple(res)
+
+
+def _zeros_rg(t):
+    from ..creation import zeros_like
+
+    return zeros_like(t).requires_grad_()
+
+
+def _stack_rows(rows, shape):
+    """Stack equally shaped tensors along a new first axis, differentiably, into ``shape``."""
+    if not any(r.requires_grad and _gm.is_grad_enabled() for r in rows):
+        data = np.stack([np.asarray(r.detach().numpy()) for r in rows]) if rows else \
+            np.zeros(shape)
+        return _make(data.reshape(shape))
+    from .. import ops
+
+    stack = getattr(ops, "stack", None)
+    if stack is not None:
+        return stack(rows, 0).reshape(shape)
+    # Without a stack op: place each flat row with a strided scatter and add them up.
+    from ..ops.movement import scatter_strided
+
+    n = rows[0].numel()
+    total = None
+    for j, r in enumerate(rows):
+        flat = r.reshape(n) if n != 1 else r.reshape(())
+        placed = scatter_strided(flat, (n,), (1,), j * n, len(rows) * n)
+        total = placed if total is None else total + placed
+    return total.reshape(shape)
+
+
+# ---- public API ------------------------------------------------------------------------
+
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """Vector-Jacobian product ``v^T J`` of ``func`` at ``inputs``: ``(func_output, vjp)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> vjp(lambda a: a ** 2, tg.tensor([1., 2.]), tg.tensor([1., 1.]))
+        (tensor([1., 4.]), tensor([2., 4.]))
+    """
+    with _gm.enable_grad():
+        is_in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                          "vjp")
+        _check_requires_grad(outputs, "outputs", strict)
+        if v is not None:
+            _, v = _as_tuple(v, "v", "vjp")
+            v = _preprocess(v, create_graph, need_graph=False)
+            _validate_v(v, outputs, is_out_tuple)
+        elif len(outputs) != 1 or outputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the user-provided function "
+                               "returns a single Tensor with a single element.")
+    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
+        res = _grad(outputs, inputs, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
+    outputs = _postprocess(outputs, create_graph)
+    res = _postprocess(res, create_graph)
+    return _unpack(outputs, is_out_tuple), _unpack(res, is_in_tuple)
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """Jacobian-vector product ``J v`` by the double-backward trick: ``(func_output, jvp)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> jvp(lambda a: a ** 2, tg.tensor([1., 2.]), tg.tensor([1., 0.]))
+        (tensor([1., 4.]), tensor([2., 0.]))
+    """
+    with _gm.enable_grad():
+        is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        if v is not None:
+            _, v = _as_tuple(v, "v", "jvp")
+            v = _preprocess(v, create_graph, need_graph=False)
+            _validate_v(v, inputs, is_in_tuple)
+        elif len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                               "function is a single Tensor with a single element.")
+        outputs = func(*inputs)
+        is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                          "jvp")
+        _check_requires_grad(outputs, "outputs", strict)
+        # The backward is linear in grad_outputs: their value does not matter (zeros are safe).
+        grad_outputs = tuple(_zeros_rg(o) for o in outputs)
+        grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
+        _check_requires_grad(grad_inputs, "grad_inputs", strict)
+    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
+        res = _grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, outputs, strict, create_graph, "back_trick")
+    outputs = _postprocess(outputs, create_graph)
+    res = _postprocess(res, create_graph)
+    return _unpack(outputs, is_out_tuple), _unpack(res, is_out_tuple)
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
+    """Jacobian of ``func`` at ``inputs``, one reverse sweep per output element.
+
+    One input and one output give a Tensor of shape ``out.shape + in.shape``; tuples give
+    tuples (``[output][input]``), as in PyTorch. ``vectorize`` is accepted; rows are still
+    computed one by one.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> jacobian(lambda a: a ** 2, tg.tensor([1., 2.]))
+        tensor([[2., 0.],
+                [0., 4.]])
+    """
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". '
+                             'Hint: If your function has more outputs than inputs, '
+                             '"forward-mode" tends to be more performant. Otherwise, prefer to '
+                             'use "reverse-mode".')
+    if strategy == "forward-mode":
+        raise NotImplementedError("tapegrad has no forward-mode AD: use "
+                                  "strategy='reverse-mode'")
+    if strict and vectorize:
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                           "`vectorized=True` are not supported together. Please either set "
+                           "`strict=False` or `vectorize=False`.")
+    with _gm.enable_grad():
+        is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                          "jacobian")
+        _check_requires_grad(outputs, "outputs", strict)
+        from ..creation import zeros_like
+
+        jac = []
+        for i, out in enumerate(outputs):
+            rows = tuple([] for _ in inputs)
+            flat = out.reshape(-1) if out.requires_grad else None
+            for k in range(out.numel()):
+                vj = _grad((flat[k],) if flat is not None else (None,), inputs,
+                           retain_graph=True, create_graph=create_graph)
+                for j, (acc, g, inp) in enumerate(zip(rows, vj, inputs)):
+                    if g is None:
+                        if strict:
+                            raise RuntimeError(f"Output {i} of the user-provided function is "
+                                               f"independent of input {j}. This is not allowed "
+                                               "in strict mode.")
+                        g = zeros_like(inp)
+                    elif strict and create_graph and not g.requires_grad:
+                        raise RuntimeError("The jacobian of the user-provided function is "
+                                           f"independent of input {i}. This is not allowed in "
+                                           "strict mode when create_graph=True.")
+                    acc.append(g)
+            jac.append(tuple(_stack_rows(acc, out.shape + inp.shape)
+                             for acc, inp in zip(rows, inputs)))
+        jac = _postprocess(tuple(jac), create_graph)
+        return _unpack(jac, (is_out_tuple, is_in_tuple))
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """Hessian of a scalar ``func`` at ``inputs`` (the Jacobian of its gradient).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> hessian(lambda a: (a ** 3).sum(), tg.tensor([1., 2.]))
+        tensor([[ 6.,  0.],
+                [ 0., 12.]])
+    """
+    is_in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+
+    def single_output(*inp):
+        out = func(*inp)
+        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        _check_requires_grad(t_out, "outputs", strict)
+        if is_out_tuple or not isinstance(out, Tensor):
+            raise RuntimeError("The function given to hessian should return a single Tensor")
+        if out.numel() != 1:
+            raise RuntimeError("The Tensor returned by the function given to hessian should "
+                               "contain a single element")
+        return out.reshape(())
+
+    def jac_func(*inp):
+        jac = jacobian(single_output, inp, create_graph=True)
+        _check_requires_grad(jac, "jacobian", strict)
+        return jac
+
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                   vectorize=vectorize, strategy=outer_jacobian_strategy)
+    return _unpack(res, (is_in_tuple, is_in_tuple))
+
+
+def _scalar_check(outputs, is_out_tuple, name):
+    if is_out_tuple or not isinstance(outputs[0], Tensor):
+        raise RuntimeError(f"The function given to {name} should return a single Tensor")
+    if outputs[0].numel() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {name} should contain "
+                           "a single element")
+
+
+def _hessian_prelude(func, inputs, v, create_graph, strict, name):
+    is_in_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    inputs = _preprocess(inputs, create_graph, need_graph=True)
+    if v is not None:
+        _, v = _as_tuple(v, "v", name)
+        v = _preprocess(v, create_graph, need_graph=False)
+        _validate_v(v, inputs, is_in_tuple)
+    elif len(inputs) != 1 or inputs[0].numel() != 1:
+        raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                           "function is a single Tensor with a single element.")
+    outputs = func(*inputs)
+    is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
+    _check_requires_grad(outputs, "outputs", strict)
+    _scalar_check(outputs, is_out_tuple, name)
+    jac = _grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict)
+    return is_in_tuple, is_out_tuple, inputs, v, outputs, jac
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """Vector-Hessian product ``v^T H`` of a scalar ``func``: ``(func_output, vhp)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> vhp(lambda a: (a ** 3).sum(), tg.tensor([1., 2.]), tg.tensor([1., 0.]))
+        (tensor(9.), tensor([6., 0.]))
+    """
+    with _gm.enable_grad():
+        is_in_tuple, is_out_tuple, inputs, v, outputs, jac = _hessian_prelude(
+            func, inputs, v, create_graph, strict, "vhp")
+    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
+        res = _grad(jac, inputs, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
+    outputs = _postprocess(outputs, create_graph)
+    res = _postprocess(res, create_graph)
+    return _unpack(outputs, is_out_tuple), _unpack(res, is_in_tuple)
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """Hessian-vector product ``H v`` by the double-backward trick: ``(func_output, hvp)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> hvp(lambda a: (a ** 3).sum(), tg.tensor([1., 2.]), tg.tensor([1., 0.]))
+        (tensor(9.), tensor([6., 0.]))
+    """
+    with _gm.enable_grad():
+        is_in_tuple, is_out_tuple, inputs, v, outputs, jac = _hessian_prelude(
+            func, inputs, v, create_graph, strict, "hvp")
+        grad_jac = tuple(_zeros_rg(t) for t in inputs)
+        double_back = _grad(jac, inputs, grad_jac, create_graph=True)
+        _check_requires_grad(jac, "hessian", strict)
+    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
+        res = _grad(double_back, grad_jac, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back_trick")
+    outputs = _postprocess(outputs, create_graph)
+    res = _postprocess(res, create_graph)
+    return _unpack(outputs, is_out_tuple), _unpack(res, is_in_tuple)

@@ -1,0 +1,581 @@
+"""NumPy functions applied to tensors run tapegrad ops (NEP 13 ``__array_ufunc__``, NEP 18
+``__array_function__``), so code written for NumPy arrays can be differentiated unchanged.
+
+``Tensor.__array_ufunc__`` and ``Tensor.__array_function__`` call ``array_ufunc`` and
+``array_function`` below. A ufunc or function maps to a handler with NumPy's signature
+(``axis=`` becomes ``dim=``, ``keepdims=`` becomes ``keepdim=``); handlers look tapegrad ops up
+at call time (``tapegrad.ops.<name>``), so ops added later are used without touching this file.
+
+A gradient is never dropped silently: an unimplemented function or argument (``out=``,
+``where=``, ...) raises ``TypeError`` when a tensor argument requires grad and grad mode is on;
+otherwise NumPy runs on the values and array results come back as tensors without history.
+
+Example:
+    >>> import numpy as np
+    >>> import tapegrad as tg
+    >>> x = tg.tensor([0.0, 1.0], requires_grad=True)
+    >>> np.sum(np.sin(x) * 2.0).backward()
+    >>> x.grad
+    tensor([2.0000, 1.0806])
+"""
+
+import math
+
+import numpy as np
+
+from . import grad_mode as _gm
+from .tensor import Tensor, _make, _wrap
+
+_NV = np._NoValue  # NumPy's "argument not given" sentinel
+
+
+class _Unsupported(Exception):
+    """A handler cannot do this call (argument or missing op); ``str`` says what."""
+
+
+def _ops():
+    from . import ops
+
+    return ops
+
+
+def _op(name):
+    """``tapegrad.ops.<name>`` looked up now (other op families may land later)."""
+    op = getattr(_ops(), name, None)
+    if op is None:
+        raise _Unsupported("")
+    return op
+
+
+def _t(x):
+    from .ops.record import as_tensor
+
+    return as_tensor(x)
+
+
+def _need(cond, what):
+    if not cond:
+        raise _Unsupported(what)
+
+
+def _kd(keepdims):
+    return False if keepdims is _NV else bool(keepdims)
+
+
+def _axis(axis):
+    return axis if axis is None or isinstance(axis, (int, np.integer)) else tuple(axis)
+
+
+# ---- conversion for the NumPy fallback ------------------------------------------------------
+
+def _tensors(obj, acc):
+    """Collect the tensors in ``obj`` (nested lists/tuples/dicts)."""
+    if isinstance(obj, Tensor):
+        acc.append(obj)
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            _tensors(o, acc)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            _tensors(o, acc)
+    return acc
+
+
+def _to_numpy(obj):
+    if isinstance(obj, Tensor):
+        return obj._arr()  # the storage itself, so out= writes land in the tensor
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_numpy(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _to_numpy(v) for k, v in obj.items()}
+    return obj
+
+
+def _from_numpy(obj, outs):
+    """Array results become tensors; an ``out=`` array comes back as its tensor."""
+    if isinstance(obj, np.ndarray):
+        for t in outs:
+            if t._data is obj:
+                return t
+        return _make(_wrap(obj))
+    if isinstance(obj, np.generic):
+        return _make(_wrap(np.asarray(obj)))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_from_numpy(o, outs) for o in obj)
+    return obj
+
+
+def _fallback(f, args, kwargs):
+    """Run NumPy on the values (no tensor needs a gradient here)."""
+    outs = _tensors(kwargs.get("out"), [])
+    r = f(*_to_numpy(args), **_to_numpy(kwargs))
+    for t in outs:
+        t._vcounter()[0] += 1  # written in place
+    return _from_numpy(r, outs)
+
+
+def _needs_grad(tensors):
+    return _gm.is_grad_enabled() and any(t._rg for t in tensors)
+
+
+def _not_implemented(name, what=""):
+    detail = f" with {what}" if what else ""
+    return TypeError(
+        f"tapegrad does not implement numpy.{name}{detail} for tensors that require grad; "
+        "use the tapegrad op if there is one, or call it on t.detach() if no gradient should "
+        "flow through it")
+
+
+def _dispatch(name, handler, f, args, kwargs):
+    tensors = _tensors(args, _tensors(kwargs, []))
+    if handler is not None:
+        try:
+            return handler(*args, **kwargs)
+        except _Unsupported as e:
+            what = str(e)
+    else:
+        what = ""
+    if _needs_grad(tensors):
+        raise _not_implemented(name, what) from None
+    return _fallback(f, args, kwargs)
+
+
+# ---- ufuncs -----------------------------------------------------------------------------------
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    """``Tensor.__array_ufunc__``: run ``ufunc`` (``method``) with tapegrad ops."""
+    name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+    if kwargs.get("out") is not None:
+        if _needs_grad(_tensors(inputs, _tensors(kwargs["out"], []))):
+            raise _not_implemented(name, "out=")
+        return _fallback(getattr(ufunc, method), inputs, kwargs)
+    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    if method == "__call__":
+        handler = _UFUNCS.get(ufunc)
+        if handler is not None and kwargs:
+            handler = _unsupported_kwargs(kwargs)
+    elif method == "reduce":
+        handler = _REDUCE.get(ufunc)
+    else:
+        handler = None
+    return _dispatch(name, handler, getattr(ufunc, method), inputs, kwargs)
+
+
+def _unsupported_kwargs(kwargs):
+    def handler(*args, **kw):
+        raise _Unsupported(", ".join(f"{k}=" for k in kwargs))
+
+    return handler
+
+
+def _u(name):
+    """Handler calling ``tapegrad.ops.<name>`` with the ufunc's inputs."""
+
+    def handler(*args):
+        return _op(name)(*args)
+
+    return handler
+
+
+def _square(x):
+    return _op("mul")(x, x)
+
+
+def _reciprocal(x):
+    return _op("div")(1.0, _t(x))
+
+
+def _positive(x):
+    return _t(x)
+
+
+def _scaled_log(base):
+    k = 1.0 / math.log(base)
+
+    def handler(x):
+        return _op("mul")(_op("log")(x), k)
+
+    return handler
+
+
+def _exp2(x):
+    return _op("pow")(2.0, _t(x))
+
+
+def _sinh(x):
+    e = _op("exp")
+    x = _t(x)
+    return (e(x) - e(-x)) * 0.5
+
+
+def _cosh(x):
+    e = _op("exp")
+    x = _t(x)
+    return (e(x) + e(-x)) * 0.5
+
+
+def _values_only(np_f):
+    """Ufuncs/functions with a non-differentiable result (bool/int): values, no history."""
+
+    def handler(*args, **kwargs):
+        return _from_numpy(np_f(*_to_numpy(args), **_to_numpy(kwargs)), ())
+
+    return handler
+
+
+def _zero_grad(np_f):
+    """Piecewise-constant ufuncs (floor, round, ...): the value, with a zero gradient like
+    PyTorch's (the result still requires grad, so a backward through it gives zeros)."""
+
+    def handler(x, *args, **kwargs):
+        from .ops.elementwise import zero_grad_like
+
+        x = _t(x)
+        return zero_grad_like(x, _wrap(np_f(np.asarray(x._data), *args, **kwargs)))
+
+    return handler
+
+
+def _build_ufuncs():
+    u = {
+        np.add: _u("add"), np.subtract: _u("sub"), np.multiply: _u("mul"),
+        np.divide: _u("div"), np.power: _u("pow"), np.maximum: _u("maximum"),
+        np.minimum: _u("minimum"), np.matmul: _u("matmul"), np.negative: _u("neg"),
+        np.positive: _positive, np.exp: _u("exp"), np.log: _u("log"), np.log1p: _u("log1p"),
+        np.expm1: _u("expm1"), np.sin: _u("sin"), np.cos: _u("cos"), np.tan: _u("tan"),
+        np.tanh: _u("tanh"), np.sqrt: _u("sqrt"), np.absolute: _u("abs"), np.fabs: _u("abs"),
+        np.sign: _u("sign"), np.square: _square, np.reciprocal: _reciprocal, np.exp2: _exp2,
+        np.log2: _scaled_log(2.0), np.log10: _scaled_log(10.0), np.sinh: _sinh, np.cosh: _cosh,
+        np.equal: _u("eq"), np.not_equal: _u("ne"), np.less: _u("lt"), np.less_equal: _u("le"),
+        np.greater: _u("gt"), np.greater_equal: _u("ge"), np.logical_and: _u("logical_and"),
+        np.logical_or: _u("logical_or"), np.logical_not: _u("logical_not"),
+    }
+    for f in (np.isnan, np.isinf, np.isfinite, np.signbit, np.logical_xor):
+        u[f] = _values_only(f)
+    for f in (np.floor, np.ceil, np.trunc, np.rint):
+        u[f] = _zero_grad(f)
+    return u
+
+
+def _reduce_handler(name):
+    def handler(a, axis=0, dtype=None, out=None, keepdims=False, initial=_NV, where=True):
+        _need(dtype is None, "dtype=")
+        _need(initial is _NV, "initial=")
+        _need(where is True, "where=")
+        return _FUNCS[name](a, axis=axis, keepdims=keepdims)
+
+    return handler
+
+
+# ---- functions (NEP 18) ------------------------------------------------------------------------
+
+def array_function(func, types, args, kwargs):
+    """``Tensor.__array_function__``: run ``func`` with tapegrad ops."""
+    if not all(issubclass(t, (Tensor, np.ndarray)) for t in types):
+        return NotImplemented
+    handler = _FUNC_HANDLERS.get(func)
+    mod = func.__module__ or "numpy"
+    name = (mod[6:] + "." if mod.startswith("numpy.") and "._" not in mod else "") + func.__name__
+    return _dispatch(name, handler, func, args, kwargs)
+
+
+def _common(out, where=_NV, initial=_NV):
+    _need(out is None, "out=")
+    _need(where is _NV or where is True, "where=")
+    _need(initial is _NV, "initial=")
+
+
+def _cast(x, dtype):
+    x = _t(x)
+    return x if dtype is None else x.to(dtype)
+
+
+def _to_float(x):
+    """NumPy's mean/var of integers is float64."""
+    x = _t(x)
+    return x if x.dtype.kind in "fc" else x.to(np.float64)
+
+
+def _sum(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
+    _common(out, where, initial)
+    return _op("sum")(_cast(a, dtype), dim=_axis(axis), keepdim=_kd(keepdims))
+
+
+def _mean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
+    _common(out, where)
+    return _op("mean")(_to_float(_cast(a, dtype)), dim=_axis(axis), keepdim=_kd(keepdims))
+
+
+def _per_axis(f, x, axis, keepdims):
+    """Apply a one-dim reduction ``f(x, dim, keepdim)`` over each axis of a tuple."""
+    x = _t(x)
+    if axis is None:
+        return f(x)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    from .ops.shapes import norm_dim
+
+    axes = sorted({norm_dim(int(a), x.ndim) for a in axes}, reverse=True)
+    for a in axes:
+        x = f(x, a, keepdim=True)
+    if not keepdims:
+        x = _op("reshape")(x, tuple(s for k, s in enumerate(x.shape) if k not in axes))
+    return x
+
+
+def _prod(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
+    _common(out, where, initial)
+    prod = _op("prod")
+    x = _cast(a, dtype)
+    r = _per_axis(prod, x, axis, _kd(keepdims))
+    if axis is None and _kd(keepdims):
+        r = _op("reshape")(r, (1,) * x.ndim)
+    return r
+
+
+def _extreme(name):
+    def handler(a, axis=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
+        _common(out, where, initial)
+        f = _op(name)
+        x = _t(a)
+        if axis is None:
+            r = f(x)
+            return _op("reshape")(r, (1,) * x.ndim) if _kd(keepdims) else r
+        return f(x, dim=_axis(axis), keepdim=_kd(keepdims))
+
+    return handler
+
+
+def _moment(name):
+    def handler(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NV, *, where=_NV,
+                mean=_NV, correction=_NV):
+        _common(out, where)
+        _need(mean is _NV, "mean=")
+        ddof = ddof if correction is _NV else correction
+        return _op(name)(_to_float(_cast(a, dtype)), dim=_axis(axis), correction=ddof,
+                         keepdim=_kd(keepdims))
+
+    return handler
+
+
+def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    _need(order == "C", "order=")
+    shape = newshape if shape is None else shape
+    return _op("reshape")(_t(a), (shape,) if isinstance(shape, (int, np.integer)) else shape)
+
+
+def _ravel(a, order="C"):
+    _need(order == "C", "order=")
+    return _op("reshape")(_t(a), (-1,))
+
+
+def _transpose(a, axes=None):
+    x = _t(a)
+    return _op("permute")(x, tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
+
+
+def _swapaxes(a, axis1, axis2):
+    return _op("transpose")(_t(a), axis1, axis2)
+
+
+def _moveaxis(a, source, destination):
+    from .ops.shapes import norm_dim
+
+    x = _t(a)
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    src = [norm_dim(s, x.ndim) for s in src]
+    dst = [norm_dim(d, x.ndim) for d in dst]
+    order = [k for k in range(x.ndim) if k not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _op("permute")(x, tuple(order))
+
+
+def _squeeze(a, axis=None):
+    x = _t(a)
+    if axis is not None:
+        from .ops.shapes import norm_dims
+
+        for k in norm_dims(axis, x.ndim):
+            if x.shape[k] != 1:
+                raise ValueError("cannot select an axis to squeeze out which has size not "
+                                 "equal to one")
+    return _op("squeeze")(x, axis if axis is None else _axis(axis))
+
+
+def _expand_dims(a, axis):
+    from .ops.shapes import norm_dim
+
+    x = _t(a)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    nd = x.ndim + len(axes)
+    axes = {norm_dim(int(k), nd) for k in axes}
+    it = iter(x.shape)
+    return _op("reshape")(x, tuple(1 if k in axes else next(it) for k in range(nd)))
+
+
+def _broadcast_to(array, shape, subok=False):
+    return _op("broadcast_to")(_t(array), shape)
+
+
+def _flip(m, axis=None):
+    x = _t(m)
+    return _op("flip")(x, tuple(range(x.ndim)) if axis is None else _axis(axis))
+
+
+def _where(condition, x=_NV, y=_NV):
+    if x is _NV and y is _NV:
+        return _values_only(np.where)(condition)
+    _need(x is not _NV and y is not _NV, "only one of x, y")
+    return _op("where")(condition, x, y)
+
+
+def _clip(a, a_min=_NV, a_max=_NV, out=None, *, min=_NV, max=_NV, **kwargs):
+    _need(out is None, "out=")
+    _need(not kwargs, ", ".join(f"{k}=" for k in kwargs))
+    lo = a_min if a_min is not _NV else (None if min is _NV else min)
+    hi = a_max if a_max is not _NV else (None if max is _NV else max)
+    lo, hi = (b if b is None or np.ndim(b) == 0 and not isinstance(b, Tensor) else _t(b)
+              for b in (lo, hi))
+    return _op("clamp")(_t(a), lo, hi)
+
+
+def _dot(a, b, out=None):
+    _need(out is None, "out=")
+    a, b = _t(a), _t(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return _op("mul")(a, b)
+    if b.ndim <= 2:
+        return _op("matmul")(a, b)
+    raise _Unsupported("operands of more than 2 dimensions")
+
+
+def _outer(a, b, out=None):
+    _need(out is None, "out=")
+    return _op("outer")(_ravel(a), _ravel(b))
+
+
+def _einsum(*operands, out=None, optimize=False, **kwargs):
+    _need(out is None, "out=")
+    _need(not kwargs, ", ".join(f"{k}=" for k in kwargs))
+    _need(operands and isinstance(operands[0], str), "the interleaved operand form")
+    return _op("einsum")(operands[0], *[_t(o) for o in operands[1:]])
+
+
+def _concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    _need(out is None, "out=")
+    xs = [_cast(x, dtype) for x in arrays]
+    if axis is None:
+        xs, axis = [_ravel(x) for x in xs], 0
+    return _op("cat")(xs, dim=axis)
+
+
+def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    _need(out is None, "out=")
+    return _op("stack")([_cast(x, dtype) for x in arrays], dim=axis)
+
+
+def _split_at(x, bounds, axis):
+    from .ops.shapes import norm_dim
+
+    ax = norm_dim(axis, x.ndim)
+    lead = (slice(None),) * ax
+    return [x[lead + (slice(lo, hi),)] for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _split(ary, indices_or_sections, axis=0, *, _even=True):
+    x = _t(ary)
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if _even and n % k:
+            raise ValueError("array split does not result in an equal division")
+        q, r = divmod(n, k)
+        bounds = [0]
+        for i in range(k):
+            bounds.append(bounds[-1] + q + (1 if i < r else 0))
+    else:
+        bounds = [0] + [min(max(int(i) if i >= 0 else n + int(i), 0), n)
+                        for i in indices_or_sections] + [n]
+        bounds = [bounds[0]] + [max(b, p) for p, b in zip(bounds, bounds[1:])]
+    return _split_at(x, bounds, axis)
+
+
+def _array_split(ary, indices_or_sections, axis=0):
+    return _split(ary, indices_or_sections, axis, _even=False)
+
+
+def _diff(a, n=1, axis=-1, prepend=_NV, append=_NV):
+    _need(prepend is _NV and append is _NV, "prepend=/append=")
+    x = _t(a)
+    from .ops.shapes import norm_dim
+
+    ax = norm_dim(axis, x.ndim)
+    lead = (slice(None),) * ax
+    for _ in range(n):
+        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return x
+
+
+def _cumsum(a, axis=None, dtype=None, out=None):
+    _need(out is None, "out=")
+    x = _cast(a, dtype)
+    if axis is None:
+        x, axis = _ravel(x), 0
+    return _op("cumsum")(x, dim=axis)
+
+
+def _norm(x, ord=None, axis=None, keepdims=False):
+    _need(ord is None, "ord=")
+    return _op("norm")(_t(x), dim=_axis(axis), keepdim=bool(keepdims))
+
+
+def _copy(a, order="K", subok=False):
+    return _t(a).clone()
+
+
+def _round(a, decimals=0, out=None):
+    _need(out is None, "out=")
+    return _zero_grad(np.round)(a, decimals)
+
+
+def _like(np_f):
+    """zeros_like & co.: a fresh tensor without history (the values are not used)."""
+
+    def handler(a, *args, **kwargs):
+        return _make(_wrap(np_f(np.asarray(_t(a)._data), *args, **kwargs)))
+
+    return handler
+
+
+_FUNCS = {
+    "sum": _sum, "amax": _extreme("amax"), "amin": _extreme("amin"), "prod": _prod,
+}
+
+
+def _build_functions():
+    f = {
+        np.sum: _sum, np.mean: _mean, np.prod: _prod, np.max: _extreme("amax"),
+        np.amax: _extreme("amax"), np.min: _extreme("amin"), np.amin: _extreme("amin"),
+        np.var: _moment("var"), np.std: _moment("std"), np.reshape: _reshape, np.ravel: _ravel,
+        np.transpose: _transpose, np.swapaxes: _swapaxes, np.moveaxis: _moveaxis,
+        np.squeeze: _squeeze, np.expand_dims: _expand_dims, np.broadcast_to: _broadcast_to,
+        np.flip: _flip, np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
+        np.einsum: _einsum, np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
+        np.array_split: _array_split, np.diff: _diff, np.cumsum: _cumsum,
+        np.linalg.norm: _norm, np.copy: _copy, np.round: _round, np.around: _round,
+        np.zeros_like: _like(np.zeros_like), np.ones_like: _like(np.ones_like),
+        np.empty_like: _like(np.empty_like), np.full_like: _like(np.full_like),
+    }
+    # Results that never carry a gradient: computed on the values, even for rg tensors.
+    for g in (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
+              np.count_nonzero, np.allclose, np.isclose, np.array_equal, np.array_equiv,
+              np.searchsorted, np.iscomplexobj, np.isrealobj, np.any, np.all):
+        f[g] = _values_only(g)
+    return f
+
+
+_UFUNCS = _build_ufuncs()
+_REDUCE = {np.add: _reduce_handler("sum"), np.maximum: _reduce_handler("amax"),
+           np.minimum: _reduce_handler("amin"), np.multiply: _reduce_handler("prod")}
+_FUNC_HANDLERS = _build_functions()

@@ -1,0 +1,383 @@
+"""In-place ops: ``add_``, ``mul_``, ``fill_``, ``copy_``, ``x[key] = v``, ``+=`` ...
+
+One design for all of them (PyTorch's semantics, D7-D19 of the reference):
+
+1. Guards: an inference tensor outside inference mode, a leaf that requires grad (or a view of
+   one) under grad mode raise PyTorch's errors and leave the tensor unchanged.
+2. The result is computed *out of place* by the ordinary op, recorded when grad mode is on and
+   the tensor or an operand requires grad. The op runs on an *alias* of the old value (a copy
+   with its own version counter), so what the record saves is not overwritten by step 3.
+3. The value is written into the tensor's storage (views and aliases see it) and the version
+   counter, shared with views, is bumped: records that saved the old storage raise PyTorch's
+   "modified by an inplace operation" error at backward.
+4. The tensor object's history (``_seg``, ``_rec``, ``_rg``) is rebound to the new record, so
+   ``grad_fn`` becomes e.g. ``AddBackward0`` and gradients flow through the new value.
+
+A view (``y[0:2].mul_(10)``) also changes its base: the base's history becomes
+``COPY_SLICES(old base, positions, new view value)`` (zero gradient for the overwritten
+positions of the old base, the gathered gradient for the new value) and the view becomes a
+gather from the new base. ``x[key] = v`` is the same record with the key's positions.
+
+Known limitation: *other* views of the same base that were created before the in-place op
+and are used after it keep their old history (PyTorch regenerates it), so a gradient through
+such a stale view ignores the overwrite; their values are current.
+"""
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor, _make, _new
+from . import elementwise as E
+from . import record as R
+from .movement import _index_key, broadcast_to, gather_index, reshape
+from .registry import Op, defop
+
+LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                 "operation.")
+INFERENCE_MSG = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can "
+                 "make a clone to get a normal tensor before doing inplace update.See "
+                 "https://github.com/pytorch/rfcs/pull/17 for more details.")
+_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to "
+                "a single memory location. Please clone() the tensor before performing the "
+                "operation.")
+_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}
+
+
+# ---- COPY_SLICES: base with some positions replaced by a value ---------------------------
+
+def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
+    flat = np.asarray(g, np.float64).reshape(-1)
+    gv = flat[positions].reshape(vshape)
+    gb = flat.copy()
+    gb[positions] = 0.0  # overwritten elements get no gradient (PyTorch D19)
+    return gb, gv
+
+
+def _copy_slices_vjp(g, inputs, out, positions, vshape):
+    keep = np.ones(g.numel(), np.float64)
+    keep[positions] = 0.0
+    gb = E.mul(g, _make(keep.reshape(g.shape) if g.ndim else float(keep[0])))
+    gv = reshape(gather_index(reshape(g, -1), positions), vshape)
+    return gb, gv
+
+
+defop(Op.COPY_SLICES, "copy_slices", "python", "CopySlices", vjp=_copy_slices_vjp,
+      vjp_np=_copy_slices_vjp_np)
+
+
+def _copy_slices(base, positions, value):
+    """Record ``base`` (its storage already updated) = old base with ``positions`` <- value."""
+    return R.python_result(base._data, Op.COPY_SLICES, (base, value),
+                           params={"positions": positions, "vshape": value.shape})
+
+
+# ---- guards, storage, history ------------------------------------------------------------
+
+def check_inplace(x, view_msg=False):
+    """PyTorch's errors for an in-place op on ``x`` (raised before anything changes)."""
+    if x._inference and not _gm.is_inference_mode_enabled():
+        raise RuntimeError(INFERENCE_MSG)
+    if _gm.is_grad_enabled():
+        base = storage_base(x)
+        if base is not x and base._rg and base._seg is None:
+            raise RuntimeError(VIEW_LEAF_MSG)
+        if x._rg and x._seg is None:
+            raise RuntimeError(VIEW_LEAF_MSG if view_msg else LEAF_MSG)
+
+
+def storage_base(x):
+    """The tensor whose storage ``x`` views (``x`` itself when it is not a view)."""
+    b = x._base
+    if b is None or type(b._data) is float or type(x._data) is float:
+        return x
+    if not np.may_share_memory(x._data, b._data):
+        return x  # reshape had to copy: not a view after all
+    return b
+
+
+def _byte_offsets(a):
+    """Byte offset of every element of ``a`` (C order) from its data pointer."""
+    off = np.zeros(a.shape, np.int64)
+    for k, (n, s) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[k] = n
+        off += (np.arange(n, dtype=np.int64) * s).reshape(shape)
+    return off.reshape(-1)
+
+
+def refresh_view(x):
+    """Regather view ``x`` from its base, whose history changed since ``x`` was recorded.
+
+    PyTorch regenerates a view after an in-place change to its base; without this, a view made
+    before the change would keep the old history and give a silently wrong gradient.
+    """
+    base = storage_base(x)
+    if base is not x and base._rg and _gm.is_grad_enabled():
+        _set_history(x, reshape(gather_index(base, view_positions(x, base)), x.shape))
+    x._bseg, x._brec = x._base._seg, x._base._rec
+
+
+def view_positions(x, base):
+    """Flat C-order positions in ``base`` of the elements of its view ``x`` (x's C order)."""
+    xd, bd = x._data, base._data
+    start = xd.__array_interface__["data"][0] - bd.__array_interface__["data"][0]
+    xo = _byte_offsets(xd) + start
+    bo = _byte_offsets(bd)
+    order = np.argsort(bo, kind="stable")
+    return order[np.searchsorted(bo[order], xo)].astype(np.int64)
+
+
+def _alias(t):
+    """``t`` with its history but a private copy of its value and a fresh version counter."""
+    a = _new(Tensor)
+    d = t._data
+    a._data = d if type(d) is float else d.copy()
+    a._rg, a._seg, a._rec = t._rg, t._seg, t._rec  # never a leaf that requires grad
+    return a
+
+
+def _set_history(t, src):
+    """Give tensor object ``t`` the history of ``src`` (the record of its new value)."""
+    old_seg, old_rec = t._seg, t._rec
+    t._seg, t._rec, t._rg = src._seg, src._rec, src._rg
+    if t._base is not None:
+        t._bseg, t._brec = t._base._seg, t._base._rec
+    if (t._hooks or t._retains) and old_seg is not None:
+        from ..autograd.hooks import mark_hooked
+
+        refs = old_seg.hooked.get(old_rec)
+        if refs:
+            refs[:] = [r for r in refs if r() is not t]
+        if t._seg is not None:
+            mark_hooked(t)
+
+
+def _write(x, value, casting):
+    """Store ``value`` (x's shape) into x's storage; bump the shared version counter."""
+    d = x._data
+    if type(d) is float:
+        v = value if type(value) is float else np.asarray(value)
+        if type(v) is not float and v.dtype.kind not in "fiub":
+            raise RuntimeError(f"result type {v.dtype} can't be cast to Double")
+        x._data = float(v)
+    else:
+        v = np.asarray(value)
+        if casting == "same_kind" and not np.can_cast(v.dtype, d.dtype, "same_kind"):
+            raise RuntimeError(f"result type {_torch_name(v.dtype)} can't be cast to the desired "
+                               f"output type {_torch_name(d.dtype)}")
+        try:
+            np.copyto(d, v, casting="unsafe")
+        except ValueError as e:
+            if "read-only" in str(e):
+                raise RuntimeError(_OVERLAP_MSG) from None
+            raise
+    x._vcounter()[0] += 1
+
+
+def _torch_name(dt):
+    return _TORCH_DTYPE.get(str(dt), str(dt))
+
+
+def _rebind(x, r, positions=None):
+    """After x's storage changed: make ``r`` (a recorded tensor) the history of what changed.
+
+    ``positions``: flat positions of x that ``r`` replaced (None: all of x).
+    """
+    base = storage_base(x)
+    if base is x and positions is None:
+        if r._seg is x._seg and r._rec == x._rec:
+            r = E.clone(r)  # keep one record per value (hooks, retain_grad)
+        _set_history(x, r)
+        return
+    vpos = None if base is x else view_positions(x, base)
+    pos = positions if vpos is None else (vpos if positions is None else vpos[positions])
+    new_base = _copy_slices(base, pos, r)
+    _set_history(base, new_base)
+    if base is not x:
+        _set_history(x, reshape(gather_index(base, vpos), x.shape))
+
+
+def _recording(x, *others):
+    if not _gm.is_grad_enabled():
+        return False
+    return x._rg or any(isinstance(o, Tensor) and o._rg for o in others)
+
+
+def _operand(o, x):
+    """An operand that shares x's storage must be read before x is overwritten."""
+    if isinstance(o, Tensor) and (o is x or (o._vc is not None and o._vc is x._vc)):
+        return E.clone(o) if o._rg else _make(np.array(o._data) if o.ndim else o.item())
+    return o
+
+
+def apply(x, fn, *args, casting="same_kind", **kwargs):
+    """Run ``fn(x, *args, **kwargs)`` out of place and store the result in ``x`` (see above)."""
+    check_inplace(x)
+    if _recording(x, *args, *kwargs.values()):
+        args = tuple(_operand(a, x) for a in args)
+        r = fn(_alias(x), *args, **kwargs)
+    else:
+        with _gm.no_grad():
+            r = fn(x, *args, **kwargs)
+    if r.shape != x.shape:
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                           f"shape {list(r.shape)}")
+    _write(x, r._data, casting)
+    if r._seg is not None and x.dtype.kind == "f":
+        if r.dtype != x.dtype and x.dtype.kind == "f":
+            r = E.to(r, x.dtype)
+        _rebind(x, r)
+    return x
+
+
+# ---- the ops ------------------------------------------------------------------------------
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else E.mul(other, alpha)
+
+
+def add_(x, other, alpha=1):
+    """In place ``x += alpha * other``."""
+    return apply(x, lambda a, o: E.add(a, _scaled(o, alpha)), other)
+
+
+def sub_(x, other, alpha=1):
+    """In place ``x -= alpha * other``."""
+    return apply(x, lambda a, o: E.sub(a, _scaled(o, alpha)), other)
+
+
+def mul_(x, other):
+    """In place ``x *= other``."""
+    return apply(x, E.mul, other)
+
+
+def div_(x, other, rounding_mode=None):
+    """In place ``x /= other``."""
+    if rounding_mode is not None:
+        raise NotImplementedError("div_ with rounding_mode is not supported by tapegrad")
+    return apply(x, E.div, other)
+
+
+def pow_(x, exponent):
+    """In place ``x **= exponent``."""
+    return apply(x, E.pow, exponent)
+
+
+def clamp_(x, min=None, max=None):
+    """In place clamp to ``[min, max]``."""
+    return apply(x, lambda a, lo, hi: E.clamp(a, lo, hi), min, max)
+
+
+def clamp_min_(x, min):
+    return clamp_(x, min=min)
+
+
+def clamp_max_(x, max):
+    return clamp_(x, max=max)
+
+
+def _overwrite(a, src):
+    """``src`` broadcast to ``a``'s shape, recorded so that ``a`` gets a zero gradient."""
+    if not isinstance(src, Tensor):
+        src = R.as_tensor(np.asarray(src))
+    mask = np.zeros(a.shape, bool)
+    return E.where(mask, a, src)
+
+
+def copy_(x, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast) into ``x``; gradients flow to ``src``."""
+    return apply(x, _overwrite, src, casting="unsafe")
+
+
+def fill_(x, value):
+    """Fill ``x`` with ``value`` (a number or a 0-d tensor)."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return apply(x, _overwrite, value, casting="unsafe")
+
+
+def zero_(x):
+    """Fill ``x`` with zeros."""
+    return fill_(x, 0)
+
+
+def _unary_(f):
+    def fn(x):
+        return apply(x, f)
+
+    fn.__name__ = f.__name__ + "_"
+    fn.__doc__ = f"In place ``{f.__name__}``."
+    return fn
+
+
+exp_, log_, neg_, sqrt_, sin_, cos_, tan_, tanh_, sigmoid_, relu_, abs_, log1p_, expm1_ = (
+    _unary_(f) for f in (E.exp, E.log, E.neg, E.sqrt, E.sin, E.cos, E.tan, E.tanh, E.sigmoid,
+                         E.relu, E.abs, E.log1p, E.expm1))
+sign_ = _unary_(E.sign)
+
+
+def reciprocal_(x):
+    return apply(x, lambda a: E.div(1.0, a))
+
+
+# ---- x[key] = value -----------------------------------------------------------------------
+
+def setitem(x, key, value):
+    """``x[key] = value``: an in-place op; overwritten elements get a zero gradient."""
+    check_inplace(x, view_msg=True)
+    key = _index_key(key)
+    if isinstance(value, Tensor) and not value._rg:
+        value = value._data
+    if not (_gm.is_grad_enabled() and (x._rg or isinstance(value, Tensor))):
+        xd = x._arr()
+        v = value._arr() if isinstance(value, Tensor) else value
+        try:
+            xd[key] = v
+        except ValueError as e:
+            raise _setitem_error(e, xd, key, v) from None
+        x._vcounter()[0] += 1
+        return
+    xd = x._arr()
+    ids = np.arange(xd.size, dtype=np.int64).reshape(xd.shape)[key]
+    v = R.as_tensor(value)
+    if v.dtype != xd.dtype and xd.dtype.kind == "f":
+        v = E.to(v, xd.dtype)
+    v = broadcast_to(v, np.shape(ids))
+    try:
+        xd[key] = np.asarray(v._data)
+    except ValueError as e:
+        raise _setitem_error(e, xd, key, v._data) from None
+    x._vcounter()[0] += 1
+    if v._rg or x._rg:
+        _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))
+
+
+def _setitem_error(e, xd, key, v):
+    if "read-only" in str(e):
+        return RuntimeError(_OVERLAP_MSG)
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
+                        f"broadcast to indexing result of shape "
+                        f"{list(np.shape(np.empty(xd.shape)[key]))}")
+
+
+def _iop(f):
+    def fn(self, other):
+        return f(self, other)
+
+    fn.__name__ = f.__name__
+    return fn
+
+
+METHODS = dict(
+    add_=add_, sub_=sub_, mul_=mul_, div_=div_, pow_=pow_, clamp_=clamp_, clamp_min_=clamp_min_,
+    clamp_max_=clamp_max_, copy_=copy_, fill_=fill_, zero_=zero_, exp_=exp_, log_=log_,
+    neg_=neg_, sqrt_=sqrt_, sin_=sin_, cos_=cos_, tan_=tan_, tanh_=tanh_, sigmoid_=sigmoid_,
+    relu_=relu_, abs_=abs_, log1p_=log1p_, expm1_=expm1_, sign_=sign_, reciprocal_=reciprocal_,
+    true_divide_=div_, subtract_=sub_, multiply_=mul_, divide_=div_,
+    __iadd__=_iop(add_), __isub__=_iop(sub_), __imul__=_iop(mul_), __itruediv__=_iop(div_),
+    __ipow__=_iop(pow_), __setitem__=setitem,
+)

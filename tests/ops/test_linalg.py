@@ -1,0 +1,172 @@
+"""Linear algebra: matmul family and einsum through check_op, S11 examples, errors."""
+
+import zlib
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import check_op
+
+try:
+    import torch
+except ImportError:  # the table still runs its finite-difference checks
+    torch = None
+
+
+def _lib_fn(f):
+    return (lambda *xs: f(tg, *xs)), (None if torch is None else (lambda *ts: f(torch, *ts)))
+
+
+def _ein(eq):
+    return lambda L, *xs: L.einsum(eq, *xs)
+
+
+# name, f(lib, *xs), shape cases
+OPS = [
+    ("matmul", lambda L, a, b: a @ b, [((2, 3), (3, 2)), ((3,), (3, 2)), ((2, 3), (3,)),
+                                       ((2, 1, 3), (2, 3, 2)), ((3,), (3,))]),
+    ("mm", lambda L, a, b: L.mm(a, b), [((2, 3), (3, 1))]),
+    ("bmm", lambda L, a, b: a.bmm(b), [((2, 2, 3), (2, 3, 2))]),
+    ("mv", lambda L, a, b: L.mv(a, b), [((2, 3), (3,))]),
+    ("dot", lambda L, a, b: L.dot(a, b), [((3,), (3,))]),
+    ("outer", lambda L, a, b: L.outer(a, b), [((3,), (2,))]),
+    ("trace", lambda L, a: L.trace(a), [((3, 3),), ((2, 3),), ((1, 1),)]),
+    ("diagonal", lambda L, a: L.diagonal(a), [((3, 3),), ((2, 3),)]),
+    ("diagonal_offset", lambda L, a: a.diagonal(1), [((3, 3),)]),
+    ("diagonal_neg_offset_dims", lambda L, a: L.diagonal(a, -1, 2, 0), [((3, 2, 3),)]),
+    ("einsum_mm", _ein("ij,jk->ik"), [((2, 3), (3, 2)), ((1, 3), (3, 1))]),
+    ("einsum_bmm", _ein("bij,bjk->bik"), [((2, 2, 3), (2, 3, 2))]),
+    ("einsum_outer", _ein("i,j->ij"), [((3,), (2,))]),
+    ("einsum_dot", _ein("i,i->"), [((3,), (3,))]),
+    ("einsum_trace", _ein("ii->"), [((3, 3),), ((1, 1),)]),
+    ("einsum_diag", _ein("ii->i"), [((3, 3),)]),
+    ("einsum_transpose", _ein("ij->ji"), [((2, 3),)]),
+    ("einsum_sum_axis", _ein("ij->i"), [((2, 3),)]),
+    ("einsum_sum_all", _ein("ijk->"), [((2, 3, 2),)]),
+    ("einsum_bilinear", _ein("i,ij,j->"), [((2,), (2, 3), (3,))]),
+    ("einsum_implicit", _ein("ij,jk"), [((2, 3), (3, 2))]),
+    ("einsum_implicit_order", _ein("ba"), [((2, 3),)]),
+    ("einsum_ellipsis", _ein("...ij,...jk->...ik"), [((2, 2, 3), (3, 2)), ((2, 3), (1, 3, 2))]),
+    ("einsum_ellipsis_sum", _ein("i...->..."), [((3, 2, 2),)]),
+    ("einsum_broadcast_1", _ein("ij,ij->ij"), [((1, 3), (2, 3)), ((2, 1), (2, 3))]),
+    ("einsum_hadamard_sum", _ein("ij,ij->j"), [((2, 3), (2, 3))]),
+    ("einsum_batch_diag", _ein("bii->bi"), [((2, 3, 3),)]),
+    ("einsum_repeat_two_ops", _ein("ii,i->i"), [((3, 3), (3,))]),
+    ("einsum_scalar", _ein(",i->i"), [((), (3,))]),
+    ("einsum_spaces", _ein("i j , j k -> i k"), [((2, 3), (3, 2))]),
+]
+
+
+@pytest.mark.parametrize("name,f,cases", OPS, ids=[o[0] for o in OPS])
+def test_op_table(name, f, cases):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    fn, tfn = _lib_fn(f)
+    for shapes in cases:
+        check_op(fn, [rng.standard_normal(s) for s in shapes], torch_fn=tfn)
+
+
+def test_einsum_list_operands_and_constants():
+    a = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = tg.tensor(np.ones((3, 2)))  # a constant: no gradient, no work for it
+    out = tg.einsum("ij,jk->ik", [a, b])
+    want = np.arange(6.0).reshape(2, 3) @ np.ones((3, 2))
+    np.testing.assert_array_equal(out.detach().numpy(), want)
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), 2 * np.ones((2, 3)))
+    assert b.grad is None
+    # a view-like equation does not alias its input (like PyTorch)
+    c = tg.tensor(np.arange(4.0).reshape(2, 2))
+    t = tg.einsum("ij->ij", c)
+    t.numpy()[0, 0] = 100.0
+    assert c.numpy()[0, 0] == 0.0
+
+
+def test_einsum_trace_and_diag_grads():
+    a = tg.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    tg.einsum("ii->", a).backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.eye(3))
+    a.grad = None
+    (tg.einsum("ii->i", a) * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.diag([1.0, 2.0, 3.0]))
+
+
+def test_einsum_third_order():
+    # d^3/dx^3 of sum_i x_i^3 written as an einsum of three copies
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    y = tg.einsum("i,i,i->", x, x, x)
+    (g,) = tg.autograd.grad(y, x, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x, create_graph=True)
+    (k,) = tg.autograd.grad(h.sum(), x)
+    np.testing.assert_allclose(g.detach().numpy(), 3 * np.array([0.25, 1.0]))
+    np.testing.assert_allclose(k.numpy(), [6.0, 6.0])
+
+
+def test_matmul_examples():  # S11
+    A = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    B = tg.tensor([[5.0, 6.0], [7.0, 8.0]], requires_grad=True)
+    (A @ B).sum().backward()
+    assert A.grad.tolist() == [[11.0, 15.0], [11.0, 15.0]]
+    assert B.grad.tolist() == [[4.0, 4.0], [6.0, 6.0]]
+    u = tg.tensor([1.0, 2.0], requires_grad=True)
+    v = tg.tensor([3.0, 4.0], requires_grad=True)
+    (u @ v).backward()
+    assert u.grad.tolist() == [3.0, 4.0] and v.grad.tolist() == [1.0, 2.0]
+    X = tg.ones(3, 2, 2, requires_grad=True)
+    W = tg.ones(2, 2, requires_grad=True)
+    (X @ W).sum().backward()
+    assert W.grad.tolist() == [[6.0, 6.0], [6.0, 6.0]]
+
+
+def test_einsum_matches_numpy_values(rng):
+    a, b, c = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
+    for eq, ops in [("ij,jk,k->i", (a, b, c)), ("ij->", (a,)), ("ij,kj->ik", (a, a)),
+                    ("ij,ij->", (a, a)), ("...j,j->...", (b, c))]:
+        got = tg.einsum(eq, *[tg.tensor(o) for o in ops])
+        np.testing.assert_allclose(got.numpy(), np.einsum(eq, *ops), rtol=1e-12)
+
+
+@pytest.mark.parametrize("eq,shapes,msg", [
+    ("ij,jk->ik", [(2, 3)], "fewer operands were provided than specified in the equation"),
+    ("ij->i", [(2, 3), (3,)], "more operands were provided than specified in the equation"),
+    ("ij,jk->ik", [(2, 3), (2, 3)], "subscript j has size 2 for operand 1 which does not "
+                                     "broadcast with previously seen size 3"),
+    ("ijk->i", [(2, 3)], r"the number of subscripts in the equation \(3\) does not match the "
+                         r"number of dimensions \(2\) for operand 0 and no ellipsis was given"),
+    ("ii->i", [(2, 3)], "subscript i is repeated for operand 0 but the sizes don't match, 3 != 2"),
+    ("i->ii", [(2,)], "output subscript i appears more than once in the output"),
+    ("i->j", [(2,)], "output subscript j does not appear in the equation for any input operand"),
+    ("i1->i", [(2, 1)], "invalid subscript given at index 1 in the equation string"),
+])
+def test_einsum_errors(eq, shapes, msg):
+    with pytest.raises(RuntimeError, match=msg):
+        tg.einsum(eq, *[tg.ones(*s) for s in shapes])
+
+
+def test_einsum_errors_match_torch(torch):
+    for eq, shapes in [("ij,jk->ik", [(2, 3)]), ("ij->i", [(2, 3), (3,)]),
+                       ("ijk->i", [(2, 3)]), ("i->j", [(2,)]), ("ii->i", [(2, 3)])]:
+        with pytest.raises(RuntimeError) as ours:
+            tg.einsum(eq, *[tg.ones(*s) for s in shapes])
+        with pytest.raises(RuntimeError) as theirs:
+            torch.einsum(eq, *[torch.ones(*s) for s in shapes])
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_matrix_product_errors():
+    for f, msg in [
+        (lambda: tg.mm(tg.ones(2), tg.ones(2, 2)), "self must be a matrix"),
+        (lambda: tg.mm(tg.ones(2, 3), tg.ones(2, 2)),
+         r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x2\)"),
+        (lambda: tg.bmm(tg.ones(2, 2), tg.ones(2, 2)), "batch1 must be a 3D tensor"),
+        (lambda: tg.bmm(tg.ones(2, 2, 3), tg.ones(2, 2, 2)),
+         r"Expected size for first two dimensions of batch2 tensor to be: \[2, 3\] but got: "
+         r"\[2, 2\]."),
+        (lambda: tg.mv(tg.ones(2, 2), tg.ones(3)),
+         r"size mismatch, got input \(2\), mat \(2x2\), vec \(3\)"),
+        (lambda: tg.mv(tg.ones(2), tg.ones(2)), "vector \\+ matrix @ vector expected, got 1, 1, 1"),
+        (lambda: tg.trace(tg.ones(2)), "trace: expected a matrix, but got tensor with dim 1"),
+        (lambda: tg.dot(tg.ones(2, 2), tg.ones(2)), "1D tensors expected"),
+    ]:
+        with pytest.raises(RuntimeError, match=msg):
+            f()

@@ -1,0 +1,249 @@
+"""Dtypes: names equal NumPy's, float32 end to end, NumPy 2 / NEP 50 promotion, integer and bool
+tensors cannot require grad (PyTorch L17 texts), mixed-dtype gradients (B22)."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+F32_RTOL = 1e-5
+
+
+def test_dtype_names_compare_equal_to_numpy():
+    assert tg.float32 == np.float32 and tg.float32 == np.dtype("float32")
+    assert tg.float64 == np.float64 and tg.double == np.float64
+    assert tg.int64 == np.int64 and tg.long == np.int64
+    assert tg.bool == np.bool_
+    assert tg.tensor([1.0]).dtype == tg.float64  # Python floats: float64 (NumPy's default)
+    assert tg.tensor(2.0).dtype == tg.float64
+    assert tg.tensor([1, 2]).dtype == tg.int64
+    assert tg.tensor([True]).dtype == tg.bool
+    assert tg.tensor(np.ones(2, np.float32)).dtype == tg.float32
+    assert tg.zeros(2, dtype=tg.float32).dtype == tg.float32
+
+
+def _chain(x, w):
+    """A mix of every elementwise family, broadcasting, reductions and a matmul."""
+    h = tg.tanh(x @ w) * 2.5 + tg.sigmoid(x).sum(1, keepdim=True)
+    h = tg.where(h > 0, h, h * 0.1) ** 2 / 3.0 - tg.exp(-x.abs()).mean()
+    h = tg.maximum(h, x[:, :2] * 0.5) + tg.clamp(x[:, :2], -0.5, 0.5)
+    h = h + tg.sqrt(x * x + 1)[:, :2] + tg.log1p(x * x)[:, 1:] - 1.5 / (2.0 + x[:, :2])
+    return (tg.relu(h) * h + tg.sin(h) - tg.cos(x[:, 1:]) + 2 ** x[:, :2] - h.clamp(min=0)).sum()
+
+
+def _torch_chain(torch, x, w):
+    h = torch.tanh(x @ w) * 2.5 + torch.sigmoid(x).sum(1, keepdim=True)
+    h = torch.where(h > 0, h, h * 0.1) ** 2 / 3.0 - torch.exp(-x.abs()).mean()
+    h = torch.maximum(h, x[:, :2] * 0.5) + torch.clamp(x[:, :2], -0.5, 0.5)
+    h = h + torch.sqrt(x * x + 1)[:, :2] + torch.log1p(x * x)[:, 1:] - 1.5 / (2.0 + x[:, :2])
+    return (torch.relu(h) * h + torch.sin(h) - torch.cos(x[:, 1:]) + 2 ** x[:, :2]
+            - h.clamp(min=0)).sum()
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, (4, 3)).astype(np.float32), rng.uniform(-1, 1, (3, 2)).astype(
+        np.float32)
+
+
+def test_float32_end_to_end(torch):
+    xa, wa = _data()
+    x = tg.tensor(xa, requires_grad=True)
+    w = tg.tensor(wa, requires_grad=True)
+    y = _chain(x, w)
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+    tx = torch.tensor(xa, requires_grad=True)
+    tw = torch.tensor(wa, requires_grad=True)
+    ty = _torch_chain(torch, tx, tw)
+    assert ty.dtype == torch.float32
+    ty.backward()
+    np.testing.assert_allclose(y.item(), ty.item(), rtol=F32_RTOL)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=F32_RTOL, atol=1e-5)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=F32_RTOL, atol=1e-5)
+
+
+def test_float32_gradient_close_to_float64():
+    xa, wa = _data(1)
+    x32, w32 = tg.tensor(xa, requires_grad=True), tg.tensor(wa, requires_grad=True)
+    x64 = tg.tensor(xa.astype(np.float64), requires_grad=True)
+    w64 = tg.tensor(wa.astype(np.float64), requires_grad=True)
+    _chain(x32, w32).backward()
+    _chain(x64, w64).backward()
+    np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_float32_create_graph_keeps_float32(torch):
+    xa = np.array([0.5, 1.5, -0.7], np.float32)
+    fs = [lambda x: x ** 3, lambda x: tg.maximum(x, x * 0.5), tg.relu, lambda x: x ** 0.5,
+          lambda x: 2 ** x, tg.abs, lambda x: tg.clamp(x, 0, 1), tg.tanh,
+          lambda x: tg.where(x > 0, x * x, 0.0)]
+    for f in fs:
+        x = tg.tensor(np.abs(xa) if f is fs[3] else xa, requires_grad=True)
+        (g,) = tg.autograd.grad(f(x).sum(), [x], create_graph=True)
+        assert g.dtype == np.float32
+        if g.requires_grad:  # clamp's gradient is a mask: no history, like torch's
+            (h,) = tg.autograd.grad(g.sum(), [x], allow_unused=True)
+            assert h is None or h.dtype == np.float32
+    x = tg.tensor(xa, requires_grad=True)
+    (g,) = tg.autograd.grad((x ** 3).sum(), [x], create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), [x])
+    tx = torch.tensor(xa, requires_grad=True)
+    (tg_,) = torch.autograd.grad((tx ** 3).sum(), [tx], create_graph=True)
+    (th,) = torch.autograd.grad(tg_.sum(), [tx])
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=F32_RTOL)
+
+
+def test_float32_scalar_constants_stay_float32():
+    f = tg.tensor([1.0, 2.0], dtype=tg.float32, requires_grad=True)
+    for out in (f + 1.5, 1.5 + f, f - 2, 2 - f, f * 3.0, f / 3, 3 / f, f ** 2, 2 ** f,
+                f ** 0.5, tg.clamp(f, 0.0, 1.5), tg.maximum(f, 1.0), tg.where(f > 1, f, 0.0)):
+        assert out.dtype == np.float32
+    f0 = tg.tensor(1.0, dtype=tg.float32, requires_grad=True)
+    assert (f0 * 2.5).dtype == np.float32 and (tg.exp(f0) + 1).dtype == np.float32
+    (f0 * 2.5).backward()
+    assert f0.grad.dtype == np.float32 and f0.grad.shape == ()
+
+
+# NumPy 2 / NEP 50: a tensor is never weak, even 0-d; a Python number always is.
+PROMOTION = [
+    (np.float32, np.float64, np.float64),
+    (np.float64, np.float32, np.float64),
+    (np.int64, np.float32, np.float64),
+    (np.bool_, np.float32, np.float32),
+    (np.int64, np.float64, np.float64),
+    (np.int32, np.float32, np.float64),
+    (np.float16, np.float32, np.float32),
+]
+
+
+@pytest.mark.parametrize("a,b,expect", PROMOTION)
+@pytest.mark.parametrize("shape_a", [(), (2,)], ids=["0d", "1d"])
+def test_tensor_tensor_promotion_follows_numpy(a, b, expect, shape_a):
+    x = tg.tensor(np.ones(shape_a, a))
+    y = tg.tensor(np.ones(2, b))
+    for out in (x + y, y * x, tg.maximum(x, y), x / y):
+        assert out.dtype == np.result_type(np.ones(shape_a, a), np.ones(2, b)) == expect
+
+
+def test_python_numbers_are_weak_numpy_scalars_are_not():
+    f = tg.tensor([1.0], dtype=tg.float32)
+    assert (f + 1.5).dtype == np.float32 and (f * 2).dtype == np.float32
+    assert (f + np.float64(1.5)).dtype == np.float64  # NumPy scalar: strongly typed
+    assert (np.float64(1.5) * f).dtype == np.float64
+    assert (f + np.float32(1.5)).dtype == np.float32
+    assert (f + tg.tensor(1.5)).dtype == np.float64  # a 0-d float64 tensor is not weak
+    i = tg.tensor([1, 2])
+    assert (i + 1).dtype == np.int64 and (i * 2.5).dtype == np.float64
+    assert (i / 2).dtype == np.float64  # true division of integers is float64 (NumPy)
+
+
+def test_mixed_precision_gradients_keep_each_leaf_dtype():
+    # B22: f32 * f64 -> float64 result; f.grad float32, d.grad float64
+    for shape in ((2,), ()):
+        f = tg.tensor(np.full(shape, 2.0, np.float32), requires_grad=True)
+        d = tg.tensor(np.full(shape, 3.0), requires_grad=True)
+        z = f * d
+        assert z.dtype == np.float64
+        z.sum().backward()
+        assert f.grad.dtype == np.float32 and d.grad.dtype == np.float64
+        np.testing.assert_array_equal(f.grad.numpy(), np.full(shape, 3.0, np.float32))
+        np.testing.assert_array_equal(d.grad.numpy(), np.full(shape, 2.0))
+
+
+def test_mixed_precision_matches_torch(torch):
+    fa = np.array([0.3, -1.2, 2.0], np.float32)
+    da = np.array([1.1, 0.4, -0.6])
+    f, d = tg.tensor(fa, requires_grad=True), tg.tensor(da, requires_grad=True)
+    tf, td = torch.tensor(fa, requires_grad=True), torch.tensor(da, requires_grad=True)
+    (tg.sin(f) * d + f / d).sum().backward()
+    (torch.sin(tf) * td + tf / td).sum().backward()
+    assert str(f.grad.dtype) == "float32" and tf.grad.dtype == torch.float32
+    np.testing.assert_allclose(f.grad.numpy(), tf.grad.numpy(), rtol=F32_RTOL)
+    np.testing.assert_allclose(d.grad.numpy(), td.grad.numpy(), rtol=F32_RTOL)
+
+
+def test_integer_tensor_times_float_tensor_that_requires_grad(torch):
+    i = tg.tensor([1, 2, 3])
+    x = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    same = [lambda a, b: a * b, lambda a, b: b / a, lambda a, b: b ** a, lambda a, b: a + b]
+    for f, tf in [(g, g) for g in same] + [(tg.maximum, torch.maximum)]:
+        x.grad = None
+        out = f(i, x)
+        assert out.dtype == np.float64 and out.requires_grad
+        out.sum().backward()
+        tx = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+        tf(torch.tensor([1, 2, 3]), tx).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-14)
+    b = tg.tensor([True, False, True])
+    x.grad = None
+    (b * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
+
+
+L17_CREATE = "Only Tensors of floating point and complex dtype can require gradients"
+L17_METHOD = "only Tensors of floating point dtype can require gradients"
+L17_SETTER = "only Tensors of floating point and complex dtype can require gradients"
+
+
+def test_integer_and_bool_tensors_cannot_require_grad():
+    for data in (1, [1, 2], [True]):
+        with pytest.raises(RuntimeError, match=f"^{L17_CREATE}$"):
+            tg.tensor(data, requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"^{L17_CREATE}$"):
+        tg.zeros(2, dtype=tg.int64, requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"^{L17_METHOD}$"):
+        tg.tensor([1, 2]).requires_grad_()
+    t = tg.tensor([True, False])
+    with pytest.raises(RuntimeError, match=f"^{L17_SETTER}$"):
+        t.requires_grad = True
+    assert tg.tensor([1, 2]).requires_grad_(False).requires_grad is False
+    assert tg.tensor([1.0], dtype=tg.float16, requires_grad=True).requires_grad
+
+
+def test_torch_agrees_on_l17_texts(torch):
+    with pytest.raises(RuntimeError, match=f"^{L17_CREATE}$"):
+        torch.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"^{L17_METHOD}$"):
+        torch.tensor([1, 2]).requires_grad_()
+    t = torch.tensor([1, 2])
+    with pytest.raises(RuntimeError, match=f"^{L17_SETTER}$"):
+        t.requires_grad = True
+
+
+def test_non_differentiable_results_never_require_grad():
+    # L6: comparisons are bool without grad; integer conversions and argmax are int64 without
+    x = tg.tensor([0.5, 2.0, 1.0], requires_grad=True)
+    for out in (x > 1, x == x, x <= 1.0, tg.lt(x, x * 2)):
+        assert out.dtype == np.bool_ and not out.requires_grad and out.grad_fn is None
+    assert x.long().dtype == np.int64 and not x.long().requires_grad
+    assert not tg.argmax(x * 2).requires_grad
+    d = x.double()
+    assert d.requires_grad  # float -> float stays differentiable (L7)
+    y = x.float()
+    assert y.dtype == np.float32 and y.requires_grad
+    y.sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_shape_mismatch_uses_pytorch_text():
+    # S13
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of "
+                       r"tensor b \(2\) at non-singleton dimension 1$"):
+        tg.ones(2, 3) + tg.ones(2)
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(2\) must match the size of "
+                       r"tensor b \(3\) at non-singleton dimension 1$"):
+        tg.ones(2) * tg.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied "
+                       r"\(2x3 and 2x3\)$"):
+        tg.ones(2, 3) @ tg.ones(2, 3)
+    with pytest.raises(RuntimeError, match="must match the size of tensor b"):
+        tg.where(tg.ones(2) > 0, tg.ones(3), 0.0)
+
+
+def test_torch_agrees_on_shape_text(torch):
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of "
+                       r"tensor b \(2\) at non-singleton dimension 1$"):
+        torch.ones(2, 3) + torch.ones(2)

@@ -1,0 +1,98 @@
+"""tg.grad / tg.value_and_grad: function transforms that compose (H19)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def test_tg_grad_is_the_transform():
+    assert tg.grad is not tg.autograd.grad
+    assert tg.grad(lambda a: a ** 2)(3.0).item() == 6.0
+
+
+def test_h19_grad_of_grad():
+    assert tg.grad(tg.grad(lambda a: a ** 3))(2.0).item() == 12.0
+    assert tg.grad(tg.grad(lambda a: a ** 3))(tg.tensor(2.0)).item() == 12.0
+    assert tg.grad(tg.grad(tg.grad(lambda a: a ** 3)))(2.0).item() == 6.0
+
+
+def test_third_derivative_sin_x_cubed():
+    v = 0.9
+    s, c = math.sin(v), math.cos(v)
+    want = -c * v ** 3 - 9 * s * v ** 2 + 18 * c * v + 6 * s
+    got = tg.grad(tg.grad(tg.grad(lambda a: tg.sin(a) * a ** 3)))(v).item()
+    assert math.isclose(got, want, rel_tol=1e-12)
+
+
+def test_inputs_numbers_arrays_tensors():
+    f = lambda a: (a ** 2).sum()  # noqa: E731
+    for x in ([1.0, 2.0], np.array([1.0, 2.0]), tg.tensor([1.0, 2.0])):
+        g = tg.grad(f)(np.asarray(x) if isinstance(x, list) else x)
+        np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+        assert not g.requires_grad
+    assert tg.grad(lambda a: a * 3)(2).item() == 3.0  # ints become float64
+
+
+def test_argnums_and_value_and_grad():
+    f = lambda a, b, c: a * b + c ** 2  # noqa: E731
+    assert tg.grad(f, argnums=1)(2.0, 3.0, 4.0).item() == 2.0
+    g = tg.grad(f, argnums=(0, 2))(2.0, 3.0, 4.0)
+    assert isinstance(g, tuple) and [t.item() for t in g] == [3.0, 8.0]
+    assert tg.grad(f, argnums=-1)(2.0, 3.0, 4.0).item() == 8.0
+    val, g = tg.value_and_grad(f)(2.0, 3.0, 4.0)
+    assert val.item() == 22.0 and g.item() == 3.0 and not val.requires_grad
+    (val, aux), g = tg.value_and_grad(lambda a: (a ** 2, "aux"), has_aux=True)(3.0)
+    assert aux == "aux" and g.item() == 6.0
+    g, aux = tg.grad(lambda a: (a ** 2, a * 0 + 1), has_aux=True)(3.0)
+    assert g.item() == 6.0 and aux.item() == 1.0
+
+
+def test_errors():
+    with pytest.raises(RuntimeError, match="Expected f\\(\\*args\\) to return a scalar Tensor"):
+        tg.grad(lambda a: a * 2)(tg.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="Expected f\\(\\*args\\) to return a Tensor"):
+        tg.grad(lambda a: 3.0)(1.0)
+    with pytest.raises(RuntimeError, match="but only 1 positional inputs"):
+        tg.grad(lambda a: a, argnums=1)(1.0)
+    with pytest.raises(RuntimeError, match="argnums must be int or Tuple"):
+        tg.grad(lambda a: a, argnums=[0])(1.0)
+
+
+def test_independent_output_gives_zero():
+    assert tg.grad(lambda a: tg.tensor(1.0))(2.0).item() == 0.0
+    assert tg.grad(lambda a, b: a * 2, argnums=1)(tg.tensor(2.0), 5.0).item() == 0.0
+
+
+def test_closures_compose():
+    # inner gradient w.r.t. y is x: the outer level differentiates through the closure
+    assert tg.grad(lambda x: tg.grad(lambda y: x * y)(2.0))(3.0).item() == 1.0
+    assert tg.grad(lambda x: tg.grad(lambda y: x * x * y * y)(2.0))(3.0).item() == 24.0
+
+
+def test_composes_with_autograd():
+    x = tg.tensor(2.0, requires_grad=True)
+    g = tg.grad(lambda a: a ** 3)(x)  # x has history: the result keeps it
+    assert g.item() == 12.0 and g.requires_grad
+    g.backward()
+    assert x.grad.item() == 12.0
+    assert x.grad is not None and tg.is_grad_enabled()
+
+
+def test_under_no_grad():
+    with tg.no_grad():
+        assert tg.grad(lambda a: a ** 3)(2.0).item() == 12.0
+        assert not tg.is_grad_enabled()
+
+
+def test_matches_torch_func(torch):
+    from torch.func import grad as tgrad
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 3))
+    x0 = rng.standard_normal(3)
+    ours = tg.grad(lambda a: (tg.tanh(tg.tensor(A) @ a) ** 2).sum())(x0).numpy()
+    theirs = tgrad(lambda a: (torch.tanh(torch.tensor(A) @ a) ** 2).sum())(torch.tensor(x0))
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)

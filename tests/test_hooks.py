@@ -1,0 +1,249 @@
+"""Tensor hooks, retain_grad and post-accumulate hooks (reference sections K, L11-L14)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def leaf(values):
+    return tg.tensor(np.array(values, dtype=np.float64), requires_grad=True)
+
+
+def test_leaf_hook_and_handle_k1_k2():
+    x = leaf([1.0, 2.0])
+    h = x.register_hook(lambda g: g * 2)
+    assert type(h).__name__ == "RemovableHandle"
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+    h.remove()
+    h.remove()  # twice is fine
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    x.grad = None
+    with x.register_hook(lambda g: g * 10):
+        (x * 1).sum().backward()
+    (x * 1).sum().backward()
+    assert x.grad.tolist() == [11.0, 11.0]
+
+
+def test_observer_hook_k3():
+    seen = []
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    (x * x).sum().backward()
+    assert seen == [[2.0, 4.0]] and x.grad.tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("order", ["hook_first", "retain_first"])
+def test_nonleaf_hook_changes_upstream_k4_and_retain_order_k5(order):
+    def setup():
+        x = leaf([1.0, 1.0])
+        y = x * 2
+        if order == "retain_first":
+            y.retain_grad()
+        y.register_hook(lambda g: g * 10)
+        if order == "hook_first":
+            y.retain_grad()
+        return x, y
+
+    x, y = setup()
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [60.0, 60.0]
+    assert y.grad.tolist() == [30.0, 30.0]  # stored after all hooks (K5)
+    x, y = setup()
+    g, = tg.autograd.grad((y * 3).sum(), x, create_graph=True)  # re-taping sweep
+    assert g.tolist() == [60.0, 60.0]
+
+
+def test_leaf_hook_sees_only_new_gradient_k6():
+    x = leaf([1.0])
+    x.grad = tg.tensor([100.0])
+    seen = []
+
+    def hook(g):
+        seen.append(g.tolist())
+        return g * 2
+
+    x.register_hook(hook)
+    (x * 3).sum().backward()
+    assert seen == [[3.0]] and x.grad.tolist() == [106.0]
+
+
+def test_hooks_chain_in_order_k7():
+    for make in (lambda x: x, lambda x: x * 1):
+        x = leaf([1.0])
+        t = make(x)
+        seen = []
+        t.register_hook(lambda g: g + 1)
+        t.register_hook(lambda g: (seen.append(g.item()), g * 10)[1])
+        (t * 1).sum().backward()
+        assert seen == [2.0] and x.grad.tolist() == [20.0]
+
+
+def test_hook_called_once_with_summed_gradient_k8():
+    for make in (lambda x: x, lambda x: x * 1):
+        x = leaf([1.0])
+        t = make(x)
+        calls = []
+        t.register_hook(lambda g: calls.append(g.tolist()))
+        (t * 2 + t * 3).sum().backward()
+        assert calls == [[5.0]]
+
+
+def test_hook_across_segments_called_once():
+    from tapegrad import tape
+
+    x = leaf([1.0])
+    calls = []
+    x.register_hook(lambda g: calls.append(g.item()))
+    a = x * 2
+    tape.retire(tape.current())  # the next records go to a new segment
+    b = x * 3 + a
+    b.sum().backward()
+    assert calls == [5.0]
+
+
+def test_hooks_under_autograd_grad_k9():
+    x = leaf([1.0])
+    x.register_hook(lambda g: g * 2)
+    assert tg.autograd.grad((x * 3).sum(), x)[0].tolist() == [6.0]
+    assert x.grad is None
+    x2 = leaf([1.0])
+    y = x2 * 3
+    y.register_hook(lambda g: g * 5)
+    assert tg.autograd.grad((y * 2).sum(), x2)[0].tolist() == [30.0]
+    # a hook on a leaf that autograd.grad was not asked about does not run
+    z, calls = leaf([1.0]), []
+    z.register_hook(lambda g: calls.append(g))
+    tg.autograd.grad((x * z).sum(), x)
+    assert calls == []
+
+
+def test_hook_errors_k10_k11():
+    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't "
+                                           "require gradient"):
+        tg.ones(1).register_hook(lambda g: g)
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: tg.ones(3))
+    with pytest.raises(RuntimeError, match="hook '<lambda>' has changed the size of value"):
+        (x * 1).sum().backward()
+    y = leaf([1.0, 2.0])
+    t = y * 1
+    t.register_hook(lambda g: 3)
+    with pytest.raises(TypeError, match="expected Variable, but hook returned 'int'"):
+        (t * 1).sum().backward()
+
+
+def test_hook_exception_leaves_library_usable():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+
+    def boom(g):
+        raise ValueError("boom")
+
+    h = y.register_hook(boom)
+    with pytest.raises(ValueError, match="boom"):
+        (y * 3).sum().backward()
+    assert tg.is_grad_enabled()
+    h.remove()
+    (y * 3).sum().backward()  # the graph was not freed by the failed backward
+    assert x.grad.tolist() == [6.0, 6.0]
+    z = leaf([3.0])
+    (z * z).backward()
+    assert z.grad.tolist() == [6.0]
+
+
+def test_post_accumulate_grad_hook_k12():
+    x = leaf([1.0, 2.0])
+    seen = []
+    h = x.register_post_accumulate_grad_hook(lambda t: seen.append((t is x, t.grad.tolist())))
+    (x * 3).sum().backward()
+    (x * 1).sum().backward()
+    assert seen == [(True, [3.0, 3.0]), (True, [4.0, 4.0])]
+    h.remove()
+    (x * 1).sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be registered on "
+                                           "non-leaf tensors"):
+        (x * 1).register_post_accumulate_grad_hook(lambda t: None)
+
+
+def test_post_accumulate_hook_can_update_in_place():
+    """The optimizer-in-backward pattern: update the parameter inside the hook."""
+    w = leaf([1.0, 2.0])
+
+    def step(p):
+        with tg.no_grad():
+            p.sub_(0.5 * p.grad)
+        p.grad = None
+
+    w.register_post_accumulate_grad_hook(step)
+    (w * w).sum().backward()
+    assert w.tolist() == [0.0, 0.0] and w.grad is None
+
+
+def test_hooks_match_torch(torch):
+    def run(lib, x):
+        y = x * 2
+        y.register_hook(lambda g: g * 3)
+        y.retain_grad()
+        x.register_hook(lambda g: g + 1)
+        (y * y).sum().backward()
+        return x.grad.tolist(), y.grad.tolist()
+
+    v = [1.0, -2.0]
+    assert run(tg, leaf(v)) == run(torch, torch.tensor(v, requires_grad=True))
+
+
+# ---- retain_grad (L11-L14) ---------------------------------------------------------------
+
+def test_retain_grad_l11_l12_l13():
+    x = leaf(2.0)
+    y = x * x
+    y.retain_grad()
+    assert y.retains_grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (y + 1).backward()
+        assert y.grad.item() == 1.0
+    assert x.grad.item() == 4.0
+    x.retain_grad()
+    assert not x.retains_grad
+    with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has "
+                                           "requires_grad=False"):
+        tg.ones(1).retain_grad()
+
+
+def test_retained_grad_accumulates_l14():
+    x = leaf(2.0)
+    y = x * 3
+    y.retain_grad()
+    (y * y).backward(retain_graph=True)
+    assert y.grad.item() == 12.0
+    (y * y).backward()
+    assert y.grad.item() == 24.0 and x.grad.item() == 72.0
+
+
+def test_retain_grad_create_graph():
+    x = leaf([1.0, 2.0])
+    y = x * x
+    y.retain_grad()
+    with pytest.warns(UserWarning, match="create_graph=True will create a reference cycle"):
+        (y * y).sum().backward(create_graph=True)
+    assert y.grad.requires_grad and y.grad.tolist() == [2.0, 8.0]
+    x.grad = None
+    y.grad = None
+
+
+def test_retain_grad_follows_inplace():
+    x = leaf([1.0, 2.0])
+    y = x * 1
+    y.retain_grad()
+    y.mul_(3)
+    (y * y).sum().backward()
+    assert y.grad.tolist() == [6.0, 12.0]  # the gradient of the new value, as in PyTorch
+    assert x.grad.tolist() == [18.0, 36.0]

@@ -1,0 +1,220 @@
+"""Threads: one tape and one grad mode per thread (G15, G23), thread-safe accumulation (C6),
+tensors crossing threads, and the compiled sweep running without the GIL."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad import tape
+
+
+def _run(fns):
+    """Run each fn in its own thread; re-raise the first failure here."""
+    errors = []
+
+    def wrap(fn):
+        def target():
+            try:
+                fn()
+            except BaseException as e:  # noqa: BLE001 (reported in the main thread)
+                errors.append(e)
+        return target
+
+    threads = [threading.Thread(target=wrap(f)) for f in fns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def test_each_thread_has_its_own_tape_and_grad_mode():
+    seen = {}
+    x = tg.tensor(1.0, requires_grad=True)
+
+    def worker():
+        seen["enabled"] = tg.is_grad_enabled()
+        y = x * 2
+        seen["rg"] = y.requires_grad
+        seen["seg"] = y._seg
+        seen["local"] = tape._local.seg
+        tg.set_grad_enabled(False)
+        y.backward()
+
+    with tg.no_grad():
+        _run([worker])
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+    assert seen["enabled"] and seen["rg"]
+    assert seen["local"] is seen["seg"] and seen["seg"] is not tape._local.seg
+    assert x.grad.item() == 2.0
+
+
+def test_c6_concurrent_backward_on_a_shared_leaf():
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    start = threading.Barrier(4)
+
+    def worker():
+        start.wait()
+        for _ in range(50):
+            (w * 2).sum().backward()
+
+    _run([worker] * 4)
+    np.testing.assert_array_equal(w.grad.numpy(), [400.0, 400.0, 400.0])
+
+
+def test_shared_leaf_imported_at_different_record_ids():
+    """Each thread uses the shared leaf after a different number of records, so a torn
+    (segment, record) import cache would send gradients to the wrong record."""
+    w = tg.tensor([0.5, -0.25], requires_grad=True)
+    start = threading.Barrier(4)
+    out = {}
+
+    def worker(k):
+        def run():
+            u = tg.tensor([1.0, 2.0], requires_grad=True)
+            start.wait()
+            for i in range(60):
+                z = u
+                for _ in range((i + k) % 5):
+                    z = z * 1.0
+                (z * w).sum().backward()
+            out[k] = u.grad.numpy().copy()
+        return run
+
+    _run([worker(k) for k in range(4)])
+    np.testing.assert_allclose(w.grad.numpy(), 240 * np.array([1.0, 2.0]))
+    for k in range(4):
+        np.testing.assert_allclose(out[k], 60 * np.array([0.5, -0.25]))
+
+
+def test_tensor_from_another_thread_backprops():
+    x = tg.tensor([0.3, -0.7], requires_grad=True)
+    made = {}
+
+    def producer():
+        made["h"] = (x * 2.0).exp()  # history on the producer's tape
+
+    _run([producer])
+    h = made["h"]
+    res = {}
+
+    def consumer():
+        y = (h * 3.0).sum() + (x * x).sum()
+        y.backward()
+        res["ok"] = True
+
+    _run([consumer])
+    xv = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 6 * np.exp(2 * xv) + 2 * xv, rtol=1e-14)
+    assert res["ok"]
+
+
+def test_import_from_a_newer_foreign_segment_keeps_order():
+    """Thread B starts recording first; A's tensor (a newer segment) joins B's graph later."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    b_started, a_done = threading.Event(), threading.Event()
+    made, res = {}, {}
+
+    def b():
+        early = (x * 3.0).sin()  # B's segment: lower order than A's
+        b_started.set()
+        a_done.wait()
+        h = made["h"]
+        assert h._seg.order > early._seg.order
+        y = (early * h).sum()
+        y.backward()
+        res["done"] = True
+
+    def a():
+        b_started.wait()
+        made["h"] = (x * x).exp()
+        a_done.set()
+
+    _run([b, a])
+    xv = np.array([1.0, 2.0])
+    expect = 3 * np.cos(3 * xv) * np.exp(xv ** 2) + np.sin(3 * xv) * np.exp(xv ** 2) * 2 * xv
+    np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-13)
+    assert res["done"]
+
+
+def test_producer_keeps_recording_while_consumer_sweeps():
+    """The producer's segment is closed when another thread imports from it."""
+    x = tg.tensor(0.5, requires_grad=True)
+    handoff, go = threading.Event(), threading.Event()
+    made, res = {}, {}
+
+    def producer():
+        h = x.sin()
+        made["h"] = h
+        handoff.set()
+        go.wait()
+        y = x
+        for _ in range(20_000):  # records (and flushes) while the consumer sweeps h
+            y = y * 1.0
+        y.backward()
+        res["producer"] = True
+
+    def consumer():
+        handoff.wait()
+        h = made["h"]
+        z = h
+        for _ in range(5000):
+            z = z * 1.0
+        go.set()
+        (g,) = tg.autograd.grad(z, x)
+        res["g"] = g.item()
+
+    _run([producer, consumer])
+    assert res["g"] == pytest.approx(np.cos(0.5), rel=1e-14)
+    assert x.grad.item() == 1.0 and res["producer"]
+
+
+def test_hooks_run_on_the_thread_that_calls_backward():
+    x = tg.tensor(2.0, requires_grad=True)
+    where = []
+
+    def worker():
+        y = x * 3
+        y.register_hook(lambda g: where.append(threading.get_ident()))
+        y.backward()
+        where.append(("caller", threading.get_ident()))
+
+    _run([worker])
+    assert where[0] == where[1][1] != threading.get_ident()
+
+
+def test_sweep_kernel_releases_the_gil():
+    from tapegrad.engine import sweep
+
+    assert sweep.kernel().targetoptions.get("nogil") is True
+
+
+def test_two_threads_sweep_big_tapes_concurrently():
+    n, reps = 50_000, 40
+    results = {}
+    ready = threading.Barrier(2)
+
+    def worker(k):
+        def run():
+            x = tg.tensor(np.linspace(-1, 1, n) + k, requires_grad=True)
+            y = x
+            for _ in range(reps):
+                y = tg.sin(y) * 0.9 + y * 0.1
+            loss = y.sum()
+            ready.wait()  # both tapes recorded: sweep them at the same time
+            loss.backward()
+            results[k] = x.grad.numpy()
+        return run
+
+    _run([worker(0), worker(1)])
+    for k in range(2):
+        xv = np.linspace(-1, 1, n) + k
+        g = np.ones(n)
+        for _ in range(reps):
+            g = g * (0.9 * np.cos(xv) + 0.1)
+            xv = np.sin(xv) * 0.9 + xv * 0.1
+        np.testing.assert_allclose(results[k], g, rtol=1e-12)
