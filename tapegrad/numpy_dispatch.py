@@ -24,6 +24,8 @@ import math
 import numpy as np
 
 from . import grad_mode as _gm
+from . import ops as _ops_module
+from .ops.record import as_tensor as _t
 from .tensor import Tensor, _make, _wrap
 
 _NV = np._NoValue  # NumPy's "argument not given" sentinel
@@ -33,24 +35,12 @@ class _Unsupported(Exception):
     """A handler cannot do this call (argument or missing op); ``str`` says what."""
 
 
-def _ops():
-    from . import ops
-
-    return ops
-
-
 def _op(name):
     """``tapegrad.ops.<name>`` looked up now (other op families may land later)."""
-    op = getattr(_ops(), name, None)
+    op = getattr(_ops_module, name, None)
     if op is None:
         raise _Unsupported("")
     return op
-
-
-def _t(x):
-    from .ops.record import as_tensor
-
-    return as_tensor(x)
 
 
 def _need(cond, what):
@@ -127,16 +117,15 @@ def _not_implemented(name, what=""):
 
 
 def _dispatch(name, handler, f, args, kwargs):
-    tensors = _tensors(args, _tensors(kwargs, []))
+    """Run ``handler``; else NumPy on the values, unless a gradient would be lost."""
+    what = ""
     if handler is not None:
         try:
             return handler(*args, **kwargs)
         except _Unsupported as e:
             what = str(e)
-    else:
-        what = ""
-    if _needs_grad(tensors):
-        raise _not_implemented(name, what) from None
+    if _needs_grad(_tensors(args, _tensors(kwargs, []))):
+        raise _not_implemented(name() if callable(name) else name, what) from None
     return _fallback(f, args, kwargs)
 
 
@@ -144,6 +133,13 @@ def _dispatch(name, handler, f, args, kwargs):
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """``Tensor.__array_ufunc__``: run ``ufunc`` (``method``) with tapegrad ops."""
+    if method == "__call__" and not kwargs:  # the common case, first
+        handler = _UFUNCS.get(ufunc)
+        if handler is not None:
+            try:
+                return handler(*inputs)
+            except _Unsupported:
+                pass
     name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
     if kwargs.get("out") is not None:
         if _needs_grad(_tensors(inputs, _tensors(kwargs["out"], []))):
@@ -172,7 +168,10 @@ def _u(name):
     """Handler calling ``tapegrad.ops.<name>`` with the ufunc's inputs."""
 
     def handler(*args):
-        return _op(name)(*args)
+        op = getattr(_ops_module, name, None)
+        if op is None:
+            raise _Unsupported("")
+        return op(*args)
 
     return handler
 
@@ -273,10 +272,13 @@ def array_function(func, types, args, kwargs):
     """``Tensor.__array_function__``: run ``func`` with tapegrad ops."""
     if not all(issubclass(t, (Tensor, np.ndarray)) for t in types):
         return NotImplemented
-    handler = _FUNC_HANDLERS.get(func)
+    return _dispatch(lambda: _func_name(func), _FUNC_HANDLERS.get(func), func, args, kwargs)
+
+
+def _func_name(func):
+    """``sum``, ``linalg.norm``: the name after ``numpy.``."""
     mod = func.__module__ or "numpy"
-    name = (mod[6:] + "." if mod.startswith("numpy.") and "._" not in mod else "") + func.__name__
-    return _dispatch(name, handler, func, args, kwargs)
+    return (mod[6:] + "." if mod.startswith("numpy.") and "._" not in mod else "") + func.__name__
 
 
 def _common(out, where=_NV, initial=_NV):

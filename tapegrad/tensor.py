@@ -142,15 +142,11 @@ class Tensor:
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """``np.sin(t)``, ``array * t``: NumPy ufuncs run tapegrad ops (numpy_dispatch)."""
-        from .numpy_dispatch import array_ufunc
-
-        return array_ufunc(ufunc, method, inputs, kwargs)
+        return (_npd or _numpy_dispatch()).array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         """``np.sum(t, axis=0)`` & co. run tapegrad ops (numpy_dispatch)."""
-        from .numpy_dispatch import array_function
-
-        return array_function(func, types, args, kwargs)
+        return (_npd or _numpy_dispatch()).array_function(func, types, args, kwargs)
 
     def __float__(self):
         if self._rg:
@@ -339,6 +335,15 @@ class Tensor:
 
 _F64 = np.dtype(np.float64)
 _new = object.__new__
+_npd = None  # tapegrad.numpy_dispatch, imported on the first NumPy call on a tensor
+
+
+def _numpy_dispatch():
+    global _npd
+    from . import numpy_dispatch
+
+    _npd = numpy_dispatch
+    return _npd
 
 
 def _rebuild(data, requires_grad):

@@ -94,3 +94,13 @@ def test_matches_torch(torch):
         with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside "
                                                "InferenceMode is not allowed"):
             y.add_(1)
+
+
+def test_enable_grad_inside_inference_mode_records_nothing_g31():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    s = tg.tensor(2.0, requires_grad=True)
+    with tg.inference_mode():
+        with tg.enable_grad():
+            assert tg.is_grad_enabled()
+            for y in (x * 2, s * s, x @ x, x.sin()):
+                assert not y.requires_grad and y.grad_fn is None and y.is_inference()

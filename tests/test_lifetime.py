@@ -40,7 +40,7 @@ def test_training_loop_runs_in_bounded_memory():
     """10^4 SGD steps: RSS and Python objects flat from step 1000 on; no traced growth at the end.
 
     RSS (cheap) covers the whole loop; tracemalloc (slow) a final window of 1000 steps, where a
-    leak of 32 bytes per step would show.
+    leak of 64 bytes per step would show.
     """
     rng = np.random.default_rng(0)
     x = tg.tensor(rng.standard_normal((16, 4)))
@@ -68,7 +68,7 @@ def test_training_loop_runs_in_bounded_memory():
     traced = tracemalloc.get_traced_memory()[0] - traced0
     tracemalloc.stop()
     assert w.is_leaf and loss.item() < 1e-3 < first  # it trained
-    assert traced < 32_000, traced  # NumPy's own small caches settle within this
+    assert traced < 64_000, traced  # NumPy's own small caches settle within this
     assert max(rss) - rss[0] < 8 << 20, rss  # a leaked record per step would be ~10 MB
     assert max(objs) - objs[0] < 200, objs
     stats = tg.autograd.tape_stats()

@@ -8,8 +8,6 @@ from op_checks import check_op
 
 import tapegrad as tg
 
-RNG = np.random.default_rng(0)
-
 
 def _x(*shape, lo=-1.5, hi=1.5, seed=0):
     return np.random.default_rng(seed).uniform(lo, hi, size=shape)

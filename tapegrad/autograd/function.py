@@ -200,7 +200,8 @@ class Function(metaclass=FunctionMeta):
         if kwargs:
             args, kwargs = _bind(cls.forward, args, kwargs)
         ctx = FunctionCtx()
-        record = _gm.is_grad_enabled() and any(isinstance(a, Tensor) and a._rg for a in args)
+        record = (_gm.is_grad_enabled() and not _gm.is_inference_mode_enabled()
+                  and any(isinstance(a, Tensor) and a._rg for a in args))
         ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a._rg for a in args)
         with _gm.no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)

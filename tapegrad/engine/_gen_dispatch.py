@@ -63,7 +63,7 @@ def _ld(typingctx, addr):
 
 @njit(cache=True)
 def sign(x):
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0 * x)
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)  # sign(nan) = 0, as in PyTorch
 
 
 @njit(cache=True)
@@ -98,6 +98,17 @@ def _dy(op, g, x, y, out, m, c0, c1):
 
 
 @njit(cache=True)
+def _mark(reached, scratch, a):
+    """Mark record ``a`` reached; scratch[PENDING] counts reached records not yet processed."""
+    if reached[a] == 0:
+        reached[a] = 1
+        scratch[PENDING] += 1
+
+
+PENDING = 126  # scratch layout: [0, 64) odometer of strided maps, 126 pending count, 127 zero
+
+
+@njit(cache=True)
 def _addr(v, k, fbase, aptr, zero):
     """(address, stride) of saved value k of a record; a zero with stride 0 if not saved."""
     if k < 0:
@@ -113,7 +124,7 @@ def _addr(v, k, fbase, aptr, zero):
 # error_model="numpy": x/0 gives inf/nan as in PyTorch instead of raising ZeroDivisionError.
 @njit(cache=True, nogil=True, error_model="numpy")
 def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, start, stop, resume):
-    zero = scratch.ctypes.data + 8 * (len(scratch) - 1)  # scratch[-1] stays 0 (reads as 0.0)
+    zero = scratch.ctypes.data + 8 * 127  # scratch[127] stays 0 (reads as 0.0)
     r = start
     while r >= stop:
         if reached[r] == 0:
@@ -123,6 +134,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         if opw >= {py_base} and r != resume:
             return r
         op = opw & {mask}
+        scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
         aux = recs[r, 3]
@@ -138,13 +150,13 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
                                        _ld(po + so * j), _ld(pm + sm * j), c0, c1)
             if kind == 2 and b >= 0:
-                reached[b] = 1
+                _mark(reached, scratch, b)
                 ob = offs[b]
                 for j in range(n):
                     adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
@@ -154,7 +166,9 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
 '''
 
 FOOTER = '''        elif op == 1:  # OUTPUT of a multi-output Python op
-            reached[a] = 1
+            _mark(reached, scratch, a)
+        if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
+            return -1
         r -= 1
     return -1
 '''
@@ -185,13 +199,13 @@ def _tables(ops):
 _LINEAR = {
     Op.RESHAPE: '''        elif op == {code}:  # RESHAPE: same flat order
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]''',
     Op.GATHER_STRIDED: '''        elif op == {code}:  # GATHER_STRIDED: adj_x[off + i.strides] += g[i]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 nd = iaux[aux]
                 src = iaux[aux + 1 + 2 * nd]
@@ -210,7 +224,7 @@ _LINEAR = {
                         k -= 1''',
     Op.SCATTER_STRIDED: '''        elif op == {code}:  # SCATTER_STRIDED: adj_x[i] += g[off + i.strides]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 nd = iaux[aux]
@@ -230,14 +244,14 @@ _LINEAR = {
                         k -= 1''',
     Op.GATHER_INDEX: '''        elif op == {code}:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 idx = carray(_ptr(iptr[aux]), (n,), np.int64)
                 for i in range(n):
                     adj[oa + idx[i]] += adj[o + i]''',
     Op.SCATTER_INDEX: '''        elif op == {code}:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)

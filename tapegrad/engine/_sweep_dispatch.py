@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "cbda7baefcb83eff"
+RULES_HASH = "d0ab3768c7537316"
 
 
 @intrinsic
@@ -41,7 +41,7 @@ def _ld(typingctx, addr):
 
 @njit(cache=True)
 def sign(x):
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0 * x)
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)  # sign(nan) = 0, as in PyTorch
 
 
 @njit(cache=True)
@@ -135,7 +135,7 @@ def _dy(op, g, x, y, out, m, c0, c1):
     if op == 51:  # SUB
         return -g
     if op == 53:  # DIV
-        return -g * x / (y * y)
+        return -g * (x / y / y)
     if op == 54:  # POW
         return where((x == 0.0) & (y >= 0.0), 0.0, g * out * log(x))
     if op == 55:  # MAXIMUM
@@ -145,6 +145,17 @@ def _dy(op, g, x, y, out, m, c0, c1):
     if op == 57:  # WHERE
         return where(m, 0.0, g)
     return 0.0
+
+
+@njit(cache=True)
+def _mark(reached, scratch, a):
+    """Mark record ``a`` reached; scratch[PENDING] counts reached records not yet processed."""
+    if reached[a] == 0:
+        reached[a] = 1
+        scratch[PENDING] += 1
+
+
+PENDING = 126  # scratch layout: [0, 64) odometer of strided maps, 126 pending count, 127 zero
 
 
 @njit(cache=True)
@@ -163,7 +174,7 @@ def _addr(v, k, fbase, aptr, zero):
 # error_model="numpy": x/0 gives inf/nan as in PyTorch instead of raising ZeroDivisionError.
 @njit(cache=True, nogil=True, error_model="numpy")
 def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, start, stop, resume):
-    zero = scratch.ctypes.data + 8 * (len(scratch) - 1)  # scratch[-1] stays 0 (reads as 0.0)
+    zero = scratch.ctypes.data + 8 * 127  # scratch[127] stays 0 (reads as 0.0)
     r = start
     while r >= stop:
         if reached[r] == 0:
@@ -173,6 +184,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         if opw >= 1000 and r != resume:
             return r
         op = opw & 0xffff
+        scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
         aux = recs[r, 3]
@@ -188,13 +200,13 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
                                        _ld(po + so * j), _ld(pm + sm * j), c0, c1)
             if kind == 2 and b >= 0:
-                reached[b] = 1
+                _mark(reached, scratch, b)
                 ob = offs[b]
                 for j in range(n):
                     adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
@@ -203,7 +215,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             pass
         elif op == 72:  # SCATTER_STRIDED: adj_x[i] += g[off + i.strides]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 nd = iaux[aux]
@@ -223,7 +235,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                         k -= 1
         elif op == 71:  # GATHER_STRIDED: adj_x[off + i.strides] += g[i]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 nd = iaux[aux]
                 src = iaux[aux + 1 + 2 * nd]
@@ -242,26 +254,28 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                         k -= 1
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]
         elif op == 73:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 idx = carray(_ptr(iptr[aux]), (n,), np.int64)
                 for i in range(n):
                     adj[oa + idx[i]] += adj[o + i]
         elif op == 74:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
             if a >= 0:
-                reached[a] = 1
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)
                 for i in range(m):
                     adj[oa + i] += adj[o + idx[i]]
         elif op == 1:  # OUTPUT of a multi-output Python op
-            reached[a] = 1
+            _mark(reached, scratch, a)
+        if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
+            return -1
         r -= 1
     return -1

@@ -21,7 +21,8 @@ FREED_MSG = (
     "backward."
 )
 _kernel = None
-_SCRATCH_DIMS = 64
+_SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
+_PENDING = 126
 
 
 def kernel():
@@ -124,12 +125,18 @@ class Sweep:
         self.offs = offsets(self.recs)
         self.adj = np.zeros(int(self.offs[-1]))
         self.reached = np.zeros(len(self.recs), np.uint8)
+        self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
         self.tabs = _cache(seg).update(seg)
 
     def seed(self, r, g):
         o = self.offs
         self.adj[o[r] : o[r + 1]] += np.asarray(g, dtype=np.float64).reshape(-1)
-        self.reached[r] = 1
+        self.mark(r)
+
+    def mark(self, r):
+        if not self.reached[r]:
+            self.reached[r] = 1
+            self.scratch[_PENDING] += 1
 
     def grad_of(self, r):
         return self.adj[self.offs[r] : self.offs[r + 1]]
@@ -138,7 +145,7 @@ class Sweep:
         """Sweep records ``start`` down to ``stop``, pausing into Python where needed."""
         seg, recs, t = self.seg, self.recs, self.tabs
         k = kernel()
-        scratch = np.zeros(_SCRATCH_DIMS, np.int64)
+        scratch = self.scratch
         fbase = int(_address(t.fv)) if len(t.fv) else 0
         resume, hooked_done, r = -1, -1, start
         while r >= stop:
@@ -155,6 +162,9 @@ class Sweep:
                 on_hook(seg, p, self)
             if code >= PYTHON_BASE:
                 self._python_vjp(p, code)
+                scratch[_PENDING] -= 1
+                if scratch[_PENDING] == 0:
+                    break
                 r, resume = p - 1, -1
             else:
                 r, resume = p, p
@@ -179,7 +189,7 @@ class Sweep:
         for s, gi in zip(slots, grads):
             if s >= 0 and gi is not None:
                 adj[o[s] : o[s + 1]] += np.asarray(gi, dtype=np.float64).reshape(-1)
-                self.reached[s] = 1
+                self.mark(s)
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""

@@ -350,8 +350,9 @@ add = _binary(Op.ADD, "add", np.add, operator.add, (), "g", "g", const=_const_ad
 sub = _binary(Op.SUB, "sub", np.subtract, operator.sub, (), "g", "-g", const=_const_sub)
 mul = _binary(Op.MUL, "mul", np.multiply, operator.mul, ("x", "y"), "g * y", "g * x",
               const=_const_mul)
+# NOTE: dy as PyTorch computes it, -g * ((x / y) / y): y * y would overflow first (y = 1e308)
 div = _binary(Op.DIV, "div", np.true_divide, _py_div, ("x", "y"), "g / y",
-              "-g * x / (y * y)", const=_const_div)
+              "-g * (x / y / y)", const=_const_div)
 # NOTE: pow's masks follow PyTorch: d/dx is 0 where y == 0; d/dy is 0 where x == 0 and y >= 0.
 pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
               "where(y == 0.0, 0.0, g * y * x ** (y - 1.0))",
@@ -393,7 +394,12 @@ def where(condition, x, y):
 def sign(x):
     """Sign of ``x``; its gradient is zero (PyTorch's sign requires grad, with zero derivative)."""
     x = R.as_tensor(x)
-    return zero_grad_like(x, _wrap(np.sign(x._data)))
+    d = x._data
+    if type(d) is float:  # NOTE: sign(nan) = 0, as in PyTorch (NumPy gives nan)
+        return zero_grad_like(x, 0.0 if d != d else math.copysign(1.0, d) if d else 0.0)
+    r = np.sign(d)
+    return zero_grad_like(x, _wrap(np.where(np.isnan(r), 0, r).astype(r.dtype, copy=False)
+                                   if r.dtype.kind == "f" else r))
 
 
 def zero_grad_like(x, r):

@@ -14,6 +14,7 @@ from ..tensor import Tensor, _make, _new
 
 _F64 = np.dtype(np.float64)
 _grad_on = _gm.is_grad_enabled
+_state = _gm._state
 _local = tape._local
 _FLUSH_INTS = tape._FLUSH_INTS
 INFERENCE_SAVE_MSG = (
@@ -63,6 +64,8 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     ``saved`` must already be in tape form (see ``saved_value``); size-1 records convert
     their saved values to floats here. This is the hot path of every recorded op.
     """
+    if _state.inference:  # enable_grad inside inference_mode: still nothing is recorded (G31)
+        return _make(data)
     for t in (x, y):  # a view whose base changed in place since: regather it first
         if t is not None and t._base is not None and (
                 t._base._seg is not t._bseg or t._base._rec != t._brec):
@@ -144,6 +147,8 @@ def _segment(x, y=None):
 
 def rec1(op, x, r, c, saved):
     """Record a size-1 op of one input ``x`` (requires grad), constant ``c``, saved float."""
+    if _state.inference:
+        return _make(r)
     seg = _segment(x)
     a = _slot(seg, x)
     if c is None:
@@ -174,6 +179,8 @@ def rec1(op, x, r, c, saved):
 
 def rec2(op, x, y, r, save):
     """Record a size-1 op of two float tensors (one requires grad); saves both if ``save``."""
+    if _state.inference:
+        return _make(r)
     seg = _segment(x, y)
     a = _slot(seg, x) if x._rg else -1
     b = _slot(seg, y) if y._rg else -1
@@ -224,6 +231,8 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
     from .. import tape
 
+    if _state.inference:  # see result()
+        return _make(value)
     for t in inputs:  # see result()
         if t._base is not None and (t._base._seg is not t._bseg or t._base._rec != t._brec):
             from .inplace import refresh_view

@@ -1,0 +1,91 @@
+"""Pickling tensors (value, dtype, requires_grad; never history or .grad) and gradients computed
+in worker processes."""
+
+import copy
+import multiprocessing
+import pickle
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def _roundtrip(t):
+    return pickle.loads(pickle.dumps(t))
+
+
+@pytest.mark.parametrize("value", [2.5, [1.0, 2.0], [[1, 2], [3, 4]], [True, False]])
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_value_and_dtype_survive(value, dtype):
+    t = tg.tensor(value, dtype=dtype)
+    u = _roundtrip(t)
+    assert u.dtype == t.dtype and u.shape == t.shape
+    np.testing.assert_array_equal(u.numpy(), t.numpy())
+    assert not u.requires_grad and u.is_leaf
+
+
+def test_leaf_keeps_requires_grad_not_grad():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    u = _roundtrip(x)
+    assert u.requires_grad and u.is_leaf and u.grad is None  # PyTorch drops .grad too
+    (u * 3.0).sum().backward()
+    np.testing.assert_array_equal(u.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_non_leaf_unpickles_as_a_leaf_that_requires_grad():
+    """As PyTorch: history is not pickled; the copy is a leaf with requires_grad=True."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    u = _roundtrip(y)
+    assert u.is_leaf and u.requires_grad and u.grad_fn is None
+    np.testing.assert_array_equal(u.detach().numpy(), [2.0, 4.0])
+    (u * u).sum().backward()
+    np.testing.assert_array_equal(u.grad.numpy(), [4.0, 8.0])
+    assert x.grad is None  # nothing flowed back into the original graph
+
+
+def test_views_and_strided_values_pickle_their_own_data():
+    base = tg.tensor(np.arange(12.0).reshape(3, 4))
+    view = base.T[::-1]
+    u = _roundtrip(view)
+    np.testing.assert_array_equal(u.numpy(), view.numpy())
+    base.numpy()[0, 0] = 100.0
+    assert u.numpy()[-1, 0] == 0.0  # not shared with the original storage
+
+
+def test_copy_and_deepcopy_of_a_leaf():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    for u in (copy.deepcopy(x), copy.copy(x)):
+        assert u.requires_grad and u.is_leaf
+        np.testing.assert_array_equal(u.detach().numpy(), [1.0, 2.0])
+
+
+def test_torch_agrees_on_what_pickling_keeps(torch):
+    t = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    tu = pickle.loads(pickle.dumps(t * 2))
+    u = _roundtrip(tg.tensor([1.0, 2.0], requires_grad=True) * 2)
+    assert (u.requires_grad, u.is_leaf, u.grad_fn is None) == (tu.requires_grad, tu.is_leaf,
+                                                               tu.grad_fn is None)
+
+
+def _grad_at(x):
+    """Runs in a worker: the gradient of a small function at a pickled leaf."""
+    y = (tg.sin(x) * x).sum() + (x @ x)
+    y.backward()
+    return x.grad, y.detach()
+
+
+def test_gradients_in_a_process_pool():
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    points = [tg.tensor(np.linspace(-1, 1, 4) + k, requires_grad=True) for k in range(4)]
+    with ctx.Pool(2) as pool:
+        results = pool.map(_grad_at, points)
+    for p, (g, y) in zip(points, results):
+        v = p.detach().numpy()
+        np.testing.assert_allclose(g.numpy(), np.cos(v) * v + np.sin(v) + 2 * v, rtol=1e-14)
+        assert y.item() == pytest.approx(float(np.sum(np.sin(v) * v) + v @ v), rel=1e-14)
+        assert p.grad is None  # the workers' gradients stay in the workers
