@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "d0ab3768c7537316"
+RULES_HASH = "262a606aac153bd9"
 
 
 @intrinsic
@@ -155,6 +155,7 @@ def _mark(reached, scratch, a):
         scratch[PENDING] += 1
 
 
+BIG = 4096  # elements from which an elementwise record is handed to NumPy (engine/sweep.py)
 PENDING = 126  # scratch layout: [0, 64) odometer of strided maps, 126 pending count, 127 zero
 
 
@@ -184,14 +185,16 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         if opw >= 1000 and r != resume:
             return r
         op = opw & 0xffff
+        o = offs[r]
+        n = offs[r + 1] - o
+        kind = _KIND[op] if op < len(_KIND) else 0
+        if kind != 0 and n >= BIG and r != resume:
+            return r  # large elementwise record: NumPy's vectorised loops do it faster
         scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
         aux = recs[r, 3]
         v = recs[r, 4]
-        o = offs[r]
-        n = offs[r + 1] - o
-        kind = _KIND[op] if op < len(_KIND) else 0
         if kind != 0:  # elementwise
             px, sx = _addr(v, _SAVED[op, 0], fbase, aptr, zero)
             py, sy = _addr(v, _SAVED[op, 1], fbase, aptr, zero)

@@ -90,7 +90,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     for leaf, total in leaf_totals.values():
         if positions is not None and id(leaf) not in positions:
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
-        g = _shaped(total, leaf, create_graph)
+        g = own = _shaped(total, leaf, create_graph)  # ``total`` is a private copy
         with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
             g = run_leaf_hooks(leaf, g)
         if positions is not None and id(leaf) in positions:
@@ -98,7 +98,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 if t is leaf:
                     results[i] = g
         if accumulate:
-            _accumulate(leaf, g, create_graph)
+            _accumulate(leaf, g, create_graph, owned=g is own)
             if leaf._post_hooks:
                 run_post_accumulate_hooks(leaf)
     if inputs is not None:
@@ -138,12 +138,13 @@ def _shaped(total, t, create_graph):
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
 
-def _accumulate(t, g, create_graph):
+def _accumulate(t, g, create_graph, owned=False):
+    """Add ``g`` into ``t.grad`` (in place, keeping the grad object, as PyTorch B8)."""
     with _grad_lock:
         old = t._grad
         if old is None:
-            if not create_graph and type(g._data) is not float:
-                g = _make(np.array(g._data))  # own the memory
+            if not create_graph and not owned and type(g._data) is not float:
+                g = _make(np.array(g._data))  # a hook's or the arena's memory: take a copy
             t._grad = g
         elif create_graph or g._rg or old._rg:
             t._grad = old + g  # out of place: keeps the history (PyTorch B23)

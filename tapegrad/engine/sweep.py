@@ -23,6 +23,7 @@ FREED_MSG = (
 _kernel = None
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
+_BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py checks)
 
 
 def kernel():
@@ -160,8 +161,13 @@ class Sweep:
             if opw & tape.HOOKED and hooked_done != p:
                 hooked_done = p
                 on_hook(seg, p, self)
-            if code >= PYTHON_BASE:
-                self._python_vjp(p, code)
+            big = code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG and \
+                REGISTRY[code].kind in ("unary", "binary")
+            if code >= PYTHON_BASE or big:
+                if big:
+                    self._numpy_vjp(p, code)
+                else:
+                    self._python_vjp(p, code)
                 scratch[_PENDING] -= 1
                 if scratch[_PENDING] == 0:
                     break
@@ -169,6 +175,20 @@ class Sweep:
             else:
                 r, resume = p, p
         check_versions(seg, recs, self.reached)  # after the loop: every reached record
+
+    def _numpy_vjp(self, r, code):
+        """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
+        seg, rec, d = self.seg, self.recs[r], REGISTRY[code]
+        v, aux = int(rec[tape.V]), int(rec[tape.AUX])
+        vals = dict.fromkeys(("x", "y", "out", "m"))
+        for k, name in enumerate(d.saves):
+            vals[name] = seg.avals[(v >> 1) + k].reshape(-1)
+        c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
+        c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
+        with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
+            grads = d.numpy_rule()(self.grad_of(r), vals["x"], vals["y"], vals["out"],
+                                   vals["m"], c0, c1)
+        self.accumulate((int(rec[tape.A]), int(rec[tape.B])), grads)
 
     def _python_vjp(self, r, code):
         seg, rec = self.seg, self.recs[r]
@@ -188,7 +208,9 @@ class Sweep:
         o, adj = self.offs, self.adj
         for s, gi in zip(slots, grads):
             if s >= 0 and gi is not None:
-                adj[o[s] : o[s + 1]] += np.asarray(gi, dtype=np.float64).reshape(-1)
+                target = adj[o[s] : o[s + 1]]
+                gi = np.asarray(gi, dtype=np.float64)
+                target += gi if gi.ndim == 0 else gi.reshape(-1)
                 self.mark(s)
 
     def free(self):

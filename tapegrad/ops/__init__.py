@@ -24,6 +24,17 @@ def _rule_where(cond, a, b):
     return where(cond, a, b)
 
 
+def _np_sign(x):
+    return np.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
+
+
+def numpy_rule_namespace():
+    """Names a derivative formula may use, bound to NumPy (large records, numeric sweep)."""
+    return dict(exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
+                sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
+                sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
+
+
 def rule_namespace():
     """Names a derivative formula may use, bound to tapegrad ops (re-taping)."""
     return dict(exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sqrt=sqrt, sign=sign,

@@ -96,6 +96,16 @@ class OpDef:
     vjp: Callable | None = None  # python/linear ops: Tensor-level VJP for re-taping
     vjp_np: Callable | None = None  # python ops: numeric VJP in NumPy
     _tensor_rule: Callable | None = field(default=None, repr=False)
+    _numpy_rule: Callable | None = field(default=None, repr=False)
+
+    def numpy_rule(self):
+        """The elementwise formulas evaluated on NumPy arrays (large records, numeric sweep)."""
+        if self._numpy_rule is None:
+            from . import numpy_rule_namespace
+
+            src = f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
+            self._numpy_rule = eval(src, numpy_rule_namespace())
+        return self._numpy_rule
 
     def tensor_rule(self):
         """The elementwise formulas evaluated on Tensors: (g, x, y, out, m, c0, c1) -> grads."""

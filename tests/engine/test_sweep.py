@@ -110,3 +110,36 @@ def test_stale_dispatch_is_detected(monkeypatch):
         sweep.kernel()
     monkeypatch.setattr(_sweep_dispatch, "RULES_HASH", _gen_dispatch.rules_hash())
     assert sweep.kernel() is _sweep_dispatch.sweep
+
+
+def _weighted_grads(f, arrays, w):
+    ts = [tg.tensor(a, requires_grad=True) for a in arrays]
+    (f(*ts) * tg.tensor(w)).sum().backward()
+    return [t.grad.numpy() for t in ts]
+
+
+def test_numpy_path_for_large_records_matches_compiled_loop():
+    # Records of >= BIG elements are handed to NumPy; results must not depend on the size.
+    from tapegrad.engine import _sweep_dispatch, sweep
+
+    assert sweep._BIG == _sweep_dispatch.BIG
+    n = sweep._BIG + 10
+    rng = np.random.default_rng(1)
+    xv, yv = rng.uniform(0.2, 1.5, n), rng.uniform(0.2, 1.5, n)
+    yv[:5] = xv[:5]  # ties for maximum/minimum
+    w = np.linspace(-1.0, 1.0, n)
+    unary = [tg.sin, tg.cos, tg.exp, tg.log, tg.tanh, tg.sigmoid, tg.relu, tg.sqrt, tg.abs,
+             tg.tan, tg.log1p, tg.expm1, lambda a: a.clamp(0.5, 1.0), lambda a: a ** 2.5,
+             lambda a: 2.0 ** a, lambda a: 1.0 / a, lambda a: 3.0 - a, lambda a: -a,
+             lambda a: a.clone(), lambda a: a.float().double()]
+    binary = [tg.mul, tg.div, tg.pow, tg.maximum, tg.minimum, tg.add, tg.sub,
+              lambda a, b: tg.where(a > b, a, b)]
+    for k, fns in ((1, unary), (2, binary)):
+        for f in fns:
+            arrays = [xv, yv][:k]
+            big = _weighted_grads(f, arrays, w)  # one record of n elements: NumPy path
+            chunks = [_weighted_grads(f, [a[i:i + 100] for a in arrays], w[i:i + 100])
+                      for i in range(0, n, 100)]  # compiled loop
+            for j in range(k):
+                np.testing.assert_allclose(big[j], np.concatenate([c[j] for c in chunks]),
+                                           rtol=1e-6 if f is unary[-1] else 1e-13, atol=1e-15)
