@@ -26,7 +26,7 @@ import numpy as np
 from . import grad_mode as _gm
 from . import ops as _ops_module
 from .ops.record import as_tensor as _t
-from .tensor import Tensor, _make, _wrap
+from .tensor import Tensor, _make, _wrap, bump_version
 
 _NV = np._NoValue  # NumPy's "argument not given" sentinel
 
@@ -100,7 +100,7 @@ def _fallback(f, args, kwargs):
     outs = _tensors(kwargs.get("out"), [])
     r = f(*_to_numpy(args), **_to_numpy(kwargs))
     for t in outs:
-        t._vcounter()[0] += 1  # written in place
+        bump_version(t)  # written in place
     return _from_numpy(r, outs)
 
 

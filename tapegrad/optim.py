@@ -6,6 +6,7 @@ Updates run under ``no_grad`` on the parameters' storage, as in PyTorch.
 import numpy as np
 
 from .grad_mode import no_grad
+from .tensor import bump_version
 
 
 class Optimizer:
@@ -60,7 +61,7 @@ class SGD(Optimizer):
                 st["momentum_buffer"] = buf
                 g = g + self.momentum * buf if self.nesterov else buf
             data -= self.lr * g
-            p._vcounter()[0] += 1
+            bump_version(p)
 
 
 class Adam(Optimizer):
@@ -82,4 +83,4 @@ class Adam(Optimizer):
             v = st["exp_avg_sq"] = b2 * st.get("exp_avg_sq", 0.0) + (1 - b2) * g * g
             denom = np.sqrt(v / (1 - b2 ** t)) + self.eps
             data -= (self.lr / (1 - b1 ** t)) * m / denom
-            p._vcounter()[0] += 1
+            bump_version(p)

@@ -34,6 +34,7 @@ import weakref
 import numpy as np
 
 from . import _config
+from .tensor import _inplace_epoch
 
 NFIELDS = 6
 OP, A, B, AUX, V, SIZE = range(NFIELDS)
@@ -56,11 +57,12 @@ class Segment:
     __slots__ = (
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
-        "bcheck", "lock", "_cache", "__weakref__",
+        "bcheck", "lock", "epoch", "_cache", "__weakref__",
     )
 
     def __init__(self):
         self.order = next(_order)
+        self.epoch = _inplace_epoch[0]  # no version bump since: no saved value can be stale
         self.n = 0  # records so far
         self.ints = []  # pending records, flat; flushed into buf
         self.buf = np.empty((0, NFIELDS), np.int64)

@@ -298,9 +298,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ---- printing ----
     def __repr__(self):
@@ -335,6 +333,20 @@ class Tensor:
 
 _F64 = np.dtype(np.float64)
 _new = object.__new__
+_inplace_epoch = [0]  # counts every version bump; segments compare it to skip version checks
+
+
+def _autograd():
+    """tapegrad.autograd (imported on first use: it imports this module)."""
+    import sys
+
+    return sys.modules["tapegrad.autograd"]
+
+
+def bump_version(t):
+    """Record an in-place change of ``t``'s storage (shared with its views)."""
+    t._vcounter()[0] += 1
+    _inplace_epoch[0] += 1
 _npd = None  # tapegrad.numpy_dispatch, imported on the first NumPy call on a tensor
 
 

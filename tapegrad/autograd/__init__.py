@@ -7,6 +7,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tape import tape_stats
+from ..engine.backward import run
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
@@ -83,8 +84,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         >>> f.grad
         tensor(7.)
     """
-    from ..engine.backward import run
-
     if grad_variables is not None:
         grad_tensors = grad_variables
     outputs = _as_list(tensors)
@@ -112,8 +111,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> g, tg.autograd.grad(g, x)
         (tensor(27., grad_fn=<MulBackward0>), (tensor(18.),))
     """
-    from ..engine.backward import run
-
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True is not supported by tapegrad yet")
     outs = _as_list(outputs)

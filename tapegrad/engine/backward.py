@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import tape
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, _make, bump_version
+from ..autograd.hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .retape import RetapeSweep
 from .sweep import Sweep
 
@@ -57,7 +58,6 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             if t._seg is not None:
                 wanted.setdefault((id(t._seg), t._rec), []).append(i)
 
-    from ..autograd.hooks import run_tensor_hooks
 
     with _gm.set_grad_enabled(create_graph):
         while heap:
@@ -84,7 +84,6 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             if not retain_graph:
                 sw.free()
 
-    from ..autograd.hooks import run_leaf_hooks, run_post_accumulate_hooks
 
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     for leaf, total in leaf_totals.values():
@@ -152,4 +151,4 @@ def _accumulate(t, g, create_graph, owned=False):
             old._data = old._data + (g._data if type(g._data) is float else float(g._data))
         else:
             np.add(old._data, g._data, out=old._data, casting="unsafe")
-            old._vcounter()[0] += 1
+            bump_version(old)

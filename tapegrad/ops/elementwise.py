@@ -15,6 +15,7 @@ from .. import tape
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .registry import Op, defop
+from .movement import broadcast_to
 from .shapes import broadcast_shapes
 
 _grad_on = R._grad_on
@@ -251,8 +252,6 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
         if not rec:
             return _make(r)
         shape = () if type(r) is float else r.shape
-        from .movement import broadcast_to
-
         # Broadcast explicitly (a recorded stride-0 gather) only inputs that need it; the
         # broadcast value itself is built only when the op saves it.
         bx = x if x.shape == shape or not (x._rg or save_x) else \
@@ -382,8 +381,6 @@ def where(condition, x, y):
     r = _wrap(np.where(cond, xa, ya))
     if not R.needs_grad(x, y):
         return _make(r)
-    from .movement import broadcast_to
-
     bx = x if x.shape == shape else broadcast_to(x, shape)
     by = y if y.shape == shape else broadcast_to(y, shape)
     m = np.broadcast_to(cond, shape).astype(np.float64, order="C")  # the sweep reads C order

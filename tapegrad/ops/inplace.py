@@ -26,7 +26,7 @@ such a stale view ignores the overwrite; their values are current.
 import numpy as np
 
 from .. import grad_mode as _gm
-from ..tensor import Tensor, _make, _new
+from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from .movement import _index_key, broadcast_to, gather_index, reshape
@@ -174,7 +174,7 @@ def _write(x, value, casting):
             if "read-only" in str(e):
                 raise RuntimeError(_OVERLAP_MSG) from None
             raise
-    x._vcounter()[0] += 1
+    bump_version(x)
 
 
 def _torch_name(dt):
@@ -339,7 +339,7 @@ def setitem(x, key, value):
             xd[key] = v
         except ValueError as e:
             raise _setitem_error(e, xd, key, v) from None
-        x._vcounter()[0] += 1
+        bump_version(x)
         return
     xd = x._arr()
     ids = np.arange(xd.size, dtype=np.int64).reshape(xd.shape)[key]
@@ -351,7 +351,7 @@ def setitem(x, key, value):
         xd[key] = np.asarray(v._data)
     except ValueError as e:
         raise _setitem_error(e, xd, key, v._data) from None
-    x._vcounter()[0] += 1
+    bump_version(x)
     if v._rg or x._rg:
         _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))
 

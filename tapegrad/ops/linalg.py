@@ -22,6 +22,8 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
     gradient: for ``A @ x`` with a constant ``A`` that is a whole outer product saved.
     """
     A, B = inputs
+    if A.ndim == 2 and B.ndim == 2:  # the common case, two BLAS calls and nothing else
+        return (g @ B.T if needs[0] else None), (A.T @ g if needs[1] else None)
     if A.ndim == 1 and B.ndim == 1:  # dot product: g is 0-d
         return g * B, g * A
     if A.ndim == 2 and B.ndim == 1:  # matrix-vector: no promotion, one BLAS call per grad

@@ -352,9 +352,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     dims = norm_dims(dim, x.ndim)
     count = size_of(tuple(x.shape[d] for d in dims))
     s = sum(x, dim, keepdim, dtype)
-    from .elementwise import div
-
-    return div(s, count) if count else div(s, float("nan"))
+    return s / count if count else s / float("nan")  # Tensor.__truediv__: no import cycle
 
 
 def _torch_name(dt):

@@ -229,8 +229,6 @@ class PyRecord:
 
 def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None):
     """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
-    from .. import tape
-
     if _state.inference:  # see result()
         return _make(value)
     for t in inputs:  # see result()
