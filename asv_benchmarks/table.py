@@ -1,6 +1,7 @@
 """Print the README benchmark table: tapegrad vs PyTorch on the DESIGN.md §4 workloads.
 
-Run: python asv_benchmarks/table.py      (median of 5 after one warm-up, one process)
+Run: python asv_benchmarks/table.py   (one process; tapegrad and PyTorch runs alternate, 7 each,
+after a warm-up; medians)
 """
 
 import os
@@ -25,16 +26,28 @@ def median_time(run, reps=5):
     return statistics.median(times)
 
 
+def interleaved(run_a, run_b, reps=7):
+    """Medians of alternating runs of a and b: machine noise hits both alike."""
+    run_a(), run_b()
+    ta, tb = [], []
+    for _ in range(reps):
+        for run, out in ((run_a, ta), (run_b, tb)):
+            t0 = time.perf_counter()
+            run()
+            out.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
+
+
 def main():
     torch_ok = has_torch()
     print("| workload | tapegrad | PyTorch | ratio |")
     print("|---|---:|---:|---:|")
     for name, make in WORKLOADS.items():
-        t = median_time(make("tapegrad"))
         if torch_ok:
-            p = median_time(make("torch"))
+            t, p = interleaved(make("tapegrad"), make("torch"))
             print(f"| {name} | {t * 1e3:.2f} ms | {p * 1e3:.2f} ms | {t / p:.2f} |")
         else:
+            t = median_time(make("tapegrad"))
             print(f"| {name} | {t * 1e3:.2f} ms | - | - |")
     import tempfile
 

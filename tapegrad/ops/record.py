@@ -149,8 +149,18 @@ def rec1(op, x, r, c, saved):
     """Record a size-1 op of one input ``x`` (requires grad), constant ``c``, saved float."""
     if _state.inference:
         return _make(r)
-    seg = _segment(x)
-    a = _slot(seg, x)
+    # _segment() and _slot() inlined: this is the per-op cost of scalar code
+    seg = _local.seg
+    if seg is None or seg.n >= seg.check_at:
+        seg = tape.current()
+    sx = x._seg
+    if sx is seg:
+        a = x._rec
+    elif sx is None and x._imp[0] == seg.order:
+        a = x._imp[1]
+    else:
+        seg = _segment(x)
+        a = _slot(seg, x)
     if c is None:
         aux = -1
     else:
@@ -181,9 +191,17 @@ def rec2(op, x, y, r, save):
     """Record a size-1 op of two float tensors (one requires grad); saves both if ``save``."""
     if _state.inference:
         return _make(r)
-    seg = _segment(x, y)
-    a = _slot(seg, x) if x._rg else -1
-    b = _slot(seg, y) if y._rg else -1
+    seg = _local.seg
+    if seg is None or seg.n >= seg.check_at:
+        seg = tape.current()
+    sx, sy = x._seg, y._seg
+    if (sx is seg or sx is None) and (sy is seg or sy is None):
+        a = (x._rec if sx is seg else _slot(seg, x)) if x._rg else -1
+        b = (y._rec if sy is seg else _slot(seg, y)) if y._rg else -1
+    else:
+        seg = _segment(x, y)
+        a = _slot(seg, x) if x._rg else -1
+        b = _slot(seg, y) if y._rg else -1
     if save:
         fv = seg.fvals
         v = len(fv) << 1
