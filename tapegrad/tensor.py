@@ -165,7 +165,7 @@ class Tensor:
 
     def __bool__(self):
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __iter__(self):
@@ -380,6 +380,16 @@ def _make(data):
     t._data = data
     if _inference_used and _gm_state.inference:  # tensors made there are inference tensors
         t._inference = True
+    return t
+
+
+def with_history(data, seg, rec):
+    """A tensor holding ``data`` produced by record ``rec`` of tape segment ``seg``."""
+    t = _new(Tensor)
+    t._data = data
+    t._rg = True
+    t._seg = seg
+    t._rec = rec
     return t
 
 

@@ -106,29 +106,6 @@ def test_second_backward_through_freed_graph():
         y.backward()
 
 
-def test_retain_graph():
-    b = tg.tensor(2.0, requires_grad=True)
-    y = b.exp()
-    y.backward(retain_graph=True)
-    y.backward()
-    assert b.grad.item() == pytest.approx(2 * np.exp(2.0))
-    with pytest.raises(RuntimeError, match=FREED):
-        y.backward()
-
-
-def test_no_error_when_nothing_was_saved():
-    c = tg.tensor(2.0, requires_grad=True)
-    y = c + 1
-    y.backward()
-    y.backward()
-    assert c.grad.item() == 2.0
-    x = tg.tensor([1.0, 2.0], requires_grad=True)
-    s = x.sum()
-    s.backward()
-    s.backward()
-    assert x.grad.tolist() == [2.0, 2.0]
-
-
 def test_shared_subgraph_freed_by_first_backward():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()
@@ -286,16 +263,6 @@ def test_nonleaf_grad_warns_and_retain_grad():
         warnings.simplefilter("error")
         assert y.grad.item() == 1.0
     assert x.grad.item() == 4.0
-
-
-def test_retained_grads_accumulate():
-    x = tg.tensor(2.0, requires_grad=True)
-    y = x * 3
-    y.retain_grad()
-    (y * y).backward(retain_graph=True)
-    assert y.grad.item() == 12.0
-    (y * y).backward()
-    assert y.grad.item() == 24.0 and x.grad.item() == 72.0
 
 
 def test_grad_mode_off_during_backward():

@@ -41,7 +41,6 @@ class ScalarSweep:
         self._kernel()
 
     def track_kernel_ns_per_record(self):
-        import time
 
         best = min(self._timed() for _ in range(5))
         return best / self.n * 1e9

@@ -183,6 +183,17 @@ def _stack_rows(rows, shape):
 
 # ---- public API ------------------------------------------------------------------------
 
+def _finish(outputs, diff, wrt, v, like, create_graph, strict, stage, is_out_tuple, res_tuple):
+    """The last backward of vjp/jvp/hvp/vhp (``v`` weighting ``diff``), zeros filled in, and
+    both results packed as the user passed them."""
+    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
+        res = _grad(diff, wrt, v, create_graph=create_graph)
+        res = _fill_in_zeros(res, like, strict, create_graph, stage)
+    outputs = _postprocess(outputs, create_graph)
+    res = _postprocess(res, create_graph)
+    return _unpack(outputs, is_out_tuple), _unpack(res, res_tuple)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """Vector-Jacobian product ``v^T J`` of ``func`` at ``inputs``: ``(func_output, vjp)``.
 
@@ -205,12 +216,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         elif len(outputs) != 1 or outputs[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the user-provided function "
                                "returns a single Tensor with a single element.")
-    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
-        res = _grad(outputs, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, inputs, strict, create_graph, "back")
-    outputs = _postprocess(outputs, create_graph)
-    res = _postprocess(res, create_graph)
-    return _unpack(outputs, is_out_tuple), _unpack(res, is_in_tuple)
+    return _finish(outputs, outputs, inputs, v, inputs, create_graph, strict, "back",
+                   is_out_tuple, is_in_tuple)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -239,12 +246,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_outputs = tuple(_zeros_rg(o) for o in outputs)
         grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
-        res = _grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, outputs, strict, create_graph, "back_trick")
-    outputs = _postprocess(outputs, create_graph)
-    res = _postprocess(res, create_graph)
-    return _unpack(outputs, is_out_tuple), _unpack(res, is_out_tuple)
+    return _finish(outputs, grad_inputs, grad_outputs, v, outputs, create_graph, strict, "back_trick",
+                   is_out_tuple, is_out_tuple)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
@@ -380,12 +383,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     with _gm.enable_grad():
         is_in_tuple, is_out_tuple, inputs, v, outputs, jac = _hessian_prelude(
             func, inputs, v, create_graph, strict, "vhp")
-    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
-        res = _grad(jac, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back")
-    outputs = _postprocess(outputs, create_graph)
-    res = _postprocess(res, create_graph)
-    return _unpack(outputs, is_out_tuple), _unpack(res, is_in_tuple)
+    return _finish(outputs, jac, inputs, v, inputs, create_graph, strict, "double_back",
+                   is_out_tuple, is_in_tuple)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -402,9 +401,5 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_jac = tuple(_zeros_rg(t) for t in inputs)
         double_back = _grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    with _gm.set_grad_enabled(True if create_graph else _gm.is_grad_enabled()):
-        res = _grad(double_back, grad_jac, v, create_graph=create_graph)
-        res = _fill_in_zeros(res, inputs, strict, create_graph, "double_back_trick")
-    outputs = _postprocess(outputs, create_graph)
-    res = _postprocess(res, create_graph)
-    return _unpack(outputs, is_out_tuple), _unpack(res, is_in_tuple)
+    return _finish(outputs, double_back, grad_jac, v, inputs, create_graph, strict, "double_back_trick",
+                   is_out_tuple, is_in_tuple)

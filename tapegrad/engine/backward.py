@@ -11,7 +11,6 @@ import threading
 import numpy as np
 
 from .. import grad_mode as _gm
-from .. import tape
 from ..tensor import Tensor, _make, bump_version
 from ..autograd.hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .retape import RetapeSweep

@@ -20,7 +20,7 @@ from ..autograd.inplace import check_record
 from ..ops import REGISTRY, rule_namespace
 from ..ops.elementwise import add, mul, where
 from ..ops.registry import PYTHON_BASE, Op
-from ..tensor import Tensor, _make, _new
+from ..tensor import Tensor, _make, with_history
 from .sweep import FREED_MSG, has_saved
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
@@ -29,14 +29,7 @@ _CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
 
 def attached(value, seg, rec):
     """A tensor holding ``value`` whose history is record ``rec`` of ``seg`` (rec < 0: none)."""
-    if rec < 0:
-        return _make(value)
-    t = _new(Tensor)
-    t._data = value
-    t._rg = True
-    t._seg = seg
-    t._rec = rec
-    return t
+    return _make(value) if rec < 0 else with_history(value, seg, rec)
 
 
 def flat(t, n):

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import tape
-from ..tensor import Tensor, _make, _new
+from ..tensor import Tensor, _make, _new, with_history
 
 _F64 = np.dtype(np.float64)
 _grad_on = _gm.is_grad_enabled
@@ -114,12 +114,7 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
         ints += (op, a, b, aux, -1, n)
         if len(ints) >= _FLUSH_INTS:
             seg.flush()
-    t = _new(Tensor)
-    t._data = data
-    t._rg = True
-    t._seg = seg
-    t._rec = r
-    return t
+    return with_history(data, seg, r)
 
 
 # ---- size-1 recorders: the scalar fast path (ops/scalar_fast.py, elementwise.py) ----
@@ -146,7 +141,11 @@ def _segment(x, y=None):
 
 
 def rec1(op, x, r, c, saved):
-    """Record a size-1 op of one input ``x`` (requires grad), constant ``c``, saved float."""
+    """Record a size-1 op of one input ``x`` (requires grad), constant ``c``, saved float.
+
+    rec1/rec2 spell out what ``result`` does with helpers (segment, slot, with_history): they
+    run once per scalar op, where each Python call costs ~5% of the op.
+    """
     if _state.inference:
         return _make(r)
     # _segment() and _slot() inlined: this is the per-op cost of scalar code
@@ -271,10 +270,4 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     n = 1 if type(value) is float else value.size
     a = slots[0] if slots else -1
     b = slots[1] if len(slots) > 1 else -1
-    r = tape.record(seg, op, a, b, aux, n)
-    t = _new(Tensor)
-    t._data = value
-    t._rg = True
-    t._seg = seg
-    t._rec = r
-    return t
+    return with_history(value, seg, tape.record(seg, op, a, b, aux, n))
