@@ -6,7 +6,7 @@ Example:
     >>> y = tg.sin(x) * x ** 3
     >>> y.backward()
     >>> round(x.grad.item(), 6)
-    7.582366
+    7.582394
 """
 
 from . import autograd, nn, ops, optim
