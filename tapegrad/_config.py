@@ -6,6 +6,5 @@ import os
 # segments be freed by reference counting; see tape.py).
 SEGMENT_CAP = int(os.environ.get("TAPEGRAD_SEGMENT_CAP", 1 << 18))
 
-# Numba's on-disk cache for the compiled sweep. On by default; TAPEGRAD_NUMBA_CACHE=0 turns it
-# off (e.g. for processes that must not touch the package folder).
-NUMBA_CACHE = os.environ.get("TAPEGRAD_NUMBA_CACHE", "1") != "0"
+# The compiled sweep is cached by Numba beside the package, or, where that folder is not
+# writable, in Numba's user-wide cache directory; NUMBA_CACHE_DIR chooses another place.

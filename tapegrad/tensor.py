@@ -311,12 +311,10 @@ class Tensor:
                                    0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
             opts = dict(floatmode="unique" if integral else "fixed", precision=4)
             if big:
-                opts = dict(floatmode="maxprec", precision=4)
+                opts = dict(floatmode="fixed", precision=4)  # PyTorch: 1.0000e-08
             body = np.array2string(arr, separator=", ", prefix="tensor(", **opts)
         else:
             body = np.array2string(arr, separator=", ", prefix="tensor(")
-            if arr.dtype == np.bool_:
-                body = body.replace("True", "True").replace("False", "False")
         extras = []
         if arr.size == 0:
             extras.append(f"size={arr.shape}")
