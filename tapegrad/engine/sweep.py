@@ -96,7 +96,7 @@ def _grow(arr, n):
 def offsets(recs):
     offs = np.empty(len(recs) + 1, np.int64)
     offs[0] = 0
-    np.cumsum(recs[:, tape.SIZE], out=offs[1:])
+    recs[:, tape.SIZE].cumsum(out=offs[1:])  # the method: np.cumsum's wrapper costs ~5 µs
     return offs
 
 
