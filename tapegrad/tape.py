@@ -7,7 +7,8 @@ A record is six int64 numbers ``(op, a, b, aux, v, size)``:
   a constant (needs no gradient) or absent; ops with more inputs keep them in ``pyaux``;
 * ``aux``  index into a side table chosen by the opcode (``faux`` floats, ``iaux`` ints, ``pyaux``
   Python objects), ``-1`` if unused;
-* ``v``    where the record's saved values start: ``-1`` none, else ``(start << 1) | kind`` with kind
+* ``v``    where the record's saved values start: ``-1`` none, else ``(start << 1) | kind`` with
+  kind
   0 = Python floats in ``fvals`` (size-1 values), 1 = float64 C-contiguous arrays in ``avals``;
   an op always saves the same values in the same order, so one start index is enough;
 * ``size`` number of elements of the record's output.

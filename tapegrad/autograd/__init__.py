@@ -13,8 +13,11 @@ from ..tensor import Tensor
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
 from .function import Function, FunctionCtx, once_differentiable
 
-__all__ = ["backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "Function", "FunctionCtx", "once_differentiable"]
+__all__ = [
+    "backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad",
+    "enable_grad", "set_grad_enabled", "inference_mode", "Function", "FunctionCtx",
+    "once_differentiable",
+]
 
 _CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "

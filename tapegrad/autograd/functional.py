@@ -246,7 +246,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_outputs = tuple(_zeros_rg(o) for o in outputs)
         grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    return _finish(outputs, grad_inputs, grad_outputs, v, outputs, create_graph, strict, "back_trick",
+    return _finish(outputs, grad_inputs, grad_outputs, v, outputs, create_graph, strict,
+                   "back_trick",
                    is_out_tuple, is_out_tuple)
 
 
@@ -401,5 +402,6 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_jac = tuple(_zeros_rg(t) for t in inputs)
         double_back = _grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    return _finish(outputs, double_back, grad_jac, v, inputs, create_graph, strict, "double_back_trick",
+    return _finish(outputs, double_back, grad_jac, v, inputs, create_graph, strict,
+                   "double_back_trick",
                    is_out_tuple, is_in_tuple)

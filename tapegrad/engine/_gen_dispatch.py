@@ -187,6 +187,15 @@ def _switch(ops, attr):
     return "\n".join(lines) if lines else "    pass"
 
 
+def _wrapped(values):
+    """A list literal broken into lines of at most 100 characters."""
+    import textwrap
+
+    body = textwrap.fill(", ".join(map(str, values)), 95, initial_indent="    ",
+                         subsequent_indent="    ")
+    return "[\n" + body + ",\n]"
+
+
 def _tables(ops):
     size = max(int(d.op) for d in ops) + 1
     kind, saved, nconst = [0] * size, [-1] * (4 * size), [0] * size
@@ -206,7 +215,7 @@ _LINEAR = {
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]''',
-    Op.GATHER_STRIDED: '''        elif op == {code}:  # GATHER_STRIDED: adj_x[off + i.strides] += g[i]
+    Op.GATHER_STRIDED: '''        elif op == {code}:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
@@ -225,7 +234,7 @@ _LINEAR = {
                         src -= iaux[aux + 1 + nd + k] * scratch[k]
                         scratch[k] = 0
                         k -= 1''',
-    Op.SCATTER_STRIDED: '''        elif op == {code}:  # SCATTER_STRIDED: adj_x[i] += g[off + i.strides]
+    Op.SCATTER_STRIDED: '''        elif op == {code}:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
@@ -283,9 +292,10 @@ def generate():
                     key=lambda d: (rank.get(d.op, len(rank)), int(d.op)))
     kind, saved, nconst = _tables(elementwise)
     head = (HEADER.replace("{hash}", rules_hash()).replace("{py_base}", str(PYTHON_BASE))
-            .replace("{mask}", hex(CODE_MASK)).replace("{kind}", repr(kind))
-            .replace("{saved}", repr(saved)).replace("{nconst}", repr(nconst))
-            .replace("{dx}", _switch(elementwise, "dx")).replace("{dy}", _switch(elementwise, "dy")))
+            .replace("{mask}", hex(CODE_MASK)).replace("{kind}", _wrapped(kind))
+            .replace("{saved}", _wrapped(saved)).replace("{nconst}", _wrapped(nconst))
+            .replace("{dx}", _switch(elementwise, "dx"))
+            .replace("{dy}", _switch(elementwise, "dy")))
     lines = [head.rstrip("\n")]
     for d in linear:
         lines.append(_LINEAR[d.op].replace("{code}", str(int(d.op))))

@@ -79,7 +79,8 @@ def matmul(x, y):
         value = _wrap(np.matmul(xd, yd))
     except ValueError:
         if xd.ndim == 1 and yd.ndim == 1:
-            raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to have "
+            raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to "
+                               "have "
                                "the same number of elements, but got %d and %d elements "
                                "respectively" % (xd.size, yd.size, xd.size, yd.size)) from None
         sx = "x".join(map(str, xd.shape if xd.ndim == 2 else (-1, xd.shape[-1])))

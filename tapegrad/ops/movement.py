@@ -106,7 +106,8 @@ def _strided_indices(shape, strides, offset):
 # ---- VJPs used when re-taping (each record's VJP is its partner op) --------------------
 
 def _flat(t):
-    return t if t.ndim == (0 if t.numel() == 1 else 1) else reshape(t, _slot_tensor_shape(t.numel()))
+    n = t.numel()
+    return t if t.ndim == (0 if n == 1 else 1) else reshape(t, _slot_tensor_shape(n))
 
 
 def _vjp_reshape(g, seg, r):
@@ -165,7 +166,8 @@ def _reshape_value(xd, shape):
     try:
         return xd.reshape(shape)
     except ValueError:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {xd.size}") from None
+        raise RuntimeError(
+            f"shape '{list(shape)}' is invalid for input of size {xd.size}") from None
 
 
 def _share_storage(t, x):
