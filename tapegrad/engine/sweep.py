@@ -54,7 +54,7 @@ def _addresses(arrays, start, out):
 class SweepArrays:
     """A segment's tables as kernel arguments, extended incrementally between backwards."""
 
-    __slots__ = ("fv", "nf", "aptr", "na", "iptr", "ni", "iaux", "faux")
+    __slots__ = ("fv", "nf", "aptr", "na", "iptr", "ni", "iaux", "niaux", "faux", "nfaux")
 
     def __init__(self):
         self.fv = np.zeros(0)
@@ -64,12 +64,15 @@ class SweepArrays:
         self.iptr = np.zeros(0, np.int64)
         self.ni = 0
         self.iaux = np.zeros(1, np.int64)
+        self.niaux = 0
         self.faux = np.zeros(1)
+        self.nfaux = 0
 
     def update(self, seg):
+        """Bring the tables up to date, converting only what was appended since last time
+        (a segment swept again and again while it grows, e.g. Hessian rows, stays linear)."""
         if len(seg.fvals) != self.nf:
-            self.fv = np.array(seg.fvals, dtype=np.float64)
-            self.nf = len(seg.fvals)
+            self.fv, self.nf = _extend(self.fv, self.nf, seg.fvals, np.float64)
         if len(seg.avals) != self.na:
             self.aptr = _grow(self.aptr, len(seg.avals))
             _addresses(seg.avals, self.na, self.aptr)
@@ -78,11 +81,23 @@ class SweepArrays:
             self.iptr = _grow(self.iptr, len(seg.ivals))
             _addresses(seg.ivals, self.ni, self.iptr)
             self.ni = len(seg.ivals)
-        if len(seg.iaux) + 1 != len(self.iaux):
-            self.iaux = np.array(seg.iaux + [0], dtype=np.int64)
-        if len(seg.faux) + 1 != len(self.faux):
-            self.faux = np.array(seg.faux + [0.0], dtype=np.float64)
+        if len(seg.iaux) != self.niaux:
+            self.iaux, self.niaux = _extend(self.iaux, self.niaux, seg.iaux, np.int64)
+        if len(seg.faux) != self.nfaux:
+            self.faux, self.nfaux = _extend(self.faux, self.nfaux, seg.faux, np.float64)
         return self
+
+
+def _extend(buf, done, values, dtype):
+    """Append ``values[done:]`` to the growable array ``buf`` (one spare slot stays at the end:
+    the kernel may read index ``len`` for an absent constant)."""
+    n = len(values)
+    if n + 1 > len(buf):
+        grown = np.zeros(max(n + 1, 2 * len(buf)), dtype)
+        grown[:done] = buf[:done]
+        buf = grown
+    buf[done:n] = np.array(values[done:], dtype=dtype)
+    return buf, n
 
 
 def _grow(arr, n):
