@@ -15,6 +15,8 @@ the linear maps' primitives directly. Every record it emits is one the formula a
 
 import heapq
 
+import numpy as np
+
 from .. import tape
 from ..autograd.inplace import check_record
 from ..ops import REGISTRY, rule_namespace
@@ -275,21 +277,9 @@ class RetapeSweep:
     def free(self):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric
         sweep does (the records emitted now keep their own references to what they need)."""
-        import numpy as np
-
-        from .sweep import Sweep
+        from .sweep import _cache, free_records
 
         n = len(self.recs)
         reached = np.zeros(n, np.uint8)
         reached[[r for r in self.adj if r < n]] = 1
-        shim = Sweep.__new__(Sweep)
-        shim.seg, shim.recs, shim.reached = self.seg, self.recs, reached
-        shim.tabs = _sweep_cache(self.seg)
-        shim.free()
-
-
-def _sweep_cache(seg):
-    from .sweep import _cache
-
-    return _cache(seg)
-
+        free_records(self.seg, reached, _cache(self.seg).update(self.seg))

@@ -234,27 +234,34 @@ class Sweep:
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
-        seg = self.seg
-        hit = self.reached.astype(bool)
-        with seg.lock:  # the owner thread's flush may have moved the buffer since __init__
-            recs = self.recs = seg.buf[: len(hit)]
-            # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
-            rows, pyrows = _mark_freed(recs, self.reached, tape.FREED, tape.CODE_MASK,
-                                       PYTHON_BASE)
-        aptr = self.tabs.aptr
-        for r in rows.tolist():
-            v = int(recs[r, tape.V]) >> 1
-            for k in range(len(REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK].saves)):
-                seg.avals[v + k] = None
+        self.recs = free_records(self.seg, self.reached, self.tabs)
+
+
+def free_records(seg, reached, tabs):
+    """Flag the ``reached`` records of ``seg`` FREED, drop their saved values, retire ``seg``.
+
+    Shared by both sweeps; returns the (possibly moved) record buffer.
+    """
+    with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
+        recs = seg.buf[: len(reached)]
+        # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
+        rows, pyrows = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE)
+    aptr = tabs.aptr
+    for r in rows.tolist():
+        v = int(recs[r, tape.V]) >> 1
+        for k in range(len(REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK].saves)):
+            seg.avals[v + k] = None
+            if v + k < len(aptr):
                 aptr[v + k] = 0
-        for r in pyrows.tolist():
-            entry = seg.pyaux[int(recs[r, tape.AUX])]
-            if hasattr(entry, "release"):
-                entry.release()
-            elif entry.saved is not None and any(s is not None for s in entry.saved):
-                entry.saved = None  # has_saved() now reports the record as freed
-                entry.out = None
-        tape.retire(seg)
+    for r in pyrows.tolist():
+        entry = seg.pyaux[int(recs[r, tape.AUX])]
+        if hasattr(entry, "release"):
+            entry.release()
+        elif entry.saved is not None and any(s is not None for s in entry.saved):
+            entry.saved = None  # has_saved() now reports the record as freed
+            entry.out = None
+    tape.retire(seg)
+    return recs
 
 
 @njit(cache=True)
