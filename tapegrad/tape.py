@@ -312,10 +312,14 @@ def tape_stats():
     """
     segs = list(_local.live)
     seg = _local.seg
+    n = sum(s.n for s in segs)
+    # record storage as allocated: the int64 buffers (with their spare capacity) and the
+    # pending list's pointers, per record; saved values and side tables are not included
+    structure = sum(s.buf.nbytes + 8 * len(s.ints) for s in segs)
     return {
-        "records": sum(s.n for s in segs),
+        "records": n,
         "bytes": sum(s.nbytes() for s in segs),
-        "bytes_per_record": float(NFIELDS * 8),
+        "bytes_per_record": structure / n if n else 0.0,
         "segment_order": 0 if seg is None else seg.order,
         "segments": len(segs),
     }

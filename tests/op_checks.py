@@ -8,9 +8,16 @@ For an op ``fn(*tensors)`` on float64 inputs it checks, in order:
 5. values and gradients against PyTorch when torch is importable and ``torch_fn`` is given.
 """
 
+import zlib
+
 import numpy as np
 
 import tapegrad as tg
+
+try:
+    import torch as _torch
+except ImportError:
+    _torch = None
 
 
 def make_inputs(arrays, requires_grad=True):
@@ -82,3 +89,22 @@ def check_against_torch(fn, torch_fn, arrays, seed=0, rtol=1e-7, atol=1e-10):
                 assert x.grad is None or np.all(x.grad.numpy() == 0)
             else:
                 np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)
+
+
+def lib_fns(f):
+    """``f(lib, *xs)`` as a tapegrad function and a torch function (None without torch)."""
+    torch_fn = None if _torch is None else (lambda *ts: f(_torch, *ts))
+    return (lambda *xs: f(tg, *xs)), torch_fn
+
+
+def check_table_entry(name, f, cases, arrays=None):
+    """Run ``check_op`` on one op-table entry: ``f(lib, *xs)`` at each tuple of input shapes.
+
+    Inputs are standard normal unless ``arrays(shapes, rng)`` draws them from the op's domain;
+    the seed comes from the name, so a failure reproduces on its own.
+    """
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    fn, torch_fn = lib_fns(f)
+    for shapes in cases:
+        xs = arrays(shapes, rng) if arrays else [rng.standard_normal(s) for s in shapes]
+        check_op(fn, xs, torch_fn=torch_fn)

@@ -7,7 +7,6 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tape import tape_stats
-from ..engine.backward import run
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
@@ -26,6 +25,15 @@ _CREATE_GRAPH_WARNING = (
     "make sure to reset the .grad fields of your parameters to None after use to break the "
     "cycle and avoid the leak."
 )
+
+
+def run(*args, **kwargs):
+    """The backward driver, imported on first use: it imports Numba (~0.3 s), which
+    ``import tapegrad`` alone should not pay."""
+    global run
+    from ..engine.backward import run
+
+    return run(*args, **kwargs)
 
 
 def _as_list(x):

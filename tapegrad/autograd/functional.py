@@ -183,6 +183,24 @@ def _stack_rows(rows, shape):
 
 # ---- public API ------------------------------------------------------------------------
 
+_V_OUT = ("The vector v can only be None if the user-provided function returns a single Tensor "
+          "with a single element.")
+_V_IN = ("The vector v can only be None if the input to the user-provided function is a single "
+         "Tensor with a single element.")
+
+
+def _prepare_v(v, against, is_tuple, fn_name, create_graph, none_msg):
+    """``v`` checked against the tensors it weights; None only for a single 1-element one."""
+    if v is None:
+        if len(against) != 1 or against[0].numel() != 1:
+            raise RuntimeError(none_msg)
+        return None
+    _, v = _as_tuple(v, "v", fn_name)
+    v = _preprocess(v, create_graph, need_graph=False)
+    _validate_v(v, against, is_tuple)
+    return v
+
+
 def _finish(outputs, diff, wrt, v, like, create_graph, strict, stage, is_out_tuple, res_tuple):
     """The last backward of vjp/jvp/hvp/vhp (``v`` weighting ``diff``), zeros filled in, and
     both results packed as the user passed them."""
@@ -209,13 +227,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                           "vjp")
         _check_requires_grad(outputs, "outputs", strict)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _preprocess(v, create_graph, need_graph=False)
-            _validate_v(v, outputs, is_out_tuple)
-        elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
+        v = _prepare_v(v, outputs, is_out_tuple, "vjp", create_graph, _V_OUT)
     return _finish(outputs, outputs, inputs, v, inputs, create_graph, strict, "back",
                    is_out_tuple, is_in_tuple)
 
@@ -231,13 +243,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with _gm.enable_grad():
         is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _preprocess(v, create_graph, need_graph=False)
-            _validate_v(v, inputs, is_in_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
+        v = _prepare_v(v, inputs, is_in_tuple, "jvp", create_graph, _V_IN)
         outputs = func(*inputs)
         is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                           "jvp")
@@ -357,13 +363,7 @@ def _scalar_check(outputs, is_out_tuple, name):
 def _hessian_prelude(func, inputs, v, create_graph, strict, name):
     is_in_tuple, inputs = _as_tuple(inputs, "inputs", name)
     inputs = _preprocess(inputs, create_graph, need_graph=True)
-    if v is not None:
-        _, v = _as_tuple(v, "v", name)
-        v = _preprocess(v, create_graph, need_graph=False)
-        _validate_v(v, inputs, is_in_tuple)
-    elif len(inputs) != 1 or inputs[0].numel() != 1:
-        raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                           "function is a single Tensor with a single element.")
+    v = _prepare_v(v, inputs, is_in_tuple, name, create_graph, _V_IN)
     outputs = func(*inputs)
     is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
     _check_requires_grad(outputs, "outputs", strict)

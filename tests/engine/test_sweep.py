@@ -143,3 +143,24 @@ def test_numpy_path_for_large_records_matches_compiled_loop():
             for j in range(k):
                 np.testing.assert_allclose(big[j], np.concatenate([c[j] for c in chunks]),
                                            rtol=1e-6 if f is unary[-1] else 1e-13, atol=1e-15)
+
+
+def test_large_records_match_torch(torch):
+    # The NumPy path for large records, against an independent implementation.
+    from tests.op_checks import check_against_torch
+
+    n = 5000
+    rng = np.random.default_rng(2)
+    xv, yv = rng.uniform(0.2, 1.5, n), rng.uniform(0.2, 1.5, n)
+    yv[:7] = xv[:7]
+    cases = [(lambda a: a.sin() * a.tanh(), lambda a: a.sin() * a.tanh()),
+             (lambda a: a.sqrt() / (a ** 2.5 + 1.0), lambda a: a.sqrt() / (a ** 2.5 + 1.0)),
+             (lambda a: (2.0 ** a).log1p().sigmoid(), lambda a: (2.0 ** a).log1p().sigmoid())]
+    for f, tf in cases:
+        check_against_torch(f, tf, [xv], rtol=1e-12)
+    pairs = [(lambda a, b: tg.maximum(a, b) * tg.minimum(a, b) / b,
+              lambda a, b: torch.maximum(a, b) * torch.minimum(a, b) / b),
+             (lambda a, b: tg.where(a > b, a ** b, b.exp()),
+              lambda a, b: torch.where(a > b, a ** b, b.exp()))]
+    for f, tf in pairs:
+        check_against_torch(f, tf, [xv, yv], rtol=1e-12)

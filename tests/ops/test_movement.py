@@ -1,21 +1,16 @@
 """Movement, indexing, joins and splits: op table through check_op, S1-S8/S10-S12, errors."""
 
-import zlib
 
 import numpy as np
 import pytest
 
 import tapegrad as tg
-from tests.op_checks import check_op
+from tests.op_checks import check_table_entry
 
 try:
     import torch
 except ImportError:  # the table still runs its finite-difference checks
     torch = None
-
-
-def _lib_fn(f):
-    return (lambda *xs: f(tg, *xs)), (None if torch is None else (lambda *ts: f(torch, *ts)))
 
 
 def _idx(L, v):
@@ -68,10 +63,7 @@ OPS = [
 
 @pytest.mark.parametrize("name,f,cases", OPS, ids=[o[0] for o in OPS])
 def test_op_table(name, f, cases):
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
-    fn, tfn = _lib_fn(f)
-    for shapes in cases:
-        check_op(fn, [rng.standard_normal(s) for s in shapes], torch_fn=tfn)
+    check_table_entry(name, f, cases)
 
 
 def _grad_of(f, x, w=None):

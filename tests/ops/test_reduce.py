@@ -2,23 +2,17 @@
 
 import math
 import warnings
-import zlib
 
 import numpy as np
 import pytest
 
 import tapegrad as tg
-from tests.op_checks import check_op
+from tests.op_checks import check_op, check_table_entry, lib_fns
 
 try:
     import torch
 except ImportError:  # the table still runs its finite-difference checks
     torch = None
-
-
-def _lib_fn(f):
-    """``f(lib, *xs)`` as a tapegrad function and a torch function (None without torch)."""
-    return (lambda *xs: f(tg, *xs)), (None if torch is None else (lambda *ts: f(torch, *ts)))
 
 
 # name, f(lib, *xs), shape cases (one tuple of input shapes per case), domain
@@ -79,22 +73,19 @@ def _arrays(shapes, domain, rng):
 
 @pytest.mark.parametrize("name,f,cases,domain", OPS, ids=[o[0] for o in OPS])
 def test_op_table(name, f, cases, domain):
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
-    fn, tfn = _lib_fn(f)
-    for shapes in cases:
-        check_op(fn, _arrays(shapes, domain, rng), torch_fn=tfn)
+    check_table_entry(name, f, cases, lambda shapes, rng: _arrays(shapes, domain, rng))
 
 
 def test_prod_with_zeros():
     # prod is a polynomial: finite differences are exact at zeros, where g*out/x would be nan
     for arr in ([2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [[1.5, 0.0], [0.0, 0.0], [2.0, 3.0]]):
         a = np.array(arr)
-        fn, tfn = _lib_fn(lambda L, x: x.prod())
+        fn, tfn = lib_fns(lambda L, x: x.prod())
         check_op(fn, [a], torch_fn=tfn)
         if a.ndim == 2:
-            fn, tfn = _lib_fn(lambda L, x: x.prod(0))
+            fn, tfn = lib_fns(lambda L, x: x.prod(0))
             check_op(fn, [a], torch_fn=tfn)
-            fn, tfn = _lib_fn(lambda L, x: x.prod(1, keepdim=True))
+            fn, tfn = lib_fns(lambda L, x: x.prod(1, keepdim=True))
             check_op(fn, [a], torch_fn=tfn)
     x = tg.tensor([2.0, 0.0, 3.0], requires_grad=True)
     x.prod().backward()
