@@ -45,6 +45,22 @@ class _GradModeState(threading.local):
 
 
 _state = _GradModeState()
+_first_inference = []  # callbacks run once, when any thread first enters inference mode
+
+
+def on_first_inference(fn):
+    """Call ``fn()`` once, the first time inference mode is entered (the tensor layer uses it to
+    start flagging inference tensors only in programs that use inference mode)."""
+    _first_inference.append(fn)
+
+
+def _inference_entered():
+    while True:
+        try:
+            fn = _first_inference.pop()
+        except IndexError:  # empty (another thread may have emptied it meanwhile)
+            return
+        fn()
 
 
 def is_grad_enabled() -> bool:
@@ -98,6 +114,8 @@ def _set_grad_enabled(mode: bool) -> None:
 def _set_inference_mode(mode: bool) -> None:
     """Set only the inference-mode flag of the current thread (grad mode is left alone)."""
     _state.inference = bool(mode)
+    if mode:
+        _inference_entered()
 
 
 # ---- decorator machinery (torch/utils/_contextlib.py) ----
@@ -337,10 +355,8 @@ class inference_mode(_DecoratorContextManager):
         mode = self.mode
         s.grad_enabled = not mode
         s.inference = mode
-        if mode:
-            from .tensor import _track_inference
-
-            _track_inference()  # tensor._make starts flagging inference tensors
+        if mode and _first_inference:
+            _inference_entered()  # tensor._make starts flagging inference tensors
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         s = _state

@@ -1,8 +1,8 @@
 """NumPy functions applied to tensors run tapegrad ops (NEP 13 ``__array_ufunc__``, NEP 18
 ``__array_function__``), so code written for NumPy arrays can be differentiated unchanged.
 
-``Tensor.__array_ufunc__`` and ``Tensor.__array_function__`` call ``array_ufunc`` and
-``array_function`` below. A ufunc or function maps to a handler with NumPy's signature
+Importing this module binds ``Tensor.__array_ufunc__`` and ``Tensor.__array_function__`` to
+``array_ufunc`` and ``array_function`` below (``import tapegrad`` does). A ufunc or function maps to a handler with NumPy's signature
 (``axis=`` becomes ``dim=``, ``keepdims=`` becomes ``keepdim=``); handlers look tapegrad ops up
 at call time (``tapegrad.ops.<name>``), so ops added later are used without touching this file.
 
@@ -581,3 +581,19 @@ _UFUNCS = _build_ufuncs()
 _REDUCE = {np.add: _reduce_handler("sum"), np.maximum: _reduce_handler("amax"),
            np.minimum: _reduce_handler("amin"), np.multiply: _reduce_handler("prod")}
 _FUNC_HANDLERS = _build_functions()
+
+
+def _bind_tensor_protocols():
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.sin(t)``, ``array * t``: NumPy ufuncs run tapegrad ops."""
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(t, axis=0)`` & co. run tapegrad ops."""
+        return array_function(func, types, args, kwargs)
+
+    Tensor.__array_ufunc__ = __array_ufunc__
+    Tensor.__array_function__ = __array_function__
+
+
+_bind_tensor_protocols()

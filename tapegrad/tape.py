@@ -35,7 +35,7 @@ import weakref
 import numpy as np
 
 from . import _config
-from .tensor import _inplace_epoch
+from .registry import Op
 
 NFIELDS = 6
 OP, A, B, AUX, V, SIZE = range(NFIELDS)
@@ -50,6 +50,10 @@ _ROLL_RECORDS = 1 << 14  # a segment few tensors refer to is closed at this many
 _ROLL_BYTES = 1 << 26  # ...and any segment once its saved arrays hold this many bytes
 _FEW_REFS = 8  # "few": references besides this thread's own (see _renew)
 _order = itertools.count(1)
+# Counts every in-place change of any tensor (``tensor.bump_version``). A segment remembers the
+# count it began at: while it is unchanged, no value it saved can be stale, and backward skips
+# the version checks.
+inplace_epoch = [0]
 
 
 class Segment:
@@ -63,7 +67,7 @@ class Segment:
 
     def __init__(self):
         self.order = next(_order)
-        self.epoch = _inplace_epoch[0]  # no version bump since: no saved value can be stale
+        self.epoch = inplace_epoch[0]  # no version bump since: no saved value can be stale
         self.n = 0  # records so far
         self.ints = []  # pending records, flat; flushed into buf
         self.buf = np.empty((0, NFIELDS), np.int64)
@@ -209,8 +213,6 @@ def slot(seg, t):
 
 
 def _append_import(seg, source, size):
-    from .ops.registry import Op
-
     r = seg.n
     seg.n = r + 1
     seg.imports[r] = source
@@ -266,6 +268,14 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None):
     if len(ints) >= _FLUSH_INTS:
         seg.flush()
     return r
+
+
+def mark_hooked(seg, rec, owner):
+    """Make sweeps pause at record ``rec`` for the hooks of ``owner`` (held weakly)."""
+    seg.records()[rec, OP] |= HOOKED
+    refs = seg.hooked.setdefault(rec, [])
+    if not any(r() is owner for r in refs):
+        refs.append(weakref.ref(owner))
 
 
 def add_iaux(seg, values):

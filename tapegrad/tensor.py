@@ -8,6 +8,10 @@ than a NumPy 0-d op, ``docs/ARCHITECTURE.md``); anything that needs shared stora
 Autograd state: ``_rg`` (requires grad), ``_seg``/``_rec`` (segment and record id; ``None``/-1
 for leaves), ``_grad``, ``_vc`` (version counter shared with views, a one-item list).
 Defaults live on the class so that creating a tensor sets only what differs.
+
+This module knows no op and no autograd: the layers above bind their methods onto ``Tensor``
+(``ops`` the operators and op methods, ``autograd`` ``backward``/``grad_fn``/hooks,
+``numpy_dispatch`` NumPy's protocols), so the import graph points one way only.
 """
 
 import warnings
@@ -15,6 +19,7 @@ import warnings
 import numpy as np
 
 from . import grad_mode as _gm
+from .tape import inplace_epoch
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -140,14 +145,6 @@ class Tensor:
         a = self._arr()
         return a if dtype is None else a.astype(dtype, copy=False)
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """``np.sin(t)``, ``array * t``: NumPy ufuncs run tapegrad ops (numpy_dispatch)."""
-        return (_npd or _numpy_dispatch()).array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        """``np.sum(t, axis=0)`` & co. run tapegrad ops (numpy_dispatch)."""
-        return (_npd or _numpy_dispatch()).array_function(func, types, args, kwargs)
-
     def __float__(self):
         if self._rg:
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
@@ -217,14 +214,6 @@ class Tensor:
         return self._seg is None
 
     @property
-    def grad_fn(self):
-        if self._seg is None:
-            return None
-        from .autograd.node import node_for
-
-        return node_for(self)
-
-    @property
     def grad(self):
         if self._seg is not None and not self._retains and self._grad is None:
             warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
@@ -252,16 +241,6 @@ class Tensor:
     @property
     def retains_grad(self):
         return self._retains
-
-    def retain_grad(self):
-        if not self._rg:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._seg is None or self._retains:
-            return
-        from .autograd.hooks import mark_hooked
-
-        self._retains = True
-        mark_hooked(self)
 
     @property
     def _version(self):
@@ -296,10 +275,6 @@ class Tensor:
     def is_inference(self):
         return self._inference
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
-        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     # ---- printing ----
     def __repr__(self):
         d = self._data
@@ -331,29 +306,13 @@ class Tensor:
 
 _F64 = np.dtype(np.float64)
 _new = object.__new__
-_inplace_epoch = [0]  # counts every version bump; segments compare it to skip version checks
-
-
-def _autograd():
-    """tapegrad.autograd (imported on first use: it imports this module)."""
-    import sys
-
-    return sys.modules["tapegrad.autograd"]
+_epoch = inplace_epoch
 
 
 def bump_version(t):
     """Record an in-place change of ``t``'s storage (shared with its views)."""
     t._vcounter()[0] += 1
-    _inplace_epoch[0] += 1
-_npd = None  # tapegrad.numpy_dispatch, imported on the first NumPy call on a tensor
-
-
-def _numpy_dispatch():
-    global _npd
-    from . import numpy_dispatch
-
-    _npd = numpy_dispatch
-    return _npd
+    _epoch[0] += 1
 
 
 def _rebuild(data, requires_grad):
@@ -370,6 +329,9 @@ _gm_state = _gm._state
 def _track_inference():
     global _inference_used
     _inference_used = True
+
+
+_gm.on_first_inference(_track_inference)
 
 
 def _make(data):
@@ -411,31 +373,3 @@ def _norm_dim(dim, ndim):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
                          f"but got {dim})")
     return dim % nd
-
-
-def _install_methods():
-    """Tensor methods that are thin wrappers (ops bind their own in ops/__init__)."""
-    from .autograd import hooks
-    from .ops import elementwise as E
-    from .ops import inplace
-
-    T = Tensor
-    for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...
-        setattr(T, name, f)
-    T.clone = E.clone
-    T.to = E.to
-    T.cpu = lambda self: self
-    T.cuda = lambda self, device=None, non_blocking=False: E.to(self, device="cuda")  # raises
-    T.contiguous = lambda self: self
-    T.double = lambda self: E.to(self, np.float64)
-    T.float = lambda self: E.to(self, np.float32)
-    T.half = lambda self: E.to(self, np.float16)
-    T.long = lambda self: E.to(self, np.int64)
-    T.int = lambda self: E.to(self, np.int32)
-    T.bool = lambda self: E.to(self, np.bool_)
-    T.type = lambda self, dtype=None: str(self.dtype) if dtype is None else E.to(self, dtype)
-    T.register_hook = hooks.register_hook
-    T.register_post_accumulate_grad_hook = hooks.register_post_accumulate_grad_hook
-    T.data_ptr = lambda self: self._arr().__array_interface__["data"][0]
-    T.element_size = lambda self: self.dtype.itemsize
-    T.nelement = T.numel

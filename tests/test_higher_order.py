@@ -12,7 +12,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad import tape
-from tapegrad.ops.registry import REGISTRY, Op
+from tapegrad.registry import REGISTRY, Op
 from tests.op_checks import check_op
 
 grad = tg.autograd.grad

@@ -31,7 +31,7 @@ def run(*args, **kwargs):
     """The backward driver, imported on first use: it imports Numba (~0.3 s), which
     ``import tapegrad`` alone should not pay."""
     global run
-    from ..engine.backward import run
+    from .driver import run
 
     return run(*args, **kwargs)
 
@@ -153,3 +153,23 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = zeros_like(t)
         out.append(g)
     return tuple(out)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def _bind_tensor_methods():
+    """The autograd part of Tensor's API, bound from here so tensor.py imports no autograd."""
+    from . import hooks
+    from .node import node_for
+
+    Tensor.backward = _tensor_backward
+    Tensor.grad_fn = property(lambda self: None if self._seg is None else node_for(self))
+    Tensor.retain_grad = hooks.retain_grad
+    Tensor.register_hook = hooks.register_hook
+    Tensor.register_post_accumulate_grad_hook = hooks.register_post_accumulate_grad_hook
+
+
+_bind_tensor_methods()

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import tape
-from ..ops.registry import Op
+from ..registry import Op
 from ..tensor import Tensor, _make, _new
 
 _NO_BACKWARD = ("You must implement either the backward or vjp method for your custom "

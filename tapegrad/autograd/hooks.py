@@ -45,7 +45,7 @@ def register_hook(t, fn):
         t._hooks = _HookList()
     t._hooks.append(fn)
     if t._seg is not None:
-        mark_hooked(t)
+        tape.mark_hooked(t._seg, t._rec, t)
     return RemovableHandle(t._hooks, fn)
 
 
@@ -60,12 +60,14 @@ def register_post_accumulate_grad_hook(t, fn):
     return RemovableHandle(t._post_hooks, fn)
 
 
-def mark_hooked(t):
-    seg = t._seg
-    seg.records()[t._rec, tape.OP] |= tape.HOOKED
-    refs = seg.hooked.setdefault(t._rec, [])
-    if not any(r() is t for r in refs):
-        refs.append(weakref.ref(t))
+def retain_grad(t):
+    """Keep ``t.grad`` for a non-leaf: the sweep pauses at its record to store it."""
+    if not t._rg:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if t._seg is None or t._retains:
+        return
+    t._retains = True
+    tape.mark_hooked(t._seg, t._rec, t)
 
 
 def _apply(hooks, g):
@@ -100,7 +102,7 @@ def run_tensor_hooks(seg, r, sw):
                 flat[:] = np.asarray(g2._data, np.float64).reshape(-1)
             g = _make(np.array(g2._data)) if type(g2._data) is not float else g2
         if t._retains:
-            from ..engine.backward import _accumulate
+            from .driver import _accumulate
 
             _accumulate(t, g, isinstance(flat, Tensor))
 

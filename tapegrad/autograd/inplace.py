@@ -10,7 +10,7 @@ sweep record by record. (Size-1 saved values are copied floats: they carry no st
 import numpy as np
 
 from .. import tape
-from ..ops.registry import PYTHON_BASE, Op
+from ..registry import PYTHON_BASE, Op
 
 _TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half"}
 
@@ -66,7 +66,7 @@ def check_record(seg, recs, r):
     v = int(recs[r, tape.V])
     if v < 0 or not v & 1:
         return
-    from ..ops import REGISTRY
+    from ..registry import REGISTRY
 
     saves = REGISTRY[code].saves
     avers, avals = seg.avers, seg.avals

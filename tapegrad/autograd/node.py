@@ -1,7 +1,7 @@
 """``Tensor.grad_fn``: a small object naming the op that produced a tensor."""
 
 from .. import tape
-from ..ops import REGISTRY
+from ..registry import REGISTRY
 
 _classes = {}
 
@@ -43,7 +43,7 @@ def _class(name):
 def _name_of(seg, rec):
     recs = seg.records()
     code = int(recs[rec, tape.OP]) & tape.CODE_MASK
-    from ..ops.registry import Op
+    from ..registry import Op
 
     if code == Op.CUSTOM or code == Op.OUTPUT:
         entry_rec = rec if code == Op.CUSTOM else int(recs[rec, tape.A])

@@ -1,6 +1,7 @@
 """Write ``engine/_sweep_dispatch.py``, the compiled reverse sweep, from the op registry.
 
-Run ``python -m tapegrad.engine._gen_dispatch`` after changing an op declaration;
+Run ``python -m tapegrad.engine._gen_dispatch`` after changing an op declaration (running it
+as a module imports the ``tapegrad`` package first, so the op modules have filled the registry);
 ``tests/engine/test_sweep.py`` fails while the committed file is stale. The derivative formulas
 are pasted into the generated source, so Numba's file-based cache (keyed on that file) is
 invalidated whenever a formula changes; code made by ``exec`` could not be cached at all.
@@ -9,8 +10,7 @@ invalidated whenever a formula changes; code made by ``exec`` could not be cache
 import hashlib
 import pathlib
 
-from ..ops import REGISTRY
-from ..ops.registry import PYTHON_BASE, Op
+from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tape import CODE_MASK
 
 TARGET = pathlib.Path(__file__).with_name("_sweep_dispatch.py")

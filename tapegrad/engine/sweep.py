@@ -1,5 +1,9 @@
 """Numeric reverse sweep of one tape segment: the compiled loop plus the Python pauses.
 
+The engine sees numbers only: it imports the tape and the op registry, never tensors or the
+autograd layer. Where it must pause for Python that lives above it (hooks, custom Functions,
+in-place checks), it calls the ``engine.pauses.Pauses`` object it was handed.
+
 The compiled loop (``_sweep_dispatch.sweep``) reads everything through plain int64/float64
 arrays prepared here: the records, cumulative offsets of each record's adjoint in one flat
 arena, saved floats, and address tables of saved arrays. Every argument is coerced to the one
@@ -10,9 +14,7 @@ import numpy as np
 from numba import njit
 
 from .. import tape
-from ..tensor import _inplace_epoch
-from ..ops import REGISTRY
-from ..ops.registry import PYTHON_BASE, Op
+from ..registry import PYTHON_BASE, REGISTRY, Op
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -123,15 +125,6 @@ def has_saved(seg, recs, r):
     return recs[r, tape.V] >= 0
 
 
-def check_versions(seg, recs, reached):
-    """PyTorch's in-place error if a saved array's tensor changed since it was recorded."""
-    if _inplace_epoch[0] == seg.epoch:
-        return  # nothing was modified in place since the segment began
-    from ..autograd.inplace import check_reached
-
-    check_reached(seg, recs, reached)
-
-
 class Sweep:
     """State of one numeric sweep over one segment (its arena is ``adj``)."""
 
@@ -160,8 +153,9 @@ class Sweep:
     def grad_of(self, r):
         return self.adj[self.offs[r] : self.offs[r + 1]]
 
-    def run(self, start, stop, on_hook):
-        """Sweep records ``start`` down to ``stop``, pausing into Python where needed."""
+    def run(self, start, stop, pauses):
+        """Sweep records ``start`` down to ``stop``, pausing into Python (``pauses``, an
+        ``engine.pauses.Pauses``) where needed."""
         seg, recs, t = self.seg, self.recs, self.tabs
         k = kernel()
         scratch = self.scratch
@@ -178,21 +172,22 @@ class Sweep:
                 raise RuntimeError(FREED_MSG)
             if opw & tape.HOOKED and hooked_done != p:
                 hooked_done = p
-                on_hook(seg, p, self)
+                pauses.hooks(seg, p, self)
             big = code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG and \
                 REGISTRY[code].kind in ("unary", "binary")
             if code >= PYTHON_BASE or big:
                 if big:
                     self._numpy_vjp(p, code)
                 else:
-                    self._python_vjp(p, code)
+                    self._python_vjp(p, code, pauses)
                 scratch[_PENDING] -= 1
                 if scratch[_PENDING] == 0:
                     break
                 r, resume = p - 1, -1
             else:
                 r, resume = p, p
-        check_versions(seg, recs, self.reached)  # after the loop: every reached record
+        if tape.inplace_epoch[0] != seg.epoch:  # else nothing was modified in place since
+            pauses.check_reached(seg, recs, self.reached)  # after the loop: every reached record
 
     def _numpy_vjp(self, r, code):
         """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
@@ -208,17 +203,13 @@ class Sweep:
                                    vals["m"], c0, c1)
         self.accumulate((int(rec[tape.A]), int(rec[tape.B])), grads)
 
-    def _python_vjp(self, r, code):
+    def _python_vjp(self, r, code, pauses):
         seg, rec = self.seg, self.recs[r]
         if code == Op.CUSTOM:
-            from ..autograd.function import custom_vjp_numeric
-
-            return custom_vjp_numeric(self, r)
+            return pauses.custom_vjp(self, r)
         entry = seg.pyaux[int(rec[tape.AUX])]
-        if _inplace_epoch[0] != seg.epoch:
-            from ..autograd.inplace import check_python_record
-
-            check_python_record(seg, r, entry)
+        if tape.inplace_epoch[0] != seg.epoch:
+            pauses.check_python_record(seg, r, entry)
         g = self.grad_of(r).reshape(entry.out_shape)
         grads = REGISTRY[code].vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
         self.accumulate(entry.slots, grads)

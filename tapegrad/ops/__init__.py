@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..tensor import Tensor
-from . import compare, elementwise, join, linalg, movement, reduce
+from . import compare, elementwise, inplace, join, linalg, movement, reduce
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
@@ -13,7 +13,7 @@ from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, re
                        transpose, unsqueeze, view)
 from .reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean,
                      min, norm, prod, softmax, std, sum, var)
-from .registry import REGISTRY, Op
+from ..registry import REGISTRY, Op
 
 
 def _rule_where(cond, a, b):
@@ -22,17 +22,6 @@ def _rule_where(cond, a, b):
         pick, other = (a, b) if cond else (b, a)
         return pick if isinstance(pick, Tensor) else mul(other, 0.0) + pick
     return where(cond, a, b)
-
-
-def _np_sign(x):
-    return np.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
-
-
-def numpy_rule_namespace():
-    """Names a derivative formula may use, bound to NumPy (large records, numeric sweep)."""
-    return dict(exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
-                sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
-                sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
 
 
 def rule_namespace():
@@ -73,6 +62,24 @@ def _bind_tensor_methods():
         setattr(T, name, f)
     T.T = property(movement.T)
     T.mT = property(lambda self: transpose(self, -2, -1))
+    for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...
+        setattr(T, name, f)
+    E = elementwise
+    T.clone = E.clone
+    T.to = E.to
+    T.cpu = lambda self: self
+    T.cuda = lambda self, device=None, non_blocking=False: E.to(self, device="cuda")  # raises
+    T.contiguous = lambda self: self
+    T.double = lambda self: E.to(self, np.float64)
+    T.float = lambda self: E.to(self, np.float32)
+    T.half = lambda self: E.to(self, np.float16)
+    T.long = lambda self: E.to(self, np.int64)
+    T.int = lambda self: E.to(self, np.int32)
+    T.bool = lambda self: E.to(self, np.bool_)
+    T.type = lambda self, dtype=None: str(self.dtype) if dtype is None else E.to(self, dtype)
+    T.data_ptr = lambda self: self._arr().__array_interface__["data"][0]
+    T.element_size = lambda self: self.dtype.itemsize
+    T.nelement = T.numel
 
 
 _bind_tensor_methods()

@@ -14,7 +14,7 @@ import numpy as np
 from .. import tape
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
-from .registry import Op, defop
+from ..registry import Op, defop
 from .movement import broadcast_to
 from .shapes import broadcast_shapes
 

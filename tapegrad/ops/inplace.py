@@ -26,11 +26,12 @@ such a stale view ignores the overwrite; their values are current.
 import numpy as np
 
 from .. import grad_mode as _gm
+from .. import tape
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from .movement import _index_key, broadcast_to, gather_index, reshape
-from .registry import Op, defop
+from ..registry import Op, defop
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -146,13 +147,11 @@ def _set_history(t, src):
     if t._base is not None:
         t._bseg, t._brec = t._base._seg, t._base._rec
     if (t._hooks or t._retains) and old_seg is not None:
-        from ..autograd.hooks import mark_hooked
-
         refs = old_seg.hooked.get(old_rec)
         if refs:
             refs[:] = [r for r in refs if r() is not t]
         if t._seg is not None:
-            mark_hooked(t)
+            tape.mark_hooked(t._seg, t._rec, t)
 
 
 def _write(x, value, casting):

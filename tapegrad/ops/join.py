@@ -10,7 +10,7 @@ import numpy as np
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .movement import getitem, unsqueeze
-from .registry import Op, defop
+from ..registry import Op, defop
 from .shapes import norm_dim
 
 __all__ = ["cat", "concatenate", "concat", "stack", "split", "chunk", "unbind"]

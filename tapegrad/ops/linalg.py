@@ -4,7 +4,7 @@ import numpy as np
 
 from ..tensor import _make, _wrap
 from . import record as R
-from .registry import Op, defop
+from ..registry import Op, defop
 
 
 def _sum_to_np(x, shape):

@@ -18,7 +18,7 @@ import numpy as np
 from .. import tape
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
-from .registry import Op, defop
+from ..registry import Op, defop
 from .shapes import c_strides, flat_shape, norm_dim, norm_dims, size_of
 
 _grad_on = R._grad_on

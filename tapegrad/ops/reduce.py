@@ -17,7 +17,7 @@ import numpy as np
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .movement import flip, gather_index, mean, permute, reshape, sum
-from .registry import Op, defop
+from ..registry import Op, defop
 from .shapes import norm_dim, size_of
 
 __all__ = ["sum", "mean", "sum_to", "argmax", "argmin", "prod", "max", "min", "amax", "amin",

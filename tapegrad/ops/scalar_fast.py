@@ -15,7 +15,7 @@ from .. import grad_mode as _gm
 from ..tensor import Tensor, _make
 from . import elementwise as E
 from .record import rec1, rec2
-from .registry import Op
+from ..registry import Op
 
 _state = _gm._state
 _ndarray = np.ndarray

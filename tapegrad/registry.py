@@ -6,10 +6,14 @@ Every differentiable primitive is declared once, with both of its VJPs side by s
   variables ``g`` (output gradient), ``x``, ``y`` (inputs), ``out`` (result), ``c0``, ``c1``
   (scalar constants) and the functions of ``RULE_FUNCTIONS``. The same string is compiled twice:
   pasted into the Numba sweep (``engine/_sweep_dispatch.py``, generated) with ``math``
-  functions, and evaluated on Tensors for re-taping (``create_graph=True``), where every
-  operation it performs is recorded again. One formula, two VJPs, no drift.
+  functions, evaluated on NumPy arrays for large records (``numpy_rule``), and evaluated on
+  Tensors for re-taping (``create_graph=True``, ``autograd/retape.py``), where every operation
+  it performs is recorded again. One formula, three evaluations, no drift.
 * ``kind="linear"``: index/stride maps (reshape, strided gather/scatter, indexed gather/scatter).
   Their VJPs are each other, written in ``ops/movement.py``.
+
+This module is data: it imports no other part of tapegrad. The op modules (``ops/``) fill
+``REGISTRY`` when they are imported; the engine and the autograd layer read it.
 * ``kind="python"``: ops whose backward runs in NumPy (BLAS-sized work, many inputs, custom
   Functions). The compiled sweep pauses at such a record and resumes after Python ran
   ``vjp_np`` (numeric) or ``vjp`` (in tapegrad ops, when re-taping).
@@ -21,6 +25,8 @@ Opcodes are baked into the tape and the generated sweep: append only, never renu
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Callable
+
+import numpy as np
 
 
 class Op(IntEnum):
@@ -95,29 +101,31 @@ class OpDef:
     nconst: int = 0  # number of scalar constants (c0, c1)
     vjp: Callable | None = None  # python/linear ops: Tensor-level VJP for re-taping
     vjp_np: Callable | None = None  # python ops: numeric VJP in NumPy
-    _tensor_rule: Callable | None = field(default=None, repr=False)
     _numpy_rule: Callable | None = field(default=None, repr=False)
+
+    def rule_source(self):
+        """The elementwise formulas as one lambda ``(g, x, y, out, m, c0, c1) -> (gx, gy)``."""
+        return f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
 
     def numpy_rule(self):
         """The elementwise formulas evaluated on NumPy arrays (large records, numeric sweep)."""
         if self._numpy_rule is None:
-            from . import numpy_rule_namespace
-
-            src = f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
-            self._numpy_rule = eval(src, numpy_rule_namespace())
+            self._numpy_rule = eval(self.rule_source(), numpy_rule_namespace())
         return self._numpy_rule
-
-    def tensor_rule(self):
-        """The elementwise formulas evaluated on Tensors: (g, x, y, out, m, c0, c1) -> grads."""
-        if self._tensor_rule is None:
-            from . import rule_namespace
-
-            src = f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
-            self._tensor_rule = eval(src, rule_namespace())
-        return self._tensor_rule
 
 
 REGISTRY: dict[int, OpDef] = {}
+
+
+def _np_sign(x):
+    return np.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
+
+
+def numpy_rule_namespace():
+    """``RULE_FUNCTIONS`` bound to NumPy (the numeric evaluation of a formula on arrays)."""
+    return dict(exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
+                sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
+                sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
 
 
 def defop(op, name, kind, grad_fn=None, **fields):

@@ -1,7 +1,7 @@
 """Re-taping reverse sweep (``create_graph=True``): the VJPs run as tapegrad ops, grad mode on.
 
 Same records, same order as the numeric sweep, but each adjoint is a Tensor with history and
-each VJP is the op's Tensor-level rule (``OpDef.tensor_rule``'s formula for elementwise ops,
+each VJP is the op's Tensor-level rule (the registry's formula string for elementwise ops,
 the partner map for linear ops, ``vjp`` for Python ops). Saved values come back as tensors
 *attached* to their original records, so the ops recorded now connect to the forward graph and
 the result can be differentiated again. Adjoints are flat (0-d for one element, else 1-D), like
@@ -18,12 +18,12 @@ import heapq
 import numpy as np
 
 from .. import tape
-from ..autograd.inplace import check_record
-from ..ops import REGISTRY, rule_namespace
+from ..engine.sweep import FREED_MSG, has_saved
+from ..ops import rule_namespace
 from ..ops.elementwise import add, mul, where
-from ..ops.registry import PYTHON_BASE, Op
+from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tensor import Tensor, _make, with_history
-from .sweep import FREED_MSG, has_saved
+from .inplace import check_record
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
 _CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
@@ -145,7 +145,7 @@ class RetapeSweep:
     def set_grad(self, r, g):
         self.adj[r] = g
 
-    def run(self, start, stop, on_hook):
+    def run(self, start, stop, pauses):
         seg, recs, heap, adj = self.seg, self.recs, self.heap, self.adj
         while heap and -heap[0] >= stop:
             r = -heapq.heappop(heap)
@@ -155,7 +155,7 @@ class RetapeSweep:
             if opw & _FREED and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
             if opw & _HOOKED:
-                on_hook(seg, r, self)
+                pauses.hooks(seg, r, self)
                 row = self.rows[r] = recs[r].tolist()
             if code == Op.IMPORT:
                 continue
@@ -169,7 +169,7 @@ class RetapeSweep:
                     heapq.heappush(heap, -node)
                 continue
             if code == Op.CUSTOM:
-                from ..autograd.function import custom_vjp_retape
+                from .function import custom_vjp_retape
 
                 custom_vjp_retape(self, r)
                 continue
@@ -277,7 +277,7 @@ class RetapeSweep:
     def free(self):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric
         sweep does (the records emitted now keep their own references to what they need)."""
-        from .sweep import _cache, free_records
+        from ..engine.sweep import _cache, free_records
 
         n = len(self.recs)
         reached = np.zeros(n, np.uint8)

@@ -1,6 +1,6 @@
 """The backward driver: seeds, segments newest first, leaves, captures, freeing.
 
-Both sweeps (numeric ``engine.sweep.Sweep`` and re-taping ``engine.retape.RetapeSweep``) share
+Both sweeps (numeric ``engine.sweep.Sweep`` and re-taping ``autograd.retape.RetapeSweep``) share
 this driver. Segments are processed in decreasing ``order``: a segment only imports from lower
 orders (tape.py), so every adjoint is complete before its segment is swept.
 """
@@ -12,11 +12,27 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor, _make, bump_version
-from ..autograd.hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
+from ..engine.pauses import Pauses
+from ..engine.sweep import Sweep
+from .function import custom_vjp_numeric
+from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
+from .inplace import check_python_record, check_reached
 from .retape import RetapeSweep
-from .sweep import Sweep
 
-_grad_lock = threading.Lock()  # .grad accumulation from concurrent backwards (PyTorch C6)
+_grad_lock = threading.Lock()  # .grad accumulation from concurrent backwards is atomic
+
+
+class AutogradPauses(Pauses):
+    """What the engine's sweeps call when they pause: this layer's hooks, custom Functions
+    and in-place checks (see ``engine/pauses.py``)."""
+
+    hooks = staticmethod(run_tensor_hooks)
+    custom_vjp = staticmethod(custom_vjp_numeric)
+    check_python_record = staticmethod(check_python_record)
+    check_reached = staticmethod(check_reached)
+
+
+PAUSES = AutogradPauses()
 
 
 def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
@@ -66,7 +82,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             sw = sweep_cls(seg) if create_graph else Sweep(seg, top)
             for rec, g in seed_list:
                 sw.seed(rec, g)
-            sw.run(max(rec for rec, _ in seed_list), 0, run_tensor_hooks)
+            sw.run(top, 0, PAUSES)
             for (sid, rec), positions in wanted.items():
                 if sid == id(seg) and rec in _reached_set(sw, rec):
                     g = sw.grad_of(rec)
