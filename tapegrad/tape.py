@@ -62,7 +62,7 @@ class Segment:
     __slots__ = (
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
-        "bcheck", "lock", "epoch", "_cache", "__weakref__",
+        "bcheck", "lock", "epoch", "_cache", "active", "deferred", "__weakref__",
     )
 
     def __init__(self):
@@ -88,7 +88,9 @@ class Segment:
         self.abytes = 0  # bytes of saved arrays appended so far
         self.bcheck = _CHECK_BYTES  # abytes that trigger the next check
         self.lock = threading.Lock()  # flush vs. flag writes from a sweep on another thread
-        self._cache = None  # arrays materialised for the sweep: see arrays()
+        self._cache = None  # tables materialised for the sweep (engine.sweep.SweepArrays)
+        self.active = 0  # sweeps of this segment running or paused (engine.sweep.sweeping)
+        self.deferred = []  # saved values freed while a sweep was active, released after it
 
     # ---- growing ----
     def flush(self):

@@ -13,7 +13,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
-from ..engine.sweep import Sweep
+from ..engine.sweep import Sweep, sweeping
 from .function import custom_vjp_numeric
 from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .inplace import check_python_record, check_reached
@@ -78,27 +78,27 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         while heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
-            top = max(rec for rec, _ in seed_list)
-            sw = sweep_cls(seg) if create_graph else Sweep(seg, top)
-            for rec, g in seed_list:
-                sw.seed(rec, g)
-            sw.run(top, 0, PAUSES)
-            for (sid, rec), positions in wanted.items():
-                if sid == id(seg) and rec in _reached_set(sw, rec):
-                    g = sw.grad_of(rec)
-                    for i in positions:
-                        results[i] = g if create_graph else g.copy()
-            for r, src in list(seg.imports.items()):
-                if not _is_reached(sw, r):
-                    continue
-                g = sw.grad_of(r)
-                if isinstance(src, Tensor):
-                    add_leaf(src, g if create_graph else g)
-                else:
-                    push(src[0], src[1], g if create_graph else g.copy())
-            if not retain_graph:
-                sw.free()
-
+            with sweeping(seg):  # nothing this sweep may read is released meanwhile
+                top = max(rec for rec, _ in seed_list)
+                sw = sweep_cls(seg) if create_graph else Sweep(seg, top)
+                for rec, g in seed_list:
+                    sw.seed(rec, g)
+                sw.run(top, 0, PAUSES, free=not retain_graph)
+                for (sid, rec), positions in wanted.items():
+                    if sid == id(seg) and rec in _reached_set(sw, rec):
+                        g = sw.grad_of(rec)
+                        for i in positions:
+                            results[i] = g if create_graph else g.copy()
+                for r, src in list(seg.imports.items()):
+                    if not _is_reached(sw, r):
+                        continue
+                    g = sw.grad_of(r)
+                    if isinstance(src, Tensor):
+                        add_leaf(src, g if create_graph else g)
+                    else:
+                        push(src[0], src[1], g if create_graph else g.copy())
+                if not retain_graph:
+                    sw.free()
 
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     for leaf, total in leaf_totals.values():

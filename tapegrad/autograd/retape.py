@@ -18,7 +18,7 @@ import heapq
 import numpy as np
 
 from .. import tape
-from ..engine.sweep import FREED_MSG, has_saved
+from ..engine.sweep import FREED_MSG, free_records, has_saved
 from ..ops import rule_namespace
 from ..ops.elementwise import add, mul, where
 from ..registry import PYTHON_BASE, REGISTRY, Op
@@ -145,18 +145,20 @@ class RetapeSweep:
     def set_grad(self, r, g):
         self.adj[r] = g
 
-    def run(self, start, stop, pauses):
+    def run(self, start, stop, pauses, free=False):
+        """Like the numeric sweep's ``run``; ``free`` is accepted for the same interface, but
+        records are flagged FREED only when the whole sweep ends (``free``)."""
         seg, recs, heap, adj = self.seg, self.recs, self.heap, self.adj
         while heap and -heap[0] >= stop:
             r = -heapq.heappop(heap)
             row = self._row(r)
-            opw = row[_OP]
+            opw = int(seg.buf[r, _OP])  # live flags: a pause may have freed records
+            if opw & _HOOKED:
+                pauses.hooks(seg, r, self)
+                opw = int(seg.buf[r, _OP])
             code = opw & _CODE
             if opw & _FREED and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
-            if opw & _HOOKED:
-                pauses.hooks(seg, r, self)
-                row = self.rows[r] = recs[r].tolist()
             if code == Op.IMPORT:
                 continue
             if code >= PYTHON_BASE or (row[_V] >= 0 and row[_V] & 1 and self._stale(row)):
@@ -277,9 +279,7 @@ class RetapeSweep:
     def free(self):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric
         sweep does (the records emitted now keep their own references to what they need)."""
-        from ..engine.sweep import _cache, free_records
-
         n = len(self.recs)
         reached = np.zeros(n, np.uint8)
         reached[[r for r in self.adj if r < n]] = 1
-        free_records(self.seg, reached, _cache(self.seg).update(self.seg))
+        free_records(self.seg, reached)

@@ -10,6 +10,8 @@ arena, saved floats, and address tables of saved arrays. Every argument is coerc
 type signature the kernel was compiled for, so nothing recompiles by accident.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 from numba import njit
 
@@ -153,33 +155,51 @@ class Sweep:
     def grad_of(self, r):
         return self.adj[self.offs[r] : self.offs[r + 1]]
 
-    def run(self, start, stop, pauses):
+    def run(self, start, stop, pauses, free=False):
         """Sweep records ``start`` down to ``stop``, pausing into Python (``pauses``, an
-        ``engine.pauses.Pauses``) where needed."""
-        seg, recs, t = self.seg, self.recs, self.tabs
+        ``engine.pauses.Pauses``) where needed. ``free``: the backward does not retain the
+        graph, so before user code runs (a hook, a custom backward) the records swept so far
+        are flagged FREED, as PyTorch releases each node's saved values once it has run: a
+        backward started from that code through them raises instead of looping.
+
+        A pause may run user code that records and runs another backward on this very segment
+        (a hook calling ``backward``, checkpointing). That may move the record buffer and the
+        saved-float table, and flag records FREED: so nothing read through an address survives
+        a pause (``_refresh``), and arrays are never released while a sweep of their segment is
+        active (``sweeping``).
+        """
+        seg, t = self.seg, self.tabs
+        recs, fbase = self._refresh()
         k = kernel()
         scratch = self.scratch
-        fbase = int(_address(t.fv)) if len(t.fv) else 0
         resume, hooked_done, r = -1, -1, start
+        self.swept_above = start + 1
         while r >= stop:
             p = k(recs, self.offs, self.adj, self.reached, fbase, t.aptr, t.iptr, t.iaux, t.faux,
                   scratch, r, stop, resume)
             if p < 0:
                 break
             opw = int(recs[p, tape.OP])
+            if opw & tape.HOOKED and hooked_done != p:
+                hooked_done = p
+                if free:
+                    self._flag_swept(p)
+                pauses.hooks(seg, p, self)
+                recs, fbase = self._refresh()
+                opw = int(recs[p, tape.OP])
             code = opw & tape.CODE_MASK
             if opw & tape.FREED and has_saved(seg, recs, p):
                 raise RuntimeError(FREED_MSG)
-            if opw & tape.HOOKED and hooked_done != p:
-                hooked_done = p
-                pauses.hooks(seg, p, self)
             big = code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG and \
                 REGISTRY[code].kind in ("unary", "binary")
             if code >= PYTHON_BASE or big:
                 if big:
                     self._numpy_vjp(p, code)
                 else:
+                    if free and code == Op.CUSTOM:
+                        self._flag_swept(p)
                     self._python_vjp(p, code, pauses)
+                    recs, fbase = self._refresh()
                 scratch[_PENDING] -= 1
                 if scratch[_PENDING] == 0:
                     break
@@ -188,6 +208,22 @@ class Sweep:
                 r, resume = p, p
         if tape.inplace_epoch[0] != seg.epoch:  # else nothing was modified in place since
             pauses.check_reached(seg, recs, self.reached)  # after the loop: every reached record
+
+    def _flag_swept(self, p):
+        """Flag FREED the reached records above ``p`` not flagged yet (each record once)."""
+        hi = self.swept_above
+        if hi > p + 1:
+            with self.seg.lock:
+                recs = self.seg.buf
+                _mark_freed(recs[p + 1 : hi], self.reached[p + 1 : hi], tape.FREED,
+                            tape.CODE_MASK, PYTHON_BASE)
+            self.swept_above = p + 1
+
+    def _refresh(self):
+        """The record view and the saved-float base address as they are now (after a pause)."""
+        recs = self.recs = self.seg.buf[: len(self.recs)]
+        fv = self.tabs.fv
+        return recs, (int(_address(fv)) if len(fv) else 0)
 
     def _numpy_vjp(self, r, code):
         """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
@@ -225,19 +261,55 @@ class Sweep:
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
-        self.recs = free_records(self.seg, self.reached, self.tabs)
+        self.recs = free_records(self.seg, self.reached)
 
 
-def free_records(seg, reached, tabs):
+@contextmanager
+def sweeping(seg):
+    """Mark ``seg`` as being swept for the duration (reentrant, thread-safe).
+
+    While any sweep of a segment is running or paused, ``free_records`` only flags records:
+    the arrays it would release stay alive (their addresses may be in a compiled loop's hands,
+    on this thread below a pause or on another thread) and are released when the last sweep
+    of the segment ends.
+    """
+    with seg.lock:
+        seg.active += 1
+    try:
+        yield
+    finally:
+        with seg.lock:
+            seg.active -= 1
+            todo = seg.deferred if seg.active == 0 else None
+            if todo:
+                seg.deferred = []
+        for rows, pyrows in todo or ():
+            _release(seg, rows, pyrows)
+
+
+def free_records(seg, reached):
     """Flag the ``reached`` records of ``seg`` FREED, drop their saved values, retire ``seg``.
 
-    Shared by both sweeps; returns the (possibly moved) record buffer.
+    Shared by both sweeps, which call it inside ``sweeping(seg)``; returns the (possibly
+    moved) record buffer.
     """
     with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
         recs = seg.buf[: len(reached)]
         # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
         rows, pyrows = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE)
-    aptr = tabs.aptr
+        later = seg.active > 1  # another sweep of seg is active: it may still read these
+        if later:
+            seg.deferred.append((rows, pyrows))
+    if not later:
+        _release(seg, rows, pyrows)
+    tape.retire(seg)
+    return recs
+
+
+def _release(seg, rows, pyrows):
+    """Drop the saved values of records ``rows`` (saved arrays) and ``pyrows`` (Python ops)."""
+    recs = seg.buf
+    aptr = _cache(seg).aptr
     for r in rows.tolist():
         v = int(recs[r, tape.V]) >> 1
         for k in range(len(REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK].saves)):
@@ -251,8 +323,6 @@ def free_records(seg, reached, tabs):
         elif entry.saved is not None and any(s is not None for s in entry.saved):
             entry.saved = None  # has_saved() now reports the record as freed
             entry.out = None
-    tape.retire(seg)
-    return recs
 
 
 @njit(cache=True)
