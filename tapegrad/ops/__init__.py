@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 from . import compare, elementwise, join, linalg, movement, reduce
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
@@ -20,7 +20,11 @@ def _rule_where(cond, a, b):
     """``where`` in derivative formulas: a Python-bool condition (on constants) just picks."""
     if isinstance(cond, (bool, np.bool_)):
         pick, other = (a, b) if cond else (b, a)
-        return pick if isinstance(pick, Tensor) else mul(other, 0.0) + pick
+        if isinstance(pick, Tensor):
+            return pick
+        # a constant branch is a constant (no 0 * other: an inf/nan in other must not leak)
+        shape = other.shape if isinstance(other, Tensor) else ()
+        return _make(np.full(shape, float(pick)) if shape else float(pick))
     return where(cond, a, b)
 
 
@@ -28,9 +32,22 @@ def _np_sign(x):
     return np.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
 
 
+def _np_pow(x, y):
+    """PyTorch's pow on arrays: sqrt for an exponent of 0.5, rsqrt for -0.5."""
+    if np.ndim(y) == 0 and y in (0.5, -0.5):
+        return np.sqrt(x) if y == 0.5 else 1.0 / np.sqrt(x)
+    y = np.asarray(y)
+    return np.where(y == 0.5, np.sqrt(x), np.where(y == -0.5, 1.0 / np.sqrt(x), np.power(x, y)))
+
+
+def _np_cpow(x, y):
+    """C's pow on arrays (PyTorch's pow of two tensors): NumPy differs at (-inf, 0.5)."""
+    return np.where((x == -np.inf) & (y == 0.5), np.inf, np.power(x, y))
+
+
 def numpy_rule_namespace():
     """Names a derivative formula may use, bound to NumPy (large records, numeric sweep)."""
-    return dict(exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
+    return dict(_pow=_np_pow, _cpow=_np_cpow, exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
                 sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
 

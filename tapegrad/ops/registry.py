@@ -42,6 +42,7 @@ class Op(IntEnum):
     ABS = 22
     CLONE = 23
     TO_COPY = 24  # dtype conversion between floating types
+    ZERO_GRAD = 25  # piecewise-constant results (sign, floor, ...): derivative zero
     # unary with scalar constants c0 (c1) kept in the tape's float side table
     ADDC = 30
     MULC = 31
@@ -103,7 +104,8 @@ class OpDef:
         if self._numpy_rule is None:
             from . import numpy_rule_namespace
 
-            src = f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
+            dx, dy = pow_as_call(self.dx) or None, pow_as_call(self.dy) or None
+            src = f"lambda g, x, y, out, m, c0, c1: ({dx}, {dy})"
             self._numpy_rule = eval(src, numpy_rule_namespace())
         return self._numpy_rule
 
@@ -115,6 +117,27 @@ class OpDef:
             src = f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
             self._tensor_rule = eval(src, rule_namespace())
         return self._tensor_rule
+
+
+def pow_as_call(expr):
+    """``a ** b`` in a formula as a call, for the compiled and NumPy evaluations, as PyTorch
+    computes it: ``_pow(a, b)`` for a constant exponent (sqrt for 0.5, rsqrt for -0.5), else
+    ``_cpow(a, b)`` (C's pow, as PyTorch's pow of two tensors)."""
+    if not expr or "**" not in expr:
+        return expr
+    import ast
+
+    class _T(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Pow):
+                const = all(n.id in ("c0", "c1") for n in ast.walk(node.right)
+                            if isinstance(n, ast.Name))
+                f = ast.Name("_pow" if const else "_cpow", ast.Load())
+                return ast.Call(f, [node.left, node.right], [])
+            return node
+
+    return ast.unparse(_T().visit(ast.parse(expr, mode="eval")))
 
 
 REGISTRY: dict[int, OpDef] = {}
