@@ -90,6 +90,8 @@ def _from_numpy(obj, outs):
         return _make(_wrap(obj))
     if isinstance(obj, np.generic):
         return _make(_wrap(np.asarray(obj)))
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # svd, eigh, slogdet, qr results
+        return type(obj)(*(_from_numpy(o, outs) for o in obj))
     if isinstance(obj, (list, tuple)):
         return type(obj)(_from_numpy(o, outs) for o in obj)
     return obj
