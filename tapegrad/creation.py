@@ -27,12 +27,20 @@ def _check_device(device):
                            f"{device}")
 
 
+COMPLEX_MSG = ("complex values are not supported yet: tapegrad has no complex tensors (their "
+               "imaginary part would be dropped); use real and imaginary parts as two real "
+               "tensors")
+
+
 def check_dtype(arr):
     """TypeError (PyTorch's words) for arrays a tensor cannot hold: objects, strings, dates...
 
-    Complex arrays are accepted as values; they cannot require grad (see ``_finish``).
+    Complex values are refused (TypeError): tapegrad has no complex tensors yet, and casting
+    them to real would silently drop the imaginary part.
     """
     kind, size = arr.dtype.kind, arr.dtype.itemsize
+    if kind == "c":
+        raise TypeError(COMPLEX_MSG)
     if kind in "biu" or kind == "f" and size <= 8 or kind == "c" and size <= 16:
         return arr
     name = "object_" if kind == "O" else arr.dtype.type.__name__

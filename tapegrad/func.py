@@ -55,6 +55,10 @@ def _as_input(x):
     from .creation import tensor
 
     arr = np.asarray(x)
+    if arr.dtype.kind == "c":  # never cast to real: the imaginary part would be dropped
+        from .creation import COMPLEX_MSG
+
+        raise TypeError(COMPLEX_MSG)
     if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
     return tensor(arr, requires_grad=True)

@@ -83,6 +83,10 @@ def _to_numpy(obj):
 
 def _from_numpy(obj, outs):
     """Array results become tensors; an ``out=`` array comes back as its tensor."""
+    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind == "c":
+        from .creation import COMPLEX_MSG
+
+        raise TypeError(COMPLEX_MSG)
     if isinstance(obj, np.ndarray):
         for t in outs:
             if t._data is obj:
@@ -90,6 +94,8 @@ def _from_numpy(obj, outs):
         return _make(_wrap(obj))
     if isinstance(obj, np.generic):
         return _make(_wrap(np.asarray(obj)))
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # svd, eigh, slogdet, qr results
+        return type(obj)(*(_from_numpy(o, outs) for o in obj))
     if isinstance(obj, (list, tuple)):
         return type(obj)(_from_numpy(o, outs) for o in obj)
     return obj

@@ -48,6 +48,7 @@ class Op(IntEnum):
     ABS = 22
     CLONE = 23
     TO_COPY = 24  # dtype conversion between floating types
+    ZERO_GRAD = 25  # piecewise-constant results (sign, floor, ...): derivative zero
     # unary with scalar constants c0 (c1) kept in the tape's float side table
     ADDC = 30
     MULC = 31
@@ -103,15 +104,39 @@ class OpDef:
     vjp_np: Callable | None = None  # python ops: numeric VJP in NumPy
     _numpy_rule: Callable | None = field(default=None, repr=False)
 
-    def rule_source(self):
-        """The elementwise formulas as one lambda ``(g, x, y, out, m, c0, c1) -> (gx, gy)``."""
-        return f"lambda g, x, y, out, m, c0, c1: ({self.dx or None}, {self.dy or None})"
+    def rule_source(self, dx=None, dy=None):
+        """The elementwise formulas (or ``dx``, ``dy`` rewritten from them) as one lambda
+        ``(g, x, y, out, m, c0, c1) -> (gx, gy)``."""
+        dx, dy = dx or self.dx, dy or self.dy
+        return f"lambda g, x, y, out, m, c0, c1: ({dx or None}, {dy or None})"
 
     def numpy_rule(self):
         """The elementwise formulas evaluated on NumPy arrays (large records, numeric sweep)."""
         if self._numpy_rule is None:
-            self._numpy_rule = eval(self.rule_source(), numpy_rule_namespace())
+            src = self.rule_source(pow_as_call(self.dx), pow_as_call(self.dy))
+            self._numpy_rule = eval(src, numpy_rule_namespace())
         return self._numpy_rule
+
+
+def pow_as_call(expr):
+    """``a ** b`` in a formula as a call, for the compiled and NumPy evaluations, as PyTorch
+    computes it: ``_pow(a, b)`` for a constant exponent (sqrt for 0.5, rsqrt for -0.5), else
+    ``_cpow(a, b)`` (C's pow, as PyTorch's pow of two tensors)."""
+    if not expr or "**" not in expr:
+        return expr
+    import ast
+
+    class _T(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Pow):
+                const = all(n.id in ("c0", "c1") for n in ast.walk(node.right)
+                            if isinstance(n, ast.Name))
+                f = ast.Name("_pow" if const else "_cpow", ast.Load())
+                return ast.Call(f, [node.left, node.right], [])
+            return node
+
+    return ast.unparse(_T().visit(ast.parse(expr, mode="eval")))
 
 
 REGISTRY: dict[int, OpDef] = {}
@@ -121,9 +146,22 @@ def _np_sign(x):
     return np.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
 
 
+def _np_pow(x, y):
+    """PyTorch's pow on arrays: sqrt for an exponent of 0.5, rsqrt for -0.5."""
+    if np.ndim(y) == 0 and y in (0.5, -0.5):
+        return np.sqrt(x) if y == 0.5 else 1.0 / np.sqrt(x)
+    y = np.asarray(y)
+    return np.where(y == 0.5, np.sqrt(x), np.where(y == -0.5, 1.0 / np.sqrt(x), np.power(x, y)))
+
+
+def _np_cpow(x, y):
+    """C's pow on arrays (PyTorch's pow of two tensors): NumPy differs at (-inf, 0.5)."""
+    return np.where((x == -np.inf) & (y == 0.5), np.inf, np.power(x, y))
+
+
 def numpy_rule_namespace():
     """``RULE_FUNCTIONS`` bound to NumPy (the numeric evaluation of a formula on arrays)."""
-    return dict(exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
+    return dict(_pow=_np_pow, _cpow=_np_cpow, exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
                 sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
 

@@ -2,7 +2,7 @@
 
 A record is six int64 numbers ``(op, a, b, aux, v, size)``:
 
-* ``op``   opcode (``ops.registry.Op``) in the low 16 bits, flags above (``FREED``, ``HOOKED``);
+* ``op``   opcode (``registry.Op``) in the low 16 bits, flags above (``FREED``, ``HOOKED``);
 * ``a, b`` the record ids of the first two inputs on the same segment, ``-1`` when the input is
   a constant (needs no gradient) or absent; ops with more inputs keep them in ``pyaux``;
 * ``aux``  index into a side table chosen by the opcode (``faux`` floats, ``iaux`` ints, ``pyaux``

@@ -190,13 +190,27 @@ def test_ops_with_unconvertible_operands_raise_type_error(other):
         other * x
 
 
-def test_complex_tensors_cannot_require_grad():
-    z = tg.tensor(np.array([1 + 2j, 3j]))
-    assert z.dtype == np.complex128
-    with pytest.raises(RuntimeError, match="complex"):
-        tg.tensor(np.array([1 + 2j]), requires_grad=True)
-    with pytest.raises(RuntimeError):
-        z.requires_grad_()
+COMPLEX = "complex values are not supported yet"
+
+
+def test_complex_values_are_refused_not_made_real():
+    # never a real result with the imaginary part dropped (NumPy's ComplexWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for make in (lambda: tg.tensor(np.array([1 + 2j, 3j])), lambda: tg.tensor(1j),
+                     lambda: tg.tensor([1.0, 2j], requires_grad=True)):
+            with pytest.raises(TypeError, match=COMPLEX):
+                make()
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        for op in (lambda: x * (1 + 0.2j), lambda: (1 + 0.2j) + x, lambda: tg.mul(x, 2j),
+                   lambda: x + np.array([1j, 0]), lambda: np.add(x.detach(), np.array([1j, 0])),
+                   lambda: np.multiply(x, np.array([1j, 0])), lambda: x ** 1j):
+            with pytest.raises(TypeError, match=COMPLEX):
+                op()
+        with pytest.raises(TypeError, match=COMPLEX):
+            tg.grad(lambda z: np.abs(z))(3 + 4j)
+        with pytest.raises(TypeError, match=COMPLEX):
+            tg.grad(lambda x: x * (1 + 0.2j))(1.0)
 
 
 def test_tensor_mixed_with_a_list():

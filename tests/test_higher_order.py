@@ -288,6 +288,7 @@ OP_TABLE = [
     ("rpow_c", lambda a: 2.0 ** a, [_X]),
     ("rdiv_c", lambda a: 2.0 / a, [_P]),
     ("clamp", lambda a: tg.clamp(a, -0.5, 0.5), [_X]),
+    ("sign", lambda a: tg.sign(a) * a, [_X]),
     ("add", tg.add, [_X, _Y]),
     ("sub", tg.sub, [_X, _Y]),
     ("mul", tg.mul, [_X, _Y]),

@@ -392,3 +392,16 @@ def test_numpy_function_float32_stays_float32():
     assert y.dtype == np.float32
     np.mean(y).backward()
     assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("f", [np.linalg.svd, np.linalg.eigh, np.linalg.slogdet, np.linalg.qr])
+def test_named_tuple_results_without_grad(f):
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    expect = f(a)
+    got = f(tg.tensor(a))
+    assert type(got) is type(expect)  # the named tuple NumPy returns, fields as tensors
+    for g, e in zip(got, expect):
+        assert isinstance(g, tg.Tensor)
+        np.testing.assert_allclose(g.numpy(), e)
+    with pytest.raises(TypeError, match="require grad"):  # never a dropped gradient
+        f(tg.tensor(a, requires_grad=True))

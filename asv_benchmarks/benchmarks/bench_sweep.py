@@ -18,22 +18,29 @@ class ScalarSweep:
 
     def setup(self):
         import tapegrad as tg
-        from tapegrad import _config
-        from tapegrad.engine.sweep import Sweep, _address, kernel
+        from tapegrad import _config, tape
+        from tapegrad.engine.sweep import _SCRATCH, Sweep, _address, kernel
 
-        _config.SEGMENT_CAP = 1 << 21  # one segment, so the kernel sees all 10^6 records
+        # one segment, so the kernel sees all 10^6 records (the chain keeps one tensor alive,
+        # which would otherwise close the segment at tape._ROLL_RECORDS)
+        _config.SEGMENT_CAP = 1 << 21
+        tape._ROLL_RECORDS = 1 << 21
         self.x, self.y = _chain(tg, 1_000_000)
         self.sw = Sweep(self.y._seg)
         self.k, self.addr = kernel(), _address
-        self.scratch = np.zeros(64, np.int64)
+        # the kernel's scratch layout (odometer, pending count, a zero) is the engine's
+        self.scratch = np.zeros(_SCRATCH, np.int64)
         self.n = self.y._seg.n
+        assert self.n >= 1_000_000, self.n
         self._kernel()
 
     def _kernel(self):
         sw, t = self.sw, self.sw.tabs
         sw.adj[:] = 0.0
         sw.reached[:] = 0
-        sw.seed(self.y._rec, np.ones(1))
+        sw.scratch[:] = 0
+        sw.seed(self.y._rec, np.ones(1))  # counts the seed as pending in sw.scratch
+        self.scratch[:] = sw.scratch
         self.k(sw.recs, sw.offs, sw.adj, sw.reached, int(self.addr(t.fv)), t.aptr, t.iptr,
                t.iaux, t.faux, self.scratch, self.y._rec, 0, -1)
 

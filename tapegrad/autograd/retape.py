@@ -36,8 +36,8 @@ def attached(value, seg, rec):
 
 def flat(t, n):
     """``t`` in the flat slot layout: 0-d for one element, else 1-D."""
-    if not isinstance(t, Tensor):
-        t = _make(t)
+    if not isinstance(t, Tensor):  # a constant (a rule's 0.0): no history, no gradient
+        return _make(float(t) if n == 1 else np.full(n, float(t)))
     shape = t.shape
     if n == 1:
         return t if shape == () else t.reshape(())
@@ -49,7 +49,7 @@ def flat(t, n):
 def _fold_where(cond, a, b):
     """``where`` for rules: a Python/NumPy bool condition selects a branch without a record."""
     if cond is True or cond is False or type(cond).__name__ == "bool_":
-        return a if cond else b
+        return a if cond else b  # a constant branch stays a number: flat() makes it constant
     return where(cond, a, b)
 
 
@@ -74,12 +74,14 @@ _rules = _Rules()
 
 
 def _powc_rule(g, x, y, out, m, c0, c1):
-    """POWC's formula ``where(c0 == 0, 0, g * c0 * x ** (c0 - 1))`` with c0 folded."""
+    """POWC's formula ``where(c0 == 0, 0, g * (c0 * x ** (c0 - 1)))`` with c0 folded."""
     if c0 == 0.0:
-        return (g * 0.0, None)  # a zero gradient, not "unused" (PyTorch H3)
+        # a zero gradient, not "unused" (PyTorch H3), and constant: PyTorch's zeros_like, so
+        # an inf/nan g does not make it nan and nothing flows back through it
+        return (0.0, None)
     if c0 == 1.0:
         return (mul(g, x ** 0.0), None)  # keeps the dependency on x, as PyTorch does
-    return (mul(g * c0, x ** (c0 - 1.0)), None)
+    return (mul(g, c0 * x ** (c0 - 1.0)), None)
 
 
 _SPECIAL = {int(Op.POWC): _powc_rule}

@@ -72,6 +72,23 @@ def where(c, a, b):
 
 
 @njit(cache=True)
+def _pow(x, y):
+    """``x ** y`` in formulas, as PyTorch computes it: y = 0.5 is sqrt and y = -0.5 is rsqrt
+    (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan)."""
+    if y == 0.5:
+        return sqrt(x)
+    if y == -0.5:
+        return 1.0 / sqrt(x)
+    return x ** y
+
+
+@njit(cache=True)
+def _cpow(x, y):
+    """``x ** y`` of two tensors in formulas: C's pow, as PyTorch's."""
+    return x ** y
+
+
+@njit(cache=True)
 def sigmoid(x):
     return 1.0 / (1.0 + exp(-x))
 
@@ -178,9 +195,11 @@ FOOTER = '''        elif op == 1:  # OUTPUT of a multi-output Python op
 
 
 def _switch(ops, attr):
+    from ..registry import pow_as_call
+
     lines = []
     for d in ops:
-        expr = getattr(d, attr)
+        expr = pow_as_call(getattr(d, attr))
         if expr:
             lines.append(f"    if op == {int(d.op)}:  # {d.op.name}")
             lines.append(f"        return {expr}")

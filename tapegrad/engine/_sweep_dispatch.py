@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "dc1c0f7f9ca4f2e0"
+RULES_HASH = "66373af619f38dc1"
 
 
 @intrinsic
@@ -50,6 +50,23 @@ def where(c, a, b):
 
 
 @njit(cache=True)
+def _pow(x, y):
+    """``x ** y`` in formulas, as PyTorch computes it: y = 0.5 is sqrt and y = -0.5 is rsqrt
+    (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan)."""
+    if y == 0.5:
+        return sqrt(x)
+    if y == -0.5:
+        return 1.0 / sqrt(x)
+    return x ** y
+
+
+@njit(cache=True)
+def _cpow(x, y):
+    """``x ** y`` of two tensors in formulas: C's pow, as PyTorch's."""
+    return x ** y
+
+
+@njit(cache=True)
 def sigmoid(x):
     return 1.0 / (1.0 + exp(-x))
 
@@ -57,7 +74,7 @@ def sigmoid(x):
 # Per opcode: kind (1 unary, 2 binary), position of each saved value (x, y, out, m; -1: not
 # saved) and the number of scalar constants. Global arrays are compile-time constants to Numba.
 _KIND = np.array([
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
     1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2,
 ], dtype=np.int64)
 _SAVED = np.array([
@@ -104,7 +121,7 @@ def _dx(op, g, x, y, out, m, c0, c1):
     if op == 12:  # LOG
         return g / x
     if op == 32:  # POWC
-        return where(c0 == 0.0, 0.0, g * c0 * x ** (c0 - 1.0))
+        return where(c0 == 0.0, 0.0, g * (c0 * _pow(x, c0 - 1.0)))
     if op == 20:  # RELU
         return where(out <= 0.0, 0.0, g)
     if op == 19:  # SIGMOID
@@ -125,14 +142,16 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return g
     if op == 24:  # TO_COPY
         return g
+    if op == 25:  # ZERO_GRAD
+        return 0.0
     if op == 33:  # RPOWC
-        return where((c0 == 0.0) & (out <= 1.0), 0.0, g * out * log(c0))
+        return g * where((c0 == 0.0) & (out <= 1.0), 0.0, out * log(c0))
     if op == 34:  # RDIVC
-        return -g * c0 / (x * x)
+        return -(g * c0) * ((1.0 / x) * (1.0 / x))
     if op == 35:  # CLAMP
-        return g * ((x >= c0) & (x <= c1))
+        return where((x >= c0) & (x <= c1), g, 0.0)
     if op == 54:  # POW
-        return where(y == 0.0, 0.0, g * y * x ** (y - 1.0))
+        return where(y == 0.0, 0.0, g * (y * _cpow(x, y - 1.0)))
     if op == 55:  # MAXIMUM
         return where(x < y, 0.0, where(x == y, 0.5 * g, g))
     if op == 56:  # MINIMUM
@@ -154,7 +173,7 @@ def _dy(op, g, x, y, out, m, c0, c1):
     if op == 53:  # DIV
         return -g * (x / y / y)
     if op == 54:  # POW
-        return where((x == 0.0) & (y >= 0.0), 0.0, g * out * log(x))
+        return g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))
     if op == 55:  # MAXIMUM
         return where(x > y, 0.0, where(x == y, 0.5 * g, g))
     if op == 56:  # MINIMUM

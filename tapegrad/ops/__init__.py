@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 from . import compare, elementwise, inplace, join, linalg, movement, reduce
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
@@ -20,7 +20,11 @@ def _rule_where(cond, a, b):
     """``where`` in derivative formulas: a Python-bool condition (on constants) just picks."""
     if isinstance(cond, (bool, np.bool_)):
         pick, other = (a, b) if cond else (b, a)
-        return pick if isinstance(pick, Tensor) else mul(other, 0.0) + pick
+        if isinstance(pick, Tensor):
+            return pick
+        # a constant branch is a constant (no 0 * other: an inf/nan in other must not leak)
+        shape = other.shape if isinstance(other, Tensor) else ()
+        return _make(np.full(shape, float(pick)) if shape else float(pick))
     return where(cond, a, b)
 
 

@@ -148,13 +148,18 @@ for _op, _name, _saves, _dx, _fn, _k in [
     (Op.ADDC, "add", (), "g", "AddBackward0", 1),
     (Op.MULC, "mul", (), "g * c0", "MulBackward0", 1),
     # NOTE: x**0 has gradient 0 everywhere, also at x = 0 (PyTorch masks 0 * inf).
-    (Op.POWC, "pow", ("x",), "where(c0 == 0.0, 0.0, g * c0 * x ** (c0 - 1.0))", "PowBackward0", 1),
+    # Masked rules select with where and keep g outside the masked-away branch, so neither an
+    # inf/nan g nor a 0 * log(0) of that branch leaks, at first or second order (PyTorch's
+    # pow_backward: grad * (c * x ** (c - 1))).
+    (Op.POWC, "pow", ("x",), "where(c0 == 0.0, 0.0, g * (c0 * x ** (c0 - 1.0)))",
+     "PowBackward0", 1),
     # NOTE: c**x at c = 0: d/dx is 0 where x >= 0, i.e. where out (0 or 1) <= 1 (PyTorch N11).
-    (Op.RPOWC, "rpow", ("out",), "where((c0 == 0.0) & (out <= 1.0), 0.0, g * out * log(c0))",
+    (Op.RPOWC, "rpow", ("out",), "g * where((c0 == 0.0) & (out <= 1.0), 0.0, out * log(c0))",
      "PowBackward1", 1),
-    (Op.RDIVC, "rdiv", ("x",), "-g * c0 / (x * x)", "DivBackward0", 1),
+    # NOTE: c / x is reciprocal(x) * c in PyTorch: -(g * c) * (r * r) with r = 1 / x
+    (Op.RDIVC, "rdiv", ("x",), "-(g * c0) * ((1.0 / x) * (1.0 / x))", "DivBackward0", 1),
     # NOTE: clamp passes the gradient at its bounds (min <= x <= max), like PyTorch.
-    (Op.CLAMP, "clamp", ("x",), "g * ((x >= c0) & (x <= c1))", "ClampBackward1", 2),
+    (Op.CLAMP, "clamp", ("x",), "where((x >= c0) & (x <= c1), g, 0.0)", "ClampBackward1", 2),
 ]:
     defop(_op, "_" + _name + "_c", "unary", _fn, saves=_saves, dx=_dx, nconst=_k)
 
@@ -355,8 +360,8 @@ div = _binary(Op.DIV, "div", np.true_divide, _py_div, ("x", "y"), "g / y",
               "-g * (x / y / y)", const=_const_div)
 # NOTE: pow's masks follow PyTorch: d/dx is 0 where y == 0; d/dy is 0 where x == 0 and y >= 0.
 pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
-              "where(y == 0.0, 0.0, g * y * x ** (y - 1.0))",
-              "where((x == 0.0) & (y >= 0.0), 0.0, g * out * log(x))", const=_const_pow)
+              "where(y == 0.0, 0.0, g * (y * x ** (y - 1.0)))",
+              "g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))", const=_const_pow)
 # NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum; the loser
 # gets 0; a NaN comparison masks nothing, so both arguments get g there (as in torch).
 maximum = _binary(Op.MAXIMUM, "maximum", np.maximum, _max_py, ("x", "y"),
@@ -400,9 +405,16 @@ def sign(x):
                                    if r.dtype.kind == "f" else r))
 
 
+# NOTE: the derivative is the constant 0 (PyTorch's zeros_like), not 0 * g: an inf or nan g
+# gives 0, and the zero does not depend on g at second order.
+defop(Op.ZERO_GRAD, "_zero_grad", "unary", "SignBackward0", saves=(), dx="0.0")
+
+
 def zero_grad_like(x, r):
     """Wrap ``r``, a piecewise-constant function of ``x``: zero gradient, like PyTorch's
     sign/floor/round (the result requires grad when ``x`` does)."""
     if x._rg and _grad_on() and (type(r) is float or r.dtype.kind == "f"):
-        return _const_op(Op.MULC, x, r, 0.0)
+        if type(r) is float:
+            return R.rec1(int(Op.ZERO_GRAD), x, r, None, None)
+        return _record_unary(int(Op.ZERO_GRAD), x, r, False, False, -1)
     return _make(r)

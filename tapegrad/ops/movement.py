@@ -334,6 +334,8 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         if not (x._rg and _grad_on()):
             return _make(xd)
         return _record_linear(xd, Op.RESHAPE, x, lambda seg: -1)
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None  # PyTorch: an empty dim list reduces over every dim
     dims = norm_dims(dim, xd.ndim)
     value = _wrap(np.sum(xd, axis=dims, keepdims=keepdim, dtype=dtype))
     if not (x._rg and _grad_on()):
@@ -351,6 +353,8 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     if x.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_torch_name(x.dtype)}")
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None  # PyTorch: an empty dim list reduces over every dim
     dims = norm_dims(dim, x.ndim)
     count = size_of(tuple(x.shape[d] for d in dims))
     s = sum(x, dim, keepdim, dtype)

@@ -175,35 +175,43 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 # ---- amax / amin (python op: ties share the gradient evenly) ----------------------------
 
-def _extremum_mask(x, out_kept):
-    return (x == out_kept) | (np.isnan(x) & np.isnan(out_kept))
+def _extremum_mask(x, out_kept, evenly):
+    if evenly:  # max()/min() of everything: a NaN result selects the NaN inputs
+        return (x == out_kept) | (np.isnan(x) & np.isnan(out_kept))
+    return x == out_kept  # amax/amin: PyTorch's (self == result), NaN matches nothing
 
 
-def _amax_weights(x, out, dims):
-    """mask / count over ``dims``: the share of the gradient each input element gets."""
+def _amax_weights(x, out, dims, evenly):
+    """mask and count over ``dims``: the share of the gradient each input element gets."""
     x = np.asarray(x, np.float64)
     ok = np.asarray(out, np.float64).reshape(_kept_shape(x.shape, dims))
-    mask = _extremum_mask(x, ok)
-    return mask / mask.sum(axis=dims, keepdims=True), ok.shape
+    mask = _extremum_mask(x, ok, evenly)
+    return mask, mask.sum(axis=dims, keepdims=True).astype(np.float64), ok.shape
 
 
-def _amax_vjp_np(g, inputs, out, dims, keepdim):
-    w, kept = _amax_weights(inputs[0], out, dims)
-    return (np.asarray(g, np.float64).reshape(kept) * w,)
+def _amax_vjp_np(g, inputs, out, dims, keepdim, evenly=False):
+    mask, count, kept = _amax_weights(inputs[0], out, dims, evenly)
+    share = np.asarray(g, np.float64).reshape(kept) / count
+    if evenly:  # PyTorch's evenly_distribute_backward selects (masked_fill): no inf * 0
+        return (np.where(mask, share, 0.0),)
+    return (share * mask,)  # PyTorch's amax backward: grad / count * mask
 
 
-def _amax_vjp(g, inputs, out, dims, keepdim):
-    from .elementwise import mul
+def _amax_vjp(g, inputs, out, dims, keepdim, evenly=False):
+    from .elementwise import mul, where
 
-    w, kept = _amax_weights(inputs[0]._data, out._data, dims)
+    mask, count, kept = _amax_weights(inputs[0]._data, out._data, dims, evenly)
     # the weights are piecewise constant in x: linear in g, zero higher derivatives
-    return (mul(reshape(g, kept), _const(w)),)
+    share = mul(reshape(g, kept), _const(1.0 / count))
+    if evenly:
+        return (where(_const(mask), share, 0.0),)
+    return (mul(share, _const(mask.astype(np.float64))),)
 
 
 defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vjp_np)
 
 
-def _amax_impl(x, dim, keepdim, np_f, name):
+def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
     x = R.as_tensor(x)
     xd = np.asarray(x._data)
     dims = _reduce_dims(dim, xd.ndim)
@@ -218,7 +226,7 @@ def _amax_impl(x, dim, keepdim, np_f, name):
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
-                           params=dict(dims=dims, keepdim=keepdim))
+                           params=dict(dims=dims, keepdim=keepdim, evenly=evenly))
 
 
 def amax(input, dim=(), keepdim=False):
@@ -290,7 +298,7 @@ def max(input, dim=None, keepdim=False):
 
         return maximum(input, dim)
     if dim is None:
-        return _amax_impl(input, None, False, np.amax, "max")
+        return _amax_impl(input, None, False, np.amax, "max", evenly=True)
     return _max_dim(input, dim, keepdim, np.argmax, "max", _MaxResult)
 
 
@@ -301,7 +309,7 @@ def min(input, dim=None, keepdim=False):
 
         return minimum(input, dim)
     if dim is None:
-        return _amax_impl(input, None, False, np.amin, "min")
+        return _amax_impl(input, None, False, np.amin, "min", evenly=True)
     return _max_dim(input, dim, keepdim, np.argmin, "min", _MinResult)
 
 

@@ -297,3 +297,18 @@ def test_higher_order_prod_amax_cumsum():
         (g,) = tg.autograd.grad(x.amax() * x.sum(), x, create_graph=True)
         (h,) = tg.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), [1, 1, 1, 5])
+
+
+@pytest.mark.parametrize("dim", [(), []])
+def test_empty_dim_list_reduces_every_dim(dim):
+    torch = pytest.importorskip("torch")
+    a = np.arange(6.0).reshape(2, 3)
+    for name in ("sum", "mean"):
+        x = tg.tensor(a, requires_grad=True)
+        t = torch.tensor(a, requires_grad=True)
+        y, ty = getattr(x, name)(dim=dim), getattr(t, name)(dim=dim)
+        assert y.shape == tuple(ty.shape) == ()
+        np.testing.assert_allclose(y.item(), ty.item())
+        y.backward()
+        ty.backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
