@@ -6,7 +6,7 @@ Example:
     >>> import tapegrad as tg
     >>> w = tg.empty(3, 5)
     >>> _ = tg.nn.init.xavier_uniform_(w)
-    >>> bool((w.abs() <= (6 / 8) ** 0.5).all())
+    >>> bool(w.abs().max() <= (6 / 8) ** 0.5)
     True
 """
 
