@@ -413,7 +413,8 @@ def _class_targets(x, target, fname):
     """Integer targets checked against input (N, C, d1...) or (C,); returns int64 array."""
     t = _np(target)
     if t.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {_torch_type(t.dtype)}")
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_torch_type(t.dtype)}")
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim == 1:
@@ -462,13 +463,22 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     w = used.astype(x.dtype)
     if weight is not None:
         w = w * _np(weight).astype(x.dtype)[safe_t]
-    loss = -picked * _const(w)
+    # ignored targets: zero through ``where`` (no gradient reaches them, even 0 * inf)
+    loss = O.where(_const(used), -picked * _const(w), 0.0)
     if reduction == "none":
         return O.reshape(loss, t.shape)
     total = O.sum(loss)
     if reduction == "sum":
         return total
-    return total / _const(np.asarray(w.sum(), dtype=x.dtype))
+    return _safe_mean(total, w.sum(), x.dtype)
+
+
+def _safe_mean(total, denom, dtype):
+    """``total / denom``; nothing left to average (denom 0) gives nan with a zero gradient,
+    as PyTorch's weighted mean does."""
+    if denom == 0:
+        return total * 0.0 + float("nan")
+    return total / _const(np.asarray(denom, dtype=dtype))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -507,7 +517,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return O.sum(loss)
         return O.sum(loss) / (x.numel() / C if x.ndim > 1 else 1.0)
     if tv.dtype.kind == "f":
-        raise RuntimeError(f"expected scalar type Long but found {_torch_type(tv.dtype)}")
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_torch_type(tv.dtype)}")
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll
@@ -517,14 +528,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -O.sum(logp * O.reshape(_t(weight), tuple(wshape)), cdim)
     else:
         smooth = -O.sum(logp, cdim)
-    smooth = smooth * _const((~ignore).astype(x.dtype))
+    smooth = O.where(_const(~ignore), smooth, 0.0)
     if reduction == "mean":
         if weight is not None:
             wv = _np(weight)
             denom = wv[t[~ignore].reshape(-1)].sum()
         else:
             denom = (~ignore).sum()
-        ret = O.sum(smooth) / _const(np.asarray(denom, dtype=x.dtype))
+        ret = _safe_mean(O.sum(smooth), denom, x.dtype)
     elif reduction == "sum":
         ret = O.sum(smooth)
     else:
