@@ -193,11 +193,11 @@ def test_binary_cross_entropy(torch, reduction):
              [p, t], consts=[(tg.tensor(w), torch.tensor(w))])
     logits = np.array([[-50.0, -2.0, 0.0, 0.3], [1.0, 3.0, 60.0, -0.1], [0.0, 0.0, -5, 5]])
     pw = rng.uniform(0.5, 3, 4)
-    _compare(torch, lambda a, b, d, c: F.binary_cross_entropy_with_logits(
+    _compare(torch, lambda a, b, c, d: F.binary_cross_entropy_with_logits(
         a, b, c, reduction=reduction, pos_weight=d),
-        lambda a, b, d, c: torch.nn.functional.binary_cross_entropy_with_logits(
-            a, b, c, reduction=reduction, pos_weight=d), [logits, t, pw],
-        consts=[(tg.tensor(w), torch.tensor(w))])
+        lambda a, b, c, d: torch.nn.functional.binary_cross_entropy_with_logits(
+            a, b, c, reduction=reduction, pos_weight=d), [logits, t],
+        consts=[(tg.tensor(w), torch.tensor(w)), (tg.tensor(pw), torch.tensor(pw))])
     _compare(torch, lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
              lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(
                  a, b, reduction=reduction), [logits, t])
