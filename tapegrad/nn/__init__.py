@@ -1,5 +1,30 @@
-"""``tapegrad.nn``: loss functions for the examples users run first (not a framework)."""
+"""``tapegrad.nn``: modules, parameters, initialisation and losses with PyTorch's API.
 
-from . import functional
+Example:
+    >>> import tapegrad as tg
+    >>> import tapegrad.nn.functional as F
+    >>> _ = tg.manual_seed(0)
+    >>> model = tg.nn.Sequential(tg.nn.Linear(2, 8), tg.nn.Tanh(), tg.nn.Linear(8, 3))
+    >>> loss = F.cross_entropy(model(tg.randn(4, 2)), tg.tensor([0, 1, 2, 1]))
+    >>> loss.backward()
+    >>> model[0].weight.grad.shape
+    (8, 2)
+"""
 
-__all__ = ["functional"]
+from . import functional, init, utils
+from .activation import (ELU, GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid,
+                         Softmax, Softplus, Tanh)
+from .container import ModuleDict, ModuleList, Sequential
+from .linear import Dropout, Embedding, Identity, LayerNorm, Linear
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MSELoss, NLLLoss, SmoothL1Loss)
+from .module import Module
+from .parameter import Parameter
+
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
+    "ModuleDict", "Identity", "Linear", "Embedding", "LayerNorm", "Dropout", "ReLU", "ReLU6",
+    "Tanh", "Sigmoid", "LogSigmoid", "GELU", "SiLU", "LeakyReLU", "ELU", "Softplus", "Softmax",
+    "LogSoftmax", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss",
+    "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+]

@@ -1,50 +1,604 @@
-"""Losses and activations built from tapegrad ops (composites: no derivative rules here)."""
+"""``tapegrad.nn.functional``: activations, losses and layers as functions, PyTorch's names.
+
+Everything here is a composite of tapegrad ops (no derivative rules of its own), so gradients
+of any order come from the ops. Stable forms are used where PyTorch uses them (log-sum-exp,
+log-sigmoid, clamped logs in ``binary_cross_entropy``). ``gelu`` needs ``erf``, which is a
+custom ``Function`` here whose backward is written in tapegrad ops (so it is twice
+differentiable too).
+
+Example:
+    >>> import tapegrad as tg
+    >>> import tapegrad.nn.functional as F
+    >>> logits = tg.tensor([[2.0, 0.0, -1.0]], requires_grad=True)
+    >>> loss = F.cross_entropy(logits, tg.tensor([0]))
+    >>> round(loss.item(), 4)
+    0.1698
+"""
+
+import math
+import warnings
 
 import numpy as np
 
-from ..ops import elementwise as E
-from ..ops import movement as M
-from ..ops.record import as_tensor
+from .. import creation as _creation
+from .. import ops as O
+from ..autograd import Function
+from ..tensor import Tensor, _make
+
+__all__ = [
+    "linear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
+    "tanh", "logsigmoid", "softmax", "log_softmax", "logsumexp", "dropout", "one_hot",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
+    "normalize", "pad", "embedding", "erf",
+]
 
 
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error, as ``torch.nn.functional.mse_loss``."""
-    d = E.sub(input, as_tensor(target))
-    sq = E.mul(d, d)
-    return _reduce(sq, reduction)
+# ---- helpers -----------------------------------------------------------------------------
+
+def _t(x):
+    return x if isinstance(x, Tensor) else O.record.as_tensor(x)
 
 
-def cross_entropy(input, target, reduction="mean"):
-    """Softmax cross-entropy of logits ``input`` (N, C) against class indices ``target`` (N,)."""
-    from ..ops.reduce import logsumexp
-
-    idx = np.asarray(target._data if hasattr(target, "_data") else target).astype(np.int64)
-    if input.ndim != 2 or idx.ndim != 1 or idx.shape[0] != input.shape[0]:
-        raise ValueError(f"Expected input (N, C) and target (N,), got {input.shape} and "
-                         f"{idx.shape}")
-    if idx.size and (idx.min() < 0 or idx.max() >= input.shape[1]):
-        raise IndexError(f"Target {int(idx.max())} is out of bounds.")
-    picked = M.getitem(input, (np.arange(idx.shape[0]), idx))
-    return _reduce(E.sub(logsumexp(input, 1), picked), reduction)
+def _np(x):
+    return np.asarray(x._data) if isinstance(x, Tensor) else np.asarray(x)
 
 
-def relu(x):
-    return E.relu(x)
+def _const(arr):
+    return _make(np.asarray(arr))
 
 
-def sigmoid(x):
-    return E.sigmoid(x)
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  + ("none" if reduce is False else "mean" if size_average in (None, True)
+                     else "sum") + "' instead.", UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "mean" if size_average in (None, True) else "sum"
 
 
-def tanh(x):
-    return E.tanh(x)
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
 def _reduce(t, reduction):
+    _check_reduction(reduction)
     if reduction == "mean":
-        return M.mean(t)
+        return O.mean(t)
     if reduction == "sum":
-        return M.sum(t)
+        return O.sum(t)
+    return t
+
+
+def _size_warning(input, target, deprecated=False):
+    if tuple(target.shape) != tuple(input.shape):
+        if deprecated:
+            raise ValueError(f"Using a target size ({_size(target.shape)}) that is different to "
+                             f"the input size ({_size(input.shape)}) is deprecated. Please ensure "
+                             "they have the same size.")
+        warnings.warn(f"Using a target size ({_size(target.shape)}) that is different to the "
+                      f"input size ({_size(input.shape)}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
+
+
+def _size(shape):
+    return f"torch.Size({list(shape)})"
+
+
+# ---- erf (a custom Function: no erf opcode exists) ---------------------------------------
+
+try:  # SciPy's vectorised erf when present; the math module's otherwise (same values)
+    from scipy.special import erf as _erf_np
+except ImportError:  # pragma: no cover
+    _erf_np = np.vectorize(math.erf, otypes=[np.float64])
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+class _Erf(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xd = _np(x)
+        return _const(_erf_np(xd).astype(xd.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (O.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+
+
+def erf(input):
+    """The error function, differentiable to any order (d/dx erf = 2/sqrt(pi) exp(-x²))."""
+    return _Erf.apply(_t(input))
+
+
+# ---- layers ------------------------------------------------------------------------------
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: weight is (out_features, in_features)."""
+    out = O.matmul(_t(input), O.transpose(weight, 0, 1) if weight.ndim == 2 else weight)
+    return out if bias is None else out + bias
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer tensor ``input``; ``padding_idx`` rows get no
+    gradient."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported")
+    idx = _np(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got "
+                           f"{_torch_type(idx.dtype)} instead (while checking arguments for "
+                           "embedding)")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError("index out of range in self")
+    idx = idx.astype(np.int64)
+    out = weight[idx]
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += n
+        pad_mask = (idx == padding_idx)
+        if pad_mask.any():
+            keep = _const(~pad_mask[..., None])
+            out = O.where(keep, out, out.detach())
+    return out
+
+
+def _torch_type(dt):
+    return {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+            "int32": "Int", "bool": "Bool"}.get(str(dt), str(dt))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims (biased variance), then scale
+    and shift."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    x = _t(input)
+    if k == 0 or tuple(x.shape[x.ndim - k:]) != normalized_shape or x.ndim < k:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
+                           f"with shape [*, {', '.join(str(s) for s in normalized_shape)}], but "
+                           f"got input of size{list(x.shape)}")
+    dims = tuple(range(x.ndim - k, x.ndim))
+    mu = O.mean(x, dims, keepdim=True)
+    d = x - mu
+    var = O.mean(d * d, dims, keepdim=True)
+    y = d * (var + eps) ** -0.5
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input / max(||input||_p over dim, eps)``."""
+    x = _t(input)
+    n = O.norm(x, p, dim, keepdim=True)
+    return x / O.clamp(n, min=eps)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or crop, for negative amounts) the last ``len(pad) // 2`` dims; constant mode."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode '{mode}' is not supported (only 'constant')")
+    if len(pad) % 2:
+        raise ValueError("Padding length must be divisible by 2")
+    x = _t(input)
+    if len(pad) // 2 > x.ndim:
+        raise ValueError("Padding length should be less than or equal to two times the input "
+                         "dimension but got padding length "
+                         f"{len(pad)} and input of dimension {x.ndim}")
+    value = 0.0 if value is None else value
+    for i in range(len(pad) // 2):
+        d = x.ndim - 1 - i
+        left, right = int(pad[2 * i]), int(pad[2 * i + 1])
+        n = x.shape[d]
+        if n + left + right < 0:
+            raise RuntimeError(f"The input size {n}, plus negative padding {left} and {right} "
+                               f"resulted in a negative output size, which is invalid. Check "
+                               f"dimension {d} of your input.")
+        sl = [slice(None)] * x.ndim
+        sl[d] = slice(max(-left, 0), n - max(-right, 0))
+        if left < 0 or right < 0:
+            x = x[tuple(sl)]
+        parts = []
+        for amount in (left, right):
+            if amount > 0:
+                shape = list(x.shape)
+                shape[d] = amount
+                parts.append(_const(np.full(shape, value, dtype=x.dtype)))
+            else:
+                parts.append(None)
+        pieces = [p for p in (parts[0], x, parts[1]) if p is not None]
+        if len(pieces) > 1:
+            x = O.cat(pieces, d)
+    return x
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (training)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = _creation._rng.random(x.shape) < (1.0 - p)
+    return x * _const((keep * (1.0 / (1.0 - p))).astype(x.dtype))
+
+
+def one_hot(tensor, num_classes=-1):
+    """(..., num_classes) int64 tensor with a 1 at each class index."""
+    idx = _np(tensor)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
+    return _make(out)
+
+
+# ---- activations -------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    return O.relu(_t(input))
+
+
+def relu6(input, inplace=False):
+    x = _t(input)
+    return O.where(x > 6.0, 0.0 * x + 6.0, O.relu(x))
+
+
+def sigmoid(input):
+    return O.sigmoid(_t(input))
+
+
+def tanh(input):
+    return O.tanh(_t(input))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
+    x = _t(input)
+    return O.where(x > 0, x, x * negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
+    x = _t(input)
+    return O.where(x > 0, x, O.expm1(O.clamp(x, max=0.0)) * alpha)
+
+
+def gelu(input, approximate="none"):
+    """``x * Phi(x)``: exact with erf (``'none'``) or the tanh approximation (``'tanh'``)."""
+    x = _t(input)
+    if approximate == "none":
+        return x * 0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (1.0 + O.tanh(inner))
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input, inplace=False):
+    """``x * sigmoid(x)``."""
+    x = _t(input)
+    return x * O.sigmoid(x)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``."""
+    x = _t(input)
+    bx = x * beta if beta != 1 else x
+    soft = O.log1p(O.exp(O.clamp(bx, max=float(threshold))))
+    if beta != 1:
+        soft = soft / beta
+    return O.where(bx > threshold, x, soft)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))`` without overflow on either side."""
+    x = _t(input)
+    pos = -O.log1p(O.exp(-O.clamp(x, min=0.0)))
+    xn = O.clamp(x, max=0.0)
+    neg = xn - O.log1p(O.exp(xn))
+    return O.where(x >= 0, pos, neg)
+
+
+def _softmax_dim(name, ndim, stacklevel=4):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x = _t(input)
+    if dim is None:
+        dim = _softmax_dim("softmax", x.ndim)
+    return O.softmax(x, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x = _t(input)
+    if dim is None:
+        dim = _softmax_dim("log_softmax", x.ndim)
+    return O.log_softmax(x, dim, dtype=dtype)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return O.logsumexp(_t(input), dim, keepdim)
+
+
+# ---- regression losses -------------------------------------------------------------------
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error, as ``torch.nn.functional.mse_loss``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _t(input), _t(target)
+    _size_warning(x, y)
+    _check_reduction(reduction)
+    d = x - y
+    sq = d * d
+    if weight is not None:
+        sq = sq * weight
+    return _reduce(sq, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _t(input), _t(target)
+    _size_warning(x, y)
+    _check_reduction(reduction)
+    a = O.abs(x - y)
+    if weight is not None:
+        a = a * weight
+    return _reduce(a, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 d²/beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    x, y = _t(input), _t(target)
+    _size_warning(x, y)
+    _check_reduction(reduction)
+    if beta == 0.0:
+        return l1_loss(x, y, reduction=reduction)
+    d = x - y
+    a = O.abs(d)
+    loss = O.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d²`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    x, y = _t(input), _t(target)
+    _size_warning(x, y)
+    _check_reduction(reduction)
+    d = x - y
+    a = O.abs(d)
+    loss = O.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# ---- classification losses ---------------------------------------------------------------
+
+def _class_targets(x, target, fname):
+    """Integer targets checked against input (N, C, d1...) or (C,); returns int64 array."""
+    t = _np(target)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_torch_type(t.dtype)}")
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim == 1:
+        if t.ndim != 0:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    else:
+        if t.ndim >= 1 and t.shape[0] != x.shape[0] or t.ndim == 0:
+            tb = t.shape[0] if t.ndim else 0
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
+                             f"batch_size ({tb}).")
+        if tuple(t.shape[1:]) != tuple(x.shape[2:]):
+            raise RuntimeError(f"Expected target size {list((x.shape[0],) + x.shape[2:])}, got "
+                               f"{list(t.shape)}")
+    return t.astype(np.int64)
+
+
+def _class_last(x):
+    """Move the class dim (1, or 0 for 1-D input) last and flatten: (M, C)."""
+    if x.ndim == 1:
+        return O.reshape(x, (1, x.shape[0]))
+    if x.ndim > 2:
+        x = O.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,))
+    return O.reshape(x, (-1, x.shape[-1]))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of log-probabilities ``input`` (N, C, ...) at class indices
+    ``target``; 'mean' is the weighted mean (divides by the summed weights of used targets)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x = _t(input)
+    t = _class_targets(x, target, "nll_loss")
+    C = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if weight is not None and tuple(weight.shape) != (C,):
+        raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    flat_t = t.reshape(-1)
+    used = flat_t != ignore_index
+    bad = used & ((flat_t < 0) | (flat_t >= C))
+    if bad.any():
+        raise IndexError(f"Target {int(flat_t[bad][0])} is out of bounds.")
+    safe_t = np.where(used, flat_t, 0)
+    xm = _class_last(x)
+    picked = xm[np.arange(xm.shape[0]), safe_t]
+    w = used.astype(x.dtype)
+    if weight is not None:
+        w = w * _np(weight).astype(x.dtype)[safe_t]
+    # ignored targets: zero through ``where`` (no gradient reaches them, even 0 * inf)
+    loss = O.where(_const(used), -picked * _const(w), 0.0)
     if reduction == "none":
-        return t
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+        return O.reshape(loss, t.shape)
+    total = O.sum(loss)
+    if reduction == "sum":
+        return total
+    return _safe_mean(total, w.sum(), x.dtype)
+
+
+def _safe_mean(total, denom, dtype):
+    """``total / denom``; nothing left to average (denom 0) gives nan with a zero gradient,
+    as PyTorch's weighted mean does."""
+    if denom == 0:
+        return total * 0.0 + float("nan")
+    return total / _const(np.asarray(denom, dtype=dtype))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits ``input`` (N, C, d1, ...) or (C,).
+
+    ``target`` holds class indices (integer, shape (N, d1, ...)) or class probabilities (float,
+    same shape as ``input``). ``weight`` rescales classes, ``ignore_index`` drops targets,
+    ``label_smoothing`` mixes in the uniform distribution, with PyTorch's formulas.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    x = _t(input)
+    if x.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    cdim = 0 if x.ndim == 1 else 1
+    C = x.shape[cdim]
+    logp = O.log_softmax(x, cdim)
+    wshape = [1] * x.ndim
+    wshape[cdim] = C
+    tv = _np(target)
+    if tv.dtype.kind == "f" and tuple(tv.shape) == tuple(x.shape):
+        # class probabilities
+        y = _t(target)
+        if label_smoothing > 0:
+            y = y * (1.0 - label_smoothing) + label_smoothing / C
+        prod = logp * y
+        if weight is not None:
+            prod = prod * O.reshape(_t(weight), tuple(wshape))
+        loss = -O.sum(prod, cdim)
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return O.sum(loss)
+        return O.sum(loss) / (x.numel() / C if x.ndim > 1 else 1.0)
+    if tv.dtype.kind == "f":
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_torch_type(tv.dtype)}")
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0.0:
+        return nll
+    t = tv.astype(np.int64)
+    ignore = t == ignore_index
+    if weight is not None:
+        smooth = -O.sum(logp * O.reshape(_t(weight), tuple(wshape)), cdim)
+    else:
+        smooth = -O.sum(logp, cdim)
+    smooth = O.where(_const(~ignore), smooth, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            wv = _np(weight)
+            denom = wv[t[~ignore].reshape(-1)].sum()
+        else:
+            denom = (~ignore).sum()
+        ret = _safe_mean(O.sum(smooth), denom, x.dtype)
+    elif reduction == "sum":
+        ret = O.sum(smooth)
+    else:
+        ret = smooth
+    return nll * (1.0 - label_smoothing) + ret * (label_smoothing / C)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """``-w (t log x + (1 - t) log(1 - x))`` with the logs clamped at -100, as PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x, y = _t(input), _t(target)
+    _size_warning(x, y, deprecated=True)
+    xv = _np(x)
+    if xv.size and (np.any(xv < 0) or np.any(xv > 1) or np.any(np.isnan(xv))):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        lx = O.clamp(O.log(x), min=-100.0)
+        l1x = O.clamp(O.log(1.0 - x), min=-100.0)
+    loss = -(y * lx + (1.0 - y) * l1x)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """``binary_cross_entropy(sigmoid(x), t)`` in a stable form:
+    ``(1 - t) x - (1 + (pos_weight - 1) t) log_sigmoid(x)``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x, y = _t(input), _t(target)
+    if tuple(x.shape) != tuple(y.shape):
+        raise ValueError(f"Target size ({_size(y.shape)}) must be the same as input size "
+                         f"({_size(x.shape)})")
+    ls = logsigmoid(x)
+    if pos_weight is not None:
+        ls = ls * ((pos_weight - 1.0) * y + 1.0)
+    loss = (1.0 - y) * x - ls
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence with log-probabilities ``input``: ``target (log target - input)``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
+    x, y = _t(input), _t(target)
+    if log_target:
+        loss = O.exp(y) * (y - x)
+    else:
+        pos = y > 0
+        ylogy = O.where(pos, y * O.log(O.where(pos, y, 1.0)), 0.0 * y)
+        loss = ylogy - y * x
+    if reduction == "batchmean":
+        s = O.sum(loss)
+        return s / x.shape[0] if x.ndim else s
+    return _reduce(loss, reduction)

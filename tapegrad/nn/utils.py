@@ -1,0 +1,103 @@
+"""``tapegrad.nn.utils``: gradient clipping and flattening parameters, as ``torch.nn.utils``.
+
+Example:
+    >>> import tapegrad as tg
+    >>> w = tg.tensor([3.0, 4.0], requires_grad=True)
+    >>> (w * w).sum().backward()                 # grad (6, 8), norm 10
+    >>> tg.nn.utils.clip_grad_norm_([w], 1.0)
+    tensor(10.)
+    >>> round(float(tg.norm(w.grad)), 5)
+    1.0
+"""
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor, _make, bump_version
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
+           "vector_to_parameters"]
+
+
+def _params(parameters):
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    return list(parameters)
+
+
+def _vector_norm(a, p):
+    a = np.abs(a.ravel())
+    if p == math.inf:
+        return a.max() if a.size else 0.0
+    if p == 0:
+        return float(np.count_nonzero(a))
+    if p == 2:
+        return np.sqrt(np.sum(a * a))
+    return np.sum(a ** p) ** (1.0 / p)
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The ``norm_type``-norm of the norms of ``tensors`` (the norm of their concatenation)."""
+    tensors = _params(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return _make(np.asarray(0.0))
+    dtype = tensors[0].dtype
+    norms = np.array([_vector_norm(np.asarray(t._arr(), dtype=np.float64), norm_type)
+                      for t in tensors])
+    total = _vector_norm(norms, norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
+            "by the non-finite norm anyway, set `error_if_nonfinite=False`")
+    return _make(np.asarray(total, dtype=dtype))
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                    foreach=None):
+    """Scale gradients in place so their total ``norm_type``-norm is at most ``max_norm``;
+    returns the total norm before clipping (PyTorch's ``max_norm / (norm + 1e-6)``, capped at
+    1)."""
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if not grads:
+        return total
+    coef = min(float(max_norm) / (float(total._data) + 1e-6), 1.0)
+    for g in grads:
+        arr = g._arr()
+        arr *= coef
+        bump_version(g)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""
+    clip_value = float(clip_value)
+    for p in _params(parameters):
+        if p.grad is not None:
+            arr = p.grad._arr()
+            np.clip(arr, -clip_value, clip_value, out=arr)
+            bump_version(p.grad)
+
+
+def parameters_to_vector(parameters):
+    """One flat tensor of all parameters (differentiable)."""
+    from .. import ops
+
+    return ops.cat([ops.reshape(p, (-1,)) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy consecutive slices of ``vec`` into ``parameters`` (in place)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    v = np.asarray(vec._data)
+    k = 0
+    for p in parameters:
+        n = p.numel()
+        arr = p._arr()
+        arr[...] = v[k:k + n].reshape(arr.shape)
+        bump_version(p)
+        k += n

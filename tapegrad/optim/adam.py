@@ -1,0 +1,94 @@
+"""Adam and AdamW (decoupled weight decay), as PyTorch's single-tensor reference computes."""
+
+import numpy as np
+
+from .optimizer import Optimizer, _arr, _grad_of, _state_tensor, _step_tensor, _touch
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with bias correction, optional AMSGrad and L2 weight decay."""
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay or self._decoupled)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = _grad_of(p, group["maximize"])
+                data = _arr(p)
+                st = self.state[p]
+                if len(st) == 0:
+                    st["step"] = _step_tensor(0.0)
+                    st["exp_avg"] = _state_tensor(np.zeros_like(data))
+                    st["exp_avg_sq"] = _state_tensor(np.zeros_like(data))
+                    if group["amsgrad"]:
+                        st["max_exp_avg_sq"] = _state_tensor(np.zeros_like(data))
+                step = float(st["step"]) + 1
+                st["step"] = _step_tensor(step)
+                if wd != 0:
+                    if group["decoupled_weight_decay"]:
+                        data *= 1 - lr * wd
+                    else:
+                        g = g + wd * data
+                m, v = _arr(st["exp_avg"]), _arr(st["exp_avg_sq"])
+                m += (1 - beta1) * (g - m)  # lerp_(grad, 1 - beta1)
+                v *= beta2
+                v += (1 - beta2) * (g * g)
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2 ** 0.5
+                if group["amsgrad"]:
+                    vmax = _arr(st["max_exp_avg_sq"])
+                    np.maximum(vmax, v, out=vmax)
+                    denom = np.sqrt(vmax) / bias_correction2_sqrt + eps
+                else:
+                    denom = np.sqrt(v) / bias_correction2_sqrt + eps
+                data += -step_size * (m / denom)
+                _touch(p)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p *= 1 - lr * wd`` first.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> w = tg.tensor([1.0], requires_grad=True)
+        >>> opt = tg.optim.AdamW([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w
+        tensor([0.8990], requires_grad=True)
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -1,0 +1,201 @@
+"""``Optimizer``: parameter groups, per-parameter state, ``state_dict``, ``zero_grad``.
+
+Updates run on the parameters' storage (NumPy, in place, the version counter bumped), as
+PyTorch's optimizers run under ``no_grad``.
+"""
+
+import copy
+from collections import defaultdict
+from itertools import chain
+
+import numpy as np
+
+from ..creation import tensor as _tensor
+from ..grad_mode import enable_grad
+from ..tensor import Tensor, _make, bump_version
+
+
+class _RequiredParameter:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _arr(t):
+    return t._arr()
+
+
+def _state_tensor(arr):
+    """An optimizer state buffer: a tensor holding ``arr`` (updated in place)."""
+    return _make(arr)
+
+
+def _step_tensor(value):
+    return _tensor(float(value))
+
+
+class Optimizer:
+    """Base class: ``params`` is an iterable of tensors or of dicts (parameter groups with
+    their own options); ``defaults`` fills the options a group leaves out."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {_typename(params)}")
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __repr__(self):
+        s = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            s += "\n"
+            s += f"Parameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    s += f"    {key}: {group[key]}\n"
+        return s + ")"
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own options."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+        for p in param_group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + _typename(p))
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        ids = [id(p) for p in param_group["params"]]
+        if len(set(ids)) != len(ids):
+            import warnings
+
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error", stacklevel=3)
+        seen = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+        if seen & set(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's gradient (to ``None`` by default, as PyTorch 2.x)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.zero_()
+
+    def _closure_loss(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    # ---- state ----
+    def state_dict(self):
+        """``{"state": {index: state}, "param_groups": [options with "params": indices]}``."""
+        mapping = {}
+        index = 0
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                if id(p) not in mapping:
+                    mapping[id(p)] = index
+                    index += 1
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {mapping[id(p)]: v for p, v in self.state.items() if id(p) in mapping}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore state and options saved by ``state_dict`` (a deep copy is taken)."""
+        state_dict = copy.deepcopy(state_dict)
+        groups = self.param_groups
+        saved_groups = state_dict["param_groups"]
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        param_lens = (len(g["params"]) for g in groups)
+        saved_lens = (len(g["params"]) for g in saved_groups)
+        if any(p_len != s_len for p_len, s_len in zip(param_lens, saved_lens)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                p = id_map[k]
+                state[p] = {key: (_cast(val, p) if key != "step" else val)
+                            for key, val in v.items()}
+            else:
+                state[k] = v
+        new_groups = []
+        for group, ng in zip(groups, saved_groups):
+            ng["params"] = group["params"]
+            new_groups.append(ng)
+        self.__setstate__({"state": state, "param_groups": new_groups})
+
+
+def _cast(value, param):
+    if isinstance(value, Tensor) and value.dtype.kind == "f":
+        return _make(np.asarray(value._arr(), dtype=param.dtype).copy())
+    if isinstance(value, list):
+        return [_cast(v, param) for v in value]
+    return value
+
+
+def _typename(o):
+    if isinstance(o, Tensor):
+        return "torch." + {"float64": "DoubleTensor", "float32": "FloatTensor"}.get(
+            str(o.dtype), "Tensor")
+    return type(o).__module__ + "." + type(o).__name__ if type(o).__module__ != "builtins" \
+        else type(o).__name__
+
+
+def _grad_of(p, maximize=False):
+    """The gradient of ``p`` as an array of ``p``'s dtype (negated when maximizing)."""
+    g = np.asarray(p.grad._arr(), dtype=p.dtype)
+    return -g if maximize else g
+
+
+def _touch(p):
+    bump_version(p)

@@ -1,0 +1,120 @@
+"""RMSprop and Adagrad, PyTorch's updates."""
+
+import numpy as np
+
+from .optimizer import Optimizer, _arr, _grad_of, _state_tensor, _step_tensor, _touch
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): divide by a running RMS of gradients; optional centering and
+    momentum."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            wd, momentum = group["weight_decay"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = _grad_of(p, group["maximize"])
+                data = _arr(p)
+                st = self.state[p]
+                if len(st) == 0:
+                    st["step"] = _step_tensor(0.0)
+                    st["square_avg"] = _state_tensor(np.zeros_like(data))
+                    if momentum > 0:
+                        st["momentum_buffer"] = _state_tensor(np.zeros_like(data))
+                    if group["centered"]:
+                        st["grad_avg"] = _state_tensor(np.zeros_like(data))
+                st["step"] = _step_tensor(float(st["step"]) + 1)
+                if wd != 0:
+                    g = g + wd * data
+                sq = _arr(st["square_avg"])
+                sq *= alpha
+                sq += (1 - alpha) * (g * g)
+                if group["centered"]:
+                    ga = _arr(st["grad_avg"])
+                    ga += (1 - alpha) * (g - ga)
+                    avg = np.sqrt(sq - ga * ga)
+                else:
+                    avg = np.sqrt(sq)
+                avg = avg + eps
+                if momentum > 0:
+                    buf = _arr(st["momentum_buffer"])
+                    buf *= momentum
+                    buf += g / avg
+                    data += -lr * buf
+                else:
+                    data += -lr * (g / avg)
+                _touch(p)
+        return loss
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-element steps scaled by the root of summed squared gradients."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: "
+                             f"{initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                st = self.state[p]
+                st["step"] = _step_tensor(0.0)
+                st["sum"] = _state_tensor(np.full_like(_arr(p),
+                                                       group["initial_accumulator_value"]))
+
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], \
+                group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = _grad_of(p, group["maximize"])
+                data = _arr(p)
+                st = self.state[p]
+                step = float(st["step"]) + 1
+                st["step"] = _step_tensor(step)
+                if wd != 0:
+                    g = g + wd * data
+                clr = lr / (1 + (step - 1) * lr_decay)
+                s = _arr(st["sum"])
+                s += g * g
+                std = np.sqrt(s) + eps
+                data += -clr * (g / std)
+                _touch(p)
+        return loss

@@ -1,0 +1,273 @@
+"""tg.nn.Module and layers: registration, traversal, state, printing and values/gradients
+against torch.nn with the same weights."""
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.nn as nn
+import tapegrad.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.act = nn.Tanh()
+        self.blocks = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+        self.out = nn.Sequential(nn.Linear(4, 2))
+        self.register_buffer("scale", tg.tensor([2.0]))
+        self.register_buffer("tmp", tg.tensor([1.0]), persistent=False)
+
+    def forward(self, x):
+        h = self.act(self.fc1(x))
+        for b in self.blocks:
+            h = F.relu(b(h))
+        return self.out(h) * self.scale
+
+
+NAMES = ["fc1.weight", "fc1.bias", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight",
+         "blocks.1.bias", "out.0.weight", "out.0.bias"]
+
+
+def test_registration_and_traversal():
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == NAMES
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in net.parameters())
+    assert [type(m).__name__ for m in net.children()] == ["Linear", "Tanh", "ModuleList",
+                                                          "Sequential"]
+    assert len(list(net.modules())) == 8
+    assert [n for n, _ in net.named_buffers()] == ["scale", "tmp"]
+    # own parameters and buffers first, then each child's (PyTorch's order)
+    assert list(net.state_dict()) == ["scale"] + NAMES
+    net.fc1 = None
+    assert "fc1.weight" not in dict(net.named_parameters())
+    with pytest.raises(TypeError, match=r"cannot assign 'int' as child module 'out' "
+                                        r"\(torch.nn.Module or None expected\)"):
+        net.out = 3
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"cannot assign 'Tensor' as parameter 'weight' "
+                                        r"\(torch.nn.Parameter or None expected\)"):
+        lin.weight = tg.zeros(2, 2)
+    with pytest.raises(AttributeError, match="'Linear' object has no attribute 'nope'"):
+        lin.nope
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, shared)
+    assert len(list(seq.parameters())) == 2
+
+
+def test_state_dict_order_and_load(torch):
+    net = Net()
+    sd = net.state_dict()
+    assert isinstance(sd, OrderedDict)
+    assert "tmp" not in sd
+    assert not sd["fc1.weight"].requires_grad
+    net2 = Net()
+    result = net2.load_state_dict(sd)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    x = tg.randn(5, 3)
+    np.testing.assert_array_equal(net(x).detach().numpy(), net2(x).detach().numpy())
+    bad = OrderedDict(sd)
+    del bad["fc1.bias"]
+    bad["extra"] = tg.zeros(1)
+    with pytest.raises(RuntimeError) as e:
+        net2.load_state_dict(bad)
+    # the same message PyTorch gives for the same keys
+    tl = torch.nn.Linear(3, 4)
+    tsd = OrderedDict(weight=torch.zeros(3, 4), extra=torch.zeros(1))
+    with pytest.raises(RuntimeError) as te:
+        tl.load_state_dict(tsd)
+    assert "Unexpected key(s) in state_dict: \"extra\". " in str(te.value)
+    assert str(e.value).startswith("Error(s) in loading state_dict for Net:\n\t"
+                                   "Missing key(s) in state_dict: \"fc1.bias\". \n\t"
+                                   "Unexpected key(s) in state_dict: \"extra\". ")
+    mine = nn.Linear(3, 4)
+    with pytest.raises(RuntimeError) as e2:
+        mine.load_state_dict(OrderedDict(weight=tg.zeros(3, 4), extra=tg.zeros(1)))
+    assert str(e2.value).replace("torch.Size", "") == str(te.value).replace("torch.Size", "")
+    res = net2.load_state_dict(bad, strict=False)
+    assert res.missing_keys == ["fc1.bias"] and res.unexpected_keys == ["extra"]
+
+
+def test_repr_matches_torch(torch):
+    def build(mod):
+        return mod.Sequential(mod.Linear(3, 4), mod.ReLU(), mod.Dropout(0.1),
+                              mod.ModuleList([mod.Linear(4, 4) for _ in range(3)]),
+                              mod.LayerNorm(4), mod.Embedding(10, 3, padding_idx=0),
+                              mod.GELU(approximate="tanh"), mod.LeakyReLU(0.2), mod.ELU(),
+                              mod.Softplus(), mod.Softmax(dim=1), mod.LogSoftmax(dim=-1),
+                              mod.SiLU(), mod.Sigmoid(), mod.Tanh(), mod.Linear(4, 2, bias=False))
+
+    assert repr(build(nn)) == repr(build(torch.nn))
+    p = nn.Parameter(tg.tensor([1.0, 2.5]))
+    assert repr(p) == repr(torch.nn.Parameter(torch.tensor([1.0, 2.5], dtype=torch.float64)))\
+        .replace(", dtype=torch.float64", "")
+
+
+def test_modes_zero_grad_apply_to():
+    net = Net()
+    assert net.training and all(m.training for m in net.modules())
+    net.eval()
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    net(tg.randn(2, 3)).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    seen = []
+    net.apply(lambda m: seen.append(type(m).__name__))
+    assert seen[-1] == "Net" and len(seen) == 8
+    net.to(tg.float32)
+    assert all(p.dtype == np.float32 for p in net.parameters())
+    assert net.scale.dtype == np.float32
+    assert net(tg.randn(2, 3, dtype=tg.float32)).dtype == np.float32
+    net.double()
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert net.to("cpu") is net
+    with pytest.raises(RuntimeError, match="cuda"):
+        net.to("cuda")
+    with pytest.raises(NotImplementedError, match=r'Module \[Module\] is missing the required '
+                                                  r'"forward" function'):
+        nn.Module()(1)
+
+
+def test_init_distributions_and_seed():
+    tg.manual_seed(3)
+    a = nn.Linear(50, 40)
+    tg.manual_seed(3)
+    b = nn.Linear(50, 40)
+    np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
+    bound = 1 / math.sqrt(50)
+    w = a.weight.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.01
+    assert np.abs(a.bias.detach().numpy()).max() <= bound
+    e = nn.Embedding(1000, 20, padding_idx=3).weight.detach().numpy()
+    assert abs(e.std() - 1) < 0.03 and not e[3].any()
+    ln = nn.LayerNorm(5)
+    assert (ln.weight.detach().numpy() == 1).all() and (ln.bias.detach().numpy() == 0).all()
+    t = tg.empty(200, 300)
+    for fn, std in [(nn.init.xavier_uniform_, math.sqrt(2 / 500)),
+                    (nn.init.xavier_normal_, math.sqrt(2 / 500)),
+                    (nn.init.kaiming_uniform_, math.sqrt(2 / 300)),
+                    (nn.init.kaiming_normal_, math.sqrt(2 / 300)),
+                    (lambda x: nn.init.normal_(x, 1.0, 0.5), 0.5),
+                    (lambda x: nn.init.uniform_(x, -1, 1), 1 / math.sqrt(3))]:
+        fn(t)
+        assert abs(t.numpy().std() / std - 1) < 0.03
+    nn.init.constant_(t, 0.25)
+    assert (t.numpy() == 0.25).all()
+    nn.init.zeros_(t)
+    assert not t.numpy().any()
+    nn.init.ones_(t)
+    assert (t.numpy() == 1).all()
+    p = nn.Parameter(tg.zeros(3, 3))
+    nn.init.uniform_(p)
+    assert p.is_leaf and p.grad_fn is None and p.requires_grad
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_layers_match_torch_with_same_weights(torch, dtype):
+    tdt = getattr(torch, dtype)
+    tg.manual_seed(0)
+    torch.manual_seed(0)
+
+    def pair(mod_tg, mod_th):
+        mod_tg.to(getattr(tg, dtype))
+        mod_th.to(tdt)
+        mod_tg.load_state_dict(OrderedDict((k, tg.tensor(v.detach().numpy()))
+                                           for k, v in mod_th.state_dict().items()))
+        return mod_tg, mod_th
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 5)).astype(dtype)
+    t = rng.integers(0, 3, 6)
+    models = [
+        pair(nn.Sequential(nn.Linear(5, 8), nn.GELU(), nn.LayerNorm(8), nn.SiLU(),
+                           nn.Linear(8, 3)),
+             torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.GELU(), torch.nn.LayerNorm(8),
+                                 torch.nn.SiLU(), torch.nn.Linear(8, 3))),
+    ]
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    for (mt, mth) in models:
+        for loss_tg, loss_th in [(nn.CrossEntropyLoss(label_smoothing=0.1),
+                                  torch.nn.CrossEntropyLoss(label_smoothing=0.1)),
+                                 (nn.NLLLoss(), torch.nn.NLLLoss())]:
+            mt.zero_grad()
+            mth.zero_grad()
+            xt = tg.tensor(x)
+            xth = torch.tensor(x)
+            out_tg, out_th = mt(xt), mth(xth)
+            if isinstance(loss_tg, nn.NLLLoss):
+                out_tg, out_th = out_tg.log_softmax(1), out_th.log_softmax(1)
+            lt, lth = loss_tg(out_tg, tg.tensor(t)), loss_th(out_th, torch.tensor(t))
+            lt.backward()
+            lth.backward()
+            np.testing.assert_allclose(lt.item(), lth.item(), **tol)
+            for (n1, p1), (n2, p2) in zip(mt.named_parameters(), mth.named_parameters()):
+                assert n1 == n2
+                np.testing.assert_allclose(p1.grad.numpy(), p2.grad.numpy(), **tol)
+    emb, temb = pair(nn.Embedding(7, 4, padding_idx=2), torch.nn.Embedding(7, 4, padding_idx=2))
+    idx = np.array([[1, 2, 6], [2, 0, 1]])
+    (emb(tg.tensor(idx)) ** 2).sum().backward()
+    (temb(torch.tensor(idx)) ** 2).sum().backward()
+    np.testing.assert_allclose(emb.weight.grad.numpy(), temb.weight.grad.numpy(), **tol)
+
+
+LOSS_MODULES = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss"]
+
+
+@pytest.mark.parametrize("name", LOSS_MODULES)
+def test_loss_modules(torch, name):
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0.05, 0.95, (4, 3)), rng.uniform(size=(4, 3))
+    for red in ("mean", "sum", "none"):
+        xa, ta = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        lt = getattr(nn, name)(reduction=red)(xa, tg.tensor(b))
+        lth = getattr(torch.nn, name)(reduction=red)(ta, torch.tensor(b))
+        np.testing.assert_allclose(lt.detach().numpy(), lth.detach().numpy(), rtol=1e-12)
+        lt.sum().backward()
+        lth.sum().backward()
+        np.testing.assert_allclose(xa.grad.numpy(), ta.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_activation_modules_match_functional():
+    x = tg.randn(3, 4)
+    for mod, fn in [(nn.ReLU(), F.relu), (nn.Tanh(), F.tanh), (nn.Sigmoid(), F.sigmoid),
+                    (nn.GELU(), F.gelu), (nn.SiLU(), F.silu), (nn.LeakyReLU(0.3),
+                                                               lambda v: F.leaky_relu(v, 0.3)),
+                    (nn.ELU(), F.elu), (nn.Softplus(), F.softplus),
+                    (nn.Softmax(1), lambda v: F.softmax(v, 1)),
+                    (nn.LogSoftmax(1), lambda v: F.log_softmax(v, 1))]:
+        np.testing.assert_array_equal(mod(x).numpy(), fn(x).numpy())
+    d = nn.Dropout(0.5)
+    d.eval()
+    assert d(x) is x
+
+
+def test_clip_grad_matches_torch(torch):
+    rng = np.random.default_rng(2)
+    arrs = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    for norm_type in (2.0, 1.0, math.inf):
+        for max_norm in (0.5, 100.0):
+            ps = [tg.tensor(a, requires_grad=True) for a in arrs]
+            tps = [torch.tensor(a, requires_grad=True) for a in arrs]
+            sum((p ** 3).sum() for p in ps).backward()
+            sum((p ** 3).sum() for p in tps).backward()
+            n1 = nn.utils.clip_grad_norm_(ps, max_norm, norm_type)
+            n2 = torch.nn.utils.clip_grad_norm_(tps, max_norm, norm_type)
+            np.testing.assert_allclose(float(n1), float(n2), rtol=1e-13)
+            for p, q in zip(ps, tps):
+                np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-13)
+    ps = [tg.tensor(a, requires_grad=True) for a in arrs]
+    tps = [torch.tensor(a, requires_grad=True) for a in arrs]
+    sum((p ** 3).sum() for p in ps).backward()
+    sum((p ** 3).sum() for p in tps).backward()
+    nn.utils.clip_grad_value_(ps, 0.7)
+    torch.nn.utils.clip_grad_value_(tps, 0.7)
+    for p, q in zip(ps, tps):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
