@@ -12,8 +12,8 @@ Example:
     >>> A = tg.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
     >>> tg.linalg.det(A).backward()
     >>> A.grad
-    tensor([[ 3., -1.],
-            [-1.,  2.]])
+    tensor([[ 3.0000, -1.0000],
+            [-1.0000,  2.0000]])
 """
 
 import math

@@ -404,15 +404,17 @@ def _svd_vjp_np(g, inputs, out, m, n, full):
     E, degenerate = _gap_matrix_np(S * S)
     use_u = not degenerate or bool(np.any(gU))
     use_v = not degenerate or bool(np.any(gVh))
-    inner = 0.0
+    inner = _diag_embed_np(gS)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if use_u:
-            X = _mT(U) @ gU
-            inner = inner + (X - _mT(X)) * S[..., None, :]
-        if use_v:
-            Y = Vh @ _mT(gVh)
-            inner = inner + S[..., :, None] * (Y - _mT(Y))
-        inner = inner / E + _diag_embed_np(gS)
+        if use_u or use_v:
+            t = 0.0
+            if use_u:
+                X = _mT(U) @ gU
+                t = t + (X - _mT(X)) * S[..., None, :]
+            if use_v:
+                Y = Vh @ _mT(gVh)
+                t = t + S[..., :, None] * (Y - _mT(Y))
+            inner = inner + t / E
         if m > n and use_u:
             gUs = gU / S[..., None, :]
             gA = (U @ inner + gUs - U @ (_mT(U) @ gUs)) @ Vh
@@ -545,7 +547,7 @@ defop(Op.QR, "qr", "python", "LinalgQrBackward0", vjp=_qr_vjp, vjp_np=_qr_vjp_np
 
 def qr(A, mode="reduced"):
     """``(Q, R)`` with ``A = Q R``; ``mode`` is ``'reduced'``, ``'complete'`` or ``'r'`` (then
-    Q is empty, as in PyTorch, and R carries no gradient)."""
+    Q is empty, as in PyTorch, and R is differentiable through the reduced QR)."""
     A = R.as_tensor(A)
     _check(A, "qr", square=False)
     if mode not in ("reduced", "complete", "r"):
@@ -553,8 +555,11 @@ def qr(A, mode="reduced"):
                            "'reduced' (default), 'r', or 'complete'")
     m, n = A.shape[-2:]
     a = A._arr()
-    if mode == "r":
-        return _make(np.zeros((0,), a.dtype)), _make(np.linalg.qr(a, mode="r"))
+    empty = _make(np.zeros((0,), a.dtype))
+    if mode == "r" and not (R._grad_on() and A._rg):
+        return empty, _make(np.linalg.qr(a, mode="r"))
+    if mode == "r":  # R is differentiable (through the reduced QR), unlike in PyTorch
+        return empty, qr(A, "reduced")[1]
     Q, Rm = np.linalg.qr(a, mode=mode)
     if not (R._grad_on() and A._rg):
         return _make(Q), _make(Rm)

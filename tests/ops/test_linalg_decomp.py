@@ -182,3 +182,181 @@ def _hvp(L, gs, vs, xs):
         return [np.zeros(x.shape) if h is None else h.numpy() for h, x in zip(hs, xs)]
     return [np.zeros(x.shape) if h is None else h.detach().numpy(force=True)
             for h, x in zip(hs, xs)]  # force: torch may answer with a lazy ZeroTensor
+
+
+# ---- np.linalg on tensors ----------------------------------------------------------------------
+
+def _np_cases(rng):
+    A, B = _wellcond(rng, (3, 3)), rng.standard_normal((3, 2))
+    T, S = _wellcond(rng, (4, 3)), _wellcond(rng, (3, 3))
+    S = S @ S.T
+    return [
+        (np.linalg.solve, (A, B), {}), (np.linalg.solve, (A, B[:, 0]), {}),
+        (np.linalg.inv, (A,), {}), (np.linalg.det, (A,), {}), (np.linalg.slogdet, (A,), {}),
+        (np.linalg.eigh, (S,), {}), (np.linalg.eigvalsh, (S,), {"UPLO": "U"}),
+        (np.linalg.svd, (T,), {}), (np.linalg.svd, (T,), {"full_matrices": False}),
+        (np.linalg.svd, (T,), {"compute_uv": False}), (np.linalg.qr, (T,), {}),
+        (np.linalg.qr, (T.T,), {"mode": "complete"}), (np.linalg.qr, (T,), {"mode": "r"}),
+        (np.linalg.cholesky, (S,), {}), (np.linalg.cholesky, (S,), {"upper": True}),
+        (np.linalg.pinv, (T,), {}), (np.linalg.pinv, (S,), {"hermitian": True}),
+        (np.linalg.matrix_power, (A, 3), {}), (np.linalg.matrix_power, (A, -1), {}),
+        (np.linalg.lstsq, (T, rng.standard_normal(4)), {}),
+        (np.linalg.lstsq, (T, rng.standard_normal((4, 2))), {"rcond": None}),
+    ] + [(np.linalg.norm, (T,), {"ord": o}) for o in [None] + _MATRIX_ORDS] + [
+        (np.linalg.norm, (T,), {"ord": o, "axis": 1, "keepdims": True})
+        for o in [None, 0, 1, 2, 3, -1, math.inf, -math.inf]] + [
+        (np.linalg.norm, (T,), {"axis": (1, 0), "ord": "nuc", "keepdims": True}),
+        (np.linalg.norm, (T[0],), {"ord": 0}), (np.linalg.norm, (T,), {"keepdims": True})]
+
+
+def _leaves(r):
+    return list(r) if isinstance(r, tuple) else [r]
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_numpy_functions_on_tensors(rng, grad):
+    """np.linalg.* on tensors: NumPy's values, result types and field names; gradients flow."""
+    for f, args, kw in _np_cases(rng):
+        ts = [tg.tensor(a, requires_grad=grad) if isinstance(a, np.ndarray) else a
+              for a in args]
+        want, got = f(*args, **kw), f(*ts, **kw)
+        assert type(got).__name__ == type(want).__name__ or not isinstance(want, tuple), f
+        if isinstance(want, tuple):
+            assert getattr(got, "_fields", None) in (None, getattr(want, "_fields", None))
+        for g, w in zip(_leaves(got), _leaves(want)):
+            if isinstance(g, tg.Tensor):
+                assert g.shape == np.shape(w), (f, kw)
+                np.testing.assert_allclose(g.detach().numpy(), w, rtol=1e-9, atol=1e-12)
+            else:
+                assert g == w
+        if grad:
+            outs = [g for g in _leaves(got) if isinstance(g, tg.Tensor) and g.requires_grad]
+            assert outs, (f, kw)
+            for t in ts:
+                if isinstance(t, tg.Tensor):
+                    t.grad = None
+            sum(((o * o).sum() for o in outs[1:]), (outs[0] * outs[0]).sum()).backward()
+            assert ts[0].grad is not None and np.all(np.isfinite(ts[0].grad.numpy()))
+
+
+def test_numpy_gradient_equals_tgl_linalg(rng):
+    A = _wellcond(rng, (3, 3))
+    x, y = tg.tensor(A, requires_grad=True), tg.tensor(A, requires_grad=True)
+    np.linalg.slogdet(x).logabsdet.backward()
+    tg.linalg.slogdet(y)[1].backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.linalg.inv(A).T, rtol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), x.grad.numpy(), rtol=0)
+
+
+def test_numpy_integer_input_is_float64():
+    t = tg.tensor(np.array([[2, 1], [1, 3]]))
+    assert np.linalg.inv(t).dtype == np.float64
+    np.testing.assert_allclose(np.linalg.det(t).item(), 5.0)
+
+
+def test_float32():
+    rng = np.random.default_rng(3)
+    a = _wellcond(rng, (3, 3)).astype(np.float32)
+    x = tg.tensor(a, requires_grad=True)
+    for out in (tg.linalg.inv(x), tg.linalg.svdvals(x), tg.linalg.eigh(x @ x.mT)[0]):
+        assert out.dtype == np.float32
+    tg.linalg.det(x).backward()
+    assert x.grad.dtype == np.float32
+    want = np.linalg.det(a.astype(np.float64)) * np.linalg.inv(a.astype(np.float64)).T
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-5)
+
+
+# ---- where derivatives do not exist (docs/linalg.md) -------------------------------------------
+
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix():
+    a = np.array([[1.0, 2.0, 0.5], [2.0, 4.0, 1.0], [0.3, -1.0, 2.0]])  # rank 2
+    cof = np.array([[9.0, -3.7, -3.2], [-4.5, 1.85, 1.6], [0.0, 0.0, 0.0]])
+    x = tg.tensor(a, requires_grad=True)
+    tg.linalg.det(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), cof, atol=1e-12)
+    # the cofactor is also what finite differences give, and its own derivative exists
+    assert tg.autograd.gradcheck(tg.linalg.det, (tg.tensor(a, requires_grad=True),))
+    assert tg.autograd.gradgradcheck(tg.linalg.det, (tg.tensor(a, requires_grad=True),))
+    # a batch mixing singular and regular matrices
+    b = np.stack([a, _wellcond(np.random.default_rng(0), (3, 3))])
+    y = tg.tensor(b, requires_grad=True)
+    tg.linalg.det(y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy()[0], cof, atol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy()[1], np.linalg.det(b[1]) * np.linalg.inv(b[1]).T)
+
+
+def test_logabsdet_at_a_singular_matrix_has_no_derivative():
+    x = tg.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    sign, logabs = tg.linalg.slogdet(x)
+    assert sign.item() == 0.0 and logabs.item() == -math.inf
+    logabs.backward()
+    assert not np.any(np.isfinite(x.grad.numpy()))
+
+
+def test_repeated_eigenvalues():
+    a = np.diag([1.0, 1.0, 2.0])
+    # eigenvalues alone: differentiable (the gradient of their sum is the identity)
+    x = tg.tensor(a, requires_grad=True)
+    tg.linalg.eigvalsh(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.eye(3), atol=1e-15)
+    x.grad = None
+    w, V = tg.linalg.eigh(x)
+    (w * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+    # eigenvectors of a repeated eigenvalue: no derivative, inf/nan (as in PyTorch)
+    x.grad = None
+    w, V = tg.linalg.eigh(x)
+    (V * V).sum().backward()
+    assert not np.all(np.isfinite(x.grad.numpy()))
+
+
+def test_repeated_singular_values():
+    x = tg.tensor(np.eye(3)[:, :2] * 2.0, requires_grad=True)  # singular values 2, 2
+    tg.linalg.svdvals(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.eye(3)[:, :2], atol=1e-15)
+    x.grad = None
+    (tg.linalg.matrix_norm(x, "nuc") + tg.linalg.matrix_norm(x, 2)).backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+    x.grad = None
+    U, S, Vh = tg.linalg.svd(x, full_matrices=False)
+    (U * U).sum().backward()
+    assert not np.all(np.isfinite(x.grad.numpy()))
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+def test_errors():
+    sing = tg.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    for f in (tg.linalg.inv, lambda a: tg.linalg.solve(a, tg.ones(2))):
+        with pytest.raises(RuntimeError, match="singular"):
+            f(sing)
+        with pytest.raises(np.linalg.LinAlgError):
+            f(sing)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.inv(sing)
+    with pytest.raises(RuntimeError, match="positive-definite"):
+        tg.linalg.cholesky(tg.tensor([[1.0, 0.0], [0.0, -1.0]]))
+    with pytest.raises(RuntimeError, match="batches of square matrices"):
+        tg.linalg.det(tg.ones(2, 3))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        tg.linalg.inv(tg.ones(3))
+    with pytest.raises(RuntimeError, match="Expected a floating point"):
+        tg.linalg.inv(tg.tensor([[1, 0], [0, 1]]))
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete'"):
+        tg.linalg.qr(tg.ones(3, 2, requires_grad=True), mode="complete")[0].sum().backward()
+
+
+def test_complex_is_refused():
+    a = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="eigh"):
+        tg.linalg.eig(a)
+    with pytest.raises(NotImplementedError, match="eigh"):
+        tg.linalg.eigvals(a)
+    with pytest.raises(TypeError, match="numpy.linalg.eig.*eigh"):
+        np.linalg.eig(a)
+    with pytest.raises(NotImplementedError, match="complex"):
+        tg.linalg.inv(tg.tensor(np.eye(2) * (1 + 1j)))
+    # without a gradient at stake NumPy computes the values
+    w = np.linalg.eigvals(a.detach())
+    np.testing.assert_allclose(np.sort_complex(np.asarray(w.numpy())),
+                               np.sort_complex(np.linalg.eigvals(a.detach().numpy())))
