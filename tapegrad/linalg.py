@@ -23,7 +23,9 @@ import numpy as np
 
 from .ops import linalg_decomp as _D
 from .ops import record as _R
-from .ops.linalg_decomp import (LinAlgError, cholesky, det, eigvalsh, inv, pinv, svdvals)
+from .ops import linalg_spectral as _S
+from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
+from .ops.linalg_spectral import eigvalsh, svdvals
 from .tensor import _make, _wrap
 
 __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
@@ -65,12 +67,12 @@ def slogdet(A):
 
 def eigh(A, UPLO="L"):
     """``(eigenvalues, eigenvectors)`` of symmetric matrices, eigenvalues ascending."""
-    return EighResult(*_D.eigh(A, UPLO))
+    return EighResult(*_S.eigh(A, UPLO))
 
 
 def svd(A, full_matrices=True, *, driver=None):
     """``(U, S, Vh)``; see ``ops/linalg_decomp.svd`` for ``full_matrices`` gradients."""
-    return SVDResult(*_D.svd(A, full_matrices))
+    return SVDResult(*_S.svd(A, full_matrices))
 
 
 def qr(A, mode="reduced"):
@@ -138,8 +140,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
 
     A = _float_input(A, "matrix_norm", dtype)
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
-                           f"dimensions.")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
     dim = tuple(dim)
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
@@ -229,8 +231,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     A, B = _t(A), _t(B)
     _D._check(A, "lstsq", square=False)
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
-                           f"(gels, gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
     vec = _is_vector_rhs(A, B)
     Bm = unsqueeze(B, -1) if vec else B
@@ -280,7 +282,7 @@ def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     a = _np_float(a)
     if not compute_uv:
         return svdvals(a)
-    return SVDResult(*_D.svd(a, full_matrices))
+    return SVDResult(*_S.svd(a, full_matrices))
 
 
 def _np_qr(a, mode="reduced"):
@@ -378,7 +380,7 @@ def numpy_handlers():
     return {
         L.solve: _np_solve, L.inv: one(inv), L.det: one(det),
         L.slogdet: lambda a: SlogdetResult(*_D.slogdet(_np_float(a))),
-        L.eigh: lambda a, UPLO="L": EighResult(*_D.eigh(_np_float(a), UPLO)),
+        L.eigh: lambda a, UPLO="L": EighResult(*_S.eigh(_np_float(a), UPLO)),
         L.eigvalsh: lambda a, UPLO="L": eigvalsh(_np_float(a), UPLO),
         L.svd: _np_svd, L.qr: _np_qr,
         L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a), upper=upper),

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tests.op_checks import check_op, check_table_entry, lib_fns
+from tests.op_checks import check_table_entry
 
 try:
     import torch
