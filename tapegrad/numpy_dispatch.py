@@ -533,11 +533,6 @@ def _cumsum(a, axis=None, dtype=None, out=None):
     return _op("cumsum")(x, dim=axis)
 
 
-def _norm(x, ord=None, axis=None, keepdims=False):
-    _need(ord is None, "ord=")
-    return _op("norm")(_t(x), dim=_axis(axis), keepdim=bool(keepdims))
-
-
 def _copy(a, order="K", subok=False):
     return _t(a).clone()
 
@@ -571,7 +566,7 @@ def _build_functions():
         np.flip: _flip, np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
         np.einsum: _einsum, np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
         np.array_split: _array_split, np.diff: _diff, np.cumsum: _cumsum,
-        np.linalg.norm: _norm, np.copy: _copy, np.round: _round, np.around: _round,
+        np.copy: _copy, np.round: _round, np.around: _round,
         np.zeros_like: _like(np.zeros_like), np.ones_like: _like(np.ones_like),
         np.empty_like: _like(np.empty_like), np.full_like: _like(np.full_like),
     }
@@ -587,6 +582,16 @@ _UFUNCS = _build_ufuncs()
 _REDUCE = {np.add: _reduce_handler("sum"), np.maximum: _reduce_handler("amax"),
            np.minimum: _reduce_handler("amin"), np.multiply: _reduce_handler("prod")}
 _FUNC_HANDLERS = _build_functions()
+
+
+def _linalg_handlers():
+    """np.linalg.* -> tapegrad.linalg (NumPy's signatures and result tuples)."""
+    from .linalg import numpy_handlers
+
+    return numpy_handlers()
+
+
+_FUNC_HANDLERS.update(_linalg_handlers())
 
 
 def _bind_tensor_protocols():
