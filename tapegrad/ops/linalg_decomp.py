@@ -33,7 +33,7 @@ import numpy as np
 
 from ..tensor import _make, _wrap
 from . import record as R
-from .registry import Op, defop
+from ..registry import Op, defop
 
 
 class LinAlgError(np.linalg.LinAlgError, RuntimeError):

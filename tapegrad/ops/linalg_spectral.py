@@ -13,7 +13,7 @@ from . import record as R
 from .linalg_decomp import (_check, _diag_embed, _diag_embed_np, _f64, _gap_matrix,
                             _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np, _record, _tT,
                             _unpack, _unpack_np)
-from .registry import Op, defop
+from ..registry import Op, defop
 
 
 # ---- eigh ------------------------------------------------------------------------------------
