@@ -89,28 +89,42 @@ class Segment:
     # ---- growing ----
     def flush(self):
         """Move pending records into the int64 buffer (amortised doubling)."""
-        ints = self.ints
-        if not ints:
-            return
         with self.lock:
-            # Another thread may sweep (and so flush) this segment while its owner appends:
-            # take whole records by slice and delete exactly those (each append is one atomic
-            # list extend), so no record is lost or flushed twice.
-            k = len(ints) - len(ints) % NFIELDS
-            new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
-            del ints[:k]
-            need = self.nbuf + len(new)
-            if need > len(self.buf):
-                grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
-                grown[: self.nbuf] = self.buf[: self.nbuf]
-                self.buf = grown
-            self.buf[self.nbuf : need] = new
-            self.nbuf = need
+            self._flush_locked()
+
+    def _flush_locked(self):
+        # Always under ``lock``, also when nothing seems pending: another thread may be halfway
+        # through a flush (its records already taken from ``ints`` but ``nbuf`` not yet
+        # raised), and returning without the lock would hand out a truncated buffer.
+        # The owner appends while others flush: take whole records by slice and delete
+        # exactly those (each append is one atomic list extend), so no record is lost or
+        # flushed twice.
+        ints = self.ints
+        k = len(ints) - len(ints) % NFIELDS
+        if not k:
+            return
+        new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
+        del ints[:k]
+        need = self.nbuf + len(new)
+        if need > len(self.buf):
+            grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
+            grown[: self.nbuf] = self.buf[: self.nbuf]
+            self.buf = grown
+        self.buf[self.nbuf : need] = new
+        self.nbuf = need
 
     def records(self):
-        """All records as an (n, 6) int64 array (a view: writes reach the tape)."""
-        self.flush()
-        return self.buf[: self.nbuf]
+        """All records as an (n, 6) int64 array (a view: writes reach the tape, but the
+        buffer moves when it grows: flag writes go through ``set_flag``)."""
+        with self.lock:  # buf and nbuf read together, after any flush in progress
+            self._flush_locked()
+            return self.buf[: self.nbuf]
+
+    def set_flag(self, rec, flag):
+        """OR ``flag`` into record ``rec``'s opcode word (safe against a concurrent flush)."""
+        with self.lock:
+            self._flush_locked()
+            self.buf[rec, OP] |= flag
 
     def nbytes(self):
         """Bytes held: records, saved floats and arrays (also those of NumPy-backed ops)."""

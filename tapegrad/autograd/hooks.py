@@ -62,7 +62,7 @@ def register_post_accumulate_grad_hook(t, fn):
 
 def mark_hooked(t):
     seg = t._seg
-    seg.records()[t._rec, tape.OP] |= tape.HOOKED
+    seg.set_flag(t._rec, tape.HOOKED)
     refs = seg.hooked.setdefault(t._rec, [])
     if not any(r() is t for r in refs):
         refs.append(weakref.ref(t))
