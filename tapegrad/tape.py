@@ -49,6 +49,7 @@ _CHECK_BYTES = 1 << 26  # saved array bytes that force such a check sooner
 _ROLL_RECORDS = 1 << 14  # a segment few tensors refer to is closed at this many records...
 _ROLL_BYTES = 1 << 26  # ...and any segment once its saved arrays hold this many bytes
 _FEW_REFS = 8  # "few": references besides this thread's own (see _renew)
+_PROBE = 64  # records checked one by one after a check that found the segment referenced
 _order = itertools.count(1)
 
 
@@ -58,7 +59,8 @@ class Segment:
     __slots__ = (
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
-        "bcheck", "lock", "epoch", "_cache", "__weakref__",
+        "bcheck", "lock", "epoch", "_cache", "probe_end", "pruned_for",
+        "__weakref__",
     )
 
     def __init__(self):
@@ -83,6 +85,8 @@ class Segment:
         self.check_at = _CHECK_EVERY
         self.abytes = 0  # bytes of saved arrays appended so far
         self.bcheck = _CHECK_BYTES  # abytes that trigger the next check
+        self.probe_end = 0  # checks at every record until here (see _renew)
+        self.pruned_for = None  # the imported records _prune_imports last pruned for
         self.lock = threading.Lock()  # flush vs. flag writes from a sweep on another thread
         self._cache = None  # arrays materialised for the sweep: see arrays()
 
@@ -177,14 +181,105 @@ def _renew(seg):
         refs = sys.getrefcount(seg) - 5
         keep = refs > _FEW_REFS or (refs > 0 and seg.n < _ROLL_RECORDS)
         if keep and seg.abytes < _ROLL_BYTES:
-            seg.check_at = min(seg.n + _CHECK_EVERY, _config.SEGMENT_CAP)
+            nxt = seg.n + _CHECK_EVERY
+            if refs > 0:
+                # Still referenced: in a loop the check may keep falling on the same op
+                # (every 1024 records), where the previous op's output is alive. Look at the
+                # next _PROBE records one by one for the moment nothing refers to the segment
+                # (between iterations of a loop that drops its outputs).
+                if seg.probe_end < seg.n:
+                    seg.probe_end = seg.n + _PROBE
+                if seg.n < seg.probe_end:
+                    nxt = seg.n + 1
+            seg.check_at = min(nxt, _config.SEGMENT_CAP)
             seg.bcheck = seg.abytes + _CHECK_BYTES
             return seg
         retire(seg)
+    if _local.live:
+        _prune_imports()
     seg = _local.seg = Segment()
     seg.check_at = min(_CHECK_EVERY, _config.SEGMENT_CAP)
     _local.live.add(seg)
     return seg
+
+
+def _prune_imports():
+    """Drop the imports of closed segments that no tensor can sweep through any more.
+
+    A segment is often closed in the middle of an operation: the operation's input lives on
+    the old segment, so the new one imports it, and that import keeps the whole old segment
+    alive, with everything *it* imports, and so on: each segment would pin the one before
+    (an evaluation loop without ``no_grad`` grew by a segment per ~500 steps). A closed segment
+    that nothing but such imports refers to (no tensor, no ``grad_fn``) can only be swept from
+    the records imported from it; its imports those records cannot reach are dropped, and the
+    older segments they held are freed by reference counting.
+
+    Conservative: references from other threads' segments, or an op whose inputs are not
+    known here, leave a segment untouched.
+    """
+    from .ops.registry import PYTHON_BASE
+
+    segs = sorted(_local.live, key=lambda s: -s.order)
+    roots, tuples = _imported_records(segs)
+    for p in segs:  # newest first: dropping an import updates the counts of older segments
+        n = tuples.get(id(p), 0)
+        if not n or not p.retired or p is _local.seg:
+            continue
+        # references: each import tuple, the list ``segs``, the loop variable, the argument
+        if sys.getrefcount(p) - 3 != n:
+            continue
+        key = tuple(sorted(roots[id(p)]))
+        if p.pruned_for == key:
+            continue  # nothing new to drop
+        p.pruned_for = key
+        reached = _reach(p, key, PYTHON_BASE)
+        if reached is None:
+            continue
+        for r in [r for r, src in p.imports.items() if type(src) is tuple and not reached[r]]:
+            src = p.imports.pop(r)
+            p.foreign.pop((id(src[0]), src[1]), None)
+            tuples[id(src[0])] -= 1
+            roots[id(src[0])].remove(src[1])
+            del src  # the tuple holds the source segment: no stray reference for its check
+
+
+def _imported_records(segs):
+    """Per source segment (by id): the record ids imported from it, and how many imports."""
+    roots, tuples = {}, {}
+    for q in segs:
+        for src in q.imports.values():
+            if type(src) is tuple:
+                roots.setdefault(id(src[0]), []).append(src[1])
+                tuples[id(src[0])] = tuples.get(id(src[0]), 0) + 1
+    return roots, tuples
+
+
+def _reach(seg, roots, python_base):
+    """Records of ``seg`` reachable from ``roots`` (a bytearray), None if unknown."""
+    recs = seg.records()
+    top = max(roots)
+    a = recs[: top + 1, A].tolist()
+    b = recs[: top + 1, B].tolist()
+    ops = recs[: top + 1, OP].tolist()
+    auxs = recs[: top + 1, AUX].tolist()
+    reached = bytearray(len(recs))
+    for r in roots:
+        reached[r] = 1
+    for r in range(top, -1, -1):
+        if not reached[r]:
+            continue
+        if a[r] >= 0:
+            reached[a[r]] = 1
+        if b[r] >= 0:
+            reached[b[r]] = 1
+        if ops[r] & CODE_MASK >= python_base:
+            slots = getattr(seg.pyaux[auxs[r]], "slots", None)
+            if slots is None:
+                return None
+            for s_ in slots:
+                if s_ >= 0:
+                    reached[s_] = 1
+    return reached
 
 
 def retire(seg):
@@ -238,6 +333,7 @@ def prepare(inputs):
     Keeps the invariant that a segment imports only from segments of lower ``order``: an input
     on a newer foreign segment (another thread's) closes the current segment first.
     """
+    seg = _local.seg  # held here while current() decides, as ops/record.py does (_renew)
     seg = current()
     for t in inputs:
         src = t._seg
