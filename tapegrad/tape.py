@@ -186,7 +186,9 @@ def _renew(seg):
                 # Still referenced: in a loop the check may keep falling on the same op
                 # (every 1024 records), where the previous op's output is alive. Look at the
                 # next _PROBE records one by one for the moment nothing refers to the segment
-                # (between iterations of a loop that drops its outputs).
+                # (between iterations of a loop that drops its outputs). (Called from prepare(),
+                # which holds no local, ``refs`` is one less: a segment referenced by just the
+                # op's input is closed; _prune_imports then frees what that import pins.)
                 if seg.probe_end < seg.n:
                     seg.probe_end = seg.n + _PROBE
                 if seg.n < seg.probe_end:
@@ -333,7 +335,6 @@ def prepare(inputs):
     Keeps the invariant that a segment imports only from segments of lower ``order``: an input
     on a newer foreign segment (another thread's) closes the current segment first.
     """
-    seg = _local.seg  # held here while current() decides, as ops/record.py does (_renew)
     seg = current()
     for t in inputs:
         src = t._seg
