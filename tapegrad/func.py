@@ -2,9 +2,10 @@
 
 ``grad(f)`` is a function that returns the gradient of the scalar ``f`` with respect to its
 ``argnums`` arguments. Arguments may be Python numbers, NumPy arrays or tensors. Transforms
-compose (``grad(grad(f))``): inside another transform, or when an argument already carries
-history, the gradient is computed with ``create_graph=True`` so the outer level can
-differentiate it again.
+compose (``grad(grad(f))``): inside another transform, when an argument already carries
+history, or when ``f`` closes over a tensor that requires grad (and grad mode is on), the
+gradient is computed with ``create_graph=True`` so the outer level can differentiate it again,
+as with ``torch.func``.
 
 Example:
     >>> import tapegrad as tg
@@ -81,6 +82,37 @@ def _scalar_output(out, has_aux):
     return out, aux
 
 
+def _fresh_segment_order():
+    """Close this thread's current segment; return the order of the fresh one now current."""
+    from . import tape
+
+    if tape._local.seg is not None and tape._local.seg.n:
+        tape.retire(tape._local.seg)
+    return tape.current().order
+
+
+def _uses_outer_tensors(start, wrt):
+    """Whether what this thread recorded since segment order ``start`` imports a tensor that
+    requires grad other than the inputs ``wrt``: a leaf, or a record of an older segment.
+
+    Conservative: an import the output does not depend on also counts (the gradient then
+    merely carries a history it does not need)."""
+    from . import tape
+
+    inner = {id(s) for s in list(tape._local.live) if s.order >= start}
+    own = {id(t) for t in wrt}
+    for seg in list(tape._local.live):
+        if id(seg) not in inner:
+            continue
+        for src in list(seg.imports.values()):
+            if isinstance(src, Tensor):
+                if id(src) not in own:
+                    return True
+            elif id(src[0]) not in inner:
+                return True
+    return False
+
+
 def value_and_grad(func, argnums=0, has_aux=False):
     """A function returning ``(func(*args), gradient of func w.r.t. args[argnums])``.
 
@@ -104,10 +136,17 @@ def value_and_grad(func, argnums=0, has_aux=False):
         for i in idx:
             args[i] = _as_input(args[i])
         wrt = [args[i] for i in idx]
+        # ``func`` may close over a tensor that requires grad (``lambda t: x * t``): then the
+        # gradient depends on it and the caller may differentiate it again, so it is computed
+        # with create_graph, as torch.func does. ``func`` records on fresh segments, where
+        # anything from outside enters through an IMPORT record: see _uses_outer_tensors.
+        start = _fresh_segment_order() if _gm.is_grad_enabled() and not create_graph else None
         _depth.n += 1
         try:
             with _gm.enable_grad():
                 out, aux = _scalar_output(func(*args, **kwargs), has_aux)
+                if start is not None and out.requires_grad:
+                    create_graph = _uses_outer_tensors(start, wrt)
                 if out.requires_grad:
                     grads = _grad(out, wrt, create_graph=create_graph, materialize_grads=True)
                 else:  # f does not depend on its inputs: the gradient is zero

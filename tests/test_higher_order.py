@@ -340,8 +340,16 @@ def _codes_recorded(fn, arrays):
     tape.retire(tape.current())  # a fresh segment: its records are this call's
     xs = [tg.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*xs)
-    seg = out._seg
-    return {int(c) & tape.CODE_MASK for c in seg.records()[:, tape.OP]}
+    # this segment and those it imports from (a backward moves recording to a fresh segment)
+    codes, todo, seen = set(), [out._seg], set()
+    while todo:
+        seg = todo.pop()
+        if id(seg) in seen:
+            continue
+        seen.add(id(seg))
+        codes |= {int(c) & tape.CODE_MASK for c in seg.records()[:, tape.OP]}
+        todo += [src[0] for src in seg.imports.values() if isinstance(src, tuple)]
+    return codes
 
 
 @pytest.mark.parametrize("name,fn,arrays", OP_TABLE, ids=[e[0] for e in OP_TABLE])
