@@ -395,6 +395,8 @@ def _index_key(key):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         elif isinstance(k, list):
             k = np.asarray(k)
+            if k.size == 0 and k.dtype.kind == "f":
+                k = k.astype(np.int64)  # PyTorch: an empty list is an empty integer index
         out.append(k)
     return tuple(out) if isinstance(key, tuple) or len(out) != 1 else out[0]
 

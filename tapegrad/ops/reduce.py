@@ -101,6 +101,8 @@ def _squeeze_dims(t, dims, keepdim):
 
 def _others_product(xm):
     """prod_{j != i} x_j along the last axis, without dividing (exact with zeros)."""
+    if xm.shape[-1] == 0:
+        return np.ones(xm.shape, xm.dtype)  # an empty axis: nothing to leave out
     ones = np.ones(xm.shape[:-1] + (1,), xm.dtype)
     left = np.cumprod(np.concatenate([ones, xm[..., :-1]], -1), -1)
     right = np.cumprod(np.concatenate([ones, xm[..., :0:-1]], -1), -1)[..., ::-1]
