@@ -143,8 +143,9 @@ def mv(input, vec):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal of the ``dim1``/``dim2`` planes, as a new last dimension (a copy)."""
-    from .movement import gather_strided
+    """The diagonal of the ``dim1``/``dim2`` planes as a new last dimension: a view sharing
+    storage and the version counter with ``input``, as in PyTorch."""
+    from .movement import _view_strided
     from .shapes import c_strides, norm_dim
 
     x = R.as_tensor(input)
@@ -152,14 +153,25 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    offset = int(offset)
     shape, cs = x.shape, c_strides(x.shape)
     n = max(0, min(shape[d1] + min(offset, 0), shape[d2] - max(offset, 0)))
-    start = offset * cs[d2] if offset >= 0 else -offset * cs[d1]
+    first = (0, offset) if offset >= 0 else (-offset, 0)  # (row, column) of the first element
     if n == 0:
-        start = 0
+        first = (0, 0)
     rest = [k for k in range(nd) if k not in (d1, d2)]
-    return gather_strided(x, tuple(shape[k] for k in rest) + (n,),
-                          tuple(cs[k] for k in rest) + (cs[d1] + cs[d2],), start)
+    out_shape = tuple(shape[k] for k in rest) + (n,)
+    # the NumPy value: a writeable strided view of x's own memory (np.diagonal is read-only)
+    xd = x._arr()
+    sub = xd
+    if n:
+        idx = [slice(None)] * nd
+        idx[d1], idx[d2] = slice(first[0], None), slice(first[1], None)
+        sub = xd[tuple(idx)]  # starts at the first diagonal element
+    value = np.lib.stride_tricks.as_strided(
+        sub, out_shape, tuple(xd.strides[k] for k in rest) + (xd.strides[d1] + xd.strides[d2],))
+    return _view_strided(x, value, out_shape, tuple(cs[k] for k in rest) + (cs[d1] + cs[d2],),
+                         first[0] * cs[d1] + first[1] * cs[d2])
 
 
 def trace(input):
