@@ -80,6 +80,8 @@ class Op(IntEnum):
     COPY_SLICES = 1005
     EINSUM = 1006
     CUMSUM = 1007
+    VAR = 1008
+    STD = 1009
 
 
 PYTHON_BASE = 1000
