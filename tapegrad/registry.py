@@ -90,6 +90,8 @@ class Op(IntEnum):
     QR = 1014  # packed (Q, R)
     CHOLESKY = 1015
     PINV = 1016
+    VAR = 1017  # PyTorch's var/std backward (ops/reduce.py)
+    STD = 1018
 
 
 PYTHON_BASE = 1000

@@ -220,15 +220,11 @@ def _upstreams(shape, rng):
 # Known differences from PyTorch, not yet fixed: strict xfail, so each one fails loudly once
 # it is fixed (and must then leave this table). None of these is a mask multiplied into an
 # elementwise rule; they are rules whose algebra differs from PyTorch's at inf/nan.
-_SEMIRING = "einsum's diagonal/trace VJP multiplies an inf/nan upstream by an identity mask"
 _FORMULA = "the VJP's algebra differs from PyTorch's at inf/nan upstreams or zero inputs"
 KNOWN = {
-    "einsum_trace": _SEMIRING, "einsum_diag": _SEMIRING, "einsum_batch_diag": _SEMIRING,
-    "einsum_repeat_two_ops": _SEMIRING, "einsum_bilinear": _FORMULA,
+    "einsum_bilinear": _FORMULA,
     "prod_all": _FORMULA, "prod_dim": _FORMULA, "prod_keepdim": _FORMULA,
-    "var_all": _FORMULA, "var_dim": _FORMULA, "var_corr0_keep": _FORMULA,
-    "var_unbiased_false": _FORMULA, "std_all": _FORMULA, "std_dim": _FORMULA,
-    "norm_all": _FORMULA, "norm_dim": _FORMULA, "norm_fro_keep": _FORMULA, "norm_p3": _FORMULA,
+        "norm_all": _FORMULA, "norm_dim": _FORMULA, "norm_fro_keep": _FORMULA, "norm_p3": _FORMULA,
     "norm_p0.5": _FORMULA, "norm_inf": _FORMULA, "norm_neginf": _FORMULA,
     "logsumexp_big": _FORMULA,
     "log_softmax": "log_softmax at an infinite input: PyTorch gives nan, tapegrad the limit",

@@ -321,6 +321,8 @@ OP_TABLE = [
     ("prod", lambda a: tg.prod(a, 1), [_X]),
     ("einsum", lambda a, b: tg.einsum("ij,kj->ik", a, b) ** 2, [_X, _Y]),
     ("cumsum", lambda a: tg.cumsum(a * a, 1), [_X]),
+    ("var", lambda a: tg.var(a * a, 1), [_X]),
+    ("std", lambda a: tg.std(a * a, 0, keepdim=True, correction=0), [_X]),
     ("setitem", _setitem, [_X, _Y]),
     ("custom", lambda a: _Square.apply(a) * a, [_X]),
     ("solve", lambda a, b: tg.linalg.solve(a, b), [_SQ, _TALL[:3]]),

@@ -247,3 +247,50 @@ def test_retain_grad_follows_inplace():
     (y * y).sum().backward()
     assert y.grad.tolist() == [6.0, 12.0]  # the gradient of the new value, as in PyTorch
     assert x.grad.tolist() == [18.0, 36.0]
+
+
+# ---- hooks that change their gradient in place ---------------------------------------------
+
+_INPLACE_HOOKS = {
+    "mul_": lambda g: g.mul_(10),
+    "clamp_": lambda g: g.clamp_(-1, 1),
+    "add_returned": lambda g: g.add_(1),  # returns g itself, changed
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["numeric", "create_graph"])
+@pytest.mark.parametrize("where", ["nonleaf", "leaf", "scalar_nonleaf", "float32"])
+@pytest.mark.parametrize("hook", list(_INPLACE_HOOKS))
+def test_hook_changing_its_gradient_in_place_propagates(torch, hook, where, create_graph):
+    fn = _INPLACE_HOOKS[hook]
+
+    def run(lib):
+        dt = lib.float32 if where == "float32" else lib.float64
+        vals = [0.5, -2.0] if where != "scalar_nonleaf" else 1.5
+        x = lib.tensor(vals, dtype=dt, requires_grad=True)
+        h = x * 3 if where != "leaf" else x
+        h.register_hook(fn)
+        y = (h * h * x).sum()
+        (gx,) = lib.autograd.grad(y, [x], create_graph=create_graph)
+        out = [np.asarray(gx.detach().numpy(), np.float64).tolist()]
+        if create_graph:
+            (gg,) = lib.autograd.grad(gx.sum(), [x])  # the hook runs again, as in PyTorch
+            out.append(np.asarray(gg.detach().numpy(), np.float64).tolist())
+        return out
+
+    mine, theirs = run(tg), run(torch)
+    assert np.allclose(mine, theirs, rtol=1e-6), (mine, theirs)
+
+
+def test_inplace_hook_then_retain_grad_and_next_hook_see_the_change(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        h = x * 3
+        h.retain_grad()
+        seen = []
+        h.register_hook(lambda g: g.mul_(10))
+        h.register_hook(lambda g: seen.append(g.tolist()))
+        (h * h).sum().backward()
+        return x.grad.tolist(), h.grad.tolist(), seen
+
+    assert run(tg) == run(torch)

@@ -119,7 +119,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 if t is leaf:
                     results[i] = g
         if accumulate:
-            _accumulate(leaf, g, create_graph, owned=g is own)
+            if leaf._rg:  # PyTorch: a leaf switched to requires_grad=False keeps its .grad
+                _accumulate(leaf, g, create_graph, owned=g is own)
             if leaf._post_hooks:
                 run_post_accumulate_hooks(leaf)
     if inputs is not None:

@@ -98,7 +98,7 @@ def run_tensor_hooks(seg, r, sw):
         else:
             g = _make(flat.reshape(t.shape).astype(t.dtype))
             g2 = _apply(t._hooks, g)
-            if g2 is not g:
+            if g2 is not g or g._version:  # replaced, or changed in place (g.mul_(10))
                 flat[:] = np.asarray(g2._data, np.float64).reshape(-1)
             g = _make(np.array(g2._data)) if type(g2._data) is not float else g2
         if t._retains:

@@ -39,6 +39,9 @@ VIEW_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in 
 INFERENCE_MSG = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can "
                  "make a clone to get a normal tensor before doing inplace update.See "
                  "https://github.com/pytorch/rfcs/pull/17 for more details.")
+MULTI_VIEW_MSG = (". This view is the output of a function that returns multiple views. Such "
+                  "functions do not allow the output views to be modified inplace. You should "
+                  "replace the inplace operation by an out-of-place one.")
 _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to "
                 "a single memory location. Please clone() the tensor before performing the "
                 "operation.")
@@ -77,13 +80,21 @@ def _copy_slices(base, positions, value):
 
 # ---- guards, storage, history ------------------------------------------------------------
 
-def check_inplace(x, view_msg=False):
+def check_inplace(x, view_msg=False, grad_operand=False):
     """PyTorch's errors for an in-place op on ``x`` (raised before anything changes)."""
     if x._inference and not _gm.is_inference_mode_enabled():
         raise RuntimeError(INFERENCE_MSG)
     if _gm.is_grad_enabled():
+        multi = x._multi
+        if multi is not None and (x._rg or grad_operand):
+            raise RuntimeError((f"Output {multi[1]} of {multi[0]} is a view" if x._rg else
+                                "A view was created in no_grad mode") +
+                               " and is being modified inplace" +
+                               ("" if x._rg else " with grad mode enabled") + MULTI_VIEW_MSG)
         base = storage_base(x)
-        if base is not x and base._rg and base._seg is None:
+        # PyTorch: a view that requires grad whose base is a leaf (even one that does not
+        # require grad, e.g. arange(9).reshape(3, 3).requires_grad_().T)
+        if base is not x and base._seg is None and (base._rg or x._rg):
             raise RuntimeError(VIEW_LEAF_MSG)
         if x._rg and x._seg is None:
             raise RuntimeError(VIEW_LEAF_MSG if view_msg else LEAF_MSG)
@@ -94,7 +105,7 @@ def storage_base(x):
     b = x._base
     if b is None or type(b._data) is float or type(x._data) is float:
         return x
-    if not np.may_share_memory(x._data, b._data):
+    if x._data.size and not np.may_share_memory(x._data, b._data):
         return x  # reshape had to copy: not a view after all
     return b
 
@@ -116,6 +127,11 @@ def refresh_view(x):
     before the change would keep the old history and give a silently wrong gradient.
     """
     base = storage_base(x)
+    if x._multi is not None and _gm.is_grad_enabled() and (x._rg or base._rg):
+        raise RuntimeError((f"Output {x._multi[1]} of {x._multi[0]} is a view" if x._rg else
+                            "A view was created in no_grad mode") +
+                           " and its base or another view of its base has been modified inplace"
+                           + ("" if x._rg else " with grad mode enabled") + MULTI_VIEW_MSG)
     if base is not x and base._rg and _gm.is_grad_enabled():
         _set_history(x, reshape(gather_index(base, view_positions(x, base)), x.shape))
     x._bseg, x._brec = x._base._seg, x._base._rec
@@ -214,7 +230,8 @@ def _operand(o, x):
 
 def apply(x, fn, *args, casting="same_kind", **kwargs):
     """Run ``fn(x, *args, **kwargs)`` out of place and store the result in ``x`` (see above)."""
-    check_inplace(x)
+    check_inplace(x, grad_operand=x._multi is not None and any(
+        isinstance(o, Tensor) and o._rg for o in (*args, *kwargs.values())))
     if _recording(x, *args, *kwargs.values()):
         args = tuple(_operand(a, x) for a in args)
         r = fn(_alias(x), *args, **kwargs)
@@ -327,7 +344,7 @@ def reciprocal_(x):
 
 def setitem(x, key, value):
     """``x[key] = value``: an in-place op; overwritten elements get a zero gradient."""
-    check_inplace(x, view_msg=True)
+    check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:
         value = value._data

@@ -115,9 +115,18 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(t, d) for t in ts], d)
 
 
-def _slices(x, d, bounds):
+def _slices(x, d, bounds, name="Split"):
     pre = (slice(None),) * d
-    return tuple(getitem(x, pre + (slice(a, b),)) for a, b in bounds)
+    return _multi_views(tuple(getitem(x, pre + (slice(a, b),)) for a, b in bounds), name)
+
+
+def _multi_views(views, name):
+    """Mark the outputs of a function that returns several views (PyTorch forbids modifying
+    them in place, ops/inplace.check_inplace)."""
+    for i, v in enumerate(views):
+        if v._base is not None:
+            v._multi = (name, i)
+    return views
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -150,7 +159,8 @@ def split(tensor, split_size_or_sections, dim=0):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
                            f"tensor's size at dimension {d}), but got split_sizes={sizes}")
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    return _slices(x, d, [(int(starts[i]), int(starts[i + 1])) for i in range(len(sizes))])
+    return _slices(x, d, [(int(starts[i]), int(starts[i + 1])) for i in range(len(sizes))],
+                   "SplitWithSizes")
 
 
 def chunk(input, chunks, dim=0):
@@ -181,4 +191,4 @@ def unbind(input, dim=0):
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = norm_dim(dim, x.ndim)
     pre = (slice(None),) * d
-    return tuple(getitem(x, pre + (i,)) for i in range(x.shape[d]))
+    return _multi_views(tuple(getitem(x, pre + (i,)) for i in range(x.shape[d])), "Unbind")

@@ -143,8 +143,9 @@ def mv(input, vec):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal of the ``dim1``/``dim2`` planes, as a new last dimension (a copy)."""
-    from .movement import gather_strided
+    """The diagonal of the ``dim1``/``dim2`` planes as a new last dimension: a view sharing
+    storage and the version counter with ``input``, as in PyTorch."""
+    from .movement import _view_strided
     from .shapes import c_strides, norm_dim
 
     x = R.as_tensor(input)
@@ -152,14 +153,25 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    offset = int(offset)
     shape, cs = x.shape, c_strides(x.shape)
     n = max(0, min(shape[d1] + min(offset, 0), shape[d2] - max(offset, 0)))
-    start = offset * cs[d2] if offset >= 0 else -offset * cs[d1]
+    first = (0, offset) if offset >= 0 else (-offset, 0)  # (row, column) of the first element
     if n == 0:
-        start = 0
+        first = (0, 0)
     rest = [k for k in range(nd) if k not in (d1, d2)]
-    return gather_strided(x, tuple(shape[k] for k in rest) + (n,),
-                          tuple(cs[k] for k in rest) + (cs[d1] + cs[d2],), start)
+    out_shape = tuple(shape[k] for k in rest) + (n,)
+    # the NumPy value: a writeable strided view of x's own memory (np.diagonal is read-only)
+    xd = x._arr()
+    sub = xd
+    if n:
+        idx = [slice(None)] * nd
+        idx[d1], idx[d2] = slice(first[0], None), slice(first[1], None)
+        sub = xd[tuple(idx)]  # starts at the first diagonal element
+    value = np.lib.stride_tricks.as_strided(
+        sub, out_shape, tuple(xd.strides[k] for k in rest) + (xd.strides[d1] + xd.strides[d2],))
+    return _view_strided(x, value, out_shape, tuple(cs[k] for k in rest) + (cs[d1] + cs[d2],),
+                         first[0] * cs[d1] + first[1] * cs[d2])
 
 
 def trace(input):
@@ -246,19 +258,14 @@ def _parse_einsum(equation, shapes):
 def _grad_spec(k, subs, out, sizes):
     """Einsum equation (and extra constant operands) giving the gradient of operand ``k``.
 
-    d out / d operand_k is the einsum of g with the other operands onto operand k's subscripts.
-    A letter repeated in operand k ('ii') gets a fresh letter tied to it by an identity matrix;
-    a letter only operand k has (summed away) gets a vector of ones.
+    d out / d operand_k is the einsum of g with the other operands onto operand k's distinct
+    subscripts; a letter repeated in operand k ('ii') is then scattered onto that diagonal
+    (``_diag_positions``), as PyTorch does, never multiplied by an identity mask (inf * 0).
+    A letter only operand k has (summed away) gets a vector of ones.
     """
-    used = set("".join(subs) + out)
-    free = iter([c for c in _LETTERS if c not in used])
     target, extras, seen = [], [], set()
     for c in subs[k]:
-        if c in seen:
-            f = next(free)
-            target.append(f)
-            extras.append((c + f, ("eye", sizes[c])))
-        else:
+        if c not in seen:
             seen.add(c)
             target.append(c)
     present = set(out).union(*[subs[j] for j in range(len(subs)) if j != k])
@@ -267,6 +274,18 @@ def _grad_spec(k, subs, out, sizes):
             extras.append((c, ("ones", sizes[c])))
     ins = [out] + [subs[j] for j in range(len(subs)) if j != k] + [e[0] for e in extras]
     return ",".join(ins) + "->" + "".join(target), [e[1] for e in extras]
+
+
+def _diag_positions(sub, sizes):
+    """For an operand with repeated subscripts: its full shape (at the broadcast sizes) and the
+    flat positions of its distinct-subscript diagonal; None when no subscript repeats."""
+    uniq = "".join(dict.fromkeys(sub))
+    if len(uniq) == len(sub):
+        return None
+    shape = tuple(sizes[c] for c in sub)
+    size = int(np.prod(shape, dtype=np.int64))
+    pos = np.einsum(f"{sub}->{uniq}", np.arange(size, dtype=np.int64).reshape(shape))
+    return shape, size, np.ascontiguousarray(pos).reshape(-1)
 
 
 def _extra_array(kind, n):
@@ -293,7 +312,13 @@ def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
         eq, extras = _grad_spec(k, subs, out_sub, sizes)
         ops = [np.asarray(g, np.float64)] + [np.asarray(inputs[j]) for j in range(len(inputs))
                                              if j != k] + [_extra_array(*e) for e in extras]
-        grads.append(_fit(np.einsum(eq, *ops, optimize=_optimize(ops)), shapes[k]))
+        gk = np.einsum(eq, *ops, optimize=_optimize(ops))
+        diag = _diag_positions(subs[k], sizes)
+        if diag is not None:
+            full = np.zeros(diag[1])
+            full[diag[2]] = gk.reshape(-1)
+            gk = full.reshape(diag[0])
+        grads.append(_fit(gk, shapes[k]))
     return tuple(grads)
 
 
@@ -310,6 +335,11 @@ def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
         ops = [g] + [inputs[j] for j in range(len(inputs)) if j != k] + \
             [_make(_extra_array(*e)) for e in extras]
         gk = einsum(eq, *ops)
+        diag = _diag_positions(subs[k], sizes)
+        if diag is not None:
+            from .movement import reshape, scatter_index
+
+            gk = reshape(scatter_index(reshape(gk, -1), diag[2], diag[1]), diag[0])
         gk = broadcast_to(gk, np.broadcast_shapes(gk.shape, shapes[k]))
         grads.append(sum_to(gk, shapes[k]))
     return tuple(grads)

@@ -273,10 +273,11 @@ def broadcast_to(x, shape, with_value=True, seg=None):
     recording = x._rg and _grad_on()
     value = None
     if with_value or not recording:
-        d = x._data
-        value = _wrap(np.broadcast_to(np.float64(d) if type(d) is float else d, shape))
+        value = _expanded(x, shape)
     if not recording:
-        return _make(value)
+        t = _make(value)
+        _share_storage(t, x)
+        return t
     cs = c_strides(xs)
     strides = tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead]
                     for k in range(len(shape)))
@@ -286,7 +287,22 @@ def broadcast_to(x, shape, with_value=True, seg=None):
     n = size_of(shape)
     if value is None:
         return _slot_only(R.result, seg, x, aux, n)
-    return R.result(value, Op.GATHER_STRIDED, x, aux=aux, seg=seg)
+    t = R.result(value, Op.GATHER_STRIDED, x, aux=aux, seg=seg)
+    _share_storage(t, x)  # a view, as PyTorch's expand
+    return t
+
+
+def _expanded(x, shape):
+    """x's memory seen at ``shape`` (stride 0 on repeated dims). Writeable, as in PyTorch, when
+    no element is repeated; otherwise read-only, so that an in-place write raises PyTorch's
+    overlap error."""
+    d = x._data
+    if type(d) is float:
+        return np.broadcast_to(np.float64(d), shape)
+    v = np.broadcast_to(d, shape)
+    if d.flags.writeable and all(st or n <= 1 for n, st in zip(v.shape, v.strides)):
+        v = np.lib.stride_tricks.as_strided(d, v.shape, v.strides)
+    return v
 
 
 def _slot_only(result, seg, x, aux, n):
@@ -398,6 +414,8 @@ def _index_key(key):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         elif isinstance(k, list):
             k = np.asarray(k)
+            if k.size == 0 and k.dtype.kind == "f":
+                k = k.astype(np.int64)  # PyTorch: an empty list is an empty integer index
         out.append(k)
     return tuple(out) if isinstance(key, tuple) or len(out) != 1 else out[0]
 

@@ -101,6 +101,8 @@ def _squeeze_dims(t, dims, keepdim):
 
 def _others_product(xm):
     """prod_{j != i} x_j along the last axis, without dividing (exact with zeros)."""
+    if xm.shape[-1] == 0:
+        return np.ones(xm.shape, xm.dtype)  # an empty axis: nothing to leave out
     ones = np.ones(xm.shape[:-1] + (1,), xm.dtype)
     left = np.cumprod(np.concatenate([ones, xm[..., :-1]], -1), -1)
     right = np.cumprod(np.concatenate([ones, xm[..., :0:-1]], -1), -1)[..., ::-1]
@@ -325,7 +327,7 @@ def _correction(dim, unbiased, correction):
     return dim, correction
 
 
-def _var(x, dim, unbiased, keepdim, correction, name):
+def _var(x, dim, unbiased, keepdim, correction, name, root=False):
     from .elementwise import div, mul, sub
 
     x = R.as_tensor(x)
@@ -339,8 +341,55 @@ def _var(x, dim, unbiased, keepdim, correction, name):
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
-    d = sub(x, mean(x, dims, keepdim=True))
-    return div(sum(mul(d, d), dims, keepdim), dof)
+    xd = np.asarray(x._data)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = xd - np.mean(xd, axis=dims, keepdims=True)
+        value = np.sum(dev * dev, axis=dims, keepdims=keepdim) / np.float64(dof)
+    if root:
+        value = np.sqrt(value)
+    value = _wrap(np.asarray(value, xd.dtype))
+    if not R.needs_grad(x):
+        return _make(value)
+    return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,),
+                           save_out=root, params=dict(dims=dims, keepdim=keepdim, dof=dof))
+
+
+def _var_vjp_np(g, inputs, out, dims, keepdim, dof):
+    """PyTorch's var_backward: ``2 / (N - correction) * g * (x - mean)``."""
+    x = np.asarray(inputs[0], np.float64)
+    gk = np.asarray(g, np.float64).reshape(_kept_shape(x.shape, dims))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.float64(2.0) / dof * gk * (x - np.mean(x, axis=dims, keepdims=True)),)
+
+
+def _var_vjp(g, inputs, out, dims, keepdim, dof):
+    from .elementwise import mul, sub
+
+    x = inputs[0]
+    gk = reshape(g, _kept_shape(x.shape, dims))
+    scale = 2.0 / dof if dof else math.inf
+    return (mul(mul(gk, scale), sub(x, mean(x, dims, keepdim=True))),)
+
+
+defop(Op.VAR, "var", "python", "VarBackward0", vjp=_var_vjp, vjp_np=_var_vjp_np)
+
+
+def _std_vjp_np(g, inputs, out, dims, keepdim, dof):
+    """PyTorch's std_backward: var_backward of ``g / (2 * std)``, 0 where std is 0."""
+    o = np.asarray(out, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gv = np.where(o == 0, 0.0, np.asarray(g, np.float64) / (2.0 * o))
+    return _var_vjp_np(gv, inputs, None, dims, keepdim, dof)
+
+
+def _std_vjp(g, inputs, out, dims, keepdim, dof):
+    from .elementwise import div, mul, where
+
+    gv = where(np.asarray(out._data) == 0, 0.0, div(g, mul(out, 2.0)))
+    return _var_vjp(gv, inputs, None, dims, keepdim, dof)
+
+
+defop(Op.STD, "std", "python", "StdBackward0", vjp=_std_vjp, vjp_np=_std_vjp_np)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -361,7 +410,7 @@ def _safe_root(s, p):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation; the gradient is 0 where it is 0 (PyTorch masks that case)."""
-    return _safe_root(_var(input, dim, unbiased, keepdim, correction, "std"), 2)
+    return _var(input, dim, unbiased, keepdim, correction, "std", root=True)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

@@ -1,0 +1,84 @@
+"""Edge cases compared with PyTorch: empty reductions and indices, requires_grad switched off."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def _grads(lib, create_graph):
+    out = []
+    for shape, dim in [((0, 3), 0), ((0, 3), None), ((3, 0), 1), ((3, 0), 0), ((0,), 0)]:
+        x = lib.ones(shape, dtype=lib.float64).requires_grad_()
+        p = x.prod(dim) if dim is not None else x.prod()
+        (g,) = lib.autograd.grad(p.sum(), [x], create_graph=create_graph)
+        out.append(("prod", shape, dim, p.tolist(), list(p.shape), g.tolist(), list(g.shape)))
+    x = lib.arange(6.0, dtype=lib.float64).reshape(2, 3).requires_grad_()
+    for key in ([], (slice(None), []), ([], slice(None)), (0, [])):
+        y = x[key]
+        (g,) = lib.autograd.grad((y * 2).sum(), [x], create_graph=create_graph)
+        out.append(("index", str(key), list(y.shape), g.tolist()))
+    return out
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_prod_over_an_empty_axis_and_empty_list_index(torch, create_graph):
+    assert _grads(tg, create_graph) == _grads(torch, create_graph)
+
+
+def test_empty_float_tensor_index_still_raises(torch):
+    for lib in (tg, torch):
+        x = lib.ones((2, 3))
+        with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte "
+                                             "or bool tensors"):
+            x[lib.tensor([], dtype=lib.float32)]
+
+
+def test_empty_list_setitem(torch):
+    def run(lib):
+        x = lib.ones((2, 3), dtype=lib.float64)
+        x[[]] = 5.0
+        return x.tolist()
+
+    assert run(tg) == run(torch)
+
+
+def _switched_off(lib, create_graph, use_property):
+    w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    v = lib.tensor([3.0, -1.0], dtype=lib.float64, requires_grad=True)
+    calls = []
+    w.register_hook(lambda g: calls.append(("hook", g.tolist())))
+    w.register_post_accumulate_grad_hook(
+        lambda t: calls.append(("post", None if t.grad is None else t.grad.tolist())))
+    y = (w * w * v).sum()
+    if use_property:
+        w.requires_grad = False
+    else:
+        w.requires_grad_(False)
+    y.backward(create_graph=create_graph)
+    first = (w.grad, np.asarray(v.grad.detach().numpy()).tolist(), calls)
+    w.requires_grad_(True)  # switched back on: accumulates again
+    z = (w * 3).sum()
+    z.backward()
+    return first, w.grad.tolist()
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+@pytest.mark.parametrize("use_property", [False, True])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_leaf_switched_to_no_grad_before_backward_does_not_accumulate(torch, create_graph,
+                                                                      use_property):
+    mine = _switched_off(tg, create_graph, use_property)
+    theirs = _switched_off(torch, create_graph, use_property)
+    assert mine[0][0] is None and theirs[0][0] is None
+    assert mine == theirs
+
+
+def test_grad_wrt_a_leaf_switched_to_no_grad_raises(torch):
+    for lib in (tg, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (w * w).sum()
+        w.requires_grad_(False)
+        with pytest.raises(RuntimeError, match="One of the differentiated Tensors does not "
+                                               "require grad"):
+            lib.autograd.grad(y, [w])
