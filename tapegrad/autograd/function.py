@@ -250,7 +250,7 @@ def _record(cls, ctx, args, outs):
             result.append(o)
             continue
         if id(o) in in_ids and id(o) not in dirty:
-            o = _alias_output(o)  # an input returned unchanged is a new tensor (PyTorch F20)
+            o = _alias_output(o)  # an input returned unchanged is a new tensor (as in PyTorch)
         node.out_meta.append((o.shape, o.dtype))
         if id(o) in non_diff or o.dtype.kind != "f":
             node.out_recs.append(-1)
@@ -283,7 +283,7 @@ def _validate(node, grads):
         grads = (grads,)
     n = len(node.slots)
     if len(grads) > n and all(g is None for g in grads[n:]):
-        grads = grads[:n]  # extra trailing Nones are tolerated (PyTorch F6)
+        grads = grads[:n]  # extra trailing Nones are tolerated (as in PyTorch)
     if len(grads) != n:
         raise RuntimeError(f"function {name} returned an incorrect number of gradients "
                            f"(expected {n}, got {len(grads)})")
@@ -299,7 +299,7 @@ def _validate(node, grads):
                                f"position {i + 1}, but the corresponding forward input was not "
                                "a Variable")
         if node.slots[i] < 0:
-            out.append(None)  # the input needs no gradient: ignored (PyTorch F5)
+            out.append(None)  # the input needs no gradient: ignored (as in PyTorch)
             continue
         if g.shape != shape:
             try:

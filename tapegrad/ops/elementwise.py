@@ -153,7 +153,7 @@ for _op, _name, _saves, _dx, _fn, _k in [
     # pow_backward: grad * (c * x ** (c - 1))).
     (Op.POWC, "pow", ("x",), "where(c0 == 0.0, 0.0, g * (c0 * x ** (c0 - 1.0)))",
      "PowBackward0", 1),
-    # NOTE: c**x at c = 0: d/dx is 0 where x >= 0, i.e. where out (0 or 1) <= 1 (PyTorch N11).
+    # NOTE: c**x at c = 0: d/dx is 0 where x >= 0, i.e. where out (0 or 1) <= 1 (as PyTorch).
     (Op.RPOWC, "rpow", ("out",), "g * where((c0 == 0.0) & (out <= 1.0), 0.0, out * log(c0))",
      "PowBackward1", 1),
     # NOTE: c / x is reciprocal(x) * c in PyTorch: -(g * c) * (r * r) with r = 1 / x

@@ -65,7 +65,7 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     ``saved`` must already be in tape form (see ``saved_value``); size-1 records convert
     their saved values to floats here. This is the hot path of every recorded op.
     """
-    # enable_grad inside inference_mode: still nothing is recorded (G31). The module flag is
+    # enable_grad inside inference_mode: still nothing is recorded (as PyTorch). The module flag is
     # read first: a plain global costs a fifth of a thread-local lookup.
     if _tensor_mod._inference_used and _state.inference:
         return _make(data)
