@@ -22,7 +22,8 @@ ALLOWED = {
     "ops": BOTTOM | {"creation"},
     "autograd": BOTTOM | {"creation", "ops", "engine"},
 }
-TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg"}  # may import anything below them
+TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg",
+       "distributed"}  # may import anything below them
 
 
 def _part(module):
