@@ -118,19 +118,21 @@ def _kernel_state():
 
 # ---- fixtures ----
 
-def _cluster(**kw):
-    distributed = pytest.importorskip(
+def _distributed():
+    return pytest.importorskip(
         "distributed", reason="dask.distributed is not installed (pip install 'tapegrad[dask]')")
-    return distributed.LocalCluster(n_workers=N_WORKERS, processes=True, threads_per_worker=1,
+
+
+def _cluster(**kw):
+    return _distributed().LocalCluster(n_workers=N_WORKERS, processes=True, threads_per_worker=1,
                                     dashboard_address=":0", **kw)
 
 
 @pytest.fixture(scope="module")
 def client():
     # the workers load the sweep from the Numba cache this process fills (same environment)
+    distributed = _distributed()
     warmup()
-    import distributed
-
     with _cluster() as cluster, distributed.Client(cluster) as c:
         yield c
 
@@ -178,8 +180,7 @@ def test_warmup_plugin_loads_the_sweep_before_the_first_task(client):
 
 
 def test_preload_warms_up_each_worker_as_it_starts():
-    import distributed
-
+    distributed = _distributed()
     warmup()
     with _cluster(preload=["tapegrad.warmup"]) as cluster, distributed.Client(cluster) as c:
         for sigs, misses in c.run(_kernel_state).values():
