@@ -39,8 +39,9 @@ def warmup_one_at_a_time():
     import os
     import tempfile
 
-    key = hashlib.sha1((os.path.abspath(__file__) + "|" + os.environ.get("NUMBA_CACHE_DIR", ""))
-                       .encode()).hexdigest()[:16]
+    from numba.core.config import CACHE_DIR  # NUMBA_CACHE_DIR, "" when unset
+
+    key = hashlib.sha1(f"{os.path.abspath(__file__)}|{CACHE_DIR}".encode()).hexdigest()[:16]
     with open(os.path.join(tempfile.gettempdir(), f"tapegrad-warmup-{key}.lock"), "a") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
