@@ -14,7 +14,6 @@ module holds only what Dask does not already provide:
 Importing this module imports ``distributed``; ``import tapegrad`` does not.
 """
 
-import numpy as np
 
 from .tensor import Tensor
 
