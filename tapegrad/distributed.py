@@ -14,7 +14,6 @@ module holds only what Dask does not already provide:
 Importing this module imports ``distributed``; ``import tapegrad`` does not.
 """
 
-
 from .tensor import Tensor
 
 try:
