@@ -292,6 +292,21 @@ def broadcast_to(x, shape, with_value=True, seg=None):
     return t
 
 
+def operand_slot(seg, x, shape):
+    """Record id on ``seg`` of ``x`` (requires grad) broadcast to ``shape``: a stride-0 gather
+    appended directly, for a binary op's operand (no tensor object, no value: only that op
+    reads it). The caller checked that the shapes broadcast."""
+    xs = x.shape
+    a = x._rec if x._seg is seg else tape.slot(seg, x)
+    if xs == shape:
+        return a
+    lead = len(shape) - len(xs)
+    cs = c_strides(xs)
+    strides = (0,) * lead + tuple(0 if s == 1 else c for s, c in zip(xs, cs))
+    aux = tape.add_iaux(seg, (len(shape), *shape, *strides, 0))
+    return tape.record(seg, Op.GATHER_STRIDED, a, -1, aux, size_of(shape))
+
+
 def _expanded(x, shape):
     """x's memory seen at ``shape`` (stride 0 on repeated dims). Writeable, as in PyTorch, when
     no element is repeated; otherwise read-only, so that an in-place write raises PyTorch's

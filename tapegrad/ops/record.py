@@ -69,12 +69,7 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     # read first: a plain global costs a fifth of a thread-local lookup.
     if _tensor_mod._inference_used and _state.inference:
         return _make(data)
-    for t in (x, y):  # a view whose base changed in place since: regather it first
-        if t is not None and t._base is not None and (
-                t._base._seg is not t._bseg or t._base._rec != t._brec):
-            from .inplace import refresh_view
-
-            refresh_view(t)
+    refresh_views(x, y)
     if seg is None:
         seg = _local.seg
         if seg is None or seg.n >= seg.check_at:
@@ -95,6 +90,27 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
         b = y._rec
     else:
         b = tape.slot(seg, y)
+    return append(data, op, seg, a, b, aux, saved, stamps)
+
+
+def inference_now():
+    """Inside inference mode nothing is recorded (also under enable_grad, as PyTorch)."""
+    return _tensor_mod._inference_used and _state.inference
+
+
+def refresh_views(x, y=None):
+    """A view whose base changed in place since it was made is regathered before use."""
+    for t in (x, y):
+        if t is not None and t._base is not None and (
+                t._base._seg is not t._bseg or t._base._rec != t._brec):
+            from .inplace import refresh_view
+
+            refresh_view(t)
+
+
+def append(data, op, seg, a, b, aux=-1, saved=(), stamps=None):
+    """The tail of ``result``: append the record (inputs already record ids ``a``/``b`` on
+    ``seg``) and wrap ``data``. For callers that resolved their inputs themselves."""
     n = 1 if type(data) is float else data.size
     if saved:
         if n == 1:

@@ -328,7 +328,6 @@ def _correction(dim, unbiased, correction):
 
 
 def _var(x, dim, unbiased, keepdim, correction, name, root=False):
-    from .elementwise import div, mul, sub
 
     x = R.as_tensor(x)
     dim, correction = _correction(dim, unbiased, correction)
