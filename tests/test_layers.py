@@ -22,7 +22,7 @@ ALLOWED = {
     "ops": BOTTOM | {"creation"},
     "autograd": BOTTOM | {"creation", "ops", "engine"},
 }
-TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup"}  # may import anything below them
+TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "utils"}  # may import anything below them
 
 
 def _part(module):
