@@ -23,9 +23,33 @@ __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize"
 def _install():
     """Hand the autograd layer what it needs from here (it may not import upwards)."""
     from .. import autograd
+    from ..autograd import functional
     from .vmap import batched_grad
 
     autograd._batched_grad = batched_grad
+    functional._vectorized_jacobian = _functional_jacobian
+
+
+def _functional_jacobian(func, inputs, strategy):
+    """``autograd.functional.jacobian(vectorize=True)``: jacrev or jacfwd over every input."""
+    from ..tensor import Tensor
+
+    jf = jacfwd if strategy == "forward-mode" else jacrev
+    box = {}
+
+    def f(*xs):
+        out = func(*xs)
+        box["tuple"] = isinstance(out, tuple)
+        if box["tuple"]:
+            for i, o in enumerate(out):
+                if not isinstance(o, Tensor):
+                    raise TypeError("The outputs of the user-provided function given to "
+                                    "jacobian must be either a Tensor or a tuple of Tensors but "
+                                    f"the value at index {i} has type {type(o)}.")
+        return out
+
+    res = jf(f, argnums=tuple(range(len(inputs))))(*inputs)
+    return box["tuple"], (tuple(res) if box["tuple"] else (res,))
 
 
 _install()
