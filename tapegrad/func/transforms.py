@@ -374,7 +374,8 @@ def _linearized(func, primals, has_aux, name):
         with _gm.enable_grad():
             out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
-            us = [like(o, 0.0, requires_grad=True) for o in outs]
+            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
+                  for o in outs]
             gs = _grads(outs, ins, us, True)
     finally:
         _depth.n -= 1
@@ -408,11 +409,14 @@ def _push(gs, us, ts, outs, create_graph, retain_graph):
     pairs = [(g, t) for g, t in zip(gs, ts) if g.requires_grad]
     from ..autograd import grad as _grad
 
-    if not pairs:
-        res = (None,) * len(us)
+    live = [u for u in us if u is not None]
+    if not pairs or not live:
+        got = (None,) * len(live)
     else:
-        res = _grad([g for g, _ in pairs], us, [t for _, t in pairs], allow_unused=True,
+        got = _grad([g for g, _ in pairs], live, [t for _, t in pairs], allow_unused=True,
                     create_graph=create_graph, retain_graph=retain_graph)
+    it = iter(got)
+    res = [next(it) if u is not None else None for u in us]
     res = [_zeros(o) if r is None else r for r, o in zip(res, outs)]
     return res if create_graph else [r.detach() for r in res]
 
