@@ -300,6 +300,9 @@ _REDUCE = {
 
 def _rule_reduce(level, name, raw, args, kwargs):
     pos, kw, none = _REDUCE[name]
+    if name in ("max", "min") and (len(args) > 1 and isinstance(args[1], Tensor) or
+                                   isinstance(kwargs.get("other"), Tensor)):
+        return _rule_elementwise(level, name, raw, args, kwargs)  # max(a, b): elementwise
     x, batched = _unwrap(level, args[0])
     rest = [t for t in list(args[1:]) + list(kwargs.values())
             if type(t) is BatchedTensor and t._vmap_level == level]
@@ -316,12 +319,14 @@ def _rule_reduce(level, name, raw, args, kwargs):
         dim = () if name in ("amax", "amin") else None
     if name in ("amax", "amin") and dim == ():
         dim = None
+    scalar = nd == 0
+    if scalar:  # a 0-d example: reduce a (B, 1) tensor over dim 1, then drop that dim
+        x = _reshape(x, (x.shape[0], 1))
+        if dim is None or isinstance(dim, (tuple, list)) or _shift(dim, 0) is None:
+            dim = 0
+        nd = 1
     if dim is None:
         if none is None:
-            return NotImplemented
-        if nd == 0:
-            if name in ("sum", "mean", "amax", "amin", "max", "min", "prod"):
-                return BatchedTensor(x, level)
             return NotImplemented
         if none == "flat":  # reduce one flattened dim
             x = _reshape(x, (x.shape[0], -1))
@@ -341,12 +346,15 @@ def _rule_reduce(level, name, raw, args, kwargs):
             return NotImplemented
     if kw in kwargs or len(args) <= pos:
         kwargs[kw] = new
-        while len(args) < pos:  # norm: p before dim
-            args.append("fro")
     else:
         args[pos] = new
     args[0] = x
-    return _wrap(level, dispatch(name, raw, tuple(args), kwargs))
+    out = dispatch(name, raw, tuple(args), kwargs)
+    if scalar:
+        leaves, spec = tree_flatten(out)
+        out = tree_unflatten([_reshape(t, (t.shape[0],)) if isinstance(t, Tensor) else t
+                              for t in leaves], spec)
+    return _wrap(level, out)
 
 
 def _shape_arg(shape):
@@ -515,7 +523,7 @@ def _rule_matmul(level, name, raw, x, y):
     if ly == 1:
         out = _call("squeeze", _M.squeeze, out, -1)
     if lx == 1:
-        out = _call("squeeze", _M.squeeze, out, -2)
+        out = _call("squeeze", _M.squeeze, out, -1 if ly == 1 else -2)
     return BatchedTensor(out, level)
 
 
@@ -568,8 +576,10 @@ def _rule_einsum(level, name, raw, equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
-    if "->" not in eq:
-        return NotImplemented
+    if "->" not in eq:  # implicit output: the letters used once, in alphabetical order
+        letters = [c for c in eq if c.isalpha()]
+        eq = eq + "->" + ("..." if "..." in eq else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
     lhs, rhs = eq.split("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
@@ -605,7 +615,7 @@ for _n in _ELEMENTWISE:
 for _n in _REDUCE:
     RULES[_n] = _rule_reduce
 RULES.update(
-    where=_rule_where, reshape=_simple(_rule_reshape), view=_simple(_rule_reshape),
+    where=_simple(_rule_where), reshape=_simple(_rule_reshape), view=_simple(_rule_reshape),
     flatten=_simple(_rule_flatten), squeeze=_simple(_rule_squeeze),
     unsqueeze=_simple(_rule_unsqueeze), permute=_simple(_rule_permute),
     transpose=_simple(_rule_transpose), t=_simple(_rule_t), expand=_simple(_rule_expand),
@@ -699,7 +709,7 @@ def _bind_methods():
             if raw is None:
                 continue
             setattr(BatchedTensor, attr, _inplace_method(base, raw))
-        elif not attr.startswith("__"):
+        elif not attr.startswith("_"):
             setattr(BatchedTensor, attr, _method(attr, f))
     for prop, fn in (("T", lambda s: _call("t", _M.t, s) if s.ndim <= 2 else
                       _call("permute", _M.permute, s, tuple(range(s.ndim - 1, -1, -1)))),
@@ -823,12 +833,66 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         _state.warned.append(set())
         try:
             out = func(*args2, **kwargs)
+        except _RawAccess as e:
+            out = None
+            op = _raw_op_name(e.__traceback__)
         finally:
             _state.level = level - 1
             _state.warned.pop()
+        if out is None:
+            return _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims)
         return _unbatch_outputs(out, out_dims, level, size, func)
 
     return wrapped
+
+
+def _raw_op_name(tb):
+    """The tapegrad function that read a batched tensor's value (for the warning)."""
+    import os
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    name = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        path = os.path.abspath(code.co_filename)
+        if path.startswith(here) and os.sep + "func" + os.sep not in path[len(here):]:
+            name = tb.tb_frame.f_locals.get("name") if code.co_name == "fn" else code.co_name
+            break
+        tb = tb.tb_next
+    return name or "an op"
+
+
+def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims):
+    """No batching rule reached: run ``func`` once per example (one warning)."""
+    warnings.warn(f"There is a performance drop because we have not yet implemented the "
+                  f"batching rule for {op}. tapegrad runs the function once per example (a "
+                  "Python loop over the batch).", UserWarning, stacklevel=3)
+    from ..ops.record import as_tensor
+
+    results = []
+    for b in range(size):
+        new = []
+        for t, d in zip(leaves, dims):
+            if d is None:
+                new.append(t)
+                continue
+            t = as_tensor(t) if not isinstance(t, Tensor) else t
+            new.append(_call("getitem", _M.getitem, t, (slice(None),) * (d % t.ndim) + (b,)))
+        results.append(func(*tree_unflatten(new, spec), **kwargs))
+    outs, ospec = tree_flatten(results[0])
+    cols = [tree_flatten(r)[0] for r in results]
+    odims = _broadcast_prefix(out_dims, results[0], "out_dims")
+    res = []
+    for j, (o, d) in enumerate(zip(outs, odims)):
+        if not isinstance(o, Tensor):
+            raise ValueError(f"vmap({getattr(func, '__name__', 'f')}, ...): `"
+                             f"{getattr(func, '__name__', 'f')}` must only return Tensors, got "
+                             f"type {type(o)}.")
+        if d is None:
+            res.append(o)
+            continue
+        res.append(_call("stack", _J.stack, [c[j] for c in cols], d % (o.ndim + 1)))
+    return tree_unflatten(res, ospec)
 
 
 def _unbatch_outputs(out, out_dims, level, size, func):
