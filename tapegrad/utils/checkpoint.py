@@ -31,13 +31,16 @@ class _Checkpoint(Function):
         saved = ctx.saved_tensors
         args = list(ctx.others)
         inputs = []
+        # a create_graph backward runs this with grad mode on: recompute from the inputs
+        # themselves so that the gradient stays a function of them (higher order)
+        create = _gm.is_grad_enabled()
         for i, t in zip(ctx.tensor_idx, saved):
-            d = t.detach()
+            d = t if create and t.requires_grad else t.detach()
             if t.requires_grad and d.dtype.kind == "f":
-                d.requires_grad_(True)
+                if not create:
+                    d.requires_grad_(True)
                 inputs.append((i, d))
             args[i] = d
-        create = _gm.is_grad_enabled()  # a create_graph backward re-tapes: keep the graph
         with _gm.enable_grad():
             outs = _call(ctx.fn, args, ctx.n_kw)
         outs = outs if isinstance(outs, tuple) else (outs,)
