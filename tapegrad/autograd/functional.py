@@ -356,7 +356,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         return out.reshape(())
 
     def jac_func(*inp):
-        jac = jacobian(single_output, inp, create_graph=True)
+        jac = jacobian(single_output, inp, create_graph=True, vectorize=vectorize)
         _check_requires_grad(jac, "jacobian", strict)
         return jac
 

@@ -491,6 +491,75 @@ def _basis(sizes, like_dtype=np.float64):
     return out
 
 
+_VECTORIZE_LIMIT = 1 << 24  # elements of the replicated inputs; above it, one row at a time
+
+
+def _replicated(diff, n):
+    """Each argument's leaves repeated ``n`` times along a new first dim (differentiably:
+    enclosing transforms see through the expand)."""
+    from ..ops.record import as_tensor
+
+    out = []
+    for a in diff:
+        leaves, spec = tree_flatten(a)
+        reps = []
+        for t in leaves:
+            t = t if isinstance(t, Tensor) else as_tensor(t)
+            if t.dtype.kind != "f":
+                t = t.to(np.float64)
+            reps.append(t.unsqueeze(0).expand((n,) + tuple(t.shape)))
+        out.append(tree_unflatten(reps, spec))
+    return out
+
+
+def _vectorizable(diff, n):
+    total = sum(int(np.prod(np.shape(t) if not isinstance(t, Tensor) else t.shape))
+                for a in diff for t in tree_flatten(a)[0])
+    return n > 1 and total * n <= _VECTORIZE_LIMIT
+
+
+def _batched_rows(f, diff, cts, n, has_aux):
+    """All rows of the Jacobian in one batched pass: vmap over (copies of the inputs, rows of
+    the identity) of the vjp, so each example's backward is independent and one sweep of the
+    batched graph computes them all. None when ``f`` cannot be batched (a loop is used)."""
+    from .vmap import vmap
+
+    if not _vectorizable(diff, n):
+        return None
+
+    def row(xs, ct):
+        r = vjp(f, *xs, has_aux=has_aux)
+        return r[1](ct)
+
+    try:
+        return vmap(row)(_replicated(diff, n), cts)
+    except Exception:  # data-dependent control flow, .item(), in-place ops...
+        return None
+
+
+def _batched_cols(f, diff, basis, n, ospec, has_aux):
+    """All columns of the Jacobian in one batched pass: vmap of the jvp over (copies of the
+    inputs, columns of the identity); None when ``f`` cannot be batched."""
+    from .vmap import vmap
+
+    if not _vectorizable(diff, n):
+        return None
+    trees = [tree_flatten(a)[1] for a in diff]
+    k = 0
+    tans = []
+    for spec in trees:
+        tans.append(tree_unflatten(basis[k:k + spec.num_leaves], spec))
+        k += spec.num_leaves
+
+    def col(xs, ts):
+        return jvp(f, tuple(xs), tuple(ts), has_aux=has_aux)[1]
+
+    try:
+        return vmap(col)(_replicated(diff, n), tans)
+    except Exception:
+        return None
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     """The Jacobian of ``func`` w.r.t. ``args[argnums]`` by reverse mode (``torch.func``):
     ``vmap`` of the vjp over the rows of the identity. Each output leaf's Jacobian has shape
@@ -522,7 +591,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         rows = _basis(sizes)
         cts = tree_unflatten([r.reshape((sum(sizes),) + tuple(o.shape))
                               for r, o in zip(rows, outs)], ospec)
-        jac = vmap(vjp_fn)(cts)  # per argument: pytree with leading dim N
+        jac = _batched_rows(f_diff, diff, cts, sum(sizes), has_aux)
+        if jac is None:
+            jac = vmap(vjp_fn)(cts)  # per argument: pytree with leading dim N
         per_arg = [tree_flatten(j) for j in jac]
         out_jacs = []
         k = 0
@@ -581,7 +652,11 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             finally:
                 _depth.n -= 1
 
-        cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
+        cols = _batched_cols(f_diff, diff, basis, n, ospec, has_aux)
+        if cols is None:
+            cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
+        else:
+            cols = tree_flatten(cols)[0]
         out_jacs = []
         for o, c in zip(outs, cols):
             entry, k = [], 0
