@@ -44,6 +44,8 @@ class _State(threading.local):
 
 
 _state = _State()
+_lock = threading.Lock()
+_running = [0]  # vmaps running on any thread: the public ops' only check when it is 0
 
 
 class BatchedTensor(Tensor):
@@ -640,7 +642,7 @@ def dispatching(name, raw):
 
     @functools.wraps(raw)
     def fn(*args, **kwargs):
-        if _state.level:
+        if _running[0] and _state.level:
             return dispatch(name, raw, args, kwargs)
         return raw(*args, **kwargs)
 
@@ -831,6 +833,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         args2 = tree_unflatten(new, spec)
         _state.level = level
         _state.warned.append(set())
+        with _lock:
+            _running[0] += 1
         try:
             out = func(*args2, **kwargs)
         except _RawAccess as e:
@@ -839,6 +843,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         finally:
             _state.level = level - 1
             _state.warned.pop()
+            with _lock:
+                _running[0] -= 1
         if out is None:
             return _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims)
         return _unbatch_outputs(out, out_dims, level, size, func)
