@@ -192,3 +192,15 @@ def test_functional_vectorize_and_forward_strategy():
                                          outer_jacobian_strategy="forward-mode"),
           torch.autograd.functional.hessian(r, tx, vectorize=True,
                                             outer_jacobian_strategy="forward-mode"))
+
+
+def test_docstring_examples():
+    import doctest
+    import importlib
+
+    for name in ("tapegrad.func.transforms", "tapegrad.func.jacobians", "tapegrad.func.vmap",
+                 "tapegrad.func.pytree",
+                 "tapegrad.autograd.forward_ad", "tapegrad.utils.checkpoint"):
+        res = doctest.testmod(importlib.import_module(name),
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0, name

@@ -2,8 +2,6 @@
 same process, ``vectorize=True`` and the ``func`` transforms), vmap of a per-example
 gradient, and activation checkpointing of a 100-layer tanh MLP."""
 
-import numpy as np
-
 from .common import rng, torch_or_skip
 
 

@@ -12,8 +12,8 @@ Example:
 """
 
 from .pytree import tree_flatten, tree_map, tree_unflatten
-from .transforms import (grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize,
-                         value_and_grad, vjp)
+from .jacobians import hessian, jacfwd, jacrev
+from .transforms import grad, grad_and_value, jvp, linearize, value_and_grad, vjp
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",

@@ -72,7 +72,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         >>> x = tg.tensor([1., 2.], requires_grad=True)
         >>> checkpoint(lambda a: (a.sin() * a).sum(), x, use_reentrant=False).backward()
         >>> x.grad
-        tensor([1.7508, 0.0770])
+        tensor([1.3818, 0.0770])
     """
     if use_reentrant is None:
         warnings.warn("torch.utils.checkpoint: the use_reentrant parameter should be passed "
