@@ -80,6 +80,16 @@ class Op(IntEnum):
     COPY_SLICES = 1005
     EINSUM = 1006
     CUMSUM = 1007
+    # matrix decompositions and solves (ops/linalg_decomp.py)
+    SOLVE = 1008
+    INV = 1009
+    DET = 1010
+    LOGABSDET = 1011
+    EIGH = 1012  # packed (eigenvalues, eigenvectors)
+    SVD = 1013  # packed (U, S, Vh)
+    QR = 1014  # packed (Q, R)
+    CHOLESKY = 1015
+    PINV = 1016
 
 
 PYTHON_BASE = 1000

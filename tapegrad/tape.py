@@ -35,7 +35,7 @@ import weakref
 import numpy as np
 
 from . import _config
-from .registry import Op
+from .registry import PYTHON_BASE, Op
 
 NFIELDS = 6
 OP, A, B, AUX, V, SIZE = range(NFIELDS)
@@ -49,6 +49,7 @@ _CHECK_BYTES = 1 << 26  # saved array bytes that force such a check sooner
 _ROLL_RECORDS = 1 << 14  # a segment few tensors refer to is closed at this many records...
 _ROLL_BYTES = 1 << 26  # ...and any segment once its saved arrays hold this many bytes
 _FEW_REFS = 8  # "few": references besides this thread's own (see _renew)
+_PROBE = 64  # records checked one by one after a check that found the segment referenced
 _order = itertools.count(1)
 # Counts every in-place change of any tensor (``tensor.bump_version``). A segment remembers the
 # count it began at: while it is unchanged, no value it saved can be stale, and backward skips
@@ -62,7 +63,8 @@ class Segment:
     __slots__ = (
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
-        "bcheck", "lock", "epoch", "_cache", "active", "deferred", "__weakref__",
+        "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
+        "__weakref__",
     )
 
     def __init__(self):
@@ -87,6 +89,8 @@ class Segment:
         self.check_at = _CHECK_EVERY
         self.abytes = 0  # bytes of saved arrays appended so far
         self.bcheck = _CHECK_BYTES  # abytes that trigger the next check
+        self.probe_end = 0  # checks at every record until here (see _renew)
+        self.pruned_for = None  # the imported records _prune_imports last pruned for
         self.lock = threading.Lock()  # flush vs. flag writes from a sweep on another thread
         self._cache = None  # tables materialised for the sweep (engine.sweep.SweepArrays)
         self.active = 0  # sweeps of this segment running or paused (engine.sweep.sweeping)
@@ -95,28 +99,42 @@ class Segment:
     # ---- growing ----
     def flush(self):
         """Move pending records into the int64 buffer (amortised doubling)."""
-        ints = self.ints
-        if not ints:
-            return
         with self.lock:
-            # Another thread may sweep (and so flush) this segment while its owner appends:
-            # take whole records by slice and delete exactly those (each append is one atomic
-            # list extend), so no record is lost or flushed twice.
-            k = len(ints) - len(ints) % NFIELDS
-            new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
-            del ints[:k]
-            need = self.nbuf + len(new)
-            if need > len(self.buf):
-                grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
-                grown[: self.nbuf] = self.buf[: self.nbuf]
-                self.buf = grown
-            self.buf[self.nbuf : need] = new
-            self.nbuf = need
+            self._flush_locked()
+
+    def _flush_locked(self):
+        # Always under ``lock``, also when nothing seems pending: another thread may be halfway
+        # through a flush (its records already taken from ``ints`` but ``nbuf`` not yet
+        # raised), and returning without the lock would hand out a truncated buffer.
+        # The owner appends while others flush: take whole records by slice and delete
+        # exactly those (each append is one atomic list extend), so no record is lost or
+        # flushed twice.
+        ints = self.ints
+        k = len(ints) - len(ints) % NFIELDS
+        if not k:
+            return
+        new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
+        del ints[:k]
+        need = self.nbuf + len(new)
+        if need > len(self.buf):
+            grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
+            grown[: self.nbuf] = self.buf[: self.nbuf]
+            self.buf = grown
+        self.buf[self.nbuf : need] = new
+        self.nbuf = need
 
     def records(self):
-        """All records as an (n, 6) int64 array (a view: writes reach the tape)."""
-        self.flush()
-        return self.buf[: self.nbuf]
+        """All records as an (n, 6) int64 array (a view: writes reach the tape, but the
+        buffer moves when it grows: flag writes go through ``set_flag``)."""
+        with self.lock:  # buf and nbuf read together, after any flush in progress
+            self._flush_locked()
+            return self.buf[: self.nbuf]
+
+    def set_flag(self, rec, flag):
+        """OR ``flag`` into record ``rec``'s opcode word (safe against a concurrent flush)."""
+        with self.lock:
+            self._flush_locked()
+            self.buf[rec, OP] |= flag
 
     def nbytes(self):
         """Bytes held: records, saved floats and arrays (also those of NumPy-backed ops)."""
@@ -169,14 +187,105 @@ def _renew(seg):
         refs = sys.getrefcount(seg) - 5
         keep = refs > _FEW_REFS or (refs > 0 and seg.n < _ROLL_RECORDS)
         if keep and seg.abytes < _ROLL_BYTES:
-            seg.check_at = min(seg.n + _CHECK_EVERY, _config.SEGMENT_CAP)
+            nxt = seg.n + _CHECK_EVERY
+            if refs > 0:
+                # Still referenced: in a loop the check may keep falling on the same op
+                # (every 1024 records), where the previous op's output is alive. Look at the
+                # next _PROBE records one by one for the moment nothing refers to the segment
+                # (between iterations of a loop that drops its outputs). (Called from prepare(),
+                # which holds no local, ``refs`` is one less: a segment referenced by just the
+                # op's input is closed; _prune_imports then frees what that import pins.)
+                if seg.probe_end < seg.n:
+                    seg.probe_end = seg.n + _PROBE
+                if seg.n < seg.probe_end:
+                    nxt = seg.n + 1
+            seg.check_at = min(nxt, _config.SEGMENT_CAP)
             seg.bcheck = seg.abytes + _CHECK_BYTES
             return seg
         retire(seg)
+    if _local.live:
+        _prune_imports()
     seg = _local.seg = Segment()
     seg.check_at = min(_CHECK_EVERY, _config.SEGMENT_CAP)
     _local.live.add(seg)
     return seg
+
+
+def _prune_imports():
+    """Drop the imports of closed segments that no tensor can sweep through any more.
+
+    A segment is often closed in the middle of an operation: the operation's input lives on
+    the old segment, so the new one imports it, and that import keeps the whole old segment
+    alive, with everything *it* imports, and so on: each segment would pin the one before
+    (an evaluation loop without ``no_grad`` grew by a segment per ~500 steps). A closed segment
+    that nothing but such imports refers to (no tensor, no ``grad_fn``) can only be swept from
+    the records imported from it; its imports those records cannot reach are dropped, and the
+    older segments they held are freed by reference counting.
+
+    Conservative: references from other threads' segments, or an op whose inputs are not
+    known here, leave a segment untouched.
+    """
+    segs = sorted(_local.live, key=lambda s: -s.order)
+    roots, tuples = _imported_records(segs)
+    for p in segs:  # newest first: dropping an import updates the counts of older segments
+        n = tuples.get(id(p), 0)
+        if not n or not p.retired or p is _local.seg:
+            continue
+        # references: each import tuple, the list ``segs``, the loop variable, the argument
+        if sys.getrefcount(p) - 3 != n:
+            continue
+        key = tuple(sorted(roots[id(p)]))
+        if p.pruned_for == key:
+            continue  # nothing new to drop
+        p.pruned_for = key
+        reached = _reach(p, key, PYTHON_BASE)
+        if reached is None:
+            continue
+        for r in [r for r, src in p.imports.items() if type(src) is tuple and not reached[r]]:
+            src = p.imports.pop(r)
+            p.foreign.pop((id(src[0]), src[1]), None)
+            tuples[id(src[0])] -= 1
+            roots[id(src[0])].remove(src[1])
+            del src  # the tuple holds the source segment: no stray reference for its check
+
+
+def _imported_records(segs):
+    """Per source segment (by id): the record ids imported from it, and how many imports."""
+    roots, tuples = {}, {}
+    for q in segs:
+        for src in q.imports.values():
+            if type(src) is tuple:
+                roots.setdefault(id(src[0]), []).append(src[1])
+                tuples[id(src[0])] = tuples.get(id(src[0]), 0) + 1
+    return roots, tuples
+
+
+def _reach(seg, roots, python_base):
+    """Records of ``seg`` reachable from ``roots`` (a bytearray), None if unknown."""
+    recs = seg.records()
+    top = max(roots)
+    a = recs[: top + 1, A].tolist()
+    b = recs[: top + 1, B].tolist()
+    ops = recs[: top + 1, OP].tolist()
+    auxs = recs[: top + 1, AUX].tolist()
+    reached = bytearray(len(recs))
+    for r in roots:
+        reached[r] = 1
+    for r in range(top, -1, -1):
+        if not reached[r]:
+            continue
+        if a[r] >= 0:
+            reached[a[r]] = 1
+        if b[r] >= 0:
+            reached[b[r]] = 1
+        if ops[r] & CODE_MASK >= python_base:
+            slots = getattr(seg.pyaux[auxs[r]], "slots", None)
+            if slots is None:
+                return None
+            for s_ in slots:
+                if s_ >= 0:
+                    reached[s_] = 1
+    return reached
 
 
 def retire(seg):
@@ -274,7 +383,7 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None):
 
 def mark_hooked(seg, rec, owner):
     """Make sweeps pause at record ``rec`` for the hooks of ``owner`` (held weakly)."""
-    seg.records()[rec, OP] |= HOOKED
+    seg.set_flag(rec, HOOKED)
     refs = seg.hooked.setdefault(rec, [])
     if not any(r() is owner for r in refs):
         refs.append(weakref.ref(owner))

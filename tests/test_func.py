@@ -96,3 +96,61 @@ def test_matches_torch_func(torch):
     ours = tg.grad(lambda a: (tg.tanh(tg.tensor(A) @ a) ** 2).sum())(x0).numpy()
     theirs = tgrad(lambda a: (torch.tanh(torch.tensor(A) @ a) ** 2).sum())(torch.tensor(x0))
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
+
+
+# ---- a closure over an outer tensor stays differentiable for the outer level -----------------
+
+def _closure_cases(lib, grad, value_and_grad):
+    """Each case: (name, function of the outer tensors -> scalar to differentiate)."""
+    t2 = lib.tensor(2.0)
+    v = lib.tensor([0.5, -1.0, 2.0])
+    return [
+        ("issue example", lambda x, w: x * grad(lambda t: x * t)(t2)),
+        ("nonlinear", lambda x, w: x.sin() * grad(lambda t: (x * t).exp())(t2)),
+        ("grad of grad", lambda x, w: grad(grad(lambda t: x * t ** 3))(lib.tensor(1.5)) * x),
+        ("vector closure", lambda x, w: (grad(lambda t: (w * t).sin().sum())(v) ** 2).sum()),
+        ("value_and_grad", lambda x, w: sum(value_and_grad(lambda t: (x * t).tanh())(t2))),
+        ("nonleaf closure", lambda x, w: grad(lambda t: (x * x) * t * t)(t2)),
+        ("two levels of closure", lambda x, w: grad(
+            lambda a: grad(lambda b: x * a * b * b)(t2) * a)(lib.tensor(0.7))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_closure_over_outer_tensor_matches_torch_func(torch, case):
+    import torch.func as tf
+
+    x0, w0 = 0.8, np.array([0.3, -0.6, 1.1])
+    torch.set_default_dtype(torch.float64)
+    try:
+        xt = torch.tensor(x0, requires_grad=True)
+        wt = torch.tensor(w0, requires_grad=True)
+        name, f_t = _closure_cases(torch, tf.grad, tf.grad_and_value)[case]
+        if name == "value_and_grad":  # torch.func spells it grad_and_value: (grad, value)
+            f_t = lambda x, w: sum(tf.grad_and_value(lambda t: (x * t).tanh())(  # noqa: E731
+                torch.tensor(2.0)))
+        yt = f_t(xt, wt)
+        ref = torch.autograd.grad(yt, (xt, wt), allow_unused=True, materialize_grads=True)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    x = tg.tensor(x0, requires_grad=True)
+    w = tg.tensor(w0, requires_grad=True)
+    y = _closure_cases(tg, tg.grad, tg.value_and_grad)[case][1](x, w)
+    assert y.requires_grad
+    np.testing.assert_allclose(y.item(), yt.item(), rtol=1e-13)
+    got = tg.autograd.grad(y, (x, w), allow_unused=True, materialize_grads=True)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g.numpy(), r.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_closure_grad_is_plain_when_nothing_outside_requires_grad(torch):
+    """No outer tensor requires grad (or grad mode is off): the result carries no history,
+    as with torch.func."""
+    c = tg.tensor(3.0)
+    assert not tg.grad(lambda t: c * t * t)(2.0).requires_grad
+    assert not torch.func.grad(lambda t: torch.tensor(3.0) * t * t)(
+        torch.tensor(2.0)).requires_grad
+    x = tg.tensor(3.0, requires_grad=True)
+    with tg.no_grad():
+        g = tg.grad(lambda t: x * t * t)(2.0)
+    assert g.item() == 12.0 and not g.requires_grad

@@ -264,6 +264,14 @@ def _setitem(a, b):
     return c
 
 
+_SQ = np.array([[2.0, 0.3, -0.4], [0.1, 1.5, 0.2], [-0.3, 0.4, 1.0]])  # well-conditioned
+_TALL = np.array([[1.0, 0.2, 0.1], [0.3, -1.2, 0.4], [0.2, 0.1, 0.7], [-0.5, 0.3, 0.2]])
+
+
+def _sym(a):
+    return (a + a.mT) * 0.5
+
+
 # (name, fn, arrays): each entry is checked by tests/op_checks.check_op (order 2)
 OP_TABLE = [
     ("neg", lambda a: -a, [_X]),
@@ -315,6 +323,16 @@ OP_TABLE = [
     ("cumsum", lambda a: tg.cumsum(a * a, 1), [_X]),
     ("setitem", _setitem, [_X, _Y]),
     ("custom", lambda a: _Square.apply(a) * a, [_X]),
+    ("solve", lambda a, b: tg.linalg.solve(a, b), [_SQ, _TALL[:3]]),
+    ("inv", tg.linalg.inv, [_SQ]),
+    ("det", tg.linalg.det, [_SQ]),
+    ("logabsdet", lambda a: tg.linalg.slogdet(a)[1], [_SQ]),
+    ("eigh", lambda a: (lambda r: r[0] + (r[1] ** 2).sum(0))(tg.linalg.eigh(_sym(a))), [_SQ]),
+    ("svd", lambda a: (lambda r: (r[0] ** 2).sum(0) + r[1] + (r[2] ** 2).sum(1))(
+        tg.linalg.svd(a, full_matrices=False)), [_TALL]),
+    ("qr", lambda a: (lambda r: r[0].sum(0) * r[1].sum(0))(tg.linalg.qr(a)), [_TALL]),
+    ("cholesky", lambda a: tg.linalg.cholesky(a @ a.mT + tg.eye(3)), [_SQ]),
+    ("pinv", tg.linalg.pinv, [_TALL]),
 ]
 
 
@@ -322,8 +340,16 @@ def _codes_recorded(fn, arrays):
     tape.retire(tape.current())  # a fresh segment: its records are this call's
     xs = [tg.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*xs)
-    seg = out._seg
-    return {int(c) & tape.CODE_MASK for c in seg.records()[:, tape.OP]}
+    # this segment and those it imports from (a backward moves recording to a fresh segment)
+    codes, todo, seen = set(), [out._seg], set()
+    while todo:
+        seg = todo.pop()
+        if id(seg) in seen:
+            continue
+        seen.add(id(seg))
+        codes |= {int(c) & tape.CODE_MASK for c in seg.records()[:, tape.OP]}
+        todo += [src[0] for src in seg.imports.values() if isinstance(src, tuple)]
+    return codes
 
 
 @pytest.mark.parametrize("name,fn,arrays", OP_TABLE, ids=[e[0] for e in OP_TABLE])

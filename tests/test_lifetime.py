@@ -391,3 +391,50 @@ def test_many_segments_each_freed_after_backward(monkeypatch):
         y.backward()
     del y
     assert _live_records() == 0
+
+
+# ---- a plain RNN loop across segment boundaries ------------------------------------------------
+
+def _rnn(lib, W, b, h, steps):
+    for _ in range(steps):
+        h = lib.tanh(h @ W + b)  # ``+ b`` broadcasts b (4,) against h: a stride-0 gather
+    return h
+
+
+@pytest.mark.parametrize("hshape", [(1, 4), (4,)])
+@pytest.mark.parametrize("cap", [7, 13, 50])
+def test_rnn_loop_across_segment_boundaries_matches_torch(monkeypatch, torch, cap, hshape):
+    """The broadcast of ``b`` and the add that reads it land on one segment, whatever the cap:
+    a boundary between them used to import a value-less placeholder ('NoneType' has no
+    attribute 'size')."""
+    rng = np.random.default_rng(3)
+    W0, b0 = rng.standard_normal((4, 4)) * 0.4, rng.standard_normal(4) * 0.2
+    h0 = rng.standard_normal(hshape)
+    monkeypatch.setattr(_config, "SEGMENT_CAP", cap)
+    _fresh_segment()
+    W = tg.tensor(W0, requires_grad=True)
+    b = tg.tensor(b0, requires_grad=True)
+    h = tg.tensor(h0, requires_grad=True)
+    seg0 = tg.autograd.tape_stats()["segment_order"]
+    out = _rnn(tg, W, b, h, 300).sum()
+    assert tg.autograd.tape_stats()["segment_order"] - seg0 > 10  # many boundaries crossed
+    out.backward()
+    tW = torch.tensor(W0, requires_grad=True)
+    tb = torch.tensor(b0, requires_grad=True)
+    th = torch.tensor(h0, requires_grad=True)
+    _rnn(torch, tW, tb, th, 300).sum().backward()
+    for mine, ref in ((W, tW), (b, tb), (h, th)):
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_rnn_loop_longer_than_a_default_segment():
+    """5000 steps at the default cap: the segment renews mid-loop (it crashed at step 4095)."""
+    rng = np.random.default_rng(4)
+    W = tg.tensor(rng.standard_normal((4, 4)) * 0.3, requires_grad=True)
+    b = tg.tensor(rng.standard_normal(4) * 0.1, requires_grad=True)
+    h = tg.tensor(rng.standard_normal((1, 4)))
+    order0 = tg.autograd.tape_stats()["segment_order"]
+    h = _rnn(tg, W, b, h, 5000)
+    assert tg.autograd.tape_stats()["segment_order"] > order0
+    h.sum().backward()
+    assert np.isfinite(W.grad.numpy()).all() and np.isfinite(b.grad.numpy()).all()

@@ -262,8 +262,8 @@ def test_unimplemented_function_raises_for_tensors_that_require_grad():
     t = _rg(_x(2, 3))
     with pytest.raises(TypeError, match=r"^tapegrad does not implement numpy\.cumprod for "):
         np.cumprod(t)
-    with pytest.raises(TypeError, match=r"numpy\.linalg\.det"):
-        np.linalg.det(tg.tensor(np.eye(2), requires_grad=True))
+    with pytest.raises(TypeError, match=r"numpy\.linalg\.eig with its complex result"):
+        np.linalg.eig(tg.tensor(np.eye(2), requires_grad=True))
     with pytest.raises(TypeError, match=r"numpy\.sum with where="):
         np.sum(t, where=np.ones((2, 3), bool))
     with pytest.raises(TypeError, match=r"numpy\.reshape with order="):
@@ -399,9 +399,11 @@ def test_named_tuple_results_without_grad(f):
     a = np.array([[2.0, 1.0], [1.0, 3.0]])
     expect = f(a)
     got = f(tg.tensor(a))
-    assert type(got) is type(expect)  # the named tuple NumPy returns, fields as tensors
+    assert got._fields == expect._fields  # NumPy's named tuple, its fields as tensors
     for g, e in zip(got, expect):
         assert isinstance(g, tg.Tensor)
-        np.testing.assert_allclose(g.numpy(), e)
-    with pytest.raises(TypeError, match="require grad"):  # never a dropped gradient
-        f(tg.tensor(a, requires_grad=True))
+        np.testing.assert_allclose(np.abs(g.numpy()), np.abs(e))  # up to the vectors' signs
+    x = tg.tensor(a, requires_grad=True)  # with grad: a differentiable result, not an error
+    loss = sum((field ** 2).sum() for field in f(x))
+    loss.backward()
+    assert x.grad is not None and np.all(np.isfinite(x.grad.numpy()))

@@ -218,3 +218,89 @@ def test_two_threads_sweep_big_tapes_concurrently():
             g = g * (0.9 * np.cos(xv) + 0.1)
             xv = np.sin(xv) * 0.9 + xv * 0.1
         np.testing.assert_allclose(results[k], g, rtol=1e-12)
+
+
+# ---- a backward on one thread while another records on the same segment ----------------------
+
+def test_consumer_sweeps_the_producers_growing_segment():
+    """One thread records without pause; another differentiates its newest output again and
+    again (retain_graph keeps the producer on one segment, so every flush of pending records
+    races the consumer's read of the record buffer). 20 rounds, every gradient exact."""
+    for _ in range(20):
+        x = tg.tensor(0.5, requires_grad=True)
+        shared = {"y": None, "done": False}
+        got = []
+
+        def producer():
+            try:
+                for _ in range(12_000):
+                    shared["y"] = (x * 1.0) * 2.0
+            finally:
+                shared["done"] = True
+
+        def consumer():
+            while not shared["done"]:
+                y = shared["y"]
+                if y is not None:
+                    got.append(tg.autograd.grad(y, x, retain_graph=True)[0].item())
+
+        _run([producer, consumer])
+        assert got and set(got) == {2.0}
+        assert x.grad is None
+
+
+def test_backward_on_another_thread_while_the_owner_records():
+    """The owner hands each result to a consumer, which calls ``backward`` on it (sweeping and
+    freeing the owner's current segment) while the owner records the next ones."""
+    import queue
+
+    for _ in range(20):
+        x = tg.tensor(0.5, requires_grad=True)
+        w = tg.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        q = queue.Queue(maxsize=4)
+        items = 60
+
+        def producer():
+            try:
+                for i in range(items):
+                    y = x
+                    for _ in range(20):
+                        y = y * 1.0 + 0.0
+                    q.put(y * 2.0 + (w * 1.0).sum())
+            finally:
+                q.put(None)
+
+        def consumer():
+            try:
+                while (y := q.get()) is not None:
+                    y.backward()
+            except BaseException:
+                while q.get() is not None:  # let the producer finish, then report
+                    pass
+                raise
+
+        _run([producer, consumer])
+        assert x.grad.item() == 2.0 * items
+        np.testing.assert_array_equal(w.grad.numpy(), [items] * 3)
+
+
+def test_eight_threads_accumulate_into_shared_leaves():
+    """8 threads, shared leaves, each thread its own graphs: ``.grad`` sums exactly."""
+    for _ in range(20):
+        w = tg.tensor([0.5, -1.0, 2.0, 0.25], requires_grad=True)
+        s = tg.tensor(3.0, requires_grad=True)
+        start = threading.Barrier(8)
+        steps = 10
+
+        def worker(k):
+            def run():
+                c = tg.tensor([1.0, 2.0, 3.0, 4.0]) * (k + 1)
+                start.wait()
+                for _ in range(steps):
+                    (w * c).sum().backward()  # d/dw = c
+                    (s * (k + 1)).backward()  # d/ds = k + 1
+            return run
+
+        _run([worker(k) for k in range(8)])
+        np.testing.assert_array_equal(w.grad.numpy(), steps * 36 * np.array([1.0, 2, 3, 4]))
+        assert s.grad.item() == steps * 36

@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 from .. import grad_mode as _gm
+from .. import tape
 from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
 from ..engine.sweep import Sweep, sweeping
@@ -99,6 +100,12 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                         push(src[0], src[1], g if create_graph else g.copy())
                 if not retain_graph:
                     sw.free()
+                else:
+                    # New records go to a fresh segment after every backward, retained or not:
+                    # a loop of create_graph / retain_graph steps otherwise keeps appending to
+                    # the segment its dead iterations live on (still referenced by the last
+                    # output).
+                    tape.retire(seg)
 
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     for leaf, total in leaf_totals.values():

@@ -49,8 +49,8 @@ def _address(a):
     return a.ctypes.data
 
 
-def _addresses(arrays, start, out):
-    for i in range(start, len(arrays)):
+def _addresses(arrays, start, stop, out):
+    for i in range(start, stop):
         a = arrays[i]
         out[i] = 0 if a is None else _address(a)
 
@@ -74,33 +74,51 @@ class SweepArrays:
 
     def update(self, seg):
         """Bring the tables up to date, converting only what was appended since last time
-        (a segment swept again and again while it grows, e.g. Hessian rows, stays linear)."""
-        if len(seg.fvals) != self.nf:
-            self.fv, self.nf = _extend(self.fv, self.nf, seg.fvals, np.float64)
-        if len(seg.avals) != self.na:
-            self.aptr = _grow(self.aptr, len(seg.avals))
-            _addresses(seg.avals, self.na, self.aptr)
-            self.na = len(seg.avals)
-        if len(seg.ivals) != self.ni:
-            self.iptr = _grow(self.iptr, len(seg.ivals))
-            _addresses(seg.ivals, self.ni, self.iptr)
-            self.ni = len(seg.ivals)
-        if len(seg.iaux) != self.niaux:
-            self.iaux, self.niaux = _extend(self.iaux, self.niaux, seg.iaux, np.int64)
-        if len(seg.faux) != self.nfaux:
-            self.faux, self.nfaux = _extend(self.faux, self.nfaux, seg.faux, np.float64)
+        (a segment swept again and again while it grows, e.g. Hessian rows, stays linear).
+
+        The owner thread may append to the segment's lists meanwhile: each table is read up
+        to a length taken once, and the update runs under the segment's lock because two
+        sweeps (threads) may share these tables."""
+        with seg.lock:
+            n = len(seg.fvals)
+            if n != self.nf:
+                self.fv, self.nf = _extend(self.fv, self.nf, seg.fvals, n, np.float64)
+            n = len(seg.avals)
+            if n != self.na:
+                self.aptr = _grow(self.aptr, n)
+                _addresses(seg.avals, self.na, n, self.aptr)
+                self.na = n
+            n = len(seg.ivals)
+            if n != self.ni:
+                self.iptr = _grow(self.iptr, n)
+                _addresses(seg.ivals, self.ni, n, self.iptr)
+                self.ni = n
+            n = len(seg.iaux)
+            if n != self.niaux:
+                self.iaux, self.niaux = _extend(self.iaux, self.niaux, seg.iaux, n, np.int64)
+            n = len(seg.faux)
+            if n != self.nfaux:
+                self.faux, self.nfaux = _extend(self.faux, self.nfaux, seg.faux, n, np.float64)
         return self
 
+    def snapshot(self):
+        """The tables as they are now, for one sweep: the sweep reads them through raw
+        addresses, so it keeps its own references; an update by another thread may replace
+        the shared arrays (growing them) while the kernel runs without the GIL."""
+        snap = SweepArrays.__new__(SweepArrays)
+        for name in SweepArrays.__slots__:
+            setattr(snap, name, getattr(self, name))
+        return snap
 
-def _extend(buf, done, values, dtype):
-    """Append ``values[done:]`` to the growable array ``buf`` (one spare slot stays at the end:
-    the kernel may read index ``len`` for an absent constant)."""
-    n = len(values)
+
+def _extend(buf, done, values, n, dtype):
+    """Append ``values[done:n]`` to the growable array ``buf`` (one spare slot stays at the
+    end: the kernel may read index ``n`` for an absent constant)."""
     if n + 1 > len(buf):
         grown = np.zeros(max(n + 1, 2 * len(buf)), dtype)
         grown[:done] = buf[:done]
         buf = grown
-    buf[done:n] = np.array(values[done:], dtype=dtype)
+    buf[done:n] = np.array(values[done:n], dtype=dtype)
     return buf, n
 
 
@@ -140,7 +158,7 @@ class Sweep:
         self.adj = np.zeros(int(self.offs[-1]))
         self.reached = np.zeros(len(self.recs), np.uint8)
         self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
-        self.tabs = _cache(seg).update(seg)
+        self.tabs = _cache(seg).update(seg).snapshot()
 
     def seed(self, r, g):
         o = self.offs

@@ -143,6 +143,37 @@ def _cell_ok(c):
     return True
 
 
+def _fresh_segment_order():
+    """Close this thread's current segment; return the order of the fresh one now current."""
+    from .. import tape
+
+    if tape._local.seg is not None and tape._local.seg.n:
+        tape.retire(tape._local.seg)
+    return tape.current().order
+
+
+def _uses_outer_tensors(start, wrt):
+    """Whether what this thread recorded since segment order ``start`` imports a tensor that
+    requires grad other than the inputs ``wrt``: a leaf, or a record of an older segment.
+
+    Conservative: an import the output does not depend on also counts (the gradient then
+    merely carries a history it does not need)."""
+    from .. import tape
+
+    inner = {id(s) for s in list(tape._local.live) if s.order >= start}
+    own = {id(t) for t in wrt}
+    for seg in list(tape._local.live):
+        if id(seg) not in inner:
+            continue
+        for src in list(seg.imports.values()):
+            if isinstance(src, Tensor):
+                if id(src) not in own:
+                    return True
+            elif id(src[0]) not in inner:
+                return True
+    return False
+
+
 def _create_graph(func, leaves):
     """Take inner gradients with create_graph: grad mode is on and the result may depend on
     tensors requiring grad outside (an enclosing transform, an argument with history, a
@@ -241,12 +272,23 @@ def value_and_grad(func, argnums=0, has_aux=False):
 
     def wrapper(*args, **kwargs):
         idx = _check_argnums(argnums, len(args))
-        create_graph = _create_graph(func, [t for i in idx for t in tree_flatten(args[i])[0]])
+        leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
+        create_graph = _gm.is_grad_enabled() and (
+            _depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves))
         args, trees, wrt, _ = _prepare(args, idx)
+        # ``func`` may close over a tensor that requires grad (``lambda t: x * t``): then the
+        # gradient depends on it and the caller may differentiate it again, so it is computed
+        # with create_graph, as torch.func does. ``func`` records on fresh segments, where
+        # anything from outside enters through an IMPORT record: see _uses_outer_tensors.
+        start = _fresh_segment_order() if _gm.is_grad_enabled() and not create_graph else None
         _depth.n += 1
         try:
             with _gm.enable_grad():
                 out, aux = _scalar_output(func(*args, **kwargs), has_aux)
+                if start is not None and out.requires_grad:
+                    from .vmap import unwrap_all
+
+                    create_graph = _uses_outer_tensors(start, [unwrap_all(t) for t in wrt])
                 grads = _grads([out], wrt, [None], create_graph)
         finally:
             _depth.n -= 1

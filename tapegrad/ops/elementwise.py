@@ -259,11 +259,17 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             return _make(r)
         shape = () if type(r) is float else r.shape
         # Broadcast explicitly (a recorded stride-0 gather) only inputs that need it; the
-        # broadcast value itself is built only when the op saves it.
+        # broadcast value itself is built only when the op saves it. A gather without a value
+        # is a placeholder only this record may read, so the gathers and the op go on one
+        # segment, chosen once: were the segment renewed in between, the op would import the
+        # placeholder from the closed segment, and an import needs the value.
+        seg = None
+        if (x.shape != shape and (x._rg or save_x)) or (y.shape != shape and (y._rg or save_y)):
+            seg = tape.prepare([t for t in (x, y) if t._rg])
         bx = x if x.shape == shape or not (x._rg or save_x) else \
-            broadcast_to(x, shape, with_value=save_x)
+            broadcast_to(x, shape, with_value=save_x, seg=seg)
         by = y if y.shape == shape or not (y._rg or save_y) else \
-            broadcast_to(y, shape, with_value=save_y)
+            broadcast_to(y, shape, with_value=save_y, seg=seg)
         saved, stamps, vc = [], [], None
         for keep, src, b in ((save_x, x, bx), (save_y, y, by)):
             if keep:
@@ -277,7 +283,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                 vc = [0]
                 saved.append(R.saved_array(r))
             stamps.append((vc, 0) if vc else None)
-        t = R.result(r, code, bx, by, saved=saved, stamps=stamps)
+        t = R.result(r, code, bx, by, saved=saved, stamps=stamps, seg=seg)
         if vc is not None:
             t._vc = vc
         return t

@@ -251,11 +251,13 @@ def T(x):
     return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
 
 
-def broadcast_to(x, shape, with_value=True):
+def broadcast_to(x, shape, with_value=True, seg=None):
     """``x`` repeated along new or size-1 dims (a stride-0 view; its VJP is a sum).
 
     ``with_value=False`` (internal, binary ops that save nothing) records the broadcast without
-    materialising the view: the returned tensor then only carries its place on the tape.
+    materialising the view: the returned tensor then only carries its place on the tape, and
+    the caller passes ``seg`` (from ``tape.prepare``) so that its consumer records on the same
+    segment (a placeholder cannot be imported into another one).
     """
     x = R.as_tensor(x)
     shape = flat_shape((shape,))
@@ -278,7 +280,8 @@ def broadcast_to(x, shape, with_value=True):
     cs = c_strides(xs)
     strides = tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead]
                     for k in range(len(shape)))
-    seg = tape.prepare([x])
+    if seg is None:
+        seg = tape.prepare([x])
     aux = _strided_aux(seg, shape, strides, 0)
     n = size_of(shape)
     if value is None:

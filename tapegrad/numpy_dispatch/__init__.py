@@ -23,10 +23,10 @@ import math
 
 import numpy as np
 
-from . import grad_mode as _gm
-from . import ops as _ops_module
-from .ops.record import as_tensor as _t
-from .tensor import Tensor, _make, _wrap, bump_version
+from .. import grad_mode as _gm
+from .. import ops as _ops_module
+from ..ops.record import as_tensor as _t
+from ..tensor import Tensor, _make, _wrap, bump_version
 
 _NV = np._NoValue  # NumPy's "argument not given" sentinel
 
@@ -84,7 +84,7 @@ def _to_numpy(obj):
 def _from_numpy(obj, outs):
     """Array results become tensors; an ``out=`` array comes back as its tensor."""
     if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind == "c":
-        from .creation import COMPLEX_MSG
+        from ..creation import COMPLEX_MSG
 
         raise TypeError(COMPLEX_MSG)
     if isinstance(obj, np.ndarray):
@@ -233,7 +233,7 @@ def _zero_grad(np_f):
     PyTorch's (the result still requires grad, so a backward through it gives zeros)."""
 
     def handler(x, *args, **kwargs):
-        from .ops.elementwise import zero_grad_like
+        from ..ops.elementwise import zero_grad_like
 
         x = _t(x)
         return zero_grad_like(x, _wrap(np_f(np.asarray(x._data), *args, **kwargs)))
@@ -320,7 +320,7 @@ def _per_axis(f, x, axis, keepdims):
     if axis is None:
         return f(x)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    from .ops.shapes import norm_dim
+    from ..ops.shapes import norm_dim
 
     axes = sorted({norm_dim(int(a), x.ndim) for a in axes}, reverse=True)
     for a in axes:
@@ -386,7 +386,7 @@ def _swapaxes(a, axis1, axis2):
 
 
 def _moveaxis(a, source, destination):
-    from .ops.shapes import norm_dim
+    from ..ops.shapes import norm_dim
 
     x = _t(a)
     src = [source] if isinstance(source, (int, np.integer)) else list(source)
@@ -402,7 +402,7 @@ def _moveaxis(a, source, destination):
 def _squeeze(a, axis=None):
     x = _t(a)
     if axis is not None:
-        from .ops.shapes import norm_dims
+        from ..ops.shapes import norm_dims
 
         for k in norm_dims(axis, x.ndim):
             if x.shape[k] != 1:
@@ -412,7 +412,7 @@ def _squeeze(a, axis=None):
 
 
 def _expand_dims(a, axis):
-    from .ops.shapes import norm_dim
+    from ..ops.shapes import norm_dim
 
     x = _t(a)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -484,7 +484,7 @@ def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
 
 
 def _split_at(x, bounds, axis):
-    from .ops.shapes import norm_dim
+    from ..ops.shapes import norm_dim
 
     ax = norm_dim(axis, x.ndim)
     lead = (slice(None),) * ax
@@ -516,7 +516,7 @@ def _array_split(ary, indices_or_sections, axis=0):
 def _diff(a, n=1, axis=-1, prepend=_NV, append=_NV):
     _need(prepend is _NV and append is _NV, "prepend=/append=")
     x = _t(a)
-    from .ops.shapes import norm_dim
+    from ..ops.shapes import norm_dim
 
     ax = norm_dim(axis, x.ndim)
     lead = (slice(None),) * ax
@@ -531,11 +531,6 @@ def _cumsum(a, axis=None, dtype=None, out=None):
     if axis is None:
         x, axis = _ravel(x), 0
     return _op("cumsum")(x, dim=axis)
-
-
-def _norm(x, ord=None, axis=None, keepdims=False):
-    _need(ord is None, "ord=")
-    return _op("norm")(_t(x), dim=_axis(axis), keepdim=bool(keepdims))
 
 
 def _copy(a, order="K", subok=False):
@@ -571,7 +566,7 @@ def _build_functions():
         np.flip: _flip, np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
         np.einsum: _einsum, np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
         np.array_split: _array_split, np.diff: _diff, np.cumsum: _cumsum,
-        np.linalg.norm: _norm, np.copy: _copy, np.round: _round, np.around: _round,
+        np.copy: _copy, np.round: _round, np.around: _round,
         np.zeros_like: _like(np.zeros_like), np.ones_like: _like(np.ones_like),
         np.empty_like: _like(np.empty_like), np.full_like: _like(np.full_like),
     }
@@ -587,6 +582,16 @@ _UFUNCS = _build_ufuncs()
 _REDUCE = {np.add: _reduce_handler("sum"), np.maximum: _reduce_handler("amax"),
            np.minimum: _reduce_handler("amin"), np.multiply: _reduce_handler("prod")}
 _FUNC_HANDLERS = _build_functions()
+
+
+def _linalg_handlers():
+    """np.linalg.* -> tapegrad.linalg (NumPy's signatures and result tuples)."""
+    from .linalg import numpy_handlers
+
+    return numpy_handlers()
+
+
+_FUNC_HANDLERS.update(_linalg_handlers())
 
 
 def _bind_tensor_protocols():

@@ -1,0 +1,257 @@
+"""``tapegrad.linalg``: PyTorch's ``torch.linalg`` names and signatures, real inputs.
+
+Solves and decompositions are primitives with their own derivative rules
+(``ops/linalg_decomp.py``); norms, ``matrix_power`` and ``lstsq`` are built from them and from
+the other ops. Everything is differentiable to any order where the derivative exists; see
+docs/linalg.md for where it does not (repeated eigenvalues / singular values, singular matrices)
+and what tapegrad returns there. NumPy's ``np.linalg.*`` on tensors runs these too
+(``numpy_handlers``).
+
+Example:
+    >>> import tapegrad as tg
+    >>> A = tg.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    >>> tg.linalg.det(A).backward()
+    >>> A.grad
+    tensor([[ 3.0000, -1.0000],
+            [-1.0000,  2.0000]])
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .ops import linalg_decomp as _D
+from .ops import record as _R
+from .ops import linalg_spectral as _S
+from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
+from .ops.linalg_spectral import eigvalsh, svdvals
+from .tensor import _make, _wrap
+
+__all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
+           "cholesky", "pinv", "norm", "vector_norm", "matrix_norm", "matrix_power", "lstsq",
+           "eig", "eigvals", "LinAlgError"]
+
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+
+
+def _t(x):
+    return _R.as_tensor(x)
+
+
+def _is_vector_rhs(A, B):
+    """PyTorch's rule: B is a (batch of) vector(s) if 1-D or A's shape without its last dim."""
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+
+
+def solve(A, B, *, left=True):
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``); B may be a (batch of) vector(s)."""
+    from .ops.movement import squeeze, unsqueeze
+
+    A, B = _t(A), _t(B)
+    if not left:
+        return _D._tT(solve(_D._tT(A), _D._tT(B)))
+    if A.ndim >= 2 and _is_vector_rhs(A, B):
+        return squeeze(_D.solve(A, unsqueeze(B, -1)), -1)
+    return _D.solve(A, B)
+
+
+def slogdet(A):
+    """``(sign, logabsdet)``; ``sign`` has no gradient."""
+    return SlogdetResult(*_D.slogdet(A))
+
+
+def eigh(A, UPLO="L"):
+    """``(eigenvalues, eigenvectors)`` of symmetric matrices, eigenvalues ascending."""
+    return EighResult(*_S.eigh(A, UPLO))
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """``(U, S, Vh)``; see ``ops/linalg_decomp.svd`` for ``full_matrices`` gradients."""
+    return SVDResult(*_S.svd(A, full_matrices))
+
+
+def qr(A, mode="reduced"):
+    """``(Q, R)`` of ``A``; differentiable for ``mode='reduced'`` (and 'complete' if m <= n)."""
+    return QRResult(*_D.qr(A, mode))
+
+
+def _complex(name):
+    def f(*args, **kwargs):
+        raise NotImplementedError(
+            f"tapegrad.linalg.{name}: eigenvalues of a general matrix are complex and tapegrad "
+            "differentiates real tensors only; use tapegrad.linalg.eigh / eigvalsh for "
+            "symmetric matrices")
+
+    f.__name__ = name
+    return f
+
+
+eig = _complex("eig")
+eigvals = _complex("eigvals")
+
+
+# ---- norms -------------------------------------------------------------------------------------
+
+def _float_input(x, name, dtype=None):
+    x = _t(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    _D._check(x, name, square=False, min_dim=0)
+    return x
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be ±inf or 0."""
+    from .ops.reduce import norm as _vnorm
+
+    x = _float_input(x, "vector_norm", dtype)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: Expected a number as ord, got {ord!r}")
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dim = None
+    return _vnorm(x, p=float(ord), dim=dim, keepdim=keepdim)
+
+
+def _move_last(x, dims):
+    """``x`` with the two matrix ``dims`` moved to the end (a permutation, recorded)."""
+    from .ops.movement import permute
+    from .ops.shapes import norm_dim
+
+    d0, d1 = (norm_dim(d, x.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dims[0]}, "
+                           f"{dims[1]})")
+    order = [k for k in range(x.ndim) if k not in (d0, d1)] + [d0, d1]
+    return (x if order == list(range(x.ndim)) else permute(x, tuple(order))), (d0, d1)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """Matrix norms: 'fro', 'nuc', ±inf (row sums), ±1 (column sums), ±2 (singular values)."""
+    from .ops.movement import reshape
+    from .ops.reduce import amax, amin
+    from .ops.reduce import norm as _vnorm
+    from .ops.elementwise import abs as _abs
+    from .ops.movement import sum as _sum
+
+    A = _float_input(A, "matrix_norm", dtype)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    dim = tuple(dim)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+    X, (d0, d1) = _move_last(A, dim)
+    if ord == "fro":
+        r = _vnorm(X, p=2.0, dim=(-2, -1))
+    elif ord == "nuc":
+        r = _sum(svdvals(X), -1)
+    elif ord in (2, -2, 2.0, -2.0) and not isinstance(ord, bool):
+        s = svdvals(X)
+        r = amax(s, -1) if ord > 0 else amin(s, -1)
+    elif ord in (1, -1, math.inf, -math.inf) and not isinstance(ord, bool):
+        # 1: max over columns of the column sums; inf: max over rows of the row sums
+        sums = _sum(_abs(X), -2 if abs(ord) == 1 else -1)
+        r = amax(sums, -1) if ord > 0 else amin(sums, -1)
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if keepdim:
+        shape = list(r.shape)
+        for d in sorted((d0, d1)):
+            shape.insert(d, 1)
+        r = reshape(r, tuple(shape))
+    return r
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """``vector_norm`` or ``matrix_norm`` as PyTorch chooses: by ``dim`` (an int or a 2-tuple),
+    else by A's dimension when ``ord`` is given, else the 2-norm of all elements."""
+    A = _t(A)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None:
+        dim = tuple(dim)
+        if len(dim) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+        if len(dim) != 1:
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                               f"Got {list(dim)}")
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D "
+                       f"or 2D. Got {A.ndim}D.")
+
+
+# ---- matrix_power, lstsq ---------------------------------------------------------------------
+
+def matrix_power(A, n):
+    """``A^n`` for an integer n by repeated squaring (n < 0: powers of the inverse; n = 0: the
+    identity, with a zero gradient)."""
+    from .ops.linalg import matmul
+
+    A = _t(A)
+    _D._check(A, "matrix_power")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+    n = int(n)
+    if n == 0:
+        eye = _make(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+        return A * 0.0 + eye if _R.needs_grad(A) else eye
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while True:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if not n:
+            return result
+        base = matmul(base, base)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """Least-squares solution of ``A X = B`` as ``pinv(A) @ B`` (the derivative PyTorch uses).
+
+    Returns ``(solution, residuals, rank, singular_values)`` filled as PyTorch's CPU drivers
+    fill them: 'gelsy' (default): rank; 'gelsd'/'gelss': residuals (m > n, full rank), rank,
+    singular values; 'gels': residuals.
+    """
+    from .ops.movement import squeeze, unsqueeze
+    from .ops.movement import sum as _sum
+
+    A, B = _t(A), _t(B)
+    _D._check(A, "lstsq", square=False)
+    if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
+    driver = driver or "gelsy"
+    vec = _is_vector_rhs(A, B)
+    Bm = unsqueeze(B, -1) if vec else B
+    m, n = A.shape[-2:]
+    if Bm.shape[-2] != m:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    a = np.asarray(A._data)
+    if rcond is None:
+        rcond = np.finfo(a.dtype).eps * max(m, n)
+    X = pinv(A, rtol=rcond) @ Bm
+    s = np.linalg.svd(a, compute_uv=False)
+    rank = np.sum(s > rcond * s[..., :1], axis=-1) if min(m, n) else np.zeros(a.shape[:-2], int)
+    empty = _make(np.zeros((0,), a.dtype))
+    residuals = empty
+    if driver != "gelsy" and m > n and np.all(rank == n):
+        residuals = _sum((A @ X - Bm) ** 2, -2)
+        if vec:
+            residuals = squeeze(residuals, -1)
+    sv = _make(_wrap(s)) if driver in ("gelsd", "gelss") else empty
+    rank_t = _make(np.asarray(rank, np.int64)) if driver != "gels" else \
+        _make(np.zeros((0,), np.int64))
+    return LstsqResult(squeeze(X, -1) if vec else X, residuals, rank_t, sv)

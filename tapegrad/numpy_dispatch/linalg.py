@@ -1,0 +1,139 @@
+"""``np.linalg.*`` on tensors: NumPy's signatures and result tuples over ``tapegrad.linalg``."""
+
+import math
+
+import numpy as np
+
+from ..linalg import (EighResult, QRResult, SlogdetResult, SVDResult, cholesky, det, eigvalsh,
+                      inv, lstsq, matrix_norm, matrix_power, pinv, svdvals, vector_norm)
+from ..ops import linalg_decomp as _D
+from ..ops import linalg_spectral as _S
+from ..ops.record import as_tensor as _t
+from ..tensor import _make
+from . import _Unsupported
+
+# ---- np.linalg.* on tensors (NumPy's signatures and results) ---------------------------------
+
+def _np_float(x):
+    """NumPy's linalg computes integers in float64; complex stays with NumPy (no gradient)."""
+    x = _t(x)
+    if x.dtype.kind == "c":
+        raise _Unsupported("complex input")
+    return x if x.dtype.kind == "f" and x.dtype.itemsize >= 4 else x.to(np.float64)
+
+
+def _np_solve(a, b):
+    from ..ops.movement import squeeze, unsqueeze
+
+    a, b = _np_float(a), _np_float(b)
+    if b.ndim == 1:  # NumPy 2: only a 1-D b is a vector
+        return squeeze(_D.solve(a, unsqueeze(b, -1)), -1)
+    return _D.solve(a, b)
+
+
+def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    a = _np_float(a)
+    if not compute_uv:
+        return svdvals(a)
+    return SVDResult(*_S.svd(a, full_matrices))
+
+
+def _np_qr(a, mode="reduced"):
+    a = _np_float(a)
+    if mode in ("raw", "full", "economic"):
+        raise _Unsupported(f"mode={mode!r}")
+    if mode == "r":
+        return _D.qr(a, "r")[1]
+    return QRResult(*_D.qr(a, mode))
+
+
+def _np_pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    a = _np_float(a)
+    if rtol is not np._NoValue and rtol is not None:
+        rcond = rtol
+    return pinv(a, rtol=rcond, hermitian=hermitian)
+
+
+def _np_norm(x, ord=None, axis=None, keepdims=False):
+    from ..ops.movement import reshape
+
+    x = _np_float(x)
+    if axis is None:
+        if ord is None:
+            r = vector_norm(x, 2, None)
+            return reshape(r, (1,) * x.ndim) if keepdims else r
+        if x.ndim not in (1, 2):
+            raise ValueError("Improper number of dimensions to norm.")
+        axis = tuple(range(x.ndim))
+    elif isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    axis = tuple(int(a) for a in axis)
+    if len(axis) == 1:
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order '{ord}' for vectors")
+        return vector_norm(x, 2 if ord is None else ord, axis, bool(keepdims))
+    if len(axis) == 2:
+        ord = "fro" if ord in (None, "f") else ord
+        if ord not in ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
+            raise ValueError("Invalid norm order for matrices.")
+        return matrix_norm(x, ord, axis, bool(keepdims))
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+def _np_matrix_power(a, n):
+    a = _np_float(a)
+    return matrix_power(a, n)
+
+
+def _np_lstsq(a, b, rcond=None):
+    from ..ops.movement import sum as _sum
+
+    a, b = _np_float(a), _np_float(b)
+    if a.ndim != 2 or b.ndim not in (1, 2):
+        raise np.linalg.LinAlgError(f"{max(a.ndim, b.ndim)}-dimensional array given. Array must "
+                                    "be two-dimensional")
+    m, n = a.shape
+    x = lstsq(a, b, rcond)[0]
+    s = svdvals(a)
+    sd = np.asarray(s._data).reshape(s.shape)
+    cut = (np.finfo(sd.dtype).eps * max(m, n) if rcond is None else rcond) * \
+        (sd[0] if sd.size else 0.0)
+    rank = int(np.sum(sd > cut))
+    if rank == n and m > n:
+        r = a @ x - b
+        res = _sum(r * r, 0)
+        if b.ndim == 1:
+            from ..ops.movement import reshape
+
+            res = reshape(res, (1,))
+    else:
+        res = _make(np.zeros((0,), sd.dtype))
+    return x, res, rank, s
+
+
+def _np_complex(name):
+    def handler(*args, **kwargs):
+        raise _Unsupported(f"its complex result (use numpy.linalg.eigh for symmetric "
+                           f"matrices); {name} is not differentiated")
+
+    return handler
+
+
+def numpy_handlers():
+    """``np.linalg`` function -> handler with NumPy's signature, for ``numpy_dispatch``."""
+    L = np.linalg
+
+    def one(f):
+        return lambda a, *args, **kw: f(_np_float(a), *args, **kw)
+
+    return {
+        L.solve: _np_solve, L.inv: one(inv), L.det: one(det),
+        L.slogdet: lambda a: SlogdetResult(*_D.slogdet(_np_float(a))),
+        L.eigh: lambda a, UPLO="L": EighResult(*_S.eigh(_np_float(a), UPLO)),
+        L.eigvalsh: lambda a, UPLO="L": eigvalsh(_np_float(a), UPLO),
+        L.svd: _np_svd, L.qr: _np_qr,
+        L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a), upper=upper),
+        L.pinv: _np_pinv, L.norm: _np_norm, L.matrix_power: _np_matrix_power,
+        L.lstsq: _np_lstsq, L.eig: _np_complex("eig"), L.eigvals: _np_complex("eigvals"),
+    }
+

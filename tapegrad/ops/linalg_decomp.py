@@ -1,0 +1,499 @@
+"""Matrix solves and decompositions: forwards by LAPACK through NumPy, VJPs from the literature.
+
+Each op is a ``kind="python"`` record with two VJPs of the same formula: ``vjp_np`` in NumPy for
+the numeric sweep, ``vjp`` in tapegrad ops for re-taping, so every derivative can be taken again
+(the saved input and output come back attached to the forward graph).
+
+Multi-output decompositions (qr here, eigh and svd in ``linalg_spectral.py``) record **one**
+value, their outputs packed side by side along a last axis (``_pack_np``); the public functions
+slice the outputs back out, so an unused output simply receives a zero adjoint. Where a formula
+divides by eigenvalue or singular value gaps, a zero cotangent for the vectors skips that term:
+eigenvalues / singular values alone stay differentiable when they are repeated (see
+docs/linalg.md).
+
+Formulas (real case), with ``X^-T`` the inverse transpose:
+* solve ``X = A^-1 B``: ``gB = solve(A^T, g)``, ``gA = -gB X^T``.
+* inv ``Y = A^-1``: ``gA = -Y^T g Y^T``.
+* det: ``gA = g det(A) A^-T``; at a singular matrix the cofactor matrix from an SVD,
+  ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh``, which is the derivative there too.
+* log|det|: ``gA = g A^-T``.
+* eigh ``A = V diag(L) V^T``: ``gA = V (diag(gL) + skew(V^T gV) / E) V^T`` with
+  ``E_ij = L_j - L_i`` and ``skew(X) = (X - X^T) / 2`` (symmetric, as PyTorch's).
+* svd: PyTorch's / Townsend's formula, including the ``(I - UU^T) gU S^-1 Vh`` terms of a
+  non-square reduced SVD; with ``full_matrices=True`` the cotangents of the extra columns of U
+  and rows of Vh are ignored (those columns are an arbitrary basis), as in PyTorch.
+* qr (m >= n): ``gA = (gQ + Q copyltu(M)) R^-T`` with ``M = R gR^T - gQ^T Q``; for m < n the
+  leading square block is differentiated this way and the rest is ``Q gR_2``.
+* cholesky (Murray 2016): ``gA = L^-T Phi(L^T gL) L^-1`` with ``Phi`` the symmetrised lower
+  triangle (halved diagonal).
+* pinv: PyTorch's formula for a matrix of constant rank.
+"""
+
+import numpy as np
+
+from ..tensor import _make, _wrap
+from . import record as R
+from ..registry import Op, defop
+
+
+class LinAlgError(np.linalg.LinAlgError, RuntimeError):
+    """A singular or non positive-definite input: NumPy's ``LinAlgError`` and PyTorch's
+    ``RuntimeError`` at once, so code written for either catches it."""
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+def _mT(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _f64(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+def _sum_to_np(x, shape):
+    from .linalg import _sum_to_np as f
+
+    return f(x, tuple(shape))
+
+
+def _diag_embed_np(v):
+    n = v.shape[-1]
+    return v[..., None, :] * np.eye(n)
+
+
+def _tril_np(x, k=0):
+    return x * np.tri(x.shape[-2], x.shape[-1], k)
+
+
+def _gap_matrix_np(v):
+    """``E_ij = v_j - v_i`` with ones on the diagonal; and whether two values coincide."""
+    n = v.shape[-1]
+    E = v[..., None, :] - v[..., :, None]
+    degenerate = bool(np.any((E == 0) & ~np.eye(n, dtype=bool)))
+    return E + np.eye(n), degenerate
+
+
+def _pack_np(arrays, batch):
+    return np.concatenate([a.reshape(batch + (-1,)) for a in arrays], axis=-1)
+
+
+def _unpack_np(p, shapes):
+    batch, out, o = p.shape[:-1], [], 0
+    for s in shapes:
+        k = int(np.prod(s, dtype=np.int64))
+        out.append(p[..., o:o + k].reshape(batch + tuple(s)))
+        o += k
+    return out
+
+
+def _unpack(p, shapes):
+    """Tensor version of ``_unpack_np`` (slices and reshapes: recorded, differentiable)."""
+    from .movement import reshape
+
+    batch, out, o = p.shape[:-1], [], 0
+    for s in shapes:
+        k = int(np.prod(s, dtype=np.int64))
+        out.append(reshape(p[..., o:o + k], batch + tuple(s)))
+        o += k
+    return out
+
+
+def _tT(x):
+    from .movement import transpose
+
+    return transpose(x, -1, -2)
+
+
+def _const(a):
+    return _make(_wrap(np.asarray(a)))
+
+
+def _diag_embed(v):
+    from .movement import unsqueeze
+
+    return unsqueeze(v, -2) * _const(np.eye(v.shape[-1]))
+
+
+def _tril(x, k=0):
+    return x * _const(np.tri(x.shape[-2], x.shape[-1], k))
+
+
+def _gap_matrix(v):
+    from .movement import unsqueeze
+
+    n = v.shape[-1]
+    E, degenerate = _gap_matrix_np(np.asarray(v._data, dtype=np.float64).reshape(v.shape))
+    return unsqueeze(v, -2) - unsqueeze(v, -1) + _const(np.eye(n)), degenerate
+
+
+def _nonzero(g):
+    return bool(np.any(np.asarray(g._data)))
+
+
+def _check(x, name, square=True, min_dim=2):
+    """PyTorch's checks: a real floating tensor, batches of (square) matrices."""
+    dt = x.dtype
+    if dt.kind == "c":
+        raise NotImplementedError(f"tapegrad.linalg.{name}: complex tensors are not supported "
+                                  "(real float32/float64 only)")
+    if dt.kind != "f" or dt.itemsize < 4:
+        raise RuntimeError(f"linalg.{name}: Expected a floating point tensor of type float32 or "
+                           f"float64 as input. Got {dt}")
+    if x.ndim < min_dim:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2]} by {x.shape[-1]} matrices")
+
+
+def _record(value, op, inputs, save_inputs=(), save_out=False, params=None):
+    value = _wrap(value)
+    if not (R._grad_on() and any(t._rg for t in inputs)):
+        return _make(value)
+    return R.python_result(value, op, tuple(inputs), save_inputs=save_inputs,
+                           save_out=save_out, params=params)
+
+
+def _lapack(f, *args, msg, **kw):
+    try:
+        return f(*args, **kw)
+    except np.linalg.LinAlgError as e:
+        raise LinAlgError(msg or str(e)) from None
+
+
+# ---- solve -----------------------------------------------------------------------------------
+
+def _solve_vjp_np(g, inputs, out, needs, shapes):
+    A = _f64(inputs[0])
+    gB = np.linalg.solve(_mT(A), _f64(g))
+    gA = _sum_to_np(-gB @ _mT(_f64(out)), shapes[0]) if needs[0] else None
+    return gA, (_sum_to_np(gB, shapes[1]) if needs[1] else None)
+
+
+def _solve_vjp(g, inputs, out, needs, shapes):
+    from .reduce import sum_to
+
+    gB = solve(_tT(inputs[0]), g)
+    gA = sum_to(-(gB @ _tT(out)), shapes[0]) if needs[0] else None
+    return gA, (sum_to(gB, shapes[1]) if needs[1] else None)
+
+
+defop(Op.SOLVE, "solve", "python", "LinalgSolveExBackward0", vjp=_solve_vjp,
+      vjp_np=_solve_vjp_np)
+
+
+def solve(A, B):
+    """``X`` with ``A X = B`` for square ``A`` (..., n, n) and ``B`` (..., n, k); batch
+    dimensions broadcast."""
+    A, B = R.as_tensor(A), R.as_tensor(B)
+    _check(A, "solve")
+    _check(B, "solve", square=False)
+    if A.shape[-1] != B.shape[-2]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
+                           f"{B.shape[-2]}x{B.shape[-1]})")
+    value = _lapack(np.linalg.solve, A._arr(), B._arr(),
+                    msg="linalg.solve: The solver failed because the input matrix is singular.")
+    needs = (A._rg, B._rg)
+    return _record(value, Op.SOLVE, (A, B), save_inputs=(0,), save_out=A._rg,
+                   params=dict(needs=needs, shapes=(A.shape, B.shape)))
+
+
+# ---- inv -------------------------------------------------------------------------------------
+
+def _inv_vjp_np(g, inputs, out):
+    Yt = _mT(_f64(out))
+    return (-(Yt @ _f64(g) @ Yt),)
+
+
+def _inv_vjp(g, inputs, out):
+    Yt = _tT(out)
+    return (-(Yt @ g @ Yt),)
+
+
+defop(Op.INV, "inv", "python", "LinalgInvExBackward0", vjp=_inv_vjp, vjp_np=_inv_vjp_np)
+
+
+def inv(A):
+    """Inverse of square matrices (..., n, n)."""
+    A = R.as_tensor(A)
+    _check(A, "inv")
+    value = _lapack(np.linalg.inv, A._arr(), msg="linalg.inv: The diagonal element is zero, the "
+                    "inversion could not be completed because the input matrix is singular.")
+    return _record(value, Op.INV, (A,), save_out=True)
+
+
+# ---- det, log|det| ----------------------------------------------------------------------------
+
+def _prod_but_one_np(s):
+    """``out[..., i] = prod_{j != i} s[..., j]`` without dividing."""
+    n = s.shape[-1]
+    one = np.ones(s.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([one, s[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([s[..., 1:], one], -1), -1), -1), -1)
+    return (left * right)[..., :n]
+
+
+def _cofactor_np(A):
+    """The cofactor matrix ``d det(A) / dA`` of any square A (an SVD, no inverse)."""
+    U, S, Vh = np.linalg.svd(A)
+    sgn = np.linalg.det(U) * np.linalg.det(Vh)
+    return sgn[..., None, None] * ((U * _prod_but_one_np(S)[..., None, :]) @ Vh)
+
+
+def _det_grad_np(A, d):
+    """``det(A) A^-T`` where A is invertible, the cofactor matrix where it is not."""
+    A, d = _f64(A), _f64(d)
+    ok = d != 0
+    if np.all(ok):
+        return d[..., None, None] * _mT(np.linalg.inv(A))
+    out = np.empty_like(A)
+    if np.any(ok):
+        out[ok] = d[ok][..., None, None] * _mT(np.linalg.inv(A[ok]))
+    out[~ok] = _cofactor_np(A[~ok])
+    return out
+
+
+def _det_vjp_np(g, inputs, out):
+    g = _f64(g)
+    return (g[..., None, None] * _det_grad_np(inputs[0], out),)
+
+
+def _cofactor(A):
+    """``_cofactor_np`` in tapegrad ops (through the SVD op: differentiable again where the
+    singular values are distinct)."""
+    from .elementwise import where
+    from .movement import unsqueeze
+    from .reduce import prod
+
+    from .linalg_spectral import _svd_parts
+
+    U, S, Vh = _svd_parts(A, False)
+    n = S.shape[-1]
+    sgn = np.linalg.det(np.asarray(U._data, np.float64)) * \
+        np.linalg.det(np.asarray(Vh._data, np.float64))
+    others = prod(where(np.eye(n, dtype=bool), 1.0, unsqueeze(S, -2)), dim=-1)
+    return _const(sgn[..., None, None]) * ((U * unsqueeze(others, -2)) @ Vh)
+
+
+def _det_vjp(g, inputs, out):
+    from .movement import reshape
+
+    A = inputs[0]
+    g = reshape(g, g.shape + (1, 1))
+    d = np.asarray(out._data)
+    if np.all(d != 0):
+        return (g * reshape(out, out.shape + (1, 1)) * _tT(inv(A)),)
+    return (g * _cofactor(A),)
+
+
+defop(Op.DET, "det", "python", "LinalgDetBackward0", vjp=_det_vjp, vjp_np=_det_vjp_np)
+
+
+def det(A):
+    """Determinant of square matrices (..., n, n)."""
+    A = R.as_tensor(A)
+    _check(A, "det")
+    return _record(np.asarray(np.linalg.det(A._arr())), Op.DET, (A,), save_inputs=(0,),
+                   save_out=True)
+
+
+def _logabsdet_vjp_np(g, inputs, out):
+    A, g = _f64(inputs[0]), _f64(g)[..., None, None]
+    d = np.linalg.det(A)
+    ok = d != 0
+    if np.all(ok):
+        return (g * _mT(np.linalg.inv(A)),)
+    out = np.empty_like(A)
+    if np.any(ok):
+        out[ok] = _mT(np.linalg.inv(A[ok]))
+    with np.errstate(divide="ignore", invalid="ignore"):  # no derivative: inf / nan
+        out[~ok] = _cofactor_np(A[~ok]) / 0.0
+    return (g * out,)
+
+
+def _logabsdet_vjp(g, inputs, out):
+    from .movement import reshape
+
+    A = inputs[0]
+    g = reshape(g, g.shape + (1, 1))
+    if np.all(np.linalg.det(np.asarray(A._data, np.float64)) != 0):
+        return (g * _tT(inv(A)),)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g * _cofactor(A) / 0.0,)
+
+
+defop(Op.LOGABSDET, "logabsdet", "python", "LinalgSlogdetBackward0", vjp=_logabsdet_vjp,
+      vjp_np=_logabsdet_vjp_np)
+
+
+def slogdet(A):
+    """``(sign, log|det|)`` of square matrices; ``sign`` carries no gradient."""
+    A = R.as_tensor(A)
+    _check(A, "slogdet")
+    sign, logabs = np.linalg.slogdet(A._arr())
+    return (_const(sign),
+            _record(np.asarray(logabs), Op.LOGABSDET, (A,), save_inputs=(0,)))
+
+
+# ---- qr --------------------------------------------------------------------------------------
+
+def _qr_shapes(m, n, mode):
+    k = min(m, n)
+    return ((m, m if mode == "complete" else k), (m if mode == "complete" else k, n))
+
+
+def _qr_square_np(gQ, gR, Q, R):
+    """m >= n: ``(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T``."""
+    M = R @ _mT(gR) - _mT(gQ) @ Q
+    M = _tril_np(M) + _mT(_tril_np(M, -1))
+    return _mT(np.linalg.solve(R, _mT(gQ + Q @ M)))
+
+
+def _qr_vjp_np(g, inputs, out, m, n, mode):
+    if mode == "complete" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                           "and nrows > ncols.")
+    shapes = _qr_shapes(m, n, mode)
+    Q, R = _unpack_np(_f64(out), shapes)
+    gQ, gR = _unpack_np(_f64(g), shapes)
+    if m >= n:
+        return (_qr_square_np(gQ, gR, Q, R),)
+    Y, gW = _f64(inputs[0])[..., m:], gR[..., m:]
+    gX = _qr_square_np(gQ + Y @ _mT(gW), gR[..., :m], Q, R[..., :m])
+    return (np.concatenate([gX, Q @ gW], axis=-1),)
+
+
+def _qr_square(gQ, gR, Q, R):
+    M = R @ _tT(gR) - _tT(gQ) @ Q
+    M = _tril(M) + _tT(_tril(M, -1))
+    return _tT(solve(R, _tT(gQ + Q @ M)))
+
+
+def _qr_vjp(g, inputs, out, m, n, mode):
+    from .join import cat
+
+    if mode == "complete" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                           "and nrows > ncols.")
+    shapes = _qr_shapes(m, n, mode)
+    Q, R = _unpack(out, shapes)
+    gQ, gR = _unpack(g, shapes)
+    if m >= n:
+        return (_qr_square(gQ, gR, Q, R),)
+    Y, gW = inputs[0][..., m:], gR[..., m:]
+    gX = _qr_square(gQ + Y @ _tT(gW), gR[..., :m], Q, R[..., :m])
+    return (cat([gX, Q @ gW], dim=-1),)
+
+
+defop(Op.QR, "qr", "python", "LinalgQrBackward0", vjp=_qr_vjp, vjp_np=_qr_vjp_np)
+
+
+def qr(A, mode="reduced"):
+    """``(Q, R)`` with ``A = Q R``; ``mode`` is ``'reduced'``, ``'complete'`` or ``'r'`` (then
+    Q is empty, as in PyTorch, and R is differentiable through the reduced QR)."""
+    A = R.as_tensor(A)
+    _check(A, "qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    m, n = A.shape[-2:]
+    a = A._arr()
+    empty = _make(np.zeros((0,), a.dtype))
+    if mode == "r" and not (R._grad_on() and A._rg):
+        return empty, _make(np.linalg.qr(a, mode="r"))
+    if mode == "r":  # R is differentiable (through the reduced QR), unlike in PyTorch
+        return empty, qr(A, "reduced")[1]
+    Q, Rm = np.linalg.qr(a, mode=mode)
+    if not (R._grad_on() and A._rg):
+        return _make(Q), _make(Rm)
+    p = _record(_pack_np((Q, Rm), A.shape[:-2]), Op.QR, (A,), save_inputs=(0,) if m < n else (),
+                save_out=True, params=dict(m=m, n=n, mode=mode))
+    return tuple(_unpack(p, _qr_shapes(m, n, mode)))
+
+
+# ---- cholesky --------------------------------------------------------------------------------
+
+def _cholesky_vjp_np(g, inputs, out):
+    L = _f64(out)
+    P = _tril_np(_mT(L) @ _f64(g))
+    P = 0.5 * (P + _mT(_tril_np(P, -1)))
+    Lt = _mT(L)
+    return (_mT(np.linalg.solve(Lt, _mT(np.linalg.solve(Lt, P)))),)
+
+
+def _cholesky_vjp(g, inputs, out):
+    P = _tril(_tT(out) @ g)
+    P = (P + _tT(_tril(P, -1))) * 0.5
+    Lt = _tT(out)
+    return (_tT(solve(Lt, _tT(solve(Lt, P)))),)
+
+
+defop(Op.CHOLESKY, "cholesky", "python", "LinalgCholeskyExBackward0", vjp=_cholesky_vjp,
+      vjp_np=_cholesky_vjp_np)
+
+
+def cholesky(A, upper=False):
+    """Cholesky factor of symmetric positive-definite matrices (lower, or upper = L^T).
+    The gradient is symmetric: it treats A as symmetric, as PyTorch does."""
+    A = R.as_tensor(A)
+    _check(A, "cholesky")
+    L = _lapack(np.linalg.cholesky, A._arr(),
+                msg="linalg.cholesky: The factorization could not be completed because the "
+                    "input is not positive-definite.")
+    L = _record(L, Op.CHOLESKY, (A,), save_out=True)
+    return _tT(L) if upper else L
+
+
+# ---- pinv ------------------------------------------------------------------------------------
+
+def _pinv_vjp_np(g, inputs, out):
+    return (_pinv_grad(_f64(g), _f64(inputs[0]), _f64(out), _mT),)
+
+
+def _pinv_vjp(g, inputs, out):
+    return (_pinv_grad(g, inputs[0], out, _tT),)
+
+
+def _pinv_grad(g, A, P, T):
+    """PyTorch's pinv_backward (constant rank), for arrays or tensors (``T`` transposes)."""
+    m, n = A.shape[-2:]
+    Pt, gt = T(P), T(g)
+    if m <= n:
+        K = gt @ P
+        KPt = K @ Pt
+        return -T(P @ K) + KPt - (A @ P) @ KPt + (Pt @ P) @ (gt - K @ A)
+    K = P @ gt
+    PtK = Pt @ K
+    return -T(K @ P) + ((gt - A @ K) @ P) @ Pt + PtK - (PtK @ P) @ A
+
+
+defop(Op.PINV, "pinv", "python", "LinalgPinvBackward0", vjp=_pinv_vjp, vjp_np=_pinv_vjp_np)
+
+
+def pinv(A, atol=None, rtol=None, hermitian=False):
+    """Moore-Penrose pseudo-inverse; singular values at most ``max(atol, rtol * s_max)`` are
+    dropped (PyTorch's defaults: ``rtol = eps * max(m, n)`` unless ``atol`` > 0 is given)."""
+    A = R.as_tensor(A)
+    _check(A, "pinv", square=hermitian)
+    a = A._arr()
+    m, n = a.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(a.dtype).eps * max(m, n)
+    atol = 0.0 if atol is None else atol
+    atol, rtol = np.asarray(atol, np.float64), np.asarray(rtol, np.float64)
+    if min(m, n) == 0:
+        value = np.zeros(a.shape[:-2] + (n, m), a.dtype)
+    elif hermitian:
+        w, V = np.linalg.eigh(a)
+        aw = np.abs(w)
+        keep = aw > np.maximum(atol[..., None], rtol[..., None] * aw.max(-1, keepdims=True))
+        winv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0).astype(a.dtype)
+        value = (V * winv[..., None, :]) @ _mT(V)
+    else:
+        U, S, Vh = np.linalg.svd(a, full_matrices=False)
+        keep = S > np.maximum(atol[..., None], rtol[..., None] * S[..., :1])
+        sinv = np.where(keep, 1.0 / np.where(keep, S, 1.0), 0.0).astype(a.dtype)
+        value = _mT(Vh) @ (sinv[..., :, None] * _mT(U))
+    return _record(value, Op.PINV, (A,), save_inputs=(0,), save_out=True)

@@ -1,0 +1,174 @@
+"""eigh and svd: the decompositions whose derivatives divide by eigenvalue / singular value gaps.
+
+Same conventions as ``linalg_decomp.py`` (formulas listed there): one packed record per
+decomposition, a NumPy VJP and a tapegrad-ops VJP of one formula. The gap term is skipped when
+the vectors' cotangent is zero and two values coincide, so eigenvalues and singular values alone
+stay differentiable where they repeat.
+"""
+
+import numpy as np
+
+from ..tensor import _make, _wrap
+from . import record as R
+from .linalg_decomp import (_check, _diag_embed, _diag_embed_np, _f64, _gap_matrix,
+                            _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np, _record, _tT,
+                            _unpack, _unpack_np)
+from ..registry import Op, defop
+
+
+# ---- eigh ------------------------------------------------------------------------------------
+
+def _eigh_vjp_np(g, inputs, out, n):
+    (L, V), (gL, gV) = _unpack_np(_f64(out), ((n,), (n, n))), _unpack_np(_f64(g), ((n,), (n, n)))
+    inner = _diag_embed_np(gL)
+    E, degenerate = _gap_matrix_np(L)
+    if not degenerate or np.any(gV):
+        X = _mT(V) @ gV
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inner = inner + 0.5 * (X - _mT(X)) / E
+    return (V @ inner @ _mT(V),)
+
+
+def _eigh_vjp(g, inputs, out, n):
+    (L, V), (gL, gV) = _unpack(out, ((n,), (n, n))), _unpack(g, ((n,), (n, n)))
+    inner = _diag_embed(gL)
+    E, degenerate = _gap_matrix(L)
+    if not degenerate or _nonzero(gV):
+        X = _tT(V) @ gV
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inner = inner + (X - _tT(X)) * 0.5 / E
+    return (V @ inner @ _tT(V),)
+
+
+defop(Op.EIGH, "eigh", "python", "LinalgEighBackward0", vjp=_eigh_vjp, vjp_np=_eigh_vjp_np)
+
+
+def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices, reading the ``UPLO``
+    triangle. The gradient is symmetric, as PyTorch's: it treats A as symmetric."""
+    A = R.as_tensor(A)
+    _check(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    L, V = _lapack(np.linalg.eigh, A._arr(), UPLO=UPLO,
+                   msg="linalg.eigh: The algorithm failed to converge because the input matrix "
+                       "is ill-conditioned or has too many repeated eigenvalues.")
+    if not (R._grad_on() and A._rg):
+        return _make(_wrap(L)), _make(V)
+    n = A.shape[-1]
+    p = _record(_pack_np((L, V), A.shape[:-2]), Op.EIGH, (A,), save_out=True, params=dict(n=n))
+    return tuple(_unpack(p, ((n,), (n, n))))
+
+
+def eigvalsh(A, UPLO="L"):
+    """Eigenvalues of symmetric matrices; differentiable where they repeat, too."""
+    A = R.as_tensor(A)
+    if not (R._grad_on() and A._rg):
+        _check(A, "eigvalsh")
+        return _make(_wrap(np.linalg.eigvalsh(A._arr(), UPLO=UPLO)))
+    return eigh(A, UPLO)[0]
+
+
+# ---- svd -------------------------------------------------------------------------------------
+
+def _svd_shapes(m, n, full):
+    k = min(m, n)
+    return ((m, m if full else k), (k,), (n if full else k, n))
+
+
+def _svd_vjp_np(g, inputs, out, m, n, full):
+    k = min(m, n)
+    shapes = _svd_shapes(m, n, full)
+    U, S, Vh = _unpack_np(_f64(out), shapes)
+    gU, gS, gVh = _unpack_np(_f64(g), shapes)
+    if full:
+        U, gU, Vh, gVh = U[..., :k], gU[..., :k], Vh[..., :k, :], gVh[..., :k, :]
+    E, degenerate = _gap_matrix_np(S * S)
+    use_u = not degenerate or bool(np.any(gU))
+    use_v = not degenerate or bool(np.any(gVh))
+    inner = _diag_embed_np(gS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if use_u or use_v:
+            t = 0.0
+            if use_u:
+                X = _mT(U) @ gU
+                t = t + (X - _mT(X)) * S[..., None, :]
+            if use_v:
+                Y = Vh @ _mT(gVh)
+                t = t + S[..., :, None] * (Y - _mT(Y))
+            inner = inner + t / E
+        if m > n and use_u:
+            gUs = gU / S[..., None, :]
+            gA = (U @ inner + gUs - U @ (_mT(U) @ gUs)) @ Vh
+        elif m < n and use_v:
+            sgVh = gVh / S[..., :, None]
+            gA = U @ (inner @ Vh + sgVh - (sgVh @ _mT(Vh)) @ Vh)
+        else:
+            gA = U @ inner @ Vh
+    return (gA,)
+
+
+def _svd_vjp(g, inputs, out, m, n, full):
+    from .movement import unsqueeze
+
+    k = min(m, n)
+    shapes = _svd_shapes(m, n, full)
+    U, S, Vh = _unpack(out, shapes)
+    gU, gS, gVh = _unpack(g, shapes)
+    if full:
+        U, gU, Vh, gVh = U[..., :k], gU[..., :k], Vh[..., :k, :], gVh[..., :k, :]
+    E, degenerate = _gap_matrix(S * S)
+    use_u = not degenerate or _nonzero(gU)
+    use_v = not degenerate or _nonzero(gVh)
+    inner = None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if use_u:
+            X = _tT(U) @ gU
+            inner = (X - _tT(X)) * unsqueeze(S, -2)
+        if use_v:
+            Y = Vh @ _tT(gVh)
+            t = unsqueeze(S, -1) * (Y - _tT(Y))
+            inner = t if inner is None else inner + t
+        inner = _diag_embed(gS) if inner is None else inner / E + _diag_embed(gS)
+        if m > n and use_u:
+            gUs = gU / unsqueeze(S, -2)
+            gA = (U @ inner + gUs - U @ (_tT(U) @ gUs)) @ Vh
+        elif m < n and use_v:
+            sgVh = gVh / unsqueeze(S, -1)
+            gA = U @ (inner @ Vh + sgVh - (sgVh @ _tT(Vh)) @ Vh)
+        else:
+            gA = U @ inner @ Vh
+    return (gA,)
+
+
+defop(Op.SVD, "svd", "python", "LinalgSvdBackward0", vjp=_svd_vjp, vjp_np=_svd_vjp_np)
+
+
+def _svd_parts(A, full_matrices):
+    m, n = A.shape[-2:]
+    U, S, Vh = _lapack(np.linalg.svd, A._arr(), full_matrices=full_matrices,
+                       msg="linalg.svd: The algorithm failed to converge because the input "
+                           "matrix is ill-conditioned or has too many repeated singular values.")
+    if not (R._grad_on() and A._rg):
+        return _make(U), _make(_wrap(S)), _make(Vh)
+    shapes = _svd_shapes(m, n, full_matrices)
+    p = _record(_pack_np((U, S, Vh), A.shape[:-2]), Op.SVD, (A,), save_out=True,
+                params=dict(m=m, n=n, full=bool(full_matrices)))
+    return tuple(_unpack(p, shapes))
+
+
+def svd(A, full_matrices=True):
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending. With ``full_matrices=True`` the
+    extra columns of U / rows of Vh get no gradient (they are any basis of the complement)."""
+    A = R.as_tensor(A)
+    _check(A, "svd", square=False)
+    return _svd_parts(A, full_matrices)
+
+
+def svdvals(A):
+    """Singular values (descending); differentiable where they repeat, too."""
+    A = R.as_tensor(A)
+    _check(A, "svdvals", square=False)
+    if not (R._grad_on() and A._rg):
+        return _make(_wrap(np.linalg.svd(A._arr(), compute_uv=False)))
+    return _svd_parts(A, False)[1]

@@ -1,0 +1,361 @@
+"""Solves, decompositions and norms (tapegrad.linalg, np.linalg on tensors) through check_op.
+
+Inputs come from each op's domain: well-conditioned matrices, symmetric matrices with distinct
+eigenvalues (the functions symmetrise their input, as eigh's symmetric gradient assumes), SPD
+matrices for cholesky. Eigen- and singular vectors enter gauge-invariant losses only (squares of
+their entries, products like U diag(S) Vh), so the values compared with PyTorch are unique.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import check_table_entry
+
+try:
+    import torch
+except ImportError:  # the table still runs its finite-difference checks
+    torch = None
+
+
+def _orth(rng, n):
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def _wellcond(rng, shape):
+    """Random matrices with singular values in [1, 3] (spread apart) and either det sign."""
+    *batch, m, n = shape
+    out = np.empty(shape)
+    for idx in np.ndindex(*batch):
+        k = min(m, n)
+        s = np.linspace(3.0, 1.0, k) + 0.1 * rng.random(k)
+        out[idx] = _orth(rng, m)[:, :k] @ np.diag(s) @ _orth(rng, n)[:k]
+    return out
+
+
+def _sym(L, x):
+    return (x + x.mT) * 0.5
+
+
+def _spd(L, x):
+    n = x.shape[-1]
+    return x @ x.mT + n * L.eye(n, dtype=L.float64)
+
+
+def well(shapes, rng):
+    """The first input well-conditioned, the others standard normal."""
+    return [_wellcond(rng, shapes[0])] + [rng.standard_normal(s) for s in shapes[1:]]
+
+
+def _svd_loss(L, r, k):
+    """Gauge-invariant views of an SVD: S, squared entries of U and Vh, U diag(S) Vh."""
+    U, S, Vh = r
+    U, Vh = U[..., :k], Vh[..., :k, :]
+    return S, U * U, Vh * Vh, (U * S.unsqueeze(-2)) @ Vh
+
+
+def _eigh_loss(L, r):
+    w, V = r
+    return w, V * V, (V * L.exp(w).unsqueeze(-2)) @ V.mT
+
+
+# name, f(lib, *xs), shape cases, input sampler (None: standard normal)
+OPS = [
+    ("solve", lambda L, a, b: L.linalg.solve(a, b),
+     [((3, 3), (3, 2)), ((3, 3), (3,)), ((2, 3, 3), (3, 2)), ((2, 3, 3), (2, 3)),
+      ((1, 3, 3), (2, 3, 1))], well),
+    ("solve_right", lambda L, a, b: L.linalg.solve(a, b, left=False), [((3, 3), (2, 3))], well),
+    ("inv", lambda L, a: L.linalg.inv(a), [((3, 3),), ((2, 3, 3),), ((1, 1),)], well),
+    ("det", lambda L, a: L.linalg.det(a), [((3, 3),), ((2, 3, 3),), ((1, 1),)], well),
+    ("slogdet", lambda L, a: L.linalg.slogdet(a).logabsdet, [((3, 3),), ((2, 3, 3),)], well),
+    ("slogdet_sign_times_det", lambda L, a: L.linalg.slogdet(a).sign *
+     L.exp(L.linalg.slogdet(a)[1]), [((3, 3),)], well),
+    ("eigh", lambda L, x: _eigh_loss(L, L.linalg.eigh(_sym(L, x))),
+     [((3, 3),), ((2, 3, 3),), ((1, 1),)], None),
+    ("eigh_upper", lambda L, x: _eigh_loss(L, L.linalg.eigh(_sym(L, x), UPLO="U")), [((3, 3),)],
+     None),
+    ("eigh_vectors_only", lambda L, x: L.linalg.eigh(_sym(L, x))[1] ** 2, [((3, 3),)], None),
+    ("eigvalsh", lambda L, x: L.linalg.eigvalsh(_sym(L, x)), [((3, 3),), ((2, 2, 2),)], None),
+    ("svd_tall", lambda L, a: _svd_loss(L, L.linalg.svd(a, full_matrices=False), 3),
+     [((4, 3),), ((2, 4, 3),)], well),
+    ("svd_wide", lambda L, a: _svd_loss(L, L.linalg.svd(a, full_matrices=False), 3),
+     [((3, 4),), ((2, 3, 5),)], well),
+    ("svd_square", lambda L, a: _svd_loss(L, L.linalg.svd(a, full_matrices=False), 3),
+     [((3, 3),)], well),
+    ("svd_full_matrices", lambda L, a: _svd_loss(L, L.linalg.svd(a, full_matrices=True), 2),
+     [((4, 2),), ((2, 4),)], well),
+    ("svd_u_only", lambda L, a: L.linalg.svd(a, full_matrices=False)[0] ** 2, [((4, 3),)], well),
+    ("svd_vh_only", lambda L, a: L.linalg.svd(a, full_matrices=False)[2] ** 2, [((3, 4),)],
+     well),
+    ("svdvals", lambda L, a: L.linalg.svdvals(a), [((4, 3),), ((3, 4),), ((2, 3, 3),)], well),
+    ("qr", lambda L, a: tuple(L.linalg.qr(a)), [((4, 3),), ((3, 3),), ((2, 4, 2),)], well),
+    ("qr_wide", lambda L, a: tuple(L.linalg.qr(a)), [((3, 5),), ((2, 2, 3),)], well),
+    ("qr_complete_wide", lambda L, a: tuple(L.linalg.qr(a, mode="complete")), [((2, 3),)], well),
+    ("qr_r_only", lambda L, a: L.linalg.qr(a)[1], [((4, 3),)], well),
+    ("cholesky", lambda L, x: L.linalg.cholesky(_spd(L, x)), [((3, 3),), ((2, 3, 3),)], None),
+    ("cholesky_upper", lambda L, x: L.linalg.cholesky(_spd(L, x), upper=True), [((3, 3),)], None),
+    ("pinv", lambda L, a: L.linalg.pinv(a), [((4, 3),), ((3, 4),), ((3, 3),), ((2, 4, 2),)],
+     well),
+    ("pinv_hermitian", lambda L, x: L.linalg.pinv(_sym(L, x), hermitian=True), [((3, 3),)],
+     None),
+    ("matrix_power_0", lambda L, a: L.linalg.matrix_power(a, 0), [((3, 3),)], well),
+    ("matrix_power_1", lambda L, a: L.linalg.matrix_power(a, 1), [((3, 3),)], well),
+    ("matrix_power_3", lambda L, a: L.linalg.matrix_power(a, 3), [((3, 3),), ((2, 2, 2),)],
+     well),
+    ("matrix_power_6", lambda L, a: L.linalg.matrix_power(a * 0.5, 6), [((3, 3),)], well),
+    ("matrix_power_neg2", lambda L, a: L.linalg.matrix_power(a, -2), [((3, 3),)], well),
+    ("lstsq", lambda L, a, b: L.linalg.lstsq(a, b).solution,
+     [((5, 3), (5, 2)), ((5, 3), (5,)), ((2, 5, 3), (2, 5, 2)), ((3, 5), (3, 2))], well),
+    ("lstsq_gelsd", lambda L, a, b: (lambda r: (r.solution, r.residuals))(
+        L.linalg.lstsq(a, b, driver="gelsd")), [((5, 3), (5, 2))], well),
+    ("vector_norm", lambda L, x: L.linalg.vector_norm(x), [((4,),), ((2, 3),)], None),
+    ("vector_norm_dim_keepdim", lambda L, x: L.linalg.vector_norm(x, 2, dim=1, keepdim=True),
+     [((2, 3),)], None),
+    ("matrix_norm_fro", lambda L, a: L.linalg.matrix_norm(a), [((3, 4),), ((2, 3, 3),)], well),
+    ("matrix_norm_dims_keepdim", lambda L, a: L.linalg.matrix_norm(a, "nuc", dim=(0, 2),
+                                                                   keepdim=True),
+     [((3, 2, 4),)], None),
+    ("norm_default", lambda L, x: L.linalg.norm(x), [((3,),), ((2, 3),), ((2, 2, 2),)], None),
+    ("norm_dim_2tuple", lambda L, x: L.linalg.norm(x, dim=(1, 2)), [((2, 3, 3),)], None),
+]
+
+_VECTOR_ORDS = [2, 1, 3, 0.5, -1, math.inf, -math.inf]
+_MATRIX_ORDS = ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf]
+OPS += [(f"vector_norm_ord_{o}", (lambda o: lambda L, x: L.linalg.vector_norm(x, o, dim=-1))(o),
+         [((4,),), ((2, 4),)], None) for o in _VECTOR_ORDS]
+OPS += [(f"matrix_norm_ord_{o}", (lambda o: lambda L, a: L.linalg.matrix_norm(a, o))(o),
+         [((3, 4),), ((2, 3, 3),)], well) for o in _MATRIX_ORDS]
+OPS += [(f"norm_ord_{o}", (lambda o: lambda L, a: L.linalg.norm(a, o))(o), [((3, 4),)], well)
+        for o in _MATRIX_ORDS]
+
+
+@pytest.mark.parametrize("name,f,cases,arrays", OPS, ids=[o[0] for o in OPS])
+def test_op_table(name, f, cases, arrays):
+    check_table_entry(name, f, cases, arrays)
+
+
+def _flat_outputs(out):
+    return [o for o in (out if isinstance(out, (tuple, list)) else (out,))
+            if o.requires_grad and o.numel()]
+
+
+@pytest.mark.parametrize("name,f,cases,arrays", OPS, ids=[o[0] for o in OPS])
+def test_first_and_second_order_match_torch(name, f, cases, arrays, torch):
+    """Values, gradients and a Hessian-vector product against PyTorch to ~1e-10 (float64)."""
+    import zlib
+
+    rng = np.random.default_rng(zlib.crc32(name.encode()) + 1)
+    for shapes in cases:
+        xs = arrays(shapes, rng) if arrays else [rng.standard_normal(s) for s in shapes]
+        ours = [tg.tensor(x, requires_grad=True) for x in xs]
+        theirs = [torch.tensor(x, requires_grad=True) for x in xs]
+        outs, touts = _flat_outputs(f(tg, *ours)), _flat_outputs(f(torch, *theirs))
+        assert len(outs) == len(touts) > 0
+        ws = [rng.standard_normal(o.shape) for o in outs]
+        loss = sum(((o * tg.tensor(w)).sum() for o, w in zip(outs, ws)), tg.tensor(0.0))
+        tloss = sum((t * torch.tensor(w)).sum() for t, w in zip(touts, ws))
+        for o, t in zip(outs, touts):
+            np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-10,
+                                       atol=1e-12)
+        gs = tg.autograd.grad(loss, ours, create_graph=True)
+        tgs = torch.autograd.grad(tloss, theirs, create_graph=True)
+        vs = [rng.standard_normal(x.shape) for x in xs]
+        for g, tgr in zip(gs, tgs):
+            np.testing.assert_allclose(g.detach().numpy(), tgr.detach().numpy(), rtol=1e-10,
+                                       atol=1e-10)
+        hv = _hvp(tg, gs, vs, ours)
+        thv = _hvp(torch, tgs, vs, theirs)
+        for h, th in zip(hv, thv):
+            np.testing.assert_allclose(h, th, rtol=1e-9, atol=1e-9)
+
+
+def _hvp(L, gs, vs, xs):
+    """d(sum g.v)/dx; zeros where a gradient is constant (a piecewise-linear function)."""
+    terms = [(g * L.tensor(v)).sum() for g, v in zip(gs, vs) if g.requires_grad]
+    if not terms:
+        return [np.zeros(x.shape) for x in xs]
+    hs = L.autograd.grad(sum(terms[1:], terms[0]), xs, allow_unused=True)
+    if L is tg:
+        return [np.zeros(x.shape) if h is None else h.numpy() for h, x in zip(hs, xs)]
+    return [np.zeros(x.shape) if h is None else h.detach().numpy(force=True)
+            for h, x in zip(hs, xs)]  # force: torch may answer with a lazy ZeroTensor
+
+
+# ---- np.linalg on tensors ----------------------------------------------------------------------
+
+def _np_cases(rng):
+    A, B = _wellcond(rng, (3, 3)), rng.standard_normal((3, 2))
+    T, S = _wellcond(rng, (4, 3)), _wellcond(rng, (3, 3))
+    S = S @ S.T
+    return [
+        (np.linalg.solve, (A, B), {}), (np.linalg.solve, (A, B[:, 0]), {}),
+        (np.linalg.inv, (A,), {}), (np.linalg.det, (A,), {}), (np.linalg.slogdet, (A,), {}),
+        (np.linalg.eigh, (S,), {}), (np.linalg.eigvalsh, (S,), {"UPLO": "U"}),
+        (np.linalg.svd, (T,), {}), (np.linalg.svd, (T,), {"full_matrices": False}),
+        (np.linalg.svd, (T,), {"compute_uv": False}), (np.linalg.qr, (T,), {}),
+        (np.linalg.qr, (T.T,), {"mode": "complete"}), (np.linalg.qr, (T,), {"mode": "r"}),
+        (np.linalg.cholesky, (S,), {}), (np.linalg.cholesky, (S,), {"upper": True}),
+        (np.linalg.pinv, (T,), {}), (np.linalg.pinv, (S,), {"hermitian": True}),
+        (np.linalg.matrix_power, (A, 3), {}), (np.linalg.matrix_power, (A, -1), {}),
+        (np.linalg.lstsq, (T, rng.standard_normal(4)), {}),
+        (np.linalg.lstsq, (T, rng.standard_normal((4, 2))), {"rcond": None}),
+    ] + [(np.linalg.norm, (T,), {"ord": o}) for o in [None] + _MATRIX_ORDS] + [
+        (np.linalg.norm, (T,), {"ord": o, "axis": 1, "keepdims": True})
+        for o in [None, 0, 1, 2, 3, -1, math.inf, -math.inf]] + [
+        (np.linalg.norm, (T,), {"axis": (1, 0), "ord": "nuc", "keepdims": True}),
+        (np.linalg.norm, (T[0],), {"ord": 0}), (np.linalg.norm, (T,), {"keepdims": True})]
+
+
+def _leaves(r):
+    return list(r) if isinstance(r, tuple) else [r]
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_numpy_functions_on_tensors(rng, grad):
+    """np.linalg.* on tensors: NumPy's values, result types and field names; gradients flow."""
+    for f, args, kw in _np_cases(rng):
+        ts = [tg.tensor(a, requires_grad=grad) if isinstance(a, np.ndarray) else a
+              for a in args]
+        want, got = f(*args, **kw), f(*ts, **kw)
+        assert type(got).__name__ == type(want).__name__ or not isinstance(want, tuple), f
+        if isinstance(want, tuple):
+            assert getattr(got, "_fields", None) in (None, getattr(want, "_fields", None))
+        for g, w in zip(_leaves(got), _leaves(want)):
+            if isinstance(g, tg.Tensor):
+                assert g.shape == np.shape(w), (f, kw)
+                np.testing.assert_allclose(g.detach().numpy(), w, rtol=1e-9, atol=1e-12)
+            else:
+                assert g == w
+        if grad:
+            outs = [g for g in _leaves(got) if isinstance(g, tg.Tensor) and g.requires_grad]
+            assert outs, (f, kw)
+            for t in ts:
+                if isinstance(t, tg.Tensor):
+                    t.grad = None
+            sum(((o * o).sum() for o in outs[1:]), (outs[0] * outs[0]).sum()).backward()
+            assert ts[0].grad is not None and np.all(np.isfinite(ts[0].grad.numpy()))
+
+
+def test_numpy_gradient_equals_tgl_linalg(rng):
+    A = _wellcond(rng, (3, 3))
+    x, y = tg.tensor(A, requires_grad=True), tg.tensor(A, requires_grad=True)
+    np.linalg.slogdet(x).logabsdet.backward()
+    tg.linalg.slogdet(y)[1].backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.linalg.inv(A).T, rtol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), x.grad.numpy(), rtol=0)
+
+
+def test_numpy_integer_input_is_float64():
+    t = tg.tensor(np.array([[2, 1], [1, 3]]))
+    assert np.linalg.inv(t).dtype == np.float64
+    np.testing.assert_allclose(np.linalg.det(t).item(), 5.0)
+
+
+def test_float32():
+    rng = np.random.default_rng(3)
+    a = _wellcond(rng, (3, 3)).astype(np.float32)
+    x = tg.tensor(a, requires_grad=True)
+    for out in (tg.linalg.inv(x), tg.linalg.svdvals(x), tg.linalg.eigh(x @ x.mT)[0]):
+        assert out.dtype == np.float32
+    tg.linalg.det(x).backward()
+    assert x.grad.dtype == np.float32
+    want = np.linalg.det(a.astype(np.float64)) * np.linalg.inv(a.astype(np.float64)).T
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-5)
+
+
+# ---- where derivatives do not exist (docs/linalg.md) -------------------------------------------
+
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix():
+    a = np.array([[1.0, 2.0, 0.5], [2.0, 4.0, 1.0], [0.3, -1.0, 2.0]])  # rank 2
+    cof = np.array([[9.0, -3.7, -3.2], [-4.5, 1.85, 1.6], [0.0, 0.0, 0.0]])
+    x = tg.tensor(a, requires_grad=True)
+    tg.linalg.det(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), cof, atol=1e-12)
+    # the cofactor is also what finite differences give, and its own derivative exists
+    assert tg.autograd.gradcheck(tg.linalg.det, (tg.tensor(a, requires_grad=True),))
+    assert tg.autograd.gradgradcheck(tg.linalg.det, (tg.tensor(a, requires_grad=True),))
+    # a batch mixing singular and regular matrices
+    b = np.stack([a, _wellcond(np.random.default_rng(0), (3, 3))])
+    y = tg.tensor(b, requires_grad=True)
+    tg.linalg.det(y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy()[0], cof, atol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy()[1], np.linalg.det(b[1]) * np.linalg.inv(b[1]).T)
+
+
+def test_logabsdet_at_a_singular_matrix_has_no_derivative():
+    x = tg.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    sign, logabs = tg.linalg.slogdet(x)
+    assert sign.item() == 0.0 and logabs.item() == -math.inf
+    logabs.backward()
+    assert not np.any(np.isfinite(x.grad.numpy()))
+
+
+def test_repeated_eigenvalues():
+    a = np.diag([1.0, 1.0, 2.0])
+    # eigenvalues alone: differentiable (the gradient of their sum is the identity)
+    x = tg.tensor(a, requires_grad=True)
+    tg.linalg.eigvalsh(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.eye(3), atol=1e-15)
+    x.grad = None
+    w, V = tg.linalg.eigh(x)
+    (w * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+    # eigenvectors of a repeated eigenvalue: no derivative, inf/nan (as in PyTorch)
+    x.grad = None
+    w, V = tg.linalg.eigh(x)
+    (V * V).sum().backward()
+    assert not np.all(np.isfinite(x.grad.numpy()))
+
+
+def test_repeated_singular_values():
+    x = tg.tensor(np.eye(3)[:, :2] * 2.0, requires_grad=True)  # singular values 2, 2
+    tg.linalg.svdvals(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.eye(3)[:, :2], atol=1e-15)
+    x.grad = None
+    (tg.linalg.matrix_norm(x, "nuc") + tg.linalg.matrix_norm(x, 2)).backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+    x.grad = None
+    U, S, Vh = tg.linalg.svd(x, full_matrices=False)
+    (U * U).sum().backward()
+    assert not np.all(np.isfinite(x.grad.numpy()))
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+def test_errors():
+    sing = tg.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    for f in (tg.linalg.inv, lambda a: tg.linalg.solve(a, tg.ones(2))):
+        with pytest.raises(RuntimeError, match="singular"):
+            f(sing)
+        with pytest.raises(np.linalg.LinAlgError):
+            f(sing)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.inv(sing)
+    with pytest.raises(RuntimeError, match="positive-definite"):
+        tg.linalg.cholesky(tg.tensor([[1.0, 0.0], [0.0, -1.0]]))
+    with pytest.raises(RuntimeError, match="batches of square matrices"):
+        tg.linalg.det(tg.ones(2, 3))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        tg.linalg.inv(tg.ones(3))
+    with pytest.raises(RuntimeError, match="Expected a floating point"):
+        tg.linalg.inv(tg.tensor([[1, 0], [0, 1]]))
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete'"):
+        tg.linalg.qr(tg.ones(3, 2, requires_grad=True), mode="complete")[0].sum().backward()
+
+
+def test_complex_is_refused():
+    a = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="eigh"):
+        tg.linalg.eig(a)
+    with pytest.raises(NotImplementedError, match="eigh"):
+        tg.linalg.eigvals(a)
+    with pytest.raises(TypeError, match="numpy.linalg.eig.*eigh"):
+        np.linalg.eig(a)
+    with pytest.raises(TypeError, match="complex values are not supported"):
+        tg.linalg.inv(tg.tensor(np.eye(2) * (1 + 1j)))
+    # complex results are refused too (never silently made real), even without a gradient
+    with pytest.raises(TypeError, match="complex"):
+        np.linalg.eigvals(tg.tensor([[0.0, -1.0], [1.0, 0.0]]))  # eigenvalues +-i
