@@ -27,7 +27,7 @@ from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, 
                   transpose, unsqueeze, where)
 from . import func
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
-from .func import hessian, jacfwd, jacrev, jvp, vjp, vmap
+from .func import custom_jvp, custom_vjp, hessian, jacfwd, jacrev, jvp, vjp, vmap
 from . import utils
 
 

@@ -199,7 +199,7 @@ def test_docstring_examples():
     import importlib
 
     for name in ("tapegrad.func.transforms", "tapegrad.func.jacobians", "tapegrad.func.vmap",
-                 "tapegrad.func.pytree",
+                 "tapegrad.func.pytree", "tapegrad.func.custom",
                  "tapegrad.autograd.forward_ad", "tapegrad.utils.checkpoint"):
         res = doctest.testmod(importlib.import_module(name),
                               optionflags=doctest.NORMALIZE_WHITESPACE)

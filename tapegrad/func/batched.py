@@ -43,6 +43,10 @@ class BatchedTensor(Tensor):
     def _rg(self):
         return self._phys.requires_grad
 
+    @_rg.setter
+    def _rg(self, flag):  # recording a batched value as is (a custom Function's output)
+        raise _RawAccess()
+
     @property
     def shape(self):
         return tuple(self._phys.shape[1:])
