@@ -22,7 +22,7 @@ ALLOWED = {
     "ops": BOTTOM | {"creation"},
     "autograd": BOTTOM | {"creation", "ops", "engine"},
 }
-TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg",
+TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "utils",
        "distributed"}  # may import anything below them
 
 
