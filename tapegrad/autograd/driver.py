@@ -112,8 +112,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         if positions is not None and id(leaf) not in positions:
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
         g = own = _shaped(total, leaf, create_graph)  # ``total`` is a private copy
-        with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
-            g = run_leaf_hooks(leaf, g)
+        if leaf._hooks:
+            with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
+                g = run_leaf_hooks(leaf, g)
         if positions is not None and id(leaf) in positions:
             for i, t in enumerate(inputs):
                 if t is leaf:

@@ -358,6 +358,9 @@ def flip(x, dims):
 
 # ---- sum (a scatter with zero strides) --------------------------------------------------
 
+_add_reduce = np.add.reduce
+
+
 def sum(x, dim=None, keepdim=False, dtype=None):
     """Sum over ``dim`` (all dims if None)."""
     x = R.as_tensor(x)
@@ -370,8 +373,16 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         return _record_linear(xd, Op.RESHAPE, x, lambda seg: -1)
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # PyTorch: an empty dim list reduces over every dim
+    if dim is None and not keepdim and dtype is None and xd.dtype.kind in "fc":
+        # the common full reduction: one flat scatter (every element gets the one gradient)
+        value = _wrap(_add_reduce(xd, axis=None))
+        if not (x._rg and _grad_on()):
+            return _make(value)
+        n = xd.size
+        return _record_linear(value, Op.SCATTER_STRIDED, x,
+                              lambda seg: tape.add_iaux(seg, (1, n, 0, 0)))
     dims = norm_dims(dim, xd.ndim)
-    value = _wrap(np.sum(xd, axis=dims, keepdims=keepdim, dtype=dtype))
+    value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape

@@ -273,7 +273,9 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
 
             refresh_view(t)
     seg = tape.prepare([t for t in inputs if t._rg])
-    slots = tuple(tape.slot(seg, t) if t._rg else -1 for t in inputs)
+    # list comprehensions, not generators: this runs for every matmul (generators cost µs)
+    slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
+                   for t in inputs])
     saved, stamps = [None] * len(inputs), [None] * len(inputs)
     for i in save_inputs:
         t = inputs[i]
@@ -282,9 +284,9 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         saved[i] = t._arr()
         vc = t._vcounter()
         stamps[i] = (vc, vc[0])
-    vd = value if type(value) is float else value
-    entry = PyRecord(slots, saved, stamps, vd if save_out else None, params or {},
-                     tuple(t.shape for t in inputs), () if type(value) is float else value.shape)
+    entry = PyRecord(slots, saved, stamps, value if save_out else None, params or {},
+                     tuple([t.shape for t in inputs]),
+                     () if type(value) is float else value.shape)
     aux = tape.add_pyaux(seg, entry)
     n = 1 if type(value) is float else value.size
     a = slots[0] if slots else -1
