@@ -120,8 +120,9 @@ class SweepArrays:
         addresses, so it keeps its own references; an update by another thread may replace
         the shared arrays (growing them) while the kernel runs without the GIL."""
         snap = SweepArrays.__new__(SweepArrays)
-        for name in SweepArrays.__slots__:
-            setattr(snap, name, getattr(self, name))
+        snap.fv, snap.nf, snap.aptr, snap.na = self.fv, self.nf, self.aptr, self.na
+        snap.iptr, snap.ni, snap.iaux, snap.niaux = self.iptr, self.ni, self.iaux, self.niaux
+        snap.faux, snap.nfaux = self.faux, self.nfaux
         return snap
 
 
@@ -248,7 +249,7 @@ class Sweep:
             with self.seg.lock:
                 recs = self.seg.buf
                 _mark_freed(recs[p + 1 : hi], self.reached[p + 1 : hi], tape.FREED,
-                            tape.CODE_MASK, PYTHON_BASE)
+                            tape.CODE_MASK, PYTHON_BASE, _nsaved())
             self.swept_above = p + 1
 
     def _refresh(self):
@@ -315,8 +316,8 @@ def sweeping(seg):
             todo = seg.deferred if seg.active == 0 else None
             if todo:
                 seg.deferred = []
-        for rows, pyrows in todo or ():
-            _release(seg, rows, pyrows)
+        for slots, pyrows in todo or ():
+            _release(seg, slots, pyrows)
 
 
 def free_records(seg, reached):
@@ -328,26 +329,26 @@ def free_records(seg, reached):
     with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
         recs = seg.buf[: len(reached)]
         # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
-        rows, pyrows = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE)
+        slots, pyrows = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE,
+                                    _nsaved())
         later = seg.active > 1  # another sweep of seg is active: it may still read these
         if later:
-            seg.deferred.append((rows, pyrows))
+            seg.deferred.append((slots, pyrows))
     if not later:
-        _release(seg, rows, pyrows)
+        _release(seg, slots, pyrows)
     tape.retire(seg)
     return recs
 
 
-def _release(seg, rows, pyrows):
-    """Drop the saved values of records ``rows`` (saved arrays) and ``pyrows`` (Python ops)."""
-    recs = seg.buf
+def _release(seg, slots, pyrows):
+    """Drop the saved arrays ``slots`` (indices into ``seg.avals``) and the saved values of the
+    Python-op records ``pyrows``."""
+    avals = seg.avals
+    for i in slots.tolist():
+        avals[i] = None
     aptr = _cache(seg).aptr
-    for r in rows.tolist():
-        v = int(recs[r, tape.V]) >> 1
-        for k in range(len(REGISTRY[int(recs[r, tape.OP]) & tape.CODE_MASK].saves)):
-            seg.avals[v + k] = None
-            if v + k < len(aptr):
-                aptr[v + k] = 0
+    aptr[slots[slots < len(aptr)]] = 0
+    recs = seg.buf
     for r in pyrows.tolist():
         entry = seg.pyaux[int(recs[r, tape.AUX])]
         if hasattr(entry, "release"):
@@ -357,25 +358,41 @@ def _release(seg, rows, pyrows):
             entry.out = None
 
 
+_NSAVED = []  # [table]: per opcode below PYTHON_BASE, how many arrays a record saves
+
+
+def _nsaved():
+    if not _NSAVED:
+        table = np.zeros(PYTHON_BASE, np.int64)
+        for code, d in REGISTRY.items():
+            if code < PYTHON_BASE:
+                table[code] = len(d.saves)
+        _NSAVED.append(table)
+    return _NSAVED[0]
+
+
 @njit(cache=True)
-def _mark_freed(recs, reached, freed, code_mask, python_base):
-    """Flag reached records FREED; return those that saved arrays and the Python-op ones."""
+def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved):
+    """Flag reached records FREED; return the indices of the saved arrays they hold (into
+    ``seg.avals``) and the Python-op records among them."""
     n = len(reached)
-    rows = np.empty(n, np.int64)
+    slots = np.empty(4 * n, np.int64)
     pyrows = np.empty(n, np.int64)
-    nr = 0
+    ns = 0
     npy = 0
     for r in range(n):
         if reached[r]:
             recs[r, 0] |= freed
+            code = recs[r, 0] & code_mask
             v = recs[r, 4]
-            if v >= 0 and (v & 1) == 1:
-                rows[nr] = r
-                nr += 1
-            if (recs[r, 0] & code_mask) >= python_base:
+            if v >= 0 and (v & 1) == 1 and code < python_base:
+                for k in range(nsaved[code]):
+                    slots[ns] = (v >> 1) + k
+                    ns += 1
+            if code >= python_base:
                 pyrows[npy] = r
                 npy += 1
-    return rows[:nr], pyrows[:npy]
+    return slots[:ns], pyrows[:npy]
 
 
 def _cache(seg):
