@@ -117,3 +117,17 @@ def test_tensor_and_engine_import_alone():
     out = subprocess.run([sys.executable, "-c", loader + code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_import_loads_no_heavy_dependency():
+    """``import tapegrad`` stays cheap: Numba loads with the first backward, SciPy (an optional
+    accelerator of erf) and Dask only when asked for, CUDA never by itself."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tapegrad; "
+            "print([m for m in ('numba', 'scipy', 'dask', 'distributed', 'numba.cuda', 'torch') "
+            "if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

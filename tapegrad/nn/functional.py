@@ -91,10 +91,18 @@ def _size(shape):
 
 # ---- erf (a custom Function: no erf opcode exists) ---------------------------------------
 
-try:  # SciPy's vectorised erf when present; the math module's otherwise (same values)
-    from scipy.special import erf as _erf_np
-except ImportError:  # pragma: no cover
-    _erf_np = np.vectorize(math.erf, otypes=[np.float64])
+_ERF = []  # [erf on arrays], found on first use: importing SciPy costs ~0.3 s
+
+
+def _erf_np(xd):
+    """SciPy's vectorised erf when SciPy is installed; the math module's otherwise."""
+    if not _ERF:
+        try:
+            from scipy.special import erf
+        except ImportError:
+            erf = np.vectorize(math.erf, otypes=[np.float64])
+        _ERF.append(erf)
+    return _ERF[0](xd)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
