@@ -114,9 +114,15 @@ def _dy(op, g, x, y, out, m, c0, c1):
     return 0.0
 
 
-# The hottest elementwise rules as loops of their own: the formula switch above costs a
-# branch chain per element and keeps the loop from vectorising (measured ~12 ns/element for
-# tanh through the switch). Each extra loop adds to the cold compile, so only these.
+# The commonest derivative formulas as vectorised loops of their own, one per distinct formula
+# (the switch above costs a branch chain per element: ~6-12 ns/element against ~0.5-2). They
+# are compiled apart from the sweep, on the first record that needs them: the sweep returns
+# such records (_IS_HOT, at least HOT_MIN elements) to Python, which calls them. Inside the
+# sweep they added ~1-1.5 s to the cold compile of every program, also of scalar ones.
+_IS_HOT = np.array({is_hot}, dtype=np.int64)
+HOT_MIN = 128
+
+
 @njit(cache=True, error_model="numpy")
 def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
     """``adj[oa:oa+n] += dx`` for the hot ops; False for the others (the switch does them)."""
@@ -221,8 +227,8 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         o = offs[r]
         n = offs[r + 1] - o
         kind = _KIND[op] if op < len(_KIND) else 0
-        if kind != 0 and n >= BIG and r != resume:
-            return r  # large elementwise record: NumPy's vectorised loops do it faster
+        if kind != 0 and r != resume and (n >= BIG or (n >= HOT_MIN and _IS_HOT[op])):
+            return r  # Python hands it to a vectorised loop (_hot_dx/_hot_dy, or NumPy)
         scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -238,17 +244,15 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                if not _hot_dx(op, adj, o, oa, n, px, py, po, c0):
-                    for j in range(n):
-                        adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                for j in range(n):
+                    adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
+                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
             if kind == 2 and b >= 0:
                 _mark(reached, scratch, b)
                 ob = offs[b]
-                if not _hot_dy(op, adj, o, ob, n, px, py, po, c0):
-                    for j in range(n):
-                        adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                for j in range(n):
+                    adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
+                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
             pass
 '''
@@ -275,23 +279,25 @@ def _switch(ops, attr):
 
 
 # Elementwise ops whose VJPs get a loop of their own (see _hot_dx in the template).
-_HOT = [Op.ADD, Op.SUB, Op.MUL, Op.DIV, Op.MULC, Op.ADDC, Op.NEG, Op.TANH, Op.EXP, Op.SIGMOID,
-        Op.RELU, Op.CLONE]
-_HOT_NAMES = {"x": "xs", "y": "ys", "out": "outs"}
+_HOT = [Op.ADD, Op.SUB, Op.MUL, Op.MULC, Op.ADDC, Op.NEG, Op.CLONE, Op.TO_COPY, Op.TANH,
+        Op.EXP, Op.SIGMOID, Op.RELU]
+_HOT_NAMES = {"x": "xs", "y": "ys", "out": "outs"}  # saved values as arrays in the hot loops
 
 
 def _hot_switch(ops, attr, target):
-    """Per hot op, one loop ``adj[target + j] += <formula>`` with the saved values as arrays."""
+    """One loop ``adj[target + j] += <formula>`` per distinct hot formula (ops sharing a
+    formula, e.g. ``g`` of ADD, SUB, CLONE, share the loop), saved values read as arrays."""
     import ast
 
     from ..registry import pow_as_call
 
-    lines = []
+    groups = {}  # loop body -> (opcodes, saved names it reads)
     for d in ops:
         expr = pow_as_call(getattr(d, attr))
         if not expr or d.op not in _HOT:
             continue
-        names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+        tree = ast.parse(expr, mode="eval")
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         assert "m" not in names and "c1" not in names, f"{d.name}: not a hot-loop formula"
 
         class _Sub(ast.NodeTransformer):
@@ -302,13 +308,17 @@ def _hot_switch(ops, attr, target):
                     return ast.parse(f"{_HOT_NAMES[node.id]}[j]", mode="eval").body
                 return node
 
-        body = ast.unparse(_Sub().visit(ast.parse(expr, mode="eval")))
-        lines.append(f"    if op == {int(d.op)}:  # {d.op.name}")
+        body = ast.unparse(_Sub().visit(tree))
+        groups.setdefault(body, ([], names))[0].append(d)
+    lines = []
+    for body, (group, names) in groups.items():
+        cond = " or ".join(f"op == {int(d.op)}" for d in group)
+        lines.append(f"    if {cond}:  # {', '.join(d.op.name for d in group)}")
         for name, ptr in (("x", "px"), ("y", "py"), ("out", "po")):
             if name in names:
                 lines.append(f"        {_HOT_NAMES[name]} = carray(_ptr({ptr}), (n,), np.float64)")
         # slices as views, then an indexed loop: the form LLVM vectorises (measured)
-        lines.append(f"        gs = adj[o:o + n]")
+        lines.append("        gs = adj[o:o + n]")
         lines.append(f"        ds = adj[{target}:{target} + n]")
         lines.append("        for j in range(n):")
         lines.append(f"            ds[j] += {body}")
@@ -396,7 +406,8 @@ def generate():
             .replace("{dx}", _switch(elementwise, "dx"))
             .replace("{dy}", _switch(elementwise, "dy"))
             .replace("{hot_dx}", _hot_switch(elementwise, "dx", "oa"))
-            .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob")))
+            .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob"))
+            .replace("{is_hot}", _wrapped([int(c in _HOT) for c in range(len(kind))])))
     lines = [head.rstrip("\n")]
     for d in linear:
         lines.append(_LINEAR[d.op].replace("{code}", str(int(d.op))))

@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "9fa376466d479d6b"
+RULES_HASH = "7bf9a7a3ffe53b82"
 
 
 @intrinsic
@@ -183,13 +183,22 @@ def _dy(op, g, x, y, out, m, c0, c1):
     return 0.0
 
 
-# The hottest elementwise rules as loops of their own: the formula switch above costs a
-# branch chain per element and keeps the loop from vectorising (measured ~12 ns/element for
-# tanh through the switch). Each extra loop adds to the cold compile, so only these.
+# The commonest derivative formulas as vectorised loops of their own, one per distinct formula
+# (the switch above costs a branch chain per element: ~6-12 ns/element against ~0.5-2). They
+# are compiled apart from the sweep, on the first record that needs them: the sweep returns
+# such records (_IS_HOT, at least HOT_MIN elements) to Python, which calls them. Inside the
+# sweep they added ~1-1.5 s to the cold compile of every program, also of scalar ones.
+_IS_HOT = np.array([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0,
+    1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0,
+], dtype=np.int64)
+HOT_MIN = 128
+
+
 @njit(cache=True, error_model="numpy")
 def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
     """``adj[oa:oa+n] += dx`` for the hot ops; False for the others (the switch does them)."""
-    if op == 50:  # ADD
+    if op == 50 or op == 30 or op == 51 or op == 23 or op == 24:  # ADD, ADDC, SUB, CLONE, TO_COPY
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
         for j in range(n):
@@ -207,25 +216,6 @@ def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
         ds = adj[oa:oa + n]
         for j in range(n):
             ds[j] += gs[j] * c0
-        return True
-    if op == 30:  # ADDC
-        gs = adj[o:o + n]
-        ds = adj[oa:oa + n]
-        for j in range(n):
-            ds[j] += gs[j]
-        return True
-    if op == 51:  # SUB
-        gs = adj[o:o + n]
-        ds = adj[oa:oa + n]
-        for j in range(n):
-            ds[j] += gs[j]
-        return True
-    if op == 53:  # DIV
-        ys = carray(_ptr(py), (n,), np.float64)
-        gs = adj[o:o + n]
-        ds = adj[oa:oa + n]
-        for j in range(n):
-            ds[j] += gs[j] / ys[j]
         return True
     if op == 18:  # TANH
         outs = carray(_ptr(po), (n,), np.float64)
@@ -261,12 +251,6 @@ def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
         for j in range(n):
             ds[j] += -gs[j]
         return True
-    if op == 23:  # CLONE
-        gs = adj[o:o + n]
-        ds = adj[oa:oa + n]
-        for j in range(n):
-            ds[j] += gs[j]
-        return True
     return False
 
 
@@ -291,14 +275,6 @@ def _hot_dy(op, adj, o, ob, n, px, py, po, c0):
         ds = adj[ob:ob + n]
         for j in range(n):
             ds[j] += -gs[j]
-        return True
-    if op == 53:  # DIV
-        xs = carray(_ptr(px), (n,), np.float64)
-        ys = carray(_ptr(py), (n,), np.float64)
-        gs = adj[o:o + n]
-        ds = adj[ob:ob + n]
-        for j in range(n):
-            ds[j] += -gs[j] * (xs[j] / ys[j] / ys[j])
         return True
     return False
 
@@ -393,8 +369,8 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         o = offs[r]
         n = offs[r + 1] - o
         kind = _KIND[op] if op < len(_KIND) else 0
-        if kind != 0 and n >= BIG and r != resume:
-            return r  # large elementwise record: NumPy's vectorised loops do it faster
+        if kind != 0 and r != resume and (n >= BIG or (n >= HOT_MIN and _IS_HOT[op])):
+            return r  # Python hands it to a vectorised loop (_hot_dx/_hot_dy, or NumPy)
         scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -410,17 +386,15 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                if not _hot_dx(op, adj, o, oa, n, px, py, po, c0):
-                    for j in range(n):
-                        adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                for j in range(n):
+                    adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
+                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
             if kind == 2 and b >= 0:
                 _mark(reached, scratch, b)
                 ob = offs[b]
-                if not _hot_dy(op, adj, o, ob, n, px, py, po, c0):
-                    for j in range(n):
-                        adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                for j in range(n):
+                    adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
+                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
             pass
         elif op == 72:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
