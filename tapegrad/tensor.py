@@ -109,7 +109,7 @@ class Tensor:
 
     def size(self, dim=None):
         s = self.shape
-        return s if dim is None else s[_norm_dim(dim, len(s))]
+        return s if dim is None else s[norm_dim(dim, len(s))]
 
     def dim(self):
         return self.ndim
@@ -369,7 +369,9 @@ def _wrap(r):
     return np.asarray(r)
 
 
-def _norm_dim(dim, ndim):
+def norm_dim(dim, ndim):
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor (a 0-d tensor takes
+    -1 and 0), or PyTorch's IndexError."""
     nd = max(ndim, 1)
     if not -nd <= dim < nd:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "

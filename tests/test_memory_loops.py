@@ -6,12 +6,14 @@ three flat in these loops, and so must tapegrad, up to a small constant (a segme
 and freed as a whole, so a few hundred records of slack).
 """
 
+import functools
 import gc
 import os
 import threading
 
 import numpy as np
 import pytest
+from thread_runner import run_threads
 
 import tapegrad as tg
 from tapegrad import tape
@@ -188,34 +190,25 @@ def test_loop_memory_does_not_grow_with_iterations(loop):
 
 def test_threads_training_memory_does_not_grow():
     """Two threads train models of their own on shared data; each thread's tape stays flat."""
-    results, errors = {}, []
+    results = {}
     barrier = threading.Barrier(2)
 
     def worker(k):
-        try:
-            x, y, ps = _data()
+        x, y, ps = _data()
 
-            def step():
-                loss = ((_forward(x, ps) - y) ** 2).mean()
-                loss.backward()
-                _sgd(ps)
-            barrier.wait()
-            for _ in range(N):
-                step()
-            first = _measure()
-            for _ in range(4 * N):
-                step()
-            results[k] = (first, _measure())
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(e)
+        def step():
+            loss = ((_forward(x, ps) - y) ** 2).mean()
+            loss.backward()
+            _sgd(ps)
+        barrier.wait()
+        for _ in range(N):
+            step()
+        first = _measure()
+        for _ in range(4 * N):
+            step()
+        results[k] = (first, _measure())
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    run_threads([functools.partial(worker, k) for k in range(2)])
     for k in range(2):
         first, second = results[k]
         # RSS is the whole process: both threads' steps and allocator noise share it

@@ -11,6 +11,7 @@ import threading
 
 import numpy as np
 import pytest
+from thread_runner import run_threads
 
 import tapegrad as tg
 
@@ -161,16 +162,13 @@ def test_reentrant_programs_under_thread_and_allocation_pressure():
     v = tg.tensor(w0, requires_grad=True)
     program(v, 1500, checkpoint=False).backward()
     expected = v.grad.numpy().copy()
-    results, errors, stop = [], [], threading.Event()
+    results, stop = [], threading.Event()
 
     def worker():
-        try:
-            for _ in range(3):
-                w = tg.tensor(w0, requires_grad=True)
-                program(w, 1500).backward()
-                results.append(w.grad.numpy().copy())
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(e)
+        for _ in range(3):
+            w = tg.tensor(w0, requires_grad=True)
+            program(w, 1500).backward()
+            results.append(w.grad.numpy().copy())
 
     def churn():
         while not stop.is_set():
@@ -179,14 +177,11 @@ def test_reentrant_programs_under_thread_and_allocation_pressure():
 
     noise = threading.Thread(target=churn)
     noise.start()
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    noise.join()
-    assert not errors, errors[0]
+    try:
+        run_threads([worker] * 4)
+    finally:
+        stop.set()
+        noise.join()
     assert len(results) == 12
     for r in results:
         np.testing.assert_allclose(r, expected, rtol=1e-12)

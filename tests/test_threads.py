@@ -5,30 +5,10 @@ import threading
 
 import numpy as np
 import pytest
+from thread_runner import run_threads
 
 import tapegrad as tg
 from tapegrad import tape
-
-
-def _run(fns):
-    """Run each fn in its own thread; re-raise the first failure here."""
-    errors = []
-
-    def wrap(fn):
-        def target():
-            try:
-                fn()
-            except BaseException as e:  # noqa: BLE001 (reported in the main thread)
-                errors.append(e)
-        return target
-
-    threads = [threading.Thread(target=wrap(f)) for f in fns]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
 
 
 def test_each_thread_has_its_own_tape_and_grad_mode():
@@ -45,7 +25,7 @@ def test_each_thread_has_its_own_tape_and_grad_mode():
         y.backward()
 
     with tg.no_grad():
-        _run([worker])
+        run_threads([worker])
         assert not tg.is_grad_enabled()
     assert tg.is_grad_enabled()
     assert seen["enabled"] and seen["rg"]
@@ -62,7 +42,7 @@ def test_concurrent_backward_on_a_shared_leaf():
         for _ in range(50):
             (w * 2).sum().backward()
 
-    _run([worker] * 4)
+    run_threads([worker] * 4)
     np.testing.assert_array_equal(w.grad.numpy(), [400.0, 400.0, 400.0])
 
 
@@ -85,7 +65,7 @@ def test_shared_leaf_imported_at_different_record_ids():
             out[k] = u.grad.numpy().copy()
         return run
 
-    _run([worker(k) for k in range(4)])
+    run_threads([worker(k) for k in range(4)])
     np.testing.assert_allclose(w.grad.numpy(), 240 * np.array([1.0, 2.0]))
     for k in range(4):
         np.testing.assert_allclose(out[k], 60 * np.array([0.5, -0.25]))
@@ -98,7 +78,7 @@ def test_tensor_from_another_thread_backprops():
     def producer():
         made["h"] = (x * 2.0).exp()  # history on the producer's tape
 
-    _run([producer])
+    run_threads([producer])
     h = made["h"]
     res = {}
 
@@ -107,7 +87,7 @@ def test_tensor_from_another_thread_backprops():
         y.backward()
         res["ok"] = True
 
-    _run([consumer])
+    run_threads([consumer])
     xv = x.detach().numpy()
     np.testing.assert_allclose(x.grad.numpy(), 6 * np.exp(2 * xv) + 2 * xv, rtol=1e-14)
     assert res["ok"]
@@ -134,7 +114,7 @@ def test_import_from_a_newer_foreign_segment_keeps_order():
         made["h"] = (x * x).exp()
         a_done.set()
 
-    _run([b, a])
+    run_threads([b, a])
     xv = np.array([1.0, 2.0])
     expect = 3 * np.cos(3 * xv) * np.exp(xv ** 2) + np.sin(3 * xv) * np.exp(xv ** 2) * 2 * xv
     np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-13)
@@ -168,7 +148,7 @@ def test_producer_keeps_recording_while_consumer_sweeps():
         (g,) = tg.autograd.grad(z, x)
         res["g"] = g.item()
 
-    _run([producer, consumer])
+    run_threads([producer, consumer])
     assert res["g"] == pytest.approx(np.cos(0.5), rel=1e-14)
     assert x.grad.item() == 1.0 and res["producer"]
 
@@ -183,7 +163,7 @@ def test_hooks_run_on_the_thread_that_calls_backward():
         y.backward()
         where.append(("caller", threading.get_ident()))
 
-    _run([worker])
+    run_threads([worker])
     assert where[0] == where[1][1] != threading.get_ident()
 
 
@@ -210,7 +190,7 @@ def test_two_threads_sweep_big_tapes_concurrently():
             results[k] = x.grad.numpy()
         return run
 
-    _run([worker(0), worker(1)])
+    run_threads([worker(0), worker(1)])
     for k in range(2):
         xv = np.linspace(-1, 1, n) + k
         g = np.ones(n)
@@ -244,7 +224,7 @@ def test_consumer_sweeps_the_producers_growing_segment():
                 if y is not None:
                     got.append(tg.autograd.grad(y, x, retain_graph=True)[0].item())
 
-        _run([producer, consumer])
+        run_threads([producer, consumer])
         assert got and set(got) == {2.0}
         assert x.grad is None
 
@@ -279,7 +259,7 @@ def test_backward_on_another_thread_while_the_owner_records():
                     pass
                 raise
 
-        _run([producer, consumer])
+        run_threads([producer, consumer])
         assert x.grad.item() == 2.0 * items
         np.testing.assert_array_equal(w.grad.numpy(), [items] * 3)
 
@@ -301,6 +281,6 @@ def test_eight_threads_accumulate_into_shared_leaves():
                     (s * (k + 1)).backward()  # d/ds = k + 1
             return run
 
-        _run([worker(k) for k in range(8)])
+        run_threads([worker(k) for k in range(8)])
         np.testing.assert_array_equal(w.grad.numpy(), steps * 36 * np.array([1.0, 2, 3, 4]))
         assert s.grad.item() == steps * 36

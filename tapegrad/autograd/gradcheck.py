@@ -116,6 +116,12 @@ def _mismatch_message(k, i, num, ana):
             f"numerical {float(num[j, m]):.10g}, analytical {float(ana[j, m]):.10g}.\n")
 
 
+def _inputs_and_diff_idx(inputs):
+    """``inputs`` as a tuple, and the indices of its tensors that require grad."""
+    inputs = _as_tuple(inputs)
+    return inputs, [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+
+
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
               check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
@@ -133,8 +139,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         >>> tg.autograd.gradcheck(lambda a: (a ** 2).sin(), (x,))
         True
     """
-    inputs = _as_tuple(inputs)
-    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    inputs, diff_idx = _inputs_and_diff_idx(inputs)
     if not diff_idx:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
                          "none of the them have requires_grad=True.")
@@ -188,8 +193,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """
     from . import grad
 
-    inputs = _as_tuple(inputs)
-    diff_idx = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    inputs, diff_idx = _inputs_and_diff_idx(inputs)
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)

@@ -6,7 +6,33 @@ from collections import OrderedDict
 from .module import Module, _addindent
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What ``Sequential`` and ``ModuleList`` share: modules kept under the keys "0".."n-1"."""
+
+    def _renumber(self, modules):
+        """Store ``modules`` (a list) under "0".."n-1", as PyTorch renumbers after a delete or
+        an insert."""
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+
+    def _delete_keys(self, keys):
+        for key in keys:
+            del self._modules[key]
+        self._renumber(list(self._modules.values()))
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_NumberedModules):
     """Modules called in order, each on the previous one's output.
 
     Example:
@@ -49,23 +75,7 @@ class Sequential(Module):
 
     def __delitem__(self, idx):
         keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[operator.index(idx)]]):
-            del self._modules[key]
-        # PyTorch renumbers keys to keep them 0..n-1
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+        self._delete_keys(keys[idx] if isinstance(idx, slice) else [keys[operator.index(idx)]])
 
     def extend(self, sequential):
         for m in sequential:
@@ -80,9 +90,7 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        self._renumber(items)
         return self
 
     def forward(self, input):
@@ -91,7 +99,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """A list of modules, registered (their parameters are the list owner's)."""
 
     def __init__(self, modules=None):
@@ -117,19 +125,8 @@ class ModuleList(Module):
 
     def __delitem__(self, idx):
         keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else
-                    [self._get_abs_string_index(idx)]):
-            del self._modules[key]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        self._delete_keys(keys[idx] if isinstance(idx, slice) else
+                          [self._get_abs_string_index(idx)])
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -141,10 +138,6 @@ class ModuleList(Module):
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         offset = len(self)

@@ -5,6 +5,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..grad_mode import no_grad
+from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, bump_version
 from .parameter import Parameter
 
@@ -314,13 +315,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to ``None`` by default, as PyTorch 2.x)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     # ---- dtype / device ----
     def to(self, *args, **kwargs):

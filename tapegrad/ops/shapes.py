@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..tensor import norm_dim  # one definition, at the bottom layer; the ops import it from here
+
 
 def broadcast_shapes(sa, sb):
     """NumPy broadcasting of two shapes, failing with PyTorch's message."""
@@ -29,14 +31,6 @@ def c_strides(shape):
         strides.append(acc)
         acc *= s
     return tuple(reversed(strides))
-
-
-def norm_dim(dim, ndim):
-    nd = max(ndim, 1)
-    if not -nd <= dim < nd:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}],"
-                         f" but got {dim})")
-    return dim % nd
 
 
 def norm_dims(dim, ndim):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _arr, _grad_of, _state_tensor, _step_tensor, _touch
+from .optimizer import Optimizer, _arr, _touch
 
 
 class Adam(Optimizer):
@@ -13,16 +13,12 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        self._check_non_negative(lr=lr, eps=eps)
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        self._check_non_negative(weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
@@ -34,20 +30,11 @@ class Adam(Optimizer):
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _grad_of(p, group["maximize"])
-                data = _arr(p)
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = _step_tensor(0.0)
-                    st["exp_avg"] = _state_tensor(np.zeros_like(data))
-                    st["exp_avg_sq"] = _state_tensor(np.zeros_like(data))
-                    if group["amsgrad"]:
-                        st["max_exp_avg_sq"] = _state_tensor(np.zeros_like(data))
-                step = float(st["step"]) + 1
-                st["step"] = _step_tensor(step)
+            buffers = ["exp_avg", "exp_avg_sq"]
+            if group["amsgrad"]:
+                buffers.append("max_exp_avg_sq")
+            for p, g, data in self._params_with_grad(group):
+                st, step = self._advance_step(p, buffers)
                 if wd != 0:
                     if group["decoupled_weight_decay"]:
                         data *= 1 - lr * wd

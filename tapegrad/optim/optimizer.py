@@ -111,14 +111,39 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's gradient (to ``None`` by default, as PyTorch 2.x)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+        zero_grads(chain.from_iterable(g["params"] for g in self.param_groups), set_to_none)
+
+    @staticmethod
+    def _check_non_negative(**options):
+        """Raise PyTorch's ``ValueError`` for the first of ``options`` (in the order given)
+        that is not ``>= 0``: "Invalid learning rate: -1", "Invalid epsilon value: ...",
+        else "Invalid <name> value: ..."."""
+        for name, value in options.items():
+            if not 0.0 <= value:
+                raise ValueError(f"Invalid {_OPTION_LABELS.get(name, name + ' value')}: {value}")
+
+    def _params_with_grad(self, group):
+        """The step's walk over ``group``: ``(p, g, data)`` for each parameter with a gradient,
+        ``g`` the gradient as an array of ``p``'s dtype (negated when the group maximizes),
+        ``data`` the parameter's storage, updated in place by the caller."""
+        maximize = group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            yield p, _grad_of(p, maximize), _arr(p)
+
+    def _advance_step(self, p, zero_buffers=None):
+        """``(state, step)`` for ``p`` with its ``step`` counter advanced by one. Given
+        ``zero_buffers`` (names), a first step (empty state: PyTorch's lazy init) starts the
+        counter at 0 and adds, in order, a zero buffer shaped like ``p`` for each name."""
+        st = self.state[p]
+        if zero_buffers is not None and len(st) == 0:
+            st["step"] = _step_tensor(0.0)
+            for name in zero_buffers:
+                st[name] = _state_tensor(np.zeros_like(_arr(p)))
+        step = float(st["step"]) + 1
+        st["step"] = _step_tensor(step)
+        return st, step
 
     def _closure_loss(self, closure):
         if closure is None:
@@ -173,6 +198,21 @@ class Optimizer:
             ng["params"] = group["params"]
             new_groups.append(ng)
         self.__setstate__({"state": state, "param_groups": new_groups})
+
+
+def zero_grads(params, set_to_none=True):
+    """Reset the gradients of ``params`` (``Optimizer.zero_grad`` and ``Module.zero_grad``):
+    set them to ``None``, or with ``set_to_none=False`` fill them with zeros in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.zero_()
+
+
+_OPTION_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
 
 def _cast(value, param):

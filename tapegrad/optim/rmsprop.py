@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _arr, _grad_of, _state_tensor, _step_tensor, _touch
+from .optimizer import Optimizer, _arr, _state_tensor, _step_tensor, _touch
 
 
 class RMSprop(Optimizer):
@@ -12,16 +12,8 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        self._check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                                 alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                         maximize=maximize, differentiable=differentiable)
@@ -32,20 +24,13 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             wd, momentum = group["weight_decay"], group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _grad_of(p, group["maximize"])
-                data = _arr(p)
-                st = self.state[p]
-                if len(st) == 0:
-                    st["step"] = _step_tensor(0.0)
-                    st["square_avg"] = _state_tensor(np.zeros_like(data))
-                    if momentum > 0:
-                        st["momentum_buffer"] = _state_tensor(np.zeros_like(data))
-                    if group["centered"]:
-                        st["grad_avg"] = _state_tensor(np.zeros_like(data))
-                st["step"] = _step_tensor(float(st["step"]) + 1)
+            buffers = ["square_avg"]
+            if momentum > 0:
+                buffers.append("momentum_buffer")
+            if group["centered"]:
+                buffers.append("grad_avg")
+            for p, g, data in self._params_with_grad(group):
+                st, _ = self._advance_step(p, buffers)
                 if wd != 0:
                     g = g + wd * data
                 sq = _arr(st["square_avg"])
@@ -74,17 +59,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: "
-                             f"{initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        self._check_non_negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                 initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
@@ -101,14 +77,8 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], \
                 group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _grad_of(p, group["maximize"])
-                data = _arr(p)
-                st = self.state[p]
-                step = float(st["step"]) + 1
-                st["step"] = _step_tensor(step)
+            for p, g, data in self._params_with_grad(group):
+                st, step = self._advance_step(p)
                 if wd != 0:
                     g = g + wd * data
                 clr = lr / (1 + (step - 1) * lr_decay)

@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update)."""
 
-from .optimizer import Optimizer, _arr, _grad_of, _state_tensor, _touch
+from .optimizer import Optimizer, _arr, _state_tensor, _touch
 
 
 class SGD(Optimizer):
@@ -17,6 +17,7 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
+        # PyTorch's SGD tests ``< 0.0`` (a NaN passes), not ``Optimizer._check_non_negative``
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -35,11 +36,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov = group["weight_decay"], group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _grad_of(p, group["maximize"])
-                data = _arr(p)
+            for p, g, data in self._params_with_grad(group):
                 if wd != 0:
                     g = g + wd * data
                 if momentum != 0:
