@@ -86,7 +86,8 @@ def test_signed_zero_and_shape():
     assert s.shape == x.shape and np.array_equal(np.signbit(s), np.signbit(x))
     assert np.all(vecmath.apply("cos", x) == 1.0)
     assert np.all(vecmath.apply("exp", x) == 1.0)
-    assert np.all(vecmath.apply("log", x) == -np.inf)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):  # as np.log(0.0)
+        assert np.all(vecmath.apply("log", x) == -np.inf)
 
 
 @pytest.mark.parametrize("name", NAMES)
