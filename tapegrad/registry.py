@@ -12,7 +12,7 @@ Every differentiable primitive is declared once, with both of its VJPs side by s
 * ``kind="linear"``: index/stride maps (reshape, strided gather/scatter, indexed gather/scatter).
   Their VJPs are each other, written in ``ops/movement.py``.
 
-This module is data: it imports no other part of tapegrad. The op modules (``ops/``) fill
+This module is data: it imports no other part of tapegrad but ``vecmath`` (numbers only). The op modules (``ops/``) fill
 ``REGISTRY`` when they are imported; the engine and the autograd layer read it.
 * ``kind="python"``: ops whose backward runs in NumPy (BLAS-sized work, many inputs, custom
   Functions). The compiled sweep pauses at such a record and resumes after Python ran
@@ -173,7 +173,10 @@ def _np_cpow(x, y):
 
 def numpy_rule_namespace():
     """``RULE_FUNCTIONS`` bound to NumPy (the numeric evaluation of a formula on arrays)."""
-    return dict(_pow=_np_pow, _cpow=_np_cpow, exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, tanh=np.tanh,
+    from . import vecmath  # NumPy's functions, SIMD kernels for large float64 arrays
+
+    return dict(_pow=_np_pow, _cpow=_np_cpow, exp=vecmath.exp, log=vecmath.log,
+                sin=vecmath.sin, cos=vecmath.cos, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
                 sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
 

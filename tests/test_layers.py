@@ -9,11 +9,12 @@ from pathlib import Path
 import tapegrad
 
 PKG = Path(tapegrad.__file__).parent
-BOTTOM = {"_config", "registry", "grad_mode", "tape", "tensor"}
+BOTTOM = {"_config", "registry", "grad_mode", "tape", "tensor", "vecmath"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
-    "registry": set(),
+    "vecmath": set(),  # numbers only: NumPy, Numba
+    "registry": {"vecmath"},
     "grad_mode": set(),
     "tape": {"_config", "registry"},
     "tensor": {"grad_mode", "tape"},

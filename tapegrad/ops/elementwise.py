@@ -15,6 +15,7 @@ from .. import tape
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
+from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from .movement import broadcast_to, operand_slot
 from .shapes import broadcast_shapes
 
@@ -101,12 +102,12 @@ def _relu_py(x):
 
 # NOTE: subgradients follow PyTorch 2.13: relu'(0) = 0, abs'(0) = 0 (sign), sqrt'(0) = inf.
 neg = _unary(Op.NEG, "neg", np.negative, operator.neg, (), "-g")
-exp = _unary(Op.EXP, "exp", np.exp, math.exp, ("out",), "g * out")
-log = _unary(Op.LOG, "log", np.log, math.log, ("x",), "g / x")
+exp = _unary(Op.EXP, "exp", V.exp, math.exp, ("out",), "g * out")
+log = _unary(Op.LOG, "log", V.log, math.log, ("x",), "g / x")
 log1p = _unary(Op.LOG1P, "log1p", np.log1p, math.log1p, ("x",), "g / (1.0 + x)")
 expm1 = _unary(Op.EXPM1, "expm1", np.expm1, math.expm1, ("out",), "g * (out + 1.0)")
-sin = _unary(Op.SIN, "sin", np.sin, math.sin, ("x",), "g * cos(x)")
-cos = _unary(Op.COS, "cos", np.cos, math.cos, ("x",), "-g * sin(x)")
+sin = _unary(Op.SIN, "sin", V.sin, math.sin, ("x",), "g * cos(x)")
+cos = _unary(Op.COS, "cos", V.cos, math.cos, ("x",), "-g * sin(x)")
 tan = _unary(Op.TAN, "tan", np.tan, math.tan, ("out",), "g * (1.0 + out * out)")
 tanh = _unary(Op.TANH, "tanh", np.tanh, math.tanh, ("out",), "g * (1.0 - out * out)")
 sigmoid = _unary(Op.SIGMOID, "sigmoid", _sigmoid_np, _sigmoid_py, ("out",),

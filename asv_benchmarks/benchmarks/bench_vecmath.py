@@ -1,0 +1,68 @@
+"""tapegrad.vecmath's SIMD kernels against NumPy and PyTorch (SLEEF), per element, 2e6 float64.
+
+Each call allocates its result, as an op's forward does.
+
+``vecmath_kernel`` forces the kernel (``vecmath.apply``); ``vecmath`` is the dispatching
+function the ops use (NumPy's where NumPy's own loop is faster on this CPU). Divide the times
+by ``N`` for ns/element. ``track_compile_s`` is the kernels' cold compile (fresh cache).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from .common import torch_or_skip
+
+N = 2_000_000
+FUNCS = ["exp", "log", "sin", "cos"]
+
+
+def _args(name):
+    rng = np.random.default_rng(0)
+    return rng.uniform(0.01, 100.0, N) if name == "log" else rng.uniform(-20.0, 20.0, N)
+
+
+class ElementwiseMath:
+    params = [FUNCS, ["numpy", "vecmath", "vecmath_kernel", "torch"]]
+    param_names = ["function", "implementation"]
+    timeout = 120
+
+    def setup(self, name, impl):
+        x = _args(name)
+        if impl == "torch":
+            torch = torch_or_skip()
+            torch.set_num_threads(1)
+            tx, f = torch.from_numpy(x), getattr(torch, name)
+            self.run = lambda: f(tx)
+        elif impl == "numpy":
+            f = getattr(np, name)
+            self.run = lambda: f(x)
+        else:
+            from tapegrad import vecmath
+
+            f = getattr(vecmath, name) if impl == "vecmath" else \
+                (lambda v: vecmath.apply(name, v))
+            self.run = lambda: f(x)
+        self.run()  # compile outside the timing
+
+    def time_2e6_elements(self, name, impl):
+        self.run()
+
+
+def track_compile_s():
+    """Seconds to compile the four kernels with an empty Numba cache (one process)."""
+    code = ("import time, numpy as np; from tapegrad import vecmath\n"
+            "x = np.linspace(0.5, 2, 8192); t = time.perf_counter()\n"
+            "[vecmath.apply(n, x) for n in ('exp', 'log', 'sin', 'cos')]\n"
+            "print(time.perf_counter() - t)")
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, NUMBA_CACHE_DIR=d)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout
+    return float(out.split()[-1])
+
+
+track_compile_s.unit = "seconds"

@@ -1,0 +1,88 @@
+"""Vector math for large float64 arrays: ``exp``, ``log``, ``sin``, ``cos`` as SIMD Numba loops.
+
+NumPy evaluates float64 ``sin``/``cos`` one element at a time with the C library (~16 ns an
+element on the development VM) and ``exp``/``log`` the same way on CPUs where it has no
+AVX-512 loop of its own (~4.5 ns). The kernels in ``kernels.py`` (FDLIBM's methods, written
+branch-free so LLVM vectorises them; error < 1 ulp against the correctly rounded value,
+``tests/test_vecmath.py``) take ~2-4 ns. They are used for C-contiguous float64 arrays of at
+least ``THRESHOLD`` elements, and only for the functions where they beat NumPy on this CPU
+(``ENABLED``); every other call is NumPy's. Elements a kernel does not handle exactly (nan,
+inf, zeros and negatives of ``log``, results outside the normal range of ``exp``, ``sin``/``cos``
+arguments beyond ``2**20``) are recomputed by NumPy, so special values, signed zeros, warnings
+and ``np.errstate`` behave exactly as NumPy's.
+
+This is the bottom layer: it imports NumPy here and Numba (``kernels.py``) on the first large
+call, so ``import tapegrad`` and small programs never load or compile the kernels (the first
+large call of a function compiles its loop: ~0.1-0.5 s, then cached on disk).
+"""
+
+import numpy as np
+
+THRESHOLD = 4096  # elements from which a kernel is used (below, NumPy's call overhead is less)
+
+
+def _numpy_has_simd(feature):
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # NumPy 1.x
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__
+        except ImportError:
+            return False
+    return bool(__cpu_features__.get(feature))
+
+
+# Which kernels beat NumPy here. NumPy's float64 sin/cos are scalar loops on every CPU; its
+# float64 exp/log are AVX-512 loops where the CPU has AVX512F (~1.4 ns, faster than ours).
+ENABLED = {"sin": True, "cos": True, "exp": True, "log": True}
+if _numpy_has_simd("AVX512F"):
+    ENABLED["exp"] = ENABLED["log"] = False
+
+_NP = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos}
+_ndarray = np.ndarray
+_F64 = np.dtype(np.float64)
+_kernels = None
+
+
+def _load():
+    global _kernels
+    if _kernels is None:
+        from . import kernels
+
+        _kernels = kernels.KERNELS
+    return _kernels
+
+
+def apply(name, x):
+    """``name`` (a key of ``KERNELS``) of the float64 C-contiguous array ``x`` with the SIMD
+    kernel, whatever its size; elements it does not handle exactly are NumPy's."""
+    loop, bad = _load()[name]
+    flat = x.reshape(-1)
+    out = np.empty_like(x)
+    oflat = out.reshape(-1)
+    nbad = loop(flat, oflat)
+    if nbad:
+        idx = bad(flat, nbad)
+        oflat[idx] = _NP[name](flat[idx])
+    return out
+
+
+def _make(name):
+    np_f = _NP[name]
+
+    def f(x):
+        if type(x) is _ndarray and x.size >= THRESHOLD and ENABLED[name] \
+                and x.dtype == _F64 and x.flags.c_contiguous:
+            return apply(name, x)
+        return np_f(x)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"``np.{name}(x)``; a SIMD kernel for C-contiguous float64 arrays of "
+                 f"``THRESHOLD`` elements or more where it beats NumPy (``ENABLED``).")
+    return f
+
+
+exp = _make("exp")
+log = _make("log")
+sin = _make("sin")
+cos = _make("cos")

@@ -1,0 +1,138 @@
+"""tapegrad.vecmath: SIMD exp/log/sin/cos kernels within 1 ulp of the correctly rounded value
+(mpmath), special values bit for bit as NumPy's, dispatch and lazy compilation.
+
+The big sampling run (millions of arguments) is ``tests/vecmath_accuracy.py``."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad import vecmath
+
+NAMES = ("exp", "log", "sin", "cos")
+N_PER_FUNCTION = 50_000  # mpmath arguments per function, over all its ranges (~2 s)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_within_one_ulp_of_mpmath(name):
+    pytest.importorskip("mpmath", reason="mpmath (the reference) is a test dependency: "
+                                         "pip install tapegrad[test]")
+    import vecmath_accuracy as acc
+
+    rng = np.random.default_rng(sum(map(ord, name)))
+    ranges = acc.samples(name, rng, 1)
+    n = N_PER_FUNCTION // len(ranges)
+    worst = {}
+    for label, x in acc.samples(name, rng, n).items():
+        kernel, numpy = acc.measure(name, x)
+        worst[label] = kernel
+        assert kernel <= 1.0, (name, label, kernel)
+        assert numpy <= 1.0, (name, label, numpy)  # the reference itself is sound
+    # the kernels are not trivially NumPy's: the ranges they own are covered and not exact
+    assert max(v for k, v in worst.items() if not k.startswith("NumPy")) > 0.5
+
+
+# NumPy's values exactly (nan, inf, zeros, subnormals, overflow, log of x <= 0, arguments
+# beyond the kernels' ranges); EDGES: ordinary arguments at the kernels' range ends (1 ulp).
+SPECIALS = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, -5e-324, 1e-310,
+                     -1e-310, np.nextafter(2.0 ** 20, np.inf), 1e6, 1e22,
+                     1.7976931348623157e308, -1.7976931348623157e308, 709.79, 710.0,
+                     -708.4, -745.1, -745.2, -746.0])
+EDGES = np.array([2.2250738585072014e-308, 1e-300, -1e-300, 1.0, -1.0, np.pi / 2, -np.pi / 2,
+                  np.pi, 2.0 ** 20, -2.0 ** 20, 709.78, -708.39, 1e5, -1e5])
+
+
+def _with_specials(rng, n=8192):
+    x = rng.uniform(-10, 10, n)
+    both = np.concatenate([SPECIALS, EDGES])
+    pos = rng.choice(n, both.size * 8, replace=False)
+    x[pos] = np.tile(both, 8)
+    return x
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_special_values_bit_for_bit(name):
+    x = _with_specials(np.random.default_rng(1))
+    np_f = getattr(np, name)
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        got = vecmath.apply(name, x)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        want = np_f(x)
+    assert sorted(str(w.message) for w in ours) == sorted(str(w.message) for w in theirs)
+    special = np.isin(x.view(np.int64), SPECIALS.view(np.int64))
+    assert np.array_equal(got[special].view(np.int64), want[special].view(np.int64))
+    # finite arguments: at most one ulp from NumPy (which is within 0.5 ulp here)
+    ok = np.isfinite(want)
+    assert np.all(np.abs(got[ok].view(np.int64) - want[ok].view(np.int64)) <= 1)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    with np.errstate(all="raise"):  # np.errstate acts on the elements NumPy recomputes
+        if name in ("exp", "log"):
+            with pytest.raises(FloatingPointError):
+                np_f(x)
+            with pytest.raises(FloatingPointError):
+                vecmath.apply(name, x)
+
+
+def test_signed_zero_and_shape():
+    x = np.zeros((80, 64))
+    x[::2] = -0.0
+    s = vecmath.apply("sin", x)
+    assert s.shape == x.shape and np.array_equal(np.signbit(s), np.signbit(x))
+    assert np.all(vecmath.apply("cos", x) == 1.0)
+    assert np.all(vecmath.apply("exp", x) == 1.0)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):  # as np.log(0.0)
+        assert np.all(vecmath.apply("log", x) == -np.inf)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dispatch_falls_back_to_numpy(name):
+    rng = np.random.default_rng(2)
+    f, np_f = getattr(vecmath, name), getattr(np, name)
+    big = rng.uniform(0.5, 10, (300, 40))
+    for x in (big[:100, :40], big[:, ::2], big.T, big.astype(np.float32), 3.0,
+              np.float64(3.0), [1.0, 2.0], np.asarray(2.0)):
+        got, want = f(x), np_f(x)
+        assert type(got) is type(want) and np.asarray(got).dtype == np.asarray(want).dtype
+        bits = [np.ascontiguousarray(v).reshape(-1).view(np.uint8) for v in (got, want)]
+        assert np.array_equal(*bits)
+    got = f(big)
+    if vecmath.ENABLED[name]:
+        assert np.array_equal(got, vecmath.apply(name, big))
+    else:
+        assert np.array_equal(got, np_f(big))
+    assert np.all(np.abs(got.view(np.int64) - np_f(big).view(np.int64)) <= 1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ops_large_and_small_agree(name):
+    """The forward of a large record (kernel) and of small pieces (NumPy) agree within 1 ulp,
+    and so does the large record's derivative rule."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.1, 20.0, 6000)
+    op = getattr(tg, name)
+    t = tg.tensor(x, requires_grad=True)
+    y = op(t)
+    pieces = np.concatenate([op(tg.tensor(x[i:i + 1000])).detach().numpy()
+                             for i in range(0, x.size, 1000)])
+    assert np.all(np.abs(y.detach().numpy().view(np.int64) - pieces.view(np.int64)) <= 1)
+    y.sum().backward()
+    d = {"exp": np.exp, "log": lambda v: 1.0 / v, "sin": np.cos, "cos": lambda v: -np.sin(v)}
+    want = d[name](x)
+    assert np.all(np.abs(t.grad.numpy().view(np.int64) - want.view(np.int64)) <= 1)
+
+
+def test_kernels_load_lazily():
+    """``import tapegrad`` and small programs neither import Numba's kernels nor compile."""
+    code = ("import sys, numpy as np, tapegrad as tg\n"
+            "x = tg.tensor(np.linspace(0.1, 1, 100), requires_grad=True)\n"
+            "(tg.sin(x) * tg.exp(x) + tg.log(x) * tg.cos(x)).sum().backward()\n"
+            "print('tapegrad.vecmath.kernels' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"
