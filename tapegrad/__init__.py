@@ -9,7 +9,7 @@ Example:
     7.582394
 """
 
-from . import autograd, linalg, nn, numpy_dispatch, ops, optim
+from . import autograd, cuda, linalg, nn, numpy_dispatch, ops, optim
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, int32, int64, linspace,
@@ -26,6 +26,7 @@ from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, 
                   pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
                   transpose, unsqueeze, where)
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
+from .device import device
 from .tensor import Tensor
 
 __version__ = "0.1.0"
