@@ -177,8 +177,16 @@ class DeviceArray:
         """A NumPy copy (synchronises)."""
         return np.asarray(self.flat().copy_to_host()).reshape(self.shape)
 
-    def __array__(self, dtype=None, copy=None):
+    def refuse_numpy(self):
+        """PyTorch's TypeError for ``tensor.numpy()`` / ``np.asarray(tensor)`` on cuda."""
         raise TypeError(_TO_NUMPY)
+
+    def __array__(self, dtype=None, copy=None):
+        # reached only from inside tapegrad (Tensor.__array__ refuses first): an op that
+        # has no device path asked NumPy for the values
+        raise NotImplementedError(
+            "an operation on a cuda tensor has no CUDA path in tapegrad yet (it needs the "
+            "values in host memory); move the tensor to the CPU with .cpu() first")
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
         raise NotImplementedError(

@@ -151,7 +151,7 @@ class Tensor:
             raise RuntimeError(_NUMPY_RG)
         a = self._arr()
         if type(a) is DeviceArray:
-            a.__array__()  # PyTorch's TypeError: copy to the host with .cpu() first
+            a.refuse_numpy()  # PyTorch's TypeError: copy to the host with .cpu() first
         return a
 
     def __array__(self, dtype=None, copy=None):
@@ -159,7 +159,7 @@ class Tensor:
             raise RuntimeError(_NUMPY_RG)
         a = self._arr()
         if type(a) is DeviceArray:
-            a.__array__()
+            a.refuse_numpy()
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __float__(self):

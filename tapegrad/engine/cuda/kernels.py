@@ -28,14 +28,13 @@ _K = None  # namespace of compiled kernels
 
 
 def sim():
-    from numba import config
-
-    return bool(config.ENABLE_CUDASIM)
+    """True under numba-cuda's simulator (every thread a Python thread: tiny launches)."""
+    return cuda_api().jit.__module__.startswith("numba.cuda.simulator")
 
 
 # the simulator runs every thread as a Python thread: small blocks, few of them
 def threads():
-    return 32 if sim() else 256
+    return 8 if sim() else 256
 
 
 def tile():
