@@ -1,4 +1,4 @@
-"""Print the README benchmark table: tapegrad vs PyTorch on the DESIGN.md §4 workloads.
+"""Print the README benchmark table: tapegrad vs PyTorch on the performance-target workloads.
 
 Run: python asv_benchmarks/table.py   (one process; tapegrad and PyTorch runs alternate, 7 each,
 after a warm-up; medians)

@@ -25,7 +25,27 @@ from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, 
                   logical_or, lt, matmul, maximum, mean, minimum, mul, ne, neg, outer, permute,
                   pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
                   transpose, unsqueeze, where)
+from . import func
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
+from .func import custom_jvp, custom_vjp, hessian, jacfwd, jacrev, jvp, vjp, vmap
+from . import utils
+
+
+def _batch_aware_public_ops():
+    """The public op functions made vmap-aware (plain calls go straight to the op)."""
+    from .func.vmap import dispatching
+
+    g = globals()
+    for name in ("amax amin bmm cat chunk concat concatenate cumsum diagonal einsum "
+                 "log_softmax logsumexp max min mm mv norm prod softmax split stack std trace "
+                 "unbind var abs add argmax argmin broadcast_to clamp cos div dot eq exp expand "
+                 "expm1 flatten flip ge gt le log log1p logical_and logical_not logical_or lt "
+                 "matmul maximum mean minimum mul ne neg outer permute pow relu reshape sigmoid "
+                 "sign sin sqrt squeeze sub sum tan tanh transpose unsqueeze where").split():
+        g[name] = dispatching(name, g[name])
+
+
+_batch_aware_public_ops()
 from .device import device
 from .tensor import Tensor
 

@@ -6,5 +6,9 @@ import os
 # segments be freed by reference counting; see tape.py).
 SEGMENT_CAP = int(os.environ.get("TAPEGRAD_SEGMENT_CAP", 1 << 18))
 
+# The first gradient on a machine compiles the sweep (a few seconds); tapegrad says so in one
+# line on stderr unless TAPEGRAD_QUIET is set to anything but "" or "0".
+QUIET = os.environ.get("TAPEGRAD_QUIET", "") not in ("", "0")
+
 # The compiled sweep is cached by Numba beside the package, or, where that folder is not
 # writable, in Numba's user-wide cache directory; NUMBA_CACHE_DIR chooses another place.

@@ -19,7 +19,7 @@ history holds ``(segment, record id)``. Inputs that live elsewhere (a leaf, or a
 older segment or of another thread) enter a segment through an ``IMPORT`` record, so records
 never point outside their segment and the compiled sweep needs nothing but these arrays.
 
-Segments bound memory the way PyTorch's graph does (DESIGN.md §2 "Lifetime"): every tensor with
+Segments bound memory the way PyTorch's graph does: every tensor with
 history references its segment, a segment references only the older segments it imports from,
 and the thread that records holds its current segment. A fresh segment starts when the current
 one was swept and freed by a backward, when it reaches ``SEGMENT_CAP`` records, or when nothing

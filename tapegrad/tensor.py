@@ -267,7 +267,7 @@ class Tensor:
     @property
     def data(self):
         t = _make(self._arr())
-        t._vc = [0]  # .data shares storage but not the version counter (PyTorch D4)
+        t._vc = [0]  # .data shares storage but not the version counter (as in PyTorch)
         return t
 
     @data.setter

@@ -2,9 +2,15 @@
 
 Numba compiles the sweep on first use and caches it beside the package; when that folder is not
 writable, point ``NUMBA_CACHE_DIR`` at a user cache directory.
+
+On a Dask cluster, ``dask worker --preload tapegrad.warmup`` (or ``preload=["tapegrad.warmup"]``
+for a ``LocalCluster``) runs it in every worker as it starts, before it takes tasks; see
+``docs/dask.md``.
 """
 
 import time
+
+LAST_SECONDS = None  # how long this process's last warm-up took (set by the Dask hooks)
 
 
 def warmup():
@@ -19,6 +25,43 @@ def warmup():
     s = tg.tensor(0.5, requires_grad=True)
     (s * s).backward()
     return time.perf_counter() - t0
+
+
+def warmup_one_at_a_time():
+    """``warmup()``, but when processes of one machine start together (the workers of a Dask
+    cluster) the first compiles into the shared Numba cache while the others wait for it, then
+    load from that cache side by side, instead of each compiling the same code."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: each process warms up on its own
+        return warmup()
+    import hashlib
+    import os
+    import tempfile
+
+    from numba.core.config import CACHE_DIR  # NUMBA_CACHE_DIR, "" when unset
+
+    key = hashlib.sha1(f"{os.path.abspath(__file__)}|{CACHE_DIR}".encode()).hexdigest()[:16]
+    with open(os.path.join(tempfile.gettempdir(), f"tapegrad-warmup-{key}.lock"), "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another process is warming up: wait for it, then load its cache
+            fcntl.flock(f, fcntl.LOCK_EX)
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return warmup()
+        try:
+            return warmup()
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+async def dask_setup(worker):
+    """Dask worker preload hook: warm up in a thread, so the worker keeps answering the
+    scheduler while it compiles; the worker takes no task until this returns."""
+    import asyncio
+
+    global LAST_SECONDS
+    LAST_SECONDS = await asyncio.get_running_loop().run_in_executor(None, warmup_one_at_a_time)
 
 
 if __name__ == "__main__":

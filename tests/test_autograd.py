@@ -1,4 +1,4 @@
-"""backward() / autograd.grad() semantics against PyTorch 2.13 (reference sections B, L, H)."""
+"""backward() / autograd.grad() semantics against PyTorch 2.13."""
 
 import warnings
 

@@ -84,7 +84,7 @@ def test_nan_in_an_unrelated_branch_does_not_leak():
 
 def test_zero_size_tensors():
     b = tg.ones(0, requires_grad=True)
-    b.sum().backward()  # B2
+    b.sum().backward()  # an empty sum has a zero-size gradient
     assert b.grad.shape == (0,) and b.grad.dtype == np.float64
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
         (tg.ones(0, requires_grad=True) * 2).backward()

@@ -1,5 +1,5 @@
 """Dtypes: names equal NumPy's, float32 end to end, NumPy 2 / NEP 50 promotion, integer and bool
-tensors cannot require grad (PyTorch L17 texts), mixed-dtype gradients (B22)."""
+tensors cannot require grad (PyTorch's texts), mixed-dtype gradients."""
 
 import numpy as np
 import pytest
@@ -140,7 +140,7 @@ def test_python_numbers_are_weak_numpy_scalars_are_not():
 
 
 def test_mixed_precision_gradients_keep_each_leaf_dtype():
-    # B22: f32 * f64 -> float64 result; f.grad float32, d.grad float64
+    # f32 * f64 -> float64 result; f.grad float32, d.grad float64
     for shape in ((2,), ()):
         f = tg.tensor(np.full(shape, 2.0, np.float32), requires_grad=True)
         d = tg.tensor(np.full(shape, 3.0), requires_grad=True)
@@ -182,45 +182,45 @@ def test_integer_tensor_times_float_tensor_that_requires_grad(torch):
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
 
 
-L17_CREATE = "Only Tensors of floating point and complex dtype can require gradients"
-L17_METHOD = "only Tensors of floating point dtype can require gradients"
-L17_SETTER = "only Tensors of floating point and complex dtype can require gradients"
+RG_CREATE_MSG = "Only Tensors of floating point and complex dtype can require gradients"
+RG_METHOD_MSG = "only Tensors of floating point dtype can require gradients"
+RG_SETTER_MSG = "only Tensors of floating point and complex dtype can require gradients"
 
 
 def test_integer_and_bool_tensors_cannot_require_grad():
     for data in (1, [1, 2], [True]):
-        with pytest.raises(RuntimeError, match=f"^{L17_CREATE}$"):
+        with pytest.raises(RuntimeError, match=f"^{RG_CREATE_MSG}$"):
             tg.tensor(data, requires_grad=True)
-    with pytest.raises(RuntimeError, match=f"^{L17_CREATE}$"):
+    with pytest.raises(RuntimeError, match=f"^{RG_CREATE_MSG}$"):
         tg.zeros(2, dtype=tg.int64, requires_grad=True)
-    with pytest.raises(RuntimeError, match=f"^{L17_METHOD}$"):
+    with pytest.raises(RuntimeError, match=f"^{RG_METHOD_MSG}$"):
         tg.tensor([1, 2]).requires_grad_()
     t = tg.tensor([True, False])
-    with pytest.raises(RuntimeError, match=f"^{L17_SETTER}$"):
+    with pytest.raises(RuntimeError, match=f"^{RG_SETTER_MSG}$"):
         t.requires_grad = True
     assert tg.tensor([1, 2]).requires_grad_(False).requires_grad is False
     assert tg.tensor([1.0], dtype=tg.float16, requires_grad=True).requires_grad
 
 
-def test_torch_agrees_on_l17_texts(torch):
-    with pytest.raises(RuntimeError, match=f"^{L17_CREATE}$"):
+def test_torch_agrees_on_requires_grad_texts(torch):
+    with pytest.raises(RuntimeError, match=f"^{RG_CREATE_MSG}$"):
         torch.tensor([1, 2], requires_grad=True)
-    with pytest.raises(RuntimeError, match=f"^{L17_METHOD}$"):
+    with pytest.raises(RuntimeError, match=f"^{RG_METHOD_MSG}$"):
         torch.tensor([1, 2]).requires_grad_()
     t = torch.tensor([1, 2])
-    with pytest.raises(RuntimeError, match=f"^{L17_SETTER}$"):
+    with pytest.raises(RuntimeError, match=f"^{RG_SETTER_MSG}$"):
         t.requires_grad = True
 
 
 def test_non_differentiable_results_never_require_grad():
-    # L6: comparisons are bool without grad; integer conversions and argmax are int64 without
+    # comparisons are bool without grad; integer conversions and argmax are int64 without
     x = tg.tensor([0.5, 2.0, 1.0], requires_grad=True)
     for out in (x > 1, x == x, x <= 1.0, tg.lt(x, x * 2)):
         assert out.dtype == np.bool_ and not out.requires_grad and out.grad_fn is None
     assert x.long().dtype == np.int64 and not x.long().requires_grad
     assert not tg.argmax(x * 2).requires_grad
     d = x.double()
-    assert d.requires_grad  # float -> float stays differentiable (L7)
+    assert d.requires_grad  # float -> float stays differentiable
     y = x.float()
     assert y.dtype == np.float32 and y.requires_grad
     y.sum().backward()
@@ -229,7 +229,6 @@ def test_non_differentiable_results_never_require_grad():
 
 
 def test_shape_mismatch_uses_pytorch_text():
-    # S13
     with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of "
                        r"tensor b \(2\) at non-singleton dimension 1$"):
         tg.ones(2, 3) + tg.ones(2)

@@ -1,4 +1,4 @@
-"""tg.grad / tg.value_and_grad: function transforms that compose (H19)."""
+"""tg.grad / tg.value_and_grad: function transforms that compose."""
 
 import math
 
@@ -13,7 +13,7 @@ def test_tg_grad_is_the_transform():
     assert tg.grad(lambda a: a ** 2)(3.0).item() == 6.0
 
 
-def test_h19_grad_of_grad():
+def test_grad_of_grad():
     assert tg.grad(tg.grad(lambda a: a ** 3))(2.0).item() == 12.0
     assert tg.grad(tg.grad(lambda a: a ** 3))(tg.tensor(2.0)).item() == 12.0
     assert tg.grad(tg.grad(tg.grad(lambda a: a ** 3)))(2.0).item() == 6.0

@@ -1,4 +1,4 @@
-"""Custom autograd Functions (reference section F)."""
+"""Custom autograd Functions, as PyTorch's torch.autograd.Function."""
 
 import gc
 import weakref
@@ -58,7 +58,7 @@ class ScaledPair(Function):
         return gp * b * ctx.k + gs * a.cos(), None, gp * a * ctx.k + gs
 
 
-def test_myrelu_f1_f2():
+def test_myrelu():
     x = leaf([-1.0, 2.0, -3.0])
     y = MyReLU.apply(x)
     assert repr(y) == "tensor([0., 2., 0.], grad_fn=<MyReLUBackward>)"
@@ -97,7 +97,7 @@ def test_two_outputs_and_non_tensor_argument():
     assert gb.tolist() == [1.0, 1.0]
 
 
-def test_cube_double_backward_f15():
+def test_cube_double_backward():
     x = leaf(2.0)
     g, = tg.autograd.grad(Cube.apply(x), x, create_graph=True)
     assert g.item() == 12.0 and g.requires_grad
@@ -106,7 +106,7 @@ def test_cube_double_backward_f15():
     assert gradgradcheck(Cube.apply, (leaf([0.5, -1.2, 2.0]),))
 
 
-def test_backward_grad_mode_f15():
+def test_backward_grad_mode():
     seen = []
 
     class Probe(Function):
@@ -126,7 +126,7 @@ def test_backward_grad_mode_f15():
     assert seen == [("fwd", False), ("bwd", False), ("fwd", False), ("bwd", True)]
 
 
-def test_needs_input_grad_and_kwargs_f3_f4():
+def test_needs_input_grad_and_kwargs():
     got = {}
 
     class Probe(Function):
@@ -150,7 +150,7 @@ def test_needs_input_grad_and_kwargs_f3_f4():
     assert a.grad.tolist() == [3.0, 3.0]
 
 
-def test_none_gradients_f5():
+def test_none_gradients():
     class Half(Function):
         @staticmethod
         def forward(ctx, a, b):
@@ -202,7 +202,7 @@ def _fn(name, backward, nargs=1):
      "function GradForNonTensorBackward returned a gradient different than None at position 3, "
      "but the corresponding forward input was not a Variable"),
 ])
-def test_backward_result_errors_f6_to_f9(name, backward, args, msg):
+def test_backward_result_errors(name, backward, args, msg):
     cls = _fn(name, backward)
     x = leaf([1.0, 2.0, 3.0])
     extra = [tg.ones(3), 7.0][: args - 1]
@@ -224,14 +224,14 @@ def test_trailing_nones_and_broadcast_gradient():
     assert x2.grad.tolist() == [3.0, 3.0]
 
 
-def test_float32_input_gets_float32_gradient_f10():
+def test_float32_input_gets_float32_gradient():
     cls = _fn("Cast", lambda ctx, g: tg.ones(2, dtype=tg.float64))
     x = leaf([1.0, 2.0], dtype=np.float32)
     cls.apply(x).sum().backward()
     assert x.grad.dtype == np.float32
 
 
-def test_no_backward_f11():
+def test_no_backward():
     class NoBackward(Function):
         @staticmethod
         def forward(ctx, x):
@@ -243,7 +243,7 @@ def test_no_backward_f11():
         y.sum().backward()
 
 
-def test_save_for_backward_f12():
+def test_save_for_backward():
     class Bad(Function):
         @staticmethod
         def forward(ctx, a):
@@ -311,7 +311,7 @@ def test_saved_tensor_modified_in_place():
         y.sum().backward()
 
 
-def test_no_grad_inputs_f13():
+def test_no_grad_inputs():
     y = MyReLU.apply(tg.tensor([-1.0, 1.0]))
     assert not y.requires_grad and y.grad_fn is None
     with tg.no_grad():
@@ -319,7 +319,7 @@ def test_no_grad_inputs_f13():
     assert not y.requires_grad and y.grad_fn is None
 
 
-def test_instantiation_f14():
+def test_instantiation():
     with pytest.warns(DeprecationWarning, match="should not be instantiated"):
         f = MyReLU()
     with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward "
@@ -327,7 +327,7 @@ def test_instantiation_f14():
         f(leaf([1.0]))
 
 
-def test_once_differentiable_f16():
+def test_once_differentiable():
     class Once(Function):
         @staticmethod
         def forward(ctx, x):
@@ -375,7 +375,7 @@ class SortF(Function):
         return g
 
 
-def test_mark_non_differentiable_f17():
+def test_mark_non_differentiable():
     x = leaf([3.0, 1.0, 2.0])
     vals, ind = SortF.apply(x)
     assert not ind.requires_grad and ind.grad_fn is None
@@ -388,7 +388,7 @@ def test_mark_non_differentiable_f17():
     assert gradcheck(lambda x: SortF.apply(x)[0], (leaf([3.0, 1.0, 2.0]),))
 
 
-def test_materialize_grads_f18():
+def test_materialize_grads():
     got = []
 
     def make(materialize):
@@ -412,7 +412,7 @@ def test_materialize_grads_f18():
     assert got[-1] is None
 
 
-def test_mark_dirty_f19():
+def test_mark_dirty():
     class AddOneInplace(Function):
         @staticmethod
         def forward(ctx, x):
@@ -436,7 +436,7 @@ def test_mark_dirty_f19():
         AddOneInplace.apply(leaf([1.0]))
 
 
-def test_input_returned_unchanged_f20():
+def test_input_returned_unchanged():
     class Ident(Function):
         @staticmethod
         def forward(ctx, x):

@@ -1,4 +1,4 @@
-"""tg.autograd.functional: signatures (H14), values (H15), strict/errors (H16-H17), graphs (H18)."""
+"""tg.autograd.functional: signatures, values, strict mode and errors, graphs."""
 
 import inspect
 
@@ -18,7 +18,7 @@ def close(a, b):
     np.testing.assert_allclose(np.asarray(a.detach().numpy()), b, rtol=1e-12, atol=1e-12)
 
 
-def test_h14_signatures(torch):
+def test_signatures_match_torch(torch):
     for name in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"):
         ours = inspect.signature(getattr(F, name))
         theirs = inspect.signature(getattr(torch.autograd.functional, name))
@@ -27,7 +27,7 @@ def test_h14_signatures(torch):
             [p.default for p in theirs.parameters.values()], name
 
 
-def test_h15_values():
+def test_values():
     close(F.jacobian(lambda a: a ** 2, T([1., 2., 3.])), np.diag([2., 4., 6.]))
     j = F.jacobian(lambda a, b: a * b, (T([1., 2.]), T([3., 4.])))
     assert isinstance(j, tuple) and len(j) == 2
@@ -70,7 +70,7 @@ def test_output_structures():
     close(v[1], [1., 1.])
 
 
-def test_h16_strict():
+def test_strict_mode():
     close(F.jacobian(lambda a: tg.ones(2), T([1., 2.])), np.zeros((2, 2)))
     with pytest.raises(RuntimeError) as e:
         F.jacobian(lambda a: tg.ones(2), T([1., 2.]), strict=True)
@@ -91,7 +91,7 @@ def test_h16_strict():
     close(F.jacobian(lambda a: a ** 2, T([1., 2.]), vectorize=True), np.diag([2., 4.]))
 
 
-def test_h17_errors():
+def test_errors():
     with pytest.raises(RuntimeError) as e:
         F.hessian(lambda a: a ** 2, T([1., 2.]))
     assert str(e.value) == ("The Tensor returned by the function given to hessian should "
@@ -118,7 +118,7 @@ def test_h17_errors():
     close(v, [12.])
 
 
-def test_h18_graphs():
+def test_create_graph_and_detached_results():
     x = T([1., 2.], rg=True)
     j = F.jacobian(lambda a: a ** 3, x)
     assert not j.requires_grad and j.grad_fn is None

@@ -1,4 +1,4 @@
-"""Tests for tapegrad.grad_mode (PyTorch 2.13 grad-mode semantics, spec items G1-G31)."""
+"""Tests for tapegrad.grad_mode (PyTorch 2.13 grad-mode semantics)."""
 
 import doctest
 import functools
@@ -51,7 +51,7 @@ ALL_CMS = {
 # ---- defaults and accessors ----
 
 
-def test_defaults():  # G1, G25
+def test_defaults():
     assert is_grad_enabled() is True
     assert is_inference_mode_enabled() is False
     assert type(_state).grad_enabled is True and type(_state).inference is False
@@ -72,7 +72,7 @@ def test_private_setters():
 def test_public_names():
     for name in grad_mode.__all__:
         assert hasattr(grad_mode, name)
-    assert "get_grad_mode" not in grad_mode.__all__  # G21 / tutorial claim (c)
+    assert "get_grad_mode" not in grad_mode.__all__  # not a public name
 
 
 def test_enter_returns_none():
@@ -85,7 +85,7 @@ def test_enter_returns_none():
 
 
 @pytest.mark.parametrize("name", list(GRAD_CMS))
-def test_context_manager_sets_and_restores(name):  # G2, G11
+def test_context_manager_sets_and_restores(name):
     factory, inside = GRAD_CMS[name]
     for start in (True, False):
         _set_grad_enabled(start)
@@ -96,7 +96,7 @@ def test_context_manager_sets_and_restores(name):  # G2, G11
 
 @pytest.mark.parametrize("outer", list(GRAD_CMS))
 @pytest.mark.parametrize("inner", list(GRAD_CMS))
-def test_nesting_all_combinations(outer, inner):  # G4, G5, G6
+def test_nesting_all_combinations(outer, inner):
     outer_factory, outer_mode = GRAD_CMS[outer]
     inner_factory, inner_mode = GRAD_CMS[inner]
     with outer_factory():
@@ -111,7 +111,7 @@ def test_deep_nesting():
     with no_grad():
         with no_grad():
             assert is_grad_enabled() is False
-        assert is_grad_enabled() is False  # G4: still off after the inner block
+        assert is_grad_enabled() is False  # still off after the inner block
         with enable_grad():
             with no_grad():
                 with enable_grad():
@@ -131,7 +131,7 @@ def test_same_instance_can_be_reused_sequentially():
 
 
 @pytest.mark.parametrize("name", list(ALL_CMS))
-def test_restore_after_exception(name):  # G14
+def test_restore_after_exception(name):
     factory, _ = ALL_CMS[name]
     for start in (True, False):
         _set_grad_enabled(start)
@@ -178,7 +178,7 @@ def test_exception_is_not_swallowed():
         "inference_mode(False)",
     ],
 )
-def test_decorator_with_and_without_parentheses(deco, expected):  # G7, G8, G9, G30
+def test_decorator_with_and_without_parentheses(deco, expected):
     @deco
     def f(a, b=2):
         """Doc of f."""
@@ -190,7 +190,7 @@ def test_decorator_with_and_without_parentheses(deco, expected):  # G7, G8, G9, 
     assert is_grad_enabled() is True
     with no_grad():
         assert f(1)[1] is expected
-        assert is_grad_enabled() is False  # G9: caller still in no-grad after the call
+        assert is_grad_enabled() is False  # caller still in no-grad after the call
     assert _mode() == (True, False)
 
 
@@ -241,7 +241,7 @@ def test_decorator_uses_mode_at_call_time_not_definition_time():
 # ---- set_grad_enabled ----
 
 
-def test_set_grad_enabled_as_statement():  # G10
+def test_set_grad_enabled_as_statement():
     ret = set_grad_enabled(False)
     assert is_grad_enabled() is False
     assert isinstance(ret, set_grad_enabled)
@@ -250,7 +250,7 @@ def test_set_grad_enabled_as_statement():  # G10
     assert is_grad_enabled() is True
 
 
-def test_set_grad_enabled_context_restores_previous():  # G11
+def test_set_grad_enabled_context_restores_previous():
     with set_grad_enabled(False):
         assert is_grad_enabled() is False
         with set_grad_enabled(True):
@@ -275,7 +275,7 @@ def test_set_grad_enabled_statement_inside_with_block_is_undone_on_exit():
 
 
 @pytest.mark.parametrize("mode", [False, True])
-def test_set_grad_enabled_decorator(mode):  # G12
+def test_set_grad_enabled_decorator(mode):
     @set_grad_enabled(mode)
     def f():
         return is_grad_enabled()
@@ -304,7 +304,7 @@ def test_set_grad_enabled_decorator_defined_inside_no_grad():
     "bad, typename",
     [(1, "int"), (0, "int"), ("yes", "str"), (None, "NoneType"), (1.0, "float"), ([], "list")],
 )
-def test_set_grad_enabled_rejects_non_bool(bad, typename):  # G13
+def test_set_grad_enabled_rejects_non_bool(bad, typename):
     msg = f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {typename}"
     with pytest.raises(TypeError) as info:
         set_grad_enabled(bad)
@@ -327,7 +327,7 @@ def test_set_grad_enabled_type_name_of_user_class():
 # ---- generators ----
 
 
-def test_no_grad_generator_mode_inside_body_vs_caller():  # G16
+def test_no_grad_generator_mode_inside_body_vs_caller():
     seen = []
 
     @no_grad()
@@ -347,7 +347,7 @@ def test_no_grad_generator_mode_inside_body_vs_caller():  # G16
     assert is_grad_enabled() is True
 
 
-def test_enable_grad_generator_advanced_inside_no_grad():  # G16
+def test_enable_grad_generator_advanced_inside_no_grad():
     @enable_grad
     def gen():
         yield is_grad_enabled()
@@ -504,7 +504,7 @@ def _run_in_thread(fn):
     return result["value"]
 
 
-def test_thread_started_inside_no_grad_sees_default():  # G15
+def test_thread_started_inside_no_grad_sees_default():
     with no_grad():
         assert _run_in_thread(_mode) == (True, False)
         assert is_grad_enabled() is False  # still off in the main thread after join()
@@ -513,7 +513,7 @@ def test_thread_started_inside_no_grad_sees_default():  # G15
         assert _mode() == (False, True)
 
 
-def test_thread_changes_do_not_leak_to_main_thread():  # G15
+def test_thread_changes_do_not_leak_to_main_thread():
     def body():
         set_grad_enabled(False)
         _set_inference_mode(True)
@@ -579,7 +579,7 @@ def test_decorated_function_called_from_many_threads():
 # ---- inference mode ----
 
 
-def test_inference_mode_flags():  # G25
+def test_inference_mode_flags():
     assert _mode() == (True, False)
     with inference_mode():
         assert _mode() == (False, True)
@@ -589,7 +589,7 @@ def test_inference_mode_flags():  # G25
     assert _mode() == (True, False)
 
 
-def test_inference_mode_false():  # G30
+def test_inference_mode_false():
     with inference_mode(False):
         assert _mode() == (True, False)
     assert _mode() == (True, False)
@@ -608,7 +608,7 @@ def test_inference_mode_false_enables_grad_like_pytorch():
     assert _mode() == (True, False)
 
 
-def test_grad_modes_inside_inference_mode():  # G31
+def test_grad_modes_inside_inference_mode():
     with inference_mode():
         with enable_grad():
             assert _mode() == (True, True)

@@ -1,4 +1,4 @@
-"""gradcheck / gradgradcheck (C1-C4): they pass correct rules and catch wrong ones."""
+"""gradcheck / gradgradcheck: they pass correct rules and catch wrong ones."""
 
 import inspect
 
@@ -14,7 +14,7 @@ def x64(*v):
     return tg.tensor(np.array(v, dtype=np.float64), requires_grad=True)
 
 
-def test_c1_signature(torch):
+def test_signature_matches_torch(torch):
     for name in ("gradcheck", "gradgradcheck"):
         ours = inspect.signature(getattr(tg.autograd, name))
         theirs = inspect.signature(getattr(torch.autograd, name))
@@ -23,7 +23,7 @@ def test_c1_signature(torch):
             [p.default for p in theirs.parameters.values()]
 
 
-def test_c2_correct_functions_pass():
+def test_correct_functions_pass():
     x = x64(0.3, 0.7)
     assert gradcheck(lambda a: (a ** 2).sin(), (x,)) is True
     assert gradgradcheck(lambda a: (a ** 2).sin(), (x,)) is True
@@ -38,7 +38,7 @@ def test_gradcheck_error_is_runtime_error():
 
 @pytest.fixture
 def wrong_matmul_numeric(monkeypatch):
-    """MATMUL's numeric VJP scaled by 3 (as ``g*3`` for ``x*2`` in C3)."""
+    """MATMUL's numeric VJP scaled by 3 (like a ``g*3`` backward for ``x*2``)."""
     d = REGISTRY[Op.MATMUL]
     right = d.vjp_np
 
@@ -48,7 +48,7 @@ def wrong_matmul_numeric(monkeypatch):
     monkeypatch.setattr(d, "vjp_np", wrong)
 
 
-def test_c3_catches_wrong_numeric_vjp(wrong_matmul_numeric):
+def test_catches_wrong_numeric_vjp(wrong_matmul_numeric):
     M = tg.tensor(np.array([[2.0, 0.0], [0.0, 3.0]]))
     x = x64(0.5, 1.5)
     with pytest.raises(GradcheckError) as e:
@@ -112,7 +112,7 @@ def test_catches_wrong_custom_function():
         gradcheck(Twice.apply, (x,))
 
 
-def test_c4_float32_warns_and_fails():
+def test_float32_warns_and_fails():
     x = tg.tensor([1.0, 2.0], dtype=tg.float32, requires_grad=True)
     with pytest.warns(UserWarning) as rec:
         with pytest.raises(GradcheckError, match="Jacobian mismatch"):

@@ -1,6 +1,6 @@
-"""Higher order by re-taping: autograd.grad/backward with create_graph (reference H, B23, B24,
-G22), every registered opcode through fast == re-taped sweeps and gradgradcheck, third
-derivatives, Hessians against finite differences and torch, a gradient-penalty loop's memory."""
+"""Higher order by re-taping: autograd.grad/backward with create_graph as in PyTorch, every
+registered opcode through fast == re-taped sweeps and gradgradcheck, third derivatives,
+Hessians against finite differences and torch, a gradient-penalty loop's memory."""
 
 import gc
 import math
@@ -22,9 +22,9 @@ def t(v, rg=True):
     return tg.tensor(v, requires_grad=rg)
 
 
-# ---- H1-H13 -------------------------------------------------------------------------------
+# ---- autograd.grad with create_graph ------------------------------------------------------
 
-def test_h1_create_graph_gives_differentiable_gradient():
+def test_create_graph_gives_differentiable_gradient():
     x = t(3.0)
     g, = grad(x ** 3, x, create_graph=True)
     assert g.item() == 27 and g.requires_grad and g.grad_fn is not None
@@ -32,7 +32,7 @@ def test_h1_create_graph_gives_differentiable_gradient():
     assert g2.item() == 18 and not g2.requires_grad
 
 
-def test_h2_without_create_graph_no_history():
+def test_without_create_graph_no_history():
     x = t(3.0)
     g, = grad(x ** 3, x)
     assert not g.requires_grad and g.grad_fn is None
@@ -41,7 +41,7 @@ def test_h2_without_create_graph_no_history():
         grad(g, x)
 
 
-def test_h3_repeated_orders_and_allow_unused():
+def test_repeated_orders_and_allow_unused():
     x = t(2.0)
     a, = grad(x ** 3, x, create_graph=True)
     b, = grad(a, x, create_graph=True)
@@ -53,13 +53,13 @@ def test_h3_repeated_orders_and_allow_unused():
         grad(d, x)
 
 
-def test_h4_grad_returns_tuple_and_leaves_dot_grad_alone():
+def test_grad_returns_tuple_and_leaves_dot_grad_alone():
     x = t(3.0)
     res = grad(x * x, x)
     assert isinstance(res, tuple) and res[0].item() == 6 and x.grad is None
 
 
-def test_h5_unused_inputs():
+def test_unused_inputs():
     x, u = t(3.0), t(1.0)
     with pytest.raises(RuntimeError) as e:
         grad(x * x, [x, u])
@@ -75,7 +75,7 @@ def test_h5_unused_inputs():
     assert g[0].requires_grad and g[1].item() == 0
 
 
-def test_h6_h7_h9_errors():
+def test_grad_argument_errors():
     x = t(3.0)
     with pytest.raises(RuntimeError, match="One of the differentiated Tensors does not require"):
         grad(x * x, [tg.tensor(1.0)])
@@ -88,7 +88,7 @@ def test_h6_h7_h9_errors():
         grad(x * 2, [1.0])
 
 
-def test_h8_grad_outputs_under_create_graph():
+def test_grad_outputs_under_create_graph():
     x = t(2.0)
     g, = grad([x * 2, x * 3], x, grad_outputs=[tg.tensor(1.0), tg.tensor(10.0)],
               create_graph=True)
@@ -107,7 +107,7 @@ def test_h8_grad_outputs_under_create_graph():
     np.testing.assert_allclose(gw.numpy(), [2.0, 4.0])
 
 
-def test_h10_non_leaf_and_multiple_inputs():
+def test_non_leaf_and_multiple_inputs():
     x = t(3.0)
     h = x * 2
     assert grad(h * h, h, create_graph=True)[0].item() == 12
@@ -118,7 +118,7 @@ def test_h10_non_leaf_and_multiple_inputs():
     assert (g1.item(), g2.item()) == (2, 1)
 
 
-def test_h11_retain_graph_defaults_to_create_graph():
+def test_retain_graph_defaults_to_create_graph():
     x = t(2.0)
     y = x.exp() * x
     grad(y, x, create_graph=True)
@@ -132,7 +132,7 @@ def test_h11_retain_graph_defaults_to_create_graph():
         grad(y, x)
 
 
-def test_h13_hessian_by_hand():
+def test_hessian_by_hand():
     x = t([1.0, 2.0])
     f = x[0] ** 2 * x[1] + x[1] ** 3
     g = grad(f, x, create_graph=True)[0]
@@ -141,20 +141,21 @@ def test_h13_hessian_by_hand():
     np.testing.assert_allclose(np.stack(rows), [[4.0, 2.0], [2.0, 12.0]])
 
 
-# ---- backward(create_graph=True): B23, B24, inputs=, G22 -----------------------------------
+# ---- backward(create_graph=True): warning, retain_graph, inputs=, grad mode in hooks -------
 
-_B23 = ("Using backward() with create_graph=True will create a reference cycle between the "
+_CREATE_GRAPH_WARNING = (
+        "Using backward() with create_graph=True will create a reference cycle between the "
         "parameter and its gradient which can cause a memory leak. We recommend using "
         "autograd.grad when creating the graph to avoid this. If you have to use this function, "
         "make sure to reset the .grad fields of your parameters to None after use to break the "
         "cycle and avoid the leak.")
 
 
-def test_b23_warning_and_out_of_place_accumulation():
+def test_backward_create_graph_warning_and_out_of_place_accumulation():
     x = t(3.0)
     with pytest.warns(UserWarning) as rec:
         (x ** 3).backward(create_graph=True)
-    assert str(rec[0].message) == _B23
+    assert str(rec[0].message) == _CREATE_GRAPH_WARNING
     assert x.grad.item() == 27 and x.grad.requires_grad and x.grad.grad_fn is not None
     g = x.grad
     x.grad = None
@@ -171,7 +172,7 @@ def test_b23_warning_and_out_of_place_accumulation():
     assert first.item() == 12  # out of place: the first gradient object is unchanged
 
 
-def test_b24_backward_retain_defaults_to_create_graph_and_inputs():
+def test_backward_retain_defaults_to_create_graph_and_inputs():
     a, b = t(2.0), t(3.0)
     y = a.exp() * b
     with warnings.catch_warnings():
@@ -184,7 +185,7 @@ def test_b24_backward_retain_defaults_to_create_graph_and_inputs():
     assert math.isclose(b.grad.item(), math.exp(2))
 
 
-def test_g22_grad_mode_seen_by_hooks():
+def test_grad_mode_seen_by_hooks():
     seen = []
     x = t([1.0, 2.0])
     y = x * x

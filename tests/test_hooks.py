@@ -1,4 +1,4 @@
-"""Tensor hooks, retain_grad and post-accumulate hooks (reference sections K, L11-L14)."""
+"""Tensor hooks, retain_grad and post-accumulate hooks, as in PyTorch."""
 
 import warnings
 
@@ -12,7 +12,7 @@ def leaf(values):
     return tg.tensor(np.array(values, dtype=np.float64), requires_grad=True)
 
 
-def test_leaf_hook_and_handle_k1_k2():
+def test_leaf_hook_and_handle():
     x = leaf([1.0, 2.0])
     h = x.register_hook(lambda g: g * 2)
     assert type(h).__name__ == "RemovableHandle"
@@ -30,7 +30,7 @@ def test_leaf_hook_and_handle_k1_k2():
     assert x.grad.tolist() == [11.0, 11.0]
 
 
-def test_observer_hook_k3():
+def test_observer_hook():
     seen = []
     x = leaf([1.0, 2.0])
     x.register_hook(lambda g: seen.append(g.tolist()))
@@ -39,7 +39,7 @@ def test_observer_hook_k3():
 
 
 @pytest.mark.parametrize("order", ["hook_first", "retain_first"])
-def test_nonleaf_hook_changes_upstream_k4_and_retain_order_k5(order):
+def test_nonleaf_hook_changes_upstream_and_retain_order(order):
     def setup():
         x = leaf([1.0, 1.0])
         y = x * 2
@@ -53,13 +53,13 @@ def test_nonleaf_hook_changes_upstream_k4_and_retain_order_k5(order):
     x, y = setup()
     (y * 3).sum().backward()
     assert x.grad.tolist() == [60.0, 60.0]
-    assert y.grad.tolist() == [30.0, 30.0]  # stored after all hooks (K5)
+    assert y.grad.tolist() == [30.0, 30.0]  # stored after all hooks
     x, y = setup()
     g, = tg.autograd.grad((y * 3).sum(), x, create_graph=True)  # re-taping sweep
     assert g.tolist() == [60.0, 60.0]
 
 
-def test_leaf_hook_sees_only_new_gradient_k6():
+def test_leaf_hook_sees_only_new_gradient():
     x = leaf([1.0])
     x.grad = tg.tensor([100.0])
     seen = []
@@ -73,7 +73,7 @@ def test_leaf_hook_sees_only_new_gradient_k6():
     assert seen == [[3.0]] and x.grad.tolist() == [106.0]
 
 
-def test_hooks_chain_in_order_k7():
+def test_hooks_chain_in_order():
     for make in (lambda x: x, lambda x: x * 1):
         x = leaf([1.0])
         t = make(x)
@@ -84,7 +84,7 @@ def test_hooks_chain_in_order_k7():
         assert seen == [2.0] and x.grad.tolist() == [20.0]
 
 
-def test_hook_called_once_with_summed_gradient_k8():
+def test_hook_called_once_with_summed_gradient():
     for make in (lambda x: x, lambda x: x * 1):
         x = leaf([1.0])
         t = make(x)
@@ -107,7 +107,7 @@ def test_hook_across_segments_called_once():
     assert calls == [5.0]
 
 
-def test_hooks_under_autograd_grad_k9():
+def test_hooks_under_autograd_grad():
     x = leaf([1.0])
     x.register_hook(lambda g: g * 2)
     assert tg.autograd.grad((x * 3).sum(), x)[0].tolist() == [6.0]
@@ -123,7 +123,7 @@ def test_hooks_under_autograd_grad_k9():
     assert calls == []
 
 
-def test_hook_errors_k10_k11():
+def test_hook_errors():
     with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't "
                                            "require gradient"):
         tg.ones(1).register_hook(lambda g: g)
@@ -157,7 +157,7 @@ def test_hook_exception_leaves_library_usable():
     assert z.grad.tolist() == [6.0]
 
 
-def test_post_accumulate_grad_hook_k12():
+def test_post_accumulate_grad_hook():
     x = leaf([1.0, 2.0])
     seen = []
     h = x.register_post_accumulate_grad_hook(lambda t: seen.append((t is x, t.grad.tolist())))
@@ -199,9 +199,9 @@ def test_hooks_match_torch(torch):
     assert run(tg, leaf(v)) == run(torch, torch.tensor(v, requires_grad=True))
 
 
-# ---- retain_grad (L11-L14) ---------------------------------------------------------------
+# ---- retain_grad -------------------------------------------------------------------------
 
-def test_retain_grad_l11_l12_l13():
+def test_retain_grad():
     x = leaf(2.0)
     y = x * x
     y.retain_grad()
@@ -218,7 +218,7 @@ def test_retain_grad_l11_l12_l13():
         tg.ones(1).retain_grad()
 
 
-def test_retained_grad_accumulates_l14():
+def test_retained_grad_accumulates():
     x = leaf(2.0)
     y = x * 3
     y.retain_grad()

@@ -1,4 +1,4 @@
-"""Inference tensors (reference G25-G30): never recorded, refused where autograd needs them."""
+"""Inference tensors: never recorded, refused where autograd needs them."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ INPLACE_MSG = ("Inplace update to inference tensor outside InferenceMode is not 
 RG_MSG = "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
 
 
-def test_flags_g25_g30():
+def test_flags():
     assert not tg.is_inference_mode_enabled()
     with tg.inference_mode():
         assert tg.is_inference_mode_enabled() and not tg.is_grad_enabled()
@@ -29,7 +29,7 @@ def test_flags_g25_g30():
     assert f() and not tg.is_inference_mode_enabled()
 
 
-def test_results_are_inference_tensors_g26():
+def test_results_are_inference_tensors():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     with tg.inference_mode():
         y = x * 2
@@ -43,7 +43,7 @@ def test_results_are_inference_tensors_g26():
     assert not tg.ones(2).is_inference()
 
 
-def test_inference_tensor_saved_for_backward_raises_at_the_op_g27():
+def test_inference_tensor_saved_for_backward_raises_at_the_op():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     with tg.inference_mode():
         y = tg.tensor([3.0, 4.0])
@@ -62,7 +62,7 @@ def test_inference_tensor_saved_for_backward_raises_at_the_op_g27():
     assert x.grad.tolist() == [3.0, 4.0]
 
 
-def test_inplace_outside_inference_mode_g28():
+def test_inplace_outside_inference_mode():
     with tg.inference_mode():
         w = tg.ones(2)
         w.add_(1)  # allowed inside
@@ -75,7 +75,7 @@ def test_inplace_outside_inference_mode_g28():
     assert w.tolist() == [5.0, 2.0]
 
 
-def test_requires_grad_outside_inference_mode_g29():
+def test_requires_grad_outside_inference_mode():
     with tg.inference_mode():
         it = tg.ones(2)
     with pytest.raises(RuntimeError) as e:
@@ -96,7 +96,7 @@ def test_matches_torch(torch):
             y.add_(1)
 
 
-def test_enable_grad_inside_inference_mode_records_nothing_g31():
+def test_enable_grad_inside_inference_mode_records_nothing():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     s = tg.tensor(2.0, requires_grad=True)
     with tg.inference_mode():

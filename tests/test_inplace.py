@@ -1,4 +1,4 @@
-"""In-place ops, version counters and the saved-value check (reference section D)."""
+"""In-place ops, version counters and the saved-value check, as in PyTorch."""
 
 import numpy as np
 import pytest
@@ -18,7 +18,7 @@ def leaf(values):
 
 # ---- version counter, leaves, no_grad ---------------------------------------------------------
 
-def test_version_counter_d7():
+def test_version_counter():
     t = tg.zeros(2)
     assert t._version == 0
     t.add_(1)
@@ -35,11 +35,11 @@ def test_views_share_version_and_storage():
     assert t.tolist() == [0.0, 2.0, 2.0, 0.0]
     assert t._version == v._version == 1
     d = t.detach()
-    d[0] = 100.0  # D2: writing through detach() changes the original
+    d[0] = 100.0  # writing through detach() changes the original
     assert t.tolist()[0] == 100.0 and t._version == 2
 
 
-def test_data_does_not_bump_version_d4():
+def test_data_does_not_bump_version():
     x = leaf([1.0, 2.0])
     dat = x.data
     dat[0] = 50.0
@@ -50,7 +50,7 @@ def test_data_does_not_bump_version_d4():
 @pytest.mark.parametrize("op", [lambda l: l.add_(1), lambda l: l.zero_(),
                                 lambda l: l.__iadd__(1), lambda l: l.mul_(2),
                                 lambda l: l.copy_(tg.ones(2)), lambda l: l.exp_()])
-def test_leaf_requiring_grad_raises_and_is_unchanged_d14(op):
+def test_leaf_requiring_grad_raises_and_is_unchanged(op):
     l = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError) as e:
         op(l)
@@ -58,7 +58,7 @@ def test_leaf_requiring_grad_raises_and_is_unchanged_d14(op):
     assert l.tolist() == [1.0, 2.0] and l._version == 0
 
 
-def test_iadd_statement_raises_d14():
+def test_iadd_statement_raises():
     l = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         l += 1
@@ -67,7 +67,7 @@ def test_iadd_statement_raises_d14():
 
 @pytest.mark.parametrize("op", [lambda l: l.__setitem__(0, 5.0), lambda l: l[0:1].mul_(2),
                                 lambda l: l.view(2).add_(1)])
-def test_view_of_leaf_raises_d14(op):
+def test_view_of_leaf_raises(op):
     l = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError) as e:
         op(l)
@@ -75,7 +75,7 @@ def test_view_of_leaf_raises_d14(op):
     assert l.tolist() == [1.0, 2.0]
 
 
-def test_no_grad_inplace_on_leaf_d15():
+def test_no_grad_inplace_on_leaf():
     l = leaf([1.0, 2.0])
     with tg.no_grad():
         l.add_(1)
@@ -91,7 +91,7 @@ def test_no_grad_inplace_on_leaf_d15():
 
 # ---- recorded in-place ops -----------------------------------------------------------------
 
-def test_inplace_on_nonleaf_is_recorded_d16():
+def test_inplace_on_nonleaf_is_recorded():
     l = leaf([1.0, 2.0])
     m = l * 1
     m.add_(1)
@@ -101,7 +101,7 @@ def test_inplace_on_nonleaf_is_recorded_d16():
     assert l.grad.tolist() == [1.0, 1.0]
 
 
-def test_inplace_into_constant_with_rg_operand_d17():
+def test_inplace_into_constant_with_rg_operand():
     l = leaf([1.0, 2.0])
     n = tg.zeros(2)
     n.add_(l)
@@ -116,7 +116,7 @@ def test_inplace_into_constant_with_rg_operand_d17():
     assert base.grad.tolist() == [2.0, 2.0, 0.0]
 
 
-def test_inplace_on_view_of_nonleaf_d18():
+def test_inplace_on_view_of_nonleaf():
     base = leaf([1.0, 2.0, 3.0])
     y = base * 1
     y[0:2].mul_(10)
@@ -136,7 +136,7 @@ def test_view_kept_and_modified_updates_base_and_view():
     np.testing.assert_allclose(x.grad.numpy(), [[1.0, 18 * 2 + 3], [1.0, 18 * 4 + 3]])
 
 
-def test_overwritten_elements_get_zero_gradient_d19():
+def test_overwritten_elements_get_zero_gradient():
     x = leaf([1.0, 2.0, 3.0])
     y = x * 1
     y[0] = 10.0
@@ -307,7 +307,7 @@ def test_fill_with_tensor_value_gets_gradient():
         y.fill_(tg.ones(2))
 
 
-def test_data_setter_other_shape_d23():
+def test_data_setter_other_shape():
     x = leaf([1.0, 2.0])
     x.data = tg.tensor([5.0, 6.0, 7.0])
     assert x.requires_grad and x.tolist() == [5.0, 6.0, 7.0]
@@ -315,7 +315,7 @@ def test_data_setter_other_shape_d23():
 
 # ---- saved values modified in place: the error at backward ---------------------------------
 
-def test_saved_output_modified_d8():
+def test_saved_output_modified():
     a = leaf([1.0, 2.0])
     b = a.exp()
     b.add_(1)
@@ -331,7 +331,7 @@ def test_saved_output_modified_d8():
         s.sum().backward()
 
 
-def test_saved_output_modified_d8_torch(torch):
+def test_saved_output_modified_torch(torch):
     a = torch.tensor([1.0, 2.0], requires_grad=True)
     b = a.exp()
     b.add_(1)
@@ -340,7 +340,7 @@ def test_saved_output_modified_d8_torch(torch):
     assert str(e.value).startswith(VERSION_KEY)
 
 
-def test_saved_input_modified_d9_and_retape():
+def test_saved_input_modified_and_retape():
     a = leaf([1.0, 2.0])
     c = a * 1.0
     e = c * c
@@ -351,7 +351,7 @@ def test_saved_input_modified_d9_and_retape():
         tg.autograd.grad(e.sum(), a, create_graph=True)
 
 
-def test_saved_leaf_modified_under_no_grad_d10():
+def test_saved_leaf_modified_under_no_grad():
     l = leaf([1.0, 2.0])
     y = (l * l).sum()
     with tg.no_grad():
@@ -362,7 +362,7 @@ def test_saved_leaf_modified_under_no_grad_d10():
                                    "1; expected version 0 instead.")
 
 
-def test_unsaved_input_modified_is_fine_d11():
+def test_unsaved_input_modified_is_fine():
     a = leaf([1.0, 2.0])
     c = a * 1.0
     e = c + 2
@@ -371,7 +371,7 @@ def test_unsaved_input_modified_is_fine_d11():
     assert a.grad.tolist() == [1.0, 1.0]
 
 
-def test_modified_through_detach_is_caught_d12_but_not_through_data_d13():
+def test_modified_through_detach_is_caught_but_not_through_data():
     a = leaf([1.0, 2.0])
     b = a.exp()
     b.detach().zero_()

@@ -27,7 +27,8 @@ ALLOWED = {
     "autograd": BOTTOM | {"creation", "ops", "engine"},
 }
 # may import anything below them (cuda: the public tg.cuda functions)
-TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "cuda"}
+TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "utils", "distributed",
+       "cuda"}
 
 
 def _part(module):

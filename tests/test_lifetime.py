@@ -1,4 +1,4 @@
-"""Memory and lifetime of the tape (DESIGN.md §2 "Lifetime", "What a backward frees"; B11-B14).
+"""Memory and lifetime of the tape: loops, what a backward frees, backward through freed buffers.
 
 Python's reference counting frees a tape segment nobody can reach; these tests pin that the tape
 does not grow in loops, that a backward releases what it swept, and that segments chain.
@@ -218,9 +218,9 @@ def test_records_after_a_backward_go_to_a_fresh_segment():
     assert x.grad.item() == pytest.approx(2 * np.exp(1.5))
 
 
-# ---- B11-B14 --------------------------------------------------------------------------------
+# ---- backward through freed buffers, retain_graph -------------------------------------------
 
-def test_b11_second_backward_through_freed_buffers_raises():
+def test_second_backward_through_freed_buffers_raises():
     b = tg.tensor(2.0, requires_grad=True)
     y = b * b
     y.backward()
@@ -235,7 +235,7 @@ def test_b11_second_backward_through_freed_buffers_raises():
     assert b.grad.item() == 4.0  # the failed backward accumulated nothing
 
 
-def test_b11_autograd_grad_twice_raises():
+def test_autograd_grad_twice_raises():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
     tg.autograd.grad(y, x)
@@ -243,7 +243,7 @@ def test_b11_autograd_grad_twice_raises():
         tg.autograd.grad(y, x)
 
 
-def test_b12_retain_graph_then_free():
+def test_retain_graph_then_free():
     b = tg.tensor(2.0, requires_grad=True)
     y = b.exp()
     y.backward(retain_graph=True)
@@ -253,7 +253,7 @@ def test_b12_retain_graph_then_free():
         y.backward()
 
 
-def test_b13_no_error_when_nothing_was_saved():
+def test_no_error_when_nothing_was_saved():
     c = tg.tensor(2.0, requires_grad=True)
     y = c + 1
     y.backward()
@@ -266,7 +266,7 @@ def test_b13_no_error_when_nothing_was_saved():
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
 
 
-def test_b13_mul_by_python_scalar_twice():
+def test_mul_by_python_scalar_twice():
     """PyTorch raises here (MulBackward0 saves the scalar); tapegrad keeps the constant in the
     tape's side table, saves nothing and gives the correct accumulated gradient instead."""
     c = tg.tensor(2.0, requires_grad=True)
@@ -276,7 +276,7 @@ def test_b13_mul_by_python_scalar_twice():
     assert c.grad.item() == 6.0
 
 
-def test_b14_shared_subgraph_without_retain_raises():
+def test_shared_subgraph_without_retain_raises():
     x = tg.tensor(1.0, requires_grad=True)
     y = x.exp()
     a = y * 2
@@ -286,8 +286,8 @@ def test_b14_shared_subgraph_without_retain_raises():
         b.backward()
 
 
-def test_tutorial_claim_a():
-    """Reference table T(a): retain, zero_, backward through the shared node."""
+def test_retain_zero_then_backward_through_the_shared_node():
+    """Retain the graph, zero_ the grad, backward again through the shared node."""
     x = tg.tensor(2.0, requires_grad=True)
     y = x ** 2
     z = tg.sin(y)

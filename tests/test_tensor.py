@@ -1,4 +1,4 @@
-"""Tensor construction, attributes, printing and leaf/requires_grad rules (reference L, D1-D5)."""
+"""Tensor construction, attributes, printing and leaf/requires_grad rules, detach and .data."""
 
 import warnings
 

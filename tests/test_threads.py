@@ -1,4 +1,4 @@
-"""Threads: one tape and one grad mode per thread (G15, G23), thread-safe accumulation (C6),
+"""Threads: one tape and one grad mode per thread, thread-safe accumulation,
 tensors crossing threads, and the compiled sweep running without the GIL."""
 
 import threading
@@ -53,7 +53,7 @@ def test_each_thread_has_its_own_tape_and_grad_mode():
     assert x.grad.item() == 2.0
 
 
-def test_c6_concurrent_backward_on_a_shared_leaf():
+def test_concurrent_backward_on_a_shared_leaf():
     w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     start = threading.Barrier(4)
 

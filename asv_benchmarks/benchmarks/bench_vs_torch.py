@@ -1,4 +1,4 @@
-"""DESIGN.md §4 workloads: tapegrad and PyTorch timed in the same process (ratios)."""
+"""The performance-target workloads: tapegrad and PyTorch timed in the same process (ratios)."""
 
 from .common import torch_or_skip
 from .workloads import WORKLOADS

@@ -1,4 +1,4 @@
-"""The DESIGN.md §4 workloads, written once for tapegrad and once for PyTorch.
+"""The performance-target workloads, written once for tapegrad and once for PyTorch.
 
 Each ``make_*`` returns a zero-argument callable that runs one repetition; inputs are built
 outside it. Used by the asv suites and by ``asv_benchmarks/table.py`` (the README table).

@@ -10,6 +10,7 @@ from ..device import DeviceArray
 from ..tape import tape_stats
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor
+from . import forward_ad  # noqa: E402,F401  (PyTorch's forward-mode API)
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
 from .function import Function, FunctionCtx, once_differentiable
 
@@ -125,9 +126,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         (tensor(27., grad_fn=<MulBackward0>), (tensor(18.),))
     """
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True is not supported by tapegrad yet")
+        return _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                              allow_unused, materialize_grads)
     outs = _as_list(outputs)
     ins = _as_list(inputs)
+    if _batched_grad is not None and _any_batched(outs, ins, grad_outputs):
+        if grad_outputs is not None and not isinstance(grad_outputs, Tensor):
+            grad_outputs = list(grad_outputs)
+        elif grad_outputs is not None:
+            grad_outputs = [grad_outputs]
+        return _batched_grad(grad, outs, ins, grad_outputs, retain_graph=retain_graph,
+                             create_graph=create_graph, allow_unused=allow_unused,
+                             materialize_grads=materialize_grads)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in ins:
@@ -154,6 +164,52 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
                 g = zeros_like(t)
         out.append(g)
+    return tuple(out)
+
+
+# Installed by tapegrad.func (vmap): gradients where some tensors are batched.
+_batched_grad = None
+
+
+def _any_batched(outs, ins, gos):
+    gs = [] if gos is None else ([gos] if isinstance(gos, Tensor) else gos)
+    return any(getattr(t, "_vmap_level", 0) for seq in (outs, ins, gs) for t in seq)
+
+
+def _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                   materialize_grads):
+    """``is_grads_batched=True``: the first dim of each grad_output indexes independent
+    backward passes (one per row, the graph retained between them); results are stacked."""
+    outs = _as_list(outputs)
+    gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
+    if len(gos) != len(outs) or any(not isinstance(g, Tensor) for g in gos):
+        raise RuntimeError("is_grads_batched=True needs one batched grad_output tensor per "
+                           "output")
+    n = gos[0].shape[0] if gos[0].ndim else 0
+    for g, o in zip(gos, outs):
+        if g.ndim == 0 or g.shape[0] != n or tuple(g.shape[1:]) != tuple(o.shape):
+            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
+                               f"{_size(g.shape)} and output[0] has a shape of "
+                               f"{_size(o.shape)}. If you are using is_grads_batched=True, "
+                               "the first dimension of each grad_output is the batch dim.")
+    rows = []
+    for b in range(n):
+        rows.append(grad(outs, inputs, [g[b] for g in gos],
+                         retain_graph=True if b < n - 1 else retain_graph,
+                         create_graph=create_graph, allow_unused=allow_unused,
+                         materialize_grads=materialize_grads))
+    from ..ops import stack
+
+    ins = _as_list(inputs)
+    out = []
+    for j in range(len(ins)):
+        col = [r[j] for r in rows]
+        if not col or all(c is None for c in col):
+            out.append(None)
+            continue
+        from ..creation import zeros_like
+
+        out.append(stack([zeros_like(ins[j]) if c is None else c for c in col], 0))
     return tuple(out)
 
 

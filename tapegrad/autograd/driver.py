@@ -174,8 +174,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         if positions is not None and id(leaf) not in positions:
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
         g = own = _shaped(total, leaf, create_graph)  # ``total`` is a private copy
-        with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
-            g = run_leaf_hooks(leaf, g)
+        if leaf._hooks:
+            with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
+                g = run_leaf_hooks(leaf, g)
         if positions is not None and id(leaf) in positions:
             for i, t in enumerate(inputs):
                 if t is leaf:
@@ -189,7 +190,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         for i, t in enumerate(inputs):
             if t._seg is not None and results[i] is not None:
                 results[i] = _shaped(results[i], t, create_graph)
-                if accumulate:  # non-leaf inputs= get their .grad (PyTorch B18)
+                if accumulate:  # non-leaf inputs= get their .grad (as in PyTorch)
                     _accumulate(t, results[i], create_graph)
     return results
 
@@ -235,7 +236,7 @@ def _shaped(total, t, create_graph):
 
 
 def _accumulate(t, g, create_graph, owned=False):
-    """Add ``g`` into ``t.grad`` (in place, keeping the grad object, as PyTorch B8)."""
+    """Add ``g`` into ``t.grad`` (in place, keeping the grad object, as PyTorch does)."""
     with _grad_lock:
         old = t._grad
         if type(g._data) is DeviceArray or old is not None and type(old._data) is DeviceArray:
@@ -255,7 +256,7 @@ def _accumulate(t, g, create_graph, owned=False):
                 g = _make(np.array(g._data))  # a hook's or the arena's memory: take a copy
             t._grad = g
         elif create_graph or g._rg or old._rg:
-            t._grad = old + g  # out of place: keeps the history (PyTorch B23)
+            t._grad = old + g  # out of place: keeps the history (as PyTorch under create_graph)
         elif type(old._data) is float:
             old._data = old._data + (g._data if type(g._data) is float else float(g._data))
         else:

@@ -194,17 +194,35 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2 style: ``forward(*args)`` takes no ctx; this fills it from the inputs and
+        the output (overriding it selects that style)."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Accepted for PyTorch compatibility; forward mode (``tg.func.jvp``, ``forward_ad``)
+        differentiates through ``backward`` (the double-vjp trick) and does not call it."""
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when an input requires grad, record the call on the tape."""
+        split = cls.setup_context is not Function.setup_context  # forward without ctx
         if kwargs:
-            args, kwargs = _bind(cls.forward, args, kwargs)
+            args, kwargs = _bind(cls.forward, args, kwargs, with_ctx=not split)
         ctx = FunctionCtx()
         record = (_gm.is_grad_enabled() and not _gm.is_inference_mode_enabled()
                   and any(isinstance(a, Tensor) and a._rg for a in args))
         ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a._rg for a in args)
         with _gm.no_grad():
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if split:
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if not record:
@@ -214,13 +232,14 @@ class Function(metaclass=FunctionMeta):
         return outs[0] if single else outs
 
 
-def _bind(fn, args, kwargs):
+def _bind(fn, args, kwargs, with_ctx=True):
     """Keyword arguments of ``apply`` become positional where the signature allows it."""
+    lead = (None,) if with_ctx else ()
     try:
-        bound = inspect.signature(fn).bind(None, *args, **kwargs)
+        bound = inspect.signature(fn).bind(*lead, *args, **kwargs)
     except (TypeError, ValueError):
         return args, kwargs
-    return bound.args[1:], bound.kwargs
+    return bound.args[len(lead):], bound.kwargs
 
 
 def _record(cls, ctx, args, outs):
@@ -250,7 +269,7 @@ def _record(cls, ctx, args, outs):
             result.append(o)
             continue
         if id(o) in in_ids and id(o) not in dirty:
-            o = _alias_output(o)  # an input returned unchanged is a new tensor (PyTorch F20)
+            o = _alias_output(o)  # an input returned unchanged is a new tensor (as in PyTorch)
         node.out_meta.append((o.shape, o.dtype))
         if id(o) in non_diff or o.dtype.kind != "f":
             node.out_recs.append(-1)
@@ -283,7 +302,7 @@ def _validate(node, grads):
         grads = (grads,)
     n = len(node.slots)
     if len(grads) > n and all(g is None for g in grads[n:]):
-        grads = grads[:n]  # extra trailing Nones are tolerated (PyTorch F6)
+        grads = grads[:n]  # extra trailing Nones are tolerated (as in PyTorch)
     if len(grads) != n:
         raise RuntimeError(f"function {name} returned an incorrect number of gradients "
                            f"(expected {n}, got {len(grads)})")
@@ -299,7 +318,7 @@ def _validate(node, grads):
                                f"position {i + 1}, but the corresponding forward input was not "
                                "a Variable")
         if node.slots[i] < 0:
-            out.append(None)  # the input needs no gradient: ignored (PyTorch F5)
+            out.append(None)  # the input needs no gradient: ignored (as in PyTorch)
             continue
         if g.shape != shape:
             try:

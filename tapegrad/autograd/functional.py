@@ -2,7 +2,8 @@
 
 PyTorch's ``torch.autograd.functional`` API (signatures, return structure, error texts): every
 function is built on ``autograd.grad``; ``jvp`` and ``hvp`` use the double-backward trick, so
-they exercise re-taping to third order. ``vectorize=True`` is accepted and computes row by row.
+they exercise re-taping to third order. ``vectorize=True`` (and ``strategy="forward-mode"``)
+use ``tg.func.jacrev`` / ``jacfwd``.
 """
 
 import numpy as np
@@ -257,6 +258,11 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                    is_out_tuple, is_out_tuple)
 
 
+# Installed by tapegrad.func: ``(func, inputs, strategy) -> (is_out_tuple, jac[out][in])``
+# computed with jacrev / jacfwd (vmap over the vjp / jvp).
+_vectorized_jacobian = None
+
+
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """Jacobian of ``func`` at ``inputs``, one reverse sweep per output element.
@@ -276,13 +282,20 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                              'Hint: If your function has more outputs than inputs, '
                              '"forward-mode" tends to be more performant. Otherwise, prefer to '
                              'use "reverse-mode".')
-    if strategy == "forward-mode":
-        raise NotImplementedError("tapegrad has no forward-mode AD: use "
-                                  "strategy='reverse-mode'")
+    if strategy == "forward-mode" and not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                  "Hessian is only implemented for `vectorize=True`.")
     if strict and vectorize:
         raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                            "`vectorized=True` are not supported together. Please either set "
                            "`strict=False` or `vectorize=False`.")
+    if vectorize and _vectorized_jacobian is not None:
+        with _gm.enable_grad():
+            is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+            inputs = _preprocess(inputs, create_graph, need_graph=False)
+            is_out_tuple, jac = _vectorized_jacobian(func, inputs, strategy)
+            jac = _postprocess(tuple(jac), create_graph)
+        return _unpack(jac, (is_out_tuple, is_in_tuple))
     with _gm.enable_grad():
         is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
@@ -343,7 +356,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         return out.reshape(())
 
     def jac_func(*inp):
-        jac = jacobian(single_output, inp, create_graph=True)
+        jac = jacobian(single_output, inp, create_graph=True, vectorize=vectorize)
         _check_requires_grad(jac, "jacobian", strict)
         return jac
 

@@ -2,8 +2,8 @@
 
 A non-leaf with hooks (or ``retain_grad``) flags its record ``HOOKED``; the sweep pauses there,
 when the tensor's gradient is complete, runs the hooks in registration order (each may return a
-replacement) and stores ``.grad`` after all hooks (PyTorch K5). Leaf hooks run once on the
-gradient summed over every use, before it is accumulated (K6, K8).
+replacement) and stores ``.grad`` after all hooks (as PyTorch). Leaf hooks run once on the
+gradient summed over every use, before it is accumulated (as PyTorch).
 """
 
 import weakref

@@ -27,7 +27,7 @@ def _producer(seg, rec):
     if code == Op.IMPORT:
         src = seg.imports.get(rec)
         if src is None or not isinstance(src, tuple):
-            return None  # a leaf: no "which is output" clause (PyTorch D10)
+            return None  # a leaf: no "which is output" clause (as in PyTorch's message)
         return _producer(src[0], src[1])
     from .node import _name_of
 

@@ -76,7 +76,7 @@ _rules = _Rules()
 def _powc_rule(g, x, y, out, m, c0, c1):
     """POWC's formula ``where(c0 == 0, 0, g * (c0 * x ** (c0 - 1)))`` with c0 folded."""
     if c0 == 0.0:
-        # a zero gradient, not "unused" (PyTorch H3), and constant: PyTorch's zeros_like, so
+        # a zero gradient, not "unused" (as in PyTorch), and constant: PyTorch's zeros_like, so
         # an inf/nan g does not make it nan and nothing flows back through it
         return (0.0, None)
     if c0 == 1.0:

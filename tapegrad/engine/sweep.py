@@ -10,12 +10,13 @@ arena, saved floats, and address tables of saved arrays. Every argument is coerc
 type signature the kernel was compiled for, so nothing recompiles by accident.
 """
 
+import sys
 from contextlib import contextmanager
 
 import numpy as np
 from numba import njit
 
-from .. import tape
+from .. import _config, tape
 from ..registry import PYTHON_BASE, REGISTRY, Op
 
 FREED_MSG = (
@@ -41,7 +42,20 @@ def kernel():
             raise RuntimeError("tapegrad/engine/_sweep_dispatch.py is out of date with the op "
                                "registry: run `python -m tapegrad.engine._gen_dispatch`")
         _kernel = _sweep_dispatch.sweep
+        if not _config.QUIET and not _cached(_kernel):
+            print("tapegrad: compiling the reverse sweep for this machine, once (a few seconds; "
+                  "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
+                  "this line)", file=sys.stderr, flush=True)
     return _kernel
+
+
+def _cached(dispatcher):
+    """Whether Numba's on-disk cache holds a compiled version of ``dispatcher`` (best effort:
+    Numba has no public API for it; True when unsure, so nothing is printed wrongly)."""
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 (a Numba internal moved: say nothing)
+        return True
 
 
 @njit(cache=True)

@@ -17,7 +17,7 @@ from ..device import device as _device
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
-from .movement import broadcast_to
+from .movement import broadcast_to, operand_slot
 from .shapes import broadcast_shapes
 
 _grad_on = R._grad_on
@@ -159,7 +159,7 @@ for _op, _name, _saves, _dx, _fn, _k in [
     # pow_backward: grad * (c * x ** (c - 1))).
     (Op.POWC, "pow", ("x",), "where(c0 == 0.0, 0.0, g * (c0 * x ** (c0 - 1.0)))",
      "PowBackward0", 1),
-    # NOTE: c**x at c = 0: d/dx is 0 where x >= 0, i.e. where out (0 or 1) <= 1 (PyTorch N11).
+    # NOTE: c**x at c = 0: d/dx is 0 where x >= 0, i.e. where out (0 or 1) <= 1 (as PyTorch).
     (Op.RPOWC, "rpow", ("out",), "g * where((c0 == 0.0) & (out <= 1.0), 0.0, out * log(c0))",
      "PowBackward1", 1),
     # NOTE: c / x is reciprocal(x) * c in PyTorch: -(g * c) * (r * r) with r = 1 / x
@@ -262,30 +262,34 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             return _cuda().binary(d, x, y, wx, wy, (save_x, save_y, save_out))
         xa = np.float64(xd) if type(xd) is float else xd  # NEP 50: a tensor is never "weak"
         ya = np.float64(yd) if type(yd) is float else yd
-        if xa.shape != ya.shape:
-            broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on mismatch
-        r = _wrap(np_f(xa if wx is None else wx, ya if wy is None else wy))
+        try:
+            r = _wrap(np_f(xa if wx is None else wx, ya if wy is None else wy))
+        except ValueError:
+            broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on a mismatch
+            raise
         if not rec:
             return _make(r)
         shape = () if type(r) is float else r.shape
-        # Broadcast explicitly (a recorded stride-0 gather) only inputs that need it; the
-        # broadcast value itself is built only when the op saves it. A gather without a value
-        # is a placeholder only this record may read, so the gathers and the op go on one
-        # segment, chosen once: were the segment renewed in between, the op would import the
-        # placeholder from the closed segment, and an import needs the value.
-        seg = None
-        if (x.shape != shape and (x._rg or save_x)) or (y.shape != shape and (y._rg or save_y)):
+        xs, ys = xa.shape, ya.shape
+        if xs == shape and ys == shape:
+            seg = None
+        else:
+            # Broadcast explicitly: a stride-0 gather recorded for each input that needs one
+            # (its VJP is the sum). The gathers and the op go on one segment, chosen once: a
+            # gather has no value, only this record reads it, so it cannot be imported.
+            if R.inference_now():
+                return _make(r)
+            R.refresh_views(x, y)
             seg = tape.prepare([t for t in (x, y) if t._rg])
-        bx = x if x.shape == shape or not (x._rg or save_x) else \
-            broadcast_to(x, shape, with_value=save_x, seg=seg)
-        by = y if y.shape == shape or not (y._rg or save_y) else \
-            broadcast_to(y, shape, with_value=save_y, seg=seg)
         saved, stamps, vc = [], [], None
-        for keep, src, b in ((save_x, x, bx), (save_y, y, by)):
+        for keep, src, sd, ss in ((save_x, x, xa, xs), (save_y, y, ya, ys)):
             if keep:
-                v, s = R.saved_value(src, b._data)
+                if ss == shape:
+                    v, st = R.saved_value(src)
+                else:  # the broadcast value, contiguous, stamped with its source's version
+                    v, st = R.saved_value(src, np.broadcast_to(sd, shape))
                 saved.append(v)
-                stamps.append(s)
+                stamps.append(st)
         if save_out:
             if type(r) is float:
                 saved.append(r)
@@ -293,7 +297,12 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                 vc = [0]
                 saved.append(R.saved_array(r))
             stamps.append((vc, 0) if vc else None)
-        t = R.result(r, code, bx, by, saved=saved, stamps=stamps, seg=seg)
+        if seg is None:
+            t = R.result(r, code, x, y, saved=saved, stamps=stamps)
+        else:
+            a = operand_slot(seg, x, shape) if x._rg else -1
+            b = operand_slot(seg, y, shape) if y._rg else -1
+            t = R.append(r, code, seg, a, b, -1, saved, stamps)
         if vc is not None:
             t._vc = vc
         return t

@@ -1,6 +1,6 @@
 """In-place ops: ``add_``, ``mul_``, ``fill_``, ``copy_``, ``x[key] = v``, ``+=`` ...
 
-One design for all of them (PyTorch's semantics, D7-D19 of the reference):
+One design for all of them (PyTorch's semantics for in-place ops and version counters):
 
 1. Guards: an inference tensor outside inference mode, a leaf that requires grad (or a view of
    one) under grad mode raise PyTorch's errors and leave the tensor unchanged.
@@ -56,7 +56,7 @@ def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
     flat = np.asarray(g, np.float64).reshape(-1)
     gv = flat[positions].reshape(vshape)
     gb = flat.copy()
-    gb[positions] = 0.0  # overwritten elements get no gradient (PyTorch D19)
+    gb[positions] = 0.0  # overwritten elements get no gradient (as in PyTorch)
     return gb, gv
 
 

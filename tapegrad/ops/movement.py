@@ -297,6 +297,21 @@ def broadcast_to(x, shape, with_value=True, seg=None):
     return t
 
 
+def operand_slot(seg, x, shape):
+    """Record id on ``seg`` of ``x`` (requires grad) broadcast to ``shape``: a stride-0 gather
+    appended directly, for a binary op's operand (no tensor object, no value: only that op
+    reads it). The caller checked that the shapes broadcast."""
+    xs = x.shape
+    a = x._rec if x._seg is seg else tape.slot(seg, x)
+    if xs == shape:
+        return a
+    lead = len(shape) - len(xs)
+    cs = c_strides(xs)
+    strides = (0,) * lead + tuple(0 if s == 1 else c for s, c in zip(xs, cs))
+    aux = tape.add_iaux(seg, (len(shape), *shape, *strides, 0))
+    return tape.record(seg, Op.GATHER_STRIDED, a, -1, aux, size_of(shape))
+
+
 def _expanded(x, shape):
     """x's memory seen at ``shape`` (stride 0 on repeated dims). Writeable, as in PyTorch, when
     no element is repeated; otherwise read-only, so that an in-place write raises PyTorch's
@@ -352,6 +367,9 @@ def flip(x, dims):
 
 # ---- sum (a scatter with zero strides) --------------------------------------------------
 
+_add_reduce = np.add.reduce
+
+
 def sum(x, dim=None, keepdim=False, dtype=None):
     """Sum over ``dim`` (all dims if None)."""
     x = R.as_tensor(x)
@@ -364,13 +382,22 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         return _record_linear(xd, Op.RESHAPE, x, lambda seg: -1)
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # PyTorch: an empty dim list reduces over every dim
+    if dim is None and not keepdim and dtype is None and xd.dtype.kind in "fc" and \
+            type(xd) is not DeviceArray:
+        # the common full reduction: one flat scatter (every element gets the one gradient)
+        value = _wrap(_add_reduce(xd, axis=None))
+        if not (x._rg and _grad_on()):
+            return _make(value)
+        n = xd.size
+        return _record_linear(value, Op.SCATTER_STRIDED, x,
+                              lambda seg: tape.add_iaux(seg, (1, n, 0, 0)))
     dims = norm_dims(dim, xd.ndim)
     if type(xd) is DeviceArray:  # CUDA: a parallel reduction (ops/cuda_ops.py)
         from .cuda_ops import sum_value
 
         value = sum_value(xd, dims, keepdim, dtype)
     else:
-        value = _wrap(np.sum(xd, axis=dims, keepdims=keepdim, dtype=dtype))
+        value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape

@@ -70,16 +70,11 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     ``saved`` must already be in tape form (see ``saved_value``); size-1 records convert
     their saved values to floats here. This is the hot path of every recorded op.
     """
-    # enable_grad inside inference_mode: still nothing is recorded (G31). The module flag is
+    # enable_grad inside inference_mode: still nothing is recorded (as PyTorch). The module flag is
     # read first: a plain global costs a fifth of a thread-local lookup.
     if _tensor_mod._inference_used and _state.inference:
         return _make(data)
-    for t in (x, y):  # a view whose base changed in place since: regather it first
-        if t is not None and t._base is not None and (
-                t._base._seg is not t._bseg or t._base._rec != t._brec):
-            from .inplace import refresh_view
-
-            refresh_view(t)
+    refresh_views(x, y)
     if seg is None:
         seg = _local.seg
         if seg is None or seg.n >= seg.check_at:
@@ -100,6 +95,27 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
         b = y._rec
     else:
         b = tape.slot(seg, y)
+    return append(data, op, seg, a, b, aux, saved, stamps)
+
+
+def inference_now():
+    """Inside inference mode nothing is recorded (also under enable_grad, as PyTorch)."""
+    return _tensor_mod._inference_used and _state.inference
+
+
+def refresh_views(x, y=None):
+    """A view whose base changed in place since it was made is regathered before use."""
+    for t in (x, y):
+        if t is not None and t._base is not None and (
+                t._base._seg is not t._bseg or t._base._rec != t._brec):
+            from .inplace import refresh_view
+
+            refresh_view(t)
+
+
+def append(data, op, seg, a, b, aux=-1, saved=(), stamps=None):
+    """The tail of ``result``: append the record (inputs already record ids ``a``/``b`` on
+    ``seg``) and wrap ``data``. For callers that resolved their inputs themselves."""
     n = 1 if type(data) is float else data.size
     if saved:
         if n == 1:
@@ -262,7 +278,9 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
 
             refresh_view(t)
     seg = tape.prepare([t for t in inputs if t._rg])
-    slots = tuple(tape.slot(seg, t) if t._rg else -1 for t in inputs)
+    # list comprehensions, not generators: this runs for every matmul (generators cost µs)
+    slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
+                   for t in inputs])
     saved, stamps = [None] * len(inputs), [None] * len(inputs)
     for i in save_inputs:
         t = inputs[i]
@@ -271,9 +289,9 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         saved[i] = t._arr()
         vc = t._vcounter()
         stamps[i] = (vc, vc[0])
-    vd = value if type(value) is float else value
-    entry = PyRecord(slots, saved, stamps, vd if save_out else None, params or {},
-                     tuple(t.shape for t in inputs), () if type(value) is float else value.shape)
+    entry = PyRecord(slots, saved, stamps, value if save_out else None, params or {},
+                     tuple([t.shape for t in inputs]),
+                     () if type(value) is float else value.shape)
     aux = tape.add_pyaux(seg, entry)
     n = 1 if type(value) is float else value.size
     a = slots[0] if slots else -1

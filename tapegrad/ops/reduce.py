@@ -275,7 +275,7 @@ def _max_dim(x, dim, keepdim, np_arg, name, result_type):
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     if xm.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    idx = np.asarray(np_arg(xm, axis=d, keepdims=True), np.int64)  # first extremum (N7)
+    idx = np.asarray(np_arg(xm, axis=d, keepdims=True), np.int64)  # first extremum, as PyTorch
     flat = np.take_along_axis(np.arange(xm.size, dtype=np.int64).reshape(xm.shape), idx, d)
     out_shape = idx.shape if keepdim else idx.shape[:d] + idx.shape[d + 1:]
     if xd.ndim == 0:
@@ -328,7 +328,6 @@ def _correction(dim, unbiased, correction):
 
 
 def _var(x, dim, unbiased, keepdim, correction, name, root=False):
-    from .elementwise import div, mul, sub
 
     x = R.as_tensor(x)
     dim, correction = _correction(dim, unbiased, correction)
@@ -416,7 +415,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm.
 
-    The gradient at a zero vector is 0 for p > 0, like ``torch.norm`` (N10).
+    The gradient at a zero vector is 0 for p > 0, like ``torch.norm``.
 
     Example:
         >>> import tapegrad as tg

@@ -1,5 +1,5 @@
-"""Comparisons and logical ops: NumPy's values, bool tensors that never require grad (L6),
-broadcasting with PyTorch's shape error (S13)."""
+"""Comparisons and logical ops: NumPy's values, bool tensors that never require grad,
+broadcasting with PyTorch's shape error."""
 
 import math
 

@@ -1,5 +1,5 @@
 """Every elementwise op through the op oracle (tests/op_checks.check_op), special values as
-PyTorch 2.13 returns them (reference section N), and the Python-float scalar fast path against
+PyTorch 2.13 returns them, and the Python-float scalar fast path against
 the array path."""
 
 import math
@@ -184,7 +184,7 @@ def test_binary_shape_mismatch_uses_pytorch_text():
         tg.mul(tg.ones(2, 3, requires_grad=True), tg.ones(3, 2))
 
 
-# ---- special values (reference section N) -------------------------------------------------
+# ---- special values as PyTorch returns them -----------------------------------------------
 
 def _value_grad(f, *vals, array=False, grad_of=0):
     """Value of ``f`` and the gradient of its sum w.r.t. input ``grad_of``, on 0-d tensors
@@ -307,7 +307,7 @@ def test_relu_abs_vectors():
 
 
 def test_where_leaks_nan_of_unselected_branch():
-    # N5: torch.where(x > 0, sqrt(x), 0) at [-1, 1] -> grad [nan, 0.5]
+    # torch.where(x > 0, sqrt(x), 0) at [-1, 1] -> grad [nan, 0.5]
     v, (g,) = _grads(lambda x: tg.where(x > 0, tg.sqrt(x), 0.0), [[-1.0, 1.0]])
     np.testing.assert_array_equal(v, [0.0, 1.0])
     np.testing.assert_array_equal(g, [np.nan, 0.5])
@@ -316,7 +316,7 @@ def test_where_leaks_nan_of_unselected_branch():
 
 
 def test_maximum_ties_split_evenly():
-    # N8: maximum([2, 1], [2, 2]) -> x grad [0.5, 0], y grad [0.5, 1]
+    # maximum([2, 1], [2, 2]) -> x grad [0.5, 0], y grad [0.5, 1]
     _, (gx, gy) = _grads(tg.maximum, [[2.0, 1.0], [2.0, 2.0]])
     np.testing.assert_array_equal(gx, [0.5, 0.0])
     np.testing.assert_array_equal(gy, [0.5, 1.0])

@@ -1,4 +1,4 @@
-"""Linear algebra: matmul family and einsum through check_op, S11 examples, errors."""
+"""Linear algebra: matmul family and einsum through check_op, matmul shape examples, errors."""
 
 
 import numpy as np
@@ -94,7 +94,7 @@ def test_einsum_third_order():
     np.testing.assert_allclose(k.numpy(), [6.0, 6.0])
 
 
-def test_matmul_examples():  # S11
+def test_matmul_examples():
     A = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     B = tg.tensor([[5.0, 6.0], [7.0, 8.0]], requires_grad=True)
     (A @ B).sum().backward()

@@ -1,4 +1,5 @@
-"""Movement, indexing, joins and splits: op table through check_op, S1-S8/S10-S12, errors."""
+"""Movement, indexing, joins and splits: op table through check_op, shape and
+gradient examples, errors."""
 
 
 import numpy as np
@@ -73,9 +74,9 @@ def _grad_of(f, x, w=None):
     return x.grad
 
 
-# ---- the semantics reference's shape examples -----------------------------------------
+# ---- shape and gradient examples (broadcast, index, views, cat) -----------------------
 
-def test_s1_s3_s4_broadcast_grads():
+def test_broadcast_grads():
     a = tg.ones(2, 3, requires_grad=True)
     b = tg.ones(3, requires_grad=True)
     (a + b).sum().backward()
@@ -90,19 +91,19 @@ def test_s1_s3_s4_broadcast_grads():
     assert b.grad.tolist() == [[12.0], [12.0]]
 
 
-def test_s2_keepdim_style():
+def test_keepdim_style():
     b = tg.ones(2, 1, requires_grad=True)
     (b * tg.arange(6.0).reshape(2, 3)).sum().backward()
     assert b.grad.tolist() == [[3.0], [12.0]] and b.grad.shape == (2, 1)
 
 
-def test_s5_expand():
+def test_expand_grad():
     e = tg.ones(2, requires_grad=True)
     (e.expand(3, 2) * tg.tensor([[1.0], [2.0], [3.0]])).sum().backward()
     assert e.grad.tolist() == [6.0, 6.0]
 
 
-def test_s6_repeated_indices_accumulate():
+def test_repeated_indices_accumulate():
     x = np.array([1.0, 2.0, 3.0])
     assert _grad_of(lambda t: t[tg.tensor([0, 0, 2, 0])], x).tolist() == [3.0, 0.0, 1.0]
     g = _grad_of(lambda t: t[[0, 0, 2, 0]], x, [1.0, 10.0, 100.0, 1000.0])
@@ -111,7 +112,7 @@ def test_s6_repeated_indices_accumulate():
     assert g.tolist() == [1011.0, 0.0, 100.0]
 
 
-def test_s7_slices_masks_negatives_none():
+def test_slices_masks_negatives_none():
     x = np.array([0.0, 2.0, 3.0])
     assert _grad_of(lambda t: t[1:], x).tolist() == [0.0, 1.0, 1.0]
     assert _grad_of(lambda t: t[t > 1], x).tolist() == [0.0, 1.0, 1.0]
@@ -120,7 +121,7 @@ def test_s7_slices_masks_negatives_none():
     assert tg.tensor(x)[None, :, None].shape == (1, 3, 1)
 
 
-def test_s8_views_route_back():
+def test_views_route_back():
     w = tg.arange(6.0).reshape(2, 3)
     m = np.arange(6.0)
     assert _grad_of(lambda t: t.reshape(2, 3) * w, m).tolist() == [0, 1, 2, 3, 4, 5]
@@ -131,7 +132,7 @@ def test_s8_views_route_back():
         == [0, 1, 2, 3, 4, 5]
 
 
-def test_s10_reduction_grad_shapes():
+def test_reduction_grad_shapes():
     x = tg.ones(2, 3, requires_grad=True)
     x.sum(dim=1).sum().backward()
     assert x.grad.shape == (2, 3)
@@ -140,7 +141,7 @@ def test_s10_reduction_grad_shapes():
     assert x.grad.tolist() == [[0.5] * 3] * 2
 
 
-def test_s12_cat():
+def test_cat_grad():
     a = tg.ones(2, requires_grad=True)
     b = tg.ones(1, requires_grad=True)
     (tg.cat([a, b]) * tg.tensor([1.0, 2.0, 3.0])).sum().backward()

@@ -1,0 +1,114 @@
+"""Forward-mode AD with PyTorch's ``torch.autograd.forward_ad`` API.
+
+``make_dual(x, t)`` inside ``with dual_level():`` returns a tensor carrying the tangent ``t``;
+``unpack_dual(y)`` returns ``(primal, tangent)`` with ``tangent = J_y t`` summed over every
+dual tensor ``y`` depends on. The tangent is computed when it is asked for, by the double-vjp
+trick on the re-taping sweep (``g = J^T u`` recorded with a dummy cotangent ``u``, then
+``d(g . t)/du = J t``): exact for every op whose VJP re-tapes, and it composes with reverse
+mode. Unlike PyTorch, a dual tensor requires grad (that is how its uses are recorded).
+"""
+
+import threading
+from collections import namedtuple
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor
+
+__all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
+           "exit_dual_level"]
+
+UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+
+class _Levels(threading.local):
+    def __init__(self):
+        self.stack = []  # per level: list of (dual tensor, tangent)
+
+
+_levels = _Levels()
+
+
+def enter_dual_level():
+    """Open a new forward-AD level; returns its index."""
+    if _levels.stack:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    _levels.stack.append([])
+    return len(_levels.stack) - 1
+
+
+def exit_dual_level(*, level=None):
+    """Close the current level: its dual tensors lose their tangents."""
+    if not _levels.stack:
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
+                           "was created. This is not supported.")
+    _levels.stack.pop()
+
+
+class dual_level:
+    """Context manager of a forward-AD level (PyTorch's ``forward_ad.dual_level``)."""
+
+    def __enter__(self):
+        return enter_dual_level()
+
+    def __exit__(self, *exc):
+        exit_dual_level()
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A tensor with the value of ``tensor`` carrying the tangent ``tangent``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> import tapegrad.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     x = fwAD.make_dual(tg.tensor([1., 2.]), tg.tensor([1., 0.]))
+        ...     fwAD.unpack_dual(x * x).tangent
+        tensor([2., 0.])
+    """
+    if not _levels.stack:
+        raise RuntimeError("To create a dual Tensor, you need to be in a forward AD level, see "
+                           "torch.autograd.forward_ad.dual_level.")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError("make_dual expects Tensors for both the primal and the tangent")
+    if tuple(tensor.shape) != tuple(tangent.shape):
+        raise RuntimeError(f"Trying to set a forward gradient that has a different size than "
+                           f"that of the original Tensor, this is not supported. Tensor is of "
+                           f"size {list(tensor.shape)} while the given forward gradient is of "
+                           f"size {list(tangent.shape)}.")
+    if tensor.dtype.kind != "f":
+        raise ValueError("Expected primal to be floating point or complex, but got: "
+                         f"{tensor.dtype}")
+    with _gm.enable_grad():
+        if tensor.requires_grad:
+            dual = tensor.reshape(tensor.shape)  # an alias: reverse mode still reaches tensor
+        else:
+            dual = tensor.detach().requires_grad_()
+    _levels.stack[-1].append((dual, tangent))
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)`` of ``tensor``; the tangent is None when it depends on no dual."""
+    if not isinstance(tensor, Tensor):
+        return UnpackedDualTensor(tensor, None)
+    if not _levels.stack or not tensor.requires_grad:
+        return UnpackedDualTensor(tensor.detach(), None)
+    duals = _levels.stack[-1]
+    if not duals:
+        return UnpackedDualTensor(tensor.detach(), None)
+    from . import grad
+    from ..creation import zeros_like
+
+    with _gm.enable_grad():
+        u = zeros_like(tensor).requires_grad_()
+        gs = grad(tensor, [d for d, _ in duals], u, create_graph=True, retain_graph=True,
+                  allow_unused=True)
+        pairs = [(g, t) for g, (_, t) in zip(gs, duals) if g is not None and g.requires_grad]
+        if not pairs:
+            return UnpackedDualTensor(tensor.detach(), None)
+        keep = any(t.requires_grad for _, t in pairs) and _gm.is_grad_enabled()
+        tan, = grad([g for g, _ in pairs], [u], [t for _, t in pairs], create_graph=keep,
+                    allow_unused=True)
+    if tan is None:
+        return UnpackedDualTensor(tensor.detach(), None)
+    return UnpackedDualTensor(tensor.detach(), tan if keep else tan.detach())

@@ -1,0 +1,57 @@
+"""``tapegrad.func``: function transforms with ``torch.func``'s names.
+
+``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``,
+``hessian``, ``vmap`` (and JAX's ``value_and_grad``). Arguments and outputs may be pytrees
+(nested tuples, lists, dicts of tensors, arrays and numbers); transforms compose. Forward mode
+(``jvp``, ``jacfwd``) is the double-vjp trick on the re-taping sweep.
+
+Example:
+    >>> import tapegrad as tg
+    >>> tg.func.grad(tg.func.grad(lambda a: a ** 3))(2.0)
+    tensor(12.)
+"""
+
+from .pytree import tree_flatten, tree_map, tree_unflatten
+from .custom import custom_jvp, custom_vjp
+from .jacobians import hessian, jacfwd, jacrev
+from .transforms import grad, grad_and_value, jvp, linearize, value_and_grad, vjp
+from .vmap import vmap
+
+__all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",
+           "jacfwd", "hessian", "vmap", "custom_vjp", "custom_jvp", "tree_flatten",
+           "tree_unflatten", "tree_map"]
+
+
+def _install():
+    """Hand the autograd layer what it needs from here (it may not import upwards)."""
+    from .. import autograd
+    from ..autograd import functional
+    from .vmap import batched_grad
+
+    autograd._batched_grad = batched_grad
+    functional._vectorized_jacobian = _functional_jacobian
+
+
+def _functional_jacobian(func, inputs, strategy):
+    """``autograd.functional.jacobian(vectorize=True)``: jacrev or jacfwd over every input."""
+    from ..tensor import Tensor
+
+    jf = jacfwd if strategy == "forward-mode" else jacrev
+    box = {}
+
+    def f(*xs):
+        out = func(*xs)
+        box["tuple"] = isinstance(out, tuple)
+        if box["tuple"]:
+            for i, o in enumerate(out):
+                if not isinstance(o, Tensor):
+                    raise TypeError("The outputs of the user-provided function given to "
+                                    "jacobian must be either a Tensor or a tuple of Tensors but "
+                                    f"the value at index {i} has type {type(o)}.")
+        return out
+
+    res = jf(f, argnums=tuple(range(len(inputs))))(*inputs)
+    return box["tuple"], (tuple(res) if box["tuple"] else (res,))
+
+
+_install()

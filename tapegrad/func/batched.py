@@ -1,0 +1,240 @@
+"""Batched tensors and op dispatch for ``vmap`` (see ``func/vmap.py``)."""
+
+import threading
+import warnings
+
+import numpy as np
+
+from ..ops import join as _J
+from ..ops import movement as _M
+from ..tensor import Tensor
+from .pytree import tree_flatten, tree_unflatten
+
+
+_RANDOMNESS = ("error", "different", "same")
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.level = 0  # levels of vmap running on this thread
+        self.warned = []  # per running vmap: op names already warned about
+
+
+_state = _State()
+_lock = threading.Lock()
+_running = [0]  # vmaps running on any thread: the public ops' only check when it is 0
+
+
+class BatchedTensor(Tensor):
+    """A tensor inside ``vmap``: logical value one example, ``_phys`` the batch (dim 0)."""
+
+    _vmap_level = 0
+
+    def __init__(self, phys, level):
+        self._phys = phys
+        self._vmap_level = level
+
+    # raw ops (not dispatched) must never see the physical array as if it were the example
+    @property
+    def _data(self):
+        raise _RawAccess()
+
+    @property
+    def _rg(self):
+        return self._phys.requires_grad
+
+    @_rg.setter
+    def _rg(self, flag):  # recording a batched value as is (a custom Function's output)
+        raise _RawAccess()
+
+    @property
+    def shape(self):
+        return tuple(self._phys.shape[1:])
+
+    @property
+    def ndim(self):
+        return len(self._phys.shape) - 1
+
+    @property
+    def dtype(self):
+        return self._phys.dtype
+
+    @property
+    def device(self):
+        return self._phys.device
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return iter(dispatch("unbind", _J.unbind, (self,), {}))
+
+    @property
+    def requires_grad(self):
+        return self._phys.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self._phys.requires_grad = flag
+
+    def requires_grad_(self, requires_grad=True):
+        self._phys.requires_grad_(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._phys.is_leaf
+
+    @property
+    def grad(self):
+        return None
+
+    @property
+    def grad_fn(self):
+        return self._phys.grad_fn
+
+    def detach(self):
+        return BatchedTensor(self._phys.detach(), self._vmap_level)
+
+    def _no_data(self, *args, **kwargs):
+        raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't "
+                           "support vmap over calling .item() on a Tensor, please try to rewrite "
+                           "what you're doing with other operations.")
+
+    item = tolist = numpy = __float__ = __int__ = __index__ = _no_data
+
+    def __bool__(self):
+        raise RuntimeError("vmap: It looks like you're attempting to use a Tensor in some "
+                           "data-dependent control flow. We don't support that yet: use "
+                           "tg.where instead of if/else on a batched value.")
+
+    def __array__(self, dtype=None, copy=None):
+        self._no_data()
+
+    def __repr__(self):
+        return f"BatchedTensor(lvl={self._vmap_level}, bdim=0, value=\n{self._phys!r})"
+
+    def backward(self, *args, **kwargs):
+        raise RuntimeError("vmap: backward() of a batched tensor is not supported: use "
+                           "tg.func.grad or tg.autograd.grad inside vmap")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from ..numpy_dispatch import UFUNCS
+
+        f = UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
+        if f is None:
+            return NotImplemented
+        name = getattr(f, "__name__", ufunc.__name__)
+        return dispatch(name, f, inputs, {})
+
+
+class _RawAccess(Exception):
+    """An op without a dispatch entry read a batched tensor's value."""
+
+
+# ---- dispatch -----------------------------------------------------------------------------
+
+RULES = {}
+
+
+def _level_of(leaves):
+    lv = 0
+    for t in leaves:
+        if type(t) is BatchedTensor and t._vmap_level > lv:
+            lv = t._vmap_level
+    return lv
+
+
+def dispatch(name, raw, args, kwargs):
+    """Call op ``name`` (``raw`` on plain tensors) on arguments that may be batched."""
+    leaves, _ = tree_flatten((args, kwargs))
+    level = _level_of(leaves)
+    if not level:
+        return raw(*args, **kwargs)
+    rule = RULES.get(name)
+    if rule is not None:
+        res = rule(level, name, raw, args, kwargs)
+        if res is not NotImplemented:
+            return res
+    return _loop(level, name, raw, args, kwargs)
+
+
+def _bsize(level, leaves):
+    for t in leaves:
+        if type(t) is BatchedTensor and t._vmap_level == level:
+            return t._phys.shape[0]
+    raise AssertionError("no batched argument at this level")
+
+
+def _at(level, t, b):
+    """Example ``b`` of ``t`` at ``level`` (``t`` itself when not batched there)."""
+    if type(t) is BatchedTensor and t._vmap_level == level:
+        return dispatch("getitem", _M.getitem, (t._phys, b), {})
+    return t
+
+
+def _loop(level, name, raw, args, kwargs):
+    """The fallback: run the op once per example and stack the results."""
+    warned = _state.warned[-1] if _state.warned else set()
+    if name not in warned:
+        warned.add(name)
+        warnings.warn(f"There is a performance drop because we have not yet implemented the "
+                      f"batching rule for {name}. tapegrad runs it once per example (a Python "
+                      "loop over the batch).", UserWarning, stacklevel=3)
+    leaves, spec = tree_flatten((args, kwargs))
+    n = _bsize(level, leaves)
+    results = []
+    for b in range(n):
+        a, k = tree_unflatten([_at(level, t, b) for t in leaves], spec)
+        results.append(dispatch(name, raw, a, k))
+    return _stack_results(level, results)
+
+
+def _stack_results(level, results):
+    outs, spec = tree_flatten(results[0])
+    cols = [tree_flatten(r)[0] for r in results]
+    stacked = []
+    for j, o in enumerate(outs):
+        if isinstance(o, Tensor):
+            col = [c[j] for c in cols]
+            stacked.append(BatchedTensor(dispatch("stack", _J.stack, (col, 0), {}), level))
+        else:
+            stacked.append(o)
+    return tree_unflatten(stacked, spec)
+
+
+def _unwrap(level, t):
+    if type(t) is BatchedTensor and t._vmap_level == level:
+        return t._phys, True
+    return t, False
+
+
+def _wrap(level, out):
+    leaves, spec = tree_flatten(out)
+    return tree_unflatten([BatchedTensor(t, level) if isinstance(t, Tensor) else t
+                           for t in leaves], spec)
+
+
+def _call(name, raw, *args, **kwargs):
+    return dispatch(name, raw, args, kwargs)
+
+
+def _reshape(t, shape):
+    return dispatch("reshape", _M.reshape, (t, tuple(shape)), {})
+
+
+def _lnd(t):
+    return t.ndim if isinstance(t, Tensor) else np.ndim(t)
+
+

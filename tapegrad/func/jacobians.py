@@ -1,0 +1,223 @@
+"""Jacobians and Hessians: ``jacrev`` (reverse mode), ``jacfwd`` (forward mode), ``hessian``."""
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor
+from .pytree import tree_flatten, tree_unflatten
+from .transforms import (_check_argnums, _depth, _linearized, _push, _tensor_leaves, jvp,
+                         vjp)
+
+__all__ = ["jacrev", "jacfwd", "hessian"]
+
+
+def _basis(sizes, like_dtype=np.float64):
+    """One-hot rows: for a total of N elements, the N x N identity cut per leaf."""
+    from ..creation import tensor
+
+    n = int(sum(sizes))
+    eye = np.eye(n, dtype=like_dtype)
+    out, k = [], 0
+    for s in sizes:
+        out.append(tensor(eye[:, k:k + s]))
+        k += s
+    return out
+
+
+_VECTORIZE_LIMIT = 1 << 24  # elements of the replicated inputs; above it, one row at a time
+
+
+def _replicated(diff, n):
+    """Each argument's leaves repeated ``n`` times along a new first dim (differentiably:
+    enclosing transforms see through the expand)."""
+    from ..ops.record import as_tensor
+
+    out = []
+    for a in diff:
+        leaves, spec = tree_flatten(a)
+        reps = []
+        for t in leaves:
+            t = t if isinstance(t, Tensor) else as_tensor(t)
+            if t.dtype.kind != "f":
+                t = t.to(np.float64)
+            reps.append(t.unsqueeze(0).expand((n,) + tuple(t.shape)))
+        out.append(tree_unflatten(reps, spec))
+    return out
+
+
+def _vectorizable(diff, n):
+    total = sum(int(np.prod(np.shape(t) if not isinstance(t, Tensor) else t.shape))
+                for a in diff for t in tree_flatten(a)[0])
+    return n > 1 and total * n <= _VECTORIZE_LIMIT
+
+
+def _batched_rows(f, diff, cts, n, has_aux):
+    """All rows of the Jacobian in one batched pass: vmap over (copies of the inputs, rows of
+    the identity) of the vjp, so each example's backward is independent and one sweep of the
+    batched graph computes them all. None when ``f`` cannot be batched (a loop is used)."""
+    from .vmap import vmap
+
+    if not _vectorizable(diff, n):
+        return None
+
+    def row(xs, ct):
+        r = vjp(f, *xs, has_aux=has_aux)
+        return r[1](ct)
+
+    try:
+        return vmap(row)(_replicated(diff, n), cts)
+    except Exception:  # data-dependent control flow, .item(), in-place ops...
+        return None
+
+
+def _batched_cols(f, diff, basis, n, ospec, has_aux):
+    """All columns of the Jacobian in one batched pass: vmap of the jvp over (copies of the
+    inputs, columns of the identity); None when ``f`` cannot be batched."""
+    from .vmap import vmap
+
+    if not _vectorizable(diff, n):
+        return None
+    trees = [tree_flatten(a)[1] for a in diff]
+    k = 0
+    tans = []
+    for spec in trees:
+        tans.append(tree_unflatten(basis[k:k + spec.num_leaves], spec))
+        k += spec.num_leaves
+
+    def col(xs, ts):
+        return jvp(f, tuple(xs), tuple(ts), has_aux=has_aux)[1]
+
+    try:
+        return vmap(col)(_replicated(diff, n), tans)
+    except Exception:
+        return None
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    """The Jacobian of ``func`` w.r.t. ``args[argnums]`` by reverse mode (``torch.func``):
+    ``vmap`` of the vjp over the rows of the identity. Each output leaf's Jacobian has shape
+    ``out.shape + in.shape``; tuple ``argnums`` give a tuple per output leaf.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.func.jacrev(lambda a: a * a)(tg.tensor([1., 2.]))
+        tensor([[2., 0.],
+                [0., 4.]])
+    """
+
+    def wrapper(*args):
+        from .vmap import vmap
+
+        idx = _check_argnums(argnums, len(args))
+        diff = tuple(args[i] for i in idx)
+
+        def f_diff(*d):
+            full = list(args)
+            for i, v in zip(idx, d):
+                full[i] = v
+            return func(*full)
+
+        res = vjp(f_diff, *diff, has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        outs, ospec = _tensor_leaves(out, "jacrev")
+        sizes = [o.numel() for o in outs]
+        rows = _basis(sizes)
+        cts = tree_unflatten([r.reshape((sum(sizes),) + tuple(o.shape))
+                              for r, o in zip(rows, outs)], ospec)
+        jac = _batched_rows(f_diff, diff, cts, sum(sizes), has_aux)
+        if jac is None:
+            jac = vmap(vjp_fn)(cts)  # per argument: pytree with leading dim N
+        per_arg = [tree_flatten(j) for j in jac]
+        out_jacs = []
+        k = 0
+        for o, s in zip(outs, sizes):
+            entry = []
+            for leaves, spec in per_arg:
+                entry.append(tree_unflatten(
+                    [leaf[k:k + s].reshape(tuple(o.shape) + tuple(leaf.shape[1:]))
+                     for leaf in leaves], spec))
+            out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
+            k += s
+        result = tree_unflatten(out_jacs, ospec)
+        return (result, res[2]) if has_aux else result
+
+    wrapper.__name__ = f"jacrev({getattr(func, '__name__', 'f')})"
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian of ``func`` w.r.t. ``args[argnums]`` by forward mode (``torch.func``):
+    ``vmap`` of the jvp over the columns of the identity (the linearization is built once).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.func.jacfwd(lambda a: a * a)(tg.tensor([1., 2.]))
+        tensor([[2., 0.],
+                [0., 4.]])
+    """
+
+    def wrapper(*args):
+        from .vmap import vmap
+
+        idx = _check_argnums(argnums, len(args))
+        diff = tuple(args[i] for i in idx)
+
+        def f_diff(*d):
+            full = list(args)
+            for i, v in zip(idx, d):
+                full[i] = v
+            return func(*full)
+
+        out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
+                                                                     "jacfwd")
+        in_leaves = [t for leaves, _ in trees for t in leaves]
+        sizes = [t.numel() for t in in_leaves]
+        n = sum(sizes)
+        basis = [r.reshape((n,) + tuple(t.shape)) for r, t in zip(_basis(sizes), in_leaves)]
+
+        def push(*ts):
+            ts = list(ts)
+            _depth.n += 1
+            try:
+                with _gm.enable_grad():
+                    return _push(gs, us, ts, outs, cg or any(t.requires_grad for t in ts),
+                                 True)
+            finally:
+                _depth.n -= 1
+
+        cols = _batched_cols(f_diff, diff, basis, n, ospec, has_aux)
+        if cols is None:
+            cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
+        else:
+            cols = tree_flatten(cols)[0]
+        out_jacs = []
+        for o, c in zip(outs, cols):
+            entry, k = [], 0
+            for leaves, spec in trees:
+                parts = []
+                for t in leaves:
+                    s = t.numel()
+                    piece = c[k:k + s]  # (s,) + out.shape
+                    nd_o = o.ndim
+                    piece = piece.permute(tuple(range(1, nd_o + 1)) + (0,)) if nd_o else piece
+                    parts.append(piece.reshape(tuple(o.shape) + tuple(t.shape)))
+                    k += s
+                entry.append(tree_unflatten(parts, spec))
+            out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
+        result = tree_unflatten(out_jacs, ospec)
+        return (result, aux) if has_aux else result
+
+    wrapper.__name__ = f"jacfwd({getattr(func, '__name__', 'f')})"
+    return wrapper
+
+
+def hessian(func, argnums=0):
+    """The Hessian of a scalar ``func``: ``jacfwd(jacrev(func, argnums), argnums)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.func.hessian(lambda a: (a ** 3).sum())(tg.tensor([1., 2.]))
+        tensor([[ 6.,  0.],
+                [ 0., 12.]])
+    """
+    return jacfwd(jacrev(func, argnums), argnums)

@@ -1,0 +1,93 @@
+"""Pytrees: nested tuples, lists, dicts and namedtuples whose leaves are tensors, arrays or
+numbers (``None`` is an empty node). ``tree_flatten`` returns the leaves in order and a spec
+that ``tree_unflatten`` turns back into the same structure."""
+
+__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "TreeSpec"]
+
+
+class TreeSpec:
+    """The structure of a pytree: ``kind`` ('leaf', 'none', 'tuple', 'list', 'dict',
+    'namedtuple'), ``meta`` (dict keys or namedtuple class) and the children's specs."""
+
+    __slots__ = ("kind", "meta", "children", "num_leaves")
+
+    def __init__(self, kind, meta=None, children=()):
+        self.kind, self.meta, self.children = kind, meta, tuple(children)
+        self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in self.children)
+
+    def __eq__(self, other):
+        return (isinstance(other, TreeSpec) and self.kind == other.kind
+                and self.meta == other.meta and self.children == other.children)
+
+    def __hash__(self):
+        return hash((self.kind, self.children))
+
+    def __repr__(self):
+        if self.kind == "leaf":
+            return "*"
+        if self.kind == "none":
+            return "None"
+        inner = ", ".join(map(repr, self.children))
+        if self.kind == "dict":
+            inner = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.meta, self.children))
+            return "{" + inner + "}"
+        return f"[{inner}]" if self.kind == "list" else f"({inner})"
+
+
+_LEAF = TreeSpec("leaf")
+
+
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def tree_flatten(tree):
+    """``(leaves, spec)`` of ``tree``."""
+    leaves = []
+
+    def go(t):
+        if t is None:
+            return TreeSpec("none")
+        if _is_namedtuple(t):
+            return TreeSpec("namedtuple", type(t), [go(c) for c in t])
+        if isinstance(t, tuple):
+            return TreeSpec("tuple", None, [go(c) for c in t])
+        if isinstance(t, list):
+            return TreeSpec("list", None, [go(c) for c in t])
+        if isinstance(t, dict):
+            keys = tuple(t)
+            return TreeSpec("dict", keys, [go(t[k]) for k in keys])
+        leaves.append(t)
+        return _LEAF
+
+    spec = go(tree)
+    return leaves, spec
+
+
+def tree_unflatten(leaves, spec):
+    """The pytree of structure ``spec`` holding ``leaves`` in order."""
+    it = iter(leaves)
+
+    def go(s):
+        if s.kind == "leaf":
+            return next(it)
+        if s.kind == "none":
+            return None
+        kids = [go(c) for c in s.children]
+        if s.kind == "tuple":
+            return tuple(kids)
+        if s.kind == "list":
+            return kids
+        if s.kind == "dict":
+            return dict(zip(s.meta, kids))
+        return s.meta(*kids)
+
+    out = go(spec)
+    return out
+
+
+def tree_map(fn, tree, *rest):
+    """``fn`` applied to the leaves of ``tree`` (and the matching leaves of ``rest``)."""
+    leaves, spec = tree_flatten(tree)
+    others = [tree_flatten(r)[0] for r in rest]
+    return tree_unflatten([fn(*xs) for xs in zip(leaves, *others)], spec)

@@ -1,0 +1,519 @@
+"""Function transforms (``torch.func``'s names): grad, grad_and_value, vjp, jvp, linearize,
+and ``value_and_grad`` (JAX's name); the Jacobians are in ``jacobians.py``.
+
+``grad(f)`` is a function that returns the gradient of the scalar ``f`` with respect to its
+``argnums`` arguments. Arguments may be Python numbers, NumPy arrays or tensors. Transforms
+compose (``grad(grad(f))``): inside another transform, or when an argument already carries
+history, the gradient is computed with ``create_graph=True`` so the outer level can
+differentiate it again.
+
+Example:
+    >>> import tapegrad as tg
+    >>> tg.grad(tg.grad(lambda a: a ** 3))(2.0)
+    tensor(12.)
+"""
+
+import threading
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor
+from .pytree import tree_flatten, tree_unflatten
+
+__all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize"]
+
+
+class _Depth(threading.local):
+    n = 0  # how many transforms are running on this thread (nesting level)
+
+
+_depth = _Depth()
+
+
+def _check_argnums(argnums, nargs):
+    items = argnums if isinstance(argnums, tuple) else (argnums,)
+    if not items or not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {argnums!r}")
+    norm = []
+    for a in items:
+        if not -nargs <= a < nargs:
+            raise RuntimeError(f"Got argnums={argnums!r}, but only {nargs} positional inputs")
+        norm.append(a % nargs)
+    if len(set(norm)) != len(norm):
+        raise RuntimeError(f"argnums must be unique, got {argnums!r}")
+    return norm
+
+
+def _as_input(x):
+    """A fresh differentiable handle on argument ``x`` (history kept if ``x`` has any)."""
+    if isinstance(x, Tensor):
+        if x.dtype.kind != "f":
+            x = x.to(np.float64)
+            return x.detach().requires_grad_()
+        if x.requires_grad and _gm.is_grad_enabled():
+            return x.reshape(x.shape)  # an alias: the outer level sees through it
+        return x.detach().requires_grad_()
+    from ..creation import tensor
+
+    arr = np.asarray(x)
+    if arr.dtype.kind == "c":  # never cast to real: the imaginary part would be dropped
+        from ..creation import COMPLEX_MSG
+
+        raise TypeError(COMPLEX_MSG)
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    return tensor(arr, requires_grad=True)
+
+
+def _scalar_output(out, has_aux):
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise RuntimeError("grad_and_value(f)(*args): output of function f should be a "
+                               "tuple: (output, aux) if has_aux is True")
+        out, aux = out
+    if not isinstance(out, Tensor):
+        raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
+                           f"got {type(out)}")
+    if out.numel() != 1:
+        raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
+                           f"Tensor, got tensor with {out.ndim} dims. Maybe you wanted to use "
+                           "the vjp or jacrev APIs instead?")
+    return out, aux
+
+
+def _requires_graph(obj, depth=0):
+    """Whether ``obj`` (a closure cell's value, a bound object...) holds tensors requiring
+    grad: a function closing over them must keep its inner gradients differentiable."""
+    if isinstance(obj, Tensor):
+        return obj.requires_grad
+    if depth > 1:
+        return False
+    if isinstance(obj, (list, tuple)):
+        return any(_requires_graph(o, depth + 1) for o in obj[:64])
+    if isinstance(obj, dict):
+        return any(_requires_graph(o, depth + 1) for o in list(obj.values())[:64])
+    params = getattr(obj, "parameters", None)
+    if callable(params) and not isinstance(obj, type):
+        try:
+            return any(p.requires_grad for p in params())
+        except TypeError:
+            return False
+    return False
+
+
+def _closes_over_grad(func):
+    seen = 0
+    while func is not None and seen < 4:
+        seen += 1
+        if _requires_graph(getattr(func, "__self__", None)):
+            return True
+        for c in getattr(func, "__closure__", None) or ():
+            try:
+                v = c.cell_contents
+            except ValueError:
+                continue
+            if _requires_graph(v) or (callable(v) and not isinstance(v, type)
+                                      and getattr(v, "__closure__", None) and
+                                      _closes_over_grad_shallow(v)):
+                return True
+        code, glb = getattr(func, "__code__", None), getattr(func, "__globals__", None)
+        if code is not None and glb is not None:
+            for name in code.co_names:
+                v = glb.get(name)
+                if isinstance(v, Tensor) and v.requires_grad:
+                    return True
+        if any(_requires_graph(a) for a in getattr(func, "args", ()) or ()):
+            return True  # functools.partial
+        func = getattr(func, "func", None) or getattr(func, "__wrapped__", None)
+    return False
+
+
+def _closes_over_grad_shallow(func):
+    return any(_requires_graph(getattr(c, "cell_contents", None))
+               for c in func.__closure__ or () if _cell_ok(c))
+
+
+def _cell_ok(c):
+    try:
+        c.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _fresh_segment_order():
+    """Close this thread's current segment; return the order of the fresh one now current."""
+    from .. import tape
+
+    if tape._local.seg is not None and tape._local.seg.n:
+        tape.retire(tape._local.seg)
+    return tape.current().order
+
+
+def _uses_outer_tensors(start, wrt):
+    """Whether what this thread recorded since segment order ``start`` imports a tensor that
+    requires grad other than the inputs ``wrt``: a leaf, or a record of an older segment.
+
+    Conservative: an import the output does not depend on also counts (the gradient then
+    merely carries a history it does not need)."""
+    from .. import tape
+
+    inner = {id(s) for s in list(tape._local.live) if s.order >= start}
+    own = {id(t) for t in wrt}
+    for seg in list(tape._local.live):
+        if id(seg) not in inner:
+            continue
+        for src in list(seg.imports.values()):
+            if isinstance(src, Tensor):
+                if id(src) not in own:
+                    return True
+            elif id(src[0]) not in inner:
+                return True
+    return False
+
+
+def _create_graph(func, leaves):
+    """Take inner gradients with create_graph: grad mode is on and the result may depend on
+    tensors requiring grad outside (an enclosing transform, an argument with history, a
+    closure over a parameter)."""
+    if not _gm.is_grad_enabled():
+        return False
+    return (_depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
+            or _closes_over_grad(func))
+
+
+def _prepare(args, idx):
+    """Arguments with the leaves of ``args[i]`` (i in ``idx``) replaced by differentiable
+    handles; returns (args, [(leaves, spec) per index], flat inputs, original leaves)."""
+    args = list(args)
+    trees, flat, orig = [], [], []
+    for i in idx:
+        leaves, spec = tree_flatten(args[i])
+        if not leaves:
+            raise RuntimeError("Expected argument to be a Tensor or a (nested) tuple, list or "
+                               "dict of Tensors, got an empty container")
+        new = [_as_input(t) for t in leaves]
+        orig += leaves
+        flat += new
+        trees.append((new, spec))
+        args[i] = tree_unflatten(new, spec)
+    return args, trees, flat, orig
+
+
+def _split(flat, trees, argnums):
+    """Flat per-input results regrouped as the ``argnums`` arguments' pytrees."""
+    out, k = [], 0
+    for leaves, spec in trees:
+        out.append(tree_unflatten(flat[k:k + len(leaves)], spec))
+        k += len(leaves)
+    return tuple(out) if isinstance(argnums, tuple) else out[0]
+
+
+def _zeros(t):
+    from .vmap import like
+
+    return like(t, 0.0)
+
+
+def _detach_tree(tree):
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten([t.detach() if isinstance(t, Tensor) else t for t in leaves], spec)
+
+
+def _grads(outs, ins, seeds, create_graph, retain_graph=None):
+    """``autograd.grad`` over outputs that may not require grad; zeros for unused inputs."""
+    from ..autograd import grad as _grad
+
+    pairs = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]
+    if not pairs:
+        res = (None,) * len(ins)
+    else:
+        res = _grad([o for o, _ in pairs], ins, [s for _, s in pairs], allow_unused=True,
+                    create_graph=create_graph, retain_graph=retain_graph)
+    return [_zeros(t) if r is None else r for r, t in zip(res, ins)]
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning ``(gradient, value)`` of a scalar ``func`` (``torch.func``).
+
+    With ``has_aux`` ``func`` returns ``(output, aux)`` and the result is
+    ``(gradient, (output, aux))``. Arguments in ``argnums`` may be pytrees of tensors.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.func.grad_and_value(lambda a: (a * a).sum())(tg.tensor([1., 2.]))
+        (tensor([2., 4.]), tensor(5.))
+    """
+    vg = value_and_grad(func, argnums, has_aux)
+
+    def wrapper(*args, **kwargs):
+        value, grads = vg(*args, **kwargs)
+        return grads, value
+
+    wrapper.__name__ = f"grad_and_value({getattr(func, '__name__', 'f')})"
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def value_and_grad(func, argnums=0, has_aux=False):
+    """A function returning ``(func(*args), gradient of func w.r.t. args[argnums])``.
+
+    ``argnums`` may be a tuple (then the gradients are a tuple); an argument may be a pytree
+    (the gradient has its structure). With ``has_aux`` ``func`` returns ``(output, aux)`` and
+    the result is ``((output, aux), grads)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.value_and_grad(lambda a, b: a * b, argnums=(0, 1))(3.0, 4.0)
+        (tensor(12.), (tensor(4.), tensor(3.)))
+    """
+
+    def wrapper(*args, **kwargs):
+        idx = _check_argnums(argnums, len(args))
+        leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
+        create_graph = _gm.is_grad_enabled() and (
+            _depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves))
+        args, trees, wrt, _ = _prepare(args, idx)
+        # ``func`` may close over a tensor that requires grad (``lambda t: x * t``): then the
+        # gradient depends on it and the caller may differentiate it again, so it is computed
+        # with create_graph, as torch.func does. ``func`` records on fresh segments, where
+        # anything from outside enters through an IMPORT record: see _uses_outer_tensors.
+        start = _fresh_segment_order() if _gm.is_grad_enabled() and not create_graph else None
+        _depth.n += 1
+        try:
+            with _gm.enable_grad():
+                out, aux = _scalar_output(func(*args, **kwargs), has_aux)
+                if start is not None and out.requires_grad:
+                    from .vmap import unwrap_all
+
+                    create_graph = _uses_outer_tensors(start, [unwrap_all(t) for t in wrt])
+                grads = _grads([out], wrt, [None], create_graph)
+        finally:
+            _depth.n -= 1
+        if not create_graph:
+            out = out.detach()
+            grads = [g.detach() for g in grads]
+        grads = _split(grads, trees, argnums)
+        return ((out, aux) if has_aux else out), grads
+
+    wrapper.__name__ = f"value_and_grad({getattr(func, '__name__', 'f')})"
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """A function returning the gradient of scalar ``func`` w.r.t. ``args[argnums]``.
+
+    This is the function transform (JAX / ``torch.func.grad``); ``tg.autograd.grad`` is
+    PyTorch's ``autograd.grad``. With ``has_aux`` the result is ``(grads, aux)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.grad(lambda a: (a ** 2).sum())(tg.tensor([1., 2.]))
+        tensor([2., 4.])
+    """
+    vg = value_and_grad(func, argnums, has_aux)
+
+    def wrapper(*args, **kwargs):
+        value, grads = vg(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    wrapper.__name__ = f"grad({getattr(func, '__name__', 'f')})"
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _split_aux(out, has_aux, name):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{name}(f, ...): output of function f should be a tuple: "
+                           "(output, aux) if has_aux is True")
+    return out
+
+
+def _tensor_leaves(out, name):
+    leaves, spec = tree_flatten(out)
+    for t in leaves:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"{name}(f, ...): Expected f to be a function that has "
+                               "non-empty output, and all outputs of f must be Tensors, got "
+                               f"{type(t)}")
+    if not leaves:
+        raise RuntimeError(f"{name}(f, ...): Expected f to be a function that has non-empty "
+                           "output (got output = None)")
+    return leaves, spec
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(func(*primals), vjp_fn)`` (``torch.func.vjp``): ``vjp_fn(cotangents)`` returns the
+    vector-Jacobian products, one per primal (each with the primal's pytree structure).
+    With ``has_aux`` the result is ``(output, vjp_fn, aux)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> out, fn = tg.func.vjp(lambda a: a * a, tg.tensor([1., 2.]))
+        >>> fn(tg.tensor([1., 1.]))
+        (tensor([2., 4.]),)
+    """
+    idx = tuple(range(len(primals)))
+    create_graph = _create_graph(func, [t for p in primals for t in tree_flatten(p)[0]])
+    args, trees, ins, _ = _prepare(primals, idx)
+    _depth.n += 1
+    try:
+        with _gm.enable_grad():
+            out, aux = _split_aux(func(*args), has_aux, "vjp")
+    finally:
+        _depth.n -= 1
+    outs, ospec = _tensor_leaves(out, "vjp")
+
+    def vjp_fn(cotangents, *, retain_graph=True, create_graph=create_graph):
+        cts, cspec = tree_flatten(cotangents)
+        if cspec != ospec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as "
+                               f"pytree structure of outputs to the function. cotangents: "
+                               f"{cspec}, primal output: {ospec}")
+        from ..ops.record import as_tensor
+
+        cts = [as_tensor(c) for c in cts]
+        for o, c in zip(outs, cts):
+            if tuple(o.shape) != tuple(c.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
+                                   f"{list(c.shape)} and output[0] has a shape of "
+                                   f"{list(o.shape)}.")
+        _depth.n += 1
+        try:
+            with _gm.enable_grad():
+                res = _grads(outs, ins, cts, create_graph, retain_graph)
+        finally:
+            _depth.n -= 1
+        if not create_graph:
+            res = [r.detach() for r in res]
+        return _split(res, trees, idx)
+
+    res_out = out if create_graph else _detach_tree(out)
+    return (res_out, vjp_fn, aux) if has_aux else (res_out, vjp_fn)
+
+
+def _linearized(func, primals, has_aux, name):
+    """Forward pass plus the reverse-of-reverse graph: ``g = J^T u`` recorded with u a dummy
+    cotangent, so that ``d(g . t)/du = J t`` (the double-vjp trick, exact for every op whose
+    VJP re-tapes)."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{name}(f, primals, tangents): Expected primals to be a tuple. "
+                           "E.g. it should be valid to call f(*primals).")
+    from .vmap import like
+
+    idx = tuple(range(len(primals)))
+    leaves = [t for p in primals for t in tree_flatten(p)[0]]
+    create_graph = _create_graph(func, leaves)
+    args, trees, ins, _ = _prepare(primals, idx)
+    _depth.n += 1
+    try:
+        with _gm.enable_grad():
+            out, aux = _split_aux(func(*args), has_aux, name)
+            outs, ospec = _tensor_leaves(out, name)
+            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
+                  for o in outs]
+            gs = _grads(outs, ins, us, True)
+    finally:
+        _depth.n -= 1
+    return out, aux, outs, ospec, us, gs, ins, trees, create_graph
+
+
+def _tangents_in(tangents, primals, name):
+    from ..ops.record import as_tensor
+
+    tl, tspec = tree_flatten(tangents)
+    pl, pspec = tree_flatten(primals)
+    if tspec != pspec:
+        raise RuntimeError(f"{name}(f, primals, tangents): Expected primals and tangents to "
+                           f"have the same python structure. For example, if primals is a "
+                           f"tuple of 3 tensors, tangents also must be. Got primals with "
+                           f"structure {pspec} and tangents with structure {tspec}")
+    out = []
+    for p, t in zip(pl, tl):
+        t = as_tensor(t)
+        if tuple(np.shape(p) if not isinstance(p, Tensor) else p.shape) != tuple(t.shape):
+            raise RuntimeError(f"{name}(f, primals, tangents): Expected primals and tangents "
+                               "to have the same shape")
+        if t.dtype.kind != "f":
+            t = t.to(np.float64)
+        out.append(t)
+    return out
+
+
+def _push(gs, us, ts, outs, create_graph, retain_graph):
+    """``J t`` from the linearized graph: d(sum g_i . t_i)/du."""
+    pairs = [(g, t) for g, t in zip(gs, ts) if g.requires_grad]
+    from ..autograd import grad as _grad
+
+    live = [u for u in us if u is not None]
+    if not pairs or not live:
+        got = (None,) * len(live)
+    else:
+        got = _grad([g for g, _ in pairs], live, [t for _, t in pairs], allow_unused=True,
+                    create_graph=create_graph, retain_graph=retain_graph)
+    it = iter(got)
+    res = [next(it) if u is not None else None for u in us]
+    res = [_zeros(o) if r is None else r for r, o in zip(res, outs)]
+    return res if create_graph else [r.detach() for r in res]
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J @ tangents)``, the Jacobian-vector product (``torch.func.jvp``).
+
+    Computed by the double-vjp trick on the re-taping sweep: exact for every op with a VJP,
+    composes with every other transform. ``primals`` and ``tangents`` are tuples of pytrees of
+    the same structure and shapes. With ``has_aux`` the result is ``(output, jvp_out, aux)``.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.func.jvp(lambda a: a * a, (tg.tensor([1., 2.]),), (tg.tensor([1., 0.]),))
+        (tensor([1., 4.]), tensor([2., 0.]))
+    """
+    if strict:
+        raise RuntimeError("jvp(f, primals, tangents): strict=True is not supported")
+    if not isinstance(tangents, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected tangents to be a tuple. E.g. "
+                           "it should be valid to call f(*primals).")
+    ts = _tangents_in(tangents, primals, "jvp")
+    out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, has_aux, "jvp")
+    cg = cg or any(t.requires_grad for t in ts)
+    _depth.n += 1
+    try:
+        with _gm.enable_grad():
+            res = _push(gs, us, ts, outs, cg, None)
+    finally:
+        _depth.n -= 1
+    res = tree_unflatten(res, ospec)
+    out = out if cg else _detach_tree(out)
+    return (out, res, aux) if has_aux else (out, res)
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents)`` the Jacobian-vector product at
+    ``primals`` (``torch.func.linearize``): the linearized graph is built once.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> out, jfn = tg.func.linearize(lambda a: a.sin(), tg.tensor([0., 1.]))
+        >>> jfn(tg.tensor([1., 1.]))
+        tensor([1.0000, 0.5403])
+    """
+    out, _, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, False,
+                                                               "linearize")
+
+    def jvp_fn(*tangents):
+        ts = _tangents_in(tangents, primals, "linearize")
+        _depth.n += 1
+        try:
+            with _gm.enable_grad():
+                res = _push(gs, us, ts, outs, cg or any(t.requires_grad for t in ts), True)
+        finally:
+            _depth.n -= 1
+        return tree_unflatten(res, ospec)
+
+    return (out if cg else _detach_tree(out)), jvp_fn

@@ -1,0 +1,441 @@
+"""``vmap``: run a function written for one example on a batch of examples.
+
+Inside ``vmap(f)`` every batched argument is a ``BatchedTensor``: a Tensor whose *logical*
+value is one example and whose *physical* value ``_phys`` holds the whole batch with the batch
+dimension first. Ops on batched tensors go through ``dispatch``, which applies the op's
+**batching rule** (elementwise ops broadcast with the batch dimension in front, reductions and
+movement ops shift their dims by one, matmul batches, indexing keeps the batch slice, ...) to
+the physical tensors, in tapegrad ops that record as usual: a vmapped computation is
+differentiable like any other. An op without a rule runs once per example (a Python loop,
+results stacked) after ONE warning naming the op.
+
+``vmap`` nests: the physical value of a level-2 batched tensor may itself be a level-1 batched
+tensor; a rule calls dispatching ops, so the inner level is handled by the same rules.
+``tg.autograd.grad`` of batched tensors is computed on the physical tensors (the examples are
+independent, so one backward gives every example's gradient), which makes ``vmap(grad(f))``,
+``vmap(jvp(...))`` and ``vmap(vjp_fn)`` work.
+"""
+
+import functools
+import warnings
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from .. import ops as _ops
+from ..ops import join as _J
+from ..ops import movement as _M
+from ..tensor import Tensor
+from .pytree import tree_flatten, tree_unflatten
+
+__all__ = ["vmap", "BatchedTensor", "dispatch"]
+
+from . import batching_rules  # noqa: F401  (fills RULES)
+from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of, _lock,
+                      _running, _state, _unwrap, dispatch)
+from .batching_rules import _batched_list
+
+
+# ---- binding: public functions and Tensor methods -----------------------------------------
+
+def dispatching(name, raw):
+    """``raw`` (a public op) made batch-aware: plain arguments go straight to ``raw``."""
+
+    @functools.wraps(raw)
+    def fn(*args, **kwargs):
+        if _running[0] and _state.level:
+            return dispatch(name, raw, args, kwargs)
+        return raw(*args, **kwargs)
+
+    fn.raw = raw
+    return fn
+
+
+_REFLECTED = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul", "__rtruediv__": "div",
+              "__rpow__": "pow", "__rmatmul__": "matmul", "__rand__": "bitwise_and",
+              "__ror__": "bitwise_or"}
+_OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div",
+              "__pow__": "pow", "__matmul__": "matmul", "__neg__": "neg", "__abs__": "abs",
+              "__getitem__": "getitem", "__lt__": "lt", "__le__": "le", "__gt__": "gt",
+              "__ge__": "ge", "__eq__": "eq", "__ne__": "ne", "__and__": "bitwise_and",
+              "__or__": "bitwise_or", "__invert__": "logical_not"}
+_INPLACE = {"__iadd__": "add", "__isub__": "sub", "__imul__": "mul", "__itruediv__": "div",
+            "__ipow__": "pow"}
+_KEEP = {"backward", "detach", "requires_grad_", "size", "dim", "numel", "item", "tolist",
+         "numpy", "register_hook", "retain_grad", "register_post_accumulate_grad_hook",
+         "data_ptr", "element_size", "nelement", "detach_", "__setitem__", "__array__",
+         "__array_ufunc__", "__array_function__"}
+
+
+def _method(name, raw, reflected=False):
+    if reflected:
+        def m(self, other):
+            return dispatch(name, raw, (other, self), {})
+    else:
+        def m(self, *args, **kwargs):
+            return dispatch(name, raw, (self,) + args, kwargs)
+    m.__name__ = name
+    return m
+
+
+def _inplace_method(name, raw):
+    def m(self, *args, **kwargs):
+        out = dispatch(name, raw, (self,) + args, kwargs)
+        if type(out) is not BatchedTensor or out._vmap_level != self._vmap_level:
+            out = BatchedTensor(_batched_list(self._vmap_level, [out, self])[0],
+                                self._vmap_level)
+        self._phys = out._phys
+        return self
+
+    return m
+
+
+def _bind_methods():
+    T = Tensor
+    for attr in dir(T):
+        if attr in _KEEP or attr in BatchedTensor.__dict__:
+            continue
+        f = getattr(T, attr, None)
+        if not callable(f) or isinstance(f, type) or isinstance(T.__dict__.get(attr), property):
+            continue
+        if attr in _REFLECTED:
+            name = _REFLECTED[attr]
+            raw = getattr(_ops, name, None) or getattr(_ops.compare, name)
+            setattr(BatchedTensor, attr, _method(name, raw, reflected=True))
+        elif attr in _OPERATORS:
+            setattr(BatchedTensor, attr, _method(_OPERATORS[attr], f))
+        elif attr in _INPLACE or (attr.endswith("_") and not attr.startswith("_")):
+            base = _INPLACE.get(attr) or attr[:-1]
+            raw = getattr(T, "__" + base + "__", None) if base in ("add", "sub", "mul") \
+                else None
+            raw = getattr(_ops, base, None) or getattr(T, base, None) or raw
+            if raw is None:
+                continue
+            setattr(BatchedTensor, attr, _inplace_method(base, raw))
+        elif not attr.startswith("_"):
+            setattr(BatchedTensor, attr, _method(attr, f))
+    for prop, fn in (("T", lambda s: _call("t", _M.t, s) if s.ndim <= 2 else
+                      _call("permute", _M.permute, s, tuple(range(s.ndim - 1, -1, -1)))),
+                     ("mT", lambda s: _call("transpose", _M.transpose, s, -2, -1))):
+        setattr(BatchedTensor, prop, property(fn))
+
+
+_bind_methods()
+
+
+# ---- vmap -----------------------------------------------------------------------------------
+
+def _moveaxis(t, src, dst):
+    nd = t.ndim
+    if src == dst:
+        return t
+    order = [i for i in range(nd) if i != src]
+    order.insert(dst, src)
+    return _call("permute", _M.permute, t, tuple(order))
+
+
+def _broadcast_prefix(dims, tree, what):
+    """``dims`` (a prefix of ``tree``'s structure) repeated onto each of ``tree``'s leaves."""
+    leaves, spec = tree_flatten(tree)
+    if dims is None or isinstance(dims, int):
+        return [dims] * len(leaves)
+    dleaves, dspec = tree_flatten(dims)
+    if dspec == spec:
+        return dleaves
+    out = []
+
+    def go(d, t):
+        if d is None or isinstance(d, int):
+            out.extend([d] * len(tree_flatten(t)[0]))
+            return
+        if isinstance(d, dict):
+            if not isinstance(t, dict) or set(d) != set(t):
+                raise ValueError(f"vmap: {what} is not compatible with the structure of the "
+                                 "inputs")
+            for k in t:
+                go(d[k], t[k])
+            return
+        if not isinstance(d, (tuple, list)) or not isinstance(t, (tuple, list)) or \
+                len(d) != len(t):
+            raise ValueError(f"vmap({what}=...): {what} is not compatible with the structure "
+                             "of the inputs")
+        for a, b in zip(d, t):
+            go(a, b)
+
+    go(dims, tree)
+    return out
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over a dimension of its inputs (``torch.func.vmap``).
+
+    ``in_dims``: an int, ``None`` (not mapped) or a pytree prefix of the arguments; ``out_dims``
+    the same for the outputs. Outputs must be tensors (pytrees of them); an output that does not
+    depend on the batch is broadcast. Random functions inside ``func`` draw one value for the
+    whole batch whatever ``randomness`` says ('error', 'different' and 'same' are accepted).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.vmap(lambda v: (v * v).sum())(tg.tensor([[1., 2.], [3., 4.]]))
+        tensor([ 5., 25.])
+    """
+    if randomness not in _RANDOMNESS:
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+    if not (in_dims is None or isinstance(in_dims, (int, tuple, list, dict))):
+        raise ValueError(f"vmap(in_dims={in_dims!r}): expected `in_dims` to be int or a "
+                         "(potentially nested) tuple matching the structure of inputs")
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        from ..ops.record import as_tensor
+
+        if isinstance(in_dims, int) or in_dims is None:
+            dims = [in_dims] * len(tree_flatten(args)[0])
+        else:
+            if isinstance(in_dims, (tuple, list)) and len(in_dims) != len(args):
+                raise ValueError(f"vmap(in_dims={in_dims!r}, ...)(<inputs>): in_dims is not "
+                                 f"compatible with the structure of `inputs`. in_dims has "
+                                 f"structure {tree_flatten(in_dims)[1]} but inputs has "
+                                 f"structure {tree_flatten(args)[1]}.")
+            dims = _broadcast_prefix(tuple(in_dims), args, "in_dims")
+        leaves, spec = tree_flatten(args)
+        size = None
+        for t, d in zip(leaves, dims):
+            if d is None:
+                continue
+            if not isinstance(t, (Tensor, np.ndarray)):
+                raise ValueError(f"vmap(in_dims={in_dims!r}, ...)(<inputs>): Got in_dim={d} "
+                                 f"for an input but the input is of type {type(t)}. We cannot "
+                                 "vmap over non-Tensor arguments, please use None as the "
+                                 "respective in_dim")
+            nd = np.ndim(t) if not isinstance(t, Tensor) else t.ndim
+            if not -nd <= d < max(nd, 0) or nd == 0:
+                raise ValueError(f"vmap(in_dims={in_dims!r}, ...)(<inputs>): Got in_dim={d} "
+                                 f"for some input, but that input is a Tensor of dimensionality "
+                                 f"{nd} so expected in_dim to satisfy -{nd} <= in_dim < {nd}.")
+            n = t.shape[d]
+            if size is not None and n != size:
+                raise ValueError("vmap: Expected all tensors to have the same size in the "
+                                 f"mapped dimension, got sizes {[size, n]} for the mapped "
+                                 "dimension")
+            size = n
+        if size is None:
+            raise ValueError("vmap(f, in_dims=..., ...)(<inputs>): at least one input must be "
+                             "batched: got in_dims that are all None")
+        level = _state.level + 1
+        new = []
+        for t, d in zip(leaves, dims):
+            if d is None:
+                new.append(t)
+                continue
+            t = as_tensor(t) if not isinstance(t, Tensor) else t
+            new.append(BatchedTensor(_moveaxis(t, d % t.ndim, 0), level))
+        args2 = tree_unflatten(new, spec)
+        _state.level = level
+        _state.warned.append(set())
+        with _lock:
+            _running[0] += 1
+        try:
+            out = func(*args2, **kwargs)
+        except _RawAccess as e:
+            out = None
+            op = _raw_op_name(e.__traceback__)
+        finally:
+            _state.level = level - 1
+            _state.warned.pop()
+            with _lock:
+                _running[0] -= 1
+        if out is None:
+            return _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims)
+        return _unbatch_outputs(out, out_dims, level, size, func)
+
+    return wrapped
+
+
+def _raw_op_name(tb):
+    """The tapegrad function that read a batched tensor's value (for the warning)."""
+    import os
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    name = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        path = os.path.abspath(code.co_filename)
+        if path.startswith(here) and os.sep + "func" + os.sep not in path[len(here):]:
+            name = tb.tb_frame.f_locals.get("name") if code.co_name == "fn" else code.co_name
+            break
+        tb = tb.tb_next
+    return name or "an op"
+
+
+def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims):
+    """No batching rule reached: run ``func`` once per example (one warning)."""
+    warnings.warn(f"There is a performance drop because we have not yet implemented the "
+                  f"batching rule for {op}. tapegrad runs the function once per example (a "
+                  "Python loop over the batch).", UserWarning, stacklevel=3)
+    from ..ops.record import as_tensor
+
+    results = []
+    for b in range(size):
+        new = []
+        for t, d in zip(leaves, dims):
+            if d is None:
+                new.append(t)
+                continue
+            t = as_tensor(t) if not isinstance(t, Tensor) else t
+            new.append(_call("getitem", _M.getitem, t, (slice(None),) * (d % t.ndim) + (b,)))
+        results.append(func(*tree_unflatten(new, spec), **kwargs))
+    outs, ospec = tree_flatten(results[0])
+    cols = [tree_flatten(r)[0] for r in results]
+    odims = _broadcast_prefix(out_dims, results[0], "out_dims")
+    res = []
+    for j, (o, d) in enumerate(zip(outs, odims)):
+        if not isinstance(o, Tensor):
+            raise ValueError(f"vmap({getattr(func, '__name__', 'f')}, ...): `"
+                             f"{getattr(func, '__name__', 'f')}` must only return Tensors, got "
+                             f"type {type(o)}.")
+        if d is None:
+            res.append(o)
+            continue
+        res.append(_call("stack", _J.stack, [c[j] for c in cols], d % (o.ndim + 1)))
+    return tree_unflatten(res, ospec)
+
+
+def _unbatch_outputs(out, out_dims, level, size, func):
+    leaves, spec = tree_flatten(out)
+    dims = _broadcast_prefix(out_dims, out, "out_dims")
+    res = []
+    for t, d in zip(leaves, dims):
+        if not isinstance(t, Tensor):
+            raise ValueError(f"vmap({getattr(func, '__name__', 'f')}, ...): `"
+                             f"{getattr(func, '__name__', 'f')}` must only return Tensors, got "
+                             f"type {type(t)}. Did you mean to set out_dims= to None for "
+                             "output?")
+        if type(t) is BatchedTensor and t._vmap_level == level:
+            p = t._phys
+        elif d is None:
+            res.append(t)
+            continue
+        else:
+            p = _call("expand", _M.expand, _call("unsqueeze", _M.unsqueeze, t, 0),
+                      (size,) + tuple(t.shape))
+        if d is None:
+            raise ValueError("vmap: out_dims=None for an output that is batched")
+        res.append(_moveaxis(p, d % p.ndim, 0) if d % p.ndim == 0 else
+                   _moveaxis(p, 0, d % p.ndim))
+    return tree_unflatten(res, spec)
+
+
+# ---- gradients of batched tensors (installed into tg.autograd.grad) -----------------------
+
+def batched_grad(grad, outputs, inputs, grad_outputs, **kw):
+    """``tg.autograd.grad`` where some tensors are batched: examples are independent, so a
+    backward of the physical tensors gives every example's gradient; an input not batched at
+    the level where an output or seed is batched needs one backward per example."""
+    outs, ins = list(outputs), list(inputs)
+    gos = list(grad_outputs) if grad_outputs is not None else [None] * len(outs)
+    level = _level_of(outs + ins + gos)
+    ob = [_unwrap(level, o)[1] for o in outs]
+    ib = [_unwrap(level, t)[1] for t in ins]
+    gb = [g is not None and _unwrap(level, g)[1] for g in gos]
+    if all(ib) or not (any(ob) or any(gb)):
+        new_o, new_g = [], []
+        for o, g, b, bg in zip(outs, gos, ob, gb):
+            if not b:
+                if bg or any(ob):
+                    continue  # does not depend on the batched inputs
+                new_o.append(o)
+                new_g.append(g)
+                continue
+            p = o._phys
+            if bg:
+                gp = g._phys
+            elif g is None:
+                gp = _full_like(p, 1.0)
+            else:
+                gp = _call("expand", _M.expand, _call("unsqueeze", _M.unsqueeze, g, 0),
+                           tuple(p.shape))
+            new_o.append(p)
+            new_g.append(gp)
+        new_i = [_unwrap(level, t)[0] for t in ins]
+        if not new_o:
+            res = [None] * len(ins)
+        else:
+            kw2 = dict(kw, allow_unused=True, materialize_grads=False)
+            res = list(grad(new_o, new_i, new_g, **kw2))
+        out = []
+        for r, b, t in zip(res, ib, ins):
+            if r is None:
+                if not kw.get("allow_unused") and not kw.get("materialize_grads"):
+                    raise RuntimeError("One of the differentiated Tensors appears to not have "
+                                       "been used in the graph. Set allow_unused=True if this "
+                                       "is the desired behavior.")
+                if kw.get("materialize_grads"):
+                    from ..creation import zeros_like
+
+                    r = zeros_like(t)
+                out.append(r)
+                continue
+            out.append(BatchedTensor(r, level) if b else r)
+        return tuple(out)
+    # some input is shared by the examples: one backward per example
+    leaves = outs + gos
+    n = _bsize(level, [t for t in leaves + ins if t is not None])
+    new_i = [_unwrap(level, t)[0] for t in ins]
+    rows = []
+    kw2 = dict(kw, retain_graph=True)
+    for b in range(n):
+        o_b = [_at(level, o, b) for o in outs]
+        g_b = [None if g is None else _at(level, g, b) for g in gos]
+        r = grad(o_b, new_i, g_b, **kw2)
+        rows.append(tuple(None if x is None else (_at_phys(x, b) if bi else x)
+                          for x, bi in zip(r, ib)))
+    out = []
+    for j in range(len(ins)):
+        col = [r[j] for r in rows]
+        if all(c is None for c in col):
+            out.append(None)
+            continue
+        from ..creation import zeros_like
+
+        col = [zeros_like(ins[j]) if c is None else c for c in col]
+        out.append(BatchedTensor(_call("stack", _J.stack, col, 0), level))
+    return tuple(out)
+
+
+def _at_phys(x, b):
+    return _call("getitem", _M.getitem, x, b)
+
+
+def _full_like(p, value):
+    """A tensor of ``value`` with the structure of ``p`` (batched at the same levels)."""
+    if type(p) is BatchedTensor:
+        return BatchedTensor(_full_like(p._phys, value), p._vmap_level)
+    from ..creation import full
+
+    return full(p.shape, value, dtype=p.dtype)
+
+
+def like(t, value=0.0, requires_grad=False):
+    """A leaf of ``value`` batched like ``t`` (a plain tensor for a plain ``t``)."""
+    out = _full_like(t, value)
+    if requires_grad:
+        leaf = out
+        while type(leaf) is BatchedTensor:
+            leaf = leaf._phys
+        leaf.requires_grad_()
+    return out
+
+
+def is_batched(t):
+    return type(t) is BatchedTensor
+
+
+def unwrap_all(t):
+    while type(t) is BatchedTensor:
+        t = t._phys
+    return t
+
+
+_ = _gm  # grad mode is read by the ops the rules call

@@ -1,0 +1,97 @@
+"""tg.utils.checkpoint: gradients equal the plain ones (first and second order), only the
+inputs are kept, keyword arguments and non-tensor arguments pass through."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.utils.checkpoint import checkpoint, checkpoint_sequential
+
+
+def _mlp(ws, x, every=0):
+    def block(h, *chunk):
+        for w in chunk:
+            h = tg.tanh(h @ w)
+        return h
+
+    if not every:
+        return block(x, *ws).sum()
+    h = x
+    for i in range(0, len(ws), every):
+        h = checkpoint(block, h, *ws[i:i + every], use_reentrant=False)
+    return h.sum()
+
+
+def _params(n=12, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    ws = [tg.tensor(rng.standard_normal((d, d)) / np.sqrt(d), requires_grad=True)
+          for _ in range(n)]
+    x = tg.tensor(rng.standard_normal((4, d)), requires_grad=True)
+    return ws, x
+
+
+def test_checkpoint_gradients_equal_plain():
+    ws, x = _params()
+    plain = tg.autograd.grad(_mlp(ws, x), ws + [x])
+    ckpt = tg.autograd.grad(_mlp(ws, x, every=4), ws + [x])
+    for a, b in zip(plain, ckpt):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+    ws[0].grad = None
+    _mlp(ws, x, every=3).backward()
+    np.testing.assert_allclose(ws[0].grad.numpy(), plain[0].numpy(), rtol=1e-12)
+
+
+def test_checkpoint_second_order_and_kwargs():
+    x = tg.tensor([0.3, -0.7, 1.1], requires_grad=True)
+
+    def f(a, scale=1.0, power=2):
+        return (tg.sin(a) * scale) ** power
+
+    g, = tg.autograd.grad(checkpoint(f, x, scale=2.0, power=3, use_reentrant=False).sum(), x,
+                          create_graph=True)
+    h, = tg.autograd.grad(g.sum(), x)
+    g0, = tg.autograd.grad(f(x, scale=2.0, power=3).sum(), x, create_graph=True)
+    h0, = tg.autograd.grad(g0.sum(), x)
+    np.testing.assert_allclose(g.detach().numpy(), g0.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), h0.numpy(), rtol=1e-12)
+
+
+def test_checkpoint_keeps_fewer_saved_bytes():
+    ws, x = _params(n=20, d=32)
+
+    def held(every):
+        before = tg.autograd.tape_stats()["bytes"]
+        loss = _mlp(ws, x, every)
+        grown = tg.autograd.tape_stats()["bytes"] - before
+        loss.backward()
+        return grown
+
+    plain, ckpt = held(0), held(5)
+    assert ckpt * 5 < plain, (ckpt, plain)
+
+
+def test_checkpoint_sequential_and_warning():
+    net = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.Tanh(), tg.nn.Linear(4, 2))
+    x = tg.randn(5, 3)
+    ref = tg.autograd.grad(net(x).sum(), list(net.parameters()))
+    got = tg.autograd.grad(checkpoint_sequential(net, 2, x, use_reentrant=False).sum(),
+                           list(net.parameters()))
+    for a, b in zip(ref, got):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    with pytest.warns(UserWarning, match="use_reentrant"):
+        checkpoint(lambda a: a * 2, tg.ones(2, requires_grad=True))
+
+
+def test_checkpoint_matches_torch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.checkpoint import checkpoint as tcp
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((3, 3))
+    x = rng.standard_normal((2, 3))
+    tw, tx = torch.tensor(w, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gw, gx = tg.tensor(w, requires_grad=True), tg.tensor(x, requires_grad=True)
+    tcp(lambda a, b: torch.tanh(a @ b).pow(2), tx, tw, use_reentrant=False).sum().backward()
+    checkpoint(lambda a, b: tg.tanh(a @ b) ** 2, gx, gw, use_reentrant=False).sum().backward()
+    np.testing.assert_allclose(gw.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)

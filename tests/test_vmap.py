@@ -1,0 +1,201 @@
+"""tg.func.vmap against torch.func.vmap on every op family of the op tables, nested vmap,
+vmap of grad / jvp / vjp, in_dims / out_dims, the per-example fallback and its warning."""
+
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+from ops.test_elementwise import BINARY, UNARY, _draw
+from ops.test_linalg import OPS as LINALG
+from ops.test_movement import OPS as MOVEMENT
+from ops.test_reduce import OPS as REDUCE
+from ops.test_reduce import _arrays
+
+torch = pytest.importorskip("torch")
+B = 3
+
+
+def _leaves(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _compare(out, tout, name):
+    outs, touts = _leaves(out), _leaves(tout)
+    assert len(outs) == len(touts), name
+    for o, t in zip(outs, touts):
+        assert tuple(o.shape) == tuple(t.shape), name
+        np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12, err_msg=name)
+
+
+def _run(name, fn, tfn, arrays, in_dims, strict=True):
+    xs = [tg.tensor(a) for a in arrays]
+    ts = [torch.tensor(a) for a in arrays]
+    with warnings.catch_warnings():
+        # every op of the tables has a batching rule; a method of a plain tensor given a
+        # batched argument (x.bmm(batched)) is not dispatched: the function runs per example
+        warnings.simplefilter("error" if strict else "ignore")
+        out = tg.vmap(fn, in_dims=in_dims)(*xs)
+    _compare(out, torch.func.vmap(tfn, in_dims=in_dims)(*ts), name)
+
+
+# Data-dependent output shapes: torch.func.vmap refuses them, and so does a batch.
+NOT_VMAPPABLE = {"bool_mask"}
+TABLE = ([(n, f, c, lambda s, rng, d=d: _arrays(s, d, rng)) for n, f, c, d in REDUCE]
+         + [(n, f, c, None) for n, f, c in MOVEMENT if n not in NOT_VMAPPABLE]
+         + [(n, f, c, None) for n, f, c in LINALG])
+
+
+@pytest.mark.parametrize("name,f,cases,arrays", TABLE, ids=[t[0] for t in TABLE])
+def test_vmap_op_tables(name, f, cases, arrays):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    fn, tfn = (lambda *xs: f(tg, *xs)), (lambda *ts: f(torch, *ts))
+    for shapes in cases:
+        batched = [(B,) + tuple(s) for s in shapes]
+        xs = arrays(batched, rng) if arrays else [rng.standard_normal(s) for s in batched]
+        _run(name, fn, tfn, xs, 0)
+        if len(xs) > 1:  # only the first argument batched; then only the last
+            _run(name, fn, tfn, [xs[0]] + [x[0] for x in xs[1:]], (0,) + (None,) * (len(xs) - 1))
+            _run(name, fn, tfn, [x[0] for x in xs[:-1]] + [xs[-1]],
+                 (None,) * (len(xs) - 1) + (0,), strict=name != "bmm")
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+def test_vmap_unary(name):
+    fn, _, tfn, dom = UNARY[name]
+    tfn = (lambda t, s=tfn: getattr(t, s)()) if isinstance(tfn, str) else tfn
+    x = _draw(np.random.default_rng(zlib.crc32(name.encode())), (B, 2, 3), **dom)
+    _run(name, fn, tfn, [x], 0)
+    _run(name, fn, tfn, [x], 1)
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+def test_vmap_binary(name):
+    fn, _, tfn, dx, dy, _ = BINARY[name]
+    tfn = (lambda a, b, s=tfn: getattr(a, s)(b)) if isinstance(tfn, str) else tfn
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    x, y = _draw(rng, (B, 2, 3), **dx), _draw(rng, (B, 3), **dy)
+    _run(name, fn, tfn, [x, y], 0)
+    _run(name, fn, tfn, [x, y[0]], (0, None))
+    _run(name, fn, tfn, [x[0], y], (None, 0))
+    _run(name, fn, tfn, [x[:, 0], y], (0, 0))  # same logical rank
+
+
+def test_where_comparisons_and_python_scalars():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((B, 4)), rng.standard_normal(4)
+
+    def f(L, a, b):
+        return L.where(a > b, a * 2.0 - 1, L.maximum(b, a)) + (a <= 0.1).to(a.dtype)
+
+    _run("where", lambda a, b: f(tg, a, b), lambda a, b: f(torch, a, b), [x, y], (0, None))
+
+
+def test_nested_vmap_and_dims():
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5))
+
+    def f(L, a, b):
+        return L.softmax(a @ b, -1).sum(0) * a.mean()
+
+    tx, tw = torch.tensor(x), torch.tensor(w)
+    ours = tg.vmap(tg.vmap(lambda a, b: f(tg, a, b), in_dims=(0, None)), in_dims=(1, None),
+                   out_dims=1)(tg.tensor(x), tg.tensor(w))
+    theirs = torch.func.vmap(torch.func.vmap(lambda a, b: f(torch, a, b), in_dims=(0, None)),
+                             in_dims=(1, None), out_dims=1)(tx, tw)
+    _compare(ours, theirs, "nested")
+    ours = tg.vmap(tg.vmap(lambda a, b: (a[:, None] * b).sum(0)), in_dims=(0, None))(
+        tg.tensor(x), tg.tensor(w[:3, :4]))
+    theirs = torch.func.vmap(torch.func.vmap(lambda a, b: (a[:, None] * b).sum(0)),
+                             in_dims=(0, None))(tx, tw[:3, :4])
+    _compare(ours, theirs, "nested2")
+
+
+def test_vmap_pytrees_in_dims_out_dims():
+    rng = np.random.default_rng(3)
+    p = {"w": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+    xs = rng.standard_normal((5, 3))
+
+    def f(L, p, x):
+        return {"y": L.tanh(x @ p["w"] + p["b"]), "n": (x * x).sum()}
+
+    tp = {k: torch.tensor(v) for k, v in p.items()}
+    ours = tg.vmap(lambda p, x: f(tg, p, x), in_dims=(None, 0), out_dims={"y": 1, "n": 0})(
+        {k: tg.tensor(v) for k, v in p.items()}, tg.tensor(xs))
+    theirs = torch.func.vmap(lambda p, x: f(torch, p, x), in_dims=(None, 0),
+                             out_dims={"y": 1, "n": 0})(tp, torch.tensor(xs))
+    _compare(ours["y"], theirs["y"], "y")
+    _compare(ours["n"], theirs["n"], "n")
+
+
+def test_vmap_of_grad_jvp_vjp_and_grad_of_vmap():
+    rng = np.random.default_rng(4)
+    xs, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 3))
+
+    def loss(L, x, w):
+        return (L.tanh(w @ x) ** 2).sum() + (x.sin() * x).sum()
+
+    tx, tw = torch.tensor(xs), torch.tensor(w)
+    F = torch.func
+    _compare(tg.vmap(tg.func.grad(lambda x: loss(tg, x, tg.tensor(w))))(tg.tensor(xs)),
+             F.vmap(F.grad(lambda x: loss(torch, x, tw)))(tx), "vmap(grad)")
+    _compare(tg.vmap(tg.func.grad(lambda x, w: loss(tg, x, w), argnums=1), in_dims=(0, None))(
+        tg.tensor(xs), tg.tensor(w)),
+        F.vmap(F.grad(lambda x, w: loss(torch, x, w), argnums=1), in_dims=(0, None))(tx, tw),
+        "vmap(grad) per-example grads of shared w")
+    v = rng.standard_normal((4, 3))
+    _compare(tg.vmap(lambda x, t: tg.func.jvp(lambda a: a.sin() @ tg.tensor(w), (x,), (t,))[1])(
+        tg.tensor(xs), tg.tensor(v)),
+        F.vmap(lambda x, t: F.jvp(lambda a: a.sin() @ tw, (x,), (t,))[1])(tx, torch.tensor(v)),
+        "vmap(jvp)")
+    _, fn = tg.func.vjp(lambda a: a.exp() * a.sum(), tg.tensor(xs[0]))
+    _, tfn = F.vjp(lambda a: a.exp() * a.sum(), tx[0])
+    _compare(tg.vmap(fn)(tg.eye(3))[0], F.vmap(tfn)(torch.eye(3))[0], "vmap(vjp_fn)")
+    x = tg.tensor(xs, requires_grad=True)
+    g, = tg.autograd.grad(tg.vmap(lambda a: loss(tg, a, tg.tensor(w)))(x).sum(), x)
+    _compare(g, F.grad(lambda a: F.vmap(lambda b: loss(torch, b, tw))(a).sum())(tx),
+             "grad(vmap)")
+    # jacfwd(jacrev) inside vmap
+    _compare(tg.vmap(tg.func.hessian(lambda a: (a.sin() * a.sum()).sum()))(tg.tensor(xs)),
+             F.vmap(F.hessian(lambda a: (a.sin() * a.sum()).sum()))(tx), "vmap(hessian)")
+
+
+def test_fallback_loop_warns_once_naming_the_op():
+    from tapegrad.func.vmap import dispatch
+
+    x = np.random.default_rng(5).standard_normal((3, 4))
+
+    def my_op(a):
+        return tg.tensor(np.asarray(a.detach().numpy()) * 2.0)
+
+    def f(a):
+        return dispatch("my_op", my_op, (a,), {}) + dispatch("my_op", my_op, (a,), {})
+
+    with pytest.warns(UserWarning, match="batching rule for my_op") as rec:
+        out = tg.vmap(f)(tg.tensor(x))
+    assert sum("my_op" in str(w.message) for w in rec) == 1
+    np.testing.assert_allclose(out.numpy(), 4 * x)
+
+
+def test_op_without_dispatch_runs_the_function_per_example():
+    x = np.random.default_rng(6).standard_normal((3, 2, 3, 2))
+    y = np.random.default_rng(7).standard_normal((2, 2, 3))
+    with pytest.warns(UserWarning, match="batching rule for bmm"):  # a plain tensor's method
+        out = tg.vmap(lambda a, b: b.bmm(a), in_dims=(0, None))(tg.tensor(x), tg.tensor(y))
+    np.testing.assert_allclose(out.numpy(), np.matmul(y, x))
+
+
+def test_vmap_errors():
+    x = tg.ones(3, 2)
+    with pytest.raises(ValueError, match="same size in the mapped dimension"):
+        tg.vmap(lambda a, b: a + b)(x, tg.ones(4, 2))
+    with pytest.raises(ValueError, match="must only return Tensors"):
+        tg.vmap(lambda a: 1.0)(x)
+    with pytest.raises(RuntimeError, match="item"):
+        tg.vmap(lambda a: a.sum().item())(x)
+    with pytest.raises(ValueError, match="in_dim"):
+        tg.vmap(lambda a: a, in_dims=2)(x)
