@@ -18,7 +18,7 @@ if not HAS_NUMBA_CUDA:
     pytest.skip("numba-cuda is not installed (pip install 'tapegrad[cuda]'); CUDA tensors "
                 "are optional", allow_module_level=True)
 
-import tapegrad as tg  # noqa: E402
+import tapegrad as tg
 
 RNG = np.random.default_rng(0)
 

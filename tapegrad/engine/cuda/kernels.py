@@ -342,7 +342,8 @@ def source(ns):
         if d.kind not in ("unary", "binary"):
             continue
         if d.forward is not None:
-            fwd += [f"    if op == {code}:  # {d.op.name}", f"        return {_forward_expr(d, ns)}"]
+            fwd += [f"    if op == {code}:  # {d.op.name}",
+                    f"        return {_forward_expr(d, ns)}"]
         for attr, out in (("dx", dx), ("dy", dy)):
             expr = pow_as_call(getattr(d, attr))
             if expr:
