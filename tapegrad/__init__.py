@@ -9,7 +9,7 @@ Example:
     7.582394
 """
 
-from . import autograd, linalg, nn, numpy_dispatch, ops, optim
+from . import autograd, cuda, linalg, nn, numpy_dispatch, ops, optim
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, int32, int64, linspace,
@@ -46,6 +46,7 @@ def _batch_aware_public_ops():
 
 
 _batch_aware_public_ops()
+from .device import device
 from .tensor import Tensor
 
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from . import grad_mode as _gm
+from .device import cuda_api, is_cuda, to_device
 from .tensor import Tensor, _make, _wrap
 
 float32 = np.dtype(np.float32)
@@ -19,12 +20,23 @@ _rng = np.random.default_rng()
 
 
 def _check_device(device):
-    if device not in (None, "cpu") and str(device) != "cpu":
-        if str(device).startswith("cuda"):
-            raise RuntimeError("tapegrad was built without CUDA tensors for this operation: "
-                               "device='cuda' is not available")
-        raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: "
-                           f"{device}")
+    """True for a CUDA device (RuntimeError if CUDA cannot be used), False for the CPU."""
+    if device is None or device == "cpu":
+        return False
+    if is_cuda(device):  # parses; RuntimeError for other device types
+        cuda_api()  # numba-cuda and a GPU (or its simulator), else a clear RuntimeError
+        return True
+    return False
+
+
+def _on(device, t):
+    """``t`` (a new CPU leaf) moved to ``device`` when that is CUDA (a host-made copy)."""
+    if device is None or not _check_device(device):
+        return t
+    out = _make(to_device(np.asarray(t._data)))
+    out._rg = t._rg
+    out._inference = t._inference
+    return out
 
 
 COMPLEX_MSG = ("complex values are not supported yet: tapegrad has no complex tensors (their "
@@ -72,7 +84,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         >>> tg.tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
-    _check_device(device)
+    if _check_device(device):
+        return _on(device, tensor(data, dtype, None, requires_grad))
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
@@ -104,7 +117,9 @@ def _nested_values(seq):
 
 def as_tensor(data, dtype=None, device=None):
     """A tensor sharing memory with ``data`` when it is already an ndarray of that dtype."""
-    _check_device(device)
+    if _check_device(device):
+        t = as_tensor(data, dtype)
+        return t if t.device == device else t.to(device)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == dtype else data.to(dtype)
     if isinstance(data, (str, bytes)):
@@ -122,9 +137,9 @@ def from_numpy(arr):
 
 def _factory(np_fn):
     def fn(*size, dtype=None, device=None, requires_grad=False, out=None):
-        _check_device(device)
         shape = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        return _finish(np_fn(tuple(int(s) for s in shape), dtype or float64), requires_grad)
+        return _on(device, _finish(np_fn(tuple(int(s) for s in shape), dtype or float64),
+                                   requires_grad))
 
     fn.__name__ = np_fn.__name__
     return fn
@@ -136,27 +151,24 @@ empty = _factory(np.zeros)  # NOTE: zero-filled: uninitialised memory buys nothi
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
     shape = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
     arr = np.full(shape, fill_value, dtype=dtype)
-    return _finish(arr, requires_grad)
+    return _on(device, _finish(arr, requires_grad))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
     arr = np.arange(start, end, step, dtype=dtype) if end is not None else \
         np.arange(start, dtype=dtype)
-    return _finish(arr, requires_grad, wrap=False)
+    return _on(device, _finish(arr, requires_grad, wrap=False))
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
-    return _finish(np.linspace(start, end, int(steps), dtype=dtype or float64), requires_grad)
+    return _on(device, _finish(np.linspace(start, end, int(steps), dtype=dtype or float64),
+                               requires_grad))
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
-    return _finish(np.eye(n, m, dtype=dtype or float64), requires_grad)
+    return _on(device, _finish(np.eye(n, m, dtype=dtype or float64), requires_grad))
 
 
 def manual_seed(seed):
@@ -170,14 +182,14 @@ def _shape(size):
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
-    return _finish(_rng.random(_shape(size)).astype(dtype or float64, copy=False), requires_grad)
+    return _on(device, _finish(_rng.random(_shape(size)).astype(dtype or float64, copy=False),
+                               requires_grad))
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
-    return _finish(_rng.standard_normal(_shape(size)).astype(dtype or float64, copy=False),
-                   requires_grad)
+    return _on(device, _finish(_rng.standard_normal(_shape(size)).astype(dtype or float64,
+                                                                          copy=False),
+                               requires_grad))
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
@@ -188,8 +200,8 @@ def randint(low, high=None, size=(), dtype=None, device=None):
 
 def _like(np_fn):
     def fn(t, dtype=None, device=None, requires_grad=False):
-        _check_device(device)
-        return _finish(np_fn(t.shape, dtype or t.dtype), requires_grad)
+        return _on(_like_device(t, device), _finish(np_fn(t.shape, dtype or t.dtype),
+                                                    requires_grad))
 
     fn.__name__ = np_fn.__name__ + "_like"
     return fn
@@ -201,13 +213,20 @@ empty_like = _like(np.zeros)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
-    _check_device(device)
-    return _finish(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
+    return _on(_like_device(t, device),
+               _finish(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad))
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
-    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                device=_like_device(t, device))
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):
-    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                 device=_like_device(t, device))
+
+
+def _like_device(t, device):
+    """``*_like``: the device of ``t`` unless one is given (as PyTorch)."""
+    return device if device is not None or not t.is_cuda else "cuda"

@@ -35,6 +35,7 @@ import weakref
 import numpy as np
 
 from . import _config
+from .device import DeviceArray
 from .registry import PYTHON_BASE, Op
 
 NFIELDS = 6
@@ -64,7 +65,7 @@ class Segment:
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
-        "__weakref__",
+        "device", "__weakref__",
     )
 
     def __init__(self):
@@ -95,6 +96,7 @@ class Segment:
         self._cache = None  # tables materialised for the sweep (engine.sweep.SweepArrays)
         self.active = 0  # sweeps of this segment running or paused (engine.sweep.sweeping)
         self.deferred = []  # saved values freed while a sweep was active, released after it
+        self.device = False  # records of CUDA tensors (see prepare_on): swept on the device
 
     # ---- growing ----
     def flush(self):
@@ -181,7 +183,7 @@ def _renew(seg):
       a tensor or two never pins more than a segment's worth of records;
     * its saved arrays hold ``_ROLL_BYTES``: close it whatever refers to it.
     """
-    if seg is not None and not seg.retired and seg.n < _config.SEGMENT_CAP:
+    if seg is not None and not seg.retired and seg.n < _config.SEGMENT_CAP and not seg.device:
         # References we know of: the _local slot, current()'s and our local, getrefcount's
         # argument (4); ops/record.py also holds it in a local while it calls current() (5).
         refs = sys.getrefcount(seg) - 5
@@ -337,6 +339,8 @@ def prepare(inputs):
     Keeps the invariant that a segment imports only from segments of lower ``order``: an input
     on a newer foreign segment (another thread's) closes the current segment first.
     """
+    if inputs and type(inputs[0]._data) is DeviceArray:
+        return prepare_on(inputs, True)
     seg = current()
     for t in inputs:
         src = t._seg
@@ -346,6 +350,40 @@ def prepare(inputs):
                 seg = current()
             else:
                 seg.order = next(_order)
+    return seg
+
+
+def prepare_on(inputs, device):
+    """``prepare`` for a record on a device segment (``device``) or a CPU one.
+
+    CUDA records go to segments of their own (``Segment.device``), swept by the device sweep:
+    a thread alternating between CPU and CUDA ops closes its current segment at each switch
+    (the next one imports from it, as from any older segment). A device segment keeps
+    ``check_at = 0``, so a CPU op that finds one current (``current()``) starts a CPU segment.
+    """
+    if not device:
+        seg = current()
+        if seg.device:
+            retire(seg)
+            seg = current()
+    else:
+        seg = _local.seg
+        if seg is None or not seg.device or seg.retired or seg.n >= _config.SEGMENT_CAP:
+            if seg is not None and not seg.retired:
+                retire(seg)
+            if _local.live:
+                _prune_imports()
+            seg = _local.seg = Segment()
+            seg.device = True
+            seg.check_at = 0
+            _local.live.add(seg)
+    for t in inputs:
+        src = t._seg
+        if src is not None and src is not seg and src.order > seg.order:
+            if seg.exported or seg.n:
+                retire(seg)
+                return prepare_on(inputs, device)
+            seg.order = next(_order)
     return seg
 
 

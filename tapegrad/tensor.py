@@ -19,6 +19,8 @@ import warnings
 import numpy as np
 
 from . import grad_mode as _gm
+from .device import CPU as _CPU
+from .device import DeviceArray
 from .tape import inplace_epoch
 
 _NONLEAF_GRAD_WARNING = (
@@ -105,7 +107,11 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return self._data.device if type(self._data) is DeviceArray else _CPU
+
+    @property
+    def is_cuda(self):
+        return type(self._data) is DeviceArray
 
     def size(self, dim=None):
         s = self.shape
@@ -130,21 +136,30 @@ class Tensor:
         if d.size != 1:
             raise RuntimeError(
                 f"a Tensor with {d.size} elements cannot be converted to Scalar")
+        if type(d) is DeviceArray:
+            d = d.host()  # a copy to the host, as PyTorch's item() of a cuda tensor
         return d.reshape(()).item()
 
     def tolist(self):
         d = self._data
+        if type(d) is DeviceArray:
+            d = d.host()
         return d if type(d) is float else d.tolist()
 
     def numpy(self, *, force=False):
         if self._rg and not force:
             raise RuntimeError(_NUMPY_RG)
-        return self._arr()
+        a = self._arr()
+        if type(a) is DeviceArray:
+            a.refuse_numpy()  # PyTorch's TypeError: copy to the host with .cpu() first
+        return a
 
     def __array__(self, dtype=None, copy=None):
         if self._rg:
             raise RuntimeError(_NUMPY_RG)
         a = self._arr()
+        if type(a) is DeviceArray:
+            a.refuse_numpy()
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __float__(self):
@@ -280,7 +295,8 @@ class Tensor:
     # ---- printing ----
     def __repr__(self):
         d = self._data
-        arr = np.asarray(d)
+        dev = type(d) is DeviceArray
+        arr = d.host() if dev else np.asarray(d)  # a cuda tensor prints a host copy
         if arr.dtype.kind == "f":
             finite = arr[np.isfinite(arr)]
             integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
@@ -295,6 +311,8 @@ class Tensor:
         extras = []
         if arr.size == 0:
             extras.append(f"size={arr.shape}")
+        if dev:
+            extras.append(f"device='{d.device}'")
         if arr.dtype not in (np.float64, np.int64, np.bool_):
             extras.append(f"dtype={arr.dtype}")
         if self._seg is not None:
@@ -366,6 +384,8 @@ def _wrap(r):
         return r
     if tp is np.float64:
         return float(r)
+    if tp is DeviceArray:
+        return r
     return np.asarray(r)
 
 

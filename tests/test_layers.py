@@ -9,22 +9,27 @@ from pathlib import Path
 import tapegrad
 
 PKG = Path(tapegrad.__file__).parent
-BOTTOM = {"_config", "registry", "grad_mode", "tape", "tensor", "vecmath"}
+BOTTOM = {"_config", "registry", "grad_mode", "tape", "tensor", "vecmath", "device"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
     "vecmath": set(),  # numbers only: NumPy, Numba
     "registry": {"vecmath"},
     "grad_mode": set(),
-    "tape": {"_config", "registry"},
-    "tensor": {"grad_mode", "tape"},
-    "engine": {"_config", "registry", "tape"},
+    # device objects and CUDA storage (numba.cuda imported lazily): tensors hold it, the tape
+    # tells device segments by it, the CUDA engine allocates through it
+    "device": set(),
+    "tape": {"_config", "registry", "device"},
+    "tensor": {"grad_mode", "tape", "device"},
+    "engine": {"_config", "registry", "tape", "device"},
     "creation": BOTTOM,
-    "ops": BOTTOM | {"creation"},
+    # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)
+    "ops": BOTTOM | {"creation", "engine"},
     "autograd": BOTTOM | {"creation", "ops", "engine"},
 }
-TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "utils",
-       "distributed"}  # may import anything below them
+# may import anything below them (cuda: the public tg.cuda functions)
+TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "utils", "distributed",
+       "cuda"}
 
 
 def _part(module):

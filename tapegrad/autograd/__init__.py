@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from ..device import DeviceArray
 from ..tape import tape_stats
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor
@@ -77,7 +78,8 @@ def _seeds(outputs, grads, create_graph):
         if g.dtype.kind == "c" and out.dtype.kind != "c":
             raise RuntimeError("For complex Tensors, both grad_output and output are required to "
                                "have the same dtype.")
-        seeds.append(g if create_graph else np.asarray(g._data, np.float64))
+        seeds.append(g if create_graph else g._data if type(g._data) is DeviceArray else
+                     np.asarray(g._data, np.float64))
     return seeds
 
 

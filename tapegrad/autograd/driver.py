@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import tape
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
 from ..engine.sweep import Sweep, sweeping
@@ -36,6 +37,53 @@ class AutogradPauses(Pauses):
 PAUSES = AutogradPauses()
 
 
+class DevicePauses(AutogradPauses):
+    """Pauses of the device sweep: hooks and custom Functions run on the host, on copies of
+    the adjoints (``cuda_glue.HostView``); what they change is copied back to the device."""
+
+    def hooks(self, seg, r, sweep):
+        from . import cuda_glue
+
+        view = cuda_glue.HostView(sweep)
+        run_tensor_hooks(seg, r, view)
+        view.write_back()
+        for ref in seg.hooked.get(r, ()):  # retain_grad: the grad of a CUDA tensor is CUDA
+            t = ref()
+            if t is not None and t.is_cuda and t._grad is not None and not t._grad.is_cuda:
+                t._grad = cuda_glue.shaped(t._grad._arr().reshape(-1), t)
+
+    def custom_vjp(self, sweep, r):
+        from . import cuda_glue
+
+        custom_vjp_numeric(cuda_glue.HostView(sweep), r)
+
+
+DEVICE_PAUSES = DevicePauses()
+
+
+def _sweep_for(seg, top, create_graph):
+    """The sweep for one segment: re-taping for create_graph, the device sweep for a segment
+    of CUDA records (``Segment.device``), else the compiled CPU sweep."""
+    if seg.device:
+        if create_graph:
+            raise NotImplementedError(
+                "create_graph=True through CUDA tensors: the re-taping sweep needs the VJPs of "
+                "every op as CUDA tensor ops (gather/scatter and matmul VJPs are not ported); "
+                "compute higher-order derivatives on the CPU")
+        from ..engine.cuda.sweep import DeviceSweep
+
+        return DeviceSweep(seg, top), DEVICE_PAUSES
+    if create_graph:
+        return RetapeSweep(seg), PAUSES
+    return Sweep(seg, top), PAUSES
+
+
+def _on_device(target):
+    """Where an adjoint handed to ``target`` (a segment or a leaf) must live."""
+    return target.device if isinstance(target, tape.Segment) else \
+        type(target._data) is DeviceArray
+
+
 def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     """Propagate ``seeds`` (one per root) back through the tape.
 
@@ -43,11 +91,14 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     ``accumulate`` the leaves' (and retained tensors') ``.grad`` fields are updated; the
     gradients for ``inputs`` are returned in order (None where unreached).
     """
-    sweep_cls = RetapeSweep if create_graph else Sweep
     pending, heap = {}, []
     leaf_totals = {}  # id(leaf) -> [leaf, total]
 
     def push(seg, rec, g):
+        if not create_graph and (seg.device or type(g) is not np.ndarray):
+            from .cuda_glue import moved
+
+            g = moved(g, seg.device)  # across CPU and CUDA segments
         e = pending.get(id(seg))
         if e is None:
             e = pending[id(seg)] = (seg, [])
@@ -56,6 +107,15 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
     def add_leaf(leaf, g):
         e = leaf_totals.get(id(leaf))
+        if not create_graph and (type(leaf._data) is DeviceArray or type(g) is not np.ndarray):
+            from . import cuda_glue
+
+            g = cuda_glue.moved(g, type(leaf._data) is DeviceArray)
+            if e is None:
+                leaf_totals[id(leaf)] = [leaf, g]
+            else:
+                e[1] = cuda_glue.add(e[1], g)
+            return
         if e is None:
             leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g, np.float64)]
         else:
@@ -81,15 +141,16 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             seg, seed_list = pending.pop(key)
             with sweeping(seg):  # nothing this sweep may read is released meanwhile
                 top = max(rec for rec, _ in seed_list)
-                sw = sweep_cls(seg) if create_graph else Sweep(seg, top)
+                sw, pauses = _sweep_for(seg, top, create_graph)
                 for rec, g in seed_list:
                     sw.seed(rec, g)
-                sw.run(top, 0, PAUSES, free=not retain_graph)
+                sw.run(top, 0, pauses, free=not retain_graph)
                 for (sid, rec), positions in wanted.items():
                     if sid == id(seg) and rec in _reached_set(sw, rec):
                         g = sw.grad_of(rec)
                         for i in positions:
-                            results[i] = g if create_graph else g.copy()
+                            results[i] = g if create_graph else (
+                                g.copy() if type(g) is np.ndarray else _moved(g, True))
                 for r, src in list(seg.imports.items()):
                     if not _is_reached(sw, r):
                         continue
@@ -97,7 +158,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                     if isinstance(src, Tensor):
                         add_leaf(src, g if create_graph else g)
                     else:
-                        push(src[0], src[1], g if create_graph else g.copy())
+                        push(src[0], src[1], g if create_graph else
+                             g.copy() if type(g) is np.ndarray else g)
                 if not retain_graph:
                     sw.free()
                 else:
@@ -133,6 +195,12 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     return results
 
 
+def _moved(g, on_device):
+    from .cuda_glue import moved
+
+    return moved(g, on_device)
+
+
 def _is_reached(sw, r):
     reached = sw.reached
     if isinstance(reached, dict):
@@ -145,7 +213,7 @@ def _reached_set(sw, rec):
 
 
 def _flat_seed(g, t, create_graph):
-    if create_graph:
+    if create_graph or type(g) is DeviceArray:
         return g
     return np.asarray(g, np.float64).reshape(-1)
 
@@ -157,6 +225,12 @@ def _shaped(total, t, create_graph):
         if g.dtype != t.dtype and t.dtype.kind == "f":
             g = g.to(t.dtype)  # saved values are float64: a float32 input gets a float32 grad
         return g
+    if type(total) is not np.ndarray or type(t._data) is DeviceArray:
+        from . import cuda_glue
+
+        if type(t._data) is DeviceArray:
+            return cuda_glue.shaped(total, t)
+        total = cuda_glue.host_copy(total)
     arr = np.asarray(total).reshape(t.shape).astype(t.dtype, copy=False)
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
@@ -165,6 +239,18 @@ def _accumulate(t, g, create_graph, owned=False):
     """Add ``g`` into ``t.grad`` (in place, keeping the grad object, as PyTorch does)."""
     with _grad_lock:
         old = t._grad
+        if type(g._data) is DeviceArray or old is not None and type(old._data) is DeviceArray:
+            from . import cuda_glue
+
+            if old is None:
+                t._grad = g if owned else cuda_glue.owned_copy(g)
+            elif type(old._data) is DeviceArray and type(g._data) is DeviceArray:
+                cuda_glue.accumulate_into(old, g)
+                bump_version(old)
+            else:
+                raise RuntimeError(f"a .grad on {old.device} cannot accumulate a gradient on "
+                                   f"{g.device}")
+            return
         if old is None:
             if not create_graph and not owned and type(g._data) is not float:
                 g = _make(np.array(g._data))  # a hook's or the arena's memory: take a copy

@@ -374,8 +374,8 @@ def custom_vjp_numeric(sweep, r):
 
     with _gm.set_grad_enabled(False):
         grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
-    sweep.accumulate(node.slots, [None if g is None else np.asarray(g._data, np.float64)
-                                  for g in grads])
+    sweep.accumulate(node.slots, [None if g is None else g._data if g.is_cuda else
+                                  np.asarray(g._data, np.float64) for g in grads])
 
 
 def custom_vjp_retape(sweep, r):

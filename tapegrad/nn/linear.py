@@ -13,7 +13,10 @@ from .parameter import Parameter
 
 
 def _empty(shape, dtype, device):
-    creation._check_device(device)
+    if creation._check_device(device):
+        raise NotImplementedError(
+        "nn modules on cuda are not implemented in tapegrad yet: create CUDA tensors "
+        "(device='cuda') and use the functional ops")
     return np.zeros(shape, dtype=np.dtype(dtype) if dtype is not None else np.float64)
 
 

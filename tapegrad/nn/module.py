@@ -43,7 +43,10 @@ def _parse_to(args, kwargs):
     if device is not None and str(device) != "cpu":
         from ..creation import _check_device
 
-        _check_device(str(device))
+        if _check_device(str(device)):
+            raise NotImplementedError(
+            "nn modules on cuda are not implemented in tapegrad yet: create CUDA tensors "
+            "(device='cuda') and use the functional ops")
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind not in "fc":

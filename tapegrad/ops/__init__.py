@@ -72,8 +72,9 @@ def _bind_tensor_methods():
     E = elementwise
     T.clone = E.clone
     T.to = E.to
-    T.cpu = lambda self: self
-    T.cuda = lambda self, device=None, non_blocking=False: E.to(self, device="cuda")  # raises
+    T.cpu = lambda self: E.to(self, device="cpu")
+    T.cuda = lambda self, device=None, non_blocking=False: E.to(
+        self, device="cuda" if device is None else device)
     T.contiguous = lambda self: self
     T.double = lambda self: E.to(self, np.float64)
     T.float = lambda self: E.to(self, np.float32)

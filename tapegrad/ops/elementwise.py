@@ -12,6 +12,8 @@ import operator
 import numpy as np
 
 from .. import tape
+from ..device import DeviceArray
+from ..device import device as _device
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
@@ -34,7 +36,7 @@ def _scalar_fallback(np_f, *args):
 # ---- unary ------------------------------------------------------------------------------
 
 def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
-    d = defop(op, name, "unary", grad_fn, saves=saves, dx=dx, nconst=nconst)
+    d = defop(op, name, "unary", grad_fn, saves=saves, dx=dx, nconst=nconst, forward=py_f)
     code = int(op)
     save_x, save_out = "x" in saves, "out" in saves
 
@@ -50,6 +52,8 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             if x._rg and _state.grad_enabled:  # the flag itself: a call costs ~5% here
                 return R.rec1(code, x, r, None, xd if save_x else r if save_out else None)
             return _make(r)
+        if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
+            return _cuda().unary(d, x)
         r = _wrap(np_f(xd))
         if x._rg and _grad_on():
             return _record_unary(code, x, r, save_x, save_out, -1)
@@ -125,14 +129,16 @@ defop(Op.TO_COPY, "to", "unary", "ToCopyBackward0", saves=(), dx="g")
 def to(x, *args, dtype=None, device=None, copy=False):
     """Convert to ``dtype`` (differentiable between floating dtypes) and/or ``device``."""
     for a in args:
-        if isinstance(a, str) or a is None:
+        if isinstance(a, (str, _device)) or a is None:
             device = a
         else:
             dtype = a
-    if device is not None and str(device) != "cpu":
+    if device is not None or type(x._data) is DeviceArray:  # transfers (ops/cuda_ops.py)
         from ..creation import _check_device
 
         _check_device(device)
+        if device is not None and str(device) != "cpu" or type(x._data) is DeviceArray:
+            return _cuda().to(x, dtype, device)
     if dtype is None:
         return clone(x) if copy else x
     dtype = np.dtype(dtype)
@@ -194,6 +200,8 @@ def clamp(x, min=None, max=None):
     xd = x._data
     if type(xd) is float:
         r = xd if xd != xd else (lo if xd < lo else hi if xd > hi else xd)
+    elif type(xd) is DeviceArray:
+        r = _cuda().clamp_value(xd, lo, hi)
     else:
         r = _wrap(np.clip(xd, lo, hi).astype(xd.dtype, copy=False))
     if x._rg and _grad_on():
@@ -223,7 +231,7 @@ def _min_py(x, y):
 
 def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
     """``const(x, c, reflected)`` handles a Python-number operand with a constant-variant op."""
-    d = defop(op, name, "binary", grad_fn, saves=saves, dx=dx, dy=dy)
+    d = defop(op, name, "binary", grad_fn, saves=saves, dx=dx, dy=dy, forward=py_f)
     code = int(op)
     save_x, save_y, save_out = "x" in saves, "y" in saves, "out" in saves
 
@@ -251,6 +259,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             saved = ((xd,) if save_x else ()) + ((yd,) if save_y else ()) + \
                 ((r,) if save_out else ())
             return R.result(r, code, x, y, saved=saved)
+        if type(xd) is DeviceArray or type(yd) is DeviceArray:  # CUDA (ops/cuda_ops.py)
+            return _cuda().binary(d, x, y, wx, wy, (save_x, save_y, save_out))
         xa = np.float64(xd) if type(xd) is float else xd  # NEP 50: a tensor is never "weak"
         ya = np.float64(yd) if type(yd) is float else yd
         try:
@@ -319,6 +329,8 @@ def _number_op(np_f, py_f):
             except _SCALAR_ERRORS:
                 return _scalar_fallback(np_f, a, b)
             return r if type(r) is float else _wrap(np.float64(r))
+        if type(xd) is DeviceArray:
+            return _cuda().number_value(np_f, xd, c, reflected)
         return _wrap(np_f(a, b))
 
     return value
@@ -393,6 +405,8 @@ _where_def = defop(Op.WHERE, "where", "binary", "WhereBackward0", saves=("m",),
 
 def where(condition, x, y):
     """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient."""
+    if any(isinstance(t, Tensor) and type(t._data) is DeviceArray for t in (condition, x, y)):
+        return _where_cuda(condition, x, y)
     cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
     cond = cond.astype(bool, copy=False)
     # NEP 50: a Python number is weak (where(c, 0.0, f32) stays float32); tensors are not
@@ -407,6 +421,33 @@ def where(condition, x, y):
     by = y if y.shape == shape else broadcast_to(y, shape)
     m = np.broadcast_to(cond, shape).astype(np.float64, order="C")  # the sweep reads C order
     return R.result(r, Op.WHERE, bx, by, saved=[m if m.size != 1 else float(m.reshape(()))])
+
+
+def _where_cuda(condition, x, y):
+    """``where`` with CUDA tensors: the same WHERE record, mask and values on the device."""
+    dev = _cuda()
+    dev.same_device(*[t for t in (condition, x, y) if isinstance(t, Tensor)])
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition, bool)
+    xa = x if _is_number(x) else R.as_tensor(x)._data
+    ya = y if _is_number(y) else R.as_tensor(y)._data
+    x, y = R.as_tensor(x), R.as_tensor(y)
+    shape = broadcast_shapes(broadcast_shapes(np.shape(cond) if not isinstance(
+        cond, DeviceArray) else cond.shape, x.shape), y.shape)
+    r = dev.where_value(cond, xa, ya, shape)
+    if not R.needs_grad(x, y):
+        return _make(r)
+    bx = x if x.shape == shape else broadcast_to(x, shape)
+    by = y if y.shape == shape else broadcast_to(y, shape)
+    m = dev.where_mask(cond, shape)
+    seg = tape.prepare([t for t in (x, y) if t._rg])
+    return R.result(r, Op.WHERE, bx, by, saved=[dev.saved_array(m) if m.size == 1 else m],
+                    seg=seg)
+
+
+def _cuda():
+    from . import cuda_ops
+
+    return cuda_ops
 
 
 # Tensor-level aliases used by derivative formulas and operators.

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..device import DeviceArray as _DeviceArray
 from ..tensor import _make, _wrap
 from . import record as R
 from ..registry import Op, defop
@@ -72,6 +73,10 @@ def matmul(x, y):
     """Matrix product with NumPy's broadcasting rules (``x @ y``)."""
     x, y = R.as_tensor(x), R.as_tensor(y)
     xd, yd = x._arr(), y._arr()
+    if type(xd) is _DeviceArray or type(yd) is _DeviceArray:  # CUDA (ops/cuda_ops.py)
+        from .cuda_ops import matmul as cuda_matmul
+
+        return cuda_matmul(x, y)
     if xd.ndim == 0 or yd.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{xd.ndim}D and {yd.ndim}D")

@@ -16,6 +16,7 @@ Shapes/strides/offset live in the tape's int side table as ``[ndim, *shape, *str
 import numpy as np
 
 from .. import tape
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
@@ -227,6 +228,10 @@ def permute(x, *dims):
     if sorted(dims) != list(range(nd)):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     cs = c_strides(x.shape)
+    if type(x._data) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
+        from .cuda_ops import view as cuda_view
+
+        return cuda_view(x, tuple(x.shape[d] for d in dims), tuple(cs[d] for d in dims), 0)
     return _view_strided(x, x._arr().transpose(dims), tuple(x.shape[d] for d in dims),
                          tuple(cs[d] for d in dims), 0)
 
@@ -314,6 +319,10 @@ def _expanded(x, shape):
     d = x._data
     if type(d) is float:
         return np.broadcast_to(np.float64(d), shape)
+    if type(d) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
+        from .cuda_ops import expand_value
+
+        return expand_value(d, shape)
     v = np.broadcast_to(d, shape)
     if d.flags.writeable and all(st or n <= 1 for n, st in zip(v.shape, v.strides)):
         v = np.lib.stride_tricks.as_strided(d, v.shape, v.strides)
@@ -373,7 +382,8 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         return _record_linear(xd, Op.RESHAPE, x, lambda seg: -1)
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # PyTorch: an empty dim list reduces over every dim
-    if dim is None and not keepdim and dtype is None and xd.dtype.kind in "fc":
+    if dim is None and not keepdim and dtype is None and xd.dtype.kind in "fc" and \
+            type(xd) is not DeviceArray:
         # the common full reduction: one flat scatter (every element gets the one gradient)
         value = _wrap(_add_reduce(xd, axis=None))
         if not (x._rg and _grad_on()):
@@ -382,7 +392,12 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         return _record_linear(value, Op.SCATTER_STRIDED, x,
                               lambda seg: tape.add_iaux(seg, (1, n, 0, 0)))
     dims = norm_dims(dim, xd.ndim)
-    value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper
+    if type(xd) is DeviceArray:  # CUDA: a parallel reduction (ops/cuda_ops.py)
+        from .cuda_ops import sum_value
+
+        value = sum_value(xd, dims, keepdim, dtype)
+    else:
+        value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape
@@ -456,6 +471,13 @@ def getitem(x, key):
         items = key if isinstance(key, tuple) else (key,)
         if not any(k is Ellipsis for k in items):
             items = items + (Ellipsis,)  # keeps 0-d results views, not NumPy scalars
+        if type(xd) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
+            from .cuda_ops import view as cuda_view
+
+            pv = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape,
+                                                 strides=c_strides(shape))[items]
+            return cuda_view(x, pv.shape, pv.strides, pv.__array_interface__["data"][0] -
+                             _PROBE_ADDR)
         value = xd[items]
         probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape, strides=c_strides(shape))
         pv = probe[items]

@@ -11,6 +11,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import tape
 from .. import tensor as _tensor_mod
+from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _new, with_history
 
 _F64 = np.dtype(np.float64)
@@ -45,6 +46,10 @@ def as_tensor(x):
 
 def saved_array(d):
     """A value in the form the compiled sweep reads: float64, C-contiguous (copy only if not)."""
+    if type(d) is _DeviceArray:  # a CUDA tensor: a float64 copy on the device (ops/cuda_ops)
+        from .cuda_ops import saved_array as device_saved
+
+        return device_saved(d)
     return np.ascontiguousarray(d, dtype=_F64)
 
 

@@ -128,7 +128,8 @@ def test_modes_zero_grad_apply_to():
     net.double()
     assert all(p.dtype == np.float64 for p in net.parameters())
     assert net.to("cpu") is net
-    with pytest.raises(RuntimeError, match="cuda"):
+    # without CUDA: RuntimeError; with CUDA: modules on the device are not implemented yet
+    with pytest.raises((RuntimeError, NotImplementedError), match="cuda"):
         net.to("cuda")
     with pytest.raises(NotImplementedError, match=r'Module \[Module\] is missing the required '
                                                   r'"forward" function'):

@@ -1,0 +1,176 @@
+"""GPU check of tapegrad's CUDA backend: speed against the hardware, and correctness.
+
+Run on a machine with an NVIDIA GPU and numba-cuda (pip install 'tapegrad[cuda]'):
+
+    python asv_benchmarks/cuda_check.py            # full sizes, < 2 min on a GPU
+    NUMBA_ENABLE_CUDASIM=1 python asv_benchmarks/cuda_check.py --tiny   # dry run, no GPU
+
+1. elementwise forward + backward on 10^7 float32 elements, as a fraction of the GPU's peak
+   memory bandwidth (from the device's memory clock and bus width);
+2. a 4096 x 4096 float32 matmul (tiled shared-memory kernel), in TFLOP/s, against torch's
+   cuBLAS when torch with CUDA is installed;
+3. a tape of 10^4 small records (8-element tensors): forward and backward time per record
+   (this is where per-record launches cost most; see docs/ARCHITECTURE.md, "CUDA").
+
+Every part checks its values (against NumPy or torch) and the script exits 1 if any check
+fails. Timings synchronise the device (``tg.cuda.synchronize``) and take the best of a few
+runs after a warm-up run that compiles the kernels.
+"""
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+import tapegrad as tg
+
+
+def best(fn, reps):
+    fn()  # warm-up: compiles the kernels
+    tg.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        tg.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def peak_bandwidth():
+    """Peak DRAM bandwidth in bytes/s from the device attributes (DDR: two transfers/clock)."""
+    from numba import cuda
+
+    dev = cuda.get_current_device()
+    try:
+        clock_khz = dev.MEMORY_CLOCK_RATE
+        bus_bits = dev.GLOBAL_MEMORY_BUS_WIDTH
+    except AttributeError:  # the simulator has no such attributes
+        return None
+    return 2.0 * clock_khz * 1e3 * bus_bits / 8
+
+
+def check(name, ok, failures):
+    print(f"  check {name}: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        failures.append(name)
+
+
+def elementwise(n, reps, failures):
+    print(f"elementwise, {n:.0e} float32 elements")
+    a = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    x = tg.tensor(a, device="cuda", requires_grad=True)
+    with tg.no_grad():
+        fwd = best(lambda: tg.exp(x), reps)
+    bw = peak_bandwidth()
+    moved = 2 * 4 * n  # read x, write exp(x)
+    line = f"  forward exp(x): {fwd * 1e3:.3f} ms, {moved / fwd / 1e9:.1f} GB/s"
+    if bw:
+        line += f" ({100 * moved / fwd / bw:.0f}% of peak {bw / 1e9:.0f} GB/s)"
+    print(line)
+
+    def step():
+        x._grad = None
+        (tg.exp(x) * 2.0).sum().backward()
+
+    both = best(step, reps)
+    # forward: exp (r4 w4), its float64 saved copy (r4 w8), mul (r4 w4), sum (r4);
+    # backward: arena zero (w8 x3), seeds, mul and exp VJPs (r8 r8 w8 each), grad cast (r8 w4)
+    moved = n * (8 + 12 + 8 + 4 + 24 + 24 + 24 + 12)
+    line = f"  forward + backward of (exp(x) * 2).sum(): {both * 1e3:.3f} ms, " \
+           f"~{moved / both / 1e9:.1f} GB/s"
+    if bw:
+        line += f" ({100 * moved / both / bw:.0f}% of peak)"
+    print(line)
+    g = x.grad.cpu().numpy()
+    idx = np.random.default_rng(1).integers(0, n, 1000)
+    y = tg.exp(x).detach().cpu().numpy()
+    check("exp forward", np.allclose(y[idx], np.exp(a[idx]), rtol=1e-5), failures)
+    check("gradient 2 exp(x)", np.allclose(g[idx], 2 * np.exp(a[idx]), rtol=1e-5), failures)
+
+
+def matmul(n, reps, failures):
+    print(f"matmul, {n} x {n} float32")
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, n)).astype(np.float32)
+    B = rng.standard_normal((n, n)).astype(np.float32)
+    a, b = tg.tensor(A, device="cuda"), tg.tensor(B, device="cuda")
+    t = best(lambda: a @ b, reps)
+    flops = 2.0 * n ** 3
+    print(f"  tapegrad: {t * 1e3:.2f} ms, {flops / t / 1e12:.2f} TFLOP/s")
+    c = (a @ b).cpu().numpy()
+    rows = rng.integers(0, n, 8)
+    ref = A[rows].astype(np.float64) @ B.astype(np.float64)
+    check("matmul rows vs float64 NumPy",
+          np.allclose(c[rows], ref, rtol=1e-3, atol=1e-3 * n ** 0.5), failures)
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None and torch.cuda.is_available():
+        ta, tb = torch.tensor(A, device="cuda"), torch.tensor(B, device="cuda")
+
+        def run():
+            ta @ tb
+            torch.cuda.synchronize()
+
+        tt = best(run, reps)
+        print(f"  torch (cuBLAS): {tt * 1e3:.2f} ms, {flops / tt / 1e12:.2f} TFLOP/s; "
+              f"tapegrad takes {t / tt:.1f}x as long")
+        tc = (ta @ tb).cpu().numpy()
+        check("matmul vs torch", np.allclose(c, tc, rtol=1e-3, atol=1e-3 * n ** 0.5), failures)
+    else:
+        print("  torch with CUDA not available: no cuBLAS comparison")
+
+
+def small_tape(records, reps, failures):
+    print(f"tape of {records} small records (8-element tensors)")
+    x = tg.tensor(np.linspace(0.5, 1.0, 8), device="cuda", requires_grad=True)
+
+    def forward():
+        y = x
+        for _ in range(records // 2):
+            y = y * 1.0001 + 0.001
+        return y.sum()
+
+    fwd = best(forward, reps)
+    loss = forward()
+
+    def backward():
+        x._grad = None
+        loss.backward(retain_graph=True)
+
+    bwd = best(backward, reps)
+    print(f"  forward {fwd / records * 1e6:.1f} us/record, backward {bwd / records * 1e6:.1f} "
+          "us/record (one kernel launch per record)")
+    k = records // 2
+    check("gradient 1.0001^k", np.allclose(x.grad.cpu().numpy(), 1.0001 ** k, rtol=1e-9),
+          failures)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--tiny", action="store_true", help="small sizes (the simulator)")
+    args = p.parse_args()
+    if not tg.cuda.is_available():
+        print("CUDA is not available here (no GPU or no numba-cuda): nothing to check")
+        return 0
+    from numba import cuda
+
+    print("device:", getattr(cuda.get_current_device(), "name", "simulator"))
+    failures = []
+    if args.tiny:
+        elementwise(64, 1, failures)
+        matmul(8, 1, failures)
+        small_tape(10, 1, failures)
+    else:
+        elementwise(10 ** 7, 5, failures)
+        matmul(4096, 3, failures)
+        small_tape(10 ** 4, 2, failures)
+    print("FAILED: " + ", ".join(failures) if failures else "all checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

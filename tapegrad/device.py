@@ -1,0 +1,213 @@
+"""Devices and device storage (bottom layer: imports nothing of tapegrad, numba.cuda lazily).
+
+* ``device``: what ``Tensor.device`` returns; compares equal to ``"cpu"``, ``"cuda"``,
+  ``"cuda:0"`` and prints like PyTorch's ``device(type='cuda', index=0)``.
+* ``DeviceArray``: the storage of a CUDA tensor (``Tensor._data``), a C-contiguous
+  ``numba.cuda`` device array with NumPy's ``shape``/``dtype``/``size``. It refuses NumPy
+  (``__array__``, ufuncs and array functions raise), so an op without a device path fails
+  with a clear message instead of silently copying to the host.
+
+``numba.cuda`` is imported on the first use of a device only (``cuda_api``), never by
+``import tapegrad``. Without numba-cuda, or without a GPU (and without its simulator,
+``NUMBA_ENABLE_CUDASIM=1``), asking for a CUDA tensor raises RuntimeError.
+"""
+
+import numpy as np
+
+_cuda = None
+_cuda_error = None
+
+
+class device:
+    """A device: ``device("cpu")``, ``device("cuda")``, ``device("cuda", 0)``, ``"cuda:0"``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):  # noqa: A002 (PyTorch's argument name)
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, str) and ":" in type:
+            type, i = type.split(":", 1)
+            if not i.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{i}'")
+            index = int(i)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError("Expected one of cpu, cuda device type at start of device "
+                               f"string: {type}")
+        if type == "cuda" and index is None:
+            index = 0  # one device: tapegrad uses the current CUDA device, always index 0
+        if type == "cuda" and index != 0:
+            raise RuntimeError(f"tapegrad supports one CUDA device (cuda:0), got cuda:{index}")
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = device("cpu")
+CUDA0 = device("cuda", 0)
+
+
+def parse(dev):
+    """``None``/str/device -> ``device`` (None stays None)."""
+    if dev is None or isinstance(dev, device):
+        return dev
+    if isinstance(dev, int):
+        return device("cuda", dev)
+    if not isinstance(dev, str):
+        raise TypeError(f"device must be a str or tapegrad.device, not {type(dev).__name__}")
+    return device(dev)
+
+
+def is_cuda(dev):
+    d = parse(dev)
+    return d is not None and d.type == "cuda"
+
+
+def cuda_api():
+    """``numba.cuda``, imported on first use; RuntimeError if CUDA cannot be used."""
+    global _cuda, _cuda_error
+    if _cuda is not None:
+        return _cuda
+    if _cuda_error is None:
+        try:
+            from numba import cuda
+        except ImportError as e:
+            _cuda_error = ("CUDA tensors need numba-cuda: pip install 'tapegrad[cuda]' "
+                           f"(numba-cuda>=0.30); import failed: {e}")
+        else:
+            try:
+                ok = cuda.is_available()
+            except Exception as e:  # driver present but broken
+                ok, why = False, f" ({e})"
+            else:
+                why = ""
+            if ok:
+                _cuda = cuda
+                return cuda
+            _cuda_error = ("Found no NVIDIA driver or CUDA GPU on this machine" + why +
+                           "; set NUMBA_ENABLE_CUDASIM=1 (before numba is imported) to run "
+                           "CUDA tensors on numba-cuda's simulator")
+    raise RuntimeError(_cuda_error)
+
+
+def available():
+    try:
+        cuda_api()
+    except RuntimeError:
+        return False
+    return True
+
+
+_TO_NUMPY = ("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the "
+             "tensor to host memory first.")
+
+
+class DeviceArray:
+    """C-contiguous device storage of a CUDA tensor (see the module docstring)."""
+
+    __slots__ = ("a", "shape", "dtype", "__weakref__")
+
+    def __init__(self, a, shape=None):
+        self.a = a  # numba.cuda device array, C-contiguous (1-d or any shape)
+        self.shape = tuple(a.shape) if shape is None else tuple(shape)
+        self.dtype = np.dtype(a.dtype)
+
+    @property
+    def size(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    @property
+    def device(self):
+        return CUDA0
+
+    def flat(self):
+        """The storage as a 1-d device array (no copy)."""
+        a = self.a
+        return a if a.ndim == 1 else a.reshape(self.size)
+
+    def reshape(self, shape):
+        if isinstance(shape, int):
+            shape = (shape,)
+        shape = tuple(shape)
+        if -1 in shape:
+            known = 1
+            for s in shape:
+                if s != -1:
+                    known *= s
+            shape = tuple(self.size // max(known, 1) if s == -1 else s for s in shape)
+        n = 1
+        for s in shape:
+            n *= s
+        if n != self.size:
+            raise ValueError(f"cannot reshape array of size {self.size} into shape {shape}")
+        return DeviceArray(self.a, shape)
+
+    def host(self):
+        """A NumPy copy (synchronises)."""
+        return np.asarray(self.flat().copy_to_host()).reshape(self.shape)
+
+    def refuse_numpy(self):
+        """PyTorch's TypeError for ``tensor.numpy()`` / ``np.asarray(tensor)`` on cuda."""
+        raise TypeError(_TO_NUMPY)
+
+    def __array__(self, dtype=None, copy=None):
+        # reached only from inside tapegrad (Tensor.__array__ refuses first): an op that
+        # has no device path asked NumPy for the values
+        raise NotImplementedError(
+            "an operation on a cuda tensor has no CUDA path in tapegrad yet (it needs the "
+            "values in host memory); move the tensor to the CPU with .cpu() first")
+
+    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        raise NotImplementedError(
+            f"numpy.{ufunc.__name__} on a cuda tensor: this operation has no CUDA path in "
+            "tapegrad yet; move the tensor to the CPU with .cpu() first")
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise NotImplementedError(
+            f"numpy.{func.__name__} on a cuda tensor: this operation has no CUDA path in "
+            "tapegrad yet; move the tensor to the CPU with .cpu() first")
+
+    def __repr__(self):
+        return f"<DeviceArray shape={self.shape} dtype={self.dtype}>"
+
+
+def to_device(arr):
+    """Copy a NumPy array (any layout) to a new ``DeviceArray``."""
+    cuda = cuda_api()
+    arr = np.ascontiguousarray(arr)
+    return DeviceArray(cuda.to_device(arr.reshape(-1)), arr.shape)
+
+
+def to_host(d):
+    return d.host()

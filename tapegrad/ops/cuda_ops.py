@@ -1,0 +1,315 @@
+"""The forward of ops on CUDA tensors: kernels from ``engine/cuda/kernels``, the same records.
+
+The op modules call into here from one early branch each (``type(data) is DeviceArray``) and
+the rest of their code (shape checks, recording) is shared with the CPU: a device op appends
+the same record as its CPU twin, on a device segment (``tape.prepare_on``), with its saved
+values as float64 device arrays, so the device sweep replays it with the same formulas.
+
+Covered: the elementwise table (unary, binary with broadcasting, the constant variants,
+where, clamp), dtype casts and transfers (``to``), sums and means over all or some dims,
+strided views (reshape, permute/transpose, basic slicing, expand/broadcast), matmul (2-D,
+batched, 1-D operands). Anything else reaches NumPy with a ``DeviceArray`` and raises
+NotImplementedError naming the NumPy function.
+"""
+
+import numpy as np
+
+from .. import tape
+from ..device import DeviceArray, cuda_api, is_cuda, parse, to_device
+from ..engine.cuda import kernels as K
+from ..registry import Op
+from ..tensor import Tensor, _make
+from . import record as R
+
+_F64 = np.dtype(np.float64)
+MIXED = ("Expected all tensors to be on the same device, but found at least two devices, "
+         "cuda:0 and cpu!")
+
+
+def _new(shape, dtype):
+    n = 1
+    for s in shape:
+        n *= s
+    return DeviceArray(K.empty(n, dtype), shape)
+
+
+def is_dev(t):
+    return isinstance(t, Tensor) and type(t._data) is DeviceArray
+
+
+def same_device(*ts):
+    """Raise PyTorch's error when CUDA and CPU tensors meet in one op."""
+    devs = {is_dev(t) for t in ts if isinstance(t, Tensor)}
+    if len(devs) > 1:
+        raise RuntimeError(MIXED)
+
+
+def saved_array(d):
+    """A saved value of a CUDA tensor: a flat float64 device copy; a Python float for one
+    element (the tape keeps size-1 values as floats: one copy to the host)."""
+    if d.size == 1:
+        return float(d.host().reshape(()))
+    out = _new(d.shape, _F64)
+    K.launch("cast", d.size, d.size, d.flat(), out.a)
+    return out
+
+
+def astype(d, dtype):
+    dtype = np.dtype(dtype)
+    out = _new(d.shape, dtype)
+    K.launch("cast", d.size, d.size, d.flat(), out.a)
+    return out
+
+
+# ---- elementwise ------------------------------------------------------------------------
+
+def _dtype_of(op, dts):
+    dt = np.result_type(*dts)
+    if dt.kind == "f":
+        return dt
+    if op in (Op.NEG, Op.ABS, Op.CLONE, Op.ADD, Op.SUB, Op.MUL, Op.MAXIMUM, Op.MINIMUM):
+        return dt
+    return _F64
+
+
+def ew(op, x, y=None, cx=0.0, cy=0.0, shape=None, dtype=None):
+    """Run the forward switch for ``op`` on DeviceArrays ``x``/``y`` (None: the constant)."""
+    ref = x if x is not None else y
+    shape = ref.shape if shape is None else shape
+    out = _new(shape, dtype)
+    n = out.size
+    d = K.dummy()
+    K.launch("ew_fwd", n, int(op), n, x.flat() if x is not None else d, -1 if x is None else (1
+             if x.size == n else 0), float(cx), y.flat() if y is not None else d,
+             -1 if y is None else (1 if y.size == n else 0), float(cy), out.a)
+    return out
+
+
+def _ew_const(op, x, c, reflected, dtype):
+    """``x op c`` (or ``c op x``) with a Python number c."""
+    out = _new(x.shape, dtype)
+    n = out.size
+    d = K.dummy()
+    if reflected:
+        K.launch("ew_fwd", n, int(op), n, d, -1, float(c), x.flat(), 1, 0.0, out.a)
+    else:
+        K.launch("ew_fwd", n, int(op), n, x.flat(), 1, 0.0, d, -1, float(c), out.a)
+    return out
+
+
+def unary(d, x):
+    """``_unary`` ops (``ops/elementwise``) on a CUDA tensor."""
+    from .elementwise import _record_unary
+
+    r = ew(d.op, x._data, None, dtype=_dtype_of(d.op, [x.dtype]))
+    if x._rg and R._grad_on():
+        return _record_unary(int(d.op), x, r, "x" in d.saves, "out" in d.saves, -1,
+                             tape.prepare([x]))
+    return _make(r)
+
+
+def _as_operand(v, other):
+    """A binary op's operand: CUDA tensors pass; a Python number (weak, NEP 50) becomes a
+    one-element device tensor of the other operand's dtype; CPU tensors are an error."""
+    if isinstance(v, Tensor):
+        if not is_dev(v):
+            raise RuntimeError(MIXED)
+        return v, v.dtype
+    dt = other.dtype if other.dtype.kind == "f" or isinstance(v, int) else _F64
+    return _make(to_device(np.asarray(v, dt))), None
+
+
+def binary(d, x, y, wx, wy, save):
+    """``_binary`` ops on CUDA tensors (``wx``/``wy``: the Python numbers they came from)."""
+    from .movement import broadcast_to
+    from .shapes import broadcast_shapes
+
+    if wx is not None:
+        x, _ = _as_operand(wx, y)
+    if wy is not None:
+        y, _ = _as_operand(wy, x)
+    same_device(x, y)
+    save_x, save_y, save_out = save
+    shape = broadcast_shapes(x.shape, y.shape)
+    dts = [t.dtype for t, w in ((x, wx), (y, wy)) if w is None] or [x.dtype]
+    dtype = _dtype_of(d.op, dts)
+    rec = (x._rg or y._rg) and R._grad_on()
+    seg = tape.prepare([t for t in (x, y) if t._rg]) if rec else None
+    bx = x if x.shape == shape else (broadcast_to(x, shape, seg=seg) if rec and x._rg
+                                     else _make(expand_value(x._data, shape)))
+    by = y if y.shape == shape else (broadcast_to(y, shape, seg=seg) if rec and y._rg
+                                     else _make(expand_value(y._data, shape)))
+    r = ew(d.op, bx._data, by._data, shape=shape, dtype=dtype)
+    if not rec:
+        return _make(r)
+    saved, stamps, vc = [], [], None
+    for keep, src, b in ((save_x, x, bx), (save_y, y, by)):
+        if keep:
+            v, s = R.saved_value(src, b._data)
+            saved.append(v)
+            stamps.append(s)
+    if save_out:
+        vc = [0]
+        saved.append(saved_array(r))
+        stamps.append((vc, 0))
+    t = R.result(r, int(d.op), bx, by, saved=saved, stamps=stamps, seg=seg)
+    t._vc = vc if vc is not None else t._vc
+    return t
+
+
+_NUMBER_OPS = {np.add: Op.ADD, np.subtract: Op.SUB, np.multiply: Op.MUL, np.true_divide: Op.DIV,
+               np.power: Op.POW}
+
+
+def number_value(np_f, xd, c, reflected):
+    """Forward value of ``x op c`` / ``c op x`` (constant-variant records) on the device."""
+    op = _NUMBER_OPS[np_f]
+    dt = xd.dtype if xd.dtype.kind == "f" else np.result_type(xd.dtype, c)
+    if op in (Op.DIV,) or (op == Op.POW and isinstance(c, float)):
+        dt = dt if dt.kind == "f" else _F64
+    return _ew_const(op, xd, c, reflected, dt)
+
+
+def where_value(cond, xa, ya, shape):
+    """np.where(cond, x, y) with CUDA operands (numbers allowed)."""
+    c = cond if type(cond) is DeviceArray else to_device(np.asarray(cond, bool))
+    c = expand_value(c, shape) if c.shape != shape else c
+    ops = []
+    for v in (xa, ya):
+        if isinstance(v, DeviceArray):
+            ops.append((expand_value(v, shape) if v.shape != shape else v, None))
+        else:
+            ops.append((None, float(v)))
+    dts = [v.dtype for v in (xa, ya) if isinstance(v, DeviceArray)]
+    out = _new(shape, np.result_type(*dts) if dts else _F64)
+    n, dm = out.size, K.dummy()
+    (xv, cx), (yv, cy) = ops
+    K.launch("where_fwd", n, n, c.flat(), xv.flat() if xv is not None else dm,
+             -1 if xv is None else 1, cx or 0.0, yv.flat() if yv is not None else dm,
+             -1 if yv is None else 1, cy or 0.0, out.a)
+    return out
+
+
+def where_mask(cond, shape):
+    """The saved 0/1 mask of WHERE, float64 on the device."""
+    c = cond if type(cond) is DeviceArray else to_device(np.asarray(cond, bool))
+    c = expand_value(c, shape) if c.shape != shape else c
+    return astype(c, _F64)
+
+
+def clamp_value(xd, lo, hi):
+    out = _new(xd.shape, xd.dtype)
+    K.launch("clamp_fwd", out.size, out.size, xd.flat(), float(lo), float(hi), out.a)
+    return out
+
+
+# ---- transfers and casts ----------------------------------------------------------------
+
+def to(x, dtype, dev):
+    """``Tensor.to`` with a device and/or dtype (differentiable: a TO_COPY record)."""
+    dev = parse(dev)
+    src_dev = is_dev(x)
+    dst_dev = src_dev if dev is None else is_cuda(dev)
+    if dst_dev:
+        cuda_api()
+    dtype = x.dtype if dtype is None else np.dtype(dtype)
+    if dst_dev == src_dev and dtype == x.dtype:
+        return x
+    d = x._data
+    if dst_dev and not src_dev:
+        value = to_device(np.asarray(d).astype(dtype, copy=False))
+    elif src_dev and not dst_dev:
+        value = d.host().astype(dtype, copy=False)
+        value = float(value) if value.ndim == 0 and value.dtype == _F64 else value
+    else:
+        value = astype(d, dtype)
+    if x._rg and R._grad_on() and dtype.kind == "f":
+        seg = tape.prepare_on([x], dst_dev)
+        return R.result(value, Op.TO_COPY, x, seg=seg)
+    return _make(value)
+
+
+# ---- movement ---------------------------------------------------------------------------
+
+def strided_value(d, shape, strides, offset):
+    """A contiguous copy of the strided view (shape, strides in elements, offset) of ``d``."""
+    out = _new(shape, d.dtype)
+    K.gather(d.flat(), shape, strides, offset, out.a)
+    return out
+
+
+def expand_value(d, shape):
+    xs = d.shape
+    lead = len(shape) - len(xs)
+    cs = _c_strides(xs)
+    strides = tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead]
+                    for k in range(len(shape)))
+    return strided_value(d, tuple(shape), strides, 0)
+
+
+def _c_strides(shape):
+    st, acc = [], 1
+    for s in reversed(shape):
+        st.append(acc)
+        acc *= s
+    return tuple(reversed(st))
+
+
+def view(x, shape, strides, offset):
+    """A strided view (permute, slicing) of a CUDA tensor: a gathered copy, recorded as the
+    CPU's GATHER_STRIDED (byte strides of NumPy's probe arrive here as element strides)."""
+    from .movement import _view_strided
+
+    value = strided_value(x._data, tuple(shape), tuple(strides), offset)
+    return _view_strided(x, value, tuple(shape), tuple(strides), offset)
+
+
+# ---- reductions -------------------------------------------------------------------------
+
+def sum_value(xd, dims, keepdim, dtype):
+    """np.sum(xd, axis=dims, keepdims=keepdim, dtype=dtype) as a parallel reduction: the
+    reduced dims are moved last (a gather, unless they already are), then every row is summed
+    by blocks in shared memory (float64) with one atomic add per block."""
+    shape = xd.shape
+    nd = len(shape)
+    dims = tuple(sorted(dims))
+    kept = tuple(k for k in range(nd) if k not in dims)
+    order = kept + dims
+    src = xd.flat()
+    if order != tuple(range(nd)):
+        cs = _c_strides(shape)
+        src = strided_value(xd, tuple(shape[k] for k in order), tuple(cs[k] for k in order),
+                            0).a
+    rows = 1
+    for k in kept:
+        rows *= shape[k]
+    cols = xd.size // rows if rows else 0
+    acc = K.zeros(rows)
+    K.rowsum(src, rows, cols, acc)
+    if dtype is None:
+        dtype = xd.dtype if xd.dtype.kind == "f" else np.dtype(np.int64)
+    out_shape = tuple(1 if k in dims else s for k, s in enumerate(shape)) if keepdim else \
+        tuple(shape[k] for k in kept)
+    out = DeviceArray(K.empty(rows, dtype), out_shape)
+    K.launch("cast", rows, rows, acc, out.a)
+    return out
+
+
+# ---- matmul -----------------------------------------------------------------------------
+
+def matmul(x, y):
+    same_device(x, y)
+    xd, yd = x._data, y._data
+    if xd.ndim == 0 or yd.ndim == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                           f"{xd.ndim}D and {yd.ndim}D")
+    batch, M, K_, N, abs_, bbs = K.matmul_dims(xd.shape, yd.shape)
+    dtype = np.result_type(xd.dtype, yd.dtype)
+    shape = ((batch,) if xd.ndim == 3 else ()) + ((M,) if xd.ndim > 1 else ()) + \
+        ((N,) if yd.ndim > 1 else ())
+    out = _new(shape, dtype)
+    K.matmul(M, N, K_, batch, xd.flat(), (abs_, K_, 1), yd.flat(), (bbs, N, 1), out.a)
+    if not R.needs_grad(x, y):
+        return _make(out)
+    params = None if (x._rg and y._rg) else {"needs": (x._rg, y._rg)}
+    return R.python_result(out, Op.MATMUL, (x, y), save_inputs=(0, 1), params=params)
