@@ -14,7 +14,8 @@ LAST_SECONDS = None  # how long this process's last warm-up took (set by the Das
 
 
 def warmup():
-    """Run one tiny backward of every kind of record; return the seconds it took."""
+    """Run tiny backwards of every kind of record, of scalars and of arrays (the two compiled
+    kernels); return the seconds it took."""
     import numpy as np
 
     import tapegrad as tg
@@ -24,6 +25,8 @@ def warmup():
     ((x.sin() * x)[0] + (x @ x) + x.sum()).backward()
     s = tg.tensor(0.5, requires_grad=True)
     (s * s).backward()
+    v = tg.tensor(np.linspace(0.1, 1.0, 256), requires_grad=True)  # arrays: the vector kernel
+    (tg.tanh(v * v + v) * 2.0).sum().backward()
     return time.perf_counter() - t0
 
 

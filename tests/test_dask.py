@@ -110,7 +110,7 @@ def _kernel_state():
     """On a worker: is the sweep loaded, and did loading it compile (a cache miss)?"""
     from tapegrad.engine import sweep
 
-    k = sweep._kernel
+    k = sweep._kernels.get(False)
     if k is None:
         return None
     return len(k.signatures), sum(k.stats.cache_misses.values())

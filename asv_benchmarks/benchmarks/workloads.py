@@ -143,10 +143,79 @@ def make_hvp(lib, n=200):
     return run
 
 
+SMALL_BACKWARDS = 2000
+
+
+def make_small_backward(lib):
+    """``(a*b).sum().backward()`` on 64 elements, 2000 times: per-op and per-backward costs."""
+    r = rng(5)
+    av, bv = r.standard_normal(64), r.standard_normal(64)
+    if lib == "torch":
+        import torch
+
+        a, b = torch.tensor(av, requires_grad=True), torch.tensor(bv, requires_grad=True)
+    else:
+        import tapegrad as tg
+
+        a, b = tg.tensor(av, requires_grad=True), tg.tensor(bv, requires_grad=True)
+
+    def run():
+        for _ in range(SMALL_BACKWARDS):
+            (a * b).sum().backward()
+
+    return run
+
+
+def make_gmm(lib, n=1000, d=10, k=25):
+    """Gradient of a Gaussian mixture's log-likelihood (ADBench's GMM objective without its
+    Wishart prior): broadcasting over (n, K, d), a batched triangular product, logsumexp."""
+    r = rng(6)
+    alphas, means = r.standard_normal(k), r.standard_normal((k, d))
+    icf = r.standard_normal((k, d + d * (d - 1) // 2)) * 0.1
+    x = r.standard_normal((n, d))
+    # lower-triangular L (K, d, d) gathered from [0, icf[:, d:]]: index 0 is the zero
+    rows, cols = np.tril_indices(d, -1)
+    idx = np.zeros((d, d), np.int64)
+    idx[rows, cols] = np.arange(1, len(rows) + 1)
+    idx = idx.reshape(-1)
+    const = -n * d * 0.5 * np.log(2 * np.pi)
+    if lib == "torch":
+        import torch as T
+
+        mk = lambda a, rg=False: T.tensor(a, requires_grad=rg)  # noqa: E731
+        lse = lambda v, dim: T.logsumexp(v, dim)  # noqa: E731
+        idx_t = T.tensor(idx)
+    else:
+        import tapegrad as T
+
+        mk = lambda a, rg=False: T.tensor(a, requires_grad=rg)  # noqa: E731
+        lse = lambda v, dim: T.logsumexp(v, dim)  # noqa: E731
+        idx_t = idx
+    pa, pm, pi = mk(alphas, True), mk(means, True), mk(icf, True)
+    xt = mk(x)
+
+    def run():
+        for p in (pa, pm, pi):
+            p.grad = None
+        qdiag = T.exp(pi[:, :d])  # (K, d)
+        padded = T.cat([T.zeros((k, 1), dtype=pi.dtype), pi[:, d:]], 1)
+        L = padded[:, idx_t].reshape(k, d, d)
+        xc = xt[:, None, :] - pm[None, :, :]  # (n, K, d)
+        lx = T.einsum("kij,nkj->nki", L, xc)
+        qx = qdiag[None, :, :] * xc + lx
+        inner = pa + pi[:, :d].sum(1) - 0.5 * (qx * qx).sum(2)  # (n, K)
+        loss = const + lse(inner, 1).sum() - n * lse(pa, 0)
+        (-loss).backward()
+
+    return run
+
+
 WORKLOADS = {
     "scalar_chain_2e4": make_scalar_chain,
     "nograd_8elem_2e4": make_nograd_small,
     "mlp_sgd_100_steps": make_mlp_sgd,
     "hvp_n200": make_hvp,
     "sin_exp_2e6": make_bandwidth,
+    "small_backward_2000": make_small_backward,
+    "gmm_gradient": make_gmm,
 }

@@ -115,12 +115,9 @@ def _dy(op, g, x, y, out, m, c0, c1):
 
 
 # The commonest derivative formulas as vectorised loops of their own, one per distinct formula
-# (the switch above costs a branch chain per element: ~6-12 ns/element against ~0.5-2). They
-# are compiled apart from the sweep, on the first record that needs them: the sweep returns
-# such records (_IS_HOT, at least HOT_MIN elements) to Python, which calls them. Inside the
-# sweep they added ~1-1.5 s to the cold compile of every program, also of scalar ones.
-_IS_HOT = np.array({is_hot}, dtype=np.int64)
-HOT_MIN = 128
+# (the switch above costs a branch chain per element: ~6-12 ns/element against ~0.5-2). Only
+# the kernel ``vsweep`` calls them: they add ~1-1.5 s to a kernel's cold compile, which
+# programs of scalars, swept by the plain ``sweep``, never pay (engine/sweep.py picks).
 
 
 @njit(cache=True, error_model="numpy")
@@ -171,21 +168,18 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
         scratch[k] = 0
     i = 0
     while i < n:
-        run = adj[small + i:small + i + last]  # views, then an indexed loop: vectorises
-        if sl == 1:
-            other = adj[pos:pos + last]
-            if gather:
-                for j in range(last):
-                    other[j] += run[j]
-            else:
-                for j in range(last):
-                    run[j] += other[j]
-        elif gather:
+        if gather:  # to: adj[pos + j*sl]; from: adj[small + i + j]
+            d, ds, f, fs = pos, sl, small + i, 1
+        else:
+            d, ds, f, fs = small + i, 1, pos, sl
+        if ds == 1 and fs == 1:  # contiguous runs: views, then an indexed loop (vectorises)
+            dv = adj[d:d + last]
+            fv = adj[f:f + last]
             for j in range(last):
-                adj[pos + j * sl] += run[j]
+                dv[j] += fv[j]
         else:
             for j in range(last):
-                run[j] += adj[pos + j * sl]
+                adj[d + j * ds] += adj[f + j * fs]
         i += last
         k = nd - 2
         while k >= 0:
@@ -209,11 +203,13 @@ def _addr(v, k, fbase, aptr, zero):
     return fbase + 8 * i, 8
 
 
-# cache=True: compiled once per machine, loaded from disk afterwards.
+'''
+
+KERNEL = '''# cache=True: compiled once per machine, loaded from disk afterwards.
 # nogil=True: threads sweep their own tapes in parallel.
 # error_model="numpy": x/0 gives inf/nan as in PyTorch instead of raising ZeroDivisionError.
 @njit(cache=True, nogil=True, error_model="numpy")
-def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, start, stop, resume):
+def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, start, stop, resume):
     zero = scratch.ctypes.data + 8 * 127  # scratch[127] stays 0 (reads as 0.0)
     r = start
     while r >= stop:
@@ -227,8 +223,8 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         o = offs[r]
         n = offs[r + 1] - o
         kind = _KIND[op] if op < len(_KIND) else 0
-        if kind != 0 and r != resume and (n >= BIG or (n >= HOT_MIN and _IS_HOT[op])):
-            return r  # Python hands it to a vectorised loop (_hot_dx/_hot_dy, or NumPy)
+        if kind != 0 and n >= BIG and r != resume:
+            return r  # large elementwise record: NumPy's vectorised loops do it faster
         scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -244,13 +240,13 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                for j in range(n):
+{hot_call_dx}                for j in range(n):
                     adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
                                        _ld(po + so * j), _ld(pm + sm * j), c0, c1)
             if kind == 2 and b >= 0:
                 _mark(reached, scratch, b)
                 ob = offs[b]
-                for j in range(n):
+{hot_call_dy}                for j in range(n):
                     adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
                                        _ld(po + so * j), _ld(pm + sm * j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
@@ -354,15 +350,16 @@ _LINEAR = {
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]''',
-    Op.GATHER_STRIDED: '''        elif op == {code}:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
-            if a >= 0:
-                _mark(reached, scratch, a)
-                _strided(adj, offs[a], o, n, iaux, aux, scratch, True)''',
-    Op.SCATTER_STRIDED: '''        elif op == {code}:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
+    # one branch (one inlined copy of _strided's loops) for both strided maps
+    Op.GATHER_STRIDED: '''        elif op == {code} or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)''',
+                if op == {code}:  # gather: adj_x[off + i.s] += g[i]
+                    _strided(adj, oa, o, n, iaux, aux, scratch, True)
+                else:  # scatter: adj_x[i] += g[off + i.s]
+                    _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)''',
+    Op.SCATTER_STRIDED: "",  # in GATHER_STRIDED's branch
     Op.GATHER_INDEX: '''        elif op == {code}:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
                 _mark(reached, scratch, a)
@@ -389,7 +386,8 @@ def rules_hash():
         if d.kind not in ("unary", "binary", "linear"):
             continue  # ops whose backward runs in Python do not change the compiled sweep
         h.update(repr((code, d.kind, d.saves, d.dx, d.dy, d.nconst, d.op in _HOT)).encode())
-    h.update((HEADER + FOOTER + repr(sorted((int(k), v) for k, v in _LINEAR.items()))).encode())
+    h.update((HEADER + KERNEL + FOOTER + repr(sorted((int(k), v) for k, v in _LINEAR.items()))
+              ).encode())
     return h.hexdigest()[:16]
 
 
@@ -406,13 +404,37 @@ def generate():
             .replace("{dx}", _switch(elementwise, "dx"))
             .replace("{dy}", _switch(elementwise, "dy"))
             .replace("{hot_dx}", _hot_switch(elementwise, "dx", "oa"))
-            .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob"))
-            .replace("{is_hot}", _wrapped([int(c in _HOT) for c in range(len(kind))])))
+            .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob")))
     lines = [head.rstrip("\n")]
-    for d in linear:
-        lines.append(_LINEAR[d.op].replace("{code}", str(int(d.op))))
-    lines.append(FOOTER.rstrip("\n"))
+    calls = {"{hot_call_dx}": "                if not _hot_dx(op, adj, o, oa, n, px, py, po, c0):\n",
+             "{hot_call_dy}": "                if not _hot_dy(op, adj, o, ob, n, px, py, po, c0):\n"}
+    for name, hot in (("sweep", False), ("vsweep", True)):
+        src = KERNEL.replace("{name}", name).replace("{py_base}", str(PYTHON_BASE)) \
+            .replace("{mask}", hex(CODE_MASK))
+        for key, call in calls.items():
+            src = src.replace(key, call if hot else "")
+        if hot:  # the generic loops move one level in, under the "if not _hot_..." test
+            src = _indent_after_hot_calls(src)
+        lines.append("\n" + src.rstrip("\n"))
+        for d in linear:
+            if _LINEAR[d.op]:
+                lines.append(_LINEAR[d.op].replace("{code}", str(int(d.op))))
+        lines.append(FOOTER.rstrip("\n"))
     return "\n".join(lines) + "\n"
+
+
+def _indent_after_hot_calls(src):
+    """Indent the two lines of each generic elementwise loop that follow a hot-loop test."""
+    out, pending = [], 0
+    for line in src.split("\n"):
+        if pending and line.strip():
+            out.append("    " + line)
+            pending -= 1
+            continue
+        if line.strip().startswith("if not _hot_d"):
+            pending = 3  # "for j ...", "adj[...] += _d?(...", "...)" continuation
+        out.append(line)
+    return "\n".join(out)
 
 
 def main():

@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "7bf9a7a3ffe53b82"
+RULES_HASH = "b5c4be84cedd2f3a"
 
 
 @intrinsic
@@ -184,15 +184,9 @@ def _dy(op, g, x, y, out, m, c0, c1):
 
 
 # The commonest derivative formulas as vectorised loops of their own, one per distinct formula
-# (the switch above costs a branch chain per element: ~6-12 ns/element against ~0.5-2). They
-# are compiled apart from the sweep, on the first record that needs them: the sweep returns
-# such records (_IS_HOT, at least HOT_MIN elements) to Python, which calls them. Inside the
-# sweep they added ~1-1.5 s to the cold compile of every program, also of scalar ones.
-_IS_HOT = np.array([
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0,
-    1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0,
-], dtype=np.int64)
-HOT_MIN = 128
+# (the switch above costs a branch chain per element: ~6-12 ns/element against ~0.5-2). Only
+# the kernel ``vsweep`` calls them: they add ~1-1.5 s to a kernel's cold compile, which
+# programs of scalars, swept by the plain ``sweep``, never pay (engine/sweep.py picks).
 
 
 @njit(cache=True, error_model="numpy")
@@ -313,21 +307,18 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
         scratch[k] = 0
     i = 0
     while i < n:
-        run = adj[small + i:small + i + last]  # views, then an indexed loop: vectorises
-        if sl == 1:
-            other = adj[pos:pos + last]
-            if gather:
-                for j in range(last):
-                    other[j] += run[j]
-            else:
-                for j in range(last):
-                    run[j] += other[j]
-        elif gather:
+        if gather:  # to: adj[pos + j*sl]; from: adj[small + i + j]
+            d, ds, f, fs = pos, sl, small + i, 1
+        else:
+            d, ds, f, fs = small + i, 1, pos, sl
+        if ds == 1 and fs == 1:  # contiguous runs: views, then an indexed loop (vectorises)
+            dv = adj[d:d + last]
+            fv = adj[f:f + last]
             for j in range(last):
-                adj[pos + j * sl] += run[j]
+                dv[j] += fv[j]
         else:
             for j in range(last):
-                run[j] += adj[pos + j * sl]
+                adj[d + j * ds] += adj[f + j * fs]
         i += last
         k = nd - 2
         while k >= 0:
@@ -350,7 +341,6 @@ def _addr(v, k, fbase, aptr, zero):
         return aptr[i], 8
     return fbase + 8 * i, 8
 
-
 # cache=True: compiled once per machine, loaded from disk afterwards.
 # nogil=True: threads sweep their own tapes in parallel.
 # error_model="numpy": x/0 gives inf/nan as in PyTorch instead of raising ZeroDivisionError.
@@ -369,8 +359,8 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         o = offs[r]
         n = offs[r + 1] - o
         kind = _KIND[op] if op < len(_KIND) else 0
-        if kind != 0 and r != resume and (n >= BIG or (n >= HOT_MIN and _IS_HOT[op])):
-            return r  # Python hands it to a vectorised loop (_hot_dx/_hot_dy, or NumPy)
+        if kind != 0 and n >= BIG and r != resume:
+            return r  # large elementwise record: NumPy's vectorised loops do it faster
         scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -397,15 +387,98 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                                        _ld(po + so * j), _ld(pm + sm * j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
             pass
-        elif op == 72:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
+        elif op == 71 or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)
-        elif op == 71:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
+                if op == 71:  # gather: adj_x[off + i.s] += g[i]
+                    _strided(adj, oa, o, n, iaux, aux, scratch, True)
+                else:  # scatter: adj_x[i] += g[off + i.s]
+                    _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)
+        elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
                 _mark(reached, scratch, a)
-                _strided(adj, offs[a], o, n, iaux, aux, scratch, True)
+                oa = offs[a]
+                for j in range(n):
+                    adj[oa + j] += adj[o + j]
+        elif op == 73:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
+            if a >= 0:
+                _mark(reached, scratch, a)
+                oa = offs[a]
+                idx = carray(_ptr(iptr[aux]), (n,), np.int64)
+                for i in range(n):
+                    adj[oa + idx[i]] += adj[o + i]
+        elif op == 74:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
+            if a >= 0:
+                _mark(reached, scratch, a)
+                oa = offs[a]
+                m = offs[a + 1] - oa
+                idx = carray(_ptr(iptr[aux]), (m,), np.int64)
+                for i in range(m):
+                    adj[oa + i] += adj[o + idx[i]]
+        elif op == 1:  # OUTPUT of a multi-output Python op
+            _mark(reached, scratch, a)
+        if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
+            return -1
+        r -= 1
+    return -1
+
+# cache=True: compiled once per machine, loaded from disk afterwards.
+# nogil=True: threads sweep their own tapes in parallel.
+# error_model="numpy": x/0 gives inf/nan as in PyTorch instead of raising ZeroDivisionError.
+@njit(cache=True, nogil=True, error_model="numpy")
+def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, start, stop, resume):
+    zero = scratch.ctypes.data + 8 * 127  # scratch[127] stays 0 (reads as 0.0)
+    r = start
+    while r >= stop:
+        if reached[r] == 0:
+            r -= 1
+            continue
+        opw = recs[r, 0]
+        if opw >= 1000 and r != resume:
+            return r
+        op = opw & 0xffff
+        o = offs[r]
+        n = offs[r + 1] - o
+        kind = _KIND[op] if op < len(_KIND) else 0
+        if kind != 0 and n >= BIG and r != resume:
+            return r  # large elementwise record: NumPy's vectorised loops do it faster
+        scratch[PENDING] -= 1
+        a = recs[r, 1]
+        b = recs[r, 2]
+        aux = recs[r, 3]
+        v = recs[r, 4]
+        if kind != 0:  # elementwise
+            px, sx = _addr(v, _SAVED[op, 0], fbase, aptr, zero)
+            py, sy = _addr(v, _SAVED[op, 1], fbase, aptr, zero)
+            po, so = _addr(v, _SAVED[op, 2], fbase, aptr, zero)
+            pm, sm = _addr(v, _SAVED[op, 3], fbase, aptr, zero)
+            c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
+            c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
+            if a >= 0:
+                _mark(reached, scratch, a)
+                oa = offs[a]
+                if not _hot_dx(op, adj, o, oa, n, px, py, po, c0):
+                    for j in range(n):
+                        adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
+                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+            if kind == 2 and b >= 0:
+                _mark(reached, scratch, b)
+                ob = offs[b]
+                if not _hot_dy(op, adj, o, ob, n, px, py, po, c0):
+                    for j in range(n):
+                        adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
+                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+        elif op == 0:  # IMPORT: Python hands the adjoint on
+            pass
+        elif op == 71 or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED
+            if a >= 0:
+                _mark(reached, scratch, a)
+                oa = offs[a]
+                if op == 71:  # gather: adj_x[off + i.s] += g[i]
+                    _strided(adj, oa, o, n, iaux, aux, scratch, True)
+                else:  # scatter: adj_x[i] += g[off + i.s]
+                    _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
                 _mark(reached, scratch, a)

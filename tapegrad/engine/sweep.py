@@ -26,36 +26,34 @@ FREED_MSG = (
     "through the graph a second time or if you need to access saved tensors after calling "
     "backward."
 )
-_kernel = None
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
 _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py checks)
 
 
-_SAVED_INDEX = {"x": 0, "y": 1, "out": 2}
+_VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
+_kernels = {}
 
 
-def _dispatch():
-    from . import _sweep_dispatch
-
-    return _sweep_dispatch
-
-
-def kernel():
-    """The compiled sweep, imported (and compiled or loaded from cache) on first use."""
-    global _kernel
-    if _kernel is None:
+def kernel(vectorised=False):
+    """The compiled sweep, imported (and compiled or loaded from cache) on first use:
+    ``sweep``, or with ``vectorised`` ``vsweep``, the same loop with vectorised loops for the
+    commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once)."""
+    k = _kernels.get(vectorised)
+    if k is None:
         from . import _gen_dispatch, _sweep_dispatch
 
         if _sweep_dispatch.RULES_HASH != _gen_dispatch.rules_hash():
             raise RuntimeError("tapegrad/engine/_sweep_dispatch.py is out of date with the op "
                                "registry: run `python -m tapegrad.engine._gen_dispatch`")
-        _kernel = _sweep_dispatch.sweep
-        if not _config.QUIET and not _cached(_kernel):
-            print("tapegrad: compiling the reverse sweep for this machine, once (a few seconds; "
+        k = _sweep_dispatch.vsweep if vectorised else _sweep_dispatch.sweep
+        if not _config.QUIET and not _cached(k):
+            what = "the reverse sweep for arrays" if vectorised else "the reverse sweep"
+            print(f"tapegrad: compiling {what} for this machine, once (a few seconds; "
                   "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
                   "this line)", file=sys.stderr, flush=True)
-    return _kernel
+        _kernels[vectorised] = k
+    return k
 
 
 def _cached(dispatcher):
@@ -212,9 +210,8 @@ class Sweep:
         """
         seg, t = self.seg, self.tabs
         recs, fbase = self._refresh()
-        k = kernel()
-        d = _dispatch()
-        is_hot, hot_min, _KIND = d._IS_HOT, d.HOT_MIN, d._KIND
+        # records of a few elements: the plain kernel; arrays: the one with vectorised loops
+        k = kernel(vectorised=self.offs[-1] >= _VECTOR_MEAN * len(self.offs))
         scratch = self.scratch
         resume, hooked_done, r = -1, -1, start
         self.swept_above = start + 1
@@ -234,17 +231,11 @@ class Sweep:
             code = opw & tape.CODE_MASK
             if opw & tape.FREED and has_saved(seg, recs, p):
                 raise RuntimeError(FREED_MSG)
-            # an elementwise record the kernel returned for a vectorised loop (the kernel's
-            # own test: at least BIG elements, or HOT_MIN for an op with a loop of its own)
-            n = recs[p, tape.SIZE]
-            big = code < len(_KIND) and _KIND[code] and (n >= _BIG or (n >= hot_min and
-                                                                        is_hot[code]))
+            big = code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG and \
+                REGISTRY[code].kind in ("unary", "binary")
             if code >= PYTHON_BASE or big:
                 if big:
-                    if is_hot[code]:
-                        self._hot_vjp(p, code, recs, t)
-                    else:
-                        self._numpy_vjp(p, code)
+                    self._numpy_vjp(p, code)
                 else:
                     if free and code == Op.CUSTOM:
                         self._flag_swept(p)
@@ -274,29 +265,6 @@ class Sweep:
         recs = self.recs = self.seg.buf[: len(self.recs)]
         fv = self.tabs.fv
         return recs, (int(_address(fv)) if len(fv) else 0)
-
-    def _hot_vjp(self, r, code, recs, tabs):
-        """An elementwise record (of more than one element: saved values are arrays) whose op
-        has vectorised loops of its own (_sweep_dispatch._hot_dx/_hot_dy)."""
-        d = _dispatch()
-        rec = recs[r]
-        n, v, a, b = int(rec[tape.SIZE]), int(rec[tape.V]), int(rec[tape.A]), int(rec[tape.B])
-        ptr = [0, 0, 0]  # addresses of the saved x, y, out (all arrays: n > 1)
-        for k, name in enumerate(REGISTRY[code].saves):
-            if name in _SAVED_INDEX:
-                ptr[_SAVED_INDEX[name]] = int(tabs.aptr[(v >> 1) + k])
-        c0 = tabs.faux[int(rec[tape.AUX])] if REGISTRY[code].nconst else 0.0
-        o = int(self.offs[r])
-        done = True
-        if a >= 0:
-            self.mark(a)
-            done = d._hot_dx(code, self.adj, o, int(self.offs[a]), n, ptr[0], ptr[1], ptr[2], c0)
-        if b >= 0:
-            self.mark(b)
-            done &= d._hot_dy(code, self.adj, o, int(self.offs[b]), n, ptr[0], ptr[1], ptr[2],
-                              c0)
-        if not done:  # _gen_dispatch gives every hot op a loop for each of its inputs
-            raise RuntimeError(f"no vectorised VJP for {REGISTRY[code].name}")
 
     def _numpy_vjp(self, r, code):
         """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
