@@ -406,8 +406,8 @@ def generate():
             .replace("{hot_dx}", _hot_switch(elementwise, "dx", "oa"))
             .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob")))
     lines = [head.rstrip("\n")]
-    calls = {"{hot_call_dx}": "                if not _hot_dx(op, adj, o, oa, n, px, py, po, c0):\n",
-             "{hot_call_dy}": "                if not _hot_dy(op, adj, o, ob, n, px, py, po, c0):\n"}
+    test = "                if not _hot_d{0}(op, adj, o, o{1}, n, px, py, po, c0):\n"
+    calls = {"{hot_call_dx}": test.format("x", "a"), "{hot_call_dy}": test.format("y", "b")}
     for name, hot in (("sweep", False), ("vsweep", True)):
         src = KERNEL.replace("{name}", name).replace("{py_base}", str(PYTHON_BASE)) \
             .replace("{mask}", hex(CODE_MASK))
