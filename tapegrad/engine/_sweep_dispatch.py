@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "b5c4be84cedd2f3a"
+RULES_HASH = "84c65f14da509828"
 
 
 @intrinsic
@@ -387,14 +387,45 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                                        _ld(po + so * j), _ld(pm + sm * j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
             pass
-        elif op == 71 or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED
+        elif op == 72:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                if op == 71:  # gather: adj_x[off + i.s] += g[i]
-                    _strided(adj, oa, o, n, iaux, aux, scratch, True)
-                else:  # scatter: adj_x[i] += g[off + i.s]
-                    _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)
+                m = offs[a + 1] - oa
+                nd = iaux[aux]
+                dst = iaux[aux + 1 + 2 * nd]
+                for k in range(nd):
+                    scratch[k] = 0
+                for i in range(m):
+                    adj[oa + i] += adj[o + dst]
+                    k = nd - 1
+                    while k >= 0:
+                        scratch[k] += 1
+                        dst += iaux[aux + 1 + nd + k]
+                        if scratch[k] < iaux[aux + 1 + k]:
+                            break
+                        dst -= iaux[aux + 1 + nd + k] * scratch[k]
+                        scratch[k] = 0
+                        k -= 1
+        elif op == 71:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
+            if a >= 0:
+                _mark(reached, scratch, a)
+                oa = offs[a]
+                nd = iaux[aux]
+                src = iaux[aux + 1 + 2 * nd]
+                for k in range(nd):
+                    scratch[k] = 0
+                for i in range(n):
+                    adj[oa + src] += adj[o + i]
+                    k = nd - 1
+                    while k >= 0:
+                        scratch[k] += 1
+                        src += iaux[aux + 1 + nd + k]
+                        if scratch[k] < iaux[aux + 1 + k]:
+                            break
+                        src -= iaux[aux + 1 + nd + k] * scratch[k]
+                        scratch[k] = 0
+                        k -= 1
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
                 _mark(reached, scratch, a)

@@ -170,8 +170,8 @@ def test_large_records_match_torch(torch):
 
 @pytest.mark.parametrize("n", [1, 3, 300])
 def test_plain_and_vectorised_kernels_agree(monkeypatch, n):
-    """``sweep`` (formula switch) and ``vsweep`` (vectorised loops for the common formulas)
-    give the same gradients, bit for bit, on every op that has a loop of its own."""
+    """``sweep`` (formula switch, odometer per element) and ``vsweep`` (vectorised loops for the
+    common formulas and the strided maps) give the same gradients, bit for bit."""
     rng = np.random.default_rng(n)
     xs, ys = rng.uniform(-2, 2, n), rng.uniform(0.5, 2, n)
 
@@ -179,7 +179,9 @@ def test_plain_and_vectorised_kernels_agree(monkeypatch, n):
         monkeypatch.setattr(sweep, "_VECTOR_MEAN", mean)
         x, y = tg.tensor(xs, requires_grad=True), tg.tensor(ys, requires_grad=True)
         z = tg.tanh(x * y + x) - tg.exp(-y) + tg.sigmoid(x) * 3.0 + tg.relu(x - y)
-        (z.clone() + (-z) * z + 1.0).sum().backward()
+        m = tg.stack([z, z * 2.0, x]).T + y[:, None]  # broadcasts: strided gathers
+        (z.clone() + (-z) * z + 1.0).sum().backward(retain_graph=True)
+        (m.sum(0) * 0.5).sum().backward()  # a sum over an axis: a strided scatter
         return x.grad.numpy().copy(), y.grad.numpy().copy()
 
     plain, vector = grads(10 ** 9), grads(0)
