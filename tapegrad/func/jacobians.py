@@ -93,6 +93,21 @@ def _batched_cols(f, diff, basis, n, ospec, has_aux):
         return None
 
 
+def _restricted(func, args, argnums):
+    """The positions ``argnums`` picks, those arguments, and ``func`` of them alone (the other
+    arguments held at ``args``)."""
+    idx = _check_argnums(argnums, len(args))
+    diff = tuple(args[i] for i in idx)
+
+    def f_diff(*d):
+        full = list(args)
+        for i, v in zip(idx, d):
+            full[i] = v
+        return func(*full)
+
+    return idx, diff, f_diff
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     """The Jacobian of ``func`` w.r.t. ``args[argnums]`` by reverse mode (``torch.func``):
     ``vmap`` of the vjp over the rows of the identity. Each output leaf's Jacobian has shape
@@ -108,14 +123,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     def wrapper(*args):
         from .vmap import vmap
 
-        idx = _check_argnums(argnums, len(args))
-        diff = tuple(args[i] for i in idx)
-
-        def f_diff(*d):
-            full = list(args)
-            for i, v in zip(idx, d):
-                full[i] = v
-            return func(*full)
+        idx, diff, f_diff = _restricted(func, args, argnums)
 
         res = vjp(f_diff, *diff, has_aux=has_aux)
         out, vjp_fn = res[0], res[1]
@@ -159,14 +167,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     def wrapper(*args):
         from .vmap import vmap
 
-        idx = _check_argnums(argnums, len(args))
-        diff = tuple(args[i] for i in idx)
-
-        def f_diff(*d):
-            full = list(args)
-            for i, v in zip(idx, d):
-                full[i] = v
-            return func(*full)
+        idx, diff, f_diff = _restricted(func, args, argnums)
 
         out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
                                                                      "jacfwd")
