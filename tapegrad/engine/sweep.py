@@ -11,7 +11,6 @@ type signature the kernel was compiled for, so nothing recompiles by accident.
 """
 
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 from numba import njit
@@ -76,22 +75,23 @@ def _addresses(arrays, start, stop, out):
         out[i] = 0 if a is None else _address(a)
 
 
+_EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)
+_SPARE_F, _SPARE_I = np.zeros(1), np.zeros(1, np.int64)  # the kernel may read index len - 1
+
+
 class SweepArrays:
     """A segment's tables as kernel arguments, extended incrementally between backwards."""
 
     __slots__ = ("fv", "nf", "aptr", "na", "iptr", "ni", "iaux", "niaux", "faux", "nfaux")
 
     def __init__(self):
-        self.fv = np.zeros(0)
-        self.nf = 0
-        self.aptr = np.zeros(0, np.int64)
-        self.na = 0
-        self.iptr = np.zeros(0, np.int64)
-        self.ni = 0
-        self.iaux = np.zeros(1, np.int64)
-        self.niaux = 0
-        self.faux = np.zeros(1)
-        self.nfaux = 0
+        # shared empty tables (every backward starts a fresh segment): nothing writes into an
+        # array before _extend/_grow has replaced it by a larger one
+        self.fv, self.nf = _EMPTY_F, 0
+        self.aptr, self.na = _EMPTY_I, 0
+        self.iptr, self.ni = _EMPTY_I, 0
+        self.iaux, self.niaux = _SPARE_I, 0
+        self.faux, self.nfaux = _SPARE_F, 0
 
     def update(self, seg):
         """Bring the tables up to date, converting only what was appended since last time
@@ -305,20 +305,28 @@ class Sweep:
         self.recs = free_records(self.seg, self.reached)
 
 
-@contextmanager
-def sweeping(seg):
-    """Mark ``seg`` as being swept for the duration (reentrant, thread-safe).
+class sweeping:
+    """``with sweeping(seg):`` marks ``seg`` as being swept for the duration (reentrant,
+    thread-safe; a plain class, not a generator: it runs once per backward).
 
     While any sweep of a segment is running or paused, ``free_records`` only flags records:
     the arrays it would release stay alive (their addresses may be in a compiled loop's hands,
     on this thread below a pause or on another thread) and are released when the last sweep
     of the segment ends.
     """
-    with seg.lock:
-        seg.active += 1
-    try:
-        yield
-    finally:
+
+    __slots__ = ("seg",)
+
+    def __init__(self, seg):
+        self.seg = seg
+
+    def __enter__(self):
+        seg = self.seg
+        with seg.lock:
+            seg.active += 1
+
+    def __exit__(self, *exc):
+        seg = self.seg
         with seg.lock:
             seg.active -= 1
             todo = seg.deferred if seg.active == 0 else None
