@@ -10,20 +10,20 @@ import tapegrad as tg
 
 def test_tg_grad_is_the_transform():
     assert tg.grad is not tg.autograd.grad
-    assert tg.grad(lambda a: a ** 2)(3.0).item() == 6.0
+    assert tg.grad(lambda a: a ** 2)(3.0) == 6.0
 
 
 def test_grad_of_grad():
-    assert tg.grad(tg.grad(lambda a: a ** 3))(2.0).item() == 12.0
-    assert tg.grad(tg.grad(lambda a: a ** 3))(tg.tensor(2.0)).item() == 12.0
-    assert tg.grad(tg.grad(tg.grad(lambda a: a ** 3)))(2.0).item() == 6.0
+    assert tg.grad(tg.grad(lambda a: a ** 3))(2.0) == 12.0
+    assert tg.grad(tg.grad(lambda a: a ** 3))(tg.tensor(2.0)) == 12.0
+    assert tg.grad(tg.grad(tg.grad(lambda a: a ** 3)))(2.0) == 6.0
 
 
 def test_third_derivative_sin_x_cubed():
     v = 0.9
     s, c = math.sin(v), math.cos(v)
     want = -c * v ** 3 - 9 * s * v ** 2 + 18 * c * v + 6 * s
-    got = tg.grad(tg.grad(tg.grad(lambda a: tg.sin(a) * a ** 3)))(v).item()
+    got = float(tg.grad(tg.grad(tg.grad(lambda a: tg.sin(a) * a ** 3)))(v))
     assert math.isclose(got, want, rel_tol=1e-12)
 
 
@@ -31,23 +31,27 @@ def test_inputs_numbers_arrays_tensors():
     f = lambda a: (a ** 2).sum()  # noqa: E731
     for x in ([1.0, 2.0], np.array([1.0, 2.0]), tg.tensor([1.0, 2.0])):
         g = tg.grad(f)(np.asarray(x) if isinstance(x, list) else x)
-        np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
-        assert not g.requires_grad
-    assert tg.grad(lambda a: a * 3)(2).item() == 3.0  # ints become float64
+        np.testing.assert_allclose(np.asarray(g), [2.0, 4.0])
+        # arrays in, arrays out (as NumPy, so SciPy takes them); tensors in, tensors out
+        assert isinstance(g, tg.Tensor) == isinstance(x, tg.Tensor)
+        assert not getattr(g, "requires_grad", False)
+    assert tg.grad(lambda a: a * 3)(2) == 3.0  # ints become float64
 
 
 def test_argnums_and_value_and_grad():
     f = lambda a, b, c: a * b + c ** 2  # noqa: E731
-    assert tg.grad(f, argnums=1)(2.0, 3.0, 4.0).item() == 2.0
+    assert tg.grad(f, argnums=1)(2.0, 3.0, 4.0) == 2.0
     g = tg.grad(f, argnums=(0, 2))(2.0, 3.0, 4.0)
-    assert isinstance(g, tuple) and [t.item() for t in g] == [3.0, 8.0]
-    assert tg.grad(f, argnums=-1)(2.0, 3.0, 4.0).item() == 8.0
-    val, g = tg.value_and_grad(f)(2.0, 3.0, 4.0)
+    assert isinstance(g, tuple) and list(g) == [3.0, 8.0]
+    assert tg.grad(f, argnums=-1)(2.0, 3.0, 4.0) == 8.0
+    val, g = tg.value_and_grad(f)(2.0, 3.0, 4.0)  # numbers in: numbers out
+    assert (val, g) == (22.0, 3.0) and type(val) is float and type(g) is float
+    val, g = tg.value_and_grad(f)(tg.tensor(2.0), 3.0, 4.0)  # tensors in: tensors out
     assert val.item() == 22.0 and g.item() == 3.0 and not val.requires_grad
     (val, aux), g = tg.value_and_grad(lambda a: (a ** 2, "aux"), has_aux=True)(3.0)
-    assert aux == "aux" and g.item() == 6.0
+    assert aux == "aux" and g == 6.0
     g, aux = tg.grad(lambda a: (a ** 2, a * 0 + 1), has_aux=True)(3.0)
-    assert g.item() == 6.0 and aux.item() == 1.0
+    assert g == 6.0 and aux.item() == 1.0
 
 
 def test_errors():
@@ -62,14 +66,14 @@ def test_errors():
 
 
 def test_independent_output_gives_zero():
-    assert tg.grad(lambda a: tg.tensor(1.0))(2.0).item() == 0.0
-    assert tg.grad(lambda a, b: a * 2, argnums=1)(tg.tensor(2.0), 5.0).item() == 0.0
+    assert tg.grad(lambda a: tg.tensor(1.0))(2.0) == 0.0
+    assert tg.grad(lambda a, b: a * 2, argnums=1)(tg.tensor(2.0), 5.0) == 0.0
 
 
 def test_closures_compose():
     # inner gradient w.r.t. y is x: the outer level differentiates through the closure
-    assert tg.grad(lambda x: tg.grad(lambda y: x * y)(2.0))(3.0).item() == 1.0
-    assert tg.grad(lambda x: tg.grad(lambda y: x * x * y * y)(2.0))(3.0).item() == 24.0
+    assert tg.grad(lambda x: tg.grad(lambda y: x * y)(2.0))(3.0) == 1.0
+    assert tg.grad(lambda x: tg.grad(lambda y: x * x * y * y)(2.0))(3.0) == 24.0
 
 
 def test_composes_with_autograd():
@@ -83,7 +87,7 @@ def test_composes_with_autograd():
 
 def test_under_no_grad():
     with tg.no_grad():
-        assert tg.grad(lambda a: a ** 3)(2.0).item() == 12.0
+        assert tg.grad(lambda a: a ** 3)(2.0) == 12.0
         assert not tg.is_grad_enabled()
 
 
@@ -93,7 +97,7 @@ def test_matches_torch_func(torch):
     rng = np.random.default_rng(0)
     A = rng.standard_normal((3, 3))
     x0 = rng.standard_normal(3)
-    ours = tg.grad(lambda a: (tg.tanh(tg.tensor(A) @ a) ** 2).sum())(x0).numpy()
+    ours = np.asarray(tg.grad(lambda a: (tg.tanh(tg.tensor(A) @ a) ** 2).sum())(x0))
     theirs = tgrad(lambda a: (torch.tanh(torch.tensor(A) @ a) ** 2).sum())(torch.tensor(x0))
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
 
@@ -147,10 +151,25 @@ def test_closure_grad_is_plain_when_nothing_outside_requires_grad(torch):
     """No outer tensor requires grad (or grad mode is off): the result carries no history,
     as with torch.func."""
     c = tg.tensor(3.0)
-    assert not tg.grad(lambda t: c * t * t)(2.0).requires_grad
+    assert not tg.grad(lambda t: c * t * t)(tg.tensor(2.0)).requires_grad
     assert not torch.func.grad(lambda t: torch.tensor(3.0) * t * t)(
         torch.tensor(2.0)).requires_grad
     x = tg.tensor(3.0, requires_grad=True)
     with tg.no_grad():
-        g = tg.grad(lambda t: x * t * t)(2.0)
+        g = tg.grad(lambda t: x * t * t)(tg.tensor(2.0))
     assert g.item() == 12.0 and not g.requires_grad
+
+
+def test_scipy_optimizers_take_value_and_grad():
+    """Arrays in, arrays out: SciPy's minimizers use ``value_and_grad(f)`` as ``jac=True``
+    (they crashed on tensors), and the gradient equals SciPy's own Rosenbrock derivative."""
+    so = pytest.importorskip("scipy.optimize")
+    f = lambda x: (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()  # noqa: E731
+    x = np.random.default_rng(0).standard_normal(5)
+    np.testing.assert_allclose(tg.grad(f)(x), so.rosen_der(x), rtol=1e-13)
+    x0 = np.array([-1.2, 1.0, 0.8])
+    expected = so.minimize(so.rosen, x0, jac=so.rosen_der, method="BFGS").x
+    for method in ("BFGS", "L-BFGS-B", "CG"):
+        res = so.minimize(tg.value_and_grad(f), x0, jac=True, method=method)
+        assert res.success, method
+        np.testing.assert_allclose(res.x, expected, atol=1e-4)

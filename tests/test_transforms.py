@@ -148,7 +148,7 @@ def test_top_level_aliases():
     assert tg.vmap is tg.func.vmap and tg.jacrev is tg.func.jacrev
     assert tg.jacfwd is tg.func.jacfwd and tg.hessian is tg.func.hessian
     assert tg.jvp is tg.func.jvp and tg.vjp is tg.func.vjp
-    assert tg.grad(lambda a: a ** 2)(3.0).item() == 6.0
+    assert tg.grad(lambda a: a ** 2)(3.0) == 6.0
 
 
 def test_forward_ad_dual_numbers():

@@ -9,8 +9,8 @@ differentiate it again.
 
 Example:
     >>> import tapegrad as tg
-    >>> tg.grad(tg.grad(lambda a: a ** 3))(2.0)
-    tensor(12.)
+    >>> tg.grad(tg.grad(lambda a: a ** 3))(2.0)  # numbers in, numbers out
+    12.0
 """
 
 import threading
@@ -64,6 +64,15 @@ def _as_input(x):
     if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
     return tensor(arr, requires_grad=True)
+
+
+def _to_raw(t, like):
+    """A result as NumPy would give it: a Python float for a 0-d value whose argument was a
+    Python number (or for the function's value), else an ndarray."""
+    arr = np.array(t.numpy())
+    if arr.ndim == 0 and (like is None or not isinstance(like, np.ndarray)):
+        return arr.item()
+    return arr
 
 
 def _scalar_output(out, has_aux):
@@ -267,12 +276,19 @@ def value_and_grad(func, argnums=0, has_aux=False):
     Example:
         >>> import tapegrad as tg
         >>> tg.value_and_grad(lambda a, b: a * b, argnums=(0, 1))(3.0, 4.0)
-        (tensor(12.), (tensor(4.), tensor(3.)))
+        (12.0, (4.0, 3.0))
+        >>> tg.value_and_grad(lambda a: (a * a).sum())(tg.tensor([1., 2.]))
+        (tensor(5.), tensor([2., 4.]))
+
+    Called on NumPy arrays and Python numbers (no tensor among the differentiated arguments),
+    it returns them as NumPy does: floats and ndarrays, so that SciPy's optimizers take
+    ``value_and_grad(f)`` as ``jac=True`` directly. On tensors it returns tensors.
     """
 
     def wrapper(*args, **kwargs):
         idx = _check_argnums(argnums, len(args))
         leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
+        raw = _depth.n == 0 and not any(isinstance(t, Tensor) for t in leaves)
         create_graph = _gm.is_grad_enabled() and (
             _depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves))
         args, trees, wrt, _ = _prepare(args, idx)
@@ -295,6 +311,9 @@ def value_and_grad(func, argnums=0, has_aux=False):
         if not create_graph:
             out = out.detach()
             grads = [g.detach() for g in grads]
+        if raw and not create_graph:  # arrays and numbers in: arrays and numbers out (SciPy)
+            out = _to_raw(out, None)
+            grads = [_to_raw(g, x) for g, x in zip(grads, leaves)]
         grads = _split(grads, trees, argnums)
         return ((out, aux) if has_aux else out), grads
 
