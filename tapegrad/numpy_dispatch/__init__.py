@@ -594,6 +594,18 @@ def _linalg_handlers():
 _FUNC_HANDLERS.update(_linalg_handlers())
 
 
+def _composite_handlers():
+    """Functions and ufuncs written as compositions of existing ops (composites.py)."""
+    from . import composites
+
+    _FUNC_HANDLERS.update(composites.function_handlers())
+    for uf, h in composites.ufunc_handlers().items():
+        _UFUNCS.setdefault(uf, h)
+
+
+_composite_handlers()
+
+
 def _bind_tensor_protocols():
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """``np.sin(t)``, ``array * t``: NumPy ufuncs run tapegrad ops."""
