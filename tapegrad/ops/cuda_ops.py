@@ -20,6 +20,7 @@ from ..engine.cuda import kernels as K
 from ..registry import Op
 from ..tensor import Tensor, _make
 from . import record as R
+from .shapes import c_strides
 
 _F64 = np.dtype(np.float64)
 MIXED = ("Expected all tensors to be on the same device, but found at least two devices, "
@@ -241,18 +242,10 @@ def strided_value(d, shape, strides, offset):
 def expand_value(d, shape):
     xs = d.shape
     lead = len(shape) - len(xs)
-    cs = _c_strides(xs)
+    cs = c_strides(xs)
     strides = tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead]
                     for k in range(len(shape)))
     return strided_value(d, tuple(shape), strides, 0)
-
-
-def _c_strides(shape):
-    st, acc = [], 1
-    for s in reversed(shape):
-        st.append(acc)
-        acc *= s
-    return tuple(reversed(st))
 
 
 def view(x, shape, strides, offset):
@@ -277,7 +270,7 @@ def sum_value(xd, dims, keepdim, dtype):
     order = kept + dims
     src = xd.flat()
     if order != tuple(range(nd)):
-        cs = _c_strides(shape)
+        cs = c_strides(shape)
         src = strided_value(xd, tuple(shape[k] for k in order), tuple(cs[k] for k in order),
                             0).a
     rows = 1
