@@ -75,6 +75,10 @@ def _sweep_for(seg, top, create_graph):
         return DeviceSweep(seg, top), DEVICE_PAUSES
     if create_graph:
         return RetapeSweep(seg), PAUSES
+    if tape.anomaly[0] and tape.anomaly[1]:  # check each record's gradients for NaN
+        from .anomaly import anomaly_sweep
+
+        return anomaly_sweep(seg, top), PAUSES
     return Sweep(seg, top), PAUSES
 
 
