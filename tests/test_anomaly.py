@@ -74,6 +74,19 @@ def test_python_op_input_index_and_set_detect_anomaly_function():
     assert np.isnan(y.grad.numpy()[0])
 
 
+def test_nan_found_when_creating_the_graph_too():
+    x = tg.tensor([1.0, 0.0], requires_grad=True)
+    with tg.autograd.set_detect_anomaly(True):
+        loss = _nan_graph(tg, x)
+        with pytest.warns(UserWarning, match="Error detected in SqrtBackward0"):
+            with pytest.raises(RuntimeError, match="'SqrtBackward0' returned nan values"):
+                tg.autograd.grad(loss, x, create_graph=True)
+        # and a clean graph gives the same gradients as without anomaly mode
+        g, = tg.autograd.grad((x * x).sin().sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 2 * x.detach().numpy() *
+                               np.cos(x.detach().numpy() ** 2), rtol=1e-14)
+
+
 def test_set_detect_anomaly_as_context_and_check_nan_false():
     x = tg.tensor([0.0], requires_grad=True)
     with tg.autograd.set_detect_anomaly(True, check_nan=False):

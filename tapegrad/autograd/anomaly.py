@@ -123,21 +123,39 @@ def _make_sweep_class(Sweep):
         """The numeric sweep one record at a time, checking each record's gradients for NaN."""
 
         def run(self, start, stop, pauses, free=False):
-            from .node import _name_of
-
             for r in range(start, stop - 1, -1):
-                if not self.reached[r]:
-                    continue
-                super().run(r, r, pauses, free)
-                recs = self.recs
-                code = int(recs[r, tape.OP]) & tape.CODE_MASK
-                if code in (Op.IMPORT, Op.OUTPUT):
-                    continue
-                for i, s in enumerate(_input_slots(self.seg, recs, r)):
-                    if s >= 0 and np.isnan(self.grad_of(s)).any():
-                        name = _name_of(self.seg, r)
-                        warn_forward(self.seg, r, name)
-                        raise RuntimeError(
-                            f"Function '{name}' returned nan values in its {i}th output.")
+                if self.reached[r]:
+                    super().run(r, r, pauses, free)
+                    check_inputs(self.seg, self.recs, r, self.grad_of)
 
     return AnomalySweep
+
+
+def check_inputs(seg, recs, r, grad_of):
+    """Raise PyTorch's anomaly error if record ``r``'s VJP put a NaN into an input's gradient
+    (``grad_of(slot)``: an array, a Tensor or None)."""
+    from .node import _name_of
+
+    code = int(recs[r, tape.OP]) & tape.CODE_MASK
+    if code in (Op.IMPORT, Op.OUTPUT):
+        return
+    for i, s in enumerate(_input_slots(seg, recs, r)):
+        g = grad_of(s) if s >= 0 else None
+        if g is not None and np.isnan(np.asarray(getattr(g, "_data", g))).any():
+            name = _name_of(seg, r)
+            warn_forward(seg, r, name)
+            raise RuntimeError(f"Function '{name}' returned nan values in its {i}th output.")
+
+
+def anomaly_retape_sweep(seg):
+    """The re-taping sweep (create_graph) one record at a time, with the same NaN check."""
+    from .retape import RetapeSweep
+
+    class AnomalyRetapeSweep(RetapeSweep):
+        def run(self, start, stop, pauses, free=False):
+            while self.heap and -self.heap[0] >= stop:
+                r = -self.heap[0]
+                super().run(r, r, pauses, free)
+                check_inputs(self.seg, self.recs, r, self.grad_of)
+
+    return AnomalyRetapeSweep(seg)
