@@ -12,7 +12,8 @@ Example:
 from . import autograd, cuda, linalg, nn, numpy_dispatch, ops, optim
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
-                       float32, float64, from_numpy, full, full_like, int32, int64, linspace,
+                       float32, float64, from_numpy, full, full_like, get_default_dtype, int32,
+                       int64, linspace, set_default_dtype,
                        long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, tensor, zeros, zeros_like)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
@@ -25,6 +26,10 @@ from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, 
                   logical_or, lt, matmul, maximum, mean, minimum, mul, ne, neg, outer, permute,
                   pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
                   transpose, unsqueeze, where)
+from .ops import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
+                  broadcast_shapes, cosh, erf, erfc, gather, index_select, isclose, isfinite,
+                  isinf, isnan, logcumsumexp, masked_fill, median, nan_to_num, repeat_interleave,
+                  rsqrt, scatter, scatter_add, sinh, sort, square, take_along_dim, topk, xlogy)
 from . import func
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
 from .func import custom_jvp, custom_vjp, hessian, jacfwd, jacrev, jvp, vjp, vmap
@@ -47,6 +52,6 @@ def _batch_aware_public_ops():
 
 _batch_aware_public_ops()
 from .device import device
-from .tensor import Tensor
+from .tensor import Tensor, set_printoptions
 
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import grad_mode as _gm
 from .device import cuda_api, is_cuda, to_device
-from .tensor import Tensor, _make, _wrap
+from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -61,6 +61,31 @@ def check_dtype(arr):
                     "int8, uint64, uint32, uint16, uint8, and bool.")
 
 
+def _default():
+    return DEFAULT_DTYPE[0]
+
+
+def set_default_dtype(d):
+    """The floating dtype of factories (zeros, rand, ...) and of tensors made from Python
+    floats: float64 (tapegrad's default) or float32."""
+    d = np.dtype(d)
+    if d not in (float32, float64):
+        raise TypeError("only floating-point types are supported as the default type")
+    DEFAULT_DTYPE[0] = d
+
+
+def get_default_dtype():
+    return DEFAULT_DTYPE[0]
+
+
+def _python_floats(data, arr, dtype):
+    """``arr`` (from Python data) in the default dtype where NumPy made it float64."""
+    if dtype is None and arr.dtype == float64 and DEFAULT_DTYPE[0] != float64 and \
+            not isinstance(data, (np.ndarray, np.generic)):
+        return arr.astype(DEFAULT_DTYPE[0])
+    return arr
+
+
 def _finish(arr, requires_grad, wrap=True):
     t = _make(_wrap(arr) if wrap else arr)
     if requires_grad:
@@ -99,6 +124,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     arr = np.array(data, dtype=dtype)
     if arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
+    arr = _python_floats(data, arr, dtype)
     return _finish(check_dtype(arr), requires_grad)
 
 
@@ -125,6 +151,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, (str, bytes)):
         raise TypeError("new(): invalid data type 'str'")
     arr = check_dtype(np.asarray(data, dtype=dtype))
+    arr = _python_floats(data, arr, dtype)
     return _make(arr if isinstance(data, np.ndarray) else _wrap(arr))
 
 
@@ -138,7 +165,7 @@ def from_numpy(arr):
 def _factory(np_fn):
     def fn(*size, dtype=None, device=None, requires_grad=False, out=None):
         shape = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        return _on(device, _finish(np_fn(tuple(int(s) for s in shape), dtype or float64),
+        return _on(device, _finish(np_fn(tuple(int(s) for s in shape), dtype or _default()),
                                    requires_grad))
 
     fn.__name__ = np_fn.__name__
@@ -152,23 +179,24 @@ empty = _factory(np.zeros)  # NOTE: zero-filled: uninitialised memory buys nothi
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
-    arr = np.full(shape, fill_value, dtype=dtype)
+    arr = _python_floats(fill_value, np.full(shape, fill_value, dtype=dtype), dtype)
     return _on(device, _finish(arr, requires_grad))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     arr = np.arange(start, end, step, dtype=dtype) if end is not None else \
         np.arange(start, dtype=dtype)
+    arr = _python_floats(start, arr, dtype)
     return _on(device, _finish(arr, requires_grad, wrap=False))
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(np.linspace(start, end, int(steps), dtype=dtype or float64),
+    return _on(device, _finish(np.linspace(start, end, int(steps), dtype=dtype or _default()),
                                requires_grad))
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(np.eye(n, m, dtype=dtype or float64), requires_grad))
+    return _on(device, _finish(np.eye(n, m, dtype=dtype or _default()), requires_grad))
 
 
 def manual_seed(seed):
@@ -182,12 +210,12 @@ def _shape(size):
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_rng.random(_shape(size)).astype(dtype or float64, copy=False),
+    return _on(device, _finish(_rng.random(_shape(size)).astype(dtype or _default(), copy=False),
                                requires_grad))
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_rng.standard_normal(_shape(size)).astype(dtype or float64,
+    return _on(device, _finish(_rng.standard_normal(_shape(size)).astype(dtype or _default(),
                                                                           copy=False),
                                requires_grad))
 

@@ -92,6 +92,19 @@ class Op(IntEnum):
     PINV = 1016
     VAR = 1017  # PyTorch's var/std backward (ops/reduce.py)
     STD = 1018
+    # functions beyond the core (ops/extra.py): derivatives in NumPy and in tapegrad ops
+    ATAN = 1019
+    ASIN = 1020
+    ACOS = 1021
+    SINH = 1022
+    COSH = 1023
+    ASINH = 1024
+    ACOSH = 1025
+    ATANH = 1026
+    ERF = 1027
+    ERFC = 1028
+    ATAN2 = 1029
+    LOGCUMSUMEXP = 1030
 
 
 PYTHON_BASE = 1000

@@ -28,6 +28,7 @@ Segments are swept newest ``order`` first; an import always comes from a lower `
 """
 
 import itertools
+import os
 import sys
 import threading
 import weakref
@@ -65,7 +66,7 @@ class Segment:
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
-        "device", "__weakref__",
+        "device", "stacks", "__weakref__",
     )
 
     def __init__(self):
@@ -97,6 +98,7 @@ class Segment:
         self.active = 0  # sweeps of this segment running or paused (engine.sweep.sweeping)
         self.deferred = []  # saved values freed while a sweep was active, released after it
         self.device = False  # records of CUDA tensors (see prepare_on): swept on the device
+        self.stacks = None  # anomaly mode: first record id of an op -> its forward stack
 
     # ---- growing ----
     def flush(self):
@@ -161,12 +163,42 @@ class _Local(threading.local):
 _local = _Local()
 
 
+# Anomaly detection (autograd/anomaly.py): [enabled, check_nan]. While enabled, every op
+# calls current() (check_at is kept at n), which notes the Python stack of the record about to
+# be appended; records an op appends after its first share that stack. Off, nothing is noted:
+# the only cost is this list lookup once per _CHECK_EVERY records.
+anomaly = [False, True]
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
 def current():
     """The segment new records go to on this thread (a fresh one when needed)."""
     seg = _local.seg
     if seg is None or seg.n >= seg.check_at:  # check_at also trips on retire and at the cap
         seg = _renew(seg)
+        if anomaly[0]:
+            _note_stack(seg)
     return seg
+
+
+def _note_stack(seg):
+    """Anomaly mode: keep the user's stack (tapegrad's own frames dropped) for record n."""
+    import traceback
+
+    frames = [f for f in traceback.extract_stack()[:-2]
+              if not os.path.abspath(f.filename).startswith(_PKG_DIR)]
+    if seg.stacks is None:
+        seg.stacks = {}
+    seg.stacks[seg.n] = frames
+    seg.check_at = seg.n  # the next op comes back here
+
+
+def forward_stack(seg, rec):
+    """The stack noted for the op that appended record ``rec`` (None outside anomaly mode)."""
+    if not seg.stacks:
+        return None
+    keys = [k for k in seg.stacks if k <= rec]
+    return seg.stacks[max(keys)] if keys else None
 
 
 def _renew(seg):

@@ -16,6 +16,8 @@ This module knows no op and no autograd: the layers above bind their methods ont
 
 import warnings
 
+import sys
+
 import numpy as np
 
 from . import grad_mode as _gm
@@ -297,23 +299,29 @@ class Tensor:
         d = self._data
         dev = type(d) is DeviceArray
         arr = d.host() if dev else np.asarray(d)  # a cuda tensor prints a host copy
+        po = PRINT_OPTIONS
+        layout = dict(threshold=po["threshold"], edgeitems=po["edgeitems"],
+                      max_line_width=po["linewidth"])
         if arr.dtype.kind == "f":
-            finite = arr[np.isfinite(arr)]
+            finite = arr[np.isfinite(arr)].astype(np.float64)  # float16: no overflow below
             integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
             big = finite.size and (np.abs(finite).max() >= 1e8 or
                                    0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
-            opts = dict(floatmode="unique" if integral else "fixed", precision=4)
+            if po["sci_mode"] is not None:
+                big = po["sci_mode"]
+            opts = dict(floatmode="unique" if integral and not big else "fixed",
+                        precision=po["precision"])
             if big:
-                opts = dict(floatmode="fixed", precision=4)  # PyTorch: 1.0000e-08
-            body = np.array2string(arr, separator=", ", prefix="tensor(", **opts)
+                opts["suppress_small"] = False
+            body = np.array2string(arr, separator=", ", prefix="tensor(", **opts, **layout)
         else:
-            body = np.array2string(arr, separator=", ", prefix="tensor(")
+            body = np.array2string(arr, separator=", ", prefix="tensor(", **layout)
         extras = []
         if arr.size == 0:
             extras.append(f"size={arr.shape}")
         if dev:
             extras.append(f"device='{d.device}'")
-        if arr.dtype not in (np.float64, np.int64, np.bool_):
+        if arr.dtype not in (DEFAULT_DTYPE[0], np.int64, np.bool_):
             extras.append(f"dtype={arr.dtype}")
         if self._seg is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
@@ -326,6 +334,31 @@ class Tensor:
 
 _F64 = np.dtype(np.float64)
 _new = object.__new__
+
+# The floating dtype of factories and of tensors made from Python floats (creation.py sets it
+# through set_default_dtype); tensors of it print without a dtype.
+DEFAULT_DTYPE = [np.dtype(np.float64)]
+
+_PRINT_PROFILES = {
+    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+    "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80),
+}
+PRINT_OPTIONS = dict(_PRINT_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """How tensors print (PyTorch's ``torch.set_printoptions``): digits after the point,
+    elements before summarising, items per edge, line width; ``sci_mode`` forces (True) or
+    forbids (False) scientific notation, None chooses."""
+    if profile is not None:
+        PRINT_OPTIONS.update(_PRINT_PROFILES[profile])
+    for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
+                     linewidth=linewidth).items():
+        if v is not None:
+            PRINT_OPTIONS[k] = int(v)
+    PRINT_OPTIONS["sci_mode"] = sci_mode
 _epoch = inplace_epoch
 
 

@@ -13,11 +13,14 @@ from ..tensor import Tensor
 from . import forward_ad  # noqa: E402,F401  (PyTorch's forward-mode API)
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
 from .function import Function, FunctionCtx, once_differentiable
+from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                      set_detect_anomaly)
 
 __all__ = [
     "backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad",
     "enable_grad", "set_grad_enabled", "inference_mode", "Function", "FunctionCtx",
-    "once_differentiable",
+    "once_differentiable", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
 ]
 
 _CREATE_GRAPH_WARNING = (

@@ -73,6 +73,10 @@ def _sweep_for(seg, top, create_graph):
         from ..engine.cuda.sweep import DeviceSweep
 
         return DeviceSweep(seg, top), DEVICE_PAUSES
+    if tape.anomaly[0] and tape.anomaly[1]:  # check each record's gradients for NaN
+        from .anomaly import anomaly_retape_sweep, anomaly_sweep
+
+        return (anomaly_retape_sweep(seg) if create_graph else anomaly_sweep(seg, top)), PAUSES
     if create_graph:
         return RetapeSweep(seg), PAUSES
     return Sweep(seg, top), PAUSES

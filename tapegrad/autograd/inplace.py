@@ -44,12 +44,26 @@ def version_message(shape, dtype, producer, now, expected):
     which = f", which is output 0 of {producer}," if producer else ""
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [tapegrad.{kind}Tensor [{', '.join(map(str, shape))}]]{which} "
-            f"is at version {now}; expected version {expected} instead. Hint: enable anomaly "
-            "detection to find the operation that failed to compute its gradient, with "
-            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+            f"is at version {now}; expected version {expected} instead. " + _hint())
 
 
-def _error(seg, producer_rec, value, stamp):
+def _hint():
+    if tape.anomaly[0]:  # the warning just issued shows the forward call (PyTorch's text)
+        return ("Hint: the backtrace further above shows the operation that failed to compute "
+                "its gradient. The variable in question was changed in there or anywhere "
+                "later. Good luck!")
+    return ("Hint: enable anomaly detection to find the operation that failed to compute its "
+            "gradient, with tapegrad.autograd.set_detect_anomaly(True).")
+
+
+def _error(seg, producer_rec, value, stamp, rec=None):
+    """The in-place error for record ``rec`` (in anomaly mode: after the warning that shows
+    the forward call of ``rec``, the op that needed the value)."""
+    if tape.anomaly[0] and rec is not None:
+        from .anomaly import warn_forward
+        from .node import _name_of
+
+        warn_forward(seg, rec, _name_of(seg, rec))
     shape = np.shape(value) if value is not None else ()
     dtype = getattr(value, "dtype", np.float64)
     return RuntimeError(version_message(shape, dtype, _producer(seg, producer_rec),
@@ -75,7 +89,7 @@ def check_record(seg, recs, r):
         stamp = avers[start + k] if start + k < len(avers) else None
         if _stale(stamp):
             src = {"x": int(recs[r, tape.A]), "y": int(recs[r, tape.B]), "out": r}.get(name, -1)
-            raise _error(seg, src, avals[start + k], stamp)
+            raise _error(seg, src, avals[start + k], stamp, r)
 
 
 def check_reached(seg, recs, reached):
@@ -105,4 +119,4 @@ def check_python_record(seg, rec, entry):
     for i, stamp in enumerate(stamps):
         if _stale(stamp):
             saved = entry.saved[i] if entry.saved is not None else None
-            raise _error(seg, entry.slots[i], saved, stamp)
+            raise _error(seg, entry.slots[i], saved, stamp, rec)

@@ -2,9 +2,8 @@
 
 Everything here is a composite of tapegrad ops (no derivative rules of its own), so gradients
 of any order come from the ops. Stable forms are used where PyTorch uses them (log-sum-exp,
-log-sigmoid, clamped logs in ``binary_cross_entropy``). ``gelu`` needs ``erf``, which is a
-custom ``Function`` here whose backward is written in tapegrad ops (so it is twice
-differentiable too).
+log-sigmoid, clamped logs in ``binary_cross_entropy``). ``gelu`` uses ``erf``, the op of
+``ops/extra.py`` (its backward is written in tapegrad ops, so it is twice differentiable too).
 
 Example:
     >>> import tapegrad as tg
@@ -89,40 +88,9 @@ def _size(shape):
     return f"torch.Size({list(shape)})"
 
 
-# ---- erf (a custom Function: no erf opcode exists) ---------------------------------------
+# ---- erf: the op of ops/extra.py (one definition), re-exported here --------------------
 
-_ERF = []  # [erf on arrays], found on first use: importing SciPy costs ~0.3 s
-
-
-def _erf_np(xd):
-    """SciPy's vectorised erf when SciPy is installed; the math module's otherwise."""
-    if not _ERF:
-        try:
-            from scipy.special import erf
-        except ImportError:
-            erf = np.vectorize(math.erf, otypes=[np.float64])
-        _ERF.append(erf)
-    return _ERF[0](xd)
-
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-
-class _Erf(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        xd = _np(x)
-        return _const(_erf_np(xd).astype(xd.dtype))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (O.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
-
-
-def erf(input):
-    """The error function, differentiable to any order (d/dx erf = 2/sqrt(pi) exp(-x²))."""
-    return _Erf.apply(_t(input))
+erf = O.erf
 
 
 # ---- layers ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..tensor import Tensor, _make
-from . import (compare, elementwise, inplace, join, linalg, linalg_decomp, linalg_spectral,
+from . import (compare, elementwise, extra, inplace, join, linalg, linalg_decomp, linalg_spectral,
                movement, reduce)
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
@@ -14,6 +14,11 @@ from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, re
                        transpose, unsqueeze, view)
 from .reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean,
                      min, norm, prod, softmax, std, sum, var)
+from .extra import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
+                    broadcast_shapes, cosh, erf, erfc, gather, index_select, isclose, isfinite,
+                    isinf, isnan, logcumsumexp, masked_fill, median, nan_to_num, repeat,
+                    repeat_interleave, rsqrt, scatter, scatter_add, sinh, sort, square,
+                    take_along_dim, topk, xlogy)
 from ..registry import REGISTRY, Op
 
 
@@ -59,6 +64,14 @@ def _bind_tensor_methods():
         logsumexp=logsumexp, softmax=softmax, log_softmax=log_softmax, cumsum=cumsum,
         split=split, chunk=chunk, unbind=unbind, mm=mm, bmm=bmm, mv=mv, trace=trace,
         diagonal=diagonal,
+        atan=atan, asin=asin, acos=acos, sinh=sinh, cosh=cosh, asinh=asinh, acosh=acosh,
+        atanh=atanh, arctan=atan, arcsin=asin, arccos=acos, atan2=atan2, arctan2=atan2,
+        square=square, rsqrt=rsqrt, erf=erf, erfc=erfc, xlogy=xlogy, masked_fill=masked_fill,
+        gather=gather, scatter=scatter, scatter_add=scatter_add, index_select=index_select,
+        take_along_dim=take_along_dim, repeat=repeat, repeat_interleave=repeat_interleave,
+        isnan=isnan, isinf=isinf, isfinite=isfinite, nan_to_num=nan_to_num,
+        allclose=allclose, isclose=isclose, topk=topk, sort=sort, argsort=argsort,
+        median=median, logcumsumexp=logcumsumexp,
     ).items():
         setattr(T, name, f)
     from .scalar_fast import METHODS

@@ -1,0 +1,492 @@
+"""Functions beyond the core ops: inverse trig and hyperbolic functions, erf, index ops
+(gather, scatter, sort, topk, median, repeat), tests (isnan, isclose) and logcumsumexp.
+
+No opcode of the compiled elementwise switch is added: the smooth unary/binary functions are
+``kind="python"`` ops declared by ``_py_unary``/``_py_binary``, whose derivative is ONE
+function ``deriv(g, x, [y,] out, M)`` over a namespace ``M`` (NumPy for the numeric sweep,
+tapegrad ops for re-taping, so second order works). Index ops are composites: a flat index
+array computed with NumPy, then the existing GATHER_INDEX / SCATTER_INDEX records.
+"""
+
+import math
+from collections import namedtuple
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..tensor import Tensor, _make, _wrap
+from . import record as R
+from ..registry import Op, defop
+from .elementwise import add, exp, log, mul, sqrt, where
+from .movement import broadcast_to, gather_index, reshape, scatter_index, unsqueeze
+from .reduce import _return_type
+from .shapes import broadcast_shapes as _broadcast2
+from .shapes import norm_dim
+
+_NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
+_TG = SimpleNamespace(sqrt=sqrt, exp=exp, log=log, where=where)
+
+_SCIPY = {}
+
+
+def _special(name):
+    """scipy.special's erf/erfc (imported on first use: ~0.3 s); math's, vectorised, without."""
+    if name not in _SCIPY:
+        try:
+            import scipy.special as sp
+
+            _SCIPY[name] = getattr(sp, name)
+        except ImportError:
+            _SCIPY[name] = np.vectorize(getattr(math, name), otypes=[np.float64])
+    return _SCIPY[name]
+
+
+def _float_value(np_f, *arrays):
+    with np.errstate(all="ignore"):
+        v = np.asarray(np_f(*arrays))
+    dt = np.result_type(*[a.dtype for a in arrays])
+    if dt.kind != "f":
+        dt = np.dtype(np.float32)  # PyTorch: integer inputs give the default float dtype
+    return _wrap(v.astype(dt, copy=False))
+
+
+# ---- smooth unary functions (python ops) -------------------------------------------------
+
+def _py_unary(op, name, np_f, deriv, grad_fn):
+    """``deriv(g, x, out, M)``: the derivative, written once over namespace ``M``."""
+
+    def vjp_np(g, inputs, out, **_):
+        x = np.asarray(inputs[0], np.float64)
+        with np.errstate(all="ignore"):
+            return (deriv(np.asarray(g, np.float64), x, np.asarray(out, np.float64), _NP),)
+
+    def vjp(g, inputs, out, **_):
+        return (deriv(g, inputs[0], out, _TG),)
+
+    defop(op, name, "python", grad_fn, vjp=vjp, vjp_np=vjp_np)
+
+    def fn(input):
+        x = R.as_tensor(input)
+        value = _float_value(np_f, np.asarray(x._data))
+        if not R.needs_grad(x) or x.dtype.kind != "f":
+            return _make(value)
+        return R.python_result(value, op, (x,), save_inputs=(0,), save_out=True)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}``, differentiable to any order (PyTorch's torch.{name})."
+    return fn
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+atan = _py_unary(Op.ATAN, "atan", np.arctan, lambda g, x, out, M: g / (x * x + 1.0),
+                 "AtanBackward0")
+asin = _py_unary(Op.ASIN, "asin", np.arcsin,
+                 lambda g, x, out, M: g * (-(x * x) + 1.0) ** -0.5, "AsinBackward0")
+acos = _py_unary(Op.ACOS, "acos", np.arccos,
+                 lambda g, x, out, M: -g * (-(x * x) + 1.0) ** -0.5, "AcosBackward0")
+sinh = _py_unary(Op.SINH, "sinh", np.sinh, lambda g, x, out, M: g * cosh(x) if M is _TG
+                 else g * np.cosh(x), "SinhBackward0")
+cosh = _py_unary(Op.COSH, "cosh", np.cosh, lambda g, x, out, M: g * sinh(x) if M is _TG
+                 else g * np.sinh(x), "CoshBackward0")
+asinh = _py_unary(Op.ASINH, "asinh", np.arcsinh,
+                  lambda g, x, out, M: g * (x * x + 1.0) ** -0.5, "AsinhBackward0")
+acosh = _py_unary(Op.ACOSH, "acosh", np.arccosh,
+                  lambda g, x, out, M: g * (x * x - 1.0) ** -0.5, "AcoshBackward0")
+atanh = _py_unary(Op.ATANH, "atanh", np.arctanh,
+                  lambda g, x, out, M: g / (-(x * x) + 1.0), "AtanhBackward0")
+erf = _py_unary(Op.ERF, "erf", lambda a: _special("erf")(a),
+                lambda g, x, out, M: g * (M.exp(-(x * x)) * _TWO_OVER_SQRT_PI), "ErfBackward0")
+erfc = _py_unary(Op.ERFC, "erfc", lambda a: _special("erfc")(a),
+                 lambda g, x, out, M: g * (M.exp(-(x * x)) * -_TWO_OVER_SQRT_PI),
+                 "ErfcBackward0")
+
+
+# ---- atan2 (binary python op, inputs broadcast first) -------------------------------------
+
+def _atan2_deriv(g, y, x, M):
+    d = x * x + y * y
+    return g * (x / d), g * (-y / d)
+
+
+def _atan2_vjp_np(g, inputs, out):
+    y, x = (np.asarray(a, np.float64) for a in inputs)
+    with np.errstate(all="ignore"):
+        return _atan2_deriv(np.asarray(g, np.float64), y, x, _NP)
+
+
+def _atan2_vjp(g, inputs, out):
+    return _atan2_deriv(g, inputs[0], inputs[1], _TG)
+
+
+defop(Op.ATAN2, "atan2", "python", "Atan2Backward0", vjp=_atan2_vjp, vjp_np=_atan2_vjp_np)
+
+
+def atan2(input, other):
+    """Elementwise ``atan2(input, other)`` (the angle of the point ``(other, input)``)."""
+    y, x = R.as_tensor(input), R.as_tensor(other)
+    value = _float_value(np.arctan2, np.asarray(y._data), np.asarray(x._data))
+    if not R.needs_grad(y, x) or value.dtype.kind != "f" or \
+            (y.dtype.kind != "f" and x.dtype.kind != "f"):
+        return _make(value)
+    shape = value.shape
+    y = y if y.shape == shape else broadcast_to(y, shape)
+    x = x if x.shape == shape else broadcast_to(x, shape)
+    return R.python_result(value, Op.ATAN2, (y, x), save_inputs=(0, 1))
+
+
+# ---- logcumsumexp (python op; the backward is stable: exp(x_i - out_j) <= 1 for j >= i) ---
+
+def _lcse_vjp_np(g, inputs, out, dim):
+    x = np.asarray(inputs[0], np.float64)
+    out = np.asarray(out, np.float64)
+    g = np.asarray(g, np.float64)
+    n = x.shape[dim]
+    upper = np.triu(np.ones((n, n), bool))
+    xi = np.expand_dims(np.moveaxis(x, dim, -1), -1)
+    oj = np.expand_dims(np.moveaxis(out, dim, -1), -2)
+    gj = np.expand_dims(np.moveaxis(g, dim, -1), -2)
+    with np.errstate(all="ignore"):
+        w = np.where(upper, np.exp(np.where(upper, xi - oj, 0.0)) * gj, 0.0)
+    return (np.moveaxis(w.sum(-1), -1, dim),)
+
+
+def _lcse_vjp(g, inputs, out, dim):
+    from .movement import permute, sum as tsum
+
+    x = inputs[0]
+    nd = x.ndim
+    perm = [d for d in range(nd) if d != dim] + [dim]
+    inv = list(np.argsort(perm))
+    n = x.shape[dim]
+    upper = _make(np.triu(np.ones((n, n), bool)))
+    xi = unsqueeze(permute(x, perm), -1)
+    oj = unsqueeze(permute(out, perm), -2)
+    gj = unsqueeze(permute(g, perm), -2)
+    w = where(upper, exp(where(upper, xi - oj, 0.0)) * gj, 0.0)
+    return (permute(tsum(w, -1), inv),)
+
+
+defop(Op.LOGCUMSUMEXP, "logcumsumexp", "python", "LogcumsumexpBackward0", vjp=_lcse_vjp,
+      vjp_np=_lcse_vjp_np)
+
+
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(input), dim))``, computed stably."""
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    if xd.ndim == 0:
+        from .elementwise import clone
+
+        return clone(x)
+    d = norm_dim(int(dim), xd.ndim)
+    with np.errstate(all="ignore"):
+        value = _wrap(np.logaddexp.accumulate(xd, axis=d).astype(xd.dtype, copy=False))
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    return R.python_result(value, Op.LOGCUMSUMEXP, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dim=d))
+
+
+# ---- composites ---------------------------------------------------------------------------
+
+def square(input):
+    x = R.as_tensor(input)
+    return mul(x, x)
+
+
+def rsqrt(input):
+    x = R.as_tensor(input)
+    if x.dtype.kind != "f":
+        x = x.to(np.float32)
+    return 1.0 / sqrt(x)  # rsqrt(-inf) is nan (x ** -0.5 would give NumPy's 0)
+
+
+def xlogy(input, other):
+    """``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is nan)."""
+    x, y = R.as_tensor(input), R.as_tensor(other)
+    yd = np.asarray(y._data)
+    zero = (np.asarray(x._data) == 0) & ~np.isnan(yd)
+    safe_y = where(_make(zero), 1.0, y) if y.dtype.kind == "f" else y
+    return where(_make(zero), 0.0, mul(x, log(safe_y)))
+
+
+def masked_fill(input, mask, value):
+    """``value`` where ``mask`` is true, ``input`` elsewhere (no gradient to filled places)."""
+    x = R.as_tensor(input)
+    m = mask._arr() if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{m.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+    else:
+        value = _make(np.asarray(value, x.dtype) if x.dtype.kind != "f"
+                      else np.asarray(value, x.dtype))
+    out = where(_make(np.broadcast_to(m, x.shape)), value, x)
+    if out.dtype != x.dtype:
+        out = out.to(x.dtype)
+    return out
+
+
+def isnan(input):
+    return _make(np.isnan(np.asarray(R.as_tensor(input)._data)))
+
+
+def isinf(input):
+    return _make(np.isinf(np.asarray(R.as_tensor(input)._data)))
+
+
+def isfinite(input):
+    return _make(np.isfinite(np.asarray(R.as_tensor(input)._data)))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """nan/inf replaced by finite numbers (the dtype's extremes by default); the gradient
+    passes where ``input`` is finite, as PyTorch's."""
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    if xd.dtype.kind != "f":
+        return _make(xd.copy())
+    fill = np.nan_to_num(xd, nan=nan, posinf=posinf, neginf=neginf)
+    return where(_make(np.isfinite(xd)), x, _make(fill))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a = np.asarray(R.as_tensor(input)._data)
+    b = np.asarray(R.as_tensor(other)._data)
+    with np.errstate(all="ignore"):
+        close = (a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b))
+        close &= np.isfinite(a) & np.isfinite(b) | (a == b)
+    if equal_nan:
+        close |= np.isnan(a) & np.isnan(b)
+    return _make(np.asarray(close))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.all(np.asarray(isclose(input, other, rtol, atol, equal_nan)._data)))
+
+
+def broadcast_shapes(*shapes):
+    """The shape all ``shapes`` broadcast to (PyTorch's error on a mismatch)."""
+    out = ()
+    for s in shapes:
+        s = (s,) if isinstance(s, (int, np.integer)) else tuple(s)
+        out = _broadcast2(out, s)
+    return out
+
+
+# ---- index ops: a flat index array, then GATHER_INDEX / SCATTER_INDEX ----------------------
+
+def _ids(shape):
+    return np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+
+
+def _take(x, idx):
+    """``x.flatten()[idx]`` shaped like ``idx``, differentiable (repeats accumulate)."""
+    idx = np.asarray(idx, np.int64)
+    return reshape(gather_index(x, idx.reshape(-1)), idx.shape)
+
+
+def _index_array(index, name="gather"):
+    i = index._arr() if isinstance(index, Tensor) else np.asarray(index)
+    if i.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    return i.astype(np.int64)
+
+
+def _along_ids(shape, dim, index):
+    """Flat ids of ``a[p with dim replaced by index[p]]`` for a tensor of ``shape``."""
+    ids = _ids(shape)
+    if index.ndim != len(shape) and not (index.ndim <= 1 and len(shape) <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    ids = ids.reshape(shape) if ids.ndim else ids.reshape(1)
+    index = index.reshape(index.shape if index.ndim else (1,))
+    for d in range(ids.ndim):
+        if d != dim and index.shape[d] > ids.shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be smaller than self {list(shape)} "
+                               f"apart from dimension {dim}")
+    sl = tuple(slice(None) if d == dim else slice(0, index.shape[d]) for d in range(ids.ndim))
+    n = ids.shape[dim]
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise RuntimeError(f"index {int(index.max() if index.max() >= n else index.min())} is "
+                           f"out of bounds for dimension {dim} with size {n}")
+    return np.take_along_axis(ids[sl], np.where(index < 0, index + n, index), dim)
+
+
+def gather(input, dim, index):
+    x = R.as_tensor(input)
+    i = _index_array(index)
+    d = norm_dim(int(dim), max(x.ndim, 1))
+    return _take(x, _along_ids(x.shape, d, i).reshape(i.shape))
+
+
+def take_along_dim(input, indices, dim=None):
+    x = R.as_tensor(input)
+    i = _index_array(indices, "take_along_dim")
+    if dim is None:
+        return _take(x, _ids(x.shape).reshape(-1)[i.reshape(-1)])
+    d = norm_dim(int(dim), x.ndim)
+    xs, is_ = list(x.shape), list(i.shape)
+    xs[d] = is_[d] = 1
+    b = list(broadcast_shapes(xs, is_))
+    xb = list(b)
+    xb[d] = x.shape[d]
+    ib = list(b)
+    ib[d] = i.shape[d]
+    if tuple(xb) != x.shape:
+        x = broadcast_to(x, tuple(xb))
+    i = np.broadcast_to(i, tuple(ib))
+    return _take(x, _along_ids(x.shape, d, i))
+
+
+def index_select(input, dim, index):
+    x = R.as_tensor(input)
+    i = _index_array(index, "index_select").reshape(-1)
+    if x.ndim == 0:
+        return _take(x, _ids(())[...].reshape(1)[i].reshape(()) if i.size == 1 else i * 0)
+    d = norm_dim(int(dim), x.ndim)
+    return _take(x, np.take(_ids(x.shape), i, axis=d))
+
+
+def repeat(input, *sizes):
+    x = R.as_tensor(input)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    ids = _ids(x.shape).reshape((1,) * (len(sizes) - x.ndim) + x.shape)
+    return _take(x, np.tile(ids, sizes))
+
+
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    x = R.as_tensor(input)
+    if isinstance(repeats, Tensor):
+        repeats = repeats._arr()
+    ids = _ids(x.shape)
+    if dim is None:
+        return _take(x, np.repeat(ids.reshape(-1), repeats))
+    d = norm_dim(int(dim), max(x.ndim, 1))
+    return _take(x, np.repeat(ids.reshape(ids.shape or (1,)), repeats, axis=d))
+
+
+def _scatter_parts(x, dim, index, src):
+    i = _index_array(index, "scatter")
+    d = norm_dim(int(dim), max(x.ndim, 1))
+    tgt = _along_ids(x.shape, d, i).reshape(-1)
+    return i, tgt
+
+
+def scatter_add(input, dim, index, src):
+    x, s = R.as_tensor(input), R.as_tensor(src)
+    i, tgt = _scatter_parts(x, dim, index, s)
+    sl = tuple(slice(0, n) for n in i.shape)
+    vals = _take(s, _ids(s.shape)[sl].reshape(-1)) if s.ndim else s.reshape(1)
+    added = reshape(scatter_index(vals, tgt, x.numel()), x.shape)
+    return add(x, added)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """``out = input`` with ``out[..index..] = src`` (indices must be distinct)."""
+    if reduce == "add":
+        return scatter_add(input, dim, index, src)
+    if reduce is not None:
+        raise NotImplementedError(f"scatter(reduce={reduce!r})")
+    x = R.as_tensor(input)
+    if src is None or not isinstance(src, Tensor):
+        v = value if src is None else src
+        i, tgt = _scatter_parts(x, dim, index, None)
+        m = np.zeros(x.numel(), bool)
+        m[tgt] = True
+        return masked_fill(x, _make(m.reshape(x.shape)), v)
+    s = src
+    i, tgt = _scatter_parts(x, dim, index, s)
+    sl = tuple(slice(0, n) for n in i.shape)
+    vals = _take(s, _ids(s.shape)[sl].reshape(-1))
+    placed = reshape(scatter_index(vals, tgt, x.numel()), x.shape)
+    m = np.zeros(x.numel(), bool)
+    m[tgt] = True
+    return where(_make(m.reshape(x.shape)), placed, x)
+
+
+# ---- sort, topk, median: indices with NumPy, values gathered (gradient to those places) ---
+
+_SortResult = _return_type("sort")
+_TopkResult = _return_type("topk")
+_MedianResult = _return_type("median")
+
+
+def _order(xd, d, descending):
+    if descending:  # stable, nan first (largest), as PyTorch
+        return np.argsort(np.where(np.isnan(xd), -np.inf, -xd), axis=d, kind="stable")
+    return np.argsort(xd, axis=d, kind="stable")
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    if xd.ndim == 0:
+        return _SortResult(_take(x, np.zeros((), np.int64)), _make(np.zeros((), np.int64)))
+    d = norm_dim(int(dim), xd.ndim)
+    o = _order(xd, d, descending)
+    vals = _take(x, np.take_along_axis(_ids(xd.shape), o, d))
+    return _SortResult(vals, _make(o.astype(np.int64)))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    xm = xd.reshape(1) if xd.ndim == 0 else xd
+    d = norm_dim(int(dim), xm.ndim)
+    if not 0 <= k <= xm.shape[d]:
+        raise RuntimeError("selected index k out of range")
+    o = _order(xm, d, largest)
+    o = np.take(o, np.arange(k), axis=d)
+    vals = _take(x, np.take_along_axis(_ids(xm.shape), o, d).reshape(
+        o.shape if xd.ndim else ()))
+    return _TopkResult(vals, _make(o.astype(np.int64).reshape(o.shape if xd.ndim else ())))
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    if dim is None:
+        flat = xd.reshape(-1)
+        if flat.size == 0:
+            return _make(np.asarray(np.nan, xd.dtype))
+        o = np.argsort(flat, kind="stable")
+        nans = np.flatnonzero(np.isnan(flat))
+        j = nans[0] if nans.size else o[(flat.size - 1) // 2]
+        return _take(x, np.asarray(j, np.int64))
+    xm = xd.reshape(1) if xd.ndim == 0 else xd
+    d = norm_dim(int(dim), xm.ndim)
+    n = xm.shape[d]
+    o = np.argsort(xm, axis=d, kind="stable")
+    pick = np.take(o, [(n - 1) // 2], axis=d)
+    isn = np.isnan(xm)
+    first_nan = np.argmax(isn, axis=d, keepdims=True)
+    pick = np.where(isn.any(axis=d, keepdims=True), first_nan, pick).astype(np.int64)
+    ids = np.take_along_axis(_ids(xm.shape), pick, d)
+    shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
+    if xd.ndim == 0:
+        shape = ()
+    return _MedianResult(_take(x, ids.reshape(shape)), _make(pick.reshape(shape)))
+
+
+__all__ = [
+    "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "atan2", "square",
+    "rsqrt", "erf", "erfc", "xlogy", "masked_fill", "gather", "scatter", "scatter_add",
+    "index_select", "take_along_dim", "repeat", "repeat_interleave", "isnan", "isinf",
+    "isfinite", "nan_to_num", "allclose", "isclose", "topk", "sort", "argsort", "median",
+    "logcumsumexp", "broadcast_shapes",
+]

@@ -1,0 +1,69 @@
+"""tg.set_printoptions, tg.set_default_dtype / get_default_dtype, float16 printing."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+@pytest.fixture
+def restore():
+    yield
+    tg.set_printoptions(profile="default")
+    tg.set_default_dtype(tg.float64)
+    if torch is not None:
+        torch.set_printoptions(profile="default")
+
+
+@pytest.mark.parametrize("values", [[1.23456, 2.0], [0.5, -3.25, 7.125], [1.0, 2.0]])
+def test_precision_like_torch(restore, values):
+    for p in (2, 6):
+        tg.set_printoptions(precision=p)
+        got = repr(tg.tensor(values))
+        if torch is not None:
+            torch.set_printoptions(precision=p)
+            assert got == repr(torch.tensor(values))
+        else:
+            assert got.count(".") == len(values)
+    tg.set_printoptions(profile="default")
+    assert repr(tg.tensor([1.23456])) == "tensor([1.2346])"
+
+
+def test_float16_prints_without_overflow_warning():
+    x = tg.tensor(np.array([1.5, 60000.0, np.inf, -2.0], np.float16))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = repr(x)
+    assert "dtype=float16" in s and "inf" in s
+
+
+def test_default_dtype_float32(restore):
+    assert tg.get_default_dtype() == tg.float64
+    tg.set_default_dtype(tg.float32)
+    assert tg.get_default_dtype() == tg.float32
+    for t in (tg.tensor([1.0, 2.0]), tg.tensor(2.0), tg.zeros(2), tg.ones(2, 3), tg.rand(2),
+              tg.randn(2), tg.full((2,), 1.5), tg.arange(0.0, 3.0), tg.linspace(0, 1, 3),
+              tg.eye(2), tg.as_tensor([1.5])):
+        assert t.dtype == np.float32, t
+    # integers, NumPy arrays and explicit dtypes keep theirs
+    assert tg.tensor([1, 2]).dtype == np.int64
+    assert tg.tensor(np.ones(2)).dtype == np.float64
+    assert tg.zeros(2, dtype=tg.float64).dtype == np.float64
+    assert repr(tg.tensor([1.5])) == "tensor([1.5000])"
+    assert repr(tg.tensor(np.ones(1))) == "tensor([1.], dtype=float64)"
+    x = tg.tensor([1.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.numpy().tolist() == [2.0, 6.0]
+    with pytest.raises(TypeError, match="only floating-point types"):
+        tg.set_default_dtype(tg.int64)
+    if torch is not None:
+        assert torch.get_default_dtype() == torch.float32  # PyTorch's default, for reference
+    tg.set_default_dtype(tg.float64)
+    assert tg.tensor(1.0).dtype == np.float64 and tg.zeros(1).dtype == np.float64
