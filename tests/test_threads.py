@@ -2,6 +2,7 @@
 tensors crossing threads, and the compiled sweep running without the GIL."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -212,9 +213,14 @@ def test_consumer_sweeps_the_producers_growing_segment():
         got = []
 
         def producer():
+            # at least 12,000 steps, and on until the consumer has swept a few times (a thread
+            # may start late on a busy machine, or spend its first call compiling the sweep)
+            deadline = time.monotonic() + 60
             try:
-                for _ in range(12_000):
+                i = 0
+                while i < 12_000 or (len(got) < 5 and time.monotonic() < deadline):
                     shared["y"] = (x * 1.0) * 2.0
+                    i += 1
             finally:
                 shared["done"] = True
 
