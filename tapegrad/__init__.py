@@ -27,13 +27,15 @@ from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, 
                   pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
                   transpose, unsqueeze, where)
 from .ops import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
-                  broadcast_shapes, cosh, erf, erfc, gather, index_select, isclose, isfinite,
-                  isinf, isnan, logcumsumexp, masked_fill, median, nan_to_num, repeat_interleave,
-                  rsqrt, scatter, scatter_add, sinh, sort, square, take_along_dim, topk, xlogy)
+                  broadcast_shapes, cosh, erf, erfc, gather, index_add, index_select, isclose,
+                  isfinite, isinf, isnan, kthvalue, logcumsumexp, masked_fill, median,
+                  nan_to_num, repeat_interleave, rsqrt, scatter, scatter_add, sinh, sort,
+                  square, take_along_dim, topk, xlogy)
 from . import func
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
 from .func import custom_jvp, custom_vjp, hessian, jacfwd, jacrev, jvp, vjp, vmap
 from . import utils
+from .serialization import load, save
 
 
 def _batch_aware_public_ops():

@@ -15,10 +15,10 @@ from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, re
 from .reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean,
                      min, norm, prod, softmax, std, sum, var)
 from .extra import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
-                    broadcast_shapes, cosh, erf, erfc, gather, index_select, isclose, isfinite,
-                    isinf, isnan, logcumsumexp, masked_fill, median, nan_to_num, repeat,
-                    repeat_interleave, rsqrt, scatter, scatter_add, sinh, sort, square,
-                    take_along_dim, topk, xlogy)
+                    broadcast_shapes, cosh, erf, erfc, gather, index_add, index_select, isclose,
+                    isfinite, isinf, isnan, kthvalue, logcumsumexp, masked_fill, median,
+                    nan_to_num, repeat, repeat_interleave, rsqrt, scatter, scatter_add, sinh,
+                    sort, square, take_along_dim, topk, xlogy)
 from ..registry import REGISTRY, Op
 
 
@@ -71,7 +71,7 @@ def _bind_tensor_methods():
         take_along_dim=take_along_dim, repeat=repeat, repeat_interleave=repeat_interleave,
         isnan=isnan, isinf=isinf, isfinite=isfinite, nan_to_num=nan_to_num,
         allclose=allclose, isclose=isclose, topk=topk, sort=sort, argsort=argsort,
-        median=median, logcumsumexp=logcumsumexp,
+        median=median, logcumsumexp=logcumsumexp, kthvalue=kthvalue, index_add=index_add,
     ).items():
         setattr(T, name, f)
     from .scalar_fast import METHODS
@@ -82,6 +82,8 @@ def _bind_tensor_methods():
     T.mT = property(lambda self: transpose(self, -2, -1))
     for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...
         setattr(T, name, f)
+    T.index_add_ = lambda self, dim, index, source, *, alpha=1: inplace.apply(
+        self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source, casting="unsafe")
     E = elementwise
     T.clone = E.clone
     T.to = E.to

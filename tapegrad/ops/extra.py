@@ -353,6 +353,36 @@ def index_select(input, dim, index):
     return _take(x, np.take(_ids(x.shape), i, axis=d))
 
 
+def index_add(input, dim, index, source, *, alpha=1):
+    """``out = input`` with ``out.select(dim, index[i]) += alpha * source.select(dim, i)``
+    (repeated indices accumulate); differentiable w.r.t. ``input`` and ``source``."""
+    x, s = R.as_tensor(input), R.as_tensor(source)
+    i = _index_array(index, "index_add")
+    if i.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    i = i.reshape(-1)
+    xs = x.shape if x.ndim else (1,)
+    ss = s.shape if s.ndim else (1,)
+    d = norm_dim(int(dim), len(xs))
+    if len(ss) != len(xs) or any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
+        raise RuntimeError(f"index_add_(): source {list(s.shape)} and self {list(x.shape)} "
+                           f"must have the same shape apart from dimension {d}")
+    if ss[d] != i.size:
+        raise RuntimeError(f"index_add_(): Number of indices ({i.size}) should be equal to "
+                           f"source.size({d}) ({ss[d]})")
+    n = xs[d]
+    if i.size and (i.min() < -n or i.max() >= n):
+        raise IndexError("index out of range in self")
+    tgt = np.take(_ids(xs), np.where(i < 0, i + n, i), axis=d)  # source's shape
+    if x.dtype.kind != "f" or s.dtype.kind != "f":  # no gradient: exact integer arithmetic
+        out = np.array(x._arr(), copy=True).reshape(-1)
+        np.add.at(out, tgt.reshape(-1), (np.asarray(s._arr()) * alpha).astype(
+            out.dtype, copy=False).reshape(-1))
+        return _make(out.reshape(x.shape))
+    added = reshape(scatter_index(s, tgt.reshape(-1), x.numel()), x.shape)
+    return add(x, added if alpha == 1 else mul(added, alpha))
+
+
 def repeat(input, *sizes):
     x = R.as_tensor(input)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -483,10 +513,33 @@ def median(input, dim=None, keepdim=False):
     return _MedianResult(_take(x, ids.reshape(shape)), _make(pick.reshape(shape)))
 
 
+_KthvalueResult = _return_type("kthvalue")
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest element (1-based) along ``dim`` and its index; nan counts as the
+    largest. Gradient to the picked places."""
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    xm = xd.reshape(1) if xd.ndim == 0 else xd
+    d = norm_dim(int(dim), xm.ndim)
+    n = xm.shape[d]
+    k = int(k)
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    o = np.argsort(xm, axis=d, kind="stable")
+    pick = np.take(o, [k - 1], axis=d).astype(np.int64)
+    ids = np.take_along_axis(_ids(xm.shape), pick, d)
+    shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
+    if xd.ndim == 0:
+        shape = ()
+    return _KthvalueResult(_take(x, ids.reshape(shape)), _make(pick.reshape(shape)))
+
+
 __all__ = [
     "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "atan2", "square",
     "rsqrt", "erf", "erfc", "xlogy", "masked_fill", "gather", "scatter", "scatter_add",
     "index_select", "take_along_dim", "repeat", "repeat_interleave", "isnan", "isinf",
     "isfinite", "nan_to_num", "allclose", "isclose", "topk", "sort", "argsort", "median",
-    "logcumsumexp", "broadcast_shapes",
+    "logcumsumexp", "broadcast_shapes", "kthvalue", "index_add",
 ]

@@ -1,0 +1,221 @@
+"""``tg.save`` / ``tg.load``: tensors and nested containers of them, without pickle.
+
+The file is a zip archive (stored, not compressed) with two kinds of entries:
+
+* ``structure.json``: the object tree, every node tagged (``tensor``, ``ndarray``, ``dict``,
+  ``odict``, ``list``, ``tuple``, ``int``, ...); dict keys are nodes too, so an optimizer's
+  integer-keyed state survives;
+* ``data/<n>.npy``: one array per tensor / ndarray / NumPy scalar, written by ``np.save`` with
+  ``allow_pickle=False``.
+
+Loading parses JSON and ``.npy`` files only (``np.load(allow_pickle=False)``), so a file can
+never run code: it is safe by default, as ``torch.load(weights_only=True)``. Objects of any
+other type are refused when saving. Not kept: storage shared between tensors (each tensor is
+written on its own), ``.grad``, the autograd history (a loaded tensor is a leaf).
+"""
+
+import io
+import json
+import os
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+from .tensor import Tensor
+
+_FORMAT = "tapegrad-save"
+_VERSION = 1
+_STRUCT = "structure.json"
+
+
+def _unsupported(obj):
+    return TypeError(f"tg.save: cannot save objects of type {type(obj).__module__}."
+                     f"{type(obj).__qualname__} safely (supported: tensors, NumPy arrays and "
+                     "scalars, int, float, bool, str, None, and dicts, OrderedDicts, lists and "
+                     "tuples of them)")
+
+
+class _Writer:
+    def __init__(self):
+        self.arrays = []
+        self._active = set()
+
+    def _array(self, a):
+        if a.dtype.hasobject or a.dtype.kind == "V":
+            raise TypeError(f"tg.save: cannot save arrays of dtype {a.dtype} safely")
+        self.arrays.append(np.ascontiguousarray(a) if a.ndim else a)
+        return len(self.arrays) - 1
+
+    def node(self, obj):
+        t = type(obj)
+        if obj is None:
+            return {"t": "none"}
+        if t is bool:
+            return {"t": "bool", "v": obj}
+        if t is int:
+            return {"t": "int", "v": obj}
+        if t is float:
+            return {"t": "float", "v": obj}
+        if t is str:
+            return {"t": "str", "v": obj}
+        if isinstance(obj, Tensor):
+            from .nn.parameter import Parameter
+
+            if t is not Tensor and t is not Parameter:
+                raise _unsupported(obj)
+            arr = np.array(obj.detach().cpu()._arr(), copy=True)
+            return {"t": "tensor", "a": self._array(arr), "dtype": str(arr.dtype),
+                    "shape": list(arr.shape), "requires_grad": bool(obj.requires_grad),
+                    "parameter": t is Parameter}
+        if t is np.ndarray:
+            return {"t": "ndarray", "a": self._array(obj), "dtype": str(obj.dtype),
+                    "shape": list(obj.shape)}
+        if isinstance(obj, np.generic) and t.__module__ == "numpy":
+            return {"t": "npscalar", "a": self._array(np.asarray(obj)), "dtype": str(obj.dtype)}
+        if t in (dict, OrderedDict, list, tuple):
+            if id(obj) in self._active:
+                raise ValueError("tg.save: cannot save a self-referencing container")
+            self._active.add(id(obj))
+            try:
+                if t in (list, tuple):
+                    return {"t": t.__name__, "v": [self.node(v) for v in obj]}
+                return {"t": "odict" if t is OrderedDict else "dict",
+                        "items": [[self.node(k), self.node(v)] for k, v in obj.items()]}
+            finally:
+                self._active.discard(id(obj))
+        raise _unsupported(obj)
+
+
+def save(obj, f):
+    """Save ``obj`` (a tensor, or dicts/lists/tuples of tensors, arrays, numbers, strings, None)
+    to ``f``: a path or a writable binary file object."""
+    w = _Writer()
+    tree = {"format": _FORMAT, "version": _VERSION, "root": w.node(obj)}
+    text = json.dumps(tree, allow_nan=True)
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "wb") as fh:
+            _write_zip(fh, text, w.arrays)
+    else:
+        _write_zip(f, text, w.arrays)
+
+
+def _write_zip(fh, text, arrays):
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        z.writestr(_STRUCT, text)
+        for i, a in enumerate(arrays):
+            buf = io.BytesIO()
+            np.save(buf, a, allow_pickle=False)
+            z.writestr(f"data/{i}.npy", buf.getvalue())
+
+
+class _Reader:
+    def __init__(self, z):
+        self.z = z
+        self.names = set(z.namelist())
+
+    def _array(self, node, dtype=None):
+        i = node.get("a")
+        if type(i) is not int or f"data/{i}.npy" not in self.names:
+            raise _bad(f"missing array entry {i!r}")
+        with self.z.open(f"data/{i}.npy") as fh:
+            try:
+                a = np.load(io.BytesIO(fh.read()), allow_pickle=False)
+            except ValueError as e:
+                raise _bad(f"array entry {i} is not a plain array ({e})") from None
+        if not isinstance(a, np.ndarray) or a.dtype.hasobject:
+            raise _bad(f"array entry {i} is not a plain array")
+        if dtype is not None and str(a.dtype) != dtype:
+            raise _bad(f"array entry {i} has dtype {a.dtype}, expected {dtype}")
+        if "shape" in node and list(a.shape) != node["shape"]:
+            raise _bad(f"array entry {i} has shape {list(a.shape)}, expected {node['shape']}")
+        return a
+
+    def node(self, n):
+        if not isinstance(n, dict) or not isinstance(n.get("t"), str):
+            raise _bad("malformed node")
+        t = n["t"]
+        if t == "none":
+            return None
+        if t in ("bool", "int", "float", "str"):
+            v = n.get("v")
+            want = {"bool": bool, "int": int, "float": float, "str": str}[t]
+            if t == "float" and type(v) is int:
+                v = float(v)
+            if type(v) is not want:
+                raise _bad(f"malformed {t} node")
+            return v
+        if t == "tensor":
+            from .creation import from_numpy
+
+            a = self._array(n, n.get("dtype"))
+            x = from_numpy(a)
+            if n.get("parameter"):
+                from .nn.parameter import Parameter
+
+                return Parameter(x, requires_grad=bool(n.get("requires_grad")))
+            if n.get("requires_grad"):
+                x.requires_grad_(True)
+            return x
+        if t == "ndarray":
+            return self._array(n, n.get("dtype"))
+        if t == "npscalar":
+            a = self._array(n, n.get("dtype"))
+            if a.ndim:
+                raise _bad("malformed NumPy scalar")
+            return a[()]
+        if t in ("list", "tuple"):
+            v = n.get("v")
+            if not isinstance(v, list):
+                raise _bad(f"malformed {t} node")
+            items = [self.node(x) for x in v]
+            return items if t == "list" else tuple(items)
+        if t in ("dict", "odict"):
+            items = n.get("items")
+            if not isinstance(items, list) or not all(
+                    isinstance(p, list) and len(p) == 2 for p in items):
+                raise _bad(f"malformed {t} node")
+            out = OrderedDict() if t == "odict" else {}
+            for k, v in items:
+                key = self.node(k)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise _bad("unhashable dict key") from None
+                out[key] = self.node(v)
+            return out
+        raise _bad(f"unknown node type {t!r}")
+
+
+def _bad(why):
+    return RuntimeError(f"tg.load: not a valid tapegrad save file: {why}")
+
+
+def load(f, map_location=None, weights_only=True, **kwargs):
+    """Load what :func:`save` wrote to ``f`` (a path or a readable binary file object).
+
+    Only JSON and plain ``.npy`` data is read (no pickle), whatever ``weights_only`` says:
+    loading an untrusted file cannot run code. ``map_location``: None or "cpu".
+    """
+    if map_location is not None and str(map_location) != "cpu":
+        raise NotImplementedError(f"tg.load: map_location={map_location!r} (only 'cpu')")
+    try:
+        z = zipfile.ZipFile(f, "r")
+    except zipfile.BadZipFile:
+        raise _bad("not a zip archive (files written by pickle or torch.save are not "
+                   "read)") from None
+    with z:
+        if _STRUCT not in z.namelist():
+            raise _bad(f"no {_STRUCT}")
+        try:
+            tree = json.loads(z.read(_STRUCT).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _bad(f"{_STRUCT} is not JSON") from None
+        if not isinstance(tree, dict) or tree.get("format") != _FORMAT:
+            raise _bad("unknown format")
+        if tree.get("version") != _VERSION:
+            raise _bad(f"unsupported version {tree.get('version')!r}")
+        return _Reader(z).node(tree.get("root"))
+
+
+__all__ = ["save", "load"]
