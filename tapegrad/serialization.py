@@ -218,4 +218,4 @@ def load(f, map_location=None, weights_only=True, **kwargs):
         return _Reader(z).node(tree.get("root"))
 
 
-__all__ = ["save", "load"]
+__all__ = ["load", "save"]

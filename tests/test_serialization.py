@@ -25,7 +25,7 @@ def _same(a, b):
     elif isinstance(a, dict):
         assert list(a.keys()) == list(b.keys())
         for k in a:
-            assert type(k) is type([kk for kk in b if kk == k][0])
+            assert type(k) is type(next(kk for kk in b if kk == k))
             _same(a[k], b[k])
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b)
