@@ -49,20 +49,21 @@ def _load():
     if _kernels is None:
         from . import kernels
 
-        _kernels = kernels.KERNELS
+        _kernels = (kernels.KERNELS, kernels.outside)
     return _kernels
 
 
 def apply(name, x):
     """``name`` (a key of ``KERNELS``) of the float64 C-contiguous array ``x`` with the SIMD
     kernel, whatever its size; elements it does not handle exactly are NumPy's."""
-    loop, bad = _load()[name]
+    table, outside = _load()
+    loop, lo, hi = table[name]
     flat = x.reshape(-1)
     out = np.empty_like(x)
     oflat = out.reshape(-1)
     nbad = loop(flat, oflat)
     if nbad:
-        idx = bad(flat, nbad)
+        idx = outside(flat, lo, hi, nbad)
         oflat[idx] = _NP[name](flat[idx])
     return out
 

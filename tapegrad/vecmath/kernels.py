@@ -95,18 +95,6 @@ def _exp_loop(x, out):
     return bad
 
 
-@njit(**_OPTS)
-def _exp_bad(x, nbad):
-    idx = np.empty(nbad, np.int64)
-    j = 0
-    for i in range(x.shape[0]):
-        v = x[i]
-        if not ((v >= EXP_LO) & (v <= EXP_HI)):
-            idx[j] = i
-            j += 1
-    return idx
-
-
 # ---- log (FDLIBM e_log.c, musl's branch-free reduction) -----------------------------------
 _LG1 = _f(0x3FE5555555555593)
 _LG2 = _f(0x3FD999999997FA04)
@@ -142,18 +130,6 @@ def _log_loop(x, out):
         r = t2 + t1
         out[i] = s * (hfsq + r) + dk * _LN2LO - hfsq + f + dk * _LN2HI
     return bad
-
-
-@njit(**_OPTS)
-def _log_bad(x, nbad):
-    idx = np.empty(nbad, np.int64)
-    j = 0
-    for i in range(x.shape[0]):
-        v = x[i]
-        if not ((v >= LOG_LO) & (v <= LOG_HI)):
-            idx[j] = i
-            j += 1
-    return idx
 
 
 # ---- sin, cos (FDLIBM k_sin.c, k_cos.c as in musl; double-double Cody-Waite reduction) ----
@@ -250,19 +226,22 @@ def _cos_loop(x, out):
 
 
 @njit(**_OPTS)
-def _trig_bad(x, nbad):
+def outside(x, lo, hi, nbad):
+    """Indices of the ``nbad`` elements of ``x`` outside [lo, hi] (or NaN): NumPy does those."""
     idx = np.empty(nbad, np.int64)
     j = 0
     for i in range(x.shape[0]):
-        if not (abs(x[i]) <= TRIG_MAX):
+        v = x[i]
+        if not ((v >= lo) & (v <= hi)):
             idx[j] = i
             j += 1
     return idx
 
 
+# name -> (loop, the range it computes exactly; NumPy does the rest)
 KERNELS = {
-    "exp": (_exp_loop, _exp_bad),
-    "log": (_log_loop, _log_bad),
-    "sin": (_sin_loop, _trig_bad),
-    "cos": (_cos_loop, _trig_bad),
+    "exp": (_exp_loop, EXP_LO, EXP_HI),
+    "log": (_log_loop, LOG_LO, LOG_HI),
+    "sin": (_sin_loop, -TRIG_MAX, TRIG_MAX),
+    "cos": (_cos_loop, -TRIG_MAX, TRIG_MAX),
 }
