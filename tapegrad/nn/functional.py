@@ -21,7 +21,6 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as O
-from ..autograd import Function
 from ..tensor import Tensor, _make
 
 __all__ = [

@@ -9,7 +9,6 @@ array computed with NumPy, then the existing GATHER_INDEX / SCATTER_INDEX record
 """
 
 import math
-from collections import namedtuple
 from types import SimpleNamespace
 
 import numpy as np

@@ -103,9 +103,9 @@ def inference_now():
     return _tensor_mod._inference_used and _state.inference
 
 
-def refresh_views(x, y=None):
+def refresh_views(*ts):
     """A view whose base changed in place since it was made is regathered before use."""
-    for t in (x, y):
+    for t in ts:
         if t is not None and t._base is not None and (
                 t._base._seg is not t._bseg or t._base._rec != t._brec):
             from .inplace import refresh_view
@@ -272,11 +272,7 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(value)
-    for t in inputs:  # see result()
-        if t._base is not None and (t._base._seg is not t._bseg or t._base._rec != t._brec):
-            from .inplace import refresh_view
-
-            refresh_view(t)
+    refresh_views(*inputs)
     seg = tape.prepare([t for t in inputs if t._rg])
     # list comprehensions, not generators: this runs for every matmul (generators cost µs)
     slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
