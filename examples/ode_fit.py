@@ -115,11 +115,11 @@ def main():
         previous = loss
 
     fitted = {k: p.item() for k, p in params.items()}
-    for k in TRUE:
-        print(f"{k:6s} true {TRUE[k]:.4f}  fitted {fitted[k]:.4f}")
+    for k, true in TRUE.items():
+        print(f"{k:6s} true {true:.4f}  fitted {fitted[k]:.4f}")
     # The noise is 0.02 on a trajectory of amplitude ~1, so the fit is accurate to about 1%.
-    for k in TRUE:
-        assert abs(fitted[k] - TRUE[k]) < 0.02 * abs(TRUE[k]), (k, fitted[k], TRUE[k])
+    for k, true in TRUE.items():
+        assert abs(fitted[k] - true) < 0.02 * abs(true), (k, fitted[k], true)
     print("recovered the true parameters to 2%")
     with tg.no_grad():
         fitted_curve = rk4_trajectory(*(params[k] for k in ("omega", "zeta", "x0")), t_end,
