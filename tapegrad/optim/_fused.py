@@ -12,8 +12,8 @@ just its formulas:
   orders the sum differently. Longer vectors (16 elements or more) use wider, CPU-dependent
   blockings that are not reproduced here: there the iterates agree to rounding amplification.
 
-Both run as small Numba kernels (compiled once, cached), loaded on the first L-BFGS step so that
-``import tapegrad`` does not import Numba. Other dtypes use NumPy.
+Both run as small Numba kernels (``_fused_kernels``: compiled once, cached), loaded on the first
+L-BFGS step so that ``import tapegrad`` does not import Numba. Other dtypes use NumPy.
 """
 
 import numpy as np
@@ -24,38 +24,9 @@ _kernels = None
 def _load():
     global _kernels
     if _kernels is None:
-        from llvmlite import ir
-        from numba import njit, types
-        from numba.core import cgutils
-        from numba.extending import intrinsic
+        from . import _fused_kernels
 
-        @intrinsic
-        def fma(typingctx, a, b, c):
-            """``a * b + c`` with one rounding (LLVM's ``llvm.fma``)."""
-
-            def codegen(context, builder, sig, args):
-                f64 = ir.DoubleType()
-                fnty = ir.FunctionType(f64, [f64, f64, f64])
-                fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f64")
-                return builder.call(fn, args)
-
-            return types.float64(types.float64, types.float64, types.float64), codegen
-
-        # fastmath off: the additions below must not be reassociated or contracted.
-        @njit(cache=True, fastmath=False, nogil=True)
-        def axpy(y, alpha, x):
-            for i in range(y.size):
-                y[i] = fma(alpha, x[i], y[i])
-
-        @njit(cache=True, fastmath=False, nogil=True)
-        def dot8(x, y):
-            lanes = np.zeros(8)
-            for i in range(x.size):
-                lanes[i % 8] = fma(x[i], y[i], lanes[i % 8])
-            return (((lanes[0] + lanes[4]) + (lanes[2] + lanes[6]))
-                    + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7])))
-
-        _kernels = (axpy, dot8)
+        _kernels = (_fused_kernels.axpy, _fused_kernels.dot8)
     return _kernels
 
 
