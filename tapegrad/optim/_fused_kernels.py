@@ -7,7 +7,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 # fastmath off: the additions below must be neither reassociated nor contracted.
-_OPTS = dict(cache=True, fastmath=False, nogil=True)
+_OPTS = {"cache": True, "fastmath": False, "nogil": True}
 
 
 @intrinsic
