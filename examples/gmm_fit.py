@@ -94,6 +94,7 @@ def save_figure(X, mu, sigma):
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
     print("figure saved to", os.path.abspath(path))
 
 
@@ -104,7 +105,6 @@ def main():
     X = tg.tensor(sample(n, rng))
     print(f"{X.shape[0]} points from a 3-component mixture in 2-d")
 
-    tg.manual_seed(0)
     logits = tg.zeros(3, requires_grad=True)
     mu = tg.tensor(X.numpy()[rng.choice(X.shape[0], 3, replace=False)], requires_grad=True)
     log_sigma = tg.zeros(3, 2, requires_grad=True)

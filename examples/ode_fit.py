@@ -72,6 +72,7 @@ def save_figure(t, data, fitted, guess):
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
     print("figure saved to", os.path.abspath(path))
 
 
