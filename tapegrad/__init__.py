@@ -55,6 +55,7 @@ def _batch_aware_public_ops():
                  "median nan_to_num repeat_interleave rsqrt scatter scatter_add sinh sort square "
                  "take_along_dim topk xlogy").split():
         g[name] = dispatching(name, g[name])
+    nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
 
 
 _batch_aware_public_ops()
