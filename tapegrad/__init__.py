@@ -50,6 +50,12 @@ def _batch_aware_public_ops():
                  "matmul maximum mean minimum mul ne neg outer permute pow relu reshape sigmoid "
                  "sign sin sqrt squeeze sub sum tan tanh transpose unsqueeze where").split():
         g[name] = dispatching(name, g[name])
+    for name in ("acos acosh argsort asin asinh atan atan2 atanh cosh erf erfc gather index_add "
+                 "index_select isclose isfinite isinf isnan kthvalue logcumsumexp masked_fill "
+                 "median nan_to_num repeat_interleave rsqrt scatter scatter_add sinh sort square "
+                 "take_along_dim topk xlogy").split():
+        g[name] = dispatching(name, g[name])
+    nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
 
 
 _batch_aware_public_ops()

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..ops import elementwise as _E
+from ..ops import extra as _X
 from ..ops import join as _J
 from ..ops import linalg as _L
 from ..ops import movement as _M
@@ -391,3 +392,148 @@ RULES.update(
 )
 
 
+
+# ---- the tensor functions of ops/extra.py: inverse trig, erf, index ops, sort ---------------
+# (one block, appended to the table above)
+
+def _batched_at(level, values):
+    return any(type(v) is BatchedTensor and v._vmap_level == level for v in values)
+
+
+def _rule_along_dim(pos, default):
+    """Ops on one batched input and a dim (positional ``pos`` or keyword ``dim``): the dim
+    moves one place right; other arguments must not be batched."""
+
+    def rule(level, name, raw, args, kwargs):
+        x, b = _unwrap(level, args[0])
+        if not b or _batched_at(level, list(args[1:]) + list(kwargs.values())):
+            return NotImplemented
+        nd = len(x.shape) - 1
+        args, kwargs = list(args), dict(kwargs)
+        dim = kwargs["dim"] if "dim" in kwargs else args[pos] if len(args) > pos else default
+        if dim is None or nd == 0:
+            return NotImplemented
+        if "dim" in kwargs or len(args) <= pos:
+            kwargs["dim"] = _shift(dim, nd)
+        else:
+            args[pos] = _shift(dim, nd)
+        args[0] = x
+        return _wrap(level, dispatch(name, raw, tuple(args), kwargs))
+
+    return rule
+
+
+def _flat(p):
+    return _reshape(p, (p.shape[0], -1))
+
+
+def _rule_median(level, name, raw, args, kwargs):
+    dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+    if dim is not None:
+        return _rule_along_dim(1, None)(level, name, raw, args, kwargs)
+    x, b = _unwrap(level, args[0])
+    if not b:
+        return NotImplemented
+    return BatchedTensor(_call(name, raw, _flat(x), 1).values, level)
+
+
+def _rule_gather(level, name, raw, input, dim, index):
+    nd = _lnd(input)
+    if nd == 0 or _lnd(index) != nd:
+        return NotImplemented
+    x, i = _batched_list(level, [input, index])
+    return BatchedTensor(_call(name, raw, x, _shift(dim, nd), i), level)
+
+
+def _rule_take_along_dim(level, name, raw, input, indices, dim=None):
+    nd = _lnd(input)
+    x, i = _batched_list(level, [input, indices])
+    if dim is None:
+        return BatchedTensor(_call(name, raw, _flat(x), _flat(i), 1), level)
+    if nd == 0 or _lnd(indices) != nd:
+        return NotImplemented
+    return BatchedTensor(_call(name, raw, x, i, _shift(dim, nd)), level)
+
+
+def _rule_index_select(level, name, raw, input, dim, index):
+    if not _batched_at(level, [index]):
+        return _rule_along_dim(1, None)(level, name, raw, (input, dim, index), {})
+    nd = _lnd(input)
+    if nd == 0 or _lnd(index) > 1:
+        return NotImplemented
+    # A different index per example: gather with the index spread over the other dims.
+    x, i = _batched_list(level, [input, index])
+    d = _shift(dim, nd)
+    shape = list(x.shape)
+    shape[d] = int(np.prod(i.shape[1:], dtype=np.int64))
+    view = [x.shape[0]] + [1] * nd
+    view[d] = shape[d]
+    i = _call("expand", _M.expand, _reshape(i, view), tuple(shape))
+    return BatchedTensor(_call("gather", _X.gather, x, d, i), level)
+
+
+def _rule_scatter(level, name, raw, input, dim, index, src=None, **kwargs):
+    nd = _lnd(input)
+    if nd == 0 or _batched_at(level, kwargs.values()):
+        return NotImplemented
+    if isinstance(src, Tensor):
+        x, i, s = _batched_list(level, [input, index, src])
+    else:
+        (x, i), s = _batched_list(level, [input, index]), src
+    return BatchedTensor(_call(name, raw, x, _shift(dim, nd), i, s, **kwargs), level)
+
+
+def _rule_index_add(level, name, raw, input, dim, index, source, **kwargs):
+    nd = _lnd(input)
+    if nd == 0 or _batched_at(level, [index]):
+        return NotImplemented
+    x, s = _batched_list(level, [input, source])
+    return BatchedTensor(_call(name, raw, x, _shift(dim, nd), index, s, **kwargs), level)
+
+
+def _rule_masked_fill(level, name, raw, input, mask, value):
+    if _batched_at(level, [value]):
+        return NotImplemented
+    nd = _lnd(input)
+    if _batched_at(level, [mask]):
+        x = _batched_list(level, [input, mask])[0]
+        m, _ = _unwrap(level, mask)
+        if len(m.shape) - 1 < nd:
+            m = _reshape(m, (m.shape[0],) + (1,) * (nd - len(m.shape) + 1) + tuple(m.shape[1:]))
+    else:
+        x, m = _unwrap(level, input)[0], mask
+    return BatchedTensor(_call(name, raw, x, m, value), level)
+
+
+def _rule_repeat(level, name, raw, x, *sizes):
+    p, b, nd = _first(level, x)
+    sizes = _shape_arg(sizes)
+    if not b or len(sizes) < nd:
+        return NotImplemented
+    p = _reshape(p, (p.shape[0],) + (1,) * (len(sizes) - nd) + tuple(p.shape[1:]))
+    return BatchedTensor(_call(name, raw, p, (1,) + sizes), level)
+
+
+def _rule_repeat_interleave(level, name, raw, input, repeats, dim=None, **kwargs):
+    p, b, nd = _first(level, input)
+    if not b or _batched_at(level, [repeats]) or kwargs.get("output_size") is not None:
+        return NotImplemented
+    if dim is None:
+        return BatchedTensor(_call(name, raw, _flat(p), repeats, 1), level)
+    if nd == 0:
+        return NotImplemented
+    return BatchedTensor(_call(name, raw, p, repeats, _shift(dim, nd)), level)
+
+
+for _n in ("atan asin acos sinh cosh asinh acosh atanh atan2 square rsqrt erf erfc xlogy isnan "
+           "isinf isfinite nan_to_num isclose").split():
+    RULES[_n] = _rule_elementwise
+RULES.update(
+    sort=_rule_along_dim(1, -1), argsort=_rule_along_dim(1, -1), topk=_rule_along_dim(2, -1),
+    kthvalue=_rule_along_dim(2, -1), logcumsumexp=_rule_along_dim(1, None),
+    median=_rule_median, gather=_simple(_rule_gather),
+    take_along_dim=_simple(_rule_take_along_dim), index_select=_simple(_rule_index_select),
+    scatter=_simple(_rule_scatter), scatter_add=_simple(_rule_scatter),
+    index_add=_simple(_rule_index_add), masked_fill=_simple(_rule_masked_fill),
+    repeat=_simple(_rule_repeat), repeat_interleave=_simple(_rule_repeat_interleave),
+)

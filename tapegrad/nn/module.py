@@ -7,7 +7,12 @@ import numpy as np
 from ..grad_mode import no_grad
 from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, bump_version
+from .hooks import add_hook, call_with_hooks
 from .parameter import Parameter
+
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks",
+               "_backward_pre_hooks")
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -85,6 +90,13 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = OrderedDict()
+        for name in _HOOK_DICTS:
+            d[name] = OrderedDict()
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for name in _HOOK_DICTS:  # modules pickled before they had hooks
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ---- calling ----
     def forward(self, *input):
@@ -92,7 +104,39 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        if not (d.get("_forward_pre_hooks") or d.get("_forward_hooks")
+                or d.get("_backward_hooks") or d.get("_backward_pre_hooks")):
+            return self.forward(*args, **kwargs)
+        return call_with_hooks(self, args, kwargs)
+
+    # ---- hooks ----
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before ``forward``; a returned value replaces ``args``
+        (a non-tuple becomes a 1-tuple). With ``with_kwargs``, ``hook(module, args, kwargs)``
+        returns ``None`` or ``(args, kwargs)``. Returns a handle with ``remove()``."""
+        extra = [self._forward_pre_hooks_with_kwargs] if with_kwargs else []
+        return add_hook(self._forward_pre_hooks, hook, prepend, extra)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` after ``forward`` (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs``); a returned value replaces the output. With
+        ``always_call`` it also runs when ``forward`` raises. Returns a handle."""
+        extra = ([self._forward_hooks_with_kwargs] if with_kwargs else []) + \
+            ([self._forward_hooks_always_called] if always_call else [])
+        return add_hook(self._forward_hooks, hook, prepend, extra)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        computed; a returned tuple replaces ``grad_output``. Returns a handle."""
+        return add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        positional inputs are computed (``None`` for inputs that need none); a returned tuple
+        replaces ``grad_input``. Returns a handle."""
+        return add_hook(self._backward_hooks, hook, prepend)
 
     # ---- registration ----
     def _check_name(self, name, what):

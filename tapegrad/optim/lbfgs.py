@@ -1,7 +1,8 @@
 """L-BFGS with an optional strong-Wolfe line search: a port of ``torch.optim.LBFGS``.
 
 The update and the line search follow PyTorch's implementation (itself after minFunc) step for
-step, so a run matches PyTorch's iterates to rounding.
+step, with PyTorch's rounding of its vector updates and dot products (``_fused``), so in float64
+a run reproduces PyTorch's iterates to the last bit on problems of up to 15 parameters.
 """
 
 import math
@@ -9,6 +10,8 @@ import math
 import numpy as np
 
 from ..grad_mode import enable_grad
+from ._fused import axpy as _axpy
+from ._fused import dot as _dot
 from .optimizer import Optimizer, _arr, _touch
 
 
@@ -39,7 +42,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
-    gtd_new = float(g_new.dot(d))
+    gtd_new = _dot(g_new, d)
 
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
@@ -74,7 +77,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         gtd_prev = gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = float(g_new.dot(d))
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
 
     if ls_iter == max_ls:
@@ -103,7 +106,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
             insuf_progress = False
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = float(g_new.dot(d))
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos] = t
@@ -183,7 +186,11 @@ class LBFGS(Optimizer):
         for p in self._params:
             numel = p.numel()
             data = _arr(p)
-            data += step_size * update[offset:offset + numel].reshape(data.shape)
+            part = update[offset:offset + numel]
+            if data.flags.c_contiguous:
+                _axpy(data.reshape(-1), step_size, part)  # a view: updated in place
+            else:
+                data += step_size * part.reshape(data.shape)
             _touch(p)
             offset += numel
 
@@ -258,7 +265,7 @@ class LBFGS(Optimizer):
             else:
                 y = flat_grad - prev_flat_grad
                 s = d * t
-                ys = float(y.dot(s))
+                ys = _dot(y, s)
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0)
@@ -267,19 +274,19 @@ class LBFGS(Optimizer):
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
-                    H_diag = ys / float(y.dot(y))
+                    H_diag = ys / _dot(y, y)
                 num_old = len(old_dirs)
                 if "al" not in state:
                     state["al"] = [None] * history_size
                 al = state["al"]
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
-                    al[i] = float(old_stps[i].dot(q)) * ro[i]
-                    q += -al[i] * old_dirs[i]
+                    al[i] = _dot(old_stps[i], q) * ro[i]
+                    _axpy(q, -al[i], old_dirs[i])
                 d = r = q * H_diag
                 for i in range(num_old):
-                    be_i = float(old_dirs[i].dot(r)) * ro[i]
-                    r += (al[i] - be_i) * old_stps[i]
+                    be_i = _dot(old_dirs[i], r) * ro[i]
+                    _axpy(r, al[i] - be_i, old_stps[i])
 
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.copy()
@@ -292,7 +299,7 @@ class LBFGS(Optimizer):
             else:
                 t = lr
 
-            gtd = float(flat_grad.dot(d))
+            gtd = _dot(flat_grad, d)
             if gtd > -tolerance_change:
                 break
 

@@ -245,3 +245,47 @@ def test_dropout_and_one_hot(torch):
                                   torch.nn.functional.one_hot(torch.tensor(idx)).numpy())
     np.testing.assert_array_equal(F.one_hot(tg.tensor(idx), 6).numpy(),
                                   torch.nn.functional.one_hot(torch.tensor(idx), 6).numpy())
+
+
+def _masked_attention_script(torch, scores_np, keep_np, pick_np):
+    """A PyTorch user's masking code, run as written with ``torch`` bound to either library:
+    masked_fill with -inf, softmax, gather of chosen entries, take_along_dim, backward."""
+    scores = torch.tensor(scores_np, requires_grad=True)
+    keep = torch.tensor(keep_np)
+    pick = torch.tensor(pick_np)
+    attn = torch.softmax(scores.masked_fill(~keep, float("-inf")), dim=-1)
+    picked = attn.gather(1, pick)
+    loss = (picked ** 2).sum() + torch.take_along_dim(scores, pick, dim=1).mean()
+    loss.backward()
+    return attn.detach().numpy(), picked.detach().numpy(), loss.item(), scores.grad.numpy()
+
+
+_SCORES = np.random.default_rng(3).standard_normal((4, 6))
+_KEEP = np.random.default_rng(4).uniform(size=(4, 6)) > 0.3
+_KEEP[:, 0] = True  # every row keeps something
+_PICK = np.array([[0, 2], [5, 1], [3, 3], [0, 4]])
+
+
+def test_masked_fill_gather_script():
+    attn, picked, _, grad = _masked_attention_script(tg, _SCORES, _KEEP, _PICK)
+    e = np.where(_KEEP, np.exp(_SCORES - _SCORES.max(1, keepdims=True)), 0.0)
+    want = e / e.sum(1, keepdims=True)
+    np.testing.assert_allclose(attn, want, rtol=1e-14)
+    np.testing.assert_allclose(picked, np.take_along_axis(want, _PICK, 1), rtol=1e-14)
+    direct = np.zeros_like(_SCORES)  # take_along_dim's part: 1/8 per pick
+    np.add.at(direct, (np.arange(4)[:, None].repeat(2, 1), _PICK), 1 / _PICK.size)
+    np.testing.assert_array_equal(grad[~_KEEP], direct[~_KEEP])  # nothing through the mask
+
+    def f(s):
+        a = tg.softmax(s.masked_fill(~tg.tensor(_KEEP), float("-inf")), dim=-1)
+        return (a.gather(1, tg.tensor(_PICK)) ** 2).sum() + \
+            tg.take_along_dim(s, tg.tensor(_PICK), dim=1).mean()
+
+    assert tg.autograd.gradcheck(f, (tg.tensor(_SCORES, requires_grad=True),))
+
+
+def test_masked_fill_gather_script_matches_torch(torch):
+    ours = _masked_attention_script(tg, _SCORES, _KEEP, _PICK)
+    theirs = _masked_attention_script(torch, _SCORES, _KEEP, _PICK)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-16)
