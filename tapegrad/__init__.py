@@ -59,7 +59,7 @@ def _batch_aware_public_ops():
 
 
 _batch_aware_public_ops()
-from .device import device
-from .tensor import Tensor, set_printoptions
+from .device import device  # noqa: E402
+from .tensor import Tensor, set_printoptions  # noqa: E402
 
 __version__ = "0.1.0"

@@ -1,6 +1,5 @@
 """Anomaly detection: a NaN gradient is located (op name and the user's line), as PyTorch."""
 
-import time
 import warnings
 
 import numpy as np

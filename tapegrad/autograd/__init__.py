@@ -36,7 +36,7 @@ def run(*args, **kwargs):
     """The backward driver, imported on first use: it imports Numba (~0.3 s), which
     ``import tapegrad`` alone should not pay."""
     global run
-    from .driver import run
+    from .driver import run  # noqa: F811 (replaces this stub on first call)
 
     return run(*args, **kwargs)
 
