@@ -32,11 +32,11 @@ _CREATE_GRAPH_WARNING = (
 )
 
 
-def run(*args, **kwargs):
+def run(*args, **kwargs):  # noqa: F811 - replaced by the driver on first call
     """The backward driver, imported on first use: it imports Numba (~0.3 s), which
     ``import tapegrad`` alone should not pay."""
     global run
-    from .driver import run  # noqa: F811 (replaces this stub on first call)
+    from .driver import run
 
     return run(*args, **kwargs)
 
