@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from ..linalg import (EighResult, QRResult, SlogdetResult, SVDResult, cholesky, det, eigvalsh,
-                      inv, lstsq, matrix_norm, matrix_power, pinv, svdvals, vector_norm)
+from ..linalg import (EighResult, QRResult, SlogdetResult, SVDResult, cholesky, cond, det,
+                      eigvalsh, inv, lstsq, matrix_norm, matrix_power, multi_dot, pinv, svdvals,
+                      vector_norm)
 from ..ops import linalg_decomp as _D
 from ..ops import linalg_spectral as _S
 from ..ops.record import as_tensor as _t
@@ -40,8 +41,15 @@ def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 def _np_qr(a, mode="reduced"):
     a = _np_float(a)
-    if mode in ("raw", "full", "economic"):
-        raise _Unsupported(f"mode={mode!r}")
+    if mode in ("raw", "economic"):
+        raise _Unsupported(f"mode={mode!r}: LAPACK's Householder reflectors are not "
+                           "differentiated (mode='reduced', 'complete' and 'r' are)")
+    if mode == "full":
+        import warnings
+
+        warnings.warn("The 'full' option is deprecated in favor of 'reduced'.\nFor backward "
+                      "compatibility let mode default.", DeprecationWarning, stacklevel=4)
+        mode = "reduced"
     if mode == "r":
         return _D.qr(a, "r")[1]
     return QRResult(*_D.qr(a, mode))
@@ -111,6 +119,35 @@ def _np_lstsq(a, b, rcond=None):
     return x, res, rank, s
 
 
+def _np_cond(x, p=None):
+    """NumPy's cond: the same numbers as tapegrad.linalg.cond (inf at singular matrices, where
+    there is no gradient)."""
+    x = _np_float(x)
+    if x.ndim < 2:
+        raise np.linalg.LinAlgError(f"{x.ndim}-dimensional array given. Array must be at least "
+                                    "two-dimensional")
+    return cond(x, p)
+
+
+def _np_multi_dot(arrays, *, out=None):
+    if out is not None:
+        raise _Unsupported("out=")
+    if len(arrays) < 2:
+        raise ValueError("Expecting at least two arrays.")
+    try:
+        return multi_dot([_np_float(a) for a in arrays])
+    except RuntimeError as e:
+        raise ValueError(str(e).replace("multi_dot(): ", "")) from None
+
+
+def _np_matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """An integer: NumPy's own answer on the values (no gradient to keep)."""
+    from . import _from_numpy
+
+    x = _t(A)
+    return _from_numpy(np.linalg.matrix_rank(np.asarray(x._data), tol, hermitian, rtol=rtol), ())
+
+
 def _np_complex(name):
     def handler(*args, **kwargs):
         raise _Unsupported(f"its complex result (use numpy.linalg.eigh for symmetric "
@@ -135,5 +172,6 @@ def numpy_handlers():
         L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a), upper=upper),
         L.pinv: _np_pinv, L.norm: _np_norm, L.matrix_power: _np_matrix_power,
         L.lstsq: _np_lstsq, L.eig: _np_complex("eig"), L.eigvals: _np_complex("eigvals"),
+        L.cond: _np_cond, L.multi_dot: _np_multi_dot, L.matrix_rank: _np_matrix_rank,
     }
 
