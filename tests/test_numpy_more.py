@@ -88,6 +88,9 @@ CASES = [
     ("hstack_tensor", lambda x: np.hstack(x), [A], lambda T, x: T.hstack(list(x)), 2),
     ("column_stack_tensor", lambda x: np.column_stack(x), [A],
      lambda T, x: T.column_stack(list(x)), 2),
+    ("column_stack_1d_tensor", lambda x: np.column_stack(x), [V], None, 2),
+    ("column_stack_mixed", lambda x, y: np.column_stack([x, y, x[:3]]), [V[:3], A[:, :2]],
+     None, 2),
     ("dstack_tensor", lambda x: np.dstack(x), [X3], lambda T, x: T.dstack(list(x)), 2),
 ]
 
@@ -132,6 +135,15 @@ def test_remainder_takes_the_sign_of_the_divisor_and_matches_numpy_bits():
     y = np.array([2.1, 2.1, -2.1, -2.1, 0.3])
     for f in (np.remainder, np.fmod):
         np.testing.assert_array_equal(f(x, y).detach().numpy(), f(x.detach().numpy(), y))
+
+
+def test_std_of_one_element_has_zero_derivatives_to_second_order():
+    for x in (tg.tensor([3.5], requires_grad=True), tg.tensor(A[:, :1], requires_grad=True)):
+        assert tg.autograd.gradcheck(lambda a: np.std(a, axis=-1), (x,))
+        assert tg.autograd.gradgradcheck(lambda a: np.std(a, axis=-1), (x,))
+        (g,) = tg.autograd.grad(np.std(x, axis=-1).sum(), x, create_graph=True)
+        (h,) = tg.autograd.grad(g.sum(), x, allow_unused=True)
+        assert np.all(g.detach().numpy() == 0) and (h is None or np.all(h.numpy() == 0))
 
 
 def test_integer_remainder_has_no_gradient_and_numpys_values():

@@ -330,7 +330,7 @@ def column_stack(tup):
     xs = []
     for a in _seq(tup):
         x = _t(a)
-        xs.append(_op("reshape")(x, (x.shape[0], 1)) if x.ndim < 2 else atleast_2d(x))
+        xs.append(_op("reshape")(x, (-1, 1)) if x.ndim < 2 else x)
     return _concatenate(xs, 1)
 
 
