@@ -384,10 +384,7 @@ def _std_vjp_np(g, inputs, out, dims, keepdim, dof):
 def _std_vjp(g, inputs, out, dims, keepdim, dof):
     from .elementwise import div, mul, where
 
-    # NOTE: the denominator is made safe too: the branch where() masks away still enters the
-    # re-taped graph, and g / 0 there would give NaN second derivatives.
-    zero = np.asarray(out._data) == 0
-    gv = where(zero, 0.0, div(g, mul(where(zero, 1.0, out), 2.0)))
+    gv = where(np.asarray(out._data) == 0, 0.0, div(g, mul(out, 2.0)))
     return _var_vjp(gv, inputs, None, dims, keepdim, dof)
 
 
