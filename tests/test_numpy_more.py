@@ -14,6 +14,7 @@ A = R.uniform(-2.0, 2.0, size=(3, 4))
 B = R.uniform(0.4, 1.5, size=(3, 4)) * np.where(R.random((3, 4)) < 0.5, -1.0, 1.0)
 V = R.uniform(-2.0, 2.0, size=(5,))
 X3 = R.uniform(-2.0, 2.0, size=(2, 3, 4))
+V3 = R.uniform(-2.0, 2.0, size=(3,))
 Z = np.array([0.0, 0.4, -1.3, 2.2])  # sinc at 0
 
 
@@ -92,6 +93,96 @@ CASES = [
     ("column_stack_mixed", lambda x, y: np.column_stack([x, y, x[:3]]), [V[:3], A[:, :2]],
      None, 2),
     ("dstack_tensor", lambda x: np.dstack(x), [X3], lambda T, x: T.dstack(list(x)), 2),
+]
+
+
+AN = A.copy()
+AN[0, 1] = AN[2, 3] = np.nan  # the NaN-skipping reductions
+X = np.array([-1.0, -0.2, 0.35, 1.1, 2.5])  # interp's knots
+I3 = np.array([[1, -2, 0, 3], [2, 0, -1, 1], [0, 4, 2, -3]])  # ldexp's exponents
+T6 = R.uniform(-1.0, 1.0, size=(2, 3, 6)) + 4.0 * np.eye(6).reshape(2, 3, 6)
+
+
+CASES += [
+    ("nansum", lambda x: np.nansum(x, axis=1), [AN], lambda T, x: T.nansum(x, 1), 2),
+    ("nanmean", lambda x: np.nanmean(x), [AN], lambda T, x: T.nanmean(x), 2),
+    ("nanmean_axis_keepdims", lambda x: np.nanmean(x, axis=0, keepdims=True), [AN],
+     lambda T, x: T.nanmean(x, 0, keepdim=True), 2),
+    ("nanvar_ddof", lambda x: np.nanvar(x, axis=1, ddof=1), [AN], None, 2),
+    ("nanstd", lambda x: np.nanstd(x), [AN], None, 2),
+    ("nanmax_nanmin", lambda x: np.nanmax(x, axis=1) + np.nanmin(x, axis=0).sum(), [AN],
+     None, 2),
+    ("nanprod", lambda x: np.nanprod(x, axis=0), [AN], None, 2),
+    ("nancumsum_nancumprod", lambda x: np.nancumsum(x, axis=1) + np.nancumprod(x, axis=1),
+     [AN], None, 2),
+    ("quantile", lambda x: np.quantile(x, 0.3), [A], lambda T, x: T.quantile(x, 0.3), 2),
+    ("quantile_axis_many", lambda x: np.quantile(x, [0.1, 0.75], axis=1, keepdims=True), [A],
+     lambda T, x: T.quantile(x, T.tensor([0.1, 0.75], dtype=x.dtype), dim=1, keepdim=True), 2),
+    ("percentile", lambda x: np.percentile(x, 40.0, axis=0), [A],
+     lambda T, x: T.quantile(x, 0.4, dim=0), 2),
+    ("cov", lambda x: np.cov(x), [A], lambda T, x: T.cov(x), 2),
+    ("cov_cols_ddof0", lambda x, y: np.cov(x, y, rowvar=False, ddof=0), [A, B], None, 2),
+    ("corrcoef", lambda x: np.corrcoef(x), [A], lambda T, x: T.corrcoef(x), 2),
+    ("trapezoid", lambda x: np.trapezoid(x, dx=0.5), [A], lambda T, x: T.trapezoid(x, dx=0.5),
+     2),
+    ("trapezoid_x", lambda y, x: np.trapezoid(y, x, axis=0), [A, V[:3]],
+     lambda T, y, x: T.trapezoid(y, x, dim=0), 2),
+    ("cumulative_sum", lambda x: np.cumulative_sum(x, axis=1, include_initial=True), [A], None,
+     2),
+    ("float_power", lambda x: np.float_power(np.abs(x) + 0.5, 1.7), [A],
+     lambda T, x: T.float_power(x.abs() + 0.5, 1.7), 2),
+    ("cbrt", lambda x: np.cbrt(x), [A], None, 2),
+    ("copysign", lambda x, y: np.copysign(x, y), [B, A],
+     lambda T, x, y: T.copysign(x, y), 2),
+    ("ldexp", lambda x: np.ldexp(x, I3), [A], lambda T, x: T.ldexp(x, T.tensor(I3, dtype=x.dtype)), 2),
+    ("modf", lambda x: np.modf(x * 3.0), [A], None, 2),
+    ("floor_divide_divmod", lambda x, y: np.floor_divide(x, y) + np.divmod(x, y)[1],
+     [_pos(A * 3), B], None, 2),
+    ("heaviside", lambda x: np.heaviside(x, 0.5) * x, [A], None, 2),
+    ("matvec_vecmat_vecdot", lambda x, y: (np.matvec(x, y[0]) + np.vecdot(x, y),
+                                           np.vecmat(y[:, 0], x)), [A, B],
+     lambda T, x, y: (x @ y[0] + (x * y).sum(-1), y[:, 0] @ x), 2),
+    ("logspace", lambda x: np.logspace(x[0], x[1], 4, base=2.0), [V], None, 2),
+    ("polyval", lambda p, x: np.polyval(p, x), [V[:3], A], None, 2),
+    ("polyval_list", lambda x: np.polyval([0.5, -1.0, 2.0], x), [A], None, 2),
+    ("interp", lambda x, xp, fp: np.interp(x, xp, fp),
+     [np.array([-1.5, -0.7, 0.1, 0.6, 1.05, 2.0, 3.0]), X, V], None, 2),
+    ("interp_left_right", lambda x: np.interp(x, X, [1.0, 2.0, 0.5, -1.0, 3.0], left=-5.0,
+                                              right=7.0), [A], None, 2),
+    ("meshgrid", lambda x, y: np.meshgrid(x, y), [V, V3], lambda T, x, y: T.meshgrid(
+        x, y, indexing="xy"), 2),
+    ("meshgrid_ij_sparse", lambda x, y: [g * 2.0 for g in np.meshgrid(x, y, indexing="ij",
+                                                                       sparse=True)],
+     [V, V3], None, 2),
+    ("convolve", lambda x, y: np.convolve(x, y), [V, V3], None, 2),
+    ("convolve_same_valid", lambda x, y: (np.convolve(y, x, "same"), np.convolve(x, y, "valid")),
+     [V, V3], None, 2),
+    ("correlate", lambda x, y: (np.correlate(x, y), np.correlate(y, x, "full")), [V, V3], None,
+     2),
+    ("delete", lambda x: np.delete(x, [0, 2], axis=1), [A], None, 2),
+    ("insert", lambda x, y: np.insert(x, [1, 3], y[:2]), [V, V3], None, 2),
+    ("insert_axis", lambda x: np.insert(x, 1, [9.0, 8.0, 7.0], axis=1), [A], None, 2),
+    ("linalg_array_api", lambda x, y: (np.linalg.matrix_transpose(x), np.linalg.vecdot(x, y),
+                                       np.linalg.matmul(x, y.T), np.linalg.svdvals(x)),
+     [A, B], lambda T, x, y: (x.mT, T.linalg.vecdot(x, y), T.linalg.matmul(x, y.T),
+                              T.linalg.svdvals(x)), 2),
+    ("linalg_norms", lambda x: (np.linalg.vector_norm(x, axis=(0, 2), keepdims=True, ord=3),
+                                np.linalg.matrix_norm(x, ord=1)), [X3],
+     lambda T, x: (T.linalg.vector_norm(x, 3, dim=(0, 2), keepdim=True),
+                   T.linalg.matrix_norm(x, 1)), 2),
+    ("linalg_outer_diagonal_trace", lambda x, v: (np.linalg.outer(v, v),
+                                                 np.linalg.diagonal(x, offset=1),
+                                                 np.linalg.trace(x)), [X3, V],
+     lambda T, x, v: (T.outer(v, v), T.linalg.diagonal(x, offset=1),
+                      T.diagonal(x, 0, -2, -1).sum(-1)), 2),
+    ("linalg_cross_tensordot", lambda x, y: (np.linalg.cross(x, y),
+                                             np.linalg.tensordot(x, y, axes=1)),
+     [A[:, :3].copy(), B[:, :3].T.copy()],
+     lambda T, x, y: (T.linalg.cross(x, y), T.tensordot(x, y, 1)), 2),
+    ("tensorsolve", lambda a, b: np.linalg.tensorsolve(a, b), [T6, A[:2, :3].copy()],
+     lambda T, a, b: T.linalg.tensorsolve(a, b), 2),
+    ("tensorinv", lambda a: np.linalg.tensorinv(a, ind=1), [T6.reshape(6, 2, 3)],
+     lambda T, a: T.linalg.tensorinv(a, ind=1), 2),
 ]
 
 

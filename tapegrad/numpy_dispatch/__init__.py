@@ -599,9 +599,9 @@ _FUNC_HANDLERS.update(_linalg_handlers())
 
 def _composite_handlers():
     """Functions and ufuncs written as compositions of existing ops (composites.py)."""
-    from . import arrays, composites, ufuncs
+    from . import arrays, composites, statistics, ufuncs
 
-    for mod in (composites, ufuncs, arrays):
+    for mod in (composites, ufuncs, arrays, statistics):
         _FUNC_HANDLERS.update(mod.function_handlers())
     for mod in (composites, ufuncs):
         for uf, h in mod.ufunc_handlers().items():

@@ -10,7 +10,7 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _need, _op, _ravel, _Unsupported
+from . import _need, _op, _ravel, _Unsupported, _values_only
 
 
 def _vals(x):
@@ -208,9 +208,139 @@ def interleaved_einsum(operands):
     return _op("einsum")(eq, *[_t(o) for o in ops])
 
 
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    y = linspace(start, stop, num, endpoint, dtype=dtype, axis=axis)
+    return _op("pow")(_t(np.asarray(base, y.dtype)), y)
+
+
+def polyval(p, x):
+    """Horner's scheme, as NumPy evaluates it."""
+    xs = _t(x)
+    xs = xs if xs.dtype.kind == "f" else xs.to(np.float64)
+    coeffs = [p[i] for i in range(len(p))] if isinstance(p, Tensor) else list(p)
+    y = _t(np.zeros(xs.shape, xs.dtype))
+    for c in coeffs:
+        y = y * xs + c
+    return y
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear: the gradient reaches x (the slope), xp and fp (the two knots around
+    each x); outside [xp[0], xp[-1]] the result is fp's end value (or left/right)."""
+    _need(period is None, "period=")
+    xt, xpt, fpt = _t(x), _t(xp), _t(fp)
+    xt = xt if xt.dtype.kind == "f" else xt.to(np.float64)
+    xv, xpv = _vals(xt), _vals(xpt)
+    if xpv.ndim != 1 or _vals(fpt).shape != xpv.shape:
+        raise ValueError("fp and xp are not of the same length.")
+    n = xpv.shape[0]
+    if n == 1:
+        return _op("broadcast_to")(fpt[0] + xt * 0.0, xt.shape)
+    j = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, n - 2)
+    x0, x1, f0, f1 = xpt[j], xpt[j + 1], fpt[j], fpt[j + 1]
+    r = f0 + (xt - x0) * ((f1 - f0) / (x1 - x0))
+    at_end = xv == xpv[-1]
+    if at_end.any():
+        r = _op("where")(at_end, fpt[n - 1] + xt * 0.0, r)
+    lo = fpt[0] if left is None else _t(np.asarray(left, r.dtype))
+    hi = fpt[n - 1] if right is None else _t(np.asarray(right, r.dtype))
+    r = _op("where")(xv < xpv[0], lo, r)
+    return _op("where")(xv > xpv[-1], hi, r)
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    xs = [_ravel(_t(x)) for x in xi]
+    nd = len(xs)
+    out = []
+    for k, x in enumerate(xs):
+        shape = [1] * nd
+        shape[k] = -1
+        out.append(_op("reshape")(x, tuple(shape)))
+    if indexing == "xy" and nd > 1:
+        out = [_op("permute")(o, (1, 0) + tuple(range(2, nd))) for o in out]
+    if not sparse:
+        full = np.broadcast_shapes(*[tuple(o.shape) for o in out])
+        out = [_op("broadcast_to")(o, full) for o in out]
+    return tuple(out)
+
+
+def _convolve_full(a, v):
+    """sum_i a[i] v[k - i] as a product with v's Toeplitz matrix (gathered with indices)."""
+    n, m = a.shape[0], v.shape[0]
+    zeros = _t(np.zeros(n - 1, v.dtype))
+    vp = _op("cat")([zeros, v, zeros]) if n > 1 else v
+    idx = np.arange(n + m - 1)[:, None] - np.arange(n)[None, :] + (n - 1)
+    return _op("matmul")(vp[idx], a)
+
+
+def convolve(a, v, mode="full"):
+    a, v = _t(a), _t(v)
+    if a.ndim != 1 or v.ndim != 1:
+        raise ValueError("object too deep for desired array")
+    if a.shape[0] == 0 or v.shape[0] == 0:
+        raise ValueError(f"{'a' if a.shape[0] == 0 else 'v'} cannot be empty")
+    if v.shape[0] > a.shape[0]:
+        a, v = v, a
+    n, m = a.shape[0], v.shape[0]
+    full = _convolve_full(a, v)
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (m - 1) // 2
+        return full[start:start + n]
+    if mode == "valid":
+        return full[m - 1:n]
+    raise ValueError(f"mode must be one of 'full', 'same', or 'valid' (got {mode!r})")
+
+
+def correlate(a, v, mode="valid"):
+    a, v = _t(a), _t(v)
+    if v.ndim == 1 and a.ndim == 1 and v.shape[0] > a.shape[0]:
+        return _op("flip")(correlate(v, a, mode), (0,))
+    return convolve(a, _op("flip")(v, (0,)) if v.ndim == 1 else v, mode)
+
+
+def delete(arr, obj, axis=None):
+    x = _t(arr)
+    if axis is None:
+        x, axis = _ravel(x), 0
+    ax = norm_dim(axis, x.ndim)
+    keep = np.delete(np.arange(x.shape[ax]), obj)
+    return x[(slice(None),) * ax + (keep,)]
+
+
+def insert(arr, obj, values, axis=None):
+    """NumPy's result, built as a gather from ``arr`` and ``values`` laid side by side."""
+    x = _t(arr)
+    if axis is None:
+        x, axis = _ravel(x), 0
+    ax = norm_dim(axis, x.ndim)
+    n = x.shape[ax]
+    # where each output element comes from: >= 0 an index into arr, < 0 into values
+    src = np.insert(np.arange(n), obj, -1)
+    k = int(np.sum(src < 0))
+    vals = _t(values)
+    vals = vals if vals.dtype == x.dtype else vals.to(x.dtype)
+    vshape = x.shape[:ax] + (k,) + x.shape[ax + 1:]
+    if vals.ndim == x.ndim and vals.shape[ax] == k and k != 1:
+        vals = _op("broadcast_to")(vals, vshape)
+    else:
+        if vals.ndim == x.ndim - 1 or vals.ndim == 0 or (k == 1 and vals.ndim < x.ndim):
+            vals = _op("unsqueeze")(vals, min(ax, vals.ndim)) if vals.ndim else vals
+        vals = _op("broadcast_to")(vals, vshape)
+    both = _op("cat")([x, vals], dim=ax)
+    src = np.where(src < 0, n + np.cumsum(src < 0) - 1, src)
+    return both[(slice(None),) * ax + (src,)]
+
+
 def function_handlers():
     return {np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.vsplit: vsplit,
             np.hsplit: hsplit, np.dsplit: dsplit, np.rollaxis: rollaxis, np.append: append,
             np.select: select, np.partition: partition, np.gradient: gradient,
-            np.linspace: linspace}
+            np.linspace: linspace, np.logspace: logspace, np.polyval: polyval,
+            np.interp: interp, np.meshgrid: meshgrid, np.convolve: convolve,
+            np.correlate: correlate, np.delete: delete, np.insert: insert,
+            np.einsum_path: _values_only(np.einsum_path)}
 

@@ -126,10 +126,95 @@ def real_if_close(a, tol=100):
     return _refuse_complex(a)[...]
 
 
+def float_power(x1, x2):
+    x1, x2 = _t(x1), _t(x2)
+    return _op("pow")(x1.to(np.float64), x2.to(np.float64) if x2.dtype.kind != "f" else x2)
+
+
+def cbrt(x):
+    x = _t(x)
+    x = x if x.dtype.kind == "f" else x.to(np.float64)
+    return _op("sign")(x) * _op("pow")(_op("abs")(x), 1.0 / 3.0)
+
+
+def copysign(x1, x2):
+    """|x1| with x2's sign; x2's gradient is zero (its sign is piecewise constant)."""
+    x1, x2 = _pair(x1, x2)
+    x1 = x1 if x1.dtype.kind == "f" else x1.to(np.float64)
+    s = np.where(np.signbit(_vals(x2)), -1.0, 1.0).astype(x1.dtype)
+    r = _op("abs")(x1) * _t(s)
+    if x2.requires_grad:  # a zero gradient for x2, as PyTorch gives
+        r = r + _zero_like_grad(x2, np.zeros(x2.shape))
+    return r
+
+
+def ldexp(x1, x2):
+    x1 = _t(x1)
+    x1 = x1 if x1.dtype.kind == "f" else x1.to(np.float64)
+    return x1 * _t(np.ldexp(np.ones((), x1.dtype), _vals(x2)))
+
+
+def modf(x, *args):
+    """(fractional part, integral part): the gradient goes to the fractional part."""
+    from . import _zero_grad
+
+    x = _t(x)
+    whole = _zero_grad(np.trunc)(x)
+    return x - _t(np.trunc(_vals(x))), whole
+
+
+def _piecewise_constant(np_f):
+    """Two-argument functions that are locally constant (floor_divide, heaviside): NumPy's
+    values with a zero gradient for the first argument, as floor and round have."""
+
+    def handler(x1, x2):
+        from ..ops.elementwise import zero_grad_like
+        from ..tensor import _make, _wrap
+
+        x1, x2 = _pair(x1, x2)
+        with np.errstate(all="ignore"):
+            v = np_f(_vals(x1), _vals(x2))
+        like = x1 if x1.requires_grad or not x2.requires_grad else x2
+        if v.shape != tuple(like.shape) or v.dtype.kind != "f":
+            return _make(_wrap(v)) if not like.requires_grad else \
+                zero_grad_like(_op("broadcast_to")(like, v.shape), _wrap(v))
+        return zero_grad_like(like, _wrap(v))
+
+    return handler
+
+
+floor_divide = _piecewise_constant(np.floor_divide)
+heaviside = _piecewise_constant(np.heaviside)
+
+
+def divmod_(x1, x2):
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def matvec(x1, x2):
+    x2 = _t(x2)
+    return _op("squeeze")(_op("matmul")(_t(x1), _op("unsqueeze")(x2, -1)), -1)
+
+
+def vecmat(x1, x2):
+    x1 = _t(x1)
+    return _op("squeeze")(_op("matmul")(_op("unsqueeze")(x1, -2), _t(x2)), -2)
+
+
+def vecdot(x1, x2):
+    return _op("sum")(_t(x1) * _t(x2), dim=-1)
+
+
 def ufunc_handlers():
-    return {np.remainder: remainder, np.fmod: fmod, np.degrees: degrees, np.rad2deg: degrees,
-            np.radians: radians, np.deg2rad: radians, np.fmax: fmax, np.fmin: fmin,
-            np.conjugate: conjugate}
+    u = {np.remainder: remainder, np.fmod: fmod, np.degrees: degrees, np.rad2deg: degrees,
+         np.radians: radians, np.deg2rad: radians, np.fmax: fmax, np.fmin: fmin,
+         np.conjugate: conjugate, np.float_power: float_power, np.cbrt: cbrt,
+         np.copysign: copysign, np.ldexp: ldexp, np.modf: modf, np.floor_divide: floor_divide,
+         np.heaviside: heaviside, np.divmod: divmod_}
+    for name, h in (("matvec", matvec), ("vecmat", vecmat), ("vecdot", vecdot)):
+        if hasattr(np, name):  # gufuncs of NumPy >= 2.2
+            u[getattr(np, name)] = h
+    return u
 
 
 def function_handlers():
