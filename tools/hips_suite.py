@@ -139,12 +139,14 @@ def check_grads(f, argnum=0, modes=None, order=2):
 
 def _check_constant(f, args, argnums, kwargs, eps=1e-6):
     """A result without gradient is right only if it does not depend on the arguments
-    (autograd's zero gradient); a finite-difference step in each argument must not move it."""
+    (autograd's zero gradient); a finite-difference step along a random direction in each
+    argument must not move it."""
 
     def values(shift):
         a = builtins.list(args)
+        rng = np.random.default_rng(0)  # the same direction for +eps and -eps
         for i in argnums:
-            a[i] = _shifted(a[i], shift)
+            a[i] = _shifted(a[i], shift, rng)
         out = f(*a, **kwargs)
         return [np.asarray(_numpy(v), dtype=float) for v in
                 (out if isinstance(out, (builtins.tuple, builtins.list)) else [out])]
@@ -155,11 +157,11 @@ def _check_constant(f, args, argnums, kwargs, eps=1e-6):
                                   "gradient: it was dropped")
 
 
-def _shifted(x, shift):
+def _shifted(x, shift, rng):
     if isinstance(x, (builtins.tuple, builtins.list)):
-        return type(x)(_shifted(v, shift) for v in x)
+        return type(x)(_shifted(v, shift, rng) for v in x)
     a = np.asarray(x)
-    return x if a.dtype.kind not in "fc" else a + shift
+    return x if a.dtype.kind not in "fc" else a + shift * rng.standard_normal(a.shape)
 
 
 def _grad_value(fun, argnum, args, kwargs):
