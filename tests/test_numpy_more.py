@@ -228,6 +228,18 @@ def test_remainder_takes_the_sign_of_the_divisor_and_matches_numpy_bits():
         np.testing.assert_array_equal(f(x, y).detach().numpy(), f(x.detach().numpy(), y))
 
 
+def test_result_dtypes_follow_numpy_weak_python_numbers():
+    x = tg.tensor(np.array([5.3, -2.0, 0.7], dtype=np.float32), requires_grad=True)
+    xv = x.detach().numpy()
+    for f in (lambda a: np.remainder(a, 2.1), lambda a: np.remainder(a, np.float64(2.1)),
+              lambda a: np.fmod(np.float64(7.0), a), lambda a: 7 % a,
+              lambda a: np.fmax(a, np.float64(0.1)), lambda a: np.fmin(a, 0.1),
+              lambda a: np.copysign(a, -1.0), lambda a: np.copysign(a, np.float64(-1.0))):
+        r, want = f(x), f(xv)
+        assert r.dtype == want.dtype and r.requires_grad
+        np.testing.assert_allclose(r.detach().numpy(), want, rtol=1e-6)
+
+
 def test_integer_remainder_has_no_gradient_and_numpys_values():
     i = tg.tensor(np.array([7, -7, 9]))
     r = i % 4

@@ -18,15 +18,18 @@ def _vals(x):
     return np.asarray(_t(x)._data)
 
 
+def _weak(x):
+    """A Python number: it takes the other operand's dtype (NumPy 2's weak scalars)."""
+    return isinstance(x, (int, float)) and not isinstance(x, (bool, np.generic))
+
+
 def _pair(x1, x2):
     """Both operands as tensors; a Python number takes the other's float dtype (NEP 50)."""
-    if not isinstance(x1, (np.ndarray, np.generic)) and np.ndim(x1) == 0 and \
-            not hasattr(x1, "_data"):
+    if _weak(x1) and not _weak(x2):
         x2 = _t(x2)
         return _t(np.asarray(x1, dtype=x2.dtype if x2.dtype.kind == "f" else None)), x2
     x1 = _t(x1)
-    if not isinstance(x2, (np.ndarray, np.generic)) and np.ndim(x2) == 0 and \
-            not hasattr(x2, "_data"):
+    if _weak(x2):
         return x1, _t(np.asarray(x2, dtype=x1.dtype if x1.dtype.kind == "f" else None))
     return x1, _t(x2)
 
@@ -140,8 +143,10 @@ def cbrt(x):
 def copysign(x1, x2):
     """|x1| with x2's sign; x2's gradient is zero (its sign is piecewise constant)."""
     x1, x2 = _pair(x1, x2)
-    x1 = x1 if x1.dtype.kind == "f" else x1.to(np.float64)
-    s = np.where(np.signbit(_vals(x2)), -1.0, 1.0).astype(x1.dtype)
+    dt = np.result_type(x1.dtype, x2.dtype)
+    dt = dt if dt.kind == "f" else np.dtype(np.float64)
+    x1 = x1 if x1.dtype == dt else x1.to(dt)
+    s = np.where(np.signbit(_vals(x2)), -1.0, 1.0).astype(dt)
     r = _op("abs")(x1) * _t(s)
     if x2.requires_grad:  # a zero gradient for x2, as PyTorch gives
         r = r + _zero_like_grad(x2, np.zeros(x2.shape))
