@@ -30,7 +30,7 @@ from .tensor import _make, _wrap
 
 __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
            "cholesky", "pinv", "norm", "vector_norm", "matrix_norm", "matrix_power", "lstsq",
-           "eig", "eigvals", "LinAlgError"]
+           "matrix_rank", "cond", "multi_dot", "eig", "eigvals", "LinAlgError"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
@@ -255,3 +255,108 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rank_t = _make(np.asarray(rank, np.int64)) if driver != "gels" else \
         _make(np.zeros((0,), np.int64))
     return LstsqResult(squeeze(X, -1) if vec else X, residuals, rank_t, sv)
+
+
+# ---- matrix_rank, cond, multi_dot ------------------------------------------------------------
+
+def matrix_rank(A, tol=None, *, atol=None, rtol=None, hermitian=False):
+    """The number of singular values above ``max(atol, rtol * largest)`` (an int64 tensor, no
+    gradient); ``rtol`` defaults to ``eps * max(m, n)`` when ``atol`` is not positive."""
+    A = _t(A)
+    _D._check(A, "matrix_rank", square=hermitian)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    a = np.asarray(A._data)
+    m, n = a.shape[-2:]
+    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    if rtol is None:
+        rtol = 0.0 if atol is not None and np.all(np.asarray(atol) > 0) else \
+            np.finfo(a.dtype).eps * max(m, n)
+    top = s.max(axis=-1, initial=0.0)
+    cut = np.maximum(0.0 if atol is None else np.asarray(atol), np.asarray(rtol) * top)
+    return _make(np.asarray(np.sum(s > cut[..., None], axis=-1), np.int64))
+
+
+def cond(A, p=None):
+    """The condition number in the ``p`` norm: ``sigma_max / sigma_min`` for None/2 (-2: the
+    inverse), else ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` (square matrices). Its
+    gradient is the composition's; at a singular matrix there is none (the value is inf)."""
+    A = _float_input(A, "cond")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
+    if p is None or (p in (2, -2) and not isinstance(p, bool)):
+        s = svdvals(A)
+        hi, lo = s[..., 0], s[..., -1]
+        return hi / lo if p != -2 else lo / hi
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf) or isinstance(p, bool):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    a = np.asarray(A._data)
+    singular = np.linalg.matrix_rank(a) < a.shape[-1] if a.size else np.zeros((), bool)
+    if np.any(singular):
+        if _R.needs_grad(A):
+            raise RuntimeError("linalg.cond: A is singular: its condition number is infinite "
+                               "and has no derivative")
+        with np.errstate(all="ignore"):
+            return _make(_wrap(np.where(singular, np.inf, np.linalg.cond(a, p)).astype(a.dtype)))
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def _chain_order(dims):
+    """Where to split each sub-chain so that the product costs the fewest flops (the
+    textbook dynamic programme NumPy's multi_dot uses); ``dims[i], dims[i+1]`` is matrix i."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def multi_dot(tensors):
+    """The product of a chain of matrices in the cheapest order; the first may be a 1-D row
+    vector and the last a 1-D column vector (their dimension is dropped from the result)."""
+    from .ops.linalg import matmul
+    from .ops.movement import squeeze, unsqueeze
+
+    ts = [_t(x) for x in tensors]
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    first_vec, last_vec = ts[0].ndim == 1, ts[-1].ndim == 1
+    if first_vec:
+        ts[0] = unsqueeze(ts[0], 0)
+    if last_vec:
+        ts[-1] = unsqueeze(ts[-1], -1)
+    for i, x in enumerate(ts):
+        if x.ndim != 2:
+            which = "the first tensor" if i == 0 else "the last tensor" if i == len(ts) - 1 \
+                else f"tensor {i}"
+            ends = " 1D or" if which != f"tensor {i}" else ""
+            raise RuntimeError(f"multi_dot(): {which} must be{ends} 2D but got {x.ndim}D")
+    for i in range(len(ts) - 1):
+        if ts[i].shape[1] != ts[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"{list(ts[i].shape)} and {list(ts[i + 1].shape)} cannot be "
+                               "multiplied")
+    split = _chain_order([x.shape[0] for x in ts] + [ts[-1].shape[1]])
+
+    def product(i, j):
+        if i == j:
+            return ts[i]
+        k = split[i][j]
+        return matmul(product(i, k), product(k + 1, j))
+
+    r = product(0, len(ts) - 1)
+    if first_vec:
+        r = squeeze(r, 0)
+    if last_vec:
+        r = squeeze(r, -1)
+    return r

@@ -37,6 +37,10 @@ _LEAF_ONLY = (
     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
 )
 _NUMPY_RG = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+_ARRAY_RG = _NUMPY_RG + (
+    " NumPy makes this call for tensors inside a list or tuple (np.array([x, y]), np.r_[x, y], "
+    "np.mean([x, y])), where its protocols cannot see them: build the array with "
+    "tg.stack([x, y]) or np.stack([x, y]) to keep the gradient.")
 
 
 def _is_float_dtype(dt):
@@ -158,7 +162,7 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         if self._rg:
-            raise RuntimeError(_NUMPY_RG)
+            raise RuntimeError(_ARRAY_RG)
         a = self._arr()
         if type(a) is DeviceArray:
             a.refuse_numpy()

@@ -247,11 +247,11 @@ def test_values_only_functions_work_on_tensors_that_require_grad():
 
 def test_unimplemented_ufunc_raises_for_tensors_that_require_grad():
     t = _rg(_x(3))
-    with pytest.raises(TypeError, match=r"^tapegrad does not implement numpy\.heaviside for "
+    with pytest.raises(TypeError, match=r"^tapegrad does not implement numpy\.nextafter for "
                        r"tensors that require grad; "):
-        np.heaviside(t, 0.5)
-    with pytest.raises(TypeError, match=r"numpy\.copysign"):
-        np.copysign(t, 1.0)
+        np.nextafter(t, 0.5)
+    with pytest.raises(TypeError, match=r"numpy\.spacing"):
+        np.spacing(t)
     with pytest.raises(TypeError, match=r"numpy\.add\.accumulate"):
         np.add.accumulate(t)
     with pytest.raises(TypeError, match=r"numpy\.add with dtype="):
@@ -268,9 +268,8 @@ def test_unimplemented_function_raises_for_tensors_that_require_grad():
         np.sum(t, where=np.ones((2, 3), bool))
     with pytest.raises(TypeError, match=r"numpy\.reshape with order="):
         np.reshape(t, (3, 2), order="F")
-    # the tensor as a coefficient array, not the evaluation point
-    with pytest.raises(TypeError, match=r"numpy\.polyval"):
-        np.polyval(t[0], 2.0)
+    with pytest.raises(TypeError, match=r"numpy\.unique"):
+        np.unique(t)
 
 
 def test_out_argument_with_grad_raises():

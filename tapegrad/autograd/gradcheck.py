@@ -34,19 +34,19 @@ def _numerical(func, inputs, i, eps):
     """d(outputs)/d(inputs[i]) by central differences: one matrix (n_in, n_out) per output."""
     x = inputs[i]
     arr = x._arr()
-    flat = arr.reshape(-1)
-    if not np.shares_memory(flat, arr) or not flat.flags.writeable:
-        raise RuntimeError("gradcheck needs writeable, contiguous inputs")
+    if not arr.flags.writeable:
+        raise RuntimeError("gradcheck needs writeable inputs")
     # NOTE: grad mode stays on: gradgradcheck's function computes gradients itself.
     base = _values(func, inputs)
     jac = [np.zeros((arr.size, b.size)) for b in base]
-    for j in range(arr.size):
-        orig = flat[j]
-        flat[j] = orig + eps
+    # element by element in C order, whatever the memory layout (a transposed input included)
+    for j, idx in enumerate(np.ndindex(arr.shape)):
+        orig = arr[idx]
+        arr[idx] = orig + eps
         plus = _values(func, inputs)
-        flat[j] = orig - eps
+        arr[idx] = orig - eps
         minus = _values(func, inputs)
-        flat[j] = orig
+        arr[idx] = orig
         for k, (p, m) in enumerate(zip(plus, minus)):
             jac[k][j] = (p - m) / (2 * eps)
     return jac

@@ -466,7 +466,10 @@ def _outer(a, b, out=None):
 def _einsum(*operands, out=None, optimize=False, **kwargs):
     _need(out is None, "out=")
     _need(not kwargs, ", ".join(f"{k}=" for k in kwargs))
-    _need(operands and isinstance(operands[0], str), "the interleaved operand form")
+    if operands and not isinstance(operands[0], str):
+        from .arrays import interleaved_einsum
+
+        return interleaved_einsum(operands)
     return _op("einsum")(operands[0], *[_t(o) for o in operands[1:]])
 
 
@@ -596,11 +599,13 @@ _FUNC_HANDLERS.update(_linalg_handlers())
 
 def _composite_handlers():
     """Functions and ufuncs written as compositions of existing ops (composites.py)."""
-    from . import composites
+    from . import arrays, composites, statistics, ufuncs
 
-    _FUNC_HANDLERS.update(composites.function_handlers())
-    for uf, h in composites.ufunc_handlers().items():
-        _UFUNCS.setdefault(uf, h)
+    for mod in (composites, ufuncs, arrays, statistics):
+        _FUNC_HANDLERS.update(mod.function_handlers())
+    for mod in (composites, ufuncs):
+        for uf, h in mod.ufunc_handlers().items():
+            _UFUNCS.setdefault(uf, h)
 
 
 _composite_handlers()
@@ -615,8 +620,17 @@ def _bind_tensor_protocols():
         """``np.sum(t, axis=0)`` & co. run tapegrad ops."""
         return array_function(func, types, args, kwargs)
 
+    def __mod__(self, other):
+        """``t % x``: NumPy's (and Python's) remainder, with the sign of the divisor."""
+        return np.remainder(self, other)
+
+    def __rmod__(self, other):
+        return np.remainder(other, self)
+
     Tensor.__array_ufunc__ = __array_ufunc__
     Tensor.__array_function__ = __array_function__
+    if "__mod__" not in vars(Tensor):  # a remainder op binding its own operator wins
+        Tensor.__mod__, Tensor.__rmod__ = __mod__, __rmod__
 
 
 _bind_tensor_protocols()

@@ -42,9 +42,14 @@ def hypot(x1, x2):
 
 
 def logaddexp(x1, x2):
+    """m + log(exp(x1 - m) + exp(x2 - m)) with m the larger value held constant: the result
+    does not depend on m, so every derivative (ties included) is the smooth one."""
     x1, x2 = _t(x1), _t(x2)
-    m = _op("maximum")(x1, x2)
-    return m + _op("log1p")(_op("exp")(-_op("abs")(x1 - x2)))
+    with np.errstate(invalid="ignore"):
+        m = np.maximum(_vals(x1), _vals(x2))
+    m = _t(np.where(np.isfinite(m), m, 0.0).astype(np.result_type(x1.dtype, x2.dtype)))
+    e = _op("exp")
+    return m + _op("log")(e(x1 - m) + e(x2 - m))
 
 
 def logaddexp2(x1, x2):
@@ -290,6 +295,9 @@ def atleast_3d(*arys):
 
 
 def _seq(tup):
+    """The arrays to stack: a sequence, or a tensor's slices along its first axis."""
+    if isinstance(tup, Tensor) and tup.ndim:
+        return [tup[i] for i in range(tup.shape[0])]
     _need(isinstance(tup, (list, tuple)), "a non-sequence argument")
     return list(tup)
 
@@ -322,7 +330,7 @@ def column_stack(tup):
     xs = []
     for a in _seq(tup):
         x = _t(a)
-        xs.append(_op("reshape")(x, (x.shape[0], 1)) if x.ndim < 2 else atleast_2d(x))
+        xs.append(_op("reshape")(x, (-1, 1)) if x.ndim < 2 else x)
     return _concatenate(xs, 1)
 
 

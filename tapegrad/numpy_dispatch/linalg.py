@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from ..linalg import (EighResult, QRResult, SlogdetResult, SVDResult, cholesky, det, eigvalsh,
-                      inv, lstsq, matrix_norm, matrix_power, pinv, svdvals, vector_norm)
+from ..linalg import (EighResult, QRResult, SlogdetResult, SVDResult, cholesky, cond, det,
+                      eigvalsh, inv, lstsq, matrix_norm, matrix_power, multi_dot, pinv, svdvals,
+                      vector_norm)
 from ..ops import linalg_decomp as _D
 from ..ops import linalg_spectral as _S
 from ..ops.record import as_tensor as _t
@@ -40,8 +41,15 @@ def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 def _np_qr(a, mode="reduced"):
     a = _np_float(a)
-    if mode in ("raw", "full", "economic"):
-        raise _Unsupported(f"mode={mode!r}")
+    if mode in ("raw", "economic"):
+        raise _Unsupported(f"mode={mode!r}: LAPACK's Householder reflectors are not "
+                           "differentiated (mode='reduced', 'complete' and 'r' are)")
+    if mode == "full":
+        import warnings
+
+        warnings.warn("The 'full' option is deprecated in favor of 'reduced'.\nFor backward "
+                      "compatibility let mode default.", DeprecationWarning, stacklevel=4)
+        mode = "reduced"
     if mode == "r":
         return _D.qr(a, "r")[1]
     return QRResult(*_D.qr(a, mode))
@@ -111,6 +119,101 @@ def _np_lstsq(a, b, rcond=None):
     return x, res, rank, s
 
 
+def _np_cond(x, p=None):
+    """NumPy's cond: the same numbers as tapegrad.linalg.cond (inf at singular matrices, where
+    there is no gradient)."""
+    x = _np_float(x)
+    if x.ndim < 2:
+        raise np.linalg.LinAlgError(f"{x.ndim}-dimensional array given. Array must be at least "
+                                    "two-dimensional")
+    return cond(x, p)
+
+
+def _np_multi_dot(arrays, *, out=None):
+    if out is not None:
+        raise _Unsupported("out=")
+    if len(arrays) < 2:
+        raise ValueError("Expecting at least two arrays.")
+    try:
+        return multi_dot([_np_float(a) for a in arrays])
+    except RuntimeError as e:
+        raise ValueError(str(e).replace("multi_dot(): ", "")) from None
+
+
+def _np_matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """An integer: NumPy's own answer on the values (no gradient to keep)."""
+    from . import _from_numpy
+
+    x = _t(A)
+    return _from_numpy(np.linalg.matrix_rank(np.asarray(x._data), tol, hermitian, rtol=rtol), ())
+
+
+def _np_tensorsolve(a, b, axes=None):
+    """NumPy's reshape of the tensor equation into one linear system, solved by solve."""
+    from ..ops.movement import permute, reshape
+
+    a, b = _np_float(a), _np_float(b)
+    if axes is not None:
+        axes = [k % a.ndim for k in axes]
+        rest = [k for k in range(a.ndim) if k not in axes]
+        a = permute(a, tuple(rest + axes))
+    oshape = a.shape[b.ndim:]
+    n = int(np.prod(oshape))
+    if int(np.prod(a.shape[:b.ndim])) != n:
+        raise np.linalg.LinAlgError("Input arrays must satisfy the requirement "
+                                    "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    return reshape(_np_solve(reshape(a, (n, n)), reshape(b, (n,))), oshape)
+
+
+def _np_tensorinv(a, ind=2):
+    from ..ops.movement import reshape
+
+    a = _np_float(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    outer, inner = a.shape[:ind], a.shape[ind:]
+    n = int(np.prod(outer))
+    if int(np.prod(inner)) != n:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    return reshape(inv(reshape(a, (n, -1))), inner + outer)
+
+
+def _array_api_handlers():
+    """NumPy 2's array-API names in np.linalg."""
+    from ..ops import movement as M
+    from . import composites as C
+
+    L = np.linalg
+    h = {
+        L.matrix_transpose: lambda x, /: M.transpose(_t(x), -1, -2),
+        L.vector_norm: lambda x, /, *, axis=None, keepdims=False, ord=2:
+            vector_norm(_np_float(x), ord, axis, keepdims),
+        L.matrix_norm: lambda x, /, *, keepdims=False, ord="fro":
+            matrix_norm(_np_float(x), ord, (-2, -1), keepdims),
+        L.svdvals: lambda x, /: svdvals(_np_float(x)),
+        L.outer: _np_outer,
+        L.diagonal: lambda x, /, *, offset=0: C.diagonal(x, offset, -2, -1),
+        L.trace: lambda x, /, *, offset=0, dtype=None: M.sum(
+            C.diagonal(x if dtype is None else _t(x).to(dtype), offset, -2, -1), -1),
+        L.cross: lambda x1, x2, /, *, axis=-1: C.cross(x1, x2, axis=axis),
+        L.vecdot: lambda x1, x2, /, *, axis=-1: M.sum(_t(x1) * _t(x2), axis),
+        L.matmul: lambda x1, x2, /: _t(x1) @ _t(x2),
+        L.tensordot: lambda x1, x2, /, *, axes=2: C.tensordot(x1, x2, axes),
+        L.tensorsolve: _np_tensorsolve, L.tensorinv: _np_tensorinv,
+    }
+    return h
+
+
+def _np_outer(x1, x2, /):
+    from ..ops.linalg import outer
+
+    x1, x2 = _t(x1), _t(x2)
+    if x1.ndim != 1 or x2.ndim != 1:
+        raise ValueError(f"Input arrays must be one-dimensional, but they are x1.ndim={x1.ndim} "
+                         f"and x2.ndim={x2.ndim}.")
+    return outer(x1, x2)
+
+
 def _np_complex(name):
     def handler(*args, **kwargs):
         raise _Unsupported(f"its complex result (use numpy.linalg.eigh for symmetric "
@@ -135,5 +238,6 @@ def numpy_handlers():
         L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a), upper=upper),
         L.pinv: _np_pinv, L.norm: _np_norm, L.matrix_power: _np_matrix_power,
         L.lstsq: _np_lstsq, L.eig: _np_complex("eig"), L.eigvals: _np_complex("eigvals"),
-    }
+        L.cond: _np_cond, L.multi_dot: _np_multi_dot, L.matrix_rank: _np_matrix_rank,
+    } | _array_api_handlers()
 

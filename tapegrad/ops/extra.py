@@ -125,10 +125,10 @@ def atan2(input, other):
     """Elementwise ``atan2(input, other)`` (the angle of the point ``(other, input)``)."""
     y, x = R.as_tensor(input), R.as_tensor(other)
     value = _float_value(np.arctan2, np.asarray(y._data), np.asarray(x._data))
-    if not R.needs_grad(y, x) or value.dtype.kind != "f" or \
+    if not R.needs_grad(y, x) or np.result_type(value).kind != "f" or \
             (y.dtype.kind != "f" and x.dtype.kind != "f"):
         return _make(value)
-    shape = value.shape
+    shape = np.shape(value)  # a Python float for 0-d results
     y = y if y.shape == shape else broadcast_to(y, shape)
     x = x if x.shape == shape else broadcast_to(x, shape)
     return R.python_result(value, Op.ATAN2, (y, x), save_inputs=(0, 1))

@@ -7,6 +7,7 @@ their entries, products like U diag(S) Vh), so the values compared with PyTorch 
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -130,6 +131,26 @@ OPS += [(f"matrix_norm_ord_{o}", (lambda o: lambda L, a: L.linalg.matrix_norm(a,
          [((3, 4),), ((2, 3, 3),)], well) for o in _MATRIX_ORDS]
 OPS += [(f"norm_ord_{o}", (lambda o: lambda L, a: L.linalg.norm(a, o))(o), [((3, 4),)], well)
         for o in _MATRIX_ORDS]
+
+
+def _cond(L, a, p):
+    """torch.linalg.cond's backward fails for the norm orders (it writes into a saved inverse):
+    torch's side uses the definition it documents, norm(A) * norm(inv(A))."""
+    if L is tg or p in (None, 2, -2):
+        return L.linalg.cond(a, p)
+    return L.linalg.matrix_norm(a, p) * L.linalg.matrix_norm(L.linalg.inv(a), p)
+
+
+OPS += [(f"cond_ord_{o}", (lambda o: lambda L, a: _cond(L, a, o))(o),
+         [((3, 3),), ((2, 3, 3),)] + ([((4, 3),), ((3, 4),)] if o in (None, 2, -2) else []),
+         well) for o in [None] + _MATRIX_ORDS]
+OPS += [
+    ("multi_dot", lambda L, a, b, c, d: L.linalg.multi_dot([a, b, c, d]),
+     [((2, 6), (6, 3), (3, 5), (5, 1)), ((4, 2), (2, 3), (3, 3), (3, 2))], None),
+    ("multi_dot_vector_ends", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]),
+     [((3,), (3, 4), (4,)), ((2,), (2, 2), (2, 3))], None),
+    ("multi_dot_two", lambda L, a, b: L.linalg.multi_dot([a, b]), [((3, 2), (2,))], None),
+]
 
 
 @pytest.mark.parametrize("name,f,cases,arrays", OPS, ids=[o[0] for o in OPS])
@@ -325,6 +346,55 @@ def test_repeated_singular_values():
 
 # ---- errors --------------------------------------------------------------------------------------
 
+def test_matrix_rank_matches_numpy_and_torch(rng, torch):
+    A = rng.standard_normal((2, 5, 3)) @ rng.standard_normal((2, 3, 4))  # rank 3
+    S = A[0] @ A[0].T
+    cases = [((A,), {}), ((A,), {"atol": 1.0, "rtol": 0.0}), ((A,), {"rtol": 0.5}),
+             ((S,), {"hermitian": True}), ((np.zeros((3, 3)),), {}), ((np.eye(4),), {})]
+    for args, kw in cases:
+        got = tg.linalg.matrix_rank(tg.tensor(args[0], requires_grad=True), **kw)
+        want = torch.linalg.matrix_rank(torch.tensor(args[0]), **kw)
+        assert got.dtype == np.int64 and not got.requires_grad
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    np.testing.assert_array_equal(np.linalg.matrix_rank(tg.tensor(A, requires_grad=True)).numpy(),
+                                  np.linalg.matrix_rank(A))
+    assert np.linalg.matrix_rank(tg.tensor(A[0]), tol=1e3).item() == np.linalg.matrix_rank(
+        A[0], tol=1e3) == 0
+
+
+def test_numpy_cond_multi_dot_and_qr_modes(rng):
+    A, T = _wellcond(rng, (3, 3)), _wellcond(rng, (4, 3))
+    for p in [None] + _MATRIX_ORDS:
+        x = tg.tensor(A, requires_grad=True)
+        np.testing.assert_allclose(np.linalg.cond(x, p).item(), np.linalg.cond(A, p),
+                                   rtol=1e-12)
+        assert tg.autograd.gradgradcheck(lambda a, p=p: np.linalg.cond(a, p), (x,))
+    ms = [rng.standard_normal(4), T, rng.standard_normal((3, 5)), rng.standard_normal((5, 2))]
+    ts = [tg.tensor(m, requires_grad=True) for m in ms]
+    np.testing.assert_allclose(np.linalg.multi_dot(ts).detach().numpy(),
+                               np.linalg.multi_dot(ms), rtol=1e-12)
+    assert tg.autograd.gradgradcheck(lambda *xs: np.linalg.multi_dot(xs), tuple(ts))
+    for mode, M in (("reduced", T), ("complete", T.T), ("r", T)):
+        x = tg.tensor(M, requires_grad=True)
+        assert tg.autograd.gradgradcheck(lambda a, mode=mode: np.linalg.qr(a, mode=mode), (x,))
+    x = tg.tensor(T, requires_grad=True)
+    with pytest.warns(DeprecationWarning, match="'full' option is deprecated"):
+        q, r = np.linalg.qr(x, mode="full")
+    np.testing.assert_allclose((q @ r).detach().numpy(), T, atol=1e-12)
+    for mode in ("raw", "economic"):
+        with pytest.raises(TypeError, match=f"numpy.linalg.qr with mode='{mode}': LAPACK's "
+                                            "Householder reflectors are not differentiated"):
+            np.linalg.qr(x, mode=mode)
+        with warnings.catch_warnings():  # 'economic' is deprecated in NumPy
+            warnings.simplefilter("ignore", DeprecationWarning)
+            h = np.linalg.qr(tg.tensor(T), mode=mode)  # no gradient needed: NumPy's result
+            want = np.linalg.qr(T, mode=mode)
+        np.testing.assert_allclose((h[0] if mode == "raw" else h).numpy(),
+                                   want[0] if mode == "raw" else want, atol=1e-12)
+    with pytest.raises(ValueError, match="Expecting at least two arrays"):
+        np.linalg.multi_dot([ts[1]])
+
+
 def test_errors():
     sing = tg.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
     for f in (tg.linalg.inv, lambda a: tg.linalg.solve(a, tg.ones(2))):
@@ -344,6 +414,22 @@ def test_errors():
         tg.linalg.inv(tg.tensor([[1, 0], [0, 1]]))
     with pytest.raises(RuntimeError, match="not differentiable when mode='complete'"):
         tg.linalg.qr(tg.ones(3, 2, requires_grad=True), mode="complete")[0].sum().backward()
+    sq = tg.tensor([[1.0, 2.0], [2.0, 4.0]])
+    assert math.inf == tg.linalg.cond(sq, "fro").item() == tg.linalg.cond(sq, 1).item()
+    with pytest.raises(RuntimeError, match="singular: its condition number is infinite"):
+        tg.linalg.cond(sing, 1)
+    with pytest.raises(RuntimeError, match=r"cond\(ord=1\): A must be batches of square"):
+        tg.linalg.cond(tg.ones(2, 3), 1)
+    with pytest.raises(RuntimeError, match="invalid norm type: 3"):
+        tg.linalg.cond(tg.ones(2, 2), 3)
+    for ts, msg in [([tg.ones(2, 2)], "expected at least 2 tensors but got 1"),
+                    ([tg.ones(2, 2, 2), tg.ones(2, 2)], "the first tensor must be 1D or 2D"),
+                    ([tg.ones(2, 2), tg.ones(2, 2, 2), tg.ones(2)], "tensor 1 must be 2D"),
+                    ([tg.ones(2, 2), tg.ones(2, 2, 2)], "the last tensor must be 1D or 2D"),
+                    ([tg.ones(2, 3), tg.ones(4, 5)],
+                     r"tensors 0 and 1 with shapes \[2, 3\] and \[4, 5\] cannot be multiplied")]:
+        with pytest.raises(RuntimeError, match=msg):
+            tg.linalg.multi_dot(ts)
 
 
 def test_complex_is_refused():

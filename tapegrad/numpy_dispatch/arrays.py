@@ -1,0 +1,346 @@
+"""NumPy's array-building and rearranging functions on tensors, written with tapegrad ops:
+flips and rotations, the split family, ``rollaxis``, ``append``, ``select``, ``partition``,
+``gradient``, ``linspace`` with tensor end points, and ``einsum``'s interleaved form.
+
+Each has NumPy's signature and values; gradients are those of the ops composed.
+"""
+
+import numpy as np
+
+from ..ops.record import as_tensor as _t
+from ..ops.shapes import norm_dim
+from ..tensor import Tensor
+from . import _need, _op, _ravel, _Unsupported, _values_only
+
+
+def _vals(x):
+    return np.asarray(_t(x)._data)
+
+
+def flipud(m):
+    x = _t(m)
+    if x.ndim < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return _op("flip")(x, (0,))
+
+
+def fliplr(m):
+    x = _t(m)
+    if x.ndim < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return _op("flip")(x, (1,))
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    x = _t(m)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    a0, a1 = (norm_dim(int(a), x.ndim) for a in axes)
+    if a0 == a1:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return x[...]
+    if k == 2:
+        return _op("flip")(x, (a0, a1))
+    order = list(range(x.ndim))
+    order[a0], order[a1] = order[a1], order[a0]
+    if k == 1:
+        return _op("permute")(_op("flip")(x, (a1,)), tuple(order))
+    return _op("flip")(_op("permute")(x, tuple(order)), (a1,))
+
+
+def _split_along(name, min_dim, axis_of):
+    def handler(ary, indices_or_sections):
+        from . import _split
+
+        x = _t(ary)
+        if x.ndim < min_dim:
+            raise ValueError(f"{name} only works on arrays of {min_dim} or more dimensions")
+        return _split(x, indices_or_sections, axis_of(x))
+
+    return handler
+
+
+vsplit = _split_along("vsplit", 2, lambda x: 0)
+hsplit = _split_along("hsplit", 1, lambda x: 1 if x.ndim > 1 else 0)
+dsplit = _split_along("dsplit", 3, lambda x: 2)
+
+
+def rollaxis(a, axis, start=0):
+    x = _t(a)
+    n = x.ndim
+    axis = norm_dim(int(axis), n)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(f"'start' arg requires {-n} <= start < {n + 1}")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return x[...]
+    order = [k for k in range(n) if k != axis]
+    order.insert(start, axis)
+    return _op("permute")(x, tuple(order))
+
+
+def append(arr, values, axis=None):
+    from . import _concatenate
+
+    x, v = _t(arr), _t(values)
+    if axis is None:
+        return _concatenate([_ravel(x) if x.ndim != 1 else x, _ravel(v) if v.ndim != 1 else v])
+    return _concatenate([x, v], axis=axis)
+
+
+def select(condlist, choicelist, default=0):
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if not condlist:
+        raise ValueError("select with an empty condition list is not possible")
+    choices = [_t(c) for c in choicelist]
+    dt = np.result_type(*[c.dtype for c in choices], np.asarray(default).dtype
+                        if not isinstance(default, Tensor) else default.dtype)
+    out = _t(default) if isinstance(default, Tensor) else _t(np.asarray(default, dtype=dt))
+    for cond, choice in zip(reversed(condlist), reversed(choices)):
+        c = _vals(cond)
+        if c.dtype != bool:
+            raise TypeError("invalid entry in condlist: should be boolean ndarray")
+        out = _op("where")(c, choice, out)
+    return out
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    from .composites import take_along_axis
+
+    _need(order is None, "order=")
+    x = _t(a)
+    if axis is None:
+        x, axis = _ravel(x), -1
+    return take_along_axis(x, np.argpartition(_vals(x), kth, axis=axis), axis)
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """Central differences inside, one-sided (first or second order) at the edges."""
+    x = _t(f)
+    x = x if x.dtype.kind == "f" else x.to(np.float64)
+    axes = list(range(x.ndim)) if axis is None else \
+        [norm_dim(int(a), x.ndim) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
+    if len(varargs) == 0:
+        spacing = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        spacing = [float(varargs[0])] * len(axes)
+    elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
+        spacing = [float(v) for v in varargs]
+    else:
+        raise _Unsupported("coordinate arrays as spacing")
+    if edge_order not in (1, 2):
+        raise ValueError("'edge_order' greater than 2 not supported")
+    out = []
+    for ax, h in zip(axes, spacing):
+        n = x.shape[ax]
+        if n < edge_order + 1:
+            raise ValueError("Shape of array too small to calculate a numerical gradient, at "
+                             "least (edge_order + 1) elements are required.")
+        lead = (slice(None),) * ax
+
+        def s(lo, hi=None, _lead=lead):
+            return x[_lead + (slice(lo, hi),)]
+
+        inner = (s(2) - s(0, -2)) * (0.5 / h)
+        if edge_order == 1:
+            first, last = (s(1, 2) - s(0, 1)) / h, (s(-1) - s(-2, -1)) / h
+        else:
+            first = (s(0, 1) * -1.5 + s(1, 2) * 2.0 - s(2, 3) * 0.5) / h
+            last = (s(-3, -2) * 0.5 - s(-2, -1) * 2.0 + s(-1) * 1.5) / h
+        out.append(_op("cat")([first, inner, last], dim=ax))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    """NumPy's steps (``start + i * step``, the last point exactly ``stop``)."""
+    _need(dtype is None or np.dtype(dtype).kind == "f", "a non-float dtype=")
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    a, b = _t(start), _t(stop)
+    fdt = np.result_type(a.dtype, b.dtype, np.float64 if dtype is None else dtype)
+    a, b = a.to(fdt), b.to(fdt)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    div = num - 1 if endpoint else num
+    idx = _t(np.arange(num, dtype=fdt).reshape((-1,) + (1,) * len(shape)))
+    delta = b - a
+    step = delta / float(div) if div > 0 else delta * np.nan
+    y = idx * step + a if div > 0 else idx * delta + a
+    if endpoint and num > 1:
+        y = _op("cat")([y[:-1], _op("broadcast_to")(b, (1,) + shape)], dim=0)
+    if axis != 0:
+        from . import _moveaxis
+
+        y = _moveaxis(y, 0, axis)
+    return (y, step) if retstep else y
+
+
+def _letters(sublist):
+    out = []
+    for s in sublist:
+        if s is Ellipsis:
+            out.append("...")
+        else:
+            s = int(s)
+            if not 0 <= s < 52:
+                raise ValueError("subscript is not within the valid range [0, 52)")
+            out.append(chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26))
+    return "".join(out)
+
+
+def interleaved_einsum(operands):
+    """``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as ``einsum('AB,BC->AC', a, b)``."""
+    ops, subs = list(operands[0::2]), list(operands[1::2])
+    out = None
+    if len(operands) % 2:  # the trailing output sublist
+        out = ops.pop()
+        out = _letters(out)
+    if len(subs) != len(ops):
+        raise ValueError("einsum(): operands and sublists do not pair up")
+    eq = ",".join(_letters(s) for s in subs) + ("" if out is None else "->" + out)
+    return _op("einsum")(eq, *[_t(o) for o in ops])
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    y = linspace(start, stop, num, endpoint, dtype=dtype, axis=axis)
+    return _op("pow")(_t(np.asarray(base, y.dtype)), y)
+
+
+def polyval(p, x):
+    """Horner's scheme, as NumPy evaluates it."""
+    xs = _t(x)
+    xs = xs if xs.dtype.kind == "f" else xs.to(np.float64)
+    coeffs = [p[i] for i in range(len(p))] if isinstance(p, Tensor) else list(p)
+    y = _t(np.zeros(xs.shape, xs.dtype))
+    for c in coeffs:
+        y = y * xs + c
+    return y
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear: the gradient reaches x (the slope), xp and fp (the two knots around
+    each x); outside [xp[0], xp[-1]] the result is fp's end value (or left/right)."""
+    _need(period is None, "period=")
+    xt, xpt, fpt = _t(x), _t(xp), _t(fp)
+    xt = xt if xt.dtype.kind == "f" else xt.to(np.float64)
+    xv, xpv = _vals(xt), _vals(xpt)
+    if xpv.ndim != 1 or _vals(fpt).shape != xpv.shape:
+        raise ValueError("fp and xp are not of the same length.")
+    n = xpv.shape[0]
+    if n == 1:
+        return _op("broadcast_to")(fpt[0] + xt * 0.0, xt.shape)
+    j = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, n - 2)
+    x0, x1, f0, f1 = xpt[j], xpt[j + 1], fpt[j], fpt[j + 1]
+    r = f0 + (xt - x0) * ((f1 - f0) / (x1 - x0))
+    at_end = xv == xpv[-1]
+    if at_end.any():
+        r = _op("where")(at_end, fpt[n - 1] + xt * 0.0, r)
+    lo = fpt[0] if left is None else _t(np.asarray(left, r.dtype))
+    hi = fpt[n - 1] if right is None else _t(np.asarray(right, r.dtype))
+    r = _op("where")(xv < xpv[0], lo, r)
+    return _op("where")(xv > xpv[-1], hi, r)
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    xs = [_ravel(_t(x)) for x in xi]
+    nd = len(xs)
+    out = []
+    for k, x in enumerate(xs):
+        shape = [1] * nd
+        shape[k] = -1
+        out.append(_op("reshape")(x, tuple(shape)))
+    if indexing == "xy" and nd > 1:
+        out = [_op("permute")(o, (1, 0) + tuple(range(2, nd))) for o in out]
+    if not sparse:
+        full = np.broadcast_shapes(*[tuple(o.shape) for o in out])
+        out = [_op("broadcast_to")(o, full) for o in out]
+    return tuple(out)
+
+
+def _convolve_full(a, v):
+    """sum_i a[i] v[k - i] as a product with v's Toeplitz matrix (gathered with indices)."""
+    n, m = a.shape[0], v.shape[0]
+    zeros = _t(np.zeros(n - 1, v.dtype))
+    vp = _op("cat")([zeros, v, zeros]) if n > 1 else v
+    idx = np.arange(n + m - 1)[:, None] - np.arange(n)[None, :] + (n - 1)
+    return _op("matmul")(vp[idx], a)
+
+
+def convolve(a, v, mode="full"):
+    a, v = _t(a), _t(v)
+    if a.ndim != 1 or v.ndim != 1:
+        raise ValueError("object too deep for desired array")
+    if a.shape[0] == 0 or v.shape[0] == 0:
+        raise ValueError(f"{'a' if a.shape[0] == 0 else 'v'} cannot be empty")
+    if v.shape[0] > a.shape[0]:
+        a, v = v, a
+    n, m = a.shape[0], v.shape[0]
+    full = _convolve_full(a, v)
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (m - 1) // 2
+        return full[start:start + n]
+    if mode == "valid":
+        return full[m - 1:n]
+    raise ValueError(f"mode must be one of 'full', 'same', or 'valid' (got {mode!r})")
+
+
+def correlate(a, v, mode="valid"):
+    a, v = _t(a), _t(v)
+    if v.ndim == 1 and a.ndim == 1 and v.shape[0] > a.shape[0]:
+        return _op("flip")(correlate(v, a, mode), (0,))
+    return convolve(a, _op("flip")(v, (0,)) if v.ndim == 1 else v, mode)
+
+
+def delete(arr, obj, axis=None):
+    x = _t(arr)
+    if axis is None:
+        x, axis = _ravel(x), 0
+    ax = norm_dim(axis, x.ndim)
+    keep = np.delete(np.arange(x.shape[ax]), obj)
+    return x[(slice(None),) * ax + (keep,)]
+
+
+def insert(arr, obj, values, axis=None):
+    """NumPy's result, built as a gather from ``arr`` and ``values`` laid side by side."""
+    x = _t(arr)
+    if axis is None:
+        x, axis = _ravel(x), 0
+    ax = norm_dim(axis, x.ndim)
+    n = x.shape[ax]
+    # where each output element comes from: >= 0 an index into arr, < 0 into values
+    src = np.insert(np.arange(n), obj, -1)
+    k = int(np.sum(src < 0))
+    vals = _t(values)
+    vals = vals if vals.dtype == x.dtype else vals.to(x.dtype)
+    vshape = x.shape[:ax] + (k,) + x.shape[ax + 1:]
+    if vals.ndim == x.ndim and vals.shape[ax] == k and k != 1:
+        vals = _op("broadcast_to")(vals, vshape)
+    else:
+        if vals.ndim == x.ndim - 1 or vals.ndim == 0 or (k == 1 and vals.ndim < x.ndim):
+            vals = _op("unsqueeze")(vals, min(ax, vals.ndim)) if vals.ndim else vals
+        vals = _op("broadcast_to")(vals, vshape)
+    both = _op("cat")([x, vals], dim=ax)
+    src = np.where(src < 0, n + np.cumsum(src < 0) - 1, src)
+    return both[(slice(None),) * ax + (src,)]
+
+
+def function_handlers():
+    return {np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.vsplit: vsplit,
+            np.hsplit: hsplit, np.dsplit: dsplit, np.rollaxis: rollaxis, np.append: append,
+            np.select: select, np.partition: partition, np.gradient: gradient,
+            np.linspace: linspace, np.logspace: logspace, np.polyval: polyval,
+            np.interp: interp, np.meshgrid: meshgrid, np.convolve: convolve,
+            np.correlate: correlate, np.delete: delete, np.insert: insert,
+            np.einsum_path: _values_only(np.einsum_path)}
+

@@ -1,0 +1,249 @@
+"""NumPy's statistics on tensors, written with tapegrad ops: the NaN-skipping reductions
+(``nansum``, ``nanmean``, ``nanvar``/``nanstd``, ``nanmax``/``nanmin``, ``nanprod``,
+``nancumsum``/``nancumprod``), ``quantile``/``percentile`` (linear interpolation between order
+statistics), ``cov``/``corrcoef``, ``trapezoid`` and ``cumulative_sum``.
+
+NaN entries are replaced by the reduction's neutral value with ``where`` on a constant mask, so
+they get a zero gradient; the others get the gradient of the plain reduction.
+"""
+
+import numpy as np
+
+from ..ops.record import as_tensor as _t
+from ..ops.shapes import norm_dim
+from . import _NV, _kd, _need, _op, _ravel
+
+
+def _vals(x):
+    return np.asarray(_t(x)._data)
+
+
+def _float(a):
+    x = _t(a)
+    return x if x.dtype.kind == "f" else x.to(np.float64)
+
+
+def _filled(a, fill):
+    """``a`` with its NaNs replaced by ``fill`` (constant), and the NaN mask."""
+    x = _float(a)
+    nan = np.isnan(_vals(x))
+    if not nan.any():
+        return x, nan
+    return _op("where")(nan, _t(np.asarray(fill, x.dtype)), x), nan
+
+
+def _count(nan, axis, keepdims):
+    return np.sum(~nan, axis=axis, keepdims=keepdims)
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
+    from . import _sum
+
+    x, _ = _filled(a, 0.0)
+    return _sum(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial,
+                where=where)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
+    from . import _common, _sum
+
+    _common(out, where)
+    x, nan = _filled(a, 0.0)
+    n = _count(nan, None if axis is None else _axis_tuple(axis, x.ndim), _kd(keepdims))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _sum(x, axis=axis, dtype=dtype, keepdims=keepdims) / _t(n.astype(x.dtype))
+
+
+def _axis_tuple(axis, ndim):
+    return tuple(norm_dim(int(k), ndim) for k in ((axis,) if np.ndim(axis) == 0 else axis))
+
+
+def _nanmoment(root):
+    def handler(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NV, *, where=_NV,
+                mean=_NV, correction=_NV):
+        from . import _common, _sum
+
+        _common(out, where)
+        _need(mean is _NV, "mean=")
+        ddof = ddof if correction is _NV else correction
+        x, nan = _filled(a, 0.0)
+        ax = None if axis is None else _axis_tuple(axis, x.ndim)
+        n = _count(nan, ax, True).astype(x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = _sum(x, axis=axis, keepdims=True) / _t(n)
+            d = _op("where")(nan, _t(np.zeros((), x.dtype)), x - m)
+            dof = np.maximum(n - ddof, 0)
+            v = _sum(d * d, axis=axis, keepdims=True) / _t(dof)
+        v = v if _kd(keepdims) else _squeeze(v, ax, x.ndim)
+        return _op("sqrt")(v) if root else v
+
+    return handler
+
+
+def _squeeze(v, axes, ndim):
+    if axes is None:
+        return _op("reshape")(v, ())
+    return _op("reshape")(v, tuple(s for k, s in enumerate(v.shape) if k not in axes))
+
+
+def _nanextreme(name, fill):
+    def handler(a, axis=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
+        from . import _extreme
+
+        x, nan = _filled(a, fill)
+        if nan.any():
+            _need(not np.all(nan, axis=axis).any(), "an all-NaN slice")
+        return _extreme(name)(x, axis=axis, out=out, keepdims=keepdims, initial=initial,
+                              where=where)
+
+    return handler
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
+    from . import _prod
+
+    x, _ = _filled(a, 1.0)
+    return _prod(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial,
+                 where=where)
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    from . import _cumsum
+
+    return _cumsum(_filled(a, 0.0)[0], axis=axis, dtype=dtype, out=out)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    from .composites import cumprod
+
+    return cumprod(_filled(a, 1.0)[0], axis=axis, dtype=dtype, out=out)
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    from . import _cumsum
+
+    x = _t(x)
+    if axis is None:
+        if x.ndim > 1:
+            raise ValueError("For arrays which have more than one dimension ``axis`` argument "
+                             "is required.")
+        axis = 0
+    r = _cumsum(x, axis=axis, dtype=dtype, out=out)
+    if include_initial:
+        ax = norm_dim(axis, r.ndim)
+        zero = _t(np.zeros(r.shape[:ax] + (1,) + r.shape[ax + 1:], r.dtype))
+        r = _op("cat")([zero, r], dim=ax)
+    return r
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None, interpolation=None):
+    """The 'linear' method: sort, then interpolate between the two order statistics around
+    ``q (n - 1)``; the gradient goes to those two entries."""
+    from .composites import sort
+
+    _need(out is None, "out=")
+    _need(method == "linear" and interpolation is None and weights is None,
+          "a method other than 'linear'")
+    x = _float(a)
+    _need(not np.isnan(_vals(x)).any(), "NaN values")
+    qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
+    if np.any((qv < 0) | (qv > 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    if axis is None:
+        s, ax, kshape = sort(_ravel(x)), 0, (1,) * x.ndim
+    else:
+        axes = _axis_tuple(axis, x.ndim)
+        rest = [k for k in range(x.ndim) if k not in axes]
+        y = _op("permute")(x, tuple(rest + list(axes)))
+        y = _op("reshape")(y, tuple(x.shape[k] for k in rest) + (-1,))
+        s, ax = sort(y, axis=-1), len(rest)
+        kshape = tuple(1 if k in axes else x.shape[k] for k in range(x.ndim))
+    n = s.shape[ax]
+    pos = qv * (n - 1)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    w = (pos - lo).astype(x.dtype)
+    lead = (slice(None),) * ax
+
+    def take(i):  # the order statistics i along ax (an int, or q's shape of them)
+        return s[lead + ((int(i),) if np.ndim(i) == 0 else (np.asarray(i),))]
+
+    r = take(lo) + (take(hi) - take(lo)) * _t(w.reshape(w.shape + (1,) * (s.ndim - ax - 1)))
+    if qv.ndim:  # NumPy puts q's axes first
+        r = _op("permute")(r, tuple(range(ax, ax + qv.ndim)) + tuple(range(ax)) +
+                           tuple(range(ax + qv.ndim, r.ndim)))
+    if keepdims:
+        r = _op("reshape")(r, qv.shape + kshape)
+    return r
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, weights=None, interpolation=None):
+    qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
+    if np.any((qv < 0) | (qv > 100)):
+        raise ValueError("Percentiles must be in the range [0, 100]")
+    return quantile(a, qv / 100.0, axis, out, overwrite_input, method, keepdims,
+                    weights=weights, interpolation=interpolation)
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+        dtype=None):
+    _need(fweights is None and aweights is None, "fweights=/aweights=")
+    x = _float(m)
+    _need(x.ndim <= 2, "inputs of more than 2 dimensions")
+    x = _op("reshape")(x, (1, -1)) if x.ndim < 2 else x
+    if not rowvar and x.shape[0] != 1:
+        x = x.T
+    if y is not None:
+        yy = _float(y)
+        yy = _op("reshape")(yy, (1, -1)) if yy.ndim < 2 else yy
+        if not rowvar and yy.shape[0] != 1:
+            yy = yy.T
+        x = _op("cat")([x, yy], dim=0)
+    if dtype is not None:
+        x = x.to(dtype)
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    n = x.shape[1]
+    xc = x - _op("mean")(x, dim=1, keepdim=True)
+    c = (xc @ xc.T) * (1.0 / max(n - ddof, 0)) if n - ddof > 0 else (xc @ xc.T) * np.inf
+    return _op("reshape")(c, ()) if c.shape == (1, 1) else c
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return c / c
+    d = _op("sqrt")(_op("diagonal")(c, 0, 0, 1))
+    return c / _op("reshape")(d, (-1, 1)) / _op("reshape")(d, (1, -1))
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    yv = _float(y)
+    ax = norm_dim(axis, yv.ndim)
+    lead = (slice(None),) * ax
+    mid = (yv[lead + (slice(1, None),)] + yv[lead + (slice(None, -1),)]) * 0.5
+    if x is None:
+        return _op("sum")(mid, dim=ax) * dx
+    xv = _float(x)
+    if xv.ndim == 1:
+        d = xv[1:] - xv[:-1]
+        d = _op("reshape")(d, (-1,) + (1,) * (yv.ndim - ax - 1))
+    else:
+        d = xv[lead + (slice(1, None),)] - xv[lead + (slice(None, -1),)]
+    return _op("sum")(mid * d, dim=ax)
+
+
+def function_handlers():
+    from . import _values_only
+
+    f = {np.nansum: nansum, np.nanmean: nanmean, np.nanvar: _nanmoment(False),
+         np.nanstd: _nanmoment(True), np.nanmax: _nanextreme("amax", -np.inf),
+         np.nanmin: _nanextreme("amin", np.inf), np.nanprod: nanprod, np.nancumsum: nancumsum,
+         np.nancumprod: nancumprod, np.quantile: quantile, np.percentile: percentile,
+         np.cov: cov, np.corrcoef: corrcoef, np.trapezoid: trapezoid}
+    if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
+        f[np.cumulative_sum] = cumulative_sum
+    for g in (np.nanargmax, np.nanargmin):
+        f[g] = _values_only(g)
+    return f

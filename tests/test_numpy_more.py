@@ -1,0 +1,261 @@
+"""More NumPy functions on tensors (numpy_dispatch/ufuncs.py, arrays.py and the forms added to
+composites.py): each runs the same NumPy code on arrays and on tensors through ``check_op``
+(NumPy's values, finite differences to second order, numeric sweep == re-taped sweep, PyTorch's
+values and gradients where torch has the function)."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import check_op
+
+R = np.random.default_rng(11)
+A = R.uniform(-2.0, 2.0, size=(3, 4))
+B = R.uniform(0.4, 1.5, size=(3, 4)) * np.where(R.random((3, 4)) < 0.5, -1.0, 1.0)
+V = R.uniform(-2.0, 2.0, size=(5,))
+X3 = R.uniform(-2.0, 2.0, size=(2, 3, 4))
+V3 = R.uniform(-2.0, 2.0, size=(3,))
+Z = np.array([0.0, 0.4, -1.3, 2.2])  # sinc at 0
+
+
+def _pos(x):  # keeps remainder's inputs away from the jumps where x1 / x2 is an integer
+    return np.round(x, 0) + 0.37
+
+
+# name, NumPy code f(*xs), inputs, torch twin f(torch, *ts) or None, order
+CASES = [
+    ("remainder", lambda x, y: np.remainder(x, y), [_pos(A * 3), B],
+     lambda T, x, y: T.remainder(x, y), 2),
+    ("mod_operator", lambda x, y: x % y, [_pos(A * 3), B], lambda T, x, y: x % y, 2),
+    ("mod_scalar", lambda x: np.mod(x, 0.7), [_pos(A * 3)], lambda T, x: T.remainder(x, 0.7), 2),
+    ("rmod_scalar", lambda x: 2.5 % x, [B], lambda T, x: T.remainder(T.tensor(2.5,
+                                                                              dtype=x.dtype), x),
+     2),
+    ("fmod", lambda x, y: np.fmod(x, y), [_pos(A * 3), B], lambda T, x, y: T.fmod(x, y), 2),
+    ("degrees", lambda x: np.degrees(x) + np.rad2deg(x), [A],
+     lambda T, x: T.rad2deg(x) * 2.0, 2),
+    ("radians", lambda x: np.radians(x) + np.deg2rad(x), [A], lambda T, x: T.deg2rad(x) * 2.0,
+     2),
+    ("sinc", lambda x: np.sinc(x), [A], lambda T, x: T.sinc(x), 2),
+    ("sinc_at_zero", lambda x: np.sinc(x), [Z], lambda T, x: T.sinc(x), 1),
+    ("fmax", lambda x, y: np.fmax(x, y), [A, B], lambda T, x, y: T.fmax(x, y), 2),
+    ("fmin", lambda x, y: np.fmin(x, y), [A, B], lambda T, x, y: T.fmin(x, y), 2),
+    ("fmax_tie", lambda x: np.fmax(x, x * 1.0), [A], None, 2),
+    ("logaddexp_tie", lambda x: np.logaddexp(x, x * 1.0), [A], None, 2),
+    ("logaddexp2_tie", lambda x: np.logaddexp2(x * 1.0, x), [A], None, 2),
+    ("logaddexp", lambda x, y: np.logaddexp(x, y), [A, B], lambda T, x, y: T.logaddexp(x, y), 2),
+    ("arctan2_scalar", lambda x: np.arctan2(x[0, 0], 0.5) + np.arctan2(0.5, x[1, 1]), [A],
+     lambda T, x: T.atan2(x[0, 0], T.tensor(0.5, dtype=x.dtype)) +
+     T.atan2(T.tensor(0.5, dtype=x.dtype), x[1, 1]), 2),
+    ("real_conj", lambda x: np.real(x) * np.conj(x) + np.conjugate(x), [A],
+     lambda T, x: T.real(x) * T.conj(x) + x, 2),
+    ("real_if_close", lambda x: np.real_if_close(x) * 2.0, [A], None, 2),
+    ("imag_angle", lambda x: np.imag(x) + np.angle(x) + x, [A], lambda T, x: T.angle(x) + x, 2),
+    ("flipud", lambda x: np.flipud(x) * B, [A], lambda T, x: T.flipud(x) * T.tensor(B), 2),
+    ("fliplr", lambda x: np.fliplr(x) * B, [A], lambda T, x: T.fliplr(x) * T.tensor(B), 2),
+    ("rot90", lambda x: np.rot90(x), [A], lambda T, x: T.rot90(x), 2),
+    ("rot90_k2", lambda x: np.rot90(x, 2), [A], lambda T, x: T.rot90(x, 2), 2),
+    ("rot90_k3_axes", lambda x: np.rot90(x, -1, axes=(2, 0)), [X3],
+     lambda T, x: T.rot90(x, -1, (2, 0)), 2),
+    ("vsplit", lambda x: np.vsplit(x, [1]), [A], lambda T, x: T.vsplit(x, [1]), 2),
+    ("hsplit", lambda x: np.hsplit(x, 2), [A], lambda T, x: T.hsplit(x, 2), 2),
+    ("hsplit_1d", lambda x: np.hsplit(x, [2, 3]), [V], lambda T, x: T.hsplit(x, [2, 3]), 2),
+    ("dsplit", lambda x: np.dsplit(x, [1, 3]), [X3], lambda T, x: T.dsplit(x, [1, 3]), 2),
+    ("rollaxis", lambda x: np.rollaxis(x, 2) * 1.5, [X3], lambda T, x: T.movedim(x, 2, 0) * 1.5,
+     2),
+    ("rollaxis_start", lambda x: np.rollaxis(x, 0, 3), [X3], lambda T, x: T.movedim(x, 0, 2),
+     2),
+    ("append_flat", lambda x, y: np.append(x, y), [A, V],
+     lambda T, x, y: T.cat([x.reshape(-1), y]), 2),
+    ("append_axis", lambda x, y: np.append(x, y, axis=1), [A, B],
+     lambda T, x, y: T.cat([x, y], 1), 2),
+    ("select", lambda x, y: np.select([A > 0.5, A < -0.5], [x, y * 2.0], default=-1.0), [A, B],
+     lambda T, x, y: T.where(T.tensor(A > 0.5), x, T.where(T.tensor(A < -0.5), y * 2.0,
+                                                            T.tensor(-1.0, dtype=x.dtype))), 2),
+    ("partition", lambda x: np.partition(x, 2, axis=1) ** 2, [A], None, 2),
+    ("gradient_1d", lambda x: np.gradient(x), [V], lambda T, x: T.gradient(x)[0], 2),
+    ("gradient_2d_spacing", lambda x: np.gradient(x, 0.5), [A],
+     lambda T, x: T.gradient(x, spacing=0.5), 2),
+    ("gradient_axis_edge2", lambda x: np.gradient(x, 2.0, axis=1, edge_order=2), [A],
+     lambda T, x: T.gradient(x, spacing=2.0, dim=1, edge_order=2)[0], 2),
+    ("linspace", lambda x: np.linspace(x[0], x[1], 6) ** 2, [V], None, 2),
+    ("linspace_arrays", lambda x, y: np.linspace(x, y, 4, endpoint=False, axis=1), [V, V[::-1]],
+     None, 2),
+    ("einsum_interleaved", lambda x, y: np.einsum(x, [0, 1], y, [1, 2], [0, 2]), [A, B.T],
+     lambda T, x, y: T.einsum(x, [0, 1], y, [1, 2], [0, 2]), 2),
+    ("einsum_interleaved_implicit", lambda x, y: np.einsum(x, [Ellipsis, 1], y, [1]),
+     [X3, V[:4]], lambda T, x, y: T.einsum(x, [Ellipsis, 1], y, [1]), 2),
+    ("vstack_tensor", lambda x: np.vstack(x), [A], lambda T, x: T.vstack(list(x)), 2),
+    ("hstack_tensor", lambda x: np.hstack(x), [A], lambda T, x: T.hstack(list(x)), 2),
+    ("column_stack_tensor", lambda x: np.column_stack(x), [A],
+     lambda T, x: T.column_stack(list(x)), 2),
+    ("column_stack_1d_tensor", lambda x: np.column_stack(x), [V], None, 2),
+    ("column_stack_mixed", lambda x, y: np.column_stack([x, y, x[:3]]), [V[:3], A[:, :2]],
+     None, 2),
+    ("dstack_tensor", lambda x: np.dstack(x), [X3], lambda T, x: T.dstack(list(x)), 2),
+]
+
+
+AN = A.copy()
+AN[0, 1] = AN[2, 3] = np.nan  # the NaN-skipping reductions
+X = np.array([-1.0, -0.2, 0.35, 1.1, 2.5])  # interp's knots
+I3 = np.array([[1, -2, 0, 3], [2, 0, -1, 1], [0, 4, 2, -3]])  # ldexp's exponents
+T6 = R.uniform(-1.0, 1.0, size=(2, 3, 6)) + 4.0 * np.eye(6).reshape(2, 3, 6)
+
+
+CASES += [
+    ("nansum", lambda x: np.nansum(x, axis=1), [AN], lambda T, x: T.nansum(x, 1), 2),
+    ("nanmean", lambda x: np.nanmean(x), [AN], lambda T, x: T.nanmean(x), 2),
+    ("nanmean_axis_keepdims", lambda x: np.nanmean(x, axis=0, keepdims=True), [AN],
+     lambda T, x: T.nanmean(x, 0, keepdim=True), 2),
+    ("nanvar_ddof", lambda x: np.nanvar(x, axis=1, ddof=1), [AN], None, 2),
+    ("nanstd", lambda x: np.nanstd(x), [AN], None, 2),
+    ("nanmax_nanmin", lambda x: np.nanmax(x, axis=1) + np.nanmin(x, axis=0).sum(), [AN],
+     None, 2),
+    ("nanprod", lambda x: np.nanprod(x, axis=0), [AN], None, 2),
+    ("nancumsum_nancumprod", lambda x: np.nancumsum(x, axis=1) + np.nancumprod(x, axis=1),
+     [AN], None, 2),
+    ("quantile", lambda x: np.quantile(x, 0.3), [A], lambda T, x: T.quantile(x, 0.3), 2),
+    ("quantile_axis_many", lambda x: np.quantile(x, [0.1, 0.75], axis=1, keepdims=True), [A],
+     lambda T, x: T.quantile(x, T.tensor([0.1, 0.75], dtype=x.dtype), dim=1, keepdim=True), 2),
+    ("percentile", lambda x: np.percentile(x, 40.0, axis=0), [A],
+     lambda T, x: T.quantile(x, 0.4, dim=0), 2),
+    ("cov", lambda x: np.cov(x), [A], lambda T, x: T.cov(x), 2),
+    ("cov_cols_ddof0", lambda x, y: np.cov(x, y, rowvar=False, ddof=0), [A, B], None, 2),
+    ("corrcoef", lambda x: np.corrcoef(x), [A], lambda T, x: T.corrcoef(x), 2),
+    ("trapezoid", lambda x: np.trapezoid(x, dx=0.5), [A], lambda T, x: T.trapezoid(x, dx=0.5),
+     2),
+    ("trapezoid_x", lambda y, x: np.trapezoid(y, x, axis=0), [A, V[:3]],
+     lambda T, y, x: T.trapezoid(y, x, dim=0), 2),
+    ("cumulative_sum", lambda x: np.cumulative_sum(x, axis=1, include_initial=True), [A], None,
+     2),
+    ("float_power", lambda x: np.float_power(np.abs(x) + 0.5, 1.7), [A],
+     lambda T, x: T.float_power(x.abs() + 0.5, 1.7), 2),
+    ("cbrt", lambda x: np.cbrt(x), [A], None, 2),
+    ("copysign", lambda x, y: np.copysign(x, y), [B, A],
+     lambda T, x, y: T.copysign(x, y), 2),
+    ("ldexp", lambda x: np.ldexp(x, I3), [A], lambda T, x: T.ldexp(x, T.tensor(I3, dtype=x.dtype)), 2),
+    ("modf", lambda x: np.modf(x * 3.0), [A], None, 2),
+    ("floor_divide_divmod", lambda x, y: np.floor_divide(x, y) + np.divmod(x, y)[1],
+     [_pos(A * 3), B], None, 2),
+    ("heaviside", lambda x: np.heaviside(x, 0.5) * x, [A], None, 2),
+    ("matvec_vecmat_vecdot", lambda x, y: (np.matvec(x, y[0]) + np.vecdot(x, y),
+                                           np.vecmat(y[:, 0], x)), [A, B],
+     lambda T, x, y: (x @ y[0] + (x * y).sum(-1), y[:, 0] @ x), 2),
+    ("logspace", lambda x: np.logspace(x[0], x[1], 4, base=2.0), [V], None, 2),
+    ("polyval", lambda p, x: np.polyval(p, x), [V[:3], A], None, 2),
+    ("polyval_list", lambda x: np.polyval([0.5, -1.0, 2.0], x), [A], None, 2),
+    ("interp", lambda x, xp, fp: np.interp(x, xp, fp),
+     [np.array([-1.5, -0.7, 0.1, 0.6, 1.05, 2.0, 3.0]), X, V], None, 2),
+    ("interp_left_right", lambda x: np.interp(x, X, [1.0, 2.0, 0.5, -1.0, 3.0], left=-5.0,
+                                              right=7.0), [A], None, 2),
+    ("meshgrid", lambda x, y: np.meshgrid(x, y), [V, V3], lambda T, x, y: T.meshgrid(
+        x, y, indexing="xy"), 2),
+    ("meshgrid_ij_sparse", lambda x, y: [g * 2.0 for g in np.meshgrid(x, y, indexing="ij",
+                                                                       sparse=True)],
+     [V, V3], None, 2),
+    ("convolve", lambda x, y: np.convolve(x, y), [V, V3], None, 2),
+    ("convolve_same_valid", lambda x, y: (np.convolve(y, x, "same"), np.convolve(x, y, "valid")),
+     [V, V3], None, 2),
+    ("correlate", lambda x, y: (np.correlate(x, y), np.correlate(y, x, "full")), [V, V3], None,
+     2),
+    ("delete", lambda x: np.delete(x, [0, 2], axis=1), [A], None, 2),
+    ("insert", lambda x, y: np.insert(x, [1, 3], y[:2]), [V, V3], None, 2),
+    ("insert_axis", lambda x: np.insert(x, 1, [9.0, 8.0, 7.0], axis=1), [A], None, 2),
+    ("linalg_array_api", lambda x, y: (np.linalg.matrix_transpose(x), np.linalg.vecdot(x, y),
+                                       np.linalg.matmul(x, y.T), np.linalg.svdvals(x)),
+     [A, B], lambda T, x, y: (x.mT, T.linalg.vecdot(x, y), T.linalg.matmul(x, y.T),
+                              T.linalg.svdvals(x)), 2),
+    ("linalg_norms", lambda x: (np.linalg.vector_norm(x, axis=(0, 2), keepdims=True, ord=3),
+                                np.linalg.matrix_norm(x, ord=1)), [X3],
+     lambda T, x: (T.linalg.vector_norm(x, 3, dim=(0, 2), keepdim=True),
+                   T.linalg.matrix_norm(x, 1)), 2),
+    ("linalg_outer_diagonal_trace", lambda x, v: (np.linalg.outer(v, v),
+                                                 np.linalg.diagonal(x, offset=1),
+                                                 np.linalg.trace(x)), [X3, V],
+     lambda T, x, v: (T.outer(v, v), T.linalg.diagonal(x, offset=1),
+                      T.diagonal(x, 0, -2, -1).sum(-1)), 2),
+    ("linalg_cross_tensordot", lambda x, y: (np.linalg.cross(x, y),
+                                             np.linalg.tensordot(x, y, axes=1)),
+     [A[:, :3].copy(), B[:, :3].T.copy()],
+     lambda T, x, y: (T.linalg.cross(x, y), T.tensordot(x, y, 1)), 2),
+    ("tensorsolve", lambda a, b: np.linalg.tensorsolve(a, b), [T6, A[:2, :3].copy()],
+     lambda T, a, b: T.linalg.tensorsolve(a, b), 2),
+    ("tensorinv", lambda a: np.linalg.tensorinv(a, ind=1), [T6.reshape(6, 2, 3)],
+     lambda T, a: T.linalg.tensorinv(a, ind=1), 2),
+]
+
+
+@pytest.mark.parametrize("name,f,arrays,tf,order", CASES, ids=[c[0] for c in CASES])
+def test_numpy_function(name, f, arrays, tf, order):
+    torch_fn = None
+    if tf is not None:
+        try:
+            import torch
+
+            torch_fn = (lambda *ts: tf(torch, *ts))
+        except ImportError:
+            pass
+    check_op(f, arrays, ref=f, torch_fn=torch_fn, order=order)
+
+
+def test_without_grad_the_values_are_numpys():
+    for name, f, arrays, _, _ in CASES:
+        r, ref = f(*[tg.tensor(a) for a in arrays]), f(*arrays)
+        for g, w in zip(r if isinstance(r, (list, tuple)) else [r],
+                        ref if isinstance(ref, (list, tuple)) else [ref]):
+            assert not g.requires_grad, name
+            np.testing.assert_allclose(g.numpy(), w, rtol=1e-13, atol=1e-15, err_msg=name)
+
+
+def test_fmax_fmin_skip_nans_and_the_gradient_goes_to_the_number():
+    a = tg.tensor([np.nan, 1.0, np.nan], requires_grad=True)
+    b = tg.tensor([2.0, np.nan, np.nan], requires_grad=True)
+    for f in (np.fmax, np.fmin):
+        a.grad = b.grad = None
+        r = f(a, b)
+        np.testing.assert_array_equal(r.detach().numpy(), f(a.detach().numpy(),
+                                                            b.detach().numpy()))
+        r[:2].sum().backward()
+        np.testing.assert_array_equal(a.grad.numpy(), [0.0, 1.0, 0.0])
+        np.testing.assert_array_equal(b.grad.numpy(), [1.0, 0.0, 0.0])
+
+
+def test_remainder_takes_the_sign_of_the_divisor_and_matches_numpy_bits():
+    x = tg.tensor([5.3, -5.3, 5.3, -5.3, 1e10], requires_grad=True)
+    y = np.array([2.1, 2.1, -2.1, -2.1, 0.3])
+    for f in (np.remainder, np.fmod):
+        np.testing.assert_array_equal(f(x, y).detach().numpy(), f(x.detach().numpy(), y))
+
+
+def test_result_dtypes_follow_numpy_weak_python_numbers():
+    x = tg.tensor(np.array([5.3, -2.0, 0.7], dtype=np.float32), requires_grad=True)
+    xv = x.detach().numpy()
+    for f in (lambda a: np.remainder(a, 2.1), lambda a: np.remainder(a, np.float64(2.1)),
+              lambda a: np.fmod(np.float64(7.0), a), lambda a: 7 % a,
+              lambda a: np.fmax(a, np.float64(0.1)), lambda a: np.fmin(a, 0.1),
+              lambda a: np.copysign(a, -1.0), lambda a: np.copysign(a, np.float64(-1.0))):
+        r, want = f(x), f(xv)
+        assert r.dtype == want.dtype and r.requires_grad
+        np.testing.assert_allclose(r.detach().numpy(), want, rtol=1e-6)
+
+
+def test_integer_remainder_has_no_gradient_and_numpys_values():
+    i = tg.tensor(np.array([7, -7, 9]))
+    r = i % 4
+    assert r.dtype == np.int64 and not r.requires_grad
+    np.testing.assert_array_equal(r.numpy(), np.array([7, -7, 9]) % 4)
+
+
+def test_refusals():
+    x = tg.tensor(A, requires_grad=True)
+    with pytest.raises(ValueError, match="Input must be >= 2-d"):
+        np.fliplr(tg.tensor(V))
+    with pytest.raises(ValueError, match="Axes must be different"):
+        np.rot90(x, axes=(1, 1))
+    with pytest.raises(ValueError, match="vsplit only works on arrays of 2 or more dim"):
+        np.vsplit(tg.tensor(V), 2)
+    with pytest.raises(TypeError, match=r"numpy.gradient with coordinate arrays"):
+        np.gradient(x, np.arange(3.0), np.arange(4.0))
+    with pytest.raises(ValueError, match="list of cases must be same length"):
+        np.select([A > 0], [x, x])
