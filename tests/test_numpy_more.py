@@ -193,7 +193,8 @@ def test_numpy_function(name, f, arrays, tf, order):
         try:
             import torch
 
-            torch_fn = (lambda *ts: tf(torch, *ts))
+            def torch_fn(*ts):
+                return tf(torch, *ts)
         except ImportError:
             pass
     check_op(f, arrays, ref=f, torch_fn=torch_fn, order=order)
