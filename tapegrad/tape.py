@@ -9,7 +9,8 @@ A record is six int64 numbers ``(op, a, b, aux, v, size)``:
   Python objects), ``-1`` if unused;
 * ``v``    where the record's saved values start: ``-1`` none, else ``(start << 1) | kind`` with
   kind
-  0 = Python floats in ``fvals`` (size-1 values), 1 = float64 C-contiguous arrays in ``avals``;
+  0 = Python floats in ``fvals`` (size-1 values), 1 = C-contiguous float64 or float32 arrays in
+  ``avals`` (a float32 program saves float32);
   an op always saves the same values in the same order, so one start index is enough;
 * ``size`` number of elements of the record's output.
 
@@ -66,18 +67,21 @@ class Segment:
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
-        "device", "stacks", "__weakref__",
+        "device", "stacks", "n32", "__weakref__",
     )
 
     def __init__(self):
         self.order = next(_order)
         self.epoch = inplace_epoch[0]  # no version bump since: no saved value can be stale
         self.n = 0  # records so far
+        # records whose adjoint may be float32: float32 values, imports and value-less gathers
+        # (they take their consumer's precision); all of them: the sweep runs in float32
+        self.n32 = 0
         self.ints = []  # pending records, flat; flushed into buf
         self.buf = np.empty((0, NFIELDS), np.int64)
         self.nbuf = 0
         self.fvals = []  # saved size-1 values (Python floats)
-        self.avals = []  # saved arrays (float64, C-contiguous); None once freed
+        self.avals = []  # saved arrays (float64 or float32, C-contiguous); None once freed
         self.avers = []  # per saved array: (version counter, version at save) or None
         self.ivals = []  # saved int64 index arrays (gather/scatter by index)
         self.iaux = []  # int side table (shapes, strides, axes)
@@ -360,6 +364,7 @@ def slot(seg, t):
 def _append_import(seg, source, size):
     r = seg.n
     seg.n = r + 1
+    seg.n32 += 1
     seg.imports[r] = source
     seg.ints += (Op.IMPORT, -1, -1, -1, -1, size)
     return r
@@ -419,12 +424,14 @@ def prepare_on(inputs, device):
     return seg
 
 
-def record(seg, op, a, b, aux, size, saved=(), versions=None):
+def record(seg, op, a, b, aux, size, saved=(), versions=None, narrow=False):
     """Append one record and return its id.
 
     ``saved`` holds the op's saved values: Python floats when ``size == 1`` (they are copied
-    by value), else float64 C-contiguous arrays kept by reference. ``versions`` gives, per
-    saved array, ``(counter, version)`` so that backward can detect in-place changes.
+    by value), else float64 or float32 C-contiguous arrays kept by reference. ``versions``
+    gives, per saved array, ``(counter, version)`` so that backward can detect in-place
+    changes. ``narrow``: the record's value is float32, or it has none (its adjoint may then be
+    swept in float32, see ``Segment.n32``).
     """
     if saved:
         if size == 1:
@@ -444,6 +451,8 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None):
         v = -1
     r = seg.n
     seg.n = r + 1
+    if narrow:
+        seg.n32 += 1
     ints = seg.ints
     ints += (op, a, b, aux, v, size)
     if len(ints) >= _FLUSH_INTS:

@@ -121,7 +121,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 e[1] = cuda_glue.add(e[1], g)
             return
         if e is None:
-            leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g, np.float64)]
+            leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g)]  # a copy
         else:
             e[1] = e[1] + g
 

@@ -6,8 +6,15 @@ in-place checks), it calls the ``engine.pauses.Pauses`` object it was handed.
 
 The compiled loop (``_sweep_dispatch.sweep``) reads everything through plain int64/float64
 arrays prepared here: the records, cumulative offsets of each record's adjoint in one flat
-arena, saved floats, and address tables of saved arrays. Every argument is coerced to the one
-type signature the kernel was compiled for, so nothing recompiles by accident.
+arena, saved floats, and address tables of saved arrays. Every argument is coerced to the type
+signature the kernel was compiled for, so nothing recompiles by accident.
+
+Precision: a segment whose records all hold float32 values (``Segment.n32``) is swept in a
+float32 arena, by the kernel compiled for float32 (on the first such backward), whose
+vectorised loops run in float32 as PyTorch's do; any other segment in a float64 arena. Saved
+arrays keep their own dtype (float32 or float64; the address table marks float32 ones), so a
+record reading a saved value of the other precision goes through the formula switch, which
+computes in float64.
 """
 
 import sys
@@ -32,13 +39,16 @@ _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py che
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
 _kernels = {}
+_F32 = np.dtype(np.float32)
 
 
-def kernel(vectorised=False):
+def kernel(vectorised=False, dtype=np.float64):
     """The compiled sweep, imported (and compiled or loaded from cache) on first use:
     ``sweep``, or with ``vectorised`` ``vsweep``, the same loop with vectorised loops for the
-    commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once)."""
-    k = _kernels.get(vectorised)
+    commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once). Numba
+    compiles each for the arena's ``dtype`` when first called with it."""
+    key = (vectorised, np.dtype(dtype).name)
+    k = _kernels.get(key)
     if k is None:
         from . import _gen_dispatch, _sweep_dispatch
 
@@ -46,20 +56,24 @@ def kernel(vectorised=False):
             raise RuntimeError("tapegrad/engine/_sweep_dispatch.py is out of date with the op "
                                "registry: run `python -m tapegrad.engine._gen_dispatch`")
         k = _sweep_dispatch.vsweep if vectorised else _sweep_dispatch.sweep
-        if not _config.QUIET and not _cached(k):
+        if not _config.QUIET and not _cached(k, key[1]):
             what = "the reverse sweep for arrays" if vectorised else "the reverse sweep"
+            if key[1] != "float64":
+                what += f" in {key[1]}"
             print(f"tapegrad: compiling {what} for this machine, once (a few seconds; "
                   "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
                   "this line)", file=sys.stderr, flush=True)
-        _kernels[vectorised] = k
+        _kernels[key] = k
     return k
 
 
-def _cached(dispatcher):
-    """Whether Numba's on-disk cache holds a compiled version of ``dispatcher`` (best effort:
-    Numba has no public API for it; True when unsure, so nothing is printed wrongly)."""
+def _cached(dispatcher, dtype):
+    """Whether Numba's on-disk cache holds ``dispatcher`` compiled for an arena of ``dtype``
+    (best effort: Numba has no public API for it; True when unsure, so nothing is printed
+    wrongly). The index maps (signature, target) to files; argument 2 is the arena."""
     try:
-        return bool(dispatcher._cache._cache_file._load_index())
+        index = dispatcher._cache._cache_file._load_index()
+        return any(str(key[0][2]).startswith(f"array({dtype}") for key in index)
     except Exception:  # noqa: BLE001 (a Numba internal moved: say nothing)
         return True
 
@@ -70,9 +84,11 @@ def _address(a):
 
 
 def _addresses(arrays, start, stop, out):
+    """Addresses of ``arrays[start:stop]``, the lowest bit set for float32 (the kernel reads
+    those as float32: their address is a multiple of 4)."""
     for i in range(start, stop):
         a = arrays[i]
-        out[i] = 0 if a is None else _address(a)
+        out[i] = 0 if a is None else _address(a) | (a.dtype is _F32)
 
 
 _EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)
@@ -177,14 +193,15 @@ class Sweep:
         if top is not None:
             self.recs = self.recs[: top + 1]
         self.offs = offsets(self.recs)
-        self.adj = np.zeros(int(self.offs[-1]))
+        # float32 when every record of the segment holds float32 values (see the module doc)
+        self.adj = np.zeros(int(self.offs[-1]), np.float32 if seg.n32 == seg.n else np.float64)
         self.reached = np.zeros(len(self.recs), np.uint8)
         self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
         self.tabs = _cache(seg).update(seg).snapshot()
 
     def seed(self, r, g):
         o = self.offs
-        self.adj[o[r] : o[r + 1]] += np.asarray(g, dtype=np.float64).reshape(-1)
+        self.adj[o[r] : o[r + 1]] += np.asarray(g).reshape(-1)
         self.mark(r)
 
     def mark(self, r):
@@ -211,7 +228,7 @@ class Sweep:
         seg, t = self.seg, self.tabs
         recs, fbase = self._refresh()
         # records of a few elements: the plain kernel; arrays: the one with vectorised loops
-        k = kernel(vectorised=self.offs[-1] >= _VECTOR_MEAN * len(self.offs))
+        k = kernel(self.offs[-1] >= _VECTOR_MEAN * len(self.offs), self.adj.dtype)
         scratch = self.scratch
         resume, hooked_done, r = -1, -1, start
         self.swept_above = start + 1
@@ -292,13 +309,16 @@ class Sweep:
         self.accumulate(entry.slots, grads)
 
     def accumulate(self, slots, grads):
-        o, adj = self.offs, self.adj
+        o, adj, reached = self.offs, self.adj, self.reached
         for s, gi in zip(slots, grads):
             if s >= 0 and gi is not None:
                 target = adj[o[s] : o[s + 1]]
-                gi = np.asarray(gi, dtype=np.float64)
-                target += gi if gi.ndim == 0 else gi.reshape(-1)
-                self.mark(s)
+                gi = np.asarray(gi)  # added in the arena's precision
+                if reached[s]:
+                    target += gi if gi.ndim == 0 else gi.reshape(-1)
+                else:  # nothing added yet (every writer marks): a copy reads one array less
+                    target[...] = gi if gi.ndim == 0 else gi.reshape(-1)
+                    self.mark(s)
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
