@@ -54,6 +54,7 @@ _ROLL_BYTES = 1 << 26  # ...and any segment once its saved arrays hold this many
 _FEW_REFS = 8  # "few": references besides this thread's own (see _renew)
 _PROBE = 64  # records checked one by one after a check that found the segment referenced
 _order = itertools.count(1)
+_NO_RECORDS = np.empty((0, NFIELDS), np.int64)  # a fresh segment's buffer (never written)
 # Counts every in-place change of any tensor (``tensor.bump_version``). A segment remembers the
 # count it began at: while it is unchanged, no value it saved can be stale, and backward skips
 # the version checks.
@@ -78,7 +79,7 @@ class Segment:
         # (they take their consumer's precision); all of them: the sweep runs in float32
         self.n32 = 0
         self.ints = []  # pending records, flat; flushed into buf
-        self.buf = np.empty((0, NFIELDS), np.int64)
+        self.buf = _NO_RECORDS
         self.nbuf = 0
         self.fvals = []  # saved size-1 values (Python floats)
         self.avals = []  # saved arrays (float64 or float32, C-contiguous); None once freed
@@ -123,6 +124,9 @@ class Segment:
             return
         new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
         del ints[:k]
+        if not self.nbuf:  # the first flush (often the only one, at backward): no copy
+            self.buf, self.nbuf = new, len(new)
+            return
         need = self.nbuf + len(new)
         if need > len(self.buf):
             grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
@@ -162,6 +166,7 @@ class _Local(threading.local):
 
     def __init__(self):
         self.live = weakref.WeakSet()  # this thread's segments still alive (tape_stats)
+        self.sources = weakref.WeakSet()  # segments this thread's records import from
 
 
 _local = _Local()
@@ -263,6 +268,8 @@ def _prune_imports():
     Conservative: references from other threads' segments, or an op whose inputs are not
     known here, leave a segment untouched.
     """
+    if not _local.sources:
+        return  # no segment of this thread imports another segment's records: nothing to drop
     segs = sorted(_local.live, key=lambda s: -s.order)
     roots, tuples = _imported_records(segs)
     for p in segs:  # newest first: dropping an import updates the counts of older segments
@@ -349,6 +356,8 @@ def slot(seg, t):
         return r
     src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)
     src.exported = True
+    if src not in _local.sources:
+        _local.sources.add(src)  # _prune_imports has work only while such a source lives
     if not src.retired:
         # src may be another thread's current segment: that thread moves on to a fresh one,
         # so nobody appends to src while a backward from here sweeps it.

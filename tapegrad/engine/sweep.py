@@ -38,32 +38,35 @@ _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py che
 
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
-_kernels = {}
+_kernels = {}  # vectorised -> the dispatcher (Numba compiles it once per arena dtype)
+_announced = set()  # (vectorised, arena dtype) whose first compile was checked for
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
-def kernel(vectorised=False, dtype=np.float64):
+def kernel(vectorised=False, dtype=_F64):
     """The compiled sweep, imported (and compiled or loaded from cache) on first use:
     ``sweep``, or with ``vectorised`` ``vsweep``, the same loop with vectorised loops for the
     commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once). Numba
-    compiles each for the arena's ``dtype`` when first called with it."""
-    key = (vectorised, np.dtype(dtype).name)
-    k = _kernels.get(key)
+    compiles each for the arena's ``dtype`` (float64 or float32) when first called with it."""
+    k = _kernels.get(vectorised)
     if k is None:
         from . import _gen_dispatch, _sweep_dispatch
 
         if _sweep_dispatch.RULES_HASH != _gen_dispatch.rules_hash():
             raise RuntimeError("tapegrad/engine/_sweep_dispatch.py is out of date with the op "
                                "registry: run `python -m tapegrad.engine._gen_dispatch`")
-        k = _sweep_dispatch.vsweep if vectorised else _sweep_dispatch.sweep
-        if not _config.QUIET and not _cached(k, key[1]):
+        k = _kernels[vectorised] = _sweep_dispatch.vsweep if vectorised else _sweep_dispatch.sweep
+    if (vectorised, dtype) not in _announced:
+        name = np.dtype(dtype).name
+        if not _config.QUIET and not _cached(k, name):
             what = "the reverse sweep for arrays" if vectorised else "the reverse sweep"
-            if key[1] != "float64":
-                what += f" in {key[1]}"
+            if name != "float64":
+                what += f" in {name}"
             print(f"tapegrad: compiling {what} for this machine, once (a few seconds; "
                   "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
                   "this line)", file=sys.stderr, flush=True)
-        _kernels[key] = k
+        _announced.add((vectorised, dtype))
     return k
 
 
@@ -152,6 +155,10 @@ class SweepArrays:
 def _extend(buf, done, values, n, dtype):
     """Append ``values[done:n]`` to the growable array ``buf`` (one spare slot stays at the
     end: the kernel may read index ``n`` for an absent constant)."""
+    if not done:  # a fresh table (every backward starts a segment): one conversion
+        buf = np.zeros(n + 1, dtype)
+        buf[:n] = values if len(values) == n else values[:n]
+        return buf, n
     if n + 1 > len(buf):
         grown = np.zeros(max(n + 1, 2 * len(buf)), dtype)
         grown[:done] = buf[:done]
@@ -171,8 +178,11 @@ def _grow(arr, n):
 def offsets(recs):
     offs = np.empty(len(recs) + 1, np.int64)
     offs[0] = 0
-    recs[:, tape.SIZE].cumsum(out=offs[1:])  # the method: np.cumsum's wrapper costs ~5 µs
+    _accumulate(recs[:, tape.SIZE], out=offs[1:])  # the ufunc: np.cumsum's wrapper costs µs
     return offs
+
+
+_accumulate = np.add.accumulate
 
 
 def has_saved(seg, recs, r):
@@ -201,8 +211,12 @@ class Sweep:
 
     def seed(self, r, g):
         o = self.offs
-        self.adj[o[r] : o[r + 1]] += np.asarray(g).reshape(-1)
-        self.mark(r)
+        g = np.asarray(g).reshape(-1)
+        if self.reached[r]:
+            self.adj[o[r] : o[r + 1]] += g
+        else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
+            self.adj[o[r] : o[r + 1]] = g
+            self.mark(r)
 
     def mark(self, r):
         if not self.reached[r]:
@@ -382,8 +396,9 @@ def _release(seg, slots, pyrows):
     avals = seg.avals
     for i in slots.tolist():
         avals[i] = None
-    aptr = _cache(seg).aptr
-    aptr[slots[slots < len(aptr)]] = 0
+    if len(slots):
+        aptr = _cache(seg).aptr  # slots ascend: all but the newest may already be in the table
+        aptr[slots if slots[-1] < len(aptr) else slots[slots < len(aptr)]] = 0
     recs = seg.buf
     for r in pyrows.tolist():
         entry = seg.pyaux[int(recs[r, tape.AUX])]
