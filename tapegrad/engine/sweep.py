@@ -288,7 +288,7 @@ class Sweep:
             with self.seg.lock:
                 recs = self.seg.buf
                 _mark_freed(recs[p + 1 : hi], self.reached[p + 1 : hi], tape.FREED,
-                            tape.CODE_MASK, PYTHON_BASE, _nsaved())
+                            tape.CODE_MASK, PYTHON_BASE, _nsaved(), _freed_out(hi - p - 1))
             self.swept_above = p + 1
 
     def _refresh(self):
@@ -379,8 +379,11 @@ def free_records(seg, reached):
     with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
         recs = seg.buf[: len(reached)]
         # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
-        slots, pyrows = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE,
-                                    _nsaved())
+        n = len(reached)
+        out = _freed_out(n)
+        ns, npy = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE,
+                              _nsaved(), out)
+        slots, pyrows = out[:ns], out[4 * n : 4 * n + npy]
         later = seg.active > 1  # another sweep of seg is active: it may still read these
         if later:
             seg.deferred.append((slots, pyrows))
@@ -422,13 +425,20 @@ def _nsaved():
     return _NSAVED[0]
 
 
+def _freed_out(n):
+    """The output buffer of ``_mark_freed`` for ``n`` records (arrays made in Python: an
+    array returned by a compiled function costs µs to box)."""
+    return np.empty(5 * n, np.int64)
+
+
 @njit(cache=True)
-def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved):
-    """Flag reached records FREED; return the indices of the saved arrays they hold (into
-    ``seg.avals``) and the Python-op records among them."""
+def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved, out):
+    """Flag reached records FREED; write the indices of the saved arrays they hold (into
+    ``seg.avals``) to ``out[:4n]`` and the Python-op records among them to ``out[4n:]``;
+    return how many of each."""
     n = len(reached)
-    slots = np.empty(4 * n, np.int64)
-    pyrows = np.empty(n, np.int64)
+    slots = out[: 4 * n]
+    pyrows = out[4 * n :]
     ns = 0
     npy = 0
     for r in range(n):
@@ -443,7 +453,7 @@ def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved):
             if code >= python_base:
                 pyrows[npy] = r
                 npy += 1
-    return slots[:ns], pyrows[:npy]
+    return ns, npy
 
 
 def _cache(seg):
