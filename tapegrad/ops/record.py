@@ -77,7 +77,8 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     # read first: a plain global costs a fifth of a thread-local lookup.
     if _tensor_mod._inference_used and _state.inference:
         return _make(data)
-    refresh_views(x, y)
+    if (x is not None and x._base is not None) or (y is not None and y._base is not None):
+        refresh_views(x, y)  # a view (the test inlined: most inputs are not views)
     if seg is None:
         seg = _local.seg
         if seg is None or seg.n >= seg.check_at:
