@@ -282,8 +282,23 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(value)
-    refresh_views(*inputs)
-    seg = tape.prepare([t for t in inputs if t._rg])
+    for t in inputs:
+        if t._base is not None:
+            refresh_views(*inputs)
+            break
+    rg = [t for t in inputs if t._rg]
+    # as result(): the current segment when every input is a leaf or on it, else prepare()
+    seg = _local.seg
+    if seg is not None and seg.n < seg.check_at and not (rg and type(rg[0]._data) is
+                                                         _DeviceArray):
+        for t in rg:
+            if t._seg is not None and t._seg is not seg:
+                seg = None
+                break
+    else:
+        seg = None
+    if seg is None:  # holding no reference: _renew counts the segment's references
+        seg = tape.prepare(rg)
     # list comprehensions, not generators: this runs for every matmul (generators cost µs)
     slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
                    for t in inputs])
