@@ -53,7 +53,9 @@ def saved_array(d):
         from .cuda_ops import saved_array as device_saved
 
         return device_saved(d)
-    return np.ascontiguousarray(d, dtype=_F32 if d.dtype is _F32 else _F64)
+    if type(d) is np.ndarray and d.dtype is _F32:
+        return np.ascontiguousarray(d)
+    return np.ascontiguousarray(d, dtype=_F64)
 
 
 def saved_value(t, data=None):
