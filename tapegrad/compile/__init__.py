@@ -1,0 +1,354 @@
+"""``tg.compile``: record a function's work once, replay it as generated NumPy code, guarded.
+
+The first call with a new signature runs the function eagerly while a tracer observes it
+(``trace.py``); the observed ops, the gradients of every ``backward``/``autograd.grad`` in it
+and its in-place updates become a replay program (``codegen.py``). Later calls with the same
+signature check the program's guards and run it instead of the function. Anything the tracer
+cannot reproduce makes the function run eagerly (one warning naming the reason;
+``fullgraph=True`` raises instead).
+"""
+
+import builtins
+import sys
+import threading
+import types
+import warnings
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor, _make
+from . import trace as _trace
+from .codegen import GuardFailed, Program
+from .ir import Unsupported
+
+MAX_PROGRAMS = 8  # programs kept per function (signatures and guard outcomes together)
+
+
+class _Eager:
+    """The cache's mark for a signature that runs eagerly."""
+
+
+def _flatten(obj, leaves, key):
+    """Append the leaves of a pytree of tuples/lists/dicts to ``leaves``, its signature to
+    ``key``: tensors and arrays by shape/dtype (their values are inputs), the rest by value."""
+    tp = type(obj)
+    if tp is Tensor:
+        leaves.append(obj)
+        d = obj._data
+        key.append(("T", d.__class__, getattr(d, "shape", ()), getattr(d, "dtype", None),
+                    obj._rg, obj._seg is None))
+    elif tp is tuple or tp is list:
+        key.append((tp, len(obj)))
+        for x in obj:
+            _flatten(x, leaves, key)
+    elif tp is dict:
+        key.append((dict, tuple(obj)))
+        for x in obj.values():
+            _flatten(x, leaves, key)
+    elif tp is np.ndarray:
+        leaves.append(obj)
+        key.append(("A", obj.shape, obj.dtype))
+    elif obj is None or tp in (int, float, bool, str, complex):
+        leaves.append(obj)
+        key.append((tp, obj))
+    else:
+        leaves.append(obj)
+        key.append(("O", id(obj)))
+
+
+def _unflatten(spec, values):
+    it = iter(values)
+
+    def build(s):
+        kind = s[0]
+        if kind == "leaf":
+            return next(it)
+        if kind == "seq":
+            return s[1](build(c) for c in s[2])
+        return {k: build(c) for k, c in zip(s[1], s[2])}
+
+    return build(spec)
+
+
+def _out_spec(obj, leaves):
+    tp = type(obj)
+    if tp is tuple or tp is list:
+        return ("seq", tp, [_out_spec(x, leaves) for x in obj])
+    if tp is dict:
+        return ("dict", tuple(obj), [_out_spec(x, leaves) for x in obj.values()])
+    leaves.append(obj)
+    return ("leaf",)
+
+
+class Replay:
+    """One traced program: its guards, the generated functions and how to build the outputs."""
+
+    def __init__(self, fn, tracer, result):
+        self.fn = fn
+        outs = []
+        self.spec = _out_spec(result, outs)
+        self.outs = []  # ("val", position) | ("ref", ref index) | ("py", value)
+        out_vids = []
+        for o in outs:
+            if isinstance(o, Tensor):
+                r = tracer.ref_of.get(id(o))
+                vid = tracer.cur.get(id(o))
+                if r is not None and (vid is None or tracer.g.producer[vid] >= 0 and
+                                      tracer.g.nodes[tracer.g.producer[vid]].op in
+                                      ("input", "load", "leaf")):
+                    self.outs.append(("ref", r.index, None))
+                    continue
+                if vid is None:
+                    raise Unsupported("the function returns a tensor the tracer did not see")
+                if o._rg:
+                    raise Unsupported("an output requires grad")
+                op = tracer.g.nodes[tracer.g.producer[vid]].op
+                self.outs.append(("val", len(out_vids), op == "const"))
+                out_vids.append(vid)
+            elif isinstance(o, (np.ndarray, np.generic)) or hasattr(o, "__dict__") and \
+                    not callable(o):
+                raise Unsupported(f"the function returns a {type(o).__name__}")
+            else:
+                self.outs.append(("py", o, None))
+        prog = Program(tracer, out_vids)
+        self.early, self.late = prog.build()
+        self.source = prog.source
+        self.refs = [(r.obj if r.path[0][0] != "arg" else None, r.path) for r in tracer.refs]
+        self.islands = [(obj, path, meth) for obj, path, meth in tracer.islands]
+        self.start_guards = [(r.index, none) for r, none in tracer.start_guards]
+        self.meta = [(r.index, r.obj._data.__class__, np.shape(r.obj._data),
+                      getattr(r.obj._data, "dtype", None), r.obj._rg) for r in tracer.refs
+                     if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
+        self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
+        self._resolve = _resolver(fn, self.refs, self.islands)
+
+    def run(self, leaves):
+        T, S = self._resolve(leaves)
+        for i, cls, shape, dtype, rg in self.meta:
+            t = T[i]
+            d = t._data
+            if d.__class__ is not cls or t._rg != rg or (cls is not float and (
+                    d.shape != shape or d.dtype != dtype)):
+                raise GuardFailed("a captured tensor changed shape, dtype or requires_grad")
+        for i, none in self.start_guards:
+            if (T[i]._grad is None) != none:
+                raise GuardFailed("a .grad changed between None and a tensor")
+        for path, arr in self.key_arrays:
+            cur = _walk(self.fn, leaves, path)
+            if not np.array_equal(np.asarray(getattr(cur, "_data", cur)), arr):
+                raise GuardFailed("an index array changed")
+        try:
+            carry = self.early(leaves, T)
+        except GuardFailed:
+            raise
+        except Exception as e:  # nothing has changed yet: the eager call decides what happens
+            raise _RunEagerly(f"the replay raised {type(e).__name__}") from e
+        vals = self.late(leaves, T, S, carry)
+        outs = []
+        for kind, a, copy in self.outs:
+            if kind == "val":
+                v = vals[a]
+                outs.append(_make(np.array(v) if copy and type(v) is not float else v))
+            elif kind == "ref":
+                outs.append(T[a])
+            else:
+                outs.append(a)
+        return _unflatten(self.spec, outs)
+
+
+class _RunEagerly(Exception):
+    pass
+
+
+def _walk(fn, leaves, path):
+    obj = None
+    for step in path:
+        kind = step[0]
+        if kind == "cell":
+            obj = getattr(fn, "__func__", fn).__closure__[step[1]].cell_contents
+        elif kind == "glob":
+            obj = getattr(fn, "__func__", fn).__globals__[step[1]]
+        elif kind == "self":
+            obj = getattr(fn, "__self__", fn)
+        elif kind == "arg":
+            obj = leaves[step[1]]
+        elif kind == "item":
+            obj = obj[step[1]]
+        else:
+            obj = getattr(obj, step[1])
+    return obj
+
+
+def _resolver(fn, refs, islands):
+    """Generated code that finds each tensor the program uses (and each stepped optimizer)
+    where it was found when tracing, checking it is the same object."""
+    func = getattr(fn, "__func__", fn)
+    ns = dict(_G=GuardFailed, CL=getattr(func, "__closure__", None),
+              GL=getattr(func, "__globals__", None), SELF=getattr(fn, "__self__", fn))
+    lines = ["def resolve(A):"]
+
+    def expr(path):
+        s = ""
+        for step in path:
+            kind = step[0]
+            if kind == "cell":
+                s = f"CL[{step[1]}].cell_contents"
+            elif kind == "glob":
+                s = f"GL[{step[1]!r}]"
+            elif kind == "self":
+                s = "SELF"
+            elif kind == "arg":
+                s = f"A[{step[1]}]"
+            elif kind == "item":
+                s += f"[{step[1]!r}]"
+            elif step[1].isidentifier():
+                s += f".{step[1]}"
+            else:
+                s = f"getattr({s}, {step[1]!r})"
+        return s
+
+    names = []
+    for i, (obj, path) in enumerate(refs):
+        lines.append(f"    t{i} = {expr(path)}")
+        if obj is not None:
+            ns[f"o{i}"] = obj
+            lines.append(f"    if t{i} is not o{i}: raise _G('a captured tensor was replaced')")
+        names.append(f"t{i}")
+    snames = []
+    for j, (obj, path, meth) in enumerate(islands):
+        ns[f"p{j}"] = obj
+        if path is None:
+            lines.append(f"    s{j} = p{j}.{meth}")
+        else:
+            lines.append(f"    s{j} = {expr(path)}")
+            lines.append(f"    if s{j} is not p{j}: raise _G('an optimizer was replaced')")
+            lines.append(f"    s{j} = s{j}.{meth}")
+        snames.append(f"s{j}")
+    lines.append(f"    return [{', '.join(names)}], [{', '.join(snames)}]")
+    exec(builtins.compile("\n".join(lines), "<tg.compile guards>", "exec"), ns)
+    return ns["resolve"]
+
+
+class CompiledFunction:
+    """``fn`` with its replay programs (see ``compile``)."""
+
+    def __init__(self, fn, fullgraph=False):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self._cache = {}
+        self._count = 0
+        self._lock = threading.RLock()
+        self._warned = set()
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", "compiled")
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __get__(self, obj, objtype=None):  # a compiled method binds like the function
+        if obj is None:
+            return self
+        bound = self.__dict__.setdefault("_bound", {})
+        key = id(obj)
+        hit = bound.get(key)
+        if hit is None or hit.fn.__self__ is not obj:
+            hit = bound[key] = CompiledFunction(self.fn.__get__(obj, objtype), self.fullgraph)
+        return hit
+
+    def __call__(self, *args, **kwargs):
+        if _trace.active() is not None:  # inside another function's trace: it observes us
+            return self.fn(*args, **kwargs)
+        leaves, key = [], [_gm.is_grad_enabled(), _gm.is_inference_mode_enabled()]
+        _flatten(args, leaves, key)
+        if kwargs:
+            _flatten(kwargs, leaves, key)
+        key = tuple(key)
+        entries = self._cache.get(key)
+        reason = None
+        if entries is not None:
+            if entries is _Eager:
+                return self.fn(*args, **kwargs)
+            for prog in entries:
+                try:
+                    return prog.run(leaves)
+                except GuardFailed as e:
+                    reason = str(e)
+                except _RunEagerly:
+                    return self.fn(*args, **kwargs)
+        return self._trace(key, args, kwargs, leaves, reason)
+
+    def _give_up(self, key, reason, result=None):
+        if self.fullgraph:
+            raise RuntimeError(f"tg.compile(fullgraph=True): {reason}")
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"tg.compile: {self.__name__} runs eagerly: {reason}", RuntimeWarning,
+                          stacklevel=4)
+
+    def _trace(self, key, args, kwargs, leaves, reason):
+        if reason is not None and self.fullgraph:
+            raise RuntimeError(f"tg.compile(fullgraph=True): a guard failed: {reason}")
+        with self._lock:
+            if self._count >= MAX_PROGRAMS:
+                self._give_up(key, f"more than {MAX_PROGRAMS} traces (last: {reason})")
+                return self.fn(*args, **kwargs)
+            try:
+                tracer = _trace.Tracer(self.fn, leaves)
+            except Unsupported as e:
+                self._cache[key] = _Eager
+                self._give_up(key, str(e))
+                return self.fn(*args, **kwargs)
+            result = _trace.run_traced(tracer, self.fn, args, kwargs)
+            why = tracer.reject
+            if why is None:
+                try:
+                    prog = Replay(self.fn, tracer, result)
+                except Unsupported as e:
+                    why = str(e)
+            if why is not None:
+                if self._cache.get(key) is None:
+                    self._cache[key] = _Eager
+                self._give_up(key, why)
+                return result
+            entries = self._cache.get(key)
+            self._cache[key] = ([] if entries is None or entries is _Eager else entries) + [prog]
+            self._count += 1
+            return result
+
+
+def compile(fn=None, *, fullgraph=False):
+    """Compile ``fn`` into a guarded replay of its tensor work (usable as ``@tg.compile``).
+
+    ``step = tg.compile(fn)``; ``step(*args)`` has the results and tensor side effects of
+    ``fn(*args)``: the first call with a new signature (tensor shapes, dtypes and
+    ``requires_grad``, other arguments' values, grad mode) runs ``fn`` eagerly and records it;
+    later calls replay the recording (forward, the gradients of ``backward()`` and
+    ``tg.autograd.grad`` in it, in-place updates, optimizer steps) after checking that every
+    value-dependent decision and captured tensor is as recorded, re-recording otherwise.
+    What cannot be replayed runs eagerly with one warning; ``fullgraph=True`` raises instead.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> @tg.compile
+        ... def step(x):
+        ...     w.grad = None
+        ...     (tg.sin(w * x).sum()).backward()
+        ...     with tg.no_grad():
+        ...         w.sub_(0.1 * w.grad)
+        >>> step(tg.tensor([0.5, 0.25])); step(tg.tensor([0.5, 0.25]))
+        >>> [round(v, 4) for v in w.tolist()]
+        [0.9128, 1.9531]
+    """
+    if fn is None:
+        return lambda f: CompiledFunction(f, fullgraph)
+    return CompiledFunction(fn, fullgraph)
+
+
+class _CallableModule(types.ModuleType):
+    """``tg.compile`` is this package; calling it calls ``compile`` (as ``torch.compile``)."""
+
+    def __call__(self, fn=None, *, fullgraph=False):
+        return compile(fn, fullgraph=fullgraph)
+
+
+sys.modules[__name__].__class__ = _CallableModule

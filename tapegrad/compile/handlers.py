@@ -1,0 +1,528 @@
+"""One handler per observed op: the eager call has run; emit the nodes that compute its result.
+
+``handle(tracer, name, args, result)``: ``args`` maps the op's parameter names to what the
+eager call received, ``result`` is what it returned. An op without a handler rejects the trace.
+"""
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor
+from . import ir
+from .ir import Unsupported
+from .vjp import backprop
+
+_NUMBER = (bool, int, float)
+
+
+def _is_number(x):
+    return isinstance(x, _NUMBER) and not isinstance(x, np.generic)
+
+
+# ---- elementwise ----
+
+_CONST_FORMS = {  # (op, tensor on the left) -> node over the tensor and constant c
+    ("add", False): ("addc", 1), ("add", True): ("addc", 1),
+    ("sub", False): ("addc", -1), ("sub", True): ("rsubc", 1),
+    ("mul", False): ("mulc", 1), ("mul", True): ("mulc", 1),
+    ("div", False): ("divc", 1), ("div", True): ("rdivc", 1),
+    ("pow", False): ("powc", 1), ("pow", True): ("rpowc", 1),
+}
+
+
+def binary(tr, name, x, y, result):
+    if _is_number(y) and isinstance(x, Tensor):
+        op, sign = _CONST_FORMS[(name, False)]
+        vid = tr.e(op, (tr.v(x),), c=-y if sign < 0 else y)
+    elif _is_number(x) and isinstance(y, Tensor):
+        op, sign = _CONST_FORMS[(name, True)]
+        vid = tr.e(op, (tr.v(y),), c=x)
+    elif name == "pow":
+        raise Unsupported("pow with a tensor exponent")
+    else:
+        vid = tr.e(name, (tr.v(x), tr.v(y)))
+    tr.out(result, vid, name)
+
+
+def compare(tr, name, x, y, result):
+    tr.out(result, tr.e(name, (tr.v(x), tr.v(y))), name)
+
+
+def unary(tr, name, x, result):
+    tr.out(result, tr.e(name, (tr.v(x),)), name)
+
+
+# ---- linear algebra, reductions, movement ----
+
+def matmul(tr, x, y, result):
+    a, b = tr.v(x), tr.v(y)
+    sa, sb = tr.g.shape(a), tr.g.shape(b)
+    if not sa or not sb:
+        raise Unsupported("matmul of a 0-d tensor")
+    if len(sa) == 1:
+        a = tr.e("reshape", (a,), shape=(1,) + sa)
+    if len(sb) == 1:
+        b = tr.e("reshape", (b,), shape=sb + (1,))
+    vid = tr.e("matmul", (a, b))
+    if len(sa) == 1 or len(sb) == 1:
+        vid = tr.e("reshape", (vid,), shape=result.shape)
+    tr.out(result, vid, "matmul")
+
+
+def _axis(dim, ndim):
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(sorted(d % max(ndim, 1) for d in dims))
+
+
+def reduce_sum(tr, x, dim, keepdim, dtype, result, mean=False):
+    if dtype is not None:
+        raise Unsupported("sum/mean with dtype")
+    a = tr.v(x)
+    shape = tr.g.shape(a)
+    axis = _axis(dim, len(shape))
+    if not shape:
+        vid = tr.e("copy", (a,)) if not mean else tr.e("divc", (a,), c=1)
+    else:
+        vid = tr.e("sum", (a,), axis=axis, keepdims=bool(keepdim))
+        if mean:
+            n = int(np.prod([shape[d] for d in (axis if axis is not None else range(len(shape)))]))
+            vid = tr.e("divc", (vid,), c=n if n else float("nan"))
+    tr.out(result, vid, "mean" if mean else "sum")
+
+
+def logsumexp(tr, x, dim, keepdim, result):
+    a = tr.v(x)
+    tr.out(result, tr.e("logsumexp", (a,), axis=_axis(dim, len(tr.g.shape(a))),
+                        keepdims=bool(keepdim)), "logsumexp")
+
+
+def reshape_like(tr, x, result, name):
+    a = tr.v(x)
+    vid = tr.e("reshape", (a,), shape=tuple(result.shape))
+    if result._base is not None:
+        tr.viewed.add(id(x))
+    tr.out(result, vid, name)
+
+
+def broadcast(tr, x, result, name):
+    a = tr.v(x)
+    vid = tr.e("broadcast_to", (a,), shape=tuple(result.shape))
+    tr.viewed.add(id(x))
+    tr.out(result, vid, name)
+
+
+def permute(tr, x, axes, result, name):
+    a = tr.v(x)
+    n = len(tr.g.shape(a))
+    axes = tuple(int(d) % n for d in axes)
+    tr.viewed.add(id(x))
+    tr.out(result, tr.e("permute", (a,), axes=axes), name)
+
+
+def transpose(tr, x, d0, d1, result):
+    n = x.ndim
+    axes = list(range(n))
+    if n:
+        d0, d1 = d0 % n, d1 % n
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+    permute(tr, x, axes, result, "transpose")
+
+
+def _key_part(tr, k):
+    if isinstance(k, Tensor):
+        if id(k) in tr.cur and tr.g.nodes[tr.g.producer[tr.cur[id(k)]]].op != "const":
+            raise Unsupported("indexing with a tensor computed in the function")
+        arr = np.asarray(k._data)
+    elif isinstance(k, np.ndarray):
+        if id(k) in tr.cur:
+            raise Unsupported("indexing with an array argument")
+        arr = k
+    elif isinstance(k, list):
+        arr = np.asarray(k)
+    else:
+        return k
+    if arr.dtype == np.bool_:
+        raise Unsupported("a boolean mask inside a tuple index")
+    hit = tr.candidates.get(id(k))
+    baked = np.array(arr)
+    tr.key_arrays.append((hit[1] if hit is not None else None, baked))
+    return baked
+
+
+def getitem(tr, x, key, result):
+    a = tr.v(x)
+    if isinstance(key, Tensor) and key.dtype == np.bool_ or \
+            isinstance(key, np.ndarray) and key.dtype == np.bool_:
+        m = tr.v(key)
+        count = tr.e("count", (m,))
+        tr.g.effect("guard", (count,), expected=tr.g.val[count], why="the size of a mask")
+        tr.out(result, tr.e("mask_select", (a, m)), "mask indexing")
+        return
+    items = key if isinstance(key, tuple) else (key,)
+    items = tuple(_key_part(tr, k) for k in items)
+    if any(k is Ellipsis for k in items) or all(not isinstance(k, np.ndarray) for k in items):
+        items = items + (Ellipsis,) if Ellipsis not in items else items
+    if result._base is not None:
+        tr.viewed.add(id(x))
+    tr.out(result, tr.e("getitem", (a,), key=items), "indexing")
+
+
+def cat(tr, tensors, dim, result):
+    vids = [tr.v(t) for t in tensors]
+    nd = len(tr.g.shape(vids[0]))
+    tr.out(result, tr.e("cat", vids, axis=dim % nd), "cat")
+
+
+def einsum(tr, equation, operands, result):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    spec = equation.replace(" ", "")
+    if "->" not in spec:
+        raise Unsupported("einsum without an explicit output")
+    tr.out(result, tr.e("einsum", [tr.v(o) for o in operands], spec=spec), "einsum")
+
+
+def where(tr, condition, x, y, result):
+    tr.out(result, tr.e("where", (tr.v(condition), tr.v(x), tr.v(y))), "where")
+
+
+def factory(tr, args, result, name):
+    if args.get("requires_grad"):
+        raise Unsupported(f"{name}(requires_grad=True) inside the function")
+    data = args.get("data", args.get("obj"))
+    if isinstance(data, (Tensor, np.ndarray)):
+        if id(data) not in tr.cur:
+            raise Unsupported(f"{name}() of an array the tracer does not see")
+        vid = tr.e("astype", (tr.v(data),), dtype=result.dtype)
+        tr.out(result, vid, name)
+        return
+    if not isinstance(result, Tensor):
+        raise Unsupported(f"{name} returned a {type(result).__name__}")
+    value = result._data
+    vid = tr.g.emit("const", (), False, value=value if type(value) is float else np.array(value))
+    tr.out(result, vid, name)
+
+
+def clone(tr, x, result):
+    tr.out(result, tr.e("copy", (tr.v(x),)), "clone")
+
+
+def detach(tr, x, result):
+    tr.viewed.add(id(x))
+    a = tr.v(x)
+    tr.out(result, tr.g.emit("detach", (a,), False), "detach")
+
+
+# ---- reading values into Python: guards ----
+
+def guard(tr, x, result, name):
+    a = tr.v(x)
+    if type(tr.g.val[a]) is not float and tr.g.val[a].size != 1:
+        raise Unsupported(f"{name} of a tensor with more than one element")
+    item = tr.e("item", (a,))
+    if name == "__bool__":
+        expected = bool(result)
+    else:
+        expected = result
+    tr.g.effect("guard", (item,), expected=expected, kind=name,
+                why=f"{name.strip('_')}() of a tensor")
+
+
+# ---- in place ----
+
+def inplace(tr, name, x, other, result, alpha=1):
+    if not isinstance(x, Tensor) or result is not x:
+        raise Unsupported(f"{name} on a non-tensor")
+    rg_other = isinstance(other, Tensor) and other._rg
+    if _gm.is_grad_enabled() and (x._rg or rg_other):
+        raise Unsupported(f"{name} recorded for autograd (in place under grad mode)")
+    if id(x) in tr.grad_objs:
+        raise Unsupported(f"{name} on a .grad tensor")
+    if id(x) in tr.viewed or x._base is not None:
+        raise Unsupported(f"{name} on a tensor that has views or is a view")
+    if id(x) not in tr.cur:
+        tr.v(x)
+    old = tr.cur[id(x)]
+    dtype = ir.dtype_of(tr.g.val[old])
+    base = {"subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div"}.get(
+        name.rstrip("_"), name.rstrip("_"))
+    if base in ("add", "sub", "mul", "div"):
+        if _is_number(other):
+            c = other * alpha if base in ("add", "sub") else other
+            op, sign = _CONST_FORMS[(base, False)]
+            new = tr.e(op, (old,), c=-c if sign < 0 else c)
+        else:
+            ov = tr.v(other)
+            if alpha != 1:
+                ov = tr.e("mulc", (ov,), c=alpha)
+            new = tr.e(base, (old, ov))
+    elif base in ("zero", "fill"):
+        value = 0 if base == "zero" else other
+        if isinstance(value, Tensor):
+            raise Unsupported("fill_ with a tensor")
+        new = tr.g.emit("const", (), False, value=ir.norm(np.full(x.shape, value, dtype)))
+    elif base == "copy":
+        new = tr.e("broadcast_to", (tr.v(other),), shape=x.shape)
+    else:
+        raise Unsupported(f"in-place {name}")
+    if ir.shape_of(tr.g.val[new]) != x.shape:
+        new = tr.e("broadcast_to", (new,), shape=x.shape)
+    if ir.dtype_of(tr.g.val[new]) != dtype or type(tr.g.val[new]) is not float and \
+            type(x._data) is float or tr.g.producer[new] >= 0 and \
+            tr.g.nodes[tr.g.producer[new]].op in ("broadcast_to", "const"):
+        new = tr.e("astype", (new,), dtype=dtype)
+    check(tr.g.val[new], x._data, name)
+    r = tr.ref_of.get(id(x))
+    if r is not None:
+        tr.g.effect("write", (new,), ref=r.index)
+        if x._rg:
+            new = tr.g.emit("leaf", (new,), True)
+            tr.leaf_of[new] = r
+            if tr.after_step:
+                tr.late.add(new)
+    tr._map(x, new)
+
+
+# ---- autograd ----
+
+def _grad_state(tr, r):
+    """Value id of ``r``'s ``.grad`` now (None: no grad), registering what must be guarded."""
+    st = tr.gstate[r.index]
+    if st == "start":
+        if tr.after_step:
+            raise Unsupported("a .grad read after an optimizer step")
+        tr.start_guards.append((r, r.start_none))
+        if r.start_none:
+            st = None
+        else:
+            st = tr.g.emit("gload", (), False, value=_snap(r.obj._grad._data), ref=r.index)
+        tr.gstate[r.index] = st
+    elif st == "unknown":
+        raise Unsupported("a .grad used after an optimizer step")
+    return st
+
+
+def backward(tr, self, gradient, retain_graph, create_graph, inputs, result):
+    if create_graph:
+        raise Unsupported("backward(create_graph=True)")
+    if inputs is not None:
+        raise Unsupported("backward(inputs=...)")
+    loss = tr.v(self)
+    seed = tr.v(gradient) if gradient is not None else tr.g.emit(
+        "const", (), False, value=1.0 if type(tr.g.val[loss]) is float else
+        np.ones_like(tr.g.val[loss]))
+    adj = backprop(tr.g, {loss: seed}, False)
+    per_ref = {}
+    for vid, g in adj.items():
+        r = tr.leaf_of.get(vid)
+        if r is not None:
+            per_ref[r.index] = tr.e("add", (per_ref[r.index], g)) if r.index in per_ref else g
+    for idx, g in per_ref.items():
+        r = tr.refs[idx]
+        old = _grad_state(tr, r)
+        new = g if old is None else tr.g.emit("add", (old, g), False)
+        dtype = r.obj.dtype
+        if ir.dtype_of(tr.g.val[new]) != dtype:
+            new = tr.g.emit("astype", (new,), False, dtype=dtype)
+        check(tr.g.val[new], r.obj._grad._data, "a gradient")
+        tr.g.effect("setgrad", (new,), ref=idx)
+        tr.gstate[idx] = new
+
+
+def autograd_grad(tr, a, result):
+    outputs, inputs = a["outputs"], a["inputs"]
+    if a.get("is_grads_batched"):
+        raise Unsupported("autograd.grad(is_grads_batched=True)")
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    gos = a.get("grad_outputs")
+    gos = [gos] if isinstance(gos, Tensor) or gos is None else list(gos)
+    if len(gos) == 1 and len(outs) > 1 and gos[0] is None:
+        gos = gos * len(outs)
+    seeds = {}
+    for o, go in zip(outs, gos):
+        ov = tr.v(o)
+        if go is None:
+            val = tr.g.val[ov]
+            sv = tr.g.emit("const", (), False, value=1.0 if type(val) is float else
+                           np.ones_like(val))
+        else:
+            sv = tr.v(go)
+        seeds[ov] = tr.e("add", (seeds[ov], sv)) if ov in seeds else sv
+    in_vids = [tr.v(t) for t in ins]
+    adj = backprop(tr.g, seeds, bool(a.get("create_graph")))
+    for t, vid, res in zip(ins, in_vids, result):
+        g = adj.get(vid)
+        if res is None:
+            if g is not None:
+                raise Unsupported("autograd.grad: an input eager found unused")
+            continue
+        if g is None:
+            raise Unsupported("autograd.grad: materialized zero gradient")
+        if ir.shape_of(tr.g.val[g]) != res.shape:
+            g = tr.e("broadcast_to", (g,), shape=res.shape)
+        tr.out(res, g, "autograd.grad")
+
+
+def grad_get(tr, self, result):
+    r = tr.ref_of.get(id(self))
+    if r is None:
+        if id(self) in tr.cur:
+            raise Unsupported(".grad of a tensor computed in the function")
+        tr.v(self)
+        r = tr.ref_of.get(id(self))
+    st = _grad_state(tr, r)
+    if result is None:
+        if st is not None:
+            raise Unsupported(".grad differs from eager")
+        return
+    if st is None:
+        raise Unsupported(".grad differs from eager")
+    tr.grad_objs.add(id(result))
+    check(tr.g.val[st], result._data, ".grad")
+    tr._map(result, st)
+
+
+def grad_set(tr, self, value):
+    if value is not None:
+        raise Unsupported("assigning a tensor to .grad")
+    r = tr.ref_of.get(id(self))
+    if r is None:
+        hit = tr.candidates.get(id(self))
+        if hit is None:
+            raise Unsupported(".grad of an unknown tensor")
+        r = tr._ref(self, hit[1])
+    tr.g.effect("setgrad", (), ref=r.index)
+    tr.gstate[r.index] = None
+
+
+def zero_grad(tr, self, set_to_none):
+    if not set_to_none:
+        raise Unsupported("zero_grad(set_to_none=False)")
+    for group in self.param_groups:
+        for p in group["params"]:
+            grad_set(tr, p, None)
+
+
+def island(tr, name, a, result):
+    """An optimizer's or scheduler's ``step``: the replay calls it (its Python state changes)."""
+    obj = a["self"]
+    hit = tr.candidates.get(id(obj))
+    if hit is None:
+        from ..optim.optimizer import Optimizer
+
+        if isinstance(obj, Optimizer):
+            raise Unsupported(f"{name} of an optimizer the tracer cannot find from the function")
+        hit = (obj, None)
+    extra = {k: v for k, v in a.items() if k != "self"}
+    if any(v is not None for v in extra.values()):
+        raise Unsupported(f"{name} with arguments")
+    tr.islands.append((obj, hit[1], name.split(".")[1]))
+    tr.g.effect("island", (), index=len(tr.islands) - 1)
+    tr.after_step = True
+    for r in tr.refs:  # the step changed tensors behind the tracer's back: read them again
+        if tr.cur.get(id(r.obj)) is not None and isinstance(r.obj, Tensor):
+            del tr.cur[id(r.obj)]
+        tr.gstate[r.index] = "unknown"
+
+
+# ---- dispatch ----
+
+_UNARY = set(ir.UNARY) - {"posmask"}
+_BINARY = {"add", "sub", "mul", "div", "pow", "true_divide", "multiply", "subtract"}
+_ALIASES = {"true_divide": "div", "multiply": "mul", "subtract": "sub", "__matmul__": "matmul",
+            "mm": "matmul", "__getitem__": "getitem", "concat": "cat", "concatenate": "cat",
+            "view": "reshape", "arctan": "atan", "absolute": "abs", "negative": "neg"}
+_COMPARE = set(ir.COMPARE)
+_FACTORIES = {"factory", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+              "full_like", "empty_like", "eye", "arange", "linspace", "tensor", "as_tensor",
+              "from_numpy"}
+_INPLACE = {"add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "subtract_",
+            "multiply_", "divide_", "true_divide_"}
+_GUARDS = {"item", "__bool__", "__float__", "__int__", "__index__"}
+
+
+def handle(tr, name, a, result):
+    from .trace import ISLANDS, _SAFE
+
+    name = _ALIASES.get(name, name)
+    if name in _SAFE or name.endswith(".get") and name[:-4] in _SAFE:
+        return
+    if name in _BINARY:
+        binary(tr, _ALIASES.get(name, name), a["x"], a["y"], result)
+    elif name in _UNARY:
+        unary(tr, name, a.get("x", a.get("input")), result)
+    elif name == "square":
+        tr.out(result, tr.e("powc", (tr.v(a["input"]),), c=2), "square")
+    elif name in _COMPARE:
+        compare(tr, name, a.get("x", a.get("input")), a.get("y", a.get("other")), result)
+    elif name == "matmul":
+        matmul(tr, a.get("x", a.get("input")), a.get("y", a.get("mat2")), result)
+    elif name in ("sum", "mean"):
+        reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], result, name == "mean")
+    elif name == "logsumexp":
+        logsumexp(tr, a["input"], a["dim"], a["keepdim"], result)
+    elif name in ("reshape", "flatten", "squeeze", "unsqueeze"):
+        reshape_like(tr, a["x"], result, name)
+    elif name in ("expand", "broadcast_to"):
+        broadcast(tr, a.get("x", a.get("input")), result, name)
+    elif name == "permute":
+        dims = a["dims"]
+        permute(tr, a["x"], dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+                else dims, result, "permute")
+    elif name == "transpose":
+        transpose(tr, a["x"], a["dim0"], a["dim1"], result)
+    elif name in ("t", "T.get"):
+        x = a.get("x", a.get("self"))
+        permute(tr, x, tuple(reversed(range(x.ndim))), result, name)
+    elif name == "mT.get":
+        x = a["self"]
+        transpose(tr, x, -2, -1, result)
+    elif name == "getitem":
+        getitem(tr, a["x"], a["key"], result)
+    elif name == "cat":
+        cat(tr, a["tensors"], a["dim"], result)
+    elif name == "einsum":
+        einsum(tr, a["equation"], a["operands"], result)
+    elif name == "where":
+        where(tr, a["condition"], a["x"], a["y"], result)
+    elif name in _FACTORIES:
+        factory(tr, a, result, name)
+    elif name == "clone":
+        clone(tr, a["x"], result)
+    elif name in ("detach", "data.get"):
+        detach(tr, a["self"], result)
+    elif name in _GUARDS:
+        guard(tr, a["self"], result, name)
+    elif name in _INPLACE:
+        inplace(tr, name, a["x"], a.get("other", a.get("value", a.get("src"))), result,
+                a.get("alpha", 1))
+    elif name in ("__iadd__", "__isub__", "__imul__", "__itruediv__"):
+        raise Unsupported(name)
+    elif name == "backward" and "self" in a:
+        backward(tr, a["self"], a["gradient"], a["retain_graph"], a["create_graph"],
+                 a["inputs"], result)
+    elif name == "backward" and isinstance(a["tensors"], Tensor):
+        gt = a["grad_tensors"]
+        backward(tr, a["tensors"], gt[0] if isinstance(gt, (tuple, list)) else gt,
+                 a["retain_graph"], a["create_graph"], a["inputs"], result)
+    elif name == "grad":
+        if "outputs" in a:
+            autograd_grad(tr, a, result)
+        else:
+            raise Unsupported("tg.grad (the function transform)")
+    elif name == "grad.get":
+        grad_get(tr, a["self"], result)
+    elif name == "grad.set":
+        grad_set(tr, a["self"], a["value"])
+    elif name.endswith(".zero_grad"):
+        zero_grad(tr, a["self"], a["set_to_none"])
+    elif name in ISLANDS or name.endswith(".step"):
+        island(tr, name, a, result)
+    else:
+        raise Unsupported(f"{name} is not supported by tg.compile yet")
+
+
+from .trace import _snap, check  # noqa: E402

@@ -1,0 +1,190 @@
+"""The replay program's instructions: a list of SSA nodes over NumPy values, with their VJPs.
+
+A value is what a tensor holds: a Python ``float`` for a 0-d float64 value (the scalar fast
+path), an ndarray otherwise. Each primitive has a NumPy implementation (``impl``, run once while
+tracing so that every node's shape and value are known and can be checked against the eager
+result), a Python expression for the generated replay (``code``) and a VJP written with
+primitives again, so that the backward of a backward (``create_graph``) is just more nodes.
+"""
+
+import math
+
+import numpy as np
+
+from .. import vecmath as _V
+from ..registry import REGISTRY, Op
+
+
+class Unsupported(Exception):
+    """The traced function did something the replay cannot reproduce (the reason is the text)."""
+
+
+def norm(v):
+    """A NumPy result in tensor form: 0-d float64 as a Python float, other 0-d as 0-d arrays."""
+    tv = type(v)
+    if tv is float:
+        return v
+    if tv is np.ndarray:
+        if v.ndim == 0 and v.dtype == np.float64:
+            return float(v)
+        return v
+    if tv is np.float64:
+        return float(v)
+    if isinstance(v, (np.generic, bool, int)):
+        return np.asarray(v)
+    return v
+
+
+def shape_of(v):
+    return () if type(v) is float else v.shape
+
+
+def dtype_of(v):
+    return np.dtype(np.float64) if type(v) is float else v.dtype
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _scalar_sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x)) if x >= -700 else math.exp(x)
+
+
+# ---- unary elementwise: NumPy forward (as the eager op computes it), scalar forward ----------
+
+UNARY = {
+    "neg": (np.negative, REGISTRY[Op.NEG].forward),
+    "exp": (_V.exp, math.exp),
+    "log": (_V.log, math.log),
+    "sin": (_V.sin, math.sin),
+    "cos": (_V.cos, math.cos),
+    "tan": (np.tan, math.tan),
+    "tanh": (np.tanh, math.tanh),
+    "sqrt": (np.sqrt, math.sqrt),
+    "sigmoid": (_sigmoid, _scalar_sigmoid),
+    "relu": (lambda x: np.maximum(x, 0.0), lambda x: x if x > 0.0 else 0.0),
+    "abs": (np.abs, abs),
+    "log1p": (np.log1p, math.log1p),
+    "expm1": (np.expm1, math.expm1),
+    "sign": (lambda x: np.where(np.isnan(x), 0.0, np.sign(x)),
+             lambda x: 1.0 if x > 0 else -1.0 if x < 0 else 0.0),
+    "posmask": (lambda x: (x > 0).astype(np.float64), lambda x: 1.0 if x > 0 else 0.0),
+}
+BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+COMPARE = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
+
+
+class Node:
+    __slots__ = ("op", "ins", "params", "out")
+
+    def __init__(self, op, ins, params, out):
+        self.op, self.ins, self.params, self.out = op, ins, params, out
+
+
+class Graph:
+    """Nodes in program order; per value: its trace-time value and whether it requires grad."""
+
+    def __init__(self):
+        self.nodes = []
+        self.val = []
+        self.rg = []
+        self.producer = []  # node index of each value (-1: none)
+
+    def new_value(self, value, rg=False, node=-1):
+        self.val.append(value)
+        self.rg.append(rg)
+        self.producer.append(node)
+        return len(self.val) - 1
+
+    def emit(self, op, ins=(), rg=False, **params):
+        """Append ``op`` over values ``ins``; computes its value now (trace time)."""
+        ins = tuple(ins)
+        value = IMPL[op](params, *[self.val[i] for i in ins])
+        out = self.new_value(norm(value), rg, len(self.nodes))
+        self.nodes.append(Node(op, ins, params, out))
+        return out
+
+    def effect(self, op, ins=(), **params):
+        """An instruction without a value (a write into a tensor, a call, a guard)."""
+        self.nodes.append(Node(op, tuple(ins), params, -1))
+
+    def shape(self, v):
+        return shape_of(self.val[v])
+
+
+# ---- implementations --------------------------------------------------------------------
+
+def _sum_to(x, shape):
+    """Sum a broadcast value back to ``shape`` (the adjoint of broadcasting)."""
+    xs = np.shape(x)
+    if xs == tuple(shape):
+        return x
+    lead = len(xs) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and xs[i + lead] != 1)
+    r = np.sum(x, axis=axes, keepdims=True)
+    return np.reshape(r, shape) if lead else r
+
+
+def _index_scatter(g, key, shape, dtype):
+    z = np.zeros(shape, dtype)
+    np.add.at(z, key, g)
+    return z
+
+
+def _logsumexp(x, axis, keepdims):
+    m = np.amax(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis)
+
+
+def _mask_scatter(g, mask, shape, dtype):
+    z = np.zeros(shape, dtype)
+    z[mask] = g
+    return z
+
+
+IMPL = {
+    "const": lambda p: p["value"],
+    "add": lambda p, a, b: a + b,
+    "sub": lambda p, a, b: a - b,
+    "mul": lambda p, a, b: a * b,
+    "div": lambda p, a, b: a / b,
+    "addc": lambda p, a: a + p["c"],
+    "mulc": lambda p, a: a * p["c"],
+    "rsubc": lambda p, a: p["c"] - a,
+    "rdivc": lambda p, a: p["c"] / a,
+    "powc": lambda p, a: a ** p["c"] if type(a) is float else np.power(a, p["c"]),
+    "where": lambda p, c, a, b: np.where(c, a, b),
+    "matmul": lambda p, a, b: np.matmul(a, b),
+    "einsum": lambda p, *xs: np.einsum(p["spec"], *xs),
+    "sum": lambda p, a: np.sum(a, axis=p["axis"], keepdims=p["keepdims"]),
+    "sum_to": lambda p, a: _sum_to(a, p["shape"]),
+    "logsumexp": lambda p, a: _logsumexp(a, p["axis"], p["keepdims"]),
+    "reshape": lambda p, a: np.reshape(a, p["shape"]),
+    "permute": lambda p, a: np.transpose(a, p["axes"]),
+    "broadcast_to": lambda p, a: np.broadcast_to(a, p["shape"]),
+    "getitem": lambda p, a: np.asarray(a)[p["key"]],
+    "index_scatter": lambda p, g: _index_scatter(g, p["key"], p["shape"], p["dtype"]),
+    "mask_select": lambda p, a, m: np.asarray(a)[m],
+    "mask_scatter": lambda p, g, m: _mask_scatter(g, m, p["shape"], p["dtype"]),
+    "count": lambda p, m: int(np.count_nonzero(m)),
+    "cat": lambda p, *xs: np.concatenate([np.asarray(x) for x in xs], p["axis"]),
+    "copy": lambda p, a: a if type(a) is float else np.array(a),
+    "astype": lambda p, a: np.asarray(a).astype(p["dtype"]),
+    "divc": lambda p, a: a / p["c"],
+    "rpowc": lambda p, a: p["c"] ** a if type(a) is float else np.power(p["c"], a),
+    "leaf": lambda p, a: a,
+    "detach": lambda p, a: a,
+    "input": lambda p: p["value"],
+    "load": lambda p: p["value"],
+    "gload": lambda p: p["value"],
+    "item": lambda p, a: a if type(a) is float else np.asarray(a).item(),
+}
+for _name, (_np_f, _py_f) in UNARY.items():
+    IMPL[_name] = (lambda np_f, py_f: lambda p, a: py_f(a) if type(a) is float else np_f(a))(
+        _np_f, _py_f)
+for _name, _sym in COMPARE.items():
+    IMPL[_name] = (lambda s: eval(f"lambda p, a, b: np.asarray(a {s} b)"))(_sym)
