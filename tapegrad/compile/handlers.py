@@ -444,85 +444,112 @@ _INPLACE = {"add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "subtract
 _GUARDS = {"item", "__bool__", "__float__", "__int__", "__index__"}
 
 
-def handle(tr, name, a, result):
+def _backward_fn(tr, name, a, result):
+    if "self" in a:
+        return backward(tr, a["self"], a["gradient"], a["retain_graph"], a["create_graph"],
+                        a["inputs"], result)
+    if not isinstance(a["tensors"], Tensor):
+        raise Unsupported("autograd.backward of several tensors")
+    gt = a["grad_tensors"]
+    backward(tr, a["tensors"], gt[0] if isinstance(gt, (tuple, list)) else gt,
+             a["retain_graph"], a["create_graph"], a["inputs"], result)
+
+
+def _grad_fn(tr, name, a, result):
+    if "outputs" not in a:
+        raise Unsupported("tg.grad (the function transform)")
+    autograd_grad(tr, a, result)
+
+
+def _permute_fn(tr, name, a, result):
+    dims = a["dims"]
+    permute(tr, a["x"], dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+            else dims, result, "permute")
+
+
+def _ignore(tr, name, a, result):
+    pass
+
+
+def _first(a, *names):
+    for n in names:
+        if n in a:
+            return a[n]
+    raise KeyError(names[0])
+
+
+_DISPATCH = {
+    "square": lambda tr, n, a, r: tr.out(r, tr.e("powc", (tr.v(a["input"]),), c=2), n),
+    "matmul": lambda tr, n, a, r: matmul(tr, _first(a, "x", "input"), _first(a, "y", "mat2"),
+                                         r),
+    "sum": lambda tr, n, a, r: reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], r),
+    "mean": lambda tr, n, a, r: reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], r,
+                                           True),
+    "logsumexp": lambda tr, n, a, r: logsumexp(tr, a["input"], a["dim"], a["keepdim"], r),
+    "permute": _permute_fn,
+    "transpose": lambda tr, n, a, r: transpose(tr, a["x"], a["dim0"], a["dim1"], r),
+    "mT.get": lambda tr, n, a, r: transpose(tr, a["self"], -2, -1, r),
+    "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),
+    "cat": lambda tr, n, a, r: cat(tr, a["tensors"], a["dim"], r),
+    "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),
+    "where": lambda tr, n, a, r: where(tr, a["condition"], a["x"], a["y"], r),
+    "clone": lambda tr, n, a, r: clone(tr, a["x"], r),
+    "backward": _backward_fn,
+    "grad": _grad_fn,
+    "grad.get": lambda tr, n, a, r: grad_get(tr, a["self"], r),
+    "grad.set": lambda tr, n, a, r: grad_set(tr, a["self"], a["value"]),
+}
+for _n in _BINARY:
+    _DISPATCH[_n] = (lambda op: lambda tr, n, a, r: binary(tr, op, a["x"], a["y"], r))(
+        _ALIASES.get(_n, _n))
+for _n in _UNARY:
+    _DISPATCH[_n] = lambda tr, n, a, r: unary(tr, n, _first(a, "x", "input"), r)
+for _n in _COMPARE:
+    _DISPATCH[_n] = lambda tr, n, a, r: compare(tr, n, _first(a, "x", "input"),
+                                                _first(a, "y", "other"), r)
+for _n in ("reshape", "flatten", "squeeze", "unsqueeze"):
+    _DISPATCH[_n] = lambda tr, n, a, r: reshape_like(tr, a["x"], r, n)
+for _n in ("expand", "broadcast_to"):
+    _DISPATCH[_n] = lambda tr, n, a, r: broadcast(tr, _first(a, "x", "input"), r, n)
+for _n in ("t", "T.get"):
+    _DISPATCH[_n] = lambda tr, n, a, r: permute(
+        tr, _first(a, "x", "self"), tuple(reversed(range(_first(a, "x", "self").ndim))), r, n)
+for _n in _FACTORIES:
+    _DISPATCH[_n] = lambda tr, n, a, r: factory(tr, a, r, n)
+for _n in ("detach", "data.get"):
+    _DISPATCH[_n] = lambda tr, n, a, r: detach(tr, a["self"], r)
+for _n in _GUARDS:
+    _DISPATCH[_n] = lambda tr, n, a, r: guard(tr, a["self"], r, n)
+for _n in _INPLACE:
+    _DISPATCH[_n] = lambda tr, n, a, r: inplace(
+        tr, n, a["x"], a.get("other", a.get("value", a.get("src"))), r, a.get("alpha", 1))
+
+
+def _resolve(name):
     from .trace import ISLANDS, _SAFE
 
-    name = _ALIASES.get(name, name)
-    if name in _SAFE or name.endswith(".get") and name[:-4] in _SAFE:
-        return
-    if name in _BINARY:
-        binary(tr, _ALIASES.get(name, name), a["x"], a["y"], result)
-    elif name in _UNARY:
-        unary(tr, name, a.get("x", a.get("input")), result)
-    elif name == "square":
-        tr.out(result, tr.e("powc", (tr.v(a["input"]),), c=2), "square")
-    elif name in _COMPARE:
-        compare(tr, name, a.get("x", a.get("input")), a.get("y", a.get("other")), result)
-    elif name == "matmul":
-        matmul(tr, a.get("x", a.get("input")), a.get("y", a.get("mat2")), result)
-    elif name in ("sum", "mean"):
-        reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], result, name == "mean")
-    elif name == "logsumexp":
-        logsumexp(tr, a["input"], a["dim"], a["keepdim"], result)
-    elif name in ("reshape", "flatten", "squeeze", "unsqueeze"):
-        reshape_like(tr, a["x"], result, name)
-    elif name in ("expand", "broadcast_to"):
-        broadcast(tr, a.get("x", a.get("input")), result, name)
-    elif name == "permute":
-        dims = a["dims"]
-        permute(tr, a["x"], dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
-                else dims, result, "permute")
-    elif name == "transpose":
-        transpose(tr, a["x"], a["dim0"], a["dim1"], result)
-    elif name in ("t", "T.get"):
-        x = a.get("x", a.get("self"))
-        permute(tr, x, tuple(reversed(range(x.ndim))), result, name)
-    elif name == "mT.get":
-        x = a["self"]
-        transpose(tr, x, -2, -1, result)
-    elif name == "getitem":
-        getitem(tr, a["x"], a["key"], result)
-    elif name == "cat":
-        cat(tr, a["tensors"], a["dim"], result)
-    elif name == "einsum":
-        einsum(tr, a["equation"], a["operands"], result)
-    elif name == "where":
-        where(tr, a["condition"], a["x"], a["y"], result)
-    elif name in _FACTORIES:
-        factory(tr, a, result, name)
-    elif name == "clone":
-        clone(tr, a["x"], result)
-    elif name in ("detach", "data.get"):
-        detach(tr, a["self"], result)
-    elif name in _GUARDS:
-        guard(tr, a["self"], result, name)
-    elif name in _INPLACE:
-        inplace(tr, name, a["x"], a.get("other", a.get("value", a.get("src"))), result,
-                a.get("alpha", 1))
-    elif name in ("__iadd__", "__isub__", "__imul__", "__itruediv__"):
-        raise Unsupported(name)
-    elif name == "backward" and "self" in a:
-        backward(tr, a["self"], a["gradient"], a["retain_graph"], a["create_graph"],
-                 a["inputs"], result)
-    elif name == "backward" and isinstance(a["tensors"], Tensor):
-        gt = a["grad_tensors"]
-        backward(tr, a["tensors"], gt[0] if isinstance(gt, (tuple, list)) else gt,
-                 a["retain_graph"], a["create_graph"], a["inputs"], result)
-    elif name == "grad":
-        if "outputs" in a:
-            autograd_grad(tr, a, result)
-        else:
-            raise Unsupported("tg.grad (the function transform)")
-    elif name == "grad.get":
-        grad_get(tr, a["self"], result)
-    elif name == "grad.set":
-        grad_set(tr, a["self"], a["value"])
-    elif name.endswith(".zero_grad"):
-        zero_grad(tr, a["self"], a["set_to_none"])
-    elif name in ISLANDS or name.endswith(".step"):
-        island(tr, name, a, result)
-    else:
-        raise Unsupported(f"{name} is not supported by tg.compile yet")
+    base = _ALIASES.get(name, name)
+    if base in _DISPATCH:
+        return _DISPATCH[base]
+    if base in _SAFE or base.endswith(".get") and base[:-4] in _SAFE:
+        return _ignore
+    if base.endswith(".zero_grad"):
+        return lambda tr, n, a, r: zero_grad(tr, a["self"], a["set_to_none"])
+    if base in ISLANDS or base.endswith(".step"):
+        return lambda tr, n, a, r: island(tr, n, a, r)
+
+    def unsupported(tr, n, a, r):
+        raise Unsupported(f"{n} is not supported by tg.compile yet")
+
+    return unsupported
+
+
+def handle(tr, name, a, result):
+    """Emit the nodes of op ``name`` (its arguments ``a``, its eager ``result``)."""
+    h = _DISPATCH.get(name)
+    if h is None:
+        h = _DISPATCH[name] = _resolve(name)
+    h(tr, _ALIASES.get(name, name), a, result)
 
 
 from .trace import _snap, check  # noqa: E402

@@ -75,6 +75,10 @@ BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 COMPARE = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
 
 
+# Nodes whose value comes from outside or is a fresh object each time: never shared.
+_SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy"))
+
+
 class Node:
     __slots__ = ("op", "ins", "params", "out")
 
@@ -90,6 +94,7 @@ class Graph:
         self.val = []
         self.rg = []
         self.producer = []  # node index of each value (-1: none)
+        self.seen = {}  # (op, inputs, requires grad, parameters) -> value id
 
     def new_value(self, value, rg=False, node=-1):
         self.val.append(value)
@@ -98,11 +103,23 @@ class Graph:
         return len(self.val) - 1
 
     def emit(self, op, ins=(), rg=False, **params):
-        """Append ``op`` over values ``ins``; computes its value now (trace time)."""
+        """Append ``op`` over values ``ins``; computes its value now (trace time). The same
+        op over the same values is the same value (``x * x``'s VJP computes ``g * x`` twice)."""
         ins = tuple(ins)
+        key = None
+        if op not in _SOURCES:
+            try:
+                key = (op, ins, rg, tuple(sorted(params.items())))
+                hit = self.seen.get(key)
+            except TypeError:  # unhashable parameters (index arrays): not shared
+                key = hit = None
+            if hit is not None:
+                return hit
         value = IMPL[op](params, *[self.val[i] for i in ins])
         out = self.new_value(norm(value), rg, len(self.nodes))
         self.nodes.append(Node(op, ins, params, out))
+        if key is not None:
+            self.seen[key] = out
         return out
 
     def effect(self, op, ins=(), **params):
@@ -127,17 +144,31 @@ def _sum_to(x, shape):
     return np.reshape(r, shape) if lead else r
 
 
-def _index_scatter(g, key, shape, dtype):
-    z = np.zeros(shape, dtype)
-    np.add.at(z, key, g)
-    return z
-
-
 def _logsumexp(x, axis, keepdims):
     m = np.amax(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return r if keepdims else np.squeeze(r, axis)
+
+
+def _einsum(p, xs):
+    """``np.einsum`` with its contraction path found once, when tracing (BLAS paths pay off
+    for big operands, as in the eager op)."""
+    path = p.get("path")
+    if path is None:
+        big = len(xs) > 2 or max(np.size(x) for x in xs) > 4096
+        path = p["path"] = np.einsum_path(p["spec"], *xs, optimize="greedy")[0] if big and \
+            len(xs) > 1 else False
+    return np.einsum(p["spec"], *xs, optimize=path)
+
+
+def _index_scatter(g, key, shape, dtype):
+    z = np.zeros(shape, dtype)
+    if all(not isinstance(k, np.ndarray) for k in key):
+        z[key] = g  # basic indexing: every position at most once
+    else:
+        np.add.at(z, key, g)
+    return z
 
 
 def _mask_scatter(g, mask, shape, dtype):
@@ -159,7 +190,7 @@ IMPL = {
     "powc": lambda p, a: a ** p["c"] if type(a) is float else np.power(a, p["c"]),
     "where": lambda p, c, a, b: np.where(c, a, b),
     "matmul": lambda p, a, b: np.matmul(a, b),
-    "einsum": lambda p, *xs: np.einsum(p["spec"], *xs),
+    "einsum": lambda p, *xs: _einsum(p, xs),
     "sum": lambda p, a: np.sum(a, axis=p["axis"], keepdims=p["keepdims"]),
     "sum_to": lambda p, a: _sum_to(a, p["shape"]),
     "logsumexp": lambda p, a: _logsumexp(a, p["axis"], p["keepdims"]),

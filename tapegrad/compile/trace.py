@@ -107,6 +107,10 @@ _SAFE = frozenset((
 ))
 
 
+# Entry points observed *through*: they are written with tapegrad ops, which the tracer sees.
+_THROUGH = frozenset(("__array_ufunc__", "__array_function__"))
+
+
 def _params(code):
     n = code.co_argcount + code.co_kwonlyargcount
     names = list(code.co_varnames[:n])
@@ -166,6 +170,8 @@ def _build_table():
             if not name.startswith("_"):
                 add(getattr(f, "raw", f), name)
     for name, attr in vars(Tensor).items():
+        if name in _THROUGH:
+            continue
         if isinstance(attr, property):
             for part, f in (("get", attr.fget), ("set", attr.fset)):
                 if f is not None and f.__code__ not in table:
@@ -394,13 +400,15 @@ ISLANDS = ("Optimizer.step", "LRScheduler.step", "ReduceLROnPlateau.step")
 def run_traced(tracer, fn, args, kwargs):
     """Call ``fn`` eagerly with ``tracer`` observing; returns fn's result."""
     _table()
-    old = sys.getprofile()
+    if sys.getprofile() is not None:  # a profiler or debugger owns the hook: leave it alone
+        tracer.reject = "a profiler is running (sys.setprofile)"
+        return fn(*args, **kwargs)
     _local.tracer = tracer
     sys.setprofile(tracer.profile)
     try:
         return fn(*args, **kwargs)
     finally:
-        sys.setprofile(old)
+        sys.setprofile(None)
         _local.tracer = None
 
 
