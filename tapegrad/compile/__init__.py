@@ -22,6 +22,7 @@ from . import trace as _trace
 from .codegen import GuardFailed, Program
 from .ir import Unsupported
 
+_F64 = np.dtype(np.float64)
 MAX_PROGRAMS = 8  # programs kept per function (signatures and guard outcomes together)
 
 
@@ -36,8 +37,10 @@ def _flatten(obj, leaves, key):
     if tp is Tensor:
         leaves.append(obj)
         d = obj._data
-        key.append(("T", d.__class__, getattr(d, "shape", ()), getattr(d, "dtype", None),
-                    obj._rg, obj._seg is None))
+        if d.__class__ is float:  # the same signature as a 0-d float64 array
+            key.append(("T", (), _F64, obj._rg, obj._seg is None))
+        else:
+            key.append(("T", d.shape, d.dtype, obj._rg, obj._seg is None))
     elif tp is tuple or tp is list:
         key.append((tp, len(obj)))
         for x in obj:
@@ -117,19 +120,19 @@ class Replay:
         self.refs = [(r.obj if r.path[0][0] != "arg" else None, r.path) for r in tracer.refs]
         self.islands = [(obj, path, meth) for obj, path, meth in tracer.islands]
         self.start_guards = [(r.index, none) for r, none in tracer.start_guards]
-        self.meta = [(r.index, r.obj._data.__class__, np.shape(r.obj._data),
-                      getattr(r.obj._data, "dtype", None), r.obj._rg) for r in tracer.refs
+        self.meta = [(r.index, np.shape(r.obj._data), getattr(r.obj._data, "dtype", _F64),
+                      r.obj._rg) for r in tracer.refs
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
         self._resolve = _resolver(fn, self.refs, self.islands)
 
     def run(self, leaves):
         T, S = self._resolve(leaves)
-        for i, cls, shape, dtype, rg in self.meta:
+        for i, shape, dtype, rg in self.meta:
             t = T[i]
             d = t._data
-            if d.__class__ is not cls or t._rg != rg or (cls is not float and (
-                    d.shape != shape or d.dtype != dtype)):
+            if t._rg != rg or (d.shape != shape or d.dtype != dtype if d.__class__ is not float
+                               else shape != () or dtype != _F64):
                 raise GuardFailed("a captured tensor changed shape, dtype or requires_grad")
         for i, none in self.start_guards:
             if (T[i]._grad is None) != none:

@@ -84,12 +84,12 @@ class Program:
         out_float = node.out >= 0 and type(g.val[node.out]) is float
         all_float = all(type(g.val[i]) is float for i in node.ins)
         scalar = out_float and all_float
-        if op == "input":
-            return f"A[{p['index']}]" if p["ref"] is None else f"T{p['ref']}._data"
-        if op == "load":
-            return f"T{p['ref']}._data"
-        if op == "gload":
-            return f"T{p['ref']}._grad._data"
+        if op in ("input", "load", "gload"):
+            if p.get("ref") is None:
+                return f"A[{p['index']}]"
+            src = f"T{p['ref']}._grad._data" if op == "gload" else f"T{p['ref']}._data"
+            # a 0-d float64 value is a float, or a 0-d array once something viewed it
+            return f"_float({src})" if out_float else src
         if op in ("leaf", "detach"):
             return ins[0]
         if op == "const":

@@ -98,6 +98,16 @@ def logsumexp(tr, x, dim, keepdim, result):
                         keepdims=bool(keepdim)), "logsumexp")
 
 
+def extremum(tr, name, x, dim, keepdim, result):
+    if not isinstance(result, Tensor):
+        raise Unsupported(f"{name} over a dim (values and indices)")
+    a = tr.v(x)
+    op = "amax" if name in ("max", "amax") else "amin"
+    dim = None if dim == () else dim
+    tr.out(result, tr.e(op, (a,), axis=_axis(dim, len(tr.g.shape(a))),
+                        keepdims=bool(keepdim)), name)
+
+
 def reshape_like(tr, x, result, name):
     a = tr.v(x)
     vid = tr.e("reshape", (a,), shape=tuple(result.shape))
@@ -487,6 +497,10 @@ _DISPATCH = {
                                            True),
     "logsumexp": lambda tr, n, a, r: logsumexp(tr, a["input"], a["dim"], a["keepdim"], r),
     "permute": _permute_fn,
+    "max": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
+    "min": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
+    "amax": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
+    "amin": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
     "transpose": lambda tr, n, a, r: transpose(tr, a["x"], a["dim0"], a["dim1"], r),
     "mT.get": lambda tr, n, a, r: transpose(tr, a["self"], -2, -1, r),
     "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),

@@ -79,6 +79,11 @@ COMPARE = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
 _SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy"))
 
 
+# Ops whose result never requires grad (comparisons, counts, masks).
+NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmask", "sign",
+                     "posmask", "detach"))
+
+
 class Node:
     __slots__ = ("op", "ins", "params", "out")
 
@@ -194,6 +199,9 @@ IMPL = {
     "sum": lambda p, a: np.sum(a, axis=p["axis"], keepdims=p["keepdims"]),
     "sum_to": lambda p, a: _sum_to(a, p["shape"]),
     "logsumexp": lambda p, a: _logsumexp(a, p["axis"], p["keepdims"]),
+    "amax": lambda p, a: np.amax(a, axis=p["axis"], keepdims=p["keepdims"]),
+    "amin": lambda p, a: np.amin(a, axis=p["axis"], keepdims=p["keepdims"]),
+    "eqmask": lambda p, a, b: (a == b).astype(dtype_of(a)),
     "reshape": lambda p, a: np.reshape(a, p["shape"]),
     "permute": lambda p, a: np.transpose(a, p["axes"]),
     "broadcast_to": lambda p, a: np.broadcast_to(a, p["shape"]),

@@ -111,6 +111,10 @@ _SAFE = frozenset((
 _THROUGH = frozenset(("__array_ufunc__", "__array_function__"))
 
 
+_CMP = {np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
+        np.greater: "gt", np.greater_equal: "ge"}
+
+
 def _params(code):
     n = code.co_argcount + code.co_kwonlyargcount
     names = list(code.co_varnames[:n])
@@ -141,14 +145,20 @@ def _build_table():
     import tapegrad as tg
     from .. import autograd, creation, ops
     from ..func.vmap import dispatching
-    from ..ops import elementwise, inplace, scalar_fast
+    from ..ops import compare, elementwise, inplace, scalar_fast
     from ..optim import lr_scheduler, optimizer
 
-    table = {}
+    table, first = {}, {}
 
     def add(f, name=None):
         if isinstance(f, types.FunctionType):
-            table.setdefault(f.__code__, _plain(name or f.__name__, f.__code__))
+            code = f.__code__
+            if code in first and first[code] is not f and code not in explicit:
+                # one code, several functions (a closure factory): which op ran is unknown
+                table[code] = _plain(f"{f.__qualname__} (several ops share its code)", code)
+                return
+            first.setdefault(code, f)
+            table.setdefault(code, _plain(name or f.__name__, code))
 
     # closures shared by many ops: resolved through their closure variables
     table[elementwise.add.__code__] = _closure_op
@@ -164,6 +174,9 @@ def _build_table():
     table[dispatching("x", len).__code__] = _dispatching
     table[scalar_fast.METHODS["__neg__"].__code__] = lambda L: ("neg", {"x": L["self"]})
     table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
+    table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
+                                            {"x": L["x"], "y": L["y"]})
+    explicit = set(table)
 
     for mod in (ops, creation, autograd, tg):  # canonical names first
         for name, f in vars(mod).items():
@@ -322,7 +335,7 @@ class Tracer:
         raise Unsupported(f"an argument of type {type(x).__name__}")
 
     def e(self, op, ins, **params):
-        rg = _gm.is_grad_enabled() and any(self.g.rg[i] for i in ins)
+        rg = _gm.is_grad_enabled() and op not in ir.NO_GRAD and any(self.g.rg[i] for i in ins)
         vid = self.g.emit(op, ins, rg, **params)
         if any(i in self.late for i in ins):
             self.late.add(vid)

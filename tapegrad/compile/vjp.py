@@ -6,7 +6,7 @@ ordinary value that requires grad, and a second backward differentiates the firs
 
 import numpy as np
 
-from .ir import Unsupported
+from .ir import NO_GRAD, Unsupported
 
 # Nodes whose value enters the program from outside: the reverse pass stops there.
 LEAVES = frozenset(("input", "load", "leaf", "gload", "const", "detach"))
@@ -19,7 +19,7 @@ class Builder:
         self.g, self.record = graph, record
 
     def e(self, op, *ins, **params):
-        rg = self.record and any(self.g.rg[i] for i in ins)
+        rg = self.record and op not in NO_GRAD and any(self.g.rg[i] for i in ins)
         return self.g.emit(op, ins, rg, **params)
 
     def shape(self, v):
@@ -89,6 +89,18 @@ def _logsumexp_vjp(b, node, g):
         ks = _kept_shape(b.shape(x), node.params["axis"])
         g, out = b.e("reshape", g, shape=ks), b.e("reshape", out, shape=ks)
     return [b.e("mul", g, b.e("exp", b.e("sub", x, out)))]
+
+
+def _amax_vjp(b, node, g):
+    """As PyTorch: the gradient is shared evenly between the positions that attain it."""
+    (x,) = node.ins
+    out = node.out
+    if not node.params["keepdims"]:
+        ks = _kept_shape(b.shape(x), node.params["axis"])
+        g, out = b.e("reshape", g, shape=ks), b.e("reshape", out, shape=ks)
+    mask = b.e("eqmask", x, out)
+    share = b.e("div", mask, b.e("sum", mask, axis=node.params["axis"], keepdims=True))
+    return [b.e("mul", g, share)]
 
 
 def _powc_vjp(b, node, g):
@@ -161,6 +173,9 @@ RULES = {
     "sum_to": lambda b, n, g: [b.e("broadcast_to", g, shape=b.shape(_x(n)))],
     "broadcast_to": lambda b, n, g: [b.sum_to(g, b.shape(_x(n)))],
     "logsumexp": _logsumexp_vjp,
+    "amax": _amax_vjp,
+    "amin": _amax_vjp,
+    "eqmask": _no_grad,
     "reshape": lambda b, n, g: [b.e("reshape", g, shape=b.shape(_x(n)))],
     "permute": lambda b, n, g: [b.e("permute", g,
                                     axes=tuple(int(a) for a in np.argsort(n.params["axes"])))],
