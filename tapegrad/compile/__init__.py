@@ -187,8 +187,8 @@ def _resolver(fn, refs, islands):
     """Generated code that finds each tensor the program uses (and each stepped optimizer)
     where it was found when tracing, checking it is the same object."""
     func = getattr(fn, "__func__", fn)
-    ns = dict(_G=GuardFailed, CL=getattr(func, "__closure__", None),
-              GL=getattr(func, "__globals__", None), SELF=getattr(fn, "__self__", fn))
+    ns = {"_G": GuardFailed, "CL": getattr(func, "__closure__", None),
+          "GL": getattr(func, "__globals__", None), "SELF": getattr(fn, "__self__", fn)}
     lines = ["def resolve(A):"]
 
     def expr(path):
@@ -229,7 +229,7 @@ def _resolver(fn, refs, islands):
             lines.append(f"    s{j} = s{j}.{meth}")
         snames.append(f"s{j}")
     lines.append(f"    return [{', '.join(names)}], [{', '.join(snames)}]")
-    exec(builtins.compile("\n".join(lines), "<tg.compile guards>", "exec"), ns)
+    exec(builtins.compile("\n".join(lines), "<tg.compile guards>", "exec"), ns)  # noqa: S102
     return ns["resolve"]
 
 

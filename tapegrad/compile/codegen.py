@@ -13,7 +13,6 @@ node; ``compile()`` of the source takes ~10 µs per line, once per trace.
 """
 
 import math
-import operator
 
 import numpy as np
 
@@ -64,9 +63,9 @@ class Program:
 
     def __init__(self, tracer, out_vids):
         self.tr, self.g = tracer, tracer.g
-        self.ns = dict(np=np, math=math, _G=GuardFailed, _write=_write, _setgrad=_setgrad,
-                       _sum=_sum_axes, _sum_to=ir._sum_to, _norm=ir.norm, _float=float,
-                       _I=ir.IMPL, _op=operator)
+        self.ns = {"np": np, "math": math, "_G": GuardFailed, "_write": _write,
+                   "_setgrad": _setgrad, "_sum": _sum_axes, "_sum_to": ir._sum_to,
+                   "_norm": ir.norm, "_float": float, "_I": ir.IMPL}
         self.nconst = 0
         self.out_vids = out_vids
 
@@ -199,7 +198,7 @@ class Program:
         src.append(f"    return ({outs}{',' if self.out_vids else ''})")
         self.source = "\n".join(src)
         code = compile(self.source, "<tg.compile replay>", "exec")
-        exec(code, self.ns)
+        exec(code, self.ns)  # noqa: S102  (our generated source, see above)
         return self.ns["early"], self.ns["late"]
 
 

@@ -513,9 +513,14 @@ _DISPATCH = {
     "grad.get": lambda tr, n, a, r: grad_get(tr, a["self"], r),
     "grad.set": lambda tr, n, a, r: grad_set(tr, a["self"], a["value"]),
 }
+
+
+def _binary_fn(op):
+    return lambda tr, n, a, r: binary(tr, op, a["x"], a["y"], r)
+
+
 for _n in _BINARY:
-    _DISPATCH[_n] = (lambda op: lambda tr, n, a, r: binary(tr, op, a["x"], a["y"], r))(
-        _ALIASES.get(_n, _n))
+    _DISPATCH[_n] = _binary_fn(_ALIASES.get(_n, _n))
 for _n in _UNARY:
     _DISPATCH[_n] = lambda tr, n, a, r: unary(tr, n, _first(a, "x", "input"), r)
 for _n in _COMPARE:
@@ -540,7 +545,7 @@ for _n in _INPLACE:
 
 
 def _resolve(name):
-    from .trace import ISLANDS, _SAFE
+    from .trace import _SAFE, ISLANDS
 
     base = _ALIASES.get(name, name)
     if base in _DISPATCH:
@@ -566,4 +571,4 @@ def handle(tr, name, a, result):
     h(tr, _ALIASES.get(name, name), a, result)
 
 
-from .trace import _snap, check  # noqa: E402
+from .trace import _snap, check

@@ -63,7 +63,7 @@ UNARY = {
     "tanh": (np.tanh, math.tanh),
     "sqrt": (np.sqrt, math.sqrt),
     "sigmoid": (_sigmoid, _scalar_sigmoid),
-    "relu": (lambda x: np.maximum(x, 0.0), lambda x: x if x > 0.0 else 0.0),
+    "relu": (lambda x: np.maximum(x, 0.0), lambda x: max(0.0, x)),
     "abs": (np.abs, abs),
     "log1p": (np.log1p, math.log1p),
     "expm1": (np.expm1, math.expm1),
@@ -85,7 +85,7 @@ NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmas
 
 
 class Node:
-    __slots__ = ("op", "ins", "params", "out")
+    __slots__ = ("ins", "op", "out", "params")
 
     def __init__(self, op, ins, params, out):
         self.op, self.ins, self.params, self.out = op, ins, params, out
@@ -222,8 +222,18 @@ IMPL = {
     "gload": lambda p: p["value"],
     "item": lambda p, a: a if type(a) is float else np.asarray(a).item(),
 }
+
+
+def _unary_impl(np_f, py_f):
+    return lambda p, a: py_f(a) if type(a) is float else np_f(a)
+
+
+def _compare_impl(ufunc):
+    return lambda p, a, b: np.asarray(ufunc(a, b))
+
+
 for _name, (_np_f, _py_f) in UNARY.items():
-    IMPL[_name] = (lambda np_f, py_f: lambda p, a: py_f(a) if type(a) is float else np_f(a))(
-        _np_f, _py_f)
-for _name, _sym in COMPARE.items():
-    IMPL[_name] = (lambda s: eval(f"lambda p, a, b: np.asarray(a {s} b)"))(_sym)
+    IMPL[_name] = _unary_impl(_np_f, _py_f)
+for _name, _uf in {"gt": np.greater, "lt": np.less, "ge": np.greater_equal,
+                   "le": np.less_equal, "eq": np.equal, "ne": np.not_equal}.items():
+    IMPL[_name] = _compare_impl(_uf)

@@ -14,6 +14,7 @@ and modules under them); anything else means an op the tracer did not see, and t
 rejected (``ir.Unsupported``), as is every op without a handler here.
 """
 
+import math
 import sys
 import threading
 import types
@@ -24,7 +25,6 @@ from .. import grad_mode as _gm
 from ..tensor import Tensor
 from . import ir
 from .ir import Unsupported
-from .vjp import backprop
 
 _local = threading.local()
 
@@ -55,7 +55,7 @@ def reachable(fn, flat_args, limit=20000):
     func = getattr(fn, "__func__", fn)
     if hasattr(fn, "__self__") and not isinstance(fn.__self__, types.ModuleType):
         queue.append((fn.__self__, (("self",),)))
-    if not isinstance(func, types.FunctionType) and hasattr(type(func), "__call__"):
+    if not isinstance(func, types.FunctionType) and callable(func):
         queue.append((func, (("self",),)))  # a callable object (an nn.Module)
         func = None
     if func is not None:
@@ -143,6 +143,7 @@ def _name_of(f):
 
 def _build_table():
     import tapegrad as tg
+
     from .. import autograd, creation, ops
     from ..func.vmap import dispatching
     from ..ops import compare, elementwise, inplace, scalar_fast
@@ -236,7 +237,7 @@ def _table():
 class Ref:
     """A tensor the program reads or writes that outlives it: an argument or a captured one."""
 
-    __slots__ = ("obj", "path", "index", "start_none", "late")
+    __slots__ = ("index", "late", "obj", "path", "start_none")
 
     def __init__(self, obj, path, index):
         self.obj, self.path, self.index = obj, path, index
@@ -390,7 +391,7 @@ def check(mine, eager, what):
                        float(v) for v in (mine, eager))
         if type(mine) is not type(eager):
             raise Unsupported(f"{what}: the program's value differs in kind from eager")
-        if not (mine == eager or (mine != mine and eager != eager) or
+        if not (mine == eager or (math.isnan(mine) and math.isnan(eager)) or
                 abs(mine - eager) <= 1e-9 * max(abs(eager), 1e-300) + 1e-12):
             raise Unsupported(f"{what}: the program's value differs from eager")
         return
@@ -425,4 +426,4 @@ def run_traced(tracer, fn, args, kwargs):
         _local.tracer = None
 
 
-from .handlers import handle  # noqa: E402  (handlers use the tracer defined above)
+from .handlers import handle
