@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..tensor import _make, bump_version
-from . import ir
+from . import ir, scalar_kernel
 from .ir import Unsupported
 
 
@@ -158,32 +158,28 @@ class Program:
         return keep, consts
 
     def build(self):
-        g, tr = self.g, self.tr
+        tr = self.tr
         late = set(tr.late)
-        early_lines, late_lines = [], []
+        early, late_nodes = [], []
         nodes, consts = self.live_nodes()
         for node in nodes:
-            if node.out in consts:
-                early_lines.append(f"v{node.out} = {self.const(g.val[node.out])}")
-                continue
             if node.out < 0:
                 if node.op == "guard":
                     if node.ins[0] in late:
                         raise Unsupported("a value-dependent decision after an optimizer step")
-                    early_lines.append(self.effect(node))
+                    early.append(node)
                 else:
-                    late_lines.append(self.effect(node))
-                continue
-            line = f"v{node.out} = {self.expr(node)}"
-            if node.out in late or any(i in late for i in node.ins):
+                    late_nodes.append(node)
+            elif node.out not in consts and (node.out in late or
+                                             any(i in late for i in node.ins)):
                 late.add(node.out)
-                late_lines.append(line)
+                late_nodes.append(node)
             else:
-                early_lines.append(line)
-        # values the late part needs from the early part
-        late_src = "\n".join(late_lines)
-        needed = sorted({v for v in range(len(g.val)) if v not in late and
-                         (f"v{v}" in _names(late_src) or v in self.out_vids)})
+                early.append(node)
+        late_used = {i for n in late_nodes for i in n.ins}
+        needed = sorted(v for v in late_used.union(self.out_vids) if v not in late)
+        early_lines = self.lines(early, consts, late_used.union(self.out_vids))
+        late_lines = self.lines(late_nodes, consts, set(self.out_vids))
         carry = ", ".join(f"v{v}" for v in needed)
         outs = ", ".join(f"v{v}" for v in self.out_vids)
         src = ["def early(A, T):"]
@@ -193,7 +189,7 @@ class Program:
         src.append("def late(A, T, S, C):")
         src += [f"    T{r.index} = T[{r.index}]" for r in tr.refs]
         if needed:
-            src.append(f"    ({carry}{',' if needed else ''}) = C")
+            src.append(f"    ({carry},) = C")
         src += ["    " + ln for ln in late_lines]
         src.append(f"    return ({outs}{',' if self.out_vids else ''})")
         self.source = "\n".join(src)
@@ -201,8 +197,64 @@ class Program:
         exec(code, self.ns)  # noqa: S102  (our generated source, see above)
         return self.ns["early"], self.ns["late"]
 
+    def lines(self, nodes, consts, used_after):
+        """Source lines of ``nodes``; long runs of scalar nodes become one call of the
+        compiled interpreter (``scalar_kernel``)."""
+        g = self.g
+        users = {}
+        for k, node in enumerate(nodes):
+            for i in node.ins:
+                users[i] = k
+        out, run = [], []
 
-def _names(src):
-    import re
+        def scalar(node):
+            if node.out < 0 or type(g.val[node.out]) is not float:
+                return False
+            if node.out in consts:
+                return True
+            return all(type(g.val[i]) is float for i in node.ins) and \
+                scalar_kernel.supports(node.op, node.params)
 
-    return set(re.findall(r"\bv\d+\b", src))
+        def flush(end):
+            if len(run) >= scalar_kernel.MIN_RUN:
+                out.extend(self.block([nodes[k] for k in run], consts, end, users, used_after))
+            else:
+                out.extend(self.line(nodes[k], consts) for k in run)
+            run.clear()
+
+        for k, node in enumerate(nodes):
+            if scalar(node):
+                run.append(k)
+                continue
+            if run:
+                flush(k)
+            out.append(self.line(node, consts))
+        if run:
+            flush(len(nodes))
+        return out
+
+    def line(self, node, consts):
+        if node.out < 0:
+            return self.effect(node)
+        if node.out in consts:
+            return f"v{node.out} = {self.const(self.g.val[node.out])}"
+        return f"v{node.out} = {self.expr(node)}"
+
+    def block(self, run, consts, end, users, used_after):
+        """One interpreter call for ``run``: live-in values into registers, live-out back."""
+        g = self.g
+        folded = [n if n.out not in consts else ir.Node("const", (), {}, n.out) for n in run]
+        blk = scalar_kernel.Block(folded, g)
+        defined = {n.out for n in run}
+        ins = sorted({i for n in run for i in n.ins if i not in defined})
+        outs = [v for v in sorted(defined) if users.get(v, -1) >= end or v in used_after]
+        name = f"_b{self.nconst}"
+        self.nconst += 1
+        self.ns[name] = (blk.op, blk.a, blk.b, blk.c, blk.out)
+        self.ns["_kern"] = scalar_kernel.run()
+        self.ns["_empty"] = np.empty
+        lines = [f"_R = _empty({len(blk.regs)})"]
+        lines += [f"_R[{blk.regs[i]}] = v{i}" for i in ins]
+        lines.append(f"_kern(*{name}, _R)")
+        lines += [f"v{v} = _float(_R[{blk.regs[v]}])" for v in outs]
+        return lines

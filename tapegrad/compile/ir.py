@@ -114,7 +114,7 @@ class Graph:
         key = None
         if op not in _SOURCES:
             try:
-                key = (op, ins, rg, tuple(sorted(params.items())))
+                key = (op, ins, rg, tuple(params.items()))
                 hit = self.seen.get(key)
             except TypeError:  # unhashable parameters (index arrays): not shared
                 key = hit = None

@@ -352,30 +352,51 @@ class Tracer:
         self._map(result, vid)
         return vid
 
-    # ---- the profile hook ----
+    # ---- the hooks: sys.settrace (no events for C calls), or sys.setprofile ----
+    def _enter(self, frame):
+        res = _TABLE.get(frame.f_code)
+        if res is None:
+            return False
+        try:
+            self.entry = res(frame.f_locals)
+        except Exception as e:  # noqa: BLE001  (a failure here rejects the trace)
+            self.reject = f"reading the arguments of {frame.f_code.co_name}: {e}"
+            return False
+        self.frame = frame
+        return True
+
+    def _leave(self, arg):
+        self.frame = None
+        name, args = self.entry
+        self.entry = None
+        try:
+            handle(self, name, args, arg)
+        except Unsupported as e:
+            self.reject = str(e)
+        except Exception as e:  # noqa: BLE001
+            self.reject = f"{name}: {type(e).__name__}: {e}"
+
+    def trace_call(self, frame, event, arg):
+        """``sys.settrace``: called at each Python call; only an op's frame is traced on."""
+        if self.frame is None and self.reject is None and self._enter(frame):
+            frame.f_trace_lines = False
+            return self.trace_op
+        return None
+
+    def trace_op(self, frame, event, arg):
+        if event == "return" and frame is self.frame:
+            self._leave(arg)
+        return self.trace_op
+
     def profile(self, frame, event, arg):
+        """``sys.setprofile`` (when a tracer such as coverage owns ``sys.settrace``)."""
         if self.reject is not None:
             return
         if event == "call":
             if self.frame is None:
-                res = _TABLE.get(frame.f_code)
-                if res is not None:
-                    try:
-                        self.entry = res(frame.f_locals)
-                    except Exception as e:  # noqa: BLE001  (a failure here rejects the trace)
-                        self.reject = f"reading the arguments of {frame.f_code.co_name}: {e}"
-                        return
-                    self.frame = frame
+                self._enter(frame)
         elif event == "return" and frame is self.frame:
-            self.frame = None
-            name, args = self.entry
-            self.entry = None
-            try:
-                handle(self, name, args, arg)
-            except Unsupported as e:
-                self.reject = str(e)
-            except Exception as e:  # noqa: BLE001
-                self.reject = f"{name}: {type(e).__name__}: {e}"
+            self._leave(arg)
 
 
 def _snap(d):
@@ -385,6 +406,8 @@ def _snap(d):
 
 def check(mine, eager, what):
     """The program's value must be the eager one (same kind, shape, dtype, close values)."""
+    if type(mine) is float and type(eager) is float and mine == eager:
+        return
     if type(mine) is float or type(eager) is float:
         # a 0-d float64 value is a float, or a 0-d array once something viewed it
         mine, eager = (v if type(v) is float or v.shape != () or v.dtype != np.float64 else
@@ -414,15 +437,19 @@ ISLANDS = ("Optimizer.step", "LRScheduler.step", "ReduceLROnPlateau.step")
 def run_traced(tracer, fn, args, kwargs):
     """Call ``fn`` eagerly with ``tracer`` observing; returns fn's result."""
     _table()
-    if sys.getprofile() is not None:  # a profiler or debugger owns the hook: leave it alone
-        tracer.reject = "a profiler is running (sys.setprofile)"
+    if sys.gettrace() is None:
+        hook, install = tracer.trace_call, sys.settrace
+    elif sys.getprofile() is None:  # a debugger or coverage owns settrace
+        hook, install = tracer.profile, sys.setprofile
+    else:  # both hooks taken (a debugger and a profiler): leave them alone
+        tracer.reject = "sys.settrace and sys.setprofile are both in use"
         return fn(*args, **kwargs)
     _local.tracer = tracer
-    sys.setprofile(tracer.profile)
+    install(hook)
     try:
         return fn(*args, **kwargs)
     finally:
-        sys.setprofile(None)
+        install(None)
         _local.tracer = None
 
 
