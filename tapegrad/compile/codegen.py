@@ -139,13 +139,33 @@ class Program:
             return f"S[{p['index']}]()"
         raise Unsupported(f"effect {node.op}")
 
+    def shared_nodes(self):
+        """The graph's nodes with repeated computations merged (the graph shares a node only
+        between values that agree on requires_grad; the replay computes values only)."""
+        alias, seen, nodes = {}, {}, []
+        for node in self.g.nodes:
+            ins = tuple(alias.get(i, i) for i in node.ins)
+            if node.out >= 0 and node.op not in ir._SOURCES:
+                try:
+                    key = (node.op, ins, tuple(node.params.items()))
+                    hit = seen.get(key)
+                except TypeError:
+                    key = hit = None
+                if hit is not None:
+                    alias[node.out] = hit
+                    continue
+                if key is not None:
+                    seen[key] = node.out
+            nodes.append(ir.Node(node.op, ins, node.params, node.out))
+        self.out_vids = [alias.get(v, v) for v in self.out_vids]
+        return nodes
+
     def live_nodes(self):
         """Nodes whose values reach an effect, a guard or an output (the rest is dead), with
         nodes over constants only folded into constants."""
-        g = self.g
         live = set(self.out_vids)
         keep = []
-        for node in reversed(g.nodes):
+        for node in reversed(self.shared_nodes()):
             if node.out < 0 or node.out in live:
                 keep.append(node)
                 live.update(node.ins)

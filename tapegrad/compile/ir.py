@@ -100,6 +100,7 @@ class Graph:
         self.rg = []
         self.producer = []  # node index of each value (-1: none)
         self.seen = {}  # (op, inputs, requires grad, parameters) -> value id
+        self.ones = set()  # values known to be all ones (a cotangent seed and its broadcasts)
 
     def new_value(self, value, rg=False, node=-1):
         self.val.append(value)
@@ -111,6 +112,10 @@ class Graph:
         """Append ``op`` over values ``ins``; computes its value now (trace time). The same
         op over the same values is the same value (``x * x``'s VJP computes ``g * x`` twice)."""
         ins = tuple(ins)
+        if op == "mul" and self.ones:
+            for one, other in ((ins[0], ins[1]), (ins[1], ins[0])):
+                if one in self.ones and self._passes(other, one):
+                    return other  # g * 1 (the cotangent of a sum): no work
         key = None
         if op not in _SOURCES:
             try:
@@ -125,7 +130,16 @@ class Graph:
         self.nodes.append(Node(op, ins, params, out))
         if key is not None:
             self.seen[key] = out
+        if op == "const" and type(value) is float and value == 1.0 or \
+                op in ("reshape", "broadcast_to") and ins[0] in self.ones:
+            self.ones.add(out)
         return out
+
+    def _passes(self, v, one):
+        """``v * one`` is ``v`` when ``one`` is all ones: same shape and dtype as the product."""
+        a, b = self.val[v], self.val[one]
+        return shape_of(a) == np.broadcast_shapes(shape_of(a), shape_of(b)) and \
+            dtype_of(a) == np.result_type(dtype_of(a), dtype_of(b))
 
     def effect(self, op, ins=(), **params):
         """An instruction without a value (a write into a tensor, a call, a guard)."""
