@@ -124,6 +124,7 @@ class Replay:
                       r.obj._rg) for r in tracer.refs
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
+        self.hyper_guards = tracer.hyper_guards
         self._resolve = _resolver(fn, self.refs, self.islands)
 
     def run(self, leaves):
@@ -134,6 +135,14 @@ class Replay:
             if t._rg != rg or (d.shape != shape or d.dtype != dtype if d.__class__ is not float
                                else shape != () or dtype != _F64):
                 raise GuardFailed("a captured tensor changed shape, dtype or requires_grad")
+        for j, groups in self.hyper_guards:
+            pg = S[j].param_groups
+            if len(pg) != len(groups) or any(
+                    any(g[k] != v for k, v in want.items() if k != "params") or
+                    len(g["params"]) != len(ids) or
+                    any(id(p) != i for p, i in zip(g["params"], ids))
+                    for g, (want, ids) in zip(pg, groups)):
+                raise GuardFailed("an optimizer's settings or parameters changed")
         for i, none in self.start_guards:
             if (T[i]._grad is None) != none:
                 raise GuardFailed("a .grad changed between None and a tensor")
@@ -226,7 +235,8 @@ def _resolver(fn, refs, islands):
         else:
             lines.append(f"    s{j} = {expr(path)}")
             lines.append(f"    if s{j} is not p{j}: raise _G('an optimizer was replaced')")
-            lines.append(f"    s{j} = s{j}.{meth}")
+            if meth is not None:
+                lines.append(f"    s{j} = s{j}.{meth}")
         snames.append(f"s{j}")
     lines.append(f"    return [{', '.join(names)}], [{', '.join(snames)}]")
     exec(builtins.compile("\n".join(lines), "<tg.compile guards>", "exec"), ns)  # noqa: S102

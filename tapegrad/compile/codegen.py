@@ -47,6 +47,10 @@ def _setgrad(t, v):
         bump_version(old)
 
 
+def _copy(v):
+    return v if type(v) is float else np.array(v)
+
+
 def _sum_axes(x, axis, keepdims):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
@@ -65,7 +69,8 @@ class Program:
         self.tr, self.g = tracer, tracer.g
         self.ns = {"np": np, "math": math, "_G": GuardFailed, "_write": _write,
                    "_setgrad": _setgrad, "_sum": _sum_axes, "_sum_to": ir._sum_to,
-                   "_norm": ir.norm, "_float": float, "_I": ir.IMPL}
+                   "_norm": ir.norm, "_float": float, "_I": ir.IMPL, "_make": _make,
+                   "_copy": _copy}
         self.nconst = 0
         self.out_vids = out_vids
 
@@ -110,11 +115,20 @@ class Program:
         if op == "reshape":
             return wrap.format(f"np.reshape({ins[0]}, {p['shape']!r})")
         if op == "permute":
-            return f"np.transpose({ins[0]}, {p['axes']!r})"
+            if type(g.val[node.ins[0]]) is float:
+                return ins[0]
+            if p["axes"] == (1, 0):
+                return f"{ins[0]}.T"
+            return f"{ins[0]}.transpose({p['axes']!r})"
         if op == "broadcast_to":
             return f"np.broadcast_to({ins[0]}, {p['shape']!r})"
         if op == "sum_to":
-            return wrap.format(f"_sum_to({ins[0]}, {p['shape']!r})")
+            xs, shape = ir.shape_of(g.val[node.ins[0]]), p["shape"]
+            lead = len(xs) - len(shape)
+            kept = tuple(i + lead for i, n in enumerate(shape) if n == 1 and xs[i + lead] != 1)
+            if not kept:  # only leading axes: one reduction, no reshape
+                return wrap.format(f"{ins[0]}.sum(axis={tuple(range(lead))!r})")
+            return wrap.format(f"_sum_to({ins[0]}, {shape!r})")
         if op == "getitem":
             return wrap.format(f"{ins[0]}[{self.const(p['key'])}]")
         if op == "powc" and not scalar:
@@ -134,7 +148,12 @@ class Program:
         if node.op == "write":
             return f"_write(T{p['ref']}, {ins[0]})"
         if node.op == "setgrad":
-            return f"_setgrad(T{p['ref']}, {ins[0] if ins else 'None'})"
+            if not ins:
+                return f"T{p['ref']}._grad = None"
+            if p.get("fresh"):  # .grad was None: a new tensor, as eager makes one
+                own = p.get("owned")
+                return f"T{p['ref']}._grad = _make({ins[0] if own else f'_copy({ins[0]})'})"
+            return f"_setgrad(T{p['ref']}, {ins[0]})"
         if node.op == "island":
             return f"S[{p['index']}]()"
         raise Unsupported(f"effect {node.op}")
@@ -196,6 +215,7 @@ class Program:
                 late_nodes.append(node)
             else:
                 early.append(node)
+        self.own_grads(nodes)
         late_used = {i for n in late_nodes for i in n.ins}
         needed = sorted(v for v in late_used.union(self.out_vids) if v not in late)
         early_lines = self.lines(early, consts, late_used.union(self.out_vids))
@@ -216,6 +236,25 @@ class Program:
         code = compile(self.source, "<tg.compile replay>", "exec")
         exec(code, self.ns)  # noqa: S102  (our generated source, see above)
         return self.ns["early"], self.ns["late"]
+
+    def own_grads(self, nodes):
+        """A new .grad may take its value's array without a copy when nothing else holds it:
+        made by a node that allocates (not a view, constant or input) and used by no other
+        effect or output."""
+        producer = {n.out: n for n in nodes if n.out >= 0}
+        effect_uses = {}
+        for n in nodes:
+            if n.out < 0:
+                for i in n.ins:
+                    effect_uses[i] = effect_uses.get(i, 0) + 1
+        for n in nodes:
+            if n.op == "setgrad" and n.ins and n.params.get("fresh"):
+                v = n.ins[0]
+                src = producer.get(v)
+                n.params = dict(n.params, owned=src is not None and src.op not in VIEWS and
+                                src.op not in ("copy", "leaf", "astype", "sum_to", "sum") and
+                                effect_uses.get(v) == 1 and v not in self.out_vids and
+                                type(self.g.val[v]) is not float)
 
     def lines(self, nodes, consts, used_after):
         """Source lines of ``nodes``; long runs of scalar nodes become one call of the

@@ -337,7 +337,7 @@ def backward(tr, self, gradient, retain_graph, create_graph, inputs, result):
         if ir.dtype_of(tr.g.val[new]) != dtype:
             new = tr.g.emit("astype", (new,), False, dtype=dtype)
         check(tr.g.val[new], r.obj._grad._data, "a gradient")
-        tr.g.effect("setgrad", (new,), ref=idx)
+        tr.g.effect("setgrad", (new,), ref=idx, fresh=old is None)
         tr.gstate[idx] = new
 
 
@@ -416,9 +416,55 @@ def zero_grad(tr, self, set_to_none):
             grad_set(tr, p, None)
 
 
+_SGD_PLAIN = {"momentum": 0, "weight_decay": 0, "maximize": False, "nesterov": False}
+
+
+def _plain_sgd(tr, obj):
+    """SGD without momentum or weight decay keeps no state: its update ``p -= lr * p.grad``
+    becomes nodes (guarded on the hyperparameters) instead of a call."""
+    from ..optim.sgd import SGD
+
+    if type(obj) is not SGD or id(obj) not in tr.candidates:
+        return False
+    for group in obj.param_groups:
+        if any(group.get(k) != v for k, v in _SGD_PLAIN.items()):
+            return False
+        for p in group["params"]:
+            if id(p) not in tr.cur or id(p) not in tr.ref_of or tr.gstate.get(
+                    tr.ref_of[id(p)].index) in ("unknown",):
+                return False
+    return True
+
+
+def sgd_update(tr, obj):
+    for group in obj.param_groups:
+        lr = group["lr"]
+        for p in group["params"]:
+            r = tr.ref_of[id(p)]
+            g = _grad_state(tr, r)
+            if g is None:
+                continue
+            old = tr.cur[id(p)]
+            new = tr.g.emit("sub", (old, tr.g.emit("mulc", (g,), False, c=lr)), False)
+            if ir.dtype_of(tr.g.val[new]) != ir.dtype_of(tr.g.val[old]):
+                new = tr.g.emit("astype", (new,), False, dtype=ir.dtype_of(tr.g.val[old]))
+            check(tr.g.val[new], p._data, "SGD.step")
+            tr.g.effect("write", (new,), ref=r.index)
+            if p._rg:
+                new = tr.g.emit("leaf", (new,), True)
+                tr.leaf_of[new] = r
+            tr._map(p, new)
+    groups = tuple((dict(group, params=None), tuple(id(p) for p in group["params"]))
+                   for group in obj.param_groups)
+    tr.islands.append((obj, tr.candidates[id(obj)][1], None))
+    tr.hyper_guards.append((len(tr.islands) - 1, groups))
+
+
 def island(tr, name, a, result):
     """An optimizer's or scheduler's ``step``: the replay calls it (its Python state changes)."""
     obj = a["self"]
+    if name.endswith(".step") and a.get("closure") is None and _plain_sgd(tr, obj):
+        return sgd_update(tr, obj)
     hit = tr.candidates.get(id(obj))
     if hit is None:
         from ..optim.optimizer import Optimizer

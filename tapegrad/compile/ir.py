@@ -100,7 +100,7 @@ class Graph:
         self.rg = []
         self.producer = []  # node index of each value (-1: none)
         self.seen = {}  # (op, inputs, requires grad, parameters) -> value id
-        self.ones = set()  # values known to be all ones (a cotangent seed and its broadcasts)
+        self.uniform = {}  # value id -> c: values that are c everywhere (a seed, its broadcasts)
 
     def new_value(self, value, rg=False, node=-1):
         self.val.append(value)
@@ -112,10 +112,13 @@ class Graph:
         """Append ``op`` over values ``ins``; computes its value now (trace time). The same
         op over the same values is the same value (``x * x``'s VJP computes ``g * x`` twice)."""
         ins = tuple(ins)
-        if op == "mul" and self.ones:
+        if op == "mul" and self.uniform:
             for one, other in ((ins[0], ins[1]), (ins[1], ins[0])):
-                if one in self.ones and self._passes(other, one):
-                    return other  # g * 1 (the cotangent of a sum): no work
+                c = self.uniform.get(one)
+                if c is not None and self._passes(other, one):
+                    if c == 1.0:
+                        return other  # g * 1 (the cotangent of a sum): no work
+                    return self.emit("mulc", (other,), rg, c=c)  # g * (1/n) (of a mean)
         key = None
         if op not in _SOURCES:
             try:
@@ -130,13 +133,15 @@ class Graph:
         self.nodes.append(Node(op, ins, params, out))
         if key is not None:
             self.seen[key] = out
-        if op == "const" and type(value) is float and value == 1.0 or \
-                op in ("reshape", "broadcast_to") and ins[0] in self.ones:
-            self.ones.add(out)
+        if op == "const" and type(value) is float:
+            self.uniform[out] = value
+        elif op in ("reshape", "broadcast_to") and ins[0] in self.uniform:
+            self.uniform[out] = self.uniform[ins[0]]
         return out
 
     def _passes(self, v, one):
-        """``v * one`` is ``v`` when ``one`` is all ones: same shape and dtype as the product."""
+        """``v * u`` for a uniform ``u`` is ``v * c``: when ``v`` has the product's shape and
+        dtype."""
         a, b = self.val[v], self.val[one]
         return shape_of(a) == np.broadcast_shapes(shape_of(a), shape_of(b)) and \
             dtype_of(a) == np.result_type(dtype_of(a), dtype_of(b))

@@ -257,7 +257,8 @@ class Tracer:
         self.viewed = set()  # ids of tensors something holds a view of
         self.late = set()  # values depending on an optimizer/scheduler step (after it ran)
         self.after_step = False
-        self.islands = []
+        self.islands = []  # (object, path, method to call or None: only its identity)
+        self.hyper_guards = []  # (island index, groups): optimizer settings baked in
         self.start_guards = []  # (Ref, grad is None)
         self.key_arrays = []  # (Ref or None, baked array) of index arrays
         self.reject = None
