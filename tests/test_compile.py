@@ -290,13 +290,31 @@ def test_grad_mode_is_part_of_the_signature():
     assert step._count == 2
 
 
-def test_output_requiring_grad_runs_eagerly_and_stays_differentiable():
+def test_outputs_requiring_grad_are_differentiable_outside():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
-    step = tg.compile(lambda x: (w * x).sum())
-    with pytest.warns(RuntimeWarning, match="requires grad"):
-        y = step(tg.tensor([1.0, 3.0]))
-    y.backward()
-    assert w.grad.tolist() == [1.0, 3.0]
+    b = tg.tensor(0.5, requires_grad=True)
+
+    @tg.compile
+    def f(x):
+        y = tg.sin(w * x) + b
+        return y.sum(), y * 2.0, (w * 2).detach()
+
+    for i in range(3):
+        x = tg.tensor([0.3 + i, -0.7])
+        got = f(x)
+        want = f.__wrapped__(x)
+        assert_same(got, want)
+        assert got[0].requires_grad and got[1].requires_grad and not got[2].requires_grad
+        grads = []
+        for s, v in (got[:2], want[:2]):
+            w.grad = b.grad = None
+            (s * 3.0 + (v * v).sum()).backward()
+            grads.append((w.grad.clone(), b.grad.clone()))
+        assert_same(grads[0], grads[1])
+    assert f._count == 1
+    y = f(tg.tensor([1.0, 1.0]))[0]
+    with pytest.raises(RuntimeError, match="create_graph"):  # never a gradient without history
+        tg.autograd.grad(y, w, create_graph=True)
 
 
 def test_unsupported_op_runs_eagerly_with_one_warning_or_raises_under_fullgraph():

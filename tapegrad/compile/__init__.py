@@ -17,12 +17,18 @@ import warnings
 import numpy as np
 
 from .. import grad_mode as _gm
+from ..autograd.function import Function
 from ..tensor import Tensor, _make
 from . import trace as _trace
 from .codegen import GuardFailed, Program
 from .ir import Unsupported
+from .vjp import backprop
 
 _F64 = np.dtype(np.float64)
+SECOND_ORDER_MSG = (
+    "tg.compile: a backward with create_graph=True through the outputs of a compiled function "
+    "is not supported (their gradient is computed by the replay, first order only); call the "
+    "function itself (compiled.__wrapped__) for higher-order derivatives, or take them inside it")
 MAX_PROGRAMS = 8  # programs kept per function (signatures and guard outcomes together)
 
 
@@ -104,16 +110,20 @@ class Replay:
                     continue
                 if vid is None:
                     raise Unsupported("the function returns a tensor the tracer did not see")
-                if o._rg:
-                    raise Unsupported("an output requires grad")
                 op = tracer.g.nodes[tracer.g.producer[vid]].op
-                self.outs.append(("val", len(out_vids), op == "const"))
+                self.outs.append(("grad" if o._rg else "val", len(out_vids), op == "const"))
                 out_vids.append(vid)
             elif isinstance(o, (np.ndarray, np.generic)) or hasattr(o, "__dict__") and \
                     not callable(o):
                 raise Unsupported(f"the function returns a {type(o).__name__}")
             else:
                 self.outs.append(("py", o, None))
+        self.n_out = len(out_vids)
+        self.vjp = None
+        rg_outs = [out_vids[a] for kind, a, _ in self.outs if kind == "grad"]
+        if rg_outs:  # differentiable outside: the replay's reverse sweep is their VJP
+            self.vjp = VJPProgram(tracer, rg_outs)
+            out_vids = out_vids + self.vjp.carry
         prog = Program(tracer, out_vids)
         self.early, self.late = prog.build()
         self.source = prog.source
@@ -157,9 +167,13 @@ class Replay:
         except Exception as e:  # nothing has changed yet: the eager call decides what happens
             raise _RunEagerly(f"the replay raised {type(e).__name__}") from e
         vals = self.late(leaves, T, S, carry)
+        if self.vjp is not None:
+            diff = self.vjp.apply(T, vals[:self.n_out], vals[self.n_out:], self.outs)
         outs = []
         for kind, a, copy in self.outs:
-            if kind == "val":
+            if kind == "grad":
+                outs.append(diff[a])
+            elif kind == "val":
                 v = vals[a]
                 outs.append(_make(np.array(v) if copy and type(v) is not float else v))
             elif kind == "ref":
@@ -171,6 +185,80 @@ class Replay:
 
 class _RunEagerly(Exception):
     pass
+
+
+class _Replayed(Function):
+    """The outputs of a replay that require grad: one custom Function over the leaves they
+    depend on, whose backward is the replay's reverse sweep (NumPy, first order only: a
+    backward with ``create_graph=True`` through it raises instead of losing the terms)."""
+
+    @staticmethod
+    def forward(ctx, payload, *leaves):
+        ctx.payload = payload
+        return tuple(_make(v) for v in payload[1])
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if _gm.is_grad_enabled():
+            raise RuntimeError(SECOND_ORDER_MSG)
+        vjp, values, carry = ctx.payload
+        gs = [(g._data if g is not None else 0.0 if type(v) is float else np.zeros_like(v))
+              for g, v in zip(grads, values)]
+        out = vjp(carry, gs)
+        return (None,) + tuple(None if x is None else _make(x) for x in out)
+
+
+class VJPProgram:
+    """The reverse sweep from the outputs that require grad to the leaves they depend on."""
+
+    def __init__(self, tracer, out_vids):
+        g = tracer.g
+        start = len(g.nodes)
+        cots = [g.emit("cot", (), False, value=g.val[v] if type(g.val[v]) is float else
+                       np.ones_like(g.val[v]), index=j) for j, v in enumerate(out_vids)]
+        seeds = {}
+        for v, c in zip(out_vids, cots):
+            seeds[v] = g.emit("add", (seeds[v], c), False) if v in seeds else c
+        adj = backprop(g, seeds, False)
+        per_ref = {}
+        for vid, gv in adj.items():
+            r = tracer.leaf_of.get(vid)
+            if r is not None:
+                per_ref[r.index] = g.emit("add", (per_ref[r.index], gv), False) \
+                    if r.index in per_ref else gv
+        self.refs = sorted(per_ref)
+        self.out_vids = out_vids
+        results = [per_ref[i] for i in self.refs]
+        nodes = [n for n in g.nodes[start:]]
+        live = set(results)
+        keep = []
+        for n in reversed(nodes):
+            if n.out in live:
+                keep.append(n)
+                live.update(n.ins)
+        keep.reverse()
+        defined = {n.out for n in keep}
+        self.carry = sorted(v for v in live if v not in defined)
+        prog = Program(tracer, [])
+        lines = [f"    ({', '.join(f'v{v}' for v in self.carry)},) = C"] if self.carry else []
+        for n in keep:
+            if n.op == "cot":
+                lines.append(f"    v{n.out} = G[{n.params['index']}]")
+            else:
+                lines.append("    " + prog.line(n, ()))
+        res = ", ".join(f"v{v}" for v in results)
+        src = "def vjp(C, G):\n" + "\n".join(lines) + f"\n    return ({res}{',' if results else ''})"
+        exec(builtins.compile(src, "<tg.compile vjp>", "exec"), prog.ns)  # noqa: S102
+        self.fn = prog.ns["vjp"]
+        self.source = src
+
+    def apply(self, T, values, carry, outs):
+        """The outputs that require grad, as tensors recorded by one custom Function."""
+        vals = [values[a] for kind, a, _ in outs if kind == "grad"]
+        res = _Replayed.apply((self.fn, vals, carry), *[T[i] for i in self.refs])
+        res = res if isinstance(res, tuple) else (res,)
+        k = iter(res)
+        return {a: next(k) for kind, a, _ in outs if kind == "grad"}
 
 
 def _walk(fn, leaves, path):

@@ -76,7 +76,7 @@ COMPARE = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
 
 
 # Nodes whose value comes from outside or is a fresh object each time: never shared.
-_SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy"))
+_SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy", "cot"))
 
 
 # Ops whose result never requires grad (comparisons, counts, masks).
@@ -237,6 +237,7 @@ IMPL = {
     "leaf": lambda p, a: a,
     "detach": lambda p, a: a,
     "input": lambda p: p["value"],
+    "cot": lambda p: p["value"],
     "load": lambda p: p["value"],
     "gload": lambda p: p["value"],
     "item": lambda p, a: a if type(a) is float else np.asarray(a).item(),
