@@ -58,6 +58,14 @@ def _sum_axes(x, axis, keepdims):
 _INLINE_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _INLINE_CONST = {"addc": "{a} + {c}", "mulc": "{a} * {c}", "rsubc": "{c} - {a}",
                  "divc": "{a} / {c}"}
+# ops computed by a NumPy ufunc that can write into a buffer (``out=``)
+_UFUNC_OPS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide",
+              "addc": "add", "mulc": "multiply", "divc": "true_divide", "rsubc": "subtract",
+              "rdivc": "true_divide", "neg": "negative", "tanh": "tanh", "tan": "tan",
+              "sqrt": "sqrt", "abs": "absolute", "log1p": "log1p", "expm1": "expm1"}
+# other ops whose array result is always newly allocated (a buffer for a later ``out=``)
+_FRESH = frozenset(("exp", "log", "sin", "cos", "sigmoid", "relu", "sign", "posmask", "matmul",
+                    "where", "cat", "index_scatter", "mask_scatter"))
 VIEWS = frozenset(("input", "load", "gload", "leaf", "detach", "reshape", "permute",
                    "broadcast_to", "getitem", "const"))
 
@@ -281,16 +289,46 @@ class Program:
                 out.extend(self.line(nodes[k], consts) for k in run)
             run.clear()
 
+        pinned = set(used_after) | set(consts)
+        for node in nodes:
+            if node.out < 0 or node.op in VIEWS or node.op in ("leaf", "detach", "sum_to"):
+                pinned.update(node.ins)  # held by an effect, or viewed: never overwritten
+        owned = set()
         for k, node in enumerate(nodes):
             if scalar(node):
                 run.append(k)
                 continue
             if run:
                 flush(k)
-            out.append(self.line(node, consts))
+            line = self.inplace_line(node, k, users, owned, pinned)
+            out.append(line or self.line(node, consts))
+            if (node.op in _UFUNC_OPS or node.op in _FRESH) and \
+                    type(g.val[node.out]) is np.ndarray:
+                owned.add(node.out)
         if run:
             flush(len(nodes))
         return out
+
+    def inplace_line(self, node, k, users, owned, pinned):
+        """``np.<ufunc>(..., out=buffer)`` when an input array this program allocated dies
+        here and has the result's shape and dtype: no allocation (page faults for big arrays)
+        and the memory stays in cache."""
+        f = _UFUNC_OPS.get(node.op)
+        if f is None:
+            return None
+        res = self.g.val[node.out]
+        if type(res) is not np.ndarray:
+            return None
+        for i in node.ins:
+            v = self.g.val[i]
+            if i in owned and i not in pinned and users.get(i) == k and \
+                    type(v) is np.ndarray and v.shape == res.shape and v.dtype == res.dtype:
+                args = [f"v{j}" for j in node.ins]
+                if node.op in _INLINE_CONST:
+                    c = self.const(node.params["c"])
+                    args = [c, args[0]] if node.op in ("rsubc", "rdivc") else [args[0], c]
+                return f"v{node.out} = np.{f}({', '.join(args)}, out=v{i})"
+        return None
 
     def line(self, node, consts):
         if node.out < 0:
