@@ -91,6 +91,27 @@ def test_mlp_training_step(opt_kind):
     check_twins(_mlp(opt_kind), _batches(5, (5, 6), (5, 3)))
 
 
+def test_nn_module_with_mse_loss_and_adamw():
+    import tapegrad.nn.functional as F
+    from tapegrad import nn
+
+    def make():
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        opt = tg.optim.AdamW(model.parameters(), lr=1e-2)
+
+        def step(X, y):
+            loss = F.mse_loss(model(X), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        return step, list(model.parameters())
+
+    check_twins(make, _batches(4, (6, 4), (6, 3), seed=3))
+
+
 def test_hvp_by_double_backward():
     r = np.random.default_rng(4)
     A = tg.tensor(r.standard_normal((7, 7)))
@@ -378,6 +399,8 @@ _OPS = {
     "index": lambda x, y: x[1:4] * y[::2] + x[[0, 2, 2]] + x[-1],
     "cat_where": lambda x, y: tg.cat([x[:2], y[2:]], 0) + tg.where(x > y, x, y),
     "einsum": lambda x, y: tg.einsum("i,j->ij", x, y).sum(1) + tg.einsum("i,i->", x, y),
+    "softmax": lambda x, y: (tg.softmax(x.reshape(2, 3), 1).flatten() * y
+                             + tg.log_softmax(y, 0) + x.max() + y.amin(0)),
 }
 
 

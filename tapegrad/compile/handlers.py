@@ -108,6 +108,18 @@ def extremum(tr, name, x, dim, keepdim, result):
                         keepdims=bool(keepdim)), name)
 
 
+def log_softmax(tr, x, dim, dtype, result, name):
+    """``x - logsumexp(x, dim, keepdim=True)`` (softmax: its exp)."""
+    if dtype is not None:
+        raise Unsupported(f"{name} with dtype")
+    a = tr.v(x)
+    axis = _axis(dim, len(tr.g.shape(a)))
+    vid = tr.e("sub", (a, tr.e("logsumexp", (a,), axis=axis, keepdims=True)))
+    if name == "softmax":
+        vid = tr.e("exp", (vid,))
+    tr.out(result, vid, name)
+
+
 def reshape_like(tr, x, result, name):
     a = tr.v(x)
     vid = tr.e("reshape", (a,), shape=tuple(result.shape))
@@ -543,6 +555,8 @@ _DISPATCH = {
                                            True),
     "logsumexp": lambda tr, n, a, r: logsumexp(tr, a["input"], a["dim"], a["keepdim"], r),
     "permute": _permute_fn,
+    "log_softmax": lambda tr, n, a, r: log_softmax(tr, a["input"], a["dim"], a["dtype"], r, n),
+    "softmax": lambda tr, n, a, r: log_softmax(tr, a["input"], a["dim"], a["dtype"], r, n),
     "max": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
     "min": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
     "amax": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),

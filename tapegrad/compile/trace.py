@@ -35,6 +35,13 @@ def active():
 
 # ---- reachability: where captured tensors live (for the identity guards) ---------------------
 
+def _PLAIN_SUBCLASSES():
+    """Tensor subclasses that behave as tensors (nn.Parameter): captured like them."""
+    from ..nn.parameter import Parameter
+
+    return (Parameter,)
+
+
 def _code_names(code, out):
     out.update(code.co_names)
     for c in code.co_consts:
@@ -297,7 +304,7 @@ class Tracer:
         self._map(a, vid)
 
     def _check_source(self, t):
-        if type(t) is not Tensor:
+        if type(t) is not Tensor and type(t) not in _PLAIN_SUBCLASSES():
             raise Unsupported(f"a {type(t).__name__} (tensor subclass)")
         if t._rg and t._seg is not None:
             raise Unsupported("a tensor with autograd history from outside the function")
@@ -373,7 +380,8 @@ class Tracer:
         try:
             handle(self, name, args, arg)
         except Unsupported as e:
-            self.reject = str(e)
+            msg = str(e)
+            self.reject = msg if msg.startswith(name) else f"{name}: {msg}"
         except Exception as e:  # noqa: BLE001
             self.reject = f"{name}: {type(e).__name__}: {e}"
 
