@@ -288,6 +288,25 @@ def test_guard_captured_tensor_replaced_or_modified_in_place():
         strict(x)
 
 
+def test_guard_python_value_the_function_reads():
+    h = _Holder()
+    h.scale = 2.0
+    offset = [0.5]
+
+    def fn(x):
+        return x * h.scale + offset[0]
+
+    step = tg.compile(fn)
+    x = tg.tensor([1.0])
+    assert step(x).item() == 2.5
+    assert step(x).item() == 2.5
+    h.scale = 3.0  # baked into the program: the replay must notice
+    assert step(x).item() == 3.5
+    offset[0] = 1.0
+    assert step(x).item() == 4.0
+    assert step._count == 3
+
+
 def test_guard_argument_shape_and_dtype():
     def fn(x):
         return (x * x).sum(0)

@@ -135,10 +135,13 @@ class Replay:
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
         self.hyper_guards = tracer.hyper_guards
-        self._resolve = _resolver(fn, self.refs, self.islands)
+        self._resolve = _resolver(fn, self.refs, self.islands, tracer.values)
 
     def run(self, leaves):
-        T, S = self._resolve(leaves)
+        try:
+            T, S = self._resolve(leaves)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
+            raise GuardFailed(f"a captured object is gone ({type(e).__name__})") from e
         for i, shape, dtype, rg in self.meta:
             t = T[i]
             d = t._data
@@ -280,9 +283,10 @@ def _walk(fn, leaves, path):
     return obj
 
 
-def _resolver(fn, refs, islands):
+def _resolver(fn, refs, islands, values=()):
     """Generated code that finds each tensor the program uses (and each stepped optimizer)
-    where it was found when tracing, checking it is the same object."""
+    where it was found when tracing, checking it is the same object, and checks that the
+    Python scalars the function can reach (which the replay has baked in) are unchanged."""
     func = getattr(fn, "__func__", fn)
     ns = {"_G": GuardFailed, "CL": getattr(func, "__closure__", None),
           "GL": getattr(func, "__globals__", None), "SELF": getattr(fn, "__self__", fn)}
@@ -326,6 +330,10 @@ def _resolver(fn, refs, islands):
             if meth is not None:
                 lines.append(f"    s{j} = s{j}.{meth}")
         snames.append(f"s{j}")
+    for k, (path, value) in enumerate(values):
+        ns[f"c{k}"] = value
+        lines.append(f"    if {expr(path)} != c{k}: raise _G('a Python value the function "
+                     "reads changed')")
     lines.append(f"    return [{', '.join(names)}], [{', '.join(snames)}]")
     exec(builtins.compile("\n".join(lines), "<tg.compile guards>", "exec"), ns)  # noqa: S102
     return ns["resolve"]

@@ -50,37 +50,48 @@ def _code_names(code, out):
     return out
 
 
+_SCALARS = (str, int, float, bool, complex, type(None))
+MAX_VALUE_GUARDS = 256
+
+
 def reachable(fn, flat_args, limit=20000):
-    """{id(obj): (obj, path)} for tensors, arrays and optimizers reachable from ``fn``/args.
+    """What the function can reach: ``({id(obj): (obj, path)}, [(path, value)])``, the
+    tensors, arrays and optimizers, and the Python scalars (the values the replay bakes in).
 
     A path is a tuple of steps from a root: ("cell", i), ("glob", name), ("self",),
-    ("arg", i), then ("item", key) / ("attr", name)."""
+    ("arg", i), then ("item", key) / ("attr", name). Scalars inside an optimizer are left out:
+    a step that the replay calls reads them itself (a plain SGD step guards its own)."""
     from ..optim.optimizer import Optimizer
 
-    found, seen = {}, set()
+    found, seen, values = {}, set(), []
     queue = []
     func = getattr(fn, "__func__", fn)
     if hasattr(fn, "__self__") and not isinstance(fn.__self__, types.ModuleType):
-        queue.append((fn.__self__, (("self",),)))
+        queue.append((fn.__self__, (("self",),), True))
     if not isinstance(func, types.FunctionType) and callable(func):
-        queue.append((func, (("self",),)))  # a callable object (an nn.Module)
+        queue.append((func, (("self",),), True))  # a callable object (an nn.Module)
         func = None
     if func is not None:
         for i, cell in enumerate(func.__closure__ or ()):
             try:
-                queue.append((cell.cell_contents, (("cell", i),)))
+                queue.append((cell.cell_contents, (("cell", i),), True))
             except ValueError:
                 pass
         g = func.__globals__
         for name in sorted(_code_names(func.__code__, set())):
             if name in g:
-                queue.append((g[name], (("glob", name),)))
+                queue.append((g[name], (("glob", name),), True))
     for i, a in enumerate(flat_args):
-        queue.append((a, (("arg", i),)))
+        queue.append((a, (("arg", i),), False))  # argument values are in the signature
     head = 0
     while head < len(queue) and len(seen) < limit:
-        obj, path = queue[head]
+        obj, path, guard = queue[head]
         head += 1
+        if isinstance(obj, _SCALARS):
+            if guard and len(values) < MAX_VALUE_GUARDS and not (
+                    isinstance(obj, float) and math.isnan(obj)):  # nan != nan: no guard
+                values.append((path, obj))
+            continue
         if id(obj) in seen or len(path) > 6:
             continue
         seen.add(id(obj))
@@ -88,18 +99,18 @@ def reachable(fn, flat_args, limit=20000):
             found.setdefault(id(obj), (obj, path))
             if not isinstance(obj, Optimizer):
                 continue
-        if isinstance(obj, (str, bytes, int, float, complex, bool, type(None), type,
-                            types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
-                            types.MethodType)):
+            guard = False
+        if isinstance(obj, (bytes, type, types.ModuleType, types.FunctionType,
+                            types.BuiltinFunctionType, types.MethodType)):
             continue
         if isinstance(obj, (list, tuple)):
-            queue.extend((x, path + (("item", i),)) for i, x in enumerate(obj))
+            queue.extend((x, path + (("item", i),), guard) for i, x in enumerate(obj))
         elif isinstance(obj, dict):
-            queue.extend((x, path + (("item", k),)) for k, x in obj.items()
+            queue.extend((x, path + (("item", k),), guard) for k, x in obj.items()
                          if isinstance(k, (str, int)))
         elif hasattr(obj, "__dict__"):
-            queue.extend((x, path + (("attr", k),)) for k, x in vars(obj).items())
-    return found
+            queue.extend((x, path + (("attr", k),), guard) for k, x in vars(obj).items())
+    return found, values
 
 
 # ---- which calls are ops: code object -> resolver(locals) -> (op name, arguments) ------------
@@ -271,7 +282,7 @@ class Tracer:
         self.reject = None
         self.frame = None
         self.entry = None
-        self.candidates = reachable(fn, flat_args)
+        self.candidates, self.values = reachable(fn, flat_args)
         for i, a in enumerate(flat_args):
             if isinstance(a, (Tensor, np.ndarray)):
                 self._input(a, i)
