@@ -307,6 +307,18 @@ def test_guard_python_value_the_function_reads():
     assert step._count == 3
 
 
+def test_guard_argument_aliasing():
+    w = tg.tensor([1.0, 2.0])
+
+    def fn(a, b):
+        return (a * b + w).sum()
+
+    step = tg.compile(fn)
+    x, y = tg.tensor([1.0, 3.0]), tg.tensor([2.0, 5.0])
+    for args in ((x, x), (x, y), (w, y), (x, y), (x, x), (w, w), (y, w)):
+        assert step(*args).item() == fn(*args).item()
+
+
 def test_guard_argument_shape_and_dtype():
     def fn(x):
         return (x * x).sum(0)

@@ -41,6 +41,8 @@ def _flatten(obj, leaves, key):
     ``key``: tensors and arrays by shape/dtype (their values are inputs), the rest by value."""
     tp = type(obj)
     if tp is Tensor:
+        if any(x is obj for x in leaves):  # the same tensor twice: part of the signature
+            key.append(("same", next(i for i, x in enumerate(leaves) if x is obj)))
         leaves.append(obj)
         d = obj._data
         if d.__class__ is float:  # the same signature as a 0-d float64 array
@@ -135,7 +137,8 @@ class Replay:
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
         self.hyper_guards = tracer.hyper_guards
-        self._resolve = _resolver(fn, self.refs, self.islands, tracer.values)
+        self._resolve = _resolver(fn, self.refs, self.islands, tracer.values,
+                                  tracer.arg_aliases)
 
     def run(self, leaves):
         try:
@@ -283,7 +286,7 @@ def _walk(fn, leaves, path):
     return obj
 
 
-def _resolver(fn, refs, islands, values=()):
+def _resolver(fn, refs, islands, values=(), aliases=()):
     """Generated code that finds each tensor the program uses (and each stepped optimizer)
     where it was found when tracing, checking it is the same object, and checks that the
     Python scalars the function can reach (which the replay has baked in) are unchanged."""
@@ -330,6 +333,9 @@ def _resolver(fn, refs, islands, values=()):
             if meth is not None:
                 lines.append(f"    s{j} = s{j}.{meth}")
         snames.append(f"s{j}")
+    for path, i in aliases:
+        lines.append(f"    if {expr(path)} is not A[{i}]: raise _G('an argument is no longer "
+                     "the tensor the function captures')")
     for k, (path, value) in enumerate(values):
         ns[f"c{k}"] = value
         lines.append(f"    if {expr(path)} != c{k}: raise _G('a Python value the function "

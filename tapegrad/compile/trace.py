@@ -283,8 +283,12 @@ class Tracer:
         self.frame = None
         self.entry = None
         self.candidates, self.values = reachable(fn, flat_args)
+        self.arg_aliases = []  # (capture path, argument index): an argument also captured
         for i, a in enumerate(flat_args):
             if isinstance(a, (Tensor, np.ndarray)):
+                hit = self.candidates.get(id(a))
+                if hit is not None and hit[1][0][0] != "arg":
+                    self.arg_aliases.append((hit[1], i))
                 self._input(a, i)
 
     # ---- values ----
