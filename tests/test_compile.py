@@ -452,3 +452,32 @@ def test_op_family_compiled_matches_eager(name):
     inputs = [tuple(tg.tensor(r.standard_normal(6), requires_grad=True) for _ in range(2))
               for _ in range(3)]
     check_twins(make, inputs)
+
+
+# ---- the random programs of tests/test_property.py, compiled and eager ----
+
+def test_random_programs_compiled_match_eager():
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from test_property import SHAPES, programs, run_program
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(program=programs, seed=hypothesis.strategies.integers(0, 2 ** 16))
+    def check(program, seed):
+        def f(*leaves):
+            out = run_program(list(leaves), program)
+            loss = (out * out).sum() + out.sum()
+            gs = tg.autograd.grad(loss, leaves, create_graph=True, allow_unused=True)
+            gs = [tg.zeros_like(x) if g is None else g for x, g in zip(leaves, gs)]
+            s = sum((g * g).sum() for g in gs)
+            hs = tg.autograd.grad(s, leaves, allow_unused=True) if s.requires_grad else ()
+            return out.detach(), [g.detach() for g in gs], [h for h in hs if h is not None]
+
+        step = tg.compile(f, fullgraph=True)
+        rng = np.random.default_rng(seed)
+        for _ in range(3):
+            leaves = [tg.tensor(rng.uniform(-1, 1, s), requires_grad=True) for s in SHAPES]
+            assert_same(step(*leaves), f(*leaves))
+        assert step._count == 1
+
+    check()

@@ -193,6 +193,7 @@ def _build_table():
     table[dispatching("x", len).__code__] = _dispatching
     table[scalar_fast.METHODS["__neg__"].__code__] = lambda L: ("neg", {"x": L["self"]})
     table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
+    table[creation.zeros_like.__code__] = lambda L: ("factory", dict(L))  # zeros/ones/empty
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["x"], "y": L["y"]})
     explicit = set(table)
