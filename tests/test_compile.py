@@ -129,6 +129,24 @@ def test_hvp_by_double_backward():
     check_twins(make, inputs)
 
 
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "functional.hvp"])
+def test_function_transforms_inside(transform):
+    A = tg.tensor(np.random.default_rng(5).standard_normal((4, 4)))
+
+    def f(x):  # A is reached through f, a global function of the compiled one
+        return (tg.tanh(A @ x) ** 2).sum()
+
+    def make():
+        run = {"grad": lambda x, v: tg.grad(f)(x),
+               "value_and_grad": lambda x, v: tg.value_and_grad(f)(x),
+               "functional.hvp": lambda x, v: tg.autograd.functional.hvp(f, x, v)}[transform]
+        return run, []
+
+    r = np.random.default_rng(6)
+    check_twins(make, [(tg.tensor(r.standard_normal(4)), tg.tensor(r.standard_normal(4)))
+                       for _ in range(3)])
+
+
 def test_sin_exp_value_and_grad():
     def make():
         def f(x):
@@ -428,7 +446,8 @@ _OPS = {
     "movement": lambda x, y: (x.reshape(2, 3).T.flatten() * y.unsqueeze(0).squeeze(0)
                               + x.reshape(3, 2).transpose(0, 1).reshape(-1)),
     "index": lambda x, y: x[1:4] * y[::2] + x[[0, 2, 2]] + x[-1],
-    "cat_where": lambda x, y: tg.cat([x[:2], y[2:]], 0) + tg.where(x > y, x, y),
+    "cat_where": lambda x, y: (tg.cat([x[:2], y[2:]], 0) + tg.where(x > y, x, y)
+                               + tg.stack([x, y], 1).sum(1)),
     "einsum": lambda x, y: tg.einsum("i,j->ij", x, y).sum(1) + tg.einsum("i,i->", x, y),
     "softmax": lambda x, y: (tg.softmax(x.reshape(2, 3), 1).flatten() * y
                              + tg.log_softmax(y, 0) + x.max() + y.amin(0)),

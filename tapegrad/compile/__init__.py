@@ -281,6 +281,10 @@ def _walk(fn, leaves, path):
             obj = leaves[step[1]]
         elif kind == "item":
             obj = obj[step[1]]
+        elif kind == "fcell":
+            obj = obj.__closure__[step[1]].cell_contents
+        elif kind == "fglob":
+            obj = obj.__globals__[step[1]]
         else:
             obj = getattr(obj, step[1])
     return obj
@@ -309,6 +313,10 @@ def _resolver(fn, refs, islands, values=(), aliases=()):
                 s = f"A[{step[1]}]"
             elif kind == "item":
                 s += f"[{step[1]!r}]"
+            elif kind == "fcell":
+                s += f".__closure__[{step[1]}].cell_contents"
+            elif kind == "fglob":
+                s += f".__globals__[{step[1]!r}]"
             elif step[1].isidentifier():
                 s += f".{step[1]}"
             else:

@@ -108,6 +108,8 @@ def backward(tr, self, gradient, retain_graph, create_graph, inputs, result):
         "const", (), False, value=1.0 if type(tr.g.val[loss]) is float else
         np.ones_like(tr.g.val[loss]))
     adj = backprop(tr.g, {loss: seed}, False)
+    if any(v in tr.internal_leaves for v in adj):
+        raise Unsupported("backward() into a leaf made inside the function (its .grad)")
     per_ref = {}
     for vid, g in adj.items():
         r = tr.leaf_of.get(vid)
@@ -266,3 +268,18 @@ def island(tr, name, a, result):
         if tr.cur.get(id(r.obj)) is not None and isinstance(r.obj, Tensor):
             del tr.cur[id(r.obj)]
         tr.gstate[r.index] = "unknown"
+
+
+def requires_grad_(tr, t, flag, result):
+    """A tensor made inside the function becomes a leaf that requires grad (as the function
+    transforms do with their inputs); changing the flag of an outside tensor is not replayed."""
+    if flag and t._seg is not None and id(t) in tr.cur:
+        return  # a tensor with history already requires grad: nothing changes
+    if id(t) in tr.ref_of or id(t) not in tr.cur:
+        raise Unsupported("requires_grad_ on a tensor from outside the function")
+    if not flag:  # a leaf made here stops requiring grad: its value, detached
+        tr._map(t, tr.g.emit("detach", (tr.cur[id(t)],), False))
+        return
+    vid = tr.g.emit("leaf", (tr.cur[id(t)],), True)
+    tr.internal_leaves.add(vid)
+    tr._map(t, vid)

@@ -195,6 +195,15 @@ def cat(tr, tensors, dim, result):
     tr.out(result, tr.e("cat", vids, axis=dim % nd), "cat")
 
 
+def stack(tr, tensors, dim, result):
+    vids = [tr.v(t) for t in tensors]
+    shape = tr.g.shape(vids[0])
+    axis = dim % (len(shape) + 1)
+    new = shape[:axis] + (1,) + shape[axis:]
+    parts = [tr.e("reshape", (v,), shape=new) for v in vids]
+    tr.out(result, tr.e("cat", parts, axis=axis), "stack")
+
+
 def einsum(tr, equation, operands, result):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
@@ -319,10 +328,12 @@ _DISPATCH = {
     "mT.get": lambda tr, n, a, r: transpose(tr, a["self"], -2, -1, r),
     "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),
     "cat": lambda tr, n, a, r: cat(tr, a["tensors"], a["dim"], r),
+    "stack": lambda tr, n, a, r: stack(tr, a["tensors"], a["dim"], r),
     "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),
     "where": lambda tr, n, a, r: where(tr, a["condition"], a["x"], a["y"], r),
     "clone": lambda tr, n, a, r: clone(tr, a["x"], r),
     "backward": _backward_fn,
+    "requires_grad_": lambda tr, n, a, r: requires_grad_(tr, a["self"], a["requires_grad"], r),
     "grad": _grad_fn,
     "grad.get": lambda tr, n, a, r: grad_get(tr, a["self"], r),
     "grad.set": lambda tr, n, a, r: grad_set(tr, a["self"], a["value"]),
@@ -385,4 +396,13 @@ def handle(tr, name, a, result):
     h(tr, _ALIASES.get(name, name), a, result)
 
 
-from .effects import autograd_grad, backward, grad_get, grad_set, inplace, island, zero_grad
+from .effects import (
+    autograd_grad,
+    backward,
+    grad_get,
+    grad_set,
+    inplace,
+    island,
+    requires_grad_,
+    zero_grad,
+)

@@ -59,7 +59,8 @@ def reachable(fn, flat_args, limit=20000):
     tensors, arrays and optimizers, and the Python scalars (the values the replay bakes in).
 
     A path is a tuple of steps from a root: ("cell", i), ("glob", name), ("self",),
-    ("arg", i), then ("item", key) / ("attr", name). Scalars inside an optimizer are left out:
+    ("arg", i), then ("item", key) / ("attr", name) / ("fcell", i) / ("fglob", name) (a
+    closure cell or global of a function met on the way). Scalars inside an optimizer are left out:
     a step that the replay calls reads them itself (a plain SGD step guards its own)."""
     from ..optim.optimizer import Optimizer
 
@@ -100,8 +101,21 @@ def reachable(fn, flat_args, limit=20000):
             if not isinstance(obj, Optimizer):
                 continue
             guard = False
-        if isinstance(obj, (bytes, type, types.ModuleType, types.FunctionType,
-                            types.BuiltinFunctionType, types.MethodType)):
+        if isinstance(obj, types.FunctionType):  # a function it calls: what that reaches
+            for i, cell in enumerate(obj.__closure__ or ()):
+                try:
+                    queue.append((cell.cell_contents, path + (("fcell", i),), guard))
+                except ValueError:
+                    pass
+            g = obj.__globals__
+            queue.extend((g[n], path + (("fglob", n),), guard)
+                         for n in sorted(_code_names(obj.__code__, set())) if n in g)
+            continue
+        if isinstance(obj, types.MethodType):
+            queue.append((obj.__self__, path + (("attr", "__self__"),), guard))
+            queue.append((obj.__func__, path + (("attr", "__func__"),), guard))
+            continue
+        if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)):
             continue
         if isinstance(obj, (list, tuple)):
             queue.extend((x, path + (("item", i),), guard) for i, x in enumerate(obj))
@@ -170,7 +184,9 @@ def _build_table():
     table, first = {}, {}
 
     def add(f, name=None):
-        if isinstance(f, types.FunctionType):
+        # function transforms (tg.grad, vmap, ...) are traced through: they are written
+        # with the ops and autograd.grad, which the tracer sees
+        if isinstance(f, types.FunctionType) and not f.__module__.startswith("tapegrad.func"):
             code = f.__code__
             if code in first and first[code] is not f and code not in explicit:
                 # one code, several functions (a closure factory): which op ran is unknown
@@ -273,6 +289,7 @@ class Tracer:
         self.leaf_of = {}  # value id -> Ref (a leaf's value: gradients accumulate there)
         self.gstate = {}  # Ref index -> "start" | None | value id of its .grad
         self.grad_objs = set()  # ids of .grad tensors handed out (in place on them: rejected)
+        self.internal_leaves = set()  # values made leaves by requires_grad_ in the function
         self.viewed = set()  # ids of tensors something holds a view of
         self.late = set()  # values depending on an optimizer/scheduler step (after it ran)
         self.after_step = False
