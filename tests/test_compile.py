@@ -58,6 +58,7 @@ def _mlp(opt_kind):
         shapes = [(6, 8), (8,), (8, 3), (3,)]
         params = [tg.tensor(r.standard_normal(s) * 0.3, requires_grad=True) for s in shapes]
         opt = {"sgd": lambda: tg.optim.SGD(params, lr=0.05, momentum=0.9),
+               "sgd_plain": lambda: tg.optim.SGD(params, lr=0.05),
                "adam": lambda: tg.optim.Adam(params, lr=0.01), "hand": lambda: None}[opt_kind]()
 
         def step(X, Y):
@@ -86,9 +87,27 @@ def _batches(n, *shapes, seed=0):
     return [tuple(tg.tensor(r.standard_normal(s)) for s in shapes) for _ in range(n)]
 
 
-@pytest.mark.parametrize("opt_kind", ["hand", "sgd", "adam"])
+@pytest.mark.parametrize("opt_kind", ["hand", "sgd", "sgd_plain", "adam"])
 def test_mlp_training_step(opt_kind):
     check_twins(_mlp(opt_kind), _batches(5, (5, 6), (5, 3)))
+
+
+def test_plain_sgd_settings_are_guarded():
+    make = _mlp("sgd_plain")
+    fe, pe = make()
+    fc, pc = make()
+    step = tg.compile(fc)
+    opt_c = fc.__closure__[[c.cell_contents.__class__.__name__ for c in fc.__closure__].index(
+        "SGD")].cell_contents
+    opt_e = fe.__closure__[[c.cell_contents.__class__.__name__ for c in fe.__closure__].index(
+        "SGD")].cell_contents
+    for i, (X, Y) in enumerate(_batches(4, (5, 6), (5, 3))):
+        if i == 2:  # a scheduler would do this: the replay must use the new rate
+            opt_c.param_groups[0]["lr"] = opt_e.param_groups[0]["lr"] = 0.2
+        assert_same(fe(X, Y), step(X, Y))
+        for a, b in zip(pe, pc):
+            assert_same(a, b)
+    assert step._count == 2
 
 
 def test_nn_module_with_mse_loss_and_adamw():

@@ -41,8 +41,10 @@ def _flatten(obj, leaves, key):
     ``key``: tensors and arrays by shape/dtype (their values are inputs), the rest by value."""
     tp = type(obj)
     if tp is Tensor:
-        if any(x is obj for x in leaves):  # the same tensor twice: part of the signature
-            key.append(("same", next(i for i, x in enumerate(leaves) if x is obj)))
+        for i, x in enumerate(leaves):
+            if x is obj:  # the same tensor twice: part of the signature
+                key.append(("same", i))
+                break
         leaves.append(obj)
         d = obj._data
         if d.__class__ is float:  # the same signature as a 0-d float64 array
@@ -136,9 +138,8 @@ class Replay:
                       r.obj._rg) for r in tracer.refs
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
-        self.hyper_guards = tracer.hyper_guards
         self._resolve = _resolver(fn, self.refs, self.islands, tracer.values,
-                                  tracer.arg_aliases)
+                                  tracer.arg_aliases, tracer.hyper_guards)
 
     def run(self, leaves):
         try:
@@ -151,14 +152,6 @@ class Replay:
             if t._rg != rg or (d.shape != shape or d.dtype != dtype if d.__class__ is not float
                                else shape != () or dtype != _F64):
                 raise GuardFailed("a captured tensor changed shape, dtype or requires_grad")
-        for j, groups in self.hyper_guards:
-            pg = S[j].param_groups
-            if len(pg) != len(groups) or any(
-                    any(g[k] != v for k, v in want.items() if k != "params") or
-                    len(g["params"]) != len(ids) or
-                    any(id(p) != i for p, i in zip(g["params"], ids))
-                    for g, (want, ids) in zip(pg, groups)):
-                raise GuardFailed("an optimizer's settings or parameters changed")
         for i, none in self.start_guards:
             if (T[i]._grad is None) != none:
                 raise GuardFailed("a .grad changed between None and a tensor")
@@ -290,7 +283,7 @@ def _walk(fn, leaves, path):
     return obj
 
 
-def _resolver(fn, refs, islands, values=(), aliases=()):
+def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
     """Generated code that finds each tensor the program uses (and each stepped optimizer)
     where it was found when tracing, checking it is the same object, and checks that the
     Python scalars the function can reach (which the replay has baked in) are unchanged."""
@@ -341,6 +334,22 @@ def _resolver(fn, refs, islands, values=(), aliases=()):
             if meth is not None:
                 lines.append(f"    s{j} = s{j}.{meth}")
         snames.append(f"s{j}")
+    for j, groups in settings:  # an optimizer whose step the program does itself
+        lines.append(f"    pg = s{j}.param_groups")
+        lines.append(f"    if len(pg) != {len(groups)}: raise _G('an optimizer changed')")
+        for gi, (want, params) in enumerate(groups):
+            for k, v in want.items():
+                if k != "params" and isinstance(v, (int, float, bool, str, type(None))):
+                    ns[f"h{j}_{gi}_{k}"] = v
+                    lines.append(f"    if pg[{gi}][{k!r}] != h{j}_{gi}_{k}: "
+                                 "raise _G('an optimizer setting changed')")
+            ns[f"hp{j}_{gi}"] = params
+            lines.append(f"    ps = pg[{gi}]['params']")
+            lines.append(f"    if len(ps) != {len(params)} or "
+                         + " or ".join(f"ps[{i}] is not hp{j}_{gi}[{i}]"
+                                       for i in range(len(params)))
+                         + ": raise _G('the parameters of an optimizer changed')" if params else
+                         "    if ps: raise _G('an optimizer changed')")
     for path, i in aliases:
         lines.append(f"    if {expr(path)} is not A[{i}]: raise _G('an argument is no longer "
                      "the tensor the function captures')")

@@ -240,7 +240,7 @@ def sgd_update(tr, obj):
                 new = tr.g.emit("leaf", (new,), True)
                 tr.leaf_of[new] = r
             tr._map(p, new)
-    groups = tuple((dict(group, params=None), tuple(id(p) for p in group["params"]))
+    groups = tuple((dict(group, params=None), tuple(group["params"]))
                    for group in obj.param_groups)
     tr.islands.append((obj, tr.candidates[id(obj)][1], None))
     tr.hyper_guards.append((len(tr.islands) - 1, groups))
