@@ -465,6 +465,9 @@ def check(mine, eager, what):
     if mine.shape != eager.shape or mine.dtype != eager.dtype:
         raise Unsupported(f"{what}: the program's shape/dtype {mine.shape}/{mine.dtype} "
                           f"differs from eager {eager.shape}/{eager.dtype}")
+    if mine.size > 1 << 16:  # a strided sample: a wrong formula shows anywhere, cheaply
+        step = mine.size // 4096
+        mine, eager = mine.reshape(-1)[::step], eager.reshape(-1)[::step]
     if mine.dtype.kind in "fc":
         tol = 1e-9 if mine.dtype.itemsize >= 8 else 1e-4
         if not np.allclose(mine, eager, rtol=tol, atol=tol * 1e-3, equal_nan=True):
