@@ -249,6 +249,32 @@ def test_decorator_kwargs_pytrees_and_numpy_arguments():
     assert f._count == 2
 
 
+class _Model:
+    def __init__(self, w):
+        self.w = tg.tensor(w, requires_grad=True)
+
+    def update(self, x):
+        self.w.grad = None
+        (self.w * x).sum().backward()
+        with tg.no_grad():
+            self.w -= 0.5 * self.w.grad
+        return self.w.detach().clone()
+
+    compiled_update = tg.compile(update)
+
+
+def test_compiled_method_per_instance():
+    a, b, ea, eb = (_Model([1.0, 2.0]), _Model([3.0, 0.0]), _Model([1.0, 2.0]),
+                    _Model([3.0, 0.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            x = tg.tensor([1.0, -1.0])
+            assert_same(a.compiled_update(x), ea.update(x))
+            assert_same(b.compiled_update(x * 2.0), eb.update(x * 2.0))
+    assert a.compiled_update._count == 1 and b.compiled_update._count == 1
+
+
 # ---- guards: each kind re-traces and gives the eager answer ----
 
 def test_guard_branch_on_tensor_value():

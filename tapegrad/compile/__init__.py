@@ -365,6 +365,8 @@ def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
 class CompiledFunction:
     """``fn`` with its replay programs (see ``compile``)."""
 
+    _tg_compiled = True  # the tracer's reachability walk does not look inside
+
     def __init__(self, fn, fullgraph=False):
         self.fn = fn
         self.fullgraph = fullgraph
@@ -376,14 +378,18 @@ class CompiledFunction:
         self.__name__ = getattr(fn, "__name__", "compiled")
         self.__doc__ = getattr(fn, "__doc__", None)
 
-    def __get__(self, obj, objtype=None):  # a compiled method binds like the function
+    def __get__(self, obj, objtype=None):
+        """A compiled method: one compiled function per instance, kept on the instance (its
+        programs live and die with it)."""
         if obj is None:
             return self
-        bound = self.__dict__.setdefault("_bound", {})
-        key = id(obj)
-        hit = bound.get(key)
-        if hit is None or hit.fn.__self__ is not obj:
-            hit = bound[key] = CompiledFunction(self.fn.__get__(obj, objtype), self.fullgraph)
+        slot = f"_tg_compiled_{id(self)}"
+        store = getattr(obj, "__dict__", None)
+        if store is None:
+            raise TypeError("tg.compile on a method needs instances with a __dict__")
+        hit = store.get(slot)
+        if hit is None:
+            hit = store[slot] = CompiledFunction(self.fn.__get__(obj, objtype), self.fullgraph)
         return hit
 
     def __call__(self, *args, **kwargs):

@@ -115,7 +115,8 @@ def reachable(fn, flat_args, limit=20000):
             queue.append((obj.__self__, path + (("attr", "__self__"),), guard))
             queue.append((obj.__func__, path + (("attr", "__func__"),), guard))
             continue
-        if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)):
+        if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)) or \
+                getattr(type(obj), "_tg_compiled", False):
             continue
         if isinstance(obj, (list, tuple)):
             queue.extend((x, path + (("item", i),), guard) for i, x in enumerate(obj))
