@@ -396,7 +396,7 @@ def handle(tr, name, a, result):
     h(tr, _ALIASES.get(name, name), a, result)
 
 
-from .effects import (
+from .effects import (  # noqa: E402 - effects imports this module's names
     autograd_grad,
     backward,
     grad_get,

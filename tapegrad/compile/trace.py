@@ -499,4 +499,4 @@ def run_traced(tracer, fn, args, kwargs):
         _local.tracer = None
 
 
-from .handlers import handle
+from .handlers import handle  # noqa: E402 - handlers imports this module
