@@ -4,9 +4,9 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
-from .pytree import tree_flatten, tree_unflatten
-from .transforms import (_check_argnums, _depth, _linearized, _push, _tensor_leaves, jvp,
-                         vjp)
+from .pytree import tree_flatten, tree_map, tree_unflatten
+from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
+                         _tensor_leaves, jvp, vjp)
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
@@ -132,7 +132,14 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         rows = _basis(sizes)
         cts = tree_unflatten([r.reshape((sum(sizes),) + tuple(o.shape))
                               for r, o in zip(rows, outs)], ospec)
-        jac = _batched_rows(f_diff, diff, cts, sum(sizes), has_aux)
+        n = sum(sizes)
+        jac = vjp_fn.rows(tree_flatten(cts)[0])  # one sweep carrying all n seeds
+        if jac is None and n == 1:  # one row: one vjp, no batching needed
+            jac = tuple(tree_map(lambda t: t.unsqueeze(0), j)
+                        for j in vjp_fn(tree_unflatten([c[0] for c in tree_flatten(cts)[0]],
+                                                       ospec)))
+        if jac is None:  # differentiable rows: the vjp batched over the rows by vmap
+            jac = _batched_rows(f_diff, diff, cts, n, has_aux)
         if jac is None:
             jac = vmap(vjp_fn)(cts)  # per argument: pytree with leading dim N
         per_arg = [tree_flatten(j) for j in jac]
@@ -213,7 +220,9 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
 
 def hessian(func, argnums=0):
-    """The Hessian of a scalar ``func``: ``jacfwd(jacrev(func, argnums), argnums)``.
+    """The Hessian of a scalar ``func``: ``jacfwd(jacrev(func, argnums), argnums)``, or, when
+    no enclosing transform needs it differentiable, ``jacrev(jacrev(...))``: the gradient
+    re-taped once and all its rows in one sweep carrying every seed.
 
     Example:
         >>> import tapegrad as tg
@@ -221,4 +230,13 @@ def hessian(func, argnums=0):
         tensor([[ 6.,  0.],
                 [ 0., 12.]])
     """
-    return jacfwd(jacrev(func, argnums), argnums)
+    fwd = jacfwd(jacrev(func, argnums), argnums)
+    rev = jacrev(jacrev(func, argnums), argnums)
+
+    def wrapper(*args):
+        idx = _check_argnums(argnums, len(args))
+        leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
+        return (fwd if _create_graph(func, leaves) else rev)(*args)
+
+    wrapper.__name__ = f"hessian({getattr(func, '__name__', 'f')})"
+    return wrapper
