@@ -287,6 +287,13 @@ def _pow(x, y):
     return _np_pow(x, y)
 
 
+def rule_namespace():
+    """The formulas' functions on NumPy blocks (``where`` and ``**`` as above)."""
+    ns = numpy_rule_namespace()
+    ns.update(where=_fold_where, _pow=_pow)
+    return ns
+
+
 _PLANS = {}
 
 
@@ -298,10 +305,8 @@ def _plan(code):
         if d.kind == "linear":
             plan = None
         else:
-            ns = numpy_rule_namespace()
-            ns.update(where=_fold_where, _pow=_pow)
-            plan = (eval(d.rule_source(pow_as_call(d.dx), pow_as_call(d.dy)), ns), d.saves,
-                    d.nconst)
+            plan = (eval(d.rule_source(pow_as_call(d.dx), pow_as_call(d.dy)), rule_namespace()),
+                    d.saves, d.nconst)
         _PLANS[code] = plan
     return plan
 

@@ -5,8 +5,9 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..tensor import Tensor
 from .pytree import tree_flatten, tree_map, tree_unflatten
-from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
-                         _tensor_leaves, jvp, vjp)
+from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _plain_forward,
+                         _push, _tensor_leaves, _value, jvp, push_tangents, record_for_forward,
+                         vjp)
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
@@ -175,6 +176,19 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         from .vmap import vmap
 
         idx, diff, f_diff = _restricted(func, args, argnums)
+        if _plain_forward(f_diff, diff, ()):
+            # every column at once: n tangent directions pushed through the records
+            _, aux, outs, ospec, ins, trees, start = record_for_forward(f_diff, diff, has_aux,
+                                                                        "jacfwd")
+            sizes = [t.numel() for t in ins]
+            n = sum(sizes)
+            eye, k = np.eye(n), 0
+            blocks = []
+            for t, sz in zip(ins, sizes):
+                blocks.append(eye[:, k:k + sz])
+                k += sz
+            cols = [_value(c) for c in push_tangents(outs, ins, blocks, start, n)]
+            return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
 
         out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
                                                                      "jacfwd")
@@ -198,25 +212,30 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
         else:
             cols = tree_flatten(cols)[0]
-        out_jacs = []
-        for o, c in zip(outs, cols):
-            entry, k = [], 0
-            for leaves, spec in trees:
-                parts = []
-                for t in leaves:
-                    s = t.numel()
-                    piece = c[k:k + s]  # (s,) + out.shape
-                    nd_o = o.ndim
-                    piece = piece.permute(tuple(range(1, nd_o + 1)) + (0,)) if nd_o else piece
-                    parts.append(piece.reshape(tuple(o.shape) + tuple(t.shape)))
-                    k += s
-                entry.append(tree_unflatten(parts, spec))
-            out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
-        result = tree_unflatten(out_jacs, ospec)
-        return (result, aux) if has_aux else result
+        return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
 
     wrapper.__name__ = f"jacfwd({getattr(func, '__name__', 'f')})"
     return wrapper
+
+
+def _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux):
+    """jacfwd's result from the columns ``(N,) + out.shape`` of each output leaf."""
+    out_jacs = []
+    for o, c in zip(outs, cols):
+        entry, k = [], 0
+        for leaves, spec in trees:
+            parts = []
+            for t in leaves:
+                s = t.numel()
+                piece = c[k:k + s]  # (s,) + out.shape
+                nd_o = o.ndim
+                piece = piece.permute(tuple(range(1, nd_o + 1)) + (0,)) if nd_o else piece
+                parts.append(piece.reshape(tuple(o.shape) + tuple(t.shape)))
+                k += s
+            entry.append(tree_unflatten(parts, spec))
+        out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
+    result = tree_unflatten(out_jacs, ospec)
+    return (result, aux) if has_aux else result
 
 
 def hessian(func, argnums=0):
