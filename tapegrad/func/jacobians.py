@@ -5,6 +5,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..tensor import Tensor
 from .pytree import tree_flatten, tree_map, tree_unflatten
+from .randomness import running
 from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _plain_forward,
                          _push, _tensor_leaves, _value, jvp, push_tangents, record_for_forward,
                          vjp)
@@ -71,7 +72,7 @@ def _batched_rows(f, diff, cts, n, has_aux):
         return None
 
 
-def _batched_cols(f, diff, basis, n, ospec, has_aux):
+def _batched_cols(f, diff, basis, n, ospec, has_aux, randomness="error"):
     """All columns of the Jacobian in one batched pass: vmap of the jvp over (copies of the
     inputs, columns of the identity); None when ``f`` cannot be batched."""
     from .vmap import vmap
@@ -89,7 +90,7 @@ def _batched_cols(f, diff, basis, n, ospec, has_aux):
         return jvp(f, tuple(xs), tuple(ts), has_aux=has_aux)[1]
 
     try:
-        return vmap(col)(_replicated(diff, n), tans)
+        return vmap(col, randomness=randomness)(_replicated(diff, n), tans)
     except Exception:
         return None
 
@@ -114,12 +115,17 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     ``vmap`` of the vjp over the rows of the identity. Each output leaf's Jacobian has shape
     ``out.shape + in.shape``; tuple ``argnums`` give a tuple per output leaf.
 
+    Without an enclosing transform every row comes from one sweep carrying all the seeds;
+    ``chunk_size`` bounds how many rows one sweep (or one vmap) carries.
+
     Example:
         >>> import tapegrad as tg
         >>> tg.func.jacrev(lambda a: a * a)(tg.tensor([1., 2.]))
         tensor([[2., 0.],
                 [0., 4.]])
     """
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
     def wrapper(*args):
         from .vmap import vmap
@@ -134,15 +140,15 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         cts = tree_unflatten([r.reshape((sum(sizes),) + tuple(o.shape))
                               for r, o in zip(rows, outs)], ospec)
         n = sum(sizes)
-        jac = vjp_fn.rows(tree_flatten(cts)[0])  # one sweep carrying all n seeds
+        jac = _rows_in_chunks(vjp_fn.rows, tree_flatten(cts)[0], n, chunk_size)
         if jac is None and n == 1:  # one row: one vjp, no batching needed
             jac = tuple(tree_map(lambda t: t.unsqueeze(0), j)
                         for j in vjp_fn(tree_unflatten([c[0] for c in tree_flatten(cts)[0]],
                                                        ospec)))
-        if jac is None:  # differentiable rows: the vjp batched over the rows by vmap
+        if jac is None and chunk_size is None:  # differentiable rows: the vjp batched by vmap
             jac = _batched_rows(f_diff, diff, cts, n, has_aux)
         if jac is None:
-            jac = vmap(vjp_fn)(cts)  # per argument: pytree with leading dim N
+            jac = vmap(vjp_fn, chunk_size=chunk_size)(cts)  # per argument: leading dim N
         per_arg = [tree_flatten(j) for j in jac]
         out_jacs = []
         k = 0
@@ -161,6 +167,22 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     return wrapper
 
 
+def _rows_in_chunks(rows, cts, n, chunk_size):
+    """``rows(cts)`` (one sweep carrying every seed), ``chunk_size`` seeds at a time; None
+    when the rows must be differentiable (``rows`` declines)."""
+    if chunk_size is None or n <= chunk_size:
+        return rows(cts)
+    parts = []
+    for lo in range(0, n, chunk_size):
+        part = rows([c[lo:lo + chunk_size] for c in cts])
+        if part is None:
+            return None
+        parts.append(part)
+    from ..ops import cat
+
+    return tuple(tree_map(lambda *ps: cat(list(ps), 0), *ps) for ps in zip(*parts))
+
+
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian of ``func`` w.r.t. ``args[argnums]`` by forward mode (``torch.func``):
     ``vmap`` of the jvp over the columns of the identity (the linearization is built once).
@@ -172,14 +194,20 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 [0., 4.]])
     """
 
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
     def wrapper(*args):
         from .vmap import vmap
 
         idx, diff, f_diff = _restricted(func, args, argnums)
         if _plain_forward(f_diff, diff, ()):
-            # every column at once: n tangent directions pushed through the records
-            _, aux, outs, ospec, ins, trees, start = record_for_forward(f_diff, diff, has_aux,
-                                                                        "jacfwd")
+            # every column at once: n tangent directions pushed through the records; func
+            # runs once, so its random draws are shared by the columns unless they raise
+            with running(randomness if randomness == "error" else "same", 0, 1):
+                _, aux, outs, ospec, ins, trees, start = record_for_forward(
+                    f_diff, diff, has_aux, "jacfwd")
             sizes = [t.numel() for t in ins]
             n = sum(sizes)
             eye, k = np.eye(n), 0
@@ -207,7 +235,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             finally:
                 _depth.n -= 1
 
-        cols = _batched_cols(f_diff, diff, basis, n, ospec, has_aux)
+        cols = _batched_cols(f_diff, diff, basis, n, ospec, has_aux, randomness)
         if cols is None:
             cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
         else:
