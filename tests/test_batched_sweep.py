@@ -293,3 +293,18 @@ def test_scatter_helpers_on_overlapping_and_broadcast_strides():
                                                                         7 + 9 + 11, 0]])
     back = batched._gather_strided_cols(np.arange(8.0).reshape(2, 4), (3, 2), (0, 1), 1, 6)
     np.testing.assert_array_equal(back, [[1, 2, 1, 2, 1, 2], [5, 6, 5, 6, 5, 6]])
+
+
+def test_rows_in_pieces_when_blocks_would_be_large(monkeypatch):
+    monkeypatch.setattr(batched, "BLOCK_BUDGET", 12)  # 3 rows of a 4-element record
+    x = tg.tensor([0.1, 0.2, 0.3, 0.4], requires_grad=True)
+    y = x.exp() * x
+    assert batched.rows_per_sweep([y], 10) == 3
+    g, = tg.autograd.grad(y, x, tg.tensor(np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3, 0, 1]]),
+                          is_grads_batched=True)
+    xv = x.detach().numpy()
+    np.testing.assert_allclose(g.numpy(), np.diag(np.exp(xv) * (1 + xv))[[0, 1, 2, 3, 0, 1,
+                                                                         2, 3, 0, 1]],
+                               rtol=1e-14)
+    with pytest.raises(RuntimeError, match="second time"):  # the last piece freed the graph
+        tg.autograd.grad(y, x, tg.ones(4))

@@ -244,10 +244,18 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
     if any(type(g._data) is DeviceArray for g in gos):
         return None
     seeds = [np.asarray(g._data, np.float64) for g in gos]
+    n = seeds[0].shape[0]
+    step = batched.rows_per_sweep(outs, n)
+    parts = []
     try:
-        res = batched.run(outs, seeds, ins, bool(retain_graph))
+        for lo in range(0, n, step):  # rows in pieces whose blocks fit the memory budget
+            last = lo + step >= n
+            parts.append(batched.run(outs, [s[lo:lo + step] for s in seeds], ins,
+                                     bool(retain_graph) or not last))
     except batched.Unsupported:
         return None
+    res = parts[0] if len(parts) == 1 else [
+        None if p[0] is None else np.concatenate(p) for p in zip(*parts)]
     if allow_unused is None:
         allow_unused = materialize_grads
     out = []
@@ -258,7 +266,7 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
                                    "been used in the graph. Set allow_unused=True if this is "
                                    "the desired behavior.")
             if materialize_grads:
-                g = np.zeros((seeds[0].shape[0],) + tuple(t.shape), t.dtype)
+                g = np.zeros((n,) + tuple(t.shape), t.dtype)
         out.append(None if g is None else _make(g))
     return tuple(out)
 

@@ -32,6 +32,20 @@ class Unsupported(Exception):
     """A graph this sweep leaves to one backward per seed (hooks, custom Functions, CUDA)."""
 
 
+BLOCK_BUDGET = 1 << 24  # float64 elements of one record's block (128 MiB)
+
+
+def rows_per_sweep(roots, k):
+    """How many of ``k`` seeds one sweep may carry: a record's block holds ``k * size``
+    floats, so the largest record on the roots' segments bounds it."""
+    biggest = 1
+    for t in roots:
+        if t._seg is not None:
+            recs = t._seg.records()[: t._rec + 1]
+            biggest = max(biggest, int(recs[:, tape.SIZE].max()))
+    return max(1, min(k, BLOCK_BUDGET // biggest))
+
+
 def run(roots, seeds, inputs, retain_graph):
     """Adjoints of ``inputs`` for ``k`` seeds at once.
 
