@@ -188,3 +188,24 @@ def test_forward_ad_differentiable_tangent_uses_the_trick():
     assert tan.requires_grad
     tan.sum().backward()
     np.testing.assert_allclose(t.grad.numpy(), np.cos([0.5, 1.0]), rtol=1e-14)
+
+
+def test_linearize_pushes_each_tangent_through_one_recording(counted):
+    calls = []
+
+    def f(a, b):
+        calls.append(1)
+        return a.sin() * b, a.sum()
+
+    a, b = tg.tensor([0.0, 1.0]), tg.tensor([2.0, 3.0])
+    out, jfn = tg.func.linearize(f, a, b)
+    for ta, tb in [([1.0, 1.0], [0.0, 1.0]), ([0.5, -1.0], [2.0, 0.0])]:
+        jp, js = jfn(tg.tensor(ta), tg.tensor(tb))
+        ref = np.cos(a.numpy()) * b.numpy() * ta + np.sin(a.numpy()) * tb
+        np.testing.assert_allclose(jp.numpy(), ref, rtol=1e-14)
+        assert float(js) == sum(ta)
+    assert len(calls) == 1 and counted["ok"] == 2
+    t = tg.tensor([1.0, 1.0], requires_grad=True)  # a differentiable tangent
+    jp, _ = jfn(t, tg.tensor([0.0, 1.0]))
+    jp.sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), np.cos(a.numpy()) * b.numpy(), rtol=1e-14)

@@ -541,6 +541,24 @@ def _jvp_on_tape(func, primals, ts, has_aux, name):
     return (out, res, aux) if has_aux else (out, res)
 
 
+def _linearize_on_tape(func, primals):
+    """``linearize`` by the forward sweep: ``func`` recorded once, each ``jvp_fn`` call pushes
+    its tangents through those records (a tangent that requires grad takes the double-vjp
+    trick, which re-runs ``func``)."""
+    out, _, outs, ospec, ins, _, start = record_for_forward(func, primals, False, "linearize")
+
+    def jvp_fn(*tangents):
+        ts = _tangents_in(tangents, primals, "linearize")
+        if any(t.requires_grad for t in ts):
+            return jvp(func, primals, tuple(tree_unflatten(
+                ts, tree_flatten(primals)[1])))[1]
+        blocks = [np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)) for t in ts]
+        res = [_value(b[0]) for b in push_tangents(outs, ins, blocks, start, 1)]
+        return tree_unflatten(res, ospec)
+
+    return _detach_tree(out), jvp_fn
+
+
 def _tangents_in(tangents, primals, name):
     from ..ops.record import as_tensor
 
@@ -624,6 +642,8 @@ def linearize(func, *primals):
         >>> jfn(tg.tensor([1., 1.]))
         tensor([1.0000, 0.5403])
     """
+    if _plain_forward(func, primals, ()):
+        return _linearize_on_tape(func, primals)
     out, _, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, False,
                                                                "linearize")
 
