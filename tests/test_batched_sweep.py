@@ -308,3 +308,21 @@ def test_rows_in_pieces_when_blocks_would_be_large(monkeypatch):
                                rtol=1e-14)
     with pytest.raises(RuntimeError, match="second time"):  # the last piece freed the graph
         tg.autograd.grad(y, x, tg.ones(4))
+
+
+def test_func_hessian_vector_output_and_argnums(torch):
+    x0, y0 = np.array([0.3, -0.5, 1.2]), np.array([0.7, 0.1])
+
+    def f(lib):
+        return lambda a, b: lib.stack([(a.sin() * b.sum()).sum(), (a ** 2).sum() * b[0]])
+
+    H = tg.func.hessian(f(tg), argnums=(0, 1))(tg.tensor(x0), tg.tensor(y0))
+    Ht = torch.func.hessian(f(torch), argnums=(0, 1))(torch.tensor(x0), torch.tensor(y0))
+    for i in range(2):
+        for j in range(2):
+            assert H[i][j].shape == tuple(Ht[i][j].shape)
+            np.testing.assert_allclose(H[i][j].numpy(), Ht[i][j].numpy(), rtol=1e-12,
+                                       atol=1e-12)
+    H = tg.func.hessian(lambda a: a.sin() * a.prod())(tg.tensor(x0))
+    Ht = torch.func.hessian(lambda a: a.sin() * a.prod())(torch.tensor(x0))
+    np.testing.assert_allclose(H.numpy(), Ht.numpy(), rtol=1e-12, atol=1e-12)
