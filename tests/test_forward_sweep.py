@@ -209,3 +209,14 @@ def test_linearize_pushes_each_tangent_through_one_recording(counted):
     jp, _ = jfn(t, tg.tensor([0.0, 1.0]))
     jp.sum().backward()
     np.testing.assert_allclose(t.grad.numpy(), np.cos(a.numpy()) * b.numpy(), rtol=1e-14)
+
+
+def test_value_modified_in_place_after_use_raises():
+    def f(a):
+        h = a * 1.0
+        y = h.sin()
+        h.add_(1.0)  # sin saved h: its tangent would be computed at the new value
+        return y
+
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        tg.func.jvp(f, (tg.tensor([0.1, 0.2]),), (tg.ones(2),))

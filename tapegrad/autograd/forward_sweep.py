@@ -23,6 +23,7 @@ from ..registry import PYTHON_BASE, REGISTRY, Op, pow_as_call
 from ..tensor import Tensor
 from . import batched
 from .batched import Unsupported
+from .inplace import check_python_record, check_reached
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
 _JAC_LIMIT = 256  # output elements up to which a Python op without jvp_np uses its vjp_np
@@ -106,6 +107,8 @@ def _sweep(seg, stop, k, leaf_tan, seeded, done):
                 continue
             if opw & tape.FREED and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
+            if tape.inplace_epoch[0] != seg.epoch:
+                check_python_record(seg, r, entry)
             tan[r] = _python_jvp(code, entry, ts, k, size)
             continue
         ta = tan.get(a) if a >= 0 else None
@@ -119,6 +122,10 @@ def _sweep(seg, stop, k, leaf_tan, seeded, done):
         if opw & tape.FREED and has_saved(seg, recs, r):
             raise RuntimeError(FREED_MSG)
         tan[r] = _elementwise_jvp(seg, code, d, aux, v, ta, tb, k, size)
+    if tape.inplace_epoch[0] != seg.epoch:  # a saved value modified in place since: the
+        reached = np.zeros(len(rows), np.uint8)  # reverse sweeps' error, not a wrong tangent
+        reached[list(tan)] = 1
+        check_reached(seg, recs, reached)
     return tan
 
 
