@@ -326,3 +326,8 @@ def test_func_hessian_vector_output_and_argnums(torch):
     H = tg.func.hessian(lambda a: a.sin() * a.prod())(tg.tensor(x0))
     Ht = torch.func.hessian(lambda a: a.sin() * a.prod())(torch.tensor(x0))
     np.testing.assert_allclose(H.numpy(), Ht.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_vectorized_hessian_strict_raises_as_torch():
+    with pytest.raises(RuntimeError, match="`strict=True` and `vectorized=True` are not"):
+        F.hessian(_rosen, tg.tensor([1.0, 2.0, 3.0]), strict=True, vectorize=True)

@@ -393,14 +393,14 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
                                "contain a single element")
         return out.reshape(())
 
-    if vectorize and not create_graph and outer_jacobian_strategy == "reverse-mode":
+    if vectorize and not (create_graph or strict) and \
+            outer_jacobian_strategy == "reverse-mode":
         # the gradient re-taped once, then all its rows in one sweep carrying n seeds
         with _gm.enable_grad():
             inputs = _preprocess(inputs, False, need_graph=True)
             out = single_output(*inputs)
-            jac = _grad((out,), inputs, create_graph=True)
-            _check_requires_grad(jac, "jacobian", strict)
-            jac = _fill_in_zeros(jac, inputs, strict, True, "double_back")
+            jac = _fill_in_zeros(_grad((out,), inputs, create_graph=True), inputs, False,
+                                 True, "double_back")
             res = _jacobian_one_sweep(jac, inputs)
         return _unpack(res, (is_in_tuple, is_in_tuple))
 
