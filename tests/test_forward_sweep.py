@@ -9,7 +9,7 @@ import pytest
 import tapegrad as tg
 import tapegrad.autograd.forward_ad as fwAD
 from tapegrad.autograd import forward_sweep
-from tapegrad.func import jacobians, transforms
+from tapegrad.func import forward, jacobians
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def counted(monkeypatch):
 
 def _double_vjp(monkeypatch):
     """Make jvp / jacfwd take the double-vjp path (the reference)."""
-    monkeypatch.setattr(transforms, "_plain_forward", lambda *a: False)
-    monkeypatch.setattr(jacobians, "_plain_forward", lambda *a: False)
+    monkeypatch.setattr(forward, "plain_forward", lambda *a: False)
+    monkeypatch.setattr(jacobians, "plain_forward", lambda *a: False)
 
 
 def _mixed(a, b):

@@ -6,9 +6,9 @@ from .. import grad_mode as _gm
 from ..tensor import Tensor
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .randomness import running
-from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _plain_forward,
-                         _push, _tensor_leaves, _value, jvp, push_tangents, record_for_forward,
-                         vjp)
+from .forward import plain_forward, push_tangents, record_for_forward, value
+from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
+                         _tensor_leaves, jvp, vjp)
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
@@ -202,7 +202,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         from .vmap import vmap
 
         idx, diff, f_diff = _restricted(func, args, argnums)
-        if _plain_forward(f_diff, diff, ()):
+        if plain_forward(f_diff, diff, ()):
             # every column at once: n tangent directions pushed through the records; func
             # runs once, so its random draws are shared by the columns unless they raise
             with running(randomness if randomness == "error" else "same", 0, 1):
@@ -215,7 +215,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             for t, sz in zip(ins, sizes):
                 blocks.append(eye[:, k:k + sz])
                 k += sz
-            cols = [_value(c) for c in push_tangents(outs, ins, blocks, start, n)]
+            cols = [value(c) for c in push_tangents(outs, ins, blocks, start, n)]
             return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
 
         out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
