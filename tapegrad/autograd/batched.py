@@ -1,8 +1,8 @@
 """A reverse sweep that carries k adjoint seeds at once: all rows of a Jacobian in one pass.
 
 Each reached record holds a ``(k, size)`` block of adjoints, one row per seed, and its VJP runs
-once on the whole block in NumPy: an elementwise op evaluates its derivative formula (the
-registry's ``numpy_rule``; a ``(k, n)`` g broadcasts against the ``(n,)`` saved values), a
+once on the whole block in NumPy: an elementwise op evaluates the registry's formula string
+(as ``numpy_rule`` does; a ``(k, n)`` g broadcasts against the ``(n,)`` saved values), a
 linear map gathers or scatter-adds columns, matmul has a batched rule, and any other Python op
 runs its ``vjp_np`` once per row. So k seeds cost one NumPy call per record instead of k
 sweeps. It serves ``autograd.grad(..., is_grads_batched=True)`` without ``create_graph``,
@@ -115,13 +115,10 @@ def run(roots, seeds, inputs, retain_graph):
             tape.retire(sw.seg)
         else:
             sw.free()
-    positions = {id(t): i for i, t in enumerate(inputs)}
-    for leaf, total in leaf_totals.values():
-        i = positions.get(id(leaf))
-        if i is not None:
-            for j, t in enumerate(inputs):
-                if t is leaf:
-                    results[j] = total
+    for j, t in enumerate(inputs):
+        e = leaf_totals.get(id(t)) if t._seg is None else None
+        if e is not None:
+            results[j] = e[1]
     out = []
     for t, g in zip(inputs, results):
         if g is not None:  # a copy: a block may be a seed or a view of one
