@@ -14,6 +14,7 @@ seed, which runs that code as a plain backward does.
 """
 
 import heapq
+import math
 
 import numpy as np
 
@@ -190,29 +191,17 @@ class BatchedSweep:
                 if a >= 0:
                     add(a, *self._linear(code, aux, g, int(recs[a, _SIZE])))
                 continue
-            rule, saves, nconst = plan
-            x = y = out = m = None
-            if v >= 0:
+            rule, where, nconst = plan
+            vals = (None, None, None, None)
+            if v >= 0:  # x, y, out, m from the saved values (flat rows: arrays keep shapes)
                 start = v >> 1
-                vals = avals if v & 1 else fvals
-                for j, name in enumerate(saves):
-                    val = vals[start + j]
-                    if name == "x":
-                        x = val
-                    elif name == "y":
-                        y = val
-                    elif name == "out":
-                        out = val
-                    else:
-                        m = val
-                if v & 1:  # saved arrays keep their shape: the formulas see flat rows
-                    x = x if x is None or x.ndim == 1 else x.reshape(-1)
-                    y = y if y is None or y.ndim == 1 else y.reshape(-1)
-                    out = out if out is None or out.ndim == 1 else out.reshape(-1)
-                    m = m if m is None or m.ndim == 1 else m.reshape(-1)
+                if v & 1:
+                    vals = [None if j < 0 else _flat(avals[start + j]) for j in where]
+                else:
+                    vals = [None if j < 0 else fvals[start + j] for j in where]
             c0 = faux[aux] if nconst >= 1 else 0.0
             c1 = faux[aux + 1] if nconst >= 2 else 0.0
-            gx, gy = rule(g, x, y, out, m, c0, c1)
+            gx, gy = rule(g, *vals, c0, c1)
             if a >= 0 and gx is not None:
                 add(a, *_block(gx, g, k, size))
             if b >= 0 and gy is not None:
@@ -246,7 +235,7 @@ class BatchedSweep:
         if grads is None:  # no batched rule (or not for these shapes): once per seed
             rows = [d.vjp_np(g[i], saved, entry.out, **entry.params) for i in range(k)]
             grads = [None if rows[0][j] is None else
-                     np.stack([_flat_row(row[j], int(np.prod(entry.in_shapes[j])))
+                     np.stack([_flat_row(row[j], math.prod(entry.in_shapes[j]))
                                for row in rows]) for j in range(len(entry.slots))]
         for s, gi, shape in zip(entry.slots, grads, entry.in_shapes):
             if s >= 0 and gi is not None:
@@ -309,17 +298,24 @@ _PLANS = {}
 
 
 def _plan(code):
-    """Per elementwise opcode: (formulas as one NumPy lambda, saves, nconst); None: linear."""
+    """Per elementwise opcode: (formulas as one NumPy lambda, where x, y, out, m sit among
+    the saved values (-1: not saved), nconst); None for a linear map."""
     plan = _PLANS.get(code, _PLANS)
     if plan is _PLANS:
         d = REGISTRY[code]
         if d.kind == "linear":
             plan = None
         else:
+            where = tuple(d.saves.index(n) if n in d.saves else -1
+                          for n in ("x", "y", "out", "m"))
             plan = (eval(d.rule_source(pow_as_call(d.dx), pow_as_call(d.dy)), rule_namespace()),
-                    d.saves, d.nconst)
+                    where, d.nconst)
         _PLANS[code] = plan
     return plan
+
+
+def _flat(a):
+    return a if a.ndim == 1 else a.reshape(-1)
 
 
 # ---- linear maps on blocks of columns ----------------------------------------------------
@@ -388,7 +384,7 @@ def _gather_strided_cols(g, shape, strides, offset, n_in):
     k = g.shape[0]
     zero, rshape, rstrides = _without_broadcast(shape, strides)
     if _contiguous(rshape, rstrides):
-        m = int(np.prod(rshape)) if rshape else 1
+        m = math.prod(rshape)
         sub = g[:, offset:offset + m]
     else:
         sub = g[:, _strided_indices(rshape, rstrides, offset).reshape(-1)]

@@ -15,6 +15,8 @@ once: a whole ``jacfwd`` in one pass):
 caller uses the double-vjp trick, which differentiates through any VJP.
 """
 
+import math
+
 import numpy as np
 
 from .. import tape
@@ -199,7 +201,7 @@ def _python_jvp(code, entry, ts, k, size):
     ``vjp_np`` (small outputs only)."""
     d = REGISTRY[code]
     saved = tuple(entry.saved)
-    shaped = [None if t is None else np.broadcast_to(t, (k, int(np.prod(sh)))).reshape(
+    shaped = [None if t is None else np.broadcast_to(t, (k, math.prod(sh))).reshape(
         (k,) + tuple(sh)) for t, sh in zip(ts, entry.in_shapes)]
     rule = getattr(d, "jvp_np", None)
     if rule is not None:
@@ -215,12 +217,12 @@ def _python_jvp(code, entry, ts, k, size):
     if cols is None:
         rows = [d.vjp_np(eye[i], saved, entry.out, **entry.params) for i in range(size)]
         cols = [None if rows[0][j] is None else
-                np.stack([batched._flat_row(row[j], int(np.prod(entry.in_shapes[j])))
+                np.stack([batched._flat_row(row[j], math.prod(entry.in_shapes[j]))
                           for row in rows]) for j in range(len(entry.slots))]
     res = np.zeros((k, size))
     for t, jac, sh in zip(ts, cols, entry.in_shapes):
         if t is not None and jac is not None:
-            n_in = int(np.prod(sh))
+            n_in = math.prod(sh)
             jac = np.asarray(jac, np.float64)
             jac = jac.reshape(size, n_in) if jac.size == size * n_in else \
                 np.broadcast_to(jac.reshape(size, 1), (size, n_in))
