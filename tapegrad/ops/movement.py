@@ -76,8 +76,11 @@ def scatter_strided(x, shape, strides, offset, out_size):
 
 def gather_index(x, idx):
     """``out[i] = flat(x)[idx[i]]`` (idx flat, int64, in range)."""
-    flat = np.asarray(x._data).reshape(-1)
-    value = _wrap(flat[idx])
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import gather_index as cuda_gather_index
+
+        return cuda_gather_index(x, idx)
+    value = _wrap(np.asarray(x._data).reshape(-1)[idx])
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
@@ -85,6 +88,10 @@ def gather_index(x, idx):
 
 def scatter_index(x, idx, out_size):
     """``out = zeros(out_size); out[idx[i]] += flat(x)[i]``."""
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import scatter_index as cuda_scatter_index
+
+        return cuda_scatter_index(x, idx, out_size)
     xd = np.asarray(x._data).reshape(-1)
     out = np.zeros(out_size, xd.dtype if xd.dtype.kind == "f" else np.float64)
     np.add.at(out, idx, xd)
@@ -450,7 +457,7 @@ def _index_key(key):
         if isinstance(k, Tensor):
             if k._rg and k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            k = np.asarray(k._data)
+            k = k._data.host() if type(k._data) is DeviceArray else np.asarray(k._data)
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         elif isinstance(k, list):
@@ -483,6 +490,9 @@ def getitem(x, key):
         pv = probe[items]
         offset = pv.__array_interface__["data"][0] - _PROBE_ADDR
         return _view_strided(x, value, pv.shape, pv.strides, offset)
+    if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
+        ids = np.arange(xd.size, dtype=np.int64).reshape(shape)[key]
+        return reshape(gather_index(x, ids.reshape(-1)), ids.shape)
     value = xd[key]
     if not (x._rg and _grad_on()):
         return _make(_wrap(value))

@@ -14,6 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .movement import flip, gather_index, mean, permute, reshape, sum
@@ -159,16 +160,19 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         tensor([0., 6., 0.])
     """
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
-    if dim is None:
-        value = np.prod(xd, dtype=dtype)
+    if type(x._data) is DeviceArray:
+        d = None if dim is None else norm_dim(int(dim), x.ndim)
+        value = _cuda().prod_value(x._data, d, keepdim, dtype)
+    elif dim is None:
+        value = np.prod(np.asarray(x._data), dtype=dtype)
         d = None
     else:
+        xd = np.asarray(x._data)
         d = norm_dim(int(dim), xd.ndim)
         value = np.prod(xd, axis=d if xd.ndim else None, keepdims=keepdim, dtype=dtype)
-    if value.dtype.kind in "biu":
-        value = value.astype(np.int64)
-    value = _wrap(np.asarray(value))
+    if type(value) is not DeviceArray:
+        value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
+                                 value.astype(np.int64)))
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.PROD, (x,), save_inputs=(0,), save_out=True,
@@ -215,7 +219,7 @@ defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vj
 
 def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
     x = R.as_tensor(x)
-    xd = np.asarray(x._data)
+    xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     dims = _reduce_dims(dim, xd.ndim)
     for k in dims:
         if xd.shape[k] == 0:
@@ -224,7 +228,10 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
                                    "input.numel() == 0. Specify the reduction dim with the "
                                    "'dim' argument.")
             raise IndexError(f"{name}(): Expected reduction dim {k} to have non-zero size.")
-    value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
+    if type(xd) is DeviceArray:
+        value = _cuda().extremum_value(xd, dims, keepdim, np_f is np.amax)
+    else:
+        value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
@@ -270,11 +277,13 @@ _MinResult = _return_type("min")
 
 def _max_dim(x, dim, keepdim, np_arg, name, result_type):
     x = R.as_tensor(x)
-    xd = np.asarray(x._data)
+    xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     d = norm_dim(int(dim), xd.ndim)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     if xm.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if type(xd) is DeviceArray:
+        return _cuda().max_dim(x, d, keepdim, np_arg is np.argmax, result_type)
     idx = np.asarray(np_arg(xm, axis=d, keepdims=True), np.int64)  # first extremum, as PyTorch
     flat = np.take_along_axis(np.arange(xm.size, dtype=np.int64).reshape(xm.shape), idx, d)
     out_shape = idx.shape if keepdim else idx.shape[:d] + idx.shape[d + 1:]
@@ -340,13 +349,16 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
-    xd = np.asarray(x._data)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dev = xd - np.mean(xd, axis=dims, keepdims=True)
-        value = np.sum(dev * dev, axis=dims, keepdims=keepdim) / np.float64(dof)
-    if root:
-        value = np.sqrt(value)
-    value = _wrap(np.asarray(value, xd.dtype))
+    if type(x._data) is DeviceArray:
+        value = _cuda().var_value(x._data, dims, keepdim, dof, root)
+    else:
+        xd = np.asarray(x._data)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = xd - np.mean(xd, axis=dims, keepdims=True)
+            value = np.sum(dev * dev, axis=dims, keepdims=keepdim) / np.float64(dof)
+        if root:
+            value = np.sqrt(value)
+        value = _wrap(np.asarray(value, xd.dtype))
     if not R.needs_grad(x):
         return _make(value)
     return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,),
@@ -544,16 +556,23 @@ def cumsum(input, dim, *, dtype=None):
         tensor([1., 3., 6.])
     """
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     d = norm_dim(int(dim), xd.ndim)
     if xd.ndim == 0:
         from .elementwise import clone
 
         return clone(x) if dtype is None else clone(x).to(dtype)
-    value = np.cumsum(xd, axis=d, dtype=dtype)
-    if value.dtype.kind in "biu":
-        value = value.astype(np.int64)
-    value = _wrap(value)
+    if type(xd) is DeviceArray:
+        value = _cuda().cumsum_value(xd, d, dtype)
+    else:
+        value = np.cumsum(xd, axis=d, dtype=dtype)
+        value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))
+
+
+def _cuda():
+    from . import cuda_ops
+
+    return cuda_ops

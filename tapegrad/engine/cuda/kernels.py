@@ -268,6 +268,214 @@ def index_gather(n, src, idx, out):
 
 
 @cuda.jit
+def scatter_set(n, src, meta, out):
+    """out[offset + i . strides] = src[i] (distinct targets: the pieces of a cat)."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        out[_src_index(i, meta)] = src[i]
+        i += st
+
+
+@cuda.jit
+def put(n, src, ss, idx, out):
+    """out[idx[i]] = src[i * ss] (ss 0: one value everywhere): x[key] = v, in place."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        out[idx[i]] = src[i * ss]
+        i += st
+
+
+@cuda.jit
+def compare(n, op, x, sx, y, sy, out):
+    """out[i] = x[i * sx] (op) y[i * sy] as bool: ==, !=, <, <=, >, >=, and, or, xor (0..8)."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        a = x[i * sx]
+        b = y[i * sy]
+        if op == 0:
+            r = a == b
+        elif op == 1:
+            r = a != b
+        elif op == 2:
+            r = a < b
+        elif op == 3:
+            r = a <= b
+        elif op == 4:
+            r = a > b
+        elif op == 5:
+            r = a >= b
+        elif op == 6:
+            r = (a != 0) and (b != 0)
+        elif op == 7:
+            r = (a != 0) or (b != 0)
+        else:
+            r = (a != 0) != (b != 0)
+        out[i] = r
+        i += st
+
+
+@cuda.jit
+def take(n, src, idx, out):
+    """out[i] = src[idx[i]] (an indexed gather's forward)."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        out[i] = src[idx[i]]
+        i += st
+
+
+# Row kernels: src is (rows, cols) C-contiguous, the reduced dims moved last; one thread per
+# row (rows are independent; each walks its row in order, as NumPy does).
+
+@cuda.jit
+def row_extremum(rows, cols, src, sign, meta, val, pos, flat):
+    """val[r] = max (sign 1) or min (sign -1) of row r, pos[r] its first index, flat[r] that
+    element's index in the original layout (meta: the gather that moved the dims); a NaN
+    wins, as in NumPy."""
+    r = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while r < rows:
+        base = r * cols
+        best = float(src[base])
+        bi = 0
+        if best == best:
+            for j in range(1, cols):
+                v = float(src[base + j])
+                if v != v:
+                    best = v
+                    bi = j
+                    break
+                if sign * v > sign * best:
+                    best = v
+                    bi = j
+        val[r] = best
+        pos[r] = bi
+        flat[r] = _src_index(base + bi, meta)
+        r += st
+
+
+@cuda.jit
+def row_extremum_vjp(rows, cols, src, val, g, evenly, out):
+    """out[r, j] = g[r] / count where src[r, j] == val[r] (evenly: a NaN matches a NaN);
+    amax/amin with a NaN result match nothing: g / 0 * 0, NaN, as on the CPU."""
+    r = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while r < rows:
+        base = r * cols
+        v = float(val[r])
+        cnt = 0
+        for j in range(cols):
+            x = float(src[base + j])
+            if x == v or (evenly and x != x and v != v):
+                cnt += 1
+        for j in range(cols):
+            x = float(src[base + j])
+            hit = x == v or (evenly and x != x and v != v)
+            if cnt == 0:
+                out[base + j] = math.nan
+            elif hit:
+                out[base + j] = g[r] / cnt
+            else:
+                out[base + j] = 0.0
+        r += st
+
+
+@cuda.jit
+def row_prod(rows, cols, src, out):
+    r = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while r < rows:
+        p = 1.0
+        for j in range(cols):
+            p *= src[r * cols + j]
+        out[r] = p
+        r += st
+
+
+@cuda.jit
+def row_prod_vjp(rows, cols, src, g, out):
+    """out[r, j] = g[r] * prod_{k != j} src[r, k]: prefix times suffix products (exact with
+    zeros, no division)."""
+    r = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while r < rows:
+        base = r * cols
+        p = 1.0
+        for j in range(cols):
+            out[base + j] = p
+            p *= src[base + j]
+        p = 1.0
+        for jj in range(cols):
+            j = cols - 1 - jj
+            out[base + j] *= p * g[r]
+            p *= src[base + j]
+        r += st
+
+
+@cuda.jit
+def row_cumsum(rows, cols, src, reverse, out):
+    """Running sums along each row (reverse: from the end: the VJP of a cumsum)."""
+    r = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while r < rows:
+        base = r * cols
+        acc = 0.0
+        for jj in range(cols):
+            j = cols - 1 - jj if reverse else jj
+            acc += src[base + j]
+            out[base + j] = acc
+        r += st
+
+
+@cuda.jit(device=True)
+def _row_mean(base, cols, src):
+    s = 0.0
+    for j in range(cols):
+        s += src[base + j]
+    return s / cols if cols else math.nan
+
+
+@cuda.jit
+def row_var(rows, cols, src, dof, root, out):
+    """sum((x - mean)^2) / dof per row (two passes, as NumPy); root: its square root."""
+    r = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while r < rows:
+        base = r * cols
+        mu = _row_mean(base, cols, src)
+        s = 0.0
+        for j in range(cols):
+            d = src[base + j] - mu
+            s += d * d
+        if dof > 0.0:
+            v = s / dof
+        else:
+            v = math.inf if s > 0.0 else math.nan
+        out[r] = math.sqrt(v) if root else v
+        r += st
+
+
+@cuda.jit
+def row_var_vjp(rows, cols, src, g, o, dof, root, out):
+    """var: 2 / dof * g * (x - mean); std: the same with g / (2 std), 0 where std is 0."""
+    r = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while r < rows:
+        base = r * cols
+        mu = _row_mean(base, cols, src)
+        gr = g[r]
+        if root:
+            gr = 0.0 if o[r] == 0.0 else gr / (2.0 * o[r])
+        scale = 2.0 / dof if dof > 0.0 else math.inf
+        for j in range(cols):
+            out[base + j] = scale * gr * (src[base + j] - mu)
+        r += st
+
+
+@cuda.jit
 def rowsum(rows, cols, chunks, src, out):
     """out[r] += sum(src[r * cols : (r + 1) * cols]) (float64): block b reduces chunk
     b % chunks of row b // chunks in shared memory, then one atomic add per block."""
@@ -360,7 +568,7 @@ def k():
         from numba import float64
 
         ns = {"cuda": cuda, "float64": float64, "THREADS": threads(), "TILE": tile(),
-              "min": min, "abs": abs, "float": float}
+              "min": min, "abs": abs, "float": float, "math": math, "range": range}
         src = source(ns)
         exec(compile(src, "<tapegrad.engine.cuda.kernels generated>", "exec"), ns)
         _K = ns
