@@ -120,6 +120,14 @@ def _as_operand(v, other):
     return _make(to_device(np.asarray(v, dt))), None
 
 
+def _scalar_to_device(t):
+    """A 0-d CPU tensor meeting a CUDA tensor moves to the device (PyTorch allows CPU
+    scalars in CUDA ops); the move is recorded when it requires grad."""
+    if t.ndim != 0 or is_dev(t):
+        return t
+    return to(t, None, "cuda") if t._rg else _make(to_device(np.asarray(t._data)))
+
+
 def binary(d, x, y, wx, wy, save):
     """``_binary`` ops on CUDA tensors (``wx``/``wy``: the Python numbers they came from)."""
     from .movement import broadcast_to
@@ -129,6 +137,7 @@ def binary(d, x, y, wx, wy, save):
         x, _ = _as_operand(wx, y)
     if wy is not None:
         y, _ = _as_operand(wy, x)
+    x, y = _scalar_to_device(x), _scalar_to_device(y)
     same_device(x, y)
     save_x, save_y, save_out = save
     shape = broadcast_shapes(x.shape, y.shape)
@@ -309,6 +318,17 @@ def strided_value(d, shape, strides, offset):
     return out
 
 
+def scatter_strided_value(d, shape, strides, offset, out_size):
+    """zeros(out_size) with d's elements added at offset + i . strides (atomics: targets
+    repeat where a stride is 0)."""
+    from .movement import _slot_tensor_shape
+
+    src = d if d.dtype == _F64 else astype(d, _F64)
+    acc = K.zeros(out_size)
+    K.scatter_add(src.flat(), shape, strides, offset, acc)
+    return _cast_new(acc, _slot_tensor_shape(out_size), d.dtype if d.dtype.kind == "f" else _F64)
+
+
 def expand_value(d, shape):
     xs = d.shape
     lead = len(shape) - len(xs)
@@ -329,24 +349,7 @@ def view(x, shape, strides, offset):
 
 # ---- reductions -------------------------------------------------------------------------
 
-def rows_of(xd, dims):
-    """``xd`` with ``dims`` moved last, as a C-contiguous (rows, cols) device array, and the
-    gather that did it (shape, element strides into ``xd``): the VJPs scatter back with it."""
-    shape = xd.shape
-    nd = len(shape)
-    dims = tuple(sorted(dims))
-    kept = tuple(k for k in range(nd) if k not in dims)
-    order = kept + dims
-    cs = c_strides(shape)
-    pshape, pstrides = tuple(shape[k] for k in order), tuple(cs[k] for k in order)
-    src = xd.flat()
-    if order != tuple(range(nd)):
-        src = strided_value(xd, pshape, pstrides, 0).a
-    rows = 1
-    for k in kept:
-        rows *= shape[k]
-    cols = xd.size // rows if rows else 0
-    return src, rows, cols, pshape, pstrides
+rows_of = K.rows_of
 
 
 def _reduced_shape(shape, dims, keepdim):
@@ -391,6 +394,22 @@ def extremum(xd, dims, largest):
     row_launch("row_extremum", rows, cols, src, 1.0 if largest else -1.0,
                K.meta(pshape, pstrides, 0), val, pos, flat)
     return val, pos, flat
+
+
+def shift_value(xd, dims):
+    """The softmax/logsumexp shift: amax over ``dims`` (kept), 0 where it is not finite
+    (an all -inf row keeps -inf, as on the CPU)."""
+    if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
+        return _zeros_new(_reduced_shape(xd.shape, set(dims), True), xd.dtype)
+    m = extremum_value(xd, dims, True, True)
+    K.launch("finite_or_zero", m.size, m.size, m.a)
+    return m
+
+
+def _zeros_new(shape, dtype):
+    out = _new(shape, dtype)
+    K.launch("fill", out.size, out.size, out.a, 0)
+    return out
 
 
 def max_dim(x, d, keepdim, largest, result_type):

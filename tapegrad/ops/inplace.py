@@ -64,7 +64,8 @@ def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
 def _copy_slices_vjp(g, inputs, out, positions, vshape):
     keep = np.ones(g.numel(), np.float64)
     keep[positions] = 0.0
-    gb = E.mul(g, _make(keep.reshape(g.shape) if g.ndim else float(keep[0])))
+    keep = _make(keep.reshape(g.shape) if g.ndim else float(keep[0]))
+    gb = E.mul(g, keep if type(g._data) is not DeviceArray else keep.to(g.device))
     gv = reshape(gather_index(reshape(g, -1), positions), vshape)
     return gb, gv
 

@@ -52,9 +52,15 @@ def _record_linear(value, op, x, seg_fill):
 
 def gather_strided(x, shape, strides, offset):
     """``out[i] = flat(x)[offset + i . strides]`` as a new array of ``shape``."""
-    flat = np.ascontiguousarray(x._arr()).reshape(-1)
-    idx = _strided_indices(shape, strides, offset)
-    value = _wrap(flat[idx].reshape(shape)) if flat.size else _wrap(np.zeros(shape, flat.dtype))
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import strided_value
+
+        value = strided_value(x._data, tuple(shape), tuple(strides), offset)
+    else:
+        flat = np.ascontiguousarray(x._arr()).reshape(-1)
+        idx = _strided_indices(shape, strides, offset)
+        value = _wrap(flat[idx].reshape(shape)) if flat.size else _wrap(np.zeros(shape,
+                                                                                  flat.dtype))
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.GATHER_STRIDED, x,
@@ -63,11 +69,16 @@ def gather_strided(x, shape, strides, offset):
 
 def scatter_strided(x, shape, strides, offset, out_size):
     """``out = zeros(out_size); out[offset + i . strides] += x[i]`` (i over ``shape``)."""
-    xd = np.asarray(x._data).reshape(shape)
-    out = np.zeros(out_size, np.result_type(xd.dtype, np.float64) if xd.dtype.kind != "f"
-                   else xd.dtype)
-    np.add.at(out, _strided_indices(shape, strides, offset).reshape(-1), xd.reshape(-1))
-    value = _wrap(out.reshape(_slot_tensor_shape(out_size)))
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import scatter_strided_value
+
+        value = scatter_strided_value(x._data, tuple(shape), tuple(strides), offset, out_size)
+    else:
+        xd = np.asarray(x._data).reshape(shape)
+        out = np.zeros(out_size, np.result_type(xd.dtype, np.float64) if xd.dtype.kind != "f"
+                       else xd.dtype)
+        np.add.at(out, _strided_indices(shape, strides, offset).reshape(-1), xd.reshape(-1))
+        value = _wrap(out.reshape(_slot_tensor_shape(out_size)))
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.SCATTER_STRIDED, x,
@@ -366,7 +377,12 @@ def flip(x, dims):
     # NOTE: np.sum, not sum: this module's sum() is the tensor reduction
     offset = int(np.sum([(shape[d] - 1) * cs[d] for d in dims], dtype=np.int64))
     strides = tuple(-s if k in dims else s for k, s in enumerate(cs))
-    value = np.flip(x._arr(), dims).copy()
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import strided_value
+
+        value = strided_value(x._data, shape, strides, offset)
+    else:
+        value = np.flip(x._arr(), dims).copy()
     t = _view_strided(x, value, shape, strides, offset)
     t._vc, t._base = None, None  # flip copies, like torch.flip
     return t

@@ -88,8 +88,15 @@ def _torch_dtype(dt):
             "float64": "Double"}.get(str(dt), str(dt))
 
 
-def _const(a):
+def _const(a, like=None):
+    if like is not None and type(like._data) is DeviceArray:  # a constant on like's device
+        return _make(_cuda().to_device(np.asarray(a)))
     return _make(_wrap(np.asarray(a)))
+
+
+def _host(t):
+    """t's values as an ndarray (a copy from the device for a CUDA tensor)."""
+    return t._data.host() if type(t._data) is DeviceArray else np.asarray(t._data)
 
 
 def _squeeze_dims(t, dims, keepdim):
@@ -132,7 +139,7 @@ def _prod_vjp(g, inputs, out, dim, keepdim):
     d = 0 if dim is None or x.ndim == 0 else dim
     kept = _kept_shape(xm.shape, (d,))
     gk, ok = reshape(g, kept), reshape(out, kept)
-    if not np.any(np.asarray(x._data) == 0):
+    if not np.any(_host(x) == 0):
         # exact in a neighbourhood of x, so higher derivatives are right too
         return (reshape(mul(gk, div(ok, xm)), shape),)
     n = xm.shape[d]
@@ -206,12 +213,12 @@ def _amax_vjp_np(g, inputs, out, dims, keepdim, evenly=False):
 def _amax_vjp(g, inputs, out, dims, keepdim, evenly=False):
     from .elementwise import mul, where
 
-    mask, count, kept = _amax_weights(inputs[0]._data, out._data, dims, evenly)
+    mask, count, kept = _amax_weights(_host(inputs[0]), _host(out), dims, evenly)
     # the weights are piecewise constant in x: linear in g, zero higher derivatives
-    share = mul(reshape(g, kept), _const(1.0 / count))
+    share = mul(reshape(g, kept), _const(1.0 / count, g))
     if evenly:
-        return (where(_const(mask), share, 0.0),)
-    return (mul(share, _const(mask.astype(np.float64))),)
+        return (where(_const(mask, g), share, 0.0),)
+    return (mul(share, _const(mask.astype(np.float64), g)),)
 
 
 defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vjp_np)
@@ -396,7 +403,7 @@ def _std_vjp_np(g, inputs, out, dims, keepdim, dof):
 def _std_vjp(g, inputs, out, dims, keepdim, dof):
     from .elementwise import div, mul, where
 
-    gv = where(np.asarray(out._data) == 0, 0.0, div(g, mul(out, 2.0)))
+    gv = where(_host(out) == 0, 0.0, div(g, mul(out, 2.0)))
     return _var_vjp(gv, inputs, None, dims, keepdim, dof)
 
 
@@ -474,6 +481,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 def _shift(x, dims):
     """max over ``dims`` (kept), as a constant: subtracting it changes no gradient."""
+    if type(x._data) is DeviceArray:
+        return _make(_cuda().shift_value(x._data, dims))
     xd = np.asarray(x._data)
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         m = np.zeros(_kept_shape(xd.shape, dims), xd.dtype)

@@ -187,3 +187,67 @@ def test_inplace_on_a_leaf_that_requires_grad_raises_pytorchs_error():
     x = tg.tensor(A, device="cuda", requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable"):
         x.add_(1.0)
+
+
+# ---- create_graph: the VJPs run as CUDA tensor ops, recorded on the device ----------------
+
+POS = RNG.uniform(0.5, 1.5, (3, 4))
+W = RNG.uniform(-1.0, 1.0, (4, 2))
+ZEROS = POS.copy()
+ZEROS[1, 2] = 0.0
+
+SECOND_ORDER = {
+    "mlp": (lambda x: (tg.tanh(x @ tg.tensor(W, device=x.device)) ** 2).sum()
+            + (x.exp() * x[:, :1]).mean(), POS),
+    "cat": (lambda x: (tg.cat([x, x * x], 0) ** 2).sum(), POS),
+    "cumsum": (lambda x: (tg.cumsum(x, 1) ** 3).sum(), POS),
+    "var": (lambda x: tg.var(x, 1).pow(2).sum(), POS),
+    "std": (lambda x: tg.std(x, 0).pow(3).sum(), POS),
+    "prod": (lambda x: (tg.prod(x, 1) ** 2).sum(), POS),
+    "prod_with_a_zero": (lambda x: (tg.prod(x, 1) ** 2).sum(), ZEROS),
+    "amax": (lambda x: (tg.amax(x, 1) ** 2).sum(), TIES),
+    "max_dim": (lambda x: (tg.max(x, 1).values ** 3).sum(), POS),
+    "index": (lambda x: (x[[0, 0, 2]] ** 3).sum(), POS),
+    "softmax": (lambda x: (tg.softmax(x, 1) * x).sum(), POS),
+    "log_softmax": (lambda x: (tg.log_softmax(x, 0) ** 2).sum(), POS),
+}
+
+
+def _hvp(fn, a, v, dev):
+    x = tg.tensor(a, device=dev, requires_grad=True)
+    (g,) = tg.autograd.grad(fn(x), x, create_graph=True)
+    (h,) = tg.autograd.grad((g * tg.tensor(v, device=dev)).sum(), x)
+    assert g.device == dev and h.device == dev
+    return g.detach().cpu().numpy(), h.cpu().numpy()
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_hessian_vector_product_on_the_device_matches_the_cpu(name):
+    fn, a = SECOND_ORDER[name]
+    v = RNG.uniform(-1.0, 1.0, a.shape)
+    for c, d in zip(_hvp(fn, a, v, "cpu"), _hvp(fn, a, v, "cuda")):
+        np.testing.assert_allclose(d, c, rtol=1e-9, atol=1e-12)
+
+
+def test_gradgradcheck_on_the_device():
+    """Finite differences (float64) of functions that run on the device (gradcheck perturbs
+    a CPU leaf; the function moves it over and back, recorded)."""
+    x = tg.tensor(POS[:2, :3], requires_grad=True)
+    fns = (lambda t: tg.softmax(t, 1) * t.exp(), lambda t: tg.cumsum(t, 1) ** 2,
+           lambda t: tg.std(t, 0) * tg.amax(t, 0), lambda t: tg.cat([t, t.prod(0, True)]))
+    for k, fn in enumerate(fns):
+        on_device = (lambda f: lambda t: f(t.cuda()).cpu())(fn)
+        assert tg.autograd.gradcheck(on_device, (x,))
+        if k % 2:  # second order is slow on the simulator: half of them
+            assert tg.autograd.gradgradcheck(on_device, (x,))
+
+
+def test_second_order_through_a_cpu_to_cuda_transfer():
+    def f(x):
+        return (x.cuda() ** 3).sum()
+
+    x = tg.tensor(POS, requires_grad=True)
+    (g,) = tg.autograd.grad(f(x), x, create_graph=True)
+    g.sum().backward()
+    assert g.device == "cpu"
+    np.testing.assert_allclose(x.grad.numpy(), 6.0 * POS)

@@ -318,6 +318,18 @@ def compare(n, op, x, sx, y, sy, out):
 
 
 @cuda.jit
+def finite_or_zero(n, x):
+    """x[i] = 0 where x[i] is nan or +inf (a softmax shift; an all -inf row keeps -inf)."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        v = x[i]
+        if v != v or v == math.inf:
+            x[i] = 0
+        i += st
+
+
+@cuda.jit
 def take(n, src, idx, out):
     """out[i] = src[idx[i]] (an indexed gather's forward)."""
     i = cuda.grid(1)
@@ -625,6 +637,37 @@ def scatter_add(src, shape, strides, offset, out):
     for s in shape:
         n *= s
     launch("scatter_add", n, n, src, meta(shape, strides, offset), out)
+
+
+def c_strides(shape):
+    """Element strides of a C-contiguous array of ``shape``."""
+    out, acc = [], 1
+    for s in reversed(tuple(shape)):
+        out.append(acc)
+        acc *= s
+    return tuple(reversed(out))
+
+
+def rows_of(xd, dims):
+    """DeviceArray ``xd`` with ``dims`` moved last, as a C-contiguous (rows, cols) flat device
+    array, and the gather that did it (shape, element strides into ``xd``): the row kernels'
+    input; their VJPs scatter back with the same gather."""
+    shape = xd.shape
+    nd = len(shape)
+    dims = tuple(sorted(dims))
+    kept = tuple(k for k in range(nd) if k not in dims)
+    order = kept + dims
+    cs = c_strides(shape)
+    pshape, pstrides = tuple(shape[k] for k in order), tuple(cs[k] for k in order)
+    src = xd.flat()
+    if order != tuple(range(nd)):
+        src = empty(xd.size, xd.dtype)
+        gather(xd.flat(), pshape, pstrides, 0, src)
+    rows = 1
+    for k in kept:
+        rows *= shape[k]
+    cols = xd.size // rows if rows else 0
+    return src, rows, cols, pshape, pstrides
 
 
 def rowsum(src, rows, cols, out):

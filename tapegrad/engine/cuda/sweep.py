@@ -230,17 +230,13 @@ def _matmul_vjp(sw, entry, g):
 
 
 def _rows(a, dims):
-    from ...ops.cuda_ops import rows_of
-
-    return rows_of(a, dims)
+    return K.rows_of(a, dims)
 
 
 def _scatter_rows(sw, slot, tmp, pshape, pstrides):
     """Add a gradient computed in the (rows, cols) layout of ``rows_of`` to ``slot``."""
-    from ...ops.shapes import c_strides
-
     ga = sw.grad_of(slot)
-    if tuple(pstrides) == tuple(c_strides(pshape)):
+    if tuple(pstrides) == K.c_strides(pshape):
         K.launch("add_into", tmp.size, tmp.size, tmp, ga)  # the dims were already last
     else:
         K.scatter_add(tmp, pshape, pstrides, 0, ga)
@@ -308,11 +304,9 @@ def _cumsum_vjp(sw, entry, g):
 
 def _cat_vjp(sw, entry, g):
     """Each input's slice of g, gathered into its adjoint."""
-    from ...ops.shapes import c_strides
-
     p = entry.params
     d = p["dim"]
-    cs = c_strides(entry.out_shape)
+    cs = K.c_strides(entry.out_shape)
     at = 0
     for slot, shape, size in zip(entry.slots, p["shapes"], p["sizes"]):
         if slot >= 0 and size and len(shape) == len(entry.out_shape):
