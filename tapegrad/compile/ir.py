@@ -81,7 +81,7 @@ _SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy
 
 # Ops whose result never requires grad (comparisons, counts, masks).
 NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmask", "sign",
-                     "posmask", "detach"))
+                     "posmask", "detach", "targets_ok"))
 
 
 class Node:
