@@ -434,11 +434,12 @@ def test_outputs_requiring_grad_are_differentiable_outside():
     assert_same(gc, ge)
     assert gc.requires_grad
     assert_same(tg.autograd.grad(gc.sum(), w)[0], tg.autograd.grad(ge.sum(), w)[0])
-    y = f(x)[0]
-    with tg.no_grad():
-        w.mul_(1.0)
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-        tg.autograd.grad(y, w, create_graph=True)
+    for changed in (w, x):  # a leaf, or an input not requiring grad, changed after the call
+        y = f(x)[0]
+        with tg.no_grad():
+            changed.mul_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            tg.autograd.grad(y, w, create_graph=True)
     assert f._count == 1
 
 

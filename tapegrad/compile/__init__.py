@@ -174,7 +174,8 @@ class Replay:
             raise _RunEagerly(f"the replay raised {type(e).__name__}") from e
         vals = self.late(leaves, T, S, carry)
         if self.vjp is not None:
-            again = (self, call, T) if self.pure and call is not None else None
+            again = (self, call, [(t, t._version) for t in T if isinstance(t, Tensor)]) \
+                if self.pure and call is not None else None
             diff = self.vjp.apply(T, vals[:self.n_out], vals[self.n_out:], self.outs, again)
         outs = []
         for kind, a, copy in self.outs:
@@ -224,11 +225,12 @@ def _recorded_vjp(ctx, grads):
     again = ctx.payload[3]
     if again is None:
         raise RuntimeError(SECOND_ORDER_MSG)
-    if any(t._version != v for t, v in zip(ctx.leaves, ctx.versions)):
+    replay, (args, kwargs), inputs = again
+    if any(t._version != v for t, v in zip(ctx.leaves, ctx.versions)) or \
+            any(t._version != v for t, v in inputs):  # running again would see new values
         raise RuntimeError(MODIFIED_MSG)
     from ..autograd import grad as _grad
 
-    replay, (args, kwargs), _ = again
     outs = []
     _out_spec(replay.fn(*args, **kwargs), outs)
     picked = [outs[k] for k, (kind, _, _) in enumerate(replay.outs) if kind == "grad"]
