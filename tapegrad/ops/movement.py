@@ -388,10 +388,11 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         value = _wrap(_add_reduce(xd, axis=None))
         if not (x._rg and _grad_on()):
             return _make(value)
-        n = xd.size
-        return _record_linear(value, Op.SCATTER_STRIDED, x,
-                              lambda seg: tape.add_iaux(seg, (1, n, 0, 0)))
-    dims = norm_dims(dim, xd.ndim)
+        seg = R.segment_for(x)
+        return R.result(value, _SCATTER, x, aux=tape.add_iaux(seg, (1, xd.size, 0, 0)),
+                        seg=seg)
+    dims = (dim + xd.ndim if -xd.ndim <= dim < 0 else dim,) if type(dim) is int and \
+        -xd.ndim <= dim < xd.ndim else norm_dims(dim, xd.ndim)
     if type(xd) is DeviceArray:  # CUDA: a parallel reduction (ops/cuda_ops.py)
         from .cuda_ops import sum_value
 
@@ -401,15 +402,29 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape
-    kept = tuple(1 if k in dims else s for k, s in enumerate(shape))
-    cs = c_strides(kept)
-    strides = tuple(0 if k in dims else cs[k] for k in range(len(shape)))
-    return _record_linear(value, Op.SCATTER_STRIDED, x,
-                          lambda seg: _strided_aux(seg, shape, strides, 0))
+    ints = _sum_ints.get((shape, dims))
+    if ints is None:
+        kept = tuple([1 if k in dims else s for k, s in enumerate(shape)])
+        cs = c_strides(kept)
+        strides = tuple([0 if k in dims else cs[k] for k in range(len(shape))])
+        if len(_sum_ints) > 4096:  # shapes of a long-running program: keep it bounded
+            _sum_ints.clear()
+        ints = _sum_ints[(shape, dims)] = (len(shape), *shape, *strides, 0)
+    seg = tape.prepare([x]) if type(xd) is DeviceArray else R.segment_for(x)
+    return R.result(value, _SCATTER, x, aux=tape.add_iaux(seg, ints), seg=seg)
+
+
+_SCATTER = int(Op.SCATTER_STRIDED)
+_sum_ints = {}  # (shape, summed dims) -> SCATTER_STRIDED parameters
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
     x = R.as_tensor(x)
+    xd = x._data
+    if dim is None and dtype is None and type(xd) is np.ndarray and xd.dtype.kind == "f":
+        n = xd.size  # the common full mean: the sum's record, then a scale by 1/n
+        s = sum(x, None, keepdim)
+        return s / n if n else s / float("nan")
     if x.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_torch_name(x.dtype)}")
