@@ -402,7 +402,10 @@ class PyRecord:
 
 
 def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None):
-    """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
+    """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices.
+
+    Runs for every matmul: plain loops and list comprehensions (generators cost µs), the
+    shapes read off the arrays, the side-table entry appended inline (``tape.add_pyaux``)."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(value)
     for t in inputs:
@@ -422,23 +425,32 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         seg = None
     if seg is None:  # holding no reference: _renew counts the segment's references
         seg = tape.prepare(rg)
-    # list comprehensions, not generators: this runs for every matmul (generators cost µs)
     slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
                    for t in inputs])
-    saved, stamps = [None] * len(inputs), [None] * len(inputs)
+    k = len(inputs)
+    saved, stamps = [None] * k, [None] * k
+    nbytes = 0
     for i in save_inputs:
         t = inputs[i]
         if t._inference:
             raise RuntimeError(INFERENCE_SAVE_MSG)
-        saved[i] = t._arr()
+        d = saved[i] = t._arr()
+        nbytes += getattr(d, "nbytes", 0)  # a CUDA value may have none
         vc = t._vcounter()
         stamps[i] = (vc, vc[0])
+    scalar = type(value) is float
     entry = PyRecord(slots, saved, stamps, value if save_out else None, params or {},
-                     tuple([t.shape for t in inputs]),
-                     () if type(value) is float else value.shape)
-    aux = tape.add_pyaux(seg, entry)
-    n = 1 if type(value) is float else value.size
-    a = slots[0] if slots else -1
-    b = slots[1] if len(slots) > 1 else -1
-    narrow = type(value) is not float and value.dtype is _F32
-    return with_history(value, seg, tape.record(seg, op, a, b, aux, n, narrow=narrow))
+                     tuple([() if type(t._data) is float else t._data.shape for t in inputs]),
+                     () if scalar else value.shape)
+    pyaux = seg.pyaux
+    aux = len(pyaux)
+    pyaux.append(entry)
+    if nbytes:  # saved bytes count towards closing the segment (as tape.add_pyaux)
+        seg.abytes += nbytes
+        if seg.abytes > seg.bcheck:
+            seg.check_at = seg.n
+    a = slots[0] if k else -1
+    b = slots[1] if k > 1 else -1
+    narrow = not scalar and value.dtype is _F32
+    return with_history(value, seg, tape.record(seg, op, a, b, aux, 1 if scalar else value.size,
+                                                narrow=narrow))
