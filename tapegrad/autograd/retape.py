@@ -19,8 +19,11 @@ import numpy as np
 
 from .. import tape
 from ..engine.sweep import FREED_MSG, free_records, has_saved
+from ..ops import movement as M
 from ..ops import rule_namespace
 from ..ops.elementwise import add, mul, where
+from ..ops.linalg import matmul
+from ..ops.movement import transpose, unsqueeze
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tensor import Tensor, _make, with_history
 from .inplace import check_record
@@ -93,9 +96,6 @@ def _matmul_2d_rule(g, ins, needs):
     The general rule (``ops/linalg.py``) promotes 1-D operands with reshapes; these are the
     same products without them. Returns None for the shapes left to the general rule.
     """
-    from ..ops.linalg import matmul
-    from ..ops.movement import transpose, unsqueeze
-
     A, B = ins
     na, nb = A.ndim, B.ndim
     if na == 2 and nb == 1:  # out[i] = A[i, :] . B
@@ -226,8 +226,6 @@ class RetapeSweep:
     def _linear(self, code, d, row, r, g, a):
         if a < 0:
             return
-        from ..ops import movement as M
-
         seg = self.seg
         n_in = self._row(a)[_SIZE]
         if code == Op.RESHAPE:

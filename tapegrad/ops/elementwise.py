@@ -181,7 +181,15 @@ def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
         saved = (xd if type(xd) is float else float(np.asarray(xd).reshape(()))) if save_x \
             else (r if save_out else None)
         return R.rec1(code, x, r, float(c0), saved)
-    seg = tape.prepare([x])  # the constants must go to the segment the record goes to
+    if type(xd) is _ndarray and type(r) is _ndarray and x._base is None:  # CPU arrays
+        seg = R.segment_for(x)  # the constants must go to the segment the record goes to
+        faux = seg.faux
+        aux = len(faux)
+        faux.append(float(c0))
+        if c1 is not None:
+            faux.append(float(c1))
+        return R.result_arrays(r, code, x, None, save_x, False, save_out, aux, seg)
+    seg = tape.prepare([x])
     aux = tape.add_faux(seg, float(c0)) if c1 is None else \
         tape.add_faux(seg, float(c0), float(c1))
     return _record_unary(code, x, r, save_x, save_out, aux, seg)

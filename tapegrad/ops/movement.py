@@ -43,7 +43,7 @@ def _strided_aux(seg, shape, strides, offset):
 
 def _record_linear(value, op, x, seg_fill):
     """Record linear op ``op`` on ``x``; ``seg_fill(seg)`` stores params and returns aux."""
-    seg = tape.prepare([x])
+    seg = tape.prepare([x]) if type(x._data) is DeviceArray else R.segment_for(x)
     aux = seg_fill(seg)
     return R.result(value, op, x, aux=aux, seg=seg)
 
@@ -53,8 +53,12 @@ def _record_linear(value, op, x, seg_fill):
 def gather_strided(x, shape, strides, offset):
     """``out[i] = flat(x)[offset + i . strides]`` as a new array of ``shape``."""
     flat = np.ascontiguousarray(x._arr()).reshape(-1)
-    idx = _strided_indices(shape, strides, offset)
-    value = _wrap(flat[idx].reshape(shape)) if flat.size else _wrap(np.zeros(shape, flat.dtype))
+    if not any(strides) and flat.size:  # one element repeated (a sum's VJP): no index array
+        value = _wrap(np.full(shape, flat[offset]))
+    else:
+        idx = _strided_indices(shape, strides, offset)
+        value = _wrap(flat[idx].reshape(shape)) if flat.size else \
+            _wrap(np.zeros(shape, flat.dtype))
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.GATHER_STRIDED, x,

@@ -107,11 +107,12 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     return append(data, op, seg, a, b, aux, saved, stamps)
 
 
-def result_arrays(data, op, x, y, save_x, save_y, save_out):
+def result_arrays(data, op, x, y, save_x, save_y, save_out, aux=-1, seg=None):
     """``result`` for an elementwise op on CPU arrays of the output's shape: ``x`` (and ``y``,
     or None) are not views, the caller checked that grad mode is on and an input requires
     grad. Saves the inputs/output the flags ask for, as ``saved_value`` would, resolving the
-    segment and slots inline: this is the per-op cost of array code."""
+    segment (unless given: ``aux`` refers to it) and slots inline: this is the per-op cost of
+    array code."""
     saved, stamps, vc = [], [], None
     if save_x:
         if x._inference:
@@ -133,20 +134,21 @@ def result_arrays(data, op, x, y, save_x, save_y, save_out):
         stamps.append((vc, 0))
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(data)  # (after the saves: an inference input is refused first)
-    seg = _local.seg
-    if seg is None or seg.n >= seg.check_at:
-        seg = tape.current()
-    sx = x._seg
-    sy = None if y is None else y._seg
-    if (sx is not None and sx is not seg) or (sy is not None and sy is not seg):
-        seg = tape.prepare([t for t in (x, y) if t is not None and t._rg])
+    if seg is None:
+        seg = _local.seg
+        if seg is None or seg.n >= seg.check_at:
+            seg = tape.current()
+        sx = x._seg
+        sy = None if y is None else y._seg
+        if (sx is not None and sx is not seg) or (sy is not None and sy is not seg):
+            seg = tape.prepare([t for t in (x, y) if t is not None and t._rg])
     a = (x._rec if x._seg is seg else tape.slot(seg, x)) if x._rg else -1
     b = -1 if y is None or not y._rg else (y._rec if y._seg is seg else tape.slot(seg, y))
     n = data.size
     if n == 1:  # size-1 records keep their saved values as floats (append converts)
-        t = append(data, op, seg, a, b, -1, saved, stamps)
+        t = append(data, op, seg, a, b, aux, saved, stamps)
     else:
-        t = with_history(data, seg, tape.record(seg, op, a, b, -1, n, saved, stamps,
+        t = with_history(data, seg, tape.record(seg, op, a, b, aux, n, saved, stamps,
                                                 data.dtype is _F32))
     if vc is not None:
         t._vc = vc
