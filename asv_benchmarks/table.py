@@ -1,7 +1,7 @@
 """Print the README benchmark table: tapegrad vs PyTorch on the performance-target workloads.
 
 Run: python asv_benchmarks/table.py   (one process; tapegrad and PyTorch runs alternate, 7 each,
-after a warm-up; medians)
+after a warm-up; medians; PyTorch and NumPy's BLAS on one thread each)
 """
 
 import os
@@ -9,9 +9,14 @@ import statistics
 import sys
 import time
 
+# The targets are ratios on one thread: NumPy's BLAS (OpenBLAS reads these when it loads; the
+# children that time the first gradient inherit them) as well as PyTorch (has_torch)
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchmarks.common import has_torch, run_subprocess_seconds  # noqa: E402
+from benchmarks.common import blas_one_thread, has_torch, run_subprocess_seconds  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
 from benchmarks.bench_compile import FIRST_GRADIENT  # noqa: E402
 
@@ -40,6 +45,8 @@ def interleaved(run_a, run_b, reps=7):
 
 def main():
     torch_ok = has_torch()
+    how = blas_one_thread()
+    print(f"One thread each: PyTorch (torch.set_num_threads(1)), NumPy's BLAS ({how}).\n")
     print("| workload | tapegrad | PyTorch | ratio |")
     print("|---|---:|---:|---:|")
     for name, make in WORKLOADS.items():
