@@ -30,6 +30,7 @@ from .inplace import check_record
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
 _CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
+_epoch = tape.inplace_epoch
 
 
 def attached(value, seg, rec):
@@ -163,7 +164,10 @@ class RetapeSweep:
                 raise RuntimeError(FREED_MSG)
             if code == Op.IMPORT:
                 continue
-            if code >= PYTHON_BASE or (row[_V] >= 0 and row[_V] & 1 and self._stale(row)):
+            # nothing modified in place since the segment began (the global epoch): no stamp
+            # can be stale, so the per-record version checks are skipped
+            if _epoch[0] != seg.epoch and (code >= PYTHON_BASE or (
+                    row[_V] >= 0 and row[_V] & 1 and self._stale(row))):
                 check_record(seg, recs, r)  # raises PyTorch's in-place error
             g = adj[r]
             if code == Op.OUTPUT:
@@ -197,7 +201,7 @@ class RetapeSweep:
             entry = seg.pyaux[row[_AUX]]
             slots = entry.slots
             saved = entry.saved
-            ins = tuple(None if v is None else attached(v, seg, s) for v, s in zip(saved, slots))
+            ins = tuple([None if v is None else attached(v, seg, s) for v, s in zip(saved, slots)])
             out = None if entry.out is None else attached(entry.out, seg, r)
             shape = entry.out_shape
             gs = g if g.shape == shape else g.reshape(shape)
