@@ -427,9 +427,17 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         seg = None
     if seg is None:  # holding no reference: _renew counts the segment's references
         seg = tape.prepare(rg)
-    slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
-                   for t in inputs])
     k = len(inputs)
+    if k == 2:  # matmul: spelled out (a comprehension builds a function object per call)
+        x, y = inputs
+        slots = ((x._rec if x._seg is seg else tape.slot(seg, x)) if x._rg else -1,
+                 (y._rec if y._seg is seg else tape.slot(seg, y)) if y._rg else -1)
+        xd, yd = x._data, y._data
+        in_shapes = (() if type(xd) is float else xd.shape, () if type(yd) is float else yd.shape)
+    else:
+        slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
+                       for t in inputs])
+        in_shapes = tuple([() if type(t._data) is float else t._data.shape for t in inputs])
     saved, stamps = [None] * k, [None] * k
     nbytes = 0
     for i in save_inputs:
@@ -442,8 +450,7 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         stamps[i] = (vc, vc[0])
     scalar = type(value) is float
     entry = PyRecord(slots, saved, stamps, value if save_out else None, params or {},
-                     tuple([() if type(t._data) is float else t._data.shape for t in inputs]),
-                     () if scalar else value.shape)
+                     in_shapes, () if scalar else value.shape)
     pyaux = seg.pyaux
     aux = len(pyaux)
     pyaux.append(entry)
