@@ -1,7 +1,7 @@
 """Print the README benchmark table: tapegrad vs PyTorch on the performance-target workloads.
 
 Run: python asv_benchmarks/table.py   (one process; tapegrad and PyTorch runs alternate, 7 each,
-after a warm-up; medians; PyTorch and NumPy's BLAS on one thread each)
+after a warm-up; medians)
 """
 
 import os
