@@ -10,9 +10,14 @@ import statistics
 import sys
 import time
 
+# The targets are ratios on one thread: NumPy's BLAS (OpenBLAS reads these when it loads; the
+# children that time the first gradient inherit them) as well as PyTorch (has_torch)
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchmarks.common import has_torch, run_subprocess_seconds  # noqa: E402
+from benchmarks.common import blas_one_thread, has_torch, run_subprocess_seconds  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
 from benchmarks.bench_compile import FIRST_GRADIENT  # noqa: E402
 from benchmarks.compiled import COMPILED_WORKLOADS, make as make_compiled  # noqa: E402
@@ -87,6 +92,8 @@ def compiled_table(torch_ok):
 
 def main():
     torch_ok = has_torch()
+    how = blas_one_thread()
+    print(f"One thread each: PyTorch (torch.set_num_threads(1)), NumPy's BLAS ({how}).\n")
     print("| workload | tapegrad | PyTorch | ratio |")
     print("|---|---:|---:|---:|")
     for name, make in WORKLOADS.items():

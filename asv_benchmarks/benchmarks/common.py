@@ -37,12 +37,58 @@ def single_thread() -> None:
 
 single_thread()
 
+
+def _openblas_libraries():
+    """OpenBLAS libraries loaded in this process (NumPy's own, by its path in the memory map)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
+    except OSError:  # not Linux: only the environment variables apply
+        return []
+    import ctypes  # noqa: PLC0415
+
+    libs = []
+    for path in sorted(paths):
+        try:
+            libs.append(ctypes.CDLL(path))
+        except OSError:
+            pass
+    return libs
+
+
+# OpenBLAS's thread-count functions under the names its builds export
+_OPENBLAS_SET = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                 "openblas_set_num_threads64_", "openblas_set_num_threads")
+
+
+def blas_one_thread() -> str:
+    """Pin NumPy's BLAS to one thread *now*, also when NumPy was imported before the
+    environment variables were set, so tapegrad (NumPy kernels) and PyTorch (pinned by
+    ``has_torch``) are compared on one thread each. Returns what it did, for the table."""
+    try:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+    except ImportError:
+        pass
+    else:
+        threadpool_limits(1, user_api="blas")
+        return "threadpoolctl"
+    done = []
+    for lib in _openblas_libraries():
+        for name in _OPENBLAS_SET:
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn(1)
+                done.append(name)
+                break
+    return ", ".join(done) if done else "environment variables only"
+
 _TORCH_CHECKED = False
 _TORCH = None
 
 
 def has_torch() -> bool:
-    """True if torch imports; also pins torch to one intra-op thread.
+    """True if torch imports; also pins torch to one intra-op thread, and NumPy's BLAS to
+    one thread (``blas_one_thread``).
 
     The torch default dtype is left unchanged (benchmarks pass dtypes
     explicitly).
@@ -59,6 +105,7 @@ def has_torch() -> bool:
                 torch.set_num_threads(1)
             except Exception:
                 pass
+            blas_one_thread()  # NumPy's side of the comparison too
             _TORCH = torch
     return _TORCH is not None
 

@@ -19,14 +19,18 @@ import numpy as np
 
 from .. import tape
 from ..engine.sweep import FREED_MSG, free_records, has_saved
+from ..ops import movement as M
 from ..ops import rule_namespace
 from ..ops.elementwise import add, mul, where
+from ..ops.linalg import matmul
+from ..ops.movement import transpose, unsqueeze
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tensor import Tensor, _make, with_history
 from .inplace import check_record
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
 _CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
+_epoch = tape.inplace_epoch
 
 
 def attached(value, seg, rec):
@@ -93,9 +97,6 @@ def _matmul_2d_rule(g, ins, needs):
     The general rule (``ops/linalg.py``) promotes 1-D operands with reshapes; these are the
     same products without them. Returns None for the shapes left to the general rule.
     """
-    from ..ops.linalg import matmul
-    from ..ops.movement import transpose, unsqueeze
-
     A, B = ins
     na, nb = A.ndim, B.ndim
     if na == 2 and nb == 1:  # out[i] = A[i, :] . B
@@ -163,7 +164,10 @@ class RetapeSweep:
                 raise RuntimeError(FREED_MSG)
             if code == Op.IMPORT:
                 continue
-            if code >= PYTHON_BASE or (row[_V] >= 0 and row[_V] & 1 and self._stale(row)):
+            # nothing modified in place since the segment began (the global epoch): no stamp
+            # can be stale, so the per-record version checks are skipped
+            if _epoch[0] != seg.epoch and (code >= PYTHON_BASE or (
+                    row[_V] >= 0 and row[_V] & 1 and self._stale(row))):
                 check_record(seg, recs, r)  # raises PyTorch's in-place error
             g = adj[r]
             if code == Op.OUTPUT:
@@ -197,7 +201,7 @@ class RetapeSweep:
             entry = seg.pyaux[row[_AUX]]
             slots = entry.slots
             saved = entry.saved
-            ins = tuple(None if v is None else attached(v, seg, s) for v, s in zip(saved, slots))
+            ins = tuple([None if v is None else attached(v, seg, s) for v, s in zip(saved, slots)])
             out = None if entry.out is None else attached(entry.out, seg, r)
             shape = entry.out_shape
             gs = g if g.shape == shape else g.reshape(shape)
@@ -226,8 +230,6 @@ class RetapeSweep:
     def _linear(self, code, d, row, r, g, a):
         if a < 0:
             return
-        from ..ops import movement as M
-
         seg = self.seg
         n_in = self._row(a)[_SIZE]
         if code == Op.RESHAPE:

@@ -24,6 +24,7 @@ from .shapes import broadcast_shapes
 _grad_on = R._grad_on
 _state = R._state
 _F64 = np.dtype(np.float64)
+_ndarray = np.ndarray
 _SCALAR_ERRORS = (ArithmeticError, ValueError)
 
 
@@ -55,7 +56,9 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
         if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
             return _cuda().unary(d, x)
         r = _wrap(np_f(xd))
-        if x._rg and _grad_on():
+        if x._rg and _state.grad_enabled:
+            if type(r) is _ndarray and x._base is None:
+                return R.result_arrays(r, code, x, None, save_x, False, save_out)
             return _record_unary(code, x, r, save_x, save_out, -1)
         return _make(r)
 
@@ -178,7 +181,15 @@ def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
         saved = (xd if type(xd) is float else float(np.asarray(xd).reshape(()))) if save_x \
             else (r if save_out else None)
         return R.rec1(code, x, r, float(c0), saved)
-    seg = tape.prepare([x])  # the constants must go to the segment the record goes to
+    if type(xd) is _ndarray and type(r) is _ndarray and x._base is None:  # CPU arrays
+        seg = R.segment_for(x)  # the constants must go to the segment the record goes to
+        faux = seg.faux
+        aux = len(faux)
+        faux.append(float(c0))
+        if c1 is not None:
+            faux.append(float(c1))
+        return R.result_arrays(r, code, x, None, save_x, False, save_out, aux, seg)
+    seg = tape.prepare([x])
     aux = tape.add_faux(seg, float(c0)) if c1 is None else \
         tape.add_faux(seg, float(c0), float(c1))
     return _record_unary(code, x, r, save_x, save_out, aux, seg)
@@ -236,6 +247,24 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
     save_x, save_y, save_out = "x" in saves, "y" in saves, "out" in saves
 
     def fn(x, y):
+        if isinstance(x, Tensor) and isinstance(y, Tensor):
+            # the common case first: two CPU arrays of one shape, no views, no broadcasting
+            xd, yd = x._data, y._data
+            if type(xd) is _ndarray and type(yd) is _ndarray and x._base is None and \
+                    y._base is None and (xd.ndim or yd.ndim):
+                if xd.shape == yd.shape:
+                    r = np_f(xd, yd)
+                    if (x._rg or y._rg) and _state.grad_enabled:
+                        return R.result_arrays(r, code, x, y, save_x, save_y, save_out)
+                    return _make(r)
+                try:
+                    r = np_f(xd, yd)
+                except ValueError:
+                    r = None  # the general path below gives PyTorch's message
+                if r is not None:
+                    if (x._rg or y._rg) and _state.grad_enabled:
+                        return R.result_broadcast(r, code, x, y, save_x, save_y, save_out)
+                    return _make(r)
         wx = wy = None  # Python numbers stay "weak" in NumPy's promotion (NEP 50)
         if not isinstance(y, Tensor):
             if const is not None and _is_number(y) and isinstance(x, Tensor):

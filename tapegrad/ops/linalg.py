@@ -3,9 +3,11 @@
 import numpy as np
 
 from ..device import DeviceArray as _DeviceArray
-from ..tensor import _make, _wrap
+from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
+
+_state = R._state
 
 
 def _sum_to_np(x, shape):
@@ -96,6 +98,20 @@ defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_mat
 
 def matmul(x, y):
     """Matrix product with NumPy's broadcasting rules (``x @ y``)."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        xd, yd = x._data, y._data
+        if type(xd) is np.ndarray and type(yd) is np.ndarray and xd.ndim and yd.ndim:
+            # the common case first: CPU arrays whose shapes match
+            try:
+                value = _wrap(np.matmul(xd, yd))
+            except ValueError:
+                value = None  # the general path below gives PyTorch's message
+            if value is not None:
+                if not ((x._rg or y._rg) and _state.grad_enabled):
+                    return _make(value)
+                return R.python_result(value, Op.MATMUL, (x, y), save_inputs=(0, 1),
+                                       params=None if (x._rg and y._rg) else
+                                       {"needs": (x._rg, y._rg)})
     x, y = R.as_tensor(x), R.as_tensor(y)
     xd, yd = x._arr(), y._arr()
     if type(xd) is _DeviceArray or type(yd) is _DeviceArray:  # CUDA (ops/cuda_ops.py)

@@ -43,7 +43,7 @@ def _strided_aux(seg, shape, strides, offset):
 
 def _record_linear(value, op, x, seg_fill):
     """Record linear op ``op`` on ``x``; ``seg_fill(seg)`` stores params and returns aux."""
-    seg = tape.prepare([x])
+    seg = tape.prepare([x]) if type(x._data) is DeviceArray else R.segment_for(x)
     aux = seg_fill(seg)
     return R.result(value, op, x, aux=aux, seg=seg)
 
@@ -58,9 +58,12 @@ def gather_strided(x, shape, strides, offset):
         value = strided_value(x._data, tuple(shape), tuple(strides), offset)
     else:
         flat = np.ascontiguousarray(x._arr()).reshape(-1)
-        idx = _strided_indices(shape, strides, offset)
-        value = _wrap(flat[idx].reshape(shape)) if flat.size else _wrap(np.zeros(shape,
-                                                                                  flat.dtype))
+        if not any(strides) and flat.size:  # one element repeated (a sum's VJP): no index array
+            value = _wrap(np.full(shape, flat[offset]))
+        else:
+            idx = _strided_indices(shape, strides, offset)
+            value = _wrap(flat[idx].reshape(shape)) if flat.size else \
+                _wrap(np.zeros(shape, flat.dtype))
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.GATHER_STRIDED, x,
@@ -411,10 +414,11 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         value = _wrap(_add_reduce(xd, axis=None))
         if not (x._rg and _grad_on()):
             return _make(value)
-        n = xd.size
-        return _record_linear(value, Op.SCATTER_STRIDED, x,
-                              lambda seg: tape.add_iaux(seg, (1, n, 0, 0)))
-    dims = norm_dims(dim, xd.ndim)
+        seg = R.segment_for(x)
+        return R.result(value, _SCATTER, x, aux=tape.add_iaux(seg, (1, xd.size, 0, 0)),
+                        seg=seg)
+    dims = (dim + xd.ndim if -xd.ndim <= dim < 0 else dim,) if type(dim) is int and \
+        -xd.ndim <= dim < xd.ndim else norm_dims(dim, xd.ndim)
     if type(xd) is DeviceArray:  # CUDA: a parallel reduction (ops/cuda_ops.py)
         from .cuda_ops import sum_value
 
@@ -424,15 +428,29 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape
-    kept = tuple(1 if k in dims else s for k, s in enumerate(shape))
-    cs = c_strides(kept)
-    strides = tuple(0 if k in dims else cs[k] for k in range(len(shape)))
-    return _record_linear(value, Op.SCATTER_STRIDED, x,
-                          lambda seg: _strided_aux(seg, shape, strides, 0))
+    ints = _sum_ints.get((shape, dims))
+    if ints is None:
+        kept = tuple([1 if k in dims else s for k, s in enumerate(shape)])
+        cs = c_strides(kept)
+        strides = tuple([0 if k in dims else cs[k] for k in range(len(shape))])
+        if len(_sum_ints) > 4096:  # shapes of a long-running program: keep it bounded
+            _sum_ints.clear()
+        ints = _sum_ints[(shape, dims)] = (len(shape), *shape, *strides, 0)
+    seg = tape.prepare([x]) if type(xd) is DeviceArray else R.segment_for(x)
+    return R.result(value, _SCATTER, x, aux=tape.add_iaux(seg, ints), seg=seg)
+
+
+_SCATTER = int(Op.SCATTER_STRIDED)
+_sum_ints = {}  # (shape, summed dims) -> SCATTER_STRIDED parameters
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
     x = R.as_tensor(x)
+    xd = x._data
+    if dim is None and dtype is None and type(xd) is np.ndarray and xd.dtype.kind == "f":
+        n = xd.size  # the common full mean: the sum's record, then a scale by 1/n
+        s = sum(x, None, keepdim)
+        return s / n if n else s / float("nan")
     if x.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_torch_name(x.dtype)}")

@@ -13,7 +13,9 @@ from .. import grad_mode as _gm
 from .. import tape
 from .. import tensor as _tensor_mod
 from ..device import DeviceArray as _DeviceArray
+from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
+from .shapes import c_strides
 
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
@@ -21,6 +23,7 @@ _grad_on = _gm.is_grad_enabled
 _state = _gm._state
 _local = tape._local
 _FLUSH_INTS = tape._FLUSH_INTS
+_contig = np.ascontiguousarray
 INFERENCE_SAVE_MSG = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a "
@@ -106,6 +109,126 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     else:
         b = tape.slot(seg, y)
     return append(data, op, seg, a, b, aux, saved, stamps)
+
+
+def result_arrays(data, op, x, y, save_x, save_y, save_out, aux=-1, seg=None):
+    """``result`` for an elementwise op on CPU arrays of the output's shape: ``x`` (and ``y``,
+    or None) are not views, the caller checked that grad mode is on and an input requires
+    grad. Saves the inputs/output the flags ask for, as ``saved_value`` would, resolving the
+    segment (unless given: ``aux`` refers to it) and slots inline: this is the per-op cost of
+    array code."""
+    saved, stamps, vc = [], [], None
+    if save_x:
+        if x._inference:
+            raise RuntimeError(INFERENCE_SAVE_MSG)
+        d = x._data
+        saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
+        c = x._vcounter()
+        stamps.append((c, c[0]))
+    if save_y:
+        if y._inference:
+            raise RuntimeError(INFERENCE_SAVE_MSG)
+        d = y._data
+        saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
+        c = y._vcounter()
+        stamps.append((c, c[0]))
+    if save_out:
+        vc = [0]
+        saved.append(_contig(data) if data.dtype is _F32 else _contig(data, dtype=_F64))
+        stamps.append((vc, 0))
+    if _tensor_mod._inference_used and _state.inference:  # see result()
+        return _make(data)  # (after the saves: an inference input is refused first)
+    if seg is None:
+        seg = _local.seg
+        if seg is None or seg.n >= seg.check_at:
+            seg = tape.current()
+        sx = x._seg
+        sy = None if y is None else y._seg
+        if (sx is not None and sx is not seg) or (sy is not None and sy is not seg):
+            seg = tape.prepare([t for t in (x, y) if t is not None and t._rg])
+    a = (x._rec if x._seg is seg else tape.slot(seg, x)) if x._rg else -1
+    b = -1 if y is None or not y._rg else (y._rec if y._seg is seg else tape.slot(seg, y))
+    n = data.size
+    if n == 1:  # size-1 records keep their saved values as floats (append converts)
+        t = append(data, op, seg, a, b, aux, saved, stamps)
+    else:
+        t = with_history(data, seg, tape.record(seg, op, a, b, aux, n, saved, stamps,
+                                                data.dtype is _F32))
+    if vc is not None:
+        t._vc = vc
+    return t
+
+
+def result_broadcast(data, op, x, y, save_x, save_y, save_out):
+    """``result_arrays`` for CPU array inputs that broadcast to ``data``'s shape: an input of
+    another shape enters through a stride-0 gather record (its VJP is the sum) and is saved
+    broadcast; the gathers and the op go on one segment (a gather has no value to import)."""
+    if _tensor_mod._inference_used and _state.inference:  # see result()
+        return _make(data)
+    shape = data.shape
+    seg = _local.seg
+    if seg is None or seg.n >= seg.check_at:
+        seg = tape.current()
+    sx, sy = x._seg, y._seg
+    if (sx is not None and sx is not seg) or (sy is not None and sy is not seg):
+        seg = tape.prepare([t for t in (x, y) if t._rg])
+    saved, stamps, vc = [], [], None
+    for keep, t in ((save_x, x), (save_y, y)):
+        if keep:
+            if t._inference:
+                raise RuntimeError(INFERENCE_SAVE_MSG)
+            d = t._data
+            if d.shape != shape:  # the broadcast value, stamped with its source's version
+                d = np.broadcast_to(d, shape)
+            saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
+            c = t._vcounter()
+            stamps.append((c, c[0]))
+    if save_out:
+        vc = [0]
+        saved.append(_contig(data) if data.dtype is _F32 else _contig(data, dtype=_F64))
+        stamps.append((vc, 0))
+    a = _operand(seg, x, shape, data.size) if x._rg else -1
+    b = _operand(seg, y, shape, data.size) if y._rg else -1
+    n = data.size
+    if n == 1:
+        t = append(data, op, seg, a, b, -1, saved, stamps)
+    else:
+        t = with_history(data, seg, tape.record(seg, op, a, b, -1, n, saved, stamps,
+                                                data.dtype is _F32))
+    if vc is not None:
+        t._vc = vc
+    return t
+
+
+_GATHER = int(Op.GATHER_STRIDED)
+_gather_ints = {}  # (input shape, output shape) -> GATHER_STRIDED parameters
+
+
+def _operand(seg, t, shape, n):
+    """Record id on ``seg`` of ``t`` broadcast to ``shape`` (``n`` elements)."""
+    a = t._rec if t._seg is seg else tape.slot(seg, t)
+    ts = t._data.shape
+    if ts == shape:
+        return a
+    ints = _gather_ints.get((ts, shape))
+    if ints is None:
+        lead = len(shape) - len(ts)
+        cs = c_strides(ts)
+        strides = (0,) * lead + tuple([0 if s == 1 else c for s, c in zip(ts, cs)])
+        ints = _gather_ints[(ts, shape)] = (len(shape), *shape, *strides, 0)
+        if len(_gather_ints) > 4096:  # shapes of a long-running program: keep it bounded
+            _gather_ints.clear()
+            _gather_ints[(ts, shape)] = ints
+    return tape.record(seg, _GATHER, a, -1, tape.add_iaux(seg, ints), n, narrow=True)
+
+
+def segment_for(x):
+    """The segment a record with the one input ``x`` (a CPU tensor) goes to: ``tape.prepare``
+    without building a list when ``x`` is a leaf or on the current segment."""
+    seg = _local.seg
+    if seg is None or seg.n >= seg.check_at or (x._seg is not None and x._seg is not seg):
+        return tape.prepare([x])
+    return seg
 
 
 def inference_now():
@@ -285,7 +408,10 @@ class PyRecord:
 
 
 def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None):
-    """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
+    """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices.
+
+    Runs for every matmul: plain loops and list comprehensions (generators cost µs), the
+    shapes read off the arrays, the side-table entry appended inline (``tape.add_pyaux``)."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(value)
     for t in inputs:
@@ -305,23 +431,39 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         seg = None
     if seg is None:  # holding no reference: _renew counts the segment's references
         seg = tape.prepare(rg)
-    # list comprehensions, not generators: this runs for every matmul (generators cost µs)
-    slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
-                   for t in inputs])
-    saved, stamps = [None] * len(inputs), [None] * len(inputs)
+    k = len(inputs)
+    if k == 2:  # matmul: spelled out (a comprehension builds a function object per call)
+        x, y = inputs
+        slots = ((x._rec if x._seg is seg else tape.slot(seg, x)) if x._rg else -1,
+                 (y._rec if y._seg is seg else tape.slot(seg, y)) if y._rg else -1)
+        xd, yd = x._data, y._data
+        in_shapes = (() if type(xd) is float else xd.shape, () if type(yd) is float else yd.shape)
+    else:
+        slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
+                       for t in inputs])
+        in_shapes = tuple([() if type(t._data) is float else t._data.shape for t in inputs])
+    saved, stamps = [None] * k, [None] * k
+    nbytes = 0
     for i in save_inputs:
         t = inputs[i]
         if t._inference:
             raise RuntimeError(INFERENCE_SAVE_MSG)
-        saved[i] = t._arr()
+        d = saved[i] = t._arr()
+        nbytes += getattr(d, "nbytes", 0)  # a CUDA value may have none
         vc = t._vcounter()
         stamps[i] = (vc, vc[0])
+    scalar = type(value) is float
     entry = PyRecord(slots, saved, stamps, value if save_out else None, params or {},
-                     tuple([t.shape for t in inputs]),
-                     () if type(value) is float else value.shape)
-    aux = tape.add_pyaux(seg, entry)
-    n = 1 if type(value) is float else value.size
-    a = slots[0] if slots else -1
-    b = slots[1] if len(slots) > 1 else -1
-    narrow = type(value) is not float and value.dtype is _F32
-    return with_history(value, seg, tape.record(seg, op, a, b, aux, n, narrow=narrow))
+                     in_shapes, () if scalar else value.shape)
+    pyaux = seg.pyaux
+    aux = len(pyaux)
+    pyaux.append(entry)
+    if nbytes:  # saved bytes count towards closing the segment (as tape.add_pyaux)
+        seg.abytes += nbytes
+        if seg.abytes > seg.bcheck:
+            seg.check_at = seg.n
+    a = slots[0] if k else -1
+    b = slots[1] if k > 1 else -1
+    narrow = not scalar and value.dtype is _F32
+    return with_history(value, seg, tape.record(seg, op, a, b, aux, 1 if scalar else value.size,
+                                                narrow=narrow))

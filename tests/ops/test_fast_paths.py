@@ -1,0 +1,118 @@
+"""The array fast paths of the forward (same-shape and broadcast elementwise ops, constant
+operands, full and single-dim sums, matmul on CPU arrays): the gradients, saved values,
+in-place checks and inference-mode rules they share with the general path."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+SAVE_MSG = "Inference tensors cannot be saved for backward"
+
+
+def _t(shape, seed, dtype=np.float64):
+    return tg.tensor(np.random.default_rng(seed).uniform(0.5, 2.0, shape).astype(dtype),
+                     requires_grad=True)
+
+
+@pytest.mark.parametrize("sa, sb", [((4, 3), (4, 3)), ((4, 3), (3,)), ((4, 1), (1, 3)),
+                                    ((3,), (2, 4, 3)), ((1,), (1,))])
+@pytest.mark.parametrize("op", ["mul", "div", "pow", "sub", "maximum"])
+def test_binary_fast_paths_first_and_second_order(sa, sb, op):
+    f = {"mul": lambda a, b: a * b, "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+         "sub": lambda a, b: a - b, "maximum": tg.maximum}[op]
+    a, b = _t(sa, 1), _t(sb, 2)
+    assert tg.autograd.gradcheck(f, (a, b))
+    assert tg.autograd.gradgradcheck(f, (a, b))
+
+
+def test_binary_fast_path_matches_torch():
+    torch = pytest.importorskip("torch")
+    a, b = _t((4, 3), 3), _t((3,), 4)
+    ta, tb = (torch.tensor(t.detach().numpy(), requires_grad=True) for t in (a, b))
+    ((a * b) / (a + b) - tg.tanh(a) ** 2).mean().backward()
+    ((ta * tb) / (ta + tb) - torch.tanh(ta) ** 2).mean().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (-1, False), (1, True),
+                                          ((0, 1), False)])
+def test_sum_and_mean_fast_paths(dim, keepdim):
+    x = _t((3, 4), 5)
+    for f in (lambda t: t.sum(dim, keepdim=keepdim) if dim is not None else t.sum(),
+              lambda t: t.mean(dim, keepdim=keepdim) if dim is not None else t.mean()):
+        assert tg.autograd.gradcheck(f, (x,))
+        assert tg.autograd.gradgradcheck(f, (x,))
+
+
+def test_sum_dim_out_of_range_is_pytorchs_error():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        _t((3, 4), 6).sum(2)
+
+
+@pytest.mark.parametrize("sa, sb", [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)),
+                                    ((4,), (4,)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5))])
+def test_matmul_fast_path(sa, sb):
+    a, b = _t(sa, 7), _t(sb, 8)
+    assert tg.autograd.gradcheck(tg.matmul, (a, b))
+    assert tg.autograd.gradgradcheck(tg.matmul, (a, b))
+    c = tg.tensor(b.detach().numpy())  # a constant operand: only a's gradient
+    (a @ c).sum().backward()
+    assert a.grad is not None and a.grad.shape == a.shape
+
+
+def test_matmul_shape_mismatch_is_pytorchs_error():
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(3x4 "
+                                           r"and 5x2\)"):
+        _t((3, 4), 1) @ _t((5, 2), 2)
+    with pytest.raises(RuntimeError, match="inconsistent tensor size"):
+        _t((3,), 1) @ _t((4,), 2)
+
+
+def test_broadcast_mismatch_is_pytorchs_error():
+    with pytest.raises(RuntimeError, match="The size of tensor a \\(3\\) must match the size "
+                                           "of tensor b \\(4\\) at non-singleton dimension 1"):
+        _t((2, 3), 1) * _t((4,), 2)
+
+
+@pytest.mark.parametrize("sb", [(3,), (2, 3)])
+def test_saved_input_modified_in_place_is_caught(sb):
+    a, b = _t((2, 3), 1), tg.tensor(np.ones(sb))
+    b.requires_grad_(False)
+    y = (a * b).sum()
+    with tg.no_grad():
+        b.add_(1.0)  # b was saved (broadcast or not) for a's gradient
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_inference_tensors_are_refused_by_the_fast_paths():
+    x = _t((2, 3), 1)
+    with tg.inference_mode():
+        y, v, w = tg.ones(2, 3), tg.ones(3), tg.ones(3, 2)
+    for f in (lambda: y * x, lambda: x * v, lambda: x @ w):
+        with pytest.raises(RuntimeError, match=SAVE_MSG):
+            f()
+    (x + v).sum().backward()  # add saves nothing: allowed, as in PyTorch
+    assert x.grad.tolist() == [[1.0] * 3] * 2
+
+
+def test_float32_stays_float32():
+    a, b = _t((4, 3), 1, np.float32), _t((3,), 2, np.float32)
+    y = (tg.tanh(a * b + b) ** 2).mean()
+    assert y.dtype == np.float32
+    y.backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float32
+    a64, b64 = (tg.tensor(t.detach().numpy().astype(np.float64), requires_grad=True)
+                for t in (a, b))
+    (tg.tanh(a64 * b64 + b64) ** 2).mean().backward()
+    np.testing.assert_allclose(a.grad.numpy(), a64.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), b64.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_no_grad_and_constants_record_nothing():
+    a, c = _t((2, 3), 1), tg.tensor(np.ones((2, 3)))
+    with tg.no_grad():
+        assert not (a * c).requires_grad and not (a @ tg.ones(3, 2)).requires_grad
+    assert not (c * c).requires_grad and (c * a).requires_grad
