@@ -219,7 +219,7 @@ def _reached_set(sw, rec):
 def _flat_seed(g, t, create_graph):
     if create_graph or type(g) is DeviceArray:
         return g
-    return np.asarray(g, np.float64).reshape(-1)
+    return np.asarray(g, np.float64).reshape(-1)  # complex seeds come as (re, im) pairs
 
 
 def _shaped(total, t, create_graph):
@@ -235,7 +235,10 @@ def _shaped(total, t, create_graph):
         if type(t._data) is DeviceArray:
             return cuda_glue.shaped(total, t)
         total = cuda_glue.host_copy(total)
-    arr = np.asarray(total).reshape(t.shape).astype(t.dtype, copy=False)
+    arr = np.asarray(total)
+    if t.dtype.kind == "c" and arr.dtype.kind != "c":  # the arena's (re, im) pairs
+        arr = np.ascontiguousarray(arr, np.float64).view(np.complex128)
+    arr = arr.reshape(t.shape).astype(t.dtype, copy=False)
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
 

@@ -83,10 +83,6 @@ def _to_numpy(obj):
 
 def _from_numpy(obj, outs):
     """Array results become tensors; an ``out=`` array comes back as its tensor."""
-    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind == "c":
-        from ..creation import COMPLEX_MSG
-
-        raise TypeError(COMPLEX_MSG)
     if isinstance(obj, np.ndarray):
         for t in outs:
             if t._data is obj:

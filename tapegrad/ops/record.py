@@ -24,6 +24,20 @@ INFERENCE_SAVE_MSG = (
     "inference mode in computation tracked by autograd. To work around this, you can make a "
     "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
     "`torch.inference_mode()`.")
+COMPLEX_SEEN = _tensor_mod.COMPLEX_SEEN  # see tensor.py
+
+
+def refuse_complex(op, *values):
+    """TypeError if a compiled-rule or NumPy-rule op ``op`` meets a complex value."""
+    for v in values:
+        d = v._data if isinstance(v, Tensor) else v
+        if d is not None and type(d) is not float and getattr(d, "dtype", _F64).kind == "c":
+            from ..registry import REGISTRY
+
+            d_ = REGISTRY.get(int(op)) if op is not None else None
+            name = d_.name if d_ is not None else str(op)
+            raise TypeError(f"{name}: complex tensors are not supported by this op (its "
+                            "gradient for complex inputs is not implemented)")
 
 
 def needs_grad(x, y=None):
@@ -50,6 +64,9 @@ def saved_array(d):
         from .cuda_ops import saved_array as device_saved
 
         return device_saved(d)
+    if d.dtype.kind == "c":  # never cast away an imaginary part: no compiled rule reads it
+        raise TypeError("complex tensors are not supported by this op (its gradient for "
+                        "complex inputs is not implemented)")
     return np.ascontiguousarray(d, dtype=_F64)
 
 
@@ -74,6 +91,8 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     # read first: a plain global costs a fifth of a thread-local lookup.
     if _tensor_mod._inference_used and _state.inference:
         return _make(data)
+    if COMPLEX_SEEN[0]:
+        refuse_complex(op, x, y)
     refresh_views(x, y)
     if seg is None:
         seg = _local.seg
@@ -116,7 +135,12 @@ def refresh_views(*ts):
 def append(data, op, seg, a, b, aux=-1, saved=(), stamps=None):
     """The tail of ``result``: append the record (inputs already record ids ``a``/``b`` on
     ``seg``) and wrap ``data``. For callers that resolved their inputs themselves."""
-    n = 1 if type(data) is float else data.size
+    if type(data) is float:
+        n = 1
+    else:
+        n = data.size
+        if data.__class__ is np.ndarray and data.dtype.kind == "c":
+            refuse_complex(op, data)
     if saved:
         if n == 1:
             fv = seg.fvals
@@ -272,6 +296,8 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     """Record a Python op over any number of ``inputs``; ``save_inputs`` lists their indices."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(value)
+    if COMPLEX_SEEN[0] or (type(value) is not float and value.dtype.kind == "c"):
+        refuse_complex(op, value, *inputs)
     refresh_views(*inputs)
     seg = tape.prepare([t for t in inputs if t._rg])
     # list comprehensions, not generators: this runs for every matmul (generators cost µs)

@@ -169,6 +169,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if value.dtype.kind in "biu":
         value = value.astype(np.int64)
     value = _wrap(np.asarray(value))
+    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+        R.refuse_complex(Op.PROD, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.PROD, (x,), save_inputs=(0,), save_out=True,
@@ -225,6 +227,8 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
                                    "'dim' argument.")
             raise IndexError(f"{name}(): Expected reduction dim {k} to have non-zero size.")
     value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
+    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+        R.refuse_complex(Op.AMAX, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
@@ -554,6 +558,8 @@ def cumsum(input, dim, *, dtype=None):
     if value.dtype.kind in "biu":
         value = value.astype(np.int64)
     value = _wrap(value)
+    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+        R.refuse_complex(Op.CUMSUM, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))
