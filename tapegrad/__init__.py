@@ -9,7 +9,7 @@ Example:
     7.582394
 """
 
-from . import autograd, cuda, linalg, nn, numpy_dispatch, ops, optim
+from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, get_default_dtype, int32,

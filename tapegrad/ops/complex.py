@@ -175,18 +175,24 @@ NP = types.SimpleNamespace(
 )
 
 
+NAMESPACE_HOOKS = []  # op families with rules here add their tapegrad-op names (ops/fft.py)
+
+
 def _tg_namespace():
     from . import elementwise as E
     from . import movement as M
     from .linalg import _matmul_vjp
 
-    return types.SimpleNamespace(
+    ns = types.SimpleNamespace(
         conj=conj, real=real, imag=imag, exp=E.exp, log=E.log, sin=E.sin, cos=E.cos,
         where=_where_rule, reshape=M.reshape, matmul_vjp=_matmul_vjp,
         gather_strided=M.gather_strided, scatter_strided=M.scatter_strided,
         gather_index=M.gather_index, scatter_index=M.scatter_index,
         extra=_extra_namespace(True),
     )
+    for hook in NAMESPACE_HOOKS:
+        hook(ns)
+    return ns
 
 
 def _where_rule(cond, a, b):

@@ -468,7 +468,7 @@ def where(condition, x, y):
     r = _wrap(np.where(cond, xa, ya))
     if not R.needs_grad(x, y):
         return _make(r)
-    if r.dtype.kind == "c":
+    if type(r) is not float and r.dtype.kind == "c":
         return _complex().where(cond, x, y, r)
     bx = x if x.shape == shape else broadcast_to(x, shape)
     by = y if y.shape == shape else broadcast_to(y, shape)

@@ -93,7 +93,7 @@ def matmul(x, y):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})") from None
     if not R.needs_grad(x, y):
         return _make(value)
-    if value.dtype.kind == "c":  # complex operands: ops/complex.py
+    if type(value) is not float and value.dtype.kind == "c":  # complex: ops/complex.py
         from .complex import matmul as complex_matmul
 
         return complex_matmul(x, y, value)
