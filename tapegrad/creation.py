@@ -42,11 +42,6 @@ def _on(device, t):
     return out
 
 
-COMPLEX_MSG = ("complex values are not supported yet: tapegrad has no complex tensors (their "
-               "imaginary part would be dropped); use real and imaginary parts as two real "
-               "tensors")
-
-
 def check_dtype(arr):
     """TypeError (PyTorch's words) for arrays a tensor cannot hold: objects, strings, dates..."""
     kind, size = arr.dtype.kind, arr.dtype.itemsize

@@ -157,3 +157,18 @@ def test_gradcheck_catches_a_wrong_complex_rule():
         assert not tg.autograd.gradcheck(lambda v: v * v, (z,), raise_exception=False)
     finally:
         C.RULES["mul"] = good
+
+
+def test_hooks_and_retain_grad_on_complex_tensors():
+    z = tg.tensor([1 + 1j, 2 - 1j], requires_grad=True)
+    w = z * 2
+    w.retain_grad()
+    w.register_hook(lambda g: g * 1j)
+    (w * w).real.sum().backward()
+    assert np.allclose(w.grad.numpy(), 2 * np.conj(w.detach().numpy()) * 1j)  # after hooks
+    assert np.allclose(z.grad.numpy(), 2 * 2 * np.conj(w.detach().numpy()) * 1j)
+
+
+def test_func_grad_takes_complex_inputs():
+    g = tg.grad(lambda v: (v * v.conj()).real.sum())(tg.tensor([1 + 2j]))
+    assert np.allclose(g.numpy(), [2 + 4j])
