@@ -223,7 +223,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(_make(rng.standard_normal(o.shape).astype(o.dtype))
+        grad_outputs = tuple(_from_coords(rng.standard_normal(_ncoords(o)), o)
                              .requires_grad_() for o in outs if o.requires_grad)
     grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)
