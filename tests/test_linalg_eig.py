@@ -23,11 +23,19 @@ def test_eig_against_torch_and_fd(cplx):
     check_complex(lambda L, A: L.linalg.eigvals(A), [a], rtol=1e-6, atol=1e-8)
 
 
+def test_eig_batched():
+    a = rand((2, 3, 3), seed=5)
+    check_complex(lambda L, A: (L.linalg.eig(A)[0] ** 2).sum(-1), [a], rtol=1e-6, atol=1e-8)
+    check_complex(lambda L, A: L.linalg.eig(A)[1].abs(), [a], rtol=1e-6, atol=1e-8)
+
+
 def test_solve_complex():
     check_complex(lambda L, A, B: L.linalg.solve(A, B) if L is not tg else
                   tg.ops.linalg_eig.solve(A, B), [rand((3, 3)), rand((3, 2), seed=1)])
     check_complex(lambda L, A, B: L.linalg.solve(A, B) if L is not tg else
                   tg.ops.linalg_eig.solve(A, B), [rand((3, 3)), rand((3,), seed=1)])
+    check_complex(lambda L, A, B: L.linalg.solve(A, B) if L is not tg else
+                  tg.ops.linalg_eig.solve(A, B), [rand((2, 3, 3)), rand((2, 3, 2), seed=1)])
 
 
 def test_eig_phase_dependent_loss_raises_as_pytorch():
