@@ -1,7 +1,8 @@
 """Print the README benchmark table: tapegrad vs PyTorch on the performance-target workloads.
 
 Run: python asv_benchmarks/table.py   (one process; tapegrad and PyTorch runs alternate, 7 each,
-after a warm-up; medians)
+after a warm-up; medians). ``--compiled`` prints only the tg.compile table (compiled, eager,
+PyTorch and JAX jit runs in turn, 5 each after the first call, which is reported apart).
 """
 
 import os
@@ -14,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchmarks.common import has_torch, run_subprocess_seconds  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
 from benchmarks.bench_compile import FIRST_GRADIENT  # noqa: E402
+from benchmarks.compiled import COMPILED_WORKLOADS, make as make_compiled  # noqa: E402
 
 
 def median_time(run, reps=5):
@@ -38,6 +40,51 @@ def interleaved(run_a, run_b, reps=7):
     return statistics.median(ta), statistics.median(tb)
 
 
+def interleaved_many(runs, reps=7):
+    """Medians of round-robin runs of each callable (None: not run)."""
+    live = {k: r for k, r in runs.items() if r is not None}
+    times = {k: [] for k in live}
+    for _ in range(reps):
+        for k, run in live.items():
+            t0 = time.perf_counter()
+            run()
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def first_call(run):
+    t0 = time.perf_counter()
+    run()
+    return time.perf_counter() - t0
+
+
+def compiled_table(torch_ok):
+    """tg.compile's rows: steady state against PyTorch eager and JAX jit, and first calls."""
+    libs = ["compiled", "tapegrad"] + (["torch"] if torch_ok else []) + ["jax"]
+    import tapegrad as tg
+
+    x = tg.tensor([1.0], requires_grad=True)
+    (x * x).sum().backward()  # load the eager sweep: first calls below are tracing only
+    print()
+    print("| workload (tg.compile) | compiled | eager tapegrad | PyTorch | JAX jit | "
+          "compiled/PyTorch | compiled/JAX | first call: compiled, JAX |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in COMPILED_WORKLOADS:
+        runs = {lib: make_compiled(name, lib) for lib in libs}
+        first = {lib: first_call(r) for lib, r in runs.items() if r is not None}
+        t = interleaved_many(runs, reps=5)
+
+        def ms(lib, t=t):
+            return f"{t[lib] * 1e3:.2f} ms" if lib in t else "-"
+
+        def ratio(lib, t=t):
+            return f"{t['compiled'] / t[lib]:.3f}" if lib in t else "-"
+
+        fj = f"{first['jax']:.2f} s" if "jax" in first else "-"
+        print(f"| {name} | {ms('compiled')} | {ms('tapegrad')} | {ms('torch')} | {ms('jax')} | "
+              f"{ratio('torch')} | {ratio('jax')} | {first['compiled']:.2f} s, {fj} |")
+
+
 def main():
     torch_ok = has_torch()
     print("| workload | tapegrad | PyTorch | ratio |")
@@ -57,7 +104,11 @@ def main():
     warm = run_subprocess_seconds(FIRST_GRADIENT, repeat=5)
     print(f"| import + first gradient, cache warm | {warm:.2f} s | | |")
     print(f"| first gradient ever (cold compile) | {cold:.2f} s | | |")
+    compiled_table(torch_ok)
 
 
 if __name__ == "__main__":
-    main()
+    if "--compiled" in sys.argv:
+        compiled_table(has_torch())
+    else:
+        main()

@@ -66,3 +66,12 @@ from .device import device  # noqa: E402
 from .tensor import Tensor, set_printoptions  # noqa: E402
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # tg.compile loads on first use, so that importing tapegrad does not pay for it
+    if name == "compile":
+        import importlib
+
+        return importlib.import_module(".compile", __name__)
+    raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")

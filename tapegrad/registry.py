@@ -129,6 +129,8 @@ class OpDef:
     nconst: int = 0  # number of scalar constants (c0, c1)
     vjp: Callable | None = None  # python/linear ops: Tensor-level VJP for re-taping
     vjp_np: Callable | None = None  # python ops: numeric VJP in NumPy
+    jvp_np: Callable | None = None  # python ops: numeric JVP, ``(tangents, inputs, out,
+    # **params)``, each tangent None or an array ``(k,) + input shape`` (k directions at once)
     forward: Callable | None = None  # elementwise: the scalar forward (``math``/``operator``
     # or a Python function of floats), which the CUDA backend turns into device code
     _numpy_rule: Callable | None = field(default=None, repr=False)

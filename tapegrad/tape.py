@@ -9,7 +9,8 @@ A record is six int64 numbers ``(op, a, b, aux, v, size)``:
   Python objects), ``-1`` if unused;
 * ``v``    where the record's saved values start: ``-1`` none, else ``(start << 1) | kind`` with
   kind
-  0 = Python floats in ``fvals`` (size-1 values), 1 = float64 C-contiguous arrays in ``avals``;
+  0 = Python floats in ``fvals`` (size-1 values), 1 = C-contiguous float64 or float32 arrays in
+  ``avals`` (a float32 program saves float32);
   an op always saves the same values in the same order, so one start index is enough;
 * ``size`` number of elements of the record's output.
 
@@ -53,6 +54,7 @@ _ROLL_BYTES = 1 << 26  # ...and any segment once its saved arrays hold this many
 _FEW_REFS = 8  # "few": references besides this thread's own (see _renew)
 _PROBE = 64  # records checked one by one after a check that found the segment referenced
 _order = itertools.count(1)
+_NO_RECORDS = np.empty((0, NFIELDS), np.int64)  # a fresh segment's buffer (never written)
 # Counts every in-place change of any tensor (``tensor.bump_version``). A segment remembers the
 # count it began at: while it is unchanged, no value it saved can be stale, and backward skips
 # the version checks.
@@ -66,18 +68,21 @@ class Segment:
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
-        "device", "stacks", "__weakref__",
+        "device", "stacks", "n32", "__weakref__",
     )
 
     def __init__(self):
         self.order = next(_order)
         self.epoch = inplace_epoch[0]  # no version bump since: no saved value can be stale
         self.n = 0  # records so far
+        # records whose adjoint may be float32: float32 values, imports and value-less gathers
+        # (they take their consumer's precision); all of them: the sweep runs in float32
+        self.n32 = 0
         self.ints = []  # pending records, flat; flushed into buf
-        self.buf = np.empty((0, NFIELDS), np.int64)
+        self.buf = _NO_RECORDS
         self.nbuf = 0
         self.fvals = []  # saved size-1 values (Python floats)
-        self.avals = []  # saved arrays (float64, C-contiguous); None once freed
+        self.avals = []  # saved arrays (float64 or float32, C-contiguous); None once freed
         self.avers = []  # per saved array: (version counter, version at save) or None
         self.ivals = []  # saved int64 index arrays (gather/scatter by index)
         self.iaux = []  # int side table (shapes, strides, axes)
@@ -119,6 +124,9 @@ class Segment:
             return
         new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
         del ints[:k]
+        if not self.nbuf:  # the first flush (often the only one, at backward): no copy
+            self.buf, self.nbuf = new, len(new)
+            return
         need = self.nbuf + len(new)
         if need > len(self.buf):
             grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
@@ -158,6 +166,7 @@ class _Local(threading.local):
 
     def __init__(self):
         self.live = weakref.WeakSet()  # this thread's segments still alive (tape_stats)
+        self.sources = weakref.WeakSet()  # segments this thread's records import from
 
 
 _local = _Local()
@@ -259,6 +268,8 @@ def _prune_imports():
     Conservative: references from other threads' segments, or an op whose inputs are not
     known here, leave a segment untouched.
     """
+    if not _local.sources:
+        return  # no segment of this thread imports another segment's records: nothing to drop
     segs = sorted(_local.live, key=lambda s: -s.order)
     roots, tuples = _imported_records(segs)
     for p in segs:  # newest first: dropping an import updates the counts of older segments
@@ -345,6 +356,8 @@ def slot(seg, t):
         return r
     src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)
     src.exported = True
+    if src not in _local.sources:
+        _local.sources.add(src)  # _prune_imports has work only while such a source lives
     if not src.retired:
         # src may be another thread's current segment: that thread moves on to a fresh one,
         # so nobody appends to src while a backward from here sweeps it.
@@ -367,6 +380,7 @@ def _width(t):
 def _append_import(seg, source, size):
     r = seg.n
     seg.n = r + 1
+    seg.n32 += 1
     seg.imports[r] = source
     seg.ints += (Op.IMPORT, -1, -1, -1, -1, size)
     return r
@@ -426,12 +440,14 @@ def prepare_on(inputs, device):
     return seg
 
 
-def record(seg, op, a, b, aux, size, saved=(), versions=None):
+def record(seg, op, a, b, aux, size, saved=(), versions=None, narrow=False):
     """Append one record and return its id.
 
     ``saved`` holds the op's saved values: Python floats when ``size == 1`` (they are copied
-    by value), else float64 C-contiguous arrays kept by reference. ``versions`` gives, per
-    saved array, ``(counter, version)`` so that backward can detect in-place changes.
+    by value), else float64 or float32 C-contiguous arrays kept by reference. ``versions``
+    gives, per saved array, ``(counter, version)`` so that backward can detect in-place
+    changes. ``narrow``: the record's value is float32, or it has none (its adjoint may then be
+    swept in float32, see ``Segment.n32``).
     """
     if saved:
         if size == 1:
@@ -451,6 +467,8 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None):
         v = -1
     r = seg.n
     seg.n = r + 1
+    if narrow:
+        seg.n32 += 1
     ints = seg.ints
     ints += (op, a, b, aux, v, size)
     if len(ints) >= _FLUSH_INTS:

@@ -1,6 +1,7 @@
 """Function transforms: the 100-dimensional Rosenbrock Hessian (tapegrad and PyTorch in the
-same process, ``vectorize=True`` and the ``func`` transforms), vmap of a per-example
-gradient, and activation checkpointing of a 100-layer tanh MLP."""
+same process, ``vectorize=True`` and the ``func`` transforms), a 100-output Jacobian (one sweep
+carrying every seed against 100 separate backwards), forward mode on a 1000-element chain,
+vmap of a per-example gradient, and activation checkpointing of a 100-layer tanh MLP."""
 
 from .common import rng, torch_or_skip
 
@@ -37,6 +38,86 @@ class RosenbrockHessian:
         self.run()
 
     def time_hessian(self, library, api):
+        self.run()
+
+
+class Jacobian100:
+    """A 100-output Jacobian of a 50-input function: ``is_grads_batched=True`` (one sweep
+    carrying the 100 seeds), ``functional.jacobian(vectorize=True)``, ``func.jacrev``, and the
+    100 separate backwards they replace (target: batched <= 0.2x separate)."""
+
+    params = [["batched", "functional_vectorize", "jacrev", "separate"]]
+    param_names = ["api"]
+    timeout = 300
+    number = 1
+    repeat = (3, 10, 60.0)
+
+    def setup(self, api):
+        import numpy as np
+
+        import tapegrad as tg
+
+        r = rng(3)
+        W = tg.tensor(r.standard_normal((100, 50)))
+        x = tg.tensor(r.standard_normal(50))
+
+        def f(a):
+            return tg.tanh(W @ a).exp() * 2 + W @ a.sin()
+
+        eye = tg.tensor(np.eye(100))
+        rows = [tg.tensor(np.eye(100)[i]) for i in range(100)]
+
+        def batched():
+            a = x.detach().requires_grad_()
+            return tg.autograd.grad(f(a), a, eye, is_grads_batched=True)
+
+        def separate():
+            a = x.detach().requires_grad_()
+            y = f(a)
+            return [tg.autograd.grad(y, a, r_, retain_graph=True) for r_ in rows]
+
+        self.run = {"batched": batched, "separate": separate,
+                    "functional_vectorize": lambda: tg.autograd.functional.jacobian(
+                        f, x, vectorize=True),
+                    "jacrev": lambda: tg.func.jacrev(f)(x)}[api]
+        self.run()
+
+    def time_jacobian(self, api):
+        self.run()
+
+
+class ForwardModeChain:
+    """``func.jvp`` of a 1000-element elementwise chain: tangents pushed through the records
+    (``tapegrad``) and ``torch.func.jvp`` in the same process."""
+
+    params = [["tapegrad", "torch"]]
+    param_names = ["library"]
+    timeout = 300
+    number = 1
+    repeat = (3, 10, 60.0)
+
+    def setup(self, library):
+        r = rng(4)
+        x0, t0 = r.uniform(0.5, 1.5, 1000), r.standard_normal(1000)
+
+        def chain(a):
+            for _ in range(5):
+                a = (a.sin() * a + a.exp() * 0.1).tanh() + a.sqrt()
+            return a
+
+        if library == "torch":
+            torch = torch_or_skip()
+            torch.set_num_threads(1)
+            x, t = torch.tensor(x0), torch.tensor(t0)
+            self.run = lambda: torch.func.jvp(chain, (x,), (t,))
+        else:
+            import tapegrad as tg
+
+            x, t = tg.tensor(x0), tg.tensor(t0)
+            self.run = lambda: tg.func.jvp(chain, (x,), (t,))
+        self.run()
+
+    def time_jvp(self, library):
         self.run()
 
 

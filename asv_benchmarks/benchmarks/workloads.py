@@ -63,18 +63,18 @@ def make_nograd_small(lib):
     return run
 
 
-def make_mlp_sgd(lib):
+def make_mlp_sgd(lib, dtype="float64"):
     """100 SGD steps of a 64-64-64-10 tanh MLP, batch 32, mean squared error."""
     r = rng(2)
-    X = r.standard_normal((32, 64))
-    Y = r.standard_normal((32, 10))
+    X = r.standard_normal((32, 64)).astype(dtype)
+    Y = r.standard_normal((32, 10)).astype(dtype)
     shapes = [(64, 64), (64,), (64, 64), (64,), (64, 10), (10,)]
-    init = [r.standard_normal(s) * (0.1 if len(s) == 2 else 0.0) for s in shapes]
+    init = [(r.standard_normal(s) * (0.1 if len(s) == 2 else 0.0)).astype(dtype) for s in shapes]
     if lib == "torch":
         import torch
 
         T = torch
-        mk = lambda a, rg=False: torch.tensor(a, dtype=torch.float64, requires_grad=rg)  # noqa
+        mk = lambda a, rg=False: torch.tensor(a, requires_grad=rg)  # noqa
     else:
         import tapegrad as T
 
@@ -97,9 +97,9 @@ def make_mlp_sgd(lib):
     return run
 
 
-def make_bandwidth(lib):
+def make_bandwidth(lib, dtype="float64"):
     """sum(sin(x) * exp(-x^2)) over 2e6 elements, forward + backward."""
-    v = rng(3).standard_normal(BIG)
+    v = rng(3).standard_normal(BIG).astype(dtype)
     if lib == "torch":
         import torch
 
@@ -218,4 +218,6 @@ WORKLOADS = {
     "sin_exp_2e6": make_bandwidth,
     "small_backward_2000": make_small_backward,
     "gmm_gradient": make_gmm,
+    "mlp_sgd_100_steps_f32": lambda lib: make_mlp_sgd(lib, "float32"),
+    "sin_exp_2e6_f32": lambda lib: make_bandwidth(lib, "float32"),
 }

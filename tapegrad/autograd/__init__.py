@@ -203,6 +203,13 @@ def _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, al
                                f"{_size(g.shape)} and output[0] has a shape of "
                                f"{_size(o.shape)}. If you are using is_grads_batched=True, "
                                "the first dimension of each grad_output is the batch dim.")
+    if not create_graph and n and not _any_batched(outs, _as_list(inputs), gos):
+        got = _one_batched_sweep(outs, _as_list(inputs), gos, retain_graph, allow_unused,
+                                 materialize_grads)
+        if got is not None:
+            return got
+    # create_graph (the rows must be differentiable), vmap, or a graph with hooks or custom
+    # Functions: one backward per row
     rows = []
     for b in range(n):
         rows.append(grad(outs, inputs, [g[b] for g in gos],
@@ -221,6 +228,54 @@ def _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, al
         from ..creation import zeros_like
 
         out.append(stack([zeros_like(ins[j]) if c is None else c for c in col], 0))
+    return tuple(out)
+
+
+def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_grads):
+    """All rows in one sweep carrying every seed (``autograd/batched.py``); None when the
+    graph needs one backward per row (hooks, custom Functions, CUDA, anomaly mode)."""
+    from ..tensor import _make
+    from . import batched
+
+    for t in ins:
+        if not isinstance(t, Tensor):
+            raise TypeError("all inputs have to be Tensors or GradientEdges, but got "
+                            f"{type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"outputs must be Tensors, but got {type(o).__name__}")
+        if not o._rg:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
+    if any(type(g._data) is DeviceArray for g in gos):
+        return None
+    seeds = [np.asarray(g._data, np.float64) for g in gos]
+    n = seeds[0].shape[0]
+    step = batched.rows_per_sweep(outs, n)
+    parts = []
+    try:
+        for lo in range(0, n, step):  # rows in pieces whose blocks fit the memory budget
+            last = lo + step >= n
+            parts.append(batched.run(outs, [s[lo:lo + step] for s in seeds], ins,
+                                     bool(retain_graph) or not last))
+    except batched.Unsupported:
+        return None
+    res = parts[0] if len(parts) == 1 else [
+        None if p[0] is None else np.concatenate(p) for p in zip(*parts)]
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    out = []
+    for i, (t, g) in enumerate(zip(ins, res)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is "
+                                   "the desired behavior.")
+            if materialize_grads:
+                g = np.zeros((n,) + tuple(t.shape), t.dtype)
+        out.append(None if g is None else _make(g))
     return tuple(out)
 
 

@@ -121,7 +121,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 e[1] = cuda_glue.add(e[1], g)
             return
         if e is None:
-            leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g, np.float64)]
+            leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g)]  # a copy
         else:
             e[1] = e[1] + g
 
@@ -144,7 +144,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
             with sweeping(seg):  # nothing this sweep may read is released meanwhile
-                top = max(rec for rec, _ in seed_list)
+                top = seed_list[0][0] if len(seed_list) == 1 else max(r for r, _ in seed_list)
                 sw, pauses = _sweep_for(seg, top, create_graph)
                 for rec, g in seed_list:
                     sw.seed(rec, g)
@@ -224,6 +224,10 @@ def _flat_seed(g, t, create_graph):
 
 def _shaped(total, t, create_graph):
     """A flat gradient as a tensor of ``t``'s shape and dtype."""
+    d = t._data
+    if type(d) is np.ndarray and type(total) is np.ndarray:  # the common case, quickly
+        arr = total.reshape(d.shape)
+        return _make(arr if arr.dtype is d.dtype else arr.astype(d.dtype))
     if isinstance(total, Tensor):
         g = total.reshape(t.shape) if total.shape != t.shape else total
         if g.dtype != t.dtype and t.dtype.kind == "f":

@@ -2,10 +2,12 @@
 
 ``make_dual(x, t)`` inside ``with dual_level():`` returns a tensor carrying the tangent ``t``;
 ``unpack_dual(y)`` returns ``(primal, tangent)`` with ``tangent = J_y t`` summed over every
-dual tensor ``y`` depends on. The tangent is computed when it is asked for, by the double-vjp
-trick on the re-taping sweep (``g = J^T u`` recorded with a dummy cotangent ``u``, then
-``d(g . t)/du = J t``): exact for every op whose VJP re-tapes, and it composes with reverse
-mode. Unlike PyTorch, a dual tensor requires grad (that is how its uses are recorded).
+dual tensor ``y`` depends on. The tangent is computed when it is asked for, by pushing the
+tangents through the records made since (``forward_sweep.py``: each op's JVP, oldest record
+first). Where the tangent must itself be differentiable (a tangent that requires grad) or the
+records hold a custom Function, it comes from the double-vjp trick on the re-taping sweep
+(``g = J^T u`` recorded with a dummy cotangent ``u``, then ``d(g . t)/du = J t``). Unlike
+PyTorch, a dual tensor requires grad (that is how its uses are recorded).
 """
 
 import threading
@@ -78,13 +80,40 @@ def make_dual(tensor, tangent, *, level=None):
     if tensor.dtype.kind != "f":
         raise ValueError("Expected primal to be floating point or complex, but got: "
                          f"{tensor.dtype}")
+    from .. import tape
+
     with _gm.enable_grad():
         if tensor.requires_grad:
             dual = tensor.reshape(tensor.shape)  # an alias: reverse mode still reaches tensor
         else:
             dual = tensor.detach().requires_grad_()
-    _levels.stack[-1].append((dual, tangent))
+    order = dual._seg.order if dual._seg is not None else tape.current().order
+    _levels.stack[-1].append((dual, tangent, order))
     return dual
+
+
+_UNSUPPORTED = object()
+
+
+def _pushed(tensor, duals):
+    """The tangent of ``tensor`` by pushing the duals' tangents through the records made
+    since (``forward_sweep``); None when it depends on no dual, ``_UNSUPPORTED`` where that
+    sweep cannot (a custom Function, a large op without a JVP rule)."""
+    import numpy as np
+
+    from ..tensor import _make
+    from . import forward_sweep
+
+    sources = [(d, np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)))
+               for d, t, _ in duals]
+    try:
+        blk, = forward_sweep.tangents([tensor], sources, min(o for _, _, o in duals), 1)
+    except forward_sweep.Unsupported:
+        return _UNSUPPORTED
+    if blk is None:
+        return None
+    arr = blk[0].astype(tensor.dtype, copy=False)
+    return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
 
 def unpack_dual(tensor, *, level=None):
@@ -96,14 +125,19 @@ def unpack_dual(tensor, *, level=None):
     duals = _levels.stack[-1]
     if not duals:
         return UnpackedDualTensor(tensor.detach(), None)
+    if not (_gm.is_grad_enabled() and any(t.requires_grad for _, t, _ in duals)):
+        tan = _pushed(tensor, duals)
+        if tan is not _UNSUPPORTED:
+            return UnpackedDualTensor(tensor.detach(), tan)
     from . import grad
     from ..creation import zeros_like
 
     with _gm.enable_grad():
         u = zeros_like(tensor).requires_grad_()
-        gs = grad(tensor, [d for d, _ in duals], u, create_graph=True, retain_graph=True,
+        gs = grad(tensor, [d for d, _, _ in duals], u, create_graph=True, retain_graph=True,
                   allow_unused=True)
-        pairs = [(g, t) for g, (_, t) in zip(gs, duals) if g is not None and g.requires_grad]
+        pairs = [(g, t) for g, (_, t, _) in zip(gs, duals)
+                 if g is not None and g.requires_grad]
         if not pairs:
             return UnpackedDualTensor(tensor.detach(), None)
         keep = any(t.requires_grad for _, t in pairs) and _gm.is_grad_enabled()

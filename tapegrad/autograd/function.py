@@ -258,7 +258,7 @@ def _record(cls, ctx, args, outs):
     aux = tape.add_pyaux(seg, node)
     a = slots[0] if slots else -1
     b = slots[1] if len(slots) > 1 else -1
-    crec = tape.record(seg, Op.CUSTOM, a, b, aux, 0)
+    crec = tape.record(seg, Op.CUSTOM, a, b, aux, 0, narrow=True)  # no value
     non_diff = {id(t) for t in ctx._non_diff}
     in_ids = {id(x) for x in args if isinstance(x, Tensor)}
     result = []
@@ -275,7 +275,7 @@ def _record(cls, ctx, args, outs):
             node.out_recs.append(-1)
             result.append(o)
             continue
-        r = tape.record(seg, Op.OUTPUT, crec, -1, -1, o.numel())
+        r = tape.record(seg, Op.OUTPUT, crec, -1, -1, o.numel(), narrow=o.dtype == np.float32)
         node.out_recs.append(r)
         o._seg, o._rec, o._rg = seg, r, True
         result.append(o)

@@ -182,6 +182,35 @@ def _stack_rows(rows, shape):
     return total.reshape(shape)
 
 
+def _jacobian_one_sweep(outputs, inputs):
+    """``jac[i][j]`` of ``outputs`` (recorded from ``inputs``) w.r.t. ``inputs``: the rows of
+    the identity as seeds of ``autograd.grad(..., is_grads_batched=True)``, which sweeps the
+    graph once carrying all of them (per row where the graph has hooks or custom Functions)."""
+    from . import grad
+
+    sizes = [o.numel() for o in outputs]
+    n = sum(sizes)
+    live = [i for i, o in enumerate(outputs) if o.requires_grad]
+    cols = [None] * len(inputs)
+    if live and n:
+        eye = np.eye(n)
+        starts = np.cumsum([0] + sizes)
+        seeds = [_make(np.ascontiguousarray(eye[:, starts[i]:starts[i + 1]]).reshape(
+            (n,) + tuple(outputs[i].shape))) for i in live]
+        cols = grad([outputs[i] for i in live], inputs, seeds, is_grads_batched=True,
+                    allow_unused=True)
+    jac, k = [], 0
+    for o, s in zip(outputs, sizes):
+        row = []
+        for t, c in zip(inputs, cols):
+            shape = tuple(o.shape) + tuple(t.shape)
+            row.append(_make(np.zeros(shape, t.dtype)) if c is None else
+                       _make(np.ascontiguousarray(c.detach().numpy()[k:k + s].reshape(shape))))
+        jac.append(tuple(row))
+        k += s
+    return tuple(jac)
+
+
 # ---- public API ------------------------------------------------------------------------
 
 _V_OUT = ("The vector v can only be None if the user-provided function returns a single Tensor "
@@ -289,6 +318,15 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                            "`vectorized=True` are not supported together. Please either set "
                            "`strict=False` or `vectorize=False`.")
+    if vectorize and strategy == "reverse-mode" and not create_graph:
+        with _gm.enable_grad():
+            is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+            inputs = _preprocess(inputs, False, need_graph=True)
+            outputs = func(*inputs)
+            is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
+                                              "jacobian")
+            jac = _jacobian_one_sweep(outputs, inputs)
+        return _unpack(jac, (is_out_tuple, is_in_tuple))
     if vectorize and _vectorized_jacobian is not None:
         with _gm.enable_grad():
             is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
@@ -354,6 +392,17 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             raise RuntimeError("The Tensor returned by the function given to hessian should "
                                "contain a single element")
         return out.reshape(())
+
+    if vectorize and not (create_graph or strict) and \
+            outer_jacobian_strategy == "reverse-mode":
+        # the gradient re-taped once, then all its rows in one sweep carrying n seeds
+        with _gm.enable_grad():
+            inputs = _preprocess(inputs, False, need_graph=True)
+            out = single_output(*inputs)
+            jac = _fill_in_zeros(_grad((out,), inputs, create_graph=True), inputs, False,
+                                 True, "double_back")
+            res = _jacobian_one_sweep(jac, inputs)
+        return _unpack(res, (is_in_tuple, is_in_tuple))
 
     def jac_func(*inp):
         jac = jacobian(single_output, inp, create_graph=True, vectorize=vectorize)

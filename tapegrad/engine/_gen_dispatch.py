@@ -52,6 +52,26 @@ def _ptr(typingctx, addr):
 
 
 @intrinsic
+def _ptr_as(typingctx, addr, like):
+    """An int64 address as a pointer to the element type of array ``like`` (for carray)."""
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(sig.return_type))
+
+    return types.CPointer(like.dtype)(addr, like), codegen
+
+
+@intrinsic
+def _like(typingctx, x, arr):
+    """``x`` converted to the element type of array ``arr`` (constants of float32 loops)."""
+
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[0], sig.args[0], sig.return_type)
+
+    return arr.dtype(x, arr), codegen
+
+
+@intrinsic
 def _ld(typingctx, addr):
     """The float64 stored at an int64 address."""
 
@@ -59,6 +79,26 @@ def _ld(typingctx, addr):
         return builder.load(builder.inttoptr(args[0], ir.PointerType(ir.DoubleType())))
 
     return types.float64(addr), codegen
+
+
+@intrinsic
+def _ld32(typingctx, addr):
+    """The float32 stored at an int64 address, widened to float64."""
+
+    def codegen(context, builder, sig, args):
+        v = builder.load(builder.inttoptr(args[0], ir.PointerType(ir.FloatType())))
+        return builder.fpext(v, ir.DoubleType())
+
+    return types.float64(addr), codegen
+
+
+@njit(cache=True)
+def _ldv(p, s, j):
+    """Element j of a saved value at address p with element size s (4: float32, 8: float64,
+    0: the shared zero), as float64."""
+    if s == 4:
+        return _ld32(p + 4 * j)
+    return _ld(p + s * j)
 
 
 @njit(cache=True)
@@ -121,15 +161,16 @@ def _dy(op, g, x, y, out, m, c0, c1):
 
 
 @njit(cache=True, error_model="numpy")
-def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
-    """``adj[oa:oa+n] += dx`` for the hot ops; False for the others (the switch does them)."""
+def _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
+    """``adj[oa:oa+n] += dx`` for the hot ops, in the arena's precision; False for the others
+    and where a saved value's precision differs from the arena's (the switch does them)."""
 {hot_dx}
     return False
 
 
 @njit(cache=True, error_model="numpy")
-def _hot_dy(op, adj, o, ob, n, px, py, po, c0):
-    """``adj[ob:ob+n] += dy`` for the hot binary ops; False for the others."""
+def _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
+    """``adj[ob:ob+n] += dy`` for the hot binary ops; False for the others (as ``_hot_dx``)."""
 {hot_dy}
     return False
 
@@ -194,12 +235,16 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
 
 @njit(cache=True)
 def _addr(v, k, fbase, aptr, zero):
-    """(address, stride) of saved value k of a record; a zero with stride 0 if not saved."""
+    """(address, element size) of saved value k of a record; a zero of size 0 if not saved.
+    An array's address has its lowest bit set when it holds float32 (engine/sweep.py)."""
     if k < 0:
         return zero, 0
     i = (v >> 1) + k
     if v & 1:
-        return aptr[i], 8
+        p = aptr[i]
+        if p & 1:
+            return p - 1, 4
+        return p, 8
     return fbase + 8 * i, 8
 
 
@@ -241,14 +286,16 @@ def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
                 _mark(reached, scratch, a)
                 oa = offs[a]
 {hot_call_dx}                for j in range(n):
-                    adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                    g = np.float64(adj[o + j])  # the switch computes in float64
+                    adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                       _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
                 _mark(reached, scratch, b)
                 ob = offs[b]
 {hot_call_dy}                for j in range(n):
-                    adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                    g = np.float64(adj[o + j])  # the switch computes in float64
+                    adj[ob + j] += _dy(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                       _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
             pass
 '''
@@ -297,22 +344,43 @@ def _hot_switch(ops, attr, target):
         assert "m" not in names and "c1" not in names, f"{d.name}: not a hot-loop formula"
 
         class _Sub(ast.NodeTransformer):
+            def __init__(self):
+                self.consts = []  # float literals: made the arena's type once, outside the loop
+
             def visit_Name(self, node):
                 if node.id == "g":
                     return ast.parse("gs[j]", mode="eval").body
                 if node.id in _HOT_NAMES:
                     return ast.parse(f"{_HOT_NAMES[node.id]}[j]", mode="eval").body
+                if node.id == "c0":
+                    return ast.Name("k0", ast.Load())
                 return node
 
-        body = ast.unparse(_Sub().visit(tree))
-        groups.setdefault(body, ([], names))[0].append(d)
+            def visit_Constant(self, node):
+                if type(node.value) is not float:
+                    return node
+                if node.value not in self.consts:
+                    self.consts.append(node.value)
+                return ast.Name(f"k{self.consts.index(node.value) + 1}", ast.Load())
+
+        sub = _Sub()
+        body = ast.unparse(sub.visit(tree))
+        groups.setdefault(body, ([], names, sub.consts))[0].append(d)
     lines = []
-    for body, (group, names) in groups.items():
+    for body, (group, names, consts) in groups.items():
         cond = " or ".join(f"op == {int(d.op)}" for d in group)
         lines.append(f"    if {cond}:  # {', '.join(d.op.name for d in group)}")
-        for name, ptr in (("x", "px"), ("y", "py"), ("out", "po")):
-            if name in names:
-                lines.append(f"        {_HOT_NAMES[name]} = carray(_ptr({ptr}), (n,), np.float64)")
+        saved = [(name, p) for name, p in (("x", "x"), ("y", "y"), ("out", "o")) if name in names]
+        if saved:  # a saved value of another precision than the arena's: the switch does it
+            test = " or ".join(f"s{p} != adj.itemsize" for _, p in saved)
+            lines.append(f"        if {test}:")
+            lines.append("            return False")
+        for name, p in saved:
+            lines.append(f"        {_HOT_NAMES[name]} = carray(_ptr_as(p{p}, adj), (n,))")
+        if "c0" in names:
+            lines.append("        k0 = _like(c0, adj)")
+        for k, c in enumerate(consts):
+            lines.append(f"        k{k + 1} = _like({c!r}, adj)")
         # slices as views, then an indexed loop: the form LLVM vectorises (measured)
         lines.append("        gs = adj[o:o + n]")
         lines.append(f"        ds = adj[{target}:{target} + n]")
@@ -451,7 +519,7 @@ def generate():
             .replace("{hot_dx}", _hot_switch(elementwise, "dx", "oa"))
             .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob")))
     lines = [head.rstrip("\n")]
-    test = "                if not _hot_d{0}(op, adj, o, o{1}, n, px, py, po, c0):\n"
+    test = "                if not _hot_d{0}(op, adj, o, o{1}, n, px, py, po, sx, sy, so, c0):\n"
     calls = {"{hot_call_dx}": test.format("x", "a"), "{hot_call_dy}": test.format("y", "b")}
     for name, hot in (("sweep", False), ("vsweep", True)):
         src = KERNEL.replace("{name}", name).replace("{py_base}", str(PYTHON_BASE)) \
@@ -478,7 +546,7 @@ def _indent_after_hot_calls(src):
             pending -= 1
             continue
         if line.strip().startswith("if not _hot_d"):
-            pending = 3  # "for j ...", "adj[...] += _d?(...", "...)" continuation
+            pending = 4  # "for j", "g = ...", "adj[...] += _d?(...", "...)" continuation
         out.append(line)
     return "\n".join(out)
 

@@ -16,7 +16,7 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-RULES_HASH = "84c65f14da509828"
+RULES_HASH = "c320000631c2a44a"
 
 
 @intrinsic
@@ -30,6 +30,26 @@ def _ptr(typingctx, addr):
 
 
 @intrinsic
+def _ptr_as(typingctx, addr, like):
+    """An int64 address as a pointer to the element type of array ``like`` (for carray)."""
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(sig.return_type))
+
+    return types.CPointer(like.dtype)(addr, like), codegen
+
+
+@intrinsic
+def _like(typingctx, x, arr):
+    """``x`` converted to the element type of array ``arr`` (constants of float32 loops)."""
+
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[0], sig.args[0], sig.return_type)
+
+    return arr.dtype(x, arr), codegen
+
+
+@intrinsic
 def _ld(typingctx, addr):
     """The float64 stored at an int64 address."""
 
@@ -37,6 +57,26 @@ def _ld(typingctx, addr):
         return builder.load(builder.inttoptr(args[0], ir.PointerType(ir.DoubleType())))
 
     return types.float64(addr), codegen
+
+
+@intrinsic
+def _ld32(typingctx, addr):
+    """The float32 stored at an int64 address, widened to float64."""
+
+    def codegen(context, builder, sig, args):
+        v = builder.load(builder.inttoptr(args[0], ir.PointerType(ir.FloatType())))
+        return builder.fpext(v, ir.DoubleType())
+
+    return types.float64(addr), codegen
+
+
+@njit(cache=True)
+def _ldv(p, s, j):
+    """Element j of a saved value at address p with element size s (4: float32, 8: float64,
+    0: the shared zero), as float64."""
+    if s == 4:
+        return _ld32(p + 4 * j)
+    return _ld(p + s * j)
 
 
 @njit(cache=True)
@@ -190,8 +230,9 @@ def _dy(op, g, x, y, out, m, c0, c1):
 
 
 @njit(cache=True, error_model="numpy")
-def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
-    """``adj[oa:oa+n] += dx`` for the hot ops; False for the others (the switch does them)."""
+def _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
+    """``adj[oa:oa+n] += dx`` for the hot ops, in the arena's precision; False for the others
+    and where a saved value's precision differs from the arena's (the switch does them)."""
     if op == 50 or op == 30 or op == 51 or op == 23 or op == 24:  # ADD, ADDC, SUB, CLONE, TO_COPY
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
@@ -199,45 +240,59 @@ def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
             ds[j] += gs[j]
         return True
     if op == 52:  # MUL
-        ys = carray(_ptr(py), (n,), np.float64)
+        if sy != adj.itemsize:
+            return False
+        ys = carray(_ptr_as(py, adj), (n,))
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
         for j in range(n):
             ds[j] += gs[j] * ys[j]
         return True
     if op == 31:  # MULC
+        k0 = _like(c0, adj)
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
         for j in range(n):
-            ds[j] += gs[j] * c0
+            ds[j] += gs[j] * k0
         return True
     if op == 18:  # TANH
-        outs = carray(_ptr(po), (n,), np.float64)
+        if so != adj.itemsize:
+            return False
+        outs = carray(_ptr_as(po, adj), (n,))
+        k1 = _like(1.0, adj)
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
         for j in range(n):
-            ds[j] += gs[j] * (1.0 - outs[j] * outs[j])
+            ds[j] += gs[j] * (k1 - outs[j] * outs[j])
         return True
     if op == 11:  # EXP
-        outs = carray(_ptr(po), (n,), np.float64)
+        if so != adj.itemsize:
+            return False
+        outs = carray(_ptr_as(po, adj), (n,))
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
         for j in range(n):
             ds[j] += gs[j] * outs[j]
         return True
     if op == 20:  # RELU
-        outs = carray(_ptr(po), (n,), np.float64)
+        if so != adj.itemsize:
+            return False
+        outs = carray(_ptr_as(po, adj), (n,))
+        k1 = _like(0.0, adj)
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
         for j in range(n):
-            ds[j] += where(outs[j] <= 0.0, 0.0, gs[j])
+            ds[j] += where(outs[j] <= k1, k1, gs[j])
         return True
     if op == 19:  # SIGMOID
-        outs = carray(_ptr(po), (n,), np.float64)
+        if so != adj.itemsize:
+            return False
+        outs = carray(_ptr_as(po, adj), (n,))
+        k1 = _like(1.0, adj)
         gs = adj[o:o + n]
         ds = adj[oa:oa + n]
         for j in range(n):
-            ds[j] += gs[j] * outs[j] * (1.0 - outs[j])
+            ds[j] += gs[j] * outs[j] * (k1 - outs[j])
         return True
     if op == 10:  # NEG
         gs = adj[o:o + n]
@@ -249,8 +304,8 @@ def _hot_dx(op, adj, o, oa, n, px, py, po, c0):
 
 
 @njit(cache=True, error_model="numpy")
-def _hot_dy(op, adj, o, ob, n, px, py, po, c0):
-    """``adj[ob:ob+n] += dy`` for the hot binary ops; False for the others."""
+def _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
+    """``adj[ob:ob+n] += dy`` for the hot binary ops; False for the others (as ``_hot_dx``)."""
     if op == 50:  # ADD
         gs = adj[o:o + n]
         ds = adj[ob:ob + n]
@@ -258,7 +313,9 @@ def _hot_dy(op, adj, o, ob, n, px, py, po, c0):
             ds[j] += gs[j]
         return True
     if op == 52:  # MUL
-        xs = carray(_ptr(px), (n,), np.float64)
+        if sx != adj.itemsize:
+            return False
+        xs = carray(_ptr_as(px, adj), (n,))
         gs = adj[o:o + n]
         ds = adj[ob:ob + n]
         for j in range(n):
@@ -333,12 +390,16 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
 
 @njit(cache=True)
 def _addr(v, k, fbase, aptr, zero):
-    """(address, stride) of saved value k of a record; a zero with stride 0 if not saved."""
+    """(address, element size) of saved value k of a record; a zero of size 0 if not saved.
+    An array's address has its lowest bit set when it holds float32 (engine/sweep.py)."""
     if k < 0:
         return zero, 0
     i = (v >> 1) + k
     if v & 1:
-        return aptr[i], 8
+        p = aptr[i]
+        if p & 1:
+            return p - 1, 4
+        return p, 8
     return fbase + 8 * i, 8
 
 # cache=True: compiled once per machine, loaded from disk afterwards.
@@ -377,14 +438,16 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                 _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
-                    adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                    g = np.float64(adj[o + j])  # the switch computes in float64
+                    adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                       _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
                 _mark(reached, scratch, b)
                 ob = offs[b]
                 for j in range(n):
-                    adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                       _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                    g = np.float64(adj[o + j])  # the switch computes in float64
+                    adj[ob + j] += _dy(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                       _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
             pass
         elif op == 72:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
@@ -489,17 +552,19 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                if not _hot_dx(op, adj, o, oa, n, px, py, po, c0):
+                if not _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
                     for j in range(n):
-                        adj[oa + j] += _dx(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                        g = np.float64(adj[o + j])  # the switch computes in float64
+                        adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                           _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
                 _mark(reached, scratch, b)
                 ob = offs[b]
-                if not _hot_dy(op, adj, o, ob, n, px, py, po, c0):
+                if not _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
                     for j in range(n):
-                        adj[ob + j] += _dy(op, adj[o + j], _ld(px + sx * j), _ld(py + sy * j),
-                                           _ld(po + so * j), _ld(pm + sm * j), c0, c1)
+                        g = np.float64(adj[o + j])  # the switch computes in float64
+                        adj[ob + j] += _dy(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                           _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
         elif op == 0:  # IMPORT: Python hands the adjoint on
             pass
         elif op == 71 or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED

@@ -6,8 +6,15 @@ in-place checks), it calls the ``engine.pauses.Pauses`` object it was handed.
 
 The compiled loop (``_sweep_dispatch.sweep``) reads everything through plain int64/float64
 arrays prepared here: the records, cumulative offsets of each record's adjoint in one flat
-arena, saved floats, and address tables of saved arrays. Every argument is coerced to the one
-type signature the kernel was compiled for, so nothing recompiles by accident.
+arena, saved floats, and address tables of saved arrays. Every argument is coerced to the type
+signature the kernel was compiled for, so nothing recompiles by accident.
+
+Precision: a segment whose records all hold float32 values (``Segment.n32``) is swept in a
+float32 arena, by the kernel compiled for float32 (on the first such backward), whose
+vectorised loops run in float32 as PyTorch's do; any other segment in a float64 arena. Saved
+arrays keep their own dtype (float32 or float64; the address table marks float32 ones), so a
+record reading a saved value of the other precision goes through the formula switch, which
+computes in float64.
 """
 
 import sys
@@ -31,13 +38,17 @@ _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py che
 
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
-_kernels = {}
+_kernels = {}  # vectorised -> the dispatcher (Numba compiles it once per arena dtype)
+_announced = set()  # (vectorised, arena dtype) whose first compile was checked for
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
-def kernel(vectorised=False):
+def kernel(vectorised=False, dtype=_F64):
     """The compiled sweep, imported (and compiled or loaded from cache) on first use:
     ``sweep``, or with ``vectorised`` ``vsweep``, the same loop with vectorised loops for the
-    commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once)."""
+    commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once). Numba
+    compiles each for the arena's ``dtype`` (float64 or float32) when first called with it."""
     k = _kernels.get(vectorised)
     if k is None:
         from . import _gen_dispatch, _sweep_dispatch
@@ -45,21 +56,27 @@ def kernel(vectorised=False):
         if _sweep_dispatch.RULES_HASH != _gen_dispatch.rules_hash():
             raise RuntimeError("tapegrad/engine/_sweep_dispatch.py is out of date with the op "
                                "registry: run `python -m tapegrad.engine._gen_dispatch`")
-        k = _sweep_dispatch.vsweep if vectorised else _sweep_dispatch.sweep
-        if not _config.QUIET and not _cached(k):
+        k = _kernels[vectorised] = _sweep_dispatch.vsweep if vectorised else _sweep_dispatch.sweep
+    if (vectorised, dtype) not in _announced:
+        name = np.dtype(dtype).name
+        if not _config.QUIET and not _cached(k, name):
             what = "the reverse sweep for arrays" if vectorised else "the reverse sweep"
+            if name != "float64":
+                what += f" in {name}"
             print(f"tapegrad: compiling {what} for this machine, once (a few seconds; "
                   "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
                   "this line)", file=sys.stderr, flush=True)
-        _kernels[vectorised] = k
+        _announced.add((vectorised, dtype))
     return k
 
 
-def _cached(dispatcher):
-    """Whether Numba's on-disk cache holds a compiled version of ``dispatcher`` (best effort:
-    Numba has no public API for it; True when unsure, so nothing is printed wrongly)."""
+def _cached(dispatcher, dtype):
+    """Whether Numba's on-disk cache holds ``dispatcher`` compiled for an arena of ``dtype``
+    (best effort: Numba has no public API for it; True when unsure, so nothing is printed
+    wrongly). The index maps (signature, target) to files; argument 2 is the arena."""
     try:
-        return bool(dispatcher._cache._cache_file._load_index())
+        index = dispatcher._cache._cache_file._load_index()
+        return any(str(key[0][2]).startswith(f"array({dtype}") for key in index)
     except Exception:  # noqa: BLE001 (a Numba internal moved: say nothing)
         return True
 
@@ -70,9 +87,11 @@ def _address(a):
 
 
 def _addresses(arrays, start, stop, out):
+    """Addresses of ``arrays[start:stop]``, the lowest bit set for float32 (the kernel reads
+    those as float32: their address is a multiple of 4)."""
     for i in range(start, stop):
         a = arrays[i]
-        out[i] = 0 if a is None else _address(a)
+        out[i] = 0 if a is None else _address(a) | (a.dtype is _F32)
 
 
 _EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)
@@ -136,6 +155,10 @@ class SweepArrays:
 def _extend(buf, done, values, n, dtype):
     """Append ``values[done:n]`` to the growable array ``buf`` (one spare slot stays at the
     end: the kernel may read index ``n`` for an absent constant)."""
+    if not done:  # a fresh table (every backward starts a segment): one conversion
+        buf = np.zeros(n + 1, dtype)
+        buf[:n] = values if len(values) == n else values[:n]
+        return buf, n
     if n + 1 > len(buf):
         grown = np.zeros(max(n + 1, 2 * len(buf)), dtype)
         grown[:done] = buf[:done]
@@ -155,8 +178,11 @@ def _grow(arr, n):
 def offsets(recs):
     offs = np.empty(len(recs) + 1, np.int64)
     offs[0] = 0
-    recs[:, tape.SIZE].cumsum(out=offs[1:])  # the method: np.cumsum's wrapper costs ~5 µs
+    _accumulate(recs[:, tape.SIZE], out=offs[1:])  # the ufunc: np.cumsum's wrapper costs µs
     return offs
+
+
+_accumulate = np.add.accumulate
 
 
 def has_saved(seg, recs, r):
@@ -177,15 +203,20 @@ class Sweep:
         if top is not None:
             self.recs = self.recs[: top + 1]
         self.offs = offsets(self.recs)
-        self.adj = np.zeros(int(self.offs[-1]))
+        # float32 when every record of the segment holds float32 values (see the module doc)
+        self.adj = np.zeros(int(self.offs[-1]), np.float32 if seg.n32 == seg.n else np.float64)
         self.reached = np.zeros(len(self.recs), np.uint8)
         self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
         self.tabs = _cache(seg).update(seg).snapshot()
 
     def seed(self, r, g):
         o = self.offs
-        self.adj[o[r] : o[r + 1]] += np.asarray(g, dtype=np.float64).reshape(-1)
-        self.mark(r)
+        g = np.asarray(g).reshape(-1)
+        if self.reached[r]:
+            self.adj[o[r] : o[r + 1]] += g
+        else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
+            self.adj[o[r] : o[r + 1]] = g
+            self.mark(r)
 
     def mark(self, r):
         if not self.reached[r]:
@@ -211,7 +242,7 @@ class Sweep:
         seg, t = self.seg, self.tabs
         recs, fbase = self._refresh()
         # records of a few elements: the plain kernel; arrays: the one with vectorised loops
-        k = kernel(vectorised=self.offs[-1] >= _VECTOR_MEAN * len(self.offs))
+        k = kernel(self.offs[-1] >= _VECTOR_MEAN * len(self.offs), self.adj.dtype)
         scratch = self.scratch
         resume, hooked_done, r = -1, -1, start
         self.swept_above = start + 1
@@ -257,7 +288,7 @@ class Sweep:
             with self.seg.lock:
                 recs = self.seg.buf
                 _mark_freed(recs[p + 1 : hi], self.reached[p + 1 : hi], tape.FREED,
-                            tape.CODE_MASK, PYTHON_BASE, _nsaved())
+                            tape.CODE_MASK, PYTHON_BASE, _nsaved(), _freed_out(hi - p - 1))
             self.swept_above = p + 1
 
     def _refresh(self):
@@ -292,13 +323,16 @@ class Sweep:
         self.accumulate(entry.slots, grads)
 
     def accumulate(self, slots, grads):
-        o, adj = self.offs, self.adj
+        o, adj, reached = self.offs, self.adj, self.reached
         for s, gi in zip(slots, grads):
             if s >= 0 and gi is not None:
                 target = adj[o[s] : o[s + 1]]
-                gi = np.asarray(gi, dtype=np.float64)
-                target += gi if gi.ndim == 0 else gi.reshape(-1)
-                self.mark(s)
+                gi = np.asarray(gi)  # added in the arena's precision
+                if reached[s]:
+                    target += gi if gi.ndim == 0 else gi.reshape(-1)
+                else:  # nothing added yet (every writer marks): a copy reads one array less
+                    target[...] = gi if gi.ndim == 0 else gi.reshape(-1)
+                    self.mark(s)
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
@@ -345,8 +379,11 @@ def free_records(seg, reached):
     with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
         recs = seg.buf[: len(reached)]
         # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
-        slots, pyrows = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE,
-                                    _nsaved())
+        n = len(reached)
+        out = _freed_out(n)
+        ns, npy = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE,
+                              _nsaved(), out)
+        slots, pyrows = out[:ns], out[4 * n : 4 * n + npy]
         later = seg.active > 1  # another sweep of seg is active: it may still read these
         if later:
             seg.deferred.append((slots, pyrows))
@@ -362,8 +399,9 @@ def _release(seg, slots, pyrows):
     avals = seg.avals
     for i in slots.tolist():
         avals[i] = None
-    aptr = _cache(seg).aptr
-    aptr[slots[slots < len(aptr)]] = 0
+    if len(slots):
+        aptr = _cache(seg).aptr  # slots ascend: all but the newest may already be in the table
+        aptr[slots if slots[-1] < len(aptr) else slots[slots < len(aptr)]] = 0
     recs = seg.buf
     for r in pyrows.tolist():
         entry = seg.pyaux[int(recs[r, tape.AUX])]
@@ -387,13 +425,20 @@ def _nsaved():
     return _NSAVED[0]
 
 
+def _freed_out(n):
+    """The output buffer of ``_mark_freed`` for ``n`` records (arrays made in Python: an
+    array returned by a compiled function costs µs to box)."""
+    return np.empty(5 * n, np.int64)
+
+
 @njit(cache=True)
-def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved):
-    """Flag reached records FREED; return the indices of the saved arrays they hold (into
-    ``seg.avals``) and the Python-op records among them."""
+def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved, out):
+    """Flag reached records FREED; write the indices of the saved arrays they hold (into
+    ``seg.avals``) to ``out[:4n]`` and the Python-op records among them to ``out[4n:]``;
+    return how many of each."""
     n = len(reached)
-    slots = np.empty(4 * n, np.int64)
-    pyrows = np.empty(n, np.int64)
+    slots = out[: 4 * n]
+    pyrows = out[4 * n :]
     ns = 0
     npy = 0
     for r in range(n):
@@ -408,7 +453,7 @@ def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved):
             if code >= python_base:
                 pyrows[npy] = r
                 npy += 1
-    return slots[:ns], pyrows[:npy]
+    return ns, npy
 
 
 def _cache(seg):

@@ -30,6 +30,25 @@ def _install():
 
     autograd._batched_grad = batched_grad
     functional._vectorized_jacobian = _functional_jacobian
+    _random_functions_batch_aware()
+
+
+def _random_functions_batch_aware():
+    """``tg.rand``, ``randn``, ``randint``, ``rand_like``, ``randn_like`` and
+    ``nn.functional.dropout`` honour ``vmap``'s ``randomness`` (``func/randomness.py``)."""
+    import sys
+
+    from .. import creation
+    from ..nn import functional as nn_functional
+    from . import randomness
+
+    fns = randomness.batch_aware(creation.rand, creation.randn, creation.randint,
+                                 creation.rand_like, creation.randn_like, nn_functional.dropout)
+    top = sys.modules[__name__.rsplit(".", 1)[0]]  # the package, still being initialised
+    for f in fns[:-1]:
+        setattr(creation, f.__name__, f)
+        setattr(top, f.__name__, f)
+    nn_functional.dropout = fns[-1]
 
 
 def _functional_jacobian(func, inputs, strategy):

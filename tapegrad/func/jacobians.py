@@ -4,9 +4,11 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
-from .pytree import tree_flatten, tree_unflatten
-from .transforms import (_check_argnums, _depth, _linearized, _push, _tensor_leaves, jvp,
-                         vjp)
+from .pytree import tree_flatten, tree_map, tree_unflatten
+from .randomness import running
+from .forward import plain_forward, push_tangents, record_for_forward, value
+from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
+                         _tensor_leaves, jvp, vjp)
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
@@ -70,7 +72,7 @@ def _batched_rows(f, diff, cts, n, has_aux):
         return None
 
 
-def _batched_cols(f, diff, basis, n, ospec, has_aux):
+def _batched_cols(f, diff, basis, n, ospec, has_aux, randomness="error"):
     """All columns of the Jacobian in one batched pass: vmap of the jvp over (copies of the
     inputs, columns of the identity); None when ``f`` cannot be batched."""
     from .vmap import vmap
@@ -88,7 +90,7 @@ def _batched_cols(f, diff, basis, n, ospec, has_aux):
         return jvp(f, tuple(xs), tuple(ts), has_aux=has_aux)[1]
 
     try:
-        return vmap(col)(_replicated(diff, n), tans)
+        return vmap(col, randomness=randomness)(_replicated(diff, n), tans)
     except Exception:
         return None
 
@@ -113,12 +115,17 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     ``vmap`` of the vjp over the rows of the identity. Each output leaf's Jacobian has shape
     ``out.shape + in.shape``; tuple ``argnums`` give a tuple per output leaf.
 
+    Without an enclosing transform every row comes from one sweep carrying all the seeds;
+    ``chunk_size`` bounds how many rows one sweep (or one vmap) carries.
+
     Example:
         >>> import tapegrad as tg
         >>> tg.func.jacrev(lambda a: a * a)(tg.tensor([1., 2.]))
         tensor([[2., 0.],
                 [0., 4.]])
     """
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
     def wrapper(*args):
         from .vmap import vmap
@@ -132,9 +139,16 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         rows = _basis(sizes)
         cts = tree_unflatten([r.reshape((sum(sizes),) + tuple(o.shape))
                               for r, o in zip(rows, outs)], ospec)
-        jac = _batched_rows(f_diff, diff, cts, sum(sizes), has_aux)
+        n = sum(sizes)
+        jac = _rows_in_chunks(vjp_fn.rows, tree_flatten(cts)[0], n, chunk_size)
+        if jac is None and n == 1:  # one row: one vjp, no batching needed
+            jac = tuple(tree_map(lambda t: t.unsqueeze(0), j)
+                        for j in vjp_fn(tree_unflatten([c[0] for c in tree_flatten(cts)[0]],
+                                                       ospec)))
+        if jac is None and chunk_size is None:  # differentiable rows: the vjp batched by vmap
+            jac = _batched_rows(f_diff, diff, cts, n, has_aux)
         if jac is None:
-            jac = vmap(vjp_fn)(cts)  # per argument: pytree with leading dim N
+            jac = vmap(vjp_fn, chunk_size=chunk_size)(cts)  # per argument: leading dim N
         per_arg = [tree_flatten(j) for j in jac]
         out_jacs = []
         k = 0
@@ -153,6 +167,22 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     return wrapper
 
 
+def _rows_in_chunks(rows, cts, n, chunk_size):
+    """``rows(cts)`` (one sweep carrying every seed), ``chunk_size`` seeds at a time; None
+    when the rows must be differentiable (``rows`` declines)."""
+    if chunk_size is None or n <= chunk_size:
+        return rows(cts)
+    parts = []
+    for lo in range(0, n, chunk_size):
+        part = rows([c[lo:lo + chunk_size] for c in cts])
+        if part is None:
+            return None
+        parts.append(part)
+    from ..ops import cat
+
+    return tuple(tree_map(lambda *ps: cat(list(ps), 0), *ps) for ps in zip(*parts))
+
+
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian of ``func`` w.r.t. ``args[argnums]`` by forward mode (``torch.func``):
     ``vmap`` of the jvp over the columns of the identity (the linearization is built once).
@@ -164,10 +194,29 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 [0., 4.]])
     """
 
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
     def wrapper(*args):
         from .vmap import vmap
 
         idx, diff, f_diff = _restricted(func, args, argnums)
+        if plain_forward(f_diff, diff, ()):
+            # every column at once: n tangent directions pushed through the records; func
+            # runs once, so its random draws are shared by the columns unless they raise
+            with running(randomness if randomness == "error" else "same", 0, 1):
+                _, aux, outs, ospec, ins, trees, start = record_for_forward(
+                    f_diff, diff, has_aux, "jacfwd")
+            sizes = [t.numel() for t in ins]
+            n = sum(sizes)
+            eye, k = np.eye(n), 0
+            blocks = []
+            for t, sz in zip(ins, sizes):
+                blocks.append(eye[:, k:k + sz])
+                k += sz
+            cols = [value(c) for c in push_tangents(outs, ins, blocks, start, n)]
+            return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
 
         out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
                                                                      "jacfwd")
@@ -186,34 +235,41 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             finally:
                 _depth.n -= 1
 
-        cols = _batched_cols(f_diff, diff, basis, n, ospec, has_aux)
+        cols = _batched_cols(f_diff, diff, basis, n, ospec, has_aux, randomness)
         if cols is None:
             cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
         else:
             cols = tree_flatten(cols)[0]
-        out_jacs = []
-        for o, c in zip(outs, cols):
-            entry, k = [], 0
-            for leaves, spec in trees:
-                parts = []
-                for t in leaves:
-                    s = t.numel()
-                    piece = c[k:k + s]  # (s,) + out.shape
-                    nd_o = o.ndim
-                    piece = piece.permute(tuple(range(1, nd_o + 1)) + (0,)) if nd_o else piece
-                    parts.append(piece.reshape(tuple(o.shape) + tuple(t.shape)))
-                    k += s
-                entry.append(tree_unflatten(parts, spec))
-            out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
-        result = tree_unflatten(out_jacs, ospec)
-        return (result, aux) if has_aux else result
+        return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
 
     wrapper.__name__ = f"jacfwd({getattr(func, '__name__', 'f')})"
     return wrapper
 
 
+def _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux):
+    """jacfwd's result from the columns ``(N,) + out.shape`` of each output leaf."""
+    out_jacs = []
+    for o, c in zip(outs, cols):
+        entry, k = [], 0
+        for leaves, spec in trees:
+            parts = []
+            for t in leaves:
+                s = t.numel()
+                piece = c[k:k + s]  # (s,) + out.shape
+                nd_o = o.ndim
+                piece = piece.permute(tuple(range(1, nd_o + 1)) + (0,)) if nd_o else piece
+                parts.append(piece.reshape(tuple(o.shape) + tuple(t.shape)))
+                k += s
+            entry.append(tree_unflatten(parts, spec))
+        out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
+    result = tree_unflatten(out_jacs, ospec)
+    return (result, aux) if has_aux else result
+
+
 def hessian(func, argnums=0):
-    """The Hessian of a scalar ``func``: ``jacfwd(jacrev(func, argnums), argnums)``.
+    """The Hessian of a scalar ``func``: ``jacfwd(jacrev(func, argnums), argnums)``, or, when
+    no enclosing transform needs it differentiable, ``jacrev(jacrev(...))``: the gradient
+    re-taped once and all its rows in one sweep carrying every seed.
 
     Example:
         >>> import tapegrad as tg
@@ -221,4 +277,13 @@ def hessian(func, argnums=0):
         tensor([[ 6.,  0.],
                 [ 0., 12.]])
     """
-    return jacfwd(jacrev(func, argnums), argnums)
+    fwd = jacfwd(jacrev(func, argnums), argnums)
+    rev = jacrev(jacrev(func, argnums), argnums)
+
+    def wrapper(*args):
+        idx = _check_argnums(argnums, len(args))
+        leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
+        return (fwd if _create_graph(func, leaves) else rev)(*args)
+
+    wrapper.__name__ = f"hessian({getattr(func, '__name__', 'f')})"
+    return wrapper

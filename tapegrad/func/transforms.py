@@ -408,6 +408,26 @@ def vjp(func, *primals, has_aux=False):
             res = [r.detach() for r in res]
         return _split(res, trees, idx)
 
+    def rows(cts):
+        """Every row of the flat cotangent leaves ``cts`` (batch dim first) in one sweep
+        carrying all of them (``autograd.grad(..., is_grads_batched=True)``); None where the
+        result must stay differentiable or a tensor is vmapped (one vjp per row then)."""
+        if create_graph or any(getattr(t, "_vmap_level", 0) for t in outs + ins + cts):
+            return None
+        from ..autograd import grad as _grad
+        from ..tensor import _make
+
+        n = cts[0].shape[0]
+        pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
+        res = (None,) * len(ins)
+        if pairs:
+            res = _grad([o for o, _ in pairs], ins, [c for _, c in pairs], retain_graph=True,
+                        allow_unused=True, is_grads_batched=True)
+        res = [_make(np.zeros((n,) + tuple(t.shape), t.dtype)) if r is None else r.detach()
+               for r, t in zip(res, ins)]
+        return _split(res, trees, idx)
+
+    vjp_fn.rows = rows
     res_out = out if create_graph else _detach_tree(out)
     return (res_out, vjp_fn, aux) if has_aux else (res_out, vjp_fn)
 
@@ -495,6 +515,11 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         raise RuntimeError("jvp(f, primals, tangents): Expected tangents to be a tuple. E.g. "
                            "it should be valid to call f(*primals).")
     ts = _tangents_in(tangents, primals, "jvp")
+    from .forward import jvp_on_tape
+
+    fast = jvp_on_tape(func, primals, ts, has_aux, "jvp")
+    if fast is not None:
+        return fast
     out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, has_aux, "jvp")
     cg = cg or any(t.requires_grad for t in ts)
     _depth.n += 1
@@ -518,6 +543,10 @@ def linearize(func, *primals):
         >>> jfn(tg.tensor([1., 1.]))
         tensor([1.0000, 0.5403])
     """
+    from .forward import linearize_on_tape, plain_forward
+
+    if plain_forward(func, primals, ()):
+        return linearize_on_tape(func, primals)
     out, _, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, False,
                                                                "linearize")
 

@@ -34,6 +34,7 @@ from . import batching_rules  # noqa: F401  (fills RULES)
 from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of, _lock,
                       _running, _state, _unwrap, dispatch)
 from .batching_rules import _batched_list
+from .randomness import running as randomness_of
 
 
 # ---- binding: public functions and Tensor methods -----------------------------------------
@@ -171,8 +172,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     ``in_dims``: an int, ``None`` (not mapped) or a pytree prefix of the arguments; ``out_dims``
     the same for the outputs. Outputs must be tensors (pytrees of them); an output that does not
-    depend on the batch is broadcast. Random functions inside ``func`` draw one value for the
-    whole batch whatever ``randomness`` says ('error', 'different' and 'same' are accepted).
+    depend on the batch is broadcast. ``randomness`` says what random ops inside ``func`` do: ``'error'`` (raise),
+    ``'different'`` (a draw per example) or ``'same'`` (one draw for the batch); see
+    ``func/randomness.py``. ``chunk_size`` runs the batch in pieces of that many examples
+    (less memory, same result).
 
     Example:
         >>> import tapegrad as tg
@@ -182,14 +185,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     if randomness not in _RANDOMNESS:
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got "
+                         f"{chunk_size})")
     if not (in_dims is None or isinstance(in_dims, (int, tuple, list, dict))):
         raise ValueError(f"vmap(in_dims={in_dims!r}): expected `in_dims` to be int or a "
                          "(potentially nested) tuple matching the structure of inputs")
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        from ..ops.record import as_tensor
-
         if isinstance(in_dims, int) or in_dims is None:
             dims = [in_dims] * len(tree_flatten(args)[0])
         else:
@@ -223,6 +227,40 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if size is None:
             raise ValueError("vmap(f, in_dims=..., ...)(<inputs>): at least one input must be "
                              "batched: got in_dims that are all None")
+        if chunk_size is not None and size > chunk_size:
+            return _chunked(whole, leaves, spec, dims, size, kwargs)
+        return whole(leaves, spec, dims, size, kwargs)
+
+    def _chunked(run, leaves, spec, dims, size, kwargs):
+        """The batch in pieces of ``chunk_size`` examples, outputs joined along out_dims. With
+        randomness='same' every piece draws the same values (the generator is rewound)."""
+        from ..creation import _rng
+        from ..ops.record import as_tensor
+
+        state = _rng.bit_generator.state if randomness == "same" else None
+        parts = []
+        for lo in range(0, size, chunk_size):
+            if state is not None:
+                _rng.bit_generator.state = state
+            piece = []
+            for t, d in zip(leaves, dims):
+                if d is None:
+                    piece.append(t)
+                    continue
+                t = as_tensor(t) if not isinstance(t, Tensor) else t
+                key = (slice(None),) * (d % t.ndim) + (slice(lo, min(lo + chunk_size, size)),)
+                piece.append(_call("getitem", _M.getitem, t, key))
+            parts.append(run(piece, spec, dims, min(chunk_size, size - lo), kwargs))
+        outs, ospec = tree_flatten(parts[0])
+        odims = _broadcast_prefix(out_dims, parts[0], "out_dims")
+        cols = [tree_flatten(p)[0] for p in parts]
+        return tree_unflatten([o if d is None else
+                               _call("cat", _J.cat, [c[j] for c in cols], d % o.ndim)
+                               for j, (o, d) in enumerate(zip(outs, odims))], ospec)
+
+    def whole(leaves, spec, dims, size, kwargs):
+        from ..ops.record import as_tensor
+
         level = _state.level + 1
         new = []
         for t, d in zip(leaves, dims):
@@ -237,7 +275,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         with _lock:
             _running[0] += 1
         try:
-            out = func(*args2, **kwargs)
+            with randomness_of(randomness, level, size):
+                out = func(*args2, **kwargs)
         except _RawAccess as e:
             out = None
             op = _raw_op_name(e.__traceback__)
@@ -247,7 +286,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             with _lock:
                 _running[0] -= 1
         if out is None:
-            return _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims)
+            return _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims,
+                               randomness)
         return _unbatch_outputs(out, out_dims, level, size, func)
 
     return wrapped
@@ -269,15 +309,21 @@ def _raw_op_name(tb):
     return name or "an op"
 
 
-def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims):
-    """No batching rule reached: run ``func`` once per example (one warning)."""
+def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims, randomness="error"):
+    """No batching rule reached: run ``func`` once per example (one warning). Random ops
+    follow ``randomness``: they raise, draw afresh per example, or replay one draw."""
     warnings.warn(f"There is a performance drop because we have not yet implemented the "
                   f"batching rule for {op}. tapegrad runs the function once per example (a "
                   "Python loop over the batch).", UserWarning, stacklevel=3)
+    from .. import creation
     from ..ops.record import as_tensor
+    from .randomness import running
 
+    state = creation._rng.bit_generator.state if randomness == "same" else None
     results = []
     for b in range(size):
+        if state is not None:
+            creation._rng.bit_generator.state = state
         new = []
         for t, d in zip(leaves, dims):
             if d is None:
@@ -285,7 +331,11 @@ def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims):
                 continue
             t = as_tensor(t) if not isinstance(t, Tensor) else t
             new.append(_call("getitem", _M.getitem, t, (slice(None),) * (d % t.ndim) + (b,)))
-        results.append(func(*tree_unflatten(new, spec), **kwargs))
+        if randomness == "error":
+            with running("error", _state.level + 1, size):
+                results.append(func(*tree_unflatten(new, spec), **kwargs))
+        else:
+            results.append(func(*tree_unflatten(new, spec), **kwargs))
     outs, ospec = tree_flatten(results[0])
     cols = [tree_flatten(r)[0] for r in results]
     odims = _broadcast_prefix(out_dims, results[0], "out_dims")

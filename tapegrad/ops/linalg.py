@@ -66,7 +66,32 @@ def _matmul_vjp(g, inputs, out, needs=(True, True)):
     return gA, gB
 
 
-defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_matmul_vjp_np)
+def _matmul_jvp_np(tangents, inputs, out, needs=(True, True)):
+    """d(A @ B) = dA @ B + A @ dB for k tangent directions (a leading dim on dA, dB): 1-D
+    operands promoted to matrices, the k dim kept apart from the batch dims."""
+    A, B = inputs
+    tA, tB = tangents
+    A2 = A[None, :] if A.ndim == 1 else A
+    B2 = B[:, None] if B.ndim == 1 else B
+    nd = max(A2.ndim, B2.ndim)
+    res = 0.0
+    if tA is not None:
+        k = tA.shape[0]
+        t = tA[:, None, :] if A.ndim == 1 else tA
+        res = res + t.reshape((k,) + (1,) * (nd - A2.ndim) + A2.shape) @ B2
+    if tB is not None:
+        k = tB.shape[0]
+        t = tB[..., None] if B.ndim == 1 else tB
+        res = res + A2 @ t.reshape((k,) + (1,) * (nd - B2.ndim) + B2.shape)
+    if B.ndim == 1:
+        res = res[..., 0]
+    if A.ndim == 1:
+        res = res[..., 0, :] if B.ndim != 1 else res[..., 0]
+    return res
+
+
+defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_matmul_vjp_np,
+      jvp_np=_matmul_jvp_np)
 
 
 def matmul(x, y):

@@ -317,7 +317,7 @@ def operand_slot(seg, x, shape):
     cs = c_strides(xs)
     strides = (0,) * lead + tuple(0 if s == 1 else c for s, c in zip(xs, cs))
     aux = tape.add_iaux(seg, (len(shape), *shape, *strides, 0))
-    return tape.record(seg, Op.GATHER_STRIDED, a, -1, aux, size_of(shape))
+    return tape.record(seg, Op.GATHER_STRIDED, a, -1, aux, size_of(shape), narrow=True)
 
 
 def _expanded(x, shape):

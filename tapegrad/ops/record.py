@@ -2,8 +2,9 @@
 
 ``needs_grad(*ts)`` decides whether to record (grad mode on and an input requires grad);
 ``result(...)`` appends the record and returns the output tensor. Saved values follow the
-tape's convention: Python floats for size-1 values, float64 C-contiguous arrays otherwise,
-with the version of the tensor they came from so that in-place changes are caught.
+tape's convention: Python floats for size-1 values, C-contiguous float64 or float32 arrays
+otherwise (float32 stays float32: a float32 program sweeps in float32), with the version of the
+tensor they came from so that in-place changes are caught.
 """
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _new, with_history
 
 _F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
 _grad_on = _gm.is_grad_enabled
 _state = _gm._state
 _local = tape._local
@@ -59,7 +61,8 @@ def as_tensor(x):
 
 
 def saved_array(d):
-    """A value in the form the compiled sweep reads: float64, C-contiguous (copy only if not)."""
+    """A value in the form the compiled sweep reads: C-contiguous float32 (kept as it is) or
+    float64 (anything else: integers, float16...); copied only if it is not that already."""
     if type(d) is _DeviceArray:  # a CUDA tensor: a float64 copy on the device (ops/cuda_ops)
         from .cuda_ops import saved_array as device_saved
 
@@ -67,6 +70,8 @@ def saved_array(d):
     if d.dtype.kind == "c":  # never cast away an imaginary part: no compiled rule reads it
         raise TypeError("complex tensors are not supported by this op (its gradient for "
                         "complex inputs is not implemented)")
+    if type(d) is np.ndarray and d.dtype is _F32:
+        return np.ascontiguousarray(d)
     return np.ascontiguousarray(d, dtype=_F64)
 
 
@@ -93,7 +98,8 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
         return _make(data)
     if COMPLEX_SEEN[0]:
         refuse_complex(op, x, y)
-    refresh_views(x, y)
+    if (x is not None and x._base is not None) or (y is not None and y._base is not None):
+        refresh_views(x, y)  # a view (the test inlined: most inputs are not views)
     if seg is None:
         seg = _local.seg
         if seg is None or seg.n >= seg.check_at:
@@ -141,6 +147,9 @@ def append(data, op, seg, a, b, aux=-1, saved=(), stamps=None):
         n = data.size
         if data.__class__ is np.ndarray and data.dtype.kind == "c":
             refuse_complex(op, data)
+        # float32 value (or none: a value-less gather): may be swept in float32 (tape.Segment)
+        if type(data) is not np.ndarray or data.dtype is _F32:
+            seg.n32 += 1
     if saved:
         if n == 1:
             fv = seg.fvals
@@ -298,8 +307,23 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         return _make(value)
     if COMPLEX_SEEN[0] or (type(value) is not float and value.dtype.kind == "c"):
         refuse_complex(op, value, *inputs)
-    refresh_views(*inputs)
-    seg = tape.prepare([t for t in inputs if t._rg])
+    for t in inputs:
+        if t._base is not None:
+            refresh_views(*inputs)
+            break
+    rg = [t for t in inputs if t._rg]
+    # as result(): the current segment when every input is a leaf or on it, else prepare()
+    seg = _local.seg
+    if seg is not None and seg.n < seg.check_at and not (rg and type(rg[0]._data) is
+                                                         _DeviceArray):
+        for t in rg:
+            if t._seg is not None and t._seg is not seg:
+                seg = None
+                break
+    else:
+        seg = None
+    if seg is None:  # holding no reference: _renew counts the segment's references
+        seg = tape.prepare(rg)
     # list comprehensions, not generators: this runs for every matmul (generators cost µs)
     slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
                    for t in inputs])
@@ -318,4 +342,5 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     n = 1 if type(value) is float else value.size
     a = slots[0] if slots else -1
     b = slots[1] if len(slots) > 1 else -1
-    return with_history(value, seg, tape.record(seg, op, a, b, aux, n))
+    narrow = type(value) is not float and value.dtype is _F32
+    return with_history(value, seg, tape.record(seg, op, a, b, aux, n, narrow=narrow))

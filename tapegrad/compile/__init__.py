@@ -1,0 +1,492 @@
+"""``tg.compile``: record a function's work once, replay it as generated NumPy code, guarded.
+
+The first call with a new signature runs the function eagerly while a tracer observes it
+(``trace.py``); the observed ops, the gradients of every ``backward``/``autograd.grad`` in it
+and its in-place updates become a replay program (``codegen.py``). Later calls with the same
+signature check the program's guards and run it instead of the function. Anything the tracer
+cannot reproduce makes the function run eagerly (one warning naming the reason;
+``fullgraph=True`` raises instead).
+"""
+
+import builtins
+import sys
+import threading
+import types
+import warnings
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..autograd.function import Function
+from ..tensor import Tensor, _make
+from . import trace as _trace
+from .codegen import GuardFailed, Program
+from .ir import Unsupported
+from .vjp import backprop
+
+_F64 = np.dtype(np.float64)
+SECOND_ORDER_MSG = (
+    "tg.compile: a backward with create_graph=True through the outputs of a compiled function "
+    "is not supported (their gradient is computed by the replay, first order only); call the "
+    "function itself (compiled.__wrapped__) for higher-order derivatives, or take them inside it")
+MAX_PROGRAMS = 8  # programs kept per function (signatures and guard outcomes together)
+
+
+class _Eager:
+    """The cache's mark for a signature that runs eagerly."""
+
+
+def _flatten(obj, leaves, key):
+    """Append the leaves of a pytree of tuples/lists/dicts to ``leaves``, its signature to
+    ``key``: tensors and arrays by shape/dtype (their values are inputs), the rest by value."""
+    tp = type(obj)
+    if tp is Tensor:
+        for i, x in enumerate(leaves):
+            if x is obj:  # the same tensor twice: part of the signature
+                key.append(("same", i))
+                break
+        leaves.append(obj)
+        d = obj._data
+        if d.__class__ is float:  # the same signature as a 0-d float64 array
+            key.append(("T", (), _F64, obj._rg, obj._seg is None))
+        else:
+            key.append(("T", d.shape, d.dtype, obj._rg, obj._seg is None))
+    elif tp is tuple or tp is list:
+        key.append((tp, len(obj)))
+        for x in obj:
+            _flatten(x, leaves, key)
+    elif tp is dict:
+        key.append((dict, tuple(obj)))
+        for x in obj.values():
+            _flatten(x, leaves, key)
+    elif tp is np.ndarray:
+        leaves.append(obj)
+        key.append(("A", obj.shape, obj.dtype))
+    elif obj is None or tp in (int, float, bool, str, complex):
+        leaves.append(obj)
+        key.append((tp, obj))
+    else:
+        leaves.append(obj)
+        key.append(("O", id(obj)))
+
+
+def _unflatten(spec, values):
+    it = iter(values)
+
+    def build(s):
+        kind = s[0]
+        if kind == "leaf":
+            return next(it)
+        if kind == "seq":
+            return s[1](build(c) for c in s[2])
+        return {k: build(c) for k, c in zip(s[1], s[2])}
+
+    return build(spec)
+
+
+def _out_spec(obj, leaves):
+    tp = type(obj)
+    if tp is tuple or tp is list:
+        return ("seq", tp, [_out_spec(x, leaves) for x in obj])
+    if tp is dict:
+        return ("dict", tuple(obj), [_out_spec(x, leaves) for x in obj.values()])
+    leaves.append(obj)
+    return ("leaf",)
+
+
+class Replay:
+    """One traced program: its guards, the generated functions and how to build the outputs."""
+
+    def __init__(self, fn, tracer, result):
+        self.fn = fn
+        outs = []
+        self.spec = _out_spec(result, outs)
+        self.outs = []  # ("val", position) | ("ref", ref index) | ("py", value)
+        out_vids = []
+        for o in outs:
+            if isinstance(o, Tensor):
+                r = tracer.ref_of.get(id(o))
+                vid = tracer.cur.get(id(o))
+                if r is not None and (vid is None or tracer.g.producer[vid] >= 0 and
+                                      tracer.g.nodes[tracer.g.producer[vid]].op in
+                                      ("input", "load", "leaf")):
+                    self.outs.append(("ref", r.index, None))
+                    continue
+                if vid is None:
+                    raise Unsupported("the function returns a tensor the tracer did not see")
+                op = tracer.g.nodes[tracer.g.producer[vid]].op
+                self.outs.append(("grad" if o._rg else "val", len(out_vids), op == "const"))
+                out_vids.append(vid)
+            elif isinstance(o, (np.ndarray, np.generic)) or hasattr(o, "__dict__") and \
+                    not callable(o):
+                raise Unsupported(f"the function returns a {type(o).__name__}")
+            else:
+                self.outs.append(("py", o, None))
+        self.n_out = len(out_vids)
+        self.vjp = None
+        rg_outs = [out_vids[a] for kind, a, _ in self.outs if kind == "grad"]
+        if rg_outs:  # differentiable outside: the replay's reverse sweep is their VJP
+            self.vjp = VJPProgram(tracer, rg_outs)
+            out_vids = out_vids + self.vjp.carry
+        prog = Program(tracer, out_vids)
+        self.early, self.late = prog.build()
+        self.source = prog.source
+        self.refs = [(r.obj if r.path[0][0] != "arg" else None, r.path) for r in tracer.refs]
+        self.islands = [(obj, path, meth) for obj, path, meth in tracer.islands]
+        self.start_guards = [(r.index, none) for r, none in tracer.start_guards]
+        self.meta = [(r.index, np.shape(r.obj._data), getattr(r.obj._data, "dtype", _F64),
+                      r.obj._rg) for r in tracer.refs
+                     if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
+        self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
+        self._resolve = _resolver(fn, self.refs, self.islands, tracer.values,
+                                  tracer.arg_aliases, tracer.hyper_guards)
+
+    def run(self, leaves):
+        try:
+            T, S = self._resolve(leaves)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
+            raise GuardFailed(f"a captured object is gone ({type(e).__name__})") from e
+        for i, shape, dtype, rg in self.meta:
+            t = T[i]
+            d = t._data
+            if t._rg != rg or (d.shape != shape or d.dtype != dtype if d.__class__ is not float
+                               else shape != () or dtype != _F64):
+                raise GuardFailed("a captured tensor changed shape, dtype or requires_grad")
+        for i, none in self.start_guards:
+            if (T[i]._grad is None) != none:
+                raise GuardFailed("a .grad changed between None and a tensor")
+        for path, arr in self.key_arrays:
+            cur = _walk(self.fn, leaves, path)
+            if not np.array_equal(np.asarray(getattr(cur, "_data", cur)), arr):
+                raise GuardFailed("an index array changed")
+        try:
+            carry = self.early(leaves, T)
+        except GuardFailed:
+            raise
+        except Exception as e:  # nothing has changed yet: the eager call decides what happens
+            raise _RunEagerly(f"the replay raised {type(e).__name__}") from e
+        vals = self.late(leaves, T, S, carry)
+        if self.vjp is not None:
+            diff = self.vjp.apply(T, vals[:self.n_out], vals[self.n_out:], self.outs)
+        outs = []
+        for kind, a, copy in self.outs:
+            if kind == "grad":
+                outs.append(diff[a])
+            elif kind == "val":
+                v = vals[a]
+                outs.append(_make(np.array(v) if copy and type(v) is not float else v))
+            elif kind == "ref":
+                outs.append(T[a])
+            else:
+                outs.append(a)
+        return _unflatten(self.spec, outs)
+
+
+class _RunEagerly(Exception):
+    pass
+
+
+class _Replayed(Function):
+    """The outputs of a replay that require grad: one custom Function over the leaves they
+    depend on, whose backward is the replay's reverse sweep (NumPy, first order only: a
+    backward with ``create_graph=True`` through it raises instead of losing the terms)."""
+
+    @staticmethod
+    def forward(ctx, payload, *leaves):
+        ctx.payload = payload
+        return tuple(_make(v) for v in payload[1])
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if _gm.is_grad_enabled():
+            raise RuntimeError(SECOND_ORDER_MSG)
+        vjp, values, carry = ctx.payload
+        gs = [(g._data if g is not None else 0.0 if type(v) is float else np.zeros_like(v))
+              for g, v in zip(grads, values)]
+        out = vjp(carry, gs)
+        return (None,) + tuple(None if x is None else _make(x) for x in out)
+
+
+class VJPProgram:
+    """The reverse sweep from the outputs that require grad to the leaves they depend on."""
+
+    def __init__(self, tracer, out_vids):
+        g = tracer.g
+        start = len(g.nodes)
+        cots = [g.emit("cot", (), False, value=g.val[v] if type(g.val[v]) is float else
+                       np.ones_like(g.val[v]), index=j) for j, v in enumerate(out_vids)]
+        seeds = {}
+        for v, c in zip(out_vids, cots):
+            seeds[v] = g.emit("add", (seeds[v], c), False) if v in seeds else c
+        adj = backprop(g, seeds, False)
+        per_ref = {}
+        for vid, gv in adj.items():
+            r = tracer.leaf_of.get(vid)
+            if r is not None:
+                per_ref[r.index] = g.emit("add", (per_ref[r.index], gv), False) \
+                    if r.index in per_ref else gv
+        self.refs = sorted(per_ref)
+        self.out_vids = out_vids
+        results = [per_ref[i] for i in self.refs]
+        nodes = [n for n in g.nodes[start:]]
+        live = set(results)
+        keep = []
+        for n in reversed(nodes):
+            if n.out in live:
+                keep.append(n)
+                live.update(n.ins)
+        keep.reverse()
+        defined = {n.out for n in keep}
+        self.carry = sorted(v for v in live if v not in defined)
+        prog = Program(tracer, [])
+        lines = [f"    ({', '.join(f'v{v}' for v in self.carry)},) = C"] if self.carry else []
+        for n in keep:
+            if n.op == "cot":
+                lines.append(f"    v{n.out} = G[{n.params['index']}]")
+            else:
+                lines.append("    " + prog.line(n, ()))
+        res = ", ".join(f"v{v}" for v in results)
+        src = "def vjp(C, G):\n" + "\n".join(lines) + f"\n    return ({res}{',' if results else ''})"
+        exec(builtins.compile(src, "<tg.compile vjp>", "exec"), prog.ns)  # noqa: S102
+        self.fn = prog.ns["vjp"]
+        self.source = src
+
+    def apply(self, T, values, carry, outs):
+        """The outputs that require grad, as tensors recorded by one custom Function."""
+        vals = [values[a] for kind, a, _ in outs if kind == "grad"]
+        res = _Replayed.apply((self.fn, vals, carry), *[T[i] for i in self.refs])
+        res = res if isinstance(res, tuple) else (res,)
+        k = iter(res)
+        return {a: next(k) for kind, a, _ in outs if kind == "grad"}
+
+
+def _walk(fn, leaves, path):
+    obj = None
+    for step in path:
+        kind = step[0]
+        if kind == "cell":
+            obj = getattr(fn, "__func__", fn).__closure__[step[1]].cell_contents
+        elif kind == "glob":
+            obj = getattr(fn, "__func__", fn).__globals__[step[1]]
+        elif kind == "self":
+            obj = getattr(fn, "__self__", fn)
+        elif kind == "arg":
+            obj = leaves[step[1]]
+        elif kind == "item":
+            obj = obj[step[1]]
+        elif kind == "fcell":
+            obj = obj.__closure__[step[1]].cell_contents
+        elif kind == "fglob":
+            obj = obj.__globals__[step[1]]
+        else:
+            obj = getattr(obj, step[1])
+    return obj
+
+
+def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
+    """Generated code that finds each tensor the program uses (and each stepped optimizer)
+    where it was found when tracing, checking it is the same object, and checks that the
+    Python scalars the function can reach (which the replay has baked in) are unchanged."""
+    func = getattr(fn, "__func__", fn)
+    ns = {"_G": GuardFailed, "CL": getattr(func, "__closure__", None),
+          "GL": getattr(func, "__globals__", None), "SELF": getattr(fn, "__self__", fn)}
+    lines = ["def resolve(A):"]
+
+    def expr(path):
+        s = ""
+        for step in path:
+            kind = step[0]
+            if kind == "cell":
+                s = f"CL[{step[1]}].cell_contents"
+            elif kind == "glob":
+                s = f"GL[{step[1]!r}]"
+            elif kind == "self":
+                s = "SELF"
+            elif kind == "arg":
+                s = f"A[{step[1]}]"
+            elif kind == "item":
+                s += f"[{step[1]!r}]"
+            elif kind == "fcell":
+                s += f".__closure__[{step[1]}].cell_contents"
+            elif kind == "fglob":
+                s += f".__globals__[{step[1]!r}]"
+            elif step[1].isidentifier():
+                s += f".{step[1]}"
+            else:
+                s = f"getattr({s}, {step[1]!r})"
+        return s
+
+    names = []
+    for i, (obj, path) in enumerate(refs):
+        lines.append(f"    t{i} = {expr(path)}")
+        if obj is not None:
+            ns[f"o{i}"] = obj
+            lines.append(f"    if t{i} is not o{i}: raise _G('a captured tensor was replaced')")
+        names.append(f"t{i}")
+    snames = []
+    for j, (obj, path, meth) in enumerate(islands):
+        ns[f"p{j}"] = obj
+        if path is None:
+            lines.append(f"    s{j} = p{j}.{meth}")
+        else:
+            lines.append(f"    s{j} = {expr(path)}")
+            lines.append(f"    if s{j} is not p{j}: raise _G('an optimizer was replaced')")
+            if meth is not None:
+                lines.append(f"    s{j} = s{j}.{meth}")
+        snames.append(f"s{j}")
+    for j, groups in settings:  # an optimizer whose step the program does itself
+        lines.append(f"    pg = s{j}.param_groups")
+        lines.append(f"    if len(pg) != {len(groups)}: raise _G('an optimizer changed')")
+        for gi, (want, params) in enumerate(groups):
+            for k, v in want.items():
+                if k != "params" and isinstance(v, (int, float, bool, str, type(None))):
+                    ns[f"h{j}_{gi}_{k}"] = v
+                    lines.append(f"    if pg[{gi}][{k!r}] != h{j}_{gi}_{k}: "
+                                 "raise _G('an optimizer setting changed')")
+            ns[f"hp{j}_{gi}"] = params
+            lines.append(f"    ps = pg[{gi}]['params']")
+            lines.append(f"    if len(ps) != {len(params)} or "
+                         + " or ".join(f"ps[{i}] is not hp{j}_{gi}[{i}]"
+                                       for i in range(len(params)))
+                         + ": raise _G('the parameters of an optimizer changed')" if params else
+                         "    if ps: raise _G('an optimizer changed')")
+    for path, i in aliases:
+        lines.append(f"    if {expr(path)} is not A[{i}]: raise _G('an argument is no longer "
+                     "the tensor the function captures')")
+    for k, (path, value) in enumerate(values):
+        ns[f"c{k}"] = value
+        lines.append(f"    if {expr(path)} != c{k}: raise _G('a Python value the function "
+                     "reads changed')")
+    lines.append(f"    return [{', '.join(names)}], [{', '.join(snames)}]")
+    exec(builtins.compile("\n".join(lines), "<tg.compile guards>", "exec"), ns)  # noqa: S102
+    return ns["resolve"]
+
+
+class CompiledFunction:
+    """``fn`` with its replay programs (see ``compile``)."""
+
+    _tg_compiled = True  # the tracer's reachability walk does not look inside
+
+    def __init__(self, fn, fullgraph=False):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self._cache = {}
+        self._count = 0
+        self._lock = threading.RLock()
+        self._warned = set()
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", "compiled")
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __get__(self, obj, objtype=None):
+        """A compiled method: one compiled function per instance, kept on the instance (its
+        programs live and die with it)."""
+        if obj is None:
+            return self
+        slot = f"_tg_compiled_{id(self)}"
+        store = getattr(obj, "__dict__", None)
+        if store is None:
+            raise TypeError("tg.compile on a method needs instances with a __dict__")
+        hit = store.get(slot)
+        if hit is None:
+            hit = store[slot] = CompiledFunction(self.fn.__get__(obj, objtype), self.fullgraph)
+        return hit
+
+    def __call__(self, *args, **kwargs):
+        if _trace.active() is not None:  # inside another function's trace: it observes us
+            return self.fn(*args, **kwargs)
+        leaves, key = [], [_gm.is_grad_enabled(), _gm.is_inference_mode_enabled()]
+        _flatten(args, leaves, key)
+        if kwargs:
+            _flatten(kwargs, leaves, key)
+        key = tuple(key)
+        entries = self._cache.get(key)
+        reason = None
+        if entries is not None:
+            if entries is _Eager:
+                return self.fn(*args, **kwargs)
+            for prog in entries:
+                try:
+                    return prog.run(leaves)
+                except GuardFailed as e:
+                    reason = str(e)
+                except _RunEagerly:
+                    return self.fn(*args, **kwargs)
+        return self._trace(key, args, kwargs, leaves, reason)
+
+    def _give_up(self, key, reason, result=None):
+        if self.fullgraph:
+            raise RuntimeError(f"tg.compile(fullgraph=True): {reason}")
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"tg.compile: {self.__name__} runs eagerly: {reason}", RuntimeWarning,
+                          stacklevel=4)
+
+    def _trace(self, key, args, kwargs, leaves, reason):
+        if reason is not None and self.fullgraph:
+            raise RuntimeError(f"tg.compile(fullgraph=True): a guard failed: {reason}")
+        with self._lock:
+            if self._count >= MAX_PROGRAMS:
+                self._give_up(key, f"more than {MAX_PROGRAMS} traces (last: {reason})")
+                return self.fn(*args, **kwargs)
+            try:
+                tracer = _trace.Tracer(self.fn, leaves)
+            except Unsupported as e:
+                self._cache[key] = _Eager
+                self._give_up(key, str(e))
+                return self.fn(*args, **kwargs)
+            result = _trace.run_traced(tracer, self.fn, args, kwargs)
+            why = tracer.reject
+            if why is None:
+                try:
+                    prog = Replay(self.fn, tracer, result)
+                except Unsupported as e:
+                    why = str(e)
+            if why is not None:
+                if self._cache.get(key) is None:
+                    self._cache[key] = _Eager
+                self._give_up(key, why)
+                return result
+            entries = self._cache.get(key)
+            self._cache[key] = ([] if entries is None or entries is _Eager else entries) + [prog]
+            self._count += 1
+            return result
+
+
+def compile(fn=None, *, fullgraph=False):
+    """Compile ``fn`` into a guarded replay of its tensor work (usable as ``@tg.compile``).
+
+    ``step = tg.compile(fn)``; ``step(*args)`` has the results and tensor side effects of
+    ``fn(*args)``: the first call with a new signature (tensor shapes, dtypes and
+    ``requires_grad``, other arguments' values, grad mode) runs ``fn`` eagerly and records it;
+    later calls replay the recording (forward, the gradients of ``backward()`` and
+    ``tg.autograd.grad`` in it, in-place updates, optimizer steps) after checking that every
+    value-dependent decision and captured tensor is as recorded, re-recording otherwise.
+    What cannot be replayed runs eagerly with one warning; ``fullgraph=True`` raises instead.
+
+    Example:
+        >>> import tapegrad as tg
+        >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> @tg.compile
+        ... def step(x):
+        ...     w.grad = None
+        ...     (tg.sin(w * x).sum()).backward()
+        ...     with tg.no_grad():
+        ...         w.sub_(0.1 * w.grad)
+        >>> step(tg.tensor([0.5, 0.25])); step(tg.tensor([0.5, 0.25]))
+        >>> [round(v, 4) for v in w.tolist()]
+        [0.9117, 1.9561]
+    """
+    if fn is None:
+        return lambda f: CompiledFunction(f, fullgraph)
+    return CompiledFunction(fn, fullgraph)
+
+
+class _CallableModule(types.ModuleType):
+    """``tg.compile`` is this package; calling it calls ``compile`` (as ``torch.compile``)."""
+
+    def __call__(self, fn=None, *, fullgraph=False):
+        return compile(fn, fullgraph=fullgraph)
+
+
+sys.modules[__name__].__class__ = _CallableModule

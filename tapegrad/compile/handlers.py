@@ -1,0 +1,408 @@
+"""One handler per observed op: the eager call has run; emit the nodes that compute its result.
+
+``handle(tracer, name, args, result)``: ``args`` maps the op's parameter names to what the
+eager call received, ``result`` is what it returned. An op without a handler rejects the trace.
+"""
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import ir
+from .ir import Unsupported
+
+_NUMBER = (bool, int, float)
+
+
+def _is_number(x):
+    return isinstance(x, _NUMBER) and not isinstance(x, np.generic)
+
+
+# ---- elementwise ----
+
+_CONST_FORMS = {  # (op, tensor on the left) -> node over the tensor and constant c
+    ("add", False): ("addc", 1), ("add", True): ("addc", 1),
+    ("sub", False): ("addc", -1), ("sub", True): ("rsubc", 1),
+    ("mul", False): ("mulc", 1), ("mul", True): ("mulc", 1),
+    ("div", False): ("divc", 1), ("div", True): ("rdivc", 1),
+    ("pow", False): ("powc", 1), ("pow", True): ("rpowc", 1),
+}
+
+
+def binary(tr, name, x, y, result):
+    if _is_number(y) and isinstance(x, Tensor):
+        op, sign = _CONST_FORMS[(name, False)]
+        vid = tr.e(op, (tr.v(x),), c=-y if sign < 0 else y)
+    elif _is_number(x) and isinstance(y, Tensor):
+        op, sign = _CONST_FORMS[(name, True)]
+        vid = tr.e(op, (tr.v(y),), c=x)
+    elif name == "pow":
+        raise Unsupported("pow with a tensor exponent")
+    else:
+        vid = tr.e(name, (tr.v(x), tr.v(y)))
+    tr.out(result, vid, name)
+
+
+def compare(tr, name, x, y, result):
+    tr.out(result, tr.e(name, (tr.v(x), tr.v(y))), name)
+
+
+def unary(tr, name, x, result):
+    tr.out(result, tr.e(name, (tr.v(x),)), name)
+
+
+# ---- linear algebra, reductions, movement ----
+
+def matmul(tr, x, y, result):
+    a, b = tr.v(x), tr.v(y)
+    sa, sb = tr.g.shape(a), tr.g.shape(b)
+    if not sa or not sb:
+        raise Unsupported("matmul of a 0-d tensor")
+    if len(sa) == 1:
+        a = tr.e("reshape", (a,), shape=(1,) + sa)
+    if len(sb) == 1:
+        b = tr.e("reshape", (b,), shape=sb + (1,))
+    vid = tr.e("matmul", (a, b))
+    if len(sa) == 1 or len(sb) == 1:
+        vid = tr.e("reshape", (vid,), shape=result.shape)
+    tr.out(result, vid, "matmul")
+
+
+def _axis(dim, ndim):
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(sorted(d % max(ndim, 1) for d in dims))
+
+
+def reduce_sum(tr, x, dim, keepdim, dtype, result, mean=False):
+    if dtype is not None:
+        raise Unsupported("sum/mean with dtype")
+    a = tr.v(x)
+    shape = tr.g.shape(a)
+    axis = _axis(dim, len(shape))
+    if not shape:
+        vid = tr.e("copy", (a,)) if not mean else tr.e("divc", (a,), c=1)
+    else:
+        vid = tr.e("sum", (a,), axis=axis, keepdims=bool(keepdim))
+        if mean:
+            n = int(np.prod([shape[d] for d in (axis if axis is not None else range(len(shape)))]))
+            vid = tr.e("divc", (vid,), c=n if n else float("nan"))
+    tr.out(result, vid, "mean" if mean else "sum")
+
+
+def logsumexp(tr, x, dim, keepdim, result):
+    a = tr.v(x)
+    tr.out(result, tr.e("logsumexp", (a,), axis=_axis(dim, len(tr.g.shape(a))),
+                        keepdims=bool(keepdim)), "logsumexp")
+
+
+def extremum(tr, name, x, dim, keepdim, result):
+    if not isinstance(result, Tensor):
+        raise Unsupported(f"{name} over a dim (values and indices)")
+    a = tr.v(x)
+    op = "amax" if name in ("max", "amax") else "amin"
+    dim = None if dim == () else dim
+    tr.out(result, tr.e(op, (a,), axis=_axis(dim, len(tr.g.shape(a))),
+                        keepdims=bool(keepdim)), name)
+
+
+def log_softmax(tr, x, dim, dtype, result, name):
+    """``x - logsumexp(x, dim, keepdim=True)`` (softmax: its exp)."""
+    if dtype is not None:
+        raise Unsupported(f"{name} with dtype")
+    a = tr.v(x)
+    axis = _axis(dim, len(tr.g.shape(a)))
+    vid = tr.e("sub", (a, tr.e("logsumexp", (a,), axis=axis, keepdims=True)))
+    if name == "softmax":
+        vid = tr.e("exp", (vid,))
+    tr.out(result, vid, name)
+
+
+def reshape_like(tr, x, result, name):
+    a = tr.v(x)
+    vid = tr.e("reshape", (a,), shape=tuple(result.shape))
+    if result._base is not None:
+        tr.viewed.add(id(x))
+    tr.out(result, vid, name)
+
+
+def broadcast(tr, x, result, name):
+    a = tr.v(x)
+    vid = tr.e("broadcast_to", (a,), shape=tuple(result.shape))
+    tr.viewed.add(id(x))
+    tr.out(result, vid, name)
+
+
+def permute(tr, x, axes, result, name):
+    a = tr.v(x)
+    n = len(tr.g.shape(a))
+    axes = tuple(int(d) % n for d in axes)
+    tr.viewed.add(id(x))
+    tr.out(result, tr.e("permute", (a,), axes=axes), name)
+
+
+def transpose(tr, x, d0, d1, result):
+    n = x.ndim
+    axes = list(range(n))
+    if n:
+        d0, d1 = d0 % n, d1 % n
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+    permute(tr, x, axes, result, "transpose")
+
+
+def _key_part(tr, k):
+    if isinstance(k, Tensor):
+        if id(k) in tr.cur and tr.g.nodes[tr.g.producer[tr.cur[id(k)]]].op != "const":
+            raise Unsupported("indexing with a tensor computed in the function")
+        arr = np.asarray(k._data)
+    elif isinstance(k, np.ndarray):
+        if id(k) in tr.cur:
+            raise Unsupported("indexing with an array argument")
+        arr = k
+    elif isinstance(k, list):
+        arr = np.asarray(k)
+    else:
+        return k
+    if arr.dtype == np.bool_:
+        raise Unsupported("a boolean mask inside a tuple index")
+    hit = tr.candidates.get(id(k))
+    baked = np.array(arr)
+    tr.key_arrays.append((hit[1] if hit is not None else None, baked))
+    return baked
+
+
+def getitem(tr, x, key, result):
+    a = tr.v(x)
+    if isinstance(key, Tensor) and key.dtype == np.bool_ or \
+            isinstance(key, np.ndarray) and key.dtype == np.bool_:
+        m = tr.v(key)
+        count = tr.e("count", (m,))
+        tr.g.effect("guard", (count,), expected=tr.g.val[count], why="the size of a mask")
+        tr.out(result, tr.e("mask_select", (a, m)), "mask indexing")
+        return
+    items = key if isinstance(key, tuple) else (key,)
+    items = tuple(_key_part(tr, k) for k in items)
+    if any(k is Ellipsis for k in items) or all(not isinstance(k, np.ndarray) for k in items):
+        items = items + (Ellipsis,) if Ellipsis not in items else items
+    if result._base is not None:
+        tr.viewed.add(id(x))
+    tr.out(result, tr.e("getitem", (a,), key=items), "indexing")
+
+
+def cat(tr, tensors, dim, result):
+    vids = [tr.v(t) for t in tensors]
+    nd = len(tr.g.shape(vids[0]))
+    tr.out(result, tr.e("cat", vids, axis=dim % nd), "cat")
+
+
+def stack(tr, tensors, dim, result):
+    vids = [tr.v(t) for t in tensors]
+    shape = tr.g.shape(vids[0])
+    axis = dim % (len(shape) + 1)
+    new = shape[:axis] + (1,) + shape[axis:]
+    parts = [tr.e("reshape", (v,), shape=new) for v in vids]
+    tr.out(result, tr.e("cat", parts, axis=axis), "stack")
+
+
+def einsum(tr, equation, operands, result):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    spec = equation.replace(" ", "")
+    if "->" not in spec:
+        raise Unsupported("einsum without an explicit output")
+    tr.out(result, tr.e("einsum", [tr.v(o) for o in operands], spec=spec), "einsum")
+
+
+def where(tr, condition, x, y, result):
+    tr.out(result, tr.e("where", (tr.v(condition), tr.v(x), tr.v(y))), "where")
+
+
+def factory(tr, args, result, name):
+    if args.get("requires_grad"):
+        raise Unsupported(f"{name}(requires_grad=True) inside the function")
+    data = args.get("data", args.get("obj"))
+    if isinstance(data, (Tensor, np.ndarray)):
+        if id(data) not in tr.cur:
+            raise Unsupported(f"{name}() of an array the tracer does not see")
+        vid = tr.e("astype", (tr.v(data),), dtype=result.dtype)
+        tr.out(result, vid, name)
+        return
+    if not isinstance(result, Tensor):
+        raise Unsupported(f"{name} returned a {type(result).__name__}")
+    value = result._data
+    vid = tr.g.emit("const", (), False, value=value if type(value) is float else np.array(value))
+    tr.out(result, vid, name)
+
+
+def clone(tr, x, result):
+    tr.out(result, tr.e("copy", (tr.v(x),)), "clone")
+
+
+def detach(tr, x, result):
+    tr.viewed.add(id(x))
+    a = tr.v(x)
+    tr.out(result, tr.g.emit("detach", (a,), False), "detach")
+
+
+# ---- reading values into Python: guards ----
+
+def guard(tr, x, result, name):
+    a = tr.v(x)
+    if type(tr.g.val[a]) is not float and tr.g.val[a].size != 1:
+        raise Unsupported(f"{name} of a tensor with more than one element")
+    item = tr.e("item", (a,))
+    if name == "__bool__":
+        expected = bool(result)
+    else:
+        expected = result
+    tr.g.effect("guard", (item,), expected=expected, kind=name,
+                why=f"{name.strip('_')}() of a tensor")
+
+
+# ---- dispatch ----
+
+_UNARY = set(ir.UNARY) - {"posmask"}
+_BINARY = {"add", "sub", "mul", "div", "pow", "true_divide", "multiply", "subtract"}
+_ALIASES = {"true_divide": "div", "multiply": "mul", "subtract": "sub", "__matmul__": "matmul",
+            "mm": "matmul", "__getitem__": "getitem", "concat": "cat", "concatenate": "cat",
+            "view": "reshape", "arctan": "atan", "absolute": "abs", "negative": "neg"}
+_COMPARE = set(ir.COMPARE)
+_FACTORIES = {"factory", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+              "full_like", "empty_like", "eye", "arange", "linspace", "tensor", "as_tensor",
+              "from_numpy"}
+_INPLACE = {"add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "subtract_",
+            "multiply_", "divide_", "true_divide_"}
+_GUARDS = {"item", "__bool__", "__float__", "__int__", "__index__"}
+
+
+def _backward_fn(tr, name, a, result):
+    if "self" in a:
+        return backward(tr, a["self"], a["gradient"], a["retain_graph"], a["create_graph"],
+                        a["inputs"], result)
+    if not isinstance(a["tensors"], Tensor):
+        raise Unsupported("autograd.backward of several tensors")
+    gt = a["grad_tensors"]
+    backward(tr, a["tensors"], gt[0] if isinstance(gt, (tuple, list)) else gt,
+             a["retain_graph"], a["create_graph"], a["inputs"], result)
+
+
+def _grad_fn(tr, name, a, result):
+    if "outputs" not in a:
+        raise Unsupported("tg.grad (the function transform)")
+    autograd_grad(tr, a, result)
+
+
+def _permute_fn(tr, name, a, result):
+    dims = a["dims"]
+    permute(tr, a["x"], dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+            else dims, result, "permute")
+
+
+def _ignore(tr, name, a, result):
+    pass
+
+
+def _first(a, *names):
+    for n in names:
+        if n in a:
+            return a[n]
+    raise KeyError(names[0])
+
+
+_DISPATCH = {
+    "square": lambda tr, n, a, r: tr.out(r, tr.e("powc", (tr.v(a["input"]),), c=2), n),
+    "matmul": lambda tr, n, a, r: matmul(tr, _first(a, "x", "input"), _first(a, "y", "mat2"),
+                                         r),
+    "sum": lambda tr, n, a, r: reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], r),
+    "mean": lambda tr, n, a, r: reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], r,
+                                           True),
+    "logsumexp": lambda tr, n, a, r: logsumexp(tr, a["input"], a["dim"], a["keepdim"], r),
+    "permute": _permute_fn,
+    "log_softmax": lambda tr, n, a, r: log_softmax(tr, a["input"], a["dim"], a["dtype"], r, n),
+    "softmax": lambda tr, n, a, r: log_softmax(tr, a["input"], a["dim"], a["dtype"], r, n),
+    "max": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
+    "min": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
+    "amax": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
+    "amin": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
+    "transpose": lambda tr, n, a, r: transpose(tr, a["x"], a["dim0"], a["dim1"], r),
+    "mT.get": lambda tr, n, a, r: transpose(tr, a["self"], -2, -1, r),
+    "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),
+    "cat": lambda tr, n, a, r: cat(tr, a["tensors"], a["dim"], r),
+    "stack": lambda tr, n, a, r: stack(tr, a["tensors"], a["dim"], r),
+    "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),
+    "where": lambda tr, n, a, r: where(tr, a["condition"], a["x"], a["y"], r),
+    "clone": lambda tr, n, a, r: clone(tr, a["x"], r),
+    "backward": _backward_fn,
+    "requires_grad_": lambda tr, n, a, r: requires_grad_(tr, a["self"], a["requires_grad"], r),
+    "grad": _grad_fn,
+    "grad.get": lambda tr, n, a, r: grad_get(tr, a["self"], r),
+    "grad.set": lambda tr, n, a, r: grad_set(tr, a["self"], a["value"]),
+}
+
+
+def _binary_fn(op):
+    return lambda tr, n, a, r: binary(tr, op, a["x"], a["y"], r)
+
+
+for _n in _BINARY:
+    _DISPATCH[_n] = _binary_fn(_ALIASES.get(_n, _n))
+for _n in _UNARY:
+    _DISPATCH[_n] = lambda tr, n, a, r: unary(tr, n, _first(a, "x", "input"), r)
+for _n in _COMPARE:
+    _DISPATCH[_n] = lambda tr, n, a, r: compare(tr, n, _first(a, "x", "input"),
+                                                _first(a, "y", "other"), r)
+for _n in ("reshape", "flatten", "squeeze", "unsqueeze"):
+    _DISPATCH[_n] = lambda tr, n, a, r: reshape_like(tr, a["x"], r, n)
+for _n in ("expand", "broadcast_to"):
+    _DISPATCH[_n] = lambda tr, n, a, r: broadcast(tr, _first(a, "x", "input"), r, n)
+for _n in ("t", "T.get"):
+    _DISPATCH[_n] = lambda tr, n, a, r: permute(
+        tr, _first(a, "x", "self"), tuple(reversed(range(_first(a, "x", "self").ndim))), r, n)
+for _n in _FACTORIES:
+    _DISPATCH[_n] = lambda tr, n, a, r: factory(tr, a, r, n)
+for _n in ("detach", "data.get"):
+    _DISPATCH[_n] = lambda tr, n, a, r: detach(tr, a["self"], r)
+for _n in _GUARDS:
+    _DISPATCH[_n] = lambda tr, n, a, r: guard(tr, a["self"], r, n)
+for _n in _INPLACE:
+    _DISPATCH[_n] = lambda tr, n, a, r: inplace(
+        tr, n, a["x"], a.get("other", a.get("value", a.get("src"))), r, a.get("alpha", 1))
+
+
+def _resolve(name):
+    from .trace import _SAFE, ISLANDS
+
+    base = _ALIASES.get(name, name)
+    if base in _DISPATCH:
+        return _DISPATCH[base]
+    if base in _SAFE or base.endswith(".get") and base[:-4] in _SAFE:
+        return _ignore
+    if base.endswith(".zero_grad"):
+        return lambda tr, n, a, r: zero_grad(tr, a["self"], a["set_to_none"])
+    if base in ISLANDS or base.endswith(".step"):
+        return lambda tr, n, a, r: island(tr, n, a, r)
+
+    def unsupported(tr, n, a, r):
+        raise Unsupported(f"{n} is not supported by tg.compile yet")
+
+    return unsupported
+
+
+def handle(tr, name, a, result):
+    """Emit the nodes of op ``name`` (its arguments ``a``, its eager ``result``)."""
+    h = _DISPATCH.get(name)
+    if h is None:
+        h = _DISPATCH[name] = _resolve(name)
+    h(tr, _ALIASES.get(name, name), a, result)
+
+
+from .effects import (  # noqa: E402 - effects imports this module's names
+    autograd_grad,
+    backward,
+    grad_get,
+    grad_set,
+    inplace,
+    island,
+    requires_grad_,
+    zero_grad,
+)

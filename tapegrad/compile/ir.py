@@ -1,0 +1,259 @@
+"""The replay program's instructions: a list of SSA nodes over NumPy values, with their VJPs.
+
+A value is what a tensor holds: a Python ``float`` for a 0-d float64 value (the scalar fast
+path), an ndarray otherwise. Each primitive has a NumPy implementation (``impl``, run once while
+tracing so that every node's shape and value are known and can be checked against the eager
+result), a Python expression for the generated replay (``code``) and a VJP written with
+primitives again, so that the backward of a backward (``create_graph``) is just more nodes.
+"""
+
+import math
+
+import numpy as np
+
+from .. import vecmath as _V
+from ..registry import REGISTRY, Op
+
+
+class Unsupported(Exception):
+    """The traced function did something the replay cannot reproduce (the reason is the text)."""
+
+
+def norm(v):
+    """A NumPy result in tensor form: 0-d float64 as a Python float, other 0-d as 0-d arrays."""
+    tv = type(v)
+    if tv is float:
+        return v
+    if tv is np.ndarray:
+        if v.ndim == 0 and v.dtype == np.float64:
+            return float(v)
+        return v
+    if tv is np.float64:
+        return float(v)
+    if isinstance(v, (np.generic, bool, int)):
+        return np.asarray(v)
+    return v
+
+
+def shape_of(v):
+    return () if type(v) is float else v.shape
+
+
+def dtype_of(v):
+    return np.dtype(np.float64) if type(v) is float else v.dtype
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _scalar_sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x)) if x >= -700 else math.exp(x)
+
+
+# ---- unary elementwise: NumPy forward (as the eager op computes it), scalar forward ----------
+
+UNARY = {
+    "neg": (np.negative, REGISTRY[Op.NEG].forward),
+    "exp": (_V.exp, math.exp),
+    "log": (_V.log, math.log),
+    "sin": (_V.sin, math.sin),
+    "cos": (_V.cos, math.cos),
+    "tan": (np.tan, math.tan),
+    "tanh": (np.tanh, math.tanh),
+    "sqrt": (np.sqrt, math.sqrt),
+    "sigmoid": (_sigmoid, _scalar_sigmoid),
+    "relu": (lambda x: np.maximum(x, 0.0), lambda x: max(0.0, x)),
+    "abs": (np.abs, abs),
+    "log1p": (np.log1p, math.log1p),
+    "expm1": (np.expm1, math.expm1),
+    "sign": (lambda x: np.where(np.isnan(x), 0.0, np.sign(x)),
+             lambda x: 1.0 if x > 0 else -1.0 if x < 0 else 0.0),
+    "posmask": (lambda x: (x > 0).astype(np.float64), lambda x: 1.0 if x > 0 else 0.0),
+}
+BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+COMPARE = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
+
+
+# Nodes whose value comes from outside or is a fresh object each time: never shared.
+_SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy", "cot"))
+
+
+# Ops whose result never requires grad (comparisons, counts, masks).
+NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmask", "sign",
+                     "posmask", "detach"))
+
+
+class Node:
+    __slots__ = ("ins", "op", "out", "params")
+
+    def __init__(self, op, ins, params, out):
+        self.op, self.ins, self.params, self.out = op, ins, params, out
+
+
+class Graph:
+    """Nodes in program order; per value: its trace-time value and whether it requires grad."""
+
+    def __init__(self):
+        self.nodes = []
+        self.val = []
+        self.rg = []
+        self.producer = []  # node index of each value (-1: none)
+        self.seen = {}  # (op, inputs, requires grad, parameters) -> value id
+        self.uniform = {}  # value id -> c: values that are c everywhere (a seed, its broadcasts)
+
+    def new_value(self, value, rg=False, node=-1):
+        self.val.append(value)
+        self.rg.append(rg)
+        self.producer.append(node)
+        return len(self.val) - 1
+
+    def emit(self, op, ins=(), rg=False, **params):
+        """Append ``op`` over values ``ins``; computes its value now (trace time). The same
+        op over the same values is the same value (``x * x``'s VJP computes ``g * x`` twice)."""
+        ins = tuple(ins)
+        if op == "mul" and self.uniform:
+            for one, other in ((ins[0], ins[1]), (ins[1], ins[0])):
+                c = self.uniform.get(one)
+                if c is not None and self._passes(other, one):
+                    if c == 1.0:
+                        return other  # g * 1 (the cotangent of a sum): no work
+                    return self.emit("mulc", (other,), rg, c=c)  # g * (1/n) (of a mean)
+        key = None
+        if op not in _SOURCES:
+            try:
+                key = (op, ins, rg, tuple(params.items()))
+                hit = self.seen.get(key)
+            except TypeError:  # unhashable parameters (index arrays): not shared
+                key = hit = None
+            if hit is not None:
+                return hit
+        value = IMPL[op](params, *[self.val[i] for i in ins])
+        out = self.new_value(norm(value), rg, len(self.nodes))
+        self.nodes.append(Node(op, ins, params, out))
+        if key is not None:
+            self.seen[key] = out
+        if op == "const" and type(value) is float:
+            self.uniform[out] = value
+        elif op in ("reshape", "broadcast_to") and ins[0] in self.uniform:
+            self.uniform[out] = self.uniform[ins[0]]
+        return out
+
+    def _passes(self, v, one):
+        """``v * u`` for a uniform ``u`` is ``v * c``: when ``v`` has the product's shape and
+        dtype."""
+        a, b = self.val[v], self.val[one]
+        return shape_of(a) == np.broadcast_shapes(shape_of(a), shape_of(b)) and \
+            dtype_of(a) == np.result_type(dtype_of(a), dtype_of(b))
+
+    def effect(self, op, ins=(), **params):
+        """An instruction without a value (a write into a tensor, a call, a guard)."""
+        self.nodes.append(Node(op, tuple(ins), params, -1))
+
+    def shape(self, v):
+        return shape_of(self.val[v])
+
+
+# ---- implementations --------------------------------------------------------------------
+
+def _sum_to(x, shape):
+    """Sum a broadcast value back to ``shape`` (the adjoint of broadcasting)."""
+    xs = np.shape(x)
+    if xs == tuple(shape):
+        return x
+    lead = len(xs) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and xs[i + lead] != 1)
+    r = np.sum(x, axis=axes, keepdims=True)
+    return np.reshape(r, shape) if lead else r
+
+
+def _logsumexp(x, axis, keepdims):
+    m = np.amax(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis)
+
+
+def _einsum(p, xs):
+    """``np.einsum`` with its contraction path found once, when tracing (BLAS paths pay off
+    for big operands, as in the eager op)."""
+    path = p.get("path")
+    if path is None:
+        big = len(xs) > 2 or max(np.size(x) for x in xs) > 4096
+        path = p["path"] = np.einsum_path(p["spec"], *xs, optimize="greedy")[0] if big and \
+            len(xs) > 1 else False
+    return np.einsum(p["spec"], *xs, optimize=path)
+
+
+def _index_scatter(g, key, shape, dtype):
+    z = np.zeros(shape, dtype)
+    if all(not isinstance(k, np.ndarray) for k in key):
+        z[key] = g  # basic indexing: every position at most once
+    else:
+        np.add.at(z, key, g)
+    return z
+
+
+def _mask_scatter(g, mask, shape, dtype):
+    z = np.zeros(shape, dtype)
+    z[mask] = g
+    return z
+
+
+IMPL = {
+    "const": lambda p: p["value"],
+    "add": lambda p, a, b: a + b,
+    "sub": lambda p, a, b: a - b,
+    "mul": lambda p, a, b: a * b,
+    "div": lambda p, a, b: a / b,
+    "addc": lambda p, a: a + p["c"],
+    "mulc": lambda p, a: a * p["c"],
+    "rsubc": lambda p, a: p["c"] - a,
+    "rdivc": lambda p, a: p["c"] / a,
+    "powc": lambda p, a: a ** p["c"] if type(a) is float else np.power(a, p["c"]),
+    "where": lambda p, c, a, b: np.where(c, a, b),
+    "matmul": lambda p, a, b: np.matmul(a, b),
+    "einsum": lambda p, *xs: _einsum(p, xs),
+    "sum": lambda p, a: np.sum(a, axis=p["axis"], keepdims=p["keepdims"]),
+    "sum_to": lambda p, a: _sum_to(a, p["shape"]),
+    "logsumexp": lambda p, a: _logsumexp(a, p["axis"], p["keepdims"]),
+    "amax": lambda p, a: np.amax(a, axis=p["axis"], keepdims=p["keepdims"]),
+    "amin": lambda p, a: np.amin(a, axis=p["axis"], keepdims=p["keepdims"]),
+    "eqmask": lambda p, a, b: (a == b).astype(dtype_of(a)),
+    "reshape": lambda p, a: np.reshape(a, p["shape"]),
+    "permute": lambda p, a: np.transpose(a, p["axes"]),
+    "broadcast_to": lambda p, a: np.broadcast_to(a, p["shape"]),
+    "getitem": lambda p, a: np.asarray(a)[p["key"]],
+    "index_scatter": lambda p, g: _index_scatter(g, p["key"], p["shape"], p["dtype"]),
+    "mask_select": lambda p, a, m: np.asarray(a)[m],
+    "mask_scatter": lambda p, g, m: _mask_scatter(g, m, p["shape"], p["dtype"]),
+    "count": lambda p, m: int(np.count_nonzero(m)),
+    "cat": lambda p, *xs: np.concatenate([np.asarray(x) for x in xs], p["axis"]),
+    "copy": lambda p, a: a if type(a) is float else np.array(a),
+    "astype": lambda p, a: np.asarray(a).astype(p["dtype"]),
+    "divc": lambda p, a: a / p["c"],
+    "rpowc": lambda p, a: p["c"] ** a if type(a) is float else np.power(p["c"], a),
+    "leaf": lambda p, a: a,
+    "detach": lambda p, a: a,
+    "input": lambda p: p["value"],
+    "cot": lambda p: p["value"],
+    "load": lambda p: p["value"],
+    "gload": lambda p: p["value"],
+    "item": lambda p, a: a if type(a) is float else np.asarray(a).item(),
+}
+
+
+def _unary_impl(np_f, py_f):
+    return lambda p, a: py_f(a) if type(a) is float else np_f(a)
+
+
+def _compare_impl(ufunc):
+    return lambda p, a, b: np.asarray(ufunc(a, b))
+
+
+for _name, (_np_f, _py_f) in UNARY.items():
+    IMPL[_name] = _unary_impl(_np_f, _py_f)
+for _name, _uf in {"gt": np.greater, "lt": np.less, "ge": np.greater_equal,
+                   "le": np.less_equal, "eq": np.equal, "ne": np.not_equal}.items():
+    IMPL[_name] = _compare_impl(_uf)

@@ -1,0 +1,502 @@
+"""Tracing: run the function eagerly while observing every tapegrad op it calls.
+
+The observer is a profile function (``sys.setprofile``, this thread only, for the duration of
+the call): at the outermost call of a tapegrad op (a function or ``Tensor`` method of the op
+library) it notes the arguments, and at that call's return the result; calls an op makes
+internally are not observed. Observing calls instead of patching the functions sees ops
+however they were bound (``from tapegrad import tanh`` before ``tg.compile`` existed), and costs
+eager code nothing. Each observed op becomes nodes of the replay program (``ir.Graph``); the
+program's value of each node is computed next to the eager one and must agree with it.
+
+A tensor that reaches an op without having been produced by an observed op must be an argument
+or a tensor reachable from the function (closure, globals it names, a bound object, containers
+and modules under them); anything else means an op the tracer did not see, and the trace is
+rejected (``ir.Unsupported``), as is every op without a handler here.
+"""
+
+import math
+import sys
+import threading
+import types
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from ..tensor import Tensor
+from . import ir
+from .ir import Unsupported
+
+_local = threading.local()
+
+
+def active():
+    return getattr(_local, "tracer", None)
+
+
+# ---- reachability: where captured tensors live (for the identity guards) ---------------------
+
+def _PLAIN_SUBCLASSES():
+    """Tensor subclasses that behave as tensors (nn.Parameter): captured like them."""
+    from ..nn.parameter import Parameter
+
+    return (Parameter,)
+
+
+def _code_names(code, out):
+    out.update(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_names(c, out)
+    return out
+
+
+_SCALARS = (str, int, float, bool, complex, type(None))
+MAX_VALUE_GUARDS = 256
+
+
+def reachable(fn, flat_args, limit=20000):
+    """What the function can reach: ``({id(obj): (obj, path)}, [(path, value)])``, the
+    tensors, arrays and optimizers, and the Python scalars (the values the replay bakes in).
+
+    A path is a tuple of steps from a root: ("cell", i), ("glob", name), ("self",),
+    ("arg", i), then ("item", key) / ("attr", name) / ("fcell", i) / ("fglob", name) (a
+    closure cell or global of a function met on the way). Scalars inside an optimizer are left out:
+    a step that the replay calls reads them itself (a plain SGD step guards its own)."""
+    from ..optim.optimizer import Optimizer
+
+    found, seen, values = {}, set(), []
+    queue = []
+    func = getattr(fn, "__func__", fn)
+    if hasattr(fn, "__self__") and not isinstance(fn.__self__, types.ModuleType):
+        queue.append((fn.__self__, (("self",),), True))
+    if not isinstance(func, types.FunctionType) and callable(func):
+        queue.append((func, (("self",),), True))  # a callable object (an nn.Module)
+        func = None
+    if func is not None:
+        for i, cell in enumerate(func.__closure__ or ()):
+            try:
+                queue.append((cell.cell_contents, (("cell", i),), True))
+            except ValueError:
+                pass
+        g = func.__globals__
+        for name in sorted(_code_names(func.__code__, set())):
+            if name in g:
+                queue.append((g[name], (("glob", name),), True))
+    for i, a in enumerate(flat_args):
+        queue.append((a, (("arg", i),), False))  # argument values are in the signature
+    head = 0
+    while head < len(queue) and len(seen) < limit:
+        obj, path, guard = queue[head]
+        head += 1
+        if isinstance(obj, _SCALARS):
+            if guard and len(values) < MAX_VALUE_GUARDS and not (
+                    isinstance(obj, float) and math.isnan(obj)):  # nan != nan: no guard
+                values.append((path, obj))
+            continue
+        if id(obj) in seen or len(path) > 6:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, (Tensor, np.ndarray, Optimizer)):
+            found.setdefault(id(obj), (obj, path))
+            if not isinstance(obj, Optimizer):
+                continue
+            guard = False
+        if isinstance(obj, types.FunctionType):  # a function it calls: what that reaches
+            for i, cell in enumerate(obj.__closure__ or ()):
+                try:
+                    queue.append((cell.cell_contents, path + (("fcell", i),), guard))
+                except ValueError:
+                    pass
+            g = obj.__globals__
+            queue.extend((g[n], path + (("fglob", n),), guard)
+                         for n in sorted(_code_names(obj.__code__, set())) if n in g)
+            continue
+        if isinstance(obj, types.MethodType):
+            queue.append((obj.__self__, path + (("attr", "__self__"),), guard))
+            queue.append((obj.__func__, path + (("attr", "__func__"),), guard))
+            continue
+        if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)) or \
+                getattr(type(obj), "_tg_compiled", False):
+            continue
+        if isinstance(obj, (list, tuple)):
+            queue.extend((x, path + (("item", i),), guard) for i, x in enumerate(obj))
+        elif isinstance(obj, dict):
+            queue.extend((x, path + (("item", k),), guard) for k, x in obj.items()
+                         if isinstance(k, (str, int)))
+        elif hasattr(obj, "__dict__"):
+            queue.extend((x, path + (("attr", k),), guard) for k, x in vars(obj).items())
+    return found, values
+
+
+# ---- which calls are ops: code object -> resolver(locals) -> (op name, arguments) ------------
+
+_TABLE = None
+_SAFE = frozenset((
+    "shape", "ndim", "dtype", "device", "is_cuda", "requires_grad", "is_leaf", "retains_grad",
+    "_version", "grad_fn", "size", "dim", "numel", "nelement", "element_size", "__len__",
+    "__repr__", "__str__", "__format__", "is_grad_enabled", "is_inference_mode_enabled",
+    "get_default_dtype", "is_inference", "broadcast_shapes", "__hash__", "__init__",
+    "_arr", "_vcounter", "__array_priority__", "__reduce__", "set_printoptions",
+))
+
+
+# Entry points observed *through*: they are written with tapegrad ops, which the tracer sees.
+_THROUGH = frozenset(("__array_ufunc__", "__array_function__"))
+
+
+_CMP = {np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
+        np.greater: "gt", np.greater_equal: "ge"}
+
+
+def _params(code):
+    n = code.co_argcount + code.co_kwonlyargcount
+    names = list(code.co_varnames[:n])
+    if code.co_flags & 0x04:
+        names.append(code.co_varnames[n])
+    if code.co_flags & 0x08:
+        names.append(code.co_varnames[n + (1 if code.co_flags & 0x04 else 0)])
+    return names
+
+
+def _plain(name, code):
+    params = _params(code)
+    return lambda L: (name, {p: L[p] for p in params})
+
+
+def _closure_op(L):
+    """The op closures of ops/elementwise.py (``_unary``/``_binary``): the OpDef names them."""
+    d = L["d"]
+    return d.name, {k: L[k] for k in ("x", "y") if k in L}
+
+
+def _name_of(f):
+    d = getattr(f, "opdef", None)
+    return d.name if d is not None else f.__name__
+
+
+def _build_table():
+    import tapegrad as tg
+
+    from .. import autograd, creation, ops
+    from ..func.vmap import dispatching
+    from ..ops import compare, elementwise, inplace, scalar_fast
+    from ..optim import lr_scheduler, optimizer
+
+    table, first = {}, {}
+
+    def add(f, name=None):
+        # function transforms (tg.grad, vmap, ...) are traced through: they are written
+        # with the ops and autograd.grad, which the tracer sees
+        if isinstance(f, types.FunctionType) and not f.__module__.startswith("tapegrad.func"):
+            code = f.__code__
+            if code in first and first[code] is not f and code not in explicit:
+                # one code, several functions (a closure factory): which op ran is unknown
+                table[code] = _plain(f"{f.__qualname__} (several ops share its code)", code)
+                return
+            first.setdefault(code, f)
+            table.setdefault(code, _plain(name or f.__name__, code))
+
+    # closures shared by many ops: resolved through their closure variables
+    table[elementwise.add.__code__] = _closure_op
+    table[elementwise.exp.__code__] = _closure_op
+    table[scalar_fast.METHODS["__add__"].__code__] = lambda L: (
+        _name_of(L["general"]), {"x": L["self"], "y": L["other"]})
+    table[scalar_fast.METHODS["__radd__"].__code__] = lambda L: (
+        _name_of(L["general"]), {"x": L["other"], "y": L["self"]})
+    table[ops._rev(elementwise.add).__code__] = lambda L: (
+        _name_of(L["f"]), {"x": L["other"], "y": L["self"]})
+    table[inplace.METHODS["__iadd__"].__code__] = lambda L: (
+        L["f"].__name__, {"x": L["self"], "other": L["other"]})
+    table[dispatching("x", len).__code__] = _dispatching
+    table[scalar_fast.METHODS["__neg__"].__code__] = lambda L: ("neg", {"x": L["self"]})
+    table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
+    table[creation.zeros_like.__code__] = lambda L: ("factory", dict(L))  # zeros/ones/empty
+    table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
+                                            {"x": L["x"], "y": L["y"]})
+    explicit = set(table)
+
+    for mod in (ops, creation, autograd, tg):  # canonical names first
+        for name, f in vars(mod).items():
+            if not name.startswith("_"):
+                add(getattr(f, "raw", f), name)
+    for name, attr in vars(Tensor).items():
+        if name in _THROUGH:
+            continue
+        if isinstance(attr, property):
+            for part, f in (("get", attr.fget), ("set", attr.fset)):
+                if f is not None and f.__code__ not in table:
+                    table[f.__code__] = _plain(f"{name}.{part}", f.__code__)
+        elif isinstance(attr, types.FunctionType):
+            add(attr, name)
+    for mod in (optimizer, lr_scheduler):
+        for cls in vars(mod).values():
+            if isinstance(cls, type):
+                for sub in _subclasses(cls):
+                    for meth in ("step", "zero_grad"):
+                        f = sub.__dict__.get(meth)
+                        if isinstance(f, types.FunctionType):
+                            table[f.__code__] = _plain(f"{cls.__name__}.{meth}", f.__code__)
+    return table
+
+
+def _subclasses(cls):
+    out = [cls]
+    for s in cls.__subclasses__():
+        out.extend(_subclasses(s))
+    return out
+
+
+def _dispatching(L):
+    """The vmap-aware wrappers of the public functions (``func/vmap.dispatching``)."""
+    import inspect
+
+    from ..ops import elementwise
+
+    raw = L["raw"]
+    bound = inspect.signature(raw).bind(*L["args"], **L["kwargs"])
+    bound.apply_defaults()
+    args = dict(bound.arguments)
+    if raw.__code__ in (elementwise.add.__code__, elementwise.exp.__code__):
+        return raw.opdef.name, args
+    return L["name"], args
+
+
+def _table():
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _build_table()
+    return _TABLE
+
+
+# ---- the tracer -------------------------------------------------------------------------------
+
+class Ref:
+    """A tensor the program reads or writes that outlives it: an argument or a captured one."""
+
+    __slots__ = ("index", "late", "obj", "path", "start_none")
+
+    def __init__(self, obj, path, index):
+        self.obj, self.path, self.index = obj, path, index
+        self.start_none = obj._grad is None if isinstance(obj, Tensor) else True
+
+
+class Tracer:
+    def __init__(self, fn, flat_args):
+        self.g = ir.Graph()
+        self.cur = {}  # id(tensor or array) -> current value id
+        self.keep = []  # keeps the objects whose ids are keys alive during the trace
+        self.refs = []
+        self.ref_of = {}  # id(obj) -> Ref
+        self.leaf_of = {}  # value id -> Ref (a leaf's value: gradients accumulate there)
+        self.gstate = {}  # Ref index -> "start" | None | value id of its .grad
+        self.grad_objs = set()  # ids of .grad tensors handed out (in place on them: rejected)
+        self.internal_leaves = set()  # values made leaves by requires_grad_ in the function
+        self.viewed = set()  # ids of tensors something holds a view of
+        self.late = set()  # values depending on an optimizer/scheduler step (after it ran)
+        self.after_step = False
+        self.islands = []  # (object, path, method to call or None: only its identity)
+        self.hyper_guards = []  # (island index, groups): optimizer settings baked in
+        self.start_guards = []  # (Ref, grad is None)
+        self.key_arrays = []  # (Ref or None, baked array) of index arrays
+        self.reject = None
+        self.frame = None
+        self.entry = None
+        self.candidates, self.values = reachable(fn, flat_args)
+        self.arg_aliases = []  # (capture path, argument index): an argument also captured
+        for i, a in enumerate(flat_args):
+            if isinstance(a, (Tensor, np.ndarray)):
+                hit = self.candidates.get(id(a))
+                if hit is not None and hit[1][0][0] != "arg":
+                    self.arg_aliases.append((hit[1], i))
+                self._input(a, i)
+
+    # ---- values ----
+    def _map(self, obj, vid):
+        self.cur[id(obj)] = vid
+        self.keep.append(obj)
+
+    def _ref(self, obj, path):
+        r = self.ref_of.get(id(obj))
+        if r is None:
+            r = Ref(obj, path, len(self.refs))
+            self.refs.append(r)
+            self.ref_of[id(obj)] = r
+            self.keep.append(obj)
+            self.gstate[r.index] = "start"
+        return r
+
+    def _input(self, a, i):
+        if isinstance(a, Tensor):
+            self._check_source(a)
+            r = self._ref(a, (("arg", i),))
+            vid = self.g.emit("input", (), bool(a._rg), value=_snap(a._data), ref=r.index)
+            if a._rg:
+                self.leaf_of[vid] = r
+        else:
+            vid = self.g.emit("input", (), False, value=_snap(a), ref=None, index=i)
+            r = self._ref(a, (("arg", i),))
+        self._map(a, vid)
+
+    def _check_source(self, t):
+        if type(t) is not Tensor and type(t) not in _PLAIN_SUBCLASSES():
+            raise Unsupported(f"a {type(t).__name__} (tensor subclass)")
+        if t._rg and t._seg is not None:
+            raise Unsupported("a tensor with autograd history from outside the function")
+        if t._base is not None:
+            raise Unsupported("a view of another tensor enters the function")
+        if type(t._data) is not float and type(t._data) is not np.ndarray:
+            raise Unsupported("a tensor not on the CPU")
+        if t._hooks or t._post_hooks or t._inference:
+            raise Unsupported("a tensor with hooks or an inference tensor")
+
+    def v(self, x):
+        """Value id of an op argument (tensors, arrays, Python numbers)."""
+        vid = self.cur.get(id(x))
+        if vid is not None:
+            return vid
+        if isinstance(x, Tensor):
+            hit = self.candidates.get(id(x))
+            if hit is None:
+                raise Unsupported("a tensor computed by something the tracer does not see "
+                                  "reached an op")
+            self._check_source(x)
+            r = self._ref(x, hit[1])
+            vid = self.g.emit("load", (), bool(x._rg), value=_snap(x._data), ref=r.index)
+            if self.after_step:
+                self.late.add(vid)
+            if x._rg:
+                self.leaf_of[vid] = r
+            self._map(x, vid)
+            return vid
+        if isinstance(x, np.ndarray):
+            raise Unsupported("a NumPy array made inside the function reached an op")
+        if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+            return self.g.emit("const", (), False, value=ir.norm(np.asarray(x)) if
+                               isinstance(x, bool) else x)
+        if isinstance(x, np.generic):
+            return self.g.emit("const", (), False, value=ir.norm(x))
+        raise Unsupported(f"an argument of type {type(x).__name__}")
+
+    def e(self, op, ins, **params):
+        rg = _gm.is_grad_enabled() and op not in ir.NO_GRAD and any(self.g.rg[i] for i in ins)
+        vid = self.g.emit(op, ins, rg, **params)
+        if any(i in self.late for i in ins):
+            self.late.add(vid)
+        return vid
+
+    def out(self, result, vid, what):
+        """Map the eager ``result`` tensor to ``vid`` after checking they agree."""
+        if not isinstance(result, Tensor):
+            raise Unsupported(f"{what} returned a {type(result).__name__}")
+        check(self.g.val[vid], result._data, what)
+        if bool(result._rg) != self.g.rg[vid]:
+            raise Unsupported(f"{what}: requires_grad differs from eager")
+        self._map(result, vid)
+        return vid
+
+    # ---- the hooks: sys.settrace (no events for C calls), or sys.setprofile ----
+    def _enter(self, frame):
+        res = _TABLE.get(frame.f_code)
+        if res is None:
+            return False
+        try:
+            self.entry = res(frame.f_locals)
+        except Exception as e:  # noqa: BLE001  (a failure here rejects the trace)
+            self.reject = f"reading the arguments of {frame.f_code.co_name}: {e}"
+            return False
+        self.frame = frame
+        return True
+
+    def _leave(self, arg):
+        self.frame = None
+        name, args = self.entry
+        self.entry = None
+        try:
+            handle(self, name, args, arg)
+        except Unsupported as e:
+            msg = str(e)
+            self.reject = msg if msg.startswith(name) else f"{name}: {msg}"
+        except Exception as e:  # noqa: BLE001
+            self.reject = f"{name}: {type(e).__name__}: {e}"
+
+    def trace_call(self, frame, event, arg):
+        """``sys.settrace``: called at each Python call; only an op's frame is traced on."""
+        if self.frame is None and self.reject is None and self._enter(frame):
+            frame.f_trace_lines = False
+            return self.trace_op
+        return None
+
+    def trace_op(self, frame, event, arg):
+        if event == "return" and frame is self.frame:
+            self._leave(arg)
+        return self.trace_op
+
+    def profile(self, frame, event, arg):
+        """``sys.setprofile`` (when a tracer such as coverage owns ``sys.settrace``)."""
+        if self.reject is not None:
+            return
+        if event == "call":
+            if self.frame is None:
+                self._enter(frame)
+        elif event == "return" and frame is self.frame:
+            self._leave(arg)
+
+
+def _snap(d):
+    """A trace-time copy of a value that in-place updates later in the trace may change."""
+    return d if type(d) is float else np.array(d)
+
+
+def check(mine, eager, what):
+    """The program's value must be the eager one (same kind, shape, dtype, close values)."""
+    if type(mine) is float and type(eager) is float and mine == eager:
+        return
+    if type(mine) is float or type(eager) is float:
+        # a 0-d float64 value is a float, or a 0-d array once something viewed it
+        mine, eager = (v if type(v) is float or v.shape != () or v.dtype != np.float64 else
+                       float(v) for v in (mine, eager))
+        if type(mine) is not type(eager):
+            raise Unsupported(f"{what}: the program's value differs in kind from eager")
+        if not (mine == eager or (math.isnan(mine) and math.isnan(eager)) or
+                abs(mine - eager) <= 1e-9 * max(abs(eager), 1e-300) + 1e-12):
+            raise Unsupported(f"{what}: the program's value differs from eager")
+        return
+    if not isinstance(eager, np.ndarray) or not isinstance(mine, np.ndarray):
+        raise Unsupported(f"{what}: unexpected value type")
+    if mine.shape != eager.shape or mine.dtype != eager.dtype:
+        raise Unsupported(f"{what}: the program's shape/dtype {mine.shape}/{mine.dtype} "
+                          f"differs from eager {eager.shape}/{eager.dtype}")
+    if mine.size > 1 << 16:  # a strided sample: a wrong formula shows anywhere, cheaply
+        step = mine.size // 4096
+        mine, eager = mine.reshape(-1)[::step], eager.reshape(-1)[::step]
+    if mine.dtype.kind in "fc":
+        tol = 1e-9 if mine.dtype.itemsize >= 8 else 1e-4
+        if not np.allclose(mine, eager, rtol=tol, atol=tol * 1e-3, equal_nan=True):
+            raise Unsupported(f"{what}: the program's value differs from eager")
+    elif not np.array_equal(mine, eager):
+        raise Unsupported(f"{what}: the program's value differs from eager")
+
+
+ISLANDS = ("Optimizer.step", "LRScheduler.step", "ReduceLROnPlateau.step")
+
+
+def run_traced(tracer, fn, args, kwargs):
+    """Call ``fn`` eagerly with ``tracer`` observing; returns fn's result."""
+    _table()
+    if sys.gettrace() is None:
+        hook, install = tracer.trace_call, sys.settrace
+    elif sys.getprofile() is None:  # a debugger or coverage owns settrace
+        hook, install = tracer.profile, sys.setprofile
+    else:  # both hooks taken (a debugger and a profiler): leave them alone
+        tracer.reject = "sys.settrace and sys.setprofile are both in use"
+        return fn(*args, **kwargs)
+    _local.tracer = tracer
+    install(hook)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        install(None)
+        _local.tracer = None
+
+
+from .handlers import handle  # noqa: E402 - handlers imports this module

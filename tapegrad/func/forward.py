@@ -1,0 +1,107 @@
+"""Forward mode on the tape for the transforms: ``func`` recorded once, tangents pushed
+through its records by ``autograd/forward_sweep.py`` (``jvp``, ``jacfwd``, ``linearize``);
+the double-vjp trick where that sweep cannot go."""
+
+import numpy as np
+
+from .. import grad_mode as _gm
+from .pytree import tree_flatten, tree_unflatten
+from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_order, _grads,
+                         _prepare, _push, _split_aux, _tangents_in, _tensor_leaves, jvp)
+
+
+def plain_forward(func, primals, ts):
+    """Whether tangents may be pushed numerically (``autograd/forward_sweep.py``): nothing
+    needs the result differentiable (no enclosing transform, no argument, tangent or closure
+    requiring grad) and nothing is vmapped."""
+    leaves = [t for p in primals for t in tree_flatten(p)[0]]
+    return not (_create_graph(func, leaves) or any(t.requires_grad for t in ts)
+                or any(getattr(t, "_vmap_level", 0) for t in leaves + list(ts)))
+
+
+def record_for_forward(func, primals, has_aux, name):
+    """Run ``func`` on fresh leaves for the primals, on fresh segments: (out, aux, output
+    leaves, their spec, input leaves, their trees, the first segment order)."""
+    idx = tuple(range(len(primals)))
+    start = _fresh_segment_order() if _gm.is_grad_enabled() else None
+    args, trees, ins, _ = _prepare(primals, idx)
+    _depth.n += 1  # transforms inside func record their gradients (forward over reverse)
+    try:
+        with _gm.enable_grad():
+            if start is None:
+                start = _fresh_segment_order()
+            out, aux = _split_aux(func(*args), has_aux, name)
+            outs, ospec = _tensor_leaves(out, name)
+    finally:
+        _depth.n -= 1
+    return out, aux, outs, ospec, ins, trees, start
+
+
+def push_tangents(outs, ins, blocks, start, k):
+    """Tangent blocks ``(k,) + out.shape`` of ``outs`` for the input blocks ``blocks``, by the
+    forward sweep; the double-vjp trick where that sweep cannot (a custom Function, a large
+    op without a JVP rule)."""
+    from ..autograd import forward_sweep
+    from ..tensor import _make
+
+    try:
+        got = forward_sweep.tangents(outs, list(zip(ins, blocks)), start, k)
+    except forward_sweep.Unsupported:
+        got = None
+    if got is None:
+        from .vmap import like
+
+        with _gm.enable_grad():
+            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
+                  for o in outs]
+            gs = _grads(outs, ins, us, True, retain_graph=True)
+            got = []
+            for j in range(k):
+                ts = [_make(np.array(b[j])) for b in blocks]
+                got.append([r.numpy() for r in _push(gs, us, ts, outs, False, True)])
+        got = [np.stack([g[i] for g in got]) for i in range(len(outs))]
+    res = []
+    for o, g in zip(outs, got):
+        dt = o.dtype if o.dtype.kind == "f" else np.float64
+        res.append(np.zeros((k,) + tuple(o.shape), dt) if g is None or o.dtype.kind != "f"
+                   else g.astype(dt, copy=False))
+    return res
+
+
+def value(arr):
+    """An array as a tensor (a 0-d float64 one holds a Python float, as everywhere)."""
+    from ..tensor import _make
+
+    arr = np.array(arr)
+    return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
+
+
+def jvp_on_tape(func, primals, ts, has_aux, name):
+    """``jvp`` by pushing the tangents through the recorded records (forward mode proper);
+    None when the result must stay differentiable or a tensor is vmapped."""
+    if not plain_forward(func, primals, ts):
+        return None
+    out, aux, outs, ospec, ins, _, start = record_for_forward(func, primals, has_aux, name)
+    blocks = [np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)) for t in ts]
+    res = [value(b[0]) for b in push_tangents(outs, ins, blocks, start, 1)]
+    out = _detach_tree(out)
+    res = tree_unflatten(res, ospec)
+    return (out, res, aux) if has_aux else (out, res)
+
+
+def linearize_on_tape(func, primals):
+    """``linearize`` by the forward sweep: ``func`` recorded once, each ``jvp_fn`` call pushes
+    its tangents through those records (a tangent that requires grad takes the double-vjp
+    trick, which re-runs ``func``)."""
+    out, _, outs, ospec, ins, _, start = record_for_forward(func, primals, False, "linearize")
+
+    def jvp_fn(*tangents):
+        ts = _tangents_in(tangents, primals, "linearize")
+        if any(t.requires_grad for t in ts):
+            return jvp(func, primals, tuple(tree_unflatten(
+                ts, tree_flatten(primals)[1])))[1]
+        blocks = [np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)) for t in ts]
+        res = [value(b[0]) for b in push_tangents(outs, ins, blocks, start, 1)]
+        return tree_unflatten(res, ospec)
+
+    return _detach_tree(out), jvp_fn

@@ -1,0 +1,164 @@
+"""Random ops inside ``vmap``: the ``randomness`` flag of ``torch.func.vmap``.
+
+* ``'error'`` (the default): a random op raises PyTorch's error.
+* ``'same'``: one draw, shared by every example of the batch.
+* ``'different'``: each example draws its own values. ``tg.rand``, ``randn``, ``randint``,
+  ``rand_like``, ``randn_like`` and ``nn.functional.dropout`` (so ``nn.Dropout``) draw the
+  whole batch at once and return a batched tensor.
+
+Every draw from tapegrad's generator goes through a guard that knows which vmaps run on this
+thread: a random op without a per-example form (``nn.init``, ...) raises under ``'error'`` and
+``'different'`` instead of silently giving every example the same values.
+"""
+
+import threading
+
+import numpy as np
+
+from .. import creation
+
+ERROR_MSG = ("vmap: called random operation while in randomness error mode. Please either use "
+             "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+             "operation out of vmap")
+DIFFERENT_MSG = ("vmap: randomness='different' has no per-example form for this random "
+                 "operation; use randomness='same' or draw outside vmap")
+
+
+class _Modes(threading.local):
+    def __init__(self):
+        self.stack = []  # per running vmap, outermost first: (randomness, level, batch size)
+        self.drawing = 0  # > 0 while a batch-aware random function draws
+
+
+_modes = _Modes()
+
+
+class _Guarded:
+    """``creation._rng`` while vmaps may run: a draw checks this thread's vmap modes."""
+
+    def __init__(self, rng):
+        self._rng = rng
+
+    def __getattr__(self, name):
+        attr = getattr(self._rng, name)
+        if callable(attr) and _modes.stack and not _modes.drawing:
+            modes = {m for m, _, _ in _modes.stack}
+            if "error" in modes:
+                raise RuntimeError(ERROR_MSG)
+            if "different" in modes:
+                raise RuntimeError(DIFFERENT_MSG)
+        return attr
+
+
+def guard():
+    """Route draws through the guard (again after ``manual_seed`` replaced the generator)."""
+    if type(creation._rng) is not _Guarded:
+        creation._rng = _Guarded(creation._rng)
+
+
+class running:
+    """``with running(randomness, level, size):`` around the body of one vmap."""
+
+    def __init__(self, randomness, level, size):
+        self.entry = (randomness, level, size)
+
+    def __enter__(self):
+        guard()
+        _modes.stack.append(self.entry)
+
+    def __exit__(self, *exc):
+        _modes.stack.pop()
+
+
+def _plan():
+    """None outside vmap or when every level shares draws; else the batch levels to draw
+    for, outermost first: (level, size, different?)."""
+    if not _modes.stack:
+        return None
+    modes = [m for m, _, _ in _modes.stack]
+    if "error" in modes:
+        raise RuntimeError(ERROR_MSG)
+    if "different" not in modes:
+        return None
+    return [(level, size, m == "different") for m, level, size in _modes.stack]
+
+
+def _batched(plan, draw):
+    """``draw(batch_shape)`` (a tensor with those leading dims) as a batched tensor: one
+    independent draw per example of the 'different' levels, shared along the 'same' ones."""
+    from .batched import BatchedTensor
+
+    lead = tuple(size if diff else 1 for _, size, diff in plan)
+    _modes.drawing += 1
+    try:
+        t = draw(lead)
+    finally:
+        _modes.drawing -= 1
+    full = tuple(size for _, size, _ in plan)
+    if lead != full:
+        from ..creation import tensor
+
+        t = tensor(np.ascontiguousarray(np.broadcast_to(t.numpy(), full + tuple(t.shape[
+            len(full):]))), requires_grad=t.requires_grad)
+    for level, _, _ in plan:
+        t = BatchedTensor(t, level)
+    return t
+
+
+def _size_of(size):
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else \
+        tuple(size)
+
+
+def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like, raw_dropout):
+    """The public random functions made aware of ``randomness`` (plain calls go straight
+    through)."""
+
+    def rand(*size, dtype=None, device=None, requires_grad=False):
+        plan = _plan()
+        if plan is None:
+            return raw_rand(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+        return _batched(plan, lambda lead: raw_rand(lead + _size_of(size), dtype=dtype,
+                                                    device=device, requires_grad=requires_grad))
+
+    def randn(*size, dtype=None, device=None, requires_grad=False):
+        plan = _plan()
+        if plan is None:
+            return raw_randn(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+        return _batched(plan, lambda lead: raw_randn(lead + _size_of(size), dtype=dtype,
+                                                     device=device,
+                                                     requires_grad=requires_grad))
+
+    def randint(low, high=None, size=(), dtype=None, device=None):
+        plan = _plan()
+        if plan is None:
+            return raw_randint(low, high, size=size, dtype=dtype, device=device)
+        return _batched(plan, lambda lead: raw_randint(low, high, size=lead + tuple(size),
+                                                       dtype=dtype, device=device))
+
+    def dropout(input, p=0.5, training=True, inplace=False):
+        plan = _plan() if training and 0.0 < p < 1.0 else None
+        if plan is None:
+            return raw_dropout(input, p, training, inplace)
+        def mask(lead):
+            keep = creation._rng.random(lead + tuple(input.shape)) < (1.0 - p)
+            return creation.tensor((keep * (1.0 / (1.0 - p))).astype(input.dtype))
+
+        return _batched(plan, mask) * input  # the batched operand first: its rule applies
+
+    def like(draw, raw_like):
+        def fn(t, dtype=None, device=None, requires_grad=False):
+            if not _modes.stack:
+                return raw_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+            return draw(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+        return fn
+
+    rand_like = like(rand, raw_rand_like)
+    randn_like = like(randn, raw_randn_like)
+    for f, raw in ((rand, raw_rand), (randn, raw_randn), (randint, raw_randint),
+                   (rand_like, raw_rand_like), (randn_like, raw_randn_like),
+                   (dropout, raw_dropout)):
+        f.__doc__, f.__name__, f.raw = raw.__doc__, raw.__name__, raw
+    return rand, randn, randint, rand_like, randn_like, dropout
+
