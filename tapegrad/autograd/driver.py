@@ -226,6 +226,8 @@ def _shaped(total, t, create_graph):
     """A flat gradient as a tensor of ``t``'s shape and dtype."""
     d = t._data
     if type(d) is np.ndarray and type(total) is np.ndarray:  # the common case, quickly
+        if d.dtype.kind == "c" and total.dtype.kind != "c":  # the arena's (re, im) pairs
+            total = np.ascontiguousarray(total, np.float64).view(np.complex128)
         arr = total.reshape(d.shape)
         return _make(arr if arr.dtype is d.dtype else arr.astype(d.dtype))
     if isinstance(total, Tensor):
@@ -240,8 +242,6 @@ def _shaped(total, t, create_graph):
             return cuda_glue.shaped(total, t)
         total = cuda_glue.host_copy(total)
     arr = np.asarray(total)
-    if t.dtype.kind == "c" and arr.dtype.kind != "c":  # the arena's (re, im) pairs
-        arr = np.ascontiguousarray(arr, np.float64).view(np.complex128)
     arr = arr.reshape(t.shape).astype(t.dtype, copy=False)
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
