@@ -10,7 +10,11 @@ Run on a machine with an NVIDIA GPU and numba-cuda (pip install 'tapegrad[cuda]'
 2. a 4096 x 4096 float32 matmul (tiled shared-memory kernel), in TFLOP/s, against torch's
    cuBLAS when torch with CUDA is installed;
 3. a tape of 10^4 small records (8-element tensors): forward and backward time per record
-   (this is where per-record launches cost most; see docs/ARCHITECTURE.md, "CUDA").
+   (this is where per-record launches cost most; see docs/ARCHITECTURE.md, "CUDA");
+4. per-op forward + backward on a 2048 x 2048 float32 tensor (cat, amax, max(dim), prod,
+   cumsum, var, std, softmax, indexing with repeated indices, index_add, x[key] = v, a
+   Hessian-vector product), checked against tapegrad on the CPU (float64) and timed against
+   torch.cuda when torch with CUDA is installed.
 
 Every part checks its values (against NumPy or torch) and the script exits 1 if any check
 fails. Timings synchronise the device (``tg.cuda.synchronize``) and take the best of a few
@@ -149,6 +153,78 @@ def small_tape(records, reps, failures):
           failures)
 
 
+def _ops(n):
+    """name -> (tapegrad fn, torch fn) of one tensor; both return a tensor to backprop."""
+    rows = np.random.default_rng(2).integers(0, n, n)  # repeated rows: atomics in backward
+
+    def setitem(x, lib):
+        z = x * 1.0
+        z[1 : n // 2] = x[0] * 2.0
+        return z
+
+    def hvp(x, lib):
+        g = lib.autograd.grad((x.tanh() ** 2).sum(), x, create_graph=True)[0]
+        return g * g
+
+    return {
+        "cat": (lambda x, lib: lib.cat([x, x * 2.0], 1)),
+        "amax": (lambda x, lib: lib.amax(x, 1)),
+        "max(dim)": (lambda x, lib: lib.max(x, 0).values),
+        "prod": (lambda x, lib: lib.prod(x * 0.01 + 1.0, 1)),
+        "cumsum": (lambda x, lib: lib.cumsum(x, 1)),
+        "var": (lambda x, lib: lib.var(x, 0)),
+        "std": (lambda x, lib: lib.std(x, 1)),
+        "softmax": (lambda x, lib: lib.softmax(x, 1)),
+        "x[rows]": (lambda x, lib: x[lib.tensor(rows, device=x.device)]),
+        "index_add": (lambda x, lib: lib.index_add(x, 0, lib.tensor(rows, device=x.device), x)),
+        "x[key] = v": setitem,
+        "hvp": hvp,
+    }
+
+
+def ops(n, reps, failures):
+    print(f"ops, forward + backward on {n} x {n} float32")
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    has_torch = torch is not None and torch.cuda.is_available()
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1.0, 1.0, (n, n)).astype(np.float32)
+    for name, fn in _ops(n).items():
+        xc = tg.tensor(a.astype(np.float64), requires_grad=True)  # the reference, float64
+        yc = fn(xc, tg)
+        w = rng.uniform(-1.0, 1.0, yc.shape)  # an upstream gradient
+        (yc * tg.tensor(w)).sum().backward()
+        x = tg.tensor(a, device="cuda", requires_grad=True)
+        wd = tg.tensor(w.astype(np.float32), device="cuda")
+
+        def step(x=x, fn=fn, wd=wd):
+            x._grad = None
+            y = fn(x, tg)
+            (y * wd).sum().backward()
+            return y
+
+        t = best(step, reps)
+        y = step()
+        ok = (np.allclose(y.detach().cpu().numpy(), yc.detach().numpy(), rtol=2e-3, atol=2e-3)
+              and np.allclose(x.grad.cpu().numpy(), xc.grad.numpy(), rtol=2e-3, atol=2e-3))
+        line = f"  {name:12s} tapegrad {t * 1e3:8.2f} ms"
+        if has_torch:
+            tx = torch.tensor(a, device="cuda", requires_grad=True)
+            tw = torch.tensor(w.astype(np.float32), device="cuda")
+
+            def tstep(tx=tx, fn=fn, tw=tw):
+                tx.grad = None
+                (fn(tx, torch) * tw).sum().backward()
+                torch.cuda.synchronize()
+
+            tt = best(tstep, reps)
+            line += f", torch {tt * 1e3:8.2f} ms ({t / tt:.1f}x)"
+        print(line)
+        check(f"{name} values and gradient vs CPU", ok, failures)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--tiny", action="store_true", help="small sizes (the simulator)")
@@ -164,10 +240,12 @@ def main():
         elementwise(64, 1, failures)
         matmul(8, 1, failures)
         small_tape(10, 1, failures)
+        ops(6, 1, failures)
     else:
         elementwise(10 ** 7, 5, failures)
         matmul(4096, 3, failures)
         small_tape(10 ** 4, 2, failures)
+        ops(2048, 3, failures)
     print("FAILED: " + ", ".join(failures) if failures else "all checks passed")
     return 1 if failures else 0
 

@@ -2,8 +2,8 @@
 
 The same code runs on both: tensors are created with ``device=``, everything downstream
 stays there (forward kernels and the backward sweep run on the GPU; gradients land in
-``.grad`` as CUDA tensors). Parameters are updated out of place: in-place ops (and so
-``tg.optim``) do not run on CUDA tensors yet.
+``.grad`` as CUDA tensors). Parameters are updated out of place: ``tg.optim``'s steps work
+on NumPy arrays and do not run on CUDA tensors yet.
 
 Run: python examples/cuda_example.py
 (numba-cuda's simulator also works, slowly: NUMBA_ENABLE_CUDASIM=1)

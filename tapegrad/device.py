@@ -173,6 +173,13 @@ class DeviceArray:
             raise ValueError(f"cannot reshape array of size {self.size} into shape {shape}")
         return DeviceArray(self.a, shape)
 
+    def copy(self):
+        """A new DeviceArray with the same values (a device-to-device copy)."""
+        out = cuda_api().device_array(self.a.shape, self.dtype)
+        if self.size:
+            out.copy_to_device(self.a)
+        return DeviceArray(out, self.shape)
+
     def host(self):
         """A NumPy copy (synchronises)."""
         return np.asarray(self.flat().copy_to_host()).reshape(self.shape)
@@ -194,6 +201,8 @@ class DeviceArray:
             "tapegrad yet; move the tensor to the CPU with .cpu() first")
 
     def __array_function__(self, func, types, args, kwargs):
+        if func is np.shape:  # metadata only (error messages ask for it)
+            return self.shape
         raise NotImplementedError(
             f"numpy.{func.__name__} on a cuda tensor: this operation has no CUDA path in "
             "tapegrad yet; move the tensor to the CPU with .cpu() first")
@@ -205,8 +214,9 @@ class DeviceArray:
 def to_device(arr):
     """Copy a NumPy array (any layout) to a new ``DeviceArray``."""
     cuda = cuda_api()
+    shape = np.shape(arr)  # before ascontiguousarray, which makes a 0-d array 1-d
     arr = np.ascontiguousarray(arr)
-    return DeviceArray(cuda.to_device(arr.reshape(-1)), arr.shape)
+    return DeviceArray(cuda.to_device(arr.reshape(-1)), shape)
 
 
 def to_host(d):

@@ -427,9 +427,45 @@ def test_outputs_requiring_grad_are_differentiable_outside():
             grads.append((w.grad.clone(), b.grad.clone()))
         assert_same(grads[0], grads[1])
     assert f._count == 1
-    y = f(tg.tensor([1.0, 1.0]))[0]
+    # second order through the outputs: recorded by running the function again
+    x = tg.tensor([1.0, -0.5])
+    (gc,) = tg.autograd.grad(f(x)[0], w, create_graph=True)
+    (ge,) = tg.autograd.grad(f.__wrapped__(x)[0], w, create_graph=True)
+    assert_same(gc, ge)
+    assert gc.requires_grad
+    assert_same(tg.autograd.grad(gc.sum(), w)[0], tg.autograd.grad(ge.sum(), w)[0])
+    for changed in (w, x):  # a leaf, or an input not requiring grad, changed after the call
+        y = f(x)[0]
+        with tg.no_grad():
+            changed.mul_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            tg.autograd.grad(y, w, create_graph=True)
+    assert f._count == 1
+
+
+def test_second_order_through_outputs_of_a_function_with_effects_raises():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    n = tg.tensor(0.0)
+
+    @tg.compile
+    def f(x):
+        with tg.no_grad():
+            n.add_(1.0)  # an effect: running f again to record would count twice
+        return (tg.sin(w * x)).sum()
+
+    x = tg.tensor([0.3, 0.2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an in-place update of a tensor first met there
+        f(x)
+        y = f(x)
+    assert f._count == 1
     with pytest.raises(RuntimeError, match="create_graph"):  # never a gradient without history
         tg.autograd.grad(y, w, create_graph=True)
+    assert n.item() == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (g,) = tg.autograd.grad(f(x), w)  # first order: the replay's reverse sweep
+    np.testing.assert_allclose(g.numpy(), (x * tg.cos(w * x)).detach().numpy(), rtol=1e-12)
 
 
 def test_unsupported_op_runs_eagerly_with_one_warning_or_raises_under_fullgraph():

@@ -65,11 +65,8 @@ def _sweep_for(seg, top, create_graph):
     """The sweep for one segment: re-taping for create_graph, the device sweep for a segment
     of CUDA records (``Segment.device``), else the compiled CPU sweep."""
     if seg.device:
-        if create_graph:
-            raise NotImplementedError(
-                "create_graph=True through CUDA tensors: the re-taping sweep needs the VJPs of "
-                "every op as CUDA tensor ops (gather/scatter and matmul VJPs are not ported); "
-                "compute higher-order derivatives on the CPU")
+        if create_graph:  # the VJPs run as CUDA tensor ops, recorded on the device
+            return RetapeSweep(seg), PAUSES
         from ..engine.cuda.sweep import DeviceSweep
 
         return DeviceSweep(seg, top), DEVICE_PAUSES
@@ -103,6 +100,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             from .cuda_glue import moved
 
             g = moved(g, seg.device)  # across CPU and CUDA segments
+        elif create_graph and seg.device != (type(g._data) is DeviceArray):
+            g = g.to("cuda" if seg.device else "cpu")  # recorded: higher orders cross too
         e = pending.get(id(seg))
         if e is None:
             e = pending[id(seg)] = (seg, [])
@@ -120,6 +119,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             else:
                 e[1] = cuda_glue.add(e[1], g)
             return
+        if create_graph and (type(leaf._data) is DeviceArray) != (type(g._data) is DeviceArray):
+            g = g.to(leaf.device)
         if e is None:
             leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g)]  # a copy
         else:

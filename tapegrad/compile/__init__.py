@@ -27,8 +27,12 @@ from .vjp import backprop
 _F64 = np.dtype(np.float64)
 SECOND_ORDER_MSG = (
     "tg.compile: a backward with create_graph=True through the outputs of a compiled function "
-    "is not supported (their gradient is computed by the replay, first order only); call the "
-    "function itself (compiled.__wrapped__) for higher-order derivatives, or take them inside it")
+    "that changes tensors (in-place updates, .grad, optimizer steps) is not supported: "
+    "recording it would run those effects again; call the function itself "
+    "(compiled.__wrapped__) for higher-order derivatives, or take them inside it")
+MODIFIED_MSG = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation")
 MAX_PROGRAMS = 8  # programs kept per function (signatures and guard outcomes together)
 
 
@@ -123,6 +127,9 @@ class Replay:
             else:
                 self.outs.append(("py", o, None))
         self.n_out = len(out_vids)
+        # no effect but guards: a backward that records may run the function again
+        self.pure = not tracer.islands and all(n.out >= 0 or n.op == "guard"
+                                               for n in tracer.g.nodes)
         self.vjp = None
         rg_outs = [out_vids[a] for kind, a, _ in self.outs if kind == "grad"]
         if rg_outs:  # differentiable outside: the replay's reverse sweep is their VJP
@@ -141,7 +148,7 @@ class Replay:
         self._resolve = _resolver(fn, self.refs, self.islands, tracer.values,
                                   tracer.arg_aliases, tracer.hyper_guards)
 
-    def run(self, leaves):
+    def run(self, leaves, call=None):
         try:
             T, S = self._resolve(leaves)
         except (AttributeError, KeyError, IndexError, TypeError, ValueError) as e:
@@ -167,7 +174,9 @@ class Replay:
             raise _RunEagerly(f"the replay raised {type(e).__name__}") from e
         vals = self.late(leaves, T, S, carry)
         if self.vjp is not None:
-            diff = self.vjp.apply(T, vals[:self.n_out], vals[self.n_out:], self.outs)
+            again = (self, call, [(t, t._version) for t in T if isinstance(t, Tensor)]) \
+                if self.pure and call is not None else None
+            diff = self.vjp.apply(T, vals[:self.n_out], vals[self.n_out:], self.outs, again)
         outs = []
         for kind, a, copy in self.outs:
             if kind == "grad":
@@ -194,17 +203,43 @@ class _Replayed(Function):
     @staticmethod
     def forward(ctx, payload, *leaves):
         ctx.payload = payload
+        ctx.versions = [t._version for t in leaves]
+        ctx.leaves = leaves
         return tuple(_make(v) for v in payload[1])
 
     @staticmethod
     def backward(ctx, *grads):
         if _gm.is_grad_enabled():
-            raise RuntimeError(SECOND_ORDER_MSG)
-        vjp, values, carry = ctx.payload
+            return (None,) + _recorded_vjp(ctx, grads)
+        vjp, values, carry, _ = ctx.payload
         gs = [(g._data if g is not None else 0.0 if type(v) is float else np.zeros_like(v))
               for g, v in zip(grads, values)]
         out = vjp(carry, gs)
         return (None,) + tuple(None if x is None else _make(x) for x in out)
+
+
+def _recorded_vjp(ctx, grads):
+    """A backward that records (``create_graph=True``) through a replay's outputs: the
+    function runs again eagerly on the same inputs (it has no effects, so running it twice is
+    unobservable) and its gradient is taken with the ops recorded, so any order works."""
+    again = ctx.payload[3]
+    if again is None:
+        raise RuntimeError(SECOND_ORDER_MSG)
+    replay, (args, kwargs), inputs = again
+    if any(t._version != v for t, v in zip(ctx.leaves, ctx.versions)) or \
+            any(t._version != v for t, v in inputs):  # running again would see new values
+        raise RuntimeError(MODIFIED_MSG)
+    from ..autograd import grad as _grad
+
+    outs = []
+    _out_spec(replay.fn(*args, **kwargs), outs)
+    picked = [outs[k] for k, (kind, _, _) in enumerate(replay.outs) if kind == "grad"]
+    pairs = [(o, g) for o, g in zip(picked, grads) if g is not None]
+    if not pairs:
+        return tuple(None for _ in ctx.leaves)
+    res = _grad([o for o, _ in pairs], list(ctx.leaves), [g for _, g in pairs],
+                create_graph=True, allow_unused=True)
+    return tuple(res)
 
 
 class VJPProgram:
@@ -251,10 +286,10 @@ class VJPProgram:
         self.fn = prog.ns["vjp"]
         self.source = src
 
-    def apply(self, T, values, carry, outs):
+    def apply(self, T, values, carry, outs, again=None):
         """The outputs that require grad, as tensors recorded by one custom Function."""
         vals = [values[a] for kind, a, _ in outs if kind == "grad"]
-        res = _Replayed.apply((self.fn, vals, carry), *[T[i] for i in self.refs])
+        res = _Replayed.apply((self.fn, vals, carry, again), *[T[i] for i in self.refs])
         res = res if isinstance(res, tuple) else (res,)
         k = iter(res)
         return {a: next(k) for kind, a, _ in outs if kind == "grad"}
@@ -407,7 +442,7 @@ class CompiledFunction:
                 return self.fn(*args, **kwargs)
             for prog in entries:
                 try:
-                    return prog.run(leaves)
+                    return prog.run(leaves, (args, kwargs))
                 except GuardFailed as e:
                     reason = str(e)
                 except _RunEagerly:

@@ -78,7 +78,8 @@ class Program:
         self.ns = {"np": np, "math": math, "_G": GuardFailed, "_write": _write,
                    "_setgrad": _setgrad, "_sum": _sum_axes, "_sum_to": ir._sum_to,
                    "_norm": ir.norm, "_float": float, "_I": ir.IMPL, "_make": _make,
-                   "_copy": _copy}
+                   "_copy": _copy, "_reduce": np.add.reduce, "_einsum": np.einsum,
+                   "_bump": bump_version}
         self.nconst = 0
         self.out_vids = out_vids
 
@@ -119,6 +120,9 @@ class Program:
         if op == "matmul":
             return f"{ins[0]} @ {ins[1]}"
         if op == "sum":
+            if p["axis"] is not None and type(g.val[node.ins[0]]) is np.ndarray:
+                return wrap.format(f"_reduce({ins[0]}, {p['axis']!r}, None, None, "
+                                   f"{p['keepdims']!r})")
             return wrap.format(f"_sum({ins[0]}, {p['axis']!r}, {p['keepdims']!r})")
         if op == "reshape":
             return wrap.format(f"np.reshape({ins[0]}, {p['shape']!r})")
@@ -135,7 +139,8 @@ class Program:
             lead = len(xs) - len(shape)
             kept = tuple(i + lead for i, n in enumerate(shape) if n == 1 and xs[i + lead] != 1)
             if not kept:  # only leading axes: one reduction, no reshape
-                return wrap.format(f"{ins[0]}.sum(axis={tuple(range(lead))!r})")
+                axes = tuple(range(lead))
+                return wrap.format(f"_reduce({ins[0]}, {axes[0] if lead == 1 else axes!r})")
             return wrap.format(f"_sum_to({ins[0]}, {shape!r})")
         if op == "getitem":
             return wrap.format(f"{ins[0]}[{self.const(p['key'])}]")
@@ -164,6 +169,13 @@ class Program:
             return f"_setgrad(T{p['ref']}, {ins[0]})"
         if node.op == "island":
             return f"S[{p['index']}]()"
+        if node.op == "fwrite":  # see fuse_writes
+            src, dst = p["node"], f"T{p['ref']}"
+            args = ins
+            if src.op in _INLINE_CONST:
+                c = self.const(src.params["c"])
+                args = [c, ins[0]] if src.op in ("rsubc", "rdivc") else [ins[0], c]
+            return f"np.{_UFUNC_OPS[src.op]}({', '.join(args)}, out={dst}._data); _bump({dst})"
         raise Unsupported(f"effect {node.op}")
 
     def shared_nodes(self):
@@ -224,6 +236,7 @@ class Program:
             else:
                 early.append(node)
         self.own_grads(nodes)
+        early, late_nodes = self.fuse_writes(early, late_nodes, nodes, consts)
         late_used = {i for n in late_nodes for i in n.ins}
         needed = sorted(v for v in late_used.union(self.out_vids) if v not in late)
         early_lines = self.lines(early, consts, late_used.union(self.out_vids))
@@ -245,6 +258,69 @@ class Program:
         exec(code, self.ns)  # noqa: S102  (our generated source, see above)
         return self.ns["early"], self.ns["late"]
 
+    def fuse_writes(self, early, late_nodes, nodes, consts):
+        """A write of an elementwise result that nothing else uses (``p - lr * g`` written
+        into ``p``) computes it straight into the tensor (``out=``) where the write happens,
+        instead of into a new array that is then copied. Only when what it reads cannot have
+        changed by then: its tensor inputs are not written earlier, nothing runs user code
+        (an optimizer's own step) before it, and the tensors' memory does not overlap."""
+        producer = {n.out: n for n in early if n.out >= 0}
+        count = {}
+        for n in nodes:
+            for i in n.ins:
+                count[i] = count.get(i, 0) + 1
+        effect_ins = {i for n in nodes if n.out < 0 for i in n.ins}
+        written, moved, new_late = set(), set(), []
+        for w in late_nodes:
+            fused = None
+            if w.op == "island":
+                written.add(None)  # user code: nothing after it is moved
+            elif w.op == "write" and None not in written:
+                fused = self._fusable_write(w, producer.get(w.ins[0]), count, effect_ins,
+                                            written, consts)
+            if w.op == "write":
+                written.add(w.params["ref"])
+            if fused is None:
+                new_late.append(w)
+                continue
+            moved.add(fused.out)
+            new_late.append(ir.Node("fwrite", fused.ins, {"ref": w.params["ref"],
+                                                          "node": fused}, -1))
+        if moved:
+            early = [n for n in early if n.out not in moved]
+        return early, new_late
+
+    def _fusable_write(self, w, src, count, effect_ins, written, consts):
+        g, refs = self.g, self.tr.refs
+        v = w.ins[0]
+        if src is None or src.op not in _UFUNC_OPS or count.get(v) != 1 or \
+                v in self.out_vids or v in consts:
+            return None
+        target = refs[w.params["ref"]].obj._data
+        val = g.val[v]
+        if type(target) is not np.ndarray or type(val) is not np.ndarray or \
+                target.shape != val.shape or target.dtype != val.dtype or \
+                not target.flags.writeable:
+            return None
+        for i in src.ins:
+            x = g.val[i]
+            if type(x) is float:
+                continue
+            node = g.nodes[g.producer[i]] if g.producer[i] >= 0 else None
+            if node is None or type(x) is not np.ndarray:
+                return None
+            if node.op in ("input", "load"):
+                r = node.params.get("ref")
+                if r is None or r in written:
+                    return None
+                data = refs[r].obj._data
+                if r != w.params["ref"] and type(data) is np.ndarray and \
+                        np.may_share_memory(data, target):
+                    return None
+            elif node.op not in _UFUNC_OPS and node.op not in _FRESH or i in effect_ins:
+                return None  # a view of a tensor, or an array an effect hands out
+        return src
+
     def own_grads(self, nodes):
         """A new .grad may take its value's array without a copy when nothing else holds it:
         made by a node that allocates (not a view, constant or input) and used by no other
@@ -260,9 +336,16 @@ class Program:
                 v = n.ins[0]
                 src = producer.get(v)
                 n.params = dict(n.params, owned=src is not None and src.op not in VIEWS and
-                                src.op not in ("copy", "leaf", "astype", "sum_to", "sum") and
+                                src.op not in ("copy", "leaf", "astype") and
+                                not (src.op in ("sum_to", "sum") and not self.reduces(src)) and
                                 effect_uses.get(v) == 1 and v not in self.out_vids and
                                 type(self.g.val[v]) is not float)
+
+    def reduces(self, node):
+        """Whether a sum makes a new array (it reduces some axis of an array; ``sum_to`` to the
+        input's own shape returns the input)."""
+        x, r = self.g.val[node.ins[0]], self.g.val[node.out]
+        return type(x) is np.ndarray and type(r) is np.ndarray and x.shape != r.shape
 
     def lines(self, nodes, consts, used_after):
         """Source lines of ``nodes``; long runs of scalar nodes become one call of the
@@ -293,8 +376,13 @@ class Program:
         for node in nodes:
             if node.out < 0 or node.op in VIEWS or node.op in ("leaf", "detach", "sum_to"):
                 pinned.update(node.ins)  # held by an effect, or viewed: never overwritten
+        fused = self.fuse_sum_of_products(nodes, users, used_after)
         owned = set()
         for k, node in enumerate(nodes):
+            if k in fused:
+                if fused[k] is not None:
+                    out.append(fused[k])
+                continue
             if scalar(node):
                 run.append(k)
                 continue
@@ -308,6 +396,56 @@ class Program:
         if run:
             flush(len(nodes))
         return out
+
+    def fuse_sum_of_products(self, nodes, users, used_after):
+        """``sum(a * b)`` over some axes, where the product is used by nothing else, as one
+        ``np.einsum`` ("nki,nki->nk"): no product array is made, one pass over the operands.
+        Returns {node index: line, or None for a product that is no longer computed}; the
+        operands' last use moves to the sum (no later ``out=`` may overwrite them before)."""
+        g = self.g
+        where = {n.out: k for k, n in enumerate(nodes) if n.out >= 0}
+        count = {}
+        for n in nodes:
+            for i in n.ins:
+                count[i] = count.get(i, 0) + 1
+        fused = {}
+        for k, node in enumerate(nodes):
+            if node.op not in ("sum", "sum_to") or node.params.get("keepdims"):
+                continue
+            j = where.get(node.ins[0])
+            if j is None or j in fused:
+                continue
+            prod = nodes[j]
+            if prod.op != "mul" or count.get(prod.out) != 1 or prod.out in used_after:
+                continue
+            a, b = (g.val[i] for i in prod.ins)
+            x, r = g.val[prod.out], g.val[node.out]
+            if not all(type(v) is np.ndarray and v.shape == x.shape and v.dtype == x.dtype
+                       for v in (a, b)) or x.dtype.kind != "f" or not 0 < x.ndim <= 20:
+                continue
+            if node.op == "sum":
+                axis = node.params["axis"]
+                axes = range(x.ndim) if axis is None else \
+                    (axis,) if type(axis) is int else axis
+                summed = {ax % x.ndim for ax in axes}
+            else:
+                lead = x.ndim - len(node.params["shape"])
+                summed = set(range(lead)) | {i + lead for i, n in
+                                             enumerate(node.params["shape"])
+                                             if n == 1 and x.shape[i + lead] != 1}
+            letters = "abcdefghijklmnopqrst"[:x.ndim]
+            spec = f"{letters},{letters}->" + "".join(
+                c for i, c in enumerate(letters) if i not in summed)
+            call = f"_einsum({spec!r}, v{prod.ins[0]}, v{prod.ins[1]})"
+            if type(r) is float:
+                call = f"_float({call})"
+            elif r.shape != tuple(x.shape[i] for i in range(x.ndim) if i not in summed):
+                call = f"np.reshape({call}, {r.shape!r})"
+            fused[j] = None
+            fused[k] = f"v{node.out} = {call}"
+            for i in prod.ins:
+                users[i] = max(users.get(i, k), k)
+        return fused
 
     def inplace_line(self, node, k, users, owned, pinned):
         """``np.<ufunc>(..., out=buffer)`` when an input array this program allocated dies

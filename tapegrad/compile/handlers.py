@@ -7,7 +7,7 @@ eager call received, ``result`` is what it returned. An op without a handler rej
 import numpy as np
 
 from ..tensor import Tensor
-from . import ir
+from . import ir, losses
 from .ir import Unsupported
 
 _NUMBER = (bool, int, float)
@@ -337,6 +337,8 @@ _DISPATCH = {
     "grad": _grad_fn,
     "grad.get": lambda tr, n, a, r: grad_get(tr, a["self"], r),
     "grad.set": lambda tr, n, a, r: grad_set(tr, a["self"], a["value"]),
+    "nll_loss": losses.nll_loss,
+    "cross_entropy": losses.cross_entropy,
 }
 
 

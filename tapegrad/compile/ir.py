@@ -81,7 +81,7 @@ _SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy
 
 # Ops whose result never requires grad (comparisons, counts, masks).
 NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmask", "sign",
-                     "posmask", "detach"))
+                     "posmask", "detach", "targets_ok"))
 
 
 class Node:
@@ -170,8 +170,16 @@ def _sum_to(x, shape):
 
 def _logsumexp(x, axis, keepdims):
     m = np.amax(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0.0)
+    e = np.subtract(x, m)
+    if type(e) is not np.ndarray or e.dtype.kind != "f":
+        r = np.log(np.sum(np.exp(e), axis=axis, keepdims=True)) + m
+        return r if keepdims else np.squeeze(r, axis)
+    np.exp(e, out=e)  # in place: one temporary instead of two
+    r = np.sum(e, axis=axis, keepdims=True)
+    np.log(r, out=r)
+    r += m
     return r if keepdims else np.squeeze(r, axis)
 
 

@@ -213,6 +213,10 @@ def _build_table():
     table[creation.zeros_like.__code__] = lambda L: ("factory", dict(L))  # zeros/ones/empty
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["x"], "y": L["y"]})
+    from ..nn import functional as F
+
+    for f in (F.nll_loss, F.cross_entropy):  # whole losses: their targets are values
+        table[f.__code__] = _plain(f.__name__, f.__code__)
     explicit = set(table)
 
     for mod in (ops, creation, autograd, tg):  # canonical names first
@@ -404,8 +408,20 @@ class Tracer:
         except Exception as e:  # noqa: BLE001  (a failure here rejects the trace)
             self.reject = f"reading the arguments of {frame.f_code.co_name}: {e}"
             return False
+        if self.entry[0] in _MUTATING:
+            self._load_before(self.entry[1])
         self.frame = frame
         return True
+
+    def _load_before(self, args):
+        """A captured tensor first met by an in-place op: read its value before the op
+        changes it (read at the op's return, the program would start from the new value)."""
+        for x in args.values():
+            if isinstance(x, Tensor) and id(x) not in self.cur:
+                try:
+                    self.v(x)
+                except Unsupported as e:
+                    self.reject = str(e)
 
     def _leave(self, arg):
         self.frame = None
@@ -477,6 +493,9 @@ def check(mine, eager, what):
         raise Unsupported(f"{what}: the program's value differs from eager")
 
 
+_MUTATING = frozenset(("add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "subtract_",
+                       "multiply_", "divide_", "true_divide_", "__iadd__", "__isub__",
+                       "__imul__", "__itruediv__"))
 ISLANDS = ("Optimizer.step", "LRScheduler.step", "ReduceLROnPlateau.step")
 
 

@@ -88,10 +88,17 @@ def _address(a):
 
 def _addresses(arrays, start, stop, out):
     """Addresses of ``arrays[start:stop]``, the lowest bit set for float32 (the kernel reads
-    those as float32: their address is a multiple of 4)."""
+    those as float32). That bit is free only in an aligned array's address: an unaligned one
+    (NumPy views of a byte buffer, e.g. arrays unpickled from a message frame) is replaced
+    by an aligned copy first, or its float64 values would be read as float32."""
     for i in range(start, stop):
         a = arrays[i]
-        out[i] = 0 if a is None else _address(a) | (a.dtype is _F32)
+        if a is None:
+            out[i] = 0
+            continue
+        if not a.flags.aligned:
+            a = arrays[i] = a.copy()  # a fresh array is aligned
+        out[i] = _address(a) | (a.dtype is _F32)
 
 
 _EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from .shapes import broadcast_shapes
 
@@ -16,6 +17,10 @@ def _value(v):
 def _compare(np_f, name):
     def fn(x, y):
         a, b = _value(x), _value(y)
+        if type(a) is DeviceArray or type(b) is DeviceArray:
+            from .cuda_ops import compare
+
+            return compare(name, a, b)
         sa, sb = np.shape(a), np.shape(b)
         if sa != sb:
             broadcast_shapes(sa, sb)  # PyTorch's message, also for an ndarray/list operand

@@ -120,6 +120,14 @@ def _as_operand(v, other):
     return _make(to_device(np.asarray(v, dt))), None
 
 
+def _scalar_to_device(t):
+    """A 0-d CPU tensor meeting a CUDA tensor moves to the device (PyTorch allows CPU
+    scalars in CUDA ops); the move is recorded when it requires grad."""
+    if t.ndim != 0 or is_dev(t):
+        return t
+    return to(t, None, "cuda") if t._rg else _make(to_device(np.asarray(t._data)))
+
+
 def binary(d, x, y, wx, wy, save):
     """``_binary`` ops on CUDA tensors (``wx``/``wy``: the Python numbers they came from)."""
     from .movement import broadcast_to
@@ -129,6 +137,7 @@ def binary(d, x, y, wx, wy, save):
         x, _ = _as_operand(wx, y)
     if wy is not None:
         y, _ = _as_operand(wy, x)
+    x, y = _scalar_to_device(x), _scalar_to_device(y)
     same_device(x, y)
     save_x, save_y, save_out = save
     shape = broadcast_shapes(x.shape, y.shape)
@@ -204,6 +213,34 @@ def clamp_value(xd, lo, hi):
     return out
 
 
+_COMPARE = ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor")
+
+
+def compare(name, a, b):
+    """A comparison or logical op with a CUDA operand: a bool CUDA tensor (numbers allowed,
+    CPU tensors and arrays are PyTorch's mixed-device error)."""
+    from .shapes import broadcast_shapes
+
+    if name not in _COMPARE:
+        raise NotImplementedError(f"{name} on cuda tensors is not implemented in tapegrad's "
+                                  "CUDA backend")
+    ops = []
+    for v in (a, b):
+        if type(v) is DeviceArray:
+            ops.append(v)
+        elif np.ndim(v) == 0 and not isinstance(v, np.ndarray):
+            ops.append(to_device(np.asarray(v)))
+        else:
+            raise RuntimeError(MIXED)
+    shape = broadcast_shapes(ops[0].shape, ops[1].shape)
+    out = _new(shape, np.dtype(bool))
+    n = out.size
+    x, y = (v if v.size in (1, n) else expand_value(v, shape) for v in ops)
+    K.launch("compare", n, n, _COMPARE.index(name), x.flat(), 1 if x.size == n else 0,
+             y.flat(), 1 if y.size == n else 0, out.a)
+    return _make(out)
+
+
 # ---- transfers and casts ----------------------------------------------------------------
 
 def to(x, dtype, dev):
@@ -230,6 +267,48 @@ def to(x, dtype, dev):
     return _make(value)
 
 
+# ---- in place ---------------------------------------------------------------------------
+
+VIEW_INPLACE = ("in-place operation on a view of a cuda tensor: tapegrad's CUDA views are "
+                "copies, so the change would not reach the base; apply it to the base tensor "
+                "or clone() the view first")
+
+
+def check_inplace(x):
+    """CUDA views are gathered copies: writing one in place cannot update its base."""
+    if x._base is not None:
+        raise NotImplementedError(VIEW_INPLACE)
+
+
+def write(d, value, casting):
+    """Store ``value`` (a DeviceArray of d's shape, a number or host values) into ``d``."""
+    from .inplace import _torch_name
+
+    if type(value) is not DeviceArray:
+        value = to_device(np.broadcast_to(np.asarray(value), d.shape))
+    if casting == "same_kind" and not np.can_cast(value.dtype, d.dtype, "same_kind"):
+        raise RuntimeError(f"result type {_torch_name(value.dtype)} can't be cast to the "
+                           f"desired output type {_torch_name(d.dtype)}")
+    K.launch("cast", d.size, d.size, value.flat(), d.flat())
+
+
+def store(xd, key, v):
+    """``xd[key] = v`` in place (the flat positions on the host, the writes on the device);
+    ValueError when v does not broadcast, as NumPy's assignment."""
+    ids = np.arange(xd.size, dtype=np.int64).reshape(xd.shape)[key]
+    if type(v) is not DeviceArray:
+        v = to_device(np.asarray(v, xd.dtype))
+    if np.broadcast_shapes(v.shape, ids.shape) != ids.shape:
+        raise ValueError("could not broadcast input array")
+    if v.dtype != xd.dtype:
+        v = astype(v, xd.dtype)
+    if v.size != ids.size:
+        v = expand_value(v, ids.shape) if v.size != 1 else v
+    n = ids.size
+    K.launch("put", n, n, v.flat(), 1 if v.size == n else 0,
+             to_device(ids.reshape(-1)).flat(), xd.flat())
+
+
 # ---- movement ---------------------------------------------------------------------------
 
 def strided_value(d, shape, strides, offset):
@@ -237,6 +316,17 @@ def strided_value(d, shape, strides, offset):
     out = _new(shape, d.dtype)
     K.gather(d.flat(), shape, strides, offset, out.a)
     return out
+
+
+def scatter_strided_value(d, shape, strides, offset, out_size):
+    """zeros(out_size) with d's elements added at offset + i . strides (atomics: targets
+    repeat where a stride is 0)."""
+    from .movement import _slot_tensor_shape
+
+    src = d if d.dtype == _F64 else astype(d, _F64)
+    acc = K.zeros(out_size)
+    K.scatter_add(src.flat(), shape, strides, offset, acc)
+    return _cast_new(acc, _slot_tensor_shape(out_size), d.dtype if d.dtype.kind == "f" else _F64)
 
 
 def expand_value(d, shape):
@@ -259,32 +349,170 @@ def view(x, shape, strides, offset):
 
 # ---- reductions -------------------------------------------------------------------------
 
+rows_of = K.rows_of
+
+
+def _reduced_shape(shape, dims, keepdim):
+    if keepdim:
+        return tuple(1 if k in dims else s for k, s in enumerate(shape))
+    return tuple(s for k, s in enumerate(shape) if k not in dims)
+
+
+def _cast_new(acc, shape, dtype):
+    out = _new(shape, dtype)
+    K.launch("cast", out.size, out.size, acc, out.a)
+    return out
+
+
 def sum_value(xd, dims, keepdim, dtype):
     """np.sum(xd, axis=dims, keepdims=keepdim, dtype=dtype) as a parallel reduction: the
     reduced dims are moved last (a gather, unless they already are), then every row is summed
     by blocks in shared memory (float64) with one atomic add per block."""
-    shape = xd.shape
-    nd = len(shape)
-    dims = tuple(sorted(dims))
-    kept = tuple(k for k in range(nd) if k not in dims)
-    order = kept + dims
-    src = xd.flat()
-    if order != tuple(range(nd)):
-        cs = c_strides(shape)
-        src = strided_value(xd, tuple(shape[k] for k in order), tuple(cs[k] for k in order),
-                            0).a
-    rows = 1
-    for k in kept:
-        rows *= shape[k]
-    cols = xd.size // rows if rows else 0
+    src, rows, cols, _, _ = rows_of(xd, dims)
     acc = K.zeros(rows)
     K.rowsum(src, rows, cols, acc)
     if dtype is None:
         dtype = xd.dtype if xd.dtype.kind == "f" else np.dtype(np.int64)
-    out_shape = tuple(1 if k in dims else s for k, s in enumerate(shape)) if keepdim else \
-        tuple(shape[k] for k in kept)
-    out = DeviceArray(K.empty(rows, dtype), out_shape)
-    K.launch("cast", rows, rows, acc, out.a)
+    return _cast_new(acc, _reduced_shape(xd.shape, set(dims), keepdim), dtype)
+
+
+def row_launch(name, rows, *args):
+    """A row kernel (one thread per row) over ``rows`` rows."""
+    K.launch(name, rows, rows, *args)
+
+
+def extremum_value(xd, dims, keepdim, largest):
+    """amax/amin over ``dims`` (NaN propagates, as np.amax)."""
+    val, _, _ = extremum(xd, dims, largest)
+    return _cast_new(val, _reduced_shape(xd.shape, set(dims), keepdim), xd.dtype)
+
+
+def extremum(xd, dims, largest):
+    """(values float64, positions along the moved dims, flat indices into ``xd``) per row."""
+    src, rows, cols, pshape, pstrides = rows_of(xd, dims)
+    val, pos, flat = K.empty(rows), K.empty(rows, np.int64), K.empty(rows, np.int64)
+    row_launch("row_extremum", rows, cols, src, 1.0 if largest else -1.0,
+               K.meta(pshape, pstrides, 0), val, pos, flat)
+    return val, pos, flat
+
+
+def shift_value(xd, dims):
+    """The softmax/logsumexp shift: amax over ``dims`` (kept), 0 where it is not finite
+    (an all -inf row keeps -inf, as on the CPU)."""
+    if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
+        return _zeros_new(_reduced_shape(xd.shape, set(dims), True), xd.dtype)
+    m = extremum_value(xd, dims, True, True)
+    K.launch("finite_or_zero", m.size, m.size, m.a)
+    return m
+
+
+def _zeros_new(shape, dtype):
+    out = _new(shape, dtype)
+    K.launch("fill", out.size, out.size, out.a, 0)
+    return out
+
+
+def max_dim(x, d, keepdim, largest, result_type):
+    """max(x, dim)/min(x, dim): the first extremal element (gathered: its gradient goes to
+    that index only) and its index along ``d``."""
+    from .movement import gather_index, reshape
+
+    xd = x._data
+    shape = xd.shape if xd.ndim else (1,)
+    _, pos, flat = extremum(xd.reshape(shape), (d,), largest)
+    out_shape = () if xd.ndim == 0 else _reduced_shape(shape, {d}, keepdim)
+    values = reshape(gather_index(x, DeviceArray(flat)), out_shape)
+    return result_type(values, _make(DeviceArray(pos, out_shape)))
+
+
+def gather_index(x, idx):
+    """flat(x)[idx] (idx: int64, host or device, in range), recorded as the CPU's
+    GATHER_INDEX with the index kept on the device (its VJP adds with atomics)."""
+    from .movement import _record_linear
+
+    if type(idx) is not DeviceArray:
+        idx = to_device(np.asarray(idx, np.int64))
+    xd = x._data
+    out = _new(idx.shape, xd.dtype)
+    K.launch("take", out.size, out.size, xd.flat(), idx.flat(), out.a)
+    if not (x._rg and R._grad_on()):
+        return _make(out)
+
+    def keep_index(seg):
+        seg.ivals.append(idx)
+        return len(seg.ivals) - 1
+
+    return _record_linear(out, Op.GATHER_INDEX, x, keep_index)
+
+
+def scatter_index(x, idx, out_size):
+    """zeros(out_size) with flat(x)[i] added at idx[i] (atomics: indices may repeat),
+    recorded as the CPU's SCATTER_INDEX."""
+    from .movement import _record_linear, _slot_tensor_shape
+
+    if type(idx) is not DeviceArray:
+        idx = to_device(np.asarray(idx, np.int64))
+    xd = x._data
+    dtype = xd.dtype if xd.dtype.kind == "f" else _F64
+    src = xd if xd.dtype == _F64 else astype(xd, _F64)  # atomics add like types
+    acc = K.zeros(out_size)
+    K.launch("index_add", xd.size, xd.size, src.flat(), idx.flat(), acc)
+    out = _cast_new(acc, _slot_tensor_shape(out_size), dtype)
+    if not (x._rg and R._grad_on()):
+        return _make(out)
+
+    def keep_index(seg):
+        seg.ivals.append(idx)
+        return len(seg.ivals) - 1
+
+    return _record_linear(out, Op.SCATTER_INDEX, x, keep_index)
+
+
+def prod_value(xd, d, keepdim, dtype):
+    """np.prod over dim ``d`` (None: everything)."""
+    dims = tuple(range(xd.ndim)) if d is None or xd.ndim == 0 else (d,)
+    src, rows, cols, _, _ = rows_of(xd, dims)
+    acc = K.empty(rows)
+    row_launch("row_prod", rows, cols, src, acc)
+    shape = () if d is None else _reduced_shape(xd.shape, set(dims), keepdim)
+    if dtype is None:
+        dtype = xd.dtype if xd.dtype.kind == "f" else np.dtype(np.int64)
+    return _cast_new(acc, shape, dtype)
+
+
+def var_value(xd, dims, keepdim, dof, root):
+    """var (root: std) over ``dims`` with ``dof`` degrees of freedom."""
+    src, rows, cols, _, _ = rows_of(xd, dims)
+    acc = K.empty(rows)
+    row_launch("row_var", rows, cols, src, float(dof), bool(root), acc)
+    return _cast_new(acc, _reduced_shape(xd.shape, set(dims), keepdim), xd.dtype)
+
+
+def cumsum_value(xd, d, dtype):
+    """np.cumsum along ``d``: running sums of the rows, stored back in place of the gather."""
+    src, rows, cols, pshape, pstrides = rows_of(xd, (d,))
+    acc = K.empty(rows * cols)
+    row_launch("row_cumsum", rows, cols, src, False, acc)
+    if dtype is None:
+        dtype = xd.dtype if xd.dtype.kind == "f" else np.dtype(np.int64)
+    out = _new(xd.shape, dtype)
+    K.launch("scatter_set", out.size, out.size, acc, K.meta(pshape, pstrides, 0), out.a)
+    return out
+
+
+def cat_value(ts, d, dtype):
+    """np.concatenate along ``d`` of CUDA tensors (each piece stored into its slice)."""
+    same_device(*ts)
+    shape = list(ts[0].shape)
+    shape[d] = sum(t.shape[d] for t in ts)
+    out = _new(tuple(shape), np.dtype(dtype))
+    cs = c_strides(tuple(shape))
+    at = 0
+    for t in ts:
+        src = t._data if t.dtype == out.dtype else astype(t._data, out.dtype)
+        n = src.size
+        K.launch("scatter_set", n, n, src.flat(), K.meta(t.shape, cs, at * cs[d]), out.a)
+        at += t.shape[d]
     return out
 
 

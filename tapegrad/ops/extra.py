@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
@@ -299,6 +300,8 @@ def _take(x, idx):
 
 def _index_array(index, name="gather"):
     i = index._arr() if isinstance(index, Tensor) else np.asarray(index)
+    if type(i) is DeviceArray:  # index bookkeeping runs on the host (one copy)
+        i = i.host()
     if i.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     return i.astype(np.int64)

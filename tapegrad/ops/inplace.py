@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import tape
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
@@ -63,7 +64,8 @@ def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
 def _copy_slices_vjp(g, inputs, out, positions, vshape):
     keep = np.ones(g.numel(), np.float64)
     keep[positions] = 0.0
-    gb = E.mul(g, _make(keep.reshape(g.shape) if g.ndim else float(keep[0])))
+    keep = _make(keep.reshape(g.shape) if g.ndim else float(keep[0]))
+    gb = E.mul(g, keep if type(g._data) is not DeviceArray else keep.to(g.device))
     gv = reshape(gather_index(reshape(g, -1), positions), vshape)
     return gb, gv
 
@@ -84,6 +86,8 @@ def check_inplace(x, view_msg=False, grad_operand=False):
     """PyTorch's errors for an in-place op on ``x`` (raised before anything changes)."""
     if x._inference and not _gm.is_inference_mode_enabled():
         raise RuntimeError(INFERENCE_MSG)
+    if type(x._data) is DeviceArray:
+        _cuda().check_inplace(x)
     if _gm.is_grad_enabled():
         multi = x._multi
         if multi is not None and (x._rg or grad_operand):
@@ -103,8 +107,8 @@ def check_inplace(x, view_msg=False, grad_operand=False):
 def storage_base(x):
     """The tensor whose storage ``x`` views (``x`` itself when it is not a view)."""
     b = x._base
-    if b is None or type(b._data) is float or type(x._data) is float:
-        return x
+    if b is None or type(b._data) is float or type(x._data) in (float, DeviceArray):
+        return x  # CUDA tensors never share storage (device views are copies)
     if x._data.size and not np.may_share_memory(x._data, b._data):
         return x  # reshape had to copy: not a view after all
     return b
@@ -178,6 +182,8 @@ def _write(x, value, casting):
         if type(v) is not float and v.dtype.kind not in "fiub":
             raise RuntimeError(f"result type {v.dtype} can't be cast to Double")
         x._data = float(v)
+    elif type(d) is DeviceArray:
+        _cuda().write(d, value, casting)
     else:
         v = np.asarray(value)
         if casting == "same_kind" and not np.can_cast(v.dtype, d.dtype, "same_kind"):
@@ -299,6 +305,8 @@ def _overwrite(a, src):
     """``src`` broadcast to ``a``'s shape, recorded so that ``a`` gets a zero gradient."""
     if not isinstance(src, Tensor):
         src = R.as_tensor(np.asarray(src))
+    if (type(src._data) is DeviceArray) != (type(a._data) is DeviceArray):
+        src = src.to(a.device)  # copy_ crosses devices, as in PyTorch (differentiable)
     mask = np.zeros(a.shape, bool)
     return E.where(mask, a, src)
 
@@ -352,7 +360,7 @@ def setitem(x, key, value):
         xd = x._arr()
         v = value._arr() if isinstance(value, Tensor) else value
         try:
-            xd[key] = v
+            _store(xd, key, v)
         except ValueError as e:
             raise _setitem_error(e, xd, key, v) from None
         bump_version(x)
@@ -360,16 +368,31 @@ def setitem(x, key, value):
     xd = x._arr()
     ids = np.arange(xd.size, dtype=np.int64).reshape(xd.shape)[key]
     v = R.as_tensor(value)
+    if type(xd) is DeviceArray and type(v._data) is not DeviceArray:
+        v = v.to(x.device)
     if v.dtype != xd.dtype and xd.dtype.kind == "f":
         v = E.to(v, xd.dtype)
     v = broadcast_to(v, np.shape(ids))
     try:
-        xd[key] = np.asarray(v._data)
+        _store(xd, key, v._data)
     except ValueError as e:
         raise _setitem_error(e, xd, key, v._data) from None
     bump_version(x)
     if v._rg or x._rg:
         _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))
+
+
+def _store(xd, key, v):
+    if type(xd) is DeviceArray:
+        _cuda().store(xd, key, v)
+    else:
+        xd[key] = v
+
+
+def _cuda():
+    from . import cuda_ops
+
+    return cuda_ops
 
 
 def _setitem_error(e, xd, key, v):

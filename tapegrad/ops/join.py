@@ -7,6 +7,7 @@ second backward through it works. The splits are basic-indexing views of the inp
 
 import numpy as np
 
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .movement import getitem, unsqueeze
@@ -84,8 +85,13 @@ def cat(tensors, dim=0):
                                    f"Expected size {ref.shape[k]} but got size {t.shape[k]} "
                                    f"for tensor number {i} in the list.")
     keep = [t for t, e in zip(ts, legacy) if not (e and nd != 1)]
-    dtype = np.result_type(*[t._arr() for t in ts])
-    value = np.concatenate([t._arr() for t in keep], axis=d).astype(dtype, copy=False)
+    if any(type(t._data) is DeviceArray for t in ts):
+        from .cuda_ops import cat_value
+
+        value = cat_value(keep, d, np.result_type(*[t.dtype for t in ts]))
+    else:
+        dtype = np.result_type(*[t._arr() for t in ts])
+        value = np.concatenate([t._arr() for t in keep], axis=d).astype(dtype, copy=False)
     if not (R._grad_on() and any(t._rg for t in ts)):
         return _make(_wrap(value))
     sizes = tuple(0 if (e and nd != 1) else t.shape[d] for t, e in zip(ts, legacy))

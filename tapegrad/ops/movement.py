@@ -56,9 +56,15 @@ def _record_linear(value, op, x, seg_fill):
 
 def gather_strided(x, shape, strides, offset):
     """``out[i] = flat(x)[offset + i . strides]`` as a new array of ``shape``."""
-    flat = np.ascontiguousarray(x._arr()).reshape(-1)
-    idx = _strided_indices(shape, strides, offset)
-    value = _wrap(flat[idx].reshape(shape)) if flat.size else _wrap(np.zeros(shape, flat.dtype))
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import strided_value
+
+        value = strided_value(x._data, tuple(shape), tuple(strides), offset)
+    else:
+        flat = np.ascontiguousarray(x._arr()).reshape(-1)
+        idx = _strided_indices(shape, strides, offset)
+        value = _wrap(flat[idx].reshape(shape)) if flat.size else _wrap(np.zeros(shape,
+                                                                                  flat.dtype))
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.GATHER_STRIDED, x,
@@ -67,11 +73,16 @@ def gather_strided(x, shape, strides, offset):
 
 def scatter_strided(x, shape, strides, offset, out_size):
     """``out = zeros(out_size); out[offset + i . strides] += x[i]`` (i over ``shape``)."""
-    xd = np.asarray(x._data).reshape(shape)
-    out = np.zeros(out_size, np.result_type(xd.dtype, np.float64) if xd.dtype.kind != "f"
-                   else xd.dtype)
-    np.add.at(out, _strided_indices(shape, strides, offset).reshape(-1), xd.reshape(-1))
-    value = _wrap(out.reshape(_slot_tensor_shape(out_size)))
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import scatter_strided_value
+
+        value = scatter_strided_value(x._data, tuple(shape), tuple(strides), offset, out_size)
+    else:
+        xd = np.asarray(x._data).reshape(shape)
+        out = np.zeros(out_size, np.result_type(xd.dtype, np.float64) if xd.dtype.kind != "f"
+                       else xd.dtype)
+        np.add.at(out, _strided_indices(shape, strides, offset).reshape(-1), xd.reshape(-1))
+        value = _wrap(out.reshape(_slot_tensor_shape(out_size)))
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.SCATTER_STRIDED, x,
@@ -80,8 +91,11 @@ def scatter_strided(x, shape, strides, offset, out_size):
 
 def gather_index(x, idx):
     """``out[i] = flat(x)[idx[i]]`` (idx flat, int64, in range)."""
-    flat = np.asarray(x._data).reshape(-1)
-    value = _wrap(flat[idx])
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import gather_index as cuda_gather_index
+
+        return cuda_gather_index(x, idx)
+    value = _wrap(np.asarray(x._data).reshape(-1)[idx])
     if not (x._rg and _grad_on()):
         return _make(value)
     return _record_linear(value, Op.GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
@@ -89,6 +103,10 @@ def gather_index(x, idx):
 
 def scatter_index(x, idx, out_size):
     """``out = zeros(out_size); out[idx[i]] += flat(x)[i]``."""
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import scatter_index as cuda_scatter_index
+
+        return cuda_scatter_index(x, idx, out_size)
     xd = np.asarray(x._data).reshape(-1)
     out = np.zeros(out_size, xd.dtype if xd.dtype.kind in "fc" else np.float64)
     np.add.at(out, idx, xd)
@@ -367,7 +385,12 @@ def flip(x, dims):
     # NOTE: np.sum, not sum: this module's sum() is the tensor reduction
     offset = int(np.sum([(shape[d] - 1) * cs[d] for d in dims], dtype=np.int64))
     strides = tuple(-s if k in dims else s for k, s in enumerate(cs))
-    value = np.flip(x._arr(), dims).copy()
+    if type(x._data) is DeviceArray:
+        from .cuda_ops import strided_value
+
+        value = strided_value(x._data, shape, strides, offset)
+    else:
+        value = np.flip(x._arr(), dims).copy()
     t = _view_strided(x, value, shape, strides, offset)
     t._vc, t._base = None, None  # flip copies, like torch.flip
     return t
@@ -458,7 +481,7 @@ def _index_key(key):
         if isinstance(k, Tensor):
             if k._rg and k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            k = np.asarray(k._data)
+            k = k._data.host() if type(k._data) is DeviceArray else np.asarray(k._data)
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         elif isinstance(k, list):
@@ -491,6 +514,9 @@ def getitem(x, key):
         pv = probe[items]
         offset = pv.__array_interface__["data"][0] - _PROBE_ADDR
         return _view_strided(x, value, pv.shape, pv.strides, offset)
+    if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
+        ids = np.arange(xd.size, dtype=np.int64).reshape(shape)[key]
+        return reshape(gather_index(x, ids.reshape(-1)), ids.shape)
     value = xd[key]
     if not (x._rg and _grad_on()):
         return _make(_wrap(value))

@@ -71,8 +71,12 @@ def saved_array(d):
         raise TypeError("complex tensors are not supported by this op (its gradient for "
                         "complex inputs is not implemented)")
     if type(d) is np.ndarray and d.dtype is _F32:
-        return np.ascontiguousarray(d)
-    return np.ascontiguousarray(d, dtype=_F64)
+        a = np.ascontiguousarray(d)
+    else:
+        a = np.ascontiguousarray(d, dtype=_F64)
+    # the sweep reads saved arrays by address: an unaligned one (a view of a byte buffer, as
+    # unpickled message frames are) is copied here, while its values are the ones to save
+    return a if a.flags.aligned else a.copy()
 
 
 def saved_value(t, data=None):

@@ -14,6 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .movement import flip, gather_index, mean, permute, reshape, sum
@@ -87,8 +88,15 @@ def _torch_dtype(dt):
             "float64": "Double"}.get(str(dt), str(dt))
 
 
-def _const(a):
+def _const(a, like=None):
+    if like is not None and type(like._data) is DeviceArray:  # a constant on like's device
+        return _make(_cuda().to_device(np.asarray(a)))
     return _make(_wrap(np.asarray(a)))
+
+
+def _host(t):
+    """t's values as an ndarray (a copy from the device for a CUDA tensor)."""
+    return t._data.host() if type(t._data) is DeviceArray else np.asarray(t._data)
 
 
 def _squeeze_dims(t, dims, keepdim):
@@ -131,7 +139,7 @@ def _prod_vjp(g, inputs, out, dim, keepdim):
     d = 0 if dim is None or x.ndim == 0 else dim
     kept = _kept_shape(xm.shape, (d,))
     gk, ok = reshape(g, kept), reshape(out, kept)
-    if not np.any(np.asarray(x._data) == 0):
+    if not np.any(_host(x) == 0):
         # exact in a neighbourhood of x, so higher derivatives are right too
         return (reshape(mul(gk, div(ok, xm)), shape),)
     n = xm.shape[d]
@@ -159,16 +167,19 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         tensor([0., 6., 0.])
     """
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
-    if dim is None:
-        value = np.prod(xd, dtype=dtype)
+    if type(x._data) is DeviceArray:
+        d = None if dim is None else norm_dim(int(dim), x.ndim)
+        value = _cuda().prod_value(x._data, d, keepdim, dtype)
+    elif dim is None:
+        value = np.prod(np.asarray(x._data), dtype=dtype)
         d = None
     else:
+        xd = np.asarray(x._data)
         d = norm_dim(int(dim), xd.ndim)
         value = np.prod(xd, axis=d if xd.ndim else None, keepdims=keepdim, dtype=dtype)
-    if value.dtype.kind in "biu":
-        value = value.astype(np.int64)
-    value = _wrap(np.asarray(value))
+    if type(value) is not DeviceArray:
+        value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
+                                 value.astype(np.int64)))
     if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
         R.refuse_complex(Op.PROD, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
@@ -204,12 +215,12 @@ def _amax_vjp_np(g, inputs, out, dims, keepdim, evenly=False):
 def _amax_vjp(g, inputs, out, dims, keepdim, evenly=False):
     from .elementwise import mul, where
 
-    mask, count, kept = _amax_weights(inputs[0]._data, out._data, dims, evenly)
+    mask, count, kept = _amax_weights(_host(inputs[0]), _host(out), dims, evenly)
     # the weights are piecewise constant in x: linear in g, zero higher derivatives
-    share = mul(reshape(g, kept), _const(1.0 / count))
+    share = mul(reshape(g, kept), _const(1.0 / count, g))
     if evenly:
-        return (where(_const(mask), share, 0.0),)
-    return (mul(share, _const(mask.astype(np.float64))),)
+        return (where(_const(mask, g), share, 0.0),)
+    return (mul(share, _const(mask.astype(np.float64), g)),)
 
 
 defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vjp_np)
@@ -217,7 +228,7 @@ defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vj
 
 def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
     x = R.as_tensor(x)
-    xd = np.asarray(x._data)
+    xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     dims = _reduce_dims(dim, xd.ndim)
     for k in dims:
         if xd.shape[k] == 0:
@@ -226,7 +237,10 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
                                    "input.numel() == 0. Specify the reduction dim with the "
                                    "'dim' argument.")
             raise IndexError(f"{name}(): Expected reduction dim {k} to have non-zero size.")
-    value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
+    if type(xd) is DeviceArray:
+        value = _cuda().extremum_value(xd, dims, keepdim, np_f is np.amax)
+    else:
+        value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
     if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
         R.refuse_complex(Op.AMAX, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
@@ -274,11 +288,13 @@ _MinResult = _return_type("min")
 
 def _max_dim(x, dim, keepdim, np_arg, name, result_type):
     x = R.as_tensor(x)
-    xd = np.asarray(x._data)
+    xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     d = norm_dim(int(dim), xd.ndim)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     if xm.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if type(xd) is DeviceArray:
+        return _cuda().max_dim(x, d, keepdim, np_arg is np.argmax, result_type)
     idx = np.asarray(np_arg(xm, axis=d, keepdims=True), np.int64)  # first extremum, as PyTorch
     flat = np.take_along_axis(np.arange(xm.size, dtype=np.int64).reshape(xm.shape), idx, d)
     out_shape = idx.shape if keepdim else idx.shape[:d] + idx.shape[d + 1:]
@@ -344,13 +360,16 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
-    xd = np.asarray(x._data)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dev = xd - np.mean(xd, axis=dims, keepdims=True)
-        value = np.sum(dev * dev, axis=dims, keepdims=keepdim) / np.float64(dof)
-    if root:
-        value = np.sqrt(value)
-    value = _wrap(np.asarray(value, xd.dtype))
+    if type(x._data) is DeviceArray:
+        value = _cuda().var_value(x._data, dims, keepdim, dof, root)
+    else:
+        xd = np.asarray(x._data)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = xd - np.mean(xd, axis=dims, keepdims=True)
+            value = np.sum(dev * dev, axis=dims, keepdims=keepdim) / np.float64(dof)
+        if root:
+            value = np.sqrt(value)
+        value = _wrap(np.asarray(value, xd.dtype))
     if not R.needs_grad(x):
         return _make(value)
     return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,),
@@ -388,7 +407,7 @@ def _std_vjp_np(g, inputs, out, dims, keepdim, dof):
 def _std_vjp(g, inputs, out, dims, keepdim, dof):
     from .elementwise import div, mul, where
 
-    gv = where(np.asarray(out._data) == 0, 0.0, div(g, mul(out, 2.0)))
+    gv = where(_host(out) == 0, 0.0, div(g, mul(out, 2.0)))
     return _var_vjp(gv, inputs, None, dims, keepdim, dof)
 
 
@@ -466,6 +485,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 def _shift(x, dims):
     """max over ``dims`` (kept), as a constant: subtracting it changes no gradient."""
+    if type(x._data) is DeviceArray:
+        return _make(_cuda().shift_value(x._data, dims))
     xd = np.asarray(x._data)
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         m = np.zeros(_kept_shape(xd.shape, dims), xd.dtype)
@@ -548,18 +569,25 @@ def cumsum(input, dim, *, dtype=None):
         tensor([1., 3., 6.])
     """
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     d = norm_dim(int(dim), xd.ndim)
     if xd.ndim == 0:
         from .elementwise import clone
 
         return clone(x) if dtype is None else clone(x).to(dtype)
-    value = np.cumsum(xd, axis=d, dtype=dtype)
-    if value.dtype.kind in "biu":
-        value = value.astype(np.int64)
-    value = _wrap(value)
+    if type(xd) is DeviceArray:
+        value = _cuda().cumsum_value(xd, d, dtype)
+    else:
+        value = np.cumsum(xd, axis=d, dtype=dtype)
+        value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
     if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
         R.refuse_complex(Op.CUMSUM, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))
+
+
+def _cuda():
+    from . import cuda_ops
+
+    return cuda_ops

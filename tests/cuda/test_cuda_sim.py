@@ -272,17 +272,11 @@ def test_mixed_devices_raise_pytorchs_error():
 
 
 def test_unsupported_ops_say_so():
-    x = tg.ones(3, device="cuda", requires_grad=True)
+    x = tg.ones(3, 3, device="cuda", requires_grad=True)
     with pytest.raises(NotImplementedError, match="cuda"):
-        tg.cumsum(x, 0)
+        tg.linalg.det(x)
     with pytest.raises(NotImplementedError, match="cuda"):
-        x.prod()
-
-
-def test_inplace_on_a_device_tensor_raises_clearly():
-    x = tg.ones(3, device="cuda")
-    with pytest.raises((NotImplementedError, TypeError), match="cuda"):
-        x.add_(1.0)
+        tg.sort(x, 0)
 
 
 # ---- autograd across devices -----------------------------------------------------------
@@ -353,17 +347,11 @@ def test_custom_function_on_device():
     np.testing.assert_allclose(x.grad.cpu().numpy(), 3 * ANY ** 2)
 
 
-def test_create_graph_on_device_is_not_implemented():
-    x = tg.tensor(ANY, device="cuda", requires_grad=True)
-    with pytest.raises(NotImplementedError, match="create_graph=True through CUDA tensors"):
-        tg.autograd.grad(x.exp().sum(), x, create_graph=True)
-
-
 def test_generated_kernels_cover_every_elementwise_op():
-    from tapegrad.engine.cuda import kernels
+    from tapegrad.engine.cuda import _gen_kernels
     from tapegrad.registry import REGISTRY
 
-    src = kernels.source({"cuda": __import__("numba").cuda})
+    src = _gen_kernels.render()
     for code, d in REGISTRY.items():
         if d.kind in ("unary", "binary"):
             assert f"if op == {code}:" in src, d.name

@@ -229,4 +229,105 @@ def _matmul_vjp(sw, entry, g):
                      sw.grad_of(gb_slot), acc=True)
 
 
-DEVICE_VJP = {int(Op.MATMUL): _matmul_vjp}
+def _rows(a, dims):
+    return K.rows_of(a, dims)
+
+
+def _scatter_rows(sw, slot, tmp, pshape, pstrides):
+    """Add a gradient computed in the (rows, cols) layout of ``rows_of`` to ``slot``."""
+    ga = sw.grad_of(slot)
+    if tuple(pstrides) == K.c_strides(pshape):
+        K.launch("add_into", tmp.size, tmp.size, tmp, ga)  # the dims were already last
+    else:
+        K.scatter_add(tmp, pshape, pstrides, 0, ga)
+
+
+def _row_rule(kernel, dims_of, with_out=False):
+    """A VJP by a row kernel: ``kernel(rows, cols, x rows, [out,] g, params..., result)``."""
+
+    def rule(sw, entry, g):
+        slot = entry.slots[0]
+        if slot < 0:
+            return
+        x = entry.saved[0]
+        x = x.reshape(entry.in_shapes[0] or (1,))
+        dims, extra = dims_of(entry.params, x.ndim)
+        src, rows, cols, pshape, pstrides = _rows(x, dims)
+        tmp = K.empty(rows * cols)
+        args = (entry.out.flat(),) if with_out else ()
+        K.launch(kernel, rows, rows, cols, src, *args, g, *extra, tmp)
+        _scatter_rows(sw, slot, tmp, pshape, pstrides)
+
+    return rule
+
+
+def _all_or(d, nd):
+    return tuple(range(nd)) if d is None else (d,)
+
+
+_amax_vjp = _row_rule("row_extremum_vjp", lambda p, nd: (p["dims"] or tuple(range(nd)),
+                                                          (bool(p.get("evenly")),)),
+                      with_out=True)
+_prod_vjp = _row_rule("row_prod_vjp", lambda p, nd: (_all_or(p["dim"], nd), ()))
+
+
+def _var_rule(root):
+    def rule(sw, entry, g):
+        slot = entry.slots[0]
+        if slot < 0:
+            return
+        p = entry.params
+        x = entry.saved[0].reshape(entry.in_shapes[0] or (1,))
+        dims = p["dims"] or tuple(range(x.ndim))
+        src, rows, cols, pshape, pstrides = _rows(x, dims)
+        tmp = K.empty(rows * cols)
+        o = entry.out.flat() if root else K.dummy()
+        K.launch("row_var_vjp", rows, rows, cols, src, g, o, float(p["dof"]), root, tmp)
+        _scatter_rows(sw, slot, tmp, pshape, pstrides)
+
+    return rule
+
+
+def _cumsum_vjp(sw, entry, g):
+    """The reverse running sum of g along the dim."""
+    slot = entry.slots[0]
+    if slot < 0:
+        return
+    from ...device import DeviceArray
+
+    src, rows, cols, pshape, pstrides = _rows(DeviceArray(g, entry.out_shape),
+                                              (entry.params["dim"],))
+    tmp = K.empty(rows * cols)
+    K.launch("row_cumsum", rows, rows, cols, src, True, tmp)
+    _scatter_rows(sw, slot, tmp, pshape, pstrides)
+
+
+def _cat_vjp(sw, entry, g):
+    """Each input's slice of g, gathered into its adjoint."""
+    p = entry.params
+    d = p["dim"]
+    cs = K.c_strides(entry.out_shape)
+    at = 0
+    for slot, shape, size in zip(entry.slots, p["shapes"], p["sizes"]):
+        if slot >= 0 and size and len(shape) == len(entry.out_shape):
+            K.gather(g, shape, cs, at * cs[d], sw.grad_of(slot), acc=True)
+        at += size
+
+
+def _copy_slices_vjp(sw, entry, g):
+    """The base: g with the overwritten positions zeroed; the value: g at those positions."""
+    base_slot, value_slot = entry.slots
+    pos = cuda_api().to_device(np.ascontiguousarray(entry.params["positions"], np.int64))
+    n = pos.size
+    if base_slot >= 0:
+        tmp = K.empty(g.size)
+        K.launch("cast", g.size, g.size, g, tmp)
+        K.launch("put", n, n, K.dummy(), 0, pos, tmp)
+        K.launch("add_into", g.size, g.size, tmp, sw.grad_of(base_slot))
+    if value_slot >= 0:
+        K.launch("index_gather", n, n, g, pos, sw.grad_of(value_slot))
+
+
+DEVICE_VJP = {int(Op.COPY_SLICES): _copy_slices_vjp, int(Op.MATMUL): _matmul_vjp, int(Op.AMAX): _amax_vjp, int(Op.PROD): _prod_vjp,
+              int(Op.VAR): _var_rule(False), int(Op.STD): _var_rule(True),
+              int(Op.CUMSUM): _cumsum_vjp, int(Op.CAT): _cat_vjp}

@@ -1,0 +1,148 @@
+"""The replay's fusions give eager's results: ``sum(a * b)`` as one einsum, sums through
+``np.add.reduce``, and parameter updates computed straight into the parameter, including the
+cases where that must not happen (a tensor read after another write changed it, two writes to
+one tensor, a value that is also returned or kept as ``.grad``)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+R = np.random.default_rng(11)
+
+
+def _np(v):
+    return v.detach().numpy() if isinstance(v, tg.Tensor) else np.asarray(v)
+
+
+def _twins(make, calls, rtol=1e-9):
+    """Run ``make()``'s step eagerly and compiled on each argument tuple of ``calls``; results
+    and every state tensor (and its .grad) must agree; returns the compiled step."""
+    fe, se = make()
+    fc, sc = make()
+    step = tg.compile(fc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for args in calls:
+            re, rc = fe(*args), step(*args)
+            for a, b in zip(re if isinstance(re, tuple) else (re,),
+                            rc if isinstance(rc, tuple) else (rc,)):
+                np.testing.assert_allclose(_np(b), _np(a), rtol=rtol, atol=1e-12)
+            for a, b in zip(se, sc):
+                np.testing.assert_allclose(_np(b), _np(a), rtol=rtol, atol=0)
+                if a.grad is not None or b.grad is not None:
+                    np.testing.assert_allclose(_np(b.grad), _np(a.grad), rtol=rtol)
+    assert step._count == 1
+    return step
+
+
+def _source(step):
+    return "\n".join(p.source for ps in step._cache.values() for p in ps)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sum_of_products_over_axes_matches_eager(dtype):
+    def make():
+        R = np.random.default_rng(1)  # the same state for both twins
+        w = tg.tensor(R.standard_normal((4, 3, 5)).astype(dtype), requires_grad=True)
+
+        def f(x):
+            w.grad = None
+            q = w * x
+            a = (q * q).sum(2)  # a square summed over the last axis
+            b = (w * x).sum((0, 2))  # over two axes
+            c = (x * x).sum()  # over everything: a number
+            loss = a.sum() + b.sum() * 0.5 + c
+            loss.backward()
+            return a, b, c
+
+        return f, [w]
+
+    calls = [(tg.tensor(R.standard_normal((4, 3, 5)).astype(dtype)),) for _ in range(3)]
+    step = _twins(make, calls, 1e-9 if dtype == np.float64 else 1e-5)  # float32: rounding
+    assert "_einsum(" in _source(step)
+
+
+def test_broadcast_gradient_of_a_product_sums_back_to_the_parameter_shape():
+    def make():
+        R = np.random.default_rng(1)
+        b = tg.tensor(R.standard_normal((1, 3)), requires_grad=True)
+
+        def f(x, y):
+            b.grad = None
+            ((x * b) * y).sum().backward()  # d/db: sum over rows of x * y
+            return b.grad.clone()
+
+        return f, [b]
+
+    _twins(make, [(tg.tensor(R.standard_normal((6, 3))), tg.tensor(R.standard_normal((6, 3))))
+                  for _ in range(3)])
+
+
+def test_sgd_update_is_written_into_the_parameter_and_matches_eager():
+    def make():
+        R = np.random.default_rng(1)
+        ps = [tg.tensor(R.standard_normal(s) * 0.1, requires_grad=True)
+              for s in ((5, 4), (4,))]
+        opt = tg.optim.SGD(ps, lr=0.05)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (tg.tanh(x @ ps[0] + ps[1]) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        return step, ps
+
+    R2 = np.random.default_rng(3)
+    step = _twins(make, [(tg.tensor(R2.standard_normal((8, 5))),) for _ in range(4)])
+    assert "out=T" in _source(step)
+
+
+def test_updates_reading_tensors_written_before_them_keep_eager_order():
+    """``p`` is updated, then ``q`` reads the new ``p``; ``r`` is updated twice; ``s`` keeps the
+    old value of ``p`` (read before the write): each must see what eager sees."""
+    def make():
+        R = np.random.default_rng(1)
+        p, q, r = (tg.tensor(R.standard_normal(3) if i == 0 else np.ones(3) * i,
+                             requires_grad=True) for i in range(3))
+        s = tg.tensor(np.zeros(3))
+
+        def step(x):
+            for t in (p, q, r):
+                t.grad = None
+            old = p * 1.0
+            (tg.sin(p * x) + q * r).sum().backward()
+            with tg.no_grad():
+                s.copy_(old)
+                p.sub_(0.1 * p.grad)
+                q.sub_(p * 0.5)  # the updated p
+                r.sub_(0.2 * r.grad)
+                r.sub_(r * 0.1)  # the updated r
+                s.add_(p - old)  # old p, after p changed
+            return old
+
+        return step, [p, q, r, s]
+
+    _twins(make, [(tg.tensor(R.standard_normal(3)),) for _ in range(4)])
+
+
+def test_update_also_returned_or_kept_is_not_fused_away():
+    def make():
+        R = np.random.default_rng(1)
+        w = tg.tensor(R.standard_normal(4), requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            (w * x).sum().backward()
+            new = w - 0.1 * w.grad
+            with tg.no_grad():
+                w.copy_(new)
+            return new.detach() * 1.0, w.grad
+
+        return step, [w]
+
+    _twins(make, [(tg.tensor(R.standard_normal(4)),) for _ in range(3)])
