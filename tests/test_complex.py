@@ -172,3 +172,32 @@ def test_hooks_and_retain_grad_on_complex_tensors():
 def test_func_grad_takes_complex_inputs():
     g = tg.grad(lambda v: (v * v.conj()).real.sum())(tg.tensor([1 + 2j]))
     assert np.allclose(g.numpy(), [2 + 4j])
+
+
+def test_compile_runs_complex_inputs_eagerly():
+    def fn(v):
+        return (v * v * 2.0).abs().sum()
+
+    f = tg.compile(fn)
+    want = tg.tensor([1 + 2j, 3j], requires_grad=True)
+    fn(want).backward()
+    with pytest.warns(RuntimeWarning, match="complex tensors are not supported by tg.compile"):
+        for _ in range(3):
+            z = tg.tensor([1 + 2j, 3j], requires_grad=True)
+            f(z).backward()
+            assert np.allclose(z.grad.numpy(), want.grad.numpy())
+
+
+def test_custom_function_with_complex_values():
+    class Twice(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            return z * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2.0
+
+    z = tg.tensor([1 + 2j, 3j], requires_grad=True)
+    (Twice.apply(z) * (1 - 1j)).real.sum().backward()
+    assert np.allclose(z.grad.numpy(), 2 * (1 + 1j))
