@@ -9,7 +9,7 @@ Example:
     7.582394
 """
 
-from . import autograd, cuda, linalg, nn, numpy_dispatch, ops, optim
+from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, get_default_dtype, int32,
@@ -31,6 +31,9 @@ from .ops import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atan
                   isfinite, isinf, isnan, kthvalue, logcumsumexp, masked_fill, median,
                   nan_to_num, repeat_interleave, rsqrt, scatter, scatter_add, sinh, sort,
                   square, take_along_dim, topk, xlogy)
+from .ops import angle, conj, imag, real
+from .ops import complex_ as complex  # noqa: A001 (tg.complex(real, imag), like torch.complex)
+from .creation import cdouble, cfloat, complex64, complex128
 from . import func
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
 from .func import custom_jvp, custom_vjp, hessian, jacfwd, jacrev, jvp, vjp, vmap

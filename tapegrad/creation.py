@@ -11,6 +11,9 @@ from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 float16 = np.dtype(np.float16)
+complex64 = np.dtype(np.complex64)
+complex128 = np.dtype(np.complex128)
+cfloat, cdouble = complex64, complex128
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001 (tg.bool, like torch.bool)
@@ -39,20 +42,9 @@ def _on(device, t):
     return out
 
 
-COMPLEX_MSG = ("complex values are not supported yet: tapegrad has no complex tensors (their "
-               "imaginary part would be dropped); use real and imaginary parts as two real "
-               "tensors")
-
-
 def check_dtype(arr):
-    """TypeError (PyTorch's words) for arrays a tensor cannot hold: objects, strings, dates...
-
-    Complex values are refused (TypeError): tapegrad has no complex tensors yet, and casting
-    them to real would silently drop the imaginary part.
-    """
+    """TypeError (PyTorch's words) for arrays a tensor cannot hold: objects, strings, dates..."""
     kind, size = arr.dtype.kind, arr.dtype.itemsize
-    if kind == "c":
-        raise TypeError(COMPLEX_MSG)
     if kind in "biu" or kind == "f" and size <= 8 or kind == "c" and size <= 16:
         return arr
     name = "object_" if kind == "O" else arr.dtype.type.__name__
@@ -89,13 +81,10 @@ def _python_floats(data, arr, dtype):
 def _finish(arr, requires_grad, wrap=True):
     t = _make(_wrap(arr) if wrap else arr)
     if requires_grad:
-        if arr.dtype.kind == "c":
-            raise RuntimeError("tapegrad does not differentiate complex tensors yet: only "
-                               "Tensors of floating point dtype can require gradients")
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
-        t._rg = True
+        t._set_rg(True)
     if _gm.is_inference_mode_enabled():
         t._inference = True
     return t

@@ -22,6 +22,7 @@ from collections import namedtuple
 import numpy as np
 
 from .ops import linalg_decomp as _D
+from .ops import linalg_eig as _E
 from .ops import record as _R
 from .ops import linalg_spectral as _S
 from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
@@ -33,6 +34,7 @@ __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals
            "matrix_rank", "cond", "multi_dot", "eig", "eigvals", "LinAlgError"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
@@ -80,19 +82,15 @@ def qr(A, mode="reduced"):
     return QRResult(*_D.qr(A, mode))
 
 
-def _complex(name):
-    def f(*args, **kwargs):
-        raise NotImplementedError(
-            f"tapegrad.linalg.{name}: eigenvalues of a general matrix are complex and tapegrad "
-            "differentiates real tensors only; use tapegrad.linalg.eigh / eigvalsh for "
-            "symmetric matrices")
-
-    f.__name__ = name
-    return f
+def eig(A):
+    """``(eigenvalues, eigenvectors)`` of a square matrix, complex (PyTorch's); the gradient is
+    PyTorch's, and raises if the loss depends on the eigenvectors' phases."""
+    return EigResult(*_E.eig(A))
 
 
-eig = _complex("eig")
-eigvals = _complex("eigvals")
+def eigvals(A):
+    """Eigenvalues of a square matrix (complex)."""
+    return _E.eig(A)[0]
 
 
 # ---- norms -------------------------------------------------------------------------------------

@@ -351,7 +351,7 @@ def slot(seg, t):
         imp = t._imp  # one tuple, read and written at once: other threads share the leaf
         if imp[0] == seg.order:
             return imp[1]
-        r = _append_import(seg, t, t.numel())
+        r = _append_import(seg, t, _width(t))
         t._imp = (seg.order, r)
         return r
     src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)
@@ -366,8 +366,15 @@ def slot(seg, t):
     key = (id(src), t._rec)  # src stays alive in seg.imports, so its id is not reused
     r = seg.foreign.get(key)
     if r is None:
-        r = seg.foreign[key] = _append_import(seg, (src, t._rec), t.numel())
+        r = seg.foreign[key] = _append_import(seg, (src, t._rec), _width(t))
     return r
+
+
+def _width(t):
+    """Arena slots of ``t``'s adjoint: one per element, two ``(re, im)`` for complex values."""
+    n = t.numel()
+    d = t._data
+    return 2 * n if type(d) is not float and d.dtype.kind == "c" else n
 
 
 def _append_import(seg, source, size):

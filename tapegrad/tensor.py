@@ -44,7 +44,7 @@ _ARRAY_RG = _NUMPY_RG + (
 
 
 def _is_float_dtype(dt):
-    return dt.kind == "f"
+    return dt.kind in "fc"
 
 
 class Tensor:
@@ -230,6 +230,8 @@ class Tensor:
         if flag and self._inference and not _gm.is_inference_mode_enabled():
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "
                                "InferenceMode is not allowed.")
+        if flag and self.dtype.kind == "c":
+            COMPLEX_SEEN[0] = True
         self._rg = flag
 
     @property
@@ -379,6 +381,10 @@ def _rebuild(data, requires_grad):
     return t
 
 
+# Set once a complex tensor requires grad: from then on the recorders of ops without a complex
+# rule check their inputs (ops/record.py), so such an op refuses instead of differentiating the
+# real part only.
+COMPLEX_SEEN = [False]
 _inference_used = False  # set once a thread enters inference mode (grad_mode.inference_mode)
 _gm_state = _gm._state
 

@@ -276,6 +276,7 @@ def _sym(a):
 # (name, fn, arrays): each entry is checked by tests/op_checks.check_op (order 2)
 OP_TABLE = [
     ("neg", lambda a: -a, [_X]),
+    ("complex", lambda a: (a * (0.5 + 0.3j)).exp().real, [_X]),
     ("exp", tg.exp, [_X]),
     ("log", tg.log, [_P]),
     ("log1p", tg.log1p, [_P]),

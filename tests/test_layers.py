@@ -28,7 +28,7 @@ ALLOWED = {
     "autograd": BOTTOM | {"creation", "ops", "engine"},
 }
 # may import anything below them (cuda: the public tg.cuda functions)
-TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "utils", "distributed",
+TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "fft", "utils", "distributed",
        "cuda", "serialization", "compile"}
 
 

@@ -71,6 +71,9 @@ def _seeds(outputs, grads, create_graph):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
             seeds.append(Tensor(np.ones(out.shape, out.dtype)) if create_graph
                          else np.ones(1))
             continue
@@ -78,9 +81,14 @@ def _seeds(outputs, grads, create_graph):
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{_size(g.shape)} and output[{i}] has a shape of "
                                f"{_size(out.shape)}.")
-        if g.dtype.kind == "c" and out.dtype.kind != "c":
+        if (g.dtype.kind == "c") != (out.dtype.kind == "c"):
             raise RuntimeError("For complex Tensors, both grad_output and output are required to "
-                               "have the same dtype.")
+                               f"have the same dtype. Mismatch in dtype: grad_output[{i}] has a "
+                               f"dtype of {g.dtype} and output[{i}] has a dtype of {out.dtype}.")
+        if g.dtype.kind == "c":  # the arena's (re, im) pairs (ops/complex.py)
+            seeds.append(g if create_graph else
+                         np.ascontiguousarray(g._arr(), np.complex128).view(np.float64))
+            continue
         seeds.append(g if create_graph else g._data if type(g._data) is DeviceArray else
                      np.asarray(g._data, np.float64))
     return seeds

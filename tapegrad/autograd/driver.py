@@ -220,13 +220,15 @@ def _reached_set(sw, rec):
 def _flat_seed(g, t, create_graph):
     if create_graph or type(g) is DeviceArray:
         return g
-    return np.asarray(g, np.float64).reshape(-1)
+    return np.asarray(g, np.float64).reshape(-1)  # complex seeds come as (re, im) pairs
 
 
 def _shaped(total, t, create_graph):
     """A flat gradient as a tensor of ``t``'s shape and dtype."""
     d = t._data
     if type(d) is np.ndarray and type(total) is np.ndarray:  # the common case, quickly
+        if d.dtype.kind == "c" and total.dtype.kind != "c":  # the arena's (re, im) pairs
+            total = np.ascontiguousarray(total, np.float64).view(np.complex128)
         arr = total.reshape(d.shape)
         return _make(arr if arr.dtype is d.dtype else arr.astype(d.dtype))
     if isinstance(total, Tensor):
@@ -240,7 +242,8 @@ def _shaped(total, t, create_graph):
         if type(t._data) is DeviceArray:
             return cuda_glue.shaped(total, t)
         total = cuda_glue.host_copy(total)
-    arr = np.asarray(total).reshape(t.shape).astype(t.dtype, copy=False)
+    arr = np.asarray(total)
+    arr = arr.reshape(t.shape).astype(t.dtype, copy=False)
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
 

@@ -271,11 +271,12 @@ def _record(cls, ctx, args, outs):
         if id(o) in in_ids and id(o) not in dirty:
             o = _alias_output(o)  # an input returned unchanged is a new tensor (as in PyTorch)
         node.out_meta.append((o.shape, o.dtype))
-        if id(o) in non_diff or o.dtype.kind != "f":
+        if id(o) in non_diff or o.dtype.kind not in "fc":
             node.out_recs.append(-1)
             result.append(o)
             continue
-        r = tape.record(seg, Op.OUTPUT, crec, -1, -1, o.numel(), narrow=o.dtype == np.float32)
+        r = tape.record(seg, Op.OUTPUT, crec, -1, -1, tape._width(o),
+                        narrow=o.dtype == np.float32)
         node.out_recs.append(r)
         o._seg, o._rec, o._rg = seg, r, True
         result.append(o)
@@ -367,7 +368,10 @@ def custom_vjp_numeric(sweep, r):
         if rec >= len(sweep.reached) or not sweep.reached[rec]:
             return None  # the sweep may stop at its newest seed: later outputs are unused
         shape, dtype = node.out_meta[node.out_recs.index(rec)]
-        return _make(np.array(sweep.grad_of(rec)).reshape(shape).astype(dtype, copy=False))
+        g = np.array(sweep.grad_of(rec))
+        if np.dtype(dtype).kind == "c":  # a complex output's (re, im) pairs
+            g = g.view(np.complex128)
+        return _make(g.reshape(shape).astype(dtype, copy=False))
 
     def zeros(meta):
         return _make(np.zeros(meta[0], meta[1]))
@@ -375,7 +379,14 @@ def custom_vjp_numeric(sweep, r):
     with _gm.set_grad_enabled(False):
         grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
     sweep.accumulate(node.slots, [None if g is None else g._data if g.is_cuda else
-                                  np.asarray(g._data, np.float64) for g in grads])
+                                  _arena_form(g._data) for g in grads])
+
+
+def _arena_form(d):
+    """A gradient as the arena holds it: float64, complex values as (re, im) pairs."""
+    if type(d) is not float and d.dtype.kind == "c":
+        return np.ascontiguousarray(d, np.complex128).view(np.float64)
+    return np.asarray(d, np.float64)
 
 
 def custom_vjp_retape(sweep, r):

@@ -1,7 +1,10 @@
 """Finite-difference gradient checks (``gradcheck``, ``gradgradcheck``), central differences.
 
 Jacobians are laid out like PyTorch's: one ``(input.numel(), output.numel())`` matrix per
-(output, input) pair. A mismatch raises ``GradcheckError`` with PyTorch's message, followed by
+(output, input) pair. Complex values count as two real coordinates each, ``(re, im)``: the
+finite differences perturb the real and the imaginary part separately, and the reverse mode
+seeds ``1`` and ``1j`` for the real and imaginary part of a complex output (PyTorch's
+convention: the gradient of a real loss is ``dL/da + i dL/db``). A mismatch raises ``GradcheckError`` with PyTorch's message, followed by
 the element where numerical and analytical disagree most.
 """
 
@@ -25,9 +28,29 @@ def _outputs(func, inputs):
     return [o for o in outs if isinstance(o, Tensor)]
 
 
+def _real_coords(v):
+    """A value as a flat float64 copy, complex values as (re, im) pairs."""
+    a = np.array(v)
+    if a.dtype.kind == "c":
+        return np.ascontiguousarray(a, np.complex128).reshape(-1).view(np.float64).copy()
+    return np.array(a, np.float64).reshape(-1)
+
+
+def _ncoords(t):
+    return t.numel() * (2 if t.dtype.kind == "c" else 1)
+
+
+def _from_coords(vec, like):
+    """The inverse of ``_real_coords``: a tensor of ``like``'s shape and dtype."""
+    vec = np.ascontiguousarray(vec, np.float64)
+    if like.dtype.kind == "c":
+        vec = vec.view(np.complex128)
+    return _make(vec.reshape(like.shape).astype(like.dtype))
+
+
 def _values(func, inputs):
     # NOTE: a copy: an output may share storage with the perturbed input (add's grad is g).
-    return [np.array(o._data, np.float64).reshape(-1) for o in _outputs(func, inputs)]
+    return [_real_coords(o._data) for o in _outputs(func, inputs)]
 
 
 def _numerical(func, inputs, i, eps):
@@ -38,24 +61,28 @@ def _numerical(func, inputs, i, eps):
         raise RuntimeError("gradcheck needs writeable inputs")
     # NOTE: grad mode stays on: gradgradcheck's function computes gradients itself.
     base = _values(func, inputs)
-    jac = [np.zeros((arr.size, b.size)) for b in base]
+    steps = (eps, 1j * eps) if arr.dtype.kind == "c" else (eps,)
+    jac = [np.zeros((arr.size * len(steps), b.size)) for b in base]
     # element by element in C order, whatever the memory layout (a transposed input included)
-    for j, idx in enumerate(np.ndindex(arr.shape)):
-        orig = arr[idx]
-        arr[idx] = orig + eps
-        plus = _values(func, inputs)
-        arr[idx] = orig - eps
-        minus = _values(func, inputs)
-        arr[idx] = orig
-        for k, (p, m) in enumerate(zip(plus, minus)):
-            jac[k][j] = (p - m) / (2 * eps)
+    j = 0
+    for idx in np.ndindex(arr.shape):
+        for h in steps:  # complex: the real part, then the imaginary part
+            orig = arr[idx]
+            arr[idx] = orig + h
+            plus = _values(func, inputs)
+            arr[idx] = orig - h
+            minus = _values(func, inputs)
+            arr[idx] = orig
+            for k, (p, m) in enumerate(zip(plus, minus)):
+                jac[k][j] = (p - m) / (2 * eps)
+            j += 1
     return jac
 
 
 def _one_hot(o, m):
-    seed = np.zeros(o.numel(), np.float64)
+    seed = np.zeros(_ncoords(o), np.float64)
     seed[m] = 1.0
-    return _make(seed.reshape(o.shape).astype(o.dtype))
+    return _from_coords(seed, o)
 
 
 def _analytical(func, inputs, diff_idx, check_grad_dtypes):
@@ -64,12 +91,12 @@ def _analytical(func, inputs, diff_idx, check_grad_dtypes):
 
     outs = _outputs(func, inputs)
     diff = [inputs[i] for i in diff_idx]
-    jacs = {(k, i): np.zeros((inputs[i].numel(), o.numel())) for k, o in enumerate(outs)
+    jacs = {(k, i): np.zeros((_ncoords(inputs[i]), _ncoords(o))) for k, o in enumerate(outs)
             for i in diff_idx}
     for k, o in enumerate(outs):
         if not o.requires_grad:
             continue
-        for m in range(o.numel()):
+        for m in range(_ncoords(o)):
             gs = grad(o, diff, grad_outputs=_one_hot(o, m), retain_graph=True, allow_unused=True)
             for i, g in zip(diff_idx, gs):
                 if g is None:
@@ -79,7 +106,7 @@ def _analytical(func, inputs, diff_idx, check_grad_dtypes):
                                          f"expected {tuple(inputs[i].shape)}")
                 if check_grad_dtypes and g.dtype != inputs[i].dtype:
                     raise GradcheckError("Gradient has dtype mismatch")
-                jacs[(k, i)][:, m] = np.asarray(g._data, np.float64).reshape(-1)
+                jacs[(k, i)][:, m] = _real_coords(g._data)
     return outs, jacs
 
 
@@ -91,15 +118,14 @@ def _reentrant(func, inputs, diff_idx, outs, jacs, nondet_tol):
     if not live:
         return True
     rng = np.random.default_rng(0)
-    us = [rng.standard_normal(o.numel()) for _, o in live]
+    us = [rng.standard_normal(_ncoords(o)) for _, o in live]
     outs2 = _outputs(func, inputs)
     gs = grad([outs2[k] for k, _ in live], [inputs[i] for i in diff_idx],
-              grad_outputs=[_make(u.reshape(o.shape).astype(o.dtype)) for u, (_, o) in
-                            zip(us, live)], allow_unused=True)
+              grad_outputs=[_from_coords(u, o) for u, (_, o) in zip(us, live)],
+              allow_unused=True)
     for i, g in zip(diff_idx, gs):
         want = sum(jacs[(k, i)] @ u for u, (k, _) in zip(us, live))
-        got = np.zeros(inputs[i].numel()) if g is None else \
-            np.asarray(g._data, np.float64).reshape(-1)
+        got = np.zeros(_ncoords(inputs[i])) if g is None else _real_coords(g._data)
         scale = 1e-10 + nondet_tol + 1e-7 * np.abs(want).max(initial=0.0)
         if np.abs(got - want).max(initial=0.0) > scale:
             return False
@@ -144,7 +170,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
                          "none of the them have requires_grad=True.")
     for i in diff_idx:
-        if inputs[i].dtype != np.float64:
+        if inputs[i].dtype not in (np.float64, np.complex128):
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
                           "point or complex. This check will likely fail if all the inputs are "
                           "not of double precision floating point or complex. ", UserWarning,
@@ -197,7 +223,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(_make(rng.standard_normal(o.shape).astype(o.dtype))
+        grad_outputs = tuple(_from_coords(rng.standard_normal(_ncoords(o)), o)
                              .requires_grad_() for o in outs if o.requires_grad)
     grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)
@@ -220,7 +246,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         slow = first_order(*(inputs + grad_outputs))
         fast = [g for g in fast if g is not None]
         for i, (f, s) in zip(diff_idx, zip(fast, slow)):
-            fv, sv = np.asarray(f._data, np.float64), np.asarray(s._data, np.float64)
+            fv, sv = _real_coords(f._data), _real_coords(s._data)
             if not np.allclose(fv, sv, rtol=rtol, atol=atol, equal_nan=True):
                 msg = (f"Gradient with create_graph=True (re-taped VJPs) differs from the one "
                        f"without for input {i},\nwithout:{_make(fv)}\nwith:{_make(sv)}\n")

@@ -96,10 +96,12 @@ def run_tensor_hooks(seg, r, sw):
             g = _apply(t._hooks, g)
             sw.set_grad(r, g.reshape(flat.shape) if g.shape != flat.shape else g)
         else:
-            g = _make(flat.reshape(t.shape).astype(t.dtype))
+            cx = t.dtype.kind == "c"  # a complex adjoint: (re, im) pairs in the arena
+            view = flat.view(np.complex128) if cx else flat
+            g = _make(view.reshape(t.shape).astype(t.dtype))
             g2 = _apply(t._hooks, g)
             if g2 is not g or g._version:  # replaced, or changed in place (g.mul_(10))
-                flat[:] = np.asarray(g2._data, np.float64).reshape(-1)
+                view[:] = np.asarray(g2._data, view.dtype).reshape(-1)
             g = _make(np.array(g2._data)) if type(g2._data) is not float else g2
         if t._retains:
             from .driver import _accumulate

@@ -42,6 +42,9 @@ def flat(t, n):
     """``t`` in the flat slot layout: 0-d for one element, else 1-D."""
     if not isinstance(t, Tensor):  # a constant (a rule's 0.0): no history, no gradient
         return _make(float(t) if n == 1 else np.full(n, float(t)))
+    d = t._data
+    if type(d) is not float and d.dtype.kind == "c":
+        n //= 2  # a complex record's size counts (re, im) arena slots
     shape = t.shape
     if n == 1:
         return t if shape == () else t.reshape(())
@@ -203,7 +206,8 @@ class RetapeSweep:
             saved = entry.saved
             ins = tuple([None if v is None else attached(v, seg, s) for v, s in zip(saved, slots)])
             out = None if entry.out is None else attached(entry.out, seg, r)
-            shape = entry.out_shape
+            shape = entry.params.get("shape", entry.out_shape) if code == Op.COMPLEX else \
+                entry.out_shape  # a complex record's out_shape ends in the (re, im) pair
             gs = g if g.shape == shape else g.reshape(shape)
             grads = None
             if code == Op.MATMUL and ins[0] is not None and ins[1] is not None:

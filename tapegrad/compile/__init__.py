@@ -465,6 +465,9 @@ class CompiledFunction:
                 self._give_up(key, f"more than {MAX_PROGRAMS} traces (last: {reason})")
                 return self.fn(*args, **kwargs)
             try:
+                if any(isinstance(t, Tensor) and t.dtype.kind == "c" for t in leaves):
+                    # the replay's rules are real: complex values keep their eager records
+                    raise Unsupported("complex tensors are not supported by tg.compile yet")
                 tracer = _trace.Tracer(self.fn, leaves)
             except Unsupported as e:
                 self._cache[key] = _Eager

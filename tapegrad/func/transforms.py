@@ -48,7 +48,7 @@ def _check_argnums(argnums, nargs):
 def _as_input(x):
     """A fresh differentiable handle on argument ``x`` (history kept if ``x`` has any)."""
     if isinstance(x, Tensor):
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in "fc":
             x = x.to(np.float64)
             return x.detach().requires_grad_()
         if x.requires_grad and _gm.is_grad_enabled():
@@ -57,11 +57,7 @@ def _as_input(x):
     from ..creation import tensor
 
     arr = np.asarray(x)
-    if arr.dtype.kind == "c":  # never cast to real: the imaginary part would be dropped
-        from ..creation import COMPLEX_MSG
-
-        raise TypeError(COMPLEX_MSG)
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind not in "fc":  # complex stays complex (PyTorch's gradient convention)
         arr = arr.astype(np.float64)
     return tensor(arr, requires_grad=True)
 

@@ -83,10 +83,6 @@ def _to_numpy(obj):
 
 def _from_numpy(obj, outs):
     """Array results become tensors; an ``out=`` array comes back as its tensor."""
-    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind == "c":
-        from ..creation import COMPLEX_MSG
-
-        raise TypeError(COMPLEX_MSG)
     if isinstance(obj, np.ndarray):
         for t in outs:
             if t._data is obj:
@@ -599,9 +595,9 @@ _FUNC_HANDLERS.update(_linalg_handlers())
 
 def _composite_handlers():
     """Functions and ufuncs written as compositions of existing ops (composites.py)."""
-    from . import arrays, composites, statistics, ufuncs
+    from . import arrays, composites, fft, statistics, ufuncs
 
-    for mod in (composites, ufuncs, arrays, statistics):
+    for mod in (composites, ufuncs, arrays, statistics, fft):
         _FUNC_HANDLERS.update(mod.function_handlers())
     for mod in (composites, ufuncs):
         for uf, h in mod.ufunc_handlers().items():

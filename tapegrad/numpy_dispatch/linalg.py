@@ -214,12 +214,19 @@ def _np_outer(x1, x2, /):
     return outer(x1, x2)
 
 
-def _np_complex(name):
-    def handler(*args, **kwargs):
-        raise _Unsupported(f"its complex result (use numpy.linalg.eigh for symmetric "
-                           f"matrices); {name} is not differentiated")
+def _np_eig(a):
+    """NumPy's ``eig``: real arrays when every eigenvalue is real, else complex."""
+    from ..linalg import EigResult, eig
+    from ..ops.complex import real
 
-    return handler
+    w, v = eig(_t(a))
+    if not np.iscomplexobj(np.linalg.eigvals(_t(a)._arr())):
+        w, v = real(w), real(v)
+    return EigResult(w, v)
+
+
+def _np_eigvals(a):
+    return _np_eig(a)[0]
 
 
 def numpy_handlers():
@@ -237,7 +244,7 @@ def numpy_handlers():
         L.svd: _np_svd, L.qr: _np_qr,
         L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a), upper=upper),
         L.pinv: _np_pinv, L.norm: _np_norm, L.matrix_power: _np_matrix_power,
-        L.lstsq: _np_lstsq, L.eig: _np_complex("eig"), L.eigvals: _np_complex("eigvals"),
+        L.lstsq: _np_lstsq, L.eig: _np_eig, L.eigvals: _np_eigvals,
         L.cond: _np_cond, L.multi_dot: _np_multi_dot, L.matrix_rank: _np_matrix_rank,
     } | _array_api_handlers()
 

@@ -2,8 +2,8 @@
 
 ``remainder``/``fmod`` take NumPy's values and PyTorch's derivatives (d/dx1 = 1, d/dx2 = minus
 the rounded quotient); ``fmax``/``fmin`` skip NaNs as NumPy does and split ties like
-``maximum``; ``real``, ``imag``, ``conj``, ``angle`` and ``real_if_close`` are what they are
-for real numbers (tapegrad has no complex tensors).
+``maximum``; ``real``, ``imag``, ``conj``, ``angle`` and ``real_if_close`` take the complex
+rules of ``ops/complex.py`` (for real tensors: the value, or a zero gradient).
 """
 
 import math
@@ -97,36 +97,47 @@ def _zero_like_grad(x, value):
     return zero_grad_like(x, _wrap(np.asarray(value, dtype=x.dtype)))
 
 
-def _refuse_complex(x):
-    from ..creation import COMPLEX_MSG
-
-    x = _t(x)
-    if x.dtype.kind == "c":
-        raise TypeError(COMPLEX_MSG)
-    return x
-
-
 def real(val):
-    return _refuse_complex(val)[...]
+    from ..ops.complex import real as real_part
+
+    x = _t(val)
+    return real_part(x) if x.dtype.kind == "c" else x[...]
 
 
 def imag(val):
-    x = _refuse_complex(val)
+    from ..ops.complex import imag as imag_part
+
+    x = _t(val)
+    if x.dtype.kind == "c":
+        return imag_part(x)
     return _zero_like_grad(x, np.zeros(x.shape))
 
 
 def conjugate(x, *args):
-    return _refuse_complex(x)[...]
+    from ..ops.complex import conj
+
+    x = _t(x)
+    return conj(x) if x.dtype.kind == "c" else x[...]
 
 
 def angle(z, deg=False):
-    x = _refuse_complex(z)
+    from ..ops.complex import angle as complex_angle
+
+    x = _t(z)
+    if x.dtype.kind == "c":
+        a = complex_angle(x)
+        return a * (180.0 / math.pi) if deg else a
     v = np.angle(_vals(x), deg=deg)
     return _zero_like_grad(x, v) if x.dtype.kind == "f" else _t(v)
 
 
 def real_if_close(a, tol=100):
-    return _refuse_complex(a)[...]
+    x = _t(a)
+    if x.dtype.kind == "c":
+        eps = np.finfo(x.dtype).eps
+        if np.all(np.abs(np.imag(_vals(x))) < tol * eps):
+            return real(x)
+    return x[...]
 
 
 def float_power(x1, x2):

@@ -3,8 +3,8 @@
 import numpy as np
 
 from ..tensor import Tensor, _make
-from . import (compare, elementwise, extra, inplace, join, linalg, linalg_decomp, linalg_spectral,
-               movement, reduce)
+from . import (compare, complex, elementwise, extra, fft, inplace, join, linalg, linalg_decomp,
+               linalg_spectral, movement, reduce)
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
@@ -19,6 +19,8 @@ from .extra import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, at
                     isfinite, isinf, isnan, kthvalue, logcumsumexp, masked_fill, median,
                     nan_to_num, repeat, repeat_interleave, rsqrt, scatter, scatter_add, sinh,
                     sort, square, take_along_dim, topk, xlogy)
+from .complex import angle, conj, imag, real
+from .complex import complex as complex_  # tapegrad.complex(real, imag), as torch.complex
 from ..registry import REGISTRY, Op
 
 
@@ -78,6 +80,12 @@ def _bind_tensor_methods():
 
     for name, f in METHODS.items():  # Python-float fast path in front of the generic ops
         setattr(T, name, f)
+    T.conj = conj
+    T.conj_physical = conj
+    T.angle = angle
+    T.is_complex = lambda self: self.dtype.kind == "c"
+    T.real = property(real)
+    T.imag = property(imag)
     T.T = property(movement.T)
     T.mT = property(lambda self: transpose(self, -2, -1))
     for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...

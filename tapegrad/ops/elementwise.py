@@ -8,6 +8,7 @@ inputs, ``out`` result, ``m`` saved mask, ``c0``/``c1`` scalar constants.
 
 import math
 import operator
+import warnings
 
 import numpy as np
 
@@ -57,6 +58,8 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             return _cuda().unary(d, x)
         r = _wrap(np_f(xd))
         if x._rg and _state.grad_enabled:
+            if xd.dtype.kind == "c":
+                return _complex().unary(name, x, r)
             if type(r) is _ndarray and x._base is None:
                 return R.result_arrays(r, code, x, None, save_x, False, save_out)
             return _record_unary(code, x, r, save_x, save_out, -1)
@@ -88,6 +91,8 @@ def _record_unary(code, x, r, save_x, save_out, aux, seg=None):
 
 
 def _sigmoid_np(x):
+    if x.dtype.kind == "c":  # no overflow-safe branch to choose on the complex plane
+        return 1.0 / (1.0 + np.exp(-x))
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, 0.5))
 
@@ -147,6 +152,13 @@ def to(x, *args, dtype=None, device=None, copy=False):
     dtype = np.dtype(dtype)
     if x.dtype == dtype and not copy:
         return x
+    if dtype.kind == "c" or x.dtype.kind == "c":  # complex casts: ops/complex.py's rule
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)  # as torch: real part
+            value = _wrap(np.asarray(x._data).astype(dtype))
+        if dtype.kind in "fc" and x._rg and _grad_on():
+            return _complex().record(value, (x,), "to")
+        return _make(value)
     value = _wrap(np.asarray(x._data).astype(dtype))
     if dtype.kind == "f" and x._rg and _grad_on():
         return R.result(value, Op.TO_COPY, x)
@@ -174,9 +186,15 @@ for _op, _name, _saves, _dx, _fn, _k in [
     defop(_op, "_" + _name + "_c", "unary", _fn, saves=_saves, dx=_dx, nconst=_k)
 
 
+_CONST_NAMES = {int(Op.ADDC): "add", int(Op.MULC): "mul", int(Op.POWC): "pow",
+                int(Op.RPOWC): "rpow", int(Op.RDIVC): "rdiv", int(Op.CLAMP): "clamp"}
+
+
 def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
     """Record a constant-variant op (see the table above) for tensor ``x`` and result ``r``."""
     xd = x._data
+    if type(r) is not float and r.dtype.kind == "c":
+        return _complex_const(code, x, r, c0)
     if type(r) is float and c1 is None:
         saved = (xd if type(xd) is float else float(np.asarray(xd).reshape(()))) if save_x \
             else (r if save_out else None)
@@ -193,6 +211,16 @@ def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
     aux = tape.add_faux(seg, float(c0)) if c1 is None else \
         tape.add_faux(seg, float(c0), float(c1))
     return _record_unary(code, x, r, save_x, save_out, aux, seg)
+
+
+def _complex_const(code, x, r, c0):
+    """A constant-variant record on a complex tensor: the complex rule for the same constant
+    (``c0`` as this module stores it: ``x - c`` is ``x + (-c)``, ``x / c`` is ``x * (1/c)``)."""
+    rule = {int(Op.ADDC): "add_c", int(Op.MULC): "mul_c", int(Op.POWC): "pow_c",
+            int(Op.RPOWC): "rpow_c", int(Op.RDIVC): "rdiv_c"}.get(int(code))
+    if rule is None:
+        raise _complex().unsupported(_CONST_NAMES.get(int(code), "op"))
+    return _complex().record(r, (x,), rule, c=c0)
 
 
 def clamp(x, min=None, max=None):
@@ -255,6 +283,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                 if xd.shape == yd.shape:
                     r = np_f(xd, yd)
                     if (x._rg or y._rg) and _state.grad_enabled:
+                        if r.dtype.kind == "c":
+                            return _complex().binary(name, x, y, r)
                         return R.result_arrays(r, code, x, y, save_x, save_y, save_out)
                     return _make(r)
                 try:
@@ -263,9 +293,13 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                     r = None  # the general path below gives PyTorch's message
                 if r is not None:
                     if (x._rg or y._rg) and _state.grad_enabled:
+                        if r.dtype.kind == "c":
+                            return _complex().binary(name, x, y, r)
                         return R.result_broadcast(r, code, x, y, save_x, save_y, save_out)
                     return _make(r)
         wx = wy = None  # Python numbers stay "weak" in NumPy's promotion (NEP 50)
+        if type(y) is complex or type(x) is complex:  # a weak complex number (NEP 50)
+            return _complex_number(name, np_f, x, y)
         if not isinstance(y, Tensor):
             if const is not None and _is_number(y) and isinstance(x, Tensor):
                 return const(x, y, False)
@@ -299,6 +333,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             raise
         if not rec:
             return _make(r)
+        if type(r) is not float and r.dtype.kind == "c":
+            return _complex().binary(name, x, y, r)
         shape = () if type(r) is float else r.shape
         xs, ys = xa.shape, ya.shape
         if xs == shape and ys == shape:
@@ -340,6 +376,25 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
     fn.__name__ = fn.__qualname__ = name
     fn.opdef = d
     return fn
+
+
+def _complex_number(name, np_f, x, y):
+    """``x op y`` where one operand is a Python complex number (ops/complex.py)."""
+    C = _complex()
+    if type(y) is complex and isinstance(x, Tensor):
+        return C.number(name, np_f, x, y, False)
+    if type(x) is complex and isinstance(y, Tensor):
+        return C.number(name, np_f, y, x, True)
+    x = x if type(x) is complex else R.as_tensor(x)
+    y = y if type(y) is complex else R.as_tensor(y)
+    return _make(_wrap(np.asarray(np_f(x if type(x) is complex else x._arr(),
+                                       y if type(y) is complex else y._arr()))))
+
+
+def _complex():
+    from . import complex as C
+
+    return C
 
 
 def _is_number(v):
@@ -446,6 +501,8 @@ def where(condition, x, y):
     r = _wrap(np.where(cond, xa, ya))
     if not R.needs_grad(x, y):
         return _make(r)
+    if type(r) is not float and r.dtype.kind == "c":
+        return _complex().where(cond, x, y, r)
     bx = x if x.shape == shape else broadcast_to(x, shape)
     by = y if y.shape == shape else broadcast_to(y, shape)
     m = np.broadcast_to(cond, shape).astype(np.float64, order="C")  # the sweep reads C order

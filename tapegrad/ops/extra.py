@@ -67,6 +67,11 @@ def _py_unary(op, name, np_f, deriv, grad_fn):
 
     def fn(input):
         x = R.as_tensor(input)
+        if x.dtype.kind == "c":  # holomorphic: g * conj(f'(x)) (ops/complex.py)
+            from .complex import holomorphic
+
+            with np.errstate(all="ignore"):
+                return holomorphic(np_f(x._arr()), x, deriv)
         value = _float_value(np_f, np.asarray(x._data))
         if not R.needs_grad(x) or x.dtype.kind != "f":
             return _make(value)
@@ -125,6 +130,7 @@ defop(Op.ATAN2, "atan2", "python", "Atan2Backward0", vjp=_atan2_vjp, vjp_np=_ata
 def atan2(input, other):
     """Elementwise ``atan2(input, other)`` (the angle of the point ``(other, input)``)."""
     y, x = R.as_tensor(input), R.as_tensor(other)
+    R.refuse_complex(Op.ATAN2, y, x)  # atan2 is for real numbers (PyTorch: no complex kernel)
     value = _float_value(np.arctan2, np.asarray(y._data), np.asarray(x._data))
     if not R.needs_grad(y, x) or np.result_type(value).kind != "f" or \
             (y.dtype.kind != "f" and x.dtype.kind != "f"):
@@ -182,6 +188,8 @@ def logcumsumexp(input, dim):
     d = norm_dim(int(dim), xd.ndim)
     with np.errstate(all="ignore"):
         value = _wrap(np.logaddexp.accumulate(xd, axis=d).astype(xd.dtype, copy=False))
+    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+        R.refuse_complex(Op.LOGCUMSUMEXP, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.LOGCUMSUMEXP, (x,), save_inputs=(0,), save_out=True,

@@ -134,6 +134,10 @@ def matmul(x, y):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})") from None
     if not R.needs_grad(x, y):
         return _make(value)
+    if type(value) is not float and value.dtype.kind == "c":  # complex: ops/complex.py
+        from .complex import matmul as complex_matmul
+
+        return complex_matmul(x, y, value)
     params = None if (x._rg and y._rg) else {"needs": (x._rg, y._rg)}
     return R.python_result(value, Op.MATMUL, (x, y), save_inputs=(0, 1), params=params)
 

@@ -45,6 +45,10 @@ def _record_linear(value, op, x, seg_fill):
     """Record linear op ``op`` on ``x``; ``seg_fill(seg)`` stores params and returns aux."""
     seg = tape.prepare([x]) if type(x._data) is DeviceArray else R.segment_for(x)
     aux = seg_fill(seg)
+    if type(value) is not float and value.dtype.kind == "c":  # complex: ops/complex.py
+        from .complex import linear
+
+        return linear(value, op, x, seg, aux)
     return R.result(value, op, x, aux=aux, seg=seg)
 
 
@@ -107,7 +111,7 @@ def scatter_index(x, idx, out_size):
 
         return cuda_scatter_index(x, idx, out_size)
     xd = np.asarray(x._data).reshape(-1)
-    out = np.zeros(out_size, xd.dtype if xd.dtype.kind == "f" else np.float64)
+    out = np.zeros(out_size, xd.dtype if xd.dtype.kind in "fc" else np.float64)
     np.add.at(out, idx, xd)
     value = _wrap(out.reshape(_slot_tensor_shape(out_size)))
     if not (x._rg and _grad_on()):
@@ -310,6 +314,10 @@ def broadcast_to(x, shape, with_value=True, seg=None):
     if seg is None:
         seg = tape.prepare([x])
     aux = _strided_aux(seg, shape, strides, 0)
+    if x.dtype.kind == "c":  # complex: ops/complex.py (a copy, not a view)
+        from .complex import linear
+
+        return linear(np.ascontiguousarray(_expanded(x, shape)), Op.GATHER_STRIDED, x, seg, aux)
     n = size_of(shape)
     if value is None:
         return _slot_only(R.result, seg, x, aux, n)

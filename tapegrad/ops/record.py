@@ -29,6 +29,20 @@ INFERENCE_SAVE_MSG = (
     "inference mode in computation tracked by autograd. To work around this, you can make a "
     "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
     "`torch.inference_mode()`.")
+COMPLEX_SEEN = _tensor_mod.COMPLEX_SEEN  # see tensor.py
+
+
+def refuse_complex(op, *values):
+    """TypeError if a compiled-rule or NumPy-rule op ``op`` meets a complex value."""
+    for v in values:
+        d = v._data if isinstance(v, Tensor) else v
+        if d is not None and type(d) is not float and getattr(d, "dtype", _F64).kind == "c":
+            from ..registry import REGISTRY
+
+            d_ = REGISTRY.get(int(op)) if op is not None else None
+            name = d_.name if d_ is not None else str(op)
+            raise TypeError(f"{name}: complex tensors are not supported by this op (its "
+                            "gradient for complex inputs is not implemented)")
 
 
 def needs_grad(x, y=None):
@@ -56,6 +70,9 @@ def saved_array(d):
         from .cuda_ops import saved_array as device_saved
 
         return device_saved(d)
+    if d.dtype.kind == "c":  # never cast away an imaginary part: no compiled rule reads it
+        raise TypeError("complex tensors are not supported by this op (its gradient for "
+                        "complex inputs is not implemented)")
     if type(d) is np.ndarray and d.dtype is _F32:
         a = np.ascontiguousarray(d)
     else:
@@ -86,6 +103,8 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     # read first: a plain global costs a fifth of a thread-local lookup.
     if _tensor_mod._inference_used and _state.inference:
         return _make(data)
+    if COMPLEX_SEEN[0]:
+        refuse_complex(op, x, y)
     if (x is not None and x._base is not None) or (y is not None and y._base is not None):
         refresh_views(x, y)  # a view (the test inlined: most inputs are not views)
     if seg is None:
@@ -117,6 +136,8 @@ def result_arrays(data, op, x, y, save_x, save_y, save_out, aux=-1, seg=None):
     grad. Saves the inputs/output the flags ask for, as ``saved_value`` would, resolving the
     segment (unless given: ``aux`` refers to it) and slots inline: this is the per-op cost of
     array code."""
+    if COMPLEX_SEEN[0]:
+        refuse_complex(op, x, y)
     saved, stamps, vc = [], [], None
     if save_x:
         if x._inference:
@@ -165,6 +186,8 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
     broadcast; the gathers and the op go on one segment (a gather has no value to import)."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(data)
+    if COMPLEX_SEEN[0]:
+        refuse_complex(op, x, y)
     shape = data.shape
     seg = _local.seg
     if seg is None or seg.n >= seg.check_at:
@@ -253,6 +276,8 @@ def append(data, op, seg, a, b, aux=-1, saved=(), stamps=None):
         n = 1
     else:
         n = data.size
+        if data.__class__ is np.ndarray and data.dtype.kind == "c":
+            refuse_complex(op, data)
         # float32 value (or none: a value-less gather): may be swept in float32 (tape.Segment)
         if type(data) is not np.ndarray or data.dtype is _F32:
             seg.n32 += 1
@@ -414,6 +439,8 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     shapes read off the arrays, the side-table entry appended inline (``tape.add_pyaux``)."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(value)
+    if COMPLEX_SEEN[0] or (type(value) is not float and value.dtype.kind == "c"):
+        refuse_complex(op, value, *inputs)
     for t in inputs:
         if t._base is not None:
             refresh_views(*inputs)

@@ -180,6 +180,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if type(value) is not DeviceArray:
         value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
                                  value.astype(np.int64)))
+    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+        R.refuse_complex(Op.PROD, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.PROD, (x,), save_inputs=(0,), save_out=True,
@@ -239,6 +241,8 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
         value = _cuda().extremum_value(xd, dims, keepdim, np_f is np.amax)
     else:
         value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
+    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+        R.refuse_complex(Op.AMAX, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
@@ -576,6 +580,8 @@ def cumsum(input, dim, *, dtype=None):
     else:
         value = np.cumsum(xd, axis=d, dtype=dtype)
         value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
+    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+        R.refuse_complex(Op.CUMSUM, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))

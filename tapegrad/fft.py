@@ -1,0 +1,186 @@
+"""``tapegrad.fft``: PyTorch's ``torch.fft`` functions, differentiable to any order.
+
+Every transform is a composition of one-axis transforms (``ops/fft.py``: ``fft``/``ifft``,
+``rfft``, ``irfft`` and the zero-padding or truncation that ``n=``/``s=`` ask for), so its
+gradient is PyTorch's: for a real loss of a complex spectrum, ``dL/dRe + i dL/dIm``. ``norm``
+is ``"backward"`` (default: the inverse scales by ``1/n``), ``"forward"`` or ``"ortho"``.
+
+Example:
+    >>> import tapegrad as tg
+    >>> x = tg.tensor([1.0, 2.0, 0.0, -1.0], requires_grad=True)
+    >>> (tg.fft.rfft(x).abs() ** 2).sum().backward()
+    >>> x.grad
+    tensor([ 6., 10.,  2., -2.])
+"""
+
+import numpy as np
+
+from .ops import fft as _F
+from .ops.record import as_tensor as _t
+from .ops.shapes import norm_dim
+
+__all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
+           "rfftn", "irfftn", "fftshift", "ifftshift", "fftfreq", "rfftfreq"]
+
+
+def _n_check(n, what="Invalid number of data points"):
+    if n is not None and n < 1:
+        raise RuntimeError(f"{what} ({n}) specified")
+
+
+def _one(x, n, dim, inverse, norm):
+    x = _t(x)
+    axis = norm_dim(dim, x.ndim)
+    _n_check(n)
+    if n is not None:
+        x = _F.resize(x, axis, n)
+    return _F.c2c(x, axis, inverse, _F.norm_name(norm))
+
+
+def fft(input, n=None, dim=-1, norm=None):
+    """One-dimensional discrete Fourier transform along ``dim`` (``n``: pad or truncate)."""
+    return _one(input, n, dim, False, norm)
+
+
+def ifft(input, n=None, dim=-1, norm=None):
+    """Inverse of ``fft``."""
+    return _one(input, n, dim, True, norm)
+
+
+def rfft(input, n=None, dim=-1, norm=None):
+    """``fft`` of a real signal: the ``n // 2 + 1`` non-negative frequencies."""
+    x = _t(input)
+    axis = norm_dim(dim, x.ndim)
+    _n_check(n)
+    if n is not None:
+        x = _F.resize(x, axis, n)
+    return _F.r2c(x, axis, _F.norm_name(norm))
+
+
+def irfft(input, n=None, dim=-1, norm=None):
+    """Inverse of ``rfft``: ``n`` real samples (default ``2 * (m - 1)`` for ``m`` bins)."""
+    x = _t(input)
+    axis = norm_dim(dim, x.ndim)
+    if n is None:
+        n = 2 * (x.shape[axis] - 1)
+    _n_check(n)
+    x = _F.resize(x, axis, n // 2 + 1)
+    return _F.c2r(x, axis, n, _F.norm_name(norm))
+
+
+def _axes(x, s, dim):
+    """NumPy's/PyTorch's rule: ``dim`` given, or the last ``len(s)`` axes, or all of them."""
+    if dim is None:
+        dims = list(range(x.ndim)) if s is None else list(range(x.ndim - len(s), x.ndim))
+    else:
+        dims = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
+        dims = [norm_dim(int(d), x.ndim) for d in dims]
+    if s is not None and len(s) != len(dims):
+        raise RuntimeError(f"When given, dim and shape arguments must have the same length "
+                           f"(got {len(dims)} and {len(s)})")
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("FFT dims must be unique")
+    sizes = [None] * len(dims) if s is None else [None if k == -1 else int(k) for k in s]
+    return dims, sizes
+
+
+def _many(x, s, dim, inverse, norm):
+    x = _t(x)
+    dims, sizes = _axes(x, s, dim)
+    norm = _F.norm_name(norm)
+    for axis, n in zip(dims, sizes):
+        _n_check(n)
+        if n is not None:
+            x = _F.resize(x, axis, n)
+        x = _F.c2c(x, axis, inverse, norm)
+    return x
+
+
+def fftn(input, s=None, dim=None, norm=None):
+    """N-dimensional ``fft`` over ``dim`` (default: all, or the last ``len(s)``)."""
+    return _many(input, s, dim, False, norm)
+
+
+def ifftn(input, s=None, dim=None, norm=None):
+    return _many(input, s, dim, True, norm)
+
+
+def fft2(input, s=None, dim=(-2, -1), norm=None):
+    return _many(input, s, dim, False, norm)
+
+
+def ifft2(input, s=None, dim=(-2, -1), norm=None):
+    return _many(input, s, dim, True, norm)
+
+
+def rfftn(input, s=None, dim=None, norm=None):
+    """``rfft`` over the last of ``dim``, then ``fft`` over the others."""
+    x = _t(input)
+    dims, sizes = _axes(x, s, dim)
+    norm = _F.norm_name(norm)
+    x = rfft(x, sizes[-1], dims[-1], norm)
+    for axis, n in zip(dims[:-1], sizes[:-1]):
+        _n_check(n)
+        if n is not None:
+            x = _F.resize(x, axis, n)
+        x = _F.c2c(x, axis, False, norm)
+    return x
+
+
+def irfftn(input, s=None, dim=None, norm=None):
+    """Inverse of ``rfftn``: ``ifft`` over all of ``dim`` but the last, then ``irfft``."""
+    x = _t(input)
+    dims, sizes = _axes(x, s, dim)
+    norm = _F.norm_name(norm)
+    for axis, n in zip(dims[:-1], sizes[:-1]):
+        _n_check(n)
+        if n is not None:
+            x = _F.resize(x, axis, n)
+        x = _F.c2c(x, axis, True, norm)
+    return irfft(x, sizes[-1], dims[-1], norm)
+
+
+def rfft2(input, s=None, dim=(-2, -1), norm=None):
+    return rfftn(input, s, dim, norm)
+
+
+def irfft2(input, s=None, dim=(-2, -1), norm=None):
+    return irfftn(input, s, dim, norm)
+
+
+def _shift(x, dim, sign):
+    x = _t(x)
+    dims = range(x.ndim) if dim is None else \
+        [dim] if isinstance(dim, (int, np.integer)) else dim
+    for d in dims:
+        axis = norm_dim(int(d), x.ndim)
+        n = x.shape[axis]
+        shift = sign * (n // 2)
+        if n < 2 or shift % n == 0:
+            continue
+        idx = np.roll(np.arange(n), shift)
+        x = x[(slice(None),) * axis + (idx,)]
+    return x
+
+
+def fftshift(input, dim=None):
+    """Move the zero frequency to the centre (a roll by ``n // 2`` along each of ``dim``)."""
+    return _shift(input, dim, 1)
+
+
+def ifftshift(input, dim=None):
+    """Inverse of ``fftshift``."""
+    return _shift(input, dim, -1)
+
+
+def fftfreq(n, d=1.0, *, dtype=None):
+    """Sample frequencies of an ``n``-point ``fft`` (a constant tensor)."""
+    from .creation import tensor
+
+    return tensor(np.fft.fftfreq(n, d), dtype=dtype)
+
+
+def rfftfreq(n, d=1.0, *, dtype=None):
+    from .creation import tensor
+
+    return tensor(np.fft.rfftfreq(n, d), dtype=dtype)

@@ -1,0 +1,94 @@
+"""Eigendecomposition of a general square matrix, and the complex ``solve`` its VJP needs.
+
+``eig`` records one complex record whose value packs ``(eigenvalues, eigenvectors)`` (both
+complex128, eigenvectors of unit norm as LAPACK returns them); the two outputs are slices of
+it. Its VJP is PyTorch's ``linalg_eig_backward``:
+
+    gA = V^{-H} (diag(gL) + (V^H gV - V^H V diag(Re diag(V^H gV))) / conj(E)) V^H,
+    E[i, j] = L[j] - L[i] (1 on the diagonal), the diagonal of the bracket replaced by gL,
+
+and, as PyTorch, it raises when ``Im diag(V^H gV)`` is not ~0: the loss then depends on the
+eigenvectors' arbitrary phases and has no gradient. Repeated eigenvalues make ``E`` singular
+(no derivative exists there; the result is inf/nan, as in PyTorch). The real part of ``gA`` is
+the gradient of a real ``A``. Batches of matrices work throughout.
+"""
+
+import numpy as np
+
+from . import complex as C
+from . import record as R
+
+PHASE_MSG = ("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+             "multiplication by e^{i phi}. The specified loss function depends on this quantity, "
+             "so it is ill-defined.")
+
+
+def _rule_eig(ns, g, ins, out, n):
+    gL, gV = g[..., :n], ns.reshape(g[..., n:], g.shape[:-1] + (n, n))
+    L, V = out[..., :n], ns.reshape(out[..., n:], out.shape[:-1] + (n, n))
+    eye = np.eye(n)
+    Vh = ns.conj(ns.mT(V))
+    VhgV = Vh @ gV
+    d = (VhgV * eye).sum(-1)  # the diagonal, batched
+    if ns is C.NP and not np.allclose(np.imag(d), 0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(PHASE_MSG)
+    ret = VhgV - Vh @ (V * ns.real(d)[..., None, :])
+    Lc = ns.conj(L)
+    E = Lc[..., None, :] - Lc[..., :, None] + eye
+    ret = (ret / E) * (1.0 - eye) + eye * gL[..., None, :]
+    return (ns.solve(Vh, ret @ Vh),)
+
+
+def _rule_solve(ns, g, ins, out):
+    A = ins[0]
+    Ah = ns.conj(ns.mT(A))
+    if out.ndim == A.ndim - 1:  # one right-hand side vector
+        gB = ns.solve(Ah, g[..., None])
+        return (-(gB @ ns.conj(out[..., None, :])), gB[..., 0])
+    gB = ns.solve(Ah, g)
+    return (-(gB @ ns.conj(ns.mT(out))), gB)
+
+
+C.RULES.update(eig=_rule_eig, solve=_rule_solve)
+C.NP.solve = np.linalg.solve
+C.NP.mT = lambda a: np.swapaxes(a, -1, -2)
+
+
+def _tg_ns(ns):
+    from .movement import transpose
+
+    ns.solve = solve
+    ns.mT = lambda t: transpose(t, -2, -1)
+
+
+C.NAMESPACE_HOOKS.append(_tg_ns)
+
+
+def _square(A, name):
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.ndim > 1 else 0} by {A.shape[-1] if A.ndim else 0}"
+                           " matrices")
+
+
+def solve(A, B):
+    """``A X = B`` for complex (or mixed) square ``A`` (batches) and ``B`` (vector or matrix)."""
+    A, B = R.as_tensor(A), R.as_tensor(B)
+    _square(A, "solve")
+    a, b = A._arr(), B._arr()
+    value = np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == a.ndim - 1 else \
+        np.linalg.solve(a, b)
+    return C.record(value, (A, B), "solve")
+
+
+def eig(A):
+    """``(eigenvalues, eigenvectors)`` of square matrices (batches), always complex (PyTorch's)."""
+    A = R.as_tensor(A)
+    _square(A, "eig")
+    n = A.shape[-1]
+    batch = A.shape[:-2]
+    w, v = np.linalg.eig(A._arr())
+    packed = np.concatenate([w.astype(np.complex128).reshape(batch + (n,)),
+                             v.astype(np.complex128).reshape(batch + (n * n,))], axis=-1)
+    p = C.record(packed, (A,), "eig", n=n)
+    return p[..., :n], p[..., n:].reshape(batch + (n, n))

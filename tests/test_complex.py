@@ -1,0 +1,203 @@
+"""Complex tensors: creation, promotion, printing, every complex rule against finite differences
+(real and imaginary parts perturbed separately) and PyTorch, to second order."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from complex_checks import check_complex, rand
+
+
+def test_creation_and_dtypes():
+    z = tg.tensor(1j)
+    assert z.dtype == tg.complex128 and z.shape == () and z.is_complex()
+    assert tg.tensor(np.array([1 + 2j], np.complex64)).dtype == tg.complex64
+    assert tg.tensor([1.0, 2j]).dtype == tg.complex128
+    assert tg.tensor(1 + 1j, requires_grad=True).requires_grad
+    assert "1.+2.j" in repr(tg.tensor(1 + 2j)) and "complex128" in repr(tg.tensor(1 + 2j))
+
+
+def test_numpy2_promotion():
+    f32 = tg.tensor([1.0, 2.0], dtype=tg.float32)
+    assert (f32 * 1j).dtype == tg.complex64  # a Python complex is weak (NEP 50)
+    assert (1j + f32).dtype == tg.complex64
+    assert (tg.tensor([1.0]) * tg.tensor([1j], dtype=tg.complex64)).dtype == tg.complex128
+    assert (tg.tensor([1j], dtype=tg.complex64) * 2.0).dtype == tg.complex64
+
+
+@pytest.mark.parametrize("z, expect", [
+    (lambda z: abs(z) ** 2, 2 + 4j), (lambda z: z.real, 1), (lambda z: z.imag, 1j),
+    (lambda z: abs(z), (1 + 2j) / abs(1 + 2j)), (lambda z: z.angle(), -0.4 + 0.2j),
+    (lambda z: (z * z).real, 2 - 4j),
+])
+def test_convention_table(z, expect):
+    x = tg.tensor(1 + 2j, requires_grad=True)
+    z(x).backward()
+    assert np.allclose(x.grad.numpy(), expect)
+
+
+UNARY = {
+    "exp": lambda L, z: L.exp(z), "log": lambda L, z: L.log(z), "neg": lambda L, z: -z,
+    "sin": lambda L, z: L.sin(z), "cos": lambda L, z: L.cos(z), "tanh": lambda L, z: L.tanh(z),
+    "sqrt": lambda L, z: L.sqrt(z), "sigmoid": lambda L, z: L.sigmoid(z),
+    "conj": lambda L, z: L.conj(z) * z.exp(), "real": lambda L, z: L.real(z * z),
+    "imag": lambda L, z: L.imag(z * z), "abs": lambda L, z: L.abs(z * z),
+    "angle": lambda L, z: L.angle(z * z), "pow_number": lambda L, z: z ** 2.5,
+    "pow_int": lambda L, z: z ** 3, "rpow_number": lambda L, z: 2.0 ** z,
+    "rdiv_number": lambda L, z: 3.0 / z, "complex_number": lambda L, z: (z - 1j) * (2 + 1j),
+    "number_ops": lambda L, z: ((z + 2) * 3 - 1) / 4, "rsub": lambda L, z: 1j - z,
+    "sum": lambda L, z: (z * z).sum(), "mean": lambda L, z: (z * z).mean(dim=0),
+    "reshape": lambda L, z: (z * z).reshape(3, 2), "transpose": lambda L, z: (z * z).t(),
+    "index": lambda L, z: (z * z)[1, ::2], "adv_index": lambda L, z: (z * z)[[0, 1, 1], [2, 0, 0]],
+    "expand": lambda L, z: (z * z)[:, :1].expand(2, 4), "flip": lambda L, z: L.flip(z * z, (1,)),
+    "atan": lambda L, z: L.atan(z), "sinh": lambda L, z: L.sinh(z), "cosh": lambda L, z: L.cosh(z),
+    "asinh": lambda L, z: L.asinh(z),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary(name):
+    check_complex(UNARY[name], [rand((2, 3))])
+
+
+BINARY = {
+    "add": lambda L, a, b: a + b, "sub": lambda L, a, b: a - b, "mul": lambda L, a, b: a * b,
+    "div": lambda L, a, b: a / b, "pow": lambda L, a, b: a ** b,
+    "broadcast_mul": lambda L, a, b: a * b[0], "matmul": lambda L, a, b: a @ b.t(),
+    "matvec": lambda L, a, b: a @ b[0], "where": lambda L, a, b: L.where(a.real > 0, a, b * 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary(name):
+    check_complex(BINARY[name], [rand((2, 3)), rand((2, 3), seed=1)])
+
+
+@pytest.mark.parametrize("name", ["add", "mul", "div", "matmul", "broadcast_mul"])
+def test_real_and_complex_operands(name):
+    """A real input of a complex op takes the real part of its cotangent (PyTorch's matmul
+    wants equal dtypes; NumPy's promotes: tapegrad follows NumPy, checked numerically)."""
+    torch_too = name != "matmul"
+    check_complex(BINARY[name], [rand((2, 3), cplx=False), rand((2, 3), seed=1)],
+                  torch_check=torch_too)
+    check_complex(BINARY[name], [rand((2, 3)), rand((2, 3), cplx=False, seed=1)],
+                  torch_check=torch_too)
+
+
+def test_real_times_imaginary_unit():
+    check_complex(lambda L, x: (x * 1j).exp(), [rand((3,), cplx=False)])
+
+
+def test_complex_from_parts_and_casts():
+    check_complex(lambda L, a, b: L.complex(a, b) ** 2, [rand((3,), False), rand((3,), False, 1)])
+    check_complex(lambda L, x: x.to(L.complex128) * (1 + 1j), [rand((3,), cplx=False)])
+
+
+def test_complex_output_needs_grad_outputs():
+    z = tg.tensor([1 + 1j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar "
+                                           "outputs but got complex128"):
+        (z * 2).sum().backward()
+    with pytest.raises(RuntimeError, match="real scalar outputs but got complex128"):
+        tg.autograd.grad((z * 2).sum(), z)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        (z * 2).backward(tg.tensor([1.0]))
+    (z * 2).backward(tg.tensor([1j]))
+    assert np.allclose(z.grad.numpy(), [2j])
+
+
+def test_grad_of_complex64_leaf_is_complex64():
+    z = tg.tensor(np.array([1 + 2j], np.complex64), requires_grad=True)
+    (z * z).real.sum().backward()
+    assert z.grad.dtype == tg.complex64 and np.allclose(z.grad.numpy(), [2 - 4j])
+
+
+def test_ops_without_a_complex_rule_refuse():
+    z = tg.tensor([1 + 1j, 2j], requires_grad=True)
+    for f in (tg.relu, lambda v: tg.maximum(v, v), lambda v: tg.cat([v, v]),
+              lambda v: tg.clamp(v, 0, 1), lambda v: tg.cumsum(v, 0)):
+        with pytest.raises((TypeError, RuntimeError), match="complex"):
+            f(z)
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="complex"):
+        tg.cat([x, tg.tensor([1j, 2j])])
+
+
+def test_imag_of_real_refused_as_pytorch():
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex"):
+        tg.tensor([1.0]).imag
+
+
+def test_numpy_functions_on_complex_tensors():
+    z = tg.tensor(rand((3,)), requires_grad=True)
+    loss = np.sum(np.abs(np.exp(z) * np.conj(z)) ** 2) + np.real(z).sum() + np.imag(z).sum() + \
+        np.angle(z).sum()
+    loss.backward()
+    zt = z.detach().numpy()
+
+    def f(v):
+        return (np.sum(np.abs(np.exp(v) * np.conj(v)) ** 2) + np.real(v).sum() +
+                np.imag(v).sum() + np.angle(v).sum())
+
+    h = 1e-6
+    num = np.array([(f(zt + h * e) - f(zt - h * e)) / (2 * h) +
+                    1j * (f(zt + 1j * h * e) - f(zt - 1j * h * e)) / (2 * h)
+                    for e in np.eye(3)])
+    assert np.allclose(z.grad.numpy(), num, rtol=1e-5)
+
+
+def test_gradcheck_catches_a_wrong_complex_rule():
+    """The complex gradcheck looks at both parts: a rule missing the conjugate fails."""
+    from tapegrad.ops import complex as C
+
+    good = C.RULES["mul"]
+    C.RULES["mul"] = lambda ns, g, ins, out: (g * ins[1], g * ins[0])
+    try:
+        z = tg.tensor(rand((2,)), requires_grad=True)
+        assert not tg.autograd.gradcheck(lambda v: v * v, (z,), raise_exception=False)
+    finally:
+        C.RULES["mul"] = good
+
+
+def test_hooks_and_retain_grad_on_complex_tensors():
+    z = tg.tensor([1 + 1j, 2 - 1j], requires_grad=True)
+    w = z * 2
+    w.retain_grad()
+    w.register_hook(lambda g: g * 1j)
+    (w * w).real.sum().backward()
+    assert np.allclose(w.grad.numpy(), 2 * np.conj(w.detach().numpy()) * 1j)  # after hooks
+    assert np.allclose(z.grad.numpy(), 2 * 2 * np.conj(w.detach().numpy()) * 1j)
+
+
+def test_func_grad_takes_complex_inputs():
+    g = tg.grad(lambda v: (v * v.conj()).real.sum())(tg.tensor([1 + 2j]))
+    assert np.allclose(g.numpy(), [2 + 4j])
+
+
+def test_compile_runs_complex_inputs_eagerly():
+    def fn(v):
+        return (v * v * 2.0).abs().sum()
+
+    f = tg.compile(fn)
+    want = tg.tensor([1 + 2j, 3j], requires_grad=True)
+    fn(want).backward()
+    with pytest.warns(RuntimeWarning, match="complex tensors are not supported by tg.compile"):
+        for _ in range(3):
+            z = tg.tensor([1 + 2j, 3j], requires_grad=True)
+            f(z).backward()
+            assert np.allclose(z.grad.numpy(), want.grad.numpy())
+
+
+def test_custom_function_with_complex_values():
+    class Twice(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            return z * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2.0
+
+    z = tg.tensor([1 + 2j, 3j], requires_grad=True)
+    (Twice.apply(z) * (1 - 1j)).real.sum().backward()
+    assert np.allclose(z.grad.numpy(), 2 * (1 + 1j))

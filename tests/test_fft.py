@@ -1,0 +1,95 @@
+"""tapegrad.fft and np.fft on tensors: values against NumPy, gradients against finite
+differences (first and second order) and PyTorch's torch.fft."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from complex_checks import check_complex, rand
+
+C = rand((4, 5))
+R = rand((4, 5), cplx=False)
+R6 = rand((6,), cplx=False)
+
+CASES = {
+    "fft": (lambda L, x: L.fft.fft(x), [C]),
+    "fft_real_input": (lambda L, x: L.fft.fft(x, dim=0), [R]),
+    "fft_pad": (lambda L, x: L.fft.fft(x, n=7), [C]),
+    "fft_truncate_ortho": (lambda L, x: L.fft.fft(x, n=3, dim=0, norm="ortho"), [C]),
+    "ifft": (lambda L, x: L.fft.ifft(x), [C]),
+    "ifft_forward": (lambda L, x: L.fft.ifft(x, n=6, norm="forward"), [C]),
+    "rfft": (lambda L, x: L.fft.rfft(x), [R]),
+    "rfft_even": (lambda L, x: L.fft.rfft(x, norm="ortho"), [R6]),
+    "rfft_n": (lambda L, x: L.fft.rfft(x, n=8, dim=0, norm="forward"), [R]),
+    "irfft": (lambda L, x: L.fft.irfft(x), [C]),
+    "irfft_odd": (lambda L, x: L.fft.irfft(x, n=9), [C]),
+    "irfft_short": (lambda L, x: L.fft.irfft(x, n=4, dim=0, norm="ortho"), [C]),
+    "fft2": (lambda L, x: L.fft.fft2(x), [C]),
+    "ifft2_s": (lambda L, x: L.fft.ifft2(x, s=(3, 6)), [C]),
+    "fftn": (lambda L, x: L.fft.fftn(x, norm="ortho"), [C]),
+    "ifftn_dim": (lambda L, x: L.fft.ifftn(x, dim=(0,)), [C]),
+    "rfftn": (lambda L, x: L.fft.rfftn(x), [R]),
+    "rfft2_s": (lambda L, x: L.fft.rfft2(x, s=(5, 4)), [R]),
+    "irfftn": (lambda L, x: L.fft.irfftn(x), [C]),
+    "irfft2_s": (lambda L, x: L.fft.irfft2(x, s=(4, 7), norm="forward"), [C]),
+    "fftshift": (lambda L, x: L.fft.fftshift(x * x), [C]),
+    "ifftshift_dim": (lambda L, x: L.fft.ifftshift(x * x, dim=1), [C]),
+    "roundtrip": (lambda L, x: L.fft.irfft(L.fft.rfft(x) * L.fft.rfft(x), n=6), [R6]),
+    "power_spectrum": (lambda L, x: (L.fft.fft(x).abs() ** 2).sum(dim=1), [C]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fft_against_fd_and_torch(name):
+    fn, arrays = CASES[name]
+    check_complex(fn, arrays)
+
+
+NUMPY = [
+    (lambda np_, x: np_.fft.fft(x, 7), C), (lambda np_, x: np_.fft.ifft(x, axis=0), C),
+    (lambda np_, x: np_.fft.rfft(x, norm="ortho"), R), (lambda np_, x: np_.fft.irfft(x, 7), C),
+    (lambda np_, x: np_.fft.fft2(x, s=(3, 3)), C), (lambda np_, x: np_.fft.ifft2(x), C),
+    (lambda np_, x: np_.fft.fftn(x, axes=(1,)), C), (lambda np_, x: np_.fft.ifftn(x), C),
+    (lambda np_, x: np_.fft.rfftn(x), R), (lambda np_, x: np_.fft.irfftn(x, s=(4, 6), axes=(0, 1)), C),
+    (lambda np_, x: np_.fft.rfft2(x), R), (lambda np_, x: np_.fft.irfft2(x), C),
+    (lambda np_, x: np_.fft.fftshift(x), C), (lambda np_, x: np_.fft.ifftshift(x, axes=0), C),
+]
+
+
+@pytest.mark.parametrize("k", range(len(NUMPY)))
+def test_numpy_fft_on_tensors(k):
+    """``np.fft.*`` on a tensor runs tapegrad.fft: NumPy's value, a gradient checked by
+    finite differences."""
+    f, a = NUMPY[k]
+    x = tg.tensor(a, requires_grad=True)
+    out = f(np, x)
+    assert isinstance(out, tg.Tensor)
+    np.testing.assert_allclose(out.detach().numpy(), f(np, a), rtol=1e-12, atol=1e-12)
+
+    def loss(v):
+        o = f(np, v)
+        return (o * o).real.sum() if o.dtype.kind == "c" else (o * o).sum()
+
+    assert tg.autograd.gradcheck(loss, (x,))
+
+
+def test_numpy_fft_without_grad_gives_numpy_values():
+    out = np.fft.fft(tg.tensor(C))
+    np.testing.assert_allclose(out.numpy(), np.fft.fft(C))
+
+
+def test_fft_bad_arguments():
+    x = tg.tensor(C)
+    with pytest.raises(ValueError, match="Invalid normalization mode"):
+        tg.fft.fft(x, norm="bogus")
+    with pytest.raises(RuntimeError, match="Invalid number of data points"):
+        tg.fft.fft(x, n=0)
+    with pytest.raises(RuntimeError, match="rfft expects a real input tensor"):
+        tg.fft.rfft(x)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        tg.fft.fft(x, dim=2)
+
+
+def test_fftfreq():
+    np.testing.assert_allclose(tg.fft.fftfreq(5, 0.1).numpy(), np.fft.fftfreq(5, 0.1))
+    np.testing.assert_allclose(tg.fft.rfftfreq(6).numpy(), np.fft.rfftfreq(6))
