@@ -100,8 +100,9 @@ def matmul(x, y):
     """Matrix product with NumPy's broadcasting rules (``x @ y``)."""
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         xd, yd = x._data, y._data
-        if type(xd) is np.ndarray and type(yd) is np.ndarray and xd.ndim and yd.ndim:
-            # the common case first: CPU arrays whose shapes match
+        if type(xd) is np.ndarray and type(yd) is np.ndarray and xd.ndim and yd.ndim and \
+                x._base is None and y._base is None and xd.dtype.kind == yd.dtype.kind == "f":
+            # the common case first: real CPU arrays (not views) whose shapes match
             try:
                 value = _wrap(np.matmul(xd, yd))
             except ValueError:

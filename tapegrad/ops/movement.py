@@ -423,8 +423,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         if not (x._rg and _grad_on()):
             return _make(value)
         seg = R.segment_for(x)
-        return R.result(value, _SCATTER, x, aux=tape.add_iaux(seg, (1, xd.size, 0, 0)),
-                        seg=seg)
+        return _record_sum(value, x, seg, (1, xd.size, 0, 0))
     dims = (dim + xd.ndim if -xd.ndim <= dim < 0 else dim,) if type(dim) is int and \
         -xd.ndim <= dim < xd.ndim else norm_dims(dim, xd.ndim)
     if type(xd) is DeviceArray:  # CUDA: a parallel reduction (ops/cuda_ops.py)
@@ -445,7 +444,17 @@ def sum(x, dim=None, keepdim=False, dtype=None):
             _sum_ints.clear()
         ints = _sum_ints[(shape, dims)] = (len(shape), *shape, *strides, 0)
     seg = tape.prepare([x]) if type(xd) is DeviceArray else R.segment_for(x)
-    return R.result(value, _SCATTER, x, aux=tape.add_iaux(seg, ints), seg=seg)
+    return _record_sum(value, x, seg, ints)
+
+
+def _record_sum(value, x, seg, ints):
+    """The sum's record: a strided scatter with parameters ``ints`` (complex: ops/complex.py)."""
+    aux = tape.add_iaux(seg, ints)
+    if type(value) is not float and value.dtype.kind == "c":
+        from .complex import linear
+
+        return linear(value, _SCATTER, x, seg, aux)
+    return R.result(value, _SCATTER, x, aux=aux, seg=seg)
 
 
 _SCATTER = int(Op.SCATTER_STRIDED)
