@@ -31,23 +31,22 @@ _CONST_FORMS = {  # (op, tensor on the left) -> node over the tensor and constan
 def binary(tr, name, x, y, result):
     if _is_number(y) and isinstance(x, Tensor):
         op, sign = _CONST_FORMS[(name, False)]
-        vid = tr.e(op, (tr.v(x),), c=-y if sign < 0 else y)
+        tr.elementwise(result, op, (tr.v(x),), name, c=-y if sign < 0 else y)
     elif _is_number(x) and isinstance(y, Tensor):
         op, sign = _CONST_FORMS[(name, True)]
-        vid = tr.e(op, (tr.v(y),), c=x)
+        tr.elementwise(result, op, (tr.v(y),), name, c=x)
     elif name == "pow":
         raise Unsupported("pow with a tensor exponent")
     else:
-        vid = tr.e(name, (tr.v(x), tr.v(y)))
-    tr.out(result, vid, name)
+        tr.elementwise(result, name, (tr.v(x), tr.v(y)), name)
 
 
 def compare(tr, name, x, y, result):
-    tr.out(result, tr.e(name, (tr.v(x), tr.v(y))), name)
+    tr.elementwise(result, name, (tr.v(x), tr.v(y)), name)
 
 
 def unary(tr, name, x, result):
-    tr.out(result, tr.e(name, (tr.v(x),)), name)
+    tr.elementwise(result, name, (tr.v(x),), name)
 
 
 # ---- linear algebra, reductions, movement ----
