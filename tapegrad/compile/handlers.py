@@ -336,6 +336,7 @@ _DISPATCH = {
     "grad": _grad_fn,
     "grad.get": lambda tr, n, a, r: grad_get(tr, a["self"], r),
     "grad.set": lambda tr, n, a, r: grad_set(tr, a["self"], a["value"]),
+    "__setitem__": lambda tr, n, a, r: setitem(tr, a["x"], a["key"], a["value"], r),
     "nll_loss": losses.nll_loss,
     "cross_entropy": losses.cross_entropy,
 }
@@ -405,5 +406,6 @@ from .effects import (  # noqa: E402 - effects imports this module's names
     inplace,
     island,
     requires_grad_,
+    setitem,
     zero_grad,
 )

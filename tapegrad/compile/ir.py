@@ -85,7 +85,7 @@ _INPUTS = frozenset(("input", "load", "gload", "leaf"))
 
 # Ops whose result never requires grad (comparisons, counts, masks).
 NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmask", "sign",
-                     "posmask", "detach", "targets_ok"))
+                     "posmask", "detach", "targets_ok", "assign", "mask_assign"))
 
 
 class Node:
@@ -211,6 +211,13 @@ def _index_scatter(g, key, shape, dtype):
     return z
 
 
+def _assign(x, key, v):
+    """``x`` with ``x[key] = v`` done on a copy (``x[key] = v`` of the eager op)."""
+    z = np.array(x)
+    z[key] = v
+    return z
+
+
 def _mask_scatter(g, mask, shape, dtype):
     z = np.zeros(shape, dtype)
     z[mask] = g
@@ -243,6 +250,8 @@ IMPL = {
     "getitem": lambda p, a: np.asarray(a)[p["key"]],
     "index_scatter": lambda p, g: _index_scatter(g, p["key"], p["shape"], p["dtype"]),
     "mask_select": lambda p, a, m: np.asarray(a)[m],
+    "assign": lambda p, a, v: _assign(a, p["key"], v),
+    "mask_assign": lambda p, a, m, v: _assign(a, m, v),
     "mask_scatter": lambda p, g, m: _mask_scatter(g, m, p["shape"], p["dtype"]),
     "count": lambda p, m: int(np.count_nonzero(m)),
     "cat": lambda p, *xs: np.concatenate([np.asarray(x) for x in xs], p["axis"]),

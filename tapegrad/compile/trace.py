@@ -463,8 +463,8 @@ class Tracer:
     def _load_before(self, args):
         """A captured tensor first met by an in-place op: read its value before the op
         changes it (read at the op's return, the program would start from the new value)."""
-        for x in args.values():
-            if isinstance(x, Tensor) and id(x) not in self.cur:
+        for name, x in args.items():  # (an index is baked in, not read: see handlers)
+            if name != "key" and isinstance(x, Tensor) and id(x) not in self.cur:
                 try:
                     self.v(x)
                 except Unsupported as e:
@@ -542,7 +542,7 @@ def check(mine, eager, what):
 
 _MUTATING = frozenset(("add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "subtract_",
                        "multiply_", "divide_", "true_divide_", "__iadd__", "__isub__",
-                       "__imul__", "__itruediv__"))
+                       "__imul__", "__itruediv__", "__setitem__"))
 ISLANDS = ("Optimizer.step", "LRScheduler.step", "ReduceLROnPlateau.step")
 
 
