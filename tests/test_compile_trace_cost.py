@@ -170,3 +170,28 @@ def test_float32_and_a_0d_operand():
 
     _twins(make, [(tg.tensor(R.standard_normal((4, N // 4)).astype(np.float32)),)
                   for _ in range(3)])
+
+
+@pytest.mark.parametrize("family", ["unary", "binary", "pow", "reduce"])
+def test_op_families_at_sampled_size_match_eager(family):
+    from test_compile import _OPS
+
+    f = _OPS[family]
+
+    def make():
+        def step(x, y):
+            x.grad = y.grad = None
+            out = f(x, y)
+            out.sum().backward()
+            return out.detach(), x.grad * 1.0, y.grad * 1.0
+
+        return step, []
+
+    fe, _ = make()
+    step = tg.compile(make()[0], fullgraph=True)
+    for _ in range(3):
+        xe, ye = (tg.tensor(R.standard_normal(N), requires_grad=True) for _ in range(2))
+        xc, yc = (tg.tensor(t.detach().numpy().copy(), requires_grad=True) for t in (xe, ye))
+        for a, b in zip(fe(xe, ye), step(xc, yc)):
+            np.testing.assert_allclose(_np(b), _np(a), rtol=1e-9, atol=1e-12)
+    assert step._count == 1
