@@ -203,6 +203,15 @@ def stack(tr, tensors, dim, result):
     tr.out(result, tr.e("cat", parts, axis=axis), "stack")
 
 
+def stack_rows(tr, rows, shape, result):
+    """The rows of a Jacobian (``autograd.functional``) stacked and reshaped to ``shape``."""
+    if not rows:
+        raise Unsupported("a Jacobian without rows")
+    parts = [tr.e("reshape", (tr.v(r),), shape=(1,) + tuple(r.shape)) for r in rows]
+    vid = tr.e("cat", parts, axis=0) if len(parts) > 1 else parts[0]
+    tr.out(result, tr.e("reshape", (vid,), shape=tuple(shape)), "the rows of a Jacobian")
+
+
 def einsum(tr, equation, operands, result):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
@@ -328,6 +337,7 @@ _DISPATCH = {
     "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),
     "cat": lambda tr, n, a, r: cat(tr, a["tensors"], a["dim"], r),
     "stack": lambda tr, n, a, r: stack(tr, a["tensors"], a["dim"], r),
+    "stack_rows": lambda tr, n, a, r: stack_rows(tr, a["rows"], a["shape"], r),
     "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),
     "where": lambda tr, n, a, r: where(tr, a["condition"], a["x"], a["y"], r),
     "clone": lambda tr, n, a, r: clone(tr, a["x"], r),

@@ -219,6 +219,11 @@ def _build_table():
 
     for f in (F.nll_loss, F.cross_entropy):  # whole losses: their targets are values
         table[f.__code__] = _plain(f.__name__, f.__code__)
+    from ..autograd import functional as AF
+
+    # jacobian/hessian are traced through (their rows are autograd.grad calls); the rows are
+    # stacked in NumPy when they need no graph, so the stacking is one op here
+    table[AF._stack_rows.__code__] = _plain("stack_rows", AF._stack_rows.__code__)
     explicit = set(table)
 
     for mod in (ops, creation, autograd, tg):  # canonical names first
