@@ -26,9 +26,9 @@ def _is_number(x):
 
 # ---- in place ----
 
-def inplace(tr, name, x, other, result, alpha=1):
-    if not isinstance(x, Tensor) or result is not x:
-        raise Unsupported(f"{name} on a non-tensor")
+def _target(tr, name, x, other):
+    """Value id of ``x`` before an in-place write into it, refusing what the replay cannot
+    write the same way."""
     rg_other = isinstance(other, Tensor) and other._rg
     if _gm.is_grad_enabled() and (x._rg or rg_other):
         raise Unsupported(f"{name} recorded for autograd (in place under grad mode)")
@@ -38,7 +38,13 @@ def inplace(tr, name, x, other, result, alpha=1):
         raise Unsupported(f"{name} on a tensor that has views or is a view")
     if id(x) not in tr.cur:
         tr.v(x)
-    old = tr.cur[id(x)]
+    return tr.cur[id(x)]
+
+
+def inplace(tr, name, x, other, result, alpha=1):
+    if not isinstance(x, Tensor) or result is not x:
+        raise Unsupported(f"{name} on a non-tensor")
+    old = _target(tr, name, x, other)
     dtype = ir.dtype_of(tr.g.val[old])
     base = {"subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div"}.get(
         name.rstrip("_"), name.rstrip("_"))
@@ -67,6 +73,34 @@ def inplace(tr, name, x, other, result, alpha=1):
             type(x._data) is float or tr.g.producer[new] >= 0 and \
             tr.g.nodes[tr.g.producer[new]].op in ("broadcast_to", "const"):
         new = tr.e("astype", (new,), dtype=dtype)
+    _written(tr, x, new, name)
+
+
+def setitem(tr, x, key, value, result):
+    """``x[key] = value`` (no autograd): a node that is ``x`` with the elements replaced, then
+    the same write as any in-place op."""
+    if not isinstance(x, Tensor) or result is not None:
+        raise Unsupported("__setitem__ on a non-tensor")
+    old = _target(tr, "__setitem__", x, value)
+    if type(tr.g.val[old]) is float:
+        raise Unsupported("__setitem__ on a 0-d tensor")
+    v = tr.v(value)
+    if isinstance(key, (Tensor, np.ndarray)) and key.dtype == np.bool_:
+        m = tr.v(key)
+        if ir.shape_of(tr.g.val[v]) not in ((), (1,)):  # its length must be the mask's count
+            count = tr.e("count", (m,))
+            tr.g.effect("guard", (count,), expected=tr.g.val[count], why="the size of a mask")
+        new = tr.e("mask_assign", (old, m, v))
+    else:
+        from .handlers import _key_part
+
+        items = key if isinstance(key, tuple) else (key,)
+        new = tr.e("assign", (old, v), key=tuple(_key_part(tr, k) for k in items))
+    _written(tr, x, new, "__setitem__")
+
+
+def _written(tr, x, new, name):
+    """``x`` now holds value ``new``: check it, write it into an argument or captured tensor."""
     check(tr.g.val[new], x._data, name)
     r = tr.ref_of.get(id(x))
     if r is not None:

@@ -31,23 +31,22 @@ _CONST_FORMS = {  # (op, tensor on the left) -> node over the tensor and constan
 def binary(tr, name, x, y, result):
     if _is_number(y) and isinstance(x, Tensor):
         op, sign = _CONST_FORMS[(name, False)]
-        vid = tr.e(op, (tr.v(x),), c=-y if sign < 0 else y)
+        tr.elementwise(result, op, (tr.v(x),), name, c=-y if sign < 0 else y)
     elif _is_number(x) and isinstance(y, Tensor):
         op, sign = _CONST_FORMS[(name, True)]
-        vid = tr.e(op, (tr.v(y),), c=x)
+        tr.elementwise(result, op, (tr.v(y),), name, c=x)
     elif name == "pow":
         raise Unsupported("pow with a tensor exponent")
     else:
-        vid = tr.e(name, (tr.v(x), tr.v(y)))
-    tr.out(result, vid, name)
+        tr.elementwise(result, name, (tr.v(x), tr.v(y)), name)
 
 
 def compare(tr, name, x, y, result):
-    tr.out(result, tr.e(name, (tr.v(x), tr.v(y))), name)
+    tr.elementwise(result, name, (tr.v(x), tr.v(y)), name)
 
 
 def unary(tr, name, x, result):
-    tr.out(result, tr.e(name, (tr.v(x),)), name)
+    tr.elementwise(result, name, (tr.v(x),), name)
 
 
 # ---- linear algebra, reductions, movement ----
@@ -204,6 +203,15 @@ def stack(tr, tensors, dim, result):
     tr.out(result, tr.e("cat", parts, axis=axis), "stack")
 
 
+def stack_rows(tr, rows, shape, result):
+    """The rows of a Jacobian (``autograd.functional``) stacked and reshaped to ``shape``."""
+    if not rows:
+        raise Unsupported("a Jacobian without rows")
+    parts = [tr.e("reshape", (tr.v(r),), shape=(1,) + tuple(r.shape)) for r in rows]
+    vid = tr.e("cat", parts, axis=0) if len(parts) > 1 else parts[0]
+    tr.out(result, tr.e("reshape", (vid,), shape=tuple(shape)), "the rows of a Jacobian")
+
+
 def einsum(tr, equation, operands, result):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
@@ -329,6 +337,7 @@ _DISPATCH = {
     "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),
     "cat": lambda tr, n, a, r: cat(tr, a["tensors"], a["dim"], r),
     "stack": lambda tr, n, a, r: stack(tr, a["tensors"], a["dim"], r),
+    "stack_rows": lambda tr, n, a, r: stack_rows(tr, a["rows"], a["shape"], r),
     "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),
     "where": lambda tr, n, a, r: where(tr, a["condition"], a["x"], a["y"], r),
     "clone": lambda tr, n, a, r: clone(tr, a["x"], r),
@@ -337,6 +346,7 @@ _DISPATCH = {
     "grad": _grad_fn,
     "grad.get": lambda tr, n, a, r: grad_get(tr, a["self"], r),
     "grad.set": lambda tr, n, a, r: grad_set(tr, a["self"], a["value"]),
+    "__setitem__": lambda tr, n, a, r: setitem(tr, a["x"], a["key"], a["value"], r),
     "nll_loss": losses.nll_loss,
     "cross_entropy": losses.cross_entropy,
 }
@@ -406,5 +416,6 @@ from .effects import (  # noqa: E402 - effects imports this module's names
     inplace,
     island,
     requires_grad_,
+    setitem,
     zero_grad,
 )

@@ -79,9 +79,13 @@ COMPARE = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
 _SOURCES = frozenset(("input", "load", "gload", "leaf", "const", "detach", "copy", "cot"))
 
 
+# Nodes whose value changes from call to call (what depends on none of them is a constant).
+_INPUTS = frozenset(("input", "load", "gload", "leaf"))
+
+
 # Ops whose result never requires grad (comparisons, counts, masks).
 NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmask", "sign",
-                     "posmask", "detach", "targets_ok"))
+                     "posmask", "detach", "targets_ok", "assign", "mask_assign"))
 
 
 class Node:
@@ -101,6 +105,7 @@ class Graph:
         self.producer = []  # node index of each value (-1: none)
         self.seen = {}  # (op, inputs, requires grad, parameters) -> value id
         self.uniform = {}  # value id -> c: values that are c everywhere (a seed, its broadcasts)
+        self.varying = set()  # values that depend on an input (the rest are baked constants)
 
     def new_value(self, value, rg=False, node=-1):
         self.val.append(value)
@@ -108,9 +113,10 @@ class Graph:
         self.producer.append(node)
         return len(self.val) - 1
 
-    def emit(self, op, ins=(), rg=False, **params):
-        """Append ``op`` over values ``ins``; computes its value now (trace time). The same
-        op over the same values is the same value (``x * x``'s VJP computes ``g * x`` twice)."""
+    def emit(self, op, ins=(), rg=False, known=None, **params):
+        """Append ``op`` over values ``ins``; computes its value now (trace time) unless it is
+        ``known`` (an eager array already checked to be it). The same op over the same values
+        is the same value (``x * x``'s VJP computes ``g * x`` twice)."""
         ins = tuple(ins)
         if op == "mul" and self.uniform:
             for one, other in ((ins[0], ins[1]), (ins[1], ins[0])):
@@ -118,7 +124,7 @@ class Graph:
                 if c is not None and self._passes(other, one):
                     if c == 1.0:
                         return other  # g * 1 (the cotangent of a sum): no work
-                    return self.emit("mulc", (other,), rg, c=c)  # g * (1/n) (of a mean)
+                    return self.emit("mulc", (other,), rg, known, c=c)  # g * (1/n) (of a mean)
         key = None
         if op not in _SOURCES:
             try:
@@ -128,9 +134,11 @@ class Graph:
                 key = hit = None
             if hit is not None:
                 return hit
-        value = IMPL[op](params, *[self.val[i] for i in ins])
+        value = IMPL[op](params, *[self.val[i] for i in ins]) if known is None else known
         out = self.new_value(norm(value), rg, len(self.nodes))
         self.nodes.append(Node(op, ins, params, out))
+        if op in _INPUTS or any(i in self.varying for i in ins):
+            self.varying.add(out)
         if key is not None:
             self.seen[key] = out
         if op == "const" and type(value) is float:
@@ -203,6 +211,13 @@ def _index_scatter(g, key, shape, dtype):
     return z
 
 
+def _assign(x, key, v):
+    """``x`` with ``x[key] = v`` done on a copy (``x[key] = v`` of the eager op)."""
+    z = np.array(x)
+    z[key] = v
+    return z
+
+
 def _mask_scatter(g, mask, shape, dtype):
     z = np.zeros(shape, dtype)
     z[mask] = g
@@ -235,6 +250,8 @@ IMPL = {
     "getitem": lambda p, a: np.asarray(a)[p["key"]],
     "index_scatter": lambda p, g: _index_scatter(g, p["key"], p["shape"], p["dtype"]),
     "mask_select": lambda p, a, m: np.asarray(a)[m],
+    "assign": lambda p, a, v: _assign(a, p["key"], v),
+    "mask_assign": lambda p, a, m, v: _assign(a, m, v),
     "mask_scatter": lambda p, g, m: _mask_scatter(g, m, p["shape"], p["dtype"]),
     "count": lambda p, m: int(np.count_nonzero(m)),
     "cat": lambda p, *xs: np.concatenate([np.asarray(x) for x in xs], p["axis"]),

@@ -51,6 +51,8 @@ def _code_names(code, out):
 
 
 _SCALARS = (str, int, float, bool, complex, type(None))
+BORROW_MIN = 1 << 16  # elementwise results this big are checked on a sample and not recomputed
+SAMPLE = 4096
 MAX_VALUE_GUARDS = 256
 
 
@@ -217,6 +219,11 @@ def _build_table():
 
     for f in (F.nll_loss, F.cross_entropy):  # whole losses: their targets are values
         table[f.__code__] = _plain(f.__name__, f.__code__)
+    from ..autograd import functional as AF
+
+    # jacobian/hessian are traced through (their rows are autograd.grad calls); the rows are
+    # stacked in NumPy when they need no graph, so the stacking is one op here
+    table[AF._stack_rows.__code__] = _plain("stack_rows", AF._stack_rows.__code__)
     explicit = set(table)
 
     for mod in (ops, creation, autograd, tg):  # canonical names first
@@ -302,6 +309,7 @@ class Tracer:
         self.hyper_guards = []  # (island index, groups): optimizer settings baked in
         self.start_guards = []  # (Ref, grad is None)
         self.key_arrays = []  # (Ref or None, baked array) of index arrays
+        self.borrowed = {}  # value id -> the eager array that is its value (see ``elementwise``)
         self.reject = None
         self.frame = None
         self.entry = None
@@ -388,6 +396,45 @@ class Tracer:
             self.late.add(vid)
         return vid
 
+    def elementwise(self, result, op, ins, what, **params):
+        """Emit elementwise ``op`` and map ``result`` to it. A big result is not recomputed: the
+        op runs on a strided sample of its inputs, which must match the eager result there,
+        and the eager array becomes the node's value (``release`` copies it before eager code
+        writes into it)."""
+        d = result._data if isinstance(result, Tensor) else None
+        g = self.g
+        if type(d) is not np.ndarray or d.size < BORROW_MIN or d.base is not None or \
+                not d.flags.c_contiguous or not any(i in g.varying for i in ins) or \
+                not all(type(g.val[i]) is float or g.val[i].shape in ((), d.shape)
+                        for i in ins):
+            return self.out(result, self.e(op, ins, **params), what)
+        at = np.unravel_index(np.arange(0, d.size, d.size // SAMPLE), d.shape)
+        sample = ir.IMPL[op](params, *[g.val[i] if type(g.val[i]) is float or
+                                       g.val[i].shape == () else g.val[i][at] for i in ins])
+        check(ir.norm(sample), d[at], what)
+        vid = self.e(op, ins, known=d, **params)
+        if g.val[vid] is d:
+            self.borrowed[vid] = d
+        return self.out(result, vid, what)
+
+    def release(self, grads_only=False):
+        """Eager code is about to write into arrays: values that are (views of) borrowed eager
+        arrays become copies. ``grads_only``: only if a borrowed array is some ``.grad``
+        (backward accumulates into those in place)."""
+        if not self.borrowed:
+            return
+        owners = {id(a) for a in self.borrowed.values()}
+        if grads_only:
+            grads = (t._grad._data for t in self.keep if isinstance(t, Tensor) and
+                     t._grad is not None and type(t._grad._data) is np.ndarray)
+            if not any(id(a) in owners or id(a.base) in owners for a in grads):
+                return
+        val = self.g.val
+        for vid, v in enumerate(val):
+            if type(v) is np.ndarray and (id(v) in owners or id(v.base) in owners):
+                val[vid] = v.copy()
+        self.borrowed.clear()
+
     def out(self, result, vid, what):
         """Map the eager ``result`` tensor to ``vid`` after checking they agree."""
         if not isinstance(result, Tensor):
@@ -408,16 +455,21 @@ class Tracer:
         except Exception as e:  # noqa: BLE001  (a failure here rejects the trace)
             self.reject = f"reading the arguments of {frame.f_code.co_name}: {e}"
             return False
-        if self.entry[0] in _MUTATING:
+        name = self.entry[0]
+        if name in _MUTATING:
             self._load_before(self.entry[1])
+        if name in _MUTATING or name in ISLANDS or name.endswith((".step", ".zero_grad")):
+            self.release()
+        elif name in ("backward", "grad"):
+            self.release(grads_only=True)
         self.frame = frame
         return True
 
     def _load_before(self, args):
         """A captured tensor first met by an in-place op: read its value before the op
         changes it (read at the op's return, the program would start from the new value)."""
-        for x in args.values():
-            if isinstance(x, Tensor) and id(x) not in self.cur:
+        for name, x in args.items():  # (an index is baked in, not read: see handlers)
+            if name != "key" and isinstance(x, Tensor) and id(x) not in self.cur:
                 try:
                     self.v(x)
                 except Unsupported as e:
@@ -482,8 +534,8 @@ def check(mine, eager, what):
     if mine.shape != eager.shape or mine.dtype != eager.dtype:
         raise Unsupported(f"{what}: the program's shape/dtype {mine.shape}/{mine.dtype} "
                           f"differs from eager {eager.shape}/{eager.dtype}")
-    if mine.size > 1 << 16:  # a strided sample: a wrong formula shows anywhere, cheaply
-        step = mine.size // 4096
+    if mine.size > BORROW_MIN:  # a strided sample: a wrong formula shows anywhere, cheaply
+        step = mine.size // SAMPLE
         mine, eager = mine.reshape(-1)[::step], eager.reshape(-1)[::step]
     if mine.dtype.kind in "fc":
         tol = 1e-9 if mine.dtype.itemsize >= 8 else 1e-4
@@ -495,7 +547,7 @@ def check(mine, eager, what):
 
 _MUTATING = frozenset(("add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "subtract_",
                        "multiply_", "divide_", "true_divide_", "__iadd__", "__isub__",
-                       "__imul__", "__itruediv__"))
+                       "__imul__", "__itruediv__", "__setitem__"))
 ISLANDS = ("Optimizer.step", "LRScheduler.step", "ReduceLROnPlateau.step")
 
 
