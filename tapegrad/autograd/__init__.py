@@ -125,6 +125,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     run(outputs, seeds, retain_graph, create_graph, targets, accumulate=True)
 
 
+def _raise_unused(i):
+    raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used "
+                       "in the graph. Set allow_unused=True if this is the desired behavior.")
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
@@ -167,9 +172,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, (t, g) in enumerate(zip(ins, res)):
         if g is None:
             if not allow_unused:
-                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
-                                   "been used in the graph. Set allow_unused=True if this is "
-                                   "the desired behavior.")
+                _raise_unused(i)
             if materialize_grads:
                 from ..creation import zeros_like
 
@@ -270,9 +273,7 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
     for i, (t, g) in enumerate(zip(ins, res)):
         if g is None:
             if not allow_unused:
-                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
-                                   "been used in the graph. Set allow_unused=True if this is "
-                                   "the desired behavior.")
+                _raise_unused(i)
             if materialize_grads:
                 g = np.zeros((n,) + tuple(t.shape), t.dtype)
         out.append(None if g is None else _make(g))
