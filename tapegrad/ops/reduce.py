@@ -580,8 +580,10 @@ def cumsum(input, dim, *, dtype=None):
     else:
         value = np.cumsum(xd, axis=d, dtype=dtype)
         value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
-    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
-        R.refuse_complex(Op.CUMSUM, x)
+    if x.dtype.kind == "c" and R.needs_grad(x):
+        from .complex import record
+
+        return record(value, (x,), "cumsum", dim=d)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))
