@@ -36,3 +36,36 @@ def test_cat_without_grad_keeps_complex_values():
 
     out = tg.cat([tg.tensor([1j]), tg.tensor([2.0])])
     assert out.dtype == tg.complex128 and np.allclose(out.numpy(), [1j, 2])
+
+
+REDUCTIONS = {
+    "var_all": lambda L, a: L.var(a * a),
+    "var_dim": lambda L, a: L.var(a * a, 1),
+    "std_keepdim": lambda L, a: L.std(a * a, 0, keepdim=True),
+    "std_correction0": lambda L, a: L.std(a, correction=0),
+    "var_method": lambda L, a: (a * a).var(dim=0),
+    "vector_norm": lambda L, a: L.linalg.vector_norm(a * a),
+    "vector_norm_ord3": lambda L, a: L.linalg.vector_norm(a, 3, dim=1),
+    "vector_norm_ord1": lambda L, a: L.linalg.vector_norm(a, 1),
+    "vector_norm_inf": lambda L, a: L.linalg.vector_norm(a, float("inf"), dim=0),
+    "linalg_norm": lambda L, a: L.linalg.norm(a),
+    "norm_dim": lambda L, a: L.norm(a * a, dim=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_real_valued_reductions_of_complex(name):
+    """var/std/norms of complex tensors are real (torch's definitions: moduli)."""
+    import tapegrad as tg
+
+    check_complex(REDUCTIONS[name], [rand((2, 3))])
+    assert REDUCTIONS[name](tg, tg.tensor(rand((2, 3)))).dtype == tg.float64
+
+
+def test_max_of_complex_refused_as_torch():
+    import tapegrad as tg
+
+    z = tg.tensor([1j, 2.0], requires_grad=True)
+    for f in (tg.amax, tg.max, tg.amin):
+        with pytest.raises(TypeError, match="complex numbers have no order"):
+            f(z)

@@ -241,8 +241,10 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
         value = _cuda().extremum_value(xd, dims, keepdim, np_f is np.amax)
     else:
         value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
-    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
-        R.refuse_complex(Op.AMAX, x)
+    if x._rg and x.dtype.kind == "c":  # complex numbers have no order: torch refuses too
+        kind = "ComplexFloat" if x.dtype == np.complex64 else "ComplexDouble"
+        raise TypeError(f'{name}: complex tensors are not supported by this op ("{name}" not '
+                        f"implemented for '{kind}' in PyTorch: complex numbers have no order)")
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
@@ -351,6 +353,8 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
 
     x = R.as_tensor(x)
     dim, correction = _correction(dim, unbiased, correction)
+    if x.dtype.kind == "c":
+        return _complex_var(x, dim, keepdim, correction, name, root)
     if x.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = _reduce_dims(dim, x.ndim)
@@ -374,6 +378,25 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
         return _make(value)
     return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,),
                            save_out=root, params=dict(dims=dims, keepdim=keepdim, dof=dof))
+
+
+def _complex_var(x, dim, keepdim, correction, name, root):
+    """torch's var/std of complex ``x``: ``sum |x - mean|^2 / (N - correction)``, real; composed
+    of ops with complex rules, so its gradient is PyTorch's ``2 / dof * g * (x - mean)``."""
+    from . import complex as C
+    from .elementwise import div, mul, sub
+
+    dims = _reduce_dims(dim, x.ndim)
+    n = size_of(tuple(x.shape[k] for k in dims))
+    dof = _builtin_max(0.0, n - correction)
+    if dof <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                      "less than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=4)
+    dev = sub(x, mean(x, dims, True))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = div(sum(C.real(mul(dev, C.conj(dev))), dims, keepdim), float(dof))
+    return _safe_root(v, 2) if root else v
 
 
 def _var_vjp_np(g, inputs, out, dims, keepdim, dof):
@@ -450,6 +473,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     x = R.as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
+    if x.dtype.kind == "c":  # a norm of complex values is the norm of their moduli (real)
+        x = abs(x)
     _need_float(x, "norm")
     if p is None or p == "fro":
         p = 2
