@@ -69,3 +69,26 @@ def test_max_of_complex_refused_as_torch():
     for f in (tg.amax, tg.max, tg.amin):
         with pytest.raises(TypeError, match="complex numbers have no order"):
             f(z)
+
+
+def _with_zeros(count):
+    a = rand((3, 5))
+    a[1, 2] = 0
+    if count > 1:
+        a[1, 4] = 0
+    return a
+
+
+PRODS = {
+    "all": lambda L, a: L.prod(a),
+    "dim": lambda L, a: L.prod(a, 1),
+    "keepdim": lambda L, a: L.prod(a, 0, keepdim=True),
+    "method": lambda L, a: a.prod(-1),
+}
+
+
+@pytest.mark.parametrize("zeros", [0, 1, 2])
+@pytest.mark.parametrize("name", sorted(PRODS))
+def test_prod_of_complex(name, zeros):
+    """The complex product rule ``g * conj(product of the others)``, exact with zeros."""
+    check_complex(PRODS[name], [_with_zeros(zeros) if zeros else rand((3, 5))])

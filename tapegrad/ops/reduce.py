@@ -180,12 +180,39 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if type(value) is not DeviceArray:
         value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
                                  value.astype(np.int64)))
-    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+    if x.dtype.kind == "c" and R.needs_grad(x) and dtype is None:
+        return _complex_prod(x, d, keepdim, value)
+    if x._rg and x.dtype.kind == "c":  # a dtype cast of a complex product: no rule
         R.refuse_complex(Op.PROD, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.PROD, (x,), save_inputs=(0,), save_out=True,
                            params=dict(dim=d, keepdim=keepdim))
+
+
+def _complex_prod(x, d, keepdim, value):
+    """The product of complex ``x`` along ``d`` (all elements if None) as a tree of pairwise
+    products: ``log2 n`` complex ``mul`` records, whose product rule ``g * conj(other)`` is exact
+    where the input holds zeros and re-tapes to any order."""
+    from .elementwise import mul
+    from .join import cat
+
+    from .movement import unsqueeze
+
+    y = reshape(x, (-1,)) if d is None else permute(
+        x, (d,) + tuple(k for k in range(x.ndim) if k != d))
+    n = y.shape[0]
+    if n == 0:
+        return _make(value)
+    while n > 1:
+        h = n // 2
+        z = mul(y[:h], y[h:2 * h])
+        y = cat([z, y[2 * h:]]) if n % 2 else z
+        n = y.shape[0]
+    y = reshape(y, y.shape[1:])
+    if d is not None and keepdim:
+        y = unsqueeze(y, d)
+    return y
 
 
 # ---- amax / amin (python op: ties share the gradient evenly) ----------------------------
