@@ -105,8 +105,12 @@ def _float_input(x, name, dtype=None):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be ±inf or 0."""
+    from .ops.elementwise import abs as _abs
     from .ops.reduce import norm as _vnorm
 
+    x = _t(x)
+    if x.dtype.kind == "c" and dtype is None:  # the norm of the moduli: real, as torch's
+        x = _abs(x)
     x = _float_input(x, "vector_norm", dtype)
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Expected a number as ord, got {ord!r}")

@@ -15,10 +15,13 @@ from . import _Unsupported
 
 # ---- np.linalg.* on tensors (NumPy's signatures and results) ---------------------------------
 
-def _np_float(x):
-    """NumPy's linalg computes integers in float64; complex stays with NumPy (no gradient)."""
+def _np_float(x, complex_ok=False):
+    """NumPy's linalg computes integers in float64; complex goes to the ops with complex rules
+    (``complex_ok``), else stays with NumPy (no gradient)."""
     x = _t(x)
     if x.dtype.kind == "c":
+        if complex_ok:
+            return x
         raise _Unsupported("complex input")
     return x if x.dtype.kind == "f" and x.dtype.itemsize >= 4 else x.to(np.float64)
 
@@ -26,7 +29,7 @@ def _np_float(x):
 def _np_solve(a, b):
     from ..ops.movement import squeeze, unsqueeze
 
-    a, b = _np_float(a), _np_float(b)
+    a, b = _np_float(a, True), _np_float(b, True)
     if b.ndim == 1:  # NumPy 2: only a 1-D b is a vector
         return squeeze(_D.solve(a, unsqueeze(b, -1)), -1)
     return _D.solve(a, b)
@@ -237,8 +240,9 @@ def numpy_handlers():
         return lambda a, *args, **kw: f(_np_float(a), *args, **kw)
 
     return {
-        L.solve: _np_solve, L.inv: one(inv), L.det: one(det),
-        L.slogdet: lambda a: SlogdetResult(*_D.slogdet(_np_float(a))),
+        L.solve: _np_solve, L.inv: lambda a: inv(_np_float(a, True)),
+        L.det: lambda a: det(_np_float(a, True)),
+        L.slogdet: lambda a: SlogdetResult(*_D.slogdet(_np_float(a, True))),
         L.eigh: lambda a, UPLO="L": EighResult(*_S.eigh(_np_float(a), UPLO)),
         L.eigvalsh: lambda a, UPLO="L": eigvalsh(_np_float(a), UPLO),
         L.svd: _np_svd, L.qr: _np_qr,

@@ -131,6 +131,25 @@ def _matmul_rule(ns, g, ins, out):
     return ns.matmul_vjp(g, (ns.conj(ins[0]), ns.conj(ins[1])), None)
 
 
+def _cat_rule(ns, g, ins, out, dim, sizes):
+    """Each input's slice of ``g`` (a skipped legacy ``(0,)`` input gets an empty gradient)."""
+    grads, start = [], 0
+    for x, n in zip(ins, sizes):
+        if x.ndim != g.ndim:
+            grads.append(ns.reshape(ns.reshape(g, (-1,))[:0], (0,)))
+            continue
+        grads.append(g[(slice(None),) * dim + (slice(start, start + n),)])
+        start += n
+    return tuple(grads)
+
+
+def _cumsum_rule(ns, g, ins, out, dim):
+    """The transpose of a running sum: a reversed running sum of ``g``."""
+    return (ns.flip(ns.cumsum(ns.flip(g, dim), dim), dim),)
+
+
+RULES["cat"] = _cat_rule
+RULES["cumsum"] = _cumsum_rule
 RULES["holomorphic"] = lambda ns, g, ins, out, deriv: (
     g * ns.conj(deriv(1.0, ins[0], out, ns.extra)),)  # deriv(g, x, out, M) of ops/extra.py
 RULES["linear"] = _linear_rule
@@ -166,6 +185,7 @@ def _np_matmul_vjp(g, ins, out):
 NP = types.SimpleNamespace(
     conj=np.conj, real=np.real, imag=np.imag, exp=np.exp, log=np.log, sin=np.sin, cos=np.cos,
     where=np.where, reshape=np.reshape, matmul_vjp=_np_matmul_vjp,
+    flip=lambda g, d: np.flip(g, d), cumsum=lambda g, d: np.cumsum(g, axis=d),
     gather_strided=lambda g, shape, strides, offset: np.asarray(g).reshape(-1)[
         _np_strided_idx(shape, strides, offset)],
     scatter_strided=lambda g, shape, strides, offset, n: _np_scatter(
@@ -182,10 +202,12 @@ def _tg_namespace():
     from . import elementwise as E
     from . import movement as M
     from .linalg import _matmul_vjp
+    from .reduce import cumsum
 
     ns = types.SimpleNamespace(
         conj=conj, real=real, imag=imag, exp=E.exp, log=E.log, sin=E.sin, cos=E.cos,
         where=_where_rule, reshape=M.reshape, matmul_vjp=_matmul_vjp,
+        flip=lambda g, d: M.flip(g, (d,)), cumsum=cumsum,
         gather_strided=M.gather_strided, scatter_strided=M.scatter_strided,
         gather_index=M.gather_index, scatter_index=M.scatter_index,
         extra=_extra_namespace(True),

@@ -95,6 +95,10 @@ def cat(tensors, dim=0):
     if not (R._grad_on() and any(t._rg for t in ts)):
         return _make(_wrap(value))
     sizes = tuple(0 if (e and nd != 1) else t.shape[d] for t, e in zip(ts, legacy))
+    if value.dtype.kind == "c":  # its rule slices the complex cotangent the same way
+        from .complex import record
+
+        return record(value, tuple(ts), "cat", dim=d, sizes=sizes)
     return R.python_result(value, Op.CAT, tuple(ts),
                            params=dict(dim=d, sizes=sizes, shapes=tuple(t.shape for t in ts)))
 

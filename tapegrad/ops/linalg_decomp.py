@@ -131,6 +131,11 @@ def _nonzero(g):
     return bool(np.any(np.asarray(g._data)))
 
 
+def _any_complex(*ts):
+    """Whether a complex matrix op is asked for (its rules live in ``ops/complex_linalg.py``)."""
+    return any(t.dtype.kind == "c" for t in ts)
+
+
 def _check(x, name, square=True, min_dim=2):
     """PyTorch's checks: a real floating tensor, batches of (square) matrices."""
     dt = x.dtype
@@ -187,6 +192,10 @@ def solve(A, B):
     """``X`` with ``A X = B`` for square ``A`` (..., n, n) and ``B`` (..., n, k); batch
     dimensions broadcast."""
     A, B = R.as_tensor(A), R.as_tensor(B)
+    if _any_complex(A, B):
+        from . import complex_linalg
+
+        return complex_linalg.solve(A, B)
     _check(A, "solve")
     _check(B, "solve", square=False)
     if A.shape[-1] != B.shape[-2]:
@@ -218,6 +227,10 @@ defop(Op.INV, "inv", "python", "LinalgInvExBackward0", vjp=_inv_vjp, vjp_np=_inv
 def inv(A):
     """Inverse of square matrices (..., n, n)."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        from . import complex_linalg
+
+        return complex_linalg.inv(A)
     _check(A, "inv")
     value = _lapack(np.linalg.inv, A._arr(), msg="linalg.inv: The diagonal element is zero, the "
                     "inversion could not be completed because the input matrix is singular.")
@@ -294,6 +307,10 @@ defop(Op.DET, "det", "python", "LinalgDetBackward0", vjp=_det_vjp, vjp_np=_det_v
 def det(A):
     """Determinant of square matrices (..., n, n)."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        from . import complex_linalg
+
+        return complex_linalg.det(A)
     _check(A, "det")
     return _record(np.asarray(np.linalg.det(A._arr())), Op.DET, (A,), save_inputs=(0,),
                    save_out=True)
@@ -331,6 +348,10 @@ defop(Op.LOGABSDET, "logabsdet", "python", "LinalgSlogdetBackward0", vjp=_logabs
 def slogdet(A):
     """``(sign, log|det|)`` of square matrices; ``sign`` carries no gradient."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        from . import complex_linalg
+
+        return complex_linalg.slogdet(A)
     _check(A, "slogdet")
     sign, logabs = np.linalg.slogdet(A._arr())
     return (_const(sign),

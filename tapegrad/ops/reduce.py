@@ -180,12 +180,39 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if type(value) is not DeviceArray:
         value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
                                  value.astype(np.int64)))
-    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
+    if x.dtype.kind == "c" and R.needs_grad(x) and dtype is None:
+        return _complex_prod(x, d, keepdim, value)
+    if x._rg and x.dtype.kind == "c":  # a dtype cast of a complex product: no rule
         R.refuse_complex(Op.PROD, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.PROD, (x,), save_inputs=(0,), save_out=True,
                            params=dict(dim=d, keepdim=keepdim))
+
+
+def _complex_prod(x, d, keepdim, value):
+    """The product of complex ``x`` along ``d`` (all elements if None) as a tree of pairwise
+    products: ``log2 n`` complex ``mul`` records, whose product rule ``g * conj(other)`` is exact
+    where the input holds zeros and re-tapes to any order."""
+    from .elementwise import mul
+    from .join import cat
+
+    from .movement import unsqueeze
+
+    y = reshape(x, (-1,)) if d is None else permute(
+        x, (d,) + tuple(k for k in range(x.ndim) if k != d))
+    n = y.shape[0]
+    if n == 0:
+        return _make(value)
+    while n > 1:
+        h = n // 2
+        z = mul(y[:h], y[h:2 * h])
+        y = cat([z, y[2 * h:]]) if n % 2 else z
+        n = y.shape[0]
+    y = reshape(y, y.shape[1:])
+    if d is not None and keepdim:
+        y = unsqueeze(y, d)
+    return y
 
 
 # ---- amax / amin (python op: ties share the gradient evenly) ----------------------------
@@ -241,8 +268,10 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
         value = _cuda().extremum_value(xd, dims, keepdim, np_f is np.amax)
     else:
         value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
-    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
-        R.refuse_complex(Op.AMAX, x)
+    if x._rg and x.dtype.kind == "c":  # complex numbers have no order: torch refuses too
+        kind = "ComplexFloat" if x.dtype == np.complex64 else "ComplexDouble"
+        raise TypeError(f'{name}: complex tensors are not supported by this op ("{name}" not '
+                        f"implemented for '{kind}' in PyTorch: complex numbers have no order)")
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
@@ -351,6 +380,8 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
 
     x = R.as_tensor(x)
     dim, correction = _correction(dim, unbiased, correction)
+    if x.dtype.kind == "c":
+        return _complex_var(x, dim, keepdim, correction, name, root)
     if x.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = _reduce_dims(dim, x.ndim)
@@ -374,6 +405,25 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
         return _make(value)
     return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,),
                            save_out=root, params=dict(dims=dims, keepdim=keepdim, dof=dof))
+
+
+def _complex_var(x, dim, keepdim, correction, name, root):
+    """torch's var/std of complex ``x``: ``sum |x - mean|^2 / (N - correction)``, real; composed
+    of ops with complex rules, so its gradient is PyTorch's ``2 / dof * g * (x - mean)``."""
+    from . import complex as C
+    from .elementwise import div, mul, sub
+
+    dims = _reduce_dims(dim, x.ndim)
+    n = size_of(tuple(x.shape[k] for k in dims))
+    dof = _builtin_max(0.0, n - correction)
+    if dof <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                      "less than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=4)
+    dev = sub(x, mean(x, dims, True))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = div(sum(C.real(mul(dev, C.conj(dev))), dims, keepdim), float(dof))
+    return _safe_root(v, 2) if root else v
 
 
 def _var_vjp_np(g, inputs, out, dims, keepdim, dof):
@@ -450,6 +500,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     x = R.as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
+    if x.dtype.kind == "c":  # a norm of complex values is the norm of their moduli (real)
+        x = abs(x)
     _need_float(x, "norm")
     if p is None or p == "fro":
         p = 2
@@ -580,8 +632,10 @@ def cumsum(input, dim, *, dtype=None):
     else:
         value = np.cumsum(xd, axis=d, dtype=dtype)
         value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
-    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
-        R.refuse_complex(Op.CUMSUM, x)
+    if x.dtype.kind == "c" and R.needs_grad(x):
+        from .complex import record
+
+        return record(value, (x,), "cumsum", dim=d)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))

@@ -1,0 +1,86 @@
+"""``solve``, ``inv``, ``det`` and ``slogdet`` of complex matrices, with PyTorch's backward
+formulas (conjugate transposes where the real rules transpose).
+
+* ``solve``: the complex ``solve`` record of ``ops/linalg_eig.py`` (``gB = solve(A^H, g)``,
+  ``gA = -gB X^H``);
+* ``inv``: ``solve(A, I)``, so its gradient is ``-X^H g X^H``;
+* ``det``: ``gA = solve(A^H, g conj(det) I)`` (``g conj(det) A^{-H}``);
+* ``slogdet``: ``logabsdet`` sends ``g A^{-H}`` (the real part of ``log det``, holomorphic with
+  derivative ``A^{-T}``, conjugated); ``sign = det / |det|`` is composed of complex ops, so its
+  gradient flows too (it is not piecewise constant as for real matrices).
+
+A singular matrix has no derivative: the solves raise NumPy's ``LinAlgError`` wrapped in
+PyTorch's message, as for real matrices.
+"""
+
+import numpy as np
+
+from . import complex as C
+from . import record as R
+from .linalg_eig import _square
+from .linalg_eig import solve as _csolve
+
+
+def _eye(n):
+    return np.eye(n) * (1 + 0j)
+
+
+def _rule_det(ns, g, ins, out):
+    A = ins[0]
+    n = A.shape[-1]
+    rhs = (g * ns.conj(out))[..., None, None] * _eye(n)
+    return (ns.solve(ns.conj(ns.mT(A)), rhs),)
+
+
+def _rule_logabsdet(ns, g, ins, out):
+    A = ins[0]
+    n = A.shape[-1]
+    return (ns.solve(ns.conj(ns.mT(A)), g[..., None, None] * _eye(n)),)
+
+
+C.RULES.update(det=_rule_det, logabsdet=_rule_logabsdet)
+
+
+def _singular(name):
+    return RuntimeError(f"linalg.{name}: The solver failed because the input matrix is "
+                        "singular.")
+
+
+def solve(A, B):
+    """``X`` with ``A X = B`` (``B`` a matrix or batch of matrices), either operand complex."""
+    try:
+        return _csolve(A, B)
+    except np.linalg.LinAlgError:
+        raise _singular("solve") from None
+
+
+def inv(A):
+    """Inverse of complex square matrices: ``solve(A, I)``."""
+    A = R.as_tensor(A)
+    _square(A, "inv")
+    C_eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape)
+    try:
+        return _csolve(A, R.as_tensor(np.ascontiguousarray(C_eye)))
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.inv: The diagonal element is zero, the inversion could not "
+                           "be completed because the input matrix is singular.") from None
+
+
+def det(A):
+    """Determinant of complex square matrices."""
+    A = R.as_tensor(A)
+    _square(A, "det")
+    return C.record(np.asarray(np.linalg.det(A._arr())), (A,), "det")
+
+
+def slogdet(A):
+    """``(sign, log|det|)`` of complex square matrices: ``sign`` complex, ``log|det|`` real."""
+    from .elementwise import abs as _abs
+    from .elementwise import div
+
+    A = R.as_tensor(A)
+    _square(A, "slogdet")
+    _, logabs = np.linalg.slogdet(A._arr())
+    d = det(A)
+    sign = div(d, _abs(d))
+    return sign, C.record(np.asarray(logabs), (A,), "logabsdet")

@@ -1,0 +1,94 @@
+"""Complex rules of joins, running sums, products, variances and norms: values, gradients and
+second order against finite differences (real and imaginary parts perturbed separately) and
+PyTorch (tests/complex_checks.py)."""
+
+import numpy as np
+import pytest
+
+from complex_checks import check_complex, rand
+
+JOINS = {
+    "cat": (lambda L, a, b: L.cat([a * a, b], 1), [(2, 3), (2, 2)]),
+    "cat_negative_dim": (lambda L, a, b: L.cat([a, b * b], -1), [(2, 3), (2, 2)]),
+    "stack": (lambda L, a, b: L.stack([a * a, b], -1), [(2, 3), (2, 3)]),
+    "split_sizes": (lambda L, a: L.split(a * a, [1, 2], 1)[1] * L.split(a, 2, 1)[0], [(2, 3)]),
+    "chunk": (lambda L, a: L.chunk(a * a, 2, 0)[1] * 2j, [(4, 3)]),
+    "unbind": (lambda L, a: L.unbind(a * a, 1)[2], [(2, 3)]),
+    "cumsum_rows": (lambda L, a: L.cumsum(a * a, 1), [(2, 3)]),
+    "cumsum_cols": (lambda L, a: L.cumsum(a * a, 0), [(3, 2)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JOINS))
+def test_joins_and_running_sums(name):
+    fn, shapes = JOINS[name]
+    check_complex(fn, [rand(s, seed=i) for i, s in enumerate(shapes)])
+
+
+def test_cat_of_real_and_complex_tensors():
+    """A real input of a complex cat takes the real part of its cotangent slice."""
+    check_complex(lambda L, a, b: L.cat([a, b * b]), [rand((2, 3), cplx=False), rand((1, 3))])
+    check_complex(lambda L, a, b: L.stack([a, b]), [rand((3,)), rand((3,), cplx=False)])
+
+
+def test_cat_without_grad_keeps_complex_values():
+    import tapegrad as tg
+
+    out = tg.cat([tg.tensor([1j]), tg.tensor([2.0])])
+    assert out.dtype == tg.complex128 and np.allclose(out.numpy(), [1j, 2])
+
+
+REDUCTIONS = {
+    "var_all": lambda L, a: L.var(a * a),
+    "var_dim": lambda L, a: L.var(a * a, 1),
+    "std_keepdim": lambda L, a: L.std(a * a, 0, keepdim=True),
+    "std_correction0": lambda L, a: L.std(a, correction=0),
+    "var_method": lambda L, a: (a * a).var(dim=0),
+    "vector_norm": lambda L, a: L.linalg.vector_norm(a * a),
+    "vector_norm_ord3": lambda L, a: L.linalg.vector_norm(a, 3, dim=1),
+    "vector_norm_ord1": lambda L, a: L.linalg.vector_norm(a, 1),
+    "vector_norm_inf": lambda L, a: L.linalg.vector_norm(a, float("inf"), dim=0),
+    "linalg_norm": lambda L, a: L.linalg.norm(a),
+    "norm_dim": lambda L, a: L.norm(a * a, dim=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_real_valued_reductions_of_complex(name):
+    """var/std/norms of complex tensors are real (torch's definitions: moduli)."""
+    import tapegrad as tg
+
+    check_complex(REDUCTIONS[name], [rand((2, 3))])
+    assert REDUCTIONS[name](tg, tg.tensor(rand((2, 3)))).dtype == tg.float64
+
+
+def test_max_of_complex_refused_as_torch():
+    import tapegrad as tg
+
+    z = tg.tensor([1j, 2.0], requires_grad=True)
+    for f in (tg.amax, tg.max, tg.amin):
+        with pytest.raises(TypeError, match="complex numbers have no order"):
+            f(z)
+
+
+def _with_zeros(count):
+    a = rand((3, 5))
+    a[1, 2] = 0
+    if count > 1:
+        a[1, 4] = 0
+    return a
+
+
+PRODS = {
+    "all": lambda L, a: L.prod(a),
+    "dim": lambda L, a: L.prod(a, 1),
+    "keepdim": lambda L, a: L.prod(a, 0, keepdim=True),
+    "method": lambda L, a: a.prod(-1),
+}
+
+
+@pytest.mark.parametrize("zeros", [0, 1, 2])
+@pytest.mark.parametrize("name", sorted(PRODS))
+def test_prod_of_complex(name, zeros):
+    """The complex product rule ``g * conj(product of the others)``, exact with zeros."""
+    check_complex(PRODS[name], [_with_zeros(zeros) if zeros else rand((3, 5))])
