@@ -216,3 +216,17 @@ def test_multi_output_views(torch, name):
     for f in (nonleaf, leaf, nograd, grad_operand, under_no_grad, stale, values, grads):
         mine, theirs = _outcome(f, tg), _outcome(f, torch)
         assert mine == theirs, (f.__name__, mine, theirs)
+
+
+def test_ravel_is_flatten_as_in_torch():
+    torch = pytest.importorskip("torch")
+    a = np.arange(12.0).reshape(3, 4)
+    x = tg.tensor(a, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    y, yt = x.T.ravel(), xt.T.ravel()
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    w = np.linspace(-1.0, 1.0, 12)
+    (y * tg.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+    assert tuple(tg.tensor(2.0).ravel().shape) == tuple(torch.tensor(2.0).ravel().shape) == (1,)

@@ -10,8 +10,8 @@ from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, max
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
 from .join import cat, chunk, concat, concatenate, split, stack, unbind
 from .linalg import bmm, diagonal, dot, einsum, matmul, mm, mv, outer, trace
-from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, reshape, squeeze,
-                       transpose, unsqueeze, view)
+from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, ravel, reshape,
+                       squeeze, transpose, unsqueeze, view)
 from .reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean,
                      min, norm, prod, softmax, std, sum, var)
 from .extra import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
@@ -59,7 +59,7 @@ def _bind_tensor_methods():
         neg=neg, exp=exp, log=log, log1p=log1p, expm1=expm1, sin=sin, cos=cos, tan=tan,
         tanh=tanh, sigmoid=sigmoid, relu=relu, sqrt=sqrt, abs=abs, sign=sign, clamp=clamp,
         maximum=maximum, minimum=minimum, sum=sum, mean=mean, argmax=argmax, argmin=argmin,
-        reshape=reshape, view=view, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
+        reshape=reshape, view=view, flatten=flatten, ravel=ravel, squeeze=squeeze, unsqueeze=unsqueeze,
         permute=permute, transpose=transpose, t=movement.t, expand=expand, flip=flip,
         broadcast_to=broadcast_to, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge,
         prod=prod, max=max, min=min, amax=amax, amin=amin, var=var, std=std, norm=norm,

@@ -216,6 +216,11 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape[:s] + (size_of(shape[s : e + 1]),) + shape[e + 1 :])
 
 
+def ravel(x):
+    """The elements as a 1-D tensor (``torch.ravel``: ``flatten`` with its defaults)."""
+    return flatten(x)
+
+
 def squeeze(x, dim=None):
     shape = x.shape
     if dim is None:
