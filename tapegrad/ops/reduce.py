@@ -380,9 +380,7 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
 
     x = R.as_tensor(x)
     dim, correction = _correction(dim, unbiased, correction)
-    if x.dtype.kind == "c":
-        return _complex_var(x, dim, keepdim, correction, name, root)
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = _reduce_dims(dim, x.ndim)
     n = size_of(tuple(x.shape[k] for k in dims))
@@ -391,6 +389,8 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
                       "less than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=3)
+    if x.dtype.kind == "c":
+        return _complex_var(x, dims, keepdim, dof, root)
     if type(x._data) is DeviceArray:
         value = _cuda().var_value(x._data, dims, keepdim, dof, root)
     else:
@@ -407,19 +407,12 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
                            save_out=root, params=dict(dims=dims, keepdim=keepdim, dof=dof))
 
 
-def _complex_var(x, dim, keepdim, correction, name, root):
+def _complex_var(x, dims, keepdim, dof, root):
     """torch's var/std of complex ``x``: ``sum |x - mean|^2 / (N - correction)``, real; composed
     of ops with complex rules, so its gradient is PyTorch's ``2 / dof * g * (x - mean)``."""
     from . import complex as C
     from .elementwise import div, mul, sub
 
-    dims = _reduce_dims(dim, x.ndim)
-    n = size_of(tuple(x.shape[k] for k in dims))
-    dof = _builtin_max(0.0, n - correction)
-    if dof <= 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
-                      "less than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=4)
     dev = sub(x, mean(x, dims, True))
     with np.errstate(divide="ignore", invalid="ignore"):
         v = div(sum(C.real(mul(dev, C.conj(dev))), dims, keepdim), float(dof))
