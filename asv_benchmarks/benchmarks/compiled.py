@@ -10,7 +10,7 @@ Data builders must not be changed, only appended (asv compares across commits).
 import numpy as np
 
 from .common import rng
-from .workloads import BIG, MLP_STEPS, SCALAR_CHAIN_OPS
+from .workloads import BIG, MLP_STEPS, SCALAR_CHAIN_OPS, gmm_data
 
 LIBRARIES = ("compiled", "tapegrad", "torch", "jax")
 
@@ -153,15 +153,7 @@ def make_sin_exp(lib):
 
 def make_gmm(lib, n=1000, d=10, k=25):
     """Gradient of the GMM log-likelihood (ADBench sizes), as ``workloads.make_gmm``."""
-    r = rng(6)
-    alphas, means = r.standard_normal(k), r.standard_normal((k, d))
-    icf = r.standard_normal((k, d + d * (d - 1) // 2)) * 0.1
-    x = r.standard_normal((n, d))
-    rows, cols = np.tril_indices(d, -1)
-    idx = np.zeros((d, d), np.int64)
-    idx[rows, cols] = np.arange(1, len(rows) + 1)
-    idx = idx.reshape(-1)
-    const = -n * d * 0.5 * np.log(2 * np.pi)
+    alphas, means, icf, x, idx, const = gmm_data(n, d, k)
 
     def objective(T, lse, pa, pm, pi, xt, zeros, idx_t):
         qdiag = T.exp(pi[:, :d])

@@ -166,9 +166,9 @@ def make_small_backward(lib):
     return run
 
 
-def make_gmm(lib, n=1000, d=10, k=25):
-    """Gradient of a Gaussian mixture's log-likelihood (ADBench's GMM objective without its
-    Wishart prior): broadcasting over (n, K, d), a batched triangular product, logsumexp."""
+def gmm_data(n, d, k):
+    """The GMM workload's inputs: weights, means, inverse-covariance factors, points, the gather
+    index of the lower-triangular factor and the likelihood's constant."""
     r = rng(6)
     alphas, means = r.standard_normal(k), r.standard_normal((k, d))
     icf = r.standard_normal((k, d + d * (d - 1) // 2)) * 0.1
@@ -177,8 +177,13 @@ def make_gmm(lib, n=1000, d=10, k=25):
     rows, cols = np.tril_indices(d, -1)
     idx = np.zeros((d, d), np.int64)
     idx[rows, cols] = np.arange(1, len(rows) + 1)
-    idx = idx.reshape(-1)
-    const = -n * d * 0.5 * np.log(2 * np.pi)
+    return alphas, means, icf, x, idx.reshape(-1), -n * d * 0.5 * np.log(2 * np.pi)
+
+
+def make_gmm(lib, n=1000, d=10, k=25):
+    """Gradient of a Gaussian mixture's log-likelihood (ADBench's GMM objective without its
+    Wishart prior): broadcasting over (n, K, d), a batched triangular product, logsumexp."""
+    alphas, means, icf, x, idx, const = gmm_data(n, d, k)
     if lib == "torch":
         import torch as T
 
