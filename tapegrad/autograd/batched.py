@@ -21,6 +21,7 @@ import numpy as np
 from .. import tape
 from ..device import DeviceArray
 from ..engine.sweep import FREED_MSG, free_records, has_saved, sweeping
+from ..ops.movement import _read_strided, _strided_indices
 from ..registry import PYTHON_BASE, REGISTRY, Op, _np_pow, numpy_rule_namespace, pow_as_call
 from ..tensor import Tensor
 from .inplace import check_python_record, check_reached
@@ -213,9 +214,9 @@ class BatchedSweep:
         if code == Op.RESHAPE:
             return g, False
         if code == Op.GATHER_STRIDED:  # adj_x[:, off + i.s] += g[:, i]
-            return _scatter_strided_cols(g, *_read_strided(seg.iaux, aux), n_in), True
+            return _scatter_strided_cols(g, *_read_strided(seg, aux), n_in), True
         if code == Op.SCATTER_STRIDED:  # adj_x[:, i] += g[:, off + i.s]
-            return _gather_strided_cols(g, *_read_strided(seg.iaux, aux), n_in), False
+            return _gather_strided_cols(g, *_read_strided(seg, aux), n_in), False
         if code == Op.GATHER_INDEX:  # adj_x[:, idx[i]] += g[:, i]
             return _scatter_cols(g, seg.ivals[aux], n_in), True
         if code == Op.SCATTER_INDEX:  # adj_x[:, i] += g[:, idx[i]]
@@ -319,22 +320,6 @@ def _flat(a):
 
 
 # ---- linear maps on blocks of columns ----------------------------------------------------
-
-def _read_strided(ia, aux):
-    nd = ia[aux]
-    return (tuple(ia[aux + 1: aux + 1 + nd]), tuple(ia[aux + 1 + nd: aux + 1 + 2 * nd]),
-            ia[aux + 1 + 2 * nd])
-
-
-def _strided_indices(shape, strides, offset):
-    idx = np.full(shape, offset, dtype=np.int64)
-    for j, (n, s) in enumerate(zip(shape, strides)):
-        if s and n > 1:
-            view = [None] * len(shape)
-            view[j] = slice(None)
-            idx = idx + (np.arange(n, dtype=np.int64) * s)[tuple(view)]
-    return idx
-
 
 def _contiguous(shape, strides):
     """Whether the strided map reads one contiguous run in C order (a plain slice)."""

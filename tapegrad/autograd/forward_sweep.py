@@ -186,9 +186,9 @@ def _linear_jvp(seg, code, aux, ta, size):
     if code == Op.RESHAPE:
         return ta
     if code == Op.GATHER_STRIDED:  # out[i] = x[off + i.s]
-        return batched._gather_strided_cols(ta, *batched._read_strided(seg.iaux, aux), size)
+        return batched._gather_strided_cols(ta, *batched._read_strided(seg, aux), size)
     if code == Op.SCATTER_STRIDED:  # out[off + i.s] += x[i]
-        return batched._scatter_strided_cols(ta, *batched._read_strided(seg.iaux, aux), size)
+        return batched._scatter_strided_cols(ta, *batched._read_strided(seg, aux), size)
     if code == Op.GATHER_INDEX:  # out[i] = x[idx[i]]
         return ta[:, seg.ivals[aux]]
     if code == Op.SCATTER_INDEX:  # out[idx[i]] += x[i]
