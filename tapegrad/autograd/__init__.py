@@ -125,6 +125,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     run(outputs, seeds, retain_graph, create_graph, targets, accumulate=True)
 
 
+def _check_inputs(ins):
+    """PyTorch's errors for what ``grad`` differentiates with respect to."""
+    for t in ins:
+        if not isinstance(t, Tensor):
+            raise TypeError("all inputs have to be Tensors or GradientEdges, but got "
+                            f"{type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+
+
 def _raise_unused(i):
     raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used "
                        "in the graph. Set allow_unused=True if this is the desired behavior.")
@@ -156,12 +166,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                              materialize_grads=materialize_grads)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
-    for t in ins:
-        if not isinstance(t, Tensor):
-            raise TypeError("all inputs have to be Tensors or GradientEdges, but got "
-                            f"{type(t).__name__}")
-        if not t._rg:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    _check_inputs(ins)
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:
@@ -240,12 +245,7 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
     from ..tensor import _make
     from . import batched
 
-    for t in ins:
-        if not isinstance(t, Tensor):
-            raise TypeError("all inputs have to be Tensors or GradientEdges, but got "
-                            f"{type(t).__name__}")
-        if not t._rg:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    _check_inputs(ins)
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"outputs must be Tensors, but got {type(o).__name__}")
