@@ -6,7 +6,7 @@ Every differentiable primitive is declared once, with both of its VJPs side by s
   variables ``g`` (output gradient), ``x``, ``y`` (inputs), ``out`` (result), ``c0``, ``c1``
   (scalar constants) and the functions of ``RULE_FUNCTIONS``. The same string is compiled twice:
   pasted into the Numba sweep (``engine/_sweep_dispatch.py``, generated) with ``math``
-  functions, evaluated on NumPy arrays for large records (``numpy_rule``), and evaluated on
+  functions, evaluated on NumPy arrays for large records (``numpy_rules``), and evaluated on
   Tensors for re-taping (``create_graph=True``, ``autograd/retape.py``), where every operation
   it performs is recorded again. One formula, three evaluations, no drift.
 * ``kind="linear"``: index/stride maps (reshape, strided gather/scatter, indexed gather/scatter).
@@ -133,20 +133,25 @@ class OpDef:
     # **params)``, each tangent None or an array ``(k,) + input shape`` (k directions at once)
     forward: Callable | None = None  # elementwise: the scalar forward (``math``/``operator``
     # or a Python function of floats), which the CUDA backend turns into device code
-    _numpy_rule: Callable | None = field(default=None, repr=False)
+    _numpy_rules: tuple | None = field(default=None, repr=False)
 
-    def rule_source(self, dx=None, dy=None):
-        """The elementwise formulas (or ``dx``, ``dy`` rewritten from them) as one lambda
-        ``(g, x, y, out, m, c0, c1) -> (gx, gy)``."""
-        dx, dy = dx or self.dx, dy or self.dy
-        return f"lambda g, x, y, out, m, c0, c1: ({dx or None}, {dy or None})"
+    def rules(self, namespace, rewrite=None):
+        """The elementwise formulas evaluated in ``namespace`` as two lambdas
+        ``(g, x, y, out, m, c0, c1) -> gradient``, one per input (None where the op has no
+        formula), so an input that needs no gradient costs no evaluation. ``rewrite`` maps a
+        formula's text first (``pow_as_call``)."""
+        def one(expr):
+            if not expr:
+                return None
+            return eval(f"lambda g, x, y, out, m, c0, c1: {rewrite(expr) if rewrite else expr}",
+                        namespace)
+        return one(self.dx), one(self.dy)
 
-    def numpy_rule(self):
-        """The elementwise formulas evaluated on NumPy arrays (large records, numeric sweep)."""
-        if self._numpy_rule is None:
-            src = self.rule_source(pow_as_call(self.dx), pow_as_call(self.dy))
-            self._numpy_rule = eval(src, numpy_rule_namespace())
-        return self._numpy_rule
+    def numpy_rules(self):
+        """``rules`` evaluated on NumPy arrays (large records of the numeric sweep)."""
+        if self._numpy_rules is None:
+            self._numpy_rules = self.rules(numpy_rule_namespace(), pow_as_call)
+        return self._numpy_rules
 
 
 def pow_as_call(expr):

@@ -496,3 +496,43 @@ def test_gradient_penalty_loop_bounded_memory():
     assert last < first  # it trains
     assert peak < 8 * 2 ** 20  # generous: a leak of a few KB per step would exceed it
     assert peaks[1000] - peaks[100] < 256 * 1024, peaks  # not growing between 100 and 1000
+
+
+def test_retaping_records_nothing_for_a_constant_input():
+    """``create_graph`` evaluates only the formulas of inputs that are recorded: the gradient
+    of ``(x * c).sum()`` with a constant ``c`` is a constant (as in PyTorch), and the
+    constant's own formula (``g * x``) leaves no dead record on the tape."""
+    x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    c = tg.tensor([0.5, 4.0, -1.0])
+    y = (x * c).sum()
+    n = len(y._seg.records())
+    (g,) = tg.autograd.grad(y, x, create_graph=True)
+    assert not g.requires_grad
+    np.testing.assert_array_equal(g.numpy(), [0.5, 4.0, -1.0])
+    assert len(y._seg.records()) == n
+
+
+def test_square_gradient_with_a_constant_seed_folds_its_factor():
+    """The first re-taped records see a constant adjoint: ``g * (2 * x ** 1)`` becomes
+    ``(2 g) * x ** 1`` (two records, not three), with the same values, the next order's
+    dependency on x kept, and Hessians unchanged."""
+    x0 = np.array([0.3, -1.2, 2.0, 0.7])
+    x = tg.tensor(x0, requires_grad=True)
+    y = (x ** 2).sum() + (x[1:] * x[:-1] ** 3).sum()
+    n = len(y._seg.records())
+    (g,) = tg.autograd.grad(y, x, create_graph=True)
+    want = 2 * x0
+    want[1:] += x0[:-1] ** 3
+    want[:-1] += 3 * x0[:-1] ** 2 * x0[1:]
+    np.testing.assert_allclose(g.detach().numpy(), want, rtol=1e-14)
+    emitted = [REGISTRY[int(r) & tape.CODE_MASK].name for r in y._seg.records()[n:, 0]]
+    assert emitted.count("_mul_c") == 1  # only x ** 3 (its adjoint is not constant) keeps it
+    H = np.stack([tg.autograd.grad(g[i], x, retain_graph=True)[0].numpy() for i in range(4)])
+    Hw = np.diag(2 + np.r_[6 * x0[:-1] * x0[1:], 0.0])
+    for i in range(3):
+        Hw[i, i + 1] += 3 * x0[i] ** 2
+        Hw[i + 1, i] += 3 * x0[i] ** 2
+    np.testing.assert_allclose(H, Hw, rtol=1e-13)
+    third, = tg.autograd.grad(tg.autograd.grad((x ** 2).sum(), x, create_graph=True)[0].sum(),
+                              x, create_graph=True)
+    assert third.requires_grad  # 2 * x ** 0 still depends on x, as in PyTorch

@@ -2,7 +2,7 @@
 
 Each reached record holds a ``(k, size)`` block of adjoints, one row per seed, and its VJP runs
 once on the whole block in NumPy: an elementwise op evaluates the registry's formula string
-(as ``numpy_rule`` does; a ``(k, n)`` g broadcasts against the ``(n,)`` saved values), a
+(as ``numpy_rules`` does; a ``(k, n)`` g broadcasts against the ``(n,)`` saved values), a
 linear map gathers or scatter-adds columns, matmul has a batched rule, and any other Python op
 runs its ``vjp_np`` once per row. So k seeds cost one NumPy call per record instead of k
 sweeps. It serves ``autograd.grad(..., is_grads_batched=True)`` without ``create_graph``,
@@ -28,6 +28,7 @@ from .inplace import check_python_record, check_reached
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
 _CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
+_POWC = int(Op.POWC)
 
 
 class Unsupported(Exception):
@@ -192,7 +193,11 @@ class BatchedSweep:
                 if a >= 0:
                     add(a, *self._linear(code, aux, g, int(recs[a, _SIZE])))
                 continue
-            rule, where, nconst = plan
+            fx, fy, where, nconst = plan
+            if code == _POWC and faux[aux] == 1.0:  # x ** 1 (a square's re-taped gradient):
+                if a >= 0:  # its gradient is g itself, as x ** 0 is 1 for every x
+                    add(a, g)
+                continue
             vals = (None, None, None, None)
             if v >= 0:  # x, y, out, m from the saved values (flat rows: arrays keep shapes)
                 start = v >> 1
@@ -202,11 +207,10 @@ class BatchedSweep:
                     vals = [None if j < 0 else fvals[start + j] for j in where]
             c0 = faux[aux] if nconst >= 1 else 0.0
             c1 = faux[aux + 1] if nconst >= 2 else 0.0
-            gx, gy = rule(g, *vals, c0, c1)
-            if a >= 0 and gx is not None:
-                add(a, *_block(gx, g, k, size))
-            if b >= 0 and gy is not None:
-                add(b, *_block(gy, g, k, size))
+            if a >= 0 and fx is not None:  # a constant input: its formula is not evaluated
+                add(a, *_block(fx(g, *vals, c0, c1), g, k, size))
+            if b >= 0 and fy is not None:
+                add(b, *_block(fy(g, *vals, c0, c1), g, k, size))
 
     def _linear(self, code, aux, g, n_in):
         """The block of the input of a linear map, and whether this sweep owns it."""
@@ -299,8 +303,8 @@ _PLANS = {}
 
 
 def _plan(code):
-    """Per elementwise opcode: (formulas as one NumPy lambda, where x, y, out, m sit among
-    the saved values (-1: not saved), nconst); None for a linear map."""
+    """Per elementwise opcode: (the two formulas as NumPy lambdas, where x, y, out, m sit
+    among the saved values (-1: not saved), nconst); None for a linear map."""
     plan = _PLANS.get(code, _PLANS)
     if plan is _PLANS:
         d = REGISTRY[code]
@@ -309,8 +313,7 @@ def _plan(code):
         else:
             where = tuple(d.saves.index(n) if n in d.saves else -1
                           for n in ("x", "y", "out", "m"))
-            plan = (eval(d.rule_source(pow_as_call(d.dx), pow_as_call(d.dy)), rule_namespace()),
-                    where, d.nconst)
+            plan = (*d.rules(rule_namespace(), pow_as_call), where, d.nconst)
         _PLANS[code] = plan
     return plan
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import tape
 from ..engine.sweep import FREED_MSG, has_saved
-from ..registry import PYTHON_BASE, REGISTRY, Op, pow_as_call
+from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tensor import Tensor
 from . import batched
 from .batched import Unsupported
@@ -137,20 +137,10 @@ def _custom_inputs(seg, r, code, aux):
     return [s for s in seg.pyaux[aux].slots if s >= 0]
 
 
-_JVP_RULES = {}
-
-
-def _rules(code, d):
-    """The derivative formulas of ``d`` as two NumPy lambdas, one per input (``g``: its
-    tangent), constants folded as in the batched reverse sweep."""
-    pair = _JVP_RULES.get(code)
-    if pair is None:
-        ns = batched.rule_namespace()
-        args = "lambda g, x, y, out, m, c0, c1: "
-        pair = (eval(args + pow_as_call(d.dx), ns) if d.dx else None,
-                eval(args + pow_as_call(d.dy), ns) if d.dy else None)
-        _JVP_RULES[code] = pair
-    return pair
+def _rules(code):
+    """The derivative formulas of an elementwise op as two NumPy lambdas, one per input
+    (``g``: its tangent), constants folded as in the batched reverse sweep."""
+    return batched._plan(code)[:2]
 
 
 def _elementwise_jvp(seg, code, d, aux, v, ta, tb, k, size):
@@ -172,7 +162,7 @@ def _elementwise_jvp(seg, code, d, aux, v, ta, tb, k, size):
                 m = val
     c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
     c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
-    fx, fy = _rules(code, d)
+    fx, fy = _rules(code)
     res = None
     if ta is not None:
         res = fx(ta, x, y, out, m, c0, c1)

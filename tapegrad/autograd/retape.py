@@ -61,7 +61,7 @@ def _fold_where(cond, a, b):
 
 
 class _Rules:
-    """Per opcode, the formula lambdas evaluated on Tensors with ``where`` folded."""
+    """Per opcode, the two formula lambdas evaluated on Tensors with ``where`` folded."""
 
     def __init__(self):
         self.cache = {}
@@ -70,11 +70,10 @@ class _Rules:
         self.ns = ns
 
     def get(self, code, d):
-        rule = self.cache.get(code)
-        if rule is None:
-            src = f"lambda g, x, y, out, m, c0, c1: ({d.dx or None}, {d.dy or None})"
-            rule = self.cache[code] = eval(src, self.ns)
-        return rule
+        rules = self.cache.get(code)
+        if rules is None:
+            rules = self.cache[code] = d.rules(self.ns)
+        return rules
 
 
 _rules = _Rules()
@@ -88,7 +87,14 @@ def _powc_rule(g, x, y, out, m, c0, c1):
         return (0.0, None)
     if c0 == 1.0:
         return (mul(g, x ** 0.0), None)  # keeps the dependency on x, as PyTorch does
-    return (mul(g, c0 * x ** (c0 - 1.0)), None)
+    # x ** 1 stays a record: as in PyTorch, the next order's derivative (1 * x ** 0) still
+    # depends on x, so a third derivative of x ** 3 requires grad
+    p = x ** (c0 - 1.0)
+    if not g._rg and type(g._data) in (float, np.ndarray):
+        # a constant adjoint (the first records of a backward): the constant factor folds
+        # into it, two records instead of three (exact for c0 = 2, the common square)
+        return (mul(_make(g._data * c0), p), None)
+    return (mul(g, c0 * p), None)
 
 
 _SPECIAL = {int(Op.POWC): _powc_rule}
@@ -281,8 +287,13 @@ class RetapeSweep:
             c0 = seg.faux[aux]
             if d.nconst >= 2:
                 c1 = seg.faux[aux + 1]
-        rule = _SPECIAL.get(code) or _rules.get(code, d)
-        return rule(g, x, y, out, m, c0, c1)
+        special = _SPECIAL.get(code)
+        if special is not None:
+            return special(g, x, y, out, m, c0, c1)
+        fx, fy = _rules.get(code, d)
+        # only the inputs that are recorded: a constant's formula would record dead ops
+        return (fx(g, x, y, out, m, c0, c1) if a >= 0 and fx is not None else None,
+                fy(g, x, y, out, m, c0, c1) if b >= 0 and fy is not None else None)
 
     def free(self):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric

@@ -313,10 +313,12 @@ class Sweep:
             vals[name] = seg.avals[(v >> 1) + k].reshape(-1)
         c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
         c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
+        slots = (int(rec[tape.A]), int(rec[tape.B]))
+        args = (self.grad_of(r), vals["x"], vals["y"], vals["out"], vals["m"], c0, c1)
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
-            grads = d.numpy_rule()(self.grad_of(r), vals["x"], vals["y"], vals["out"],
-                                   vals["m"], c0, c1)
-        self.accumulate((int(rec[tape.A]), int(rec[tape.B])), grads)
+            grads = [None if s < 0 or f is None else f(*args)  # a constant input: skipped
+                     for s, f in zip(slots, d.numpy_rules())]
+        self.accumulate(slots, grads)
 
     def _python_vjp(self, r, code, pauses):
         seg, rec = self.seg, self.recs[r]

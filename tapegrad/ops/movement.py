@@ -524,6 +524,31 @@ def _index_key(key):
     return tuple(out) if isinstance(key, tuple) or len(out) != 1 else out[0]
 
 
+def _basic_view(xd, items, value):
+    """Element strides and offset of ``xd[items]`` in ``xd``'s flat C layout, from the key
+    (``items`` ends in Ellipsis); None where the probe must compute them."""
+    if not xd.flags.c_contiguous or value.size == 0:
+        return None
+    isz = xd.itemsize
+    strides = tuple([s // isz for s in value.strides])
+    shape, cs = xd.shape, c_strides(xd.shape)
+    nd, d, offset = len(shape), 0, 0
+    for k in items:
+        if k is None:
+            continue
+        if k is Ellipsis:  # the dims after it: counted from the end
+            after = items[items.index(Ellipsis) + 1:]
+            d = nd - len(after) + after.count(None)
+            continue
+        if type(k) is slice:
+            offset += k.indices(shape[d])[0] * cs[d]
+        else:  # an integer (checked in range by the NumPy index above)
+            i = int(k)
+            offset += (i + shape[d] if i < 0 else i) * cs[d]
+        d += 1
+    return strides, offset
+
+
 def getitem(x, key):
     """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
     x = R.as_tensor(x)
@@ -542,10 +567,17 @@ def getitem(x, key):
             return cuda_view(x, pv.shape, pv.strides, pv.__array_interface__["data"][0] -
                              _PROBE_ADDR)
         value = xd[items]
-        probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape, strides=c_strides(shape))
-        pv = probe[items]
-        offset = pv.__array_interface__["data"][0] - _PROBE_ADDR
-        return _view_strided(x, value, pv.shape, pv.strides, offset)
+        if not (x._rg and _grad_on()):
+            t = _make(value)
+            _share_storage(t, x)
+            return t
+        view = _basic_view(xd, items, value)
+        if view is None:  # a non-contiguous base or an empty result: NumPy's own arithmetic
+            probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape,
+                                                    strides=c_strides(shape))
+            pv = probe[items]
+            view = pv.strides, pv.__array_interface__["data"][0] - _PROBE_ADDR
+        return _view_strided(x, value, value.shape, *view)
     if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
         ids = np.arange(xd.size, dtype=np.int64).reshape(shape)[key]
         return reshape(gather_index(x, ids.reshape(-1)), ids.shape)

@@ -52,4 +52,6 @@ def test_tensor_rules_compile():
 
     for code, d in REGISTRY.items():
         if d.kind in ("unary", "binary"):
-            assert callable(_rules.get(code, d))
+            fx, fy = _rules.get(code, d)
+            assert callable(fx)  # every elementwise op differentiates its first input
+            assert (fy is None) == (d.kind == "unary" or not d.dy)
