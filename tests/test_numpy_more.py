@@ -183,6 +183,11 @@ CASES += [
      lambda T, a, b: T.linalg.tensorsolve(a, b), 2),
     ("tensorinv", lambda a: np.linalg.tensorinv(a, ind=1), [T6.reshape(6, 2, 3)],
      lambda T, a: T.linalg.tensorinv(a, ind=1), 2),
+    ("dot_n_d", lambda x, y, v: (np.dot(x, y), np.dot(v, y), np.dot(x, y[0])),
+     [X3, X3.transpose(1, 2, 0).copy(), X3[0, 0].copy()],
+     lambda T, x, y, v: (T.tensordot(x, y, ([2], [1])), T.tensordot(v, y, ([0], [1])),
+                         x @ y[0]), 2),
+    ("astype", lambda x: x.astype(np.float64) * x.astype(float, copy=False), [A], None, 2),
 ]
 
 
@@ -260,3 +265,14 @@ def test_refusals():
         np.gradient(x, np.arange(3.0), np.arange(4.0))
     with pytest.raises(ValueError, match="list of cases must be same length"):
         np.select([A > 0], [x, x])
+
+
+def test_astype_converts_like_numpy_and_passes_gradients_between_floats():
+    x = tg.tensor([1.5, -2.25], requires_grad=True)
+    y = x.astype("float32")
+    assert y.dtype == np.float32 and x.astype(float, copy=False) is x
+    assert x.astype(np.float64) is not x  # copy=True: a new tensor, as NumPy
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    i = x.detach().astype(np.int64)
+    assert i.dtype == np.int64 and i.tolist() == [1, -2]

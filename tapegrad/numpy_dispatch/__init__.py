@@ -451,7 +451,14 @@ def _dot(a, b, out=None):
         return _op("mul")(a, b)
     if b.ndim <= 2:
         return _op("matmul")(a, b)
-    raise _Unsupported("operands of more than 2 dimensions")
+    # N-D: a sum product over a's last axis and b's second-to-last (not matmul's broadcast)
+    from .composites import tensordot
+
+    if a.shape[-1] != b.shape[-2]:
+        sa, sb = (str(tuple(s)).replace(" ", "") for s in (a.shape, b.shape))
+        raise ValueError(f"shapes {sa} and {sb} not aligned: {a.shape[-1]} (dim "
+                         f"{a.ndim - 1}) != {b.shape[-2]} (dim {b.ndim - 2})")
+    return tensordot(a, b, ([a.ndim - 1], [b.ndim - 2]))
 
 
 def _outer(a, b, out=None):
@@ -623,8 +630,19 @@ def _bind_tensor_protocols():
     def __rmod__(self, other):
         return np.remainder(other, self)
 
+    def astype(self, dtype, copy=True):
+        """NumPy's ``a.astype(dtype)``: the values converted (differentiable between
+        floating types, as ``Tensor.to``)."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype and not copy:
+            return self
+        out = self.to(dtype)
+        return out.clone() if out is self else out
+
     Tensor.__array_ufunc__ = __array_ufunc__
     Tensor.__array_function__ = __array_function__
+    if "astype" not in vars(Tensor):
+        Tensor.astype = astype
     if "__mod__" not in vars(Tensor):  # a remainder op binding its own operator wins
         Tensor.__mod__, Tensor.__rmod__ = __mod__, __rmod__
 
