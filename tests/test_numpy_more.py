@@ -188,7 +188,29 @@ CASES += [
      lambda T, x, y, v: (T.tensordot(x, y, ([2], [1])), T.tensordot(v, y, ([0], [1])),
                          x @ y[0]), 2),
     ("astype", lambda x: x.astype(np.float64) * x.astype(float, copy=False), [A], None, 2),
+    ("nanquantile", lambda x: (np.nanquantile(np.where(HOLES, np.nan, x), [0.2, 0.75], axis=1),
+                               np.nanmedian(np.where(HOLES, np.nan, x)),
+                               np.nanpercentile(np.where(HOLES, np.nan, x), 40, axis=0,
+                                                keepdims=True)), [X3], None, 2),
+    ("diagflat_vander", lambda x, v: (np.diagflat(x, -1), np.vander(v), np.vander(v, 3, True)),
+     [A, V], lambda T, x, v: (T.diagflat(x, -1), T.linalg.vander(v).flip(-1),
+                              T.linalg.vander(v, N=3)), 2),
+    ("block", lambda a, b: (np.block([[a, b], [b, a]]), np.block([a[0], b[1]])), [A, B],
+     lambda T, a, b: (T.cat([T.cat([a, b], 1), T.cat([b, a], 1)], 0), T.cat([a[0], b[1]])), 2),
+    ("broadcast_ediff1d_geomspace", lambda x, v: (
+        *np.broadcast_arrays(x, v[:4]), np.ediff1d(v, to_begin=[1.0], to_end=v[:2]),
+        np.geomspace(np.abs(v[0]) + 1.0, np.abs(v[1]) + 2.0, 5)), [A, V], None, 2),
+    ("array_api_2", lambda x: (*np.unstack(x, axis=1), np.matrix_transpose(x),
+                               np.cumulative_prod(x, axis=0, include_initial=True)), [X3],
+     None, 2),
+    ("compress_extract_trim", lambda x, v: (np.compress([True, False, True], x, axis=0),
+                                            np.extract(np.asarray(A) > 0, x),
+                                            np.trim_zeros(v * np.array([0, 1, 1, 0, 0.0]))),
+     [A, V], None, 2),
 ]
+
+HOLES = np.zeros(X3.shape, bool)
+HOLES[0, 1, 2] = HOLES[1, :2, 3] = True  # NaN entries, never a whole slice (tested apart)
 
 
 @pytest.mark.parametrize("name,f,arrays,tf,order", CASES, ids=[c[0] for c in CASES])
@@ -276,3 +298,25 @@ def test_astype_converts_like_numpy_and_passes_gradients_between_floats():
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
     i = x.detach().astype(np.int64)
     assert i.dtype == np.int64 and i.tolist() == [1, -2]
+
+
+def test_nan_quantiles_match_numpy_on_all_nan_slices():
+    a = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])
+    x = tg.tensor(a, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="All-NaN slice"):
+        got = np.nanmedian(x, axis=1)
+    with pytest.warns(RuntimeWarning):
+        np.testing.assert_array_equal(got.detach().numpy(), np.nanmedian(a, axis=1))
+    got[0].backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
+
+
+def test_position_and_test_functions_run_on_values_of_grad_tensors():
+    x = tg.tensor([0.5, -1.0, 2.0, 0.0, np.inf], requires_grad=True)
+    v = x.detach().numpy()
+    for f in (lambda t: np.digitize(t, [-0.5, 0.5, 1.5]), lambda t: np.isin(t, [2.0, 0.0]),
+              lambda t: np.flatnonzero(t), lambda t: np.argpartition(t, 1),
+              lambda t: np.lexsort((t, -t)), lambda t: np.isposinf(t)):
+        got, want = f(x), f(v)
+        assert not got.requires_grad
+        np.testing.assert_array_equal(got.numpy(), want)

@@ -1,6 +1,9 @@
 """NumPy's array-building and rearranging functions on tensors, written with tapegrad ops:
 flips and rotations, the split family, ``rollaxis``, ``append``, ``select``, ``partition``,
-``gradient``, ``linspace`` with tensor end points, and ``einsum``'s interleaved form.
+``gradient``, ``linspace``/``logspace``/``geomspace`` with tensor end points, ``einsum``'s
+interleaved form, ``block``, ``vander``, ``diagflat``, ``ediff1d``, ``compress``/``extract``,
+NumPy 2's ``unstack``/``matrix_transpose``/``cumulative_prod``, and the functions whose results
+are positions or tests (values only).
 
 Each has NumPy's signature and values; gradients are those of the ops composed.
 """
@@ -335,12 +338,182 @@ def insert(arr, obj, values, axis=None):
     return both[(slice(None),) * ax + (src,)]
 
 
-def function_handlers():
-    return {np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.vsplit: vsplit,
-            np.hsplit: hsplit, np.dsplit: dsplit, np.rollaxis: rollaxis, np.append: append,
-            np.select: select, np.partition: partition, np.gradient: gradient,
-            np.linspace: linspace, np.logspace: logspace, np.polyval: polyval,
-            np.interp: interp, np.meshgrid: meshgrid, np.convolve: convolve,
-            np.correlate: correlate, np.delete: delete, np.insert: insert,
-            np.einsum_path: _values_only(np.einsum_path)}
+# ---- construction and selection (NumPy's array API and the classics) ------------------------
 
+def diagflat(v, k=0):
+    from .composites import diag
+
+    return diag(_ravel(_t(v)), k)
+
+
+def vander(x, N=None, increasing=False):
+    x = _t(x)
+    if x.ndim != 1:
+        raise ValueError("x must be a one-dimensional array or sequence.")
+    n = x.shape[0] if N is None else int(N)
+    powers = range(n) if increasing else range(n - 1, -1, -1)
+    # repeated products, as NumPy computes it (x ** 0 is 1 also where x is 0)
+    cols, p = {}, None
+    for k in range(n):
+        p = _t(np.ones(x.shape, x.dtype)) if k == 0 else (x if k == 1 else p * x)
+        cols[k] = p
+    return _op("stack")([cols[k] for k in powers], dim=1) if n else \
+        _t(np.zeros((x.shape[0], 0), x.dtype))
+
+
+def block(arrays):
+    """``np.block``: nested lists concatenated innermost along the last axis; the depth of
+    nesting sets how many axes (arrays are first promoted to that many dimensions)."""
+    def depth(a):
+        return 1 + depth(a[0]) if isinstance(a, list) and a else (1 if isinstance(a, list) else 0)
+
+    levels = depth(arrays)
+    leaves = []
+
+    def collect(a):
+        if isinstance(a, list):
+            for b in a:
+                collect(b)
+        else:
+            leaves.append(_t(a))
+    collect(arrays)
+    ndim = max([levels] + [t.ndim for t in leaves])
+
+    def build(a, level):
+        if not isinstance(a, list):
+            t = _t(a)
+            return _op("reshape")(t, (1,) * (ndim - t.ndim) + tuple(t.shape))
+        if not a:
+            raise ValueError("Lists cannot be empty")
+        return _op("cat")([build(b, level + 1) for b in a], dim=ndim - levels + level)
+    return build(arrays, 0)
+
+
+def broadcast_arrays(*args, subok=False):
+    from . import _broadcast_to
+
+    ts = [_t(a) for a in args]
+    shape = np.broadcast_shapes(*[t.shape for t in ts])
+    return tuple(_broadcast_to(t, shape) for t in ts)
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    x = _ravel(_t(ary))
+    parts = [x[1:] - x[:-1]]
+    for extra, front in ((to_begin, True), (to_end, False)):
+        if extra is not None:
+            e = _ravel(_t(extra if isinstance(extra, Tensor) else np.asarray(extra, x.dtype)))
+            parts.insert(0, e) if front else parts.append(e)
+    return _op("cat")(parts, dim=0) if len(parts) > 1 else parts[0]
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Log-uniform points between tensor (or number) ends, for real ends of one sign."""
+    a, b = _t(start), _t(stop)
+    for e in (a, b):
+        if e.dtype.kind == "c":
+            raise _Unsupported("complex end points")
+    av, bv = _vals(a), _vals(b)
+    if np.any(av == 0) or np.any(bv == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    sign = np.sign(av)
+    if np.any(sign != np.sign(bv)):
+        raise _Unsupported("end points of opposite signs (complex logarithms)")
+    s = _t(sign)
+    out = s * logspace(np.log10(a * s), np.log10(b * s), num, endpoint, 10.0, None, 0)
+    if num > 0:  # NumPy returns the end points themselves, not their round trip through log
+        out = _op("cat")([_op("unsqueeze")(a, 0), out[1:]], dim=0)
+        if endpoint and num > 1:
+            out = _op("cat")([out[:-1], _op("unsqueeze")(b, 0)], dim=0)
+    if axis != 0:
+        out = np.moveaxis(out, 0, axis)
+    return out if dtype is None else out.to(np.dtype(dtype))
+
+
+def unstack(x, /, *, axis=0):
+    x = _t(x)
+    ax = norm_dim(axis, x.ndim)
+    return tuple(x[(slice(None),) * ax + (i,)] for i in range(x.shape[ax]))
+
+
+def matrix_transpose(x, /):
+    x = _t(x)
+    if x.ndim < 2:
+        raise ValueError("Input array must be at least 2-dimensional")
+    return _op("transpose")(x, -2, -1)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    from .composites import cumprod
+
+    _need(out is None, "out=")
+    x = _t(x)
+    if axis is None:
+        if x.ndim > 1:
+            raise ValueError("For arrays which have more than one dimension ``axis`` argument "
+                             "is required.")
+        axis = 0
+    r = cumprod(x if dtype is None else x.to(np.dtype(dtype)), axis)
+    if include_initial:
+        ax = norm_dim(axis, r.ndim)
+        one = _t(np.ones(r.shape[:ax] + (1,) + r.shape[ax + 1:], r.dtype))
+        r = _op("cat")([one, r], dim=ax)
+    return r
+
+
+def trim_zeros(filt, trim="fb", axis=None):
+    _need(axis is None, "axis=")
+    x = _t(filt)
+    nz = np.flatnonzero(_vals(x))
+    if nz.size == 0:
+        return x[:0]
+    trim = trim.lower()
+    lo = nz[0] if "f" in trim else 0
+    hi = nz[-1] + 1 if "b" in trim else x.shape[0]
+    return x[int(lo):int(hi)]
+
+
+def compress(condition, a, axis=None, out=None):
+    _need(out is None, "out=")
+    x = _t(a)
+    if axis is None:
+        x, axis = _ravel(x), 0
+    ax = norm_dim(axis, x.ndim)
+    keep = np.flatnonzero(np.asarray(_vals(condition), bool))
+    if keep.size and keep[-1] >= x.shape[ax]:
+        raise IndexError(f"index {keep[-1]} is out of bounds for axis {ax} with size "
+                         f"{x.shape[ax]}")
+    return x[(slice(None),) * ax + (keep,)]
+
+
+def extract(condition, arr):
+    return compress(_ravel(_t(np.asarray(_vals(condition), bool))), _ravel(_t(arr)))
+
+
+# integer or boolean results (positions, counts of positions, tests, dtype queries): NumPy on the
+# values, nothing to differentiate, so a tensor that requires grad loses nothing
+_QUERIES = ("argpartition", "digitize", "flatnonzero", "isin", "isneginf", "isposinf", "isreal",
+            "iscomplex", "lexsort", "ravel_multi_index", "unravel_index", "diag_indices_from",
+            "tril_indices_from", "triu_indices_from", "can_cast", "result_type",
+            "min_scalar_type", "common_type", "shares_memory", "may_share_memory")
+
+
+def function_handlers():
+    f = {np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.vsplit: vsplit,
+         np.hsplit: hsplit, np.dsplit: dsplit, np.rollaxis: rollaxis, np.append: append,
+         np.select: select, np.partition: partition, np.gradient: gradient,
+         np.linspace: linspace, np.logspace: logspace, np.polyval: polyval,
+         np.interp: interp, np.meshgrid: meshgrid, np.convolve: convolve,
+         np.correlate: correlate, np.delete: delete, np.insert: insert,
+         np.einsum_path: _values_only(np.einsum_path), np.diagflat: diagflat,
+         np.vander: vander, np.block: block, np.broadcast_arrays: broadcast_arrays,
+         np.ediff1d: ediff1d, np.geomspace: geomspace, np.trim_zeros: trim_zeros,
+         np.compress: compress, np.extract: extract}
+    for name, fn in (("unstack", unstack), ("matrix_transpose", matrix_transpose),
+                     ("cumulative_prod", cumulative_prod)):  # NumPy >= 2.0 / 2.1
+        if hasattr(np, name):
+            f[getattr(np, name)] = fn
+    for name in _QUERIES:
+        if hasattr(np, name):
+            f[getattr(np, name)] = _values_only(getattr(np, name))
+    return f

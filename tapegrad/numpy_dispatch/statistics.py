@@ -1,7 +1,7 @@
 """NumPy's statistics on tensors, written with tapegrad ops: the NaN-skipping reductions
 (``nansum``, ``nanmean``, ``nanvar``/``nanstd``, ``nanmax``/``nanmin``, ``nanprod``,
-``nancumsum``/``nancumprod``), ``quantile``/``percentile`` (linear interpolation between order
-statistics), ``cov``/``corrcoef``, ``trapezoid`` and ``cumulative_sum``.
+``nancumsum``/``nancumprod``), ``quantile``/``percentile`` and their NaN-skipping forms
+(linear interpolation between order statistics), ``cov``/``corrcoef``, ``trapezoid`` and ``cumulative_sum``.
 
 NaN entries are replaced by the reduction's neutral value with ``where`` on a constant mask, so
 they get a zero gradient; the others get the gradient of the plain reduction.
@@ -187,6 +187,65 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
                     weights=weights, interpolation=interpolation)
 
 
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False, *, weights=None, interpolation=None):
+    """``quantile`` of the non-NaN entries of each slice: NaNs sort last, so the order
+    statistics of a slice with ``n`` numbers are its first ``n`` sorted entries. An all-NaN
+    slice gives NaN (and NumPy's warning); NaN entries get no gradient."""
+    from .composites import sort, take_along_axis
+
+    _need(out is None, "out=")
+    _need(method == "linear" and interpolation is None and weights is None,
+          "a method other than 'linear'")
+    x = _float(a)
+    nan = np.isnan(_vals(x))
+    if not nan.any():
+        return quantile(x, q, axis, keepdims=keepdims)
+    qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
+    if np.any((qv < 0) | (qv > 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    axes = tuple(range(x.ndim)) if axis is None else _axis_tuple(axis, x.ndim)
+    rest = [k for k in range(x.ndim) if k not in axes]
+    y = _op("permute")(x, tuple(rest + list(axes)))
+    y = _op("reshape")(y, tuple(x.shape[k] for k in rest) + (-1,))
+    sorted_y = sort(y, axis=-1)
+    n = np.sum(~np.isnan(_vals(y)), axis=-1)  # numbers per slice
+    if (n == 0).any():
+        import warnings
+
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
+    pos = qv.reshape(qv.shape + (1,) * n.ndim) * (n - 1)  # q's axes first, then the slices'
+    lo = np.clip(np.floor(pos), 0, None).astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    w = _t((pos - lo).astype(x.dtype))
+    nd = qv.ndim
+
+    def take(i):  # entries i (q's axes + slice axes) of each sorted slice
+        src = _op("reshape")(sorted_y, (1,) * nd + tuple(sorted_y.shape))
+        src = _op("expand")(src, qv.shape + tuple(sorted_y.shape))
+        return take_along_axis(src, i[..., None], axis=-1)[..., 0]
+
+    r = take(lo) + (take(hi) - take(lo)) * w
+    r = _op("where")(np.broadcast_to(n == 0, r.shape), _t(np.asarray(np.nan, x.dtype)), r)
+    if keepdims:
+        kshape = tuple(1 if k in axes else x.shape[k] for k in range(x.ndim))
+        r = _op("reshape")(r, qv.shape + kshape)
+    return r
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                  keepdims=False, *, weights=None, interpolation=None):
+    qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
+    if np.any((qv < 0) | (qv > 100)):
+        raise ValueError("Percentiles must be in the range [0, 100]")
+    return nanquantile(a, qv / 100.0, axis, out, overwrite_input, method, keepdims,
+                       weights=weights, interpolation=interpolation)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NV):
+    return nanquantile(a, 0.5, axis, out, keepdims=_kd(keepdims))
+
+
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
         dtype=None):
     _need(fweights is None and aweights is None, "fweights=/aweights=")
@@ -241,7 +300,8 @@ def function_handlers():
          np.nanstd: _nanmoment(True), np.nanmax: _nanextreme("amax", -np.inf),
          np.nanmin: _nanextreme("amin", np.inf), np.nanprod: nanprod, np.nancumsum: nancumsum,
          np.nancumprod: nancumprod, np.quantile: quantile, np.percentile: percentile,
-         np.cov: cov, np.corrcoef: corrcoef, np.trapezoid: trapezoid}
+         np.cov: cov, np.corrcoef: corrcoef, np.trapezoid: trapezoid,
+         np.nanquantile: nanquantile, np.nanpercentile: nanpercentile, np.nanmedian: nanmedian}
     if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
         f[np.cumulative_sum] = cumulative_sum
     for g in (np.nanargmax, np.nanargmin):
