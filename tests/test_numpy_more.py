@@ -203,6 +203,9 @@ CASES += [
     ("array_api_2", lambda x: (*np.unstack(x, axis=1), np.matrix_transpose(x),
                                np.cumulative_prod(x, axis=0, include_initial=True)), [X3],
      None, 2),
+    ("bincount_fix", lambda x: (np.bincount(np.array([2, 0, 2, 5]), weights=x[0], minlength=7),
+                                np.fix(x) * x), [A], lambda T, x: (
+        T.zeros(7, dtype=x.dtype).index_add(0, T.tensor([2, 0, 2, 5]), x[0]), T.trunc(x) * x), 2),
     ("compress_extract_trim", lambda x, v: (np.compress([True, False, True], x, axis=0),
                                             np.extract(np.asarray(A) > 0, x),
                                             np.trim_zeros(v * np.array([0, 1, 1, 0, 0.0]))),

@@ -490,6 +490,21 @@ def extract(condition, arr):
     return compress(_ravel(_t(np.asarray(_vals(condition), bool))), _ravel(_t(arr)))
 
 
+def bincount(x, /, weights=None, minlength=0):
+    """Counts of each non-negative integer; with ``weights``, their sums (differentiable in
+    the weights: a scatter-add)."""
+    idx = np.asarray(_vals(x))
+    counts = np.bincount(idx, minlength=minlength)  # NumPy's checks and the output length
+    if weights is None:
+        return _t(counts)
+    w = _t(weights)
+    w = w if w.dtype.kind == "f" else w.to(np.float64)
+    if w.shape != idx.shape:
+        raise ValueError("The weights and list don't have the same length.")
+    zero = _t(np.zeros(counts.shape, w.dtype))
+    return _op("index_add")(zero, 0, _t(idx.astype(np.int64)), w)
+
+
 # integer or boolean results (positions, counts of positions, tests, dtype queries): NumPy on the
 # values, nothing to differentiate, so a tensor that requires grad loses nothing
 _QUERIES = ("argpartition", "digitize", "flatnonzero", "isin", "isneginf", "isposinf", "isreal",
@@ -508,7 +523,7 @@ def function_handlers():
          np.einsum_path: _values_only(np.einsum_path), np.diagflat: diagflat,
          np.vander: vander, np.block: block, np.broadcast_arrays: broadcast_arrays,
          np.ediff1d: ediff1d, np.geomspace: geomspace, np.trim_zeros: trim_zeros,
-         np.compress: compress, np.extract: extract}
+         np.compress: compress, np.extract: extract, np.bincount: bincount}
     for name, fn in (("unstack", unstack), ("matrix_transpose", matrix_transpose),
                      ("cumulative_prod", cumulative_prod)):  # NumPy >= 2.0 / 2.1
         if hasattr(np, name):
