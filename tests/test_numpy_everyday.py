@@ -270,3 +270,31 @@ def test_pending_ufunc_picks_up_an_op_added_later(monkeypatch):
     t = tg.tensor(V, requires_grad=True)
     out = np.arctan(t)
     assert calls and out.requires_grad
+
+
+def test_numpy_keyword_names_on_methods_and_functions():
+    """``axis=``/``keepdims=`` wherever ``dim=``/``keepdim=`` go (PyTorch accepts both), and
+    ``ddof=`` for var/std: NumPy-style method calls give NumPy's values and gradients."""
+    a = np.random.default_rng(5).standard_normal((3, 4))
+    x = tg.tensor(a, requires_grad=True)
+    checks = [
+        (x.sum(axis=0, keepdims=True), a.sum(axis=0, keepdims=True)),
+        (tg.sum(x, axis=1), a.sum(axis=1)), (x.mean(axis=1), a.mean(axis=1)),
+        (x.prod(axis=0), a.prod(axis=0)), (x.cumsum(axis=1), a.cumsum(axis=1)),
+        (x.amax(axis=0, keepdims=True), a.max(axis=0, keepdims=True)),
+        (x.max(axis=1)[0], a.max(axis=1)), (x.argmin(axis=0), a.argmin(axis=0)),
+        (x.std(axis=0, ddof=1), a.std(axis=0, ddof=1)), (x.var(ddof=0), a.var()),
+        (tg.cat([x, x], axis=1), np.concatenate([a, a], axis=1)),
+        (tg.stack([x, x], axis=2), np.stack([a, a], axis=2)),
+        (x.unsqueeze(axis=0), a[None]),
+    ]
+    for got, want in checks:
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-14, atol=1e-15)
+    x.std(axis=1, ddof=1).sum().backward()
+    d = a - a.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(x.grad.numpy(), d / (a.std(axis=1, ddof=1, keepdims=True) * 3),
+                               rtol=1e-12)
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        x.sum(dim=0, axis=1)
+    batched = tg.vmap(lambda r: r.sum(axis=0, keepdims=True))(x)  # the batching rules too
+    np.testing.assert_allclose(batched.detach().numpy(), a.sum(axis=1, keepdims=True))

@@ -229,7 +229,7 @@ def _build_table():
     for mod in (ops, creation, autograd, tg):  # canonical names first
         for name, f in vars(mod).items():
             if not name.startswith("_"):
-                add(getattr(f, "raw", f), name)
+                add(_unwrapped(f), name)
     for name, attr in vars(Tensor).items():
         if name in _THROUGH:
             continue
@@ -238,7 +238,7 @@ def _build_table():
                 if f is not None and f.__code__ not in table:
                     table[f.__code__] = _plain(f"{name}.{part}", f.__code__)
         elif isinstance(attr, types.FunctionType):
-            add(attr, name)
+            add(_unwrapped(attr), name)
     for mod in (optimizer, lr_scheduler):
         for cls in vars(mod).values():
             if isinstance(cls, type):
@@ -248,6 +248,13 @@ def _build_table():
                         if isinstance(f, types.FunctionType):
                             table[f.__code__] = _plain(f"{cls.__name__}.{meth}", f.__code__)
     return table
+
+
+def _unwrapped(f):
+    """The op under its wrappers (vmap's dispatching, NumPy keyword names): ``.raw``."""
+    while getattr(f, "raw", None) is not None:
+        f = f.raw
+    return f
 
 
 def _subclasses(cls):
@@ -262,9 +269,10 @@ def _dispatching(L):
     import inspect
 
     from ..ops import elementwise
+    from ..ops.keywords import torch_keywords
 
     raw = L["raw"]
-    bound = inspect.signature(raw).bind(*L["args"], **L["kwargs"])
+    bound = inspect.signature(raw).bind(*L["args"], **torch_keywords(L["kwargs"]))
     bound.apply_defaults()
     args = dict(bound.arguments)
     if raw.__code__ in (elementwise.add.__code__, elementwise.exp.__code__):

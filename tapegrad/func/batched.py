@@ -7,6 +7,7 @@ import numpy as np
 
 from ..ops import join as _J
 from ..ops import movement as _M
+from ..ops.keywords import torch_keywords
 from ..tensor import Tensor
 from .pytree import tree_flatten, tree_unflatten
 
@@ -164,6 +165,8 @@ def dispatch(name, raw, args, kwargs):
         return raw(*args, **kwargs)
     rule = RULES.get(name)
     if rule is not None:
+        if kwargs:  # rules read dim/keepdim by PyTorch's names
+            kwargs = torch_keywords(kwargs, name)
         res = rule(level, name, raw, args, kwargs)
         if res is not NotImplemented:
             return res

@@ -22,6 +22,16 @@ from .extra import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, at
 from .complex import angle, conj, imag, real
 from .complex import complex as complex_  # tapegrad.complex(real, imag), as torch.complex
 from ..registry import REGISTRY, Op
+from .keywords import numpy_keywords
+
+# ops with a dim/keepdim argument also take NumPy's axis/keepdims (as PyTorch's do)
+(sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, norm, logsumexp, softmax,
+ log_softmax, cumsum, median, kthvalue, logcumsumexp, sort, argsort, topk, squeeze, unsqueeze,
+ cat, concat, concatenate, stack, split, chunk, unbind) = [
+    numpy_keywords(f) for f in (
+        sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, norm, logsumexp,
+        softmax, log_softmax, cumsum, median, kthvalue, logcumsumexp, sort, argsort, topk,
+        squeeze, unsqueeze, cat, concat, concatenate, stack, split, chunk, unbind)]
 
 
 def _rule_where(cond, a, b):
