@@ -623,28 +623,11 @@ def _bind_tensor_protocols():
         """``np.sum(t, axis=0)`` & co. run tapegrad ops."""
         return array_function(func, types, args, kwargs)
 
-    def __mod__(self, other):
-        """``t % x``: NumPy's (and Python's) remainder, with the sign of the divisor."""
-        return np.remainder(self, other)
-
-    def __rmod__(self, other):
-        return np.remainder(other, self)
-
-    def astype(self, dtype, copy=True):
-        """NumPy's ``a.astype(dtype)``: the values converted (differentiable between
-        floating types, as ``Tensor.to``)."""
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype and not copy:
-            return self
-        out = self.to(dtype)
-        return out.clone() if out is self else out
-
     Tensor.__array_ufunc__ = __array_ufunc__
     Tensor.__array_function__ = __array_function__
-    if "astype" not in vars(Tensor):
-        Tensor.astype = astype
-    if "__mod__" not in vars(Tensor):  # a remainder op binding its own operator wins
-        Tensor.__mod__, Tensor.__rmod__ = __mod__, __rmod__
+    from .methods import bind_array_methods
+
+    bind_array_methods()
 
 
 _bind_tensor_protocols()
