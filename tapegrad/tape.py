@@ -341,6 +341,13 @@ def retire(seg):
         _local.seg = None
 
 
+def close_current():
+    """New records of this thread go to a fresh segment from here on."""
+    seg = _local.seg
+    if seg is not None:
+        retire(seg)
+
+
 # ---- recording -------------------------------------------------------------------------
 
 def slot(seg, t):

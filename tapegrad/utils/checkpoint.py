@@ -9,6 +9,7 @@ records exist only while its segment of the backward runs.
 import warnings
 
 from .. import grad_mode as _gm
+from .. import tape
 from ..autograd import Function
 from ..autograd import grad as _grad
 from ..tensor import Tensor
@@ -41,6 +42,9 @@ class _Checkpoint(Function):
                     d.requires_grad_(True)
                 inputs.append((i, d))
             args[i] = d
+        # the recomputed records on a segment of their own, not appended to the one being
+        # swept: the inner backward's arena then spans those records alone
+        tape.close_current()
         with _gm.enable_grad():
             outs = _call(ctx.fn, args, ctx.n_kw)
         outs = outs if isinstance(outs, tuple) else (outs,)
