@@ -73,7 +73,7 @@ def test_gradgradcheck_catches_wrong_retaped_vjp(monkeypatch):
     from tapegrad.autograd import retape
 
     rules = retape._Rules()
-    rules.cache[int(Op.SIN)] = lambda g, x, y, out, m, c0, c1: (g * tg.sin(x), None)
+    rules.cache[int(Op.SIN)] = (lambda g, x, y, out, m, c0, c1: g * tg.sin(x), None)
     monkeypatch.setattr(retape, "_rules", rules)
     x = x64(0.3, 0.8)
     assert gradcheck(tg.sin, (x,))
