@@ -31,6 +31,8 @@ _ONCE = "trying to differentiate twice a function that was marked with @once_dif
 _LEGACY = ("Legacy autograd function with non-static forward method is deprecated. Please use "
            "new-style autograd function with static forward method. (Example: "
            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+_NO_JVP = ("You must implement the jvp function for custom autograd.Function to use it with "
+           "forward mode AD.")
 _DIRTY_LEAF = "a leaf Variable that requires grad has been used in an in-place operation."
 
 
@@ -46,6 +48,8 @@ class FunctionCtx:
         self._dirty = ()
         self._node = None  # the _Node once recorded
         self._outputs = ()  # ids of the output tensors, to recognise saved outputs
+        self._saved_fwd = None  # packed save_for_forward entries
+        self._in_jvp = False  # saved_tensors reads the save_for_forward entries
 
     def save_for_backward(self, *tensors):
         """Keep ``tensors`` (or ``None``) for ``backward``; read them as ``ctx.saved_tensors``."""
@@ -55,9 +59,23 @@ class FunctionCtx:
                                 f"is of type {type(t).__name__}")
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors):
+        """Keep ``tensors`` (or ``None``) for ``jvp``: inside ``jvp`` they are
+        ``ctx.saved_tensors``."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_forward expects all arguments to be tensors; but "
+                                f"got {type(t).__name__} at position {i}")
+        self._to_save_fwd = tensors
+
     @property
     def saved_tensors(self):
-        """The tensors given to ``save_for_backward``, checked for in-place changes."""
+        """The tensors given to ``save_for_backward`` (inside ``jvp``: to
+        ``save_for_forward``), checked for in-place changes."""
+        if self._in_jvp:
+            if self._saved_fwd is None:
+                return tuple(getattr(self, "_to_save_fwd", ()))
+            return tuple(_unpack(self, s) for s in self._saved_fwd)
         if self._freed:
             from ..engine.sweep import FREED_MSG
 
@@ -202,10 +220,12 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        """Accepted for PyTorch compatibility; forward mode (``tg.func.jvp``, ``forward_ad``)
-        differentiates through ``backward`` (the double-vjp trick) and does not call it."""
-        raise NotImplementedError("You must implement the jvp function for custom "
-                                  "autograd.Function to use it with forward mode AD.")
+        """Forward mode: one tangent per ``forward`` argument in (zeros for a tensor argument
+        without one, ``None`` for a non-tensor), one tangent per output out. Inside it
+        ``ctx.saved_tensors`` are the tensors given to ``ctx.save_for_forward``. Forward mode
+        (``tg.func.jvp``, ``jacfwd``, ``linearize``, ``forward_ad``) calls it when a subclass
+        defines it; without one it differentiates through ``backward`` instead."""
+        raise NotImplementedError(_NO_JVP)
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -226,7 +246,7 @@ class Function(metaclass=FunctionMeta):
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if not record:
-            ctx._to_save = ()  # nothing will call backward
+            ctx._to_save = ctx._to_save_fwd = ()  # nothing will call backward or jvp
             return outputs
         outs = _record(cls, ctx, args, outs)
         return outs[0] if single else outs
@@ -283,6 +303,8 @@ def _record(cls, ctx, args, outs):
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved = tuple(_pack(ctx, t, seg) for t in to_save)
     ctx._to_save = ()  # the packed form only: no reference cycle through the segment
+    ctx._saved_fwd = tuple(_pack(ctx, t, seg) for t in getattr(ctx, "_to_save_fwd", ()))
+    ctx._to_save_fwd = ()
     if any(s is not None for s in ctx._saved):
         node.saved = [True]
     return tuple(result)
@@ -406,6 +428,67 @@ def custom_vjp_retape(sweep, r):
 
     grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
     sweep.accumulate(node.slots, grads)
+
+
+# ---- forward mode: the forward sweep calls these -------------------------------------------
+
+def has_jvp(cls):
+    """Whether ``cls`` defines its own ``jvp`` (forward mode then calls it)."""
+    return cls.jvp is not Function.jvp
+
+
+def call_jvp(node, tangents):
+    """The user's ``jvp`` on one tangent per forward argument (tensors or None); returns one
+    tangent (or None) per output, checked as PyTorch checks them."""
+    ctx = node.ctx
+    ctx._in_jvp = True
+    try:
+        res = node.cls.jvp(ctx, *tangents)
+    finally:
+        ctx._in_jvp = False
+    res = res if isinstance(res, tuple) else (res,)
+    n = len(node.out_meta)
+    if len(res) != n:
+        raise RuntimeError(f"Function's jvp returned an invalid number of forward gradients "
+                           f"(expected {n} but got {len(res)})")
+    for t, meta in zip(res, node.out_meta):
+        if t is None or meta is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(t).__name__})")
+        if tuple(t.shape) != tuple(meta[0]):
+            raise RuntimeError("Trying to set a forward gradient that has a different size "
+                               "than that of the original Tensor, this is not supported. "
+                               f"Tensor is of size {list(meta[0])} while the given forward "
+                               f"gradient is of size {list(t.shape)}.")
+    return res
+
+
+def custom_jvp_blocks(node, blocks, k):
+    """Tangent blocks ``(k, size)`` of a custom Function's outputs (OUTPUT record id ->
+    block) from its arguments' blocks (None: no tangent), one ``jvp`` call per direction."""
+    cols = []
+    for j in range(k):
+        ts = []
+        for blk, (is_t, shape, dtype) in zip(blocks, node.in_meta):
+            if not is_t:
+                ts.append(None)
+            elif blk is None:
+                ts.append(_make(np.zeros(shape, dtype if np.dtype(dtype).kind == "f"
+                                          else np.float64)))
+            else:
+                ts.append(_make(np.array(np.broadcast_to(blk[j], (max(1, int(np.prod(
+                    shape))),)).reshape(shape), dtype)))
+        with _gm.no_grad():
+            cols.append(call_jvp(node, ts))
+    out = {}
+    for i, rec in enumerate(node.out_recs):
+        if rec < 0 or all(c[i] is None for c in cols):
+            continue
+        size = max(1, int(np.prod(node.out_meta[i][0])))
+        out[rec] = np.stack([np.zeros(size) if c[i] is None else
+                             np.asarray(c[i]._data, np.float64).reshape(size) for c in cols])
+    return out
 
 
 # ---- once_differentiable ------------------------------------------------------------------
