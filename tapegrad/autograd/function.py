@@ -13,8 +13,10 @@ Saved tensors that live on the same segment are kept as (value, weak segment, re
 rebuilt on access, so a ctx never keeps its own segment alive through a reference cycle.
 """
 
+import contextlib
 import functools
 import inspect
+import threading
 import warnings
 import weakref
 
@@ -34,6 +36,9 @@ _LEGACY = ("Legacy autograd function with non-static forward method is deprecate
 _NO_JVP = ("You must implement the jvp function for custom autograd.Function to use it with "
            "forward mode AD.")
 _DIRTY_LEAF = "a leaf Variable that requires grad has been used in an in-place operation."
+
+
+_vmapped_apply = None  # installed by tapegrad.func: a call on batched tensors inside vmap
 
 
 class FunctionCtx:
@@ -227,12 +232,25 @@ class Function(metaclass=FunctionMeta):
         defines it; without one it differentiates through ``backward`` instead."""
         raise NotImplementedError(_NO_JVP)
 
+    generate_vmap_rule = False  # True: under vmap, forward and backward batch op by op
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        """The batching rule under ``tg.func.vmap``: ``args`` hold the whole batch
+        (``in_dims[i]``: the batch dimension of ``args[i]``, None if it has none; ``info``
+        has ``batch_size`` and ``randomness``); returns ``(outputs, out_dims)``."""
+        raise NotImplementedError("To use autograd.Function with vmap, you must either "
+                                  "override the vmap staticmethod or set "
+                                  "generate_vmap_rule=True.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when an input requires grad, record the call on the tape."""
         split = cls.setup_context is not Function.setup_context  # forward without ctx
         if kwargs:
             args, kwargs = _bind(cls.forward, args, kwargs, with_ctx=not split)
+        if _vmapped_apply is not None and any(getattr(a, "_vmap_level", 0) for a in args):
+            return _vmapped_apply(cls, args, kwargs)  # a batched argument: its vmap rule
         ctx = FunctionCtx()
         record = (_gm.is_grad_enabled() and not _gm.is_inference_mode_enabled()
                   and any(isinstance(a, Tensor) and a._rg for a in args))
@@ -426,8 +444,64 @@ def custom_vjp_retape(sweep, r):
     def zeros(meta):
         return _make(np.zeros(meta[0], meta[1]))
 
-    grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
+    grads = _grads_in(node, get, zeros)
+    if _linearizing.n and has_jvp(node.cls):
+        grads = _validate(node, _jvp_transposed(node, grads, zeros))
+    else:
+        grads = _validate(node, _call_backward(node, grads))
     sweep.accumulate(node.slots, grads)
+
+
+# ---- forward mode by the double-vjp trick: a user's jvp, transposed twice ----------------
+
+class _Linearizing(threading.local):
+    n = 0  # > 0 while forward mode records g = J^T u to differentiate it w.r.t. u
+
+
+_linearizing = _Linearizing()
+
+
+@contextlib.contextmanager
+def linearizing():
+    """Around the backward that forward mode's double-vjp trick records (``g = J^T u``, then
+    ``J t = d(g . t)/du``): there a custom Function with its own ``jvp`` records a node whose
+    derivative w.r.t. ``u`` IS that jvp, so forward mode uses the user's rule everywhere."""
+    _linearizing.n += 1
+    try:
+        yield
+    finally:
+        _linearizing.n -= 1
+
+
+class _JvpTranspose(Function):
+    """``g = backward(u)`` as a value; the derivative of ``g . t`` w.r.t. ``u`` is ``jvp(t)``."""
+
+    @staticmethod
+    def forward(ctx, node, *us):
+        ctx.node = node
+        res = _call_backward(node, us)
+        res = res if isinstance(res, tuple) else (res,)
+        n = len(node.in_meta)
+        return tuple(res[:n]) + (None,) * (n - len(res))
+
+    @staticmethod
+    def backward(ctx, *ts):
+        node = ctx.node
+        ts = [None if not is_t else t if t is not None else
+              _make(np.zeros(shape, dtype if np.dtype(dtype).kind in "fc" else np.float64))
+              for t, (is_t, shape, dtype) in zip(ts, node.in_meta)]
+        outs = call_jvp(node, ts)
+        return (None,) + tuple(outs[i] for i, m in enumerate(node.out_meta) if m is not None)
+
+
+_JvpTranspose._backward_name = "JvpTransposeBackward"
+
+
+def _jvp_transposed(node, grads, zeros):
+    us = [g if g is not None else zeros(m) for g, m in zip(grads, node.out_meta)
+          if m is not None]
+    res = _JvpTranspose.apply(node, *us)
+    return res if isinstance(res, tuple) else (res,)
 
 
 # ---- forward mode: the forward sweep calls these -------------------------------------------

@@ -42,6 +42,7 @@ def push_tangents(outs, ins, blocks, start, k):
     forward sweep; the double-vjp trick where that sweep cannot (a custom Function without
     ``jvp``, a large op without a JVP rule)."""
     from ..autograd import forward_sweep
+    from ..autograd.function import linearizing
     from ..tensor import _make
 
     try:
@@ -54,7 +55,8 @@ def push_tangents(outs, ins, blocks, start, k):
         with _gm.enable_grad():
             us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
                   for o in outs]
-            gs = _grads(outs, ins, us, True, retain_graph=True)
+            with linearizing():
+                gs = _grads(outs, ins, us, True, retain_graph=True)
             got = []
             for j in range(k):
                 ts = [_make(np.array(b[j]).reshape(t.shape)) for b, t in zip(blocks, ins)]
