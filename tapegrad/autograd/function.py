@@ -249,7 +249,9 @@ class Function(metaclass=FunctionMeta):
         split = cls.setup_context is not Function.setup_context  # forward without ctx
         if kwargs:
             args, kwargs = _bind(cls.forward, args, kwargs, with_ctx=not split)
-        if _vmapped_apply is not None and any(getattr(a, "_vmap_level", 0) for a in args):
+        if _vmapped_apply is not None and any(getattr(a, "_vmap_level", 0) for a in args) or \
+                kwargs and _vmapped_apply is not None and any(
+                    getattr(a, "_vmap_level", 0) for a in kwargs.values()):
             return _vmapped_apply(cls, args, kwargs)  # a batched argument: its vmap rule
         ctx = FunctionCtx()
         record = (_gm.is_grad_enabled() and not _gm.is_inference_mode_enabled()

@@ -31,8 +31,8 @@ VmapInfo = namedtuple("VmapInfo", ["batch_size", "randomness"])
 
 _NO_RULE = ("You tried to vmap over {}, but it does not have vmap support. Please override and "
             "implement the vmap staticmethod or set generate_vmap_rule=True.")
-_BOTH = ("You tried to vmap over {}, but it has both generate_vmap_rule=True and an overriden "
-         "vmap staticmethod. Please set generate_vmap_rule=False or delete the overriden vmap "
+_BOTH = ("You tried to vmap over {}, but it has both generate_vmap_rule=True and an overridden "
+         "vmap staticmethod. Please set generate_vmap_rule=False or delete the overridden vmap "
          "staticmethod to avoid ambiguity.")
 _SETUP = ("In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
           "jacrev, ...), it must override the setup_context staticmethod.")
@@ -53,6 +53,10 @@ def vmapped_apply(cls, args, kwargs):
     """``cls.apply(*args, **kwargs)`` where some argument is batched (installed into
     ``autograd.function``)."""
     name = cls.__name__
+    if any(isinstance(v, Tensor) for v in kwargs.values()):
+        raise NotImplementedError(f"Run vmap on autograd.Function with kwarg-only Tensor args. "
+                                  f"Please do not pass kwarg-only Tensors to autograd.Function. "
+                                  f"Got: {kwargs}")
     has_rule = cls.vmap is not _fn.Function.vmap
     if has_rule and cls.generate_vmap_rule:
         raise RuntimeError(_BOTH.format(name))
@@ -103,8 +107,13 @@ def _forward(ctx, plan, *phys, **kwargs):
     split = cls.setup_context is not _fn.Function.setup_context
     if cls.vmap is not _fn.Function.vmap:
         in_dims = tuple(0 if b else None for b in plan.in_b)
-        outs, out_dims = cls.vmap(VmapInfo(plan.size, _randomness(level)), in_dims, *phys,
-                                  **kwargs)
+        got = cls.vmap(VmapInfo(plan.size, _randomness(level)), in_dims, *phys, **kwargs)
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise RuntimeError("Expected the vmap staticmethod to have two returns, an output "
+                               "and out_dims with pytree structure compatible with the output. "
+                               + (f"Got a {type(got)} instead" if not isinstance(got, tuple)
+                                  else f"Got {len(got)} returns instead"))
+        outs, out_dims = got
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
         dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(outs)
