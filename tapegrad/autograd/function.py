@@ -9,6 +9,10 @@ adds the results into the inputs' slots. With ``create_graph=True`` the re-tapin
 ``custom_vjp_retape``: ``backward`` runs with grad mode on, on adjoints that have history, so
 a backward written in tapegrad ops is recorded and can be differentiated again.
 
+Forward mode calls a Function's own ``jvp`` (``custom_jvp_blocks`` from the forward sweep,
+``_JvpTranspose`` inside the double-vjp trick); a call on batched tensors inside ``vmap`` goes
+to the func layer's ``_vmapped_apply`` (the ``vmap`` staticmethod or ``generate_vmap_rule``).
+
 Saved tensors that live on the same segment are kept as (value, weak segment, record id) and
 rebuilt on access, so a ctx never keeps its own segment alive through a reference cycle.
 """
