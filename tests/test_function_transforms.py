@@ -245,6 +245,35 @@ def test_non_tensor_argument_gets_none_tangent():
     assert seen == [None]
 
 
+def test_function_with_only_a_jvp_works_in_every_forward_mode_path():
+    class SinF(tg.autograd.Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(x):
+            return x.sin()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_forward(inputs[0])
+
+        @staticmethod
+        def jvp(ctx, t):
+            x, = ctx.saved_tensors
+            return x.cos() * t
+
+    x, t = tg.tensor(X), tg.tensor(T)
+    want = np.cos(X) * T
+    np.testing.assert_allclose(tg.func.jvp(SinF.apply, (x,), (t,))[1].numpy(), want)
+    vj = tg.vmap(lambda a, s: tg.func.jvp(SinF.apply, (a,), (s,))[1])(x, t)
+    np.testing.assert_allclose(vj.numpy(), want, rtol=1e-12)
+    # forward over forward: the inner jvp must stay differentiable (double-vjp path)
+    h = tg.func.jacfwd(tg.func.jacfwd(lambda a: SinF.apply(a).sum()))(tg.tensor(X[0]))
+    np.testing.assert_allclose(h.numpy(), np.diag(-np.sin(X[0])), rtol=1e-12, atol=1e-15)
+    with pytest.raises(NotImplementedError, match="must implement either the backward or vjp"):
+        tg.func.grad(lambda a: SinF.apply(a).sum())(x)
+
+
 def test_jvp_errors_in_pytorch_wording():
     class Two(tg.autograd.Function):
         @staticmethod

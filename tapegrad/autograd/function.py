@@ -480,15 +480,15 @@ def linearizing():
 
 
 class _JvpTranspose(Function):
-    """``g = backward(u)`` as a value; the derivative of ``g . t`` w.r.t. ``u`` is ``jvp(t)``."""
+    """``g = J^T u`` for the dummy cotangent ``u`` (zero, so ``g`` is zero: no ``backward``
+    call, and a Function with only a ``jvp`` works); the derivative of ``g . t`` w.r.t. ``u``
+    is ``jvp(t)``."""
 
     @staticmethod
     def forward(ctx, node, *us):
         ctx.node = node
-        res = _call_backward(node, us)
-        res = res if isinstance(res, tuple) else (res,)
-        n = len(node.in_meta)
-        return tuple(res[:n]) + (None,) * (n - len(res))
+        return tuple(_make(np.zeros(shape, dtype)) if is_t and slot >= 0 else None
+                     for (is_t, shape, dtype), slot in zip(node.in_meta, node.slots))
 
     @staticmethod
     def backward(ctx, *ts):
