@@ -42,7 +42,10 @@ _NO_JVP = ("You must implement the jvp function for custom autograd.Function to 
 _DIRTY_LEAF = "a leaf Variable that requires grad has been used in an in-place operation."
 
 
-_vmapped_apply = None  # installed by tapegrad.func: a call on batched tensors inside vmap
+# installed by tapegrad.func: a call on batched tensors inside vmap, and its count of vmaps
+# running (one cheap check per call while none runs)
+_vmapped_apply = None
+_vmap_running = (0,)
 
 
 class FunctionCtx:
@@ -253,9 +256,8 @@ class Function(metaclass=FunctionMeta):
         split = cls.setup_context is not Function.setup_context  # forward without ctx
         if kwargs:
             args, kwargs = _bind(cls.forward, args, kwargs, with_ctx=not split)
-        if _vmapped_apply is not None and any(getattr(a, "_vmap_level", 0) for a in args) or \
-                kwargs and _vmapped_apply is not None and any(
-                    getattr(a, "_vmap_level", 0) for a in kwargs.values()):
+        if _vmap_running[0] and any(getattr(a, "_vmap_level", 0)
+                                    for a in (*args, *kwargs.values())):
             return _vmapped_apply(cls, args, kwargs)  # a batched argument: its vmap rule
         ctx = FunctionCtx()
         record = (_gm.is_grad_enabled() and not _gm.is_inference_mode_enabled()
