@@ -489,14 +489,14 @@ class _JvpTranspose(Function):
     @staticmethod
     def forward(ctx, node, *us):
         ctx.node = node
-        return tuple(_make(np.zeros(shape, dtype)) if is_t and slot >= 0 else None
+        return tuple(_value(np.zeros(shape, dtype)) if is_t and slot >= 0 else None
                      for (is_t, shape, dtype), slot in zip(node.in_meta, node.slots))
 
     @staticmethod
     def backward(ctx, *ts):
         node = ctx.node
         ts = [None if not is_t else t if t is not None else
-              _make(np.zeros(shape, dtype if np.dtype(dtype).kind in "fc" else np.float64))
+              _value(np.zeros(shape, dtype if np.dtype(dtype).kind in "fc" else np.float64))
               for t, (is_t, shape, dtype) in zip(ts, node.in_meta)]
         outs = call_jvp(node, ts)
         return (None,) + tuple(outs[i] for i, m in enumerate(node.out_meta) if m is not None)
@@ -556,21 +556,26 @@ def custom_jvp_blocks(node, blocks, k):
             if not is_t:
                 ts.append(None)
             elif blk is None:
-                ts.append(_make(np.zeros(shape, dtype if np.dtype(dtype).kind == "f"
+                ts.append(_value(np.zeros(shape, dtype if np.dtype(dtype).kind == "f"
                                           else np.float64)))
             else:
-                ts.append(_make(np.array(np.broadcast_to(blk[j], (max(1, int(np.prod(
-                    shape))),)).reshape(shape), dtype)))
+                ts.append(_value(np.broadcast_to(blk[j], (int(np.prod(shape)),))
+                                 .reshape(shape).astype(dtype)))
         with _gm.no_grad():
             cols.append(call_jvp(node, ts))
     out = {}
     for i, rec in enumerate(node.out_recs):
         if rec < 0 or all(c[i] is None for c in cols):
             continue
-        size = max(1, int(np.prod(node.out_meta[i][0])))
+        size = int(np.prod(node.out_meta[i][0]))
         out[rec] = np.stack([np.zeros(size) if c[i] is None else
                              np.asarray(c[i]._data, np.float64).reshape(size) for c in cols])
     return out
+
+
+def _value(arr):
+    """An array as a tensor (a 0-d float64 one holds a Python float, as everywhere)."""
+    return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
 
 # ---- once_differentiable ------------------------------------------------------------------
