@@ -523,3 +523,18 @@ def test_jacobians_of_functions_without_vmap_support_still_work():
     np.testing.assert_allclose(tg.func.jacfwd(Sin.apply)(x).numpy(), np.diag(np.cos(X[0])))
     np.testing.assert_allclose(tg.func.hessian(lambda a: Sin.apply(a).sum())(x).numpy(),
                                np.diag(-np.sin(X[0])), atol=1e-12)
+
+
+def test_checkpoint_under_vmap_batches():
+    """Checkpointing is a custom Function: it batches op by op, recomputation included."""
+    from tapegrad.utils.checkpoint import checkpoint
+
+    def f(v):
+        return checkpoint(lambda a: (a.sin() * a).sum(), v, use_reentrant=False)
+
+    c = _no_loop()
+    try:
+        g = tg.vmap(tg.func.grad(f))(tg.tensor(X))
+    finally:
+        c.__exit__(None, None, None)
+    np.testing.assert_allclose(g.numpy(), np.sin(X) + X * np.cos(X), rtol=1e-12)

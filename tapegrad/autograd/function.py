@@ -486,6 +486,8 @@ class _JvpTranspose(Function):
     call, and a Function with only a ``jvp`` works); the derivative of ``g . t`` w.r.t. ``u``
     is ``jvp(t)``."""
 
+    generate_vmap_rule = True
+
     @staticmethod
     def forward(ctx, node, *us):
         ctx.node = node
@@ -583,9 +585,11 @@ def _value(arr):
 class _DelayedError(Function):
     """Stands in for a backward that cannot be differentiated: its own backward raises."""
 
+    generate_vmap_rule = True
+
     @staticmethod
     def forward(ctx, *grads):
-        return tuple(_make(g._data) for g in grads)
+        return tuple(_make(g._data) if type(g) is Tensor else g.detach() for g in grads)
 
     @staticmethod
     def backward(ctx, *grads):
