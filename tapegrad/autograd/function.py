@@ -456,7 +456,11 @@ def custom_vjp_retape(sweep, r):
     if _linearizing.n and has_jvp(node.cls):
         grads = _validate(node, _jvp_transposed(node, grads, zeros))
     else:
-        grads = _validate(node, _call_backward(node, grads))
+        n, _linearizing.n = _linearizing.n, 0  # a backward's own gradients are plain ones
+        try:
+            grads = _validate(node, _call_backward(node, grads))
+        finally:
+            _linearizing.n = n
     sweep.accumulate(node.slots, grads)
 
 
