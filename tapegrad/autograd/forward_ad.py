@@ -131,11 +131,13 @@ def unpack_dual(tensor, *, level=None):
             return UnpackedDualTensor(tensor.detach(), tan)
     from . import grad
     from ..creation import zeros_like
+    from .function import linearizing
 
     with _gm.enable_grad():
         u = zeros_like(tensor).requires_grad_()
-        gs = grad(tensor, [d for d, _, _ in duals], u, create_graph=True, retain_graph=True,
-                  allow_unused=True)
+        with linearizing():
+            gs = grad(tensor, [d for d, _, _ in duals], u, create_graph=True,
+                      retain_graph=True, allow_unused=True)
         pairs = [(g, t) for g, (_, t, _) in zip(gs, duals)
                  if g is not None and g.requires_grad]
         if not pairs:

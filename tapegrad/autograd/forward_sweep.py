@@ -11,8 +11,10 @@ once: a whole ``jacfwd`` in one pass):
 * Python ops: their declared ``jvp_np``; an op without one gets its JVP from its ``vjp_np``
   (the Jacobian's rows for outputs of up to ``_JAC_LIMIT`` elements, exact).
 
-``Unsupported`` (custom Functions, CUDA records, large Python ops without a JVP rule): the
-caller uses the double-vjp trick, which differentiates through any VJP.
+* custom Functions: their own ``jvp`` staticmethod, once per tangent direction.
+
+``Unsupported`` (a custom Function without ``jvp``, CUDA records, large Python ops without a
+JVP rule): the caller uses the double-vjp trick, which differentiates through any VJP.
 """
 
 import math
@@ -82,6 +84,7 @@ def _sweep(seg, stop, k, leaf_tan, seeded, done):
     recs = seg.records()[:stop]
     rows = recs.tolist()
     tan = {}
+    pending = {}  # OUTPUT record -> tangent block from its custom Function's jvp
     for r, (opw, a, b, aux, v, size) in enumerate(rows):
         blk = seeded.get(r)
         if blk is not None:
@@ -97,12 +100,18 @@ def _sweep(seg, stop, k, leaf_tan, seeded, done):
             if blk is not None:
                 tan[r] = blk
             continue
-        if code >= PYTHON_BASE or code == Op.OUTPUT:
-            if code == Op.CUSTOM or code == Op.OUTPUT:
-                if any(s in tan for s in _custom_inputs(seg, r, code, aux)):
-                    raise Unsupported("a custom Function (forward mode differentiates "
-                                      "through its backward)")
-                continue
+        if code == Op.OUTPUT:
+            blk = pending.pop(r, None)  # set by its CUSTOM record (older)
+            if blk is not None:
+                tan[r] = blk
+            continue
+        if code == Op.CUSTOM:
+            node = seg.pyaux[aux]
+            ts = [tan.get(s) if s >= 0 else None for s in node.slots]
+            if any(t is not None for t in ts):
+                pending.update(_custom_jvp(node, ts, k))
+            continue
+        if code >= PYTHON_BASE:
             entry = seg.pyaux[aux]
             ts = [tan.get(s) if s >= 0 else None for s in entry.slots]
             if all(t is None for t in ts):
@@ -131,10 +140,18 @@ def _sweep(seg, stop, k, leaf_tan, seeded, done):
     return tan
 
 
-def _custom_inputs(seg, r, code, aux):
-    if code == Op.OUTPUT:
-        return ()  # its CUSTOM record (older) already decided
-    return [s for s in seg.pyaux[aux].slots if s >= 0]
+def _custom_jvp(node, ts, k):
+    """A custom Function's output tangents from its own ``jvp``; ``Unsupported`` (the
+    double-vjp trick through its ``backward``) when it defines none or has complex values."""
+    from .function import custom_jvp_blocks, has_jvp
+
+    if not has_jvp(node.cls):
+        raise Unsupported("a custom Function without jvp (forward mode differentiates "
+                          "through its backward)")
+    if any(m is not None and np.dtype(m[1]).kind == "c" for m in node.out_meta) or any(
+            is_t and np.dtype(dt).kind == "c" for is_t, _, dt in node.in_meta):
+        raise Unsupported("a custom Function with complex values")
+    return custom_jvp_blocks(node, ts, k)
 
 
 def _rules(code):

@@ -9,12 +9,18 @@ adds the results into the inputs' slots. With ``create_graph=True`` the re-tapin
 ``custom_vjp_retape``: ``backward`` runs with grad mode on, on adjoints that have history, so
 a backward written in tapegrad ops is recorded and can be differentiated again.
 
+Forward mode calls a Function's own ``jvp`` (``custom_jvp_blocks`` from the forward sweep,
+``_JvpTranspose`` inside the double-vjp trick); a call on batched tensors inside ``vmap`` goes
+to the func layer's ``_vmapped_apply`` (the ``vmap`` staticmethod or ``generate_vmap_rule``).
+
 Saved tensors that live on the same segment are kept as (value, weak segment, record id) and
 rebuilt on access, so a ctx never keeps its own segment alive through a reference cycle.
 """
 
+import contextlib
 import functools
 import inspect
+import threading
 import warnings
 import weakref
 
@@ -31,7 +37,15 @@ _ONCE = "trying to differentiate twice a function that was marked with @once_dif
 _LEGACY = ("Legacy autograd function with non-static forward method is deprecated. Please use "
            "new-style autograd function with static forward method. (Example: "
            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+_NO_JVP = ("You must implement the jvp function for custom autograd.Function to use it with "
+           "forward mode AD.")
 _DIRTY_LEAF = "a leaf Variable that requires grad has been used in an in-place operation."
+
+
+# installed by tapegrad.func: a call on batched tensors inside vmap, and its count of vmaps
+# running (one cheap check per call while none runs)
+_vmapped_apply = None
+_vmap_running = (0,)
 
 
 class FunctionCtx:
@@ -46,6 +60,8 @@ class FunctionCtx:
         self._dirty = ()
         self._node = None  # the _Node once recorded
         self._outputs = ()  # ids of the output tensors, to recognise saved outputs
+        self._saved_fwd = None  # packed save_for_forward entries
+        self._in_jvp = False  # saved_tensors reads the save_for_forward entries
 
     def save_for_backward(self, *tensors):
         """Keep ``tensors`` (or ``None``) for ``backward``; read them as ``ctx.saved_tensors``."""
@@ -55,9 +71,23 @@ class FunctionCtx:
                                 f"is of type {type(t).__name__}")
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors):
+        """Keep ``tensors`` (or ``None``) for ``jvp``: inside ``jvp`` they are
+        ``ctx.saved_tensors``."""
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_forward expects all arguments to be tensors; but "
+                                f"got {type(t).__name__} at position {i}")
+        self._to_save_fwd = tensors
+
     @property
     def saved_tensors(self):
-        """The tensors given to ``save_for_backward``, checked for in-place changes."""
+        """The tensors given to ``save_for_backward`` (inside ``jvp``: to
+        ``save_for_forward``), checked for in-place changes."""
+        if self._in_jvp:
+            if self._saved_fwd is None:
+                return tuple(getattr(self, "_to_save_fwd", ()))
+            return tuple(_unpack(self, s) for s in self._saved_fwd)
         if self._freed:
             from ..engine.sweep import FREED_MSG
 
@@ -202,10 +232,23 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def jvp(ctx, *grad_inputs):
-        """Accepted for PyTorch compatibility; forward mode (``tg.func.jvp``, ``forward_ad``)
-        differentiates through ``backward`` (the double-vjp trick) and does not call it."""
-        raise NotImplementedError("You must implement the jvp function for custom "
-                                  "autograd.Function to use it with forward mode AD.")
+        """Forward mode: one tangent per ``forward`` argument in (zeros for a tensor argument
+        without one, ``None`` for a non-tensor), one tangent per output out. Inside it
+        ``ctx.saved_tensors`` are the tensors given to ``ctx.save_for_forward``. Forward mode
+        (``tg.func.jvp``, ``jacfwd``, ``linearize``, ``forward_ad``) calls it when a subclass
+        defines it; without one it differentiates through ``backward`` instead."""
+        raise NotImplementedError(_NO_JVP)
+
+    generate_vmap_rule = False  # True: under vmap, forward and backward batch op by op
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        """The batching rule under ``tg.func.vmap``: ``args`` hold the whole batch
+        (``in_dims[i]``: the batch dimension of ``args[i]``, None if it has none; ``info``
+        has ``batch_size`` and ``randomness``); returns ``(outputs, out_dims)``."""
+        raise NotImplementedError("To use autograd.Function with vmap, you must either "
+                                  "override the vmap staticmethod or set "
+                                  "generate_vmap_rule=True.")
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -213,6 +256,9 @@ class Function(metaclass=FunctionMeta):
         split = cls.setup_context is not Function.setup_context  # forward without ctx
         if kwargs:
             args, kwargs = _bind(cls.forward, args, kwargs, with_ctx=not split)
+        if _vmap_running[0] and any(getattr(a, "_vmap_level", 0)
+                                    for a in (*args, *kwargs.values())):
+            return _vmapped_apply(cls, args, kwargs)  # a batched argument: its vmap rule
         ctx = FunctionCtx()
         record = (_gm.is_grad_enabled() and not _gm.is_inference_mode_enabled()
                   and any(isinstance(a, Tensor) and a._rg for a in args))
@@ -226,7 +272,7 @@ class Function(metaclass=FunctionMeta):
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if not record:
-            ctx._to_save = ()  # nothing will call backward
+            ctx._to_save = ctx._to_save_fwd = ()  # nothing will call backward or jvp
             return outputs
         outs = _record(cls, ctx, args, outs)
         return outs[0] if single else outs
@@ -283,6 +329,8 @@ def _record(cls, ctx, args, outs):
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved = tuple(_pack(ctx, t, seg) for t in to_save)
     ctx._to_save = ()  # the packed form only: no reference cycle through the segment
+    ctx._saved_fwd = tuple(_pack(ctx, t, seg) for t in getattr(ctx, "_to_save_fwd", ()))
+    ctx._to_save_fwd = ()
     if any(s is not None for s in ctx._saved):
         node.saved = [True]
     return tuple(result)
@@ -404,8 +452,136 @@ def custom_vjp_retape(sweep, r):
     def zeros(meta):
         return _make(np.zeros(meta[0], meta[1]))
 
-    grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
+    grads = _grads_in(node, get, zeros)
+    if _linearizing.n and has_jvp(node.cls):
+        grads = _validate(node, _jvp_transposed(node, grads, zeros))
+    else:
+        n, _linearizing.n = _linearizing.n, 0  # a backward's own gradients are plain ones
+        try:
+            grads = _validate(node, _call_backward(node, grads))
+        finally:
+            _linearizing.n = n
     sweep.accumulate(node.slots, grads)
+
+
+# ---- forward mode by the double-vjp trick: a user's jvp, transposed twice ----------------
+
+class _Linearizing(threading.local):
+    n = 0  # > 0 while forward mode records g = J^T u to differentiate it w.r.t. u
+
+
+_linearizing = _Linearizing()
+
+
+@contextlib.contextmanager
+def linearizing():
+    """Around the backward that forward mode's double-vjp trick records (``g = J^T u``, then
+    ``J t = d(g . t)/du``): there a custom Function with its own ``jvp`` records a node whose
+    derivative w.r.t. ``u`` IS that jvp, so forward mode uses the user's rule everywhere."""
+    _linearizing.n += 1
+    try:
+        yield
+    finally:
+        _linearizing.n -= 1
+
+
+class _JvpTranspose(Function):
+    """``g = J^T u`` for the dummy cotangent ``u`` (zero, so ``g`` is zero: no ``backward``
+    call, and a Function with only a ``jvp`` works); the derivative of ``g . t`` w.r.t. ``u``
+    is ``jvp(t)``."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(ctx, node, *us):
+        ctx.node = node
+        return tuple(_value(np.zeros(shape, dtype)) if is_t and slot >= 0 else None
+                     for (is_t, shape, dtype), slot in zip(node.in_meta, node.slots))
+
+    @staticmethod
+    def backward(ctx, *ts):
+        node = ctx.node
+        ts = [None if not is_t else t if t is not None else
+              _value(np.zeros(shape, dtype if np.dtype(dtype).kind in "fc" else np.float64))
+              for t, (is_t, shape, dtype) in zip(ts, node.in_meta)]
+        outs = call_jvp(node, ts)
+        return (None,) + tuple(outs[i] for i, m in enumerate(node.out_meta) if m is not None)
+
+
+_JvpTranspose._backward_name = "JvpTransposeBackward"
+
+
+def _jvp_transposed(node, grads, zeros):
+    us = [g if g is not None else zeros(m) for g, m in zip(grads, node.out_meta)
+          if m is not None]
+    res = _JvpTranspose.apply(node, *us)
+    return res if isinstance(res, tuple) else (res,)
+
+
+# ---- forward mode: the forward sweep calls these -------------------------------------------
+
+def has_jvp(cls):
+    """Whether ``cls`` defines its own ``jvp`` (forward mode then calls it)."""
+    return cls.jvp is not Function.jvp
+
+
+def call_jvp(node, tangents):
+    """The user's ``jvp`` on one tangent per forward argument (tensors or None); returns one
+    tangent (or None) per output, checked as PyTorch checks them."""
+    ctx = node.ctx
+    ctx._in_jvp = True
+    try:
+        res = node.cls.jvp(ctx, *tangents)
+    finally:
+        ctx._in_jvp = False
+    res = res if isinstance(res, tuple) else (res,)
+    n = len(node.out_meta)
+    if len(res) != n:
+        raise RuntimeError(f"Function's jvp returned an invalid number of forward gradients "
+                           f"(expected {n} but got {len(res)})")
+    for t, meta in zip(res, node.out_meta):
+        if t is None or meta is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(t).__name__})")
+        if tuple(t.shape) != tuple(meta[0]):
+            raise RuntimeError("Trying to set a forward gradient that has a different size "
+                               "than that of the original Tensor, this is not supported. "
+                               f"Tensor is of size {list(meta[0])} while the given forward "
+                               f"gradient is of size {list(t.shape)}.")
+    return res
+
+
+def custom_jvp_blocks(node, blocks, k):
+    """Tangent blocks ``(k, size)`` of a custom Function's outputs (OUTPUT record id ->
+    block) from its arguments' blocks (None: no tangent), one ``jvp`` call per direction."""
+    cols = []
+    for j in range(k):
+        ts = []
+        for blk, (is_t, shape, dtype) in zip(blocks, node.in_meta):
+            if not is_t:
+                ts.append(None)
+            elif blk is None:
+                ts.append(_value(np.zeros(shape, dtype if np.dtype(dtype).kind == "f"
+                                          else np.float64)))
+            else:
+                ts.append(_value(np.broadcast_to(blk[j], (int(np.prod(shape)),))
+                                 .reshape(shape).astype(dtype)))
+        with _gm.no_grad():
+            cols.append(call_jvp(node, ts))
+    out = {}
+    for i, rec in enumerate(node.out_recs):
+        if rec < 0 or all(c[i] is None for c in cols):
+            continue
+        size = int(np.prod(node.out_meta[i][0]))
+        out[rec] = np.stack([np.zeros(size) if c[i] is None else
+                             np.asarray(c[i]._data, np.float64).reshape(size) for c in cols])
+    return out
+
+
+def _value(arr):
+    """An array as a tensor (a 0-d float64 one holds a Python float, as everywhere)."""
+    return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
 
 # ---- once_differentiable ------------------------------------------------------------------
@@ -413,9 +589,11 @@ def custom_vjp_retape(sweep, r):
 class _DelayedError(Function):
     """Stands in for a backward that cannot be differentiated: its own backward raises."""
 
+    generate_vmap_rule = True
+
     @staticmethod
     def forward(ctx, *grads):
-        return tuple(_make(g._data) for g in grads)
+        return tuple(_make(g._data) if type(g) is Tensor else g.detach() for g in grads)
 
     @staticmethod
     def backward(ctx, *grads):

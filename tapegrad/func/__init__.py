@@ -26,9 +26,14 @@ def _install():
     """Hand the autograd layer what it needs from here (it may not import upwards)."""
     from .. import autograd
     from ..autograd import functional
+    from ..autograd import function
+    from .batched import _running
+    from .function_vmap import vmapped_apply
     from .vmap import batched_grad
 
     autograd._batched_grad = batched_grad
+    function._vmapped_apply = vmapped_apply
+    function._vmap_running = _running
     functional._vectorized_jacobian = _functional_jacobian
     _random_functions_batch_aware()
 

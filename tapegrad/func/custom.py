@@ -3,9 +3,10 @@
 ``f = custom_vjp(fun); f.defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)``,
 ``bwd(residuals, g) -> one cotangent per argument``. ``f = custom_jvp(fun); f.defjvp(rule)``:
 ``rule(primals, tangents) -> (out, tangent_out)``, linear in the tangents. Both become a
-custom ``Function``; the reverse derivative of a JVP rule is taken by differentiating the rule
-with respect to its tangents (the rule is linear in them), so a ``custom_jvp`` function works
-with every transform.
+custom ``Function`` that batches under ``vmap`` op by op (``generate_vmap_rule``). Forward mode
+calls a JVP rule as the Function's ``jvp``; its reverse derivative is taken by differentiating
+the rule with respect to its tangents (the rule is linear in them), so a ``custom_jvp``
+function works with every transform.
 """
 
 import functools
@@ -43,6 +44,8 @@ class custom_vjp:  # noqa: N801 (JAX's name)
         fwd, bwd, n = self.fwd, self.bwd, len(args)
 
         class _CustomVJP(Function):
+            generate_vmap_rule = True  # fwd and bwd are tapegrad code: their ops batch
+
             @staticmethod
             def forward(ctx, *xs):
                 out, ctx.residuals = fwd(*xs)
@@ -87,19 +90,25 @@ class custom_jvp:  # noqa: N801 (JAX's name)
         held = {}
 
         class _CustomJVP(Function):
+            generate_vmap_rule = True  # fun and the rule are tapegrad code: their ops batch
+
             @staticmethod
             def forward(ctx, *xs):
                 held["xs"] = xs  # the inputs themselves: a create_graph backward needs them
                 return fun(*xs)
 
             @staticmethod
+            def jvp(ctx, *ts):  # forward mode calls the rule itself
+                return rule(tuple(held["xs"]), ts)[1]
+
+            @staticmethod
             def backward(ctx, *gs):
                 create = _gm.is_grad_enabled()
                 xs = [x if create or not isinstance(x, Tensor) else x.detach()
                       for x in held["xs"]]
-                from ..creation import zeros_like
+                from .vmap import like  # batched zeros for batched inputs
 
-                ts = [zeros_like(x).requires_grad_() if isinstance(x, Tensor) and
+                ts = [like(x, 0.0, requires_grad=True) if isinstance(x, Tensor) and
                       x.dtype.kind == "f" else None for x in xs]
                 with _gm.enable_grad():
                     _, tout = rule(tuple(xs), tuple(ts))

@@ -39,9 +39,10 @@ def record_for_forward(func, primals, has_aux, name):
 
 def push_tangents(outs, ins, blocks, start, k):
     """Tangent blocks ``(k,) + out.shape`` of ``outs`` for the input blocks ``blocks``, by the
-    forward sweep; the double-vjp trick where that sweep cannot (a custom Function, a large
-    op without a JVP rule)."""
+    forward sweep; the double-vjp trick where that sweep cannot (a custom Function without
+    ``jvp``, a large op without a JVP rule)."""
     from ..autograd import forward_sweep
+    from ..autograd.function import linearizing
     from ..tensor import _make
 
     try:
@@ -54,10 +55,11 @@ def push_tangents(outs, ins, blocks, start, k):
         with _gm.enable_grad():
             us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
                   for o in outs]
-            gs = _grads(outs, ins, us, True, retain_graph=True)
+            with linearizing():
+                gs = _grads(outs, ins, us, True, retain_graph=True)
             got = []
             for j in range(k):
-                ts = [_make(np.array(b[j])) for b in blocks]
+                ts = [_make(np.array(b[j]).reshape(t.shape)) for b, t in zip(blocks, ins)]
                 got.append([r.numpy() for r in _push(gs, us, ts, outs, False, True)])
         got = [np.stack([g[i] for g in got]) for i in range(len(outs))]
     res = []

@@ -439,6 +439,7 @@ def _linearized(func, primals, has_aux, name):
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{name}(f, primals, tangents): Expected primals to be a tuple. "
                            "E.g. it should be valid to call f(*primals).")
+    from ..autograd.function import linearizing
     from .vmap import like
 
     idx = tuple(range(len(primals)))
@@ -452,7 +453,8 @@ def _linearized(func, primals, has_aux, name):
             outs, ospec = _tensor_leaves(out, name)
             us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
                   for o in outs]
-            gs = _grads(outs, ins, us, True)
+            with linearizing():
+                gs = _grads(outs, ins, us, True)
     finally:
         _depth.n -= 1
     return out, aux, outs, ospec, us, gs, ins, trees, create_graph

@@ -59,6 +59,8 @@ class _BackwardHookIdentity(Function):
     """Identity on the tensors that require grad; its backward hands the gradients to the
     ``BackwardHook`` (``on_output`` for outputs, ``on_input`` for inputs)."""
 
+    generate_vmap_rule = True  # under vmap: an identity on the batch, hooks see the batch
+
     @staticmethod
     def forward(ctx, callback, *tensors):
         ctx.callback = callback

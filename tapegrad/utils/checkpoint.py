@@ -18,6 +18,8 @@ __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
 class _Checkpoint(Function):
+    generate_vmap_rule = True  # under vmap fn runs on the batch, as does its recomputation
+
     @staticmethod
     def forward(ctx, fn, preserve, n_kw, *args):
         ctx.fn = fn
