@@ -1,4 +1,4 @@
-"""``tapegrad.linalg``: PyTorch's ``torch.linalg`` names and signatures, real inputs.
+"""``tapegrad.linalg``: PyTorch's ``torch.linalg`` names and signatures, real or complex inputs.
 
 Solves and decompositions are primitives with their own derivative rules
 (``ops/linalg_decomp.py``); norms, ``matrix_power`` and ``lstsq`` are built from them and from
@@ -140,7 +140,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     from .ops.elementwise import abs as _abs
     from .ops.movement import sum as _sum
 
-    A = _float_input(A, "matrix_norm", dtype)
+    A = _t(A)
+    if A.dtype.kind == "c" and dtype is None:
+        # the entries' moduli for 'fro' and the sums; the (real) singular values for the rest
+        if ord not in ("nuc", 2, -2, 2.0, -2.0) or isinstance(ord, bool):
+            A = _abs(A)
+    else:
+        A = _float_input(A, "matrix_norm", dtype)
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
@@ -201,7 +207,10 @@ def matrix_power(A, n):
     from .ops.linalg import matmul
 
     A = _t(A)
-    _D._check(A, "matrix_power")
+    if A.dtype.kind == "c":  # products and inverses of complex matrices have complex rules
+        _E._square(A, "matrix_power")
+    else:
+        _D._check(A, "matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     n = int(n)
@@ -283,7 +292,9 @@ def cond(A, p=None):
     """The condition number in the ``p`` norm: ``sigma_max / sigma_min`` for None/2 (-2: the
     inverse), else ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` (square matrices). Its
     gradient is the composition's; at a singular matrix there is none (the value is inf)."""
-    A = _float_input(A, "cond")
+    A = _t(A)
+    if A.dtype.kind != "c":
+        A = _float_input(A, "cond")
     if A.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
     if p is None or (p in (2, -2) and not isinstance(p, bool)):
@@ -302,7 +313,7 @@ def cond(A, p=None):
             raise RuntimeError("linalg.cond: A is singular: its condition number is infinite "
                                "and has no derivative")
         with np.errstate(all="ignore"):
-            return _make(_wrap(np.where(singular, np.inf, np.linalg.cond(a, p)).astype(a.dtype)))
+            return _make(_wrap(np.where(singular, np.inf, np.linalg.cond(a, p)).astype(a.real.dtype)))
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 

@@ -36,14 +36,14 @@ def _np_solve(a, b):
 
 
 def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    a = _np_float(a)
+    a = _np_float(a, True)
     if not compute_uv:
         return svdvals(a)
     return SVDResult(*_S.svd(a, full_matrices))
 
 
 def _np_qr(a, mode="reduced"):
-    a = _np_float(a)
+    a = _np_float(a, True)
     if mode in ("raw", "economic"):
         raise _Unsupported(f"mode={mode!r}: LAPACK's Householder reflectors are not "
                            "differentiated (mode='reduced', 'complete' and 'r' are)")
@@ -59,7 +59,7 @@ def _np_qr(a, mode="reduced"):
 
 
 def _np_pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
-    a = _np_float(a)
+    a = _np_float(a, True)
     if rtol is not np._NoValue and rtol is not None:
         rcond = rtol
     return pinv(a, rtol=rcond, hermitian=hermitian)
@@ -68,7 +68,7 @@ def _np_pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
 def _np_norm(x, ord=None, axis=None, keepdims=False):
     from ..ops.movement import reshape
 
-    x = _np_float(x)
+    x = _np_float(x, True)
     if axis is None:
         if ord is None:
             r = vector_norm(x, 2, None)
@@ -92,7 +92,7 @@ def _np_norm(x, ord=None, axis=None, keepdims=False):
 
 
 def _np_matrix_power(a, n):
-    a = _np_float(a)
+    a = _np_float(a, True)
     return matrix_power(a, n)
 
 
@@ -125,7 +125,7 @@ def _np_lstsq(a, b, rcond=None):
 def _np_cond(x, p=None):
     """NumPy's cond: the same numbers as tapegrad.linalg.cond (inf at singular matrices, where
     there is no gradient)."""
-    x = _np_float(x)
+    x = _np_float(x, True)
     if x.ndim < 2:
         raise np.linalg.LinAlgError(f"{x.ndim}-dimensional array given. Array must be at least "
                                     "two-dimensional")
@@ -190,10 +190,10 @@ def _array_api_handlers():
     h = {
         L.matrix_transpose: lambda x, /: M.transpose(_t(x), -1, -2),
         L.vector_norm: lambda x, /, *, axis=None, keepdims=False, ord=2:
-            vector_norm(_np_float(x), ord, axis, keepdims),
+            vector_norm(_np_float(x, True), ord, axis, keepdims),
         L.matrix_norm: lambda x, /, *, keepdims=False, ord="fro":
-            matrix_norm(_np_float(x), ord, (-2, -1), keepdims),
-        L.svdvals: lambda x, /: svdvals(_np_float(x)),
+            matrix_norm(_np_float(x, True), ord, (-2, -1), keepdims),
+        L.svdvals: lambda x, /: svdvals(_np_float(x, True)),
         L.outer: _np_outer,
         L.diagonal: lambda x, /, *, offset=0: C.diagonal(x, offset, -2, -1),
         L.trace: lambda x, /, *, offset=0, dtype=None: M.sum(
@@ -243,10 +243,10 @@ def numpy_handlers():
         L.solve: _np_solve, L.inv: lambda a: inv(_np_float(a, True)),
         L.det: lambda a: det(_np_float(a, True)),
         L.slogdet: lambda a: SlogdetResult(*_D.slogdet(_np_float(a, True))),
-        L.eigh: lambda a, UPLO="L": EighResult(*_S.eigh(_np_float(a), UPLO)),
-        L.eigvalsh: lambda a, UPLO="L": eigvalsh(_np_float(a), UPLO),
+        L.eigh: lambda a, UPLO="L": EighResult(*_S.eigh(_np_float(a, True), UPLO)),
+        L.eigvalsh: lambda a, UPLO="L": eigvalsh(_np_float(a, True), UPLO),
         L.svd: _np_svd, L.qr: _np_qr,
-        L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a), upper=upper),
+        L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a, True), upper=upper),
         L.pinv: _np_pinv, L.norm: _np_norm, L.matrix_power: _np_matrix_power,
         L.lstsq: _np_lstsq, L.eig: _np_eig, L.eigvals: _np_eigvals,
         L.cond: _np_cond, L.multi_dot: _np_multi_dot, L.matrix_rank: _np_matrix_rank,

@@ -98,6 +98,8 @@ def _bind_tensor_methods():
     T.imag = property(imag)
     T.T = property(movement.T)
     T.mT = property(lambda self: transpose(self, -2, -1))
+    T.mH = property(lambda self: conj(transpose(self, -2, -1)))  # the conjugate transpose
+    T.adjoint = lambda self: conj(transpose(self, -2, -1))
     for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...
         setattr(T, name, f)
     T.index_add_ = lambda self, dim, index, source, *, alpha=1: inplace.apply(

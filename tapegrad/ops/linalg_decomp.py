@@ -136,6 +136,13 @@ def _any_complex(*ts):
     return any(t.dtype.kind == "c" for t in ts)
 
 
+def _complex_decomp():
+    """The complex rules (``ops/complex_decomp.py``), imported when first asked for."""
+    from . import complex_decomp
+
+    return complex_decomp
+
+
 def _check(x, name, square=True, min_dim=2):
     """PyTorch's checks: a real floating tensor, batches of (square) matrices."""
     dt = x.dtype
@@ -415,6 +422,8 @@ def qr(A, mode="reduced"):
     """``(Q, R)`` with ``A = Q R``; ``mode`` is ``'reduced'``, ``'complete'`` or ``'r'`` (then
     Q is empty, as in PyTorch, and R is differentiable through the reduced QR)."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        return _complex_decomp().qr(A, mode)
     _check(A, "qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -459,6 +468,8 @@ def cholesky(A, upper=False):
     """Cholesky factor of symmetric positive-definite matrices (lower, or upper = L^T).
     The gradient is symmetric: it treats A as symmetric, as PyTorch does."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        return _complex_decomp().cholesky(A, upper)
     _check(A, "cholesky")
     L = _lapack(np.linalg.cholesky, A._arr(),
                 msg="linalg.cholesky: The factorization could not be completed because the "
@@ -497,8 +508,15 @@ def pinv(A, atol=None, rtol=None, hermitian=False):
     """Moore-Penrose pseudo-inverse; singular values at most ``max(atol, rtol * s_max)`` are
     dropped (PyTorch's defaults: ``rtol = eps * max(m, n)`` unless ``atol`` > 0 is given)."""
     A = R.as_tensor(A)
-    _check(A, "pinv", square=hermitian)
+    cplx = _any_complex(A)
+    if cplx:
+        from .complex_spectral import _matrices
+
+        _matrices(A, "pinv", square=hermitian)
+    else:
+        _check(A, "pinv", square=hermitian)
     a = A._arr()
+    mH = (lambda x: np.conj(_mT(x))) if cplx else _mT
     m, n = a.shape[-2:]
     if rtol is None:
         rtol = 0.0 if atol is not None and atol > 0 else np.finfo(a.dtype).eps * max(m, n)
@@ -510,11 +528,13 @@ def pinv(A, atol=None, rtol=None, hermitian=False):
         w, V = np.linalg.eigh(a)
         aw = np.abs(w)
         keep = aw > np.maximum(atol[..., None], rtol[..., None] * aw.max(-1, keepdims=True))
-        winv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0).astype(a.dtype)
-        value = (V * winv[..., None, :]) @ _mT(V)
+        winv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0).astype(w.dtype)
+        value = (V * winv[..., None, :]) @ mH(V)
     else:
         U, S, Vh = np.linalg.svd(a, full_matrices=False)
         keep = S > np.maximum(atol[..., None], rtol[..., None] * S[..., :1])
-        sinv = np.where(keep, 1.0 / np.where(keep, S, 1.0), 0.0).astype(a.dtype)
-        value = _mT(Vh) @ (sinv[..., :, None] * _mT(U))
+        sinv = np.where(keep, 1.0 / np.where(keep, S, 1.0), 0.0).astype(S.dtype)
+        value = mH(Vh) @ (sinv[..., :, None] * mH(U))
+    if cplx:
+        return _complex_decomp().pinv(A, value)
     return _record(value, Op.PINV, (A,), save_inputs=(0,), save_out=True)

@@ -10,10 +10,17 @@ import numpy as np
 
 from ..tensor import _make, _wrap
 from . import record as R
-from .linalg_decomp import (_check, _diag_embed, _diag_embed_np, _f64, _gap_matrix,
+from .linalg_decomp import (_any_complex, _check, _diag_embed, _diag_embed_np, _f64, _gap_matrix,
                             _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np, _record, _tT,
                             _unpack, _unpack_np)
 from ..registry import Op, defop
+
+
+def _complex():
+    """The complex rules (``ops/complex_spectral.py``), imported when first asked for."""
+    from . import complex_spectral
+
+    return complex_spectral
 
 
 # ---- eigh ------------------------------------------------------------------------------------
@@ -47,6 +54,8 @@ def eigh(A, UPLO="L"):
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices, reading the ``UPLO``
     triangle. The gradient is symmetric, as PyTorch's: it treats A as symmetric."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        return _complex().eigh(A, UPLO)
     _check(A, "eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -63,6 +72,8 @@ def eigh(A, UPLO="L"):
 def eigvalsh(A, UPLO="L"):
     """Eigenvalues of symmetric matrices; differentiable where they repeat, too."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        return _complex().eigvalsh(A, UPLO)
     if not (R._grad_on() and A._rg):
         _check(A, "eigvalsh")
         return _make(_wrap(np.linalg.eigvalsh(A._arr(), UPLO=UPLO)))
@@ -161,6 +172,8 @@ def svd(A, full_matrices=True):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending. With ``full_matrices=True`` the
     extra columns of U / rows of Vh get no gradient (they are any basis of the complement)."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        return _complex().svd(A, full_matrices)
     _check(A, "svd", square=False)
     return _svd_parts(A, full_matrices)
 
@@ -168,6 +181,8 @@ def svd(A, full_matrices=True):
 def svdvals(A):
     """Singular values (descending); differentiable where they repeat, too."""
     A = R.as_tensor(A)
+    if _any_complex(A):
+        return _complex().svdvals(A)
     _check(A, "svdvals", square=False)
     if not (R._grad_on() and A._rg):
         return _make(_wrap(np.linalg.svd(A._arr(), compute_uv=False)))

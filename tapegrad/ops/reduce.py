@@ -533,6 +533,8 @@ def _shift(x, dims):
     if type(x._data) is DeviceArray:
         return _make(_cuda().shift_value(x._data, dims))
     xd = np.asarray(x._data)
+    if xd.dtype.kind == "c":  # complex: the real parts set the scale (PyTorch's)
+        xd = np.ascontiguousarray(xd.real)
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         m = np.zeros(_kept_shape(xd.shape, dims), xd.dtype)
     else:
@@ -542,7 +544,8 @@ def _shift(x, dims):
 
 
 def logsumexp(input, dim, keepdim=False):
-    """``log(sum(exp(x), dim))`` computed stably; its gradient is ``softmax``.
+    """``log(sum(exp(x), dim))`` computed stably; its gradient is ``softmax`` (for complex
+    ``x``, holomorphic: ``g * conj(softmax(x))``, shifted by the largest real part).
 
     Example:
         >>> import tapegrad as tg
@@ -552,7 +555,8 @@ def logsumexp(input, dim, keepdim=False):
     from .elementwise import add, exp, log, sub
 
     x = R.as_tensor(input)
-    _need_float(x, "logsumexp")
+    if x.dtype.kind != "c":
+        _need_float(x, "logsumexp")
     dims = _reduce_dims(dim, x.ndim)
     m = _shift(x, dims)
     with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
