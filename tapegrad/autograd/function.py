@@ -58,7 +58,7 @@ class FunctionCtx:
         self._freed = False
         self._non_diff = ()
         self._dirty = ()
-        self._node = None  # the _Node once recorded
+        self._node = None  # a weak reference to the _Node once recorded
         self._outputs = ()  # ids of the output tensors, to recognise saved outputs
         self._saved_fwd = None  # packed save_for_forward entries
         self._in_jvp = False  # saved_tensors reads the save_for_forward entries
@@ -157,11 +157,13 @@ def _unpack(ctx, s):
     if vc is not None and vc[0] != ver:
         from .inplace import version_message
 
-        raise RuntimeError(version_message(np.shape(data), dtype, ctx._node.node_name[:-8]
-                                           if ctx._node else None, vc[0], ver))
+        node = ctx._node() if ctx._node is not None else None
+        raise RuntimeError(version_message(np.shape(data), dtype, node.node_name[:-8]
+                                           if node is not None else None, vc[0], ver))
     if t is not None:
         return t
-    seg = ctx._node.seg() if ctx._node is not None else None
+    node = ctx._node() if ctx._node is not None else None
+    seg = node.seg() if node is not None else None
     out = _new(Tensor)
     out._data = data
     out._vc = vc
@@ -300,7 +302,9 @@ def _record(cls, ctx, args, outs):
                  for a in args)
     node = _Node(ctx, cls, cls._backward_name, slots, meta)
     node.seg = weakref.ref(seg)
-    ctx._node = node
+    # weak: the node owns the ctx, so a strong link back would make every recorded call a
+    # reference cycle that only the cyclic garbage collector frees
+    ctx._node = weakref.ref(node)
     aux = tape.add_pyaux(seg, node)
     a = slots[0] if slots else -1
     b = slots[1] if len(slots) > 1 else -1
