@@ -317,6 +317,17 @@ def cond(A, p=None):
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
+def _chain_product(ts, split, i, j):
+    """``ts[i] @ ... @ ts[j]`` in the order ``split`` chose (module level: a recursive
+    closure would be a reference cycle holding the tensors)."""
+    from .ops.linalg import matmul
+
+    if i == j:
+        return ts[i]
+    k = split[i][j]
+    return matmul(_chain_product(ts, split, i, k), _chain_product(ts, split, k + 1, j))
+
+
 def _chain_order(dims):
     """Where to split each sub-chain so that the product costs the fewest flops (the
     textbook dynamic programme NumPy's multi_dot uses); ``dims[i], dims[i+1]`` is matrix i."""
@@ -337,7 +348,6 @@ def _chain_order(dims):
 def multi_dot(tensors):
     """The product of a chain of matrices in the cheapest order; the first may be a 1-D row
     vector and the last a 1-D column vector (their dimension is dropped from the result)."""
-    from .ops.linalg import matmul
     from .ops.movement import squeeze, unsqueeze
 
     ts = [_t(x) for x in tensors]
@@ -360,14 +370,7 @@ def multi_dot(tensors):
                                f"{list(ts[i].shape)} and {list(ts[i + 1].shape)} cannot be "
                                "multiplied")
     split = _chain_order([x.shape[0] for x in ts] + [ts[-1].shape[1]])
-
-    def product(i, j):
-        if i == j:
-            return ts[i]
-        k = split[i][j]
-        return matmul(product(i, k), product(k + 1, j))
-
-    r = product(0, len(ts) - 1)
+    r = _chain_product(ts, split, 0, len(ts) - 1)
     if first_vec:
         r = squeeze(r, 0)
     if last_vec:

@@ -75,17 +75,17 @@ def _flatten(obj, leaves, key):
 
 
 def _unflatten(spec, values):
-    it = iter(values)
+    return _build(spec, iter(values))
 
-    def build(s):
-        kind = s[0]
-        if kind == "leaf":
-            return next(it)
-        if kind == "seq":
-            return s[1](build(c) for c in s[2])
-        return {k: build(c) for k, c in zip(s[1], s[2])}
 
-    return build(spec)
+def _build(s, it):
+    # module level: a recursive closure would be a reference cycle holding the values
+    kind = s[0]
+    if kind == "leaf":
+        return next(it)
+    if kind == "seq":
+        return s[1]([_build(c, it) for c in s[2]])
+    return {k: _build(c, it) for k, c in zip(s[1], s[2])}
 
 
 def _out_spec(obj, leaves):

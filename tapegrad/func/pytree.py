@@ -44,46 +44,46 @@ def _is_namedtuple(x):
 def tree_flatten(tree):
     """``(leaves, spec)`` of ``tree``."""
     leaves = []
+    return leaves, _flatten(tree, leaves)
 
-    def go(t):
-        if t is None:
-            return TreeSpec("none")
-        if _is_namedtuple(t):
-            return TreeSpec("namedtuple", type(t), [go(c) for c in t])
-        if isinstance(t, tuple):
-            return TreeSpec("tuple", None, [go(c) for c in t])
-        if isinstance(t, list):
-            return TreeSpec("list", None, [go(c) for c in t])
-        if isinstance(t, dict):
-            keys = tuple(t)
-            return TreeSpec("dict", keys, [go(t[k]) for k in keys])
-        leaves.append(t)
-        return _LEAF
 
-    spec = go(tree)
-    return leaves, spec
+# module-level recursion: a nested recursive closure is a reference cycle (function, cell) that
+# would hold the leaves (tensors, and through them their tape segments) until the cyclic
+# garbage collector runs
+def _flatten(t, leaves):
+    if t is None:
+        return TreeSpec("none")
+    if _is_namedtuple(t):
+        return TreeSpec("namedtuple", type(t), [_flatten(c, leaves) for c in t])
+    if isinstance(t, tuple):
+        return TreeSpec("tuple", None, [_flatten(c, leaves) for c in t])
+    if isinstance(t, list):
+        return TreeSpec("list", None, [_flatten(c, leaves) for c in t])
+    if isinstance(t, dict):
+        keys = tuple(t)
+        return TreeSpec("dict", keys, [_flatten(t[k], leaves) for k in keys])
+    leaves.append(t)
+    return _LEAF
 
 
 def tree_unflatten(leaves, spec):
     """The pytree of structure ``spec`` holding ``leaves`` in order."""
-    it = iter(leaves)
+    return _unflatten(spec, iter(leaves))
 
-    def go(s):
-        if s.kind == "leaf":
-            return next(it)
-        if s.kind == "none":
-            return None
-        kids = [go(c) for c in s.children]
-        if s.kind == "tuple":
-            return tuple(kids)
-        if s.kind == "list":
-            return kids
-        if s.kind == "dict":
-            return dict(zip(s.meta, kids))
-        return s.meta(*kids)
 
-    out = go(spec)
-    return out
+def _unflatten(s, it):
+    if s.kind == "leaf":
+        return next(it)
+    if s.kind == "none":
+        return None
+    kids = [_unflatten(c, it) for c in s.children]
+    if s.kind == "tuple":
+        return tuple(kids)
+    if s.kind == "list":
+        return kids
+    if s.kind == "dict":
+        return dict(zip(s.meta, kids))
+    return s.meta(*kids)
 
 
 def tree_map(fn, tree, *rest):

@@ -144,27 +144,26 @@ def _broadcast_prefix(dims, tree, what):
     if dspec == spec:
         return dleaves
     out = []
-
-    def go(d, t):
-        if d is None or isinstance(d, int):
-            out.extend([d] * len(tree_flatten(t)[0]))
-            return
-        if isinstance(d, dict):
-            if not isinstance(t, dict) or set(d) != set(t):
-                raise ValueError(f"vmap: {what} is not compatible with the structure of the "
-                                 "inputs")
-            for k in t:
-                go(d[k], t[k])
-            return
-        if not isinstance(d, (tuple, list)) or not isinstance(t, (tuple, list)) or \
-                len(d) != len(t):
-            raise ValueError(f"vmap({what}=...): {what} is not compatible with the structure "
-                             "of the inputs")
-        for a, b in zip(d, t):
-            go(a, b)
-
-    go(dims, tree)
+    _prefix_leaves(dims, tree, what, out)
     return out
+
+
+def _prefix_leaves(d, t, what, out):
+    # module level: a recursive closure would be a reference cycle
+    if d is None or isinstance(d, int):
+        out.extend([d] * len(tree_flatten(t)[0]))
+        return
+    if isinstance(d, dict):
+        if not isinstance(t, dict) or set(d) != set(t):
+            raise ValueError(f"vmap: {what} is not compatible with the structure of the inputs")
+        for k in t:
+            _prefix_leaves(d[k], t[k], what, out)
+        return
+    if not isinstance(d, (tuple, list)) or not isinstance(t, (tuple, list)) or len(d) != len(t):
+        raise ValueError(f"vmap({what}=...): {what} is not compatible with the structure of "
+                         "the inputs")
+    for a, b in zip(d, t):
+        _prefix_leaves(a, b, what, out)
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):

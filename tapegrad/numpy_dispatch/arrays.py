@@ -364,29 +364,35 @@ def vander(x, N=None, increasing=False):
 def block(arrays):
     """``np.block``: nested lists concatenated innermost along the last axis; the depth of
     nesting sets how many axes (arrays are first promoted to that many dimensions)."""
-    def depth(a):
-        return 1 + depth(a[0]) if isinstance(a, list) and a else (1 if isinstance(a, list) else 0)
+    levels = _block_depth(arrays)
+    ndim = max([levels] + [t.ndim for t in _block_leaves(arrays, [])])
+    return _block_build(arrays, 0, levels, ndim)
 
-    levels = depth(arrays)
-    leaves = []
 
-    def collect(a):
-        if isinstance(a, list):
-            for b in a:
-                collect(b)
-        else:
-            leaves.append(_t(a))
-    collect(arrays)
-    ndim = max([levels] + [t.ndim for t in leaves])
+# module-level recursion: a recursive closure would be a reference cycle holding the tensors
+def _block_depth(a):
+    if not isinstance(a, list):
+        return 0
+    return 1 + _block_depth(a[0]) if a else 1
 
-    def build(a, level):
-        if not isinstance(a, list):
-            t = _t(a)
-            return _op("reshape")(t, (1,) * (ndim - t.ndim) + tuple(t.shape))
-        if not a:
-            raise ValueError("Lists cannot be empty")
-        return _op("cat")([build(b, level + 1) for b in a], dim=ndim - levels + level)
-    return build(arrays, 0)
+
+def _block_leaves(a, out):
+    if isinstance(a, list):
+        for b in a:
+            _block_leaves(b, out)
+    else:
+        out.append(_t(a))
+    return out
+
+
+def _block_build(a, level, levels, ndim):
+    if not isinstance(a, list):
+        t = _t(a)
+        return _op("reshape")(t, (1,) * (ndim - t.ndim) + tuple(t.shape))
+    if not a:
+        raise ValueError("Lists cannot be empty")
+    return _op("cat")([_block_build(b, level + 1, levels, ndim) for b in a],
+                      dim=ndim - levels + level)
 
 
 def broadcast_arrays(*args, subok=False):
