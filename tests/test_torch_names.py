@@ -315,6 +315,18 @@ NONDIFF = [
     ("logdet_negative", lambda M, a: M.logdet(a), [np.array([[0.0, 1.0], [1.0, 0.0]])]),
     ("corrcoef_clip", lambda M, x: M.corrcoef(x), [np.array([[1.0, 2.0, 3.0],
                                                              [2.0, 4.0, 6.0]])]),
+    ("cumprod_int32", lambda M, x: M.cumprod(x, 0), [np.array([1, 2, 3], np.int32)]),
+    ("heaviside_int", lambda M, x, v: M.heaviside(x, v), [np.array([-1, 0, 2]), np.array([5])]),
+    ("svd_no_uv", lambda M, a: M.svd(a, compute_uv=False), [_n(3, 2)]),
+    ("int_to_float", lambda M, x: [M.log2(x), M.exp2(x), M.deg2rad(x), M.reciprocal(x),
+                                   M.sinc(x), M.float_power(x, 2), M.trapezoid(x)],
+     [np.array([1, 2, 4])]),
+    ("int_kept", lambda M, x: [M.floor(x), M.round(x), M.remainder(x, 3), M.fmod(x, 3),
+                               M.kron(x, x), M.vander(x), M.tile(x, (2,)), M.nansum(x)],
+     [np.array([-7, 2, 4])]),
+    ("zero_d", lambda M, x: [M.aminmax(x), M.roll(x, 1), M.msort(x[None]), M.take(x, M.tensor(0)),
+                             M.nanmedian(x), M.quantile(x, 1), M.cumprod(x, 0)],
+     [np.array(2.5)]),
 ]
 
 
@@ -328,12 +340,18 @@ def _leaves(out):
 def test_values(name, f, arrays):
     xs = [tg.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = _leaves(f(tg, *xs))
-    if name not in ("floor_divide", "divide_floor", "heaviside", "nansum_nan", "nanmean_nan",
+    if name not in ("floor_divide", "divide_floor", "heaviside", "svd_no_uv", "int_to_float",
+                    "zero_d", "nansum_nan", "nanmean_nan",
                     "logdet_negative", "corrcoef_clip", "nanmedian_nan", "nanquantile_nan",
                     "quantile_nan") and not name.startswith("cum"):
         assert not any(o.requires_grad for o in out), name  # index-valued: no history
     torch = pytest.importorskip("torch")
-    t_out = _leaves(f(torch, *[torch.tensor(a) for a in arrays]))
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # tapegrad's default float dtype
+    try:
+        t_out = _leaves(f(torch, *[torch.tensor(a) for a in arrays]))
+    finally:
+        torch.set_default_dtype(default)
     assert len(out) == len(t_out)
     for o, t in zip(out, t_out):
         t = t.detach().numpy()
@@ -412,6 +430,13 @@ def test_tensor_only_methods_match_torch(torch):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
     assert (x.ndimension(), x.itemsize, x.nbytes, x.is_floating_point()) == \
         (t.ndimension(), t.itemsize, t.nbytes, t.is_floating_point())
+
+
+def test_narrow_and_select_are_views():
+    x = tg.arange(6.0).reshape(2, 3)
+    n, s = tg.narrow(x, 1, 1, 2), x.select(0, 1)
+    x.mul_(10.0)
+    assert n.tolist() == [[10.0, 20.0], [40.0, 50.0]] and s.tolist() == [30.0, 40.0, 50.0]
 
 
 def test_inplace_methods_record_the_gradient():

@@ -171,8 +171,12 @@ remainder = _same("remainder", _U.remainder, "Remainder with the divisor's sign 
                   "%); d/dother = -floor(input / other).")
 floor_divide = _same("floor_divide", _U.floor_divide, "``floor(input / other)``; the gradient "
                      "is zero.")
-heaviside = _same("heaviside", _U.heaviside, "The step function: 0 below 0, 1 above, ``values`` "
-                  "at 0; the gradient is zero.")
+def heaviside(input, values):
+    """The step function: 0 below 0, 1 above, ``values`` at 0; the gradient is zero."""
+    x, v = _t(input), _t(values)
+    r = _U.heaviside(x, v)
+    dt = np.result_type(x.dtype, v.dtype)
+    return r if r.dtype == dt else const(vals(r).astype(dt))
 
 
 def logical_xor(input, other):

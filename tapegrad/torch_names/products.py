@@ -251,16 +251,12 @@ def logdet(input):
 
 def svd(input, some=True, compute_uv=True):
     """``(U, S, V)`` with ``input = U diag(S) V^T`` (V, not V^T as in ``linalg.svd``); with
-    ``compute_uv=False`` U and V are zero-filled."""
+    ``compute_uv=False`` U and V are zero-filled (m, m) and (n, n) matrices."""
     A = _t(input)
     if not compute_uv:
         m, n = A.shape[-2:]
-        k = min(m, n)
-        S = _LA.svdvals(A)
-        zu = (m, k) if some else (m, m)
-        zv = (n, k) if some else (n, n)
-        return SvdResult(const(np.zeros(A.shape[:-2] + zu, A.dtype)), S,
-                         const(np.zeros(A.shape[:-2] + zv, A.dtype)))
+        return SvdResult(const(np.zeros(A.shape[:-2] + (m, m), A.dtype)), _LA.svdvals(A),
+                         const(np.zeros(A.shape[:-2] + (n, n), A.dtype)))
     U, S, Vh = _LA.svd(A, full_matrices=not some)
     V = _ops.transpose(Vh, -2, -1)
     return SvdResult(U, S, _ops.conj(V) if V.dtype.kind == "c" else V)

@@ -102,6 +102,8 @@ def aminmax(input, *, dim=None, keepdim=False):
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim`` (one product per step along ``dim``)."""
     x = _t(input)
+    if dtype is None and x.dtype.kind in "iub":
+        dtype = np.int64  # integer products accumulate in int64, as torch's
     d = norm_dim(dim, max(x.ndim, 1))
     if x.ndim == 0:
         return x.clone() if dtype is None else x.to(dtype)
