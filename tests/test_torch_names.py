@@ -465,3 +465,20 @@ def test_vmap_runs_the_new_functions():
         check(lambda v: tg.roll(v, 1, 0), np.roll(a, 1, 1))
     g = tg.vmap(tg.grad(lambda v: tg.log2(v * v + 1.0).sum()))(x)
     np.testing.assert_allclose(g.detach().numpy(), 2 * a / ((a * a + 1) * np.log(2)), rtol=1e-12)
+
+
+def test_numpy_quantiles_share_the_implementation():
+    """np.quantile / np.nanquantile on tensors run the same order-statistics code as
+    tg.quantile / tg.nanquantile: NumPy's values (NaN slices too) and a finite-difference
+    gradient."""
+    a = R.standard_normal((3, 4, 5))
+    a[0, 1, :] = np.nan
+    a[1, 2, 3] = np.nan
+    x = tg.tensor(a)
+    expect = np.nanquantile(a, [0.1, 0.9], axis=(0, 2), keepdims=True)
+    np.testing.assert_allclose(np.nanquantile(x, [0.1, 0.9], axis=(0, 2), keepdims=True).numpy(),
+                               expect, rtol=1e-13)
+    np.testing.assert_allclose(np.quantile(x, 0.3, axis=2).numpy(), np.quantile(a, 0.3, axis=2),
+                               rtol=1e-13)
+    b = tg.tensor(np.where(np.isnan(a), 0.5, a)[1], requires_grad=True)
+    assert tg.autograd.gradcheck(lambda t: np.nanquantile(t, [0.2, 0.7], axis=1), (b,))

@@ -186,37 +186,19 @@ def _quantile_check(x, q, interpolation, name):
 
 
 def _quantile(x, qv, dim, keepdim, skip_nan):
-    """Linear interpolation between order statistics along ``dim`` (flattened when None);
-    the gradient goes to the two entries around each quantile."""
+    """``quantile_along`` with PyTorch's ``dim=None`` (flattened) and ``keepdim``."""
     if dim is None:
         y, d = _ops.reshape(x, (-1,)), 0
     else:
         d = norm_dim(dim, max(x.ndim, 1))
         y = x if x.ndim else _ops.reshape(x, (1,))
-    v = vals(y)
-    order = np.argsort(v, axis=d, kind="stable")
-    nan = np.isnan(v)
-    n = (np.sum(~nan, axis=d, keepdims=True) if skip_nan else
-         np.full(v.shape[:d] + (1,) + v.shape[d + 1:], v.shape[d]))
-    outs = []
-    for q in np.atleast_1d(qv):
-        pos = q * (np.maximum(n, 1) - 1)
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
-        a = _ops.gather(y, d, const(np.take_along_axis(order, lo, axis=d)))
-        b = _ops.gather(y, d, const(np.take_along_axis(order, hi, axis=d)))
-        r = a + (b - a) * const((pos - lo).astype(x.dtype))
-        bad = (n == 0) if skip_nan else nan.any(axis=d, keepdims=True)
-        if bad.any():
-            r = _ops.where(const(bad), const(np.nan, x.dtype), r)
-        outs.append(r)
-    r = _ops.stack(outs, 0)  # q's axis first, as PyTorch
-    if keepdim:
-        if dim is None:
-            r = _ops.reshape(r, (r.shape[0],) + (1,) * x.ndim)
-    else:
-        r = _ops.squeeze(r, d + 1)
-    return r if np.ndim(qv) else _ops.squeeze(r, 0)
+    r = _S.quantile_along(y, qv, d, skip_nan)
+    lead = 1 if np.ndim(qv) else 0
+    if not keepdim:
+        return _ops.squeeze(r, d + lead)
+    if dim is None:
+        return _ops.reshape(r, r.shape[:lead] + (1,) * x.ndim)
+    return r
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
