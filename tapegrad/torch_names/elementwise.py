@@ -82,11 +82,14 @@ def reciprocal(input):
 
 
 def log2(input):
-    return _nd._UFUNCS[np.log2](floating(input))
+    """Base-2 logarithm, correctly rounded (the op ``log2``); integers give the default float
+    dtype."""
+    return _ops.log2(floating(input))
 
 
 def log10(input):
-    return _nd._UFUNCS[np.log10](floating(input))
+    """Base-10 logarithm, correctly rounded (the op ``log10``)."""
+    return _ops.log10(floating(input))
 
 
 def exp2(input):
