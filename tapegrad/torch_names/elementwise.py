@@ -14,6 +14,7 @@ from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import ufuncs as _U
 from ..ops.elementwise import zero_grad_like
+from ..ops.movement import _torch_name
 from ..tensor import _make, _wrap
 from ._common import _t, const, floating, vals
 
@@ -50,7 +51,7 @@ def frac(input):
     """``x - trunc(x)``, with gradient 1 (torch.frac)."""
     x = _t(input)
     if x.dtype.kind not in "f":
-        raise RuntimeError(f"\"frac_cpu\" not implemented for '{_torch_dtype(x)}'")
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_torch_name(x.dtype)}'")
     return x - _t(np.trunc(vals(x)))
 
 
@@ -68,10 +69,6 @@ def sgn(input):
 def signbit(input):
     """Whether the sign bit is set (a bool tensor without history)."""
     return const(np.signbit(vals(input)))
-
-
-def _torch_dtype(x):
-    return {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}.get(x.dtype.kind, str(x.dtype))
 
 
 # ---- powers, logarithms, angles ----------------------------------------------------------------

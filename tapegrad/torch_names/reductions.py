@@ -8,6 +8,7 @@ import numpy as np
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
+from ..ops.movement import _torch_name
 from ..ops.shapes import norm_dim
 from ._common import _t, const, vals
 
@@ -52,11 +53,6 @@ def _need_float(x, name):
                            f"but got {_torch_name(x.dtype)}")
 
 
-def _torch_name(dt):
-    return {np.dtype(np.int64): "Long", np.dtype(np.int32): "Int",
-            np.dtype(np.bool_): "Bool"}.get(np.dtype(dt), str(dt))
-
-
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero (NaN entries get a zero gradient)."""
     x = _t(input)
@@ -69,8 +65,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of the non-NaN values (NaN entries get a zero gradient)."""
     x = _t(input) if dtype is None else _t(input).to(dtype)
     if x.dtype.kind not in "fc":
-        raise RuntimeError("nanmean(): expected input to have floating point dtype but got "
-                           f"{_torch_name(x.dtype)}")
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_torch_name(x.dtype)}")
     return _S.nanmean(x, axis=_dims(dim, x.ndim), keepdims=keepdim)
 
 
