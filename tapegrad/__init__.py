@@ -5,11 +5,12 @@ Example:
     >>> x = tg.tensor(2.0, requires_grad=True)
     >>> y = tg.sin(x) * x ** 3
     >>> y.backward()
-    >>> round(x.grad.item(), 6)
+    >>> print(f"{x.grad.item():.6f}")  # (tg.round is torch.round)
     7.582394
 """
 
 from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
+from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, get_default_dtype, int32,
@@ -59,6 +60,8 @@ def _batch_aware_public_ops():
                  "take_along_dim topk xlogy").split():
         g[name] = dispatching(name, g[name])
     nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
+    for name, f in torch_names.FUNCTIONS.items():  # tg.floor, tg.roll, tg.det, tg.unique, ...
+        g.setdefault(name, dispatching(name, f))
 
 
 _batch_aware_public_ops()

@@ -105,6 +105,8 @@ class Op(IntEnum):
     ERFC = 1028
     ATAN2 = 1029
     LOGCUMSUMEXP = 1030
+    LOG2 = 1031
+    LOG10 = 1032
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

@@ -29,7 +29,7 @@ ALLOWED = {
 }
 # may import anything below them (cuda: the public tg.cuda functions)
 TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "fft", "utils", "distributed",
-       "cuda", "serialization", "compile"}
+       "cuda", "serialization", "compile", "torch_names"}
 
 
 def _part(module):

@@ -144,6 +144,9 @@ _SAFE = frozenset((
 
 # Entry points observed *through*: they are written with tapegrad ops, which the tracer sees.
 _THROUGH = frozenset(("__array_ufunc__", "__array_function__"))
+# Modules whose public functions are traced through for the same reason: the function
+# transforms, and the torch-named compositions of ops (tg.roll, tg.log2, tg.tensordot, ...).
+_TRACED_THROUGH = ("tapegrad.func", "tapegrad.torch_names")
 
 
 _CMP = {np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
@@ -189,7 +192,7 @@ def _build_table():
     def add(f, name=None):
         # function transforms (tg.grad, vmap, ...) are traced through: they are written
         # with the ops and autograd.grad, which the tracer sees
-        if isinstance(f, types.FunctionType) and not f.__module__.startswith("tapegrad.func"):
+        if isinstance(f, types.FunctionType) and not f.__module__.startswith(_TRACED_THROUGH):
             code = f.__code__
             if code in first and first[code] is not f and code not in explicit:
                 # one code, several functions (a closure factory): which op ran is unknown
@@ -272,6 +275,8 @@ def _dispatching(L):
     from ..ops.keywords import torch_keywords
 
     raw = L["raw"]
+    if raw.__module__.startswith(_TRACED_THROUGH):
+        return None  # not an op: the tracer follows the call into the ops it makes
     bound = inspect.signature(raw).bind(*L["args"], **torch_keywords(L["kwargs"]))
     bound.apply_defaults()
     args = dict(bound.arguments)
@@ -462,6 +467,8 @@ class Tracer:
             self.entry = res(frame.f_locals)
         except Exception as e:  # noqa: BLE001  (a failure here rejects the trace)
             self.reject = f"reading the arguments of {frame.f_code.co_name}: {e}"
+            return False
+        if self.entry is None:  # a wrapper of a function traced through
             return False
         name = self.entry[0]
         if name in _MUTATING:

@@ -537,3 +537,19 @@ RULES.update(
     index_add=_simple(_rule_index_add), masked_fill=_simple(_rule_masked_fill),
     repeat=_simple(_rule_repeat), repeat_interleave=_simple(_rule_repeat_interleave),
 )
+
+
+# ---- the torch-named functions of torch_names/ (rules by family; the others run per example)
+
+for _n in ("floor ceil trunc fix round frac sgn signbit reciprocal log2 log10 exp2 deg2rad "
+           "rad2deg sinc logit float_power clip clamp_min clamp_max hypot logaddexp logaddexp2 "
+           "copysign fmax fmin fmod remainder floor_divide heaviside logical_xor lerp addcmul "
+           "addcdiv absolute negative positive arccos arcsin arctan arccosh arcsinh arctanh "
+           "arctan2 greater greater_equal less less_equal not_equal lgamma digamma "
+           "erfinv").split():
+    RULES[_n] = _rule_elementwise
+_REDUCE.update(nansum=(1, "dim", "all"), nanmean=(1, "dim", "all"), all=(1, "dim", "all"),
+               any=(1, "dim", "all"), count_nonzero=(1, "dim", "all"),
+               cumprod=(1, "dim", None))
+for _n in ("nansum", "nanmean", "all", "any", "count_nonzero", "cumprod"):
+    RULES[_n] = _rule_reduce

@@ -190,11 +190,11 @@ def _positive(x):
     return _t(x)
 
 
-def _scaled_log(base):
-    k = 1.0 / math.log(base)
+def _float_op(name):
+    """Handler for ``tapegrad.ops.<name>`` on floats (integers become float64, as NumPy's)."""
 
     def handler(x):
-        return _op("mul")(_op("log")(x), k)
+        return _op(name)(_to_float(x))
 
     return handler
 
@@ -246,7 +246,8 @@ def _build_ufuncs():
         np.expm1: _u("expm1"), np.sin: _u("sin"), np.cos: _u("cos"), np.tan: _u("tan"),
         np.tanh: _u("tanh"), np.sqrt: _u("sqrt"), np.absolute: _u("abs"), np.fabs: _u("abs"),
         np.sign: _u("sign"), np.square: _square, np.reciprocal: _reciprocal, np.exp2: _exp2,
-        np.log2: _scaled_log(2.0), np.log10: _scaled_log(10.0), np.sinh: _sinh, np.cosh: _cosh,
+        np.log2: _float_op("log2"), np.log10: _float_op("log10"),
+        np.sinh: _sinh, np.cosh: _cosh,
         np.equal: _u("eq"), np.not_equal: _u("ne"), np.less: _u("lt"), np.less_equal: _u("le"),
         np.greater: _u("gt"), np.greater_equal: _u("ge"), np.logical_and: _u("logical_and"),
         np.logical_or: _u("logical_or"), np.logical_not: _u("logical_not"),

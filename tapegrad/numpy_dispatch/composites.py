@@ -165,10 +165,12 @@ def cumprod(a, axis=None, dtype=None, out=None):
     if n == 0:
         return x.clone()
     lead = (slice(None),) * ax
-    parts = [x[lead + (slice(0, 1),)]]
-    for i in range(1, n):  # one product per step along the axis (n ops: fine for short axes)
-        parts.append(parts[-1] * x[lead + (slice(i, i + 1),)])
-    return _op("cat")(parts, dim=ax)
+    y, s = x, 1
+    while s < n:  # a doubling scan: y[i] *= y[i - s] for s = 1, 2, 4, ... (log2(n) steps)
+        tail = y[lead + (slice(s, None),)] * y[lead + (slice(0, n - s),)]
+        y = _op("cat")([y[lead + (slice(0, s),)], tail], dim=ax)
+        s *= 2
+    return y if y is not x else x.clone()
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):

@@ -1,7 +1,8 @@
 """NumPy's statistics on tensors, written with tapegrad ops: the NaN-skipping reductions
 (``nansum``, ``nanmean``, ``nanvar``/``nanstd``, ``nanmax``/``nanmin``, ``nanprod``,
 ``nancumsum``/``nancumprod``), ``quantile``/``percentile`` and their NaN-skipping forms
-(linear interpolation between order statistics), ``cov``/``corrcoef``, ``trapezoid`` and ``cumulative_sum``.
+(``nanquantile``/``nanpercentile``/``nanmedian``: linear interpolation between order
+statistics), ``cov``/``corrcoef``, ``trapezoid`` and ``cumulative_sum``.
 
 NaN entries are replaced by the reduction's neutral value with ``where`` on a constant mask, so
 they get a zero gradient; the others get the gradient of the plain reduction.
@@ -136,46 +137,65 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=Fal
     return r
 
 
-def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-             keepdims=False, *, weights=None, interpolation=None):
-    """The 'linear' method: sort, then interpolate between the two order statistics around
-    ``q (n - 1)``; the gradient goes to those two entries."""
-    from .composites import sort
+def quantile_along(y, qv, dim, skip_nan=False):
+    """Quantiles ``qv`` (a 0-d or 1-d array in [0, 1]) of ``y`` along ``dim`` by linear
+    interpolation between the two order statistics around ``q (n - 1)``; the gradient goes to
+    those two entries. The result has q's axis first (when ``qv`` is 1-d) and ``dim`` kept with
+    size 1. NaN propagates to its slice, or (``skip_nan``) is left out of the count, with NaN
+    where a slice has no other value."""
+    v = _vals(y)
+    order = np.argsort(v, axis=dim, kind="stable")  # NaN sorts last
+    nan = np.isnan(v)
+    n = (np.sum(~nan, axis=dim, keepdims=True) if skip_nan else
+         np.full(v.shape[:dim] + (1,) + v.shape[dim + 1:], v.shape[dim]))
+    bad = (n == 0) if skip_nan else nan.any(axis=dim, keepdims=True)
+    if skip_nan and bad.any():
+        import warnings
 
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
+    outs = []
+    for q in np.atleast_1d(qv):
+        pos = q * (np.maximum(n, 1) - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        a = _op("gather")(y, dim, _t(np.take_along_axis(order, lo, axis=dim)))
+        b = _op("gather")(y, dim, _t(np.take_along_axis(order, hi, axis=dim)))
+        r = a + (b - a) * _t((pos - lo).astype(y.dtype))
+        if bad.any():
+            r = _op("where")(bad, _t(np.asarray(np.nan, y.dtype)), r)
+        outs.append(r)
+    return _op("stack")(outs, dim=0) if np.ndim(qv) else outs[0]
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None, interpolation=None, _skip_nan=False):
+    """The 'linear' method (``quantile_along``), over one axis, several, or all."""
     _need(out is None, "out=")
     _need(method == "linear" and interpolation is None and weights is None,
           "a method other than 'linear'")
     x = _float(a)
-    _need(not np.isnan(_vals(x)).any(), "NaN values")
     qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     if axis is None:
-        s, ax, kshape = sort(_ravel(x)), 0, (1,) * x.ndim
+        y, kshape = _ravel(x), (1,) * x.ndim
     else:
         axes = _axis_tuple(axis, x.ndim)
         rest = [k for k in range(x.ndim) if k not in axes]
         y = _op("permute")(x, tuple(rest + list(axes)))
         y = _op("reshape")(y, tuple(x.shape[k] for k in rest) + (-1,))
-        s, ax = sort(y, axis=-1), len(rest)
         kshape = tuple(1 if k in axes else x.shape[k] for k in range(x.ndim))
-    n = s.shape[ax]
-    pos = qv * (n - 1)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    w = (pos - lo).astype(x.dtype)
-    lead = (slice(None),) * ax
-
-    def take(i):  # the order statistics i along ax (an int, or q's shape of them)
-        return s[lead + ((int(i),) if np.ndim(i) == 0 else (np.asarray(i),))]
-
-    r = take(lo) + (take(hi) - take(lo)) * _t(w.reshape(w.shape + (1,) * (s.ndim - ax - 1)))
-    if qv.ndim:  # NumPy puts q's axes first
-        r = _op("permute")(r, tuple(range(ax, ax + qv.ndim)) + tuple(range(ax)) +
-                           tuple(range(ax + qv.ndim, r.ndim)))
+    r = quantile_along(y, qv.reshape(-1) if qv.ndim else qv, y.ndim - 1, _skip_nan)
+    r = _op("squeeze")(r, -1)
     if keepdims:
-        r = _op("reshape")(r, qv.shape + kshape)
-    return r
+        return _op("reshape")(r, qv.shape + kshape)
+    return _op("reshape")(r, qv.shape + tuple(r.shape[1 if qv.ndim else 0:]))
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False, *, weights=None, interpolation=None):
+    return quantile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights,
+                    interpolation=interpolation, _skip_nan=True)
 
 
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
@@ -185,52 +205,6 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
         raise ValueError("Percentiles must be in the range [0, 100]")
     return quantile(a, qv / 100.0, axis, out, overwrite_input, method, keepdims,
                     weights=weights, interpolation=interpolation)
-
-
-def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                keepdims=False, *, weights=None, interpolation=None):
-    """``quantile`` of the non-NaN entries of each slice: NaNs sort last, so the order
-    statistics of a slice with ``n`` numbers are its first ``n`` sorted entries. An all-NaN
-    slice gives NaN (and NumPy's warning); NaN entries get no gradient."""
-    from .composites import sort, take_along_axis
-
-    _need(out is None, "out=")
-    _need(method == "linear" and interpolation is None and weights is None,
-          "a method other than 'linear'")
-    x = _float(a)
-    nan = np.isnan(_vals(x))
-    if not nan.any():
-        return quantile(x, q, axis, keepdims=keepdims)
-    qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
-    if np.any((qv < 0) | (qv > 1)):
-        raise ValueError("Quantiles must be in the range [0, 1]")
-    axes = tuple(range(x.ndim)) if axis is None else _axis_tuple(axis, x.ndim)
-    rest = [k for k in range(x.ndim) if k not in axes]
-    y = _op("permute")(x, tuple(rest + list(axes)))
-    y = _op("reshape")(y, tuple(x.shape[k] for k in rest) + (-1,))
-    sorted_y = sort(y, axis=-1)
-    n = np.sum(~np.isnan(_vals(y)), axis=-1)  # numbers per slice
-    if (n == 0).any():
-        import warnings
-
-        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
-    pos = qv.reshape(qv.shape + (1,) * n.ndim) * (n - 1)  # q's axes first, then the slices'
-    lo = np.clip(np.floor(pos), 0, None).astype(np.intp)
-    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
-    w = _t((pos - lo).astype(x.dtype))
-    nd = qv.ndim
-
-    def take(i):  # entries i (q's axes + slice axes) of each sorted slice
-        src = _op("reshape")(sorted_y, (1,) * nd + tuple(sorted_y.shape))
-        src = _op("expand")(src, qv.shape + tuple(sorted_y.shape))
-        return take_along_axis(src, i[..., None], axis=-1)[..., 0]
-
-    r = take(lo) + (take(hi) - take(lo)) * w
-    r = _op("where")(np.broadcast_to(n == 0, r.shape), _t(np.asarray(np.nan, x.dtype)), r)
-    if keepdims:
-        kshape = tuple(1 if k in axes else x.shape[k] for k in range(x.ndim))
-        r = _op("reshape")(r, qv.shape + kshape)
-    return r
 
 
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",

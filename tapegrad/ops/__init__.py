@@ -16,7 +16,8 @@ from .reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp,
                      min, norm, prod, softmax, std, sum, var)
 from .extra import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
                     broadcast_shapes, cosh, erf, erfc, gather, index_add, index_select, isclose,
-                    isfinite, isinf, isnan, kthvalue, logcumsumexp, masked_fill, median,
+                    isfinite, isinf, isnan, kthvalue, log2, log10, logcumsumexp, masked_fill,
+                    median,
                     nan_to_num, repeat, repeat_interleave, rsqrt, scatter, scatter_add, sinh,
                     sort, square, take_along_dim, topk, xlogy)
 from .complex import angle, conj, imag, real

@@ -106,6 +106,11 @@ erfc = _py_unary(Op.ERFC, "erfc", lambda a: _special("erfc")(a),
                  lambda g, x, out, M: g * (M.exp(-(x * x)) * -_TWO_OVER_SQRT_PI),
                  "ErfcBackward0")
 
+# correctly rounded (log2(8) is 3 and log10(1000) is 3, which log(x) / log(base) misses)
+log2 = _py_unary(Op.LOG2, "log2", np.log2, lambda g, x, out, M: g / (x * math.log(2.0)),
+                 "Log2Backward0")
+log10 = _py_unary(Op.LOG10, "log10", np.log10, lambda g, x, out, M: g / (x * math.log(10.0)),
+                  "Log10Backward0")
 
 # ---- atan2 (binary python op, inputs broadcast first) -------------------------------------
 
@@ -551,5 +556,5 @@ __all__ = [
     "rsqrt", "erf", "erfc", "xlogy", "masked_fill", "gather", "scatter", "scatter_add",
     "index_select", "take_along_dim", "repeat", "repeat_interleave", "isnan", "isinf",
     "isfinite", "nan_to_num", "allclose", "isclose", "topk", "sort", "argsort", "median",
-    "logcumsumexp", "broadcast_shapes", "kthvalue", "index_add",
+    "logcumsumexp", "broadcast_shapes", "kthvalue", "index_add", "log2", "log10",
 ]

@@ -1,0 +1,27 @@
+"""PyTorch's everyday tensor functions under their torch names and signatures (``tg.floor``,
+``tg.roll(x, shifts, dims)``, ``tg.tensordot(a, b, dims)``, ``tg.det``, ``tg.unique``, ...)
+and as Tensor methods.
+
+The implementations live in the NumPy-dispatch compositions, ``tapegrad.linalg`` and the op
+library; these modules give them PyTorch's argument names (``dim``/``keepdim``), dtype rules,
+results and error messages. Differentiable ones are compositions of ops, so every order of
+derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``searchsorted``,
+...) return tensors without history, as PyTorch does.
+"""
+
+from .. import ops as _ops
+from . import elementwise, indices, methods, numerics, products, reductions, shapes
+
+_MODULES = (elementwise, reductions, shapes, products, numerics, indices)
+
+# names that are already tapegrad ops, under the extra names PyTorch also uses
+ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
+               arcsinh=_ops.asinh, arctanh=_ops.atanh, arctan2=_ops.atan2, greater=_ops.gt,
+               greater_equal=_ops.ge, less=_ops.lt, less_equal=_ops.le, not_equal=_ops.ne)
+
+FUNCTIONS = {name: getattr(m, name) for m in _MODULES for name in m.__all__}
+FUNCTIONS.update(ALIASES)
+__all__ = sorted(FUNCTIONS)
+
+methods.bind(FUNCTIONS)
+globals().update(FUNCTIONS)

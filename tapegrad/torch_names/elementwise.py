@@ -1,0 +1,368 @@
+"""Elementwise functions under PyTorch's names and signatures.
+
+Most reuse the NumPy-dispatch implementations (``numpy_dispatch``): one definition per op.
+Piecewise-constant functions (floor, round, ...) give a zero gradient as PyTorch does; integer
+inputs to floating functions (log2, reciprocal, sinc, ...) become the default float dtype.
+"""
+
+import math
+
+import numpy as np
+
+from .. import numpy_dispatch as _nd
+from .. import ops as _ops
+from ..numpy_dispatch import composites as _C
+from ..numpy_dispatch import ufuncs as _U
+from ..ops.elementwise import zero_grad_like
+from ..ops.movement import _torch_name
+from ..tensor import _make, _wrap
+from ._common import _t, const, floating, vals
+
+# ---- rounding and signs (piecewise constant: zero gradient) -----------------------------------
+
+
+def _rounding(np_f, name):
+    step = _nd._zero_grad(np_f)
+
+    def fn(input):
+        x = _t(input)
+        return x.clone() if x.dtype.kind in "iub" else step(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` (torch.{name}); the gradient is zero."
+    return fn
+
+
+floor = _rounding(np.floor, "floor")
+ceil = _rounding(np.ceil, "ceil")
+trunc = _rounding(np.trunc, "trunc")
+fix = trunc
+
+
+def round(input, *, decimals=0):  # noqa: A001 (torch.round)
+    """Round half to even, to ``decimals`` places (torch.round); the gradient is zero."""
+    x = _t(input)
+    if x.dtype.kind in "iub" and decimals >= 0:
+        return x.clone()
+    return _nd._zero_grad(np.round)(x, int(decimals))
+
+
+def frac(input):
+    """``x - trunc(x)``, with gradient 1 (torch.frac)."""
+    x = _t(input)
+    if x.dtype.kind not in "f":
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_torch_name(x.dtype)}'")
+    return x - _t(np.trunc(vals(x)))
+
+
+def sgn(input):
+    """``sign`` for real tensors, ``x / |x|`` (0 at 0) for complex ones (torch.sgn)."""
+    x = _t(input)
+    if x.dtype.kind != "c":
+        return _ops.sign(x)
+    a = _ops.abs(x)
+    zero = vals(a) == 0
+    safe = _ops.where(zero, const(1.0, a.dtype), a)
+    return _ops.where(zero, const(0, x.dtype), x / safe)
+
+
+def signbit(input):
+    """Whether the sign bit is set (a bool tensor without history)."""
+    return const(np.signbit(vals(input)))
+
+
+# ---- powers, logarithms, angles ----------------------------------------------------------------
+
+def reciprocal(input):
+    """``1 / x``; integers give the default float dtype."""
+    return _nd._reciprocal(floating(input))
+
+
+def log2(input):
+    """Base-2 logarithm, correctly rounded (the op ``log2``); integers give the default float
+    dtype."""
+    return _ops.log2(floating(input))
+
+
+def log10(input):
+    """Base-10 logarithm, correctly rounded (the op ``log10``)."""
+    return _ops.log10(floating(input))
+
+
+def exp2(input):
+    return _nd._exp2(floating(input))
+
+
+def deg2rad(input):
+    return _U.radians(floating(input))
+
+
+def rad2deg(input):
+    return _U.degrees(floating(input))
+
+
+def sinc(input):
+    """``sin(pi x) / (pi x)``, 1 at 0 (torch.sinc)."""
+    return _U.sinc(floating(input))
+
+
+def logit(input, eps=None):
+    """``log(x / (1 - x))``; with ``eps``, x is first clamped to ``[eps, 1 - eps]``."""
+    x = floating(input)
+    if eps is not None:
+        x = _ops.clamp(x, float(eps), 1.0 - float(eps))
+    return _ops.log(x / (1.0 - x))
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` in double precision (torch.float_power)."""
+    return _U.float_power(input, exponent)
+
+
+# ---- clamping -----------------------------------------------------------------------------------
+
+def clip(input, min=None, max=None):  # noqa: A002 (torch's argument names)
+    """Alias of ``clamp``."""
+    return _ops.clamp(input, min, max)
+
+
+def clamp_min(input, min):  # noqa: A002
+    return _ops.clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return _ops.clamp(input, max=max)
+
+
+# ---- binary functions ---------------------------------------------------------------------------
+
+def _floats_only(name, f):
+    def fn(input, other):
+        a, b = _t(input), _t(other)
+        if a.dtype.kind not in "fc" and b.dtype.kind not in "fc":
+            a, b = floating(a), floating(b)
+        return f(a, b)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` with broadcasting (torch.{name})."
+    return fn
+
+
+hypot = _floats_only("hypot", _C.hypot)
+logaddexp = _floats_only("logaddexp", _C.logaddexp)
+logaddexp2 = _floats_only("logaddexp2", _C.logaddexp2)
+copysign = _floats_only("copysign", _U.copysign)
+
+
+def _same(name, f, doc):
+    def fn(input, other):
+        return f(input, other)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+fmax = _same("fmax", _U.fmax, "Elementwise maximum that skips NaN (torch.fmax).")
+fmin = _same("fmin", _U.fmin, "Elementwise minimum that skips NaN (torch.fmin).")
+fmod = _same("fmod", _U.fmod, "Remainder with the dividend's sign (C fmod); d/dother = "
+             "-trunc(input / other).")
+remainder = _same("remainder", _U.remainder, "Remainder with the divisor's sign (Python "
+                  "%); d/dother = -floor(input / other).")
+floor_divide = _same("floor_divide", _U.floor_divide, "``floor(input / other)``; the gradient "
+                     "is zero.")
+def heaviside(input, values):
+    """The step function: 0 below 0, 1 above, ``values`` at 0; the gradient is zero."""
+    x, v = _t(input), _t(values)
+    r = _U.heaviside(x, v)
+    dt = np.result_type(x.dtype, v.dtype)
+    return r if r.dtype == dt else const(vals(r).astype(dt))
+
+
+def logical_xor(input, other):
+    """Elementwise exclusive or of truth values (a bool tensor without history)."""
+    return const(np.logical_xor(vals(input), vals(other)))
+
+
+def multiply(input, other):
+    return _ops.mul(input, other)
+
+
+def true_divide(input, other):
+    return _ops.div(input, other)
+
+
+def divide(input, other, *, rounding_mode=None):
+    """``input / other``; ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient (zero
+    gradient, integer dtype kept for integer inputs)."""
+    if rounding_mode is None:
+        return _ops.div(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    a, b = _t(input), _t(other)
+    va, vb = vals(a), vals(b)
+    if va.dtype.kind in "iub" and vb.dtype.kind in "iub":
+        if (vb == 0).any():
+            raise RuntimeError("ZeroDivisionError")
+        q = np.abs(va) // np.abs(vb) * np.sign(va) * np.sign(vb)
+        return const(q.astype(np.result_type(va, vb)))
+    q = _ops.div(a, b)
+    return zero_grad_like(q, _wrap(np.trunc(vals(q))))
+
+
+def subtract(input, other, *, alpha=1):
+    """``input - alpha * other``."""
+    return _ops.sub(input, other if alpha == 1 else _t(other) * alpha)
+
+
+def absolute(input):
+    return _ops.abs(input)
+
+
+def negative(input):
+    return _ops.neg(input)
+
+
+def positive(input):
+    return _t(input)
+
+
+# ---- interpolation and fused multiply-adds -------------------------------------------------------
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    x = _t(input)
+    return x + (_t(end) - x) * weight
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``."""
+    p = _t(tensor1) * tensor2
+    return _t(input) + (p if value == 1 else p * value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    t1, t2 = _t(tensor1), _t(tensor2)
+    if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. The historic addcdiv behavior can be implemented as "
+                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
+                           "for integer inputs and as (input + value * tensor1 / tensor2) for "
+                           "float inputs. The future addcdiv behavior is just the latter "
+                           "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    q = t1 / t2
+    return _t(input) + (q if value == 1 else q * value)
+
+
+# ---- special functions (scipy.special values; derivatives in terms of each other) -------------
+
+_SPECIAL = {}
+
+
+def _scipy(name):
+    f = _SPECIAL.get(name)
+    if f is None:
+        try:
+            import scipy.special as sp
+        except ImportError:
+            if name == "gammaln":
+                f = np.vectorize(math.lgamma, otypes=[np.float64])
+            else:
+                raise ImportError(f"tapegrad needs SciPy for {name}") from None
+        else:
+            f = getattr(sp, name)
+        _SPECIAL[name] = f
+    return f
+
+
+def _special_function():
+    """Autograd Functions for lgamma, polygamma and erfinv; each backward calls these again,
+    so every order is differentiable."""
+    from ..autograd.function import Function
+
+    def value(np_f, x):
+        with np.errstate(all="ignore"):
+            return _make(_wrap(np.asarray(np_f(vals(x))).astype(x.dtype, copy=False)))
+
+    class Lgamma(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return value(_scipy("gammaln"), x)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * polygamma(0, x)
+
+    class Polygamma(Function):
+        @staticmethod
+        def forward(ctx, n, x):
+            ctx.save_for_backward(x)
+            ctx.n = n
+            f = _scipy("psi") if n == 0 else (lambda v: _scipy("polygamma")(n, v))
+            return value(f, x)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return None, g * polygamma(ctx.n + 1, x)
+
+    class Erfinv(Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = value(_scipy("erfinv"), x)
+            ctx.save_for_backward(x)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            y = erfinv(x)
+            return g * (_ops.exp(y * y) * (math.sqrt(math.pi) / 2.0))
+
+    return Lgamma, Polygamma, Erfinv
+
+
+_FUNCTIONS = []
+
+
+def _special(i):
+    if not _FUNCTIONS:
+        _FUNCTIONS.extend(_special_function())
+    return _FUNCTIONS[i]
+
+
+def lgamma(input):
+    """``log |Gamma(x)|``; its derivative is ``digamma``."""
+    return _special(0).apply(floating(input))
+
+
+def polygamma(n, input):
+    """The n-th derivative of ``digamma``; its derivative is ``polygamma(n + 1, x)``."""
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return _special(1).apply(int(n), floating(input))
+
+
+def digamma(input):
+    """The logarithmic derivative of Gamma (``polygamma(0, x)``)."""
+    return polygamma(0, input)
+
+
+def erfinv(input):
+    """The inverse of ``erf`` on (-1, 1); its derivative is ``sqrt(pi)/2 exp(erfinv(x)^2)``."""
+    return _special(2).apply(floating(input))
+
+
+__all__ = ["floor", "ceil", "trunc", "fix", "round", "frac", "sgn", "signbit", "reciprocal",
+           "log2", "log10", "exp2", "deg2rad", "rad2deg", "sinc", "logit", "float_power", "clip",
+           "clamp_min", "clamp_max", "hypot", "logaddexp", "logaddexp2", "copysign", "fmax",
+           "fmin", "fmod", "remainder", "floor_divide", "heaviside", "logical_xor", "multiply",
+           "true_divide", "divide", "subtract", "absolute", "negative", "positive", "lerp",
+           "addcmul", "addcdiv", "lgamma", "polygamma", "digamma", "erfinv"]

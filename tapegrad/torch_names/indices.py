@@ -1,0 +1,181 @@
+"""Functions whose results are indices, counts, truth values or fresh samples: computed with
+NumPy on the values and returned without history, as PyTorch's are (no gradient flows through
+``nonzero``, ``unique``, ``searchsorted``, ...)."""
+
+import numpy as np
+
+from .. import creation as _creation
+from ..tensor import Tensor
+from ._common import const, vals
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of the non-zero entries: ``(N, ndim)``, or one 1-D tensor per dim."""
+    v = vals(input)
+    if as_tuple:
+        return tuple(const(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(v)))
+    return const(np.argwhere(v).astype(np.int64))
+
+
+def argwhere(input):
+    """The indices of the non-zero entries, ``(N, ndim)``."""
+    return const(np.argwhere(vals(input)).astype(np.int64))
+
+
+def unravel_index(indices, shape):
+    """Flat indices as a tuple of coordinate tensors for ``shape``."""
+    idx = vals(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError("expected 'indices' to be integer dtype, but got "
+                        f"{idx.dtype}")
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    n = int(np.prod(shape))
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise RuntimeError("index out of bounds for the shape")
+    return tuple(const(c.astype(np.int64)) for c in np.unravel_index(idx % max(n, 1), shape))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The distinct values (sorted), optionally with the inverse indices and the counts."""
+    v = vals(input)
+    res = np.unique(v, return_inverse=True, return_counts=True, axis=dim)
+    u, inv, counts = res
+    inv = inv.reshape(v.shape if dim is None else (v.shape[dim],))
+    out = [const(u)]
+    if return_inverse:
+        out.append(const(inv.astype(np.int64)))
+    if return_counts:
+        out.append(const(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Each run of equal consecutive values (slices along ``dim``) kept once."""
+    v = vals(input)
+    if dim is None:
+        flat = v.reshape(-1)
+        starts = np.ones(flat.shape[0], bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        u = flat[starts]
+        shape = v.shape
+    else:
+        d = dim % max(v.ndim, 1)
+        moved = np.moveaxis(v, d, 0).reshape(v.shape[d], -1)
+        starts = np.ones(moved.shape[0], bool)
+        starts[1:] = (moved[1:] != moved[:-1]).any(axis=1)
+        u = np.compress(starts, v, axis=d)
+        shape = (v.shape[d],)
+    out = [const(u)]
+    group = np.cumsum(starts) - 1
+    if return_inverse:
+        out.append(const(group.reshape(shape).astype(np.int64)))
+    if return_counts:
+        out.append(const(np.bincount(group, minlength=int(starts.sum())).astype(np.int64)
+                         if group.size else np.zeros(0, np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each non-negative integer occurs (summed ``weights`` when given)."""
+    v = vals(input)
+    if v.ndim != 1 or v.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if v.size and v.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return const(np.bincount(v, minlength=int(minlength)).astype(np.int64))
+    w = vals(weights)
+    out = np.bincount(v, weights=w, minlength=int(minlength))
+    return const(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    """Where ``input``'s values would be inserted in the (last dim of) ``sorted_sequence``."""
+    seq = vals(sorted_sequence)
+    v = vals(input)
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    if sorter is not None:
+        seq = np.take_along_axis(seq, vals(sorter).astype(np.intp), axis=-1)
+    how = "right" if right else "left"
+    dt = np.int32 if out_int32 else np.int64
+    if seq.ndim <= 1:
+        return const(np.searchsorted(seq, v, side=how).astype(dt))
+    if seq.shape[:-1] != v.shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
+                           "the first N-1 dimensions of boundaries tensor and input value "
+                           f"tensor must match, but we got boundaries tensor {list(seq.shape)} "
+                           f"and input value tensor {list(v.shape)}")
+    s2, v2 = seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1])
+    out = np.stack([np.searchsorted(a, b, side=how) for a, b in zip(s2, v2)]) if s2.shape[0] \
+        else np.zeros(v2.shape, dt)
+    return const(out.reshape(v.shape).astype(dt))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value: ``boundaries[i-1] < x <= boundaries[i]`` (``right=False``)."""
+    b = vals(boundaries)
+    if b.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    return searchsorted(b, input, out_int32=out_int32, right=right)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element occurs in ``test_elements`` (a bool tensor)."""
+    return const(np.isin(vals(elements), vals(test_elements), assume_unique=assume_unique,
+                         invert=invert))
+
+
+def equal(input, other):
+    """True when both have the same shape and elements (a Python bool)."""
+    a, b = vals(input), vals(other)
+    return bool(a.shape == b.shape and np.array_equal(a, b))
+
+
+def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
+    """A random permutation of ``0 .. n-1`` (``tg.manual_seed`` makes it reproducible)."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    perm = _creation._rng.permutation(int(n)).astype(np.int64 if dtype is None else dtype)
+    return _creation.tensor(perm, device=device, requires_grad=requires_grad)
+
+
+def _tri_indices(np_f):
+    def fn(row, col, offset=0, *, dtype=None, device=None):
+        r, c = np_f(int(row), int(offset), int(col))
+        # numpy orders by row then column, as PyTorch does
+        return _creation.tensor(np.stack([r, c]).astype(dtype or np.int64).reshape(2, -1),
+                                device=device)
+
+    return fn
+
+
+tril_indices = _tri_indices(np.tril_indices)
+tril_indices.__doc__ = "The (row, column) indices of the lower triangle of a row x col matrix."
+triu_indices = _tri_indices(np.triu_indices)
+triu_indices.__doc__ = "The (row, column) indices of the upper triangle of a row x col matrix."
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values ``base ** t`` for ``t`` evenly spaced from ``start`` to ``end``."""
+    dt = dtype or _creation.get_default_dtype()
+    e = np.linspace(_num(start), _num(end), int(steps), dtype=np.float64)
+    return _creation.tensor((float(base) ** e).astype(dt), device=device,
+                            requires_grad=requires_grad)
+
+
+def _num(v):
+    return float(vals(v)) if isinstance(v, Tensor) else float(v)
+
+
+__all__ = ["nonzero", "argwhere", "unravel_index", "unique", "unique_consecutive", "bincount",
+           "searchsorted", "bucketize", "isin", "equal", "randperm", "tril_indices",
+           "triu_indices", "logspace"]
+
+

@@ -1,0 +1,118 @@
+"""The torch functions of this package bound as Tensor methods (``x.floor()``,
+``x.roll(1, 0)``, ``x.floor_()``), and the Tensor-only conveniences PyTorch users call
+(``expand_as``, ``type_as``, ``new_zeros``, ``H``, ...)."""
+
+import numpy as np
+
+from .. import creation as _creation
+from .. import ops as _ops
+from ..ops import inplace as _inplace
+from ..tensor import Tensor
+from ._common import sizes_of
+from .shapes import tile
+
+# functions whose method form is ``x.name(*args)`` with x the first argument (torch.Tensor has
+# each of these methods)
+METHOD_NAMES = (
+    "floor ceil trunc fix round frac sgn signbit reciprocal log2 log10 exp2 deg2rad rad2deg "
+    "sinc logit float_power clip clamp_min clamp_max hypot logaddexp logaddexp2 copysign fmax "
+    "fmin fmod remainder floor_divide heaviside logical_xor multiply true_divide divide "
+    "subtract absolute negative positive lerp addcmul addcdiv lgamma digamma erfinv "
+    "all any count_nonzero nansum nanmean aminmax cumprod cummax cummin msort nanmedian quantile "
+    "nanquantile movedim moveaxis swapaxes swapdims narrow select unflatten tensor_split "
+    "hsplit vsplit dsplit flipud fliplr rot90 roll take masked_select index_fill index_copy "
+    "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat "
+    "diag_embed renorm det inverse slogdet logdet svd pinverse matrix_power cholesky "
+    "matrix_exp diff cov corrcoef nonzero argwhere unique unique_consecutive bincount "
+    "equal arccosh arcsinh arctanh"
+).split()
+
+# in-place forms ``x.name_(...)``: the function's result written into x
+INPLACE_NAMES = (
+    "floor ceil trunc fix round frac sgn reciprocal log2 log10 exp2 deg2rad rad2deg sinc logit "
+    "float_power clip clamp_min clamp_max hypot copysign fmod remainder floor_divide heaviside "
+    "logical_xor multiply true_divide divide subtract absolute negative lerp addcmul addcdiv "
+    "lgamma digamma erfinv tril triu renorm addmm addmv addr baddbmm addbmm index_fill "
+    "index_copy arccosh arcsinh arctanh"
+).split()
+
+
+def _inplace_method(f):
+    def method(self, *args, **kwargs):
+        return _inplace.apply(self, f, *args, **kwargs)
+
+    method.__name__ = f.__name__ + "_"
+    return method
+
+
+def _tile(self, *dims):
+    return tile(self, sizes_of(dims))
+
+
+def _new(fill):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        shape = sizes_of(size)
+        return _creation.tensor(np.full(shape, fill, dtype=dtype or self.dtype),
+                                device=device, requires_grad=requires_grad)
+
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
+    return _creation.tensor(np.full(sizes_of((size,)), fill_value, dtype=dtype or self.dtype),
+                            device=device, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
+    if isinstance(data, Tensor):
+        data = data.detach().numpy()
+    return _creation.tensor(np.asarray(data, dtype=dtype or self.dtype), device=device,
+                            requires_grad=requires_grad)
+
+
+def _conj_transpose(x):
+    y = _ops.transpose(x, -2, -1) if x.ndim >= 2 else x
+    return _ops.conj(y) if y.dtype.kind == "c" else y
+
+
+def _H(self):
+    if self.ndim not in (0, 2):
+        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor.")
+    return _conj_transpose(self)
+
+
+def _mH(self):
+    if self.ndim < 2:
+        raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self.ndim}-D tensor.")
+    return _conj_transpose(self)
+
+
+def bind(functions):
+    """Bind ``functions`` (name -> function) as Tensor methods."""
+    T = Tensor
+    for name in METHOD_NAMES:
+        setattr(T, name, functions[name])
+    for name in INPLACE_NAMES:
+        setattr(T, name + "_", _inplace_method(functions[name]))
+    T.tile = _tile
+    T.new_zeros, T.new_ones, T.new_empty = _new(0), _new(1), _new(0)
+    T.new_full = _new_full
+    T.new_tensor = _new_tensor
+    T.expand_as = lambda self, other: _ops.expand(self, other.shape)
+    T.type_as = lambda self, other: self if self.dtype == other.dtype else self.to(other.dtype)
+    T.view_as = lambda self, other: self.view(other.shape)
+    T.reshape_as = lambda self, other: self.reshape(other.shape)
+    T.where = lambda self, condition, other: _ops.where(condition, self, other)
+    T.ndimension = lambda self: self.ndim
+    T.is_floating_point = lambda self: self.dtype.kind == "f"
+    T.is_signed = lambda self: self.dtype.kind in "fic"
+    T.itemsize = property(lambda self: self.dtype.itemsize)
+    T.nbytes = property(lambda self: self.dtype.itemsize * self.numel())
+    T.H = property(_H)
+    T.mH = property(_mH)
+    T.adjoint = _mH
+    for name, op in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"),
+                     ("less_equal", "le"), ("not_equal", "ne")):
+        setattr(T, name, getattr(_ops, op))

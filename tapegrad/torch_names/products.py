@@ -1,0 +1,305 @@
+"""Products, triangles and diagonals, and the top-level linear-algebra names of PyTorch
+(``torch.det``, ``torch.svd``, ...), built on ``tapegrad.linalg`` and the NumPy-dispatch
+compositions."""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .. import linalg as _LA
+from .. import ops as _ops
+from ..numpy_dispatch import composites as _C
+from ..ops.shapes import norm_dim
+from ._common import _t, const, dims_of, vals
+
+SvdResult = namedtuple("svd", ["U", "S", "V"])
+
+
+# ---- products ----------------------------------------------------------------------------------
+
+def tensordot(a, b, dims=2):
+    """Contract the last ``dims`` dims of ``a`` with the first of ``b``, or the dims listed in
+    ``dims = (dims_a, dims_b)``."""
+    if isinstance(dims, int) and dims < 0:
+        raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+    if not isinstance(dims, int):
+        if hasattr(dims, "_data"):
+            dims = vals(dims).tolist()
+        if len(dims) != 2:
+            raise RuntimeError("tensordot expects dims to be a pair of dims lists")
+        dims = (dims_of(dims[0]), dims_of(dims[1]))
+    a, b = _t(a), _t(b)
+    try:
+        return _C.tensordot(a, b, dims)
+    except ValueError:
+        raise RuntimeError("contracted dimensions need to match, but first has size "
+                           "different from second") from None
+
+
+def inner(input, other):
+    """The sum of products over the last dims (a product when one is 0-d)."""
+    a, b = _t(input), _t(other)
+    if a.ndim and b.ndim and a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(a.shape)} and {list(b.shape)}")
+    return _C.inner(a, b)
+
+
+def vdot(input, other):
+    """The dot product of two 1-D tensors (the first conjugated when complex)."""
+    a, b = _t(input), _t(other)
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        return _ops.dot(_ops.conj(a), b)
+    return _C.vdot(a, b)
+
+
+def kron(input, other):
+    """The Kronecker product."""
+    return _C.kron(_t(input), _t(other))
+
+
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along ``dim`` (the first dim of size 3 when None)."""
+    a, b = _t(input), _t(other)
+    if a.ndim != b.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if dim is None:
+        dim = next((k for k in range(a.ndim) if a.shape[k] == 3 and b.shape[k] == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    d = norm_dim(dim, a.ndim)
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape[d]} and {b.shape[d]}")
+    shape = _ops.broadcast_shapes(a.shape, b.shape)
+    a, b = _ops.broadcast_to(a, shape), _ops.broadcast_to(b, shape)
+    return _C.cross(a, b, axis=d)
+
+
+def _scaled(beta, input, alpha, product):
+    p = product if alpha == 1 else product * alpha
+    if beta == 0:  # input is ignored (NaN in it does not propagate), as PyTorch
+        return p
+    x = _t(input)
+    return (x if beta == 1 else x * beta) + p
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    return _scaled(beta, input, alpha, _ops.mm(mat1, mat2))
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``."""
+    return _scaled(beta, input, alpha, _ops.mv(mat, vec))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    return _scaled(beta, input, alpha, _ops.outer(vec1, vec2))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices."""
+    return _scaled(beta, input, alpha, _ops.bmm(batch1, batch2))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``."""
+    return _scaled(beta, input, alpha, _ops.sum(_ops.bmm(batch1, batch2), 0))
+
+
+def chain_matmul(*matrices):
+    """The product of 2-D matrices in the cheapest order (``linalg.multi_dot``)."""
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    for m in matrices:
+        if _t(m).ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {_t(m).ndim}, expected 2 instead.")
+    if len(matrices) == 1:
+        return _t(matrices[0]).clone()
+    return _LA.multi_dot(list(matrices))
+
+
+def dist(input, other, p=2):
+    """The p-norm of ``input - other`` (broadcast)."""
+    return _LA.vector_norm(_t(input) - other, p)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The p-norm distance between each row of ``x1`` and each row of ``x2``
+    (``(..., P, M)`` and ``(..., R, M)`` give ``(..., P, R)``)."""
+    a, b = _t(x1), _t(x2)
+    if a.ndim < 2 or b.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{a.shape[-1]} X2: {b.shape[-1]}")
+    diff = _ops.unsqueeze(a, -2) - _ops.unsqueeze(b, -3)
+    return _LA.vector_norm(diff, p, dim=-1)
+
+
+# ---- triangles and diagonals ----------------------------------------------------------------
+
+def _triangle(f, name):
+    def fn(input, diagonal=0):
+        x = _t(input)
+        if x.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        return f(x, int(diagonal))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"The {'lower' if name == 'tril' else 'upper'} triangle of the last two dims "
+                  "(relative to the diagonal ``diagonal``); the rest is zero.")
+    return fn
+
+
+tril = _triangle(_C.tril, "tril")
+triu = _triangle(_C.triu, "triu")
+
+
+def diag(input, diagonal=0):
+    """A 1-D tensor as a diagonal matrix, or a matrix's ``diagonal``-th diagonal."""
+    x = _t(input)
+    if x.ndim not in (1, 2):
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{x.ndim}D")
+    return _C.diag(x, int(diagonal))
+
+
+def diagflat(input, offset=0):
+    """The flattened input as the ``offset``-th diagonal of a square matrix."""
+    return _C.diag(_ops.reshape(_t(input), (-1,)), int(offset))
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """The last dim as the ``offset``-th diagonal of new dims ``dim1``, ``dim2``."""
+    x = _t(input)
+    n = x.shape[-1] if x.ndim else 1
+    m = n + abs(int(offset))
+    place = np.zeros((n, m, m), x.dtype if x.dtype.kind in "fc" else np.float64)
+    i = np.arange(n)
+    place[i, i + max(-offset, 0), i + max(offset, 0)] = 1
+    out = _ops.reshape(_ops.matmul(_ops.reshape(x, x.shape[:-1] + (1, n)) if x.ndim else
+                                   _ops.reshape(x, (1, 1)),
+                                   const(place.reshape(n, m * m)).to(x.dtype)),
+                       x.shape[:-1] + (m, m))
+    nd = out.ndim
+    d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return out if (d1, d2) == (nd - 2, nd - 1) else \
+        _ops.permute(out, _placement(nd, d1, d2))
+
+
+def _placement(nd, d1, d2):
+    """The permutation that moves the last two dims to ``d1`` and ``d2``."""
+    rest = iter(range(nd - 2))
+    return tuple(nd - 2 if k == d1 else nd - 1 if k == d2 else next(rest) for k in range(nd))
+
+
+def vander(x, N=None, increasing=False):
+    """Columns ``x ** (N - 1), ..., x, 1`` (the other way round with ``increasing``)."""
+    v = _t(x)
+    if v.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    N = v.shape[0] if N is None else int(N)
+    if N < 0:
+        raise RuntimeError("N must be non-negative.")
+    if v.dtype.kind in "iub":
+        v = v.to(np.int64)
+    cols = [const(np.ones(v.shape, v.dtype)) if k == 0 else (v if k == 1 else v ** k) for k in range(N)]
+    if not cols:
+        return const(np.zeros((v.shape[0], 0), v.dtype))
+    return _ops.stack(cols if increasing else cols[::-1], 1)
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice along ``dim`` with p-norm above ``maxnorm`` scaled down to norm ``maxnorm``."""
+    x = _t(input)
+    d = norm_dim(dim, x.ndim)
+    other = tuple(k for k in range(x.ndim) if k != d)
+    norms = _LA.vector_norm(x, p, dim=other, keepdim=True)
+    scale = _ops.where(norms > maxnorm, maxnorm / (norms + 1e-7), const(1.0, x.dtype))
+    return x * scale
+
+
+# ---- linear-algebra names ------------------------------------------------------------------
+
+def det(input):
+    return _LA.det(input)
+
+
+def inverse(input):
+    return _LA.inv(input)
+
+
+def slogdet(input):
+    return _LA.slogdet(input)
+
+
+def logdet(input):
+    """``log det``: NaN for a negative determinant, -inf for a singular matrix."""
+    sign, logabs = _LA.slogdet(input)
+    s = vals(sign)
+    if (s < 0).any():
+        logabs = logabs + const(np.where(s < 0, np.nan, 0.0).astype(logabs.dtype))
+    return logabs
+
+
+def svd(input, some=True, compute_uv=True):
+    """``(U, S, V)`` with ``input = U diag(S) V^T`` (V, not V^T as in ``linalg.svd``); with
+    ``compute_uv=False`` U and V are zero-filled (m, m) and (n, n) matrices."""
+    A = _t(input)
+    if not compute_uv:
+        m, n = A.shape[-2:]
+        return SvdResult(const(np.zeros(A.shape[:-2] + (m, m), A.dtype)), _LA.svdvals(A),
+                         const(np.zeros(A.shape[:-2] + (n, n), A.dtype)))
+    U, S, Vh = _LA.svd(A, full_matrices=not some)
+    V = _ops.transpose(Vh, -2, -1)
+    return SvdResult(U, S, _ops.conj(V) if V.dtype.kind == "c" else V)
+
+
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse, dropping singular values below ``rcond`` times the largest."""
+    return _LA.pinv(input, rtol=rcond)
+
+
+def matrix_power(input, n):
+    return _LA.matrix_power(input, n)
+
+
+def cholesky(input, upper=False):
+    return _LA.cholesky(input, upper=upper)
+
+
+def matrix_exp(input):
+    """The matrix exponential: a Taylor polynomial of ``A / 2^s`` squared ``s`` times (s chosen
+    from the values so that ``|A / 2^s|_1 <= 1/2``; 18 terms then reach double precision).
+    Built from matmuls, so every order of derivative is exact."""
+    A = _t(input)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices, but they "
+                           f"are {A.shape[-2] if A.ndim > 1 else 1} by "
+                           f"{A.shape[-1] if A.ndim else 1} matrices")
+    n = A.shape[-1]
+    a = vals(A)
+    norm1 = float(np.abs(a).sum(-2).max()) if a.size else 0.0
+    s = max(0, int(math.ceil(math.log2(norm1 / 0.5)))) if norm1 > 0.5 else 0
+    X = A * (0.5 ** s) if s else A
+    eye = const(np.broadcast_to(np.eye(n, dtype=A.dtype), A.shape).copy())
+    term, total = X, eye + X
+    for k in range(2, 19):
+        term = _ops.matmul(term, X) * (1.0 / k)
+        total = total + term
+    for _ in range(s):
+        total = _ops.matmul(total, total)
+    return total
+
+
+__all__ = ["tensordot", "inner", "vdot", "kron", "cross", "addmm", "addmv", "addr", "baddbmm",
+           "addbmm", "chain_matmul", "dist", "cdist", "tril", "triu", "diag", "diagflat",
+           "diag_embed", "vander", "renorm", "det", "inverse", "slogdet", "logdet", "svd",
+           "pinverse", "matrix_power", "cholesky", "matrix_exp"]

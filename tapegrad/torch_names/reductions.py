@@ -1,0 +1,214 @@
+"""Reductions and scans under PyTorch's names: ``dim``/``keepdim`` arguments, ``(values,
+indices)`` results where PyTorch returns them, NaN-skipping variants and quantiles."""
+
+from collections import namedtuple
+
+import numpy as np
+
+from .. import ops as _ops
+from ..numpy_dispatch import composites as _C
+from ..numpy_dispatch import statistics as _S
+from ..ops.movement import _torch_name
+from ..ops.shapes import norm_dim
+from ._common import _t, const, vals
+
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _dims(dim, ndim):
+    if dim is None:
+        return None
+    return tuple(norm_dim(int(d), max(ndim, 1)) for d in
+                 ((dim,) if np.ndim(dim) == 0 else dim)) or None
+
+
+def _truth(np_f):
+    def fn(input, dim=None, keepdim=False):
+        v = vals(input)
+        ax = _dims(dim, v.ndim)
+        if v.ndim == 0:
+            ax = None
+        r = np_f(v, axis=ax, keepdims=keepdim)
+        return const(r.astype(np.uint8) if v.dtype == np.uint8 else r)
+
+    return fn
+
+
+all = _truth(np.all)  # noqa: A001 (torch.all)
+all.__doc__ = "Whether every element (along ``dim``) is true (a bool tensor without history)."
+any = _truth(np.any)  # noqa: A001
+any.__doc__ = "Whether some element (along ``dim``) is true (a bool tensor without history)."
+
+
+def count_nonzero(input, dim=None):
+    """The number of non-zero values (along ``dim``), int64, without history."""
+    v = vals(input)
+    return const(np.count_nonzero(v, axis=_dims(dim, v.ndim)), np.int64)
+
+
+def _need_float(x, name):
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}(): expected input to have floating point or complex dtype "
+                           f"but got {_torch_name(x.dtype)}")
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as zero (NaN entries get a zero gradient)."""
+    x = _t(input)
+    if x.dtype.kind not in "fc":
+        return _ops.sum(x, dim=dim, keepdim=keepdim, dtype=dtype)
+    return _S.nansum(x, axis=_dims(dim, x.ndim), keepdims=keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean of the non-NaN values (NaN entries get a zero gradient)."""
+    x = _t(input) if dtype is None else _t(input).to(dtype)
+    if x.dtype.kind not in "fc":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_torch_name(x.dtype)}")
+    return _S.nanmean(x, axis=_dims(dim, x.ndim), keepdims=keepdim)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` (Bessel's correction 1 by default)."""
+    return (_ops.var(input, dim, unbiased, keepdim, correction=correction),
+            _ops.mean(input, dim=dim, keepdim=keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim`` (Bessel's correction 1 by default)."""
+    return (_ops.std(input, dim, unbiased, keepdim, correction=correction),
+            _ops.mean(input, dim=dim, keepdim=keepdim))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` (along ``dim``); ties share the gradient as in ``amin``/``amax``."""
+    x = _t(input)
+    if x.numel() == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    d = () if dim is None else dim
+    lo, hi = _ops.amin(x, d, keepdim), _ops.amax(x, d, keepdim)
+    if dim is None and keepdim:
+        lo, hi = (_ops.reshape(r, (1,) * x.ndim) for r in (lo, hi))
+    return AminmaxResult(lo, hi)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim`` (one product per step along ``dim``)."""
+    x = _t(input)
+    if dtype is None and x.dtype.kind in "iub":
+        dtype = np.int64  # integer products accumulate in int64, as torch's
+    d = norm_dim(dim, max(x.ndim, 1))
+    if x.ndim == 0:
+        return x.clone() if dtype is None else x.to(dtype)
+    return _C.cumprod(x, axis=d, dtype=dtype)
+
+
+def _cum_extreme(better, name):
+    def fn(input, dim):
+        x = _t(input)
+        if x.ndim == 0:
+            return ValuesIndices(x.clone(), const(0, np.int64))
+        d = norm_dim(dim, x.ndim)
+        v = np.moveaxis(vals(x), d, -1)
+        idx = np.zeros(v.shape, np.int64)
+        best = v[..., :1].copy() if v.shape[-1] else v[..., :0]
+        for i in range(1, v.shape[-1]):  # the last index wins ties, as PyTorch's
+            cur = v[..., i:i + 1]
+            take = better(cur, best) | np.isnan(cur)
+            take &= ~np.isnan(best)
+            best = np.where(take, cur, best)
+            idx[..., i:i + 1] = np.where(take, i, idx[..., i - 1:i])
+        idx = np.ascontiguousarray(np.moveaxis(idx, -1, d))
+        return ValuesIndices(_ops.gather(x, d, const(idx)), const(idx))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Running {name[3:]}imum along ``dim``: ``(values, indices)``; the gradient "
+                  "goes to the selected entries.")
+    return fn
+
+
+cummax = _cum_extreme(np.greater_equal, "cummax")
+cummin = _cum_extreme(np.less_equal, "cummin")
+
+
+def msort(input):
+    """Sorted along the first dimension."""
+    return _ops.sort(input, 0).values if _t(input).ndim else _t(input).clone()
+
+
+def _median_at(x, dim, keepdim, nan_last):
+    """The lower median along ``dim`` of the non-NaN values (``nan_last``: NaN counted out)."""
+    v = vals(x)
+    order = np.argsort(v, axis=dim, kind="stable")  # NaN sorts last
+    n = np.sum(~np.isnan(v), axis=dim, keepdims=True) if nan_last else \
+        np.full(v.shape[:dim] + (1,) + v.shape[dim + 1:], v.shape[dim])
+    k = np.maximum((n - 1) // 2, 0)
+    idx = np.take_along_axis(order, k, axis=dim)
+    out = _ops.gather(x, dim, const(idx))
+    if not keepdim:
+        out, idx = _ops.squeeze(out, dim), np.squeeze(idx, dim)
+    return out, const(idx)
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """The lower median of the non-NaN values; with ``dim``: ``(values, indices)``."""
+    x = _t(input)
+    if dim is None:
+        flat = _ops.reshape(x, (-1,))
+        if flat.shape[0] == 0:
+            return const(np.nan, x.dtype)
+        return _median_at(flat, 0, False, True)[0]
+    if x.ndim == 0:
+        return ValuesIndices(x.clone(), const(0, np.int64))
+    d = norm_dim(dim, x.ndim)
+    return ValuesIndices(*_median_at(x, d, keepdim, True))
+
+
+def _quantile_check(x, q, interpolation, name):
+    _need_float(x, name)
+    if interpolation != "linear":
+        raise NotImplementedError(f"{name}(): tapegrad implements interpolation='linear' only")
+    qv = vals(q).astype(np.float64)
+    if qv.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if np.any((qv < 0) | (qv > 1)):
+        if qv.ndim == 0 and not hasattr(q, "_data"):
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    return qv
+
+
+def _quantile(x, qv, dim, keepdim, skip_nan):
+    """``quantile_along`` with PyTorch's ``dim=None`` (flattened) and ``keepdim``."""
+    if dim is None:
+        y, d = _ops.reshape(x, (-1,)), 0
+    else:
+        d = norm_dim(dim, max(x.ndim, 1))
+        y = x if x.ndim else _ops.reshape(x, (1,))
+    r = _S.quantile_along(y, qv, d, skip_nan)
+    lead = 1 if np.ndim(qv) else 0
+    if not keepdim:
+        return _ops.squeeze(r, d + lead)
+    if dim is None:
+        return _ops.reshape(r, r.shape[:lead] + (1,) * x.ndim)
+    return r
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-th quantiles (linear interpolation) along ``dim``; NaN propagates."""
+    x = _t(input)
+    return _quantile(x, _quantile_check(x, q, interpolation, "quantile"), dim, keepdim, False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` of the non-NaN values (NaN where a slice has none)."""
+    x = _t(input)
+    return _quantile(x, _quantile_check(x, q, interpolation, "nanquantile"), dim, keepdim, True)
+
+
+__all__ = ["all", "any", "count_nonzero", "nansum", "nanmean", "var_mean", "std_mean",
+           "aminmax", "cumprod", "cummax", "cummin", "msort", "nanmedian", "quantile",
+           "nanquantile"]

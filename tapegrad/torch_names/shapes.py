@@ -1,0 +1,375 @@
+"""Rearranging, stacking, splitting and indexing functions under PyTorch's names.
+
+They reuse the NumPy-dispatch compositions (``numpy_dispatch``) with PyTorch's argument names
+(``dim``/``dims``/``shifts``); gradients are those of the movement ops composed.
+"""
+
+import numpy as np
+
+from .. import numpy_dispatch as _nd
+from .. import ops as _ops
+from ..numpy_dispatch import arrays as _A
+from ..numpy_dispatch import composites as _C
+from ..ops.shapes import norm_dim
+from ..tensor import Tensor
+from ._common import _t, const, dims_of, is_int, vals
+
+
+def _seq(tensors, name):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    return [_t(x) for x in tensors]
+
+
+# ---- dimensions ------------------------------------------------------------------------------
+
+def _atleast(f):
+    def fn(*tensors):
+        if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+            r = f(*tensors[0])
+            return r if isinstance(r, tuple) else (r,)
+        return f(*tensors)
+
+    return fn
+
+
+atleast_1d = _atleast(_C.atleast_1d)
+atleast_2d = _atleast(_C.atleast_2d)
+atleast_3d = _atleast(_C.atleast_3d)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors broadcast to their common shape (views of the inputs)."""
+    xs = [_t(x) for x in tensors]
+    shape = _ops.broadcast_shapes(*[x.shape for x in xs])
+    return tuple(x if x.shape == shape else _ops.broadcast_to(x, shape) for x in xs)
+
+
+def movedim(input, source, destination):
+    """The dims ``source`` moved to positions ``destination`` (the others keep their order)."""
+    x = _t(input)
+    src, dst = dims_of(source), dims_of(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    return _nd._moveaxis(x, src, dst)
+
+
+moveaxis = movedim
+
+
+def swapaxes(input, axis0, axis1):
+    return _ops.transpose(input, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def narrow(input, dim, start, length):
+    """The view ``input[..., start:start + length, ...]`` along ``dim``."""
+    x = _t(input)
+    d = norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    start = int(vals(start)) if isinstance(start, Tensor) else int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return x[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def select(input, dim, index):
+    """The slice ``index`` along ``dim`` (a view, one dim fewer)."""
+    x = _t(input)
+    d = norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(x.shape)} at dimension {d}")
+    return x[(slice(None),) * d + (int(index),)]
+
+
+def unflatten(input, dim, sizes):
+    """Dim ``dim`` split into ``sizes`` (one entry may be -1)."""
+    x = _t(input)
+    d = norm_dim(dim, x.ndim)
+    sizes = dims_of(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = int(np.prod([s for s in sizes if s != -1]))
+    if (-1 not in sizes and known != x.shape[d]) or (-1 in sizes and known and
+                                                     x.shape[d] % known):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({x.shape[d]}) in the input tensor")
+    return _ops.reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
+def ravel(input):
+    return _ops.ravel(_t(input))
+
+
+def t(input):
+    return _ops.movement.t(_t(input))
+
+
+def numel(input):
+    return _t(input).numel()
+
+
+def clone(input, *, memory_format=None):
+    return _t(input).clone()
+
+
+# ---- stacking and splitting --------------------------------------------------------------------
+
+def hstack(tensors):
+    return _C.hstack(_seq(tensors, "hstack"))
+
+
+def vstack(tensors):
+    return _C.vstack(_seq(tensors, "vstack"))
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return _C.dstack(_seq(tensors, "dstack"))
+
+
+def column_stack(tensors):
+    return _C.column_stack(_seq(tensors, "column_stack"))
+
+
+def _indices_or_sections(ios):
+    if isinstance(ios, Tensor):
+        v = vals(ios)
+        return int(v) if v.ndim == 0 else [int(i) for i in v]
+    return ios if is_int(ios) else [int(i) for i in ios]
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into ``n`` nearly equal parts, or at the given indices (NumPy's array_split)."""
+    x = _t(input)
+    ios = _indices_or_sections(indices_or_sections)
+    if is_int(ios) and ios <= 0:
+        raise RuntimeError(f"number of sections must be larger than 0, got {ios}")
+    return tuple(_nd._array_split(x, ios, norm_dim(dim, x.ndim)))
+
+
+def _split_family(name, f, min_dim, dim_of):
+    def fn(input, indices_or_sections):
+        x = _t(input)
+        if x.ndim < min_dim:
+            raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dim} "
+                               f"dimension, but got a tensor with {x.ndim} dimensions!")
+        ios = _indices_or_sections(indices_or_sections)
+        d = dim_of(x)
+        if is_int(ios) and (ios == 0 or x.shape[d] % ios):
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the "
+                               f"size of the dimension {x.shape[d]} is not divisible by the "
+                               f"split_size {ios}!")
+        return tuple(f(x, ios))
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+hsplit = _split_family("hsplit", _A.hsplit, 1, lambda x: 1 if x.ndim > 1 else 0)
+vsplit = _split_family("vsplit", _A.vsplit, 2, lambda x: 0)
+dsplit = _split_family("dsplit", _A.dsplit, 3, lambda x: 2)
+
+
+# ---- flips, rotations, rolls, tiles ---------------------------------------------------------------
+
+def flipud(input):
+    x = _t(input)
+    if x.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return _A.flipud(x)
+
+
+def fliplr(input):
+    x = _t(input)
+    if x.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return _A.fliplr(x)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotated by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the
+    second)."""
+    x = _t(input)
+    dims = dims_of(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    if norm_dim(dims[0], x.ndim) == norm_dim(dims[1], x.ndim):
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
+                           f"and dim1 = {dims[1]}")
+    r = _A.rot90(x, int(k), dims)
+    return r if r is not x else x.clone()
+
+
+def roll(input, shifts, dims=None):
+    """Elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when
+    ``dims`` is None)."""
+    x = _t(input)
+    s = dims_of(shifts)
+    if dims is None:
+        if len(s) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(s)}, dims:0")
+        return _C.roll(x, s[0], None)
+    d = dims_of(dims)
+    if len(s) != len(d):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(s)}, "
+                           f"dims:{len(d)}")
+    if x.ndim == 0:
+        return x.clone()
+    return _C.roll(x, s, d)
+
+
+def tile(input, dims):
+    """``input`` repeated ``dims[i]`` times along each dim (leading ones added as needed)."""
+    return _C.tile(_t(input), dims_of(dims))
+
+
+# ---- indexing ---------------------------------------------------------------------------------
+
+def take(input, index):
+    """``input.flatten()[index]``, shaped like ``index``."""
+    x = _t(input)
+    idx = vals(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {idx.dtype}")
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    return _ops.reshape(x, (-1,))[idx.astype(np.intp)]
+
+
+def masked_select(input, mask):
+    """The entries where ``mask`` is true, as a 1-D tensor (both broadcast first)."""
+    x = _t(input)
+    m = vals(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+    shape = np.broadcast_shapes(x.shape, m.shape)
+    xb = x if x.shape == shape else _ops.broadcast_to(x, shape)
+    return xb[np.broadcast_to(m, shape)]
+
+
+def _dim_mask(x, dim, index, name):
+    d = norm_dim(dim, max(x.ndim, 1))
+    idx = vals(index).astype(np.int64).reshape(-1)
+    n = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"{name}(): index {idx[(idx < -n) | (idx >= n)][0]} is out of bounds "
+                         f"for dimension {d} with size {n}")
+    keep = np.zeros(n, bool)
+    keep[idx] = True
+    shape = [1] * x.ndim
+    if x.ndim:
+        shape[d] = n
+    return d, keep.reshape(shape)
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or a
+    0-d tensor, which then gets the summed gradient)."""
+    x = _t(input)
+    _, mask = _dim_mask(x, dim, index, "index_fill")
+    v = value if isinstance(value, Tensor) else const(value, x.dtype)
+    if v.ndim:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {v.ndim} dimension(s).")
+    return _ops.where(mask, v.to(x.dtype) if v.dtype != x.dtype else v, x)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s."""
+    x = _t(input)
+    d, mask = _dim_mask(x, dim, index, "index_copy")
+    placed = _ops.index_add(const(np.zeros(x.shape, x.dtype)), d, index, _t(source))
+    return _ops.where(mask, placed, x)
+
+
+# ---- grids and complex views ----------------------------------------------------------------------
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids; ``indexing='ij'`` (matrix) by default, ``'xy'`` (Cartesian)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for x in tensors:
+        if _t(x).ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {x}")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    return _A.meshgrid(*tensors, indexing=indexing)
+
+
+def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors, one row per combination."""
+    xs = [_t(x) for x in tensors]
+    if len(xs) == 1:
+        return xs[0]
+    grids = meshgrid(*xs, indexing="ij")
+    return _ops.stack([_ops.reshape(g, (-1,)) for g in grids], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of a 1-D tensor's elements, one row each."""
+    import itertools
+
+    x = _t(input)
+    if x.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(x.shape)}")
+    gen = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    idx = np.array(list(gen(range(x.shape[0]), r)), np.intp).reshape(-1, r)
+    if r == 0 or idx.size == 0:
+        return const(np.zeros((0,) if r == 0 else (0, r), x.dtype))
+    return x[idx]
+
+
+def view_as_real(input):
+    """A complex tensor as real pairs in a new last dim (a copy, not a view)."""
+    x = _t(input)
+    if x.dtype.kind != "c":
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return _ops.stack([_ops.real(x), _ops.imag(x)], -1)
+
+
+def view_as_complex(input):
+    """Real pairs in the last dim (size 2) as a complex tensor (a copy, not a view)."""
+    x = _t(input)
+    if x.ndim == 0 or x.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if x.dtype.kind != "f":
+        raise RuntimeError("view_as_complex is only supported for floating point tensors")
+    return _ops.complex_(x[..., 0], x[..., 1])
+
+
+def polar(abs, angle):  # noqa: A002 (torch's argument names)
+    """The complex tensor ``abs * (cos(angle) + i sin(angle))``."""
+    a, th = _t(abs), _t(angle)
+    return _ops.complex_(a * _ops.cos(th), a * _ops.sin(th))
+
+
+__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "movedim",
+           "moveaxis", "swapaxes", "swapdims", "narrow", "select", "unflatten", "ravel", "t",
+           "numel", "clone", "hstack", "vstack", "row_stack", "dstack", "column_stack",
+           "tensor_split", "hsplit", "vsplit", "dsplit", "flipud", "fliplr", "rot90", "roll",
+           "tile", "take", "masked_select", "index_fill", "index_copy", "meshgrid",
+           "cartesian_prod", "combinations", "view_as_real", "view_as_complex", "polar"]
+
