@@ -18,7 +18,6 @@ rebuilt on access, so a ctx never keeps its own segment alive through a referenc
 """
 
 import contextlib
-import functools
 import inspect
 import threading
 import warnings
@@ -588,67 +587,4 @@ def _value(arr):
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
 
 
-# ---- once_differentiable ------------------------------------------------------------------
-
-class _DelayedError(Function):
-    """Stands in for a backward that cannot be differentiated: its own backward raises."""
-
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(ctx, *grads):
-        return tuple(_make(g._data) if type(g) is Tensor else g.detach() for g in grads)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise RuntimeError(_ONCE)
-
-
-_DelayedError._backward_name = "Error"
-
-
-def once_differentiable(fn):
-    """Decorator for ``backward``: runs it with grad mode off; differentiating it raises.
-
-    Example:
-        >>> import tapegrad as tg
-        >>> class Exp(tg.autograd.Function):
-        ...     @staticmethod
-        ...     def forward(ctx, x):
-        ...         y = x.exp()
-        ...         ctx.save_for_backward(y)
-        ...         return y
-        ...     @staticmethod
-        ...     @tg.autograd.once_differentiable
-        ...     def backward(ctx, g):
-        ...         y, = ctx.saved_tensors
-        ...         return g * y
-        >>> x = tg.tensor(0.0, requires_grad=True)
-        >>> Exp.apply(x).backward(); x.grad
-        tensor(1.)
-    """
-
-    @functools.wraps(fn)
-    def wrapper(ctx, *args):
-        with _gm.no_grad():
-            outputs = fn(ctx, *args)
-        if not _gm.is_grad_enabled():
-            return outputs
-        if not any(isinstance(a, Tensor) and a._rg for a in args):
-            return outputs
-        single = not isinstance(outputs, tuple)
-        outs = (outputs,) if single else outputs
-        fake = []
-        for o in outs:
-            if isinstance(o, Tensor):
-                o = _make(o._data)
-                o._rg = True  # so that the error node records (PyTorch does the same)
-            fake.append(o)
-        tensors = [o for o in fake if isinstance(o, Tensor)]
-        if not tensors:
-            return outputs
-        errs = iter(_DelayedError.apply(*tensors))
-        res = tuple(next(errs) if isinstance(o, Tensor) else o for o in fake)
-        return res[0] if single else res
-
-    return wrapper
+from .once_differentiable import once_differentiable  # noqa: E402, F401 (re-exported; uses Function)
