@@ -10,6 +10,7 @@ derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``s
 """
 
 from .. import ops as _ops
+from ..ops.keywords import numpy_keywords
 from . import elementwise, indices, methods, numerics, products, reductions, shapes
 
 _MODULES = (elementwise, reductions, shapes, products, numerics, indices)
@@ -21,6 +22,18 @@ ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_op
 
 FUNCTIONS = {name: getattr(m, name) for m in _MODULES for name in m.__all__}
 FUNCTIONS.update(ALIASES)
+
+
+def _takes_dim(f):
+    code = getattr(f, "__code__", None)
+    if code is None or getattr(f, "raw", None) is not None:  # not plain, or wrapped already
+        return False
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return "dim" in names or "keepdim" in names
+
+
+# NumPy's axis=/keepdims= wherever dim=/keepdim= go, as for the op library's reductions
+FUNCTIONS = {name: numpy_keywords(f) if _takes_dim(f) else f for name, f in FUNCTIONS.items()}
 __all__ = sorted(FUNCTIONS)
 
 methods.bind(FUNCTIONS)
