@@ -269,8 +269,10 @@ class Sweep:
             code = opw & tape.CODE_MASK
             if opw & tape.FREED and has_saved(seg, recs, p):
                 raise RuntimeError(FREED_MSG)
-            big = code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG and \
-                REGISTRY[code].kind in ("unary", "binary")
+            # the kernel also stops at FREED records (for the check above); an IMPORT or
+            # OUTPUT record there has no VJP of its own (no REGISTRY entry)
+            big = code > Op.OUTPUT and code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG \
+                and REGISTRY[code].kind in ("unary", "binary")
             if code >= PYTHON_BASE or big:
                 if big:
                     self._numpy_vjp(p, code)

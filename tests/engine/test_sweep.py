@@ -187,3 +187,32 @@ def test_plain_and_vectorised_kernels_agree(monkeypatch, n):
     plain, vector = grads(10 ** 9), grads(0)
     for p, v in zip(plain, vector):
         np.testing.assert_array_equal(p, v)
+
+
+@pytest.mark.parametrize("n", [4095, 4096, 10000])
+def test_losses_sharing_a_large_input_backward_one_after_the_other(n):
+    """Two graphs recorded on one segment share the IMPORT of a parameter; the first backward
+    (without retain_graph) flags it swept, and the second must still hand on its adjoint (an
+    IMPORT of BIG or more elements once reached the large-record path and crashed)."""
+    w0 = np.linspace(-1.0, 1.0, n)
+    w = tg.tensor(w0, requires_grad=True)
+    losses = [(w * w).sum(), w.tanh().sum(), (w * 3.0).sum()]
+    for loss in losses:
+        loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * w0 + (1 - np.tanh(w0) ** 2) + 3.0,
+                               rtol=1e-13)
+
+    class Split(tg.autograd.Function):  # two large outputs, nothing saved
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0, x * 3.0
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga * 2.0 + gb * 3.0
+
+    x = tg.tensor(w0, requires_grad=True)
+    a, b = Split.apply(x)
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(n, 5.0))
