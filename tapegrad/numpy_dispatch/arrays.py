@@ -451,20 +451,11 @@ def matrix_transpose(x, /):
 
 def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     from .composites import cumprod
+    from .statistics import cumulative
 
     _need(out is None, "out=")
-    x = _t(x)
-    if axis is None:
-        if x.ndim > 1:
-            raise ValueError("For arrays which have more than one dimension ``axis`` argument "
-                             "is required.")
-        axis = 0
-    r = cumprod(x if dtype is None else x.to(np.dtype(dtype)), axis)
-    if include_initial:
-        ax = norm_dim(axis, r.ndim)
-        one = _t(np.ones(r.shape[:ax] + (1,) + r.shape[ax + 1:], r.dtype))
-        r = _op("cat")([one, r], dim=ax)
-    return r
+    return cumulative(lambda t, ax: cumprod(t if dtype is None else t.to(np.dtype(dtype)), ax),
+                      1.0, x, axis, include_initial)
 
 
 def trim_zeros(filt, trim="fb", axis=None):

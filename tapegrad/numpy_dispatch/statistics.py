@@ -123,17 +123,24 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     from . import _cumsum
 
+    return cumulative(lambda t, ax: _cumsum(t, axis=ax, dtype=dtype, out=out), 0.0, x, axis,
+                      include_initial)
+
+
+def cumulative(scan, initial, x, axis, include_initial):
+    """NumPy 2's ``cumulative_sum``/``cumulative_prod``: ``scan(x, axis)``, with the
+    operation's identity ``initial`` in front along ``axis`` when ``include_initial``."""
     x = _t(x)
     if axis is None:
         if x.ndim > 1:
             raise ValueError("For arrays which have more than one dimension ``axis`` argument "
                              "is required.")
         axis = 0
-    r = _cumsum(x, axis=axis, dtype=dtype, out=out)
+    r = scan(x, axis)
     if include_initial:
         ax = norm_dim(axis, r.ndim)
-        zero = _t(np.zeros(r.shape[:ax] + (1,) + r.shape[ax + 1:], r.dtype))
-        r = _op("cat")([zero, r], dim=ax)
+        first = _t(np.full(r.shape[:ax] + (1,) + r.shape[ax + 1:], initial, r.dtype))
+        r = _op("cat")([first, r], dim=ax)
     return r
 
 
@@ -199,21 +206,18 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
 
 
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-               keepdims=False, *, weights=None, interpolation=None):
+               keepdims=False, *, weights=None, interpolation=None, _of=quantile):
     qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
     if np.any((qv < 0) | (qv > 100)):
         raise ValueError("Percentiles must be in the range [0, 100]")
-    return quantile(a, qv / 100.0, axis, out, overwrite_input, method, keepdims,
-                    weights=weights, interpolation=interpolation)
+    return _of(a, qv / 100.0, axis, out, overwrite_input, method, keepdims, weights=weights,
+               interpolation=interpolation)
 
 
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                   keepdims=False, *, weights=None, interpolation=None):
-    qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
-    if np.any((qv < 0) | (qv > 100)):
-        raise ValueError("Percentiles must be in the range [0, 100]")
-    return nanquantile(a, qv / 100.0, axis, out, overwrite_input, method, keepdims,
-                       weights=weights, interpolation=interpolation)
+    return percentile(a, q, axis, out, overwrite_input, method, keepdims, weights=weights,
+                      interpolation=interpolation, _of=nanquantile)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NV):
