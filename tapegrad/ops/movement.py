@@ -552,10 +552,13 @@ def _basic_view(xd, items, value):
 def getitem(x, key):
     """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
     x = R.as_tensor(x)
-    key = _index_key(key)
+    basic = _is_basic(key)  # ints, slices, None, Ellipsis: nothing to convert
+    if not basic:
+        key = _index_key(key)
+        basic = _is_basic(key)  # a 0-d integer tensor is not basic: it stays advanced
     xd = x._arr()
     shape = xd.shape
-    if _is_basic(key):
+    if basic:
         items = key if isinstance(key, tuple) else (key,)
         if not any(k is Ellipsis for k in items):
             items = items + (Ellipsis,)  # keeps 0-d results views, not NumPy scalars
