@@ -28,6 +28,7 @@ alive refers to it any more; then Python's reference counting frees what nobody 
 Segments are swept newest ``order`` first; an import always comes from a lower ``order``.
 """
 
+import contextlib
 import itertools
 import os
 import sys
@@ -163,6 +164,9 @@ class Segment:
 
 class _Local(threading.local):
     seg = None
+    seen = None  # while ``watch_imports`` runs: the tensors imported, in order
+    seen_from = 0  # ... those of segments older than this order (not made meanwhile)
+    subs = None  # while ``substitute_imports`` runs: id(tensor) -> the tensor imported instead
 
     def __init__(self):
         self.live = weakref.WeakSet()  # this thread's segments still alive (tape_stats)
@@ -358,6 +362,8 @@ def slot(seg, t):
         imp = t._imp  # one tuple, read and written at once: other threads share the leaf
         if imp[0] == seg.order:
             return imp[1]
+        if _local.subs is not None or _local.seen is not None:
+            return _watched_slot(seg, t)
         r = _append_import(seg, t, _width(t))
         t._imp = (seg.order, r)
         return r
@@ -373,8 +379,56 @@ def slot(seg, t):
     key = (id(src), t._rec)  # src stays alive in seg.imports, so its id is not reused
     r = seg.foreign.get(key)
     if r is None:
+        if _local.subs is not None or _local.seen is not None:
+            return _watched_slot(seg, t)
         r = seg.foreign[key] = _append_import(seg, (src, t._rec), _width(t))
     return r
+
+
+def _watched_slot(seg, t):
+    """``slot`` for a tensor imported for the first time while ``watch_imports`` or
+    ``substitute_imports`` runs (activation checkpointing: which tensors a function reads,
+    and its recomputation reading stand-ins for them)."""
+    sub = _local.subs.get(id(t)) if _local.subs is not None else None
+    if sub is not None:
+        return slot(seg, sub)
+    if _local.seen is not None and (t._seg is None or t._seg.order < _local.seen_from):
+        _local.seen.append(t)  # (a tensor of a segment opened meanwhile is the function's own)
+    if t._seg is None:
+        r = _append_import(seg, t, _width(t))
+        t._imp = (seg.order, r)
+        return r
+    key = (id(t._seg), t._rec)
+    r = seg.foreign[key] = _append_import(seg, (t._seg, t._rec), _width(t))
+    return r
+
+
+@contextlib.contextmanager
+def watch_imports():
+    """The tensors (leaves and tensors of other segments) that records made inside import,
+    in order, on a fresh segment of their own (so that every one is imported anew)."""
+    seen, old = [], (_local.seen, _local.seen_from)
+    close_current()
+    _local.seen, _local.seen_from = seen, current().order
+    try:
+        yield seen
+    finally:
+        _local.seen, _local.seen_from = old
+        close_current()
+
+
+@contextlib.contextmanager
+def substitute_imports(subs):
+    """Records made inside read ``subs[id(t)]`` wherever they would import tensor ``t``, on a
+    fresh segment of their own."""
+    old = _local.subs
+    close_current()
+    _local.subs = subs
+    try:
+        yield
+    finally:
+        _local.subs = old
+        close_current()
 
 
 def _width(t):

@@ -1,9 +1,14 @@
 """Activation checkpointing (``torch.utils.checkpoint``).
 
-``checkpoint(fn, *args)`` runs ``fn`` without recording, keeping only its inputs; the backward
-runs ``fn`` again with grad mode on and takes ``tg.autograd.grad`` of the recomputed outputs
-(a backward inside a backward, which the engine supports). Memory: the saved values of ``fn``'s
-records exist only while its segment of the backward runs.
+``checkpoint(fn, *args)`` runs ``fn`` once with grad mode on, on a tape segment of its own,
+to learn which tensors that require grad it reads besides ``args`` (parameters of a module,
+tensors in a closure), then drops that segment and keeps only the inputs: the checkpoint is
+one custom Function of ``args`` and those captured tensors. The backward runs ``fn`` again with
+grad mode on, reading detached stand-ins for every input (so the inner backward stops there),
+and takes ``tg.autograd.grad`` of the recomputed outputs with respect to them (a backward
+inside a backward, which the engine supports); the gradients then flow on through the outer
+graph, to leaves and to earlier records alike. Memory: the saved values of ``fn``'s records
+exist only while its segment of the backward runs.
 """
 
 import warnings
@@ -17,48 +22,70 @@ from ..tensor import Tensor
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
+class _Computed:
+    """The outputs of the discovering run, handed to ``forward`` (not a tensor argument)."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+
+    def detached(self):
+        o = self.outputs
+        if isinstance(o, tuple):
+            return tuple(t.detach() if isinstance(t, Tensor) else t for t in o)
+        return o.detach() if isinstance(o, Tensor) else o
+
+
 class _Checkpoint(Function):
     generate_vmap_rule = True  # under vmap fn runs on the batch, as does its recomputation
 
     @staticmethod
-    def forward(ctx, fn, preserve, n_kw, *args):
-        ctx.fn = fn
-        ctx.n_kw = n_kw
-        ctx.tensor_idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        ctx.save_for_backward(*[args[i] for i in ctx.tensor_idx])
-        ctx.others = [None if isinstance(a, Tensor) else a for a in args]
-        return _call(fn, args, n_kw)
+    def forward(ctx, fn, computed, n_kw, n_captured, *args):
+        user = args[:len(args) - n_captured]
+        ctx.fn, ctx.n_kw = fn, n_kw
+        ctx.tensor_idx = [i for i, a in enumerate(user) if isinstance(a, Tensor)]
+        ctx.save_for_backward(*[user[i] for i in ctx.tensor_idx], *args[len(user):])
+        ctx.others = [None if isinstance(a, Tensor) else a for a in user]
+        return computed.detached() if computed is not None else _call(fn, user, n_kw)
 
     @staticmethod
     def backward(ctx, *grads):
         saved = ctx.saved_tensors
+        k = len(ctx.tensor_idx)
         args = list(ctx.others)
-        inputs = []
         # a create_graph backward runs this with grad mode on: recompute from the inputs
-        # themselves so that the gradient stays a function of them (higher order)
+        # themselves so that the gradient stays a function of them (higher order); else
+        # from detached stand-ins, where the inner backward stops
         create = _gm.is_grad_enabled()
-        for i, t in zip(ctx.tensor_idx, saved):
+        inputs = []
+        for i, t in zip(ctx.tensor_idx, saved[:k]):
             d = t if create and t.requires_grad else t.detach()
             if t.requires_grad and d.dtype.kind == "f":
                 if not create:
                     d.requires_grad_(True)
                 inputs.append((i, d))
             args[i] = d
-        # the recomputed records on a segment of their own, not appended to the one being
-        # swept: the inner backward's arena then spans those records alone
-        tape.close_current()
-        with _gm.enable_grad():
+        captured, subs = [], {}
+        for c in saved[k:]:
+            d = c if create else c.detach().requires_grad_(True)
+            if not create:
+                subs[id(c)] = d  # fn reads it from a closure or a module: substituted on import
+            captured.append(d)
+        # a segment of its own (not the one being swept): the inner backward's arena then
+        # spans the recomputed records alone
+        with tape.substitute_imports(subs), _gm.enable_grad():
             outs = _call(ctx.fn, args, ctx.n_kw)
         outs = outs if isinstance(outs, tuple) else (outs,)
         pairs = [(o, g) for o, g in zip(outs, grads)
                  if isinstance(o, Tensor) and o.requires_grad and g is not None]
-        res = [None] * len(args)
-        if pairs and inputs:
-            got = _grad([o for o, _ in pairs], [d for _, d in inputs], [g for _, g in pairs],
-                        allow_unused=True, create_graph=create)
+        res, cres = [None] * len(args), [None] * len(captured)
+        wrt = [d for _, d in inputs] + captured
+        if pairs and wrt:
+            got = _grad([o for o, _ in pairs], wrt, [g for _, g in pairs], allow_unused=True,
+                        create_graph=create)
             for (i, _), g in zip(inputs, got):
                 res[i] = g
-        return (None, None, None) + tuple(res)
+            cres = got[len(inputs):]
+        return (None, None, None, None) + tuple(res) + tuple(cres)
 
 
 def _call(fn, args, n_kw):
@@ -72,6 +99,9 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
                debug=False, preserve_rng_state=True, **kwargs):
     """``function(*args, **kwargs)`` whose intermediate values are recomputed in backward.
 
+    Gradients reach ``args`` and every tensor ``function`` reads from elsewhere (a module's
+    parameters, a closure), as in PyTorch's non-reentrant checkpoint.
+
     Example:
         >>> import tapegrad as tg
         >>> from tapegrad.utils.checkpoint import checkpoint
@@ -84,13 +114,30 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         warnings.warn("torch.utils.checkpoint: the use_reentrant parameter should be passed "
                       "explicitly. Refer to docs for more details on the differences between "
                       "the two variants.", UserWarning, stacklevel=2)
-    if not (_gm.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad
-                                          for a in list(args) + list(kwargs.values()))):
+    if not _gm.is_grad_enabled():
         return function(*args, **kwargs)
     flat_kw = []
     for k, v in kwargs.items():
         flat_kw += [k, v]
-    return _Checkpoint.apply(function, preserve_rng_state, len(kwargs), *args, *flat_kw)
+    # one run with grad mode on, on a segment of its own, tells which tensors that require
+    # grad the function reads; its records are dropped right after (only its values stay)
+    with tape.watch_imports() as seen:
+        outputs = function(*args, **kwargs)
+    explicit = set()
+    for a in (*args, *flat_kw):
+        while isinstance(a, Tensor):  # a vmap-batched tensor reads its physical tensor
+            explicit.add(id(a))
+            a = getattr(a, "_phys", None)
+    captured = list({id(t): t for t in seen if id(t) not in explicit}.values())
+    if not captured and not any(isinstance(a, Tensor) and a.requires_grad
+                                for a in (*args, *flat_kw)):
+        return outputs  # nothing it reads requires grad: no graph to keep
+    # under vmap the Function's batching rule runs forward on the batch itself
+    batched = any(getattr(a, "_vmap_level", 0) for a in (*args, *flat_kw, *captured))
+    computed = None if batched else _Computed(outputs)
+    del outputs
+    return _Checkpoint.apply(function, computed, len(kwargs), len(captured), *args, *flat_kw,
+                             *captured)
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
