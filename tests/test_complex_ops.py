@@ -5,6 +5,7 @@ PyTorch (tests/complex_checks.py)."""
 import numpy as np
 import pytest
 
+import tapegrad as tg
 from complex_checks import check_complex, rand
 
 JOINS = {
@@ -92,3 +93,22 @@ PRODS = {
 def test_prod_of_complex(name, zeros):
     """The complex product rule ``g * conj(product of the others)``, exact with zeros."""
     check_complex(PRODS[name], [_with_zeros(zeros) if zeros else rand((3, 5))])
+
+
+@pytest.mark.parametrize("eq,shapes", [("ij,jk->ik", [(3, 4), (4, 2)]),
+                                       ("ij,jk,k->i", [(3, 4), (4, 2), (2,)]),
+                                       ("ij->ji", [(3, 4)]), ("ii->", [(3, 3)]),
+                                       ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)])])
+def test_complex_einsum(eq, shapes):
+    arrays = [rand(s, seed=k) for k, s in enumerate(shapes)]
+    check_complex(lambda L, *xs: L.einsum(eq, *xs), arrays,
+                  ref=lambda *xs: np.einsum(eq, *xs))
+
+
+def test_einsum_of_real_and_complex_follows_numpy():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    z = tg.tensor([1j, 2 + 1j], requires_grad=True)
+    y = tg.einsum("i,i->", x, z)
+    assert complex(y.item()) == np.einsum("i,i->", [1.0, 2.0], [1j, 2 + 1j])
+    (y.abs() ** 2).backward()
+    assert tg.autograd.gradcheck(lambda a, b: tg.einsum("i,i->", a, b).abs(), (x, z))

@@ -399,6 +399,33 @@ def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
 defop(Op.EINSUM, "einsum", "python", "EinsumBackward0", vjp=_einsum_vjp, vjp_np=_einsum_vjp_np)
 
 
+def _complex_einsum(equation, ts):
+    """Einsum of complex operands that require grad, as real einsums of their real and
+    imaginary parts (a product of k operands has 2^k real terms, each sign i^m folded in):
+    the gradient comes from the real einsum's rule and those of real/imag/complex."""
+    import itertools
+
+    from .complex import complex as make_complex
+    from .complex import imag, real
+
+    parts = [(real(t), imag(t)) if t.dtype.kind == "c" else (t, None) for t in ts]
+    re = im = None
+    for pick in itertools.product((0, 1), repeat=len(ts)):
+        if any(parts[j][p] is None for j, p in enumerate(pick)):
+            continue
+        term = einsum(equation, *[parts[j][p] for j, p in enumerate(pick)])
+        m = sum(pick)  # the term carries i^m: +1, +i, -1, -i
+        if m % 2 == 0:
+            term = term if m % 4 == 0 else -term
+            re = term if re is None else re + term
+        else:
+            term = term if m % 4 == 1 else -term
+            im = term if im is None else im + term
+    if im is None:
+        im = re * 0.0
+    return make_complex(re, im)
+
+
 def einsum(equation, *operands):
     """Einstein summation, e.g. ``'ij,jk->ik'`` (matrix product), ``'bij,bjk->bik'``,
     ``'i,j->ij'``, ``'ii->'`` (trace), ``'ii->i'`` (diagonal), ``'i,ij,j->'``; ``...`` broadcasts.
@@ -411,6 +438,8 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ts = [R.as_tensor(t) for t in operands]
+    if any(t.dtype.kind == "c" for t in ts) and R._grad_on() and any(t._rg for t in ts):
+        return _complex_einsum(equation, ts)
     arrays = [t._arr() for t in ts]
     subs, out_sub, sizes = _parse_einsum(equation, [a.shape for a in arrays])
     eq = ",".join(subs) + "->" + out_sub
