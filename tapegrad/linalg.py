@@ -240,7 +240,17 @@ def lstsq(A, B, rcond=None, *, driver=None):
     from .ops.movement import sum as _sum
 
     A, B = _t(A), _t(B)
-    _D._check(A, "lstsq", square=False)
+    cplx = A.dtype.kind == "c" or B.dtype.kind == "c"
+    if cplx:  # pinv and matmul have complex rules: the same composition serves
+        if A.ndim < 2:
+            raise RuntimeError("linalg.lstsq: The input tensor A must have at least 2 "
+                               "dimensions.")
+        if A.dtype.kind != "c":
+            A = A.to(B.dtype)
+        elif B.dtype.kind != "c":
+            B = B.to(A.dtype)
+    else:
+        _D._check(A, "lstsq", square=False)
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
@@ -259,7 +269,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     empty = _make(np.zeros((0,), a.dtype))
     residuals = empty
     if driver != "gelsy" and m > n and np.all(rank == n):
-        residuals = _sum((A @ X - Bm) ** 2, -2)
+        r = A @ X - Bm
+        residuals = _sum((r.abs() if cplx else r) ** 2, -2)
         if vec:
             residuals = squeeze(residuals, -1)
     sv = _make(_wrap(s)) if driver in ("gelsd", "gelss") else empty

@@ -99,7 +99,7 @@ def _np_matrix_power(a, n):
 def _np_lstsq(a, b, rcond=None):
     from ..ops.movement import sum as _sum
 
-    a, b = _np_float(a), _np_float(b)
+    a, b = _np_float(a, True), _np_float(b, True)
     if a.ndim != 2 or b.ndim not in (1, 2):
         raise np.linalg.LinAlgError(f"{max(a.ndim, b.ndim)}-dimensional array given. Array must "
                                     "be two-dimensional")
@@ -112,7 +112,7 @@ def _np_lstsq(a, b, rcond=None):
     rank = int(np.sum(sd > cut))
     if rank == n and m > n:
         r = a @ x - b
-        res = _sum(r * r, 0)
+        res = _sum(r.abs() ** 2 if r.dtype.kind == "c" else r * r, 0)
         if b.ndim == 1:
             from ..ops.movement import reshape
 

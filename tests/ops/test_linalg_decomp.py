@@ -432,10 +432,18 @@ def test_errors():
             tg.linalg.multi_dot(ts)
 
 
-def test_complex_lstsq_is_refused():
-    """The decompositions have complex rules (tests/test_complex_linalg.py,
-    tests/test_complex_decomp.py); lstsq does not."""
-    a = tg.tensor(np.eye(2) * (1 + 1j))
-    with pytest.raises(NotImplementedError, match="complex tensors are not supported"):
-        tg.linalg.lstsq(a, a)
-
+def test_complex_lstsq():
+    """lstsq is pinv(A) @ B, so complex inputs take the complex pinv and matmul rules."""
+    rng = np.random.default_rng(7)
+    a0 = rng.standard_normal((5, 3)) + 1j * rng.standard_normal((5, 3))
+    b0 = rng.standard_normal((5, 2)) + 1j * rng.standard_normal((5, 2))
+    a = tg.tensor(a0, requires_grad=True)
+    b = tg.tensor(b0, requires_grad=True)
+    r = tg.linalg.lstsq(a, b, driver="gelsd")
+    want = np.linalg.lstsq(a0, b0, rcond=None)
+    np.testing.assert_allclose(r.solution.detach().numpy(), want[0], rtol=1e-12)
+    np.testing.assert_allclose(r.residuals.detach().numpy(), want[1], rtol=1e-12)
+    x, res, rank, s = np.linalg.lstsq(a, b0, rcond=None)
+    np.testing.assert_allclose(res.detach().numpy(), want[1], rtol=1e-12)
+    assert rank == want[2]
+    assert tg.autograd.gradcheck(lambda p, q: tg.linalg.lstsq(p, q).solution.abs(), (a, b))
