@@ -423,7 +423,9 @@ def substitute_imports(subs):
     fresh segment of their own."""
     old = _local.subs
     close_current()
-    _local.subs = subs
+    # nested (a checkpoint recomputing inside another's recomputation): the outer stand-ins
+    # stay, and a stand-in of a stand-in is followed (slot resolves the chain)
+    _local.subs = subs if old is None else {**old, **subs}
     try:
         yield
     finally:

@@ -72,19 +72,22 @@ class _Checkpoint(Function):
             captured.append(d)
         # a segment of its own (not the one being swept): the inner backward's arena then
         # spans the recomputed records alone
-        with tape.substitute_imports(subs), _gm.enable_grad():
-            outs = _call(ctx.fn, args, ctx.n_kw)
-        outs = outs if isinstance(outs, tuple) else (outs,)
-        pairs = [(o, g) for o, g in zip(outs, grads)
-                 if isinstance(o, Tensor) and o.requires_grad and g is not None]
-        res, cres = [None] * len(args), [None] * len(captured)
-        wrt = [d for _, d in inputs] + captured
-        if pairs and wrt:
-            got = _grad([o for o, _ in pairs], wrt, [g for _, g in pairs], allow_unused=True,
-                        create_graph=create)
-            for (i, _), g in zip(inputs, got):
-                res[i] = g
-            cres = got[len(inputs):]
+        # the substitution lasts through the inner backward too: a checkpoint nested in fn
+        # recomputes there, and must read these stand-ins (it adds its own on top)
+        with tape.substitute_imports(subs):
+            with _gm.enable_grad():
+                outs = _call(ctx.fn, args, ctx.n_kw)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            pairs = [(o, g) for o, g in zip(outs, grads)
+                     if isinstance(o, Tensor) and o.requires_grad and g is not None]
+            res, cres = [None] * len(args), [None] * len(captured)
+            wrt = [d for _, d in inputs] + captured
+            if pairs and wrt:
+                got = _grad([o for o, _ in pairs], wrt, [g for _, g in pairs],
+                            allow_unused=True, create_graph=create)
+                for (i, _), g in zip(inputs, got):
+                    res[i] = g
+                cres = got[len(inputs):]
         return (None, None, None, None) + tuple(res) + tuple(cres)
 
 
