@@ -146,3 +146,126 @@ def test_update_also_returned_or_kept_is_not_fused_away():
         return step, [w]
 
     _twins(make, [(tg.tensor(R.standard_normal(4)),) for _ in range(3)])
+
+
+def _assigned(step):
+    """``{value name: expression}`` of the generated lines ``vN = ...``."""
+    out = {}
+    for line in _source(step).splitlines():
+        name, eq, expr = line.strip().partition(" = ")
+        if eq and name.startswith("v") and name[1:].isdigit():
+            out[name] = expr
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mean_gradient_scales_by_a_number_not_by_a_constant_array(dtype):
+    """The cotangent of a mean, ``1/n`` broadcast to the input's shape, is a constant made
+    from constants: the replay multiplies by the number ``1/n``."""
+    def make():
+        R = np.random.default_rng(1)
+        w = tg.tensor(R.standard_normal((5, 4)).astype(dtype), requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            loss = ((x @ w - 1.0) ** 2).mean()
+            loss.backward()
+            return loss.detach()
+
+        return step, [w]
+
+    calls = [(tg.tensor(R.standard_normal((8, 5)).astype(dtype)),) for _ in range(3)]
+    step = _twins(make, calls, 1e-9 if dtype == np.float64 else 1e-5)
+    exprs = _assigned(step).values()
+    assert any(repr(1 / 32) in e for e in exprs)  # 8 * 4 elements
+    assert not any("np.multiply(_k" in e or " * _k" in e for e in exprs)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gradient_of_a_broadcast_subtrahend_negates_after_the_sum(dtype):
+    """``d/db sum(f(x - b))`` for a broadcast ``b`` is ``-sum_to(f'(...))``: the replay sums
+    first and negates the small result, and agrees with eager."""
+    def make():
+        R = np.random.default_rng(2)
+        b = tg.tensor(R.standard_normal((1, 3, 4)).astype(dtype), requires_grad=True)
+        c = tg.tensor(R.standard_normal(4).astype(dtype), requires_grad=True)
+
+        def step(x):
+            b.grad = None
+            c.grad = None
+            y = tg.tanh(x - b) + tg.sin(x - c)
+            (y * y).sum().backward()
+            return y.detach()
+
+        return step, [b, c]
+
+    calls = [(tg.tensor(R.standard_normal((6, 3, 4)).astype(dtype)),) for _ in range(3)]
+    step = _twins(make, calls, 1e-9 if dtype == np.float64 else 1e-5)
+    exprs = _assigned(step)
+    negs = [e for e in exprs.values() if e.startswith(("_a_neg(", "np.negative("))]
+    assert len(negs) == 2
+    for e in negs:  # each negates a sum (of products: an einsum), never the full gradient
+        arg = e[e.index("(") + 1:].split(",")[0].rstrip(")")
+        assert exprs[arg].startswith(("_reduce(", "_sum_to(", "_sum(", "_einsum(",
+                                      "np.reshape(_einsum("))
+
+
+def test_negation_also_read_elsewhere_is_kept():
+    """``-g`` summed and also used: the sum of the negation stays as recorded."""
+    def make():
+        R = np.random.default_rng(3)
+        b = tg.tensor(R.standard_normal(4), requires_grad=True)
+
+        def step(x):
+            b.grad = None
+            d = x - b
+            (d * d).sum().backward()
+            return (-(d * 2.0)).detach(), (-(d * 2.0)).sum(0).detach()
+
+        return step, [b]
+
+    _twins(make, [(tg.tensor(R.standard_normal((5, 4))),) for _ in range(3)])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_square_gradient_doubles_the_small_factor(dtype):
+    """``d/dy sum(y * y, axis)`` is ``g * y + g * y`` with ``g`` broadcast from the sum's
+    shape: the replay doubles ``g`` before broadcasting (one pass over the small array
+    instead of one over the product) and agrees with eager."""
+    def make():
+        R = np.random.default_rng(4)
+        w = tg.tensor(R.standard_normal((6, 4, 5)).astype(dtype), requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            y = x * w
+            loss = tg.exp(-(y * y).sum(2) * 0.5).mean()
+            loss.backward()
+            return loss.detach()
+
+        return step, [w]
+
+    calls = [(tg.tensor(R.standard_normal((6, 4, 5)).astype(dtype)),) for _ in range(3)]
+    step = _twins(make, calls, 1e-9 if dtype == np.float64 else 1e-5)
+    exprs = _assigned(step)
+    assert not any(e.startswith("np.add(") and e.split("(")[1].split(",")[0] ==
+                   e.split(", ")[1] for e in exprs.values())  # no x + x left
+    doubled = [k for k, e in exprs.items() if "2.0" in e]
+    assert doubled and all(f"({k}, (6, 4, 1))" in "".join(exprs.values()) for k in doubled)
+
+
+def test_square_gradient_with_a_full_size_factor_is_left_alone():
+    """Both factors full-size (nothing smaller to double): as recorded, same values."""
+    def make():
+        R = np.random.default_rng(5)
+        w = tg.tensor(R.standard_normal((3, 4)), requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            y = x * w
+            (y * y * x).sum().backward()
+            return w.grad.clone()
+
+        return step, [w]
+
+    _twins(make, [(tg.tensor(R.standard_normal((3, 4))),) for _ in range(3)])

@@ -96,10 +96,11 @@ class Node:
 
 
 def _uniform_value(v):
-    """The float that every element of ``v`` equals (a float or a float64 array), else None."""
+    """The float that every element of ``v`` equals (a float or a real floating array; the
+    number holds the element exactly), else None."""
     if type(v) is float:
         return v if math.isfinite(v) else None
-    if type(v) is np.ndarray and v.dtype == np.float64 and v.size:
+    if type(v) is np.ndarray and v.dtype.kind == "f" and v.size:
         c = float(v.flat[0])
         if math.isfinite(c) and (np.all(v == c) if v.size > 1 else True):
             return c
@@ -154,12 +155,10 @@ class Graph:
             self.varying.add(out)
         if key is not None:
             self.seen[key] = out
-        if op == "const" and type(value) is float:
-            self.uniform[out] = value
-        elif op in ("reshape", "broadcast_to") and ins[0] in self.uniform:
+        if op in ("reshape", "broadcast_to") and ins[0] in self.uniform:
             self.uniform[out] = self.uniform[ins[0]]
-        elif ins and op not in _SOURCES and all(i in self.uniform for i in ins):
-            c = _uniform_value(self.val[out])  # computed from constants only: 1/n of a mean
+        elif op == "const" or ins and op not in _SOURCES and all(i in self.uniform for i in ins):
+            c = _uniform_value(self.val[out])  # a constant, or made from constants: 1/n of a mean
             if c is not None:
                 self.uniform[out] = c
         return out
