@@ -245,7 +245,8 @@ class Program:
         """``p * q + p * q`` (the gradient of a square, ``g * x`` from each factor) as
         ``(2 * s) * q`` when ``p`` views (reshape, broadcast) a smaller array ``s`` and nothing
         else reads the product or the views: the doubling runs over ``s``, not over the
-        product. The same numbers: doubling is exact (short of overflow)."""
+        product. The same numbers: doubling is exact (unless ``2 * s`` overflows or a
+        product is subnormal)."""
         g = self.g
         count, made = {}, {}
         for n in nodes:
