@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..tensor import _make, bump_version
-from . import ir, scalar_kernel
+from . import ir, scalar_kernel, update_kernel
 from .ir import Unsupported
 
 
@@ -169,6 +169,11 @@ class Program:
             return f"_setgrad(T{p['ref']}, {ins[0]})"
         if node.op == "island":
             return f"S[{p['index']}]()"
+        if node.op == "fwrite" and "scale" in p:  # p - g * c into p: one loop
+            self.ns["_sub_scaled"] = update_kernel.kernels()
+            dst = f"T{p['ref']}"
+            return (f"_sub_scaled[{p['ndim']}]({dst}._data, {ins[0]}, "
+                    f"{self.const(p['scale'])}); _bump({dst})")
         if node.op == "fwrite":  # see fuse_writes
             src, dst = p["node"], f"T{p['ref']}"
             args = ins
@@ -355,6 +360,7 @@ class Program:
                 count[i] = count.get(i, 0) + 1
         effect_ins = {i for n in nodes if n.out < 0 for i in n.ins}
         written, moved, new_late = set(), set(), []
+        clean = True  # only new .grad tensors and writes into parameters so far (see below)
         for w in late_nodes:
             fused = None
             if w.op == "island":
@@ -364,15 +370,54 @@ class Program:
                                             written, consts)
             if w.op == "write":
                 written.add(w.params["ref"])
+            scaled = self._scaled_update(w, fused, producer, count, consts) if clean else None
+            if not (w.op == "setgrad" and (not w.ins or w.params.get("fresh")) or
+                    fused is not None and self.tr.refs[w.params["ref"]].obj._rg):
+                clean = False
             if fused is None:
                 new_late.append(w)
                 continue
             moved.add(fused.out)
+            if scaled is not None:
+                moved.add(scaled.out)
+                new_late.append(ir.Node("fwrite", scaled.ins, {
+                    "ref": w.params["ref"], "node": fused, "scale": scaled.params["c"],
+                    "ndim": self.g.val[scaled.out].ndim}, -1))
+                continue
             new_late.append(ir.Node("fwrite", fused.ins, {"ref": w.params["ref"],
                                                           "node": fused}, -1))
         if moved:
             early = [n for n in early if n.out not in moved]
         return early, new_late
+
+    def _scaled_update(self, w, src, producer, count, consts):
+        """The ``d = g * c`` of a fused write ``p - d`` into ``p`` itself (a plain SGD step),
+        when the write can be one compiled loop (``update_kernel``): float64 arrays of one
+        shape and rank 1 or 2, ``d`` read by nothing else, ``g`` an array this program
+        allocated. ``g`` is then read where the write happens, so the caller moves it only
+        while the effects before it cannot have changed ``g`` (new ``.grad`` tensors and
+        writes into parameters only)."""
+        g = self.g
+        if src is None or src.op != "sub":
+            return None
+        p, d = src.ins
+        pn = g.nodes[g.producer[p]] if g.producer[p] >= 0 else None
+        m = producer.get(d)
+        if pn is None or pn.op != "load" or pn.params.get("ref") != w.params["ref"] or \
+                m is None or m.op != "mulc" or count.get(d) != 1 or d in self.out_vids or \
+                d in consts or type(m.params["c"]) is not float:
+            return None
+        gv = m.ins[0]
+        x, target = g.val[gv], self.tr.refs[w.params["ref"]].obj._data
+        made = producer.get(gv)
+        fresh = made is not None and (made.op in _UFUNC_OPS or made.op in _FRESH or
+                                      made.op in ("sum", "sum_to") and self.reduces(made))
+        if not fresh or \
+                type(x) is not np.ndarray or type(target) is not np.ndarray or \
+                x.dtype != np.float64 or target.dtype != np.float64 or \
+                x.shape != target.shape or x.ndim not in (1, 2):
+            return None
+        return m
 
     def _fusable_write(self, w, src, count, effect_ins, written, consts):
         g, refs = self.g, self.tr.refs
