@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..tensor import _make, bump_version
-from . import ir, scalar_kernel, update_kernel
+from . import ir, loops, scalar_kernel
 from .ir import Unsupported
 
 
@@ -170,7 +170,7 @@ class Program:
         if node.op == "island":
             return f"S[{p['index']}]()"
         if node.op == "fwrite" and "scale" in p:  # p - g * c into p: one loop
-            self.ns["_sub_scaled"] = update_kernel.kernels()
+            self.ns["_sub_scaled"] = loops.sub_scaled()
             dst = f"T{p['ref']}"
             return (f"_sub_scaled[{p['ndim']}]({dst}._data, {ins[0]}, "
                     f"{self.const(p['scale'])}); _bump({dst})")
@@ -392,7 +392,7 @@ class Program:
 
     def _scaled_update(self, w, src, producer, count, consts):
         """The ``d = g * c`` of a fused write ``p - d`` into ``p`` itself (a plain SGD step),
-        when the write can be one compiled loop (``update_kernel``): float64 arrays of one
+        when the write can be one compiled loop (``loops``): float64 arrays of one
         shape and rank 1 or 2, ``d`` read by nothing else, ``g`` an array this program
         allocated. ``g`` is then read where the write happens, so the caller moves it only
         while the effects before it cannot have changed ``g`` (new ``.grad`` tensors and
@@ -506,8 +506,15 @@ class Program:
             if node.out < 0 or node.op in VIEWS or node.op in ("leaf", "detach", "sum_to"):
                 pinned.update(node.ins)  # held by an effect, or viewed: never overwritten
         fused = self.fuse_sum_of_products(nodes, users, used_after)
+        tanh_bw = self.fuse_tanh_backward(nodes, fused, used_after)
         owned = set()
         for k, node in enumerate(nodes):
+            if k in tanh_bw:
+                if tanh_bw[k] is not None:
+                    out.append(self.tanh_backward_line(node, tanh_bw[k], k, users, owned,
+                                                       pinned))
+                    owned.add(node.out)
+                continue
             if k in fused:
                 if fused[k] is not None:
                     out.append(fused[k])
@@ -575,6 +582,47 @@ class Program:
             for i in prod.ins:
                 users[i] = max(users.get(i, k), k)
         return fused
+
+    def fuse_tanh_backward(self, nodes, fused, used_after):
+        """``g * (1 - y * y)`` as three consecutive nodes (the gradient through ``tanh``),
+        the square and the difference read by nothing else, float64 arrays of one shape and
+        rank 1 or 2: one compiled loop (``loops.tanh_backward``) instead of three NumPy calls.
+        Returns {index of the product: (g, y), indices of the other two: None}."""
+        g = self.g
+        count = {}
+        for n in nodes:
+            for i in n.ins:
+                count[i] = count.get(i, 0) + 1
+        out = {}
+        for k in range(2, len(nodes)):
+            sq, diff, prod = nodes[k - 2], nodes[k - 1], nodes[k]
+            if sq.op != "mul" or sq.ins[0] != sq.ins[1] or diff.op != "rsubc" or \
+                    diff.ins != (sq.out,) or diff.params.get("c") != 1.0 or prod.op != "mul" or \
+                    diff.out not in prod.ins or prod.ins[0] == prod.ins[1] or \
+                    any(j in fused or j in out for j in (k - 2, k - 1, k)):
+                continue
+            if count.get(sq.out) != 1 or count.get(diff.out) != 1 or \
+                    sq.out in used_after or diff.out in used_after:
+                continue
+            grad = prod.ins[1] if prod.ins[0] == diff.out else prod.ins[0]
+            vals = [g.val[v] for v in (grad, sq.ins[0], prod.out)]
+            if all(type(v) is np.ndarray and v.dtype == np.float64 and v.ndim in (1, 2) and
+                   v.shape == vals[2].shape for v in vals):
+                out[k - 2] = out[k - 1] = None
+                out[k] = (grad, sq.ins[0])
+        return out
+
+    def tanh_backward_line(self, node, operands, k, users, owned, pinned):
+        """The loop's call, writing into ``g`` when it dies here (as ``inplace_line``)."""
+        self.ns["_tanh_bw"] = loops.tanh_backward()
+        grad, y = operands
+        ndim = self.g.val[node.out].ndim
+        if grad in owned and grad not in pinned and users.get(grad) == k:
+            dst = f"v{grad}"
+        else:
+            self.ns["_empty_like"] = np.empty_like
+            dst = f"_empty_like(v{grad})"
+        return f"v{node.out} = {dst}; _tanh_bw[{ndim}](v{grad}, v{y}, v{node.out})"
 
     def inplace_line(self, node, k, users, owned, pinned):
         """``np.<ufunc>(..., out=buffer)`` when an input array this program allocated dies
