@@ -27,6 +27,11 @@ def warmup():
     (s * s).backward()
     v = tg.tensor(np.linspace(0.1, 1.0, 256), requires_grad=True)  # arrays: the vector kernel
     (tg.tanh(v * v + v) * 2.0).sum().backward()
+    from .compile import loops  # tg.compile's loops (SGD step, tanh gradient), ranks 1 and 2
+
+    for p in (np.zeros(2), np.zeros((2, 2))):
+        loops.sub_scaled()[p.ndim](p, np.ones_like(p), 0.5)
+        loops.tanh_backward()[p.ndim](p, p, np.empty_like(p))
     return time.perf_counter() - t0
 
 

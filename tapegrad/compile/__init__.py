@@ -75,6 +75,8 @@ def _flatten(obj, leaves, key):
 
 
 def _unflatten(spec, values):
+    if spec[0] == "leaf":  # one value (or None): the common case, without the walk
+        return values[0]
     return _build(spec, iter(values))
 
 

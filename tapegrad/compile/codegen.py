@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..tensor import _make, bump_version
-from . import ir, scalar_kernel
+from . import ir, loops, rewrites, scalar_kernel
 from .ir import Unsupported
 
 
@@ -169,6 +169,11 @@ class Program:
             return f"_setgrad(T{p['ref']}, {ins[0]})"
         if node.op == "island":
             return f"S[{p['index']}]()"
+        if node.op == "fwrite" and "scale" in p:  # p - g * c into p: one loop
+            self.ns["_sub_scaled"] = loops.sub_scaled()
+            dst = f"T{p['ref']}"
+            return (f"_sub_scaled[{p['ndim']}]({dst}._data, {ins[0]}, "
+                    f"{self.const(p['scale'])}); _bump({dst})")
         if node.op == "fwrite":  # see fuse_writes
             src, dst = p["node"], f"T{p['ref']}"
             args = ins
@@ -221,6 +226,8 @@ class Program:
         late = set(tr.late)
         early, late_nodes = [], []
         nodes, consts = self.live_nodes()
+        nodes = rewrites.double_small_factor(self, rewrites.negate_after_sums(self, nodes,
+                                                                                consts), consts)
         for node in nodes:
             if node.out < 0:
                 if node.op == "guard":
@@ -271,6 +278,7 @@ class Program:
                 count[i] = count.get(i, 0) + 1
         effect_ins = {i for n in nodes if n.out < 0 for i in n.ins}
         written, moved, new_late = set(), set(), []
+        clean = True  # only new .grad tensors and writes into parameters so far (see below)
         for w in late_nodes:
             fused = None
             if w.op == "island":
@@ -280,15 +288,54 @@ class Program:
                                             written, consts)
             if w.op == "write":
                 written.add(w.params["ref"])
+            scaled = self._scaled_update(w, fused, producer, count, consts) if clean else None
+            if not (w.op == "setgrad" and (not w.ins or w.params.get("fresh")) or
+                    fused is not None and self.tr.refs[w.params["ref"]].obj._rg):
+                clean = False
             if fused is None:
                 new_late.append(w)
                 continue
             moved.add(fused.out)
+            if scaled is not None:
+                moved.add(scaled.out)
+                new_late.append(ir.Node("fwrite", scaled.ins, {
+                    "ref": w.params["ref"], "node": fused, "scale": scaled.params["c"],
+                    "ndim": self.g.val[scaled.out].ndim}, -1))
+                continue
             new_late.append(ir.Node("fwrite", fused.ins, {"ref": w.params["ref"],
                                                           "node": fused}, -1))
         if moved:
             early = [n for n in early if n.out not in moved]
         return early, new_late
+
+    def _scaled_update(self, w, src, producer, count, consts):
+        """The ``d = g * c`` of a fused write ``p - d`` into ``p`` itself (a plain SGD step),
+        when the write can be one compiled loop (``loops``): float64 arrays of one
+        shape and rank 1 or 2, ``d`` read by nothing else, ``g`` an array this program
+        allocated. ``g`` is then read where the write happens, so the caller moves it only
+        while the effects before it cannot have changed ``g`` (new ``.grad`` tensors and
+        writes into parameters only)."""
+        g = self.g
+        if src is None or src.op != "sub":
+            return None
+        p, d = src.ins
+        pn = g.nodes[g.producer[p]] if g.producer[p] >= 0 else None
+        m = producer.get(d)
+        if pn is None or pn.op != "load" or pn.params.get("ref") != w.params["ref"] or \
+                m is None or m.op != "mulc" or count.get(d) != 1 or d in self.out_vids or \
+                d in consts or type(m.params["c"]) is not float:
+            return None
+        gv = m.ins[0]
+        x, target = g.val[gv], self.tr.refs[w.params["ref"]].obj._data
+        made = producer.get(gv)
+        fresh = made is not None and (made.op in _UFUNC_OPS or made.op in _FRESH or
+                                      made.op in ("sum", "sum_to") and self.reduces(made))
+        if not fresh or \
+                type(x) is not np.ndarray or type(target) is not np.ndarray or \
+                x.dtype != np.float64 or target.dtype != np.float64 or \
+                x.shape != target.shape or x.ndim not in (1, 2):
+            return None
+        return m
 
     def _fusable_write(self, w, src, count, effect_ins, written, consts):
         g, refs = self.g, self.tr.refs
@@ -377,8 +424,15 @@ class Program:
             if node.out < 0 or node.op in VIEWS or node.op in ("leaf", "detach", "sum_to"):
                 pinned.update(node.ins)  # held by an effect, or viewed: never overwritten
         fused = self.fuse_sum_of_products(nodes, users, used_after)
+        tanh_bw = self.fuse_tanh_backward(nodes, fused, used_after)
         owned = set()
         for k, node in enumerate(nodes):
+            if k in tanh_bw:
+                if tanh_bw[k] is not None:
+                    out.append(self.tanh_backward_line(node, tanh_bw[k], k, users, owned,
+                                                       pinned))
+                    owned.add(node.out)
+                continue
             if k in fused:
                 if fused[k] is not None:
                     out.append(fused[k])
@@ -446,6 +500,47 @@ class Program:
             for i in prod.ins:
                 users[i] = max(users.get(i, k), k)
         return fused
+
+    def fuse_tanh_backward(self, nodes, fused, used_after):
+        """``g * (1 - y * y)`` as three consecutive nodes (the gradient through ``tanh``),
+        the square and the difference read by nothing else, float64 arrays of one shape and
+        rank 1 or 2: one compiled loop (``loops.tanh_backward``) instead of three NumPy calls.
+        Returns {index of the product: (g, y), indices of the other two: None}."""
+        g = self.g
+        count = {}
+        for n in nodes:
+            for i in n.ins:
+                count[i] = count.get(i, 0) + 1
+        out = {}
+        for k in range(2, len(nodes)):
+            sq, diff, prod = nodes[k - 2], nodes[k - 1], nodes[k]
+            if sq.op != "mul" or sq.ins[0] != sq.ins[1] or diff.op != "rsubc" or \
+                    diff.ins != (sq.out,) or diff.params.get("c") != 1.0 or prod.op != "mul" or \
+                    diff.out not in prod.ins or prod.ins[0] == prod.ins[1] or \
+                    any(j in fused or j in out for j in (k - 2, k - 1, k)):
+                continue
+            if count.get(sq.out) != 1 or count.get(diff.out) != 1 or \
+                    sq.out in used_after or diff.out in used_after:
+                continue
+            grad = prod.ins[1] if prod.ins[0] == diff.out else prod.ins[0]
+            vals = [g.val[v] for v in (grad, sq.ins[0], prod.out)]
+            if all(type(v) is np.ndarray and v.dtype == np.float64 and v.ndim in (1, 2) and
+                   v.shape == vals[2].shape for v in vals):
+                out[k - 2] = out[k - 1] = None
+                out[k] = (grad, sq.ins[0])
+        return out
+
+    def tanh_backward_line(self, node, operands, k, users, owned, pinned):
+        """The loop's call, writing into ``g`` when it dies here (as ``inplace_line``)."""
+        self.ns["_tanh_bw"] = loops.tanh_backward()
+        grad, y = operands
+        ndim = self.g.val[node.out].ndim
+        if grad in owned and grad not in pinned and users.get(grad) == k:
+            dst = f"v{grad}"
+        else:
+            self.ns["_empty_like"] = np.empty_like
+            dst = f"_empty_like(v{grad})"
+        return f"v{node.out} = {dst}; _tanh_bw[{ndim}](v{grad}, v{y}, v{node.out})"
 
     def inplace_line(self, node, k, users, owned, pinned):
         """``np.<ufunc>(..., out=buffer)`` when an input array this program allocated dies

@@ -95,6 +95,18 @@ class Node:
         self.op, self.ins, self.params, self.out = op, ins, params, out
 
 
+def _uniform_value(v):
+    """The float that every element of ``v`` equals (a float or a real floating array; the
+    number holds the element exactly), else None."""
+    if type(v) is float:
+        return v if math.isfinite(v) else None
+    if type(v) is np.ndarray and v.dtype.kind == "f" and v.size:
+        c = float(v.flat[0])
+        if math.isfinite(c) and (np.all(v == c) if v.size > 1 else True):
+            return c
+    return None
+
+
 class Graph:
     """Nodes in program order; per value: its trace-time value and whether it requires grad."""
 
@@ -124,6 +136,8 @@ class Graph:
                 if c is not None and self._passes(other, one):
                     if c == 1.0:
                         return other  # g * 1 (the cotangent of a sum): no work
+                    if c == -1.0:  # g * -1 (of a difference): the same values, one pass
+                        return self.emit("neg", (other,), rg, known)
                     return self.emit("mulc", (other,), rg, known, c=c)  # g * (1/n) (of a mean)
         key = None
         if op not in _SOURCES:
@@ -141,10 +155,12 @@ class Graph:
             self.varying.add(out)
         if key is not None:
             self.seen[key] = out
-        if op == "const" and type(value) is float:
-            self.uniform[out] = value
-        elif op in ("reshape", "broadcast_to") and ins[0] in self.uniform:
+        if op in ("reshape", "broadcast_to") and ins[0] in self.uniform:
             self.uniform[out] = self.uniform[ins[0]]
+        elif op == "const" or ins and op not in _SOURCES and all(i in self.uniform for i in ins):
+            c = _uniform_value(self.val[out])  # a constant, or made from constants: 1/n of a mean
+            if c is not None:
+                self.uniform[out] = c
         return out
 
     def _passes(self, v, one):
