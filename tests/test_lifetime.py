@@ -46,6 +46,7 @@ def test_training_loop_runs_in_bounded_memory():
     x = tg.tensor(rng.standard_normal((16, 4)))
     y = tg.tensor(np.tanh(x.numpy() @ np.array([0.5, -1.0, 0.25, 2.0])))
     w = tg.zeros(4, requires_grad=True)
+    tape.close_current()  # iteration 0 starts a segment (not one an earlier test left open)
     kept = None
     rss, objs = [], []
     for i in range(10_000):
