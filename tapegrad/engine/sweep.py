@@ -38,7 +38,9 @@ _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py che
 
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
-_kernels = {}  # vectorised -> the dispatcher (Numba compiles it once per arena dtype)
+# vectorised -> the dispatcher (Numba compiles it once per arena dtype); also
+# (vectorised, arena dtype number) -> the dispatcher once its first compile was announced
+_kernels = {}
 _announced = set()  # (vectorised, arena dtype) whose first compile was checked for
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -49,6 +51,11 @@ def kernel(vectorised=False, dtype=_F64):
     ``sweep``, or with ``vectorised`` ``vsweep``, the same loop with vectorised loops for the
     commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once). Numba
     compiles each for the arena's ``dtype`` (float64 or float32) when first called with it."""
+    vectorised = bool(vectorised)  # a NumPy bool compares slowly in the key below
+    dtype = np.dtype(dtype)
+    ready = _kernels.get((vectorised, dtype.num))
+    if ready is not None:  # the common case: a set lookup with a dtype in the key costs ~2 µs
+        return ready
     k = _kernels.get(vectorised)
     if k is None:
         from . import _gen_dispatch, _sweep_dispatch
@@ -67,6 +74,7 @@ def kernel(vectorised=False, dtype=_F64):
                   "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
                   "this line)", file=sys.stderr, flush=True)
         _announced.add((vectorised, dtype))
+    _kernels[vectorised, dtype.num] = k
     return k
 
 
