@@ -185,6 +185,8 @@ def _extend(buf, done, values, n, dtype):
 def _grow(arr, n):
     if n <= len(arr):
         return arr
+    if not len(arr):  # a fresh table (every backward starts a segment): nothing to copy
+        return np.zeros(n, np.int64)
     out = np.zeros(max(n, 2 * len(arr)), np.int64)
     out[: len(arr)] = arr
     return out
@@ -414,10 +416,16 @@ def _release(seg, slots, pyrows):
     """Drop the saved arrays ``slots`` (indices into ``seg.avals``) and the saved values of the
     Python-op records ``pyrows``."""
     avals = seg.avals
-    for i in slots.tolist():
-        avals[i] = None
-    if len(slots):
-        aptr = _cache(seg).aptr  # slots ascend: all but the newest may already be in the table
+    aptr = _cache(seg).aptr  # slots ascend: all but the newest may already be in the table
+    if len(slots) <= _FEW_SLOTS:  # a small graph: item writes beat an indexed assignment
+        na = len(aptr)
+        for i in slots.tolist():
+            avals[i] = None
+            if i < na:
+                aptr[i] = 0
+    else:
+        for i in slots.tolist():
+            avals[i] = None
         aptr[slots if slots[-1] < len(aptr) else slots[slots < len(aptr)]] = 0
     recs = seg.buf
     for r in pyrows.tolist():
@@ -429,6 +437,7 @@ def _release(seg, slots, pyrows):
             entry.out = None
 
 
+_FEW_SLOTS = 8  # up to this many released arrays, _release clears their addresses one by one
 _NSAVED = []  # [table]: per opcode below PYTHON_BASE, how many arrays a record saves
 
 
