@@ -53,6 +53,10 @@ _ONE.flags.writeable = False
 
 def _seeds(outputs, grads, create_graph):
     """Validate outputs and their gradients; return seeds in the sweep's form."""
+    if grads is None and not create_graph and len(outputs) == 1:  # ``loss.backward()``
+        out = outputs[0]
+        if isinstance(out, Tensor) and out._rg and out.numel() == 1 and out.dtype.kind != "c":
+            return [_ONE]  # what the loop below returns here; anything else gets its errors
     if grads is None:
         grads = [None] * len(outputs)
     elif isinstance(grads, Tensor):
