@@ -228,12 +228,14 @@ class Sweep:
 
     def seed(self, r, g):
         o = self.offs
-        g = np.asarray(g).reshape(-1)
-        if self.reached[r]:
+        g = (g if type(g) is np.ndarray else np.asarray(g)).reshape(-1)
+        reached = self.reached
+        if reached[r]:
             self.adj[o[r] : o[r + 1]] += g
         else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
             self.adj[o[r] : o[r + 1]] = g
-            self.mark(r)
+            reached[r] = 1  # ``mark``, inlined: once per backward
+            self.scratch[_PENDING] += 1
 
     def mark(self, r):
         if not self.reached[r]:
