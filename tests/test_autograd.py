@@ -89,6 +89,41 @@ def test_accumulation_zero_and_reset():
     assert a.grad is not g and a.grad.item() == 6.0
 
 
+def test_accumulation_in_place_matches_torch_for_shapes_and_dtypes():
+    """A second backward adds into the existing .grad (same object, version bumped), for a
+    float32 2-D leaf and a float64 one, with the values PyTorch accumulates."""
+    torch = pytest.importorskip("torch")
+    for dtype, tdtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
+        v = np.arange(1.0, 7.0).reshape(2, 3).astype(dtype)
+        w, wt = tg.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+        for t, mod in ((w, tg), (wt, torch)):
+            (mod.sin(t) * t).sum().backward()
+        g, version = w.grad, w.grad._version
+        for t, mod in ((w, tg), (wt, torch)):
+            (t * t).sum().backward()
+        assert w.grad is g and g._version == version + 1 and g.dtype == dtype
+        np.testing.assert_allclose(g.numpy(), wt.grad.numpy(), rtol=1e-6)
+
+
+def test_accumulation_into_a_grad_that_requires_grad_is_out_of_place():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    w.grad = tg.tensor([1.0, 1.0], requires_grad=True)
+    old = w.grad
+    (w * 3).sum().backward()
+    assert w.grad is not old and w.grad.requires_grad and w.grad.tolist() == [4.0, 4.0]
+    assert old.tolist() == [1.0, 1.0]
+
+
+def test_implicit_seed_is_not_shared_with_a_leaf_grad():
+    x = tg.tensor(2.0, requires_grad=True)
+    x.backward()
+    x.grad.mul_(5.0)  # the leaf's grad is its own array: the next implicit seed is still 1
+    x.grad = None
+    x.backward()
+    (x * 3).backward()
+    assert x.grad.item() == 4.0
+
+
 def test_accumulation_keeps_array_grad_object():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     (w * 3).sum().backward()

@@ -47,8 +47,16 @@ def _as_list(x):
     return list(x)
 
 
+_ONE = np.ones(1)  # the implicit seed of a scalar output (the driver only reads seeds)
+_ONE.flags.writeable = False
+
+
 def _seeds(outputs, grads, create_graph):
     """Validate outputs and their gradients; return seeds in the sweep's form."""
+    if grads is None and not create_graph and len(outputs) == 1:  # ``loss.backward()``
+        out = outputs[0]
+        if isinstance(out, Tensor) and out._rg and out.numel() == 1 and out.dtype.kind != "c":
+            return [_ONE]  # what the loop below returns here; anything else gets its errors
     if grads is None:
         grads = [None] * len(outputs)
     elif isinstance(grads, Tensor):
@@ -74,8 +82,7 @@ def _seeds(outputs, grads, create_graph):
             if out.dtype.kind == "c":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            seeds.append(Tensor(np.ones(out.shape, out.dtype)) if create_graph
-                         else np.ones(1))
+            seeds.append(Tensor(np.ones(out.shape, out.dtype)) if create_graph else _ONE)
             continue
         if g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "

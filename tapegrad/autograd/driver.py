@@ -21,6 +21,7 @@ from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .inplace import check_python_record, check_reached
 from .retape import RetapeSweep
 
+_gm_state = _gm._state
 _grad_lock = threading.Lock()  # .grad accumulation from concurrent backwards is atomic
 
 
@@ -140,7 +141,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 wanted.setdefault((id(t._seg), t._rec), []).append(i)
 
 
-    with _gm.set_grad_enabled(create_graph):
+    prev_mode = _gm_state.grad_enabled
+    _gm._set_grad_enabled(create_graph)  # (not the context manager: one object less per call)
+    try:
         while heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
@@ -173,11 +176,18 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                     # the segment its dead iterations live on (still referenced by the last
                     # output).
                     tape.retire(seg)
+    finally:
+        _gm_state.grad_enabled = prev_mode
 
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     for leaf, total in leaf_totals.values():
         if positions is not None and id(leaf) not in positions:
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
+        if positions is None and accumulate and not create_graph and not leaf._hooks and \
+                leaf._rg and _add_into_grad(leaf, total):
+            if leaf._post_hooks:
+                run_post_accumulate_hooks(leaf)
+            continue
         g = own = _shaped(total, leaf, create_graph)  # ``total`` is a private copy
         if leaf._hooks:
             with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
@@ -245,6 +255,23 @@ def _shaped(total, t, create_graph):
     arr = np.asarray(total)
     arr = arr.reshape(t.shape).astype(t.dtype, copy=False)
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
+
+
+def _add_into_grad(leaf, total):
+    """The commonest accumulation, done without the intermediate tensor: an existing CPU
+    ``.grad`` of the leaf's dtype gets the flat ``total`` (same dtype) added in place, exactly
+    as ``_accumulate(leaf, _shaped(total, leaf, False), False)`` would. False (nothing done)
+    in every other case, which the general path handles."""
+    d = leaf._data
+    if type(d) is not np.ndarray or type(total) is not np.ndarray or total.dtype is not d.dtype:
+        return False
+    with _grad_lock:
+        old = leaf._grad
+        if old is None or old._rg or type(old._data) is not np.ndarray:
+            return False
+        np.add(old._data, total.reshape(d.shape), out=old._data, casting="unsafe")
+        bump_version(old)
+    return True
 
 
 def _accumulate(t, g, create_graph, owned=False):

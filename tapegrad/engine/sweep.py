@@ -38,7 +38,9 @@ _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py che
 
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
-_kernels = {}  # vectorised -> the dispatcher (Numba compiles it once per arena dtype)
+# vectorised -> the dispatcher (Numba compiles it once per arena dtype); also
+# (vectorised, arena dtype number) -> the dispatcher once its first compile was announced
+_kernels = {}
 _announced = set()  # (vectorised, arena dtype) whose first compile was checked for
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -49,6 +51,11 @@ def kernel(vectorised=False, dtype=_F64):
     ``sweep``, or with ``vectorised`` ``vsweep``, the same loop with vectorised loops for the
     commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once). Numba
     compiles each for the arena's ``dtype`` (float64 or float32) when first called with it."""
+    vectorised = bool(vectorised)  # a NumPy bool compares slowly in the key below
+    dtype = np.dtype(dtype)
+    ready = _kernels.get((vectorised, dtype.num))
+    if ready is not None:  # the common case: a set lookup with a dtype in the key costs ~2 µs
+        return ready
     k = _kernels.get(vectorised)
     if k is None:
         from . import _gen_dispatch, _sweep_dispatch
@@ -67,6 +74,7 @@ def kernel(vectorised=False, dtype=_F64):
                   "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
                   "this line)", file=sys.stderr, flush=True)
         _announced.add((vectorised, dtype))
+    _kernels[vectorised, dtype.num] = k
     return k
 
 
@@ -177,6 +185,8 @@ def _extend(buf, done, values, n, dtype):
 def _grow(arr, n):
     if n <= len(arr):
         return arr
+    if not len(arr):  # a fresh table (every backward starts a segment): nothing to copy
+        return np.zeros(n, np.int64)
     out = np.zeros(max(n, 2 * len(arr)), np.int64)
     out[: len(arr)] = arr
     return out
@@ -218,12 +228,14 @@ class Sweep:
 
     def seed(self, r, g):
         o = self.offs
-        g = np.asarray(g).reshape(-1)
-        if self.reached[r]:
+        g = (g if type(g) is np.ndarray else np.asarray(g)).reshape(-1)
+        reached = self.reached
+        if reached[r]:
             self.adj[o[r] : o[r + 1]] += g
         else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
             self.adj[o[r] : o[r + 1]] = g
-            self.mark(r)
+            reached[r] = 1  # ``mark``, inlined: once per backward
+            self.scratch[_PENDING] += 1
 
     def mark(self, r):
         if not self.reached[r]:
@@ -408,10 +420,16 @@ def _release(seg, slots, pyrows):
     """Drop the saved arrays ``slots`` (indices into ``seg.avals``) and the saved values of the
     Python-op records ``pyrows``."""
     avals = seg.avals
-    for i in slots.tolist():
-        avals[i] = None
-    if len(slots):
-        aptr = _cache(seg).aptr  # slots ascend: all but the newest may already be in the table
+    aptr = _cache(seg).aptr  # slots ascend: all but the newest may already be in the table
+    if len(slots) <= _FEW_SLOTS:  # a small graph: item writes beat an indexed assignment
+        na = len(aptr)
+        for i in slots.tolist():
+            avals[i] = None
+            if i < na:
+                aptr[i] = 0
+    else:
+        for i in slots.tolist():
+            avals[i] = None
         aptr[slots if slots[-1] < len(aptr) else slots[slots < len(aptr)]] = 0
     recs = seg.buf
     for r in pyrows.tolist():
@@ -423,6 +441,7 @@ def _release(seg, slots, pyrows):
             entry.out = None
 
 
+_FEW_SLOTS = 8  # up to this many released arrays, _release clears their addresses one by one
 _NSAVED = []  # [table]: per opcode below PYTHON_BASE, how many arrays a record saves
 
 
