@@ -513,3 +513,51 @@ def test_compile_traces_through_the_compositions():
             f(x, w).backward()
             np.testing.assert_allclose(out.item(), f(x, w).item(), rtol=1e-13)
             np.testing.assert_allclose(g, x.grad.numpy(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("name,args", [
+    ("masked_fill_", lambda T, h: (h < 0, 0.5)), ("square_", lambda T, h: ()),
+    ("scatter_add_", lambda T, h: (0, T.tensor([0, 0, 3]), T.tensor([1.0, 2.0, 3.0]))),
+    ("atan_", lambda T, h: ()), ("erf_", lambda T, h: ()), ("sinh_", lambda T, h: ()),
+    ("nan_to_num_", lambda T, h: ()), ("xlogy_", lambda T, h: (T.tensor(2.0),))])
+def test_inplace_forms_of_library_ops(name, args):
+    """``h.name_(...)`` writes the op's result into h; the gradient is the op's."""
+    w0 = np.array([0.3, -0.7, 1.1, 0.25, -0.05])
+
+    def run(T):
+        w = T.tensor(w0, requires_grad=True)
+        h = w * 0.5 if name != "xlogy_" else w.abs() + 0.1
+        out = getattr(h, name)(*args(T, h))
+        assert out is h
+        (h * h).sum().backward()
+        return h.detach().numpy(), w.grad.numpy()
+
+    got = run(tg)
+    torch = pytest.importorskip("torch")
+    torch.set_default_dtype(torch.float64)
+    try:
+        want = run(torch)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)
+
+
+def test_random_fills_in_place():
+    """``uniform_``/``normal_``/``bernoulli_``/``exponential_`` initialise parameters under
+    no_grad, give what they overwrite a zero gradient, and refuse a leaf that requires grad."""
+    tg.manual_seed(0)
+    p = tg.empty(2000)
+    with tg.no_grad():
+        assert p.uniform_(-0.5, 0.5) is p
+        assert -0.5 <= p.min().item() and p.max().item() < 0.5
+        assert abs(p.normal_(1.0, 0.1).mean().item() - 1.0) < 0.01
+        assert set(np.unique(p.bernoulli_(0.3).numpy())) <= {0.0, 1.0}
+        assert p.exponential_(2.0).min().item() >= 0.0
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 3.0
+    h.uniform_()
+    (h * w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), h.detach().numpy())  # none through h's past
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        tg.zeros(2, requires_grad=True).normal_()

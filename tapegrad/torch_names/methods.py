@@ -37,6 +37,38 @@ INPLACE_NAMES = (
 ).split()
 
 
+# in-place forms of the op library's functions
+OP_INPLACE_NAMES = ("masked_fill scatter scatter_add square nan_to_num atan2 erf erfc sinh cosh "
+                    "asin acos atan asinh acosh atanh xlogy").split()
+
+
+def _random_fill(draw):
+    """``x.uniform_(...)`` & co.: ``x`` overwritten with draws (a zero gradient to what it
+    held, as ``fill_``), from tapegrad's generator (``tg.manual_seed``)."""
+    def method(self, *args, generator=None, **kwargs):
+        values = draw(self, *args, **kwargs)
+        return _inplace.apply(self, _inplace._overwrite, values.to(self.dtype),
+                              casting="unsafe")
+
+    return method
+
+
+def _uniform(x, a=0.0, b=1.0):
+    return _creation.rand_like(x) * (b - a) + a
+
+
+def _normal(x, mean=0.0, std=1.0):
+    return _creation.randn_like(x) * std + mean
+
+
+def _bernoulli(x, p=0.5):
+    return (_creation.rand_like(x) < p).to(x.dtype)
+
+
+def _exponential(x, lambd=1.0):
+    return -_ops.log1p(-_creation.rand_like(x)) / lambd
+
+
 def _inplace_method(f):
     def method(self, *args, **kwargs):
         return _inplace.apply(self, f, *args, **kwargs)
@@ -96,6 +128,11 @@ def bind(functions):
         setattr(T, name, functions[name])
     for name in INPLACE_NAMES:
         setattr(T, name + "_", _inplace_method(functions[name]))
+    for name in OP_INPLACE_NAMES:
+        if not hasattr(T, name + "_"):
+            setattr(T, name + "_", _inplace_method(getattr(_ops, name)))
+    T.uniform_, T.normal_ = _random_fill(_uniform), _random_fill(_normal)
+    T.bernoulli_, T.exponential_ = _random_fill(_bernoulli), _random_fill(_exponential)
     T.tile = _tile
     T.new_zeros, T.new_ones, T.new_empty = _new(0), _new(1), _new(0)
     T.new_full = _new_full
