@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .. import tape
-from ..engine.sweep import FREED_MSG, has_saved
+from ..engine.sweep import FREED_MSG, has_saved, saved_values
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tensor import Tensor
 from . import batched
@@ -161,22 +161,7 @@ def _rules(code):
 
 
 def _elementwise_jvp(seg, code, d, aux, v, ta, tb, k, size):
-    x = y = out = m = None
-    if v >= 0:
-        start = v >> 1
-        vals = seg.avals if v & 1 else seg.fvals
-        for j, name in enumerate(d.saves):
-            val = vals[start + j]
-            if v & 1:
-                val = val.reshape(-1)
-            if name == "x":
-                x = val
-            elif name == "y":
-                y = val
-            elif name == "out":
-                out = val
-            else:
-                m = val
+    x, y, out, m = saved_values(seg, d, v)
     c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
     c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
     fx, fy = _rules(code)

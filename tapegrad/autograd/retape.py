@@ -18,7 +18,7 @@ import heapq
 import numpy as np
 
 from .. import tape
-from ..engine.sweep import FREED_MSG, free_records, has_saved
+from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
 from ..ops.elementwise import add, mul, where
@@ -264,23 +264,12 @@ class RetapeSweep:
 
     def _elementwise(self, code, d, row, r, g, a, b):
         seg = self.seg
-        v = row[_V]
-        x = y = out = m = None
-        if v >= 0:
-            start = v >> 1
-            vals = seg.avals if v & 1 else seg.fvals
-            for k, name in enumerate(d.saves):
-                val = vals[start + k]
-                if v & 1:
-                    val = val.reshape(-1)
-                if name == "x":
-                    x = attached(val, seg, a)
-                elif name == "y":
-                    y = attached(val, seg, b)
-                elif name == "out":
-                    out = attached(val, seg, r)
-                else:
-                    m = _make(val)
+        x, y, out, m = saved_values(seg, d, row[_V])
+        # saved values come back attached to their records: the rules' ops connect to them
+        x = None if x is None else attached(x, seg, a)
+        y = None if y is None else attached(y, seg, b)
+        out = None if out is None else attached(out, seg, r)
+        m = None if m is None else _make(m)
         c0 = c1 = None
         if d.nconst:
             aux = row[_AUX]

@@ -202,6 +202,23 @@ def offsets(recs):
 _accumulate = np.add.accumulate
 
 
+def saved_values(seg, d, v):
+    """``(x, y, out, m)`` saved by an elementwise record of op ``d`` whose values start at
+    ``v`` (the record's V field): flat arrays, or floats for a one-element record; None for
+    what the op does not save."""
+    vals = [None, None, None, None]
+    if v >= 0:
+        start, arrays = v >> 1, v & 1
+        table = seg.avals if arrays else seg.fvals
+        for k, name in enumerate(d.saves):
+            val = table[start + k]
+            vals[_SAVED_AT[name]] = val.reshape(-1) if arrays else val
+    return vals
+
+
+_SAVED_AT = {"x": 0, "y": 1, "out": 2, "m": 3}
+
+
 def has_saved(seg, recs, r):
     code = int(recs[r, tape.OP]) & tape.CODE_MASK
     if code >= PYTHON_BASE:
@@ -322,13 +339,10 @@ class Sweep:
         """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
         seg, rec, d = self.seg, self.recs[r], REGISTRY[code]
         v, aux = int(rec[tape.V]), int(rec[tape.AUX])
-        vals = dict.fromkeys(("x", "y", "out", "m"))
-        for k, name in enumerate(d.saves):
-            vals[name] = seg.avals[(v >> 1) + k].reshape(-1)
         c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
         c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
         slots = (int(rec[tape.A]), int(rec[tape.B]))
-        args = (self.grad_of(r), vals["x"], vals["y"], vals["out"], vals["m"], c0, c1)
+        args = (self.grad_of(r), *saved_values(seg, d, v), c0, c1)
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
             grads = [None if s < 0 or f is None else f(*args)  # a constant input: skipped
                      for s, f in zip(slots, d.numpy_rules())]
