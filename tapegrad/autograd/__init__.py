@@ -142,9 +142,26 @@ def _check_inputs(ins):
             raise RuntimeError("One of the differentiated Tensors does not require grad")
 
 
-def _raise_unused(i):
-    raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used "
-                       "in the graph. Set allow_unused=True if this is the desired behavior.")
+def _zeros_like(t):
+    from ..creation import zeros_like
+
+    return zeros_like(t)
+
+
+def _unused_checked(ins, res, allow_unused, zeros):
+    """``res`` with PyTorch's error for an unreached input, or ``zeros(t)`` in its place
+    (``materialize_grads``: ``zeros`` is not None)."""
+    out = []
+    for i, (t, g) in enumerate(zip(ins, res)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not "
+                                   "have been used in the graph. Set allow_unused=True if this "
+                                   "is the desired behavior.")
+            if zeros is not None:
+                g = zeros(t)
+        out.append(g)
+    return out
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -180,17 +197,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     seeds = _seeds(outs, grad_outputs, create_graph)
     res = run(outs, seeds, retain_graph, create_graph, ins, accumulate=False)
-    out = []
-    for i, (t, g) in enumerate(zip(ins, res)):
-        if g is None:
-            if not allow_unused:
-                _raise_unused(i)
-            if materialize_grads:
-                from ..creation import zeros_like
-
-                g = zeros_like(t)
-        out.append(g)
-    return tuple(out)
+    return tuple(_unused_checked(ins, res, allow_unused,
+                                 _zeros_like if materialize_grads else None))
 
 
 # Installed by tapegrad.func (vmap): gradients where some tensors are batched.
@@ -276,15 +284,9 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
         None if p[0] is None else np.concatenate(p) for p in zip(*parts)]
     if allow_unused is None:
         allow_unused = materialize_grads
-    out = []
-    for i, (t, g) in enumerate(zip(ins, res)):
-        if g is None:
-            if not allow_unused:
-                _raise_unused(i)
-            if materialize_grads:
-                g = np.zeros((n,) + tuple(t.shape), t.dtype)
-        out.append(None if g is None else _make(g))
-    return tuple(out)
+    res = _unused_checked(ins, res, allow_unused, (lambda t: np.zeros(
+        (n,) + tuple(t.shape), t.dtype)) if materialize_grads else None)
+    return tuple(None if g is None else _make(g) for g in res)
 
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
