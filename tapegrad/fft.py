@@ -30,11 +30,18 @@ def _n_check(n, what="Invalid number of data points"):
 
 def _one(x, n, dim, inverse, norm):
     x = _t(x)
-    axis = norm_dim(dim, x.ndim)
-    _n_check(n)
-    if n is not None:
-        x = _F.resize(x, axis, n)
-    return _F.c2c(x, axis, inverse, _F.norm_name(norm))
+    return _c2c_axes(x, (norm_dim(dim, x.ndim),), (n,), inverse, _F.norm_name(norm))
+
+
+def _c2c_axes(x, dims, sizes, inverse, norm):
+    """One-axis transforms along ``dims``, each input first resized to its ``sizes`` entry
+    (None: as it is)."""
+    for axis, n in zip(dims, sizes):
+        _n_check(n)
+        if n is not None:
+            x = _F.resize(x, axis, n)
+        x = _F.c2c(x, axis, inverse, norm)
+    return x
 
 
 def fft(input, n=None, dim=-1, norm=None):
@@ -88,12 +95,7 @@ def _many(x, s, dim, inverse, norm):
     x = _t(x)
     dims, sizes = _axes(x, s, dim)
     norm = _F.norm_name(norm)
-    for axis, n in zip(dims, sizes):
-        _n_check(n)
-        if n is not None:
-            x = _F.resize(x, axis, n)
-        x = _F.c2c(x, axis, inverse, norm)
-    return x
+    return _c2c_axes(x, dims, sizes, inverse, norm)
 
 
 def fftn(input, s=None, dim=None, norm=None):
@@ -118,13 +120,7 @@ def rfftn(input, s=None, dim=None, norm=None):
     x = _t(input)
     dims, sizes = _axes(x, s, dim)
     norm = _F.norm_name(norm)
-    x = rfft(x, sizes[-1], dims[-1], norm)
-    for axis, n in zip(dims[:-1], sizes[:-1]):
-        _n_check(n)
-        if n is not None:
-            x = _F.resize(x, axis, n)
-        x = _F.c2c(x, axis, False, norm)
-    return x
+    return _c2c_axes(rfft(x, sizes[-1], dims[-1], norm), dims[:-1], sizes[:-1], False, norm)
 
 
 def irfftn(input, s=None, dim=None, norm=None):
@@ -132,12 +128,7 @@ def irfftn(input, s=None, dim=None, norm=None):
     x = _t(input)
     dims, sizes = _axes(x, s, dim)
     norm = _F.norm_name(norm)
-    for axis, n in zip(dims[:-1], sizes[:-1]):
-        _n_check(n)
-        if n is not None:
-            x = _F.resize(x, axis, n)
-        x = _F.c2c(x, axis, True, norm)
-    return irfft(x, sizes[-1], dims[-1], norm)
+    return irfft(_c2c_axes(x, dims[:-1], sizes[:-1], True, norm), sizes[-1], dims[-1], norm)
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None):
