@@ -572,7 +572,8 @@ def add_pyaux(seg, obj):
 
 
 def add_ivals(seg, arr):
-    seg.ivals.append(np.ascontiguousarray(arr, dtype=np.int64))
+    """Keep an index array for a record (a CUDA one stays on the device); returns its id."""
+    seg.ivals.append(arr if type(arr) is DeviceArray else np.ascontiguousarray(arr, np.int64))
     return len(seg.ivals) - 1
 
 

@@ -437,12 +437,7 @@ def gather_index(x, idx):
     K.launch("take", out.size, out.size, xd.flat(), idx.flat(), out.a)
     if not (x._rg and R._grad_on()):
         return _make(out)
-
-    def keep_index(seg):
-        seg.ivals.append(idx)
-        return len(seg.ivals) - 1
-
-    return _record_linear(out, Op.GATHER_INDEX, x, keep_index)
+    return _record_linear(out, Op.GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
 
 
 def scatter_index(x, idx, out_size):
@@ -460,12 +455,7 @@ def scatter_index(x, idx, out_size):
     out = _cast_new(acc, _slot_tensor_shape(out_size), dtype)
     if not (x._rg and R._grad_on()):
         return _make(out)
-
-    def keep_index(seg):
-        seg.ivals.append(idx)
-        return len(seg.ivals) - 1
-
-    return _record_linear(out, Op.SCATTER_INDEX, x, keep_index)
+    return _record_linear(out, Op.SCATTER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
 
 
 def prod_value(xd, d, keepdim, dtype):
