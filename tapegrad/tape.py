@@ -53,6 +53,7 @@ _CHECK_BYTES = 1 << 26  # saved array bytes that force such a check sooner
 _ROLL_RECORDS = 1 << 14  # a segment few tensors refer to is closed at this many records...
 _ROLL_BYTES = 1 << 26  # ...and any segment once its saved arrays hold this many bytes
 _FEW_REFS = 8  # "few": references besides this thread's own (see _renew)
+_PRUNE_BYTES = 1 << 20  # a closed segment this big has its imports pruned at once
 _PROBE = 64  # records checked one by one after a check that found the segment referenced
 _order = itertools.count(1)
 _NO_RECORDS = np.empty((0, NFIELDS), np.int64)  # a fresh segment's buffer (never written)
@@ -167,6 +168,7 @@ class _Local(threading.local):
     seen = None  # while ``watch_imports`` runs: the tensors imported, in order
     seen_from = 0  # ... those of segments older than this order (not made meanwhile)
     subs = None  # while ``substitute_imports`` runs: id(tensor) -> the tensor imported instead
+    prune_in = 0  # fresh segments until the next ``_prune_imports`` (see ``_maybe_prune``)
 
     def __init__(self):
         self.live = weakref.WeakSet()  # this thread's segments still alive (tape_stats)
@@ -250,12 +252,28 @@ def _renew(seg):
             seg.bcheck = seg.abytes + _CHECK_BYTES
             return seg
         retire(seg)
-    if _local.live:
-        _prune_imports()
+    _maybe_prune(seg)
     seg = _local.seg = Segment()
     seg.check_at = min(_CHECK_EVERY, _config.SEGMENT_CAP)
     _local.live.add(seg)
     return seg
+
+
+def _maybe_prune(closed=None):
+    """``_prune_imports`` when a fresh segment opens, spaced out: it walks every live segment,
+    so running it for each new one costs O(live) per segment (code that opens many small
+    segments, such as checkpointing, paid ~40 µs each). After a segment of real size
+    (``closed``: 1 MiB of saved arrays or a check interval of records) it runs at once, so
+    memory pinned through imports is released as promptly as before; after small ones, every
+    max(4, live / 4) segments, which bounds what a skipped run leaves pinned to small segments.
+    """
+    if not _local.sources:
+        return
+    _local.prune_in -= 1
+    if _local.prune_in <= 0 or (closed is not None and (
+            closed.abytes >= _PRUNE_BYTES or closed.n >= _CHECK_EVERY)):
+        _prune_imports()
+        _local.prune_in = max(4, len(_local.live) // 4)
 
 
 def _prune_imports():
@@ -487,8 +505,7 @@ def prepare_on(inputs, device):
         if seg is None or not seg.device or seg.retired or seg.n >= _config.SEGMENT_CAP:
             if seg is not None and not seg.retired:
                 retire(seg)
-            if _local.live:
-                _prune_imports()
+            _maybe_prune(seg)
             seg = _local.seg = Segment()
             seg.device = True
             seg.check_at = 0
@@ -590,6 +607,7 @@ def tape_stats():
         >>> sorted(tg.autograd.tape_stats())
         ['bytes', 'bytes_per_record', 'records', 'segment_order', 'segments']
     """
+    _prune_imports()  # a count right now, not as of the last spaced-out prune
     segs = list(_local.live)
     seg = _local.seg
     n = sum(s.n for s in segs)
