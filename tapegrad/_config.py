@@ -10,5 +10,5 @@ SEGMENT_CAP = int(os.environ.get("TAPEGRAD_SEGMENT_CAP", 1 << 18))
 # line on stderr unless TAPEGRAD_QUIET is set to anything but "" or "0".
 QUIET = os.environ.get("TAPEGRAD_QUIET", "") not in ("", "0")
 
-# The compiled sweep is cached by Numba beside the package, or, where that folder is not
-# writable, in Numba's user-wide cache directory; NUMBA_CACHE_DIR chooses another place.
+# The compiled sweep is cached by Numba in the user cache folder (NUMBA_CACHE_DIR chooses another
+# place), keyed by the content of the compiled sources, not the install path (_numba_cache.py).

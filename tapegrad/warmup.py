@@ -1,7 +1,7 @@
 """``python -m tapegrad.warmup``: compile (or load) the sweep now, so the first gradient is fast.
 
-Numba compiles the sweep on first use and caches it beside the package; when that folder is not
-writable, point ``NUMBA_CACHE_DIR`` at a user cache directory.
+Numba compiles the sweep on first use and caches it in the user cache folder (or in
+``NUMBA_CACHE_DIR``), once per machine and tapegrad version, wherever tapegrad is installed.
 
 On a Dask cluster, ``dask worker --preload tapegrad.warmup`` (or ``preload=["tapegrad.warmup"]``
 for a ``LocalCluster``) runs it in every worker as it starts, before it takes tasks; see

@@ -9,11 +9,13 @@ from pathlib import Path
 import tapegrad
 
 PKG = Path(tapegrad.__file__).parent
-BOTTOM = {"_config", "registry", "grad_mode", "tape", "tensor", "vecmath", "device"}
+BOTTOM = {"_config", "_numba_cache", "registry", "grad_mode", "tape", "tensor", "vecmath",
+          "device"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
-    "vecmath": set(),  # numbers only: NumPy, Numba
+    "_numba_cache": set(),  # where Numba caches compiled kernels (imported by the modules of them)
+    "vecmath": {"_numba_cache"},  # numbers only: NumPy, Numba
     "registry": {"vecmath"},
     "grad_mode": set(),
     # device objects and CUDA storage (numba.cuda imported lazily): tensors hold it, the tape
@@ -21,7 +23,7 @@ ALLOWED = {
     "device": set(),
     "tape": {"_config", "registry", "device"},
     "tensor": {"grad_mode", "tape", "device"},
-    "engine": {"_config", "registry", "tape", "device"},
+    "engine": {"_config", "_numba_cache", "registry", "tape", "device"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)
     "ops": BOTTOM | {"creation", "engine"},

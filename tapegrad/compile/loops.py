@@ -33,6 +33,8 @@ def _build():
         return _loops
     import numba
 
+    from .. import _numba_cache  # noqa: F401 (before the kernels: where Numba caches them)
+
     @numba.njit(cache=True, nogil=True)
     def sub_scaled_1d(p, g, c):
         for i in range(p.shape[0]):

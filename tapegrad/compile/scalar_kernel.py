@@ -37,6 +37,8 @@ def _build():
 
     import numba
 
+    from .. import _numba_cache  # noqa: F401 (before the kernel: where Numba caches it)
+
     @numba.njit(cache=True, nogil=True, error_model="numpy")
     def interpret(op, a, b, c, out, R):
         for k in range(op.shape[0]):

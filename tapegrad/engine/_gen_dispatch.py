@@ -38,6 +38,8 @@ from numba import carray, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+
 RULES_HASH = "{hash}"
 
 

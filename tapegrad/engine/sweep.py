@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from .. import _config, tape
+from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from ..registry import PYTHON_BASE, REGISTRY, Op
 
 FREED_MSG = (

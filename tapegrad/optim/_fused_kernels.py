@@ -6,6 +6,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+
 # fastmath off: the additions below must be neither reassociated nor contracted.
 _OPTS = {"cache": True, "fastmath": False, "nogil": True}
 

@@ -27,6 +27,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+
 _OPTS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
 
