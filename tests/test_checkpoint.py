@@ -175,3 +175,56 @@ def test_nested_checkpoints_and_keyword_tensors_match_plain():
     (outer ** 2).sum().backward()
     for g, w in zip(_grads(params), want):
         np.testing.assert_allclose(g, w, rtol=1e-13)
+
+
+def test_leaves_in_a_plain_backward_and_in_every_other_kind():
+    """In a plain ``backward()`` the recomputation adds into its leaves' ``.grad`` itself; the
+    result must equal the plain backward's on top of an existing ``.grad``, for a parameter
+    shared by two checkpoints and used outside them, while ``backward(inputs=...)``,
+    ``autograd.grad`` and hooks (which must see the total once) see no difference."""
+    rng = np.random.default_rng(6)
+    W = tg.tensor(rng.standard_normal((4, 4)) / 2, requires_grad=True)
+    b = tg.tensor(rng.standard_normal(4), requires_grad=True)
+    x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    params = [W, b, x]
+
+    def block(h):
+        return tg.tanh(h @ W + b)
+
+    def loss(ck):
+        h = ck(block, x) if ck else block(x)
+        h = ck(block, h) if ck else block(h)
+        return ((h @ W) ** 2).sum()  # W also outside the checkpoints
+
+    def run(ck):
+        return loss((lambda f, h: checkpoint(f, h, use_reentrant=False)) if ck else None)
+
+    for p in params:
+        p.grad = tg.ones_like(p)  # accumulated on top of
+    run(False).backward()
+    want = _grads(params)
+    for p in params:
+        p.grad = tg.ones_like(p)
+    run(True).backward()
+    for g, w in zip(_grads(params), want):
+        np.testing.assert_allclose(g, w, rtol=1e-13)
+
+    # backward(inputs=...): only W gets a gradient, b and x keep none
+    run(True).backward(inputs=[W])
+    assert b.grad is None and x.grad is None
+    np.testing.assert_allclose(W.grad.numpy(), want[0] - 1, rtol=1e-12)
+    W.grad = None
+    # autograd.grad: nothing accumulated anywhere
+    gW, gb = tg.autograd.grad(run(True), [W, b])
+    assert all(p.grad is None for p in params)
+    np.testing.assert_allclose(gW.numpy(), want[0] - 1, rtol=1e-12)
+    np.testing.assert_allclose(gb.numpy(), want[1] - 1, rtol=1e-12)
+
+    # hooks see the total once: a leaf hook and a post-accumulate hook on W
+    seen, after = [], []
+    W.register_hook(lambda g: seen.append(g.numpy().copy()))
+    W.register_post_accumulate_grad_hook(lambda p: after.append(p.grad.numpy().copy()))
+    run(True).backward()
+    assert len(seen) == 1 and len(after) == 1
+    np.testing.assert_allclose(seen[0], want[0] - 1, rtol=1e-12)
+    np.testing.assert_allclose(after[0], want[0] - 1, rtol=1e-12)

@@ -23,6 +23,15 @@ from .retape import RetapeSweep
 
 _gm_state = _gm._state
 _grad_lock = threading.Lock()  # .grad accumulation from concurrent backwards is atomic
+_mode = threading.local()  # this thread's running backward: see ``accumulates_into_leaves``
+
+
+def accumulates_into_leaves():
+    """Whether the backward running on this thread (if any) is a plain one: no ``inputs``,
+    no ``create_graph``, every reached leaf's ``.grad`` accumulated. Code that runs inside it
+    (a custom Function's backward) may then add into those leaves' ``.grad`` itself: the
+    end result is the same sum."""
+    return getattr(_mode, "plain", False)
 
 
 class AutogradPauses(Pauses):
@@ -143,6 +152,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
     prev_mode = _gm_state.grad_enabled
     _gm._set_grad_enabled(create_graph)  # (not the context manager: one object less per call)
+    prev_plain = getattr(_mode, "plain", False)
+    _mode.plain = inputs is None and accumulate and not create_graph
     try:
         while heap:
             _, key = heapq.heappop(heap)
@@ -178,6 +189,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                     tape.retire(seg)
     finally:
         _gm_state.grad_enabled = prev_mode
+        _mode.plain = prev_plain
 
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     for leaf, total in leaf_totals.values():

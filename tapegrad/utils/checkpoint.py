@@ -7,8 +7,11 @@ one custom Function of ``args`` and those captured tensors. The backward runs ``
 grad mode on, reading detached stand-ins for every input (so the inner backward stops there),
 and takes ``tg.autograd.grad`` of the recomputed outputs with respect to them (a backward
 inside a backward, which the engine supports); the gradients then flow on through the outer
-graph, to leaves and to earlier records alike. Memory: the saved values of ``fn``'s records
-exist only while its segment of the backward runs.
+graph, to leaves and to earlier records alike. Inside a plain ``backward()`` (no ``inputs``,
+no ``create_graph``: every reached leaf's ``.grad`` is accumulated anyway) leaves without hooks
+get no stand-in: the recomputation reads them and its inner backward adds into their ``.grad``
+directly, which saves two copies of each parameter's gradient. Memory: the saved values of
+``fn``'s records exist only while its segment of the backward runs.
 """
 
 import warnings
@@ -16,6 +19,7 @@ import warnings
 from .. import grad_mode as _gm
 from .. import tape
 from ..autograd import Function
+from ..autograd import backward as _backward
 from ..autograd import grad as _grad
 from ..tensor import Tensor
 
@@ -56,20 +60,28 @@ class _Checkpoint(Function):
         # themselves so that the gradient stays a function of them (higher order); else
         # from detached stand-ins, where the inner backward stops
         create = _gm.is_grad_enabled()
+        # inside a plain ``backward()`` (every leaf's .grad accumulated, nothing else asked
+        # for), a leaf without hooks needs no stand-in: the inner backward adds into its .grad
+        # directly, as the outer one would have (the same sum, two copies fewer per leaf)
+        from ..autograd.driver import accumulates_into_leaves  # (loaded: a backward runs)
+
+        direct = not create and accumulates_into_leaves()
         inputs = []
         for i, t in zip(ctx.tensor_idx, saved[:k]):
-            d = t if create and t.requires_grad else t.detach()
-            if t.requires_grad and d.dtype.kind == "f":
-                if not create:
-                    d.requires_grad_(True)
+            d = t if (create and t.requires_grad) or (direct and _direct(t)) else t.detach()
+            if t.requires_grad and d.dtype.kind == "f" and d is not t:
+                d.requires_grad_(True)
+                inputs.append((i, d))
+            elif create and t.requires_grad and d.dtype.kind == "f":
                 inputs.append((i, d))
             args[i] = d
         captured, subs = [], {}
         for c in saved[k:]:
-            d = c if create else c.detach().requires_grad_(True)
-            if not create:
-                subs[id(c)] = d  # fn reads it from a closure or a module: substituted on import
-            captured.append(d)
+            if create or (direct and _direct(c)):
+                captured.append(c if create else None)  # read as it is
+                continue
+            d = subs[id(c)] = c.detach().requires_grad_(True)  # fn reads it from a closure
+            captured.append(d)  # or a module: substituted on import
         # a segment of its own (not the one being swept): the inner backward's arena then
         # spans the recomputed records alone
         # the substitution lasts through the inner backward too: a checkpoint nested in fn
@@ -81,14 +93,27 @@ class _Checkpoint(Function):
             pairs = [(o, g) for o, g in zip(outs, grads)
                      if isinstance(o, Tensor) and o.requires_grad and g is not None]
             res, cres = [None] * len(args), [None] * len(captured)
-            wrt = [d for _, d in inputs] + captured
-            if pairs and wrt:
+            wrt = [d for _, d in inputs] + [d for d in captured if d is not None]
+            if pairs and direct:
+                _backward([o for o, _ in pairs], [g for _, g in pairs])
+                for i, d in inputs:
+                    res[i] = d.grad
+                cres = [None if d is None else d.grad for d in captured]
+            elif pairs and wrt:
                 got = _grad([o for o, _ in pairs], wrt, [g for _, g in pairs],
                             allow_unused=True, create_graph=create)
                 for (i, _), g in zip(inputs, got):
                     res[i] = g
                 cres = got[len(inputs):]
         return (None, None, None, None) + tuple(res) + tuple(cres)
+
+
+def _direct(t):
+    """A leaf whose gradient the inner backward may add into its ``.grad`` itself: real, on
+    the CPU, without hooks (which must see the total once) and not batched by vmap."""
+    return (t._seg is None and t.requires_grad and not t._hooks and not t._post_hooks
+            and type(t._data) is not float and t._data.dtype.kind == "f"
+            and not getattr(t, "_vmap_level", 0) and not t.is_cuda)
 
 
 def _call(fn, args, n_kw):
