@@ -260,6 +260,7 @@ class Program:
                                                                                 consts), consts)
         nodes = rewrites.sums_before_linear_ops(self, nodes, consts)
         nodes = rewrites.diagonal_into_contraction(self, nodes, consts)
+        nodes = rewrites.diagonal_of_a_contraction(self, nodes, consts)
         for node in nodes:
             if node.out < 0:
                 if node.op == "guard":

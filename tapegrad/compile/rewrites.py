@@ -351,3 +351,101 @@ def _diagonal_key(g, ein, x, c, r):
     grid = np.ix_(*[np.arange(size[ch]) for ch in kept])  # broadcastable index arrays
     key = tuple(grid[kept.index(new[0] if ch == lost[0] else ch)] for ch in tm)
     return k, c, tuple(full[to.index(ch)] for ch in kept), key
+
+
+def diagonal_of_a_contraction(prog, nodes, consts):
+    """``sum(a * b)`` over the axes that ``einsum(a, b)`` contracts, when that einsum also
+    pairs one axis of ``a`` with another letter of ``b`` (GMM's ``"nki,nkj->kij"`` beside
+    ``sum_n(g * xc)``): the sum is the einsum's diagonal, taken (and copied: no view of it
+    is held) instead of a pass over both operands. The einsum moves up to the sum's place.
+    Each element is the same sum of the same products, summed in BLAS's order."""
+    g = prog.g
+    count, made = {}, {}
+    for n in nodes:
+        if n.out >= 0:
+            made[n.out] = n
+        for i in n.ins:
+            count[i] = count.get(i, 0) + 1
+    free = set(prog.out_vids) | consts
+    pairs = {}
+    for n in nodes:
+        if n.op == "einsum" and len(n.ins) == 2 and n.out not in free:
+            pairs.setdefault(frozenset(n.ins), []).append(n)
+    out, moved, changed = [], set(), False
+    for n in nodes:
+        if n.out in moved:
+            continue
+        red = _reduction(prog, n) if n.out not in consts else None
+        prod = made.get(n.ins[0]) if red is not None else None
+        plan = None
+        if prod is not None and prod.op == "mul" and count.get(prod.out) == 1 and \
+                prod.out not in free and prod.ins[0] != prod.ins[1]:
+            for ein in pairs.get(frozenset(prod.ins), ()):
+                plan = _diagonal_spec(g, ein, prod, n, red)
+                if plan is not None:
+                    break
+        if plan is None:
+            out.append(n)
+            continue
+        ein, spec, shape = plan
+        plan_axes = red[0]
+        if ein.out not in {m.out for m in out}:
+            out.append(ein)  # computed here, before the sum's readers
+            moved.add(ein.out)
+        mark = len(out)
+        d = _derived(g, out, "einsum", (ein.out,), {"spec": spec})
+        d = _derived(g, out, "copy", (d,), {})
+        if ir.shape_of(g.val[d]) != shape:
+            d = _derived(g, out, "reshape", (d,), {"shape": shape})
+        va, vb = (g.val[i] for i in prod.ins)
+        with np.errstate(invalid="ignore", over="ignore"):  # rounding of sums of |a * b|
+            bound = 1e-9 * float(np.max(np.sum(np.abs(va * vb), axis=plan_axes)))
+            new, old = np.asarray(g.val[d]), np.asarray(g.val[n.out])
+            same = bool(((np.abs(new - old) <= bound) | (np.isnan(new) & np.isnan(old))).all())
+        if not same:
+            del out[mark:]
+            out.append(n)
+            continue
+        out[-1].out = n.out
+        changed = True
+    return _drop_dead(prog, out) if changed else nodes
+
+
+def _diagonal_spec(g, ein, prod, n, red):
+    """The one-operand spec taking the diagonal of ``ein`` that equals the sum node ``n``
+    (over ``red``'s axes) of ``prod``, and the sum's shape; None if it is not one."""
+    axes, dropped = red
+    spec = ein.params["spec"]
+    if "." in spec:
+        return None
+    lhs, te = spec.split("->")
+    terms = lhs.split(",")
+    a, b = prod.ins
+    ta, tb = (terms[0], terms[1]) if ein.ins[0] == a else (terms[1], terms[0])
+    va, vb = g.val[a], g.val[b]
+    if any(type(v) is not np.ndarray or v.dtype.kind != "f" for v in (va, vb)) or \
+            va.shape != vb.shape or va.dtype != vb.dtype or len(ta) != va.ndim or \
+            len(tb) != va.ndim or any(len(set(t)) != len(t) for t in (ta, tb, te)):
+        return None
+    diff = [p for p in range(len(ta)) if ta[p] != tb[p]]
+    if len(diff) != 1:
+        return None
+    p = diff[0]
+    i, j = ta[p], tb[p]
+    if i not in te or j not in te or i in tb or j in ta:
+        return None
+    summed = {q for q in range(len(ta)) if ta[q] not in te}
+    if summed != set(axes) or p in summed:
+        return None
+    kept = "".join(ta[q] for q in range(len(ta)) if q not in summed)
+    r = g.val[n.out]
+    return ein, te.replace(j, i) + "->" + kept, ir.shape_of(r)
+
+
+def _drop_dead(prog, nodes):
+    keep, live = [], set(prog.out_vids)
+    for n in reversed(nodes):
+        if n.out < 0 or n.out in live:
+            keep.append(n)
+            live.update(n.ins)
+    return keep[::-1]
