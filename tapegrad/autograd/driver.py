@@ -105,7 +105,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     pending, heap = {}, []
     leaf_totals = {}  # id(leaf) -> [leaf, total]
 
-    def push(seg, rec, g):
+    def push(seg, rec, g, owned=False):
         if not create_graph and (seg.device or type(g) is not np.ndarray):
             from .cuda_glue import moved
 
@@ -116,9 +116,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         if e is None:
             e = pending[id(seg)] = (seg, [])
             heapq.heappush(heap, (-seg.order, id(seg)))
-        e[1].append((rec, g))
+        e[1].append((rec, g, owned and type(g) is np.ndarray))
 
-    def add_leaf(leaf, g):
+    def add_leaf(leaf, g, owned=False):
         e = leaf_totals.get(id(leaf))
         if not create_graph and (type(leaf._data) is DeviceArray or type(g) is not np.ndarray):
             from . import cuda_glue
@@ -131,8 +131,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             return
         if create_graph and (type(leaf._data) is DeviceArray) != (type(g._data) is DeviceArray):
             g = g.to(leaf.device)
-        if e is None:
-            leaf_totals[id(leaf)] = [leaf, g if create_graph else np.array(g)]  # a copy
+        if e is None:  # a copy, unless the sweep handed its own array over
+            leaf_totals[id(leaf)] = [leaf, g if create_graph or owned else np.array(g)]
         else:
             e[1] = e[1] + g
 
@@ -159,10 +159,15 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
             with sweeping(seg):  # nothing this sweep may read is released meanwhile
-                top = seed_list[0][0] if len(seed_list) == 1 else max(r for r, _ in seed_list)
+                top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)
                 sw, pauses = _sweep_for(seg, top, create_graph)
-                for rec, g in seed_list:
-                    sw.seed(rec, g)
+                if type(sw) is Sweep:  # adjoints read after the sweep: imports, inputs=
+                    sw.keep = {rec for sid, rec in wanted if sid == id(seg)}
+                for rec, g, owned in seed_list:
+                    if owned and type(sw) is Sweep:  # a private copy: the sweep may keep it
+                        sw.seed(rec, g, owned=True)
+                    else:
+                        sw.seed(rec, g)
                 sw.run(top, 0, pauses, free=not retain_graph)
                 for (sid, rec), positions in wanted.items():
                     if sid == id(seg) and rec in _reached_set(sw, rec):
@@ -170,15 +175,16 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                         for i in positions:
                             results[i] = g if create_graph else (
                                 g.copy() if type(g) is np.ndarray else _moved(g, True))
+                take = getattr(sw, "take", None)  # the CPU sweep hands large adjoints over
                 for r, src in list(seg.imports.items()):
                     if not _is_reached(sw, r):
                         continue
-                    g = sw.grad_of(r)
+                    g, owned = take(r) if take is not None else (sw.grad_of(r), False)
                     if isinstance(src, Tensor):
-                        add_leaf(src, g if create_graph else g)
+                        add_leaf(src, g, owned)
                     else:
-                        push(src[0], src[1], g if create_graph else
-                             g.copy() if type(g) is np.ndarray else g)
+                        push(src[0], src[1], g if create_graph or owned else
+                             g.copy() if type(g) is np.ndarray else g, not create_graph)
                 if not retain_graph:
                     sw.free()
                 else:

@@ -66,6 +66,36 @@ _UFUNC_OPS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_d
 # other ops whose array result is always newly allocated (a buffer for a later ``out=``)
 _FRESH = frozenset(("exp", "log", "sin", "cos", "sigmoid", "relu", "sign", "posmask", "matmul",
                     "where", "cat", "index_scatter", "mask_scatter"))
+
+# binary ops whose broadcast operand may be copied first (``Program.broadcast_line``)
+_BROADCAST_OPS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
+_BROADCAST_MIN = 1 << 14  # result elements below which NumPy's own loop is kept
+_SHORT_RUN = 64
+
+
+def _inner_run(v, shape):
+    """Elements NumPy's loop can take in one inner call for ``v`` broadcast to ``shape``: the
+    trailing axes over which it is contiguous (a broadcast inner axis: 1)."""
+    strides = np.broadcast_to(v, shape).strides
+    run, step = 1, v.itemsize
+    for n, st in zip(reversed(shape), reversed(strides)):
+        if n == 1:
+            continue
+        if st != step:
+            break
+        run *= n
+        step *= n
+    return run
+
+
+def _fresh(node):
+    """Whether the node's array result is always newly allocated (a buffer for ``out=``):
+    ufuncs, the ops above, and an einsum computed by its matmul plan (``np.einsum`` itself
+    may return a view of an operand)."""
+    return node.op in _UFUNC_OPS or node.op in _FRESH or \
+        node.op == "einsum" and node.params.get("matmul") is not None
+
+
 VIEWS = frozenset(("input", "load", "gload", "leaf", "detach", "reshape", "permute",
                    "broadcast_to", "getitem", "const"))
 
@@ -228,6 +258,9 @@ class Program:
         nodes, consts = self.live_nodes()
         nodes = rewrites.double_small_factor(self, rewrites.negate_after_sums(self, nodes,
                                                                                 consts), consts)
+        nodes = rewrites.sums_before_linear_ops(self, nodes, consts)
+        nodes = rewrites.diagonal_into_contraction(self, nodes, consts)
+        nodes = rewrites.diagonal_of_a_contraction(self, nodes, consts)
         for node in nodes:
             if node.out < 0:
                 if node.op == "guard":
@@ -328,7 +361,7 @@ class Program:
         gv = m.ins[0]
         x, target = g.val[gv], self.tr.refs[w.params["ref"]].obj._data
         made = producer.get(gv)
-        fresh = made is not None and (made.op in _UFUNC_OPS or made.op in _FRESH or
+        fresh = made is not None and (_fresh(made) or
                                       made.op in ("sum", "sum_to") and self.reduces(made))
         if not fresh or \
                 type(x) is not np.ndarray or type(target) is not np.ndarray or \
@@ -364,7 +397,7 @@ class Program:
                 if r != w.params["ref"] and type(data) is np.ndarray and \
                         np.may_share_memory(data, target):
                     return None
-            elif node.op not in _UFUNC_OPS and node.op not in _FRESH or i in effect_ins:
+            elif not _fresh(node) or i in effect_ins:
                 return None  # a view of a tensor, or an array an effect hands out
         return src
 
@@ -442,10 +475,10 @@ class Program:
                 continue
             if run:
                 flush(k)
-            line = self.inplace_line(node, k, users, owned, pinned)
+            line = self.inplace_line(node, k, users, owned, pinned) or \
+                self.broadcast_line(node)
             out.append(line or self.line(node, consts))
-            if (node.op in _UFUNC_OPS or node.op in _FRESH) and \
-                    type(g.val[node.out]) is np.ndarray:
+            if _fresh(node) and type(g.val[node.out]) is np.ndarray:
                 owned.add(node.out)
         if run:
             flush(len(nodes))
@@ -562,6 +595,30 @@ class Program:
                     args = [c, args[0]] if node.op in ("rsubc", "rdivc") else [args[0], c]
                 return f"v{node.out} = np.{f}({', '.join(args)}, out=v{i})"
         return None
+
+    def broadcast_line(self, node):
+        """``a - b`` where ``a`` is broadcast so that NumPy's loop runs over a short inner axis
+        (GMM's ``x[:, None, :] - mu``: 10 elements a call) and ``b`` is not: ``a`` copied into
+        the result first (NumPy's copy is fast over short runs), then the operation in place,
+        over runs as long as ``b``'s: ~2x faster for runs below 64 elements."""
+        f = _BROADCAST_OPS.get(node.op)
+        res = self.g.val[node.out]
+        if f is None or type(res) is not np.ndarray or res.size < _BROADCAST_MIN or \
+                res.ndim < 2:
+            return None
+        vals = [self.g.val[i] for i in node.ins]
+        if any(type(v) is not np.ndarray or v.dtype != res.dtype for v in vals):
+            return None
+        runs = [_inner_run(v, res.shape) for v in vals]
+        bad = 0 if runs[0] < runs[1] else 1
+        if runs[bad] >= _SHORT_RUN or runs[1 - bad] < 4 * runs[bad]:
+            return None
+        self.ns["_empty"] = np.empty
+        self.ns["_copyto"] = np.copyto
+        v = f"v{node.out}"
+        args = [v if k == bad else f"v{i}" for k, i in enumerate(node.ins)]
+        return (f"{v} = _empty({res.shape!r}, {self.const(res.dtype)}); "
+                f"_copyto({v}, v{node.ins[bad]}); np.{f}({', '.join(args)}, out={v})")
 
     def line(self, node, consts):
         if node.out < 0:

@@ -243,11 +243,24 @@ class Sweep:
         self.reached = np.zeros(len(self.recs), np.uint8)
         self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
         self.tabs = _cache(seg).update(seg).snapshot()
+        # large adjoints only Python reads and writes: arrays of their own (``own_slots``)
+        self.own = own_slots(self.recs, self.offs) if \
+            self.offs[-1] >= _OWN_ARENA and self.offs[-1] >= _OWN_MEAN * len(self.recs) else None
+        self.held = {}  # slot -> its adjoint, for slots in ``own`` that something reached
+        # records whose adjoint the caller reads after the sweep (None: every record); the
+        # other held adjoints are dropped once their record is swept, so NumPy reuses them
+        self.keep = None
 
-    def seed(self, r, g):
+    def seed(self, r, g, owned=False):
+        """Add ``g`` into the adjoint of record ``r``; ``owned``: ``g`` is the caller's
+        private array, which a slot held apart may keep."""
         o = self.offs
+        owned = owned and type(g) is np.ndarray and g.base is None
         g = (g if type(g) is np.ndarray else np.asarray(g)).reshape(-1)
         reached = self.reached
+        if self.own is not None and self.own[r]:
+            self.accumulate((r,), (g,), (owned,))
+            return
         if reached[r]:
             self.adj[o[r] : o[r + 1]] += g
         else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
@@ -261,7 +274,17 @@ class Sweep:
             self.scratch[_PENDING] += 1
 
     def grad_of(self, r):
+        if self.held:
+            g = self.held.get(r)
+            if g is not None:
+                return g
         return self.adj[self.offs[r] : self.offs[r + 1]]
+
+    def take(self, r):
+        """``(adjoint of r, whether the caller may keep that array)``, once the sweep is done:
+        an adjoint held apart from the arena is handed over instead of copied."""
+        g = self.held.pop(r, None) if self.held else None
+        return (g, True) if g is not None else (self.grad_of(r), False)
 
     def run(self, start, stop, pauses, free=False):
         """Sweep records ``start`` down to ``stop``, pausing into Python (``pauses``, an
@@ -347,7 +370,14 @@ class Sweep:
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
             grads = [None if s < 0 or f is None else f(*args)  # a constant input: skipped
                      for s, f in zip(slots, d.numpy_rules())]
-        self.accumulate(slots, grads)
+        fresh = ()
+        if self.own is not None:  # results the formulas made (not g or a saved value)
+            fresh = [type(gi) is np.ndarray and gi.base is None and
+                     all(gi is not a for a in args) and
+                     not any(gi is grads[j] for j in range(k)) for k, gi in enumerate(grads)]
+        self.accumulate(slots, grads, fresh)
+        if self.keep is not None and r not in self.keep:
+            self.held.pop(r, None)  # read by nothing more: its memory serves the next array
 
     def _python_vjp(self, r, code, pauses):
         seg, rec = self.seg, self.recs[r]
@@ -360,10 +390,15 @@ class Sweep:
         grads = REGISTRY[code].vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
         self.accumulate(entry.slots, grads)
 
-    def accumulate(self, slots, grads):
+    def accumulate(self, slots, grads, fresh=()):
+        """Add ``grads`` into the adjoints of ``slots``; ``fresh[k]``: ``grads[k]`` is an
+        array nothing else holds, which a slot held apart may keep instead of a copy."""
         o, adj, reached = self.offs, self.adj, self.reached
-        for s, gi in zip(slots, grads):
-            if s >= 0 and gi is not None:
+        own = self.own
+        for k, (s, gi) in enumerate(zip(slots, grads)):
+            if s >= 0 and gi is not None and own is not None and own[s]:
+                self._hold(s, gi, k < len(fresh) and fresh[k])
+            elif s >= 0 and gi is not None:
                 target = adj[o[s] : o[s + 1]]
                 gi = np.asarray(gi)  # added in the arena's precision
                 if reached[s]:
@@ -371,6 +406,25 @@ class Sweep:
                 else:  # nothing added yet (every writer marks): a copy reads one array less
                     target[...] = gi if gi.ndim == 0 else gi.reshape(-1)
                     self.mark(s)
+
+    def _hold(self, s, gi, fresh):
+        """``accumulate`` into a slot held apart: its first gradient becomes (or is copied
+        into) its own array, which nothing touched before (no page of the arena is faulted
+        in for it), later ones are added into that array, in the same order as in the arena."""
+        held = self.held.get(s)
+        gi = gi if type(gi) is np.ndarray else np.asarray(gi)
+        if held is not None:
+            held += gi if gi.ndim == 0 else gi.reshape(-1)
+            return
+        n, dtype = int(self.offs[s + 1] - self.offs[s]), self.adj.dtype
+        if fresh and gi.dtype == dtype and gi.size == n and gi.flags.c_contiguous and \
+                gi.flags.writeable:
+            held = gi.reshape(-1)
+        else:
+            held = np.empty(n, dtype)
+            held[...] = gi if gi.ndim == 0 else gi.reshape(-1)
+        self.held[s] = held
+        self.mark(s)
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
@@ -406,6 +460,43 @@ class sweeping:
                 seg.deferred = []
         for slots, pyrows in todo or ():
             _release(seg, slots, pyrows)
+
+
+_OWN_ARENA = 1 << 21  # arena elements from which large adjoints may be held apart
+_OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
+_ELEMENTWISE = []  # [per op code below PYTHON_BASE: whether NumPy sweeps its large records]
+
+
+def _elementwise():
+    """The table ``_ELEMENTWISE`` (made on first use: the ops register when imported)."""
+    if not _ELEMENTWISE:
+        table = np.zeros(PYTHON_BASE, np.bool_)
+        for code, d in list(REGISTRY.items()):
+            if Op.OUTPUT < code < PYTHON_BASE and d.kind in ("unary", "binary"):
+                table[code] = True
+        _ELEMENTWISE.append(table)
+    return _ELEMENTWISE[0]
+
+
+def own_slots(recs, offs):
+    """Per record, whether its adjoint may live in an array of its own instead of the arena:
+    a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the driver
+    reads) whose adjoint no record the compiled loop sweeps writes, and without hooks. Only
+    Python touches such an adjoint, through ``grad_of``/``accumulate``; the compiled loop
+    never sees its arena slot, which stays untouched (the first touch of a page of a fresh
+    arena costs a page fault: ~0.25 s of a first 2e6-element backward)."""
+    ops = recs[:, tape.OP]
+    codes = ops & tape.CODE_MASK
+    sizes = offs[1:] - offs[:-1]
+    big = sizes >= _BIG
+    python = codes >= PYTHON_BASE
+    numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
+    compiled = ~python & ~numpy_swept
+    own = (numpy_swept | (codes == Op.IMPORT) & big) & ((ops & tape.HOOKED) == 0)
+    for field in (tape.A, tape.B):
+        written = recs[compiled, field]
+        own[written[written >= 0]] = False
+    return own
 
 
 def free_records(seg, reached):
