@@ -13,8 +13,8 @@ from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
-                       float32, float64, from_numpy, full, full_like, get_default_dtype, int32,
-                       int64, linspace, set_default_dtype,
+                       float32, float64, from_numpy, full, full_like, get_default_dtype, half,
+                       int8, int16, int32, int64, linspace, set_default_dtype, short, uint8,
                        long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, tensor, zeros, zeros_like)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
@@ -22,7 +22,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diagonal, einsum,
                   log_softmax, logsumexp, max, min, mm, mv, norm, prod, softmax, split, stack,
                   std, trace, unbind, var)
-from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, eq, exp, expand,
+from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, dot, eq, exp, expand,
                   expm1, flatten, flip, ge, gt, le, log, log1p, logical_and, logical_not,
                   logical_or, lt, matmul, maximum, mean, minimum, mul, ne, neg, outer, permute,
                   pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
@@ -49,7 +49,7 @@ def _batch_aware_public_ops():
     g = globals()
     for name in ("amax amin bmm cat chunk concat concatenate cumsum diagonal einsum "
                  "log_softmax logsumexp max min mm mv norm prod softmax split stack std trace "
-                 "unbind var abs add argmax argmin broadcast_to clamp cos div dot eq exp expand "
+                 "unbind var abs add argmax argmin broadcast_to clamp cos dot eq exp expand "
                  "expm1 flatten flip ge gt le log log1p logical_and logical_not logical_or lt "
                  "matmul maximum mean minimum mul ne neg outer permute pow relu reshape sigmoid "
                  "sign sin sqrt squeeze sub sum tan tanh transpose unsqueeze where").split():
@@ -65,6 +65,7 @@ def _batch_aware_public_ops():
 
 
 _batch_aware_public_ops()
+int = int32  # noqa: A001 (tg.int, like torch.int; not in creation.py, which calls int())
 from .device import device  # noqa: E402
 from .tensor import Tensor, set_printoptions  # noqa: E402
 

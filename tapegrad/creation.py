@@ -16,8 +16,10 @@ complex128 = np.dtype(np.complex128)
 cfloat, cdouble = complex64, complex128
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
+int16, int8, uint8 = np.dtype(np.int16), np.dtype(np.int8), np.dtype(np.uint8)
 bool = np.dtype(np.bool_)  # noqa: A001 (tg.bool, like torch.bool)
 double, float, long = float64, float32, int64  # noqa: A001
+half, short = float16, int16  # torch's aliases (tg.int, like torch.int, is in __init__)
 
 _rng = np.random.default_rng()
 

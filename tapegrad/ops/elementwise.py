@@ -35,6 +35,19 @@ def _scalar_fallback(np_f, *args):
         return float(np_f(*[np.float64(a) for a in args]))
 
 
+def _bool_error(e):
+    """NumPy's TypeError for ``-`` on bool arrays as PyTorch's RuntimeError; others unchanged."""
+    msg = str(e)
+    if "boolean subtract" in msg:
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    if "boolean negative" in msg:
+        return RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                            "you are trying to invert a mask, use the `~` or `logical_not()` "
+                            "operator instead.")
+    return e
+
+
 # ---- unary ------------------------------------------------------------------------------
 
 def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
@@ -56,7 +69,14 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             return _make(r)
         if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
             return _cuda().unary(d, x)
-        r = _wrap(np_f(xd))
+        try:
+            r = np_f(xd)
+        except TypeError as e:
+            raise _bool_error(e) from None
+        if r.dtype is not xd.dtype and xd.dtype.kind in "biu" and r.dtype.kind == "f" and \
+                r.dtype != _F64:  # NumPy computes bool/int8 in float16: integers -> float64
+            r = np_f(xd.astype(_F64))
+        r = _wrap(r)
         if x._rg and _state.grad_enabled:
             if xd.dtype.kind == "c":
                 return _complex().unary(name, x, r)
@@ -91,6 +111,8 @@ def _record_unary(code, x, r, save_x, save_out, aux, seg=None):
 
 
 def _sigmoid_np(x):
+    if x.dtype.kind in "biu":  # integers -> float64 (no wrap-around in -|x| of unsigned ints)
+        x = x.astype(_F64)
     if x.dtype.kind == "c":  # no overflow-safe branch to choose on the complex plane
         return 1.0 / (1.0 + np.exp(-x))
     e = np.exp(-np.abs(x))
@@ -234,6 +256,10 @@ def clamp(x, min=None, max=None):
         out = x if min is None else where(lt(x, min), min, x)
         return out if max is None else where(gt(out, max), max, out)
     x = R.as_tensor(x)
+    if x.dtype.kind in "iub":  # a float bound makes the result floating (type promotion)
+        dtype = np.result_type(x.dtype, *(b for b in (min, max) if b is not None))
+        if dtype != x.dtype:
+            x = to(x, dtype)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
     xd = x._data
@@ -260,6 +286,22 @@ def _pow_py(x, y):
     return math.pow(x, y)
 
 
+def _np_power(x, y):
+    """``np.power`` with PyTorch's integer rules for negative exponents: an error for a Python
+    number exponent, and C's integer division (1, -1 or 0) for an integer tensor exponent."""
+    try:
+        return np.power(x, y)
+    except ValueError as e:
+        if "negative integer powers" not in str(e):
+            raise
+        if _is_number(y):
+            raise RuntimeError(str(e)) from None
+    x, y = np.asarray(x), np.asarray(y)
+    dtype = np.result_type(x, y)
+    neg = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
+    return np.where(y < 0, neg, np.power(x, np.maximum(y, 0))).astype(dtype, copy=False)
+
+
 def _max_py(x, y):
     return x if (x >= y or x != x) else y
 
@@ -281,7 +323,10 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             if type(xd) is _ndarray and type(yd) is _ndarray and x._base is None and \
                     y._base is None and (xd.ndim or yd.ndim):
                 if xd.shape == yd.shape:
-                    r = np_f(xd, yd)
+                    try:
+                        r = np_f(xd, yd)
+                    except TypeError as e:
+                        raise _bool_error(e) from None
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
                             return _complex().binary(name, x, y, r)
@@ -291,6 +336,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                     r = np_f(xd, yd)
                 except ValueError:
                     r = None  # the general path below gives PyTorch's message
+                except TypeError as e:
+                    raise _bool_error(e) from None
                 if r is not None:
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
@@ -331,6 +378,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
         except ValueError:
             broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on a mismatch
             raise
+        except TypeError as e:
+            raise _bool_error(e) from None
         if not rec:
             return _make(r)
         if type(r) is not float and r.dtype.kind == "c":
@@ -415,7 +464,10 @@ def _number_op(np_f, py_f):
             return r if type(r) is float else _wrap(np.float64(r))
         if type(xd) is DeviceArray:
             return _cuda().number_value(np_f, xd, c, reflected)
-        return _wrap(np_f(a, b))
+        try:
+            return _wrap(np_f(a, b))
+        except TypeError as e:
+            raise _bool_error(e) from None
 
     return value
 
@@ -424,7 +476,7 @@ _add_value = _number_op(np.add, operator.add)
 _sub_value = _number_op(np.subtract, operator.sub)
 _mul_value = _number_op(np.multiply, operator.mul)
 _div_value = _number_op(np.true_divide, _py_div)
-_pow_value = _number_op(np.power, _pow_py)
+_pow_value = _number_op(_np_power, _pow_py)
 
 
 def _const_add(x, c, reflected):
@@ -471,7 +523,7 @@ mul = _binary(Op.MUL, "mul", np.multiply, operator.mul, ("x", "y"), "g * y", "g 
 div = _binary(Op.DIV, "div", np.true_divide, _py_div, ("x", "y"), "g / y",
               "-g * (x / y / y)", const=_const_div)
 # NOTE: pow's masks follow PyTorch: d/dx is 0 where y == 0; d/dy is 0 where x == 0 and y >= 0.
-pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
+pow = _binary(Op.POW, "pow", _np_power, _pow_py, ("x", "y", "out"),
               "where(y == 0.0, 0.0, g * (y * x ** (y - 1.0)))",
               "g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))", const=_const_pow)
 # NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum; the loser

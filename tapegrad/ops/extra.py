@@ -42,11 +42,13 @@ def _special(name):
 
 
 def _float_value(np_f, *arrays):
+    dt = np.result_type(*[a.dtype for a in arrays])
+    # integers in float64 (NumPy would compute bool and int8 in float16)
+    arrays = [a.astype(np.float64) if a.dtype.kind in "biu" else a for a in arrays]
     with np.errstate(all="ignore"):
         v = np.asarray(np_f(*arrays))
-    dt = np.result_type(*[a.dtype for a in arrays])
     if dt.kind != "f":
-        dt = np.dtype(np.float32)  # PyTorch: integer inputs give the default float dtype
+        dt = np.dtype(np.float64)  # integers give float64, as exp and NumPy's ufuncs do
     return _wrap(v.astype(dt, copy=False))
 
 
@@ -205,13 +207,15 @@ def logcumsumexp(input, dim):
 
 def square(input):
     x = R.as_tensor(input)
+    if x.dtype.kind == "b":  # torch squares bools as pow(x, 2): int64
+        x = x.to(np.int64)
     return mul(x, x)
 
 
 def rsqrt(input):
     x = R.as_tensor(input)
     if x.dtype.kind != "f":
-        x = x.to(np.float32)
+        x = x.to(np.float64)  # integers give float64, as exp does
     return 1.0 / sqrt(x)  # rsqrt(-inf) is nan (x ** -0.5 would give NumPy's 0)
 
 

@@ -32,6 +32,7 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from .movement import _index_key, broadcast_to, gather_index, reshape
+from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -46,11 +47,6 @@ MULTI_VIEW_MSG = (". This view is the output of a function that returns multiple
 _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to "
                 "a single memory location. Please clone() the tensor before performing the "
                 "operation.")
-_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                "bool": "Bool"}
-
-
 # ---- COPY_SLICES: base with some positions replaced by a value ---------------------------
 
 def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
@@ -196,10 +192,6 @@ def _write(x, value, casting):
                 raise RuntimeError(_OVERLAP_MSG) from None
             raise
     bump_version(x)
-
-
-def _torch_name(dt):
-    return _TORCH_DTYPE.get(str(dt), str(dt))
 
 
 def _rebind(x, r, positions=None):

@@ -21,6 +21,7 @@ from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
 from .shapes import c_strides, flat_shape, norm_dim, norm_dims, size_of
+from .shapes import torch_dtype_name as _torch_name
 
 _grad_on = R._grad_on
 
@@ -482,10 +483,6 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     count = size_of(tuple(x.shape[d] for d in dims))
     s = sum(x, dim, keepdim, dtype)
     return s / count if count else s / float("nan")  # Tensor.__truediv__: no import cycle
-
-
-def _torch_name(dt):
-    return {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(str(dt), str(dt))
 
 
 # ---- indexing ---------------------------------------------------------------------------

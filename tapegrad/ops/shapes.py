@@ -5,6 +5,16 @@ import numpy as np
 from ..tensor import norm_dim  # one definition, at the bottom layer; the ops import it from here
 
 
+_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool", "complex128": "ComplexDouble", "complex64": "ComplexFloat"}
+
+
+def torch_dtype_name(dt):
+    """PyTorch's name of a dtype in its messages (``Long``, ``Double``, ...)."""
+    return _TORCH_DTYPE.get(str(dt), str(dt))
+
+
 def broadcast_shapes(sa, sb):
     """NumPy broadcasting of two shapes, failing with PyTorch's message."""
     if sa == sb:

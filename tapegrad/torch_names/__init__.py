@@ -18,7 +18,12 @@ _MODULES = (elementwise, reductions, shapes, products, numerics, indices)
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
                arcsinh=_ops.asinh, arctanh=_ops.atanh, arctan2=_ops.atan2, greater=_ops.gt,
-               greater_equal=_ops.ge, less=_ops.lt, less_equal=_ops.le, not_equal=_ops.ne)
+               greater_equal=_ops.ge, less=_ops.lt, less_equal=_ops.le, not_equal=_ops.ne,
+               div=elementwise.divide, bitwise_and=_ops.compare.bitwise_and,
+               bitwise_or=_ops.compare.bitwise_or, bitwise_xor=_ops.compare.bitwise_xor,
+               bitwise_not=_ops.compare.bitwise_not,
+               bitwise_left_shift=_ops.compare.bitwise_left_shift,
+               bitwise_right_shift=_ops.compare.bitwise_right_shift)
 
 FUNCTIONS = {name: getattr(m, name) for m in _MODULES for name in m.__all__}
 FUNCTIONS.update(ALIASES)

@@ -142,6 +142,14 @@ def bind(functions):
     T.view_as = lambda self, other: self.view(other.shape)
     T.reshape_as = lambda self, other: self.reshape(other.shape)
     T.where = lambda self, condition, other: _ops.where(condition, self, other)
+    # the integer-division operators and torch's ``div(..., rounding_mode=)``
+    T.__floordiv__ = functions["floor_divide"]
+    T.__rfloordiv__ = lambda self, other: functions["floor_divide"](other, self)
+    T.__mod__ = functions["remainder"]
+    T.__rmod__ = lambda self, other: functions["remainder"](other, self)
+    T.__ifloordiv__ = T.floor_divide_
+    T.__imod__ = T.remainder_
+    T.div, T.div_ = T.divide, T.divide_
     T.ndimension = lambda self: self.ndim
     T.is_floating_point = lambda self: self.dtype.kind == "f"
     T.is_signed = lambda self: self.dtype.kind in "fic"
