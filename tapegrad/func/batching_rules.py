@@ -435,7 +435,11 @@ def _rule_median(level, name, raw, args, kwargs):
     x, b = _unwrap(level, args[0])
     if not b:
         return NotImplemented
-    return BatchedTensor(_call(name, raw, _flat(x), 1).values, level)
+    flat = _flat(x)
+    values = _call(name, raw, flat, 1).values
+    if type(flat) is Tensor:  # each example's ties share its gradient, as median() does
+        values = _R.spread_evenly(flat, values.detach().numpy(), dims=(1,))
+    return BatchedTensor(values, level)
 
 
 def _rule_gather(level, name, raw, input, dim, index):

@@ -19,7 +19,7 @@ from . import record as R
 from ..registry import Op, defop
 from .elementwise import add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index, unsqueeze
-from .reduce import _return_type
+from .reduce import _return_type, spread_evenly
 from .shapes import broadcast_shapes as _broadcast2
 from .shapes import norm_dim
 
@@ -117,8 +117,12 @@ log10 = _py_unary(Op.LOG10, "log10", np.log10, lambda g, x, out, M: g / (x * mat
 # ---- atan2 (binary python op, inputs broadcast first) -------------------------------------
 
 def _atan2_deriv(g, y, x, M):
+    # NOTE: 1 / (x^2 + y^2) is taken as 0 where the sum is 0 (at the origin, or underflowed),
+    # as PyTorch does; the division reads a safe denominator so no inf reaches second order.
     d = x * x + y * y
-    return g * (x / d), g * (-y / d)
+    zero = d == 0.0
+    recip = M.where(zero, 0.0, 1.0 / M.where(zero, 1.0, d))
+    return g * (x * recip), g * (-y * recip)
 
 
 def _atan2_vjp_np(g, inputs, out):
@@ -516,7 +520,7 @@ def median(input, dim=None, keepdim=False):
         o = np.argsort(flat, kind="stable")
         nans = np.flatnonzero(np.isnan(flat))
         j = nans[0] if nans.size else o[(flat.size - 1) // 2]
-        return _take(x, np.asarray(j, np.int64))
+        return spread_evenly(x, flat[j])  # ties share the gradient, as in PyTorch
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
     n = xm.shape[d]

@@ -269,9 +269,10 @@ def mul_(x, other):
 
 
 def div_(x, other, rounding_mode=None):
-    """In place ``x /= other``."""
+    """In place ``x /= other``; ``rounding_mode`` ('trunc' or 'floor') rounds the quotient
+    (``Tensor.divide_``, which the torch-name layer binds)."""
     if rounding_mode is not None:
-        raise NotImplementedError("div_ with rounding_mode is not supported by tapegrad")
+        return x.divide_(other, rounding_mode=rounding_mode)
     return apply(x, E.div, other)
 
 

@@ -149,7 +149,7 @@ def bind(functions):
     T.__rmod__ = lambda self, other: functions["remainder"](other, self)
     T.__ifloordiv__ = T.floor_divide_
     T.__imod__ = T.remainder_
-    T.div, T.div_ = T.divide, T.divide_
+    T.div = T.divide
     T.ndimension = lambda self: self.ndim
     T.is_floating_point = lambda self: self.dtype.kind == "f"
     T.is_signed = lambda self: self.dtype.kind in "fic"

@@ -6,9 +6,11 @@ from collections import namedtuple
 import numpy as np
 
 from .. import ops as _ops
+from ..grad_mode import no_grad as _no_grad
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
+from ..ops.reduce import spread_evenly
 from ..ops.shapes import norm_dim
 from ._common import _t, const, vals
 
@@ -160,7 +162,9 @@ def nanmedian(input, dim=None, keepdim=False):
         flat = _ops.reshape(x, (-1,))
         if flat.shape[0] == 0:
             return const(np.nan, x.dtype)
-        return _median_at(flat, 0, False, True)[0]
+        with _no_grad():
+            value = _median_at(flat, 0, False, True)[0]
+        return spread_evenly(x, vals(value))  # ties share the gradient, as in PyTorch
     if x.ndim == 0:
         return ValuesIndices(x.clone(), const(0, np.int64))
     d = norm_dim(dim, x.ndim)
