@@ -134,7 +134,9 @@ def _bind_tensor_methods():
     T.cpu = lambda self: E.to(self, device="cpu")
     T.cuda = lambda self, device=None, non_blocking=False: E.to(
         self, device="cuda" if device is None else device)
-    T.contiguous = lambda self: self
+    T.contiguous = E.contiguous
+    T.is_contiguous = movement.is_contiguous
+    T.stride = movement.stride
     T.double = lambda self: E.to(self, np.float64)
     T.float = lambda self: E.to(self, np.float32)
     T.half = lambda self: E.to(self, np.float16)

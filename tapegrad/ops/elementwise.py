@@ -153,6 +153,17 @@ abs = _unary(Op.ABS, "abs", np.abs, operator.abs, ("x",), "g * sign(x)")
 clone = _unary(Op.CLONE, "clone", np.copy, float, (), "g", "CloneBackward0")
 
 
+def contiguous(x, memory_format=None):
+    """``x`` itself, or a C-ordered copy (``clone``) of a view that is not contiguous, as in
+    PyTorch: an in-place change of the copy leaves the viewed tensor alone."""
+    d = x._data
+    if type(d) is _ndarray and x._base is not None and not d.flags.c_contiguous:
+        c = clone(x)  # NumPy's copy keeps the view's order (order="K"): C order instead;
+        c._data = np.ascontiguousarray(c._data)  # the CLONE record saves no value to redo
+        return c
+    return x
+
+
 defop(Op.TO_COPY, "to", "unary", "ToCopyBackward0", saves=(), dx="g")
 
 

@@ -31,6 +31,7 @@ from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
+from . import movement as M
 from .movement import _index_key, broadcast_to, gather_index, reshape
 from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop
@@ -341,6 +342,38 @@ def reciprocal_(x):
     return apply(x, lambda a: E.div(1.0, a))
 
 
+# ---- x.t_(), x.unsqueeze_(0) ...: x itself becomes a view of its storage ----------------------
+
+def _shape_inplace(view_op, name):
+    def fn(x, *args, **kwargs):
+        check_inplace(x)
+        v = view_op(x, *args, **kwargs)
+        if v is not x:
+            x._data = v._data  # a NumPy view: the same storage, new shape and strides
+            if v._seg is not None:
+                _set_history(x, v)  # recorded as the view op (TBackward0, ...)
+        bump_version(x)
+        return x
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"In place ``{view_op.__name__}``: this tensor takes the new shape, sharing " \
+                 "its storage."
+    return fn
+
+
+def _t_checked(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return M.t(x)
+
+
+_t_checked.__name__ = "t"
+t_ = _shape_inplace(_t_checked, "t_")
+transpose_ = _shape_inplace(M.transpose, "transpose_")
+squeeze_ = _shape_inplace(M.squeeze, "squeeze_")
+unsqueeze_ = _shape_inplace(M.unsqueeze, "unsqueeze_")
+
+
 # ---- x[key] = value -----------------------------------------------------------------------
 
 def setitem(x, key, value):
@@ -411,5 +444,6 @@ METHODS = dict(
     relu_=relu_, abs_=abs_, log1p_=log1p_, expm1_=expm1_, sign_=sign_, reciprocal_=reciprocal_,
     true_divide_=div_, subtract_=sub_, multiply_=mul_, divide_=div_,
     __iadd__=_iop(add_), __isub__=_iop(sub_), __imul__=_iop(mul_), __itruediv__=_iop(div_),
-    __ipow__=_iop(pow_), __setitem__=setitem,
+    __ipow__=_iop(pow_), __setitem__=setitem, t_=t_, transpose_=transpose_,
+    swapaxes_=transpose_, swapdims_=transpose_, squeeze_=squeeze_, unsqueeze_=unsqueeze_,
 )

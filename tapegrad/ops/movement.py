@@ -206,7 +206,38 @@ def _share_storage(t, x):
 
 
 def view(x, *shape):
+    """``reshape`` that must not copy: a view of a C-contiguous tensor that spans its storage
+    unevenly (``x.t().view(-1)``) raises PyTorch's error, as its strides are PyTorch's."""
+    x = R.as_tensor(x)
+    xd, base = x._data, x._base
+    if type(xd) is np.ndarray and base is not None and not xd.flags.c_contiguous and \
+            type(base._data) is np.ndarray and base._data.flags.c_contiguous:
+        try:
+            np.reshape(xd, flat_shape(shape), copy=False)
+        except ValueError:
+            if xd.size == size_of(flat_shape(shape)) or -1 in flat_shape(shape):
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least "
+                    "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                    "instead.") from None
     return reshape(x, *shape)
+
+
+def is_contiguous(x, memory_format=None):
+    """Whether the elements lie in C order without gaps (NumPy's flag for the storage)."""
+    d = x._data
+    return type(d) is not np.ndarray or bool(d.flags.c_contiguous)
+
+
+def stride(x, dim=None):
+    """Steps in elements between neighbours along each dim (``dim``: one of them)."""
+    d = x._data
+    if type(d) is np.ndarray:
+        steps = tuple(s // d.itemsize for s in d.strides)
+    else:  # Python floats (0-d) and device arrays are contiguous
+        steps = tuple(c_strides(x.shape))
+    return steps if dim is None else steps[norm_dim(dim, len(steps))]
+
 
 
 def flatten(x, start_dim=0, end_dim=-1):
