@@ -82,3 +82,47 @@ def test_grad_wrt_a_leaf_switched_to_no_grad_raises(torch):
         with pytest.raises(RuntimeError, match="One of the differentiated Tensors does not "
                                                "require grad"):
             lib.autograd.grad(y, [w])
+
+
+def _outcome(f):
+    try:
+        r = f()
+    except Exception as e:  # noqa: BLE001 (the error is the result compared)
+        return type(e).__name__, str(e)
+    return str(r.dtype).replace("torch.", ""), r.tolist()
+
+
+EDGE_PROGRAMS = {
+    "argmax of empty": lambda T: T.zeros(0, dtype=T.float64).argmax(),
+    "argmin of empty": lambda T: T.zeros(0, dtype=T.float64).argmin(),
+    "argmax over an empty dim": lambda T: T.zeros(0, 3, dtype=T.float64).argmax(dim=0),
+    "argmax along a non-empty dim": lambda T: T.zeros(0, 3, dtype=T.float64).argmax(dim=1),
+    "logsumexp of int64": lambda T: T.logsumexp(T.tensor([1, 2]), 0),
+    "logsumexp of bool": lambda T: T.logsumexp(T.tensor([[True, False]]), 1),
+    "index out of bounds": lambda T: T.zeros(3, 2, dtype=T.float64)[3],
+    "negative index out of bounds": lambda T: T.zeros(3, 2, dtype=T.float64)[:, -3],
+    "index list out of bounds": lambda T: T.zeros(3, 2, dtype=T.float64)[[0, 5]],
+    "sign of bool": lambda T: T.sign(T.tensor([True, False])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_PROGRAMS))
+def test_reduction_and_index_edges_match_torch(torch, name):
+    f = EDGE_PROGRAMS[name]
+    got, want = _outcome(lambda: f(tg)), _outcome(lambda: f(torch))
+    if name.startswith("logsumexp"):  # integers give float64 here (NumPy's rule), float32 there
+        assert got[0] == "float64" and want[0] == "float32"
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    else:
+        assert got == want
+
+
+def test_reduction_and_index_edges_without_torch():
+    with pytest.raises(IndexError, match=r"argmax\(\): Expected reduction dim to be specified"):
+        tg.zeros(0).argmax()
+    with pytest.raises(IndexError, match=r"Expected reduction dim 0 to have non-zero size"):
+        tg.zeros(0, 3).argmin(dim=0)
+    assert tg.logsumexp(tg.tensor([1, 2]), 0).item() == pytest.approx(np.log(np.e + np.e ** 2))
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        tg.zeros(3, 2)[3]
+    assert tg.sign(tg.tensor([True, False])).tolist() == [True, False]

@@ -606,6 +606,8 @@ def sign(x):
     d = x._data
     if type(d) is float:  # NOTE: sign(nan) = 0, as in PyTorch (NumPy gives nan)
         return zero_grad_like(x, 0.0 if d != d else math.copysign(1.0, d) if d else 0.0)
+    if type(d) is _ndarray and d.dtype.kind == "b":  # sign of a bool is itself (torch)
+        return _make(d.copy())
     r = np.sign(d)
     return zero_grad_like(x, _wrap(np.where(np.isnan(r), 0, r).astype(r.dtype, copy=False)
                                    if r.dtype.kind == "f" else r))

@@ -577,6 +577,11 @@ def _basic_view(xd, items, value):
     return strides, offset
 
 
+def _index_error(e):
+    """NumPy's out-of-bounds IndexError in PyTorch's words ("dimension", not "axis")."""
+    return IndexError(str(e).replace(" for axis ", " for dimension "))
+
+
 def getitem(x, key):
     """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
     x = R.as_tensor(x)
@@ -597,7 +602,10 @@ def getitem(x, key):
                                                  strides=c_strides(shape))[items]
             return cuda_view(x, pv.shape, pv.strides, pv.__array_interface__["data"][0] -
                              _PROBE_ADDR)
-        value = xd[items]
+        try:
+            value = xd[items]
+        except IndexError as e:
+            raise _index_error(e) from None
         if not (x._rg and _grad_on()):
             t = _make(value)
             _share_storage(t, x)
@@ -612,7 +620,10 @@ def getitem(x, key):
     if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
         ids = np.arange(xd.size, dtype=np.int64).reshape(shape)[key]
         return reshape(gather_index(x, ids.reshape(-1)), ids.shape)
-    value = xd[key]
+    try:
+        value = xd[key]
+    except IndexError as e:
+        raise _index_error(e) from None
     if not (x._rg and _grad_on()):
         return _make(_wrap(value))
     idx = np.arange(xd.size, dtype=np.int64).reshape(shape)[key].reshape(-1)
