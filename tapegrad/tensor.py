@@ -184,8 +184,11 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError("Boolean value of Tensor with " +
+                               ("no values" if n == 0 else "more than one value") +
+                               " is ambiguous")
         return bool(self.item())
 
     def __iter__(self):

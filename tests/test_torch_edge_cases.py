@@ -126,3 +126,55 @@ def test_reduction_and_index_edges_without_torch():
     with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
         tg.zeros(3, 2)[3]
     assert tg.sign(tg.tensor([True, False])).tolist() == [True, False]
+
+
+def _py_outcome(f):
+    try:
+        r = f()
+    except Exception as e:  # noqa: BLE001 (the error is the result compared)
+        return type(e).__name__, str(e).replace("torch.", "tapegrad.")
+    if isinstance(r, tuple):
+        return [x.tolist() if hasattr(x, "tolist") else x for x in r]
+    return r.tolist() if hasattr(r, "tolist") else r
+
+
+PYTHON_PROTOCOL_PROGRAMS = {
+    "in": lambda T: (3.0 in T.arange(6.0).reshape(2, 3), 7 in T.arange(6.0), 2 in T.tensor([2])),
+    "in a string": lambda T: "a" in T.zeros(2),
+    "== None": lambda T: (T.zeros(2) == None, T.zeros(2) != None),  # noqa: E711
+    "bool of empty": lambda T: bool(T.zeros(0)),
+    "bool of two": lambda T: bool(T.zeros(2)),
+    "unary plus": lambda T: +T.tensor([1, -2]),
+    "setitem shape mismatch": lambda T: T.zeros(2, 3).__setitem__((slice(None), 0), T.zeros(3)),
+    "setitem 2-d mismatch": lambda T: T.zeros(5, 5).__setitem__(
+        (slice(0, 2), slice(0, 3)), T.zeros(4, 3)),
+    "expand first dim": lambda T: T.zeros(2, 3).expand(4, 3),
+    "expand too few sizes": lambda T: T.zeros(2, 3, dtype=T.float64).expand(3),
+    "reshape two -1": lambda T: T.zeros(2, 12).reshape(-1, -1),
+    "reshape -2": lambda T: T.zeros(4).reshape(-2, 2),
+    "where of a condition": lambda T: T.where(T.tensor([[1.0, 5.0], [3.0, 0.0]]) > 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PYTHON_PROTOCOL_PROGRAMS))
+def test_python_protocols_and_shape_errors_match_torch(torch, name):
+    f = PYTHON_PROTOCOL_PROGRAMS[name]
+    assert _py_outcome(lambda: f(tg)) == _py_outcome(lambda: f(torch))
+
+
+def test_python_protocols_and_shape_errors_without_torch():
+    x = tg.arange(6.0).reshape(2, 3)
+    assert (3.0 in x, 7.0 in x) == (True, False)
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+    assert (+x) is x
+    with pytest.raises(RuntimeError, match="Tensor with no values is ambiguous"):
+        bool(tg.zeros(0))
+    with pytest.raises(RuntimeError, match=r"expanded size of the tensor \(4\) must match the "
+                                           r"existing size \(2\) at non-singleton dimension 0"):
+        tg.zeros(2, 3).expand(4, 3)
+    with pytest.raises(RuntimeError, match=r"expanded size of the tensor \(2\) must match the "
+                                           r"existing size \(3\) at non-singleton dimension 0"):
+        x[:, 0] = tg.zeros(3)
+    with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
+        x.reshape(-1, -1)
+    assert [i.tolist() for i in tg.where(x > 3)] == [[1, 1], [1, 2]]

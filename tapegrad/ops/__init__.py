@@ -1,5 +1,7 @@
 """The op library: importing this package registers every op and binds Tensor methods."""
 
+import builtins
+
 import numpy as np
 
 from ..tensor import Tensor, _make
@@ -57,6 +59,14 @@ def _rev(f):
     return lambda self, other: f(other, self)
 
 
+def _contains(self, element):
+    """``element in t``: whether any element equals it (PyTorch's ``(t == element).any()``)."""
+    if not isinstance(element, (Tensor, int, float, builtins.complex, np.number, np.bool_)):
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                           f"passed in a {type(element)}.")
+    return bool(np.any(eq(self, element)._arr()))
+
+
 def _bitwise_inplace(f):
     def method(self, other):
         return inplace.apply(self, f, other)
@@ -107,6 +117,8 @@ def _bind_tensor_methods():
 
     for name, f in METHODS.items():  # Python-float fast path in front of the generic ops
         setattr(T, name, f)
+    T.__pos__ = lambda self: self
+    T.__contains__ = _contains
     T.conj = conj
     T.conj_physical = conj
     T.angle = angle

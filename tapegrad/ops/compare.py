@@ -16,6 +16,9 @@ def _value(v):
 
 def _compare(np_f, name):
     def fn(x, y):
+        if y is None:  # t == None is False and t != None True, as in PyTorch
+            if name in ("eq", "ne"):
+                return name == "ne"
         a, b = _value(x), _value(y)
         if type(a) is DeviceArray or type(b) is DeviceArray:
             from .cuda_ops import compare

@@ -313,6 +313,9 @@ def _np_power(x, y):
     return np.where(y < 0, neg, np.power(x, np.maximum(y, 0))).astype(dtype, copy=False)
 
 
+_np_power.ufunc = np.power  # the device kernels are chosen by the NumPy ufunc
+
+
 def _max_py(x, y):
     return x if (x >= y or x != x) else y
 
@@ -474,7 +477,7 @@ def _number_op(np_f, py_f):
                 return _scalar_fallback(np_f, a, b)
             return r if type(r) is float else _wrap(np.float64(r))
         if type(xd) is DeviceArray:
-            return _cuda().number_value(np_f, xd, c, reflected)
+            return _cuda().number_value(getattr(np_f, "ufunc", np_f), xd, c, reflected)
         try:
             return _wrap(np_f(a, b))
         except TypeError as e:
@@ -550,8 +553,15 @@ _where_def = defop(Op.WHERE, "where", "binary", "WhereBackward0", saves=("m",),
                    dx="where(m, g, 0.0)", dy="where(m, 0.0, g)")
 
 
-def where(condition, x, y):
-    """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient."""
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient.
+    ``where(condition)`` alone: the indices of its true elements, one tensor per dim
+    (``nonzero(as_tuple=True)``)."""
+    if x is None and y is None:
+        cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
+        if type(cond) is DeviceArray:
+            cond = cond.host()
+        return tuple(_make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     if any(isinstance(t, Tensor) and type(t._data) is DeviceArray for t in (condition, x, y)):
         return _where_cuda(condition, x, y)
     cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)

@@ -32,7 +32,8 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from . import movement as M
-from .movement import _index_key, broadcast_to, gather_index, reshape
+from .movement import _index_key, _is_basic, broadcast_to, gather_index, reshape
+from .shapes import expand_error
 from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop
 
@@ -424,9 +425,13 @@ def _cuda():
 def _setitem_error(e, xd, key, v):
     if "read-only" in str(e):
         return RuntimeError(_OVERLAP_MSG)
-    return RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
-                        f"broadcast to indexing result of shape "
-                        f"{list(np.shape(np.empty(xd.shape)[key]))}")
+    target = np.shape(np.empty(xd.shape)[key])
+    # PyTorch: a slice (basic key) expands the value; integer arrays and masks (index_put)
+    # report the shape mismatch
+    basic = _is_basic(key) and expand_error(np.shape(v), target)
+    return basic or RuntimeError(
+        f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
+        f"indexing result of shape {list(target)}")
 
 
 def _iop(f):

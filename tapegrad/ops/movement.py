@@ -20,7 +20,7 @@ from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
-from .shapes import c_strides, flat_shape, norm_dim, norm_dims, size_of
+from .shapes import c_strides, expand_error, flat_shape, norm_dim, norm_dims, size_of
 from .shapes import torch_dtype_name as _torch_name
 
 _grad_on = R._grad_on
@@ -190,6 +190,12 @@ def reshape(x, *shape):
 
 
 def _reshape_value(xd, shape):
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for k, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {k} of shape "
+                               f"{list(shape)}")
     try:
         return xd.reshape(shape)
     except ValueError:
@@ -333,10 +339,7 @@ def broadcast_to(x, shape, with_value=True, seg=None):
         return x
     lead = len(shape) - len(xs)
     if lead < 0 or any(s != t and s != 1 for s, t in zip(xs, shape[lead:])):
-        raise RuntimeError(f"The expanded size of the tensor ({shape[-1] if shape else 0}) must "
-                           f"match the existing size ({xs[-1] if xs else 0}) at non-singleton "
-                           f"dimension {len(shape) - 1}.  Target sizes: {list(shape)}.  Tensor "
-                           f"sizes: {list(xs)}")
+        raise expand_error(xs, shape, x.dtype)
     recording = x._rg and _grad_on()
     value = None
     if with_value or not recording:

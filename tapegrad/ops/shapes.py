@@ -34,6 +34,24 @@ def broadcast_shapes(sa, sb):
     return tuple(out)
 
 
+def expand_error(xs, shape, dtype=None):
+    """PyTorch's error for expanding shape ``xs`` to ``shape`` (the first mismatch from the
+    right, as PyTorch reports it)."""
+    lead = len(shape) - len(xs)
+    if lead < 0:
+        name = f"tapegrad.{torch_dtype_name(dtype)}Tensor" if dtype is not None else "Tensor"
+        return RuntimeError(f"expand({name}{{{list(xs)}}}, size={list(shape)}): the number of "
+                            f"sizes provided ({len(shape)}) must be greater or equal to the "
+                            f"number of dimensions in the tensor ({len(xs)})")
+    for i in reversed(range(len(xs))):
+        have, want = xs[i], shape[lead + i]
+        if have != want and have != 1:
+            return RuntimeError(f"The expanded size of the tensor ({want}) must match the "
+                                f"existing size ({have}) at non-singleton dimension {lead + i}."
+                                f"  Target sizes: {list(shape)}.  Tensor sizes: {list(xs)}")
+    return None
+
+
 def c_strides(shape):
     """Element strides of a C-contiguous array of ``shape``."""
     strides, acc = [], 1
