@@ -60,6 +60,8 @@ def _batch_aware_public_ops():
                  "take_along_dim topk xlogy").split():
         g[name] = dispatching(name, g[name])
     nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
+    for name in ("cosine_similarity", "pairwise_distance", "pdist"):  # torch.* names too
+        g[name] = dispatching(name, getattr(nn.functional, name))
     for name, f in torch_names.FUNCTIONS.items():  # tg.floor, tg.roll, tg.det, tg.unique, ...
         g.setdefault(name, dispatching(name, f))
 
