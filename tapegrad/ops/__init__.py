@@ -149,6 +149,7 @@ def _bind_tensor_methods():
     T.contiguous = E.contiguous
     T.is_contiguous = movement.is_contiguous
     T.stride = movement.stride
+    T.unfold = movement.unfold
     T.double = lambda self: E.to(self, np.float64)
     T.float = lambda self: E.to(self, np.float32)
     T.half = lambda self: E.to(self, np.float16)

@@ -284,6 +284,36 @@ def _view_strided(x, value, shape, strides, offset):
     return t
 
 
+def unfold(x, dimension, size, step):
+    """Windows of ``size`` elements every ``step`` along ``dimension``, as a new last dim:
+    a strided view (overlapping windows share elements; their gradients add)."""
+    x = R.as_tensor(x)
+    shape = x.shape or (1,)
+    d = norm_dim(dimension, len(shape))
+    n = shape[d]
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    count = (n - size) // step + 1
+    out_shape = shape[:d] + (count,) + shape[d + 1:] + (size,)
+    cs = c_strides(shape)
+    strides = cs[:d] + (cs[d] * step,) + cs[d + 1:] + (cs[d],)
+    if x.ndim == 0:  # PyTorch: a 0-d tensor gives shape (size,)
+        out_shape, strides = out_shape[1:], strides[1:]
+    xd = x._arr()
+    if type(xd) is DeviceArray:  # device views are copies
+        from .cuda_ops import strided_value
+
+        value = strided_value(xd, out_shape, strides, 0)
+    else:  # a NumPy view; overlapping windows are read-only (PyTorch refuses writes there)
+        b = xd.reshape(shape).strides
+        b = b[:d] + (b[d] * step,) + b[d + 1:] + (b[d],)
+        value = np.lib.stride_tricks.as_strided(
+            xd, out_shape, b[-len(out_shape):], writeable=step >= size)
+    return _view_strided(x, value, out_shape, strides, 0)
+
+
 def permute(x, *dims):
     x = R.as_tensor(x)
     dims = flat_shape(dims)

@@ -43,3 +43,29 @@ __all__ = sorted(FUNCTIONS)
 
 methods.bind(FUNCTIONS)
 globals().update(FUNCTIONS)
+
+
+def _bind_linalg_names():
+    """``torch.linalg``'s names for functions defined here (``tg.linalg`` is a lower layer)."""
+    from .. import linalg
+
+    def cross(input, other, *, dim=-1):
+        """The cross product of 3-vectors along ``dim`` (the last by default)."""
+        return products.cross(input, other, dim)
+
+    def vecdot(x, y, *, dim=-1):
+        """``sum(conj(x) * y, dim)``, broadcasting."""
+        x = _ops.conj(x) if x.dtype.kind == "c" else x
+        return _ops.sum(x * y, dim)
+
+    def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+        """The diagonals of the matrices in the last two dims (a view, as ``tg.diagonal``)."""
+        return _ops.diagonal(A, offset, dim1, dim2)
+
+    for f in (cross, vecdot, diagonal):
+        f.__module__ = linalg.__name__
+        setattr(linalg, f.__name__, f)
+    linalg.matmul = _ops.matmul
+
+
+_bind_linalg_names()

@@ -21,7 +21,7 @@ METHOD_NAMES = (
     "all any count_nonzero nansum nanmean aminmax cumprod cummax cummin msort nanmedian quantile "
     "nanquantile movedim moveaxis swapaxes swapdims narrow select unflatten tensor_split "
     "hsplit vsplit dsplit flipud fliplr rot90 roll take masked_select index_fill index_copy "
-    "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat "
+    "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat index_put "
     "diag_embed renorm det inverse slogdet logdet svd pinverse matrix_power cholesky "
     "matrix_exp diff cov corrcoef nonzero argwhere unique unique_consecutive bincount "
     "equal arccosh arcsinh arctanh"
@@ -32,7 +32,7 @@ INPLACE_NAMES = (
     "floor ceil trunc fix round frac sgn reciprocal log2 log10 exp2 deg2rad rad2deg sinc logit "
     "float_power clip clamp_min clamp_max hypot copysign fmod remainder floor_divide heaviside "
     "logical_xor multiply true_divide divide subtract absolute negative lerp addcmul addcdiv "
-    "lgamma digamma erfinv tril triu renorm addmm addmv addr baddbmm addbmm index_fill "
+    "lgamma digamma erfinv tril triu renorm addmm addmv addr baddbmm addbmm index_fill index_put "
     "index_copy arccosh arcsinh arctanh"
 ).split()
 
