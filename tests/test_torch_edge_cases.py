@@ -178,3 +178,47 @@ def test_python_protocols_and_shape_errors_without_torch():
     with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
         x.reshape(-1, -1)
     assert [i.tolist() for i in tg.where(x > 3)] == [[1, 1], [1, 2]]
+
+
+def test_randint_overloads_and_errors_match_torch(torch):
+    for lib in (tg, torch):
+        assert tuple(lib.randint(3, (2,)).shape) == (2,)  # randint(high, size)
+        assert tuple(lib.randint(1, 3, (2, 2)).shape) == (2, 2)
+        assert tuple(lib.randint(high=3, size=(4,)).shape) == (4,)
+        assert str(lib.randint(5, (3,)).dtype).endswith("int64")
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to'"):
+            lib.randint(3, 1, (2,))
+
+
+def test_randint_overloads_without_torch():
+    x = tg.randint(3, (500,))
+    assert x.shape == (500,) and x.dtype == tg.int64 and 0 <= x.min().item() <= x.max().item() < 3
+    assert tg.vmap(lambda r: r + tg.randint(4, (2,)), randomness="different")(
+        tg.zeros(3, 2, dtype=tg.int64)).shape == (3, 2)
+
+
+def test_dtype_queries_match_torch(torch):
+    for name in ("float32", "float64", "float16"):
+        ours, theirs = tg.finfo(getattr(tg, name)), torch.finfo(getattr(torch, name))
+        assert (ours.eps, ours.max, ours.min, ours.tiny, ours.bits, ours.resolution) == \
+            (theirs.eps, theirs.max, theirs.min, theirs.tiny, theirs.bits, theirs.resolution)
+        assert type(ours.eps) is float
+    for name in ("int64", "int32", "int8", "uint8"):
+        ours, theirs = tg.iinfo(getattr(tg, name)), torch.iinfo(getattr(torch, name))
+        assert (ours.max, ours.min, ours.bits) == (theirs.max, theirs.min, theirs.bits)
+    for a, b in [("float64", "float32"), ("float32", "int64"), ("int64", "bool"),
+                 ("bool", "int64"), ("float64", "complex128"), ("int32", "int64")]:
+        assert tg.can_cast(getattr(tg, a), getattr(tg, b)) == \
+            torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+    for lib in (tg, torch):
+        x = lib.ones(2, dtype=lib.float32)
+        assert lib.is_tensor(x) and not lib.is_tensor(1.0)
+        assert lib.is_floating_point(x) and not lib.is_complex(x)
+        assert lib.is_nonzero(lib.tensor([2])) and not lib.is_nonzero(lib.tensor([0.0]))
+        with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+            lib.is_nonzero(x)
+        assert str(lib.promote_types(lib.int32, lib.int64)).endswith("int64")
+        assert str(lib.result_type(lib.tensor([1]), 2)).endswith("int64")
+        assert str(lib.result_type(lib.tensor([1], dtype=lib.float32), 2.0)).endswith("float32")
+        assert lib.scalar_tensor(3).item() == 3.0 and lib.scalar_tensor(3).ndim == 0

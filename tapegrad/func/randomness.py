@@ -129,12 +129,14 @@ def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like,
                                                      device=device,
                                                      requires_grad=requires_grad))
 
-    def randint(low, high=None, size=(), dtype=None, device=None):
+    def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+                requires_grad=False):
         plan = _plan()
         if plan is None:
-            return raw_randint(low, high, size=size, dtype=dtype, device=device)
-        return _batched(plan, lambda lead: raw_randint(low, high, size=lead + tuple(size),
-                                                       dtype=dtype, device=device))
+            return raw_randint(low, high, size, dtype=dtype, device=device)
+        low, high, size = creation.randint_args(low, high, size)
+        return _batched(plan, lambda lead: raw_randint(low, high, lead + size, dtype=dtype,
+                                                       device=device))
 
     def dropout(input, p=0.5, training=True, inplace=False):
         plan = _plan() if training and 0.0 < p < 1.0 else None
