@@ -222,3 +222,37 @@ def test_dtype_queries_match_torch(torch):
         assert str(lib.result_type(lib.tensor([1]), 2)).endswith("int64")
         assert str(lib.result_type(lib.tensor([1], dtype=lib.float32), 2.0)).endswith("float32")
         assert lib.scalar_tensor(3).item() == 3.0 and lib.scalar_tensor(3).ndim == 0
+
+
+AUTOGRAD_ERRORS = {
+    "grad of a tensor without history": lambda T: T.autograd.grad(
+        (T.tensor([1.0, 2.0]) * 2).sum(), T.tensor([1.0, 2.0])),
+    "grad wrt a tensor without history": lambda T: T.autograd.grad(
+        (T.tensor([1.0], requires_grad=True) * 2).sum(), T.tensor([1.0])),
+    "batched grad of a tensor without history": lambda T: T.autograd.grad(
+        T.tensor([1.0, 2.0]) * 2, T.tensor([1.0, 2.0]), T.eye(2), is_grads_batched=True),
+    "detach_ of a view": lambda T: T.tensor([1.0, 2.0], requires_grad=True)[0].detach_(),
+    "detach_ of a view without history": lambda T: T.ones(3)[:2].detach_(),
+    "grad of another dtype": lambda T: setattr(
+        T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True), "grad",
+        T.ones(2, dtype=T.float32)),
+    "grad of an integer dtype": lambda T: setattr(
+        T.ones(2, dtype=T.float16), "grad", T.ones(2, dtype=T.int64)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUTOGRAD_ERRORS))
+def test_autograd_errors_match_torch(torch, name):
+    f = AUTOGRAD_ERRORS[name]
+    assert _py_outcome(lambda: f(tg)) == _py_outcome(lambda: f(torch))
+
+
+def test_autograd_errors_without_torch():
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+        tg.autograd.grad((tg.ones(2) * 2).sum(), tg.ones(2))
+    with pytest.raises(RuntimeError, match="Can't detach views in-place"):
+        tg.ones(3)[:2].detach_()
+    z = tg.ones(2, requires_grad=True) * 2
+    assert z.detach_() is z and not z.requires_grad  # not a view: allowed
+    with pytest.raises(RuntimeError, match="with grad_dtype 'Double'"):
+        tg.ones(2, dtype=tg.float64, requires_grad=True).grad = tg.ones(2, dtype=tg.float32)
