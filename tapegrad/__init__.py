@@ -35,7 +35,7 @@ from .ops import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atan
 from .ops import angle, conj, imag, real
 from .ops import complex_ as complex  # noqa: A001 (tg.complex(real, imag), like torch.complex)
 from .creation import cdouble, cfloat, complex64, complex128
-from .creation import (can_cast, finfo, iinfo, is_complex, is_floating_point, is_nonzero,
+from .creation import (Generator, can_cast, finfo, iinfo, is_complex, is_floating_point, is_nonzero,
                        is_tensor, promote_types, result_type, scalar_tensor)
 from . import func
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)

@@ -201,15 +201,46 @@ def _shape(size):
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_rng.random(_shape(size)).astype(dtype or _default(), copy=False),
-                               requires_grad))
+class Generator:
+    """A random number generator of its own, for the ``generator=`` argument of the random
+    functions (``tg.manual_seed`` seeds the default one)."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self.seed()
+
+    def manual_seed(self, seed):
+        self._initial_seed = int(seed)
+        self._rng = np.random.default_rng(self._initial_seed)
+        return self
+
+    def seed(self):
+        """Reseed from fresh entropy; the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy) % (1 << 63))
+        return self._initial_seed
+
+    def initial_seed(self):
+        return self._initial_seed
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_rng.standard_normal(_shape(size)).astype(dtype or _default(),
-                                                                          copy=False),
-                               requires_grad))
+def draws(generator=None):
+    """The NumPy generator a random function draws from: ``generator``'s, else the default."""
+    if generator is None:
+        return _rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tapegrad.Generator, not "
+                        f"{type(generator).__name__}")
+    return generator._rng
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    return _on(device, _finish(draws(generator).random(_shape(size)).astype(
+        dtype or _default(), copy=False), requires_grad))
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    return _on(device, _finish(draws(generator).standard_normal(_shape(size)).astype(
+        dtype or _default(), copy=False), requires_grad))
 
 
 def randint_args(low, high, size):
@@ -231,7 +262,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)`` or
     ``randint(low, high, size)``, as PyTorch's overloads."""
     low, high, size = randint_args(low, high, size)
-    return _on(device, _make(_rng.integers(low, high, size=size).astype(dtype or int64)))
+    return _on(device, _make(draws(generator).integers(low, high, size=size).astype(
+        dtype or int64)))
 
 
 def _like(np_fn):
