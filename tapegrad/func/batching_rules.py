@@ -438,7 +438,7 @@ def _rule_median(level, name, raw, args, kwargs):
     flat = _flat(x)
     values = _call(name, raw, flat, 1).values
     if type(flat) is Tensor:  # each example's ties share its gradient, as median() does
-        values = _R.spread_evenly(flat, values.detach().numpy(), dims=(1,))
+        values = _X.spread_evenly(flat, values.detach().numpy(), dims=(1,))
     return BatchedTensor(values, level)
 
 

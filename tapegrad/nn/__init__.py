@@ -12,8 +12,8 @@ Example:
 """
 
 from . import functional, init, utils
-from .activation import (ELU, GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid,
-                         Softmax, Softplus, Tanh)
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6,
+                         SiLU, Sigmoid, Softmax, Softplus, Tanh)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Dropout, Embedding, Identity, LayerNorm, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
@@ -28,5 +28,5 @@ __all__ = [
     "Tanh", "Sigmoid", "LogSigmoid", "GELU", "SiLU", "LeakyReLU", "ELU", "Softplus", "Softmax",
     "LogSoftmax", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss",
     "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "ParameterList",
-    "ParameterDict", "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance",
+    "ParameterDict", "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance", "Hardtanh",
 ]

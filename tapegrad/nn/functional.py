@@ -24,7 +24,7 @@ from .. import ops as O
 from ..tensor import Tensor, _make
 
 __all__ = [
-    "linear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
+    "linear", "relu", "relu6", "hardtanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
     "tanh", "logsigmoid", "softmax", "log_softmax", "logsumexp", "dropout", "one_hot",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
@@ -276,9 +276,17 @@ def relu(input, inplace=False):
     return O.relu(_t(input))
 
 
-def relu6(input, inplace=False):
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``x`` clamped to ``[min_val, max_val]``; the gradient passes strictly inside (0 at the
+    bounds and at NaN, as PyTorch's)."""
     x = _t(input)
-    return O.where(x > 6.0, 0.0 * x + 6.0, O.relu(x))
+    inside = (x > min_val) & (x < max_val)
+    return O.where(inside, x, O.clamp(x.detach(), min_val, max_val))
+
+
+def relu6(input, inplace=False):
+    """``hardtanh(x, 0, 6)``."""
+    return hardtanh(input, 0.0, 6.0)
 
 
 def sigmoid(input):
@@ -297,8 +305,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
-    x = _t(input)
-    return O.where(x > 0, x, O.expm1(O.clamp(x, max=0.0)) * alpha)
+    x = _t(input)  # NaN takes the identity branch (gradient 1, as PyTorch's)
+    return O.where(x <= 0, O.expm1(O.clamp(x, max=0.0)) * alpha, x)
 
 
 def gelu(input, approximate="none"):

@@ -5,8 +5,8 @@ import builtins
 import numpy as np
 
 from ..tensor import Tensor, _make
-from . import (compare, complex, elementwise, extra, fft, inplace, join, linalg, linalg_decomp,
-               linalg_spectral, movement, reduce)
+from . import (compare, complex, elementwise, extra, fft, inplace, join, layout, linalg,
+               linalg_decomp, linalg_spectral, movement, reduce)
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
@@ -147,9 +147,9 @@ def _bind_tensor_methods():
     T.cuda = lambda self, device=None, non_blocking=False: E.to(
         self, device="cuda" if device is None else device)
     T.contiguous = E.contiguous
-    T.is_contiguous = movement.is_contiguous
-    T.stride = movement.stride
-    T.unfold = movement.unfold
+    T.is_contiguous = layout.is_contiguous
+    T.stride = layout.stride
+    T.unfold = layout.unfold
     T.double = lambda self: E.to(self, np.float64)
     T.float = lambda self: E.to(self, np.float32)
     T.half = lambda self: E.to(self, np.float16)

@@ -19,7 +19,7 @@ from . import record as R
 from ..registry import Op, defop
 from .elementwise import add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index, unsqueeze
-from .reduce import _return_type, spread_evenly
+from .reduce import _return_type
 from .shapes import broadcast_shapes as _broadcast2
 from .shapes import norm_dim
 
@@ -507,6 +507,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     vals = _take(x, np.take_along_axis(_ids(xm.shape), o, d).reshape(
         o.shape if xd.ndim else ()))
     return _TopkResult(vals, _make(o.astype(np.int64).reshape(o.shape if xd.ndim else ())))
+
+
+def spread_evenly(x, value, dims=None):
+    """``value``, a reduction of ``x`` over ``dims`` (all by default) equal to some of its
+    elements (the median), whose gradient is shared evenly by the elements equal to it:
+    PyTorch's backward of ``max()``, ``min()``, ``median()`` and ``nanmedian()`` without
+    ``dim``."""
+    value = _wrap(np.asarray(value))
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    dims = tuple(range(x.ndim)) if dims is None else dims
+    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dims=dims, keepdim=False, evenly=True))
 
 
 def median(input, dim=None, keepdim=False):

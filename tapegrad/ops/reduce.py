@@ -281,19 +281,6 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
                            params=dict(dims=dims, keepdim=keepdim, evenly=evenly))
 
 
-def spread_evenly(x, value, dims=None):
-    """``value``, a reduction of ``x`` over ``dims`` (all by default) equal to some of its
-    elements (the median), whose gradient is shared evenly by the elements equal to it:
-    PyTorch's backward of ``max()``, ``min()``, ``median()`` and ``nanmedian()`` without
-    ``dim``."""
-    value = _wrap(np.asarray(value))
-    if not R.needs_grad(x) or x.dtype.kind != "f":
-        return _make(value)
-    dims = tuple(range(x.ndim)) if dims is None else dims
-    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
-                           params=dict(dims=dims, keepdim=False, evenly=True))
-
-
 def amax(input, dim=(), keepdim=False):
     """Maximum over ``dim`` (int or tuple; all dims by default). Ties share the gradient.
 

@@ -10,7 +10,7 @@ from ..grad_mode import no_grad as _no_grad
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
-from ..ops.reduce import spread_evenly
+from ..ops.extra import spread_evenly
 from ..ops.shapes import norm_dim
 from ._common import _t, const, vals
 
