@@ -22,6 +22,8 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..tensor import Tensor, _make
+from . import more_activations as _more
+from .more_activations import softmax_dim as _softmax_dim
 
 __all__ = [
     "linear", "relu", "relu6", "hardtanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
@@ -29,7 +31,7 @@ __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
     "normalize", "pad", "embedding", "erf", "cosine_similarity", "pairwise_distance", "pdist",
-]
+] + _more.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -345,12 +347,6 @@ def logsigmoid(input):
     return O.where(x >= 0, pos, neg)
 
 
-def _softmax_dim(name, ndim, stacklevel=4):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x = _t(input)
     if dim is None:
@@ -622,3 +618,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         s = O.sum(loss)
         return s / x.shape[0] if x.ndim else s
     return _reduce(loss, reduction)
+
+
+# more activations (nn/more_activations.py) under torch's names (threshold is also softplus's
+# argument name, hence no import statement)
+globals().update({name: getattr(_more, name) for name in _more.__all__})
