@@ -18,8 +18,10 @@ from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Ha
                          Threshold)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Dropout, Embedding, Identity, LayerNorm, Linear
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
-                   MSELoss, NLLLoss, SmoothL1Loss)
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+                   GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss, NLLLoss,
+                   PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module
 from .parameter import Parameter
 from .shaping import CosineSimilarity, Flatten, PairwiseDistance, Unflatten
@@ -32,5 +34,7 @@ __all__ = [
     "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "ParameterList",
     "ParameterDict", "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance", "Hardtanh",
     "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "PReLU", "Softmin",
-    "Softshrink", "Softsign", "Tanhshrink", "Threshold",
+    "Softshrink", "Softsign", "Tanhshrink", "Threshold", "GaussianNLLLoss", "PoissonNLLLoss",
+    "MarginRankingLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss", "TripletMarginLoss",
 ]

@@ -22,16 +22,20 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..tensor import Tensor, _make
+from . import distances as _distances
 from . import more_activations as _more
+from . import more_losses as _losses
+from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
+from .more_losses import legacy_reduction as _legacy_reduction
 
 __all__ = [
     "linear", "relu", "relu6", "hardtanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
-    "tanh", "logsigmoid", "softmax", "log_softmax", "logsumexp", "dropout", "one_hot",
+    "tanh", "softmax", "log_softmax", "logsumexp", "dropout", "one_hot",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
-    "normalize", "pad", "embedding", "erf", "cosine_similarity", "pairwise_distance", "pdist",
-] + _more.__all__
+    "normalize", "pad", "embedding", "erf",
+] + _more.__all__ + _distances.__all__ + _losses.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -46,17 +50,6 @@ def _np(x):
 
 def _const(arr):
     return _make(np.asarray(arr))
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
-                  + ("none" if reduce is False else "mean" if size_average in (None, True)
-                     else "sum") + "' instead.", UserWarning, stacklevel=3)
-    if reduce is False:
-        return "none"
-    return "mean" if size_average in (None, True) else "sum"
 
 
 def _check_reduction(reduction):
@@ -164,43 +157,6 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     x = _t(input)
     n = O.norm(x, p, dim, keepdim=True)
     return x / O.clamp(n, min=eps)
-
-
-def _floating_pair(x1, x2):
-    a, b = _t(x1), _t(x2)
-    dt = _creation.get_default_dtype()
-    return (a if a.dtype.kind in "fc" else a.to(dt)), (b if b.dtype.kind in "fc" else b.to(dt))
-
-
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """``sum(x1/|x1| * x2/|x2|, dim)``, each norm at least ``eps`` (PyTorch's formula: the
-    clamp changes the value, not the norm's gradient)."""
-    a, b = _floating_pair(x1, x2)
-    shape = O.broadcast_shapes(a.shape, b.shape)
-    a, b = O.broadcast_to(a, shape), O.broadcast_to(b, shape)
-
-    def clamped_norm(v):
-        n = O.norm(v, 2, dim, keepdim=True)
-        c = n.detach()
-        return n + (O.clamp(c, min=eps) - c)  # max(n, eps) in value, n's gradient
-
-    return O.sum((a / clamped_norm(a)) * (b / clamped_norm(b)), dim)
-
-
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """The ``p``-norm of ``x1 - x2 + eps`` along the last dim (of the broadcast shape)."""
-    a, b = _floating_pair(x1, x2)
-    return O.norm(a - b + eps, p, max(a.ndim, b.ndim) - 1, keepdim=keepdim)
-
-
-def pdist(input, p=2.0):
-    """The ``p``-norm distances between the rows of an (N, M) input, pairs i < j in row
-    order: N (N - 1) / 2 values."""
-    x = _t(input)
-    if x.ndim != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
-    i, j = np.triu_indices(x.shape[0], 1)
-    return O.norm(x[i] - x[j], p, 1)
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -336,15 +292,6 @@ def softplus(input, beta=1.0, threshold=20.0):
     if beta != 1:
         soft = soft / beta
     return O.where(bx > threshold, x, soft)
-
-
-def logsigmoid(input):
-    """``log(sigmoid(x))`` without overflow on either side."""
-    x = _t(input)
-    pos = -O.log1p(O.exp(-O.clamp(x, min=0.0)))
-    xn = O.clamp(x, max=0.0)
-    neg = xn - O.log1p(O.exp(xn))
-    return O.where(x >= 0, pos, neg)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -620,6 +567,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
-# more activations (nn/more_activations.py) under torch's names (threshold is also softplus's
-# argument name, hence no import statement)
-globals().update({name: getattr(_more, name) for name in _more.__all__})
+# more activations, distances and losses (nn/more_activations.py, distances.py,
+# more_losses.py) under torch's names (threshold is also softplus's argument name, hence no
+# import statement)
+globals().update({name: getattr(m, name) for m in (_more, _distances, _losses)
+                  for name in m.__all__})

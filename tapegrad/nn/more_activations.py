@@ -28,6 +28,15 @@ def _zero_or_nan(v):
 _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 
 
+def logsigmoid(input):
+    """``log(sigmoid(x))`` without overflow on either side."""
+    x = _t(input)
+    pos = -O.log1p(O.exp(-O.clamp(x, min=0.0)))
+    xn = O.clamp(x, max=0.0)
+    neg = xn - O.log1p(O.exp(xn))
+    return O.where(x >= 0, pos, neg)
+
+
 def hardsigmoid(input, inplace=False):
     """``relu6(x + 3) / 6``; the gradient (PyTorch's float32 ``1/6``) strictly between -3
     and 3."""
@@ -152,6 +161,6 @@ def prelu(input, weight):
     return O.where(x > 0, x, w * x)
 
 
-__all__ = ["hardsigmoid", "hardswish", "softshrink", "hardshrink", "threshold", "selu", "celu",
+__all__ = ["logsigmoid", "hardsigmoid", "hardswish", "softshrink", "hardshrink", "threshold", "selu", "celu",
            "mish", "softsign", "tanhshrink", "softmin", "glu", "prelu"]
 
