@@ -256,3 +256,24 @@ def test_autograd_errors_without_torch():
     assert z.detach_() is z and not z.requires_grad  # not a view: allowed
     with pytest.raises(RuntimeError, match="with grad_dtype 'Double'"):
         tg.ones(2, dtype=tg.float64, requires_grad=True).grad = tg.ones(2, dtype=tg.float32)
+
+
+def test_mode_matches_torch(torch):
+    def run(lib):
+        x = lib.tensor([[3.0, 1.0, 3.0, 2.0, 1.0], [5.0, 5.0, 4.0, 4.0, 6.0]], dtype=lib.float64,
+                       requires_grad=True)
+        m = x.mode(dim=1)
+        m.values.sum().backward()
+        other = lib.mode(lib.tensor([[1.0, 2.0], [1.0, 3.0]]), 0, keepdim=True)
+        return (m.values.tolist(), m.indices.tolist(), x.grad.tolist(),
+                lib.tensor([2.0, 2.0, 1.0]).mode().indices.item(), other.values.tolist(),
+                other.indices.tolist(), lib.tensor([1, 1, 2]).mode().values.item(),
+                lib.tensor(3.0).mode().indices.item())
+
+    assert run(tg) == run(torch)
+
+
+def test_mode_without_torch():
+    m = tg.tensor([3.0, 1.0, 3.0, 2.0, 1.0]).mode()
+    assert (m.values.item(), m.indices.item()) == (1.0, 4)  # smallest mode, last occurrence
+    assert tg.tensor([[1, 2, 2], [7, 7, 0]]).mode().values.tolist() == [2, 7]

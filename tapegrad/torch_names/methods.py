@@ -18,7 +18,7 @@ METHOD_NAMES = (
     "sinc logit float_power clip clamp_min clamp_max hypot logaddexp logaddexp2 copysign fmax "
     "fmin fmod remainder floor_divide heaviside logical_xor multiply true_divide divide "
     "subtract absolute negative positive lerp addcmul addcdiv lgamma digamma erfinv "
-    "all any count_nonzero nansum nanmean aminmax cumprod cummax cummin msort nanmedian quantile "
+    "all any count_nonzero nansum nanmean aminmax cumprod cummax cummin mode msort nanmedian quantile "
     "nanquantile movedim moveaxis swapaxes swapdims narrow select unflatten tensor_split "
     "hsplit vsplit dsplit flipud fliplr rot90 roll take masked_select index_fill index_copy "
     "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat index_put "
