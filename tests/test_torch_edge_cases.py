@@ -277,3 +277,14 @@ def test_mode_without_torch():
     m = tg.tensor([3.0, 1.0, 3.0, 2.0, 1.0]).mode()
     assert (m.values.item(), m.indices.item()) == (1.0, 4)  # smallest mode, last occurrence
     assert tg.tensor([[1, 2, 2], [7, 7, 0]]).mode().values.tolist() == [2, 7]
+
+
+@pytest.mark.parametrize("shapes", [((4, 3), (3, 4)), ((2, 3, 4), (5, 3, 1)), ((2, 1), (3, 4, 5))])
+def test_broadcast_error_names_the_last_mismatching_dim(torch, shapes):
+    def error(lib):
+        with pytest.raises(RuntimeError) as info:
+            lib.zeros(shapes[0]) + lib.zeros(shapes[1])
+        return str(info.value)
+
+    assert error(tg) == error(torch)
+    assert "at non-singleton dimension" in error(tg)

@@ -23,7 +23,8 @@ def broadcast_shapes(sa, sb):
     pa = (1,) * (n - len(sa)) + tuple(sa)
     pb = (1,) * (n - len(sb)) + tuple(sb)
     out = []
-    for i, (p, q) in enumerate(zip(pa, pb)):
+    for i in range(n - 1, -1, -1):  # from the last dim, so the mismatch named is PyTorch's
+        p, q = pa[i], pb[i]
         if p == q or q == 1:
             out.append(p)
         elif p == 1:
@@ -31,7 +32,7 @@ def broadcast_shapes(sa, sb):
         else:
             raise RuntimeError(f"The size of tensor a ({p}) must match the size of tensor b "
                                f"({q}) at non-singleton dimension {i}")
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 def expand_error(xs, shape, dtype=None):
