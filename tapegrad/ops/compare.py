@@ -87,7 +87,11 @@ def bitwise_not(x):
 
 def invert(x):
     """The ``~`` operator (``bitwise_not``), with PyTorch's TypeError on floating tensors."""
-    if np.asarray(_value(x)).dtype.kind not in "iub":
+    v = _value(x)
+    kind = v.dtype.kind
+    if kind == "b":  # the common case, a mask: no promotion to work out
+        return _make(_wrap(np.asarray(np.logical_not(v))))
+    if kind not in "iu":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
                         "tensors")
-    return bitwise_not(x)
+    return _make(_wrap(np.asarray(np.invert(v))))

@@ -73,9 +73,9 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             r = np_f(xd)
         except TypeError as e:
             raise _bool_error(e) from None
-        if r.dtype is not xd.dtype and xd.dtype.kind in "biu" and r.dtype.kind == "f" and \
-                r.dtype != _F64:  # NumPy computes bool/int8 in float16: integers -> float64
-            r = np_f(xd.astype(_F64))
+        rd = r.dtype  # (float64 results, the common case, pass one identity test)
+        if rd is not _F64 and rd.kind == "f" and xd.dtype.kind in "biu":
+            r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: ints -> float64
         r = _wrap(r)
         if x._rg and _state.grad_enabled:
             if xd.dtype.kind == "c":
@@ -299,7 +299,8 @@ def _pow_py(x, y):
 
 def _np_power(x, y):
     """``np.power`` with PyTorch's integer rules for negative exponents: an error for a Python
-    number exponent, and C's integer division (1, -1 or 0) for an integer tensor exponent."""
+    number exponent, and C's integer division (1, -1 or 0) for an integer tensor exponent
+    (called where ``np.power`` raised: the float paths pay nothing)."""
     try:
         return np.power(x, y)
     except ValueError as e:
@@ -311,9 +312,6 @@ def _np_power(x, y):
     dtype = np.result_type(x, y)
     neg = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
     return np.where(y < 0, neg, np.power(x, np.maximum(y, 0))).astype(dtype, copy=False)
-
-
-_np_power.ufunc = np.power  # the device kernels are chosen by the NumPy ufunc
 
 
 def _max_py(x, y):
@@ -341,6 +339,10 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         r = np_f(xd, yd)
                     except TypeError as e:
                         raise _bool_error(e) from None
+                    except ValueError:
+                        if np_f is not np.power:
+                            raise
+                        r = _np_power(xd, yd)  # integers to negative integer powers
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
                             return _complex().binary(name, x, y, r)
@@ -391,7 +393,9 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             r = _wrap(np_f(xa if wx is None else wx, ya if wy is None else wy))
         except ValueError:
             broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on a mismatch
-            raise
+            if np_f is not np.power:
+                raise
+            r = _wrap(_np_power(xa if wx is None else wx, ya if wy is None else wy))
         except TypeError as e:
             raise _bool_error(e) from None
         if not rec:
@@ -477,11 +481,15 @@ def _number_op(np_f, py_f):
                 return _scalar_fallback(np_f, a, b)
             return r if type(r) is float else _wrap(np.float64(r))
         if type(xd) is DeviceArray:
-            return _cuda().number_value(getattr(np_f, "ufunc", np_f), xd, c, reflected)
+            return _cuda().number_value(np_f, xd, c, reflected)
         try:
             return _wrap(np_f(a, b))
         except TypeError as e:
             raise _bool_error(e) from None
+        except ValueError:
+            if np_f is not np.power:
+                raise
+            return _wrap(_np_power(a, b))  # integers to negative integer powers
 
     return value
 
@@ -490,7 +498,7 @@ _add_value = _number_op(np.add, operator.add)
 _sub_value = _number_op(np.subtract, operator.sub)
 _mul_value = _number_op(np.multiply, operator.mul)
 _div_value = _number_op(np.true_divide, _py_div)
-_pow_value = _number_op(_np_power, _pow_py)
+_pow_value = _number_op(np.power, _pow_py)
 
 
 def _const_add(x, c, reflected):
@@ -537,7 +545,7 @@ mul = _binary(Op.MUL, "mul", np.multiply, operator.mul, ("x", "y"), "g * y", "g 
 div = _binary(Op.DIV, "div", np.true_divide, _py_div, ("x", "y"), "g / y",
               "-g * (x / y / y)", const=_const_div)
 # NOTE: pow's masks follow PyTorch: d/dx is 0 where y == 0; d/dy is 0 where x == 0 and y >= 0.
-pow = _binary(Op.POW, "pow", _np_power, _pow_py, ("x", "y", "out"),
+pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
               "where(y == 0.0, 0.0, g * (y * x ** (y - 1.0)))",
               "g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))", const=_const_pow)
 # NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum; the loser
