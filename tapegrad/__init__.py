@@ -13,8 +13,8 @@ from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
-                       float32, float64, from_numpy, full, full_like, get_default_dtype, int32,
-                       int64, linspace, set_default_dtype,
+                       float32, float64, from_numpy, full, full_like, get_default_dtype, half,
+                       int8, int16, int32, int64, linspace, set_default_dtype, short, uint8,
                        long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, tensor, zeros, zeros_like)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
@@ -22,7 +22,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diagonal, einsum,
                   log_softmax, logsumexp, max, min, mm, mv, norm, prod, softmax, split, stack,
                   std, trace, unbind, var)
-from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, div, dot, eq, exp, expand,
+from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, dot, eq, exp, expand,
                   expm1, flatten, flip, ge, gt, le, log, log1p, logical_and, logical_not,
                   logical_or, lt, matmul, maximum, mean, minimum, mul, ne, neg, outer, permute,
                   pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
@@ -35,6 +35,8 @@ from .ops import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atan
 from .ops import angle, conj, imag, real
 from .ops import complex_ as complex  # noqa: A001 (tg.complex(real, imag), like torch.complex)
 from .creation import cdouble, cfloat, complex64, complex128
+from .creation import (Generator, can_cast, finfo, iinfo, is_complex, is_floating_point, is_nonzero,
+                       is_tensor, promote_types, result_type, scalar_tensor)
 from . import func
 from .func import grad, value_and_grad  # function transforms (tg.autograd.grad is PyTorch's)
 from .func import custom_jvp, custom_vjp, hessian, jacfwd, jacrev, jvp, vjp, vmap
@@ -49,7 +51,7 @@ def _batch_aware_public_ops():
     g = globals()
     for name in ("amax amin bmm cat chunk concat concatenate cumsum diagonal einsum "
                  "log_softmax logsumexp max min mm mv norm prod softmax split stack std trace "
-                 "unbind var abs add argmax argmin broadcast_to clamp cos div dot eq exp expand "
+                 "unbind var abs add argmax argmin broadcast_to clamp cos dot eq exp expand "
                  "expm1 flatten flip ge gt le log log1p logical_and logical_not logical_or lt "
                  "matmul maximum mean minimum mul ne neg outer permute pow relu reshape sigmoid "
                  "sign sin sqrt squeeze sub sum tan tanh transpose unsqueeze where").split():
@@ -60,11 +62,14 @@ def _batch_aware_public_ops():
                  "take_along_dim topk xlogy").split():
         g[name] = dispatching(name, g[name])
     nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
+    for name in ("cosine_similarity", "pairwise_distance", "pdist"):  # torch.* names too
+        g[name] = dispatching(name, getattr(nn.functional, name))
     for name, f in torch_names.FUNCTIONS.items():  # tg.floor, tg.roll, tg.det, tg.unique, ...
         g.setdefault(name, dispatching(name, f))
 
 
 _batch_aware_public_ops()
+int = int32  # noqa: A001 (tg.int, like torch.int; not in creation.py, which calls int())
 from .device import device  # noqa: E402
 from .tensor import Tensor, set_printoptions  # noqa: E402
 

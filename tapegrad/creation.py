@@ -1,5 +1,6 @@
 """Creating tensors: from data, from NumPy, and the factory functions (NumPy dtype rules)."""
 
+import builtins
 import warnings
 
 import numpy as np
@@ -16,8 +17,10 @@ complex128 = np.dtype(np.complex128)
 cfloat, cdouble = complex64, complex128
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
+int16, int8, uint8 = np.dtype(np.int16), np.dtype(np.int8), np.dtype(np.uint8)
 bool = np.dtype(np.bool_)  # noqa: A001 (tg.bool, like torch.bool)
 double, float, long = float64, float32, int64  # noqa: A001
+half, short = float16, int16  # torch's aliases (tg.int, like torch.int, is in __init__)
 
 _rng = np.random.default_rng()
 
@@ -198,21 +201,69 @@ def _shape(size):
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_rng.random(_shape(size)).astype(dtype or _default(), copy=False),
-                               requires_grad))
+class Generator:
+    """A random number generator of its own, for the ``generator=`` argument of the random
+    functions (``tg.manual_seed`` seeds the default one)."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self.seed()
+
+    def manual_seed(self, seed):
+        self._initial_seed = int(seed)
+        self._rng = np.random.default_rng(self._initial_seed)
+        return self
+
+    def seed(self):
+        """Reseed from fresh entropy; the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy) % (1 << 63))
+        return self._initial_seed
+
+    def initial_seed(self):
+        return self._initial_seed
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_rng.standard_normal(_shape(size)).astype(dtype or _default(),
-                                                                          copy=False),
-                               requires_grad))
+def draws(generator=None):
+    """The NumPy generator a random function draws from: ``generator``'s, else the default."""
+    if generator is None:
+        return _rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tapegrad.Generator, not "
+                        f"{type(generator).__name__}")
+    return generator._rng
 
 
-def randint(low, high=None, size=(), dtype=None, device=None):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    return _on(device, _finish(draws(generator).random(_shape(size)).astype(
+        dtype or _default(), copy=False), requires_grad))
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    return _on(device, _finish(draws(generator).standard_normal(_shape(size)).astype(
+        dtype or _default(), copy=False), requires_grad))
+
+
+def randint_args(low, high, size):
+    """``(low, high, size)`` from either of ``randint``'s overloads, checked as PyTorch does."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    return _make(_rng.integers(low, high, size=tuple(size)).astype(dtype or int64))
+    if size is None:
+        raise TypeError("randint() missing 1 required positional argument: 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    return low, high, (int(size),) if isinstance(size, (int, np.integer)) else tuple(size)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)`` or
+    ``randint(low, high, size)``, as PyTorch's overloads."""
+    low, high, size = randint_args(low, high, size)
+    return _on(device, _make(draws(generator).integers(low, high, size=size).astype(
+        dtype or int64)))
 
 
 def _like(np_fn):
@@ -247,3 +298,78 @@ def randn_like(t, dtype=None, device=None, requires_grad=False):
 def _like_device(t, device):
     """``*_like``: the device of ``t`` unless one is given (as PyTorch)."""
     return device if device is not None or not t.is_cuda else "cuda"
+
+
+# ---- dtype queries (torch.finfo, torch.promote_types, ...) ----------------------------------
+
+class finfo:  # noqa: N801 (torch.finfo)
+    """Machine limits of a floating dtype (the default dtype when omitted) as Python
+    numbers: ``bits``, ``eps``, ``max``, ``min``, ``tiny`` (= ``smallest_normal``),
+    ``resolution``, ``dtype``."""
+
+    def __init__(self, type=None):  # noqa: A002 (torch's argument name)
+        f = np.finfo(get_default_dtype() if type is None else type)
+        self.bits, self.dtype = int(f.bits), str(f.dtype)
+        num = builtins.float  # (float is tg.float in this module)
+        self.eps, self.max, self.min = num(f.eps), num(f.max), num(f.min)
+        self.tiny = self.smallest_normal = num(f.smallest_normal)
+        self.resolution = 10.0 ** -f.precision  # exact decimal, as PyTorch gives it
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.tiny}, tiny={self.tiny}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 (torch.iinfo)
+    """Limits of an integer dtype as Python ints: ``bits``, ``max``, ``min``, ``dtype``."""
+
+    def __init__(self, type):  # noqa: A002 (torch's argument name)
+        i = np.iinfo(type)
+        self.bits, self.max, self.min, self.dtype = int(i.bits), int(i.max), int(i.min), \
+            str(i.dtype)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.dtype.kind == "f"
+
+
+def is_complex(input):
+    return input.dtype.kind == "c"
+
+
+def is_nonzero(input):
+    """The truth of a one-element tensor (PyTorch's errors for others)."""
+    return input.__bool__()
+
+
+def promote_types(type1, type2):
+    """The dtype of an operation on tensors of these dtypes."""
+    return np.promote_types(type1, type2)
+
+
+def can_cast(from_, to):
+    """Whether PyTorch's casting rule allows ``from_`` -> ``to`` (no change of kind towards
+    bool, integers or reals: float64 -> float32 yes, float -> int no)."""
+    return True if np.can_cast(from_, to, "same_kind") else False  # (bool is tg.bool here)
+
+
+def result_type(tensor1, tensor2):
+    """The dtype ``tensor1 op tensor2`` gives (Python numbers are weak, tensors are not)."""
+    def operand(v):  # a tensor's dtype with its rank (0-d arrays are not weak either)
+        return np.empty((0,) * v.ndim, v.dtype) if isinstance(v, Tensor) else v
+
+    return np.result_type(operand(tensor1), operand(tensor2))
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number ``s`` (the default dtype unless given)."""
+    return tensor(s, dtype=dtype or get_default_dtype(), device=device,
+                  requires_grad=requires_grad)

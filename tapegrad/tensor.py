@@ -47,6 +47,15 @@ def _is_float_dtype(dt):
     return dt.kind in "fc"
 
 
+# PyTorch's names of a dtype in messages: (C++ type, ScalarType)
+_DTYPE_NAMES = {"float64": ("double", "Double"), "float32": ("float", "Float"),
+                "float16": ("c10::Half", "Half"), "int64": ("long int", "Long"),
+                "int32": ("int", "Int"), "int16": ("short int", "Short"),
+                "int8": ("signed char", "Char"), "uint8": ("unsigned char", "Byte"),
+                "bool": ("bool", "Bool"), "complex128": ("c10::complex<double>", "ComplexDouble"),
+                "complex64": ("c10::complex<float>", "ComplexFloat")}
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -184,8 +193,11 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.numel() != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError("Boolean value of Tensor with " +
+                               ("no values" if n == 0 else "more than one value") +
+                               " is ambiguous")
         return bool(self.item())
 
     def __iter__(self):
@@ -257,10 +269,15 @@ class Tensor:
                     f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
                     "tensor are the same size")
             if value.dtype != self.dtype:
+                c_name, name = (_DTYPE_NAMES.get(str(d), (str(d), str(d)))
+                                for d in (value.dtype, self.dtype))
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor "
-                    f"with dtype '{self.dtype}'. Please ensure that the gradient and the tensor "
-                    "have the same dtype")
+                    f"attempting to assign a gradient with dtype '{c_name[0]}' to a tensor with "
+                    f"grad_dtype '{name[1]}'. The gradient must match the tensor's grad_dtype "
+                    "(defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+                    "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
+                    "with caution. Diverging the dtypes of a tensor and its gradient may break "
+                    "downstream systems that assume they match.")
         self._grad = value
 
     @property
@@ -290,8 +307,15 @@ class Tensor:
         return t
 
     def detach_(self):
-        if self._base is not None and self._base._seg is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        base = self._base
+        if base is not None and type(self._data) is np.ndarray and \
+                type(base._data) is np.ndarray and np.may_share_memory(self._data, base._data):
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self._seg = None
         self._rec = -1
         self._rg = False

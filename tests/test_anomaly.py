@@ -55,11 +55,11 @@ def test_nan_names_the_op_and_the_users_line():
 
 
 def test_python_op_input_index_and_set_detect_anomaly_function():
-    y = tg.tensor([0.0, 1.0], requires_grad=True)
-    x = tg.tensor([0.0, 1.0], requires_grad=True)
+    y = tg.tensor([np.inf, 1.0], requires_grad=True)
+    x = tg.tensor([np.inf, 1.0], requires_grad=True)
     tg.autograd.set_detect_anomaly(True)
     try:
-        out = tg.atan2(y, x)  # at (0, 0): 0 / 0 for both inputs
+        out = tg.atan2(y, x)  # at (inf, inf): inf * 0 for both inputs (0 at the origin)
         with pytest.warns(UserWarning, match="Error detected in Atan2Backward0"):
             with pytest.raises(RuntimeError, match="'Atan2Backward0' returned nan values in "
                                                    "its 0th output"):

@@ -290,8 +290,11 @@ def test_inplace_shape_and_dtype_errors():
         i.mul_(1.5)
     i.add_(1)
     assert i.tolist() == [2, 3]
+    with pytest.raises(RuntimeError, match=r"expanded size of the tensor \(2\) must match the "
+                                           r"existing size \(3\)"):
+        t[0:2] = tg.ones(3)  # a slice: PyTorch's expand error
     with pytest.raises(RuntimeError, match="shape mismatch"):
-        t[0:2] = tg.ones(3)
+        t[[0, 1]] = tg.ones(3)  # integer indices: index_put's message
     e = tg.tensor(1.0).expand(3)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         e.add_(1)

@@ -82,3 +82,209 @@ def test_grad_wrt_a_leaf_switched_to_no_grad_raises(torch):
         with pytest.raises(RuntimeError, match="One of the differentiated Tensors does not "
                                                "require grad"):
             lib.autograd.grad(y, [w])
+
+
+def _outcome(f):
+    try:
+        r = f()
+    except Exception as e:  # noqa: BLE001 (the error is the result compared)
+        return type(e).__name__, str(e)
+    return str(r.dtype).replace("torch.", ""), r.tolist()
+
+
+EDGE_PROGRAMS = {
+    "argmax of empty": lambda T: T.zeros(0, dtype=T.float64).argmax(),
+    "argmin of empty": lambda T: T.zeros(0, dtype=T.float64).argmin(),
+    "argmax over an empty dim": lambda T: T.zeros(0, 3, dtype=T.float64).argmax(dim=0),
+    "argmax along a non-empty dim": lambda T: T.zeros(0, 3, dtype=T.float64).argmax(dim=1),
+    "logsumexp of int64": lambda T: T.logsumexp(T.tensor([1, 2]), 0),
+    "logsumexp of bool": lambda T: T.logsumexp(T.tensor([[True, False]]), 1),
+    "index out of bounds": lambda T: T.zeros(3, 2, dtype=T.float64)[3],
+    "negative index out of bounds": lambda T: T.zeros(3, 2, dtype=T.float64)[:, -3],
+    "index list out of bounds": lambda T: T.zeros(3, 2, dtype=T.float64)[[0, 5]],
+    "sign of bool": lambda T: T.sign(T.tensor([True, False])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_PROGRAMS))
+def test_reduction_and_index_edges_match_torch(torch, name):
+    f = EDGE_PROGRAMS[name]
+    got, want = _outcome(lambda: f(tg)), _outcome(lambda: f(torch))
+    if name.startswith("logsumexp"):  # integers give float64 here (NumPy's rule), float32 there
+        assert got[0] == "float64" and want[0] == "float32"
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    else:
+        assert got == want
+
+
+def test_reduction_and_index_edges_without_torch():
+    with pytest.raises(IndexError, match=r"argmax\(\): Expected reduction dim to be specified"):
+        tg.zeros(0).argmax()
+    with pytest.raises(IndexError, match=r"Expected reduction dim 0 to have non-zero size"):
+        tg.zeros(0, 3).argmin(dim=0)
+    assert tg.logsumexp(tg.tensor([1, 2]), 0).item() == pytest.approx(np.log(np.e + np.e ** 2))
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        tg.zeros(3, 2)[3]
+    assert tg.sign(tg.tensor([True, False])).tolist() == [True, False]
+
+
+def _py_outcome(f):
+    try:
+        r = f()
+    except Exception as e:  # noqa: BLE001 (the error is the result compared)
+        return type(e).__name__, str(e).replace("torch.", "tapegrad.")
+    if isinstance(r, tuple):
+        return [x.tolist() if hasattr(x, "tolist") else x for x in r]
+    return r.tolist() if hasattr(r, "tolist") else r
+
+
+PYTHON_PROTOCOL_PROGRAMS = {
+    "in": lambda T: (3.0 in T.arange(6.0).reshape(2, 3), 7 in T.arange(6.0), 2 in T.tensor([2])),
+    "in a string": lambda T: "a" in T.zeros(2),
+    "== None": lambda T: (T.zeros(2) == None, T.zeros(2) != None),  # noqa: E711
+    "bool of empty": lambda T: bool(T.zeros(0)),
+    "bool of two": lambda T: bool(T.zeros(2)),
+    "unary plus": lambda T: +T.tensor([1, -2]),
+    "setitem shape mismatch": lambda T: T.zeros(2, 3).__setitem__((slice(None), 0), T.zeros(3)),
+    "setitem 2-d mismatch": lambda T: T.zeros(5, 5).__setitem__(
+        (slice(0, 2), slice(0, 3)), T.zeros(4, 3)),
+    "expand first dim": lambda T: T.zeros(2, 3).expand(4, 3),
+    "expand too few sizes": lambda T: T.zeros(2, 3, dtype=T.float64).expand(3),
+    "reshape two -1": lambda T: T.zeros(2, 12).reshape(-1, -1),
+    "reshape -2": lambda T: T.zeros(4).reshape(-2, 2),
+    "where of a condition": lambda T: T.where(T.tensor([[1.0, 5.0], [3.0, 0.0]]) > 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PYTHON_PROTOCOL_PROGRAMS))
+def test_python_protocols_and_shape_errors_match_torch(torch, name):
+    f = PYTHON_PROTOCOL_PROGRAMS[name]
+    assert _py_outcome(lambda: f(tg)) == _py_outcome(lambda: f(torch))
+
+
+def test_python_protocols_and_shape_errors_without_torch():
+    x = tg.arange(6.0).reshape(2, 3)
+    assert (3.0 in x, 7.0 in x) == (True, False)
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+    assert (+x) is x
+    with pytest.raises(RuntimeError, match="Tensor with no values is ambiguous"):
+        bool(tg.zeros(0))
+    with pytest.raises(RuntimeError, match=r"expanded size of the tensor \(4\) must match the "
+                                           r"existing size \(2\) at non-singleton dimension 0"):
+        tg.zeros(2, 3).expand(4, 3)
+    with pytest.raises(RuntimeError, match=r"expanded size of the tensor \(2\) must match the "
+                                           r"existing size \(3\) at non-singleton dimension 0"):
+        x[:, 0] = tg.zeros(3)
+    with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
+        x.reshape(-1, -1)
+    assert [i.tolist() for i in tg.where(x > 3)] == [[1, 1], [1, 2]]
+
+
+def test_randint_overloads_and_errors_match_torch(torch):
+    for lib in (tg, torch):
+        assert tuple(lib.randint(3, (2,)).shape) == (2,)  # randint(high, size)
+        assert tuple(lib.randint(1, 3, (2, 2)).shape) == (2, 2)
+        assert tuple(lib.randint(high=3, size=(4,)).shape) == (4,)
+        assert str(lib.randint(5, (3,)).dtype).endswith("int64")
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to'"):
+            lib.randint(3, 1, (2,))
+
+
+def test_randint_overloads_without_torch():
+    x = tg.randint(3, (500,))
+    assert x.shape == (500,) and x.dtype == tg.int64 and 0 <= x.min().item() <= x.max().item() < 3
+    assert tg.vmap(lambda r: r + tg.randint(4, (2,)), randomness="different")(
+        tg.zeros(3, 2, dtype=tg.int64)).shape == (3, 2)
+
+
+def test_dtype_queries_match_torch(torch):
+    for name in ("float32", "float64", "float16"):
+        ours, theirs = tg.finfo(getattr(tg, name)), torch.finfo(getattr(torch, name))
+        assert (ours.eps, ours.max, ours.min, ours.tiny, ours.bits, ours.resolution) == \
+            (theirs.eps, theirs.max, theirs.min, theirs.tiny, theirs.bits, theirs.resolution)
+        assert type(ours.eps) is float
+    for name in ("int64", "int32", "int8", "uint8"):
+        ours, theirs = tg.iinfo(getattr(tg, name)), torch.iinfo(getattr(torch, name))
+        assert (ours.max, ours.min, ours.bits) == (theirs.max, theirs.min, theirs.bits)
+    for a, b in [("float64", "float32"), ("float32", "int64"), ("int64", "bool"),
+                 ("bool", "int64"), ("float64", "complex128"), ("int32", "int64")]:
+        assert tg.can_cast(getattr(tg, a), getattr(tg, b)) == \
+            torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+    for lib in (tg, torch):
+        x = lib.ones(2, dtype=lib.float32)
+        assert lib.is_tensor(x) and not lib.is_tensor(1.0)
+        assert lib.is_floating_point(x) and not lib.is_complex(x)
+        assert lib.is_nonzero(lib.tensor([2])) and not lib.is_nonzero(lib.tensor([0.0]))
+        with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+            lib.is_nonzero(x)
+        assert str(lib.promote_types(lib.int32, lib.int64)).endswith("int64")
+        assert str(lib.result_type(lib.tensor([1]), 2)).endswith("int64")
+        assert str(lib.result_type(lib.tensor([1], dtype=lib.float32), 2.0)).endswith("float32")
+        assert lib.scalar_tensor(3).item() == 3.0 and lib.scalar_tensor(3).ndim == 0
+
+
+AUTOGRAD_ERRORS = {
+    "grad of a tensor without history": lambda T: T.autograd.grad(
+        (T.tensor([1.0, 2.0]) * 2).sum(), T.tensor([1.0, 2.0])),
+    "grad wrt a tensor without history": lambda T: T.autograd.grad(
+        (T.tensor([1.0], requires_grad=True) * 2).sum(), T.tensor([1.0])),
+    "batched grad of a tensor without history": lambda T: T.autograd.grad(
+        T.tensor([1.0, 2.0]) * 2, T.tensor([1.0, 2.0]), T.eye(2), is_grads_batched=True),
+    "detach_ of a view": lambda T: T.tensor([1.0, 2.0], requires_grad=True)[0].detach_(),
+    "detach_ of a view without history": lambda T: T.ones(3)[:2].detach_(),
+    "grad of another dtype": lambda T: setattr(
+        T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True), "grad",
+        T.ones(2, dtype=T.float32)),
+    "grad of an integer dtype": lambda T: setattr(
+        T.ones(2, dtype=T.float16), "grad", T.ones(2, dtype=T.int64)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUTOGRAD_ERRORS))
+def test_autograd_errors_match_torch(torch, name):
+    f = AUTOGRAD_ERRORS[name]
+    assert _py_outcome(lambda: f(tg)) == _py_outcome(lambda: f(torch))
+
+
+def test_autograd_errors_without_torch():
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+        tg.autograd.grad((tg.ones(2) * 2).sum(), tg.ones(2))
+    with pytest.raises(RuntimeError, match="Can't detach views in-place"):
+        tg.ones(3)[:2].detach_()
+    z = tg.ones(2, requires_grad=True) * 2
+    assert z.detach_() is z and not z.requires_grad  # not a view: allowed
+    with pytest.raises(RuntimeError, match="with grad_dtype 'Double'"):
+        tg.ones(2, dtype=tg.float64, requires_grad=True).grad = tg.ones(2, dtype=tg.float32)
+
+
+def test_mode_matches_torch(torch):
+    def run(lib):
+        x = lib.tensor([[3.0, 1.0, 3.0, 2.0, 1.0], [5.0, 5.0, 4.0, 4.0, 6.0]], dtype=lib.float64,
+                       requires_grad=True)
+        m = x.mode(dim=1)
+        m.values.sum().backward()
+        other = lib.mode(lib.tensor([[1.0, 2.0], [1.0, 3.0]]), 0, keepdim=True)
+        return (m.values.tolist(), m.indices.tolist(), x.grad.tolist(),
+                lib.tensor([2.0, 2.0, 1.0]).mode().indices.item(), other.values.tolist(),
+                other.indices.tolist(), lib.tensor([1, 1, 2]).mode().values.item(),
+                lib.tensor(3.0).mode().indices.item())
+
+    assert run(tg) == run(torch)
+
+
+def test_mode_without_torch():
+    m = tg.tensor([3.0, 1.0, 3.0, 2.0, 1.0]).mode()
+    assert (m.values.item(), m.indices.item()) == (1.0, 4)  # smallest mode, last occurrence
+    assert tg.tensor([[1, 2, 2], [7, 7, 0]]).mode().values.tolist() == [2, 7]
+
+
+@pytest.mark.parametrize("shapes", [((4, 3), (3, 4)), ((2, 3, 4), (5, 3, 1)), ((2, 1), (3, 4, 5))])
+def test_broadcast_error_names_the_last_mismatching_dim(torch, shapes):
+    def error(lib):
+        with pytest.raises(RuntimeError) as info:
+            lib.zeros(shapes[0]) + lib.zeros(shapes[1])
+        return str(info.value)
+
+    assert error(tg) == error(torch)
+    assert "at non-singleton dimension" in error(tg)

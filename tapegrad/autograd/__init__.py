@@ -132,13 +132,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     run(outputs, seeds, retain_graph, create_graph, targets, accumulate=True)
 
 
-def _check_inputs(ins):
-    """PyTorch's errors for what ``grad`` differentiates with respect to."""
+def _check_inputs(ins, require_grad=True):
+    """PyTorch's errors for what ``grad`` differentiates with respect to (the requires-grad
+    check comes after the outputs' own, as in PyTorch's engine)."""
     for t in ins:
         if not isinstance(t, Tensor):
             raise TypeError("all inputs have to be Tensors or GradientEdges, but got "
                             f"{type(t).__name__}")
-        if not t._rg:
+        if require_grad and not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
 
 
@@ -190,12 +191,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                              materialize_grads=materialize_grads)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
-    _check_inputs(ins)
+    _check_inputs(ins, require_grad=False)
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
     seeds = _seeds(outs, grad_outputs, create_graph)
+    _check_inputs(ins)
     res = run(outs, seeds, retain_graph, create_graph, ins, accumulate=False)
     return tuple(_unused_checked(ins, res, allow_unused,
                                  _zeros_like if materialize_grads else None))
@@ -260,13 +262,14 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
     from ..tensor import _make
     from . import batched
 
-    _check_inputs(ins)
+    _check_inputs(ins, require_grad=False)
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"outputs must be Tensors, but got {type(o).__name__}")
         if not o._rg:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
+    _check_inputs(ins)
     if any(type(g._data) is DeviceArray for g in gos):
         return None
     seeds = [np.asarray(g._data, np.float64) for g in gos]

@@ -367,7 +367,8 @@ def _rule_clone(level, name, raw, x, *args, **kwargs):
 
 _ELEMENTWISE = ("neg exp log log1p expm1 sin cos tan tanh sigmoid relu sqrt abs sign add sub "
                 "mul div pow maximum minimum clamp eq ne lt le gt ge logical_and logical_or "
-                "logical_not bitwise_and bitwise_or true_divide subtract multiply divide "
+                "logical_not bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift "
+                "bitwise_right_shift true_divide subtract multiply divide "
                 "reciprocal rsub").split()
 for _n in _ELEMENTWISE:
     RULES[_n] = _rule_elementwise
@@ -434,7 +435,11 @@ def _rule_median(level, name, raw, args, kwargs):
     x, b = _unwrap(level, args[0])
     if not b:
         return NotImplemented
-    return BatchedTensor(_call(name, raw, _flat(x), 1).values, level)
+    flat = _flat(x)
+    values = _call(name, raw, flat, 1).values
+    if type(flat) is Tensor:  # each example's ties share its gradient, as median() does
+        values = _X.spread_evenly(flat, values.detach().numpy(), dims=(1,))
+    return BatchedTensor(values, level)
 
 
 def _rule_gather(level, name, raw, input, dim, index):

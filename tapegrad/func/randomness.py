@@ -114,27 +114,31 @@ def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like,
     """The public random functions made aware of ``randomness`` (plain calls go straight
     through)."""
 
-    def rand(*size, dtype=None, device=None, requires_grad=False):
+    def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
         plan = _plan()
         if plan is None:
-            return raw_rand(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+            return raw_rand(*size, generator=generator, dtype=dtype, device=device,
+                            requires_grad=requires_grad)
         return _batched(plan, lambda lead: raw_rand(lead + _size_of(size), dtype=dtype,
                                                     device=device, requires_grad=requires_grad))
 
-    def randn(*size, dtype=None, device=None, requires_grad=False):
+    def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
         plan = _plan()
         if plan is None:
-            return raw_randn(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+            return raw_randn(*size, generator=generator, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
         return _batched(plan, lambda lead: raw_randn(lead + _size_of(size), dtype=dtype,
                                                      device=device,
                                                      requires_grad=requires_grad))
 
-    def randint(low, high=None, size=(), dtype=None, device=None):
+    def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+                requires_grad=False):
         plan = _plan()
         if plan is None:
-            return raw_randint(low, high, size=size, dtype=dtype, device=device)
-        return _batched(plan, lambda lead: raw_randint(low, high, size=lead + tuple(size),
-                                                       dtype=dtype, device=device))
+            return raw_randint(low, high, size, generator=generator, dtype=dtype, device=device)
+        low, high, size = creation.randint_args(low, high, size)
+        return _batched(plan, lambda lead: raw_randint(low, high, lead + size, dtype=dtype,
+                                                       device=device))
 
     def dropout(input, p=0.5, training=True, inplace=False):
         plan = _plan() if training and 0.0 < p < 1.0 else None

@@ -54,12 +54,14 @@ def dispatching(name, raw):
 
 _REFLECTED = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul", "__rtruediv__": "div",
               "__rpow__": "pow", "__rmatmul__": "matmul", "__rand__": "bitwise_and",
-              "__ror__": "bitwise_or"}
+              "__ror__": "bitwise_or", "__rxor__": "bitwise_xor",
+              "__rlshift__": "bitwise_left_shift", "__rrshift__": "bitwise_right_shift"}
 _OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div",
               "__pow__": "pow", "__matmul__": "matmul", "__neg__": "neg", "__abs__": "abs",
               "__getitem__": "getitem", "__lt__": "lt", "__le__": "le", "__gt__": "gt",
               "__ge__": "ge", "__eq__": "eq", "__ne__": "ne", "__and__": "bitwise_and",
-              "__or__": "bitwise_or", "__invert__": "logical_not"}
+              "__or__": "bitwise_or", "__invert__": "bitwise_not", "__xor__": "bitwise_xor",
+              "__lshift__": "bitwise_left_shift", "__rshift__": "bitwise_right_shift"}
 _INPLACE = {"__iadd__": "add", "__isub__": "sub", "__imul__": "mul", "__itruediv__": "div",
             "__ipow__": "pow"}
 _KEEP = {"backward", "detach", "requires_grad_", "size", "dim", "numel", "item", "tolist",

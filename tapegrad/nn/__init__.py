@@ -12,19 +12,29 @@ Example:
 """
 
 from . import functional, init, utils
-from .activation import (ELU, GELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid,
-                         Softmax, Softplus, Tanh)
-from .container import ModuleDict, ModuleList, Sequential
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+                         LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid,
+                         Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink,
+                         Threshold)
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Dropout, Embedding, Identity, LayerNorm, Linear
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
-                   MSELoss, NLLLoss, SmoothL1Loss)
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+                   GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss, NLLLoss,
+                   PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module
 from .parameter import Parameter
+from .shaping import CosineSimilarity, Flatten, PairwiseDistance, Unflatten
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
     "ModuleDict", "Identity", "Linear", "Embedding", "LayerNorm", "Dropout", "ReLU", "ReLU6",
     "Tanh", "Sigmoid", "LogSigmoid", "GELU", "SiLU", "LeakyReLU", "ELU", "Softplus", "Softmax",
     "LogSoftmax", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss",
-    "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+    "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "ParameterList",
+    "ParameterDict", "Flatten", "Unflatten", "CosineSimilarity", "PairwiseDistance", "Hardtanh",
+    "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "PReLU", "Softmin",
+    "Softshrink", "Softsign", "Tanhshrink", "Threshold", "GaussianNLLLoss", "PoissonNLLLoss",
+    "MarginRankingLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss", "TripletMarginLoss",
 ]

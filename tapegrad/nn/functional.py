@@ -22,14 +22,20 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..tensor import Tensor, _make
+from . import distances as _distances
+from . import more_activations as _more
+from . import more_losses as _losses
+from .more_activations import logsigmoid
+from .more_activations import softmax_dim as _softmax_dim
+from .more_losses import legacy_reduction as _legacy_reduction
 
 __all__ = [
-    "linear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
-    "tanh", "logsigmoid", "softmax", "log_softmax", "logsumexp", "dropout", "one_hot",
+    "linear", "relu", "relu6", "hardtanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
+    "tanh", "softmax", "log_softmax", "logsumexp", "dropout", "one_hot",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
     "normalize", "pad", "embedding", "erf",
-]
+] + _more.__all__ + _distances.__all__ + _losses.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -44,17 +50,6 @@ def _np(x):
 
 def _const(arr):
     return _make(np.asarray(arr))
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
-                  + ("none" if reduce is False else "mean" if size_average in (None, True)
-                     else "sum") + "' instead.", UserWarning, stacklevel=3)
-    if reduce is False:
-        return "none"
-    return "mean" if size_average in (None, True) else "sum"
 
 
 def _check_reduction(reduction):
@@ -239,9 +234,17 @@ def relu(input, inplace=False):
     return O.relu(_t(input))
 
 
-def relu6(input, inplace=False):
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``x`` clamped to ``[min_val, max_val]``; the gradient passes strictly inside (0 at the
+    bounds and at NaN, as PyTorch's)."""
     x = _t(input)
-    return O.where(x > 6.0, 0.0 * x + 6.0, O.relu(x))
+    inside = (x > min_val) & (x < max_val)
+    return O.where(inside, x, O.clamp(x.detach(), min_val, max_val))
+
+
+def relu6(input, inplace=False):
+    """``hardtanh(x, 0, 6)``."""
+    return hardtanh(input, 0.0, 6.0)
 
 
 def sigmoid(input):
@@ -260,8 +263,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
-    x = _t(input)
-    return O.where(x > 0, x, O.expm1(O.clamp(x, max=0.0)) * alpha)
+    x = _t(input)  # NaN takes the identity branch (gradient 1, as PyTorch's)
+    return O.where(x <= 0, O.expm1(O.clamp(x, max=0.0)) * alpha, x)
 
 
 def gelu(input, approximate="none"):
@@ -289,21 +292,6 @@ def softplus(input, beta=1.0, threshold=20.0):
     if beta != 1:
         soft = soft / beta
     return O.where(bx > threshold, x, soft)
-
-
-def logsigmoid(input):
-    """``log(sigmoid(x))`` without overflow on either side."""
-    x = _t(input)
-    pos = -O.log1p(O.exp(-O.clamp(x, min=0.0)))
-    xn = O.clamp(x, max=0.0)
-    neg = xn - O.log1p(O.exp(xn))
-    return O.where(x >= 0, pos, neg)
-
-
-def _softmax_dim(name, ndim, stacklevel=4):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -577,3 +565,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         s = O.sum(loss)
         return s / x.shape[0] if x.ndim else s
     return _reduce(loss, reduction)
+
+
+# more activations, distances and losses (nn/more_activations.py, distances.py,
+# more_losses.py) under torch's names (threshold is also softplus's argument name, hence no
+# import statement)
+globals().update({name: getattr(m, name) for m in (_more, _distances, _losses)
+                  for name in m.__all__})

@@ -1,10 +1,12 @@
 """The op library: importing this package registers every op and binds Tensor methods."""
 
+import builtins
+
 import numpy as np
 
 from ..tensor import Tensor, _make
-from . import (compare, complex, elementwise, extra, fft, inplace, join, linalg, linalg_decomp,
-               linalg_spectral, movement, reduce)
+from . import (compare, complex, elementwise, extra, fft, inplace, join, layout, linalg,
+               linalg_decomp, linalg_spectral, movement, reduce)
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
@@ -57,6 +59,22 @@ def _rev(f):
     return lambda self, other: f(other, self)
 
 
+def _contains(self, element):
+    """``element in t``: whether any element equals it (PyTorch's ``(t == element).any()``)."""
+    if not isinstance(element, (Tensor, int, float, builtins.complex, np.number, np.bool_)):
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                           f"passed in a {type(element)}.")
+    return bool(np.any(eq(self, element)._arr()))
+
+
+def _bitwise_inplace(f):
+    def method(self, other):
+        return inplace.apply(self, f, other)
+
+    method.__name__ = f.__name__ + "_"
+    return method
+
+
 def _bind_tensor_methods():
     T = Tensor
     for name, f in dict(
@@ -64,8 +82,16 @@ def _bind_tensor_methods():
         __radd__=_rev(add), __rsub__=_rev(sub), __rmul__=_rev(mul), __rtruediv__=_rev(div),
         __rpow__=_rev(pow), __rmatmul__=_rev(matmul), __neg__=neg, __abs__=abs,
         __getitem__=getitem, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge, __eq__=eq, __ne__=ne,
-        __and__=compare.bitwise_and, __or__=compare.bitwise_or, __invert__=logical_not,
+        __and__=compare.bitwise_and, __or__=compare.bitwise_or, __invert__=compare.invert,
         __rand__=_rev(compare.bitwise_and), __ror__=_rev(compare.bitwise_or),
+        __xor__=compare.bitwise_xor, __rxor__=_rev(compare.bitwise_xor),
+        __lshift__=compare.bitwise_left_shift, __rlshift__=_rev(compare.bitwise_left_shift),
+        __rshift__=compare.bitwise_right_shift, __rrshift__=_rev(compare.bitwise_right_shift),
+        bitwise_and=compare.bitwise_and, bitwise_or=compare.bitwise_or,
+        bitwise_xor=compare.bitwise_xor, bitwise_not=compare.bitwise_not,
+        bitwise_left_shift=compare.bitwise_left_shift,
+        bitwise_right_shift=compare.bitwise_right_shift, logical_and=logical_and,
+        logical_or=logical_or, logical_not=logical_not,
         add=add, sub=sub, mul=mul, div=div, pow=pow, matmul=matmul, dot=dot, outer=outer,
         neg=neg, exp=exp, log=log, log1p=log1p, expm1=expm1, sin=sin, cos=cos, tan=tan,
         tanh=tanh, sigmoid=sigmoid, relu=relu, sqrt=sqrt, abs=abs, sign=sign, clamp=clamp,
@@ -91,6 +117,8 @@ def _bind_tensor_methods():
 
     for name, f in METHODS.items():  # Python-float fast path in front of the generic ops
         setattr(T, name, f)
+    T.__pos__ = lambda self: self
+    T.__contains__ = _contains
     T.conj = conj
     T.conj_physical = conj
     T.angle = angle
@@ -103,6 +131,13 @@ def _bind_tensor_methods():
     T.adjoint = lambda self: conj(transpose(self, -2, -1))
     for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...
         setattr(T, name, f)
+    for name in ("and", "or", "xor", "left_shift", "right_shift"):  # x ^= y, x.bitwise_or_(y)
+        method = _bitwise_inplace(getattr(compare, "bitwise_" + name))
+        setattr(T, f"bitwise_{name}_", method)
+        setattr(T, "__i" + {"left_shift": "lshift", "right_shift": "rshift"}.get(name, name)
+                + "__", method)
+    T.bitwise_not_ = lambda self: inplace.apply(self, compare.bitwise_not)
+    T.logical_not_ = lambda self: inplace.apply(self, logical_not, casting="unsafe")
     T.index_add_ = lambda self, dim, index, source, *, alpha=1: inplace.apply(
         self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source, casting="unsafe")
     E = elementwise
@@ -111,12 +146,18 @@ def _bind_tensor_methods():
     T.cpu = lambda self: E.to(self, device="cpu")
     T.cuda = lambda self, device=None, non_blocking=False: E.to(
         self, device="cuda" if device is None else device)
-    T.contiguous = lambda self: self
+    T.contiguous = E.contiguous
+    T.is_contiguous = layout.is_contiguous
+    T.stride = layout.stride
+    T.unfold = layout.unfold
     T.double = lambda self: E.to(self, np.float64)
     T.float = lambda self: E.to(self, np.float32)
     T.half = lambda self: E.to(self, np.float16)
     T.long = lambda self: E.to(self, np.int64)
     T.int = lambda self: E.to(self, np.int32)
+    T.short = lambda self: E.to(self, np.int16)
+    T.char = lambda self: E.to(self, np.int8)
+    T.byte = lambda self: E.to(self, np.uint8)
     T.bool = lambda self: E.to(self, np.bool_)
     T.type = lambda self, dtype=None: str(self.dtype) if dtype is None else E.to(self, dtype)
     T.data_ptr = lambda self: self._arr().__array_interface__["data"][0]

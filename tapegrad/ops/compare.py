@@ -4,7 +4,7 @@ import numpy as np
 
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from .shapes import broadcast_shapes
+from .shapes import broadcast_shapes, torch_dtype_name
 
 
 def _value(v):
@@ -16,6 +16,9 @@ def _value(v):
 
 def _compare(np_f, name):
     def fn(x, y):
+        if y is None:  # t == None is False and t != None True, as in PyTorch
+            if name in ("eq", "ne"):
+                return name == "ne"
         a, b = _value(x), _value(y)
         if type(a) is DeviceArray or type(b) is DeviceArray:
             from .cuda_ops import compare
@@ -39,9 +42,56 @@ ge = _compare(np.greater_equal, "ge")
 logical_and = _compare(np.logical_and, "logical_and")
 logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
-bitwise_and = _compare(np.bitwise_and, "bitwise_and")
-bitwise_or = _compare(np.bitwise_or, "bitwise_or")
 
 
 def logical_not(x):
     return _make(_wrap(np.asarray(np.logical_not(_value(x)))))
+
+
+# ---- bitwise ops: integer and bool tensors only (PyTorch has no float kernels for them) -----
+
+def _integer_values(kernel, *operands):
+    """The operands' values; a float or complex one raises PyTorch's missing-kernel error."""
+    values = [_value(v) for v in operands]
+    dtype = np.result_type(*[v.dtype if type(v) is DeviceArray else v for v in values])
+    if dtype.kind not in "iub":
+        name = torch_dtype_name(dtype)
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{name}\'')
+    return values
+
+
+def _bitwise(np_f, name, kernel):
+    compare = _compare(np_f, name)
+
+    def fn(x, y):
+        _integer_values(kernel, x, y)
+        return compare(x, y)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors (no gradient)."
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and", "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor", "bitwise_xor")
+bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift", "lshift")
+bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift", "rshift")
+
+
+def bitwise_not(x):
+    """``~x``: logical not of a bool tensor, two's complement of an integer one."""
+    (v,) = _integer_values("bitwise_not", x)
+    return _make(_wrap(np.asarray(np.invert(v))))
+
+
+def invert(x):
+    """The ``~`` operator (``bitwise_not``), with PyTorch's TypeError on floating tensors."""
+    v = _value(x)
+    kind = v.dtype.kind
+    if kind == "b":  # the common case, a mask: no promotion to work out
+        return _make(_wrap(np.asarray(np.logical_not(v))))
+    if kind not in "iu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return _make(_wrap(np.asarray(np.invert(v))))

@@ -35,6 +35,19 @@ def _scalar_fallback(np_f, *args):
         return float(np_f(*[np.float64(a) for a in args]))
 
 
+def _bool_error(e):
+    """NumPy's TypeError for ``-`` on bool arrays as PyTorch's RuntimeError; others unchanged."""
+    msg = str(e)
+    if "boolean subtract" in msg:
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    if "boolean negative" in msg:
+        return RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                            "you are trying to invert a mask, use the `~` or `logical_not()` "
+                            "operator instead.")
+    return e
+
+
 # ---- unary ------------------------------------------------------------------------------
 
 def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
@@ -56,7 +69,14 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             return _make(r)
         if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
             return _cuda().unary(d, x)
-        r = _wrap(np_f(xd))
+        try:
+            r = np_f(xd)
+        except TypeError as e:
+            raise _bool_error(e) from None
+        rd = r.dtype  # (float64 results, the common case, pass one identity test)
+        if rd is not _F64 and rd.kind == "f" and xd.dtype.kind in "biu":
+            r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: ints -> float64
+        r = _wrap(r)
         if x._rg and _state.grad_enabled:
             if xd.dtype.kind == "c":
                 return _complex().unary(name, x, r)
@@ -91,6 +111,8 @@ def _record_unary(code, x, r, save_x, save_out, aux, seg=None):
 
 
 def _sigmoid_np(x):
+    if x.dtype.kind in "biu":  # integers -> float64 (no wrap-around in -|x| of unsigned ints)
+        x = x.astype(_F64)
     if x.dtype.kind == "c":  # no overflow-safe branch to choose on the complex plane
         return 1.0 / (1.0 + np.exp(-x))
     e = np.exp(-np.abs(x))
@@ -129,6 +151,17 @@ relu = _unary(Op.RELU, "relu", _relu_np, _relu_py, ("out",), "where(out <= 0.0, 
 sqrt = _unary(Op.SQRT, "sqrt", np.sqrt, math.sqrt, ("out",), "g * 0.5 / out")
 abs = _unary(Op.ABS, "abs", np.abs, operator.abs, ("x",), "g * sign(x)")
 clone = _unary(Op.CLONE, "clone", np.copy, float, (), "g", "CloneBackward0")
+
+
+def contiguous(x, memory_format=None):
+    """``x`` itself, or a C-ordered copy (``clone``) of a view that is not contiguous, as in
+    PyTorch: an in-place change of the copy leaves the viewed tensor alone."""
+    d = x._data
+    if type(d) is _ndarray and x._base is not None and not d.flags.c_contiguous:
+        c = clone(x)  # NumPy's copy keeps the view's order (order="K"): C order instead;
+        c._data = np.ascontiguousarray(c._data)  # the CLONE record saves no value to redo
+        return c
+    return x
 
 
 defop(Op.TO_COPY, "to", "unary", "ToCopyBackward0", saves=(), dx="g")
@@ -234,6 +267,10 @@ def clamp(x, min=None, max=None):
         out = x if min is None else where(lt(x, min), min, x)
         return out if max is None else where(gt(out, max), max, out)
     x = R.as_tensor(x)
+    if x.dtype.kind in "iub":  # a float bound makes the result floating (type promotion)
+        dtype = np.result_type(x.dtype, *(b for b in (min, max) if b is not None))
+        if dtype != x.dtype:
+            x = to(x, dtype)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
     xd = x._data
@@ -260,6 +297,23 @@ def _pow_py(x, y):
     return math.pow(x, y)
 
 
+def _np_power(x, y):
+    """``np.power`` with PyTorch's integer rules for negative exponents: an error for a Python
+    number exponent, and C's integer division (1, -1 or 0) for an integer tensor exponent
+    (called where ``np.power`` raised: the float paths pay nothing)."""
+    try:
+        return np.power(x, y)
+    except ValueError as e:
+        if "negative integer powers" not in str(e):
+            raise
+        if _is_number(y):
+            raise RuntimeError(str(e)) from None
+    x, y = np.asarray(x), np.asarray(y)
+    dtype = np.result_type(x, y)
+    neg = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
+    return np.where(y < 0, neg, np.power(x, np.maximum(y, 0))).astype(dtype, copy=False)
+
+
 def _max_py(x, y):
     return x if (x >= y or x != x) else y
 
@@ -281,7 +335,14 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             if type(xd) is _ndarray and type(yd) is _ndarray and x._base is None and \
                     y._base is None and (xd.ndim or yd.ndim):
                 if xd.shape == yd.shape:
-                    r = np_f(xd, yd)
+                    try:
+                        r = np_f(xd, yd)
+                    except TypeError as e:
+                        raise _bool_error(e) from None
+                    except ValueError:
+                        if np_f is not np.power:
+                            raise
+                        r = _np_power(xd, yd)  # integers to negative integer powers
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
                             return _complex().binary(name, x, y, r)
@@ -291,6 +352,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                     r = np_f(xd, yd)
                 except ValueError:
                     r = None  # the general path below gives PyTorch's message
+                except TypeError as e:
+                    raise _bool_error(e) from None
                 if r is not None:
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
@@ -330,7 +393,11 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             r = _wrap(np_f(xa if wx is None else wx, ya if wy is None else wy))
         except ValueError:
             broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on a mismatch
-            raise
+            if np_f is not np.power:
+                raise
+            r = _wrap(_np_power(xa if wx is None else wx, ya if wy is None else wy))
+        except TypeError as e:
+            raise _bool_error(e) from None
         if not rec:
             return _make(r)
         if type(r) is not float and r.dtype.kind == "c":
@@ -415,7 +482,14 @@ def _number_op(np_f, py_f):
             return r if type(r) is float else _wrap(np.float64(r))
         if type(xd) is DeviceArray:
             return _cuda().number_value(np_f, xd, c, reflected)
-        return _wrap(np_f(a, b))
+        try:
+            return _wrap(np_f(a, b))
+        except TypeError as e:
+            raise _bool_error(e) from None
+        except ValueError:
+            if np_f is not np.power:
+                raise
+            return _wrap(_np_power(a, b))  # integers to negative integer powers
 
     return value
 
@@ -487,8 +561,15 @@ _where_def = defop(Op.WHERE, "where", "binary", "WhereBackward0", saves=("m",),
                    dx="where(m, g, 0.0)", dy="where(m, 0.0, g)")
 
 
-def where(condition, x, y):
-    """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient."""
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient.
+    ``where(condition)`` alone: the indices of its true elements, one tensor per dim
+    (``nonzero(as_tuple=True)``)."""
+    if x is None and y is None:
+        cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
+        if type(cond) is DeviceArray:
+            cond = cond.host()
+        return tuple(_make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     if any(isinstance(t, Tensor) and type(t._data) is DeviceArray for t in (condition, x, y)):
         return _where_cuda(condition, x, y)
     cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
@@ -543,6 +624,8 @@ def sign(x):
     d = x._data
     if type(d) is float:  # NOTE: sign(nan) = 0, as in PyTorch (NumPy gives nan)
         return zero_grad_like(x, 0.0 if d != d else math.copysign(1.0, d) if d else 0.0)
+    if type(d) is _ndarray and d.dtype.kind == "b":  # sign of a bool is itself (torch)
+        return _make(d.copy())
     r = np.sign(d)
     return zero_grad_like(x, _wrap(np.where(np.isnan(r), 0, r).astype(r.dtype, copy=False)
                                    if r.dtype.kind == "f" else r))

@@ -42,11 +42,13 @@ def _special(name):
 
 
 def _float_value(np_f, *arrays):
+    dt = np.result_type(*[a.dtype for a in arrays])
+    # integers in float64 (NumPy would compute bool and int8 in float16)
+    arrays = [a.astype(np.float64) if a.dtype.kind in "biu" else a for a in arrays]
     with np.errstate(all="ignore"):
         v = np.asarray(np_f(*arrays))
-    dt = np.result_type(*[a.dtype for a in arrays])
     if dt.kind != "f":
-        dt = np.dtype(np.float32)  # PyTorch: integer inputs give the default float dtype
+        dt = np.dtype(np.float64)  # integers give float64, as exp and NumPy's ufuncs do
     return _wrap(v.astype(dt, copy=False))
 
 
@@ -115,8 +117,12 @@ log10 = _py_unary(Op.LOG10, "log10", np.log10, lambda g, x, out, M: g / (x * mat
 # ---- atan2 (binary python op, inputs broadcast first) -------------------------------------
 
 def _atan2_deriv(g, y, x, M):
+    # NOTE: 1 / (x^2 + y^2) is taken as 0 where the sum is 0 (at the origin, or underflowed),
+    # as PyTorch does; the division reads a safe denominator so no inf reaches second order.
     d = x * x + y * y
-    return g * (x / d), g * (-y / d)
+    zero = d == 0.0
+    recip = M.where(zero, 0.0, 1.0 / M.where(zero, 1.0, d))
+    return g * (x * recip), g * (-y * recip)
 
 
 def _atan2_vjp_np(g, inputs, out):
@@ -205,13 +211,15 @@ def logcumsumexp(input, dim):
 
 def square(input):
     x = R.as_tensor(input)
+    if x.dtype.kind == "b":  # torch squares bools as pow(x, 2): int64
+        x = x.to(np.int64)
     return mul(x, x)
 
 
 def rsqrt(input):
     x = R.as_tensor(input)
     if x.dtype.kind != "f":
-        x = x.to(np.float32)
+        x = x.to(np.float64)  # integers give float64, as exp does
     return 1.0 / sqrt(x)  # rsqrt(-inf) is nan (x ** -0.5 would give NumPy's 0)
 
 
@@ -501,6 +509,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     return _TopkResult(vals, _make(o.astype(np.int64).reshape(o.shape if xd.ndim else ())))
 
 
+def spread_evenly(x, value, dims=None):
+    """``value``, a reduction of ``x`` over ``dims`` (all by default) equal to some of its
+    elements (the median), whose gradient is shared evenly by the elements equal to it:
+    PyTorch's backward of ``max()``, ``min()``, ``median()`` and ``nanmedian()`` without
+    ``dim``."""
+    value = _wrap(np.asarray(value))
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    dims = tuple(range(x.ndim)) if dims is None else dims
+    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dims=dims, keepdim=False, evenly=True))
+
+
 def median(input, dim=None, keepdim=False):
     """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
     x = R.as_tensor(input)
@@ -512,7 +533,7 @@ def median(input, dim=None, keepdim=False):
         o = np.argsort(flat, kind="stable")
         nans = np.flatnonzero(np.isnan(flat))
         j = nans[0] if nans.size else o[(flat.size - 1) // 2]
-        return _take(x, np.asarray(j, np.int64))
+        return spread_evenly(x, flat[j])  # ties share the gradient, as in PyTorch
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
     n = xm.shape[d]

@@ -31,7 +31,10 @@ from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
-from .movement import _index_key, broadcast_to, gather_index, reshape
+from . import movement as M
+from .movement import _index_key, _is_basic, broadcast_to, gather_index, reshape
+from .shapes import expand_error
+from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop
 
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -46,11 +49,6 @@ MULTI_VIEW_MSG = (". This view is the output of a function that returns multiple
 _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to "
                 "a single memory location. Please clone() the tensor before performing the "
                 "operation.")
-_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                "bool": "Bool"}
-
-
 # ---- COPY_SLICES: base with some positions replaced by a value ---------------------------
 
 def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
@@ -198,10 +196,6 @@ def _write(x, value, casting):
     bump_version(x)
 
 
-def _torch_name(dt):
-    return _TORCH_DTYPE.get(str(dt), str(dt))
-
-
 def _rebind(x, r, positions=None):
     """After x's storage changed: make ``r`` (a recorded tensor) the history of what changed.
 
@@ -277,9 +271,10 @@ def mul_(x, other):
 
 
 def div_(x, other, rounding_mode=None):
-    """In place ``x /= other``."""
+    """In place ``x /= other``; ``rounding_mode`` ('trunc' or 'floor') rounds the quotient
+    (``Tensor.divide_``, which the torch-name layer binds)."""
     if rounding_mode is not None:
-        raise NotImplementedError("div_ with rounding_mode is not supported by tapegrad")
+        return x.divide_(other, rounding_mode=rounding_mode)
     return apply(x, E.div, other)
 
 
@@ -348,6 +343,38 @@ def reciprocal_(x):
     return apply(x, lambda a: E.div(1.0, a))
 
 
+# ---- x.t_(), x.unsqueeze_(0) ...: x itself becomes a view of its storage ----------------------
+
+def _shape_inplace(view_op, name):
+    def fn(x, *args, **kwargs):
+        check_inplace(x)
+        v = view_op(x, *args, **kwargs)
+        if v is not x:
+            x._data = v._data  # a NumPy view: the same storage, new shape and strides
+            if v._seg is not None:
+                _set_history(x, v)  # recorded as the view op (TBackward0, ...)
+        bump_version(x)
+        return x
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"In place ``{view_op.__name__}``: this tensor takes the new shape, sharing " \
+                 "its storage."
+    return fn
+
+
+def _t_checked(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return M.t(x)
+
+
+_t_checked.__name__ = "t"
+t_ = _shape_inplace(_t_checked, "t_")
+transpose_ = _shape_inplace(M.transpose, "transpose_")
+squeeze_ = _shape_inplace(M.squeeze, "squeeze_")
+unsqueeze_ = _shape_inplace(M.unsqueeze, "unsqueeze_")
+
+
 # ---- x[key] = value -----------------------------------------------------------------------
 
 def setitem(x, key, value):
@@ -398,9 +425,13 @@ def _cuda():
 def _setitem_error(e, xd, key, v):
     if "read-only" in str(e):
         return RuntimeError(_OVERLAP_MSG)
-    return RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
-                        f"broadcast to indexing result of shape "
-                        f"{list(np.shape(np.empty(xd.shape)[key]))}")
+    target = np.shape(np.empty(xd.shape)[key])
+    # PyTorch: a slice (basic key) expands the value; integer arrays and masks (index_put)
+    # report the shape mismatch
+    basic = _is_basic(key) and expand_error(np.shape(v), target)
+    return basic or RuntimeError(
+        f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
+        f"indexing result of shape {list(target)}")
 
 
 def _iop(f):
@@ -418,5 +449,6 @@ METHODS = dict(
     relu_=relu_, abs_=abs_, log1p_=log1p_, expm1_=expm1_, sign_=sign_, reciprocal_=reciprocal_,
     true_divide_=div_, subtract_=sub_, multiply_=mul_, divide_=div_,
     __iadd__=_iop(add_), __isub__=_iop(sub_), __imul__=_iop(mul_), __itruediv__=_iop(div_),
-    __ipow__=_iop(pow_), __setitem__=setitem,
+    __ipow__=_iop(pow_), __setitem__=setitem, t_=t_, transpose_=transpose_,
+    swapaxes_=transpose_, swapdims_=transpose_, squeeze_=squeeze_, unsqueeze_=unsqueeze_,
 )

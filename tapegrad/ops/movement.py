@@ -20,7 +20,8 @@ from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
-from .shapes import c_strides, flat_shape, norm_dim, norm_dims, size_of
+from .shapes import c_strides, expand_error, flat_shape, norm_dim, norm_dims, size_of
+from .shapes import torch_dtype_name as _torch_name
 
 _grad_on = R._grad_on
 
@@ -189,6 +190,12 @@ def reshape(x, *shape):
 
 
 def _reshape_value(xd, shape):
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for k, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {k} of shape "
+                               f"{list(shape)}")
     try:
         return xd.reshape(shape)
     except ValueError:
@@ -205,6 +212,20 @@ def _share_storage(t, x):
 
 
 def view(x, *shape):
+    """``reshape`` that must not copy: a view of a C-contiguous tensor that spans its storage
+    unevenly (``x.t().view(-1)``) raises PyTorch's error, as its strides are PyTorch's."""
+    x = R.as_tensor(x)
+    xd, base = x._data, x._base
+    if type(xd) is np.ndarray and base is not None and not xd.flags.c_contiguous and \
+            type(base._data) is np.ndarray and base._data.flags.c_contiguous:
+        try:
+            np.reshape(xd, flat_shape(shape), copy=False)
+        except ValueError:
+            if xd.size == size_of(flat_shape(shape)) or -1 in flat_shape(shape):
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least "
+                    "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                    "instead.") from None
     return reshape(x, *shape)
 
 
@@ -301,10 +322,7 @@ def broadcast_to(x, shape, with_value=True, seg=None):
         return x
     lead = len(shape) - len(xs)
     if lead < 0 or any(s != t and s != 1 for s, t in zip(xs, shape[lead:])):
-        raise RuntimeError(f"The expanded size of the tensor ({shape[-1] if shape else 0}) must "
-                           f"match the existing size ({xs[-1] if xs else 0}) at non-singleton "
-                           f"dimension {len(shape) - 1}.  Target sizes: {list(shape)}.  Tensor "
-                           f"sizes: {list(xs)}")
+        raise expand_error(xs, shape, x.dtype)
     recording = x._rg and _grad_on()
     value = None
     if with_value or not recording:
@@ -484,10 +502,6 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     return s / count if count else s / float("nan")  # Tensor.__truediv__: no import cycle
 
 
-def _torch_name(dt):
-    return {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(str(dt), str(dt))
-
-
 # ---- indexing ---------------------------------------------------------------------------
 
 _PROBE_BASE = np.zeros(1, np.uint8)
@@ -549,6 +563,11 @@ def _basic_view(xd, items, value):
     return strides, offset
 
 
+def _index_error(e):
+    """NumPy's out-of-bounds IndexError in PyTorch's words ("dimension", not "axis")."""
+    return IndexError(str(e).replace(" for axis ", " for dimension "))
+
+
 def getitem(x, key):
     """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
     x = R.as_tensor(x)
@@ -569,7 +588,10 @@ def getitem(x, key):
                                                  strides=c_strides(shape))[items]
             return cuda_view(x, pv.shape, pv.strides, pv.__array_interface__["data"][0] -
                              _PROBE_ADDR)
-        value = xd[items]
+        try:
+            value = xd[items]
+        except IndexError as e:
+            raise _index_error(e) from None
         if not (x._rg and _grad_on()):
             t = _make(value)
             _share_storage(t, x)
@@ -584,7 +606,10 @@ def getitem(x, key):
     if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
         ids = np.arange(xd.size, dtype=np.int64).reshape(shape)[key]
         return reshape(gather_index(x, ids.reshape(-1)), ids.shape)
-    value = xd[key]
+    try:
+        value = xd[key]
+    except IndexError as e:
+        raise _index_error(e) from None
     if not (x._rg and _grad_on()):
         return _make(_wrap(value))
     idx = np.arange(xd.size, dtype=np.int64).reshape(shape)[key].reshape(-1)

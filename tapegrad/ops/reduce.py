@@ -19,7 +19,7 @@ from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .movement import flip, gather_index, mean, permute, reshape, sum
 from ..registry import Op, defop
-from .shapes import norm_dim, size_of
+from .shapes import norm_dim, size_of, torch_dtype_name
 
 __all__ = ["sum", "mean", "sum_to", "argmax", "argmin", "prod", "max", "min", "amax", "amin",
            "var", "std", "norm", "logsumexp", "softmax", "log_softmax", "cumsum"]
@@ -43,10 +43,15 @@ def _arg_reduce(np_f, name):
         x = R.as_tensor(x)
         xd = np.asarray(x._data)
         if dim is None:
+            if xd.size == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                                 "input.numel() == 0.")
             return _make(np.asarray(np_f(xd.reshape(-1)), dtype=np.int64))
         d = norm_dim(dim, xd.ndim)
         if xd.ndim == 0:
             return _make(np.zeros((), np.int64))
+        if xd.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         return _make(np.asarray(np_f(xd, axis=d, keepdims=keepdim), dtype=np.int64))
 
     fn.__name__ = name
@@ -83,9 +88,7 @@ def _need_float(x, name):
                            f"Got {_torch_dtype(x.dtype)} instead.")
 
 
-def _torch_dtype(dt):
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "float32": "Float",
-            "float64": "Double"}.get(str(dt), str(dt))
+_torch_dtype = torch_dtype_name
 
 
 def _const(a, like=None):
@@ -555,8 +558,10 @@ def logsumexp(input, dim, keepdim=False):
     from .elementwise import add, exp, log, sub
 
     x = R.as_tensor(input)
-    if x.dtype.kind != "c":
-        _need_float(x, "logsumexp")
+    if x.dtype.kind in "biu":  # integers give float64 (PyTorch 2.13: the default float dtype)
+        from .elementwise import to
+
+        x = to(x, np.float64)
     dims = _reduce_dims(dim, x.ndim)
     m = _shift(x, dims)
     with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning

@@ -50,12 +50,15 @@ def _operator(general, f, op_tt, save_tt, const_rule):
         elif type(d) is _ndarray and d.ndim and not (self._rg and _state.grad_enabled):
             # No tape needed: NumPy directly (Python numbers are "weak" in both, NEP 50).
             to = type(other)
-            if to is float or to is int:
-                return _plain(f(d, other))
-            if to is Tensor and not other._rg:
-                e = other._data
-                if type(e) is _ndarray and e.shape == d.shape:
-                    return _plain(f(d, e))
+            try:
+                if to is float or to is int:
+                    return _plain(f(d, other))
+                if to is Tensor and not other._rg:
+                    e = other._data
+                    if type(e) is _ndarray and e.shape == d.shape:
+                        return _plain(f(d, e))
+            except TypeError as e:
+                raise E._bool_error(e) from None
         return general(self, other)
 
     return method

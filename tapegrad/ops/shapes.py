@@ -5,6 +5,16 @@ import numpy as np
 from ..tensor import norm_dim  # one definition, at the bottom layer; the ops import it from here
 
 
+_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool", "complex128": "ComplexDouble", "complex64": "ComplexFloat"}
+
+
+def torch_dtype_name(dt):
+    """PyTorch's name of a dtype in its messages (``Long``, ``Double``, ...)."""
+    return _TORCH_DTYPE.get(str(dt), str(dt))
+
+
 def broadcast_shapes(sa, sb):
     """NumPy broadcasting of two shapes, failing with PyTorch's message."""
     if sa == sb:
@@ -13,7 +23,8 @@ def broadcast_shapes(sa, sb):
     pa = (1,) * (n - len(sa)) + tuple(sa)
     pb = (1,) * (n - len(sb)) + tuple(sb)
     out = []
-    for i, (p, q) in enumerate(zip(pa, pb)):
+    for i in range(n - 1, -1, -1):  # from the last dim, so the mismatch named is PyTorch's
+        p, q = pa[i], pb[i]
         if p == q or q == 1:
             out.append(p)
         elif p == 1:
@@ -21,7 +32,25 @@ def broadcast_shapes(sa, sb):
         else:
             raise RuntimeError(f"The size of tensor a ({p}) must match the size of tensor b "
                                f"({q}) at non-singleton dimension {i}")
-    return tuple(out)
+    return tuple(reversed(out))
+
+
+def expand_error(xs, shape, dtype=None):
+    """PyTorch's error for expanding shape ``xs`` to ``shape`` (the first mismatch from the
+    right, as PyTorch reports it)."""
+    lead = len(shape) - len(xs)
+    if lead < 0:
+        name = f"tapegrad.{torch_dtype_name(dtype)}Tensor" if dtype is not None else "Tensor"
+        return RuntimeError(f"expand({name}{{{list(xs)}}}, size={list(shape)}): the number of "
+                            f"sizes provided ({len(shape)}) must be greater or equal to the "
+                            f"number of dimensions in the tensor ({len(xs)})")
+    for i in reversed(range(len(xs))):
+        have, want = xs[i], shape[lead + i]
+        if have != want and have != 1:
+            return RuntimeError(f"The expanded size of the tensor ({want}) must match the "
+                                f"existing size ({have}) at non-singleton dimension {lead + i}."
+                                f"  Target sizes: {list(shape)}.  Tensor sizes: {list(xs)}")
+    return None
 
 
 def c_strides(shape):

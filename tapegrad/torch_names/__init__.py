@@ -18,7 +18,12 @@ _MODULES = (elementwise, reductions, shapes, products, numerics, indices)
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
                arcsinh=_ops.asinh, arctanh=_ops.atanh, arctan2=_ops.atan2, greater=_ops.gt,
-               greater_equal=_ops.ge, less=_ops.lt, less_equal=_ops.le, not_equal=_ops.ne)
+               greater_equal=_ops.ge, less=_ops.lt, less_equal=_ops.le, not_equal=_ops.ne,
+               div=elementwise.divide, bitwise_and=_ops.compare.bitwise_and,
+               bitwise_or=_ops.compare.bitwise_or, bitwise_xor=_ops.compare.bitwise_xor,
+               bitwise_not=_ops.compare.bitwise_not,
+               bitwise_left_shift=_ops.compare.bitwise_left_shift,
+               bitwise_right_shift=_ops.compare.bitwise_right_shift)
 
 FUNCTIONS = {name: getattr(m, name) for m in _MODULES for name in m.__all__}
 FUNCTIONS.update(ALIASES)
@@ -38,3 +43,29 @@ __all__ = sorted(FUNCTIONS)
 
 methods.bind(FUNCTIONS)
 globals().update(FUNCTIONS)
+
+
+def _bind_linalg_names():
+    """``torch.linalg``'s names for functions defined here (``tg.linalg`` is a lower layer)."""
+    from .. import linalg
+
+    def cross(input, other, *, dim=-1):
+        """The cross product of 3-vectors along ``dim`` (the last by default)."""
+        return products.cross(input, other, dim)
+
+    def vecdot(x, y, *, dim=-1):
+        """``sum(conj(x) * y, dim)``, broadcasting."""
+        x = _ops.conj(x) if x.dtype.kind == "c" else x
+        return _ops.sum(x * y, dim)
+
+    def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+        """The diagonals of the matrices in the last two dims (a view, as ``tg.diagonal``)."""
+        return _ops.diagonal(A, offset, dim1, dim2)
+
+    for f in (cross, vecdot, diagonal):
+        f.__module__ = linalg.__name__
+        setattr(linalg, f.__name__, f)
+    linalg.matmul = _ops.matmul
+
+
+_bind_linalg_names()

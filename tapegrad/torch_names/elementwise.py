@@ -165,12 +165,30 @@ def _same(name, f, doc):
 
 fmax = _same("fmax", _U.fmax, "Elementwise maximum that skips NaN (torch.fmax).")
 fmin = _same("fmin", _U.fmin, "Elementwise minimum that skips NaN (torch.fmin).")
-fmod = _same("fmod", _U.fmod, "Remainder with the dividend's sign (C fmod); d/dother = "
-             "-trunc(input / other).")
-remainder = _same("remainder", _U.remainder, "Remainder with the divisor's sign (Python "
-                  "%); d/dother = -floor(input / other).")
-floor_divide = _same("floor_divide", _U.floor_divide, "``floor(input / other)``; the gradient "
-                     "is zero.")
+
+
+def _integer_division(name, f, kernel, doc):
+    """``f`` with PyTorch's integer rules: dividing integers by zero raises (NumPy gives 0)."""
+    def fn(input, other):
+        a, b = vals(input), vals(other)
+        if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+            if kernel and a.dtype.kind == b.dtype.kind == "b":
+                raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+            if (b == 0).any():
+                raise RuntimeError("ZeroDivisionError")
+        return f(input, other)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+fmod = _integer_division("fmod", _U.fmod, None, "Remainder with the dividend's sign (C "
+                         "fmod); d/dother = -trunc(input / other).")
+remainder = _integer_division("remainder", _U.remainder, None, "Remainder with the divisor's "
+                              "sign (Python %); d/dother = -floor(input / other).")
+floor_divide = _integer_division("floor_divide", _U.floor_divide, "div_floor_cpu",
+                                 "``floor(input / other)``; the gradient is zero.")
 def heaviside(input, values):
     """The step function: 0 below 0, 1 above, ``values`` at 0; the gradient is zero."""
     x, v = _t(input), _t(values)

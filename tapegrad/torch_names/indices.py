@@ -5,8 +5,10 @@ NumPy on the values and returned without history, as PyTorch's are (no gradient 
 import numpy as np
 
 from .. import creation as _creation
+from .. import ops as _ops
+from ..ops.elementwise import zero_grad_like
 from ..tensor import Tensor
-from ._common import const, vals
+from ._common import _t, const, vals
 
 
 def nonzero(input, *, as_tuple=False):
@@ -142,8 +144,93 @@ def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None)
     """A random permutation of ``0 .. n-1`` (``tg.manual_seed`` makes it reproducible)."""
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
-    perm = _creation._rng.permutation(int(n)).astype(np.int64 if dtype is None else dtype)
+    perm = _creation.draws(generator).permutation(int(n)).astype(
+        np.int64 if dtype is None else dtype)
     return _creation.tensor(perm, device=device, requires_grad=requires_grad)
+
+
+def _sampled(value, *sources):
+    """Samples depending on tensors ``sources`` (mean, std, probabilities): they require grad
+    when a source does, with a zero gradient (PyTorch's samplers are not reparameterized)."""
+    live = [t for t in sources if isinstance(t, Tensor) and t.requires_grad]
+    if not live:
+        return const(value)
+    src = live[0] if len(live) == 1 else _ops.add(*[_ops.sum(t) for t in live[:2]])
+    return zero_grad_like(src, value) if src.shape == value.shape else \
+        zero_grad_like(_ops.broadcast_to(_ops.reshape(_ops.sum(src), ()), value.shape), value)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    """Gaussian samples: elementwise for tensor ``mean``/``std`` (broadcast), or of ``size``
+    for numbers. Their gradient is zero, as PyTorch's."""
+    rng = _creation.draws(generator)
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments: give "
+                            "tensors for mean or std, or size")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        value = rng.normal(mean, std, size=tuple(size)).astype(
+            dtype or _creation.get_default_dtype())
+        return _creation.tensor(value, device=device, requires_grad=requires_grad)
+    m, sd = vals(mean), vals(std)
+    if (sd < 0).any():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    dt = np.result_type(*[vals(t).dtype for t in (mean, std) if isinstance(t, Tensor)])
+    shape = np.broadcast_shapes(np.shape(m), np.shape(sd))
+    value = (m + sd * rng.standard_normal(shape)).astype(dt)
+    return _sampled(value, mean, std)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples with probabilities ``input`` (or ``p`` for every element), in ``input``'s
+    dtype; zero gradient."""
+    x = _t(input)
+    prob = vals(x) if p is None else np.full(x.shape, float(p))
+    if ((prob < 0) | (prob > 1)).any() or np.isnan(prob).any():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
+                           "this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    value = (_creation.draws(generator).random(x.shape) < prob).astype(x.dtype)
+    return _sampled(value, x if p is None else None)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Category indices drawn with weights ``input`` (a row per distribution: 1-D or 2-D),
+    ``num_samples`` per row, with or without replacement."""
+    w = vals(input).astype(np.float64)
+    if w.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    rows = w.reshape(-1, w.shape[-1])
+    n = rows.shape[1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    if (rows < 0).any() or not np.isfinite(rows).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    rng = _creation.draws(generator)
+    out = []
+    for r in rows:
+        total = r.sum()
+        if total <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if replacement:
+            out.append(rng.choice(n, size=num_samples, p=r / total))
+        else:  # PyTorch's exponential race: the largest r / Exp(1); zero weights come last
+            out.append(np.argsort(-(r / rng.exponential(size=n)), kind="stable")[:num_samples])
+    idx = np.asarray(out, np.int64).reshape(w.shape[:-1] + (num_samples,))
+    return const(idx)
+
+
+def poisson(input, generator=None):
+    """Poisson samples with rates ``input``, in its dtype; zero gradient."""
+    x = _t(input)
+    rates = vals(x)
+    if (rates < 0).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    value = _creation.draws(generator).poisson(rates).astype(x.dtype)
+    return _sampled(value, x)
 
 
 def _tri_indices(np_f):
@@ -176,6 +263,6 @@ def _num(v):
 
 __all__ = ["nonzero", "argwhere", "unravel_index", "unique", "unique_consecutive", "bincount",
            "searchsorted", "bucketize", "isin", "equal", "randperm", "tril_indices",
-           "triu_indices", "logspace"]
+           "triu_indices", "logspace", "normal", "bernoulli", "multinomial", "poisson"]
 
 

@@ -18,13 +18,13 @@ METHOD_NAMES = (
     "sinc logit float_power clip clamp_min clamp_max hypot logaddexp logaddexp2 copysign fmax "
     "fmin fmod remainder floor_divide heaviside logical_xor multiply true_divide divide "
     "subtract absolute negative positive lerp addcmul addcdiv lgamma digamma erfinv "
-    "all any count_nonzero nansum nanmean aminmax cumprod cummax cummin msort nanmedian quantile "
+    "all any count_nonzero nansum nanmean aminmax cumprod cummax cummin mode msort nanmedian quantile "
     "nanquantile movedim moveaxis swapaxes swapdims narrow select unflatten tensor_split "
     "hsplit vsplit dsplit flipud fliplr rot90 roll take masked_select index_fill index_copy "
-    "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat "
+    "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat index_put "
     "diag_embed renorm det inverse slogdet logdet svd pinverse matrix_power cholesky "
     "matrix_exp diff cov corrcoef nonzero argwhere unique unique_consecutive bincount "
-    "equal arccosh arcsinh arctanh"
+    "equal arccosh arcsinh arctanh bernoulli multinomial"
 ).split()
 
 # in-place forms ``x.name_(...)``: the function's result written into x
@@ -32,7 +32,7 @@ INPLACE_NAMES = (
     "floor ceil trunc fix round frac sgn reciprocal log2 log10 exp2 deg2rad rad2deg sinc logit "
     "float_power clip clamp_min clamp_max hypot copysign fmod remainder floor_divide heaviside "
     "logical_xor multiply true_divide divide subtract absolute negative lerp addcmul addcdiv "
-    "lgamma digamma erfinv tril triu renorm addmm addmv addr baddbmm addbmm index_fill "
+    "lgamma digamma erfinv tril triu renorm addmm addmv addr baddbmm addbmm index_fill index_put "
     "index_copy arccosh arcsinh arctanh"
 ).split()
 
@@ -142,6 +142,14 @@ def bind(functions):
     T.view_as = lambda self, other: self.view(other.shape)
     T.reshape_as = lambda self, other: self.reshape(other.shape)
     T.where = lambda self, condition, other: _ops.where(condition, self, other)
+    # the integer-division operators and torch's ``div(..., rounding_mode=)``
+    T.__floordiv__ = functions["floor_divide"]
+    T.__rfloordiv__ = lambda self, other: functions["floor_divide"](other, self)
+    T.__mod__ = functions["remainder"]
+    T.__rmod__ = lambda self, other: functions["remainder"](other, self)
+    T.__ifloordiv__ = T.floor_divide_
+    T.__imod__ = T.remainder_
+    T.div = T.divide
     T.ndimension = lambda self: self.ndim
     T.is_floating_point = lambda self: self.dtype.kind == "f"
     T.is_signed = lambda self: self.dtype.kind in "fic"

@@ -6,9 +6,11 @@ from collections import namedtuple
 import numpy as np
 
 from .. import ops as _ops
+from ..grad_mode import no_grad as _no_grad
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
+from ..ops.extra import spread_evenly
 from ..ops.shapes import norm_dim
 from ._common import _t, const, vals
 
@@ -134,6 +136,26 @@ cummax = _cum_extreme(np.greater_equal, "cummax")
 cummin = _cum_extreme(np.less_equal, "cummin")
 
 
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
+    index of its last occurrence, as PyTorch's; the gradient goes to that entry."""
+    x = _t(input)
+    if x.ndim == 0:
+        return ValuesIndices(x.clone(), const(0, np.int64))
+    d = norm_dim(dim, x.ndim)
+    v = np.moveaxis(vals(x), d, -1)
+    rows = v.reshape(-1, v.shape[-1])
+    idx = np.empty(rows.shape[0], np.int64)
+    for i, r in enumerate(rows):
+        _, inverse, counts = np.unique(r, return_inverse=True, return_counts=True)
+        idx[i] = np.flatnonzero(inverse == np.argmax(counts))[-1]
+    idx = np.expand_dims(idx.reshape(v.shape[:-1]), d)
+    out = _ops.gather(x, d, const(idx))
+    if not keepdim:
+        out, idx = _ops.squeeze(out, d), np.squeeze(idx, d)
+    return ValuesIndices(out, const(idx))
+
+
 def msort(input):
     """Sorted along the first dimension."""
     return _ops.sort(input, 0).values if _t(input).ndim else _t(input).clone()
@@ -160,7 +182,9 @@ def nanmedian(input, dim=None, keepdim=False):
         flat = _ops.reshape(x, (-1,))
         if flat.shape[0] == 0:
             return const(np.nan, x.dtype)
-        return _median_at(flat, 0, False, True)[0]
+        with _no_grad():
+            value = _median_at(flat, 0, False, True)[0]
+        return spread_evenly(x, vals(value))  # ties share the gradient, as in PyTorch
     if x.ndim == 0:
         return ValuesIndices(x.clone(), const(0, np.int64))
     d = norm_dim(dim, x.ndim)
@@ -210,5 +234,5 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 
 
 __all__ = ["all", "any", "count_nonzero", "nansum", "nanmean", "var_mean", "std_mean",
-           "aminmax", "cumprod", "cummax", "cummin", "msort", "nanmedian", "quantile",
+           "aminmax", "cumprod", "cummax", "cummin", "mode", "msort", "nanmedian", "quantile",
            "nanquantile"]

@@ -267,6 +267,33 @@ def masked_select(input, mask):
     return xb[np.broadcast_to(m, shape)]
 
 
+def _put_positions(x, indices):
+    """Flat positions of ``x[indices]`` (a tuple of index tensors), shaped as the result."""
+    key = tuple(vals(i) if isinstance(i, Tensor) else i for i in indices)
+    for k in key:
+        if isinstance(k, np.ndarray) and k.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return np.arange(max(x.numel(), 1), dtype=np.int64).reshape(x.shape)[key]
+
+
+def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``values`` written at ``input[indices]`` (``indices``: a tuple of index
+    tensors); with ``accumulate``, added there, repeated positions adding up."""
+    x = _t(input)
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
+    pos = _put_positions(x, indices)
+    v = _ops.broadcast_to(_t(values).to(x.dtype) if _t(values).dtype != x.dtype else _t(values),
+                          pos.shape)
+    flat = _ops.reshape(x, (-1,))
+    if accumulate:
+        placed = _ops.index_add(flat, 0, const(pos.reshape(-1)), _ops.reshape(v, (-1,)))
+        return _ops.reshape(placed, x.shape)
+    out = flat.clone()
+    out[pos.reshape(-1)] = _ops.reshape(v, (-1,))  # the last of repeated positions wins
+    return _ops.reshape(out, x.shape)
+
+
 def _dim_mask(x, dim, index, name):
     d = norm_dim(dim, max(x.ndim, 1))
     idx = vals(index).astype(np.int64).reshape(-1)
@@ -366,7 +393,7 @@ def polar(abs, angle):  # noqa: A002 (torch's argument names)
     return _ops.complex_(a * _ops.cos(th), a * _ops.sin(th))
 
 
-__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "movedim",
+__all__ = ["index_put", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "movedim",
            "moveaxis", "swapaxes", "swapdims", "narrow", "select", "unflatten", "ravel", "t",
            "numel", "clone", "hstack", "vstack", "row_stack", "dstack", "column_stack",
            "tensor_split", "hsplit", "vsplit", "dsplit", "flipud", "fliplr", "rot90", "roll",

@@ -1,0 +1,166 @@
+"""More of ``torch.nn.functional``'s activations, composed of tapegrad ops (re-exported by
+``nn.functional``). Where an activation is piecewise, the branch taken at a kink, at +-inf
+and at NaN is PyTorch's, so values and gradients agree there too."""
+
+import warnings
+
+import numpy as np
+
+from .. import ops as O
+from ..ops.record import as_tensor as _t
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _constant(x, f):
+    """``f`` of ``x``'s values (NumPy, no warnings) as a tensor without history: the value of
+    a branch whose gradient is 0."""
+    with np.errstate(all="ignore"):
+        return O.record.as_tensor(np.asarray(f(x.detach().numpy()), dtype=x.dtype))
+
+
+def _zero_or_nan(v):
+    return np.where(np.isnan(v), np.nan, 0.0)
+
+
+# PyTorch's hardsigmoid backward multiplies by the float literal 1.0f / 6.0f
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))`` without overflow on either side."""
+    x = _t(input)
+    pos = -O.log1p(O.exp(-O.clamp(x, min=0.0)))
+    xn = O.clamp(x, max=0.0)
+    neg = xn - O.log1p(O.exp(xn))
+    return O.where(x >= 0, pos, neg)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6``; the gradient (PyTorch's float32 ``1/6``) strictly between -3
+    and 3."""
+    x = _t(input)
+    inside = (x > -3.0) & (x < 3.0)
+    lin = (x + 3.0) * _ONE_SIXTH_F32  # + the value's correction to (x + 3) / 6 exactly:
+    lin = lin + _constant(x, lambda v: (v + 3.0) / 6.0 - (v + 3.0) * _ONE_SIXTH_F32)
+    return O.where(inside, lin, _constant(x, lambda v: np.clip(v + 3.0, 0.0, 6.0) / 6.0))
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``."""
+    x = _t(input)
+    middle = (x > -3.0) & (x < 3.0)  # PyTorch's branches: the gradient is 0 at -3, 1 at 3
+    xm = O.where(middle, x, 0.0)  # the quadratic only sees its own range: no inf * 0
+    low = _constant(x, lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0)  # 0 (NaN at -inf)
+    return O.where(x <= -3.0, low, O.where(middle, xm * (xm + 3.0) / 6.0, x))
+
+
+def _check_lambd(x, lambd):
+    if lambd < 0:
+        name = {"float64": "Double", "float32": "Float", "float16": "Half"}.get(str(x.dtype))
+        raise RuntimeError(f"lambda must be in range [0, {np.finfo(x.dtype).max:g}] for input "
+                           f"dtype {name}, but found {lambd:g}")
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    x = _t(input)
+    _check_lambd(x, lambd)
+    return O.where(x > lambd, x - lambd,
+                   O.where(x < -lambd, x + lambd, _constant(x, _zero_or_nan)))
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    x = _t(input)
+    return O.where((x > lambd) | (x < -lambd), x, _constant(x, _zero_or_nan))
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``value`` where ``x <= threshold``, ``x`` elsewhere (NaN passes through)."""
+    x = _t(input)
+    return O.where(x <= threshold, value, x)
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants."""
+    return celu(input, 1.0, alpha_out=_SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input, alpha=1.0, inplace=False, *, alpha_out=None):
+    """``x`` above 0, ``alpha * (exp(x / alpha) - 1)`` below (NaN takes the identity branch:
+    gradient 1, as PyTorch's). ``alpha_out`` (internal: ``selu``) scales the negative side
+    instead of ``alpha``."""
+    x = _t(input)
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    neg = O.expm1(O.clamp(x, max=0.0) / alpha) if alpha != 1 else O.expm1(O.clamp(x, max=0.0))
+    return O.where(x <= 0, neg * (alpha if alpha_out is None else alpha_out), x)
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))`` (softplus with PyTorch's threshold 20)."""
+    x = _t(input)
+    soft = O.where(x > 20.0, x, O.log1p(O.exp(O.clamp(x, max=20.0))))
+    return x * O.tanh(soft)
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    x = _t(input)
+    return x / (O.abs(x) + 1.0)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    x = _t(input)
+    return x - O.tanh(x)
+
+
+def softmax_dim(name, ndim, stacklevel=4):
+    """PyTorch's deprecated implicit ``dim`` of softmax-like functions, with its warning."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x, dim)``."""
+    x = _t(input)
+    if dim is None:
+        dim = softmax_dim("softmin", x.ndim)
+    return O.softmax(-x, dim, dtype=dtype)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit: ``a * sigmoid(b)`` for the halves ``a, b`` of ``dim``."""
+    x = _t(input)
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = x.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % x.ndim} is "
+                           f"size {n}")
+    a, b = O.chunk(x, 2, dim)
+    return a * O.sigmoid(b)
+
+
+def prelu(input, weight):
+    """``x`` above 0, ``weight * x`` elsewhere (``weight``: one value, or one per channel,
+    dim 1)."""
+    x, w = _t(input), _t(weight)
+    if w.numel() != 1:
+        if x.ndim < 2 or x.shape[1] != w.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {w.numel()} and channel size = "
+                               f"{x.shape[1] if x.ndim >= 2 else 1}.")
+        w = O.reshape(w, (w.numel(),) + (1,) * (x.ndim - 2))
+    elif w.ndim:
+        w = O.reshape(w, ())
+    return O.where(x > 0, x, w * x)
+
+
+__all__ = ["logsigmoid", "hardsigmoid", "hardswish", "softshrink", "hardshrink", "threshold", "selu", "celu",
+           "mish", "softsign", "tanhshrink", "softmin", "glu", "prelu"]
+

@@ -1,0 +1,160 @@
+"""More of ``torch.nn.functional``'s losses, written as PyTorch computes them (re-exported
+by ``nn.functional``): Gaussian and Poisson negative log-likelihoods, the margin and
+embedding losses, and the soft-margin losses."""
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import ops as O
+from ..ops.record import as_tensor as _t
+from .distances import pairwise_distance
+from .more_activations import logsigmoid
+
+
+def _reduce(t, reduction):
+    if reduction == "mean":
+        return O.mean(t)
+    if reduction == "sum":
+        return O.sum(t)
+    if reduction == "none":
+        return t
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """The ``reduction`` meant by PyTorch's deprecated ``size_average``/``reduce`` (warned)."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  + ("none" if reduce is False else "mean" if size_average in (None, True)
+                     else "sum") + "' instead.", UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "mean" if size_average in (None, True) else "sum"
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """``0.5 (log var + (input - target)^2 / var)`` (+ ``0.5 log 2 pi`` if ``full``); ``var``
+    is clamped to ``eps`` in value only (its gradient is unchanged), as PyTorch does."""
+    x, y = _t(input), _t(target)
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = _t(np.full(x.shape, var, dtype=x.dtype))
+    var = _t(var)
+    if (var.detach().numpy() < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if var.shape != x.shape:
+        if x.shape[:-1] == var.shape:
+            var = O.unsqueeze(var, -1)
+        elif not (x.ndim == var.ndim and sum(b for a, b in zip(x.shape, var.shape) if a != b)
+                  == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    v = var.detach()
+    var = var + (O.clamp(v, min=eps) - v)  # max(var, eps) in value, var's gradient
+    loss = (O.log(var) + (x - y) ** 2 / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """``exp(input) - target * input`` (``log_input``), else ``input - target log(input +
+    eps)``; ``full`` adds Stirling's term where ``target > 1``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x, y = _t(input), _t(target)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    loss = O.exp(x) - y * x if log_input else x - y * O.log(x + eps)
+    if full:
+        big = y > 1
+        ys = O.where(big, y, 2.0)  # Stirling's term only where target > 1 (no log 0)
+        stirling = ys * O.log(ys) - ys + 0.5 * O.log(ys * (2 * math.pi))
+        loss = loss + O.where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """``max(0, -target * (input1 - input2) + margin)``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x1, x2, y = _t(input1), _t(input2), _t(target)
+    if x1.ndim != x2.ndim or x1.ndim != y.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {_size(x1)}, input2: {_size(x2)}, target: "
+                           f"{_size(y)} ")
+    return _reduce(O.clamp(-y * (x1 - x2) + margin, min=0.0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x, y = _t(input), _t(target)
+    margin_part = O.where(y != 1, O.clamp(margin - x, min=0.0), 0.0)
+    return _reduce(margin_part + O.where(y != -1, x, 0.0), reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-target * input))``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x, y = _t(input), _t(target)
+    return _reduce(O.log1p(O.exp(-x * y)), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Binary cross-entropy of ``sigmoid(input)`` per class, averaged over the classes."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x, y = _t(input), _t(target)
+    loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if weight is not None:
+        loss = loss * weight
+    loss = O.sum(loss, x.ndim - 1) / x.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos - margin)`` where it is -1
+    (PyTorch's cosine: squared norms plus 1e-12)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x1, x2, y = _t(input1), _t(input2), _t(target)
+    d = y.ndim
+    if x1.ndim not in (1, 2) or x1.shape != x2.shape or d != x1.ndim - 1:
+        raise RuntimeError(f"cosine_embedding_loss : 1D target tensor expects 2D input "
+                           f"tensors, but found inputs with sizes {_size(x1)} and {_size(x2)}.")
+    prod = O.sum(x1 * x2, d)
+    mag1 = O.sum(x1 * x1, d) + 1e-12
+    mag2 = O.sum(x2 * x2, d) + 1e-12
+    cos = prod / O.sqrt(mag1 * mag2)
+    pos = O.where(y == 1, 1 - cos, 0.0)
+    neg = O.where(y == -1, O.clamp(cos - margin, min=0.0), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with
+    ``pairwise_distance`` (``swap``: the nearer of the two negatives' distances)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    a, pos, neg = _t(anchor), _t(positive), _t(negative)
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = O.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _reduce(O.clamp(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def _size(t):
+    return f"[{', '.join(str(s) for s in t.shape)}]"
+
+
+__all__ = ["gaussian_nll_loss", "poisson_nll_loss", "margin_ranking_loss",
+           "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+           "cosine_embedding_loss", "triplet_margin_loss"]
