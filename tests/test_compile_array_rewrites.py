@@ -61,6 +61,8 @@ def test_plan_also_reads_strided_operands():
     ("ij,jk->k", (100, 100), (100, 100), np.float64),  # i summed over one operand only
     ("...ij,jk->...ik", (3, 100, 100), (100, 100), np.float64),  # an ellipsis
     ("ij,jk->ik", (100, 1), (100, 100), np.float64),  # j broadcast
+    ("ij,ij->ij", (100, 100), (100, 100), np.float64),  # no letter summed: np.einsum's loop
+    ("i,j->ij", (5000,), (10,), np.float64),  # an outer product
 ])
 def test_plan_declines_what_it_does_not_cover(spec, sa, sb, dtype):
     a, b = np.ones(sa, dtype), np.ones(sb, dtype)

@@ -372,8 +372,9 @@ def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
             grads.append(None)
             continue
         eq, extras = _grad_spec(k, subs, out_sub, sizes)
-        ops = [np.asarray(g, np.float64)] + [np.asarray(inputs[j]) for j in range(len(inputs))
-                                             if j != k] + [_extra_array(*e) for e in extras]
+        # g in its own dtype: a float32 program's gradient stays float32 (as PyTorch's)
+        ops = [np.asarray(g)] + [np.asarray(inputs[j]) for j in range(len(inputs))
+                                 if j != k] + [_extra_array(*e) for e in extras]
         gk = _np_einsum(eq, ops)
         diag = _diag_positions(subs[k], sizes)
         if diag is not None:

@@ -97,6 +97,23 @@ def test_gradients_equal_the_vjp_formula(eq, sa, sb, plans_used):
     _close(tb.grad.numpy(), gb, 1e-12)
 
 
+@pytest.mark.parametrize("eq,sa,sb", [("kij,nkj->nki", (25, 10, 10), (600, 25, 10)),
+                                      ("bij,bjk->bik", (8, 30, 40), (8, 40, 20))])
+def test_float32_gradients_stay_float32(eq, sa, sb, plans_used):
+    a, b = R.standard_normal(sa), R.standard_normal(sb)
+    ta = tg.tensor(a.astype(np.float32), requires_grad=True)
+    tb = tg.tensor(b.astype(np.float32), requires_grad=True)
+    y = tg.einsum(eq, ta, tb)
+    g = R.standard_normal(y.shape)
+    (y * tg.tensor(g.astype(np.float32))).sum().backward()
+    assert len(plans_used) == 3  # the forward and both gradients, in float32
+    assert ta.grad.dtype == tg.float32 and tb.grad.dtype == tg.float32
+    ga, gb = _vjp_reference(eq, a.astype(np.float32).astype(np.float64),
+                            b.astype(np.float32).astype(np.float64), g.astype(np.float32))
+    _close(ta.grad.numpy(), ga, 2e-5)
+    _close(tb.grad.numpy(), gb, 2e-5)
+
+
 def test_gradient_through_the_plan_matches_finite_differences(plans_used):
     # a small factor with a big constant operand: the forward and the factor's gradient planned
     L = tg.tensor(R.standard_normal((3, 4, 4)), requires_grad=True)
