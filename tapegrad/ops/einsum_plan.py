@@ -123,7 +123,8 @@ _CACHE_MAX = 256  # distinct (equation, shapes, dtype) keys kept; cleared when f
 
 def cached(spec, a, b):
     """``plan(spec, a, b)``, made once per equation, pair of shapes and dtype (None included)."""
-    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or \
+            (a.size < MIN_SIZE and b.size < MIN_SIZE):  # small: no key built, no lookup
         return None
     key = (spec, a.shape, b.shape, a.dtype, b.dtype)
     try:
