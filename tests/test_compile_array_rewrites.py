@@ -1,5 +1,5 @@
 """The replay's work over large arrays: a two-operand einsum with a batch letter as one batched
-matmul (``compile/einsum_matmul.py``), sums pushed through the linear ops that made their
+matmul (``ops/einsum_plan.py``), sums pushed through the linear ops that made their
 operand, a diagonal scaling folded into the contraction beside it (``rewrites``), and a
 broadcast operand with short inner runs copied before the operation (``codegen``). Compiled
 results must equal eager ones, and compiled gradients finite differences and PyTorch's."""
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad.compile import einsum_matmul
+from tapegrad.ops import einsum_plan
 
 R = np.random.default_rng(7)
 
@@ -36,7 +36,7 @@ PLANNED = [
 def test_plan_matches_numpy_einsum(spec, sa, sb, dtype):
     a = R.standard_normal(sa).astype(dtype)
     b = R.standard_normal(sb).astype(dtype)
-    plan = einsum_matmul.plan(spec, a, b)
+    plan = einsum_plan.plan(spec, a, b)
     assert plan is not None
     want = np.einsum(spec, a.astype(np.float64), b.astype(np.float64))
     for x, y in ((a, b), (a * 2.0, b[..., ::-1].copy())):  # new values, the same plan
@@ -50,7 +50,7 @@ def test_plan_matches_numpy_einsum(spec, sa, sb, dtype):
 def test_plan_also_reads_strided_operands():
     a = R.standard_normal((50, 25, 20))[:, :, ::2]  # a view: every other column
     b = R.standard_normal((25, 10, 10)).transpose(0, 2, 1)
-    plan = einsum_matmul.plan("nkj,kij->nki", a, b)
+    plan = einsum_plan.plan("nkj,kij->nki", a, b)
     np.testing.assert_allclose(plan(a, b), np.einsum("nkj,kij->nki", a, b), rtol=1e-12)
 
 
@@ -61,14 +61,16 @@ def test_plan_also_reads_strided_operands():
     ("ij,jk->k", (100, 100), (100, 100), np.float64),  # i summed over one operand only
     ("...ij,jk->...ik", (3, 100, 100), (100, 100), np.float64),  # an ellipsis
     ("ij,jk->ik", (100, 1), (100, 100), np.float64),  # j broadcast
+    ("ij,ij->ij", (100, 100), (100, 100), np.float64),  # no letter summed: np.einsum's loop
+    ("i,j->ij", (5000,), (10,), np.float64),  # an outer product
 ])
 def test_plan_declines_what_it_does_not_cover(spec, sa, sb, dtype):
     a, b = np.ones(sa, dtype), np.ones(sb, dtype)
-    assert einsum_matmul.plan(spec, a, b) is None
+    assert einsum_plan.plan(spec, a, b) is None
 
 
 def test_plan_declines_mixed_dtypes():
-    assert einsum_matmul.plan("ij,jk->ik", np.ones((100, 100)),
+    assert einsum_plan.plan("ij,jk->ik", np.ones((100, 100)),
                               np.ones((100, 100), np.float32)) is None
 
 

@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from .. import vecmath as _V
+from ..ops import einsum_plan as _einsum_plan
 from ..registry import REGISTRY, Op
-from . import einsum_matmul as _einsum_matmul
 
 
 class Unsupported(Exception):
@@ -211,14 +211,14 @@ def _logsumexp(x, axis, keepdims):
 def _einsum(p, xs):
     """``np.einsum`` with its contraction path found once, when tracing (BLAS paths pay off
     for big operands, as in the eager op); a big two-operand contraction with a batch letter,
-    which has no BLAS path there, as one batched matmul (``einsum_matmul``)."""
+    which has no BLAS path there, as one batched matmul (``ops/einsum_plan``)."""
     mm = p.get("matmul")
     if mm is not None:
         return mm(*xs)
     path = p.get("path")
     if path is None:
         if len(xs) == 2:
-            mm = p["matmul"] = _einsum_matmul.plan(p["spec"], *xs)
+            mm = p["matmul"] = _einsum_plan.plan(p["spec"], *xs)
             if mm is not None:
                 return mm(*xs)
         big = len(xs) > 2 or max(np.size(x) for x in xs) > 4096

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
+from . import einsum_plan
 from . import record as R
 from ..registry import Op, defop
 
@@ -348,6 +349,16 @@ def _optimize(arrays):
     return len(arrays) > 2 or max(a.size for a in arrays) > 4096
 
 
+def _np_einsum(eq, arrays):
+    """``np.einsum`` of expanded subscripts; two big operands with a batched-matmul form (a
+    batch letter has no BLAS path in ``np.einsum``) as that matmul (``einsum_plan``)."""
+    if len(arrays) == 2:
+        mm = einsum_plan.cached(eq, *arrays)
+        if mm is not None:
+            return mm(*arrays)
+    return np.einsum(eq, *arrays, optimize=_optimize(arrays) if len(arrays) > 1 else False)
+
+
 def _fit(gk, shape):
     """Match a gradient computed at the broadcast sizes to the operand's own shape."""
     gk = np.broadcast_to(gk, np.broadcast_shapes(gk.shape, shape))
@@ -361,9 +372,10 @@ def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
             grads.append(None)
             continue
         eq, extras = _grad_spec(k, subs, out_sub, sizes)
-        ops = [np.asarray(g, np.float64)] + [np.asarray(inputs[j]) for j in range(len(inputs))
-                                             if j != k] + [_extra_array(*e) for e in extras]
-        gk = np.einsum(eq, *ops, optimize=_optimize(ops))
+        # g in its own dtype: a float32 program's gradient stays float32 (as PyTorch's)
+        ops = [np.asarray(g)] + [np.asarray(inputs[j]) for j in range(len(inputs))
+                                 if j != k] + [_extra_array(*e) for e in extras]
+        gk = _np_einsum(eq, ops)
         diag = _diag_positions(subs[k], sizes)
         if diag is not None:
             full = np.zeros(diag[1])
@@ -443,7 +455,7 @@ def einsum(equation, *operands):
     arrays = [t._arr() for t in ts]
     subs, out_sub, sizes = _parse_einsum(equation, [a.shape for a in arrays])
     eq = ",".join(subs) + "->" + out_sub
-    value = np.einsum(eq, *arrays, optimize=_optimize(arrays) if len(arrays) > 1 else False)
+    value = _np_einsum(eq, arrays)
     if any(np.may_share_memory(value, a) for a in arrays):
         value = value.copy()  # 'ij->ji' gives a NumPy view; PyTorch's einsum does not alias
     value = _wrap(np.asarray(value))

@@ -3,9 +3,10 @@
 ``np.einsum`` finds no BLAS path for a contraction with a batch letter (one in both operands
 and the output, as GMM's ``"kij,nkj->nki"``) and runs its own loop: ~0.75-4 ms for
 1000x25x10 operands, where ``np.matmul`` over the transposed views, writing into an array in
-the output's layout, takes ~0.4-0.6 ms. The plan is made once, when tracing, from the
-equation and the operands' shapes (a signature fixes both), and is used where the contraction
-is big enough to pay for a few more NumPy calls.
+the output's layout, takes ~0.4-0.6 ms. A plan depends on the equation and the operands'
+shapes and dtype only: ``tg.compile`` makes it once, when tracing (a signature fixes both); the
+eager einsum and its gradient look it up in a small cache (``cached``). It is used where the
+contraction is big enough to pay for a few more NumPy calls.
 """
 
 import numpy as np
@@ -31,6 +32,7 @@ class MatmulPlan:
         right = b.transpose(self.right_axes)
         if self.right_shape is not None:
             right = right.reshape(self.right_shape)
+        left, right = _blas_ready(left), _blas_ready(right)
         out = np.empty(self.out_shape, self.dtype)
         if self.back is None:  # the output's memory viewed as the product: written in place
             view = out.transpose(self.out_view_axes).reshape(self.product_shape)
@@ -41,10 +43,22 @@ class MatmulPlan:
         return out
 
 
+def _blas_ready(x):
+    """``x``, or a C-contiguous copy where no axis of its matrices has unit stride: BLAS reads
+    a matrix by rows or by columns only, and ``np.matmul`` otherwise runs its own loop, ~3x
+    slower (GMM's triangular factor, gathered by an index, has strides (8, 2000, 200))."""
+    n = x.itemsize
+    s = x.strides
+    if s[-1] != n and s[-2] != n and x.shape[-1] > 1 and x.shape[-2] > 1:
+        return np.ascontiguousarray(x)
+    return x
+
+
 def plan(spec, a, b):
     """A ``MatmulPlan`` for ``spec`` over operands shaped like ``a`` and ``b``, or None where
     ``np.einsum`` is kept: small operands, other than two float arrays of one dtype, a letter
-    repeated in an operand, summed over one operand only, broadcast, or an ellipsis."""
+    repeated in an operand, summed over one operand only, broadcast, an ellipsis, or no letter
+    summed over at all."""
     if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype or \
             a.dtype.kind != "f" or max(a.size, b.size) < MIN_SIZE or "." in spec:
         return None
@@ -66,6 +80,8 @@ def plan(spec, a, b):
         return None
     batch = [c for c in out if c in ta and c in tb]
     contr = [c for c in ta if c in tb and c not in out]
+    if not contr:  # a product without a sum (outer, elementwise): np.einsum's loop is ~2x faster
+        return None
     free_a = [c for c in out if c in ta and c not in tb]
     free_b = [c for c in out if c in tb and c not in ta]
     p = MatmulPlan()
@@ -98,4 +114,24 @@ def plan(spec, a, b):
     p.back = None if np.shares_memory(probe.transpose(p.out_view_axes).reshape(
         p.product_shape), probe) else (tuple(size[c] for c in order),
                                        tuple(order.index(c) for c in out))
+    return p
+
+
+_CACHE = {}
+_CACHE_MAX = 256  # distinct (equation, shapes, dtype) keys kept; cleared when full
+
+
+def cached(spec, a, b):
+    """``plan(spec, a, b)``, made once per equation, pair of shapes and dtype (None included)."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or \
+            (a.size < MIN_SIZE and b.size < MIN_SIZE):  # small: no key built, no lookup
+        return None
+    key = (spec, a.shape, b.shape, a.dtype, b.dtype)
+    try:
+        return _CACHE[key]
+    except KeyError:
+        pass
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    p = _CACHE[key] = plan(spec, a, b)
     return p
