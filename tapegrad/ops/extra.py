@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..device import DeviceArray
+from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
@@ -303,6 +303,20 @@ def _take(x, idx):
     return reshape(gather_index(x, idx.reshape(-1)), idx.shape)
 
 
+def _host_values(x):
+    """``x``'s values for order bookkeeping (sort, topk, median, kthvalue): a CUDA tensor's
+    are copied to the host (one synchronising copy, as indexing does); the picked values are
+    then gathered on the device."""
+    d = x._data
+    return d.host() if type(d) is DeviceArray else np.asarray(d)
+
+
+def _indices_on(x, idx):
+    """An int64 index result on ``x``'s device."""
+    idx = np.asarray(idx, np.int64)
+    return _make(to_device(idx) if type(x._data) is DeviceArray else idx)
+
+
 def _index_array(index, name="gather"):
     i = index._arr() if isinstance(index, Tensor) else np.asarray(index)
     if type(i) is DeviceArray:  # index bookkeeping runs on the host (one copy)
@@ -474,13 +488,14 @@ def _order(xd, d, descending):
 
 def sort(input, dim=-1, descending=False, stable=False):
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     if xd.ndim == 0:
-        return _SortResult(_take(x, np.zeros((), np.int64)), _make(np.zeros((), np.int64)))
+        zero = np.zeros((), np.int64)
+        return _SortResult(_take(x, zero), _indices_on(x, zero))
     d = norm_dim(int(dim), xd.ndim)
     o = _order(xd, d, descending)
     vals = _take(x, np.take_along_axis(_ids(xd.shape), o, d))
-    return _SortResult(vals, _make(o.astype(np.int64)))
+    return _SortResult(vals, _indices_on(x, o))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -489,7 +504,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
     if not 0 <= k <= xm.shape[d]:
@@ -498,13 +513,13 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     o = np.take(o, np.arange(k), axis=d)
     vals = _take(x, np.take_along_axis(_ids(xm.shape), o, d).reshape(
         o.shape if xd.ndim else ()))
-    return _TopkResult(vals, _make(o.astype(np.int64).reshape(o.shape if xd.ndim else ())))
+    return _TopkResult(vals, _indices_on(x, o.reshape(o.shape if xd.ndim else ())))
 
 
 def median(input, dim=None, keepdim=False):
     """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     if dim is None:
         flat = xd.reshape(-1)
         if flat.size == 0:
@@ -525,7 +540,7 @@ def median(input, dim=None, keepdim=False):
     shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
     if xd.ndim == 0:
         shape = ()
-    return _MedianResult(_take(x, ids.reshape(shape)), _make(pick.reshape(shape)))
+    return _MedianResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
 
 
 _KthvalueResult = _return_type("kthvalue")
@@ -535,7 +550,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim`` and its index; nan counts as the
     largest. Gradient to the picked places."""
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
     n = xm.shape[d]
@@ -548,7 +563,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
     if xd.ndim == 0:
         shape = ()
-    return _KthvalueResult(_take(x, ids.reshape(shape)), _make(pick.reshape(shape)))
+    return _KthvalueResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
 
 
 __all__ = [

@@ -41,6 +41,10 @@ def sum_to(x, shape):
 def _arg_reduce(np_f, name):
     def fn(x, dim=None, keepdim=False):
         x = R.as_tensor(x)
+        if type(x._data) is DeviceArray:  # the extremum's position, found on the device
+            if dim is None:
+                return _max_dim(reshape(x.detach(), (-1,)), 0, False, np_f, name, _position)
+            return _max_dim(x.detach(), dim, keepdim, np_f, name, _position)
         xd = np.asarray(x._data)
         if dim is None:
             return _make(np.asarray(np_f(xd.reshape(-1)), dtype=np.int64))
@@ -51,6 +55,10 @@ def _arg_reduce(np_f, name):
 
     fn.__name__ = name
     return fn
+
+
+def _position(values, indices):
+    return indices
 
 
 # NOTE: ties pick the first index (NumPy and PyTorch agree).
