@@ -238,7 +238,16 @@ def masked_fill(input, mask, value):
     else:
         value = _make(np.asarray(value, x.dtype) if x.dtype.kind != "f"
                       else np.asarray(value, x.dtype))
-    out = where(_make(np.broadcast_to(m, x.shape)), value, x)
+    if type(m) is DeviceArray:  # the mask stays on the device, where broadcasts it there
+        if _broadcast2(x.shape, m.shape) != x.shape:
+            raise RuntimeError(f"masked_fill: the mask of shape {list(m.shape)} does not "
+                               f"broadcast to the input's shape {list(x.shape)}")
+        cond = _make(m)
+        if not value.is_cuda:  # a CPU scalar value is allowed, as PyTorch
+            value = value.to(x.device)
+    else:
+        cond = _make(np.broadcast_to(m, x.shape))
+    out = where(cond, value, x)
     if out.dtype != x.dtype:
         out = out.to(x.dtype)
     return out

@@ -131,7 +131,7 @@ def test_cpu_state_loads_onto_cuda_parameters():
 def test_lbfgs_on_cuda_follows_cpu():
     def run(device):
         m = model(device)
-        opt = tg.optim.LBFGS(m.parameters(), lr=0.5, max_iter=3,
+        opt = tg.optim.LBFGS(m.parameters(), lr=0.5, max_iter=2,
                              line_search_fn="strong_wolfe")
 
         def closure():

@@ -1,5 +1,6 @@
 """What a training loop calls besides layers and optimizers, on CUDA against the CPU:
-gradient clipping, dropout, argmax/argmin, sort/topk (numba-cuda's simulator, see conftest.py).
+gradient clipping, dropout, argmax/argmin, sort/topk, masked_fill (numba-cuda's simulator, see
+conftest.py).
 """
 
 import math
@@ -100,3 +101,11 @@ def test_sort_topk_on_cuda(name):
     ic, id_ = fn(xc).indices, fn(xd).indices
     assert id_.device == "cuda" and id_.dtype == np.int64
     np.testing.assert_array_equal(id_.cpu().numpy(), ic.numpy())
+
+
+def test_masked_fill_with_a_device_mask():
+    check(lambda x: x.masked_fill(x > 0.5, 0.0) * 2.0, A)
+    check(lambda x: x.masked_fill(x[0] < 0, tg.tensor(-1.0)), A)  # broadcast, CPU 0-d value
+    x = tg.tensor(A[0], device="cuda")
+    with pytest.raises(RuntimeError, match="does not broadcast"):
+        x.masked_fill(tg.tensor(A > 0, device="cuda"), 0.0)
