@@ -41,6 +41,17 @@ def _special(name):
     return _SCIPY[name]
 
 
+def _cuda():
+    from . import cuda_ops
+
+    return cuda_ops
+
+
+def _device_special():
+    """The names among these Python ops that have a CUDA kernel (erf, erfc)."""
+    return _cuda().SPECIAL
+
+
 def _float_value(np_f, *arrays):
     with np.errstate(all="ignore"):
         v = np.asarray(np_f(*arrays))
@@ -72,7 +83,10 @@ def _py_unary(op, name, np_f, deriv, grad_fn):
 
             with np.errstate(all="ignore"):
                 return holomorphic(np_f(x._arr()), x, deriv)
-        value = _float_value(np_f, np.asarray(x._data))
+        if type(x._data) is DeviceArray and name in _device_special():
+            value = _cuda().special(name, x._data)
+        else:
+            value = _float_value(np_f, np.asarray(x._data))
         if not R.needs_grad(x) or x.dtype.kind != "f":
             return _make(value)
         return R.python_result(value, op, (x,), save_inputs=(0,), save_out=True)

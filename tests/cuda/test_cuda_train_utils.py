@@ -1,6 +1,6 @@
 """What a training loop calls besides layers and optimizers, on CUDA against the CPU:
-gradient clipping, dropout, argmax/argmin, sort/topk, masked_fill (numba-cuda's simulator, see
-conftest.py).
+gradient clipping, dropout, argmax/argmin, sort/topk, masked_fill, erf and gelu (numba-cuda's
+simulator, see conftest.py).
 """
 
 import math
@@ -109,3 +109,23 @@ def test_masked_fill_with_a_device_mask():
     x = tg.tensor(A[0], device="cuda")
     with pytest.raises(RuntimeError, match="does not broadcast"):
         x.masked_fill(tg.tensor(A > 0, device="cuda"), 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["erf", "erfc", "gelu", "gelu_tanh"])
+def test_erf_and_gelu_on_cuda(name, dtype):
+    fn = {"erf": tg.erf, "erfc": tg.erfc, "gelu": F.gelu,
+          "gelu_tanh": lambda x: F.gelu(x, approximate="tanh")}[name]
+    check(fn, 2.0 * A, dtype=dtype)
+
+
+def test_erf_second_order_on_cuda():
+    def second(device):
+        x = tg.tensor(A, device=device, requires_grad=True)
+        (g,) = tg.autograd.grad(tg.erf(x).sum(), x, create_graph=True)
+        (h,) = tg.autograd.grad((g * g).sum(), x)
+        return h
+
+    hd = second("cuda")
+    assert hd.device == "cuda"
+    np.testing.assert_allclose(hd.cpu().numpy(), second("cpu").numpy(), rtol=1e-10, atol=1e-12)
