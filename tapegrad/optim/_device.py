@@ -10,6 +10,8 @@ operations rounds as the CPU's does (every elementwise op rounds once on both ta
 float64 step on cuda gives the CPU's numbers.
 """
 
+import operator
+
 import numpy as np
 
 from ..grad_mode import no_grad
@@ -94,13 +96,16 @@ class DeviceValues:
 
     # ---- the NumPy functions the updates call -------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        # NumPy scalars as options (lr=np.float64(0.1)) reach here through the operators
         from .. import ops
 
-        fn = {np.sqrt: ops.sqrt, np.maximum: ops.maximum}.get(ufunc)
+        fn = {np.sqrt: ops.sqrt, np.maximum: ops.maximum, np.add: operator.add,
+              np.subtract: operator.sub, np.multiply: operator.mul,
+              np.true_divide: operator.truediv, np.negative: operator.neg}.get(ufunc)
         if fn is None or method != "__call__" or kwargs:
             raise NotImplementedError(_UNSUPPORTED.format(ufunc.__name__))
         with no_grad():
-            result = fn(*[_t(v) for v in inputs])
+            result = fn(*[_t(v) if type(v) is DeviceValues else float(v) for v in inputs])
             if out is None:
                 return DeviceValues(result)
             (target,) = out

@@ -144,3 +144,19 @@ def test_lbfgs_on_cuda_follows_cpu():
         return m
 
     assert_params_match(run("cuda"), run("cpu"), tol=1e-10)
+
+
+def test_numpy_scalar_options_on_cuda():
+    """Options given as NumPy scalars meet device values through NumPy's operators."""
+    def run(device):
+        w = tg.tensor([1.0, -2.0], device=device, requires_grad=True)
+        opt = tg.optim.Adam([w], lr=np.float64(0.1), betas=(np.float64(0.9), 0.999),
+                            weight_decay=np.float64(0.1))
+        for _ in range(2):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+        return w
+
+    np.testing.assert_allclose(run("cuda").detach().cpu().numpy(), run("cpu").detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
