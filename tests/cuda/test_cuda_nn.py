@@ -166,3 +166,21 @@ def test_deepcopy_and_pickle_keep_cuda_parameters():
     for p, q in zip(m.parameters(), other.parameters()):
         assert q.device == "cuda"
         assert_same(q, p.cpu(), 0)
+
+
+def test_losses_reading_values_on_the_host():
+    """binary_cross_entropy checks its input's range and nll_loss its targets on the host."""
+    p = RNG.uniform(0.1, 0.9, (3, 4))
+    t = (RNG.uniform(size=(3, 4)) > 0.5).astype(float)
+    for loss in (lambda x, d: F.binary_cross_entropy(x, tg.tensor(t, device=d)),
+                 lambda x, d: F.nll_loss(x.log(), tg.tensor([0, 3, 1], device=d),
+                                         weight=tg.tensor([1.0, 2.0, 0.5, 1.0], device=d))):
+        xc = tg.tensor(p, requires_grad=True)
+        xd = tg.tensor(p, device="cuda", requires_grad=True)
+        lc, ld = loss(xc, "cpu"), loss(xd, "cuda")
+        assert_same(ld, lc)
+        lc.backward()
+        ld.backward()
+        assert_same(xd.grad, xc.grad)
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(tg.tensor(p + 1.0, device="cuda"), tg.tensor(t, device="cuda"))
