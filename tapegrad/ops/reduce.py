@@ -475,6 +475,11 @@ def _safe_root(s, p):
     from .elementwise import pow, sqrt, where
 
     root = sqrt if p == 2 else (lambda t: pow(t, 1.0 / p))
+    if type(s._data) is DeviceArray:  # masked whether or not s has zeros: no host read
+        if not s.requires_grad:
+            return root(s)
+        zero = s.detach() == 0
+        return where(zero, 0.0, root(where(zero, 1.0, s)))
     zero = np.asarray(s._data) == 0
     if not (s.requires_grad and np.any(zero)):
         return root(s)
@@ -514,8 +519,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return amax(abs(x), dims, keepdim)
     if p == -math.inf:
         return amin(abs(x), dims, keepdim)
+    on_device = type(x._data) is DeviceArray
     if p == 0:  # count of non-zeros; the gradient is zero
-        cnt = sum(_const((np.asarray(x._data) != 0).astype(x.dtype)), dims, keepdim)
+        nonzero = ((x.detach() != 0).to(x.dtype) if on_device
+                   else _const((np.asarray(x._data) != 0).astype(x.dtype)))
+        cnt = sum(nonzero, dims, keepdim)
         return cnt if not R.needs_grad(x) else cnt + sum(mul(x, 0.0), dims, keepdim)
     if p == 1:
         return sum(abs(x), dims, keepdim)
@@ -523,8 +531,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         s = sum(mul(x, x), dims, keepdim)
     else:
         a = abs(x)
-        zero = np.asarray(a._data) == 0
-        if p < 1 and R.needs_grad(a) and np.any(zero):  # |0|**p has an infinite slope
+        zero = (a.detach() == 0) if on_device else np.asarray(a._data) == 0
+        if p < 1 and R.needs_grad(a) and (on_device or np.any(zero)):  # |0|**p: infinite slope
             from .elementwise import where
 
             pa = where(zero, 0.0, pow(where(zero, 1.0, a), p))

@@ -129,3 +129,15 @@ def test_erf_second_order_on_cuda():
     hd = second("cuda")
     assert hd.device == "cuda"
     np.testing.assert_allclose(hd.cpu().numpy(), second("cpu").numpy(), rtol=1e-10, atol=1e-12)
+
+
+ZERO_ROW = A.copy()
+ZERO_ROW[0] = 0.0  # a zero vector: gradient 0, not nan (the device masks without a host read)
+
+
+@pytest.mark.parametrize("name", ["p2", "p0", "p0.5", "p3", "normalize"])
+def test_vector_norms_on_cuda(name):
+    fn = {"p2": lambda x: tg.norm(x, dim=1), "p0": lambda x: tg.norm(x, 0, dim=1) + x.sum(),
+          "p0.5": lambda x: tg.norm(x, 0.5, dim=1), "p3": lambda x: x.norm(3, dim=0),
+          "normalize": F.normalize}[name]
+    check(fn, ZERO_ROW)
