@@ -42,9 +42,9 @@ def _arg_reduce(np_f, name):
     def fn(x, dim=None, keepdim=False):
         x = R.as_tensor(x)
         if type(x._data) is DeviceArray:  # the extremum's position, found on the device
-            if dim is None:
-                return _max_dim(reshape(x.detach(), (-1,)), 0, False, np_f, name, _position)
-            return _max_dim(x.detach(), dim, keepdim, np_f, name, _position)
+            flat = dim is None
+            return _max_dim(reshape(x.detach(), (-1,)) if flat else x.detach(), 0 if flat else
+                            dim, keepdim and not flat, np_f, name, lambda values, ids: ids)
         xd = np.asarray(x._data)
         if dim is None:
             return _make(np.asarray(np_f(xd.reshape(-1)), dtype=np.int64))
@@ -55,10 +55,6 @@ def _arg_reduce(np_f, name):
 
     fn.__name__ = name
     return fn
-
-
-def _position(values, indices):
-    return indices
 
 
 # NOTE: ties pick the first index (NumPy and PyTorch agree).
@@ -475,13 +471,9 @@ def _safe_root(s, p):
     from .elementwise import pow, sqrt, where
 
     root = sqrt if p == 2 else (lambda t: pow(t, 1.0 / p))
-    if type(s._data) is DeviceArray:  # masked whether or not s has zeros: no host read
-        if not s.requires_grad:
-            return root(s)
-        zero = s.detach() == 0
-        return where(zero, 0.0, root(where(zero, 1.0, s)))
-    zero = np.asarray(s._data) == 0
-    if not (s.requires_grad and np.any(zero)):
+    dev = type(s._data) is DeviceArray  # masked whether or not s has zeros: no host read
+    zero = (s.detach() == 0) if dev else np.asarray(s._data) == 0
+    if not (s.requires_grad and (dev or np.any(zero))):
         return root(s)
     return where(zero, 0.0, root(where(zero, 1.0, s)))
 
@@ -521,9 +513,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return amin(abs(x), dims, keepdim)
     on_device = type(x._data) is DeviceArray
     if p == 0:  # count of non-zeros; the gradient is zero
-        nonzero = ((x.detach() != 0).to(x.dtype) if on_device
-                   else _const((np.asarray(x._data) != 0).astype(x.dtype)))
-        cnt = sum(nonzero, dims, keepdim)
+        cnt = sum((x.detach() != 0).to(x.dtype), dims, keepdim)
         return cnt if not R.needs_grad(x) else cnt + sum(mul(x, 0.0), dims, keepdim)
     if p == 1:
         return sum(abs(x), dims, keepdim)

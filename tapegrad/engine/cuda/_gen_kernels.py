@@ -182,27 +182,18 @@ def clamp_fwd(n, x, lo, hi, out):
 
 
 @cuda.jit
-def special_fwd(fn, n, x, out):
-    """out[i] = erf(x[i]) (fn 0) or erfc(x[i]) (fn 1): the forward of the Python ops ERF/ERFC,
-    which compute with SciPy on the CPU."""
+def special(fn, n, x, g, out):
+    """erf(x) (fn 0) or erfc(x) (fn 1) into out, the Python ops ERF/ERFC (SciPy's on the CPU);
+    fn 2, 3: their VJP formulas (ops/extra.py's, in its order) times g added into out."""
     i = cuda.grid(1)
     st = cuda.gridsize(1)
     while i < n:
         v = float(x[i])
-        out[i] = math.erf(v) if fn == 0 else math.erfc(v)
-        i += st
-
-
-@cuda.jit
-def special_vjp(fn, n, g, x, ga):
-    """ga[i] += g[i] * (exp(-x[i]^2) * (+-2/sqrt(pi))): the VJP formula of ERF (fn 0) and ERFC
-    (fn 1), in the order ops/extra.py writes it."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        v = float(x[i])
-        c = 1.1283791670955126 if fn == 0 else -1.1283791670955126
-        ga[i] += g[i] * (exp(-(v * v)) * c)
+        if fn < 2:
+            out[i] = math.erf(v) if fn == 0 else math.erfc(v)
+        else:
+            out[i] += g[i] * (exp(-(v * v)) * (1.1283791670955126 if fn == 2 else
+                                               -1.1283791670955126))
         i += st
 
 
