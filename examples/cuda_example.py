@@ -1,9 +1,9 @@
 """Fit a small tanh MLP to a sine curve on the GPU when there is one, else on the CPU.
 
-The same code runs on both: tensors are created with ``device=``, everything downstream
-stays there (forward kernels and the backward sweep run on the GPU; gradients land in
-``.grad`` as CUDA tensors). Parameters are updated out of place: ``tg.optim``'s steps work
-on NumPy arrays and do not run on CUDA tensors yet.
+The same PyTorch-style training loop runs on both: the model is moved with ``.to(device)``,
+the data is created with ``device=``, and everything downstream stays there (forward kernels,
+the backward sweep, ``.grad``, ``clip_grad_norm_`` and the Adam step with its state all on the
+GPU).
 
 Run: python examples/cuda_example.py
 (numba-cuda's simulator also works, slowly: NUMBA_ENABLE_CUDASIM=1)
@@ -14,9 +14,11 @@ import time
 import numpy as np
 
 import tapegrad as tg
+import tapegrad.nn as nn
+import tapegrad.nn.functional as F
 
 
-def main(steps=200, lr=0.1, seed=0):
+def main(steps=200, lr=0.02, seed=0):
     if tg.cuda.is_available():
         device = "cuda"
         print("CUDA is available: training on the GPU")
@@ -24,27 +26,20 @@ def main(steps=200, lr=0.1, seed=0):
         device = "cpu"
         print("CUDA is not available (no GPU, or numba-cuda not installed: "
               "pip install 'tapegrad[cuda]'): training on the CPU")
-    rng = np.random.default_rng(seed)
+    tg.manual_seed(seed)
     X = np.linspace(-3, 3, 64).reshape(-1, 1)
-    Y = np.sin(X)
-    x, y = tg.tensor(X, device=device), tg.tensor(Y, device=device)
-    sizes = [1, 16, 1]
-    params = []
-    for m, n in zip(sizes[:-1], sizes[1:]):
-        params += [tg.tensor(rng.standard_normal((m, n)) / np.sqrt(m), device=device,
-                             requires_grad=True),
-                   tg.zeros(n, device=device, requires_grad=True)]
-
-    def forward(h):
-        h = tg.tanh(h @ params[0] + params[1])
-        return h @ params[2] + params[3]
+    x, y = tg.tensor(X, device=device), tg.tensor(np.sin(X), device=device)
+    model = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1)).to(device)
+    opt = tg.optim.Adam(model.parameters(), lr=lr)
 
     t0 = time.perf_counter()
     first = None
     for step in range(steps):
-        loss = ((forward(x) - y) ** 2).mean()
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
         loss.backward()
-        params = [(p - lr * p.grad).detach().requires_grad_() for p in params]
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
         if first is None:
             first = loss.item()
         if step % 50 == 0 or step == steps - 1:

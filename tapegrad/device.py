@@ -184,6 +184,13 @@ class DeviceArray:
         """A NumPy copy (synchronises)."""
         return np.asarray(self.flat().copy_to_host()).reshape(self.shape)
 
+    def __reduce__(self):
+        # pickled through the host: the values travel and unpickle onto the device
+        return to_device, (self.host(),)
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
     def refuse_numpy(self):
         """PyTorch's TypeError for ``tensor.numpy()`` / ``np.asarray(tensor)`` on cuda."""
         raise TypeError(_TO_NUMPY)

@@ -45,11 +45,17 @@ def _t(x):
 
 
 def _np(x):
-    return np.asarray(x._data) if isinstance(x, Tensor) else np.asarray(x)
+    """The values as a NumPy array. Index-like values of a CUDA tensor (targets, indices,
+    class weights) are read on the host, as indexing reads its index: one synchronising copy."""
+    if isinstance(x, Tensor):
+        return x._data.host() if x.is_cuda else np.asarray(x._data)
+    return np.asarray(x)
 
 
-def _const(arr):
-    return _make(np.asarray(arr))
+def _const(arr, like=None):
+    """A constant tensor holding ``arr``, on ``like``'s device when given."""
+    t = _make(np.asarray(arr))
+    return t.to(like.device) if like is not None and like.is_cuda else t
 
 
 def _check_reduction(reduction):
@@ -118,7 +124,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             padding_idx += n
         pad_mask = (idx == padding_idx)
         if pad_mask.any():
-            keep = _const(~pad_mask[..., None])
+            keep = _const(~pad_mask[..., None], out)
             out = O.where(keep, out, out.detach())
     return out
 
@@ -188,7 +194,7 @@ def pad(input, pad, mode="constant", value=None):
             if amount > 0:
                 shape = list(x.shape)
                 shape[d] = amount
-                parts.append(_const(np.full(shape, value, dtype=x.dtype)))
+                parts.append(_const(np.full(shape, value, dtype=x.dtype), x))
             else:
                 parts.append(None)
         pieces = [p for p in (parts[0], x, parts[1]) if p is not None]
@@ -207,7 +213,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         return x * 0.0
     keep = _creation._rng.random(x.shape) < (1.0 - p)
-    return x * _const((keep * (1.0 / (1.0 - p))).astype(x.dtype))
+    return x * _const((keep * (1.0 / (1.0 - p))).astype(x.dtype), x)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -427,7 +433,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is not None:
         w = w * _np(weight).astype(x.dtype)[safe_t]
     # ignored targets: zero through ``where`` (no gradient reaches them, even 0 * inf)
-    loss = O.where(_const(used), -picked * _const(w), 0.0)
+    loss = O.where(_const(used, x), -picked * _const(w, x), 0.0)
     if reduction == "none":
         return O.reshape(loss, t.shape)
     total = O.sum(loss)
@@ -441,7 +447,7 @@ def _safe_mean(total, denom, dtype):
     as PyTorch's weighted mean does."""
     if denom == 0:
         return total * 0.0 + float("nan")
-    return total / _const(np.asarray(denom, dtype=dtype))
+    return total / _const(np.asarray(denom, dtype=dtype), total)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -464,7 +470,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = O.log_softmax(x, cdim)
     wshape = [1] * x.ndim
     wshape[cdim] = C
-    tv = _np(target)
+    tv = target if isinstance(target, Tensor) else np.asarray(target)  # no host copy yet
     if tv.dtype.kind == "f" and tuple(tv.shape) == tuple(x.shape):
         # class probabilities
         y = _t(target)
@@ -485,13 +491,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll
-    t = tv.astype(np.int64)
+    t = _np(target).astype(np.int64)
     ignore = t == ignore_index
     if weight is not None:
         smooth = -O.sum(logp * O.reshape(_t(weight), tuple(wshape)), cdim)
     else:
         smooth = -O.sum(logp, cdim)
-    smooth = O.where(_const(~ignore), smooth, 0.0)
+    smooth = O.where(_const(~ignore, smooth), smooth, 0.0)
     if reduction == "mean":
         if weight is not None:
             wv = _np(weight)

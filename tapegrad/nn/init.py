@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import creation
+from ..grad_mode import no_grad
 from ..tensor import bump_version
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_",
@@ -30,6 +31,10 @@ def _rng(generator=None):
 def _fill(tensor, values):
     """Write ``values`` into ``tensor``'s storage (no history: the no_grad of PyTorch's init)."""
     arr = tensor._arr()
+    if tensor.is_cuda:  # values drawn on the host, as for a CPU tensor, then copied over
+        with no_grad():
+            tensor.copy_(creation.tensor(np.broadcast_to(values, arr.shape), dtype=arr.dtype))
+        return tensor
     if arr.ndim == 0 and type(tensor._data) is float:
         tensor._data = np.array(values, dtype=arr.dtype)
     else:

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .. import creation
+from ..grad_mode import no_grad
 from . import functional as F
 from . import init
 from .module import Module
@@ -13,11 +14,9 @@ from .parameter import Parameter
 
 
 def _empty(shape, dtype, device):
-    if creation._check_device(device):
-        raise NotImplementedError(
-        "nn modules on cuda are not implemented in tapegrad yet: create CUDA tensors "
-        "(device='cuda') and use the functional ops")
-    return np.zeros(shape, dtype=np.dtype(dtype) if dtype is not None else np.float64)
+    """Zeros for a parameter (the layer's ``reset_parameters`` fills them) on ``device``."""
+    return creation.zeros(shape, dtype=np.dtype(dtype) if dtype is not None else np.float64,
+                          device=device)
 
 
 class Identity(Module):
@@ -105,7 +104,8 @@ class Embedding(Module):
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight._arr()[self.padding_idx] = 0
+            with no_grad():
+                self.weight[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,

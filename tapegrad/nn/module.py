@@ -33,31 +33,43 @@ def _addindent(s, n):
 
 
 def _parse_to(args, kwargs):
+    """``Module.to``'s arguments -> ``(dtype, device)`` (either None when not asked for)."""
+    from ..device import device as _device
+
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) or a is None:
+        if isinstance(a, Tensor):  # the tensor's dtype and device, as PyTorch
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, (str, int, _device)) and not isinstance(a, bool) or a is None:
             device = a
         else:
             dtype = a
-    if device is not None and str(device) != "cpu":
+    if device is not None:
         from ..creation import _check_device
+        from ..device import parse
 
-        if _check_device(str(device)):
-            raise NotImplementedError(
-            "nn modules on cuda are not implemented in tapegrad yet: create CUDA tensors "
-            "(device='cuda') and use the functional ops")
+        device = parse(device)
+        _check_device(device)  # a clear RuntimeError when CUDA cannot be used
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind not in "fc":
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
-    return dtype
+    return dtype, device
+
+
+def _converted(t, dtype, device):
+    """``t``'s value with floating values cast to ``dtype`` and everything moved to
+    ``device`` (None: left as it is); ``t``'s own storage when nothing changes."""
+    from ..ops.elementwise import to
+
+    dt = dtype if dtype is not None and t.dtype.kind == "f" else None
+    with no_grad():
+        return to(t.detach(), dtype=dt, device=device)._arr()
 
 
 class Module:
@@ -366,48 +378,53 @@ class Module:
 
     # ---- dtype / device ----
     def to(self, *args, **kwargs):
-        """Convert floating parameters and buffers to a dtype (in place); ``"cpu"`` only."""
-        dtype = _parse_to(args, dict(kwargs))
-        if dtype is None:
+        """Move and/or cast parameters and buffers in place: ``to(device)``, ``to(dtype)``,
+        ``to(device, dtype)``, ``to(tensor)`` or keywords. Only floating values change dtype;
+        parameters stay the same objects (their storage and ``.grad`` are replaced)."""
+        dtype, device = _parse_to(args, dict(kwargs))
+        if dtype is None and device is None:
             return self
-        return self._cast(dtype)
+        return self._convert(dtype, device)
 
-    def _cast(self, dtype):
+    def _convert(self, dtype, device):
         from ..tensor import _make
-
-        def conv(a):
-            return a.astype(dtype) if a.dtype.kind == "f" and a.dtype != dtype else a
 
         for m in self.modules():
             for p in m._parameters.values():
                 if p is None:
                     continue
-                a = p._arr()
-                new = conv(a)
-                if new is not a:
+                new = _converted(p, dtype, device)
+                if new is not p._arr():
                     p._data = new
                     bump_version(p)
-                    if p._grad is not None:
-                        p._grad = _make(conv(p._grad._arr()))
+                g = p._grad
+                if g is not None:
+                    new = _converted(g, dtype, device)
+                    if new is not g._arr():
+                        p._grad = _make(new)
             for name, b in m._buffers.items():
-                if b is not None and conv(b._arr()) is not b._arr():
-                    m._buffers[name] = _make(conv(b._arr()))
+                if b is not None:
+                    new = _converted(b, dtype, device)
+                    if new is not b._arr():
+                        m._buffers[name] = _make(new)
         return self
 
     def double(self):
-        return self._cast(np.dtype(np.float64))
+        return self._convert(np.dtype(np.float64), None)
 
     def float(self):
-        return self._cast(np.dtype(np.float32))
+        return self._convert(np.dtype(np.float32), None)
 
     def half(self):
-        return self._cast(np.dtype(np.float16))
+        return self._convert(np.dtype(np.float16), None)
 
     def cpu(self):
-        return self
+        """Move every parameter and buffer to the CPU."""
+        return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda")
+        """Move every parameter and buffer to the CUDA device."""
+        return self.to("cuda" if device is None else device)
 
     # ---- state ----
     def _save_to_state_dict(self, destination, prefix, keep_vars):

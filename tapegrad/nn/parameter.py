@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..device import DeviceArray
 from ..tensor import Tensor, _rebuild
 
 
@@ -23,6 +24,8 @@ class Parameter(Tensor):
             arr = np.zeros(0)
         elif isinstance(data, Tensor):
             arr = data._arr()
+        elif type(data) is DeviceArray:  # CUDA storage (deepcopy and unpickling)
+            arr = data
         else:
             arr = np.asarray(data)
         p = object.__new__(cls)

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..grad_mode import no_grad
 from ..tensor import Tensor, _make, bump_version
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
@@ -37,22 +38,65 @@ def _vector_norm(a, p):
     return np.sum(a ** p) ** (1.0 / p)
 
 
+def _device_vector_norm(t, p):
+    """``_vector_norm`` of a CUDA tensor as a 0-d float64 tensor on the device."""
+    from .. import ops
+
+    with no_grad():
+        a = ops.abs(ops.reshape(t.detach(), (-1,)).to(np.float64))
+        if p == math.inf:
+            return ops.amax(a) if a.numel() else ops.sum(a)
+        if p == 0:
+            return ops.sum((a != 0).to(np.float64))
+        if p == 2:
+            return ops.sqrt(ops.sum(a * a))
+        return ops.sum(a ** p) ** (1.0 / p)
+
+
+def _device_total_norm(tensors, norm_type):
+    """The total norm on the first tensor's device (CUDA): each tensor's norm on its own
+    device, the norm of those norms where the first tensor lives, as PyTorch."""
+    from .. import ops
+
+    dev = tensors[0].device
+    norms = []
+    for t in tensors:
+        if t.is_cuda:
+            norms.append(_device_vector_norm(t, norm_type).to(dev))
+        else:
+            n = _vector_norm(np.asarray(t._arr(), dtype=np.float64), norm_type)
+            norms.append(_make(np.asarray(n, dtype=np.float64)).to(dev))
+    with no_grad():
+        stacked = ops.stack(norms)
+    if not tensors[0].is_cuda:
+        return _make(np.asarray(_vector_norm(stacked._arr(), norm_type)))
+    return _device_vector_norm(stacked, norm_type)
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """The ``norm_type``-norm of the norms of ``tensors`` (the norm of their concatenation)."""
+    """The ``norm_type``-norm of the norms of ``tensors`` (the norm of their concatenation),
+    computed on the first tensor's device (CUDA tensors: there, as PyTorch)."""
     tensors = _params(tensors)
     norm_type = float(norm_type)
     if not tensors:
         return _make(np.asarray(0.0))
     dtype = tensors[0].dtype
+    if any(t.is_cuda for t in tensors):
+        total = _device_total_norm(tensors, norm_type)
+        if error_if_nonfinite and not math.isfinite(total.item()):  # a synchronising read
+            raise RuntimeError(_NONFINITE.format(norm_type))
+        return total.to(dtype)
     norms = np.array([_vector_norm(np.asarray(t._arr(), dtype=np.float64), norm_type)
                       for t in tensors])
     total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is "
-            "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
-            "by the non-finite norm anyway, set `error_if_nonfinite=False`")
+        raise RuntimeError(_NONFINITE.format(norm_type))
     return _make(np.asarray(total, dtype=dtype))
+
+
+_NONFINITE = ("The total norm of order {} for gradients from `parameters` is non-finite, so it "
+              "cannot be clipped. To disable this error and scale the gradients by the "
+              "non-finite norm anyway, set `error_if_nonfinite=False`")
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
@@ -64,8 +108,20 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
         return total
+    if total.is_cuda:  # the coefficient stays on the device: no synchronising read
+        from .. import ops
+
+        with no_grad():
+            coef = ops.clamp(float(max_norm) / (total.to(np.float64) + 1e-6), max=1.0)
+            for g in grads:
+                g.mul_(coef.to(g.device))
+        return total
     coef = min(float(max_norm) / (float(total._data) + 1e-6), 1.0)
     for g in grads:
+        if g.is_cuda:
+            with no_grad():
+                g.mul_(coef)
+            continue
         arr = g._arr()
         arr *= coef
         bump_version(g)
@@ -76,7 +132,10 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""
     clip_value = float(clip_value)
     for p in _params(parameters):
-        if p.grad is not None:
+        if p.grad is not None and p.grad.is_cuda:
+            with no_grad():
+                p.grad.clamp_(-clip_value, clip_value)
+        elif p.grad is not None:
             arr = p.grad._arr()
             np.clip(arr, -clip_value, clip_value, out=arr)
             bump_version(p.grad)
@@ -93,6 +152,10 @@ def vector_to_parameters(vec, parameters):
     """Copy consecutive slices of ``vec`` into ``parameters`` (in place)."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    parameters = list(parameters)
+    if vec.is_cuda or any(p.is_cuda for p in parameters):
+        _vector_to_device_parameters(vec, parameters)
+        return
     v = np.asarray(vec._data)
     k = 0
     for p in parameters:
@@ -101,3 +164,12 @@ def vector_to_parameters(vec, parameters):
         arr[...] = v[k:k + n].reshape(arr.shape)
         bump_version(p)
         k += n
+
+
+def _vector_to_device_parameters(vec, parameters):
+    k = 0
+    with no_grad():
+        for p in parameters:
+            n = p.numel()
+            p.detach().copy_(vec.detach()[k:k + n].reshape(p.shape))
+            k += n

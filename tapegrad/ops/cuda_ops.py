@@ -98,6 +98,16 @@ def _ew_const(op, x, c, reflected, dtype):
     return out
 
 
+SPECIAL = ("erf", "erfc")  # the Python elementwise ops with a device kernel (special_fwd)
+
+
+def special(name, xd):
+    """erf/erfc of a DeviceArray (integers give float32, as on the CPU)."""
+    out = _new(xd.shape, xd.dtype if xd.dtype.kind == "f" else np.dtype(np.float32))
+    K.launch("special", out.size, SPECIAL.index(name), out.size, xd.flat(), K.dummy(), out.a)
+    return out
+
+
 def unary(d, x):
     """``_unary`` ops (``ops/elementwise``) on a CUDA tensor."""
     from .elementwise import _record_unary

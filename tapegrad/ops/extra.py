@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..device import DeviceArray
+from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from ..registry import Op, defop
@@ -39,6 +39,17 @@ def _special(name):
         except ImportError:
             _SCIPY[name] = np.vectorize(getattr(math, name), otypes=[np.float64])
     return _SCIPY[name]
+
+
+def _cuda():
+    from . import cuda_ops
+
+    return cuda_ops
+
+
+def _device_special():
+    """The names among these Python ops that have a CUDA kernel (erf, erfc)."""
+    return _cuda().SPECIAL
 
 
 def _float_value(np_f, *arrays):
@@ -74,7 +85,10 @@ def _py_unary(op, name, np_f, deriv, grad_fn):
 
             with np.errstate(all="ignore"):
                 return holomorphic(np_f(x._arr()), x, deriv)
-        value = _float_value(np_f, np.asarray(x._data))
+        if type(x._data) is DeviceArray and name in _device_special():
+            value = _cuda().special(name, x._data)
+        else:
+            value = _float_value(np_f, np.asarray(x._data))
         if not R.needs_grad(x) or x.dtype.kind != "f":
             return _make(value)
         return R.python_result(value, op, (x,), save_inputs=(0,), save_out=True)
@@ -246,7 +260,16 @@ def masked_fill(input, mask, value):
     else:
         value = _make(np.asarray(value, x.dtype) if x.dtype.kind != "f"
                       else np.asarray(value, x.dtype))
-    out = where(_make(np.broadcast_to(m, x.shape)), value, x)
+    if type(m) is DeviceArray:  # the mask stays on the device, where broadcasts it there
+        if _broadcast2(x.shape, m.shape) != x.shape:
+            raise RuntimeError(f"masked_fill: the mask of shape {list(m.shape)} does not "
+                               f"broadcast to the input's shape {list(x.shape)}")
+        cond = _make(m)
+        if not value.is_cuda:  # a CPU scalar value is allowed, as PyTorch
+            value = value.to(x.device)
+    else:
+        cond = _make(np.broadcast_to(m, x.shape))
+    out = where(cond, value, x)
     if out.dtype != x.dtype:
         out = out.to(x.dtype)
     return out
@@ -309,6 +332,20 @@ def _take(x, idx):
     """``x.flatten()[idx]`` shaped like ``idx``, differentiable (repeats accumulate)."""
     idx = np.asarray(idx, np.int64)
     return reshape(gather_index(x, idx.reshape(-1)), idx.shape)
+
+
+def _host_values(x):
+    """``x``'s values for order bookkeeping (sort, topk, median, kthvalue): a CUDA tensor's
+    are copied to the host (one synchronising copy, as indexing does); the picked values are
+    then gathered on the device."""
+    d = x._data
+    return d.host() if type(d) is DeviceArray else np.asarray(d)
+
+
+def _indices_on(x, idx):
+    """An int64 index result on ``x``'s device."""
+    idx = np.asarray(idx, np.int64)
+    return _make(to_device(idx) if type(x._data) is DeviceArray else idx)
 
 
 def _index_array(index, name="gather"):
@@ -482,13 +519,14 @@ def _order(xd, d, descending):
 
 def sort(input, dim=-1, descending=False, stable=False):
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     if xd.ndim == 0:
-        return _SortResult(_take(x, np.zeros((), np.int64)), _make(np.zeros((), np.int64)))
+        zero = np.zeros((), np.int64)
+        return _SortResult(_take(x, zero), _indices_on(x, zero))
     d = norm_dim(int(dim), xd.ndim)
     o = _order(xd, d, descending)
     vals = _take(x, np.take_along_axis(_ids(xd.shape), o, d))
-    return _SortResult(vals, _make(o.astype(np.int64)))
+    return _SortResult(vals, _indices_on(x, o))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -497,7 +535,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
     if not 0 <= k <= xm.shape[d]:
@@ -506,7 +544,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     o = np.take(o, np.arange(k), axis=d)
     vals = _take(x, np.take_along_axis(_ids(xm.shape), o, d).reshape(
         o.shape if xd.ndim else ()))
-    return _TopkResult(vals, _make(o.astype(np.int64).reshape(o.shape if xd.ndim else ())))
+    return _TopkResult(vals, _indices_on(x, o.reshape(o.shape if xd.ndim else ())))
 
 
 def spread_evenly(x, value, dims=None):
@@ -525,7 +563,7 @@ def spread_evenly(x, value, dims=None):
 def median(input, dim=None, keepdim=False):
     """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     if dim is None:
         flat = xd.reshape(-1)
         if flat.size == 0:
@@ -546,7 +584,7 @@ def median(input, dim=None, keepdim=False):
     shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
     if xd.ndim == 0:
         shape = ()
-    return _MedianResult(_take(x, ids.reshape(shape)), _make(pick.reshape(shape)))
+    return _MedianResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
 
 
 _KthvalueResult = _return_type("kthvalue")
@@ -556,7 +594,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim`` and its index; nan counts as the
     largest. Gradient to the picked places."""
     x = R.as_tensor(input)
-    xd = np.asarray(x._data)
+    xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
     n = xm.shape[d]
@@ -569,7 +607,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
     if xd.ndim == 0:
         shape = ()
-    return _KthvalueResult(_take(x, ids.reshape(shape)), _make(pick.reshape(shape)))
+    return _KthvalueResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
 
 
 __all__ = [

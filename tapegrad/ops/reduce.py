@@ -41,6 +41,10 @@ def sum_to(x, shape):
 def _arg_reduce(np_f, name):
     def fn(x, dim=None, keepdim=False):
         x = R.as_tensor(x)
+        if type(x._data) is DeviceArray:  # the extremum's position, found on the device
+            flat = dim is None
+            return _max_dim(reshape(x.detach(), (-1,)) if flat else x.detach(), 0 if flat else
+                            dim, keepdim and not flat, np_f, name, lambda values, ids: ids)
         xd = np.asarray(x._data)
         if dim is None:
             if xd.size == 0:
@@ -470,8 +474,9 @@ def _safe_root(s, p):
     from .elementwise import pow, sqrt, where
 
     root = sqrt if p == 2 else (lambda t: pow(t, 1.0 / p))
-    zero = np.asarray(s._data) == 0
-    if not (s.requires_grad and np.any(zero)):
+    dev = type(s._data) is DeviceArray  # masked whether or not s has zeros: no host read
+    zero = (s.detach() == 0) if dev else np.asarray(s._data) == 0
+    if not (s.requires_grad and (dev or np.any(zero))):
         return root(s)
     return where(zero, 0.0, root(where(zero, 1.0, s)))
 
@@ -509,8 +514,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return amax(abs(x), dims, keepdim)
     if p == -math.inf:
         return amin(abs(x), dims, keepdim)
+    on_device = type(x._data) is DeviceArray
     if p == 0:  # count of non-zeros; the gradient is zero
-        cnt = sum(_const((np.asarray(x._data) != 0).astype(x.dtype)), dims, keepdim)
+        cnt = sum((x.detach() != 0).to(x.dtype), dims, keepdim)
         return cnt if not R.needs_grad(x) else cnt + sum(mul(x, 0.0), dims, keepdim)
     if p == 1:
         return sum(abs(x), dims, keepdim)
@@ -518,8 +524,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         s = sum(mul(x, x), dims, keepdim)
     else:
         a = abs(x)
-        zero = np.asarray(a._data) == 0
-        if p < 1 and R.needs_grad(a) and np.any(zero):  # |0|**p has an infinite slope
+        zero = (a.detach() == 0) if on_device else np.asarray(a._data) == 0
+        if p < 1 and R.needs_grad(a) and (on_device or np.any(zero)):  # |0|**p: infinite slope
             from .elementwise import where
 
             pa = where(zero, 0.0, pow(where(zero, 1.0, a), p))

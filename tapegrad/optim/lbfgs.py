@@ -3,16 +3,32 @@
 The update and the line search follow PyTorch's implementation (itself after minFunc) step for
 step, with PyTorch's rounding of its vector updates and dot products (``_fused``), so in float64
 a run reproduces PyTorch's iterates to the last bit on problems of up to 15 parameters.
+
+CUDA parameters: the flat vectors (gradient, directions, curvature history) stay in host memory
+and the rounding above runs there; parameters and gradients are copied across at each function
+evaluation (two synchronising copies per parameter), so iterates follow the CPU's.
 """
 
 import math
 
 import numpy as np
 
-from ..grad_mode import enable_grad
+from ..grad_mode import enable_grad, no_grad
+from ..tensor import _make
 from ._fused import axpy as _axpy
 from ._fused import dot as _dot
 from .optimizer import Optimizer, _arr, _touch
+
+
+def _host(t):
+    """``t``'s values as an ndarray: its storage on the CPU, a host copy of a CUDA tensor."""
+    return t._data.host() if t.is_cuda else t._arr()
+
+
+def _write_back(p, data):
+    """Store host values ``data`` into CUDA parameter ``p``."""
+    with no_grad():
+        p.detach().copy_(_make(data))
 
 
 def _float(v):
@@ -178,28 +194,33 @@ class LBFGS(Optimizer):
             if p.grad is None:
                 views.append(np.zeros(p.numel(), dtype=p.dtype))
             else:
-                views.append(np.asarray(p.grad._arr(), dtype=p.dtype).reshape(-1))
+                views.append(np.asarray(_host(p.grad), dtype=p.dtype).reshape(-1))
         return np.concatenate(views)
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
             numel = p.numel()
-            data = _arr(p)
+            data = _host(p)
             part = update[offset:offset + numel]
             if data.flags.c_contiguous:
                 _axpy(data.reshape(-1), step_size, part)  # a view: updated in place
             else:
                 data += step_size * part.reshape(data.shape)
+            if p.is_cuda:
+                _write_back(p, data)
             _touch(p)
             offset += numel
 
     def _clone_param(self):
-        return [_arr(p).copy() for p in self._params]
+        return [_host(p).copy() for p in self._params]
 
     def _set_param(self, params_data):
         for p, pdata in zip(self._params, params_data):
-            _arr(p)[...] = pdata
+            if p.is_cuda:
+                _write_back(p, pdata)
+            else:
+                _arr(p)[...] = pdata
             _touch(p)
 
     def _directional_evaluate(self, closure, x, t, d):

@@ -1,7 +1,8 @@
 """``Optimizer``: parameter groups, per-parameter state, ``state_dict``, ``zero_grad``.
 
 Updates run on the parameters' storage (NumPy, in place, the version counter bumped), as
-PyTorch's optimizers run under ``no_grad``.
+PyTorch's optimizers run under ``no_grad``; a CUDA parameter's update runs the same expressions
+as device tensor ops (``_device.DeviceValues``), its state on its device.
 """
 
 import copy
@@ -13,6 +14,7 @@ import numpy as np
 from ..creation import tensor as _tensor
 from ..grad_mode import enable_grad
 from ..tensor import Tensor, _make, bump_version
+from . import _device
 
 
 class _RequiredParameter:
@@ -24,12 +26,15 @@ required = _RequiredParameter()
 
 
 def _arr(t):
-    return t._arr()
+    """``t``'s storage for an update, written in place: the ndarray, or for a CUDA tensor
+    DeviceValues (the same NumPy expressions run as device ops, ``optim/_device.py``)."""
+    return _device.values(t) if t.is_cuda else t._arr()
 
 
 def _state_tensor(arr):
-    """An optimizer state buffer: a tensor holding ``arr`` (updated in place)."""
-    return _make(arr)
+    """An optimizer state buffer: a tensor holding ``arr`` (updated in place), on the device
+    of the values it was made from."""
+    return arr.t if type(arr) is _device.DeviceValues else _make(arr)
 
 
 def _step_tensor(value):
@@ -217,6 +222,8 @@ _OPTION_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
 def _cast(value, param):
     if isinstance(value, Tensor) and value.dtype.kind == "f":
+        if param.is_cuda or value.is_cuda:  # state follows its parameter to its device
+            return _make(value.detach().to(param.device, param.dtype)._arr().copy())
         return _make(np.asarray(value._arr(), dtype=param.dtype).copy())
     if isinstance(value, list):
         return [_cast(v, param) for v in value]
@@ -233,6 +240,8 @@ def _typename(o):
 
 def _grad_of(p, maximize=False):
     """The gradient of ``p`` as an array of ``p``'s dtype (negated when maximizing)."""
+    if p.is_cuda:
+        return _device.grad_values(p, maximize)
     g = np.asarray(p.grad._arr(), dtype=p.dtype)
     return -g if maximize else g
 

@@ -128,9 +128,12 @@ def test_modes_zero_grad_apply_to():
     net.double()
     assert all(p.dtype == np.float64 for p in net.parameters())
     assert net.to("cpu") is net
-    # without CUDA: RuntimeError; with CUDA: modules on the device are not implemented yet
-    with pytest.raises((RuntimeError, NotImplementedError), match="cuda"):
-        net.to("cuda")
+    if tg.cuda.is_available():  # moved there and back (tests/cuda/test_cuda_nn.py: more)
+        assert net.to("cuda") is net and all(p.device == "cuda" for p in net.parameters())
+        assert net.cpu() is net and all(p.device == "cpu" for p in net.parameters())
+    else:
+        with pytest.raises(RuntimeError, match="CUDA"):
+            net.to("cuda")
     with pytest.raises(NotImplementedError, match=r'Module \[Module\] is missing the required '
                                                   r'"forward" function'):
         nn.Module()(1)

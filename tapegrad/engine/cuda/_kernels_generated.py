@@ -262,6 +262,22 @@ def clamp_fwd(n, x, lo, hi, out):
 
 
 @cuda.jit(cache=True)
+def special(fn, n, x, g, out):
+    """erf(x) (fn 0) or erfc(x) (fn 1) into out, the Python ops ERF/ERFC (SciPy's on the CPU);
+    fn 2, 3: their VJP formulas (ops/extra.py's, in its order) times g added into out."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        v = float(x[i])
+        if fn < 2:
+            out[i] = math.erf(v) if fn == 0 else math.erfc(v)
+        else:
+            out[i] += g[i] * (exp(-(v * v)) * (1.1283791670955126 if fn == 2 else
+                                               -1.1283791670955126))
+        i += st
+
+
+@cuda.jit(cache=True)
 def cast(n, x, out):
     i = cuda.grid(1)
     st = cuda.gridsize(1)

@@ -328,6 +328,19 @@ def _copy_slices_vjp(sw, entry, g):
         K.launch("index_gather", n, n, g, pos, sw.grad_of(value_slot))
 
 
+def _special_rule(fn):
+    """erf (fn 2) / erfc (fn 3): g * (exp(-x^2) * (+-2/sqrt(pi))) added into x's adjoint."""
+
+    def rule(sw, entry, g):
+        slot = entry.slots[0]
+        if slot >= 0:
+            x = entry.saved[0]
+            K.launch("special", x.size, fn, x.size, x.flat(), g, sw.grad_of(slot))
+
+    return rule
+
+
 DEVICE_VJP = {int(Op.COPY_SLICES): _copy_slices_vjp, int(Op.MATMUL): _matmul_vjp, int(Op.AMAX): _amax_vjp, int(Op.PROD): _prod_vjp,
               int(Op.VAR): _var_rule(False), int(Op.STD): _var_rule(True),
-              int(Op.CUMSUM): _cumsum_vjp, int(Op.CAT): _cat_vjp}
+              int(Op.CUMSUM): _cumsum_vjp, int(Op.CAT): _cat_vjp,
+              int(Op.ERF): _special_rule(2), int(Op.ERFC): _special_rule(3)}
