@@ -202,7 +202,7 @@ def _tg_namespace():
     from . import elementwise as E
     from . import movement as M
     from .linalg import _matmul_vjp
-    from .reduce import cumsum
+    from .cumulative import cumsum
 
     ns = types.SimpleNamespace(
         conj=conj, real=real, imag=imag, exp=E.exp, log=E.log, sin=E.sin, cos=E.cos,

@@ -2,8 +2,8 @@
 
 Most reductions here are composites of recorded primitives (var, std, norm, logsumexp, softmax):
 they need no derivative rule and are differentiable to any order. Three are ``kind="python"``
-ops with a NumPy VJP and a Tensor-level VJP: ``prod`` (PyTorch's rule with zeros), ``amax``/
-``amin`` (ties share the gradient) and ``cumsum``. ``max(dim)``/``min(dim)`` gather the first
+ops with a NumPy VJP and a Tensor-level VJP: ``prod`` (PyTorch's rule with zeros) and ``amax``/
+``amin`` (ties share the gradient); ``cumsum`` is in cumulative.py. ``max(dim)``/``min(dim)`` gather the first
 extremal element (a linear GATHER_INDEX record), so their gradient goes to that index only.
 """
 
@@ -17,12 +17,12 @@ import numpy as np
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
-from .movement import flip, gather_index, mean, permute, reshape, sum
+from .movement import gather_index, mean, permute, reshape, sum
 from ..registry import Op, defop
 from .shapes import norm_dim, size_of, torch_dtype_name
 
 __all__ = ["sum", "mean", "sum_to", "argmax", "argmin", "prod", "max", "min", "amax", "amin",
-           "var", "std", "norm", "logsumexp", "softmax", "log_softmax", "cumsum"]
+           "var", "std", "norm", "logsumexp", "softmax", "log_softmax"]
 
 _builtin_max = builtins.max  # this module defines max()
 
@@ -604,49 +604,6 @@ def log_softmax(input, dim, dtype=None):
     _need_float(x, "log_softmax")
     d = norm_dim(int(dim), x.ndim)
     return sub(x, logsumexp(x, d, keepdim=True))
-
-
-# ---- cumsum (python op) -----------------------------------------------------------------
-
-def _cumsum_vjp_np(g, inputs, out, dim):
-    g = np.asarray(g, np.float64)
-    return (np.flip(np.cumsum(np.flip(g, dim), dim), dim),)
-
-
-def _cumsum_vjp(g, inputs, out, dim):
-    return (flip(cumsum(flip(g, dim), dim), dim),)
-
-
-defop(Op.CUMSUM, "cumsum", "python", "CumsumBackward0", vjp=_cumsum_vjp, vjp_np=_cumsum_vjp_np)
-
-
-def cumsum(input, dim, *, dtype=None):
-    """Cumulative sum along ``dim``.
-
-    Example:
-        >>> import tapegrad as tg
-        >>> tg.cumsum(tg.tensor([1.0, 2.0, 3.0]), 0)
-        tensor([1., 3., 6.])
-    """
-    x = R.as_tensor(input)
-    xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
-    d = norm_dim(int(dim), xd.ndim)
-    if xd.ndim == 0:
-        from .elementwise import clone
-
-        return clone(x) if dtype is None else clone(x).to(dtype)
-    if type(xd) is DeviceArray:
-        value = _cuda().cumsum_value(xd, d, dtype)
-    else:
-        value = np.cumsum(xd, axis=d, dtype=dtype)
-        value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
-    if x.dtype.kind == "c" and R.needs_grad(x):
-        from .complex import record
-
-        return record(value, (x,), "cumsum", dim=d)
-    if not R.needs_grad(x) or x.dtype.kind != "f":
-        return _make(value)
-    return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))
 
 
 def _cuda():
