@@ -5,6 +5,26 @@ import numpy as np
 from .optimizer import Optimizer, _arr, _touch
 
 
+def weight_decayed(group, data, g, lr, wd):
+    """The gradient after weight decay: decoupled (AdamW's, applied to ``data`` in place) or
+    L2 (added to the gradient), in PyTorch's arithmetic."""
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            data *= 1 - lr * wd
+        else:
+            g = g + wd * data
+    return g
+
+
+def moments(st, g, beta1, beta2):
+    """Adam's first and second moment estimates updated in place with ``g``."""
+    m, v = _arr(st["exp_avg"]), _arr(st["exp_avg_sq"])
+    m += (1 - beta1) * (g - m)  # lerp_(grad, 1 - beta1)
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    return m, v
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with bias correction, optional AMSGrad and L2 weight decay."""
 
@@ -35,15 +55,8 @@ class Adam(Optimizer):
                 buffers.append("max_exp_avg_sq")
             for p, g, data in self._params_with_grad(group):
                 st, step = self._advance_step(p, buffers)
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        data *= 1 - lr * wd
-                    else:
-                        g = g + wd * data
-                m, v = _arr(st["exp_avg"]), _arr(st["exp_avg_sq"])
-                m += (1 - beta1) * (g - m)  # lerp_(grad, 1 - beta1)
-                v *= beta2
-                v += (1 - beta2) * (g * g)
+                g = weight_decayed(group, data, g, lr, wd)
+                m, v = moments(st, g, beta1, beta2)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 step_size = lr / bias_correction1

@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from .adam import moments, weight_decayed
 from .optimizer import Optimizer, _arr, _state_tensor, _step_tensor, _touch
 
 
@@ -42,21 +43,14 @@ class NAdam(Optimizer):
                     st["exp_avg_sq"] = _state_tensor(np.zeros_like(data))
                 st, step = self._advance_step(p)
                 bias_correction2 = 1 - beta2 ** step
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        data *= 1 - lr * wd
-                    else:
-                        g = g + wd * data
+                g = weight_decayed(group, data, g, lr, wd)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
                 # PyTorch keeps mu_product in a float32 scalar tensor: its rounding, too
                 mp = _arr(st["mu_product"])
                 mp[...] = np.float32(mp) * np.float32(mu)
                 mu_product = float(mp)
-                m, v = _arr(st["exp_avg"]), _arr(st["exp_avg_sq"])
-                m += (1 - beta1) * (g - m)
-                v *= beta2
-                v += (1 - beta2) * (g * g)
+                m, v = moments(st, g, beta1, beta2)
                 denom = np.sqrt(v / bias_correction2) + eps
                 data += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
                 data += ((-lr * mu_next) / (1.0 - mu_product * mu_next)) * (m / denom)
@@ -86,15 +80,8 @@ class RAdam(Optimizer):
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
             for p, g, data in self._params_with_grad(group):
                 st, step = self._advance_step(p, ["exp_avg", "exp_avg_sq"])
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        data *= 1 - lr * wd
-                    else:
-                        g = g + wd * data
-                m, v = _arr(st["exp_avg"]), _arr(st["exp_avg_sq"])
-                m += (1 - beta1) * (g - m)
-                v *= beta2
-                v += (1 - beta2) * (g * g)
+                g = weight_decayed(group, data, g, lr, wd)
+                m, v = moments(st, g, beta1, beta2)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 corrected = m / bias_correction1
