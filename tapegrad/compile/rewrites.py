@@ -9,6 +9,18 @@ import numpy as np
 from . import ir
 
 
+def _uses(prog, nodes, consts):
+    """Per value id: how many nodes read it (``count``) and the node that makes it (``made``);
+    and the values no rewrite may drop (``free``: the program's outputs and constants)."""
+    count, made = {}, {}
+    for n in nodes:
+        if n.out >= 0:
+            made[n.out] = n
+        for i in n.ins:
+            count[i] = count.get(i, 0) + 1
+    return count, made, set(prog.out_vids) | consts
+
+
 def negate_after_sums(prog, nodes, consts):
     """``sum(-x)`` as ``-sum(x)`` when nothing else reads ``-x`` (the gradient of ``a - b``
     with respect to a broadcast ``b``): the negation runs over the small sum instead of a
@@ -42,12 +54,7 @@ def double_small_factor(prog, nodes, consts):
     product. The same numbers: doubling is exact (unless ``2 * s`` overflows or a
     product is subnormal)."""
     g = prog.g
-    count, made = {}, {}
-    for n in nodes:
-        made[n.out] = n
-        for i in n.ins:
-            count[i] = count.get(i, 0) + 1
-    free = set(prog.out_vids) | consts
+    count, made, free = _uses(prog, nodes, consts)
     plans = {}
     for n in nodes:
         if n.op != "add" or n.ins[0] != n.ins[1] or n.out in free:
@@ -109,13 +116,7 @@ def sums_before_linear_ops(prog, nodes, consts):
     computed once. Each element of the result is the same sum of the same products added in
     another order: it differs from eager's only in rounding, as a BLAS sum's order does."""
     g = prog.g
-    count, made = {}, {}
-    for n in nodes:
-        if n.out >= 0:
-            made[n.out] = n
-        for i in n.ins:
-            count[i] = count.get(i, 0) + 1
-    free = set(prog.out_vids) | consts
+    count, made, free = _uses(prog, nodes, consts)
     memo, gone, out = {}, set(), []
 
     def through(v):
@@ -257,13 +258,7 @@ def diagonal_into_contraction(prog, nodes, consts):
     products summed in another order; the off-diagonal zeros are written, never computed, so
     an infinite ``c`` stays where it was."""
     g = prog.g
-    count, made = {}, {}
-    for n in nodes:
-        if n.out >= 0:
-            made[n.out] = n
-        for i in n.ins:
-            count[i] = count.get(i, 0) + 1
-    free = set(prog.out_vids) | consts
+    count, made, free = _uses(prog, nodes, consts)
     out, gone = [], set()
     for n in nodes:
         plan = _diagonal_plan(g, n, made, count, free) if n.op == "add" else None
@@ -360,13 +355,7 @@ def diagonal_of_a_contraction(prog, nodes, consts):
     is held) instead of a pass over both operands. The einsum moves up to the sum's place.
     Each element is the same sum of the same products, summed in BLAS's order."""
     g = prog.g
-    count, made = {}, {}
-    for n in nodes:
-        if n.out >= 0:
-            made[n.out] = n
-        for i in n.ins:
-            count[i] = count.get(i, 0) + 1
-    free = set(prog.out_vids) | consts
+    count, made, free = _uses(prog, nodes, consts)
     pairs = {}
     for n in nodes:
         if n.op == "einsum" and len(n.ins) == 2 and n.out not in free:
