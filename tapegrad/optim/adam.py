@@ -5,6 +5,13 @@ import numpy as np
 from .optimizer import Optimizer, _arr, _touch
 
 
+def check_betas(betas):
+    """PyTorch's check of Adam-family ``betas``: each in [0, 1)."""
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
 def weight_decayed(group, data, g, lr, wd):
     """The gradient after weight decay: decoupled (AdamW's, applied to ``data`` in place) or
     L2 (added to the gradient), in PyTorch's arithmetic."""
@@ -34,10 +41,7 @@ class Adam(Optimizer):
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         self._check_non_negative(lr=lr, eps=eps)
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        check_betas(betas)
         self._check_non_negative(weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,

@@ -3,14 +3,8 @@
 
 import numpy as np
 
-from .adam import moments, weight_decayed
+from .adam import check_betas, moments, weight_decayed
 from .optimizer import Optimizer, _arr, _state_tensor, _step_tensor, _touch
-
-
-def _check_betas(betas):
-    for i in (0, 1):
-        if not 0.0 <= betas[i] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
 class NAdam(Optimizer):
@@ -20,7 +14,7 @@ class NAdam(Optimizer):
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
         self._check_non_negative(lr=lr, eps=eps)
-        _check_betas(betas)
+        check_betas(betas)
         self._check_non_negative(weight_decay=weight_decay, momentum_decay=momentum_decay)
         super().__init__(params, dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -66,7 +60,7 @@ class RAdam(Optimizer):
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
         self._check_non_negative(lr=lr, eps=eps)
-        _check_betas(betas)
+        check_betas(betas)
         self._check_non_negative(weight_decay=weight_decay)
         super().__init__(params, dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
@@ -104,7 +98,7 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
         self._check_non_negative(lr=lr, eps=eps)
-        _check_betas(betas)
+        check_betas(betas)
         self._check_non_negative(weight_decay=weight_decay)
         super().__init__(params, dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
