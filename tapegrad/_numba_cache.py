@@ -40,7 +40,8 @@ def sources_key():
                     path = os.path.join(root, name)
                     with open(path, "rb") as f:
                         text = f.read()
-                    if _IMPORTS_NUMBA.search(text):
+                    # the substring test first: the multi-line regex alone took ~12 ms
+                    if b"numba" in text and _IMPORTS_NUMBA.search(text):
                         h.update(os.path.relpath(path, _PKG).encode() + b"\0" + text + b"\0")
         _key = h.hexdigest()[:20]
     return _key
