@@ -68,11 +68,11 @@ class _Checkpoint(Function):
         direct = not create and accumulates_into_leaves()
         inputs = []
         for i, t in zip(ctx.tensor_idx, saved[:k]):
-            d = t if (create and t.requires_grad) or (direct and _direct(t)) else t.detach()
-            if t.requires_grad and d.dtype.kind == "f" and d is not t:
-                d.requires_grad_(True)
-                inputs.append((i, d))
-            elif create and t.requires_grad and d.dtype.kind == "f":
+            as_is = direct and _direct(t)  # its gradient goes straight to its .grad
+            d = t if as_is or (create and t.requires_grad) else t.detach()
+            if t.requires_grad and d.dtype.kind == "f" and not as_is:
+                if d is not t:
+                    d.requires_grad_(True)
                 inputs.append((i, d))
             args[i] = d
         captured, subs = [], {}
