@@ -195,3 +195,62 @@ def test_op_families_at_sampled_size_match_eager(family):
         for a, b in zip(fe(xe, ye), step(xc, yc)):
             np.testing.assert_allclose(_np(b), _np(a), rtol=1e-9, atol=1e-12)
     assert step._count == 1
+
+
+def test_the_reverse_pass_is_not_recomputed_while_tracing(monkeypatch):
+    """The gradient nodes of a big elementwise backward are checked on the sample alone: no
+    full-size ``cos`` (sin's derivative) and no deferred value computed whole."""
+    coss = _count_full_size(monkeypatch, "cos")
+    forced = []
+    force = ir.Graph.force
+    monkeypatch.setattr(ir.Graph, "force", lambda g, v: forced.append(v) or force(g, v))
+
+    def make():
+        w = tg.tensor(np.random.default_rng(3).standard_normal(N), requires_grad=True)
+
+        def f(x):
+            w.grad = None
+            y = (tg.sin(w) * tg.exp(-(w * x))).sum()
+            y.backward()
+            return y.detach(), w.grad * 1.0
+
+        return f, [w]
+
+    _twins(make, _inputs())
+    assert coss == [] and forced == []
+
+
+def test_a_wrong_gradient_rule_is_caught_on_the_sample(monkeypatch):
+    from tapegrad.compile import vjp
+
+    wrong = lambda b, n, g: [b.e("mul", g, b.e("sin", n.ins[0]))]  # noqa: E731 (sin' is cos)
+    monkeypatch.setitem(vjp.RULES, "sin", wrong)
+    w = tg.tensor(R.standard_normal(N), requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        (tg.sin(w) * x).sum().backward()
+        return w.grad * 1.0
+
+    with pytest.warns(RuntimeWarning, match="a gradient: the program's value differs"):
+        first = tg.compile(f)(tg.tensor(np.ones(N)))
+    np.testing.assert_allclose(first.numpy(), np.cos(w.detach().numpy()), rtol=1e-12)
+
+
+def test_deferred_gradients_read_by_later_ops():
+    """``autograd.grad`` results (taken as eager's arrays) and an intermediate adjoint that a
+    later op reads are used with their true values."""
+    def make():
+        w = tg.tensor(np.random.default_rng(4).standard_normal(N), requires_grad=True)
+
+        def f(x):
+            y = (tg.exp(w * 0.5) * x).sum()
+            (g,) = tg.autograd.grad(y, w)
+            z = tg.sin(g) * x + g
+            with tg.no_grad():
+                w.sub_(0.01 * g)
+            return z, g * 2.0
+
+        return f, [w]
+
+    _twins(make, _inputs())

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..tensor import _make, bump_version
-from . import ir, loops, rewrites, scalar_kernel
+from . import chunking, ir, loops, rewrites, scalar_kernel
 from .ir import Unsupported
 
 
@@ -124,8 +124,8 @@ class Program:
     def expr(self, node):
         g, op, p = self.g, node.op, node.params
         ins = [f"v{i}" for i in node.ins]
-        out_float = node.out >= 0 and type(g.val[node.out]) is float
-        all_float = all(type(g.val[i]) is float for i in node.ins)
+        out_float = node.out >= 0 and type(g.meta(node.out)) is float
+        all_float = all(type(g.meta(i)) is float for i in node.ins)
         scalar = out_float and all_float
         if op in ("input", "load", "gload"):
             if p.get("ref") is None:
@@ -150,14 +150,14 @@ class Program:
         if op == "matmul":
             return f"{ins[0]} @ {ins[1]}"
         if op == "sum":
-            if p["axis"] is not None and type(g.val[node.ins[0]]) is np.ndarray:
+            if p["axis"] is not None and type(g.meta(node.ins[0])) is np.ndarray:
                 return wrap.format(f"_reduce({ins[0]}, {p['axis']!r}, None, None, "
                                    f"{p['keepdims']!r})")
             return wrap.format(f"_sum({ins[0]}, {p['axis']!r}, {p['keepdims']!r})")
         if op == "reshape":
             return wrap.format(f"np.reshape({ins[0]}, {p['shape']!r})")
         if op == "permute":
-            if type(g.val[node.ins[0]]) is float:
+            if type(g.meta(node.ins[0])) is float:
                 return ins[0]
             if p["axes"] == (1, 0):
                 return f"{ins[0]}.T"
@@ -165,7 +165,7 @@ class Program:
         if op == "broadcast_to":
             return f"np.broadcast_to({ins[0]}, {p['shape']!r})"
         if op == "sum_to":
-            xs, shape = ir.shape_of(g.val[node.ins[0]]), p["shape"]
+            xs, shape = ir.shape_of(g.meta(node.ins[0])), p["shape"]
             lead = len(xs) - len(shape)
             kept = tuple(i + lead for i, n in enumerate(shape) if n == 1 and xs[i + lead] != 1)
             if not kept:  # only leading axes: one reduction, no reshape
@@ -279,8 +279,8 @@ class Program:
         early, late_nodes = self.fuse_writes(early, late_nodes, nodes, consts)
         late_used = {i for n in late_nodes for i in n.ins}
         needed = sorted(v for v in late_used.union(self.out_vids) if v not in late)
-        early_lines = self.lines(early, consts, late_used.union(self.out_vids))
-        late_lines = self.lines(late_nodes, consts, set(self.out_vids))
+        early_lines = chunking.lines(self, early, consts, late_used.union(self.out_vids))
+        late_lines = chunking.lines(self, late_nodes, consts, set(self.out_vids))
         carry = ", ".join(f"v{v}" for v in needed)
         outs = ", ".join(f"v{v}" for v in self.out_vids)
         src = ["def early(A, T):"]
@@ -333,7 +333,7 @@ class Program:
                 moved.add(scaled.out)
                 new_late.append(ir.Node("fwrite", scaled.ins, {
                     "ref": w.params["ref"], "node": fused, "scale": scaled.params["c"],
-                    "ndim": self.g.val[scaled.out].ndim}, -1))
+                    "ndim": self.g.meta(scaled.out).ndim}, -1))
                 continue
             new_late.append(ir.Node("fwrite", fused.ins, {"ref": w.params["ref"],
                                                           "node": fused}, -1))
@@ -419,12 +419,12 @@ class Program:
                                 src.op not in ("copy", "leaf", "astype") and
                                 not (src.op in ("sum_to", "sum") and not self.reduces(src)) and
                                 effect_uses.get(v) == 1 and v not in self.out_vids and
-                                type(self.g.val[v]) is not float)
+                                type(self.g.meta(v)) is not float)
 
     def reduces(self, node):
         """Whether a sum makes a new array (it reduces some axis of an array; ``sum_to`` to the
         input's own shape returns the input)."""
-        x, r = self.g.val[node.ins[0]], self.g.val[node.out]
+        x, r = self.g.meta(node.ins[0]), self.g.meta(node.out)
         return type(x) is np.ndarray and type(r) is np.ndarray and x.shape != r.shape
 
     def lines(self, nodes, consts, used_after):
@@ -438,11 +438,11 @@ class Program:
         out, run = [], []
 
         def scalar(node):
-            if node.out < 0 or type(g.val[node.out]) is not float:
+            if node.out < 0 or type(g.meta(node.out)) is not float:
                 return False
             if node.out in consts:
                 return True
-            return all(type(g.val[i]) is float for i in node.ins) and \
+            return all(type(g.meta(i)) is float for i in node.ins) and \
                 scalar_kernel.supports(node.op, node.params)
 
         def flush(end):
@@ -478,7 +478,7 @@ class Program:
             line = self.inplace_line(node, k, users, owned, pinned) or \
                 self.broadcast_line(node)
             out.append(line or self.line(node, consts))
-            if _fresh(node) and type(g.val[node.out]) is np.ndarray:
+            if _fresh(node) and type(g.meta(node.out)) is np.ndarray:
                 owned.add(node.out)
         if run:
             flush(len(nodes))
@@ -567,7 +567,7 @@ class Program:
         """The loop's call, writing into ``g`` when it dies here (as ``inplace_line``)."""
         self.ns["_tanh_bw"] = loops.tanh_backward()
         grad, y = operands
-        ndim = self.g.val[node.out].ndim
+        ndim = self.g.meta(node.out).ndim
         if grad in owned and grad not in pinned and users.get(grad) == k:
             dst = f"v{grad}"
         else:
@@ -582,11 +582,11 @@ class Program:
         f = _UFUNC_OPS.get(node.op)
         if f is None:
             return None
-        res = self.g.val[node.out]
+        res = self.g.meta(node.out)
         if type(res) is not np.ndarray:
             return None
         for i in node.ins:
-            v = self.g.val[i]
+            v = self.g.meta(i)
             if i in owned and i not in pinned and users.get(i) == k and \
                     type(v) is np.ndarray and v.shape == res.shape and v.dtype == res.dtype:
                 args = [f"v{j}" for j in node.ins]
@@ -602,11 +602,11 @@ class Program:
         the result first (NumPy's copy is fast over short runs), then the operation in place,
         over runs as long as ``b``'s: ~2x faster for runs below 64 elements."""
         f = _BROADCAST_OPS.get(node.op)
-        res = self.g.val[node.out]
+        res = self.g.meta(node.out)
         if f is None or type(res) is not np.ndarray or res.size < _BROADCAST_MIN or \
                 res.ndim < 2:
             return None
-        vals = [self.g.val[i] for i in node.ins]
+        vals = [self.g.meta(i) for i in node.ins]
         if any(type(v) is not np.ndarray or v.dtype != res.dtype for v in vals):
             return None
         runs = [_inner_run(v, res.shape) for v in vals]

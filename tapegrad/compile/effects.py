@@ -12,7 +12,7 @@ from .. import grad_mode as _gm
 from ..tensor import Tensor
 from . import ir
 from .ir import Unsupported
-from .trace import _snap, check
+from .trace import _snap, check, check_value
 from .vjp import backprop
 
 _NUMBER = (bool, int, float)
@@ -154,9 +154,9 @@ def backward(tr, self, gradient, retain_graph, create_graph, inputs, result):
         old = _grad_state(tr, r)
         new = g if old is None else tr.g.emit("add", (old, g), False)
         dtype = r.obj.dtype
-        if ir.dtype_of(tr.g.val[new]) != dtype:
+        if tr.g.dtype(new) != dtype:
             new = tr.g.emit("astype", (new,), False, dtype=dtype)
-        check(tr.g.val[new], r.obj._grad._data, "a gradient")
+        check_value(tr, new, r.obj._grad._data, "a gradient")
         tr.g.effect("setgrad", (new,), ref=idx, fresh=old is None)
         tr.gstate[idx] = new
 
@@ -191,7 +191,7 @@ def autograd_grad(tr, a, result):
             continue
         if g is None:
             raise Unsupported("autograd.grad: materialized zero gradient")
-        if ir.shape_of(tr.g.val[g]) != res.shape:
+        if tr.g.shape(g) != res.shape:
             g = tr.e("broadcast_to", (g,), shape=res.shape)
         tr.out(res, g, "autograd.grad")
 

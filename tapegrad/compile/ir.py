@@ -108,12 +108,40 @@ def _uniform_value(v):
     return None
 
 
+DEFER_MIN = 1 << 16  # elements from which a reverse pass's elementwise value is deferred
+_DEFERRABLE = frozenset(UNARY) | frozenset(BINARY) | frozenset(
+    ("addc", "mulc", "rsubc", "rdivc", "powc", "divc", "rpowc"))
+_PROBE = np.zeros(1, np.intp)
+
+
+class Deferred:
+    """The value of an elementwise node of a reverse pass over large arrays, not computed yet.
+    The replay recomputes every value, so most are never needed whole; the gradients that reach
+    the program are checked on a sample against eager's (``Graph.sample``) and then take eager's
+    arrays (``Graph.settle``). Anything else that reads one computes it (``Graph.force``)."""
+
+    __slots__ = ("dtype", "node", "shape")
+
+
+class Values(list):
+    """The value of each id; reading a ``Deferred`` one computes it first."""
+
+    __slots__ = ("graph",)
+
+    def __getitem__(self, i):
+        v = list.__getitem__(self, i)
+        return self.graph.force(i) if type(v) is Deferred else v
+
+
 class Graph:
     """Nodes in program order; per value: its trace-time value and whether it requires grad."""
 
     def __init__(self):
         self.nodes = []
-        self.val = []
+        self.val = Values()
+        self.val.graph = self
+        self.defer = 0  # > 0 while a reverse pass without create_graph emits (``backprop``)
+        self.samples = {}  # value id -> (positions, its values there) of a Deferred value
         self.rg = []
         self.producer = []  # node index of each value (-1: none)
         self.seen = {}  # (op, inputs, requires grad, parameters) -> value id
@@ -149,8 +177,12 @@ class Graph:
                 key = hit = None
             if hit is not None:
                 return hit
-        value = IMPL[op](params, *[self.val[i] for i in ins]) if known is None else known
-        out = self.new_value(norm(value), rg, len(self.nodes))
+        value = self._deferred(op, ins, params) if known is None and self.defer and \
+            op in _DEFERRABLE else None
+        if value is None:
+            value = IMPL[op](params, *[self.val[i] for i in ins]) if known is None else known
+            value = norm(value)
+        out = self.new_value(value, rg, len(self.nodes))
         self.nodes.append(Node(op, ins, params, out))
         if op in _INPUTS or any(i in self.varying for i in ins):
             self.varying.add(out)
@@ -167,16 +199,104 @@ class Graph:
     def _passes(self, v, one):
         """``v * u`` for a uniform ``u`` is ``v * c``: when ``v`` has the product's shape and
         dtype."""
-        a, b = self.val[v], self.val[one]
-        return shape_of(a) == np.broadcast_shapes(shape_of(a), shape_of(b)) and \
-            dtype_of(a) == np.result_type(dtype_of(a), dtype_of(b))
+        sa, da = self.shape(v), self.dtype(v)
+        return sa == np.broadcast_shapes(sa, self.shape(one)) and \
+            da == np.result_type(da, self.dtype(one))
+
+    # ---- deferred values (see ``Deferred``) ----
+    def raw(self, v):
+        """The value of ``v`` as stored: a ``Deferred`` one is not computed."""
+        return list.__getitem__(self.val, v)
+
+    def is_deferred(self, v):
+        return type(list.__getitem__(self.val, v)) is Deferred
+
+    def _deferred(self, op, ins, params):
+        """A ``Deferred`` for ``op`` over ``ins`` when they are large arrays of one shape (and
+        numbers); None to compute it now."""
+        shape = None
+        for i in ins:
+            r = self.raw(i)
+            if type(r) is float or r.shape == ():
+                continue
+            if shape is None:
+                shape = r.shape
+            elif r.shape != shape:
+                return None
+        if shape is None or math.prod(shape) < DEFER_MIN or all(i in self.uniform for i in ins):
+            return None
+        d = Deferred()
+        d.shape, d.node = shape, len(self.nodes)
+        probe = IMPL[op](params, *[self._at(i, _PROBE) for i in ins])  # the result's dtype
+        d.dtype = np.asarray(probe).dtype
+        return d
+
+    def _at(self, v, flat):
+        """The value of ``v`` at the flat positions ``flat`` (a number or 0-d value as is)."""
+        r = self.raw(v)
+        if type(r) is float or r.shape == ():
+            return r
+        if type(r) is not Deferred:
+            return r[np.unravel_index(flat, r.shape)] if r.ndim > 1 else r[flat]
+        hit = self.samples.get(v)
+        if hit is not None and hit[0] is flat:
+            return hit[1]
+        node = self.nodes[r.node]
+        out = IMPL[node.op](node.params, *[self._at(i, flat) for i in node.ins])
+        self.samples[v] = (flat, out)
+        return out
+
+    def sample(self, v, flat):
+        """The value of ``v`` at the flat positions ``flat``, computing only those."""
+        return self._at(v, flat)
+
+    def meta(self, v):
+        """The value of ``v`` for reading its type, shape, dtype and layout only: a deferred
+        one is an uninitialised C-contiguous array (no page of it is ever touched)."""
+        r = list.__getitem__(self.val, v)
+        if type(r) is not Deferred:
+            return r
+        hit = self.samples.get(("meta", v))
+        if hit is None:
+            hit = self.samples[("meta", v)] = np.empty(r.shape, r.dtype)
+        return hit
+
+    def settle(self, v, array):
+        """Take ``array`` (checked on a sample to be it) as the value of the deferred ``v``."""
+        list.__setitem__(self.val, v, array)
+        self.samples.pop(v, None)
+
+    def force(self, v):
+        """Compute the deferred ``v`` (and the deferred values it reads; no recursion)."""
+        stack = [v]
+        while stack:
+            j = stack[-1]
+            r = self.raw(j)
+            if type(r) is not Deferred:
+                stack.pop()
+                continue
+            node = self.nodes[r.node]
+            pending = [i for i in node.ins if type(self.raw(i)) is Deferred]
+            if pending:
+                stack.extend(pending)
+                continue
+            list.__setitem__(self.val, j, norm(IMPL[node.op](
+                node.params, *[self.raw(i) for i in node.ins])))
+            self.samples.pop(j, None)
+            stack.pop()
+        return self.raw(v)
 
     def effect(self, op, ins=(), **params):
         """An instruction without a value (a write into a tensor, a call, a guard)."""
         self.nodes.append(Node(op, tuple(ins), params, -1))
 
     def shape(self, v):
-        return shape_of(self.val[v])
+        r = list.__getitem__(self.val, v)
+        return r.shape if type(r) is Deferred else shape_of(r)
+
+    def dtype(self, v):
+        r = list.__getitem__(self.val, v)
+        return r.dtype if type(r) is Deferred else dtype_of(r)
 
 
 # ---- implementations --------------------------------------------------------------------

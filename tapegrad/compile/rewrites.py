@@ -36,7 +36,7 @@ def negate_after_sums(prog, nodes, consts):
         src = negs.get(n.ins[0]) if n.op in ("sum", "sum_to") and n.ins else None
         if src is None or count.get(src.out) != 1 or src.out in prog.out_vids or \
                 not prog.reduces(n) or \
-                g.val[src.out].dtype.kind != "f":
+                g.meta(src.out).dtype.kind != "f":
             out.append(n)
             continue
         r = g.val[n.out]
@@ -61,7 +61,7 @@ def double_small_factor(prog, nodes, consts):
             continue
         prod = made.get(n.ins[0])
         if prod is None or prod.op != "mul" or count.get(prod.out) != 2 or \
-                prod.out in free or type(g.val[prod.out]) is not np.ndarray:
+                prod.out in free or type(g.meta(prod.out)) is not np.ndarray:
             continue
         for k in (0, 1):
             chain, v = [], prod.ins[k]
@@ -69,9 +69,9 @@ def double_small_factor(prog, nodes, consts):
                     and count.get(v) == 1 and v not in free:
                 chain.append(made[v])
                 v = made[v].ins[0]
-            base = g.val[v]
+            base = g.meta(v)
             if chain and type(base) is np.ndarray and base.dtype.kind == "f" and \
-                    4 * base.size <= g.val[prod.out].size:
+                    4 * base.size <= g.meta(prod.out).size:
                 plans[n.out] = (prod, k, v, chain[::-1])
                 break
     if not plans:
@@ -299,7 +299,7 @@ def _diagonal_plan(g, n, made, count, free):
     """For ``add(mul(c, x), einsum(m, x))`` (any order): the product and einsum nodes, the
     position of ``x`` in the einsum, ``c``, the shape ``c`` takes to be scattered and the
     index key that scatters it onto ``m``'s diagonal; else None."""
-    r = g.val[n.out]
+    r = g.meta(n.out)  # (its type, shape and dtype)
     if type(r) is not np.ndarray or r.dtype.kind != "f" or n.ins[0] == n.ins[1]:
         return None
     for p, e in (n.ins, n.ins[::-1]):

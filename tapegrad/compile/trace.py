@@ -452,7 +452,7 @@ class Tracer:
         """Map the eager ``result`` tensor to ``vid`` after checking they agree."""
         if not isinstance(result, Tensor):
             raise Unsupported(f"{what} returned a {type(result).__name__}")
-        check(self.g.val[vid], result._data, what)
+        check_value(self, vid, result._data, what)
         if bool(result._rg) != self.g.rg[vid]:
             raise Unsupported(f"{what}: requires_grad differs from eager")
         self._map(result, vid)
@@ -552,6 +552,25 @@ def check(mine, eager, what):
     if mine.size > BORROW_MIN:  # a strided sample: a wrong formula shows anywhere, cheaply
         step = mine.size // SAMPLE
         mine, eager = mine.reshape(-1)[::step], eager.reshape(-1)[::step]
+    _close(mine, eager, what)
+
+
+def check_value(tr, vid, eager, what):
+    """``check`` of the value ``vid``. A deferred one (``ir.Deferred``) is compared on the
+    strided sample alone and then takes eager's array, borrowed as ``elementwise`` borrows."""
+    g = tr.g
+    base = eager.base if type(eager) is np.ndarray else None  # (a whole-array view: the same)
+    if not g.is_deferred(vid) or type(eager) is not np.ndarray or not eager.flags.c_contiguous \
+            or base is not None and (base.base is not None or base.nbytes != eager.nbytes) \
+            or eager.shape != g.shape(vid) or eager.dtype != g.dtype(vid):
+        return check(g.val[vid], eager, what)
+    flat = np.arange(0, eager.size, max(eager.size // SAMPLE, 1))
+    _close(g.sample(vid, flat), eager.reshape(-1)[flat], what)
+    g.settle(vid, eager)
+    tr.borrowed[vid] = eager
+
+
+def _close(mine, eager, what):
     if mine.dtype.kind in "fc":
         tol = 1e-9 if mine.dtype.itemsize >= 8 else 1e-4
         if not np.allclose(mine, eager, rtol=tol, atol=tol * 1e-3, equal_nan=True):

@@ -29,9 +29,9 @@ class Builder:
         return v if self.shape(v) == tuple(shape) else self.e("sum_to", v, shape=tuple(shape))
 
     def zeros_like(self, v):
-        val = self.g.val[v]
-        return self.g.emit("const", (), False,
-                           value=0.0 if type(val) is float else np.zeros_like(val))
+        g = self.g
+        return g.emit("const", (), False, value=0.0 if type(g.raw(v)) is float else
+                      np.zeros(g.shape(v), g.dtype(v)))
 
 
 def _mT(b, v):
@@ -180,16 +180,15 @@ RULES = {
     "permute": lambda b, n, g: [b.e("permute", g,
                                     axes=tuple(int(a) for a in np.argsort(n.params["axes"])))],
     "getitem": lambda b, n, g: [b.e("index_scatter", g, key=n.params["key"],
-                                    shape=b.shape(_x(n)), dtype=b.g.val[g].dtype
-                                    if type(b.g.val[g]) is not float else np.float64)],
+                                    shape=b.shape(_x(n)), dtype=b.g.dtype(g))],
     "index_scatter": lambda b, n, g: [b.e("getitem", g, key=n.params["key"])],
     "mask_select": lambda b, n, g: [b.e("mask_scatter", g, n.ins[1], shape=b.shape(_x(n)),
                                         dtype=np.float64), None],
     "mask_scatter": lambda b, n, g: [b.e("mask_select", g, n.ins[1]), None],
     "cat": _cat_vjp,
     "copy": lambda b, n, g: [g],
-    "astype": lambda b, n, g: [b.e("astype", g, dtype=b.g.val[_x(n)].dtype)
-                               if type(b.g.val[_x(n)]) is not float else g],
+    "astype": lambda b, n, g: [b.e("astype", g, dtype=b.g.dtype(_x(n)))
+                               if type(b.g.raw(_x(n))) is not float else g],
     "sign": _no_grad, "posmask": _no_grad, "count": _no_grad, "item": _no_grad,
     "gt": _no_grad, "lt": _no_grad, "ge": _no_grad, "le": _no_grad, "eq": _no_grad,
     "ne": _no_grad,
@@ -197,7 +196,18 @@ RULES = {
 
 
 def backprop(graph, seeds, record):
-    """Adjoints of every value reached from ``seeds`` ({value: its cotangent value})."""
+    """Adjoints of every value reached from ``seeds`` ({value: its cotangent value}). Without
+    ``record`` the large elementwise values it emits are deferred (``ir.Deferred``)."""
+    if record:
+        return _backprop(graph, seeds, record)
+    graph.defer += 1
+    try:
+        return _backprop(graph, seeds, record)
+    finally:
+        graph.defer -= 1
+
+
+def _backprop(graph, seeds, record):
     b = Builder(graph, record)
     adj = dict(seeds)
     last = max(graph.producer[v] for v in seeds)
