@@ -294,7 +294,8 @@ def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``."""
     x = _t(input)
     bx = x * beta if beta != 1 else x
-    soft = O.log1p(O.exp(O.clamp(bx, max=float(threshold))))
+    # where, not clamp: a nan input keeps its nan gradient, as PyTorch's
+    soft = O.log1p(O.exp(O.where(bx > threshold, float(threshold), bx)))
     if beta != 1:
         soft = soft / beta
     return O.where(bx > threshold, x, soft)

@@ -31,8 +31,9 @@ _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 def logsigmoid(input):
     """``log(sigmoid(x))`` without overflow on either side."""
     x = _t(input)
-    pos = -O.log1p(O.exp(-O.clamp(x, min=0.0)))
-    xn = O.clamp(x, max=0.0)
+    # where, not clamp: a nan input keeps its nan gradient, as PyTorch's
+    pos = 0.0 - O.log1p(O.exp(-O.where(x < 0, 0.0, x)))  # (+0, not -0, at +inf)
+    xn = O.where(x > 0, 0.0, x)
     neg = xn - O.log1p(O.exp(xn))
     return O.where(x >= 0, pos, neg)
 

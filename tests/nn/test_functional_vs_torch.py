@@ -289,3 +289,38 @@ def test_masked_fill_gather_script_matches_torch(torch):
     theirs = _masked_attention_script(torch, _SCORES, _KEEP, _PICK)
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-16)
+
+
+_EDGES = [float("nan"), 1.0, 0.0, -3.0, 25.0, -800.0, 800.0, float("inf"), float("-inf")]
+
+
+@pytest.mark.parametrize("name", ["softplus", "logsigmoid"])
+def test_softplus_logsigmoid_at_nan_inf_and_overflow(name):
+    """A nan input has a nan gradient (a clamp inside would give 0), the overflowing sides
+    their limits."""
+    x = tg.tensor(_EDGES, requires_grad=True)
+    y = getattr(tg.nn.functional, name)(x)
+    y.sum().backward()
+    with np.errstate(over="ignore"):
+        e = np.array(_EDGES)
+        if name == "softplus":  # x itself above the threshold (20)
+            want = np.where(e > 20, e, np.logaddexp(0.0, e))
+            dwant = np.where(e > 20, 1.0, 1 / (1 + np.exp(-e)))
+        else:
+            want, dwant = -np.logaddexp(0.0, -e), 1 / (1 + np.exp(e))
+    np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), dwant, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["softplus", "logsigmoid"])
+def test_softplus_logsigmoid_edges_match_torch(torch, name):
+    x = tg.tensor(_EDGES, requires_grad=True)
+    xt = torch.tensor(_EDGES, dtype=torch.float64, requires_grad=True)
+    y, yt = (getattr(m.nn.functional, name)(v) for m, v in ((tg, x), (torch, xt)))
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    num = ~np.isnan(np.array(_EDGES))  # (the sign of a zero; nan's sign bit means nothing)
+    assert np.array_equal(np.signbit(y.detach().numpy()[num]),
+                          np.signbit(yt.detach().numpy()[num]))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-15)
