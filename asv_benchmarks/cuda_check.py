@@ -9,8 +9,10 @@ Run on a machine with an NVIDIA GPU and numba-cuda (pip install 'tapegrad[cuda]'
    memory bandwidth (from the device's memory clock and bus width);
 2. a 4096 x 4096 float32 matmul (tiled shared-memory kernel), in TFLOP/s, against torch's
    cuBLAS when torch with CUDA is installed;
-3. a tape of 10^4 small records (8-element tensors): forward and backward time per record
-   (this is where per-record launches cost most; see docs/ARCHITECTURE.md, "CUDA");
+3. a tape of 10^4 small records (8-element tensors): forward and backward time per record,
+   the backward both with one launch per record and one per dependency level (the level
+   interpreter), and torch.cuda's; then 2000-record tapes of 2^10, 2^14 and 2^18 elements,
+   for the size where one launch per record catches up (see docs/ARCHITECTURE.md, "CUDA");
 4. per-op forward + backward on a 2048 x 2048 float32 tensor (cat, amax, max(dim), prod,
    cumsum, var, std, softmax, indexing with repeated indices, index_add, x[key] = v, a
    Hessian-vector product), checked against tapegrad on the CPU (float64) and timed against
@@ -128,9 +130,13 @@ def matmul(n, reps, failures):
         print("  torch with CUDA not available: no cuBLAS comparison")
 
 
-def small_tape(records, reps, failures):
-    print(f"tape of {records} small records (8-element tensors)")
-    x = tg.tensor(np.linspace(0.5, 1.0, 8), device="cuda", requires_grad=True)
+def small_tape(records, reps, failures, size=8):
+    """A chain of ``records`` records of ``size``-element tensors, swept both ways: one launch
+    per record and one launch per dependency level (engine/cuda/levels.py); torch.cuda too."""
+    from tapegrad.engine.cuda import levels
+
+    print(f"tape of {records} records of {size}-element tensors")
+    x = tg.tensor(np.linspace(0.5, 1.0, size), device="cuda", requires_grad=True)
 
     def forward():
         y = x
@@ -140,17 +146,43 @@ def small_tape(records, reps, failures):
 
     fwd = best(forward, reps)
     loss = forward()
-
-    def backward():
-        x._grad = None
-        loss.backward(retain_graph=True)
-
-    bwd = best(backward, reps)
-    print(f"  forward {fwd / records * 1e6:.1f} us/record, backward {bwd / records * 1e6:.1f} "
-          "us/record (one kernel launch per record)")
     k = records // 2
-    check("gradient 1.0001^k", np.allclose(x.grad.cpu().numpy(), 1.0001 ** k, rtol=1e-9),
-          failures)
+    print(f"  forward {fwd / records * 1e6:.1f} us/record")
+    for mode in ("records", "levels"):
+        levels.MODE = mode
+
+        def backward():
+            x._grad = None
+            loss.backward(retain_graph=True)
+
+        bwd = best(backward, reps)
+        print(f"  backward, one launch per {mode[:-1]}: {bwd / records * 1e6:.2f} us/record "
+              f"({bwd * 1e3:.1f} ms)")
+        check(f"gradient 1.0001^k ({mode}, size {size})",
+              np.allclose(x.grad.cpu().numpy(), 1.0001 ** k, rtol=1e-9), failures)
+    levels.MODE = "auto"
+    torch = _torch_cuda()
+    if torch is not None:
+        tx = torch.tensor(np.linspace(0.5, 1.0, size), device="cuda", requires_grad=True)
+
+        def tstep():
+            tx.grad = None
+            y = tx
+            for _ in range(records // 2):
+                y = y * 1.0001 + 0.001
+            y.sum().backward()
+            torch.cuda.synchronize()
+
+        t = best(tstep, reps)
+        print(f"  torch.cuda forward + backward: {t / records * 1e6:.2f} us/record")
+
+
+def _torch_cuda():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch if torch.cuda.is_available() else None
 
 
 def _ops(n):
@@ -240,11 +272,14 @@ def main():
         elementwise(64, 1, failures)
         matmul(8, 1, failures)
         small_tape(10, 1, failures)
+        small_tape(10, 1, failures, size=64)
         ops(6, 1, failures)
     else:
         elementwise(10 ** 7, 5, failures)
         matmul(4096, 3, failures)
         small_tape(10 ** 4, 2, failures)
+        for size in (2 ** 10, 2 ** 14, 2 ** 18):  # where levels stop paying (levels.py's rule)
+            small_tape(2000, 2, failures, size=size)
         ops(2048, 3, failures)
     print("FAILED: " + ", ".join(failures) if failures else "all checks passed")
     return 1 if failures else 0

@@ -287,3 +287,70 @@ def ew_vjp(op, n, g, x, sx, y, sy, o, so, m, sm, c0, c1, ga, wa, gb, wb):
         if wb:
             gb[i] += _dy(op, gi, xi, yi, oi, mi, c0, c1)
         i += st
+
+
+@cuda.jit(device=True)
+def _meta_index(i, meta, at):
+    """offset + i . strides for flat C-order index i; meta[at:] = [nd, *shape, *strides,
+    offset] (as _kernels_movement._src_index: Numba's disk cache does not track other files)."""
+    nd = meta[at]
+    idx = meta[at + 1 + 2 * nd]
+    rem = i
+    k = nd - 1
+    while k >= 0:
+        s = meta[at + 1 + k]
+        idx += (rem % s) * meta[at + 1 + nd + k]
+        rem //= s
+        k -= 1
+    return idx
+
+
+@cuda.jit(cache=True)
+def level_vjp(items, consts, bounds, l0, l1, adj, pool, meta):
+    """Levels l0..l1-1 of the tape interpreter (engine/cuda/levels.py), in order, with a block
+    barrier between them (a launch of several levels is one block); ``bounds`` rows: first
+    item, end item, elements. A level's records' VJPs run one thread per element and add into
+    the adjoint arena with atomics (records of a level may share an input). ``items`` columns:
+    first element, kind (0 elementwise, 1 reshape, 2 strided gather, 3 strided scatter), op,
+    g, x, sx, y, sy, out, so, m, sm, ga, wa, gb, wb (offsets into adj / pool; for kinds 2 and
+    3, x is the gather's offset into meta)."""
+    st = cuda.gridsize(1)
+    for lv in range(l0, l1):
+        lo = bounds[lv, 0]
+        hi = bounds[lv, 1]
+        total = bounds[lv, 2]
+        j = cuda.grid(1)
+        while j < total:
+            a = lo
+            b = hi - 1
+            while a < b:  # the last item whose first element is <= j
+                mid = (a + b + 1) // 2
+                if items[mid, 0] <= j:
+                    a = mid
+                else:
+                    b = mid - 1
+            i = j - items[a, 0]
+            kind = items[a, 1]
+            g0 = items[a, 3]
+            ga = items[a, 12]
+            if kind == 0:
+                op = items[a, 2]
+                gi = adj[g0 + i]
+                xi = float(pool[items[a, 4] + i * items[a, 5]])
+                yi = float(pool[items[a, 6] + i * items[a, 7]])
+                oi = float(pool[items[a, 8] + i * items[a, 9]])
+                mi = float(pool[items[a, 10] + i * items[a, 11]])
+                if items[a, 13]:
+                    cuda.atomic.add(adj, ga + i, _dx(op, gi, xi, yi, oi, mi, consts[a, 0],
+                                                     consts[a, 1]))
+                if items[a, 15]:
+                    cuda.atomic.add(adj, items[a, 14] + i, _dy(op, gi, xi, yi, oi, mi,
+                                                               consts[a, 0], consts[a, 1]))
+            elif kind == 1:
+                cuda.atomic.add(adj, ga + i, adj[g0 + i])
+            elif kind == 2:
+                cuda.atomic.add(adj, ga + _meta_index(i, meta, items[a, 4]), adj[g0 + i])
+            else:
+                cuda.atomic.add(adj, ga + i, adj[g0 + _meta_index(i, meta, items[a, 4])])
+            j += st
+        cuda.syncthreads()

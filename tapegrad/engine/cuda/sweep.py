@@ -17,6 +17,7 @@ from ...device import DeviceArray, cuda_api
 from ...registry import DERIVS, PYTHON_BASE, REGISTRY, Op
 from ..sweep import FREED_MSG, free_records, has_saved, offsets
 from . import kernels as K
+from . import levels
 
 _NAMES = ("x", "y", "out", "m")
 
@@ -88,6 +89,11 @@ class DeviceSweep:
     def run(self, start, stop, pauses, free=False):
         seg = self.seg
         recs = self._refresh()
+        if levels.MODE != "records":  # many small records: one launch per level (levels.py)
+            order = levels.plan(self, start, stop)
+            if order is not None and levels.use_levels(self, order):
+                levels.run(self, order, pauses)
+                return
         r = start
         while r >= stop and self.pending:
             if not self.reached[r]:
