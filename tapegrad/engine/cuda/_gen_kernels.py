@@ -14,6 +14,8 @@ module it imports ``tapegrad`` first, so the op modules have filled the registry
 * The smooth Python elementwise ops (atan, asinh, log2, erf, atan2...) join the same switches:
   the forward is ``math.<name>``, the VJP is their one ``deriv(g, x, out, M)`` function (the
   registry's ``DERIVS``) called on symbols (``_Sym``), which writes the formula in its order.
+* ``level_vjp``: the level interpreter of the device sweep (``levels.py``), here because it
+  calls the VJP switch.
 
 The fixed kernels (movement, indexing, rows, matmul) are hand-written modules beside this one
 (``_kernels_movement``, ``_kernels_rows``). Everything here is pasted as text, so Numba's

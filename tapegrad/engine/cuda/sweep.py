@@ -8,6 +8,9 @@ gradients scatter), the tiled matmul for MATMUL. The arena (float64, one slice p
 on the CPU) and the saved values (float64 device arrays) never leave the device. Hooks, custom
 Functions and in-place checks pause through the same ``Pauses`` calls as the CPU sweep; after a
 pause the record buffer is re-read. Freeing goes through ``engine.sweep.free_records``.
+
+A range of many small records that needs no pause is handed to the level interpreter instead
+(``levels.py``: a few launches for the whole range, chosen by its size rule).
 """
 
 import numpy as np
