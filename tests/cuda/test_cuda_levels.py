@@ -71,6 +71,15 @@ def test_levels_give_the_per_record_gradients(mode, fn):
         np.testing.assert_allclose(i, c, rtol=1e-12)
 
 
+def test_chunks_of_the_range_give_the_same_gradients(mode, monkeypatch):
+    runs = mode("levels")
+    monkeypatch.setattr(levels, "CHUNK_ELEMENTS", 20)  # a few records per chunk
+    got = _grads(wide, "cuda")
+    assert runs
+    for g, w in zip(got, _grads(wide, "cpu")):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
 def test_float32_leaves(mode):
     mode("levels")
     got = _grads(wide, "cuda", np.float32)

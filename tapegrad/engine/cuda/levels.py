@@ -14,7 +14,8 @@ at most ``BLOCK_LEVEL`` elements per thread run in ONE launch of one block, with
 barrier between levels (so a chain of 10^4 small records is one launch); a larger level gets a
 launch of its own over the whole grid. The records of a level may share an input, so adjoints
 are added with atomics (the order of those additions, and so the last bits, may differ from the
-per-record sweep's).
+per-record sweep's). A long range is interpreted in chunks of ``CHUNK_ELEMENTS``, which bounds
+the pool: a record's consumers are all newer, so each chunk needs only the chunks before it.
 
 Covered: the elementwise switch (unary/binary ops; the smooth Python ops are Python records, so
 not those), reshapes, strided gathers (broadcasts, views) and scatters (sums). A range with
@@ -37,6 +38,7 @@ MODE = "auto"
 MAX_MEAN_SIZE = 4096
 MIN_RECORDS = 8
 BLOCK_LEVEL = 16  # levels of up to this many elements per thread of a block share one launch
+CHUNK_ELEMENTS = 1 << 22  # records interpreted at a time: bounds the pool of saved copies
 
 _LINEAR = {int(Op.RESHAPE): 1, int(Op.GATHER_STRIDED): 2, int(Op.SCATTER_STRIDED): 3}
 _NAMES = ("x", "y", "out", "m")
@@ -124,9 +126,7 @@ def run(sw, order, pauses):
     """Sweep the records ``order`` (from ``plan``) level by level; bookkeeping as the
     per-record sweep (reached, pending, the freed check)."""
     seg, recs, o = sw.seg, sw.recs, sw.offs
-    level = {}
-    rows, meta = [], [0]
-    pool = _Pool()
+    level, rows, meta, pool, elements = {}, [], [0], _Pool(), 0
     for r in order:
         opw = int(recs[r, tape.OP])
         if opw & tape.FREED and has_saved(seg, recs, r):
@@ -160,6 +160,10 @@ def run(sw, order, pauses):
                 level[s] = max(level.get(s, 0), lv + 1)
                 sw.mark(s)
         rows.append((lv, n, row, c))
+        elements += n
+        if elements >= CHUNK_ELEMENTS:  # bound the pool: the records so far, then the rest
+            _launch(sw, rows, pool, meta)  # (their consumers are all in this chunk or done)
+            level, rows, meta, pool, elements = {}, [], [0], _Pool(), 0
     if rows:
         _launch(sw, rows, pool, meta)
     if tape.inplace_epoch[0] != seg.epoch:
