@@ -35,10 +35,12 @@ def mode():
 
 
 def wide(x, y):
-    """Broadcasts, views, sums, unary and binary ops with constants, a shared input."""
+    """Broadcasts, views, sums, unary and binary ops with constants, Python elementwise ops,
+    a shared input."""
     z = x
     for _ in range(3):
         z = tg.sin(z) * y + z / (y + 1.0) - tg.exp(-z) ** 2 + tg.maximum(z, y) * 0.5
+        z = tg.atan(z) + tg.atan2(z, y + 2.0) * tg.erf(z)
         z = z.reshape(3, 2).t().clone()
     return (z * x).sum() + tg.tanh(x).sum(0).mean() + (x ** y).sum(1).mean()
 
@@ -103,15 +105,17 @@ def test_the_size_rule_picks_levels_for_many_small_records(mode, monkeypatch):
     np.testing.assert_allclose(x.grad.cpu().numpy()[:3], 1.5 ** levels.MIN_RECORDS)
 
 
-def test_hooks_and_python_ops_keep_the_per_record_sweep(mode):
+def test_hooks_indexing_and_matmul_keep_the_per_record_sweep(mode):
     runs = mode("levels")
     x = tg.tensor(A, device="cuda", requires_grad=True)
     y = tg.exp(x) * 2.0
     y.register_hook(lambda g: g * 3.0)
     (y * 1.0).sum().backward()
-    (tg.atan(x) * 2.0).sum().backward()
+    (x[[0, 0]] * 2.0).sum().backward()
+    (x @ x.t()).sum().backward()
     assert runs == []
-    np.testing.assert_allclose(x.grad.cpu().numpy(), 6.0 * np.exp(A) + 2.0 / (1.0 + A * A))
+    want = 6.0 * np.exp(A) + np.array([[4.0], [0.0]]) + 2.0 * A.sum(0)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), want, rtol=1e-12)
 
 
 def test_freed_graph_and_partial_gradients(mode):

@@ -17,9 +17,9 @@ are added with atomics (the order of those additions, and so the last bits, may 
 per-record sweep's). A long range is interpreted in chunks of ``CHUNK_ELEMENTS``, which bounds
 the pool: a record's consumers are all newer, so each chunk needs only the chunks before it.
 
-Covered: the elementwise switch (unary/binary ops; the smooth Python ops are Python records, so
-not those), reshapes, strided gathers (broadcasts, views) and scatters (sums). A range with
-anything else (hooks, custom Functions, Python ops, indexing) keeps the per-record sweep.
+Covered: the elementwise switch (unary/binary ops and the smooth Python ops: atan, erf,
+atan2...), reshapes, strided gathers (broadcasts, views) and scatters (sums). A range with
+anything else (hooks, custom Functions, other Python ops, indexing) keeps the per-record sweep.
 ``MODE`` chooses: "auto" (the size rule ``use_levels``), "levels" or "records"
 (``asv_benchmarks/cuda_check.py`` sets it to measure both).
 """
@@ -28,7 +28,7 @@ import numpy as np
 
 from ... import tape
 from ...device import DeviceArray, cuda_api
-from ...registry import REGISTRY, Op
+from ...registry import DERIVS, REGISTRY, Op
 from ..sweep import FREED_MSG, has_saved
 from . import kernels as K
 
@@ -46,15 +46,19 @@ _COLS = 16
 
 
 def _kind(code):
-    """0 elementwise, 1-3 linear (see ``level_vjp``), None: not interpretable."""
+    """0 elementwise (the smooth Python ops too), 1-3 linear (see ``level_vjp``), None: not
+    interpretable."""
     if code in _LINEAR:
         return _LINEAR[code]
     d = REGISTRY.get(code)
-    return 0 if d is not None and d.kind in ("unary", "binary") else None
+    return 0 if d is not None and (d.kind in ("unary", "binary") or code in DERIVS) else None
 
 
-def _inputs(recs, r, code):
+def _inputs(seg, recs, r, code):
     """The input records of record r (-1: none): A, and B for a binary op."""
+    if code in DERIVS:  # a Python op: its side-table entry
+        slots = seg.pyaux[int(recs[r, tape.AUX])].slots
+        return slots[0], (slots[1] if len(slots) > 1 else -1)
     b = int(recs[r, tape.B]) if code not in _LINEAR and REGISTRY[code].kind == "binary" else -1
     return int(recs[r, tape.A]), b
 
@@ -74,8 +78,10 @@ def plan(sw, start, stop):
             continue
         if opw & tape.HOOKED or _kind(code) is None:
             return None
+        if code in DERIVS and tape.inplace_epoch[0] != sw.seg.epoch:
+            return None  # the per-record sweep checks a Python record before its VJP
         order.append(r)
-        for s in _inputs(recs, r, code):
+        for s in _inputs(sw.seg, recs, r, code):
             if s >= 0:
                 reached[s] = 1
     return order
@@ -134,13 +140,15 @@ def run(sw, order, pauses):
         sw.pending -= 1
         code = opw & tape.CODE_MASK
         kind = _kind(code)
-        a, b = _inputs(recs, r, code)
+        a, b = _inputs(sw.seg, recs, r, code)
         lv = level.get(r, 0)
         row = [0, kind, code, int(o[r]), 0, 0, 0, 0, 0, 0, 0, 0,
                int(o[a]) if a >= 0 else 0, int(a >= 0), int(o[b]) if b >= 0 else 0, int(b >= 0)]
         c = [0.0, 0.0]
         n = int(o[r + 1] - o[r])
-        if kind == 0:
+        if code in DERIVS:
+            _python_columns(seg.pyaux[int(recs[r, tape.AUX])], row, pool)
+        elif kind == 0:
             _saved_columns(sw, REGISTRY[code], int(recs[r, tape.V]), row, pool)
             d = REGISTRY[code]
             aux = int(recs[r, tape.AUX])
@@ -170,6 +178,24 @@ def run(sw, order, pauses):
         pauses.check_reached(seg, recs, sw.reached)
 
 
+def _python_columns(entry, row, pool):
+    """Pool offsets of a smooth Python op's saved input(s) and output (``_NAMES`` order)."""
+    for k, a in enumerate((entry.saved[0], entry.saved[1] if len(entry.saved) > 1 else None,
+                           entry.out)):
+        if a is not None:
+            row[4 + 2 * k], row[5 + 2 * k] = pool.add_array(_device_f64(a)), 1
+
+
+def _device_f64(a):
+    """A saved value as a flat float64 device array."""
+    a = a.flat() if type(a) is DeviceArray else a
+    if a.dtype != np.float64 or not hasattr(a, "copy_to_host"):
+        from .sweep import device_grad
+
+        a = device_grad(a)
+    return a
+
+
 def _saved_columns(sw, d, v, row, pool):
     """Pool offsets and strides of an elementwise record's saved x, y, out, m."""
     for k, name in enumerate(_NAMES):
@@ -177,13 +203,7 @@ def _saved_columns(sw, d, v, row, pool):
             continue
         i = (v >> 1) + d.saves.index(name)
         if v & 1:
-            a = sw.seg.avals[i]
-            a = a.flat() if type(a) is DeviceArray else a
-            if a.dtype != np.float64 or not hasattr(a, "copy_to_host"):
-                from .sweep import device_grad
-
-                a = device_grad(a)
-            row[4 + 2 * k], row[5 + 2 * k] = pool.add_array(a), 1
+            row[4 + 2 * k], row[5 + 2 * k] = pool.add_array(_device_f64(sw.seg.avals[i])), 1
         else:
             row[4 + 2 * k], row[5 + 2 * k] = pool.add_float(float(sw.seg.fvals[i])), 0
 
