@@ -128,3 +128,14 @@ def test_freed_graph_and_partial_gradients(mode):
     loss.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         loss.backward()
+
+
+@pytest.mark.parametrize("m", ["records", "levels"])
+def test_an_in_place_change_of_a_saved_value_is_reported(mode, m):
+    mode(m)
+    x = tg.tensor(A, device="cuda", requires_grad=True)
+    y = x * 1.0
+    z = chain(tg.sin(y), x)
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
