@@ -4,13 +4,20 @@ Run on a machine with an NVIDIA GPU and numba-cuda (pip install 'tapegrad[cuda]'
 
     python asv_benchmarks/cuda_check.py            # full sizes, < 2 min on a GPU
     NUMBA_ENABLE_CUDASIM=1 python asv_benchmarks/cuda_check.py --tiny   # dry run, no GPU
+    python asv_benchmarks/cuda_check.py --ptx      # compile every kernel for sm_90, no GPU
+
+``--ptx`` needs NVVM and NVRTC only (``pip install nvidia-nvvm nvidia-cuda-nvrtc``, their
+``lib`` folders on ``LD_LIBRARY_PATH``): it type-checks and compiles each kernel of the kernel
+modules for the real target (float32 and float64 data), which the simulator cannot.
 
 1. elementwise forward + backward on 10^7 float32 elements, as a fraction of the GPU's peak
    memory bandwidth (from the device's memory clock and bus width);
 2. a 4096 x 4096 float32 matmul (tiled shared-memory kernel), in TFLOP/s, against torch's
    cuBLAS when torch with CUDA is installed;
-3. a tape of 10^4 small records (8-element tensors): forward and backward time per record
-   (this is where per-record launches cost most; see docs/ARCHITECTURE.md, "CUDA");
+3. a tape of 10^4 small records (8-element tensors): forward and backward time per record,
+   the backward both with one launch per record and one per dependency level (the level
+   interpreter), and torch.cuda's; then 2000-record tapes of 2^10, 2^14 and 2^18 elements,
+   for the size where one launch per record catches up (see docs/ARCHITECTURE.md, "CUDA");
 4. per-op forward + backward on a 2048 x 2048 float32 tensor (cat, amax, max(dim), prod,
    cumsum, var, std, softmax, indexing with repeated indices, index_add, x[key] = v, a
    Hessian-vector product), checked against tapegrad on the CPU (float64) and timed against
@@ -128,9 +135,13 @@ def matmul(n, reps, failures):
         print("  torch with CUDA not available: no cuBLAS comparison")
 
 
-def small_tape(records, reps, failures):
-    print(f"tape of {records} small records (8-element tensors)")
-    x = tg.tensor(np.linspace(0.5, 1.0, 8), device="cuda", requires_grad=True)
+def small_tape(records, reps, failures, size=8):
+    """A chain of ``records`` records of ``size``-element tensors, swept both ways: one launch
+    per record and one launch per dependency level (engine/cuda/levels.py); torch.cuda too."""
+    from tapegrad.engine.cuda import levels
+
+    print(f"tape of {records} records of {size}-element tensors")
+    x = tg.tensor(np.linspace(0.5, 1.0, size), device="cuda", requires_grad=True)
 
     def forward():
         y = x
@@ -140,17 +151,43 @@ def small_tape(records, reps, failures):
 
     fwd = best(forward, reps)
     loss = forward()
-
-    def backward():
-        x._grad = None
-        loss.backward(retain_graph=True)
-
-    bwd = best(backward, reps)
-    print(f"  forward {fwd / records * 1e6:.1f} us/record, backward {bwd / records * 1e6:.1f} "
-          "us/record (one kernel launch per record)")
     k = records // 2
-    check("gradient 1.0001^k", np.allclose(x.grad.cpu().numpy(), 1.0001 ** k, rtol=1e-9),
-          failures)
+    print(f"  forward {fwd / records * 1e6:.1f} us/record")
+    for mode in ("records", "levels"):
+        levels.MODE = mode
+
+        def backward():
+            x._grad = None
+            loss.backward(retain_graph=True)
+
+        bwd = best(backward, reps)
+        print(f"  backward, one launch per {mode[:-1]}: {bwd / records * 1e6:.2f} us/record "
+              f"({bwd * 1e3:.1f} ms)")
+        check(f"gradient 1.0001^k ({mode}, size {size})",
+              np.allclose(x.grad.cpu().numpy(), 1.0001 ** k, rtol=1e-9), failures)
+    levels.MODE = "auto"
+    torch = _torch_cuda()
+    if torch is not None:
+        tx = torch.tensor(np.linspace(0.5, 1.0, size), device="cuda", requires_grad=True)
+
+        def tstep():
+            tx.grad = None
+            y = tx
+            for _ in range(records // 2):
+                y = y * 1.0001 + 0.001
+            y.sum().backward()
+            torch.cuda.synchronize()
+
+        t = best(tstep, reps)
+        print(f"  torch.cuda forward + backward: {t / records * 1e6:.2f} us/record")
+
+
+def _torch_cuda():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch if torch.cuda.is_available() else None
 
 
 def _ops(n):
@@ -225,26 +262,82 @@ def ops(n, reps, failures):
         check(f"{name} values and gradient vs CPU", ok, failures)
 
 
+# Argument types of each kernel for --ptx: i int64, f float64, b bool; arrays: X the data
+# (float32 and float64), F float64, I int64, B bool; M int64 2-D, D float64 2-D.
+KERNEL_ARGS = {
+    "where_fwd": "iBXifXifX", "clamp_fwd": "iXffX", "sign_fwd": "iXX", "cast": "iXF",
+    "fill": "iXi", "add_into": "iFF", "gather": "iXIXb", "scatter_add": "iFIF",
+    "index_add": "iFIF", "index_gather": "iFIF", "scatter_set": "iXIX", "put": "iXiIX",
+    "compare": "iiXiXiB", "finite_or_zero": "iX", "take": "iXIX",
+    "row_extremum": "iiXfIFII", "row_extremum_vjp": "iiXFFbF", "row_prod": "iiXF",
+    "row_prod_vjp": "iiXFF", "row_cumsum": "iiXbF", "row_var": "iiXfbF",
+    "row_var_vjp": "iiXFFfbF", "rowsum": "iiiXF", "matmul": "iiiXiiiXiiiXb",
+    "ew_fwd": "iiXifXifX", "ew_vjp": "iiFXiXiXiXiffFbFb", "level_vjp": "MDMiiFFI",
+}
+
+
+def ptx(failures):
+    """Compile every kernel to PTX for sm_90 (no GPU or driver needed)."""
+    import types
+
+    import numba.cuda.dispatcher as dispatcher
+    from numba import cuda
+    from numba import types as nt
+
+    from tapegrad.engine.cuda import _kernels_generated, _kernels_movement, _kernels_rows
+
+    # device functions are compiled for the current device's architecture: sm_90 here
+    dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
+    arr = {"F": nt.float64[::1], "I": nt.int64[::1], "B": nt.boolean[::1],
+           "M": nt.int64[:, ::1], "D": nt.float64[:, ::1]}
+    scalar = {"i": nt.int64, "f": nt.float64, "b": nt.boolean}
+    kernels = {}
+    for mod in (_kernels_movement, _kernels_rows, _kernels_generated):
+        kernels.update({k: v for k, v in vars(mod).items() if hasattr(v, "py_func")
+                        and not getattr(v, "targetoptions", {}).get("device")})
+    check("every kernel has argument types", set(kernels) == set(KERNEL_ARGS), failures)
+    for name, spec in sorted(KERNEL_ARGS.items()):
+        for data in (nt.float32, nt.float64):
+            sig = [arr.get(c) or scalar.get(c) or data[::1] for c in spec]
+            try:
+                cuda.compile_ptx(kernels[name].py_func, nt.void(*sig), cc=(9, 0))
+                ok = True
+            except Exception as e:  # report every kernel, not the first failure only
+                print(f"  {name} ({data}): {type(e).__name__}: {e}")
+                ok = False
+            check(f"{name} compiles ({data})", ok, failures)
+            if "X" not in spec:
+                break
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--tiny", action="store_true", help="small sizes (the simulator)")
+    p.add_argument("--ptx", action="store_true", help="compile the kernels only (no GPU)")
     args = p.parse_args()
+    failures = []
+    if args.ptx:
+        ptx(failures)
+        print("FAILED: " + ", ".join(failures) if failures else "all kernels compile")
+        return 1 if failures else 0
     if not tg.cuda.is_available():
         print("CUDA is not available here (no GPU or no numba-cuda): nothing to check")
         return 0
     from numba import cuda
 
     print("device:", getattr(cuda.get_current_device(), "name", "simulator"))
-    failures = []
     if args.tiny:
         elementwise(64, 1, failures)
         matmul(8, 1, failures)
         small_tape(10, 1, failures)
+        small_tape(10, 1, failures, size=64)
         ops(6, 1, failures)
     else:
         elementwise(10 ** 7, 5, failures)
         matmul(4096, 3, failures)
         small_tape(10 ** 4, 2, failures)
+        for size in (2 ** 10, 2 ** 14, 2 ** 18):  # where levels stop paying (levels.py's rule)
+            small_tape(2000, 2, failures, size=size)
         ops(2048, 3, failures)
     print("FAILED: " + ", ".join(failures) if failures else "all checks passed")
     return 1 if failures else 0

@@ -178,6 +178,10 @@ def pow_as_call(expr):
 
 
 REGISTRY: dict[int, OpDef] = {}
+# the smooth Python elementwise ops by opcode: (deriv, number of inputs), the derivative
+# deriv(g, x, out, M) or deriv(g, x, y, M) written once over a namespace M (NumPy, tensor
+# ops); the CUDA kernel generator traces it into device code
+DERIVS: dict = {}
 
 
 def _np_sign(x):

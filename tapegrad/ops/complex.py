@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import tape
+from ..device import DeviceArray
 from ..registry import Op, defop
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
@@ -428,6 +429,9 @@ def complex(real_part, imag_part):
     if re.dtype != im.dtype or re.dtype.kind != "f":
         raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
                            f"{re.dtype} and {im.dtype}")
+    if DeviceArray in (type(re._data), type(im._data)):
+        raise NotImplementedError("complex tensors on cuda are not supported by tapegrad's CUDA "
+                                  "backend: build the complex tensor on the CPU")
     value = re._arr() + 1j * im._arr()
     value = value.astype(np.complex64 if re.dtype == np.float32 else _C128)
     return record(value, (re, im), "complex")

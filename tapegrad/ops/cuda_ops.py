@@ -98,13 +98,34 @@ def _ew_const(op, x, c, reflected, dtype):
     return out
 
 
-SPECIAL = ("erf", "erfc")  # the Python elementwise ops with a device kernel (special_fwd)
+def python_elementwise(op, xd, yd=None):
+    """A smooth Python elementwise op (atan, log2, erf, atan2...) on DeviceArrays: its case of
+    the generated forward switch; y is broadcast to x first. Integers give float64, as on
+    the CPU."""
+    dts = [xd.dtype] if yd is None else [xd.dtype, yd.dtype]
+    dt = np.result_type(*dts)
+    shape = xd.shape
+    if yd is not None:
+        from .shapes import broadcast_shapes
+
+        shape = broadcast_shapes(xd.shape, yd.shape)
+        xd = xd if xd.shape == shape else expand_value(xd, shape)
+        yd = yd if yd.shape == shape else expand_value(yd, shape)
+    return ew(op, xd, yd, shape=shape, dtype=dt if dt.kind == "f" else _F64)
 
 
-def special(name, xd):
-    """erf/erfc of a DeviceArray (integers give float32, as on the CPU)."""
-    out = _new(xd.shape, xd.dtype if xd.dtype.kind == "f" else np.dtype(np.float32))
-    K.launch("special", out.size, SPECIAL.index(name), out.size, xd.flat(), K.dummy(), out.a)
+def to_same_device(*ts):
+    """The operands of a CUDA op: 0-d CPU tensors moved to the device, else PyTorch's
+    mixed-device error."""
+    ts = [_scalar_to_device(t) for t in ts]
+    same_device(*ts)
+    return ts
+
+
+def sign_value(d):
+    """sign of a DeviceArray, 0 for nan (PyTorch's); a bool array is its own sign."""
+    out = _new(d.shape, d.dtype)
+    K.launch("sign_fwd", out.size, out.size, d.flat(), out.a)
     return out
 
 

@@ -626,6 +626,8 @@ def sign(x):
         return zero_grad_like(x, 0.0 if d != d else math.copysign(1.0, d) if d else 0.0)
     if type(d) is _ndarray and d.dtype.kind == "b":  # sign of a bool is itself (torch)
         return _make(d.copy())
+    if type(d) is DeviceArray:
+        return zero_grad_like(x, _cuda().sign_value(d))
     r = np.sign(d)
     return zero_grad_like(x, _wrap(np.where(np.isnan(r), 0, r).astype(r.dtype, copy=False)
                                    if r.dtype.kind == "f" else r))

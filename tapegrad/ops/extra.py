@@ -16,7 +16,8 @@ import numpy as np
 from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
-from ..registry import Op, defop
+from .cuda_linalg import on_host
+from ..registry import DERIVS, Op, defop
 from .elementwise import add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index, unsqueeze
 from .reduce import _return_type
@@ -47,11 +48,6 @@ def _cuda():
     return cuda_ops
 
 
-def _device_special():
-    """The names among these Python ops that have a CUDA kernel (erf, erfc)."""
-    return _cuda().SPECIAL
-
-
 def _float_value(np_f, *arrays):
     dt = np.result_type(*[a.dtype for a in arrays])
     # integers in float64 (NumPy would compute bool and int8 in float16)
@@ -77,6 +73,7 @@ def _py_unary(op, name, np_f, deriv, grad_fn):
         return (deriv(g, inputs[0], out, _TG),)
 
     defop(op, name, "python", grad_fn, vjp=vjp, vjp_np=vjp_np)
+    DERIVS[int(op)] = (deriv, 1)
 
     def fn(input):
         x = R.as_tensor(input)
@@ -85,8 +82,8 @@ def _py_unary(op, name, np_f, deriv, grad_fn):
 
             with np.errstate(all="ignore"):
                 return holomorphic(np_f(x._arr()), x, deriv)
-        if type(x._data) is DeviceArray and name in _device_special():
-            value = _cuda().special(name, x._data)
+        if type(x._data) is DeviceArray:  # math.<name> on the device (engine/cuda)
+            value = _cuda().python_elementwise(op, x._data)
         else:
             value = _float_value(np_f, np.asarray(x._data))
         if not R.needs_grad(x) or x.dtype.kind != "f":
@@ -150,14 +147,20 @@ def _atan2_vjp(g, inputs, out):
 
 
 defop(Op.ATAN2, "atan2", "python", "Atan2Backward0", vjp=_atan2_vjp, vjp_np=_atan2_vjp_np)
+DERIVS[int(Op.ATAN2)] = (_atan2_deriv, 2)
 
 
 def atan2(input, other):
     """Elementwise ``atan2(input, other)`` (the angle of the point ``(other, input)``)."""
     y, x = R.as_tensor(input), R.as_tensor(other)
     R.refuse_complex(Op.ATAN2, y, x)  # atan2 is for real numbers (PyTorch: no complex kernel)
-    value = _float_value(np.arctan2, np.asarray(y._data), np.asarray(x._data))
-    if not R.needs_grad(y, x) or np.result_type(value).kind != "f" or \
+    if DeviceArray in (type(y._data), type(x._data)):
+        y, x = _cuda().to_same_device(y, x)
+        value = _cuda().python_elementwise(Op.ATAN2, y._data, x._data)
+    else:
+        value = _float_value(np.arctan2, np.asarray(y._data), np.asarray(x._data))
+    kind = value.dtype.kind if type(value) is DeviceArray else np.result_type(value).kind
+    if not R.needs_grad(y, x) or kind != "f" or \
             (y.dtype.kind != "f" and x.dtype.kind != "f"):
         return _make(value)
     shape = np.shape(value)  # a Python float for 0-d results
@@ -202,6 +205,7 @@ defop(Op.LOGCUMSUMEXP, "logcumsumexp", "python", "LogcumsumexpBackward0", vjp=_l
       vjp_np=_lcse_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input), dim))``, computed stably."""
     x = R.as_tensor(input)

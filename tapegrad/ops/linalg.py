@@ -454,6 +454,10 @@ def einsum(equation, *operands):
         return _complex_einsum(equation, ts)
     arrays = [t._arr() for t in ts]
     subs, out_sub, sizes = _parse_einsum(equation, [a.shape for a in arrays])
+    if any(type(a) is _DeviceArray for a in arrays):  # device ops (ops/cuda_linalg.py)
+        from .cuda_linalg import einsum as device_einsum
+
+        return device_einsum(ts, subs, out_sub, sizes)
     eq = ",".join(subs) + "->" + out_sub
     value = _np_einsum(eq, arrays)
     if any(np.may_share_memory(value, a) for a in arrays):

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..tensor import _make, _wrap
 from . import record as R
+from .cuda_linalg import on_host
 from ..registry import Op, defop
 
 
@@ -195,6 +196,7 @@ defop(Op.SOLVE, "solve", "python", "LinalgSolveExBackward0", vjp=_solve_vjp,
       vjp_np=_solve_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def solve(A, B):
     """``X`` with ``A X = B`` for square ``A`` (..., n, n) and ``B`` (..., n, k); batch
     dimensions broadcast."""
@@ -231,6 +233,7 @@ def _inv_vjp(g, inputs, out):
 defop(Op.INV, "inv", "python", "LinalgInvExBackward0", vjp=_inv_vjp, vjp_np=_inv_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def inv(A):
     """Inverse of square matrices (..., n, n)."""
     A = R.as_tensor(A)
@@ -311,6 +314,7 @@ def _det_vjp(g, inputs, out):
 defop(Op.DET, "det", "python", "LinalgDetBackward0", vjp=_det_vjp, vjp_np=_det_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def det(A):
     """Determinant of square matrices (..., n, n)."""
     A = R.as_tensor(A)
@@ -352,6 +356,7 @@ defop(Op.LOGABSDET, "logabsdet", "python", "LinalgSlogdetBackward0", vjp=_logabs
       vjp_np=_logabsdet_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def slogdet(A):
     """``(sign, log|det|)`` of square matrices; ``sign`` carries no gradient."""
     A = R.as_tensor(A)
@@ -418,6 +423,7 @@ def _qr_vjp(g, inputs, out, m, n, mode):
 defop(Op.QR, "qr", "python", "LinalgQrBackward0", vjp=_qr_vjp, vjp_np=_qr_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def qr(A, mode="reduced"):
     """``(Q, R)`` with ``A = Q R``; ``mode`` is ``'reduced'``, ``'complete'`` or ``'r'`` (then
     Q is empty, as in PyTorch, and R is differentiable through the reduced QR)."""
@@ -464,6 +470,7 @@ defop(Op.CHOLESKY, "cholesky", "python", "LinalgCholeskyExBackward0", vjp=_chole
       vjp_np=_cholesky_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def cholesky(A, upper=False):
     """Cholesky factor of symmetric positive-definite matrices (lower, or upper = L^T).
     The gradient is symmetric: it treats A as symmetric, as PyTorch does."""
@@ -504,6 +511,7 @@ def _pinv_grad(g, A, P, T):
 defop(Op.PINV, "pinv", "python", "LinalgPinvBackward0", vjp=_pinv_vjp, vjp_np=_pinv_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def pinv(A, atol=None, rtol=None, hermitian=False):
     """Moore-Penrose pseudo-inverse; singular values at most ``max(atol, rtol * s_max)`` are
     dropped (PyTorch's defaults: ``rtol = eps * max(m, n)`` unless ``atol`` > 0 is given)."""

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..tensor import _make, _wrap
 from . import record as R
+from .cuda_linalg import on_host
 from .linalg_decomp import (_any_complex, _check, _diag_embed, _diag_embed_np, _f64, _gap_matrix,
                             _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np, _record, _tT,
                             _unpack, _unpack_np)
@@ -50,6 +51,7 @@ def _eigh_vjp(g, inputs, out, n):
 defop(Op.EIGH, "eigh", "python", "LinalgEighBackward0", vjp=_eigh_vjp, vjp_np=_eigh_vjp_np)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def eigh(A, UPLO="L"):
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices, reading the ``UPLO``
     triangle. The gradient is symmetric, as PyTorch's: it treats A as symmetric."""
@@ -69,6 +71,7 @@ def eigh(A, UPLO="L"):
     return tuple(_unpack(p, ((n,), (n, n))))
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def eigvalsh(A, UPLO="L"):
     """Eigenvalues of symmetric matrices; differentiable where they repeat, too."""
     A = R.as_tensor(A)
@@ -168,6 +171,7 @@ def _svd_parts(A, full_matrices):
     return tuple(_unpack(p, shapes))
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def svd(A, full_matrices=True):
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending. With ``full_matrices=True`` the
     extra columns of U / rows of Vh get no gradient (they are any basis of the complement)."""
@@ -178,6 +182,7 @@ def svd(A, full_matrices=True):
     return _svd_parts(A, full_matrices)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def svdvals(A):
     """Singular values (descending); differentiable where they repeat, too."""
     A = R.as_tensor(A)

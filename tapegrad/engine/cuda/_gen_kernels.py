@@ -1,4 +1,4 @@
-"""Write ``engine/cuda/_kernels_generated.py``, the CUDA kernels, from the op registry.
+"""Write ``engine/cuda/_kernels_generated.py``, the elementwise CUDA kernels, from the registry.
 
 Run ``python -m tapegrad.engine.cuda._gen_kernels`` after changing an op declaration (as a
 module it imports ``tapegrad`` first, so the op modules have filled the registry);
@@ -11,12 +11,16 @@ module it imports ``tapegrad`` first, so the op modules have filled the registry
 * Elementwise VJP: one kernel with the switch of derivative formula strings (``_dx``/``_dy``),
   the same strings the CPU sweep pastes into its compiled loop and the re-taping sweep
   evaluates on tensors: one statement of the math, three targets (CPU loop, NumPy, CUDA).
-* Fixed kernels: strided gather/scatter (atomics where targets repeat), indexed take/put/add,
-  row reductions in shared memory (sums), row kernels (extrema, prod, cumsum, var/std and
-  their VJPs), comparisons, a tiled shared-memory matmul, casts and fills.
+* The smooth Python elementwise ops (atan, asinh, log2, erf, atan2...) join the same switches:
+  the forward is ``math.<name>``, the VJP is their one ``deriv(g, x, out, M)`` function (the
+  registry's ``DERIVS``) called on symbols (``_Sym``), which writes the formula in its order.
+* ``level_vjp``: the level interpreter of the device sweep (``levels.py``), here because it
+  calls the VJP switch.
 
-Everything is pasted as text, so Numba's on-disk cache (``cache=True``, keyed on the generated
-file) is invalidated whenever a formula or a pasted function changes.
+The fixed kernels (movement, indexing, rows, matmul) are hand-written modules beside this one
+(``_kernels_movement``, ``_kernels_rows``). Everything here is pasted as text, so Numba's
+on-disk cache (``cache=True``, keyed on the generated file) is invalidated whenever a formula
+or a pasted function changes.
 """
 
 import inspect
@@ -25,8 +29,9 @@ import operator
 import pathlib
 import re
 import textwrap
+from types import SimpleNamespace
 
-from ...registry import REGISTRY, pow_as_call
+from ...registry import DERIVS, PYTHON_BASE, REGISTRY, pow_as_call
 
 TARGET = pathlib.Path(__file__).with_name("_kernels_generated.py")
 
@@ -39,12 +44,11 @@ first use of a CUDA tensor (``engine/cuda/kernels.k``), never by ``import tapegr
 import math
 from math import cos, exp, expm1, log, log1p, sin, sqrt, tan, tanh  # noqa: F401
 
-from numba import cuda, float64
+from numba import cuda
 from numba.core import config
 
-# the simulator runs every thread as a Python thread: small blocks and tiles
-THREADS = 8 if config.ENABLE_CUDASIM else 256
-TILE = 4 if config.ENABLE_CUDASIM else 16
+if config.ENABLE_CUDASIM:  # Python arithmetic raises where the device gives inf/nan
+    from ._sim_ieee import *  # noqa: F403
 
 
 '''
@@ -152,422 +156,136 @@ def ew_vjp(op, n, g, x, sx, y, sy, o, so, m, sm, c0, c1, ga, wa, gb, wb):
         if wb:
             gb[i] += _dy(op, gi, xi, yi, oi, mi, c0, c1)
         i += st
-'''
-
-_FIXED = '''
-@cuda.jit
-def where_fwd(n, c, x, sx, cx, y, sy, cy, out):
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        if c[i]:
-            out[i] = x[i * sx] if sx >= 0 else cx
-        else:
-            out[i] = y[i * sy] if sy >= 0 else cy
-        i += st
-
-
-@cuda.jit
-def clamp_fwd(n, x, lo, hi, out):
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        v = float(x[i])
-        if v < lo:
-            v = lo
-        elif v > hi:
-            v = hi
-        out[i] = v
-        i += st
-
-
-@cuda.jit
-def special(fn, n, x, g, out):
-    """erf(x) (fn 0) or erfc(x) (fn 1) into out, the Python ops ERF/ERFC (SciPy's on the CPU);
-    fn 2, 3: their VJP formulas (ops/extra.py's, in its order) times g added into out."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        v = float(x[i])
-        if fn < 2:
-            out[i] = math.erf(v) if fn == 0 else math.erfc(v)
-        else:
-            out[i] += g[i] * (exp(-(v * v)) * (1.1283791670955126 if fn == 2 else
-                                               -1.1283791670955126))
-        i += st
-
-
-@cuda.jit
-def cast(n, x, out):
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        out[i] = x[i]
-        i += st
-
-
-@cuda.jit
-def fill(n, out, v):
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        out[i] = v
-        i += st
-
-
-@cuda.jit
-def add_into(n, x, out):
-    """out[i] += x[i] (adjoints handed on: RESHAPE, TO_COPY, seeds)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        out[i] += x[i]
-        i += st
 
 
 @cuda.jit(device=True)
-def _src_index(i, meta):
-    """offset + sum_k i_k * strides[k] for flat C-order index i over meta's shape
-    (meta = [nd, *shape, *strides, offset])."""
-    nd = meta[0]
-    idx = meta[1 + 2 * nd]
+def _meta_index(i, meta, at):
+    """offset + i . strides for flat C-order index i; meta[at:] = [nd, *shape, *strides,
+    offset] (as _kernels_movement._src_index: Numba's disk cache does not track other files)."""
+    nd = meta[at]
+    idx = meta[at + 1 + 2 * nd]
     rem = i
     k = nd - 1
     while k >= 0:
-        s = meta[1 + k]
-        ik = rem % s
+        s = meta[at + 1 + k]
+        idx += (rem % s) * meta[at + 1 + nd + k]
         rem //= s
-        idx += ik * meta[1 + nd + k]
         k -= 1
     return idx
 
 
 @cuda.jit
-def gather(n, src, meta, out, acc):
-    """out[i] (+)= src[offset + i . strides]: views, broadcasts, the VJP of a sum."""
-    i = cuda.grid(1)
+def level_vjp(items, consts, bounds, l0, l1, adj, pool, meta):
+    """Levels l0..l1-1 of the tape interpreter (engine/cuda/levels.py), in order, with a block
+    barrier between them (a launch of several levels is one block); ``bounds`` rows: first
+    item, end item, elements. A level's records' VJPs run one thread per element and add into
+    the adjoint arena with atomics (records of a level may share an input). ``items`` columns:
+    first element, kind (0 elementwise, 1 reshape, 2 strided gather, 3 strided scatter), op,
+    g, x, sx, y, sy, out, so, m, sm, ga, wa, gb, wb (offsets into adj / pool; for kinds 2 and
+    3, x is the gather's offset into meta)."""
     st = cuda.gridsize(1)
-    while i < n:
-        j = _src_index(i, meta)
-        if acc:
-            out[i] += src[j]
-        else:
-            out[i] = src[j]
-        i += st
-
-
-@cuda.jit
-def scatter_add(n, src, meta, out):
-    """out[offset + i . strides] += src[i] with atomics (repeated targets: broadcasts)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        j = _src_index(i, meta)
-        cuda.atomic.add(out, j, src[i])
-        i += st
-
-
-@cuda.jit
-def index_add(n, src, idx, out):
-    """out[idx[i]] += src[i] with atomics (VJP of an indexed gather)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        cuda.atomic.add(out, idx[i], src[i])
-        i += st
-
-
-@cuda.jit
-def index_gather(n, src, idx, out):
-    """out[i] += src[idx[i]] (VJP of an indexed scatter)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        out[i] += src[idx[i]]
-        i += st
-
-
-@cuda.jit
-def scatter_set(n, src, meta, out):
-    """out[offset + i . strides] = src[i] (distinct targets: the pieces of a cat)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        out[_src_index(i, meta)] = src[i]
-        i += st
-
-
-@cuda.jit
-def put(n, src, ss, idx, out):
-    """out[idx[i]] = src[i * ss] (ss 0: one value everywhere): x[key] = v, in place."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        out[idx[i]] = src[i * ss]
-        i += st
-
-
-@cuda.jit
-def compare(n, op, x, sx, y, sy, out):
-    """out[i] = x[i * sx] (op) y[i * sy] as bool: ==, !=, <, <=, >, >=, and, or, xor (0..8)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        a = x[i * sx]
-        b = y[i * sy]
-        if op == 0:
-            r = a == b
-        elif op == 1:
-            r = a != b
-        elif op == 2:
-            r = a < b
-        elif op == 3:
-            r = a <= b
-        elif op == 4:
-            r = a > b
-        elif op == 5:
-            r = a >= b
-        elif op == 6:
-            r = (a != 0) and (b != 0)
-        elif op == 7:
-            r = (a != 0) or (b != 0)
-        else:
-            r = (a != 0) != (b != 0)
-        out[i] = r
-        i += st
-
-
-@cuda.jit
-def finite_or_zero(n, x):
-    """x[i] = 0 where x[i] is nan or +inf (a softmax shift; an all -inf row keeps -inf)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        v = x[i]
-        if v != v or v == math.inf:
-            x[i] = 0
-        i += st
-
-
-@cuda.jit
-def take(n, src, idx, out):
-    """out[i] = src[idx[i]] (an indexed gather's forward)."""
-    i = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while i < n:
-        out[i] = src[idx[i]]
-        i += st
-
-
-# Row kernels: src is (rows, cols) C-contiguous, the reduced dims moved last; one thread per
-# row (rows are independent; each walks its row in order, as NumPy does).
-
-@cuda.jit
-def row_extremum(rows, cols, src, sign, meta, val, pos, flat):
-    """val[r] = max (sign 1) or min (sign -1) of row r, pos[r] its first index, flat[r] that
-    element's index in the original layout (meta: the gather that moved the dims); a NaN
-    wins, as in NumPy."""
-    r = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while r < rows:
-        base = r * cols
-        best = float(src[base])
-        bi = 0
-        if best == best:
-            for j in range(1, cols):
-                v = float(src[base + j])
-                if v != v:
-                    best = v
-                    bi = j
-                    break
-                if sign * v > sign * best:
-                    best = v
-                    bi = j
-        val[r] = best
-        pos[r] = bi
-        flat[r] = _src_index(base + bi, meta)
-        r += st
-
-
-@cuda.jit
-def row_extremum_vjp(rows, cols, src, val, g, evenly, out):
-    """out[r, j] = g[r] / count where src[r, j] == val[r] (evenly: a NaN matches a NaN);
-    amax/amin with a NaN result match nothing: g / 0 * 0, NaN, as on the CPU."""
-    r = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while r < rows:
-        base = r * cols
-        v = float(val[r])
-        cnt = 0
-        for j in range(cols):
-            x = float(src[base + j])
-            if x == v or (evenly and x != x and v != v):
-                cnt += 1
-        for j in range(cols):
-            x = float(src[base + j])
-            hit = x == v or (evenly and x != x and v != v)
-            if cnt == 0:
-                out[base + j] = math.nan
-            elif hit:
-                out[base + j] = g[r] / cnt
+    for lv in range(l0, l1):
+        lo = bounds[lv, 0]
+        hi = bounds[lv, 1]
+        total = bounds[lv, 2]
+        j = cuda.grid(1)
+        while j < total:
+            a = lo
+            b = hi - 1
+            while a < b:  # the last item whose first element is <= j
+                mid = (a + b + 1) // 2
+                if items[mid, 0] <= j:
+                    a = mid
+                else:
+                    b = mid - 1
+            i = j - items[a, 0]
+            kind = items[a, 1]
+            g0 = items[a, 3]
+            ga = items[a, 12]
+            if kind == 0:
+                op = items[a, 2]
+                gi = adj[g0 + i]
+                xi = float(pool[items[a, 4] + i * items[a, 5]])
+                yi = float(pool[items[a, 6] + i * items[a, 7]])
+                oi = float(pool[items[a, 8] + i * items[a, 9]])
+                mi = float(pool[items[a, 10] + i * items[a, 11]])
+                if items[a, 13]:
+                    cuda.atomic.add(adj, ga + i, _dx(op, gi, xi, yi, oi, mi, consts[a, 0],
+                                                     consts[a, 1]))
+                if items[a, 15]:
+                    cuda.atomic.add(adj, items[a, 14] + i, _dy(op, gi, xi, yi, oi, mi,
+                                                               consts[a, 0], consts[a, 1]))
+            elif kind == 1:
+                cuda.atomic.add(adj, ga + i, adj[g0 + i])
+            elif kind == 2:
+                cuda.atomic.add(adj, ga + _meta_index(i, meta, items[a, 4]), adj[g0 + i])
             else:
-                out[base + j] = 0.0
-        r += st
-
-
-@cuda.jit
-def row_prod(rows, cols, src, out):
-    r = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while r < rows:
-        p = 1.0
-        for j in range(cols):
-            p *= src[r * cols + j]
-        out[r] = p
-        r += st
-
-
-@cuda.jit
-def row_prod_vjp(rows, cols, src, g, out):
-    """out[r, j] = g[r] * prod_{k != j} src[r, k]: prefix times suffix products (exact with
-    zeros, no division)."""
-    r = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while r < rows:
-        base = r * cols
-        p = 1.0
-        for j in range(cols):
-            out[base + j] = p
-            p *= src[base + j]
-        p = 1.0
-        for jj in range(cols):
-            j = cols - 1 - jj
-            out[base + j] *= p * g[r]
-            p *= src[base + j]
-        r += st
-
-
-@cuda.jit
-def row_cumsum(rows, cols, src, reverse, out):
-    """Running sums along each row (reverse: from the end: the VJP of a cumsum)."""
-    r = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while r < rows:
-        base = r * cols
-        acc = 0.0
-        for jj in range(cols):
-            j = cols - 1 - jj if reverse else jj
-            acc += src[base + j]
-            out[base + j] = acc
-        r += st
-
-
-@cuda.jit(device=True)
-def _row_mean(base, cols, src):
-    s = 0.0
-    for j in range(cols):
-        s += src[base + j]
-    return s / cols if cols else math.nan
-
-
-@cuda.jit
-def row_var(rows, cols, src, dof, root, out):
-    """sum((x - mean)^2) / dof per row (two passes, as NumPy); root: its square root."""
-    r = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while r < rows:
-        base = r * cols
-        mu = _row_mean(base, cols, src)
-        s = 0.0
-        for j in range(cols):
-            d = src[base + j] - mu
-            s += d * d
-        if dof > 0.0:
-            v = s / dof
-        else:
-            v = math.inf if s > 0.0 else math.nan
-        out[r] = math.sqrt(v) if root else v
-        r += st
-
-
-@cuda.jit
-def row_var_vjp(rows, cols, src, g, o, dof, root, out):
-    """var: 2 / dof * g * (x - mean); std: the same with g / (2 std), 0 where std is 0."""
-    r = cuda.grid(1)
-    st = cuda.gridsize(1)
-    while r < rows:
-        base = r * cols
-        mu = _row_mean(base, cols, src)
-        gr = g[r]
-        if root:
-            gr = 0.0 if o[r] == 0.0 else gr / (2.0 * o[r])
-        scale = 2.0 / dof if dof > 0.0 else math.inf
-        for j in range(cols):
-            out[base + j] = scale * gr * (src[base + j] - mu)
-        r += st
-
-
-@cuda.jit
-def rowsum(rows, cols, chunks, src, out):
-    """out[r] += sum(src[r * cols : (r + 1) * cols]) (float64): block b reduces chunk
-    b % chunks of row b // chunks in shared memory, then one atomic add per block."""
-    sm = cuda.shared.array(THREADS, float64)
-    t = cuda.threadIdx.x
-    b = cuda.blockIdx.x
-    while b < rows * chunks:
-        r = b // chunks
-        c = b % chunks
-        per = (cols + chunks - 1) // chunks
-        lo = c * per
-        hi = min(lo + per, cols)
-        acc = 0.0
-        j = lo + t
-        while j < hi:
-            acc += src[r * cols + j]
-            j += THREADS
-        sm[t] = acc
+                cuda.atomic.add(adj, ga + i, adj[g0 + _meta_index(i, meta, items[a, 4])])
+            j += st
         cuda.syncthreads()
-        s = THREADS // 2
-        while s > 0:
-            if t < s:
-                sm[t] += sm[t + s]
-            cuda.syncthreads()
-            s //= 2
-        if t == 0:
-            cuda.atomic.add(out, r, sm[0])
-        cuda.syncthreads()
-        b += cuda.gridDim.x
-
-
-@cuda.jit
-def matmul(M, N, K, a, sab, sam, sak, b, sbb, sbk, sbn, c, acc):
-    """c[z, i, j] (+)= sum_k a[z*sab + i*sam + k*sak] * b[z*sbb + k*sbk + j*sbn], c C-contiguous
-    (z, M, N); tiles of TILE x TILE in shared memory; z = blockIdx.z (batch)."""
-    sa = cuda.shared.array((TILE, TILE), float64)
-    sb = cuda.shared.array((TILE, TILE), float64)
-    tx = cuda.threadIdx.x
-    ty = cuda.threadIdx.y
-    z = cuda.blockIdx.z
-    i = cuda.blockIdx.y * TILE + ty
-    j = cuda.blockIdx.x * TILE + tx
-    ao = z * sab
-    bo = z * sbb
-    s = 0.0
-    for k0 in range(0, K, TILE):
-        ka = k0 + tx
-        kb = k0 + ty
-        sa[ty, tx] = a[ao + i * sam + ka * sak] if (i < M and ka < K) else 0.0
-        sb[ty, tx] = b[bo + kb * sbk + j * sbn] if (kb < K and j < N) else 0.0
-        cuda.syncthreads()
-        for k in range(TILE):
-            s += sa[ty, k] * sb[k, tx]
-        cuda.syncthreads()
-    if i < M and j < N:
-        if acc:
-            c[(z * M + i) * N + j] += s
-        else:
-            c[(z * M + i) * N + j] = s
 '''
+
+
+
+class _Sym:
+    """A symbol: arithmetic on it writes the expression (fully parenthesised, so the device
+    evaluates in the order the Python function does); NumPy's ufuncs call its methods."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __str__(self):
+        return self.text
+
+    def _op(self, op, other, flip=False):
+        a, b = (other, self) if flip else (self, other)
+        return _Sym(f"({_text(a)} {op} {_text(b)})")
+
+    def __pow__(self, other):
+        return _Sym(f"_cpow({_text(self)}, {_text(other)})")
+
+    def __rpow__(self, other):
+        return _Sym(f"_cpow({_text(other)}, {_text(self)})")
+
+    def __neg__(self):
+        return _Sym(f"(-{_text(self)})")
+
+
+def _call(name):
+    return lambda self: _Sym(f"{name}({_text(self)})")
+
+
+for _name in ("sqrt", "exp", "log", "sinh", "cosh"):  # np.cosh(sym) calls sym.cosh()
+    setattr(_Sym, _name, _call(_name if _name in ("sqrt", "exp", "log") else f"math.{_name}"))
+
+
+for _name, _sign in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"),
+                     ("eq", "=="), ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")):
+    setattr(_Sym, f"__{_name}__", lambda s, o, _o=_sign: s._op(_o, o))
+    setattr(_Sym, f"__r{_name}__", lambda s, o, _o=_sign: s._op(_o, o, flip=True))
+
+
+def _text(v):
+    return v.text if isinstance(v, _Sym) else repr(float(v))
+
+
+# the namespace M of a derivative function, on symbols
+_SYM_M = SimpleNamespace(sqrt=_call("sqrt"), exp=_call("exp"), log=_call("log"),
+                         where=lambda c, a, b: _Sym(f"where({_text(c)}, {_text(a)}, {_text(b)})"))
+
+
+def python_op_cases(code):
+    """(forward, dx, dy) device expressions of a smooth Python elementwise op: its
+    ``math`` function and its traced derivative (dy None for one input)."""
+    name = REGISTRY[code].name
+    g = _Sym("g")
+    if code not in DERIVS or not hasattr(math, name):
+        return None
+    deriv, nin = DERIVS[code]
+    if nin == 1:  # deriv(g, x, out, M)
+        return f"math.{name}(x)", _text(deriv(g, _Sym("x"), _Sym("out"), _SYM_M)), None
+    dx, dy = deriv(g, _Sym("x"), _Sym("y"), _SYM_M)  # deriv(g, x, y, M)
+    return f"math.{name}(x, y)", _text(dx), _text(dy)
 
 
 def _switch(lines_of):
@@ -579,6 +297,12 @@ def render():
     fwd, dx, dy, defs = [], [], [], []
     for code in sorted(REGISTRY):
         d = REGISTRY[code]
+        cases = python_op_cases(code) if code >= PYTHON_BASE else None
+        if cases is not None:
+            for expr, out in zip(cases, (fwd, dx, dy)):
+                if expr is not None:
+                    out += [f"    if op == {code}:  # {d.op.name}", f"        return {expr}"]
+            continue
         if d.kind not in ("unary", "binary"):
             continue
         if d.forward is not None:
@@ -589,7 +313,7 @@ def render():
             if expr:
                 out += [f"    if op == {code}:  # {d.op.name}", f"        return {expr}"]
     kernels = (_HEADER.replace("{fwd}", _switch(fwd)).replace("{dx}", _switch(dx))
-               .replace("{dy}", _switch(dy))) + _FIXED
+               .replace("{dy}", _switch(dy)))
     kernels = kernels.replace("@cuda.jit\ndef", "@cuda.jit(cache=True)\ndef")
     return _PREAMBLE + "\n\n".join(defs) + "\n\n" + kernels.lstrip("\n")
 

@@ -1,9 +1,10 @@
-"""CUDA kernels: the host side (allocate, launch) of the generated ``_kernels_generated``.
+"""CUDA kernels: the host side (allocate, launch) of the kernel modules.
 
-The kernels themselves are written by ``_gen_kernels`` from the op registry (the elementwise
-forward and VJP switches from the same declarations and formula strings as the CPU sweep) and
-committed, so Numba caches them on disk (``cache=True``) like the CPU sweep; see that module
-for what they cover. This module sizes grids (small ones on the simulator), builds the
+The elementwise kernels (``_kernels_generated``) are written by ``_gen_kernels`` from the op
+registry (the forward and VJP switches from the same declarations and formula strings as the
+CPU sweep); the fixed ones are hand-written by family (``_kernels_movement``: casts, gathers,
+scatters, indexing; ``_kernels_rows``: row reductions and scans, matmul). All are committed
+files, so Numba caches them on disk (``cache=True``) like the CPU sweep. This module sizes grids (small ones on the simulator), builds the
 parameters of strided gathers and scatters, and moves reduced dims last for the row kernels.
 """
 
@@ -35,14 +36,13 @@ def grid(n):
 
 
 def k():
-    """The compiled kernels: the generated module ``_kernels_generated`` (written by
-    ``_gen_kernels`` from the op registry; Numba caches its kernels on disk)."""
+    """The kernels by name, from the kernel modules (imported on the first call)."""
     global _K
     if _K is None:
         cuda_api()
-        from . import _kernels_generated
+        from . import _kernels_generated, _kernels_movement, _kernels_rows
 
-        _K = vars(_kernels_generated)
+        _K = {**vars(_kernels_movement), **vars(_kernels_rows), **vars(_kernels_generated)}
     return _K
 
 

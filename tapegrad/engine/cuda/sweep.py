@@ -8,15 +8,19 @@ gradients scatter), the tiled matmul for MATMUL. The arena (float64, one slice p
 on the CPU) and the saved values (float64 device arrays) never leave the device. Hooks, custom
 Functions and in-place checks pause through the same ``Pauses`` calls as the CPU sweep; after a
 pause the record buffer is re-read. Freeing goes through ``engine.sweep.free_records``.
+
+A range of many small records that needs no pause is handed to the level interpreter instead
+(``levels.py``: a few launches for the whole range, chosen by its size rule).
 """
 
 import numpy as np
 
 from ... import tape
 from ...device import DeviceArray, cuda_api
-from ...registry import PYTHON_BASE, REGISTRY, Op
+from ...registry import DERIVS, PYTHON_BASE, REGISTRY, Op
 from ..sweep import FREED_MSG, free_records, has_saved, offsets
 from . import kernels as K
+from . import levels
 
 _NAMES = ("x", "y", "out", "m")
 
@@ -88,6 +92,11 @@ class DeviceSweep:
     def run(self, start, stop, pauses, free=False):
         seg = self.seg
         recs = self._refresh()
+        if levels.MODE != "records":  # many small records: one launch per level (levels.py)
+            order = levels.plan(self, start, stop)
+            if order is not None and levels.use_levels(self, order):
+                levels.run(self, order, pauses)
+                return
         r = start
         while r >= stop and self.pending:
             if not self.reached[r]:
@@ -328,14 +337,23 @@ def _copy_slices_vjp(sw, entry, g):
         K.launch("index_gather", n, n, g, pos, sw.grad_of(value_slot))
 
 
-def _special_rule(fn):
-    """erf (fn 2) / erfc (fn 3): g * (exp(-x^2) * (+-2/sqrt(pi))) added into x's adjoint."""
+def _python_elementwise_vjp(code):
+    """A smooth Python elementwise op (atan, erf, atan2...): its case of the generated VJP
+    switch (the derivative traced from the op's one ``deriv`` function), added into the
+    inputs' adjoints; saved: the input(s) and, for one input, the output."""
 
     def rule(sw, entry, g):
-        slot = entry.slots[0]
-        if slot >= 0:
-            x = entry.saved[0]
-            K.launch("special", x.size, fn, x.size, x.flat(), g, sw.grad_of(slot))
+        slots = entry.slots
+        dm = K.dummy()
+        x = entry.saved[0].flat()
+        y = entry.saved[1].flat() if len(slots) == 2 else dm
+        out = entry.out.flat() if entry.out is not None else dm
+        wa = slots[0] >= 0
+        wb = len(slots) == 2 and slots[1] >= 0
+        n = g.size
+        K.launch("ew_vjp", n, code, n, g, x, 1, y, int(len(slots) == 2), out,
+                 int(entry.out is not None), dm, 0, 0.0, 0.0,
+                 sw.grad_of(slots[0]) if wa else dm, wa, sw.grad_of(slots[1]) if wb else dm, wb)
 
     return rule
 
@@ -343,4 +361,4 @@ def _special_rule(fn):
 DEVICE_VJP = {int(Op.COPY_SLICES): _copy_slices_vjp, int(Op.MATMUL): _matmul_vjp, int(Op.AMAX): _amax_vjp, int(Op.PROD): _prod_vjp,
               int(Op.VAR): _var_rule(False), int(Op.STD): _var_rule(True),
               int(Op.CUMSUM): _cumsum_vjp, int(Op.CAT): _cat_vjp,
-              int(Op.ERF): _special_rule(2), int(Op.ERFC): _special_rule(3)}
+              **{code: _python_elementwise_vjp(code) for code in DERIVS}}
