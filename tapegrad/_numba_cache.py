@@ -21,6 +21,8 @@ import sys
 from numba import __version__ as _numba_version
 from numba.core import caching, config
 
+from . import _numba_blas  # noqa: F401 (a warm start without SciPy: Numba's BLAS check)
+
 _PKG = os.path.dirname(os.path.abspath(__file__))
 _IMPORTS_NUMBA = re.compile(rb"^\s*(?:import numba|from numba)", re.M)
 _key = None
