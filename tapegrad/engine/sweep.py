@@ -55,17 +55,22 @@ def kernel(vectorised=False, dtype=_F64, recs=None):
     compiles each for the arena's ``dtype`` (float64 or float32) when first called with it.
 
     Given the records to sweep (``recs``), the plain loop may be ``esweep``, the loop without
-    the strided and indexed maps (~0.3 s less to compile): while ``sweep`` for ``dtype`` is
-    neither loaded nor in Numba's on-disk cache, for records that hold no such map (the first
-    gradient of a scalar program). Meeting one anyway, ``Sweep.run`` carries on with ``sweep``.
+    the strided and indexed maps (~0.3 s less to compile): chosen by the first plain sweep of a
+    process (for ``dtype``) when ``sweep`` is not in Numba's on-disk cache and ``recs`` hold no
+    such map (the first gradient of a scalar program), and kept until a sweep meets a map,
+    where ``Sweep.run`` carries on with ``sweep`` (from then on the only plain loop).
     """
     vectorised = bool(vectorised)  # a NumPy bool compares slowly in the key below
     dtype = np.dtype(dtype)
     ready = _kernels.get((vectorised, dtype.num))
     if ready is not None:  # the common case: a set lookup with a dtype in the key costs ~2 µs
         return ready
-    if recs is not None and not vectorised and _without_maps(recs, dtype):
-        return _load("elementwise", dtype)
+    if recs is not None and not vectorised:
+        ready = _kernels.get(("elementwise", dtype.num))
+        if ready is not None:  # esweep until a map turns up (then sweep, for good)
+            return ready
+        if _without_maps(recs, dtype):
+            return _load("elementwise", dtype)
     return _load(vectorised, dtype)
 
 
@@ -110,20 +115,27 @@ def _dispatch():
     return _sweep_dispatch
 
 
-_LEFT = []  # [per op code below PYTHON_BASE: whether ``esweep`` leaves its records to ``sweep``]
+_LEFT = []  # [the table of ``_left``]
 _SWEEP_ON_DISK = {}  # dtype number -> whether Numba's cache held ``sweep`` for it at first look
 
 
 def _without_maps(recs, dtype):
-    """Whether ``esweep`` should sweep ``recs``: ``sweep`` for ``dtype`` is not on disk (looked
-    up once per process) and no record of ``recs`` is a map ``esweep`` leaves to it."""
+    """Whether ``esweep`` should sweep ``recs``, the first plain sweep of the process: ``sweep``
+    for ``dtype`` is not on disk and no record of ``recs`` is a map ``esweep`` leaves to it."""
     on_disk = _SWEEP_ON_DISK.get(dtype.num)
     if on_disk is None:
         on_disk = _SWEEP_ON_DISK[dtype.num] = _cached(_dispatch().sweep, dtype.name)
     if on_disk:
         return False
     codes = recs[:, tape.OP] & tape.CODE_MASK
-    return not _LEFT[0][np.minimum(codes, PYTHON_BASE - 1)].any()
+    return not _left()[np.minimum(codes, PYTHON_BASE - 1)].any()
+
+
+def _left():
+    """Per op code below PYTHON_BASE, whether ``esweep`` leaves its records to ``sweep``."""
+    if not _LEFT:
+        _dispatch()
+    return _LEFT[0]
 
 
 def _cached(dispatcher, dtype):
@@ -367,7 +379,7 @@ class Sweep:
                 recs, fbase = self._refresh()
                 opw = int(recs[p, tape.OP])
             code = opw & tape.CODE_MASK
-            if k is _kernels.get("elementwise") and code < PYTHON_BASE and _LEFT[0][code]:
+            if k is _kernels.get("elementwise") and code < PYTHON_BASE and _left()[code]:
                 k = kernel(False, self.adj.dtype)  # a map esweep leaves: sweep resumes at p
             if opw & tape.FREED and has_saved(seg, recs, p):
                 raise RuntimeError(FREED_MSG)

@@ -258,7 +258,6 @@ def test_elementwise_kernel_agrees_with_sweep_and_hands_maps_on(monkeypatch, sha
     plain.update({"elementwise": esweep, ("elementwise", np.dtype(np.float64).num): esweep})
     monkeypatch.setattr(sweep, "_kernels", plain)
     monkeypatch.setattr(sweep, "_without_maps", lambda recs, dtype: True)
-    sweep._dispatch()  # the table of what esweep leaves
     forced = _scalar_and_mapped_programs(xs, ys)
     assert calls  # esweep ran, and the mapped program went on in sweep
     assert sweep._kernels[False, np.dtype(np.float64).num] is _sweep_dispatch.sweep
@@ -275,15 +274,19 @@ def test_elementwise_kernel_is_chosen_only_while_sweep_is_not_on_disk(monkeypatc
     f64 = np.dtype(np.float64)
     recs = np.zeros((4, tape.NFIELDS), np.int64)
     recs[:, tape.OP] = [Op.IMPORT, Op.MUL, Op.RESHAPE, Op.SIN | tape.HOOKED]
-    monkeypatch.setattr(sweep, "_kernels", {})
     monkeypatch.setattr(sweep, "_SWEEP_ON_DISK", {f64.num: False})
-    assert sweep.kernel(False, f64, recs) is _sweep_dispatch.esweep
-    assert sweep.kernel(True, f64, recs) is _sweep_dispatch.vsweep  # arrays: as before
     for code in (Op.GATHER_STRIDED, Op.SCATTER_STRIDED, Op.GATHER_INDEX, Op.SCATTER_INDEX):
         mapped = np.concatenate([recs, recs[:1]])
         mapped[-1, tape.OP] = code | tape.FREED
+        monkeypatch.setattr(sweep, "_kernels", {})  # a first sweep meeting a map: sweep
         assert sweep.kernel(False, f64, mapped) is _sweep_dispatch.sweep
+    monkeypatch.setattr(sweep, "_kernels", {})  # a first sweep of elementwise records: esweep
+    assert sweep.kernel(False, f64, recs) is _sweep_dispatch.esweep
+    assert sweep.kernel(True, f64, recs) is _sweep_dispatch.vsweep  # arrays: as before
+    # kept, unchecked, until Sweep.run meets a map and asks for sweep
+    assert sweep.kernel(False, f64, mapped) is _sweep_dispatch.esweep
+    assert sweep.kernel(False, f64) is _sweep_dispatch.sweep
+    assert sweep.kernel(False, f64, recs) is _sweep_dispatch.sweep
     monkeypatch.setattr(sweep, "_kernels", {})
     monkeypatch.setattr(sweep, "_SWEEP_ON_DISK", {f64.num: True})
     assert sweep.kernel(False, f64, recs) is _sweep_dispatch.sweep  # cached: one kernel
-    assert sweep.kernel(False, f64) is _sweep_dispatch.sweep
