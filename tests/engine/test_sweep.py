@@ -103,9 +103,9 @@ def test_scalar_domain_edges_do_not_raise():
 
 
 def test_stale_dispatch_is_detected(monkeypatch):
-    from tapegrad.engine import _gen_dispatch, _sweep_dispatch, sweep
+    from tapegrad.engine import _gen_dispatch, _sweep_dispatch, kernels, sweep
 
-    monkeypatch.setattr(sweep, "_kernels", {})
+    monkeypatch.setattr(kernels, "_kernels", {})
     monkeypatch.setattr(_sweep_dispatch, "RULES_HASH", "stale")
     with pytest.raises(RuntimeError, match="out of date"):
         sweep.kernel()
@@ -241,7 +241,7 @@ def test_elementwise_kernel_agrees_with_sweep_and_hands_maps_on(monkeypatch, sha
     """``esweep`` (the plain loop without strided and indexed maps, which a first scalar
     gradient compiles while ``sweep`` is not cached) gives ``sweep``'s gradients bit for bit;
     meeting a map, it stops there and ``sweep`` carries on."""
-    from tapegrad.engine import _sweep_dispatch
+    from tapegrad.engine import _sweep_dispatch, kernels
 
     rng = np.random.default_rng(len(shape))
     xs, ys = rng.uniform(-2, 2, shape), rng.uniform(0.5, 2, shape)
@@ -254,13 +254,13 @@ def test_elementwise_kernel_agrees_with_sweep_and_hands_maps_on(monkeypatch, sha
         calls.append(args[10])  # where each call starts
         return _sweep_dispatch.esweep(*args)
 
-    plain = {k: v for k, v in sweep._kernels.items() if not (type(k) is tuple and k[0] is False)}
+    plain = {k: v for k, v in kernels._kernels.items() if not (type(k) is tuple and k[0] is False)}
     plain.update({"elementwise": esweep, ("elementwise", np.dtype(np.float64).num): esweep})
-    monkeypatch.setattr(sweep, "_kernels", plain)
-    monkeypatch.setattr(sweep, "_without_maps", lambda recs, dtype: True)
+    monkeypatch.setattr(kernels, "_kernels", plain)
+    monkeypatch.setattr(kernels, "_without_maps", lambda recs, dtype: True)
     forced = _scalar_and_mapped_programs(xs, ys)
     assert calls  # esweep ran, and the mapped program went on in sweep
-    assert sweep._kernels[False, np.dtype(np.float64).num] is _sweep_dispatch.sweep
+    assert kernels._kernels[False, np.dtype(np.float64).num] is _sweep_dispatch.sweep
     for f, e in zip(full, forced):
         for a, b in zip(f, e):
             np.testing.assert_array_equal(a, b)
@@ -268,25 +268,25 @@ def test_elementwise_kernel_agrees_with_sweep_and_hands_maps_on(monkeypatch, sha
 
 def test_elementwise_kernel_is_chosen_only_while_sweep_is_not_on_disk(monkeypatch):
     from tapegrad import tape
-    from tapegrad.engine import _sweep_dispatch
+    from tapegrad.engine import _sweep_dispatch, kernels
     from tapegrad.registry import Op
 
     f64 = np.dtype(np.float64)
     recs = np.zeros((4, tape.NFIELDS), np.int64)
     recs[:, tape.OP] = [Op.IMPORT, Op.MUL, Op.RESHAPE, Op.SIN | tape.HOOKED]
-    monkeypatch.setattr(sweep, "_SWEEP_ON_DISK", {f64.num: False})
+    monkeypatch.setattr(kernels, "_SWEEP_ON_DISK", {f64.num: False})
     for code in (Op.GATHER_STRIDED, Op.SCATTER_STRIDED, Op.GATHER_INDEX, Op.SCATTER_INDEX):
         mapped = np.concatenate([recs, recs[:1]])
         mapped[-1, tape.OP] = code | tape.FREED
-        monkeypatch.setattr(sweep, "_kernels", {})  # a first sweep meeting a map: sweep
+        monkeypatch.setattr(kernels, "_kernels", {})  # a first sweep meeting a map: sweep
         assert sweep.kernel(False, f64, mapped) is _sweep_dispatch.sweep
-    monkeypatch.setattr(sweep, "_kernels", {})  # a first sweep of elementwise records: esweep
+    monkeypatch.setattr(kernels, "_kernels", {})  # a first sweep of elementwise records: esweep
     assert sweep.kernel(False, f64, recs) is _sweep_dispatch.esweep
     assert sweep.kernel(True, f64, recs) is _sweep_dispatch.vsweep  # arrays: as before
     # kept, unchecked, until Sweep.run meets a map and asks for sweep
     assert sweep.kernel(False, f64, mapped) is _sweep_dispatch.esweep
     assert sweep.kernel(False, f64) is _sweep_dispatch.sweep
     assert sweep.kernel(False, f64, recs) is _sweep_dispatch.sweep
-    monkeypatch.setattr(sweep, "_kernels", {})
-    monkeypatch.setattr(sweep, "_SWEEP_ON_DISK", {f64.num: True})
+    monkeypatch.setattr(kernels, "_kernels", {})
+    monkeypatch.setattr(kernels, "_SWEEP_ON_DISK", {f64.num: True})
     assert sweep.kernel(False, f64, recs) is _sweep_dispatch.sweep  # cached: one kernel
