@@ -17,9 +17,10 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchmarks.common import blas_one_thread, has_torch, run_subprocess_seconds  # noqa: E402
+from benchmarks.common import blas_one_thread, has_torch  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
-from benchmarks.bench_compile import FIRST_GRADIENT  # noqa: E402
+from benchmarks.bench_compile import (cold_first_gradient_seconds,  # noqa: E402
+                                      warm_first_gradient_seconds)
 from benchmarks.compiled import COMPILED_WORKLOADS, make as make_compiled  # noqa: E402
 
 
@@ -106,12 +107,8 @@ def main():
         else:
             t = median_time(make("tapegrad"))
             print(f"| {name} | {t * 1e3:.2f} ms | - | - |")
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as cache:
-        cold = run_subprocess_seconds(FIRST_GRADIENT, {"NUMBA_CACHE_DIR": cache})
-    run_subprocess_seconds(FIRST_GRADIENT)
-    warm = run_subprocess_seconds(FIRST_GRADIENT, repeat=5)
+    cold = cold_first_gradient_seconds(repeat=3)
+    warm = warm_first_gradient_seconds(repeat=5)
     print(f"| import + first gradient, cache warm | {warm:.2f} s | | |")
     print(f"| first gradient ever (cold compile) | {cold:.2f} s | | |")
     compiled_table(torch_ok)

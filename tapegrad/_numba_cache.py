@@ -21,6 +21,8 @@ import sys
 from numba import __version__ as _numba_version
 from numba.core import caching, config
 
+from . import _numba_blas  # noqa: F401 (a warm start without SciPy: Numba's BLAS check)
+
 _PKG = os.path.dirname(os.path.abspath(__file__))
 _IMPORTS_NUMBA = re.compile(rb"^\s*(?:import numba|from numba)", re.M)
 _key = None
@@ -76,16 +78,48 @@ class PackageCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheL
         return super().from_function(py_func, py_file)
 
 
+def _load_without_refresh(load):
+    """Numba's ``Cache.load_overload`` (``load``), except for tapegrad's own kernels: those
+    load without refreshing the target context first.
+
+    Before loading any cached function Numba "refreshes" its target context: it imports and
+    registers every typing and lowering implementation it has (~100 modules, ~10^5 objects),
+    which a compile needs and a load does not: loading links machine code that needs only
+    Numba's runtime (NRT, initialised here) and the C helpers registered when the context is
+    made. That refresh was ~0.3 s of a warm ``import tapegrad`` + first gradient, and tearing
+    its objects down at exit more. A compile still refreshes (Numba's compiler does so itself),
+    and functions from other packages load as Numba loads them."""
+    from numba.core.runtime import nrt
+
+    def load_overload(self, sig, target_context):
+        impl = getattr(self, "_impl", None)
+        if not isinstance(getattr(impl, "locator", None), PackageCacheLocator):
+            return load(self, sig, target_context)
+        nrt.rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+
+    load_overload._tapegrad_load = load
+    return load_overload
+
+
 def install():
-    """Put the locator first in Numba's list (idempotent). Modules that compile kernels call
-    this before their first ``njit(cache=True)``; if Numba's internals moved, its own
-    locators simply stay in charge."""
+    """Put the locator first in Numba's list and load tapegrad's kernels without a context
+    refresh (idempotent). Modules that compile kernels call this before their first
+    ``njit(cache=True)``; if Numba's internals moved, Numba stays in charge as it is."""
     impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
     classes = getattr(impl, "_locator_classes", None)  # (the class was private before 0.61)
     if not isinstance(classes, list):  # a Numba internal moved
         return
     if PackageCacheLocator not in classes:
         classes.insert(0, PackageCacheLocator)
+    cache = getattr(caching, "Cache", None)
+    load = getattr(cache, "load_overload", None)
+    if load is None or hasattr(load, "_tapegrad_load"):
+        return
+    if all(hasattr(cache, name) for name in ("_guard_against_spurious_io_errors",
+                                              "_load_overload")):
+        cache.load_overload = _load_without_refresh(load)
 
 
 install()

@@ -108,9 +108,9 @@ def _on_each_worker(client, fn):
 
 def _kernel_state():
     """On a worker: is the sweep loaded, and did loading it compile (a cache miss)?"""
-    from tapegrad.engine import sweep
+    from tapegrad.engine import kernels
 
-    k = sweep._kernels.get(False)
+    k = kernels._kernels.get(False)
     if k is None:
         return None
     return len(k.signatures), sum(k.stats.cache_misses.values())

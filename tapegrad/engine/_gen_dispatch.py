@@ -272,7 +272,7 @@ def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
         kind = _KIND[op] if op < len(_KIND) else 0
         if kind != 0 and n >= BIG and r != resume:
             return r  # large elementwise record: NumPy's vectorised loops do it faster
-        scratch[PENDING] -= 1
+{maps_return}        scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
         aux = recs[r, 3]
@@ -309,6 +309,16 @@ FOOTER = '''        elif op == 1:  # OUTPUT of a multi-output Python op
         r -= 1
     return -1
 '''
+
+
+# ``esweep``: the loop for segments of elementwise records (and reshapes) only, the first
+# gradient of most scalar programs; it leaves out the strided and indexed maps, ~0.3 s of a
+# cold compile. At a record of those it returns, before counting the record as done, and
+# Python carries on with ``sweep`` (engine/sweep.py).
+_ELEMENTWISE_KERNEL_MAPS = {Op.RESHAPE}
+MAPS_RETURN = """        if {test}:
+            return r  # a strided or indexed map: ``sweep`` does it (Python switches kernels)
+"""
 
 
 def _switch(ops, attr):
@@ -501,7 +511,7 @@ def rules_hash():
         if d.kind not in ("unary", "binary", "linear"):
             continue  # ops whose backward runs in Python do not change the compiled sweep
         h.update(repr((code, d.kind, d.saves, d.dx, d.dy, d.nconst, d.op in _HOT)).encode())
-    h.update((HEADER + KERNEL + FOOTER + repr(sorted((int(k), v) for k, v in _LINEAR.items()))
+    h.update((HEADER + KERNEL + FOOTER + MAPS_RETURN + repr(sorted((int(k), v) for k, v in _LINEAR.items()))
               + repr(sorted((int(k), v) for k, v in _LINEAR_VECTOR.items()))).encode())
     return h.hexdigest()[:16]
 
@@ -523,17 +533,22 @@ def generate():
     lines = [head.rstrip("\n")]
     test = "                if not _hot_d{0}(op, adj, o, o{1}, n, px, py, po, sx, sy, so, c0):\n"
     calls = {"{hot_call_dx}": test.format("x", "a"), "{hot_call_dy}": test.format("y", "b")}
-    for name, hot in (("sweep", False), ("vsweep", True)):
+    maps = [d for d in linear if d.op not in _ELEMENTWISE_KERNEL_MAPS]
+    maps_return = MAPS_RETURN.replace("{test}", " or ".join(f"op == {int(d.op)}" for d in maps))
+    lines.append(f"\n\n# records ``esweep`` leaves to ``sweep``\nLEFT_TO_SWEEP = "
+                 f"{tuple(sorted(int(d.op) for d in maps))!r}\n")
+    for name, hot in (("sweep", False), ("vsweep", True), ("esweep", False)):
         src = KERNEL.replace("{name}", name).replace("{py_base}", str(PYTHON_BASE)) \
             .replace("{mask}", hex(CODE_MASK))
         for key, call in calls.items():
             src = src.replace(key, call if hot else "")
+        src = src.replace("{maps_return}", maps_return if name == "esweep" else "")
         if hot:  # the generic loops move one level in, under the "if not _hot_..." test
             src = _indent_after_hot_calls(src)
         lines.append("\n" + src.rstrip("\n"))
         templates = {**_LINEAR, **_LINEAR_VECTOR} if hot else _LINEAR
         for d in linear:
-            if templates[d.op]:
+            if templates[d.op] and (name != "esweep" or d.op in _ELEMENTWISE_KERNEL_MAPS):
                 lines.append(templates[d.op].replace("{code}", str(int(d.op))))
         lines.append(FOOTER.rstrip("\n"))
     return "\n".join(lines) + "\n"

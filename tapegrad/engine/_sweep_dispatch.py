@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "eb48d762cf785782"
+RULES_HASH = "bb3c92b8009b250b"
 
 
 @intrinsic
@@ -404,6 +404,11 @@ def _addr(v, k, fbase, aptr, zero):
         return p, 8
     return fbase + 8 * i, 8
 
+
+# records ``esweep`` leaves to ``sweep``
+LEFT_TO_SWEEP = (71, 72, 73, 74)
+
+
 # cache=True: compiled once per machine, loaded from disk afterwards.
 # nogil=True: threads sweep their own tapes in parallel.
 # error_model="numpy": x/0 gives inf/nan as in PyTorch instead of raising ZeroDivisionError.
@@ -598,6 +603,69 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)
                 for i in range(m):
                     adj[oa + i] += adj[o + idx[i]]
+        elif op == 1:  # OUTPUT of a multi-output Python op
+            _mark(reached, scratch, a)
+        if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
+            return -1
+        r -= 1
+    return -1
+
+# cache=True: compiled once per machine, loaded from disk afterwards.
+# nogil=True: threads sweep their own tapes in parallel.
+# error_model="numpy": x/0 gives inf/nan as in PyTorch instead of raising ZeroDivisionError.
+@njit(cache=True, nogil=True, error_model="numpy")
+def esweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, start, stop, resume):
+    zero = scratch.ctypes.data + 8 * 127  # scratch[127] stays 0 (reads as 0.0)
+    r = start
+    while r >= stop:
+        if reached[r] == 0:
+            r -= 1
+            continue
+        opw = recs[r, 0]
+        if opw >= 1000 and r != resume:
+            return r
+        op = opw & 0xffff
+        o = offs[r]
+        n = offs[r + 1] - o
+        kind = _KIND[op] if op < len(_KIND) else 0
+        if kind != 0 and n >= BIG and r != resume:
+            return r  # large elementwise record: NumPy's vectorised loops do it faster
+        if op == 72 or op == 71 or op == 73 or op == 74:
+            return r  # a strided or indexed map: ``sweep`` does it (Python switches kernels)
+        scratch[PENDING] -= 1
+        a = recs[r, 1]
+        b = recs[r, 2]
+        aux = recs[r, 3]
+        v = recs[r, 4]
+        if kind != 0:  # elementwise
+            px, sx = _addr(v, _SAVED[op, 0], fbase, aptr, zero)
+            py, sy = _addr(v, _SAVED[op, 1], fbase, aptr, zero)
+            po, so = _addr(v, _SAVED[op, 2], fbase, aptr, zero)
+            pm, sm = _addr(v, _SAVED[op, 3], fbase, aptr, zero)
+            c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
+            c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
+            if a >= 0:
+                _mark(reached, scratch, a)
+                oa = offs[a]
+                for j in range(n):
+                    g = np.float64(adj[o + j])  # the switch computes in float64
+                    adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                       _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
+            if kind == 2 and b >= 0:
+                _mark(reached, scratch, b)
+                ob = offs[b]
+                for j in range(n):
+                    g = np.float64(adj[o + j])  # the switch computes in float64
+                    adj[ob + j] += _dy(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
+                                       _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
+        elif op == 0:  # IMPORT: Python hands the adjoint on
+            pass
+        elif op == 70:  # RESHAPE: same flat order
+            if a >= 0:
+                _mark(reached, scratch, a)
+                oa = offs[a]
+                for j in range(n):
+                    adj[oa + j] += adj[o + j]
         elif op == 1:  # OUTPUT of a multi-output Python op
             _mark(reached, scratch, a)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early

@@ -17,14 +17,14 @@ record reading a saved value of the other precision goes through the formula swi
 computes in float64.
 """
 
-import sys
-
 import numpy as np
 from numba import njit
 
-from .. import _config, tape
+from .. import tape
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from ..registry import PYTHON_BASE, REGISTRY, Op
+from . import kernels
+from .kernels import kernel
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -39,55 +39,7 @@ _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py che
 
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
-# vectorised -> the dispatcher (Numba compiles it once per arena dtype); also
-# (vectorised, arena dtype number) -> the dispatcher once its first compile was announced
-_kernels = {}
-_announced = set()  # (vectorised, arena dtype) whose first compile was checked for
 _F32 = np.dtype(np.float32)
-_F64 = np.dtype(np.float64)
-
-
-def kernel(vectorised=False, dtype=_F64):
-    """The compiled sweep, imported (and compiled or loaded from cache) on first use:
-    ``sweep``, or with ``vectorised`` ``vsweep``, the same loop with vectorised loops for the
-    commonest derivative formulas (faster on arrays, ~1-1.5 s more to compile once). Numba
-    compiles each for the arena's ``dtype`` (float64 or float32) when first called with it."""
-    vectorised = bool(vectorised)  # a NumPy bool compares slowly in the key below
-    dtype = np.dtype(dtype)
-    ready = _kernels.get((vectorised, dtype.num))
-    if ready is not None:  # the common case: a set lookup with a dtype in the key costs ~2 µs
-        return ready
-    k = _kernels.get(vectorised)
-    if k is None:
-        from . import _gen_dispatch, _sweep_dispatch
-
-        if _sweep_dispatch.RULES_HASH != _gen_dispatch.rules_hash():
-            raise RuntimeError("tapegrad/engine/_sweep_dispatch.py is out of date with the op "
-                               "registry: run `python -m tapegrad.engine._gen_dispatch`")
-        k = _kernels[vectorised] = _sweep_dispatch.vsweep if vectorised else _sweep_dispatch.sweep
-    if (vectorised, dtype) not in _announced:
-        name = np.dtype(dtype).name
-        if not _config.QUIET and not _cached(k, name):
-            what = "the reverse sweep for arrays" if vectorised else "the reverse sweep"
-            if name != "float64":
-                what += f" in {name}"
-            print(f"tapegrad: compiling {what} for this machine, once (a few seconds; "
-                  "`python -m tapegrad.warmup` does it ahead of time, TAPEGRAD_QUIET=1 hides "
-                  "this line)", file=sys.stderr, flush=True)
-        _announced.add((vectorised, dtype))
-    _kernels[vectorised, dtype.num] = k
-    return k
-
-
-def _cached(dispatcher, dtype):
-    """Whether Numba's on-disk cache holds ``dispatcher`` compiled for an arena of ``dtype``
-    (best effort: Numba has no public API for it; True when unsure, so nothing is printed
-    wrongly). The index maps (signature, target) to files; argument 2 is the arena."""
-    try:
-        index = dispatcher._cache._cache_file._load_index()
-        return any(str(key[0][2]).startswith(f"array({dtype}") for key in index)
-    except Exception:  # noqa: BLE001 (a Numba internal moved: say nothing)
-        return True
 
 
 @njit(cache=True)
@@ -302,7 +254,7 @@ class Sweep:
         seg, t = self.seg, self.tabs
         recs, fbase = self._refresh()
         # records of a few elements: the plain kernel; arrays: the one with vectorised loops
-        k = kernel(self.offs[-1] >= _VECTOR_MEAN * len(self.offs), self.adj.dtype)
+        k = kernel(self.offs[-1] >= _VECTOR_MEAN * len(self.offs), self.adj.dtype, self.recs)
         scratch = self.scratch
         resume, hooked_done, r = -1, -1, start
         self.swept_above = start + 1
@@ -320,6 +272,8 @@ class Sweep:
                 recs, fbase = self._refresh()
                 opw = int(recs[p, tape.OP])
             code = opw & tape.CODE_MASK
+            if kernels.is_elementwise(k) and code < PYTHON_BASE and kernels.leaves(code):
+                k = kernel(False, self.adj.dtype)  # a map esweep leaves: sweep resumes at p
             if opw & tape.FREED and has_saved(seg, recs, p):
                 raise RuntimeError(FREED_MSG)
             # the kernel also stops at FREED records (for the check above); an IMPORT or

@@ -1,6 +1,7 @@
 """The compiled sweep's on-disk cache: concurrent first compiles do not corrupt it, and a second
 install of the same package at another path loads it instead of compiling again."""
 
+import math
 import os
 import shutil
 import subprocess
@@ -51,3 +52,47 @@ def test_quiet_hides_the_first_compile_notice(tmp_path):
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "compiling" not in run.stderr
+
+
+WARM_START = """
+import sys
+import numpy as np
+import tapegrad as tg
+from tapegrad.vecmath import kernels
+
+x = tg.tensor(2.0, requires_grad=True)
+(tg.sin(x) * x ** 3).backward()
+idx = kernels.outside(np.array([0.5, 5.0, -3.0, np.nan]), -1.0, 1.0, 3)  # NRT: a new array
+print(repr(x.grad.item()), idx.tolist(), "numba.np.arraymath" in sys.modules)
+import other  # a cached function of another package loads as Numba loads it
+print(other.total(np.arange(4.0)), sum(other.total.stats.cache_hits.values()),
+      "numba.np.arraymath" in sys.modules)
+import numba
+
+@numba.njit
+def new(a):  # compiled after the loads: Numba's compiler refreshes its context itself
+    return np.sin(a).sum() + a @ a
+
+print(new(np.arange(3.0)))
+"""
+
+
+@pytest.mark.slow
+def test_warm_start_loads_kernels_without_numba_refresh(tmp_path):
+    """tapegrad's cached kernels load without Numba's target-context refresh (which imports
+    every typing and lowering implementation); they still run, also those that allocate
+    arrays, and other packages' cached functions and new compiles work as before."""
+    (tmp_path / "other.py").write_text("from numba import njit\n\n\n@njit(cache=True)\n"
+                                       "def total(a):\n    return a.sum()\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "TAPEGRAD_QUIET": "1",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    runs = [subprocess.run([sys.executable, "-c", WARM_START], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=600) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-3000:]
+    grad = repr(math.cos(2.0) * 8 + math.sin(2.0) * 12)
+    cold, warm = (run.stdout.splitlines() for run in runs)
+    assert cold[0] == warm[0].replace("False", "True") == f"{grad} [1, 2, 3] True"
+    assert warm[0] == f"{grad} [1, 2, 3] False"  # loaded, no refresh
+    assert warm[1] == "6.0 1 True"  # the other package's function: loaded, with a refresh
+    assert float(warm[2]) == pytest.approx(math.sin(1.0) + math.sin(2.0) + 5.0)

@@ -103,9 +103,9 @@ def test_scalar_domain_edges_do_not_raise():
 
 
 def test_stale_dispatch_is_detected(monkeypatch):
-    from tapegrad.engine import _gen_dispatch, _sweep_dispatch, sweep
+    from tapegrad.engine import _gen_dispatch, _sweep_dispatch, kernels, sweep
 
-    monkeypatch.setattr(sweep, "_kernels", {})
+    monkeypatch.setattr(kernels, "_kernels", {})
     monkeypatch.setattr(_sweep_dispatch, "RULES_HASH", "stale")
     with pytest.raises(RuntimeError, match="out of date"):
         sweep.kernel()
@@ -216,3 +216,77 @@ def test_losses_sharing_a_large_input_backward_one_after_the_other(n):
     a.sum().backward()
     b.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.full(n, 5.0))
+
+
+def _scalar_and_mapped_programs(xs, ys):
+    """Gradients of an elementwise program (scalars) and of one with strided and indexed maps
+    (indexing, broadcasting, sums over an axis) on the same inputs."""
+    out = []
+    for mapped in (False, True):
+        x, y = tg.tensor(xs, requires_grad=True), tg.tensor(ys, requires_grad=True)
+        z = tg.tanh(x * y + x) / (y * y + 1.0) - tg.exp(-y) + tg.sigmoid(x) ** 3
+        z = tg.maximum(z, x * 0.1) + tg.where(x > 0.0, tg.sin(x), y.sqrt())
+        if mapped:
+            m = tg.stack([z, z * 2.0, x]).T + y[:, None]  # broadcasts: strided gathers
+            z = (m.sum(0) * 0.5).sum() + z[tg.tensor([0, 0, 1])].sum() * z.reshape(-1)[1:].sum()
+        else:
+            z = (z * z).reshape(-1)[0] if z.ndim else z * z
+        z.backward()
+        out.append((x.grad.numpy().copy(), y.grad.numpy().copy()))
+    return out
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_elementwise_kernel_agrees_with_sweep_and_hands_maps_on(monkeypatch, shape):
+    """``esweep`` (the plain loop without strided and indexed maps, which a first scalar
+    gradient compiles while ``sweep`` is not cached) gives ``sweep``'s gradients bit for bit;
+    meeting a map, it stops there and ``sweep`` carries on."""
+    from tapegrad.engine import _sweep_dispatch, kernels
+
+    rng = np.random.default_rng(len(shape))
+    xs, ys = rng.uniform(-2, 2, shape), rng.uniform(0.5, 2, shape)
+    if not shape:  # the mapped program indexes a vector
+        xs, ys = rng.uniform(-2, 2, 3), rng.uniform(0.5, 2, 3)
+    full = _scalar_and_mapped_programs(xs, ys)
+    calls = []
+
+    def esweep(*args):
+        calls.append(args[10])  # where each call starts
+        return _sweep_dispatch.esweep(*args)
+
+    plain = {k: v for k, v in kernels._kernels.items() if not (type(k) is tuple and k[0] is False)}
+    plain.update({"elementwise": esweep, ("elementwise", np.dtype(np.float64).num): esweep})
+    monkeypatch.setattr(kernels, "_kernels", plain)
+    monkeypatch.setattr(kernels, "_without_maps", lambda recs, dtype: True)
+    forced = _scalar_and_mapped_programs(xs, ys)
+    assert calls  # esweep ran, and the mapped program went on in sweep
+    assert kernels._kernels[False, np.dtype(np.float64).num] is _sweep_dispatch.sweep
+    for f, e in zip(full, forced):
+        for a, b in zip(f, e):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_elementwise_kernel_is_chosen_only_while_sweep_is_not_on_disk(monkeypatch):
+    from tapegrad import tape
+    from tapegrad.engine import _sweep_dispatch, kernels
+    from tapegrad.registry import Op
+
+    f64 = np.dtype(np.float64)
+    recs = np.zeros((4, tape.NFIELDS), np.int64)
+    recs[:, tape.OP] = [Op.IMPORT, Op.MUL, Op.RESHAPE, Op.SIN | tape.HOOKED]
+    monkeypatch.setattr(kernels, "_SWEEP_ON_DISK", {f64.num: False})
+    for code in (Op.GATHER_STRIDED, Op.SCATTER_STRIDED, Op.GATHER_INDEX, Op.SCATTER_INDEX):
+        mapped = np.concatenate([recs, recs[:1]])
+        mapped[-1, tape.OP] = code | tape.FREED
+        monkeypatch.setattr(kernels, "_kernels", {})  # a first sweep meeting a map: sweep
+        assert sweep.kernel(False, f64, mapped) is _sweep_dispatch.sweep
+    monkeypatch.setattr(kernels, "_kernels", {})  # a first sweep of elementwise records: esweep
+    assert sweep.kernel(False, f64, recs) is _sweep_dispatch.esweep
+    assert sweep.kernel(True, f64, recs) is _sweep_dispatch.vsweep  # arrays: as before
+    # kept, unchecked, until Sweep.run meets a map and asks for sweep
+    assert sweep.kernel(False, f64, mapped) is _sweep_dispatch.esweep
+    assert sweep.kernel(False, f64) is _sweep_dispatch.sweep
+    assert sweep.kernel(False, f64, recs) is _sweep_dispatch.sweep
+    monkeypatch.setattr(kernels, "_kernels", {})
+    monkeypatch.setattr(kernels, "_SWEEP_ON_DISK", {f64.num: True})
+    assert sweep.kernel(False, f64, recs) is _sweep_dispatch.sweep  # cached: one kernel
