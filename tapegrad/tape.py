@@ -320,10 +320,11 @@ def _imported_records(segs):
     """Per source segment (by id): the record ids imported from it, and how many imports."""
     roots, tuples = {}, {}
     for q in segs:
-        for src in q.imports.values():
-            if type(src) is tuple:
-                roots.setdefault(id(src[0]), []).append(src[1])
-                tuples[id(src[0])] = tuples.get(id(src[0]), 0) + 1
+        # ``foreign`` keys are exactly the (id(source), record) of the imports from other
+        # segments: no walk over the (often many more) imports of leaves
+        for sid, rec in q.foreign:
+            roots.setdefault(sid, []).append(rec)
+            tuples[sid] = tuples.get(sid, 0) + 1
     return roots, tuples
 
 
@@ -426,13 +427,20 @@ def watch_imports():
     """The tensors (leaves and tensors of other segments) that records made inside import,
     in order, on a fresh segment of their own (so that every one is imported anew)."""
     seen, old = [], (_local.seen, _local.seen_from)
-    close_current()
+    outer = _local.seg
+    _local.seg = None  # (not retired: see below)
     _local.seen, _local.seen_from = seen, current().order
     try:
         yield seen
     finally:
         _local.seen, _local.seen_from = old
         close_current()
+        # The caller's segment, if still open, stays current: code that watches calls in a
+        # loop (checkpointing) then keeps recording on one segment instead of opening one per
+        # call, each swept on its own. (Its order is lower than the watched segment's: a
+        # tensor of that segment read later makes ``prepare`` move on to a fresh one.)
+        if outer is not None and not outer.retired and _local.seg is None:
+            _local.seg = outer
 
 
 @contextlib.contextmanager

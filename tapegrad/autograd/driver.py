@@ -125,16 +125,23 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
             g = cuda_glue.moved(g, type(leaf._data) is DeviceArray)
             if e is None:
-                leaf_totals[id(leaf)] = [leaf, g]
+                leaf_totals[id(leaf)] = [leaf, g, False]
             else:
                 e[1] = cuda_glue.add(e[1], g)
             return
         if create_graph and (type(leaf._data) is DeviceArray) != (type(g._data) is DeviceArray):
             g = g.to(leaf.device)
-        if e is None:  # a copy, unless the sweep handed its own array over
-            leaf_totals[id(leaf)] = [leaf, g if create_graph or owned else np.array(g)]
+        if e is None:  # a copy, unless the sweep handed its own array over...
+            if create_graph or owned:
+                leaf_totals[id(leaf)] = [leaf, g, False]
+            elif g.base is not None and g.base.size <= _SMALL_ARENA:
+                # ... or a view of a small arena, copied only if it becomes a .grad of its own
+                # (an in-place addition into an existing .grad reads it as it is)
+                leaf_totals[id(leaf)] = [leaf, g, True]
+            else:
+                leaf_totals[id(leaf)] = [leaf, np.array(g), False]
         else:
-            e[1] = e[1] + g
+            e[1], e[2] = e[1] + g, False
 
     for t, g in zip(roots, seeds):
         if t._seg is None:
@@ -151,7 +158,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
 
     prev_mode = _gm_state.grad_enabled
-    _gm._set_grad_enabled(create_graph)  # (not the context manager: one object less per call)
+    # (not the context manager: one object less per call)
+    _gm_state.grad_enabled = create_graph = bool(create_graph)
     prev_plain = getattr(_mode, "plain", False)
     _mode.plain = inputs is None and accumulate and not create_graph
     try:
@@ -162,7 +170,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)
                 sw, pauses = _sweep_for(seg, top, create_graph)
                 if type(sw) is Sweep:  # adjoints read after the sweep: imports, inputs=
-                    sw.keep = {rec for sid, rec in wanted if sid == id(seg)}
+                    sw.keep = {rec for sid, rec in wanted if sid == id(seg)} if wanted \
+                        else _NOTHING
                 for rec, g, owned in seed_list:
                     if owned and type(sw) is Sweep:  # a private copy: the sweep may keep it
                         sw.seed(rec, g, owned=True)
@@ -176,8 +185,11 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                             results[i] = g if create_graph else (
                                 g.copy() if type(g) is np.ndarray else _moved(g, True))
                 take = getattr(sw, "take", None)  # the CPU sweep hands large adjoints over
+                reached = sw.reached
+                by_key = type(reached) is dict
+                nreached = len(reached)
                 for r, src in list(seg.imports.items()):
-                    if not _is_reached(sw, r):
+                    if not (r in reached if by_key else r < nreached and reached[r]):
                         continue
                     g, owned = take(r) if take is not None else (sw.grad_of(r), False)
                     if isinstance(src, Tensor):
@@ -198,7 +210,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         _mode.plain = prev_plain
 
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
-    for leaf, total in leaf_totals.values():
+    for leaf, total, view in leaf_totals.values():
         if positions is not None and id(leaf) not in positions:
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
         if positions is None and accumulate and not create_graph and not leaf._hooks and \
@@ -206,6 +218,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             if leaf._post_hooks:
                 run_post_accumulate_hooks(leaf)
             continue
+        if view:  # (a view of an arena: the gradient's own memory from here on)
+            total = np.array(total)
         g = own = _shaped(total, leaf, create_graph)  # ``total`` is a private copy
         if leaf._hooks:
             with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
@@ -226,6 +240,13 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 if accumulate:  # non-leaf inputs= get their .grad (as in PyTorch)
                     _accumulate(t, results[i], create_graph)
     return results
+
+
+_NOTHING = frozenset()
+# Arena elements up to which a leaf's gradient may stay a view of the arena until the end of
+# the backward (no copy when it is added into an existing .grad); above, it is copied at once
+# so that the arena can be released when the next segment is swept.
+_SMALL_ARENA = 1 << 16
 
 
 def _moved(g, on_device):
