@@ -15,7 +15,7 @@ from .. import tape
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
-from ..engine.sweep import Sweep, sweeping
+from ..engine.sweep import Sweep, begin_sweep, end_sweep
 from .function import custom_vjp_numeric
 from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .inplace import check_python_record, check_reached
@@ -161,19 +161,24 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     # (not the context manager: one object less per call)
     _gm_state.grad_enabled = create_graph = bool(create_graph)
     prev_plain = getattr(_mode, "plain", False)
-    _mode.plain = inputs is None and accumulate and not create_graph
+    _mode.plain = plain = inputs is None and accumulate and not create_graph
     try:
         while heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
-            with sweeping(seg):  # nothing this sweep may read is released meanwhile
+            begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
+            try:  # nothing this sweep may read is released meanwhile
                 top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)
-                sw, pauses = _sweep_for(seg, top, create_graph)
-                if type(sw) is Sweep:  # adjoints read after the sweep: imports, inputs=
+                if seg.device or create_graph or tape.anomaly[0]:
+                    sw, pauses = _sweep_for(seg, top, create_graph)
+                else:
+                    sw, pauses = Sweep(seg, top), PAUSES
+                numeric = type(sw) is Sweep
+                if numeric:  # adjoints read after the sweep: imports, inputs=
                     sw.keep = {rec for sid, rec in wanted if sid == id(seg)} if wanted \
                         else _NOTHING
                 for rec, g, owned in seed_list:
-                    if owned and type(sw) is Sweep:  # a private copy: the sweep may keep it
+                    if owned and numeric:  # a private copy: the sweep may keep it
                         sw.seed(rec, g, owned=True)
                     else:
                         sw.seed(rec, g)
@@ -184,19 +189,10 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                         for i in positions:
                             results[i] = g if create_graph else (
                                 g.copy() if type(g) is np.ndarray else _moved(g, True))
-                take = getattr(sw, "take", None)  # the CPU sweep hands large adjoints over
-                reached = sw.reached
-                by_key = type(reached) is dict
-                nreached = len(reached)
-                for r, src in list(seg.imports.items()):
-                    if not (r in reached if by_key else r < nreached and reached[r]):
-                        continue
-                    g, owned = take(r) if take is not None else (sw.grad_of(r), False)
-                    if isinstance(src, Tensor):
-                        add_leaf(src, g, owned)
-                    else:
-                        push(src[0], src[1], g if create_graph or owned else
-                             g.copy() if type(g) is np.ndarray else g, not create_graph)
+                if numeric and not sw.held:  # the common case, read straight from the arena
+                    _imports_from_arena(sw, add_leaf, push)
+                else:
+                    _imports(sw, add_leaf, push, create_graph)
                 if not retain_graph:
                     sw.free()
                 else:
@@ -205,16 +201,21 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                     # the segment its dead iterations live on (still referenced by the last
                     # output).
                     tape.retire(seg)
+            finally:
+                end_sweep(seg)
     finally:
         _gm_state.grad_enabled = prev_mode
         _mode.plain = prev_plain
 
+    if plain:
+        rest = _add_into_grads(leaf_totals.values())
+    else:
+        rest = leaf_totals.values()
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
-    for leaf, total, view in leaf_totals.values():
+    for leaf, total, view in rest:
         if positions is not None and id(leaf) not in positions:
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
-        if positions is None and accumulate and not create_graph and not leaf._hooks and \
-                leaf._rg and _add_into_grad(leaf, total):
+        if plain and not leaf._hooks and leaf._rg and _add_into_grad(leaf, total):
             if leaf._post_hooks:
                 run_post_accumulate_hooks(leaf)
             continue
@@ -247,6 +248,57 @@ _NOTHING = frozenset()
 # the backward (no copy when it is added into an existing .grad); above, it is copied at once
 # so that the arena can be released when the next segment is swept.
 _SMALL_ARENA = 1 << 16
+
+
+def _imports_from_arena(sw, add_leaf, push):
+    """Hand the adjoints of ``sw``'s reached IMPORT records on: to leaves, or to the segments
+    they were imported from (a copy: the arena is not theirs). The numeric sweep with nothing
+    held apart: every adjoint is a slice of the arena."""
+    seg, adj, offs, reached = sw.seg, sw.adj, sw.offs, sw.reached
+    n = len(reached)
+    for r, src in list(seg.imports.items()):
+        if r < n and reached[r]:
+            g = adj[offs[r] : offs[r + 1]]
+            if type(src) is tuple:
+                push(src[0], src[1], g.copy(), True)
+            else:
+                add_leaf(src, g)
+
+
+def _imports(sw, add_leaf, push, create_graph):
+    """``_imports_from_arena`` for any sweep."""
+    take = getattr(sw, "take", None)  # the CPU sweep hands large adjoints over
+    for r, src in list(sw.seg.imports.items()):
+        if not _is_reached(sw, r):
+            continue
+        g, owned = take(r) if take is not None else (sw.grad_of(r), False)
+        if isinstance(src, Tensor):
+            add_leaf(src, g, owned)
+        else:
+            push(src[0], src[1], g if create_graph or owned else
+                 g.copy() if type(g) is np.ndarray else g, not create_graph)
+
+
+def _add_into_grads(totals):
+    """``_add_into_grad`` for the leaves of a plain backward without hooks, under one lock;
+    returns the entries left for the general path."""
+    rest = []
+    with _grad_lock:
+        for e in totals:
+            leaf, total = e[0], e[1]
+            d = leaf._data
+            old = leaf._grad
+            if leaf._hooks or leaf._post_hooks or not leaf._rg or old is None or old._rg or \
+                    type(d) is not np.ndarray or type(total) is not np.ndarray or \
+                    total.dtype is not d.dtype or type(old._data) is not np.ndarray:
+                rest.append(e)
+                continue
+            od = old._data
+            if od.shape != total.shape:
+                total = total.reshape(od.shape)
+            np.add(od, total, out=od, casting="unsafe")
+            bump_version(old)
+    return rest
 
 
 def _moved(g, on_device):

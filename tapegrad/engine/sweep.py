@@ -447,7 +447,8 @@ class Sweep:
 
 class sweeping:
     """``with sweeping(seg):`` marks ``seg`` as being swept for the duration (reentrant,
-    thread-safe; a plain class, not a generator: it runs once per backward).
+    thread-safe; a plain class, not a generator: it runs once per backward). The same as
+    ``begin_sweep(seg)`` ... ``end_sweep(seg)``, which the backward driver calls directly.
 
     While any sweep of a segment is running or paused, ``free_records`` only flags records:
     the arrays it would release stay alive (their addresses may be in a compiled loop's hands,
@@ -461,19 +462,25 @@ class sweeping:
         self.seg = seg
 
     def __enter__(self):
-        seg = self.seg
-        with seg.lock:
-            seg.active += 1
+        begin_sweep(self.seg)
 
     def __exit__(self, *exc):
-        seg = self.seg
-        with seg.lock:
-            seg.active -= 1
-            todo = seg.deferred if seg.active == 0 else None
-            if todo:
-                seg.deferred = []
-        for slots, pyrows in todo or ():
-            _release(seg, slots, pyrows)
+        end_sweep(self.seg)
+
+
+def begin_sweep(seg):
+    with seg.lock:
+        seg.active += 1
+
+
+def end_sweep(seg):
+    with seg.lock:
+        seg.active -= 1
+        todo = seg.deferred if seg.active == 0 else None
+        if todo:
+            seg.deferred = []
+    for slots, pyrows in todo or ():
+        _release(seg, slots, pyrows)
 
 
 _OWN_ARENA = 1 << 21  # arena elements from which large adjoints may be held apart
