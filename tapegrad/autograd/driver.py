@@ -190,7 +190,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                             results[i] = g if create_graph else (
                                 g.copy() if type(g) is np.ndarray else _moved(g, True))
                 if numeric and not sw.held:  # the common case, read straight from the arena
-                    _imports_from_arena(sw, add_leaf, push)
+                    _imports_from_arena(sw, leaf_totals, add_leaf, push)
                 else:
                     _imports(sw, add_leaf, push, create_graph)
                 if not retain_graph:
@@ -250,19 +250,30 @@ _NOTHING = frozenset()
 _SMALL_ARENA = 1 << 16
 
 
-def _imports_from_arena(sw, add_leaf, push):
-    """Hand the adjoints of ``sw``'s reached IMPORT records on: to leaves, or to the segments
-    they were imported from (a copy: the arena is not theirs). The numeric sweep with nothing
-    held apart: every adjoint is a slice of the arena."""
+def _imports_from_arena(sw, leaf_totals, add_leaf, push):
+    """Hand the adjoints of ``sw``'s reached IMPORT records on: to leaves (``add_leaf``,
+    inlined for CPU leaves), or to the segments they were imported from (a copy: the arena
+    is not theirs). The numeric sweep with nothing held apart: every adjoint is a slice of
+    the arena. A small arena's slices are kept as they are until the leaves' gradients are
+    accumulated (no copy where one is added into an existing ``.grad``)."""
     seg, adj, offs, reached = sw.seg, sw.adj, sw.offs, sw.reached
     n = len(reached)
+    small = len(adj) <= _SMALL_ARENA
     for r, src in list(seg.imports.items()):
         if r < n and reached[r]:
             g = adj[offs[r] : offs[r + 1]]
             if type(src) is tuple:
                 push(src[0], src[1], g.copy(), True)
-            else:
+            elif type(src._data) is DeviceArray:
                 add_leaf(src, g)
+            else:
+                e = leaf_totals.get(id(src))
+                if e is not None:
+                    e[1], e[2] = e[1] + g, False
+                elif small:
+                    leaf_totals[id(src)] = [src, g, True]
+                else:
+                    leaf_totals[id(src)] = [src, g.copy(), False]
 
 
 def _imports(sw, add_leaf, push, create_graph):
@@ -296,7 +307,7 @@ def _add_into_grads(totals):
             od = old._data
             if od.shape != total.shape:
                 total = total.reshape(od.shape)
-            np.add(od, total, out=od, casting="unsafe")
+            od += total  # (the same dtype: the operator, which parses no keywords)
             bump_version(old)
     return rest
 

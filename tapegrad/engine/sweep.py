@@ -113,9 +113,11 @@ def _addresses(arrays, start, stop, out):
         if a is None:
             out[i] = 0
             continue
-        if not a.flags.aligned:
+        addr = _address(a)
+        if addr & (a.itemsize - 1):  # (``not a.flags.aligned``, without a flags object)
             a = arrays[i] = a.copy()  # a fresh array is aligned
-        out[i] = _address(a) | (a.dtype is _F32)
+            addr = _address(a)
+        out[i] = addr | (a.dtype is _F32)
 
 
 _EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)
@@ -237,7 +239,7 @@ class Sweep:
         """``top``: the newest record any seed touches; later records cannot be reached."""
         self.seg = seg
         recs = seg.records()
-        if top is not None:
+        if top is not None and top + 1 < len(recs):
             recs = recs[: top + 1]
         self.recs = recs
         n = len(recs)
@@ -251,7 +253,7 @@ class Sweep:
         self.reached = np.zeros(n, np.uint8)
         self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
         # (saved floats, array addresses, index-array addresses, int and float side tables)
-        self.tabs = _cache(seg).update(seg)
+        self.tabs = (seg._cache or _cache(seg)).update(seg)
         fv = self.tabs[0]
         # the sweep keeps its own reference to the saved-float table: its address holds
         self.fbase = int(_address(fv)) if len(fv) else 0
@@ -269,13 +271,15 @@ class Sweep:
     def seed(self, r, g, owned=False):
         """Add ``g`` into the adjoint of record ``r``; ``owned``: ``g`` is the caller's
         private array, which a slot held apart may keep."""
-        o = self.offs
-        owned = owned and type(g) is np.ndarray and g.base is None
-        g = (g if type(g) is np.ndarray else np.asarray(g)).reshape(-1)
-        reached = self.reached
+        if type(g) is not np.ndarray:
+            g, owned = np.asarray(g), False
         if self.own is not None and self.own[r]:
-            self.accumulate((r,), (g,), (owned,))
+            owned = owned and g.base is None
+            self.accumulate((r,), (g.reshape(-1),), (owned,))
             return
+        if g.ndim != 1:
+            g = g.reshape(-1)
+        o, reached = self.offs, self.reached
         if reached[r]:
             self.adj[o[r] : o[r + 1]] += g
         else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
