@@ -167,7 +167,8 @@ class _Local(threading.local):
     seg = None
     seen = None  # while ``watch_imports`` runs: the tensors imported, in order
     seen_from = 0  # ... those of segments older than this order (not made meanwhile)
-    subs = None  # while ``substitute_imports`` runs: id(tensor) -> the tensor imported instead
+    subs = None  # while ``substitute_imports`` runs: import_key(t) -> the tensor imported instead
+    resume = None  # while ``watch_imports`` runs: the caller's segment, current again after it
     prune_in = 0  # fresh segments until the next ``_prune_imports`` (see ``_maybe_prune``)
 
     def __init__(self):
@@ -390,9 +391,11 @@ def slot(seg, t):
     src.exported = True
     if src not in _local.sources:
         _local.sources.add(src)  # _prune_imports has work only while such a source lives
-    if not src.retired:
+    if not src.retired and src is not _local.resume:
         # src may be another thread's current segment: that thread moves on to a fresh one,
-        # so nobody appends to src while a backward from here sweeps it.
+        # so nobody appends to src while a backward from here sweeps it. (The segment this
+        # thread resumes after ``watch_imports`` is its own: nothing sweeps it meanwhile but
+        # this thread, whose backward retires it then.)
         src.retired = True
         src.check_at = 0
     key = (id(src), t._rec)  # src stays alive in seg.imports, so its id is not reused
@@ -408,7 +411,7 @@ def _watched_slot(seg, t):
     """``slot`` for a tensor imported for the first time while ``watch_imports`` or
     ``substitute_imports`` runs (activation checkpointing: which tensors a function reads,
     and its recomputation reading stand-ins for them)."""
-    sub = _local.subs.get(id(t)) if _local.subs is not None else None
+    sub = _local.subs.get(import_key(t)) if _local.subs is not None else None
     if sub is not None:
         return slot(seg, sub)
     if _local.seen is not None and (t._seg is None or t._seg.order < _local.seen_from):
@@ -426,14 +429,14 @@ def _watched_slot(seg, t):
 def watch_imports():
     """The tensors (leaves and tensors of other segments) that records made inside import,
     in order, on a fresh segment of their own (so that every one is imported anew)."""
-    seen, old = [], (_local.seen, _local.seen_from)
+    seen, old = [], (_local.seen, _local.seen_from, _local.resume)
     outer = _local.seg
-    _local.seg = None  # (not retired: see below)
+    _local.seg, _local.resume = None, outer  # (not retired: see below)
     _local.seen, _local.seen_from = seen, current().order
     try:
         yield seen
     finally:
-        _local.seen, _local.seen_from = old
+        _local.seen, _local.seen_from, _local.resume = old
         close_current()
         # The caller's segment, if still open, stays current: code that watches calls in a
         # loop (checkpointing) then keeps recording on one segment instead of opening one per
@@ -443,9 +446,16 @@ def watch_imports():
             _local.seg = outer
 
 
+def import_key(t):
+    """What ``substitute_imports`` knows tensor ``t`` by: a leaf is itself; a tensor with
+    history is its record (a saved tensor comes back from a custom Function's context as
+    another tensor object attached to the same record)."""
+    return id(t) if t._seg is None else (id(t._seg), t._rec)
+
+
 @contextlib.contextmanager
 def substitute_imports(subs):
-    """Records made inside read ``subs[id(t)]`` wherever they would import tensor ``t``, on a
+    """Records made inside read ``subs[import_key(t)]`` wherever they would import tensor ``t``, on a
     fresh segment of their own."""
     old = _local.subs
     close_current()

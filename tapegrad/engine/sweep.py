@@ -114,7 +114,7 @@ def _addresses(arrays, start, stop, out):
             out[i] = 0
             continue
         addr = _address(a)
-        if addr & (a.itemsize - 1):  # (``not a.flags.aligned``, without a flags object)
+        if addr % a.dtype.alignment:  # (``not a.flags.aligned``, without a flags object)
             a = arrays[i] = a.copy()  # a fresh array is aligned
             addr = _address(a)
         out[i] = addr | (a.dtype is _F32)

@@ -80,8 +80,8 @@ class _Checkpoint(Function):
             if create or (direct and _direct(c)):
                 captured.append(c if create else None)  # read as it is
                 continue
-            d = subs[id(c)] = c.detach().requires_grad_(True)  # fn reads it from a closure
-            captured.append(d)  # or a module: substituted on import
+            d = subs[tape.import_key(c)] = c.detach().requires_grad_(True)  # fn reads it
+            captured.append(d)  # from a closure or a module: substituted on import
         # a segment of its own (not the one being swept): the inner backward's arena then
         # spans the recomputed records alone
         # the substitution lasts through the inner backward too: a checkpoint nested in fn
