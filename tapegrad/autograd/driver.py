@@ -190,7 +190,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                             results[i] = g if create_graph else (
                                 g.copy() if type(g) is np.ndarray else _moved(g, True))
                 if numeric and not sw.held:  # the common case, read straight from the arena
-                    _imports_from_arena(sw, leaf_totals, add_leaf, push)
+                    _imports_from_arena(sw, leaf_totals, add_leaf, push, heap.__len__)
                 else:
                     _imports(sw, add_leaf, push, create_graph)
                 if not retain_graph:
@@ -245,20 +245,22 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
 _NOTHING = frozenset()
 # Arena elements up to which a leaf's gradient may stay a view of the arena until the end of
-# the backward (no copy when it is added into an existing .grad); above, it is copied at once
-# so that the arena can be released when the next segment is swept.
+# the backward (no copy when it is added into an existing .grad) also while other segments are
+# swept; above, it is copied then, so that the arena can be released before the next sweep.
 _SMALL_ARENA = 1 << 16
 
 
-def _imports_from_arena(sw, leaf_totals, add_leaf, push):
+def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
     """Hand the adjoints of ``sw``'s reached IMPORT records on: to leaves (``add_leaf``,
     inlined for CPU leaves), or to the segments they were imported from (a copy: the arena
     is not theirs). The numeric sweep with nothing held apart: every adjoint is a slice of
-    the arena. A small arena's slices are kept as they are until the leaves' gradients are
-    accumulated (no copy where one is added into an existing ``.grad``)."""
+    the arena. Leaves keep those slices until their gradients are accumulated (no copy where
+    one is added into an existing ``.grad``), unless the arena is large and other segments
+    are still to be swept (``more()``, asked at the end): then they are copied, so that the
+    arena is released before the next sweep."""
     seg, adj, offs, reached = sw.seg, sw.adj, sw.offs, sw.reached
     n = len(reached)
-    small = len(adj) <= _SMALL_ARENA
+    views = None if len(adj) <= _SMALL_ARENA else []
     for r, src in list(seg.imports.items()):
         if r < n and reached[r]:
             g = adj[offs[r] : offs[r + 1]]
@@ -270,10 +272,14 @@ def _imports_from_arena(sw, leaf_totals, add_leaf, push):
                 e = leaf_totals.get(id(src))
                 if e is not None:
                     e[1], e[2] = e[1] + g, False
-                elif small:
-                    leaf_totals[id(src)] = [src, g, True]
                 else:
-                    leaf_totals[id(src)] = [src, g.copy(), False]
+                    e = leaf_totals[id(src)] = [src, g, True]
+                    if views is not None:
+                        views.append(e)
+    if views and more():
+        for e in views:
+            if e[2]:
+                e[1], e[2] = e[1].copy(), False
 
 
 def _imports(sw, add_leaf, push, create_graph):
