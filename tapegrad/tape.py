@@ -455,8 +455,8 @@ def import_key(t):
 
 @contextlib.contextmanager
 def substitute_imports(subs):
-    """Records made inside read ``subs[import_key(t)]`` wherever they would import tensor ``t``, on a
-    fresh segment of their own."""
+    """Records made inside read ``subs[import_key(t)]`` wherever they would import tensor
+    ``t``, on a fresh segment of their own."""
     old = _local.subs
     close_current()
     # nested (a checkpoint recomputing inside another's recomputation): the outer stand-ins
