@@ -167,7 +167,8 @@ class _Local(threading.local):
     seg = None
     seen = None  # while ``watch_imports`` runs: the tensors imported, in order
     seen_from = 0  # ... those of segments older than this order (not made meanwhile)
-    subs = None  # while ``substitute_imports`` runs: id(tensor) -> the tensor imported instead
+    subs = None  # while ``substitute_imports`` runs: import_key(t) -> the tensor imported instead
+    resume = None  # while ``watch_imports`` runs: the caller's segment, current again after it
     prune_in = 0  # fresh segments until the next ``_prune_imports`` (see ``_maybe_prune``)
 
     def __init__(self):
@@ -320,10 +321,11 @@ def _imported_records(segs):
     """Per source segment (by id): the record ids imported from it, and how many imports."""
     roots, tuples = {}, {}
     for q in segs:
-        for src in q.imports.values():
-            if type(src) is tuple:
-                roots.setdefault(id(src[0]), []).append(src[1])
-                tuples[id(src[0])] = tuples.get(id(src[0]), 0) + 1
+        # ``foreign`` keys are exactly the (id(source), record) of the imports from other
+        # segments: no walk over the (often many more) imports of leaves
+        for sid, rec in q.foreign:
+            roots.setdefault(sid, []).append(rec)
+            tuples[sid] = tuples.get(sid, 0) + 1
     return roots, tuples
 
 
@@ -389,9 +391,11 @@ def slot(seg, t):
     src.exported = True
     if src not in _local.sources:
         _local.sources.add(src)  # _prune_imports has work only while such a source lives
-    if not src.retired:
+    if not src.retired and src is not _local.resume:
         # src may be another thread's current segment: that thread moves on to a fresh one,
-        # so nobody appends to src while a backward from here sweeps it.
+        # so nobody appends to src while a backward from here sweeps it. (The segment this
+        # thread resumes after ``watch_imports`` is its own: nothing sweeps it meanwhile but
+        # this thread, whose backward retires it then.)
         src.retired = True
         src.check_at = 0
     key = (id(src), t._rec)  # src stays alive in seg.imports, so its id is not reused
@@ -407,7 +411,7 @@ def _watched_slot(seg, t):
     """``slot`` for a tensor imported for the first time while ``watch_imports`` or
     ``substitute_imports`` runs (activation checkpointing: which tensors a function reads,
     and its recomputation reading stand-ins for them)."""
-    sub = _local.subs.get(id(t)) if _local.subs is not None else None
+    sub = _local.subs.get(import_key(t)) if _local.subs is not None else None
     if sub is not None:
         return slot(seg, sub)
     if _local.seen is not None and (t._seg is None or t._seg.order < _local.seen_from):
@@ -425,20 +429,34 @@ def _watched_slot(seg, t):
 def watch_imports():
     """The tensors (leaves and tensors of other segments) that records made inside import,
     in order, on a fresh segment of their own (so that every one is imported anew)."""
-    seen, old = [], (_local.seen, _local.seen_from)
-    close_current()
+    seen, old = [], (_local.seen, _local.seen_from, _local.resume)
+    outer = _local.seg
+    _local.seg, _local.resume = None, outer  # (not retired: see below)
     _local.seen, _local.seen_from = seen, current().order
     try:
         yield seen
     finally:
-        _local.seen, _local.seen_from = old
+        _local.seen, _local.seen_from, _local.resume = old
         close_current()
+        # The caller's segment, if still open, stays current: code that watches calls in a
+        # loop (checkpointing) then keeps recording on one segment instead of opening one per
+        # call, each swept on its own. (Its order is lower than the watched segment's: a
+        # tensor of that segment read later makes ``prepare`` move on to a fresh one.)
+        if outer is not None and not outer.retired and _local.seg is None:
+            _local.seg = outer
+
+
+def import_key(t):
+    """What ``substitute_imports`` knows tensor ``t`` by: a leaf is itself; a tensor with
+    history is its record (a saved tensor comes back from a custom Function's context as
+    another tensor object attached to the same record)."""
+    return id(t) if t._seg is None else (id(t._seg), t._rec)
 
 
 @contextlib.contextmanager
 def substitute_imports(subs):
-    """Records made inside read ``subs[id(t)]`` wherever they would import tensor ``t``, on a
-    fresh segment of their own."""
+    """Records made inside read ``subs[import_key(t)]`` wherever they would import tensor
+    ``t``, on a fresh segment of their own."""
     old = _local.subs
     close_current()
     # nested (a checkpoint recomputing inside another's recomputation): the outer stand-ins

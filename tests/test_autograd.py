@@ -351,3 +351,23 @@ def test_against_torch_on_a_small_program(torch, rng):
     np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
+
+
+def test_leaf_gradient_owns_its_memory_and_sums_over_segments():
+    from tapegrad import tape
+
+    # a small arena's leaf adjoints stay views until accumulation: a new .grad is a copy of
+    # its own, and a leaf imported into several segments gets the sum
+    x = tg.tensor(np.arange(4.0), requires_grad=True)
+    (x * x).sum().backward()
+    first = x.grad
+    owner = first._data if first._data.base is None else first._data.base
+    assert owner.base is None and owner.size == 4  # not the arena's memory
+    np.testing.assert_array_equal(first.numpy(), 2 * np.arange(4.0))
+    a = (x * 3.0).sum()
+    tape.close_current()  # (the next op opens a segment of its own)
+    b = (x * x * 2.0).sum()
+    assert a._seg is not b._seg
+    (a + b).backward()
+    assert x.grad is first  # accumulated in place
+    np.testing.assert_allclose(first.numpy(), 2 * np.arange(4.0) + 3.0 + 4 * np.arange(4.0))

@@ -228,3 +228,38 @@ def test_leaves_in_a_plain_backward_and_in_every_other_kind():
     assert len(seen) == 1 and len(after) == 1
     np.testing.assert_allclose(seen[0], want[0] - 1, rtol=1e-12)
     np.testing.assert_allclose(after[0], want[0] - 1, rtol=1e-12)
+
+
+def test_consecutive_checkpoints_record_on_one_segment():
+    # the discovering run has a segment of its own; the caller's stays current, so a loop of
+    # checkpoints keeps its custom records together (one sweep), with the plain gradients
+    ws, x = _params(n=4)
+    h, outs = x, []
+    for w in ws:
+        h = checkpoint(lambda a, b: tg.tanh(a @ b), h, w, use_reentrant=False)
+        outs.append(h)
+    assert outs[1]._seg is outs[2]._seg is outs[3]._seg
+    got = tg.autograd.grad(h.sum(), ws + [x])
+    h = x
+    for w in ws:
+        h = tg.tanh(h @ w)
+    want = tg.autograd.grad(h.sum(), ws + [x])
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_function_that_backpropagates_through_the_callers_graph():
+    # fn sweeps the caller's segment itself (which retires it): that segment is not made
+    # current again, and the records made afterwards go to a fresh one
+    x = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = x * x  # on the caller's segment
+
+    def fn(a):
+        (g,) = tg.autograd.grad(y.sum(), x, retain_graph=True)  # sweeps y's segment
+        return a * g.detach()
+
+    z = checkpoint(fn, x, use_reentrant=False)
+    assert y._seg.retired and z._seg is not y._seg
+    np.testing.assert_allclose(z.detach().numpy(), 2 * x.detach().numpy() ** 2)
+    w = checkpoint(lambda a: a.sin(), z, use_reentrant=False)
+    assert w._seg is z._seg and not z._seg.retired  # the fresh segment is resumed in turn

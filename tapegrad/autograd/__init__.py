@@ -294,6 +294,10 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
+    if gradient is None and create_graph is False and inputs is None:  # ``loss.backward()``
+        outputs = (self,)
+        run(outputs, _seeds(outputs, None, False), retain_graph, False, None, accumulate=True)
+        return
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 

@@ -15,7 +15,7 @@ from .. import tape
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
-from ..engine.sweep import Sweep, sweeping
+from ..engine.sweep import Sweep, begin_sweep, end_sweep
 from .function import custom_vjp_numeric
 from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .inplace import check_python_record, check_reached
@@ -125,16 +125,23 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
             g = cuda_glue.moved(g, type(leaf._data) is DeviceArray)
             if e is None:
-                leaf_totals[id(leaf)] = [leaf, g]
+                leaf_totals[id(leaf)] = [leaf, g, False]
             else:
                 e[1] = cuda_glue.add(e[1], g)
             return
         if create_graph and (type(leaf._data) is DeviceArray) != (type(g._data) is DeviceArray):
             g = g.to(leaf.device)
-        if e is None:  # a copy, unless the sweep handed its own array over
-            leaf_totals[id(leaf)] = [leaf, g if create_graph or owned else np.array(g)]
+        if e is None:  # a copy, unless the sweep handed its own array over...
+            if create_graph or owned:
+                leaf_totals[id(leaf)] = [leaf, g, False]
+            elif g.base is not None and g.base.size <= _SMALL_ARENA:
+                # ... or a view of a small arena, copied only if it becomes a .grad of its own
+                # (an in-place addition into an existing .grad reads it as it is)
+                leaf_totals[id(leaf)] = [leaf, g, True]
+            else:
+                leaf_totals[id(leaf)] = [leaf, np.array(g), False]
         else:
-            e[1] = e[1] + g
+            e[1], e[2] = e[1] + g, False
 
     for t, g in zip(roots, seeds):
         if t._seg is None:
@@ -151,20 +158,27 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
 
 
     prev_mode = _gm_state.grad_enabled
-    _gm._set_grad_enabled(create_graph)  # (not the context manager: one object less per call)
+    # (not the context manager: one object less per call)
+    _gm_state.grad_enabled = create_graph = bool(create_graph)
     prev_plain = getattr(_mode, "plain", False)
-    _mode.plain = inputs is None and accumulate and not create_graph
+    _mode.plain = plain = inputs is None and accumulate and not create_graph
     try:
         while heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
-            with sweeping(seg):  # nothing this sweep may read is released meanwhile
+            begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
+            try:  # nothing this sweep may read is released meanwhile
                 top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)
-                sw, pauses = _sweep_for(seg, top, create_graph)
-                if type(sw) is Sweep:  # adjoints read after the sweep: imports, inputs=
-                    sw.keep = {rec for sid, rec in wanted if sid == id(seg)}
+                if seg.device or create_graph or tape.anomaly[0]:
+                    sw, pauses = _sweep_for(seg, top, create_graph)
+                else:
+                    sw, pauses = Sweep(seg, top), PAUSES
+                numeric = type(sw) is Sweep
+                if numeric:  # adjoints read after the sweep: imports, inputs=
+                    sw.keep = {rec for sid, rec in wanted if sid == id(seg)} if wanted \
+                        else _NOTHING
                 for rec, g, owned in seed_list:
-                    if owned and type(sw) is Sweep:  # a private copy: the sweep may keep it
+                    if owned and numeric:  # a private copy: the sweep may keep it
                         sw.seed(rec, g, owned=True)
                     else:
                         sw.seed(rec, g)
@@ -175,16 +189,10 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                         for i in positions:
                             results[i] = g if create_graph else (
                                 g.copy() if type(g) is np.ndarray else _moved(g, True))
-                take = getattr(sw, "take", None)  # the CPU sweep hands large adjoints over
-                for r, src in list(seg.imports.items()):
-                    if not _is_reached(sw, r):
-                        continue
-                    g, owned = take(r) if take is not None else (sw.grad_of(r), False)
-                    if isinstance(src, Tensor):
-                        add_leaf(src, g, owned)
-                    else:
-                        push(src[0], src[1], g if create_graph or owned else
-                             g.copy() if type(g) is np.ndarray else g, not create_graph)
+                if numeric and not sw.held:  # the common case, read straight from the arena
+                    _imports_from_arena(sw, leaf_totals, add_leaf, push, heap.__len__)
+                else:
+                    _imports(sw, add_leaf, push, create_graph)
                 if not retain_graph:
                     sw.free()
                 else:
@@ -193,19 +201,26 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                     # the segment its dead iterations live on (still referenced by the last
                     # output).
                     tape.retire(seg)
+            finally:
+                end_sweep(seg)
     finally:
         _gm_state.grad_enabled = prev_mode
         _mode.plain = prev_plain
 
+    if plain:
+        rest = _add_into_grads(leaf_totals.values())
+    else:
+        rest = leaf_totals.values()
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
-    for leaf, total in leaf_totals.values():
+    for leaf, total, view in rest:
         if positions is not None and id(leaf) not in positions:
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
-        if positions is None and accumulate and not create_graph and not leaf._hooks and \
-                leaf._rg and _add_into_grad(leaf, total):
+        if plain and not leaf._hooks and leaf._rg and _add_into_grad(leaf, total):
             if leaf._post_hooks:
                 run_post_accumulate_hooks(leaf)
             continue
+        if view:  # (a view of an arena: the gradient's own memory from here on)
+            total = np.array(total)
         g = own = _shaped(total, leaf, create_graph)  # ``total`` is a private copy
         if leaf._hooks:
             with _gm.set_grad_enabled(create_graph):  # hooks see grad mode off unless create_graph
@@ -226,6 +241,81 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                 if accumulate:  # non-leaf inputs= get their .grad (as in PyTorch)
                     _accumulate(t, results[i], create_graph)
     return results
+
+
+_NOTHING = frozenset()
+# Arena elements up to which a leaf's gradient may stay a view of the arena until the end of
+# the backward (no copy when it is added into an existing .grad) also while other segments are
+# swept; above, it is copied then, so that the arena can be released before the next sweep.
+_SMALL_ARENA = 1 << 16
+
+
+def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
+    """Hand the adjoints of ``sw``'s reached IMPORT records on: to leaves (``add_leaf``,
+    inlined for CPU leaves), or to the segments they were imported from (a copy: the arena
+    is not theirs). The numeric sweep with nothing held apart: every adjoint is a slice of
+    the arena. Leaves keep those slices until their gradients are accumulated (no copy where
+    one is added into an existing ``.grad``), unless the arena is large and other segments
+    are still to be swept (``more()``, asked at the end): then they are copied, so that the
+    arena is released before the next sweep."""
+    seg, adj, offs, reached = sw.seg, sw.adj, sw.offs, sw.reached
+    n = len(reached)
+    views = None if len(adj) <= _SMALL_ARENA else []
+    for r, src in list(seg.imports.items()):
+        if r < n and reached[r]:
+            g = adj[offs[r] : offs[r + 1]]
+            if type(src) is tuple:
+                push(src[0], src[1], g.copy(), True)
+            elif type(src._data) is DeviceArray:
+                add_leaf(src, g)
+            else:
+                e = leaf_totals.get(id(src))
+                if e is not None:
+                    e[1], e[2] = e[1] + g, False
+                else:
+                    e = leaf_totals[id(src)] = [src, g, True]
+                    if views is not None:
+                        views.append(e)
+    if views and more():
+        for e in views:
+            if e[2]:
+                e[1], e[2] = e[1].copy(), False
+
+
+def _imports(sw, add_leaf, push, create_graph):
+    """``_imports_from_arena`` for any sweep."""
+    take = getattr(sw, "take", None)  # the CPU sweep hands large adjoints over
+    for r, src in list(sw.seg.imports.items()):
+        if not _is_reached(sw, r):
+            continue
+        g, owned = take(r) if take is not None else (sw.grad_of(r), False)
+        if isinstance(src, Tensor):
+            add_leaf(src, g, owned)
+        else:
+            push(src[0], src[1], g if create_graph or owned else
+                 g.copy() if type(g) is np.ndarray else g, not create_graph)
+
+
+def _add_into_grads(totals):
+    """``_add_into_grad`` for the leaves of a plain backward without hooks, under one lock;
+    returns the entries left for the general path."""
+    rest = []
+    with _grad_lock:
+        for e in totals:
+            leaf, total = e[0], e[1]
+            d = leaf._data
+            old = leaf._grad
+            if leaf._hooks or leaf._post_hooks or not leaf._rg or old is None or old._rg or \
+                    type(d) is not np.ndarray or type(total) is not np.ndarray or \
+                    total.dtype is not d.dtype or type(old._data) is not np.ndarray:
+                rest.append(e)
+                continue
+            od = old._data
+            if od.shape != total.shape:
+                total = total.reshape(od.shape)
+            od += total  # (the same dtype: the operator, which parses no keywords)
+            bump_version(old)
+    return rest
 
 
 def _moved(g, on_device):

@@ -40,6 +40,18 @@ _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py che
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_ready = {}  # (vectorised, float32 arena) -> the kernel, once it can no longer be esweep
+
+
+def _kernel_for(vectorised, f32, recs):
+    """``kernels.kernel`` for a sweep of ``recs``, looked up in one dict after the first."""
+    k = _ready.get((vectorised, f32))
+    if k is None:
+        k = kernel(vectorised, _F32 if f32 else _F64, recs)
+        if not kernels.is_elementwise(k):  # (esweep is chosen per sweep while it lasts)
+            _ready[vectorised, f32] = k
+    return k
 
 
 @njit(cache=True)
@@ -57,9 +69,11 @@ def _addresses(arrays, start, stop, out):
         if a is None:
             out[i] = 0
             continue
-        if not a.flags.aligned:
+        addr = _address(a)
+        if addr % a.dtype.alignment:  # (``not a.flags.aligned``, without a flags object)
             a = arrays[i] = a.copy()  # a fresh array is aligned
-        out[i] = _address(a) | (a.dtype is _F32)
+            addr = _address(a)
+        out[i] = addr | (a.dtype is _F32)
 
 
 _EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)
@@ -82,7 +96,8 @@ class SweepArrays:
 
     def update(self, seg):
         """Bring the tables up to date, converting only what was appended since last time
-        (a segment swept again and again while it grows, e.g. Hessian rows, stays linear).
+        (a segment swept again and again while it grows, e.g. Hessian rows, stays linear);
+        returns them as ``(fv, aptr, iptr, iaux, faux)``.
 
         The owner thread may append to the segment's lists meanwhile: each table is read up
         to a length taken once, and the update runs under the segment's lock because two
@@ -107,17 +122,10 @@ class SweepArrays:
             n = len(seg.faux)
             if n != self.nfaux:
                 self.faux, self.nfaux = _extend(self.faux, self.nfaux, seg.faux, n, np.float64)
-        return self
-
-    def snapshot(self):
-        """The tables as they are now, for one sweep: the sweep reads them through raw
-        addresses, so it keeps its own references; an update by another thread may replace
-        the shared arrays (growing them) while the kernel runs without the GIL."""
-        snap = SweepArrays.__new__(SweepArrays)
-        snap.fv, snap.nf, snap.aptr, snap.na = self.fv, self.nf, self.aptr, self.na
-        snap.iptr, snap.ni, snap.iaux, snap.niaux = self.iptr, self.ni, self.iaux, self.niaux
-        snap.faux, snap.nfaux = self.faux, self.nfaux
-        return snap
+            # the tables as they are now, for one sweep: the sweep reads them through raw
+            # addresses, so it keeps its own references; an update by another thread may
+            # replace the shared arrays (growing them) while the kernel runs without the GIL
+            return self.fv, self.aptr, self.iptr, self.iaux, self.faux
 
 
 def _extend(buf, done, values, n, dtype):
@@ -186,18 +194,31 @@ class Sweep:
     def __init__(self, seg, top=None):
         """``top``: the newest record any seed touches; later records cannot be reached."""
         self.seg = seg
-        self.recs = seg.records()
-        if top is not None:
-            self.recs = self.recs[: top + 1]
-        self.offs = offsets(self.recs)
+        recs = seg.records()
+        if top is not None and top + 1 < len(recs):
+            recs = recs[: top + 1]
+        self.recs = recs
+        n = len(recs)
+        offs = self.offs = np.empty(n + 1, np.int64)
+        offs[0] = 0
+        _accumulate(recs[:, tape.SIZE], out=offs[1:])  # the ufunc: np.cumsum's wrapper costs µs
+        total = int(offs[n])
         # float32 when every record of the segment holds float32 values (see the module doc)
-        self.adj = np.zeros(int(self.offs[-1]), np.float32 if seg.n32 == seg.n else np.float64)
-        self.reached = np.zeros(len(self.recs), np.uint8)
+        f32 = seg.n32 == seg.n
+        self.adj = np.zeros(total, np.float32 if f32 else np.float64)
+        self.reached = np.zeros(n, np.uint8)
         self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
-        self.tabs = _cache(seg).update(seg).snapshot()
+        # (saved floats, array addresses, index-array addresses, int and float side tables)
+        self.tabs = (seg._cache or _cache(seg)).update(seg)
+        fv = self.tabs[0]
+        # the sweep keeps its own reference to the saved-float table: its address holds
+        self.fbase = int(_address(fv)) if len(fv) else 0
+        # records of a few elements: the plain kernel; arrays: the one with vectorised loops
+        vectorised = total >= _VECTOR_MEAN * (n + 1)
+        self.kernel = _kernel_for(vectorised, f32, recs)
         # large adjoints only Python reads and writes: arrays of their own (``own_slots``)
-        self.own = own_slots(self.recs, self.offs) if \
-            self.offs[-1] >= _OWN_ARENA and self.offs[-1] >= _OWN_MEAN * len(self.recs) else None
+        self.own = own_slots(recs, offs) if \
+            total >= _OWN_ARENA and total >= _OWN_MEAN * n else None
         self.held = {}  # slot -> its adjoint, for slots in ``own`` that something reached
         # records whose adjoint the caller reads after the sweep (None: every record); the
         # other held adjoints are dropped once their record is swept, so NumPy reuses them
@@ -206,13 +227,15 @@ class Sweep:
     def seed(self, r, g, owned=False):
         """Add ``g`` into the adjoint of record ``r``; ``owned``: ``g`` is the caller's
         private array, which a slot held apart may keep."""
-        o = self.offs
-        owned = owned and type(g) is np.ndarray and g.base is None
-        g = (g if type(g) is np.ndarray else np.asarray(g)).reshape(-1)
-        reached = self.reached
+        if type(g) is not np.ndarray:
+            g, owned = np.asarray(g), False
         if self.own is not None and self.own[r]:
-            self.accumulate((r,), (g,), (owned,))
+            owned = owned and g.base is None
+            self.accumulate((r,), (g.reshape(-1),), (owned,))
             return
+        if g.ndim != 1:
+            g = g.reshape(-1)
+        o, reached = self.offs, self.reached
         if reached[r]:
             self.adj[o[r] : o[r + 1]] += g
         else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
@@ -251,15 +274,14 @@ class Sweep:
         a pause (``_refresh``), and arrays are never released while a sweep of their segment is
         active (``sweeping``).
         """
-        seg, t = self.seg, self.tabs
-        recs, fbase = self._refresh()
-        # records of a few elements: the plain kernel; arrays: the one with vectorised loops
-        k = kernel(self.offs[-1] >= _VECTOR_MEAN * len(self.offs), self.adj.dtype, self.recs)
+        seg, k, fbase = self.seg, self.kernel, self.fbase
+        _, aptr, iptr, iaux, faux = self.tabs
+        recs = self._refresh()
         scratch = self.scratch
         resume, hooked_done, r = -1, -1, start
         self.swept_above = start + 1
         while r >= stop:
-            p = k(recs, self.offs, self.adj, self.reached, fbase, t.aptr, t.iptr, t.iaux, t.faux,
+            p = k(recs, self.offs, self.adj, self.reached, fbase, aptr, iptr, iaux, faux,
                   scratch, r, stop, resume)
             if p < 0:
                 break
@@ -269,7 +291,7 @@ class Sweep:
                 if free:
                     self._flag_swept(p)
                 pauses.hooks(seg, p, self)
-                recs, fbase = self._refresh()
+                recs = self._refresh()
                 opw = int(recs[p, tape.OP])
             code = opw & tape.CODE_MASK
             if kernels.is_elementwise(k) and code < PYTHON_BASE and kernels.leaves(code):
@@ -287,7 +309,7 @@ class Sweep:
                     if free and code == Op.CUSTOM:
                         self._flag_swept(p)
                     self._python_vjp(p, code, pauses)
-                    recs, fbase = self._refresh()
+                    recs = self._refresh()
                 scratch[_PENDING] -= 1
                 if scratch[_PENDING] == 0:
                     break
@@ -308,10 +330,10 @@ class Sweep:
             self.swept_above = p + 1
 
     def _refresh(self):
-        """The record view and the saved-float base address as they are now (after a pause)."""
+        """The record view as it is now (after a pause, the buffer may have moved; the
+        saved-float table this sweep reads is its own, ``tabs``, and stays where it is)."""
         recs = self.recs = self.seg.buf[: len(self.recs)]
-        fv = self.tabs.fv
-        return recs, (int(_address(fv)) if len(fv) else 0)
+        return recs
 
     def _numpy_vjp(self, r, code):
         """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
@@ -387,7 +409,8 @@ class Sweep:
 
 class sweeping:
     """``with sweeping(seg):`` marks ``seg`` as being swept for the duration (reentrant,
-    thread-safe; a plain class, not a generator: it runs once per backward).
+    thread-safe; a plain class, not a generator: it runs once per backward). The same as
+    ``begin_sweep(seg)`` ... ``end_sweep(seg)``, which the backward driver calls directly.
 
     While any sweep of a segment is running or paused, ``free_records`` only flags records:
     the arrays it would release stay alive (their addresses may be in a compiled loop's hands,
@@ -401,19 +424,25 @@ class sweeping:
         self.seg = seg
 
     def __enter__(self):
-        seg = self.seg
-        with seg.lock:
-            seg.active += 1
+        begin_sweep(self.seg)
 
     def __exit__(self, *exc):
-        seg = self.seg
-        with seg.lock:
-            seg.active -= 1
-            todo = seg.deferred if seg.active == 0 else None
-            if todo:
-                seg.deferred = []
-        for slots, pyrows in todo or ():
-            _release(seg, slots, pyrows)
+        end_sweep(self.seg)
+
+
+def begin_sweep(seg):
+    with seg.lock:
+        seg.active += 1
+
+
+def end_sweep(seg):
+    with seg.lock:
+        seg.active -= 1
+        todo = seg.deferred if seg.active == 0 else None
+        if todo:
+            seg.deferred = []
+    for slots, pyrows in todo or ():
+        _release(seg, slots, pyrows)
 
 
 _OWN_ARENA = 1 << 21  # arena elements from which large adjoints may be held apart
@@ -459,28 +488,33 @@ def free_records(seg, reached):
     Shared by both sweeps, which call it inside ``sweeping(seg)``; returns the (possibly
     moved) record buffer.
     """
+    n = len(reached)
+    out = np.empty(5 * n, np.int64)  # (made here: an array a compiled function returns
+    nsaved = _NSAVED[0] if _NSAVED else _nsaved()  # costs µs to box)
     with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
-        recs = seg.buf[: len(reached)]
+        recs = seg.buf[:n]
         # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
-        n = len(reached)
-        out = _freed_out(n)
-        ns, npy = _mark_freed(recs, reached, tape.FREED, tape.CODE_MASK, PYTHON_BASE,
-                              _nsaved(), out)
-        slots, pyrows = out[:ns], out[4 * n : 4 * n + npy]
+        ns, npy = _mark_freed(recs, reached, _FREED, _CODE_MASK, PYTHON_BASE, nsaved, out)
+        slots = out[:ns]
+        pyrows = out[4 * n : 4 * n + npy] if npy else _EMPTY_I
         later = seg.active > 1  # another sweep of seg is active: it may still read these
         if later:
             seg.deferred.append((slots, pyrows))
-    if not later:
+    if not later and (ns or npy):
         _release(seg, slots, pyrows)
     tape.retire(seg)
     return recs
+
+
+_FREED, _CODE_MASK = tape.FREED, tape.CODE_MASK
 
 
 def _release(seg, slots, pyrows):
     """Drop the saved arrays ``slots`` (indices into ``seg.avals``) and the saved values of the
     Python-op records ``pyrows``."""
     avals = seg.avals
-    aptr = _cache(seg).aptr  # slots ascend: all but the newest may already be in the table
+    # slots ascend: all but the newest may already be in the table
+    aptr = seg._cache.aptr if seg._cache is not None else _EMPTY_I
     if len(slots) <= _FEW_SLOTS:  # a small graph: item writes beat an indexed assignment
         na = len(aptr)
         for i in slots.tolist():
@@ -491,6 +525,8 @@ def _release(seg, slots, pyrows):
         for i in slots.tolist():
             avals[i] = None
         aptr[slots if slots[-1] < len(aptr) else slots[slots < len(aptr)]] = 0
+    if not len(pyrows):
+        return
     recs = seg.buf
     for r in pyrows.tolist():
         entry = seg.pyaux[int(recs[r, tape.AUX])]

@@ -16,6 +16,8 @@ directly, which saves two copies of each parameter's gradient. Memory: the saved
 
 import warnings
 
+import numpy as np
+
 from .. import grad_mode as _gm
 from .. import tape
 from ..autograd import Function
@@ -63,9 +65,7 @@ class _Checkpoint(Function):
         # inside a plain ``backward()`` (every leaf's .grad accumulated, nothing else asked
         # for), a leaf without hooks needs no stand-in: the inner backward adds into its .grad
         # directly, as the outer one would have (the same sum, two copies fewer per leaf)
-        from ..autograd.driver import accumulates_into_leaves  # (loaded: a backward runs)
-
-        direct = not create and accumulates_into_leaves()
+        direct = not create and _accumulates_into_leaves()
         inputs = []
         for i, t in zip(ctx.tensor_idx, saved[:k]):
             as_is = direct and _direct(t)  # its gradient goes straight to its .grad
@@ -80,8 +80,8 @@ class _Checkpoint(Function):
             if create or (direct and _direct(c)):
                 captured.append(c if create else None)  # read as it is
                 continue
-            d = subs[id(c)] = c.detach().requires_grad_(True)  # fn reads it from a closure
-            captured.append(d)  # or a module: substituted on import
+            d = subs[tape.import_key(c)] = c.detach().requires_grad_(True)  # fn reads it
+            captured.append(d)  # from a closure or a module: substituted on import
         # a segment of its own (not the one being swept): the inner backward's arena then
         # spans the recomputed records alone
         # the substitution lasts through the inner backward too: a checkpoint nested in fn
@@ -110,10 +110,22 @@ class _Checkpoint(Function):
 
 def _direct(t):
     """A leaf whose gradient the inner backward may add into its ``.grad`` itself: real, on
-    the CPU, without hooks (which must see the total once) and not batched by vmap."""
-    return (t._seg is None and t.requires_grad and not t._hooks and not t._post_hooks
-            and type(t._data) is not float and t._data.dtype.kind == "f"
-            and not getattr(t, "_vmap_level", 0) and not t.is_cuda)
+    the CPU (an ndarray), without hooks (which must see the total once) and not batched by
+    vmap."""
+    d = t._data
+    return (t._seg is None and t._rg and not t._hooks and not t._post_hooks
+            and type(d) is np.ndarray and d.dtype.kind == "f"
+            and not getattr(t, "_vmap_level", 0))
+
+
+def _accumulates_into_leaves():
+    """``autograd.driver.accumulates_into_leaves`` (imported when first needed: a backward is
+    running then, so the driver is loaded; importing it with this module would load Numba)."""
+    global _accumulates_into_leaves
+    from ..autograd.driver import accumulates_into_leaves
+
+    _accumulates_into_leaves = accumulates_into_leaves
+    return accumulates_into_leaves()
 
 
 def _call(fn, args, n_kw):
