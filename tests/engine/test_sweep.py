@@ -242,6 +242,7 @@ def test_elementwise_kernel_agrees_with_sweep_and_hands_maps_on(monkeypatch, sha
     gradient compiles while ``sweep`` is not cached) gives ``sweep``'s gradients bit for bit;
     meeting a map, it stops there and ``sweep`` carries on."""
     from tapegrad.engine import _sweep_dispatch, kernels
+    from tapegrad.engine import sweep as sweep_module
 
     rng = np.random.default_rng(len(shape))
     xs, ys = rng.uniform(-2, 2, shape), rng.uniform(0.5, 2, shape)
@@ -258,6 +259,7 @@ def test_elementwise_kernel_agrees_with_sweep_and_hands_maps_on(monkeypatch, sha
     plain.update({"elementwise": esweep, ("elementwise", np.dtype(np.float64).num): esweep})
     monkeypatch.setattr(kernels, "_kernels", plain)
     monkeypatch.setattr(kernels, "_without_maps", lambda recs, dtype: True)
+    monkeypatch.setattr(sweep_module, "_ready", {})  # the sweep's own lookup of the kernel
     forced = _scalar_and_mapped_programs(xs, ys)
     assert calls  # esweep ran, and the mapped program went on in sweep
     assert kernels._kernels[False, np.dtype(np.float64).num] is _sweep_dispatch.sweep
