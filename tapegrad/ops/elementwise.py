@@ -15,7 +15,8 @@ import numpy as np
 from .. import tape
 from ..device import DeviceArray
 from ..device import device as _device
-from ..tensor import Tensor, _make, _wrap
+from .. import tensor as _tensor_mod
+from ..tensor import Tensor, _make, _new, _wrap
 from . import record as R
 from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
@@ -24,6 +25,8 @@ from .shapes import broadcast_shapes
 
 _grad_on = R._grad_on
 _state = R._state
+_local = tape._local
+_FLUSH_INTS = tape._FLUSH_INTS
 _F64 = np.dtype(np.float64)
 _ndarray = np.ndarray
 _SCALAR_ERRORS = (ArithmeticError, ValueError)
@@ -65,7 +68,30 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             except _SCALAR_ERRORS:
                 r = _scalar_fallback(np_f, xd)
             if x._rg and _state.grad_enabled:  # the flag itself: a call costs ~5% here
-                return R.rec1(code, x, r, None, xd if save_x else r if save_out else None)
+                saved = xd if save_x else r if save_out else None
+                seg = _local.seg
+                if seg is None or x._seg is not seg or seg.n >= seg.check_at or \
+                        _tensor_mod._inference_used:
+                    return R.rec1(code, x, r, None, saved)
+                # R.rec1 inlined for a tensor of the current segment: a scalar chain's values
+                if saved is None:
+                    v = -1
+                else:
+                    fv = seg.fvals
+                    v = len(fv) << 1
+                    fv.append(saved)
+                i = seg.n
+                seg.n = i + 1
+                ints = seg.ints
+                ints += (code, x._rec, -1, -1, v, 1)
+                if len(ints) >= _FLUSH_INTS:
+                    seg.flush()
+                t = _new(Tensor)
+                t._data = r
+                t._rg = True
+                t._seg = seg
+                t._rec = i
+                return t
             return _make(r)
         if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
             return _cuda().unary(d, x)

@@ -72,10 +72,35 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     t._rec = i
                     return t
                 if to is Tensor and type(other._data) is float:
-                    r = f(d, other._data)
-                    if (self._rg or other._rg) and _state.grad_enabled:
+                    e = other._data
+                    r = f(d, e)
+                    if not ((self._rg or other._rg) and _state.grad_enabled):
+                        return _plain(r)
+                    seg = _local.seg
+                    if seg is None or self._seg is not seg or other._seg is not seg or \
+                            seg.n >= seg.check_at or _tensor_mod._inference_used:
                         return rec2(op_tt, self, other, r, save_tt)
-                    return _plain(r)
+                    # rec2 inlined for two tensors of the current segment (both then require
+                    # grad): a chain's own values
+                    if save_tt:
+                        fv = seg.fvals
+                        v = len(fv) << 1
+                        fv.append(d)
+                        fv.append(e)
+                    else:
+                        v = -1
+                    i = seg.n
+                    seg.n = i + 1
+                    ints = seg.ints
+                    ints += (op_tt, self._rec, other._rec, -1, v, 1)
+                    if len(ints) >= _FLUSH_INTS:
+                        seg.flush()
+                    t = _new(Tensor)
+                    t._data = r
+                    t._rg = True
+                    t._seg = seg
+                    t._rec = i
+                    return t
             except ZeroDivisionError:
                 pass
         elif type(d) is _ndarray and d.ndim and not (self._rg and _state.grad_enabled):

@@ -91,13 +91,14 @@ def test_scalar_fast_path_records_like_the_generic_ops():
 
 
 def test_scalar_fast_path_on_a_chain_matches_the_array_path():
-    # ops on a tensor of the current segment (not a leaf) take the inlined recorder
+    # ops on tensors of the current segment (not leaves) take the inlined recorders
     def chain(y):
         for c in (2, 2.5, -3):
             y = y * c
             y = y + c
             y = y - c
             y = y / c
+            y = y * (y * 0.5) + (y - 1.5) / (y * y + 1.0) - y * 0.25  # tensor-tensor ops
         return y
 
     a1 = tg.tensor(0.7, requires_grad=True)
