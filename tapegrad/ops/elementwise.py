@@ -102,14 +102,19 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
         rd = r.dtype  # (float64 results, the common case, pass one identity test)
         if rd is not _F64 and rd.kind == "f" and xd.dtype.kind in "biu":
             r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: ints -> float64
-        r = _wrap(r)
+        if type(r) is not _ndarray or not r.ndim:
+            r = _wrap(r)  # (an array of at least one dim is its own normal form)
         if x._rg and _state.grad_enabled:
             if xd.dtype.kind == "c":
                 return _complex().unary(name, x, r)
             if type(r) is _ndarray and x._base is None:
                 return R.result_arrays(r, code, x, None, save_x, False, save_out)
             return _record_unary(code, x, r, save_x, save_out, -1)
-        return _make(r)
+        t = _new(Tensor)  # _make(r) inlined: the no_grad path of array code
+        t._data = r
+        if _tensor_mod._inference_used and _state.inference:
+            t._inference = True
+        return t
 
     fn.__name__ = fn.__qualname__ = name
     fn.opdef = d
