@@ -196,7 +196,7 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
     if (sx is not None and sx is not seg) or (sy is not None and sy is not seg):
         seg = tape.prepare([t for t in (x, y) if t._rg])
     saved, stamps, vc = [], [], None
-    for keep, t in ((save_x, x), (save_y, y)):
+    for keep, t in ((save_x, x), (save_y, y)) if save_x or save_y else ():  # (add saves none)
         if keep:
             if t._inference:
                 raise RuntimeError(INFERENCE_SAVE_MSG)
