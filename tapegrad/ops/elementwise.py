@@ -8,13 +8,11 @@ inputs, ``out`` result, ``m`` saved mask, ``c0``/``c1`` scalar constants.
 
 import math
 import operator
-import warnings
 
 import numpy as np
 
 from .. import tape
 from ..device import DeviceArray
-from ..device import device as _device
 from .. import tensor as _tensor_mod
 from ..tensor import Tensor, _make, _new, _wrap
 from . import record as R
@@ -184,49 +182,8 @@ abs = _unary(Op.ABS, "abs", np.abs, operator.abs, ("x",), "g * sign(x)")
 clone = _unary(Op.CLONE, "clone", np.copy, float, (), "g", "CloneBackward0")
 
 
-def contiguous(x, memory_format=None):
-    """``x`` itself, or a C-ordered copy (``clone``) of a view that is not contiguous, as in
-    PyTorch: an in-place change of the copy leaves the viewed tensor alone."""
-    d = x._data
-    if type(d) is _ndarray and x._base is not None and not d.flags.c_contiguous:
-        c = clone(x)  # NumPy's copy keeps the view's order (order="K"): C order instead;
-        c._data = np.ascontiguousarray(c._data)  # the CLONE record saves no value to redo
-        return c
-    return x
-
-
 defop(Op.TO_COPY, "to", "unary", "ToCopyBackward0", saves=(), dx="g")
 
-
-def to(x, *args, dtype=None, device=None, copy=False):
-    """Convert to ``dtype`` (differentiable between floating dtypes) and/or ``device``."""
-    for a in args:
-        if isinstance(a, (str, _device)) or a is None:
-            device = a
-        else:
-            dtype = a
-    if device is not None or type(x._data) is DeviceArray:  # transfers (ops/cuda_ops.py)
-        from ..creation import _check_device
-
-        _check_device(device)
-        if device is not None and str(device) != "cpu" or type(x._data) is DeviceArray:
-            return _cuda().to(x, dtype, device)
-    if dtype is None:
-        return clone(x) if copy else x
-    dtype = np.dtype(dtype)
-    if x.dtype == dtype and not copy:
-        return x
-    if dtype.kind == "c" or x.dtype.kind == "c":  # complex casts: ops/complex.py's rule
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)  # as torch: real part
-            value = _wrap(np.asarray(x._data).astype(dtype))
-        if dtype.kind in "fc" and x._rg and _grad_on():
-            return _complex().record(value, (x,), "to")
-        return _make(value)
-    value = _wrap(np.asarray(x._data).astype(dtype))
-    if dtype.kind == "f" and x._rg and _grad_on():
-        return R.result(value, Op.TO_COPY, x)
-    return _make(value)
 
 # ---- unary with scalar constants (x op c, c op x with c a Python number) ----------------
 # These records have no public function of their own: binary ops with a number use them.
@@ -683,3 +640,6 @@ def zero_grad_like(x, r):
             return R.rec1(int(Op.ZERO_GRAD), x, r, None, None)
         return _record_unary(int(Op.ZERO_GRAD), x, r, False, False, -1)
     return _make(r)
+
+
+from .conversion import contiguous, to  # noqa: E402,F401  (they use clone, defined above)
