@@ -199,3 +199,16 @@ def test_vmap_errors():
         tg.vmap(lambda a: a.sum().item())(x)
     with pytest.raises(ValueError, match="in_dim"):
         tg.vmap(lambda a: a, in_dims=2)(x)
+
+
+def test_unary_public_ops_keep_their_signature_and_batch():
+    # the one-argument wrappers of tg.sin, tg.tanh, ...: same signature, batched under vmap
+    x = tg.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+    assert tg.sin.__wrapped__ is tg.sin.raw and tg.sin(x=x).shape == (2, 3)
+    with pytest.raises(TypeError):
+        tg.sin(x, x)
+    out = tg.vmap(lambda v: tg.tanh(tg.sin(v)))(x)
+    np.testing.assert_array_equal(out.detach().numpy(), np.tanh(np.sin(x.detach().numpy())))
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(x.detach().numpy()) *
+                               (1 - np.tanh(np.sin(x.detach().numpy())) ** 2), rtol=1e-12)

@@ -213,6 +213,8 @@ def _build_table():
     table[inplace.METHODS["__iadd__"].__code__] = lambda L: (
         L["f"].__name__, {"x": L["self"], "other": L["other"]})
     table[dispatching("x", len).__code__] = _dispatching
+    table[dispatching("x", elementwise.sin).__code__] = lambda L: _dispatching(
+        {"raw": L["raw"], "name": L["name"], "args": (L["x"],), "kwargs": {}})
     table[scalar_fast.METHODS["__neg__"].__code__] = lambda L: ("neg", {"x": L["self"]})
     table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
     table[creation.zeros_like.__code__] = lambda L: ("factory", dict(L))  # zeros/ones/empty

@@ -17,6 +17,7 @@ independent, so one backward gives every example's gradient), which makes ``vmap
 """
 
 import functools
+import types
 import warnings
 
 import numpy as np
@@ -41,6 +42,15 @@ from .randomness import running as randomness_of
 
 def dispatching(name, raw):
     """``raw`` (a public op) made batch-aware: plain arguments go straight to ``raw``."""
+    if _takes_x_only(raw):  # tg.sin(x) ...: no argument packing (~0.2 µs a call)
+        @functools.wraps(raw)
+        def fn1(x):
+            if _running[0] and _state.level:
+                return dispatch(name, raw, (x,), {})
+            return raw(x)
+
+        fn1.raw = raw
+        return fn1
 
     @functools.wraps(raw)
     def fn(*args, **kwargs):
@@ -50,6 +60,16 @@ def dispatching(name, raw):
 
     fn.raw = raw
     return fn
+
+
+def _takes_x_only(f):
+    """Whether ``f``'s signature is exactly ``(x)`` (the unary ops)."""
+    if not isinstance(f, types.FunctionType):
+        return False
+    code = f.__code__
+    no_star = not code.co_flags & 0x0C  # neither CO_VARARGS nor CO_VARKEYWORDS
+    return code.co_argcount == 1 and code.co_kwonlyargcount == 0 and no_star and \
+        code.co_varnames[:1] == ("x",) and f.__defaults__ is None
 
 
 _REFLECTED = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul", "__rtruediv__": "div",

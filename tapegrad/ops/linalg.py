@@ -95,6 +95,7 @@ def _matmul_jvp_np(tangents, inputs, out, needs=(True, True)):
 
 defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_matmul_vjp_np,
       jvp_np=_matmul_jvp_np)
+_MATMUL = int(Op.MATMUL)
 
 
 def matmul(x, y):
@@ -111,6 +112,9 @@ def matmul(x, y):
             if value is not None:
                 if not ((x._rg or y._rg) and _state.grad_enabled):
                     return _make(value)
+                if type(value) is np.ndarray:
+                    return R.pair_result(value, _MATMUL, x, y, None if (x._rg and y._rg) else
+                                         {"needs": (x._rg, y._rg)})
                 return R.python_result(value, Op.MATMUL, (x, y), save_inputs=(0, 1),
                                        params=None if (x._rg and y._rg) else
                                        {"needs": (x._rg, y._rg)})

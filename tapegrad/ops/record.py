@@ -196,7 +196,7 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
     if (sx is not None and sx is not seg) or (sy is not None and sy is not seg):
         seg = tape.prepare([t for t in (x, y) if t._rg])
     saved, stamps, vc = [], [], None
-    for keep, t in ((save_x, x), (save_y, y)):
+    for keep, t in ((save_x, x), (save_y, y)) if save_x or save_y else ():  # (add saves none)
         if keep:
             if t._inference:
                 raise RuntimeError(INFERENCE_SAVE_MSG)
@@ -430,6 +430,37 @@ class PyRecord:
         self.params = params  # static keyword parameters of the op
         self.in_shapes = in_shapes
         self.out_shape = out_shape
+
+
+def pair_result(value, op, x, y, params):
+    """``python_result(value, op, (x, y), save_inputs=(0, 1), params=params)`` for two real
+    CPU arrays that are not views and a real array ``value``: the matmul of array code,
+    spelled out (~2 µs less per op than the general loops)."""
+    if _tensor_mod._inference_used and _state.inference:  # see result()
+        return _make(value)
+    if COMPLEX_SEEN[0]:
+        refuse_complex(op, value, x, y)
+    sx, sy = x._seg, y._seg
+    seg = _local.seg
+    if seg is None or seg.n >= seg.check_at or (sx is not None and sx is not seg) or (
+            sy is not None and sy is not seg):
+        seg = None  # holding no reference: _renew counts the segment's references
+        seg = tape.prepare([t for t in (x, y) if t._rg])
+    a = (x._rec if x._seg is seg else tape.slot(seg, x)) if x._rg else -1
+    b = (y._rec if y._seg is seg else tape.slot(seg, y)) if y._rg else -1
+    if x._inference or y._inference:
+        raise RuntimeError(INFERENCE_SAVE_MSG)
+    xd, yd = x._data, y._data
+    vx, vy = x._vcounter(), y._vcounter()
+    pyaux = seg.pyaux
+    aux = len(pyaux)
+    pyaux.append(PyRecord((a, b), [xd, yd], [(vx, vx[0]), (vy, vy[0])], None, params or {},
+                          (xd.shape, yd.shape), value.shape))
+    seg.abytes += xd.nbytes + yd.nbytes  # saved bytes count towards closing the segment
+    if seg.abytes > seg.bcheck:
+        seg.check_at = seg.n
+    return with_history(value, seg, tape.record(seg, op, a, b, aux, value.size,
+                                                narrow=value.dtype is _F32))
 
 
 def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None):

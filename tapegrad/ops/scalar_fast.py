@@ -12,12 +12,17 @@ import operator
 import numpy as np
 
 from .. import grad_mode as _gm
-from ..tensor import Tensor, _make
+from .. import tape
+from .. import tensor as _tensor_mod
+from ..tensor import Tensor, _make, _new
 from . import elementwise as E
 from .record import rec1, rec2
 from ..registry import Op
 
 _state = _gm._state
+_local = tape._local
+_current = tape.current
+_FLUSH_INTS = tape._FLUSH_INTS
 _ndarray = np.ndarray
 _ADD, _SUB, _MUL, _DIV = int(Op.ADD), int(Op.SUB), int(Op.MUL), int(Op.DIV)
 _ADDC, _MULC, _RDIVC, _NEG = int(Op.ADDC), int(Op.MULC), int(Op.RDIVC), int(Op.NEG)
@@ -26,8 +31,9 @@ _ADDC, _MULC, _RDIVC, _NEG = int(Op.ADDC), int(Op.MULC), int(Op.RDIVC), int(Op.N
 _plain = _make  # marks inference tensors when inference mode was ever used
 
 
-def _operator(general, f, op_tt, save_tt, const_rule):
-    """``x <op> other``; ``const_rule(c) -> (opcode, constant, saves_x)`` for a number c."""
+def _operator(general, f, op_tt, save_tt, const_code, const_of):
+    """``x <op> other``; a number ``c`` is recorded as op ``const_code`` with the constant
+    ``const_of(c)`` (None: ``c`` itself) and no saved value."""
 
     def method(self, other):
         d = self._data
@@ -36,15 +42,65 @@ def _operator(general, f, op_tt, save_tt, const_rule):
             try:
                 if to is float or to is int:
                     r = f(d, other)
-                    if self._rg and _state.grad_enabled:
-                        code, c, save_x = const_rule(other)
-                        return rec1(code, self, r, c, d if save_x else None)
-                    return _plain(r)
+                    if not (self._rg and _state.grad_enabled):
+                        return _plain(r)
+                    if const_of is not None:
+                        c = const_of(other)
+                    else:
+                        c = other if to is float else float(other)
+                    # rec1(const_code, self, r, c, None) inlined: the commonest scalar op
+                    if _tensor_mod._inference_used and _state.inference:
+                        return _plain(r)
+                    seg = _local.seg
+                    if seg is None or seg.n >= seg.check_at:
+                        seg = _current()
+                    if self._seg is not seg:
+                        return rec1(const_code, self, r, c, None)
+                    faux = seg.faux
+                    aux = len(faux)
+                    faux.append(c)
+                    i = seg.n
+                    seg.n = i + 1
+                    ints = seg.ints
+                    ints += (const_code, self._rec, -1, aux, -1, 1)
+                    if len(ints) >= _FLUSH_INTS:
+                        seg.flush()
+                    t = _new(Tensor)
+                    t._data = r
+                    t._rg = True
+                    t._seg = seg
+                    t._rec = i
+                    return t
                 if to is Tensor and type(other._data) is float:
-                    r = f(d, other._data)
-                    if (self._rg or other._rg) and _state.grad_enabled:
+                    e = other._data
+                    r = f(d, e)
+                    if not ((self._rg or other._rg) and _state.grad_enabled):
+                        return _plain(r)
+                    seg = _local.seg
+                    if seg is None or self._seg is not seg or other._seg is not seg or \
+                            seg.n >= seg.check_at or _tensor_mod._inference_used:
                         return rec2(op_tt, self, other, r, save_tt)
-                    return _plain(r)
+                    # rec2 inlined for two tensors of the current segment (both then require
+                    # grad): a chain's own values
+                    if save_tt:
+                        fv = seg.fvals
+                        v = len(fv) << 1
+                        fv.append(d)
+                        fv.append(e)
+                    else:
+                        v = -1
+                    i = seg.n
+                    seg.n = i + 1
+                    ints = seg.ints
+                    ints += (op_tt, self._rec, other._rec, -1, v, 1)
+                    if len(ints) >= _FLUSH_INTS:
+                        seg.flush()
+                    t = _new(Tensor)
+                    t._data = r
+                    t._rg = True
+                    t._seg = seg
+                    t._rec = i
+                    return t
             except ZeroDivisionError:
                 pass
         elif type(d) is _ndarray and d.ndim and not (self._rg and _state.grad_enabled):
@@ -52,13 +108,19 @@ def _operator(general, f, op_tt, save_tt, const_rule):
             to = type(other)
             try:
                 if to is float or to is int:
-                    return _plain(f(d, other))
-                if to is Tensor and not other._rg:
-                    e = other._data
-                    if type(e) is _ndarray and e.shape == d.shape:
-                        return _plain(f(d, e))
+                    r = f(d, other)
+                elif to is Tensor and not other._rg and type(other._data) is _ndarray and \
+                        other._data.shape == d.shape:
+                    r = f(d, other._data)
+                else:
+                    return general(self, other)
             except TypeError as e:
                 raise E._bool_error(e) from None
+            t = _new(Tensor)  # _make(r) inlined
+            t._data = r
+            if _tensor_mod._inference_used and _state.inference:
+                t._inference = True
+            return t
         return general(self, other)
 
     return method
@@ -98,14 +160,14 @@ def _inv(c):
 
 
 METHODS = dict(
-    __add__=_operator(E.add, operator.add, _ADD, False, lambda c: (_ADDC, float(c), False)),
+    __add__=_operator(E.add, operator.add, _ADD, False, _ADDC, None),
     __radd__=_reflected(E.add, operator.add, lambda c: (_ADDC, float(c), False)),
-    __sub__=_operator(E.sub, operator.sub, _SUB, False, lambda c: (_ADDC, -float(c), False)),
+    __sub__=_operator(E.sub, operator.sub, _SUB, False, _ADDC, lambda c: -float(c)),
     __rsub__=_reflected(E.sub, operator.sub, lambda c: (_MULC, -1.0, False)),
-    __mul__=_operator(E.mul, operator.mul, _MUL, True, lambda c: (_MULC, float(c), False)),
+    __mul__=_operator(E.mul, operator.mul, _MUL, True, _MULC, None),
     __rmul__=_reflected(E.mul, operator.mul, lambda c: (_MULC, float(c), False)),
-    __truediv__=_operator(E.div, operator.truediv, _DIV, True,
-                          lambda c: (_MULC, _inv(float(c)), False)),
+    __truediv__=_operator(E.div, operator.truediv, _DIV, True, _MULC,
+                          lambda c: _inv(float(c))),
     __rtruediv__=_reflected(E.div, operator.truediv, lambda c: (_RDIVC, float(c), True)),
     __neg__=_neg,
 )

@@ -16,6 +16,8 @@ from ..grad_mode import enable_grad
 from ..tensor import Tensor, _make, bump_version
 from . import _device
 
+_ndarray = np.ndarray
+
 
 class _RequiredParameter:
     def __repr__(self):
@@ -133,9 +135,15 @@ class Optimizer:
         ``data`` the parameter's storage, updated in place by the caller."""
         maximize = group["maximize"]
         for p in group["params"]:
-            if p.grad is None:
+            g = _grad_attr(p)
+            if g is None:
                 continue
-            yield p, _grad_of(p, maximize), _arr(p)
+            d, gd = p._data, g._data
+            if type(d) is _ndarray and type(gd) is _ndarray and gd.dtype is d.dtype and \
+                    not maximize:
+                yield p, gd, d  # the common case: what _grad_of and _arr return, read directly
+            else:
+                yield p, _grad_of(p, maximize), _arr(p)
 
     def _advance_step(self, p, zero_buffers=None):
         """``(state, step)`` for ``p`` with its ``step`` counter advanced by one. Given
@@ -209,12 +217,19 @@ def zero_grads(params, set_to_none=True):
     """Reset the gradients of ``params`` (``Optimizer.zero_grad`` and ``Module.zero_grad``):
     set them to ``None``, or with ``set_to_none=False`` fill them with zeros in place."""
     for p in params:
-        if p.grad is None:
+        g = _grad_attr(p)
+        if g is None:
             continue
         if set_to_none:
-            p.grad = None
+            p._grad = None  # (the setter checks only a tensor assigned)
         else:
-            p.grad.zero_()
+            g.zero_()
+
+
+def _grad_attr(p):
+    """``p.grad``, read without the property for a leaf (the property warns only for a
+    non-leaf that does not retain its gradient)."""
+    return p._grad if p._seg is None else p.grad
 
 
 _OPTION_LABELS = {"lr": "learning rate", "eps": "epsilon value"}

@@ -90,6 +90,30 @@ def test_scalar_fast_path_records_like_the_generic_ops():
                 assert p.item() == q.item()
 
 
+def test_scalar_fast_path_on_a_chain_matches_the_array_path():
+    # ops on tensors of the current segment (not leaves) take the inlined recorders
+    def chain(y):
+        for c in (2, 2.5, -3):
+            y = y * c
+            y = y + c
+            y = y - c
+            y = y / c
+            y = y * (y * 0.5) + (y - 1.5) / (y * y + 1.0) - y * 0.25  # tensor-tensor ops
+        return y
+
+    a1 = tg.tensor(0.7, requires_grad=True)
+    a2 = tg.tensor(np.array([0.7]), requires_grad=True)
+    r1, r2 = chain(a1 * 1.0), chain(a2 * 1.0)
+    assert type(r1._data) is float and r1.item() == r2.item()
+    (g1,), (g2,) = tg.autograd.grad(r1, a1), tg.autograd.grad(r2.sum(), a2)
+    assert g1.item() == g2.item()
+    with tg.inference_mode():
+        r = chain(a1 * 1.0)
+    assert not r.requires_grad and r.is_inference()
+    with tg.no_grad():
+        assert not chain(a1 * 1.0).requires_grad
+
+
 def test_scalar_domain_edges_do_not_raise():
     x = tg.tensor(0.0, requires_grad=True)
     assert tg.log(x).item() == -math.inf

@@ -116,3 +116,26 @@ def test_no_grad_and_constants_record_nothing():
     with tg.no_grad():
         assert not (a * c).requires_grad and not (a @ tg.ones(3, 2)).requires_grad
     assert not (c * c).requires_grad and (c * a).requires_grad
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("c", [2, 2.0])
+def test_square_is_numpys_power_bit_for_bit(dtype, c):
+    x = np.array([0.0, -0.0, 1.5, -3.25, 1e300, -1e-310, np.inf, -np.inf, np.nan, 7.0])
+    t = tg.tensor(x.astype(dtype))
+    with np.errstate(all="ignore"):
+        want = np.power(x.astype(dtype), c)
+    got = (t ** c).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    # the recorded path: the same value, its gradient 2x, and float64 finite differences
+    a = _t((4, 3), 5, dtype)
+    r = a ** c
+    assert r.dtype == dtype
+    np.testing.assert_array_equal(r.detach().numpy(), np.power(a.detach().numpy(), c))
+    r.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * a.detach().numpy(), rtol=1e-3)
+    assert tg.autograd.gradgradcheck(lambda v: v ** c, (_t((3,), 6),))
+    assert (2.0 ** _t((2,), 7)).detach().numpy().tolist() == \
+        np.power(2.0, _t((2,), 7).detach().numpy()).tolist()  # the reflected power unchanged

@@ -1,0 +1,58 @@
+"""Conversions: ``to`` (dtype and device) and ``contiguous``.
+
+Their records are elementwise ops' (``TO_COPY`` is declared with them, a ``clone`` copies a
+view); ``elementwise`` re-exports both.
+"""
+
+import warnings
+
+import numpy as np
+
+from ..device import DeviceArray
+from ..device import device as _device
+from ..registry import Op
+from ..tensor import _make, _wrap
+from . import record as R
+from .elementwise import _complex, _cuda, _grad_on, _ndarray, clone
+
+
+def contiguous(x, memory_format=None):
+    """``x`` itself, or a C-ordered copy (``clone``) of a view that is not contiguous, as in
+    PyTorch: an in-place change of the copy leaves the viewed tensor alone."""
+    d = x._data
+    if type(d) is _ndarray and x._base is not None and not d.flags.c_contiguous:
+        c = clone(x)  # NumPy's copy keeps the view's order (order="K"): C order instead;
+        c._data = np.ascontiguousarray(c._data)  # the CLONE record saves no value to redo
+        return c
+    return x
+
+
+def to(x, *args, dtype=None, device=None, copy=False):
+    """Convert to ``dtype`` (differentiable between floating dtypes) and/or ``device``."""
+    for a in args:
+        if isinstance(a, (str, _device)) or a is None:
+            device = a
+        else:
+            dtype = a
+    if device is not None or type(x._data) is DeviceArray:  # transfers (ops/cuda_ops.py)
+        from ..creation import _check_device
+
+        _check_device(device)
+        if device is not None and str(device) != "cpu" or type(x._data) is DeviceArray:
+            return _cuda().to(x, dtype, device)
+    if dtype is None:
+        return clone(x) if copy else x
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype and not copy:
+        return x
+    if dtype.kind == "c" or x.dtype.kind == "c":  # complex casts: ops/complex.py's rule
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)  # as torch: real part
+            value = _wrap(np.asarray(x._data).astype(dtype))
+        if dtype.kind in "fc" and x._rg and _grad_on():
+            return _complex().record(value, (x,), "to")
+        return _make(value)
+    value = _wrap(np.asarray(x._data).astype(dtype))
+    if dtype.kind == "f" and x._rg and _grad_on():
+        return R.result(value, Op.TO_COPY, x)
+    return _make(value)
