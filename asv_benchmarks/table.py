@@ -2,7 +2,8 @@
 
 Run: python asv_benchmarks/table.py   (one process; tapegrad and PyTorch runs alternate, 7 each,
 after a warm-up; medians). ``--compiled`` prints only the tg.compile table (compiled, eager,
-PyTorch and JAX jit runs in turn, 5 each after the first call, which is reported apart).
+PyTorch and JAX jit runs in turn, 5 each after the first call, which is reported apart; all
+on one core, as XLA otherwise runs some programs on two threads).
 """
 
 import os
@@ -67,6 +68,11 @@ def first_call(run):
 def compiled_table(torch_ok):
     """tg.compile's rows: steady state against PyTorch eager and JAX jit, and first calls."""
     libs = ["compiled", "tapegrad"] + (["torch"] if torch_ok else []) + ["jax"]
+    # one core for all: XLA runs some programs on two threads whatever its flags say (sin·exp:
+    # 57 ms of CPU in 31 ms), and the targets compare one thread with one thread. Threads
+    # started from here on (JAX's) inherit the affinity.
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import tapegrad as tg
 
     x = tg.tensor([1.0], requires_grad=True)

@@ -14,6 +14,10 @@ import time
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # before NumPy's BLAS starts its thread pool
+# JAX's CPU backend (XLA) on one thread too, read when jax is first imported: the targets
+# compare one thread with one thread
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                      "intra_op_parallelism_threads=1")
 
 import numpy as np  # noqa: E402
 
