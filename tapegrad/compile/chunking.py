@@ -24,9 +24,6 @@ CHUNK = 8192
 MIN_SIZE = 8 * CHUNK  # elements from which a run is chunked
 MIN_NODES = 3  # fewer nodes: the loop's own cost is not won back
 
-_ELEMENTWISE = frozenset(ir.UNARY) | frozenset(ir.BINARY) | frozenset(
-    ("addc", "mulc", "rsubc", "rdivc", "powc", "divc", "rpowc"))
-
 
 def _small(g, v):
     return g.shape(v) == ()
@@ -39,7 +36,7 @@ def _fits(g, node, shape, consts):
     if node.op == "sum":  # a full sum to a float: chunk sums added up
         return node.params["axis"] is None and not node.params["keepdims"] and \
             type(g.meta(node.out)) is float and g.shape(node.ins[0]) == shape
-    if node.op not in _ELEMENTWISE or g.shape(node.out) != shape or \
+    if node.op not in ir.ELEMENTWISE or g.shape(node.out) != shape or \
             g.dtype(node.out).kind != "f":
         return False
     return all(_small(g, i) or g.shape(i) == shape for i in node.ins)
@@ -50,7 +47,7 @@ def find_run(g, nodes, consts):
     k = 0
     while k < len(nodes):
         node = nodes[k]
-        shape = g.shape(node.out) if node.out >= 0 and node.op in _ELEMENTWISE else None
+        shape = g.shape(node.out) if node.out >= 0 and node.op in ir.ELEMENTWISE else None
         if shape is None or int(np.prod(shape)) < MIN_SIZE or not _fits(g, node, shape, consts):
             k += 1
             continue

@@ -109,7 +109,8 @@ def _uniform_value(v):
 
 
 DEFER_MIN = 1 << 16  # elements from which a reverse pass's elementwise value is deferred
-_DEFERRABLE = frozenset(UNARY) | frozenset(BINARY) | frozenset(
+# elementwise ops over their operands' shape (a deferred value, a chunked replay run)
+ELEMENTWISE = frozenset(UNARY) | frozenset(BINARY) | frozenset(
     ("addc", "mulc", "rsubc", "rdivc", "powc", "divc", "rpowc"))
 _PROBE = np.zeros(1, np.intp)
 
@@ -142,6 +143,7 @@ class Graph:
         self.val.graph = self
         self.defer = 0  # > 0 while a reverse pass without create_graph emits (``backprop``)
         self.samples = {}  # value id -> (positions, its values there) of a Deferred value
+        self.metas = {}  # value id -> the stand-in ``meta`` gives for a Deferred value
         self.rg = []
         self.producer = []  # node index of each value (-1: none)
         self.seen = {}  # (op, inputs, requires grad, parameters) -> value id
@@ -178,7 +180,7 @@ class Graph:
             if hit is not None:
                 return hit
         value = self._deferred(op, ins, params) if known is None and self.defer and \
-            op in _DEFERRABLE else None
+            op in ELEMENTWISE else None
         if value is None:
             value = IMPL[op](params, *[self.val[i] for i in ins]) if known is None else known
             value = norm(value)
@@ -227,12 +229,13 @@ class Graph:
             return None
         d = Deferred()
         d.shape, d.node = shape, len(self.nodes)
-        probe = IMPL[op](params, *[self._at(i, _PROBE) for i in ins])  # the result's dtype
+        probe = IMPL[op](params, *[self.sample(i, _PROBE) for i in ins])  # the result's dtype
         d.dtype = np.asarray(probe).dtype
         return d
 
-    def _at(self, v, flat):
-        """The value of ``v`` at the flat positions ``flat`` (a number or 0-d value as is)."""
+    def sample(self, v, flat):
+        """The value of ``v`` at the flat positions ``flat``, computing only those (a number
+        or 0-d value as is)."""
         r = self.raw(v)
         if type(r) is float or r.shape == ():
             return r
@@ -242,13 +245,9 @@ class Graph:
         if hit is not None and hit[0] is flat:
             return hit[1]
         node = self.nodes[r.node]
-        out = IMPL[node.op](node.params, *[self._at(i, flat) for i in node.ins])
+        out = IMPL[node.op](node.params, *[self.sample(i, flat) for i in node.ins])
         self.samples[v] = (flat, out)
         return out
-
-    def sample(self, v, flat):
-        """The value of ``v`` at the flat positions ``flat``, computing only those."""
-        return self._at(v, flat)
 
     def meta(self, v):
         """The value of ``v`` for reading its type, shape, dtype and layout only: a deferred
@@ -256,9 +255,9 @@ class Graph:
         r = list.__getitem__(self.val, v)
         if type(r) is not Deferred:
             return r
-        hit = self.samples.get(("meta", v))
+        hit = self.metas.get(v)
         if hit is None:
-            hit = self.samples[("meta", v)] = np.empty(r.shape, r.dtype)
+            hit = self.metas[v] = np.empty(r.shape, r.dtype)
         return hit
 
     def settle(self, v, array):
