@@ -66,6 +66,10 @@ def _batch_aware_public_ops():
         g[name] = dispatching(name, getattr(nn.functional, name))
     for name, f in torch_names.FUNCTIONS.items():  # tg.floor, tg.roll, tg.det, tg.unique, ...
         g.setdefault(name, dispatching(name, f))
+    from .func.batching_linalg import _ONE_MATRIX
+
+    for name in _ONE_MATRIX + ["solve", "solve_triangular"]:  # tg.linalg.inv, ...
+        setattr(linalg, name, dispatching("linalg." + name, getattr(linalg, name)))
 
 
 _batch_aware_public_ops()

@@ -31,7 +31,8 @@ from .tensor import _make, _wrap
 
 __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
            "cholesky", "pinv", "norm", "vector_norm", "matrix_norm", "matrix_power", "lstsq",
-           "matrix_rank", "cond", "multi_dot", "eig", "eigvals", "LinAlgError"]
+           "matrix_rank", "cond", "multi_dot", "eig", "eigvals", "matrix_exp", "solve_triangular",
+           "LinAlgError"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
@@ -387,3 +388,56 @@ def multi_dot(tensors):
     if last_vec:
         r = squeeze(r, -1)
     return r
+
+
+def matrix_exp(A):
+    """The matrix exponential: a Taylor polynomial of ``A / 2^s`` squared ``s`` times (s chosen
+    from the values so that ``|A / 2^s|_1 <= 1/2``; 18 terms then reach double precision).
+    Built from matmuls, so every order of derivative is that of the computed polynomial, which
+    agrees with the exponential's to the same precision."""
+    from .ops.linalg import matmul
+
+    A = _t(A)
+    if A.dtype.kind not in "fc":
+        raise RuntimeError("linalg.matrix_exp: Expected a floating point or complex tensor as "
+                           f"input. Got {A.dtype}")
+    _E._square(A, "matrix_exp")
+    n = A.shape[-1]
+    a = np.asarray(A._data)
+    norm1 = float(np.abs(a).sum(-2).max()) if a.size else 0.0
+    s = max(0, int(math.ceil(math.log2(norm1 / 0.5)))) if norm1 > 0.5 else 0
+    X = A * (0.5 ** s) if s else A
+    eye = _make(np.broadcast_to(np.eye(n, dtype=A.dtype), A.shape).copy())
+    term, total = X, eye + X
+    for k in range(2, 19):
+        term = matmul(term, X) * (1.0 / k)
+        total = total + term
+    for _ in range(s):
+        total = matmul(total, total)
+    return total
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """``X`` with ``T X = B`` (``X T = B`` with ``left=False``), ``T`` the upper (or lower)
+    triangle of ``A``, with ones on its diagonal if ``unitriangular``; the other entries of ``A``
+    are not read, so their gradient is zero (as PyTorch's). Batch dimensions broadcast."""
+    from .ops.elementwise import where
+
+    A, B = _t(A), _t(B)
+    _E._square(A, "solve_triangular")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError("linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {'AX = B' if left else 'XA = B'} ({n}x{n} and "
+                           f"{B.shape[-2]}x{B.shape[-1]})")
+    # the triangle picked (not multiplied by a 0/1 mask: an inf outside it must not read as nan)
+    keep = np.triu(np.ones((n, n), bool), 1 if unitriangular else 0)
+    T = where(_make(keep if upper else keep.T), A, 0.0)
+    if unitriangular:
+        T = T + _make(np.eye(n, dtype=A.dtype if A.dtype.kind in "fc" else np.float64))
+    if not left:  # X T = B  <=>  T^T X^T = B^T
+        return _D._tT(solve(_D._tT(T), _D._tT(B)))
+    return solve(T, B)

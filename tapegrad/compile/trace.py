@@ -146,7 +146,7 @@ _SAFE = frozenset((
 _THROUGH = frozenset(("__array_ufunc__", "__array_function__"))
 # Modules whose public functions are traced through for the same reason: the function
 # transforms, and the torch-named compositions of ops (tg.roll, tg.log2, tg.tensordot, ...).
-_TRACED_THROUGH = ("tapegrad.func", "tapegrad.torch_names")
+_TRACED_THROUGH = ("tapegrad.func", "tapegrad.torch_names", "tapegrad.linalg")
 
 
 _CMP = {np.equal: "eq", np.not_equal: "ne", np.less: "lt", np.less_equal: "le",

@@ -2,7 +2,6 @@
 (``torch.det``, ``torch.svd``, ...), built on ``tapegrad.linalg`` and the NumPy-dispatch
 compositions."""
 
-import math
 from collections import namedtuple
 
 import numpy as np
@@ -275,28 +274,7 @@ def cholesky(input, upper=False):
     return _LA.cholesky(input, upper=upper)
 
 
-def matrix_exp(input):
-    """The matrix exponential: a Taylor polynomial of ``A / 2^s`` squared ``s`` times (s chosen
-    from the values so that ``|A / 2^s|_1 <= 1/2``; 18 terms then reach double precision).
-    Built from matmuls, so every order of derivative is exact."""
-    A = _t(input)
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices, but they "
-                           f"are {A.shape[-2] if A.ndim > 1 else 1} by "
-                           f"{A.shape[-1] if A.ndim else 1} matrices")
-    n = A.shape[-1]
-    a = vals(A)
-    norm1 = float(np.abs(a).sum(-2).max()) if a.size else 0.0
-    s = max(0, int(math.ceil(math.log2(norm1 / 0.5)))) if norm1 > 0.5 else 0
-    X = A * (0.5 ** s) if s else A
-    eye = const(np.broadcast_to(np.eye(n, dtype=A.dtype), A.shape).copy())
-    term, total = X, eye + X
-    for k in range(2, 19):
-        term = _ops.matmul(term, X) * (1.0 / k)
-        total = total + term
-    for _ in range(s):
-        total = _ops.matmul(total, total)
-    return total
+matrix_exp = _LA.matrix_exp
 
 
 __all__ = ["tensordot", "inner", "vdot", "kron", "cross", "addmm", "addmv", "addr", "baddbmm",

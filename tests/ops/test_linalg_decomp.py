@@ -150,7 +150,16 @@ OPS += [
     ("multi_dot_vector_ends", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]),
      [((3,), (3, 4), (4,)), ((2,), (2, 2), (2, 3))], None),
     ("multi_dot_two", lambda L, a, b: L.linalg.multi_dot([a, b]), [((3, 2), (2,))], None),
+    ("matrix_exp", lambda L, a: L.linalg.matrix_exp(a), [((3, 3),), ((2, 2, 2),)], None),
+    ("matrix_exp_scaled", lambda L, a: L.linalg.matrix_exp(a * 4.0), [((3, 3),)], None),
 ]
+# (every combination of solve_triangular's flags; the diagonal kept away from zero)
+OPS += [(f"solve_triangular_{'u' if up else 'l'}{'L' if left else 'R'}{'1' if unit else ''}",
+         (lambda up, left, unit: lambda L, a, b: L.linalg.solve_triangular(
+             a + 4 * L.eye(3, dtype=L.float64), b, upper=up, left=left,
+             unitriangular=unit))(up, left, unit),
+         [((3, 3), (3, 2) if left else (2, 3)), ((2, 3, 3), (1, 3, 1) if left else (1, 1, 3))],
+         None) for up in (True, False) for left in (True, False) for unit in (True, False)]
 
 
 @pytest.mark.parametrize("name,f,cases,arrays", OPS, ids=[o[0] for o in OPS])
@@ -447,3 +456,40 @@ def test_complex_lstsq():
     np.testing.assert_allclose(res.detach().numpy(), want[1], rtol=1e-12)
     assert rank == want[2]
     assert tg.autograd.gradcheck(lambda p, q: tg.linalg.lstsq(p, q).solution.abs(), (a, b))
+
+def test_solve_triangular_reads_one_triangle_and_checks_shapes():
+    """Entries outside the triangle (even inf or nan) are not read and get no gradient."""
+    A = tg.tensor([[2.0, np.inf], [1.0, 4.0]], requires_grad=True)
+    B = tg.tensor([[2.0], [6.0]])
+    X = tg.linalg.solve_triangular(A, B, upper=False)
+    np.testing.assert_allclose(X.detach().numpy(), [[1.0], [1.25]])
+    X.sum().backward()
+    assert A.grad[0, 1].item() == 0.0 and np.isfinite(A.grad.numpy()).all()
+    U = tg.tensor([[np.nan, 3.0], [np.nan, np.nan]], requires_grad=True)
+    Y = tg.linalg.solve_triangular(U, B, upper=True, unitriangular=True)
+    np.testing.assert_allclose(Y.detach().numpy(), [[-16.0], [6.0]])
+    with pytest.raises(RuntimeError, match="B must have at least 2 dimensions"):
+        tg.linalg.solve_triangular(A, tg.ones(2), upper=True)
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation "
+                                           r"AX = B \(2x2 and 3x1\)"):
+        tg.linalg.solve_triangular(A, tg.ones(3, 1), upper=True)
+    with pytest.raises(RuntimeError, match="A must be batches of square matrices"):
+        tg.linalg.solve_triangular(tg.ones(2, 3), B, upper=True)
+    with pytest.raises(TypeError):
+        tg.linalg.solve_triangular(A, B)  # upper is keyword-only and required, as in PyTorch
+
+
+def test_matrix_exp_of_known_matrices_and_errors():
+    theta = 0.7  # exp of a generator of rotations is the rotation
+    R = tg.linalg.matrix_exp(tg.tensor([[0.0, -theta], [theta, 0.0]]))
+    np.testing.assert_allclose(R.numpy(), [[math.cos(theta), -math.sin(theta)],
+                                           [math.sin(theta), math.cos(theta)]], atol=1e-15)
+    np.testing.assert_allclose(tg.tensor([[0.0, 1.0], [0.0, 0.0]]).matrix_exp().numpy(),
+                               [[1.0, 1.0], [0.0, 1.0]])  # the method: the same function
+    np.testing.assert_allclose(tg.matrix_exp(tg.zeros(2, 3, 3)).numpy(),
+                               np.broadcast_to(np.eye(3), (2, 3, 3)))
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor"):
+        tg.linalg.matrix_exp(tg.tensor([[1, 2], [3, 4]]))
+    with pytest.raises(RuntimeError, match="A must be batches of square matrices, but they "
+                                           "are 2 by 3 matrices"):
+        tg.linalg.matrix_exp(tg.ones(2, 3))

@@ -1,0 +1,77 @@
+"""Batching rules of the linear-algebra functions (``tg.linalg.*`` and their torch names).
+
+They already treat every leading dimension as a batch dimension, so a batch of examples is one
+more such dimension in front: a function of one matrix takes the physical tensor as it is; a
+solve pads its batched operands' ranks (as broadcasting ops do) so that the vmapped dimension
+lines up, and turns a right-hand side that is a vector per example into a column.
+"""
+
+from ..tensor import Tensor
+from .batched import RULES, BatchedTensor, _unwrap, _wrap, dispatch
+from .batching_rules import _reshape
+from .pytree import tree_flatten
+
+
+def _batched_at(level, x):
+    return type(x) is BatchedTensor and x._vmap_level == level
+
+
+def _rule_matrix_function(level, name, raw, args, kwargs):
+    """``f(A, *options)``: ``A`` batched, of at least two dims per example (fewer: the loop,
+    which raises the function's own error); options batched too: the loop."""
+    if not args or not _batched_at(level, args[0]) or args[0].ndim < 2:
+        return NotImplemented
+    if any(_batched_at(level, t) for t in tree_flatten((args[1:], kwargs))[0]):
+        return NotImplemented
+    return _wrap(level, dispatch(name, raw, (args[0]._phys,) + tuple(args[1:]), kwargs))
+
+
+def _padded(level, t, rank):
+    """Physical ``t`` with ones inserted behind the batch dim up to ``rank`` dims per example;
+    an unbatched ``t`` as it is (it broadcasts from the right)."""
+    p, batched = _unwrap(level, t)
+    if batched and t.ndim < rank:
+        p = _reshape(p, (p.shape[0],) + (1,) * (rank - t.ndim) + tuple(p.shape[1:]))
+    return p
+
+
+def _rule_solve(level, name, raw, args, kwargs):
+    """``solve(A, B, ...)`` / ``solve_triangular(A, B, ...)`` with either operand batched."""
+    if len(args) != 2 or any(_batched_at(level, t) for t in tree_flatten(kwargs)[0]):
+        return NotImplemented
+    A, B = args
+    if not isinstance(A, Tensor) or not isinstance(B, Tensor) or A.ndim < 2 or B.ndim < 1:
+        return NotImplemented
+    left = kwargs.get("left", True)
+    # PyTorch's rule, on the examples' shapes: B is a (batch of) vector(s) when 1-D or of A's
+    # shape without its last dim (a vector per example is solved as a column)
+    vector = name.endswith("solve") and left and (
+        B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]))
+    if vector:
+        B = dispatch("unsqueeze", _unsqueeze(), (B, -1), {})
+    rank = max(A.ndim, B.ndim)
+    out = _wrap(level, dispatch(name, raw, (_padded(level, A, rank), _padded(level, B, rank)),
+                                kwargs))
+    return dispatch("squeeze", _squeeze(), (out, -1), {}) if vector else out
+
+
+def _unsqueeze():
+    from ..ops.movement import unsqueeze
+
+    return unsqueeze
+
+
+def _squeeze():
+    from ..ops.movement import squeeze
+
+    return squeeze
+
+
+_ONE_MATRIX = ("inv det slogdet eigh eigvalsh svd svdvals qr cholesky pinv matrix_power "
+               "matrix_exp eig eigvals matrix_rank cond").split()
+for _n in _ONE_MATRIX:
+    RULES["linalg." + _n] = _rule_matrix_function
+# the torch names (tg.det, Tensor.inverse, ...) of the same functions
+for _n in "det slogdet logdet inverse pinverse matrix_exp matrix_power cholesky svd".split():
+    RULES[_n] = _rule_matrix_function
+RULES["linalg.solve"] = RULES["linalg.solve_triangular"] = _rule_solve
