@@ -109,14 +109,14 @@ class BatchedTensor(Tensor):
         return BatchedTensor(self._phys.detach(), self._vmap_level)
 
     def _no_data(self, *args, **kwargs):
-        raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't "
+        raise _ValueRead("vmap: It looks like you're calling .item() on a Tensor. We don't "
                            "support vmap over calling .item() on a Tensor, please try to rewrite "
                            "what you're doing with other operations.")
 
     item = tolist = numpy = __float__ = __int__ = __index__ = _no_data
 
     def __bool__(self):
-        raise RuntimeError("vmap: It looks like you're attempting to use a Tensor in some "
+        raise _ValueRead("vmap: It looks like you're attempting to use a Tensor in some "
                            "data-dependent control flow. We don't support that yet: use "
                            "tg.where instead of if/else on a batched value.")
 
@@ -131,17 +131,22 @@ class BatchedTensor(Tensor):
                            "tg.func.grad or tg.autograd.grad inside vmap")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from ..numpy_dispatch import UFUNCS
+        from ..numpy_dispatch import ufunc_handler
 
-        f = UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
+        f = ufunc_handler(ufunc) if method == "__call__" and not kwargs else None
         if f is None:
             return NotImplemented
-        name = getattr(f, "__name__", ufunc.__name__)
+        name = ufunc.__name__  # np.sin -> the rule of "sin" (a name without one: tried as is)
         return dispatch(name, f, inputs, {})
 
 
 class _RawAccess(Exception):
     """An op without a dispatch entry read a batched tensor's value."""
+
+
+class _ValueRead(RuntimeError):
+    """A batched tensor's value read into Python (``item()``, ``bool()``, NumPy): PyTorch's
+    error in user code; in a function ``dispatch`` runs as it is, the sign to loop instead."""
 
 
 # ---- dispatch -----------------------------------------------------------------------------
@@ -170,7 +175,19 @@ def dispatch(name, raw, args, kwargs):
         res = rule(level, name, raw, args, kwargs)
         if res is not NotImplemented:
             return res
+    elif name not in _READS_VALUES:
+        # A function without a rule of its own is most often a composition of ops that have
+        # one (an activation, a loss, a torch-named function): run on the batched tensors, it
+        # batches op by op. One that reads a batched tensor's values raises _RawAccess (an op
+        # reads its inputs before it writes anything) and runs once per example from then on.
+        try:
+            return raw(*args, **kwargs)
+        except (_RawAccess, _ValueRead):
+            _READS_VALUES.add(name)
     return _loop(level, name, raw, args, kwargs)
+
+
+_READS_VALUES = set()  # names of functions seen reading a batched tensor's values
 
 
 def _bsize(level, leaves):

@@ -586,6 +586,13 @@ def _build_functions():
 
 
 _UFUNCS = _build_ufuncs()
+
+
+def ufunc_handler(ufunc):
+    """The tapegrad function that runs NumPy ufunc ``ufunc`` on tensors (None: none)."""
+    return _UFUNCS.get(ufunc)
+
+
 _REDUCE = {np.add: _reduce_handler("sum"), np.maximum: _reduce_handler("amax"),
            np.minimum: _reduce_handler("amin"), np.multiply: _reduce_handler("prod")}
 _FUNC_HANDLERS = _build_functions()
