@@ -62,11 +62,23 @@ def _batch_aware_public_ops():
                  "take_along_dim topk xlogy").split():
         g[name] = dispatching(name, g[name])
     nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
+    for name in ("nll_loss", "cross_entropy"):  # they read targets: rules of their own
+        setattr(nn.functional, name, dispatching(name, getattr(nn.functional, name)))
     for name in ("cosine_similarity", "pairwise_distance", "pdist"):  # torch.* names too
         g[name] = dispatching(name, getattr(nn.functional, name))
     for name, f in torch_names.FUNCTIONS.items():  # tg.floor, tg.roll, tg.det, tg.unique, ...
         g.setdefault(name, dispatching(name, f))
+    import types
+
+    from .func.batched import RULES
     from .func.batching_linalg import _ONE_MATRIX
+
+    # the op namespace too, for the compositions that call ops through it (nn.functional's
+    # activations and losses, the torch-named functions): under vmap they batch op by op
+    for name in RULES:
+        f = vars(ops).get(name)
+        if isinstance(f, types.FunctionType) and not getattr(f, "batch_aware", False):
+            setattr(ops, name, dispatching(name, f))
 
     for name in _ONE_MATRIX + ["solve", "solve_triangular"]:  # tg.linalg.inv, ...
         setattr(linalg, name, dispatching("linalg." + name, getattr(linalg, name)))

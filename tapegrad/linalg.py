@@ -107,7 +107,7 @@ def _float_input(x, name, dtype=None):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be ±inf or 0."""
     from .ops.elementwise import abs as _abs
-    from .ops.reduce import norm as _vnorm
+    from .ops import norm as _vnorm  # (the batch-aware name: vmap batches it)
 
     x = _t(x)
     if x.dtype.kind == "c" and dtype is None:  # the norm of the moduli: real, as torch's
@@ -137,7 +137,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Matrix norms: 'fro', 'nuc', ±inf (row sums), ±1 (column sums), ±2 (singular values)."""
     from .ops.movement import reshape
     from .ops.reduce import amax, amin
-    from .ops.reduce import norm as _vnorm
+    from .ops import norm as _vnorm
     from .ops.elementwise import abs as _abs
     from .ops.movement import sum as _sum
 

@@ -223,6 +223,7 @@ def _build_table():
     from ..nn import functional as F
 
     for f in (F.nll_loss, F.cross_entropy):  # whole losses: their targets are values
+        f = _unwrapped(f)  # (under vmap's wrapper, whose code every wrapper shares)
         table[f.__code__] = _plain(f.__name__, f.__code__)
     from ..autograd import functional as AF
 

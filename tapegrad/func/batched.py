@@ -64,6 +64,10 @@ class BatchedTensor(Tensor):
     def device(self):
         return self._phys.device
 
+    @property
+    def is_cuda(self):
+        return self._phys.is_cuda
+
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
 

@@ -31,7 +31,7 @@ from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "BatchedTensor", "dispatch"]
 
-from . import batching_linalg, batching_rules, batching_shapes  # noqa: F401  (fill RULES)
+from . import batching_linalg, batching_losses, batching_rules, batching_shapes  # noqa: F401
 from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of, _lock,
                       _running, _state, _unwrap, dispatch)
 from .batching_rules import _batched_list
@@ -49,7 +49,7 @@ def dispatching(name, raw):
                 return dispatch(name, raw, (x,), {})
             return raw(x)
 
-        fn1.raw = raw
+        fn1.raw, fn1.batch_aware = raw, True
         return fn1
 
     @functools.wraps(raw)
@@ -58,7 +58,7 @@ def dispatching(name, raw):
             return dispatch(name, raw, args, kwargs)
         return raw(*args, **kwargs)
 
-    fn.raw = raw
+    fn.raw, fn.batch_aware = raw, True
     return fn
 
 
