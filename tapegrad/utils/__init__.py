@@ -1,5 +1,6 @@
-"""``tapegrad.utils``: activation checkpointing (``tapegrad.utils.checkpoint``)."""
+"""``tapegrad.utils``: activation checkpointing (``tapegrad.utils.checkpoint``), datasets and
+mini-batches (``tapegrad.utils.data``)."""
 
-from . import checkpoint
+from . import checkpoint, data
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "data"]
