@@ -16,6 +16,9 @@ from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Ha
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid,
                          Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink,
                          Threshold)
+from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,
+                          AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, Conv3d,
+                          MaxPool1d, MaxPool2d)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Dropout, Embedding, Identity, LayerNorm, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
@@ -23,6 +26,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss, NLLLoss,
                    PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
 from .parameter import Parameter
 from .shaping import CosineSimilarity, Flatten, PairwiseDistance, Unflatten
 
@@ -36,5 +40,8 @@ __all__ = [
     "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Mish", "PReLU", "Softmin",
     "Softshrink", "Softsign", "Tanhshrink", "Threshold", "GaussianNLLLoss", "PoissonNLLLoss",
     "MarginRankingLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
-    "MultiLabelSoftMarginLoss", "TripletMarginLoss",
+    "MultiLabelSoftMarginLoss", "TripletMarginLoss", "Conv1d", "Conv2d", "Conv3d", "MaxPool1d",
+    "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+    "GroupNorm",
 ]

@@ -22,7 +22,9 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..tensor import Tensor, _make
+from . import convolution as _convolution
 from . import distances as _distances
+from . import normalization as _normalization
 from . import more_activations as _more
 from . import more_losses as _losses
 from .more_activations import logsigmoid
@@ -35,7 +37,8 @@ __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
     "normalize", "pad", "embedding", "erf",
-] + _more.__all__ + _distances.__all__ + _losses.__all__
+] + _more.__all__ + _distances.__all__ + _losses.__all__ + _convolution.__all__ + \
+    _normalization.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -158,6 +161,30 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return y
 
 
+def _pad_by_index(x, pad, mode):
+    """The non-constant paddings: each padded dim gathers its source positions (the gradient
+    of a position read twice is the sum, as PyTorch's)."""
+    for i in range(len(pad) // 2):
+        d = x.ndim - 1 - i
+        left, right, n = int(pad[2 * i]), int(pad[2 * i + 1]), x.shape[d]
+        if mode == "reflect" and (left >= n or right >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the "
+                               f"corresponding input dimension, but got: padding ({left}, "
+                               f"{right}) at dimension {d} of input {list(x.shape)}")
+        if mode == "circular" and (left > n or right > n):
+            raise ValueError("Padding value causes wrapping around more than once.")
+        idx = np.arange(-left, n + right)
+        if mode == "reflect":
+            idx = np.abs(idx)
+            idx = np.where(idx > n - 1, 2 * (n - 1) - idx, idx)
+        elif mode == "replicate":
+            idx = np.clip(idx, 0, n - 1)
+        else:
+            idx = idx % n
+        x = O.index_select(x, d, _make(idx.astype(np.int64)))
+    return x
+
+
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """``input / max(||input||_p over dim, eps)``."""
     x = _t(input)
@@ -166,12 +193,16 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Pad (or crop, for negative amounts) the last ``len(pad) // 2`` dims; constant mode."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode '{mode}' is not supported (only 'constant')")
+    """Pad (or crop, for negative amounts) the last ``len(pad) // 2`` dims, ``pad`` listing the
+    last dim first; ``mode`` 'constant' (``value``), 'reflect', 'replicate' or 'circular'."""
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: mode '{mode}' is not supported (constant, reflect, "
+                                  "replicate, circular)")
     if len(pad) % 2:
         raise ValueError("Padding length must be divisible by 2")
     x = _t(input)
+    if mode != "constant":
+        return _pad_by_index(x, pad, mode)
     if len(pad) // 2 > x.ndim:
         raise ValueError("Padding length should be less than or equal to two times the input "
                          "dimension but got padding length "
@@ -574,8 +605,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
-# more activations, distances and losses (nn/more_activations.py, distances.py,
-# more_losses.py) under torch's names (threshold is also softplus's argument name, hence no
+# more activations, distances, losses, convolutions and normalisations (nn/more_activations.py,
+# distances.py, more_losses.py, convolution.py, normalization.py) under torch's names (threshold is also softplus's argument name, hence no
 # import statement)
-globals().update({name: getattr(m, name) for m in (_more, _distances, _losses)
-                  for name in m.__all__})
+globals().update({name: getattr(m, name) for m in (_more, _distances, _losses, _convolution,
+                                                  _normalization) for name in m.__all__})

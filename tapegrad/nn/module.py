@@ -289,6 +289,15 @@ class Module:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return p
 
+    def get_buffer(self, target):
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return mod._buffers[name]
+
     # ---- traversal ----
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
         memo = set()

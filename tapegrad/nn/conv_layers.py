@@ -1,0 +1,159 @@
+"""Convolution and pooling modules over ``nn/convolution.py``'s functions."""
+
+import math
+
+import numpy as np
+
+from .. import creation
+from . import convolution as C
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class _ConvNd(Module):
+    """PyTorch's ``Conv*d``: weight (out, in / groups, *kernel) from kaiming-uniform with
+    ``a=sqrt(5)``, bias from U(±1/sqrt(fan_in)); ``padding_mode`` as ``F.pad``'s modes."""
+
+    _nd = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        nd = self._nd
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be one of ['zeros', 'reflect', 'replicate', "
+                             f"'circular'], but got padding_mode='{padding_mode}'")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = C._tuple(kernel_size, nd, "kernel_size")
+        self.stride, self.dilation = C._tuple(stride, nd, "stride"), C._tuple(dilation, nd,
+                                                                             "dilation")
+        self.padding = padding if isinstance(padding, str) else C._tuple(padding, nd, "padding")
+        self.padding_mode = padding_mode
+        dt = np.dtype(dtype) if dtype is not None else np.float64
+        shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter(creation.zeros(shape, dtype=dt, device=device))
+        if bias:
+            self.bias = Parameter(creation.zeros(out_channels, dtype=dt, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if self.padding_mode == "zeros":
+            return C._conv(self._nd, input, self.weight, self.bias, self.stride, self.padding,
+                           self.dilation, self.groups)
+        if isinstance(self.padding, str):  # 'same' (stride 1) or 'valid'
+            totals = [d * (k - 1) if self.padding == "same" else 0
+                      for d, k in zip(self.dilation, self.kernel_size)]
+            pads = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pads = [(p, p) for p in self.padding]
+        flat = [a for before, after in reversed(pads) for a in (before, after)]
+        x = F.pad(input, flat, mode=self.padding_mode)
+        return C._conv(self._nd, x, self.weight, self.bias, self.stride, 0, self.dilation,
+                       self.groups)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, groups={self.groups}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv1d(_ConvNd):
+    _nd = 1
+
+
+class Conv2d(_ConvNd):
+    _nd = 2
+
+
+class Conv3d(_ConvNd):
+    _nd = 3
+
+
+class _Pool(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, **options):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.options = options
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation=dilation,
+                         return_indices=return_indices, ceil_mode=ceil_mode)
+
+    def forward(self, input):
+        return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class MaxPool2d(MaxPool1d):
+    def forward(self, input):
+        return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class AvgPool1d(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad)
+
+    def forward(self, input):
+        return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class AvgPool2d(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad, divisor_override=divisor_override)
+
+    def forward(self, input):
+        return C.avg_pool2d(input, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class _Adaptive(Module):
+    _fn = None
+
+    def __init__(self, output_size, **options):
+        super().__init__()
+        self.output_size, self.options = output_size, options
+
+    def forward(self, input):
+        return type(self)._fn(input, self.output_size, **self.options)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_Adaptive):
+    _fn = staticmethod(C.adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_Adaptive):
+    _fn = staticmethod(C.adaptive_avg_pool2d)
+
+
+class AdaptiveMaxPool1d(_Adaptive):
+    _fn = staticmethod(C.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_Adaptive):
+    _fn = staticmethod(C.adaptive_max_pool2d)

@@ -1,0 +1,303 @@
+"""Convolution and pooling (``F.conv1d/2d/3d``, ``F.max_pool1d/2d``, ``F.avg_pool1d/2d``,
+``F.adaptive_avg_pool1d/2d``) as compositions of tapegrad ops.
+
+The input is padded, its sliding windows are taken as a strided view (``Tensor.unfold`` on each
+spatial dim, every ``dilation``-th element of a window), and one ``einsum`` contracts the windows
+with the kernel (grouped: the channels split into groups first); pooling reduces each window
+instead. So every derivative, at any order, is that of the ops: the view's gradient adds
+overlapping windows back, the einsum's is two more contractions.
+"""
+
+import math
+
+import numpy as np
+
+from .. import ops as O
+from ..ops.record import as_tensor
+from ..tensor import _make
+
+__all__ = ["conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d"]
+
+_LETTERS = "hwd"  # spatial dims in einsum equations (at most three)
+
+
+def _tuple(v, nd, name):
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * nd
+    v = tuple(int(a) for a in v)
+    if len(v) == 1:
+        return v * nd
+    if len(v) != nd:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} "
+                           f"values to match the convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _batched(x, nd, name):
+    """``x`` with a batch dim (an unbatched (C, *spatial) input gets one), and whether it had."""
+    if x.ndim == nd + 1:
+        return O.unsqueeze(x, 0), False
+    if x.ndim != nd + 2:
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(x.shape)}")
+    return x, True
+
+
+def _pad_spatial(x, pads, value):
+    """Pad the spatial dims of ``x`` (N, C, *spatial) by ``pads[i] = (before, after)``."""
+    if not any(a or b for a, b in pads):
+        return x
+    flat = []
+    for before, after in reversed(pads):  # F.pad lists the last dim first
+        flat += [before, after]
+    from .functional import pad
+
+    return pad(x, flat, value=value)
+
+
+def _windows(x, kernel, stride, dilation):
+    """(N, C, *out, *kernel): the windows of the (already padded) spatial dims of ``x``."""
+    nd = len(kernel)
+    for i in range(nd):
+        span = dilation[i] * (kernel[i] - 1) + 1
+        x = x.unfold(2 + i, span, stride[i])
+    if any(d > 1 for d in dilation):
+        key = (slice(None),) * (2 + nd) + tuple(slice(None, None, d) for d in dilation)
+        x = x[key]
+    return x
+
+
+def _out_size(n, k, s, p, d, ceil_mode=False):
+    span = d * (k - 1) + 1
+    if ceil_mode:
+        out = -(-(n + 2 * p - span) // s) + 1
+        if (out - 1) * s >= n + p:  # the last window must start inside the input or its padding
+            out -= 1
+        return out
+    return (n + 2 * p - span) // s + 1
+
+
+def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
+    name = f"conv{nd}d"
+    x, batched = _batched(as_tensor(input), nd,
+                          name)
+    w = weight
+    stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    C, O_ = x.shape[1], w.shape[0]
+    if w.ndim != nd + 2:
+        raise RuntimeError(f"weight of {name} should have {nd + 2} dims, got {list(w.shape)}")
+    if groups < 1 or C % groups or O_ % groups:
+        raise RuntimeError(f"Given groups={groups}, expected input channels ({C}) and weight's "
+                           f"output channels ({O_}) to be divisible by groups")
+    if w.shape[1] * groups != C:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected "
+                           f"input{list(x.shape)} to have {w.shape[1] * groups} channels, but "
+                           f"got {C} channels instead")
+    kernel = tuple(w.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = [(0, 0)] * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            pads = [(t // 2, t - t // 2) for t in totals]
+        else:
+            raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                             "{'valid', 'same'}")
+    else:
+        pads = [(p, p) for p in _tuple(padding, nd, "padding")]
+    xp = _pad_spatial(x, pads, 0.0)
+    for i, k in enumerate(kernel):
+        if xp.shape[2 + i] < dilation[i] * (k - 1) + 1:
+            raise RuntimeError(f"Calculated padded input size per channel: "
+                               f"({' x '.join(str(n) for n in xp.shape[2:])}). Kernel size: "
+                               f"({' x '.join(str(k) for k in kernel)}). Kernel size can't be "
+                               "greater than actual input size")
+    win = _windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    sp, kp = _LETTERS[:nd], "ijk"[:nd]
+    N, out = win.shape[0], tuple(win.shape[2:2 + nd])
+    win = O.reshape(win, (N, groups, C // groups) + out + kernel)
+    wg = O.reshape(w, (groups, O_ // groups, C // groups) + kernel)
+    y = O.einsum(f"ngc{sp}{kp},goc{kp}->ngo{sp}", win, wg)
+    y = O.reshape(y, (N, O_) + out)
+    if bias is not None:
+        y = y + O.reshape(bias, (1, O_) + (1,) * nd)
+    return y if batched else O.squeeze(y, 0)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation, as PyTorch's) of (N, C, L) or (C, L) input."""
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution of (N, C, H, W) or (C, H, W) input by weight (O, C/groups, kH, kW)."""
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of (N, C, D, H, W) or (C, D, H, W) input."""
+    return _conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
+# ---- pooling ------------------------------------------------------------------------------------
+
+def _pool_setup(nd, input, kernel_size, stride, padding, dilation, ceil_mode, name):
+    x, batched = _batched(as_tensor(input), nd,
+                          name)
+    kernel = _tuple(kernel_size, nd, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else \
+        _tuple(stride, nd, "stride")
+    padding, dilation = _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation")
+    for k, p in zip(kernel, padding):
+        if p * 2 > k:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation=1")
+    outs = [_out_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
+            for i in range(nd)]
+    if any(o <= 0 for o in outs):
+        raise RuntimeError(f"{name}: output size is too small ({outs}) for input "
+                           f"{list(x.shape)}")
+    # the right padding a ceil_mode window may reach past the input's padding
+    pads = []
+    for i in range(nd):
+        need = (outs[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+        pads.append((padding[i], max(need - x.shape[2 + i] - padding[i], 0)))
+    return x, batched, kernel, stride, dilation, pads, outs
+
+
+def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    name = f"max_pool{nd}d"
+    x, batched, kernel, stride, dilation, pads, outs = _pool_setup(
+        nd, input, kernel_size, stride, padding, dilation, ceil_mode, name)
+    xp = _pad_spatial(x, pads, -math.inf)
+    win = _windows(xp, kernel, stride, dilation)
+    flat = O.reshape(win, tuple(win.shape[:2 + nd]) + (-1,))
+    # the gradient goes to one element per window (the first maximum), as PyTorch's
+    values, where = O.max(flat, -1)
+    if not return_indices:
+        return values if batched else O.squeeze(values, 0)
+    # the flat index of each maximum in its input plane
+    j = np.asarray(where._data)
+    pos = np.zeros(j.shape, np.int64)
+    sizes = x.shape[2:]
+    for i in range(nd):
+        inner = int(np.prod(kernel[i + 1:]))
+        ki = (j // inner) % kernel[i]
+        grid = np.arange(outs[i]).reshape((-1,) + (1,) * (nd - 1 - i)) * stride[i]
+        coord = grid - pads[i][0] + ki * dilation[i]
+        pos = pos * sizes[i] + coord
+    idx = _make(pos)
+    if not batched:
+        return O.squeeze(values, 0), O.squeeze(idx, 0)
+    return values, idx
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each window of (N, C, L) or (C, L) input."""
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each window of (N, C, H, W) or (C, H, W) input."""
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    name = f"avg_pool{nd}d"
+    x, batched, kernel, stride, dilation, pads, outs = _pool_setup(
+        nd, input, kernel_size, stride, padding, 1, ceil_mode, name)
+    win = _windows(_pad_spatial(x, pads, 0.0), kernel, stride, dilation)
+    total = O.sum(win, tuple(range(2 + nd, 2 + 2 * nd)))
+    if divisor_override:
+        count = np.array(float(divisor_override))
+    else:
+        # per window: its elements in the input (and in the padding with count_include_pad;
+        # never the part past the padding that ceil_mode adds)
+        ones = np.zeros(tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pads)))
+        inner = tuple(slice(a, a + n) for n, (a, _) in zip(x.shape[2:], pads))
+        if count_include_pad:
+            inner = tuple(slice(0, a + n + p) for n, (a, _), p in
+                          zip(x.shape[2:], pads, _tuple(padding, nd, "padding")))
+        ones[inner] = 1.0
+        view = np.lib.stride_tricks.sliding_window_view(ones, kernel)
+        view = view[tuple(slice(None, None, s) for s in stride)]
+        count = view.sum(tuple(range(nd, 2 * nd)))[tuple(slice(0, o) for o in outs)]
+    y = total / _make(count.astype(x.dtype))
+    return y if batched else O.squeeze(y, 0)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """The mean of each window of (N, C, L) or (C, L) input."""
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean of each window of (N, C, H, W) or (C, H, W) input."""
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def _adaptive(nd, input, output_size, reduce, name):
+    """Each output cell reduces input cells ``floor(i n / out)`` to ``ceil((i + 1) n / out)``
+    along each spatial dim (PyTorch's bins)."""
+    x = as_tensor(input)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(x.shape)}")
+    sizes = x.shape[x.ndim - nd:]
+    out = tuple(n if o is None else int(o) for o, n in
+                zip(output_size if isinstance(output_size, (tuple, list)) else
+                    (output_size,) * nd, sizes))
+    lead = (slice(None),) * (x.ndim - nd)
+
+    def cells(i, key):
+        if i == nd:
+            return reduce(x[lead + key], tuple(range(x.ndim - nd, x.ndim)))
+        n, o = sizes[i], out[i]
+        parts = [cells(i + 1, key + (slice(c * n // o, -(-(c + 1) * n // o)),))
+                 for c in range(o)]
+        return O.stack(parts, -1)
+
+    r = cells(0, ())  # dims come out innermost-first: put them back in order
+    return O.permute(r, tuple(range(x.ndim - nd)) + tuple(range(x.ndim - 1, x.ndim - nd - 1,
+                                                                 -1)))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive(1, input, output_size, lambda t, dims: O.mean(t, dims),
+                     "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Means over ``output_size`` bins of the last two dims (``(1, 1)``: global average)."""
+    return _adaptive(2, input, output_size, lambda t, dims: O.mean(t, dims),
+                     "adaptive_avg_pool2d")
+
+
+def _first_max(t, dims):
+    """The maximum over ``dims`` (the trailing ones), its gradient to one element as PyTorch's."""
+    flat = O.reshape(t, tuple(t.shape[:t.ndim - len(dims)]) + (-1,))
+    return O.max(flat, -1)[0]
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool1d: return_indices=True is not supported")
+    return _adaptive(1, input, output_size, _first_max, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d: return_indices=True is not supported")
+    return _adaptive(2, input, output_size, _first_max, "adaptive_max_pool2d")

@@ -1,0 +1,199 @@
+"""Batch and group normalisation (``F.batch_norm``, ``F.group_norm``, ``F.instance_norm`` and
+their modules), written with tapegrad ops.
+
+In training mode ``batch_norm`` normalises with the batch's mean and biased variance over every
+dim but the channels (dim 1) and, given running statistics, updates them in place without
+history: ``running = (1 - momentum) running + momentum batch`` with the *unbiased* variance
+(``momentum=None``: a cumulative average over the batches seen). In eval mode it uses the running
+statistics as constants.
+"""
+
+import numpy as np
+
+from .. import creation
+from .. import ops as O
+from ..grad_mode import no_grad
+from ..ops.record import as_tensor
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["batch_norm", "group_norm", "instance_norm"]
+
+
+def _channel_view(t, ndim):
+    """A per-channel (C,) tensor shaped to broadcast against (N, C, *spatial)."""
+    return O.reshape(t, (1, -1) + (1,) * (ndim - 2))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    x = as_tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"Expected 2D or more input (got {x.ndim}D input)")
+    dims = (0,) + tuple(range(2, x.ndim))
+    count = x.numel() // x.shape[1]
+    if training:
+        if count <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {list(x.shape)}")
+        mean = O.mean(x, dims, keepdim=True)
+        d = x - mean
+        var = O.mean(d * d, dims, keepdim=True)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                m = 1.0 if momentum is None else momentum
+                if running_mean is not None:
+                    running_mean.mul_(1.0 - m).add_(O.reshape(mean.detach(), (-1,)) * m)
+                if running_var is not None:
+                    unbiased = O.reshape(var.detach(), (-1,)) * (count / (count - 1))
+                    running_var.mul_(1.0 - m).add_(unbiased * m)
+        y = d * (var + eps) ** -0.5
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation "
+                               "mode")
+        y = (x - _channel_view(running_mean, x.ndim)) * \
+            (_channel_view(running_var, x.ndim) + eps) ** -0.5
+    if weight is not None:
+        y = y * _channel_view(weight, x.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, x.ndim)
+    return y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample's channels in ``num_groups`` groups (and their spatial dims)."""
+    x = as_tensor(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{x.ndim}")
+    N, C = x.shape[0], x.shape[1]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(x.shape)} and "
+                           f"num_groups={num_groups}")
+    g = O.reshape(x, (N, num_groups, -1))
+    mean = O.mean(g, 2, keepdim=True)
+    d = g - mean
+    var = O.mean(d * d, 2, keepdim=True)
+    y = O.reshape(d * (var + eps) ** -0.5, tuple(x.shape))
+    if weight is not None:
+        y = y * _channel_view(weight, x.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, x.ndim)
+    return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each sample's channels over their spatial dims (``group_norm`` with one
+    channel a group); running statistics are not kept."""
+    if not use_input_stats or running_mean is not None or running_var is not None:
+        raise NotImplementedError("instance_norm: running statistics are not supported")
+    x = as_tensor(input)
+    return group_norm(x, x.shape[1], weight, bias, eps)
+
+
+class _BatchNorm(Module):
+    """PyTorch's ``BatchNorm*d``: weight ones, bias zeros, running mean 0 and variance 1."""
+
+    _dims = None  # accepted input ranks
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dt = np.dtype(dtype) if dtype is not None else np.float64
+        if affine:
+            self.weight = Parameter(creation.ones(num_features, dtype=dt, device=device))
+            self.bias = Parameter(creation.zeros(num_features, dtype=dt, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dt,
+                                                                device=device))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dt,
+                                                              device=device))
+            self.register_buffer("num_batches_tracked", creation.tensor(0))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim not in self._dims:
+            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._dims)} input (got "
+                             f"{input.ndim}D input)")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # a cumulative moving average
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        # without running statistics the batch's are used in eval mode too (as PyTorch)
+        use_batch = self.training or not self.track_running_stats
+        return batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                          use_batch, momentum, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Over (N, C) or (N, C, L) input."""
+
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Over (N, C, H, W) input."""
+
+    _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W) input."""
+
+    _dims = (5,)
+
+
+class GroupNorm(Module):
+    """``group_norm`` with per-channel weight (ones) and bias (zeros) when ``affine``."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
+        dt = np.dtype(dtype) if dtype is not None else np.float64
+        if affine:
+            self.weight = Parameter(creation.ones(num_channels, dtype=dt, device=device))
+            self.bias = Parameter(creation.zeros(num_channels, dtype=dt, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -1,0 +1,151 @@
+"""Convolutions, pooling and normalisation layers: finite differences at first and second
+order (check_table_entry) and PyTorch's values and gradients on the same inputs."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import check_table_entry
+
+F = tg.nn.functional
+
+
+def _F(L):
+    return L.nn.functional
+
+
+TABLE = [
+    ("conv1d", lambda L, x, w, b: _F(L).conv1d(x, w, b), [((2, 3, 7), (4, 3, 3), (4,))]),
+    ("conv1d_stride_pad_dil", lambda L, x, w: _F(L).conv1d(x, w, stride=2, padding=2,
+                                                          dilation=2), [((1, 2, 9), (3, 2, 3))]),
+    ("conv1d_unbatched_same", lambda L, x, w: _F(L).conv1d(x, w, padding="same"),
+     [((2, 6), (3, 2, 4))]),
+    ("conv2d", lambda L, x, w, b: _F(L).conv2d(x, w, b), [((2, 3, 5, 6), (4, 3, 3, 2), (4,))]),
+    ("conv2d_stride_pad", lambda L, x, w: _F(L).conv2d(x, w, stride=(2, 1), padding=(1, 2)),
+     [((1, 2, 6, 5), (3, 2, 3, 3))]),
+    ("conv2d_groups_dilation", lambda L, x, w: _F(L).conv2d(x, w, groups=2, dilation=(1, 2)),
+     [((1, 4, 5, 7), (6, 2, 2, 3))]),
+    ("conv2d_depthwise_same", lambda L, x, w: _F(L).conv2d(x, w, groups=3, padding="same"),
+     [((2, 3, 4, 4), (3, 1, 3, 3))]),
+    ("conv3d", lambda L, x, w: _F(L).conv3d(x, w, padding=1), [((1, 2, 3, 4, 3), (2, 2, 2, 2,
+                                                                                    2))]),
+    ("max_pool1d", lambda L, x: _F(L).max_pool1d(x, 3, 2, 1), [((2, 3, 8),)]),
+    ("max_pool2d", lambda L, x: _F(L).max_pool2d(x, 2), [((2, 3, 6, 4),)]),
+    ("max_pool2d_ceil_dilation", lambda L, x: _F(L).max_pool2d(x, 3, 2, 1, dilation=1,
+                                                               ceil_mode=True),
+     [((1, 2, 6, 7),)]),
+    ("avg_pool1d", lambda L, x: _F(L).avg_pool1d(x, 3, 2, 1), [((2, 3, 8),)]),
+    ("avg_pool2d_ceil_exclude_pad", lambda L, x: _F(L).avg_pool2d(
+        x, 3, 2, 1, ceil_mode=True, count_include_pad=False), [((1, 2, 6, 7),)]),
+    ("avg_pool2d_ceil_include_pad", lambda L, x: _F(L).avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+     [((1, 2, 6, 7),)]),
+    ("avg_pool2d_divisor", lambda L, x: _F(L).avg_pool2d(x, 2, divisor_override=3),
+     [((1, 2, 4, 4),)]),
+    ("adaptive_avg_pool2d", lambda L, x: _F(L).adaptive_avg_pool2d(x, (3, 2)),
+     [((2, 3, 7, 5),), ((3, 4, 4),)]),
+    ("adaptive_avg_pool1d_global", lambda L, x: _F(L).adaptive_avg_pool1d(x, 1), [((2, 3, 5),)]),
+    ("adaptive_max_pool2d", lambda L, x: _F(L).adaptive_max_pool2d(x, (2, 3)),
+     [((1, 2, 5, 7),)]),
+    ("batch_norm_train", lambda L, x, w, b: _F(L).batch_norm(x, None, None, w, b, True),
+     [((4, 3, 5), (3,), (3,))]),
+    ("group_norm", lambda L, x, w, b: _F(L).group_norm(x, 2, w, b), [((2, 4, 3, 2), (4,),
+                                                                       (4,))]),
+    ("instance_norm", lambda L, x: _F(L).instance_norm(x), [((2, 3, 5),)]),
+] + [(f"pad_{mode}", (lambda mode: lambda L, x: _F(L).pad(x, (2, 1, 0, 3), mode=mode))(mode),
+      [((2, 2, 4, 3),)]) for mode in ("reflect", "replicate", "circular")]
+
+
+@pytest.mark.parametrize("name,f,cases", TABLE, ids=[t[0] for t in TABLE])
+def test_op_table(name, f, cases):
+    check_table_entry(name, f, cases)
+
+
+def test_max_pool_indices_match_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((2, 3, 7, 6))
+    for kw in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+               {"kernel_size": 2, "dilation": 2, "ceil_mode": True}):
+        v, i = F.max_pool2d(tg.tensor(x), return_indices=True, **kw)
+        tv, ti = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **kw)
+        np.testing.assert_array_equal(v.numpy(), tv.numpy())
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+
+
+def test_modules_match_torch_in_train_and_eval():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    ours = tg.nn.Sequential(tg.nn.Conv2d(3, 4, 3, padding=1), tg.nn.BatchNorm2d(4),
+                            tg.nn.ReLU(), tg.nn.MaxPool2d(2), tg.nn.Conv2d(4, 4, 3, groups=2),
+                            tg.nn.GroupNorm(2, 4), tg.nn.AdaptiveAvgPool2d(1),
+                            tg.nn.Flatten(), tg.nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4),
+                                 torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                 torch.nn.Conv2d(4, 4, 3, groups=2), torch.nn.GroupNorm(2, 4),
+                                 torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                                 torch.nn.Linear(4, 2)).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    with torch.no_grad():
+        for name, t in theirs.state_dict().items():
+            if t.dtype == torch.float64:
+                t.copy_(torch.tensor(rng.standard_normal(t.shape)))
+    ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    x = rng.standard_normal((5, 3, 8, 8))
+    for step in range(3):  # training steps move the running statistics
+        out, tout = ours(tg.tensor(x + step)), theirs(torch.tensor(x + step))
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+        out.pow(2).sum().backward()
+        tout.pow(2).sum().backward()
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-10,
+                                   err_msg=name)
+    for name, b in theirs.named_buffers():
+        np.testing.assert_allclose(np.asarray(ours.get_buffer(name).numpy(), float),
+                                   b.numpy().astype(float), rtol=1e-12, err_msg=name)
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv_padding_modes_match_torch(mode):
+    torch = pytest.importorskip("torch")
+    ours = tg.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode)
+    theirs = torch.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode).double()
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
+                          theirs.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((2, 2, 6))
+    np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+
+
+def test_batch_norm_cumulative_average_and_no_running_stats():
+    bn = tg.nn.BatchNorm1d(2, momentum=None)
+    batches = [np.random.default_rng(k).standard_normal((6, 2)) for k in range(3)]
+    for b in batches:
+        bn(tg.tensor(b))
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([b.mean(0) for b in batches],
+                                                                0), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.numpy(),
+                               np.mean([b.var(0, ddof=1) for b in batches], 0), rtol=1e-12)
+    free = tg.nn.BatchNorm1d(2, track_running_stats=False).eval()
+    y = free(tg.tensor(batches[0]))  # batch statistics even in eval mode
+    np.testing.assert_allclose(y.detach().numpy().mean(0), 0.0, atol=1e-12)
+
+
+def test_errors():
+    with pytest.raises(RuntimeError, match="to have 4 channels, but got 3 channels"):
+        F.conv2d(tg.ones(1, 3, 4, 4), tg.ones(2, 4, 2, 2))
+    with pytest.raises(RuntimeError, match="Expected 3D \\(unbatched\\) or 4D \\(batched\\)"):
+        F.conv2d(tg.ones(4, 4), tg.ones(2, 4, 2, 2))
+    with pytest.raises(RuntimeError, match="Kernel size can't be greater"):
+        F.conv1d(tg.ones(1, 1, 2), tg.ones(1, 1, 3))
+    with pytest.raises(RuntimeError, match="not supported for strided convolutions"):
+        F.conv1d(tg.ones(1, 1, 5), tg.ones(1, 1, 3), stride=2, padding="same")
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        tg.nn.BatchNorm1d(3)(tg.ones(1, 3))
+    with pytest.raises(RuntimeError, match="Padding size should be less than"):
+        F.pad(tg.ones(1, 3), (3, 0), mode="reflect")
+    with pytest.raises(ValueError, match="expected 4D input"):
+        tg.nn.BatchNorm2d(3)(tg.ones(2, 3))
