@@ -1,15 +1,12 @@
 """Convolution and pooling modules over ``nn/convolution.py``'s functions."""
 
-import math
 
-import numpy as np
 
-from .. import creation
 from . import convolution as C
 from . import functional as F
 from . import init
+from .linear import weight_and_bias
 from .module import Module
-from .parameter import Parameter
 
 
 class _ConvNd(Module):
@@ -35,21 +32,11 @@ class _ConvNd(Module):
                                                                              "dilation")
         self.padding = padding if isinstance(padding, str) else C._tuple(padding, nd, "padding")
         self.padding_mode = padding_mode
-        dt = np.dtype(dtype) if dtype is not None else np.float64
-        shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(creation.zeros(shape, dtype=dt, device=device))
-        if bias:
-            self.bias = Parameter(creation.zeros(out_channels, dtype=dt, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias,
+                        dtype, device)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._default_layer_init(self.weight, self.bias)
 
     def forward(self, input):
         if self.padding_mode == "zeros":

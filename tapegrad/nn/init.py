@@ -166,3 +166,13 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     if std is None:
         return tensor
     return normal_(tensor, 0.0, std, generator)
+
+
+def _default_layer_init(weight, bias):
+    """PyTorch's initialisation of ``Linear`` and ``Conv*d``: the weight from kaiming-uniform
+    with ``a=sqrt(5)`` (U(±1/sqrt(fan_in))), the bias (if any) from U(±1/sqrt(fan_in))."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

@@ -1,7 +1,6 @@
 """Layers with parameters: ``Identity``, ``Linear``, ``Embedding``, ``LayerNorm``, and
 ``Dropout``."""
 
-import math
 
 import numpy as np
 
@@ -17,6 +16,17 @@ def _empty(shape, dtype, device):
     """Zeros for a parameter (the layer's ``reset_parameters`` fills them) on ``device``."""
     return creation.zeros(shape, dtype=np.dtype(dtype) if dtype is not None else np.float64,
                           device=device)
+
+
+def weight_and_bias(module, shape, bias, dtype, device):
+    """``module.weight`` of ``shape`` and a ``bias`` of ``shape[0]`` (or None), initialised as
+    PyTorch's ``Linear`` and ``Conv*d`` are."""
+    module.weight = Parameter(_empty(shape, dtype, device))
+    if bias:
+        module.bias = Parameter(_empty((shape[0],), dtype, device))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
 
 
 class Identity(Module):
@@ -47,19 +57,10 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in_features), dtype, device))
-        if bias:
-            self.bias = Parameter(_empty((out_features,), dtype, device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        weight_and_bias(self, (out_features, in_features), bias, dtype, device)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._default_layer_init(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)

@@ -95,6 +95,19 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return group_norm(x, x.shape[1], weight, bias, eps)
 
 
+def _affine(module, n, affine, dtype, device):
+    """Per-channel ``weight`` (ones) and ``bias`` (zeros) of ``module``, or None for both;
+    returns the parameters' dtype."""
+    dt = np.dtype(dtype) if dtype is not None else np.float64
+    if affine:
+        module.weight = Parameter(creation.ones(n, dtype=dt, device=device))
+        module.bias = Parameter(creation.zeros(n, dtype=dt, device=device))
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+    return dt
+
+
 class _BatchNorm(Module):
     """PyTorch's ``BatchNorm*d``: weight ones, bias zeros, running mean 0 and variance 1."""
 
@@ -105,13 +118,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dt = np.dtype(dtype) if dtype is not None else np.float64
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dt, device=device))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dt, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        dt = _affine(self, num_features, affine, dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dt,
                                                                 device=device))
@@ -184,13 +191,7 @@ class GroupNorm(Module):
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
-        dt = np.dtype(dtype) if dtype is not None else np.float64
-        if affine:
-            self.weight = Parameter(creation.ones(num_channels, dtype=dt, device=device))
-            self.bias = Parameter(creation.zeros(num_channels, dtype=dt, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, num_channels, affine, dtype, device)
 
     def forward(self, input):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
