@@ -189,6 +189,35 @@ def test_gmm_means_gradient_is_one_pass_over_the_big_cotangent():
     assert sum(bool(re.search(rf"\b{big}\b", e)) for e in exprs.values()) == 2
 
 
+def test_values_the_rewrites_derive_twice_are_computed_once():
+    """The rewrites may rebuild a value the program already has (GMM: L's matrix from Q's
+    diagonal, once for the forward and once for the means' gradient): the replay keeps one.
+    No two assignments in it compute the same expression."""
+    step, _ = _twins(_make_gmm, [(tg.tensor(R.standard_normal((N, D))),) for _ in range(2)])
+    (prog,) = [p for ps in step._cache.values() for p in ps]
+    names = prog.early.__globals__
+    exprs = _assigned(step)
+
+    memo = {}
+
+    def resolved(e):
+        """The expression with constants (_k..) by content and values (v..) by what made
+        them (``out=`` buffers dropped): equal computations read equal."""
+        e = re.sub(r", out=v\d+", "", e)
+        e = re.sub(r"_k\d+", lambda m: repr(names[m.group(0)]), e)
+        return re.sub(r"\bv\d+\b", lambda m: value(m.group(0)), e)
+
+    def value(v):
+        if v not in memo:
+            memo[v] = v  # (an input, or a cycle through an in-place line: its own name)
+            if v in exprs:
+                memo[v] = f"#{hash(resolved(exprs[v]))}"
+        return memo[v]
+
+    scatters = [resolved(e) for e in exprs.values() if "index_scatter" in e]
+    assert len(scatters) == len(set(scatters)) > 0
+
+
 # ---- each rule of the sums, on its own --------------------------------------------------
 
 def _make_linear():

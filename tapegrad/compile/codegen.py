@@ -216,23 +216,7 @@ class Program:
     def shared_nodes(self):
         """The graph's nodes with repeated computations merged (the graph shares a node only
         between values that agree on requires_grad; the replay computes values only)."""
-        alias, seen, nodes = {}, {}, []
-        for node in self.g.nodes:
-            ins = tuple(alias.get(i, i) for i in node.ins)
-            if node.out >= 0 and node.op not in ir._SOURCES:
-                try:
-                    key = (node.op, ins, tuple(node.params.items()))
-                    hit = seen.get(key)
-                except TypeError:
-                    key = hit = None
-                if hit is not None:
-                    alias[node.out] = hit
-                    continue
-                if key is not None:
-                    seen[key] = node.out
-            nodes.append(ir.Node(node.op, ins, node.params, node.out))
-        self.out_vids = [alias.get(v, v) for v in self.out_vids]
-        return nodes
+        return rewrites.merge_repeats(self, self.g.nodes)
 
     def live_nodes(self):
         """Nodes whose values reach an effect, a guard or an output (the rest is dead), with
@@ -261,6 +245,7 @@ class Program:
         nodes = rewrites.sums_before_linear_ops(self, nodes, consts)
         nodes = rewrites.diagonal_into_contraction(self, nodes, consts)
         nodes = rewrites.diagonal_of_a_contraction(self, nodes, consts)
+        nodes = rewrites.merge_repeats(self, nodes)  # the rewrites may derive a value twice
         for node in nodes:
             if node.out < 0:
                 if node.op == "guard":

@@ -9,6 +9,42 @@ import numpy as np
 from . import ir
 
 
+def merge_repeats(prog, nodes):
+    """``nodes`` with each repeated computation (same op, inputs and parameters) made once:
+    later readers read the first one's value (``prog.out_vids`` too)."""
+    alias, seen, merged = {}, {}, []
+    for node in nodes:
+        ins = tuple(alias.get(i, i) for i in node.ins)
+        if node.out >= 0 and node.op not in ir._SOURCES:
+            key = (node.op, ins, tuple((k, _hashable(v)) for k, v in node.params.items()))
+            hit = seen.get(key)
+            if hit is not None:
+                alias[node.out] = hit
+                continue
+            seen[key] = node.out
+        merged.append(node if ins == node.ins else ir.Node(node.op, ins, node.params,
+                                                           node.out))
+    if alias:
+        prog.out_vids = [alias.get(v, v) for v in prog.out_vids]
+    return merged
+
+
+def _hashable(v):
+    """``v`` as a dictionary key that equal parameters share: tuples and slices by their
+    parts, small arrays by their content, anything else unhashable by its identity."""
+    if isinstance(v, (tuple, list)):
+        return (type(v).__name__,) + tuple(_hashable(a) for a in v)
+    if isinstance(v, slice):
+        return ("slice", v.start, v.stop, v.step)
+    if isinstance(v, np.ndarray) and v.size <= 1 << 16:
+        return ("array", v.dtype.str, v.shape, v.tobytes())
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("object", id(v))
+
+
 def _uses(prog, nodes, consts):
     """Per value id: how many nodes read it (``count``) and the node that makes it (``made``);
     and the values no rewrite may drop (``free``: the program's outputs and constants)."""
