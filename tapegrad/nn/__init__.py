@@ -26,6 +26,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss, NLLLoss,
                    PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module
+from .multihead import MultiheadAttention
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
 from .parameter import Parameter
 from .shaping import CosineSimilarity, Flatten, PairwiseDistance, Unflatten
@@ -43,5 +44,5 @@ __all__ = [
     "MultiLabelSoftMarginLoss", "TripletMarginLoss", "Conv1d", "Conv2d", "Conv3d", "MaxPool1d",
     "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
-    "GroupNorm",
+    "GroupNorm", "MultiheadAttention",
 ]

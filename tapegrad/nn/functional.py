@@ -22,6 +22,7 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..tensor import Tensor, _make
+from . import attention as _attention
 from . import convolution as _convolution
 from . import distances as _distances
 from . import normalization as _normalization
@@ -38,7 +39,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
     "normalize", "pad", "embedding", "erf",
 ] + _more.__all__ + _distances.__all__ + _losses.__all__ + _convolution.__all__ + \
-    _normalization.__all__
+    _normalization.__all__ + _attention.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -609,4 +610,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # distances.py, more_losses.py, convolution.py, normalization.py) under torch's names (threshold is also softplus's argument name, hence no
 # import statement)
 globals().update({name: getattr(m, name) for m in (_more, _distances, _losses, _convolution,
-                                                  _normalization) for name in m.__all__})
+                                                  _normalization, _attention)
+                  for name in m.__all__})

@@ -16,9 +16,13 @@ def _value(v):
 
 def _compare(np_f, name):
     def fn(x, y):
-        if y is None:  # t == None is False and t != None True, as in PyTorch
-            if name in ("eq", "ne"):
+        if y is None or isinstance(y, (str, bytes)):  # t == None / "a" is False and != True,
+            if name in ("eq", "ne"):  # as in PyTorch; an ordering raises Python's TypeError
                 return name == "ne"
+            if y is not None:
+                op = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}.get(name, name)
+                raise TypeError(f"'{op}' not supported between instances of 'Tensor' and "
+                                f"'{type(y).__name__}'")
         a, b = _value(x), _value(y)
         if type(a) is DeviceArray or type(b) is DeviceArray:
             from .cuda_ops import compare

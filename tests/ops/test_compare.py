@@ -112,3 +112,11 @@ def test_comparisons_match_torch(torch):
         mine = f(x, tg.tensor(VALUES[::-1].copy()))
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
         assert mine.requires_grad == theirs.requires_grad
+
+
+def test_comparing_with_a_string_is_python_equality_as_in_pytorch():
+    t = tg.tensor([1.0, 2.0])
+    assert (t == "a") is False and (t != "a") is True
+    with pytest.raises(TypeError, match="'<' not supported between instances of 'Tensor' and "
+                                        "'str'"):
+        t < "a"  # noqa: B015

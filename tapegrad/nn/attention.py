@@ -1,0 +1,64 @@
+"""Attention: ``F.scaled_dot_product_attention`` and ``nn.MultiheadAttention``, written with
+tapegrad ops (every order of derivative is theirs)."""
+
+import math
+
+import numpy as np
+
+from .. import ops as O
+from ..ops.record import as_tensor
+from ..tensor import _make
+
+__all__ = ["scaled_dot_product_attention"]
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """``softmax(q k^T * scale + mask) v`` over the last two dims (batch dims broadcast).
+
+    ``attn_mask``: boolean (True: may attend) or added to the scores; ``is_causal``: each query
+    attends to keys at its position or before. A query that may attend to no key gets zeros
+    (and a zero gradient), as PyTorch's CPU kernel gives.
+    """
+    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    if attn_mask is not None and is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
+    L, S = q.shape[-2], k.shape[-2]
+    if enable_gqa and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        rep = q.shape[-3] // k.shape[-3]
+        k = O.repeat_interleave(k, rep, k.ndim - 3)
+        v = O.repeat_interleave(v, rep, v.ndim - 3)
+    s = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    scores = O.matmul(q, O.transpose(k, -2, -1)) * s
+    allowed = None
+    if is_causal:
+        allowed = np.tril(np.ones((L, S), bool))
+    elif attn_mask is not None:
+        m = as_tensor(attn_mask)
+        if m.dtype == np.bool_:
+            allowed = np.asarray(m._data)
+        else:
+            scores = scores + m
+    if allowed is not None:
+        any_row = np.broadcast_to(allowed.any(-1, keepdims=True), allowed.shape)
+        # a row with nothing allowed is scored 0 (finite: its softmax has a finite gradient)
+        # and zeroed after the softmax
+        fill = np.where(any_row, -np.inf, 0.0).astype(scores.dtype)
+        scores = O.where(_make(allowed), scores, _make(fill))
+    weights = O.softmax(scores, -1)
+    if allowed is not None and not allowed.any(-1).all():
+        weights = O.where(_make(allowed.any(-1, keepdims=True)), weights, 0.0)
+    if dropout_p > 0.0:
+        from .functional import dropout
+
+        weights = dropout(weights, dropout_p, training=True)
+    return O.matmul(weights, v)
+
+
+def _as_additive(mask, dtype):
+    """A boolean mask (True: masked out) as 0/-inf; a float mask as it is."""
+    m = as_tensor(mask)
+    if m.dtype == np.bool_:
+        return _make(np.where(np.asarray(m._data), -np.inf, 0.0).astype(dtype))
+    return m

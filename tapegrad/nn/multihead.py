@@ -1,0 +1,119 @@
+"""``nn.MultiheadAttention``: PyTorch's multi-head attention module over tapegrad ops."""
+
+import math
+
+import numpy as np
+
+from .. import creation
+from .. import ops as O
+from ..ops.record import as_tensor
+from . import init
+from .attention import _as_additive
+from .linear import Linear
+from .module import Module
+from .parameter import Parameter
+
+
+class MultiheadAttention(Module):
+    """PyTorch's multi-head attention: input projections (one packed ``in_proj_weight``
+    when the key and value sizes equal ``embed_dim``), scaled dot-product attention per
+    head, an output projection; ``(output, weights)`` with the weights averaged over the
+    heads unless ``average_attn_weights=False``. ``attn_mask`` and ``key_padding_mask``
+    are boolean (True: may *not* attend) or added to the scores."""
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None):
+        super().__init__()
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn "
+                                      "are not supported")
+        if embed_dim % num_heads:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
+        self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
+        self.batch_first, self.head_dim = batch_first, embed_dim // num_heads
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        dt = np.dtype(dtype) if dtype is not None else np.float64
+
+        def weight(*shape):
+            return Parameter(creation.zeros(shape, dtype=dt, device=device))
+
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = weight(3 * embed_dim, embed_dim)
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.q_proj_weight = weight(embed_dim, embed_dim)
+            self.k_proj_weight = weight(embed_dim, self.kdim)
+            self.v_proj_weight = weight(embed_dim, self.vdim)
+            self.register_parameter("in_proj_weight", None)
+        if bias:
+            self.in_proj_bias = weight(3 * embed_dim)
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        # PyTorch's initialisation: xavier-uniform projections, zero biases
+        for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight,
+                  self.v_proj_weight):
+            if w is not None:
+                init.xavier_uniform_(w)
+        if bias:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def _project(self, x, i):
+        E = self.embed_dim
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight[i * E:(i + 1) * E]
+        else:
+            w = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)[i]
+        y = O.matmul(x, O.transpose(w, 0, 1))
+        if self.in_proj_bias is not None:
+            y = y + self.in_proj_bias[i * E:(i + 1) * E]
+        return y
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
+                attn_mask=None, average_attn_weights=True, is_causal=False):
+        if is_causal and attn_mask is None:
+            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may "
+                               "use the Transformer module method "
+                               "`generate_square_subsequent_mask` to create this mask.")
+        q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+        unbatched = q.ndim == 2
+        if unbatched:
+            q, k, v = (O.unsqueeze(t, 0 if self.batch_first else 1) for t in (q, k, v))
+            if key_padding_mask is not None:
+                key_padding_mask = O.unsqueeze(as_tensor(key_padding_mask), 0)
+        if not self.batch_first:  # (L, N, E) -> (N, L, E)
+            q, k, v = (O.transpose(t, 0, 1) for t in (q, k, v))
+        N, L, S, h, d = q.shape[0], q.shape[1], k.shape[1], self.num_heads, self.head_dim
+
+        def heads(t, n):  # (N, n, E) -> (N, h, n, d)
+            return O.transpose(O.reshape(t, (N, n, h, d)), 1, 2)
+
+        qh, kh, vh = (heads(self._project(t, i), n) for i, (t, n) in
+                      enumerate(((q, L), (k, S), (v, S))))
+        scores = O.matmul(qh, O.transpose(kh, -2, -1)) * (1.0 / math.sqrt(d))
+        if attn_mask is not None:
+            m = _as_additive(attn_mask, scores.dtype)
+            scores = scores + (O.reshape(m, (N, h, L, S)) if m.ndim == 3 else m)
+        if key_padding_mask is not None:
+            m = _as_additive(key_padding_mask, scores.dtype)
+            scores = scores + O.reshape(m, (N, 1, 1, S))
+        weights = O.softmax(scores, -1)
+        if self.dropout > 0.0 and self.training:
+            from .functional import dropout
+
+            weights = dropout(weights, self.dropout, training=True)
+        out = O.reshape(O.transpose(O.matmul(weights, vh), 1, 2), (N, L, self.embed_dim))
+        out = self.out_proj(out)
+        if not self.batch_first:
+            out = O.transpose(out, 0, 1)
+        w = None
+        if need_weights:
+            w = O.mean(weights, 1) if average_attn_weights else weights
+            w = O.squeeze(w, 0) if unbatched else w
+        if unbatched:
+            out = O.squeeze(out, 0 if self.batch_first else 1)
+        return out, w

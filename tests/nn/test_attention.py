@@ -1,0 +1,90 @@
+"""Scaled dot-product attention and nn.MultiheadAttention: finite differences to second
+order and PyTorch's values and gradients on the same inputs."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import check_table_entry
+
+R = np.random.default_rng(4)
+MASK = R.random((3, 5)) > 0.4
+MASK[1] = False  # a query that may attend to nothing: zeros, as PyTorch's kernel
+FLOAT_MASK = R.standard_normal((3, 5))
+
+
+def _sdpa(L, q, k, v, **kw):
+    return L.nn.functional.scaled_dot_product_attention(q, k, v, **kw)
+
+
+TABLE = [
+    ("sdpa", lambda L, q, k, v: _sdpa(L, q, k, v), [((2, 3, 4), (2, 5, 4), (2, 5, 6))]),
+    ("sdpa_causal_heads", lambda L, q, k, v: _sdpa(L, q, k, v, is_causal=True),
+     [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 2))]),
+    ("sdpa_bool_mask", lambda L, q, k, v: _sdpa(L, q, k, v, attn_mask=L.tensor(MASK)),
+     [((2, 3, 4), (2, 5, 4), (2, 5, 6))]),
+    ("sdpa_float_mask_scale", lambda L, q, k, v: _sdpa(L, q, k, v, scale=0.3,
+                                                       attn_mask=L.tensor(FLOAT_MASK)),
+     [((3, 4), (5, 4), (5, 2))]),
+]
+
+
+@pytest.mark.parametrize("name,f,cases", TABLE, ids=[t[0] for t in TABLE])
+def test_op_table(name, f, cases):
+    check_table_entry(name, f, cases)
+
+
+def _copy_params(ours, theirs):
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
+                          theirs.state_dict().items()})
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kv", [None, (3, 5)], ids=["packed", "kdim_vdim"])
+def test_multihead_attention_matches_torch(batch_first, kv):
+    torch = pytest.importorskip("torch")
+    E, h, N, L, S = 6, 2, 3, 4, 5
+    kdim, vdim = kv or (E, E)
+    theirs = torch.nn.MultiheadAttention(E, h, kdim=kdim, vdim=vdim,
+                                         batch_first=batch_first).double()
+    ours = tg.nn.MultiheadAttention(E, h, kdim=kdim, vdim=vdim, batch_first=batch_first)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    _copy_params(ours, theirs)
+    shape = (lambda n, e: (N, n, e)) if batch_first else (lambda n, e: (n, N, e))
+    q, k, v = (R.standard_normal(shape(n, e)) for n, e in ((L, E), (S, kdim), (S, vdim)))
+    pad = R.random((N, S)) > 0.7
+    pad[:, 0] = False
+    causal = np.triu(np.ones((L, S), bool), 1)
+    for kw in ({}, {"key_padding_mask": pad}, {"attn_mask": causal, "is_causal": True},
+               {"attn_mask": FLOAT_MASK[:, :S][:1].repeat(L, 0),
+                "average_attn_weights": False}):
+        tk = {k_: torch.tensor(a) if isinstance(a, np.ndarray) else a for k_, a in kw.items()}
+        gk = {k_: tg.tensor(a) if isinstance(a, np.ndarray) else a for k_, a in kw.items()}
+        tq = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+        gq = [tg.tensor(a, requires_grad=True) for a in (q, k, v)]
+        to, tw = theirs(*tq, **tk)
+        go, gw = ours(*gq, **gk)
+        np.testing.assert_allclose(go.detach().numpy(), to.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(gw.detach().numpy(), tw.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+        (to.pow(2).sum() + tw.sum()).backward()
+        (go.pow(2).sum() + gw.sum()).backward()
+        for a, b in zip(gq, tq):
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=name)
+
+
+def test_unbatched_input_and_errors():
+    mha = tg.nn.MultiheadAttention(4, 2)
+    x = tg.randn(3, 4)
+    out, w = mha(x, x, x)
+    assert out.shape == (3, 4) and w.shape == (3, 3)
+    np.testing.assert_allclose(w.detach().numpy().sum(-1), 1.0)
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        mha(x, x, x, is_causal=True)
+    with pytest.raises(RuntimeError, match="Explicit attn_mask should not be set"):
+        tg.nn.functional.scaled_dot_product_attention(x, x, x, attn_mask=tg.ones(3, 3),
+                                                      is_causal=True)
