@@ -33,6 +33,7 @@ FREED_MSG = (
     "through the graph a second time or if you need to access saved tensors after calling "
     "backward."
 )
+_CUSTOM, _AUX = int(Op.CUSTOM), tape.AUX
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
 _BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py checks)
@@ -356,31 +357,58 @@ class Sweep:
             self.held.pop(r, None)  # read by nothing more: its memory serves the next array
 
     def _python_vjp(self, r, code, pauses):
-        seg, rec = self.seg, self.recs[r]
-        if code == Op.CUSTOM:
+        seg = self.seg
+        if code == _CUSTOM:
             return pauses.custom_vjp(self, r)
-        entry = seg.pyaux[int(rec[tape.AUX])]
+        entry = seg.pyaux[int(self.recs[r, _AUX])]
         if tape.inplace_epoch[0] != seg.epoch:
             pauses.check_python_record(seg, r, entry)
         g = self.grad_of(r).reshape(entry.out_shape)
-        grads = REGISTRY[code].vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
-        self.accumulate(entry.slots, grads)
+        d = REGISTRY[code]
+        slots = entry.slots
+        if d.vjp_into is None:
+            grads = d.vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
+            self.accumulate(slots, grads)
+            return
+        targets = self._targets(slots, entry.in_shapes)
+        grads = d.vjp_into(g, entry.saved, entry.out, targets, **entry.params)
+        self.accumulate(slots, grads, written=targets)
 
-    def accumulate(self, slots, grads, fresh=()):
+    def _targets(self, slots, shapes):
+        """Per input, its arena slot shaped as the input when nothing has reached it yet (a
+        rule may write its gradient there: no temporary, no copy), else None. A slot that is
+        held apart, or that an earlier input of the same record also has, gets None."""
+        reached, own, o, adj = self.reached, self.own, self.offs, self.adj
+        targets = []
+        for k, s in enumerate(slots):
+            if s < 0 or reached[s] or own is not None and own[s] or s in slots[:k]:
+                targets.append(None)
+            else:
+                targets.append(adj[o[s] : o[s + 1]].reshape(shapes[k]))
+        return targets
+
+    def accumulate(self, slots, grads, fresh=(), written=None):
         """Add ``grads`` into the adjoints of ``slots``; ``fresh[k]``: ``grads[k]`` is an
-        array nothing else holds, which a slot held apart may keep instead of a copy."""
+        array nothing else holds, which a slot held apart may keep instead of a copy;
+        ``written[k]``: the unreached arena slot of ``slots[k]``, where ``grads[k]`` already
+        is when it is that very array (it is then only marked reached)."""
         o, adj, reached = self.offs, self.adj, self.reached
         own = self.own
         for k, (s, gi) in enumerate(zip(slots, grads)):
-            if s >= 0 and gi is not None and own is not None and own[s]:
+            if s < 0 or gi is None:
+                continue
+            if written is not None and gi is written[k]:
+                self.mark(s)
+            elif own is not None and own[s]:
                 self._hold(s, gi, k < len(fresh) and fresh[k])
-            elif s >= 0 and gi is not None:
+            else:
                 target = adj[o[s] : o[s + 1]]
-                gi = np.asarray(gi)  # added in the arena's precision
+                if type(gi) is not np.ndarray:
+                    gi = np.asarray(gi)  # added in the arena's precision
                 if reached[s]:
-                    target += gi if gi.ndim == 0 else gi.reshape(-1)
+                    target += gi if gi.ndim <= 1 else gi.reshape(-1)
                 else:  # nothing added yet (every writer marks): a copy reads one array less
-                    target[...] = gi if gi.ndim == 0 else gi.reshape(-1)
+                    target[...] = gi if gi.ndim <= 1 else gi.reshape(-1)
                     self.mark(s)
 
     def _hold(self, s, gi, fresh):
