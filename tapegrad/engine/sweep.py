@@ -206,7 +206,11 @@ class Sweep:
         total = int(offs[n])
         # float32 when every record of the segment holds float32 values (see the module doc)
         f32 = seg.n32 == seg.n
-        self.adj = np.zeros(total, np.float32 if f32 else np.float64)
+        dtype = _F32 if f32 else _F64
+        if total >= _LAZY_ARENA and type(self) is Sweep:
+            self.adj = _arena(recs, offs, dtype)
+        else:  # (a subclass may read any slot: the anomaly sweep reads unreached ones)
+            self.adj = np.zeros(total, dtype)
         self.reached = np.zeros(n, np.uint8)
         self.scratch = np.zeros(_SCRATCH, np.int64)  # [_PENDING]: reached, not yet swept
         # (saved floats, array addresses, index-array addresses, int and float side tables)
@@ -487,6 +491,34 @@ def _elementwise():
                 table[code] = True
         _ELEMENTWISE.append(table)
     return _ELEMENTWISE[0]
+
+
+_LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
+
+
+def _arena(recs, offs, dtype):
+    """The arena of a large sweep, zeroed only where zeros are read: the slots the compiled
+    loop adds into (inputs of the records it sweeps) and every small slot. A large slot that
+    only Python writes (the input of a matrix product, of a large elementwise record NumPy
+    sweeps) is left as it is: Python copies its first gradient in (``accumulate`` and ``seed``
+    check ``reached``) and nothing reads an unreached adjoint. That saves a pass over most of
+    a large arena (GMM: 12 of 15 MB, ~1 ms of every backward)."""
+    codes = recs[:, tape.OP] & tape.CODE_MASK
+    big = (offs[1:] - offs[:-1]) >= _BIG
+    python = codes >= PYTHON_BASE
+    numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
+    compiled = ~python & ~numpy_swept
+    lazy = big  # (a fresh array)
+    for field in (tape.A, tape.B):
+        written = recs[compiled, field]
+        lazy[written[written >= 0]] = False
+    adj = np.empty(int(offs[-1]), dtype)
+    start = 0
+    for s in np.flatnonzero(lazy).tolist():
+        adj[start : offs[s]] = 0
+        start = offs[s + 1]
+    adj[start:] = 0
+    return adj
 
 
 def own_slots(recs, offs):
