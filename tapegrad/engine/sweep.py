@@ -374,22 +374,18 @@ class Sweep:
             grads = d.vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
             self.accumulate(slots, grads)
             return
-        targets = self._targets(slots, entry.in_shapes)
-        grads = d.vjp_into(g, entry.saved, entry.out, targets, **entry.params)
-        self.accumulate(slots, grads, written=targets)
-
-    def _targets(self, slots, shapes):
-        """Per input, its arena slot shaped as the input when nothing has reached it yet (a
-        rule may write its gradient there: no temporary, no copy), else None. A slot that is
-        held apart, or that an earlier input of the same record also has, gets None."""
+        # per input, its arena slot shaped as the input when nothing has reached it yet (the
+        # rule may write its gradient there: no temporary, no copy), else None; also None for
+        # a slot held apart or one an earlier input of the record has too
         reached, own, o, adj = self.reached, self.own, self.offs, self.adj
         targets = []
         for k, s in enumerate(slots):
-            if s < 0 or reached[s] or own is not None and own[s] or s in slots[:k]:
+            if s < 0 or reached[s] or own is not None and own[s] or k and s in slots[:k]:
                 targets.append(None)
             else:
-                targets.append(adj[o[s] : o[s + 1]].reshape(shapes[k]))
-        return targets
+                targets.append(adj[o[s] : o[s + 1]].reshape(entry.in_shapes[k]))
+        grads = d.vjp_into(g, entry.saved, entry.out, targets, **entry.params)
+        self.accumulate(slots, grads, written=targets)
 
     def accumulate(self, slots, grads, fresh=(), written=None):
         """Add ``grads`` into the adjoints of ``slots``; ``fresh[k]``: ``grads[k]`` is an
