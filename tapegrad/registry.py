@@ -131,6 +131,10 @@ class OpDef:
     nconst: int = 0  # number of scalar constants (c0, c1)
     vjp: Callable | None = None  # python/linear ops: Tensor-level VJP for re-taping
     vjp_np: Callable | None = None  # python ops: numeric VJP in NumPy
+    vjp_into: Callable | None = None  # python ops: ``vjp_np`` that may write an input's
+    # gradient into a given array, ``(g, saved, out, targets, **params)``: ``targets[k]`` is
+    # None or a writable C-contiguous array of input k's shape; a result that *is* it was
+    # written there (the numeric sweep passes an unreached arena slot: no copy)
     jvp_np: Callable | None = None  # python ops: numeric JVP, ``(tangents, inputs, out,
     # **params)``, each tangent None or an array ``(k,) + input shape`` (k directions at once)
     forward: Callable | None = None  # elementwise: the scalar forward (``math``/``operator``

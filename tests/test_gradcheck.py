@@ -46,6 +46,7 @@ def wrong_matmul_numeric(monkeypatch):
         return tuple(None if gi is None else gi * 3 for gi in right(g, inputs, out, **params))
 
     monkeypatch.setattr(d, "vjp_np", wrong)
+    monkeypatch.setattr(d, "vjp_into", None)  # the sweep then runs vjp_np
 
 
 def test_catches_wrong_numeric_vjp(wrong_matmul_numeric):

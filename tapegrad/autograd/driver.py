@@ -103,7 +103,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     gradients for ``inputs`` are returned in order (None where unreached).
     """
     pending, heap = {}, []
-    leaf_totals = {}  # id(leaf) -> [leaf, total]
+    leaf_totals = {}  # id(leaf) -> [leaf, total, whether total is a view (to copy if kept)]
 
     def push(seg, rec, g, owned=False):
         if not create_graph and (seg.device or type(g) is not np.ndarray):
@@ -298,16 +298,25 @@ def _imports(sw, add_leaf, push, create_graph):
 
 def _add_into_grads(totals):
     """``_add_into_grad`` for the leaves of a plain backward without hooks, under one lock;
-    returns the entries left for the general path."""
+    returns the entries left for the general path. A leaf without a ``.grad`` gets its total
+    as its new ``.grad`` (a copy where it is a view: a ``.grad`` owns its memory), as
+    ``_accumulate`` would, without the general path's intermediate steps."""
     rest = []
     with _grad_lock:
         for e in totals:
             leaf, total = e[0], e[1]
             d = leaf._data
+            if leaf._hooks or leaf._post_hooks or not leaf._rg or type(d) is not np.ndarray \
+                    or type(total) is not np.ndarray or total.dtype is not d.dtype:
+                rest.append(e)
+                continue
             old = leaf._grad
-            if leaf._hooks or leaf._post_hooks or not leaf._rg or old is None or old._rg or \
-                    type(d) is not np.ndarray or type(total) is not np.ndarray or \
-                    total.dtype is not d.dtype or type(old._data) is not np.ndarray:
+            if old is None:
+                if e[2]:
+                    total = total.copy()
+                leaf._grad = _make(total.reshape(d.shape))
+                continue
+            if old._rg or type(old._data) is not np.ndarray:
                 rest.append(e)
                 continue
             od = old._data

@@ -47,6 +47,24 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
     return gA, gB
 
 
+def _matmul_vjp_into(g, inputs, out, targets, needs=(True, True)):
+    """``_matmul_vjp_np`` writing each product of the 2-D case straight into its target (an
+    unreached arena slot: the sweep then copies nothing); the other cases as it."""
+    A, B = inputs
+    if A.ndim == 2 and B.ndim == 2 and g.dtype is A.dtype and g.dtype is B.dtype:
+        ta, tb = targets
+        gA = gB = None
+        if needs[0]:
+            gA = g @ B.T if ta is None else _mm(g, B.T, out=ta)
+        if needs[1]:
+            gB = A.T @ g if tb is None else _mm(A.T, g, out=tb)
+        return gA, gB
+    return _matmul_vjp_np(g, inputs, out, needs)
+
+
+_mm = np.matmul
+
+
 def _matmul_vjp(g, inputs, out, needs=(True, True)):
     """The same rule in tapegrad ops, for re-taping."""
     from .movement import reshape, transpose, unsqueeze
@@ -94,7 +112,7 @@ def _matmul_jvp_np(tangents, inputs, out, needs=(True, True)):
 
 
 defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_matmul_vjp_np,
-      jvp_np=_matmul_jvp_np)
+      vjp_into=_matmul_vjp_into, jvp_np=_matmul_jvp_np)
 _MATMUL = int(Op.MATMUL)
 
 
