@@ -12,6 +12,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad import tape
+from tapegrad.ops.backward_ops import tanh_backward
 from tapegrad.registry import REGISTRY, Op
 from tests.op_checks import check_op
 
@@ -307,6 +308,9 @@ OP_TABLE = [
     ("maximum", tg.maximum, [_X, _Y]),
     ("minimum", tg.minimum, [_X, _Y]),
     ("where", lambda a, b: tg.where(a > b, a, b * 2), [_X, _Y]),
+    # tanh's re-taped derivative is one record; checked directly and as tanh's (third order)
+    ("tanh_backward", tanh_backward, [_X, _Y]),
+    ("tanh_grad", lambda a: grad((tg.tanh(a) * a).sum(), a, create_graph=True)[0], [_X]),
     ("reshape", lambda a: a.reshape(3, 2) * a.reshape(3, 2), [_X]),
     ("strided", lambda a: a.T[1:] * a[None, :, 1] + a.flip(0)[0, 1:], [_X]),
     ("sum", lambda a: a.sum(0) * a.sum(), [_X]),
@@ -538,3 +542,32 @@ def test_square_gradient_with_a_constant_seed_folds_its_factor():
     third, = tg.autograd.grad(tg.autograd.grad((x ** 2).sum(), x, create_graph=True)[0].sum(),
                               x, create_graph=True)
     assert third.requires_grad  # 2 * x ** 0 still depends on x, as in PyTorch
+
+
+def test_tanh_gradient_is_one_record_and_matches_torch(torch):
+    """``create_graph`` records tanh's derivative as one TANH_BACKWARD record (PyTorch's
+    tanh_backward) instead of ``g * (1 - out * out)``'s three; values, the Hessian-vector
+    product through it and the third derivative agree with PyTorch."""
+    r = np.random.default_rng(7)
+    A0, x0, v0 = r.standard_normal((5, 5)) / 2, r.standard_normal(5), r.standard_normal(5)
+
+    def hvp(lib, A, x, v):
+        y = (lib.tanh(A @ x) ** 2).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad(g, x, v, create_graph=True)
+        (k,) = lib.autograd.grad(h.sum(), x)
+        return g, h, k
+
+    x = tg.tensor(x0, requires_grad=True)
+    y = tg.tanh(x * 1.5)
+    n = len(y._seg.records())
+    grad(y.sum(), x, create_graph=True)
+    emitted = [REGISTRY[int(c) & tape.CODE_MASK].name for c in y._seg.records()[n:, 0]]
+    assert emitted.count("tanh_backward") == 1 and "mul" not in emitted, emitted
+    x = tg.tensor(x0, requires_grad=True)
+    xt = torch.tensor(x0, requires_grad=True)
+    got = hvp(tg, tg.tensor(A0), x, tg.tensor(v0))
+    want = hvp(torch, torch.tensor(A0), xt, torch.tensor(v0))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12,
+                                   atol=1e-14)
