@@ -22,7 +22,7 @@ from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
 from ..ops.backward_ops import tanh_backward
-from ..ops.elementwise import add, mul, where
+from ..ops.elementwise import _const_op, add, mul, where
 from ..ops.linalg import matmul
 from ..ops.movement import transpose, unsqueeze
 from ..registry import PYTHON_BASE, REGISTRY, Op
@@ -33,6 +33,7 @@ _OP, _A, _B, _AUX, _V, _SIZE = range(6)
 _CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
 _epoch = tape.inplace_epoch
 _ROWS_AT_ONCE = 256
+_POWC = int(Op.POWC)
 # opcodes as plain ints: an IntEnum member read and compared costs ~0.1 µs, several per record
 (_IMPORT, _OUTPUT, _CUSTOM, _MATMUL, _COMPLEX, _RESHAPE, _GATHER_S, _SCATTER_S, _GATHER_I,
  _SCATTER_I) = (int(o) for o in (Op.IMPORT, Op.OUTPUT, Op.CUSTOM, Op.MATMUL, Op.COMPLEX,
@@ -98,7 +99,12 @@ def _powc_rule(g, x, y, out, m, c0, c1):
         return (mul(g, x ** 0.0), None)  # keeps the dependency on x, as PyTorch does
     # x ** 1 stays a record: as in PyTorch, the next order's derivative (1 * x ** 0) still
     # depends on x, so a third derivative of x ** 3 requires grad
-    p = x ** (c0 - 1.0)
+    xd = x._data
+    if c0 == 2.0 and x._rg and (type(xd) is float or type(xd) is np.ndarray):
+        # x ** 1 is x exactly (C's pow): a copy for its value, recorded as the operator would
+        p = _const_op(_POWC, x, xd if type(xd) is float else xd.copy(), 1.0, save_x=True)
+    else:
+        p = x ** (c0 - 1.0)
     if not g._rg and type(g._data) in (float, np.ndarray):
         # a constant adjoint (the first records of a backward): the constant factor folds
         # into it, two records instead of three (exact for c0 = 2, the common square)
@@ -273,7 +279,9 @@ class RetapeSweep:
             if code == _GATHER_S:
                 gi = M.scatter_strided(g, shape, strides, offset, n_in)
             elif not g._rg and type(g._data) is float and not any(strides):
-                gi = _make(np.full(n_in, g._data))  # a full sum's VJP of a constant (a seed)
+                gi = np.empty(n_in)  # a full sum's VJP of a constant (a seed)
+                gi.fill(g._data)
+                gi = _make(gi)
             else:
                 gi = M.gather_strided(g, shape, strides, offset)
         elif code == _GATHER_I:
