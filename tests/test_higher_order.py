@@ -544,12 +544,15 @@ def test_square_gradient_with_a_constant_seed_folds_its_factor():
     assert third.requires_grad  # 2 * x ** 0 still depends on x, as in PyTorch
 
 
-def test_tanh_gradient_is_one_record_and_matches_torch(torch):
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_tanh_gradient_is_one_record_and_matches_torch(torch, dtype):
     """``create_graph`` records tanh's derivative as one TANH_BACKWARD record (PyTorch's
     tanh_backward) instead of ``g * (1 - out * out)``'s three; values, the Hessian-vector
     product through it and the third derivative agree with PyTorch."""
     r = np.random.default_rng(7)
-    A0, x0, v0 = r.standard_normal((5, 5)) / 2, r.standard_normal(5), r.standard_normal(5)
+    A0, x0, v0 = (a.astype(dtype) for a in (r.standard_normal((5, 5)) / 2,
+                                             r.standard_normal(5), r.standard_normal(5)))
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
 
     def hvp(lib, A, x, v):
         y = (lib.tanh(A @ x) ** 2).sum()
@@ -561,7 +564,12 @@ def test_tanh_gradient_is_one_record_and_matches_torch(torch):
     x = tg.tensor(x0, requires_grad=True)
     y = tg.tanh(x * 1.5)
     n = len(y._seg.records())
-    grad(y.sum(), x, create_graph=True)
+    (g,) = grad(y.sum(), x, create_graph=True)
+    xt = torch.tensor(x0, requires_grad=True)
+    (gt,) = torch.autograd.grad(torch.tanh(xt * 1.5).sum(), xt, create_graph=True)
+    assert g.grad_fn.name() == "MulBackward0" == gt.grad_fn.name()  # the chain rule's * 1.5
+    assert g.grad_fn.next_functions[0][0].name() == "TanhBackwardBackward0" == \
+        gt.grad_fn.next_functions[0][0].name()
     emitted = [REGISTRY[int(c) & tape.CODE_MASK].name for c in y._seg.records()[n:, 0]]
     assert emitted.count("tanh_backward") == 1 and "mul" not in emitted, emitted
     x = tg.tensor(x0, requires_grad=True)
@@ -569,5 +577,5 @@ def test_tanh_gradient_is_one_record_and_matches_torch(torch):
     got = hvp(tg, tg.tensor(A0), x, tg.tensor(v0))
     want = hvp(torch, torch.tensor(A0), xt, torch.tensor(v0))
     for a, b in zip(got, want):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12,
-                                   atol=1e-14)
+        assert a.dtype == getattr(np, dtype)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), **tol)
