@@ -21,7 +21,7 @@ from .. import tape
 from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
-from ..ops.backward_ops import tanh_backward
+from ..ops.backward_ops import sigmoid_backward, tanh_backward
 from ..ops.elementwise import _const_op, add, mul, where
 from ..ops.linalg import matmul
 from ..ops.movement import transpose, unsqueeze
@@ -118,7 +118,12 @@ def _tanh_rule(g, x, y, out, m, c0, c1):
     return (tanh_backward(g, out), None)
 
 
-_SPECIAL = {int(Op.POWC): _powc_rule, int(Op.TANH): _tanh_rule}
+def _sigmoid_rule(g, x, y, out, m, c0, c1):
+    """SIGMOID's formula ``g * out * (1 - out)`` as one record (PyTorch's sigmoid_backward)."""
+    return (sigmoid_backward(g, out), None)
+
+
+_SPECIAL = {int(Op.POWC): _powc_rule, int(Op.TANH): _tanh_rule, int(Op.SIGMOID): _sigmoid_rule}
 
 
 def _matmul_2d_rule(g, ins, needs):

@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "37f3e9493469b291"
+RULES_HASH = "00303419fc3107b1"
 
 
 @intrinsic
@@ -117,7 +117,7 @@ def sigmoid(x):
 # saved) and the number of scalar constants. Global arrays are compile-time constants to Numba.
 _KIND = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 ], dtype=np.int64)
 _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -130,10 +130,11 @@ _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1,
     -1, -1, 0, 1, -1, -1, 0, 1, 2, -1, 0, 1, -1, -1, 0, 1, -1, -1, -1, -1, -1, 0, 0, 1, -1, -1,
+    0, 1, -1, -1,
 ], dtype=np.int64).reshape(-1, 4)
 _NCONST = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ], dtype=np.int64)
 
 
@@ -202,6 +203,8 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return where(m, g, 0.0)
     if op == 58:  # TANH_BACKWARD
         return g * (1.0 - y * y)
+    if op == 59:  # SIGMOID_BACKWARD
+        return g * y * (1.0 - y)
     return 0.0
 
 
@@ -226,6 +229,8 @@ def _dy(op, g, x, y, out, m, c0, c1):
         return where(m, 0.0, g)
     if op == 58:  # TANH_BACKWARD
         return g * (-2.0 * y * x)
+    if op == 59:  # SIGMOID_BACKWARD
+        return g * x * (1.0 - 2.0 * y)
     return 0.0
 
 
