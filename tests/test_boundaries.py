@@ -127,11 +127,7 @@ def _unary_cases():
 
 def _unary_params():
     for name, fn, tfn in _unary_cases():
-        # sigmoid's rule g * out * (1 - out), differentiated again, is inf - inf at an
-        # infinite g where PyTorch's analytic sigmoid_backward double backward gives +-inf
-        marks = [pytest.mark.xfail(strict=True, reason="sigmoid double backward at inf g")] \
-            if name == "sigmoid" else []
-        yield pytest.param(name, fn, tfn, id=name, marks=marks)
+        yield pytest.param(name, fn, tfn, id=name)
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["compiled", "numpy"])

@@ -12,6 +12,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad import tape
+from tapegrad.ops.backward_ops import sigmoid_backward, tanh_backward
 from tapegrad.registry import REGISTRY, Op
 from tests.op_checks import check_op
 
@@ -307,6 +308,12 @@ OP_TABLE = [
     ("maximum", tg.maximum, [_X, _Y]),
     ("minimum", tg.minimum, [_X, _Y]),
     ("where", lambda a, b: tg.where(a > b, a, b * 2), [_X, _Y]),
+    # tanh's re-taped derivative is one record; checked directly and as tanh's (third order)
+    ("tanh_backward", tanh_backward, [_X, _Y]),
+    ("tanh_grad", lambda a: grad((tg.tanh(a) * a).sum(), a, create_graph=True)[0], [_X]),
+    ("sigmoid_backward", sigmoid_backward, [_X, _Y]),
+    ("sigmoid_grad", lambda a: grad((tg.sigmoid(a) * a).sum(), a, create_graph=True)[0],
+     [_X]),
     ("reshape", lambda a: a.reshape(3, 2) * a.reshape(3, 2), [_X]),
     ("strided", lambda a: a.T[1:] * a[None, :, 1] + a.flip(0)[0, 1:], [_X]),
     ("sum", lambda a: a.sum(0) * a.sum(), [_X]),
@@ -538,3 +545,68 @@ def test_square_gradient_with_a_constant_seed_folds_its_factor():
     third, = tg.autograd.grad(tg.autograd.grad((x ** 2).sum(), x, create_graph=True)[0].sum(),
                               x, create_graph=True)
     assert third.requires_grad  # 2 * x ** 0 still depends on x, as in PyTorch
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_tanh_gradient_is_one_record_and_matches_torch(torch, dtype):
+    """``create_graph`` records tanh's derivative as one TANH_BACKWARD record (PyTorch's
+    tanh_backward) instead of ``g * (1 - out * out)``'s three; values, the Hessian-vector
+    product through it and the third derivative agree with PyTorch."""
+    r = np.random.default_rng(7)
+    A0, x0, v0 = (a.astype(dtype) for a in (r.standard_normal((5, 5)) / 2,
+                                             r.standard_normal(5), r.standard_normal(5)))
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
+
+    def hvp(lib, A, x, v):
+        y = (lib.tanh(A @ x) ** 2).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad(g, x, v, create_graph=True)
+        (k,) = lib.autograd.grad(h.sum(), x)
+        return g, h, k
+
+    x = tg.tensor(x0, requires_grad=True)
+    y = tg.tanh(x * 1.5)
+    n = len(y._seg.records())
+    (g,) = grad(y.sum(), x, create_graph=True)
+    xt = torch.tensor(x0, requires_grad=True)
+    (gt,) = torch.autograd.grad(torch.tanh(xt * 1.5).sum(), xt, create_graph=True)
+    assert g.grad_fn.name() == "MulBackward0" == gt.grad_fn.name()  # the chain rule's * 1.5
+    assert g.grad_fn.next_functions[0][0].name() == "TanhBackwardBackward0" == \
+        gt.grad_fn.next_functions[0][0].name()
+    emitted = [REGISTRY[int(c) & tape.CODE_MASK].name for c in y._seg.records()[n:, 0]]
+    assert emitted.count("tanh_backward") == 1 and "mul" not in emitted, emitted
+    x = tg.tensor(x0, requires_grad=True)
+    xt = torch.tensor(x0, requires_grad=True)
+    got = hvp(tg, tg.tensor(A0), x, tg.tensor(v0))
+    want = hvp(torch, torch.tensor(A0), xt, torch.tensor(v0))
+    for a, b in zip(got, want):
+        assert a.dtype == getattr(np, dtype)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), **tol)
+
+
+def test_sigmoid_gradient_is_one_record_and_matches_torch(torch):
+    """sigmoid's re-taped derivative is one SIGMOID_BACKWARD record (PyTorch's
+    sigmoid_backward, node SigmoidBackwardBackward0); the gradient, a Hessian-vector product
+    and a third derivative through it agree with PyTorch."""
+    r = np.random.default_rng(8)
+    A0, x0, v0 = r.standard_normal((5, 5)), r.standard_normal(5), r.standard_normal(5)
+
+    def derivatives(lib, x):
+        y = (lib.sigmoid(lib.tensor(A0) @ x) ** 2).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad(g, x, lib.tensor(v0), create_graph=True)
+        (k,) = lib.autograd.grad(h.sum(), x)
+        return g, h, k
+
+    x = tg.tensor(x0, requires_grad=True)
+    y = tg.sigmoid(x).sum()
+    n = len(y._seg.records())
+    (g,) = grad(y, x, create_graph=True)
+    assert g.grad_fn.name() == "SigmoidBackwardBackward0"
+    emitted = [REGISTRY[int(c) & tape.CODE_MASK].name for c in y._seg.records()[n:, 0]]
+    assert emitted == ["sigmoid_backward"], emitted
+    got = derivatives(tg, tg.tensor(x0, requires_grad=True))
+    want = derivatives(torch, torch.tensor(x0, requires_grad=True))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12,
+                                   atol=1e-14)

@@ -9,7 +9,7 @@ from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..device import DeviceArray
 from ..tape import tape_stats
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from ..tensor import Tensor
+from ..tensor import Tensor, _make, _wrap
 from . import forward_ad  # noqa: E402,F401  (PyTorch's forward-mode API)
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
 from .function import Function, FunctionCtx, once_differentiable
@@ -82,7 +82,12 @@ def _seeds(outputs, grads, create_graph):
             if out.dtype.kind == "c":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            seeds.append(Tensor(np.ones(out.shape, out.dtype)) if create_graph else _ONE)
+            if not create_graph:
+                seeds.append(_ONE)
+            elif type(out._data) is float:  # a float64 scalar: its seed is the float 1.0
+                seeds.append(_make(1.0))
+            else:
+                seeds.append(_make(_wrap(np.ones(out.shape, out.dtype))))
             continue
         if g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
@@ -208,8 +213,12 @@ _batched_grad = None
 
 
 def _any_batched(outs, ins, gos):
-    gs = [] if gos is None else ([gos] if isinstance(gos, Tensor) else gos)
-    return any(getattr(t, "_vmap_level", 0) for seq in (outs, ins, gs) for t in seq)
+    gs = () if gos is None else ((gos,) if isinstance(gos, Tensor) else gos)
+    for seq in (outs, ins, gs):  # (plain loops: a generator costs µs per grad call)
+        for t in seq:
+            if getattr(t, "_vmap_level", 0):
+                return True
+    return False
 
 
 def _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,

@@ -21,7 +21,8 @@ from .. import tape
 from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
-from ..ops.elementwise import add, mul, where
+from ..ops.backward_ops import sigmoid_backward, tanh_backward
+from ..ops.elementwise import _const_op, add, mul, where
 from ..ops.linalg import matmul
 from ..ops.movement import transpose, unsqueeze
 from ..registry import PYTHON_BASE, REGISTRY, Op
@@ -31,6 +32,13 @@ from .inplace import check_record
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
 _CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
 _epoch = tape.inplace_epoch
+_ROWS_AT_ONCE = 256
+_POWC = int(Op.POWC)
+# opcodes as plain ints: an IntEnum member read and compared costs ~0.1 µs, several per record
+(_IMPORT, _OUTPUT, _CUSTOM, _MATMUL, _COMPLEX, _RESHAPE, _GATHER_S, _SCATTER_S, _GATHER_I,
+ _SCATTER_I) = (int(o) for o in (Op.IMPORT, Op.OUTPUT, Op.CUSTOM, Op.MATMUL, Op.COMPLEX,
+                                 Op.RESHAPE, Op.GATHER_STRIDED, Op.SCATTER_STRIDED,
+                                 Op.GATHER_INDEX, Op.SCATTER_INDEX))
 
 
 def attached(value, seg, rec):
@@ -43,9 +51,11 @@ def flat(t, n):
     if not isinstance(t, Tensor):  # a constant (a rule's 0.0): no history, no gradient
         return _make(float(t) if n == 1 else np.full(n, float(t)))
     d = t._data
-    if type(d) is not float and d.dtype.kind == "c":
+    if type(d) is float:  # a 0-d float64 value: already flat for one element
+        return t if n == 1 else t.reshape((n,))
+    if d.dtype.kind == "c":
         n //= 2  # a complex record's size counts (re, im) arena slots
-    shape = t.shape
+    shape = d.shape
     if n == 1:
         return t if shape == () else t.reshape(())
     return t if len(shape) == 1 else t.reshape((n,))
@@ -89,7 +99,12 @@ def _powc_rule(g, x, y, out, m, c0, c1):
         return (mul(g, x ** 0.0), None)  # keeps the dependency on x, as PyTorch does
     # x ** 1 stays a record: as in PyTorch, the next order's derivative (1 * x ** 0) still
     # depends on x, so a third derivative of x ** 3 requires grad
-    p = x ** (c0 - 1.0)
+    xd = x._data
+    if c0 == 2.0 and x._rg and (type(xd) is float or type(xd) is np.ndarray):
+        # x ** 1 is x exactly (C's pow): a copy for its value, recorded as the operator would
+        p = _const_op(_POWC, x, xd if type(xd) is float else xd.copy(), 1.0, save_x=True)
+    else:
+        p = x ** (c0 - 1.0)
     if not g._rg and type(g._data) in (float, np.ndarray):
         # a constant adjoint (the first records of a backward): the constant factor folds
         # into it, two records instead of three (exact for c0 = 2, the common square)
@@ -97,7 +112,18 @@ def _powc_rule(g, x, y, out, m, c0, c1):
     return (mul(g, c0 * p), None)
 
 
-_SPECIAL = {int(Op.POWC): _powc_rule}
+def _tanh_rule(g, x, y, out, m, c0, c1):
+    """TANH's formula ``g * (1 - out * out)`` as one record (PyTorch's tanh_backward),
+    not three: the second backward of a tanh layer sweeps a third of the records."""
+    return (tanh_backward(g, out), None)
+
+
+def _sigmoid_rule(g, x, y, out, m, c0, c1):
+    """SIGMOID's formula ``g * out * (1 - out)`` as one record (PyTorch's sigmoid_backward)."""
+    return (sigmoid_backward(g, out), None)
+
+
+_SPECIAL = {int(Op.POWC): _powc_rule, int(Op.TANH): _tanh_rule, int(Op.SIGMOID): _sigmoid_rule}
 
 
 def _matmul_2d_rule(g, ins, needs):
@@ -123,15 +149,20 @@ def _matmul_2d_rule(g, ins, needs):
 class RetapeSweep:
     def __init__(self, seg):
         self.seg = seg
-        self.recs = seg.records()
+        self.recs = recs = seg.records()
         self.adj = {}
         self.heap = []
-        self.rows = {}
+        # each record's fields as Python ints: a small segment's in one call, a large one's
+        # (of which a backward may reach a few records) one record at a time
+        self.rows = recs.tolist() if len(recs) <= _ROWS_AT_ONCE else {}
 
     def _row(self, r):
-        row = self.rows.get(r)
+        rows = self.rows
+        if type(rows) is list:
+            return rows[r]
+        row = rows.get(r)
         if row is None:
-            row = self.rows[r] = self.recs[r].tolist()
+            row = rows[r] = self.recs[r].tolist()
         return row
 
     def seed(self, r, g):
@@ -164,14 +195,14 @@ class RetapeSweep:
         while heap and -heap[0] >= stop:
             r = -heapq.heappop(heap)
             row = self._row(r)
-            opw = int(seg.buf[r, _OP])  # live flags: a pause may have freed records
+            opw = seg.buf.item(r, _OP)  # live flags: a pause may have freed records
             if opw & _HOOKED:
                 pauses.hooks(seg, r, self)
-                opw = int(seg.buf[r, _OP])
+                opw = seg.buf.item(r, _OP)
             code = opw & _CODE
             if opw & _FREED and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
-            if code == Op.IMPORT:
+            if code == _IMPORT:
                 continue
             # nothing modified in place since the segment began (the global epoch): no stamp
             # can be stale, so the per-record version checks are skipped
@@ -179,13 +210,13 @@ class RetapeSweep:
                     row[_V] >= 0 and row[_V] & 1 and self._stale(row))):
                 check_record(seg, recs, r)  # raises PyTorch's in-place error
             g = adj[r]
-            if code == Op.OUTPUT:
+            if code == _OUTPUT:
                 node = row[_A]
                 if node not in adj:
                     adj[node] = None
                     heapq.heappush(heap, -node)
                 continue
-            if code == Op.CUSTOM:
+            if code == _CUSTOM:
                 from .function import custom_vjp_retape
 
                 custom_vjp_retape(self, r)
@@ -212,11 +243,11 @@ class RetapeSweep:
             saved = entry.saved
             ins = tuple([None if v is None else attached(v, seg, s) for v, s in zip(saved, slots)])
             out = None if entry.out is None else attached(entry.out, seg, r)
-            shape = entry.params.get("shape", entry.out_shape) if code == Op.COMPLEX else \
+            shape = entry.params.get("shape", entry.out_shape) if code == _COMPLEX else \
                 entry.out_shape  # a complex record's out_shape ends in the (re, im) pair
             gs = g if g.shape == shape else g.reshape(shape)
             grads = None
-            if code == Op.MATMUL and ins[0] is not None and ins[1] is not None:
+            if code == _MATMUL and ins[0] is not None and ins[1] is not None:
                 grads = _matmul_2d_rule(gs, ins, entry.params.get("needs", (True, True)))
             if grads is None:
                 grads = d.vjp(gs, ins, out, **entry.params)
@@ -242,21 +273,25 @@ class RetapeSweep:
             return
         seg = self.seg
         n_in = self._row(a)[_SIZE]
-        if code == Op.RESHAPE:
+        if code == _RESHAPE:
             gi = g
-        elif code == Op.GATHER_STRIDED or code == Op.SCATTER_STRIDED:
+        elif code == _GATHER_S or code == _SCATTER_S:
             ia, aux = seg.iaux, row[_AUX]
             nd = ia[aux]
             shape = tuple(ia[aux + 1 : aux + 1 + nd])
             strides = tuple(ia[aux + 1 + nd : aux + 1 + 2 * nd])
             offset = ia[aux + 1 + 2 * nd]
-            if code == Op.GATHER_STRIDED:
+            if code == _GATHER_S:
                 gi = M.scatter_strided(g, shape, strides, offset, n_in)
+            elif not g._rg and type(g._data) is float and not any(strides):
+                gi = np.empty(n_in)  # a full sum's VJP of a constant (a seed)
+                gi.fill(g._data)
+                gi = _make(gi)
             else:
                 gi = M.gather_strided(g, shape, strides, offset)
-        elif code == Op.GATHER_INDEX:
+        elif code == _GATHER_I:
             gi = M.scatter_index(g, seg.ivals[row[_AUX]], n_in)
-        elif code == Op.SCATTER_INDEX:
+        elif code == _SCATTER_I:
             gi = M.gather_index(g, seg.ivals[row[_AUX]])
         else:  # a linear op added later: its declared VJP
             gi = d.vjp(g, seg, r)[0]

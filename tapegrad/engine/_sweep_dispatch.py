@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "bb3c92b8009b250b"
+RULES_HASH = "00303419fc3107b1"
 
 
 @intrinsic
@@ -117,7 +117,7 @@ def sigmoid(x):
 # saved) and the number of scalar constants. Global arrays are compile-time constants to Numba.
 _KIND = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 ], dtype=np.int64)
 _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -129,11 +129,12 @@ _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1,
-    -1, -1, 0, 1, -1, -1, 0, 1, 2, -1, 0, 1, -1, -1, 0, 1, -1, -1, -1, -1, -1, 0,
+    -1, -1, 0, 1, -1, -1, 0, 1, 2, -1, 0, 1, -1, -1, 0, 1, -1, -1, -1, -1, -1, 0, 0, 1, -1, -1,
+    0, 1, -1, -1,
 ], dtype=np.int64).reshape(-1, 4)
 _NCONST = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ], dtype=np.int64)
 
 
@@ -200,6 +201,10 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return where(x > y, 0.0, where(x == y, 0.5 * g, g))
     if op == 57:  # WHERE
         return where(m, g, 0.0)
+    if op == 58:  # TANH_BACKWARD
+        return g * (1.0 - y * y)
+    if op == 59:  # SIGMOID_BACKWARD
+        return g * y * (1.0 - y)
     return 0.0
 
 
@@ -222,6 +227,10 @@ def _dy(op, g, x, y, out, m, c0, c1):
         return where(x < y, 0.0, where(x == y, 0.5 * g, g))
     if op == 57:  # WHERE
         return where(m, 0.0, g)
+    if op == 58:  # TANH_BACKWARD
+        return g * (-2.0 * y * x)
+    if op == 59:  # SIGMOID_BACKWARD
+        return g * x * (1.0 - 2.0 * y)
     return 0.0
 
 

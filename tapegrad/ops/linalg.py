@@ -33,6 +33,9 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
     if A.ndim == 2 and B.ndim == 1:  # matrix-vector: no promotion, one BLAS call per grad
         return (np.multiply.outer(g, B) if needs[0] else None,
                 g @ A if needs[1] else None)
+    if A.ndim == 1 and B.ndim == 2:  # vector-matrix (a gradient's g @ W under create_graph)
+        return (B @ g if needs[0] else None,
+                np.multiply.outer(A, g) if needs[1] else None)
     A2 = A[None, :] if A.ndim == 1 else A
     B2 = B[:, None] if B.ndim == 1 else B
     g2 = g

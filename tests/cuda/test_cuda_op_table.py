@@ -12,6 +12,7 @@ if not HAS_NUMBA_CUDA:
                 "are optional", allow_module_level=True)
 
 import tapegrad as tg
+from tapegrad.ops.backward_ops import sigmoid_backward, tanh_backward
 from tapegrad.registry import REGISTRY
 from test_cuda_sim import check
 
@@ -45,6 +46,7 @@ CASES = {
     "mul": (lambda x, y: x * y, A, P), "div": (lambda x, y: x / y, A, P),
     "pow": (lambda x, y: x ** y, P, A), "maximum": (tg.maximum, A, P),
     "minimum": (tg.minimum, A, P), "where": (lambda x, y: tg.where(x > 0, x, y), A, P),
+    "tanh_backward": (tanh_backward, A, P), "sigmoid_backward": (sigmoid_backward, A, P),
     "reshape": (lambda x: x.reshape(9), A), "as_strided": (lambda x: x.t(), A),
     "sum_to": (lambda x: x.sum(0), A), "take": (lambda x: x[[0, 2, 0]], A),
     "index_add": (_index_add, A, P), "matmul": (lambda x, y: x @ y, A, P),

@@ -162,3 +162,14 @@ def test_matrix_product_errors():
     ]:
         with pytest.raises(RuntimeError, match=msg):
             f()
+
+
+def test_vector_matrix_gradients_with_one_constant_operand(rng):
+    """``v @ W`` with only one operand requiring grad (the VJP skips the other's product)."""
+    v0, W0, g0 = rng.standard_normal(4), rng.standard_normal((4, 3)), rng.standard_normal(3)
+    v = tg.tensor(v0, requires_grad=True)
+    (v @ tg.tensor(W0)).backward(tg.tensor(g0))
+    np.testing.assert_allclose(v.grad.numpy(), W0 @ g0, rtol=1e-14)
+    W = tg.tensor(W0, requires_grad=True)
+    (tg.tensor(v0) @ W).backward(tg.tensor(g0))
+    np.testing.assert_allclose(W.grad.numpy(), np.outer(v0, g0), rtol=1e-14)

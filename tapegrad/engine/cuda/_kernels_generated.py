@@ -43,6 +43,16 @@ def _pyf_56(x, y):
 
 
 @cuda.jit(device=True)
+def _pyf_58(g, out):
+    return g * (1.0 - out * out)
+
+
+@cuda.jit(device=True)
+def _pyf_59(g, out):
+    return g * out * (1.0 - out)
+
+
+@cuda.jit(device=True)
 def sign(x):
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
@@ -115,6 +125,10 @@ def _fwd(op, x, y):
         return _pyf_55(x, y)
     if op == 56:  # MINIMUM
         return _pyf_56(x, y)
+    if op == 58:  # TANH_BACKWARD
+        return _pyf_58(x, y)
+    if op == 59:  # SIGMOID_BACKWARD
+        return _pyf_59(x, y)
     if op == 1019:  # ATAN
         return math.atan(x)
     if op == 1020:  # ASIN
@@ -206,6 +220,10 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return where(x > y, 0.0, where(x == y, 0.5 * g, g))
     if op == 57:  # WHERE
         return where(m, g, 0.0)
+    if op == 58:  # TANH_BACKWARD
+        return g * (1.0 - y * y)
+    if op == 59:  # SIGMOID_BACKWARD
+        return g * y * (1.0 - y)
     if op == 1019:  # ATAN
         return (g / ((x * x) + 1.0))
     if op == 1020:  # ASIN
@@ -253,6 +271,10 @@ def _dy(op, g, x, y, out, m, c0, c1):
         return where(x < y, 0.0, where(x == y, 0.5 * g, g))
     if op == 57:  # WHERE
         return where(m, 0.0, g)
+    if op == 58:  # TANH_BACKWARD
+        return g * (-2.0 * y * x)
+    if op == 59:  # SIGMOID_BACKWARD
+        return g * x * (1.0 - 2.0 * y)
     if op == 1029:  # ATAN2
         return (g * ((-x) * where((((y * y) + (x * x)) == 0.0), 0.0, (1.0 / where((((y * y) + (x * x)) == 0.0), 1.0, ((y * y) + (x * x)))))))
     return 0.0
