@@ -1,28 +1,41 @@
 """Activation checkpointing (``torch.utils.checkpoint``).
 
-``checkpoint(fn, *args)`` runs ``fn`` once with grad mode on, on a tape segment of its own,
-to learn which tensors that require grad it reads besides ``args`` (parameters of a module,
-tensors in a closure), then drops that segment and keeps only the inputs: the checkpoint is
-one custom Function of ``args`` and those captured tensors. The backward runs ``fn`` again with
-grad mode on, reading detached stand-ins for every input (so the inner backward stops there),
-and takes ``tg.autograd.grad`` of the recomputed outputs with respect to them (a backward
-inside a backward, which the engine supports); the gradients then flow on through the outer
-graph, to leaves and to earlier records alike. Inside a plain ``backward()`` (no ``inputs``,
-no ``create_graph``: every reached leaf's ``.grad`` is accumulated anyway) leaves without hooks
-get no stand-in: the recomputation reads them and its inner backward adds into their ``.grad``
-directly, which saves two copies of each parameter's gradient. Memory: the saved values of
-``fn``'s records exist only while its segment of the backward runs.
+``checkpoint(fn, *args)`` runs ``fn`` with grad mode on, on a tape segment of its own, and
+keeps that segment's records (48 bytes each) but drops its saved values; the segment's
+``refill`` recomputes them when a sweep first reaches it: ``fn`` runs again on a fresh segment,
+whose records must match the kept ones, and whose value tables the kept segment takes over.
+The backward then sweeps the records of the first run as if nothing had been dropped, so
+gradients reach ``args`` and everything ``fn`` reads from elsewhere (module parameters,
+closures), hooks and ``inputs=`` work as without checkpointing, and the only extra cost is the
+recomputation (as in PyTorch's non-reentrant checkpoint, whose saved-tensor hooks do the same).
+The random state is restored for the recomputation, and an in-place change of a tensor ``fn``
+read since raises PyTorch's error instead of giving a wrong gradient.
+
+When ``fn``'s records do not fit one segment (it runs a backward itself, reads the output of
+a checkpoint nested in it, opens a new segment past the size limits), or under ``vmap``, the
+checkpoint is instead one custom Function of ``args`` and the tensors that require grad
+``fn`` read (noted while it ran): its records are dropped, and its backward runs ``fn`` again
+reading detached stand-ins for them and takes ``tg.autograd.grad`` of the recomputed outputs
+with respect to those (a backward inside a backward, which the engine supports). Inside a
+plain ``backward()`` leaves without hooks get no stand-in there: the recomputation reads them
+and its inner backward adds into their ``.grad`` directly.
 """
 
 import warnings
+import weakref
 
 import numpy as np
 
+from .. import _config
+from .. import creation as _creation
 from .. import grad_mode as _gm
 from .. import tape
 from ..autograd import Function
 from ..autograd import backward as _backward
+from ..autograd import function as _function
 from ..autograd import grad as _grad
+from ..autograd.inplace import version_message
+from ..ops.record import PyRecord
 from ..tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -128,6 +141,93 @@ def _accumulates_into_leaves():
     return accumulates_into_leaves()
 
 
+def _drop_values(seg):
+    """Drop what ``seg``'s records saved (arrays, index arrays, the inputs of Python-op
+    records); the records stay, so that the segment can still be swept once refilled."""
+    with seg.lock:
+        seg.avals = [None] * len(seg.avals)
+        seg.ivals = [None] * len(seg.ivals)
+        seg.abytes = 0
+        for entry in seg.pyaux:
+            if type(entry) is PyRecord:
+                entry.saved = entry.out = None
+            elif hasattr(entry, "release"):  # a custom Function's saved tensors
+                entry.release()
+
+
+class _Refill:
+    """``Segment.refill`` of a checkpointed segment: runs the function again and hands its
+    values to the kept records."""
+
+    def __init__(self, fn, args, kwargs, rng, seen, n):
+        self.fn, self.args, self.kwargs, self.rng = fn, args, kwargs, rng
+        # what the function read, and at which version: changed in place since, the
+        # recomputation would silently differ from the values the forward gave
+        # (an argument that requires grad and is read was imported: it is in ``seen``)
+        self.read = [a for a in (*args, *kwargs.values())
+                     if isinstance(a, Tensor) and not a._rg] + seen
+        self.versions = [t._vcounter()[0] for t in self.read]
+        self.n = n
+
+    def __call__(self, seg):
+        seg.refill = None
+        for t, ver in zip(self.read, self.versions):
+            if t._vc[0] != ver:
+                raise RuntimeError(version_message(t.shape, t.dtype, None, t._vc[0], ver))
+        state = _creation._rng.bit_generator.state if self.rng is not None else None
+        try:
+            if state is not None:  # the same random numbers as the first run (dropout)
+                _creation._rng.bit_generator.state = self.rng
+            with _gm.enable_grad(), tape.own_segment() as fresh:
+                # no early close: the first run fitted this one segment
+                fresh.check_at, fresh.bcheck = self.n, float("inf")
+                outputs = self.fn(*self.args, **self.kwargs)
+                alone = tape.is_current(fresh)
+        finally:
+            if state is not None:
+                _creation._rng.bit_generator.state = state
+        del outputs
+        _take_values(seg, fresh, alone)
+
+
+def _take_values(seg, fresh, alone):
+    """``seg`` (records kept, values dropped) takes the value tables of ``fresh``, the
+    recomputation's segment, after checking that it recorded the same operations."""
+    if alone and not seg.nbuf and not fresh.nbuf and seg.ints == fresh.ints:
+        # the common case: both runs' records still pending, equal, and without flags
+        with seg.lock:
+            seg.ints = fresh.ints
+            _take_tables(seg, fresh)
+        return
+    old, new = seg.records(), fresh.records()
+    mask = tape.CODE_MASK
+    if not alone or old.shape != new.shape or not (
+            np.array_equal(old[:, 0] & mask, new[:, 0] & mask)
+            and np.array_equal(old[:, 1:3], new[:, 1:3])
+            and np.array_equal(old[:, 5], new[:, 5])):
+        raise RuntimeError(
+            "torch.utils.checkpoint: Recomputed values have different metadata than during "
+            "the forward pass: the checkpointed function recorded "
+            f"{len(old)} operations the first time and {len(new)} (or others) in the "
+            "recomputation. It must run the same operations both times.")
+    buf = np.array(new)
+    buf[:, 0] = (new[:, 0] & mask) | (old[:, 0] & ~mask)  # the first run's flags (hooks)
+    with seg.lock:
+        seg.buf, seg.nbuf, seg.ints = buf, len(buf), []
+        _take_tables(seg, fresh)
+
+
+def _take_tables(seg, fresh):
+    for name in ("fvals", "avals", "avers", "ivals", "iaux", "faux", "pyaux", "imports",
+                 "foreign"):
+        setattr(seg, name, getattr(fresh, name))
+    seg.epoch, seg.n32, seg._cache = fresh.epoch, fresh.n32, None
+    for entry in seg.pyaux:  # custom Functions recorded there unpack their outputs on seg
+        ref = getattr(entry, "seg", None)
+        if ref is not None and ref() is fresh:
+            entry.seg = weakref.ref(seg)
+
+
 def _call(fn, args, n_kw):
     if not n_kw:
         return fn(*args)
@@ -159,10 +259,26 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     flat_kw = []
     for k, v in kwargs.items():
         flat_kw += [k, v]
-    # one run with grad mode on, on a segment of its own, tells which tensors that require
-    # grad the function reads; its records are dropped right after (only its values stay)
+    gen = _creation._rng.bit_generator
+    rng = gen.state if preserve_rng_state else None
+    # one run with grad mode on, on a segment of its own, noting which tensors that require
+    # grad the function reads
     with tape.watch_imports() as seen:
+        seg = tape.current()
+        if not tape.anomaly[0]:
+            # one segment however large: all of it is needed at once in backward anyway
+            seg.check_at, seg.bcheck = _config.SEGMENT_CAP, float("inf")
         outputs = function(*args, **kwargs)
+        alone = tape.is_current(seg) and not seg.device
+    if alone and not (_function._vmap_running[0] and any(
+            getattr(a, "_vmap_level", 0) for a in (*args, *flat_kw, *seen))):
+        if seg.n:  # (nothing recorded: nothing it read requires grad)
+            _drop_values(seg)
+            if rng is not None and gen is _creation._rng.bit_generator and gen.state == rng:
+                rng = None  # it drew no random numbers: nothing to restore
+            seg.refill = _Refill(function, args, kwargs, rng, seen, seg.n)
+        return outputs
+    # its records are dropped: only its values stay, as the outputs of a custom Function
     explicit = set()
     for a in (*args, *flat_kw):
         while isinstance(a, Tensor):  # a vmap-batched tensor reads its physical tensor
