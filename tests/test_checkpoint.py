@@ -313,6 +313,19 @@ def test_input_changed_in_place_before_backward_raises():
     x.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+    # a tensor with history the function reads from a closure, changed in place
+    c = w * 2.0
+    y = checkpoint(lambda a: (a * c).sin(), x, use_reentrant=False)
+    c.mul_(3.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    # a leaf it reads from a closure, changed in place under no_grad
+    v = tg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    y = checkpoint(lambda a: (a * v).sin(), x, use_reentrant=False)
+    with tg.no_grad():
+        v.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
 
 
 def test_recomputation_that_records_other_operations_raises():

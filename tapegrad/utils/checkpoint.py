@@ -159,15 +159,17 @@ class _Refill:
     """``Segment.refill`` of a checkpointed segment: runs the function again and hands its
     values to the kept records."""
 
-    def __init__(self, fn, args, kwargs, rng, seen, n):
+    def __init__(self, fn, args, kwargs, rng, seg, start):
         self.fn, self.args, self.kwargs, self.rng = fn, args, kwargs, rng
-        # what the function read, and at which version: changed in place since, the
-        # recomputation would silently differ from the values the forward gave
-        # (an argument that requires grad and is read was imported: it is in ``seen``)
+        # the tensors the function read, and their versions: changed in place since, the
+        # recomputation would silently differ from the forward (the leaves it imported, the
+        # arguments that need no grad; a tensor with history changed in place is another
+        # record, which the recomputation's imports then show)
         self.read = [a for a in (*args, *kwargs.values())
-                     if isinstance(a, Tensor) and not a._rg] + seen
+                     if isinstance(a, Tensor) and not a._rg]
+        self.read += [t for t in seg.imports.values() if type(t) is not tuple]
         self.versions = [t._vcounter()[0] for t in self.read]
-        self.n = n
+        self.n, self.start = seg.n, start
 
     def __call__(self, seg):
         seg.refill = None
@@ -179,6 +181,7 @@ class _Refill:
             if state is not None:  # the same random numbers as the first run (dropout)
                 _creation._rng.bit_generator.state = self.rng
             with _gm.enable_grad(), tape.own_segment() as fresh:
+                start = fresh.order
                 # no early close: the first run fitted this one segment
                 fresh.check_at, fresh.bcheck = self.n, float("inf")
                 outputs = self.fn(*self.args, **self.kwargs)
@@ -187,12 +190,17 @@ class _Refill:
             if state is not None:
                 _creation._rng.bit_generator.state = state
         del outputs
-        _take_values(seg, fresh, alone)
+        _take_values(seg, fresh, alone, self.start, start)
 
 
-def _take_values(seg, fresh, alone):
+def _take_values(seg, fresh, alone, start, fresh_start):
     """``seg`` (records kept, values dropped) takes the value tables of ``fresh``, the
     recomputation's segment, after checking that it recorded the same operations."""
+    if alone and not _same_sources(seg.imports, fresh.imports, start, fresh_start):
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            "inplace operation: a tensor the checkpointed function read is another version "
+            "(or another tensor) in its recomputation than in the forward pass.")
     if alone and not seg.nbuf and not fresh.nbuf and seg.ints == fresh.ints:
         # the common case: both runs' records still pending, equal, and without flags
         with seg.lock:
@@ -215,6 +223,22 @@ def _take_values(seg, fresh, alone):
     with seg.lock:
         seg.buf, seg.nbuf, seg.ints = buf, len(buf), []
         _take_tables(seg, fresh)
+
+
+def _same_sources(kept, fresh, start, fresh_start):
+    """Whether every import kept (some may have been pruned) reads what the recomputation's
+    import of the same record reads: the same leaf, the same record of the same segment, or
+    the same record of a segment the function opened itself (a checkpoint nested in it),
+    opened after ``start`` by the forward and after ``fresh_start`` by the recomputation."""
+    for r, src in kept.items():
+        other = fresh.get(r)
+        if other is src:
+            continue
+        if not (type(src) is tuple and type(other) is tuple and src[1] == other[1] and (
+                src[0] is other[0] or (src[0].order > start
+                                       and other[0].order > fresh_start))):
+            return False
+    return True
 
 
 def _take_tables(seg, fresh):
@@ -261,23 +285,30 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         flat_kw += [k, v]
     gen = _creation._rng.bit_generator
     rng = gen.state if preserve_rng_state else None
-    # one run with grad mode on, on a segment of its own, noting which tensors that require
-    # grad the function reads
+    if not _function._vmap_running[0]:  # (under vmap: the custom Function's batching rule)
+        # one run with grad mode on, on a segment of its own, kept without its values
+        with tape.own_segment() as seg:
+            start = seg.order  # (segments opened by the function itself come after)
+            if not tape.anomaly[0]:
+                # one segment however large: all of it is needed at once in backward anyway
+                seg.check_at, seg.bcheck = _config.SEGMENT_CAP, float("inf")
+            outputs = function(*args, **kwargs)
+            alone = tape.is_current(seg) and not seg.device
+        if alone:
+            if seg.n:  # (nothing recorded: nothing it read requires grad)
+                _drop_values(seg)
+                if rng is not None and gen is _creation._rng.bit_generator and \
+                        gen.state == rng:
+                    rng = None  # it drew no random numbers: nothing to restore
+                seg.refill = _Refill(function, args, kwargs, rng, seg, start)
+            return outputs
+        # its records went to more than one segment: run it again as a custom Function
+        del outputs
+        if rng is not None and gen is _creation._rng.bit_generator:
+            gen.state = rng
+    # one run noting which tensors that require grad it reads besides ``args``
     with tape.watch_imports() as seen:
-        seg = tape.current()
-        if not tape.anomaly[0]:
-            # one segment however large: all of it is needed at once in backward anyway
-            seg.check_at, seg.bcheck = _config.SEGMENT_CAP, float("inf")
         outputs = function(*args, **kwargs)
-        alone = tape.is_current(seg) and not seg.device
-    if alone and not (_function._vmap_running[0] and any(
-            getattr(a, "_vmap_level", 0) for a in (*args, *flat_kw, *seen))):
-        if seg.n:  # (nothing recorded: nothing it read requires grad)
-            _drop_values(seg)
-            if rng is not None and gen is _creation._rng.bit_generator and gen.state == rng:
-                rng = None  # it drew no random numbers: nothing to restore
-            seg.refill = _Refill(function, args, kwargs, rng, seen, seg.n)
-        return outputs
     # its records are dropped: only its values stay, as the outputs of a custom Function
     explicit = set()
     for a in (*args, *flat_kw):
