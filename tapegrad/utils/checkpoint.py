@@ -172,7 +172,14 @@ class _Refill:
         self.n, self.start = seg.n, start
 
     def __call__(self, seg):
-        seg.refill = None
+        seg.refill = None  # (once: a backward inside the function must not recompute again)
+        try:
+            self._refill(seg)
+        except BaseException:
+            seg.refill = self  # still without its values: the next sweep tries again
+            raise
+
+    def _refill(self, seg):
         for t, ver in zip(self.read, self.versions):
             if t._vc[0] != ver:
                 raise RuntimeError(version_message(t.shape, t.dtype, None, t._vc[0], ver))
@@ -247,9 +254,10 @@ def _take_tables(seg, fresh):
         setattr(seg, name, getattr(fresh, name))
     seg.epoch, seg.n32, seg._cache = fresh.epoch, fresh.n32, None
     for entry in seg.pyaux:  # custom Functions recorded there unpack their outputs on seg
-        ref = getattr(entry, "seg", None)
-        if ref is not None and ref() is fresh:
-            entry.seg = weakref.ref(seg)
+        if type(entry) is not PyRecord:
+            ref = getattr(entry, "seg", None)
+            if ref is not None and ref() is fresh:
+                entry.seg = weakref.ref(seg)
 
 
 def _call(fn, args, n_kw):
