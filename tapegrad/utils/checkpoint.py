@@ -21,6 +21,7 @@ plain ``backward()`` leaves without hooks get no stand-in there: the recomputati
 and its inner backward adds into their ``.grad`` directly.
 """
 
+import threading
 import warnings
 import weakref
 
@@ -155,6 +156,9 @@ def _drop_values(seg):
                 entry.release()
 
 
+_REFILLING = threading.RLock()
+
+
 class _Refill:
     """``Segment.refill`` of a checkpointed segment: runs the function again and hands its
     values to the kept records."""
@@ -172,12 +176,12 @@ class _Refill:
         self.n, self.start = seg.n, start
 
     def __call__(self, seg):
-        seg.refill = None  # (once: a backward inside the function must not recompute again)
-        try:
-            self._refill(seg)
-        except BaseException:
-            seg.refill = self  # still without its values: the next sweep tries again
-            raise
+        # one thread recomputes; a backward on another thread that reaches the segment
+        # meanwhile waits here, then finds it filled (``refill`` is cleared only once done)
+        with _REFILLING:
+            if seg.refill is self:
+                self._refill(seg)  # (raising, it stays set: the next sweep tries again)
+                seg.refill = None
 
     def _refill(self, seg):
         for t, ver in zip(self.read, self.versions):
