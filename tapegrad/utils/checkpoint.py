@@ -157,6 +157,7 @@ def _drop_values(seg):
 
 
 _REFILLING = threading.RLock()
+_gm_state = _gm._state
 
 
 class _Refill:
@@ -188,16 +189,19 @@ class _Refill:
             if t._vc[0] != ver:
                 raise RuntimeError(version_message(t.shape, t.dtype, None, t._vc[0], ver))
         state = _creation._rng.bit_generator.state if self.rng is not None else None
+        mode = _gm_state.grad_enabled
         try:
             if state is not None:  # the same random numbers as the first run (dropout)
                 _creation._rng.bit_generator.state = self.rng
-            with _gm.enable_grad(), tape.own_segment() as fresh:
+            mode, _gm_state.grad_enabled = _gm_state.grad_enabled, True  # (enable_grad)
+            with tape.own_segment() as fresh:
                 start = fresh.order
                 # no early close: the first run fitted this one segment
                 fresh.check_at, fresh.bcheck = self.n, float("inf")
                 outputs = self.fn(*self.args, **self.kwargs)
                 alone = tape.is_current(fresh)
         finally:
+            _gm_state.grad_enabled = mode
             if state is not None:
                 _creation._rng.bit_generator.state = state
         del outputs
@@ -206,34 +210,32 @@ class _Refill:
 
 def _take_values(seg, fresh, alone, start, fresh_start):
     """``seg`` (records kept, values dropped) takes the value tables of ``fresh``, the
-    recomputation's segment, after checking that it recorded the same operations."""
-    if alone and not _same_sources(seg.imports, fresh.imports, start, fresh_start):
+    recomputation's segment, after checking that it recorded the same operations on the
+    same inputs. ``seg`` keeps its own records, with the first run's flags (its hooks)."""
+    if not (alone and _same_records(seg, fresh)):
+        raise RuntimeError(
+            "torch.utils.checkpoint: Recomputed values have different metadata than during "
+            f"the forward pass: the checkpointed function recorded {seg.n} operations the "
+            f"first time and {fresh.n} (or others) in the recomputation. It must run the "
+            "same operations both times.")
+    if not _same_sources(seg.imports, fresh.imports, start, fresh_start):
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             "inplace operation: a tensor the checkpointed function read is another version "
             "(or another tensor) in its recomputation than in the forward pass.")
-    if alone and not seg.nbuf and not fresh.nbuf and seg.ints == fresh.ints:
-        # the common case: both runs' records still pending, equal, and without flags
-        with seg.lock:
-            seg.ints = fresh.ints
-            _take_tables(seg, fresh)
-        return
-    old, new = seg.records(), fresh.records()
-    mask = tape.CODE_MASK
-    if not alone or old.shape != new.shape or not (
-            np.array_equal(old[:, 0] & mask, new[:, 0] & mask)
-            and np.array_equal(old[:, 1:3], new[:, 1:3])
-            and np.array_equal(old[:, 5], new[:, 5])):
-        raise RuntimeError(
-            "torch.utils.checkpoint: Recomputed values have different metadata than during "
-            "the forward pass: the checkpointed function recorded "
-            f"{len(old)} operations the first time and {len(new)} (or others) in the "
-            "recomputation. It must run the same operations both times.")
-    buf = np.array(new)
-    buf[:, 0] = (new[:, 0] & mask) | (old[:, 0] & ~mask)  # the first run's flags (hooks)
     with seg.lock:
-        seg.buf, seg.nbuf, seg.ints = buf, len(buf), []
         _take_tables(seg, fresh)
+
+
+def _same_records(seg, fresh):
+    """Whether ``fresh``'s records are ``seg``'s, flags aside."""
+    if seg.n != fresh.n:
+        return False
+    if not seg.nbuf and not fresh.nbuf:  # both still pending (so without flags): as lists
+        return seg.ints == fresh.ints
+    diff = seg.records() ^ fresh.records()
+    diff[:, tape.OP] &= tape.CODE_MASK
+    return not diff.any()
 
 
 def _same_sources(kept, fresh, start, fresh_start):
