@@ -462,19 +462,22 @@ def watch_imports():
             _local.seg = outer
 
 
-@contextlib.contextmanager
-def own_segment():
-    """Records made inside go to a fresh segment (yielded), closed afterwards; the caller's
-    segment, if still open, is current again (see ``watch_imports``)."""
-    outer = _local.seg
-    old = _local.resume
-    _local.resume = outer
-    seg = _open_scoped()
-    try:
-        yield seg
-    finally:
-        _local.resume = old
+class own_segment:
+    """``with own_segment() as seg:`` records made inside go to a fresh segment ``seg``,
+    closed afterwards; the caller's segment, if still open, is current again (see
+    ``watch_imports``). A class, not a generator: checkpointing enters one twice per call."""
+
+    __slots__ = ("outer", "resume")
+
+    def __enter__(self):
+        self.outer, self.resume = _local.seg, _local.resume
+        _local.resume = self.outer
+        return _open_scoped()
+
+    def __exit__(self, *exc):
+        _local.resume = self.resume
         close_current()
+        outer = self.outer
         if outer is not None and not outer.retired and _local.seg is None:
             _local.seg = outer
 

@@ -255,9 +255,10 @@ def _same_sources(kept, fresh, start, fresh_start):
 
 
 def _take_tables(seg, fresh):
-    for name in ("fvals", "avals", "avers", "ivals", "iaux", "faux", "pyaux", "imports",
-                 "foreign"):
-        setattr(seg, name, getattr(fresh, name))
+    seg.fvals, seg.avals, seg.avers, seg.ivals = fresh.fvals, fresh.avals, fresh.avers, \
+        fresh.ivals
+    seg.iaux, seg.faux, seg.pyaux = fresh.iaux, fresh.faux, fresh.pyaux
+    seg.imports, seg.foreign = fresh.imports, fresh.foreign
     seg.epoch, seg.n32, seg._cache = fresh.epoch, fresh.n32, None
     for entry in seg.pyaux:  # custom Functions recorded there unpack their outputs on seg
         if type(entry) is not PyRecord:
