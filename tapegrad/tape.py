@@ -106,9 +106,7 @@ class Segment:
         self.deferred = []  # saved values freed while a sweep was active, released after it
         self.device = False  # records of CUDA tensors (see prepare_on): swept on the device
         self.stacks = None  # anomaly mode: first record id of an op -> its forward stack
-        # set while the saved values were dropped after recording (activation checkpointing):
-        # ``refill(seg)`` recomputes them; every sweep calls it first
-        self.refill = None
+        self.refill = None  # saved values dropped (checkpointing): sweeps call refill(seg)
 
     # ---- growing ----
     def flush(self):
@@ -428,27 +426,14 @@ def _watched_slot(seg, t):
     return r
 
 
-def _open_scoped():
-    """A fresh current segment for a scoped run (``watch_imports``, ``own_segment``). It
-    does not count towards ``_maybe_prune``: checkpointing opens two per call, and walking
-    every live segment every few of them cost more than the imports it dropped; the
-    segments the caller opens afterwards still count."""
-    seg = _local.seg = Segment()
-    seg.check_at = min(_CHECK_EVERY, _config.SEGMENT_CAP)
-    _local.live.add(seg)
-    if anomaly[0]:
-        _note_stack(seg)
-    return seg
-
-
 @contextlib.contextmanager
 def watch_imports():
     """The tensors (leaves and tensors of other segments) that records made inside import,
     in order, on a fresh segment of their own (so that every one is imported anew)."""
     seen, old = [], (_local.seen, _local.seen_from, _local.resume)
     outer = _local.seg
-    _local.resume = outer  # (not retired: see below)
-    _local.seen, _local.seen_from = seen, _open_scoped().order
+    _local.seg, _local.resume = None, outer  # (not retired: see below)
+    _local.seen, _local.seen_from = seen, current().order
     try:
         yield seen
     finally:
@@ -460,31 +445,6 @@ def watch_imports():
         # tensor of that segment read later makes ``prepare`` move on to a fresh one.)
         if outer is not None and not outer.retired and _local.seg is None:
             _local.seg = outer
-
-
-class own_segment:
-    """``with own_segment() as seg:`` records made inside go to a fresh segment ``seg``,
-    closed afterwards; the caller's segment, if still open, is current again (see
-    ``watch_imports``). A class, not a generator: checkpointing enters one twice per call."""
-
-    __slots__ = ("outer", "resume")
-
-    def __enter__(self):
-        self.outer, self.resume = _local.seg, _local.resume
-        _local.resume = self.outer
-        return _open_scoped()
-
-    def __exit__(self, *exc):
-        _local.resume = self.resume
-        close_current()
-        outer = self.outer
-        if outer is not None and not outer.retired and _local.seg is None:
-            _local.seg = outer
-
-
-def is_current(seg):
-    """Whether this thread's records still go to ``seg`` (nothing closed it meanwhile)."""
-    return _local.seg is seg and not seg.retired
 
 
 def import_key(t):

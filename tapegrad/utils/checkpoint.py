@@ -156,6 +156,34 @@ def _drop_values(seg):
                 entry.release()
 
 
+class _OwnSegment:
+    """``with _OwnSegment() as seg``: records made inside go to a fresh segment ``seg``,
+    closed afterwards (``alone``: it was still current then, nothing had closed it); the
+    caller's segment, if still open, is current again, as after ``tape.watch_imports``. It
+    does not count towards the tape's prune schedule (``tape._maybe_prune``), which walks
+    every live segment: checkpointing opens two segments per call."""
+
+    __slots__ = ("outer", "resume", "seg", "alone")
+
+    def __enter__(self):
+        local = tape._local
+        self.outer, self.resume = local.seg, local.resume
+        local.resume = self.outer  # reading the caller's records does not close its segment
+        seg = self.seg = local.seg = tape.Segment()
+        local.live.add(seg)  # (counted by tape_stats)
+        if tape.anomaly[0]:
+            seg.check_at = 0  # each op passes through tape.current, which notes its stack
+        return seg
+
+    def __exit__(self, *exc):
+        local, seg = tape._local, self.seg
+        self.alone = local.seg is seg and not seg.retired
+        local.resume = self.resume
+        tape.close_current()
+        if self.outer is not None and not self.outer.retired and local.seg is None:
+            local.seg = self.outer
+
+
 _REFILLING = threading.RLock()
 _gm_state = _gm._state
 
@@ -194,18 +222,18 @@ class _Refill:
             if state is not None:  # the same random numbers as the first run (dropout)
                 _creation._rng.bit_generator.state = self.rng
             mode, _gm_state.grad_enabled = _gm_state.grad_enabled, True  # (enable_grad)
-            with tape.own_segment() as fresh:
+            scope = _OwnSegment()
+            with scope as fresh:
                 start = fresh.order
                 # no early close: the first run fitted this one segment
                 fresh.check_at, fresh.bcheck = self.n, float("inf")
                 outputs = self.fn(*self.args, **self.kwargs)
-                alone = tape.is_current(fresh)
         finally:
             _gm_state.grad_enabled = mode
             if state is not None:
                 _creation._rng.bit_generator.state = state
         del outputs
-        _take_values(seg, fresh, alone, self.start, start)
+        _take_values(seg, fresh, scope.alone, self.start, start)
 
 
 def _take_values(seg, fresh, alone, start, fresh_start):
@@ -302,14 +330,14 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     rng = gen.state if preserve_rng_state else None
     if not _function._vmap_running[0]:  # (under vmap: the custom Function's batching rule)
         # one run with grad mode on, on a segment of its own, kept without its values
-        with tape.own_segment() as seg:
+        scope = _OwnSegment()
+        with scope as seg:
             start = seg.order  # (segments opened by the function itself come after)
             if not tape.anomaly[0]:
                 # one segment however large: all of it is needed at once in backward anyway
                 seg.check_at, seg.bcheck = _config.SEGMENT_CAP, float("inf")
             outputs = function(*args, **kwargs)
-            alone = tape.is_current(seg) and not seg.device
-        if alone:
+        if scope.alone and not seg.device:
             if seg.n:  # (nothing recorded: nothing it read requires grad)
                 _drop_values(seg)
                 if rng is not None and gen is _creation._rng.bit_generator and \
