@@ -483,3 +483,17 @@ def test_backwards_on_two_threads_share_one_recomputation():
     for g in got:
         for a, b in zip(g, want):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def test_finite_differences_and_hessian_through_a_checkpoint():
+    x = tg.tensor([0.3, -0.7, 1.1], requires_grad=True)
+
+    def ck(a):
+        return checkpoint(lambda b: b.sin() * b.exp(), a, use_reentrant=False)
+
+    assert tg.autograd.gradcheck(ck, (x,))
+    assert tg.autograd.gradgradcheck(ck, (x,))
+    h = tg.func.hessian(lambda a: ck(a).sum())(x.detach())
+    h_ref = tg.func.hessian(lambda a: (a.sin() * a.exp()).sum())(x.detach())
+    np.testing.assert_allclose(h.detach().numpy(), h_ref.detach().numpy(), rtol=1e-12,
+                               atol=1e-14)
