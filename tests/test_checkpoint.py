@@ -497,3 +497,25 @@ def test_finite_differences_and_hessian_through_a_checkpoint():
     h_ref = tg.func.hessian(lambda a: (a.sin() * a.exp()).sum())(x.detach())
     np.testing.assert_allclose(h.detach().numpy(), h_ref.detach().numpy(), rtol=1e-12,
                                atol=1e-14)
+
+
+def test_nested_checkpoint_read_after_other_records_matches_plain():
+    # the outer function records before the inner checkpoint and reads its output after: its
+    # records span two segments, so the outer one is the custom Function around the inner
+    rng = np.random.default_rng(10)
+    W = tg.tensor(rng.standard_normal((4, 4)) / 2, requires_grad=True)
+    x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+
+    def inner(h):
+        return tg.tanh(h @ W)
+
+    def outer(h):
+        return checkpoint(inner, h.sin(), use_reentrant=False) @ W
+
+    ((inner(x.sin()) @ W) ** 2).sum().backward()
+    want = _grads([W, x])
+    y = checkpoint(outer, x, use_reentrant=False)
+    assert y._seg.refill is None  # (the custom-Function form)
+    (y ** 2).sum().backward()
+    for g, w in zip(_grads([W, x]), want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
