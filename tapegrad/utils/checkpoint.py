@@ -11,14 +11,14 @@ recomputation (as in PyTorch's non-reentrant checkpoint, whose saved-tensor hook
 The random state is restored for the recomputation, and an in-place change of a tensor ``fn``
 read since raises PyTorch's error instead of giving a wrong gradient.
 
-When ``fn``'s records do not fit one segment (it runs a backward itself, reads the output of
-a checkpoint nested in it, opens a new segment past the size limits), or under ``vmap``, the
+When ``fn``'s records do not fit one segment (it runs a backward itself, or reads the output
+of a checkpoint nested in it after recording something), on CUDA, or under ``vmap``, the
 checkpoint is instead one custom Function of ``args`` and the tensors that require grad
-``fn`` read (noted while it ran): its records are dropped, and its backward runs ``fn`` again
-reading detached stand-ins for them and takes ``tg.autograd.grad`` of the recomputed outputs
-with respect to those (a backward inside a backward, which the engine supports). Inside a
-plain ``backward()`` leaves without hooks get no stand-in there: the recomputation reads them
-and its inner backward adds into their ``.grad`` directly.
+``fn`` reads (``fn`` runs once more to note them): its records are dropped, and its backward
+runs ``fn`` again reading detached stand-ins for them and takes ``tg.autograd.grad`` of the
+recomputed outputs with respect to those (a backward inside a backward, which the engine
+supports). Inside a plain ``backward()`` leaves without hooks get no stand-in there: the
+recomputation reads them and its inner backward adds into their ``.grad`` directly.
 """
 
 import threading
