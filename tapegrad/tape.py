@@ -70,7 +70,7 @@ class Segment:
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
-        "device", "stacks", "n32", "__weakref__",
+        "device", "stacks", "n32", "refill", "__weakref__",
     )
 
     def __init__(self):
@@ -106,6 +106,7 @@ class Segment:
         self.deferred = []  # saved values freed while a sweep was active, released after it
         self.device = False  # records of CUDA tensors (see prepare_on): swept on the device
         self.stacks = None  # anomaly mode: first record id of an op -> its forward stack
+        self.refill = None  # saved values dropped (checkpointing): sweeps call refill(seg)
 
     # ---- growing ----
     def flush(self):

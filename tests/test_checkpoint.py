@@ -230,16 +230,23 @@ def test_leaves_in_a_plain_backward_and_in_every_other_kind():
     np.testing.assert_allclose(after[0], want[0] - 1, rtol=1e-12)
 
 
-def test_consecutive_checkpoints_record_on_one_segment():
-    # the discovering run has a segment of its own; the caller's stays current, so a loop of
-    # checkpoints keeps its custom records together (one sweep), with the plain gradients
+def test_checkpoint_keeps_records_without_values_until_backward():
+    # each checkpoint keeps its function's records on a segment of its own, without the
+    # values they saved; the backward recomputes them and sweeps those very records
     ws, x = _params(n=4)
     h, outs = x, []
     for w in ws:
         h = checkpoint(lambda a, b: tg.tanh(a @ b), h, w, use_reentrant=False)
         outs.append(h)
-    assert outs[1]._seg is outs[2]._seg is outs[3]._seg
+    segs = [o._seg for o in outs]
+    assert len({id(s) for s in segs}) == 4
+    for s in segs:
+        assert s.refill is not None and s.n > 0
+        assert all(a is None for a in s.avals)
+        assert all(getattr(e, "saved", None) is None for e in s.pyaux)
+    assert outs[0].grad_fn.name() == "TanhBackward0"  # the function's own graph, as in PyTorch
     got = tg.autograd.grad(h.sum(), ws + [x])
+    assert all(s.refill is None for s in segs)
     h = x
     for w in ws:
         h = tg.tanh(h @ w)
@@ -261,5 +268,254 @@ def test_function_that_backpropagates_through_the_callers_graph():
     z = checkpoint(fn, x, use_reentrant=False)
     assert y._seg.retired and z._seg is not y._seg
     np.testing.assert_allclose(z.detach().numpy(), 2 * x.detach().numpy() ** 2)
-    w = checkpoint(lambda a: a.sin(), z, use_reentrant=False)
-    assert w._seg is z._seg and not z._seg.retired  # the fresh segment is resumed in turn
+    w = checkpoint(lambda a: a.sin(), z, use_reentrant=False)  # records on a fresh one
+    assert w._seg is not z._seg and w._seg is not y._seg
+    np.testing.assert_allclose(w.detach().numpy(), np.sin(z.detach().numpy()))
+
+
+def _chain(ws, x, every):
+    h = x
+    for i in range(0, len(ws), every):
+        h = checkpoint(lambda a, *c: _block(a, c), h, *ws[i:i + every], use_reentrant=False)
+    return h
+
+
+def _block(h, ws):
+    for w in ws:
+        h = tg.tanh(h @ w)
+    return h
+
+
+def test_random_numbers_are_drawn_again_for_the_recomputation():
+    # dropout inside: the recomputation draws the same mask as the forward did
+    rng = np.random.default_rng(7)
+    W = tg.tensor(rng.standard_normal((6, 6)), requires_grad=True)
+    x = tg.tensor(rng.standard_normal((4, 6)))
+
+    def f(a):
+        return tg.nn.functional.dropout(tg.tanh(a @ W), p=0.5) * 3.0
+
+    tg.manual_seed(11)
+    ref = f(x)
+    (g_ref,) = tg.autograd.grad((ref ** 2).sum(), W)
+    tg.manual_seed(11)
+    out = checkpoint(f, x, use_reentrant=False)
+    tg.randn(3)  # draws in between must not matter
+    (g,) = tg.autograd.grad((out ** 2).sum(), W)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    np.testing.assert_allclose(g.numpy(), g_ref.numpy(), rtol=1e-12)
+
+
+def test_input_changed_in_place_before_backward_raises():
+    w = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    x = tg.tensor([1.0, 2.0, 3.0])  # data: read, not differentiated
+    y = checkpoint(lambda a: (a * w).sin(), x, use_reentrant=False)
+    x.add_(1.0)
+    for _ in range(2):  # again on a second try: the values were never recomputed
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+    # a tensor with history the function reads from a closure, changed in place
+    c = w * 2.0
+    y = checkpoint(lambda a: (a * c).sin(), x, use_reentrant=False)
+    c.mul_(3.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    # a leaf it reads from a closure, changed in place under no_grad
+    v = tg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    y = checkpoint(lambda a: (a * v).sin(), x, use_reentrant=False)
+    with tg.no_grad():
+        v.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_recomputation_that_records_other_operations_raises():
+    calls = []
+
+    def f(a):
+        calls.append(1)
+        return a.sin() if len(calls) == 1 else a.cos().exp()
+
+    x = tg.tensor([0.3, 0.4], requires_grad=True)
+    y = checkpoint(f, x, use_reentrant=False)
+    with pytest.raises(RuntimeError, match="Recomputed values have different metadata"):
+        y.sum().backward()
+
+
+def test_hooks_retained_graph_and_a_second_backward():
+    ws, x = _params(n=6, d=5)
+    h = x
+    seen, kept = [], []
+
+    def block(a, w1, w2):
+        mid = tg.tanh(a @ w1)
+        kept.append(mid)  # (a hook lives as long as its tensor, with or without checkpoints)
+        mid.register_hook(lambda g: seen.append(g.numpy().copy()))
+        return tg.tanh(mid @ w2)
+
+    for i in range(0, 6, 2):
+        h = checkpoint(block, h, ws[i], ws[i + 1], use_reentrant=False)
+    loss = h.sum()
+    g1 = tg.autograd.grad(loss, ws, retain_graph=True)
+    g2 = tg.autograd.grad(loss, ws, retain_graph=False)
+    want = tg.autograd.grad(_block(x, ws).sum(), ws)
+    for a, b, c in zip(g1, g2, want):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(b.numpy(), c.numpy(), rtol=1e-12)
+    assert len(seen) == 6  # the forward's hooks, once per backward (not the recomputation's)
+    with pytest.raises(RuntimeError, match="second time"):
+        tg.autograd.grad(loss, ws)
+
+
+def test_function_larger_than_a_segment_stays_on_one():
+    # thousands of records (more than a segment's check interval): still one kept segment
+    x = tg.tensor([0.1, 0.2, 0.3], requires_grad=True)
+
+    def f(a):
+        for _ in range(1500):
+            a = a * 1.0001 + 0.001
+        return a
+
+    y = checkpoint(f, x, use_reentrant=False)
+    assert y._seg.refill is not None and y._seg.n > 3000
+    (g,) = tg.autograd.grad(y.sum(), x)
+    (want,) = tg.autograd.grad(f(x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_forward_mode_and_batched_gradients_through_checkpoints():
+    ws, x0 = _params(n=4, d=3)
+    x = x0.detach()
+
+    def f(v):
+        return _chain(ws, v, 2).sum(dim=1)
+
+    def plain(v):
+        return _block(v, ws).sum(dim=1)
+
+    t = tg.ones_like(x)
+    _, jv = tg.func.jvp(f, (x,), (t,))
+    _, jv_ref = tg.func.jvp(plain, (x,), (t,))
+    np.testing.assert_allclose(jv.detach().numpy(), jv_ref.detach().numpy(), rtol=1e-12)
+    jac = tg.func.jacrev(f)(x).detach()
+    jac_ref = tg.func.jacrev(plain)(x).detach()
+    np.testing.assert_allclose(jac.numpy(), jac_ref.numpy(), rtol=1e-12, atol=1e-14)
+    xr = x.clone().requires_grad_(True)
+    out = f(xr)
+    (gb,) = tg.autograd.grad(out, xr, tg.eye(4), is_grads_batched=True)
+    np.testing.assert_allclose(gb.numpy(), jac_ref.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_checkpoint_chain_matches_torch_with_captured_weights():
+    torch = pytest.importorskip("torch")
+    from torch.utils.checkpoint import checkpoint as tcp
+
+    rng = np.random.default_rng(8)
+    W0 = [rng.standard_normal((5, 5)) / 2 for _ in range(4)]
+    x0 = rng.standard_normal((3, 5))
+    Wt = [torch.tensor(w, requires_grad=True) for w in W0]
+    Wg = [tg.tensor(w, requires_grad=True) for w in W0]
+    ht, hg = torch.tensor(x0, requires_grad=True), tg.tensor(x0, requires_grad=True)
+    xt, xg = ht, hg
+    for i in (0, 2):
+        ht = tcp(lambda a, i=i: torch.tanh(torch.tanh(a @ Wt[i]) @ Wt[i + 1]), ht,
+                 use_reentrant=False)
+        hg = checkpoint(lambda a, i=i: tg.tanh(tg.tanh(a @ Wg[i]) @ Wg[i + 1]), hg,
+                        use_reentrant=False)
+    (ht ** 3).sum().backward()
+    (hg ** 3).sum().backward()
+    for a, b in zip(Wg + [xg], Wt + [xt]):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+class _Exp(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = a.exp()
+        ctx.save_for_backward(out)  # its own output: unpacked on the record it was saved with
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+def test_custom_function_inside_a_checkpoint():
+    rng = np.random.default_rng(9)
+    W = tg.tensor(rng.standard_normal((4, 4)) / 2, requires_grad=True)
+    x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+
+    def f(a):
+        return _Exp.apply(tg.tanh(a @ W)) * 2.0
+
+    for create in (False, True):
+        y = checkpoint(f, x, use_reentrant=False)
+        gW, gx = tg.autograd.grad((y ** 2).sum(), (W, x), create_graph=create)
+        wW, wx = tg.autograd.grad((f(x) ** 2).sum(), (W, x), create_graph=create)
+        np.testing.assert_allclose(gW.detach().numpy(), wW.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(gx.detach().numpy(), wx.detach().numpy(), rtol=1e-12)
+    (hx,) = tg.autograd.grad(gx.sum(), x)
+    (hw,) = tg.autograd.grad(wx.sum(), x)
+    np.testing.assert_allclose(hx.numpy(), hw.numpy(), rtol=1e-10)
+
+
+def test_backwards_on_two_threads_share_one_recomputation():
+    import threading
+
+    ws, x = _params(n=6, d=6)
+    loss = (_chain(ws, x, 2) ** 2).sum()
+    want = tg.autograd.grad((_block(x, ws) ** 2).sum(), ws)
+    got, errors = [], []
+
+    def worker():
+        try:
+            got.append(tg.autograd.grad(loss, ws, retain_graph=True))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(got) == 3
+    for g in got:
+        for a, b in zip(g, want):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def test_finite_differences_and_hessian_through_a_checkpoint():
+    x = tg.tensor([0.3, -0.7, 1.1], requires_grad=True)
+
+    def ck(a):
+        return checkpoint(lambda b: b.sin() * b.exp(), a, use_reentrant=False)
+
+    assert tg.autograd.gradcheck(ck, (x,))
+    assert tg.autograd.gradgradcheck(ck, (x,))
+    h = tg.func.hessian(lambda a: ck(a).sum())(x.detach())
+    h_ref = tg.func.hessian(lambda a: (a.sin() * a.exp()).sum())(x.detach())
+    np.testing.assert_allclose(h.detach().numpy(), h_ref.detach().numpy(), rtol=1e-12,
+                               atol=1e-14)
+
+
+def test_nested_checkpoint_read_after_other_records_matches_plain():
+    # the outer function records before the inner checkpoint and reads its output after: its
+    # records span two segments, so the outer one is the custom Function around the inner
+    rng = np.random.default_rng(10)
+    W = tg.tensor(rng.standard_normal((4, 4)) / 2, requires_grad=True)
+    x = tg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+
+    def inner(h):
+        return tg.tanh(h @ W)
+
+    def outer(h):
+        return checkpoint(inner, h.sin(), use_reentrant=False) @ W
+
+    ((inner(x.sin()) @ W) ** 2).sum().backward()
+    want = _grads([W, x])
+    y = checkpoint(outer, x, use_reentrant=False)
+    assert y._seg.refill is None  # (the custom-Function form)
+    (y ** 2).sum().backward()
+    for g, w in zip(_grads([W, x]), want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)

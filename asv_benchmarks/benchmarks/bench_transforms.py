@@ -171,7 +171,8 @@ def _mlp_step(every, width):
 
 class Checkpoint:
     """A 100-layer tanh MLP, batch = width / 2: its cost per layer grows with the width while
-    checkpointing's own cost (a custom record, a nested backward) stays fixed per chunk."""
+    checkpointing's own cost (a segment per chunk recorded twice, its values recomputed
+    before the backward sweeps it) stays fixed per chunk."""
 
     params = [[0, 10], [64, 256]]
     param_names = ["every", "width"]

@@ -95,6 +95,8 @@ def run(roots, seeds, inputs, retain_graph):
     while heap:
         _, key = heapq.heappop(heap)
         seg, seed_list = pending.pop(key)
+        if seg.refill is not None:  # its saved values were dropped: recomputed first
+            seg.refill(seg)
         with sweeping(seg):
             sw = BatchedSweep(seg, k, max(rec for rec, _ in seed_list))
             for rec, g in seed_list:

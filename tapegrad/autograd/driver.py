@@ -166,6 +166,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         while heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
+            if seg.refill is not None:  # its saved values were dropped: recomputed first
+                seg.refill(seg)
             begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
             try:  # nothing this sweep may read is released meanwhile
                 top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)

@@ -63,6 +63,8 @@ def tangents(outputs, sources, start_order, k):
         if old is not None and old[1] >= stop:
             continue
         stops[id(seg)] = (seg, stop)
+        if seg.refill is not None:  # its saved values were dropped: recomputed first
+            seg.refill(seg)
         for r, src in list(seg.imports.items()):
             if r < stop and not isinstance(src, Tensor):
                 todo.append((src[0], src[1] + 1))

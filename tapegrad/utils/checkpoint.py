@@ -1,28 +1,42 @@
 """Activation checkpointing (``torch.utils.checkpoint``).
 
-``checkpoint(fn, *args)`` runs ``fn`` once with grad mode on, on a tape segment of its own,
-to learn which tensors that require grad it reads besides ``args`` (parameters of a module,
-tensors in a closure), then drops that segment and keeps only the inputs: the checkpoint is
-one custom Function of ``args`` and those captured tensors. The backward runs ``fn`` again with
-grad mode on, reading detached stand-ins for every input (so the inner backward stops there),
-and takes ``tg.autograd.grad`` of the recomputed outputs with respect to them (a backward
-inside a backward, which the engine supports); the gradients then flow on through the outer
-graph, to leaves and to earlier records alike. Inside a plain ``backward()`` (no ``inputs``,
-no ``create_graph``: every reached leaf's ``.grad`` is accumulated anyway) leaves without hooks
-get no stand-in: the recomputation reads them and its inner backward adds into their ``.grad``
-directly, which saves two copies of each parameter's gradient. Memory: the saved values of
-``fn``'s records exist only while its segment of the backward runs.
+``checkpoint(fn, *args)`` runs ``fn`` with grad mode on, on a tape segment of its own, and
+keeps that segment's records (48 bytes each) but drops its saved values; the segment's
+``refill`` recomputes them when a sweep first reaches it: ``fn`` runs again on a fresh segment,
+whose records must match the kept ones, and whose value tables the kept segment takes over.
+The backward then sweeps the records of the first run as if nothing had been dropped, so
+gradients reach ``args`` and everything ``fn`` reads from elsewhere (module parameters,
+closures), hooks and ``inputs=`` work as without checkpointing, and the only extra cost is the
+recomputation (as in PyTorch's non-reentrant checkpoint, whose saved-tensor hooks do the same).
+The random state is restored for the recomputation, and an in-place change of a tensor ``fn``
+read since raises PyTorch's error instead of giving a wrong gradient.
+
+When ``fn``'s records do not fit one segment (it runs a backward itself, or reads the output
+of a checkpoint nested in it after recording something), on CUDA, or under ``vmap``, the
+checkpoint is instead one custom Function of ``args`` and the tensors that require grad
+``fn`` reads (``fn`` runs once more to note them): its records are dropped, and its backward
+runs ``fn`` again reading detached stand-ins for them and takes ``tg.autograd.grad`` of the
+recomputed outputs with respect to those (a backward inside a backward, which the engine
+supports). Inside a plain ``backward()`` leaves without hooks get no stand-in there: the
+recomputation reads them and its inner backward adds into their ``.grad`` directly.
 """
 
+import threading
 import warnings
+import weakref
 
 import numpy as np
 
+from .. import _config
+from .. import creation as _creation
 from .. import grad_mode as _gm
 from .. import tape
 from ..autograd import Function
 from ..autograd import backward as _backward
+from ..autograd import function as _function
 from ..autograd import grad as _grad
+from ..autograd.inplace import version_message
+from ..ops.record import PyRecord
 from ..tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -128,6 +142,159 @@ def _accumulates_into_leaves():
     return accumulates_into_leaves()
 
 
+def _drop_values(seg):
+    """Drop what ``seg``'s records saved (arrays, index arrays, the inputs of Python-op
+    records); the records stay, so that the segment can still be swept once refilled."""
+    with seg.lock:
+        seg.avals = [None] * len(seg.avals)
+        seg.ivals = [None] * len(seg.ivals)
+        seg.abytes = 0
+        for entry in seg.pyaux:
+            if type(entry) is PyRecord:
+                entry.saved = entry.out = None
+            elif hasattr(entry, "release"):  # a custom Function's saved tensors
+                entry.release()
+
+
+class _OwnSegment:
+    """``with _OwnSegment() as seg``: records made inside go to a fresh segment ``seg``,
+    closed afterwards (``alone``: it was still current then, nothing had closed it); the
+    caller's segment, if still open, is current again, as after ``tape.watch_imports``. It
+    does not count towards the tape's prune schedule (``tape._maybe_prune``), which walks
+    every live segment: checkpointing opens two segments per call."""
+
+    __slots__ = ("outer", "resume", "seg", "alone")
+
+    def __enter__(self):
+        local = tape._local
+        self.outer, self.resume = local.seg, local.resume
+        local.resume = self.outer  # reading the caller's records does not close its segment
+        seg = self.seg = local.seg = tape.Segment()
+        local.live.add(seg)  # (counted by tape_stats)
+        if tape.anomaly[0]:
+            seg.check_at = 0  # each op passes through tape.current, which notes its stack
+        return seg
+
+    def __exit__(self, *exc):
+        local, seg = tape._local, self.seg
+        self.alone = local.seg is seg and not seg.retired
+        local.resume = self.resume
+        tape.close_current()
+        if self.outer is not None and not self.outer.retired and local.seg is None:
+            local.seg = self.outer
+
+
+_REFILLING = threading.RLock()
+_gm_state = _gm._state
+
+
+class _Refill:
+    """``Segment.refill`` of a checkpointed segment: runs the function again and hands its
+    values to the kept records."""
+
+    def __init__(self, fn, args, kwargs, rng, seg, start):
+        self.fn, self.args, self.kwargs, self.rng = fn, args, kwargs, rng
+        # the tensors the function read, and their versions: changed in place since, the
+        # recomputation would silently differ from the forward (the leaves it imported, the
+        # arguments that need no grad; a tensor with history changed in place is another
+        # record, which the recomputation's imports then show)
+        self.read = [a for a in (*args, *kwargs.values())
+                     if isinstance(a, Tensor) and not a._rg]
+        self.read += [t for t in seg.imports.values() if type(t) is not tuple]
+        self.versions = [t._vcounter()[0] for t in self.read]
+        self.n, self.start = seg.n, start
+
+    def __call__(self, seg):
+        # one thread recomputes; a backward on another thread that reaches the segment
+        # meanwhile waits here, then finds it filled (``refill`` is cleared only once done)
+        with _REFILLING:
+            if seg.refill is self:
+                self._refill(seg)  # (raising, it stays set: the next sweep tries again)
+                seg.refill = None
+
+    def _refill(self, seg):
+        for t, ver in zip(self.read, self.versions):
+            if t._vc[0] != ver:
+                raise RuntimeError(version_message(t.shape, t.dtype, None, t._vc[0], ver))
+        state = _creation._rng.bit_generator.state if self.rng is not None else None
+        mode = _gm_state.grad_enabled
+        try:
+            if state is not None:  # the same random numbers as the first run (dropout)
+                _creation._rng.bit_generator.state = self.rng
+            mode, _gm_state.grad_enabled = _gm_state.grad_enabled, True  # (enable_grad)
+            scope = _OwnSegment()
+            with scope as fresh:
+                start = fresh.order
+                # no early close: the first run fitted this one segment
+                fresh.check_at, fresh.bcheck = self.n, float("inf")
+                outputs = self.fn(*self.args, **self.kwargs)
+        finally:
+            _gm_state.grad_enabled = mode
+            if state is not None:
+                _creation._rng.bit_generator.state = state
+        del outputs
+        _take_values(seg, fresh, scope.alone, self.start, start)
+
+
+def _take_values(seg, fresh, alone, start, fresh_start):
+    """``seg`` (records kept, values dropped) takes the value tables of ``fresh``, the
+    recomputation's segment, after checking that it recorded the same operations on the
+    same inputs. ``seg`` keeps its own records, with the first run's flags (its hooks)."""
+    if not (alone and _same_records(seg, fresh)):
+        raise RuntimeError(
+            "torch.utils.checkpoint: Recomputed values have different metadata than during "
+            f"the forward pass: the checkpointed function recorded {seg.n} operations the "
+            f"first time and {fresh.n} (or others) in the recomputation. It must run the "
+            "same operations both times.")
+    if not _same_sources(seg.imports, fresh.imports, start, fresh_start):
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            "inplace operation: a tensor the checkpointed function read is another version "
+            "(or another tensor) in its recomputation than in the forward pass.")
+    with seg.lock:
+        _take_tables(seg, fresh)
+
+
+def _same_records(seg, fresh):
+    """Whether ``fresh``'s records are ``seg``'s, flags aside."""
+    if seg.n != fresh.n:
+        return False
+    if not seg.nbuf and not fresh.nbuf:  # both still pending (so without flags): as lists
+        return seg.ints == fresh.ints
+    diff = seg.records() ^ fresh.records()
+    diff[:, tape.OP] &= tape.CODE_MASK
+    return not diff.any()
+
+
+def _same_sources(kept, fresh, start, fresh_start):
+    """Whether every import kept (some may have been pruned) reads what the recomputation's
+    import of the same record reads: the same leaf, the same record of the same segment, or
+    the same record of a segment the function opened itself (a checkpoint nested in it),
+    opened after ``start`` by the forward and after ``fresh_start`` by the recomputation."""
+    for r, src in kept.items():
+        other = fresh.get(r)
+        if other is src:
+            continue
+        if not (type(src) is tuple and type(other) is tuple and src[1] == other[1] and (
+                src[0] is other[0] or (src[0].order > start
+                                       and other[0].order > fresh_start))):
+            return False
+    return True
+
+
+def _take_tables(seg, fresh):
+    seg.fvals, seg.avals, seg.avers, seg.ivals = fresh.fvals, fresh.avals, fresh.avers, \
+        fresh.ivals
+    seg.iaux, seg.faux, seg.pyaux = fresh.iaux, fresh.faux, fresh.pyaux
+    seg.imports, seg.foreign = fresh.imports, fresh.foreign
+    seg.epoch, seg.n32, seg._cache = fresh.epoch, fresh.n32, None
+    for entry in seg.pyaux:  # custom Functions recorded there unpack their outputs on seg
+        if type(entry) is not PyRecord:
+            ref = getattr(entry, "seg", None)
+            if ref is not None and ref() is fresh:
+                entry.seg = weakref.ref(seg)
+
+
 def _call(fn, args, n_kw):
     if not n_kw:
         return fn(*args)
@@ -159,10 +326,33 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     flat_kw = []
     for k, v in kwargs.items():
         flat_kw += [k, v]
-    # one run with grad mode on, on a segment of its own, tells which tensors that require
-    # grad the function reads; its records are dropped right after (only its values stay)
+    gen = _creation._rng.bit_generator
+    rng = gen.state if preserve_rng_state else None
+    if not _function._vmap_running[0]:  # (under vmap: the custom Function's batching rule)
+        # one run with grad mode on, on a segment of its own, kept without its values
+        scope = _OwnSegment()
+        with scope as seg:
+            start = seg.order  # (segments opened by the function itself come after)
+            if not tape.anomaly[0]:
+                # one segment however large: all of it is needed at once in backward anyway
+                seg.check_at, seg.bcheck = _config.SEGMENT_CAP, float("inf")
+            outputs = function(*args, **kwargs)
+        if scope.alone and not seg.device:
+            if seg.n:  # (nothing recorded: nothing it read requires grad)
+                _drop_values(seg)
+                if rng is not None and gen is _creation._rng.bit_generator and \
+                        gen.state == rng:
+                    rng = None  # it drew no random numbers: nothing to restore
+                seg.refill = _Refill(function, args, kwargs, rng, seg, start)
+            return outputs
+        # its records went to more than one segment: run it again as a custom Function
+        del outputs
+        if rng is not None and gen is _creation._rng.bit_generator:
+            gen.state = rng
+    # one run noting which tensors that require grad it reads besides ``args``
     with tape.watch_imports() as seen:
         outputs = function(*args, **kwargs)
+    # its records are dropped: only its values stay, as the outputs of a custom Function
     explicit = set()
     for a in (*args, *flat_kw):
         while isinstance(a, Tensor):  # a vmap-batched tensor reads its physical tensor
