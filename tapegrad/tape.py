@@ -575,12 +575,13 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None, narrow=False):
     return r
 
 
-def mark_hooked(seg, rec, owner):
-    """Make sweeps pause at record ``rec`` for the hooks of ``owner`` (held weakly)."""
+def mark_hooked(seg, rec, ref):
+    """Make sweeps pause at record ``rec`` for the hooks behind ``ref``, a weak reference to
+    the tensor that owns them (``autograd.hooks.HookRef``: it keeps the hooks themselves)."""
     seg.set_flag(rec, HOOKED)
     refs = seg.hooked.setdefault(rec, [])
-    if not any(r() is owner for r in refs):
-        refs.append(weakref.ref(owner))
+    if not any(r() is ref() for r in refs):
+        refs.append(ref)
 
 
 def add_iaux(seg, values):

@@ -294,3 +294,49 @@ def test_inplace_hook_then_retain_grad_and_next_hook_see_the_change(torch):
         return x.grad.tolist(), h.grad.tolist(), seen
 
     assert run(tg) == run(torch)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_hooks_of_a_tensor_that_is_gone_still_run(create_graph):
+    """A hook registered on an intermediate that the caller never sees (a function's local)
+    lives on the graph, as in PyTorch: it observes and may replace the gradient."""
+    seen = []
+
+    def f(x):
+        y = x * 3.0
+        y.register_hook(lambda g: seen.append(g.detach().numpy().copy()))
+        z = y * y
+        z.register_hook(lambda g: g * 10.0)
+        z.retain_grad()  # (retaining into a tensor nobody holds: no effect, no error)
+        return z.sum()
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tg.autograd.grad(f(x), x, create_graph=create_graph)
+    np.testing.assert_allclose(g.detach().numpy(), 10 * 2 * 9 * np.array([1.0, 2.0]))
+    np.testing.assert_allclose(seen[0], 10 * 2 * 3 * np.array([1.0, 2.0]))
+    x2 = tg.tensor([1.0, 2.0], requires_grad=True)
+
+    def removed(x):
+        y = x * 3.0
+        return y.sum(), y.register_hook(lambda g: g * 10.0)
+
+    loss, handle = removed(x2)
+    handle.remove()  # removed after its tensor is gone: the hook does not run
+    loss.backward()
+    np.testing.assert_allclose(x2.grad.numpy(), [3.0, 3.0])
+
+
+def test_hooks_of_a_tensor_that_is_gone_match_torch():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for L in (tg, torch):
+        x = L.tensor([0.5, -1.0, 2.0], dtype=L.float64, requires_grad=True)
+
+        def layer(v):
+            h = L.tanh(v * 2.0)
+            h.register_hook(lambda g: g.clamp(-0.1, 0.1))
+            return (h ** 3).sum()
+
+        layer(x).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

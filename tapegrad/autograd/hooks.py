@@ -37,6 +37,27 @@ class _HookList(list):
     __slots__ = ("__weakref__",)
 
 
+class HookRef(weakref.ref):
+    """A weak reference to a non-leaf with hooks (or ``retain_grad``) that keeps its hook list,
+    shape and dtype: the hooks run even once the tensor itself is gone, as PyTorch keeps them on
+    the graph (``y.register_hook(f)`` inside a function whose ``y`` is not returned)."""
+
+    __slots__ = ("hooks", "shape", "dtype")
+
+    def __init__(self, t):
+        super().__init__(t)
+        self.hooks, self.shape, self.dtype = t._hooks, t.shape, t.dtype
+
+
+def _mark(t):
+    """Flag ``t``'s record HOOKED, its ``HookRef`` holding ``t``'s current hook list."""
+    for ref in t._seg.hooked.get(t._rec, ()):
+        if ref() is t:
+            ref.hooks = t._hooks
+            return
+    tape.mark_hooked(t._seg, t._rec, HookRef(t))
+
+
 def register_hook(t, fn):
     """Call ``fn(grad)`` when ``t``'s gradient is computed; a returned tensor replaces it."""
     if not t._rg:
@@ -45,7 +66,7 @@ def register_hook(t, fn):
         t._hooks = _HookList()
     t._hooks.append(fn)
     if t._seg is not None:
-        tape.mark_hooked(t._seg, t._rec, t)
+        _mark(t)
     return RemovableHandle(t._hooks, fn)
 
 
@@ -67,7 +88,7 @@ def retain_grad(t):
     if t._seg is None or t._retains:
         return
     t._retains = True
-    tape.mark_hooked(t._seg, t._rec, t)
+    _mark(t)
 
 
 def _apply(hooks, g):
@@ -87,23 +108,25 @@ def _apply(hooks, g):
 def run_tensor_hooks(seg, r, sw):
     """The sweep paused at record ``r``: run hooks of the tensors produced there."""
     for ref in seg.hooked.get(r, ()):
-        t = ref()
-        if t is None:
+        t = ref()  # (gone: its hooks still run; nobody can read a retained grad)
+        hooks = ref.hooks if t is None else t._hooks
+        if t is None and not hooks:
             continue
+        shape, dtype = (ref.shape, ref.dtype) if t is None else (t.shape, t.dtype)
         flat = sw.grad_of(r)
         if isinstance(flat, Tensor):  # re-taping sweep: gradients are tensors with history
-            g = flat.reshape(t.shape) if flat.shape != t.shape else flat
-            g = _apply(t._hooks, g)
+            g = flat.reshape(shape) if flat.shape != shape else flat
+            g = _apply(hooks, g)
             sw.set_grad(r, g.reshape(flat.shape) if g.shape != flat.shape else g)
         else:
-            cx = t.dtype.kind == "c"  # a complex adjoint: (re, im) pairs in the arena
+            cx = dtype.kind == "c"  # a complex adjoint: (re, im) pairs in the arena
             view = flat.view(np.complex128) if cx else flat
-            g = _make(view.reshape(t.shape).astype(t.dtype))
-            g2 = _apply(t._hooks, g)
+            g = _make(view.reshape(shape).astype(dtype))
+            g2 = _apply(hooks, g)
             if g2 is not g or g._version:  # replaced, or changed in place (g.mul_(10))
                 view[:] = np.asarray(g2._data, view.dtype).reshape(-1)
             g = _make(np.array(g2._data)) if type(g2._data) is not float else g2
-        if t._retains:
+        if t is not None and t._retains:
             from .driver import _accumulate
 
             _accumulate(t, g, isinstance(flat, Tensor))

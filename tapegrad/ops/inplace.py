@@ -165,11 +165,12 @@ def _set_history(t, src):
     if t._base is not None:
         t._bseg, t._brec = t._base._seg, t._base._rec
     if (t._hooks or t._retains) and old_seg is not None:
-        refs = old_seg.hooked.get(old_rec)
-        if refs:
-            refs[:] = [r for r in refs if r() is not t]
+        refs = old_seg.hooked.get(old_rec) or []
+        moved = [r for r in refs if r() is t]  # its hooks follow it to the new record
+        refs[:] = [r for r in refs if r() is not t]
         if t._seg is not None:
-            tape.mark_hooked(t._seg, t._rec, t)
+            for r in moved:
+                tape.mark_hooked(t._seg, t._rec, r)
 
 
 def _write(x, value, casting):
