@@ -220,18 +220,19 @@ class Sweep:
         self.own = own_slots(recs, offs) if \
             total >= _OWN_ARENA and total >= _OWN_MEAN * n else None
         self.held = {}  # slot -> its adjoint, for slots in ``own`` that something reached
+        self.spares = None  # (size, dtype) -> dead held arrays for results to reuse
         # records whose adjoint the caller reads after the sweep (None: every record); the
         # other held adjoints are dropped once their record is swept, so NumPy reuses them
         self.keep = None
 
     def seed(self, r, g, owned=False):
         """Add ``g`` into the adjoint of record ``r``; ``owned``: ``g`` is the caller's
-        private array, which a slot held apart may keep."""
+        private array (or a view of memory nothing else reads), which a slot held apart may
+        keep and write."""
         if type(g) is not np.ndarray:
             g, owned = np.asarray(g), False
         if self.own is not None and self.own[r]:
-            owned = owned and g.base is None
-            self.accumulate((r,), (g.reshape(-1),), (owned,))
+            self.accumulate((r,), (g if g.ndim == 1 else g.reshape(-1),), (owned,))
             return
         if g.ndim != 1:
             g = g.reshape(-1)
@@ -336,24 +337,82 @@ class Sweep:
         return recs
 
     def _numpy_vjp(self, r, code):
-        """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
+        """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch).
+
+        With adjoints held apart (``own``), results are written into arrays this sweep holds
+        and nothing reads any more: the record's own adjoint when it is dead after this record
+        (the last formula writes over it), else one of the arrays dropped by earlier records
+        (``spares``); fresh arrays only where neither is at hand. The first touch of a fresh
+        large array costs page faults, often more than the pass that writes it."""
         seg, rec, d = self.seg, self.recs[r], REGISTRY[code]
         v, aux = int(rec[tape.V]), int(rec[tape.AUX])
         c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
         c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
         slots = (int(rec[tape.A]), int(rec[tape.B]))
-        args = (self.grad_of(r), *saved_values(seg, d, v), c0, c1)
+        g = self.grad_of(r)
+        args = (g, *saved_values(seg, d, v), c0, c1)
+        rules = d.numpy_rules()
+        todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
+        # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
+        twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
+        if twice:
+            todo = [0]
+        if self.own is None:
+            with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
+                grads = [rules[k](*args) if k in todo else None for k in (0, 1)]
+            if twice:
+                grads[1] = grads[0]
+            self.accumulate(slots, grads)
+            return
+        # g is this sweep's to overwrite: held apart, private, read by nothing after r
+        dead = self.keep is not None and r not in self.keep and self.held.get(r) is g
+        spare = g if dead else None
+        outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
+        grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
-            grads = [None if s < 0 or f is None else f(*args)  # a constant input: skipped
-                     for s, f in zip(slots, d.numpy_rules())]
-        fresh = ()
-        if self.own is not None:  # results the formulas made (not g or a saved value)
-            fresh = [type(gi) is np.ndarray and gi.base is None and
-                     all(gi is not a for a in args) and
-                     not any(gi is grads[j] for j in range(k)) for k, gi in enumerate(grads)]
-        self.accumulate(slots, grads, fresh)
-        if self.keep is not None and r not in self.keep:
-            self.held.pop(r, None)  # read by nothing more: its memory serves the next array
+            for i, k in enumerate(todo):
+                dst = None
+                if outs[k] is not None:
+                    if spare is not None and i == len(todo) - 1 and grads[0] is not spare:
+                        dst = spare  # the last formula reads g for the last time
+                    else:
+                        dst = self._spare(g.size, g.dtype)
+                if dst is not None:
+                    grads[k] = outs[k](*args, dst)
+                    mine[k] = True
+                    continue
+                gk = grads[k] = rules[k](*args)
+                if k and gk is grads[0]:  # (add: g for both) one slot at most may keep it
+                    continue
+                mine[k] = (gk is spare and spare is not None) or (
+                    type(gk) is np.ndarray and gk.base is None and
+                    all(gk is not a for a in args))
+        if twice:
+            grads[1] = grads[0]
+        self.accumulate(slots, grads, mine)
+        if dead:
+            del self.held[r]  # read by nothing more: its memory serves the next array
+        for k in (0, 1):  # private arrays no slot kept: spares for the next records
+            if mine[k] and self.held.get(slots[k]) is not grads[k]:
+                self._give(grads[k])
+        if spare is not None and not any(gk is spare for gk in grads):
+            self._give(spare)
+
+    def _spare(self, n, dtype):
+        """An array of ``n`` elements of ``dtype`` nothing reads any more, or None."""
+        pool = self.spares.get((n, dtype)) if self.spares else None
+        return pool.pop() if pool else None
+
+    def _give(self, a):
+        """Keep the dead array ``a`` for ``_spare`` (a few per size: the pool only bounds how
+        many fresh arrays one backward touches; the rest go back to NumPy)."""
+        if a.ndim != 1 or not a.flags.c_contiguous or not a.flags.writeable:
+            return
+        if self.spares is None:
+            self.spares = {}
+        pool = self.spares.setdefault((a.size, a.dtype), [])
+        if len(pool) < _SPARES and all(a is not b for b in pool):
+            pool.append(a)
 
     def _python_vjp(self, r, code, pauses):
         seg, rec = self.seg, self.recs[r]
@@ -395,7 +454,7 @@ class Sweep:
         n, dtype = int(self.offs[s + 1] - self.offs[s]), self.adj.dtype
         if fresh and gi.dtype == dtype and gi.size == n and gi.flags.c_contiguous and \
                 gi.flags.writeable:
-            held = gi.reshape(-1)
+            held = gi if gi.ndim == 1 else gi.reshape(-1)  # (the array itself: see _give)
         else:
             held = np.empty(n, dtype)
             held[...] = gi if gi.ndim == 0 else gi.reshape(-1)
@@ -443,6 +502,15 @@ def end_sweep(seg):
             seg.deferred = []
     for slots, pyrows in todo or ():
         _release(seg, slots, pyrows)
+
+
+_SPARES = 2  # dead arrays kept per (size, dtype) for the results of later records
+
+
+def _one_dtype(args, dtype):
+    """Whether every array among a formula's ``args`` has ``dtype`` (the results are then of
+    ``dtype`` whether or not an ``out=`` array is given)."""
+    return all(type(a) is not np.ndarray or a.dtype is dtype for a in args)
 
 
 _OWN_ARENA = 1 << 21  # arena elements from which large adjoints may be held apart
