@@ -248,9 +248,6 @@ _NOTHING = frozenset()
 # the backward (no copy when it is added into an existing .grad) also while other segments are
 # swept; above, it is copied then, so that the arena can be released before the next sweep.
 _SMALL_ARENA = 1 << 16
-# Elements of an arena besides one import's adjoint up to which that adjoint is handed to the
-# segment it came from as a view (the whole arena stays alive with it) rather than a copy.
-_ARENA_REST = 1 << 12
 
 
 def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
@@ -260,9 +257,7 @@ def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
     the arena. Leaves keep those slices until their gradients are accumulated (no copy where
     one is added into an existing ``.grad``), unless the arena is large and other segments
     are still to be swept (``more()``, asked at the end): then they are copied, so that the
-    arena is released before the next sweep. A slice that is nearly the whole arena (a
-    segment that only reduced its import, e.g. a large ``sum``) is handed over as it is: the
-    arena is read by nothing after this, and keeping it costs hardly more than the slice."""
+    arena is released before the next sweep."""
     seg, adj, offs, reached = sw.seg, sw.adj, sw.offs, sw.reached
     n = len(reached)
     views = None if len(adj) <= _SMALL_ARENA else []
@@ -270,8 +265,7 @@ def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
         if r < n and reached[r]:
             g = adj[offs[r] : offs[r + 1]]
             if type(src) is tuple:
-                whole = views is not None and len(adj) - len(g) <= _ARENA_REST
-                push(src[0], src[1], g if whole else g.copy(), True)
+                push(src[0], src[1], g.copy(), True)
             elif type(src._data) is DeviceArray:
                 add_leaf(src, g)
             else:

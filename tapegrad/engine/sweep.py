@@ -227,12 +227,12 @@ class Sweep:
 
     def seed(self, r, g, owned=False):
         """Add ``g`` into the adjoint of record ``r``; ``owned``: ``g`` is the caller's
-        private array (or a view of memory nothing else reads), which a slot held apart may
-        keep and write."""
+        private array, which a slot held apart may keep."""
         if type(g) is not np.ndarray:
             g, owned = np.asarray(g), False
         if self.own is not None and self.own[r]:
-            self.accumulate((r,), (g if g.ndim == 1 else g.reshape(-1),), (owned,))
+            owned = owned and g.base is None
+            self.accumulate((r,), (g.reshape(-1),), (owned,))
             return
         if g.ndim != 1:
             g = g.reshape(-1)

@@ -137,9 +137,10 @@ def test_intermediate_inputs_and_a_retained_graph_swept_twice():
     np.testing.assert_array_equal(x.grad.numpy(), once + once)
 
 
-def test_a_sum_segment_hands_its_import_over_without_changing_the_gradient():
+def test_a_sum_on_a_segment_of_its_own_seeds_the_held_adjoints():
     """A large ``sum`` recorded on a segment of its own (the forward's saved arrays filled
-    the previous one): its import adjoint becomes the other segment's seed as it is."""
+    the previous one): its import adjoint, a private copy, is the other segment's seed, which
+    the records below write over; the leaf's ``.grad`` is an array of its own."""
     r = np.random.default_rng(6)
     x0 = r.standard_normal(1 << 21)
     x = tg.tensor(x0, requires_grad=True)
@@ -149,3 +150,4 @@ def test_a_sum_segment_hands_its_import_over_without_changing_the_gradient():
     loss.backward(tg.tensor(2.0))
     want = 2.0 * np.exp(-x0 * x0) * (np.cos(x0) - 2 * x0 * np.sin(x0))
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12, atol=1e-15)
+    assert x.grad.numpy().base is None or x.grad.numpy().base.nbytes == x.grad.numpy().nbytes
