@@ -455,8 +455,10 @@ class Sweep:
         if fresh and gi.dtype == dtype and gi.size == n and gi.flags.c_contiguous and \
                 gi.flags.writeable:
             held = gi if gi.ndim == 1 else gi.reshape(-1)  # (the array itself: see _give)
-        else:
-            held = np.empty(n, dtype)
+        else:  # a copy, into an array an earlier record dropped where there is one
+            held = self._spare(n, dtype) if self.spares else None
+            if held is None:
+                held = np.empty(n, dtype)
             held[...] = gi if gi.ndim == 0 else gi.reshape(-1)
         self.held[s] = held
         self.mark(s)
