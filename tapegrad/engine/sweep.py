@@ -317,6 +317,7 @@ class Sweep:
                 r, resume = p - 1, -1
             else:
                 r, resume = p, p
+        self.spares = None  # (their memory back to NumPy before the next segment's arena)
         if tape.inplace_epoch[0] != seg.epoch:  # else nothing was modified in place since
             pauses.check_reached(seg, recs, self.reached)  # after the loop: every reached record
 
@@ -393,7 +394,7 @@ class Sweep:
         if dead:
             del self.held[r]  # read by nothing more: its memory serves the next array
         for k in (0, 1):  # private arrays no slot kept: spares for the next records
-            if mine[k] and self.held.get(slots[k]) is not grads[k]:
+            if mine[k] and not _holds(self.held.get(slots[k]), grads[k]):
                 self._give(grads[k])
         if spare is not None and not any(gk is spare for gk in grads):
             self._give(spare)
@@ -507,6 +508,11 @@ def end_sweep(seg):
 
 
 _SPARES = 2  # dead arrays kept per (size, dtype) for the results of later records
+
+
+def _holds(held, a):
+    """Whether the held adjoint ``held`` is the array ``a`` (or a view of it)."""
+    return held is not None and (held is a or held.base is a)
 
 
 def _one_dtype(args, dtype):
