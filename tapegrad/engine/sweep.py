@@ -23,8 +23,9 @@ from numba import njit
 from .. import tape
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from ..registry import PYTHON_BASE, REGISTRY, Op
-from . import kernels
+from . import kernels, numpy_records
 from .kernels import kernel
+from .numpy_records import _BIG, own_slots, saved_values  # noqa: F401 (saved_values: re-exported)
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -35,7 +36,6 @@ FREED_MSG = (
 )
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
-_BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py checks)
 
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
@@ -161,23 +161,6 @@ def offsets(recs):
 
 
 _accumulate = np.add.accumulate
-
-
-def saved_values(seg, d, v):
-    """``(x, y, out, m)`` saved by an elementwise record of op ``d`` whose values start at
-    ``v`` (the record's V field): flat arrays, or floats for a one-element record; None for
-    what the op does not save."""
-    vals = [None, None, None, None]
-    if v >= 0:
-        start, arrays = v >> 1, v & 1
-        table = seg.avals if arrays else seg.fvals
-        for k, name in enumerate(d.saves):
-            val = table[start + k]
-            vals[_SAVED_AT[name]] = val.reshape(-1) if arrays else val
-    return vals
-
-
-_SAVED_AT = {"x": 0, "y": 1, "out": 2, "m": 3}
 
 
 def has_saved(seg, recs, r):
@@ -337,83 +320,8 @@ class Sweep:
         recs = self.recs = self.seg.buf[: len(self.recs)]
         return recs
 
-    def _numpy_vjp(self, r, code):
-        """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch).
-
-        With adjoints held apart (``own``), results are written into arrays this sweep holds
-        and nothing reads any more: the record's own adjoint when it is dead after this record
-        (the last formula writes over it), else one of the arrays dropped by earlier records
-        (``spares``); fresh arrays only where neither is at hand. The first touch of a fresh
-        large array costs page faults, often more than the pass that writes it."""
-        seg, rec, d = self.seg, self.recs[r], REGISTRY[code]
-        v, aux = int(rec[tape.V]), int(rec[tape.AUX])
-        c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
-        c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
-        slots = (int(rec[tape.A]), int(rec[tape.B]))
-        g = self.grad_of(r)
-        args = (g, *saved_values(seg, d, v), c0, c1)
-        rules = d.numpy_rules()
-        todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
-        # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
-        twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
-        if twice:
-            todo = [0]
-        if self.own is None:
-            with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
-                grads = [rules[k](*args) if k in todo else None for k in (0, 1)]
-            if twice:
-                grads[1] = grads[0]
-            self.accumulate(slots, grads)
-            return
-        # g is this sweep's to overwrite: held apart, private, read by nothing after r
-        dead = self.keep is not None and r not in self.keep and self.held.get(r) is g
-        spare = g if dead else None
-        outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
-        grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
-        with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
-            for i, k in enumerate(todo):
-                dst = None
-                if outs[k] is not None:
-                    if spare is not None and i == len(todo) - 1 and grads[0] is not spare:
-                        dst = spare  # the last formula reads g for the last time
-                    else:
-                        dst = self._spare(g.size, g.dtype)
-                if dst is not None:
-                    grads[k] = outs[k](*args, dst)
-                    mine[k] = True
-                    continue
-                gk = grads[k] = rules[k](*args)
-                if k and gk is grads[0]:  # (add: g for both) one slot at most may keep it
-                    continue
-                mine[k] = (gk is spare and spare is not None) or (
-                    type(gk) is np.ndarray and gk.base is None and
-                    all(gk is not a for a in args))
-        if twice:
-            grads[1] = grads[0]
-        self.accumulate(slots, grads, mine)
-        if dead:
-            del self.held[r]  # read by nothing more: its memory serves the next array
-        for k in (0, 1):  # private arrays no slot kept: spares for the next records
-            if mine[k] and not _holds(self.held.get(slots[k]), grads[k]):
-                self._give(grads[k])
-        if spare is not None and not any(gk is spare for gk in grads):
-            self._give(spare)
-
-    def _spare(self, n, dtype):
-        """An array of ``n`` elements of ``dtype`` nothing reads any more, or None."""
-        pool = self.spares.get((n, dtype)) if self.spares else None
-        return pool.pop() if pool else None
-
-    def _give(self, a):
-        """Keep the dead array ``a`` for ``_spare`` (a few per size: the pool only bounds how
-        many fresh arrays one backward touches; the rest go back to NumPy)."""
-        if a.ndim != 1 or not a.flags.c_contiguous or not a.flags.writeable:
-            return
-        if self.spares is None:
-            self.spares = {}
-        pool = self.spares.setdefault((a.size, a.dtype), [])
-        if len(pool) < _SPARES and all(a is not b for b in pool):
-            pool.append(a)
+    _numpy_vjp = numpy_records.numpy_vjp  # (a large elementwise record: formulas in NumPy)
+    _spare = numpy_records.spare
 
     def _python_vjp(self, r, code, pauses):
         seg, rec = self.seg, self.recs[r]
@@ -507,57 +415,8 @@ def end_sweep(seg):
         _release(seg, slots, pyrows)
 
 
-_SPARES = 2  # dead arrays kept per (size, dtype) for the results of later records
-
-
-def _holds(held, a):
-    """Whether the held adjoint ``held`` is the array ``a`` (or a view of it)."""
-    return held is not None and (held is a or held.base is a)
-
-
-def _one_dtype(args, dtype):
-    """Whether every array among a formula's ``args`` has ``dtype`` (the results are then of
-    ``dtype`` whether or not an ``out=`` array is given)."""
-    return all(type(a) is not np.ndarray or a.dtype is dtype for a in args)
-
-
 _OWN_ARENA = 1 << 21  # arena elements from which large adjoints may be held apart
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
-_ELEMENTWISE = []  # [per op code below PYTHON_BASE: whether NumPy sweeps its large records]
-
-
-def _elementwise():
-    """The table ``_ELEMENTWISE`` (made on first use: the ops register when imported)."""
-    if not _ELEMENTWISE:
-        table = np.zeros(PYTHON_BASE, np.bool_)
-        for code, d in list(REGISTRY.items()):
-            if Op.OUTPUT < code < PYTHON_BASE and d.kind in ("unary", "binary"):
-                table[code] = True
-        _ELEMENTWISE.append(table)
-    return _ELEMENTWISE[0]
-
-
-def own_slots(recs, offs):
-    """Per record, whether its adjoint may live in an array of its own instead of the arena:
-    a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the driver
-    reads) whose adjoint no record the compiled loop sweeps writes, and without hooks. Only
-    Python touches such an adjoint, through ``grad_of``/``accumulate``; the compiled loop
-    never sees its arena slot, which stays untouched (the first touch of a page of a fresh
-    arena costs a page fault: ~0.25 s of a first 2e6-element backward)."""
-    ops = recs[:, tape.OP]
-    codes = ops & tape.CODE_MASK
-    sizes = offs[1:] - offs[:-1]
-    big = sizes >= _BIG
-    python = codes >= PYTHON_BASE
-    numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
-    compiled = ~python & ~numpy_swept
-    own = (numpy_swept | (codes == Op.IMPORT) & big) & ((ops & tape.HOOKED) == 0)
-    for field in (tape.A, tape.B):
-        written = recs[compiled, field]
-        own[written[written >= 0]] = False
-    return own
-
-
 def free_records(seg, reached):
     """Flag the ``reached`` records of ``seg`` FREED, drop their saved values, retire ``seg``.
 
