@@ -142,6 +142,7 @@ class OpDef:
     forward: Callable | None = None  # elementwise: the scalar forward (``math``/``operator``
     # or a Python function of floats), which the CUDA backend turns into device code
     _numpy_rules: tuple | None = field(default=None, repr=False)
+    _numpy_out_rules: tuple | None = field(default=None, repr=False)
 
     def rules(self, namespace, rewrite=None):
         """The elementwise formulas evaluated in ``namespace`` as two lambdas
@@ -160,6 +161,20 @@ class OpDef:
         if self._numpy_rules is None:
             self._numpy_rules = self.rules(numpy_rule_namespace(), pow_as_call)
         return self._numpy_rules
+
+    def numpy_out_rules(self):
+        """``numpy_rules`` whose outermost operation writes into a given array: lambdas
+        ``(g, x, y, out, m, c0, c1, dst) -> dst`` (the same values: the same ufunc, told where
+        to write), None where that operation is not an arithmetic ufunc (``"g"``, ``where``)."""
+        if self._numpy_out_rules is None:
+            ns = numpy_rule_namespace()
+            ns.update(_OUT_UFUNCS)
+
+            def one(expr):
+                body = _into_dst(pow_as_call(expr)) if expr else None
+                return eval(f"lambda g, x, y, out, m, c0, c1, dst: {body}", ns) if body else None
+            self._numpy_out_rules = (one(self.dx), one(self.dy))
+        return self._numpy_out_rules
 
 
 def pow_as_call(expr):
@@ -181,6 +196,28 @@ def pow_as_call(expr):
             return node
 
     return ast.unparse(_T().visit(ast.parse(expr, mode="eval")))
+
+
+_OUT_UFUNCS = {"_add": np.add, "_sub": np.subtract, "_mul": np.multiply,
+               "_div": np.true_divide, "_neg": np.negative}
+
+
+def _into_dst(expr):
+    """``expr`` with its outermost arithmetic operation as a ufunc call writing ``out=dst``;
+    None if the outermost node is anything else."""
+    import ast
+
+    tree = ast.parse(expr, mode="eval")
+    top = tree.body
+    names = {ast.Add: "_add", ast.Sub: "_sub", ast.Mult: "_mul", ast.Div: "_div"}
+    if isinstance(top, ast.BinOp) and type(top.op) in names:
+        f, operands = names[type(top.op)], [top.left, top.right]
+    elif isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.USub):
+        f, operands = "_neg", [top.operand]
+    else:
+        return None
+    dst = ast.keyword("out", ast.Name("dst", ast.Load()))
+    return ast.unparse(ast.Call(ast.Name(f, ast.Load()), operands, [dst]))
 
 
 REGISTRY: dict[int, OpDef] = {}

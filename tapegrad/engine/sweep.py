@@ -23,8 +23,9 @@ from numba import njit
 from .. import tape
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from ..registry import PYTHON_BASE, REGISTRY, Op
-from . import kernels
+from . import kernels, numpy_records
 from .kernels import kernel
+from .numpy_records import _BIG, own_slots, saved_values  # noqa: F401 (saved_values: re-exported)
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -36,7 +37,6 @@ FREED_MSG = (
 _CUSTOM, _AUX = int(Op.CUSTOM), tape.AUX
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
-_BIG = 4096  # must equal BIG in _sweep_dispatch (tests/engine/test_sweep.py checks)
 
 
 _VECTOR_MEAN = 8  # mean elements per record from which a segment is swept by ``vsweep``
@@ -164,23 +164,6 @@ def offsets(recs):
 _accumulate = np.add.accumulate
 
 
-def saved_values(seg, d, v):
-    """``(x, y, out, m)`` saved by an elementwise record of op ``d`` whose values start at
-    ``v`` (the record's V field): flat arrays, or floats for a one-element record; None for
-    what the op does not save."""
-    vals = [None, None, None, None]
-    if v >= 0:
-        start, arrays = v >> 1, v & 1
-        table = seg.avals if arrays else seg.fvals
-        for k, name in enumerate(d.saves):
-            val = table[start + k]
-            vals[_SAVED_AT[name]] = val.reshape(-1) if arrays else val
-    return vals
-
-
-_SAVED_AT = {"x": 0, "y": 1, "out": 2, "m": 3}
-
-
 def has_saved(seg, recs, r):
     code = int(recs[r, tape.OP]) & tape.CODE_MASK
     if code >= PYTHON_BASE:
@@ -225,6 +208,7 @@ class Sweep:
         self.own = own_slots(recs, offs) if \
             total >= _OWN_ARENA and total >= _OWN_MEAN * n else None
         self.held = {}  # slot -> its adjoint, for slots in ``own`` that something reached
+        self.spares = None  # (size, dtype) -> dead held arrays for results to reuse
         # records whose adjoint the caller reads after the sweep (None: every record); the
         # other held adjoints are dropped once their record is swept, so NumPy reuses them
         self.keep = None
@@ -321,6 +305,7 @@ class Sweep:
                 r, resume = p - 1, -1
             else:
                 r, resume = p, p
+        self.spares = None  # (their memory back to NumPy before the next segment's arena)
         if tape.inplace_epoch[0] != seg.epoch:  # else nothing was modified in place since
             pauses.check_reached(seg, recs, self.reached)  # after the loop: every reached record
 
@@ -340,25 +325,8 @@ class Sweep:
         recs = self.recs = self.seg.buf[: len(self.recs)]
         return recs
 
-    def _numpy_vjp(self, r, code):
-        """A large elementwise record: its formula on whole NumPy arrays (SIMD, no switch)."""
-        seg, rec, d = self.seg, self.recs[r], REGISTRY[code]
-        v, aux = int(rec[tape.V]), int(rec[tape.AUX])
-        c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
-        c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
-        slots = (int(rec[tape.A]), int(rec[tape.B]))
-        args = (self.grad_of(r), *saved_values(seg, d, v), c0, c1)
-        with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
-            grads = [None if s < 0 or f is None else f(*args)  # a constant input: skipped
-                     for s, f in zip(slots, d.numpy_rules())]
-        fresh = ()
-        if self.own is not None:  # results the formulas made (not g or a saved value)
-            fresh = [type(gi) is np.ndarray and gi.base is None and
-                     all(gi is not a for a in args) and
-                     not any(gi is grads[j] for j in range(k)) for k, gi in enumerate(grads)]
-        self.accumulate(slots, grads, fresh)
-        if self.keep is not None and r not in self.keep:
-            self.held.pop(r, None)  # read by nothing more: its memory serves the next array
+    _numpy_vjp = numpy_records.numpy_vjp  # (a large elementwise record: formulas in NumPy)
+    _spare = numpy_records.spare
 
     def _python_vjp(self, r, code, pauses):
         seg = self.seg
@@ -423,9 +391,11 @@ class Sweep:
         n, dtype = int(self.offs[s + 1] - self.offs[s]), self.adj.dtype
         if fresh and gi.dtype == dtype and gi.size == n and gi.flags.c_contiguous and \
                 gi.flags.writeable:
-            held = gi.reshape(-1)
-        else:
-            held = np.empty(n, dtype)
+            held = gi if gi.ndim == 1 else gi.reshape(-1)  # (the array itself: see _give)
+        else:  # a copy, into an array an earlier record dropped where there is one
+            held = self._spare(n, dtype) if self.spares else None
+            if held is None:
+                held = np.empty(n, dtype)
             held[...] = gi if gi.ndim == 0 else gi.reshape(-1)
         self.held[s] = held
         self.mark(s)
@@ -475,20 +445,6 @@ def end_sweep(seg):
 
 _OWN_ARENA = 1 << 21  # arena elements from which large adjoints may be held apart
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
-_ELEMENTWISE = []  # [per op code below PYTHON_BASE: whether NumPy sweeps its large records]
-
-
-def _elementwise():
-    """The table ``_ELEMENTWISE`` (made on first use: the ops register when imported)."""
-    if not _ELEMENTWISE:
-        table = np.zeros(PYTHON_BASE, np.bool_)
-        for code, d in list(REGISTRY.items()):
-            if Op.OUTPUT < code < PYTHON_BASE and d.kind in ("unary", "binary"):
-                table[code] = True
-        _ELEMENTWISE.append(table)
-    return _ELEMENTWISE[0]
-
-
 _LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
 
 
@@ -499,15 +455,8 @@ def _arena(recs, offs, dtype):
     sweeps) is left as it is: Python copies its first gradient in (``accumulate`` and ``seed``
     check ``reached``) and nothing reads an unreached adjoint. That saves a pass over most of
     a large arena (GMM: 12 of 15 MB, ~1 ms of every backward)."""
-    codes = recs[:, tape.OP] & tape.CODE_MASK
-    big = (offs[1:] - offs[:-1]) >= _BIG
-    python = codes >= PYTHON_BASE
-    numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
-    compiled = ~python & ~numpy_swept
-    lazy = big  # (a fresh array)
-    for field in (tape.A, tape.B):
-        written = recs[compiled, field]
-        lazy[written[written >= 0]] = False
+    big, _, compiled_writes = numpy_records.slot_kinds(recs, offs)
+    lazy = big & ~compiled_writes
     adj = np.empty(int(offs[-1]), dtype)
     start = 0
     for s in np.flatnonzero(lazy).tolist():
@@ -515,27 +464,6 @@ def _arena(recs, offs, dtype):
         start = offs[s + 1]
     adj[start:] = 0
     return adj
-
-
-def own_slots(recs, offs):
-    """Per record, whether its adjoint may live in an array of its own instead of the arena:
-    a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the driver
-    reads) whose adjoint no record the compiled loop sweeps writes, and without hooks. Only
-    Python touches such an adjoint, through ``grad_of``/``accumulate``; the compiled loop
-    never sees its arena slot, which stays untouched (the first touch of a page of a fresh
-    arena costs a page fault: ~0.25 s of a first 2e6-element backward)."""
-    ops = recs[:, tape.OP]
-    codes = ops & tape.CODE_MASK
-    sizes = offs[1:] - offs[:-1]
-    big = sizes >= _BIG
-    python = codes >= PYTHON_BASE
-    numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
-    compiled = ~python & ~numpy_swept
-    own = (numpy_swept | (codes == Op.IMPORT) & big) & ((ops & tape.HOOKED) == 0)
-    for field in (tape.A, tape.B):
-        written = recs[compiled, field]
-        own[written[written >= 0]] = False
-    return own
 
 
 def free_records(seg, reached):

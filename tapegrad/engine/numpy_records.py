@@ -1,0 +1,173 @@
+"""Large elementwise records swept by NumPy, with their adjoints held apart from the arena.
+
+The numeric sweep (``engine.sweep.Sweep``) pauses at an elementwise record of ``_BIG`` elements
+or more and runs its formulas here on whole arrays (``numpy_vjp``). When the arena is large, such
+records' adjoints live in arrays of their own (``own_slots``, ``Sweep.held``), and the formulas
+write their results into held arrays that nothing reads any more instead of fresh ones.
+"""
+
+import numpy as np
+
+from .. import tape
+from ..registry import PYTHON_BASE, REGISTRY, Op
+
+_BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
+
+
+def saved_values(seg, d, v):
+    """``(x, y, out, m)`` saved by an elementwise record of op ``d`` whose values start at
+    ``v`` (the record's V field): flat arrays, or floats for a one-element record; None for
+    what the op does not save."""
+    vals = [None, None, None, None]
+    if v >= 0:
+        start, arrays = v >> 1, v & 1
+        table = seg.avals if arrays else seg.fvals
+        for k, name in enumerate(d.saves):
+            val = table[start + k]
+            vals[_SAVED_AT[name]] = val.reshape(-1) if arrays else val
+    return vals
+
+
+_SAVED_AT = {"x": 0, "y": 1, "out": 2, "m": 3}
+
+
+def numpy_vjp(sw, r, code):
+    """Sweep ``sw``'s large elementwise record ``r`` (op ``code``): its formulas on whole
+    NumPy arrays (SIMD, no switch); bound as the method ``Sweep._numpy_vjp``.
+
+    With adjoints held apart (``own``), results are written into arrays the sweep holds
+    and nothing reads any more: the record's own adjoint when it is dead after this record
+    (the last formula writes over it), else one of the arrays dropped by earlier records
+    (``Sweep.spares``); fresh arrays only where neither is at hand. The first touch of a fresh
+    large array costs page faults, often more than the pass that writes it."""
+    seg, rec, d = sw.seg, sw.recs[r], REGISTRY[code]
+    v, aux = int(rec[tape.V]), int(rec[tape.AUX])
+    c0 = seg.faux[aux] if d.nconst >= 1 else 0.0
+    c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
+    slots = (int(rec[tape.A]), int(rec[tape.B]))
+    g = sw.grad_of(r)
+    args = (g, *saved_values(seg, d, v), c0, c1)
+    rules = d.numpy_rules()
+    todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
+    # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
+    twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
+    if twice:
+        todo = [0]
+    if sw.own is None:
+        with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
+            grads = [rules[k](*args) if k in todo else None for k in (0, 1)]
+        if twice:
+            grads[1] = grads[0]
+        sw.accumulate(slots, grads)
+        return
+    # g is this sweep's to overwrite: held apart, private, read by nothing after r
+    dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g
+    dead_g = g if dead else None
+    outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
+    grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
+    with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
+        for i, k in enumerate(todo):
+            dst = None
+            if outs[k] is not None:
+                if dead_g is not None and i == len(todo) - 1 and grads[0] is not dead_g:
+                    dst = dead_g  # the last formula reads g for the last time
+                else:
+                    dst = spare(sw, g.size, g.dtype)
+            if dst is not None:
+                grads[k] = outs[k](*args, dst)
+                mine[k] = True
+                continue
+            gk = grads[k] = rules[k](*args)
+            if k and gk is grads[0]:  # (add: g for both) one slot at most may keep it
+                continue
+            mine[k] = (gk is dead_g and dead_g is not None) or (
+                type(gk) is np.ndarray and gk.base is None and
+                all(gk is not a for a in args))
+    if twice:
+        grads[1] = grads[0]
+    sw.accumulate(slots, grads, mine)
+    if dead:
+        del sw.held[r]  # read by nothing more: its memory serves the next array
+    for k in (0, 1):  # private arrays no slot kept: spares for the next records
+        if mine[k] and not _holds(sw.held.get(slots[k]), grads[k]):
+            give(sw, grads[k])
+    if dead_g is not None and not any(gk is dead_g for gk in grads):
+        give(sw, dead_g)
+
+
+def spare(sw, n, dtype):
+    """An array of ``n`` elements of ``dtype`` nothing reads any more, or None."""
+    pool = sw.spares.get((n, dtype)) if sw.spares else None
+    return pool.pop() if pool else None
+
+
+def give(sw, a):
+    """Keep the dead array ``a`` for ``spare`` (a few per size: the pool only bounds how
+    many fresh arrays one backward touches; the rest go back to NumPy)."""
+    if a.ndim != 1 or not a.flags.c_contiguous or not a.flags.writeable:
+        return
+    if sw.spares is None:
+        sw.spares = {}
+    pool = sw.spares.setdefault((a.size, a.dtype), [])
+    if len(pool) < _SPARES and all(a is not b for b in pool):
+        pool.append(a)
+
+
+_SPARES = 2  # dead arrays kept per (size, dtype) for the results of later records
+
+
+def _holds(held, a):
+    """Whether the held adjoint ``held`` is the array ``a`` (or a view of it)."""
+    return held is not None and (held is a or held.base is a)
+
+
+def _one_dtype(args, dtype):
+    """Whether every array among a formula's ``args`` has ``dtype`` (the results are then of
+    ``dtype`` whether or not an ``out=`` array is given)."""
+    return all(type(a) is not np.ndarray or a.dtype is dtype for a in args)
+
+
+_ELEMENTWISE = []  # [per op code below PYTHON_BASE: whether NumPy sweeps its large records]
+
+
+def _elementwise():
+    """The table ``_ELEMENTWISE`` (made on first use: the ops register when imported)."""
+    if not _ELEMENTWISE:
+        table = np.zeros(PYTHON_BASE, np.bool_)
+        for code, d in list(REGISTRY.items()):
+            if Op.OUTPUT < code < PYTHON_BASE and d.kind in ("unary", "binary"):
+                table[code] = True
+        _ELEMENTWISE.append(table)
+    return _ELEMENTWISE[0]
+
+
+def own_slots(recs, offs):
+    """Per record, whether its adjoint may live in an array of its own instead of the arena:
+    a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the driver
+    reads) whose adjoint no record the compiled loop sweeps writes, and without hooks. Only
+    Python touches such an adjoint, through ``grad_of``/``accumulate``; the compiled loop
+    never sees its arena slot, which stays untouched (the first touch of a page of a fresh
+    arena costs a page fault: ~0.25 s of a first 2e6-element backward)."""
+    ops = recs[:, tape.OP]
+    big, numpy_swept, compiled_writes = slot_kinds(recs, offs)
+    own = (numpy_swept | ((ops & tape.CODE_MASK) == Op.IMPORT) & big) & \
+        ((ops & tape.HOOKED) == 0)
+    return own & ~compiled_writes
+
+
+def slot_kinds(recs, offs):
+    """Per record: whether its adjoint is large, whether NumPy sweeps it (a large elementwise
+    record), and whether the compiled loop adds into its adjoint (it is an input of a record
+    that loop sweeps)."""
+    codes = recs[:, tape.OP] & tape.CODE_MASK
+    big = (offs[1:] - offs[:-1]) >= _BIG
+    python = codes >= PYTHON_BASE
+    numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
+    compiled = ~python & ~numpy_swept
+    compiled_writes = np.zeros(len(codes), np.bool_)
+    for field in (tape.A, tape.B):
+        written = recs[compiled, field]
+        compiled_writes[written[written >= 0]] = True
+    return big, numpy_swept, compiled_writes
+
+

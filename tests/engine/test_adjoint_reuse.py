@@ -1,0 +1,153 @@
+"""Large elementwise VJPs write into arrays the sweep holds and nothing reads any more (the
+record's own adjoint once it is dead, arrays earlier records dropped), and a segment's large
+import adjoint is handed to the segment it came from without a copy. The gradients must be
+bit for bit those of the arena (the same formulas, the same additions in the same order), and
+no array tapegrad hands out (a ``.grad``, a retained grad, a hook's argument) may change after."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.engine import sweep
+
+N = 1 << 19  # elements per array: large records, an arena past the held-apart thresholds
+
+
+def _arena_only(monkeypatch):
+    """Adjoints in the arena only: no held arrays, nothing written in place."""
+    monkeypatch.setattr(sweep, "_OWN_ARENA", 1 << 62)
+
+
+PROGRAMS = {
+    "sin_exp": lambda x, w: (tg.sin(x) * tg.exp(-(x * x))).sum(),
+    "square_twice": lambda x, w: (x * x + tg.sin(x) * (x * x)).sum(),
+    "add_self": lambda x, w: ((tg.exp(x) + tg.exp(x)) * w + (w + w)).sum(),
+    "sub_self": lambda x, w: (tg.tanh(x - w) * (w - w + x) - (x - x)).sum(),
+    "chain": lambda x, w: (tg.sigmoid(tg.cos(x) * w) / (1.0 + w * w) - tg.sqrt(x * x + 1.0)
+                           * 3.0 + tg.log(tg.exp(w) + 2.0)).sum(),
+    "constants": lambda x, w: ((2.0 - x) * (x / 3.0) + tg.relu(w) * tg.abs(x)).sum(),
+}
+
+
+def _grads(program, dtype=np.float64, weight=None):
+    r = np.random.default_rng(0)
+    x = tg.tensor(r.standard_normal(N).astype(dtype), requires_grad=True)
+    w = tg.tensor(r.standard_normal(N).astype(dtype), requires_grad=True)
+    loss = program(x, w)
+    if weight is None:
+        loss.backward()
+    else:
+        loss.backward(weight)
+    return [None if t.grad is None else t.grad.numpy() for t in (x, w)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_gradients_equal_the_arena_sweeps_bit_for_bit(name, dtype, monkeypatch):
+    got = _grads(PROGRAMS[name], dtype)
+    _arena_only(monkeypatch)
+    want = _grads(PROGRAMS[name], dtype)
+    for a, b in zip(got, want):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)
+
+
+def test_gradients_match_finite_differences_on_a_direction():
+    r = np.random.default_rng(1)
+    x0, w0 = r.standard_normal(N), r.standard_normal(N)
+    x, w = tg.tensor(x0, requires_grad=True), tg.tensor(w0, requires_grad=True)
+    prog = PROGRAMS["chain"]
+    prog(x, w).backward()
+    vx, vw = r.standard_normal(N), r.standard_normal(N)
+
+    def f(s):
+        with tg.no_grad():
+            return float(prog(tg.tensor(x0 + s * vx), tg.tensor(w0 + s * vw)))
+
+    fd = (f(1e-6) - f(-1e-6)) / 2e-6
+    got = float(np.dot(x.grad.numpy(), vx) + np.dot(w.grad.numpy(), vw))
+    assert got == pytest.approx(fd, rel=1e-6)
+
+
+def test_a_grad_handed_out_is_not_written_by_the_next_backward():
+    r = np.random.default_rng(2)
+    x = tg.tensor(r.standard_normal(N), requires_grad=True)
+    prog = PROGRAMS["sin_exp"]
+    prog(x, None).backward()
+    first = x.grad
+    kept = first.numpy().copy()
+    x.grad = None
+    prog(x, None).backward()  # a fresh .grad: the first one's array is the user's now
+    np.testing.assert_array_equal(first.numpy(), kept)
+    np.testing.assert_array_equal(x.grad.numpy(), kept)
+    assert not np.shares_memory(first.numpy(), x.grad.numpy())
+
+
+def test_a_user_seed_is_never_written():
+    r = np.random.default_rng(3)
+    x = tg.tensor(r.standard_normal(N), requires_grad=True)
+    y = tg.exp(-(x * x))
+    seed = tg.tensor(r.standard_normal(N))
+    before = seed.numpy().copy()
+    y.backward(seed)
+    np.testing.assert_array_equal(seed.numpy(), before)
+    x0 = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), before * np.exp(-x0 * x0) * -2 * x0,
+                               rtol=1e-13, atol=1e-300)
+
+
+def test_retained_grads_and_hooks_keep_what_they_were_given():
+    r = np.random.default_rng(4)
+    x0 = r.standard_normal(N)
+    x = tg.tensor(x0, requires_grad=True)
+    a = x * x
+    a.retain_grad()
+    b = -a
+    seen = []
+    b.register_hook(lambda g: seen.append(g))  # keeps the tensor it is handed
+    c = tg.exp(b)
+    loss = (tg.sin(x) * c).sum()
+    loss.backward()
+    e = np.exp(-x0 * x0)
+    gb = np.sin(x0) * e  # d loss / d b (tapegrad's sin and exp: within an ulp of NumPy's)
+    np.testing.assert_allclose(seen[0].numpy(), gb, rtol=1e-15, atol=1e-300)
+    np.testing.assert_array_equal(a.grad.numpy(), -seen[0].numpy())
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(x0) * e - 2 * x0 * gb, rtol=1e-13,
+                               atol=1e-15)
+    assert not np.shares_memory(a.grad.numpy(), x.grad.numpy())
+    assert not np.shares_memory(seen[0].numpy(), x.grad.numpy())
+
+
+def test_intermediate_inputs_and_a_retained_graph_swept_twice():
+    r = np.random.default_rng(5)
+    x0 = r.standard_normal(N)
+    x = tg.tensor(x0, requires_grad=True)
+    a = x * x
+    b = tg.exp(-a)
+    loss = (tg.sin(x) * b).sum()
+    ga, gb, gx = tg.autograd.grad(loss, [a, b, x], retain_graph=True)
+    np.testing.assert_allclose(gb.numpy(), np.sin(x0), rtol=1e-15, atol=1e-300)
+    np.testing.assert_array_equal(ga.numpy(), -(gb.numpy() * b.detach().numpy()))
+    loss.backward(retain_graph=True)
+    once = x.grad.numpy().copy()
+    np.testing.assert_array_equal(once, gx.numpy())
+    loss.backward()  # the saved values were not written by the first sweeps
+    np.testing.assert_array_equal(x.grad.numpy(), once + once)
+
+
+def test_a_sum_on_a_segment_of_its_own_seeds_the_held_adjoints():
+    """A large ``sum`` recorded on a segment of its own (the forward's saved arrays filled
+    the previous one): its import adjoint, a private copy, is the other segment's seed, which
+    the records below write over; the leaf's ``.grad`` is an array of its own."""
+    r = np.random.default_rng(6)
+    x0 = r.standard_normal(1 << 21)
+    x = tg.tensor(x0, requires_grad=True)
+    y = tg.sin(x) * tg.exp(-(x * x))
+    loss = y.sum()
+    assert loss._seg is not y._seg  # the case under test: two segments
+    loss.backward(tg.tensor(2.0))
+    want = 2.0 * np.exp(-x0 * x0) * (np.cos(x0) - 2 * x0 * np.sin(x0))
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12, atol=1e-15)
+    assert x.grad.numpy().base is None or x.grad.numpy().base.nbytes == x.grad.numpy().nbytes
