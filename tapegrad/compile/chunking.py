@@ -14,6 +14,7 @@ Inputs are read through a flat view; where one is not C-contiguous at replay tim
 unchunked lines run instead.
 """
 
+import math
 import re
 
 import numpy as np
@@ -48,7 +49,8 @@ def find_run(g, nodes, consts):
     while k < len(nodes):
         node = nodes[k]
         shape = g.shape(node.out) if node.out >= 0 and node.op in ir.ELEMENTWISE else None
-        if shape is None or int(np.prod(shape)) < MIN_SIZE or not _fits(g, node, shape, consts):
+        # (math.prod: np.prod of a tuple costs microseconds, per node of a long program)
+        if shape is None or math.prod(shape) < MIN_SIZE or not _fits(g, node, shape, consts):
             k += 1
             continue
         stop, sums = k + 1, set()

@@ -240,12 +240,14 @@ class Program:
         late = set(tr.late)
         early, late_nodes = [], []
         nodes, consts = self.live_nodes()
+        merged = nodes
         nodes = rewrites.double_small_factor(self, rewrites.negate_after_sums(self, nodes,
                                                                                 consts), consts)
         nodes = rewrites.sums_before_linear_ops(self, nodes, consts)
         nodes = rewrites.diagonal_into_contraction(self, nodes, consts)
         nodes = rewrites.diagonal_of_a_contraction(self, nodes, consts)
-        nodes = rewrites.merge_repeats(self, nodes)  # the rewrites may derive a value twice
+        if nodes is not merged:  # the rewrites may derive a value twice
+            nodes = rewrites.merge_repeats(self, nodes)
         for node in nodes:
             if node.out < 0:
                 if node.op == "guard":

@@ -16,8 +16,12 @@ def merge_repeats(prog, nodes):
     for node in nodes:
         ins = tuple(alias.get(i, i) for i in node.ins)
         if node.out >= 0 and node.op not in ir._SOURCES:
-            key = (node.op, ins, tuple((k, _hashable(v)) for k, v in node.params.items()))
-            hit = seen.get(key)
+            key = (node.op, ins, tuple(node.params.items()))
+            try:
+                hit = seen.get(key)
+            except TypeError:  # an array or a slice among the parameters
+                key = (node.op, ins, tuple((k, _hashable(v)) for k, v in node.params.items()))
+                hit = seen.get(key)
             if hit is not None:
                 alias[node.out] = hit
                 continue
