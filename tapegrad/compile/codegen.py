@@ -213,17 +213,15 @@ class Program:
             return f"np.{_UFUNC_OPS[src.op]}({', '.join(args)}, out={dst}._data); _bump({dst})"
         raise Unsupported(f"effect {node.op}")
 
-    def shared_nodes(self):
-        """The graph's nodes with repeated computations merged (the graph shares a node only
-        between values that agree on requires_grad; the replay computes values only)."""
-        return rewrites.merge_repeats(self, self.g.nodes)
-
     def live_nodes(self):
         """Nodes whose values reach an effect, a guard or an output (the rest is dead), with
         nodes over constants only folded into constants."""
+        # repeated computations merged first (the graph shares a node only between values that
+        # agree on requires_grad; the replay computes values only), outputs renamed with them
+        nodes = rewrites.merge_repeats(self, self.g.nodes)
         live = set(self.out_vids)
         keep = []
-        for node in reversed(self.shared_nodes()):
+        for node in reversed(nodes):
             if node.out < 0 or node.out in live:
                 keep.append(node)
                 live.update(node.ins)

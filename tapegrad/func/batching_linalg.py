@@ -6,22 +6,19 @@ solve pads its batched operands' ranks (as broadcasting ops do) so that the vmap
 lines up, and turns a right-hand side that is a vector per example into a column.
 """
 
+from ..ops import movement as _M
 from ..tensor import Tensor
-from .batched import RULES, BatchedTensor, _unwrap, _wrap, dispatch
-from .batching_rules import _reshape
+from .batched import RULES, _unwrap, _wrap, dispatch
+from .batching_rules import _batched_at, _reshape
 from .pytree import tree_flatten
-
-
-def _batched_at(level, x):
-    return type(x) is BatchedTensor and x._vmap_level == level
 
 
 def _rule_matrix_function(level, name, raw, args, kwargs):
     """``f(A, *options)``: ``A`` batched, of at least two dims per example (fewer: the loop,
     which raises the function's own error); options batched too: the loop."""
-    if not args or not _batched_at(level, args[0]) or args[0].ndim < 2:
+    if not args or not _batched_at(level, args[:1]) or args[0].ndim < 2:
         return NotImplemented
-    if any(_batched_at(level, t) for t in tree_flatten((args[1:], kwargs))[0]):
+    if _batched_at(level, tree_flatten((args[1:], kwargs))[0]):
         return NotImplemented
     return _wrap(level, dispatch(name, raw, (args[0]._phys,) + tuple(args[1:]), kwargs))
 
@@ -37,7 +34,7 @@ def _padded(level, t, rank):
 
 def _rule_solve(level, name, raw, args, kwargs):
     """``solve(A, B, ...)`` / ``solve_triangular(A, B, ...)`` with either operand batched."""
-    if len(args) != 2 or any(_batched_at(level, t) for t in tree_flatten(kwargs)[0]):
+    if len(args) != 2 or _batched_at(level, tree_flatten(kwargs)[0]):
         return NotImplemented
     A, B = args
     if not isinstance(A, Tensor) or not isinstance(B, Tensor) or A.ndim < 2 or B.ndim < 1:
@@ -48,23 +45,13 @@ def _rule_solve(level, name, raw, args, kwargs):
     vector = name.endswith("solve") and left and (
         B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]))
     if vector:
-        B = dispatch("unsqueeze", _unsqueeze(), (B, -1), {})
+        B = dispatch("unsqueeze", _M.unsqueeze, (B, -1), {})
     rank = max(A.ndim, B.ndim)
     out = _wrap(level, dispatch(name, raw, (_padded(level, A, rank), _padded(level, B, rank)),
                                 kwargs))
-    return dispatch("squeeze", _squeeze(), (out, -1), {}) if vector else out
+    return dispatch("squeeze", _M.squeeze, (out, -1), {}) if vector else out
 
 
-def _unsqueeze():
-    from ..ops.movement import unsqueeze
-
-    return unsqueeze
-
-
-def _squeeze():
-    from ..ops.movement import squeeze
-
-    return squeeze
 
 
 _ONE_MATRIX = ("inv det slogdet eigh eigvalsh svd svdvals qr cholesky pinv matrix_power "

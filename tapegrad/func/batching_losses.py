@@ -7,18 +7,10 @@ import inspect
 
 import numpy as np
 
+from .. import ops
 from ..tensor import Tensor, _make
 from .batched import RULES, BatchedTensor, _unwrap, dispatch
-
-
-def _ops():
-    from .. import ops
-
-    return ops
-
-
-def _at_level(level, t):
-    return type(t) is BatchedTensor and t._vmap_level == level
+from .batching_rules import _batched_at
 
 
 def _physical(level, t, size):
@@ -27,7 +19,7 @@ def _physical(level, t, size):
     if batched:
         return p
     p = p if isinstance(p, Tensor) else _make(np.asarray(p))
-    return dispatch("broadcast_to", _ops().broadcast_to, (p, (size,) + tuple(p.shape)), {})
+    return dispatch("broadcast_to", ops.broadcast_to, (p, (size,) + tuple(p.shape)), {})
 
 
 def _rule_class_loss(level, name, raw, args, kwargs):
@@ -37,15 +29,14 @@ def _rule_class_loss(level, name, raw, args, kwargs):
         return NotImplemented  # the loop raises the call's own error
     x, target, weight = p["input"], p["target"], p.get("weight")
     if p.get("size_average") is not None or p.get("reduce") is not None or \
-            _at_level(level, weight) or not isinstance(x, Tensor) or x.ndim == 0:
+            _batched_at(level, [weight]) or not isinstance(x, Tensor) or x.ndim == 0:
         return NotImplemented
     tdtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if tdtype.kind == "f":  # class probabilities: ops on the values alone, batched op by op
         return raw(*args, **kwargs)
-    size = (x if _at_level(level, x) else target)._phys.shape[0]
+    size = (x if _batched_at(level, [x]) else target)._phys.shape[0]
     px, pt = _physical(level, x, size), _physical(level, target, size)
     tshape = tuple(pt.shape[1:])
-    ops = _ops()
     if x.ndim > 1:  # (B, N, C, ...) -> (B*N, C, ...): one loss batch
         px = ops.reshape(px, (-1,) + tuple(px.shape[2:]))
         pt = ops.reshape(pt, (-1,) + tshape[1:])

@@ -4,7 +4,7 @@ place right, behind the batch dim."""
 
 from .batched import RULES, BatchedTensor, _unwrap, _wrap, dispatch
 from .batching_linalg import _rule_matrix_function
-from .batching_rules import _rule_along_dim, _rule_transpose, _simple
+from .batching_rules import _batched_at, _reshape, _rule_along_dim, _rule_transpose, _simple
 from .pytree import tree_flatten
 
 
@@ -12,8 +12,7 @@ def _only_first_batched(level, args, kwargs):
     """The physical first argument and its dims per example; None when the rule does not apply
     (the first argument is not batched at ``level``, or another argument is)."""
     p, b = _unwrap(level, args[0]) if args else (None, False)
-    rest = tree_flatten((args[1:], kwargs))[0]
-    if not b or any(type(t) is BatchedTensor and t._vmap_level == level for t in rest):
+    if not b or _batched_at(level, tree_flatten((args[1:], kwargs))[0]):
         return None
     return p, len(p.shape) - 1
 
@@ -55,10 +54,8 @@ def _rule_roll(level, name, raw, args, kwargs):
     p, nd = got
     shifts, dims = args[1], args[2] if len(args) > 2 else None
     if dims is None:  # the flattened example rolls: roll each row of the flattened batch
-        flat = dispatch("reshape", _reshape_raw(), (p, (p.shape[0], -1)), {})
-        rolled = dispatch(name, raw, (flat, shifts, 1), {})
-        return BatchedTensor(dispatch("reshape", _reshape_raw(), (rolled, tuple(p.shape)), {}),
-                             level)
+        rolled = dispatch(name, raw, (_reshape(p, (p.shape[0], -1)), shifts, 1), {})
+        return BatchedTensor(_reshape(rolled, tuple(p.shape)), level)
     dims = tuple(_shifted(d, nd) for d in _dims(dims))
     return _wrap(level, dispatch(name, raw, (p, shifts, dims), {}))
 
@@ -74,11 +71,6 @@ def _rule_diag_embed(level, name, raw, args, kwargs):
         params[k] = _shifted(d, nd + 1)
     return _wrap(level, dispatch(name, raw, (p,), params))
 
-
-def _reshape_raw():
-    from ..ops.movement import reshape
-
-    return reshape
 
 
 RULES.update(swapaxes=_simple(_rule_transpose), swapdims=_simple(_rule_transpose),

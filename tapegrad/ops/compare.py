@@ -16,13 +16,9 @@ def _value(v):
 
 def _compare(np_f, name):
     def fn(x, y):
-        if y is None or isinstance(y, (str, bytes)):  # t == None / "a" is False and != True,
-            if name in ("eq", "ne"):  # as in PyTorch; an ordering raises Python's TypeError
+        if y is None:  # t == None is False and t != None True, as in PyTorch
+            if name in ("eq", "ne"):
                 return name == "ne"
-            if y is not None:
-                op = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}.get(name, name)
-                raise TypeError(f"'{op}' not supported between instances of 'Tensor' and "
-                                f"'{type(y).__name__}'")
         a, b = _value(x), _value(y)
         if type(a) is DeviceArray or type(b) is DeviceArray:
             from .cuda_ops import compare
@@ -31,7 +27,16 @@ def _compare(np_f, name):
         sa, sb = np.shape(a), np.shape(b)
         if sa != sb:
             broadcast_shapes(sa, sb)  # PyTorch's message, also for an ndarray/list operand
-        return _make(_wrap(np.asarray(np_f(a, b))))
+        try:
+            return _make(_wrap(np.asarray(np_f(a, b))))
+        except TypeError:  # (off the common path) a string: Python's answer, as PyTorch gives
+            if not isinstance(b, (str, bytes)):
+                raise
+            if name in ("eq", "ne"):
+                return name == "ne"
+            op = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}.get(name, name)
+            raise TypeError(f"'{op}' not supported between instances of 'Tensor' and "
+                            f"'{type(b).__name__}'") from None
 
     fn.__name__ = name
     return fn
