@@ -71,17 +71,15 @@ def _batch_aware_public_ops():
     import types
 
     from .func.batched import RULES
-    from .func.batching_linalg import _ONE_MATRIX
 
     # the op namespace too, for the compositions that call ops through it (nn.functional's
-    # activations and losses, the torch-named functions): under vmap they batch op by op
+    # activations and losses, the torch-named functions): under vmap they batch op by op;
+    # and tg.linalg's functions with a rule (registered as "linalg.<name>")
     for name in RULES:
-        f = vars(ops).get(name)
+        mod, short = (linalg, name[7:]) if name.startswith("linalg.") else (ops, name)
+        f = vars(mod).get(short)
         if isinstance(f, types.FunctionType) and not getattr(f, "batch_aware", False):
-            setattr(ops, name, dispatching(name, f))
-
-    for name in _ONE_MATRIX + ["solve", "solve_triangular"]:  # tg.linalg.inv, ...
-        setattr(linalg, name, dispatching("linalg." + name, getattr(linalg, name)))
+            setattr(mod, short, dispatching(name, f))
 
 
 _batch_aware_public_ops()
