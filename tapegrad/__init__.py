@@ -76,10 +76,10 @@ def _batch_aware_public_ops():
     # activations and losses, the torch-named functions): under vmap they batch op by op;
     # and tg.linalg's functions with a rule (registered as "linalg.<name>")
     for name in RULES:
-        mod, short = (linalg, name[7:]) if name.startswith("linalg.") else (ops, name)
-        f = vars(mod).get(short)
+        mod, attr = (linalg, name[7:]) if name.startswith("linalg.") else (ops, name)
+        f = vars(mod).get(attr)
         if isinstance(f, types.FunctionType) and not getattr(f, "batch_aware", False):
-            setattr(mod, short, dispatching(name, f))
+            setattr(mod, attr, dispatching(name, f))
 
 
 _batch_aware_public_ops()
