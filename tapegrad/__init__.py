@@ -9,6 +9,7 @@ Example:
     7.582394
 """
 
+from . import _malloc  # noqa: F401 (first: malloc's thresholds, before any large array)
 from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
