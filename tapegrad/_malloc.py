@@ -16,18 +16,16 @@ already configures malloc (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`
 import os
 import sys
 
+from . import _config
+
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 _MMAP_THRESHOLD = 32 << 20
 _TRIM_THRESHOLD = 64 << 20
-_USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
 
 
 def tune():
     """Set the thresholds above (once per process; returns whether they were set)."""
-    env = os.environ
-    if env.get("TAPEGRAD_MALLOC_TUNING", "1") == "0" or any(k in env for k in _USER_SETTINGS):
-        return False
-    if not sys.platform.startswith("linux"):
+    if not _config.MALLOC_TUNING or not sys.platform.startswith("linux"):
         return False
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION"):  # (musl and others: not glibc)

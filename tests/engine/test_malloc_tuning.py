@@ -13,7 +13,8 @@ glibc = sys.platform.startswith("linux") and bool(os.confstr("CS_GNU_LIBC_VERSIO
 
 def _tuned_in_fresh_process(**extra):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("TAPEGRAD_MALLOC_TUNING", *malloc._USER_SETTINGS)}
+           if k not in ("TAPEGRAD_MALLOC_TUNING", "MALLOC_MMAP_THRESHOLD_",
+                        "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
     code = "import tapegrad._malloc as m; print(m.tuned)"
     out = subprocess.run([sys.executable, "-c", code], env={**env, **extra},
                          capture_output=True, text=True, check=True)
