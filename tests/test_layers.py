@@ -9,11 +9,12 @@ from pathlib import Path
 import tapegrad
 
 PKG = Path(tapegrad.__file__).parent
-BOTTOM = {"_config", "_numba_blas", "_numba_cache", "registry", "grad_mode", "tape", "tensor", "vecmath",
+BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "registry", "grad_mode", "tape", "tensor", "vecmath",
           "device"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
+    "_malloc": {"_config"},  # glibc's malloc thresholds, set once at import
     "_numba_blas": set(),  # Numba's import-time BLAS check answered without importing SciPy
     # where Numba caches compiled kernels (imported by the modules of them)
     "_numba_cache": {"_numba_blas"},
