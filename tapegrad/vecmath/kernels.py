@@ -8,7 +8,7 @@ reduction) is computed on a dummy argument, counted, and its index returned: the
 recomputes those elements with NumPy, so special values, warnings and ``np.errstate`` are
 NumPy's own.
 
-Methods (FDLIBM / musl, error < 1 ulp each, no FMA needed):
+Methods (FDLIBM / musl, error < 1 ulp each; sin/cos let LLVM fuse multiply-adds):
 
 * ``exp``: ``x = k ln2 + r`` (Cody-Waite, ``ln2`` in two parts, ``k`` by the 1.5*2**52 rounding
   trick), ``exp(r) = 1 + r + r c / (2 - c)`` with FDLIBM's degree-5 minimax ``c``, scaled by
@@ -30,6 +30,11 @@ from numba.extending import intrinsic
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
 _OPTS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
+# sin/cos may fuse a product and a sum into one fused multiply-add (one rounding instead of
+# two): their reduction's exact steps stay exact (a product of a 33-bit part is exact either
+# way, the two-sums have no products), the polynomials only get more accurate, and the loop
+# runs ~25% faster where the CPU has FMA (2e6 cosines: 8.4 -> 6.3 ms)
+_TRIG_OPTS = dict(_OPTS, fastmath={"contract"})
 
 
 @intrinsic
@@ -155,7 +160,7 @@ _C6 = _f(0xBDA8FAE9BE8838D4)
 TRIG_MAX = 1048576.0  # 2**20: n < 2**20, so n * each part of pi/2 is exact
 
 
-@njit(**_OPTS)
+@njit(**_TRIG_OPTS)
 def _reduce(v):
     """``(ok, n, y0, y1)``: ``|v| = n pi/2 + y0 + y1``, ``|y0 + y1| <= ~pi/4``."""
     a = abs(v)
@@ -179,7 +184,7 @@ def _reduce(v):
     return ok, n, y0, y1
 
 
-@njit(**_OPTS)
+@njit(**_TRIG_OPTS)
 def _ksin(x, y):
     z = x * x
     w = z * z
@@ -188,7 +193,7 @@ def _ksin(x, y):
     return x - ((z * (0.5 * y - v * r) - y) - v * _S1)
 
 
-@njit(**_OPTS)
+@njit(**_TRIG_OPTS)
 def _kcos(x, y):
     z = x * x
     w = z * z
@@ -198,7 +203,7 @@ def _kcos(x, y):
     return w + (((1.0 - w) - hz) + (z * r - x * y))
 
 
-@njit(**_OPTS)
+@njit(**_TRIG_OPTS)
 def _sin_loop(x, out):
     bad = 0
     for i in range(x.shape[0]):
@@ -213,7 +218,7 @@ def _sin_loop(x, out):
     return bad
 
 
-@njit(**_OPTS)
+@njit(**_TRIG_OPTS)
 def _cos_loop(x, out):
     bad = 0
     for i in range(x.shape[0]):
