@@ -28,7 +28,6 @@ alive refers to it any more; then Python's reference counting frees what nobody 
 Segments are swept newest ``order`` first; an import always comes from a lower ``order``.
 """
 
-import contextlib
 import itertools
 import os
 import sys
@@ -70,7 +69,7 @@ class Segment:
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
-        "device", "stacks", "n32", "refill", "__weakref__",
+        "device", "stacks", "n32", "refill", "big_saved", "__weakref__",
     )
 
     def __init__(self):
@@ -96,7 +95,8 @@ class Segment:
         self.retired = False  # no more records are appended
         self.exported = False  # some other segment imports from this one
         self.check_at = _CHECK_EVERY
-        self.abytes = 0  # bytes of saved arrays appended so far
+        self.abytes = 0  # bytes of saved arrays appended so far (``saved_bytes``)
+        self.big_saved = None  # ids of the arrays of 1 MB or more counted in abytes
         self.bcheck = _CHECK_BYTES  # abytes that trigger the next check
         self.probe_end = 0  # checks at every record until here (see _renew)
         self.pruned_for = None  # the imported records _prune_imports last pruned for
@@ -178,6 +178,8 @@ class _Local(threading.local):
 
 
 _local = _Local()
+# ``tape_watch.watched_slot``, bound when that module loads (only it turns a watch on)
+watched_slot = None
 
 
 # Anomaly detection (autograd/anomaly.py): [enabled, check_nan]. While enabled, every op
@@ -384,7 +386,7 @@ def slot(seg, t):
         if imp[0] == seg.order:
             return imp[1]
         if _local.subs is not None or _local.seen is not None:
-            return _watched_slot(seg, t)
+            return watched_slot(seg, t)
         r = _append_import(seg, t, _width(t))
         t._imp = (seg.order, r)
         return r
@@ -403,71 +405,9 @@ def slot(seg, t):
     r = seg.foreign.get(key)
     if r is None:
         if _local.subs is not None or _local.seen is not None:
-            return _watched_slot(seg, t)
+            return watched_slot(seg, t)
         r = seg.foreign[key] = _append_import(seg, (src, t._rec), _width(t))
     return r
-
-
-def _watched_slot(seg, t):
-    """``slot`` for a tensor imported for the first time while ``watch_imports`` or
-    ``substitute_imports`` runs (activation checkpointing: which tensors a function reads,
-    and its recomputation reading stand-ins for them)."""
-    sub = _local.subs.get(import_key(t)) if _local.subs is not None else None
-    if sub is not None:
-        return slot(seg, sub)
-    if _local.seen is not None and (t._seg is None or t._seg.order < _local.seen_from):
-        _local.seen.append(t)  # (a tensor of a segment opened meanwhile is the function's own)
-    if t._seg is None:
-        r = _append_import(seg, t, _width(t))
-        t._imp = (seg.order, r)
-        return r
-    key = (id(t._seg), t._rec)
-    r = seg.foreign[key] = _append_import(seg, (t._seg, t._rec), _width(t))
-    return r
-
-
-@contextlib.contextmanager
-def watch_imports():
-    """The tensors (leaves and tensors of other segments) that records made inside import,
-    in order, on a fresh segment of their own (so that every one is imported anew)."""
-    seen, old = [], (_local.seen, _local.seen_from, _local.resume)
-    outer = _local.seg
-    _local.seg, _local.resume = None, outer  # (not retired: see below)
-    _local.seen, _local.seen_from = seen, current().order
-    try:
-        yield seen
-    finally:
-        _local.seen, _local.seen_from, _local.resume = old
-        close_current()
-        # The caller's segment, if still open, stays current: code that watches calls in a
-        # loop (checkpointing) then keeps recording on one segment instead of opening one per
-        # call, each swept on its own. (Its order is lower than the watched segment's: a
-        # tensor of that segment read later makes ``prepare`` move on to a fresh one.)
-        if outer is not None and not outer.retired and _local.seg is None:
-            _local.seg = outer
-
-
-def import_key(t):
-    """What ``substitute_imports`` knows tensor ``t`` by: a leaf is itself; a tensor with
-    history is its record (a saved tensor comes back from a custom Function's context as
-    another tensor object attached to the same record)."""
-    return id(t) if t._seg is None else (id(t._seg), t._rec)
-
-
-@contextlib.contextmanager
-def substitute_imports(subs):
-    """Records made inside read ``subs[import_key(t)]`` wherever they would import tensor
-    ``t``, on a fresh segment of their own."""
-    old = _local.subs
-    close_current()
-    # nested (a checkpoint recomputing inside another's recomputation): the outer stand-ins
-    # stay, and a stand-in of a stand-in is followed (slot resolves the chain)
-    _local.subs = subs if old is None else {**old, **subs}
-    try:
-        yield
-    finally:
-        _local.subs = old
-        close_current()
 
 
 def _width(t):
@@ -559,7 +499,7 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None, narrow=False):
             av.extend(saved)
             seg.avers.extend(versions or (None,) * len(saved))
             for s in saved:
-                seg.abytes += s.nbytes
+                seg.abytes += saved_bytes(seg, s)
             if seg.abytes > seg.bcheck:
                 seg.check_at = seg.n
     else:
@@ -596,13 +536,37 @@ def add_faux(seg, *values):
     return i
 
 
+_DISTINCT_BYTES = 1 << 20
+
+
+def saved_bytes(seg, a):
+    """What saving the array ``a`` adds to ``seg.abytes``, the count that closes a segment once
+    it pins too much: an array of a megabyte or more counts once per segment however many
+    records save it (``x * x``, ``sin(x)`` and ``exp(-x * x)`` all save ``x``; a recurrent
+    loop saves its weights at every step), so that a graph over a few large arrays is not split
+    into segments for memory it does not hold (each split costs a copy of the adjoint that
+    crosses it). Ids are unique while the segment holds the arrays: it drops them only when
+    it is done recording (after a backward, or a checkpoint's ``_drop_values``)."""
+    n = getattr(a, "nbytes", 0)
+    if n < _DISTINCT_BYTES:
+        return n
+    seen = seg.big_saved
+    if seen is None:
+        seen = seg.big_saved = set()
+    key = id(a)
+    if key in seen:
+        return 0
+    seen.add(key)
+    return n
+
+
 def add_pyaux(seg, obj):
     seg.pyaux.append(obj)
     saved = getattr(obj, "saved", None)  # ops that run in NumPy save through their entry
     if saved:
         for s in saved:
             if s is not None:
-                seg.abytes += getattr(s, "nbytes", 0)
+                seg.abytes += saved_bytes(seg, s)
         if seg.abytes > seg.bcheck:
             seg.check_at = seg.n
     return len(seg.pyaux) - 1

@@ -9,7 +9,8 @@ from pathlib import Path
 import tapegrad
 
 PKG = Path(tapegrad.__file__).parent
-BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "registry", "grad_mode", "tape", "tensor", "vecmath",
+BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "registry", "grad_mode", "tape",
+          "tape_watch", "tensor", "vecmath",
           "device"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
@@ -25,6 +26,7 @@ ALLOWED = {
     # tells device segments by it, the CUDA engine allocates through it
     "device": set(),
     "tape": {"_config", "registry", "device"},
+    "tape_watch": {"tape"},  # import watches of activation checkpointing
     "tensor": {"grad_mode", "tape", "device"},
     "engine": {"_config", "_numba_cache", "registry", "tape", "device"},
     "creation": BOTTOM,

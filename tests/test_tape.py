@@ -96,3 +96,16 @@ def test_tape_stats_reports_bytes():
     assert stats["records"] >= 3
     assert stats["bytes"] >= 2 * 8000  # MUL saves both 1000-element inputs
     y.backward()
+
+
+def test_an_array_saved_by_several_records_counts_once_towards_closing_a_segment():
+    """``x * x``, ``sin(x)`` and ``exp(-x * x)`` all save ``x``: the bytes that close a segment
+    (64 MB) count the arrays it holds, so this 48 MB graph stays on one segment, while four
+    distinct arrays of the same size do not."""
+    x = tg.tensor(np.random.default_rng(0).standard_normal(1 << 21), requires_grad=True)
+    y = tg.sin(x) * tg.exp(-(x * x))  # holds x, exp(-x*x) and sin(x) (16.8 MB each)
+    loss = y.sum()
+    assert loss._seg is y._seg
+    loss.backward()  # (the next records go to a fresh segment)
+    z = (tg.sin(x) * tg.exp(-(x * x))) * tg.cos(x)  # and the product, and cos(x): 84 MB
+    assert z.sum()._seg is not z._seg

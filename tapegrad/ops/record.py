@@ -17,6 +17,7 @@ from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
 from .shapes import c_strides
 
+_saved_bytes = tape.saved_bytes
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 _grad_on = _gm.is_grad_enabled
@@ -456,7 +457,7 @@ def pair_result(value, op, x, y, params):
     aux = len(pyaux)
     pyaux.append(PyRecord((a, b), [xd, yd], [(vx, vx[0]), (vy, vy[0])], None, params or {},
                           (xd.shape, yd.shape), value.shape))
-    seg.abytes += xd.nbytes + yd.nbytes  # saved bytes count towards closing the segment
+    seg.abytes += _saved_bytes(seg, xd) + _saved_bytes(seg, yd)  # (towards closing it)
     if seg.abytes > seg.bcheck:
         seg.check_at = seg.n
     return with_history(value, seg, tape.record(seg, op, a, b, aux, value.size,
@@ -507,7 +508,7 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         if t._inference:
             raise RuntimeError(INFERENCE_SAVE_MSG)
         d = saved[i] = t._arr()
-        nbytes += getattr(d, "nbytes", 0)  # a CUDA value may have none
+        nbytes += _saved_bytes(seg, d)
         vc = t._vcounter()
         stamps[i] = (vc, vc[0])
     scalar = type(value) is float

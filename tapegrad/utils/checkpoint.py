@@ -30,7 +30,7 @@ import numpy as np
 from .. import _config
 from .. import creation as _creation
 from .. import grad_mode as _gm
-from .. import tape
+from .. import tape, tape_watch
 from ..autograd import Function
 from ..autograd import backward as _backward
 from ..autograd import function as _function
@@ -94,13 +94,13 @@ class _Checkpoint(Function):
             if create or (direct and _direct(c)):
                 captured.append(c if create else None)  # read as it is
                 continue
-            d = subs[tape.import_key(c)] = c.detach().requires_grad_(True)  # fn reads it
+            d = subs[tape_watch.import_key(c)] = c.detach().requires_grad_(True)  # fn reads it
             captured.append(d)  # from a closure or a module: substituted on import
         # a segment of its own (not the one being swept): the inner backward's arena then
         # spans the recomputed records alone
         # the substitution lasts through the inner backward too: a checkpoint nested in fn
         # recomputes there, and must read these stand-ins (it adds its own on top)
-        with tape.substitute_imports(subs):
+        with tape_watch.substitute_imports(subs):
             with _gm.enable_grad():
                 outs = _call(ctx.fn, args, ctx.n_kw)
             outs = outs if isinstance(outs, tuple) else (outs,)
@@ -148,7 +148,7 @@ def _drop_values(seg):
     with seg.lock:
         seg.avals = [None] * len(seg.avals)
         seg.ivals = [None] * len(seg.ivals)
-        seg.abytes = 0
+        seg.abytes, seg.big_saved = 0, None
         for entry in seg.pyaux:
             if type(entry) is PyRecord:
                 entry.saved = entry.out = None
@@ -159,7 +159,7 @@ def _drop_values(seg):
 class _OwnSegment:
     """``with _OwnSegment() as seg``: records made inside go to a fresh segment ``seg``,
     closed afterwards (``alone``: it was still current then, nothing had closed it); the
-    caller's segment, if still open, is current again, as after ``tape.watch_imports``. It
+    caller's segment, if still open, is current again, as after ``tape_watch.watch_imports``. It
     does not count towards the tape's prune schedule (``tape._maybe_prune``), which walks
     every live segment: checkpointing opens two segments per call."""
 
@@ -350,7 +350,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         if rng is not None and gen is _creation._rng.bit_generator:
             gen.state = rng
     # one run noting which tensors that require grad it reads besides ``args``
-    with tape.watch_imports() as seen:
+    with tape_watch.watch_imports() as seen:
         outputs = function(*args, **kwargs)
     # its records are dropped: only its values stay, as the outputs of a custom Function
     explicit = set()
