@@ -70,4 +70,17 @@ def substitute_imports(subs):
         close_current()
 
 
+def stand_in(t):
+    """The tensor that records read in ``t``'s place while ``substitute_imports`` runs, ``t``
+    itself when none: a function recomputed there that differentiates with respect to ``t``
+    (``autograd.grad(y, t)``) means its stand-in, which ``y`` was computed from."""
+    subs = _local.subs
+    while subs is not None:
+        sub = subs.get(import_key(t))
+        if sub is None or sub is t:
+            break
+        t = sub
+    return t
+
+
 tape.watched_slot = watched_slot

@@ -273,6 +273,40 @@ def test_function_that_backpropagates_through_the_callers_graph():
     np.testing.assert_allclose(w.detach().numpy(), np.sin(z.detach().numpy()))
 
 
+def test_function_differentiating_a_captured_tensor_with_history():
+    """The function differentiates with respect to ``h``, a tensor with history it reads
+    from the caller (a derivative inside a checkpointed block, as physics-informed losses
+    take): it runs a backward itself, so it becomes one custom Function whose recomputation
+    reads a stand-in for ``h``; ``grad(y, h)`` there means that stand-in (PyTorch: the same
+    numbers, its recomputation reads ``h``)."""
+    x0, a0 = np.array([0.5, 1.0, -0.7]), np.array([2.0, 3.0, 0.5])
+    x = tg.tensor(x0, requires_grad=True)
+    h = x * 2.0
+
+    def fn(a):
+        (g,) = tg.autograd.grad((h ** 3).sum(), h, create_graph=True)
+        return (g * a).sum()
+
+    a = tg.tensor(a0, requires_grad=True)
+    checkpoint(fn, a, use_reentrant=False).backward()
+    np.testing.assert_allclose(a.grad.numpy(), 3 * (2 * x0) ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), 12 * (2 * x0) * a0)
+    torch = pytest.importorskip("torch")
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+
+    tx = torch.tensor(x0, requires_grad=True)
+    th = tx * 2.0
+    ta = torch.tensor(a0, requires_grad=True)
+
+    def tfn(b):
+        (g,) = torch.autograd.grad((th ** 3).sum(), th, create_graph=True)
+        return (g * b).sum()
+
+    torch_checkpoint(tfn, ta, use_reentrant=False).backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-14)
+
+
 def _chain(ws, x, every):
     h = x
     for i in range(0, len(ws), every):

@@ -7,7 +7,9 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..device import DeviceArray
+from ..tape import _local as _tape_local
 from ..tape import tape_stats
+from ..tape_watch import stand_in
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor, _make, _wrap
 from . import forward_ad  # noqa: E402,F401  (PyTorch's forward-mode API)
@@ -186,6 +188,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                               allow_unused, materialize_grads)
     outs = _as_list(outputs)
     ins = _as_list(inputs)
+    if _tape_local.subs is not None:  # a checkpointed function recomputed on stand-ins
+        ins = [stand_in(t) if isinstance(t, Tensor) else t for t in ins]
     if _batched_grad is not None and _any_batched(outs, ins, grad_outputs):
         if grad_outputs is not None and not isinstance(grad_outputs, Tensor):
             grad_outputs = list(grad_outputs)
