@@ -159,7 +159,7 @@ class OpDef:
     def numpy_rules(self):
         """``rules`` evaluated on NumPy arrays (large records of the numeric sweep)."""
         if self._numpy_rules is None:
-            self._numpy_rules = self.rules(numpy_rule_namespace(), pow_as_call)
+            self._numpy_rules = self.rules(numpy_rule_namespace(), _numpy_form)
         return self._numpy_rules
 
     def numpy_out_rules(self):
@@ -171,7 +171,7 @@ class OpDef:
             ns.update(_OUT_UFUNCS)
 
             def one(expr):
-                body = _into_dst(pow_as_call(expr)) if expr else None
+                body = _into_dst(_numpy_form(expr)) if expr else None
                 return eval(f"lambda g, x, y, out, m, c0, c1, dst: {body}", ns) if body else None
             self._numpy_out_rules = (one(self.dx), one(self.dy))
         return self._numpy_out_rules
@@ -202,6 +202,32 @@ _OUT_UFUNCS = {"_add": np.add, "_sub": np.subtract, "_mul": np.multiply,
                "_div": np.true_divide, "_neg": np.negative}
 
 
+def _numpy_form(expr):
+    """A formula as NumPy evaluates it: ``pow_as_call``, and a product with ``sin``/``cos`` of
+    one argument as ``_times`` (``vecmath.times``: the product in the kernel's one pass, e.g.
+    sin's ``g * cos(x)``; the same values)."""
+    expr = pow_as_call(expr)
+    if not expr or ("sin(" not in expr and "cos(" not in expr):
+        return expr
+    import ast
+
+    def trig(node):
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id in ("sin", "cos") and len(node.args) == 1 and not node.keywords
+
+    class _T(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Mult) and (trig(node.right) or trig(node.left)):
+                f, other = (node.right, node.left) if trig(node.right) else \
+                    (node.left, node.right)
+                return ast.Call(ast.Name("_times", ast.Load()),
+                                [ast.Constant(f.func.id), other, f.args[0]], [])
+            return node
+
+    return ast.unparse(_T().visit(ast.parse(expr, mode="eval")))
+
+
 def _into_dst(expr):
     """``expr`` with its outermost arithmetic operation as a ufunc call writing ``out=dst``;
     None if the outermost node is anything else."""
@@ -210,13 +236,16 @@ def _into_dst(expr):
     tree = ast.parse(expr, mode="eval")
     top = tree.body
     names = {ast.Add: "_add", ast.Sub: "_sub", ast.Mult: "_mul", ast.Div: "_div"}
+    dst = ast.keyword("out", ast.Name("dst", ast.Load()))
+    if isinstance(top, ast.Call) and isinstance(top.func, ast.Name) and \
+            top.func.id == "_times":  # vecmath.times writes into out= itself
+        return ast.unparse(ast.Call(top.func, top.args, [dst]))
     if isinstance(top, ast.BinOp) and type(top.op) in names:
         f, operands = names[type(top.op)], [top.left, top.right]
     elif isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.USub):
         f, operands = "_neg", [top.operand]
     else:
         return None
-    dst = ast.keyword("out", ast.Name("dst", ast.Load()))
     return ast.unparse(ast.Call(ast.Name(f, ast.Load()), operands, [dst]))
 
 
@@ -249,7 +278,7 @@ def numpy_rule_namespace():
     from . import vecmath  # NumPy's functions, SIMD kernels for large float64 arrays
 
     return dict(_pow=_np_pow, _cpow=_np_cpow, exp=vecmath.exp, log=vecmath.log,
-                sin=vecmath.sin, cos=vecmath.cos, tan=np.tan, tanh=np.tanh,
+                sin=vecmath.sin, cos=vecmath.cos, _times=vecmath.times, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
                 sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
 

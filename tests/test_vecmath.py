@@ -127,6 +127,47 @@ def test_ops_large_and_small_agree(name):
     assert np.all(np.abs(t.grad.numpy().view(np.int64) - want.view(np.int64)) <= 1)
 
 
+@pytest.mark.parametrize("name", ("sin", "cos"))
+def test_times_is_the_product_of_the_kernels_value(name):
+    """``vecmath.times(name, g, x)``, one pass for ``g * name(x)`` (sin's and cos's
+    derivative rules): bit for bit ``g * vecmath.name(x)`` (NumPy's value where the kernel
+    leaves an element, also when writing over ``g`` itself), and NumPy's product where the
+    arrays do not fit the kernel."""
+    rng = np.random.default_rng(4)
+    x = _with_specials(rng)
+    g = rng.standard_normal(x.size)
+    g[::97] = np.inf
+    f = getattr(vecmath, name)
+    with np.errstate(all="ignore"):
+        want = g * f(x)
+        got = vecmath.times(name, g, x)
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))
+        into_g = g.copy()
+        assert vecmath.times(name, into_g, x, out=into_g) is into_g
+        assert np.array_equal(into_g.view(np.int64), want.view(np.int64))
+        for gg, xx in ((g[::2], x[::2]), (g.astype(np.float32), x.astype(np.float32)),
+                       (g[:10], x[:10]), (2.0, x)):
+            ref = np.multiply(gg, f(xx))  # (f: NumPy's where the arrays do not fit it)
+            np.testing.assert_array_equal(vecmath.times(name, gg, xx), ref)  # (nan == nan)
+
+
+def test_sin_and_cos_derivatives_use_one_pass_and_the_same_values():
+    """Large sin/cos records' derivative rules, ``g * cos(x)`` and ``-g * sin(x)``, run as
+    ``vecmath.times``: the gradient is the product of the same rounded values as before."""
+    from tapegrad.registry import REGISTRY, Op, _numpy_form
+
+    assert all(_numpy_form(REGISTRY[op].dx).startswith("_times(") for op in (Op.SIN, Op.COS))
+    rng = np.random.default_rng(5)
+    x0 = rng.uniform(-30, 30, 1 << 21)  # an arena past 2**21: rules write into dead arrays
+    g0 = rng.standard_normal(x0.size)
+    for n in (x0.size, 8192):  # (8192: a small arena, the rules' plain form)
+        x, g = x0[:n], g0[:n]
+        for op, want in ((tg.sin, g * vecmath.cos(x)), (tg.cos, -g * vecmath.sin(x))):
+            t = tg.tensor(x, requires_grad=True)
+            op(t).backward(tg.tensor(g))
+            assert np.array_equal(t.grad.numpy(), want)
+
+
 def test_kernels_load_lazily():
     """``import tapegrad`` and small programs neither import Numba's kernels nor compile."""
     code = ("import sys, numpy as np, tapegrad as tg\n"

@@ -49,14 +49,14 @@ def _load():
     if _kernels is None:
         from . import kernels
 
-        _kernels = (kernels.KERNELS, kernels.outside)
+        _kernels = (kernels.KERNELS, kernels.outside, kernels.TIMES)
     return _kernels
 
 
 def apply(name, x):
     """``name`` (a key of ``KERNELS``) of the float64 C-contiguous array ``x`` with the SIMD
     kernel, whatever its size; elements it does not handle exactly are NumPy's."""
-    table, outside = _load()
+    table, outside, _ = _load()
     loop, lo, hi = table[name]
     flat = x.reshape(-1)
     out = np.empty_like(x)
@@ -65,6 +65,29 @@ def apply(name, x):
     if nbad:
         idx = outside(flat, lo, hi, nbad)
         oflat[idx] = _NP[name](flat[idx])
+    return out
+
+
+def times(name, g, x, out=None):
+    """``g * name(x)`` (``name``: "sin" or "cos"), into ``out`` when given: one pass where the
+    kernel applies (``g``, ``x`` and ``out`` C-contiguous float64 arrays of one size, at least
+    ``THRESHOLD`` elements), else ``np.multiply(g, f(x))``; the same values either way."""
+    np_f = _NP[name]
+    if not (type(x) is _ndarray and type(g) is _ndarray and x.size >= THRESHOLD and
+            ENABLED[name] and x.dtype == _F64 and g.dtype == _F64 and x.shape == g.shape and
+            x.flags.c_contiguous and g.flags.c_contiguous and
+            (out is None or (type(out) is _ndarray and out.dtype == _F64 and
+                             out.shape == x.shape and out.flags.c_contiguous and
+                             not np.may_share_memory(out, x)))):
+        return np.multiply(g, sin(x) if name == "sin" else cos(x), out=out)
+    table, outside, fused = _load()
+    if out is None:
+        out = np.empty_like(x)
+    flat, oflat = x.reshape(-1), out.reshape(-1)
+    nbad = fused[name](flat, g.reshape(-1), oflat)
+    if nbad:  # those elements hold g: NumPy's f(x) multiplied in
+        idx = outside(flat, table[name][1], table[name][2], nbad)
+        oflat[idx] *= np_f(flat[idx])
     return out
 
 
