@@ -78,13 +78,15 @@ def times(name, g, x, out=None):
             x.flags.c_contiguous and g.flags.c_contiguous and
             (out is None or (type(out) is _ndarray and out.dtype == _F64 and
                              out.shape == x.shape and out.flags.c_contiguous and
-                             not np.may_share_memory(out, x)))):
+                             not np.may_share_memory(out, x) and
+                             (out is g or not np.may_share_memory(out, g))))):
         return np.multiply(g, sin(x) if name == "sin" else cos(x), out=out)
     table, outside, fused = _load()
     if out is None:
         out = np.empty_like(x)
     flat, oflat = x.reshape(-1), out.reshape(-1)
-    nbad = fused[name](flat, g.reshape(-1), oflat)
+    into, scale = fused[name]
+    nbad = scale(flat, oflat) if out is g else into(flat, g.reshape(-1), oflat)
     if nbad:  # those elements hold g: NumPy's f(x) multiplied in
         idx = outside(flat, table[name][1], table[name][2], nbad)
         oflat[idx] *= np_f(flat[idx])

@@ -245,7 +245,9 @@ def _cos_loop(x, out):
 
 # g * sin(x), g * cos(x) in one pass (a derivative formula: sin's VJP is g * cos(x)): the same
 # product of the same rounded value; where the kernel does not compute f(x), out[i] = g[i]
-# and the caller multiplies NumPy's f(x) in (also when out is g's own memory)
+# and the caller multiplies NumPy's f(x) in. Into g itself, a loop of its own: LLVM checks at
+# run time that the array written does not overlap those read, and runs a scalar loop (5x
+# slower) when it does, even where each element is read before it is written.
 @njit(**_TRIG_OPTS)
 def _sin_times_loop(x, g, out):
     bad = 0
@@ -263,6 +265,26 @@ def _cos_times_loop(x, g, out):
         ok, r = _cos1(x[i])
         bad += not ok
         out[i] = g[i] * (r if ok else 1.0)
+    return bad
+
+
+@njit(**_TRIG_OPTS)
+def _sin_scale_loop(x, g):
+    bad = 0
+    for i in range(x.shape[0]):
+        ok, r = _sin1(x[i])
+        bad += not ok
+        g[i] *= r if ok else 1.0
+    return bad
+
+
+@njit(**_TRIG_OPTS)
+def _cos_scale_loop(x, g):
+    bad = 0
+    for i in range(x.shape[0]):
+        ok, r = _cos1(x[i])
+        bad += not ok
+        g[i] *= r if ok else 1.0
     return bad
 
 
@@ -286,4 +308,5 @@ KERNELS = {
     "sin": (_sin_loop, -TRIG_MAX, TRIG_MAX),
     "cos": (_cos_loop, -TRIG_MAX, TRIG_MAX),
 }
-TIMES = {"sin": _sin_times_loop, "cos": _cos_times_loop}  # name -> the g * f(x) loop
+# name -> the loops of g * f(x): into another array, into g
+TIMES = {"sin": (_sin_times_loop, _sin_scale_loop), "cos": (_cos_times_loop, _cos_scale_loop)}
