@@ -142,27 +142,34 @@ class PerExampleGrad:
         self.run()
 
 
-def _mlp_step(every, width):
-    import tapegrad as tg
-    from tapegrad.utils.checkpoint import checkpoint
+def _mlp_step(every, width, lib="tapegrad"):
+    """One step of the 100-layer network (checkpointed every ``every`` layers, 0: never) in
+    ``lib``; returns what tapegrad's tape held before the backward (PyTorch: None)."""
+    if lib == "torch":
+        T = torch_or_skip()
+        from torch.utils.checkpoint import checkpoint
+
+        T.set_num_threads(1)
+    else:
+        import tapegrad as T
+        from tapegrad.utils.checkpoint import checkpoint
 
     r = rng(2)
-    ws = [tg.tensor(r.standard_normal((width, width)) / np.sqrt(width), requires_grad=True)
+    ws = [T.tensor(r.standard_normal((width, width)) / np.sqrt(width), requires_grad=True)
           for _ in range(100)]
-    x = tg.tensor(r.standard_normal((width // 2, width)))
+    x = T.tensor(r.standard_normal((width // 2, width)))
 
     def block(h, *chunk):
         for w in chunk:
-            h = tg.tanh(h @ w)
+            h = T.tanh(h @ w)
         return h
 
     def step():
         h = x
-        peak = 0
         for i in range(0, 100, every or 100):
             chunk = ws[i:i + (every or 100)]
             h = checkpoint(block, h, *chunk, use_reentrant=False) if every else block(h, *chunk)
-        peak = tg.autograd.tape_stats()["bytes"]
+        peak = T.autograd.tape_stats()["bytes"] if lib == "tapegrad" else None
         h.sum().backward()
         return peak
 
@@ -193,39 +200,13 @@ class Checkpoint:
     track_peak_tape_bytes.unit = "bytes"
 
 
-def _torch_mlp_step(every, width):
-    torch = torch_or_skip()
-    from torch.utils.checkpoint import checkpoint
-
-    r = rng(2)
-    ws = [torch.tensor(r.standard_normal((width, width)) / np.sqrt(width), requires_grad=True)
-          for _ in range(100)]
-    x = torch.tensor(r.standard_normal((width // 2, width)))
-
-    def block(h, *chunk):
-        for w in chunk:
-            h = torch.tanh(h @ w)
-        return h
-
-    def step():
-        h = x
-        for i in range(0, 100, every or 100):
-            chunk = ws[i:i + (every or 100)]
-            h = checkpoint(block, h, *chunk, use_reentrant=False) if every else block(h, *chunk)
-        h.sum().backward()
-
-    return step
-
-
 class CheckpointTorch(Checkpoint):
     """``Checkpoint``'s step in PyTorch (one thread), for the ratio PyTorch's own
     checkpointing pays on the same network (measured: 2.8x at width 64, 1.6x at 256)."""
 
     def setup(self, every, width):
-        torch_or_skip().set_num_threads(1)
-        self.run = _torch_mlp_step(every, width)
+        self.run = _mlp_step(every, width, "torch")
         self.run()
 
     def track_peak_tape_bytes(self, every, width):
         raise NotImplementedError("tapegrad's tape only")
-

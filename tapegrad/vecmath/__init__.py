@@ -85,8 +85,9 @@ def times(name, g, x, out=None):
     if out is None:
         out = np.empty_like(x)
     flat, oflat = x.reshape(-1), out.reshape(-1)
-    into, scale = fused[name]
-    nbad = scale(flat, oflat) if out is g else into(flat, g.reshape(-1), oflat)
+    into, scale = fused
+    cosine = name == "cos"
+    nbad = scale(flat, oflat, cosine) if out is g else into(flat, g.reshape(-1), oflat, cosine)
     if nbad:  # those elements hold g: NumPy's f(x) multiplied in
         idx = outside(flat, table[name][1], table[name][2], nbad)
         oflat[idx] *= np_f(flat[idx])

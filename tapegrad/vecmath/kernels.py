@@ -204,30 +204,23 @@ def _kcos(x, y):
 
 
 @njit(**_TRIG_OPTS)
-def _sin1(v):
-    """``(ok, sin(v))``; ``ok`` False where NumPy must compute it (then the value is a dummy)."""
+def _trig1(v, cosine):
+    """``(ok, sin(v))``, ``(ok, cos(v))`` with ``cosine``; ``ok`` False where NumPy must compute
+    it (the value is then a dummy)."""
     ok, n, y0, y1 = _reduce(v)
     s = _ksin(y0, y1)
     c = _kcos(y0, y1)
-    r = c if n & 1 else s
+    if cosine:  # negate in quadrants 1, 2
+        return ok, _float(_bits(s if n & 1 else c) ^ (((n + 1) & 2) << 62))
     # negate in quadrants 2, 3; sin is odd: the sign of x (also of -0.0) goes on top
-    return ok, _float(_bits(r) ^ (((n & 2) << 62) ^ (_bits(v) & _SIGN)))
-
-
-@njit(**_TRIG_OPTS)
-def _cos1(v):
-    ok, n, y0, y1 = _reduce(v)
-    s = _ksin(y0, y1)
-    c = _kcos(y0, y1)
-    r = s if n & 1 else c
-    return ok, _float(_bits(r) ^ (((n + 1) & 2) << 62))  # negate in quadrants 1, 2
+    return ok, _float(_bits(c if n & 1 else s) ^ (((n & 2) << 62) ^ (_bits(v) & _SIGN)))
 
 
 @njit(**_TRIG_OPTS)
 def _sin_loop(x, out):
     bad = 0
     for i in range(x.shape[0]):
-        ok, r = _sin1(x[i])
+        ok, r = _trig1(x[i], False)
         bad += not ok
         out[i] = r
     return bad
@@ -237,7 +230,7 @@ def _sin_loop(x, out):
 def _cos_loop(x, out):
     bad = 0
     for i in range(x.shape[0]):
-        ok, r = _cos1(x[i])
+        ok, r = _trig1(x[i], True)
         bad += not ok
         out[i] = r
     return bad
@@ -249,40 +242,20 @@ def _cos_loop(x, out):
 # run time that the array written does not overlap those read, and runs a scalar loop (5x
 # slower) when it does, even where each element is read before it is written.
 @njit(**_TRIG_OPTS)
-def _sin_times_loop(x, g, out):
+def _times_loop(x, g, out, cosine):
     bad = 0
-    for i in range(x.shape[0]):
-        ok, r = _sin1(x[i])
+    for i in range(x.shape[0]):  # (the choice is hoisted; _trig1(x[i], cosine) ran scalar)
+        ok, r = _trig1(x[i], True) if cosine else _trig1(x[i], False)
         bad += not ok
         out[i] = g[i] * (r if ok else 1.0)
     return bad
 
 
 @njit(**_TRIG_OPTS)
-def _cos_times_loop(x, g, out):
+def _scale_loop(x, g, cosine):
     bad = 0
     for i in range(x.shape[0]):
-        ok, r = _cos1(x[i])
-        bad += not ok
-        out[i] = g[i] * (r if ok else 1.0)
-    return bad
-
-
-@njit(**_TRIG_OPTS)
-def _sin_scale_loop(x, g):
-    bad = 0
-    for i in range(x.shape[0]):
-        ok, r = _sin1(x[i])
-        bad += not ok
-        g[i] *= r if ok else 1.0
-    return bad
-
-
-@njit(**_TRIG_OPTS)
-def _cos_scale_loop(x, g):
-    bad = 0
-    for i in range(x.shape[0]):
-        ok, r = _cos1(x[i])
+        ok, r = _trig1(x[i], True) if cosine else _trig1(x[i], False)
         bad += not ok
         g[i] *= r if ok else 1.0
     return bad
@@ -308,5 +281,5 @@ KERNELS = {
     "sin": (_sin_loop, -TRIG_MAX, TRIG_MAX),
     "cos": (_cos_loop, -TRIG_MAX, TRIG_MAX),
 }
-# name -> the loops of g * f(x): into another array, into g
-TIMES = {"sin": (_sin_times_loop, _sin_scale_loop), "cos": (_cos_times_loop, _cos_scale_loop)}
+# g * f(x) (f: sin or cos, the last argument True for cos): into another array, into g
+TIMES = (_times_loop, _scale_loop)
