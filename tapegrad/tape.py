@@ -498,8 +498,9 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None, narrow=False):
             v = (len(av) << 1) | 1
             av.extend(saved)
             seg.avers.extend(versions or (None,) * len(saved))
-            for s in saved:
-                seg.abytes += saved_bytes(seg, s)
+            for s in saved:  # (saved_bytes, called for large arrays only)
+                n = s.nbytes
+                seg.abytes += n if n < _DISTINCT_BYTES else saved_bytes(seg, s)
             if seg.abytes > seg.bcheck:
                 seg.check_at = seg.n
     else:

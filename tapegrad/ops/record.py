@@ -17,7 +17,7 @@ from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
 from .shapes import c_strides
 
-_saved_bytes = tape.saved_bytes
+_saved_bytes, _DISTINCT_BYTES = tape.saved_bytes, tape._DISTINCT_BYTES
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 _grad_on = _gm.is_grad_enabled
@@ -457,7 +457,8 @@ def pair_result(value, op, x, y, params):
     aux = len(pyaux)
     pyaux.append(PyRecord((a, b), [xd, yd], [(vx, vx[0]), (vy, vy[0])], None, params or {},
                           (xd.shape, yd.shape), value.shape))
-    seg.abytes += _saved_bytes(seg, xd) + _saved_bytes(seg, yd)  # (towards closing it)
+    n = xd.nbytes + yd.nbytes  # towards closing the segment (saved_bytes for large arrays)
+    seg.abytes += n if n < _DISTINCT_BYTES else _saved_bytes(seg, xd) + _saved_bytes(seg, yd)
     if seg.abytes > seg.bcheck:
         seg.check_at = seg.n
     return with_history(value, seg, tape.record(seg, op, a, b, aux, value.size,
