@@ -54,11 +54,22 @@ def numpy_vjp(sw, r, code):
     if twice:
         todo = [0]
     if sw.own is None:
+        # a result whose input nothing reached yet is written straight into that input's arena
+        # slot (its first gradient would be copied there): one pass and one array fewer
+        outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
+        grads, into = [None, None], [None, None]
+        o, reached = sw.offs, sw.reached
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
-            grads = [rules[k](*args) if k in todo else None for k in (0, 1)]
+            for k in todo:
+                s = slots[k]
+                if outs[k] is not None and not reached[s] and o[s + 1] - o[s] == g.size \
+                        and (len(todo) == 1 or slots[0] != slots[1]):  # (x - x: added once)
+                    grads[k] = into[k] = outs[k](*args, sw.adj[o[s] : o[s + 1]])
+                else:
+                    grads[k] = rules[k](*args)
         if twice:
-            grads[1] = grads[0]
-        sw.accumulate(slots, grads)
+            grads[1] = grads[0]  # (added into itself: the slot then holds both)
+        sw.accumulate(slots, grads, written=into)
         return
     # g is this sweep's to overwrite: held apart, private, read by nothing after r
     dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g
