@@ -109,6 +109,7 @@ class Op(IntEnum):
     LOGCUMSUMEXP = 1030
     LOG2 = 1031
     LOG10 = 1032
+    CONVOLUTION = 1033  # ops/convolution.py: im2col and BLAS, col2im backward
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

@@ -215,6 +215,41 @@ def make_gmm(lib, n=1000, d=10, k=25):
     return run
 
 
+def make_conv_net(lib, steps=5):
+    """Training steps of a small CNN on 32 images of 28x28: two 3x3 convolutions (1->16->32
+    channels, padding 1) with ReLU, a 2x2 max pool between them, a global average pool and a
+    linear layer to 10 classes, cross entropy, SGD."""
+    r = rng(6)
+    X = r.standard_normal((32, 1, 28, 28))
+    labels = r.integers(0, 10, 32)
+    shapes = [(16, 1, 3, 3), (16,), (32, 16, 3, 3), (32,), (10, 32), (10,)]
+    init = [r.standard_normal(s) * 0.1 for s in shapes]
+    if lib == "torch":
+        import torch
+
+        T = torch
+        mk = lambda a, rg=False: torch.tensor(a, requires_grad=rg)  # noqa
+    else:
+        import tapegrad as T
+
+        mk = lambda a, rg=False: T.tensor(a, requires_grad=rg)  # noqa
+    F = T.nn.functional
+    Xt, yt = mk(X), T.tensor(labels)
+    p = [mk(a, True) for a in init]
+    opt = T.optim.SGD(p, lr=0.01)
+
+    def run():
+        for _ in range(steps):
+            h = F.max_pool2d(F.relu(F.conv2d(Xt, p[0], p[1], padding=1)), 2)
+            h = F.relu(F.conv2d(h, p[2], p[3], padding=1)).mean((2, 3))
+            loss = F.cross_entropy(F.linear(h, p[4], p[5]), yt)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    return run
+
+
 WORKLOADS = {
     "scalar_chain_2e4": make_scalar_chain,
     "nograd_8elem_2e4": make_nograd_small,
@@ -225,4 +260,5 @@ WORKLOADS = {
     "gmm_gradient": make_gmm,
     "mlp_sgd_100_steps_f32": lambda lib: make_mlp_sgd(lib, "float32"),
     "sin_exp_2e6_f32": lambda lib: make_bandwidth(lib, "float32"),
+    "conv_net_5_steps": make_conv_net,
 }

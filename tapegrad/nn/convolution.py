@@ -1,7 +1,9 @@
 """Convolution and pooling (``F.conv1d/2d/3d``, ``F.max_pool1d/2d``, ``F.avg_pool1d/2d``,
-``F.adaptive_avg_pool1d/2d``) as compositions of tapegrad ops.
+``F.adaptive_avg_pool1d/2d``).
 
-The input is padded, its sliding windows are taken as a strided view (``Tensor.unfold`` on each
+A convolution of CPU float tensors is one op (``ops/convolution.py``: im2col and BLAS). Other
+convolutions (CUDA, complex, vmap's batched tensors) and pooling are compositions of ops: the
+input is padded, its sliding windows are taken as a strided view (``Tensor.unfold`` on each
 spatial dim, every ``dilation``-th element of a window), and one ``einsum`` contracts the windows
 with the kernel (grouped: the channels split into groups first); pooling reduces each window
 instead. So every derivative, at any order, is that of the ops: the view's gradient adds
@@ -13,8 +15,9 @@ import math
 import numpy as np
 
 from .. import ops as O
+from ..ops.convolution import convolution as _convolution
 from ..ops.record import as_tensor
-from ..tensor import _make
+from ..tensor import Tensor, _make
 
 __all__ = ["conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
@@ -109,23 +112,49 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
                              "{'valid', 'same'}")
     else:
         pads = [(p, p) for p in _tuple(padding, nd, "padding")]
-    xp = _pad_spatial(x, pads, 0.0)
+    padded = [n + a + b for n, (a, b) in zip(x.shape[2:], pads)]
     for i, k in enumerate(kernel):
-        if xp.shape[2 + i] < dilation[i] * (k - 1) + 1:
+        if padded[i] < dilation[i] * (k - 1) + 1:
             raise RuntimeError(f"Calculated padded input size per channel: "
-                               f"({' x '.join(str(n) for n in xp.shape[2:])}). Kernel size: "
+                               f"({' x '.join(str(n) for n in padded)}). Kernel size: "
                                f"({' x '.join(str(k) for k in kernel)}). Kernel size can't be "
                                "greater than actual input size")
+    if _one_op(x, w, bias):  # CPU float arrays: im2col and BLAS (ops/convolution.py)
+        y = _convolution(x, w, bias, stride, pads, dilation, groups)
+    else:
+        y = _composed(x, w, kernel, pads, stride, dilation, groups)
+        if bias is not None:
+            y = y + O.reshape(bias, (1, O_) + (1,) * nd)
+    return y if batched else O.squeeze(y, 0)
+
+
+def _one_op(*ts):
+    """Whether a convolution of these tensors (None: no bias) runs as the one CPU op: real
+    float NumPy arrays, not vmap's batched tensors (those batch the composed ops)."""
+    for t in ts:
+        if t is None:
+            continue
+        if not isinstance(t, Tensor) or getattr(t, "_vmap_level", 0):
+            return False
+        d = t._data
+        if type(d) is not np.ndarray or d.dtype.kind != "f":
+            return False
+    return True
+
+
+def _composed(x, w, kernel, pads, stride, dilation, groups):
+    """The convolution as a composition of ops: the padded input's windows as a strided view,
+    contracted with the kernel by one einsum (CUDA, complex and batched tensors)."""
+    nd = len(kernel)
+    C, O_ = x.shape[1], w.shape[0]
+    xp = _pad_spatial(x, pads, 0.0)
     win = _windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel)
     sp, kp = _LETTERS[:nd], "ijk"[:nd]
     N, out = win.shape[0], tuple(win.shape[2:2 + nd])
     win = O.reshape(win, (N, groups, C // groups) + out + kernel)
     wg = O.reshape(w, (groups, O_ // groups, C // groups) + kernel)
     y = O.einsum(f"ngc{sp}{kp},goc{kp}->ngo{sp}", win, wg)
-    y = O.reshape(y, (N, O_) + out)
-    if bias is not None:
-        y = y + O.reshape(bias, (1, O_) + (1,) * nd)
-    return y if batched else O.squeeze(y, 0)
+    return O.reshape(y, (N, O_) + out)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -1,0 +1,229 @@
+"""Convolution as one op: im2col and a matrix product forward, two matrix products and a
+col2im backward (``ConvolutionBackward0``), as PyTorch's CPU convolution does.
+
+``convolution(x, w, bias, stride, pads, dilation, groups)`` takes an input (N, C, *spatial), a
+weight (O, C/groups, *kernel) and a bias (O,) or None, and returns (N, O, *out);
+``pads[i] = (before, after)`` zeros around spatial dim i. The windows of the padded input are
+copied into columns (``(C, *kernel, N, *out)``, a Numba kernel) and contracted with the weight
+by BLAS, a chunk of the batch at a time so that the columns stay within ``_CHUNK_ELEMENTS``. The backward recomputes the columns
+from the saved input (PyTorch saves the input too, not the K-times-larger columns).
+
+Derivatives (``y = W * x``, bilinear):
+
+* ``dW = g @ cols^T`` summed over the batch; ``dx = col2im(W^T @ g)``, the columns' gradients
+  added back into the input positions they were copied from; ``db = g`` summed over the batch
+  and the output positions;
+* the tensor-level rule (``create_graph``) states the same maps with tapegrad ops: the padded
+  input's windows are a strided gather, their adjoint a strided scatter, the contractions
+  einsums, so every higher order is that of those ops;
+* the JVP is ``conv(dx, W) + conv(x, dW) + db``.
+
+CPU float arrays only: CUDA tensors, complex values and vmap's batched tensors take the
+composition of ops in ``nn/convolution.py``.
+"""
+
+import math
+
+import numpy as np
+
+from . import record as R
+from ..tensor import _make
+from ..registry import Op, defop
+
+_CHUNK_ELEMENTS = 1 << 21  # column elements per batch chunk (16 MB in float64)
+
+
+def out_sizes(spatial, kernel, stride, pads, dilation):
+    """Output size per spatial dim of a convolution of ``spatial`` (unpadded) sizes."""
+    return tuple((n + a + b - d * (k - 1) - 1) // s + 1
+                 for n, k, s, (a, b), d in zip(spatial, kernel, stride, pads, dilation))
+
+
+def _padded(x, pads):
+    if not any(a or b for a, b in pads):
+        return np.ascontiguousarray(x)
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+
+
+_kernels = None  # ops/_conv_kernels.py, loaded (with Numba) by the first convolution
+
+
+def _three(t, fill=1):
+    """``t`` (per spatial dim) with leading ``fill`` entries: the kernels see three dims."""
+    return (fill,) * (3 - len(t)) + tuple(t)
+
+
+def _cols(xp, kernel, out, stride, dilation):
+    """Columns ``(C, *kernel, n, *out)`` of the padded input chunk ``xp`` (n, C, *spatial)."""
+    global _kernels
+    if _kernels is None:
+        from . import _conv_kernels as _kernels
+    n, c = xp.shape[:2]
+    cols = np.empty((c,) + tuple(kernel) + (n,) + tuple(out), xp.dtype)
+    _kernels.im2col(xp.reshape((n, c) + _three(xp.shape[2:])),
+                    cols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
+                    _three(stride), _three(dilation))
+    return cols
+
+
+def _col2im(dcols, dxp, kernel, out, stride, dilation):
+    """Add the column gradients ``dcols`` (laid out as ``_cols``) into ``dxp``, in place."""
+    n, c = dxp.shape[:2]
+    _kernels.col2im(dcols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
+                    dxp.reshape((n, c) + _three(dxp.shape[2:])),
+                    _three(stride), _three(dilation))
+
+
+def _chunks(n, per_item):
+    """Batch slices whose columns (``per_item`` elements each) stay within the chunk size."""
+    step = max(1, _CHUNK_ELEMENTS // max(per_item, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _geometry(x, w, stride, pads, dilation):
+    """(kernel, out, per-group column height C/groups * prod(kernel), prod(out))."""
+    kernel = tuple(w.shape[2:])
+    out = out_sizes(x.shape[2:], kernel, stride, pads, dilation)
+    return kernel, out, w.shape[1] * math.prod(kernel), math.prod(out)
+
+
+def conv_np(x, w, stride, pads, dilation, groups):
+    """The convolution of arrays ``x`` and ``w`` of one float dtype: per batch chunk, the
+    weight times its columns, one matrix product per group."""
+    N, C, n_out = x.shape[0], x.shape[1], w.shape[0]
+    kernel, out, ck, L = _geometry(x, w, stride, pads, dilation)
+    G, og = groups, n_out // groups
+    wm = w.reshape(G, og, ck)
+    y = np.empty((N, G, og, L), np.result_type(x, w))
+    xp = _padded(x, pads)
+    for b in _chunks(N, C * math.prod(kernel) * L):
+        nb = b.stop - b.start
+        cols = _cols(xp[b], kernel, out, stride, dilation).reshape(G, ck, nb, L)
+        r = np.matmul(wm, cols.reshape(G, ck, nb * L))  # (G, og, nb L)
+        y[b] = r.reshape(G, og, nb, L).transpose(2, 0, 1, 3)
+    return y.reshape((N, n_out) + out)
+
+
+def _conv_vjp_np(g, inputs, out_value, stride, pads, dilation, groups, needs=(True, True)):
+    """``dW = g @ cols^T`` over the batch, ``dx = col2im(W^T @ g)``, a batch chunk at a time;
+    a bias (third input) gets ``g`` summed over the batch and the output positions."""
+    x, w = inputs[:2]
+    N, C, n_out = x.shape[0], x.shape[1], w.shape[0]
+    kernel, out, ck, L = _geometry(x, w, stride, pads, dilation)
+    G, og = groups, n_out // groups
+    dtype = np.result_type(g, x, w)
+    g4 = np.asarray(g, dtype).reshape(N, G, og, L)
+    wm = w.astype(dtype, copy=False).reshape(G, og, ck)
+    xp = _padded(x.astype(dtype, copy=False), pads)
+    dw = np.zeros((G, og, ck), dtype) if needs[1] else None
+    dxp = np.zeros(xp.shape, dtype) if needs[0] else None
+    for b in _chunks(N, C * math.prod(kernel) * L):
+        nb = b.stop - b.start
+        gt = np.ascontiguousarray(g4[b].transpose(1, 2, 0, 3)).reshape(G, og, nb * L)
+        if needs[1]:
+            cols = _cols(xp[b], kernel, out, stride, dilation).reshape(G, ck, nb * L)
+            dw += np.matmul(gt, np.swapaxes(cols, 1, 2))
+        if needs[0]:
+            if _kernels is None:
+                _cols(xp[:0], kernel, out, stride, dilation)  # (loads the kernels)
+            dcols = np.matmul(np.swapaxes(wm, 1, 2), gt)  # (G, ck, nb L) = (C, *kernel, ...)
+            _col2im(dcols, dxp[b], kernel, out, stride, dilation)
+    dx = None
+    if needs[0]:
+        crop = (slice(None), slice(None)) + tuple(slice(a, a + n) for (a, _), n in
+                                                  zip(pads, x.shape[2:]))
+        dx = dxp[crop] if dxp.shape != x.shape else dxp
+    dw = dw.reshape(w.shape) if needs[1] else None
+    if len(inputs) == 2:
+        return dx, dw
+    return dx, dw, (g4.sum((0, 3)).reshape(n_out) if needs[2] else None)
+
+
+def _conv_jvp_np(tangents, inputs, out_value, stride, pads, dilation, groups,
+                 needs=(True, True)):
+    """``conv(dx, W) + conv(x, dW) (+ db)`` for k tangent directions (a leading dim)."""
+    x, w = inputs[:2]
+    tx, tw = tangents[:2]
+    res = 0.0
+    if tx is not None:
+        k = tx.shape[0]
+        y = conv_np(tx.reshape((-1,) + x.shape[1:]).astype(w.dtype, copy=False), w, stride,
+                    pads, dilation, groups)
+        res = res + y.reshape((k, -1) + y.shape[1:])
+    if tw is not None:
+        res = res + np.stack([conv_np(x, t.astype(x.dtype, copy=False), stride, pads,
+                                      dilation, groups) for t in tw])
+    if len(tangents) == 3 and tangents[2] is not None:
+        tb = tangents[2]
+        res = res + tb.reshape(tb.shape + (1,) * (x.ndim - 2))[:, None]
+    return res
+
+
+def _strided(shape):
+    """C-order element strides of ``shape``."""
+    strides, acc = [], 1
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= n
+    return tuple(reversed(strides))
+
+
+def _conv_vjp(g, inputs, out_value, stride, pads, dilation, groups, needs=(True, True)):
+    """The same VJP in tapegrad ops (re-taping): the padded input and its windows as strided
+    maps, the contractions as einsums."""
+    from .linalg import einsum
+    from .movement import gather_strided, reshape, scatter_strided, sum as sum_
+
+    x, w = inputs[:2]
+    N, C = x.shape[:2]
+    n_out = w.shape[0]
+    nd = x.ndim - 2
+    kernel, out, _, _ = _geometry(x, w, stride, pads, dilation)
+    padded = (N, C) + tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pads))
+    ps = _strided(padded)
+    size = math.prod(padded)
+    # x inside its padding: x's element i sits at offset + i . strides of the padded array
+    offset = sum(a * s for (a, _), s in zip(pads, ps[2:]))
+    win_shape = (N, C) + out + tuple(kernel)
+    win_strides = ps[:2] + tuple(s * p for s, p in zip(stride, ps[2:])) + \
+        tuple(d * p for d, p in zip(dilation, ps[2:]))
+    sp, kp = "hwd"[:nd], "ijk"[:nd]
+    Cg, Og = C // groups, n_out // groups
+    gg = reshape(g, (N, groups, Og) + out)
+    dx = dw = None
+    if needs[1]:
+        xp = scatter_strided(x, x.shape, ps, offset, size)
+        win = reshape(gather_strided(xp, win_shape, win_strides, 0),
+                      (N, groups, Cg) + out + tuple(kernel))
+        dw = reshape(einsum(f"ngo{sp},ngc{sp}{kp}->goc{kp}", gg, win), w.shape)
+    if needs[0]:
+        wg = reshape(w, (groups, Og, Cg) + tuple(kernel))
+        dwin = reshape(einsum(f"ngo{sp},goc{kp}->ngc{sp}{kp}", gg, wg), win_shape)
+        dxp = scatter_strided(dwin, win_shape, win_strides, 0, size)
+        dx = reshape(gather_strided(dxp, x.shape, ps, offset), x.shape)
+    if len(inputs) == 2:
+        return dx, dw
+    return dx, dw, (sum_(g, (0,) + tuple(range(2, 2 + nd))) if needs[2] else None)
+
+
+defop(Op.CONVOLUTION, "convolution", "python", "ConvolutionBackward0", vjp=_conv_vjp,
+      vjp_np=_conv_vjp_np, jvp_np=_conv_jvp_np)
+
+
+def convolution(x, w, bias, stride, pads, dilation, groups):
+    """The convolution of CPU float tensors ``x`` (N, C, *spatial) and ``w`` (validated by
+    the caller), plus ``bias`` (O,) unless None, recorded as one op when any requires grad."""
+    xd, wd = x._data, w._data
+    bd = None if bias is None else bias._data
+    dtype = np.result_type(xd, wd) if bd is None else np.result_type(xd, wd, bd)
+    value = conv_np(xd.astype(dtype, copy=False), wd.astype(dtype, copy=False), stride, pads,
+                    dilation, groups)
+    if bd is not None:
+        value += bd.astype(dtype, copy=False).reshape((-1,) + (1,) * (xd.ndim - 2))
+    inputs = (x, w) if bias is None else (x, w, bias)
+    if not R.needs_grad(x, w) and not (bias is not None and R.needs_grad(bias)):
+        return _make(value)
+    params = {"stride": tuple(stride), "pads": tuple(tuple(p) for p in pads),
+              "dilation": tuple(dilation), "groups": groups,
+              "needs": tuple(t._rg for t in inputs)}
+    return R.python_result(value, Op.CONVOLUTION, inputs, save_inputs=(0, 1), params=params)

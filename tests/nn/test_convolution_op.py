@@ -1,0 +1,167 @@
+"""The convolution op (ops/convolution.py): one record with im2col/BLAS forward and backward,
+checked against the composition of ops it replaces on the CPU (and still used for CUDA,
+complex and vmap), against finite differences in forward mode, and against PyTorch."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.nn import convolution as nnconv
+from tapegrad.ops import convolution as conv_op
+
+F = tg.nn.functional
+RNG = np.random.default_rng(11)
+
+# (input shape, weight shape, keywords): strides, dilations, groups, asymmetric 'same' padding
+CASES = [
+    ((2, 4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)),
+    ((3, 2, 9), (4, 2, 3), dict(stride=2, padding=2, dilation=2)),
+    ((2, 3, 8, 8), (4, 3, 4, 3), dict(padding="same")),
+    ((1, 2, 5, 5, 4), (3, 2, 2, 3, 2), dict(padding=1, stride=(1, 2, 1))),
+    ((3, 6, 6), (4, 3, 3, 3), dict(padding="valid")),
+    ((2, 4, 6, 6), (4, 1, 3, 3), dict(groups=4, padding=1)),
+]
+
+
+def _conv(x, w, b, kw):
+    return getattr(F, f"conv{w.ndim - 2}d")(x, w, b, **kw)
+
+
+def _composed(x, w, b, kw):
+    """The same convolution through the composition of ops (what CUDA tensors run)."""
+    real = nnconv._one_op
+    nnconv._one_op = lambda *ts: False
+    try:
+        return _conv(x, w, b, kw)
+    finally:
+        nnconv._one_op = real
+
+
+def _graph_names(y):
+    """The grad_fn names of the graph behind ``y``."""
+    names, todo = [], [y.grad_fn]
+    while todo:
+        fn = todo.pop()
+        if fn is not None:
+            names.append(fn.name())
+            todo += [f for f, _ in fn.next_functions]
+    return names
+
+
+def _grads(fn, arrays, dtype=np.float64, seed=None):
+    ts = [tg.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    y = fn(*ts)
+    g = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
+    (y * tg.tensor(g)).sum().backward()
+    return y, [t.grad.numpy() for t in ts]
+
+
+@pytest.mark.parametrize("xs,ws,kw", CASES, ids=[str(c[2]) for c in CASES])
+def test_one_record_equals_the_composition(xs, ws, kw):
+    x, w, b = RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])
+    y, grads = _grads(lambda *t: _conv(*t, kw), [x, w, b])
+    names = _graph_names(y)
+    assert names.count("ConvolutionBackward0") == 1 and "EinsumBackward0" not in names
+    yc, gc = _grads(lambda *t: _composed(*t, kw), [x, w, b])
+    np.testing.assert_allclose(y.detach().numpy(), yc.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for g1, g2 in zip(grads, gc):
+        np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-12)
+
+
+def test_batch_chunks_give_the_same_values(monkeypatch):
+    x, w = RNG.standard_normal((5, 3, 6, 6)), RNG.standard_normal((4, 3, 3, 3))
+    y, grads = _grads(lambda a, c: F.conv2d(a, c, padding=1, stride=2), [x, w])
+    monkeypatch.setattr(conv_op, "_CHUNK_ELEMENTS", 100)  # one batch element per chunk
+    y2, grads2 = _grads(lambda a, c: F.conv2d(a, c, padding=1, stride=2), [x, w])
+    np.testing.assert_allclose(y.detach().numpy(), y2.detach().numpy(), rtol=1e-14, atol=0)
+    for g1, g2 in zip(grads, grads2):
+        np.testing.assert_allclose(g1, g2, rtol=1e-13, atol=1e-14)
+
+
+def test_only_the_inputs_that_require_grad_get_one():
+    x = tg.tensor(RNG.standard_normal((2, 3, 5, 5)))
+    w = tg.tensor(RNG.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    F.conv2d(x, w).sum().backward()
+    assert x.grad is None and w.grad.shape == (4, 3, 3, 3)
+    x.requires_grad_(True)
+    w2 = tg.tensor(w.detach().numpy())
+    F.conv2d(x, w2, padding=1).sum().backward()
+    assert w2.grad is None
+    # each input's 9-tap window sums the weight over the kernel positions it meets
+    full = F.conv2d(tg.tensor(np.ones((2, 3, 5, 5))), w2, padding=1)
+    assert x.grad.shape == (2, 3, 5, 5) and full.shape == (2, 4, 5, 5)
+    np.testing.assert_allclose(x.grad.numpy()[0, :, 2, 2], w2.numpy().sum((0, 2, 3)))
+
+
+def test_float32_stays_float32_and_matches_float64():
+    x, w, b = RNG.standard_normal((2, 3, 6, 6)), RNG.standard_normal((4, 3, 3, 3)), \
+        RNG.standard_normal(4)
+    y32, g32 = _grads(lambda *t: F.conv2d(*t, padding=1), [x, w, b], np.float32)
+    y64, g64 = _grads(lambda *t: F.conv2d(*t, padding=1), [x, w, b])
+    assert y32.dtype == tg.float32 and all(g.dtype == np.float32 for g in g32)
+    np.testing.assert_allclose(y32.detach().numpy(), y64.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for a, c in zip(g32, g64):
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4)
+
+
+def test_second_order_and_forward_mode_by_finite_differences():
+    x = tg.tensor(RNG.standard_normal((2, 4, 5, 5)), requires_grad=True)
+    w = tg.tensor(RNG.standard_normal((6, 2, 3, 3)), requires_grad=True)
+    b = tg.tensor(RNG.standard_normal(6), requires_grad=True)
+
+    def f(a, c, d):
+        return F.conv2d(a, c, d, stride=2, padding=1, groups=2, dilation=(1, 2))
+
+    assert tg.autograd.gradcheck(f, (x, w, b)) and tg.autograd.gradgradcheck(f, (x, w, b))
+    primals = tuple(t.detach() for t in (x, w, b))
+    tangents = tuple(tg.tensor(RNG.standard_normal(t.shape)) for t in primals)
+    _, jv = tg.func.jvp(f, primals, tangents)
+    eps = 1e-6
+    fd = (f(*[p + eps * t for p, t in zip(primals, tangents)]) -
+          f(*[p - eps * t for p, t in zip(primals, tangents)])) / (2 * eps)
+    np.testing.assert_allclose(jv.numpy(), fd.numpy(), rtol=1e-7, atol=1e-7)
+
+
+def test_hessian_vector_product_equals_the_composition():
+    x = RNG.standard_normal((1, 2, 5, 5))
+    w = tg.tensor(RNG.standard_normal((3, 2, 3, 3)))
+    v = tg.tensor(RNG.standard_normal(x.shape))
+
+    def hvp(conv):
+        xt = tg.tensor(x, requires_grad=True)
+        (g,) = tg.autograd.grad((tg.tanh(conv(xt, w, None, {"padding": 1})) ** 2).sum(), xt,
+                                create_graph=True)
+        return tg.autograd.grad((g * v).sum(), xt)[0].numpy()
+
+    np.testing.assert_allclose(hvp(_conv), hvp(_composed), rtol=1e-11, atol=1e-12)
+
+
+def test_vmap_runs_the_composition_per_example():
+    w = tg.tensor(RNG.standard_normal((4, 3, 3)))
+    xs = tg.tensor(RNG.standard_normal((5, 2, 3, 7)))
+    got = tg.vmap(lambda a: F.conv1d(a, w, padding=1))(xs)
+    want = tg.stack([F.conv1d(xs[i], w, padding=1) for i in range(5)])
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-13, atol=1e-13)
+
+
+def test_saved_input_changed_in_place_raises():
+    x = tg.tensor(RNG.standard_normal((1, 2, 4, 4)))
+    w = tg.tensor(RNG.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    y = F.conv2d(x, w)
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_matches_pytorch_on_a_network_sized_layer():
+    torch = pytest.importorskip("torch")
+    x, w, b = RNG.standard_normal((8, 6, 12, 12)), RNG.standard_normal((10, 3, 3, 3)), \
+        RNG.standard_normal(10)
+    g = RNG.standard_normal((8, 10, 6, 6))
+    kw = dict(stride=2, padding=1, groups=2)
+    ts = [tg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    (F.conv2d(*ts, **kw) * tg.tensor(g)).sum().backward()
+    qs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    (torch.nn.functional.conv2d(*qs, **kw) * torch.tensor(g)).sum().backward()
+    for t, q in zip(ts, qs):
+        np.testing.assert_allclose(t.grad.numpy(), q.grad.numpy(), rtol=1e-11, atol=1e-11)
