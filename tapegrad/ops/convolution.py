@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from . import record as R
+from .shapes import c_strides
 from ..tensor import _make
 from ..registry import Op, defop
 
@@ -60,18 +61,18 @@ def _cols(xp, kernel, out, stride, dilation):
         from . import _conv_kernels as _kernels
     n, c = xp.shape[:2]
     cols = np.empty((c,) + tuple(kernel) + (n,) + tuple(out), xp.dtype)
-    _kernels.im2col(xp.reshape((n, c) + _three(xp.shape[2:])),
-                    cols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
-                    _three(stride), _three(dilation))
+    _kernels.windows(xp.reshape((n, c) + _three(xp.shape[2:])),
+                     cols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
+                     _three(stride), _three(dilation), False)
     return cols
 
 
 def _col2im(dcols, dxp, kernel, out, stride, dilation):
     """Add the column gradients ``dcols`` (laid out as ``_cols``) into ``dxp``, in place."""
     n, c = dxp.shape[:2]
-    _kernels.col2im(dcols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
-                    dxp.reshape((n, c) + _three(dxp.shape[2:])),
-                    _three(stride), _three(dilation))
+    _kernels.windows(dxp.reshape((n, c) + _three(dxp.shape[2:])),
+                     dcols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
+                     _three(stride), _three(dilation), True)
 
 
 def _chunks(n, per_item):
@@ -159,15 +160,6 @@ def _conv_jvp_np(tangents, inputs, out_value, stride, pads, dilation, groups,
     return res
 
 
-def _strided(shape):
-    """C-order element strides of ``shape``."""
-    strides, acc = [], 1
-    for n in reversed(shape):
-        strides.append(acc)
-        acc *= n
-    return tuple(reversed(strides))
-
-
 def _conv_vjp(g, inputs, out_value, stride, pads, dilation, groups, needs=(True, True)):
     """The same VJP in tapegrad ops (re-taping): the padded input and its windows as strided
     maps, the contractions as einsums."""
@@ -180,7 +172,7 @@ def _conv_vjp(g, inputs, out_value, stride, pads, dilation, groups, needs=(True,
     nd = x.ndim - 2
     kernel, out, _, _ = _geometry(x, w, stride, pads, dilation)
     padded = (N, C) + tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pads))
-    ps = _strided(padded)
+    ps = c_strides(padded)
     size = math.prod(padded)
     # x inside its padding: x's element i sits at offset + i . strides of the padded array
     offset = sum(a * s for (a, _), s in zip(pads, ps[2:]))
