@@ -15,7 +15,8 @@ import math
 import numpy as np
 
 from .. import ops as O
-from ..ops.convolution import convolution as _convolution
+from ..ops.convolution import convolution as _convolution, max_positions
+from ..ops.movement import gather_index
 from ..ops.record import as_tensor
 from ..tensor import Tensor, _make
 
@@ -202,6 +203,9 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     name = f"max_pool{nd}d"
     x, batched, kernel, stride, dilation, pads, outs = _pool_setup(
         nd, input, kernel_size, stride, padding, dilation, ceil_mode, name)
+    if _one_op(x):  # CPU float arrays: the maxima's positions by a compiled loop
+        return _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs,
+                                  return_indices)
     xp = _pad_spatial(x, pads, -math.inf)
     win = _windows(xp, kernel, stride, dilation)
     flat = O.reshape(win, tuple(win.shape[:2 + nd]) + (-1,))
@@ -223,6 +227,20 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     if not batched:
         return O.squeeze(values, 0), O.squeeze(idx, 0)
     return values, idx
+
+
+def _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs, return_indices):
+    """Max pooling as one gather: the maxima's positions found by ``max_positions`` (PyTorch's
+    choice: the first largest value, the last NaN), the values gathered from there, so the
+    gradient is a scatter to those positions (at any order: the gather is a linear op)."""
+    N, C = x.shape[:2]
+    where = max_positions(x._data, kernel, stride, dilation, pads, outs)
+    plane = math.prod(x.shape[2:])
+    flat = (where.reshape(N * C, -1) + (np.arange(N * C) * plane)[:, None]).reshape(-1)
+    values = O.reshape(gather_index(O.reshape(x, -1), flat), (N, C) + tuple(outs))
+    if not batched:
+        values, where = O.squeeze(values, 0), where[0]
+    return (values, _make(where)) if return_indices else values
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

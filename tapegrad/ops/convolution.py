@@ -46,7 +46,7 @@ def _padded(x, pads):
     return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
 
 
-_kernels = None  # ops/_conv_kernels.py, loaded (with Numba) by the first convolution
+_kernels = None  # ops/_window_kernels.py, loaded (with Numba) by the first convolution
 
 
 def _three(t, fill=1):
@@ -54,11 +54,30 @@ def _three(t, fill=1):
     return (fill,) * (3 - len(t)) + tuple(t)
 
 
-def _cols(xp, kernel, out, stride, dilation):
-    """Columns ``(C, *kernel, n, *out)`` of the padded input chunk ``xp`` (n, C, *spatial)."""
+def window_kernels():
+    """``ops/_window_kernels.py`` (importing it loads Numba: done at the first use)."""
     global _kernels
     if _kernels is None:
-        from . import _conv_kernels as _kernels
+        from . import _window_kernels as _kernels
+    return _kernels
+
+
+def max_positions(x, kernel, stride, dilation, pads, out):
+    """Per window of the array ``x`` (N, C, *spatial; ``pads`` as ``(before, after)`` per dim,
+    windows of ``kernel`` every ``stride``), the flat index of its maximum within its plane, as
+    PyTorch's max pooling returns it (``return_indices``), shaped (N, C, *out)."""
+    n, c = x.shape[:2]
+    where = np.empty((n, c) + tuple(out), np.int64)
+    window_kernels().max_positions(
+        np.ascontiguousarray(x).reshape((n, c) + _three(x.shape[2:])),
+        where.reshape((n, c) + _three(out)), _three(stride), _three(dilation),
+        _three([a for a, _ in pads], 0), _three(kernel))
+    return where
+
+
+def _cols(xp, kernel, out, stride, dilation):
+    """Columns ``(C, *kernel, n, *out)`` of the padded input chunk ``xp`` (n, C, *spatial)."""
+    window_kernels()
     n, c = xp.shape[:2]
     cols = np.empty((c,) + tuple(kernel) + (n,) + tuple(out), xp.dtype)
     _kernels.windows(xp.reshape((n, c) + _three(xp.shape[2:])),
@@ -125,8 +144,7 @@ def _conv_vjp_np(g, inputs, out_value, stride, pads, dilation, groups, needs=(Tr
             cols = _cols(xp[b], kernel, out, stride, dilation).reshape(G, ck, nb * L)
             dw += np.matmul(gt, np.swapaxes(cols, 1, 2))
         if needs[0]:
-            if _kernels is None:
-                _cols(xp[:0], kernel, out, stride, dilation)  # (loads the kernels)
+            window_kernels()
             dcols = np.matmul(np.swapaxes(wm, 1, 2), gt)  # (G, ck, nb L) = (C, *kernel, ...)
             _col2im(dcols, dxp[b], kernel, out, stride, dilation)
     dx = None

@@ -165,3 +165,76 @@ def test_matches_pytorch_on_a_network_sized_layer():
     (torch.nn.functional.conv2d(*qs, **kw) * torch.tensor(g)).sum().backward()
     for t, q in zip(ts, qs):
         np.testing.assert_allclose(t.grad.numpy(), q.grad.numpy(), rtol=1e-11, atol=1e-11)
+
+
+# ---- max pooling: the maxima's positions by a compiled loop, the values one gather ----------
+
+POOLS = [
+    ((2, 3, 7, 6), dict(kernel_size=2)),
+    ((2, 3, 7, 6), dict(kernel_size=3, stride=2, padding=1)),
+    ((1, 2, 9, 8), dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)),
+    ((3, 6, 5), dict(kernel_size=2, stride=1, ceil_mode=True)),
+    ((2, 3, 10), dict(kernel_size=3, stride=2, padding=1)),
+]
+
+
+def _pool(x, kw, **more):
+    return getattr(F, f"max_pool{1 if x.ndim == 3 and x.shape[-1] == 10 else 2}d")(x, **kw,
+                                                                                **more)
+
+
+def _edge_values(shape):
+    """Normal values with ties, a NaN and a window of -inf, which the rule must honour."""
+    x = RNG.standard_normal(shape)
+    flat = x.reshape(-1)
+    flat[3] = flat[4]  # a tie: the first of the two is the maximum
+    flat[7] = np.nan  # NaN wins its windows
+    flat[-4:] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("xs,kw", POOLS, ids=[str(p[1]) for p in POOLS])
+def test_max_pool_equals_the_composition(xs, kw):
+    x = _edge_values(xs)
+    fast = tg.tensor(x, requires_grad=True)
+    y, idx = _pool(fast, kw, return_indices=True)
+    assert "EinsumBackward0" not in _graph_names(y) and "MaxBackward0" not in _graph_names(y)
+    real = nnconv._one_op
+    nnconv._one_op = lambda *ts: False
+    try:
+        slow = tg.tensor(x, requires_grad=True)
+        y2, idx2 = _pool(slow, kw, return_indices=True)
+    finally:
+        nnconv._one_op = real
+    np.testing.assert_array_equal(y.detach().numpy(), y2.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), idx2.numpy())
+    g = tg.tensor(np.where(np.isnan(y.detach().numpy()), 0.0,
+                           RNG.standard_normal(y.shape)))
+    for t, out in ((fast, y), (slow, y2)):
+        (tg.where(tg.isnan(out), 0.0, out) * g).sum().backward()
+    # (overlapping windows add their gradients in another order)
+    np.testing.assert_allclose(fast.grad.numpy(), slow.grad.numpy(), rtol=1e-13, atol=1e-14)
+
+
+def test_max_pool_second_order_and_float32():
+    x = tg.tensor(RNG.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    assert tg.autograd.gradgradcheck(lambda a: F.max_pool2d(a * a, 3, 2, 1) ** 2, (x,))
+    y32 = F.max_pool2d(tg.tensor(x.detach().numpy().astype(np.float32)), 2)
+    assert y32.dtype == tg.float32
+
+
+@pytest.mark.parametrize("xs,kw", POOLS, ids=[str(p[1]) for p in POOLS])
+def test_max_pool_matches_pytorch(xs, kw):
+    torch = pytest.importorskip("torch")
+    x = _edge_values(xs)
+    t = tg.tensor(x, requires_grad=True)
+    q = torch.tensor(x, requires_grad=True)
+    y, idx = _pool(t, kw, return_indices=True)
+    fn = getattr(torch.nn.functional, f"max_pool{1 if len(xs) == 3 and xs[-1] == 10 else 2}d")
+    qy, qidx = fn(q, **kw, return_indices=True)
+    np.testing.assert_array_equal(y.detach().numpy(), qy.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), qidx.numpy())
+    g = np.where(np.isnan(qy.detach().numpy()), 0.0, RNG.standard_normal(tuple(qy.shape)))
+    (tg.where(tg.isnan(y), 0.0, y) * tg.tensor(g)).sum().backward()
+    (torch.where(torch.isnan(qy), 0.0, qy) * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), q.grad.numpy())

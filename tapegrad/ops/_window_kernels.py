@@ -1,0 +1,76 @@
+"""Numba kernels over sliding windows: ``convolution``'s im2col/col2im and max pooling's
+positions (imported on the first use, not with tapegrad).
+
+They see three spatial dims (a 1-D or 2-D window has leading ones). ``windows`` lays the
+columns out as ``(C, *kernel, N, *out)``: one row per (channel, kernel position), the batch and the
+output positions along it, so that the forward and both gradients are single matrix products,
+and the innermost loop runs along a row of the input (contiguous at stride 1).
+"""
+
+from numba import njit
+
+from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+
+
+@njit(cache=True, nogil=True)
+def windows(xp, cols, stride, dilation, back):
+    """im2col: ``cols[c, i, j, k, n, a, b, e] = xp[n, c, a*s0 + i*d0, b*s1 + j*d1, e*s2 + k*d2]``;
+    with ``back``, its adjoint col2im: every element of ``cols`` added into ``xp`` where it was
+    read from (``xp`` holds zeros on entry)."""
+    C, kd, kh, kw, N, od, oh, ow = cols.shape
+    s0, s1, s2 = stride
+    d0, d1, d2 = dilation
+    for c in range(C):
+        for i in range(kd):
+            for j in range(kh):
+                for k in range(kw):
+                    for n in range(N):
+                        for a in range(od):
+                            z = a * s0 + i * d0
+                            for b in range(oh):
+                                row = xp[n, c, z, b * s1 + j * d1]
+                                col = cols[c, i, j, k, n, a, b]
+                                if back:
+                                    for e in range(ow):
+                                        row[e * s2 + k * d2] += col[e]
+                                else:
+                                    for e in range(ow):
+                                        col[e] = row[e * s2 + k * d2]
+
+
+@njit(cache=True, nogil=True)
+def max_positions(x, where, stride, dilation, pad, kernel):
+    """Per window of ``x`` (N, C, D, H, W), the flat index within its (D, H, W) plane of its
+    maximum, as PyTorch's max pooling picks it: the first largest value, or the last NaN;
+    positions outside the input (padding, ``ceil_mode``) are never picked."""
+    N, C, D, H, W = x.shape
+    od, oh, ow = where.shape[2], where.shape[3], where.shape[4]
+    s0, s1, s2 = stride
+    d0, d1, d2 = dilation
+    p0, p1, p2 = pad
+    kd, kh, kw = kernel
+    for n in range(N):
+        for c in range(C):
+            plane = x[n, c]
+            for a in range(od):
+                for b in range(oh):
+                    for e in range(ow):
+                        best = plane[0, 0, 0]
+                        at = -1
+                        for i in range(kd):
+                            z = a * s0 - p0 + i * d0
+                            if z < 0 or z >= D:
+                                continue
+                            for j in range(kh):
+                                y = b * s1 - p1 + j * d1
+                                if y < 0 or y >= H:
+                                    continue
+                                for k in range(kw):
+                                    u = e * s2 - p2 + k * d2
+                                    if u < 0 or u >= W:
+                                        continue
+                                    v = plane[z, y, u]
+                                    if at < 0 or v > best or v != v:
+                                        best = v
+                                        at = (z * H + y) * W + u
+                        where[n, c, a, b, e] = at
