@@ -130,17 +130,21 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
 
 
 def _one_op(*ts):
-    """Whether a convolution of these tensors (None: no bias) runs as the one CPU op: real
-    float NumPy arrays, not vmap's batched tensors (those batch the composed ops)."""
+    """Whether a convolution or pooling of these tensors (None: no bias) runs as the one CPU
+    op: float32 or float64 NumPy arrays (what the compiled loops take), not vmap's batched
+    tensors (those batch the composed ops)."""
     for t in ts:
         if t is None:
             continue
         if not isinstance(t, Tensor) or getattr(t, "_vmap_level", 0):
             return False
         d = t._data
-        if type(d) is not np.ndarray or d.dtype.kind != "f":
+        if type(d) is not np.ndarray or d.dtype not in _KERNEL_DTYPES:
             return False
     return True
+
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _composed(x, w, kernel, pads, stride, dilation, groups):

@@ -238,3 +238,13 @@ def test_max_pool_matches_pytorch(xs, kw):
     (tg.where(tg.isnan(y), 0.0, y) * tg.tensor(g)).sum().backward()
     (torch.where(torch.isnan(qy), 0.0, qy) * torch.tensor(g)).sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), q.grad.numpy())
+
+
+def test_float16_takes_the_composition():
+    x = tg.tensor(RNG.standard_normal((1, 2, 5, 5)).astype(np.float16))
+    w = tg.tensor(RNG.standard_normal((3, 2, 3, 3)).astype(np.float16))
+    want = _conv(x.to(tg.float64), w.to(tg.float64), None, {"padding": 1}).numpy()
+    got = _conv(x, w, None, {"padding": 1})
+    assert got.dtype == tg.float16
+    np.testing.assert_allclose(got.numpy().astype(np.float64), want, rtol=2e-2, atol=5e-2)
+    assert F.max_pool2d(x, 2).dtype == tg.float16
