@@ -55,7 +55,7 @@ def max_positions(x, where, stride, dilation, pad, kernel):
             for a in range(od):
                 for b in range(oh):
                     for e in range(ow):
-                        best = plane[0, 0, 0]
+                        best = plane[0, 0, 0]  # (typed as the input; replaced first)
                         at = -1
                         for i in range(kd):
                             z = a * s0 - p0 + i * d0

@@ -77,10 +77,9 @@ def max_positions(x, kernel, stride, dilation, pads, out):
 
 def _cols(xp, kernel, out, stride, dilation):
     """Columns ``(C, *kernel, n, *out)`` of the padded input chunk ``xp`` (n, C, *spatial)."""
-    window_kernels()
     n, c = xp.shape[:2]
     cols = np.empty((c,) + tuple(kernel) + (n,) + tuple(out), xp.dtype)
-    _kernels.windows(xp.reshape((n, c) + _three(xp.shape[2:])),
+    window_kernels().windows(xp.reshape((n, c) + _three(xp.shape[2:])),
                      cols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
                      _three(stride), _three(dilation), False)
     return cols
@@ -89,7 +88,7 @@ def _cols(xp, kernel, out, stride, dilation):
 def _col2im(dcols, dxp, kernel, out, stride, dilation):
     """Add the column gradients ``dcols`` (laid out as ``_cols``) into ``dxp``, in place."""
     n, c = dxp.shape[:2]
-    _kernels.windows(dxp.reshape((n, c) + _three(dxp.shape[2:])),
+    window_kernels().windows(dxp.reshape((n, c) + _three(dxp.shape[2:])),
                      dcols.reshape((c,) + _three(kernel) + (n,) + _three(out)),
                      _three(stride), _three(dilation), True)
 
@@ -144,7 +143,6 @@ def _conv_vjp_np(g, inputs, out_value, stride, pads, dilation, groups, needs=(Tr
             cols = _cols(xp[b], kernel, out, stride, dilation).reshape(G, ck, nb * L)
             dw += np.matmul(gt, np.swapaxes(cols, 1, 2))
         if needs[0]:
-            window_kernels()
             dcols = np.matmul(np.swapaxes(wm, 1, 2), gt)  # (G, ck, nb L) = (C, *kernel, ...)
             _col2im(dcols, dxp[b], kernel, out, stride, dilation)
     dx = None
