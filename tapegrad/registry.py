@@ -142,6 +142,8 @@ class OpDef:
     # **params)``, each tangent None or an array ``(k,) + input shape`` (k directions at once)
     forward: Callable | None = None  # elementwise: the scalar forward (``math``/``operator``
     # or a Python function of floats), which the CUDA backend turns into device code
+    array_forward: Callable | None = None  # elementwise: the NumPy forward of CPU arrays (a
+    # checkpoint's replay recomputes values with it, bit for bit as the forward did)
     _numpy_rules: tuple | None = field(default=None, repr=False)
     _numpy_out_rules: tuple | None = field(default=None, repr=False)
 

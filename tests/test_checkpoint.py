@@ -366,9 +366,9 @@ def test_input_changed_in_place_before_backward_raises():
 def test_recomputation_that_records_other_operations_raises():
     calls = []
 
-    def f(a):
+    def f(a):  # (a constant factor: a record the backward runs the function again for)
         calls.append(1)
-        return a.sin() if len(calls) == 1 else a.cos().exp()
+        return (a * 2.0).sin() if len(calls) == 1 else a.cos().exp()
 
     x = tg.tensor([0.3, 0.4], requires_grad=True)
     y = checkpoint(f, x, use_reentrant=False)
@@ -553,3 +553,159 @@ def test_nested_checkpoint_read_after_other_records_matches_plain():
     (y ** 2).sum().backward()
     for g, w in zip(_grads([W, x]), want):
         np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+# ---- replay: values recomputed from the kept records, without running the function ----------
+
+def _dense_block(h, w, b, mask):
+    """Ops the replay covers: products, a broadcast bias, activations, binary ops with a
+    recorded operand and with a constant one (a mask that needs no gradient)."""
+    z = h @ w + b
+    a = tg.sigmoid(z) * tg.relu(z) - tg.exp(-tg.tanh(z))
+    return tg.maximum(a, z / (1.0 + z * z)) * mask
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_replay_gives_the_values_of_running_the_function_again(dtype, monkeypatch):
+    """Bit for bit: the same gradients as recomputing by running the function, which runs
+    only once."""
+    from tapegrad.utils import checkpoint_replay
+
+    rng = np.random.default_rng(3)
+    d = 16
+    ws = [tg.tensor(rng.standard_normal((d, d)).astype(dtype) / 4, requires_grad=True)
+          for _ in range(3)]
+    bs = [tg.tensor(rng.standard_normal(d).astype(dtype), requires_grad=True) for _ in range(3)]
+    masks = [tg.tensor((rng.random((6, d)) > 0.3).astype(dtype)) for _ in range(3)]
+    x = tg.tensor(rng.standard_normal((6, d)).astype(dtype))
+    calls = []
+
+    def block(h, w, b, mask):
+        calls.append(1)
+        return _dense_block(h, w, b, mask)
+
+    def grads():
+        h = x
+        for w, b, m in zip(ws, bs, masks):
+            h = checkpoint(block, h, w, b, m, use_reentrant=False)
+        return tg.autograd.grad((h * h).sum(), ws + bs)
+
+    replayed = grads()
+    assert len(calls) == 3  # the forward's runs only
+    monkeypatch.setattr(checkpoint_replay, "replay", lambda seg, args: False)
+    rerun = grads()
+    assert len(calls) == 9  # forward and recomputation
+    for a, b in zip(replayed, rerun):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    h = x
+    for w, b, m in zip(ws, bs, masks):
+        h = _dense_block(h, w, b, m)
+    plain = tg.autograd.grad((h * h).sum(), ws + bs)
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    for a, b in zip(replayed, plain):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=tol, atol=tol)
+
+
+def test_replay_declines_what_it_cannot_recompute():
+    """Reductions, reshapes, a product with a number, an integer mask beside float32 values,
+    an input captured from another segment: the function runs again, gradients as without
+    checkpointing."""
+    rng = np.random.default_rng(4)
+    w = tg.tensor(rng.standard_normal((5, 5)), requires_grad=True)
+    w32 = tg.tensor(rng.standard_normal((5, 5)).astype(np.float32), requires_grad=True)
+    x = tg.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    imask = tg.tensor(rng.integers(0, 2, (3, 5)))
+    cases = [
+        lambda h, other: tg.tanh(h @ w).sum(0, keepdim=True) * h,
+        lambda h, other: tg.tanh(h @ w).reshape(5, 3).t(),
+        lambda h, other: tg.tanh(h @ w) / 3.0,
+        lambda h, other: tg.tanh(h.float() @ w32) * imask,
+        lambda h, other: tg.tanh(h @ w) * other,
+    ]
+    for f in cases:
+        calls = []
+
+        def g(h, f=f):
+            calls.append(1)
+            return f(h, other)
+
+        other = (x * 1.0).tanh()  # a tensor with history the function captures
+        got = tg.autograd.grad((checkpoint(g, x, use_reentrant=False) ** 2).sum(), [w, w32, x],
+                               allow_unused=True)
+        assert len(calls) == 2
+        other = (x * 1.0).tanh()
+        want = tg.autograd.grad((f(x, other) ** 2).sum(), [w, w32, x], allow_unused=True)
+        for a, b in zip(got, want):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_replay_still_reports_inputs_changed_in_place():
+    rng = np.random.default_rng(5)
+    w = tg.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    x = tg.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    h = (x * 1.0).tanh()
+    y = checkpoint(lambda a: tg.tanh(a @ w), h, use_reentrant=False)
+    with tg.no_grad():
+        w.mul_(2.0)  # a leaf the replay would read
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    w2 = tg.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    y = checkpoint(lambda a: tg.tanh(a @ w2), h, use_reentrant=False)
+    h.mul_(3.0)  # the argument, recorded in place: another record than the one imported
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_replay_with_retained_graph_and_second_order():
+    ws, x = _params(n=6, d=5)
+    loss = _mlp(ws, x, every=2)
+    g1 = tg.autograd.grad(loss, ws, retain_graph=True)
+    g2 = tg.autograd.grad(loss, ws, create_graph=True)
+    want = tg.autograd.grad(_mlp(ws, x), ws, create_graph=True)
+    for a, b, c in zip(g1, g2, want):
+        np.testing.assert_allclose(a.numpy(), c.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(b.detach().numpy(), c.detach().numpy(), rtol=1e-12)
+    v = [tg.ones_like(w) for w in ws]
+    hv = tg.autograd.grad(sum((a * u).sum() for a, u in zip(g2, v)), ws)
+    hv_want = tg.autograd.grad(sum((a * u).sum() for a, u in zip(want, v)), ws)
+    for a, b in zip(hv, hv_want):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _declared_elementwise_ops():
+    from tapegrad.ops import backward_ops, elementwise
+
+    return sorted({f.opdef.name: f for mod in (elementwise, backward_ops)
+                   for f in vars(mod).values()
+                   if getattr(getattr(f, "opdef", None), "array_forward", None) is not None
+                   }.items())
+
+
+@pytest.mark.parametrize("name, fn", _declared_elementwise_ops())
+def test_every_replayed_op_matches_running_the_function_again(name, fn, monkeypatch):
+    from tapegrad.utils import checkpoint_replay
+
+    rng = np.random.default_rng(6)
+    w = tg.tensor(np.abs(rng.standard_normal((4, 4))) + 0.1, requires_grad=True)
+    x = tg.tensor(np.abs(rng.standard_normal((3, 4))) + 0.5, requires_grad=True)
+    unary = fn.opdef.kind == "unary"
+    calls = []
+
+    def f(h):
+        calls.append(1)
+        z = h @ w
+        return fn(z) if unary else fn(z, h)
+
+    def grads():
+        return tg.autograd.grad((checkpoint(f, x, use_reentrant=False) ** 2).sum(), [w, x])
+
+    replayed = grads()
+    assert len(calls) == 1, name
+    monkeypatch.setattr(checkpoint_replay, "replay", lambda seg, args: False)
+    rerun = grads()
+    assert len(calls) == 3
+    for a, b in zip(replayed, rerun):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

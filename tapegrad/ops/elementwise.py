@@ -52,7 +52,8 @@ def _bool_error(e):
 # ---- unary ------------------------------------------------------------------------------
 
 def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
-    d = defop(op, name, "unary", grad_fn, saves=saves, dx=dx, nconst=nconst, forward=py_f)
+    d = defop(op, name, "unary", grad_fn, saves=saves, dx=dx, nconst=nconst, forward=py_f,
+              array_forward=np_f)
     code = int(op)
     save_x, save_out = "x" in saves, "out" in saves
 
@@ -312,7 +313,8 @@ def _min_py(x, y):
 
 def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
     """``const(x, c, reflected)`` handles a Python-number operand with a constant-variant op."""
-    d = defop(op, name, "binary", grad_fn, saves=saves, dx=dx, dy=dy, forward=py_f)
+    d = defop(op, name, "binary", grad_fn, saves=saves, dx=dx, dy=dy, forward=py_f,
+              array_forward=np_f)
     code = int(op)
     save_x, save_y, save_out = "x" in saves, "y" in saves, "out" in saves
 

@@ -38,6 +38,7 @@ from ..autograd import grad as _grad
 from ..autograd.inplace import version_message
 from ..ops.record import PyRecord
 from ..tensor import Tensor
+from . import checkpoint_replay
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
@@ -145,13 +146,18 @@ def _accumulates_into_leaves():
 def _drop_values(seg):
     """Drop what ``seg``'s records saved (arrays, index arrays, the inputs of Python-op
     records); the records stay, so that the segment can still be swept once refilled."""
+    keep = checkpoint_replay.constants(seg)  # (what a replay cannot recompute)
     with seg.lock:
-        seg.avals = [None] * len(seg.avals)
+        avals = seg.avals
+        seg.avals = [None] * len(avals)
+        for i in keep:
+            seg.avals[i] = avals[i]
         seg.ivals = [None] * len(seg.ivals)
         seg.abytes, seg.big_saved = 0, None
         for entry in seg.pyaux:
             if type(entry) is PyRecord:
-                entry.saved = entry.out = None
+                entry.saved = checkpoint_replay.product_constants(entry)
+                entry.out = None
             elif hasattr(entry, "release"):  # a custom Function's saved tensors
                 entry.release()
 
@@ -216,6 +222,8 @@ class _Refill:
         for t, ver in zip(self.read, self.versions):
             if t._vc[0] != ver:
                 raise RuntimeError(version_message(t.shape, t.dtype, None, t._vc[0], ver))
+        if checkpoint_replay.replay(seg, (*self.args, *self.kwargs.values())):
+            return  # recomputed from the records, without running the function
         state = _creation._rng.bit_generator.state if self.rng is not None else None
         mode = _gm_state.grad_enabled
         try:
