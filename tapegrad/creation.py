@@ -1,6 +1,7 @@
 """Creating tensors: from data, from NumPy, and the factory functions (NumPy dtype rules)."""
 
 import builtins
+import threading
 import warnings
 
 import numpy as np
@@ -223,9 +224,28 @@ class Generator:
         return self._initial_seed
 
 
+class _StateWanted(threading.local):
+    """Per thread: the checkpoints whose function is running and has not drawn yet, each a
+    list ``[None]`` that the first draw from the default generator fills with the state
+    before it (``utils/checkpoint``: the state to restore for a recomputation; reading it
+    costs µs, and most functions draw nothing)."""
+
+    slots = ()
+
+
+state_wanted = _StateWanted()
+
+
 def draws(generator=None):
     """The NumPy generator a random function draws from: ``generator``'s, else the default."""
     if generator is None:
+        slots = state_wanted.slots
+        if slots:
+            state = _rng.bit_generator.state
+            for slot in slots:
+                if slot[0] is None:
+                    slot[0] = state
+            state_wanted.slots = ()
         return _rng
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be a tapegrad.Generator, not "

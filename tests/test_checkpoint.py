@@ -340,6 +340,38 @@ def test_random_numbers_are_drawn_again_for_the_recomputation():
     np.testing.assert_allclose(g.numpy(), g_ref.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("replayed", [True, False])
+def test_random_draws_in_nested_checkpoints(replayed):
+    """The state before each function's first draw is what its recomputation starts from,
+    whether the draw is its own or a nested checkpoint's, replayed or run again; a function
+    that draws nothing leaves the generator alone."""
+    rng = np.random.default_rng(8)
+    W = tg.tensor(rng.standard_normal((5, 5)), requires_grad=True)
+    x = tg.tensor(rng.standard_normal((3, 5)))
+    tail = (lambda z: z) if replayed else (lambda z: z * 3.0)  # (a product with a number)
+
+    def inner(a):
+        return tail(tg.nn.functional.dropout(tg.tanh(a @ W), p=0.4))
+
+    def outer(a, ck):
+        b = tg.tanh(a @ W) + tg.randn(3, 5)
+        c = checkpoint(inner, b, use_reentrant=False) if ck else inner(b)
+        return tail(tg.sigmoid(c @ W))
+
+    tg.manual_seed(5)
+    (g_ref,) = tg.autograd.grad((outer(x, False) ** 2).sum(), W)
+    tg.manual_seed(5)
+    out = checkpoint(outer, x, True, use_reentrant=False)
+    tg.randn(4)  # draws in between must not matter
+    (g,) = tg.autograd.grad((out ** 2).sum(), W)
+    np.testing.assert_allclose(g.numpy(), g_ref.numpy(), rtol=1e-12)
+
+    tg.manual_seed(6)
+    state = tg.creation._rng.bit_generator.state
+    checkpoint(lambda a: tg.tanh(a @ W), x, use_reentrant=False).sum().backward()
+    assert tg.creation._rng.bit_generator.state == state
+
+
 def test_input_changed_in_place_before_backward_raises():
     w = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
     x = tg.tensor([1.0, 2.0, 3.0])  # data: read, not differentiated

@@ -145,7 +145,7 @@ def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like,
         if plan is None:
             return raw_dropout(input, p, training, inplace)
         def mask(lead):
-            keep = creation._rng.random(lead + tuple(input.shape)) < (1.0 - p)
+            keep = creation.draws().random(lead + tuple(input.shape)) < (1.0 - p)
             return creation.tensor((keep * (1.0 / (1.0 - p))).astype(input.dtype))
 
         return _batched(plan, mask) * input  # the batched operand first: its rule applies

@@ -244,7 +244,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return x
     if p == 1.0:
         return x * 0.0
-    keep = _creation._rng.random(x.shape) < (1.0 - p)
+    keep = _creation.draws().random(x.shape) < (1.0 - p)
     return x * _const((keep * (1.0 / (1.0 - p))).astype(x.dtype), x)
 
 

@@ -60,9 +60,9 @@ class _Checkpoint(Function):
     generate_vmap_rule = True  # under vmap fn runs on the batch, as does its recomputation
 
     @staticmethod
-    def forward(ctx, fn, computed, n_kw, n_captured, *args):
+    def forward(ctx, fn, computed, rng, n_kw, n_captured, *args):
         user = args[:len(args) - n_captured]
-        ctx.fn, ctx.n_kw = fn, n_kw
+        ctx.fn, ctx.n_kw, ctx.rng = fn, n_kw, rng
         ctx.tensor_idx = [i for i, a in enumerate(user) if isinstance(a, Tensor)]
         ctx.save_for_backward(*[user[i] for i in ctx.tensor_idx], *args[len(user):])
         ctx.others = [None if isinstance(a, Tensor) else a for a in user]
@@ -101,7 +101,7 @@ class _Checkpoint(Function):
         # spans the recomputed records alone
         # the substitution lasts through the inner backward too: a checkpoint nested in fn
         # recomputes there, and must read these stand-ins (it adds its own on top)
-        with tape_watch.substitute_imports(subs):
+        with tape_watch.substitute_imports(subs), _random_state(ctx.rng):
             with _gm.enable_grad():
                 outs = _call(ctx.fn, args, ctx.n_kw)
             outs = outs if isinstance(outs, tuple) else (outs,)
@@ -120,7 +120,26 @@ class _Checkpoint(Function):
                 for (i, _), g in zip(inputs, got):
                     res[i] = g
                 cres = got[len(inputs):]
-        return (None, None, None, None) + tuple(res) + tuple(cres)
+        return (None, None, None, None, None) + tuple(res) + tuple(cres)
+
+
+class _random_state:
+    """``with _random_state(state)``: the default generator at ``state`` (None: as it is),
+    then back where it was: a recomputation draws the numbers the forward drew."""
+
+    __slots__ = ("state", "outside")
+
+    def __init__(self, state):
+        self.state = state
+
+    def __enter__(self):
+        if self.state is not None:
+            gen = _creation._rng.bit_generator
+            self.outside, gen.state = gen.state, self.state
+
+    def __exit__(self, *exc):
+        if self.state is not None:
+            _creation._rng.bit_generator.state = self.outside
 
 
 def _direct(t):
@@ -149,14 +168,16 @@ def _drop_values(seg):
     keep = checkpoint_replay.constants(seg)  # (what a replay cannot recompute)
     with seg.lock:
         avals = seg.avals
-        seg.avals = [None] * len(avals)
+        dropped = seg.avals = [None] * len(avals)
         for i in keep:
-            seg.avals[i] = avals[i]
+            dropped[i] = avals[i]
         seg.ivals = [None] * len(seg.ivals)
         seg.abytes, seg.big_saved = 0, None
         for entry in seg.pyaux:
             if type(entry) is PyRecord:
-                entry.saved = checkpoint_replay.product_constants(entry)
+                slots = entry.slots  # (a product keeps what it saved of a constant input)
+                entry.saved = checkpoint_replay.product_constants(entry) \
+                    if len(slots) == 2 and (slots[0] < 0 or slots[1] < 0) else None
                 entry.out = None
             elif hasattr(entry, "release"):  # a custom Function's saved tensors
                 entry.release()
@@ -204,10 +225,12 @@ class _Refill:
         # recomputation would silently differ from the forward (the leaves it imported, the
         # arguments that need no grad; a tensor with history changed in place is another
         # record, which the recomputation's imports then show)
-        self.read = [a for a in (*args, *kwargs.values())
-                     if isinstance(a, Tensor) and not a._rg]
-        self.read += [t for t in seg.imports.values() if type(t) is not tuple]
-        self.versions = [t._vcounter()[0] for t in self.read]
+        read = [t for t in seg.imports.values() if type(t) is not tuple]
+        for a in (*args, *kwargs.values()) if kwargs else args:
+            if isinstance(a, Tensor) and not a._rg:
+                read.append(a)
+        self.read = read
+        self.versions = [t._vcounter()[0] for t in read]
         self.n, self.start = seg.n, start
 
     def __call__(self, seg):
@@ -224,22 +247,17 @@ class _Refill:
                 raise RuntimeError(version_message(t.shape, t.dtype, None, t._vc[0], ver))
         if checkpoint_replay.replay(seg, (*self.args, *self.kwargs.values())):
             return  # recomputed from the records, without running the function
-        state = _creation._rng.bit_generator.state if self.rng is not None else None
         mode = _gm_state.grad_enabled
-        try:
-            if state is not None:  # the same random numbers as the first run (dropout)
-                _creation._rng.bit_generator.state = self.rng
+        try:  # (the same random numbers as the first run: dropout)
             mode, _gm_state.grad_enabled = _gm_state.grad_enabled, True  # (enable_grad)
             scope = _OwnSegment()
-            with scope as fresh:
+            with _random_state(self.rng), scope as fresh:
                 start = fresh.order
                 # no early close: the first run fitted this one segment
                 fresh.check_at, fresh.bcheck = self.n, float("inf")
                 outputs = self.fn(*self.args, **self.kwargs)
         finally:
             _gm_state.grad_enabled = mode
-            if state is not None:
-                _creation._rng.bit_generator.state = state
         del outputs
         _take_values(seg, fresh, scope.alone, self.start, start)
 
@@ -334,29 +352,34 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     flat_kw = []
     for k, v in kwargs.items():
         flat_kw += [k, v]
-    gen = _creation._rng.bit_generator
-    rng = gen.state if preserve_rng_state else None
+    # the random state before the function's first draw, if it draws (None: nothing to
+    # restore for a recomputation)
+    rng = [None]
     if not _function._vmap_running[0]:  # (under vmap: the custom Function's batching rule)
         # one run with grad mode on, on a segment of its own, kept without its values
         scope = _OwnSegment()
-        with scope as seg:
-            start = seg.order  # (segments opened by the function itself come after)
-            if not tape.anomaly[0]:
-                # one segment however large: all of it is needed at once in backward anyway
-                seg.check_at, seg.bcheck = _config.SEGMENT_CAP, float("inf")
-            outputs = function(*args, **kwargs)
+        wanted = _creation.state_wanted
+        outer = wanted.slots
+        if preserve_rng_state:
+            wanted.slots = (*outer, rng)
+        try:
+            with scope as seg:
+                start = seg.order  # (segments opened by the function itself come after)
+                if not tape.anomaly[0]:
+                    # one segment however large: all of it is needed at once in backward anyway
+                    seg.check_at, seg.bcheck = _config.SEGMENT_CAP, float("inf")
+                outputs = function(*args, **kwargs)
+        finally:  # (a draw inside filled the slots of the enclosing checkpoints too)
+            wanted.slots = tuple(s for s in outer if s[0] is None) if outer else ()
         if scope.alone and not seg.device:
             if seg.n:  # (nothing recorded: nothing it read requires grad)
                 _drop_values(seg)
-                if rng is not None and gen is _creation._rng.bit_generator and \
-                        gen.state == rng:
-                    rng = None  # it drew no random numbers: nothing to restore
-                seg.refill = _Refill(function, args, kwargs, rng, seg, start)
+                seg.refill = _Refill(function, args, kwargs, rng[0], seg, start)
             return outputs
         # its records went to more than one segment: run it again as a custom Function
         del outputs
-        if rng is not None and gen is _creation._rng.bit_generator:
-            gen.state = rng
+        if rng[0] is not None:
+            _creation._rng.bit_generator.state = rng[0]
     # one run noting which tensors that require grad it reads besides ``args``
     with tape_watch.watch_imports() as seen:
         outputs = function(*args, **kwargs)
@@ -374,7 +397,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     batched = any(getattr(a, "_vmap_level", 0) for a in (*args, *flat_kw, *captured))
     computed = None if batched else _Computed(outputs)
     del outputs
-    return _Checkpoint.apply(function, computed, len(kwargs), len(captured), *args, *flat_kw,
+    return _Checkpoint.apply(function, computed, rng[0], len(kwargs), len(captured), *args,
+                             *flat_kw,
                              *captured)
 
 

@@ -41,9 +41,12 @@ def constants(seg):
     ints = seg.ints if not seg.nbuf else seg.records().ravel().tolist()
     binary = _binary_codes()
     keep = []
-    for op, a, b, v in zip(ints[0::6], ints[1::6], ints[2::6], ints[4::6]):
-        if (a < 0 or b < 0) and op & tape.CODE_MASK in binary and v >= 0 and v & 1:
-            saves = _info(op & tape.CODE_MASK)[2]
+    for r in range(0, len(ints), 6):
+        op = ints[r] & _CODE_MASK
+        if op in binary and (ints[r + 1] < 0 or ints[r + 2] < 0) and ints[r + 4] > 0 and \
+                ints[r + 4] & 1:
+            a, b, v = ints[r + 1], ints[r + 2], ints[r + 4]
+            saves = _info(op)[2]
             for name, slot in (("x", a), ("y", b)):
                 if slot < 0 and name in saves:
                     keep.append((v >> 1) + saves.index(name))
@@ -55,7 +58,7 @@ def product_constants(entry):
     saved, slots = entry.saved, entry.slots
     if saved is None or len(slots) != 2 or (slots[0] >= 0 and slots[1] >= 0):
         return None
-    return [s if slot < 0 else None for s, slot in zip(saved, slots)]
+    return [saved[0] if slots[0] < 0 else None, saved[1] if slots[1] < 0 else None]
 
 
 def replay(seg, args):
