@@ -178,8 +178,8 @@ def _mlp_step(every, width, lib="tapegrad"):
 
 class Checkpoint:
     """A 100-layer tanh MLP, batch = width / 2: its cost per layer grows with the width while
-    checkpointing's own cost (a segment per chunk recorded twice, its values recomputed
-    before the backward sweeps it) stays fixed per chunk."""
+    checkpointing's own cost (a segment per chunk, its values recomputed from the kept
+    records before the backward sweeps it) stays fixed per chunk."""
 
     params = [[0, 10], [64, 256]]
     param_names = ["every", "width"]
