@@ -175,9 +175,8 @@ def _drop_values(seg):
         seg.abytes, seg.big_saved = 0, None
         for entry in seg.pyaux:
             if type(entry) is PyRecord:
-                slots = entry.slots  # (a product keeps what it saved of a constant input)
-                entry.saved = checkpoint_replay.product_constants(entry) \
-                    if len(slots) == 2 and (slots[0] < 0 or slots[1] < 0) else None
+                # (a product keeps what it saved of a constant input)
+                entry.saved = checkpoint_replay.product_constants(entry)
                 entry.out = None
             elif hasattr(entry, "release"):  # a custom Function's saved tensors
                 entry.release()

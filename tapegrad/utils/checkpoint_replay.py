@@ -21,13 +21,13 @@ it is nowhere else, and a record whose forward did not save it cannot be replaye
 import numpy as np
 
 from .. import tape
-from ..ops.record import PyRecord
+from ..ops.record import PyRecord, saved_array
 from ..registry import REGISTRY, Op
 from ..tensor import Tensor
 
 _IMPORT, _GATHER, _MATMUL = int(Op.IMPORT), int(Op.GATHER_STRIDED), int(Op.MATMUL)
 _ADDC, _CODE_MASK = int(Op.ADDC), tape.CODE_MASK
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F64 = np.dtype(np.float64)
 _as_strided = np.lib.stride_tricks.as_strided
 _contig = np.ascontiguousarray
 
@@ -45,11 +45,11 @@ def constants(seg):
         op = ints[r] & _CODE_MASK
         if op in binary and (ints[r + 1] < 0 or ints[r + 2] < 0) and ints[r + 4] > 0 and \
                 ints[r + 4] & 1:
-            a, b, v = ints[r + 1], ints[r + 2], ints[r + 4]
-            saves = _info(op)[2]
-            for name, slot in (("x", a), ("y", b)):
-                if slot < 0 and name in saves:
-                    keep.append((v >> 1) + saves.index(name))
+            xpos, ypos = _info(op)[3:5]
+            if ints[r + 1] < 0 and xpos >= 0:
+                keep.append((ints[r + 4] >> 1) + xpos)
+            if ints[r + 2] < 0 and ypos >= 0:
+                keep.append((ints[r + 4] >> 1) + ypos)
     return keep
 
 
@@ -96,9 +96,7 @@ def replay(seg, args):
             continue
         if size < 2:  # a scalar record: its value came from ``math``, not NumPy
             return False
-        info = _ELEMENTWISE.get(code, False)
-        if info is False:
-            info = _info(code)
+        info = _info(code)
         if info is not None:
             f, unary, saves, xpos, ypos, opos = info
             start = v >> 1
@@ -166,7 +164,7 @@ def _other_dtype(x, y, a, b):
 def _save(avals, avers, i, value, source):
     """Saved value ``i`` recomputed; ``source``: the tensor it was read from (None: fresh,
     False: the forward's own constant, whose stamp stays)."""
-    avals[i] = _contig(value) if value.dtype is _F32 else _contig(value, dtype=_F64)
+    avals[i] = saved_array(value)
     if source is not False and i < len(avers):
         avers[i] = None if source is None else _stamp(source)
 
