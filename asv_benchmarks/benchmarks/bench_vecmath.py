@@ -66,3 +66,45 @@ def track_compile_s():
 
 
 track_compile_s.unit = "seconds"
+
+
+# ---- short runs: sums over inner axes and broadcasting (vecmath.short_runs) ----------------
+
+SHORT_RUN_CASES = {
+    # GMM's shapes: (n, K, d) = (1000, 25, 10)
+    "sum_last_axis": (lambda r: (r.standard_normal((1000, 25, 10)),), "sum", 2),
+    "sum_middle_axis": (lambda r: (r.standard_normal((1000, 25, 10)),), "sum", 1),
+    "broadcast_sub": (lambda r: (r.standard_normal((1000, 1, 10)),
+                                 r.standard_normal((1, 25, 10))), "sub", None),
+}
+
+
+class ShortRuns:
+    """One op on GMM-shaped arrays: NumPy, the op through tapegrad (no recording: the
+    compiled loop), PyTorch. A ratio of ``tapegrad`` to ``numpy`` below 1 is the loop's gain."""
+
+    params = [list(SHORT_RUN_CASES), ["numpy", "tapegrad", "torch"]]
+    param_names = ["case", "implementation"]
+
+    def setup(self, case, impl):
+        make, op, axis = SHORT_RUN_CASES[case]
+        arrays = make(np.random.default_rng(0))
+        if impl == "numpy":
+            lib, wrap = np, (lambda a: a)
+        elif impl == "torch":
+            lib = torch_or_skip()
+            lib.set_num_threads(1)
+            wrap = lib.from_numpy
+        else:
+            import tapegrad as lib
+
+            wrap = lib.tensor
+        args = [wrap(a) for a in arrays]
+        if op == "sum":
+            self.run = lambda: args[0].sum(axis)
+        else:
+            self.run = lambda: args[0] - args[1]
+        self.run()  # compile outside the timing
+
+    def time_op(self, case, impl):
+        self.run()

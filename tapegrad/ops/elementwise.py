@@ -18,6 +18,7 @@ from ..tensor import Tensor, _make, _new, _wrap
 from . import record as R
 from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
+from ..vecmath.short_runs import binary as _broadcast_op  # broadcasting with short runs
 from .movement import broadcast_to, operand_slot
 from .shapes import broadcast_shapes
 
@@ -339,7 +340,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         return R.result_arrays(r, code, x, y, save_x, save_y, save_out)
                     return _make(r)
                 try:
-                    r = np_f(xd, yd)
+                    r = _broadcast_op(np_f, xd, yd)
                 except ValueError:
                     r = None  # the general path below gives PyTorch's message
                 except TypeError as e:
@@ -380,7 +381,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
         xa = np.float64(xd) if type(xd) is float else xd  # NEP 50: a tensor is never "weak"
         ya = np.float64(yd) if type(yd) is float else yd
         try:
-            r = _wrap(np_f(xa if wx is None else wx, ya if wy is None else wy))
+            r = _wrap(_broadcast_op(np_f, xa if wx is None else wx, ya if wy is None else wy))
         except ValueError:
             broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on a mismatch
             if np_f is not np.power:

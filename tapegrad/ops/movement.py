@@ -18,9 +18,11 @@ import numpy as np
 from .. import tape
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
+from ..vecmath.short_runs import sum_axes as _sum_axes
 from . import record as R
 from ..registry import Op, defop
-from .shapes import c_strides, expand_error, flat_shape, norm_dim, norm_dims, size_of
+from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, size_of,
+                     strided_ints)
 from .shapes import torch_dtype_name as _torch_name
 
 _grad_on = R._grad_on
@@ -357,10 +359,7 @@ def operand_slot(seg, x, shape):
     a = x._rec if x._seg is seg else tape.slot(seg, x)
     if xs == shape:
         return a
-    lead = len(shape) - len(xs)
-    cs = c_strides(xs)
-    strides = (0,) * lead + tuple(0 if s == 1 else c for s, c in zip(xs, cs))
-    aux = tape.add_iaux(seg, (len(shape), *shape, *strides, 0))
+    aux = tape.add_iaux(seg, R.broadcast_ints(xs, shape))
     return tape.record(seg, Op.GATHER_STRIDED, a, -1, aux, size_of(shape), narrow=True)
 
 
@@ -453,6 +452,8 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         from .cuda_ops import sum_value
 
         value = sum_value(xd, dims, keepdim, dtype)
+    elif dtype is None:  # (a compiled loop where NumPy's short runs are slow; same values)
+        value = _wrap(_sum_axes(xd, dims, keepdim))
     else:
         value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper
     if not (x._rg and _grad_on()):
@@ -465,7 +466,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         strides = tuple([0 if k in dims else cs[k] for k in range(len(shape))])
         if len(_sum_ints) > 4096:  # shapes of a long-running program: keep it bounded
             _sum_ints.clear()
-        ints = _sum_ints[(shape, dims)] = (len(shape), *shape, *strides, 0)
+        ints = _sum_ints[(shape, dims)] = strided_ints(shape, strides, 0)
     seg = tape.prepare([x]) if type(xd) is DeviceArray else R.segment_for(x)
     return _record_sum(value, x, seg, ints)
 

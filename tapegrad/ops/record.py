@@ -15,7 +15,7 @@ from .. import tensor as _tensor_mod
 from ..device import DeviceArray as _DeviceArray
 from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
-from .shapes import c_strides
+from .shapes import c_strides, strided_ints
 
 _saved_bytes, _DISTINCT_BYTES = tape.saved_bytes, tape._DISTINCT_BYTES
 _F64 = np.dtype(np.float64)
@@ -234,16 +234,21 @@ def _operand(seg, t, shape, n):
     ts = t._data.shape
     if ts == shape:
         return a
+    return tape.record(seg, _GATHER, a, -1, tape.add_iaux(seg, broadcast_ints(ts, shape)), n,
+                       narrow=True)
+
+
+def broadcast_ints(ts, shape):
+    """The GATHER_STRIDED parameters of an operand of shape ``ts`` broadcast to ``shape``."""
     ints = _gather_ints.get((ts, shape))
     if ints is None:
         lead = len(shape) - len(ts)
         cs = c_strides(ts)
         strides = (0,) * lead + tuple([0 if s == 1 else c for s, c in zip(ts, cs)])
-        ints = _gather_ints[(ts, shape)] = (len(shape), *shape, *strides, 0)
         if len(_gather_ints) > 4096:  # shapes of a long-running program: keep it bounded
             _gather_ints.clear()
-            _gather_ints[(ts, shape)] = ints
-    return tape.record(seg, _GATHER, a, -1, tape.add_iaux(seg, ints), n, narrow=True)
+        ints = _gather_ints[(ts, shape)] = strided_ints(shape, strides, 0)
+    return ints
 
 
 def segment_for(x):

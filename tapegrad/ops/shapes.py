@@ -53,6 +53,25 @@ def expand_error(xs, shape, dtype=None):
     return None
 
 
+def strided_ints(shape, strides, offset):
+    """A strided map's record parameters ``(nd, *shape, *strides, offset)``, with the dims
+    merged that one stride covers (``strides[k] == strides[k + 1] * shape[k + 1]``) and the
+    size-1 dims dropped: the same index map in C order, in longer contiguous runs for the
+    sweep's inner loop (a (1000, 25, 10) broadcast of a (25, 10) operand is 1000 runs of 250,
+    not 25000 runs of 10)."""
+    dims = []
+    for n, s in zip(shape, strides):
+        if n == 1:
+            continue
+        if dims and dims[-1][1] == s * n:
+            dims[-1] = (dims[-1][0] * n, s)
+        else:
+            dims.append((n, s))
+    if not dims and shape:
+        dims = [(1, 0)]
+    return (len(dims), *[n for n, _ in dims], *[s for _, s in dims], offset)
+
+
 def c_strides(shape):
     """Element strides of a C-contiguous array of ``shape``."""
     strides, acc = [], 1

@@ -1,0 +1,161 @@
+"""vecmath.short_runs: sums and broadcast arithmetic with short contiguous runs by compiled
+loops, bit for bit NumPy's results (values, dtypes, shapes, warnings), and the strided maps'
+merged dims (ops/shapes.strided_ints) the sweep reads."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.ops.movement import _strided_indices
+from tapegrad.ops.shapes import strided_ints
+from tapegrad.vecmath import short_run_kernels as K
+from tapegrad.vecmath import short_runs as S
+
+SUM_SHAPES = [(1000, 25, 10), (25000, 10), (300, 7, 9), (64, 64, 5), (2, 10000, 2),
+              (5, 3, 4000), (4100, 4), (17, 1000, 3), (128, 130), (200, 3, 3, 10)]
+
+
+def _data(shape, dtype, rng):
+    # magnitudes over six decades: a different summation order would show in the last bits
+    return (rng.standard_normal(shape) * 10 ** rng.uniform(-3, 3, shape)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sums_are_numpys_bit_for_bit(dtype):
+    rng = np.random.default_rng(0)
+    for shape in SUM_SHAPES:
+        x = _data(shape, dtype, rng)
+        for k in range(1, len(shape)):
+            for dims in itertools.combinations(range(len(shape)), k):
+                for keepdims in (False, True):
+                    got = S.sum_axes(x, dims, keepdims)
+                    want = x.sum(axis=dims, keepdims=keepdims)
+                    assert got.dtype == want.dtype and got.shape == want.shape
+                    np.testing.assert_array_equal(got, want, err_msg=f"{shape} {dims}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_loops_themselves_match_numpy(dtype):
+    rng = np.random.default_rng(1)
+    for n in range(1, 129):  # every row length of NumPy's pairwise block, incl. < 8
+        x = _data((300, n), dtype, rng)
+        out = np.empty(300, dtype)
+        assert K.sum_rows(x, out)
+        np.testing.assert_array_equal(out, x.sum(1), err_msg=str(n))
+    x = _data((40, 33, 7), dtype, rng)
+    out = np.empty((40, 7), dtype)
+    assert K.sum_middle(x, out)
+    np.testing.assert_array_equal(out, x.sum(1))
+
+
+def test_signed_zeros_and_special_values_as_numpy():
+    for n in (3, 9, 20):  # NumPy's sums start from +0.0: a row of -0.0 sums to +0.0
+        x = np.full((2000, n), -0.0)
+        np.testing.assert_array_equal(np.signbit(S.sum_axes(x, (1,), False)),
+                                      np.signbit(x.sum(1)))
+    x = np.ones((3000, 10))
+    x[5, 3] = np.nan
+    x[7, 2] = np.inf
+    got = S.sum_axes(x, (1,), False)
+    np.testing.assert_array_equal(got, x.sum(1))  # (NaN compares equal here)
+    with warnings.catch_warnings(record=True) as caught:  # NumPy recomputes: its warning
+        warnings.simplefilter("always")
+        S.sum_axes(np.full((1000, 25, 10), 1e308), (2,), False)
+    assert any("overflow" in str(w.message) for w in caught)
+    a, b = np.zeros((1000, 1, 10)), np.zeros((1, 25, 10))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = S.binary(np.true_divide, a, b)
+    assert np.isnan(r).all() and any("invalid value" in str(w.message) for w in caught)
+    with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        S.binary(np.true_divide, a, b)
+    assert not caught
+
+
+BROADCASTS = [((1000, 1, 10), (1, 25, 10)), ((1000, 25, 10), (25, 10)), ((1000, 25), (1000, 1)),
+              ((4000, 10), (10,)), ((30, 1, 40, 7), (1, 50, 1, 7)), ((2000, 1, 3), (1, 30, 1)),
+              ((20000, 3), (1, 3)), ((50, 40, 30, 3), (40, 1, 3)), ((3, 2, 1000, 5), (2, 1, 5))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_broadcast_arithmetic_is_numpys_bit_for_bit(dtype):
+    rng = np.random.default_rng(2)
+    for xs, ys in BROADCASTS:
+        x, y = rng.standard_normal(xs).astype(dtype), (rng.standard_normal(ys) + 3).astype(dtype)
+        for f in (np.add, np.subtract, np.multiply, np.true_divide):
+            for a, b in ((x, y), (y, x)):
+                got, want = S.binary(f, a, b), f(a, b)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                np.testing.assert_array_equal(got, want, err_msg=f"{f.__name__} {xs} {ys}")
+
+
+def test_broadcast_of_views_and_the_kernel_is_taken_where_runs_are_short():
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((60, 50, 8))
+    for v in (base[::-1], base[:, ::2], base.transpose(1, 0, 2), base[..., ::-1], base[:, :, 1:7]):
+        for other in (rng.standard_normal(v.shape[-1]), rng.standard_normal((1,) + v.shape[1:])):
+            for a, b in ((v, other), (other, v)):
+                np.testing.assert_array_equal(S.binary(np.subtract, a, b), a - b)
+    gmm = S._broadcast_dims(np.empty((1000, 1, 10)), np.empty((1, 25, 10)))
+    assert gmm is not None and gmm[1][-2:] == [(25, 0, 80), (10, 8, 8)]
+    assert S._broadcast_dims(np.empty((1000, 256)), np.empty(256)) is None  # long runs: NumPy's
+    assert S._broadcast_dims(np.empty((10, 10)), np.empty(10)) is None  # small: NumPy's
+    with pytest.raises(ValueError):  # shapes that do not broadcast: NumPy's own error
+        S.binary(np.add, np.empty((5000, 3)), np.empty((5000, 4)))
+
+
+def test_tensor_ops_take_the_loops_with_numpys_values_and_right_gradients():
+    torch = None
+    try:
+        import torch
+    except ImportError:
+        pass
+    rng = np.random.default_rng(4)
+    xv, mv, qv = rng.standard_normal((1000, 10)), rng.standard_normal((25, 10)), \
+        rng.standard_normal((25, 10))
+    x, m, q = tg.tensor(xv), tg.tensor(mv, requires_grad=True), tg.tensor(qv, requires_grad=True)
+    xc = x[:, None, :] - m[None, :, :]
+    np.testing.assert_array_equal(xc.detach().numpy(), xv[:, None, :] - mv[None])
+    s = (q[None] * xc).sum(2)
+    np.testing.assert_array_equal(s.detach().numpy(), (qv[None] * (xv[:, None] - mv)).sum(2))
+    (s * s).sum().backward()
+    sv = (qv[None] * (xv[:, None] - mv)).sum(2)  # d/dq, d/dm of sum(s^2), s = sum_d q (x - m)
+    np.testing.assert_allclose(q.grad.numpy(), (2 * sv[:, :, None] * (xv[:, None] - mv)).sum(0),
+                               rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(m.grad.numpy(), (-2 * sv[:, :, None] * qv[None]).sum(0),
+                               rtol=1e-12, atol=1e-9)
+    if torch is not None:
+        tq, tm = torch.tensor(qv, requires_grad=True), torch.tensor(mv, requires_grad=True)
+        ts = (tq[None] * (torch.tensor(xv)[:, None, :] - tm[None])).sum(2)
+        (ts * ts).sum().backward()
+        np.testing.assert_allclose(q.grad.numpy(), tq.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(m.grad.numpy(), tm.grad.numpy(), rtol=1e-10)
+
+
+def test_gradcheck_through_merged_strided_maps():
+    rng = np.random.default_rng(5)
+    x = tg.tensor(rng.standard_normal((4, 3, 5)), requires_grad=True)
+    b = tg.tensor(rng.standard_normal((3, 1)), requires_grad=True)
+    f = lambda x, b: ((x * b + b) ** 2).sum(1)  # noqa: E731
+    assert tg.autograd.gradcheck(f, (x, b))
+    assert tg.autograd.gradgradcheck(f, (x, b))
+
+
+def test_strided_ints_keep_the_index_map():
+    rng = np.random.default_rng(6)
+    for _ in range(200):
+        nd = int(rng.integers(1, 5))
+        shape = tuple(int(n) for n in rng.integers(1, 5, nd))
+        kind = rng.integers(0, 3, nd)  # broadcast, C order of a (maybe smaller) operand, other
+        cs = [int(np.prod(shape[k + 1:])) for k in range(nd)]
+        strides = tuple(0 if k == 0 else c if k == 1 else int(rng.integers(1, 7))
+                        for k, c in zip(kind, cs))
+        ints = strided_ints(shape, strides, 3)
+        m = ints[0]
+        merged = _strided_indices(ints[1:1 + m], ints[1 + m:1 + 2 * m], ints[-1]).reshape(-1)
+        np.testing.assert_array_equal(merged, _strided_indices(shape, strides, 3).reshape(-1))
+        assert m <= max(1, sum(n > 1 for n in shape))
