@@ -159,3 +159,24 @@ def test_strided_ints_keep_the_index_map():
         merged = _strided_indices(ints[1:1 + m], ints[1 + m:1 + 2 * m], ints[-1]).reshape(-1)
         np.testing.assert_array_equal(merged, _strided_indices(shape, strides, 3).reshape(-1))
         assert m <= max(1, sum(n > 1 for n in shape))
+
+
+def test_broadcast_values_saved_for_the_backward():
+    rng = np.random.default_rng(7)
+    for xs, shape in (((1000, 1, 10), (1000, 25, 10)), ((25, 10), (1000, 25, 10)),
+                      ((3000, 1), (3000, 7)), ((10,), (3, 10))):
+        for dtype in (np.float64, np.float32):
+            x = rng.standard_normal(xs).astype(dtype)
+            v = S.broadcast_value(x, shape)
+            np.testing.assert_array_equal(v, np.broadcast_to(x, shape))
+            assert v.dtype == dtype and v.shape == shape
+    assert S.broadcast_value(x, (3, 10)).base is not None  # small: NumPy's view, copied later
+    assert S.broadcast_value(rng.standard_normal((1000, 1, 10)), (1000, 25, 10)).flags.c_contiguous
+    # through an op that saves both broadcast operands: q_n . k_k for every pair
+    qv, kv = rng.standard_normal((1000, 10)), rng.standard_normal((25, 10))
+    q, k = tg.tensor(qv, requires_grad=True), tg.tensor(kv, requires_grad=True)
+    s = (q[:, None, :] * k[None]).sum(-1)
+    (s * s).sum().backward()
+    sv = qv @ kv.T
+    np.testing.assert_allclose(q.grad.numpy(), 2 * sv @ kv, rtol=1e-10)
+    np.testing.assert_allclose(k.grad.numpy(), 2 * sv.T @ qv, rtol=1e-10)

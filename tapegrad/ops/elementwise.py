@@ -411,7 +411,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                 if ss == shape:
                     v, st = R.saved_value(src)
                 else:  # the broadcast value, contiguous, stamped with its source's version
-                    v, st = R.saved_value(src, np.broadcast_to(sd, shape))
+                    v, st = R.saved_value(src, R._broadcast_value(sd, shape))
                 saved.append(v)
                 stamps.append(st)
         if save_out:

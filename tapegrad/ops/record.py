@@ -16,6 +16,7 @@ from ..device import DeviceArray as _DeviceArray
 from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
 from .shapes import c_strides, strided_ints
+from ..vecmath.short_runs import broadcast_value as _broadcast_value
 
 _saved_bytes, _DISTINCT_BYTES = tape.saved_bytes, tape._DISTINCT_BYTES
 _F64 = np.dtype(np.float64)
@@ -203,7 +204,7 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
                 raise RuntimeError(INFERENCE_SAVE_MSG)
             d = t._data
             if d.shape != shape:  # the broadcast value, stamped with its source's version
-                d = np.broadcast_to(d, shape)
+                d = _broadcast_value(d, shape)
             saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
             c = t._vcounter()
             stamps.append((c, c[0]))

@@ -9,7 +9,7 @@ so the results are the same bit for bit:
   such rows: eight running sums, combined as ``((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))``, then
   the leftover elements; fewer than eight elements are added in order (NumPy's reduction
   starts from zero in both cases);
-* broadcast arithmetic is the one IEEE operation per element.
+* broadcast arithmetic is the one IEEE operation per element (a broadcast copy: none).
 
 Every loop also returns whether all its results are finite (``r - r == 0``: false for inf
 and NaN). A non-finite result
@@ -17,7 +17,6 @@ sends the caller back to NumPy, whose warnings and ``np.errstate`` handling then
 unchanged.
 """
 
-import numpy as np
 from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
@@ -79,7 +78,7 @@ def sum_rows(x, out):
     return finite
 
 
-ADD, SUB, MUL, DIV = 0, 1, 2, 3
+ADD, SUB, MUL, DIV, COPY = 0, 1, 2, 3, 4
 
 
 @njit(inline="always")
@@ -90,7 +89,9 @@ def _apply(op, u, v):
         return u - v
     if op == MUL:
         return u * v
-    return u / v
+    if op == DIV:
+        return u / v
+    return u
 
 
 @njit(inline="always")
@@ -105,16 +106,20 @@ def _nest(op, a, b, out):
 
 @njit(**_OPTS)
 def broadcast(op, a, b, out):
-    """``out = a <op> b`` over 4-D views (``a`` and ``b`` broadcast with zero strides, ``out``
-    C-contiguous), one loop nest per operation; returns whether every result is finite."""
+    """``out = a <op> b`` (``COPY``: ``out = a``) over 4-D views (``a`` and ``b`` broadcast with
+    zero strides, ``out`` C-contiguous), one loop nest per operation; returns whether every
+    result is finite."""
     if op == ADD:
         _nest(ADD, a, b, out)
     elif op == SUB:
         _nest(SUB, a, b, out)
     elif op == MUL:
         _nest(MUL, a, b, out)
-    else:
+    elif op == DIV:
         _nest(DIV, a, b, out)
+    else:
+        _nest(COPY, a, b, out)
+        return True  # (copies are exact: nothing to check)
     # checked in a pass of its own: an integer or-reduction over contiguous memory vectorises
     # (~25 us for 250k results), where a check inside the nest doubled its time
     flat = out.reshape(-1)

@@ -96,20 +96,43 @@ def binary(np_f, x, y):
     return out.reshape(shape)
 
 
-def _broadcast_dims(x, y):
-    """``(shape, runs)``: the broadcast shape of ``x`` and ``y``, and its dims merged where
-    both operands' strides allow (``(size, x's stride, y's stride)`` in bytes, a broadcast dim
-    striding 0), padded to four; None where the kernel would not be faster (a small result,
-    a long innermost run, more than four runs, no broadcasting left) or the shapes do not
-    broadcast (NumPy then raises its error)."""
-    nd = max(x.ndim, y.ndim)
+def broadcast_value(x, shape):
+    """``x`` broadcast to ``shape``, for a caller that saves it C-contiguous: the copy made by
+    the compiled loop where its runs are short, else ``np.broadcast_to``'s view (the caller's
+    copy, as before: a dtype cast, if any, in the same pass)."""
+    if x.dtype is _F64 or x.dtype is _F32:
+        dims = _broadcast_dims(x, x, shape)
+        if dims is not None:
+            out = np.empty([d[0] for d in dims[1]], x.dtype)
+            a = _as_strided(x, out.shape, [d[1] for d in dims[1]], writeable=False)
+            _load().broadcast(_COPY, a, a, out)
+            return out.reshape(dims[0])
+    return np.broadcast_to(x, shape)
+
+
+_COPY = 4  # (short_run_kernels.COPY, without importing Numba before it is needed)
+
+
+def _broadcast_dims(x, y, target=None):
+    """``(shape, runs)``: the broadcast shape of ``x`` and ``y`` (or ``target``, a shape both
+    broadcast to), and its dims merged where both operands' strides allow (``(size, x's
+    stride, y's stride)`` in bytes, a broadcast dim striding 0), padded to four; None where
+    the kernel would not be faster (a small result, a long innermost run, more than four runs,
+    no broadcasting left) or the shapes do not broadcast (NumPy then raises its error)."""
+    if target is not None and len(target) < max(x.ndim, y.ndim):
+        return None
+    nd = max(x.ndim, y.ndim, 0 if target is None else len(target))
     xs, ys = (1,) * (nd - x.ndim) + x.shape, (1,) * (nd - y.ndim) + y.shape
     xt, yt = (0,) * (nd - x.ndim) + x.strides, (0,) * (nd - y.ndim) + y.strides
     shape, runs = [], []
-    for n, m, s, t in zip(xs, ys, xt, yt):
+    for k, (n, m, s, t) in enumerate(zip(xs, ys, xt, yt)):
         if n != m and n != 1 and m != 1:
             return None
         size = n if m == 1 else m
+        if target is not None:
+            if size != 1 and size != target[k]:
+                return None
+            size = target[k]
         shape.append(size)
         if size == 1:
             continue
