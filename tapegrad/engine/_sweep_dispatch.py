@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "00303419fc3107b1"
+RULES_HASH = "7047bb3515f4b18b"
 
 
 @intrinsic
@@ -384,6 +384,16 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
             fv = adj[f:f + last]
             for j in range(last):
                 dv[j] += fv[j]
+        elif ds == 1 and fs == 0:  # one value added along a run (a sum's VJP): vectorises
+            v = adj[f]
+            dv = adj[d:d + last]
+            for j in range(last):
+                dv[j] += v
+        elif ds == 0:  # a run added into one element (a broadcast's VJP), in the same order,
+            acc = adj[d]  # in a register
+            for j in range(last):
+                acc += adj[f + j * fs]
+            adj[d] = acc
         else:
             for j in range(last):
                 adj[d + j * ds] += adj[f + j * fs]
