@@ -180,3 +180,46 @@ def test_broadcast_values_saved_for_the_backward():
     sv = qv @ kv.T
     np.testing.assert_allclose(q.grad.numpy(), 2 * sv @ kv, rtol=1e-10)
     np.testing.assert_allclose(k.grad.numpy(), 2 * sv.T @ qv, rtol=1e-10)
+
+
+def test_shift_max_is_numpys_maximum_up_to_the_sign_of_zero():
+    rng = np.random.default_rng(8)
+    for dtype in (np.float64, np.float32):
+        for shape, dims in (((1000, 25), (1,)), ((200, 10, 9), (2,)), ((100, 20, 9), (1, 2)),
+                            ((5000, 4), (1,))):
+            x = rng.standard_normal(shape).astype(dtype)
+            x[3, ...] = 0.0
+            x[4, ...] = -0.0
+            x[5, ...] = -np.inf
+            x.reshape(len(x), -1)[6, 1] = np.nan
+            x.reshape(len(x), -1)[7, 0] = np.nan  # NaN first in its row
+            x.reshape(len(x), -1)[8, -1] = np.inf
+            got, want = S.shift_max(x, dims), np.amax(x, axis=dims, keepdims=True)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)  # (-0.0 == 0.0; NaN where NumPy's is)
+    x = rng.standard_normal((1000, 25))
+    for dims in ((0,), (0, 1)):  # leading or all dims: NumPy's own
+        np.testing.assert_array_equal(S.shift_max(x, dims), np.amax(x, axis=dims, keepdims=True))
+
+
+def test_logsumexp_and_softmax_over_large_short_rows():
+    rng = np.random.default_rng(9)
+    xv = rng.standard_normal((2000, 25)) * 30
+    xv[0] = 0.0
+    xv[1] = -0.0
+    xv[2, 3] = np.inf
+    xv[3] = -np.inf
+    x = tg.tensor(xv, requires_grad=True)
+    m = np.amax(xv, axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(all="ignore"):
+        want = (np.log(np.exp(xv - m).sum(1, keepdims=True)) + m)[:, 0]
+    got = tg.logsumexp(x, 1)
+    np.testing.assert_array_equal(got.detach().numpy(), want)
+    with np.errstate(all="ignore"):
+        e = np.exp(xv - m)
+        np.testing.assert_array_equal(tg.softmax(x, 1).detach().numpy(), e / e.sum(1, keepdims=True))
+    rows = slice(4, None)  # finite rows: the gradient of the sum of logsumexps is the softmax
+    tg.logsumexp(x[rows], 1).sum().backward()
+    sm = np.exp(xv[rows] - want[rows, None])
+    np.testing.assert_allclose(x.grad.numpy()[rows], sm, rtol=1e-12, atol=1e-300)

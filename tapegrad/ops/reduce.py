@@ -16,6 +16,7 @@ import numpy as np
 
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
+from ..vecmath.short_runs import shift_max as _shift_max
 from . import record as R
 from .movement import gather_index, mean, permute, reshape, sum
 from ..registry import Op, defop
@@ -547,7 +548,7 @@ def _shift(x, dims):
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         m = np.zeros(_kept_shape(xd.shape, dims), xd.dtype)
     else:
-        m = np.amax(xd, axis=dims, keepdims=True)
+        m = _shift_max(xd, dims)  # (a compiled loop over large arrays' short rows)
         m = np.where(np.isfinite(m), m, 0).astype(xd.dtype)  # all -inf rows stay -inf, not nan
     return _const(m)
 

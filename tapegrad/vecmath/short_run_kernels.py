@@ -128,3 +128,24 @@ def broadcast(op, a, b, out):
         v = flat[i]
         bad |= v - v != 0
     return bad == 0
+
+
+@njit(**_OPTS)
+def max_rows(x, out):
+    """``out[o] = max(x[o, :])`` for C-contiguous ``x`` of shape (O, n), NaN for a row holding
+    one; which zero a row of zeros gives is not NumPy's choice (its SIMD loop picks either), so
+    this serves only callers to whom +0.0 and -0.0 are the same (a shift constant)."""
+    n_outer, n = x.shape
+    for o in range(n_outer):
+        a = x[o]
+        res = a[0]
+        for i in range(1, n):
+            v = a[i]
+            if v > res:
+                res = v
+        if res == res:  # (no NaN met as the first element: look for one)
+            for i in range(n):
+                if a[i] != a[i]:
+                    res = a[i]
+                    break
+        out[o] = res

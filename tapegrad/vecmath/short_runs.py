@@ -71,6 +71,21 @@ def sum_axes(x, dims, keepdims):
     return x.sum(axis=dims, keepdims=keepdims)
 
 
+def shift_max(x, dims):
+    """``np.amax(x, axis=dims, keepdims=True)`` as a shift constant (logsumexp, softmax): the
+    same values except that a zero maximum may have the other sign, which a shift does not
+    see (``x - 0.0`` and ``x - -0.0`` differ only in a zero's sign, ``exp`` of both is 1);
+    the compiled loop for rows (summed dims the last ones) of large float arrays."""
+    if type(x) is _ndarray and x.size >= THRESHOLD and (x.dtype is _F64 or x.dtype is _F32) \
+            and 0 < len(dims) < x.ndim and dims[0] == x.ndim - len(dims) and \
+            dims[-1] == x.ndim - 1 and x.flags.c_contiguous:
+        n = _size(x.shape[dims[0]:])
+        out = np.empty(x.size // n, x.dtype)
+        _load().max_rows(x.reshape(-1, n), out)
+        return out.reshape(x.shape[: dims[0]] + (1,) * len(dims))
+    return np.amax(x, axis=dims, keepdims=True)
+
+
 _OPS = {np.add: 0, np.subtract: 1, np.multiply: 2, np.true_divide: 3}
 _as_strided = np.lib.stride_tricks.as_strided
 
