@@ -278,11 +278,11 @@ def _np_cpow(x, y):
 
 def numpy_rule_namespace():
     """``RULE_FUNCTIONS`` bound to NumPy (the numeric evaluation of a formula on arrays)."""
-    from . import vecmath  # NumPy's functions, SIMD kernels for large float64 arrays
+    from . import vecmath  # NumPy's functions; SIMD kernels, branch-free selects for large arrays
 
     return dict(_pow=_np_pow, _cpow=_np_cpow, exp=vecmath.exp, log=vecmath.log,
                 sin=vecmath.sin, cos=vecmath.cos, _times=vecmath.times, tan=np.tan, tanh=np.tanh,
-                sqrt=np.sqrt, sign=_np_sign, where=np.where, log1p=np.log1p, expm1=np.expm1,
+                sqrt=np.sqrt, sign=_np_sign, where=vecmath.where, log1p=np.log1p, expm1=np.expm1,
                 sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
 
 

@@ -189,3 +189,26 @@ def test_kernels_load_lazily():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def test_where_is_numpys_select_bit_for_bit():
+    """``vecmath.where`` (the formulas' ``where``, e.g. relu's derivative): NumPy's values and
+    dtype for every operand form it takes, NumPy's own call for the rest."""
+    rng = np.random.default_rng(11)
+    for dtype in (np.float64, np.float32):
+        o = rng.standard_normal(20000).astype(dtype)
+        g = rng.standard_normal(20000).astype(dtype)
+        o[[3, 9]], g[[4, 9]] = np.nan, np.inf
+        cond = o <= 0.0
+        for a, b in ((0.0, g), (g, 0.0), (g, o), (np.float64(0.5), g), (0, g), (g, np.float32(2))):
+            got, want = vecmath.where(cond, a, b), np.where(cond, a, b)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+        for args in ((cond[:100], 0.0, g[:100]),  # small: NumPy's
+                     (cond, g[:1], g),  # broadcasting: NumPy's
+                     (cond, g.astype(np.float16), 0.0)):  # another dtype: NumPy's
+            np.testing.assert_array_equal(vecmath.where(*args), np.where(*args))
+    x = tg.tensor(rng.standard_normal((40, 1000)), requires_grad=True)
+    (tg.relu(x) * tg.tensor(np.arange(1000.0))).sum().backward()  # relu's VJP: a large where
+    np.testing.assert_array_equal(x.grad.numpy(),
+                                  np.where(x.detach().numpy() <= 0, 0.0, np.arange(1000.0)))

@@ -113,3 +113,48 @@ exp = _make("exp")
 log = _make("log")
 sin = _make("sin")
 cos = _make("cos")
+
+
+_select = None
+_BOOL = np.dtype(np.bool_)
+
+
+def where(cond, a, b):
+    """``np.where(cond, a, b)``, the same values; a branch-free compiled select
+    (``select_kernels``) where NumPy's branchy loop is slow: a float64/float32 result of at
+    least ``THRESHOLD`` elements, ``cond`` a C-contiguous bool array, ``a`` and ``b`` numbers
+    or C-contiguous arrays of the result's dtype and ``cond``'s shape (no broadcasting)."""
+    global _select
+    if type(cond) is not _ndarray or cond.size < THRESHOLD or cond.dtype != _BOOL or \
+            not cond.flags.c_contiguous:
+        return np.where(cond, a, b)
+    dtype = np.result_type(a, b)  # (NEP 50: a Python number takes the array's dtype)
+    if dtype != _F64 and dtype != np.float32:
+        return np.where(cond, a, b)
+    args = []
+    for v in (a, b):
+        if type(v) is _ndarray and v.ndim:
+            if v.shape != cond.shape or v.dtype != dtype or not v.flags.c_contiguous:
+                return np.where(cond, a, b)
+            args.append(v.reshape(-1))
+        elif type(v) in (float, int) or (isinstance(v, (np.generic, _ndarray)) and
+                                         np.ndim(v) == 0):
+            args.append(dtype.type(v))
+        else:
+            return np.where(cond, a, b)
+    if _select is None:
+        from . import select_kernels
+
+        _select = select_kernels
+    out = np.empty(cond.shape, dtype)
+    first, second = args
+    flat = cond.reshape(-1)
+    if type(first) is _ndarray and type(second) is _ndarray:
+        _select.select(flat, first, second, out.reshape(-1))
+    elif type(second) is _ndarray:
+        _select.select_first_const(flat, first, second, out.reshape(-1))
+    elif type(first) is _ndarray:
+        _select.select_second_const(flat, first, second, out.reshape(-1))
+    else:
+        return np.where(cond, a, b)
+    return out

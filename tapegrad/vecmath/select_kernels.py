@@ -1,0 +1,34 @@
+"""Branch-free selects for ``tapegrad.vecmath.where`` (Numba; imported on first large use).
+
+NumPy's ``where`` runs a branch per element: on a condition that is true half the time at
+random (relu's derivative) it takes ~3.5 ns an element on the development VM, 1.4 ms for 4e5
+elements, ~13x a multiplication of the same size. These loops select without a branch (LLVM
+turns the conditional into a vector blend), each result one of its operands exactly.
+"""
+
+from numba import njit
+
+from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+
+_OPTS = dict(cache=True, nogil=True)
+
+
+@njit(**_OPTS)
+def select(cond, a, b, out):
+    """``out[i] = a[i] if cond[i] else b[i]`` (1-D, one length)."""
+    for i in range(len(out)):
+        out[i] = a[i] if cond[i] else b[i]
+
+
+@njit(**_OPTS)
+def select_first_const(cond, a, b, out):
+    """``out[i] = a if cond[i] else b[i]`` (``a`` a number of ``out``'s dtype)."""
+    for i in range(len(out)):
+        out[i] = a if cond[i] else b[i]
+
+
+@njit(**_OPTS)
+def select_second_const(cond, a, b, out):
+    """``out[i] = a[i] if cond[i] else b`` (``b`` a number of ``out``'s dtype)."""
+    for i in range(len(out)):
+        out[i] = a[i] if cond[i] else b
