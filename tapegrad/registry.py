@@ -265,8 +265,10 @@ def _np_sign(x):
 
 def _np_pow(x, y):
     """PyTorch's pow on arrays: sqrt for an exponent of 0.5, rsqrt for -0.5."""
-    if np.ndim(y) == 0 and y in (0.5, -0.5):
-        return np.sqrt(x) if y == 0.5 else 1.0 / np.sqrt(x)
+    if np.ndim(y) == 0:  # one exponent: one function, not all three selected by np.where
+        if y in (0.5, -0.5):
+            return np.sqrt(x) if y == 0.5 else 1.0 / np.sqrt(x)
+        return np.power(x, np.asarray(y))  # (a 0-d array, not "weak": the dtype np.where gave)
     y = np.asarray(y)
     return np.where(y == 0.5, np.sqrt(x), np.where(y == -0.5, 1.0 / np.sqrt(x), np.power(x, y)))
 

@@ -212,3 +212,32 @@ def test_where_is_numpys_select_bit_for_bit():
     (tg.relu(x) * tg.tensor(np.arange(1000.0))).sum().backward()  # relu's VJP: a large where
     np.testing.assert_array_equal(x.grad.numpy(),
                                   np.where(x.detach().numpy() <= 0, 0.0, np.arange(1000.0)))
+
+
+def test_where_of_one_value_and_pow_of_one_exponent_as_before():
+    """A formula's ``where`` on a constant test copies the chosen operand, and ``_pow`` with
+    one exponent computes one power: the values and dtypes the three-way np.where gave."""
+    from tapegrad.registry import _np_pow
+
+    rng = np.random.default_rng(12)
+    for dtype in (np.float64, np.float32):
+        x = rng.standard_normal(20000).astype(dtype)
+        g = rng.standard_normal(20000).astype(dtype)
+        x[[2, 3]] = np.nan, -0.0
+        for cond in (True, False, np.True_, np.False_):
+            for a, b in ((0.0, g), (g, 0.0), (g, x), (x.astype(np.float64), g)):
+                got, want = vecmath.where(cond, a, b), np.where(cond, a, b)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                np.testing.assert_array_equal(got, want)
+        with np.errstate(all="ignore"):
+            for y in (1.0, 2.0, 3.0, -1.0, 1.5):  # (0.5 and -0.5: sqrt and 1 / sqrt)
+                yy = np.asarray(y)
+                want = np.where(yy == 0.5, np.sqrt(x), np.where(yy == -0.5, 1.0 / np.sqrt(x),
+                                                                 np.power(x, yy)))
+                got = _np_pow(x, y)
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got, want)
+    xv = rng.standard_normal(30000)
+    x = tg.tensor(xv, requires_grad=True)
+    (x ** 3).sum().backward()  # POWC's VJP on a large record: where(c == 0, 0, g * c * x ** 2)
+    np.testing.assert_array_equal(x.grad.numpy(), 3.0 * np.power(xv, np.asarray(2.0)))

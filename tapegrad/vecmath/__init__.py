@@ -119,12 +119,28 @@ _select = None
 _BOOL = np.dtype(np.bool_)
 
 
+def _size(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
 def where(cond, a, b):
-    """``np.where(cond, a, b)``, the same values; a branch-free compiled select
+    """``np.where(cond, a, b)``, the same values and dtype; a branch-free compiled select
     (``select_kernels``) where NumPy's branchy loop is slow: a float64/float32 result of at
     least ``THRESHOLD`` elements, ``cond`` a C-contiguous bool array, ``a`` and ``b`` numbers
-    or C-contiguous arrays of the result's dtype and ``cond``'s shape (no broadcasting)."""
+    or C-contiguous arrays of the result's dtype and ``cond``'s shape (no broadcasting); a
+    one-value ``cond`` (a Python or NumPy bool) of a large result: a copy of the chosen
+    operand."""
     global _select
+    if type(cond) is bool or type(cond) is np.bool_:  # a formula's test of a constant
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+        if _size(shape) < THRESHOLD:
+            return np.where(cond, a, b)
+        out = np.empty(shape, np.result_type(a, b))
+        out[...] = a if cond else b  # one copy, where np.where's loop takes ~3x as long
+        return out
     if type(cond) is not _ndarray or cond.size < THRESHOLD or cond.dtype != _BOOL or \
             not cond.flags.c_contiguous:
         return np.where(cond, a, b)
