@@ -264,13 +264,34 @@ def _np_sign(x):
 
 
 def _np_pow(x, y):
-    """PyTorch's pow on arrays: sqrt for an exponent of 0.5, rsqrt for -0.5."""
+    """PyTorch's pow on arrays: sqrt for an exponent of 0.5, rsqrt for -0.5, and its products
+    for 2, 3, -1 and -2 (``TORCH_POWERS``)."""
     if np.ndim(y) == 0:  # one exponent: one function, not all three selected by np.where
         if y in (0.5, -0.5):
             return np.sqrt(x) if y == 0.5 else 1.0 / np.sqrt(x)
-        return np.power(x, np.asarray(y))  # (a 0-d array, not "weak": the dtype np.where gave)
+        y = np.asarray(y)  # (a 0-d array, not "weak": float32 x ** y is computed in float64)
+        power = TORCH_POWERS.get(y.item()) if y.dtype.kind in "fiu" else None
+        if power is not None and type(x) is np.ndarray and x.dtype.kind == "f":
+            return power(x.astype(np.result_type(x, y), copy=False))
+        return np.power(x, y)
     y = np.asarray(y)
     return np.where(y == 0.5, np.sqrt(x), np.where(y == -0.5, 1.0 / np.sqrt(x), np.power(x, y)))
+
+
+def _cube(x):
+    t = x * x
+    t *= x
+    return t
+
+
+def _inverse_square(x):
+    t = np.square(x)
+    return np.divide(1.0, t, out=t)
+
+
+# exponents PyTorch's pow computes by products (its values, bit for bit), where NumPy's power
+# loop calls pow(): up to ~56 ns an element for negative bases on the development VM
+TORCH_POWERS = {2.0: np.square, 3.0: _cube, -1.0: lambda x: 1.0 / x, -2.0: _inverse_square}
 
 
 def _np_cpow(x, y):

@@ -229,15 +229,39 @@ def test_where_of_one_value_and_pow_of_one_exponent_as_before():
                 got, want = vecmath.where(cond, a, b), np.where(cond, a, b)
                 assert got.dtype == want.dtype and got.shape == want.shape
                 np.testing.assert_array_equal(got, want)
+        xd = x.astype(np.float64)  # (a float32 x ** y is computed in float64, as before)
         with np.errstate(all="ignore"):
-            for y in (1.0, 2.0, 3.0, -1.0, 1.5):  # (0.5 and -0.5: sqrt and 1 / sqrt)
-                yy = np.asarray(y)
-                want = np.where(yy == 0.5, np.sqrt(x), np.where(yy == -0.5, 1.0 / np.sqrt(x),
-                                                                 np.power(x, yy)))
+            for y, want in ((1.0, np.power(xd, 1.0)), (1.5, np.power(xd, 1.5)),
+                            (2.0, xd * xd), (3.0, xd * xd * xd), (-1.0, 1.0 / xd),
+                            (-2.0, 1.0 / (xd * xd))):  # PyTorch's products for 2, 3, -1, -2
                 got = _np_pow(x, y)
                 assert got.dtype == want.dtype
                 np.testing.assert_array_equal(got, want)
     xv = rng.standard_normal(30000)
     x = tg.tensor(xv, requires_grad=True)
-    (x ** 3).sum().backward()  # POWC's VJP on a large record: where(c == 0, 0, g * c * x ** 2)
-    np.testing.assert_array_equal(x.grad.numpy(), 3.0 * np.power(xv, np.asarray(2.0)))
+    y = x ** 3  # PyTorch's x * x * x, not NumPy's pow (~56 ns an element for x < 0)
+    np.testing.assert_array_equal(y.detach().numpy(), xv * xv * xv)
+    y.sum().backward()  # POWC's VJP on a large record: where(c == 0, 0, g * c * x ** 2)
+    np.testing.assert_array_equal(x.grad.numpy(), 3.0 * (xv * xv))
+
+
+def test_where_op_and_its_saved_mask_on_large_arrays():
+    """``tg.where`` forward (a bool condition) and its VJP (the saved float64 0/1 mask, NaN
+    counting as true in NumPy's test) through the select: NumPy's values, and gradients of
+    leaky_relu / hardtanh as their definitions give them."""
+    rng = np.random.default_rng(13)
+    m = (rng.standard_normal(20000) > 0).astype(np.float64)
+    m[[5, 6, 7]] = np.nan, -0.0, 2.0
+    g = rng.standard_normal(20000)
+    for a, b in ((g, 0.0), (0.0, g)):
+        np.testing.assert_array_equal(vecmath.where(m, a, b), np.where(m, a, b))
+    xv = rng.standard_normal((50, 1000)) * 2
+    wv = rng.standard_normal((50, 1000))
+    for f, df in ((lambda x: tg.nn.functional.leaky_relu(x, 0.1), np.where(xv > 0, 1.0, 0.1)),
+                  (tg.nn.functional.hardtanh, ((xv > -1) & (xv < 1)).astype(float))):
+        x = tg.tensor(xv, requires_grad=True)
+        y = f(x)
+        (y * tg.tensor(wv)).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), wv * df)
+    y = tg.where(tg.tensor(xv > 0), tg.tensor(xv), 0.0)
+    np.testing.assert_array_equal(y.numpy(), np.where(xv > 0, xv, 0.0))

@@ -129,10 +129,10 @@ def _size(shape):
 def where(cond, a, b):
     """``np.where(cond, a, b)``, the same values and dtype; a branch-free compiled select
     (``select_kernels``) where NumPy's branchy loop is slow: a float64/float32 result of at
-    least ``THRESHOLD`` elements, ``cond`` a C-contiguous bool array, ``a`` and ``b`` numbers
-    or C-contiguous arrays of the result's dtype and ``cond``'s shape (no broadcasting); a
-    one-value ``cond`` (a Python or NumPy bool) of a large result: a copy of the chosen
-    operand."""
+    least ``THRESHOLD`` elements, ``cond`` a C-contiguous bool or float64 array (nonzero and
+    NaN select ``a``, as in NumPy), ``a`` and ``b`` numbers or C-contiguous arrays of the
+    result's dtype and ``cond``'s shape (no broadcasting); a one-value ``cond`` (a Python or
+    NumPy bool) of a large result: a copy of the chosen operand."""
     global _select
     if type(cond) is bool or type(cond) is np.bool_:  # a formula's test of a constant
         shape = np.broadcast_shapes(np.shape(a), np.shape(b))
@@ -141,8 +141,8 @@ def where(cond, a, b):
         out = np.empty(shape, np.result_type(a, b))
         out[...] = a if cond else b  # one copy, where np.where's loop takes ~3x as long
         return out
-    if type(cond) is not _ndarray or cond.size < THRESHOLD or cond.dtype != _BOOL or \
-            not cond.flags.c_contiguous:
+    if type(cond) is not _ndarray or cond.size < THRESHOLD or not cond.flags.c_contiguous or \
+            (cond.dtype != _BOOL and cond.dtype != _F64):  # (a saved 0/1 mask: float64)
         return np.where(cond, a, b)
     dtype = np.result_type(a, b)  # (NEP 50: a Python number takes the array's dtype)
     if dtype != _F64 and dtype != np.float32:

@@ -3,7 +3,8 @@
 NumPy's ``where`` runs a branch per element: on a condition that is true half the time at
 random (relu's derivative) it takes ~3.5 ns an element on the development VM, 1.4 ms for 4e5
 elements, ~13x a multiplication of the same size. These loops select without a branch (LLVM
-turns the conditional into a vector blend), each result one of its operands exactly.
+turns the conditional into a vector blend), each result one of its operands exactly. A
+float condition selects where it is nonzero (NaN included), as NumPy's truth test does.
 """
 
 from numba import njit
