@@ -260,7 +260,9 @@ DERIVS: dict = {}
 
 
 def _np_sign(x):
-    return np.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
+    from . import vecmath  # (the branch-free select for large arrays)
+
+    return vecmath.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
 
 
 def _np_pow(x, y):

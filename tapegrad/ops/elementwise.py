@@ -147,7 +147,7 @@ def _sigmoid_np(x):
     if x.dtype.kind == "c":  # no overflow-safe branch to choose on the complex plane
         return 1.0 / (1.0 + np.exp(-x))
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, 0.5))
+    return V.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # (already x's float dtype)
 
 
 def _sigmoid_py(x):
