@@ -108,3 +108,43 @@ class ShortRuns:
 
     def time_op(self, case, impl):
         self.run()
+
+
+# ---- large elementwise gradients whose NumPy forms were slow (where, pow) --------------------
+
+GRAD_CASES = {
+    "relu": lambda L, F, x: F.relu(x),
+    "cube": lambda L, F, x: x ** 3,
+    "leaky_relu": lambda L, F, x: F.leaky_relu(x, 0.1),
+    "sigmoid": lambda L, F, x: L.sigmoid(x),
+}
+
+
+class LargeElementwiseGrads:
+    """Forward and backward of one op on 2.5e5 float64 elements (weighted sum), tapegrad and
+    PyTorch: relu's derivative and leaky_relu are selects (``vecmath.where``), ``x ** 3`` is
+    PyTorch's ``x * x * x`` (NumPy's pow took ~56 ns an element for negative bases)."""
+
+    params = [list(GRAD_CASES), ["tapegrad", "torch"]]
+    param_names = ["op", "implementation"]
+
+    def setup(self, op, impl):
+        r = np.random.default_rng(0)
+        xv, wv = r.standard_normal(250_000) * 2, r.standard_normal(250_000)
+        if impl == "torch":
+            L = torch_or_skip()
+            L.set_num_threads(1)
+        else:
+            import tapegrad as L
+        x, w = L.tensor(xv, requires_grad=True), L.tensor(wv)
+        f, F = GRAD_CASES[op], L.nn.functional
+
+        def run():
+            x.grad = None
+            (f(L, F, x) * w).sum().backward()
+
+        self.run = run
+        run()  # compile outside the timing
+
+    def time_forward_backward(self, op, impl):
+        self.run()
