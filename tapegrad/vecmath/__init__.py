@@ -16,6 +16,8 @@ call, so ``import tapegrad`` and small programs never load or compile the kernel
 large call of a function compiles its loop: ~0.1-0.5 s, then cached on disk).
 """
 
+import math
+
 import numpy as np
 
 THRESHOLD = 4096  # elements from which a kernel is used (below, NumPy's call overhead is less)
@@ -119,12 +121,6 @@ _select = None
 _BOOL = np.dtype(np.bool_)
 
 
-def _size(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
 
 def where(cond, a, b):
     """``np.where(cond, a, b)``, the same values and dtype; a branch-free compiled select
@@ -136,7 +132,7 @@ def where(cond, a, b):
     global _select
     if type(cond) is bool or type(cond) is np.bool_:  # a formula's test of a constant
         shape = np.broadcast_shapes(np.shape(a), np.shape(b))
-        if _size(shape) < THRESHOLD:
+        if math.prod(shape) < THRESHOLD:
             return np.where(cond, a, b)
         out = np.empty(shape, np.result_type(a, b))
         out[...] = a if cond else b  # one copy, where np.where's loop takes ~3x as long

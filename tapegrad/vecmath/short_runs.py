@@ -18,6 +18,8 @@ with an empty Numba cache; loading them from the cache afterwards ~0.2 s) on the
 that uses them.
 """
 
+import math
+
 import numpy as np
 
 THRESHOLD = 16384  # elements of the result (broadcasting) or of the summed array
@@ -38,12 +40,6 @@ def _load():
     return _kernels
 
 
-def _size(dims):
-    n = 1
-    for d in dims:
-        n *= d
-    return n
-
 
 def sum_axes(x, dims, keepdims):
     """``x.sum(axis=dims, keepdims=keepdims)`` for an ndarray ``x`` and a sorted tuple of
@@ -54,8 +50,9 @@ def sum_axes(x, dims, keepdims):
             and 0 < len(dims) < x.ndim and dims[-1] - dims[0] == len(dims) - 1 and \
             x.flags.c_contiguous:
         shape = x.shape
-        outer, n, inner = _size(shape[: dims[0]]), _size(shape[dims[0] : dims[-1] + 1]), \
-            _size(shape[dims[-1] + 1 :])
+        first, last = dims[0], dims[-1] + 1
+        outer, n, inner = math.prod(shape[:first]), math.prod(shape[first:last]), \
+            math.prod(shape[last:])
         if inner > 1 or n <= _ROWS_MAX:
             k = _load()
             if inner == 1:
@@ -79,7 +76,7 @@ def shift_max(x, dims):
     if type(x) is _ndarray and x.size >= THRESHOLD and (x.dtype is _F64 or x.dtype is _F32) \
             and 0 < len(dims) < x.ndim and dims[0] == x.ndim - len(dims) and \
             dims[-1] == x.ndim - 1 and x.flags.c_contiguous:
-        n = _size(x.shape[dims[0]:])
+        n = math.prod(x.shape[dims[0]:])
         out = np.empty(x.size // n, x.dtype)
         _load().max_rows(x.reshape(-1, n), out)
         return out.reshape(x.shape[: dims[0]] + (1,) * len(dims))
@@ -160,7 +157,7 @@ def _broadcast_dims(x, y, target=None):
                 runs[-1] = (last[0] * size, s, t)
                 continue
         runs.append((size, s, t))
-    if not 2 <= len(runs) <= 4 or runs[-1][0] >= SHORT_RUN or _size(shape) < THRESHOLD:
+    if not 2 <= len(runs) <= 4 or runs[-1][0] >= SHORT_RUN or math.prod(shape) < THRESHOLD:
         return None
     runs = [(1, 0, 0)] * (4 - len(runs)) + runs
     return shape, runs
