@@ -121,7 +121,6 @@ _select = None
 _BOOL = np.dtype(np.bool_)
 
 
-
 def where(cond, a, b):
     """``np.where(cond, a, b)``, the same values and dtype; a branch-free compiled select
     (``select_kernels``) where NumPy's branchy loop is slow: a float64/float32 result of at

@@ -40,7 +40,6 @@ def _load():
     return _kernels
 
 
-
 def sum_axes(x, dims, keepdims):
     """``x.sum(axis=dims, keepdims=keepdims)`` for an ndarray ``x`` and a sorted tuple of
     distinct non-negative ``dims``: the same values, by a compiled loop where NumPy's is slow
