@@ -28,6 +28,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import vecmath  # NumPy's functions; SIMD kernels, branch-free selects for large arrays
+
 
 class Op(IntEnum):
     IMPORT = 0  # a value entering the segment (leaf or tensor of another segment)
@@ -260,8 +262,6 @@ DERIVS: dict = {}
 
 
 def _np_sign(x):
-    from . import vecmath  # (the branch-free select for large arrays)
-
     return vecmath.where(np.isnan(x), 0.0, np.sign(x))  # sign(nan) = 0, as in PyTorch
 
 
@@ -303,8 +303,6 @@ def _np_cpow(x, y):
 
 def numpy_rule_namespace():
     """``RULE_FUNCTIONS`` bound to NumPy (the numeric evaluation of a formula on arrays)."""
-    from . import vecmath  # NumPy's functions; SIMD kernels, branch-free selects for large arrays
-
     return dict(_pow=_np_pow, _cpow=_np_cpow, exp=vecmath.exp, log=vecmath.log,
                 sin=vecmath.sin, cos=vecmath.cos, _times=vecmath.times, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=vecmath.where, log1p=np.log1p, expm1=np.expm1,

@@ -223,3 +223,36 @@ def test_logsumexp_and_softmax_over_large_short_rows():
     tg.logsumexp(x[rows], 1).sum().backward()
     sm = np.exp(xv[rows] - want[rows, None])
     np.testing.assert_allclose(x.grad.numpy()[rows], sm, rtol=1e-12, atol=1e-300)
+
+
+def _directional(f, arrays, wrt, rng, eps=1e-6):
+    """The gradient of the scalar ``f`` along a random direction, against a central finite
+    difference (float64): a check of the large-array paths independent of their formulas."""
+    ts = [tg.tensor(a, requires_grad=(k == wrt)) for k, a in enumerate(arrays)]
+    f(*ts).backward()
+    v = rng.standard_normal(arrays[wrt].shape)
+    moved = [[a + s * eps * v if k == wrt else a for k, a in enumerate(arrays)] for s in (1, -1)]
+    up, down = (f(*[tg.tensor(a) for a in m]).item() for m in moved)
+    fd = (up - down) / (2 * eps)
+    np.testing.assert_allclose((ts[wrt].grad.numpy() * v).sum(), fd, rtol=2e-6, atol=1e-6)
+
+
+def test_large_paths_against_finite_differences():
+    rng = np.random.default_rng(10)
+    xv, mv, qv = rng.standard_normal((1000, 10)), rng.standard_normal((25, 10)), \
+        rng.standard_normal((25, 10))
+
+    def gmm_like(x, m, q):  # broadcast subtraction and product, sums over the last dim
+        s = (q[None] * (x[:, None, :] - m[None])).sum(2)
+        return (tg.logsumexp(s, 1) + (s * s).sum(1) * 1e-3).sum()
+
+    for wrt in (0, 1, 2):
+        _directional(gmm_like, [xv, mv, qv], wrt, rng)
+    zv = rng.standard_normal((40, 1000))
+
+    def selects_and_powers(z):  # where (leaky_relu, hardtanh), x ** 3, x ** -2, sigmoid
+        F = tg.nn.functional
+        return (F.leaky_relu(z, 0.1) * 0.3 + F.hardtanh(z) + z ** 3 * 0.01 +
+                (z * z + 1.0) ** -2 + tg.sigmoid(z)).sum()
+
+    _directional(selects_and_powers, [zv], 0, rng)

@@ -265,3 +265,22 @@ def test_where_op_and_its_saved_mask_on_large_arrays():
         np.testing.assert_array_equal(x.grad.numpy(), wv * df)
     y = tg.where(tg.tensor(xv > 0), tg.tensor(xv), 0.0)
     np.testing.assert_array_equal(y.numpy(), np.where(xv > 0, xv, 0.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_powers_are_pytorchs(dtype):
+    """``x ** c`` for c in 2, 3, -1, -2 is PyTorch's value bit for bit (its products, not C's
+    pow); the gradient is PyTorch's to rounding, special values included."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(14)
+    xv = (rng.standard_normal(20000) * 3).astype(dtype)
+    xv[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30]
+    wv = rng.standard_normal(20000).astype(dtype)
+    for c in (2, 3, -1, -2, 3.0):
+        x, xt = tg.tensor(xv, requires_grad=True), torch.tensor(xv, requires_grad=True)
+        y, yt = x ** c, xt ** c
+        np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+        (y * tg.tensor(wv)).sum().backward()
+        (yt * torch.tensor(wv)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(),
+                                   rtol=2e-6 if dtype == np.float32 else 1e-13)

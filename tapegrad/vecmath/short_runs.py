@@ -40,14 +40,19 @@ def _load():
     return _kernels
 
 
+def _large_float(x, dims):
+    """Whether the loops may take ``x`` reduced over ``dims`` (a sorted tuple, not all dims):
+    a C-contiguous float64/float32 ndarray of at least ``THRESHOLD`` elements."""
+    return type(x) is _ndarray and x.size >= THRESHOLD and (x.dtype is _F64 or x.dtype is _F32) \
+        and 0 < len(dims) < x.ndim and x.flags.c_contiguous
+
+
 def sum_axes(x, dims, keepdims):
     """``x.sum(axis=dims, keepdims=keepdims)`` for an ndarray ``x`` and a sorted tuple of
     distinct non-negative ``dims``: the same values, by a compiled loop where NumPy's is slow
     (the summed dims adjacent and not all of them; summed last dims: rows of at most 128
     elements)."""
-    if type(x) is _ndarray and x.size >= THRESHOLD and (x.dtype is _F64 or x.dtype is _F32) \
-            and 0 < len(dims) < x.ndim and dims[-1] - dims[0] == len(dims) - 1 and \
-            x.flags.c_contiguous:
+    if _large_float(x, dims) and dims[-1] - dims[0] == len(dims) - 1:
         shape = x.shape
         first, last = dims[0], dims[-1] + 1
         outer, n, inner = math.prod(shape[:first]), math.prod(shape[first:last]), \
@@ -72,9 +77,7 @@ def shift_max(x, dims):
     same values except that a zero maximum may have the other sign, which a shift does not
     see (``x - 0.0`` and ``x - -0.0`` differ only in a zero's sign, ``exp`` of both is 1);
     the compiled loop for rows (summed dims the last ones) of large float arrays."""
-    if type(x) is _ndarray and x.size >= THRESHOLD and (x.dtype is _F64 or x.dtype is _F32) \
-            and 0 < len(dims) < x.ndim and dims[0] == x.ndim - len(dims) and \
-            dims[-1] == x.ndim - 1 and x.flags.c_contiguous:
+    if _large_float(x, dims) and dims[0] == x.ndim - len(dims) and dims[-1] == x.ndim - 1:
         n = math.prod(x.shape[dims[0]:])
         out = np.empty(x.size // n, x.dtype)
         _load().max_rows(x.reshape(-1, n), out)
@@ -84,29 +87,25 @@ def shift_max(x, dims):
 
 _OPS = {np.add: 0, np.subtract: 1, np.multiply: 2, np.true_divide: 3}
 _as_strided = np.lib.stride_tricks.as_strided
+_SMALL_OPERANDS = THRESHOLD // 4  # both operands smaller: no broadcast shape is even computed
 
 
 def binary(np_f, x, y):
     """``np_f(x, y)``: by a compiled loop where NumPy's is slow (``np_f`` one of add, subtract,
     multiply, true_divide; ndarrays of one float dtype broadcasting to at least ``THRESHOLD``
     elements with innermost runs shorter than ``SHORT_RUN``)."""
-    op = _OPS.get(np_f)
-    if op is None or type(x) is not _ndarray or type(y) is not _ndarray or \
-            (x.size < 4096 and y.size < 4096) or x.shape == y.shape or \
+    # (cheapest tests first: every broadcasting op's forward passes here)
+    if type(x) is not _ndarray or type(y) is not _ndarray or \
+            (x.size < _SMALL_OPERANDS and y.size < _SMALL_OPERANDS) or x.shape == y.shape or \
             not (x.dtype is y.dtype and (x.dtype is _F64 or x.dtype is _F32)):
         return np_f(x, y)
-    dims = _broadcast_dims(x, y)
-    if dims is None:
-        return np_f(x, y)
-    shape, runs = dims
-    k = _load()
-    out = np.empty([d[0] for d in runs], x.dtype)
-    run_shape = out.shape
-    a = _as_strided(x, run_shape, [d[1] for d in runs], writeable=False)
-    b = _as_strided(y, run_shape, [d[2] for d in runs], writeable=False)
-    if not k.broadcast(op, a, b, out):
-        return np_f(x, y)
-    return out.reshape(shape)
+    op = _OPS.get(np_f)
+    dims = None if op is None else _broadcast_dims(x, y)
+    if dims is not None:
+        out, finite = _run(op, x, y, dims[1])
+        if finite:
+            return out.reshape(dims[0])
+    return np_f(x, y)
 
 
 def broadcast_value(x, shape):
@@ -116,11 +115,16 @@ def broadcast_value(x, shape):
     if x.dtype is _F64 or x.dtype is _F32:
         dims = _broadcast_dims(x, x, shape)
         if dims is not None:
-            out = np.empty([d[0] for d in dims[1]], x.dtype)
-            a = _as_strided(x, out.shape, [d[1] for d in dims[1]], writeable=False)
-            _load().broadcast(_COPY, a, a, out)
-            return out.reshape(dims[0])
+            return _run(_COPY, x, x, dims[1])[0].reshape(dims[0])
     return np.broadcast_to(x, shape)
+
+
+def _run(op, x, y, runs):
+    """``(out, all finite)``: the broadcast loop over ``runs`` (``_broadcast_dims``)."""
+    out = np.empty([d[0] for d in runs], x.dtype)
+    a = _as_strided(x, out.shape, [d[1] for d in runs], writeable=False)
+    b = a if y is x else _as_strided(y, out.shape, [d[2] for d in runs], writeable=False)
+    return out, _load().broadcast(op, a, b, out)
 
 
 _COPY = 4  # (short_run_kernels.COPY, without importing Numba before it is needed)
