@@ -18,7 +18,7 @@ from ..tensor import Tensor, _make, _new, _wrap
 from . import record as R
 from ..registry import TORCH_POWERS as _TORCH_POWERS, Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
-from ..vecmath.short_runs import binary as _broadcast_op  # broadcasting with short runs
+from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
 from .movement import broadcast_to, operand_slot
 from .shapes import broadcast_shapes
 
@@ -340,7 +340,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         return R.result_arrays(r, code, x, y, save_x, save_y, save_out)
                     return _make(r)
                 try:
-                    r = _broadcast_op(np_f, xd, yd)
+                    r = np_f(xd, yd) if xd.size < SMALL_OPERANDS > yd.size else \
+                        _broadcast_op(np_f, xd, yd)  # (large: a loop where NumPy's is slow)
                 except ValueError:
                     r = None  # the general path below gives PyTorch's message
                 except TypeError as e:
@@ -493,8 +494,7 @@ _pow_number_value = _number_op(np.power, _pow_py)
 
 
 def _pow_value(xd, c, reflected):
-    """``x ** c`` / ``c ** x``; a float array to the power 2, 3, -1 or -2 by PyTorch's products
-    (``registry.TORCH_POWERS``: its values), where NumPy's loop takes up to ~56 ns an element."""
+    """``x ** c`` / ``c ** x``; floats to the power 2, 3, -1, -2 as PyTorch (``TORCH_POWERS``)."""
     if not reflected and type(xd) is _ndarray and xd.dtype.kind == "f" and c in _TORCH_POWERS:
         return _wrap(_TORCH_POWERS[c](xd))
     return _pow_number_value(xd, c, reflected)

@@ -18,7 +18,7 @@ import numpy as np
 from .. import tape
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from ..vecmath.short_runs import sum_axes as _sum_axes
+from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
 from . import record as R
 from ..registry import Op, defop
 from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, size_of,
@@ -452,7 +452,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         from .cuda_ops import sum_value
 
         value = sum_value(xd, dims, keepdim, dtype)
-    elif dtype is None:  # (a compiled loop where NumPy's short runs are slow; same values)
+    elif dtype is None and xd.size >= _SHORT_RUNS_MIN:  # (a loop where NumPy's is slow)
         value = _wrap(_sum_axes(xd, dims, keepdim))
     else:
         value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper

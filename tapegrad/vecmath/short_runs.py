@@ -87,7 +87,7 @@ def shift_max(x, dims):
 
 _OPS = {np.add: 0, np.subtract: 1, np.multiply: 2, np.true_divide: 3}
 _as_strided = np.lib.stride_tricks.as_strided
-_SMALL_OPERANDS = THRESHOLD // 4  # both operands smaller: no broadcast shape is even computed
+SMALL_OPERANDS = THRESHOLD // 4  # both operands smaller: NumPy's, no broadcast shape computed
 
 
 def binary(np_f, x, y):
@@ -96,7 +96,7 @@ def binary(np_f, x, y):
     elements with innermost runs shorter than ``SHORT_RUN``)."""
     # (cheapest tests first: every broadcasting op's forward passes here)
     if type(x) is not _ndarray or type(y) is not _ndarray or \
-            (x.size < _SMALL_OPERANDS and y.size < _SMALL_OPERANDS) or x.shape == y.shape or \
+            (x.size < SMALL_OPERANDS and y.size < SMALL_OPERANDS) or x.shape == y.shape or \
             not (x.dtype is y.dtype and (x.dtype is _F64 or x.dtype is _F32)):
         return np_f(x, y)
     op = _OPS.get(np_f)
