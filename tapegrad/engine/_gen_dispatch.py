@@ -282,6 +282,9 @@ def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
         kind = _KIND[op] if op < len(_KIND) else 0
         if kind != 0 and n >= BIG and r != resume:
             return r  # large elementwise record: NumPy's vectorised loops do it faster
+        if op == {scatter} and n == 1 and r != resume and recs[r, 1] >= 0 and \
+                offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
+            return r  # a large full sum: Python hands its one gradient on as a broadcast
 {maps_return}        scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -549,7 +552,7 @@ def generate():
                  f"{tuple(sorted(int(d.op) for d in maps))!r}\n")
     for name, hot in (("sweep", False), ("vsweep", True), ("esweep", False)):
         src = KERNEL.replace("{name}", name).replace("{py_base}", str(PYTHON_BASE)) \
-            .replace("{mask}", hex(CODE_MASK))
+            .replace("{mask}", hex(CODE_MASK)).replace("{scatter}", str(int(Op.SCATTER_STRIDED)))
         for key, call in calls.items():
             src = src.replace(key, call if hot else "")
         src = src.replace("{maps_return}", maps_return if name == "esweep" else "")

@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "7047bb3515f4b18b"
+RULES_HASH = "d2a2c29ce2864815"
 
 
 @intrinsic
@@ -448,6 +448,8 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         kind = _KIND[op] if op < len(_KIND) else 0
         if kind != 0 and n >= BIG and r != resume:
             return r  # large elementwise record: NumPy's vectorised loops do it faster
+        if op == 72 and n == 1 and r != resume and recs[r, 1] >= 0 and                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
+            return r  # a large full sum: Python hands its one gradient on as a broadcast
         scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -563,6 +565,8 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
         kind = _KIND[op] if op < len(_KIND) else 0
         if kind != 0 and n >= BIG and r != resume:
             return r  # large elementwise record: NumPy's vectorised loops do it faster
+        if op == 72 and n == 1 and r != resume and recs[r, 1] >= 0 and                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
+            return r  # a large full sum: Python hands its one gradient on as a broadcast
         scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -649,6 +653,8 @@ def esweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
         kind = _KIND[op] if op < len(_KIND) else 0
         if kind != 0 and n >= BIG and r != resume:
             return r  # large elementwise record: NumPy's vectorised loops do it faster
+        if op == 72 and n == 1 and r != resume and recs[r, 1] >= 0 and                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
+            return r  # a large full sum: Python hands its one gradient on as a broadcast
         if op == 72 or op == 71 or op == 73 or op == 74:
             return r  # a strided or indexed map: ``sweep`` does it (Python switches kernels)
         scratch[PENDING] -= 1

@@ -72,7 +72,8 @@ def numpy_vjp(sw, r, code):
         sw.accumulate(slots, grads, written=into)
         return
     # g is this sweep's to overwrite: held apart, private, read by nothing after r
-    dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g
+    dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and \
+        g.flags.writeable  # (not a full sum's broadcast)
     dead_g = g if dead else None
     outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
     grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
@@ -104,6 +105,37 @@ def numpy_vjp(sw, r, code):
             give(sw, grads[k])
     if dead_g is not None and not any(gk is dead_g for gk in grads):
         give(sw, dead_g)
+
+
+def full_sum(recs, offs, r, code):
+    """Whether record ``r`` (op ``code``) sums a large input into one element: its VJP hands
+    that one gradient to every element (where the compiled loop pauses, ``_sweep_dispatch``)."""
+    if code != Op.SCATTER_STRIDED or offs[r + 1] - offs[r] != 1:
+        return False
+    a = recs[r, tape.A]
+    return a >= 0 and offs[a + 1] - offs[a] >= _BIG
+
+
+def sum_vjp(sw, r):
+    """The VJP of a full sum of a large input (``full_sum``), bound as ``Sweep._sum_vjp``:
+    its one gradient broadcast (a read-only view, as PyTorch's ``expand``) where the input's
+    adjoint is held apart and only NumPy's formulas or the driver read it, else written once
+    into the arena slot, which therefore needs no zeros (``slot_kinds``)."""
+    a = int(sw.recs[r, tape.A])
+    n = int(sw.offs[a + 1] - sw.offs[a])
+    g = np.broadcast_to(sw.grad_of(r).copy(), (n,))  # (a copy: not a view of the arena)
+    if sw.own is not None and sw.own[a] and a not in sw.held and reads_views(sw.recs, a):
+        sw.held[a] = g
+        sw.mark(a)
+    else:
+        sw.accumulate((a,), (g,))
+
+
+def reads_views(recs, s):
+    """Whether record ``s``'s adjoint may be a read-only broadcast: its VJP is NumPy's
+    formulas (large elementwise) or it is an IMPORT (handed over as a copy, ``Sweep.take``)."""
+    code = int(recs[s, tape.OP]) & tape.CODE_MASK
+    return code == Op.IMPORT or (code < PYTHON_BASE and bool(_elementwise()[code]))
 
 
 def spare(sw, n, dtype):
@@ -171,10 +203,15 @@ def slot_kinds(recs, offs):
     record), and whether the compiled loop adds into its adjoint (it is an input of a record
     that loop sweeps)."""
     codes = recs[:, tape.OP] & tape.CODE_MASK
-    big = (offs[1:] - offs[:-1]) >= _BIG
+    sizes = offs[1:] - offs[:-1]
+    big = sizes >= _BIG
     python = codes >= PYTHON_BASE
     numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
     compiled = ~python & ~numpy_swept
+    sums = np.flatnonzero((codes == Op.SCATTER_STRIDED) & (sizes == 1))
+    if len(sums):  # full sums of large inputs: Python writes their one gradient (sum_vjp)
+        inputs = recs[sums, tape.A]
+        compiled[sums[(inputs >= 0) & big[np.maximum(inputs, 0)]]] = False
     compiled_writes = np.zeros(len(codes), np.bool_)
     for field in (tape.A, tape.B):
         written = recs[compiled, field]

@@ -25,7 +25,7 @@ from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from . import kernels, numpy_records
 from .kernels import kernel
-from .numpy_records import _BIG, own_slots, saved_values  # noqa: F401 (saved_values: re-exported)
+from .numpy_records import _BIG, full_sum, own_slots, saved_values  # noqa: F401 (saved_values: re-exported)
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -248,7 +248,9 @@ class Sweep:
         """``(adjoint of r, whether the caller may keep that array)``, once the sweep is done:
         an adjoint held apart from the arena is handed over instead of copied."""
         g = self.held.pop(r, None) if self.held else None
-        return (g, True) if g is not None else (self.grad_of(r), False)
+        if g is None:
+            return self.grad_of(r), False
+        return (g, True) if g.flags.writeable else (g.copy(), True)  # (a broadcast: copied)
 
     def run(self, start, stop, pauses, free=False):
         """Sweep records ``start`` down to ``stop``, pausing into Python (``pauses``, an
@@ -291,9 +293,11 @@ class Sweep:
             # OUTPUT record there has no VJP of its own (no REGISTRY entry)
             big = code > Op.OUTPUT and code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG \
                 and REGISTRY[code].kind in ("unary", "binary")
-            if code >= PYTHON_BASE or big:
+            if code >= PYTHON_BASE or big or full_sum(recs, self.offs, p, code):
                 if big:
                     self._numpy_vjp(p, code)
+                elif code < PYTHON_BASE:
+                    self._sum_vjp(p)
                 else:
                     if free and code == Op.CUSTOM:
                         self._flag_swept(p)
@@ -326,6 +330,7 @@ class Sweep:
         return recs
 
     _numpy_vjp = numpy_records.numpy_vjp  # (a large elementwise record: formulas in NumPy)
+    _sum_vjp = numpy_records.sum_vjp  # (a full sum of a large input: its gradient broadcast)
     _spare = numpy_records.spare
 
     def _python_vjp(self, r, code, pauses):
@@ -386,12 +391,21 @@ class Sweep:
         held = self.held.get(s)
         gi = gi if type(gi) is np.ndarray else np.asarray(gi)
         if held is not None:
-            held += gi if gi.ndim == 0 else gi.reshape(-1)
+            if held.flags.writeable:
+                held += gi if gi.ndim == 0 else gi.reshape(-1)
+            else:  # a full sum's broadcast gradient: the total in an array of its own
+                total = self._spare(held.size, held.dtype) if self.spares else None
+                if total is None:
+                    total = np.empty(held.size, held.dtype)
+                self.held[s] = np.add(held, gi if gi.ndim == 0 else gi.reshape(-1), out=total)
             return
         n, dtype = int(self.offs[s + 1] - self.offs[s]), self.adj.dtype
         if fresh and gi.dtype == dtype and gi.size == n and gi.flags.c_contiguous and \
                 gi.flags.writeable:
             held = gi if gi.ndim == 1 else gi.reshape(-1)  # (the array itself: see _give)
+        elif gi.strides == (0,) and not gi.flags.writeable and gi.dtype == dtype and \
+                gi.size == n and numpy_records.reads_views(self.recs, s):
+            held = gi  # a full sum's broadcast gradient passed on (``x + y`` below a sum)
         else:  # a copy, into an array an earlier record dropped where there is one
             held = self._spare(n, dtype) if self.spares else None
             if held is None:
