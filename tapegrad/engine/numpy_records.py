@@ -58,13 +58,11 @@ def numpy_vjp(sw, r, code):
         # slot (its first gradient would be copied there): one pass and one array fewer
         outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
         grads, into = [None, None], [None, None]
-        o, reached = sw.offs, sw.reached
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
             for k in todo:
-                s = slots[k]
-                if outs[k] is not None and not reached[s] and o[s + 1] - o[s] == g.size \
-                        and (len(todo) == 1 or slots[0] != slots[1]):  # (x - x: added once)
-                    grads[k] = into[k] = outs[k](*args, sw.adj[o[s] : o[s + 1]])
+                dst = _arena_slot(sw, slots, todo, k, g.size) if outs[k] is not None else None
+                if dst is not None:
+                    grads[k] = into[k] = outs[k](*args, dst)
                 else:
                     grads[k] = rules[k](*args)
         if twice:
@@ -77,9 +75,15 @@ def numpy_vjp(sw, r, code):
     dead_g = g if dead else None
     outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
     grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
+    into = [None, None]
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
         for i, k in enumerate(todo):
             dst = None
+            if outs[k] is not None and not sw.own[slots[k]]:  # (an adjoint in the arena)
+                dst = into[k] = _arena_slot(sw, slots, todo, k, g.size)
+                if dst is not None:
+                    grads[k] = outs[k](*args, dst)
+                    continue
             if outs[k] is not None:
                 if dead_g is not None and i == len(todo) - 1 and grads[0] is not dead_g:
                     dst = dead_g  # the last formula reads g for the last time
@@ -97,7 +101,7 @@ def numpy_vjp(sw, r, code):
                 all(gk is not a for a in args))
     if twice:
         grads[1] = grads[0]
-    sw.accumulate(slots, grads, mine)
+    sw.accumulate(slots, grads, mine, written=into)
     if dead:
         del sw.held[r]  # read by nothing more: its memory serves the next array
     for k in (0, 1):  # private arrays no slot kept: spares for the next records
@@ -105,6 +109,16 @@ def numpy_vjp(sw, r, code):
             give(sw, grads[k])
     if dead_g is not None and not any(gk is dead_g for gk in grads):
         give(sw, dead_g)
+
+
+def _arena_slot(sw, slots, todo, k, n):
+    """The arena slot of input ``k`` (of ``n`` elements) where its gradient may be written
+    straight away (nothing reached it yet, and no other formula of ``todo`` adds into it:
+    ``x - x``), else None: one pass and one array fewer than a result copied in."""
+    s, o = slots[k], sw.offs
+    if sw.reached[s] or o[s + 1] - o[s] != n or (len(todo) == 2 and slots[0] == slots[1]):
+        return None
+    return sw.adj[o[s] : o[s + 1]]
 
 
 def full_sum(recs, offs, r, code):
@@ -184,7 +198,7 @@ def _elementwise():
     return _ELEMENTWISE[0]
 
 
-def own_slots(recs, offs):
+def own_slots(recs, kinds):
     """Per record, whether its adjoint may live in an array of its own instead of the arena:
     a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the driver
     reads) whose adjoint no record the compiled loop sweeps writes, and without hooks. Only
@@ -192,7 +206,7 @@ def own_slots(recs, offs):
     never sees its arena slot, which stays untouched (the first touch of a page of a fresh
     arena costs a page fault: ~0.25 s of a first 2e6-element backward)."""
     ops = recs[:, tape.OP]
-    big, numpy_swept, compiled_writes = slot_kinds(recs, offs)
+    big, numpy_swept, compiled_writes = kinds  # (``slot_kinds``)
     own = (numpy_swept | ((ops & tape.CODE_MASK) == Op.IMPORT) & big) & \
         ((ops & tape.HOOKED) == 0)
     return own & ~compiled_writes

@@ -126,7 +126,7 @@ def test_adjoints_the_compiled_loop_writes_stay_in_the_arena():
     z = tg.exp(y.reshape(N // 2, 2)) * 0.5
     seg = z._seg
     s = sweep.Sweep(seg)
-    own = sweep.own_slots(s.recs, s.offs)
+    own = sweep.own_slots(s.recs, sweep.slot_kinds(s.recs, s.offs))
     codes = s.recs[:, 0] & 0xFFFF
     assert own[y._rec] == 0 and own[codes.tolist().index(0)]  # the leaf's import: held apart
     z.sum().backward()
