@@ -271,22 +271,56 @@ def _view_strided(x, value, shape, strides, offset):
 
 def permute(x, *dims):
     x = R.as_tensor(x)
-    dims = flat_shape(dims)
-    nd = x.ndim
-    if len(dims) != nd:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
-                           f"not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
-    dims = tuple(norm_dim(d, nd) for d in dims)
-    if sorted(dims) != list(range(nd)):
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    cs = c_strides(x.shape)
-    if type(x._data) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
+    xd = x._data
+    if type(xd) is np.ndarray:  # the plan of a (shape, dims) seen before: no checks, no strides
+        try:
+            plan = _permutations.get((xd.shape, dims))
+        except TypeError:  # (dims given as a list)
+            plan = None
+        if plan is None:
+            plan = _permutation(xd.shape, dims)
+        axes, shape, ints = plan
+        value = xd.transpose(axes)
+        if not (x._rg and _grad_on()):
+            t = _make(value)
+        else:
+            t = _record_linear(value, Op.GATHER_STRIDED, x, lambda seg: tape.add_iaux(seg, ints))
+        _share_storage(t, x)
+        return t
+    axes, shape, ints = _permutation(tuple(x.shape), dims)
+    strides = ints[1 + len(shape):-1]
+    if type(xd) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
         from .cuda_ops import view as cuda_view
 
-        return cuda_view(x, tuple(x.shape[d] for d in dims), tuple(cs[d] for d in dims), 0)
-    return _view_strided(x, x._arr().transpose(dims), tuple(x.shape[d] for d in dims),
-                         tuple(cs[d] for d in dims), 0)
+        return cuda_view(x, shape, strides, 0)
+    return _view_strided(x, x._arr().transpose(axes), shape, strides, 0)
+
+
+def _permutation(in_shape, dims):
+    """``(axes, shape, strided-gather parameters)`` of ``permute(x, *dims)`` for an input of
+    ``in_shape``, checked as PyTorch does; kept for the next call with the same arguments."""
+    axes = flat_shape(dims)
+    nd = len(in_shape)
+    if len(axes) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(axes)}")
+    axes = tuple(norm_dim(d, nd) for d in axes)
+    if sorted(axes) != list(range(nd)):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    cs = c_strides(in_shape)
+    shape = tuple(in_shape[d] for d in axes)
+    plan = axes, shape, (nd, *shape, *(cs[d] for d in axes), 0)
+    try:
+        if len(_permutations) > 4096:  # shapes of a long-running program: keep it bounded
+            _permutations.clear()
+        _permutations[in_shape, dims] = plan
+    except TypeError:  # (dims given as a list)
+        pass
+    return plan
+
+
+_permutations = {}  # (input shape, dims as given) -> _permutation's plan
 
 
 def transpose(x, dim0, dim1):
@@ -296,7 +330,7 @@ def transpose(x, dim0, dim1):
     d0, d1 = norm_dim(dim0, nd), norm_dim(dim1, nd)
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(x, dims)
+    return permute(x, tuple(dims))
 
 
 def t(x):
