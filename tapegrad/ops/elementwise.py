@@ -146,8 +146,7 @@ def _sigmoid_np(x):
         x = x.astype(_F64)
     if x.dtype.kind == "c":  # no overflow-safe branch to choose on the complex plane
         return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(-np.abs(x))
-    return V.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # (already x's float dtype)
+    return V.sigmoid(x)  # (already x's float dtype)
 
 
 def _sigmoid_py(x):

@@ -43,6 +43,7 @@ if _numpy_has_simd("AVX512F"):
 _NP = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos}
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
 _kernels = None
 
 
@@ -168,4 +169,26 @@ def where(cond, a, b):
         _select.select_second_const(flat, first, second, out.reshape(-1))
     else:
         return np.where(cond, a, b)
+    return out
+
+
+def sigmoid(x):
+    """PyTorch's overflow-free logistic function of a real float array: ``1/(1+e)`` where
+    ``x >= 0``, else ``e/(1+e)``, ``e = exp(-|x|)`` (NumPy's exp). For C-contiguous
+    float64/float32 arrays of ``THRESHOLD`` elements or more, ``e`` is computed in place and the
+    rest in one branch-free pass (NumPy's expression makes five temporaries); the same values."""
+    global _select
+    if not (type(x) is _ndarray and x.size >= THRESHOLD and x.flags.c_contiguous and
+            (x.dtype == _F64 or x.dtype == _F32)):
+        e = np.exp(-np.abs(x))
+        return where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    if _select is None:
+        from . import select_kernels
+
+        _select = select_kernels
+    out = np.empty_like(x)
+    _select.logistic(x.reshape(-1), e.reshape(-1), x.dtype.type(1), out.reshape(-1))
     return out

@@ -33,3 +33,14 @@ def select_second_const(cond, a, b, out):
     """``out[i] = a[i] if cond[i] else b`` (``b`` a number of ``out``'s dtype)."""
     for i in range(len(out)):
         out[i] = a[i] if cond[i] else b
+
+
+# error_model="numpy": a division by zero gives inf/nan, as NumPy's, and the loop vectorises
+# (Python's model tests every divisor: 0.32 instead of 0.08 ms for 2.5e5 elements)
+@njit(**_OPTS, error_model="numpy")
+def logistic(x, e, one, out):
+    """``out[i] = 1/(1+e[i])`` where ``x[i] >= 0``, else ``e[i]/(1+e[i])`` (``one``: 1 in the
+    arrays' dtype): the tail of an overflow-free sigmoid, ``e = exp(-|x|)``, in one pass."""
+    for i in range(len(out)):
+        num = one if x[i] >= 0 else e[i]
+        out[i] = num / (one + e[i])
