@@ -6,6 +6,8 @@ records' adjoints live in arrays of their own (``own_slots``, ``Sweep.held``), a
 write their results into held arrays that nothing reads any more instead of fresh ones.
 """
 
+from functools import partial
+
 import numpy as np
 
 from .. import tape
@@ -60,8 +62,12 @@ def numpy_vjp(sw, r, code):
         grads, into = [None, None], [None, None]
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
             for k in todo:
-                dst = _arena_slot(sw, slots, todo, k, g.size) if outs[k] is not None else None
-                if dst is not None:
+                loop = formula_loop(code, k, args)
+                dst = _arena_slot(sw, slots, todo, k, g.size) \
+                    if loop is not None or outs[k] is not None else None
+                if loop is not None:
+                    grads[k], into[k] = loop(dst), dst
+                elif dst is not None:
                     grads[k] = into[k] = outs[k](*args, dst)
                 else:
                     grads[k] = rules[k](*args)
@@ -79,18 +85,20 @@ def numpy_vjp(sw, r, code):
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
         for i, k in enumerate(todo):
             dst = None
-            if outs[k] is not None and not sw.own[slots[k]]:  # (an adjoint in the arena)
+            loop = formula_loop(code, k, args)  # else NumPy's formula with out=dst, if any
+            write = loop or (outs[k] is not None and partial(outs[k], *args))
+            if write and not sw.own[slots[k]]:  # (an adjoint in the arena)
                 dst = into[k] = _arena_slot(sw, slots, todo, k, g.size)
                 if dst is not None:
-                    grads[k] = outs[k](*args, dst)
+                    grads[k] = write(dst)
                     continue
-            if outs[k] is not None:
+            if write:
                 if dead_g is not None and i == len(todo) - 1 and grads[0] is not dead_g:
                     dst = dead_g  # the last formula reads g for the last time
                 else:
                     dst = spare(sw, g.size, g.dtype)
-            if dst is not None:
-                grads[k] = outs[k](*args, dst)
+            if dst is not None or loop is not None:  # (a loop writes a fresh array itself)
+                grads[k] = write(dst)
                 mine[k] = True
                 continue
             gk = grads[k] = rules[k](*args)
@@ -109,6 +117,52 @@ def numpy_vjp(sw, r, code):
             give(sw, grads[k])
     if dead_g is not None and not any(gk is dead_g for gk in grads):
         give(sw, dead_g)
+
+
+def formula_loop(code, k, args):
+    """A function writing formula ``k`` (0: dx, 1: dy) of op ``code`` on ``args`` (``g, x, y,
+    out, m, c0, c1``) in one compiled pass (``_formula_kernels``) into a given flat array, or a
+    fresh one given None; None where the formula has no loop or the arrays are not flat,
+    C-contiguous and of ``g``'s dtype and size (NumPy's evaluation then: the same values)."""
+    entry = _formula_kernels().get((code, k))
+    if entry is None:
+        return None
+    fn, names, consts = entry
+    g = args[0]
+    dtype, n = g.dtype, g.size
+    arrays = []
+    for name in names:
+        a = args[_ARG_AT[name]]
+        if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != 1 or a.size != n or \
+                not a.flags.c_contiguous:
+            return None
+        arrays.append(a)
+    arrays += [dtype.type(args[5] if c == "c0" else args[6] if c == "c1" else c)
+               for c in consts]  # (numbers in the arrays' dtype, as NumPy's weak scalars)
+
+    def write(dst):
+        if dst is None:
+            dst = np.empty(n, dtype)
+        fn(dst, *arrays)
+        return dst
+    return write
+
+
+_ARG_AT = {"g": 0, "x": 1, "y": 2, "out": 3, "m": 4}
+_KERNELS = []
+
+
+def _formula_kernels():
+    """``_formula_kernels.KERNELS``, loaded on first use, checked against the registry (a
+    stale generated file would sweep an old formula)."""
+    if not _KERNELS:
+        from . import _formula_kernels, _gen_formulas
+
+        if _formula_kernels.RULES_HASH != _gen_formulas.rules_hash():
+            raise RuntimeError("engine/_formula_kernels.py is stale for the current op "
+                               "registry: run `python -m tapegrad.engine._gen_formulas`")
+        _KERNELS.append(_formula_kernels.KERNELS)
+    return _KERNELS[0]
 
 
 def _arena_slot(sw, slots, todo, k, n):

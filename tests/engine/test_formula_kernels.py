@@ -1,0 +1,91 @@
+"""Compiled loops for derivative formulas of several operations (``engine/_formula_kernels.py``,
+generated): on large elementwise records they replace NumPy's passes, so their values must be
+NumPy's bit for bit, special values, float32 and in-place writes included."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.engine import _formula_kernels, _gen_formulas, numpy_records
+from tapegrad.registry import REGISTRY, Op
+
+N = 5000  # a large record's size (the loops are used from 4096 elements)
+
+
+def test_generated_file_is_current():
+    assert _gen_formulas.TARGET.read_text() == _gen_formulas.generate(), (
+        "run `python -m tapegrad.engine._gen_formulas`")
+
+
+def test_which_formulas_get_a_loop():
+    assert _gen_formulas.loop_of("g * out * (1.0 - out)") is not None
+    assert _gen_formulas.loop_of("where((x >= c0) & (x <= c1), g, 0.0)") is not None
+    for expr in ("g", "-g", "g * y", "g * cos(x)", "g * sign(x)", "where(m, g, 0.0)",
+                 "where(c0 == 0.0, 0.0, g * (c0 * x ** (c0 - 1.0)))", ""):
+        assert _gen_formulas.loop_of(expr) is None, expr
+
+
+def _values(r, dtype):
+    v = r.standard_normal(N) * 3
+    v[:12] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e-300, -1e300, 0.5, 2.0, 1e30]
+    r.shuffle(v)
+    with np.errstate(over="ignore"):  # (1e300 is inf in float32)
+        return v.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("key", sorted(_formula_kernels.KERNELS))
+def test_loops_give_numpys_values_bit_for_bit(key, dtype):
+    code, k = key
+    d = REGISTRY[code]
+    r = np.random.default_rng(code * 2 + k)
+    g, x, y, out = (_values(r, dtype) for _ in range(4))
+    y[::7] = x[::7]  # ties (maximum, minimum)
+    m = (r.random(N) < 0.5).astype(np.float64)
+    c0, c1 = sorted(float(c) for c in r.standard_normal(2))
+    args = (g, x, y, out, m, c0, c1)
+    with np.errstate(all="ignore"):
+        want = d.numpy_rules()[k](*args)
+    loop = numpy_records.formula_loop(code, k, args)
+    assert loop is not None
+    got = loop(None)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    dst = g.copy()  # written over one of the arrays it reads (a dead gradient)
+    args2 = (dst,) + args[1:]
+    assert numpy_records.formula_loop(code, k, args2)(dst) is dst
+    np.testing.assert_array_equal(dst, want)
+
+
+def test_other_layouts_and_dtypes_are_left_to_numpy():
+    g = np.ones(2 * N)
+    out = np.full(2 * N, 0.5)
+    code = int(Op.SIGMOID)
+    assert numpy_records.formula_loop(code, 0, (g[::2], None, None, out[::2], None, 0.0,
+                                                0.0)) is None
+    assert numpy_records.formula_loop(code, 0, (g, None, None, out.astype(np.float32), None,
+                                                0.0, 0.0)) is None
+    assert numpy_records.formula_loop(code, 0, (g, None, None, out, None, 0.0, 0.0)) is not None
+
+
+@pytest.mark.parametrize("op", ["tanh", "sigmoid", "relu", "clamp", "div", "maximum", "sqrt",
+                                "log1p", "rdiv"])
+def test_large_gradients_match_torch(op):
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(3)
+    xv, yv = r.standard_normal(3 * N), r.standard_normal(3 * N)
+    yv[::5] = xv[::5]
+
+    def f(L, x, y):
+        return {"tanh": lambda: L.tanh(x) * y, "sigmoid": lambda: L.sigmoid(x) * y,
+                "relu": lambda: L.relu(x) * y, "clamp": lambda: L.clamp(x, -0.5, 0.7) * y,
+                "div": lambda: x / (y * y + 0.5), "maximum": lambda: L.maximum(x, y),
+                "sqrt": lambda: L.sqrt(x * x + 0.1) * y, "log1p": lambda: L.log1p(x * x) * y,
+                "rdiv": lambda: 2.0 / (x * x + 1.0) * y}[op]()
+
+    tx, ty = tg.tensor(xv, requires_grad=True), tg.tensor(yv, requires_grad=True)
+    (f(tg, tx, ty) ** 2).sum().backward()
+    qx, qy = torch.tensor(xv, requires_grad=True), torch.tensor(yv, requires_grad=True)
+    (f(torch, qx, qy) ** 2).sum().backward()
+    np.testing.assert_allclose(tx.grad.numpy(), qx.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ty.grad.numpy(), qy.grad.numpy(), rtol=1e-12, atol=1e-14)
