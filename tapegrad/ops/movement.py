@@ -21,8 +21,9 @@ from ..tensor import Tensor, _make, _wrap
 from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
 from . import record as R
 from ..registry import Op, defop
-from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, size_of,
-                     strided_ints)
+from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, permutation,
+                     size_of, strided_ints)
+from .shapes import permutations as _permutations
 from .shapes import torch_dtype_name as _torch_name
 
 _grad_on = R._grad_on
@@ -278,7 +279,7 @@ def permute(x, *dims):
         except TypeError:  # (dims given as a list)
             plan = None
         if plan is None:
-            plan = _permutation(xd.shape, dims)
+            plan = permutation(xd.shape, dims)
         axes, shape, ints = plan
         value = xd.transpose(axes)
         if not (x._rg and _grad_on()):
@@ -287,40 +288,13 @@ def permute(x, *dims):
             t = _record_linear(value, Op.GATHER_STRIDED, x, lambda seg: tape.add_iaux(seg, ints))
         _share_storage(t, x)
         return t
-    axes, shape, ints = _permutation(tuple(x.shape), dims)
+    axes, shape, ints = permutation(tuple(x.shape), dims)
     strides = ints[1 + len(shape):-1]
     if type(xd) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
         from .cuda_ops import view as cuda_view
 
         return cuda_view(x, shape, strides, 0)
     return _view_strided(x, x._arr().transpose(axes), shape, strides, 0)
-
-
-def _permutation(in_shape, dims):
-    """``(axes, shape, strided-gather parameters)`` of ``permute(x, *dims)`` for an input of
-    ``in_shape``, checked as PyTorch does; kept for the next call with the same arguments."""
-    axes = flat_shape(dims)
-    nd = len(in_shape)
-    if len(axes) != nd:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
-                           f"not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {nd} is not equal to len(dims) = {len(axes)}")
-    axes = tuple(norm_dim(d, nd) for d in axes)
-    if sorted(axes) != list(range(nd)):
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    cs = c_strides(in_shape)
-    shape = tuple(in_shape[d] for d in axes)
-    plan = axes, shape, (nd, *shape, *(cs[d] for d in axes), 0)
-    try:
-        if len(_permutations) > 4096:  # shapes of a long-running program: keep it bounded
-            _permutations.clear()
-        _permutations[in_shape, dims] = plan
-    except TypeError:  # (dims given as a list)
-        pass
-    return plan
-
-
-_permutations = {}  # (input shape, dims as given) -> _permutation's plan
 
 
 def transpose(x, dim0, dim1):

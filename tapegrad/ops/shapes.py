@@ -103,3 +103,31 @@ def flat_shape(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(int(s) for s in args[0])
     return tuple(int(s) for s in args)
+
+
+def permutation(in_shape, dims):
+    """``(axes, shape, strided-gather parameters)`` of ``permute(x, *dims)`` for an input of
+    ``in_shape``, checked as PyTorch does; kept in ``permutations`` for the next call with the
+    same arguments (a hashable ``dims``)."""
+    axes = flat_shape(dims)
+    nd = len(in_shape)
+    if len(axes) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(axes)}")
+    axes = tuple(norm_dim(d, nd) for d in axes)
+    if sorted(axes) != list(range(nd)):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    cs = c_strides(in_shape)
+    shape = tuple(in_shape[d] for d in axes)
+    plan = axes, shape, (nd, *shape, *(cs[d] for d in axes), 0)
+    try:
+        if len(permutations) > 4096:  # shapes of a long-running program: keep it bounded
+            permutations.clear()
+        permutations[in_shape, dims] = plan
+    except TypeError:  # (dims given as a list)
+        pass
+    return plan
+
+
+permutations = {}  # (input shape, dims as given) -> ``permutation``'s plan
