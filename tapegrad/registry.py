@@ -112,6 +112,8 @@ class Op(IntEnum):
     LOG2 = 1031
     LOG10 = 1032
     CONVOLUTION = 1033  # ops/convolution.py: im2col and BLAS, col2im backward
+    SOFTMAX = 1034  # ops/fused_softmax.py: one record saving the output, as PyTorch's
+    LOG_SOFTMAX = 1035
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

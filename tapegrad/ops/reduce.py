@@ -16,8 +16,8 @@ import numpy as np
 
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from ..vecmath.short_runs import shift_max as _shift_max
 from . import record as R
+from . import fused_softmax as _softmax_op
 from .movement import gather_index, mean, permute, reshape, sum
 from ..registry import Op, defop
 from .shapes import norm_dim, size_of, torch_dtype_name
@@ -545,12 +545,7 @@ def _shift(x, dims):
     xd = np.asarray(x._data)
     if xd.dtype.kind == "c":  # complex: the real parts set the scale (PyTorch's)
         xd = np.ascontiguousarray(xd.real)
-    if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
-        m = np.zeros(_kept_shape(xd.shape, dims), xd.dtype)
-    else:
-        m = _shift_max(xd, dims)  # (a compiled loop over large arrays' short rows)
-        m = np.where(np.isfinite(m), m, 0).astype(xd.dtype)  # all -inf rows stay -inf, not nan
-    return _const(m)
+    return _const(_softmax_op.shift_array(xd, dims))
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -591,6 +586,8 @@ def softmax(input, dim, dtype=None):
         x = x.to(dtype)
     _need_float(x, "softmax")
     dims = (norm_dim(int(dim), x.ndim),) if x.ndim else ()
+    if dims and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
+        return _softmax_op.fused(x, dims, False)
     e = exp(sub(x, _shift(x, dims)))
     return div(e, sum(e, dims, keepdim=True))
 
@@ -604,6 +601,8 @@ def log_softmax(input, dim, dtype=None):
         x = x.to(dtype)
     _need_float(x, "log_softmax")
     d = norm_dim(int(dim), x.ndim)
+    if x.ndim and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
+        return _softmax_op.fused(x, (d,), True)
     return sub(x, logsumexp(x, d, keepdim=True))
 
 

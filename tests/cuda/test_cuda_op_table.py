@@ -67,6 +67,8 @@ CASES = {
     "acosh": (tg.acosh, P), "atanh": (tg.atanh, A), "erf": (tg.erf, A), "erfc": (tg.erfc, A),
     "atan2": (tg.atan2, A, P), "logcumsumexp": (lambda x: tg.logcumsumexp(x, 1), A),
     "log2": (tg.log2, P), "log10": (tg.log10, P),
+    # one op on the CPU, the composition on the device: the same values and gradients
+    "softmax": (lambda x: tg.softmax(x, 1), A), "log_softmax": (lambda x: tg.log_softmax(x, 0), A),
 }
 # ops with no CUDA path: the error says so
 UNSUPPORTED = {"complex": lambda x, y: tg.complex(x, y)}

@@ -1,0 +1,100 @@
+"""``softmax`` and ``log_softmax`` of CPU float arrays as one op each, as PyTorch records them
+(``SoftmaxBackward0``, ``LogSoftmaxBackward0``): one record saving the output, instead of the
+shift, subtraction, ``exp``, sum and division recorded one by one (their backward made ten
+passes over the array and saved a broadcast copy of the sums).
+
+The values are those of the composition, bit for bit: the same shift (the largest element,
+0 where that is not finite), NumPy's subtraction, ``vecmath.exp``, the sum in NumPy's order,
+the division (``log_softmax``: ``x - (log(s) + m)``). Derivatives, PyTorch's:
+
+* softmax, ``y``: ``dx = y * (g - sum(g * y))``; tangent ``y * (t - sum(y * t))``;
+* log_softmax, ``y``: ``dx = g - exp(y) * sum(g)``; tangent ``t - sum(exp(y) * t)``;
+
+sums over the softmax dim, kept. The re-taping rule states them with tapegrad ops on the
+recorded output (a tensor on the tape), so every higher order is the composition's.
+"""
+
+import numpy as np
+
+from .. import vecmath
+from ..registry import Op, defop
+from ..tensor import _make
+from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, shift_max, sum_axes
+from . import record as R
+
+
+def shift_array(xd, dims):
+    """The softmax shift of the real array ``xd``: its largest element over ``dims`` (kept),
+    0 where that is not finite (a row of -inf stays -inf, not nan)."""
+    if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
+        return np.zeros(tuple(1 if k in dims else s for k, s in enumerate(xd.shape)), xd.dtype)
+    m = shift_max(xd, dims)  # (a compiled loop over large arrays' short rows)
+    return np.where(np.isfinite(m), m, 0).astype(xd.dtype)
+
+
+def _kept_sum(e, dims):
+    """``e.sum(dims, keepdims=True)`` as the sum op computes it (NumPy's order)."""
+    if e.size >= _SHORT_RUNS_MIN:
+        return sum_axes(e, dims, True)
+    return e.sum(axis=dims, keepdims=True)
+
+
+def softmax_value(xd, dims):
+    e = vecmath.exp(xd - shift_array(xd, dims))
+    return e / _kept_sum(e, dims)
+
+
+def log_softmax_value(xd, dims):
+    m = shift_array(xd, dims)
+    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
+        s = vecmath.log(_kept_sum(vecmath.exp(xd - m), dims))
+    return xd - (s + m)
+
+
+def fused(x, dims, log):
+    """``softmax`` (``log_softmax`` with ``log``) of the CPU real float tensor ``x`` over
+    ``dims`` (one dim), recorded as one op when ``x`` requires grad."""
+    xd = x._data
+    value = (log_softmax_value if log else softmax_value)(xd, dims)
+    if not R.needs_grad(x):
+        return _make(value)
+    return R.python_result(value, Op.LOG_SOFTMAX if log else Op.SOFTMAX, (x,), save_out=True,
+                           params=dict(dims=dims))
+
+
+def _softmax_vjp_np(g, inputs, out, dims):
+    return (out * (g - (g * out).sum(axis=dims, keepdims=True)),)
+
+
+def _log_softmax_vjp_np(g, inputs, out, dims):
+    return (g - vecmath.exp(out) * g.sum(axis=dims, keepdims=True),)
+
+
+def _softmax_vjp(g, inputs, out, dims):
+    from .elementwise import mul, sub
+    from .movement import sum
+
+    return (mul(out, sub(g, sum(mul(g, out), dims, keepdim=True))),)
+
+
+def _log_softmax_vjp(g, inputs, out, dims):
+    from .elementwise import exp, mul, sub
+    from .movement import sum
+
+    return (sub(g, mul(exp(out), sum(g, dims, keepdim=True))),)
+
+
+def _softmax_jvp_np(tangents, inputs, out, dims):
+    t, shifted = tangents[0], tuple(d + 1 for d in dims)  # (a leading dim of directions)
+    return out * (t - (out * t).sum(axis=shifted, keepdims=True))
+
+
+def _log_softmax_jvp_np(tangents, inputs, out, dims):
+    t, shifted = tangents[0], tuple(d + 1 for d in dims)
+    return t - (np.exp(out) * t).sum(axis=shifted, keepdims=True)
+
+
+defop(Op.SOFTMAX, "softmax", "python", "SoftmaxBackward0", vjp=_softmax_vjp,
+      vjp_np=_softmax_vjp_np, jvp_np=_softmax_jvp_np)
+defop(Op.LOG_SOFTMAX, "log_softmax", "python", "LogSoftmaxBackward0", vjp=_log_softmax_vjp,
+      vjp_np=_log_softmax_vjp_np, jvp_np=_log_softmax_jvp_np)

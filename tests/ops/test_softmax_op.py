@@ -1,0 +1,79 @@
+"""``softmax`` and ``log_softmax`` of CPU arrays are one op each (``ops/fused_softmax.py``): values
+bit for bit those of the composition they replace, PyTorch's gradients, node names, tangents
+and batching."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.ops.fused_softmax import shift_array
+
+SHAPES = [((6,), 0), ((4, 7), 1), ((4, 7), 0), ((3, 4, 5), 1), ((3, 4, 5), -1),
+          ((1000, 25, 10), 1), ((300, 500), 1)]
+
+
+def _composed(x, d, log):
+    """The composition the op replaced, in tapegrad ops (its values are the reference)."""
+    with tg.no_grad(), np.errstate(divide="ignore"):  # (log(0) of a row of -inf)
+        m = tg.tensor(shift_array(x.numpy(), (d % x.ndim,)))
+        e = tg.exp(x - m)
+        s = e.sum(d, keepdim=True)
+        return x - (tg.log(s) + m) if log else e / s
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,d", SHAPES)
+@pytest.mark.parametrize("log", [False, True])
+def test_values_are_the_compositions_and_gradients_pytorchs(shape, d, log, dtype):
+    r = np.random.default_rng(len(shape) * 10 + d)
+    x0 = (r.standard_normal(shape) * 4).astype(dtype)
+    w = r.standard_normal(shape).astype(dtype)
+    f = tg.log_softmax if log else tg.softmax
+    x = tg.tensor(x0, requires_grad=True)
+    y = f(x, d)
+    assert type(y.grad_fn).__name__ == ("LogSoftmaxBackward0" if log else "SoftmaxBackward0")
+    np.testing.assert_array_equal(y.detach().numpy(), _composed(tg.tensor(x0), d, log).numpy())
+    (y * tg.tensor(w)).sum().backward()
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor(x0, requires_grad=True)
+    yt = (torch.log_softmax if log else torch.softmax)(xt, d)
+    (yt * torch.tensor(w)).sum().backward()
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), **tol)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), **tol)
+
+
+def test_infinite_and_nan_rows_as_the_composition():
+    x0 = np.array([[0.0, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf], [np.inf, 0.0, 1.0],
+                   [np.nan, 0.0, 1.0]])
+    for log in (False, True):
+        f = tg.log_softmax if log else tg.softmax
+        with np.errstate(invalid="ignore"):
+            got = f(tg.tensor(x0, requires_grad=True), 1).detach().numpy()
+            want = _composed(tg.tensor(x0), 1, log).numpy()
+        np.testing.assert_array_equal(got, want)
+
+
+def test_gradient_along_a_direction_matches_finite_differences():
+    r = np.random.default_rng(1)
+    x0, v, w = r.standard_normal((5, 6)), r.standard_normal((5, 6)), r.standard_normal((5, 6))
+    for f in (tg.softmax, tg.log_softmax):
+        x = tg.tensor(x0, requires_grad=True)
+        (f(x, 1) * tg.tensor(w)).sum().backward()
+        h = 1e-6
+        fd = (np.sum(f(tg.tensor(x0 + h * v), 1).numpy() * w) -
+              np.sum(f(tg.tensor(x0 - h * v), 1).numpy() * w)) / (2 * h)
+        assert float(np.sum(x.grad.numpy() * v)) == pytest.approx(fd, rel=1e-7)
+        assert tg.autograd.gradgradcheck(lambda t: f(t, 0), (tg.tensor(x0, requires_grad=True),))
+
+
+def test_tangents_and_batching():
+    r = np.random.default_rng(2)
+    x0, t0 = r.standard_normal((4, 5)), r.standard_normal((4, 5))
+    for f in (tg.softmax, tg.log_softmax):
+        _, tangent = tg.func.jvp(lambda a: f(a, 1), (tg.tensor(x0),), (tg.tensor(t0),))
+        h = 1e-6
+        fd = (f(tg.tensor(x0 + h * t0), 1).numpy() - f(tg.tensor(x0 - h * t0), 1).numpy()) / (2 * h)
+        np.testing.assert_allclose(tangent.numpy(), fd, rtol=1e-6, atol=1e-8)
+        batched = tg.func.vmap(lambda row: f(row, 0))(tg.tensor(x0))
+        np.testing.assert_allclose(batched.numpy(), f(tg.tensor(x0), 1).numpy(), rtol=1e-15)
