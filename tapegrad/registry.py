@@ -114,6 +114,7 @@ class Op(IntEnum):
     CONVOLUTION = 1033  # ops/convolution.py: im2col and BLAS, col2im backward
     SOFTMAX = 1034  # ops/fused_softmax.py: one record saving the output, as PyTorch's
     LOG_SOFTMAX = 1035
+    NLL_LOSS = 1036  # ops/nll.py: (N, C) input, as PyTorch's NllLossBackward0
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

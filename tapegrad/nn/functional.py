@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as O
+from ..ops import nll as _nll
 from ..tensor import Tensor, _make
 from . import attention as _attention
 from . import convolution as _convolution
@@ -460,6 +461,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if bad.any():
         raise IndexError(f"Target {int(flat_t[bad][0])} is out of bounds.")
     safe_t = np.where(used, flat_t, 0)
+    if x.ndim == 2 and type(x._data) is np.ndarray and x.dtype.kind == "f":  # one op
+        w = used.astype(x.dtype)
+        if weight is not None:
+            w = w * _np(weight).astype(x.dtype)[safe_t]
+        return _nll.nll_2d(x, safe_t, used, w, reduction)
     xm = _class_last(x)
     picked = xm[np.arange(xm.shape[0]), safe_t]
     w = used.astype(x.dtype)
