@@ -110,20 +110,24 @@ class ShortRuns:
         self.run()
 
 
-# ---- large elementwise gradients whose NumPy forms were slow (where, pow) --------------------
+# ---- large elementwise gradients whose NumPy forms were slow (where, pow, formulas) ----------
 
 GRAD_CASES = {
     "relu": lambda L, F, x: F.relu(x),
     "cube": lambda L, F, x: x ** 3,
     "leaky_relu": lambda L, F, x: F.leaky_relu(x, 0.1),
     "sigmoid": lambda L, F, x: L.sigmoid(x),
+    "tanh": lambda L, F, x: L.tanh(x),
+    "softmax": lambda L, F, x: F.softmax(x.reshape(500, 500), 1).reshape(-1),
 }
 
 
 class LargeElementwiseGrads:
     """Forward and backward of one op on 2.5e5 float64 elements (weighted sum), tapegrad and
     PyTorch: relu's derivative and leaky_relu are selects (``vecmath.where``), ``x ** 3`` is
-    PyTorch's ``x * x * x`` (NumPy's pow took ~56 ns an element for negative bases)."""
+    PyTorch's ``x * x * x`` (NumPy's pow took ~56 ns an element for negative bases), the
+    derivatives of relu, sigmoid and tanh one compiled pass each (``_formula_kernels``), softmax
+    one op over rows of 500."""
 
     params = [list(GRAD_CASES), ["tapegrad", "torch"]]
     param_names = ["op", "implementation"]
