@@ -58,6 +58,8 @@ class Op(IntEnum):
     RPOWC = 33
     RDIVC = 34
     CLAMP = 35
+    LEAKY_RELU = 36  # ops/activations.py: c0 the slope
+    HARDTANH = 37  # c0, c1 the bounds
     # binary elementwise (inputs already broadcast to one shape)
     ADD = 50
     SUB = 51

@@ -12,7 +12,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "68c59e9a735ea732"
+RULES_HASH = "61d419bdd75de7fb"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -95,6 +95,24 @@ def clamp_c_dx(dst, x, g, k0, k1, k2):
         x_i = x[i]
         g_i = g[i]
         dst[i] = g_i if (x_i >= k0) & (x_i <= k1) else k2
+
+
+@njit(**_OPTS)
+def leaky_relu_c_dx(dst, x, g, k0, k1):
+    # where(x > 0.0, g, g * c0)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = g[i]
+        dst[i] = g_i if x_i > k0 else g_i * k1
+
+
+@njit(**_OPTS)
+def hardtanh_c_dx(dst, x, g, k0, k1, k2):
+    # where((x > c0) & (x < c1), g, 0.0)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = g[i]
+        dst[i] = g_i if (x_i > k0) & (x_i < k1) else k2
 
 
 @njit(**_OPTS)
@@ -195,6 +213,8 @@ KERNELS = {
     (21, 0): (sqrt_dx, ('g', 'out'), (0.5,)),  # sqrt
     (34, 0): (rdiv_c_dx, ('g', 'x'), ('c0', 1.0)),  # _rdiv_c
     (35, 0): (clamp_c_dx, ('x', 'g'), ('c0', 'c1', 0.0)),  # _clamp_c
+    (36, 0): (leaky_relu_c_dx, ('x', 'g'), (0.0, 'c0')),  # _leaky_relu_c
+    (37, 0): (hardtanh_c_dx, ('x', 'g'), ('c0', 'c1', 0.0)),  # _hardtanh_c
     (53, 1): (div_dy, ('g', 'x', 'y'), ()),  # div
     (55, 0): (maximum_dx, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
     (55, 1): (maximum_dy, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as O
+from ..ops import activations as _activations
 from ..ops import nll as _nll
 from ..tensor import Tensor, _make
 from . import attention as _attention
@@ -277,6 +278,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clamped to ``[min_val, max_val]``; the gradient passes strictly inside (0 at the
     bounds and at NaN, as PyTorch's)."""
     x = _t(input)
+    if _activations.fusable(x):  # one record (ops/activations.py)
+        return _activations.hardtanh(x, min_val, max_val)
     inside = (x > min_val) & (x < max_val)
     return O.where(inside, x, O.clamp(x.detach(), min_val, max_val))
 
@@ -297,6 +300,8 @@ def tanh(input):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
     x = _t(input)
+    if _activations.fusable(x):  # one record (ops/activations.py)
+        return _activations.leaky_relu(x, negative_slope)
     return O.where(x > 0, x, x * negative_slope)
 
 

@@ -71,6 +71,8 @@ CASES = {
     "softmax": (lambda x: tg.softmax(x, 1), A), "log_softmax": (lambda x: tg.log_softmax(x, 0), A),
     "nll_loss": (lambda x: tg.nn.functional.nll_loss(x, tg.tensor([0, 2, 1], device=x.device)),
                  A),
+    "_leaky_relu_c": (lambda x: tg.nn.functional.leaky_relu(x, 0.2), A),
+    "_hardtanh_c": (lambda x: tg.nn.functional.hardtanh(x, -0.5, 0.5), A),
 }
 # ops with no CUDA path: the error says so
 UNSUPPORTED = {"complex": lambda x, y: tg.complex(x, y)}

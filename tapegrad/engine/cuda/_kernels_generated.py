@@ -204,6 +204,10 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return -(g * c0) * ((1.0 / x) * (1.0 / x))
     if op == 35:  # CLAMP
         return where((x >= c0) & (x <= c1), g, 0.0)
+    if op == 36:  # LEAKY_RELU
+        return where(x > 0.0, g, g * c0)
+    if op == 37:  # HARDTANH
+        return where((x > c0) & (x < c1), g, 0.0)
     if op == 50:  # ADD
         return g
     if op == 51:  # SUB
