@@ -280,7 +280,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     x = _t(input)
     if _activations.fusable(x):  # one record (ops/activations.py)
         return _activations.hardtanh(x, min_val, max_val)
-    inside = (x > min_val) & (x < max_val)
+    inside = O.logical_and(x > min_val, x < max_val)  # (CUDA has no bitwise "&")
     return O.where(inside, x, O.clamp(x.detach(), min_val, max_val))
 
 
