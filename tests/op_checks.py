@@ -108,3 +108,22 @@ def check_table_entry(name, f, cases, arrays=None):
     for shapes in cases:
         xs = arrays(shapes, rng) if arrays else [rng.standard_normal(s) for s in shapes]
         check_op(fn, xs, torch_fn=torch_fn)
+
+
+def check_directional_derivative(f, arrays, seed=0, h=1e-6, rel=1e-6):
+    """``f(*tensors)`` (a scalar) differentiated by ``backward`` agrees with the central
+    difference of ``f`` along one random direction: a check of large-array paths (where
+    ``gradcheck``'s one-element-at-a-time differences are too many) that relies on no formula
+    of the code under test."""
+    r = np.random.default_rng(seed)
+    xs = [tg.tensor(a, requires_grad=True) for a in arrays]
+    f(*xs).backward()
+    vs = [r.standard_normal(np.shape(a)) for a in arrays]
+
+    def at(s):
+        with tg.no_grad():
+            return float(f(*[tg.tensor(a + s * v) for a, v in zip(arrays, vs)]))
+
+    fd = (at(h) - at(-h)) / (2 * h)
+    got = float(sum(np.sum(x.grad.numpy() * v) for x, v in zip(xs, vs)))
+    assert abs(got - fd) <= rel * abs(fd), (got, fd)

@@ -8,6 +8,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.engine import sweep
+from tests.op_checks import check_directional_derivative
 
 BIG = 1 << 19  # arenas of a few such records hold adjoints apart (broadcasts kept as views)
 MID = 1 << 13  # a large record in a small arena: the broadcast is written into the arena
@@ -136,20 +137,6 @@ def test_second_backward_accumulates_and_anomaly_mode_agrees():
 
 def test_gradient_along_a_direction_matches_finite_differences():
     r = np.random.default_rng(6)
-    x0, y0 = r.standard_normal(BIG), r.standard_normal(BIG)
-
-    def f(x, y):
-        return (tg.sin(x) * tg.exp(-(x * y))).sum() + (x * 0.5).sum()
-
-    x, y = tg.tensor(x0, requires_grad=True), tg.tensor(y0, requires_grad=True)
-    f(x, y).backward()
-    vx, vy = r.standard_normal(BIG), r.standard_normal(BIG)
-    h = 1e-6
-
-    def at(s):
-        with tg.no_grad():
-            return float(f(tg.tensor(x0 + s * vx), tg.tensor(y0 + s * vy)))
-
-    fd = (at(h) - at(-h)) / (2 * h)
-    got = float(np.dot(x.grad.numpy(), vx) + np.dot(y.grad.numpy(), vy))
-    assert got == pytest.approx(fd, rel=1e-6)
+    check_directional_derivative(
+        lambda x, y: (tg.sin(x) * tg.exp(-(x * y))).sum() + (x * 0.5).sum(),
+        [r.standard_normal(BIG), r.standard_normal(BIG)], seed=6)

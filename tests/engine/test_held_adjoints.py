@@ -8,6 +8,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.engine import sweep
+from tests.op_checks import check_directional_derivative
 
 N = 1 << 19  # elements per array: the arena of a few records passes the size thresholds
 
@@ -58,19 +59,7 @@ def test_large_elementwise_gradients_match_retaping_and_torch(held_counts):
 
 def test_gradient_along_a_direction_matches_finite_differences():
     r = np.random.default_rng(1)
-    x0, w0 = r.standard_normal(N), r.standard_normal(N)
-    x, w = tg.tensor(x0, requires_grad=True), tg.tensor(w0, requires_grad=True)
-    _program(x, w).backward()
-    vx, vw = r.standard_normal(N), r.standard_normal(N)
-    h = 1e-6
-
-    def f(s):
-        with tg.no_grad():
-            return float(_program(tg.tensor(x0 + s * vx), tg.tensor(w0 + s * vw)))
-
-    fd = (f(h) - f(-h)) / (2 * h)
-    got = float(np.dot(x.grad.numpy(), vx) + np.dot(w.grad.numpy(), vw))
-    assert got == pytest.approx(fd, rel=1e-6)
+    check_directional_derivative(_program, [r.standard_normal(N), r.standard_normal(N)], seed=1)
 
 
 def test_grads_are_private_and_accumulate_into_existing_grads():
