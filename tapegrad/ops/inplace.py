@@ -32,7 +32,8 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from . import movement as M
-from .movement import _index_key, _is_basic, broadcast_to, gather_index, reshape
+from .index_keys import index_key as _index_key, is_basic as _is_basic
+from .movement import broadcast_to, gather_index, reshape
 from .shapes import expand_error
 from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop

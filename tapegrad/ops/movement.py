@@ -17,13 +17,16 @@ import numpy as np
 
 from .. import tape
 from ..device import DeviceArray
-from ..tensor import Tensor, _make, _wrap
+from ..tensor import _make, _wrap
 from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
 from . import record as R
 from ..registry import Op, defop
 from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, permutation,
                      size_of, strided_ints)
 from .shapes import permutations as _permutations
+from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
+from .index_keys import basic_view as _basic_view, index_key as _index_key
+from .index_keys import is_basic as _is_basic, plan_key as _plan_key, view_plans as _view_plans
 from .shapes import torch_dtype_name as _torch_name
 
 _grad_on = R._grad_on
@@ -513,65 +516,6 @@ def mean(x, dim=None, keepdim=False, dtype=None):
 
 # ---- indexing ---------------------------------------------------------------------------
 
-_PROBE_BASE = np.zeros(1, np.uint8)
-_PROBE_ADDR = _PROBE_BASE.__array_interface__["data"][0]
-
-
-def _is_basic(key):
-    items = key if isinstance(key, tuple) else (key,)
-    for k in items:
-        if k is None or k is Ellipsis or isinstance(k, slice):
-            continue
-        if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
-            continue
-        return False
-    return True
-
-
-def _index_key(key):
-    """Tensors in an index become NumPy arrays; lists become arrays."""
-    items = key if isinstance(key, tuple) else (key,)
-    out = []
-    for k in items:
-        if isinstance(k, Tensor):
-            if k._rg and k.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            k = k._data.host() if type(k._data) is DeviceArray else np.asarray(k._data)
-            if k.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        elif isinstance(k, list):
-            k = np.asarray(k)
-            if k.size == 0 and k.dtype.kind == "f":
-                k = k.astype(np.int64)  # PyTorch: an empty list is an empty integer index
-        out.append(k)
-    return tuple(out) if isinstance(key, tuple) or len(out) != 1 else out[0]
-
-
-def _basic_view(xd, items, value):
-    """Element strides and offset of ``xd[items]`` in ``xd``'s flat C layout, from the key
-    (``items`` ends in Ellipsis); None where the probe must compute them."""
-    if not xd.flags.c_contiguous or value.size == 0:
-        return None
-    isz = xd.itemsize
-    strides = tuple([s // isz for s in value.strides])
-    shape, cs = xd.shape, c_strides(xd.shape)
-    nd, d, offset = len(shape), 0, 0
-    for k in items:
-        if k is None:
-            continue
-        if k is Ellipsis:  # the dims after it: counted from the end
-            after = items[items.index(Ellipsis) + 1:]
-            d = nd - len(after) + after.count(None)
-            continue
-        if type(k) is slice:
-            offset += k.indices(shape[d])[0] * cs[d]
-        else:  # an integer (checked in range by the NumPy index above)
-            i = int(k)
-            offset += (i + shape[d] if i < 0 else i) * cs[d]
-        d += 1
-    return strides, offset
-
-
 def _index_error(e):
     """NumPy's out-of-bounds IndexError in PyTorch's words ("dimension", not "axis")."""
     return IndexError(str(e).replace(" for axis ", " for dimension "))
@@ -580,6 +524,16 @@ def _index_error(e):
 def getitem(x, key):
     """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
     x = R.as_tensor(x)
+    xd = x._data
+    if type(xd) is np.ndarray and x._rg:  # a key seen before on this shape: its plan
+        pk = _plan_key(key)
+        plan = _view_plans.get((xd.shape, pk)) if pk is not None else None
+        if plan is not None and _grad_on() and xd.flags.c_contiguous:
+            items, ints = plan
+            t = _record_linear(xd[items], Op.GATHER_STRIDED, x,
+                               lambda seg: tape.add_iaux(seg, ints))
+            _share_storage(t, x)
+            return t
     basic = _is_basic(key)  # ints, slices, None, Ellipsis: nothing to convert
     if not basic:
         key = _index_key(key)
@@ -606,6 +560,12 @@ def getitem(x, key):
             _share_storage(t, x)
             return t
         view = _basic_view(xd, items, value)
+        if view is not None:  # (a C-contiguous base: the same view for the same key and shape)
+            pk = _plan_key(key)
+            if pk is not None:
+                if len(_view_plans) > 4096:  # keys of a long-running program: keep it bounded
+                    _view_plans.clear()
+                _view_plans[shape, pk] = items, (value.ndim, *value.shape, *view[0], view[1])
         if view is None:  # a non-contiguous base or an empty result: NumPy's own arithmetic
             probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape,
                                                     strides=c_strides(shape))
