@@ -43,7 +43,12 @@ def out_sizes(spatial, kernel, stride, pads, dilation):
 def _padded(x, pads):
     if not any(a or b for a, b in pads):
         return np.ascontiguousarray(x)
-    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    # zeros and one copy: np.pad's Python takes ~3x as long on a batch of small images
+    xp = np.zeros(x.shape[:2] + tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pads)),
+                  x.dtype)
+    xp[(slice(None), slice(None)) + tuple(slice(a, a + n) for n, (a, _) in
+                                          zip(x.shape[2:], pads))] = x
+    return xp
 
 
 _kernels = None  # ops/_window_kernels.py, loaded (with Numba) by the first convolution
@@ -106,9 +111,10 @@ def _geometry(x, w, stride, pads, dilation):
     return kernel, out, w.shape[1] * math.prod(kernel), math.prod(out)
 
 
-def conv_np(x, w, stride, pads, dilation, groups):
+def conv_np(x, w, stride, pads, dilation, groups, bias=None):
     """The convolution of arrays ``x`` and ``w`` of one float dtype: per batch chunk, the
-    weight times its columns, one matrix product per group."""
+    weight times its columns, one matrix product per group; ``bias`` (O,) is added as the
+    products are laid out (one pass, not two)."""
     N, C, n_out = x.shape[0], x.shape[1], w.shape[0]
     kernel, out, ck, L = _geometry(x, w, stride, pads, dilation)
     G, og = groups, n_out // groups
@@ -119,7 +125,11 @@ def conv_np(x, w, stride, pads, dilation, groups):
         nb = b.stop - b.start
         cols = _cols(xp[b], kernel, out, stride, dilation).reshape(G, ck, nb, L)
         r = np.matmul(wm, cols.reshape(G, ck, nb * L))  # (G, og, nb L)
-        y[b] = r.reshape(G, og, nb, L).transpose(2, 0, 1, 3)
+        if bias is None:
+            y[b] = r.reshape(G, og, nb, L).transpose(2, 0, 1, 3)
+        else:
+            np.add(r.reshape(G, og, nb, L).transpose(2, 0, 1, 3), bias.reshape(1, G, og, 1),
+                   out=y[b])
     return y.reshape((N, n_out) + out)
 
 
@@ -225,9 +235,7 @@ def convolution(x, w, bias, stride, pads, dilation, groups):
     bd = None if bias is None else bias._data
     dtype = np.result_type(xd, wd) if bd is None else np.result_type(xd, wd, bd)
     value = conv_np(xd.astype(dtype, copy=False), wd.astype(dtype, copy=False), stride, pads,
-                    dilation, groups)
-    if bd is not None:
-        value += bd.astype(dtype, copy=False).reshape((-1,) + (1,) * (xd.ndim - 2))
+                    dilation, groups, None if bd is None else bd.astype(dtype, copy=False))
     inputs = (x, w) if bias is None else (x, w, bias)
     if not R.needs_grad(x, w) and not (bias is not None and R.needs_grad(bias)):
         return _make(value)
