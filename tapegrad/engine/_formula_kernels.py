@@ -2,17 +2,19 @@
 
 One loop per derivative formula of several operations: ``dst[i] = formula`` over flat arrays of
 one dtype, in one pass (see the generator for why the values are NumPy's). ``KERNELS`` maps
-``(opcode, input)`` to ``(loop, the arrays it reads, its constants)``; a constant is ``"c0"``,
-``"c1"`` or a number, passed in the arrays' dtype. Every element is loaded before the formula:
-a select of loaded values stays branch-free (a vector blend) even where ``dst`` is one of the
-arrays read, which makes LLVM's run-time overlap check choose the scalar loop.
+``(opcode, input)`` to ``(loop, the loop whose dst holds g on entry, the arrays it reads, its
+constants)``; a constant is ``"c0"``, ``"c1"`` or a number, passed in the arrays' dtype. Every element is loaded before the formula
+and every select takes values computed before it, so a select stays a blend also in the scalar
+loop LLVM runs where its run-time check finds ``dst`` overlapping an array read. Writing over
+``g`` (a dead gradient) has a loop of its own that reads ``g`` from ``dst``: nothing else
+overlaps, and it stays vectorised (a division's loop took 0.33 ms instead of 0.08 for 2.5e5).
 """
 
 from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "61d419bdd75de7fb"
+RULES_HASH = "4578c9d2a988d657"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -21,6 +23,15 @@ def log1p_dx(dst, g, x, k0):
     # g / (1.0 + x)
     for i in range(dst.shape[0]):
         g_i = g[i]
+        x_i = x[i]
+        dst[i] = g_i / (k0 + x_i)
+
+
+@njit(**_OPTS)
+def log1p_dx_in_g(dst, x, k0):
+    # g / (1.0 + x) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
         x_i = x[i]
         dst[i] = g_i / (k0 + x_i)
 
@@ -35,10 +46,28 @@ def expm1_dx(dst, g, out, k0):
 
 
 @njit(**_OPTS)
+def expm1_dx_in_g(dst, out, k0):
+    # g * (out + 1.0) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        out_i = out[i]
+        dst[i] = g_i * (out_i + k0)
+
+
+@njit(**_OPTS)
 def tan_dx(dst, g, out, k0):
     # g * (1.0 + out * out)
     for i in range(dst.shape[0]):
         g_i = g[i]
+        out_i = out[i]
+        dst[i] = g_i * (k0 + out_i * out_i)
+
+
+@njit(**_OPTS)
+def tan_dx_in_g(dst, out, k0):
+    # g * (1.0 + out * out) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
         out_i = out[i]
         dst[i] = g_i * (k0 + out_i * out_i)
 
@@ -53,10 +82,28 @@ def tanh_dx(dst, g, out, k0):
 
 
 @njit(**_OPTS)
+def tanh_dx_in_g(dst, out, k0):
+    # g * (1.0 - out * out) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        out_i = out[i]
+        dst[i] = g_i * (k0 - out_i * out_i)
+
+
+@njit(**_OPTS)
 def sigmoid_dx(dst, g, out, k0):
     # g * out * (1.0 - out)
     for i in range(dst.shape[0]):
         g_i = g[i]
+        out_i = out[i]
+        dst[i] = g_i * out_i * (k0 - out_i)
+
+
+@njit(**_OPTS)
+def sigmoid_dx_in_g(dst, out, k0):
+    # g * out * (1.0 - out) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
         out_i = out[i]
         dst[i] = g_i * out_i * (k0 - out_i)
 
@@ -67,7 +114,20 @@ def relu_dx(dst, out, g, k0):
     for i in range(dst.shape[0]):
         out_i = out[i]
         g_i = g[i]
-        dst[i] = k0 if out_i <= k0 else g_i
+        t0 = out_i <= k0
+        t1 = k0 if t0 else g_i
+        dst[i] = t1
+
+
+@njit(**_OPTS)
+def relu_dx_in_g(dst, out, k0):
+    # where(out <= 0.0, 0.0, g) (dst holds g)
+    for i in range(dst.shape[0]):
+        out_i = out[i]
+        g_i = dst[i]
+        t0 = out_i <= k0
+        t1 = k0 if t0 else g_i
+        dst[i] = t1
 
 
 @njit(**_OPTS)
@@ -80,10 +140,54 @@ def sqrt_dx(dst, g, out, k0):
 
 
 @njit(**_OPTS)
+def sqrt_dx_in_g(dst, out, k0):
+    # g * 0.5 / out (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        out_i = out[i]
+        dst[i] = g_i * k0 / out_i
+
+
+@njit(**_OPTS)
+def abs_dx(dst, g, x, k0, k1, k2):
+    # g * sign(x)
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        t0 = x_i > k0
+        t1 = x_i < k0
+        t2 = k2 if t1 else k0
+        t3 = k1 if t0 else t2
+        dst[i] = g_i * t3
+
+
+@njit(**_OPTS)
+def abs_dx_in_g(dst, x, k0, k1, k2):
+    # g * sign(x) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        x_i = x[i]
+        t0 = x_i > k0
+        t1 = x_i < k0
+        t2 = k2 if t1 else k0
+        t3 = k1 if t0 else t2
+        dst[i] = g_i * t3
+
+
+@njit(**_OPTS)
 def rdiv_c_dx(dst, g, x, k0, k1):
     # -(g * c0) * ((1.0 / x) * (1.0 / x))
     for i in range(dst.shape[0]):
         g_i = g[i]
+        x_i = x[i]
+        dst[i] = -(g_i * k0) * (k1 / x_i * (k1 / x_i))
+
+
+@njit(**_OPTS)
+def rdiv_c_dx_in_g(dst, x, k0, k1):
+    # -(g * c0) * ((1.0 / x) * (1.0 / x)) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
         x_i = x[i]
         dst[i] = -(g_i * k0) * (k1 / x_i * (k1 / x_i))
 
@@ -94,7 +198,20 @@ def clamp_c_dx(dst, x, g, k0, k1, k2):
     for i in range(dst.shape[0]):
         x_i = x[i]
         g_i = g[i]
-        dst[i] = g_i if (x_i >= k0) & (x_i <= k1) else k2
+        t0 = (x_i >= k0) & (x_i <= k1)
+        t1 = g_i if t0 else k2
+        dst[i] = t1
+
+
+@njit(**_OPTS)
+def clamp_c_dx_in_g(dst, x, k0, k1, k2):
+    # where((x >= c0) & (x <= c1), g, 0.0) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = dst[i]
+        t0 = (x_i >= k0) & (x_i <= k1)
+        t1 = g_i if t0 else k2
+        dst[i] = t1
 
 
 @njit(**_OPTS)
@@ -103,7 +220,22 @@ def leaky_relu_c_dx(dst, x, g, k0, k1):
     for i in range(dst.shape[0]):
         x_i = x[i]
         g_i = g[i]
-        dst[i] = g_i if x_i > k0 else g_i * k1
+        t0 = x_i > k0
+        t1 = g_i * k1
+        t2 = g_i if t0 else t1
+        dst[i] = t2
+
+
+@njit(**_OPTS)
+def leaky_relu_c_dx_in_g(dst, x, k0, k1):
+    # where(x > 0.0, g, g * c0) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = dst[i]
+        t0 = x_i > k0
+        t1 = g_i * k1
+        t2 = g_i if t0 else t1
+        dst[i] = t2
 
 
 @njit(**_OPTS)
@@ -112,7 +244,20 @@ def hardtanh_c_dx(dst, x, g, k0, k1, k2):
     for i in range(dst.shape[0]):
         x_i = x[i]
         g_i = g[i]
-        dst[i] = g_i if (x_i > k0) & (x_i < k1) else k2
+        t0 = (x_i > k0) & (x_i < k1)
+        t1 = g_i if t0 else k2
+        dst[i] = t1
+
+
+@njit(**_OPTS)
+def hardtanh_c_dx_in_g(dst, x, k0, k1, k2):
+    # where((x > c0) & (x < c1), g, 0.0) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = dst[i]
+        t0 = (x_i > k0) & (x_i < k1)
+        t1 = g_i if t0 else k2
+        dst[i] = t1
 
 
 @njit(**_OPTS)
@@ -126,13 +271,43 @@ def div_dy(dst, g, x, y):
 
 
 @njit(**_OPTS)
+def div_dy_in_g(dst, x, y):
+    # -g * (x / y / y) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        x_i = x[i]
+        y_i = y[i]
+        dst[i] = -g_i * (x_i / y_i / y_i)
+
+
+@njit(**_OPTS)
 def maximum_dx(dst, x, y, g, k0, k1):
     # where(x < y, 0.0, where(x == y, 0.5 * g, g))
     for i in range(dst.shape[0]):
         x_i = x[i]
         y_i = y[i]
         g_i = g[i]
-        dst[i] = k0 if x_i < y_i else k1 * g_i if x_i == y_i else g_i
+        t0 = x_i < y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
+
+
+@njit(**_OPTS)
+def maximum_dx_in_g(dst, x, y, k0, k1):
+    # where(x < y, 0.0, where(x == y, 0.5 * g, g)) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = dst[i]
+        t0 = x_i < y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
 
 
 @njit(**_OPTS)
@@ -142,7 +317,27 @@ def maximum_dy(dst, x, y, g, k0, k1):
         x_i = x[i]
         y_i = y[i]
         g_i = g[i]
-        dst[i] = k0 if x_i > y_i else k1 * g_i if x_i == y_i else g_i
+        t0 = x_i > y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
+
+
+@njit(**_OPTS)
+def maximum_dy_in_g(dst, x, y, k0, k1):
+    # where(x > y, 0.0, where(x == y, 0.5 * g, g)) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = dst[i]
+        t0 = x_i > y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
 
 
 @njit(**_OPTS)
@@ -152,7 +347,27 @@ def minimum_dx(dst, x, y, g, k0, k1):
         x_i = x[i]
         y_i = y[i]
         g_i = g[i]
-        dst[i] = k0 if x_i > y_i else k1 * g_i if x_i == y_i else g_i
+        t0 = x_i > y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
+
+
+@njit(**_OPTS)
+def minimum_dx_in_g(dst, x, y, k0, k1):
+    # where(x > y, 0.0, where(x == y, 0.5 * g, g)) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = dst[i]
+        t0 = x_i > y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
 
 
 @njit(**_OPTS)
@@ -162,7 +377,27 @@ def minimum_dy(dst, x, y, g, k0, k1):
         x_i = x[i]
         y_i = y[i]
         g_i = g[i]
-        dst[i] = k0 if x_i < y_i else k1 * g_i if x_i == y_i else g_i
+        t0 = x_i < y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
+
+
+@njit(**_OPTS)
+def minimum_dy_in_g(dst, x, y, k0, k1):
+    # where(x < y, 0.0, where(x == y, 0.5 * g, g)) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = dst[i]
+        t0 = x_i < y_i
+        t1 = x_i == y_i
+        t2 = k1 * g_i
+        t3 = t2 if t1 else g_i
+        t4 = k0 if t0 else t3
+        dst[i] = t4
 
 
 @njit(**_OPTS)
@@ -170,6 +405,15 @@ def tanh_backward_dx(dst, g, y, k0):
     # g * (1.0 - y * y)
     for i in range(dst.shape[0]):
         g_i = g[i]
+        y_i = y[i]
+        dst[i] = g_i * (k0 - y_i * y_i)
+
+
+@njit(**_OPTS)
+def tanh_backward_dx_in_g(dst, y, k0):
+    # g * (1.0 - y * y) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
         y_i = y[i]
         dst[i] = g_i * (k0 - y_i * y_i)
 
@@ -185,10 +429,29 @@ def tanh_backward_dy(dst, g, y, x, k0):
 
 
 @njit(**_OPTS)
+def tanh_backward_dy_in_g(dst, y, x, k0):
+    # g * (-2.0 * y * x) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        y_i = y[i]
+        x_i = x[i]
+        dst[i] = g_i * (k0 * y_i * x_i)
+
+
+@njit(**_OPTS)
 def sigmoid_backward_dx(dst, g, y, k0):
     # g * y * (1.0 - y)
     for i in range(dst.shape[0]):
         g_i = g[i]
+        y_i = y[i]
+        dst[i] = g_i * y_i * (k0 - y_i)
+
+
+@njit(**_OPTS)
+def sigmoid_backward_dx_in_g(dst, y, k0):
+    # g * y * (1.0 - y) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
         y_i = y[i]
         dst[i] = g_i * y_i * (k0 - y_i)
 
@@ -203,25 +466,36 @@ def sigmoid_backward_dy(dst, g, x, y, k0, k1):
         dst[i] = g_i * x_i * (k0 - k1 * y_i)
 
 
+@njit(**_OPTS)
+def sigmoid_backward_dy_in_g(dst, x, y, k0, k1):
+    # g * x * (1.0 - 2.0 * y) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        x_i = x[i]
+        y_i = y[i]
+        dst[i] = g_i * x_i * (k0 - k1 * y_i)
+
+
 KERNELS = {
-    (13, 0): (log1p_dx, ('g', 'x'), (1.0,)),  # log1p
-    (14, 0): (expm1_dx, ('g', 'out'), (1.0,)),  # expm1
-    (17, 0): (tan_dx, ('g', 'out'), (1.0,)),  # tan
-    (18, 0): (tanh_dx, ('g', 'out'), (1.0,)),  # tanh
-    (19, 0): (sigmoid_dx, ('g', 'out'), (1.0,)),  # sigmoid
-    (20, 0): (relu_dx, ('out', 'g'), (0.0,)),  # relu
-    (21, 0): (sqrt_dx, ('g', 'out'), (0.5,)),  # sqrt
-    (34, 0): (rdiv_c_dx, ('g', 'x'), ('c0', 1.0)),  # _rdiv_c
-    (35, 0): (clamp_c_dx, ('x', 'g'), ('c0', 'c1', 0.0)),  # _clamp_c
-    (36, 0): (leaky_relu_c_dx, ('x', 'g'), (0.0, 'c0')),  # _leaky_relu_c
-    (37, 0): (hardtanh_c_dx, ('x', 'g'), ('c0', 'c1', 0.0)),  # _hardtanh_c
-    (53, 1): (div_dy, ('g', 'x', 'y'), ()),  # div
-    (55, 0): (maximum_dx, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
-    (55, 1): (maximum_dy, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
-    (56, 0): (minimum_dx, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
-    (56, 1): (minimum_dy, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
-    (58, 0): (tanh_backward_dx, ('g', 'y'), (1.0,)),  # tanh_backward
-    (58, 1): (tanh_backward_dy, ('g', 'y', 'x'), (-2.0,)),  # tanh_backward
-    (59, 0): (sigmoid_backward_dx, ('g', 'y'), (1.0,)),  # sigmoid_backward
-    (59, 1): (sigmoid_backward_dy, ('g', 'x', 'y'), (1.0, 2.0)),  # sigmoid_backward
+    (13, 0): (log1p_dx, log1p_dx_in_g, ('g', 'x'), (1.0,)),  # log1p
+    (14, 0): (expm1_dx, expm1_dx_in_g, ('g', 'out'), (1.0,)),  # expm1
+    (17, 0): (tan_dx, tan_dx_in_g, ('g', 'out'), (1.0,)),  # tan
+    (18, 0): (tanh_dx, tanh_dx_in_g, ('g', 'out'), (1.0,)),  # tanh
+    (19, 0): (sigmoid_dx, sigmoid_dx_in_g, ('g', 'out'), (1.0,)),  # sigmoid
+    (20, 0): (relu_dx, relu_dx_in_g, ('out', 'g'), (0.0,)),  # relu
+    (21, 0): (sqrt_dx, sqrt_dx_in_g, ('g', 'out'), (0.5,)),  # sqrt
+    (22, 0): (abs_dx, abs_dx_in_g, ('g', 'x'), (0.0, 1.0, -1.0)),  # abs
+    (34, 0): (rdiv_c_dx, rdiv_c_dx_in_g, ('g', 'x'), ('c0', 1.0)),  # _rdiv_c
+    (35, 0): (clamp_c_dx, clamp_c_dx_in_g, ('x', 'g'), ('c0', 'c1', 0.0)),  # _clamp_c
+    (36, 0): (leaky_relu_c_dx, leaky_relu_c_dx_in_g, ('x', 'g'), (0.0, 'c0')),  # _leaky_relu_c
+    (37, 0): (hardtanh_c_dx, hardtanh_c_dx_in_g, ('x', 'g'), ('c0', 'c1', 0.0)),  # _hardtanh_c
+    (53, 1): (div_dy, div_dy_in_g, ('g', 'x', 'y'), ()),  # div
+    (55, 0): (maximum_dx, maximum_dx_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
+    (55, 1): (maximum_dy, maximum_dy_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
+    (56, 0): (minimum_dx, minimum_dx_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
+    (56, 1): (minimum_dy, minimum_dy_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
+    (58, 0): (tanh_backward_dx, tanh_backward_dx_in_g, ('g', 'y'), (1.0,)),  # tanh_backward
+    (58, 1): (tanh_backward_dy, tanh_backward_dy_in_g, ('g', 'y', 'x'), (-2.0,)),  # tanh_backward
+    (59, 0): (sigmoid_backward_dx, sigmoid_backward_dx_in_g, ('g', 'y'), (1.0,)),  # sigmoid_backward
+    (59, 1): (sigmoid_backward_dy, sigmoid_backward_dy_in_g, ('g', 'x', 'y'), (1.0, 2.0)),  # sigmoid_backward
 }

@@ -127,7 +127,7 @@ def formula_loop(code, k, args):
     entry = _formula_kernels().get((code, k))
     if entry is None:
         return None
-    fn, names, consts = entry
+    fn, fn_in_g, names, consts = entry
     g = args[0]
     dtype, n = g.dtype, g.size
     arrays = []
@@ -137,13 +137,16 @@ def formula_loop(code, k, args):
                 not a.flags.c_contiguous:
             return None
         arrays.append(a)
-    arrays += [dtype.type(args[5] if c == "c0" else args[6] if c == "c1" else c)
-               for c in consts]  # (numbers in the arrays' dtype, as NumPy's weak scalars)
+    ks = [dtype.type(args[5] if c == "c0" else args[6] if c == "c1" else c)
+          for c in consts]  # (numbers in the arrays' dtype, as NumPy's weak scalars)
 
     def write(dst):
         if dst is None:
             dst = np.empty(n, dtype)
-        fn(dst, *arrays)
+        if dst is g and fn_in_g is not None:  # over g itself: the loop that reads g from dst
+            fn_in_g(dst, *[a for a, name in zip(arrays, names) if name != "g"], *ks)
+        else:
+            fn(dst, *arrays, *ks)
         return dst
     return write
 

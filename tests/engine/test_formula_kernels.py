@@ -10,6 +10,7 @@ from tapegrad.engine import _formula_kernels, _gen_formulas, numpy_records
 from tapegrad.registry import REGISTRY, Op
 
 N = 5000  # a large record's size (the loops are used from 4096 elements)
+_ARG = {"g": 0, "x": 1, "y": 2, "out": 3, "m": 4}
 
 
 def test_generated_file_is_current():
@@ -20,7 +21,8 @@ def test_generated_file_is_current():
 def test_which_formulas_get_a_loop():
     assert _gen_formulas.loop_of("g * out * (1.0 - out)") is not None
     assert _gen_formulas.loop_of("where((x >= c0) & (x <= c1), g, 0.0)") is not None
-    for expr in ("g", "-g", "g * y", "g * cos(x)", "g * sign(x)", "where(m, g, 0.0)",
+    assert _gen_formulas.loop_of("g * sign(x)") is not None
+    for expr in ("g", "-g", "g * y", "g * cos(x)", "sign(x)", "where(m, g, 0.0)",
                  "where(c0 == 0.0, 0.0, g * (c0 * x ** (c0 - 1.0)))", ""):
         assert _gen_formulas.loop_of(expr) is None, expr
 
@@ -51,9 +53,15 @@ def test_loops_give_numpys_values_bit_for_bit(key, dtype):
     got = loop(None)
     assert got.dtype == want.dtype == dtype
     np.testing.assert_array_equal(got, want)
-    dst = g.copy()  # written over one of the arrays it reads (a dead gradient)
+    dst = g.copy()  # written over g (a dead gradient): the loop that reads g from dst
     args2 = (dst,) + args[1:]
     assert numpy_records.formula_loop(code, k, args2)(dst) is dst
+    np.testing.assert_array_equal(dst, want)
+    fn, _, names, consts = _formula_kernels.KERNELS[key]
+    dst = args[_ARG[names[-1]]].copy()  # over another array it reads: the general loop
+    args3 = tuple(dst if i == _ARG[names[-1]] else a for i, a in enumerate(args))
+    ks = [dtype(c0 if c == "c0" else c1 if c == "c1" else c) for c in consts]
+    fn(dst, *[args3[_ARG[nm]] for nm in names], *ks)
     np.testing.assert_array_equal(dst, want)
 
 
@@ -69,7 +77,7 @@ def test_other_layouts_and_dtypes_are_left_to_numpy():
 
 
 @pytest.mark.parametrize("op", ["tanh", "sigmoid", "relu", "clamp", "div", "maximum", "sqrt",
-                                "log1p", "rdiv"])
+                                "log1p", "rdiv", "abs"])
 def test_large_gradients_match_torch(op):
     torch = pytest.importorskip("torch")
     r = np.random.default_rng(3)
@@ -81,7 +89,7 @@ def test_large_gradients_match_torch(op):
                 "relu": lambda: L.relu(x) * y, "clamp": lambda: L.clamp(x, -0.5, 0.7) * y,
                 "div": lambda: x / (y * y + 0.5), "maximum": lambda: L.maximum(x, y),
                 "sqrt": lambda: L.sqrt(x * x + 0.1) * y, "log1p": lambda: L.log1p(x * x) * y,
-                "rdiv": lambda: 2.0 / (x * x + 1.0) * y}[op]()
+                "rdiv": lambda: 2.0 / (x * x + 1.0) * y, "abs": lambda: L.abs(x) * y}[op]()
 
     tx, ty = tg.tensor(xv, requires_grad=True), tg.tensor(yv, requires_grad=True)
     (f(tg, tx, ty) ** 2).sum().backward()
