@@ -63,7 +63,25 @@ def fused(x, dims, log):
 
 
 def _softmax_vjp_np(g, inputs, out, dims):
+    if dims[0] == out.ndim - 1 and out.size >= _ROWS_MIN and g.dtype == out.dtype and \
+            g.flags.c_contiguous and out.flags.c_contiguous:  # rows: one loop, two passes
+        dx = np.empty_like(out)
+        m = out.shape[-1]
+        _row_kernels().softmax_rows_vjp(g.reshape(-1, m), out.reshape(-1, m), dx.reshape(-1, m))
+        return (dx,)
     return (out * (g - (g * out).sum(axis=dims, keepdims=True)),)
+
+
+_ROWS_MIN = 4096  # elements from which the row loop pays its call (NumPy below)
+_KERNELS = []
+
+
+def _row_kernels():
+    if not _KERNELS:  # (loads Numba: on the first large softmax backward)
+        from . import _softmax_kernels
+
+        _KERNELS.append(_softmax_kernels)
+    return _KERNELS[0]
 
 
 def _log_softmax_vjp_np(g, inputs, out, dims):
