@@ -60,6 +60,7 @@ class Op(IntEnum):
     CLAMP = 35
     LEAKY_RELU = 36  # ops/activations.py: c0 the slope
     HARDTANH = 37  # c0, c1 the bounds
+    ELU = 38  # c0 alpha
     # binary elementwise (inputs already broadcast to one shape)
     ADD = 50
     SUB = 51

@@ -301,6 +301,7 @@ OP_TABLE = [
     ("clamp", lambda a: tg.clamp(a, -0.5, 0.5), [_X]),
     ("leaky_relu", lambda a: tg.nn.functional.leaky_relu(a, 0.2) * a, [_X]),
     ("hardtanh", lambda a: tg.nn.functional.hardtanh(a, -0.5, 0.5) * a, [_X]),
+    ("elu", lambda a: tg.nn.functional.elu(a, 0.7) * a, [_X]),
     ("sign", lambda a: tg.sign(a) * a, [_X]),
     ("add", tg.add, [_X, _Y]),
     ("sub", tg.sub, [_X, _Y]),

@@ -308,6 +308,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
     x = _t(input)  # NaN takes the identity branch (gradient 1, as PyTorch's)
+    if _activations.fusable(x):  # one record (ops/activations.py)
+        return _activations.elu(x, alpha)
     return O.where(x <= 0, O.expm1(O.clamp(x, max=0.0)) * alpha, x)
 
 

@@ -1,18 +1,22 @@
-"""``leaky_relu`` and ``hardtanh`` of CPU real float tensors as one elementwise record each, with
-their constants in the tape's side table, as PyTorch records them (``LeakyReluBackward0``,
-``HardtanhBackward0``), instead of the compare, product and select (leaky_relu) or compare,
-clamp and select (hardtanh) of their compositions, whose select saved a float mask. The values
-are the compositions' (PyTorch's): ``x > 0 ? x : x * slope``, and ``x`` clamped; the
-derivatives PyTorch's:
+"""``leaky_relu``, ``hardtanh`` and ``elu`` of CPU real float tensors as one elementwise record
+each, with their constants in the tape's side table, as PyTorch records them
+(``LeakyReluBackward0``, ``HardtanhBackward0``, ``EluBackward0``), instead of the compares,
+products, clamps and selects of their compositions, whose select saved a float mask. The values
+are the compositions' (PyTorch's): ``x > 0 ? x : x * slope``, ``x`` clamped, ``x > 0 ? x :
+alpha * expm1(x)``; the derivatives PyTorch's:
 
 * leaky_relu: ``g`` where ``x > 0``, else ``g * slope`` (a NaN input takes the slope);
 * hardtanh: ``g`` strictly inside ``(min, max)``, else 0, also at NaN (PyTorch's
   vectorised loop; its scalar loop, for tensors of a few elements, passes ``g`` at NaN).
+* elu: ``g * alpha * exp(x)`` where ``x <= 0``, else ``g`` (NaN takes ``g``), PyTorch's form:
+  from ``exp(x)``, not from the output (``out + alpha`` cancels for very negative ``x``).
 
-Both are selects of ``g``: zero second derivative, linear in ``g`` when re-taped. CUDA tensors,
-complex values, vmap's batched tensors and ``tg.compile``'s tracer take the compositions.
+leaky_relu's and hardtanh's are selects of ``g`` (zero second derivative); elu's second
+derivative is its re-taped formula's. CUDA tensors, complex values, vmap's batched tensors and
+``tg.compile``'s tracer take the compositions.
 """
 
+import math
 import sys
 
 import numpy as np
@@ -27,6 +31,8 @@ defop(Op.LEAKY_RELU, "_leaky_relu_c", "unary", "LeakyReluBackward0", saves=("x",
       dx="where(x > 0.0, g, g * c0)", nconst=1)
 defop(Op.HARDTANH, "_hardtanh_c", "unary", "HardtanhBackward0", saves=("x",),
       dx="where((x > c0) & (x < c1), g, 0.0)", nconst=2)
+defop(Op.ELU, "_elu_c", "unary", "EluBackward0", saves=("x",),
+      dx="where(x <= 0.0, g * c0 * exp(x), g)", nconst=1)
 
 
 def fusable(x):
@@ -57,6 +63,21 @@ def leaky_relu(x, slope):
         r = vecmath.where(d > 0, d, d * slope)
     if x._rg and R._grad_on():
         return _const_op(Op.LEAKY_RELU, x, r, slope, save_x=True)
+    return _make(r)
+
+
+def elu(x, alpha):
+    """``alpha * expm1(min(x, 0))`` where ``x <= 0``, else ``x``: the composition's values (its
+    clamp, ``expm1``, product and select)."""
+    d = x._data
+    alpha = _in_dtype(d, alpha)
+    if type(d) is float:
+        r = alpha * math.expm1(d) if d <= 0 else d
+    else:
+        r = vecmath.where(d <= 0, np.expm1(np.clip(d, -np.inf, 0.0).astype(d.dtype, copy=False))
+                          * alpha, d)
+    if x._rg and R._grad_on():
+        return _const_op(Op.ELU, x, r, alpha, save_x=True)
     return _make(r)
 
 

@@ -73,6 +73,7 @@ CASES = {
                  A),
     "_leaky_relu_c": (lambda x: tg.nn.functional.leaky_relu(x, 0.2), A),
     "_hardtanh_c": (lambda x: tg.nn.functional.hardtanh(x, -0.5, 0.5), A),
+    "_elu_c": (lambda x: tg.nn.functional.elu(x, 0.7), A),
 }
 # ops with no CUDA path: the error says so
 UNSUPPORTED = {"complex": lambda x, y: tg.complex(x, y)}

@@ -1,6 +1,6 @@
-"""``leaky_relu`` and ``hardtanh`` (``relu6``) of CPU real float tensors are one record each
-(``ops/activations.py``): PyTorch's values and gradients, special values included, at sizes the
-compiled sweep handles and at sizes its formula loops do; the composition elsewhere (under
+"""``leaky_relu``, ``hardtanh`` (``relu6``) and ``elu`` of CPU real float tensors are one record
+each (``ops/activations.py``): PyTorch's values and gradients, special values included, at sizes
+the compiled sweep handles and at sizes its formula loops do; the composition elsewhere (under
 ``tg.compile``'s tracer and vmap), with the same numbers."""
 
 import warnings
@@ -13,7 +13,8 @@ import tapegrad as tg
 F = tg.nn.functional
 ACTS = {"leaky_relu": (lambda L, x: L.nn.functional.leaky_relu(x, 0.15), "LeakyReluBackward0"),
         "hardtanh": (lambda L, x: L.nn.functional.hardtanh(x, -0.7, 1.2), "HardtanhBackward0"),
-        "relu6": (lambda L, x: L.nn.functional.relu6(x * 4.0), "HardtanhBackward0")}
+        "relu6": (lambda L, x: L.nn.functional.relu6(x * 4.0), "HardtanhBackward0"),
+        "elu": (lambda L, x: L.nn.functional.elu(x, 1.3), "EluBackward0")}
 
 
 def _data(n, dtype):
@@ -38,6 +39,11 @@ def test_one_record_with_pytorchs_values_and_gradients(name, n, dtype):
     xt = torch.tensor(x0, requires_grad=True)
     yt = f(torch, xt)
     (yt * torch.tensor(w)).sum().backward()
+    if name == "elu":  # (NumPy's expm1 and exp, not PyTorch's: an ulp apart here and there)
+        tol = dict(rtol=4e-16, atol=1e-300) if dtype == np.float64 else dict(rtol=5e-7, atol=0)
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), **tol)
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), **tol)
+        return
     np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
     np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
 
@@ -45,13 +51,13 @@ def test_one_record_with_pytorchs_values_and_gradients(name, n, dtype):
 @pytest.mark.parametrize("name", sorted(ACTS))
 def test_nan_and_scalars(name):
     f, _ = ACTS[name]
-    for n in (9, 20000):  # a NaN input: NaN out; leaky_relu's slope, hardtanh's 0 gradient
+    for n in (9, 20000):  # a NaN input: NaN out; leaky_relu's slope, hardtanh's 0, elu's g
         x0 = np.full(n, np.nan)
         x = tg.tensor(x0, requires_grad=True)
         y = f(tg, x)
         assert np.isnan(y.detach().numpy()).all()
         y.sum().backward()
-        want = 0.15 if name == "leaky_relu" else 0.0
+        want = {"leaky_relu": 0.15, "elu": 1.0}.get(name, 0.0)
         np.testing.assert_array_equal(x.grad.numpy(), np.full(n, want))
     for v in (-2.0, -0.5, 0.3, 5.0):
         s = tg.tensor(v, requires_grad=True)

@@ -208,6 +208,8 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return where(x > 0.0, g, g * c0)
     if op == 37:  # HARDTANH
         return where((x > c0) & (x < c1), g, 0.0)
+    if op == 38:  # ELU
+        return where(x <= 0.0, g * c0 * exp(x), g)
     if op == 50:  # ADD
         return g
     if op == 51:  # SUB
