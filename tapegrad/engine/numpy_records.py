@@ -189,24 +189,12 @@ def full_sum(recs, offs, r, code):
 
 def sum_vjp(sw, r):
     """The VJP of a full sum of a large input (``full_sum``), bound as ``Sweep._sum_vjp``:
-    its one gradient broadcast (a read-only view, as PyTorch's ``expand``) where the input's
-    adjoint is held apart and only NumPy's formulas or the driver read it, else written once
-    into the arena slot, which therefore needs no zeros (``slot_kinds``)."""
+    its one gradient broadcast, a read-only view (PyTorch's ``expand``). An adjoint held apart
+    keeps the view itself (``Sweep._hold``: only NumPy's formulas or the driver read it); an
+    arena slot gets the value written once, so it needs no zeros (``slot_kinds``)."""
     a = int(sw.recs[r, tape.A])
     n = int(sw.offs[a + 1] - sw.offs[a])
-    g = np.broadcast_to(sw.grad_of(r).copy(), (n,))  # (a copy: not a view of the arena)
-    if sw.own is not None and sw.own[a] and a not in sw.held and reads_views(sw.recs, a):
-        sw.held[a] = g
-        sw.mark(a)
-    else:
-        sw.accumulate((a,), (g,))
-
-
-def reads_views(recs, s):
-    """Whether record ``s``'s adjoint may be a read-only broadcast: its VJP is NumPy's
-    formulas (large elementwise) or it is an IMPORT (handed over as a copy, ``Sweep.take``)."""
-    code = int(recs[s, tape.OP]) & tape.CODE_MASK
-    return code == Op.IMPORT or (code < PYTHON_BASE and bool(_elementwise()[code]))
+    sw.accumulate((a,), (np.broadcast_to(sw.grad_of(r).copy(), (n,)),))  # (not the arena's)
 
 
 def spare(sw, n, dtype):

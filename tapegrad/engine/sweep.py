@@ -406,8 +406,8 @@ class Sweep:
                 gi.flags.writeable:
             held = gi if gi.ndim == 1 else gi.reshape(-1)  # (the array itself: see _give)
         elif gi.strides == (0,) and not gi.flags.writeable and gi.dtype == dtype and \
-                gi.size == n and numpy_records.reads_views(self.recs, s):
-            held = gi  # a full sum's broadcast gradient passed on (``x + y`` below a sum)
+                gi.size == n:  # a full sum's broadcast gradient: kept as the view (a slot held
+            held = gi  # apart is read only by NumPy's formulas and the driver, who copies it)
         else:  # a copy, into an array an earlier record dropped where there is one
             held = self._spare(n, dtype) if self.spares else None
             if held is None:

@@ -19,7 +19,7 @@ import numpy as np
 from .. import vecmath
 from ..registry import Op, defop
 from ..tensor import _make
-from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, shift_max, sum_axes
+from ..vecmath.short_runs import shift_max, sum_axes  # (NumPy's sums, its order)
 from . import record as R
 
 
@@ -32,22 +32,15 @@ def shift_array(xd, dims):
     return np.where(np.isfinite(m), m, 0).astype(xd.dtype)
 
 
-def _kept_sum(e, dims):
-    """``e.sum(dims, keepdims=True)`` as the sum op computes it (NumPy's order)."""
-    if e.size >= _SHORT_RUNS_MIN:
-        return sum_axes(e, dims, True)
-    return e.sum(axis=dims, keepdims=True)
-
-
 def softmax_value(xd, dims):
     e = vecmath.exp(xd - shift_array(xd, dims))
-    return e / _kept_sum(e, dims)
+    return e / sum_axes(e, dims, True)
 
 
 def log_softmax_value(xd, dims):
     m = shift_array(xd, dims)
     with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
-        s = vecmath.log(_kept_sum(vecmath.exp(xd - m), dims))
+        s = vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True))
     return xd - (s + m)
 
 

@@ -524,7 +524,7 @@ def _index_error(e):
 def getitem(x, key):
     """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
     x = R.as_tensor(x)
-    xd = x._data
+    xd, pk = x._data, None
     if type(xd) is np.ndarray and x._rg:  # a key seen before on this shape: its plan
         pk = _plan_key(key)
         plan = _view_plans.get((xd.shape, pk)) if pk is not None else None
@@ -560,12 +560,10 @@ def getitem(x, key):
             _share_storage(t, x)
             return t
         view = _basic_view(xd, items, value)
-        if view is not None:  # (a C-contiguous base: the same view for the same key and shape)
-            pk = _plan_key(key)
-            if pk is not None:
-                if len(_view_plans) > 4096:  # keys of a long-running program: keep it bounded
-                    _view_plans.clear()
-                _view_plans[shape, pk] = items, (value.ndim, *value.shape, *view[0], view[1])
+        if view is not None and pk is not None:  # (a C-contiguous base: one view per key)
+            if len(_view_plans) > 4096:  # keys of a long-running program: keep it bounded
+                _view_plans.clear()
+            _view_plans[shape, pk] = items, (value.ndim, *value.shape, *view[0], view[1])
         if view is None:  # a non-contiguous base or an empty result: NumPy's own arithmetic
             probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape,
                                                     strides=c_strides(shape))
