@@ -68,7 +68,8 @@ class Segment:
     __slots__ = (
         "order", "n", "ints", "buf", "nbuf", "fvals", "avals", "avers", "ivals", "iaux", "faux",
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
-        "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "pruned_for",
+        "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "probe_next",
+        "pruned_for",
         "device", "stacks", "n32", "refill", "big_saved", "__weakref__",
     )
 
@@ -99,6 +100,7 @@ class Segment:
         self.big_saved = None  # ids of the arrays of 1 MB or more counted in abytes
         self.bcheck = _CHECK_BYTES  # abytes that trigger the next check
         self.probe_end = 0  # checks at every record until here (see _renew)
+        self.probe_next = 0  # and the next such window opens at a check from here on
         self.pruned_for = None  # the imported records _prune_imports last pruned for
         self.lock = threading.Lock()  # flush vs. flag writes from a sweep on another thread
         self._cache = None  # tables materialised for the sweep (engine.sweep.SweepArrays)
@@ -248,8 +250,11 @@ def _renew(seg):
                 # (between iterations of a loop that drops its outputs). (Called from prepare(),
                 # which holds no local, ``refs`` is one less: a segment referenced by just the
                 # op's input is closed; _prune_imports then frees what that import pins.)
-                if seg.probe_end < seg.n:
+                # A window that never found the moment makes the next one twice as far off:
+                # a long chain that stays referenced (a scalar loop) pays log(n) windows.
+                if seg.probe_end < seg.n and seg.n >= seg.probe_next:
                     seg.probe_end = seg.n + _PROBE
+                    seg.probe_next = 2 * seg.n
                 if seg.n < seg.probe_end:
                     nxt = seg.n + 1
             seg.check_at = min(nxt, _config.SEGMENT_CAP)

@@ -109,3 +109,32 @@ def test_an_array_saved_by_several_records_counts_once_towards_closing_a_segment
     loss.backward()  # (the next records go to a fresh segment)
     z = (tg.sin(x) * tg.exp(-(x * x))) * tg.cos(x)  # and the product, and cos(x): 84 MB
     assert z.sum()._seg is not z._seg
+
+
+def test_a_referenced_chain_probes_its_segment_a_logarithmic_number_of_times(monkeypatch):
+    # After each check that finds the segment referenced, _renew looks record by record for a
+    # moment nothing refers to it; a chain that is referenced throughout (a scalar loop) must
+    # not pay that window at every check, only at checks twice as far apart each time.
+    calls = []
+    renew = tape._renew
+    monkeypatch.setattr(tape, "_renew", lambda seg: calls.append(seg.n) or renew(seg))
+    x = tg.tensor(0.5, requires_grad=True)
+    y = x
+    n = 16 * tape._CHECK_EVERY
+    for _ in range(n):
+        y = y * 0.999
+    windows = 5  # opened at about 1, 2, 4, 8 and 16 check intervals
+    assert len(calls) <= n // tape._CHECK_EVERY + windows * tape._PROBE + 2
+    y.backward()
+    np.testing.assert_allclose(x.grad.item(), 0.999 ** n, rtol=1e-9)
+
+
+def test_a_loop_that_drops_its_outputs_still_closes_its_segment_in_the_first_window():
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    orders = set()
+    for _ in range(4 * tape._CHECK_EVERY // 3):
+        out = (x * 2.0).sum()  # three records, dropped at the next iteration
+        orders.add(out._seg.order)
+        del out
+    # closed at each check (window included), never left to grow to _ROLL_RECORDS
+    assert len(orders) >= 3

@@ -202,9 +202,11 @@ def test_vmap_errors():
 
 
 def test_unary_public_ops_keep_their_signature_and_batch():
-    # the one-argument wrappers of tg.sin, tg.tanh, ...: same signature, batched under vmap
+    # tg.sin, tg.tanh, ... check for batched tensors themselves (no wrapper around the op):
+    # same signature, batched under vmap
     x = tg.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
-    assert tg.sin.__wrapped__ is tg.sin.raw and tg.sin(x=x).shape == (2, 3)
+    assert tg.sin.__code__ is tg.sin.raw.__code__ and not hasattr(tg.sin.raw, "raw")
+    assert tg.sin(x=x).shape == (2, 3)
     with pytest.raises(TypeError):
         tg.sin(x, x)
     out = tg.vmap(lambda v: tg.tanh(tg.sin(v)))(x)

@@ -27,13 +27,15 @@ def _install():
     from .. import autograd
     from ..autograd import functional
     from ..autograd import function
+    from ..ops import elementwise
     from .batched import _running
     from .function_vmap import vmapped_apply
-    from .vmap import batched_grad
+    from .vmap import batched_grad, dispatch_unary
 
     autograd._batched_grad = batched_grad
     function._vmapped_apply = vmapped_apply
-    function._vmap_running = _running
+    function._vmap_running = elementwise._vmap_running = _running
+    elementwise._vmap_dispatch = dispatch_unary
     functional._vectorized_jacobian = _functional_jacobian
     _random_functions_batch_aware()
 

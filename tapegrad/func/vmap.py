@@ -42,6 +42,8 @@ from .randomness import running as randomness_of
 
 def dispatching(name, raw):
     """``raw`` (a public op) made batch-aware: plain arguments go straight to ``raw``."""
+    if getattr(raw, "batch_aware", False):  # (the unary ops check for themselves)
+        return raw
     if _takes_x_only(raw):  # tg.sin(x) ...: no argument packing (~0.2 µs a call)
         @functools.wraps(raw)
         def fn1(x):
@@ -60,6 +62,14 @@ def dispatching(name, raw):
 
     fn.raw, fn.batch_aware = raw, True
     return fn
+
+
+def dispatch_unary(name, raw, x):
+    """What a batch-aware unary op (``ops/elementwise``) calls for an argument that is not a
+    plain Tensor while a vmap runs."""
+    if _state.level:
+        return dispatch(name, raw, (x,), {})
+    return raw(x)
 
 
 def _takes_x_only(f):

@@ -21,33 +21,18 @@ from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, el
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
 from .movement import broadcast_to, operand_slot
 from .shapes import broadcast_shapes
+from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
+                          is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
+                          scalar_fallback as _scalar_fallback)
 
 _grad_on = R._grad_on
+_vmap_running = (0,)  # vmap's running count and dispatch, installed by tapegrad.func
+_vmap_dispatch = None
 _state = R._state
 _local = tape._local
 _FLUSH_INTS = tape._FLUSH_INTS
 _F64 = np.dtype(np.float64)
 _ndarray = np.ndarray
-_SCALAR_ERRORS = (ArithmeticError, ValueError)
-
-
-def _scalar_fallback(np_f, *args):
-    """``math`` raised (log(0), sqrt(-1), overflow): take NumPy's IEEE answer instead."""
-    with np.errstate(all="ignore"):
-        return float(np_f(*[np.float64(a) for a in args]))
-
-
-def _bool_error(e):
-    """NumPy's TypeError for ``-`` on bool arrays as PyTorch's RuntimeError; others unchanged."""
-    msg = str(e)
-    if "boolean subtract" in msg:
-        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    if "boolean negative" in msg:
-        return RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
-                            "you are trying to invert a mask, use the `~` or `logical_not()` "
-                            "operator instead.")
-    return e
 
 
 # ---- unary ------------------------------------------------------------------------------
@@ -58,66 +43,78 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
     code = int(op)
     save_x, save_out = "x" in saves, "out" in saves
 
-    def fn(x):
-        if not isinstance(x, Tensor):
-            x = R.as_tensor(x)
-        xd = x._data
-        if type(xd) is float:
+    def make(raw):  # (raw: the op that vmap's rule calls; None for that op itself)
+        def fn(x):
+            if type(x) is not Tensor:
+                if raw is not None and _vmap_running[0]:  # vmap's rule for a batched tensor
+                    return _vmap_dispatch(name, raw, x)
+                if not isinstance(x, Tensor):
+                    x = R.as_tensor(x)
+            xd = x._data
+            if type(xd) is float:
+                try:
+                    r = py_f(xd)
+                except _SCALAR_ERRORS:
+                    r = _scalar_fallback(np_f, xd)
+                if x._rg and _state.grad_enabled:  # the flag itself: a call costs ~5% here
+                    saved = xd if save_x else r if save_out else None
+                    seg = _local.seg
+                    if seg is None or x._seg is not seg or seg.n >= seg.check_at or \
+                            _tensor_mod._inference_used:
+                        return R.rec1(code, x, r, None, saved)
+                    # R.rec1 inlined for a tensor of the current segment: a scalar chain's values
+                    if saved is None:
+                        v = -1
+                    else:
+                        fv = seg.fvals
+                        v = len(fv) << 1
+                        fv.append(saved)
+                    i = seg.n
+                    seg.n = i + 1
+                    ints = seg.ints
+                    ints += (code, x._rec, -1, -1, v, 1)
+                    if len(ints) >= _FLUSH_INTS:
+                        seg.flush()
+                    t = _new(Tensor)
+                    t._data = r
+                    t._rg = True
+                    t._seg = seg
+                    t._rec = i
+                    return t
+                return _make(r)
+            if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
+                return _cuda().unary(d, x)
             try:
-                r = py_f(xd)
-            except _SCALAR_ERRORS:
-                r = _scalar_fallback(np_f, xd)
-            if x._rg and _state.grad_enabled:  # the flag itself: a call costs ~5% here
-                saved = xd if save_x else r if save_out else None
-                seg = _local.seg
-                if seg is None or x._seg is not seg or seg.n >= seg.check_at or \
-                        _tensor_mod._inference_used:
-                    return R.rec1(code, x, r, None, saved)
-                # R.rec1 inlined for a tensor of the current segment: a scalar chain's values
-                if saved is None:
-                    v = -1
-                else:
-                    fv = seg.fvals
-                    v = len(fv) << 1
-                    fv.append(saved)
-                i = seg.n
-                seg.n = i + 1
-                ints = seg.ints
-                ints += (code, x._rec, -1, -1, v, 1)
-                if len(ints) >= _FLUSH_INTS:
-                    seg.flush()
-                t = _new(Tensor)
-                t._data = r
-                t._rg = True
-                t._seg = seg
-                t._rec = i
-                return t
-            return _make(r)
-        if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
-            return _cuda().unary(d, x)
-        try:
-            r = np_f(xd)
-        except TypeError as e:
-            raise _bool_error(e) from None
-        rd = r.dtype  # (float64 results, the common case, pass one identity test)
-        if rd is not _F64 and rd.kind == "f" and xd.dtype.kind in "biu":
-            r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: ints -> float64
-        if type(r) is not _ndarray or not r.ndim:
-            r = _wrap(r)  # (an array of at least one dim is its own normal form)
-        if x._rg and _state.grad_enabled:
-            if xd.dtype.kind == "c":
-                return _complex().unary(name, x, r)
-            if type(r) is _ndarray and x._base is None:
-                return R.result_arrays(r, code, x, None, save_x, False, save_out)
-            return _record_unary(code, x, r, save_x, save_out, -1)
-        t = _new(Tensor)  # _make(r) inlined: the no_grad path of array code
-        t._data = r
-        if _tensor_mod._inference_used and _state.inference:
-            t._inference = True
-        return t
+                r = np_f(xd)
+            except TypeError as e:
+                raise _bool_error(e) from None
+            rd = r.dtype  # (float64 results, the common case, pass one identity test)
+            if rd is not _F64 and rd.kind == "f" and xd.dtype.kind in "biu":
+                r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: ints -> float64
+            if type(r) is not _ndarray or not r.ndim:
+                r = _wrap(r)  # (an array of at least one dim is its own normal form)
+            if x._rg and _state.grad_enabled:
+                if xd.dtype.kind == "c":
+                    return _complex().unary(name, x, r)
+                if type(r) is _ndarray and x._base is None:
+                    return R.result_arrays(r, code, x, None, save_x, False, save_out)
+                return _record_unary(code, x, r, save_x, save_out, -1)
+            t = _new(Tensor)  # _make(r) inlined: the no_grad path of array code
+            t._data = r
+            if _tensor_mod._inference_used and _state.inference:
+                t._inference = True
+            return t
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.opdef = d
+        return fn
+
+    # one code object for both (tg.compile's tracer names the op through it); the public one
+    # checks for vmap's batched tensors itself: a wrapper would cost a call on every op
+    raw = make(None)
+    fn = make(raw)
+    for f in (raw, fn):
+        f.__name__ = f.__qualname__ = name
+        f.opdef = d
+    fn.raw, fn.batch_aware = raw, True
     return fn
 
 
@@ -280,29 +277,6 @@ def _py_div(x, y):
     return x / y
 
 
-def _pow_py(x, y):
-    if x == -math.inf:  # C's pow(-inf, 0.5) is inf, NumPy's and torch's nan: follow NumPy
-        return _scalar_fallback(np.power, x, y)
-    return math.pow(x, y)
-
-
-def _np_power(x, y):
-    """``np.power`` with PyTorch's integer rules for negative exponents: an error for a Python
-    number exponent, and C's integer division (1, -1 or 0) for an integer tensor exponent
-    (called where ``np.power`` raised: the float paths pay nothing)."""
-    try:
-        return np.power(x, y)
-    except ValueError as e:
-        if "negative integer powers" not in str(e):
-            raise
-        if _is_number(y):
-            raise RuntimeError(str(e)) from None
-    x, y = np.asarray(x), np.asarray(y)
-    dtype = np.result_type(x, y)
-    neg = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
-    return np.where(y < 0, neg, np.power(x, np.maximum(y, 0))).astype(dtype, copy=False)
-
-
 def _max_py(x, y):
     return x if (x >= y or x != x) else y
 
@@ -453,11 +427,6 @@ def _complex():
     from . import complex as C
 
     return C
-
-
-def _is_number(v):
-    # NEP 50: Python numbers are "weak"; NumPy scalars (np.float64 subclasses float) are not.
-    return isinstance(v, (int, float)) and not isinstance(v, np.generic)
 
 
 def _number_op(np_f, py_f):

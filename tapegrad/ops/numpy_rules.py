@@ -1,0 +1,57 @@
+"""Where NumPy's elementwise answers differ from PyTorch's: its IEEE results where ``math`` raises,
+PyTorch's errors and integer powers."""
+
+import math
+
+import numpy as np
+
+SCALAR_ERRORS = (ArithmeticError, ValueError)
+
+
+def scalar_fallback(np_f, *args):
+    """``math`` raised (log(0), sqrt(-1), overflow): take NumPy's IEEE answer instead."""
+    with np.errstate(all="ignore"):
+        return float(np_f(*[np.float64(a) for a in args]))
+
+
+def bool_error(e):
+    """NumPy's TypeError for ``-`` on bool arrays as PyTorch's RuntimeError; others unchanged."""
+    msg = str(e)
+    if "boolean subtract" in msg:
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    if "boolean negative" in msg:
+        return RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                            "you are trying to invert a mask, use the `~` or `logical_not()` "
+                            "operator instead.")
+    return e
+
+
+def pow_py(x, y):
+    if x == -math.inf:  # C's pow(-inf, 0.5) is inf, NumPy's and torch's nan: follow NumPy
+        return scalar_fallback(np.power, x, y)
+    return math.pow(x, y)
+
+
+def np_power(x, y):
+    """``np.power`` with PyTorch's integer rules for negative exponents: an error for a Python
+    number exponent, and C's integer division (1, -1 or 0) for an integer tensor exponent
+    (called where ``np.power`` raised: the float paths pay nothing)."""
+    try:
+        return np.power(x, y)
+    except ValueError as e:
+        if "negative integer powers" not in str(e):
+            raise
+        if is_number(y):
+            raise RuntimeError(str(e)) from None
+    x, y = np.asarray(x), np.asarray(y)
+    dtype = np.result_type(x, y)
+    neg = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
+    return np.where(y < 0, neg, np.power(x, np.maximum(y, 0))).astype(dtype, copy=False)
+
+
+def is_number(v):
+    """A Python number: "weak" in NumPy's promotion (NEP 50); NumPy scalars (np.float64
+    subclasses float) are not."""
+    return isinstance(v, (int, float)) and not isinstance(v, np.generic)
+
