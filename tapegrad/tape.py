@@ -127,7 +127,8 @@ class Segment:
         k = len(ints) - len(ints) % NFIELDS
         if not k:
             return
-        new = np.array(ints[:k], dtype=np.int64).reshape(-1, NFIELDS)
+        # (fromiter: no copy of the list and no type discovery, ~25% less than np.array)
+        new = np.fromiter(ints, np.int64, k).reshape(-1, NFIELDS)
         del ints[:k]
         if not self.nbuf:  # the first flush (often the only one, at backward): no copy
             self.buf, self.nbuf = new, len(new)
@@ -259,6 +260,10 @@ def _renew(seg):
                     nxt = seg.n + 1
             seg.check_at = min(nxt, _config.SEGMENT_CAP)
             seg.bcheck = seg.abytes + _CHECK_BYTES
+            # the ops' inlined appends to the current segment leave flushing to this check
+            # (at most _CHECK_EVERY records apart): the pending list stays bounded
+            if len(seg.ints) >= _FLUSH_INTS:
+                seg.flush()
             return seg
         retire(seg)
     _maybe_prune(seg)

@@ -1,5 +1,7 @@
 """The tape: what is recorded, when, and what it costs (tested with a handful of ops)."""
 
+import math
+
 import numpy as np
 
 import tapegrad as tg
@@ -138,3 +140,19 @@ def test_a_loop_that_drops_its_outputs_still_closes_its_segment_in_the_first_win
         del out
     # closed at each check (window included), never left to grow to _ROLL_RECORDS
     assert len(orders) >= 3
+
+
+def test_the_pending_records_of_a_long_scalar_chain_stay_bounded():
+    # the scalar fast paths leave flushing to the segment check (_renew)
+    x = tg.tensor(0.5, requires_grad=True)
+    y, most, v, dv = x, 0, 0.5, 1.0
+    for _ in range(3 * tape._FLUSH_INTS // tape.NFIELDS // 4):
+        y = y * 0.9999 + tg.sin(y) * 0.01
+        dv *= 0.9999 + math.cos(v) * 0.01  # the chain rule, by hand
+        v = v * 0.9999 + math.sin(v) * 0.01
+        most = max(most, len(y._seg.ints))
+    assert most <= tape._FLUSH_INTS + tape.NFIELDS * tape._CHECK_EVERY
+    assert y._seg.nbuf > 0  # flushed along the way, not only at backward
+    y.backward()
+    assert y.item() == v
+    np.testing.assert_allclose(x.grad.item(), dv, rtol=1e-12)

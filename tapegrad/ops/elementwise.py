@@ -30,7 +30,6 @@ _vmap_running = (0,)  # vmap's running count and dispatch, installed by tapegrad
 _vmap_dispatch = None
 _state = R._state
 _local = tape._local
-_FLUSH_INTS = tape._FLUSH_INTS
 _F64 = np.dtype(np.float64)
 _ndarray = np.ndarray
 
@@ -72,9 +71,7 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                     i = seg.n
                     seg.n = i + 1
                     ints = seg.ints
-                    ints += (code, x._rec, -1, -1, v, 1)
-                    if len(ints) >= _FLUSH_INTS:
-                        seg.flush()
+                    ints += (code, x._rec, -1, -1, v, 1)  # (_renew flushes)
                     t = _new(Tensor)
                     t._data = r
                     t._rg = True

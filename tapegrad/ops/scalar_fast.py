@@ -22,7 +22,6 @@ from ..registry import Op
 _state = _gm._state
 _local = tape._local
 _current = tape.current
-_FLUSH_INTS = tape._FLUSH_INTS
 _ndarray = np.ndarray
 _ADD, _SUB, _MUL, _DIV = int(Op.ADD), int(Op.SUB), int(Op.MUL), int(Op.DIV)
 _ADDC, _MULC, _RDIVC, _NEG = int(Op.ADDC), int(Op.MULC), int(Op.RDIVC), int(Op.NEG)
@@ -62,9 +61,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     i = seg.n
                     seg.n = i + 1
                     ints = seg.ints
-                    ints += (const_code, self._rec, -1, aux, -1, 1)
-                    if len(ints) >= _FLUSH_INTS:
-                        seg.flush()
+                    ints += (const_code, self._rec, -1, aux, -1, 1)  # (_renew flushes)
                     t = _new(Tensor)
                     t._data = r
                     t._rg = True
@@ -92,9 +89,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     i = seg.n
                     seg.n = i + 1
                     ints = seg.ints
-                    ints += (op_tt, self._rec, other._rec, -1, v, 1)
-                    if len(ints) >= _FLUSH_INTS:
-                        seg.flush()
+                    ints += (op_tt, self._rec, other._rec, -1, v, 1)  # (_renew flushes)
                     t = _new(Tensor)
                     t._data = r
                     t._rg = True
