@@ -139,6 +139,31 @@ def test_python_numbers_are_weak_numpy_scalars_are_not():
     assert (i / 2).dtype == np.float64  # true division of integers is float64 (NumPy)
 
 
+def test_operators_without_grad_are_numpys_operators_bit_for_bit():
+    # the no-grad array path calls the ufunc itself: values, dtypes and errors stay the
+    # operator's, for Python numbers (weak) and same-shape tensors alike
+    import operator
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(5), rng.standard_normal(5).astype(np.float32),
+              rng.integers(-3, 4, 5), np.array([True, False, True, True, False])]
+    for a in arrays:
+        for b in (2, -0.7, 3.0, True, rng.standard_normal(5), a[::-1].copy()):
+            for op in (operator.add, operator.sub, operator.mul, operator.truediv):
+                try:
+                    want = op(a, b)
+                except TypeError:
+                    with pytest.raises((TypeError, RuntimeError)):
+                        op(tg.tensor(a), b if np.isscalar(b) or type(b) is bool else
+                           tg.tensor(b))
+                    continue
+                with np.errstate(all="ignore"), tg.no_grad():
+                    got = op(tg.tensor(a), b if np.isscalar(b) or type(b) is bool else
+                             tg.tensor(b)).numpy()
+                assert got.dtype == want.dtype
+                assert np.array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
 def test_mixed_precision_gradients_keep_each_leaf_dtype():
     # f32 * f64 -> float64 result; f.grad float32, d.grad float64
     for shape in ((2,), ()):

@@ -127,6 +127,22 @@ def test_ops_large_and_small_agree(name):
     assert np.all(np.abs(t.grad.numpy().view(np.int64) - want.view(np.int64)) <= 1)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_the_public_op_is_vecmaths_function_on_both_sides_of_the_threshold(name):
+    # tg.sin & co. call NumPy's ufunc themselves below the threshold (no vecmath call there):
+    # the values must stay vecmath's on both sides, with and without grad
+    rng = np.random.default_rng(4)
+    op, f = getattr(tg, name), getattr(vecmath, name)
+    for n in (vecmath.THRESHOLD - 1, vecmath.THRESHOLD):
+        x = rng.uniform(0.1, 20.0, n)
+        want = f(x)
+        with tg.no_grad():
+            assert np.array_equal(op(tg.tensor(x)).numpy(), want)
+        assert np.array_equal(op(tg.tensor(x, requires_grad=True)).detach().numpy(), want)
+    assert np.array_equal(op(tg.tensor(x[:7].astype(np.float32))).numpy(),
+                          getattr(np, name)(x[:7].astype(np.float32)))
+
+
 @pytest.mark.parametrize("name", ("sin", "cos"))
 def test_times_is_the_product_of_the_kernels_value(name):
     """``vecmath.times(name, g, x)``, one pass for ``g * name(x)`` (sin's and cos's

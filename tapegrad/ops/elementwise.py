@@ -41,6 +41,8 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
               array_forward=np_f)
     code = int(op)
     save_x, save_out = "x" in saves, "out" in saves
+    # vecmath's functions pick a kernel by size: below their threshold, NumPy's ufunc directly
+    np_small, big = getattr(np_f, "small", np_f), getattr(np_f, "threshold", 0)
 
     def make(raw):  # (raw: the op that vmap's rule calls; None for that op itself)
         def fn(x):
@@ -82,7 +84,7 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
                 return _cuda().unary(d, x)
             try:
-                r = np_f(xd)
+                r = np_small(xd) if xd.size < big else np_f(xd)
             except TypeError as e:
                 raise _bool_error(e) from None
             rd = r.dtype  # (float64 results, the common case, pass one identity test)

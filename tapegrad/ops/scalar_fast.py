@@ -33,6 +33,8 @@ _plain = _make  # marks inference tensors when inference mode was ever used
 def _operator(general, f, op_tt, save_tt, const_code, const_of):
     """``x <op> other``; a number ``c`` is recorded as op ``const_code`` with the constant
     ``const_of(c)`` (None: ``c`` itself) and no saved value."""
+    uf = general.opdef.array_forward  # the ufunc: ``uf(a, b)`` is ``a <op> b`` for arrays
+    # without the ndarray operator's deferral checks (~50 ns of a ~0.9 µs op under no_grad)
 
     def method(self, other):
         d = self._data
@@ -103,10 +105,10 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
             to = type(other)
             try:
                 if to is float or to is int:
-                    r = f(d, other)
+                    r = uf(d, other)
                 elif to is Tensor and not other._rg and type(other._data) is _ndarray and \
                         other._data.shape == d.shape:
-                    r = f(d, other._data)
+                    r = uf(d, other._data)
                 else:
                     return general(self, other)
             except TypeError as e:

@@ -109,6 +109,7 @@ def _make(name):
     f.__name__ = f.__qualname__ = name
     f.__doc__ = (f"``np.{name}(x)``; a SIMD kernel for C-contiguous float64 arrays of "
                  f"``THRESHOLD`` elements or more where it beats NumPy (``ENABLED``).")
+    f.small, f.threshold = np_f, THRESHOLD  # a caller may call NumPy itself below THRESHOLD
     return f
 
 
