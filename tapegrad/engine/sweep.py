@@ -34,7 +34,7 @@ FREED_MSG = (
     "through the graph a second time or if you need to access saved tensors after calling "
     "backward."
 )
-_CUSTOM, _AUX = int(Op.CUSTOM), tape.AUX
+_CUSTOM, _OUTPUT, _AUX = int(Op.CUSTOM), int(Op.OUTPUT), tape.AUX
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
 
@@ -293,7 +293,7 @@ class Sweep:
                 raise RuntimeError(FREED_MSG)
             # the kernel also stops at FREED records (for the check above); an IMPORT or
             # OUTPUT record there has no VJP of its own (no REGISTRY entry)
-            big = code > Op.OUTPUT and code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG \
+            big = code > _OUTPUT and code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG \
                 and REGISTRY[code].kind in ("unary", "binary")
             if code >= PYTHON_BASE or big or full_sum(recs, self.offs, p, code):
                 if big:
@@ -301,7 +301,7 @@ class Sweep:
                 elif code < PYTHON_BASE:
                     self._sum_vjp(p)
                 else:
-                    if free and code == Op.CUSTOM:
+                    if free and code == _CUSTOM:
                         self._flag_swept(p)
                     self._python_vjp(p, code, pauses)
                     recs = self._refresh()

@@ -8,6 +8,8 @@ from . import einsum_plan
 from . import record as R
 from ..registry import Op, defop
 
+_MATMUL, _EINSUM = int(Op.MATMUL), int(Op.EINSUM)  # (an enum member costs ~0.12 µs to read)
+
 _state = R._state
 
 
@@ -116,7 +118,7 @@ def _matmul_jvp_np(tangents, inputs, out, needs=(True, True)):
 
 defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_matmul_vjp_np,
       vjp_into=_matmul_vjp_into, jvp_np=_matmul_jvp_np)
-_MATMUL = int(Op.MATMUL)
+_MATMUL = int(_MATMUL)
 
 
 def matmul(x, y):
@@ -136,7 +138,7 @@ def matmul(x, y):
                 if type(value) is np.ndarray:
                     return R.pair_result(value, _MATMUL, x, y, None if (x._rg and y._rg) else
                                          {"needs": (x._rg, y._rg)})
-                return R.python_result(value, Op.MATMUL, (x, y), save_inputs=(0, 1),
+                return R.python_result(value, _MATMUL, (x, y), save_inputs=(0, 1),
                                        params=None if (x._rg and y._rg) else
                                        {"needs": (x._rg, y._rg)})
     x, y = R.as_tensor(x), R.as_tensor(y)
@@ -166,7 +168,7 @@ def matmul(x, y):
 
         return complex_matmul(x, y, value)
     params = None if (x._rg and y._rg) else {"needs": (x._rg, y._rg)}
-    return R.python_result(value, Op.MATMUL, (x, y), save_inputs=(0, 1), params=params)
+    return R.python_result(value, _MATMUL, (x, y), save_inputs=(0, 1), params=params)
 
 
 def dot(x, y):
@@ -491,7 +493,7 @@ def einsum(equation, *operands):
     if not (R._grad_on() and any(t._rg for t in ts)):
         return _make(value)
     needs = tuple(t._rg for t in ts)
-    return R.python_result(value, Op.EINSUM, tuple(ts),
+    return R.python_result(value, _EINSUM, tuple(ts),
                            save_inputs=tuple(j for j in range(len(ts))
                                              if any(needs[:j] + needs[j + 1:])),
                            params=dict(subs=tuple(subs), out_sub=out_sub, sizes=sizes,
