@@ -18,8 +18,9 @@ Methods (FDLIBM / musl, error < 1 ulp each; sin/cos let LLVM fuse multiply-adds)
 * ``sin``/``cos``: ``|x| = n pi/2 + r`` with ``pi/2`` in four parts (33, 33, 33 and 53 bits:
   ``n * part`` is exact for ``n < 2**20``) and the differences accumulated in double-double
   (two-sum), so ``r = y0 + y1`` keeps ~150 bits of ``pi/2`` and stays accurate next to
-  multiples of ``pi/2``; then FDLIBM's ``__kernel_sin``/``__kernel_cos`` on ``(y0, y1)`` (both,
-  selected by quadrant). Exact for ``|x| < 2**20``; larger arguments go to NumPy.
+  multiples of ``pi/2``; then FDLIBM's ``__kernel_sin``/``__kernel_cos`` on ``(y0, y1)``, as
+  one polynomial whose coefficients are chosen by quadrant. Exact for ``|x| < 2**20``; larger
+  arguments go to NumPy.
 """
 
 import numpy as np
@@ -185,22 +186,22 @@ def _reduce(v):
 
 
 @njit(**_TRIG_OPTS)
-def _ksin(x, y):
+def _ktrig(x, y, use_cos):
+    """FDLIBM's ``__kernel_cos(x, y)`` (``use_cos``) or ``__kernel_sin(x, y)``, ``|x + y| <=
+    ~pi/4``, evaluating ONE polynomial: its coefficients are chosen per element (Horner in
+    ``z = x*x``, sin's degree-4 polynomial padded with a zero), so a SIMD loop, whose elements
+    fall in both kinds of quadrant, pays one polynomial instead of both (2e6 sines: 3.7 ->
+    3.0 ms). The two short finishing formulas are FDLIBM's, both computed, one kept."""
     z = x * x
-    w = z * z
-    r = _S2 + z * (_S3 + z * _S4) + z * w * (_S5 + z * _S6)
-    v = z * x
-    return x - ((z * (0.5 * y - v * r) - y) - v * _S1)
-
-
-@njit(**_TRIG_OPTS)
-def _kcos(x, y):
-    z = x * x
-    w = z * z
-    r = z * (_C1 + z * (_C2 + z * _C3)) + w * w * (_C4 + z * (_C5 + z * _C6))
-    hz = 0.5 * z
+    q = (_C1 if use_cos else _S2) + z * ((_C2 if use_cos else _S3) + z * (
+        (_C3 if use_cos else _S4) + z * ((_C4 if use_cos else _S5) + z * (
+            (_C5 if use_cos else _S6) + z * (_C6 if use_cos else 0.0)))))
+    v = z * x  # sin: x + x**3 (S1 + z q), with y's correction
+    s = x - ((z * (0.5 * y - v * q) - y) - v * _S1)
+    hz = 0.5 * z  # cos: 1 - z/2 + z*z q, with the rounding of 1 - z/2 and y's correction
     w = 1.0 - hz
-    return w + (((1.0 - w) - hz) + (z * r - x * y))
+    c = w + (((1.0 - w) - hz) + (z * (z * q) - x * y))
+    return c if use_cos else s
 
 
 @njit(**_TRIG_OPTS)
@@ -208,12 +209,13 @@ def _trig1(v, cosine):
     """``(ok, sin(v))``, ``(ok, cos(v))`` with ``cosine``; ``ok`` False where NumPy must compute
     it (the value is then a dummy)."""
     ok, n, y0, y1 = _reduce(v)
-    s = _ksin(y0, y1)
-    c = _kcos(y0, y1)
-    if cosine:  # negate in quadrants 1, 2
-        return ok, _float(_bits(s if n & 1 else c) ^ (((n + 1) & 2) << 62))
-    # negate in quadrants 2, 3; sin is odd: the sign of x (also of -0.0) goes on top
-    return ok, _float(_bits(c if n & 1 else s) ^ (((n & 2) << 62) ^ (_bits(v) & _SIGN)))
+    if cosine:  # cos's kernel in quadrants 0, 2; negate in quadrants 1, 2
+        r = _ktrig(y0, y1, (n & 1) == 0)
+        return ok, _float(_bits(r) ^ (((n + 1) & 2) << 62))
+    # sin's kernel in quadrants 0, 2; negate in quadrants 2, 3; sin is odd: the sign of x
+    # (also of -0.0) goes on top
+    r = _ktrig(y0, y1, (n & 1) != 0)
+    return ok, _float(_bits(r) ^ (((n & 2) << 62) ^ (_bits(v) & _SIGN)))
 
 
 @njit(**_TRIG_OPTS)
