@@ -118,6 +118,7 @@ class Op(IntEnum):
     SOFTMAX = 1034  # ops/fused_softmax.py: one record saving the output, as PyTorch's
     LOG_SOFTMAX = 1035
     NLL_LOSS = 1036  # ops/nll.py: (N, C) input, as PyTorch's NllLossBackward0
+    LOGSUMEXP = 1037  # ops/fused_softmax.py: saves input and output, as PyTorch's
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

@@ -1,7 +1,7 @@
-"""``softmax`` and ``log_softmax`` of CPU float arrays as one op each, as PyTorch records them
-(``SoftmaxBackward0``, ``LogSoftmaxBackward0``): one record saving the output, instead of the
-shift, subtraction, ``exp``, sum and division recorded one by one (their backward made ten
-passes over the array and saved a broadcast copy of the sums).
+"""``softmax``, ``log_softmax`` and ``logsumexp`` of CPU float arrays as one op each, as PyTorch
+records them (``SoftmaxBackward0``, ``LogSoftmaxBackward0``, ``LogsumexpBackward0``): one
+record, instead of the shift, subtraction, ``exp``, sum and division (or log) recorded one by one
+(their backward made up to ten passes over the array and saved a broadcast copy of the sums).
 
 The values are those of the composition, bit for bit: the same shift (the largest element,
 0 where that is not finite), NumPy's subtraction, ``vecmath.exp``, the sum in NumPy's order,
@@ -9,16 +9,18 @@ the division (``log_softmax``: ``x - (log(s) + m)``). Derivatives, PyTorch's:
 
 * softmax, ``y``: ``dx = y * (g - sum(g * y))``; tangent ``y * (t - sum(y * t))``;
 * log_softmax, ``y``: ``dx = g - exp(y) * sum(g)``; tangent ``t - sum(exp(y) * t)``;
+* logsumexp of ``x``, ``y``: ``dx = g * exp(x - y)``; tangent ``sum(exp(x - y) * t)``;
 
-sums over the softmax dim, kept. The re-taping rule states them with tapegrad ops on the
-recorded output (a tensor on the tape), so every higher order is the composition's.
+sums over the softmax dim, kept (``y`` and ``g`` of logsumexp with its dims put back). The
+re-taping rule states them with tapegrad ops on the recorded input and output (tensors on the
+tape), so every higher order is the composition's.
 """
 
 import numpy as np
 
 from .. import vecmath
 from ..registry import Op, defop
-from ..tensor import _make
+from ..tensor import _make, _wrap
 from ..vecmath.short_runs import shift_max, sum_axes  # (NumPy's sums, its order)
 from . import record as R
 
@@ -42,6 +44,24 @@ def log_softmax_value(xd, dims):
     with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
         s = vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True))
     return xd - (s + m)
+
+
+def logsumexp_value(xd, dims, keepdim):
+    """log_softmax's ``log(s) + m``, squeezed as ``keepdim`` says."""
+    m = shift_array(xd, dims)
+    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
+        v = vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True)) + m
+    return v if keepdim else _wrap(v.reshape(tuple(n for k, n in enumerate(v.shape)
+                                                   if k not in dims)))
+
+
+def logsumexp(x, dims, keepdim):
+    """``logsumexp`` of the CPU float32/float64 tensor ``x`` over the sorted ``dims``."""
+    value = logsumexp_value(x._data, dims, keepdim)
+    if not R.needs_grad(x):
+        return _make(value)
+    return R.python_result(value, Op.LOGSUMEXP, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dims=dims, keepdim=keepdim))
 
 
 def fused(x, dims, log):
@@ -105,7 +125,33 @@ def _log_softmax_jvp_np(tangents, inputs, out, dims):
     return t - (np.exp(out) * t).sum(axis=shifted, keepdims=True)
 
 
+def _kept(a, dims, keepdim):
+    return a if keepdim else np.expand_dims(a, dims)
+
+
+def _logsumexp_vjp_np(g, inputs, out, dims, keepdim):
+    return (_kept(g, dims, keepdim) * vecmath.exp(inputs[0] - _kept(out, dims, keepdim)),)
+
+
+def _logsumexp_vjp(g, inputs, out, dims, keepdim):
+    from .elementwise import exp, mul, sub
+    from .movement import reshape
+
+    x = inputs[0]
+    if not keepdim:
+        kept = tuple(1 if k in dims else n for k, n in enumerate(x.shape))
+        g, out = reshape(g, kept), reshape(out, kept)
+    return (mul(g, exp(sub(x, out))),)
+
+
+def _logsumexp_jvp_np(tangents, inputs, out, dims, keepdim):
+    p = np.exp(inputs[0] - _kept(out, dims, keepdim))
+    return (p * tangents[0]).sum(axis=tuple(d + 1 for d in dims), keepdims=keepdim)
+
+
 defop(Op.SOFTMAX, "softmax", "python", "SoftmaxBackward0", vjp=_softmax_vjp,
       vjp_np=_softmax_vjp_np, jvp_np=_softmax_jvp_np)
 defop(Op.LOG_SOFTMAX, "log_softmax", "python", "LogSoftmaxBackward0", vjp=_log_softmax_vjp,
       vjp_np=_log_softmax_vjp_np, jvp_np=_log_softmax_jvp_np)
+defop(Op.LOGSUMEXP, "logsumexp", "python", "LogsumexpBackward0", vjp=_logsumexp_vjp,
+      vjp_np=_logsumexp_vjp_np, jvp_np=_logsumexp_jvp_np)

@@ -557,14 +557,24 @@ def logsumexp(input, dim, keepdim=False):
         >>> round(tg.logsumexp(tg.tensor([1000.0, 1000.0]), 0).item(), 6)
         1000.693147
     """
-    from .elementwise import add, exp, log, sub
-
     x = R.as_tensor(input)
     if x.dtype.kind in "biu":  # integers give float64 (PyTorch 2.13: the default float dtype)
         from .elementwise import to
 
         x = to(x, np.float64)
     dims = _reduce_dims(dim, x.ndim)
+    xd = x._data
+    if dims and type(xd) is np.ndarray and xd.dtype.char in "fd" and \
+            xd.size:  # CPU float32/64 arrays: one op (ops/fused_softmax.py), the same values
+        return _softmax_op.logsumexp(x, dims, keepdim)
+    return composed_logsumexp(x, dims, keepdim)
+
+
+def composed_logsumexp(x, dims, keepdim):
+    """``logsumexp`` as recorded op by op (CUDA, complex, other dtypes; the one-op form's
+    values are this composition's, bit for bit)."""
+    from .elementwise import add, exp, log, sub
+
     m = _shift(x, dims)
     with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
         s = log(sum(exp(sub(x, m)), dims, keepdim=True))

@@ -69,6 +69,7 @@ CASES = {
     "log2": (tg.log2, P), "log10": (tg.log10, P),
     # one op on the CPU, the composition on the device: the same values and gradients
     "softmax": (lambda x: tg.softmax(x, 1), A), "log_softmax": (lambda x: tg.log_softmax(x, 0), A),
+    "logsumexp": (lambda x: tg.logsumexp(x, 1), A),
     "nll_loss": (lambda x: tg.nn.functional.nll_loss(x, tg.tensor([0, 2, 1], device=x.device)),
                  A),
     "_leaky_relu_c": (lambda x: tg.nn.functional.leaky_relu(x, 0.2), A),
