@@ -84,7 +84,7 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
                 return _cuda().unary(d, x)
             try:
-                r = np_small(xd) if xd.size < big else np_f(xd)
+                r = np_small(xd) if big and xd.size < big else np_f(xd)
             except TypeError as e:
                 raise _bool_error(e) from None
             rd = r.dtype  # (float64 results, the common case, pass one identity test)

@@ -39,18 +39,22 @@ def softmax_value(xd, dims):
     return e / sum_axes(e, dims, True)
 
 
-def log_softmax_value(xd, dims):
+def _log_sum_shifted(xd, dims):
+    """``(log(s), m)``: ``m`` the shift, ``s`` the sum of ``exp(xd - m)`` over ``dims`` (kept)."""
     m = shift_array(xd, dims)
     with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
-        s = vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True))
+        return vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True)), m
+
+
+def log_softmax_value(xd, dims):
+    s, m = _log_sum_shifted(xd, dims)
     return xd - (s + m)
 
 
 def logsumexp_value(xd, dims, keepdim):
     """log_softmax's ``log(s) + m``, squeezed as ``keepdim`` says."""
-    m = shift_array(xd, dims)
-    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
-        v = vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True)) + m
+    s, m = _log_sum_shifted(xd, dims)
+    v = s + m
     return v if keepdim else _wrap(v.reshape(tuple(n for k, n in enumerate(v.shape)
                                                    if k not in dims)))
 

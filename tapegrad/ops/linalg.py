@@ -118,7 +118,6 @@ def _matmul_jvp_np(tangents, inputs, out, needs=(True, True)):
 
 defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_matmul_vjp_np,
       vjp_into=_matmul_vjp_into, jvp_np=_matmul_jvp_np)
-_MATMUL = int(_MATMUL)
 
 
 def matmul(x, y):

@@ -493,11 +493,10 @@ def _record_sum(value, x, seg, ints):
     if type(value) is not float and value.dtype.kind == "c":
         from .complex import linear
 
-        return linear(value, _SCATTER, x, seg, aux)
-    return R.result(value, _SCATTER, x, aux=aux, seg=seg)
+        return linear(value, _SCATTER_STRIDED, x, seg, aux)
+    return R.result(value, _SCATTER_STRIDED, x, aux=aux, seg=seg)
 
 
-_SCATTER = int(_SCATTER_STRIDED)
 _sum_ints = {}  # (shape, summed dims) -> SCATTER_STRIDED parameters
 
 

@@ -54,4 +54,3 @@ def is_number(v):
     """A Python number: "weak" in NumPy's promotion (NEP 50); NumPy scalars (np.float64
     subclasses float) are not."""
     return isinstance(v, (int, float)) and not isinstance(v, np.generic)
-
