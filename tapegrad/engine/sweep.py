@@ -35,6 +35,7 @@ FREED_MSG = (
     "backward."
 )
 _CUSTOM, _OUTPUT, _AUX = int(Op.CUSTOM), int(Op.OUTPUT), tape.AUX
+_OP, _SIZE, _HOOKED = tape.OP, tape.SIZE, tape.HOOKED
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
 
@@ -278,22 +279,22 @@ class Sweep:
                   scratch, r, stop, resume)
             if p < 0:
                 break
-            opw = int(recs[p, tape.OP])
-            if opw & tape.HOOKED and hooked_done != p:
+            opw = recs.item(p, _OP)  # (a Python int: the flag tests below stay in Python)
+            if opw & _HOOKED and hooked_done != p:
                 hooked_done = p
                 if free:
                     self._flag_swept(p)
                 pauses.hooks(seg, p, self)
                 recs = self._refresh()
-                opw = int(recs[p, tape.OP])
-            code = opw & tape.CODE_MASK
-            if kernels.is_elementwise(k) and code < PYTHON_BASE and kernels.leaves(code):
+                opw = recs.item(p, _OP)
+            code = opw & _CODE_MASK
+            if code < PYTHON_BASE and kernels.is_elementwise(k) and kernels.leaves(code):
                 k = kernel(False, self.adj.dtype)  # a map esweep leaves: sweep resumes at p
-            if opw & tape.FREED and has_saved(seg, recs, p):
+            if opw & _FREED and has_saved(seg, recs, p):
                 raise RuntimeError(FREED_MSG)
             # the kernel also stops at FREED records (for the check above); an IMPORT or
             # OUTPUT record there has no VJP of its own (no REGISTRY entry)
-            big = code > _OUTPUT and code < PYTHON_BASE and recs[p, tape.SIZE] >= _BIG \
+            big = code > _OUTPUT and code < PYTHON_BASE and recs.item(p, _SIZE) >= _BIG \
                 and REGISTRY[code].kind in ("unary", "binary")
             if code >= PYTHON_BASE or big or full_sum(recs, self.offs, p, code):
                 if big:
@@ -339,10 +340,14 @@ class Sweep:
         seg = self.seg
         if code == _CUSTOM:
             return pauses.custom_vjp(self, r)
-        entry = seg.pyaux[int(self.recs[r, _AUX])]
+        entry = seg.pyaux[self.recs.item(r, _AUX)]  # (.item: a Python int, no NumPy scalar)
         if tape.inplace_epoch[0] != seg.epoch:
             pauses.check_python_record(seg, r, entry)
-        g = self.grad_of(r).reshape(entry.out_shape)
+        o, adj = self.offs, self.adj
+        g = self.held.get(r) if self.held else None  # (``grad_of``, inlined)
+        if g is None:
+            g = adj[o[r] : o[r + 1]]
+        g = g.reshape(entry.out_shape)
         d = REGISTRY[code]
         slots = entry.slots
         if d.vjp_into is None:
@@ -352,10 +357,10 @@ class Sweep:
         # per input, its arena slot shaped as the input when nothing has reached it yet (the
         # rule may write its gradient there: no temporary, no copy), else None; also None for
         # a slot held apart or one an earlier input of the record has too
-        reached, own, o, adj = self.reached, self.own, self.offs, self.adj
+        reached, own = self.reached, self.own
         targets = []
         for k, s in enumerate(slots):
-            if s < 0 or reached[s] or own is not None and own[s] or k and s in slots[:k]:
+            if s < 0 or reached.item(s) or own is not None and own[s] or k and s in slots[:k]:
                 targets.append(None)
             else:
                 targets.append(adj[o[s] : o[s + 1]].reshape(entry.in_shapes[k]))
@@ -373,18 +378,21 @@ class Sweep:
             if s < 0 or gi is None:
                 continue
             if written is not None and gi is written[k]:
-                self.mark(s)
+                if not reached.item(s):  # (``mark``, inlined)
+                    reached[s] = 1
+                    self.scratch[_PENDING] += 1
             elif own is not None and own[s]:
                 self._hold(s, gi, k < len(fresh) and fresh[k])
             else:
                 target = adj[o[s] : o[s + 1]]
                 if type(gi) is not np.ndarray:
                     gi = np.asarray(gi)  # added in the arena's precision
-                if reached[s]:
+                if reached.item(s):
                     target += gi if gi.ndim <= 1 else gi.reshape(-1)
                 else:  # nothing added yet (every writer marks): a copy reads one array less
                     target[...] = gi if gi.ndim <= 1 else gi.reshape(-1)
-                    self.mark(s)
+                    reached[s] = 1
+                    self.scratch[_PENDING] += 1
 
     def _hold(self, s, gi, fresh):
         """``accumulate`` into a slot held apart: its first gradient becomes (or is copied
@@ -534,9 +542,12 @@ def _release(seg, slots, pyrows):
         entry = seg.pyaux[int(recs[r, tape.AUX])]
         if hasattr(entry, "release"):
             entry.release()
-        elif entry.saved is not None and any(s is not None for s in entry.saved):
-            entry.saved = None  # has_saved() now reports the record as freed
-            entry.out = None
+        elif entry.saved is not None:
+            for v in entry.saved:  # (a loop, not any() of a generator: ~0.5 µs a record)
+                if v is not None:
+                    entry.saved = None  # has_saved() now reports the record as freed
+                    entry.out = None
+                    break
 
 
 _FEW_SLOTS = 8  # up to this many released arrays, _release clears their addresses one by one
