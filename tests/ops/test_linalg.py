@@ -173,3 +173,38 @@ def test_vector_matrix_gradients_with_one_constant_operand(rng):
     W = tg.tensor(W0, requires_grad=True)
     (tg.tensor(v0) @ W).backward(tg.tensor(g0))
     np.testing.assert_allclose(W.grad.numpy(), np.outer(v0, g0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_of_up_to_two_dims_are_numpy_matmul_bit_for_bit(dtype):
+    """Products of 1-D and 2-D operands run as np.dot (the same BLAS call): values and
+    gradients equal np.matmul's, transposed and size-1 operands included."""
+    r = np.random.default_rng(11)
+    cases = [((32, 64), (64, 64)), ((1, 5), (5, 7)), ((7, 5), (5, 1)), ((200, 200), (200,)),
+             ((200,), (200, 200)), ((9,), (9,)), ((3, 130), (130, 2))]
+    for sa, sb in cases:
+        for ta in (False, True):
+            a = r.standard_normal(sa).astype(dtype)
+            b = r.standard_normal(sb).astype(dtype)
+            if ta and a.ndim == 2:  # an F-ordered operand (BLAS's transposed case)
+                a = np.asfortranarray(a)
+            x = tg.tensor(a, requires_grad=True)
+            w = tg.tensor(b, requires_grad=True)
+            out = x @ w
+            want = np.matmul(a, b)
+            np.testing.assert_array_equal(out.detach().numpy(), want)
+            assert out.dtype == want.dtype
+            g = r.standard_normal(want.shape).astype(dtype)
+            out.backward(tg.tensor(g))
+            if a.ndim == 2 and b.ndim == 2:
+                np.testing.assert_array_equal(x.grad.numpy(), np.matmul(g, b.T))
+                np.testing.assert_array_equal(w.grad.numpy(), np.matmul(a.T, g))
+            elif a.ndim == 2:
+                np.testing.assert_array_equal(w.grad.numpy(), np.matmul(g, a))
+            elif b.ndim == 2:
+                np.testing.assert_array_equal(x.grad.numpy(), np.matmul(b, g))
+
+
+def test_mismatched_two_dim_product_keeps_pytorch_message():
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
+        tg.ones(2, 3, requires_grad=True) @ tg.ones(4, 5)
