@@ -35,7 +35,9 @@ FREED_MSG = (
     "backward."
 )
 _CUSTOM, _OUTPUT, _AUX = int(Op.CUSTOM), int(Op.OUTPUT), tape.AUX
-_OP, _SIZE, _HOOKED = tape.OP, tape.SIZE, tape.HOOKED
+# (record fields and flags as module constants: read at every return of the compiled loop)
+_OP, _SIZE, _HOOKED, _FREED, _CODE_MASK = tape.OP, tape.SIZE, tape.HOOKED, tape.FREED, \
+    tape.CODE_MASK
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
 
@@ -343,11 +345,7 @@ class Sweep:
         entry = seg.pyaux[self.recs.item(r, _AUX)]  # (.item: a Python int, no NumPy scalar)
         if tape.inplace_epoch[0] != seg.epoch:
             pauses.check_python_record(seg, r, entry)
-        o, adj = self.offs, self.adj
-        g = self.held.get(r) if self.held else None  # (``grad_of``, inlined)
-        if g is None:
-            g = adj[o[r] : o[r + 1]]
-        g = g.reshape(entry.out_shape)
+        g = self.grad_of(r).reshape(entry.out_shape)
         d = REGISTRY[code]
         slots = entry.slots
         if d.vjp_into is None:
@@ -357,10 +355,10 @@ class Sweep:
         # per input, its arena slot shaped as the input when nothing has reached it yet (the
         # rule may write its gradient there: no temporary, no copy), else None; also None for
         # a slot held apart or one an earlier input of the record has too
-        reached, own = self.reached, self.own
+        reached, own, o, adj = self.reached, self.own, self.offs, self.adj
         targets = []
         for k, s in enumerate(slots):
-            if s < 0 or reached.item(s) or own is not None and own[s] or k and s in slots[:k]:
+            if s < 0 or reached[s] or own is not None and own[s] or k and s in slots[:k]:
                 targets.append(None)
             else:
                 targets.append(adj[o[s] : o[s + 1]].reshape(entry.in_shapes[k]))
@@ -378,21 +376,18 @@ class Sweep:
             if s < 0 or gi is None:
                 continue
             if written is not None and gi is written[k]:
-                if not reached.item(s):  # (``mark``, inlined)
-                    reached[s] = 1
-                    self.scratch[_PENDING] += 1
+                self.mark(s)
             elif own is not None and own[s]:
                 self._hold(s, gi, k < len(fresh) and fresh[k])
             else:
                 target = adj[o[s] : o[s + 1]]
                 if type(gi) is not np.ndarray:
                     gi = np.asarray(gi)  # added in the arena's precision
-                if reached.item(s):
+                if reached[s]:
                     target += gi if gi.ndim <= 1 else gi.reshape(-1)
                 else:  # nothing added yet (every writer marks): a copy reads one array less
                     target[...] = gi if gi.ndim <= 1 else gi.reshape(-1)
-                    reached[s] = 1
-                    self.scratch[_PENDING] += 1
+                    self.mark(s)
 
     def _hold(self, s, gi, fresh):
         """``accumulate`` into a slot held apart: its first gradient becomes (or is copied
@@ -514,9 +509,6 @@ def free_records(seg, reached):
         _release(seg, slots, pyrows)
     tape.retire(seg)
     return recs
-
-
-_FREED, _CODE_MASK = tape.FREED, tape.CODE_MASK
 
 
 def _release(seg, slots, pyrows):

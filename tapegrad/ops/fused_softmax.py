@@ -24,6 +24,8 @@ from ..tensor import _make, _wrap
 from ..vecmath.short_runs import shift_max, sum_axes  # (NumPy's sums, its order)
 from . import record as R
 
+_SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = int(Op.SOFTMAX), int(Op.LOG_SOFTMAX), int(Op.LOGSUMEXP)
+
 
 def shift_array(xd, dims):
     """The softmax shift of the real array ``xd``: its largest element over ``dims`` (kept),
@@ -64,7 +66,7 @@ def logsumexp(x, dims, keepdim):
     value = logsumexp_value(x._data, dims, keepdim)
     if not R.needs_grad(x):
         return _make(value)
-    return R.python_result(value, Op.LOGSUMEXP, (x,), save_inputs=(0,), save_out=True,
+    return R.python_result(value, _LOGSUMEXP, (x,), save_inputs=(0,), save_out=True,
                            params=dict(dims=dims, keepdim=keepdim))
 
 
@@ -75,7 +77,7 @@ def fused(x, dims, log):
     value = (log_softmax_value if log else softmax_value)(xd, dims)
     if not R.needs_grad(x):
         return _make(value)
-    return R.python_result(value, Op.LOG_SOFTMAX if log else Op.SOFTMAX, (x,), save_out=True,
+    return R.python_result(value, _LOG_SOFTMAX if log else _SOFTMAX, (x,), save_out=True,
                            params=dict(dims=dims))
 
 

@@ -14,6 +14,8 @@ from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from . import record as R
 
+_NLL_LOSS = int(Op.NLL_LOSS)  # (a plain int on the record path: an enum member is ~0.12 µs)
+
 
 def nll_2d(x, targets, used, w, reduction):
     """The loss of the CPU float tensor ``x`` (N, C) at int64 ``targets`` (N,) (0 where not
@@ -34,7 +36,7 @@ def nll_2d(x, targets, used, w, reduction):
                 value = _wrap(np.asarray(value / np.asarray(denom, xd.dtype), xd.dtype))
     if not R.needs_grad(x):
         return _make(value)
-    return R.python_result(value, Op.NLL_LOSS, (x,), params=dict(
+    return R.python_result(value, _NLL_LOSS, (x,), params=dict(
         shape=xd.shape, targets=targets, used=used, w=w, reduction=reduction,
         denom=np.asarray(denom if denom else 1, xd.dtype)))  # (nothing saved: x unread)
 
