@@ -19,8 +19,8 @@ from . import record as R
 from ..registry import TORCH_POWERS as _TORCH_POWERS, Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
-from .movement import broadcast_to, operand_slot
-from .shapes import broadcast_shapes
+from .movement import broadcast_to
+from .shapes import broadcast_shapes, size_of
 from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
                           is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
                           scalar_fallback as _scalar_fallback)
@@ -400,8 +400,9 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
         if seg is None:
             t = R.result(r, code, x, y, saved=saved, stamps=stamps)
         else:
-            a = operand_slot(seg, x, shape) if x._rg else -1
-            b = operand_slot(seg, y, shape) if y._rg else -1
+            n = size_of(shape)
+            a = R.broadcast_operand(seg, x, shape, n) if x._rg else -1
+            b = R.broadcast_operand(seg, y, shape, n) if y._rg else -1
             t = R.append(r, code, seg, a, b, -1, saved, stamps)
         if vc is not None:
             t._vc = vc

@@ -367,18 +367,6 @@ def broadcast_to(x, shape, with_value=True, seg=None):
     return t
 
 
-def operand_slot(seg, x, shape):
-    """Record id on ``seg`` of ``x`` (requires grad) broadcast to ``shape``: a stride-0 gather
-    appended directly, for a binary op's operand (no tensor object, no value: only that op
-    reads it). The caller checked that the shapes broadcast."""
-    xs = x.shape
-    a = x._rec if x._seg is seg else tape.slot(seg, x)
-    if xs == shape:
-        return a
-    aux = tape.add_iaux(seg, R.broadcast_ints(xs, shape))
-    return tape.record(seg, _GATHER_STRIDED, a, -1, aux, size_of(shape), narrow=True)
-
-
 def _expanded(x, shape):
     """x's memory seen at ``shape`` (stride 0 on repeated dims). Writeable, as in PyTorch, when
     no element is repeated; otherwise read-only, so that an in-place write raises PyTorch's

@@ -212,9 +212,9 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
         vc = [0]
         saved.append(_contig(data) if data.dtype is _F32 else _contig(data, dtype=_F64))
         stamps.append((vc, 0))
-    a = _operand(seg, x, shape, data.size) if x._rg else -1
-    b = _operand(seg, y, shape, data.size) if y._rg else -1
     n = data.size
+    a = broadcast_operand(seg, x, shape, n) if x._rg else -1
+    b = broadcast_operand(seg, y, shape, n) if y._rg else -1
     if n == 1:
         t = append(data, op, seg, a, b, -1, saved, stamps)
     else:
@@ -229,14 +229,24 @@ _GATHER = int(Op.GATHER_STRIDED)
 _gather_ints = {}  # (input shape, output shape) -> GATHER_STRIDED parameters
 
 
-def _operand(seg, t, shape, n):
-    """Record id on ``seg`` of ``t`` broadcast to ``shape`` (``n`` elements)."""
+def broadcast_operand(seg, t, shape, n):
+    """Record id on ``seg`` of ``t`` (requires grad) broadcast to ``shape`` (``n`` elements):
+    a stride-0 gather appended directly (no tensor, no value: only the op being recorded reads
+    it). The caller checked that the shapes broadcast."""
     a = t._rec if t._seg is seg else tape.slot(seg, t)
-    ts = t._data.shape
+    d = t._data
+    ts = () if type(d) is float else d.shape
     if ts == shape:
         return a
-    return tape.record(seg, _GATHER, a, -1, tape.add_iaux(seg, broadcast_ints(ts, shape)), n,
-                       narrow=True)
+    # tape.add_iaux and tape.record inlined: a broadcast bias pays this in every layer
+    iaux = seg.iaux
+    aux = len(iaux)
+    iaux.extend(broadcast_ints(ts, shape))
+    r = seg.n
+    seg.n = r + 1
+    seg.n32 += 1  # no value of its own: it may be swept in float32 (tape.Segment)
+    seg.ints += (_GATHER, a, -1, aux, -1, n)  # (the op's segment check bounds the list)
+    return r
 
 
 def broadcast_ints(ts, shape):

@@ -14,8 +14,9 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import tape
 from .. import tensor as _tensor_mod
-from ..tensor import Tensor, _make, _new
+from ..tensor import Tensor, _make, _new, _wrap
 from . import elementwise as E
+from .elementwise import _const_op
 from .record import rec1, rec2
 from ..registry import Op
 
@@ -118,6 +119,14 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
             if _tensor_mod._inference_used and _state.inference:
                 t._inference = True
             return t
+        elif type(d) is _ndarray and self._rg:
+            # a real array and a Python number, recorded: the constant-variant record the
+            # generic op makes, without its layers (a float32 loss's ``sum / n`` is one)
+            to = type(other)
+            if (to is float or to is int) and _state.grad_enabled and d.dtype.kind == "f":
+                r = uf(d, other)
+                return _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
+                                 float(other) if const_of is None else const_of(other))
         return general(self, other)
 
     return method

@@ -139,3 +139,49 @@ def test_square_is_numpys_power_bit_for_bit(dtype, c):
     assert tg.autograd.gradgradcheck(lambda v: v ** c, (_t((3,), 6),))
     assert (2.0 ** _t((2,), 7)).detach().numpy().tolist() == \
         np.power(2.0, _t((2,), 7).detach().numpy()).tolist()  # the reflected power unchanged
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+def test_array_and_number_operators_record_like_the_generic_ops(shape, dtype):
+    # ``x + c``, ``x - c``, ``x * c``, ``x / c`` on an array that requires grad take the
+    # operators' own path; it must give the generic op's value, record and gradients
+    from tapegrad.ops import elementwise as E
+
+    pairs = [(lambda x, c: x + c, E.add), (lambda x, c: x - c, E.sub),
+             (lambda x, c: x * c, E.mul), (lambda x, c: x / c, E.div)]
+    base = np.random.default_rng(9).uniform(0.5, 2.0, shape).astype(dtype)
+    for c in (2.5, -3, 0.0, 7):
+        for fast, generic in pairs:
+            x1, x2 = (tg.tensor(base.copy(), requires_grad=True) for _ in range(2))
+            with np.errstate(divide="ignore"):
+                r1, r2 = fast(x1 * 1.0, c), generic(x2 * 1.0, c)
+            assert r1.dtype == r2.dtype == dtype
+            np.testing.assert_array_equal(r1.detach().numpy(), r2.detach().numpy())
+            assert r1.grad_fn.name() == r2.grad_fn.name()
+            (g1,) = tg.autograd.grad(r1.sum(), x1, create_graph=True)
+            (g2,) = tg.autograd.grad(r2.sum(), x2, create_graph=True)
+            assert g1.dtype == g2.dtype == dtype
+            np.testing.assert_array_equal(g1.detach().numpy(), g2.detach().numpy())
+            (h1,) = tg.autograd.grad((g1 * x1).sum(), x1)
+            (h2,) = tg.autograd.grad((g2 * x2).sum(), x2)
+            np.testing.assert_array_equal(h1.numpy(), h2.numpy())
+
+
+def test_array_and_number_operators_on_views_and_leaves():
+    x = _t((3, 4), 10)
+    for f in (lambda t: t[1:] * 3.0, lambda t: t.T / 2, lambda t: t - 1.5, lambda t: t + 4):
+        assert tg.autograd.gradcheck(lambda t: f(t) ** 2, (x,))
+        assert tg.autograd.gradgradcheck(lambda t: f(t) ** 2, (x,))
+
+
+def test_float32_mean_loss_matches_torch():
+    torch = pytest.importorskip("torch")
+    v = np.random.default_rng(11).standard_normal((32, 10)).astype(np.float32)
+    x, tx = tg.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+    loss, tloss = (x ** 2).mean() / 3 - 0.5, (tx ** 2).mean() / 3 - 0.5
+    assert loss.dtype == np.float32 and loss.item() == tloss.item()
+    loss.backward()
+    tloss.backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
