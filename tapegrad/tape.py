@@ -398,14 +398,7 @@ def slot(seg, t):
             return imp[1]
         if _local.subs is not None or _local.seen is not None:
             return watched_slot(seg, t)
-        # _append_import(seg, t, _width(t)) inlined: each parameter's first use in every step
-        d = t._data
-        n = 1 if type(d) is float else d.size << (d.dtype.kind == "c")
-        r = seg.n
-        seg.n = r + 1
-        seg.n32 += 1
-        seg.imports[r] = t
-        seg.ints += (_IMPORT, -1, -1, -1, -1, n)
+        r = _append_import(seg, t, _width(t))
         t._imp = (seg.order, r)
         return r
     src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)
