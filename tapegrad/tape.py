@@ -47,6 +47,7 @@ FREED = 1 << 16  # the record was swept without retain_graph; its saved values a
 HOOKED = 1 << 17  # the sweep pauses here so Python can run tensor hooks / retain_grad
 
 _FLUSH_INTS = NFIELDS * 4096  # pending Python ints moved into the int64 buffer at a time
+_JOIN_RECORDS = 64  # a flush that outgrows a buffer of this many records joins the two
 _CHECK_EVERY = 1024  # records between "is this segment still referenced?" checks
 _CHECK_BYTES = 1 << 26  # saved array bytes that force such a check sooner
 _ROLL_RECORDS = 1 << 14  # a segment few tensors refer to is closed at this many records...
@@ -136,7 +137,10 @@ class Segment:
             return
         need = self.nbuf + len(new)
         if need > len(self.buf):
-            grown = np.empty((max(need, 2 * len(self.buf), 64), NFIELDS), np.int64)
+            if need <= _JOIN_RECORDS:  # a few records (a second backward of a small graph):
+                self.buf, self.nbuf = np.concatenate((self.buf[: self.nbuf], new)), need
+                return  # one call; growing by doubling saves nothing at this size
+            grown = np.empty((max(need, 2 * len(self.buf)), NFIELDS), np.int64)
             grown[: self.nbuf] = self.buf[: self.nbuf]
             self.buf = grown
         self.buf[self.nbuf : need] = new
@@ -147,7 +151,8 @@ class Segment:
         buffer moves when it grows: flag writes go through ``set_flag``)."""
         with self.lock:  # buf and nbuf read together, after any flush in progress
             self._flush_locked()
-            return self.buf[: self.nbuf]
+            buf = self.buf
+            return buf if len(buf) == self.nbuf else buf[: self.nbuf]
 
     def set_flag(self, rec, flag):
         """OR ``flag`` into record ``rec``'s opcode word (safe against a concurrent flush)."""
