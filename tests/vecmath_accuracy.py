@@ -26,7 +26,7 @@ _MP = {}
 def _mp_funcs():
     if not _MP:
         _MP.update(exp=libmp.mpf_exp, log=libmp.mpf_log, sin=libmp.mpf_sin,
-                   cos=libmp.mpf_cos)
+                   cos=libmp.mpf_cos, erf=libmp.mpf_erf)
     return _MP
 
 
@@ -113,31 +113,42 @@ def samples(name, rng, n):
                 1.0 + _signed(rng, _loguniform(rng, 1e-15, 1e-3, n)),
             "NumPy's part: subnormal": _loguniform(rng, 5e-324, 2.2e-308, n // 10),
         }
+    if name == "erf":  # FDLIBM's intervals: 0.84375, 1.25, 1/0.35, 6
+        return {
+            "uniform |x| < 0.84375": rng.uniform(-0.84375, 0.84375, n),
+            "0.84375 <= |x| < 1.25": _signed(rng, rng.uniform(0.84375, 1.25, n)),
+            "1.25 <= |x| < 6": _signed(rng, rng.uniform(1.25, 6.0, n)),
+            "log-uniform 1e-300 < |x| < 1e-3": _signed(rng, _loguniform(rng, 1e-300, 1e-3, n)),
+            "subnormal and |x| >= 6 (+-1)": _signed(rng, np.concatenate([
+                _loguniform(rng, 5e-324, 2.2e-308, n // 10),
+                _loguniform(rng, 6.0, 1e300, n // 10)])),
+        }
     raise KeyError(name)
 
 
 def measure(name, x):
-    """(max ulp error of vecmath's kernel path, of NumPy) on ``x``."""
+    """(max ulp error of vecmath's kernel path, of the scalar function it replaces: NumPy's,
+    or for erf SciPy's or the C library's) on ``x``."""
     from tapegrad import vecmath
 
     x = np.ascontiguousarray(x, dtype=np.float64)
     e, d = reference(name, x)
     with np.errstate(over="ignore"):  # exp's overflow range (NumPy's part) is sampled
         y = vecmath.apply(name, x)
-        z = getattr(np, name)(x)
+        z = vecmath._scalar(name)(x)
     return float(ulp_error(y, e, d).max()), float(ulp_error(z, e, d).max())
 
 
 def main(n):
     rng = np.random.default_rng(12345)
     total = 0
-    for name in ("exp", "log", "sin", "cos"):
+    for name in ("exp", "log", "sin", "cos", "erf"):
         for label, x in samples(name, rng, n).items():
             t = time.perf_counter()
             k, z = measure(name, x)
             total += x.size
             print(f"{name:4s} {label:58s} n={x.size:8d}  kernel max {k:.4f} ulp  "
-                  f"numpy max {z:.4f} ulp  ({time.perf_counter() - t:.0f} s)", flush=True)
+                  f"scalar max {z:.4f} ulp  ({time.perf_counter() - t:.0f} s)", flush=True)
     print(f"{total} arguments in all")
 
 

@@ -1,4 +1,5 @@
-"""tapegrad.vecmath's SIMD kernels against NumPy and PyTorch (SLEEF), per element, 2e6 float64.
+"""tapegrad.vecmath's SIMD kernels against NumPy and PyTorch (SLEEF), per element, 2e6 float64
+(erf: against SciPy's, the "numpy" implementation of that row).
 
 Each call allocates its result, as an op's forward does.
 
@@ -17,7 +18,7 @@ import numpy as np
 from .common import torch_or_skip
 
 N = 2_000_000
-FUNCS = ["exp", "log", "sin", "cos"]
+FUNCS = ["exp", "log", "sin", "cos", "erf"]
 
 
 def _args(name):
@@ -38,7 +39,12 @@ class ElementwiseMath:
             tx, f = torch.from_numpy(x), getattr(torch, name)
             self.run = lambda: f(tx)
         elif impl == "numpy":
-            f = getattr(np, name)
+            if name == "erf":  # SciPy's (without SciPy, the C library's per element)
+                from tapegrad import vecmath
+
+                f = vecmath.special("erf")
+            else:
+                f = getattr(np, name)
             self.run = lambda: f(x)
         else:
             from tapegrad import vecmath
@@ -53,10 +59,10 @@ class ElementwiseMath:
 
 
 def track_compile_s():
-    """Seconds to compile the four kernels with an empty Numba cache (one process)."""
+    """Seconds to compile the five kernels with an empty Numba cache (one process)."""
     code = ("import time, numpy as np; from tapegrad import vecmath\n"
             "x = np.linspace(0.5, 2, 8192); t = time.perf_counter()\n"
-            "[vecmath.apply(n, x) for n in ('exp', 'log', 'sin', 'cos')]\n"
+            "[vecmath.apply(n, x) for n in ('exp', 'log', 'sin', 'cos', 'erf')]\n"
             "print(time.perf_counter() - t)")
     with tempfile.TemporaryDirectory() as d:
         env = dict(os.environ, NUMBA_CACHE_DIR=d)
@@ -118,6 +124,7 @@ GRAD_CASES = {
     "leaky_relu": lambda L, F, x: F.leaky_relu(x, 0.1),
     "sigmoid": lambda L, F, x: L.sigmoid(x),
     "tanh": lambda L, F, x: L.tanh(x),
+    "gelu": lambda L, F, x: F.gelu(x),  # exact: erf
     "softmax": lambda L, F, x: F.softmax(x.reshape(500, 500), 1).reshape(-1),
 }
 

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .. import vecmath
 from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
@@ -26,21 +27,6 @@ from .shapes import norm_dim
 
 _NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
 _TG = SimpleNamespace(sqrt=sqrt, exp=exp, log=log, where=where)
-
-_SCIPY = {}
-
-
-def _special(name):
-    """scipy.special's erf/erfc (imported on first use: ~0.3 s); math's, vectorised, without."""
-    if name not in _SCIPY:
-        try:
-            import scipy.special as sp
-
-            _SCIPY[name] = getattr(sp, name)
-        except ImportError:
-            _SCIPY[name] = np.vectorize(getattr(math, name), otypes=[np.float64])
-    return _SCIPY[name]
-
 
 def _cuda():
     from . import cuda_ops
@@ -113,9 +99,9 @@ acosh = _py_unary(Op.ACOSH, "acosh", np.arccosh,
                   lambda g, x, out, M: g * (x * x - 1.0) ** -0.5, "AcoshBackward0")
 atanh = _py_unary(Op.ATANH, "atanh", np.arctanh,
                   lambda g, x, out, M: g / (-(x * x) + 1.0), "AtanhBackward0")
-erf = _py_unary(Op.ERF, "erf", lambda a: _special("erf")(a),
+erf = _py_unary(Op.ERF, "erf", vecmath.erf,
                 lambda g, x, out, M: g * (M.exp(-(x * x)) * _TWO_OVER_SQRT_PI), "ErfBackward0")
-erfc = _py_unary(Op.ERFC, "erfc", lambda a: _special("erfc")(a),
+erfc = _py_unary(Op.ERFC, "erfc", lambda a: vecmath.special("erfc")(a),
                  lambda g, x, out, M: g * (M.exp(-(x * x)) * -_TWO_OVER_SQRT_PI),
                  "ErfcBackward0")
 

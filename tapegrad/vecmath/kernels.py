@@ -81,6 +81,22 @@ EXP_LO = -708.39  # exp(x) is a normal float64 in [EXP_LO, EXP_HI]; outside: Num
 EXP_HI = 709.78
 
 
+@njit(inline="always")
+def _exp_core(v):
+    """``exp(v)`` for ``EXP_LO <= v <= EXP_HI`` (a normal result), branch-free."""
+    kd = v * _INVLN2 + SHIFT
+    k = _bits(kd) - _SHIFT_BITS
+    kd = kd - SHIFT
+    hi = v - kd * _LN2HI  # exact: kd * _LN2HI has at most 43 bits
+    lo = kd * _LN2LO
+    r = hi - lo
+    t = r * r
+    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+    y = 1.0 + (r * c / (2.0 - c) - lo + hi)
+    k1 = k >> 1  # 2**k as two exact factors (k = 1024 at the top of the range)
+    return (y * _float((k1 + 1023) << 52)) * _float((k - k1 + 1023) << 52)
+
+
 @njit(**_OPTS)
 def _exp_loop(x, out):
     bad = 0
@@ -88,18 +104,7 @@ def _exp_loop(x, out):
         v = x[i]
         ok = (v >= EXP_LO) & (v <= EXP_HI)  # False for nan
         bad += not ok
-        v = v if ok else 0.0
-        kd = v * _INVLN2 + SHIFT
-        k = _bits(kd) - _SHIFT_BITS
-        kd = kd - SHIFT
-        hi = v - kd * _LN2HI  # exact: kd * _LN2HI has at most 43 bits
-        lo = kd * _LN2LO
-        r = hi - lo
-        t = r * r
-        c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-        y = 1.0 + (r * c / (2.0 - c) - lo + hi)
-        k1 = k >> 1  # 2**k as two exact factors (k = 1024 at the top of the range)
-        out[i] = (y * _float((k1 + 1023) << 52)) * _float((k - k1 + 1023) << 52)
+        out[i] = _exp_core(v if ok else 0.0)
     return bad
 
 
