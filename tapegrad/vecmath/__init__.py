@@ -10,7 +10,9 @@ least ``THRESHOLD`` elements, and only for the functions where they beat NumPy o
 (``ENABLED``); every other call is NumPy's. Elements a kernel does not handle exactly (nan,
 inf, zeros and negatives of ``log``, results outside the normal range of ``exp``, ``sin``/``cos``
 arguments beyond ``2**20``) are recomputed by NumPy, so special values, signed zeros, warnings
-and ``np.errstate`` behave exactly as NumPy's.
+and ``np.errstate`` behave exactly as NumPy's. NumPy has no ``erf``: its kernel leaves NaN and
+infinities to the scalar ``erf`` (``special``: SciPy's, or ``math``'s without SciPy), which also
+computes every array the kernel does not take.
 
 This is the bottom layer: it imports NumPy here and Numba (``kernels.py``) on the first large
 call, so ``import tapegrad`` and small programs never load or compile the kernels (the first
@@ -65,6 +67,8 @@ def _scalar(name):
     the scalar one of ``special``."""
     f = _NP.get(name)
     return special(name) if f is None else f
+
+
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
@@ -124,7 +128,8 @@ def times(name, g, x, out=None):
 def _make(name):
     np_f = _NP[name]
 
-    def f(x):
+    def f(x):  # (the test written out, also in ``erf``: fused softmax calls exp at every
+        # size, and a shared predicate measured ~40 ns more per call)
         if type(x) is _ndarray and x.size >= THRESHOLD and ENABLED[name] \
                 and x.dtype == _F64 and x.flags.c_contiguous:
             return apply(name, x)

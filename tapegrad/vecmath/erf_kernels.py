@@ -80,7 +80,7 @@ def _near(x, a):
 
 @njit(inline="always")
 def _tail(a):
-    """``erfc(a)`` for ``1.25 <= a <= 26`` (where ``exp``'s arguments stay normal)."""
+    """``erfc(a)`` for ``1.25 <= a <= 6`` (erf's range; ``exp``'s arguments stay normal)."""
     s = 1.0 / (a * a)
     low = a < _SPLIT
     r = _pick(low, _R0) + s * (_pick(low, _R1) + s * (_pick(low, _R2) + s * (_pick(low, _R3) + s * (
