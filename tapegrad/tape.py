@@ -37,6 +37,7 @@ import weakref
 import numpy as np
 
 from . import _config
+from ._pack import fill
 from .device import DeviceArray
 from .registry import PYTHON_BASE, Op
 
@@ -129,8 +130,8 @@ class Segment:
         k = len(ints) - len(ints) % NFIELDS
         if not k:
             return
-        # (fromiter: no copy of the list and no type discovery, ~25% less than np.array)
-        new = np.fromiter(ints, np.int64, k).reshape(-1, NFIELDS)
+        new = np.empty((k // NFIELDS, NFIELDS), np.int64)
+        fill(new, ints if len(ints) == k else ints[:k], "int64")  # (struct: ~2x np.fromiter)
         del ints[:k]
         if not self.nbuf:  # the first flush (often the only one, at backward): no copy
             self.buf, self.nbuf = new, len(new)
@@ -428,9 +429,10 @@ def slot(seg, t):
 
 def _width(t):
     """Arena slots of ``t``'s adjoint: one per element, two ``(re, im)`` for complex values."""
-    n = t.numel()
     d = t._data
-    return 2 * n if type(d) is not float and d.dtype.kind == "c" else n
+    if type(d) is float:
+        return 1
+    return d.size if d.dtype.kind != "c" else 2 * d.size
 
 
 def _append_import(seg, source, size):

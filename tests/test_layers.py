@@ -9,7 +9,7 @@ from pathlib import Path
 import tapegrad
 
 PKG = Path(tapegrad.__file__).parent
-BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "registry", "grad_mode", "tape",
+BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "registry", "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
           "device"}
 # part -> the parts it may import (besides itself)
@@ -20,15 +20,16 @@ ALLOWED = {
     # where Numba caches compiled kernels (imported by the modules of them)
     "_numba_cache": {"_numba_blas"},
     "vecmath": {"_numba_cache"},  # numbers only: NumPy, Numba
+    "_pack": set(),  # lists of Python numbers into NumPy arrays (the tape's flush, the tables)
     "registry": {"vecmath"},
     "grad_mode": set(),
     # device objects and CUDA storage (numba.cuda imported lazily): tensors hold it, the tape
     # tells device segments by it, the CUDA engine allocates through it
     "device": set(),
-    "tape": {"_config", "registry", "device"},
+    "tape": {"_config", "_pack", "registry", "device"},
     "tape_watch": {"tape"},  # import watches of activation checkpointing
     "tensor": {"grad_mode", "tape", "device"},
-    "engine": {"_config", "_numba_cache", "registry", "tape", "device"},
+    "engine": {"_config", "_numba_cache", "_pack", "registry", "tape", "device"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)
     "ops": BOTTOM | {"creation", "engine"},

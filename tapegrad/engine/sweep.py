@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from .. import tape
+from .._pack import fill
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from . import kernels, numpy_records
@@ -83,7 +84,7 @@ def _addresses(arrays, start, stop, out):
     those as float32). That bit is free only in an aligned array's address: an unaligned one
     (NumPy views of a byte buffer, e.g. arrays unpickled from a message frame) is replaced
     by an aligned copy first, or its float64 values would be read as float32."""
-    addrs = []  # (one assignment into ``out`` at the end: an item write costs as much)
+    addrs = []  # (written into ``out`` at once: an item write costs as much as an append)
     for i in range(start, stop):
         a = arrays[i]
         if a is None:
@@ -96,7 +97,7 @@ def _addresses(arrays, start, stop, out):
             a = arrays[i] = a.copy()  # a fresh array is aligned
             addr = _address(a)
         addrs.append(addr | (a.dtype is _F32))
-    out[start:stop] = addrs
+    fill(out, addrs, "int64", start)
 
 
 _EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)
@@ -128,7 +129,7 @@ class SweepArrays:
         with seg.lock:
             n = len(seg.fvals)
             if n != self.nf:
-                self.fv, self.nf = _extend(self.fv, self.nf, seg.fvals, n, np.float64)
+                self.fv, self.nf = _extend(self.fv, self.nf, seg.fvals, n, "float64")
             n = len(seg.avals)
             if n != self.na:
                 self.aptr = _grow(self.aptr, n)
@@ -141,10 +142,10 @@ class SweepArrays:
                 self.ni = n
             n = len(seg.iaux)
             if n != self.niaux:
-                self.iaux, self.niaux = _extend(self.iaux, self.niaux, seg.iaux, n, np.int64)
+                self.iaux, self.niaux = _extend(self.iaux, self.niaux, seg.iaux, n, "int64")
             n = len(seg.faux)
             if n != self.nfaux:
-                self.faux, self.nfaux = _extend(self.faux, self.nfaux, seg.faux, n, np.float64)
+                self.faux, self.nfaux = _extend(self.faux, self.nfaux, seg.faux, n, "float64")
             # the tables as they are now, for one sweep: the sweep reads them through raw
             # addresses, so it keeps its own references; an update by another thread may
             # replace the shared arrays (growing them) while the kernel runs without the GIL
@@ -156,13 +157,13 @@ def _extend(buf, done, values, n, dtype):
     end: the kernel may read index ``n`` for an absent constant)."""
     if not done:  # a fresh table (every backward starts a segment): one conversion
         buf = np.zeros(n + 1, dtype)
-        buf[:n] = values if len(values) == n else values[:n]
+        fill(buf, values if len(values) == n else values[:n], dtype)
         return buf, n
     if n + 1 > len(buf):
         grown = np.zeros(max(n + 1, 2 * len(buf)), dtype)
         grown[:done] = buf[:done]
         buf = grown
-    buf[done:n] = np.array(values[done:n], dtype=dtype)
+    fill(buf, values[done:n], dtype, done)
     return buf, n
 
 

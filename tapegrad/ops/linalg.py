@@ -56,18 +56,34 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
 
 
 def _matmul_vjp_into(g, inputs, out, targets, needs=(True, True)):
-    """``_matmul_vjp_np`` writing each product of the 2-D case straight into its target (an
-    unreached arena slot: the sweep then copies nothing); the other cases as it."""
+    """``_matmul_vjp_np`` writing each product of the 2-D, matrix-vector and vector-matrix
+    cases straight into its target (an unreached arena slot: the sweep then copies nothing);
+    the same calls, so the same numbers; the other cases as it."""
     A, B = inputs
-    if A.ndim == 2 and B.ndim == 2 and g.dtype is A.dtype and g.dtype is B.dtype:
-        ta, tb = targets
-        gA = gB = None
+    na, nb = A.ndim, B.ndim
+    if na + nb < 3 or na > 2 or nb > 2 or g.dtype is not A.dtype or g.dtype is not B.dtype:
+        return _matmul_vjp_np(g, inputs, out, needs)
+    ta, tb = targets
+    gA = gB = None
+    if na == 2 and nb == 2:
         if needs[0]:
             gA = _dot(g, B.T) if ta is None else _dot(g, B.T, out=ta)
         if needs[1]:
             gB = _dot(A.T, g) if tb is None else _dot(A.T, g, out=tb)
-        return gA, gB
-    return _matmul_vjp_np(g, inputs, out, needs)
+    elif na == 2:  # matrix-vector (a Hessian-vector product's A @ x)
+        if needs[0]:
+            gA = _outer(g, B) if ta is None else _outer(g, B, out=ta)
+        if needs[1]:
+            gB = _dot(g, A) if tb is None else _dot(g, A, out=tb)
+    else:  # vector-matrix (its re-taped gradient, g @ A)
+        if needs[0]:
+            gA = _dot(B, g) if ta is None else _dot(B, g, out=ta)
+        if needs[1]:
+            gB = _outer(A, g) if tb is None else _outer(A, g, out=tb)
+    return gA, gB
+
+
+_outer = np.multiply.outer
 
 
 def _matmul_vjp(g, inputs, out, needs=(True, True)):

@@ -86,6 +86,26 @@ def test_constant_operands_and_other_shapes(rng, written):
                           tuple(tg.tensor(x, requires_grad=True) for x in batched))
 
 
+def test_matrix_vector_products_written_into_the_arena(rng, written):
+    A, x, y = rng.standard_normal((5, 4)), rng.standard_normal(4), rng.standard_normal(5)
+    got = _grads(lambda a, v: ((a @ v) ** 2).sum(), (A, x))
+    got += _grads(lambda u, a: ((u @ a) ** 2).sum(), (y, A))
+    assert written == [2, 2]  # matrix-vector, then vector-matrix: both products in place
+    out = A @ x
+    want = list(_matmul_vjp_np(2 * out, (A, x), out))
+    out = y @ A
+    want += _matmul_vjp_np(2 * out, (y, A), out)
+    for g, w in zip(got, want):  # the same calls as the rule that returns arrays: same bits
+        np.testing.assert_array_equal(g, w)
+    # a Hessian-vector product sweeps both (the re-taped gradient is a vector-matrix product)
+    At, xt = tg.tensor(A), tg.tensor(x, requires_grad=True)
+    (g,) = tg.autograd.grad((tg.tanh(At @ xt) ** 2).sum(), xt, create_graph=True)
+    (h,) = tg.autograd.grad(g, xt, tg.tensor(y[:4]))
+    t = np.tanh(A @ x)
+    d = 2 * (1 - t * t) * (1 - 3 * t * t)  # the second derivative of tanh(s) ** 2
+    np.testing.assert_allclose(h.numpy(), A.T @ (d * (A @ y[:4])), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_matmul_chain_against_torch(rng, dtype):
     torch = pytest.importorskip("torch")
