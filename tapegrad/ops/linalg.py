@@ -31,22 +31,17 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
     gradient: for ``A @ x`` with a constant ``A`` that is a whole outer product saved.
     """
     A, B = inputs
-    if A.ndim == 2 and B.ndim == 2:  # the common case, two BLAS calls and nothing else
-        return (_dot(g, B.T) if needs[0] else None), (_dot(A.T, g) if needs[1] else None)
-    if A.ndim == 1 and B.ndim == 1:  # dot product: g is 0-d
+    na, nb = A.ndim, B.ndim
+    if na <= 2 and nb <= 2 and na + nb >= 3:  # one BLAS call per gradient, nothing else
+        return _products(g, A, B, needs, None, None)
+    if na == 1 and nb == 1:  # dot product: g is 0-d
         return g * B, g * A
-    if A.ndim == 2 and B.ndim == 1:  # matrix-vector: no promotion, one BLAS call per grad
-        return (np.multiply.outer(g, B) if needs[0] else None,
-                _dot(g, A) if needs[1] else None)
-    if A.ndim == 1 and B.ndim == 2:  # vector-matrix (a gradient's g @ W under create_graph)
-        return (_dot(B, g) if needs[0] else None,
-                np.multiply.outer(A, g) if needs[1] else None)
-    A2 = A[None, :] if A.ndim == 1 else A
-    B2 = B[:, None] if B.ndim == 1 else B
+    A2 = A[None, :] if na == 1 else A
+    B2 = B[:, None] if nb == 1 else B
     g2 = g
-    if A.ndim == 1:
+    if na == 1:
         g2 = np.expand_dims(g2, -2)
-    if B.ndim == 1:
+    if nb == 1:
         g2 = np.expand_dims(g2, -1)
     gA = _sum_to_np(g2 @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape) if needs[0] \
         else None
@@ -55,27 +50,22 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
     return gA, gB
 
 
-def _matmul_vjp_into(g, inputs, out, targets, needs=(True, True)):
-    """``_matmul_vjp_np`` writing each product of the 2-D, matrix-vector and vector-matrix
-    cases straight into its target (an unreached arena slot: the sweep then copies nothing);
-    the same calls, so the same numbers; the other cases as it."""
-    A, B = inputs
-    na, nb = A.ndim, B.ndim
-    if na + nb < 3 or na > 2 or nb > 2 or g.dtype is not A.dtype or g.dtype is not B.dtype:
-        return _matmul_vjp_np(g, inputs, out, needs)
-    ta, tb = targets
+def _products(g, A, B, needs, ta, tb):
+    """The gradients of ``A @ B`` for 2-D @ 2-D, matrix-vector (a Hessian-vector product's
+    ``A @ x``) and vector-matrix (its re-taped gradient, ``g @ A``): one ``np.dot`` or outer
+    product each, written into ``ta``/``tb`` where given (unreached arena slots)."""
     gA = gB = None
-    if na == 2 and nb == 2:
+    if A.ndim == 2 and B.ndim == 2:
         if needs[0]:
             gA = _dot(g, B.T) if ta is None else _dot(g, B.T, out=ta)
         if needs[1]:
             gB = _dot(A.T, g) if tb is None else _dot(A.T, g, out=tb)
-    elif na == 2:  # matrix-vector (a Hessian-vector product's A @ x)
+    elif A.ndim == 2:
         if needs[0]:
             gA = _outer(g, B) if ta is None else _outer(g, B, out=ta)
         if needs[1]:
             gB = _dot(g, A) if tb is None else _dot(g, A, out=tb)
-    else:  # vector-matrix (its re-taped gradient, g @ A)
+    else:
         if needs[0]:
             gA = _dot(B, g) if ta is None else _dot(B, g, out=ta)
         if needs[1]:
@@ -84,6 +74,17 @@ def _matmul_vjp_into(g, inputs, out, targets, needs=(True, True)):
 
 
 _outer = np.multiply.outer
+
+
+def _matmul_vjp_into(g, inputs, out, targets, needs=(True, True)):
+    """``_matmul_vjp_np`` writing each product of the cases ``_products`` covers straight into
+    its target (an unreached arena slot: the sweep then copies nothing; operands of the
+    arena's dtype only); the other cases as it."""
+    A, B = inputs
+    na, nb = A.ndim, B.ndim
+    if na <= 2 and nb <= 2 and na + nb >= 3 and g.dtype is A.dtype and g.dtype is B.dtype:
+        return _products(g, A, B, needs, *targets)
+    return _matmul_vjp_np(g, inputs, out, needs)
 
 
 def _matmul_vjp(g, inputs, out, needs=(True, True)):

@@ -104,6 +104,12 @@ def test_matrix_vector_products_written_into_the_arena(rng, written):
     t = np.tanh(A @ x)
     d = 2 * (1 - t * t) * (1 - 3 * t * t)  # the second derivative of tanh(s) ** 2
     np.testing.assert_allclose(h.numpy(), A.T @ (d * (A @ y[:4])), rtol=1e-12, atol=1e-12)
+    # and by finite differences, to second order, with both operands requiring grad
+    leaves = (tg.tensor(A, requires_grad=True), tg.tensor(x, requires_grad=True),
+              tg.tensor(y, requires_grad=True))
+    f = lambda a, v, u: (tg.tanh(a @ v) ** 2).sum() + (tg.sin(u @ a) ** 2).sum()  # noqa: E731
+    assert tg.autograd.gradcheck(f, leaves)
+    assert tg.autograd.gradgradcheck(f, leaves)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -152,3 +158,17 @@ def test_new_grad_of_a_leaf_seeded_directly_is_a_copy():
     x.backward(seed)
     seed.numpy()[:] = 0.0
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+def test_hessian_vector_product_against_torch(rng):
+    torch = pytest.importorskip("torch")
+    A, x, v = rng.standard_normal((6, 5)), rng.standard_normal(5), rng.standard_normal(5)
+    xt = tg.tensor(x, requires_grad=True)
+    (g,) = tg.autograd.grad((tg.tanh(tg.tensor(A) @ xt) ** 2).sum(), xt, create_graph=True)
+    (h,) = tg.autograd.grad(g, xt, tg.tensor(v))
+    xr = torch.tensor(x, requires_grad=True)
+    (gr,) = torch.autograd.grad((torch.tanh(torch.tensor(A) @ xr) ** 2).sum(), xr,
+                                create_graph=True)
+    (hr,) = torch.autograd.grad(gr, xr, torch.tensor(v))
+    np.testing.assert_allclose(g.detach().numpy(), gr.detach().numpy(), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(h.numpy(), hr.numpy(), rtol=1e-12, atol=1e-12)
