@@ -29,7 +29,7 @@ INF, NAN = math.inf, math.nan
 # kink, ties (x == y for binary ops comes from the cross product), infinities and NaN
 POINTS = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, -0.5, 0.7, 1e-300, 1e300, INF, -INF, NAN]
 UPSTREAM = [1.0, 0.0, -2.0, INF, -INF, NAN]
-from tapegrad.engine.sweep import _BIG as BIG  # noqa: E402 - records of this many elements: NumPy rule
+from tapegrad.engine.sweep import BIG  # noqa: E402 - records of this many elements: NumPy rule
 
 COUNT = {"cases": 0}  # (op, input point, upstream gradient, order, path) checked
 

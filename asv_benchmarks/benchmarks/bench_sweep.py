@@ -85,3 +85,57 @@ class GraphShapes:
         else:  # Pearlmutter's fan-out/fan-in: many uses of x summed
             y = sum((x * float(i)).sin() for i in range(1, 200))
         y.sum().backward()
+
+
+BROADCAST_CASES = {  # (scaled operand, batch): a per-feature scale of a large batch
+    "gmm_qdiag_times_xc": ((1, 25, 10), (1000, 25, 10)),
+    "layer_scale_gamma": ((256,), (4000, 256)),
+}
+
+
+class BroadcastSavedGrads:
+    """``(q * x * w).sum()`` forward and backward with ``q`` broadcast over a batch, tapegrad
+    and PyTorch: the record saves ``q`` as a broadcast view, not a batch-sized copy; ``track_``
+    gives the bytes NumPy holds between the forward and the backward (tapegrad only)."""
+
+    params = [list(BROADCAST_CASES), ["tapegrad", "torch"]]
+    param_names = ["case", "implementation"]
+
+    def setup(self, case, impl):
+        from .common import torch_or_skip
+
+        qs, xs = BROADCAST_CASES[case]
+        r = np.random.default_rng(0)
+        if impl == "torch":
+            L = torch_or_skip()
+            L.set_num_threads(1)
+        else:
+            import tapegrad as L
+        self.q = L.tensor(r.standard_normal(qs), requires_grad=True)
+        self.x = L.tensor(r.standard_normal(xs), requires_grad=True)
+        self.w = L.tensor(r.standard_normal(xs))
+        self.run()  # compile outside the timing
+
+    def forward(self):
+        return (self.q * self.x * self.w).sum()
+
+    def run(self):
+        self.q.grad = self.x.grad = None
+        self.forward().backward()
+
+    def time_forward_backward(self, case, impl):
+        self.run()
+
+    def track_megabytes_held_after_forward(self, case, impl):
+        import tracemalloc
+
+        if impl != "tapegrad":
+            raise NotImplementedError  # (asv: not measured)
+        tracemalloc.start()
+        loss = self.forward()
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        loss.backward()
+        return held / 1e6
+
+    track_megabytes_held_after_forward.unit = "MB"

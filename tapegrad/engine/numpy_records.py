@@ -1,6 +1,6 @@
 """Large elementwise records swept by NumPy, with their adjoints held apart from the arena.
 
-The numeric sweep (``engine.sweep.Sweep``) pauses at an elementwise record of ``_BIG`` elements
+The numeric sweep (``engine.sweep.Sweep``) pauses at an elementwise record of ``BIG`` elements
 or more and runs its formulas here on whole arrays (``numpy_vjp``). When the arena is large, such
 records' adjoints live in arrays of their own (``own_slots``, ``Sweep.held``), and the formulas
 write their results into held arrays that nothing reads any more instead of fresh ones.
@@ -13,20 +13,26 @@ import numpy as np
 from .. import tape
 from ..registry import PYTHON_BASE, REGISTRY, Op
 
-_BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
+BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
 
 
-def saved_values(seg, d, v):
+def saved_values(seg, d, v, shaped=False):
     """``(x, y, out, m)`` saved by an elementwise record of op ``d`` whose values start at
     ``v`` (the record's V field): flat arrays, or floats for a one-element record; None for
-    what the op does not save."""
+    what the op does not save. An operand saved broadcast (``broadcast_saved``, a view of the
+    record's shape) is flattened into a C-contiguous copy, or, ``shaped``, given as that view."""
     vals = [None, None, None, None]
     if v >= 0:
         start, arrays = v >> 1, v & 1
         table = seg.avals if arrays else seg.fvals
         for k, name in enumerate(d.saves):
             val = table[start + k]
-            vals[_SAVED_AT[name]] = val.reshape(-1) if arrays else val
+            if arrays:
+                if val.flags.c_contiguous:
+                    val = val.reshape(-1)
+                elif not shaped:  # a broadcast view
+                    val = np.ascontiguousarray(val).reshape(-1)
+            vals[_SAVED_AT[name]] = val
     return vals
 
 
@@ -48,8 +54,13 @@ def numpy_vjp(sw, r, code):
     c1 = seg.faux[aux + 1] if d.nconst >= 2 else 0.0
     slots = (int(rec[tape.A]), int(rec[tape.B]))
     g = sw.grad_of(r)
-    args = (g, *saved_values(seg, d, v), c0, c1)
-    rules = d.numpy_rules()
+    vals = saved_values(seg, d, v, shaped=True)
+    args = (g, *vals, c0, c1)
+    rules, outs, fresh = d.numpy_rules(), None, ()
+    for a in vals:
+        if type(a) is np.ndarray and a.ndim > 1:  # an operand saved broadcast: formulas
+            args, rules, outs, fresh = _shaped(args, rules, d, a.shape)  # in its shape
+            break
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
     # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
     twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
@@ -58,7 +69,8 @@ def numpy_vjp(sw, r, code):
     if sw.own is None:
         # a result whose input nothing reached yet is written straight into that input's arena
         # slot (its first gradient would be copied there): one pass and one array fewer
-        outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
+        if outs is None:
+            outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
         grads, into = [None, None], [None, None]
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
             for k in todo:
@@ -79,7 +91,8 @@ def numpy_vjp(sw, r, code):
     dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and \
         g.flags.writeable  # (not a full sum's broadcast)
     dead_g = g if dead else None
-    outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
+    if outs is None:
+        outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
     grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
     into = [None, None]
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
@@ -105,7 +118,7 @@ def numpy_vjp(sw, r, code):
             if k and gk is grads[0]:  # (add: g for both) one slot at most may keep it
                 continue
             mine[k] = (gk is dead_g and dead_g is not None) or (
-                type(gk) is np.ndarray and gk.base is None and
+                type(gk) is np.ndarray and (gk.base is None or id(gk) in fresh) and
                 all(gk is not a for a in args))
     if twice:
         grads[1] = grads[0]
@@ -178,13 +191,47 @@ def _arena_slot(sw, slots, todo, k, n):
     return sw.adj[o[s] : o[s + 1]]
 
 
+def _shaped(args, rules, d, shape):
+    """``numpy_vjp``'s arguments, formulas and ``out=`` formulas for a record that saved an
+    operand broadcast to its ``shape`` (a view, ``broadcast_saved``): the flat arrays seen in
+    that shape, so that NumPy broadcasts the view as it reads it (no copy of it); the formulas
+    still give flat arrays (an ``out=`` formula returns the flat array it was given), and the
+    ids of those that are flat views of fresh results (private, as a flat formula's are)."""
+    n = args[0].size
+    args = tuple(a.reshape(shape) if type(a) is np.ndarray and a.ndim == 1 and a.size == n
+                 else a for a in args)
+    fresh = set()
+
+    def flat(rule):
+        def f(*a):
+            gk = rule(*a)
+            new = type(gk) is np.ndarray and gk.base is None and all(gk is not x for x in a)
+            if np.shape(gk) != shape:
+                gk, new = np.broadcast_to(gk, shape), False
+            gk = gk.reshape(-1)  # (a view of a result in C order)
+            if new:
+                fresh.add(id(gk))
+            return gk
+        return f
+
+    def into(rule):
+        def f(*a):
+            rule(*a[:-1], a[-1].reshape(shape))
+            return a[-1]
+        return f
+
+    outs = d.numpy_out_rules() if _one_dtype(args, args[0].dtype) else (None, None)
+    return (args, tuple(None if f is None else flat(f) for f in rules),
+            tuple(None if f is None else into(f) for f in outs), fresh)
+
+
 def full_sum(recs, offs, r, code):
     """Whether record ``r`` (op ``code``) sums a large input into one element: its VJP hands
     that one gradient to every element (where the compiled loop pauses, ``_sweep_dispatch``)."""
     if code != Op.SCATTER_STRIDED or offs[r + 1] - offs[r] != 1:
         return False
     a = recs[r, tape.A]
-    return a >= 0 and offs[a + 1] - offs[a] >= _BIG
+    return a >= 0 and offs[a + 1] - offs[a] >= BIG
 
 
 def sum_vjp(sw, r):
@@ -263,7 +310,7 @@ def slot_kinds(recs, offs):
     that loop sweeps)."""
     codes = recs[:, tape.OP] & tape.CODE_MASK
     sizes = offs[1:] - offs[:-1]
-    big = sizes >= _BIG
+    big = sizes >= BIG
     python = codes >= PYTHON_BASE
     numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
     compiled = ~python & ~numpy_swept

@@ -26,7 +26,7 @@ from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from . import kernels, numpy_records
 from .kernels import kernel
-from .numpy_records import _BIG, full_sum, own_slots, saved_values, slot_kinds  # noqa: F401 (saved_values: re-exported)
+from .numpy_records import BIG, full_sum, own_slots, saved_values, slot_kinds  # noqa: F401 (saved_values: re-exported)
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -317,7 +317,7 @@ class Sweep:
                 raise RuntimeError(FREED_MSG)
             # the kernel also stops at FREED records (for the check above); an IMPORT or
             # OUTPUT record there has no VJP of its own (no REGISTRY entry)
-            big = code > _OUTPUT and code < PYTHON_BASE and recs.item(p, _SIZE) >= _BIG \
+            big = code > _OUTPUT and code < PYTHON_BASE and recs.item(p, _SIZE) >= BIG \
                 and REGISTRY[code].kind in ("unary", "binary")
             if code >= PYTHON_BASE or big or full_sum(recs, self.offs, p, code):
                 if big:

@@ -386,8 +386,9 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             if keep:
                 if ss == shape:
                     v, st = R.saved_value(src)
-                else:  # the broadcast value, contiguous, stamped with its source's version
-                    v, st = R.saved_value(src, R._broadcast_value(sd, shape))
+                else:  # the broadcast value, stamped with its source's version
+                    v, st = R.saved_value(src, sd)
+                    v = R.broadcast_saved(v, shape, size_of(shape))
                 saved.append(v)
                 stamps.append(st)
         if save_out:

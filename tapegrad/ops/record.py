@@ -16,6 +16,7 @@ from ..device import DeviceArray as _DeviceArray
 from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
 from .shapes import c_strides, strided_ints
+from ..engine.numpy_records import BIG
 from ..vecmath.short_runs import broadcast_value as _broadcast_value
 
 _saved_bytes, _DISTINCT_BYTES = tape.saved_bytes, tape._DISTINCT_BYTES
@@ -82,6 +83,17 @@ def saved_array(d):
     # the sweep reads saved arrays by address: an unaligned one (a view of a byte buffer, as
     # unpickled message frames are) is copied here, while its values are the ones to save
     return a if a.flags.aligned else a.copy()
+
+
+def broadcast_saved(v, shape, n):
+    """The saved value ``v`` (``saved_array``'s form) broadcast to ``shape`` (``n`` elements)
+    for an elementwise record. Its records of ``BIG`` elements or more are swept by NumPy,
+    which broadcasts as it reads: they save a read-only view of ``v`` (no copy: a per-feature
+    scale of a large batch saves the scale, not a batch of it); the compiled sweep reads a
+    smaller record's values flat, by address: a C-contiguous copy."""
+    if n >= BIG:
+        return np.broadcast_to(v, shape)
+    return _contig(_broadcast_value(v, shape))
 
 
 def saved_value(t, data=None):
@@ -204,8 +216,9 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
                 raise RuntimeError(INFERENCE_SAVE_MSG)
             d = t._data
             if d.shape != shape:  # the broadcast value, stamped with its source's version
-                d = _broadcast_value(d, shape)
-            saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
+                saved.append(broadcast_saved(saved_array(d), shape, data.size))
+            else:
+                saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
             c = t._vcounter()
             stamps.append((c, c[0]))
     if save_out:

@@ -109,8 +109,9 @@ def replay(seg, args):
                 out = vals[r] = f(x)
             else:
                 y = vals[b] if b >= 0 else (avals[start + ypos] if ypos >= 0 else None)
-                if y is None or (x.dtype is not y.dtype and _other_dtype(x, y, a, b)):
-                    return False
+                if y is None or (x.dtype is not y.dtype and _other_dtype(x, y, a, b)) or \
+                        x.shape != y.shape:  # (a broadcast operand's gather merges dims: the
+                    return False  # record's own shape is not on the tape)
                 out = vals[r] = f(x, y)
                 if ypos >= 0:
                     _save(avals, avers, start + ypos, y, read.get(b) if b >= 0 else False)

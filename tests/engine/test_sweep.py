@@ -148,8 +148,8 @@ def test_numpy_path_for_large_records_matches_compiled_loop():
     # Records of >= BIG elements are handed to NumPy; results must not depend on the size.
     from tapegrad.engine import _sweep_dispatch, sweep
 
-    assert sweep._BIG == _sweep_dispatch.BIG
-    n = sweep._BIG + 10
+    assert sweep.BIG == _sweep_dispatch.BIG
+    n = sweep.BIG + 10
     rng = np.random.default_rng(1)
     xv, yv = rng.uniform(0.2, 1.5, n), rng.uniform(0.2, 1.5, n)
     yv[:5] = xv[:5]  # ties for maximum/minimum
