@@ -28,7 +28,7 @@ def saved_values(seg, d, v, shaped=False):
         for k, name in enumerate(d.saves):
             val = table[start + k]
             if arrays:
-                if val.flags.c_contiguous:
+                if type(val) is not np.ndarray or val.flags.c_contiguous:  # (or on a device)
                     val = val.reshape(-1)
                 elif not shaped:  # a broadcast view
                     val = np.ascontiguousarray(val).reshape(-1)
