@@ -56,10 +56,11 @@ def numpy_vjp(sw, r, code):
     g = sw.grad_of(r)
     vals = saved_values(seg, d, v, shaped=True)
     args = (g, *vals, c0, c1)
-    rules, outs, fresh = d.numpy_rules(), None, ()
+    rules, fresh = d.numpy_rules(), ()
+    outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
     for a in vals:
         if type(a) is np.ndarray and a.ndim > 1:  # an operand saved broadcast: formulas
-            args, rules, outs, fresh = _shaped(args, rules, d, a.shape)  # in its shape
+            args, rules, outs, fresh = _shaped(args, rules, outs, a.shape)  # in its shape
             break
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
     # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
@@ -69,8 +70,6 @@ def numpy_vjp(sw, r, code):
     if sw.own is None:
         # a result whose input nothing reached yet is written straight into that input's arena
         # slot (its first gradient would be copied there): one pass and one array fewer
-        if outs is None:
-            outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
         grads, into = [None, None], [None, None]
         with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
             for k in todo:
@@ -91,8 +90,6 @@ def numpy_vjp(sw, r, code):
     dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and \
         g.flags.writeable  # (not a full sum's broadcast)
     dead_g = g if dead else None
-    if outs is None:
-        outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
     grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
     into = [None, None]
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
@@ -191,7 +188,7 @@ def _arena_slot(sw, slots, todo, k, n):
     return sw.adj[o[s] : o[s + 1]]
 
 
-def _shaped(args, rules, d, shape):
+def _shaped(args, rules, outs, shape):
     """``numpy_vjp``'s arguments, formulas and ``out=`` formulas for a record that saved an
     operand broadcast to its ``shape`` (a view, ``broadcast_saved``): the flat arrays seen in
     that shape, so that NumPy broadcasts the view as it reads it (no copy of it); the formulas
@@ -220,7 +217,6 @@ def _shaped(args, rules, d, shape):
             return a[-1]
         return f
 
-    outs = d.numpy_out_rules() if _one_dtype(args, args[0].dtype) else (None, None)
     return (args, tuple(None if f is None else flat(f) for f in rules),
             tuple(None if f is None else into(f) for f in outs), fresh)
 

@@ -85,15 +85,16 @@ def saved_array(d):
     return a if a.flags.aligned else a.copy()
 
 
-def broadcast_saved(v, shape, n):
-    """The saved value ``v`` (``saved_array``'s form) broadcast to ``shape`` (``n`` elements)
-    for an elementwise record. Its records of ``BIG`` elements or more are swept by NumPy,
-    which broadcasts as it reads: they save a read-only view of ``v`` (no copy: a per-feature
+def broadcast_saved(d, shape, n):
+    """The CPU array ``d`` broadcast to ``shape`` (``n`` elements) in the form an elementwise
+    record saves. Its records of ``BIG`` elements or more are swept by NumPy, which broadcasts
+    as it reads: they save a read-only view of ``d``'s saved array (no copy: a per-feature
     scale of a large batch saves the scale, not a batch of it); the compiled sweep reads a
-    smaller record's values flat, by address: a C-contiguous copy."""
+    smaller record's values flat, by address: a C-contiguous copy, cast in the same pass."""
     if n >= BIG:
-        return np.broadcast_to(v, shape)
-    return _contig(_broadcast_value(v, shape))
+        return np.broadcast_to(saved_array(d), shape)
+    d = _broadcast_value(d, shape)
+    return _contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64)
 
 
 def saved_value(t, data=None):
@@ -216,7 +217,7 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
                 raise RuntimeError(INFERENCE_SAVE_MSG)
             d = t._data
             if d.shape != shape:  # the broadcast value, stamped with its source's version
-                saved.append(broadcast_saved(saved_array(d), shape, data.size))
+                saved.append(broadcast_saved(d, shape, data.size))
             else:
                 saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
             c = t._vcounter()

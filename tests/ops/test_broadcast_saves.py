@@ -55,6 +55,14 @@ def test_gradients_equal_the_expanded_programs(name, shapes):
         grads.append((a.grad.numpy(), b.grad.numpy()))
     for got, want in zip(*grads):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    try:  # and PyTorch's, at every layout (the expanded program is this library's too)
+        import torch
+    except ImportError:
+        return
+    ta, tb = torch.tensor(q, requires_grad=True), torch.tensor(x, requires_grad=True)
+    _loss(f, ta, tb, torch.tensor(w.numpy())).backward()
+    for got, want in zip(grads[0], (ta.grad.numpy(), tb.grad.numpy())):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(OPS))
