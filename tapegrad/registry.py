@@ -155,6 +155,7 @@ class OpDef:
     # checkpoint's replay recomputes values with it, bit for bit as the forward did)
     _numpy_rules: tuple | None = field(default=None, repr=False)
     _numpy_out_rules: tuple | None = field(default=None, repr=False)
+    _numpy_add_rules: tuple | None = field(default=None, repr=False)
 
     def rules(self, namespace, rewrite=None):
         """The elementwise formulas evaluated in ``namespace`` as two lambdas
@@ -187,6 +188,20 @@ class OpDef:
                 return eval(f"lambda g, x, y, out, m, c0, c1, dst: {body}", ns) if body else None
             self._numpy_out_rules = (one(self.dx), one(self.dy))
         return self._numpy_out_rules
+
+    def numpy_add_rules(self):
+        """Lambdas ``(g, x, y, out, m, c0, c1, dst) -> dst`` adding a formula into ``dst``
+        (``dst += formula``) in one pass, for the formulas that are a product with ``sin`` or
+        ``cos`` (``vecmath.times``); None for the others (the generated loops of
+        ``engine/_formula_add_kernels.py`` add them, or NumPy in two passes)."""
+        if self._numpy_add_rules is None:
+            ns = numpy_rule_namespace()
+
+            def one(expr):
+                body = _into_dst(_numpy_form(expr), add=True) if expr else None
+                return eval(f"lambda g, x, y, out, m, c0, c1, dst: {body}", ns) if body else None
+            self._numpy_add_rules = (one(self.dx), one(self.dy))
+        return self._numpy_add_rules
 
 
 def pow_as_call(expr):
@@ -240,9 +255,10 @@ def _numpy_form(expr):
     return ast.unparse(_T().visit(ast.parse(expr, mode="eval")))
 
 
-def _into_dst(expr):
+def _into_dst(expr, add=False):
     """``expr`` with its outermost arithmetic operation as a ufunc call writing ``out=dst``;
-    None if the outermost node is anything else."""
+    None if the outermost node is anything else. ``add``: a ``vecmath.times`` call adding
+    into ``dst``, None for any other formula."""
     import ast
 
     tree = ast.parse(expr, mode="eval")
@@ -251,7 +267,10 @@ def _into_dst(expr):
     dst = ast.keyword("out", ast.Name("dst", ast.Load()))
     if isinstance(top, ast.Call) and isinstance(top.func, ast.Name) and \
             top.func.id == "_times":  # vecmath.times writes into out= itself
-        return ast.unparse(ast.Call(top.func, top.args, [dst]))
+        adding = [ast.keyword("add", ast.Constant(True))] if add else []
+        return ast.unparse(ast.Call(top.func, top.args, [dst, *adding]))
+    if add:
+        return None
     if isinstance(top, ast.BinOp) and type(top.op) in names:
         f, operands = names[type(top.op)], [top.left, top.right]
     elif isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.USub):

@@ -167,6 +167,32 @@ def test_times_is_the_product_of_the_kernels_value(name):
             np.testing.assert_array_equal(vecmath.times(name, gg, xx), ref)  # (nan == nan)
 
 
+@pytest.mark.parametrize("name", ("sin", "cos"))
+def test_times_added_into_an_array_is_the_two_pass_sum(name):
+    """``vecmath.times(name, g, x, out=acc, add=True)``, one pass for ``acc += g * name(x)`` (a
+    derivative added into an adjoint that holds a gradient): bit for bit ``acc + g *
+    vecmath.name(x)``, also where the kernel leaves an element to NumPy (nan, inf, huge
+    arguments) and where the arrays do not fit the kernel (NumPy's two passes)."""
+    rng = np.random.default_rng(6)
+    x = _with_specials(rng)
+    g = rng.standard_normal(x.size)
+    g[::97] = np.inf
+    acc0 = rng.standard_normal(x.size)
+    acc0[::89] = -np.inf
+    f = getattr(vecmath, name)
+    with np.errstate(all="ignore"):
+        want = acc0 + g * f(x)
+        acc = acc0.copy()
+        assert vecmath.times(name, g, x, out=acc, add=True) is acc
+        assert np.array_equal(acc.view(np.int64), want.view(np.int64))
+        for sl, dt in ((slice(None, None, 2), np.float64), (slice(None), np.float32),
+                       (slice(0, 10), np.float64)):
+            gg, xx, aa = (a[sl].astype(dt) for a in (g, x, acc0))
+            ref = aa + gg * f(xx)
+            vecmath.times(name, gg, xx, out=aa, add=True)
+            np.testing.assert_array_equal(aa, ref)  # (nan == nan)
+
+
 def test_sin_and_cos_derivatives_use_one_pass_and_the_same_values():
     """Large sin/cos records' derivative rules, ``g * cos(x)`` and ``-g * sin(x)``, run as
     ``vecmath.times``: the gradient is the product of the same rounded values as before."""

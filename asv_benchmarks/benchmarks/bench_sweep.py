@@ -139,3 +139,34 @@ class BroadcastSavedGrads:
         return held / 1e6
 
     track_megabytes_held_after_forward.unit = "MB"
+
+
+class FanOutGrads:
+    """``((sin(u) * w + u * u + tanh(u) - u) * w).sum()`` forward and backward, ``u`` a large
+    intermediate read by four records, tapegrad and PyTorch: each record after the first
+    adds its formula into ``u``'s adjoint in one pass (the formula, then the addition, was
+    two). (Without the last ``* w`` every record's gradient would be the sum's stride-0 view,
+    which only NumPy's formulas read.)"""
+
+    params = [[200_000, 2_000_000], ["tapegrad", "torch"]]
+    param_names = ["n", "implementation"]
+
+    def setup(self, n, impl):
+        from .common import torch_or_skip
+
+        r = np.random.default_rng(1)
+        if impl == "torch":
+            L = torch_or_skip()
+            L.set_num_threads(1)
+        else:
+            import tapegrad as L
+        self.L = L
+        self.x = L.tensor(r.standard_normal(n), requires_grad=True)
+        self.w = L.tensor(r.standard_normal(n))
+        self.time_forward_backward(n, impl)  # compile outside the timing
+
+    def time_forward_backward(self, n, impl):
+        L, w = self.L, self.w
+        self.x.grad = None
+        u = self.x * 1.5
+        ((L.sin(u) * w + u * u + L.tanh(u) - u) * w).sum().backward()

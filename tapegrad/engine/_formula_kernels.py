@@ -14,7 +14,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "4578c9d2a988d657"
+RULES_HASH = "46a16f38b81a4fed"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 

@@ -58,15 +58,25 @@ def numpy_vjp(sw, r, code):
     args = (g, *vals, c0, c1)
     rules, fresh = d.numpy_rules(), ()
     outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
+    shaped = False
     for a in vals:
         if type(a) is np.ndarray and a.ndim > 1:  # an operand saved broadcast: formulas
             args, rules, outs, fresh = _shaped(args, rules, outs, a.shape)  # in its shape
+            shaped = True
             break
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
     # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
     twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
     if twice:
         todo = [0]
+    if not shaped and (len(todo) == 1 or slots[0] != slots[1]):  # (x - x: in order, below)
+        for k in tuple(todo):  # adjoints that hold a gradient: each formula added in one pass
+            dst = _sum_so_far(sw, slots[k], g, args)
+            add = dst is not None and add_loop(code, k, args)
+            if add:
+                for _ in range(1 + twice):
+                    add(dst)
+                todo.remove(k)
     if sw.own is None:
         # a result whose input nothing reached yet is written straight into that input's arena
         # slot (its first gradient would be copied there): one pass and one array fewer
@@ -134,21 +144,15 @@ def formula_loop(code, k, args):
     out, m, c0, c1``) in one compiled pass (``_formula_kernels``) into a given flat array, or a
     fresh one given None; None where the formula has no loop or the arrays are not flat,
     C-contiguous and of ``g``'s dtype and size (NumPy's evaluation then: the same values)."""
-    entry = _formula_kernels().get((code, k))
+    entry = _formula_kernels()[0].get((code, k))
     if entry is None:
         return None
     fn, fn_in_g, names, consts = entry
+    arrays, ks = _operands(names, consts, args)
+    if arrays is None:
+        return None
     g = args[0]
     dtype, n = g.dtype, g.size
-    arrays = []
-    for name in names:
-        a = args[_ARG_AT[name]]
-        if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != 1 or a.size != n or \
-                not a.flags.c_contiguous:
-            return None
-        arrays.append(a)
-    ks = [dtype.type(args[5] if c == "c0" else args[6] if c == "c1" else c)
-          for c in consts]  # (numbers in the arrays' dtype, as NumPy's weak scalars)
 
     def write(dst):
         if dst is None:
@@ -161,20 +165,72 @@ def formula_loop(code, k, args):
     return write
 
 
+def add_loop(code, k, args):
+    """A function adding formula ``k`` of op ``code`` on ``args`` into a given flat array that
+    shares memory with none of them (``dst += formula``) in one pass: a generated loop
+    (``_formula_add_kernels``), or ``vecmath.times`` for a product with sin or cos; None where
+    neither applies (NumPy's two passes then, the formula and the addition: the same values)."""
+    entry = _formula_kernels()[1].get((code, k))
+    if entry is None:
+        rule = REGISTRY[code].numpy_add_rules()[k]
+        return None if rule is None else partial(rule, *args)
+    fn, names, consts = entry
+    arrays, ks = _operands(names, consts, args)
+    return None if arrays is None else lambda dst: fn(dst, *arrays, *ks)
+
+
+def _operands(names, consts, args):
+    """A generated loop's arrays (``names`` of ``args``) and constants (in ``g``'s dtype, as
+    NumPy's weak scalars), or ``(None, None)`` where an array is not flat, C-contiguous and
+    of ``g``'s dtype and size."""
+    g = args[0]
+    dtype, n = g.dtype, g.size
+    arrays = []
+    for name in names:
+        a = args[_ARG_AT[name]]
+        if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != 1 or a.size != n or \
+                not a.flags.c_contiguous:
+            return None, None
+        arrays.append(a)
+    return arrays, [dtype.type(args[5] if c == "c0" else args[6] if c == "c1" else c)
+                    for c in consts]
+
+
+def _sum_so_far(sw, s, g, args):
+    """The adjoint of slot ``s`` if it already holds a gradient that a formula may add into in
+    place: a writeable flat array of ``g``'s dtype and size that shares memory with none of
+    ``args``; else None."""
+    if sw.own is not None and sw.own[s]:
+        dst = sw.held.get(s)
+        if dst is None or not dst.flags.writeable:  # (not a full sum's broadcast)
+            return None
+    elif sw.reached[s]:
+        dst = sw.adj[sw.offs[s] : sw.offs[s + 1]]
+    else:
+        return None
+    if dst.dtype != g.dtype or dst.ndim != 1 or dst.size != g.size or not \
+            dst.flags.c_contiguous or any(type(a) is np.ndarray and np.may_share_memory(a, dst)
+                                          for a in args):
+        return None
+    return dst
+
+
 _ARG_AT = {"g": 0, "x": 1, "y": 2, "out": 3, "m": 4}
 _KERNELS = []
 
 
 def _formula_kernels():
-    """``_formula_kernels.KERNELS``, loaded on first use, checked against the registry (a
-    stale generated file would sweep an old formula)."""
+    """``(_formula_kernels.KERNELS, _formula_add_kernels.ADD_KERNELS)``, loaded on first use,
+    checked against the registry (a stale generated file would sweep an old formula)."""
     if not _KERNELS:
-        from . import _formula_kernels, _gen_formulas
+        from . import _formula_add_kernels, _formula_kernels, _gen_formulas
 
-        if _formula_kernels.RULES_HASH != _gen_formulas.rules_hash():
-            raise RuntimeError("engine/_formula_kernels.py is stale for the current op "
-                               "registry: run `python -m tapegrad.engine._gen_formulas`")
-        _KERNELS.append(_formula_kernels.KERNELS)
+        want = _gen_formulas.rules_hash()
+        for m in (_formula_kernels, _formula_add_kernels):
+            if m.RULES_HASH != want:
+                raise RuntimeError(f"{m.__name__} is stale for the current op registry: run "
+                                   "`python -m tapegrad.engine._gen_formulas`")
+        _KERNELS.append((_formula_kernels.KERNELS, _formula_add_kernels.ADD_KERNELS))
     return _KERNELS[0]
 
 

@@ -99,10 +99,11 @@ def apply(name, x):
     return out
 
 
-def times(name, g, x, out=None):
-    """``g * name(x)`` (``name``: "sin" or "cos"), into ``out`` when given: one pass where the
-    kernel applies (``g``, ``x`` and ``out`` C-contiguous float64 arrays of one size, at least
-    ``THRESHOLD`` elements), else ``np.multiply(g, f(x))``; the same values either way."""
+def times(name, g, x, out=None, add=False):
+    """``g * name(x)`` (``name``: "sin" or "cos"), into ``out`` when given, or added into
+    ``out`` (``add``: ``out += g * name(x)``): one pass where the kernel applies (``g``, ``x``
+    and ``out`` C-contiguous float64 arrays of one size, at least ``THRESHOLD`` elements),
+    else NumPy's passes; the same values either way."""
     np_f = _NP[name]
     if not (type(x) is _ndarray and type(g) is _ndarray and x.size >= THRESHOLD and
             ENABLED[name] and x.dtype == _F64 and g.dtype == _F64 and x.shape == g.shape and
@@ -110,18 +111,24 @@ def times(name, g, x, out=None):
             (out is None or (type(out) is _ndarray and out.dtype == _F64 and
                              out.shape == x.shape and out.flags.c_contiguous and
                              not np.may_share_memory(out, x) and
-                             (out is g or not np.may_share_memory(out, g))))):
-        return np.multiply(g, sin(x) if name == "sin" else cos(x), out=out)
-    table, outside, fused = _load()
+                             (out is g and not add or not np.may_share_memory(out, g))))):
+        fx = sin(x) if name == "sin" else cos(x)
+        return np.add(out, g * fx, out=out) if add else np.multiply(g, fx, out=out)
+    table, outside, (into, scale, add_into) = _load()
     if out is None:
         out = np.empty_like(x)
-    flat, oflat = x.reshape(-1), out.reshape(-1)
-    into, scale = fused
+    flat, oflat, gflat = x.reshape(-1), out.reshape(-1), g.reshape(-1)
     cosine = name == "cos"
-    nbad = scale(flat, oflat, cosine) if out is g else into(flat, g.reshape(-1), oflat, cosine)
-    if nbad:  # those elements hold g: NumPy's f(x) multiplied in
+    if add:
+        nbad = add_into(flat, gflat, oflat, cosine)
+    else:
+        nbad = scale(flat, oflat, cosine) if out is g else into(flat, gflat, oflat, cosine)
+    if nbad:  # those elements hold g (or, adding, their sum so far): NumPy's f(x) goes in
         idx = outside(flat, table[name][1], table[name][2], nbad)
-        oflat[idx] *= np_f(flat[idx])
+        if add:
+            oflat[idx] += gflat[idx] * np_f(flat[idx])
+        else:
+            oflat[idx] *= np_f(flat[idx])
     return out
 
 

@@ -268,6 +268,23 @@ def _scale_loop(x, g, cosine):
     return bad
 
 
+# out += g * sin(x) or g * cos(x) (a derivative formula added into an adjoint that already
+# holds a gradient): the product of the other loops, then the addition, each rounded (this
+# loop has no "contract": the inlined _trig1 keeps its own flags, the addition here is not
+# fused into the product); where the kernel does not compute f(x), out[i] is left for the
+# caller to add g * NumPy's f(x) into.
+@njit(**_OPTS)
+def _times_add_loop(x, g, out, cosine):
+    bad = 0
+    for i in range(x.shape[0]):
+        ok, r = _trig1(x[i], True) if cosine else _trig1(x[i], False)
+        bad += not ok
+        o = out[i]
+        s = o + g[i] * r
+        out[i] = s if ok else o
+    return bad
+
+
 @njit(**_OPTS)
 def outside(x, lo, hi, nbad):
     """Indices of the ``nbad`` elements of ``x`` outside [lo, hi] (or NaN): NumPy does those."""
@@ -288,5 +305,6 @@ KERNELS = {
     "sin": (_sin_loop, -TRIG_MAX, TRIG_MAX),
     "cos": (_cos_loop, -TRIG_MAX, TRIG_MAX),
 }
-# g * f(x) (f: sin or cos, the last argument True for cos): into another array, into g
-TIMES = (_times_loop, _scale_loop)
+# g * f(x) (f: sin or cos, the last argument True for cos): into another array, into g, and
+# added into another array
+TIMES = (_times_loop, _scale_loop, _times_add_loop)

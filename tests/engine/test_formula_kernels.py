@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad.engine import _formula_kernels, _gen_formulas, numpy_records
+from tapegrad.engine import _formula_add_kernels, _formula_kernels, _gen_formulas, numpy_records
 from tapegrad.registry import REGISTRY, Op
 
 N = 5000  # a large record's size (the loops are used from 4096 elements)
 _ARG = {"g": 0, "x": 1, "y": 2, "out": 3, "m": 4}
 
 
-def test_generated_file_is_current():
+def test_generated_files_are_current():
     assert _gen_formulas.TARGET.read_text() == _gen_formulas.generate(), (
+        "run `python -m tapegrad.engine._gen_formulas`")
+    assert _gen_formulas.ADD_TARGET.read_text() == _gen_formulas.generate_add(), (
         "run `python -m tapegrad.engine._gen_formulas`")
 
 
@@ -63,6 +65,46 @@ def test_loops_give_numpys_values_bit_for_bit(key, dtype):
     ks = [dtype(c0 if c == "c0" else c1 if c == "c1" else c) for c in consts]
     fn(dst, *[args3[_ARG[nm]] for nm in names], *ks)
     np.testing.assert_array_equal(dst, want)
+
+
+def _formula_args(r, dtype, code, k):
+    g, x, y, out = (_values(r, dtype) for _ in range(4))
+    y[::7] = x[::7]  # ties (maximum, minimum)
+    m = (r.random(N) < 0.5).astype(dtype)
+    c0, c1 = sorted(float(c) for c in r.standard_normal(2))
+    return g, x, y, out, m, c0, c1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("key", sorted(_formula_add_kernels.ADD_KERNELS))
+def test_add_loops_give_numpys_sum_bit_for_bit(key, dtype):
+    """``dst += formula`` in one pass: NumPy's formula, then NumPy's addition, bit for bit
+    (special values in every array, the sum included; signed zeros too)."""
+    code, k = key
+    r = np.random.default_rng(code * 2 + k + 100)
+    args = _formula_args(r, dtype, code, k)
+    acc = _values(r, dtype)
+    with np.errstate(all="ignore"):
+        want = acc + REGISTRY[code].numpy_rules()[k](*args)
+        add = numpy_records.add_loop(code, k, args)
+        assert add is not None
+        add(acc)
+    assert acc.dtype == dtype
+    np.testing.assert_array_equal(acc, want)  # (nan where NumPy's is: its sign is LLVM's)
+    real = ~np.isnan(want)
+    np.testing.assert_array_equal(np.signbit(acc[real]), np.signbit(want[real]))  # -0.0
+
+
+def test_add_loops_cover_the_one_operation_formulas_and_the_trig_products():
+    for op, k in ((Op.MUL, 0), (Op.MUL, 1), (Op.EXP, 0), (Op.NEG, 0), (Op.DIV, 0),
+                  (Op.TANH, 0), (Op.SUB, 1)):
+        assert (int(op), k) in _formula_add_kernels.ADD_KERNELS
+    assert (int(Op.ADD), 0) not in _formula_add_kernels.ADD_KERNELS  # (g: one addition)
+    args = _formula_args(np.random.default_rng(1), np.float64, 0, 0)
+    for op in (Op.SIN, Op.COS):  # vecmath.times adding: one pass
+        assert numpy_records.add_loop(int(op), 0, args) is not None
+    assert numpy_records.add_loop(int(Op.LOG), 0, args[:1] + (args[1][::2],) + args[2:]) \
+        is None  # (not flat: NumPy's two passes)
 
 
 def test_other_layouts_and_dtypes_are_left_to_numpy():
