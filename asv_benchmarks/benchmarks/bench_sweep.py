@@ -102,15 +102,11 @@ class BroadcastSavedGrads:
     param_names = ["case", "implementation"]
 
     def setup(self, case, impl):
-        from .common import torch_or_skip
+        from .common import library
 
         qs, xs = BROADCAST_CASES[case]
         r = np.random.default_rng(0)
-        if impl == "torch":
-            L = torch_or_skip()
-            L.set_num_threads(1)
-        else:
-            import tapegrad as L
+        L = library(impl)
         self.q = L.tensor(r.standard_normal(qs), requires_grad=True)
         self.x = L.tensor(r.standard_normal(xs), requires_grad=True)
         self.w = L.tensor(r.standard_normal(xs))
@@ -152,14 +148,10 @@ class FanOutGrads:
     param_names = ["n", "implementation"]
 
     def setup(self, n, impl):
-        from .common import torch_or_skip
+        from .common import library
 
         r = np.random.default_rng(1)
-        if impl == "torch":
-            L = torch_or_skip()
-            L.set_num_threads(1)
-        else:
-            import tapegrad as L
+        L = library(impl)
         self.L = L
         self.x = L.tensor(r.standard_normal(n), requires_grad=True)
         self.w = L.tensor(r.standard_normal(n))

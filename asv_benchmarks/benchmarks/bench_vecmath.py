@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-from .common import torch_or_skip
+from .common import library, torch_or_skip
 
 N = 2_000_000
 FUNCS = ["exp", "log", "sin", "cos", "erf"]
@@ -142,11 +142,7 @@ class LargeElementwiseGrads:
     def setup(self, op, impl):
         r = np.random.default_rng(0)
         xv, wv = r.standard_normal(250_000) * 2, r.standard_normal(250_000)
-        if impl == "torch":
-            L = torch_or_skip()
-            L.set_num_threads(1)
-        else:
-            import tapegrad as L
+        L = library(impl)
         x, w = L.tensor(xv, requires_grad=True), L.tensor(wv)
         f, F = GRAD_CASES[op], L.nn.functional
 

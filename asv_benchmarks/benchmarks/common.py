@@ -121,6 +121,18 @@ def torch_or_skip():
     return _TORCH
 
 
+def library(impl: str):
+    """The module a benchmark runs with: torch on one thread for ``"torch"`` (skipped when not
+    installed), else tapegrad."""
+    if impl == "torch":
+        torch = torch_or_skip()
+        torch.set_num_threads(1)
+        return torch
+    import tapegrad
+
+    return tapegrad
+
+
 def rng(seed: int = 0) -> np.random.Generator:
     """Deterministic numpy Generator."""
     return np.random.default_rng(seed)
