@@ -185,3 +185,56 @@ def test_float32_mean_loss_matches_torch():
     tloss.backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+
+
+_CONSTANTS = [0.9999, -2.5, 0.1, 3.0, 1e-45, 1e-300, 1e38, -0.0, 0.0, float("inf"),
+              -float("inf"), float("nan"), 2, -7, 16777217]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.float16])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
+def test_no_grad_number_operands_are_numpys_weak_scalars(dtype, op):
+    """Under no_grad a float operand meets the array as a kept 0-d array of its dtype: the
+    results (values, signs of zeros, NaN, dtype) are NumPy's for the Python number, also the
+    second time a constant is used and after the kept constants were dropped."""
+    import operator
+
+    from tapegrad.ops import scalar_fast
+
+    f = getattr(operator, op)
+    v = np.array([1.5, -0.0, 0.0, 3.0, -1e-3, 7.25, np.inf, np.nan])
+    v = (v if np.dtype(dtype).kind == "f" else v[:6]).astype(dtype)
+    x = tg.tensor(v)
+    with tg.no_grad(), np.errstate(all="ignore"):
+        for _ in range(2):
+            for c in _CONSTANTS:
+                got = f(x, c).numpy()
+                want = f(v, c)
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got, want)
+                assert np.array_equal(np.signbit(got), np.signbit(want))
+        scalar_fast._consts64.clear()
+        scalar_fast._consts32.clear()
+        np.testing.assert_array_equal(f(x, 0.75).numpy(), f(v, 0.75))
+
+
+def test_no_grad_float32_overflowing_constant_warns_each_time():
+    """float32 * 1e300 warns as NumPy does (overflow in the conversion), every time: such a
+    constant is not kept converted."""
+    x = tg.tensor(np.ones(3, np.float32))
+    with tg.no_grad():
+        for _ in range(2):
+            with pytest.warns(RuntimeWarning, match="overflow"):
+                r = x * 1e300
+            assert r.dtype == np.float32 and np.isinf(r.numpy()).all()
+
+
+def test_no_grad_kept_constants_stay_bounded():
+    from tapegrad.ops import scalar_fast
+
+    x = tg.tensor(np.arange(4.0))
+    with tg.no_grad():
+        for k in range(3 * scalar_fast._MAX_CONSTS):
+            c = 1.0 + k / 7.0
+            np.testing.assert_array_equal((x * c).numpy(), np.arange(4.0) * c)
+    assert 0 < len(scalar_fast._consts64) <= scalar_fast._MAX_CONSTS
