@@ -64,10 +64,20 @@ def where(c, a, b):
 
 @cuda.jit(device=True)
 def _pow(x, y):
+    if y == 1.0:
+        return x
+    if y == 2.0:
+        return x * x
     if y == 0.5:
         return sqrt(x)
     if y == -0.5:
         return 1.0 / sqrt(x)
+    if y == 3.0:
+        return x * x * x
+    if y == -1.0:
+        return 1.0 / x
+    if y == -2.0:
+        return 1.0 / (x * x)
     return x ** y
 
 
