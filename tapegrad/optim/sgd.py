@@ -1,5 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update)."""
 
+from ._fused import axpy
 from .optimizer import Optimizer, _arr, _state_tensor, _touch
 
 
@@ -49,6 +50,6 @@ class SGD(Optimizer):
                         b *= momentum
                         b += (1 - dampening) * g
                     g = g + momentum * _arr(buf) if nesterov else _arr(buf)
-                data -= lr * g
+                axpy(data, -lr, g)  # PyTorch's p.add_(g, alpha=-lr): one rounding
                 _touch(p)
         return loss
