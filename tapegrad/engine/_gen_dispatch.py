@@ -118,9 +118,12 @@ def _pow(x, y):
     """``x ** y`` in formulas, as PyTorch computes it: y = 0.5 is sqrt and y = -0.5 is rsqrt
     (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan), 2, 3, -1 and -2 are products (the NumPy
     sweep's ``TORCH_POWERS``), 1 is x (C's pow(x, 1) exactly, without its ~100 instructions:
-    the 2 * x ** 1 of every square's derivative)."""
+    the 2 * x ** 1 of every square's derivative), 0 is 1 (C's pow(x, 0), NaN included: the
+    derivative of x ** 1)."""
     if y == 1.0:
         return x
+    if y == 0.0:
+        return 1.0
     if y == 2.0:
         return x * x
     if y == 0.5:
@@ -359,8 +362,10 @@ def _switch(ops, attr):
 
 
 # Elementwise ops whose VJPs get a loop of their own (see _hot_dx in the template).
+# (a square's POWC, a quotient's DIV, TANH_BACKWARD in every second backward through a tanh
+# layer; each loop adds ~0.1-0.2 s to the kernel's first compile)
 _HOT = [Op.ADD, Op.SUB, Op.MUL, Op.MULC, Op.ADDC, Op.NEG, Op.CLONE, Op.TO_COPY, Op.TANH,
-        Op.EXP, Op.SIGMOID, Op.RELU]
+        Op.EXP, Op.SIGMOID, Op.RELU, Op.POWC, Op.DIV, Op.TANH_BACKWARD]
 _HOT_NAMES = {"x": "xs", "y": "ys", "out": "outs"}  # saved values as arrays in the hot loops
 
 

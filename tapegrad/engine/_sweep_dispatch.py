@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "1193e0773f309f3c"
+RULES_HASH = "500dd724fba0401c"
 
 
 @intrinsic
@@ -96,9 +96,12 @@ def _pow(x, y):
     """``x ** y`` in formulas, as PyTorch computes it: y = 0.5 is sqrt and y = -0.5 is rsqrt
     (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan), 2, 3, -1 and -2 are products (the NumPy
     sweep's ``TORCH_POWERS``), 1 is x (C's pow(x, 1) exactly, without its ~100 instructions:
-    the 2 * x ** 1 of every square's derivative)."""
+    the 2 * x ** 1 of every square's derivative), 0 is 1 (C's pow(x, 0), NaN included: the
+    derivative of x ** 1)."""
     if y == 1.0:
         return x
+    if y == 0.0:
+        return 1.0
     if y == 2.0:
         return x * x
     if y == 0.5:
@@ -284,6 +287,15 @@ def _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
         for j in range(n):
             ds[j] += gs[j] * k0
         return True
+    if op == 53:  # DIV
+        if sy != adj.itemsize:
+            return False
+        ys = carray(_ptr_as(py, adj), (n,))
+        gs = adj[o:o + n]
+        ds = adj[oa:oa + n]
+        for j in range(n):
+            ds[j] += gs[j] / ys[j]
+        return True
     if op == 18:  # TANH
         if so != adj.itemsize:
             return False
@@ -302,6 +314,18 @@ def _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
         ds = adj[oa:oa + n]
         for j in range(n):
             ds[j] += gs[j] * outs[j]
+        return True
+    if op == 32:  # POWC
+        if sx != adj.itemsize:
+            return False
+        xs = carray(_ptr_as(px, adj), (n,))
+        k0 = _like(c0, adj)
+        k1 = _like(0.0, adj)
+        k2 = _like(1.0, adj)
+        gs = adj[o:o + n]
+        ds = adj[oa:oa + n]
+        for j in range(n):
+            ds[j] += where(k0 == k1, k1, gs[j] * (k0 * _pow(xs[j], k0 - k2)))
         return True
     if op == 20:  # RELU
         if so != adj.itemsize:
@@ -329,6 +353,16 @@ def _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
         for j in range(n):
             ds[j] += -gs[j]
         return True
+    if op == 58:  # TANH_BACKWARD
+        if sy != adj.itemsize:
+            return False
+        ys = carray(_ptr_as(py, adj), (n,))
+        k1 = _like(1.0, adj)
+        gs = adj[o:o + n]
+        ds = adj[oa:oa + n]
+        for j in range(n):
+            ds[j] += gs[j] * (k1 - ys[j] * ys[j])
+        return True
     return False
 
 
@@ -355,6 +389,27 @@ def _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
         ds = adj[ob:ob + n]
         for j in range(n):
             ds[j] += -gs[j]
+        return True
+    if op == 53:  # DIV
+        if sx != adj.itemsize or sy != adj.itemsize:
+            return False
+        xs = carray(_ptr_as(px, adj), (n,))
+        ys = carray(_ptr_as(py, adj), (n,))
+        gs = adj[o:o + n]
+        ds = adj[ob:ob + n]
+        for j in range(n):
+            ds[j] += -gs[j] * (xs[j] / ys[j] / ys[j])
+        return True
+    if op == 58:  # TANH_BACKWARD
+        if sx != adj.itemsize or sy != adj.itemsize:
+            return False
+        xs = carray(_ptr_as(px, adj), (n,))
+        ys = carray(_ptr_as(py, adj), (n,))
+        k1 = _like(2.0, adj)
+        gs = adj[o:o + n]
+        ds = adj[ob:ob + n]
+        for j in range(n):
+            ds[j] += gs[j] * (-k1 * ys[j] * xs[j])
         return True
     return False
 

@@ -297,12 +297,17 @@ class Sweep:
         scratch = self.scratch
         resume, hooked_done, r = -1, -1, start
         self.swept_above = start + 1
+        reached = self.reached
         while r >= stop:
-            p = k(recs, self.offs, self.adj, self.reached, fbase, aptr, iptr, iaux, faux,
-                  scratch, r, stop, resume)
-            if p < 0:
-                break
-            opw = recs.item(p, _OP)  # (a Python int: the flag tests below stay in Python)
+            opw = recs.item(r, _OP)  # (a Python int: the flag tests below stay in Python)
+            if opw >= PYTHON_BASE and r != resume and reached[r]:
+                p = r  # a Python (or flagged) record: the kernel would return it at once
+            else:
+                p = k(recs, self.offs, self.adj, reached, fbase, aptr, iptr, iaux, faux,
+                      scratch, r, stop, resume)
+                if p < 0:
+                    break
+                opw = recs.item(p, _OP)
             if opw & _HOOKED and hooked_done != p:
                 hooked_done = p
                 if free:

@@ -213,6 +213,55 @@ def test_plain_and_vectorised_kernels_agree(monkeypatch, n):
         np.testing.assert_array_equal(p, v)
 
 
+@pytest.mark.parametrize("n", [1, 3, 300])
+def test_plain_and_vectorised_kernels_agree_on_powers_quotients_and_second_backwards(
+        monkeypatch, n):
+    """The loops ``vsweep`` has of its own for constant powers, quotients and the tanh backward
+    records of a second backward give the formula switch's gradients bit for bit (special
+    values included; sigmoid's backward records take the switch in both)."""
+    rng = np.random.default_rng(n)
+    xs, ys = rng.uniform(-2, 2, n), rng.uniform(0.5, 2, n)
+    if n >= 3:
+        xs[:3] = [0.0, -0.0, np.inf]
+
+    def grads(mean):
+        monkeypatch.setattr(sweep, "_VECTOR_MEAN", mean)
+        x, y = tg.tensor(xs, requires_grad=True), tg.tensor(ys, requires_grad=True)
+        with np.errstate(all="ignore"):
+            z = x ** 2 + x ** 3 * 0.5 + y ** -2 + y ** 0.5 + x / y + x ** 1
+            (gx, gy) = tg.autograd.grad((tg.tanh(x * y) + tg.sigmoid(x - y) + z).sum(),
+                                        (x, y), create_graph=True)
+            (gx * gx + gy).sum().backward()  # tanh_backward, sigmoid_backward records
+        return x.grad.numpy().copy(), y.grad.numpy().copy()
+
+    plain, vector = grads(10 ** 9), grads(0)
+    for p, v in zip(plain, vector):
+        np.testing.assert_array_equal(p, v)
+
+
+def test_a_python_record_on_top_is_swept_without_entering_the_kernel(monkeypatch):
+    """A backward whose first record runs in Python (a matrix product) goes to it directly:
+    the kernel is entered only below it (it would return at once)."""
+    calls = []
+    kernel_for = sweep._kernel_for
+
+    def spy(*a):
+        k = kernel_for(*a)
+
+        def counted(*args):
+            calls.append(args[10])  # the record the kernel starts at
+            return k(*args)
+        return counted
+
+    monkeypatch.setattr(sweep, "_kernel_for", spy)
+    a = np.random.default_rng(0).standard_normal((5, 4))
+    x = tg.tensor(np.arange(4.0), requires_grad=True)
+    y = tg.tensor(a) @ x
+    y.backward(tg.tensor(np.ones(5)))
+    np.testing.assert_allclose(x.grad.numpy(), a.sum(0), rtol=1e-14)
+    assert calls and y._rec not in calls
+
+
 @pytest.mark.parametrize("n", [4095, 4096, 10000])
 def test_losses_sharing_a_large_input_backward_one_after_the_other(n):
     """Two graphs recorded on one segment share the IMPORT of a parameter; the first backward

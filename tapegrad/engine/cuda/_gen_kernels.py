@@ -94,6 +94,8 @@ def where(c, a, b):
 def _pow(x, y):
     if y == 1.0:
         return x
+    if y == 0.0:
+        return 1.0
     if y == 2.0:
         return x * x
     if y == 0.5:
