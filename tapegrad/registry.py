@@ -204,6 +204,31 @@ class OpDef:
         return self._numpy_add_rules
 
 
+# ``_pow`` of the compiled formulas, pasted by both kernel generators (the CPU sweep's, the CUDA
+# kernels'): PyTorch's powers of a constant exponent (``TORCH_POWERS``, sqrt/rsqrt for +-0.5),
+# and x ** 1 and x ** 0 without C's pow (exact: pow(x, 1) is x, pow(x, 0) is 1, NaN included;
+# a square's derivative is 2 * x ** 1)
+POW_SOURCE = """def _pow(x, y):
+    if y == 1.0:
+        return x
+    if y == 0.0:
+        return 1.0
+    if y == 2.0:
+        return x * x
+    if y == 0.5:
+        return sqrt(x)  # (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan: PyTorch's)
+    if y == -0.5:
+        return 1.0 / sqrt(x)
+    if y == 3.0:
+        return x * x * x
+    if y == -1.0:
+        return 1.0 / x
+    if y == -2.0:
+        return 1.0 / (x * x)
+    return x ** y
+"""
+
+
 def pow_as_call(expr):
     """``a ** b`` in a formula as a call, for the compiled and NumPy evaluations, as PyTorch
     computes it: ``_pow(a, b)`` for a constant exponent (sqrt for 0.5, rsqrt for -0.5), else

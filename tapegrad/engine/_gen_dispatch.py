@@ -10,7 +10,7 @@ invalidated whenever a formula changes; code made by ``exec`` could not be cache
 import hashlib
 import pathlib
 
-from ..registry import PYTHON_BASE, REGISTRY, Op
+from ..registry import POW_SOURCE, PYTHON_BASE, REGISTRY, Op
 from ..tape import CODE_MASK
 
 TARGET = pathlib.Path(__file__).with_name("_sweep_dispatch.py")
@@ -114,29 +114,7 @@ def where(c, a, b):
 
 
 @njit(cache=True)
-def _pow(x, y):
-    """``x ** y`` in formulas, as PyTorch computes it: y = 0.5 is sqrt and y = -0.5 is rsqrt
-    (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan), 2, 3, -1 and -2 are products (the NumPy
-    sweep's ``TORCH_POWERS``), 1 is x (C's pow(x, 1) exactly, without its ~100 instructions:
-    the 2 * x ** 1 of every square's derivative), 0 is 1 (C's pow(x, 0), NaN included: the
-    derivative of x ** 1)."""
-    if y == 1.0:
-        return x
-    if y == 0.0:
-        return 1.0
-    if y == 2.0:
-        return x * x
-    if y == 0.5:
-        return sqrt(x)
-    if y == -0.5:
-        return 1.0 / sqrt(x)
-    if y == 3.0:
-        return x * x * x
-    if y == -1.0:
-        return 1.0 / x
-    if y == -2.0:
-        return 1.0 / (x * x)
-    return x ** y
+{pow}
 
 
 @njit(cache=True)
@@ -559,7 +537,8 @@ def generate():
             .replace("{dx}", _switch(elementwise, "dx"))
             .replace("{dy}", _switch(elementwise, "dy"))
             .replace("{hot_dx}", _hot_switch(elementwise, "dx", "oa"))
-            .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob")))
+            .replace("{hot_dy}", _hot_switch(elementwise, "dy", "ob"))
+            .replace("{pow}", POW_SOURCE.rstrip("\n")))
     lines = [head.rstrip("\n")]
     test = "                if not _hot_d{0}(op, adj, o, o{1}, n, px, py, po, sx, sy, so, c0):\n"
     calls = {"{hot_call_dx}": test.format("x", "a"), "{hot_call_dy}": test.format("y", "b")}

@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "500dd724fba0401c"
+RULES_HASH = "173d74ad9f022849"
 
 
 @intrinsic
@@ -93,11 +93,6 @@ def where(c, a, b):
 
 @njit(cache=True)
 def _pow(x, y):
-    """``x ** y`` in formulas, as PyTorch computes it: y = 0.5 is sqrt and y = -0.5 is rsqrt
-    (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan), 2, 3, -1 and -2 are products (the NumPy
-    sweep's ``TORCH_POWERS``), 1 is x (C's pow(x, 1) exactly, without its ~100 instructions:
-    the 2 * x ** 1 of every square's derivative), 0 is 1 (C's pow(x, 0), NaN included: the
-    derivative of x ** 1)."""
     if y == 1.0:
         return x
     if y == 0.0:
@@ -105,7 +100,7 @@ def _pow(x, y):
     if y == 2.0:
         return x * x
     if y == 0.5:
-        return sqrt(x)
+        return sqrt(x)  # (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan: PyTorch's)
     if y == -0.5:
         return 1.0 / sqrt(x)
     if y == 3.0:

@@ -31,7 +31,7 @@ import re
 import textwrap
 from types import SimpleNamespace
 
-from ...registry import DERIVS, PYTHON_BASE, REGISTRY, pow_as_call
+from ...registry import DERIVS, POW_SOURCE, PYTHON_BASE, REGISTRY, pow_as_call
 
 TARGET = pathlib.Path(__file__).with_name("_kernels_generated.py")
 
@@ -91,24 +91,7 @@ def where(c, a, b):
 
 
 @cuda.jit(device=True)
-def _pow(x, y):
-    if y == 1.0:
-        return x
-    if y == 0.0:
-        return 1.0
-    if y == 2.0:
-        return x * x
-    if y == 0.5:
-        return sqrt(x)
-    if y == -0.5:
-        return 1.0 / sqrt(x)
-    if y == 3.0:
-        return x * x * x
-    if y == -1.0:
-        return 1.0 / x
-    if y == -2.0:
-        return 1.0 / (x * x)
-    return x ** y
+{pow}
 
 
 @cuda.jit(device=True)
@@ -324,8 +307,8 @@ def render():
             expr = pow_as_call(getattr(d, attr))
             if expr:
                 out += [f"    if op == {code}:  # {d.op.name}", f"        return {expr}"]
-    kernels = (_HEADER.replace("{fwd}", _switch(fwd)).replace("{dx}", _switch(dx))
-               .replace("{dy}", _switch(dy)))
+    kernels = (_HEADER.replace("{pow}", POW_SOURCE.rstrip("\n")).replace("{fwd}", _switch(fwd))
+               .replace("{dx}", _switch(dx)).replace("{dy}", _switch(dy)))
     kernels = kernels.replace("@cuda.jit\ndef", "@cuda.jit(cache=True)\ndef")
     return _PREAMBLE + "\n\n".join(defs) + "\n\n" + kernels.lstrip("\n")
 

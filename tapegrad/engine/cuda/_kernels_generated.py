@@ -71,7 +71,7 @@ def _pow(x, y):
     if y == 2.0:
         return x * x
     if y == 0.5:
-        return sqrt(x)
+        return sqrt(x)  # (C's pow(-inf, 0.5) is inf, sqrt(-inf) is nan: PyTorch's)
     if y == -0.5:
         return 1.0 / sqrt(x)
     if y == 3.0:
