@@ -1,4 +1,4 @@
-"""Vector updates rounded as PyTorch's CPU kernels round them (L-BFGS, SGD).
+"""The two vector primitives of L-BFGS, rounded as PyTorch's CPU kernels round them.
 
 L-BFGS amplifies last-bit differences (a line search compares losses; the two-loop recursion
 divides by small dot products), so matching PyTorch's iterates needs PyTorch's rounding, not
@@ -13,9 +13,7 @@ just its formulas:
   blockings that are not reproduced here: there the iterates agree to rounding amplification.
 
 Both run as small Numba kernels (``_fused_kernels``: compiled once, cached), loaded on the first
-step that uses them so that ``import tapegrad`` does not import Numba. ``axpy`` is also SGD's
-update (``p.add_(g, alpha=-lr)`` in PyTorch): one pass, no temporary, PyTorch's bits, in float32
-too. Other dtypes and layouts use NumPy.
+L-BFGS step so that ``import tapegrad`` does not import Numba. Other dtypes use NumPy.
 """
 
 import numpy as np
@@ -32,22 +30,14 @@ def _load():
     return _kernels
 
 
-_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
-
-
 def _f64(a):
     return a.dtype == np.float64 and a.flags.c_contiguous
 
 
 def axpy(y, alpha, x):
-    """``y += alpha * x`` in place, one rounding per element: ``y.add_(x, alpha=alpha)``
-    (``y``, ``x`` C-contiguous arrays of one shape; float32 computes in float32, ``alpha``
-    rounded to float32 first, as PyTorch's kernel does)."""
-    dt = y.dtype if type(y) is np.ndarray else None
-    if (dt is _F64 or dt is _F32) and type(x) is np.ndarray and x.dtype is dt and \
-            y.flags.c_contiguous and x.flags.c_contiguous and x.shape == y.shape:
-        _load()[0](y.reshape(-1), float(alpha) if dt is _F64 else np.float32(alpha),
-                   x.reshape(-1))
+    """``y += alpha * x`` in place, one rounding per element (``y``, ``x`` 1-d)."""
+    if _f64(y) and _f64(x):
+        _load()[0](y, float(alpha), x)
     else:
         y += alpha * x
 

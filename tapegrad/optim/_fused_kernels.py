@@ -1,4 +1,4 @@
-"""Numba kernels of ``_fused`` (imported on the first SGD or L-BFGS step, not with tapegrad)."""
+"""Numba kernels of ``_fused`` (imported on the first L-BFGS step, not with tapegrad)."""
 
 import numpy as np
 from llvmlite import ir
@@ -14,19 +14,15 @@ _OPTS = {"cache": True, "fastmath": False, "nogil": True}
 
 @intrinsic
 def _fma(typingctx, a, b, c):
-    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``: the instruction, or libm's fma),
-    all three float64 or all three float32."""
-    if not (a == b == c and a in (types.float64, types.float32)):
-        return None
+    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``: the instruction, or libm's fma)."""
 
     def codegen(context, builder, sig, args):
-        t = context.get_value_type(sig.return_type)
-        fnty = ir.FunctionType(t, [t, t, t])
-        name = "llvm.fma.f64" if sig.return_type == types.float64 else "llvm.fma.f32"
-        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+        f64 = ir.DoubleType()
+        fnty = ir.FunctionType(f64, [f64, f64, f64])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f64")
         return builder.call(fn, args)
 
-    return a(a, a, a), codegen
+    return types.float64(types.float64, types.float64, types.float64), codegen
 
 
 @njit(**_OPTS)

@@ -1,6 +1,5 @@
 """SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update)."""
 
-from ._fused import axpy
 from .optimizer import Optimizer, _arr, _state_tensor, _touch
 
 
@@ -50,6 +49,6 @@ class SGD(Optimizer):
                         b *= momentum
                         b += (1 - dampening) * g
                     g = g + momentum * _arr(buf) if nesterov else _arr(buf)
-                axpy(data, -lr, g)  # PyTorch's p.add_(g, alpha=-lr): one rounding
+                data -= lr * g
                 _touch(p)
         return loss
