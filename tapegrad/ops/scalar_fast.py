@@ -36,19 +36,17 @@ _plain = _make  # marks inference tensors when inference mode was ever used
 # the same value in its own dtype, so the constants of a program are kept converted, per dtype.
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
 _F32_MAX = float(np.finfo(np.float32).max)
-_consts64, _consts32, _no_consts = {}, {}, {}
+_consts64, _consts32, _no_consts = {}, {}, {}  # (_no_consts: other dtypes, kept empty)
 _MAX_CONSTS = 256  # distinct constants kept per dtype (a program repeats a few)
 
 
-def _converted(dt, c):
-    """``c`` (a float, not found in its dtype's table) as a 0-d array of ``dt``, kept for the
-    next time; ``c`` itself where the table cannot stand for it: other dtypes, zeros (0.0 and
-    -0.0 are one key), NaN (never equal to itself) and float32 overflow (NumPy warns at each
-    conversion, a kept array would warn once)."""
-    if c != c or c == 0.0 or (dt is _F32 and not -_F32_MAX <= c <= _F32_MAX):
-        return c
-    consts = _consts64 if dt is _F64 else _consts32 if dt is _F32 else None
-    if consts is None:
+def _converted(consts, dt, c):
+    """``c`` (a float, not found in ``consts``, the table of ``dt``) as a 0-d array of ``dt``,
+    kept there for the next time; ``c`` itself where the table cannot stand for it: other
+    dtypes, zeros (0.0 and -0.0 are one key), NaN (never equal to itself) and float32 overflow
+    (NumPy warns at each conversion, a kept array would warn once)."""
+    if consts is _no_consts or c != c or c == 0.0 or (
+            dt is _F32 and not -_F32_MAX <= c <= _F32_MAX):
         return c
     if len(consts) >= _MAX_CONSTS:
         consts.clear()
@@ -132,9 +130,10 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
             try:
                 if to is float:
                     dt = d.dtype
-                    c = (_consts64 if dt is _F64 else _consts32 if dt is _F32 else _no_consts) \
-                        .get(other)
-                    r = uf(d, _converted(dt, other) if c is None else c)
+                    # (the table chosen inline: a call costs a third of what the table saves)
+                    consts = _consts64 if dt is _F64 else _consts32 if dt is _F32 else _no_consts
+                    c = consts.get(other)
+                    r = uf(d, _converted(consts, dt, other) if c is None else c)
                 elif to is int:
                     r = uf(d, other)
                 elif to is Tensor and not other._rg and type(od := other._data) is _ndarray \

@@ -224,19 +224,27 @@ def test_plain_and_vectorised_kernels_agree_on_powers_quotients_and_second_backw
     if n >= 3:
         xs[:3] = [0.0, -0.0, np.inf]
 
+    def program(L, x, y):
+        z = x ** 2 + x ** 3 * 0.5 + y ** -2 + y ** 0.5 + x / y + x ** 1
+        (gx, gy) = L.autograd.grad((L.tanh(x * y) + L.sigmoid(x - y) + z).sum(), (x, y),
+                                   create_graph=True)
+        (gx * gx + gy).sum().backward()  # tanh_backward, sigmoid_backward records
+
     def grads(mean):
         monkeypatch.setattr(sweep, "_VECTOR_MEAN", mean)
         x, y = tg.tensor(xs, requires_grad=True), tg.tensor(ys, requires_grad=True)
         with np.errstate(all="ignore"):
-            z = x ** 2 + x ** 3 * 0.5 + y ** -2 + y ** 0.5 + x / y + x ** 1
-            (gx, gy) = tg.autograd.grad((tg.tanh(x * y) + tg.sigmoid(x - y) + z).sum(),
-                                        (x, y), create_graph=True)
-            (gx * gx + gy).sum().backward()  # tanh_backward, sigmoid_backward records
+            program(tg, x, y)
         return x.grad.numpy().copy(), y.grad.numpy().copy()
 
     plain, vector = grads(10 ** 9), grads(0)
     for p, v in zip(plain, vector):
         np.testing.assert_array_equal(p, v)
+    torch = pytest.importorskip("torch")  # and both are PyTorch's second derivatives
+    tx, ty = (torch.tensor(a, requires_grad=True) for a in (xs, ys))
+    program(torch, tx, ty)
+    for v, t in zip(vector, (tx.grad, ty.grad)):
+        np.testing.assert_allclose(v, t.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_a_python_record_on_top_is_swept_without_entering_the_kernel(monkeypatch):
