@@ -110,6 +110,16 @@ def cuda_api():
     raise RuntimeError(_cuda_error)
 
 
+def simulated():
+    """Whether ``numba.cuda`` is numba-cuda's simulator (every thread a Python thread).
+
+    Asked of the module itself, not of Numba's ``config.ENABLE_CUDASIM``: Numba reloads its
+    config from the environment at every compile, so a process that switched the simulator on
+    and then removed ``NUMBA_ENABLE_CUDASIM`` from its environment (a test harness keeping it
+    from subprocesses) reads False there later, while ``numba.cuda`` stays the simulator."""
+    return cuda_api().jit.__module__.startswith("numba.cuda.simulator")
+
+
 def available():
     try:
         cuda_api()

@@ -394,3 +394,22 @@ def test_without_a_gpu_cuda_raises_a_clear_error():
         assert len(p.stdout.splitlines()) == 1
     else:
         assert "NUMBA_ENABLE_CUDASIM=1" in p.stdout and "GPU" in p.stdout
+
+
+def test_simulator_arithmetic_after_numba_reloads_its_config():
+    # A harness that switches the simulator on and then removes NUMBA_ENABLE_CUDASIM from the
+    # environment (this suite's conftest, to keep it from subprocesses): Numba's next compile
+    # reloads its config, which then says "no simulator" while numba.cuda stays the simulator.
+    # The kernels loaded after that must still give inf/nan, not Python's "math domain error".
+    p = _run("import os, math\n"
+             "os.environ['NUMBA_ENABLE_CUDASIM'] = '1'\n"
+             "import numba.cuda\n"
+             "del os.environ['NUMBA_ENABLE_CUDASIM']\n"
+             "from numba import njit\n"
+             "njit(lambda v: v + 1)(1)  # a compile: Numba reloads its config\n"
+             "import tapegrad as tg\n"
+             "x = tg.tensor([2.0, 0.5], device='cuda')\n"
+             "y = tg.acos(x).cpu().numpy()\n"
+             "print(math.isnan(y[0]), abs(y[1] - math.acos(0.5)) < 1e-15)\n")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["True", "True"]

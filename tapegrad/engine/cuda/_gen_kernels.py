@@ -45,9 +45,9 @@ import math
 from math import cos, exp, expm1, log, log1p, sin, sqrt, tan, tanh  # noqa: F401
 
 from numba import cuda
-from numba.core import config
+from ...device import simulated
 
-if config.ENABLE_CUDASIM:  # Python arithmetic raises where the device gives inf/nan
+if simulated():  # Python arithmetic raises where the device gives inf/nan
     from ._sim_ieee import *  # noqa: F403
 
 

@@ -8,9 +8,9 @@ Grid-stride loops; launched through ``kernels.launch``. Imported on first use of
 import math
 
 from numba import cuda
-from numba.core import config
+from ...device import simulated
 
-if config.ENABLE_CUDASIM:  # Python arithmetic raises where the device gives inf/nan
+if simulated():  # Python arithmetic raises where the device gives inf/nan
     from ._sim_ieee import *  # noqa: F403
 
 

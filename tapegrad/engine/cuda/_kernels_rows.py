@@ -8,14 +8,14 @@ caches them on disk.
 import math
 
 from numba import cuda, float64
-from numba.core import config
+from ...device import simulated
 
-if config.ENABLE_CUDASIM:  # Python arithmetic raises where the device gives inf/nan
+if simulated():  # Python arithmetic raises where the device gives inf/nan
     from ._sim_ieee import *  # noqa: F403
 
 # the simulator runs every thread as a Python thread: small blocks and tiles
-THREADS = 8 if config.ENABLE_CUDASIM else 256
-TILE = 4 if config.ENABLE_CUDASIM else 16
+THREADS = 8 if simulated() else 256
+TILE = 4 if simulated() else 16
 
 
 # Row kernels: src is (rows, cols) C-contiguous, the reduced dims moved last; one thread per

@@ -10,14 +10,9 @@ parameters of strided gathers and scatters, and moves reduced dims last for the 
 
 import numpy as np
 
-from ...device import cuda_api
+from ...device import cuda_api, simulated as sim
 
 _K = None  # namespace of compiled kernels
-
-
-def sim():
-    """True under numba-cuda's simulator (every thread a Python thread: tiny launches)."""
-    return cuda_api().jit.__module__.startswith("numba.cuda.simulator")
 
 
 # the simulator runs every thread as a Python thread: small blocks, few of them
