@@ -16,6 +16,7 @@ import numpy as np
 
 _cuda = None
 _cuda_error = None
+_simulated = None  # numba.cuda is the simulator (fixed once numba.cuda is imported)
 
 
 class device:
@@ -116,8 +117,12 @@ def simulated():
     Asked of the module itself, not of Numba's ``config.ENABLE_CUDASIM``: Numba reloads its
     config from the environment at every compile, so a process that switched the simulator on
     and then removed ``NUMBA_ENABLE_CUDASIM`` from its environment (a test harness keeping it
-    from subprocesses) reads False there later, while ``numba.cuda`` stays the simulator."""
-    return cuda_api().jit.__module__.startswith("numba.cuda.simulator")
+    from subprocesses) reads False there later, while ``numba.cuda`` stays the simulator.
+    Answered once: every kernel launch asks (grid sizes)."""
+    global _simulated
+    if _simulated is None:
+        _simulated = cuda_api().jit.__module__.startswith("numba.cuda.simulator")
+    return _simulated
 
 
 def available():

@@ -10,12 +10,13 @@ import math
 from numba import cuda, float64
 from ...device import simulated
 
-if simulated():  # Python arithmetic raises where the device gives inf/nan
+_SIM = simulated()
+if _SIM:  # Python arithmetic raises where the device gives inf/nan
     from ._sim_ieee import *  # noqa: F403
 
 # the simulator runs every thread as a Python thread: small blocks and tiles
-THREADS = 8 if simulated() else 256
-TILE = 4 if simulated() else 16
+THREADS = 8 if _SIM else 256
+TILE = 4 if _SIM else 16
 
 
 # Row kernels: src is (rows, cols) C-contiguous, the reduced dims moved last; one thread per
