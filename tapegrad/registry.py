@@ -51,6 +51,10 @@ class Op(IntEnum):
     CLONE = 23
     TO_COPY = 24  # dtype conversion between floating types
     ZERO_GRAD = 25  # piecewise-constant results (sign, floor, ...): derivative zero
+    LOGSIGMOID = 26  # ops/activations.py: smooth activations as one record each
+    SILU = 27
+    GELU = 28  # erf form
+    GELU_TANH = 29  # tanh approximation
     # unary with scalar constants c0 (c1) kept in the tape's float side table
     ADDC = 30
     MULC = 31
@@ -61,6 +65,7 @@ class Op(IntEnum):
     LEAKY_RELU = 36  # ops/activations.py: c0 the slope
     HARDTANH = 37  # c0, c1 the bounds
     ELU = 38  # c0 alpha
+    SOFTPLUS = 39  # c0 beta, c1 threshold
     # binary elementwise (inputs already broadcast to one shape)
     ADD = 50
     SUB = 51
@@ -128,7 +133,7 @@ PYTHON_BASE = 1000
 # Functions a derivative formula may call; the sweep binds them to math/scalar helpers, the
 # re-taping sweep to tapegrad ops.
 RULE_FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "sign", "where", "log1p",
-                  "expm1", "sigmoid")
+                  "expm1", "sigmoid", "erf")
 
 
 @dataclass
@@ -357,7 +362,7 @@ def numpy_rule_namespace():
     return dict(_pow=_np_pow, _cpow=_np_cpow, exp=vecmath.exp, log=vecmath.log,
                 sin=vecmath.sin, cos=vecmath.cos, _times=vecmath.times, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=vecmath.where, log1p=np.log1p, expm1=np.expm1,
-                sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)))
+                sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)), erf=vecmath.erf)
 
 
 def defop(op, name, kind, grad_fn=None, **fields):

@@ -316,6 +316,8 @@ def elu(input, alpha=1.0, inplace=False):
 def gelu(input, approximate="none"):
     """``x * Phi(x)``: exact with erf (``'none'``) or the tanh approximation (``'tanh'``)."""
     x = _t(input)
+    if approximate in ("none", "tanh") and _activations.fusable(x):  # one record
+        return _activations.gelu(x, approximate)
     if approximate == "none":
         return x * 0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
@@ -327,12 +329,16 @@ def gelu(input, approximate="none"):
 def silu(input, inplace=False):
     """``x * sigmoid(x)``."""
     x = _t(input)
+    if _activations.fusable(x):  # one record (ops/activations.py)
+        return _activations.silu(x)
     return x * O.sigmoid(x)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``."""
     x = _t(input)
+    if _activations.fusable(x):  # one record (ops/activations.py)
+        return _activations.softplus(x, beta, threshold)
     bx = x * beta if beta != 1 else x
     # where, not clamp: a nan input keeps its nan gradient, as PyTorch's
     soft = O.log1p(O.exp(O.where(bx > threshold, float(threshold), bx)))

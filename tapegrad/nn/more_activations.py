@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .. import ops as O
+from ..ops import activations as _activations
 from ..ops.record import as_tensor as _t
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -31,6 +32,8 @@ _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 def logsigmoid(input):
     """``log(sigmoid(x))`` without overflow on either side."""
     x = _t(input)
+    if _activations.fusable(x):  # one record (ops/activations.py)
+        return _activations.logsigmoid(x)
     # where, not clamp: a nan input keeps its nan gradient, as PyTorch's
     pos = 0.0 - O.log1p(O.exp(-O.where(x < 0, 0.0, x)))  # (+0, not -0, at +inf)
     xn = O.where(x > 0, 0.0, x)

@@ -53,7 +53,7 @@ def _rule_where(cond, a, b):
 def rule_namespace():
     """Names a derivative formula may use, bound to tapegrad ops (re-taping)."""
     return dict(exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sqrt=sqrt, sign=sign,
-                where=_rule_where, log1p=log1p, expm1=expm1, sigmoid=sigmoid)
+                where=_rule_where, log1p=log1p, expm1=expm1, sigmoid=sigmoid, erf=erf)
 
 
 def _rev(f):

@@ -1,9 +1,12 @@
-"""``leaky_relu``, ``hardtanh`` and ``elu`` of CPU real float tensors as one elementwise record
-each, with their constants in the tape's side table, as PyTorch records them
-(``LeakyReluBackward0``, ``HardtanhBackward0``, ``EluBackward0``), instead of the compares,
-products, clamps and selects of their compositions, whose select saved a float mask. The values
-are the compositions' (PyTorch's): ``x > 0 ? x : x * slope``, ``x`` clamped, ``x > 0 ? x :
-alpha * expm1(x)``; the derivatives PyTorch's:
+"""Activations of CPU real float tensors as one elementwise record each, with their constants
+in the tape's side table, as PyTorch records them (``LeakyReluBackward0``, ``HardtanhBackward0``,
+``EluBackward0``, ``LogSigmoidBackward0``, ``SoftplusBackward0``, ``SiluBackward0``,
+``GeluBackward0``), instead of the compares, products, clamps and selects of their
+compositions (logsigmoid was twelve records, ~125 µs a call on 256 elements; PyTorch's one
+kernel ~5). The values are PyTorch's formulas: ``x > 0 ? x : x * slope``, ``x`` clamped,
+``x > 0 ? x : alpha * expm1(x)``, ``min(x, 0) - log1p(exp(-|x|))``, ``beta x > threshold ? x :
+log1p(exp(beta x)) / beta``, ``x / (1 + exp(-x))``, ``x / 2 (1 + erf(x / sqrt 2))`` and its tanh
+approximation; the derivatives PyTorch's:
 
 * leaky_relu: ``g`` where ``x > 0``, else ``g * slope`` (a NaN input takes the slope);
 * hardtanh: ``g`` strictly inside ``(min, max)``, else 0, also at NaN (PyTorch's
@@ -11,8 +14,15 @@ alpha * expm1(x)``; the derivatives PyTorch's:
 * elu: ``g * alpha * exp(x)`` where ``x <= 0``, else ``g`` (NaN takes ``g``), PyTorch's form:
   from ``exp(x)``, not from the output (``out + alpha`` cancels for very negative ``x``).
 
-leaky_relu's and hardtanh's are selects of ``g`` (zero second derivative); elu's second
-derivative is its re-taped formula's. CUDA tensors, complex values, vmap's batched tensors and
+* logsigmoid: ``g sigmoid(-x)``; softplus: ``g`` where ``beta x > threshold``, else
+  ``g sigmoid(beta x)``; silu: ``g s (1 + x (1 - s))``, ``s = sigmoid(x)``; gelu: ``g (Phi(x) +
+  x phi(x))``, and the tanh form's derivative term by term as PyTorch writes it. ``sigmoid`` in
+  these rules is overflow-free in both directions, so their re-taped second derivatives are
+  finite wherever PyTorch's are (a ``z / (1 + z)`` with ``z = exp(x)`` would give inf / inf in
+  the branch a select discards, and 0 * nan in its gradient).
+
+leaky_relu's and hardtanh's are selects of ``g`` (zero second derivative); the others' second
+derivatives are their re-taped formulas'. CUDA tensors, complex values, vmap's batched tensors and
 ``tg.compile``'s tracer take the compositions.
 """
 
@@ -25,10 +35,12 @@ from .. import vecmath
 from ..registry import Op, defop
 from ..tensor import Tensor, _make
 from . import record as R
-from .elementwise import _const_op
+from .elementwise import _const_op, _record_unary
 
 # opcodes as plain ints for the record paths (an enum member costs ~0.12 µs to read)
 _LEAKY_RELU, _HARDTANH, _ELU = int(Op.LEAKY_RELU), int(Op.HARDTANH), int(Op.ELU)
+_LOGSIGMOID, _SOFTPLUS, _SILU = int(Op.LOGSIGMOID), int(Op.SOFTPLUS), int(Op.SILU)
+_GELU, _GELU_TANH = int(Op.GELU), int(Op.GELU_TANH)
 
 defop(Op.LEAKY_RELU, "_leaky_relu_c", "unary", "LeakyReluBackward0", saves=("x",),
       dx="where(x > 0.0, g, g * c0)", nconst=1)
@@ -36,6 +48,22 @@ defop(Op.HARDTANH, "_hardtanh_c", "unary", "HardtanhBackward0", saves=("x",),
       dx="where((x > c0) & (x < c1), g, 0.0)", nconst=2)
 defop(Op.ELU, "_elu_c", "unary", "EluBackward0", saves=("x",),
       dx="where(x <= 0.0, g * c0 * exp(x), g)", nconst=1)
+defop(Op.LOGSIGMOID, "_logsigmoid_c", "unary", "LogSigmoidBackward0", saves=("x",),
+      dx="g * sigmoid(-x)")
+defop(Op.SOFTPLUS, "_softplus_c", "unary", "SoftplusBackward0", saves=("x",),
+      dx="where(x * c0 > c1, g, g * sigmoid(x * c0))", nconst=2)
+defop(Op.SILU, "_silu_c", "unary", "SiluBackward0", saves=("x",),
+      dx="g * sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x)))")
+# Phi(x) = (1 + erf(x / sqrt 2)) / 2 and phi(x) = exp(-x^2 / 2) / sqrt(2 pi), PyTorch's constants
+defop(Op.GELU, "_gelu_c", "unary", "GeluBackward0", saves=("x",),
+      dx="g * (0.5 * (1.0 + erf(x * 0.7071067811865476)) "
+         "+ x * (0.3989422804014327 * exp(x * x * -0.5)))")
+# t = tanh(k (x + 0.044715 x^3)), k = sqrt(2 / pi): d/dx of x (1 + t) / 2
+defop(Op.GELU_TANH, "_gelu_tanh_c", "unary", "GeluBackward0", saves=("x",),
+      dx="g * (0.5 * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) "
+         "+ 0.5 * x * (1.0 - tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))) "
+         "* tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) "
+         "* (0.7978845608028654 * (1.0 + 3.0 * 0.044715 * (x * x))))")
 
 
 def fusable(x):
@@ -94,3 +122,92 @@ def hardtanh(x, lo, hi):
     if x._rg and R._grad_on():
         return _const_op(_HARDTANH, x, r, lo, hi, save_x=True)
     return _make(r)
+
+
+def _smooth(code, x, r, *consts):
+    """Record smooth activation ``code`` (saving ``x``) or return ``r`` without history."""
+    if x._rg and R._grad_on():
+        return _const_op(code, x, r, *consts, save_x=True) if consts else \
+            _unary_op(code, x, r)
+    return _make(r)
+
+
+def _unary_op(code, x, r):
+    """A constant-free one-record activation (``elementwise._record_unary``'s fast paths)."""
+    if type(r) is np.ndarray and type(x._data) is np.ndarray and x._base is None:
+        return R.result_arrays(r, code, x, None, True, False, False)
+    if type(r) is float:
+        return R.rec1(code, x, r, None, x._data)
+    return _record_unary(code, x, r, True, False, -1)
+
+
+def logsigmoid(x):
+    """``min(x, 0) - log1p(exp(-|x|))``, PyTorch's form: no overflow on either side."""
+    d = x._data
+    if type(d) is float:
+        r = min(d, 0.0) - math.log1p(math.exp(-abs(d)))
+    else:
+        r = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
+    return _smooth(_LOGSIGMOID, x, r)
+
+
+def softplus(x, beta, threshold):
+    """``x`` where ``beta x > threshold``, else ``log1p(exp(beta x)) / beta``."""
+    d = x._data
+    beta, threshold = _in_dtype(d, beta), _in_dtype(d, threshold)
+    if type(d) is float:
+        bx = d * beta
+        if bx > threshold:
+            r = d
+        else:
+            try:
+                r = math.log1p(math.exp(bx)) / beta
+            except OverflowError:  # (a threshold above exp's range)
+                r = math.inf
+    else:
+        bx = d * beta if beta != 1.0 else d
+        # exp of at most the threshold: the select below discards the rest, so they raise no
+        # overflow warning (only a threshold past float32's exp range can still overflow)
+        if threshold < 88.0:
+            soft = np.log1p(np.exp(np.minimum(bx, threshold)))
+        else:
+            with np.errstate(over="ignore"):
+                soft = np.log1p(np.exp(np.minimum(bx, threshold)))
+        if beta != 1.0:
+            soft /= beta
+        r = vecmath.where(bx > threshold, d, soft)
+    return _smooth(_SOFTPLUS, x, r, beta, threshold)
+
+
+def silu(x):
+    """``x / (1 + exp(-x))``, PyTorch's form."""
+    d = x._data
+    if type(d) is float:
+        try:
+            r = d / (1.0 + math.exp(-d))
+        except OverflowError:  # exp(-x) is inf: -0.0, and nan at -inf (inf / inf)
+            r = d / math.inf
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # (exp(-x) is inf below -709:
+            # x / inf is -0, and nan at -inf, as PyTorch's)
+            r = d / (1.0 + np.exp(-d))
+    return _smooth(_SILU, x, r)
+
+
+def gelu(x, approximate):
+    """``x / 2 (1 + erf(x / sqrt 2))`` or ``x / 2 (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))``,
+    PyTorch's forms."""
+    d = x._data
+    if approximate == "tanh":
+        if type(d) is float:
+            r = 0.5 * d * (1.0 + math.tanh(0.7978845608028654 * (d + 0.044715 * (d * d * d))))
+        else:
+            with np.errstate(invalid="ignore", over="ignore"):  # (-inf * 0 at -inf: nan)
+                r = 0.5 * d * (1.0 + np.tanh(0.7978845608028654 * (d + 0.044715 * (d * d * d))))
+        return _smooth(_GELU_TANH, x, r)
+    if type(d) is float:
+        r = d * 0.5 * (1.0 + math.erf(d * 0.7071067811865476))
+    else:
+        with np.errstate(invalid="ignore"):  # (-inf * 0 at -inf: nan, as PyTorch's)
+            r = d * 0.5 * (1.0 + vecmath.erf(d * 0.7071067811865476))
+    return _smooth(_GELU, x, r)

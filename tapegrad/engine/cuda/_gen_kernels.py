@@ -42,7 +42,7 @@ first use of a CUDA tensor (``engine/cuda/kernels.k``), never by ``import tapegr
 """
 
 import math
-from math import cos, exp, expm1, log, log1p, sin, sqrt, tan, tanh  # noqa: F401
+from math import cos, erf, exp, expm1, log, log1p, sin, sqrt, tan, tanh  # noqa: F401
 
 from numba import cuda
 from ...device import simulated

@@ -5,7 +5,7 @@ first use of a CUDA tensor (``engine/cuda/kernels.k``), never by ``import tapegr
 """
 
 import math
-from math import cos, exp, expm1, log, log1p, sin, sqrt, tan, tanh  # noqa: F401
+from math import cos, erf, exp, expm1, log, log1p, sin, sqrt, tan, tanh  # noqa: F401
 
 from numba import cuda
 from ...device import simulated
@@ -204,6 +204,14 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return g
     if op == 25:  # ZERO_GRAD
         return 0.0
+    if op == 26:  # LOGSIGMOID
+        return g * sigmoid(-x)
+    if op == 27:  # SILU
+        return g * sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x)))
+    if op == 28:  # GELU
+        return g * (0.5 * (1.0 + erf(x * 0.7071067811865476)) + x * (0.3989422804014327 * exp(x * x * -0.5)))
+    if op == 29:  # GELU_TANH
+        return g * (0.5 * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) + 0.5 * x * (1.0 - tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))) * tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) * (0.7978845608028654 * (1.0 + 3.0 * 0.044715 * (x * x))))
     if op == 30:  # ADDC
         return g
     if op == 31:  # MULC
@@ -222,6 +230,8 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return where((x > c0) & (x < c1), g, 0.0)
     if op == 38:  # ELU
         return where(x <= 0.0, g * c0 * exp(x), g)
+    if op == 39:  # SOFTPLUS
+        return where(x * c0 > c1, g, g * sigmoid(x * c0))
     if op == 50:  # ADD
         return g
     if op == 51:  # SUB
