@@ -1,5 +1,7 @@
 """The performance-target workloads: tapegrad and PyTorch timed in the same process (ratios)."""
 
+import numpy as np
+
 from .common import torch_or_skip
 from .workloads import WORKLOADS
 
@@ -18,4 +20,59 @@ class Workloads:
         self.run()  # compile / warm caches outside the timing
 
     def time_workload(self, workload, library):
+        self.run()
+
+
+# ---- one op of a model's head or loss, forward and backward, on a small batch -----------------
+# Ops the target workloads above do not use, timed the way a user's own model calls them: the
+# fixed cost per call of a composition recorded op by op shows here (logsigmoid was twelve
+# records, ~125 µs against PyTorch's ~5), where the large-array benchmarks see only kernels.
+
+def _small_cases():
+    r = np.random.default_rng(7)
+    x, w = r.standard_normal(256) * 3, r.standard_normal(256)
+    logits, labels = r.standard_normal((32, 10)), r.integers(0, 10, 32)
+    bits = (r.random(256) > 0.5).astype(np.float64)
+    return x, w, logits, labels, bits
+
+
+SMALL_OPS = {
+    "logsigmoid": lambda L, F, t: (F.logsigmoid(t["x"]) * t["w"]).sum(),
+    "softplus": lambda L, F, t: (F.softplus(t["x"]) * t["w"]).sum(),
+    "silu": lambda L, F, t: (F.silu(t["x"]) * t["w"]).sum(),
+    "gelu": lambda L, F, t: (F.gelu(t["x"]) * t["w"]).sum(),
+    "gelu_tanh": lambda L, F, t: (F.gelu(t["x"], approximate="tanh") * t["w"]).sum(),
+    "bce_with_logits": lambda L, F, t: F.binary_cross_entropy_with_logits(t["x"], t["bits"]),
+    "cross_entropy": lambda L, F, t: F.cross_entropy(t["logits"], t["labels"]),
+    "softmax": lambda L, F, t: (F.softmax(t["logits"], 1) * t["logits"]).sum(),
+    "stack": lambda L, F, t: (L.stack([t["x"], t["w"]], 1) * t["x"].reshape(256, 1)).sum(),
+}
+
+
+class SmallOpGrads:
+    """One op on 256 elements (or (32, 10) logits) with its backward, tapegrad and PyTorch."""
+
+    params = [list(SMALL_OPS), ["tapegrad", "torch"]]
+    param_names = ["op", "library"]
+
+    def setup(self, op, library):
+        if library == "torch":
+            L = torch_or_skip()
+            L.set_num_threads(1)
+        else:
+            import tapegrad as L
+        x, w, logits, labels, bits = _small_cases()
+        t = dict(x=L.tensor(x, requires_grad=True), w=L.tensor(w),
+                 logits=L.tensor(logits, requires_grad=True), labels=L.tensor(labels),
+                 bits=L.tensor(bits))
+        f, F = SMALL_OPS[op], L.nn.functional
+
+        def run():
+            t["x"].grad = t["logits"].grad = None
+            f(L, F, t).backward()
+
+        self.run = run
+        run()  # compile outside the timing
+
+    def time_forward_backward(self, op, library):
         self.run()
