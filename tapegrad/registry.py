@@ -124,6 +124,7 @@ class Op(IntEnum):
     LOG_SOFTMAX = 1035
     NLL_LOSS = 1036  # ops/nll.py: (N, C) input, as PyTorch's NllLossBackward0
     LOGSUMEXP = 1037  # ops/fused_softmax.py: saves input and output, as PyTorch's
+    STACK = 1038  # ops/join.py: one record, as PyTorch's StackBackward0
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

@@ -302,6 +302,7 @@ OP_TABLE = [
     ("leaky_relu", lambda a: tg.nn.functional.leaky_relu(a, 0.2) * a, [_X]),
     ("hardtanh", lambda a: tg.nn.functional.hardtanh(a, -0.5, 0.5) * a, [_X]),
     ("elu", lambda a: tg.nn.functional.elu(a, 0.7) * a, [_X]),
+    ("stack", lambda a: tg.stack([a * a, a], 1), [_X]),
     ("logsigmoid", lambda a: tg.nn.functional.logsigmoid(a) * a, [_X]),
     ("softplus", lambda a: tg.nn.functional.softplus(a, beta=1.5, threshold=0.8) * a, [_X]),
     ("silu", lambda a: tg.nn.functional.silu(a) * a, [_X]),

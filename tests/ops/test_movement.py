@@ -272,3 +272,28 @@ def test_movement_errors():
         x[2]
     with pytest.raises(IndexError, match="tensors used as indices must be long"):
         x[tg.tensor([0.0])]
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, 2])
+def test_stack_is_one_record_with_pytorchs_values_and_gradients(dim):
+    """``stack`` of CPU arrays records one op (PyTorch's ``StackBackward0``), not an unsqueeze
+    per input and a cat; a tensor stacked twice gets both gradients."""
+    r = np.random.default_rng(dim + 5)
+    a, b = r.standard_normal((3, 4)), r.standard_normal((3, 4))
+    x, y = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
+    s = tg.stack([x, y * 2.0, x], dim)
+    assert type(s.grad_fn).__name__ == "StackBackward0"
+    w = r.standard_normal(s.shape)
+    (s * tg.tensor(w)).sum().backward()
+    want = np.stack([a, b * 2.0, a], dim)
+    np.testing.assert_array_equal(s.detach().numpy(), want)
+    pick = [np.take(w, i, axis=dim % 3) for i in range(3)]
+    np.testing.assert_array_equal(x.grad.numpy(), pick[0] + pick[2])
+    np.testing.assert_array_equal(y.grad.numpy(), pick[1] * 2.0)
+    v = tg.tensor(r.standard_normal(5), requires_grad=True)
+    assert tg.autograd.gradgradcheck(lambda t: tg.stack([t * t, t], 1), (v,))
+    torch = pytest.importorskip("torch")
+    xt, yt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (torch.stack([xt, yt * 2.0, xt], dim) * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+    np.testing.assert_array_equal(y.grad.numpy(), yt.grad.numpy())
