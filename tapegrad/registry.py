@@ -77,6 +77,7 @@ class Op(IntEnum):
     WHERE = 57  # saves the condition as a 0/1 value "m"
     TANH_BACKWARD = 58  # g * (1 - out^2): tanh's derivative as one record (create_graph)
     SIGMOID_BACKWARD = 59  # g * out * (1 - out): sigmoid's, likewise
+    BCE_LOGITS = 60  # ops/activations.py: binary_cross_entropy_with_logits before reduction
     # linear maps over flat indices
     RESHAPE = 70
     GATHER_STRIDED = 71

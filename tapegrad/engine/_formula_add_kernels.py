@@ -11,7 +11,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "46a16f38b81a4fed"
+RULES_HASH = "81756cf00dabcbcf"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -333,6 +333,15 @@ def sigmoid_backward_dy_add(dst, g, x, y, k0, k1):
         dst[i] += g_i * x_i * (k0 - k1 * y_i)
 
 
+@njit(**_OPTS)
+def bce_with_logits_c_dy_add(dst, g, x):
+    # dst += -g * x
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        dst[i] += -g_i * x_i
+
+
 ADD_KERNELS = {
     (10, 0): (neg_dx_add, ('g',), ()),  # neg
     (11, 0): (exp_dx_add, ('g', 'out'), ()),  # exp
@@ -365,4 +374,5 @@ ADD_KERNELS = {
     (58, 1): (tanh_backward_dy_add, ('g', 'y', 'x'), (-2.0,)),  # tanh_backward
     (59, 0): (sigmoid_backward_dx_add, ('g', 'y'), (1.0,)),  # sigmoid_backward
     (59, 1): (sigmoid_backward_dy_add, ('g', 'x', 'y'), (1.0, 2.0)),  # sigmoid_backward
+    (60, 1): (bce_with_logits_c_dy_add, ('g', 'x'), ()),  # _bce_with_logits_c
 }

@@ -14,7 +14,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "46a16f38b81a4fed"
+RULES_HASH = "81756cf00dabcbcf"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -476,6 +476,24 @@ def sigmoid_backward_dy_in_g(dst, x, y, k0, k1):
         dst[i] = g_i * x_i * (k0 - k1 * y_i)
 
 
+@njit(**_OPTS)
+def bce_with_logits_c_dy(dst, g, x):
+    # -g * x
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        dst[i] = -g_i * x_i
+
+
+@njit(**_OPTS)
+def bce_with_logits_c_dy_in_g(dst, x):
+    # -g * x (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        x_i = x[i]
+        dst[i] = -g_i * x_i
+
+
 KERNELS = {
     (13, 0): (log1p_dx, log1p_dx_in_g, ('g', 'x'), (1.0,)),  # log1p
     (14, 0): (expm1_dx, expm1_dx_in_g, ('g', 'out'), (1.0,)),  # expm1
@@ -498,4 +516,5 @@ KERNELS = {
     (58, 1): (tanh_backward_dy, tanh_backward_dy_in_g, ('g', 'y', 'x'), (-2.0,)),  # tanh_backward
     (59, 0): (sigmoid_backward_dx, sigmoid_backward_dx_in_g, ('g', 'y'), (1.0,)),  # sigmoid_backward
     (59, 1): (sigmoid_backward_dy, sigmoid_backward_dy_in_g, ('g', 'x', 'y'), (1.0, 2.0)),  # sigmoid_backward
+    (60, 1): (bce_with_logits_c_dy, bce_with_logits_c_dy_in_g, ('g', 'x'), ()),  # _bce_with_logits_c
 }

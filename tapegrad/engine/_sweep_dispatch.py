@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "219244c0633b289c"
+RULES_HASH = "ae12f0f46a5fa496"
 
 
 @intrinsic
@@ -127,7 +127,7 @@ def sigmoid(x):
 # saved) and the number of scalar constants. Global arrays are compile-time constants to Numba.
 _KIND = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 ], dtype=np.int64)
 _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -140,11 +140,11 @@ _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1,
     0, 1, -1, -1, 0, 1, 2, -1, 0, 1, -1, -1, 0, 1, -1, -1, -1, -1, -1, 0, 0, 1, -1, -1, 0, 1,
-    -1, -1,
+    -1, -1, 0, 1, -1, -1,
 ], dtype=np.int64).reshape(-1, 4)
 _NCONST = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 2, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 2, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ], dtype=np.int64)
 
 
@@ -231,6 +231,8 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return g * (1.0 - y * y)
     if op == 59:  # SIGMOID_BACKWARD
         return g * y * (1.0 - y)
+    if op == 60:  # BCE_LOGITS
+        return g * (sigmoid(x) - y)
     return 0.0
 
 
@@ -257,6 +259,8 @@ def _dy(op, g, x, y, out, m, c0, c1):
         return g * (-2.0 * y * x)
     if op == 59:  # SIGMOID_BACKWARD
         return g * x * (1.0 - 2.0 * y)
+    if op == 60:  # BCE_LOGITS
+        return -g * x
     return 0.0
 
 

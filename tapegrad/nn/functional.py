@@ -593,6 +593,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(x.shape) != tuple(y.shape):
         raise ValueError(f"Target size ({_size(y.shape)}) must be the same as input size "
                          f"({_size(x.shape)})")
+    if pos_weight is None and weight is None:
+        loss = _activations.bce_with_logits(x, y)  # one record (ops/activations.py)
+        if loss is not None:
+            return _reduce(loss, reduction)
     ls = logsigmoid(x)
     if pos_weight is not None:
         ls = ls * ((pos_weight - 1.0) * y + 1.0)

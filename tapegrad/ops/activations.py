@@ -40,7 +40,7 @@ from .elementwise import _const_op, _record_unary
 # opcodes as plain ints for the record paths (an enum member costs ~0.12 µs to read)
 _LEAKY_RELU, _HARDTANH, _ELU = int(Op.LEAKY_RELU), int(Op.HARDTANH), int(Op.ELU)
 _LOGSIGMOID, _SOFTPLUS, _SILU = int(Op.LOGSIGMOID), int(Op.SOFTPLUS), int(Op.SILU)
-_GELU, _GELU_TANH = int(Op.GELU), int(Op.GELU_TANH)
+_GELU, _GELU_TANH, _BCE_LOGITS = int(Op.GELU), int(Op.GELU_TANH), int(Op.BCE_LOGITS)
 
 defop(Op.LEAKY_RELU, "_leaky_relu_c", "unary", "LeakyReluBackward0", saves=("x",),
       dx="where(x > 0.0, g, g * c0)", nconst=1)
@@ -58,6 +58,10 @@ defop(Op.SILU, "_silu_c", "unary", "SiluBackward0", saves=("x",),
 defop(Op.GELU, "_gelu_c", "unary", "GeluBackward0", saves=("x",),
       dx="g * (0.5 * (1.0 + erf(x * 0.7071067811865476)) "
          "+ x * (0.3989422804014327 * exp(x * x * -0.5)))")
+# binary_cross_entropy_with_logits per element, ``(1 - y) x - logsigmoid(x)`` of logits x and
+# targets y, as PyTorch's BinaryCrossEntropyWithLogitsBackward0 differentiates it
+defop(Op.BCE_LOGITS, "_bce_with_logits_c", "binary", "BinaryCrossEntropyWithLogitsBackward0",
+      saves=("x", "y"), dx="g * (sigmoid(x) - y)", dy="-g * x")
 # t = tanh(k (x + 0.044715 x^3)), k = sqrt(2 / pi): d/dx of x (1 + t) / 2
 defop(Op.GELU_TANH, "_gelu_tanh_c", "unary", "GeluBackward0", saves=("x",),
       dx="g * (0.5 * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) "
@@ -211,3 +215,21 @@ def gelu(x, approximate):
         with np.errstate(invalid="ignore"):  # (-inf * 0 at -inf: nan, as PyTorch's)
             r = d * 0.5 * (1.0 + vecmath.erf(d * 0.7071067811865476))
     return _smooth(_GELU, x, r)
+
+
+def bce_with_logits(x, y):
+    """``(1 - y) x - logsigmoid(x)`` of CPU arrays of one shape and dtype (``x`` and ``y`` not
+    views), one record when either requires grad; None where the composition must do it."""
+    xd, yd = x._data, y._data
+    if not (type(x) is Tensor and type(y) is Tensor and type(xd) is np.ndarray and
+            type(yd) is np.ndarray and xd.dtype.kind == "f" and xd.dtype == yd.dtype and
+            xd.shape == yd.shape and x._base is None and y._base is None):
+        return None
+    trace = sys.modules.get("tapegrad.compile.trace")
+    if trace is not None and trace.active() is not None:
+        return None
+    with np.errstate(invalid="ignore"):  # (inf - inf at infinite logits: nan, as PyTorch's)
+        r = (1 - yd) * xd - (np.minimum(xd, 0) - np.log1p(np.exp(-np.abs(xd))))
+    if (x._rg or y._rg) and R._grad_on():
+        return R.result_arrays(r, _BCE_LOGITS, x, y, True, True, False)
+    return _make(r)

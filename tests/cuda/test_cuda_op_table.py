@@ -76,6 +76,8 @@ CASES = {
     "_hardtanh_c": (lambda x: tg.nn.functional.hardtanh(x, -0.5, 0.5), A),
     "_elu_c": (lambda x: tg.nn.functional.elu(x, 0.7), A),
     "stack": (lambda x: tg.stack([x, x * 2.0], 1), A),
+    "_bce_with_logits_c": (lambda x, y: tg.nn.functional.binary_cross_entropy_with_logits(
+        x, y, reduction="none"), A, P),
     "_logsigmoid_c": (tg.nn.functional.logsigmoid, A),
     "_softplus_c": (lambda x: tg.nn.functional.softplus(x, beta=1.5, threshold=0.8), A),
     "_silu_c": (tg.nn.functional.silu, A),

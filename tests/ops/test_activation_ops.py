@@ -196,3 +196,54 @@ def test_smooth_compositions_under_compile_and_vmap_give_the_same_numbers():
     np.testing.assert_allclose(rows.numpy().reshape(-1),
                                F.gelu(tg.tensor(x0), approximate="tanh").numpy(), rtol=1e-15,
                                atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [9, 20000])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_is_one_record_with_pytorchs_numbers(reduction, n, dtype):
+    """``binary_cross_entropy_with_logits`` without weights: one elementwise record (then the
+    reduction), gradients for logits and targets as PyTorch's, special logits included."""
+    torch = pytest.importorskip("torch")
+    x0, _ = _smooth_data(n, dtype)
+    r = np.random.default_rng(n + 1)
+    y0 = r.random(n).astype(dtype)
+    w = r.standard_normal(n).astype(dtype)
+    x, y = tg.tensor(x0, requires_grad=True), tg.tensor(y0, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction=reduction)
+    node = loss.grad_fn if reduction == "none" else loss.grad_fn.next_functions[0][0]
+    while type(node).__name__ != "BinaryCrossEntropyWithLogitsBackward0":
+        node = node.next_functions[0][0]  # (mean: a scale and a sum above it)
+    with np.errstate(invalid="ignore"):
+        (loss * tg.tensor(w) if reduction == "none" else loss).sum().backward()
+    xt = torch.tensor(x0.astype(np.float64), requires_grad=True)
+    yt = torch.tensor(y0.astype(np.float64), requires_grad=True)
+    lt = torch.nn.functional.binary_cross_entropy_with_logits(xt, yt, reduction=reduction)
+    (lt * torch.tensor(w.astype(np.float64)) if reduction == "none" else lt).sum().backward()
+    tol = dict(rtol=1e-13, atol=1e-13) if dtype == np.float64 else dict(rtol=2e-6, atol=5e-6)
+    np.testing.assert_allclose(loss.detach().numpy(), lt.detach().numpy(), **tol)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), **tol)
+    np.testing.assert_allclose(y.grad.numpy(), yt.grad.numpy(), **tol)
+
+
+def test_bce_with_logits_second_derivatives_and_weighted_composition():
+    r = np.random.default_rng(11)
+    x0, y0 = r.standard_normal(10) * 3, r.random(10)
+    f = lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none")  # noqa: E731
+    x, y = tg.tensor(x0, requires_grad=True), tg.tensor(y0, requires_grad=True)
+    assert tg.autograd.gradcheck(f, (x, y)) and tg.autograd.gradgradcheck(f, (x, y))
+    torch = pytest.importorskip("torch")
+    wt = r.random(10)
+    for kw in (dict(), dict(weight=wt), dict(pos_weight=wt + 0.5)):
+        tk = {k: torch.tensor(v) for k, v in kw.items()}
+        gk = {k: tg.tensor(v) for k, v in kw.items()}
+        x, y = tg.tensor(x0, requires_grad=True), tg.tensor(y0, requires_grad=True)
+        (g,) = tg.autograd.grad(F.binary_cross_entropy_with_logits(x, y, **gk), x,
+                                create_graph=True)
+        (h,) = tg.autograd.grad((g * g).sum(), x)
+        xt = torch.tensor(x0, requires_grad=True)
+        (gt,) = torch.autograd.grad(torch.nn.functional.binary_cross_entropy_with_logits(
+            xt, torch.tensor(y0), **tk), xt, create_graph=True)
+        (ht,) = torch.autograd.grad((gt * gt).sum(), xt)
+        np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(), rtol=1e-13)
+        np.testing.assert_allclose(h.numpy(), ht.numpy(), rtol=1e-12, atol=1e-18)

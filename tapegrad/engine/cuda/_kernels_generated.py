@@ -252,6 +252,8 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return g * (1.0 - y * y)
     if op == 59:  # SIGMOID_BACKWARD
         return g * y * (1.0 - y)
+    if op == 60:  # BCE_LOGITS
+        return g * (sigmoid(x) - y)
     if op == 1019:  # ATAN
         return (g / ((x * x) + 1.0))
     if op == 1020:  # ASIN
@@ -303,6 +305,8 @@ def _dy(op, g, x, y, out, m, c0, c1):
         return g * (-2.0 * y * x)
     if op == 59:  # SIGMOID_BACKWARD
         return g * x * (1.0 - 2.0 * y)
+    if op == 60:  # BCE_LOGITS
+        return -g * x
     if op == 1029:  # ATAN2
         return (g * ((-x) * where((((y * y) + (x * x)) == 0.0), 0.0, (1.0 / where((((y * y) + (x * x)) == 0.0), 1.0, ((y * y) + (x * x)))))))
     return 0.0
