@@ -220,13 +220,12 @@ def gelu(x, approximate):
 def bce_with_logits(x, y):
     """``(1 - y) x - logsigmoid(x)`` of CPU arrays of one shape and dtype (``x`` and ``y`` not
     views), one record when either requires grad; None where the composition must do it."""
+    if type(x) is not Tensor or type(y) is not Tensor:  # (first: a batched tensor's value
+        return None  # must not be read, or vmap loops per example)
     xd, yd = x._data, y._data
-    if not (type(x) is Tensor and type(y) is Tensor and type(xd) is np.ndarray and
-            type(yd) is np.ndarray and xd.dtype.kind == "f" and xd.dtype == yd.dtype and
-            xd.shape == yd.shape and x._base is None and y._base is None):
-        return None
-    trace = sys.modules.get("tapegrad.compile.trace")
-    if trace is not None and trace.active() is not None:
+    if not (type(xd) is np.ndarray and type(yd) is np.ndarray and xd.dtype.kind == "f" and
+            xd.dtype == yd.dtype and xd.shape == yd.shape and x._base is None and
+            y._base is None and fusable(x)):
         return None
     with np.errstate(invalid="ignore"):  # (inf - inf at infinite logits: nan, as PyTorch's)
         r = (1 - yd) * xd - (np.minimum(xd, 0) - np.log1p(np.exp(-np.abs(xd))))
