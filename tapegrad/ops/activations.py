@@ -35,7 +35,7 @@ from .. import vecmath
 from ..registry import Op, defop
 from ..tensor import Tensor, _make
 from . import record as R
-from .elementwise import _const_op, _record_unary
+from .elementwise import _const_op
 
 # opcodes as plain ints for the record paths (an enum member costs ~0.12 µs to read)
 _LEAKY_RELU, _HARDTANH, _ELU = int(Op.LEAKY_RELU), int(Op.HARDTANH), int(Op.ELU)
@@ -128,21 +128,11 @@ def hardtanh(x, lo, hi):
     return _make(r)
 
 
-def _smooth(code, x, r, *consts):
+def _smooth(code, x, r, c0=None, c1=None):
     """Record smooth activation ``code`` (saving ``x``) or return ``r`` without history."""
     if x._rg and R._grad_on():
-        return _const_op(code, x, r, *consts, save_x=True) if consts else \
-            _unary_op(code, x, r)
+        return _const_op(code, x, r, c0, c1, save_x=True)
     return _make(r)
-
-
-def _unary_op(code, x, r):
-    """A constant-free one-record activation (``elementwise._record_unary``'s fast paths)."""
-    if type(r) is np.ndarray and type(x._data) is np.ndarray and x._base is None:
-        return R.result_arrays(r, code, x, None, True, False, False)
-    if type(r) is float:
-        return R.rec1(code, x, r, None, x._data)
-    return _record_unary(code, x, r, True, False, -1)
 
 
 def logsigmoid(x):
@@ -189,7 +179,7 @@ def silu(x):
     if type(d) is float:
         try:
             r = d / (1.0 + math.exp(-d))
-        except OverflowError:  # exp(-x) is inf: -0.0, and nan at -inf (inf / inf)
+        except OverflowError:  # exp(-x) past float64 (x below -709): x / inf is -0.0
             r = d / math.inf
     else:
         with np.errstate(over="ignore", invalid="ignore"):  # (exp(-x) is inf below -709:

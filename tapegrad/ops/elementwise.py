@@ -212,15 +212,18 @@ _CONST_NAMES = {int(Op.ADDC): "add", int(Op.MULC): "mul", int(Op.POWC): "pow",
 
 
 def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
-    """Record a constant-variant op (see the table above) for tensor ``x`` and result ``r``."""
+    """Record a constant-variant op (see the table above) for tensor ``x`` and result ``r``;
+    ``c0`` None: a unary op without constants (``ops/activations.py``'s one-record ones)."""
     xd = x._data
     if type(r) is not float and r.dtype.kind == "c":
         return _complex_const(code, x, r, c0)
     if type(r) is float and c1 is None:
         saved = (xd if type(xd) is float else float(np.asarray(xd).reshape(()))) if save_x \
             else (r if save_out else None)
-        return R.rec1(code, x, r, float(c0), saved)
+        return R.rec1(code, x, r, c0 if c0 is None else float(c0), saved)
     if type(xd) is _ndarray and type(r) is _ndarray and x._base is None:  # CPU arrays
+        if c0 is None:
+            return R.result_arrays(r, code, x, None, save_x, False, save_out)
         seg = R.segment_for(x)  # the constants must go to the segment the record goes to
         faux = seg.faux
         aux = len(faux)
@@ -228,6 +231,8 @@ def _const_op(code, x, r, c0, c1=None, save_x=False, save_out=False):
         if c1 is not None:
             faux.append(float(c1))
         return R.result_arrays(r, code, x, None, save_x, False, save_out, aux, seg)
+    if c0 is None:
+        return _record_unary(code, x, r, save_x, save_out, -1)
     seg = tape.prepare([x])
     aux = tape.add_faux(seg, float(c0)) if c1 is None else \
         tape.add_faux(seg, float(c0), float(c1))

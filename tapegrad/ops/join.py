@@ -6,13 +6,12 @@ per input (NumPy in the compiled sweep, strided views when re-taping). It saves 
 second backward through it works. The splits are basic-indexing views of the input.
 """
 
-import sys
-
 import numpy as np
 
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
+from .activations import fusable  # (plain CPU real tensors, outside the tracer)
 from .movement import getitem, unsqueeze
 from ..registry import Op, defop
 from .shapes import norm_dim
@@ -138,26 +137,12 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(ts[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
     d = norm_dim(dim, ts[0].ndim + 1)
-    if _one_record(ts):
+    if all([fusable(t) for t in ts]):  # one record, as PyTorch's StackBackward0
         value = np.stack([t._data for t in ts], axis=d)
         if not (R._grad_on() and any(t._rg for t in ts)):
             return _make(value)
         return R.python_result(value, Op.STACK, tuple(ts), params=dict(dim=d, n=len(ts)))
     return cat([unsqueeze(t, d) for t in ts], d)
-
-
-def _one_record(ts):
-    """Whether ``stack`` records one op (PyTorch's node) rather than an unsqueeze per input and
-    a cat (~20 µs more for two vectors): plain CPU tensors of real arrays, outside
-    ``tg.compile``'s tracer (which observes the composition's ops)."""
-    for t in ts:
-        if type(t) is not Tensor:
-            return False
-        d = t._data
-        if type(d) is not np.ndarray or d.dtype.kind == "c":
-            return False
-    trace = sys.modules.get("tapegrad.compile.trace")
-    return trace is None or trace.active() is None
 
 
 def _slices(x, d, bounds, name="Split"):
