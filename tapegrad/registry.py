@@ -126,6 +126,7 @@ class Op(IntEnum):
     NLL_LOSS = 1036  # ops/nll.py: (N, C) input, as PyTorch's NllLossBackward0
     LOGSUMEXP = 1037  # ops/fused_softmax.py: saves input and output, as PyTorch's
     STACK = 1038  # ops/join.py: one record, as PyTorch's StackBackward0
+    LINEAR = 1039  # ops/linear.py: a batch through nn.Linear, as PyTorch's AddmmBackward0
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

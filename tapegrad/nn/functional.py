@@ -22,6 +22,7 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..ops import activations as _activations
+from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..tensor import Tensor, _make
 from . import attention as _attention
@@ -33,6 +34,7 @@ from . import more_losses as _losses
 from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
 from .more_losses import legacy_reduction as _legacy_reduction
+from .parameter import Parameter
 
 __all__ = [
     "linear", "relu", "relu6", "hardtanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid",
@@ -101,8 +103,16 @@ erf = O.erf
 
 # ---- layers ------------------------------------------------------------------------------
 
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_PLAIN = (Tensor, Parameter)  # (not vmap's batched tensors: their values are not to be read)
+
+
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: weight is (out_features, in_features)."""
+    if type(weight) in _PLAIN and type(bias) in _PLAIN:  # one op, as PyTorch's addmm
+        out = _linear.linear(input, weight, bias)
+        if out is not None:
+            return out
     out = O.matmul(_t(input), O.transpose(weight, 0, 1) if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 
@@ -469,16 +479,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     flat_t = t.reshape(-1)
+    if x.ndim == 2 and type(x._data) is np.ndarray and x.dtype in _FLOATS:  # one op
+        return _nll.nll_2d(x, flat_t, ignore_index, None if weight is None else _np(weight),
+                           reduction)
     used = flat_t != ignore_index
     bad = used & ((flat_t < 0) | (flat_t >= C))
     if bad.any():
         raise IndexError(f"Target {int(flat_t[bad][0])} is out of bounds.")
     safe_t = np.where(used, flat_t, 0)
-    if x.ndim == 2 and type(x._data) is np.ndarray and x.dtype.kind == "f":  # one op
-        w = used.astype(x.dtype)
-        if weight is not None:
-            w = w * _np(weight).astype(x.dtype)[safe_t]
-        return _nll.nll_2d(x, safe_t, used, w, reduction)
     xm = _class_last(x)
     picked = xm[np.arange(xm.shape[0]), safe_t]
     w = used.astype(x.dtype)

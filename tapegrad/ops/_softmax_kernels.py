@@ -1,11 +1,110 @@
-"""A Numba loop for softmax's backward over the last dim (imported on the first large use, not
-with tapegrad): per row, ``y * (g - sum(g * y))`` in two passes over the row while it is in
-cache, where NumPy makes four passes over the whole array. The row's sum adds in any order
-(``reassoc``: vectorised), as PyTorch's does; it is not a value NumPy would give."""
+"""Numba loops for softmax, log_softmax and nll_loss over rows (imported on first use, not with
+tapegrad).
+
+Forward, float rows of at most 128 elements (``row_sum``'s limit): the composition's
+operations in its order around NumPy's own ``exp`` and ``log`` (a CPU with AVX-512 has its own
+loops for them, not the C library's that Numba calls), so the values are the composition's bit
+for bit, where NumPy spends ~20 µs of calls on a (128, 5) batch (a reduction over short rows
+restarts its loop per row). The last loop of each returns whether every value is finite; where
+not, the caller recomputes with NumPy, whose warnings then apply unchanged.
+
+Backward over the last dim: per row, softmax's ``y * (g - sum(g * y))`` and log_softmax's
+``g - exp(y) * sum(g)`` in two passes over the row while it is in cache, where NumPy makes
+four passes over the whole array (and restarts per short row). Rows of at most 128 elements
+are summed in NumPy's order (its bits); longer rows of softmax in any order (``reassoc``:
+vectorised), as PyTorch's do, not a value NumPy would give.
+"""
+
+import math
 
 from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+from ..vecmath.short_run_kernels import row_max, row_sum
+
+_OPTS = dict(cache=True, nogil=True, error_model="numpy")
+
+
+@njit(**_OPTS)
+def shift_rows(x, out, m):
+    """``m[r]`` the largest element of row ``r`` of ``x`` (0 where that is not finite),
+    ``out[r] = x[r] - m[r]``, for C-contiguous (R, n) arrays of one float dtype."""
+    for r in range(x.shape[0]):
+        a, o = x[r], out[r]
+        v = row_max(a)
+        m[r] = v if v - v == 0 else 0
+        mr = m[r]
+        for j in range(a.shape[0]):
+            o[j] = a[j] - mr
+
+
+@njit(**_OPTS)
+def normalize_rows(e, s):
+    """``e[r] /= s[r]``, ``s[r]`` NumPy's sum of row ``r``; whether every value is finite."""
+    finite = True
+    s[0] = 0
+    zero = s[0]  # (of the rows' type: float32 rows are summed in float32, as NumPy does)
+    for r in range(e.shape[0]):
+        o = e[r]
+        s[r] = row_sum(o, zero)
+        sr = s[r]
+        for j in range(o.shape[0]):
+            v = o[j] / sr
+            o[j] = v
+            finite &= v - v == 0
+    return finite
+
+
+@njit(**_OPTS)
+def sum_rows(e, s):
+    """``s[r]`` NumPy's sum of row ``r`` of ``e``; whether every sum is positive and finite
+    (its ``log`` then warns of nothing)."""
+    s[0] = 0
+    zero = s[0]
+    ok = True
+    for r in range(e.shape[0]):
+        v = row_sum(e[r], zero)
+        s[r] = v
+        ok &= v > 0 and v - v == 0
+    return ok
+
+
+@njit(**_OPTS)
+def subtract_rows(x, logs, m, out):
+    """``out[r] = x[r] - (logs[r] + m[r])``; whether every value is finite."""
+    finite = True
+    for r in range(x.shape[0]):
+        a, o = x[r], out[r]
+        c = logs[r] + m[r]
+        for j in range(a.shape[0]):
+            v = a[j] - c
+            o[j] = v
+            finite &= v - v == 0
+    return finite
+
+
+@njit(**_OPTS)
+def nll_rows(x, targets, ignore_index, weight, vals, safe, w):
+    """Per row ``i`` of ``x`` (N, C) at class ``targets[i]``: ``vals[i] = -x[i, t] * w[i]``,
+    ``w[i]`` the class weight (1 without ``weight``, an empty array), ``safe[i] = t``; 0 in
+    all three for an ignored target. Returns the first row whose target is out of range, or
+    -1."""
+    n_cls = x.shape[1]
+    weighted = weight.shape[0] > 0
+    for i in range(x.shape[0]):
+        t = targets[i]
+        if t == ignore_index:
+            vals[i] = 0.0
+            safe[i] = 0
+            w[i] = 0.0
+            continue
+        if t < 0 or t >= n_cls:
+            return i
+        wi = weight[t] if weighted else 1.0
+        vals[i] = -x[i, t] * wi
+        safe[i] = t
+        w[i] = wi
+    return -1
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
@@ -16,11 +115,41 @@ def _row_dot(g, y):
     return s
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**_OPTS)
 def softmax_rows_vjp(g, y, out):
-    """``out[r] = y[r] * (g[r] - sum(g[r] * y[r]))`` for the rows of C-contiguous 2-D arrays."""
+    """``out[r] = y[r] * (g[r] - sum(g[r] * y[r]))`` for the rows of C-contiguous 2-D arrays;
+    the sum in any order (long rows)."""
     for r in range(g.shape[0]):
         gr, yr, orow = g[r], y[r], out[r]
         s = _row_dot(gr, yr)
         for j in range(gr.shape[0]):
             orow[j] = yr[j] * (gr[j] - s)
+
+
+@njit(**_OPTS)
+def softmax_short_rows_vjp(g, y, out):
+    """``softmax_rows_vjp`` for rows of at most 128 elements, the sum NumPy's (its bits)."""
+    out[0, 0] = 0
+    zero = out[0, 0]
+    for r in range(g.shape[0]):
+        gr, yr, orow = g[r], y[r], out[r]
+        for j in range(gr.shape[0]):
+            orow[j] = gr[j] * yr[j]
+        s = row_sum(orow, zero)
+        for j in range(gr.shape[0]):
+            orow[j] = yr[j] * (gr[j] - s)
+
+
+@njit(**_OPTS)
+def log_softmax_short_rows_vjp(g, e, out):
+    """``out[r] = g[r] - e[r] * sum(g[r])``, ``e = exp(y)`` (NumPy's), for rows of at most 128
+    elements, the sum NumPy's; ``out`` may be ``e``."""
+    first = e[0, 0]
+    out[0, 0] = 0
+    zero = out[0, 0]  # (of the rows' type, as in ``normalize_rows``)
+    out[0, 0] = first
+    for r in range(g.shape[0]):
+        gr, er, orow = g[r], e[r], out[r]
+        s = row_sum(gr, zero)
+        for j in range(gr.shape[0]):
+            orow[j] = gr[j] - er[j] * s

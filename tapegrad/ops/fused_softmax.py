@@ -36,7 +36,32 @@ def shift_array(xd, dims):
     return np.where(np.isfinite(m), m, 0).astype(xd.dtype)
 
 
+def _rows_value(xd, dims, log):
+    """The value by the compiled row loops where they apply (float32/float64, C-contiguous,
+    over the last dim, rows of 1 to 128 elements, every value finite), else None."""
+    n = xd.shape[-1]
+    if not (xd.dtype is _F64 or xd.dtype is _F32) or not 0 < n <= _ROW_MAX or \
+            dims[0] != xd.ndim - 1 or not xd.flags.c_contiguous or xd.size == 0:
+        return None
+    k = row_kernels()
+    x2 = xd.reshape(-1, n)
+    e = np.empty(x2.shape, xd.dtype)
+    m = np.empty(x2.shape[0], xd.dtype)
+    k.shift_rows(x2, e, m)
+    np.exp(e, out=e)  # (NumPy's: the composition's bits)
+    if not log:
+        return e.reshape(xd.shape) if k.normalize_rows(e, m) else None
+    s = np.empty_like(m)
+    if not k.sum_rows(e, s):  # (a row of -inf or with inf or nan: NumPy's, with its warnings)
+        return None
+    np.log(s, out=s)
+    return e.reshape(xd.shape) if k.subtract_rows(x2, s, m, e) else None
+
+
 def softmax_value(xd, dims):
+    r = _rows_value(xd, dims, False)
+    if r is not None:
+        return r
     e = vecmath.exp(xd - shift_array(xd, dims))
     return e / sum_axes(e, dims, True)
 
@@ -49,6 +74,9 @@ def _log_sum_shifted(xd, dims):
 
 
 def log_softmax_value(xd, dims):
+    r = _rows_value(xd, dims, True)
+    if r is not None:
+        return r
     s, m = _log_sum_shifted(xd, dims)
     return xd - (s + m)
 
@@ -81,22 +109,35 @@ def fused(x, dims, log):
                            params=dict(dims=dims))
 
 
+def _rows(g, out, dims):
+    """Whether the row loops take the backward: over the last dim, C-contiguous arrays of one
+    float dtype."""
+    return dims[0] == out.ndim - 1 and out.size and g.dtype == out.dtype and \
+        (out.dtype is _F64 or out.dtype is _F32) and g.flags.c_contiguous and \
+        out.flags.c_contiguous
+
+
 def _softmax_vjp_np(g, inputs, out, dims):
-    if dims[0] == out.ndim - 1 and out.size >= _ROWS_MIN and g.dtype == out.dtype and \
-            g.flags.c_contiguous and out.flags.c_contiguous:  # rows: one loop, two passes
+    m = out.shape[-1] if out.ndim else 0
+    if _rows(g, out, dims) and (m <= _ROW_MAX or out.size >= _ROWS_MIN):
         dx = np.empty_like(out)
-        m = out.shape[-1]
-        _row_kernels().softmax_rows_vjp(g.reshape(-1, m), out.reshape(-1, m), dx.reshape(-1, m))
+        k = row_kernels()
+        (k.softmax_short_rows_vjp if m <= _ROW_MAX else k.softmax_rows_vjp)(
+            g.reshape(-1, m), out.reshape(-1, m), dx.reshape(-1, m))
         return (dx,)
     return (out * (g - (g * out).sum(axis=dims, keepdims=True)),)
 
 
-_ROWS_MIN = 4096  # elements from which the row loop pays its call (NumPy below)
+_ROWS_MIN = 4096  # elements from which the long-row loop pays its call (NumPy below)
+_ROW_MAX = 128  # forward: the longest rows whose sums the loops add in NumPy's order
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
 _KERNELS = []
 
 
-def _row_kernels():
-    if not _KERNELS:  # (loads Numba: on the first large softmax backward)
+def row_kernels():
+    """``_softmax_kernels`` (loads Numba: on the first softmax, log_softmax or nll_loss that
+    uses them)."""
+    if not _KERNELS:
         from . import _softmax_kernels
 
         _KERNELS.append(_softmax_kernels)
@@ -104,7 +145,13 @@ def _row_kernels():
 
 
 def _log_softmax_vjp_np(g, inputs, out, dims):
-    return (g - vecmath.exp(out) * g.sum(axis=dims, keepdims=True),)
+    e = vecmath.exp(out)
+    m = out.shape[-1] if out.ndim else 0
+    if _rows(g, out, dims) and m <= _ROW_MAX:  # one pass, NumPy's sums
+        row_kernels().log_softmax_short_rows_vjp(g.reshape(-1, m), e.reshape(-1, m),
+                                                 e.reshape(-1, m))
+        return (e,)
+    return (g - e * g.sum(axis=dims, keepdims=True),)
 
 
 def _softmax_vjp(g, inputs, out, dims):

@@ -12,17 +12,29 @@ import numpy as np
 
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
+from . import fused_softmax as _fused_softmax
 from . import record as R
 
 _NLL_LOSS = int(Op.NLL_LOSS)  # (a plain int on the record path: an enum member is ~0.12 µs)
+_NO_WEIGHT = {np.dtype(t): np.empty(0, t) for t in (np.float64, np.float32)}
 
 
-def nll_2d(x, targets, used, w, reduction):
-    """The loss of the CPU float tensor ``x`` (N, C) at int64 ``targets`` (N,) (0 where not
-    ``used``), with per-row weights ``w`` (x's dtype, 0 where not used)."""
+def nll_2d(x, targets, ignore_index, weight, reduction):
+    """The loss of the CPU float64/float32 tensor ``x`` (N, C) at the int64 ``targets`` (N,),
+    with the class weights ``weight`` (an array or None); IndexError for a target out of
+    range."""
     xd = x._data
-    rows = np.arange(xd.shape[0])
-    vals = np.where(used, -xd[rows, targets] * w, xd.dtype.type(0))
+    n = xd.shape[0]
+    vals, w = np.empty(n, xd.dtype), np.empty(n, xd.dtype)
+    targets_used = np.empty(n, np.int64)  # (0 where ignored: every row's pick is in range)
+    weight = _NO_WEIGHT[xd.dtype] if weight is None else np.ascontiguousarray(weight, xd.dtype)
+    bad = _fused_softmax.row_kernels().nll_rows(
+        xd if xd.flags.c_contiguous else np.ascontiguousarray(xd), targets, int(ignore_index),
+        weight, vals, targets_used, w)
+    if bad >= 0:
+        raise IndexError(f"Target {int(targets[bad])} is out of bounds.")
+    used = targets != ignore_index
+    targets = targets_used
     denom = w.sum()
     if reduction == "none":
         value = vals

@@ -42,37 +42,43 @@ def sum_middle(x, out):
     return finite
 
 
+@njit(inline="always")
+def row_sum(a, zero):
+    """NumPy's pairwise sum of the 1-D contiguous ``a`` (at most 128 elements) starting from
+    ``zero`` (of the sum's type: float32 rows are summed in float32, as NumPy does)."""
+    n = a.shape[0]
+    if n < 8:
+        res = zero
+        for i in range(n):
+            res += a[i]
+    else:
+        end = n - n % 8
+        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
+        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
+        for i in range(8, end, 8):
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for i in range(end, n):
+            res += a[i]
+    return zero + res  # NumPy's reduction adds the row's sum to its zero start (-0.0 -> 0.0)
+
+
 @njit(**_OPTS)
 def sum_rows(x, out):
     """``out[o] = NumPy's pairwise sum of x[o, :]`` for C-contiguous ``x`` of shape (O, n),
     ``n <= 128``; returns whether every sum is finite."""
-    n_outer, n = x.shape
     out[0] = 0
-    zero = out[0]  # (of out's type: float32 rows are summed in float32, as NumPy does)
+    zero = out[0]
     finite = True
-    end = n - n % 8
-    for o in range(n_outer):
-        a = x[o]
-        if n < 8:
-            res = zero
-            for i in range(n):
-                res += a[i]
-        else:
-            r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
-            r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
-            for i in range(8, end, 8):
-                r0 += a[i]
-                r1 += a[i + 1]
-                r2 += a[i + 2]
-                r3 += a[i + 3]
-                r4 += a[i + 4]
-                r5 += a[i + 5]
-                r6 += a[i + 6]
-                r7 += a[i + 7]
-            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-            for i in range(end, n):
-                res += a[i]
-        res = zero + res  # NumPy's reduction adds the row's sum to its zero start (-0.0 -> 0.0)
+    for o in range(x.shape[0]):
+        res = row_sum(x[o], zero)
         out[o] = res
         finite &= res - res == 0
     return finite
@@ -130,22 +136,25 @@ def broadcast(op, a, b, out):
     return bad == 0
 
 
+@njit(inline="always")
+def row_max(a):
+    """The largest element of the 1-D ``a``, NaN where it holds one (either zero for zeros)."""
+    res = a[0]
+    for i in range(1, a.shape[0]):
+        v = a[i]
+        if v > res:
+            res = v
+    if res == res:  # (no NaN met as the first element: look for one)
+        for i in range(a.shape[0]):
+            if a[i] != a[i]:
+                return a[i]
+    return res
+
+
 @njit(**_OPTS)
 def max_rows(x, out):
     """``out[o] = max(x[o, :])`` for C-contiguous ``x`` of shape (O, n), NaN for a row holding
     one; which zero a row of zeros gives is not NumPy's choice (its SIMD loop picks either), so
     this serves only callers to whom +0.0 and -0.0 are the same (a shift constant)."""
-    n_outer, n = x.shape
-    for o in range(n_outer):
-        a = x[o]
-        res = a[0]
-        for i in range(1, n):
-            v = a[i]
-            if v > res:
-                res = v
-        if res == res:  # (no NaN met as the first element: look for one)
-            for i in range(n):
-                if a[i] != a[i]:
-                    res = a[i]
-                    break
-        out[o] = res
+    for o in range(x.shape[0]):
+        out[o] = row_max(x[o])

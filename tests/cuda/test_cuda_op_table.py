@@ -76,6 +76,7 @@ CASES = {
     "_hardtanh_c": (lambda x: tg.nn.functional.hardtanh(x, -0.5, 0.5), A),
     "_elu_c": (lambda x: tg.nn.functional.elu(x, 0.7), A),
     "stack": (lambda x: tg.stack([x, x * 2.0], 1), A),
+    "linear": (lambda x, y: tg.nn.functional.linear(x, y, y[0] * 2.0), A, P),
     "_bce_with_logits_c": (lambda x, y: tg.nn.functional.binary_cross_entropy_with_logits(
         x, y, reduction="none"), A, P),
     "_logsigmoid_c": (tg.nn.functional.logsigmoid, A),

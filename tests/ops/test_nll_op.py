@@ -70,3 +70,16 @@ def test_tangents_and_second_order():
         fd = (f(tg.tensor(x0 + h * t0)).numpy() - f(tg.tensor(x0 - h * t0)).numpy()) / (2 * h)
         np.testing.assert_allclose(tangent.numpy(), fd, rtol=1e-6, atol=1e-9)
         assert tg.autograd.gradgradcheck(f, (tg.tensor(x0, requires_grad=True),))
+
+
+def test_targets_out_of_range_and_weights_of_another_dtype():
+    x = tg.tensor(np.zeros((3, 4), np.float32), requires_grad=True)
+    for bad in (4, -1, -101):
+        with pytest.raises(IndexError, match=f"Target {bad} is out of bounds."):
+            F.nll_loss(x, tg.tensor([0, bad, 1]))
+    # an ignored target may be any value, in range or not; float64 weights for a float32 input
+    y = F.nll_loss(x - tg.tensor(np.arange(4.0, dtype=np.float32)), tg.tensor([3, 1, 1]),
+                   weight=tg.tensor([1.0, 2.0, 3.0, 4.0]), ignore_index=1)
+    assert y.dtype == np.float32 and y.item() == 3.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy()[:, 3], [-1.0, 0.0, 0.0])

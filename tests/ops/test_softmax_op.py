@@ -8,8 +8,11 @@ import pytest
 import tapegrad as tg
 from tapegrad.ops.fused_softmax import shift_array
 
+# (rows over the last dim of 1 to 128 elements take the compiled row loops: lengths on both
+# sides of NumPy's eight running sums and of the loops' limit)
 SHAPES = [((6,), 0), ((4, 7), 1), ((4, 7), 0), ((3, 4, 5), 1), ((3, 4, 5), -1),
-          ((1000, 25, 10), 1), ((300, 500), 1)]
+          ((1000, 25, 10), 1), ((300, 500), 1), ((5, 1), 1), ((3, 8), 1), ((2, 3, 17), 2),
+          ((4, 128), 1), ((4, 129), 1)]
 
 
 def _composed(x, d, log):
@@ -77,3 +80,20 @@ def test_tangents_and_batching():
         np.testing.assert_allclose(tangent.numpy(), fd, rtol=1e-6, atol=1e-8)
         batched = tg.func.vmap(lambda row: f(row, 0))(tg.tensor(x0))
         np.testing.assert_allclose(batched.numpy(), f(tg.tensor(x0), 1).numpy(), rtol=1e-15)
+
+
+def test_a_transposed_input_and_rows_at_the_loops_edges():
+    """A non-contiguous input (NumPy's path) and rows of -inf, inf, huge and tiny values next
+    to ordinary rows (the loops' rows, then NumPy's for the non-finite ones): the
+    composition's values."""
+    r = np.random.default_rng(4)
+    x0 = r.standard_normal((7, 4)) * 3
+    for f, log in ((tg.softmax, False), (tg.log_softmax, True)):
+        xt = tg.tensor(x0).T
+        np.testing.assert_array_equal(f(xt, 1).numpy(), _composed(xt, 1, log).numpy())
+        rows = np.array([[1e300, -1e300, 0.0], [-np.inf, 0.0, 5e-324], [-np.inf] * 3,
+                         [np.inf, 1.0, 2.0], [700.0, 710.0, -745.0]])
+        with np.errstate(invalid="ignore"):
+            got = f(tg.tensor(rows), 1).numpy()
+            want = _composed(tg.tensor(rows), 1, log).numpy()
+        np.testing.assert_array_equal(got, want)
