@@ -137,13 +137,22 @@ defop(Op.MATMUL, "matmul", "python", "MmBackward0", vjp=_matmul_vjp, vjp_np=_mat
       vjp_into=_matmul_vjp_into, jvp_np=_matmul_jvp_np)
 
 
+def _current(view):
+    """Whether the base of ``view`` is unchanged since the view was made (else
+    ``refresh_views`` regathers it first: the general path)."""
+    base = view._base
+    return base._seg is view._bseg and base._rec == view._brec
+
+
 def matmul(x, y):
     """Matrix product with NumPy's broadcasting rules (``x @ y``)."""
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         xd, yd = x._data, y._data
         if type(xd) is np.ndarray and type(yd) is np.ndarray and xd.ndim and yd.ndim and \
-                x._base is None and y._base is None and xd.dtype.kind == yd.dtype.kind == "f":
-            # the common case first: real CPU arrays (not views) whose shapes match
+                (x._base is None or _current(x)) and (y._base is None or _current(y)) and \
+                xd.dtype.kind == yd.dtype.kind == "f":
+            # the common case first: real CPU arrays (views whose base is unchanged since,
+            # e.g. a time step ``xs[t]``) whose shapes match
             try:
                 value = _wrap(_dot(xd, yd) if xd.ndim <= 2 >= yd.ndim else np.matmul(xd, yd))
             except ValueError:

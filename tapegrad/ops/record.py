@@ -466,8 +466,9 @@ class PyRecord:
 
 def pair_result(value, op, x, y, params):
     """``python_result(value, op, (x, y), save_inputs=(0, 1), params=params)`` for two real
-    CPU arrays that are not views and a real array ``value``: the matmul of array code,
-    spelled out (~2 µs less per op than the general loops)."""
+    CPU arrays (views only where their base is unchanged: nothing to refresh) and a real
+    array ``value``: the matmul of array code, spelled out (~2 µs less per op than the
+    general loops)."""
     if _tensor_mod._inference_used and _state.inference:  # see result()
         return _make(value)
     if COMPLEX_SEEN[0]:

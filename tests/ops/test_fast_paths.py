@@ -62,6 +62,34 @@ def test_matmul_fast_path(sa, sb):
     assert a.grad is not None and a.grad.shape == a.shape
 
 
+def test_matmul_of_views_time_steps_and_a_base_changed_in_place():
+    """Views (a time step ``xs[t]``, a transposed weight) take the fast path while their base
+    is unchanged: PyTorch's gradients; a view of a base changed in place since is regathered
+    first (its new values), and a saved view changed afterwards is caught."""
+    r = np.random.default_rng(3)
+    xs0, w0 = r.standard_normal((4, 3, 2)), r.standard_normal((5, 2))
+    xs, w = tg.tensor(xs0), tg.tensor(w0, requires_grad=True)
+    loss = sum(((xs[t] @ w.T) ** 2).sum() for t in range(4))
+    loss.backward()
+    want = sum(2 * (xs0[t] @ w0.T).T @ xs0[t] for t in range(4))
+    np.testing.assert_allclose(w.grad.numpy(), want, rtol=1e-13)
+    base = tg.tensor(xs0.copy(), requires_grad=True) * 1.0
+    view = base[1]
+    base[1] = base[1] * 2.0  # in place on the base, after the view was made
+    y = view @ w.T
+    np.testing.assert_allclose(y.detach().numpy(), 2 * xs0[1] @ w0.T, rtol=1e-14)
+    c = tg.tensor(xs0.copy())
+    y = (c[0] @ w.T).sum()
+    with tg.no_grad():
+        c.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    torch = pytest.importorskip("torch")
+    wt = torch.tensor(w0, requires_grad=True)
+    sum(((torch.tensor(xs0)[t] @ wt.T) ** 2).sum() for t in range(4)).backward()
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-13)
+
+
 def test_matmul_shape_mismatch_is_pytorchs_error():
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(3x4 "
                                            r"and 5x2\)"):
