@@ -127,6 +127,7 @@ class Op(IntEnum):
     LOGSUMEXP = 1037  # ops/fused_softmax.py: saves input and output, as PyTorch's
     STACK = 1038  # ops/join.py: one record, as PyTorch's StackBackward0
     LINEAR = 1039  # ops/linear.py: a batch through nn.Linear, as PyTorch's AddmmBackward0
+    LAYER_NORM = 1040  # ops/layer_norm.py: as PyTorch's NativeLayerNormBackward0
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

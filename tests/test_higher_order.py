@@ -304,6 +304,8 @@ OP_TABLE = [
     ("elu", lambda a: tg.nn.functional.elu(a, 0.7) * a, [_X]),
     ("stack", lambda a: tg.stack([a * a, a], 1), [_X]),
     ("linear", lambda a, b: tg.nn.functional.linear(a * a, b, b[:, 0]) ** 2, [_X, _Y]),
+    ("layer_norm", lambda a, b: tg.nn.functional.layer_norm(a * a, (3,), b[0], b[1]) ** 2,
+     [_X, _Y]),
     ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
         a, b, reduction="none"), [_X, _Y]),
     ("logsigmoid", lambda a: tg.nn.functional.logsigmoid(a) * a, [_X]),

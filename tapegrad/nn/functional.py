@@ -22,6 +22,7 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..ops import activations as _activations
+from ..ops import layer_norm as _layer_norm
 from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..tensor import Tensor, _make
@@ -162,6 +163,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
                            f"with shape [*, {', '.join(str(s) for s in normalized_shape)}], but "
                            f"got input of size{list(x.shape)}")
+    if _activations.fusable(x) and type(x._data) is np.ndarray and x.dtype in _FLOATS and all(
+            t is None or type(t) in _PLAIN and type(t._data) is np.ndarray and t.dtype == x.dtype
+            and tuple(t.shape) == normalized_shape for t in (weight, bias)):
+        return _layer_norm.layer_norm(x, k, weight, bias, eps)  # one op, as PyTorch's
     dims = tuple(range(x.ndim - k, x.ndim))
     mu = O.mean(x, dims, keepdim=True)
     d = x - mu

@@ -77,6 +77,7 @@ CASES = {
     "_elu_c": (lambda x: tg.nn.functional.elu(x, 0.7), A),
     "stack": (lambda x: tg.stack([x, x * 2.0], 1), A),
     "linear": (lambda x, y: tg.nn.functional.linear(x, y, y[0] * 2.0), A, P),
+    "layer_norm": (lambda x, y: tg.nn.functional.layer_norm(x, (3,), y[0], y[1]), A, P),
     "_bce_with_logits_c": (lambda x, y: tg.nn.functional.binary_cross_entropy_with_logits(
         x, y, reduction="none"), A, P),
     "_logsigmoid_c": (tg.nn.functional.logsigmoid, A),
