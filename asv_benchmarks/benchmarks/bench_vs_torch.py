@@ -46,6 +46,11 @@ SMALL_OPS = {
     "cross_entropy": lambda L, F, t: F.cross_entropy(t["logits"], t["labels"]),
     "softmax": lambda L, F, t: (F.softmax(t["logits"], 1) * t["logits"]).sum(),
     "stack": lambda L, F, t: (L.stack([t["x"], t["w"]], 1) * t["x"].reshape(256, 1)).sum(),
+    # (32, 8) through a linear layer with a bias; layer_norm of (32, 8) rows
+    "linear": lambda L, F, t: (F.linear(t["x"].reshape(32, 8), t["w"].reshape(32, 8), t["w"][:32])
+                               ** 2).sum(),
+    "layer_norm": lambda L, F, t: (F.layer_norm(t["x"].reshape(32, 8), (8,), t["w"][:8],
+                                                t["w"][8:16]) * t["w"].reshape(32, 8)).sum(),
 }
 
 

@@ -5,8 +5,8 @@ Forward, float rows of at most 128 elements (``row_sum``'s limit): the compositi
 operations in its order around NumPy's own ``exp`` and ``log`` (a CPU with AVX-512 has its own
 loops for them, not the C library's that Numba calls), so the values are the composition's bit
 for bit, where NumPy spends ~20 µs of calls on a (128, 5) batch (a reduction over short rows
-restarts its loop per row). The last loop of each returns whether every value is finite; where
-not, the caller recomputes with NumPy, whose warnings then apply unchanged.
+restarts its loop per row). Rows whose largest element is not finite, and results that are not,
+go back to NumPy, whose warnings then apply unchanged.
 
 Backward over the last dim: per row, softmax's ``y * (g - sum(g * y))`` and log_softmax's
 ``g - exp(y) * sum(g)`` in two passes over the row while it is in cache, where NumPy makes
@@ -15,27 +15,30 @@ are summed in NumPy's order (its bits); longer rows of softmax in any order (``r
 vectorised), as PyTorch's do, not a value NumPy would give.
 """
 
-import math
 
 from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
-from ..vecmath.short_run_kernels import row_max, row_sum
+from ..vecmath.short_run_kernels import row_max, row_sum, sum_rows  # noqa: F401 (log_softmax's)
 
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @njit(**_OPTS)
 def shift_rows(x, out, m):
-    """``m[r]`` the largest element of row ``r`` of ``x`` (0 where that is not finite),
-    ``out[r] = x[r] - m[r]``, for C-contiguous (R, n) arrays of one float dtype."""
+    """``m[r]`` the largest element of row ``r`` of ``x``, ``out[r] = x[r] - m[r]``, for
+    C-contiguous (R, n) arrays of one float dtype; False (at once) for a row whose largest
+    element is not finite (inf, nan, all -inf: NumPy's path), so that every row's ``exp``
+    sums to between 1 and its length."""
     for r in range(x.shape[0]):
         a, o = x[r], out[r]
         v = row_max(a)
-        m[r] = v if v - v == 0 else 0
-        mr = m[r]
+        if not v - v == 0:
+            return False
+        m[r] = v
         for j in range(a.shape[0]):
-            o[j] = a[j] - mr
+            o[j] = a[j] - v
+    return True
 
 
 @njit(**_OPTS)
@@ -53,20 +56,6 @@ def normalize_rows(e, s):
             o[j] = v
             finite &= v - v == 0
     return finite
-
-
-@njit(**_OPTS)
-def sum_rows(e, s):
-    """``s[r]`` NumPy's sum of row ``r`` of ``e``; whether every sum is positive and finite
-    (its ``log`` then warns of nothing)."""
-    s[0] = 0
-    zero = s[0]
-    ok = True
-    for r in range(e.shape[0]):
-        v = row_sum(e[r], zero)
-        s[r] = v
-        ok &= v > 0 and v - v == 0
-    return ok
 
 
 @njit(**_OPTS)

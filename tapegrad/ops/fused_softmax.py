@@ -47,13 +47,13 @@ def _rows_value(xd, dims, log):
     x2 = xd.reshape(-1, n)
     e = np.empty(x2.shape, xd.dtype)
     m = np.empty(x2.shape[0], xd.dtype)
-    k.shift_rows(x2, e, m)
+    if not k.shift_rows(x2, e, m):  # (a row with inf or nan, or all -inf: NumPy's)
+        return None
     np.exp(e, out=e)  # (NumPy's: the composition's bits)
     if not log:
         return e.reshape(xd.shape) if k.normalize_rows(e, m) else None
     s = np.empty_like(m)
-    if not k.sum_rows(e, s):  # (a row of -inf or with inf or nan: NumPy's, with its warnings)
-        return None
+    k.sum_rows(e, s)  # (NumPy's sums, each in [1, n]: its log warns of nothing)
     np.log(s, out=s)
     return e.reshape(xd.shape) if k.subtract_rows(x2, s, m, e) else None
 
