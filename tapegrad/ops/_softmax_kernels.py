@@ -2,9 +2,9 @@
 tapegrad).
 
 Forward, float rows of at most 128 elements (``row_sum``'s limit): the composition's
-operations in its order around NumPy's own ``exp`` and ``log`` (a CPU with AVX-512 has its own
-loops for them, not the C library's that Numba calls), so the values are the composition's bit
-for bit, where NumPy spends ~20 µs of calls on a (128, 5) batch (a reduction over short rows
+operations in its order around its own ``exp`` and ``log`` calls (``vecmath``'s: NumPy's loops,
+which on a CPU with AVX-512 are not the C library's that Numba would call, or vecmath's
+kernels), so the values are the composition's bit for bit, where NumPy spends ~20 µs of calls on a (128, 5) batch (a reduction over short rows
 restarts its loop per row). Rows whose largest element is not finite, and results that are not,
 go back to NumPy, whose warnings then apply unchanged.
 

@@ -49,13 +49,12 @@ def _rows_value(xd, dims, log):
     m = np.empty(x2.shape[0], xd.dtype)
     if not k.shift_rows(x2, e, m):  # (a row with inf or nan, or all -inf: NumPy's)
         return None
-    np.exp(e, out=e)  # (NumPy's: the composition's bits)
+    e = vecmath.exp(e)  # (the composition's exp: NumPy's, or vecmath's kernel where it has one)
     if not log:
         return e.reshape(xd.shape) if k.normalize_rows(e, m) else None
     s = np.empty_like(m)
     k.sum_rows(e, s)  # (NumPy's sums, each in [1, n]: its log warns of nothing)
-    np.log(s, out=s)
-    return e.reshape(xd.shape) if k.subtract_rows(x2, s, m, e) else None
+    return e.reshape(xd.shape) if k.subtract_rows(x2, vecmath.log(s), m, e) else None
 
 
 def softmax_value(xd, dims):

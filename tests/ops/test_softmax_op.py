@@ -97,3 +97,18 @@ def test_a_transposed_input_and_rows_at_the_loops_edges():
             got = f(tg.tensor(rows), 1).numpy()
             want = _composed(tg.tensor(rows), 1, log).numpy()
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_row_loops_call_the_compositions_exp_and_log(monkeypatch, enabled):
+    """Large short-row inputs with vecmath's exp and log kernels on and off (a CPU without
+    AVX-512 uses them, one with it NumPy's): the row loops' values are still the
+    composition's bit for bit."""
+    from tapegrad import vecmath
+
+    monkeypatch.setitem(vecmath.ENABLED, "exp", enabled)
+    monkeypatch.setitem(vecmath.ENABLED, "log", enabled)
+    x0 = np.random.default_rng(9).standard_normal((64, 100)) * 5  # 6400 >= vecmath.THRESHOLD
+    for f, log in ((tg.softmax, False), (tg.log_softmax, True)):
+        got = f(tg.tensor(x0, requires_grad=True), 1).detach().numpy()
+        np.testing.assert_array_equal(got, _composed(tg.tensor(x0), 1, log).numpy())
