@@ -78,6 +78,9 @@ class Op(IntEnum):
     TANH_BACKWARD = 58  # g * (1 - out^2): tanh's derivative as one record (create_graph)
     SIGMOID_BACKWARD = 59  # g * out * (1 - out): sigmoid's, likewise
     BCE_LOGITS = 60  # ops/activations.py: binary_cross_entropy_with_logits before reduction
+    MSE_LOSS = 61  # ops/pointwise_losses.py: the regression losses before reduction
+    HUBER_LOSS = 62  # c0 delta
+    SMOOTH_L1_LOSS = 63  # c0 beta
     # linear maps over flat indices
     RESHAPE = 70
     GATHER_STRIDED = 71
@@ -128,6 +131,7 @@ class Op(IntEnum):
     STACK = 1038  # ops/join.py: one record, as PyTorch's StackBackward0
     LINEAR = 1039  # ops/linear.py: a batch through nn.Linear, as PyTorch's AddmmBackward0
     LAYER_NORM = 1040  # ops/layer_norm.py: as PyTorch's NativeLayerNormBackward0
+    BATCH_NORM = 1041  # ops/batch_norm.py: as PyTorch's NativeBatchNormBackward0
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

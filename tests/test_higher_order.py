@@ -306,8 +306,17 @@ OP_TABLE = [
     ("linear", lambda a, b: tg.nn.functional.linear(a * a, b, b[:, 0]) ** 2, [_X, _Y]),
     ("layer_norm", lambda a, b: tg.nn.functional.layer_norm(a * a, (3,), b[0], b[1]) ** 2,
      [_X, _Y]),
+    ("batch_norm", lambda a, b: tg.nn.functional.batch_norm(
+        a * a, None, None, b[0], b[1], training=True) ** 2, [_X, _Y]),
+    ("batch_norm_eval", lambda a, b: tg.nn.functional.batch_norm(
+        a * a, tg.tensor(_Y[1] * 0.1), tg.tensor(_P[0]), b[0], b[1]) ** 2, [_X, _Y]),
     ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
         a, b, reduction="none"), [_X, _Y]),
+    ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"), [_X, _Y]),
+    ("huber_loss", lambda a, b: tg.nn.functional.huber_loss(a * 2.0, b, reduction="none",
+                                                            delta=0.8), [_X, _Y]),
+    ("smooth_l1_loss", lambda a, b: tg.nn.functional.smooth_l1_loss(a * 2.0, b, reduction="none",
+                                                                    beta=0.8), [_X, _Y]),
     ("logsigmoid", lambda a: tg.nn.functional.logsigmoid(a) * a, [_X]),
     ("softplus", lambda a: tg.nn.functional.softplus(a, beta=1.5, threshold=0.8) * a, [_X]),
     ("silu", lambda a: tg.nn.functional.silu(a) * a, [_X]),

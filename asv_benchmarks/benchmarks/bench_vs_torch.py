@@ -51,6 +51,12 @@ SMALL_OPS = {
                                ** 2).sum(),
     "layer_norm": lambda L, F, t: (F.layer_norm(t["x"].reshape(32, 8), (8,), t["w"][:8],
                                                 t["w"][8:16]) * t["w"].reshape(32, 8)).sum(),
+    # regression losses of 256 predictions; batch_norm of a (32, 8) batch in training
+    "mse_loss": lambda L, F, t: F.mse_loss(t["x"], t["w"]),
+    "huber_loss": lambda L, F, t: F.huber_loss(t["x"], t["w"]),
+    "smooth_l1_loss": lambda L, F, t: F.smooth_l1_loss(t["x"], t["w"], beta=0.5),
+    "batch_norm": lambda L, F, t: (F.batch_norm(t["x"].reshape(32, 8), None, None, t["w"][:8],
+                                                t["w"][8:16], True) * t["w"].reshape(32, 8)).sum(),
 }
 
 

@@ -11,7 +11,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "81756cf00dabcbcf"
+RULES_HASH = "3e7e1600d12046c9"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -342,6 +342,104 @@ def bce_with_logits_c_dy_add(dst, g, x):
         dst[i] += -g_i * x_i
 
 
+@njit(**_OPTS)
+def mse_loss_c_dx_add(dst, x, y, g, k0):
+    # dst += 2.0 * (x - y) * g
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = g[i]
+        dst[i] += k0 * (x_i - y_i) * g_i
+
+
+@njit(**_OPTS)
+def mse_loss_c_dy_add(dst, x, y, g, k0):
+    # dst += -(2.0 * (x - y) * g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = g[i]
+        dst[i] += -(k0 * (x_i - y_i) * g_i)
+
+
+@njit(**_OPTS)
+def huber_loss_c_dx_add(dst, x, y, g, k0):
+    # dst += where(x - y < c0, where(x - y > -c0, (x - y) * g, -(g * c0)), where(x - y >= c0, g * c0, (x - y) * g))
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = g[i]
+        t0 = x_i - y_i < k0
+        t1 = x_i - y_i > -k0
+        t2 = (x_i - y_i) * g_i
+        t3 = -(g_i * k0)
+        t4 = t2 if t1 else t3
+        t5 = x_i - y_i >= k0
+        t6 = g_i * k0
+        t7 = (x_i - y_i) * g_i
+        t8 = t6 if t5 else t7
+        t9 = t4 if t0 else t8
+        dst[i] += t9
+
+
+@njit(**_OPTS)
+def huber_loss_c_dy_add(dst, x, y, g, k0):
+    # dst += -where(x - y < c0, where(x - y > -c0, (x - y) * g, -(g * c0)), where(x - y >= c0, g * c0, (x - y) * g))
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = g[i]
+        t0 = x_i - y_i < k0
+        t1 = x_i - y_i > -k0
+        t2 = (x_i - y_i) * g_i
+        t3 = -(g_i * k0)
+        t4 = t2 if t1 else t3
+        t5 = x_i - y_i >= k0
+        t6 = g_i * k0
+        t7 = (x_i - y_i) * g_i
+        t8 = t6 if t5 else t7
+        t9 = t4 if t0 else t8
+        dst[i] += -t9
+
+
+@njit(**_OPTS)
+def smooth_l1_loss_c_dx_add(dst, x, y, g, k0):
+    # dst += where(x - y < c0, where(x - y > -c0, (x - y) * g / c0, -g), where(x - y >= c0, g, (x - y) * g / c0))
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = g[i]
+        t0 = x_i - y_i < k0
+        t1 = x_i - y_i > -k0
+        t2 = (x_i - y_i) * g_i / k0
+        t3 = -g_i
+        t4 = t2 if t1 else t3
+        t5 = x_i - y_i >= k0
+        t6 = (x_i - y_i) * g_i / k0
+        t7 = g_i if t5 else t6
+        t8 = t4 if t0 else t7
+        dst[i] += t8
+
+
+@njit(**_OPTS)
+def smooth_l1_loss_c_dy_add(dst, x, y, g, k0):
+    # dst += -where(x - y < c0, where(x - y > -c0, (x - y) * g / c0, -g), where(x - y >= c0, g, (x - y) * g / c0))
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        y_i = y[i]
+        g_i = g[i]
+        t0 = x_i - y_i < k0
+        t1 = x_i - y_i > -k0
+        t2 = (x_i - y_i) * g_i / k0
+        t3 = -g_i
+        t4 = t2 if t1 else t3
+        t5 = x_i - y_i >= k0
+        t6 = (x_i - y_i) * g_i / k0
+        t7 = g_i if t5 else t6
+        t8 = t4 if t0 else t7
+        dst[i] += -t8
+
+
 ADD_KERNELS = {
     (10, 0): (neg_dx_add, ('g',), ()),  # neg
     (11, 0): (exp_dx_add, ('g', 'out'), ()),  # exp
@@ -375,4 +473,10 @@ ADD_KERNELS = {
     (59, 0): (sigmoid_backward_dx_add, ('g', 'y'), (1.0,)),  # sigmoid_backward
     (59, 1): (sigmoid_backward_dy_add, ('g', 'x', 'y'), (1.0, 2.0)),  # sigmoid_backward
     (60, 1): (bce_with_logits_c_dy_add, ('g', 'x'), ()),  # _bce_with_logits_c
+    (61, 0): (mse_loss_c_dx_add, ('x', 'y', 'g'), (2.0,)),  # _mse_loss_c
+    (61, 1): (mse_loss_c_dy_add, ('x', 'y', 'g'), (2.0,)),  # _mse_loss_c
+    (62, 0): (huber_loss_c_dx_add, ('x', 'y', 'g'), ('c0',)),  # _huber_loss_c
+    (62, 1): (huber_loss_c_dy_add, ('x', 'y', 'g'), ('c0',)),  # _huber_loss_c
+    (63, 0): (smooth_l1_loss_c_dx_add, ('x', 'y', 'g'), ('c0',)),  # _smooth_l1_loss_c
+    (63, 1): (smooth_l1_loss_c_dy_add, ('x', 'y', 'g'), ('c0',)),  # _smooth_l1_loss_c
 }

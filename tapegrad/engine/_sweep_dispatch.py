@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "ae12f0f46a5fa496"
+RULES_HASH = "8fdd5cac890c85ef"
 
 
 @intrinsic
@@ -127,7 +127,8 @@ def sigmoid(x):
 # saved) and the number of scalar constants. Global arrays are compile-time constants to Numba.
 _KIND = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2,
 ], dtype=np.int64)
 _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -140,11 +141,12 @@ _SAVED = np.array([
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1,
     0, 1, -1, -1, 0, 1, 2, -1, 0, 1, -1, -1, 0, 1, -1, -1, -1, -1, -1, 0, 0, 1, -1, -1, 0, 1,
-    -1, -1, 0, 1, -1, -1,
+    -1, -1, 0, 1, -1, -1, 0, 1, -1, -1, 0, 1, -1, -1, 0, 1, -1, -1,
 ], dtype=np.int64).reshape(-1, 4)
 _NCONST = np.array([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 2, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 2, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 1, 1,
 ], dtype=np.int64)
 
 
@@ -233,6 +235,12 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return g * y * (1.0 - y)
     if op == 60:  # BCE_LOGITS
         return g * (sigmoid(x) - y)
+    if op == 61:  # MSE_LOSS
+        return 2.0 * (x - y) * g
+    if op == 62:  # HUBER_LOSS
+        return where(x - y < c0, where(x - y > -c0, (x - y) * g, -(g * c0)), where(x - y >= c0, g * c0, (x - y) * g))
+    if op == 63:  # SMOOTH_L1_LOSS
+        return where(x - y < c0, where(x - y > -c0, (x - y) * g / c0, -g), where(x - y >= c0, g, (x - y) * g / c0))
     return 0.0
 
 
@@ -261,6 +269,12 @@ def _dy(op, g, x, y, out, m, c0, c1):
         return g * x * (1.0 - 2.0 * y)
     if op == 60:  # BCE_LOGITS
         return -g * x
+    if op == 61:  # MSE_LOSS
+        return -(2.0 * (x - y) * g)
+    if op == 62:  # HUBER_LOSS
+        return -where(x - y < c0, where(x - y > -c0, (x - y) * g, -(g * c0)), where(x - y >= c0, g * c0, (x - y) * g))
+    if op == 63:  # SMOOTH_L1_LOSS
+        return -where(x - y < c0, where(x - y > -c0, (x - y) * g / c0, -g), where(x - y >= c0, g, (x - y) * g / c0))
     return 0.0
 
 

@@ -32,6 +32,9 @@ from . import distances as _distances
 from . import normalization as _normalization
 from . import more_activations as _more
 from . import more_losses as _losses
+from .regression_losses import huber_loss, l1_loss, mse_loss, size_text as _size
+from .regression_losses import size_warning as _size_warning
+from .regression_losses import smooth_l1_loss
 from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
 from .more_losses import legacy_reduction as _legacy_reduction
@@ -79,22 +82,6 @@ def _reduce(t, reduction):
     if reduction == "sum":
         return O.sum(t)
     return t
-
-
-def _size_warning(input, target, deprecated=False):
-    if tuple(target.shape) != tuple(input.shape):
-        if deprecated:
-            raise ValueError(f"Using a target size ({_size(target.shape)}) that is different to "
-                             f"the input size ({_size(input.shape)}) is deprecated. Please ensure "
-                             "they have the same size.")
-        warnings.warn(f"Using a target size ({_size(target.shape)}) that is different to the "
-                      f"input size ({_size(input.shape)}). This will likely lead to incorrect "
-                      "results due to broadcasting. Please ensure they have the same size.",
-                      UserWarning, stacklevel=3)
-
-
-def _size(shape):
-    return f"torch.Size({list(shape)})"
 
 
 # ---- erf: the op of ops/extra.py (one definition), re-exported here --------------------
@@ -378,64 +365,6 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def logsumexp(input, dim, keepdim=False):
     return O.logsumexp(_t(input), dim, keepdim)
-
-
-# ---- regression losses -------------------------------------------------------------------
-
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error, as ``torch.nn.functional.mse_loss``."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    x, y = _t(input), _t(target)
-    _size_warning(x, y)
-    _check_reduction(reduction)
-    d = x - y
-    sq = d * d
-    if weight is not None:
-        sq = sq * weight
-    return _reduce(sq, reduction)
-
-
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean absolute error."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    x, y = _t(input), _t(target)
-    _size_warning(x, y)
-    _check_reduction(reduction)
-    a = O.abs(x - y)
-    if weight is not None:
-        a = a * weight
-    return _reduce(a, reduction)
-
-
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """``0.5 d²/beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    x, y = _t(input), _t(target)
-    _size_warning(x, y)
-    _check_reduction(reduction)
-    if beta == 0.0:
-        return l1_loss(x, y, reduction=reduction)
-    d = x - y
-    a = O.abs(d)
-    loss = O.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
-    return _reduce(loss, reduction)
-
-
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """``0.5 d²`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    x, y = _t(input), _t(target)
-    _size_warning(x, y)
-    _check_reduction(reduction)
-    d = x - y
-    a = O.abs(d)
-    loss = O.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
 
 
 # ---- classification losses ---------------------------------------------------------------

@@ -13,12 +13,17 @@ import numpy as np
 from .. import creation
 from .. import ops as O
 from ..grad_mode import no_grad
+from ..ops import batch_norm as _batch_norm
+from ..ops.activations import fusable
 from ..ops.record import as_tensor
+from ..tensor import Tensor, _make, bump_version
 from . import init
 from .module import Module
 from .parameter import Parameter
 
 __all__ = ["batch_norm", "group_norm", "instance_norm"]
+_PLAIN = (Tensor, Parameter)
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _channel_view(t, ndim):
@@ -33,10 +38,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"Expected 2D or more input (got {x.ndim}D input)")
     dims = (0,) + tuple(range(2, x.ndim))
     count = x.numel() // x.shape[1]
+    if training and count <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {list(x.shape)}")
+    if (training or running_mean is not None and running_var is not None) and _one_record(
+            x, weight, bias, None if training else running_mean,
+            None if training else running_var):
+        y, mean, sqsum = _batch_norm.batch_norm(
+            x, weight, bias, eps, training, None if training else running_mean._data,
+            None if training else running_var._data)
+        if training:
+            _update_running(running_mean, running_var, mean, sqsum, count, momentum, x.dtype)
+        return y
     if training:
-        if count <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, got input "
-                             f"size {list(x.shape)}")
         mean = O.mean(x, dims, keepdim=True)
         d = x - mean
         var = O.mean(d * d, dims, keepdim=True)
@@ -60,6 +74,37 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         y = y + _channel_view(bias, x.ndim)
     return y
+
+
+def _one_record(x, *per_channel):
+    """Whether ``batch_norm`` takes one record: a plain CPU float32/float64 input and
+    per-channel tensors (None, or plain CPU arrays of its dtype and channels, the running
+    statistics requiring no gradient)."""
+    if not (fusable(x) and type(x._data) is np.ndarray and x.dtype in _FLOATS):
+        return False
+    c = (x.shape[1],)
+    return all(t is None or type(t) in _PLAIN and type(t._data) is np.ndarray and
+               t.dtype == x.dtype and tuple(t.shape) == c for t in per_channel) and \
+        not any(t is not None and t._rg for t in per_channel[2:])
+
+
+def _update_running(running_mean, running_var, mean, sqsum, count, momentum, dtype):
+    """``(1 - m) running + m batch`` for the mean and the unbiased variance, as PyTorch's."""
+    m = 1.0 if momentum is None else momentum
+    for running, batch in ((running_mean, mean), (running_var, sqsum / (count - 1))):
+        if running is None:
+            continue
+        batch = batch.astype(dtype)
+        if type(running) is Tensor and type(running._data) is np.ndarray and \
+                running._base is None and running.dtype == dtype and not running._rg:
+            r = running._data  # (a buffer: in place, without four recorded-op calls)
+            r *= 1.0 - m
+            batch *= m
+            r += batch
+            bump_version(running)
+        else:
+            with no_grad():
+                running.mul_(1.0 - m).add_(_make(batch) * m)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

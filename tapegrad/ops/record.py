@@ -286,6 +286,15 @@ def segment_for(x):
     return seg
 
 
+def segment_for_pair(x, y):
+    """``segment_for`` of a record with the two inputs ``x`` and ``y``."""
+    seg = _local.seg
+    if seg is None or seg.n >= seg.check_at or (x._seg is not None and x._seg is not seg) or \
+            (y._seg is not None and y._seg is not seg):
+        return tape.prepare([t for t in (x, y) if t._rg])
+    return seg
+
+
 def inference_now():
     """Inside inference mode nothing is recorded (also under enable_grad, as PyTorch)."""
     return _tensor_mod._inference_used and _state.inference

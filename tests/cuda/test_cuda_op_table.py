@@ -78,8 +78,15 @@ CASES = {
     "stack": (lambda x: tg.stack([x, x * 2.0], 1), A),
     "linear": (lambda x, y: tg.nn.functional.linear(x, y, y[0] * 2.0), A, P),
     "layer_norm": (lambda x, y: tg.nn.functional.layer_norm(x, (3,), y[0], y[1]), A, P),
+    "batch_norm": (lambda x, y: tg.nn.functional.batch_norm(x, None, None, y[0], y[1],
+                                                            training=True), A, P),
     "_bce_with_logits_c": (lambda x, y: tg.nn.functional.binary_cross_entropy_with_logits(
         x, y, reduction="none"), A, P),
+    "_mse_loss_c": (lambda x, y: tg.nn.functional.mse_loss(x, y, reduction="none"), A, P),
+    "_huber_loss_c": (lambda x, y: tg.nn.functional.huber_loss(x * 3.0, y, reduction="none"), A,
+                      P),
+    "_smooth_l1_loss_c": (lambda x, y: tg.nn.functional.smooth_l1_loss(
+        x * 3.0, y, reduction="none", beta=0.5), A, P),
     "_logsigmoid_c": (tg.nn.functional.logsigmoid, A),
     "_softplus_c": (lambda x: tg.nn.functional.softplus(x, beta=1.5, threshold=0.8), A),
     "_silu_c": (tg.nn.functional.silu, A),

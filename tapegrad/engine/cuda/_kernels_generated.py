@@ -254,6 +254,12 @@ def _dx(op, g, x, y, out, m, c0, c1):
         return g * y * (1.0 - y)
     if op == 60:  # BCE_LOGITS
         return g * (sigmoid(x) - y)
+    if op == 61:  # MSE_LOSS
+        return 2.0 * (x - y) * g
+    if op == 62:  # HUBER_LOSS
+        return where(x - y < c0, where(x - y > -c0, (x - y) * g, -(g * c0)), where(x - y >= c0, g * c0, (x - y) * g))
+    if op == 63:  # SMOOTH_L1_LOSS
+        return where(x - y < c0, where(x - y > -c0, (x - y) * g / c0, -g), where(x - y >= c0, g, (x - y) * g / c0))
     if op == 1019:  # ATAN
         return (g / ((x * x) + 1.0))
     if op == 1020:  # ASIN
@@ -307,6 +313,12 @@ def _dy(op, g, x, y, out, m, c0, c1):
         return g * x * (1.0 - 2.0 * y)
     if op == 60:  # BCE_LOGITS
         return -g * x
+    if op == 61:  # MSE_LOSS
+        return -(2.0 * (x - y) * g)
+    if op == 62:  # HUBER_LOSS
+        return -where(x - y < c0, where(x - y > -c0, (x - y) * g, -(g * c0)), where(x - y >= c0, g * c0, (x - y) * g))
+    if op == 63:  # SMOOTH_L1_LOSS
+        return -where(x - y < c0, where(x - y > -c0, (x - y) * g / c0, -g), where(x - y >= c0, g, (x - y) * g / c0))
     if op == 1029:  # ATAN2
         return (g * ((-x) * where((((y * y) + (x * x)) == 0.0), 0.0, (1.0 / where((((y * y) + (x * x)) == 0.0), 1.0, ((y * y) + (x * x)))))))
     return 0.0

@@ -1,0 +1,86 @@
+"""The regression losses of ``torch.nn.functional`` (re-exported there): mean squared error,
+L1, smooth L1 and Huber. Plain CPU float tensors of one shape take one record per element
+(``ops/pointwise_losses.py``), then the reduction; anything else their compositions."""
+
+import warnings
+
+from .. import ops as O
+from ..ops import pointwise_losses as _pointwise
+from ..ops.record import as_tensor as _t
+from .more_losses import _reduce, legacy_reduction
+
+
+def size_text(shape):
+    return f"torch.Size({list(shape)})"
+
+
+def size_warning(input, target, deprecated=False):
+    """PyTorch's warning (or, ``deprecated``, its error) for a target of another shape."""
+    if tuple(target.shape) != tuple(input.shape):
+        if deprecated:
+            raise ValueError(f"Using a target size ({size_text(target.shape)}) that is "
+                             f"different to the input size ({size_text(input.shape)}) is "
+                             "deprecated. Please ensure they have the same size.")
+        warnings.warn(f"Using a target size ({size_text(target.shape)}) that is different to "
+                      f"the input size ({size_text(input.shape)}). This will likely lead to "
+                      "incorrect results due to broadcasting. Please ensure they have the same "
+                      "size.", UserWarning, stacklevel=3)
+
+
+def _checked(input, target, reduction):
+    x, y = _t(input), _t(target)
+    size_warning(x, y)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return x, y
+
+
+def _weighted(loss, weight, reduction):
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error, as ``torch.nn.functional.mse_loss``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x, y = _checked(input, target, reduction)
+    loss = _pointwise.mse(x, y)
+    if loss is None:
+        d = x - y
+        loss = d * d
+    return _weighted(loss, weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x, y = _checked(input, target, reduction)
+    return _weighted(O.abs(x - y), weight, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 d²/beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    x, y = _checked(input, target, reduction)
+    if beta == 0.0:
+        return l1_loss(x, y, reduction=reduction)
+    loss = _pointwise.smooth_l1(x, y, beta)
+    if loss is None:
+        d = x - y
+        a = O.abs(d)
+        loss = O.where(a < beta, d * d * 0.5 / beta, a - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d²`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    x, y = _checked(input, target, reduction)
+    loss = _pointwise.huber(x, y, delta)
+    if loss is None:
+        d = x - y
+        a = O.abs(d)
+        loss = O.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    return _weighted(loss, weight, reduction)
