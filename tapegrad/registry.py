@@ -132,6 +132,10 @@ class Op(IntEnum):
     LINEAR = 1039  # ops/linear.py: a batch through nn.Linear, as PyTorch's AddmmBackward0
     LAYER_NORM = 1040  # ops/layer_norm.py: as PyTorch's NativeLayerNormBackward0
     BATCH_NORM = 1041  # ops/batch_norm.py: as PyTorch's NativeBatchNormBackward0
+    AVG_POOL = 1042  # ops/avg_pool.py: window means, and the transposed map (its VJP)
+    AVG_POOL_BACKWARD = 1043
+    ADAPTIVE_AVG_POOL = 1044
+    ADAPTIVE_AVG_POOL_BACKWARD = 1045
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

@@ -310,6 +310,16 @@ OP_TABLE = [
         a * a, None, None, b[0], b[1], training=True) ** 2, [_X, _Y]),
     ("batch_norm_eval", lambda a, b: tg.nn.functional.batch_norm(
         a * a, tg.tensor(_Y[1] * 0.1), tg.tensor(_P[0]), b[0], b[1]) ** 2, [_X, _Y]),
+    ("avg_pool", lambda a: tg.nn.functional.avg_pool2d((a * a).reshape(1, 1, 2, 3), 2, 1,
+                                                        1) ** 2, [_X]),
+    ("avg_pool_backward", lambda a: tg.autograd.grad(
+        (tg.nn.functional.avg_pool1d((a * a).reshape(1, 2, 3), 2, 1) ** 3).sum(), a,
+        create_graph=True)[0], [_X]),
+    ("adaptive_avg_pool", lambda a: tg.nn.functional.adaptive_avg_pool2d(
+        (a * a).reshape(1, 2, 3), (2, 2)) ** 2, [_X]),
+    ("adaptive_avg_pool_backward", lambda a: tg.autograd.grad(
+        (tg.nn.functional.adaptive_avg_pool1d((a * a).reshape(2, 3), 2) ** 3).sum(), a,
+        create_graph=True)[0], [_X]),
     ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
         a, b, reduction="none"), [_X, _Y]),
     ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"), [_X, _Y]),

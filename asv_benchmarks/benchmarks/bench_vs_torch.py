@@ -57,6 +57,8 @@ SMALL_OPS = {
     "smooth_l1_loss": lambda L, F, t: F.smooth_l1_loss(t["x"], t["w"], beta=0.5),
     "batch_norm": lambda L, F, t: (F.batch_norm(t["x"].reshape(32, 8), None, None, t["w"][:8],
                                                 t["w"][8:16], True) * t["w"].reshape(32, 8)).sum(),
+    "avg_pool2d": lambda L, F, t: (F.avg_pool2d(t["x"].reshape(1, 4, 8, 8), 2) *
+                                   t["w"][:64].reshape(1, 4, 4, 4)).sum(),
 }
 
 

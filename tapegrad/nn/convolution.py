@@ -15,6 +15,8 @@ import math
 import numpy as np
 
 from .. import ops as O
+from ..ops import avg_pool as _avg_pool_op
+from ..ops.activations import fusable
 from ..ops.convolution import convolution as _convolution, max_positions
 from ..ops.movement import gather_index
 from ..ops.record import as_tensor
@@ -266,6 +268,10 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
     name = f"avg_pool{nd}d"
     x, batched, kernel, stride, dilation, pads, outs = _pool_setup(
         nd, input, kernel_size, stride, padding, 1, ceil_mode, name)
+    if _one_op(x) and fusable(x):  # CPU float arrays: one op, compiled window means
+        y = _avg_pool_op.avg_pool(x, kernel, stride, _tuple(padding, nd, "padding"), outs,
+                                  count_include_pad, divisor_override)
+        return y if batched else O.squeeze(y, 0)
     win = _windows(_pad_spatial(x, pads, 0.0), kernel, stride, dilation)
     total = O.sum(win, tuple(range(2 + nd, 2 + 2 * nd)))
     if divisor_override:
@@ -282,7 +288,8 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
         view = np.lib.stride_tricks.sliding_window_view(ones, kernel)
         view = view[tuple(slice(None, None, s) for s in stride)]
         count = view.sum(tuple(range(nd, 2 * nd)))[tuple(slice(0, o) for o in outs)]
-    y = total / _make(count.astype(x.dtype))
+    count = _make(count.astype(x.dtype))
+    y = total / (count.to(x.device) if x.is_cuda else count)
     return y if batched else O.squeeze(y, 0)
 
 
@@ -311,6 +318,10 @@ def _adaptive(nd, input, output_size, reduce, name):
                 zip(output_size if isinstance(output_size, (tuple, list)) else
                     (output_size,) * nd, sizes))
     lead = (slice(None),) * (x.ndim - nd)
+    if reduce is _mean and any(o != 1 for o in out) and _one_op(x) and fusable(x):
+        one = x if x.ndim == nd + 2 else O.unsqueeze(x, 0)  # (global pooling: one mean)
+        y = _avg_pool_op.adaptive_avg_pool(one, out)
+        return y if x.ndim == nd + 2 else O.squeeze(y, 0)
 
     def cells(i, key):
         if i == nd:
@@ -325,15 +336,17 @@ def _adaptive(nd, input, output_size, reduce, name):
                                                                  -1)))
 
 
+def _mean(t, dims):
+    return O.mean(t, dims)
+
+
 def adaptive_avg_pool1d(input, output_size):
-    return _adaptive(1, input, output_size, lambda t, dims: O.mean(t, dims),
-                     "adaptive_avg_pool1d")
+    return _adaptive(1, input, output_size, _mean, "adaptive_avg_pool1d")
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Means over ``output_size`` bins of the last two dims (``(1, 1)``: global average)."""
-    return _adaptive(2, input, output_size, lambda t, dims: O.mean(t, dims),
-                     "adaptive_avg_pool2d")
+    return _adaptive(2, input, output_size, _mean, "adaptive_avg_pool2d")
 
 
 def _first_max(t, dims):

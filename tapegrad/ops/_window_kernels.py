@@ -1,5 +1,5 @@
 """Numba kernels over sliding windows: ``convolution``'s im2col/col2im and max pooling's
-positions (imported on the first use, not with tapegrad).
+positions and average pooling's window means (imported on the first use, not with tapegrad).
 
 They see three spatial dims (a 1-D or 2-D window has leading ones). ``windows`` lays the
 columns out as ``(C, *kernel, N, *out)``: one row per (channel, kernel position), the batch and the
@@ -74,3 +74,36 @@ def max_positions(x, where, stride, dilation, pad, kernel):
                                         best = v
                                         at = (z * H + y) * W + u
                         where[n, c, a, b, e] = at
+
+
+@njit(cache=True, nogil=True)
+def window_means(x, y, bounds, divisor, back):
+    """Average pooling of ``x`` (N, C, D, H, W) into ``y`` (N, C, od, oh, ow): output cell
+    ``(a, b, e)`` is the sum of ``x`` over ``[lo, hi)`` along each dim, ``bounds[dim] = (lo, hi)``
+    arrays per output index (inside the input), divided by ``divisor[a, b, e]``. With ``back``
+    its adjoint: each cell of ``y`` divided by its divisor, added into ``x`` over its window
+    (``x`` holds zeros on entry)."""
+    N, C = x.shape[0], x.shape[1]
+    od, oh, ow = y.shape[2], y.shape[3], y.shape[4]
+    lo0, hi0, lo1, hi1, lo2, hi2 = bounds
+    for n in range(N):
+        for c in range(C):
+            plane, cells = x[n, c], y[n, c]
+            for a in range(od):
+                for b in range(oh):
+                    for e in range(ow):
+                        if back:
+                            v = cells[a, b, e] / divisor[a, b, e]
+                            for z in range(lo0[a], hi0[a]):
+                                for u in range(lo1[b], hi1[b]):
+                                    row = plane[z, u]
+                                    for w in range(lo2[e], hi2[e]):
+                                        row[w] += v
+                        else:
+                            s = 0.0
+                            for z in range(lo0[a], hi0[a]):
+                                for u in range(lo1[b], hi1[b]):
+                                    row = plane[z, u]
+                                    for w in range(lo2[e], hi2[e]):
+                                        s += row[w]
+                            cells[a, b, e] = s / divisor[a, b, e]

@@ -78,6 +78,12 @@ CASES = {
     "stack": (lambda x: tg.stack([x, x * 2.0], 1), A),
     "linear": (lambda x, y: tg.nn.functional.linear(x, y, y[0] * 2.0), A, P),
     "layer_norm": (lambda x, y: tg.nn.functional.layer_norm(x, (3,), y[0], y[1]), A, P),
+    "_avgpool2d": (lambda x: tg.nn.functional.avg_pool2d(x.reshape(1, 1, 3, 3), 2, 1, 1), A),
+    "_avgpool2d_backward": (lambda x: tg.autograd.grad((tg.nn.functional.avg_pool1d(
+        x, 2, 1) ** 3).sum(), x, create_graph=True)[0], A),
+    "_adaptiveavgpool2d": (lambda x: tg.nn.functional.adaptive_avg_pool1d(x, 2), A),
+    "_adaptiveavgpool2d_backward": (lambda x: tg.autograd.grad((
+        tg.nn.functional.adaptive_avg_pool1d(x, 2) ** 3).sum(), x, create_graph=True)[0], A),
     "batch_norm": (lambda x, y: tg.nn.functional.batch_norm(x, None, None, y[0], y[1],
                                                             training=True), A, P),
     "_bce_with_logits_c": (lambda x, y: tg.nn.functional.binary_cross_entropy_with_logits(
