@@ -136,6 +136,7 @@ class Op(IntEnum):
     AVG_POOL_BACKWARD = 1043
     ADAPTIVE_AVG_POOL = 1044
     ADAPTIVE_AVG_POOL_BACKWARD = 1045
+    VECTOR_NORM2 = 1046  # ops/vector_norm.py: the 2-norm, as PyTorch's LinalgVectorNormBackward0
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

@@ -320,6 +320,7 @@ OP_TABLE = [
     ("adaptive_avg_pool_backward", lambda a: tg.autograd.grad(
         (tg.nn.functional.adaptive_avg_pool1d((a * a).reshape(2, 3), 2) ** 3).sum(), a,
         create_graph=True)[0], [_X]),
+    ("vector_norm2", lambda a: tg.linalg.vector_norm(a * a, 2, 1) ** 3, [_X]),
     ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
         a, b, reduction="none"), [_X, _Y]),
     ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"), [_X, _Y]),

@@ -19,7 +19,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     clamp changes the value, not the norm's gradient)."""
     a, b = _floating_pair(x1, x2)
     shape = O.broadcast_shapes(a.shape, b.shape)
-    a, b = O.broadcast_to(a, shape), O.broadcast_to(b, shape)
+    if tuple(a.shape) != shape:  # (an input of the shape already: no broadcast record)
+        a = O.broadcast_to(a, shape)
+    if tuple(b.shape) != shape:
+        b = O.broadcast_to(b, shape)
 
     def clamped_norm(v):
         n = O.norm(v, 2, dim, keepdim=True)

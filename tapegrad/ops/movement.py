@@ -430,6 +430,16 @@ def flip(x, dims):
 _add_reduce = np.add.reduce
 
 
+def sum_values(a, dims, keepdim):
+    """The values ``sum`` gives for the CPU array ``a`` over the sorted ``dims`` (also for ops
+    that reduce as ``sum`` does, so that their values are its)."""
+    if len(dims) == a.ndim and not keepdim:
+        return _add_reduce(a, axis=None)
+    if a.size >= _SHORT_RUNS_MIN:  # (a loop where NumPy's is slow)
+        return _sum_axes(a, dims, keepdim)
+    return a.sum(axis=dims, keepdims=keepdim)  # (the method: no wrapper)
+
+
 def sum(x, dim=None, keepdim=False, dtype=None):
     """Sum over ``dim`` (all dims if None)."""
     x = R.as_tensor(x)
@@ -456,8 +466,8 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         from .cuda_ops import sum_value
 
         value = sum_value(xd, dims, keepdim, dtype)
-    elif dtype is None and xd.size >= _SHORT_RUNS_MIN:  # (a loop where NumPy's is slow)
-        value = _wrap(_sum_axes(xd, dims, keepdim))
+    elif dtype is None:
+        value = _wrap(sum_values(xd, dims, keepdim))
     else:
         value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper
     if not (x._rg and _grad_on()):

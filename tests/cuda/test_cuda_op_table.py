@@ -84,6 +84,7 @@ CASES = {
     "_adaptiveavgpool2d": (lambda x: tg.nn.functional.adaptive_avg_pool1d(x, 2), A),
     "_adaptiveavgpool2d_backward": (lambda x: tg.autograd.grad((
         tg.nn.functional.adaptive_avg_pool1d(x, 2) ** 3).sum(), x, create_graph=True)[0], A),
+    "_vector_norm2": (lambda x: tg.linalg.vector_norm(x, 2, 1), A),
     "batch_norm": (lambda x, y: tg.nn.functional.batch_norm(x, None, None, y[0], y[1],
                                                             training=True), A, P),
     "_bce_with_logits_c": (lambda x, y: tg.nn.functional.binary_cross_entropy_with_logits(
