@@ -127,3 +127,13 @@ def check_directional_derivative(f, arrays, seed=0, h=1e-6, rel=1e-6):
     fd = (at(h) - at(-h)) / (2 * h)
     got = float(sum(np.sum(x.grad.numpy() * v) for x, v in zip(xs, vs)))
     assert abs(got - fd) <= rel * abs(fd), (got, fd)
+
+
+def check_forward_equals_reverse(f, args, argnums_list, rtol=1e-12, atol=1e-14):
+    """``jacfwd`` and ``jacrev`` of ``f`` at ``args`` agree for each ``argnums``."""
+    for argnums in argnums_list:
+        jf = tg.func.jacfwd(f, argnums=argnums)(*args)
+        jr = tg.func.jacrev(f, argnums=argnums)(*args)
+        for a, c in zip(jf if isinstance(jf, tuple) else (jf,),
+                        jr if isinstance(jr, tuple) else (jr,)):
+            np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=rtol, atol=atol)

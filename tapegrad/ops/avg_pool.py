@@ -118,6 +118,7 @@ def pool(x, params):
 def unpool(g, params):
     """The transposed map (the VJP of ``pool``) of ``g`` (N, C, *out); one record when ``g``
     requires grad (re-taping)."""
+    R.refresh_views(g)
     return _record(_unpool_np(g._data, **_geom(params)), params["codes"][1], g, params)
 
 

@@ -527,7 +527,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 1:
         return sum(abs(x), dims, keepdim)
     if p == 2:
-        if not on_device and x.dtype in _FLOATS and fusable(x):  # one op, as PyTorch's
+        if type(x._data) is np.ndarray and x.dtype in _FLOATS and fusable(x):  # one op,
+            # as PyTorch's
             return _vector_norm.norm2(x, dims, keepdim, sum_values)
         s = sum(mul(x, x), dims, keepdim)
     else:

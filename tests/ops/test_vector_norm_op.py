@@ -52,6 +52,14 @@ def test_zero_vectors_get_a_zero_gradient_as_pytorchs():
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-14)
 
 
+def test_a_zero_dim_tensor_and_a_one_element_array():
+    for shape in ((), (1, 1)):
+        x = tg.tensor(np.full(shape, -3.0), requires_grad=True)
+        y = tg.linalg.vector_norm(x)
+        y.backward()
+        assert y.item() == 3.0 and np.all(x.grad.numpy() == -1.0)
+
+
 def test_finite_differences_forward_mode_and_vmap():
     x0 = np.random.default_rng(3).standard_normal((3, 4))
     for dim, keepdim in ((None, False), (1, True), (0, False)):
