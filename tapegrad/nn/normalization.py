@@ -107,6 +107,17 @@ def _update_running(running_mean, running_var, mean, sqsum, count, momentum, dty
                 running.mul_(1.0 - m).add_(_make(batch) * m)
 
 
+def _count_batch(counter):
+    """``num_batches_tracked += 1``: in place on a CPU buffer's array (a recorded in-place op
+    under no_grad cost ~6 µs a training step)."""
+    if type(counter) is Tensor and type(counter._data) is np.ndarray and counter._base is None:
+        counter._data += 1
+        bump_version(counter)
+    else:
+        with no_grad():
+            counter.add_(1)
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each sample's channels in ``num_groups`` groups (and their spatial dims)."""
     x = as_tensor(input)
@@ -194,8 +205,7 @@ class _BatchNorm(Module):
                              f"{input.ndim}D input)")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
+            _count_batch(self.num_batches_tracked)
             if self.momentum is None:  # a cumulative moving average
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         # without running statistics the batch's are used in eval mode too (as PyTorch)
