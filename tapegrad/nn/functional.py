@@ -37,6 +37,7 @@ from .regression_losses import size_warning as _size_warning
 from .regression_losses import smooth_l1_loss
 from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
+from .more_losses import _reduce, check_reduction as _check_reduction
 from .more_losses import legacy_reduction as _legacy_reduction
 from .parameter import Parameter
 
@@ -70,20 +71,6 @@ def _const(arr, like=None):
     return t.to(like.device) if like is not None and like.is_cuda else t
 
 
-def _check_reduction(reduction):
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _reduce(t, reduction):
-    _check_reduction(reduction)
-    if reduction == "mean":
-        return O.mean(t)
-    if reduction == "sum":
-        return O.sum(t)
-    return t
-
-
 # ---- erf: the op of ops/extra.py (one definition), re-exported here --------------------
 
 erf = O.erf
@@ -91,7 +78,6 @@ erf = O.erf
 
 # ---- layers ------------------------------------------------------------------------------
 
-_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 _PLAIN = (Tensor, Parameter)  # (not vmap's batched tensors: their values are not to be read)
 
 
@@ -150,7 +136,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
                            f"with shape [*, {', '.join(str(s) for s in normalized_shape)}], but "
                            f"got input of size{list(x.shape)}")
-    if _activations.fusable(x) and type(x._data) is np.ndarray and x.dtype in _FLOATS and all(
+    if _activations.fusable_array(x) and all(
             t is None or type(t) in _PLAIN and type(t._data) is np.ndarray and t.dtype == x.dtype
             and tuple(t.shape) == normalized_shape for t in (weight, bias)):
         return _layer_norm.layer_norm(x, k, weight, bias, eps)  # one op, as PyTorch's
@@ -413,7 +399,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     flat_t = t.reshape(-1)
-    if x.ndim == 2 and type(x._data) is np.ndarray and x.dtype in _FLOATS:  # one op
+    if x.ndim == 2 and type(x._data) is np.ndarray and x.dtype in _activations.FLOAT_DTYPES:  # one op
         return _nll.nll_2d(x, flat_t, ignore_index, None if weight is None else _np(weight),
                            reduction)
     used = flat_t != ignore_index

@@ -13,7 +13,13 @@ from .distances import pairwise_distance
 from .more_activations import logsigmoid
 
 
+def check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
 def _reduce(t, reduction):
+    """``t`` reduced as ``reduction`` says (``"none"``: as it is)."""
     if reduction == "mean":
         return O.mean(t)
     if reduction == "sum":

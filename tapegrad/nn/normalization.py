@@ -14,7 +14,7 @@ from .. import creation
 from .. import ops as O
 from ..grad_mode import no_grad
 from ..ops import batch_norm as _batch_norm
-from ..ops.activations import fusable
+from ..ops.activations import fusable_array
 from ..ops.record import as_tensor
 from ..tensor import Tensor, _make, bump_version
 from . import init
@@ -23,7 +23,6 @@ from .parameter import Parameter
 
 __all__ = ["batch_norm", "group_norm", "instance_norm"]
 _PLAIN = (Tensor, Parameter)
-_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _channel_view(t, ndim):
@@ -80,7 +79,7 @@ def _one_record(x, *per_channel):
     """Whether ``batch_norm`` takes one record: a plain CPU float32/float64 input and
     per-channel tensors (None, or plain CPU arrays of its dtype and channels, the running
     statistics requiring no gradient)."""
-    if not (fusable(x) and type(x._data) is np.ndarray and x.dtype in _FLOATS):
+    if not fusable_array(x):
         return False
     c = (x.shape[1],)
     return all(t is None or type(t) in _PLAIN and type(t._data) is np.ndarray and

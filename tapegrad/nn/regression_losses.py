@@ -7,7 +7,7 @@ import warnings
 from .. import ops as O
 from ..ops import pointwise_losses as _pointwise
 from ..ops.record import as_tensor as _t
-from .more_losses import _reduce, legacy_reduction
+from .more_losses import _reduce, check_reduction, legacy_reduction
 
 
 def size_text(shape):
@@ -30,8 +30,7 @@ def size_warning(input, target, deprecated=False):
 def _checked(input, target, reduction):
     x, y = _t(input), _t(target)
     size_warning(x, y)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    check_reduction(reduction)
     return x, y
 
 

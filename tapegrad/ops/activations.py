@@ -82,6 +82,15 @@ def fusable(x):
     return trace is None or trace.active() is None
 
 
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # what the compiled loops take
+
+
+def fusable_array(x):
+    """``fusable`` with a float32/float64 NumPy array value (not a float, not float16): what
+    the one-record forms with compiled loops or array arithmetic take."""
+    return fusable(x) and type(x._data) is np.ndarray and x._data.dtype in FLOAT_DTYPES
+
+
 def _in_dtype(d, c):
     """The constant ``c`` as the value the forward used: rounded to a float32 input's dtype (a
     Python number is "weak" in NumPy and PyTorch), so that the sweep, which computes in

@@ -81,24 +81,33 @@ def _params(x_shape, y_shape, bounds, divisor, dtype, codes):
                 dtype=np.dtype(dtype), codes=codes)
 
 
-def _pool_np(xd, x_shape, y_shape, bounds, divisor, dtype, out=None):
-    x = np.ascontiguousarray(xd, dtype).reshape(_planes(x_shape))
+def _shapes(p, batch):
+    """The input's and output's shapes of ``p``, for a batch of ``batch`` (None: its own)."""
+    if batch is None:
+        return p["x_shape"], p["y_shape"]
+    return (batch,) + p["x_shape"][1:], (batch,) + p["y_shape"][1:]
+
+
+def _pool_np(xd, p, batch=None):
+    x_shape, y_shape = _shapes(p, batch)
+    x = np.ascontiguousarray(xd, p["dtype"]).reshape(_planes(x_shape))
     if not x.flags.writeable:  # (one compiled signature: the adjoint writes this argument)
         x = x.copy()
-    y = np.empty(_planes(y_shape), dtype)
-    _kernels().window_means(x, y, bounds, divisor, False)
+    y = np.empty(_planes(y_shape), p["dtype"])
+    _kernels().window_means(x, y, p["bounds"], p["divisor"], False)
     return y.reshape(y_shape)
 
 
-def _unpool_np(gd, x_shape, y_shape, bounds, divisor, dtype, out=None):
-    g = np.ascontiguousarray(gd, dtype).reshape(_planes(y_shape))
+def _unpool_np(gd, p, batch=None, out=None):
+    x_shape, y_shape = _shapes(p, batch)
+    g = np.ascontiguousarray(gd, p["dtype"]).reshape(_planes(y_shape))
     if not g.flags.writeable:
         g = g.copy()
-    if out is None or out.dtype != dtype:
-        out = np.zeros(x_shape, dtype)
+    if out is None or out.dtype != p["dtype"]:
+        out = np.zeros(x_shape, p["dtype"])
     else:
         out.fill(0.0)
-    _kernels().window_means(out.reshape(_planes(x_shape)), g, bounds, divisor, True)
+    _kernels().window_means(out.reshape(_planes(x_shape)), g, p["bounds"], p["divisor"], True)
     return out
 
 
@@ -112,26 +121,22 @@ def pool(x, params):
     """The pooling of the CPU float tensor ``x`` (N, C, *spatial) by ``params`` (``_params``);
     one record when ``x`` requires grad."""
     R.refresh_views(x)
-    return _record(_pool_np(x._data, **_geom(params)), params["codes"][0], x, params)
+    return _record(_pool_np(x._data, params), params["codes"][0], x, params)
 
 
 def unpool(g, params):
     """The transposed map (the VJP of ``pool``) of ``g`` (N, C, *out); one record when ``g``
     requires grad (re-taping)."""
     R.refresh_views(g)
-    return _record(_unpool_np(g._data, **_geom(params)), params["codes"][1], g, params)
-
-
-def _geom(params):
-    return {k: params[k] for k in ("x_shape", "y_shape", "bounds", "divisor", "dtype")}
+    return _record(_unpool_np(g._data, params), params["codes"][1], g, params)
 
 
 def _pool_vjp_into(g, saved, out, targets, **params):
-    return (_unpool_np(g, **_geom(params), out=targets[0]),)
+    return (_unpool_np(g, params, out=targets[0]),)
 
 
 def _unpool_vjp_into(g, saved, out, targets, **params):
-    return (_pool_np(g, **_geom(params)),)
+    return (_pool_np(g, params),)
 
 
 def _pool_vjp(g, inputs, out, **params):
@@ -148,10 +153,9 @@ def _tangents(f, src, dst):
     def jvp(tangents, inputs, out, **params):
         t = tangents[0]
         k = t.shape[0]
-        g = _geom(params)
-        for key in ("x_shape", "y_shape"):
-            g[key] = (k * g[key][0],) + g[key][1:]
-        return f(t.reshape(g[src]), **g).reshape((k,) + params[dst])
+        batch = k * params["x_shape"][0]
+        return f(t.reshape(_shapes(params, batch)[src]), params, batch).reshape(
+            (k,) + params[dst])
     return jvp
 
 
@@ -164,10 +168,10 @@ for _code, _back, _name in ((Op.AVG_POOL, Op.AVG_POOL_BACKWARD, "AvgPool2D"),
                              "AdaptiveAvgPool2D")):
     defop(_code, f"_{_name.lower()}", "python", f"{_name}Backward0", vjp=_pool_vjp,
           vjp_np=_vjp_np(_pool_vjp_into), vjp_into=_pool_vjp_into,
-          jvp_np=_tangents(_pool_np, "x_shape", "y_shape"))
+          jvp_np=_tangents(_pool_np, 0, "y_shape"))
     defop(_back, f"_{_name.lower()}_backward", "python", f"{_name}BackwardBackward0",
           vjp=_unpool_vjp, vjp_np=_vjp_np(_unpool_vjp_into), vjp_into=_unpool_vjp_into,
-          jvp_np=_tangents(_unpool_np, "y_shape", "x_shape"))
+          jvp_np=_tangents(_unpool_np, 1, "x_shape"))
 
 AVG_CODES = (int(Op.AVG_POOL), int(Op.AVG_POOL_BACKWARD))
 ADAPTIVE_CODES = (int(Op.ADAPTIVE_AVG_POOL), int(Op.ADAPTIVE_AVG_POOL_BACKWARD))

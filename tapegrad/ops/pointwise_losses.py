@@ -22,7 +22,7 @@ from .. import vecmath
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
-from .activations import _in_dtype, fusable
+from .activations import _in_dtype, fusable_array
 
 _MSE, _HUBER, _SMOOTH_L1 = int(Op.MSE_LOSS), int(Op.HUBER_LOSS), int(Op.SMOOTH_L1_LOSS)
 
@@ -41,11 +41,11 @@ defop(Op.SMOOTH_L1_LOSS, "_smooth_l1_loss_c", "binary", "SmoothL1LossBackward0",
 def _arrays(x, y):
     """``x`` and ``y``'s arrays where the two take the one-record form (CPU real float arrays
     of one shape and dtype, neither a view), else None."""
-    if not (fusable(x) and fusable(y)):
+    if not (fusable_array(x) and fusable_array(y)):
         return None
     xd, yd = x._data, y._data
-    if type(xd) is not np.ndarray or type(yd) is not np.ndarray or xd.dtype != yd.dtype or \
-            xd.shape != yd.shape or x._base is not None or y._base is not None:
+    if xd.dtype != yd.dtype or xd.shape != yd.shape or x._base is not None or \
+            y._base is not None:
         return None
     return xd, yd
 

@@ -19,8 +19,8 @@ from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from . import fused_softmax as _softmax_op
 from . import vector_norm as _vector_norm
-from .activations import fusable
-from .movement import gather_index, mean, permute, reshape, sum, sum_values
+from .activations import fusable_array
+from .movement import gather_index, mean, permute, reshape, sum
 from ..registry import Op, defop
 from .shapes import norm_dim, size_of, torch_dtype_name
 
@@ -489,9 +489,6 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _var(input, dim, unbiased, keepdim, correction, "std", root=True)
 
 
-_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
-
-
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm.
 
@@ -527,9 +524,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 1:
         return sum(abs(x), dims, keepdim)
     if p == 2:
-        if type(x._data) is np.ndarray and x.dtype in _FLOATS and fusable(x):  # one op,
-            # as PyTorch's
-            return _vector_norm.norm2(x, dims, keepdim, sum_values)
+        if fusable_array(x):  # one op, as PyTorch's
+            return _vector_norm.norm2(x, dims, keepdim)
         s = sum(mul(x, x), dims, keepdim)
     else:
         a = abs(x)

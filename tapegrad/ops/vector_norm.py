@@ -13,17 +13,18 @@ import numpy as np
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from . import record as R
+from .movement import sum_values
 
 _NORM2 = int(Op.VECTOR_NORM2)
 
 
-def norm2(x, dims, keepdim, sum_value):
-    """The 2-norm of the CPU float32/float64 tensor ``x`` over ``dims`` (a tuple of
-    non-negative dims); ``sum_value(array, dims, keepdim)`` is the sum op's numeric reduction
-    (the composition's values). One record when ``x`` requires grad."""
+def norm2(x, dims, keepdim):
+    """The 2-norm of the CPU float32/float64 tensor ``x`` over ``dims`` (a sorted tuple of
+    non-negative dims), the sum op's own reduction then the root (the composition's values).
+    One record when ``x`` requires grad."""
     R.refresh_views(x)
     xd = x._data
-    value = _wrap(np.sqrt(sum_value(xd * xd, dims, keepdim)))
+    value = _wrap(np.sqrt(sum_values(xd * xd, dims, keepdim)))
     if not (x._rg and R._grad_on()):
         return _make(value)
     return R.python_result(value, _NORM2, (x,), save_inputs=(0,), save_out=True,
