@@ -18,8 +18,8 @@ _SHORT = 16  # below this many values ``struct`` is no quicker (measured crossov
 
 def fill(out, values, dtype, start=0):
     """Write the Python numbers ``values`` (a list) into ``out[start:start + len(values)]``;
-    ``out`` is a writeable 1-D C-contiguous array of ``dtype`` (int64 or float64), or a 2-D
-    one with ``start`` 0 (the record buffer)."""
+    ``out`` is a writeable C-contiguous array of ``dtype`` (int64 or float64), ``start`` an
+    index into its flattened elements (a 2-D one: the record buffer)."""
     n = len(values)
     if n < _SHORT:  # (a few values: NumPy's slice assignment is quicker than packing them)
         if out.ndim != 1:

@@ -48,7 +48,7 @@ FREED = 1 << 16  # the record was swept without retain_graph; its saved values a
 HOOKED = 1 << 17  # the sweep pauses here so Python can run tensor hooks / retain_grad
 
 _FLUSH_INTS = NFIELDS * 4096  # pending Python ints moved into the int64 buffer at a time
-_JOIN_RECORDS = 64  # a flush that outgrows a buffer of this many records joins the two
+_SPARE_RECORDS = 32  # rows a grown record buffer keeps free beyond what it holds
 _CHECK_EVERY = 1024  # records between "is this segment still referenced?" checks
 _CHECK_BYTES = 1 << 26  # saved array bytes that force such a check sooner
 _ROLL_RECORDS = 1 << 14  # a segment few tensors refer to is closed at this many records...
@@ -130,21 +130,19 @@ class Segment:
         k = len(ints) - len(ints) % NFIELDS
         if not k:
             return
-        new = np.empty((k // NFIELDS, NFIELDS), np.int64)
-        fill(new, ints if len(ints) == k else ints[:k], "int64")  # (struct: ~2x np.fromiter)
-        del ints[:k]
-        if not self.nbuf:  # the first flush (often the only one, at backward): no copy
-            self.buf, self.nbuf = new, len(new)
-            return
-        need = self.nbuf + len(new)
-        if need > len(self.buf):
-            if need <= _JOIN_RECORDS:  # a few records (a second backward of a small graph):
-                self.buf, self.nbuf = np.concatenate((self.buf[: self.nbuf], new)), need
-                return  # one call; growing by doubling saves nothing at this size
-            grown = np.empty((max(need, 2 * len(self.buf)), NFIELDS), np.int64)
-            grown[: self.nbuf] = self.buf[: self.nbuf]
-            self.buf = grown
-        self.buf[self.nbuf : need] = new
+        nbuf = self.nbuf
+        need = nbuf + k // NFIELDS
+        buf = self.buf
+        if need > len(buf):
+            # with room for a few more: the records a create_graph backward appends (a
+            # Hessian-vector product's second sweep) and a later op or two go in without a
+            # second array and a copy; then by doubling
+            grown = np.empty((max(need + _SPARE_RECORDS, 2 * len(buf)), NFIELDS), np.int64)
+            if nbuf:
+                grown[:nbuf] = buf[:nbuf]
+            buf = self.buf = grown
+        fill(buf, ints if len(ints) == k else ints[:k], "int64", nbuf * NFIELDS)  # (struct:
+        del ints[:k]  # ~2x np.fromiter)
         self.nbuf = need
 
     def records(self):

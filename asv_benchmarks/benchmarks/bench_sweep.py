@@ -19,7 +19,8 @@ class ScalarSweep:
     def setup(self):
         import tapegrad as tg
         from tapegrad import _config, tape
-        from tapegrad.engine.sweep import _SCRATCH, Sweep, _address, kernel
+        from tapegrad.engine.addresses import address
+        from tapegrad.engine.sweep import _SCRATCH, Sweep, kernel
 
         # one segment, so the kernel sees all 10^6 records (the chain keeps one tensor alive,
         # which would otherwise close the segment at tape._ROLL_RECORDS)
@@ -27,7 +28,7 @@ class ScalarSweep:
         tape._ROLL_RECORDS = 1 << 21
         self.x, self.y = _chain(tg, 1_000_000)
         self.sw = Sweep(self.y._seg)
-        self.k, self.addr = kernel(), _address
+        self.k, self.addr = kernel(), address
         # the kernel's scratch layout (odometer, pending count, a zero) is the engine's
         self.scratch = np.zeros(_SCRATCH, np.int64)
         self.n = self.y._seg.n

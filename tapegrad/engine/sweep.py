@@ -25,6 +25,7 @@ from .._pack import fill
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from . import kernels, numpy_records
+from .addresses import address, addresses
 from .kernels import kernel
 from .numpy_records import BIG, full_sum, own_slots, saved_values, slot_kinds  # noqa: F401 (saved_values: re-exported)
 
@@ -60,11 +61,6 @@ def _kernel_for(vectorised, f32, recs):
 
 
 @njit(cache=True)
-def _address(a):
-    return a.ctypes.data
-
-
-@njit(cache=True)
 def _lay_out(recs, work):
     """``work[:n + 1]``: where each of the ``n`` records' adjoints starts in the arena (the
     cumulative sum of their sizes), ``work[n + 1:]`` zeroed; returns the arena's size."""
@@ -77,27 +73,6 @@ def _lay_out(recs, work):
     for i in range(n + 1, work.shape[0]):
         work[i] = 0
     return total
-
-
-def _addresses(arrays, start, stop, out):
-    """Addresses of ``arrays[start:stop]``, the lowest bit set for float32 (the kernel reads
-    those as float32). That bit is free only in an aligned array's address: an unaligned one
-    (NumPy views of a byte buffer, e.g. arrays unpickled from a message frame) is replaced
-    by an aligned copy first, or its float64 values would be read as float32."""
-    addrs = []  # (one assignment into ``out`` at the end: an item write costs as much)
-    for i in range(start, stop):
-        a = arrays[i]
-        if a is None:
-            addrs.append(0)
-            continue
-        addr = _address(a)
-        # (``not a.flags.aligned`` without a flags object; a multiple of 8 is aligned for the
-        # dtypes the kernel reads, float32, float64 and int64: only another asks the dtype)
-        if addr & 7 and addr % a.dtype.alignment:
-            a = arrays[i] = a.copy()  # a fresh array is aligned
-            addr = _address(a)
-        addrs.append(addr | (a.dtype is _F32))
-    out[start:stop] = addrs  # (a few arrays: a slice assignment beats packing them)
 
 
 _EMPTY_F, _EMPTY_I = np.zeros(0), np.zeros(0, np.int64)
@@ -133,12 +108,12 @@ class SweepArrays:
             n = len(seg.avals)
             if n != self.na:
                 self.aptr = _grow(self.aptr, n)
-                _addresses(seg.avals, self.na, n, self.aptr)
+                addresses(seg.avals, self.na, n, self.aptr)
                 self.na = n
             n = len(seg.ivals)
             if n != self.ni:
                 self.iptr = _grow(self.iptr, n)
-                _addresses(seg.ivals, self.ni, n, self.iptr)
+                addresses(seg.ivals, self.ni, n, self.iptr)
                 self.ni = n
             n = len(seg.iaux)
             if n != self.niaux:
@@ -228,7 +203,7 @@ class Sweep:
         self.tabs = (seg._cache or _cache(seg)).update(seg)
         fv = self.tabs[0]
         # the sweep keeps its own reference to the saved-float table: its address holds
-        self.fbase = int(_address(fv)) if len(fv) else 0
+        self.fbase = int(address(fv)) if len(fv) else 0
         # records of a few elements: the plain kernel; arrays: the one with vectorised loops
         vectorised = total >= _VECTOR_MEAN * (n + 1)
         self.kernel = _kernel_for(vectorised, f32, recs)
