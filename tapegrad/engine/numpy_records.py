@@ -57,11 +57,11 @@ def numpy_vjp(sw, r, code):
     vals = saved_values(seg, d, v, shaped=True)
     args = (g, *vals, c0, c1)
     rules, fresh = d.numpy_rules(), ()
-    outs = d.numpy_out_rules() if _one_dtype(args, g.dtype) else (None, None)
+    outs = None  # (``_out_rules``: only where a formula has no compiled loop)
     shaped = False
     for a in vals:
         if type(a) is np.ndarray and a.ndim > 1:  # an operand saved broadcast: formulas
-            args, rules, outs, fresh = _shaped(args, rules, outs, a.shape)  # in its shape
+            args, rules, outs, fresh = _shaped(args, rules, _out_rules(d, args), a.shape)
             shaped = True
             break
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
@@ -81,14 +81,17 @@ def numpy_vjp(sw, r, code):
         # a result whose input nothing reached yet is written straight into that input's arena
         # slot (its first gradient would be copied there): one pass and one array fewer
         grads, into = [None, None], [None, None]
-        with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
-            for k in todo:
-                loop = formula_loop(code, k, args)
-                dst = _arena_slot(sw, slots, todo, k, g.size) \
-                    if loop is not None or outs[k] is not None else None
-                if loop is not None:
-                    grads[k], into[k] = loop(dst), dst
-                elif dst is not None:
+        for k in todo:
+            loop = formula_loop(code, k, args)
+            if loop is not None:
+                dst = _arena_slot(sw, slots, todo, k, g.size)
+                grads[k], into[k] = loop(dst), dst
+                continue
+            if outs is None:
+                outs = _out_rules(d, args)
+            dst = _arena_slot(sw, slots, todo, k, g.size) if outs[k] is not None else None
+            with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
+                if dst is not None:
                     grads[k] = into[k] = outs[k](*args, dst)
                 else:
                     grads[k] = rules[k](*args)
@@ -102,6 +105,8 @@ def numpy_vjp(sw, r, code):
     dead_g = g if dead else None
     grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
     into = [None, None]
+    if outs is None:
+        outs = _out_rules(d, args)
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
         for i, k in enumerate(todo):
             dst = None
@@ -144,23 +149,22 @@ def formula_loop(code, k, args):
     out, m, c0, c1``) in one compiled pass (``_formula_kernels``) into a given flat array, or a
     fresh one given None; None where the formula has no loop or the arrays are not flat,
     C-contiguous and of ``g``'s dtype and size (NumPy's evaluation then: the same values)."""
-    entry = _formula_kernels()[0].get((code, k))
+    g = args[0]
+    entry = _loop_entry(0, code, k, g.dtype)
     if entry is None:
         return None
-    fn, fn_in_g, names, consts = entry
-    arrays, ks = _operands(names, consts, args)
+    fn, fn_in_g, at, ks = entry
+    arrays = _operands(at, ks, args)
     if arrays is None:
         return None
-    g = args[0]
-    dtype, n = g.dtype, g.size
 
     def write(dst):
         if dst is None:
-            dst = np.empty(n, dtype)
+            dst = np.empty(g.size, g.dtype)
         if dst is g and fn_in_g is not None:  # over g itself: the loop that reads g from dst
-            fn_in_g(dst, *[a for a, name in zip(arrays, names) if name != "g"], *ks)
+            fn_in_g(dst, *[args[i] for i in at if i], *arrays[len(at):])
         else:
-            fn(dst, *arrays, *ks)
+            fn(dst, *arrays)
         return dst
     return write
 
@@ -170,30 +174,53 @@ def add_loop(code, k, args):
     shares memory with none of them (``dst += formula``) in one pass: a generated loop
     (``_formula_add_kernels``), or ``vecmath.times`` for a product with sin or cos; None where
     neither applies (NumPy's two passes then, the formula and the addition: the same values)."""
-    entry = _formula_kernels()[1].get((code, k))
+    entry = _loop_entry(1, code, k, args[0].dtype)
     if entry is None:
         rule = REGISTRY[code].numpy_add_rules()[k]
         return None if rule is None else partial(rule, *args)
-    fn, names, consts = entry
-    arrays, ks = _operands(names, consts, args)
-    return None if arrays is None else lambda dst: fn(dst, *arrays, *ks)
+    fn, _, at, ks = entry
+    arrays = _operands(at, ks, args)
+    return None if arrays is None else lambda dst: fn(dst, *arrays)
 
 
-def _operands(names, consts, args):
-    """A generated loop's arrays (``names`` of ``args``) and constants (in ``g``'s dtype, as
-    NumPy's weak scalars), or ``(None, None)`` where an array is not flat, C-contiguous and
-    of ``g``'s dtype and size."""
+_LOOPS = {}  # (0: formula or 1: addition, opcode, input, dtype) -> ``_loop_entry``'s answer
+
+
+def _loop_entry(which, code, k, dtype):
+    """``(loop, loop over g, positions in args of the arrays it reads, its constants)`` for
+    formula ``k`` of op ``code`` on arrays of ``dtype``, or None: looked up once per key (the
+    constants are in ``dtype``, as NumPy's weak scalars; ``c0``/``c1`` stay -1 and -2)."""
+    key = (which, code, k, dtype)
+    entry = _LOOPS.get(key, _LOOPS)
+    if entry is _LOOPS:
+        found = _formula_kernels()[which].get((code, k))
+        if found is None:
+            entry = None
+        else:
+            fn, fn_in_g, names, consts = found if which == 0 else (found[0], None, *found[1:])
+            entry = (fn, fn_in_g, tuple(_ARG_AT[name] for name in names),
+                     tuple(-1 if c == "c0" else -2 if c == "c1" else dtype.type(c)
+                           for c in consts))
+        _LOOPS[key] = entry
+    return entry
+
+
+def _operands(at, ks, args):
+    """A generated loop's arguments: the arrays at positions ``at`` of ``args``, then its
+    constants ``ks`` (``c0``/``c1`` taken from ``args`` in ``g``'s dtype); None where an array
+    is not flat, C-contiguous and of ``g``'s dtype and size."""
     g = args[0]
     dtype, n = g.dtype, g.size
-    arrays = []
-    for name in names:
-        a = args[_ARG_AT[name]]
+    out = []
+    for i in at:
+        a = args[i]
         if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != 1 or a.size != n or \
                 not a.flags.c_contiguous:
-            return None, None
-        arrays.append(a)
-    return arrays, [dtype.type(args[5] if c == "c0" else args[6] if c == "c1" else c)
-                    for c in consts]
+            return None
+        out.append(a)
+    for c in ks:
+        out.append(dtype.type(args[5] if c == -1 else args[6]) if type(c) is int else c)
+    return out
 
 
 def _sum_so_far(sw, s, g, args):
@@ -330,6 +357,12 @@ _SPARES = 2  # dead arrays kept per (size, dtype) for the results of later recor
 def _holds(held, a):
     """Whether the held adjoint ``held`` is the array ``a`` (or a view of it)."""
     return held is not None and (held is a or held.base is a)
+
+
+def _out_rules(d, args):
+    """Op ``d``'s ``out=`` formulas where every array of ``args`` has ``g``'s dtype (their
+    results are then of that dtype whether or not an ``out=`` array is given), else none."""
+    return d.numpy_out_rules() if _one_dtype(args, args[0].dtype) else (None, None)
 
 
 def _one_dtype(args, dtype):
