@@ -11,7 +11,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "3e7e1600d12046c9"
+RULES_HASH = "8c7711dc974da2a6"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 

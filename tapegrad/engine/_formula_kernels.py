@@ -14,7 +14,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "3e7e1600d12046c9"
+RULES_HASH = "8c7711dc974da2a6"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -401,6 +401,46 @@ def minimum_dy_in_g(dst, x, y, k0, k1):
 
 
 @njit(**_OPTS)
+def where_dx(dst, m, g, k0):
+    # where(m, g, 0.0)
+    for i in range(dst.shape[0]):
+        m_i = m[i]
+        g_i = g[i]
+        t0 = g_i if m_i else k0
+        dst[i] = t0
+
+
+@njit(**_OPTS)
+def where_dx_in_g(dst, m, k0):
+    # where(m, g, 0.0) (dst holds g)
+    for i in range(dst.shape[0]):
+        m_i = m[i]
+        g_i = dst[i]
+        t0 = g_i if m_i else k0
+        dst[i] = t0
+
+
+@njit(**_OPTS)
+def where_dy(dst, m, g, k0):
+    # where(m, 0.0, g)
+    for i in range(dst.shape[0]):
+        m_i = m[i]
+        g_i = g[i]
+        t0 = k0 if m_i else g_i
+        dst[i] = t0
+
+
+@njit(**_OPTS)
+def where_dy_in_g(dst, m, k0):
+    # where(m, 0.0, g) (dst holds g)
+    for i in range(dst.shape[0]):
+        m_i = m[i]
+        g_i = dst[i]
+        t0 = k0 if m_i else g_i
+        dst[i] = t0
+
+
+@njit(**_OPTS)
 def tanh_backward_dx(dst, g, y, k0):
     # g * (1.0 - y * y)
     for i in range(dst.shape[0]):
@@ -708,6 +748,8 @@ KERNELS = {
     (55, 1): (maximum_dy, maximum_dy_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
     (56, 0): (minimum_dx, minimum_dx_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
     (56, 1): (minimum_dy, minimum_dy_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
+    (57, 0): (where_dx, where_dx_in_g, ('m', 'g'), (0.0,)),  # where
+    (57, 1): (where_dy, where_dy_in_g, ('m', 'g'), (0.0,)),  # where
     (58, 0): (tanh_backward_dx, tanh_backward_dx_in_g, ('g', 'y'), (1.0,)),  # tanh_backward
     (58, 1): (tanh_backward_dy, tanh_backward_dy_in_g, ('g', 'y', 'x'), (-2.0,)),  # tanh_backward
     (59, 0): (sigmoid_backward_dx, sigmoid_backward_dx_in_g, ('g', 'y'), (1.0,)),  # sigmoid_backward

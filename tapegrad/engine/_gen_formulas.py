@@ -121,7 +121,9 @@ class _Loop(ast.NodeTransformer):
                                        zero))
         if not (name == "where" and len(node.args) == 3 and not node.keywords):
             raise ValueError(ast.unparse(node.func))
-        self.ops += 1
+        # a saved mask as the condition (``where(m, g, 0.0)``): NumPy converts the float
+        # array to bool, then selects: two passes, where the loop makes one
+        self.ops += 2 if isinstance(node.args[0], ast.Name) else 1
         cond, a, b = (self.visit(n) for n in node.args)
         return ast.IfExp(cond, a, b)
 

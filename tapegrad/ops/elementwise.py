@@ -560,9 +560,13 @@ def where(condition, x=None, y=None):
         return _make(r)
     if type(r) is not float and r.dtype.kind == "c":
         return _complex().where(cond, x, y, r)
-    bx = x if x.shape == shape else broadcast_to(x, shape)
-    by = y if y.shape == shape else broadcast_to(y, shape)
-    m = np.broadcast_to(cond, shape).astype(np.float64, order="C")  # the sweep reads C order
+    # (an input without grad is a constant of the record: not broadcast, not recorded)
+    bx = x if not x._rg or x.shape == shape else broadcast_to(x, shape)
+    by = y if not y._rg or y.shape == shape else broadcast_to(y, shape)
+    # the mask in the values' precision: a float32 sweep's compiled loops read one dtype
+    m = (cond if cond.shape == shape else np.broadcast_to(cond, shape)).astype(
+        np.float32 if type(r) is not float and r.dtype == np.float32 else np.float64,
+        order="C")  # the sweep reads C order
     return R.result(r, _WHERE, bx, by, saved=[m if m.size != 1 else float(m.reshape(()))])
 
 
