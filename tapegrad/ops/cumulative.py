@@ -1,6 +1,8 @@
 """``cumsum``: a ``kind="python"`` op whose VJP is the reversed cumulative sum of the gradient
 (NumPy for the numeric sweep, tapegrad ops for re-taping)."""
 
+import math
+
 import numpy as np
 
 from ..device import DeviceArray
@@ -13,8 +15,34 @@ from .shapes import norm_dim
 __all__ = ["cumsum"]
 
 
+def running(xd, d, reverse=False):
+    """``np.cumsum(xd, axis=d)`` (``reverse``: summed from the end of the axis) of a float32
+    or float64 array, by one compiled pass (``_cumulative_kernels``): the same values."""
+    from ._cumulative_kernels import running_sums
+
+    shape = xd.shape
+    lines = (math.prod(shape[:d]), shape[d], math.prod(shape[d + 1 :]))
+    out = np.empty(lines, xd.dtype)
+    running_sums(np.ascontiguousarray(xd).reshape(lines), out, reverse)
+    return out.reshape(shape)
+
+
+def _compiled(a, dtype=None):
+    """Whether ``running`` sums array ``a`` (to ``dtype``): a float32 or float64 array summed
+    in its own dtype, of a size where NumPy's call is not the quicker."""
+    return a.dtype in _FLOATS and (dtype is None or np.dtype(dtype) == a.dtype) and \
+        a.size >= _FEW
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FEW = 64  # elements below which NumPy's cumsum costs less than a compiled call
+
+
 def _cumsum_vjp_np(g, inputs, out, dim):
-    g = np.asarray(g, np.float64)
+    g = np.asarray(g)
+    if _compiled(g):
+        return (running(g, dim, reverse=True),)
+    g = g.astype(np.float64, copy=False)
     return (np.flip(np.cumsum(np.flip(g, dim), dim), dim),)
 
 
@@ -43,7 +71,7 @@ def cumsum(input, dim, *, dtype=None):
     if type(xd) is DeviceArray:
         value = _cuda().cumsum_value(xd, d, dtype)
     else:
-        value = np.cumsum(xd, axis=d, dtype=dtype)
+        value = running(xd, d) if _compiled(xd, dtype) else np.cumsum(xd, axis=d, dtype=dtype)
         value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
     if x.dtype.kind == "c" and R.needs_grad(x):
         from .complex import record
