@@ -141,3 +141,39 @@ def test_large_gradients_match_torch(op):
     (f(torch, qx, qy) ** 2).sum().backward()
     np.testing.assert_allclose(tx.grad.numpy(), qx.grad.numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(ty.grad.numpy(), qy.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("c0", [2.0, 3.0])
+def test_square_and_cube_loops_give_pow_formulas_values_bit_for_bit(c0):
+    r = np.random.default_rng(int(c0))
+    g, x = _values(r, np.float64), _values(r, np.float64)
+    args = (g, x, None, None, None, c0, 0.0)
+    with np.errstate(all="ignore"):
+        want = REGISTRY[Op.POWC].numpy_rules()[0](*args)
+    loop = numpy_records.formula_loop(int(Op.POWC), 0, args)
+    assert loop is not None
+    np.testing.assert_array_equal(loop(None), want)
+    dst = g.copy()  # over g itself
+    assert numpy_records.formula_loop(int(Op.POWC), 0, (dst,) + args[1:])(dst) is dst
+    np.testing.assert_array_equal(dst, want)
+
+
+def test_other_powers_and_float32_keep_the_formula():
+    g, x = np.ones(N), np.ones(N)
+    for c0 in (2.5, -1.0, 0.0, 4.0):
+        assert numpy_records.formula_loop(int(Op.POWC), 0, (g, x, None, None, None, c0, 0.0)) \
+            is None
+    # float32: the formula computes in float64 (its exponent is a float64 array)
+    g32, x32 = g.astype(np.float32), x.astype(np.float32)
+    assert numpy_records.formula_loop(int(Op.POWC), 0, (g32, x32, None, None, None, 2.0, 0.0)) \
+        is None
+
+
+@pytest.mark.parametrize("p", [2, 3])
+def test_large_square_and_cube_gradients_against_pytorch(p):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(p).standard_normal((64, 128))
+    x, xt = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (x ** p).mean().backward()
+    (xt ** p).mean().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-14, atol=0)
