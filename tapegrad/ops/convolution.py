@@ -31,7 +31,9 @@ from .shapes import c_strides
 from ..tensor import _make
 from ..registry import Op, defop
 
-_CHUNK_ELEMENTS = 1 << 21  # column elements per batch chunk (16 MB in float64)
+_CHUNK_ELEMENTS = 1 << 17  # column elements per batch chunk (1 MB in float64: the columns a
+# chunk writes are still in the L2 cache when its matrix product reads them; 16 MB chunks made a
+# (64, 3, 32, 32) input's forward + backward 17.5 ms instead of 13.8)
 
 
 def out_sizes(spatial, kernel, stride, pads, dilation):
