@@ -126,12 +126,12 @@ def conv_np(x, w, stride, pads, dilation, groups, bias=None):
     for b in _chunks(N, C * math.prod(kernel) * L):
         nb = b.stop - b.start
         cols = _cols(xp[b], kernel, out, stride, dilation).reshape(G, ck, nb, L)
-        r = np.matmul(wm, cols.reshape(G, ck, nb * L))  # (G, og, nb L)
-        if bias is None:
-            y[b] = r.reshape(G, og, nb, L).transpose(2, 0, 1, 3)
-        else:
-            np.add(r.reshape(G, og, nb, L).transpose(2, 0, 1, 3), bias.reshape(1, G, og, 1),
-                   out=y[b])
+        # one product per (sample, group), written where y holds it: BLAS reads each sample's
+        # columns in place (rows nb L apart); one product of all the chunk's columns then a
+        # transposing copy into y took ~1.7x as long (16 28x28 images by 8 5x5 filters)
+        np.matmul(wm, cols.transpose(2, 0, 1, 3), out=y[b])
+        if bias is not None:
+            y[b] += bias.reshape(1, G, og, 1)
     return y.reshape((N, n_out) + out)
 
 
