@@ -89,3 +89,84 @@ class SmallOpGrads:
 
     def time_forward_backward(self, op, library):
         self.run()
+
+
+# ---- one op on a (64, 128) array, forward and backward ------------------------------------------
+# Records of 4096 elements or more are swept by NumPy or compiled formula loops, not the
+# compiled switch: the per-record cost of that path shows here.
+
+LARGE_OPS = {
+    "cumsum_rows": lambda L, F, x: (x.cumsum(1) * x).sum(),
+    "cumsum_columns": lambda L, F, x: (x.cumsum(0) * x).sum(),
+    "where": lambda L, F, x: L.where(x > 0, x, x * 0.5).sum(),
+    "abs": lambda L, F, x: x.abs().sum(),
+    "square_mean": lambda L, F, x: (x ** 2).mean(),
+    "tanh": lambda L, F, x: L.tanh(x).sum(),
+    "gelu": lambda L, F, x: F.gelu(x).sum(),
+}
+
+
+class LargeOpGrads:
+    """One op on a (64, 128) float64 array with its backward, tapegrad and PyTorch."""
+
+    params = [list(LARGE_OPS), ["tapegrad", "torch"]]
+    param_names = ["op", "library"]
+
+    def setup(self, op, library):
+        if library == "torch":
+            L = torch_or_skip()
+            L.set_num_threads(1)
+        else:
+            import tapegrad as L
+        x = L.tensor(np.random.default_rng(8).standard_normal((64, 128)), requires_grad=True)
+        f, F = LARGE_OPS[op], L.nn.functional
+
+        def run():
+            x.grad = None
+            f(L, F, x).backward()
+
+        self.run = run
+        run()
+
+    def time_forward_backward(self, op, library):
+        self.run()
+
+
+# (input, weight, padding): MNIST's first layer, a small RGB batch, a middle layer
+CONVS = {
+    "mnist_5x5": ((16, 1, 28, 28), (8, 1, 5, 5), 0),
+    "rgb_3x3": ((64, 3, 32, 32), (16, 3, 3, 3), 1),
+    "mid_3x3": ((32, 16, 14, 14), (32, 16, 3, 3), 1),
+}
+
+
+class Conv2dGrads:
+    """conv2d with a bias, forward and backward (float64), tapegrad and PyTorch."""
+
+    params = [list(CONVS), ["tapegrad", "torch"]]
+    param_names = ["case", "library"]
+    number = 1
+    repeat = (3, 10, 30.0)
+
+    def setup(self, case, library):
+        if library == "torch":
+            L = torch_or_skip()
+            L.set_num_threads(1)
+        else:
+            import tapegrad as L
+        xs, ws, pad = CONVS[case]
+        r = np.random.default_rng(9)
+        x = L.tensor(r.standard_normal(xs), requires_grad=True)
+        w = L.tensor(r.standard_normal(ws) * 0.1, requires_grad=True)
+        b = L.tensor(r.standard_normal(ws[0]), requires_grad=True)
+        F = L.nn.functional
+
+        def run():
+            x.grad = w.grad = b.grad = None
+            F.conv2d(x, w, b, padding=pad).sum().backward()
+
+        self.run = run
+        run()
+
+    def time_forward_backward(self, case, library):
+        self.run()
