@@ -62,6 +62,17 @@ SMALL_OPS = {
 }
 
 
+def _library(name):
+    """The module to time: ``tapegrad``, or ``torch`` on one thread (skipped without it)."""
+    if name == "torch":
+        torch = torch_or_skip()
+        torch.set_num_threads(1)
+        return torch
+    import tapegrad
+
+    return tapegrad
+
+
 class SmallOpGrads:
     """One op on 256 elements (or (32, 10) logits) with its backward, tapegrad and PyTorch."""
 
@@ -69,11 +80,7 @@ class SmallOpGrads:
     param_names = ["op", "library"]
 
     def setup(self, op, library):
-        if library == "torch":
-            L = torch_or_skip()
-            L.set_num_threads(1)
-        else:
-            import tapegrad as L
+        L = _library(library)
         x, w, logits, labels, bits = _small_cases()
         t = dict(x=L.tensor(x, requires_grad=True), w=L.tensor(w),
                  logits=L.tensor(logits, requires_grad=True), labels=L.tensor(labels),
@@ -113,11 +120,7 @@ class LargeOpGrads:
     param_names = ["op", "library"]
 
     def setup(self, op, library):
-        if library == "torch":
-            L = torch_or_skip()
-            L.set_num_threads(1)
-        else:
-            import tapegrad as L
+        L = _library(library)
         x = L.tensor(np.random.default_rng(8).standard_normal((64, 128)), requires_grad=True)
         f, F = LARGE_OPS[op], L.nn.functional
 
@@ -149,11 +152,7 @@ class Conv2dGrads:
     repeat = (3, 10, 30.0)
 
     def setup(self, case, library):
-        if library == "torch":
-            L = torch_or_skip()
-            L.set_num_threads(1)
-        else:
-            import tapegrad as L
+        L = _library(library)
         xs, ws, pad = CONVS[case]
         r = np.random.default_rng(9)
         x = L.tensor(r.standard_normal(xs), requires_grad=True)
