@@ -9,9 +9,7 @@ write their results into held arrays that nothing reads any more instead of fres
 from functools import partial
 
 import numpy as np
-from numba import njit
 
-from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from .. import tape
 from ..registry import PYTHON_BASE, REGISTRY, Op
 
@@ -156,7 +154,7 @@ def formula_loop(code, k, args):
     if entry is None:
         if code != Op.POWC or k or g.dtype is not _F64:
             return None
-        entry = _POWER_LOOPS.get(args[5])  # x ** 2, x ** 3 (see ``_square_dx``)
+        entry = _power_loop(args[5])  # x ** 2, x ** 3 (see ``_power_kernels``)
         if entry is None:
             return None
     fn, fn_in_g, at, ks = entry
@@ -211,27 +209,20 @@ def _loop_entry(which, code, k, dtype):
     return entry
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _square_dx(dst, g, x, c):
-    """``pow_c``'s formula ``g * (c0 * x ** (c0 - 1.0))`` at ``c0`` = 2: ``x ** 1.0`` is ``x``,
-    so ``g * (2.0 * x)`` gives its values (the loop generated from a formula calls no power)."""
-    for i in range(dst.shape[0]):
-        dst[i] = g[i] * (c * x[i])
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cube_dx(dst, g, x, c):
-    """... at ``c0`` = 3, where the formula's ``x ** 2.0`` is PyTorch's (and so the formula's)
-    square, ``x * x``."""
-    for i in range(dst.shape[0]):
-        xi = x[i]
-        dst[i] = g[i] * (c * (xi * xi))
-
-
 _F64 = np.dtype(np.float64)
-# float64 only: in float32 the formula computes in float64 (its exponent is a float64 array)
-_POWER_LOOPS = {2.0: (_square_dx, None, (0, 1), (np.float64(2.0),)),
-                3.0: (_cube_dx, None, (0, 1), (np.float64(3.0),))}
+_POWER_LOOPS = []  # [{exponent: ``_loop_entry``-style entry}] (``_power_kernels``, loaded on use)
+
+
+def _power_loop(c0):
+    """The loop entry for ``pow_c``'s formula at exponent ``c0`` (float64), or None."""
+    if not _POWER_LOOPS:
+        from ._power_kernels import cube_dx, square_dx
+
+        # float64 only: in float32 the formula computes in float64 (its exponent is a float64
+        # array), where a float32 loop's 2 x could overflow first
+        _POWER_LOOPS.append({2.0: (square_dx, None, (0, 1), (np.float64(2.0),)),
+                             3.0: (cube_dx, None, (0, 1), (np.float64(3.0),))})
+    return _POWER_LOOPS[0].get(c0)
 
 
 def _operands(at, ks, args):
