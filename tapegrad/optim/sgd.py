@@ -1,11 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update)."""
 
-import numpy as np
-
-from ._fused import axpy
 from .optimizer import Optimizer, _arr, _state_tensor, _touch
-
-_F64 = np.dtype(np.float64)
 
 
 class SGD(Optimizer):
@@ -54,12 +49,6 @@ class SGD(Optimizer):
                         b *= momentum
                         b += (1 - dampening) * g
                     g = g + momentum * _arr(buf) if nesterov else _arr(buf)
-                if type(lr) is float and data.dtype is _F64 and g.dtype is _F64 and \
-                        data.flags.c_contiguous and g.flags.c_contiguous:
-                    # PyTorch's ``add_(g, alpha=-lr)``: one fused multiply-add per element (one
-                    # rounding, one pass); NumPy's ``data -= lr * g`` rounds twice in two passes
-                    axpy(data.reshape(-1), -lr, g.reshape(-1))
-                else:
-                    data -= lr * g
+                data -= lr * g
                 _touch(p)
         return loss
