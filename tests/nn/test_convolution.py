@@ -111,13 +111,15 @@ def test_modules_match_torch_in_train_and_eval():
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 def test_conv_padding_modes_match_torch(mode):
     torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
     ours = tg.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode)
     theirs = torch.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode).double()
     ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
                           theirs.state_dict().items()})
     x = np.random.default_rng(3).standard_normal((2, 2, 6))
     np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(),
-                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12,
+                               atol=1e-14)  # (an output near 0 is a cancellation of O(1) terms)
 
 
 def test_batch_norm_cumulative_average_and_no_running_stats():
