@@ -159,6 +159,8 @@ class OpDef:
     dx: str = ""  # elementwise: formula for the gradient of x (first input)
     dy: str = ""  # binary: formula for the gradient of y (second input)
     nconst: int = 0  # number of scalar constants (c0, c1)
+    dx_at: tuple = ()  # elementwise: ``((c0, formula), ...)``, dx at that c0 for float64 arrays
+    # (the same values), where ``dx`` calls what the generated loops cannot (a power)
     vjp: Callable | None = None  # python/linear ops: Tensor-level VJP for re-taping
     vjp_np: Callable | None = None  # python ops: numeric VJP in NumPy
     vjp_into: Callable | None = None  # python ops: ``vjp_np`` that may write an input's

@@ -11,7 +11,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "8c7711dc974da2a6"
+RULES_HASH = "cb0d3fc0b9549550"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -125,6 +125,24 @@ def mul_c_dx_add(dst, g, k0):
     for i in range(dst.shape[0]):
         g_i = g[i]
         dst[i] += g_i * k0
+
+
+@njit(**_OPTS)
+def pow_c_dx_at_2_add(dst, g, x, k0):
+    # dst += g * (c0 * x)
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        dst[i] += g_i * (k0 * x_i)
+
+
+@njit(**_OPTS)
+def pow_c_dx_at_3_add(dst, g, x, k0):
+    # dst += g * (c0 * (x * x))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        dst[i] += g_i * (k0 * (x_i * x_i))
 
 
 @njit(**_OPTS)
@@ -453,6 +471,8 @@ ADD_KERNELS = {
     (21, 0): (sqrt_dx_add, ('g', 'out'), (0.5,)),  # sqrt
     (22, 0): (abs_dx_add, ('g', 'x'), (0.0, 1.0, -1.0)),  # abs
     (31, 0): (mul_c_dx_add, ('g',), ('c0',)),  # _mul_c
+    (32, 0, 2.0): (pow_c_dx_at_2_add, ('g', 'x'), ('c0',)),  # _pow_c
+    (32, 0, 3.0): (pow_c_dx_at_3_add, ('g', 'x'), ('c0',)),  # _pow_c
     (34, 0): (rdiv_c_dx_add, ('g', 'x'), ('c0', 1.0)),  # _rdiv_c
     (35, 0): (clamp_c_dx_add, ('x', 'g'), ('c0', 'c1', 0.0)),  # _clamp_c
     (36, 0): (leaky_relu_c_dx_add, ('x', 'g'), (0.0, 'c0')),  # _leaky_relu_c

@@ -2,7 +2,8 @@
 
 One loop per derivative formula of several operations: ``dst[i] = formula`` over flat arrays of
 one dtype, in one pass (see the generator for why the values are NumPy's). ``KERNELS`` maps
-``(opcode, input)`` to ``(loop, the loop whose dst holds g on entry, the arrays it reads, its
+``(opcode, input)``, or ``(opcode, 0, c0)`` for an op's dx at that constant (``dx_at``: float64
+records), to ``(loop, the loop whose dst holds g on entry, the arrays it reads, its
 constants)``; a constant is ``"c0"``, ``"c1"`` or a number, passed in the arrays' dtype. Every element is loaded before the formula
 and every select takes values computed before it, so a select stays a blend also in the scalar
 loop LLVM runs where its run-time check finds ``dst`` overlapping an array read. Writing over
@@ -14,7 +15,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "8c7711dc974da2a6"
+RULES_HASH = "cb0d3fc0b9549550"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -172,6 +173,42 @@ def abs_dx_in_g(dst, x, k0, k1, k2):
         t2 = k2 if t1 else k0
         t3 = k1 if t0 else t2
         dst[i] = g_i * t3
+
+
+@njit(**_OPTS)
+def pow_c_dx_at_2(dst, g, x, k0):
+    # g * (c0 * x)
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        dst[i] = g_i * (k0 * x_i)
+
+
+@njit(**_OPTS)
+def pow_c_dx_at_2_in_g(dst, x, k0):
+    # g * (c0 * x) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        x_i = x[i]
+        dst[i] = g_i * (k0 * x_i)
+
+
+@njit(**_OPTS)
+def pow_c_dx_at_3(dst, g, x, k0):
+    # g * (c0 * (x * x))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        dst[i] = g_i * (k0 * (x_i * x_i))
+
+
+@njit(**_OPTS)
+def pow_c_dx_at_3_in_g(dst, x, k0):
+    # g * (c0 * (x * x)) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        x_i = x[i]
+        dst[i] = g_i * (k0 * (x_i * x_i))
 
 
 @njit(**_OPTS)
@@ -739,6 +776,8 @@ KERNELS = {
     (20, 0): (relu_dx, relu_dx_in_g, ('out', 'g'), (0.0,)),  # relu
     (21, 0): (sqrt_dx, sqrt_dx_in_g, ('g', 'out'), (0.5,)),  # sqrt
     (22, 0): (abs_dx, abs_dx_in_g, ('g', 'x'), (0.0, 1.0, -1.0)),  # abs
+    (32, 0, 2.0): (pow_c_dx_at_2, pow_c_dx_at_2_in_g, ('g', 'x'), ('c0',)),  # _pow_c
+    (32, 0, 3.0): (pow_c_dx_at_3, pow_c_dx_at_3_in_g, ('g', 'x'), ('c0',)),  # _pow_c
     (34, 0): (rdiv_c_dx, rdiv_c_dx_in_g, ('g', 'x'), ('c0', 1.0)),  # _rdiv_c
     (35, 0): (clamp_c_dx, clamp_c_dx_in_g, ('x', 'g'), ('c0', 'c1', 0.0)),  # _clamp_c
     (36, 0): (leaky_relu_c_dx, leaky_relu_c_dx_in_g, ('x', 'g'), (0.0, 'c0')),  # _leaky_relu_c

@@ -150,13 +150,9 @@ def formula_loop(code, k, args):
     fresh one given None; None where the formula has no loop or the arrays are not flat,
     C-contiguous and of ``g``'s dtype and size (NumPy's evaluation then: the same values)."""
     g = args[0]
-    entry = _loop_entry(0, code, k, g.dtype)
+    entry = _loop_entry(0, code, k, g.dtype, args[5])
     if entry is None:
-        if code != Op.POWC or k or g.dtype is not _F64:
-            return None
-        entry = _power_loop(args[5])  # x ** 2, x ** 3 (see ``_power_kernels``)
-        if entry is None:
-            return None
+        return None
     fn, fn_in_g, at, ks = entry
     arrays = _operands(at, ks, args)
     if arrays is None:
@@ -178,7 +174,7 @@ def add_loop(code, k, args):
     shares memory with none of them (``dst += formula``) in one pass: a generated loop
     (``_formula_add_kernels``), or ``vecmath.times`` for a product with sin or cos; None where
     neither applies (NumPy's two passes then, the formula and the addition: the same values)."""
-    entry = _loop_entry(1, code, k, args[0].dtype)
+    entry = _loop_entry(1, code, k, args[0].dtype, args[5])
     if entry is None:
         rule = REGISTRY[code].numpy_add_rules()[k]
         return None if rule is None else partial(rule, *args)
@@ -187,17 +183,23 @@ def add_loop(code, k, args):
     return None if arrays is None else lambda dst: fn(dst, *arrays)
 
 
-_LOOPS = {}  # (0: formula or 1: addition, opcode, input, dtype) -> ``_loop_entry``'s answer
+_LOOPS = {}  # (0: formula or 1: addition, opcode, input, dtype, c0 or None) -> _loop_entry's
 
 
-def _loop_entry(which, code, k, dtype):
+def _loop_entry(which, code, k, dtype, c0):
     """``(loop, loop over g, positions in args of the arrays it reads, its constants)`` for
-    formula ``k`` of op ``code`` on arrays of ``dtype``, or None: looked up once per key (the
-    constants are in ``dtype``, as NumPy's weak scalars; ``c0``/``c1`` stay -1 and -2)."""
-    key = (which, code, k, dtype)
+    formula ``k`` of op ``code`` on arrays of ``dtype`` with constant ``c0``, or None: looked
+    up once per key (the constants in ``dtype``, as NumPy's weak scalars; ``c0``/``c1`` stay
+    -1 and -2). An op's dx at ``c0`` (``OpDef.dx_at``, float64) comes before its general one."""
+    d = REGISTRY[code]
+    at = c0 if d.dx_at and not k and dtype is _F64 else None
+    key = (which, code, k, dtype, at)
     entry = _LOOPS.get(key, _LOOPS)
     if entry is _LOOPS:
-        found = _formula_kernels()[which].get((code, k))
+        table = _formula_kernels()[which]
+        found = table.get((code, k, at)) if at is not None else None
+        if found is None:
+            found = table.get((code, k))
         if found is None:
             entry = None
         else:
@@ -205,24 +207,13 @@ def _loop_entry(which, code, k, dtype):
             entry = (fn, fn_in_g, tuple(_ARG_AT[name] for name in names),
                      tuple(-1 if c == "c0" else -2 if c == "c1" else dtype.type(c)
                            for c in consts))
+        if len(_LOOPS) >= 4096:  # (one key per exponent a program uses: kept bounded)
+            _LOOPS.clear()
         _LOOPS[key] = entry
     return entry
 
 
 _F64 = np.dtype(np.float64)
-_POWER_LOOPS = []  # [{exponent: ``_loop_entry``-style entry}] (``_power_kernels``, loaded on use)
-
-
-def _power_loop(c0):
-    """The loop entry for ``pow_c``'s formula at exponent ``c0`` (float64), or None."""
-    if not _POWER_LOOPS:
-        from ._power_kernels import cube_dx, square_dx
-
-        # float64 only: in float32 the formula computes in float64 (its exponent is a float64
-        # array), where a float32 loop's 2 x could overflow first
-        _POWER_LOOPS.append({2.0: (square_dx, None, (0, 1), (np.float64(2.0),)),
-                             3.0: (cube_dx, None, (0, 1), (np.float64(3.0),))})
-    return _POWER_LOOPS[0].get(c0)
 
 
 def _operands(at, ks, args):

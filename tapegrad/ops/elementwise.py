@@ -201,7 +201,10 @@ for _op, _name, _saves, _dx, _fn, _k in [
     # NOTE: clamp passes the gradient at its bounds (min <= x <= max), like PyTorch.
     (Op.CLAMP, "clamp", ("x",), "where((x >= c0) & (x <= c1), g, 0.0)", "ClampBackward1", 2),
 ]:
-    defop(_op, "_" + _name + "_c", "unary", _fn, saves=_saves, dx=_dx, nconst=_k)
+    defop(_op, "_" + _name + "_c", "unary", _fn, saves=_saves, dx=_dx, nconst=_k,
+          # NOTE: in float64, x ** 1.0 is x and x ** 2.0 is PyTorch's (and the formula's)
+          # square x * x: squares' and cubes' dx without the power (a generated loop each)
+          dx_at=((2.0, "g * (c0 * x)"), (3.0, "g * (c0 * (x * x))")) if _op == Op.POWC else ())
 
 
 # opcodes as plain ints for the op paths: an enum member costs ~0.12 µs to read

@@ -40,7 +40,7 @@ def _values(r, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("key", sorted(_formula_kernels.KERNELS))
+@pytest.mark.parametrize("key", sorted(k for k in _formula_kernels.KERNELS if len(k) == 2))
 def test_loops_give_numpys_values_bit_for_bit(key, dtype):
     code, k = key
     d = REGISTRY[code]
@@ -78,7 +78,8 @@ def _formula_args(r, dtype, code, k):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("key", sorted(_formula_add_kernels.ADD_KERNELS))
+@pytest.mark.parametrize("key", sorted(k for k in _formula_add_kernels.ADD_KERNELS
+                                       if len(k) == 2))
 def test_add_loops_give_numpys_sum_bit_for_bit(key, dtype):
     """``dst += formula`` in one pass: NumPy's formula, then NumPy's addition, bit for bit
     (special values in every array, the sum included; signed zeros too)."""
@@ -143,19 +144,34 @@ def test_large_gradients_match_torch(op):
     np.testing.assert_allclose(ty.grad.numpy(), qy.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("c0", [2.0, 3.0])
-def test_square_and_cube_loops_give_pow_formulas_values_bit_for_bit(c0):
-    r = np.random.default_rng(int(c0))
-    g, x = _values(r, np.float64), _values(r, np.float64)
+_AT_KEYS = sorted(k for k in _formula_kernels.KERNELS if len(k) == 3)
+
+
+def test_pow_declares_its_square_and_cube():
+    assert [k for k in _AT_KEYS if k[0] == Op.POWC] == [(int(Op.POWC), 0, 2.0),
+                                                         (int(Op.POWC), 0, 3.0)]
+
+
+@pytest.mark.parametrize("key", _AT_KEYS)
+def test_dx_at_a_constant_gives_the_formulas_values_bit_for_bit(key):
+    """An op's dx at a constant (``dx_at``) is its dx there: the loop written, over ``g``, and
+    added into a gradient, against NumPy's evaluation of the general formula (float64)."""
+    code, k, c0 = key
+    r = np.random.default_rng(code + int(c0))
+    g, x, acc = (_values(r, np.float64) for _ in range(3))
     args = (g, x, None, None, None, c0, 0.0)
     with np.errstate(all="ignore"):
-        want = REGISTRY[Op.POWC].numpy_rules()[0](*args)
-    loop = numpy_records.formula_loop(int(Op.POWC), 0, args)
+        want = REGISTRY[code].numpy_rules()[k](*args)
+        total = acc + want
+        add = numpy_records.add_loop(code, k, args)
+        add(acc)
+    loop = numpy_records.formula_loop(code, k, args)
     assert loop is not None
     np.testing.assert_array_equal(loop(None), want)
     dst = g.copy()  # over g itself
-    assert numpy_records.formula_loop(int(Op.POWC), 0, (dst,) + args[1:])(dst) is dst
+    assert numpy_records.formula_loop(code, k, (dst,) + args[1:])(dst) is dst
     np.testing.assert_array_equal(dst, want)
+    np.testing.assert_array_equal(acc, total)
 
 
 def test_other_powers_and_float32_keep_the_formula():
@@ -177,3 +193,22 @@ def test_large_square_and_cube_gradients_against_pytorch(p):
     (x ** p).mean().backward()
     (xt ** p).mean().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_large_where_gradients_against_pytorch(dtype):
+    """``where``'s VJP on large records is the compiled select over a mask saved in the values'
+    dtype; a constant branch is not broadcast, a broadcast branch with grad still is."""
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(5)
+    a, b = r.standard_normal((64, 128)).astype(dtype), r.standard_normal(128).astype(dtype)
+    w = r.standard_normal((64, 128)).astype(dtype)
+    grads = []
+    for L in (tg, torch):
+        x, y = L.tensor(a, requires_grad=True), L.tensor(b, requires_grad=True)
+        ((L.where(x > 0, x, 0.5) + L.where(x < 1, y, x)) * L.tensor(w)).sum().backward()
+        grads.append((x.grad.numpy(), y.grad.numpy()))
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == "float32" else dict(rtol=1e-13, atol=1e-13)
+    for got, want in zip(*grads):
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(got, want, **tol)
