@@ -209,6 +209,14 @@ class OpDef:
             self._numpy_out_rules = (one(self.dx), one(self.dy))
         return self._numpy_out_rules
 
+    def times_g(self, k):
+        """The saved value (``"x"``, ``"y"``, ``"out"``) whose product with ``g`` is formula
+        ``k`` (0: dx, 1: dy), written ``g * <value>``; else None. Seeded by a full sum (``g``
+        all ones) such a gradient is that value itself (``1.0 * v`` is ``v``, bit for bit)."""
+        expr = (self.dx, self.dy)[k].replace(" ", "")
+        name = expr[2:] if expr.startswith("g*") else expr[:-2] if expr.endswith("*g") else ""
+        return name if name in self.saves else None
+
     def numpy_add_rules(self):
         """Lambdas ``(g, x, y, out, m, c0, c1, dst) -> dst`` adding a formula into ``dst``
         (``dst += formula``) in one pass, for the formulas that are a product with ``sin`` or

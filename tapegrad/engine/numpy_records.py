@@ -67,14 +67,15 @@ def numpy_vjp(sw, r, code):
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
     # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
     twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
+    both = None  # x * x: loops writing and adding both gradients in one pass
     if twice:
-        todo = [0]
+        todo, both = [0], _self_product(args)
     if not shaped and (len(todo) == 1 or slots[0] != slots[1]):  # (x - x: in order, below)
         for k in tuple(todo):  # adjoints that hold a gradient: each formula added in one pass
             dst = _sum_so_far(sw, slots[k], g, args)
-            add = dst is not None and add_loop(code, k, args)
+            add = dst is not None and (both[1] if both else add_loop(code, k, args))
             if add:
-                for _ in range(1 + twice):
+                for _ in range(1 + (twice and not both)):
                     add(dst)
                 todo.remove(k)
     if sw.own is None:
@@ -82,7 +83,7 @@ def numpy_vjp(sw, r, code):
         # slot (its first gradient would be copied there): one pass and one array fewer
         grads, into = [None, None], [None, None]
         for k in todo:
-            loop = formula_loop(code, k, args)
+            loop = both[0] if both else formula_loop(code, k, args)
             if loop is not None:
                 dst = _arena_slot(sw, slots, todo, k, g.size)
                 grads[k], into[k] = loop(dst), dst
@@ -95,7 +96,7 @@ def numpy_vjp(sw, r, code):
                     grads[k] = into[k] = outs[k](*args, dst)
                 else:
                     grads[k] = rules[k](*args)
-        if twice:
+        if twice and not both:
             grads[1] = grads[0]  # (added into itself: the slot then holds both)
         sw.accumulate(slots, grads, written=into)
         return
@@ -107,10 +108,20 @@ def numpy_vjp(sw, r, code):
     into = [None, None]
     if outs is None:
         outs = _out_rules(d, args)
+    if _all_ones(g):  # seeded by a full sum: g * v is v, handed on read-only (no pass)
+        for k in tuple(todo):
+            name = d.times_g(k)
+            v = vals[_SAVED_AT[name]] if name else None
+            if type(v) is np.ndarray and v.dtype is g.dtype and v.ndim == 1 and \
+                    v.size == g.size and v.flags.c_contiguous:
+                grads[k] = v = v.view()
+                v.flags.writeable = False  # (a slot keeps it until something adds into it)
+                todo.remove(k)
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
         for i, k in enumerate(todo):
             dst = None
-            loop = formula_loop(code, k, args)  # else NumPy's formula with out=dst, if any
+            loop = both[0] if both else formula_loop(code, k, args)  # else NumPy's formula
+            # with out=dst, if any
             write = loop or (outs[k] is not None and partial(outs[k], *args))
             if write and not sw.own[slots[k]]:  # (an adjoint in the arena)
                 dst = into[k] = _arena_slot(sw, slots, todo, k, g.size)
@@ -132,8 +143,8 @@ def numpy_vjp(sw, r, code):
             mine[k] = (gk is dead_g and dead_g is not None) or (
                 type(gk) is np.ndarray and (gk.base is None or id(gk) in fresh) and
                 all(gk is not a for a in args))
-    if twice:
-        grads[1] = grads[0]
+    if twice and (not both or grads[0] is not None and not grads[0].flags.writeable):
+        grads[1] = grads[0]  # (both in one array, unless g * x was handed on as x)
     sw.accumulate(slots, grads, mine, written=into)
     if dead:
         del sw.held[r]  # read by nothing more: its memory serves the next array
@@ -167,6 +178,29 @@ def formula_loop(code, k, args):
             fn(dst, *arrays)
         return dst
     return write
+
+
+def _self_product(args):
+    """``(write, add)`` for ``x * x``'s two gradients in one pass (``_self_product_kernels``):
+    ``write(dst)`` writes ``g * x + g * x`` into a given flat array (or a fresh one given None,
+    or ``g`` itself), ``add(dst)`` adds both into one; None where ``g`` and ``x`` are not flat,
+    C-contiguous arrays of one dtype and size (the formula twice then: the same values)."""
+    arrays = _operands((0, 1), (), args)
+    if arrays is None:
+        return None
+    from . import _self_product_kernels as K
+
+    g, x = arrays
+
+    def write(dst):
+        if dst is g:
+            K.product_twice_over_g(g, x)
+            return g
+        if dst is None:
+            dst = np.empty(g.size, g.dtype)
+        K.product_twice(dst, g, x)
+        return dst
+    return write, lambda dst: K.add_product_twice(dst, g, x)
 
 
 def add_loop(code, k, args):
@@ -313,6 +347,11 @@ def _shaped(args, rules, outs, shape):
 
     return (args, tuple(None if f is None else flat(f) for f in rules),
             tuple(None if f is None else into(f) for f in outs), fresh)
+
+
+def _all_ones(g):
+    """Whether ``g`` is a full sum's gradient of 1 broadcast (``sum_vjp``, held apart)."""
+    return g.strides == (0,) and not g.flags.writeable and g.size > 1 and g[0] == 1.0
 
 
 def full_sum(recs, offs, r, code):

@@ -409,9 +409,11 @@ class Sweep:
         if fresh and gi.dtype == dtype and gi.size == n and gi.flags.c_contiguous and \
                 gi.flags.writeable:
             held = gi if gi.ndim == 1 else gi.reshape(-1)  # (the array itself: see _give)
-        elif gi.strides == (0,) and not gi.flags.writeable and gi.dtype == dtype and \
-                gi.size == n:  # a full sum's broadcast gradient: kept as the view (a slot held
-            held = gi  # apart is read only by NumPy's formulas and the driver, who copies it)
+        elif not gi.flags.writeable and gi.ndim == 1 and gi.dtype == dtype and gi.size == n \
+                and (gi.strides == (0,) or gi.flags.c_contiguous):  # a full sum's broadcast
+            # gradient, or a saved value it multiplied (``numpy_vjp``): kept as the read-only
+            held = gi  # view (a slot held apart is read only by NumPy's formulas and the
+            # driver, who copies it; an addition into it makes a total of its own)
         else:  # a copy, into an array an earlier record dropped where there is one
             held = self._spare(n, dtype) if self.spares else None
             if held is None:
