@@ -66,6 +66,16 @@ def numpy_vjp(sw, r, code):
             break
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
     # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
+    filled = None  # a full sum's broadcast g written out for the compiled loops to read
+    if g.strides == (0,) and g.size > 1 and not shaped and not _all_ones_taken(d, todo, g) \
+            and any(_loop_entry(0, code, k, g.dtype, c0) is not None for k in todo):
+        # (NumPy's select over a broadcast takes ~4 ns an element, a fill and the loop ~1)
+        filled = spare(sw, g.size, g.dtype) if sw.spares else None
+        if filled is None:
+            filled = np.empty(g.size, g.dtype)
+        filled.fill(g[0])
+        g = filled
+        args = (g, *args[1:])
     twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
     both = None  # x * x: loops writing and adding both gradients in one pass
     if twice:
@@ -103,7 +113,7 @@ def numpy_vjp(sw, r, code):
     # g is this sweep's to overwrite: held apart, private, read by nothing after r
     dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and \
         g.flags.writeable  # (not a full sum's broadcast)
-    dead_g = g if dead else None
+    dead_g = g if dead or g is filled else None
     grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
     into = [None, None]
     if outs is None:
@@ -352,6 +362,12 @@ def _shaped(args, rules, outs, shape):
 def _all_ones(g):
     """Whether ``g`` is a full sum's gradient of 1 broadcast (``sum_vjp``, held apart)."""
     return g.strides == (0,) and not g.flags.writeable and g.size > 1 and g[0] == 1.0
+
+
+def _all_ones_taken(d, todo, g):
+    """Whether every formula of ``todo`` hands a saved value on for the broadcast ``g``
+    (``numpy_vjp``: ``g * v`` with ``g`` all ones), so that none reads ``g``."""
+    return all(d.times_g(k) for k in todo) and _all_ones(g)
 
 
 def full_sum(recs, offs, r, code):

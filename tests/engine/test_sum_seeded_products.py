@@ -143,3 +143,33 @@ def test_a_square_takes_the_one_pass_loops(n, monkeypatch):
     ((x * x) * w).sum().backward()
     ((x * x + x * 3.0) * w).sum().backward()
     assert len(calls) == 2 and calls[1] == "add_product_twice"
+
+
+SELECTS = {  # formulas NumPy evaluates as a select: swept by their compiled loops instead
+    "relu": (lambda T, x, y: T.relu(x), lambda x, y: [np.where(x > 0, 1.0, 0.0), None]),
+    "clamp": (lambda T, x, y: T.clamp(x, -0.5, 0.5),
+              lambda x, y: [np.where((x >= -0.5) & (x <= 0.5), 1.0, 0.0), None]),
+    "maximum": (lambda T, x, y: T.maximum(x, y),
+                lambda x, y: [np.where(x > y, 1.0, 0.0), np.where(y > x, 1.0, 0.0)]),
+    "abs times 3": (lambda T, x, y: abs(x) * 3.0,
+                    lambda x, y: [np.where(x > 0, 3.0, -3.0), None]),
+}
+
+
+@SIZES
+@DTYPES
+@pytest.mark.parametrize("name", sorted(SELECTS))
+def test_a_select_seeded_by_a_sum(name, n, dtype):
+    f, want = SELECTS[name]
+    x, y = _leaves(n, dtype, 2, 8)
+    f(tg, x, y).sum().backward()
+    for t, w in zip((x, y), want(x.detach().numpy(), y.detach().numpy())):
+        if w is None:
+            assert t.grad is None
+        else:
+            np.testing.assert_array_equal(t.grad.numpy(), w.astype(dtype))
+    x.grad = None
+    (f(tg, x, y).sum() * 2.0 + x.sum()).backward()  # a seed of 2, then x's own sum added
+    np.testing.assert_array_equal(
+        x.grad.numpy(), (want(x.detach().numpy(), y.detach().numpy())[0] * 2.0 + 1.0)
+        .astype(dtype))
