@@ -286,7 +286,7 @@ def _numpy_form(expr):
     """A formula as NumPy evaluates it: ``pow_as_call``, and a product with ``sin``/``cos`` of
     one argument as ``_times`` (``vecmath.times``: the product in the kernel's one pass, e.g.
     sin's ``g * cos(x)``; the same values)."""
-    expr = pow_as_call(expr)
+    expr = _shared_calls(pow_as_call(expr))
     if not expr or ("sin(" not in expr and "cos(" not in expr):
         return expr
     import ast
@@ -306,6 +306,53 @@ def _numpy_form(expr):
             return node
 
     return ast.unparse(_T().visit(ast.parse(expr, mode="eval")))
+
+
+def _shared_calls(expr):
+    """``expr`` with a call it makes more than once (silu's ``sigmoid(x)``, the tanh form of
+    gelu's ``tanh(...)``) evaluated once: named where it is first evaluated (``(_s0 := ...)``,
+    Python evaluates left to right) and read by name after. The same values, passes fewer."""
+    if not expr or expr.count("(") < 2:
+        return expr
+    import ast
+
+    tree = ast.parse(expr, mode="eval")
+    names = 0
+    while True:
+        seen, repeated = {}, None
+        for node in _in_order(tree.body):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                key = ast.dump(node)
+                if key in seen:
+                    repeated = key
+                    break
+                seen[key] = node
+        if repeated is None:
+            return ast.unparse(tree) if names else expr
+        name, names = f"_s{names}", names + 1
+
+        class _Name(ast.NodeTransformer):
+            first = True
+
+            def visit_Call(self, node):
+                if ast.dump(node) != repeated:
+                    return self.generic_visit(node)
+                if self.first:
+                    self.first = False
+                    return ast.NamedExpr(ast.Name(name, ast.Store()), node)
+                return ast.Name(name, ast.Load())
+
+        tree = _Name().visit(tree)
+
+
+def _in_order(node):
+    """The nodes of an expression, each before what it contains, left to right (the order in
+    which Python starts evaluating them)."""
+    import ast
+
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _in_order(child)
 
 
 def _into_dst(expr, add=False):
@@ -386,6 +433,12 @@ def numpy_rule_namespace():
                 sin=vecmath.sin, cos=vecmath.cos, _times=vecmath.times, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=vecmath.where, log1p=np.log1p, expm1=np.expm1,
                 sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)), erf=vecmath.erf)
+
+
+def numpy_formula(expr):
+    """``expr`` (a formula, or a part of one) as a lambda ``(g, x, y, out, m, c0, c1)``
+    evaluated by NumPy, as ``OpDef.numpy_rules`` evaluates whole formulas."""
+    return eval(f"lambda g, x, y, out, m, c0, c1: {_numpy_form(expr)}", numpy_rule_namespace())
 
 
 def defop(op, name, kind, grad_fn=None, **fields):

@@ -11,7 +11,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "cb0d3fc0b9549550"
+RULES_HASH = "18a4e0818b79e685"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -120,6 +120,46 @@ def abs_dx_add(dst, g, x, k0, k1, k2):
 
 
 @njit(**_OPTS)
+def logsigmoid_c_dx_add(dst, g, p0):
+    # dst += g * sigmoid(-x)
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        dst[i] += g_i * p0_i
+
+
+@njit(**_OPTS)
+def silu_c_dx_add(dst, g, p0, x, k0):
+    # dst += g * sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x)))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        dst[i] += g_i * p0_i * (k0 + x_i * (k0 - p0_i))
+
+
+@njit(**_OPTS)
+def gelu_c_dx_add(dst, g, p0, x, p1, k0, k1, k2):
+    # dst += g * (0.5 * (1.0 + erf(x * 0.7071067811865476)) + x * (0.3989422804014327 * exp(x * x * -0.5)))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        p1_i = p1[i]
+        dst[i] += g_i * (k0 * (k1 + p0_i) + x_i * (k2 * p1_i))
+
+
+@njit(**_OPTS)
+def gelu_tanh_c_dx_add(dst, g, p0, x, k0, k1, k2, k3):
+    # dst += g * (0.5 * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) + 0.5 * x * (1.0 - tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))) * tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) * (0.7978845608028654 * (1.0 + 3.0 * 0.044715 * (x * x))))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        dst[i] += g_i * (k0 * (k1 + p0_i) + k0 * x_i * (k1 - p0_i * p0_i) * (k2 * (k1 + k3 * (x_i * x_i))))
+
+
+@njit(**_OPTS)
 def mul_c_dx_add(dst, g, k0):
     # dst += g * c0
     for i in range(dst.shape[0]):
@@ -189,6 +229,32 @@ def hardtanh_c_dx_add(dst, x, g, k0, k1, k2):
 
 
 @njit(**_OPTS)
+def elu_c_dx_add(dst, x, g, p0, k0, k1):
+    # dst += where(x <= 0.0, g * c0 * exp(x), g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = g[i]
+        p0_i = p0[i]
+        t0 = x_i <= k0
+        t1 = g_i * k1 * p0_i
+        t2 = t1 if t0 else g_i
+        dst[i] += t2
+
+
+@njit(**_OPTS)
+def softplus_c_dx_add(dst, x, g, p0, k0, k1):
+    # dst += where(x * c0 > c1, g, g * sigmoid(x * c0))
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = g[i]
+        p0_i = p0[i]
+        t0 = x_i * k0 > k1
+        t1 = g_i * p0_i
+        t2 = g_i if t0 else t1
+        dst[i] += t2
+
+
+@njit(**_OPTS)
 def sub_dy_add(dst, g):
     # dst += -g
     for i in range(dst.shape[0]):
@@ -231,6 +297,21 @@ def div_dy_add(dst, g, x, y):
         x_i = x[i]
         y_i = y[i]
         dst[i] += -g_i * (x_i / y_i / y_i)
+
+
+@njit(**_OPTS)
+def pow_dy_add(dst, g, x, y, out, p0, k0):
+    # dst += g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        y_i = y[i]
+        out_i = out[i]
+        p0_i = p0[i]
+        t0 = (x_i == k0) & (y_i >= k0)
+        t1 = out_i * p0_i
+        t2 = k0 if t0 else t1
+        dst[i] += g_i * t2
 
 
 @njit(**_OPTS)
@@ -352,6 +433,16 @@ def sigmoid_backward_dy_add(dst, g, x, y, k0, k1):
 
 
 @njit(**_OPTS)
+def bce_with_logits_c_dx_add(dst, g, p0, y):
+    # dst += g * (sigmoid(x) - y)
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        y_i = y[i]
+        dst[i] += g_i * (p0_i - y_i)
+
+
+@njit(**_OPTS)
 def bce_with_logits_c_dy_add(dst, g, x):
     # dst += -g * x
     for i in range(dst.shape[0]):
@@ -470,6 +561,10 @@ ADD_KERNELS = {
     (20, 0): (relu_dx_add, ('out', 'g'), (0.0,)),  # relu
     (21, 0): (sqrt_dx_add, ('g', 'out'), (0.5,)),  # sqrt
     (22, 0): (abs_dx_add, ('g', 'x'), (0.0, 1.0, -1.0)),  # abs
+    (26, 0): (logsigmoid_c_dx_add, ('g', 'sigmoid(-x)'), ()),  # _logsigmoid_c
+    (27, 0): (silu_c_dx_add, ('g', 'sigmoid(x)', 'x'), (1.0,)),  # _silu_c
+    (28, 0): (gelu_c_dx_add, ('g', 'erf(x * 0.7071067811865476)', 'x', 'exp(x * x * -0.5)'), (0.5, 1.0, 0.3989422804014327)),  # _gelu_c
+    (29, 0): (gelu_tanh_c_dx_add, ('g', 'tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))', 'x'), (0.5, 1.0, 0.7978845608028654, 0.134145)),  # _gelu_tanh_c
     (31, 0): (mul_c_dx_add, ('g',), ('c0',)),  # _mul_c
     (32, 0, 2.0): (pow_c_dx_at_2_add, ('g', 'x'), ('c0',)),  # _pow_c
     (32, 0, 3.0): (pow_c_dx_at_3_add, ('g', 'x'), ('c0',)),  # _pow_c
@@ -477,11 +572,14 @@ ADD_KERNELS = {
     (35, 0): (clamp_c_dx_add, ('x', 'g'), ('c0', 'c1', 0.0)),  # _clamp_c
     (36, 0): (leaky_relu_c_dx_add, ('x', 'g'), (0.0, 'c0')),  # _leaky_relu_c
     (37, 0): (hardtanh_c_dx_add, ('x', 'g'), ('c0', 'c1', 0.0)),  # _hardtanh_c
+    (38, 0): (elu_c_dx_add, ('x', 'g', 'exp(x)'), (0.0, 'c0')),  # _elu_c
+    (39, 0): (softplus_c_dx_add, ('x', 'g', 'sigmoid(x * c0)'), ('c0', 'c1')),  # _softplus_c
     (51, 1): (sub_dy_add, ('g',), ()),  # sub
     (52, 0): (mul_dx_add, ('g', 'y'), ()),  # mul
     (52, 1): (mul_dy_add, ('g', 'x'), ()),  # mul
     (53, 0): (div_dx_add, ('g', 'y'), ()),  # div
     (53, 1): (div_dy_add, ('g', 'x', 'y'), ()),  # div
+    (54, 1): (pow_dy_add, ('g', 'x', 'y', 'out', 'log(x)'), (0.0,)),  # pow
     (55, 0): (maximum_dx_add, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
     (55, 1): (maximum_dy_add, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
     (56, 0): (minimum_dx_add, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
@@ -492,6 +590,7 @@ ADD_KERNELS = {
     (58, 1): (tanh_backward_dy_add, ('g', 'y', 'x'), (-2.0,)),  # tanh_backward
     (59, 0): (sigmoid_backward_dx_add, ('g', 'y'), (1.0,)),  # sigmoid_backward
     (59, 1): (sigmoid_backward_dy_add, ('g', 'x', 'y'), (1.0, 2.0)),  # sigmoid_backward
+    (60, 0): (bce_with_logits_c_dx_add, ('g', 'sigmoid(x)', 'y'), ()),  # _bce_with_logits_c
     (60, 1): (bce_with_logits_c_dy_add, ('g', 'x'), ()),  # _bce_with_logits_c
     (61, 0): (mse_loss_c_dx_add, ('x', 'y', 'g'), (2.0,)),  # _mse_loss_c
     (61, 1): (mse_loss_c_dy_add, ('x', 'y', 'g'), (2.0,)),  # _mse_loss_c

@@ -4,7 +4,8 @@ One loop per derivative formula of several operations: ``dst[i] = formula`` over
 one dtype, in one pass (see the generator for why the values are NumPy's). ``KERNELS`` maps
 ``(opcode, input)``, or ``(opcode, 0, c0)`` for an op's dx at that constant (``dx_at``: float64
 records), to ``(loop, the loop whose dst holds g on entry, the arrays it reads, its
-constants)``; a constant is ``"c0"``, ``"c1"`` or a number, passed in the arrays' dtype. Every element is loaded before the formula
+constants)``; an array read is ``g``, ``x``, ``y``, ``out``, ``m`` or the text of a call NumPy
+evaluates first; a constant is ``"c0"``, ``"c1"`` or a number, passed in the arrays' dtype. Every element is loaded before the formula
 and every select takes values computed before it, so a select stays a blend also in the scalar
 loop LLVM runs where its run-time check finds ``dst`` overlapping an array read. Writing over
 ``g`` (a dead gradient) has a loop of its own that reads ``g`` from ``dst``: nothing else
@@ -15,7 +16,7 @@ from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "cb0d3fc0b9549550"
+RULES_HASH = "18a4e0818b79e685"
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -176,6 +177,68 @@ def abs_dx_in_g(dst, x, k0, k1, k2):
 
 
 @njit(**_OPTS)
+def silu_c_dx(dst, g, p0, x, k0):
+    # g * sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x)))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        dst[i] = g_i * p0_i * (k0 + x_i * (k0 - p0_i))
+
+
+@njit(**_OPTS)
+def silu_c_dx_in_g(dst, p0, x, k0):
+    # g * sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        dst[i] = g_i * p0_i * (k0 + x_i * (k0 - p0_i))
+
+
+@njit(**_OPTS)
+def gelu_c_dx(dst, g, p0, x, p1, k0, k1, k2):
+    # g * (0.5 * (1.0 + erf(x * 0.7071067811865476)) + x * (0.3989422804014327 * exp(x * x * -0.5)))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        p1_i = p1[i]
+        dst[i] = g_i * (k0 * (k1 + p0_i) + x_i * (k2 * p1_i))
+
+
+@njit(**_OPTS)
+def gelu_c_dx_in_g(dst, p0, x, p1, k0, k1, k2):
+    # g * (0.5 * (1.0 + erf(x * 0.7071067811865476)) + x * (0.3989422804014327 * exp(x * x * -0.5))) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        p1_i = p1[i]
+        dst[i] = g_i * (k0 * (k1 + p0_i) + x_i * (k2 * p1_i))
+
+
+@njit(**_OPTS)
+def gelu_tanh_c_dx(dst, g, p0, x, k0, k1, k2, k3):
+    # g * (0.5 * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) + 0.5 * x * (1.0 - tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))) * tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) * (0.7978845608028654 * (1.0 + 3.0 * 0.044715 * (x * x))))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        dst[i] = g_i * (k0 * (k1 + p0_i) + k0 * x_i * (k1 - p0_i * p0_i) * (k2 * (k1 + k3 * (x_i * x_i))))
+
+
+@njit(**_OPTS)
+def gelu_tanh_c_dx_in_g(dst, p0, x, k0, k1, k2, k3):
+    # g * (0.5 * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) + 0.5 * x * (1.0 - tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))) * tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))) * (0.7978845608028654 * (1.0 + 3.0 * 0.044715 * (x * x)))) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        p0_i = p0[i]
+        x_i = x[i]
+        dst[i] = g_i * (k0 * (k1 + p0_i) + k0 * x_i * (k1 - p0_i * p0_i) * (k2 * (k1 + k3 * (x_i * x_i))))
+
+
+@njit(**_OPTS)
 def pow_c_dx_at_2(dst, g, x, k0):
     # g * (c0 * x)
     for i in range(dst.shape[0]):
@@ -298,6 +361,58 @@ def hardtanh_c_dx_in_g(dst, x, k0, k1, k2):
 
 
 @njit(**_OPTS)
+def elu_c_dx(dst, x, g, p0, k0, k1):
+    # where(x <= 0.0, g * c0 * exp(x), g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = g[i]
+        p0_i = p0[i]
+        t0 = x_i <= k0
+        t1 = g_i * k1 * p0_i
+        t2 = t1 if t0 else g_i
+        dst[i] = t2
+
+
+@njit(**_OPTS)
+def elu_c_dx_in_g(dst, x, p0, k0, k1):
+    # where(x <= 0.0, g * c0 * exp(x), g) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = dst[i]
+        p0_i = p0[i]
+        t0 = x_i <= k0
+        t1 = g_i * k1 * p0_i
+        t2 = t1 if t0 else g_i
+        dst[i] = t2
+
+
+@njit(**_OPTS)
+def softplus_c_dx(dst, x, g, p0, k0, k1):
+    # where(x * c0 > c1, g, g * sigmoid(x * c0))
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = g[i]
+        p0_i = p0[i]
+        t0 = x_i * k0 > k1
+        t1 = g_i * p0_i
+        t2 = g_i if t0 else t1
+        dst[i] = t2
+
+
+@njit(**_OPTS)
+def softplus_c_dx_in_g(dst, x, p0, k0, k1):
+    # where(x * c0 > c1, g, g * sigmoid(x * c0)) (dst holds g)
+    for i in range(dst.shape[0]):
+        x_i = x[i]
+        g_i = dst[i]
+        p0_i = p0[i]
+        t0 = x_i * k0 > k1
+        t1 = g_i * p0_i
+        t2 = g_i if t0 else t1
+        dst[i] = t2
+
+
+@njit(**_OPTS)
 def div_dy(dst, g, x, y):
     # -g * (x / y / y)
     for i in range(dst.shape[0]):
@@ -315,6 +430,36 @@ def div_dy_in_g(dst, x, y):
         x_i = x[i]
         y_i = y[i]
         dst[i] = -g_i * (x_i / y_i / y_i)
+
+
+@njit(**_OPTS)
+def pow_dy(dst, g, x, y, out, p0, k0):
+    # g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        x_i = x[i]
+        y_i = y[i]
+        out_i = out[i]
+        p0_i = p0[i]
+        t0 = (x_i == k0) & (y_i >= k0)
+        t1 = out_i * p0_i
+        t2 = k0 if t0 else t1
+        dst[i] = g_i * t2
+
+
+@njit(**_OPTS)
+def pow_dy_in_g(dst, x, y, out, p0, k0):
+    # g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x)) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        x_i = x[i]
+        y_i = y[i]
+        out_i = out[i]
+        p0_i = p0[i]
+        t0 = (x_i == k0) & (y_i >= k0)
+        t1 = out_i * p0_i
+        t2 = k0 if t0 else t1
+        dst[i] = g_i * t2
 
 
 @njit(**_OPTS)
@@ -554,6 +699,26 @@ def sigmoid_backward_dy_in_g(dst, x, y, k0, k1):
 
 
 @njit(**_OPTS)
+def bce_with_logits_c_dx(dst, g, p0, y):
+    # g * (sigmoid(x) - y)
+    for i in range(dst.shape[0]):
+        g_i = g[i]
+        p0_i = p0[i]
+        y_i = y[i]
+        dst[i] = g_i * (p0_i - y_i)
+
+
+@njit(**_OPTS)
+def bce_with_logits_c_dx_in_g(dst, p0, y):
+    # g * (sigmoid(x) - y) (dst holds g)
+    for i in range(dst.shape[0]):
+        g_i = dst[i]
+        p0_i = p0[i]
+        y_i = y[i]
+        dst[i] = g_i * (p0_i - y_i)
+
+
+@njit(**_OPTS)
 def bce_with_logits_c_dy(dst, g, x):
     # -g * x
     for i in range(dst.shape[0]):
@@ -776,13 +941,19 @@ KERNELS = {
     (20, 0): (relu_dx, relu_dx_in_g, ('out', 'g'), (0.0,)),  # relu
     (21, 0): (sqrt_dx, sqrt_dx_in_g, ('g', 'out'), (0.5,)),  # sqrt
     (22, 0): (abs_dx, abs_dx_in_g, ('g', 'x'), (0.0, 1.0, -1.0)),  # abs
+    (27, 0): (silu_c_dx, silu_c_dx_in_g, ('g', 'sigmoid(x)', 'x'), (1.0,)),  # _silu_c
+    (28, 0): (gelu_c_dx, gelu_c_dx_in_g, ('g', 'erf(x * 0.7071067811865476)', 'x', 'exp(x * x * -0.5)'), (0.5, 1.0, 0.3989422804014327)),  # _gelu_c
+    (29, 0): (gelu_tanh_c_dx, gelu_tanh_c_dx_in_g, ('g', 'tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x)))', 'x'), (0.5, 1.0, 0.7978845608028654, 0.134145)),  # _gelu_tanh_c
     (32, 0, 2.0): (pow_c_dx_at_2, pow_c_dx_at_2_in_g, ('g', 'x'), ('c0',)),  # _pow_c
     (32, 0, 3.0): (pow_c_dx_at_3, pow_c_dx_at_3_in_g, ('g', 'x'), ('c0',)),  # _pow_c
     (34, 0): (rdiv_c_dx, rdiv_c_dx_in_g, ('g', 'x'), ('c0', 1.0)),  # _rdiv_c
     (35, 0): (clamp_c_dx, clamp_c_dx_in_g, ('x', 'g'), ('c0', 'c1', 0.0)),  # _clamp_c
     (36, 0): (leaky_relu_c_dx, leaky_relu_c_dx_in_g, ('x', 'g'), (0.0, 'c0')),  # _leaky_relu_c
     (37, 0): (hardtanh_c_dx, hardtanh_c_dx_in_g, ('x', 'g'), ('c0', 'c1', 0.0)),  # _hardtanh_c
+    (38, 0): (elu_c_dx, elu_c_dx_in_g, ('x', 'g', 'exp(x)'), (0.0, 'c0')),  # _elu_c
+    (39, 0): (softplus_c_dx, softplus_c_dx_in_g, ('x', 'g', 'sigmoid(x * c0)'), ('c0', 'c1')),  # _softplus_c
     (53, 1): (div_dy, div_dy_in_g, ('g', 'x', 'y'), ()),  # div
+    (54, 1): (pow_dy, pow_dy_in_g, ('g', 'x', 'y', 'out', 'log(x)'), (0.0,)),  # pow
     (55, 0): (maximum_dx, maximum_dx_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
     (55, 1): (maximum_dy, maximum_dy_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # maximum
     (56, 0): (minimum_dx, minimum_dx_in_g, ('x', 'y', 'g'), (0.0, 0.5)),  # minimum
@@ -793,6 +964,7 @@ KERNELS = {
     (58, 1): (tanh_backward_dy, tanh_backward_dy_in_g, ('g', 'y', 'x'), (-2.0,)),  # tanh_backward
     (59, 0): (sigmoid_backward_dx, sigmoid_backward_dx_in_g, ('g', 'y'), (1.0,)),  # sigmoid_backward
     (59, 1): (sigmoid_backward_dy, sigmoid_backward_dy_in_g, ('g', 'x', 'y'), (1.0, 2.0)),  # sigmoid_backward
+    (60, 0): (bce_with_logits_c_dx, bce_with_logits_c_dx_in_g, ('g', 'sigmoid(x)', 'y'), ()),  # _bce_with_logits_c
     (60, 1): (bce_with_logits_c_dy, bce_with_logits_c_dy_in_g, ('g', 'x'), ()),  # _bce_with_logits_c
     (61, 0): (mse_loss_c_dx, mse_loss_c_dx_in_g, ('x', 'y', 'g'), (2.0,)),  # _mse_loss_c
     (61, 1): (mse_loss_c_dy, mse_loss_c_dy_in_g, ('x', 'y', 'g'), (2.0,)),  # _mse_loss_c

@@ -8,10 +8,13 @@ temporary; the generated loop makes one pass with the same operations in the sam
 fused multiply-add (Numba contracts nothing without ``fastmath``), IEEE division
 (``error_model="numpy"``), constants in the arrays' dtype (NumPy's Python numbers are "weak":
 float32 arrays compute in float32), ``where`` as a select of values both computed. So the
-results are NumPy's bit for bit (``tests/engine/test_formula_kernels.py``). Formulas that
-call a function other than ``where`` and ``sign`` (``cos``, ``log``, powers: their loops would
-not round as NumPy's) get none, and so do formulas of one operation, except as additions (NumPy's
-ufunc is that loop already; ``dst += g * y`` is two of NumPy's passes).
+results are NumPy's bit for bit (``tests/engine/test_formula_kernels.py``). A call of another
+function (``exp``, ``sigmoid``, ``erf``: a loop's own would not round as NumPy's) is evaluated by
+NumPy first, on whole arrays, and read by the loop as one more array (``p0``, ``p1``; the table
+names it by its text): silu's ``g * sigmoid(x) * (1 + x * (1 - sigmoid(x)))`` is NumPy's sigmoid
+and one pass instead of nine. ``sin`` and ``cos`` stay with ``vecmath.times`` (its product is
+one pass already), powers with NumPy. Formulas of one operation get no loop, except as additions
+(NumPy's ufunc is that loop already; ``dst += g * y`` is two of NumPy's passes).
 An op may also declare its dx at particular constants (``OpDef.dx_at``), written without the
 calls a loop cannot make (``pow_c`` at 2 and 3, where its power is exact or PyTorch's square):
 those get loops too, keyed by the constant.
@@ -44,7 +47,8 @@ One loop per derivative formula of several operations: ``dst[i] = formula`` over
 one dtype, in one pass (see the generator for why the values are NumPy's). ``KERNELS`` maps
 ``(opcode, input)``, or ``(opcode, 0, c0)`` for an op's dx at that constant (``dx_at``: float64
 records), to ``(loop, the loop whose dst holds g on entry, the arrays it reads, its
-constants)``; a constant is ``"c0"``, ``"c1"`` or a number, passed in the arrays' dtype. Every element is loaded before the formula
+constants)``; an array read is ``g``, ``x``, ``y``, ``out``, ``m`` or the text of a call NumPy
+evaluates first; a constant is ``"c0"``, ``"c1"`` or a number, passed in the arrays' dtype. Every element is loaded before the formula
 and every select takes values computed before it, so a select stays a blend also in the scalar
 loop LLVM runs where its run-time check finds ``dst`` overlapping an array read. Writing over
 ``g`` (a dead gradient) has a loop of its own that reads ``g`` from ``dst``: nothing else
@@ -63,6 +67,8 @@ the addition): the same operations in the same order, so the same values (see th
 ''' + _PREAMBLE
 
 _ARRAYS = ("g", "x", "y", "out", "m")
+# functions whose values NumPy computes before the loop (``numpy_rule_namespace``'s)
+PRECOMPUTED = ("exp", "log", "log1p", "expm1", "tanh", "tan", "sqrt", "sigmoid", "erf")
 _COMPARE = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 
 
@@ -73,6 +79,7 @@ class _Loop(ast.NodeTransformer):
 
     def __init__(self):
         self.arrays, self.consts, self.ops = [], [], 0
+        self.calls = []  # texts of the calls NumPy evaluates first (the arrays p0, p1, ...)
 
     def _const(self, key):
         if key not in self.consts:
@@ -97,6 +104,9 @@ class _Loop(ast.NodeTransformer):
         if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.BitAnd,
                                     ast.BitOr)):
             raise ValueError(node.op)
+        value = _number(node)
+        if value is not None:  # numbers combined: by Python, in float64, before NumPy
+            return self._const(value)  # sees the product (gelu's 3.0 * 0.044715)
         self.ops += 1
         return self.generic_visit(node)
 
@@ -123,6 +133,15 @@ class _Loop(ast.NodeTransformer):
             return ast.IfExp(ast.Compare(v, [ast.Gt()], [zero]), self._const(1.0),
                              ast.IfExp(ast.Compare(v, [ast.Lt()], [zero]), self._const(-1.0),
                                        zero))
+        if name in PRECOMPUTED and len(node.args) == 1 and not node.keywords and any(
+                isinstance(n, ast.Name) and n.id in _ARRAYS for n in ast.walk(node)):
+            # (of an array: a call of constants only, rpow's log(c0), is no array to read)
+            text = ast.unparse(node)  # (one array per distinct call: NumPy evaluates it once)
+            if text not in self.calls:
+                self.calls.append(text)
+            if text not in self.arrays:
+                self.arrays.append(text)
+            return ast.Name(f"p{self.calls.index(text)}_i", ast.Load())
         if not (name == "where" and len(node.args) == 3 and not node.keywords):
             raise ValueError(ast.unparse(node.func))
         # a saved mask as the condition (``where(m, g, 0.0)``): NumPy converts the float
@@ -130,6 +149,24 @@ class _Loop(ast.NodeTransformer):
         self.ops += 2 if isinstance(node.args[0], ast.Name) else 1
         cond, a, b = (self.visit(n) for n in node.args)
         return ast.IfExp(cond, a, b)
+
+
+_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def _number(node):
+    """The value of an expression of numbers only (as Python computes it), else None."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = _number(node.operand)
+        return None if v is None else -v
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult,
+                                                            ast.Div)):
+        a, b = _number(node.left), _number(node.right)
+        if a is not None and b is not None:
+            return eval(f"{a!r} {_SYMBOL[type(node.op)]} {b!r}")
+    return None
 
 
 def _selects_apart(body):
@@ -164,8 +201,9 @@ def _selects_apart(body):
 
 def loop_of(expr, least=2):
     """``(statements, body, arrays read, constants)`` of the loop for formula ``expr``, or None
-    where it has none (a call other than ``where`` and ``sign``, a power, fewer than ``least``
-    operations)."""
+    where it has none (a call of ``sin``, ``cos`` or another function not ``PRECOMPUTED``, a
+    power, fewer than ``least`` operations). The arrays read include the texts of the calls
+    NumPy evaluates first."""
     if not expr:
         return None
     t = _Loop()
@@ -206,8 +244,10 @@ def _loop(fn, formula, arrays, consts, lines, body, g_from="g", op="="):
     """The text of one loop, ``dst[i] <op> formula``, reading ``g`` from ``g_from`` (``"g"``,
     or ``"dst"``: the loop written over ``g`` itself, which ``g`` is not passed to)."""
     ks = tuple(f"k{j}" for j in range(len(consts)))
-    params = ("dst", *(a for a in arrays if a != "g" or g_from == "g"), *ks)
-    loads = "".join(f"        {a}_i = {g_from if a == 'g' else a}[i]\n" for a in arrays)
+    calls = [a for a in arrays if a not in _ARRAYS]
+    names = [a if a in _ARRAYS else f"p{calls.index(a)}" for a in arrays]
+    params = ("dst", *(a for a in names if a != "g" or g_from == "g"), *ks)
+    loads = "".join(f"        {a}_i = {g_from if a == 'g' else a}[i]\n" for a in names)
     steps = "".join(f"        {line}\n" for line in lines)
     return (f"\n\n@njit(**_OPTS)\ndef {fn}({', '.join(params)}):\n"
             f"    # {'dst += ' if op != '=' else ''}{formula}"

@@ -11,7 +11,7 @@ from functools import partial
 import numpy as np
 
 from .. import tape
-from ..registry import PYTHON_BASE, REGISTRY, Op
+from ..registry import PYTHON_BASE, REGISTRY, Op, numpy_formula
 
 BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
 
@@ -183,7 +183,7 @@ def formula_loop(code, k, args):
         if dst is None:
             dst = np.empty(g.size, g.dtype)
         if dst is g and fn_in_g is not None:  # over g itself: the loop that reads g from dst
-            fn_in_g(dst, *[args[i] for i in at if i], *arrays[len(at):])
+            fn_in_g(dst, *[a for i, a in zip(at, arrays) if i != 0], *arrays[len(at):])
         else:
             fn(dst, *arrays)
         return dst
@@ -231,10 +231,11 @@ _LOOPS = {}  # (0: formula or 1: addition, opcode, input, dtype, c0 or None) -> 
 
 
 def _loop_entry(which, code, k, dtype, c0):
-    """``(loop, loop over g, positions in args of the arrays it reads, its constants)`` for
-    formula ``k`` of op ``code`` on arrays of ``dtype`` with constant ``c0``, or None: looked
-    up once per key (the constants in ``dtype``, as NumPy's weak scalars; ``c0``/``c1`` stay
-    -1 and -2). An op's dx at ``c0`` (``OpDef.dx_at``, float64) comes before its general one."""
+    """``(loop, loop over g, the arrays it reads, its constants)`` for formula ``k`` of op
+    ``code`` on arrays of ``dtype`` with constant ``c0``, or None: looked up once per key (an
+    array as its position in ``args``, or a call NumPy evaluates first as that function of
+    ``args``; the constants in ``dtype``, as NumPy's weak scalars; ``c0``/``c1`` stay -1 and
+    -2). An op's dx at ``c0`` (``OpDef.dx_at``, float64) comes before its general one."""
     d = REGISTRY[code]
     at = c0 if d.dx_at and not k and dtype is _F64 else None
     key = (which, code, k, dtype, at)
@@ -248,7 +249,8 @@ def _loop_entry(which, code, k, dtype, c0):
             entry = None
         else:
             fn, fn_in_g, names, consts = found if which == 0 else (found[0], None, *found[1:])
-            entry = (fn, fn_in_g, tuple(_ARG_AT[name] for name in names),
+            entry = (fn, fn_in_g, tuple(_ARG_AT.get(name) or _precomputed(name)
+                                        if name != "g" else 0 for name in names),
                      tuple(-1 if c == "c0" else -2 if c == "c1" else dtype.type(c)
                            for c in consts))
         if len(_LOOPS) >= 4096:  # (one key per exponent a program uses: kept bounded)
@@ -260,15 +262,32 @@ def _loop_entry(which, code, k, dtype, c0):
 _F64 = np.dtype(np.float64)
 
 
+def _precomputed(text):
+    """The call ``text`` of a formula as NumPy evaluates it, for a loop that reads its values
+    (a function of ``args``), kept per text."""
+    f = _CALLS.get(text)
+    if f is None:
+        f = _CALLS[text] = numpy_formula(text)
+    return f
+
+
+_CALLS = {}
+
+
 def _operands(at, ks, args):
-    """A generated loop's arguments: the arrays at positions ``at`` of ``args``, then its
-    constants ``ks`` (``c0``/``c1`` taken from ``args`` in ``g``'s dtype); None where an array
-    is not flat, C-contiguous and of ``g``'s dtype and size."""
+    """A generated loop's arguments: the arrays at positions ``at`` of ``args`` (or computed
+    from them by NumPy, for a call), then its constants ``ks`` (``c0``/``c1`` taken from
+    ``args`` in ``g``'s dtype); None where an array is not flat, C-contiguous and of ``g``'s
+    dtype and size."""
     g = args[0]
     dtype, n = g.dtype, g.size
     out = []
     for i in at:
-        a = args[i]
+        if type(i) is int:
+            a = args[i]
+        else:
+            with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the formula
+                a = i(*args)
         if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != 1 or a.size != n or \
                 not a.flags.c_contiguous:
             return None

@@ -7,7 +7,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.engine import _formula_add_kernels, _formula_kernels, _gen_formulas, numpy_records
-from tapegrad.registry import REGISTRY, Op
+from tapegrad.registry import REGISTRY, Op, numpy_formula
 
 N = 5000  # a large record's size (the loops are used from 4096 elements)
 _ARG = {"g": 0, "x": 1, "y": 2, "out": 3, "m": 4}
@@ -62,11 +62,53 @@ def test_loops_give_numpys_values_bit_for_bit(key, dtype):
     assert numpy_records.formula_loop(code, k, args2)(dst) is dst
     np.testing.assert_array_equal(dst, want)
     fn, _, names, consts = _formula_kernels.KERNELS[key]
-    dst = args[_ARG[names[-1]]].copy()  # over another array it reads: the general loop
-    args3 = tuple(dst if i == _ARG[names[-1]] else a for i, a in enumerate(args))
+    arrays = [args[_ARG[nm]] if nm in _ARG else _called(nm, args) for nm in names]
+    last = len(names) - 1  # over another array it reads (or a call's): the general loop
+    arrays[last] = dst = arrays[last].copy()
     ks = [dtype(c0 if c == "c0" else c1 if c == "c1" else c) for c in consts]
-    fn(dst, *[args3[_ARG[nm]] for nm in names], *ks)
+    fn(dst, *arrays, *ks)
     np.testing.assert_array_equal(dst, want)
+
+
+def _called(text, args):
+    """A call a loop reads (``"sigmoid(x)"``), as NumPy's formula evaluates it."""
+    with np.errstate(all="ignore"):
+        return numpy_formula(text)(*args)
+
+
+def test_calls_are_evaluated_by_numpy_first():
+    """A formula calling ``exp``, ``sigmoid``, ``erf`` gets a loop that reads the call's values
+    as NumPy computes them (one array per distinct call); ``sin``/``cos`` and powers do not."""
+    assert _gen_formulas.loop_of("g * sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x)))")[2] == \
+        ("g", "sigmoid(x)", "x")
+    assert _gen_formulas.loop_of("where(x <= 0.0, g * c0 * exp(x), g)")[2] == \
+        ("x", "g", "exp(x)")
+    for code in (Op.SILU, Op.GELU, Op.GELU_TANH, Op.ELU, Op.SOFTPLUS):
+        assert (int(code), 0) in _formula_kernels.KERNELS
+    for expr in ("g * cos(x)", "g * sin(x) * x", "g * exp(x) ** 2.0"):
+        assert _gen_formulas.loop_of(expr) is None, expr
+
+
+@pytest.mark.parametrize("op", ["silu", "gelu", "gelu_tanh", "elu", "softplus", "logsigmoid"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_large_activation_gradients_against_pytorch(op, dtype):
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(7)
+    a = (r.standard_normal((64, 128)) * 4).astype(dtype)
+    w = r.standard_normal((64, 128)).astype(dtype)
+    f = {"silu": lambda F, x: F.silu(x), "gelu": lambda F, x: F.gelu(x),
+         "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+         "elu": lambda F, x: F.elu(x, 0.7), "softplus": lambda F, x: F.softplus(x, 2.0, 5.0),
+         "logsigmoid": lambda F, x: F.logsigmoid(x)}[op]
+    grads = []
+    for L in (tg, torch):
+        x = L.tensor(a, requires_grad=True)
+        (f(L.nn.functional, x) * L.tensor(w)).sum().backward()
+        grads.append(x.grad.numpy())
+    assert grads[0].dtype == np.dtype(dtype)
+    # (atol: gradients near zero are differences of O(1) terms, each within an ulp of PyTorch's)
+    tol = dict(rtol=2e-5, atol=1e-5) if dtype == "float32" else dict(rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(grads[0], grads[1], **tol)
 
 
 def _formula_args(r, dtype, code, k):
@@ -212,3 +254,18 @@ def test_large_where_gradients_against_pytorch(dtype):
     for got, want in zip(*grads):
         assert got.dtype == np.dtype(dtype)
         np.testing.assert_allclose(got, want, **tol)
+
+
+@pytest.mark.parametrize("op, call", [(Op.SILU, "sigmoid("), (Op.GELU_TANH, "tanh(")])
+def test_a_repeated_call_is_evaluated_once(op, call):
+    """NumPy's formulas name a call they make twice (``(_s0 := sigmoid(x))``): the same
+    values as the formula written out, bit for bit, with fewer passes."""
+    from tapegrad import registry
+
+    d = REGISTRY[int(op)]
+    assert d.dx.count(call) > 1 and registry._numpy_form(d.dx).count(call) == 1
+    written_out = eval(f"lambda g, x, y, out, m, c0, c1: {d.dx}",
+                       registry.numpy_rule_namespace())
+    args = _formula_args(np.random.default_rng(9), np.float64, int(op), 0)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(d.numpy_rules()[0](*args), written_out(*args))
