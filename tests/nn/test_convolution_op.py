@@ -78,6 +78,18 @@ def test_batch_chunks_give_the_same_values(monkeypatch):
         np.testing.assert_allclose(g1, g2, rtol=1e-13, atol=1e-14)
 
 
+@pytest.mark.parametrize("xs,ws,kw", CASES, ids=[str(c[2]) for c in CASES])
+def test_weight_gradient_per_sample_or_as_one_product(xs, ws, kw, monkeypatch):
+    """dW as one product per (sample, group) summed (small weights) or as one product over
+    the whole chunk: the same gradients up to the order of the sums."""
+    x, w, b = RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])
+    _, grads = _grads(lambda *t: _conv(*t, kw), [x, w, b])
+    monkeypatch.setattr(conv_op, "_PER_SAMPLE_DW", 0)
+    _, grads2 = _grads(lambda *t: _conv(*t, kw), [x, w, b])
+    for g1, g2 in zip(grads, grads2):
+        np.testing.assert_allclose(g1, g2, rtol=1e-13, atol=1e-13)
+
+
 def test_only_the_inputs_that_require_grad_get_one():
     x = tg.tensor(RNG.standard_normal((2, 3, 5, 5)))
     w = tg.tensor(RNG.standard_normal((4, 3, 3, 3)), requires_grad=True)
@@ -212,6 +224,26 @@ def test_max_pool_equals_the_composition(xs, kw):
         (tg.where(tg.isnan(out), 0.0, out) * g).sum().backward()
     # (overlapping windows add their gradients in another order)
     np.testing.assert_allclose(fast.grad.numpy(), slow.grad.numpy(), rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_two_by_two_windows_pick_as_the_general_loop(dtype):
+    """``max_positions_2x2`` (2x2 windows every 2, all inside) against the general loop: ties
+    (the first), NaNs (the last), infinities, odd sizes (a row and a column unused)."""
+    kernels = conv_op.window_kernels()
+    x = np.round(RNG.standard_normal((3, 4, 9, 11)) * 2).astype(dtype)  # many ties
+    flat = x.reshape(-1)
+    flat[RNG.integers(0, flat.size, 60)] = np.nan
+    flat[RNG.integers(0, flat.size, 20)] = np.inf
+    flat[RNG.integers(0, flat.size, 20)] = -np.inf
+    fast = np.empty((3, 4, 4, 5), np.int64)
+    kernels.max_positions_2x2(x, fast)
+    general = np.empty((3, 4, 1, 4, 5), np.int64)
+    kernels.max_positions(x.reshape(3, 4, 1, 9, 11), general, (1, 2, 2), (1, 1, 1), (0, 0, 0),
+                          (1, 2, 2))
+    np.testing.assert_array_equal(fast, general.reshape(fast.shape))
+    assert np.array_equal(conv_op.max_positions(x, (2, 2), (2, 2), (1, 1), ((0, 0), (0, 0)),
+                                                (4, 5)), fast)
 
 
 def test_max_pool_second_order_and_float32():
