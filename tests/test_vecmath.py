@@ -358,3 +358,19 @@ def test_sigmoid_is_the_overflow_free_expression_bit_for_bit(dtype):
     np.testing.assert_allclose(tg.sigmoid(tg.tensor(xs)).numpy(), torch.sigmoid(tt).detach(),
                                rtol=1e3 * tol if dtype == np.float32 else 4 * tol, atol=tol)
     np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=8 * tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_relu_and_leaky_relu_are_numpys_bit_for_bit(dtype):
+    """The one-pass relu and leaky relu give NumPy's ``maximum(x, 0)`` and ``where(x > 0, x,
+    x * slope)``: NaN, signed zeros and infinities included, large and small, strided too."""
+    r = np.random.default_rng(12)
+    x = r.standard_normal(3 * vecmath.THRESHOLD).astype(dtype)
+    x[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, -np.nan]
+    for v in (x, x[:100], x[::2], x.reshape(3, -1)):
+        for got, want in ((vecmath.relu(v), np.maximum(v, np.zeros((), dtype))),
+                          (vecmath.leaky_relu(v, 0.1), np.where(v > 0, v, v * 0.1))):
+            assert got.dtype == dtype and got.shape == v.shape
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert not np.signbit(vecmath.relu(x)[1])  # maximum(-0.0, 0) is 0.0, as relu's was

@@ -104,7 +104,7 @@ def leaky_relu(x, slope):
     if type(d) is float:
         r = d if d > 0 else d * slope
     else:
-        r = vecmath.where(d > 0, d, d * slope)
+        r = vecmath.leaky_relu(d, slope)
     if x._rg and R._grad_on():
         return _const_op(_LEAKY_RELU, x, r, slope, save_x=True)
     return _make(r)

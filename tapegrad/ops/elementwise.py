@@ -153,7 +153,8 @@ def _sigmoid_py(x):
 
 
 def _relu_np(x):
-    return np.maximum(x, np.zeros((), x.dtype))
+    return V.relu(x) if type(x) is np.ndarray and x.dtype.kind == "f" else \
+        np.maximum(x, np.zeros((), x.dtype))
 
 
 def _relu_py(x):

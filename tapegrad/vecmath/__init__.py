@@ -176,7 +176,6 @@ def where(cond, a, b):
     NaN select ``a``, as in NumPy), ``a`` and ``b`` numbers or C-contiguous arrays of the
     result's dtype and ``cond``'s shape (no broadcasting); a one-value ``cond`` (a Python or
     NumPy bool) of a large result: a copy of the chosen operand."""
-    global _select
     if type(cond) is bool or type(cond) is np.bool_:  # a formula's test of a constant
         shape = np.broadcast_shapes(np.shape(a), np.shape(b))
         if math.prod(shape) < THRESHOLD:
@@ -201,22 +200,54 @@ def where(cond, a, b):
             args.append(dtype.type(v))
         else:
             return np.where(cond, a, b)
-    if _select is None:
-        from . import select_kernels
-
-        _select = select_kernels
+    kernels = _selects()
     out = np.empty(cond.shape, dtype)
     first, second = args
     flat = cond.reshape(-1)
     if type(first) is _ndarray and type(second) is _ndarray:
-        _select.select(flat, first, second, out.reshape(-1))
+        kernels.select(flat, first, second, out.reshape(-1))
     elif type(second) is _ndarray:
-        _select.select_first_const(flat, first, second, out.reshape(-1))
+        kernels.select_first_const(flat, first, second, out.reshape(-1))
     elif type(first) is _ndarray:
-        _select.select_second_const(flat, first, second, out.reshape(-1))
+        kernels.select_second_const(flat, first, second, out.reshape(-1))
     else:
         return np.where(cond, a, b)
     return out
+
+
+def relu(x):
+    """``np.maximum(x, 0)`` of a real float array (its values, NaN and -0.0 included), one
+    branch-free pass for C-contiguous float64/float32 arrays of ``THRESHOLD`` elements or
+    more."""
+    if not _selectable(x):
+        return np.maximum(x, np.zeros((), x.dtype))
+    out = np.empty_like(x)
+    _selects().relu(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def leaky_relu(x, slope):
+    """``where(x > 0, x, x * slope)`` of a real float array (``slope`` a Python number: in
+    ``x``'s dtype, as NumPy's weak scalars), in one pass where ``relu`` makes one."""
+    if not _selectable(x):
+        return where(x > 0, x, x * slope)
+    out = np.empty_like(x)
+    _selects().leaky_relu(x.reshape(-1), x.dtype.type(slope), out.reshape(-1))
+    return out
+
+
+def _selectable(x):
+    return type(x) is _ndarray and x.size >= THRESHOLD and x.flags.c_contiguous and \
+        (x.dtype == _F64 or x.dtype == _F32)
+
+
+def _selects():
+    global _select
+    if _select is None:
+        from . import select_kernels
+
+        _select = select_kernels
+    return _select
 
 
 def sigmoid(x):
@@ -224,7 +255,6 @@ def sigmoid(x):
     ``x >= 0``, else ``e/(1+e)``, ``e = exp(-|x|)`` (NumPy's exp). For C-contiguous
     float64/float32 arrays of ``THRESHOLD`` elements or more, ``e`` is computed in place and the
     rest in one branch-free pass (NumPy's expression makes five temporaries); the same values."""
-    global _select
     if not (type(x) is _ndarray and x.size >= THRESHOLD and x.flags.c_contiguous and
             (x.dtype == _F64 or x.dtype == _F32)):
         e = np.exp(-np.abs(x))
@@ -232,10 +262,6 @@ def sigmoid(x):
     e = np.abs(x)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    if _select is None:
-        from . import select_kernels
-
-        _select = select_kernels
     out = np.empty_like(x)
-    _select.logistic(x.reshape(-1), e.reshape(-1), x.dtype.type(1), out.reshape(-1))
+    _selects().logistic(x.reshape(-1), e.reshape(-1), x.dtype.type(1), out.reshape(-1))
     return out

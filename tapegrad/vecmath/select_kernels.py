@@ -44,3 +44,22 @@ def logistic(x, e, one, out):
     for i in range(len(out)):
         num = one if x[i] >= 0 else e[i]
         out[i] = num / (one + e[i])
+
+
+@njit(**_OPTS)
+def relu(x, out):
+    """``out[i] = 0 if x[i] <= 0 else x[i]``: NumPy's ``maximum(x, 0)`` (NaN kept, -0.0 made
+    0.0), whose loop here takes ~3x as long."""
+    zero = x.dtype.type(0)
+    for i in range(len(out)):
+        v = x[i]
+        out[i] = zero if v <= zero else v
+
+
+@njit(**_OPTS)
+def leaky_relu(x, slope, out):
+    """``out[i] = x[i] if x[i] > 0 else x[i] * slope`` (``slope`` in the arrays' dtype)."""
+    zero = x.dtype.type(0)
+    for i in range(len(out)):
+        v = x[i]
+        out[i] = v if v > zero else v * slope
