@@ -1,12 +1,14 @@
 """Numba loops for softmax, log_softmax and nll_loss over rows (imported on first use, not with
 tapegrad).
 
-Forward, float rows of at most 128 elements (``row_sum``'s limit): the composition's
-operations in its order around its own ``exp`` and ``log`` calls (``vecmath``'s: NumPy's loops,
-which on a CPU with AVX-512 are not the C library's that Numba would call, or vecmath's
-kernels), so the values are the composition's bit for bit, where NumPy spends ~20 µs of calls on a (128, 5) batch (a reduction over short rows
-restarts its loop per row). Rows whose largest element is not finite, and results that are not,
-go back to NumPy, whose warnings then apply unchanged.
+Forward, float rows: the composition's operations in its order (the sums of rows of at most
+128 elements by ``row_sum``, NumPy's pairwise order; of longer rows by NumPy) around its own
+``exp`` and ``log`` calls (``vecmath``'s: NumPy's loops, which on a CPU
+with AVX-512 are not the C library's that Numba would call, or vecmath's kernels), so the values
+are the composition's bit for bit, where NumPy spends ~20 µs of calls on a (128, 5) batch (a
+reduction over short rows restarts its loop per row) and makes five passes over long rows.
+Rows whose largest element is not finite, and results that are not, go back to NumPy, whose
+warnings then apply unchanged.
 
 Backward over the last dim: per row, softmax's ``y * (g - sum(g * y))`` and log_softmax's
 ``g - exp(y) * sum(g)`` in two passes over the row while it is in cache, where NumPy makes
@@ -43,7 +45,9 @@ def shift_rows(x, out, m):
 
 @njit(**_OPTS)
 def normalize_rows(e, s):
-    """``e[r] /= s[r]``, ``s[r]`` NumPy's sum of row ``r``; whether every value is finite."""
+    """``e[r] /= s[r]``, ``s[r]`` NumPy's sum of row ``r``; whether every value is finite:
+    ``e`` is ``exp`` of a shifted row (``shift_rows``), each value in [0, 1], so the values
+    are when the sums are (a check per row, not per element: the division vectorises)."""
     finite = True
     s[0] = 0
     zero = s[0]  # (of the rows' type: float32 rows are summed in float32, as NumPy does)
@@ -51,10 +55,23 @@ def normalize_rows(e, s):
         o = e[r]
         s[r] = row_sum(o, zero)
         sr = s[r]
+        finite &= sr - sr == 0 and sr >= 1
         for j in range(o.shape[0]):
-            v = o[j] / sr
-            o[j] = v
-            finite &= v - v == 0
+            o[j] = o[j] / sr
+    return finite
+
+
+@njit(**_OPTS)
+def divide_rows(e, s):
+    """``e[r] /= s[r]`` given the rows' sums (NumPy's, of long rows: its SIMD loop is ~2.5x
+    ``row_sum``'s); whether every value is finite (as ``normalize_rows``)."""
+    finite = True
+    for r in range(e.shape[0]):
+        o = e[r]
+        sr = s[r]
+        finite &= sr - sr == 0 and sr >= 1
+        for j in range(o.shape[0]):
+            o[j] = o[j] / sr
     return finite
 
 
@@ -127,6 +144,25 @@ def softmax_short_rows_vjp(g, y, out):
         s = row_sum(orow, zero)
         for j in range(gr.shape[0]):
             orow[j] = yr[j] * (gr[j] - s)
+
+
+@njit(**_OPTS)
+def log_softmax_rows_vjp(g, e, out):
+    """``out[r] = g[r] - e[r] * sum(g[r])``, ``e = exp(y)``, the sum in any order (long rows,
+    as ``softmax_rows_vjp``); ``out`` may be ``e``."""
+    for r in range(g.shape[0]):
+        gr, er, orow = g[r], e[r], out[r]
+        s = _row_total(gr)
+        for j in range(gr.shape[0]):
+            orow[j] = gr[j] - er[j] * s
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+def _row_total(g):
+    s = 0.0
+    for j in range(g.shape[0]):
+        s += g[j]
+    return s
 
 
 @njit(**_OPTS)

@@ -38,9 +38,9 @@ def shift_array(xd, dims):
 
 def _rows_value(xd, dims, log):
     """The value by the compiled row loops where they apply (float32/float64, C-contiguous,
-    over the last dim, rows of 1 to 128 elements, every value finite), else None."""
+    over the last dim, every value finite), else None."""
     n = xd.shape[-1]
-    if not (xd.dtype is _F64 or xd.dtype is _F32) or not 0 < n <= _ROW_MAX or \
+    if not (xd.dtype is _F64 or xd.dtype is _F32) or not n > 0 or \
             dims[0] != xd.ndim - 1 or not xd.flags.c_contiguous or xd.size == 0:
         return None
     k = row_kernels()
@@ -50,10 +50,16 @@ def _rows_value(xd, dims, log):
     if not k.shift_rows(x2, e, m):  # (a row with inf or nan, or all -inf: NumPy's)
         return None
     e = vecmath.exp(e)  # (the composition's exp: NumPy's, or vecmath's kernel where it has one)
+    long = n > _ROW_MAX  # (NumPy's own sums of long rows: quicker than the loops' in its order)
     if not log:
+        if long:
+            return e.reshape(xd.shape) if k.divide_rows(e, e.sum(axis=1)) else None
         return e.reshape(xd.shape) if k.normalize_rows(e, m) else None
-    s = np.empty_like(m)
-    k.sum_rows(e, s)  # (NumPy's sums, each in [1, n]: its log warns of nothing)
+    if long:
+        s = e.sum(axis=1)
+    else:
+        s = np.empty_like(m)
+        k.sum_rows(e, s)  # (NumPy's sums, each in [1, n]: its log warns of nothing)
     return e.reshape(xd.shape) if k.subtract_rows(x2, vecmath.log(s), m, e) else None
 
 
@@ -128,7 +134,8 @@ def _softmax_vjp_np(g, inputs, out, dims):
 
 
 _ROWS_MIN = 4096  # elements from which the long-row loop pays its call (NumPy below)
-_ROW_MAX = 128  # forward: the longest rows whose sums the loops add in NumPy's order
+_ROW_MAX = 128  # the longest rows whose sums the loops add (in NumPy's order; longer ones:
+# NumPy's sums forward, any order in the backward, vectorised, as PyTorch's)
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
 _KERNELS = []
 
@@ -146,9 +153,10 @@ def row_kernels():
 def _log_softmax_vjp_np(g, inputs, out, dims):
     e = vecmath.exp(out)
     m = out.shape[-1] if out.ndim else 0
-    if _rows(g, out, dims) and m <= _ROW_MAX:  # one pass, NumPy's sums
-        row_kernels().log_softmax_short_rows_vjp(g.reshape(-1, m), e.reshape(-1, m),
-                                                 e.reshape(-1, m))
+    if _rows(g, out, dims) and (m <= _ROW_MAX or out.size >= _ROWS_MIN):  # one pass
+        k = row_kernels()
+        (k.log_softmax_short_rows_vjp if m <= _ROW_MAX else k.log_softmax_rows_vjp)(
+            g.reshape(-1, m), e.reshape(-1, m), e.reshape(-1, m))
         return (e,)
     return (g - e * g.sum(axis=dims, keepdims=True),)
 

@@ -12,7 +12,7 @@ from tapegrad.ops.fused_softmax import shift_array
 # sides of NumPy's eight running sums and of the loops' limit)
 SHAPES = [((6,), 0), ((4, 7), 1), ((4, 7), 0), ((3, 4, 5), 1), ((3, 4, 5), -1),
           ((1000, 25, 10), 1), ((300, 500), 1), ((5, 1), 1), ((3, 8), 1), ((2, 3, 17), 2),
-          ((4, 128), 1), ((4, 129), 1)]
+          ((4, 128), 1), ((4, 129), 1), ((64, 1024), 1), ((3, 4097), 1)]
 
 
 def _composed(x, d, log):
@@ -55,6 +55,24 @@ def test_infinite_and_nan_rows_as_the_composition():
             got = f(tg.tensor(x0, requires_grad=True), 1).detach().numpy()
             want = _composed(tg.tensor(x0), 1, log).numpy()
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n", [16, 19, 1000])
+def test_long_rows_with_infinities_and_nans_as_the_composition(n):
+    """Rows long enough for the four-lane maximum, a NaN or inf anywhere in them (NumPy's
+    path for that batch), and masked entries (-inf: zeros of softmax)."""
+    r = np.random.default_rng(n)
+    for special in (np.nan, np.inf, -np.inf):
+        for at in (0, 3, n - 1):
+            x0 = r.standard_normal((5, n)) * 3
+            x0[:, 1] = -np.inf  # masked everywhere
+            x0[2, at] = special
+            for log in (False, True):
+                f = tg.log_softmax if log else tg.softmax
+                with np.errstate(invalid="ignore"):
+                    got = f(tg.tensor(x0, requires_grad=True), 1).detach().numpy()
+                    want = _composed(tg.tensor(x0), 1, log).numpy()
+                np.testing.assert_array_equal(got, want)
 
 
 def test_gradient_along_a_direction_matches_finite_differences():
