@@ -2,7 +2,7 @@
 
 The numeric sweep (``engine.sweep.Sweep``) pauses at an elementwise record of ``BIG`` elements
 or more and runs its formulas here on whole arrays (``numpy_vjp``). When the arena is large, such
-records' adjoints live in arrays of their own (``own_slots``, ``Sweep.held``), and the formulas
+records' adjoints live in arrays of their own (``sweep.slot_kinds``, ``Sweep.held``), and the formulas
 write their results into held arrays that nothing reads any more instead of fresh ones.
 """
 
@@ -402,7 +402,7 @@ def sum_vjp(sw, r):
     """The VJP of a full sum of a large input (``full_sum``), bound as ``Sweep._sum_vjp``:
     its one gradient broadcast, a read-only view (PyTorch's ``expand``). An adjoint held apart
     keeps the view itself (``Sweep._hold``: only NumPy's formulas or the driver read it); an
-    arena slot gets the value written once, so it needs no zeros (``slot_kinds``)."""
+    arena slot gets the value written once, so it needs no zeros (``sweep.slot_kinds``)."""
     a = int(sw.recs[r, tape.A])
     lo, hi = int(sw.offs[a]), int(sw.offs[a + 1])
     if sw.own is None or not sw.own[a]:  # an arena slot: the one value written or added
@@ -459,7 +459,7 @@ def _one_dtype(args, dtype):
 _ELEMENTWISE = []  # [per op code below PYTHON_BASE: whether NumPy sweeps its large records]
 
 
-def _elementwise():
+def elementwise_table():
     """The table ``_ELEMENTWISE`` (made on first use: the ops register when imported)."""
     if not _ELEMENTWISE:
         table = np.zeros(PYTHON_BASE, np.bool_)
@@ -468,40 +468,3 @@ def _elementwise():
                 table[code] = True
         _ELEMENTWISE.append(table)
     return _ELEMENTWISE[0]
-
-
-def own_slots(recs, kinds):
-    """Per record, whether its adjoint may live in an array of its own instead of the arena:
-    a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the driver
-    reads) whose adjoint no record the compiled loop sweeps writes, and without hooks. Only
-    Python touches such an adjoint, through ``grad_of``/``accumulate``; the compiled loop
-    never sees its arena slot, which stays untouched (the first touch of a page of a fresh
-    arena costs a page fault: ~0.25 s of a first 2e6-element backward)."""
-    ops = recs[:, tape.OP]
-    big, numpy_swept, compiled_writes = kinds  # (``slot_kinds``)
-    own = (numpy_swept | ((ops & tape.CODE_MASK) == Op.IMPORT) & big) & \
-        ((ops & tape.HOOKED) == 0)
-    return own & ~compiled_writes
-
-
-def slot_kinds(recs, offs):
-    """Per record: whether its adjoint is large, whether NumPy sweeps it (a large elementwise
-    record), and whether the compiled loop adds into its adjoint (it is an input of a record
-    that loop sweeps)."""
-    codes = recs[:, tape.OP] & tape.CODE_MASK
-    sizes = offs[1:] - offs[:-1]
-    big = sizes >= BIG
-    python = codes >= PYTHON_BASE
-    numpy_swept = big & ~python & _elementwise()[np.minimum(codes, PYTHON_BASE - 1)]
-    compiled = ~python & ~numpy_swept
-    sums = np.flatnonzero((codes == Op.SCATTER_STRIDED) & (sizes == 1))
-    if len(sums):  # full sums of large inputs: Python writes their one gradient (sum_vjp)
-        inputs = recs[sums, tape.A]
-        compiled[sums[(inputs >= 0) & big[np.maximum(inputs, 0)]]] = False
-    compiled_writes = np.zeros(len(codes), np.bool_)
-    for field in (tape.A, tape.B):
-        written = recs[compiled, field]
-        compiled_writes[written[written >= 0]] = True
-    return big, numpy_swept, compiled_writes
-
-

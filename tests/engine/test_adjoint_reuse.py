@@ -153,3 +153,27 @@ def test_a_sum_on_a_segment_of_its_own_seeds_the_held_adjoints():
     want = 2.0 * np.exp(-x0 * x0) * (np.cos(2 * x0) - x0 * np.sin(2 * x0))
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12, atol=1e-15)
     assert x.grad.numpy().base is None or x.grad.numpy().base.nbytes == x.grad.numpy().nbytes
+
+
+def test_a_leaf_holding_most_of_the_arena_gets_it_as_its_grad():
+    """A leaf whose slot is (nearly) the whole arena: its new ``.grad`` is that slot, no copy;
+    it stays private (other leaves' gradients, the inputs and later backwards leave it alone)
+    and accumulates in place. A leaf seeded directly still gets a copy of its seed."""
+    r = np.random.default_rng(9)
+    x0, g0 = r.standard_normal((256, 1024)), r.standard_normal(256)
+    x = tg.tensor(x0, requires_grad=True)
+    b = tg.tensor(r.standard_normal(256), requires_grad=True)
+    (x.sum(-1) * 1.0 + b).backward(tg.tensor(g0))
+    gx = x.grad.numpy()
+    np.testing.assert_array_equal(gx, np.broadcast_to(g0[:, None], x0.shape))
+    assert gx.flags.writeable and gx.base is not None  # (the arena's slot itself)
+    assert not np.shares_memory(gx, b.grad.numpy()) and not np.shares_memory(gx, x0)
+    first = gx.copy()
+    (x * 2.0).sum().backward()  # a second backward: a new arena, added into .grad in place
+    assert x.grad.numpy() is gx
+    np.testing.assert_array_equal(gx, first + 2.0)
+    seed = tg.tensor(r.standard_normal((256, 1024)))
+    y = tg.tensor(x0, requires_grad=True)
+    y.backward(seed)
+    seed.numpy()[:] = 0.0
+    assert np.abs(y.grad.numpy()).sum() > 0

@@ -1,4 +1,4 @@
-"""Large adjoints held apart from the sweep's arena (``engine.sweep.own_slots``): a large record
+"""Large adjoints held apart from the sweep's arena (``engine.sweep.slot_kinds``): a large record
 that only Python sweeps keeps its adjoint in an array of its own, the formula's result where
 that is private, and a leaf gets that array as its ``.grad``. Gradients must be those of the
 arena (the same additions in the same order), of the re-taping sweep and of PyTorch."""
@@ -115,9 +115,47 @@ def test_adjoints_the_compiled_loop_writes_stay_in_the_arena():
     z = tg.exp(y.reshape(N // 2, 2)) * 0.5
     seg = z._seg
     s = sweep.Sweep(seg)
-    own = sweep.own_slots(s.recs, sweep.slot_kinds(s.recs, s.offs))
+    own = sweep.slot_kinds(s.recs, s.offs)[3]
     codes = s.recs[:, 0] & 0xFFFF
     assert own[y._rec] == 0 and own[codes.tolist().index(0)]  # the leaf's import: held apart
     z.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp(2 * np.sin(x.detach().numpy())) *
                                np.cos(x.detach().numpy()), rtol=1e-12)
+
+
+def _kinds_by_numpy(recs, offs):
+    """``slot_kinds`` written with NumPy's array operations (its first form): the reference."""
+    from tapegrad import tape
+    from tapegrad.engine.numpy_records import BIG, elementwise_table
+    from tapegrad.registry import PYTHON_BASE, Op
+
+    codes = recs[:, tape.OP] & tape.CODE_MASK
+    sizes = offs[1:] - offs[:-1]
+    big = sizes >= BIG
+    python = codes >= PYTHON_BASE
+    numpy_swept = big & ~python & elementwise_table()[np.minimum(codes, PYTHON_BASE - 1)]
+    compiled = ~python & ~numpy_swept
+    sums = np.flatnonzero((codes == int(Op.SCATTER_STRIDED)) & (sizes == 1))
+    inputs = recs[sums, tape.A]
+    compiled[sums[(inputs >= 0) & big[np.maximum(inputs, 0)]]] = False
+    writes = np.zeros(len(codes), np.bool_)
+    for field in (tape.A, tape.B):
+        written = recs[compiled, field]
+        writes[written[written >= 0]] = True
+    own = (numpy_swept | (codes == int(Op.IMPORT)) & big) & \
+        ((recs[:, tape.OP] & tape.HOOKED) == 0) & ~writes
+    return big, numpy_swept, writes, own
+
+
+def test_slot_kinds_in_one_pass_as_numpy_computes_them():
+    r = np.random.default_rng(6)
+    x = tg.tensor(r.standard_normal((64, N // 64)), requires_grad=True)
+    w = tg.tensor(r.standard_normal((N // 64, 8)), requires_grad=True)
+    y = tg.sin(x) * x  # elementwise, large: NumPy's
+    h = (y @ w).sum(1)  # a Python op, a reduction of a small record
+    z = tg.exp(y).sum() + h.sum() + (x * 2.0).reshape(-1)[::3].sum()
+    y.register_hook(lambda g: g)  # a hooked record: never held apart
+    s = sweep.Sweep(z._seg)
+    for got, want in zip(sweep.slot_kinds(s.recs, s.offs), _kinds_by_numpy(s.recs, s.offs)):
+        np.testing.assert_array_equal(got, want)
+    assert sweep.slot_kinds(s.recs, s.offs)[3].any()
