@@ -200,6 +200,10 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
         return
     last = iaux[aux + nd]
     sl = iaux[aux + 2 * nd]
+    if nd >= 2 and iaux[aux + 2 * nd - 1] == 1 and sl >= iaux[aux + nd - 1] > 1 and \
+            last * iaux[aux + nd - 1] >= TILED:  # a transpose: in tiles
+        _strided_tiles(adj, pos, small, n, iaux, aux, scratch, gather)
+        return
     for k in range(nd - 1):
         scratch[k] = 0
     i = 0
@@ -228,6 +232,50 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
                 adj[d + j * ds] += adj[f + j * fs]
         i += last
         k = nd - 2
+        while k >= 0:
+            scratch[k] += 1
+            pos += iaux[aux + 1 + nd + k]
+            if scratch[k] < iaux[aux + 1 + k]:
+                break
+            pos -= iaux[aux + 1 + nd + k] * scratch[k]
+            scratch[k] = 0
+            k -= 1
+
+
+TILED = 4096  # elements of a plane from which a transposing map goes in tiles
+TILE = 32
+
+
+@njit(cache=True)
+def _strided_tiles(adj, pos, small, n, iaux, aux, scratch, gather):
+    """``_strided`` for a transposing map: its second-last dim (R long) at stride 1, its last
+    at a stride of at least R, so each element of a plane is reached once. Walked in tiles of
+    TILE x TILE down the columns, so that both sides move along cache lines: in C order the
+    strided side took a cache (and TLB) miss per element, ~11 ns (a (256, 1024) transpose's
+    VJP: 2.9 ms). The planes (the outer dims) go in C order, as in ``_strided``: an element
+    several planes reach (a broadcast) adds them in the same order."""
+    nd = iaux[aux]
+    R = iaux[aux + nd - 1]
+    C = iaux[aux + nd]
+    sc = iaux[aux + 2 * nd]
+    for k in range(nd - 2):
+        scratch[k] = 0
+    i = 0
+    while i < n:
+        for r0 in range(0, R, TILE):
+            r1 = min(r0 + TILE, R)
+            for c0 in range(0, C, TILE):
+                for c in range(c0, min(c0 + TILE, C)):
+                    x = pos + c * sc
+                    s = small + i + c
+                    if gather:
+                        for r in range(r0, r1):
+                            adj[x + r] += adj[s + r * C]
+                    else:
+                        for r in range(r0, r1):
+                            adj[s + r * C] += adj[x + r]
+        i += R * C
+        k = nd - 3
         while k >= 0:
             scratch[k] += 1
             pos += iaux[aux + 1 + nd + k]

@@ -8,12 +8,15 @@ import warnings
 
 import numpy as np
 
+from .. import vecmath
 from ..device import DeviceArray
 from ..device import device as _device
 from ..registry import Op
 from ..tensor import _make, _wrap
 from . import record as R
-from .elementwise import _complex, _cuda, _grad_on, _ndarray, clone
+from .elementwise import _complex, _const_op, _cuda, _grad_on, _ndarray, clone
+
+_CLONE = int(Op.CLONE)
 
 
 def contiguous(x, memory_format=None):
@@ -21,6 +24,9 @@ def contiguous(x, memory_format=None):
     PyTorch: an in-place change of the copy leaves the viewed tensor alone."""
     d = x._data
     if type(d) is _ndarray and x._base is not None and not d.flags.c_contiguous:
+        if d.dtype.kind == "f":  # one copy, in C order (a transposed matrix: in tiles)
+            c = vecmath.c_order(d)
+            return _const_op(_CLONE, x, c, None) if x._rg and _grad_on() else _make(c)
         c = clone(x)  # NumPy's copy keeps the view's order (order="K"): C order instead;
         c._data = np.ascontiguousarray(c._data)  # the CLONE record saves no value to redo
         return c
