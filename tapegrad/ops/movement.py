@@ -13,6 +13,8 @@ Each pair is its own adjoint, so both VJPs (compiled and re-taped) are a single 
 Shapes/strides/offset live in the tape's int side table as ``[ndim, *shape, *strides, offset]``.
 """
 
+import math
+
 import numpy as np
 
 from .. import tape
@@ -581,5 +583,25 @@ def getitem(x, key):
         raise _index_error(e) from None
     if not (x._rg and _grad_on()):
         return _make(_wrap(value))
-    idx = np.arange(xd.size, dtype=np.int64).reshape(shape)[key].reshape(-1)
+    idx = _flat_positions(shape, key, value.size).reshape(-1)
     return _record_linear(_wrap(value), _GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
+
+
+def _flat_positions(shape, key, n_out):
+    """``np.arange(prod(shape)).reshape(shape)[key]``: the flat position of each element the
+    advanced index ``key`` selects. Where the input is larger than the selection (rows of an
+    embedding table), each dim's coordinate is read through ``key`` from a broadcast view and
+    weighted by the dim's C stride, not an array of the input's size made and indexed (a
+    (10000, 256) table indexed by 2048 rows: 2.3 ms for its 20 MB of positions)."""
+    size = math.prod(shape)
+    if size <= n_out * len(shape):
+        return np.arange(size, dtype=np.int64).reshape(shape)[key]
+    positions = None
+    for d, (n, step) in enumerate(zip(shape, c_strides(shape))):
+        along = np.arange(n, dtype=np.int64).reshape((n,) + (1,) * (len(shape) - d - 1))
+        coord = np.broadcast_to(along, shape)[key]
+        if positions is None:
+            positions = coord * step if step != 1 else coord.copy()
+        else:
+            positions += coord * step if step != 1 else coord
+    return positions

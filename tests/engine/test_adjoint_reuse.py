@@ -156,7 +156,7 @@ def test_a_sum_on_a_segment_of_its_own_seeds_the_held_adjoints():
 
 
 def test_a_leaf_holding_most_of_the_arena_gets_it_as_its_grad():
-    """A leaf whose slot is (nearly) the whole arena: its new ``.grad`` is that slot, no copy;
+    """A leaf whose slot is all but a quarter of the arena: its new ``.grad`` is that slot;
     it stays private (other leaves' gradients, the inputs and later backwards leave it alone)
     and accumulates in place. A leaf seeded directly still gets a copy of its seed."""
     r = np.random.default_rng(9)

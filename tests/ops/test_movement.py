@@ -297,3 +297,39 @@ def test_stack_is_one_record_with_pytorchs_values_and_gradients(dim):
     (torch.stack([xt, yt * 2.0, xt], dim) * torch.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
     np.testing.assert_array_equal(y.grad.numpy(), yt.grad.numpy())
+
+
+def test_flat_positions_of_an_advanced_index_without_an_input_sized_array():
+    """``_flat_positions`` reads each dim's coordinate through the key where the input is the
+    larger: the same positions as indexing ``arange`` of the input's size."""
+    from tapegrad.ops.movement import _flat_positions
+
+    r = np.random.default_rng(0)
+    keys = [((10000, 64), r.integers(0, 10000, 300)),
+            ((50, 40, 30), (slice(None), r.integers(0, 40, (7, 3)))),
+            ((50, 40, 30), (r.integers(0, 50, 5), slice(2, 9), r.integers(0, 30, 5))),
+            ((100, 200), r.random((100, 200)) < 0.01),
+            ((300, 2), (Ellipsis, 1)),
+            ((64, 64, 64), (None, r.integers(-64, 64, 10), Ellipsis)),
+            ((1000, 1000), (np.array([3, 5]), np.array([7, -1])))]
+    for shape, key in keys:
+        want = np.arange(np.prod(shape)).reshape(shape)[key]
+        got = _flat_positions(shape, key, want.size)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, want)
+
+
+def test_rows_of_a_table_gather_and_their_gradients_add_in_order():
+    """An embedding lookup ``w[idx]`` with repeated rows: values NumPy's, the table's gradient
+    the rows' gradients added in index order (``np.add.at``), a ``.grad`` of its own."""
+    r = np.random.default_rng(1)
+    w0, idx = r.standard_normal((5000, 32)), r.integers(0, 50, 700)
+    g = r.standard_normal((700, 32))
+    w = tg.tensor(w0, requires_grad=True)
+    y = w[tg.tensor(idx)]
+    np.testing.assert_array_equal(y.detach().numpy(), w0[idx])
+    y.backward(tg.tensor(g))
+    want = np.zeros_like(w0)
+    np.add.at(want, idx, g)
+    np.testing.assert_array_equal(w.grad.numpy(), want)
+    assert w.grad.numpy().flags.writeable and not np.shares_memory(w.grad.numpy(), g)
