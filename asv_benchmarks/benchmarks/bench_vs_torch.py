@@ -169,3 +169,78 @@ class Conv2dGrads:
 
     def time_forward_backward(self, case, library):
         self.run()
+
+
+# ops of a wide layer's size, given a gradient to start from (not seeded by a sum)
+WIDE_OPS = {
+    "softmax": lambda L, F, x: F.softmax(x, -1),
+    "log_softmax": lambda L, F, x: F.log_softmax(x, -1),
+    "silu": lambda L, F, x: F.silu(x),
+    "gelu_tanh": lambda L, F, x: F.gelu(x, approximate="tanh"),
+    "relu": lambda L, F, x: F.relu(x),
+    "transpose_contiguous": lambda L, F, x: x.t().contiguous(),
+    "sum_last": lambda L, F, x: x.sum(-1),
+}
+
+
+class WideOpGrads:
+    """One op on a (256, 1024) float64 array, forward and backward from a given gradient,
+    tapegrad and PyTorch."""
+
+    params = [list(WIDE_OPS), ["tapegrad", "torch"]]
+    param_names = ["op", "library"]
+
+    def setup(self, op, library):
+        L = _library(library)
+        r = np.random.default_rng(10)
+        x = L.tensor(r.standard_normal((256, 1024)), requires_grad=True)
+        f, F = WIDE_OPS[op], L.nn.functional
+        g = L.tensor(r.standard_normal(tuple(f(L, F, x).shape)))
+
+        def run():
+            x.grad = None
+            f(L, F, x).backward(g)
+
+        self.run = run
+        run()
+
+    def time_forward_backward(self, op, library):
+        self.run()
+
+
+class LookupAndPoolGrads:
+    """Rows of a (10000, 256) table (an embedding lookup) and 2x2 max pooling of a
+    (32, 16, 28, 28) batch, forward and backward, tapegrad and PyTorch."""
+
+    params = [["embedding", "max_pool2d"], ["tapegrad", "torch"]]
+    param_names = ["case", "library"]
+    number = 1
+    repeat = (3, 10, 30.0)
+
+    def setup(self, case, library):
+        L = _library(library)
+        r = np.random.default_rng(11)
+        F = L.nn.functional
+        if case == "embedding":
+            x = L.tensor(r.standard_normal((10000, 256)), requires_grad=True)
+            idx = L.tensor(r.integers(0, 10000, 2048))
+            g = L.tensor(r.standard_normal((2048, 256)))
+
+            def f():
+                return F.embedding(idx, x)
+        else:
+            x = L.tensor(r.standard_normal((32, 16, 28, 28)), requires_grad=True)
+            g = L.tensor(r.standard_normal((32, 16, 14, 14)))
+
+            def f():
+                return F.max_pool2d(x, 2)
+
+        def run():
+            x.grad = None
+            f().backward(g)
+
+        self.run = run
+        run()
+
+    def time_forward_backward(self, case, library):
+        self.run()
