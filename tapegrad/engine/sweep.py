@@ -221,7 +221,11 @@ class Sweep:
             g, owned = np.asarray(g), False
         if self.own is not None and self.own[r]:
             owned = owned and g.base is None
-            self.accumulate((r,), (g.reshape(-1),), (owned,))
+            g = g.reshape(-1)
+            if not owned and g.flags.writeable and g.flags.c_contiguous:
+                g = g.view()  # the caller's array, read-only: held as it is, not copied
+                g.flags.writeable = False  # (nothing writes into a read-only held array)
+            self.accumulate((r,), (g,), (owned,))
             return
         if g.ndim != 1:
             g = g.reshape(-1)

@@ -177,3 +177,21 @@ def test_a_leaf_holding_most_of_the_arena_gets_it_as_its_grad():
     y.backward(seed)
     seed.numpy()[:] = 0.0
     assert np.abs(y.grad.numpy()).sum() > 0
+
+
+@pytest.mark.parametrize("op", ["relu", "tanh", "mul"])
+def test_a_large_seed_is_read_not_copied_and_left_alone(op):
+    """``y.backward(g)`` on a large elementwise record: ``g`` is held read-only (no copy), the
+    formulas write elsewhere, and ``g`` and the ``.grad`` stay apart."""
+    r = np.random.default_rng(12)
+    x = tg.tensor(r.standard_normal(N), requires_grad=True)
+    g0 = r.standard_normal(N)
+    g = tg.tensor(g0.copy())
+    f = {"relu": tg.relu, "tanh": tg.tanh, "mul": lambda v: v * v}[op]
+    f(x).backward(g)
+    np.testing.assert_array_equal(g.numpy(), g0)
+    x0 = x.detach().numpy()
+    want = {"relu": np.where(x0 > 0, g0, 0.0), "tanh": g0 * (1 - np.tanh(x0) ** 2),
+            "mul": (g0 * x0) + (g0 * x0)}[op]
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-14, atol=0)
+    assert not np.shares_memory(x.grad.numpy(), g.numpy())
