@@ -200,10 +200,6 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
         return
     last = iaux[aux + nd]
     sl = iaux[aux + 2 * nd]
-    if nd >= 2 and iaux[aux + 2 * nd - 1] == 1 and sl >= iaux[aux + nd - 1] > 1 and \
-            last * iaux[aux + nd - 1] >= TILED:  # a transpose: in tiles
-        _strided_tiles(adj, pos, small, n, iaux, aux, scratch, gather)
-        return
     for k in range(nd - 1):
         scratch[k] = 0
     i = 0
@@ -242,48 +238,22 @@ def _strided(adj, big, small, n, iaux, aux, scratch, gather):
             k -= 1
 
 
-TILED = 4096  # elements of a plane from which a transposing map goes in tiles
-TILE = 32
+TILED = 4096  # elements of a plane from which a transposing map is Python's (in tiles)
 
 
 @njit(cache=True)
-def _strided_tiles(adj, pos, small, n, iaux, aux, scratch, gather):
-    """``_strided`` for a transposing map: its second-last dim (R long) at stride 1, its last
-    at a stride of at least R, so each element of a plane is reached once. Walked in tiles of
-    TILE x TILE down the columns, so that both sides move along cache lines: in C order the
-    strided side took a cache (and TLB) miss per element, ~11 ns (a (256, 1024) transpose's
-    VJP: 2.9 ms). The planes (the outer dims) go in C order, as in ``_strided``: an element
-    several planes reach (a broadcast) adds them in the same order."""
+def _transposing(iaux, aux):
+    """Whether a strided map transposes: its second-last dim (R long) at stride 1, its last at
+    a stride of at least R, planes of TILED elements or more. Its VJP walked in C order takes a
+    cache and TLB miss per element on the strided side (~11 ns); the sweep returns it to
+    Python, which walks it in tiles (``engine/_transpose_kernels.py``, compiled apart: a
+    cold compile of this loop does not pay for it)."""
     nd = iaux[aux]
-    R = iaux[aux + nd - 1]
-    C = iaux[aux + nd]
-    sc = iaux[aux + 2 * nd]
-    for k in range(nd - 2):
-        scratch[k] = 0
-    i = 0
-    while i < n:
-        for r0 in range(0, R, TILE):
-            r1 = min(r0 + TILE, R)
-            for c0 in range(0, C, TILE):
-                for c in range(c0, min(c0 + TILE, C)):
-                    x = pos + c * sc
-                    s = small + i + c
-                    if gather:
-                        for r in range(r0, r1):
-                            adj[x + r] += adj[s + r * C]
-                    else:
-                        for r in range(r0, r1):
-                            adj[s + r * C] += adj[x + r]
-        i += R * C
-        k = nd - 3
-        while k >= 0:
-            scratch[k] += 1
-            pos += iaux[aux + 1 + nd + k]
-            if scratch[k] < iaux[aux + 1 + k]:
-                break
-            pos -= iaux[aux + 1 + nd + k] * scratch[k]
-            scratch[k] = 0
-            k -= 1
+    if nd < 2:
+        return False
+    rows = iaux[aux + nd - 1]
+    return (iaux[aux + 2 * nd - 1] == 1 and iaux[aux + 2 * nd] >= rows > 1 and
+            rows * iaux[aux + nd] >= TILED)
 
 
 @njit(cache=True)
@@ -326,6 +296,8 @@ def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
         if op == {scatter} and n == 1 and r != resume and recs[r, 1] >= 0 and \
                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
             return r  # a large full sum: Python hands its one gradient on as a broadcast
+        if op == {gather} and n >= TILED and r != resume and _transposing(iaux, recs[r, 3]):
+            return r  # a large transpose's VJP: Python walks it in tiles
 {maps_return}        scratch[PENDING] -= 1
         a = recs[r, 1]
         b = recs[r, 2]
@@ -596,7 +568,8 @@ def generate():
                  f"{tuple(sorted(int(d.op) for d in maps))!r}\n")
     for name, hot in (("sweep", False), ("vsweep", True), ("esweep", False)):
         src = KERNEL.replace("{name}", name).replace("{py_base}", str(PYTHON_BASE)) \
-            .replace("{mask}", hex(CODE_MASK)).replace("{scatter}", str(int(Op.SCATTER_STRIDED)))
+            .replace("{mask}", hex(CODE_MASK)).replace("{scatter}", str(int(Op.SCATTER_STRIDED))) \
+            .replace("{gather}", str(int(Op.GATHER_STRIDED)))
         for key, call in calls.items():
             src = src.replace(key, call if hot else "")
         src = src.replace("{maps_return}", maps_return if name == "esweep" else "")

@@ -27,6 +27,7 @@ from ..registry import PYTHON_BASE, REGISTRY, Op
 from . import kernels, numpy_records
 from .addresses import address, addresses
 from .kernels import kernel
+from ._sweep_dispatch import TILED as _TILED, _transposing
 from .numpy_records import BIG, elementwise_table, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
 
 FREED_MSG = (
@@ -37,6 +38,7 @@ FREED_MSG = (
     "backward."
 )
 _CUSTOM, _OUTPUT, _AUX = int(Op.CUSTOM), int(Op.OUTPUT), tape.AUX
+_GATHER_S = int(Op.GATHER_STRIDED)
 # (record fields and flags as module constants: read at every return of the compiled loop)
 _OP, _SIZE, _HOOKED, _FREED, _CODE_MASK = tape.OP, tape.SIZE, tape.HOOKED, tape.FREED, \
     tape.CODE_MASK
@@ -303,9 +305,13 @@ class Sweep:
             # OUTPUT record there has no VJP of its own (no REGISTRY entry)
             big = code > _OUTPUT and code < PYTHON_BASE and recs.item(p, _SIZE) >= BIG \
                 and REGISTRY[code].kind in ("unary", "binary")
-            if code >= PYTHON_BASE or big or full_sum(recs, self.offs, p, code):
+            tiles = code == _GATHER_S and recs.item(p, _SIZE) >= _TILED and \
+                _transposing(iaux, recs.item(p, _AUX))
+            if code >= PYTHON_BASE or big or tiles or full_sum(recs, self.offs, p, code):
                 if big:
                     self._numpy_vjp(p, code)
+                elif tiles:
+                    self._transpose_vjp(p)
                 elif code < PYTHON_BASE:
                     self._sum_vjp(p)
                 else:
@@ -338,6 +344,19 @@ class Sweep:
         saved-float table this sweep reads is its own, ``tabs``, and stays where it is)."""
         recs = self.recs = self.seg.buf[: len(self.recs)]
         return recs
+
+    def _transpose_vjp(self, p):
+        """The VJP of the large transposing map ``p`` (``_transposing``) in tiles."""
+        a = self.recs.item(p, tape.A)
+        if a < 0:
+            return
+        self.mark(a)
+        iaux = self.tabs[3]
+        aux = self.recs.item(p, _AUX)
+        o = self.offs
+        _transpose_kernels().gather_vjp_tiles(
+            self.adj, int(o[a]) + int(iaux[aux + 1 + 2 * int(iaux[aux])]), int(o[p]),
+            self.recs.item(p, _SIZE), iaux, aux, np.zeros(max(int(iaux[aux]), 1), np.int64))
 
     _numpy_vjp = numpy_records.numpy_vjp  # (a large elementwise record: formulas in NumPy)
     _sum_vjp = numpy_records.sum_vjp  # (a full sum of a large input: its gradient broadcast)
@@ -641,6 +660,18 @@ def _slot_kinds(recs, offs, big_size, python_base, code_mask, hooked, import_cod
         code = recs[r, 0] & code_mask
         own[r] = (numpy_swept[r] or (code == import_code and big[r])) and \
             (recs[r, 0] & hooked) == 0 and not writes[r]
+
+
+_KERNELS = []
+
+
+def _transpose_kernels():
+    """``engine/_transpose_kernels.py``, loaded with the first large transpose's VJP."""
+    if not _KERNELS:
+        from . import _transpose_kernels as k
+
+        _KERNELS.append(k)
+    return _KERNELS[0]
 
 
 def _cache(seg):
