@@ -2,7 +2,7 @@
 
 The numeric sweep (``engine.sweep.Sweep``) pauses at an elementwise record of ``BIG`` elements
 or more and runs its formulas here on whole arrays (``numpy_vjp``). When the arena is large, such
-records' adjoints live in arrays of their own (``sweep.slot_kinds``, ``Sweep.held``), and the formulas
+records' adjoints live in arrays of their own (``arena.slot_kinds``, ``Sweep.held``), and the formulas
 write their results into held arrays that nothing reads any more instead of fresh ones.
 """
 
@@ -402,7 +402,7 @@ def sum_vjp(sw, r):
     """The VJP of a full sum of a large input (``full_sum``), bound as ``Sweep._sum_vjp``:
     its one gradient broadcast, a read-only view (PyTorch's ``expand``). An adjoint held apart
     keeps the view itself (``Sweep._hold``: only NumPy's formulas or the driver read it); an
-    arena slot gets the value written once, so it needs no zeros (``sweep.slot_kinds``)."""
+    arena slot gets the value written once, so it needs no zeros (``arena.slot_kinds``)."""
     a = int(sw.recs[r, tape.A])
     lo, hi = int(sw.offs[a]), int(sw.offs[a + 1])
     if sw.own is None or not sw.own[a]:  # an arena slot: the one value written or added

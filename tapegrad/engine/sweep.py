@@ -28,7 +28,8 @@ from . import kernels, numpy_records
 from .addresses import address, addresses
 from .kernels import kernel
 from ._sweep_dispatch import TILED as _TILED, _transposing
-from .numpy_records import BIG, elementwise_table, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
+from .arena import _arena, slot_kinds  # noqa: F401 (slot_kinds: for the tests' view)
+from .numpy_records import BIG, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -495,24 +496,6 @@ _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass
 _LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
 
 
-def _arena(kinds, offs, dtype):
-    """The arena of a large sweep, zeroed only where zeros are read: the slots the compiled
-    loop adds into (inputs of the records it sweeps) and every small slot. A large slot that
-    only Python writes (the input of a matrix product, of a large elementwise record NumPy
-    sweeps) is left as it is: Python copies its first gradient in (``accumulate`` and ``seed``
-    check ``reached``) and nothing reads an unreached adjoint. That saves a pass over most of
-    a large arena (GMM: 12 of 15 MB, ~1 ms of every backward)."""
-    big, _, compiled_writes, _ = kinds  # (``slot_kinds``)
-    lazy = big & ~compiled_writes
-    adj = np.empty(int(offs[-1]), dtype)
-    start = 0
-    for s in np.flatnonzero(lazy).tolist():
-        adj[start : offs[s]] = 0
-        start = offs[s + 1]
-    adj[start:] = 0
-    return adj
-
-
 def free_records(seg, reached):
     """Flag the ``reached`` records of ``seg`` FREED, drop their saved values, retire ``seg``.
 
@@ -611,55 +594,6 @@ def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved, out):
                 pyrows[npy] = r
                 npy += 1
     return ns, npy
-
-
-def slot_kinds(recs, offs):
-    """Per record (boolean arrays): whether its adjoint is large; whether NumPy sweeps it (a
-    large elementwise record); whether the compiled loop adds into its adjoint (it is an input
-    of a record that loop sweeps: a full sum of a large input is not, ``sum_vjp`` writes its
-    one gradient); and whether its adjoint may live in an array of its own instead of the
-    arena: a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the
-    driver reads), that the compiled loop does not write, without hooks. Only Python touches
-    such an adjoint, through ``grad_of``/``accumulate``; the compiled loop never sees its arena
-    slot, which stays untouched (the first touch of a page of a fresh arena costs a page fault:
-    ~0.25 s of a first 2e6-element backward). One compiled pass: NumPy's ~15 operations on
-    these small arrays took ~60 µs of every backward of large arrays."""
-    out = np.empty((4, len(recs)), np.bool_)
-    _slot_kinds(recs, offs, BIG, PYTHON_BASE, _CODE_MASK, _HOOKED, _IMPORT, _SCATTER_S,
-                elementwise_table(), out)
-    return out[0], out[1], out[2], out[3]
-
-
-_IMPORT, _SCATTER_S = int(Op.IMPORT), int(Op.SCATTER_STRIDED)
-
-
-@njit(cache=True)
-def _slot_kinds(recs, offs, big_size, python_base, code_mask, hooked, import_code,
-                scatter_code, elementwise, out):
-    n = len(recs)
-    big, numpy_swept, writes, own = out[0], out[1], out[2], out[3]
-    for r in range(n):
-        code = recs[r, 0] & code_mask
-        size = offs[r + 1] - offs[r]
-        big[r] = size >= big_size
-        numpy_swept[r] = big[r] and code < python_base and elementwise[code]
-        writes[r] = False
-    for r in range(n):
-        code = recs[r, 0] & code_mask
-        if code >= python_base or numpy_swept[r]:
-            continue  # (swept by Python)
-        a = recs[r, 1]
-        if code == scatter_code and offs[r + 1] - offs[r] == 1 and a >= 0 and big[a]:
-            continue  # a full sum of a large input (``sum_vjp``)
-        if a >= 0:
-            writes[a] = True
-        b = recs[r, 2]
-        if b >= 0:
-            writes[b] = True
-    for r in range(n):
-        code = recs[r, 0] & code_mask
-        own[r] = (numpy_swept[r] or (code == import_code and big[r])) and \
-            (recs[r, 0] & hooked) == 0 and not writes[r]
 
 
 _KERNELS = []

@@ -1,4 +1,4 @@
-"""Large adjoints held apart from the sweep's arena (``engine.sweep.slot_kinds``): a large record
+"""Large adjoints held apart from the sweep's arena (``engine.arena.slot_kinds``): a large record
 that only Python sweeps keeps its adjoint in an array of its own, the formula's result where
 that is private, and a leaf gets that array as its ``.grad``. Gradients must be those of the
 arena (the same additions in the same order), of the re-taping sweep and of PyTorch."""

@@ -1,4 +1,4 @@
-"""A large sweep's arena is zeroed only where zeros are read (``engine.sweep._arena``): large
+"""A large sweep's arena is zeroed only where zeros are read (``engine.arena._arena``): large
 slots that only Python writes start as they are. The tests make that memory NaN, so reading
 an unwritten slot anywhere would show, and compare with the re-taping sweep (no arena),
 finite differences and PyTorch."""
