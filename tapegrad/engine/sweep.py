@@ -408,10 +408,16 @@ class Sweep:
                 target = adj[o[s] : o[s + 1]]
                 if type(gi) is not np.ndarray:
                     gi = np.asarray(gi)  # added in the arena's precision
+                # (a gradient of several dims: the slot seen in its shape, so that a strided
+                # one, a slice of a larger gradient, is read in place, not copied flat first)
+                if gi.ndim > 1 and gi.size == len(target):
+                    target = target.reshape(gi.shape)
+                elif gi.ndim > 1:
+                    gi = gi.reshape(-1)
                 if reached[s]:
-                    target += gi if gi.ndim <= 1 else gi.reshape(-1)
+                    target += gi
                 else:  # nothing added yet (every writer marks): a copy reads one array less
-                    target[...] = gi if gi.ndim <= 1 else gi.reshape(-1)
+                    target[...] = gi
                     self.mark(s)
 
     def _hold(self, s, gi, fresh):
@@ -422,7 +428,8 @@ class Sweep:
         gi = gi if type(gi) is np.ndarray else np.asarray(gi)
         if held is not None:
             if held.flags.writeable:
-                held += gi if gi.ndim == 0 else gi.reshape(-1)
+                view = held.reshape(gi.shape) if gi.ndim > 1 and gi.size == held.size else held
+                view += gi if view is not held or gi.ndim <= 1 else gi.reshape(-1)
             else:  # a full sum's broadcast gradient: the total in an array of its own
                 total = self._spare(held.size, held.dtype) if self.spares else None
                 if total is None:
@@ -442,7 +449,10 @@ class Sweep:
             held = self._spare(n, dtype) if self.spares else None
             if held is None:
                 held = np.empty(n, dtype)
-            held[...] = gi if gi.ndim == 0 else gi.reshape(-1)
+            if gi.ndim > 1 and gi.size == n:
+                held.reshape(gi.shape)[...] = gi  # (a strided gi read in place)
+            else:
+                held[...] = gi if gi.ndim == 0 else gi.reshape(-1)
         self.held[s] = held
         self.mark(s)
 
