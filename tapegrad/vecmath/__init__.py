@@ -241,11 +241,14 @@ _transpose = []
 
 def c_order(x):
     """``np.ascontiguousarray(x)``; for a transposed float64/float32 matrix of ``THRESHOLD``
-    elements or more, a copy in tiles (``transpose_kernels``: NumPy's reads the columns one
-    element at a time, ~4x as long). The same values: a copy."""
+    elements or more whose columns are a multiple of 4 KB apart, a copy in tiles
+    (``transpose_kernels``): NumPy reads such columns one element at a time from rows that fall
+    in the same cache sets, ~2-3x as long (a (256, 1024) matrix transposed: 741 against 405 µs). For
+    other strides NumPy's copy measured as quick or quicker. The same values: a copy."""
     if not (type(x) is _ndarray and x.ndim == 2 and x.size >= THRESHOLD and
             (x.dtype == _F64 or x.dtype == _F32) and x.strides[0] == x.itemsize and
-            x.strides[1] >= x.shape[0] * x.itemsize and not x.flags.c_contiguous):
+            x.strides[1] >= x.shape[0] * x.itemsize and x.strides[1] % 4096 == 0 and
+            not x.flags.c_contiguous):
         return np.ascontiguousarray(x)
     if not _transpose:
         from . import transpose_kernels
