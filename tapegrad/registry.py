@@ -176,6 +176,7 @@ class OpDef:
     _numpy_rules: tuple | None = field(default=None, repr=False)
     _numpy_out_rules: tuple | None = field(default=None, repr=False)
     _numpy_add_rules: tuple | None = field(default=None, repr=False)
+    _times_g: tuple | None = field(default=None, repr=False)
 
     def rules(self, namespace, rewrite=None):
         """The elementwise formulas evaluated in ``namespace`` as two lambdas
@@ -213,9 +214,14 @@ class OpDef:
         """The saved value (``"x"``, ``"y"``, ``"out"``) whose product with ``g`` is formula
         ``k`` (0: dx, 1: dy), written ``g * <value>``; else None. Seeded by a full sum (``g``
         all ones) such a gradient is that value itself (``1.0 * v`` is ``v``, bit for bit)."""
-        expr = (self.dx, self.dy)[k].replace(" ", "")
-        name = expr[2:] if expr.startswith("g*") else expr[:-2] if expr.endswith("*g") else ""
-        return name if name in self.saves else None
+        if self._times_g is None:
+            names = []
+            for expr in (self.dx.replace(" ", ""), self.dy.replace(" ", "")):
+                name = expr[2:] if expr.startswith("g*") else \
+                    expr[:-2] if expr.endswith("*g") else ""
+                names.append(name if name in self.saves else None)
+            self._times_g = tuple(names)  # (read per large record: parsed once)
+        return self._times_g[k]
 
     def numpy_add_rules(self):
         """Lambdas ``(g, x, y, out, m, c0, c1, dst) -> dst`` adding a formula into ``dst``

@@ -25,6 +25,7 @@ fails while the committed file is stale.
 
 import ast
 import hashlib
+import operator
 import pathlib
 
 from ..registry import REGISTRY
@@ -151,7 +152,8 @@ class _Loop(ast.NodeTransformer):
         return ast.IfExp(cond, a, b)
 
 
-_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+               ast.Div: operator.truediv}
 
 
 def _number(node):
@@ -165,7 +167,7 @@ def _number(node):
                                                             ast.Div)):
         a, b = _number(node.left), _number(node.right)
         if a is not None and b is not None:
-            return eval(f"{a!r} {_SYMBOL[type(node.op)]} {b!r}")
+            return _ARITHMETIC[type(node.op)](a, b)
     return None
 
 

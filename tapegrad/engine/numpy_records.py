@@ -65,10 +65,15 @@ def numpy_vjp(sw, r, code):
             shaped = True
             break
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
-    # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
+    grads = [None, None]
+    if _all_ones(g):  # seeded by a full sum: g * v is v, handed on read-only (no pass)
+        for k in tuple(todo):
+            grads[k] = _handed_on(d, k, vals, g)
+            if grads[k] is not None:
+                todo.remove(k)
     filled = None  # a full sum's broadcast g written out for the compiled loops to read
-    if g.strides == (0,) and g.size > 1 and not shaped and not _all_ones_taken(d, todo, g) \
-            and any(_loop_entry(0, code, k, g.dtype, c0) is not None for k in todo):
+    if g.strides == (0,) and g.size > 1 and not shaped and \
+            any(_loop_entry(0, code, k, g.dtype, c0) is not None for k in todo):
         # (NumPy's select over a broadcast takes ~4 ns an element, a fill and the loop ~1)
         filled = spare(sw, g.size, g.dtype) if sw.spares else None
         if filled is None:
@@ -76,6 +81,7 @@ def numpy_vjp(sw, r, code):
         filled.fill(g[0])
         g = filled
         args = (g, *args[1:])
+    # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
     twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
     both = None  # x * x: loops writing and adding both gradients in one pass
     if twice:
@@ -91,7 +97,7 @@ def numpy_vjp(sw, r, code):
     if sw.own is None:
         # a result whose input nothing reached yet is written straight into that input's arena
         # slot (its first gradient would be copied there): one pass and one array fewer
-        grads, into = [None, None], [None, None]
+        into = [None, None]
         for k in todo:
             loop = both[0] if both else formula_loop(code, k, args)
             if loop is not None:
@@ -114,19 +120,10 @@ def numpy_vjp(sw, r, code):
     dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and \
         g.flags.writeable  # (not a full sum's broadcast)
     dead_g = g if dead or g is filled else None
-    grads, mine = [None, None], [False, False]  # mine: private arrays a slot may keep
+    mine = [False, False]  # private arrays a slot may keep
     into = [None, None]
     if outs is None:
         outs = _out_rules(d, args)
-    if _all_ones(g):  # seeded by a full sum: g * v is v, handed on read-only (no pass)
-        for k in tuple(todo):
-            name = d.times_g(k)
-            v = vals[_SAVED_AT[name]] if name else None
-            if type(v) is np.ndarray and v.dtype is g.dtype and v.ndim == 1 and \
-                    v.size == g.size and v.flags.c_contiguous:
-                grads[k] = v = v.view()
-                v.flags.writeable = False  # (a slot keeps it until something adds into it)
-                todo.remove(k)
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
         for i, k in enumerate(todo):
             dst = None
@@ -153,8 +150,8 @@ def numpy_vjp(sw, r, code):
             mine[k] = (gk is dead_g and dead_g is not None) or (
                 type(gk) is np.ndarray and (gk.base is None or id(gk) in fresh) and
                 all(gk is not a for a in args))
-    if twice and (not both or grads[0] is not None and not grads[0].flags.writeable):
-        grads[1] = grads[0]  # (both in one array, unless g * x was handed on as x)
+    if twice and not both:
+        grads[1] = grads[0]
     sw.accumulate(slots, grads, mine, written=into)
     if dead:
         del sw.held[r]  # read by nothing more: its memory serves the next array
@@ -249,8 +246,8 @@ def _loop_entry(which, code, k, dtype, c0):
             entry = None
         else:
             fn, fn_in_g, names, consts = found if which == 0 else (found[0], None, *found[1:])
-            entry = (fn, fn_in_g, tuple(_ARG_AT.get(name) or _precomputed(name)
-                                        if name != "g" else 0 for name in names),
+            entry = (fn, fn_in_g, tuple(_ARG_AT[name] if name in _ARG_AT else
+                                        _precomputed(name) for name in names),
                      tuple(-1 if c == "c0" else -2 if c == "c1" else dtype.type(c)
                            for c in consts))
         if len(_LOOPS) >= 4096:  # (one key per exponent a program uses: kept bounded)
@@ -383,10 +380,19 @@ def _all_ones(g):
     return g.strides == (0,) and not g.flags.writeable and g.size > 1 and g[0] == 1.0
 
 
-def _all_ones_taken(d, todo, g):
-    """Whether every formula of ``todo`` hands a saved value on for the broadcast ``g``
-    (``numpy_vjp``: ``g * v`` with ``g`` all ones), so that none reads ``g``."""
-    return all(d.times_g(k) for k in todo) and _all_ones(g)
+def _handed_on(d, k, vals, g):
+    """The saved value formula ``k`` of op ``d`` multiplies ``g`` by (``OpDef.times_g``), as a
+    read-only view standing for the product with a ``g`` of ones; None where there is none or
+    it is not a flat array of ``g``'s dtype and size. A slot keeps the view until something
+    adds into it (a total of its own then, ``Sweep._hold``)."""
+    name = d.times_g(k)
+    v = vals[_SAVED_AT[name]] if name else None
+    if type(v) is not np.ndarray or v.dtype is not g.dtype or v.ndim != 1 or \
+            v.size != g.size or not v.flags.c_contiguous:
+        return None
+    v = v.view()
+    v.flags.writeable = False
+    return v
 
 
 def full_sum(recs, offs, r, code):

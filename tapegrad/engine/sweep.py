@@ -355,7 +355,9 @@ class Sweep:
         iaux = self.tabs[3]
         aux = self.recs.item(p, _AUX)
         o = self.offs
-        _transpose_kernels().gather_vjp_tiles(
+        from . import _transpose_kernels  # (compiled with the first large transpose)
+
+        _transpose_kernels.gather_vjp_tiles(
             self.adj, int(o[a]) + int(iaux[aux + 1 + 2 * int(iaux[aux])]), int(o[p]),
             self.recs.item(p, _SIZE), iaux, aux, np.zeros(max(int(iaux[aux]), 1), np.int64))
 
@@ -405,15 +407,9 @@ class Sweep:
             elif own is not None and own[s]:
                 self._hold(s, gi, k < len(fresh) and fresh[k])
             else:
-                target = adj[o[s] : o[s + 1]]
                 if type(gi) is not np.ndarray:
                     gi = np.asarray(gi)  # added in the arena's precision
-                # (a gradient of several dims: the slot seen in its shape, so that a strided
-                # one, a slice of a larger gradient, is read in place, not copied flat first)
-                if gi.ndim > 1 and gi.size == len(target):
-                    target = target.reshape(gi.shape)
-                elif gi.ndim > 1:
-                    gi = gi.reshape(-1)
+                target, gi = _fitted(adj[o[s] : o[s + 1]], gi)
                 if reached[s]:
                     target += gi
                 else:  # nothing added yet (every writer marks): a copy reads one array less
@@ -428,8 +424,8 @@ class Sweep:
         gi = gi if type(gi) is np.ndarray else np.asarray(gi)
         if held is not None:
             if held.flags.writeable:
-                view = held.reshape(gi.shape) if gi.ndim > 1 and gi.size == held.size else held
-                view += gi if view is not held or gi.ndim <= 1 else gi.reshape(-1)
+                view, gi = _fitted(held, gi)
+                view += gi
             else:  # a full sum's broadcast gradient: the total in an array of its own
                 total = self._spare(held.size, held.dtype) if self.spares else None
                 if total is None:
@@ -449,10 +445,8 @@ class Sweep:
             held = self._spare(n, dtype) if self.spares else None
             if held is None:
                 held = np.empty(n, dtype)
-            if gi.ndim > 1 and gi.size == n:
-                held.reshape(gi.shape)[...] = gi  # (a strided gi read in place)
-            else:
-                held[...] = gi if gi.ndim == 0 else gi.reshape(-1)
+            view, gi = _fitted(held, gi)
+            view[...] = gi
         self.held[s] = held
         self.mark(s)
 
@@ -606,16 +600,17 @@ def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved, out):
     return ns, npy
 
 
-_KERNELS = []
-
-
-def _transpose_kernels():
-    """``engine/_transpose_kernels.py``, loaded with the first large transpose's VJP."""
-    if not _KERNELS:
-        from . import _transpose_kernels as k
-
-        _KERNELS.append(k)
-    return _KERNELS[0]
+def _fitted(flat, gi):
+    """``(destination, source)`` for writing or adding the gradient ``gi`` into the flat
+    contiguous adjoint ``flat``: a gradient of several dims of the adjoint's size sees the
+    adjoint in its own shape (a strided one, a slice of a larger gradient, is read in place,
+    not copied flat first: one pass, not two); others are flattened (a one-element ``gi``
+    broadcasts)."""
+    if gi.ndim <= 1:
+        return flat, gi
+    if gi.size == flat.size:
+        return flat.reshape(gi.shape), gi
+    return flat, gi.reshape(-1)
 
 
 def _cache(seg):

@@ -216,10 +216,9 @@ def where(cond, a, b):
 
 
 def relu(x):
-    """``np.maximum(x, 0)`` of a real float array (its values, NaN and -0.0 included), one
-    branch-free pass for C-contiguous float64/float32 arrays of ``THRESHOLD`` elements or
-    more."""
-    if not _selectable(x):
+    """``np.maximum(x, 0)`` of an array (its values: NaN kept, -0.0 made 0.0); one branch-free
+    pass for C-contiguous float64/float32 arrays of ``THRESHOLD`` elements or more."""
+    if x.size < THRESHOLD or not _selectable(x):  # (the size first: every small relu's path)
         return np.maximum(x, np.zeros((), x.dtype))
     out = np.empty_like(x)
     _selects().relu(x.reshape(-1), out.reshape(-1))
@@ -236,9 +235,6 @@ def leaky_relu(x, slope):
     return out
 
 
-_transpose = []
-
-
 def c_order(x):
     """``np.ascontiguousarray(x)``; for a transposed float64/float32 matrix of ``THRESHOLD``
     elements or more whose columns are a multiple of 4 KB apart, a copy in tiles
@@ -250,12 +246,10 @@ def c_order(x):
             x.strides[1] >= x.shape[0] * x.itemsize and x.strides[1] % 4096 == 0 and
             not x.flags.c_contiguous):
         return np.ascontiguousarray(x)
-    if not _transpose:
-        from . import transpose_kernels
+    from . import transpose_kernels  # (compiled with the first such copy)
 
-        _transpose.append(transpose_kernels)
     out = np.empty(x.shape, x.dtype)
-    _transpose[0].copy_transposed(x, out)
+    transpose_kernels.copy_transposed(x, out)
     return out
 
 
