@@ -233,6 +233,32 @@ def test_kernels_load_lazily():
     assert out == "False"
 
 
+def test_kernel_loops_ask_for_the_widest_vectors():
+    """The math loops carry LLVM's ``prefer-vector-width=512`` (on AVX-512 CPUs LLVM otherwise
+    stays at 256 bits); where the CPU has AVX-512 their machine code uses its registers.
+    (Compiled afresh from the same source and options: a loop loaded from Numba's cache keeps
+    no IR to inspect.)"""
+    import llvmlite.binding as llvm
+    from numba import njit
+    from tapegrad.vecmath import erf_kernels, kernels
+
+    x = np.linspace(-3, 3, 5000)
+    args = {kernels._sin_loop: (x, np.empty_like(x)), kernels._cos_loop: (x, np.empty_like(x)),
+            kernels._log_loop: (x + 4.0, np.empty_like(x)),
+            kernels._exp_loop: (x, np.empty_like(x)), erf_kernels._erf_loop: (x, np.empty_like(x)),
+            kernels.TIMES[0]: (x, x.copy(), np.empty_like(x), False)}
+    avx512 = "+avx512f" in llvm.get_host_cpu_features().flatten()
+    for loop, a in args.items():
+        options = {k: v for k, v in loop.targetoptions.items() if k != "cache"}
+        fresh = njit(**options)(loop.py_func)
+        out = fresh(*a)
+        assert out == loop(*a)  # (the count of elements left to NumPy: none here)
+        sig = fresh.signatures[0]
+        assert '"prefer-vector-width"="512"' in fresh.inspect_llvm(sig), loop
+        if avx512:
+            assert "zmm" in fresh.inspect_asm(sig), loop
+
+
 def test_where_is_numpys_select_bit_for_bit():
     """``vecmath.where`` (the formulas' ``where``, e.g. relu's derivative): NumPy's values and
     dtype for every operand form it takes, NumPy's own call for the rest."""

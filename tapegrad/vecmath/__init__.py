@@ -5,8 +5,9 @@ NumPy evaluates float64 ``sin``/``cos`` one element at a time with the C library
 element on the development VM) and ``exp``/``log`` the same way on CPUs where it has no
 AVX-512 loop of its own (~4.5 ns). The kernels in ``kernels.py`` (FDLIBM's methods, written
 branch-free so LLVM vectorises them; error < 1 ulp against the correctly rounded value,
-``tests/test_vecmath.py``) take ~2-4 ns. They are used for C-contiguous float64 arrays of at
-least ``THRESHOLD`` elements, and only for the functions where they beat NumPy on this CPU
+``tests/test_vecmath.py``) take ~1-4 ns, in the widest vectors the CPU has
+(``kernels.wide_vectors``). They are used for C-contiguous float64 arrays of at least
+``THRESHOLD`` elements, and only for the functions where they beat NumPy on this CPU
 (``ENABLED``); every other call is NumPy's. Elements a kernel does not handle exactly (nan,
 inf, zeros and negatives of ``log``, results outside the normal range of ``exp``, ``sin``/``cos``
 arguments beyond ``2**20``) are recomputed by NumPy, so special values, signed zeros, warnings

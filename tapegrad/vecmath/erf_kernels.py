@@ -22,7 +22,7 @@ No ``erfc``: FDLIBM's, written the same way, measured up to 2.3 ulps off against
 
 from numba import njit
 
-from .kernels import _OPTS, _SIGN, _bits, _exp_core, _f, _float
+from .kernels import _OPTS, _SIGN, _bits, _exp_core, _f, _float, wide_vectors
 
 _ERX = _f(0x3FEB0AC160000000)
 # |x| < 0.84375: P and Q of x*x (FDLIBM's pp0-pp4, qq1-qq5); 0.84375 <= |x| < 1.25: of |x| - 1
@@ -94,6 +94,7 @@ def _tail(a):
 
 @njit(**_OPTS)
 def _erf_loop(x, out):
+    wide_vectors()
     bad = 0
     for i in range(x.shape[0]):
         v = x[i]
