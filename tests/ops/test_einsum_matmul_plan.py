@@ -139,6 +139,28 @@ def test_strided_operands_as_gmm_gathers_them(plans_used):
     assert plans_used == ["kij,nkj->nki", "nki,nkj->kij", "nki,kij->nkj"]
 
 
+def test_small_matrices_stored_by_columns_are_copied_to_rows(plans_used):
+    # GMM with its factor L a C-contiguous (K, d, d): the plan's right operand is L's matrices
+    # transposed, small matrices stored by columns, which OpenBLAS multiplies slowly
+    by_columns = R.standard_normal((25, 10, 10)).transpose(0, 2, 1)
+    ready = einsum_plan._blas_ready(by_columns)
+    assert ready.flags.c_contiguous and np.array_equal(ready, by_columns)
+    large = R.standard_normal((4, 64, 64)).transpose(0, 2, 1)  # large: BLAS reads it as it is
+    assert einsum_plan._blas_ready(large) is large
+    rows = R.standard_normal((25, 10, 10))[:, ::2]  # unit stride along rows: kept
+    assert einsum_plan._blas_ready(rows) is rows
+    L, x = R.standard_normal((25, 10, 10)), R.standard_normal((1000, 25, 10))
+    tl, tx = tg.tensor(L, requires_grad=True), tg.tensor(x, requires_grad=True)
+    y = tg.einsum("kij,nkj->nki", tl, tx)
+    _close(y.detach().numpy(), np.einsum("kij,nkj->nki", L, x), 1e-12)
+    g = R.standard_normal(y.shape)
+    (y * tg.tensor(g)).sum().backward()
+    ga, gb = _vjp_reference("kij,nkj->nki", L, x, g)
+    _close(tl.grad.numpy(), ga, 1e-12)
+    _close(tx.grad.numpy(), gb, 1e-12)
+    assert plans_used == ["kij,nkj->nki", "nki,nkj->kij", "nki,kij->nkj"]
+
+
 @pytest.mark.parametrize("eq,sa,sb", [("bij,bjk->bik", (4, 30, 40), (4, 40, 20)),
                                       ("ij,jk->ik", (90, 60), (60, 70))])
 def test_complex_operands(eq, sa, sb, plans_used):
