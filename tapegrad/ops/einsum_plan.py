@@ -11,6 +11,8 @@ contraction is big enough to pay for a few more NumPy calls.
 
 import numpy as np
 
+from .blas_operands import blas_ready
+
 MIN_SIZE = 4096  # elements of the largest operand below which np.einsum's own loop is used
 
 
@@ -32,7 +34,7 @@ class MatmulPlan:
         right = b.transpose(self.right_axes)
         if self.right_shape is not None:
             right = right.reshape(self.right_shape)
-        left, right = _blas_ready(left), _blas_ready(right)
+        left, right = blas_ready(left), blas_ready(right)
         out = np.empty(self.out_shape, self.dtype)
         if self.back is None:  # the output's memory viewed as the product: written in place
             view = out.transpose(self.out_view_axes).reshape(self.product_shape)
@@ -41,25 +43,6 @@ class MatmulPlan:
         prod = np.matmul(left, right)  # grouped letters interleave in the output: a copy
         out[...] = prod.reshape(self.back[0]).transpose(self.back[1])
         return out
-
-
-def _blas_ready(x):
-    """``x``, or a C-contiguous copy where no axis of its matrices has unit stride (BLAS reads
-    a matrix by rows or by columns only, and ``np.matmul`` otherwise runs its own loop, ~3x
-    slower: GMM's triangular factor, gathered by an index, has strides (8, 2000, 200)), or
-    where they are small matrices stored by columns: OpenBLAS's kernels for a transposed
-    operand of a few rows and columns are slow (GMM's ``"kij,nkj->nki"``, 25 products of (1000,
-    10) and (10, 10)^T: 460 -> 248 µs; a single (4096, 10) @ (10, 10)^T 34 -> 22 µs), where
-    from ~64 x 64 on the copy measured as quick or slower."""
-    n = x.itemsize
-    s = x.strides
-    rows, cols = x.shape[-2], x.shape[-1]
-    if s[-1] != n and rows > 1 and cols > 1 and (s[-2] != n or rows * cols <= _SMALL_MATRIX):
-        return np.ascontiguousarray(x)
-    return x
-
-
-_SMALL_MATRIX = 1024  # elements of a matrix stored by columns that is copied to rows first
 
 
 def plan(spec, a, b):

@@ -5,6 +5,7 @@ import numpy as np
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import einsum_plan
+from .blas_operands import blas_ready
 from . import record as R
 from ..registry import Op, defop
 
@@ -43,8 +44,8 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
         g2 = np.expand_dims(g2, -2)
     if nb == 1:
         g2 = np.expand_dims(g2, -1)
-    gA = _sum_to_np(g2 @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape) if needs[0] \
-        else None
+    gA = _sum_to_np(g2 @ blas_ready(np.swapaxes(B2, -1, -2)), A2.shape).reshape(A.shape) \
+        if needs[0] else None
     gB = _sum_to_np(np.swapaxes(A2, -1, -2) @ g2, B2.shape).reshape(B.shape) if needs[1] \
         else None
     return gA, gB
@@ -57,7 +58,8 @@ def _products(g, A, B, needs, ta, tb):
     gA = gB = None
     if A.ndim == 2 and B.ndim == 2:
         if needs[0]:
-            gA = _dot(g, B.T) if ta is None else _dot(g, B.T, out=ta)
+            Bt = blas_ready(B.T)  # (a small B: copied to rows, see blas_operands)
+            gA = _dot(g, Bt) if ta is None else _dot(g, Bt, out=ta)
         if needs[1]:
             gB = _dot(A.T, g) if tb is None else _dot(A.T, g, out=tb)
     elif A.ndim == 2:
@@ -153,6 +155,8 @@ def matmul(x, y):
                 xd.dtype.kind == yd.dtype.kind == "f":
             # the common case first: real CPU arrays (views whose base is unchanged since,
             # e.g. a time step ``xs[t]``) whose shapes match
+            if yd.ndim > 1 and yd.strides[-1] != yd.itemsize:  # ``x @ W.T``: see blas_operands
+                yd = blas_ready(yd)
             try:
                 value = _wrap(_dot(xd, yd) if xd.ndim <= 2 >= yd.ndim else np.matmul(xd, yd))
             except ValueError:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad.ops.blas_operands import blas_ready
 from tests.op_checks import check_table_entry
 
 try:
@@ -178,7 +179,8 @@ def test_vector_matrix_gradients_with_one_constant_operand(rng):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_products_of_up_to_two_dims_are_numpy_matmul_bit_for_bit(dtype):
     """Products of 1-D and 2-D operands run as np.dot (the same BLAS call): values and
-    gradients equal np.matmul's, transposed and size-1 operands included."""
+    gradients equal np.matmul's, transposed and size-1 operands included, on the operands as
+    laid out for BLAS (``g @ B.T`` of a small ``B``: its transpose copied to rows first)."""
     r = np.random.default_rng(11)
     cases = [((32, 64), (64, 64)), ((1, 5), (5, 7)), ((7, 5), (5, 1)), ((200, 200), (200,)),
              ((200,), (200, 200)), ((9,), (9,)), ((3, 130), (130, 2))]
@@ -197,12 +199,33 @@ def test_products_of_up_to_two_dims_are_numpy_matmul_bit_for_bit(dtype):
             g = r.standard_normal(want.shape).astype(dtype)
             out.backward(tg.tensor(g))
             if a.ndim == 2 and b.ndim == 2:
-                np.testing.assert_array_equal(x.grad.numpy(), np.matmul(g, b.T))
+                np.testing.assert_array_equal(x.grad.numpy(), np.matmul(g, blas_ready(b.T)))
                 np.testing.assert_array_equal(w.grad.numpy(), np.matmul(a.T, g))
             elif a.ndim == 2:
                 np.testing.assert_array_equal(w.grad.numpy(), np.matmul(g, a))
             elif b.ndim == 2:
                 np.testing.assert_array_equal(x.grad.numpy(), np.matmul(b, g))
+
+
+def test_small_operands_stored_by_columns_are_multiplied_as_rows(rng):
+    """``x @ W.t()`` and the VJP's ``g @ W.T`` copy a small transposed ``W`` to rows before
+    BLAS (OpenBLAS's transposed kernels are slow for a few rows and columns): the values are
+    those of the product with the copy, the gradients those of the formulas; a large batch of
+    transposed matrices is multiplied as it is."""
+    x0, W0 = rng.standard_normal((4096, 8)), rng.standard_normal((8, 8))
+    x, W = tg.tensor(x0, requires_grad=True), tg.tensor(W0, requires_grad=True)
+    y = x @ W.t()
+    np.testing.assert_array_equal(y.detach().numpy(), x0 @ np.ascontiguousarray(W0.T))
+    g = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), g @ W0, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(W.grad.numpy(), g.T @ x0, rtol=1e-13, atol=1e-12)
+    small = W0.T
+    assert blas_ready(small).flags.c_contiguous and np.array_equal(blas_ready(small), small)
+    batch = rng.standard_normal((100, 32, 32)).transpose(0, 2, 1)
+    assert blas_ready(batch) is batch
+    a = tg.tensor(rng.standard_normal((100, 16, 32)))
+    np.testing.assert_array_equal((a @ tg.tensor(batch)).numpy(), np.matmul(a.numpy(), batch))
 
 
 def test_mismatched_two_dim_product_keeps_pytorch_message():
