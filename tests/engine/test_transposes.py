@@ -61,7 +61,9 @@ def test_second_order_through_a_transpose_against_torch():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_contiguous_copies_a_transposed_matrix_in_c_order(dtype):
     r = np.random.default_rng(3)
-    for shape in ((256, 1024), (1000, 37), (4097, 3), (65, 129), (7, 9)):
+    # (tiled where the columns are a multiple of 256 bytes apart: edge tiles of every size)
+    for shape in ((256, 1024), (1000, 37), (4097, 3), (65, 129), (7, 9), (4096, 64), (33, 544),
+                  (100, 96), (1024, 256)):
         a = r.standard_normal(shape).astype(dtype)
         c = vecmath.c_order(a.T)
         assert c.flags.c_contiguous and c.dtype == dtype
@@ -72,5 +74,12 @@ def test_contiguous_copies_a_transposed_matrix_in_c_order(dtype):
         np.testing.assert_array_equal(y.detach().numpy(), a.T)
         y.backward(tg.tensor(np.ones(shape[::-1], dtype)))
         np.testing.assert_array_equal(x.grad.numpy(), np.ones(shape, dtype))
+    from tapegrad.vecmath import transpose_kernels
+
+    for shape in ((33, 17), (1, 40), (40, 1), (64, 48), (70, 31)):  # the tiles on any shape
+        a = r.standard_normal(shape).astype(dtype)
+        out = np.empty(shape[::-1], dtype)
+        transpose_kernels.copy_transposed(a.T, out)
+        np.testing.assert_array_equal(out, a.T)
     b = r.standard_normal((3, 40, 50))
     np.testing.assert_array_equal(vecmath.c_order(b.transpose(0, 2, 1)), b.transpose(0, 2, 1))
