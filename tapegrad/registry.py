@@ -438,7 +438,7 @@ def numpy_rule_namespace():
     return dict(_pow=_np_pow, _cpow=_np_cpow, exp=vecmath.exp, log=vecmath.log,
                 sin=vecmath.sin, cos=vecmath.cos, _times=vecmath.times, tan=np.tan, tanh=np.tanh,
                 sqrt=np.sqrt, sign=_np_sign, where=vecmath.where, log1p=np.log1p, expm1=np.expm1,
-                sigmoid=lambda x: 1.0 / (1.0 + np.exp(-x)), erf=vecmath.erf)
+                sigmoid=vecmath.plain_sigmoid, erf=vecmath.erf)
 
 
 def numpy_formula(expr):

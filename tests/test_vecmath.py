@@ -387,6 +387,35 @@ def test_sigmoid_is_the_overflow_free_expression_bit_for_bit(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_plain_sigmoid_and_silu_are_numpys_expressions_bit_for_bit(dtype):
+    """``plain_sigmoid`` (the formulas' ``sigmoid``) and ``silu`` (silu's forward): NumPy's
+    ``exp`` in place and one pass give ``1 / (1 + exp(-x))`` and ``x / (1 + exp(-x))`` exactly,
+    special values included, large and small, strided too; silu's gradient is unchanged."""
+    r = np.random.default_rng(17)
+    x = (r.standard_normal(3 * vecmath.THRESHOLD) * 30).astype(dtype)
+    x[:9] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 800.0, -800.0, 1e-30, -90.0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        want_s = 1.0 / (1.0 + np.exp(-x))
+        want_silu = x / (1.0 + np.exp(-x))
+        got_s, got_silu = vecmath.plain_sigmoid(x), vecmath.silu(x)
+        assert got_s.dtype == got_silu.dtype == dtype
+        np.testing.assert_array_equal(got_s, want_s)
+        np.testing.assert_array_equal(got_silu, want_silu)
+        for v in (x[::2], x[:100], x.reshape(-1, 4)[:, 1:]):  # NumPy's expressions
+            np.testing.assert_array_equal(vecmath.plain_sigmoid(v), 1.0 / (1.0 + np.exp(-v)))
+            np.testing.assert_array_equal(vecmath.silu(v), v / (1.0 + np.exp(-v)))
+    xs = x[9:]
+    t = tg.tensor(xs, requires_grad=True)
+    y = tg.nn.functional.silu(t)
+    np.testing.assert_array_equal(y.detach().numpy(), want_silu[9:])
+    g = r.standard_normal(xs.shape).astype(dtype)
+    y.backward(tg.tensor(g))
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = 1.0 / (1.0 + np.exp(-xs))
+        np.testing.assert_array_equal(t.grad.numpy(), g * s * (1.0 + xs * (1.0 - s)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_relu_and_leaky_relu_are_numpys_bit_for_bit(dtype):
     """The one-pass relu and leaky relu give NumPy's ``maximum(x, 0)`` and ``where(x > 0, x,
     x * slope)``: NaN, signed zeros and infinities included, large and small, strided too."""

@@ -193,7 +193,7 @@ def silu(x):
     else:
         with np.errstate(over="ignore", invalid="ignore"):  # (exp(-x) is inf below -709:
             # x / inf is -0, and nan at -inf, as PyTorch's)
-            r = d / (1.0 + np.exp(-d))
+            r = vecmath.silu(d)
     return _smooth(_SILU, x, r)
 
 

@@ -47,6 +47,30 @@ def logistic(x, e, one, out):
 
 
 @njit(**_OPTS)
+def negative_abs(x, out):
+    """``out[i] = -|x[i]|`` (NumPy's ``negative(abs(x))``, exact) in one pass instead of two."""
+    for i in range(len(out)):
+        out[i] = -abs(x[i])
+
+
+@njit(**_OPTS, error_model="numpy")
+def over_one_plus(num, e):
+    """In place: ``e[i] = num[i] / (1 + e[i])`` (``num``: an array, or 1 in ``e``'s dtype), the
+    two roundings of NumPy's ``num / (1.0 + e)`` in one pass instead of two (and no array)."""
+    one = e.dtype.type(1)
+    for i in range(len(e)):
+        e[i] = num / (one + e[i])
+
+
+@njit(**_OPTS, error_model="numpy")
+def over_one_plus_array(num, e):
+    """``over_one_plus`` of an array ``num`` of ``e``'s dtype and size."""
+    one = e.dtype.type(1)
+    for i in range(len(e)):
+        e[i] = num[i] / (one + e[i])
+
+
+@njit(**_OPTS)
 def relu(x, out):
     """``out[i] = 0 if x[i] <= 0 else x[i]``: NumPy's ``maximum(x, 0)`` (NaN kept, -0.0 made
     0.0), whose loop here takes ~3x as long."""
