@@ -244,3 +244,39 @@ class LookupAndPoolGrads:
 
     def time_forward_backward(self, case, library):
         self.run()
+
+
+class SmallMatrixProducts:
+    """Products with a small matrix stored by columns, forward and backward: ``x @ W.t()`` of
+    (4096, 8) and (8, 8), and GMM's ``einsum("kij,nkj->nki")`` with its factor a C-order
+    (25, 10, 10) parameter, tapegrad and PyTorch."""
+
+    params = [["linear_transposed", "einsum_batched"], ["tapegrad", "torch"]]
+    param_names = ["case", "library"]
+
+    def setup(self, case, library):
+        L = _library(library)
+        r = np.random.default_rng(12)
+        if case == "linear_transposed":
+            x = L.tensor(r.standard_normal((4096, 8)), requires_grad=True)
+            w = L.tensor(r.standard_normal((8, 8)), requires_grad=True)
+
+            def f():
+                return x @ w.t()
+        else:
+            x = L.tensor(r.standard_normal((1000, 25, 10)), requires_grad=True)
+            w = L.tensor(r.standard_normal((25, 10, 10)), requires_grad=True)
+
+            def f():
+                return L.einsum("kij,nkj->nki", w, x)
+        g = L.tensor(r.standard_normal(tuple(f().shape)))
+
+        def run():
+            x.grad = w.grad = None
+            f().backward(g)
+
+        self.run = run
+        run()
+
+    def time_forward_backward(self, case, library):
+        self.run()
