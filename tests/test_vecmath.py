@@ -193,6 +193,23 @@ def test_times_added_into_an_array_is_the_two_pass_sum(name):
             np.testing.assert_array_equal(aa, ref)  # (nan == nan)
 
 
+def test_float32_products_added_in_one_pass_after_numpys_function(monkeypatch):
+    """Where the kernel does not apply (float32), ``times(..., add=True)`` is NumPy's sin/cos
+    and then one pass for ``acc += g * f`` (``add_product``), NumPy's two roundings."""
+    from tapegrad.vecmath import select_kernels
+
+    calls = []
+    real = select_kernels.add_product
+    monkeypatch.setattr(select_kernels, "add_product", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(16)
+    x, g, acc = (rng.standard_normal(3 * vecmath.THRESHOLD).astype(np.float32) * 10
+                 for _ in range(3))
+    want = acc + g * np.cos(x)
+    vecmath.times("cos", g, x, out=acc, add=True)
+    np.testing.assert_array_equal(acc, want)
+    assert calls == [1]
+
+
 def test_sin_and_cos_derivatives_use_one_pass_and_the_same_values():
     """Large sin/cos records' derivative rules, ``g * cos(x)`` and ``-g * sin(x)``, run as
     ``vecmath.times``: the gradient is the product of the same rounded values as before."""

@@ -104,7 +104,8 @@ def times(name, g, x, out=None, add=False):
     """``g * name(x)`` (``name``: "sin" or "cos"), into ``out`` when given, or added into
     ``out`` (``add``: ``out += g * name(x)``): one pass where the kernel applies (``g``, ``x``
     and ``out`` C-contiguous float64 arrays of one size, at least ``THRESHOLD`` elements),
-    else NumPy's passes; the same values either way."""
+    else NumPy's passes (added: NumPy's f(x), then one pass, ``add_product``); the same
+    values either way."""
     np_f = _NP[name]
     if not (type(x) is _ndarray and type(g) is _ndarray and x.size >= THRESHOLD and
             ENABLED[name] and x.dtype == _F64 and g.dtype == _F64 and x.shape == g.shape and
@@ -114,6 +115,9 @@ def times(name, g, x, out=None, add=False):
                              not np.may_share_memory(out, x) and
                              (out is g and not add or not np.may_share_memory(out, g))))):
         fx = sin(x) if name == "sin" else cos(x)
+        if add and _addable(out, g, fx):  # (float32 arrays: NumPy's sin/cos, one pass after)
+            _selects().add_product(out.reshape(-1), g.reshape(-1), fx.reshape(-1))
+            return out
         return np.add(out, g * fx, out=out) if add else np.multiply(g, fx, out=out)
     table, outside, (into, scale, add_into) = _load()
     if out is None:
@@ -254,6 +258,15 @@ def c_order(x):
     out = np.empty(x.shape, x.dtype)
     transpose_kernels.copy_transposed(x, out)
     return out
+
+
+def _addable(out, g, f):
+    """Whether ``out += g * f`` may run as ``add_product``: C-contiguous float arrays of one
+    dtype and shape, of ``THRESHOLD`` elements or more, ``out`` sharing memory with neither."""
+    return (type(out) is _ndarray and type(g) is _ndarray and type(f) is _ndarray and
+            _selectable(out) and out.dtype == g.dtype == f.dtype and
+            out.shape == g.shape == f.shape and g.flags.c_contiguous and f.flags.c_contiguous
+            and not np.may_share_memory(out, g) and not np.may_share_memory(out, f))
 
 
 def _selectable(x):
