@@ -155,19 +155,27 @@ def row_max(a):
 
 @njit(inline="always")
 def _lanes_max(a):
-    """``row_max`` of 16 elements or more: four running maxima and a NaN flag in one pass
-    (~4x quicker than one running maximum and a second pass looking for NaN)."""
+    """``row_max`` of 16 elements or more: eight running maxima and a NaN flag in one pass
+    (~4x quicker than one running maximum and a second pass looking for NaN). Each maximum is
+    a chain of dependent selects: with four of them the loop waited on the chains (a (256,
+    1024) array's rows 134 µs on a Xeon with AVX-512), with eight 70 (NumPy's reduction 57)."""
     n = a.shape[0]
-    r0 = r1 = r2 = r3 = a[0]
+    r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = a[0]
     nan = False
-    end = n - n % 4
-    for i in range(0, end, 4):
+    end = n - n % 8
+    for i in range(0, end, 8):
         v0, v1, v2, v3 = a[i], a[i + 1], a[i + 2], a[i + 3]
+        v4, v5, v6, v7 = a[i + 4], a[i + 5], a[i + 6], a[i + 7]
         r0 = v0 if v0 > r0 else r0
         r1 = v1 if v1 > r1 else r1
         r2 = v2 if v2 > r2 else r2
         r3 = v3 if v3 > r3 else r3
-        nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+        r4 = v4 if v4 > r4 else r4
+        r5 = v5 if v5 > r5 else r5
+        r6 = v6 if v6 > r6 else r6
+        r7 = v7 if v7 > r7 else r7
+        nan |= ((v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3) | (v4 != v4) | (v5 != v5) |
+                (v6 != v6) | (v7 != v7))
     for i in range(end, n):
         v = a[i]
         r0 = v if v > r0 else r0
@@ -178,7 +186,11 @@ def _lanes_max(a):
                 return a[i]
     r0 = r1 if r1 > r0 else r0
     r2 = r3 if r3 > r2 else r2
-    return r2 if r2 > r0 else r0
+    r4 = r5 if r5 > r4 else r4
+    r6 = r7 if r7 > r6 else r6
+    r0 = r2 if r2 > r0 else r0
+    r4 = r6 if r6 > r4 else r4
+    return r4 if r4 > r0 else r0
 
 
 @njit(**_OPTS)
