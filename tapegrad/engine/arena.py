@@ -19,7 +19,8 @@ def slot_kinds(recs, offs):
     of a record that loop sweeps: a full sum of a large input is not, ``sum_vjp`` writes its
     one gradient); and whether its adjoint may live in an array of its own instead of the
     arena: a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the
-    driver reads), that the compiled loop does not write, without hooks. Only Python touches
+    driver reads, a Python op: its rule reads it), that the compiled loop does not write, without
+    hooks (a large seed is then held as it is, not copied into the arena). Only Python touches
     such an adjoint, through ``grad_of``/``accumulate``; the compiled loop never sees its arena
     slot, which stays untouched (the first touch of a page of a fresh arena costs a page fault:
     ~0.25 s of a first 2e6-element backward). One compiled pass: NumPy's ~15 operations on
@@ -58,8 +59,8 @@ def _slot_kinds(recs, offs, big_size, python_base, code_mask, hooked, import_cod
             writes[b] = True
     for r in range(n):
         code = recs[r, 0] & code_mask
-        own[r] = (numpy_swept[r] or (code == import_code and big[r])) and \
-            (recs[r, 0] & hooked) == 0 and not writes[r]
+        own[r] = (numpy_swept[r] or (big[r] and (code == import_code or code >= python_base))) \
+            and (recs[r, 0] & hooked) == 0 and not writes[r]
 
 
 def _arena(kinds, offs, dtype):

@@ -17,6 +17,8 @@ record reading a saved value of the other precision goes through the formula swi
 computes in float64.
 """
 
+import sys
+
 import numpy as np
 from numba import njit
 
@@ -377,7 +379,7 @@ class Sweep:
         slots = entry.slots
         if d.vjp_into is None:
             grads = d.vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
-            self.accumulate(slots, grads)
+            self.accumulate(slots, grads, _private(grads) if self.own is not None else ())
             return
         # per input, its arena slot shaped as the input when nothing has reached it yet (the
         # rule may write its gradient there: no temporary, no copy), else None; also None for
@@ -498,6 +500,18 @@ def end_sweep(seg):
 _OWN_ARENA = 1 << 16
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
 _LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
+
+
+def _private(grads):
+    """Per gradient a rule returned, whether it is an array of its own that nothing else refers
+    to (a slot held apart may keep it instead of a copy): a writeable base array whose only
+    references are the tuple, this loop's name and ``getrefcount``'s argument (a rule that
+    returns a saved value, its ``g`` or an array it keeps elsewhere has more)."""
+    out = []
+    for gi in grads:
+        out.append(type(gi) is np.ndarray and gi.base is None and gi.flags.writeable and
+                   sys.getrefcount(gi) == 3)
+    return out
 
 
 def free_records(seg, reached):

@@ -4,6 +4,8 @@ import adjoint is handed to the segment it came from without a copy. The gradien
 bit for bit those of the arena (the same formulas, the same additions in the same order), and
 no array tapegrad hands out (a ``.grad``, a retained grad, a hook's argument) may change after."""
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,46 @@ def test_a_large_seed_is_read_not_copied_and_left_alone(op):
             "mul": (g0 * x0) + (g0 * x0)}[op]
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-14, atol=0)
     assert not np.shares_memory(x.grad.numpy(), g.numpy())
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_a_python_ops_large_adjoint_is_held_apart(op, monkeypatch):
+    """A large Python-op record (softmax's) whose adjoint only Python reads: the seed is held
+    as it is (read, not copied, left alone), and the gradient its rule returns, an array
+    nothing else refers to, becomes the leaf's ``.grad`` without a copy; the values are the
+    arena's bit for bit."""
+    from tapegrad.ops import fused_softmax
+
+    r = np.random.default_rng(13)
+    x0, g0 = r.standard_normal((512, 1024)), r.standard_normal((512, 1024))
+    f = getattr(tg.nn.functional, op)
+    name = "_softmax_vjp_np" if op == "softmax" else "_log_softmax_vjp_np"
+    rule = getattr(fused_softmax, name)
+    returned = []
+
+    def spy(*args, **kwargs):
+        grads = rule(*args, **kwargs)
+        returned.append(weakref.ref(grads[0]))  # (a reference would make it not private)
+        return grads
+
+    entry = tg.registry.REGISTRY[tg.registry.Op.SOFTMAX if op == "softmax" else
+                                 tg.registry.Op.LOG_SOFTMAX]
+    monkeypatch.setattr(entry, "vjp_np", spy)
+    x, g = tg.tensor(x0, requires_grad=True), tg.tensor(g0.copy())
+    f(x, -1).backward(g)
+    np.testing.assert_array_equal(g.numpy(), g0)
+    kept = returned[0]()  # alive only if it is the .grad's memory
+    assert kept is not None and np.shares_memory(x.grad.numpy(), kept)
+    _arena_only(monkeypatch)
+    xa = tg.tensor(x0, requires_grad=True)
+    f(xa, -1).backward(tg.tensor(g0))
+    np.testing.assert_array_equal(x.grad.numpy(), xa.grad.numpy())
+
+
+def test_only_a_rules_private_arrays_are_kept():
+    kept = np.ones(5)
+    fresh = sweep._private((np.ones(5), kept, np.ones(10)[::2], None))
+    assert fresh == [True, False, False, False]
+    read_only = np.ones(5)
+    read_only.flags.writeable = False
+    assert sweep._private((read_only,)) == [False]
