@@ -392,7 +392,8 @@ class Sweep:
             else:
                 targets.append(adj[o[s] : o[s + 1]].reshape(entry.in_shapes[k]))
         grads = d.vjp_into(g, entry.saved, entry.out, targets, **entry.params)
-        self.accumulate(slots, grads, written=targets)
+        self.accumulate(slots, grads, _private(grads) if self.own is not None else (),
+                        written=targets)
 
     def accumulate(self, slots, grads, fresh=(), written=None):
         """Add ``grads`` into the adjoints of ``slots``; ``fresh[k]``: ``grads[k]`` is an
