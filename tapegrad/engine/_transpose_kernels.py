@@ -18,9 +18,10 @@ TILE = 32
 
 
 @njit(cache=True, nogil=True)
-def gather_vjp_tiles(adj, pos, small, n, iaux, aux, odometer):
-    """``adj[pos + i.s] += adj[small + i]`` for the ``n`` elements of the map described at
-    ``iaux[aux:]`` (``nd``, shape, strides, offset: ``pos`` includes the offset)."""
+def gather_vjp_tiles(adj, pos, src, small, n, iaux, aux, odometer):
+    """``adj[pos + i.s] += src[small + i]`` for the ``n`` elements of the map described at
+    ``iaux[aux:]`` (``nd``, shape, strides, offset: ``pos`` includes the offset); ``src``: the
+    map's adjoint, the arena itself or an array held apart."""
     nd = iaux[aux]
     rows = iaux[aux + nd - 1]
     cols = iaux[aux + nd]
@@ -36,7 +37,7 @@ def gather_vjp_tiles(adj, pos, small, n, iaux, aux, odometer):
                     x = pos + c * step
                     s = small + i + c
                     for r in range(r0, r1):
-                        adj[x + r] += adj[s + r * cols]
+                        adj[x + r] += src[s + r * cols]
         i += rows * cols
         k = nd - 3
         while k >= 0:

@@ -8,35 +8,38 @@ from numba import njit
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from .. import tape
 from ..registry import PYTHON_BASE, Op
+from ._sweep_dispatch import TILED, _transposing
 from .numpy_records import BIG, elementwise_table
 
 _CODE_MASK, _HOOKED = tape.CODE_MASK, tape.HOOKED
 
 
-def slot_kinds(recs, offs):
+def slot_kinds(recs, offs, iaux):
     """Per record (boolean arrays): whether its adjoint is large; whether NumPy sweeps it (a
     large elementwise record); whether the compiled loop adds into its adjoint (it is an input
     of a record that loop sweeps: a full sum of a large input is not, ``sum_vjp`` writes its
     one gradient); and whether its adjoint may live in an array of its own instead of the
     arena: a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the
-    driver reads, a Python op: its rule reads it), that the compiled loop does not write, without
-    hooks (a large seed is then held as it is, not copied into the arena). Only Python touches
+    driver reads, a Python op: its rule reads it, a transposing map Python walks in tiles,
+    ``_transposing``; ``iaux``: the segment's int side table), that the compiled loop does not
+    write, without hooks (a large seed is then held as it is, not copied into the arena). Only
+    Python touches
     such an adjoint, through ``grad_of``/``accumulate``; the compiled loop never sees its arena
     slot, which stays untouched (the first touch of a page of a fresh arena costs a page fault:
     ~0.25 s of a first 2e6-element backward). One compiled pass: NumPy's ~15 operations on
     these small arrays took ~60 µs of every backward of large arrays."""
     out = np.empty((4, len(recs)), np.bool_)
     _slot_kinds(recs, offs, BIG, PYTHON_BASE, _CODE_MASK, _HOOKED, _IMPORT, _SCATTER_S,
-                elementwise_table(), out)
+                _GATHER_S, iaux, elementwise_table(), out)
     return out[0], out[1], out[2], out[3]
 
 
-_IMPORT, _SCATTER_S = int(Op.IMPORT), int(Op.SCATTER_STRIDED)
+_IMPORT, _SCATTER_S, _GATHER_S = int(Op.IMPORT), int(Op.SCATTER_STRIDED), int(Op.GATHER_STRIDED)
 
 
 @njit(cache=True)
 def _slot_kinds(recs, offs, big_size, python_base, code_mask, hooked, import_code,
-                scatter_code, elementwise, out):
+                scatter_code, gather_code, iaux, elementwise, out):
     n = len(recs)
     big, numpy_swept, writes, own = out[0], out[1], out[2], out[3]
     for r in range(n):
@@ -59,8 +62,11 @@ def _slot_kinds(recs, offs, big_size, python_base, code_mask, hooked, import_cod
             writes[b] = True
     for r in range(n):
         code = recs[r, 0] & code_mask
-        own[r] = (numpy_swept[r] or (big[r] and (code == import_code or code >= python_base))) \
-            and (recs[r, 0] & hooked) == 0 and not writes[r]
+        python_reads = code == import_code or code >= python_base or (
+            code == gather_code and offs[r + 1] - offs[r] >= TILED and
+            _transposing(iaux, recs[r, 3]))
+        own[r] = (numpy_swept[r] or (big[r] and python_reads)) and \
+            (recs[r, 0] & hooked) == 0 and not writes[r]
 
 
 def _arena(kinds, offs, dtype):

@@ -198,14 +198,14 @@ class Sweep:
         # large adjoints only Python reads and writes: arrays of their own (``slot_kinds``)
         held_apart = total >= _OWN_ARENA and total >= _OWN_MEAN * n
         lazy = total >= _LAZY_ARENA and type(self) is Sweep
-        kinds = slot_kinds(recs, offs) if held_apart or lazy else None
+        # (saved floats, array addresses, index-array addresses, int and float side tables)
+        self.tabs = (seg._cache or _cache(seg)).update(seg)
+        kinds = slot_kinds(recs, offs, self.tabs[3]) if held_apart or lazy else None
         if lazy:
             self.adj = _arena(kinds, offs, dtype)
         else:  # (a subclass may read any slot: the anomaly sweep reads unreached ones)
             self.adj = np.zeros(total, dtype)
         self.reached = np.zeros(n, np.uint8)
-        # (saved floats, array addresses, index-array addresses, int and float side tables)
-        self.tabs = (seg._cache or _cache(seg)).update(seg)
         fv = self.tabs[0]
         # the sweep keeps its own reference to the saved-float table: its address holds
         self.fbase = int(address(fv)) if len(fv) else 0
@@ -259,7 +259,10 @@ class Sweep:
         an adjoint held apart from the arena is handed over instead of copied."""
         g = self.held.pop(r, None) if self.held else None
         if g is None:
-            return self.grad_of(r), False
+            # a slot of all but at most a quarter of the arena (which nothing reads after the
+            # sweep) is handed over with the rest of the arena, as ``_MOST_OF_ARENA`` says
+            g = self.grad_of(r)
+            return g, len(self.adj) - len(g) <= len(g) >> 2
         return (g, True) if g.flags.writeable else (g.copy(), True)  # (a broadcast: copied)
 
     def run(self, start, stop, pauses, free=False):
@@ -359,8 +362,13 @@ class Sweep:
         o = self.offs
         from . import _transpose_kernels  # (compiled with the first large transpose)
 
+        src = self.held.get(p) if self.held else None  # (its adjoint held apart: read there)
+        if src is None:
+            src, small = self.adj, int(o[p])
+        else:
+            src, small = _as_arena_array(src, self.adj.dtype), 0
         _transpose_kernels.gather_vjp_tiles(
-            self.adj, int(o[a]) + int(iaux[aux + 1 + 2 * int(iaux[aux])]), int(o[p]),
+            self.adj, int(o[a]) + int(iaux[aux + 1 + 2 * int(iaux[aux])]), src, small,
             self.recs.item(p, _SIZE), iaux, aux, np.zeros(max(int(iaux[aux]), 1), np.int64))
 
     _numpy_vjp = numpy_records.numpy_vjp  # (a large elementwise record: formulas in NumPy)
@@ -501,6 +509,21 @@ def end_sweep(seg):
 _OWN_ARENA = 1 << 16
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
 _LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
+
+
+def _as_arena_array(a, dtype):
+    """``a`` (a flat adjoint held apart, read-only where it is a caller's seed) as the arena's
+    kind of array, writeable, C-contiguous, of its dtype, for a compiled loop that reads it:
+    one signature (Numba types a read-only array apart: one more compile)."""
+    if a.dtype != dtype or not a.flags.c_contiguous:
+        return np.ascontiguousarray(a, dtype)  # (a broadcast: a copy)
+    if not a.flags.writeable:
+        try:
+            a = a.view()
+            a.flags.writeable = True  # (read only: its base is the caller's writeable array)
+        except ValueError:
+            a = a.copy()
+    return a
 
 
 def _private(grads):

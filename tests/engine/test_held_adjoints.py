@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad.registry import PYTHON_BASE, Op
 from tapegrad.engine import sweep
 from tests.op_checks import check_directional_derivative
 
@@ -115,7 +116,7 @@ def test_adjoints_the_compiled_loop_writes_stay_in_the_arena():
     z = tg.exp(y.reshape(N // 2, 2)) * 0.5
     seg = z._seg
     s = sweep.Sweep(seg)
-    own = sweep.slot_kinds(s.recs, s.offs)[3]
+    own = sweep.slot_kinds(s.recs, s.offs, s.tabs[3])[3]
     codes = s.recs[:, 0] & 0xFFFF
     assert own[y._rec] == 0 and own[codes.tolist().index(0)]  # the leaf's import: held apart
     z.sum().backward()
@@ -123,7 +124,7 @@ def test_adjoints_the_compiled_loop_writes_stay_in_the_arena():
                                np.cos(x.detach().numpy()), rtol=1e-12)
 
 
-def _kinds_by_numpy(recs, offs):
+def _kinds_by_numpy(recs, offs, iaux):
     """``slot_kinds`` written with NumPy's array operations (its first form): the reference."""
     from tapegrad import tape
     from tapegrad.engine.numpy_records import BIG, elementwise_table
@@ -142,7 +143,12 @@ def _kinds_by_numpy(recs, offs):
     for field in (tape.A, tape.B):
         written = recs[compiled, field]
         writes[written[written >= 0]] = True
-    own = (numpy_swept | (codes == int(Op.IMPORT)) & big) & \
+    from tapegrad.engine._sweep_dispatch import TILED, _transposing
+
+    tiled = np.array([c == int(Op.GATHER_STRIDED) and n >= TILED and _transposing(iaux, aux)
+                      for c, n, aux in zip(codes.tolist(), sizes.tolist(),
+                                           recs[:, tape.AUX].tolist())], np.bool_)
+    own = (numpy_swept | ((codes == int(Op.IMPORT)) | python | tiled) & big) & \
         ((recs[:, tape.OP] & tape.HOOKED) == 0) & ~writes
     return big, numpy_swept, writes, own
 
@@ -153,9 +159,16 @@ def test_slot_kinds_in_one_pass_as_numpy_computes_them():
     w = tg.tensor(r.standard_normal((N // 64, 8)), requires_grad=True)
     y = tg.sin(x) * x  # elementwise, large: NumPy's
     h = (y @ w).sum(1)  # a Python op, a reduction of a small record
-    z = tg.exp(y).sum() + h.sum() + (x * 2.0).reshape(-1)[::3].sum()
+    z = tg.exp(y).sum() + h.sum() + (x * 2.0).reshape(-1)[::3].sum() + tg.exp(x.t()).sum() + \
+        (tg.nn.functional.softmax(x, -1) * x).sum()  # a transpose and a large Python op
     y.register_hook(lambda g: g)  # a hooked record: never held apart
     s = sweep.Sweep(z._seg)
-    for got, want in zip(sweep.slot_kinds(s.recs, s.offs), _kinds_by_numpy(s.recs, s.offs)):
+    kinds = sweep.slot_kinds(s.recs, s.offs, s.tabs[3])
+    for got, want in zip(kinds, _kinds_by_numpy(s.recs, s.offs, s.tabs[3])):
         np.testing.assert_array_equal(got, want)
-    assert sweep.slot_kinds(s.recs, s.offs)[3].any()
+    codes = (s.recs[:, 0] & 0xFFFF).tolist()
+    python = [r for r, c in enumerate(codes) if c >= PYTHON_BASE and s.offs[r + 1] - s.offs[r]
+              == N]  # softmax's
+    transposes = [r for r, c in enumerate(codes) if c == int(Op.GATHER_STRIDED) and
+                  s.offs[r + 1] - s.offs[r] == N]
+    assert kinds[3][python].all() and kinds[3][transposes].all() and python and transposes
