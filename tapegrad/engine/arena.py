@@ -2,6 +2,8 @@
 compiled loop, or held apart in arrays of their own (``slot_kinds``), and the arena zeroed only
 where zeros are read (``_arena``). Used by ``engine.sweep.Sweep`` when the arena is large."""
 
+import sys
+
 import numpy as np
 from numba import njit
 
@@ -85,3 +87,30 @@ def _arena(kinds, offs, dtype):
         start = offs[s + 1]
     adj[start:] = 0
     return adj
+
+
+def _as_arena_array(a, dtype):
+    """``a`` (a flat adjoint held apart, read-only where it is a caller's seed) as the arena's
+    kind of array, writeable, C-contiguous, of its dtype, for a compiled loop that reads it:
+    one signature (Numba types a read-only array apart: one more compile)."""
+    if a.dtype != dtype or not a.flags.c_contiguous:
+        return np.ascontiguousarray(a, dtype)  # (a broadcast: a copy)
+    if not a.flags.writeable:
+        try:
+            a = a.view()
+            a.flags.writeable = True  # (read only: its base is the caller's writeable array)
+        except ValueError:
+            a = a.copy()
+    return a
+
+
+def _private(grads):
+    """Per gradient a rule returned, whether it is an array of its own that nothing else refers
+    to (a slot held apart may keep it instead of a copy): a writeable base array whose only
+    references are the tuple, this loop's name and ``getrefcount``'s argument (a rule that
+    returns a saved value, its ``g`` or an array it keeps elsewhere has more)."""
+    out = []
+    for gi in grads:
+        out.append(type(gi) is np.ndarray and gi.base is None and gi.flags.writeable and
+                   sys.getrefcount(gi) == 3)
+    return out

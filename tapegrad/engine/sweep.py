@@ -17,8 +17,6 @@ record reading a saved value of the other precision goes through the formula swi
 computes in float64.
 """
 
-import sys
-
 import numpy as np
 from numba import njit
 
@@ -30,7 +28,8 @@ from . import kernels, numpy_records
 from .addresses import address, addresses
 from .kernels import kernel
 from ._sweep_dispatch import TILED as _TILED, _transposing
-from .arena import _arena, slot_kinds  # noqa: F401 (slot_kinds: for the tests' view)
+from .arena import _arena, _as_arena_array, _private
+from .arena import slot_kinds  # noqa: F401 (for the tests' view)
 from .numpy_records import BIG, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
 
 FREED_MSG = (
@@ -509,33 +508,6 @@ def end_sweep(seg):
 _OWN_ARENA = 1 << 16
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
 _LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
-
-
-def _as_arena_array(a, dtype):
-    """``a`` (a flat adjoint held apart, read-only where it is a caller's seed) as the arena's
-    kind of array, writeable, C-contiguous, of its dtype, for a compiled loop that reads it:
-    one signature (Numba types a read-only array apart: one more compile)."""
-    if a.dtype != dtype or not a.flags.c_contiguous:
-        return np.ascontiguousarray(a, dtype)  # (a broadcast: a copy)
-    if not a.flags.writeable:
-        try:
-            a = a.view()
-            a.flags.writeable = True  # (read only: its base is the caller's writeable array)
-        except ValueError:
-            a = a.copy()
-    return a
-
-
-def _private(grads):
-    """Per gradient a rule returned, whether it is an array of its own that nothing else refers
-    to (a slot held apart may keep it instead of a copy): a writeable base array whose only
-    references are the tuple, this loop's name and ``getrefcount``'s argument (a rule that
-    returns a saved value, its ``g`` or an array it keeps elsewhere has more)."""
-    out = []
-    for gi in grads:
-        out.append(type(gi) is np.ndarray and gi.base is None and gi.flags.writeable and
-                   sys.getrefcount(gi) == 3)
-    return out
 
 
 def free_records(seg, reached):

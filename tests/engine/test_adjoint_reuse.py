@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad.engine import sweep
+from tapegrad.engine import arena, sweep
 
 N = 1 << 19  # elements per array: large records, an arena past the held-apart thresholds
 
@@ -235,11 +235,11 @@ def test_a_python_ops_large_adjoint_is_held_apart(op, monkeypatch):
 
 def test_only_a_rules_private_arrays_are_kept():
     kept = np.ones(5)
-    fresh = sweep._private((np.ones(5), kept, np.ones(10)[::2], None))
+    fresh = arena._private((np.ones(5), kept, np.ones(10)[::2], None))
     assert fresh == [True, False, False, False]
     read_only = np.ones(5)
     read_only.flags.writeable = False
-    assert sweep._private((read_only,)) == [False]
+    assert arena._private((read_only,)) == [False]
 
 
 def test_a_matrix_products_large_gradients_are_handed_over(monkeypatch):

@@ -125,10 +125,9 @@ def test_gradient_through_the_plan_matches_finite_differences(plans_used):
     assert "kij,nkj->nki" in plans_used and "nki,nkj->kij" in plans_used
 
 
-def test_strided_operands_as_gmm_gathers_them(plans_used):
-    # GMM's triangular factor, gathered by an index: no axis of its matrices has unit stride
-    L = R.standard_normal((10, 10, 25)).transpose(2, 0, 1)  # strides (8, 2000, 200)
-    x = R.standard_normal((1000, 25, 10))[:, :, ::-1]
+def _gmm_products_through_the_plan(L, x, plans_used):
+    """GMM's ``"kij,nkj->nki"`` of ``L`` and ``x`` and its two gradients, each by the plan,
+    against NumPy's einsum and the VJP formula."""
     tl, tx = tg.tensor(L, requires_grad=True), tg.tensor(x, requires_grad=True)
     y = tg.einsum("kij,nkj->nki", tl, tx)
     _close(y.detach().numpy(), np.einsum("kij,nkj->nki", L, x), 1e-12)
@@ -138,6 +137,13 @@ def test_strided_operands_as_gmm_gathers_them(plans_used):
     _close(tl.grad.numpy(), ga, 1e-12)
     _close(tx.grad.numpy(), gb, 1e-12)
     assert plans_used == ["kij,nkj->nki", "nki,nkj->kij", "nki,kij->nkj"]
+
+
+def test_strided_operands_as_gmm_gathers_them(plans_used):
+    # GMM's triangular factor, gathered by an index: no axis of its matrices has unit stride
+    L = R.standard_normal((10, 10, 25)).transpose(2, 0, 1)  # strides (8, 2000, 200)
+    x = R.standard_normal((1000, 25, 10))[:, :, ::-1]
+    _gmm_products_through_the_plan(L, x, plans_used)
 
 
 def test_small_matrices_stored_by_columns_are_copied_to_rows(plans_used):
@@ -150,16 +156,8 @@ def test_small_matrices_stored_by_columns_are_copied_to_rows(plans_used):
     assert blas_ready(large) is large
     rows = R.standard_normal((25, 10, 10))[:, ::2]  # unit stride along rows: kept
     assert blas_ready(rows) is rows
-    L, x = R.standard_normal((25, 10, 10)), R.standard_normal((1000, 25, 10))
-    tl, tx = tg.tensor(L, requires_grad=True), tg.tensor(x, requires_grad=True)
-    y = tg.einsum("kij,nkj->nki", tl, tx)
-    _close(y.detach().numpy(), np.einsum("kij,nkj->nki", L, x), 1e-12)
-    g = R.standard_normal(y.shape)
-    (y * tg.tensor(g)).sum().backward()
-    ga, gb = _vjp_reference("kij,nkj->nki", L, x, g)
-    _close(tl.grad.numpy(), ga, 1e-12)
-    _close(tx.grad.numpy(), gb, 1e-12)
-    assert plans_used == ["kij,nkj->nki", "nki,nkj->kij", "nki,kij->nkj"]
+    _gmm_products_through_the_plan(R.standard_normal((25, 10, 10)),
+                                   R.standard_normal((1000, 25, 10)), plans_used)
 
 
 @pytest.mark.parametrize("eq,sa,sb", [("bij,bjk->bik", (4, 30, 40), (4, 40, 20)),
