@@ -25,11 +25,10 @@ def slot_kinds(recs, offs, iaux):
     driver reads, a Python op: its rule reads it, a transposing map Python walks in tiles,
     ``_transposing``; ``iaux``: the segment's int side table), that the compiled loop does not
     write, without hooks (a large seed is then held as it is, not copied into the arena). Only
-    Python touches
-    such an adjoint, through ``grad_of``/``accumulate``; the compiled loop never sees its arena
-    slot, which stays untouched (the first touch of a page of a fresh arena costs a page fault:
-    ~0.25 s of a first 2e6-element backward). One compiled pass: NumPy's ~15 operations on
-    these small arrays took ~60 µs of every backward of large arrays."""
+    Python touches such an adjoint, through ``grad_of``/``accumulate``; the compiled loop never
+    sees its arena slot, which stays untouched (the first touch of a page of a fresh arena
+    costs a page fault: ~0.25 s of a first 2e6-element backward). One compiled pass: NumPy's
+    ~15 operations on these small arrays took ~60 µs of every backward of large arrays."""
     out = np.empty((4, len(recs)), np.bool_)
     _slot_kinds(recs, offs, BIG, PYTHON_BASE, _CODE_MASK, _HOOKED, _IMPORT, _SCATTER_S,
                 _GATHER_S, iaux, elementwise_table(), out)
@@ -106,11 +105,21 @@ def _as_arena_array(a, dtype):
 
 def _private(grads):
     """Per gradient a rule returned, whether it is an array of its own that nothing else refers
-    to (a slot held apart may keep it instead of a copy): a writeable base array whose only
-    references are the tuple, this loop's name and ``getrefcount``'s argument (a rule that
-    returns a saved value, its ``g`` or an array it keeps elsewhere has more)."""
+    to (a slot held apart may keep it instead of a copy): a writeable base array referred to
+    only by the returned tuple (a rule that returns a saved value, its ``g`` or an array it
+    keeps elsewhere has more references)."""
+    return [n == _PRIVATE_REFS for n in _ref_counts(grads)]
+
+
+def _ref_counts(grads):
+    """``sys.getrefcount`` of each writeable base array of ``grads`` (0 for anything else),
+    taken the same way for every call, so that one measured count (``_PRIVATE_REFS``, an
+    array held by its tuple alone) tells a private array whatever the interpreter adds."""
     out = []
     for gi in grads:
-        out.append(type(gi) is np.ndarray and gi.base is None and gi.flags.writeable and
-                   sys.getrefcount(gi) == 3)
+        out.append(sys.getrefcount(gi) if type(gi) is np.ndarray and gi.base is None and
+                   gi.flags.writeable else 0)
     return out
+
+
+_PRIVATE_REFS = _ref_counts((np.empty(1),))[0]
