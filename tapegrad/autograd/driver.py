@@ -15,6 +15,7 @@ from .. import tape
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
+from ..engine.arena import most_of_arena
 from ..engine.sweep import Sweep, begin_sweep, end_sweep
 from .function import custom_vjp_numeric
 from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
@@ -278,13 +279,9 @@ def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
                 if e is not None:
                     e[1], e[2] = e[1] + g, False
                 else:
-                    # a slot of all but at most a quarter of the arena (a fresh array of this
-                    # sweep, which nothing else keeps) may become the leaf's new .grad itself,
-                    # keeping the rest alive with it: a copy would cost a pass over it (a .grad
-                    # of 2 MB: ~100 µs, half of ``x.sum(-1).backward(g)``; an embedding table's
-                    # 20 MB: 2.5 ms)
-                    e = leaf_totals[id(src)] = [src, g, _MOST_OF_ARENA if len(adj) - len(g)
-                                                <= len(g) >> 2 else True]
+                    # (most of the arena: the leaf's new .grad itself, see ``most_of_arena``)
+                    e = leaf_totals[id(src)] = [src, g, _MOST_OF_ARENA if most_of_arena(adj, g)
+                                                else True]
                     if views is not None:
                         views.append(e)
     if views and more():

@@ -28,7 +28,7 @@ from . import kernels, numpy_records
 from .addresses import address, addresses
 from .kernels import kernel
 from ._sweep_dispatch import TILED as _TILED, _transposing
-from .arena import _arena, _as_arena_array, _private
+from .arena import _arena, _as_arena_array, _private, most_of_arena
 from .arena import slot_kinds  # noqa: F401 (for the tests' view)
 from .numpy_records import BIG, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
 
@@ -258,10 +258,8 @@ class Sweep:
         an adjoint held apart from the arena is handed over instead of copied."""
         g = self.held.pop(r, None) if self.held else None
         if g is None:
-            # a slot of all but at most a quarter of the arena (which nothing reads after the
-            # sweep) is handed over with the rest of the arena, as ``_MOST_OF_ARENA`` says
             g = self.grad_of(r)
-            return g, len(self.adj) - len(g) <= len(g) >> 2
+            return g, most_of_arena(self.adj, g)
         return (g, True) if g.flags.writeable else (g.copy(), True)  # (a broadcast: copied)
 
     def run(self, start, stop, pauses, free=False):

@@ -301,23 +301,27 @@ def sigmoid(x):
 
 
 def plain_sigmoid(x):
-    """``1.0 / (1.0 + np.exp(-x))`` (derivative formulas' ``sigmoid``), the same values; for
-    C-contiguous float64/float32 arrays of ``THRESHOLD`` elements or more, NumPy's ``exp`` in
-    place and the rest in one pass (NumPy's expression: four passes, three arrays)."""
-    if not _selectable(x):
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.negative(x)
-    np.exp(e, out=e)
-    _selects().over_one_plus(e.dtype.type(1), e.reshape(-1))
-    return e
+    """``1.0 / (1.0 + np.exp(-x))`` (derivative formulas' ``sigmoid``), the same values
+    (``over_one_plus_exp_neg``)."""
+    return over_one_plus_exp_neg(1.0, x)
 
 
 def silu(x):
-    """``x / (1.0 + np.exp(-x))``, the same values; in three passes instead of four for
-    C-contiguous float64/float32 arrays of ``THRESHOLD`` elements or more (as ``plain_sigmoid``)."""
+    """``x / (1.0 + np.exp(-x))``, the same values (``over_one_plus_exp_neg``)."""
+    return over_one_plus_exp_neg(x, x)
+
+
+def over_one_plus_exp_neg(num, x):
+    """``num / (1.0 + np.exp(-x))``, ``num`` 1.0 or ``x`` itself; for C-contiguous
+    float64/float32 arrays of ``THRESHOLD`` elements or more, NumPy's ``exp`` in place of the
+    negation and one compiled pass for the two roundings after it (NumPy's expression: four
+    passes, three arrays), the same values."""
     if not _selectable(x):
-        return x / (1.0 + np.exp(-x))
+        return num / (1.0 + np.exp(-x))
     e = np.negative(x)
     np.exp(e, out=e)
-    _selects().over_one_plus_array(x.reshape(-1), e.reshape(-1))
+    if num is x:
+        _selects().over_one_plus_array(x.reshape(-1), e.reshape(-1))
+    else:
+        _selects().over_one_plus(e.dtype.type(num), e.reshape(-1))
     return e

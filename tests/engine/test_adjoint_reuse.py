@@ -265,3 +265,26 @@ def test_a_matrix_products_large_gradients_are_handed_over(monkeypatch):
     kept = [ref() for ref in made]
     assert all(k is not None for k in kept)
     assert np.shares_memory(a.grad.numpy(), kept[0]) and np.shares_memory(b.grad.numpy(), kept[1])
+
+
+@pytest.mark.parametrize("case", ["softmax", "log_softmax", "matmul", "transpose"])
+def test_held_apart_python_and_transpose_adjoints_against_pytorch(case):
+    """The adjoints held apart above (a large Python op's, a transposing map's), seeded with a
+    given gradient: the leaves' gradients are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(15)
+    x0, w0 = r.standard_normal((256, 1024)), r.standard_normal((1024, 256))
+    f = {"softmax": lambda L, x, w: L.nn.functional.softmax(x, -1),
+         "log_softmax": lambda L, x, w: L.nn.functional.log_softmax(x, -1),
+         "matmul": lambda L, x, w: x @ w,
+         "transpose": lambda L, x, w: x.t().contiguous() * 2.0}[case]
+    shape = tuple(f(tg, tg.tensor(x0), tg.tensor(w0)).shape)
+    g0 = r.standard_normal(shape)
+    grads = []
+    for L in (tg, torch):
+        x, w = L.tensor(x0, requires_grad=True), L.tensor(w0, requires_grad=True)
+        f(L, x, w).backward(L.tensor(g0))
+        grads.append((x.grad.numpy(), None if w.grad is None else w.grad.numpy()))
+    for mine, theirs in zip(*grads):
+        if theirs is not None:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
