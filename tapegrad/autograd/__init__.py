@@ -43,6 +43,13 @@ def run(*args, **kwargs):  # noqa: F811 - replaced by the driver on first call
     return run(*args, **kwargs)
 
 
+def run_plain(*args):  # noqa: F811 - replaced by the driver's on first call (see ``run``)
+    global run_plain
+    from .driver import run_plain
+
+    return run_plain(*args)
+
+
 def _as_list(x):
     if isinstance(x, Tensor):
         return [x]
@@ -309,7 +316,9 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
     if gradient is None and create_graph is False and inputs is None:  # ``loss.backward()``
         outputs = (self,)
-        run(outputs, _seeds(outputs, None, False), retain_graph, False, None, accumulate=True)
+        seeds = _seeds(outputs, None, False)
+        if retain_graph or seeds[0] is not _ONE or not run_plain(self, _ONE):
+            run(outputs, seeds, retain_graph, False, None, accumulate=True)
         return
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

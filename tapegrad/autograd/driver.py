@@ -7,6 +7,7 @@ orders (tape.py), so every adjoint is complete before its segment is swept.
 
 import heapq
 import threading
+from functools import partial
 
 import numpy as np
 
@@ -96,6 +97,34 @@ def _on_device(target):
         type(target._data) is DeviceArray
 
 
+def _add_leaf(leaf_totals, create_graph, leaf, g, owned=False):
+    """Add the gradient ``g`` into ``leaf``'s entry of ``leaf_totals`` (``id(leaf)`` ->
+    ``[leaf, total, whether a view]``); ``owned``: ``g`` is the sweep's to give away."""
+    e = leaf_totals.get(id(leaf))
+    if not create_graph and (type(leaf._data) is DeviceArray or type(g) is not np.ndarray):
+        from . import cuda_glue
+
+        g = cuda_glue.moved(g, type(leaf._data) is DeviceArray)
+        if e is None:
+            leaf_totals[id(leaf)] = [leaf, g, False]
+        else:
+            e[1] = cuda_glue.add(e[1], g)
+        return
+    if create_graph and (type(leaf._data) is DeviceArray) != (type(g._data) is DeviceArray):
+        g = g.to(leaf.device)
+    if e is None:  # a copy, unless the sweep handed its own array over...
+        if create_graph or owned:
+            leaf_totals[id(leaf)] = [leaf, g, False]
+        elif g.base is not None and g.base.size <= _SMALL_ARENA:
+            # ... or a view of a small arena, copied only if it becomes a .grad of its own
+            # (an in-place addition into an existing .grad reads it as it is)
+            leaf_totals[id(leaf)] = [leaf, g, True]
+        else:
+            leaf_totals[id(leaf)] = [leaf, np.array(g), False]
+    else:
+        e[1], e[2] = e[1] + g, False
+
+
 def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     """Propagate ``seeds`` (one per root) back through the tape.
 
@@ -119,31 +148,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             heapq.heappush(heap, (-seg.order, id(seg)))
         e[1].append((rec, g, owned and type(g) is np.ndarray))
 
-    def add_leaf(leaf, g, owned=False):
-        e = leaf_totals.get(id(leaf))
-        if not create_graph and (type(leaf._data) is DeviceArray or type(g) is not np.ndarray):
-            from . import cuda_glue
-
-            g = cuda_glue.moved(g, type(leaf._data) is DeviceArray)
-            if e is None:
-                leaf_totals[id(leaf)] = [leaf, g, False]
-            else:
-                e[1] = cuda_glue.add(e[1], g)
-            return
-        if create_graph and (type(leaf._data) is DeviceArray) != (type(g._data) is DeviceArray):
-            g = g.to(leaf.device)
-        if e is None:  # a copy, unless the sweep handed its own array over...
-            if create_graph or owned:
-                leaf_totals[id(leaf)] = [leaf, g, False]
-            elif g.base is not None and g.base.size <= _SMALL_ARENA:
-                # ... or a view of a small arena, copied only if it becomes a .grad of its own
-                # (an in-place addition into an existing .grad reads it as it is)
-                leaf_totals[id(leaf)] = [leaf, g, True]
-            else:
-                leaf_totals[id(leaf)] = [leaf, np.array(g), False]
-        else:
-            e[1], e[2] = e[1] + g, False
-
+    add_leaf = partial(_add_leaf, leaf_totals, create_graph)
     for t, g in zip(roots, seeds):
         if t._seg is None:
             add_leaf(t, _flat_seed(g, t, create_graph))
@@ -214,6 +219,55 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         rest = _add_into_grads(leaf_totals.values())
     else:
         rest = leaf_totals.values()
+    return _finish_leaves(rest, plain, inputs, results, accumulate, create_graph)
+
+
+def run_plain(root, seed):
+    """``run((root,), [seed], ...)`` for ``loss.backward()`` (``seed`` the implicit one of a
+    real one-element ``root`` that requires grad; nothing retained, no ``inputs``), where ``root``'s segment is all that is
+    swept: a CPU segment whose imports are all CPU leaves (no other segment to sweep after
+    it), outside anomaly mode and with its saved values present. The same sweep and leaf
+    accumulation as ``run``, without its queue of segments, seeds and wanted inputs (~4 µs of
+    a ~45 µs ``(a * b).sum().backward()``). Returns False, having done nothing, where ``run``
+    must do it."""
+    seg = root._seg
+    if seg is None or seg.device or seg.refill is not None or tape.anomaly[0]:
+        return False
+    for src in seg.imports.values():
+        if type(src) is tuple or type(src._data) is DeviceArray:
+            return False
+    leaf_totals = {}
+    prev_mode, _gm_state.grad_enabled = _gm_state.grad_enabled, False
+    prev_plain, _mode.plain = getattr(_mode, "plain", False), True
+    try:
+        begin_sweep(seg)
+        try:
+            rec = root._rec
+            sw = Sweep(seg, rec)
+            sw.keep = _NOTHING
+            sw.seed(rec, seed)
+            sw.run(rec, 0, PAUSES, free=True)
+            if not sw.held:
+                _imports_from_arena(sw, leaf_totals, None, None, _no_more)
+            else:
+                _imports(sw, partial(_add_leaf, leaf_totals, False), None, False)
+            sw.free()
+        finally:
+            end_sweep(seg)
+    finally:
+        _gm_state.grad_enabled = prev_mode
+        _mode.plain = prev_plain
+    _finish_leaves(_add_into_grads(leaf_totals.values()), True, None, None, True, False)
+    return True
+
+
+def _no_more():
+    return 0  # (``run_plain`` sweeps one segment: nothing after it)
+
+
+def _finish_leaves(rest, plain, inputs, results, accumulate, create_graph):
+    """The leaves' totals ``rest`` (``[leaf, total, whether a view]``) left after
+    ``_add_into_grads``: their hooks, ``.grad`` accumulation and ``inputs``' results."""
     positions = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     for leaf, total, view in rest:
         if positions is not None and id(leaf) not in positions:
