@@ -172,93 +172,98 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         while heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
-            if seg.refill is not None:  # its saved values were dropped: recomputed first
-                seg.refill(seg)
-            begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
-            try:  # nothing this sweep may read is released meanwhile
-                top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)
-                if seg.device or create_graph or tape.anomaly[0]:
-                    sw, pauses = _sweep_for(seg, top, create_graph)
-                else:
-                    sw, pauses = Sweep(seg, top), PAUSES
-                numeric = type(sw) is Sweep
-                if numeric:  # adjoints read after the sweep: imports, inputs=
-                    sw.keep = {rec for sid, rec in wanted if sid == id(seg)} if wanted \
-                        else _NOTHING
-                for rec, g, owned in seed_list:
-                    if owned and numeric:  # a private copy: the sweep may keep it
-                        sw.seed(rec, g, owned=True)
-                    else:
-                        sw.seed(rec, g)
-                sw.run(top, 0, pauses, free=not retain_graph)
-                for (sid, rec), positions in wanted.items():
-                    if sid == id(seg) and rec in _reached_set(sw, rec):
-                        g = sw.grad_of(rec)
-                        for i in positions:
-                            results[i] = g if create_graph else (
-                                g.copy() if type(g) is np.ndarray else _moved(g, True))
-                if numeric and not sw.held:  # the common case, read straight from the arena
-                    _imports_from_arena(sw, leaf_totals, add_leaf, push, heap.__len__)
-                else:
-                    _imports(sw, add_leaf, push, create_graph)
-                if not retain_graph:
-                    sw.free()
-                else:
-                    # New records go to a fresh segment after every backward, retained or not:
-                    # a loop of create_graph / retain_graph steps otherwise keeps appending to
-                    # the segment its dead iterations live on (still referenced by the last
-                    # output).
-                    tape.retire(seg)
-            finally:
-                end_sweep(seg)
+            _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results,
+                           leaf_totals, add_leaf, push, heap.__len__)
     finally:
         _gm_state.grad_enabled = prev_mode
         _mode.plain = prev_plain
-
-    if plain:
-        rest = _add_into_grads(leaf_totals.values())
-    else:
-        rest = leaf_totals.values()
-    return _finish_leaves(rest, plain, inputs, results, accumulate, create_graph)
+    return _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
+                          leaf_totals.values(), plain, inputs, results, accumulate, create_graph)
 
 
-def run_plain(root, seed):
-    """``run((root,), [seed], ...)`` for ``loss.backward()`` (``seed`` the implicit one of a
-    real one-element ``root`` that requires grad; nothing retained, no ``inputs``), where ``root``'s segment is all that is
-    swept: a CPU segment whose imports are all CPU leaves (no other segment to sweep after
-    it), outside anomaly mode and with its saved values present. The same sweep and leaf
-    accumulation as ``run``, without its queue of segments, seeds and wanted inputs (~4 µs of
-    a ~45 µs ``(a * b).sum().backward()``). Returns False, having done nothing, where ``run``
-    must do it."""
+def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, leaf_totals,
+                   add_leaf, push, more):
+    """Sweep ``seg`` from ``seed_list`` (``(record, gradient, whether the sweep may keep
+    it)``); hand what reaches its imports on to ``add_leaf`` (leaves) and ``push`` (older
+    segments), the gradients of ``wanted`` records (``(id(seg), rec)`` -> positions) to
+    ``results``; free or retire the segment. ``more()``: whether segments remain to sweep.
+    (``add_leaf`` None: ``_add_leaf`` into ``leaf_totals``, for a sweep whose imports are CPU
+    leaves: only a sweep that holds adjoints apart hands them to a function.)"""
+    if seg.refill is not None:  # its saved values were dropped: recomputed first
+        seg.refill(seg)
+    begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
+    try:  # nothing this sweep may read is released meanwhile
+        top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)
+        if seg.device or create_graph or tape.anomaly[0]:
+            sw, pauses = _sweep_for(seg, top, create_graph)
+        else:
+            sw, pauses = Sweep(seg, top), PAUSES
+        numeric = type(sw) is Sweep
+        if numeric:  # adjoints read after the sweep: imports, inputs=
+            sw.keep = {rec for sid, rec in wanted if sid == id(seg)} if wanted else _NOTHING
+        for rec, g, owned in seed_list:
+            if owned and numeric:  # a private copy: the sweep may keep it
+                sw.seed(rec, g, owned=True)
+            else:
+                sw.seed(rec, g)
+        sw.run(top, 0, pauses, free=not retain_graph)
+        for (sid, rec), positions in wanted.items() if wanted else ():
+            if sid == id(seg) and rec in _reached_set(sw, rec):
+                g = sw.grad_of(rec)
+                for i in positions:
+                    results[i] = g if create_graph else (
+                        g.copy() if type(g) is np.ndarray else _moved(g, True))
+        if numeric and not sw.held:  # the common case, read straight from the arena
+            _imports_from_arena(sw, leaf_totals, add_leaf, push, more)
+        else:
+            _imports(sw, add_leaf or partial(_add_leaf, leaf_totals, create_graph), push,
+                     create_graph)
+        if not retain_graph:
+            sw.free()
+        else:
+            # New records go to a fresh segment after every backward, retained or not: a
+            # loop of create_graph / retain_graph steps otherwise keeps appending to the
+            # segment its dead iterations live on (still referenced by the last output).
+            tape.retire(seg)
+    finally:
+        end_sweep(seg)
+
+
+def run_plain(root, seed, inputs=None, retain_graph=False, create_graph=False):
+    """``run((root,), [seed], retain_graph, create_graph, inputs, accumulate=inputs is
+    None)``, where ``root``'s segment is all there is to sweep: a CPU segment whose imports
+    are all CPU leaves (no other segment after it), outside anomaly mode, its saved values
+    present, ``inputs`` (if any) leaves and ``seed`` on the CPU. The same sweep and leaf
+    accumulation as ``run``, without its queue of segments and its wanted records (~4 µs of a
+    ~45 µs ``(a * b).sum().backward()``). ``backward`` and ``grad`` come here first; the
+    result is ``run``'s (an empty tuple without ``inputs``), or None, having done nothing,
+    where ``run`` must do it."""
     seg = root._seg
-    if seg is None or seg.device or seg.refill is not None or tape.anomaly[0]:
-        return False
+    if seg is None or seg.device or seg.refill is not None or tape.anomaly[0] or (
+            type(seed._data) is DeviceArray if create_graph else type(seed) is not np.ndarray):
+        return None
     for src in seg.imports.values():
         if type(src) is tuple or type(src._data) is DeviceArray:
-            return False
+            return None
     leaf_totals = {}
-    prev_mode, _gm_state.grad_enabled = _gm_state.grad_enabled, False
-    prev_plain, _mode.plain = getattr(_mode, "plain", False), True
+    accumulate = inputs is None
+    plain = accumulate and not create_graph
+    prev_mode, _gm_state.grad_enabled = _gm_state.grad_enabled, create_graph
+    prev_plain, _mode.plain = getattr(_mode, "plain", False), plain
     try:
-        begin_sweep(seg)
-        try:
-            rec = root._rec
-            sw = Sweep(seg, rec)
-            sw.keep = _NOTHING
-            sw.seed(rec, seed)
-            sw.run(rec, 0, PAUSES, free=True)
-            if not sw.held:
-                _imports_from_arena(sw, leaf_totals, None, None, _no_more)
-            else:
-                _imports(sw, partial(_add_leaf, leaf_totals, False), None, False)
-            sw.free()
-        finally:
-            end_sweep(seg)
+        _sweep_segment(seg, [(root._rec, seed, False)], retain_graph, create_graph, _NO_WANTED,
+                       None, leaf_totals, None, None, _no_more)
     finally:
         _gm_state.grad_enabled = prev_mode
         _mode.plain = prev_plain
-    _finish_leaves(_add_into_grads(leaf_totals.values()), True, None, None, True, False)
-    return True
+    results = _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
+                             leaf_totals.values(), plain, inputs,
+                             None if accumulate else [None] * len(inputs), accumulate,
+                             create_graph)
+    return () if accumulate else results
+
+
+_NO_WANTED = {}  # (``run_plain``'s inputs are leaves: no records wanted; never written)
 
 
 def _no_more():

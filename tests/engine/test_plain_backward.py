@@ -1,8 +1,8 @@
-"""``loss.backward()`` on a graph of one segment whose inputs are all leaves runs the driver's
-short path (``autograd.driver.run_plain``): the same sweep and accumulation as the general
-driver, without its queue of segments. Its gradients must be the general path's bit for bit
-(``tg.autograd.backward(loss)`` takes that one), PyTorch's within rounding, and every case
-the short path does not cover must reach the general one."""
+"""``backward`` and ``grad`` (of one output, with respect to leaves) on a graph of one segment
+whose inputs are all leaves run the driver's short path (``autograd.driver.run_plain``): the
+same sweep and accumulation as the general driver, without its queue of segments. Its results
+must be the general path's bit for bit, PyTorch's within rounding, and every case the short
+path does not cover must reach the general one."""
 
 import numpy as np
 import pytest
@@ -11,21 +11,36 @@ import tapegrad as tg
 from tapegrad.autograd import driver
 
 
-@pytest.fixture
-def plain_calls(monkeypatch):
-    """Counts of ``run_plain``'s answers: [taken, declined]."""
-    counts = [0, 0]
-    real = driver.run_plain
+class ShortPath:
+    """``run_plain`` counted: ``calls`` [taken, declined]; with ``off`` set it declines
+    everything (the general driver's results, for comparison)."""
 
-    def counted(root, seed):
-        done = real(root, seed)
-        counts[0 if done else 1] += 1
+    def __init__(self, real):
+        self.real, self.calls, self.off = real, [0, 0], False
+
+    def __call__(self, *args):
+        if self.off:
+            return None
+        done = self.real(*args)
+        self.calls[0 if done is not None else 1] += 1
         return done
-    monkeypatch.setattr(driver, "run_plain", counted)
+
+    def general(self, f, *args):
+        self.off = True
+        try:
+            return f(*args)
+        finally:
+            self.off = False
+
+
+@pytest.fixture
+def short(monkeypatch):
     import tapegrad.autograd as ag
 
-    monkeypatch.setattr(ag, "run_plain", counted)
-    return counts
+    path = ShortPath(driver.run_plain)
+    monkeypatch.setattr(driver, "run_plain", path)
+    monkeypatch.setattr(ag, "run_plain", path)
+    return path
 
 
 def _leaves(rng, dtype=np.float64, n=64):
@@ -43,42 +58,37 @@ def _grads(ts):
 
 
 @pytest.mark.parametrize("dtype,n", [(np.float64, 64), (np.float32, 64), (np.float64, 20000)])
-def test_the_short_path_gives_the_general_paths_gradients(plain_calls, dtype, n):
+def test_the_short_path_gives_the_general_paths_gradients(short, dtype, n):
     """Arrays (also float32, and large enough for adjoints held apart), a leaf read twice, a
-    0-d leaf, gradients accumulated over two backwards: bit for bit the general driver's."""
+    0-d leaf, gradients accumulated over two backwards, one of them retaining the graph: bit
+    for bit the general driver's."""
     rng = np.random.default_rng(0)
-    short, general = _leaves(rng, dtype, n), None
-    general = [tg.tensor(t.detach().numpy(), requires_grad=True) for t in short]
-    c_short = tg.tensor(0.5, requires_grad=True)
-    c_general = tg.tensor(0.5, requires_grad=True)
-    for _ in range(2):
-        w, a, b = short
-        _loss(w, a, b, c_short).backward()
-        w, a, b = general
-        tg.autograd.backward(_loss(w, a, b, c_general))
-    assert plain_calls == [2, 0]
-    for x, y in zip(_grads(short + [c_short]), _grads(general + [c_general])):
+    mine = _leaves(rng, dtype, n) + [tg.tensor(0.5, requires_grad=True)]
+    ref = [tg.tensor(t.detach().numpy(), requires_grad=True) for t in mine]
+    for retain in (True, None):
+        _loss(*mine).backward(retain_graph=retain)
+        short.general(lambda: _loss(*ref).backward(retain_graph=retain))
+    assert short.calls == [2, 0]
+    for x, y in zip(_grads(mine), _grads(ref)):
         assert x.dtype == y.dtype
         np.testing.assert_array_equal(x, y)
 
 
-def test_the_short_path_against_pytorch(plain_calls):
+def test_the_short_path_against_pytorch(short):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(1)
-    ts = _leaves(rng)
-    c = tg.tensor(0.5, requires_grad=True)
-    _loss(*ts, c).backward()
+    ts = _leaves(rng) + [tg.tensor(0.5, requires_grad=True)]
+    _loss(*ts).backward()
     pt = [torch.tensor(t.detach().numpy(), requires_grad=True) for t in ts]
-    pc = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
-    w, a, b = pt
+    w, a, b, c = pt
     h = torch.tanh(w @ a + b)
-    ((h * h).mean() + (pc * h).sum() + torch.sin(w).sum()).backward()
-    assert plain_calls == [1, 0]
-    for x, y in zip(_grads(ts + [c]), [t.grad.numpy() for t in pt + [pc]]):
+    ((h * h).mean() + (c * h).sum() + torch.sin(w).sum()).backward()
+    assert short.calls == [1, 0]
+    for x, y in zip(_grads(ts), [t.grad.numpy() for t in pt]):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
 
 
-def test_hooks_retained_grads_and_custom_functions_on_the_short_path(plain_calls):
+def test_hooks_retained_grads_and_custom_functions_on_the_short_path(short):
     """Tensor hooks and ``retain_grad`` pause the sweep, leaf hooks and post-accumulate hooks
     run at accumulation, a custom Function's backward runs inside: as on the general path."""
     seen = []
@@ -92,10 +102,10 @@ def test_hooks_retained_grads_and_custom_functions_on_the_short_path(plain_calls
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
-            seen.append(tg.autograd.driver.accumulates_into_leaves())
+            seen.append(driver.accumulates_into_leaves())
             return 3 * x * x * g
 
-    def run(backward):
+    def run():
         x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
         z = tg.tensor([0.5, 0.25, 2.0], requires_grad=True)
         z.register_hook(lambda g: g * 10)
@@ -104,41 +114,41 @@ def test_hooks_retained_grads_and_custom_functions_on_the_short_path(plain_calls
         y = Cube.apply(x) * z
         y.retain_grad()
         y.register_hook(lambda g: g + 1)
-        backward(y.sum())
+        y.sum().backward()
         return x.grad.detach().numpy(), z.grad.detach().numpy(), y.grad.detach().numpy(), posted
 
-    short = run(lambda loss: loss.backward())
-    general = run(tg.autograd.backward)
-    assert plain_calls == [1, 0]
+    mine = run()
+    ref = short.general(run)
+    assert short.calls == [1, 0]
     assert seen == [True, True]  # a plain backward, both ways
-    for x, y in zip(short[:3], general[:3]):
+    for x, y in zip(mine[:3], ref[:3]):
         np.testing.assert_array_equal(x, y)
-    np.testing.assert_array_equal(short[3][0], general[3][0])
-    np.testing.assert_array_equal(short[0], 3 * np.array([1.0, 4.0, 9.0]) * 2 *
+    np.testing.assert_array_equal(mine[3][0], ref[3][0])
+    np.testing.assert_array_equal(mine[0], 3 * np.array([1.0, 4.0, 9.0]) * 2 *
                                   np.array([0.5, 0.25, 2.0]))
 
 
-def test_graphs_across_segments_and_retained_graphs_take_the_general_path(plain_calls):
+def test_graphs_across_segments_take_the_general_path(short):
     """A tensor made before a backward and used after it lives on an older segment: that
-    backward sweeps two segments (the general driver). ``retain_graph`` and anomaly mode go
-    there too; the gradients are the same as when everything is recorded at once."""
+    backward sweeps two segments (the general driver), as does anomaly mode; the gradients are
+    the same as when everything is recorded at once."""
     a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = a * a
-    y.sum().backward(retain_graph=True)  # (not the short path: retained)
-    assert plain_calls == [0, 0]
+    y.sum().backward(retain_graph=True)
+    assert short.calls == [1, 0]
     a.grad = None
     (y * 3.0).sum().backward()  # y on the retained segment: two segments swept
-    assert plain_calls == [0, 1]
+    assert short.calls == [1, 1]
     np.testing.assert_array_equal(a.grad.detach().numpy(), 6 * np.array([1.0, 2.0, 3.0]))
     a.grad = None
     with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"), \
             tg.autograd.detect_anomaly():
         (a * a).sum().backward()
-    assert plain_calls == [0, 2]
+    assert short.calls == [1, 2]
     np.testing.assert_array_equal(a.grad.detach().numpy(), 2 * np.array([1.0, 2.0, 3.0]))
 
 
-def test_a_second_backward_through_a_freed_graph_is_refused(plain_calls):
+def test_a_second_backward_through_a_freed_graph_is_refused(short):
     a = tg.tensor([1.0, 2.0], requires_grad=True)
     loss = (tg.exp(a) * a).sum()
     loss.backward()
@@ -147,3 +157,52 @@ def test_a_second_backward_through_a_freed_graph_is_refused(plain_calls):
     np.testing.assert_allclose(a.grad.detach().numpy(), np.exp([1.0, 2.0]) * ([1.0, 2.0] +
                                                                                np.ones(2)))
     assert tg.is_grad_enabled()  # restored after the error
+
+
+def _hvp(A, x, v):
+    (g,) = tg.autograd.grad((tg.tanh(A @ x) ** 2).sum(), x, create_graph=True)
+    return g, tg.autograd.grad(g, x, v)[0]
+
+
+def test_grad_of_leaves_on_the_short_path(short):
+    """``grad(y, leaves)``: a Hessian-vector product (both gradients: the re-taped one and
+    the gradient through it), a leaf asked for twice, an unused one: the general path's
+    values bit for bit; a non-leaf input takes the general path."""
+    rng = np.random.default_rng(2)
+    A = tg.tensor(rng.standard_normal((6, 6)))
+    v = tg.tensor(rng.standard_normal(6))
+    x = tg.tensor(rng.standard_normal(6), requires_grad=True)
+    g, h = _hvp(A, x, v)
+    assert short.calls == [2, 0]
+    g_ref, h_ref = short.general(_hvp, A, x, v)
+    assert g.requires_grad and g.grad_fn is not None
+    np.testing.assert_array_equal(g.detach().numpy(), g_ref.detach().numpy())
+    np.testing.assert_array_equal(h.detach().numpy(), h_ref.detach().numpy())
+    u = tg.tensor(1.0, requires_grad=True)
+    got = tg.autograd.grad((x * x).sum() * 2.0, [x, u, x], allow_unused=True)
+    assert short.calls == [3, 0]
+    assert got[1] is None
+    np.testing.assert_array_equal(got[0].detach().numpy(), 4 * x.detach().numpy())
+    np.testing.assert_array_equal(got[2].detach().numpy(), got[0].detach().numpy())
+    hx = x * 3.0
+    (gh,) = tg.autograd.grad((hx * hx).sum(), hx)  # not a leaf: the general driver
+    np.testing.assert_allclose(gh.detach().numpy(), 6 * x.detach().numpy(), rtol=1e-15)
+    assert short.calls == [3, 0]
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        tg.autograd.grad((x * 2.0).sum(), u)
+    assert short.calls == [4, 0]
+
+
+def test_hessian_vector_product_against_pytorch(short):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    An, xn, vn = rng.standard_normal((7, 7)), rng.standard_normal(7), rng.standard_normal(7)
+    x = tg.tensor(xn, requires_grad=True)
+    g, h = _hvp(tg.tensor(An), x, tg.tensor(vn))
+    xt = torch.tensor(xn, requires_grad=True)
+    (gt,) = torch.autograd.grad((torch.tanh(torch.tensor(An) @ xt) ** 2).sum(), xt,
+                                create_graph=True)
+    (ht,) = torch.autograd.grad(gt, xt, torch.tensor(vn))
+    assert short.calls == [2, 0]
+    np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h.detach().numpy(), ht.numpy(), rtol=1e-12, atol=1e-12)
