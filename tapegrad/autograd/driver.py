@@ -246,6 +246,7 @@ def run_plain(root, seed, inputs=None, retain_graph=False, create_graph=False):
         if type(src) is tuple or type(src._data) is DeviceArray:
             return None
     leaf_totals = {}
+    create_graph = bool(create_graph)  # (the grad-mode flag below: a bool, as ``run`` sets)
     accumulate = inputs is None
     plain = accumulate and not create_graph
     prev_mode, _gm_state.grad_enabled = _gm_state.grad_enabled, create_graph
