@@ -124,9 +124,16 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     return t
             except ZeroDivisionError:
                 pass
-        elif type(d) is _ndarray and d.ndim and not (self._rg and _state.grad_enabled):
-            # No tape needed: NumPy directly (Python numbers are "weak" in both, NEP 50).
+        elif type(d) is _ndarray and (d.ndim or self._rg):
+            # An array and a Python number (or, not recorded, a constant array of its shape):
+            # NumPy directly (Python numbers are "weak" in both, NEP 50); recorded, the
+            # constant-variant record the generic op makes, without its layers (a float32
+            # loss's ``sum / n`` is one)
+            rec = self._rg and _state.grad_enabled
             to = type(other)
+            if rec and (d.dtype.kind != "f" or not (to is float or to is int)) or \
+                    not (rec or d.ndim):
+                return general(self, other)
             try:
                 if to is float:
                     dt = d.dtype
@@ -143,19 +150,14 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     return general(self, other)
             except TypeError as e:
                 raise E._bool_error(e) from None
+            if rec:
+                return _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
+                                 float(other) if const_of is None else const_of(other))
             t = _new(Tensor)  # _make(r) inlined
             t._data = r
             if _tensor_mod._inference_used and _state.inference:
                 t._inference = True
             return t
-        elif type(d) is _ndarray and self._rg:
-            # a real array and a Python number, recorded: the constant-variant record the
-            # generic op makes, without its layers (a float32 loss's ``sum / n`` is one)
-            to = type(other)
-            if (to is float or to is int) and _state.grad_enabled and d.dtype.kind == "f":
-                r = uf(d, other)
-                return _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
-                                 float(other) if const_of is None else const_of(other))
         return general(self, other)
 
     return method

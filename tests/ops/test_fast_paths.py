@@ -246,6 +246,32 @@ def test_no_grad_number_operands_are_numpys_weak_scalars(dtype, op):
         np.testing.assert_array_equal(f(x, 0.75).numpy(), f(v, 0.75))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
+def test_recorded_number_operands_are_numpys_weak_scalars(dtype, op):
+    """Recorded, ``x <op> c`` meets the constant kept converted too: NumPy's values for the
+    Python number (signs of zeros, NaN, float32 underflow and overflow), and the gradient
+    the generic op records (1, -1... the constant's derivative in the array's dtype)."""
+    import operator
+
+    f = getattr(operator, op)
+    v = np.array([1.5, -0.0, 0.0, 3.0, -1e-3, 7.25, np.inf, np.nan]).astype(dtype)
+    with np.errstate(all="ignore"):
+        for _ in range(2):
+            for c in _CONSTANTS:
+                x = tg.tensor(v, requires_grad=True)
+                y = f(x, c)
+                want = f(v, c)
+                got = y.detach().numpy()
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got, want)
+                assert np.array_equal(np.signbit(got), np.signbit(want))
+                y.sum().backward()
+                d = {"add": 1.0, "sub": 1.0, "mul": c, "truediv": 1.0 / c if c else np.inf}[op]
+                assert x.grad.dtype == dtype
+                np.testing.assert_array_equal(x.grad.numpy(), np.full(v.shape, d, dtype))
+
+
 def test_no_grad_float32_overflowing_constant_warns_each_time():
     """float32 * 1e300 warns as NumPy does (overflow in the conversion), every time: such a
     constant is not kept converted."""
