@@ -311,7 +311,14 @@ def test_flat_positions_of_an_advanced_index_without_an_input_sized_array():
             ((100, 200), r.random((100, 200)) < 0.01),
             ((300, 2), (Ellipsis, 1)),
             ((64, 64, 64), (None, r.integers(-64, 64, 10), Ellipsis)),
-            ((1000, 1000), (np.array([3, 5]), np.array([7, -1])))]
+            ((1000, 1000), (np.array([3, 5]), np.array([7, -1]))),
+            # whole rows by one integer array (an embedding lookup: one broadcast addition):
+            # negative rows, a key of several dims, a 0-d key, unsigned and 32-bit keys, none
+            ((10000, 8, 4), r.integers(-10000, 10000, (6, 5))),
+            ((5000, 3), np.array(-2)),
+            ((300, 64), r.integers(0, 255, 40).astype(np.uint8)),
+            ((300, 64), r.integers(-300, 300, 40).astype(np.int32)),
+            ((300, 64), np.zeros(0, np.int64))]
     for shape, key in keys:
         want = np.arange(np.prod(shape)).reshape(shape)[key]
         got = _flat_positions(shape, key, want.size)
