@@ -124,15 +124,19 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     return t
             except ZeroDivisionError:
                 pass
-        elif type(d) is _ndarray and (d.ndim or self._rg):
+        elif type(d) is _ndarray:
             # An array and a Python number (or, not recorded, a constant array of its shape):
             # NumPy directly (Python numbers are "weak" in both, NEP 50); recorded, the
             # constant-variant record the generic op makes, without its layers (a float32
             # loss's ``sum / n`` is one)
-            rec = self._rg and _state.grad_enabled
             to = type(other)
-            if rec and (d.dtype.kind != "f" or not (to is float or to is int)) or \
-                    not (rec or d.ndim):
+            if not (self._rg and _state.grad_enabled):
+                if not d.ndim:
+                    return general(self, other)
+                rec = False
+            elif d.dtype.kind == "f" and (to is float or to is int):
+                rec = True
+            else:
                 return general(self, other)
             try:
                 if to is float:
