@@ -43,13 +43,6 @@ def run(*args, **kwargs):  # noqa: F811 - replaced by the driver on first call
     return run(*args, **kwargs)
 
 
-def run_plain(*args):  # noqa: F811 - replaced by the driver's on first call (see ``run``)
-    global run_plain
-    from .driver import run_plain
-
-    return run_plain(*args)
-
-
 def _as_list(x):
     if isinstance(x, Tensor):
         return [x]
@@ -214,20 +207,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     seeds = _seeds(outs, grad_outputs, create_graph)
     _check_inputs(ins)
-    res = None
-    if len(outs) == 1 and _leaves_only(ins):
-        res = run_plain(outs[0], seeds[0], ins, retain_graph, create_graph)  # (None: run's)
-    if res is None:
-        res = run(outs, seeds, retain_graph, create_graph, ins, accumulate=False)
+    res = run(outs, seeds, retain_graph, create_graph, ins, accumulate=False)
     return tuple(_unused_checked(ins, res, allow_unused,
                                  _zeros_like if materialize_grads else None))
-
-
-def _leaves_only(ts):
-    for t in ts:  # (a loop: a generator costs µs per grad call)
-        if t._seg is not None:
-            return False
-    return True
 
 
 # Installed by tapegrad.func (vmap): gradients where some tensors are batched.
@@ -327,9 +309,7 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
     if gradient is None and create_graph is False and inputs is None:  # ``loss.backward()``
         outputs = (self,)
-        seeds = _seeds(outputs, None, False)
-        if run_plain(self, seeds[0], None, retain_graph) is None:
-            run(outputs, seeds, retain_graph, False, None, accumulate=True)
+        run(outputs, _seeds(outputs, None, False), retain_graph, False, None, accumulate=True)
         return
     backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

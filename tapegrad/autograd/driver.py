@@ -132,36 +132,36 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     ``accumulate`` the leaves' (and retained tensors') ``.grad`` fields are updated; the
     gradients for ``inputs`` are returned in order (None where unreached).
     """
-    pending, heap = {}, []
     leaf_totals = {}  # id(leaf) -> [leaf, total, whether total is a view (to copy if kept)]
-
-    def push(seg, rec, g, owned=False):
-        if not create_graph and (seg.device or type(g) is not np.ndarray):
-            from .cuda_glue import moved
-
-            g = moved(g, seg.device)  # across CPU and CUDA segments
-        elif create_graph and seg.device != (type(g._data) is DeviceArray):
-            g = g.to("cuda" if seg.device else "cpu")  # recorded: higher orders cross too
-        e = pending.get(id(seg))
-        if e is None:
-            e = pending[id(seg)] = (seg, [])
-            heapq.heappush(heap, (-seg.order, id(seg)))
-        e[1].append((rec, g, owned and type(g) is np.ndarray))
-
     add_leaf = partial(_add_leaf, leaf_totals, create_graph)
-    for t, g in zip(roots, seeds):
-        if t._seg is None:
-            add_leaf(t, _flat_seed(g, t, create_graph))
-        else:
-            push(t._seg, t._rec, g)
-
-    wanted = {}  # (id(seg), rec) -> positions in inputs, for non-leaf inputs
     results = [None] * len(inputs) if inputs is not None else None
-    if inputs is not None:
-        for i, t in enumerate(inputs):
-            if t._seg is not None:
-                wanted.setdefault((id(t._seg), t._rec), []).append(i)
+    alone = _alone(roots, seeds, inputs, create_graph)
+    if alone is None:  # segments in a queue, newest first
+        pending, heap = {}, []
 
+        def push(seg, rec, g, owned=False):
+            if not create_graph and (seg.device or type(g) is not np.ndarray):
+                from .cuda_glue import moved
+
+                g = moved(g, seg.device)  # across CPU and CUDA segments
+            elif create_graph and seg.device != (type(g._data) is DeviceArray):
+                g = g.to("cuda" if seg.device else "cpu")  # recorded: higher orders cross too
+            e = pending.get(id(seg))
+            if e is None:
+                e = pending[id(seg)] = (seg, [])
+                heapq.heappush(heap, (-seg.order, id(seg)))
+            e[1].append((rec, g, owned and type(g) is np.ndarray))
+
+        for t, g in zip(roots, seeds):
+            if t._seg is None:
+                add_leaf(t, _flat_seed(g, t, create_graph))
+            else:
+                push(t._seg, t._rec, g)
+        wanted = {}  # (id(seg), rec) -> positions in inputs, for non-leaf inputs
+        if inputs is not None:
+            for i, t in enumerate(inputs):
+                if t._seg is not None:
+                    wanted.setdefault((id(t._seg), t._rec), []).append(i)
 
     prev_mode = _gm_state.grad_enabled
     # (not the context manager: one object less per call)
@@ -169,7 +169,11 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     prev_plain = getattr(_mode, "plain", False)
     _mode.plain = plain = inputs is None and accumulate and not create_graph
     try:
-        while heap:
+        if alone is not None:
+            _sweep_segment(alone, [(roots[0]._rec, seeds[0], False)], retain_graph,
+                           create_graph, _NO_WANTED, results, leaf_totals, add_leaf, None,
+                           _no_more)
+        while alone is None and heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
             _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results,
@@ -181,14 +185,42 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
                           leaf_totals.values(), plain, inputs, results, accumulate, create_graph)
 
 
+def _alone(roots, seeds, inputs, create_graph):
+    """The one segment a backward sweeps, where there is nothing to queue: one root on a CPU
+    segment whose imports are all CPU leaves (no older segment to sweep after it), outside
+    anomaly mode, its saved values present, ``inputs`` (if any) leaves and the seed on the
+    CPU; else None. (``loss.backward()`` and a Hessian-vector product's two gradients: the
+    queue of segments, pending seeds and wanted records cost ~4 µs of a ~45 µs
+    ``(a * b).sum().backward()``.)"""
+    if len(roots) != 1:
+        return None
+    seg = roots[0]._seg
+    seed = seeds[0]
+    if seg is None or seg.device or seg.refill is not None or tape.anomaly[0] or (
+            type(seed._data) is DeviceArray if create_graph else type(seed) is not np.ndarray):
+        return None
+    for src in seg.imports.values():
+        if type(src) is tuple or type(src._data) is DeviceArray:
+            return None
+    for t in inputs or ():
+        if t._seg is not None:
+            return None
+    return seg
+
+
+_NO_WANTED = {}  # (a segment swept alone: its inputs are leaves, no records wanted; not written)
+
+
+def _no_more():
+    return 0  # (a segment swept alone: nothing after it)
+
+
 def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, leaf_totals,
                    add_leaf, push, more):
     """Sweep ``seg`` from ``seed_list`` (``(record, gradient, whether the sweep may keep
     it)``); hand what reaches its imports on to ``add_leaf`` (leaves) and ``push`` (older
     segments), the gradients of ``wanted`` records (``(id(seg), rec)`` -> positions) to
-    ``results``; free or retire the segment. ``more()``: whether segments remain to sweep.
-    (``add_leaf`` None: ``_add_leaf`` into ``leaf_totals``, for a sweep whose imports are CPU
-    leaves: only a sweep that holds adjoints apart hands them to a function.)"""
+    ``results``; free or retire the segment. ``more()``: whether segments remain to sweep."""
     if seg.refill is not None:  # its saved values were dropped: recomputed first
         seg.refill(seg)
     begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
@@ -216,8 +248,7 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
         if numeric and not sw.held:  # the common case, read straight from the arena
             _imports_from_arena(sw, leaf_totals, add_leaf, push, more)
         else:
-            _imports(sw, add_leaf or partial(_add_leaf, leaf_totals, create_graph), push,
-                     create_graph)
+            _imports(sw, add_leaf, push, create_graph)
         if not retain_graph:
             sw.free()
         else:
@@ -227,48 +258,6 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
             tape.retire(seg)
     finally:
         end_sweep(seg)
-
-
-def run_plain(root, seed, inputs=None, retain_graph=False, create_graph=False):
-    """``run((root,), [seed], retain_graph, create_graph, inputs, accumulate=inputs is
-    None)``, where ``root``'s segment is all there is to sweep: a CPU segment whose imports
-    are all CPU leaves (no other segment after it), outside anomaly mode, its saved values
-    present, ``inputs`` (if any) leaves and ``seed`` on the CPU. The same sweep and leaf
-    accumulation as ``run``, without its queue of segments and its wanted records (~4 µs of a
-    ~45 µs ``(a * b).sum().backward()``). ``backward`` and ``grad`` come here first; the
-    result is ``run``'s (an empty tuple without ``inputs``), or None, having done nothing,
-    where ``run`` must do it."""
-    seg = root._seg
-    if seg is None or seg.device or seg.refill is not None or tape.anomaly[0] or (
-            type(seed._data) is DeviceArray if create_graph else type(seed) is not np.ndarray):
-        return None
-    for src in seg.imports.values():
-        if type(src) is tuple or type(src._data) is DeviceArray:
-            return None
-    leaf_totals = {}
-    create_graph = bool(create_graph)  # (the grad-mode flag below: a bool, as ``run`` sets)
-    accumulate = inputs is None
-    plain = accumulate and not create_graph
-    prev_mode, _gm_state.grad_enabled = _gm_state.grad_enabled, create_graph
-    prev_plain, _mode.plain = getattr(_mode, "plain", False), plain
-    try:
-        _sweep_segment(seg, [(root._rec, seed, False)], retain_graph, create_graph, _NO_WANTED,
-                       None, leaf_totals, None, None, _no_more)
-    finally:
-        _gm_state.grad_enabled = prev_mode
-        _mode.plain = prev_plain
-    results = _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
-                             leaf_totals.values(), plain, inputs,
-                             None if accumulate else [None] * len(inputs), accumulate,
-                             create_graph)
-    return () if accumulate else results
-
-
-_NO_WANTED = {}  # (``run_plain``'s inputs are leaves: no records wanted; never written)
-
-
-def _no_more():
-    return 0  # (``run_plain`` sweeps one segment: nothing after it)
 
 
 def _finish_leaves(rest, plain, inputs, results, accumulate, create_graph):

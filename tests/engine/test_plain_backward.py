@@ -1,6 +1,6 @@
 """``backward`` and ``grad`` (of one output, with respect to leaves) on a graph of one segment
-whose inputs are all leaves run the driver's short path (``autograd.driver.run_plain``): the
-same sweep and accumulation as the general driver, without its queue of segments. Its results
+whose inputs are all leaves sweep that segment alone (``autograd.driver._alone``): the same
+sweep and accumulation as the general driver, without its queue of segments. Its results
 must be the general path's bit for bit, PyTorch's within rounding, and every case the short
 path does not cover must reach the general one."""
 
@@ -12,7 +12,7 @@ from tapegrad.autograd import driver
 
 
 class ShortPath:
-    """``run_plain`` counted: ``calls`` [taken, declined]; with ``off`` set it declines
+    """``_alone`` counted: ``calls`` [taken, declined]; with ``off`` set it declines
     everything (the general driver's results, for comparison)."""
 
     def __init__(self, real):
@@ -35,11 +35,8 @@ class ShortPath:
 
 @pytest.fixture
 def short(monkeypatch):
-    import tapegrad.autograd as ag
-
-    path = ShortPath(driver.run_plain)
-    monkeypatch.setattr(driver, "run_plain", path)
-    monkeypatch.setattr(ag, "run_plain", path)
+    path = ShortPath(driver._alone)
+    monkeypatch.setattr(driver, "_alone", path)
     return path
 
 
@@ -186,10 +183,10 @@ def test_grad_of_leaves_on_the_short_path(short):
     hx = x * 3.0
     (gh,) = tg.autograd.grad((hx * hx).sum(), hx)  # not a leaf: the general driver
     np.testing.assert_allclose(gh.detach().numpy(), 6 * x.detach().numpy(), rtol=1e-15)
-    assert short.calls == [3, 0]
+    assert short.calls == [3, 1]
     with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
         tg.autograd.grad((x * 2.0).sum(), u)
-    assert short.calls == [4, 0]
+    assert short.calls == [4, 1]
 
 
 def test_hessian_vector_product_against_pytorch(short):
