@@ -2,7 +2,8 @@
 
 Everything here is a composite of tapegrad ops (no derivative rules of its own), so gradients
 of any order come from the ops. Stable forms are used where PyTorch uses them (log-sum-exp,
-log-sigmoid, clamped logs in ``binary_cross_entropy``). ``gelu`` uses ``erf``, the op of
+log-sigmoid, clamped logs in ``binary_cross_entropy``, whose CPU form is an op of
+``ops/bce.py`` with PyTorch's derivatives). ``gelu`` uses ``erf``, the op of
 ``ops/extra.py`` (its backward is written in tapegrad ops, so it is twice differentiable too).
 
 Example:
@@ -22,6 +23,7 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..ops import activations as _activations
+from ..ops import bce as _bce
 from ..ops import layer_norm as _layer_norm
 from ..ops import linear as _linear
 from ..ops import nll as _nll
@@ -502,10 +504,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     xv = _np(x)
     if xv.size and (np.any(xv < 0) or np.any(xv > 1) or np.any(np.isnan(xv))):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    with np.errstate(divide="ignore"):
-        lx = O.clamp(O.log(x), min=-100.0)
-        l1x = O.clamp(O.log(1.0 - x), min=-100.0)
-    loss = -(y * lx + (1.0 - y) * l1x)
+    loss = _bce.bce(x, y)  # one op, PyTorch's derivatives (finite at 0 and 1)
+    if loss is None:  # (CUDA, vmap, tg.compile's tracer: the composition)
+        with np.errstate(divide="ignore"):
+            lx = O.clamp(O.log(x), min=-100.0)
+            l1x = O.clamp(O.log1p(-x), min=-100.0)
+        loss = (y - 1.0) * l1x - y * lx
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
