@@ -9,6 +9,7 @@ captured tensor), a ``.grad`` change, or a call of an optimizer's or scheduler's
 import numpy as np
 
 from .. import grad_mode as _gm
+from ..ops.index_keys import ints_first
 from ..tensor import Tensor
 from . import ir
 from .ir import Unsupported
@@ -92,10 +93,14 @@ def setitem(tr, x, key, value, result):
             tr.g.effect("guard", (count,), expected=tr.g.val[count], why="the size of a mask")
         new = tr.e("mask_assign", (old, m, v))
     else:
-        from .handlers import _key_part
+        from .handlers import _key_part, list_key
 
-        items = key if isinstance(key, tuple) else (key,)
-        new = tr.e("assign", (old, v), key=tuple(_key_part(tr, k) for k in items))
+        if type(key) is list and list_key(key):
+            raise Unsupported("a list of sequences as an index")
+        items = tuple(_key_part(tr, k) for k in (key if isinstance(key, tuple) else (key,)))
+        if ints_first(items) is not None:  # (integers select first in eager: PyTorch's rule)
+            raise Unsupported("integers among index arrays in __setitem__")
+        new = tr.e("assign", (old, v), key=items)
     _written(tr, x, new, "__setitem__")
 
 

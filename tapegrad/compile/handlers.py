@@ -6,6 +6,7 @@ eager call received, ``result`` is what it returned. An op without a handler rej
 
 import numpy as np
 
+from ..ops.index_keys import ints_first
 from ..tensor import Tensor
 from . import ir, losses
 from .ir import Unsupported
@@ -149,11 +150,20 @@ def transpose(tr, x, d0, d1, result):
     permute(tr, x, axes, result, "transpose")
 
 
+def list_key(key):
+    """Whether eager reads the list ``key`` as a tuple of indices (PyTorch's rule for a list
+    holding sequences, tensors, slices, None or Ellipsis), which a trace does not follow."""
+    return any(k is None or k is Ellipsis or isinstance(k, (Tensor, list, tuple, np.ndarray,
+                                                              slice)) for k in key)
+
+
 def _key_part(tr, k):
     if isinstance(k, Tensor):
         if id(k) in tr.cur and tr.g.nodes[tr.g.producer[tr.cur[id(k)]]].op != "const":
             raise Unsupported("indexing with a tensor computed in the function")
         arr = np.asarray(k._data)
+        if arr.dtype == np.uint8:  # (a mask to PyTorch and eager)
+            raise Unsupported("a uint8 tensor index")
     elif isinstance(k, np.ndarray):
         if id(k) in tr.cur:
             raise Unsupported("indexing with an array argument")
@@ -179,8 +189,14 @@ def getitem(tr, x, key, result):
         tr.g.effect("guard", (count,), expected=tr.g.val[count], why="the size of a mask")
         tr.out(result, tr.e("mask_select", (a, m)), "mask indexing")
         return
+    if type(key) is list and list_key(key):
+        raise Unsupported("a list of sequences as an index")
     items = key if isinstance(key, tuple) else (key,)
     items = tuple(_key_part(tr, k) for k in items)
+    split = ints_first(items)
+    if split is not None:  # integers among arrays select first, as in eager (PyTorch's rule)
+        a = tr.e("getitem", (a,), key=split[0] + (Ellipsis,))
+        items = split[1]
     if any(k is Ellipsis for k in items) or all(not isinstance(k, np.ndarray) for k in items):
         items = items + (Ellipsis,) if Ellipsis not in items else items
     if result._base is not None:

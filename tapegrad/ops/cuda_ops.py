@@ -21,6 +21,7 @@ from ..registry import Op
 from ..tensor import Tensor, _make
 from . import record as R
 from .shapes import c_strides
+from .index_keys import positions
 
 _F64 = np.dtype(np.float64)
 MIXED = ("Expected all tensors to be on the same device, but found at least two devices, "
@@ -245,6 +246,8 @@ def clamp_value(xd, lo, hi):
 
 
 _COMPARE = ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor")
+_LOGICAL_OF_BOOL = {"bitwise_and": "logical_and", "bitwise_or": "logical_or",
+                    "bitwise_xor": "logical_xor"}
 
 
 def compare(name, a, b):
@@ -252,6 +255,10 @@ def compare(name, a, b):
     CPU tensors and arrays are PyTorch's mixed-device error)."""
     from .shapes import broadcast_shapes
 
+    logical = _LOGICAL_OF_BOOL.get(name)
+    if logical is not None and all(type(v) is bool or getattr(v, "dtype", None) == np.bool_
+                                   for v in (a, b)):
+        name = logical  # (of bool operands, ``&`` is ``logical_and``: a clamp's mask)
     if name not in _COMPARE:
         raise NotImplementedError(f"{name} on cuda tensors is not implemented in tapegrad's "
                                   "CUDA backend")
@@ -326,7 +333,7 @@ def write(d, value, casting):
 def store(xd, key, v):
     """``xd[key] = v`` in place (the flat positions on the host, the writes on the device);
     ValueError when v does not broadcast, as NumPy's assignment."""
-    ids = np.arange(xd.size, dtype=np.int64).reshape(xd.shape)[key]
+    ids = positions(xd.shape, key)
     if type(v) is not DeviceArray:
         v = to_device(np.asarray(v, xd.dtype))
     if np.broadcast_shapes(v.shape, ids.shape) != ids.shape:

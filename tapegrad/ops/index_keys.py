@@ -2,6 +2,9 @@
 strides and offset computed from the key (the sweep's strided-gather parameters), with a plan
 kept per (shape, key) so a key seen before skips that arithmetic (``ops.movement.getitem``)."""
 
+import math
+import warnings
+
 import numpy as np
 
 from ..device import DeviceArray
@@ -23,23 +26,98 @@ def is_basic(key):
     return True
 
 
+_INDEX_DTYPE_MSG = "tensors used as indices must be long, int, byte or bool tensors"
+_INDEX_DTYPES = frozenset(np.dtype(t) for t in (np.int64, np.int32, np.uint8, np.bool_))
+
+
+def _sequence_as_tuple(key):
+    """PyTorch reads a short list holding sequences, tensors, slices, None or Ellipsis as a
+    tuple of indices (``a[[[0, 1], [1, 2]]]`` is ``a[[0, 1], [1, 2]]``), with a warning; NumPy
+    reads it as one array."""
+    if len(key) >= 32:
+        return False
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, (Tensor, list, tuple, np.ndarray, slice)):
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is "
+                          "deprecated; use x[tuple(seq)] instead of x[seq]", UserWarning,
+                          stacklevel=4)
+            return True
+    return False
+
+
 def index_key(key):
-    """Tensors in an index become NumPy arrays; lists become arrays."""
+    """Tensors in an index become NumPy arrays (a uint8 tensor a mask, as PyTorch reads it);
+    lists become arrays."""
+    if type(key) is list and _sequence_as_tuple(key):
+        key = tuple(key)
     items = key if isinstance(key, tuple) else (key,)
     out = []
     for k in items:
         if isinstance(k, Tensor):
             if k._rg and k.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                raise IndexError(_INDEX_DTYPE_MSG)
             k = k._data.host() if type(k._data) is DeviceArray else np.asarray(k._data)
-            if k.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if k.dtype not in _INDEX_DTYPES:
+                raise IndexError(_INDEX_DTYPE_MSG)
+            if k.dtype == np.uint8:
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
+                              "dtype torch.bool instead.", UserWarning, stacklevel=4)
+                k = k.astype(np.bool_)
         elif isinstance(k, list):
             k = np.asarray(k)
             if k.size == 0 and k.dtype.kind == "f":
                 k = k.astype(np.int64)  # PyTorch: an empty list is an empty integer index
         out.append(k)
     return tuple(out) if isinstance(key, tuple) or len(out) != 1 else out[0]
+
+
+def _is_int(k):
+    """An integer index: a Python or NumPy integer, or a 0-d integer array (a 0-d tensor's)."""
+    if isinstance(k, (int, np.integer)):
+        return not isinstance(k, (bool, np.bool_))
+    return type(k) is np.ndarray and k.ndim == 0 and k.dtype.kind in "iu"
+
+
+def ints_first(key):
+    """``(integers, rest)`` for an index (``index_key``'s) holding both integers and arrays,
+    such that ``v[integers][rest]`` is PyTorch's ``v[key]``, else None.
+
+    PyTorch selects with the integers first (basic indexing), then indexes with the arrays;
+    NumPy broadcasts the integers with the arrays, which moves the arrays' dims to the front
+    when a slice separates them: ``a[1, :, idx]`` of a (2, 3, 4) ``a`` and two indices is
+    (3, 2) in PyTorch, (2, 3) in NumPy."""
+    if type(key) is not tuple:
+        return None
+    has_int = has_array = False
+    for k in key:
+        if _is_int(k):
+            has_int = True
+        elif type(k) is np.ndarray or isinstance(k, (bool, np.bool_)):
+            has_array = True
+    if not (has_int and has_array):
+        return None
+    first, rest = [], []
+    for k in key:
+        if _is_int(k):
+            first.append(int(k))
+        elif k is Ellipsis:
+            first.append(k)
+            rest.append(k)
+        elif k is None or isinstance(k, (bool, np.bool_)):
+            rest.append(k)  # (a new dim: nothing to select over)
+        else:  # a slice, an integer array (one dim) or a mask (as many as it has)
+            first.extend([slice(None)] * (k.ndim if type(k) is np.ndarray and
+                                          k.dtype == np.bool_ else 1))
+            rest.append(k)
+    return tuple(first), tuple(rest)
+
+
+def positions(shape, key):
+    """Each selected element's flat position in an array of ``shape``: ``arange[key]``, with
+    PyTorch's reading of integers among arrays (``ints_first``)."""
+    ids = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
+    split = ints_first(key)
+    return ids[key] if split is None else ids[split[0]][split[1]]
 
 
 def basic_view(xd, items, value):

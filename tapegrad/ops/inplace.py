@@ -32,7 +32,8 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from . import movement as M
-from .index_keys import index_key as _index_key, is_basic as _is_basic
+from .index_keys import index_key as _index_key, ints_first as _ints_first
+from .index_keys import is_basic as _is_basic, positions as _positions
 from .movement import broadcast_to, gather_index, reshape
 from .shapes import expand_error
 from .shapes import torch_dtype_name as _torch_name
@@ -395,7 +396,7 @@ def setitem(x, key, value):
         bump_version(x)
         return
     xd = x._arr()
-    ids = np.arange(xd.size, dtype=np.int64).reshape(xd.shape)[key]
+    ids = _positions(xd.shape, key)
     v = R.as_tensor(value)
     if type(xd) is DeviceArray and type(v._data) is not DeviceArray:
         v = v.to(x.device)
@@ -414,8 +415,12 @@ def setitem(x, key, value):
 def _store(xd, key, v):
     if type(xd) is DeviceArray:
         _cuda().store(xd, key, v)
-    else:
+        return
+    split = _ints_first(key)
+    if split is None:
         xd[key] = v
+    else:  # integers among arrays select first, as PyTorch (a view of xd, written through)
+        xd[split[0]][split[1]] = v
 
 
 def _cuda():
@@ -427,7 +432,7 @@ def _cuda():
 def _setitem_error(e, xd, key, v):
     if "read-only" in str(e):
         return RuntimeError(_OVERLAP_MSG)
-    target = np.shape(np.empty(xd.shape)[key])
+    target = np.shape(_positions(xd.shape, key))
     # PyTorch: a slice (basic key) expands the value; integer arrays and masks (index_put)
     # report the shape mismatch
     basic = _is_basic(key) and expand_error(np.shape(v), target)

@@ -28,6 +28,7 @@ from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, p
 from .shapes import permutations as _permutations
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
 from .index_keys import basic_view as _basic_view, index_key as _index_key
+from .index_keys import ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, plan_key as _plan_key, view_plans as _view_plans
 from .shapes import torch_dtype_name as _torch_name
 
@@ -542,6 +543,9 @@ def getitem(x, key):
     if not basic:
         key = _index_key(key)
         basic = _is_basic(key)  # a 0-d integer tensor is not basic: it stays advanced
+        split = None if basic else _ints_first(key)
+        if split is not None:  # integers among arrays: PyTorch selects with them first
+            return getitem(getitem(x, split[0]), split[1])
     xd = x._arr()
     shape = xd.shape
     if basic:

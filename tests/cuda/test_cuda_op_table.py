@@ -89,6 +89,11 @@ CASES = {
                                                             training=True), A, P),
     "_bce_with_logits_c": (lambda x, y: tg.nn.functional.binary_cross_entropy_with_logits(
         x, y, reduction="none"), A, P),
+    "_binary_cross_entropy": (lambda x, y: tg.nn.functional.binary_cross_entropy(
+        tg.sigmoid(x), y - 1.0, reduction="none"), A, P),
+    "_binary_cross_entropy_backward": (lambda x, y: tg.autograd.grad(
+        tg.nn.functional.binary_cross_entropy(tg.sigmoid(x), y - 1.0).sum(), x,
+        create_graph=True)[0], A, P),
     "_mse_loss_c": (lambda x, y: tg.nn.functional.mse_loss(x, y, reduction="none"), A, P),
     "_huber_loss_c": (lambda x, y: tg.nn.functional.huber_loss(x * 3.0, y, reduction="none"), A,
                       P),
@@ -224,3 +229,11 @@ def test_linalg_second_order_through_the_host():
         assert h.device == dev
         hs.append(h.cpu().numpy())
     np.testing.assert_allclose(hs[1], hs[0], rtol=1e-10)
+
+
+def test_bitwise_ops_of_bool_tensors_are_the_logical_ones():
+    a, b = np.array([True, False, True, False]), np.array([True, True, False, False])
+    x, y = tg.tensor(a, device="cuda"), tg.tensor(b, device="cuda")
+    for got, want in (((x & y), a & b), ((x | y), a | b), ((x ^ y), a ^ b), ((x & True), a)):
+        assert got.dtype == np.bool_
+        np.testing.assert_array_equal(got.cpu().numpy(), want)
