@@ -1,5 +1,6 @@
 """Tensor hooks, retain_grad and post-accumulate hooks, as in PyTorch."""
 
+import re
 import warnings
 
 import numpy as np
@@ -136,6 +137,15 @@ def test_hook_errors():
     t.register_hook(lambda g: 3)
     with pytest.raises(TypeError, match="expected Variable, but hook returned 'int'"):
         (t * 1).sum().backward()
+    # a hook may not change the gradient's dtype (a leaf's .grad would be of another type)
+    for make in (lambda: leaf([1.0, 2.0]), lambda: leaf([1.0, 2.0]) * 1):
+        for to, name in ((tg.float32, "Float"), (tg.int64, "Long")):
+            z = make()
+            z.register_hook(lambda g, to=to: g.to(to))
+            with pytest.raises(RuntimeError, match=re.escape(
+                    "hook '<lambda>' has changed the type of value (was torch.DoubleTensor got "
+                    f"torch.{name}Tensor)")):
+                (z * 2).sum().backward()
 
 
 def test_hook_exception_leaves_library_usable():
@@ -184,6 +194,25 @@ def test_post_accumulate_hook_can_update_in_place():
     w.register_post_accumulate_grad_hook(step)
     (w * w).sum().backward()
     assert w.tolist() == [0.0, 0.0] and w.grad is None
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_post_accumulate_hooks_run_in_the_backwards_grad_mode(create_graph):
+    """As PyTorch: grad mode off inside the hook (unless create_graph), so an update of the
+    parameter needs no ``no_grad`` of its own."""
+    w, modes = leaf([1.0, 2.0]), []
+
+    def step(p):
+        modes.append(tg.is_grad_enabled())
+        if not create_graph:
+            p.sub_(0.1 * p.grad)
+            p.grad = None
+
+    w.register_post_accumulate_grad_hook(step)
+    (w ** 2).sum().backward(create_graph=create_graph)
+    assert modes == [create_graph] and tg.is_grad_enabled()
+    if not create_graph:
+        np.testing.assert_allclose(w.detach().numpy(), [0.8, 1.6], rtol=1e-15)
 
 
 def test_hooks_match_torch(torch):

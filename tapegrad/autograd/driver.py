@@ -269,7 +269,7 @@ def _finish_leaves(rest, plain, inputs, results, accumulate, create_graph):
             continue  # not asked for: PyTorch runs neither its hooks nor its accumulation
         if plain and not leaf._hooks and leaf._rg and _add_into_grad(leaf, total):
             if leaf._post_hooks:
-                run_post_accumulate_hooks(leaf)
+                run_post_accumulate_hooks(leaf, create_graph)
             continue
         if view:  # (a view of an arena: the gradient's own memory from here on)
             total = np.array(total)
@@ -285,7 +285,7 @@ def _finish_leaves(rest, plain, inputs, results, accumulate, create_graph):
             if leaf._rg:  # PyTorch: a leaf switched to requires_grad=False keeps its .grad
                 _accumulate(leaf, g, create_graph, owned=g is own)
             if leaf._post_hooks:
-                run_post_accumulate_hooks(leaf)
+                run_post_accumulate_hooks(leaf, create_graph)
     if inputs is not None:
         for i, t in enumerate(inputs):
             if t._seg is not None and results[i] is not None:

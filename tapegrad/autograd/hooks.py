@@ -11,6 +11,7 @@ import weakref
 import numpy as np
 
 from .. import tape
+from ..grad_mode import set_grad_enabled
 from ..tensor import Tensor, _make
 
 
@@ -98,11 +99,23 @@ def _apply(hooks, g):
             continue
         if not isinstance(res, Tensor):
             raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
+        name = getattr(h, "__name__", repr(h))
         if res.shape != g.shape:
-            name = getattr(h, "__name__", repr(h))
             raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if res.dtype != g.dtype or res.is_cuda != g.is_cuda:
+            what = "type" if res.is_cuda == g.is_cuda else "device"
+            raise RuntimeError(f"hook '{name}' has changed the {what} of value (was "
+                               f"{_type_name(g)} got {_type_name(res)})")
         g = res
     return g
+
+
+def _type_name(t):
+    """PyTorch's name of a tensor's type in messages: ``torch.DoubleTensor``,
+    ``torch.cuda.FloatTensor``."""
+    from ..ops.shapes import torch_dtype_name
+
+    return f"torch.{'cuda.' if t.is_cuda else ''}{torch_dtype_name(t.dtype)}Tensor"
 
 
 def run_tensor_hooks(seg, r, sw):
@@ -136,6 +149,9 @@ def run_leaf_hooks(leaf, g):
     return _apply(leaf._hooks, g) if leaf._hooks else g
 
 
-def run_post_accumulate_hooks(leaf):
-    for h in list(leaf._post_hooks or ()):
-        h(leaf)
+def run_post_accumulate_hooks(leaf, create_graph=False):
+    """After ``leaf.grad`` was accumulated: its hooks, with grad mode what the backward's is
+    (off unless ``create_graph``, as PyTorch: an optimizer step inside one runs as is)."""
+    with set_grad_enabled(create_graph):
+        for h in list(leaf._post_hooks or ()):
+            h(leaf)
