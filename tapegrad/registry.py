@@ -139,6 +139,7 @@ class Op(IntEnum):
     VECTOR_NORM2 = 1046  # ops/vector_norm.py: the 2-norm, as PyTorch's LinalgVectorNormBackward0
     BCE = 1047  # ops/bce.py: binary_cross_entropy per element, PyTorch's derivatives
     BCE_BACKWARD = 1048  # its first derivative, an op of its own (create_graph)
+    DEPENDS = 1049  # ops/backward_ops.py: a derivative depending on saved values, zero slope
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
 

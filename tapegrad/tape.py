@@ -46,6 +46,7 @@ OP, A, B, AUX, V, SIZE = range(NFIELDS)
 CODE_MASK = 0xFFFF
 FREED = 1 << 16  # the record was swept without retain_graph; its saved values are gone
 HOOKED = 1 << 17  # the sweep pauses here so Python can run tensor hooks / retain_grad
+PRUNED = 1 << 18  # only in a sweep's own copy of the records: off the paths it needs
 
 _FLUSH_INTS = NFIELDS * 4096  # pending Python ints moved into the int64 buffer at a time
 _SPARE_RECORDS = 32  # rows a grown record buffer keeps free beyond what it holds

@@ -323,6 +323,13 @@ OP_TABLE = [
     ("vector_norm2", lambda a: tg.linalg.vector_norm(a * a, 2, 1) ** 3, [_X]),
     ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
         a, b, reduction="none"), [_X, _Y]),
+    ("bce", lambda a, b: tg.nn.functional.binary_cross_entropy(
+        tg.sigmoid(a), tg.sigmoid(b), reduction="none"), [_X, _Y]),
+    ("bce_backward", lambda a, b: tg.autograd.grad(tg.nn.functional.binary_cross_entropy(
+        tg.sigmoid(a), tg.sigmoid(b)), a, create_graph=True)[0], [_X, _Y]),
+    # relu's derivative of a constant seed: linked to relu's result (``depends``), as PyTorch's
+    ("depends", lambda a: tg.autograd.grad(tg.relu(a).sum(), a, create_graph=True)[0] * a,
+     [_X]),
     ("mse_loss", lambda a, b: tg.nn.functional.mse_loss(a, b, reduction="none"), [_X, _Y]),
     ("huber_loss", lambda a, b: tg.nn.functional.huber_loss(a * 2.0, b, reduction="none",
                                                             delta=0.8), [_X, _Y]),
@@ -650,3 +657,38 @@ def test_sigmoid_gradient_is_one_record_and_matches_torch(torch):
     for a, b in zip(got, want):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12,
                                    atol=1e-14)
+
+
+_RELU_FAMILY = {
+    "relu": lambda L, v: L.relu(v),
+    "leaky_relu": lambda L, v: L.nn.functional.leaky_relu(v, 0.1),
+    "hardtanh": lambda L, v: L.nn.functional.hardtanh(v),
+    "relu6": lambda L, v: L.nn.functional.relu6(v),
+    "clamp": lambda L, v: v.clamp(-0.5, 0.5),  # a composition of masks in PyTorch: constant
+}
+
+
+@pytest.mark.parametrize("name", sorted(_RELU_FAMILY))
+def test_gradient_penalty_of_a_relu_layer(name):
+    """A gradient of a ReLU layer from a constant seed requires grad, as PyTorch's (its
+    derivative is an op of the saved result there): a penalty on it differentiates to zeros,
+    not to an error; clamp's stays constant, as PyTorch's."""
+    def run(L):
+        w = L.tensor(np.array([[1.0, -2.0], [0.5, 1.0]]), requires_grad=True)
+        out = _RELU_FAMILY[name](L, w @ L.tensor(np.array([1.0, 1.0])))
+        (g,) = L.autograd.grad(out.sum(), w, create_graph=True)
+        if not g.requires_grad:
+            return False, g.detach().numpy(), None
+        (g ** 2).sum().backward()
+        return True, g.detach().numpy(), w.grad.numpy()
+
+    ours = run(tg)
+    assert ours[0] == (name != "clamp")
+    if ours[0]:
+        np.testing.assert_array_equal(ours[2], np.zeros((2, 2)))
+    torch = pytest.importorskip("torch")
+    theirs = run(torch)
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1:], theirs[1:]):
+        if a is not None:
+            np.testing.assert_array_equal(a, b)

@@ -20,6 +20,7 @@ from ..engine.arena import most_of_arena
 from ..engine.sweep import Sweep, begin_sweep, end_sweep
 from .function import custom_vjp_numeric
 from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
+from .prune import Pruning
 from .inplace import check_python_record, check_reached
 from .retape import RetapeSweep
 
@@ -136,6 +137,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     add_leaf = partial(_add_leaf, leaf_totals, create_graph)
     results = [None] * len(inputs) if inputs is not None else None
     alone = _alone(roots, seeds, inputs, create_graph)
+    wanted = _NO_WANTED
     if alone is None:  # segments in a queue, newest first
         pending, heap = {}, []
 
@@ -162,6 +164,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             for i, t in enumerate(inputs):
                 if t._seg is not None:
                     wanted.setdefault((id(t._seg), t._rec), []).append(i)
+    # with inputs: only what leads to them is swept (``prune``)
+    pruning = None if inputs is None else Pruning({id(t) for t in inputs if t._seg is None},
+                                                  wanted)
 
     prev_mode = _gm_state.grad_enabled
     # (not the context manager: one object less per call)
@@ -172,12 +177,12 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         if alone is not None:
             _sweep_segment(alone, [(roots[0]._rec, seeds[0], False)], retain_graph,
                            create_graph, _NO_WANTED, results, leaf_totals, add_leaf, None,
-                           _no_more)
+                           _no_more, pruning)
         while alone is None and heap:
             _, key = heapq.heappop(heap)
             seg, seed_list = pending.pop(key)
             _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results,
-                           leaf_totals, add_leaf, push, heap.__len__)
+                           leaf_totals, add_leaf, push, heap.__len__, pruning)
     finally:
         _gm_state.grad_enabled = prev_mode
         _mode.plain = prev_plain
@@ -216,11 +221,12 @@ def _no_more():
 
 
 def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, leaf_totals,
-                   add_leaf, push, more):
+                   add_leaf, push, more, pruning=None):
     """Sweep ``seg`` from ``seed_list`` (``(record, gradient, whether the sweep may keep
     it)``); hand what reaches its imports on to ``add_leaf`` (leaves) and ``push`` (older
     segments), the gradients of ``wanted`` records (``(id(seg), rec)`` -> positions) to
-    ``results``; free or retire the segment. ``more()``: whether segments remain to sweep."""
+    ``results``; free or retire the segment. ``more()``: whether segments remain to sweep;
+    ``pruning``: a backward with inputs, which sweeps only what leads to them."""
     if seg.refill is not None:  # its saved values were dropped: recomputed first
         seg.refill(seg)
     begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
@@ -230,6 +236,10 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
             sw, pauses = _sweep_for(seg, top, create_graph)
         else:
             sw, pauses = Sweep(seg, top), PAUSES
+        if pruning is not None and hasattr(sw, "prune"):  # (the device sweep: all of it)
+            masks = pruning.masks(seg)
+            if masks is not None:
+                sw.prune(*masks)
         numeric = type(sw) is Sweep
         if numeric:  # adjoints read after the sweep: imports, inputs=
             sw.keep = {rec for sid, rec in wanted if sid == id(seg)} if wanted else _NOTHING
@@ -314,6 +324,8 @@ def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
     are still to be swept (``more()``, asked at the end): then they are copied, so that the
     arena is released before the next sweep."""
     seg, adj, offs, reached = sw.seg, sw.adj, sw.offs, sw.reached
+    if sw.needed is not None:  # (pruned: what leads to no input asked for stays here)
+        reached = reached & sw.needed
     n = len(reached)
     views = None if len(adj) <= _SMALL_ARENA else []
     for r, src in list(seg.imports.items()):
@@ -342,8 +354,9 @@ def _imports_from_arena(sw, leaf_totals, add_leaf, push, more):
 def _imports(sw, add_leaf, push, create_graph):
     """``_imports_from_arena`` for any sweep."""
     take = getattr(sw, "take", None)  # the CPU sweep hands large adjoints over
+    needed = getattr(sw, "needed", None)
     for r, src in list(sw.seg.imports.items()):
-        if not _is_reached(sw, r):
+        if not _is_reached(sw, r) or needed is not None and not needed[r]:
             continue
         g, owned = take(r) if take is not None else (sw.grad_of(r), False)
         if isinstance(src, Tensor):

@@ -21,7 +21,7 @@ from .. import tape
 from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
-from ..ops.backward_ops import sigmoid_backward, tanh_backward
+from ..ops.backward_ops import depends, sigmoid_backward, tanh_backward
 from ..ops.elementwise import _const_op, add, mul, where
 from ..ops.linalg import matmul
 from ..ops.movement import transpose, unsqueeze
@@ -146,6 +146,33 @@ def _matmul_2d_rule(g, ins, needs):
     return None
 
 
+# ops whose derivative PyTorch records as an op of the saved values (relu's
+# ``threshold_backward(grad, result)``, ``leaky_relu_backward``, ``hardtanh_backward``): it
+# requires grad whenever they do, also where its formula here only compares them (clamp's,
+# ``where``'s and ``maximum``'s are compositions of masks there too: they stay constant)
+_OWN_DERIVATIVE_OP = frozenset(int(o) for o in (Op.RELU, Op.LEAKY_RELU, Op.HARDTANH))
+
+
+def _linked(grads, saved):
+    """``grads`` whose tensors that require no grad depend on the ``saved`` values that do
+    (``backward_ops.depends``, with a zero derivative), as PyTorch's derivative op of them."""
+    deps = None
+    out = None
+    for k, gi in enumerate(grads):
+        if type(gi) is Tensor and not gi._rg and type(gi._data) in _CPU_VALUES:
+            if deps is None:
+                deps = [t for t in saved if t is not None and t._rg]
+                if not deps:
+                    return grads
+            if out is None:
+                out = list(grads)
+            out[k] = depends(gi, deps)
+    return grads if out is None else tuple(out)
+
+
+_CPU_VALUES = (float, np.ndarray)
+
+
 class RetapeSweep:
     def __init__(self, seg):
         self.seg = seg
@@ -155,6 +182,12 @@ class RetapeSweep:
         # each record's fields as Python ints: a small segment's in one call, a large one's
         # (of which a backward may reach a few records) one record at a time
         self.rows = recs.tolist() if len(recs) <= _ROWS_AT_ONCE else {}
+        self.needed = self.pruned = None  # see engine.sweep.Sweep.prune
+
+    def prune(self, needed, runs):
+        """Records whose VJP does not run are passed over (``autograd.prune``)."""
+        self.needed = needed
+        self.pruned = {r for r in range(len(self.recs)) if not runs[r]}
 
     def _row(self, r):
         rows = self.rows
@@ -194,11 +227,16 @@ class RetapeSweep:
         seg, recs, heap, adj = self.seg, self.recs, self.heap, self.adj
         while heap and -heap[0] >= stop:
             r = -heapq.heappop(heap)
+            pruned = self.pruned and r in self.pruned
+            if pruned and not self.needed[r]:
+                continue  # off every path to the inputs asked for: not run
             row = self._row(r)
             opw = seg.buf.item(r, _OP)  # live flags: a pause may have freed records
             if opw & _HOOKED:
                 pauses.hooks(seg, r, self)
                 opw = seg.buf.item(r, _OP)
+            if pruned:
+                continue  # an input asked for, its hooks run: its VJP is not
             code = opw & _CODE
             if opw & _FREED and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
@@ -313,16 +351,18 @@ class RetapeSweep:
                 c1 = seg.faux[aux + 1]
         special = _SPECIAL.get(code)
         if special is not None:
-            return special(g, x, y, out, m, c0, c1)
-        fx, fy = _rules.get(code, d)
-        # only the inputs that are recorded: a constant's formula would record dead ops
-        return (fx(g, x, y, out, m, c0, c1) if a >= 0 and fx is not None else None,
-                fy(g, x, y, out, m, c0, c1) if b >= 0 and fy is not None else None)
+            grads = special(g, x, y, out, m, c0, c1)
+        else:
+            fx, fy = _rules.get(code, d)
+            # only the inputs that are recorded: a constant's formula would record dead ops
+            grads = (fx(g, x, y, out, m, c0, c1) if a >= 0 and fx is not None else None,
+                     fy(g, x, y, out, m, c0, c1) if b >= 0 and fy is not None else None)
+        return _linked(grads, (x, y, out)) if code in _OWN_DERIVATIVE_OP else grads
 
     def free(self):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric
         sweep does (the records emitted now keep their own references to what they need)."""
         n = len(self.recs)
         reached = np.zeros(n, np.uint8)
-        reached[[r for r in self.adj if r < n]] = 1
+        reached[[r for r in self.adj if r < n and not (self.pruned and r in self.pruned)]] = 1
         free_records(self.seg, reached)

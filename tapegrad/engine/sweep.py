@@ -44,6 +44,7 @@ _GATHER_S = int(Op.GATHER_STRIDED)
 # (record fields and flags as module constants: read at every return of the compiled loop)
 _OP, _SIZE, _HOOKED, _FREED, _CODE_MASK = tape.OP, tape.SIZE, tape.HOOKED, tape.FREED, \
     tape.CODE_MASK
+_PRUNED = tape.PRUNED
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
 
@@ -217,6 +218,18 @@ class Sweep:
         # records whose adjoint the caller reads after the sweep (None: every record); the
         # other held adjoints are dropped once their record is swept, so NumPy reuses them
         self.keep = None
+        # a backward with ``inputs``: records whose adjoint leads to one (None: all), and
+        # those whose VJP does not run (``prune``)
+        self.needed = self.pruned = None
+
+    def prune(self, needed, runs):
+        """Sweep only what a backward with ``inputs`` needs (``autograd.prune``): records
+        whose VJP does not run (``runs[r]`` false) are flagged ``PRUNED`` in a private copy
+        of the records, where the compiled loop stops and Python passes over them."""
+        n = len(self.recs)
+        self.needed = np.frombuffer(bytes(needed[:n]), np.uint8)
+        self.pruned = np.flatnonzero(np.frombuffer(bytes(runs[:n]), np.uint8) == 0)
+        self.recs = self._refresh()
 
     def seed(self, r, g, owned=False):
         """Add ``g`` into the adjoint of record ``r``; ``owned``: ``g`` is the caller's
@@ -292,6 +305,14 @@ class Sweep:
                 if p < 0:
                     break
                 opw = recs.item(p, _OP)
+            if opw & _PRUNED and not (opw & _HOOKED and hooked_done != p and self.needed[p]):
+                # off every path to the inputs asked for (an input asked for: after its hooks,
+                # which PyTorch runs on a gradient it returns): its VJP is not run
+                scratch[_PENDING] -= 1
+                if scratch[_PENDING] == 0:
+                    break
+                r, resume = p - 1, -1
+                continue
             if opw & _HOOKED and hooked_done != p:
                 hooked_done = p
                 if free:
@@ -299,6 +320,9 @@ class Sweep:
                 pauses.hooks(seg, p, self)
                 recs = self._refresh()
                 opw = recs.item(p, _OP)
+                if opw & _PRUNED:
+                    r, resume = p, -1  # (back to the test above, its hooks done)
+                    continue
             code = opw & _CODE_MASK
             if code < PYTHON_BASE and kernels.is_elementwise(k) and kernels.leaves(code):
                 k = kernel(False, self.adj.dtype)  # a map esweep leaves: sweep resumes at p
@@ -330,7 +354,7 @@ class Sweep:
                 r, resume = p, p
         self.spares = None  # (their memory back to NumPy before the next segment's arena)
         if tape.inplace_epoch[0] != seg.epoch:  # else nothing was modified in place since
-            pauses.check_reached(seg, recs, self.reached)  # after the loop: every reached record
+            pauses.check_reached(seg, recs, self.executed())  # after the loop: every record run
 
     def _flag_swept(self, p):
         """Flag FREED the reached records above ``p`` not flagged yet (each record once)."""
@@ -338,15 +362,27 @@ class Sweep:
         if hi > p + 1:
             with self.seg.lock:
                 recs = self.seg.buf
-                _mark_freed(recs[p + 1 : hi], self.reached[p + 1 : hi], tape.FREED,
+                _mark_freed(recs[p + 1 : hi], self.executed()[p + 1 : hi], tape.FREED,
                             tape.CODE_MASK, PYTHON_BASE, _nsaved(), _freed_out(hi - p - 1))
             self.swept_above = p + 1
 
     def _refresh(self):
         """The record view as it is now (after a pause, the buffer may have moved; the
-        saved-float table this sweep reads is its own, ``tabs``, and stays where it is)."""
+        saved-float table this sweep reads is its own, ``tabs``, and stays where it is); a
+        pruned sweep's own copy of it, flags as they are now."""
         recs = self.recs = self.seg.buf[: len(self.recs)]
+        if self.pruned is not None and len(self.pruned):
+            recs = self.recs = recs.copy()
+            recs[self.pruned, _OP] |= _PRUNED
         return recs
+
+    def executed(self):
+        """The records whose VJP this sweep ran (what it frees and checks)."""
+        if self.pruned is None or not len(self.pruned):
+            return self.reached
+        done = self.reached.copy()
+        done[self.pruned] = 0
+        return done
 
     def _transpose_vjp(self, p):
         """The VJP of the large transposing map ``p`` (``_transposing``) in tiles."""
@@ -460,7 +496,7 @@ class Sweep:
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
-        self.recs = free_records(self.seg, self.reached)
+        self.recs = free_records(self.seg, self.executed())
 
 
 class sweeping:

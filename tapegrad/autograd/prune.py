@@ -1,0 +1,77 @@
+"""Which records a backward with ``inputs`` needs (``autograd.grad``, ``backward(inputs=...)``).
+
+PyTorch runs only the part of the graph between the outputs and the inputs asked for: a node
+off every path to them is not executed, so its saved values may be freed or modified in place,
+its custom backward may raise, its hooks do not run. The sweep here does the same with two
+masks per segment, from one pass over its records in tape order:
+
+* ``needed[r]``: record ``r``'s adjoint leads to a gradient asked for: ``r`` is an input asked
+  for, an import of a leaf asked for (or of a needed record of an older segment), or one of its
+  own inputs is needed;
+* ``runs[r]``: its VJP runs: one of its inputs is needed (an input asked for whose own inputs
+  are not needed gets its gradient, and its VJP is not run, as in PyTorch). Imports count as
+  running (they have no VJP; whether their adjoint is handed on is ``needed``).
+
+A segment whose every import is needed needs every record (each record depends on some import):
+``masks`` returns None and the sweep is the usual one, as for every Hessian-vector product.
+"""
+
+from .. import tape
+from ..registry import PYTHON_BASE, Op
+
+_IMPORT = int(Op.IMPORT)
+_OP, _A, _B, _AUX = tape.OP, tape.A, tape.B, tape.AUX
+
+
+class Pruning:
+    """The masks of the segments of one backward, computed once per segment."""
+
+    def __init__(self, leaf_ids, wanted):
+        self.leaf_ids = leaf_ids  # ids of the leaves asked for
+        self.wanted = wanted  # (id(segment), record) of the non-leaves asked for
+        self.memo = {}  # id(segment) -> (needed, runs) or None
+
+    def masks(self, seg):
+        """``(needed, runs)`` of ``seg`` (bytearrays over its records), or None where every
+        record is needed."""
+        key = id(seg)
+        if key in self.memo:
+            return self.memo[key]
+        need_of = {}
+        for r, src in list(seg.imports.items()):
+            if type(src) is tuple:
+                up = self.masks(src[0])
+                need_of[r] = up is None or src[1] >= len(up[0]) or up[0][src[1]]
+            else:
+                need_of[r] = id(src) in self.leaf_ids
+        if all(need_of.values()):  # (a Hessian-vector product's: nothing else is read)
+            self.memo[key] = None
+            return None
+        recs = seg.records()
+        n = len(recs)
+        needed = bytearray(n)
+        for r, need in need_of.items():
+            if r < n:
+                needed[r] = need
+        for sid, rec in self.wanted:
+            if sid == key and rec < n:
+                needed[rec] = 1
+        runs = bytearray(n)
+        ops, a, b, aux = (recs[:, k].tolist() for k in (_OP, _A, _B, _AUX))
+        for r in range(n):
+            code = ops[r] & tape.CODE_MASK
+            if code == _IMPORT:
+                runs[r] = 1
+                continue
+            if code >= PYTHON_BASE:
+                slots = getattr(seg.pyaux[aux[r]], "slots", None)
+                if slots is None:  # (inputs unknown here: run it, as before)
+                    runs[r] = needed[r] = 1
+                    continue
+                go = any(s >= 0 and needed[s] for s in slots)
+            else:
+                go = (a[r] >= 0 and needed[a[r]]) or (b[r] >= 0 and needed[b[r]])
+            if go:
+                runs[r] = needed[r] = 1
+        self.memo[key] = needed, runs
+        return needed, runs
