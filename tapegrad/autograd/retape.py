@@ -22,7 +22,7 @@ from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
 from ..ops.backward_ops import depends, sigmoid_backward, tanh_backward
-from ..ops.elementwise import _const_op, add, mul, where
+from ..ops.elementwise import _const_op, add, exp, mul, sigmoid, where
 from ..ops.linalg import matmul
 from ..ops.movement import transpose, unsqueeze
 from ..registry import PYTHON_BASE, REGISTRY, Op
@@ -123,7 +123,23 @@ def _sigmoid_rule(g, x, y, out, m, c0, c1):
     return (sigmoid_backward(g, out), None)
 
 
-_SPECIAL = {int(Op.POWC): _powc_rule, int(Op.TANH): _tanh_rule, int(Op.SIGMOID): _sigmoid_rule}
+def _elu_rule(g, x, y, out, m, c0, c1):
+    """ELU's formula ``where(x <= 0, g * c0 * exp(x), g)`` with PyTorch's second derivative:
+    zero at 0 (its double backward masks ``x < 0``), where exp reads 0 instead of x (the same
+    value; and no inf of exp at x = +inf reaches the discarded branch's derivative)."""
+    return (where(x <= 0.0, g * c0 * exp(where(x < 0.0, x, 0.0)), g), None)
+
+
+def _softplus_rule(g, x, y, out, m, c0, c1):
+    """SOFTPLUS's formula ``where(x * c0 > c1, g, g * sigmoid(x * c0))`` with PyTorch's second
+    derivative: zero where ``x * c0`` is the threshold (its double backward masks ``<``),
+    where sigmoid reads the threshold itself (the same value)."""
+    bx = x * c0
+    return (where(bx > c1, g, g * sigmoid(where(bx == c1, c1, bx))), None)
+
+
+_SPECIAL = {int(Op.POWC): _powc_rule, int(Op.TANH): _tanh_rule, int(Op.SIGMOID): _sigmoid_rule,
+            int(Op.ELU): _elu_rule, int(Op.SOFTPLUS): _softplus_rule}
 
 
 def _matmul_2d_rule(g, ins, needs):

@@ -99,6 +99,8 @@ def celu(input, alpha=1.0, inplace=False, *, alpha_out=None):
     x = _t(input)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
+    if alpha == 1 and _activations.fusable(x):  # ELU's one record (and its derivatives)
+        return _activations.elu(x, 1.0 if alpha_out is None else alpha_out)
     neg = O.expm1(O.clamp(x, max=0.0) / alpha) if alpha != 1 else O.expm1(O.clamp(x, max=0.0))
     return O.where(x <= 0, neg * (alpha if alpha_out is None else alpha_out), x)
 
