@@ -155,28 +155,45 @@ def from_numpy(arr):
     return _make(check_dtype(arr))
 
 
-def _factory(np_fn):
+def _factory(np_fn, name):
     def fn(*size, dtype=None, device=None, requires_grad=False, out=None):
         shape = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        return _on(device, _finish(np_fn(tuple(int(s) for s in shape), dtype or _default()),
-                                   requires_grad))
+        shape = tuple(int(s) for s in shape)
+        _check_sizes(shape, name)
+        return _on(device, _finish(np_fn(shape, dtype or _default()), requires_grad))
 
-    fn.__name__ = np_fn.__name__
+    fn.__name__ = name
     return fn
 
 
-zeros = _factory(np.zeros)
-ones = _factory(np.ones)
-empty = _factory(np.zeros)  # NOTE: zero-filled: uninitialised memory buys nothing here
+def _check_sizes(shape, name):
+    """A negative size: PyTorch's error (zeros words it its own way)."""
+    for s in shape:
+        if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(shape)}")
+
+
+zeros = _factory(np.zeros, "zeros")
+ones = _factory(np.ones, "ones")
+empty = _factory(np.zeros, "empty")  # NOTE: zero-filled: uninitialised memory buys nothing
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
+    _check_sizes(shape, "full")
     arr = _python_floats(fill_value, np.full(shape, fill_value, dtype=dtype), dtype)
     return _on(device, _finish(arr, requires_grad))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    lo, hi = (0, start) if end is None else (start, end)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (hi - lo) * step < 0:  # (NumPy: an empty array)
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     arr = np.arange(start, end, step, dtype=dtype) if end is not None else \
         np.arange(start, dtype=dtype)
     arr = _python_floats(start, arr, dtype)

@@ -335,3 +335,53 @@ def test_hostile_calls_never_crash_the_interpreter():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "survived [2.0, 4.0, 6.0]" in proc.stdout
+
+
+# PyTorch's exception type and words for bad arguments (the calls are library-neutral)
+PYTORCH_ERRORS = {
+    "float of several elements": (lambda L: float(L.tensor([1.0, 2.0])), ValueError,
+                                  "only one element tensors can be converted to Python scalars"),
+    "int of several elements": (lambda L: int(L.tensor([1.0, 2.0])), ValueError,
+                                "only one element tensors can be converted to Python scalars"),
+    "sum over a repeated dim": (lambda L: L.ones(2, 3).sum(dim=(1, -1)), RuntimeError,
+                                "dim 1 appears multiple times in the list of dims"),
+    "mean over a repeated dim": (lambda L: L.ones(2, 3).mean((0, 0)), RuntimeError,
+                                 "dim 0 appears multiple times in the list of dims"),
+    "flip of a repeated dim": (lambda L: L.ones(2, 3).flip(0, 0), RuntimeError,
+                               "dim 0 appears multiple times in the list of dims"),
+    "arange with the wrong sign": (lambda L: L.arange(0, 5, -1), RuntimeError,
+                                   "upper bound and lower bound inconsistent with step sign"),
+    "arange with a zero step": (lambda L: L.arange(0, 5, 0), RuntimeError,
+                                "step must be nonzero"),
+    "where of a float condition": (lambda L: L.where(L.tensor([1.0, 0.0]), L.ones(2), L.ones(2)),
+                                   RuntimeError, "where expected condition to be a boolean "
+                                   "tensor, but got a tensor with dtype "),
+    "zeros of a negative size": (lambda L: L.zeros(2, -3), RuntimeError,
+                                 "zeros: Dimension size must be non-negative."),
+    "ones of a negative size": (lambda L: L.ones((-1, 2)), RuntimeError,
+                                "Trying to create tensor with negative dimension -1: [-1, 2]"),
+    "index_select out of range": (lambda L: L.index_select(L.ones(2), 0, L.tensor([2])),
+                                  IndexError, "index out of range in self"),
+    "index_select of -1": (lambda L: L.index_select(L.ones(2), 0, L.tensor([-1])), IndexError,
+                           "index out of range in self"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PYTORCH_ERRORS))
+def test_bad_arguments_get_pytorchs_error(name):
+    call, kind, words = PYTORCH_ERRORS[name]
+    with pytest.raises(kind) as ours:
+        call(tg)
+    assert str(ours.value).startswith(words)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(kind) as theirs:
+        call(torch)
+    assert str(theirs.value).startswith(words)
+
+
+def test_flip_takes_dims_as_arguments_or_a_tuple():
+    x = tg.arange(6.0).reshape(2, 3)
+    want = np.arange(6.0).reshape(2, 3)[::-1, ::-1]
+    for y in (x.flip(0, 1), x.flip((0, 1)), tg.flip(x, (0, 1)), tg.flip(x, [1, 0])):
+        np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(x.flip(1).numpy(), want[::-1])

@@ -369,3 +369,16 @@ def test_hooks_of_a_tensor_that_is_gone_match_torch():
         layer(x).backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_backward_with_a_non_leaf_input_retains_its_grad():
+    """As PyTorch: ``backward(inputs=[h])`` fills ``h.grad`` and makes ``h`` retain it, so a
+    later backward adds into it."""
+    x = leaf([1.0, 2.0])
+    h = x.exp()
+    y = (h * x).sum()
+    y.backward(inputs=[h], retain_graph=True)
+    assert h.retains_grad and x.grad is None
+    y.backward()
+    np.testing.assert_array_equal(h.grad.numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) * [2.0, 3.0], rtol=1e-15)

@@ -19,7 +19,7 @@ from ..engine.pauses import Pauses
 from ..engine.arena import most_of_arena
 from ..engine.sweep import Sweep, begin_sweep, end_sweep
 from .function import custom_vjp_numeric
-from .hooks import run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
+from .hooks import retain_grad, run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .prune import Pruning
 from .inplace import check_python_record, check_reached
 from .retape import RetapeSweep
@@ -300,8 +300,10 @@ def _finish_leaves(rest, plain, inputs, results, accumulate, create_graph):
         for i, t in enumerate(inputs):
             if t._seg is not None and results[i] is not None:
                 results[i] = _shaped(results[i], t, create_graph)
-                if accumulate:  # non-leaf inputs= get their .grad (as in PyTorch)
-                    _accumulate(t, results[i], create_graph)
+                if accumulate:  # non-leaf inputs= get their .grad and retain it from
+                    _accumulate(t, results[i], create_graph)  # here on (as in PyTorch)
+                    if not t._retains:
+                        retain_grad(t)
     return results
 
 

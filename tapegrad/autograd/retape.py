@@ -22,7 +22,7 @@ from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
 from ..ops.backward_ops import depends, sigmoid_backward, tanh_backward
-from ..ops.elementwise import _const_op, add, exp, mul, sigmoid, where
+from ..ops.elementwise import _const_op, add, exp, mul, select, sigmoid, where
 from ..ops.linalg import matmul
 from ..ops.movement import transpose, unsqueeze
 from ..registry import PYTHON_BASE, REGISTRY, Op
@@ -67,7 +67,7 @@ def _fold_where(cond, a, b):
     """``where`` for rules: a Python/NumPy bool condition selects a branch without a record."""
     if cond is True or cond is False or type(cond).__name__ == "bool_":
         return a if cond else b  # a constant branch stays a number: flat() makes it constant
-    return where(cond, a, b)
+    return select(cond, a, b)  # (WHERE's rule reads its saved 0/1 mask)
 
 
 class _Rules:

@@ -20,7 +20,7 @@ from ..registry import TORCH_POWERS as _TORCH_POWERS, Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
 from .movement import broadcast_to
-from .shapes import broadcast_shapes, size_of
+from .shapes import broadcast_shapes, size_of, torch_dtype_name as _torch_name
 from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
                           is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
                           scalar_fallback as _scalar_fallback)
@@ -548,6 +548,14 @@ def where(condition, x=None, y=None):
         if type(cond) is DeviceArray:
             cond = cond.host()
         return tuple(_make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
+    if isinstance(condition, Tensor) and condition.dtype != np.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a "
+                           f"tensor with dtype {_torch_name(condition.dtype)}")
+    return select(condition, x, y)
+
+
+def select(condition, x, y):
+    """``where`` of any condition (nonzero is true): derivative rules pass saved 0/1 masks."""
     if any(isinstance(t, Tensor) and type(t._data) is DeviceArray for t in (condition, x, y)):
         return _where_cuda(condition, x, y)
     cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)

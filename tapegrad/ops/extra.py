@@ -397,6 +397,9 @@ def take_along_dim(input, indices, dim=None):
 def index_select(input, dim, index):
     x = R.as_tensor(input)
     i = _index_array(index, "index_select").reshape(-1)
+    if i.size and (i.min() < 0 or i.max() >= (x.shape[norm_dim(int(dim), x.ndim)] if x.ndim
+                                              else 1)):
+        raise IndexError("index out of range in self")  # (no wrap-around of -1, as PyTorch)
     if x.ndim == 0:
         return _take(x, _ids(())[...].reshape(1)[i].reshape(()) if i.size == 1 else i * 0)
     d = norm_dim(int(dim), x.ndim)

@@ -409,7 +409,9 @@ def expand(x, *sizes):
     return broadcast_to(x, shape)
 
 
-def flip(x, dims):
+def flip(x, *dims):
+    """``x`` with the order of ``dims`` reversed (``x.flip(0, 1)`` or ``flip(x, (0, 1))``)."""
+    dims = dims[0] if len(dims) == 1 else dims
     x = R.as_tensor(x)
     dims = norm_dims(dims, x.ndim) if not isinstance(dims, int) else (norm_dim(dims, x.ndim),)
     shape = x.shape

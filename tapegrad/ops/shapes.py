@@ -86,9 +86,12 @@ def norm_dims(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
-        dim = (int(dim),)
-    dims = tuple(sorted({norm_dim(int(d), ndim) for d in dim}))
-    return dims
+        return (norm_dim(int(dim), ndim),)
+    dims = [norm_dim(int(d), ndim) for d in dim]
+    if len(set(dims)) != len(dims):
+        d = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
 
 
 def size_of(shape):
