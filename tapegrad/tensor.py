@@ -76,8 +76,8 @@ class Tensor:
     _base = None  # the tensor this one is a view of
     _bseg = None  # the base's history when this view's history was recorded (see
     _brec = -1  # ops/inplace.refresh_view: a view of a base modified in place is regathered)
-    _multi = None  # (op name, output index) for an output of unbind/split/chunk (views that
-    # PyTorch forbids modifying in place)
+    _multi = None  # (op name, output index) for an output of unbind/split/chunk, plus "custom"
+    # for a custom Function's output view (views that PyTorch forbids modifying in place)
     _hooks = None  # list of hook functions (see autograd/hooks)
     _post_hooks = None
     _retains = False

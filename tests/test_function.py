@@ -1,6 +1,7 @@
 """Custom autograd Functions, as PyTorch's torch.autograd.Function."""
 
 import gc
+import re
 import weakref
 
 import numpy as np
@@ -482,3 +483,41 @@ def test_ctx_does_not_keep_its_segment_alive():
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_output_views_of_a_custom_function_may_not_be_modified_in_place():
+    """As PyTorch: an output that is a view (or an input returned as it is) modified in place,
+    or whose base is, would bypass the custom backward: an error, not a wrong gradient."""
+    class First(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[:1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return tg.cat([g * 5.0, tg.zeros(1)])
+
+    class Same(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 5.0
+
+    tail = "This view was created inside a custom Function (or because an input was returned"
+    for fn, change, words in ((First, "out", "is being modified inplace"),
+                              (First, "base", "its base or another view of its base has been "
+                                              "modified inplace"),
+                              (Same, "out", "is being modified inplace")):
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 1.0
+        y = fn.apply(h)
+        with pytest.raises(RuntimeError, match=f"Output 0 of {fn.__name__} is a view and "
+                                               f"{words}. {re.escape(tail)}"):
+            (y if change == "out" else h).mul_(2.0)
+            y.sum().backward()
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    First.apply(x * 1.0).sum().backward()  # untouched: the custom backward's gradient
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 0.0])

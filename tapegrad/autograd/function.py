@@ -317,7 +317,8 @@ def _record(cls, ctx, args, outs):
             node.out_meta.append(None)
             result.append(o)
             continue
-        if id(o) in in_ids and id(o) not in dirty:
+        aliased = id(o) in in_ids and id(o) not in dirty
+        if aliased:
             o = _alias_output(o)  # an input returned unchanged is a new tensor (as in PyTorch)
         node.out_meta.append((o.shape, o.dtype))
         if id(o) in non_diff or o.dtype.kind not in "fc":
@@ -326,6 +327,8 @@ def _record(cls, ctx, args, outs):
             continue
         r = tape.record(seg, Op.OUTPUT, crec, -1, -1, tape._width(o),
                         narrow=o.dtype == np.float32)
+        if aliased or o._base is not None:  # a view: in place, it would bypass the backward
+            o._multi = (cls.__name__, len(node.out_recs), "custom")
         node.out_recs.append(r)
         o._seg, o._rec, o._rg = seg, r, True
         result.append(o)

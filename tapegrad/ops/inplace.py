@@ -48,6 +48,20 @@ INFERENCE_MSG = ("Inplace update to inference tensor outside InferenceMode is no
 MULTI_VIEW_MSG = (". This view is the output of a function that returns multiple views. Such "
                   "functions do not allow the output views to be modified inplace. You should "
                   "replace the inplace operation by an out-of-place one.")
+CUSTOM_VIEW_MSG = (". This view was created inside a custom Function (or because an input was "
+                   "returned as-is) and the autograd logic to handle view+inplace would override "
+                   "the custom backward associated with the custom Function, leading to incorrect "
+                   "gradients. This behavior is forbidden. You can fix this by cloning the output "
+                   "of the custom Function.")
+
+
+def _view_tail(multi):
+    """The end of the message for an output view modified in place: ``multi`` is ``(op name,
+    output index)`` (a view of unbind/split/chunk) or ``(name, index, "custom")`` (an output
+    of a custom Function that is a view, or an input returned as it is)."""
+    return CUSTOM_VIEW_MSG if len(multi) > 2 else MULTI_VIEW_MSG
+
+
 _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to "
                 "a single memory location. Please clone() the tensor before performing the "
                 "operation.")
@@ -94,7 +108,7 @@ def check_inplace(x, view_msg=False, grad_operand=False):
             raise RuntimeError((f"Output {multi[1]} of {multi[0]} is a view" if x._rg else
                                 "A view was created in no_grad mode") +
                                " and is being modified inplace" +
-                               ("" if x._rg else " with grad mode enabled") + MULTI_VIEW_MSG)
+                               ("" if x._rg else " with grad mode enabled") + _view_tail(multi))
         base = storage_base(x)
         # PyTorch: a view that requires grad whose base is a leaf (even one that does not
         # require grad, e.g. arange(9).reshape(3, 3).requires_grad_().T)
@@ -135,7 +149,7 @@ def refresh_view(x):
         raise RuntimeError((f"Output {x._multi[1]} of {x._multi[0]} is a view" if x._rg else
                             "A view was created in no_grad mode") +
                            " and its base or another view of its base has been modified inplace"
-                           + ("" if x._rg else " with grad mode enabled") + MULTI_VIEW_MSG)
+                           + ("" if x._rg else " with grad mode enabled") + _view_tail(x._multi))
     if base is not x and base._rg and _gm.is_grad_enabled():
         _set_history(x, reshape(gather_index(base, view_positions(x, base)), x.shape))
     x._bseg, x._brec = x._base._seg, x._base._rec
