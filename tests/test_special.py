@@ -73,3 +73,16 @@ def test_softmax_family_and_aliases():
                                                                             rel=1e-14)
     assert tg.special.xlogy(tg.tensor([0.0, 2.0]), tg.tensor([0.0, 3.0])).tolist() == \
         [0.0, 2.0 * math.log(3.0)]
+
+
+def test_sinc_derivatives_at_zero():
+    """sinc at 0: 1, and its derivatives 0, -pi²/3, 0, pi⁴/5 (PyTorch: nan from the second)."""
+    x = tg.tensor([0.0, 0.5], requires_grad=True)
+    d = tg.special.sinc(x)
+    got = [d.detach().numpy()[0]]
+    for _ in range(4):
+        (d,) = tg.autograd.grad(d.sum(), x, create_graph=True)
+        got.append(d.detach().numpy()[0])
+    np.testing.assert_allclose(got, [1.0, 0.0, -math.pi ** 2 / 3, 0.0, math.pi ** 4 / 5],
+                               rtol=1e-14, atol=1e-15)
+    assert tg.autograd.gradgradcheck(tg.special.sinc, (tg.tensor([0.3, -1.2], requires_grad=True),))

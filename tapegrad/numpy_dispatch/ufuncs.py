@@ -68,12 +68,18 @@ radians = _scale(math.pi / 180.0)
 
 
 def sinc(x):
-    """sin(pi x) / (pi x), 1 at 0 (whose derivative, 0, is what PyTorch gives)."""
+    """sin(pi x) / (pi x); at 0 its Taylor polynomial ``1 - u²/6 + u⁴/120`` (``u = pi x``):
+    the value 1, and the derivatives of sinc there to the fourth order (PyTorch's second is
+    nan)."""
     x = _t(x)
     x = x if x.dtype.kind == "f" else x.to(np.float64)
     zero = _vals(x) == 0
     safe = _op("where")(zero, _t(np.ones((), x.dtype)), x) * math.pi
-    return _op("where")(zero, _t(np.ones((), x.dtype)), _op("sin")(safe) / safe)
+    if not zero.any():
+        return _op("sin")(safe) / safe
+    u2 = (x * math.pi) ** 2
+    near = 1.0 - u2 * (1.0 / 6.0) + u2 * u2 * (1.0 / 120.0)
+    return _op("where")(zero, near, _op("sin")(safe) / safe)
 
 
 def _nan_skipping(extreme):
