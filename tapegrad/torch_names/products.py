@@ -243,8 +243,8 @@ def logdet(input):
     """``log det``: NaN for a negative determinant, -inf for a singular matrix."""
     sign, logabs = _LA.slogdet(input)
     s = vals(sign)
-    if (s < 0).any():
-        logabs = logabs + const(np.where(s < 0, np.nan, 0.0).astype(logabs.dtype))
+    if (s < 0).any():  # (a constant nan there, as PyTorch's where: no gradient flows to it)
+        logabs = _ops.where(const(s < 0), const(np.array(np.nan, logabs.dtype)), logabs)
     return logabs
 
 

@@ -231,3 +231,14 @@ def test_small_operands_stored_by_columns_are_multiplied_as_rows(rng):
 def test_mismatched_two_dim_product_keeps_pytorch_message():
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
         tg.ones(2, 3, requires_grad=True) @ tg.ones(4, 5)
+
+
+def test_logdet_of_a_negative_determinant_is_nan_with_a_zero_gradient():
+    """As PyTorch: nan where the determinant is negative, and no gradient flows from it."""
+    b = tg.tensor(np.array([[[0.0, 1.0], [1.0, 0.0]], [[2.0, 0.0], [0.0, 3.0]]]),
+                  requires_grad=True)
+    v = tg.logdet(b)
+    assert np.isnan(v.detach().numpy()[0]) and v.detach().numpy()[1] == pytest.approx(np.log(6))
+    v.sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [np.zeros((2, 2)), np.diag([0.5, 1 / 3])],
+                               rtol=1e-15)
