@@ -31,6 +31,8 @@ from ._sweep_dispatch import TILED as _TILED, _transposing
 from .arena import _arena, _as_arena_array, _private, most_of_arena
 from .arena import slot_kinds  # noqa: F401 (for the tests' view)
 from .numpy_records import BIG, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
+from .release import _freed_out, _mark_freed, _nsaved, free_records
+from .release import begin_sweep, end_sweep, sweeping  # noqa: F401 (re-exported)
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -499,149 +501,11 @@ class Sweep:
         self.recs = free_records(self.seg, self.executed())
 
 
-class sweeping:
-    """``with sweeping(seg):`` marks ``seg`` as being swept for the duration (reentrant,
-    thread-safe; a plain class, not a generator: it runs once per backward). The same as
-    ``begin_sweep(seg)`` ... ``end_sweep(seg)``, which the backward driver calls directly.
-
-    While any sweep of a segment is running or paused, ``free_records`` only flags records:
-    the arrays it would release stay alive (their addresses may be in a compiled loop's hands,
-    on this thread below a pause or on another thread) and are released when the last sweep
-    of the segment ends.
-    """
-
-    __slots__ = ("seg",)
-
-    def __init__(self, seg):
-        self.seg = seg
-
-    def __enter__(self):
-        begin_sweep(self.seg)
-
-    def __exit__(self, *exc):
-        end_sweep(self.seg)
-
-
-def begin_sweep(seg):
-    with seg.lock:
-        seg.active += 1
-
-
-def end_sweep(seg):
-    with seg.lock:
-        seg.active -= 1
-        todo = seg.deferred if seg.active == 0 else None
-        if todo:
-            seg.deferred = []
-    for slots, pyrows in todo or ():
-        _release(seg, slots, pyrows)
-
-
 # arena elements from which large adjoints may be held apart (a ReLU, product and sum of 2.5e5
 # elements: backward 0.55 -> 0.37 ms; GMM and the CNN step, arenas of ~1.9e6, 0-6% faster)
 _OWN_ARENA = 1 << 16
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
 _LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
-
-
-def free_records(seg, reached):
-    """Flag the ``reached`` records of ``seg`` FREED, drop their saved values, retire ``seg``.
-
-    Shared by both sweeps, which call it inside ``sweeping(seg)``; returns the (possibly
-    moved) record buffer.
-    """
-    n = len(reached)
-    out = np.empty(5 * n, np.int64)  # (made here: an array a compiled function returns
-    nsaved = _NSAVED[0] if _NSAVED else _nsaved()  # costs µs to box)
-    with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
-        recs = seg.buf[:n]
-        # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
-        ns, npy = _mark_freed(recs, reached, _FREED, _CODE_MASK, PYTHON_BASE, nsaved, out)
-        slots = out[:ns]
-        pyrows = out[4 * n : 4 * n + npy] if npy else _EMPTY_I
-        later = seg.active > 1  # another sweep of seg is active: it may still read these
-        if later:
-            seg.deferred.append((slots, pyrows))
-    if not later and (ns or npy):
-        _release(seg, slots, pyrows)
-    tape.retire(seg)
-    return recs
-
-
-def _release(seg, slots, pyrows):
-    """Drop the saved arrays ``slots`` (indices into ``seg.avals``) and the saved values of the
-    Python-op records ``pyrows``."""
-    avals = seg.avals
-    # slots ascend: all but the newest may already be in the table
-    aptr = seg._cache.aptr if seg._cache is not None else _EMPTY_I
-    if len(slots) <= _FEW_SLOTS:  # a small graph: item writes beat an indexed assignment
-        na = len(aptr)
-        for i in slots.tolist():
-            avals[i] = None
-            if i < na:
-                aptr[i] = 0
-    else:
-        for i in slots.tolist():
-            avals[i] = None
-        aptr[slots if slots[-1] < len(aptr) else slots[slots < len(aptr)]] = 0
-    if not len(pyrows):
-        return
-    recs = seg.buf
-    for r in pyrows.tolist():
-        entry = seg.pyaux[int(recs[r, tape.AUX])]
-        if hasattr(entry, "release"):
-            entry.release()
-        elif entry.saved is not None:
-            for v in entry.saved:  # (a loop, not any() of a generator: ~0.5 µs a record)
-                if v is not None:
-                    entry.saved = None  # has_saved() now reports the record as freed
-                    entry.out = None
-                    break
-
-
-_FEW_SLOTS = 8  # up to this many released arrays, _release clears their addresses one by one
-_NSAVED = []  # [table]: per opcode below PYTHON_BASE, how many arrays a record saves
-
-
-def _nsaved():
-    if not _NSAVED:
-        table = np.zeros(PYTHON_BASE, np.int64)
-        for code, d in REGISTRY.items():
-            if code < PYTHON_BASE:
-                table[code] = len(d.saves)
-        _NSAVED.append(table)
-    return _NSAVED[0]
-
-
-def _freed_out(n):
-    """The output buffer of ``_mark_freed`` for ``n`` records (arrays made in Python: an
-    array returned by a compiled function costs µs to box)."""
-    return np.empty(5 * n, np.int64)
-
-
-@njit(cache=True)
-def _mark_freed(recs, reached, freed, code_mask, python_base, nsaved, out):
-    """Flag reached records FREED; write the indices of the saved arrays they hold (into
-    ``seg.avals``) to ``out[:4n]`` and the Python-op records among them to ``out[4n:]``;
-    return how many of each."""
-    n = len(reached)
-    slots = out[: 4 * n]
-    pyrows = out[4 * n :]
-    ns = 0
-    npy = 0
-    for r in range(n):
-        if reached[r]:
-            recs[r, 0] |= freed
-            code = recs[r, 0] & code_mask
-            v = recs[r, 4]
-            if v >= 0 and (v & 1) == 1 and code < python_base:
-                for k in range(nsaved[code]):
-                    slots[ns] = (v >> 1) + k
-                    ns += 1
-            if code >= python_base:
-                pyrows[npy] = r
-                npy += 1
-    return ns, npy
 
 
 def _fitted(flat, gi):
