@@ -104,3 +104,18 @@ def test_enable_grad_inside_inference_mode_records_nothing():
             assert tg.is_grad_enabled()
             for y in (x * 2, s * s, x @ x, x.sin()):
                 assert not y.requires_grad and y.grad_fn is None and y.is_inference()
+
+
+def test_views_are_inference_tensors_exactly_when_their_base_is():
+    x = tg.ones(3)
+    with tg.inference_mode():
+        c = tg.ones(2, 2)
+        v = x[:1]  # a view of a normal tensor, made in inference mode
+    assert not v.is_inference()
+    for view in (c[:1], c.t(), c[0], c.view(4)):
+        assert view.is_inference()
+    with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside "
+                                           "InferenceMode"):
+        c[:1].add_(1.0)
+    with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+        tg.ones(2, 2, requires_grad=True) @ c.t()

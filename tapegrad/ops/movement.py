@@ -218,7 +218,9 @@ def _reshape_value(xd, shape):
 
 
 def _share_storage(t, x):
-    """Views share the version counter (and storage) of their base, as in PyTorch."""
+    """Views share the version counter (and storage) of their base, as in PyTorch, and are
+    inference tensors exactly when it is (whatever the mode they are made in)."""
+    t._inference = x._inference
     if type(t._data) is not float and type(x._data) is not float:
         t._vc = x._vcounter()
         base = t._base = x if x._base is None else x._base
