@@ -164,9 +164,10 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             for i, t in enumerate(inputs):
                 if t._seg is not None:
                     wanted.setdefault((id(t._seg), t._rec), []).append(i)
-    # with inputs: only what leads to them is swept (``prune``)
-    pruning = None if inputs is None else Pruning({id(t) for t in inputs if t._seg is None},
-                                                  wanted)
+    # with inputs: only what leads to them is swept (``prune``; not for one segment whose every
+    # import is an input asked for, as both gradients of a Hessian-vector product)
+    pruning = None if inputs is None or alone is not None and _asks_every_import(alone, inputs) \
+        else Pruning({id(t) for t in inputs if t._seg is None}, wanted)
 
     prev_mode = _gm_state.grad_enabled
     # (not the context manager: one object less per call)
@@ -211,6 +212,17 @@ def _alone(roots, seeds, inputs, create_graph):
         if t._seg is not None:
             return None
     return seg
+
+
+def _asks_every_import(seg, inputs):
+    """Whether every import of ``seg`` (leaves: ``_alone``'s) is one of ``inputs``."""
+    for src in seg.imports.values():
+        for t in inputs:
+            if t is src:
+                break
+        else:
+            return False
+    return True
 
 
 _NO_WANTED = {}  # (a segment swept alone: its inputs are leaves, no records wanted; not written)

@@ -498,7 +498,8 @@ class Sweep:
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
-        self.recs = free_records(self.seg, self.executed())
+        self.recs = free_records(self.seg, self.reached if self.pruned is None else
+                                 self.executed())
 
 
 # arena elements from which large adjoints may be held apart (a ReLU, product and sum of 2.5e5
