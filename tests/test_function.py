@@ -521,3 +521,23 @@ def test_output_views_of_a_custom_function_may_not_be_modified_in_place():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     First.apply(x * 1.0).sum().backward()  # untouched: the custom backward's gradient
     np.testing.assert_array_equal(x.grad.numpy(), [5.0, 0.0])
+
+
+def test_a_function_with_both_backward_and_vjp_is_refused_at_backward():
+    class Both(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2.0
+
+        @staticmethod
+        def vjp(ctx, g):
+            return g * 2.0
+
+    y = Both.apply(tg.ones(2, requires_grad=True))  # (PyTorch refuses at backward, too)
+    with pytest.raises(RuntimeError, match="Implementing both 'backward' and 'vjp' for a "
+                                           "custom Function is not allowed"):
+        y.sum().backward()

@@ -407,9 +407,13 @@ def _grads_in(node, get, zeros):
 
 def _call_backward(node, grads):
     cls = node.cls
-    if cls.backward is Function.backward and cls.vjp is Function.vjp:
+    own_backward, own_vjp = cls.backward is not Function.backward, cls.vjp is not Function.vjp
+    if not (own_backward or own_vjp):
         raise NotImplementedError(_NO_BACKWARD)
-    fn = cls.backward if cls.backward is not Function.backward else cls.vjp
+    if own_backward and own_vjp and cls.backward is not cls.vjp:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                           "allowed. You should only implement one of them.")
+    fn = cls.backward if own_backward else cls.vjp
     return fn(node.ctx, *grads)
 
 
