@@ -197,3 +197,12 @@ def test_custom_function_with_complex_values():
     z = tg.tensor([1 + 2j, 3j], requires_grad=True)
     (Twice.apply(z) * (1 - 1j)).real.sum().backward()
     assert np.allclose(z.grad.numpy(), 2 * (1 + 1j))
+
+
+def test_a_complex64_leaf_gets_a_complex64_gradient_under_create_graph():
+    b = tg.tensor(np.array([1 + 2j, 3 - 1j], dtype=np.complex64), requires_grad=True)
+    y = (b * tg.tensor([0.5, 2.0])).abs().sum()  # promoted to complex128 on the way
+    (g,) = tg.autograd.grad(y, b, create_graph=True)
+    (plain,) = tg.autograd.grad((b * tg.tensor([0.5, 2.0])).abs().sum(), b)
+    assert g.dtype == plain.dtype == np.complex64
+    np.testing.assert_allclose(g.detach().numpy(), plain.numpy(), rtol=1e-6)

@@ -444,8 +444,8 @@ def _shaped(total, t, create_graph):
         return _make(arr if arr.dtype is d.dtype else arr.astype(d.dtype))
     if isinstance(total, Tensor):
         g = total.reshape(t.shape) if total.shape != t.shape else total
-        if g.dtype != t.dtype and t.dtype.kind == "f":
-            g = g.to(t.dtype)  # saved values are float64: a float32 input gets a float32 grad
+        if g.dtype != t.dtype and (t.dtype.kind == "f" or t.dtype.kind == g.dtype.kind == "c"):
+            g = g.to(t.dtype)  # a float32 (complex64) input gets a gradient of its own dtype
         return g
     if type(total) is not np.ndarray or type(t._data) is DeviceArray:
         from . import cuda_glue
