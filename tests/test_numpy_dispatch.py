@@ -404,3 +404,16 @@ def test_named_tuple_results_without_grad(f):
     loss = sum((field ** 2).sum() for field in f(x))
     loss.backward()
     assert x.grad is not None and np.all(np.isfinite(x.grad.numpy()))
+
+
+def test_np_where_reads_a_number_condition_as_numpy_does():
+    """``np.where`` on tensors keeps NumPy's reading (nonzero is true); ``tg.where`` wants a
+    bool condition, as torch.where."""
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for cond in (tg.tensor([1.0, 0.0, -2.0]), tg.tensor([1, 0, 5])):
+        y = np.where(cond, a, 0.0)
+        np.testing.assert_array_equal(y.detach().numpy(), [1.0, 0.0, 3.0])
+        with pytest.raises(RuntimeError, match="where expected condition to be a boolean"):
+            tg.where(cond, a, 0.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 1.0])

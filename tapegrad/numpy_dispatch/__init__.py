@@ -432,6 +432,8 @@ def _where(condition, x=_NV, y=_NV):
     if x is _NV and y is _NV:
         return _values_only(np.where)(condition)
     _need(x is not _NV and y is not _NV, "only one of x, y")
+    if isinstance(condition, Tensor) and condition.dtype != np.bool_:
+        condition = condition != 0  # NumPy's reading: nonzero (tg.where wants bool, as torch)
     return _op("where")(condition, x, y)
 
 
