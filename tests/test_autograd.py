@@ -371,3 +371,18 @@ def test_leaf_gradient_owns_its_memory_and_sums_over_segments():
     (a + b).backward()
     assert x.grad is first  # accumulated in place
     np.testing.assert_allclose(first.numpy(), 2 * np.arange(4.0) + 3.0 + 4 * np.arange(4.0))
+
+
+def test_materialize_grads_under_create_graph_and_with_allow_unused_false():
+    """As PyTorch: the zeros of an unused input require grad under create_graph (a leaf, so a
+    gradient of them is None), and ``allow_unused=False`` with ``materialize_grads`` is a
+    ValueError."""
+    x, z = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    plain = tg.autograd.grad((x * 2.0).sum(), [x, z], materialize_grads=True)
+    assert not plain[1].requires_grad and plain[1].tolist() == [0.0, 0.0]
+    graph = tg.autograd.grad((x * 2.0).sum(), [x, z], materialize_grads=True, create_graph=True)
+    assert graph[1].requires_grad and graph[1].is_leaf and graph[1].tolist() == [0.0, 0.0]
+    assert tg.autograd.grad(graph[1].sum(), [x], allow_unused=True) == (None,)
+    with pytest.raises(ValueError, match="Expected allow_unused to be True or not passed when "
+                                         "materialize_grads=True"):
+        tg.autograd.grad((x * 2.0).sum(), [x, z], materialize_grads=True, allow_unused=False)

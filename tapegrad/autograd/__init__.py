@@ -156,6 +156,12 @@ def _zeros_like(t):
     return zeros_like(t)
 
 
+def _zeros_requiring_grad(t):
+    """An unused input's materialized gradient under ``create_graph``: a leaf that requires
+    grad, as PyTorch's (a later ``grad`` of it with ``allow_unused`` gives None)."""
+    return _zeros_like(t).requires_grad_()
+
+
 def _unused_checked(ins, res, allow_unused, zeros):
     """``res`` with PyTorch's error for an unreached input, or ``zeros(t)`` in its place
     (``materialize_grads``: ``zeros`` is not None)."""
@@ -201,6 +207,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     _check_inputs(ins, require_grad=False)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads="
+                         "True, but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
     if retain_graph is None:
@@ -208,8 +217,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     seeds = _seeds(outs, grad_outputs, create_graph)
     _check_inputs(ins)
     res = run(outs, seeds, retain_graph, create_graph, ins, accumulate=False)
-    return tuple(_unused_checked(ins, res, allow_unused,
-                                 _zeros_like if materialize_grads else None))
+    return tuple(_unused_checked(ins, res, allow_unused, (_zeros_requiring_grad if create_graph
+                                                          else _zeros_like)
+                                 if materialize_grads else None))
 
 
 # Installed by tapegrad.func (vmap): gradients where some tensors are batched.
