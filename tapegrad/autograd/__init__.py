@@ -144,8 +144,8 @@ def _check_inputs(ins, require_grad=True):
     check comes after the outputs' own, as in PyTorch's engine)."""
     for t in ins:
         if not isinstance(t, Tensor):
-            raise TypeError("all inputs have to be Tensors or GradientEdges, but got "
-                            f"{type(t).__name__}")
+            raise RuntimeError("all inputs have to be Tensors or GradientEdges, but got "
+                               f"{type(t).__name__}")
         if require_grad and not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
 
