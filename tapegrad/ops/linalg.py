@@ -494,6 +494,23 @@ def _complex_einsum(equation, ts):
     return make_complex(re, im)
 
 
+def _sublist_equation(args):
+    """``(equation, operands)`` of einsum's sublist form: operands alternating with lists of
+    integer subscripts (``Ellipsis`` for ``...``), an optional output list last."""
+    def spelled(sub):
+        try:
+            return "".join("..." if k is Ellipsis else _LETTERS[k] for k in sub)
+        except (IndexError, TypeError):
+            raise ValueError("einsum(): subscript in subscript list is not within the valid "
+                             "range [0, 52)") from None
+
+    pairs, out = (args[:-1], "->" + spelled(args[-1])) if len(args) % 2 else (args, "")
+    return ",".join(spelled(s) for s in pairs[1::2]) + out, tuple(pairs[0::2])
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def einsum(equation, *operands):
     """Einstein summation, e.g. ``'ij,jk->ik'`` (matrix product), ``'bij,bjk->bik'``,
     ``'i,j->ij'``, ``'ii->'`` (trace), ``'ii->i'`` (diagonal), ``'i,ij,j->'``; ``...`` broadcasts.
@@ -503,6 +520,8 @@ def einsum(equation, *operands):
         >>> tg.einsum('ii->', tg.eye(3)).item()
         3.0
     """
+    if not isinstance(equation, str):  # the sublist form: op0, [0, 1], op1, [1, 2], [0, 2]
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ts = [R.as_tensor(t) for t in operands]

@@ -242,3 +242,21 @@ def test_logdet_of_a_negative_determinant_is_nan_with_a_zero_gradient():
     v.sum().backward()
     np.testing.assert_allclose(b.grad.numpy(), [np.zeros((2, 2)), np.diag([0.5, 1 / 3])],
                                rtol=1e-15)
+
+
+def test_einsum_sublist_form():
+    """``einsum(op0, [0, 1], op1, [1, 2], [0, 2])``: integer subscripts, as NumPy and PyTorch
+    take them (Ellipsis for ``...``; without an output list the implicit output)."""
+    a = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = tg.tensor(np.arange(12.0).reshape(3, 4))
+    y = tg.einsum(a, [0, 1], b, [1, 2], [0, 2])
+    np.testing.assert_array_equal(y.detach().numpy(), np.arange(6.0).reshape(2, 3) @
+                                  np.arange(12.0).reshape(3, 4))
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.tile(np.arange(12.0).reshape(3, 4)
+                                                           .sum(1), (2, 1)))
+    assert tuple(tg.einsum(a, [0, 1], b, [1, 2]).shape) == (2, 4)
+    np.testing.assert_array_equal(tg.einsum(a, [Ellipsis, 1], [Ellipsis]).detach().numpy(),
+                                  [3.0, 12.0])
+    with pytest.raises(ValueError, match="subscript in subscript list is not within"):
+        tg.einsum(a, [0, 60])
