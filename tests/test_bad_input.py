@@ -362,6 +362,8 @@ PYTORCH_ERRORS = {
                                 "Trying to create tensor with negative dimension -1: [-1, 2]"),
     "index_select out of range": (lambda L: L.index_select(L.ones(2), 0, L.tensor([2])),
                                   IndexError, "index out of range in self"),
+    "movedim of a repeated dim": (lambda L: L.movedim(L.ones(2, 3), (0, -2), (1, 0)),
+                                  RuntimeError, "movedim: repeated dim in `source` ([0, -2])"),
     "index_select of -1": (lambda L: L.index_select(L.ones(2), 0, L.tensor([-1])), IndexError,
                            "index out of range in self"),
 }

@@ -54,6 +54,10 @@ def movedim(input, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
                            f"dims) should contain the same number of dims as destination "
                            f"({list(dst)} dims)")
+    for name, dims in (("source", src), ("destination", dst)):
+        normal = [d % x.ndim if x.ndim else d for d in dims]
+        if len(set(normal)) != len(normal):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
     return _nd._moveaxis(x, src, dst)
 
 
