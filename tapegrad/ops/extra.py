@@ -228,12 +228,21 @@ def rsqrt(input):
 
 
 def xlogy(input, other):
-    """``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is nan)."""
+    """``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is nan), with PyTorch's
+    derivatives: ``log(other)`` in ``input`` also at ``input == 0`` (0 where ``other <= 0``),
+    ``input / other`` in ``other``. The product of ``input`` and a log that reads 1 where
+    ``input == 0`` and the log would be infinite or nan; the zeros made positive by adding a
+    constant +0.0 there (-0.0 elsewhere: every other value, signed zeros too, unchanged)."""
     x, y = R.as_tensor(input), R.as_tensor(other)
     yd = np.asarray(y._data)
     zero = (np.asarray(x._data) == 0) & ~np.isnan(yd)
-    safe_y = where(_make(zero), 1.0, y) if y.dtype.kind == "f" else y
-    return where(_make(zero), 0.0, mul(x, log(safe_y)))
+    with np.errstate(invalid="ignore"):
+        bad = zero & ((yd <= 0) | (yd == np.inf))
+    safe_y = where(_make(bad), 1.0, y) if bad.any() and y.dtype.kind == "f" else y
+    product = mul(x, log(safe_y))
+    if not zero.any():
+        return product
+    return product + _make(np.where(zero, 0.0, -0.0).astype(product.dtype))
 
 
 def masked_fill(input, mask, value):

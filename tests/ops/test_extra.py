@@ -175,3 +175,30 @@ def test_logcumsumexp_wide_range_is_stable():
         t = torch.tensor(a, requires_grad=True)
         torch.logcumsumexp(t, 0).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-300)
+
+
+def test_xlogy_at_zero_has_pytorchs_values_and_derivatives():
+    """``xlogy(0, y)`` is +0 (NaN for a NaN y) and its derivative in x is log(y) there (0
+    where y <= 0), as PyTorch's; signed zeros elsewhere as ``x * log(y)``."""
+    xs = np.array([0.0, -0.0, 2.0, -2.0, 0.5, np.nan])
+    ys = np.array([0.0, -1.0, 0.5, 1.0, 2.0, np.nan])
+    X, Y = (a.ravel() for a in np.meshgrid(xs, ys))
+    x, y = tg.tensor(X, requires_grad=True), tg.tensor(Y, requires_grad=True)
+    with np.errstate(all="ignore"):
+        v = tg.xlogy(x, y)
+        gx, gy = tg.autograd.grad(v.sum(), (x, y))
+        zero = (X == 0) & ~np.isnan(Y)
+        want_v = np.where(zero, 0.0, X * np.log(Y))
+        want_gx = np.where(zero & (Y <= 0), 0.0, np.log(np.where(zero & (Y <= 0), 1.0, Y)))
+    got = v.detach().numpy()
+    np.testing.assert_array_equal(got, want_v)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want_v))
+    np.testing.assert_array_equal(gx.numpy(), want_gx)
+    ok = (Y > 0) & ~np.isnan(X)
+    np.testing.assert_allclose(gy.numpy()[ok], X[ok] / Y[ok], rtol=1e-15)
+    if torch is not None:
+        xt, yt = torch.tensor(X, requires_grad=True), torch.tensor(Y, requires_grad=True)
+        vt = torch.xlogy(xt, yt)
+        gxt, _ = torch.autograd.grad(vt.sum(), (xt, yt))
+        np.testing.assert_array_equal(got, vt.detach().numpy())
+        np.testing.assert_array_equal(gx.numpy(), gxt.numpy())
