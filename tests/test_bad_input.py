@@ -364,6 +364,8 @@ PYTORCH_ERRORS = {
                                   IndexError, "index out of range in self"),
     "movedim of a repeated dim": (lambda L: L.movedim(L.ones(2, 3), (0, -2), (1, 0)),
                                   RuntimeError, "movedim: repeated dim in `source` ([0, -2])"),
+    "embedding of -1": (lambda L: L.nn.functional.embedding(L.tensor([-1]), L.ones(4, 3)),
+                        IndexError, "index out of range in self"),
     "index_select of -1": (lambda L: L.index_select(L.ones(2), 0, L.tensor([-1])), IndexError,
                            "index out of range in self"),
 }

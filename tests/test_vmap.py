@@ -214,3 +214,21 @@ def test_unary_public_ops_keep_their_signature_and_batch():
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.cos(x.detach().numpy()) *
                                (1 - np.tanh(np.sin(x.detach().numpy())) ** 2), rtol=1e-12)
+
+
+def test_out_dims_out_of_range_and_in_place_writes_into_unbatched_arguments():
+    """As PyTorch: an ``out_dims`` beyond the output's dims is an IndexError (it was wrapped),
+    and an in-place write of batched values into an argument vmap does not map over raises
+    (running the function once per example, each example wrote into it in turn)."""
+    x = tg.tensor(np.zeros((5, 4)))
+    assert tuple(tg.func.vmap(lambda t: t, out_dims=-1)(x).shape) == (4, 5)
+    for od in (2, -3):
+        with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in "
+                                             r"range of \[-2, 1\]"):
+            tg.func.vmap(lambda t: t, out_dims=od)(x)
+    y = tg.zeros(2)
+    with pytest.raises(RuntimeError, match="modified an argument that is not batched"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the fallback's performance warning)
+        tg.func.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(
+            tg.tensor(np.arange(10.0).reshape(5, 2)), y)

@@ -351,6 +351,8 @@ def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims, randomness
     from .randomness import running
 
     state = creation._rng.bit_generator.state if randomness == "same" else None
+    fixed = [(k, t, t._version) for k, (t, d) in enumerate(zip(leaves, dims))
+             if d is None and isinstance(t, Tensor)]
     results = []
     for b in range(size):
         if state is not None:
@@ -367,6 +369,13 @@ def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims, randomness
                 results.append(func(*tree_unflatten(new, spec), **kwargs))
         else:
             results.append(func(*tree_unflatten(new, spec), **kwargs))
+        for k, t, version in fixed:
+            if t._version != version:  # (every example would write into it in turn)
+                raise RuntimeError(
+                    f"vmap: {op} modified an argument that is not batched (argument {k} of "
+                    "the flattened inputs) in place while the function ran once per example: "
+                    "an in-place operation on a tensor vmap does not map over, with a batched "
+                    "operand, cannot be batched. Use an out-of-place operation.")
     outs, ospec = tree_flatten(results[0])
     cols = [tree_flatten(r)[0] for r in results]
     odims = _broadcast_prefix(out_dims, results[0], "out_dims")
@@ -379,8 +388,17 @@ def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims, randomness
         if d is None:
             res.append(o)
             continue
-        res.append(_call("stack", _J.stack, [c[j] for c in cols], d % (o.ndim + 1)))
+        res.append(_call("stack", _J.stack, [c[j] for c in cols], _out_dim(d, o.ndim + 1)))
     return tree_unflatten(res, ospec)
+
+
+def _out_dim(d, ndim):
+    """``out_dims`` entry ``d`` for an output of ``ndim`` dims (the batch dim included), in
+    range as PyTorch checks it."""
+    if not -ndim <= d < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
+                         f"{ndim - 1}], but got {d})")
+    return d % ndim
 
 
 def _unbatch_outputs(out, out_dims, level, size, func):
@@ -403,8 +421,8 @@ def _unbatch_outputs(out, out_dims, level, size, func):
                       (size,) + tuple(t.shape))
         if d is None:
             raise ValueError("vmap: out_dims=None for an output that is batched")
-        res.append(_moveaxis(p, d % p.ndim, 0) if d % p.ndim == 0 else
-                   _moveaxis(p, 0, d % p.ndim))
+        d = _out_dim(d, p.ndim)
+        res.append(p if d == 0 else _moveaxis(p, 0, d))
     return tree_unflatten(res, spec)
 
 

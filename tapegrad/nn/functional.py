@@ -107,7 +107,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                            f"{_torch_type(idx.dtype)} instead (while checking arguments for "
                            "embedding)")
     n = weight.shape[0]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # (no wrap-around of -1, as PyTorch)
         raise IndexError("index out of range in self")
     idx = idx.astype(np.int64)
     out = weight[idx]
