@@ -13,13 +13,14 @@ Example:
 
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .custom import custom_jvp, custom_vjp
+from .functional_call import functional_call
 from .jacobians import hessian, jacfwd, jacrev
 from .transforms import grad, grad_and_value, jvp, linearize, value_and_grad, vjp
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",
            "jacfwd", "hessian", "vmap", "custom_vjp", "custom_jvp", "tree_flatten",
-           "tree_unflatten", "tree_map"]
+           "tree_unflatten", "tree_map", "functional_call"]
 
 
 def _install():

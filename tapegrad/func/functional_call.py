@@ -1,0 +1,74 @@
+"""``functional_call``: a module called with parameters and buffers given by name.
+
+The tensors stand in for the module's own ones for the duration of the call (by dotted name:
+``"fc.weight"``) and the module gets its own back afterwards, also when the call raises. So a
+module becomes a function of its parameters, which the transforms can differentiate and map:
+``vmap(grad(lambda p, x: loss(functional_call(model, p, (x,)))), in_dims=(None, 0))`` gives
+per-example gradients.
+"""
+
+__all__ = ["functional_call"]
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights=True, strict=False):
+    """``module(*args, **kwargs)`` with the named tensors of ``parameter_and_buffer_dicts`` (a
+    dict, or a sequence of dicts with distinct keys) in place of its parameters and buffers.
+    ``tie_weights``: a parameter the module uses under several names (tied weights) is
+    replaced under all of them; ``strict``: every parameter and buffer must be given."""
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, dict):
+        dicts = (dicts,)
+    given = {}
+    for d in dicts:
+        repeated = [k for k in d if k in given]
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                             "functional call is ambiguous")
+        given.update(d)
+    own = dict(module.named_parameters(remove_duplicate=False))
+    own.update(module.named_buffers(remove_duplicate=False))
+    if strict:
+        _check_keys(module, own, given)
+    if tie_weights:  # the other names of a parameter given under one of its names
+        names_of = {}
+        for name, t in own.items():
+            names_of.setdefault(id(t), []).append(name)
+        for name in list(given):
+            for other in names_of.get(id(own.get(name)), ()):
+                given.setdefault(other, given[name])
+    args = args if isinstance(args, tuple) else (() if args is None else (args,))
+    swapped = []
+    try:
+        for name, value in given.items():
+            if name not in own:
+                continue  # (not the module's: nothing to stand in for)
+            owner, attr = _owner(module, name)
+            table = owner._parameters if attr in owner._parameters else owner._buffers
+            swapped.append((table, attr, table[attr]))
+            table[attr] = value  # (the table itself: a plain tensor may stand for a Parameter)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for table, attr, old in reversed(swapped):
+            table[attr] = old
+
+
+def _owner(module, name):
+    """The submodule holding the dotted ``name``, and the attribute's own name."""
+    *path, attr = name.split(".")
+    for part in path:
+        module = module._modules[part]
+    return module, attr
+
+
+def _check_keys(module, own, given):
+    missing = [k for k in own if k not in given]
+    unexpected = [k for k in given if k not in own]
+    if missing or unexpected:
+        lines = []
+        if missing:
+            lines.append("Missing key(s): " + ", ".join(f"'{k}'" for k in missing) + ".")
+        if unexpected:
+            lines.append("Unexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected) + ".")
+        raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t" +
+                           "\n\t".join(lines))
