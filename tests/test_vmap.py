@@ -232,3 +232,23 @@ def test_out_dims_out_of_range_and_in_place_writes_into_unbatched_arguments():
         warnings.simplefilter("ignore")  # (the fallback's performance warning)
         tg.func.vmap(lambda a, b: b.add_(a), in_dims=(0, None))(
             tg.tensor(np.arange(10.0).reshape(5, 2)), y)
+
+
+def test_in_dims_and_out_dims_must_be_integers():
+    x = tg.ones(2)
+    with pytest.raises(ValueError, match="Got in_dim=0.0 for an input but in_dim must be either "
+                                         "an integer dimension or None"):
+        tg.func.vmap(lambda t: t, in_dims=(0.0,))(x)
+    with pytest.raises(ValueError, match="`out_dims` must be an int, None or a python collection"):
+        tg.func.vmap(lambda t: t, out_dims=1.0)(x)
+    np.testing.assert_array_equal(tg.func.vmap(lambda t: t * 2.0, in_dims=(np.int64(0),))(x)
+                                  .numpy(), [2.0, 2.0])
+
+
+def test_conv_padding_strings_are_checked_when_the_layer_is_made():
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided "
+                                         "convolutions"):
+        tg.nn.Conv2d(3, 4, 3, padding="same", stride=2)
+    with pytest.raises(ValueError, match="Invalid padding string 'full'"):
+        tg.nn.Conv1d(3, 4, 3, padding="full")
+    assert tuple(tg.nn.Conv2d(1, 2, 3, padding="same")(tg.ones(1, 1, 5, 5)).shape) == (1, 2, 5, 5)

@@ -239,6 +239,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         for t, d in zip(leaves, dims):
             if d is None:
                 continue
+            if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+                raise ValueError(f"vmap({_name(func)}, in_dims={in_dims!r}, ...)(<inputs>): "
+                                 f"Got in_dim={d!r} for an input but in_dim must be either an "
+                                 "integer dimension or None.")
             if not isinstance(t, (Tensor, np.ndarray)):
                 raise ValueError(f"vmap(in_dims={in_dims!r}, ...)(<inputs>): Got in_dim={d} "
                                  f"for an input but the input is of type {type(t)}. We cannot "
@@ -392,9 +396,17 @@ def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims, randomness
     return tree_unflatten(res, ospec)
 
 
+def _name(func):
+    return getattr(func, "__name__", "f")
+
+
 def _out_dim(d, ndim):
     """``out_dims`` entry ``d`` for an output of ``ndim`` dims (the batch dim included), in
     range as PyTorch checks it."""
+    if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+        raise ValueError(f"vmap(..., out_dims={d!r}): `out_dims` must be an int, None or a "
+                         "python collection of ints representing where in the outputs the "
+                         "vmapped dimension should appear.")
     if not -ndim <= d < ndim:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
                          f"{ndim - 1}], but got {d})")

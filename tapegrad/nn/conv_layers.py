@@ -30,6 +30,12 @@ class _ConvNd(Module):
         self.kernel_size = C._tuple(kernel_size, nd, "kernel_size")
         self.stride, self.dilation = C._tuple(stride, nd, "stride"), C._tuple(dilation, nd,
                                                                              "dilation")
+        if isinstance(padding, str):  # (PyTorch checks a padding string when the layer is made)
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 "{'valid', 'same'}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
         self.padding = padding if isinstance(padding, str) else C._tuple(padding, nd, "padding")
         self.padding_mode = padding_mode
         weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias,
