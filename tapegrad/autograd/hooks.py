@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import tape
 from ..grad_mode import set_grad_enabled
+from ..ops.shapes import torch_dtype_name
 from ..tensor import Tensor, _make
 
 
@@ -99,22 +100,23 @@ def _apply(hooks, g):
             continue
         if not isinstance(res, Tensor):
             raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
-        name = getattr(h, "__name__", repr(h))
         if res.shape != g.shape:
-            raise RuntimeError(f"hook '{name}' has changed the size of value")
+            raise RuntimeError(f"hook '{_hook_name(h)}' has changed the size of value")
         if res.dtype != g.dtype or res.is_cuda != g.is_cuda:
             what = "type" if res.is_cuda == g.is_cuda else "device"
-            raise RuntimeError(f"hook '{name}' has changed the {what} of value (was "
+            raise RuntimeError(f"hook '{_hook_name(h)}' has changed the {what} of value (was "
                                f"{_type_name(g)} got {_type_name(res)})")
         g = res
     return g
 
 
+def _hook_name(h):
+    return getattr(h, "__name__", repr(h))
+
+
 def _type_name(t):
     """PyTorch's name of a tensor's type in messages: ``torch.DoubleTensor``,
     ``torch.cuda.FloatTensor``."""
-    from ..ops.shapes import torch_dtype_name
-
     return f"torch.{'cuda.' if t.is_cuda else ''}{torch_dtype_name(t.dtype)}Tensor"
 
 

@@ -22,6 +22,8 @@ import numpy as np
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
+from .activations import fusable
+from .elementwise import clamp, log, mul, neg, sub
 
 _BCE, _BCE_BACKWARD = int(Op.BCE), int(Op.BCE_BACKWARD)
 EPS = float(np.float32(1e-12))  # PyTorch's EPSILON: a C++ float, 1e-12 rounded to float32
@@ -31,8 +33,6 @@ _DOUBLE_EPS = 1e-12  # its double backward's bounds, doubles
 def _cpu_pair(x, t):
     """Whether ``x`` and ``t`` take the one-op form: plain CPU float arrays of one shape and
     dtype (the composition handles the rest: other devices, vmap, tg.compile's tracer)."""
-    from .activations import fusable  # (ops' import order: activations imports record)
-
     if not (fusable(x) and fusable(t)):
         return False
     xd, td = x._data, t._data
@@ -40,7 +40,7 @@ def _cpu_pair(x, t):
         xd.dtype == td.dtype
 
 
-def loss_values(xd, td):
+def _loss_values(xd, td):
     """PyTorch's per-element loss, in its order of operations."""
     with np.errstate(divide="ignore"):
         return (td - 1) * np.maximum(np.log1p(-xd), -100) - td * np.maximum(np.log(xd), -100)
@@ -52,7 +52,7 @@ def bce(x, t):
     if not _cpu_pair(x, t):
         return None
     R.refresh_views(x, t)
-    value = loss_values(x._data, t._data)
+    value = _loss_values(x._data, t._data)
     if not R.needs_grad(x, t):
         return _make(value)
     # (``needs``: no logit for a target that needs no gradient, the usual case)
@@ -81,8 +81,6 @@ def _bce_vjp_np(g, inputs, out, needs=(True, True)):
 
 
 def _bce_vjp(g, inputs, out, needs=(True, True)):
-    from .elementwise import log, mul, neg, sub
-
     x, t = inputs
     with np.errstate(divide="ignore"):  # (logit at 0 and 1: infinite, silently as PyTorch)
         return (bce_backward(g, x, t) if needs[0] else None,
@@ -107,12 +105,11 @@ defop(Op.BCE, "_binary_cross_entropy", "python", "BinaryCrossEntropyBackward0", 
 # ---- its derivative, an op of its own (re-taping: derivatives of the second order) ------------
 
 def bce_backward(g, x, t):
-    """``g (x - t) / max((1 - x) x, EPS)`` of tensors, recorded as one op (``create_graph``)."""
-    g, x, t = R.as_tensor(g), R.as_tensor(x), R.as_tensor(t)
+    """``g (x - t) / max((1 - x) x, EPS)`` of tensors of one shape, recorded as one op (the
+    re-taped derivative of ``BCE``: its incoming gradient has the loss's shape)."""
     R.refresh_views(g, x, t)
     xd = x._arr()
-    gd = np.broadcast_to(np.asarray(g._arr(), xd.dtype), xd.shape)
-    value = _dx_np(gd, xd, t._arr())
+    value = _dx_np(np.asarray(g._arr(), xd.dtype), xd, t._arr())
     if not (g._rg or x._rg or t._rg) or not R._grad_on():
         return _make(value)
     return R.python_result(value, _BCE_BACKWARD, (g, x, t), save_inputs=(0, 1, 2))
@@ -127,23 +124,14 @@ def _double_np(gg, g, x, t):
 def _bce_backward_vjp_np(gg, inputs, out):
     g, x, t = inputs
     gg = np.asarray(gg, x.dtype)
-    return (_sum_to(_dx_np(gg, x, t), np.shape(g)), _double_np(gg, g, x, t),
-            -gg * g / _denominator(x, _DOUBLE_EPS))
-
-
-def _sum_to(a, shape):
-    """``a`` summed down to ``shape`` (a broadcast incoming gradient: a 0-d one)."""
-    return a if a.shape == tuple(shape) else np.asarray(a.sum(), a.dtype).reshape(shape)
+    return (_dx_np(gg, x, t), _double_np(gg, g, x, t), -gg * g / _denominator(x, _DOUBLE_EPS))
 
 
 def _bce_backward_vjp(gg, inputs, out):
-    from .elementwise import clamp, mul, neg, sub
-    from .reduce import sum_to
-
     g, x, t = inputs
     e = _DOUBLE_EPS
     d = (x * x - 2.0 * x * t + t) / ((x + e) ** 2 * (sub(1.0, x) + e) ** 2)
-    return (sum_to(bce_backward(gg, x, t), tuple(g.shape)), mul(d, gg * g),
+    return (bce_backward(gg, x, t), mul(d, gg * g),
             neg(gg * g) / clamp(sub(1.0, x) * x, min=e))
 
 
