@@ -27,8 +27,10 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module
 from .multihead import MultiheadAttention
-from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
+from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
+                            InstanceNorm2d, InstanceNorm3d, RMSNorm)
 from .parameter import Parameter
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .shaping import CosineSimilarity, Flatten, PairwiseDistance, Unflatten
 
 __all__ = [
@@ -44,5 +46,6 @@ __all__ = [
     "MultiLabelSoftMarginLoss", "TripletMarginLoss", "Conv1d", "Conv2d", "Conv3d", "MaxPool1d",
     "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
-    "GroupNorm", "MultiheadAttention",
+    "GroupNorm", "MultiheadAttention", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
 ]

@@ -21,7 +21,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["batch_norm", "group_norm", "instance_norm"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "rms_norm"]
 _PLAIN = (Tensor, Parameter)
 
 
@@ -142,24 +142,57 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
-    """Normalise each sample's channels over their spatial dims (``group_norm`` with one
-    channel a group); running statistics are not kept."""
-    if not use_input_stats or running_mean is not None or running_var is not None:
-        raise NotImplementedError("instance_norm: running statistics are not supported")
+    """Normalise each sample's channels over their spatial dims. Given running statistics,
+    as PyTorch: with ``use_input_stats`` they are updated with the average over the batch of
+    each sample's mean and unbiased variance; without, they normalise instead."""
     x = as_tensor(input)
-    return group_norm(x, x.shape[1], weight, bias, eps)
+    if use_input_stats and running_mean is None and running_var is None:
+        return group_norm(x, x.shape[1], weight, bias, eps)  # (one channel a group)
+    n, c = x.shape[0], x.shape[1]
+    # PyTorch's own reading: a batch norm of one sample with n * c channels
+    tiled = [None if r is None else creation.tensor(np.tile(r.detach()._arr(), n))
+             for r in (running_mean, running_var)]
+    y = batch_norm(O.reshape(x, (1, n * c) + tuple(x.shape[2:])), *tiled, None, None,
+                   use_input_stats, momentum, eps)
+    if use_input_stats:
+        with no_grad():
+            for r, t in zip((running_mean, running_var), tiled):
+                if r is not None:
+                    r.copy_(O.mean(O.reshape(t, (n, c)), 0))
+    y = O.reshape(y, tuple(x.shape))
+    if weight is not None:
+        y = y * _channel_view(weight, x.ndim)
+    if bias is not None:
+        y = y + _channel_view(bias, x.ndim)
+    return y
 
 
-def _affine(module, n, affine, dtype, device):
-    """Per-channel ``weight`` (ones) and ``bias`` (zeros) of ``module``, or None for both;
-    returns the parameters' dtype."""
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x², last dims) + eps) * weight``; ``eps`` None: the machine epsilon of
+    the input's dtype (PyTorch's default)."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(normalized_shape)
+    x = as_tensor(input)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*{', '.join(str(s) for s in shape)}], but got input of size"
+                           f"{list(x.shape)}")
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps) if x.dtype.kind == "f" else float(np.finfo(float).eps)
+    y = x * (O.mean(x * x, tuple(range(x.ndim - k, x.ndim)), keepdim=True) + eps) ** -0.5
+    return y if weight is None else y * weight
+
+
+def _affine(module, n, affine, dtype, device, bias=True):
+    """Per-channel ``weight`` (ones) and ``bias`` (zeros; None unless ``bias``) of ``module``,
+    or None for both; returns the parameters' dtype."""
     dt = np.dtype(dtype) if dtype is not None else np.float64
-    if affine:
-        module.weight = Parameter(creation.ones(n, dtype=dt, device=device))
-        module.bias = Parameter(creation.zeros(n, dtype=dt, device=device))
-    else:
-        module.register_parameter("weight", None)
-        module.register_parameter("bias", None)
+    module.register_parameter("weight", Parameter(creation.ones(n, dtype=dt, device=device))
+                              if affine else None)
+    module.register_parameter("bias", Parameter(creation.zeros(n, dtype=dt, device=device))
+                              if affine and bias else None)
     return dt
 
 
@@ -169,11 +202,11 @@ class _BatchNorm(Module):
     _dims = None  # accepted input ranks
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dt = _affine(self, num_features, affine, dtype, device)
+        dt = _affine(self, num_features, affine, dtype, device, bias)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dt,
                                                                 device=device))
@@ -194,8 +227,9 @@ class _BatchNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
@@ -214,7 +248,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -239,16 +274,85 @@ class GroupNorm(Module):
     """``group_norm`` with per-channel weight (ones) and bias (zeros) when ``affine``."""
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
-        _affine(self, num_channels, affine, dtype, device)
+        _affine(self, num_channels, affine, dtype, device, bias)
 
     def forward(self, input):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """PyTorch's ``InstanceNorm*d``: no affine parameters and no running statistics unless
+    asked for; an unbatched input (one dim fewer) is one sample."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def forward(self, input):
+        if input.ndim not in (self._dims[0] - 1, self._dims[0]):
+            raise ValueError(f"expected {self._dims[0] - 1}D or {self._dims[0]}D input (got "
+                             f"{input.ndim}D input)")
+        batched = input.ndim == self._dims[0]
+        x = input if batched else O.unsqueeze(input, 0)
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          self.training or not self.track_running_stats,
+                          0.0 if self.momentum is None else self.momentum, self.eps)
+        return y if batched else O.squeeze(y, 0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Over (N, C, L) or (C, L) input."""
+
+    _dims = (3,)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Over (N, C, H, W) or (C, H, W) input."""
+
+    _dims = (4,)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Over (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _dims = (5,)
+
+
+class RMSNorm(Module):
+    """``rms_norm`` over the trailing ``normalized_shape``, with a weight of ones."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            dt = np.dtype(dtype) if dtype is not None else np.float64
+            self.weight = Parameter(creation.ones(self.normalized_shape, dtype=dt,
+                                                  device=device))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -1,0 +1,325 @@
+"""Recurrent layers with PyTorch's API: ``RNNCell``, ``LSTMCell``, ``GRUCell`` and the
+multi-layer, optionally bidirectional ``RNN``, ``LSTM`` and ``GRU``.
+
+Each step is composed of recorded ops (two ``linear`` maps, the gates' nonlinearities), so the
+gradients, higher derivatives and ``tg.func`` transforms come from those ops' own rules. The
+gate layouts, parameter names and shapes, initialisation U(±1/sqrt(hidden_size)) and the shapes
+of inputs, states and outputs are PyTorch's, so a ``state_dict`` moves across unchanged.
+"""
+
+import math
+import numbers
+import warnings
+
+from .. import creation
+from ..ops import elementwise as A
+from ..ops.join import cat, stack
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .linear import _empty
+from .module import Module
+from .parameter import Parameter
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _rnn_tanh_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    return A.tanh(F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh))
+
+
+def _rnn_relu_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    return A.relu(F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh))
+
+
+def _lstm_cell(x, state, w_ih, w_hh, b_ih, b_hh):
+    """Gates in PyTorch's order (input, forget, cell, output) along the 4H rows."""
+    h, c = state
+    i, f, g, o = (F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)).chunk(4, -1)
+    c = A.sigmoid(f) * c + A.sigmoid(i) * A.tanh(g)
+    return A.sigmoid(o) * A.tanh(c), c
+
+
+def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    """Gates in PyTorch's order (reset, update, new); the reset gate scales ``W_hn h + b_hn``."""
+    xr, xz, xn = F.linear(x, w_ih, b_ih).chunk(3, -1)
+    hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, -1)
+    r = A.sigmoid(xr + hr)
+    z = A.sigmoid(xz + hz)
+    n = A.tanh(xn + r * hn)
+    return (1.0 - z) * n + z * h
+
+
+_CELLS = {"RNN_TANH": _rnn_tanh_cell, "RNN_RELU": _rnn_relu_cell, "LSTM": _lstm_cell,
+          "GRU": _gru_cell}
+
+
+def _mode(name, nonlinearity):
+    if name != "RNN":
+        return name
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+    return "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+
+
+def _uniform_init(module, hidden_size):
+    k = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
+    for p in module.parameters():
+        init.uniform_(p, -k, k)
+
+
+class _CellBase(Module):
+    _name = None
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self._mode = _mode(self._name, nonlinearity)
+        if self._name == "RNN":
+            self.nonlinearity = nonlinearity
+        rows = _GATES[self._mode] * hidden_size
+        self.weight_ih = Parameter(_empty((rows, input_size), dtype, device))
+        self.weight_hh = Parameter(_empty((rows, hidden_size), dtype, device))
+        if bias:
+            self.bias_ih = Parameter(_empty((rows,), dtype, device))
+            self.bias_hh = Parameter(_empty((rows,), dtype, device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _uniform_init(self, self.hidden_size)
+
+    def forward(self, input, hx=None):
+        x = input if isinstance(input, Tensor) else creation.tensor(input)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got "
+                             f"{x.ndim}D instead")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[-1]} expected "
+                               f"{self.input_size}")
+        batched = x.ndim == 2
+        if not batched:
+            x = x.unsqueeze(0)
+        if hx is None:
+            zeros = creation.zeros((x.shape[0], self.hidden_size), dtype=x.dtype,
+                                   device=x.device)
+            hx = (zeros, zeros) if self._mode == "LSTM" else zeros
+        elif not batched:
+            hx = tuple(h.unsqueeze(0) for h in hx) if self._mode == "LSTM" else hx.unsqueeze(0)
+        out = _CELLS[self._mode](x, hx, self.weight_ih, self.weight_hh, self.bias_ih,
+                                 self.bias_hh)
+        if not batched:
+            out = tuple(o.squeeze(0) for o in out) if self._mode == "LSTM" else out.squeeze(0)
+        return out
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self._name == "RNN" and self.nonlinearity != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+
+class RNNCell(_CellBase):
+    """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)."""
+
+    _name = "RNN"
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step: returns ``(h', c')``."""
+
+    _name = "LSTM"
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
+
+
+class GRUCell(_CellBase):
+    """One GRU step."""
+
+    _name = "GRU"
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
+
+
+class _RNNBase(Module):
+    """Layers of cells over a sequence: ``(L, N, H_in)`` (``(N, L, H_in)`` with
+    ``batch_first``, or unbatched ``(L, H_in)``); states ``(D * num_layers, N, H)``."""
+
+    _name = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, device=None,
+                 dtype=None):
+        super().__init__()
+        if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or \
+                isinstance(dropout, bool):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}")
+        if not isinstance(hidden_size, int) or isinstance(hidden_size, bool):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size:
+            raise NotImplementedError("LSTM with proj_size > 0 is not supported")
+        self._mode = _mode(self._name, nonlinearity)
+        if self._name == "RNN":
+            self.nonlinearity = nonlinearity
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        rows = _GATES[self._mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else hidden_size * directions
+            for suffix in ("", "_reverse")[:directions]:
+                shapes = [("weight_ih", (rows, width)), ("weight_hh", (rows, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+                for kind, shape in shapes:
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(_empty(shape, dtype, device)))
+                    self._flat_weights_names.append(name)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _uniform_init(self, self.hidden_size)
+
+    def flatten_parameters(self):
+        """Nothing to do: the weights are used where they are (PyTorch packs them for cuDNN)."""
+
+    @property
+    def all_weights(self):
+        per = 4 if self.bias else 2
+        names = self._flat_weights_names
+        return [[getattr(self, n) for n in names[i : i + per]] for i in range(0, len(names), per)]
+
+    def _layer_params(self, layer, suffix):
+        b = (getattr(self, f"bias_ih_l{layer}{suffix}"), getattr(self, f"bias_hh_l{layer}{suffix}")) \
+            if self.bias else (None, None)
+        return (getattr(self, f"weight_ih_l{layer}{suffix}"),
+                getattr(self, f"weight_hh_l{layer}{suffix}"), *b)
+
+    def forward(self, input, hx=None):
+        x = input if isinstance(input, Tensor) else creation.tensor(input)
+        if x.ndim not in (2, 3):
+            raise ValueError(f"{self._name}: Expected input to be 2D or 3D, got {x.ndim}D "
+                             "tensor instead")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
+        batched = x.ndim == 3
+        if not batched:
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        lstm = self._mode == "LSTM"
+        directions = 2 if self.bidirectional else 1
+        state_shape = (self.num_layers * directions, x.shape[1], self.hidden_size)
+        if hx is None:
+            h0 = creation.zeros(state_shape, dtype=x.dtype, device=x.device)
+            hx = (h0, h0) if lstm else h0
+        else:
+            if not batched:
+                hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
+            for h in (hx if lstm else (hx,)):
+                if tuple(h.shape) != state_shape:
+                    raise RuntimeError(f"Expected hidden size {state_shape}, got "
+                                       f"{list(h.shape)}")
+        cell = _CELLS[self._mode]
+        steps = x.unbind(0)
+        finals = []
+        for layer in range(self.num_layers):
+            outs = []
+            for d, suffix in enumerate(("", "_reverse")[:directions]):
+                k = layer * directions + d
+                state = (hx[0][k], hx[1][k]) if lstm else hx[k]
+                params = self._layer_params(layer, suffix)
+                seq = []
+                for xt in (steps if d == 0 else reversed(steps)):
+                    state = cell(xt, state, *params)
+                    seq.append(state[0] if lstm else state)
+                if d == 1:
+                    seq.reverse()
+                outs.append(seq)
+                finals.append(state)
+            steps = [ys[0] if directions == 1 else _cat_last(ys) for ys in zip(*outs)]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                steps = F.dropout(_stack(steps), self.dropout, True).unbind(0)
+        output = _stack(steps)
+        if lstm:
+            h_n = _stack([s[0] for s in finals])
+            c_n = _stack([s[1] for s in finals])
+        else:
+            h_n = _stack(finals)
+        if not batched:
+            output = output.squeeze(1)
+            h_n = h_n.squeeze(1)
+            if lstm:
+                c_n = c_n.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:  # (no nonlinearity: PyTorch's RNN does not show it)
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+def _stack(ts):
+    return stack(list(ts), 0)
+
+
+def _cat_last(ts):
+    return cat(list(ts), -1)
+
+
+class RNN(_RNNBase):
+    """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu)."""
+
+    _name = "RNN"
+
+
+class LSTM(_RNNBase):
+    """LSTM layers; ``forward`` returns ``(output, (h_n, c_n))``."""
+
+    _name = "LSTM"
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
+                         dropout, bidirectional, proj_size, device, dtype)
+
+
+class GRU(_RNNBase):
+    """GRU layers; ``forward`` returns ``(output, h_n)``."""
+
+    _name = "GRU"
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
+                         dropout, bidirectional, 0, device, dtype)
