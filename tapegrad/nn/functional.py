@@ -31,6 +31,7 @@ from ..tensor import Tensor, _make
 from . import attention as _attention
 from . import convolution as _convolution
 from . import distances as _distances
+from . import interpolate as _interpolate
 from . import normalization as _normalization
 from . import more_activations as _more
 from . import more_losses as _losses
@@ -50,7 +51,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
     "normalize", "pad", "embedding", "erf",
 ] + _more.__all__ + _distances.__all__ + _losses.__all__ + _convolution.__all__ + \
-    _normalization.__all__ + _attention.__all__
+    _normalization.__all__ + _attention.__all__ + _interpolate.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -561,9 +562,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
-# more activations, distances, losses, convolutions and normalisations (nn/more_activations.py,
-# distances.py, more_losses.py, convolution.py, normalization.py) under torch's names (threshold is also softplus's argument name, hence no
+# more activations, distances, losses, convolutions, normalisations and resizing
+# (nn/more_activations.py, distances.py, more_losses.py, convolution.py, normalization.py,
+# interpolate.py) under torch's names (threshold is also softplus's argument name, hence no
 # import statement)
 globals().update({name: getattr(m, name) for m in (_more, _distances, _losses, _convolution,
-                                                  _normalization, _attention)
+                                                  _normalization, _attention, _interpolate)
                   for name in m.__all__})

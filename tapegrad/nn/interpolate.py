@@ -1,0 +1,174 @@
+"""``F.interpolate`` and the ``Upsample`` modules: resizing the spatial dims of (N, C, ...)
+input as PyTorch does.
+
+Each spatial dim is resized on its own: 'nearest' and 'nearest-exact' pick one source index
+per output position (``index_select``), the linear modes blend two neighbours with constant
+weights, 'area' is an adaptive average pool. The source positions are computed with PyTorch's
+formulas (``align_corners``, a given ``scale_factor`` used as given), in the same precision
+(nearest: float32; linear: the input's), so the same pixels are picked and blended; gradients
+of every order come from the ops.
+"""
+
+import math
+
+import numpy as np
+
+from ..ops.extra import index_select
+from ..ops.record import as_tensor
+from .convolution import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .module import Module
+
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
+
+_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # mode -> the input rank it needs
+_MODES = ("nearest", "nearest-exact", "area", "linear", "bilinear", "trilinear", "bicubic")
+
+
+def _per_dim(value, spatial, name):
+    """``size`` or ``scale_factor`` as one value per spatial dim (PyTorch's error where a
+    sequence has another length)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(spatial):
+            what, of, fmt = ("output", "output size of", "output size in (o1, o2, ...,oK)") \
+                if name == "size" else ("scale_factor", "scale_factor of shape",
+                                        "scale_factor in (s1, s2, ...,sK)")
+            raise ValueError(f"Input and {what} must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(spatial)} and {of} {value}. Please provide input tensor in "
+                             f"(N, C, d1, d2, ...,dK) format and {fmt} format.")
+        return list(value)
+    return [value] * len(spatial)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of ``input`` (N, C, d1, ..., dk) to ``size``, or by
+    ``scale_factor`` (output size ``floor(d * scale)``)."""
+    x = as_tensor(input)
+    if mode not in _MODES:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{x.ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if mode == "bicubic":
+        raise NotImplementedError("interpolate: mode='bicubic' is not supported")
+    k = x.ndim - 2
+    if k < 1 or k > 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {x.ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if mode in _LINEAR and x.ndim != _LINEAR[mode]:
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs "
+                                  f"{_LINEAR[mode]}D input")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    spatial = list(x.shape[2:])
+    sizes = _per_dim(size, spatial, "size")
+    scales = _per_dim(scale_factor, spatial, "scale_factor")
+    if sizes is None:
+        sizes = [int(math.floor(float(d) * float(s))) for d, s in zip(spatial, scales)]
+        if recompute_scale_factor:
+            scales = None
+    else:
+        scales = None
+    if min(sizes) <= 0:
+        names = ("D", "H", "W")[3 - k:]
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input (" +
+                           ", ".join(f"{a}: {b}" for a, b in zip(names, spatial)) + ") output (" +
+                           ", ".join(f"{a}: {b}" for a, b in zip(names, sizes)) + ")")
+    if mode == "area":
+        if k == 1:
+            return adaptive_avg_pool1d(x, sizes[0])
+        if k == 2:
+            return adaptive_avg_pool2d(x, sizes)
+        raise NotImplementedError("interpolate: mode='area' of 5D input is not supported")
+    for i, (n_in, n_out) in enumerate(zip(spatial, sizes)):
+        scale = None if scales is None else scales[i]
+        if mode in _LINEAR:
+            x = _linear_dim(x, 2 + i, n_in, n_out, scale, bool(align_corners))
+        else:
+            x = index_select(x, 2 + i, _nearest_index(n_in, n_out, scale, mode == "nearest"))
+    return x
+
+
+def _nearest_index(n_in, n_out, scale, floor_only):
+    """PyTorch's nearest source indices, computed in float32 as its kernels compute them."""
+    s = np.float32(1.0 / scale) if scale is not None and scale > 0 else \
+        np.float32(n_in) / np.float32(n_out)
+    if floor_only:
+        src = np.arange(n_out, dtype=np.float32) * s
+    else:  # nearest-exact: the pixel centre, in double, rounded to float for the floor
+        src = ((np.arange(n_out) + 0.5) * np.float64(s)).astype(np.float32)
+    return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+
+
+def _linear_dim(x, dim, n_in, n_out, scale, align_corners):
+    """Dim ``dim`` resized by blending the two source neighbours of each output position."""
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    if align_corners:
+        s = dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0)
+        src = np.arange(n_out, dtype=dtype) * s
+    else:
+        s = dtype(1.0 / scale) if scale is not None and scale > 0 else dtype(n_in) / dtype(n_out)
+        src = np.maximum((np.arange(n_out, dtype=dtype) + dtype(0.5)) * s - dtype(0.5), 0)
+    lo = np.minimum(src.astype(np.int64), n_in - 1)
+    hi = np.minimum(lo + 1, n_in - 1)
+    w = (src - lo).astype(x.dtype)
+    shape = [1] * x.ndim
+    shape[dim] = n_out
+    w = w.reshape(shape)
+    return index_select(x, dim, lo) * (1 - w) + index_select(x, dim, hi) * w
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of ``interpolate`` (as PyTorch's)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class Upsample(Module):
+    """``interpolate`` as a layer."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) \
+            else tuple(float(f) for f in scale_factor) if scale_factor else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                           recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else \
+            f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
