@@ -18,6 +18,7 @@ from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Ha
                          Threshold)
 from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,
                           AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, Conv3d,
+                          ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
                           MaxPool1d, MaxPool2d)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
@@ -49,5 +50,6 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
     "GroupNorm", "MultiheadAttention", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "Upsample",
-    "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d", "UpsamplingBilinear2d", "ConvTranspose1d", "ConvTranspose2d",
+    "ConvTranspose3d",
 ]

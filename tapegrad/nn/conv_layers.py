@@ -5,8 +5,9 @@
 from . import convolution as C
 from . import functional as F
 from . import init
-from .linear import weight_and_bias
+from .linear import _empty, weight_and_bias
 from .module import Module
+from .parameter import Parameter
 
 
 class _ConvNd(Module):
@@ -60,9 +61,23 @@ class _ConvNd(Module):
                        self.groups)
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, groups={self.groups}, "
-                f"bias={self.bias is not None}")
+        """PyTorch's: the settings that differ from their defaults."""
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+            f"stride={self.stride}"
+        nd = len(self.kernel_size)
+        if self.padding != (0,) * nd:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * nd:
+            s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0,) * nd) != (0,) * nd:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
 
 
 class Conv1d(_ConvNd):
@@ -74,6 +89,55 @@ class Conv2d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
+    _nd = 3
+
+
+class _ConvTransposeNd(_ConvNd):
+    """PyTorch's ``ConvTranspose*d``: weight (in, out / groups, *kernel), initialised as the
+    convolutions' (fan-in read off dim 1, as PyTorch reads it); ``forward(input,
+    output_size)`` may ask for any of the output sizes ``output_padding`` can reach."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = C._tuple(output_padding, self._nd, "output_padding")
+        self.weight = Parameter(_empty((in_channels, out_channels // groups) + self.kernel_size,
+                                       dtype, device))
+        if bias:
+            self.bias = Parameter(_empty((out_channels,), dtype, device))
+        self.reset_parameters()
+
+    def forward(self, input, output_size=None):
+        pad = self.output_padding
+        if output_size is not None:
+            pad = self._output_padding(input, list(output_size)[-self._nd:])
+        return C._conv_transpose(self._nd, input, self.weight, self.bias, self.stride,
+                                 self.padding, pad, self.groups, self.dilation)
+
+    def _output_padding(self, input, size):
+        spatial = list(input.shape[-self._nd:])
+        low = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+               zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size)]
+        high = [m + s - 1 for m, s in zip(low, self.stride)]
+        if len(size) != self._nd or any(not lo <= o <= hi for o, lo, hi in zip(size, low, high)):
+            raise ValueError(f"requested an output size of {tuple(size)}, but valid sizes range "
+                             f"from {low} to {high} (for an input of {tuple(spatial)})")
+        return tuple(o - lo for o, lo in zip(size, low))
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
     _nd = 3
 
 

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .. import creation
 from .. import ops as O
 from ..ops import avg_pool as _avg_pool_op
 from ..ops.activations import fusable
@@ -22,7 +23,8 @@ from ..ops.movement import gather_index
 from ..ops.record import as_tensor
 from ..tensor import Tensor, _make
 
-__all__ = ["conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
            "adaptive_max_pool2d"]
 
@@ -177,6 +179,84 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution of (N, C, D, H, W) or (C, D, H, W) input."""
     return _conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """The transposed convolution (the gradient of ``conv`` with respect to its input) as a
+    convolution: the input spread out by ``stride`` (zeros between its elements), padded by
+    ``dilation * (k - 1) - padding`` (plus ``output_padding`` after), convolved with the
+    kernel flipped and its channel dims swapped within each group."""
+    name = f"conv_transpose{nd}d"
+    x, batched = _batched(as_tensor(input), nd, name)
+    w = as_tensor(weight)
+    stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    padding = _tuple(padding, nd, "padding")
+    output_padding = _tuple(output_padding, nd, "output_padding")
+    if w.ndim != nd + 2:
+        raise RuntimeError(f"weight of {name} should have {nd + 2} dims, got {list(w.shape)}")
+    if groups < 1 or w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(w.shape)}] instead")
+    if x.shape[1] != w.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected input"
+                           f"{list(x.shape)} to have {w.shape[0]} channels, but got "
+                           f"{x.shape[1]} channels instead")
+    if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
+        names = ("depth", "height", "width")[3 - nd:] if nd > 1 else ("width",)
+        parts = [f"output_padding_{n}: {o}" for n, o in zip(names, output_padding)] + \
+            [f"stride_{n}: {v}" for n, v in zip(names, stride)] + \
+            [f"dilation_{n}: {v}" for n, v in zip(names, dilation)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+    spatial = x.shape[2:]
+    size = [(n - 1) * s - 2 * p + dl * (k - 1) + o + 1 for n, s, p, dl, k, o in
+            zip(spatial, stride, padding, dilation, w.shape[2:], output_padding)]
+    if min(size) < 1:
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, spatial))}). "
+                           f"Calculated output size per channel: ({' x '.join(map(str, size))})."
+                           " Output size is too small")
+    for i, s in enumerate(stride):
+        if s > 1:  # zeros between the elements along spatial dim i
+            d = 2 + i
+            n = x.shape[d]
+            zeros = creation.zeros(x.shape, dtype=x.dtype, device=x.device)
+            spread = O.stack([x] + [zeros] * (s - 1), d + 1)
+            x = O.reshape(spread, x.shape[:d] + (n * s,) + x.shape[d + 1:])
+            x = x[(slice(None),) * d + (slice(0, (n - 1) * s + 1),)]
+    kernel = w.shape[2:]
+    pads = [(dl * (k - 1) - p, dl * (k - 1) - p + o)
+            for k, p, o, dl in zip(kernel, padding, output_padding, dilation)]
+    flat = [a for before, after in reversed(pads) for a in (before, after)]
+    from .functional import pad  # (functional imports this module)
+
+    x = pad(x, flat)
+    cin, cout = w.shape[0] // groups, w.shape[1]
+    wt = O.reshape(w, (groups, cin, cout) + kernel)
+    wt = O.reshape(O.transpose(wt, 1, 2), (groups * cout, cin) + kernel)
+    wt = O.flip(wt, tuple(range(2, nd + 2)))
+    out = _conv(nd, x, wt, bias, 1, 0, dilation, groups)
+    return out if batched else O.squeeze(out, 0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 1-D convolution of (N, C_in, L) by weight (C_in, C_out / groups, k)."""
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution of (N, C_in, H, W) by weight (C_in, C_out / groups, kH, kW)."""
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 3-D convolution of (N, C_in, D, H, W)."""
+    return _conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
 
 
 # ---- pooling ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tests.op_checks import check_table_entry
+from tests.op_checks import check_op, check_table_entry
 
 F = tg.nn.functional
 
@@ -151,3 +151,77 @@ def test_errors():
         F.pad(tg.ones(1, 3), (3, 0), mode="reflect")
     with pytest.raises(ValueError, match="expected 4D input"):
         tg.nn.BatchNorm2d(3)(tg.ones(2, 3))
+
+
+TRANSPOSED = [(1, {}), (1, {"stride": 2, "padding": 1, "output_padding": 1}),
+              (2, {"stride": 2}), (2, {"stride": 3, "dilation": 2, "padding": 2}),
+              (2, {"groups": 2, "stride": (2, 1)}), (2, {"dilation": 2, "output_padding": 1}),
+              (3, {"stride": 2, "padding": 1})]
+
+
+def _transposed_inputs(nd, kw, rng):
+    g = kw.get("groups", 1)
+    x = rng.standard_normal((2, 4) + (4, 3, 3)[:nd])
+    w = rng.standard_normal((4, 6 // g if g > 1 else 3) + (3, 2, 2)[:nd])
+    return x, w, rng.standard_normal(w.shape[1] * g)
+
+
+@pytest.mark.parametrize("nd,kw", TRANSPOSED)
+def test_conv_transpose_finite_differences(nd, kw):
+    x, w, b = _transposed_inputs(nd, kw, np.random.default_rng(8))
+    f = getattr(tg.nn.functional, f"conv_transpose{nd}d")
+    check_op(lambda x, w, b: f(x, w, b, **kw), [x[:1], w, b], order=2 if nd < 3 else 1)
+
+
+@pytest.mark.parametrize("nd,kw", TRANSPOSED)
+def test_conv_transpose_matches_pytorch(nd, kw):
+    torch = pytest.importorskip("torch")
+    x, w, b = _transposed_inputs(nd, kw, np.random.default_rng(9))
+    ts = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    gs = [tg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = getattr(torch.nn.functional, f"conv_transpose{nd}d")(*ts, **kw)
+    ours = getattr(tg.nn.functional, f"conv_transpose{nd}d")(*gs, **kw)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12,
+                               atol=1e-12)
+    up = np.random.default_rng(1).standard_normal(ours.shape)
+    (theirs * torch.tensor(up)).sum().backward()
+    (ours * tg.tensor(up)).sum().backward()
+    for t, g in zip(ts, gs):
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-11, atol=1e-12)
+
+
+def test_conv_transpose_layers_and_errors():
+    layer = tg.nn.ConvTranspose2d(4, 6, 3, stride=2, output_padding=1, groups=2, bias=False)
+    assert [(n, p.shape) for n, p in layer.named_parameters()] == [("weight", (4, 3, 3, 3))]
+    assert repr(layer) == ("ConvTranspose2d(4, 6, kernel_size=(3, 3), stride=(2, 2), "
+                           "output_padding=(1, 1), groups=2, bias=False)")
+    assert repr(tg.nn.Conv2d(3, 4, 3, padding=1)) == \
+        "Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"
+    up = tg.nn.ConvTranspose2d(4, 3, 3, stride=2)
+    x = tg.randn(1, 4, 5, 5)
+    assert up(x).shape == (1, 3, 11, 11)
+    assert up(x, output_size=(12, 12)).shape == (1, 3, 12, 12)
+    with pytest.raises(ValueError, match=r"requested an output size of \(20, 20\), but valid "
+                                         r"sizes range from \[11, 11\] to \[12, 12\]"):
+        up(x, output_size=(20, 20))
+    with pytest.raises(RuntimeError, match="output padding must be smaller than either stride "
+                                           "or dilation"):
+        tg.nn.functional.conv_transpose2d(x, up.weight, stride=2, output_padding=2)
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        tg.nn.functional.conv_transpose2d(x, up.weight, padding=4)
+    # a decoder step trains: the transposed convolution's gradient reaches its weight
+    dec = tg.nn.Sequential(tg.nn.ConvTranspose1d(2, 1, 4, stride=2, padding=1))
+    opt = tg.optim.SGD(dec.parameters(), lr=0.05)
+    z, target = tg.randn(8, 2, 5), tg.randn(8, 1, 10)
+    first = None
+    for _ in range(30):
+        loss = ((dec(z) - target) ** 2).mean()
+        first = loss.item() if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < first
+    torch = pytest.importorskip("torch")
+    assert repr(layer) == repr(torch.nn.ConvTranspose2d(4, 6, 3, stride=2, output_padding=1,
+                                                        groups=2, bias=False))
