@@ -33,6 +33,8 @@ from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, In
                             InstanceNorm2d, InstanceNorm3d, RMSNorm)
 from .parameter import Parameter
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 from .shaping import CosineSimilarity, Flatten, PairwiseDistance, Unflatten
 
 __all__ = [
@@ -51,5 +53,6 @@ __all__ = [
     "GroupNorm", "MultiheadAttention", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "Upsample",
     "UpsamplingNearest2d", "UpsamplingBilinear2d", "ConvTranspose1d", "ConvTranspose2d",
-    "ConvTranspose3d",
+    "ConvTranspose3d", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TransformerDecoder", "TransformerDecoderLayer",
 ]
