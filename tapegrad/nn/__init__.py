@@ -12,7 +12,7 @@ Example:
 """
 
 from . import functional, init, utils
-from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+from .activation import (Softmax2d, CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid,
                          Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink,
                          Threshold)
@@ -22,7 +22,9 @@ from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1
                           MaxPool1d, MaxPool2d)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-from .linear import Dropout, Embedding, Identity, LayerNorm, Linear
+from .linear import Bilinear, Dropout, Embedding, Identity, LayerNorm, Linear
+from .spatial import (PADDING_LAYERS, ChannelShuffle, Dropout1d, Dropout2d, Dropout3d, Fold,
+                      PixelShuffle, PixelUnshuffle, Unfold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
                    GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
                    MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss, NLLLoss,
@@ -54,5 +56,7 @@ __all__ = [
     "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "Upsample",
     "UpsamplingNearest2d", "UpsamplingBilinear2d", "ConvTranspose1d", "ConvTranspose2d",
     "ConvTranspose3d", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
-    "TransformerDecoder", "TransformerDecoderLayer",
-]
+    "TransformerDecoder", "TransformerDecoderLayer", "Softmax2d", "Bilinear", "ChannelShuffle",
+    "Dropout1d", "Dropout2d", "Dropout3d", "Fold", "Unfold", "PixelShuffle", "PixelUnshuffle",
+] + sorted(PADDING_LAYERS)
+globals().update(PADDING_LAYERS)

@@ -32,6 +32,7 @@ from . import attention as _attention
 from . import convolution as _convolution
 from . import distances as _distances
 from . import interpolate as _interpolate
+from . import spatial as _spatial
 from . import normalization as _normalization
 from . import more_activations as _more
 from . import more_losses as _losses
@@ -51,7 +52,8 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "layer_norm",
     "normalize", "pad", "embedding", "erf",
 ] + _more.__all__ + _distances.__all__ + _losses.__all__ + _convolution.__all__ + \
-    _normalization.__all__ + _attention.__all__ + _interpolate.__all__
+    _normalization.__all__ + _attention.__all__ + _interpolate.__all__ + \
+    _spatial.__all__ + ["bilinear"]
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -226,6 +228,16 @@ def pad(input, pad, mode="constant", value=None):
         if len(pieces) > 1:
             x = O.cat(pieces, d)
     return x
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]``."""
+    x1, x2 = _t(input1), _t(input2)
+    if x1.shape[:-1] != x2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(x1.shape[:-1])} and {list(x2.shape[:-1])}")
+    y = O.einsum("...i,oij,...j->...o", x1, weight, x2)
+    return y if bias is None else y + bias
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -567,5 +579,6 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # interpolate.py) under torch's names (threshold is also softplus's argument name, hence no
 # import statement)
 globals().update({name: getattr(m, name) for m in (_more, _distances, _losses, _convolution,
-                                                  _normalization, _attention, _interpolate)
+                                                  _normalization, _attention, _interpolate,
+                                                  _spatial)
                   for name in m.__all__})

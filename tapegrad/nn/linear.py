@@ -1,5 +1,5 @@
-"""Layers with parameters: ``Identity``, ``Linear``, ``Embedding``, ``LayerNorm``, and
-``Dropout``."""
+"""Layers with parameters: ``Identity``, ``Linear``, ``Bilinear``, ``Embedding``,
+``LayerNorm``, and ``Dropout``."""
 
 
 import numpy as np
@@ -163,6 +163,37 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """``y_o = x1^T W_o x2 + b_o`` with weight (out, in1, in2); weight and bias from
+    U(±1/sqrt(in1_features)), as PyTorch's."""
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = Parameter(_empty((out_features, in1_features, in2_features), dtype,
+                                       device))
+        if bias:
+            self.bias = Parameter(_empty((out_features,), dtype, device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1.0 / np.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Dropout(Module):
