@@ -1,7 +1,8 @@
-"""Cyclic learning-rate schedules: ``CosineAnnealingWarmRestarts`` (SGDR) and ``OneCycleLR``,
-with PyTorch's formulas (re-exported by ``lr_scheduler``)."""
+"""Cyclic learning-rate schedules: ``CosineAnnealingWarmRestarts`` (SGDR), ``OneCycleLR`` and
+``CyclicLR``, with PyTorch's formulas (re-exported by ``lr_scheduler``)."""
 
 import math
+from functools import partial
 
 from ._lr_base import LRScheduler
 from .optimizer import Optimizer
@@ -164,3 +165,84 @@ class OneCycleLR(LRScheduler):
                 else:
                     group["momentum"] = momentum
         return lrs
+
+
+class CyclicLR(LRScheduler):
+    """The lr goes from ``base_lr`` up to ``max_lr`` over ``step_size_up`` steps and back
+    over ``step_size_down``, the amplitude scaled per cycle ('triangular': 1, 'triangular2':
+    halved each cycle) or per step ('exp_range': ``gamma ** step``), or by ``scale_fn``;
+    momentum (or Adam's beta1) cycles the other way. Step it after every batch."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode, self.gamma = mode, gamma
+        if scale_fn is not None:
+            self.scale_fn, self.scale_mode = scale_fn, scale_mode
+        elif mode == "triangular":
+            self.scale_fn, self.scale_mode = _one, "cycle"
+        elif mode == "triangular2":
+            self.scale_fn, self.scale_mode = _halved, "cycle"
+        else:
+            self.scale_fn, self.scale_mode = partial(_power, gamma), "iterations"
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for hi, lo, group in zip(self.max_momentums, self.base_momentums,
+                                         optimizer.param_groups):
+                    _set_momentum(group, hi, self.use_beta1)
+                    group["max_momentum"], group["base_momentum"] = hi, lo
+        self.optimizer = optimizer
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        factor = x / self.step_ratio if x <= self.step_ratio else \
+            (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [lo + (hi - lo) * factor * scale for lo, hi in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for lo, hi, group in zip(self.base_momentums, self.max_momentums,
+                                     self.optimizer.param_groups):
+                _set_momentum(group, hi - (hi - lo) * factor * scale, self.use_beta1)
+        return lrs
+
+
+def _set_momentum(group, value, beta1):
+    if beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def _one(x):
+    return 1.0
+
+
+def _halved(x):
+    return 1 / (2.0 ** (x - 1))
+
+
+def _power(gamma, x):
+    return gamma ** x

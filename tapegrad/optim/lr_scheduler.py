@@ -22,13 +22,13 @@ from bisect import bisect_right
 from math import inf
 
 from ._lr_base import EPOCH_DEPRECATION_WARNING, LRScheduler
-from .cyclic_lr import CosineAnnealingWarmRestarts, OneCycleLR
+from .cyclic_lr import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "ReduceLROnPlateau", "MultiplicativeLR", "ConstantLR",
            "LinearLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
-           "SequentialLR"]
+           "SequentialLR", "ChainedScheduler", "CyclicLR"]
 
 def _per_group(optimizer, lr_lambda):
     """One function for every parameter group, or a list of one per group (checked)."""
@@ -243,28 +243,46 @@ class PolynomialLR(LRScheduler):
                 ** self.power for base_lr in self.base_lrs]
 
 
+def _check_schedulers(owner, optimizer, schedulers):
+    """PyTorch's checks of the schedulers a ``SequentialLR`` or ``ChainedScheduler`` runs."""
+    name = type(owner).__name__
+    if len(schedulers) < 1:
+        raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
+    for i, sched in enumerate(schedulers):
+        if not hasattr(sched, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(sched, ReduceLROnPlateau):
+            raise ValueError(f"{name} does not support `ReduceLROnPlateau` scheduler as it "
+                             "requires additional kwargs to be specified when calling `step`, "
+                             f"but got one at index {i} in the given schedulers sequence.")
+        if optimizer != sched.optimizer:
+            raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, "
+                             f"but got scheduler {type(sched).__name__} at index {i} has "
+                             f"{sched.optimizer}, which is different from "
+                             f"{type(optimizer).__name__}.")
+
+
+def _composite_state_dict(self):
+    state = {key: value for key, value in self.__dict__.items()
+             if key not in ("optimizer", "_schedulers")}
+    state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+    return state
+
+
+def _composite_load_state_dict(self, state_dict):
+    schedulers = state_dict.pop("_schedulers")
+    self.__dict__.update(state_dict)
+    state_dict["_schedulers"] = schedulers
+    for sched, sd in zip(self._schedulers, schedulers):
+        sched.load_state_dict(sd)
+
+
 class SequentialLR(LRScheduler):
     """Schedulers one after another: ``schedulers[i]`` runs from ``milestones[i - 1]`` (each
     restarting from the base lr at its milestone)."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
-        if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got no "
-                             "scheduler.")
-        for i, sched in enumerate(schedulers):
-            if not hasattr(sched, "optimizer"):
-                raise TypeError(f"{type(self).__name__} at index {i} should have `optimizer` "
-                                "as its attribute.")
-            if isinstance(sched, ReduceLROnPlateau):
-                raise ValueError(f"{type(self).__name__} does not support `ReduceLROnPlateau` "
-                                 "scheduler as it requires additional kwargs to be specified "
-                                 "when calling `step`, but got one at index "
-                                 f"{i} in the given schedulers sequence.")
-            if optimizer != sched.optimizer:
-                raise ValueError(f"{type(self).__name__} expects all schedulers to belong to the "
-                                 f"same optimizer, but got scheduler {type(sched).__name__} at "
-                                 f"index {i} has {sched.optimizer}, which is different from "
-                                 f"{type(optimizer).__name__}.")
+        _check_schedulers(self, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError("Sequential Schedulers expects number of schedulers provided to be "
                              "one more than the number of milestone points, but got number of "
@@ -292,18 +310,31 @@ class SequentialLR(LRScheduler):
             sched.step()
         self._last_lr = sched.get_last_lr()
 
-    def state_dict(self):
-        state = {key: value for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
+    state_dict = _composite_state_dict
+    load_state_dict = _composite_load_state_dict
 
-    def load_state_dict(self, state_dict):
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = schedulers
-        for sched, sd in zip(self._schedulers, schedulers):
-            sched.load_state_dict(sd)
+
+class ChainedScheduler(LRScheduler):
+    """Schedulers stepped together, each after the other, every ``step()``: their factors
+    compound (e.g. a warm-up ``ConstantLR`` with an ``ExponentialLR`` decay)."""
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be "
+                             "chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers(self, optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = self._group_lrs()
+
+    def step(self):
+        for sched in self._schedulers:
+            sched.step()
+        self._last_lr = self._group_lrs()
+
+    state_dict = _composite_state_dict
+    load_state_dict = _composite_load_state_dict
 
 
 class ReduceLROnPlateau:

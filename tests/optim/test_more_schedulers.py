@@ -1,5 +1,5 @@
 """MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingWarmRestarts,
-OneCycleLR and SequentialLR: learning rates, momenta and parameters step by step against
+OneCycleLR, CyclicLR, SequentialLR and ChainedScheduler: learning rates, momenta and parameters step by step against
 PyTorch's, and their closed forms without it."""
 
 import math
@@ -58,6 +58,20 @@ SCHEDULES = {
     "SequentialLR three": (lambda L, o: L.SequentialLR(
         o, [L.ConstantLR(o, 0.5, total_iters=2), L.ExponentialLR(o, 0.9), L.StepLR(o, 2, 0.5)],
         milestones=[2, 6]), {}),
+    "CyclicLR triangular": (lambda L, o: L.CyclicLR(o, 0.01, [0.1, 0.3], step_size_up=3),
+                            {"steps": 14}),
+    "CyclicLR triangular2": (lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=2,
+                                                     step_size_down=3, mode="triangular2"),
+                             {"steps": 14}),
+    "CyclicLR exp_range Adam": (lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=3,
+                                                        mode="exp_range", gamma=0.9),
+                                {"opt": "Adam", "opt_kw": dict(lr=0.1), "steps": 14}),
+    "CyclicLR scale_fn": (lambda L, o: L.CyclicLR(o, 0.01, 0.1, step_size_up=2,
+                                                  scale_fn=lambda x: 0.5 ** x,
+                                                  scale_mode="iterations",
+                                                  cycle_momentum=False), {}),
+    "ChainedScheduler": (lambda L, o: L.ChainedScheduler(
+        [L.ConstantLR(o, factor=0.1, total_iters=4), L.ExponentialLR(o, gamma=0.9)]), {}),
 }
 
 
@@ -78,6 +92,9 @@ def test_schedules_match_torch(torch, name):
     lambda L, o: L.SequentialLR(o, [L.ConstantLR(o)], milestones=[2]),
     lambda L, o: L.OneCycleLR(o, max_lr=1.0),
     lambda L, o: L.CosineAnnealingWarmRestarts(o, T_0=0),
+    lambda L, o: L.CyclicLR(o, 0.01, 0.1, mode="square"),
+    lambda L, o: L.ChainedScheduler([]),
+    lambda L, o: L.ChainedScheduler([L.ConstantLR(o), L.ReduceLROnPlateau(o)]),
 ])
 def test_schedule_argument_errors_match_torch(torch, make):
     def error(lib):
@@ -108,3 +125,13 @@ def test_schedules_closed_forms_without_torch():
                                                    L.ExponentialLR(o, 0.5)], milestones=[2]),
                steps=4)[0]
     assert [t[0] for t in seq] == pytest.approx([0.05, 0.1, 0.05, 0.025])
+
+
+def test_cyclic_and_chained_without_torch():
+    trace = _run(tg, lambda L, o: L.CyclicLR(o, 0.0, 1.0, step_size_up=2), steps=8)[0]
+    assert [t[0] for t in trace] == pytest.approx([0.5, 1.0, 0.5, 0.0, 0.5, 1.0, 0.5, 0.0])
+    assert [t[2] for t in trace][:4] == pytest.approx([0.85, 0.8, 0.85, 0.9])  # momentum
+    chained = _run(tg, lambda L, o: L.ChainedScheduler([L.ConstantLR(o, 0.5, total_iters=2),
+                                                        L.ExponentialLR(o, 0.5)]), steps=3)
+    assert [t[0] for t in chained[0]] == pytest.approx([0.025, 0.025, 0.0125])
+    assert chained[2] == pytest.approx([0.0125, 0.025])
