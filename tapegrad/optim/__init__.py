@@ -1,6 +1,6 @@
 """``tapegrad.optim``: optimizers and learning-rate schedules with PyTorch's API and update
-formulas (SGD, Adam, AdamW, NAdam, RAdam, Adamax, Adadelta, RMSprop, Adagrad, LBFGS;
-``lr_scheduler``)."""
+formulas (SGD, Adam, AdamW, NAdam, RAdam, Adamax, Adadelta, RMSprop, Adagrad, Rprop, ASGD,
+LBFGS; ``lr_scheduler``)."""
 
 from . import lr_scheduler
 from .adam import Adam, AdamW
@@ -8,7 +8,8 @@ from .adam_variants import Adadelta, Adamax, NAdam, RAdam
 from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import Adagrad, RMSprop
+from .rprop import ASGD, Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Adadelta",
-           "RMSprop", "Adagrad", "LBFGS", "lr_scheduler"]
+           "RMSprop", "Adagrad", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]

@@ -23,6 +23,10 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.2)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=1e-2, alpha=0.5, t0=5, weight_decay=0.1)),
 ]
 
 
@@ -34,9 +38,21 @@ def _loss(lib, w, b, X):
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{k}" for n, k in CONFIGS])
 def test_trajectory_matches_torch(torch, name, kw):
     rng = np.random.default_rng(0)
-    w0, b0, X = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((6, 4))
+    w0, b0 = rng.standard_normal((4, 3)), rng.standard_normal(3)
     w, b = tg.tensor(w0, requires_grad=True), tg.tensor(b0, requires_grad=True)
     tw, tb = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    if name == "ASGD":  # its step size is a tensor of the default dtype (tapegrad's: float64)
+        default = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            return _trajectories(torch, name, kw, w, b, tw, tb)
+        finally:
+            torch.set_default_dtype(default)
+    _trajectories(torch, name, kw, w, b, tw, tb)
+
+
+def _trajectories(torch, name, kw, w, b, tw, tb):
+    X = np.random.default_rng(1).standard_normal((6, 4))
     # two parameter groups, the second with its own lr
     opt = getattr(tg.optim, name)([{"params": [w]}, {"params": [b], "lr": 0.03}], **kw)
     topt = getattr(torch.optim, name)([{"params": [tw]}, {"params": [tb], "lr": 0.03}], **kw)
@@ -275,6 +291,8 @@ def test_optimizer_errors():
         tg.optim.Adam(x)
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         tg.optim.AdamW([x], lr=-1)
+    with pytest.raises(ValueError, match="Invalid eta values: 1.5, 1.2"):
+        tg.optim.Rprop([x], etas=(1.5, 1.2))
     opt = tg.optim.SGD([x], lr=0.1)
     with pytest.raises(ValueError, match="some parameters appear in more than one parameter "
                                          "group"):
