@@ -1,4 +1,5 @@
-"""``tapegrad.nn.utils``: gradient clipping and flattening parameters, as ``torch.nn.utils``.
+"""``tapegrad.nn.utils``: gradient clipping and flattening parameters, as ``torch.nn.utils``
+(``rnn``: padding sequences).
 
 Example:
     >>> import tapegrad as tg
@@ -14,8 +15,9 @@ import math
 
 import numpy as np
 
-from ..grad_mode import no_grad
-from ..tensor import Tensor, _make, bump_version
+from ...grad_mode import no_grad
+from ...tensor import Tensor, _make, bump_version
+from . import rnn  # noqa: F401 (tg.nn.utils.rnn)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
@@ -40,7 +42,7 @@ def _vector_norm(a, p):
 
 def _device_vector_norm(t, p):
     """``_vector_norm`` of a CUDA tensor as a 0-d float64 tensor on the device."""
-    from .. import ops
+    from ... import ops
 
     with no_grad():
         a = ops.abs(ops.reshape(t.detach(), (-1,)).to(np.float64))
@@ -56,7 +58,7 @@ def _device_vector_norm(t, p):
 def _device_total_norm(tensors, norm_type):
     """The total norm on the first tensor's device (CUDA): each tensor's norm on its own
     device, the norm of those norms where the first tensor lives, as PyTorch."""
-    from .. import ops
+    from ... import ops
 
     dev = tensors[0].device
     norms = []
@@ -109,7 +111,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not grads:
         return total
     if total.is_cuda:  # the coefficient stays on the device: no synchronising read
-        from .. import ops
+        from ... import ops
 
         with no_grad():
             coef = ops.clamp(float(max_norm) / (total.to(np.float64) + 1e-6), max=1.0)
@@ -143,7 +145,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """One flat tensor of all parameters (differentiable)."""
-    from .. import ops
+    from ... import ops
 
     return ops.cat([ops.reshape(p, (-1,)) for p in parameters])
 
