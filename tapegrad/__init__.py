@@ -12,7 +12,7 @@ Example:
 from . import _malloc  # noqa: F401 (first: malloc's thresholds, before any large array)
 from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
-from . import special, testing
+from . import distributions, special, testing
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, get_default_dtype, half,

@@ -1,0 +1,157 @@
+"""The constraints a distribution's parameters and values satisfy, as
+``torch.distributions.constraints``: ``check(value)`` is a boolean array (one entry per event
+for constraints over whole events)."""
+
+import numpy as np
+
+__all__ = ["Constraint", "real", "positive", "nonnegative", "unit_interval", "boolean",
+           "simplex", "real_vector", "positive_definite", "lower_cholesky", "interval",
+           "half_open_interval", "integer_interval", "greater_than", "greater_than_eq",
+           "less_than"]
+
+
+def _values(v):
+    from ..tensor import Tensor
+
+    return np.asarray(v.detach()._arr() if isinstance(v, Tensor) else v)
+
+
+def shown(v):
+    """``v`` as PyTorch's f-strings show it: a 0-d tensor as its number."""
+    from ..tensor import Tensor
+
+    return v.item() if isinstance(v, Tensor) and v.ndim == 0 else v
+
+
+class Constraint:
+    is_discrete = False
+    event_dim = 0
+
+    def check(self, value):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return type(self).__name__[1:] + "()"
+
+
+class _Real(Constraint):
+    def check(self, value):
+        v = _values(value)
+        return v == v  # (NaN fails; infinities are real, as PyTorch's)
+
+
+class _GreaterThan(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return _values(value) > _values(self.lower_bound)
+
+    def __repr__(self):
+        return f"{type(self).__name__[1:]}(lower_bound={shown(self.lower_bound)})"
+
+
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return _values(value) < _values(self.upper_bound)
+
+    def __repr__(self):
+        return f"LessThan(upper_bound={shown(self.upper_bound)})"
+
+
+class _GreaterThanEq(_GreaterThan):
+    def check(self, value):
+        return _values(value) >= _values(self.lower_bound)
+
+
+class _Interval(Constraint):
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        v = _values(value)
+        return (v >= _values(self.lower_bound)) & (v <= _values(self.upper_bound))
+
+    def __repr__(self):
+        return (f"{type(self).__name__[1:]}(lower_bound={shown(self.lower_bound)}, "
+                f"upper_bound={shown(self.upper_bound)})")
+
+
+class _HalfOpenInterval(_Interval):
+    def check(self, value):
+        v = _values(value)
+        return (v >= _values(self.lower_bound)) & (v < _values(self.upper_bound))
+
+
+class _IntegerInterval(_Interval):
+    is_discrete = True
+
+    def check(self, value):
+        v = _values(value)
+        return (v % 1 == 0) & (v >= self.lower_bound) & (v <= self.upper_bound)
+
+
+class _Boolean(Constraint):
+    is_discrete = True
+
+    def check(self, value):
+        v = _values(value)
+        return (v == 0) | (v == 1)
+
+
+class _Simplex(Constraint):
+    event_dim = 1
+
+    def check(self, value):
+        v = _values(value)
+        return (v >= 0).all(-1) & (np.abs(v.sum(-1) - 1) < 1e-6)
+
+
+class _IndependentReal(Constraint):
+    event_dim = 1
+
+    def check(self, value):
+        v = _values(value)
+        return (v == v).all(-1)
+
+    def __repr__(self):
+        return "IndependentConstraint(Real(), 1)"
+
+
+class _PositiveDefinite(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        v = _values(value)
+        sym = np.abs(v - np.swapaxes(v, -1, -2)).max(axis=(-1, -2), initial=0) <= 1e-6 * \
+            np.abs(v).max(axis=(-1, -2), initial=1)
+        return sym & (np.linalg.eigvalsh(v).min(-1) > 0)
+
+
+class _LowerCholesky(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        v = _values(value)
+        lower = (np.triu(v, 1) == 0).all(axis=(-1, -2))
+        return lower & (np.diagonal(v, axis1=-2, axis2=-1) > 0).all(-1)
+
+
+real = _Real()
+positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+unit_interval = _Interval(0.0, 1.0)
+boolean = _Boolean()
+simplex = _Simplex()
+real_vector = _IndependentReal()
+positive_definite = _PositiveDefinite()
+lower_cholesky = _LowerCholesky()
+interval = _Interval
+half_open_interval = _HalfOpenInterval
+integer_interval = _IntegerInterval
+greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+less_than = _LessThan

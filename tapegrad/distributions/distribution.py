@@ -1,0 +1,99 @@
+"""``Distribution``: shapes, argument and value validation, sampling without history."""
+
+import numpy as np
+
+from ..grad_mode import no_grad
+from ..ops.record import as_tensor
+from ..tensor import Tensor
+from . import constraints
+
+_VALIDATE = [True]  # PyTorch validates arguments unless told not to (python -O aside)
+
+
+def broadcast_all(*values):
+    """The parameters as tensors of one broadcast shape (numbers take the others' dtype)."""
+    from .. import broadcast_tensors
+
+    ts = [v for v in values if isinstance(v, Tensor)]
+    dtype = ts[0].dtype if ts else np.dtype(np.float64)
+    return broadcast_tensors(*[v if isinstance(v, Tensor) else as_tensor(np.asarray(v, dtype))
+                               for v in values])
+
+
+class Distribution:
+    """The base of the distributions: ``batch_shape`` (independent, differently parametrised
+    draws) and ``event_shape`` (one draw's shape)."""
+
+    has_rsample = False
+    arg_constraints = {}
+    support = None
+
+    @staticmethod
+    def set_default_validate_args(value):
+        if value not in (True, False):
+            raise ValueError
+        _VALIDATE[0] = value
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
+        self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
+        self._validate_args = _VALIDATE[0] if validate_args is None else validate_args
+        if self._validate_args:
+            for name, constraint in self.arg_constraints.items():
+                if name not in self.__dict__:
+                    continue  # (a parameter derived from the one given: not checked)
+                value = self.__dict__[name]
+                if not constraint.check(value).all():
+                    raise ValueError(
+                        f"Expected parameter {name} ({type(value).__name__} of shape "
+                        f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
+                        f"constraint {constraint!r}, but found invalid values:\n{value}")
+
+    @property
+    def batch_shape(self):
+        return self._batch_shape
+
+    @property
+    def event_shape(self):
+        return self._event_shape
+
+    def _extended_shape(self, sample_shape=()):
+        return tuple(sample_shape) + self._batch_shape + self._event_shape
+
+    def sample(self, sample_shape=()):
+        """A draw without history (``rsample``'s, where the distribution has one)."""
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampling")
+
+    def sample_n(self, n):
+        return self.sample((n,))
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    def perplexity(self):
+        return self.entropy().exp()
+
+    def _validate_sample(self, value):
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        support = self.support
+        if not self._validate_args or support is None:
+            return
+        ok = support.check(value)
+        if not np.all(ok):
+            raise ValueError(
+                f"Expected value argument ({type(value).__name__} of shape "
+                f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
+                f"distribution {self!r}, but found invalid values:\n{value}")
+
+    def __repr__(self):
+        parts = []
+        for k in self.arg_constraints:
+            if k in self.__dict__:
+                v = self.__dict__[k]
+                parts.append(f"{k}: {constraints.shown(v) if v.numel() == 1 else v.shape}")
+        return f"{type(self).__name__}({', '.join(parts)})"

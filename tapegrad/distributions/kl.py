@@ -1,0 +1,105 @@
+"""``kl_divergence(p, q)`` by rules registered per pair of distribution types
+(``register_kl``), as ``torch.distributions.kl``."""
+
+
+from .. import linalg
+from .continuous import Exponential, Laplace, Normal, Uniform
+from .discrete import Bernoulli, Categorical
+from .multivariate import Independent, MultivariateNormal
+
+_RULES = {}
+
+
+def register_kl(type_p, type_q):
+    """Decorator registering ``fn(p, q)`` as KL(p || q) for these two types."""
+    def decorate(fn):
+        _RULES[type_p, type_q] = fn
+        return fn
+    return decorate
+
+
+def kl_divergence(p, q):
+    """KL(p || q), by the rule of the most specific registered pair of types."""
+    for tp in type(p).__mro__:
+        for tq in type(q).__mro__:
+            rule = _RULES.get((tp, tq))
+            if rule is not None:
+                return rule(p, q)
+    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} "
+                              f"and q type {type(q).__name__}")
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p, q):
+    var_ratio = (p.scale / q.scale) ** 2
+    t1 = ((p.loc - q.loc) / q.scale) ** 2
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p, q):
+    from ..nn import functional as F
+
+    # p log(p/q) + (1-p) log((1-p)/(1-q)), through softplus of the logits (stable at 0 and 1)
+    t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
+    t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
+    return t1 + t2
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p, q):
+    from ..ops.elementwise import where
+
+    t = p.probs * (p.logits - q.logits)
+    t = where(q.probs == 0, float("inf"), t)
+    return where(p.probs == 0, 0.0, t).sum(-1)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    ratio = q.rate / p.rate
+    return -ratio.log() + ratio - 1
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    t1 = -scale_ratio.log()
+    t2 = loc_abs_diff / q.scale
+    t3 = scale_ratio * (-loc_abs_diff / p.scale).exp()
+    return t1 + t2 + t3 - 1
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p, q):
+    from ..ops.elementwise import where
+
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return where((q.low > p.low) | (q.high < p.high), float("inf"), result)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event "
+                         "shapes cannot be computed")
+    k = p.event_shape[0]
+    Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    batch = p.batch_shape if len(p.batch_shape) >= len(q.batch_shape) else q.batch_shape
+    Lp_, Lq_ = Lp.expand(batch + (k, k)), Lq.expand(batch + (k, k))
+    term1 = q._half_log_det() - p._half_log_det()
+    # tr(Σq⁻¹ Σp) = ||Lq⁻¹ Lp||², and the Mahalanobis term ||Lq⁻¹ (μq - μp)||²
+    m = linalg.solve_triangular(Lq_, Lp_, upper=False)
+    diff = (q.loc - p.loc).expand(batch + (k,)).unsqueeze(-1)
+    z = linalg.solve_triangular(Lq_, diff, upper=False)
+    return term1 + 0.5 * ((m ** 2).sum((-2, -1)) + (z ** 2).sum((-2, -1)) - k)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return p._summed(kl_divergence(p.base_dist, q.base_dist))
+
+
