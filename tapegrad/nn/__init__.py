@@ -16,8 +16,9 @@ from .activation import (Softmax2d, CELU, ELU, GELU, GLU, SELU, Hardshrink, Hard
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid,
                          Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink,
                          Threshold)
-from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,
-                          AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, Conv3d,
+from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d,
+                          AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d,
+                          AvgPool2d, AvgPool3d, MaxPool3d, Conv1d, Conv2d, Conv3d,
                           ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
                           MaxPool1d, MaxPool2d)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -58,5 +59,6 @@ __all__ = [
     "ConvTranspose3d", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "Softmax2d", "Bilinear", "ChannelShuffle",
     "Dropout1d", "Dropout2d", "Dropout3d", "Fold", "Unfold", "PixelShuffle", "PixelUnshuffle",
+    "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
 ] + sorted(PADDING_LAYERS)
 globals().update(PADDING_LAYERS)

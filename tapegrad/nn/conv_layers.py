@@ -142,48 +142,69 @@ class ConvTranspose3d(_ConvTransposeNd):
 
 
 class _Pool(Module):
+    """PyTorch's pooling layers: ``stride`` defaults to the kernel size (as shown)."""
+
+    _fn, _shown = None, ()
+
     def __init__(self, kernel_size, stride=None, padding=0, **options):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = stride if stride is not None else kernel_size
         self.options = options
 
+    def forward(self, input):
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, **self.options)
+
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        shown = "".join(f", {k}={self.options[k]}" for k in self._shown)
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}" + \
+            shown
 
 
-class MaxPool1d(_Pool):
+class _MaxPool(_Pool):
+    _shown = ("dilation", "ceil_mode")
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__(kernel_size, stride, padding, dilation=dilation,
                          return_indices=return_indices, ceil_mode=ceil_mode)
 
-    def forward(self, input):
-        return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, **self.options)
+
+class MaxPool1d(_MaxPool):
+    _fn = staticmethod(C.max_pool1d)
 
 
-class MaxPool2d(MaxPool1d):
-    def forward(self, input):
-        return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, **self.options)
+class MaxPool2d(_MaxPool):
+    _fn = staticmethod(C.max_pool2d)
+
+
+class MaxPool3d(_MaxPool):
+    _fn = staticmethod(C.max_pool3d)
 
 
 class AvgPool1d(_Pool):
+    _fn = staticmethod(C.avg_pool1d)
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
-        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode,
+        one = C._tuple  # (PyTorch keeps AvgPool1d's sizes as 1-tuples)
+        super().__init__(one(kernel_size, 1, "kernel_size"),
+                         one(stride if stride is not None else kernel_size, 1, "stride"),
+                         one(padding, 1, "padding"), ceil_mode=ceil_mode,
                          count_include_pad=count_include_pad)
-
-    def forward(self, input):
-        return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, **self.options)
 
 
 class AvgPool2d(_Pool):
+    _fn = staticmethod(C.avg_pool2d)
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode,
                          count_include_pad=count_include_pad, divisor_override=divisor_override)
 
-    def forward(self, input):
-        return C.avg_pool2d(input, self.kernel_size, self.stride, self.padding, **self.options)
+
+class AvgPool3d(AvgPool2d):
+    _fn = staticmethod(C.avg_pool3d)
 
 
 class _Adaptive(Module):
@@ -214,3 +235,11 @@ class AdaptiveMaxPool1d(_Adaptive):
 
 class AdaptiveMaxPool2d(_Adaptive):
     _fn = staticmethod(C.adaptive_max_pool2d)
+
+
+class AdaptiveAvgPool3d(_Adaptive):
+    _fn = staticmethod(C.adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool3d(_Adaptive):
+    _fn = staticmethod(C.adaptive_max_pool3d)

@@ -26,7 +26,8 @@ from ..tensor import Tensor, _make
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d"]
+           "adaptive_max_pool2d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+           "adaptive_max_pool3d"]
 
 _LETTERS = "hwd"  # spatial dims in einsum equations (at most three)
 
@@ -373,6 +374,13 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
     return y if batched else O.squeeze(y, 0)
 
 
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each window of (N, C, D, H, W) or (C, D, H, W) input."""
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """The mean of each window of (N, C, L) or (C, L) input."""
@@ -383,6 +391,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """The mean of each window of (N, C, H, W) or (C, H, W) input."""
     return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean of each window of (N, C, D, H, W) or (C, D, H, W) input."""
+    return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 
 
@@ -429,6 +444,10 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive(2, input, output_size, _mean, "adaptive_avg_pool2d")
 
 
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive(3, input, output_size, _mean, "adaptive_avg_pool3d")
+
+
 def _first_max(t, dims):
     """The maximum over ``dims`` (the trailing ones), its gradient to one element as PyTorch's."""
     flat = O.reshape(t, tuple(t.shape[:t.ndim - len(dims)]) + (-1,))
@@ -445,3 +464,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if return_indices:
         raise NotImplementedError("adaptive_max_pool2d: return_indices=True is not supported")
     return _adaptive(2, input, output_size, _first_max, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool3d: return_indices=True is not supported")
+    return _adaptive(3, input, output_size, _first_max, "adaptive_max_pool3d")

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ops.extra import index_select
 from ..ops.record import as_tensor
-from .convolution import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .convolution import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from .module import Module
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
@@ -87,9 +87,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         if k == 1:
             return adaptive_avg_pool1d(x, sizes[0])
-        if k == 2:
-            return adaptive_avg_pool2d(x, sizes)
-        raise NotImplementedError("interpolate: mode='area' of 5D input is not supported")
+        return adaptive_avg_pool2d(x, sizes) if k == 2 else adaptive_avg_pool3d(x, sizes)
     for i, (n_in, n_out) in enumerate(zip(spatial, sizes)):
         scale = None if scales is None else scales[i]
         if mode in _LINEAR:

@@ -225,3 +225,39 @@ def test_conv_transpose_layers_and_errors():
     torch = pytest.importorskip("torch")
     assert repr(layer) == repr(torch.nn.ConvTranspose2d(4, 6, 3, stride=2, output_padding=1,
                                                         groups=2, bias=False))
+
+
+POOL3D = [dict(kernel_size=2), dict(kernel_size=(2, 3, 2), stride=(1, 2, 2), padding=1),
+          dict(kernel_size=3, stride=2, ceil_mode=True)]
+
+
+@pytest.mark.parametrize("kw", POOL3D)
+def test_pooling_3d(kw):
+    x = np.random.default_rng(10).standard_normal((1, 2, 4, 5, 4))
+    F = tg.nn.functional
+    check_op(lambda x: F.max_pool3d(x, **kw), [x], order=2)
+    check_op(lambda x: F.avg_pool3d(x, **kw), [x], order=2)
+    check_op(lambda x: F.adaptive_avg_pool3d(x, (2, 3, 1)), [x], order=1)
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    for ours, theirs in ((F.max_pool3d, TF.max_pool3d), (F.avg_pool3d, TF.avg_pool3d)):
+        xt, xg = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+        a, b = theirs(xt, **kw), ours(xg, **kw)
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-13)
+        (a ** 2).sum().backward()
+        (b ** 2).sum().backward()
+        np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    for size in ((2, 3, 1), 1, (None, 2, 3)):
+        np.testing.assert_allclose(F.adaptive_avg_pool3d(tg.tensor(x), size).numpy(),
+                                   TF.adaptive_avg_pool3d(torch.tensor(x), size).numpy(),
+                                   rtol=1e-13)
+        np.testing.assert_allclose(F.adaptive_max_pool3d(tg.tensor(x), size).numpy(),
+                                   TF.adaptive_max_pool3d(torch.tensor(x), size).numpy())
+
+
+def test_pooling_layer_reprs_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    for name, args in (("MaxPool2d", (2,)), ("AvgPool2d", (3, 1)), ("AvgPool1d", (2,)),
+                       ("MaxPool1d", (3,)), ("AdaptiveMaxPool2d", (2,)), ("AvgPool3d", (2,)),
+                       ("MaxPool3d", (2,)), ("AdaptiveAvgPool3d", ((1, 2, 3),))):
+        assert repr(getattr(tg.nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
