@@ -167,6 +167,26 @@ def prelu(input, weight):
     return O.where(x > 0, x, w * x)
 
 
-__all__ = ["logsigmoid", "hardsigmoid", "hardswish", "softshrink", "hardshrink", "threshold", "selu", "celu",
-           "mish", "softsign", "tanhshrink", "softmin", "glu", "prelu"]
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax (concrete) distribution: ``softmax((logits + g) / tau)``
+    with Gumbel noise ``g``; ``hard``: the one-hot of its largest entry, with the soft
+    sample's gradient (straight through)."""
+    from .. import creation
+
+    x = _t(logits)
+    u = creation.draws().standard_exponential(x.shape)
+    gumbels = (x - O.log(creation.tensor(u.astype(x.dtype)))) / tau
+    y = O.softmax(gumbels, dim)
+    if not hard:
+        return y
+    values = y.detach().numpy()
+    one_hot = (np.arange(values.shape[dim]).reshape(
+        [-1 if d == dim % values.ndim else 1 for d in range(values.ndim)]) ==
+        np.expand_dims(values.argmax(dim), dim)).astype(values.dtype)
+    return creation.tensor(one_hot) - y.detach() + y
+
+
+__all__ = ["logsigmoid", "hardsigmoid", "hardswish", "softshrink", "hardshrink", "threshold",
+           "selu", "celu", "mish", "softsign", "tanhshrink", "softmin", "glu", "prelu",
+           "gumbel_softmax"]
 

@@ -125,3 +125,20 @@ def test_finite_differences_and_known_values():
     assert F.softshrink(tg.tensor([0.2, -0.7, 2.0])).tolist() == pytest.approx([0.0, -0.2, 1.5])
     assert F.threshold(tg.tensor([np.nan, -1.0]), 0.0, 5.0).tolist()[1] == 5.0
     assert F.glu(tg.tensor([[1.0, 0.0]])).tolist() == [[0.5]]
+
+
+def test_gumbel_softmax():
+    F = tg.nn.functional
+    tg.manual_seed(0)
+    logits = tg.tensor([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]], requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.detach().numpy().sum(-1), 1.0)
+    hard = F.gumbel_softmax(logits, hard=True)
+    assert set(np.unique(hard.detach().numpy())) <= {0.0, 1.0}
+    assert (hard.detach().numpy().sum(-1) == 1).all()
+    w = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    (hard * w).sum().backward()  # straight through: the soft sample's gradient
+    assert np.abs(logits.grad.numpy()).sum() > 0
+    draws = np.stack([F.gumbel_softmax(logits, hard=True).detach().numpy()
+                      for _ in range(4000)])  # one-hot draws: frequencies are softmax(logits)
+    np.testing.assert_allclose(draws.mean(0), F.softmax(logits, -1).detach().numpy(), atol=0.03)
