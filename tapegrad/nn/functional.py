@@ -33,6 +33,7 @@ from . import convolution as _convolution
 from . import distances as _distances
 from . import interpolate as _interpolate
 from . import spatial as _spatial
+from . import grid_sample as _grid_sample
 from . import normalization as _normalization
 from . import more_activations as _more
 from . import more_losses as _losses
@@ -53,7 +54,7 @@ __all__ = [
     "normalize", "pad", "embedding", "erf",
 ] + _more.__all__ + _distances.__all__ + _losses.__all__ + _convolution.__all__ + \
     _normalization.__all__ + _attention.__all__ + _interpolate.__all__ + \
-    _spatial.__all__ + ["bilinear"]
+    _spatial.__all__ + _grid_sample.__all__ + ["bilinear"]
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -580,5 +581,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # import statement)
 globals().update({name: getattr(m, name) for m in (_more, _distances, _losses, _convolution,
                                                   _normalization, _attention, _interpolate,
-                                                  _spatial)
+                                                  _spatial, _grid_sample)
                   for name in m.__all__})

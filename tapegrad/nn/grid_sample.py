@@ -1,0 +1,129 @@
+"""``F.affine_grid`` and ``F.grid_sample`` (2-D): sampling an image at given normalised
+coordinates, as PyTorch's spatial-transformer functions.
+
+``grid_sample`` unnormalises the grid (``align_corners``), applies the padding mode to the
+coordinates ('border': clamped; 'reflection': reflected, then clamped), then reads the four
+neighbours ('bilinear') or the nearest pixel ('nearest', ties to even as PyTorch's
+``nearbyint``) with a gather; neighbours outside the image read 0 ('zeros'). The weights are
+the coordinates' fractional parts, so gradients reach both the image and the grid, to any order.
+"""
+
+import numpy as np
+
+from .. import creation
+from .. import ops as O
+from ..grad_mode import is_grad_enabled
+from ..ops.backward_ops import depends
+from ..ops.elementwise import where
+from ..ops.record import as_tensor
+
+__all__ = ["affine_grid", "grid_sample"]
+
+
+def affine_grid(theta, size, align_corners=False):
+    """The sampling grid (N, H, W, 2) of the affine maps ``theta`` (N, 2, 3) over an output of
+    ``size`` (N, C, H, W): each output pixel's normalised (x, y) mapped by ``theta``."""
+    theta = as_tensor(theta)
+    size = tuple(int(s) for s in size)
+    if len(size) != 4:
+        raise NotImplementedError("affine_grid only supports 4D sizes, for 2D affine "
+                                  "transformations (3D is not supported)")
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3):
+        raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                         f"{list(size)}. Got {list(theta.shape)}.")
+    n, _, h, w = size
+    if theta.shape[0] != n:
+        raise ValueError(f"Expected theta to have {n} matrices for size {list(size)}, got "
+                         f"{theta.shape[0]}")
+
+    def axis(k):
+        if k <= 1:
+            return np.zeros(k)
+        base = np.linspace(-1.0, 1.0, k)
+        return base if align_corners else base * (k - 1) / k
+
+    xs, ys = np.meshgrid(axis(w), axis(h))
+    base = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(1, h * w, 3).astype(theta.dtype)
+    grid = creation.tensor(base) @ O.transpose(theta, 1, 2)  # (N, H*W, 2)
+    return O.reshape(grid, (n, h, w, 2))
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord, twice_low, twice_high):
+    """PyTorch's ``reflect_coordinates``: ``coord`` reflected into [low, high]."""
+    if twice_low == twice_high:
+        return coord * 0.0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    dist = (coord - low).abs()
+    flips = np.floor(dist.detach().numpy() / span)
+    extra = dist - creation.tensor((flips * span).astype(dist.dtype))
+    return where(creation.tensor(flips % 2 == 0), extra + low, span - extra + low)
+
+
+def _source(coord, size, padding_mode, align_corners):
+    x = _unnormalize(coord, size, align_corners)
+    if padding_mode == "border":
+        x = x.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
+        x = x.clamp(0, size - 1)
+    return x
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """``input`` (N, C, H, W) read at ``grid`` (N, Ho, Wo, 2) of normalised (x, y) in
+    [-1, 1]: (N, C, Ho, Wo)."""
+    x, grid = as_tensor(input), as_tensor(grid)
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample: mode='bicubic' is not supported")
+    if x.ndim != 4:
+        raise NotImplementedError("grid_sample: only 4-D input (N, C, H, W) is supported")
+    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != x.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension "
+                           f"and the batch size of input, but got grid with sizes "
+                           f"{list(grid.shape)}")
+    align = bool(align_corners)
+    n, c, h, w = x.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    gx = _source(grid[..., 0], w, padding_mode, align)  # (N, Ho, Wo)
+    gy = _source(grid[..., 1], h, padding_mode, align)
+    flat = O.reshape(x, (n, c, h * w))
+    if mode == "nearest":
+        ix, iy = np.rint(gx.detach().numpy()), np.rint(gy.detach().numpy())  # (half to even)
+        out = _read(flat, ix, iy, h, w, c, ho, wo, None)
+        if grid.requires_grad and is_grad_enabled():  # (a zero gradient, as PyTorch's)
+            out = out + depends(creation.zeros(out.shape, dtype=out.dtype), (grid,))
+        return out
+    x0, y0 = np.floor(gx.detach().numpy()), np.floor(gy.detach().numpy())
+    fx = gx - creation.tensor(x0.astype(gx.dtype))  # (the weights: differentiable in grid)
+    fy = gy - creation.tensor(y0.astype(gy.dtype))
+    out = 0.0
+    for dx, dy, weight in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
+                           (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        out = out + _read(flat, x0 + dx, y0 + dy, h, w, c, ho, wo, weight)
+    return out
+
+
+def _read(flat, ix, iy, h, w, c, ho, wo, weight):
+    """``flat`` (N, C, H*W) at integer pixels (ix, iy) (N, Ho, Wo), 0 outside the image, times
+    ``weight`` (N, Ho, Wo) if given."""
+    n = flat.shape[0]
+    inside = (ix >= 0) & (ix <= w - 1) & (iy >= 0) & (iy <= h - 1)
+    index = np.where(inside, iy * w + ix, 0).astype(np.int64).reshape(n, 1, ho * wo)
+    values = O.reshape(flat.gather(2, creation.tensor(np.broadcast_to(index, (n, c, ho * wo))
+                                                      .copy())), (n, c, ho, wo))
+    mask = creation.tensor(inside.astype(flat.dtype)[:, None])
+    if weight is not None:
+        mask = mask * O.unsqueeze(weight, 1)
+    return values * mask
