@@ -176,8 +176,9 @@ def _pad_by_index(x, pad, mode):
             idx = np.where(idx > n - 1, 2 * (n - 1) - idx, idx)
         elif mode == "replicate":
             idx = np.clip(idx, 0, n - 1)
-        else:
-            idx = idx % n
+        else:  # (a negative amount crops first; the other side wraps over what is left)
+            start, m = max(-left, 0), n - max(-left, 0) - max(-right, 0)
+            idx = np.arange(-max(left, 0), m + max(right, 0)) % m + start
         x = O.index_select(x, d, _make(idx.astype(np.int64)))
     return x
 

@@ -91,7 +91,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for i, (n_in, n_out) in enumerate(zip(spatial, sizes)):
         scale = None if scales is None else scales[i]
         if mode in _LINEAR:
-            x = _linear_dim(x, 2 + i, n_in, n_out, scale, bool(align_corners))
+            if n_out != n_in:  # (PyTorch's kernels copy a dim of unchanged size, whatever scale)
+                x = _linear_dim(x, 2 + i, n_in, n_out, scale, bool(align_corners))
+        elif mode == "nearest" and k == 2 and n_out in (n_in, 2 * n_in):
+            if n_out != n_in:  # (its 2-D kernel's shortcuts: a copy, and index // 2)
+                x = index_select(x, 2 + i, np.arange(n_out) // 2)
         else:
             x = index_select(x, 2 + i, _nearest_index(n_in, n_out, scale, mode == "nearest"))
     return x

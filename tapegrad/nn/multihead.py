@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import creation
 from .. import ops as O
+from ..ops.elementwise import where
 from ..ops.record import as_tensor
 from . import init
 from .attention import _as_additive
@@ -101,7 +102,14 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             m = _as_additive(key_padding_mask, scores.dtype)
             scores = scores + O.reshape(m, (N, 1, 1, S))
-        weights = O.softmax(scores, -1)
+        dead = None
+        if not need_weights:  # PyTorch's attention kernel: a query that may attend to nothing
+            dead = np.isneginf(scores.detach().numpy()).all(-1, keepdims=True)  # reads zeros
+            dead = creation.tensor(dead) if dead.any() else None
+        if dead is not None:  # (its row kept out of the softmax: no NaN, a zero gradient)
+            weights = where(dead, 0.0, O.softmax(where(dead, 0.0, scores), -1))
+        else:
+            weights = O.softmax(scores, -1)
         if self.dropout > 0.0 and self.training:
             from .functional import dropout
 

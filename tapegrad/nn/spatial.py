@@ -149,54 +149,68 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out if batched else O.squeeze(out, 0)
 
 
-def _channel_dropout(x, p, training, nd, name):
+def _feature_dropout(x, p, training):
+    """Zero whole (N, C) channels of ``x`` (dims 0 and 1) with probability ``p``."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    x = as_tensor(x)
-    if x.ndim not in (nd + 1, nd + 2):
-        note = (f"Note that {name} exists to provide channel-wise dropout on inputs with {nd} "
-                f"spatial dimension{'s' if nd > 1 else ''}, a channel dimension, and an optional "
-                f"batch dimension (i.e. {nd + 1}D or {nd + 2}D inputs).")
-        if nd == 1:
-            raise RuntimeError(f"{name}: Expected 2D or 3D input, but received a {x.ndim}D "
-                               f"input. {note}")
-        warnings.warn(f"{name}: Received a {x.ndim}-D input to {name}, which is deprecated and "
-                      "will result in an error in a future release. To retain the behavior and "
-                      f"silence this warning, please use dropout instead. {note}")
-        from .functional import dropout
-
-        return dropout(x, p, training)
     if not training or p == 0.0:
         return x
-    lead = x.shape[: x.ndim - nd]  # (N, C) or (C,): one draw per channel
+    lead = tuple(x.shape[:2])
     keep = creation.draws().random(lead) >= p
     scale = (keep / (1.0 - p) if p < 1.0 else keep * 0.0).astype(x.dtype)
-    return x * creation.tensor(scale.reshape(lead + (1,) * nd))
+    return x * creation.tensor(scale.reshape(lead + (1,) * (x.ndim - 2)))
+
+
+def _deprecated_rank(name, ndim, nd):
+    warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will "
+                  "result in an error in a future release. To retain the behavior and silence "
+                  f"this warning, please use dropout instead. Note that {name} exists to provide "
+                  f"channel-wise dropout on inputs with {nd} spatial dimensions, a channel "
+                  f"dimension, and an optional batch dimension (i.e. {nd + 1}D or {nd + 2}D "
+                  "inputs).", stacklevel=3)
+
+
+def _unbatched_first(x, batched, f):
+    """``f`` of ``x`` with a batch dim added first unless ``batched`` (removed after)."""
+    if batched:
+        return f(x)
+    return O.squeeze(f(O.unsqueeze(x, 0)), 0)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) or (C, L) input with probability ``p``."""
-    return _channel_dropout(input, p, training, 1, "dropout1d")
+    x = as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D "
+                           "input. Note that dropout1d exists to provide channel-wise dropout on "
+                           "inputs with 1 spatial dimension, a channel dimension, and an optional "
+                           "batch dimension (i.e. 2D or 3D inputs).")
+    return _unbatched_first(x, x.ndim == 3, lambda t: _feature_dropout(t, p, training))
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, H, W) input with probability ``p``; 3-D input is read as
-    PyTorch does, (N, C, L) with a warning."""
+    """Zero whole channels of (N, C, H, W) input with probability ``p``; as PyTorch, any other
+    rank is read as (N, C, ...) (with its warnings: 3-D input is (N, C, L))."""
     x = as_tensor(input)
+    if x.ndim not in (3, 4):
+        _deprecated_rank("dropout2d", x.ndim, 2)
     if x.ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
                       "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
                       "where C is the channel dim. This behavior will change in a future release "
                       "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
                       "W). To maintain the 1D channel-wise dropout behavior, please switch to "
-                      "using dropout1d instead.")
-        return _channel_dropout(x, p, training, 1, "dropout2d")
-    return _channel_dropout(x, p, training, 2, "dropout2d")
+                      "using dropout1d instead.", stacklevel=2)
+    return _feature_dropout(x, p, training)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
-    return _channel_dropout(input, p, training, 3, "dropout3d")
+    """Zero whole channels of (N, C, D, H, W) input (any rank but 5: one sample) with
+    probability ``p``."""
+    x = as_tensor(input)
+    if x.ndim not in (4, 5):
+        _deprecated_rank("dropout3d", x.ndim, 3)
+    return _unbatched_first(x, x.ndim == 5, lambda t: _feature_dropout(t, p, training))
 
 
 # ---- layers -------------------------------------------------------------------------------

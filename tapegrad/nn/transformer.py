@@ -16,6 +16,7 @@ from .. import creation
 from ..grad_mode import is_grad_enabled
 from ..ops.elementwise import where
 from . import functional as F
+from .activation import GELU, ReLU
 from .container import ModuleList
 from .linear import Dropout, LayerNorm, Linear
 from .module import Module
@@ -43,18 +44,22 @@ class _Layer(Module):
     """What both layers share: the feed-forward block and the activation."""
 
     def _common(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first,
-                bias, factory):
+                bias, factory, blocks):
+        """The feed-forward block, then ``blocks`` norms and dropouts (PyTorch's order of
+        registration, which ``named_modules`` and the repr follow)."""
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        for i in range(1, blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                                **factory))
+        for i in range(1, blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
         self.activation = _activation(activation)
-        self.activation_relu_or_gelu = 1 if activation in ("relu", F.relu) else \
-            2 if activation in ("gelu", F.gelu) else 0
+        self.activation_relu_or_gelu = \
+            1 if activation in ("relu", F.relu) or isinstance(activation, ReLU) else \
+            2 if activation in ("gelu", F.gelu) or isinstance(activation, GELU) else 0
 
     def _sa_block(self, x, mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask,
@@ -77,7 +82,7 @@ class TransformerEncoderLayer(_Layer):
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, **factory)
         self._common(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first,
-                     bias, factory)
+                     bias, factory, 2)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -102,9 +107,7 @@ class TransformerDecoderLayer(_Layer):
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                  batch_first=batch_first, **factory)
         self._common(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first,
-                     bias, factory)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout3 = Dropout(dropout)
+                     bias, factory, 3)
 
     def _mha_block(self, x, mem, mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=mask, key_padding_mask=key_padding_mask,

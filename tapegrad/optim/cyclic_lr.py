@@ -2,7 +2,7 @@
 ``CyclicLR``, with PyTorch's formulas (re-exported by ``lr_scheduler``)."""
 
 import math
-from functools import partial
+import types
 
 from ._lr_base import LRScheduler
 from .optimizer import Optimizer
@@ -190,14 +190,9 @@ class CyclicLR(LRScheduler):
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
         self.mode, self.gamma = mode, gamma
-        if scale_fn is not None:
-            self.scale_fn, self.scale_mode = scale_fn, scale_mode
-        elif mode == "triangular":
-            self.scale_fn, self.scale_mode = _one, "cycle"
-        elif mode == "triangular2":
-            self.scale_fn, self.scale_mode = _halved, "cycle"
-        else:
-            self.scale_fn, self.scale_mode = partial(_power, gamma), "iterations"
+        self._scale_fn_custom = scale_fn  # (the modes' own are looked up: see state_dict)
+        self.scale_mode = scale_mode if scale_fn is not None else \
+            "iterations" if mode == "exp_range" else "cycle"
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
@@ -214,6 +209,34 @@ class CyclicLR(LRScheduler):
         self.optimizer = optimizer
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
+
+    def scale_fn(self, x):
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def state_dict(self):
+        """As PyTorch's: a custom ``scale_fn`` is kept only as the ``__dict__`` of a callable
+        object (a plain function is left out), so the state can be saved."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            state["_scale_fn_custom"] = fn.__dict__
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        fn = state.pop("_scale_fn_custom")
+        custom = self._scale_fn_custom
+        super().load_state_dict(state)
+        self._scale_fn_custom = custom
+        if fn is not None:
+            custom.__dict__.update(fn)
 
     def get_lr(self):
         cycle = math.floor(1 + self.last_epoch / self.total_size)
@@ -234,15 +257,3 @@ def _set_momentum(group, value, beta1):
         group["betas"] = (value, *group["betas"][1:])
     else:
         group["momentum"] = value
-
-
-def _one(x):
-    return 1.0
-
-
-def _halved(x):
-    return 1 / (2.0 ** (x - 1))
-
-
-def _power(gamma, x):
-    return gamma ** x

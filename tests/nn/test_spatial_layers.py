@@ -134,3 +134,18 @@ def test_rearrangement_errors():
     with pytest.raises(RuntimeError, match="expected size of input's dimension 2 to match the "
                                            "calculated number of sliding blocks"):
         F.fold(tg.zeros((1, 4, 5)), (3, 3), 2)
+
+
+def test_channel_dropout_other_ranks_and_circular_crops():
+    """PyTorch's readings: dropout2d of any rank drops whole (N, C) channels, dropout3d of a
+    rank other than 5 is one sample; circular padding crops first, then wraps what is left."""
+    tg.manual_seed(6)
+    with pytest.warns(UserWarning, match="Received a 5-D input to dropout2d"):
+        y = F.dropout2d(tg.ones((8, 6, 2, 2, 2)), 0.5).numpy()
+    assert ((y == 0).all((2, 3, 4)) | (y == 2).all((2, 3, 4))).all()
+    with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
+        y = F.dropout3d(tg.ones((6, 3, 2)), 0.5).numpy()
+    assert ((y == 0).all((1, 2)) | (y == 2).all((1, 2))).all()
+    x = tg.arange(5.0).reshape(1, 1, 5)
+    assert tg.nn.CircularPad1d((2, -1))(x).tolist() == [[[2.0, 3.0, 0.0, 1.0, 2.0, 3.0]]]
+    assert tg.nn.CircularPad1d((-1, 2))(x).tolist() == [[[1.0, 2.0, 3.0, 4.0, 1.0, 2.0]]]

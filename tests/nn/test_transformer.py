@@ -95,3 +95,29 @@ def test_nested_tensor_notice_and_training():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_fully_padded_sequence_reads_zeros_and_module_activations():
+    """A sample whose every key is padded: PyTorch's attention kernel gives its queries zeros
+    (not NaN) when no weights are asked for, with finite gradients."""
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0).double()
+    ours = tg.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+    _copy_from(theirs, ours)
+    x = np.random.default_rng(3).standard_normal((5, 2, 8))
+    pad = np.zeros((2, 5), bool)
+    pad[1] = True
+    xt, xg = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+    a = theirs(xt, src_key_padding_mask=torch.tensor(pad))
+    b = ours(xg, src_key_padding_mask=tg.tensor(pad))
+    np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-11, atol=1e-12)
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-11)
+    for n, p in theirs.named_parameters():
+        np.testing.assert_allclose(ours.get_parameter(n).grad.numpy(), p.grad.numpy(),
+                                   rtol=1e-9, atol=1e-11, err_msg=n)
+    assert tg.nn.TransformerEncoderLayer(8, 2, activation=tg.nn.GELU()) \
+        .activation_relu_or_gelu == 2
+    assert [n for n, _ in tg.nn.TransformerDecoderLayer(8, 2).named_modules()] == \
+        [n for n, _ in torch.nn.TransformerDecoderLayer(8, 2).named_modules()]

@@ -135,3 +135,26 @@ def test_cyclic_and_chained_without_torch():
                                                         L.ExponentialLR(o, 0.5)]), steps=3)
     assert [t[0] for t in chained[0]] == pytest.approx([0.025, 0.025, 0.0125])
     assert chained[2] == pytest.approx([0.0125, 0.025])
+
+
+def test_cyclic_lr_state_saves_without_its_function():
+    import io
+
+    p = tg.nn.Parameter(tg.zeros(2))
+    opt = tg.optim.SGD([p], lr=0.1, momentum=0.9)
+    sched = tg.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=2,
+                                           scale_fn=lambda x: 0.9 ** x)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    buffer = io.BytesIO()
+    tg.save(sched.state_dict(), buffer)  # (a lambda is not saved: PyTorch leaves it out)
+    buffer.seek(0)
+    again = tg.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=2,
+                                           scale_fn=lambda x: 0.9 ** x)
+    again.load_state_dict(tg.load(buffer))
+    assert again.last_epoch == 3 and again.get_last_lr() == sched.get_last_lr()
+    opt.step()
+    sched.step()
+    again.step()
+    assert again.get_last_lr() == pytest.approx(sched.get_last_lr())
