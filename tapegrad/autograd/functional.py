@@ -314,6 +314,11 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if strategy == "forward-mode" and not vectorize:
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian is only implemented for `vectorize=True`.")
+    if create_graph and strategy == "forward-mode":
+        raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
+                                  "`strategy=\"forward-mode\"` are not supported together "
+                                  "(yet). Please either set `create_graph=False` or "
+                                  "`strategy=\"reverse-mode\"`.")
     if strict and vectorize:
         raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                            "`vectorized=True` are not supported together. Please either set "
@@ -330,7 +335,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if vectorize and _vectorized_jacobian is not None:
         with _gm.enable_grad():
             is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-            inputs = _preprocess(inputs, create_graph, need_graph=False)
+            # (create_graph: inputs that require grad, so the rows are differentiable in them)
+            inputs = _preprocess(inputs, create_graph, need_graph=create_graph)
             is_out_tuple, jac = _vectorized_jacobian(func, inputs, strategy)
             jac = _postprocess(tuple(jac), create_graph)
         return _unpack(jac, (is_out_tuple, is_in_tuple))

@@ -7,7 +7,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from .pytree import tree_flatten, tree_unflatten
 from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_order, _grads,
-                         _prepare, _push, _split_aux, _tangents_in, _tensor_leaves, jvp)
+                         _prepare, _reads_outer, _push, _split_aux, _tangents_in, _tensor_leaves, jvp)
 
 
 def plain_forward(func, primals, ts):
@@ -84,6 +84,8 @@ def jvp_on_tape(func, primals, ts, has_aux, name):
     if not plain_forward(func, primals, ts):
         return None
     out, aux, outs, ospec, ins, _, start = record_for_forward(func, primals, has_aux, name)
+    if _reads_outer(start, outs, ins):  # (its result must stay differentiable in those)
+        return None
     blocks = [np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)) for t in ts]
     res = [value(b[0]) for b in push_tangents(outs, ins, blocks, start, 1)]
     out = _detach_tree(out)
@@ -94,8 +96,11 @@ def jvp_on_tape(func, primals, ts, has_aux, name):
 def linearize_on_tape(func, primals):
     """``linearize`` by the forward sweep: ``func`` recorded once, each ``jvp_fn`` call pushes
     its tangents through those records (a tangent that requires grad takes the double-vjp
-    trick, which re-runs ``func``)."""
+    trick, which re-runs ``func``); None when ``func`` read a tensor requiring grad from
+    outside (the result must stay differentiable in it)."""
     out, _, outs, ospec, ins, _, start = record_for_forward(func, primals, False, "linearize")
+    if _reads_outer(start, outs, ins):
+        return None
 
     def jvp_fn(*tangents):
         ts = _tangents_in(tangents, primals, "linearize")

@@ -8,7 +8,7 @@ from .pytree import tree_flatten, tree_map, tree_unflatten
 from .randomness import running
 from .forward import plain_forward, push_tangents, record_for_forward, value
 from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
-                         _tensor_leaves, jvp, vjp)
+                         _reads_outer, _tensor_leaves, jvp, vjp)
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
@@ -208,15 +208,16 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             with running(randomness if randomness == "error" else "same", 0, 1):
                 _, aux, outs, ospec, ins, trees, start = record_for_forward(
                     f_diff, diff, has_aux, "jacfwd")
-            sizes = [t.numel() for t in ins]
-            n = sum(sizes)
-            eye, k = np.eye(n), 0
-            blocks = []
-            for t, sz in zip(ins, sizes):
-                blocks.append(eye[:, k:k + sz])
-                k += sz
-            cols = [value(c) for c in push_tangents(outs, ins, blocks, start, n)]
-            return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
+            if not _reads_outer(start, outs, ins):  # (else: differentiable, below)
+                sizes = [t.numel() for t in ins]
+                n = sum(sizes)
+                eye, k = np.eye(n), 0
+                blocks = []
+                for t, sz in zip(ins, sizes):
+                    blocks.append(eye[:, k:k + sz])
+                    k += sz
+                cols = [value(c) for c in push_tangents(outs, ins, blocks, start, n)]
+                return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
 
         out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
                                                                      "jacfwd")

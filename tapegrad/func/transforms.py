@@ -15,6 +15,8 @@ Example:
 
 import threading
 
+import weakref
+
 import numpy as np
 
 from .. import grad_mode as _gm
@@ -45,21 +47,37 @@ def _check_argnums(argnums, nargs):
     return norm
 
 
+_handles = {}  # id -> weak reference: leaves the transforms made (inputs, dummy cotangents)
+
+
+def mark_handle(t):
+    """Note that the transforms made the leaf ``t``: not a tensor from outside the function
+    (``_uses_outer_tensors``)."""
+    key = id(t)
+    _handles[key] = weakref.ref(t, lambda _, key=key: _handles.pop(key, None))
+    return t
+
+
+def _is_handle(t):
+    ref = _handles.get(id(t))
+    return ref is not None and ref() is t
+
+
 def _as_input(x):
     """A fresh differentiable handle on argument ``x`` (history kept if ``x`` has any)."""
     if isinstance(x, Tensor):
         if x.dtype.kind not in "fc":
             x = x.to(np.float64)
-            return x.detach().requires_grad_()
+            return mark_handle(x.detach().requires_grad_())
         if x.requires_grad and _gm.is_grad_enabled():
             return x.reshape(x.shape)  # an alias: the outer level sees through it
-        return x.detach().requires_grad_()
+        return mark_handle(x.detach().requires_grad_())
     from ..creation import tensor
 
     arr = np.asarray(x)
     if arr.dtype.kind not in "fc":  # complex stays complex (PyTorch's gradient convention)
         arr = arr.astype(np.float64)
-    return tensor(arr, requires_grad=True)
+    return mark_handle(tensor(arr, requires_grad=True))
 
 
 def _to_raw(t, like):
@@ -172,7 +190,7 @@ def _uses_outer_tensors(start, wrt):
             continue
         for src in list(seg.imports.values()):
             if isinstance(src, Tensor):
-                if id(src) not in own:
+                if id(src) not in own and not _is_handle(src):
                     return True
             elif id(src[0]) not in inner:
                 return True
@@ -187,6 +205,26 @@ def _create_graph(func, leaves):
         return False
     return (_depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
             or _closes_over_grad(func))
+
+
+def _create_graph_before(func, leaves):
+    """``(create_graph, start)`` before ``func`` runs: ``_create_graph``'s answer, and where it
+    is no, the order of a fresh segment from which ``_reads_outer`` tells, once ``func`` has
+    run, whether it read a tensor requiring grad from outside anyway (a global, an attribute,
+    a closure a helper holds: no inspection of ``func`` sees them all)."""
+    if _create_graph(func, leaves):
+        return True, None
+    return False, (_fresh_segment_order() if _gm.is_grad_enabled() else None)
+
+
+def _reads_outer(start, outs, ins):
+    """Whether the outputs ``outs`` of a function recorded from segment ``start`` on depend on
+    tensors requiring grad other than its inputs ``ins`` (see ``_uses_outer_tensors``)."""
+    if start is None or not any(o.requires_grad for o in outs):
+        return False
+    from .vmap import unwrap_all
+
+    return _uses_outer_tensors(start, [unwrap_all(t) for t in ins])
 
 
 def _prepare(args, idx):
@@ -374,7 +412,8 @@ def vjp(func, *primals, has_aux=False):
         (tensor([2., 4.]),)
     """
     idx = tuple(range(len(primals)))
-    create_graph = _create_graph(func, [t for p in primals for t in tree_flatten(p)[0]])
+    create_graph, start = _create_graph_before(func, [t for p in primals
+                                                      for t in tree_flatten(p)[0]])
     args, trees, ins, _ = _prepare(primals, idx)
     _depth.n += 1
     try:
@@ -383,6 +422,7 @@ def vjp(func, *primals, has_aux=False):
     finally:
         _depth.n -= 1
     outs, ospec = _tensor_leaves(out, "vjp")
+    create_graph = create_graph or _reads_outer(start, outs, ins)
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=create_graph):
         cts, cspec = tree_flatten(cotangents)
@@ -444,13 +484,14 @@ def _linearized(func, primals, has_aux, name):
 
     idx = tuple(range(len(primals)))
     leaves = [t for p in primals for t in tree_flatten(p)[0]]
-    create_graph = _create_graph(func, leaves)
+    create_graph, start = _create_graph_before(func, leaves)
     args, trees, ins, _ = _prepare(primals, idx)
     _depth.n += 1
     try:
         with _gm.enable_grad():
             out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
+            create_graph = create_graph or _reads_outer(start, outs, ins)
             us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
                   for o in outs]
             with linearizing():
@@ -548,7 +589,9 @@ def linearize(func, *primals):
     from .forward import linearize_on_tape, plain_forward
 
     if plain_forward(func, primals, ()):
-        return linearize_on_tape(func, primals)
+        res = linearize_on_tape(func, primals)
+        if res is not None:
+            return res
     out, _, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, False,
                                                                "linearize")
 

@@ -536,6 +536,9 @@ def like(t, value=0.0, requires_grad=False):
         while type(leaf) is BatchedTensor:
             leaf = leaf._phys
         leaf.requires_grad_()
+        from .transforms import mark_handle
+
+        mark_handle(leaf)  # (made here, not read from outside the function)
     return out
 
 

@@ -42,14 +42,19 @@ def hypot(x1, x2):
 
 
 def logaddexp(x1, x2):
-    """m + log(exp(x1 - m) + exp(x2 - m)) with m the larger value held constant: the result
-    does not depend on m, so every derivative (ties included) is the smooth one."""
+    """``hi + log1p(exp(lo - hi))`` with hi the larger input (chosen by value): the derivatives
+    are PyTorch's ``1 / (1 + exp(other - self))`` (1 and 0 against an infinite input), ties
+    included; two equal infinities give themselves."""
     x1, x2 = _t(x1), _t(x2)
+    v1, v2 = _vals(x1), _vals(x2)
     with np.errstate(invalid="ignore"):
-        m = np.maximum(_vals(x1), _vals(x2))
-    m = _t(np.where(np.isfinite(m), m, 0.0).astype(np.result_type(x1.dtype, x2.dtype)))
-    e = _op("exp")
-    return m + _op("log")(e(x1 - m) + e(x2 - m))
+        first = v1 >= v2
+        same_inf = np.isinf(v1) & (v1 == v2)
+    where = _op("where")
+    hi, lo = where(first, x1, x2), where(first, x2, x1)
+    with np.errstate(invalid="ignore"):  # (inf - inf where both are: replaced below)
+        out = hi + _op("log1p")(_op("exp")(lo - hi))
+    return where(same_inf, hi, out) if same_inf.any() else out
 
 
 def logaddexp2(x1, x2):

@@ -257,10 +257,11 @@ def clamp(x, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # where, not maximum/minimum: x keeps the whole gradient at a bound (PyTorch), no 0.5
-        from .compare import gt, lt
+        from .compare import gt, lt, ne
 
-        out = x if min is None else where(lt(x, min), min, x)
-        return out if max is None else where(gt(out, max), max, out)
+        # (a NaN bound gives NaN, as PyTorch's and NumPy's clamp)
+        out = x if min is None else where(lt(x, min) | ne(min, min), min, x)
+        return out if max is None else where(gt(out, max) | ne(max, max), max, out)
     x = R.as_tensor(x)
     if x.dtype.kind in "iub":  # a float bound makes the result floating (type promotion)
         dtype = np.result_type(x.dtype, *(b for b in (min, max) if b is not None))

@@ -29,7 +29,7 @@ def norm_name(norm):
     if norm is None:
         return "backward"
     if norm not in _DUAL:
-        raise ValueError(f'Invalid normalization mode: "{norm}"')
+        raise RuntimeError(f'Invalid normalization mode: "{norm}"')
     return norm
 
 

@@ -63,8 +63,8 @@ class ASGD(Optimizer):
                 st = self.state[p]
                 if len(st) == 0:
                     st["step"] = _step_tensor(0.0)
-                    st["eta"] = _step_tensor(lr)
-                    st["mu"] = _step_tensor(1.0)
+                    st["eta"] = _scalar32(lr)
+                    st["mu"] = _scalar32(1.0)
                     st["ax"] = _state_tensor(np.zeros_like(data))
                 step = float(st["step"]) + 1
                 st["step"] = _step_tensor(step)
@@ -78,7 +78,13 @@ class ASGD(Optimizer):
                     ax += (data - ax) * mu
                 else:
                     ax[...] = data
-                st["eta"] = _step_tensor(lr / ((1 + lambd * lr * step) ** alpha))
-                st["mu"] = _step_tensor(1 / max(1, step - t0))
+                st["eta"] = _scalar32(lr / ((1 + lambd * lr * step) ** alpha))
+                st["mu"] = _scalar32(1 / max(1, step - t0))
                 _touch(p)
         return loss
+
+
+def _scalar32(value):
+    """A float32 scalar state tensor: PyTorch keeps ASGD's eta and mu in its default dtype,
+    float32 (their rounding shows in the trajectory; NAdam's mu_product likewise)."""
+    return _state_tensor(np.asarray(value, np.float32))

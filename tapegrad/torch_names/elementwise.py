@@ -15,7 +15,7 @@ from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import ufuncs as _U
 from ..ops.elementwise import zero_grad_like
 from ..ops.movement import _torch_name
-from ..tensor import _make, _wrap
+from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
 
 # ---- rounding and signs (piecewise constant: zero gradient) -----------------------------------
@@ -107,11 +107,17 @@ def sinc(input):
 
 
 def logit(input, eps=None):
-    """``log(x / (1 - x))``; with ``eps``, x is first clamped to ``[eps, 1 - eps]``."""
+    """``log(x / (1 - x))``; with ``eps``, x is first clamped to ``[eps, 1 - eps]``. Its
+    derivative ``1 / (x (1 - x))`` is inf at 0 and 1 and NaN outside [0, 1], as PyTorch's."""
     x = floating(input)
     if eps is not None:
         x = _ops.clamp(x, float(eps), 1.0 - float(eps))
-    return _ops.log(x / (1.0 - x))
+    y = _ops.log(x) - _ops.log1p(-x)
+    v = vals(x)
+    outside = (v < 0) | (v > 1)
+    if outside.any():  # a term of value 0 (NaN there anyway) whose slope is NaN outside
+        y = y + (x - x.detach()) * _make(np.where(outside, np.nan, 0.0).astype(x.dtype))
+    return y
 
 
 def float_power(input, exponent):
@@ -251,9 +257,12 @@ def positive(input):
 # ---- interpolation and fused multiply-adds -------------------------------------------------------
 
 def lerp(input, end, weight):
-    """``input + weight * (end - input)``."""
-    x = _t(input)
-    return x + (_t(end) - x) * weight
+    """``input + weight * (end - input)``, computed from ``end`` for weights from 0.5 on, as
+    PyTorch does (exact at weight 1)."""
+    x, e = _t(input), _t(end)
+    if not isinstance(weight, Tensor):
+        return x + (e - x) * weight if weight < 0.5 else e - (e - x) * (1.0 - weight)
+    return _ops.where(weight < 0.5, x + (e - x) * weight, e - (e - x) * (1.0 - weight))
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -311,7 +320,8 @@ def _special_function():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return value(_scipy("gammaln"), x)
+            # (lgamma(-inf) is +inf, as math.lgamma and PyTorch; SciPy's gammaln says -inf)
+            return value(lambda v: np.where(np.isneginf(v), np.inf, _scipy("gammaln")(v)), x)
 
         @staticmethod
         def backward(ctx, g):

@@ -1,0 +1,53 @@
+"""Values and derivatives at the edges PyTorch defines: logit at 0, 1 and outside, logaddexp
+with infinities, clamp with NaN tensor bounds, lerp at weight 1 and infinities, lgamma(-inf)."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def _grads(f, *values):
+    xs = [tg.tensor(v, requires_grad=True) for v in values]
+    out = f(*xs)
+    out.sum().backward()
+    return out.detach().numpy(), [x.grad.numpy() for x in xs]
+
+
+def test_logit_derivative_at_and_outside_the_edges():
+    out, (g,) = _grads(tg.logit, np.array([0.0, 1.0, -1.0, 2.0, 0.25]))
+    np.testing.assert_array_equal(g[:2], [np.inf, np.inf])
+    assert np.isnan(g[2:4]).all() and np.isnan(out[2:4]).all()
+    assert g[4] == pytest.approx(1 / (0.25 * 0.75))
+
+
+def test_logaddexp_with_infinities():
+    x = np.array([np.inf, -np.inf, 1.0, np.inf, 2.0])
+    y = np.array([1.0, 1.0, np.inf, np.inf, 2.0])
+    for f, ln2 in ((tg.logaddexp, 1.0), (tg.logaddexp2, np.log(2.0))):
+        out, (gx, gy) = _grads(f, x, y)
+        np.testing.assert_allclose(out[:4], [np.inf, 1.0, np.inf, np.inf])
+        np.testing.assert_allclose(gx[[0, 1, 2, 4]], [1.0, 0.0, 0.0, 0.5])
+        np.testing.assert_allclose(gy[[0, 1, 2, 4]], [0.0, 1.0, 1.0, 0.5])
+
+
+def test_clamp_nan_tensor_bound_lerp_and_lgamma():
+    nan = tg.tensor([np.nan])
+    assert np.isnan(tg.clamp(tg.tensor([0.5]), min=nan).numpy()).all()
+    assert np.isnan(tg.clamp(tg.tensor([0.5]), max=nan).numpy()).all()
+    np.testing.assert_array_equal(tg.clamp(tg.tensor([0.5, 2.0]), min=tg.tensor([1.0, 1.0]),
+                                           max=tg.tensor([1.5, 1.5])).numpy(), [1.0, 1.5])
+    assert tg.lerp(tg.tensor([1e17]), tg.tensor([3.0]), 1.0).item() == 3.0
+    assert tg.lerp(tg.tensor([np.inf]), tg.tensor([1.0]), 0.7).item() == np.inf
+    w = tg.tensor([0.2, 0.9])
+    np.testing.assert_allclose(tg.lerp(tg.tensor([0.0, 0.0]), tg.tensor([10.0, 10.0]), w)
+                               .numpy(), [2.0, 9.0])
+    assert tg.lgamma(tg.tensor(-np.inf)).item() == np.inf
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b, c = rng.standard_normal(50), rng.standard_normal(50), rng.random(50)
+    _, ours = _grads(tg.lerp, a, b, c)
+    ts = [torch.tensor(v, requires_grad=True) for v in (a, b, c)]
+    torch.lerp(*ts).sum().backward()
+    for g, t in zip(ours, ts):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-14)
