@@ -18,7 +18,7 @@ from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, 
                        float32, float64, from_numpy, full, full_like, get_default_dtype, half,
                        int8, int16, int32, int64, linspace, set_default_dtype, short, uint8,
                        long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
-                       randn_like, tensor, zeros, zeros_like)
+                       randn_like, tensor, zeros, zeros_like, get_rng_state, set_rng_state)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diagonal, einsum,

@@ -215,6 +215,32 @@ def manual_seed(seed):
     _rng = np.random.default_rng(seed)
 
 
+def get_rng_state():
+    """The default generator's state as a uint8 tensor (``set_rng_state`` restores it)."""
+    return _state_tensor(_rng)
+
+
+def set_rng_state(new_state):
+    """Restore the default generator to a state ``get_rng_state`` returned."""
+    _restore(_rng, new_state)
+
+
+def _state_tensor(rng):
+    import json
+
+    blob = json.dumps(rng.bit_generator.state).encode()
+    return tensor(np.frombuffer(blob, np.uint8).copy())
+
+
+def _restore(rng, state):
+    import json
+
+    arr = state.numpy() if hasattr(state, "numpy") else np.asarray(state)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"expected a torch.ByteTensor-like uint8 state, got {arr.dtype}")
+    rng.bit_generator.state = json.loads(bytes(arr).decode())
+
+
 def _shape(size):
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
 
@@ -239,6 +265,13 @@ class Generator:
 
     def initial_seed(self):
         return self._initial_seed
+
+    def get_state(self):
+        return _state_tensor(self._rng)
+
+    def set_state(self, new_state):
+        _restore(self._rng, new_state)
+        return self
 
 
 class _StateWanted(threading.local):

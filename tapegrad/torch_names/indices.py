@@ -261,8 +261,40 @@ def _num(v):
     return float(vals(v)) if isinstance(v, Tensor) else float(v)
 
 
+def isposinf(input):
+    """Whether each element is +inf."""
+    return const(np.isposinf(vals(input)))
+
+
+def isneginf(input):
+    """Whether each element is -inf."""
+    return const(np.isneginf(vals(input)))
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
+    """Counts of the values in ``bins`` equal bins over [min, max] (the data's range when
+    both are 0); values outside are ignored. The counts have the input's dtype."""
+    v = vals(input)
+    if v.dtype.kind != "f":
+        raise RuntimeError(f'"histogram_cpu" not implemented for \'{_torch_dtype(v.dtype)}\'')
+    lo, hi = float(min), float(max)
+    if lo == hi and v.size:
+        lo, hi = float(v.min()), float(v.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    counts, _ = np.histogram(v[(v >= lo) & (v <= hi)], bins=int(bins), range=(lo, hi))
+    return const(counts.astype(v.dtype))
+
+
+def _torch_dtype(dt):
+    return {"i": "Long", "u": "Byte", "b": "Bool"}.get(dt.kind, str(dt))
+
+
 __all__ = ["nonzero", "argwhere", "unravel_index", "unique", "unique_consecutive", "bincount",
            "searchsorted", "bucketize", "isin", "equal", "randperm", "tril_indices",
-           "triu_indices", "logspace", "normal", "bernoulli", "multinomial", "poisson"]
+           "triu_indices", "logspace", "normal", "bernoulli", "multinomial", "poisson",
+           "isposinf", "isneginf", "histc"]
 
 

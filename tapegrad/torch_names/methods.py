@@ -121,6 +121,18 @@ def _mH(self):
     return _conj_transpose(self)
 
 
+def _fill_diagonal_(self, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal, in place (``wrap``: for tall matrices,
+    again every ``ncols + 1`` rows, as NumPy's ``fill_diagonal``)."""
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(self.shape, bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return self.masked_fill_(_creation.tensor(mask), fill_value)
+
+
 def bind(functions):
     """Bind ``functions`` (name -> function) as Tensor methods."""
     T = Tensor
@@ -142,6 +154,12 @@ def bind(functions):
     T.view_as = lambda self, other: self.view(other.shape)
     T.reshape_as = lambda self, other: self.reshape(other.shape)
     T.where = lambda self, condition, other: _ops.where(condition, self, other)
+    T.polygamma = lambda self, n: functions["polygamma"](n, self)
+    T.fill_diagonal_ = _fill_diagonal_
+    for name in ("scatter_reduce", "isposinf", "isneginf", "histc", "cholesky_solve",
+                 "cholesky_inverse"):
+        setattr(T, name, functions[name])
+    T.scatter_reduce_ = _inplace_method(functions["scatter_reduce"])
     # the integer-division operators and torch's ``div(..., rounding_mode=)``
     T.__floordiv__ = functions["floor_divide"]
     T.__rfloordiv__ = lambda self, other: functions["floor_divide"](other, self)

@@ -277,7 +277,29 @@ def cholesky(input, upper=False):
 matrix_exp = _LA.matrix_exp
 
 
+def cholesky_solve(B, L, upper=False):
+    """``X`` with ``A X = B`` for ``A = L L^H`` (``upper``: ``U^H U``) given its Cholesky
+    factor: two triangular solves."""
+    B, L = _t(B), _t(L)
+    if upper:
+        L = _ops.transpose(L, -2, -1)
+        L = _ops.conj(L) if L.dtype.kind == "c" else L
+    Y = _LA.solve_triangular(L, B, upper=False)
+    Lh = _ops.transpose(L, -2, -1)
+    Lh = _ops.conj(Lh) if Lh.dtype.kind == "c" else Lh
+    return _LA.solve_triangular(Lh, Y, upper=True)
+
+
+def cholesky_inverse(L, upper=False):
+    """``A^-1`` for ``A = L L^H`` (``upper``: ``U^H U``) given its Cholesky factor."""
+    L = _t(L)
+    n = L.shape[-1]
+    eye = _ops.expand(const(np.eye(n, dtype=L.dtype)), tuple(L.shape))
+    return cholesky_solve(eye, L, upper)
+
+
 __all__ = ["tensordot", "inner", "vdot", "kron", "cross", "addmm", "addmv", "addr", "baddbmm",
            "addbmm", "chain_matmul", "dist", "cdist", "tril", "triu", "diag", "diagflat",
            "diag_embed", "vander", "renorm", "det", "inverse", "slogdet", "logdet", "svd",
-           "pinverse", "matrix_power", "cholesky", "matrix_exp"]
+           "pinverse", "matrix_power", "cholesky", "matrix_exp", "cholesky_solve",
+           "cholesky_inverse"]

@@ -233,6 +233,63 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(x, _quantile_check(x, q, interpolation, "nanquantile"), dim, keepdim, True)
 
 
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """``input`` with each ``src`` element reduced (``"sum"``, ``"mean"``, ``"amax"``,
+    ``"amin"``) into the position ``index`` names along ``dim``; ``include_self``: the input's
+    own value takes part. The gradient of amax/amin is shared evenly by the values equal to
+    the result, as PyTorch's."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    if reduce == "prod":
+        raise NotImplementedError("scatter_reduce(reduce='prod') is not supported")
+    x, s = _t(input), _t(src)
+    idx = np.asarray(vals(index), np.int64)
+    d = norm_dim(int(dim), max(x.ndim, 1))
+    if idx.ndim != x.ndim or idx.ndim != s.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    # flat target of every src element used (index's extent), in input's flat numbering
+    grid = np.indices(idx.shape)
+    grid[d] = idx
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
+                           f"size {x.shape[d]}")
+    grid[d] %= max(x.shape[d], 1)
+    tgt = np.ravel_multi_index(tuple(grid), x.shape).reshape(-1)
+    sv = vals(s)[tuple(slice(0, n) for n in idx.shape)].reshape(-1)
+    xv = vals(x).reshape(-1)
+    hit = np.zeros(xv.size, bool)
+    hit[tgt] = True
+    keep = ~hit | include_self  # where the input's own value takes part
+    if reduce in ("sum", "mean"):
+        count = keep.astype(np.float64)
+        np.add.at(count, tgt, 1.0)
+        base = x * const(keep.reshape(x.shape).astype(x.dtype)) if not include_self else x
+        out = _ops.scatter_add(base, d, const(idx), s)
+        if reduce == "sum":
+            return out
+        return out / const(np.maximum(count, 1).reshape(x.shape).astype(x.dtype))
+    # amax / amin: the value by NumPy; the gradient shared by the elements equal to it
+    ufunc = np.maximum if reduce == "amax" else np.minimum
+    fill = -np.inf if reduce == "amax" else np.inf
+    res = np.where(keep, xv, fill).astype(np.result_type(xv.dtype, sv.dtype))
+    ufunc.at(res, tgt, sv)
+    res = np.where(hit | keep, res, xv)
+    self_tie = keep & (xv == res)
+    src_tie = sv == res[tgt]
+    ties = self_tie.astype(np.float64)
+    np.add.at(ties, tgt, src_tie.astype(np.float64))
+    ties = np.maximum(ties, 1)
+    w_self = const((self_tie / ties).reshape(x.shape).astype(x.dtype))
+    w_src = np.zeros(idx.shape, x.dtype)
+    w_src.reshape(-1)[...] = src_tie / ties[tgt]
+    linear = _ops.scatter_add(x * w_self, d, const(idx),
+                              s[tuple(slice(0, n) for n in idx.shape)] * const(w_src))
+    value = const(res.reshape(x.shape).astype(x.dtype))
+    return value + (linear - linear.detach())  # (the value exact, the gradient the weights)
+
+
 __all__ = ["all", "any", "count_nonzero", "nansum", "nanmean", "var_mean", "std_mean",
            "aminmax", "cumprod", "cummax", "cummin", "mode", "msort", "nanmedian", "quantile",
-           "nanquantile"]
+           "nanquantile", "scatter_reduce"]

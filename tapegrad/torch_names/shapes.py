@@ -397,10 +397,36 @@ def polar(abs, angle):  # noqa: A002 (torch's argument names)
     return _ops.complex_(a * _ops.cos(th), a * _ops.sin(th))
 
 
+def block_diag(*tensors):
+    """The tensors (0-, 1- or 2-D) as the diagonal blocks of one matrix, zeros elsewhere."""
+    ts = [_t(t) for t in tensors]
+    for i, t in enumerate(ts):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. "
+                               f"Input {i} has {t.ndim} dimensions")
+    ts = [_ops.reshape(t, (1, -1)) if t.ndim < 2 else t for t in ts]
+    if not ts:
+        return const(np.zeros((1, 0)))
+    rows = sum(t.shape[0] for t in ts)
+    cols = sum(t.shape[1] for t in ts)
+    dtype = np.result_type(*[t.dtype for t in ts])
+    out, r, c = [], 0, 0
+    for t in ts:
+        h, w = t.shape
+        out.append(_C.pad(t.to(dtype) if t.dtype != dtype else t,
+                          ((r, rows - r - h), (c, cols - c - w))))
+        r, c = r + h, c + w
+    total = out[0]
+    for piece in out[1:]:
+        total = total + piece
+    return total
+
+
 __all__ = ["index_put", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "movedim",
            "moveaxis", "swapaxes", "swapdims", "narrow", "select", "unflatten", "ravel", "t",
            "numel", "clone", "hstack", "vstack", "row_stack", "dstack", "column_stack",
            "tensor_split", "hsplit", "vsplit", "dsplit", "flipud", "fliplr", "rot90", "roll",
            "tile", "take", "masked_select", "index_fill", "index_copy", "meshgrid",
-           "cartesian_prod", "combinations", "view_as_real", "view_as_complex", "polar"]
+           "cartesian_prod", "combinations", "view_as_real", "view_as_complex", "polar",
+           "block_diag"]
 
