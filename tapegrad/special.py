@@ -11,13 +11,16 @@ Example:
 
 import math
 
+import numpy as np
+
 from . import ops as _ops
 from .torch_names import elementwise as _names
 from .torch_names._common import floating as _floating
 
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
            "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma", "psi",
-           "round", "sinc", "softmax", "xlogy"]
+           "round", "sinc", "softmax", "xlogy", "xlog1py", "entr", "ndtri", "log_ndtr", "erfcx",
+           "i0", "i0e", "i1", "i1e"]
 
 digamma = psi = _names.digamma
 erf, erfc, erfinv = _ops.erf, _ops.erfc, _names.erfinv
@@ -60,3 +63,122 @@ def multigammaln(input, p):
     for j in range(1, p):
         total = total + _names.lgamma(x - j / 2.0)
     return total + p * (p - 1) / 4.0 * math.log(math.pi)
+
+
+def xlog1py(input, other):
+    """``x * log1p(y)``, 0 where x is 0 and ``log1p(y)`` is not finite (y <= -1)."""
+    x, y = _floating(input), _floating(other)
+    with np.errstate(all="ignore"):
+        dead = (_values(x) == 0) & ~np.isfinite(np.log1p(_values(y)))
+    l1p = _ops.log1p(y)
+    if dead.any():
+        l1p = _ops.where(_const(dead), 0.0, l1p)
+    return x * l1p
+
+
+def entr(input):
+    """``-x log x`` for x > 0, 0 at 0, -inf below; its derivative ``-(log x + 1)`` (inf at 0,
+    NaN below, as PyTorch's)."""
+    return _scipy_valued("entr").apply(_floating(input))
+
+
+def _values(t):
+    return np.asarray(t.detach()._arr())
+
+
+def _const(a):
+    from .creation import tensor
+
+    return tensor(a)
+
+
+_SQRT_2PI = math.sqrt(2 * math.pi)
+
+
+def _derivatives():
+    """Each SciPy-valued function's derivative in tapegrad ops (``x``; ``out``: its value), so
+    that the derivative itself differentiates."""
+    def safe(x):  # (x where it is not 0: the removable singularity of i1(x) / x)
+        return _ops.where(x == 0, 1.0, x)
+
+    def at_zero(x, value, expr):
+        return _ops.where(x == 0, value, expr)
+
+    return {
+        "entr": lambda x, out: -(_ops.log(x) + 1.0),
+        "ndtri": lambda x, out: _SQRT_2PI * _ops.exp(out * out * 0.5),
+        "log_ndtr": lambda x, out: _ops.exp(-0.5 * x * x - out) / _SQRT_2PI,
+        "erfcx": lambda x, out: 2.0 * x * out - 2.0 / math.sqrt(math.pi),
+        "i0": lambda x, out: i1(x),
+        "i0e": lambda x, out: i1e(x) - _ops.sign(x) * out,
+        "i1": lambda x, out: at_zero(x, 0.5, i0(x) - out / safe(x)),
+        "i1e": lambda x, out: at_zero(x, 0.5, i0e(x) - out * (_ops.sign(x) + 1.0 / safe(x))),
+    }
+
+
+_FUNCTIONS = {}
+
+
+def _scipy_valued(name):
+    """An autograd Function with SciPy's ``special.<name>`` as its value."""
+    f = _FUNCTIONS.get(name)
+    if f is not None:
+        return f
+    from .autograd.function import Function
+    from .torch_names.elementwise import _scipy
+    from .tensor import _make, _wrap
+
+    derivative = _derivatives()[name]
+
+    class ScipyValued(Function):
+        @staticmethod
+        def forward(ctx, x):
+            with np.errstate(all="ignore"):
+                v = np.asarray(_scipy(name)(_values(x))).astype(x.dtype, copy=False)
+            out = _make(_wrap(v))
+            ctx.save_for_backward(x)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * derivative(x, _FUNCTIONS[name].apply(x))
+
+    ScipyValued.__name__ = name
+    _FUNCTIONS[name] = ScipyValued
+    return ScipyValued
+
+
+def ndtri(input):
+    """The inverse of ``ndtr``: the normal quantile function."""
+    return _scipy_valued("ndtri").apply(_floating(input))
+
+
+def log_ndtr(input):
+    """``log(ndtr(x))``, accurate in the far lower tail."""
+    return _scipy_valued("log_ndtr").apply(_floating(input))
+
+
+def erfcx(input):
+    """The scaled complementary error function ``exp(x²) erfc(x)``."""
+    return _scipy_valued("erfcx").apply(_floating(input))
+
+
+def i0(input):
+    """The modified Bessel function of the first kind, order 0."""
+    return _scipy_valued("i0").apply(_floating(input))
+
+
+def i0e(input):
+    """``exp(-|x|) i0(x)``."""
+    return _scipy_valued("i0e").apply(_floating(input))
+
+
+def i1(input):
+    """The modified Bessel function of the first kind, order 1."""
+    return _scipy_valued("i1").apply(_floating(input))
+
+
+def i1e(input):
+    """``exp(-|x|) i1(x)``."""
+    return _scipy_valued("i1e").apply(_floating(input))

@@ -86,3 +86,42 @@ def test_sinc_derivatives_at_zero():
     np.testing.assert_allclose(got, [1.0, 0.0, -math.pi ** 2 / 3, 0.0, math.pi ** 4 / 5],
                                rtol=1e-14, atol=1e-15)
     assert tg.autograd.gradgradcheck(tg.special.sinc, (tg.tensor([0.3, -1.2], requires_grad=True),))
+
+
+SCIPY_VALUED = {"ndtri": lambda r: r.random(6) * 0.9 + 0.05,
+                "log_ndtr": lambda r: r.standard_normal(6) * 3,
+                "erfcx": lambda r: r.standard_normal(6) * 2,
+                "i0": lambda r: r.standard_normal(6) * 3, "i0e": lambda r: r.standard_normal(6) * 3,
+                "i1": lambda r: r.standard_normal(6) * 3, "i1e": lambda r: r.standard_normal(6) * 3,
+                "entr": lambda r: r.random(6) + 0.1}
+
+
+@pytest.mark.parametrize("name", sorted(SCIPY_VALUED))
+def test_scipy_valued_special_functions(name):
+    pytest.importorskip("scipy")
+    from tests.op_checks import check_op
+
+    x = SCIPY_VALUED[name](np.random.default_rng(0))
+    check_op(getattr(tg.special, name), [x], order=2)
+    torch = pytest.importorskip("torch")
+    edges = {"i1": [0.0, 5.0], "i1e": [0.0, -7.0], "log_ndtr": [-30.0, 40.0], "entr": [0.0, -1.0]}
+    v = np.r_[x, edges.get(name, [])]
+    xt, xg = torch.tensor(v, requires_grad=True), tg.tensor(v, requires_grad=True)
+    a, b = getattr(torch.special, name)(xt), getattr(tg.special, name)(xg)
+    np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-13, atol=1e-300)
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+
+
+def test_xlog1py():
+    torch = pytest.importorskip("torch")
+    x, y = np.array([0.0, 0.0, 1.0, 2.0, 0.0]), np.array([2.0, -1.0, 3.0, -0.5, -2.0])
+    ts = [torch.tensor(a, requires_grad=True) for a in (x, y)]
+    gs = [tg.tensor(a, requires_grad=True) for a in (x, y)]
+    a, b = torch.special.xlog1py(*ts), tg.special.xlog1py(*gs)
+    np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-14)
+    a.sum().backward()
+    b.sum().backward()
+    for t, g in zip(ts, gs):
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), rtol=1e-14)
