@@ -202,6 +202,14 @@ def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, gr
         raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected input"
                            f"{list(x.shape)} to have {w.shape[0]} channels, but got "
                            f"{x.shape[1]} channels instead")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) <= 0:
+        names = ("depth", "height", "width")[3 - nd:] if nd > 1 else ("width",)
+        raise RuntimeError("dilation should be greater than zero, but got " + ", ".join(
+            f"dilation_{n}: {v}" for n, v in zip(names, dilation)))
     if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
         names = ("depth", "height", "width")[3 - nd:] if nd > 1 else ("width",)
         parts = [f"output_padding_{n}: {o}" for n, o in zip(names, output_padding)] + \

@@ -146,6 +146,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     as PyTorch: with ``use_input_stats`` they are updated with the average over the batch of
     each sample's mean and unbiased variance; without, they normalise instead."""
     x = as_tensor(input)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be "
+                         "None")
+    if use_input_stats and int(np.prod(x.shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{list(x.shape)}")
     if use_input_stats and running_mean is None and running_var is None:
         return group_norm(x, x.shape[1], weight, bias, eps)  # (one channel a group)
     n, c = x.shape[0], x.shape[1]

@@ -32,12 +32,14 @@ def _rnn_relu_cell(x, h, w_ih, w_hh, b_ih, b_hh):
     return A.relu(F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh))
 
 
-def _lstm_cell(x, state, w_ih, w_hh, b_ih, b_hh):
-    """Gates in PyTorch's order (input, forget, cell, output) along the 4H rows."""
+def _lstm_cell(x, state, w_ih, w_hh, b_ih, b_hh, w_hr=None):
+    """Gates in PyTorch's order (input, forget, cell, output) along the 4H rows; ``w_hr``:
+    the hidden state projected to ``proj_size`` (LSTMs with projections)."""
     h, c = state
     i, f, g, o = (F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)).chunk(4, -1)
     c = A.sigmoid(f) * c + A.sigmoid(i) * A.tanh(g)
-    return A.sigmoid(o) * A.tanh(c), c
+    h = A.sigmoid(o) * A.tanh(c)
+    return (h if w_hr is None else F.linear(h, w_hr)), c
 
 
 def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
@@ -107,8 +109,18 @@ class _CellBase(Module):
             zeros = creation.zeros((x.shape[0], self.hidden_size), dtype=x.dtype,
                                    device=x.device)
             hx = (zeros, zeros) if self._mode == "LSTM" else zeros
-        elif not batched:
-            hx = tuple(h.unsqueeze(0) for h in hx) if self._mode == "LSTM" else hx.unsqueeze(0)
+        else:
+            if not batched:
+                hx = tuple(h.unsqueeze(0) for h in hx) if self._mode == "LSTM" else \
+                    hx.unsqueeze(0)
+            for k, h in enumerate(hx if self._mode == "LSTM" else (hx,)):  # (PyTorch's checks)
+                if h.shape[0] != x.shape[0]:
+                    raise RuntimeError(f"Input batch size {x.shape[0]} doesn't match "
+                                       f"hidden{k} batch size {h.shape[0]}")
+                if h.ndim != 2 or h.shape[1] != self.hidden_size:
+                    raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got "
+                                       f"{h.shape[1] if h.ndim > 1 else h.shape[0]}, expected "
+                                       f"{self.hidden_size}")
         out = _CELLS[self._mode](x, hx, self.weight_ih, self.weight_hh, self.bias_ih,
                                  self.bias_hh)
         if not batched:
@@ -172,8 +184,13 @@ class _RNNBase(Module):
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
-        if proj_size:
-            raise NotImplementedError("LSTM with proj_size > 0 is not supported")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and self._name != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self._mode = _mode(self._name, nonlinearity)
         if self._name == "RNN":
             self.nonlinearity = nonlinearity
@@ -183,12 +200,15 @@ class _RNNBase(Module):
         rows = _GATES[self._mode] * hidden_size
         directions = 2 if bidirectional else 1
         self._flat_weights_names = []
+        out = proj_size or hidden_size  # (the width of h: projected, or the hidden size)
         for layer in range(num_layers):
-            width = input_size if layer == 0 else hidden_size * directions
+            width = input_size if layer == 0 else out * directions
             for suffix in ("", "_reverse")[:directions]:
-                shapes = [("weight_ih", (rows, width)), ("weight_hh", (rows, hidden_size))]
+                shapes = [("weight_ih", (rows, width)), ("weight_hh", (rows, out))]
                 if bias:
                     shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for kind, shape in shapes:
                     name = f"{kind}_l{layer}{suffix}"
                     setattr(self, name, Parameter(_empty(shape, dtype, device)))
@@ -203,21 +223,22 @@ class _RNNBase(Module):
 
     @property
     def all_weights(self):
-        per = 4 if self.bias else 2
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         names = self._flat_weights_names
         return [[getattr(self, n) for n in names[i : i + per]] for i in range(0, len(names), per)]
 
     def _layer_params(self, layer, suffix):
         b = (getattr(self, f"bias_ih_l{layer}{suffix}"), getattr(self, f"bias_hh_l{layer}{suffix}")) \
             if self.bias else (None, None)
+        hr = (getattr(self, f"weight_hr_l{layer}{suffix}"),) if self.proj_size else ()
         return (getattr(self, f"weight_ih_l{layer}{suffix}"),
-                getattr(self, f"weight_hh_l{layer}{suffix}"), *b)
+                getattr(self, f"weight_hh_l{layer}{suffix}"), *b, *hr)
 
     def forward(self, input, hx=None):
         x = input if isinstance(input, Tensor) else creation.tensor(input)
         if x.ndim not in (2, 3):
             raise ValueError(f"{self._name}: Expected input to be 2D or 3D, got {x.ndim}D "
-                             "tensor instead")
+                             "instead")
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[-1]}")
@@ -226,19 +247,23 @@ class _RNNBase(Module):
             x = x.unsqueeze(1)
         elif self.batch_first:
             x = x.transpose(0, 1)
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         lstm = self._mode == "LSTM"
         directions = 2 if self.bidirectional else 1
         state_shape = (self.num_layers * directions, x.shape[1], self.hidden_size)
+        h_shape = state_shape[:2] + (self.proj_size or self.hidden_size,)
         if hx is None:
-            h0 = creation.zeros(state_shape, dtype=x.dtype, device=x.device)
-            hx = (h0, h0) if lstm else h0
+            h0 = creation.zeros(h_shape, dtype=x.dtype, device=x.device)
+            hx = (h0, creation.zeros(state_shape, dtype=x.dtype, device=x.device)) if lstm \
+                else h0
         else:
             if not batched:
                 hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
-            for h in (hx if lstm else (hx,)):
-                if tuple(h.shape) != state_shape:
-                    raise RuntimeError(f"Expected hidden size {state_shape}, got "
-                                       f"{list(h.shape)}")
+            for k, (h, want) in enumerate(zip(hx if lstm else (hx,), (h_shape, state_shape))):
+                if tuple(h.shape) != want:
+                    where = f"hidden[{k}]" if lstm else "hidden"
+                    raise RuntimeError(f"Expected {where} size {want}, got {list(h.shape)}")
         cell = _CELLS[self._mode]
         steps = x.unbind(0)
         finals = []
@@ -276,6 +301,8 @@ class _RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:  # (no nonlinearity: PyTorch's RNN does not show it)
             s += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -320,6 +347,6 @@ class GRU(_RNNBase):
     _name = "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, proj_size=0):
         super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
-                         dropout, bidirectional, 0, device, dtype)
+                         dropout, bidirectional, proj_size, device, dtype)

@@ -24,6 +24,8 @@ __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "unfold", "fol
 def pixel_shuffle(input, upscale_factor):
     """(*, C·r², H, W) -> (*, C, H·r, W·r)."""
     x, r = as_tensor(input), int(upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     if x.ndim < 3:
         raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
                            f"input with {x.ndim} dimension(s)")
@@ -41,6 +43,8 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H·r, W·r) -> (*, C·r², H, W)."""
     x, r = as_tensor(input), int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
     if x.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
                            f"got input with {x.ndim} dimension(s)")
@@ -61,6 +65,9 @@ def channel_shuffle(input, groups):
     if g <= 0:
         raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
                            f"groups:{g}")
+    if x.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(x.shape)}")
     n, c, *rest = x.shape
     if c % g:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
@@ -82,6 +89,16 @@ def _blocks(spatial, kernel, dilation, padding, stride):
             for s, k, d, p, st in zip(spatial, kernel, dilation, padding, stride)]
 
 
+def _check_window(k, d, p, s):
+    """PyTorch's checks of unfold's and fold's window parameters."""
+    for name, (a, b), ok in (("kernel size", k, min(k) > 0), ("dilation", d, min(d) > 0),
+                             ("padding", p, min(p) >= 0), ("stride", s, min(s) > 0)):
+        if not ok:
+            key = {"kernel size": "kernel", "padding": "pad"}.get(name, name)
+            raise RuntimeError(f"{name} should be {'non-negative' if name == 'padding' else 'greater than zero'}"
+                               f", but got {key}_height: {a} {key}_width: {b}")
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks of (N, C, H, W) (or (C, H, W)) as columns: (N, C·kh·kw, L), channels
     outermost, then the kernel's rows and columns; blocks in row-major order."""
@@ -94,6 +111,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         x = O.unsqueeze(x, 0)
     k, d = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
     p, s = _pair(padding, "padding"), _pair(stride, "stride")
+    _check_window(k, d, p, s)
     blocks = _blocks(x.shape[2:], k, d, p, s)
     if min(blocks) < 1:
         raise RuntimeError(f"Given input with spatial size {tuple(x.shape[2:])}, kernel_size={k}"
@@ -124,6 +142,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         x = O.unsqueeze(x, 0)
     size, k = _pair(output_size, "output_size"), _pair(kernel_size, "kernel_size")
     d, p, s = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
+    _check_window(k, d, p, s)
     n, ck, length = x.shape
     if ck % (k[0] * k[1]):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
@@ -220,11 +239,9 @@ class _Padding(Module):
 
     def __init__(self, padding, value=None):
         super().__init__()
-        n = 2 * self._nd
+        n = 2 * self._nd  # (a tuple of another even length pads that many dims, as F.pad)
         self.padding = (int(padding),) * n if isinstance(padding, (int, np.integer)) else \
             tuple(int(a) for a in padding)
-        if len(self.padding) != n:
-            raise ValueError(f"expected a padding of {n} values, got {len(self.padding)}")
         self.value = value
 
     def forward(self, input):
@@ -243,7 +260,7 @@ class _Padding(Module):
 def _padding_class(name, nd, mode):
     if mode == "constant" and not name.startswith("Zero"):
         def __init__(self, padding, value):
-            _Padding.__init__(self, padding, float(value))
+            _Padding.__init__(self, padding, value)
     elif mode == "constant":
         def __init__(self, padding):
             _Padding.__init__(self, padding, 0.0)

@@ -16,6 +16,7 @@ RECURRENT = [
     ("LSTM", {"bias": False, "batch_first": True}),
     ("GRU", {"bidirectional": True, "batch_first": True}),
     ("GRU", {"num_layers": 3}),
+    ("LSTM", {"proj_size": 1, "num_layers": 2, "bidirectional": True}),
 ]
 
 
@@ -40,11 +41,13 @@ def test_recurrent_layers_finite_differences(name, kw):
     names = list(params)
     rng = np.random.default_rng(1)
     directions = 2 if kw.get("bidirectional") else 1
-    h0 = rng.standard_normal((directions * kw.get("num_layers", 1), 2, 2))
+    h0 = rng.standard_normal((directions * kw.get("num_layers", 1), 2,
+                              kw.get("proj_size") or 2))
+    c0 = tg.tensor(rng.standard_normal((directions * kw.get("num_layers", 1), 2, 2)))
     x = rng.standard_normal((2, 2, 3))
 
     def f(x, h0, *weights):  # (the module run with the tensors finite differences move)
-        hx = (h0, h0 * 0.5) if name == "LSTM" else h0
+        hx = (h0, c0) if name == "LSTM" else h0
         return _loss(*tg.func.functional_call(layer, dict(zip(names, weights)), (x, hx)))
 
     check_op(f, [x, h0] + [params[n].detach().numpy().copy() for n in names], order=2)
@@ -137,14 +140,22 @@ def test_recurrent_errors_are_pytorchs():
     with pytest.raises(ValueError, match="LSTM: Expected input to be 2D or 3D, got 4D"):
         lstm(tg.zeros((2, 1, 1, 4)))
     h = tg.zeros((1, 1, 3))
-    with pytest.raises(RuntimeError, match="Expected hidden size \\(2, 1, 3\\), got \\[1, 1, 3\\]"):
+    with pytest.raises(RuntimeError,
+                       match="Expected hidden\\[0\\] size \\(2, 1, 3\\), got \\[1, 1, 3\\]"):
         lstm(tg.zeros((2, 1, 4)), (h, h))
     with pytest.raises(ValueError, match="Unknown nonlinearity 'sigmoid'"):
         tg.nn.RNN(2, 2, nonlinearity="sigmoid")
     with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
         tg.nn.GRU(2, 2, dropout=0.5)
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        tg.nn.LSTM(2, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+        tg.nn.GRU(2, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        tg.nn.LSTM(2, 4, proj_size=4)
+    with pytest.raises(RuntimeError, match="Input batch size 3 doesn't match hidden0 batch "
+                                           "size 1"):
+        tg.nn.GRUCell(4, 5)(tg.zeros((3, 4)), tg.zeros((1, 5)))
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0"):
+        tg.nn.LSTM(4, 5)(tg.zeros((0, 2, 4)))
     with pytest.raises(RuntimeError, match="inconsistent input_size: got 3 expected 2"):
         tg.nn.GRUCell(2, 2)(tg.zeros((1, 3)))
 
