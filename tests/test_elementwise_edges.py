@@ -51,3 +51,17 @@ def test_clamp_nan_tensor_bound_lerp_and_lgamma():
     torch.lerp(*ts).sum().backward()
     for g, t in zip(ours, ts):
         np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-14)
+
+
+def test_cummax_cummin_take_the_latest_nan():
+    x = tg.tensor([1.0, np.nan, 3.0, np.nan], requires_grad=True)
+    values, indices = tg.cummax(x, 0)
+    assert indices.tolist() == [0, 1, 1, 3]  # (PyTorch's: each NaN becomes the extreme)
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 0.0, 1.0])
+    torch = pytest.importorskip("torch")
+    v = np.random.default_rng(1).choice([1.0, 2.0, np.nan, -1.0], size=(4, 7))
+    for name in ("cummax", "cummin"):
+        for dim in (0, 1):
+            a, b = getattr(torch, name)(torch.tensor(v), dim), getattr(tg, name)(tg.tensor(v), dim)
+            assert a.indices.tolist() == b.indices.tolist()

@@ -117,10 +117,10 @@ def _cum_extreme(better, name):
         v = np.moveaxis(vals(x), d, -1)
         idx = np.zeros(v.shape, np.int64)
         best = v[..., :1].copy() if v.shape[-1] else v[..., :0]
-        for i in range(1, v.shape[-1]):  # the last index wins ties, as PyTorch's
+        for i in range(1, v.shape[-1]):  # the last index wins ties (and NaNs), as PyTorch's
             cur = v[..., i:i + 1]
-            take = better(cur, best) | np.isnan(cur)
-            take &= ~np.isnan(best)
+            with np.errstate(invalid="ignore"):
+                take = better(cur, best) | np.isnan(cur)
             best = np.where(take, cur, best)
             idx[..., i:i + 1] = np.where(take, i, idx[..., i - 1:i])
         idx = np.ascontiguousarray(np.moveaxis(idx, -1, d))
