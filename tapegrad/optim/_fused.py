@@ -26,7 +26,7 @@ def _load():
     if _kernels is None:
         from . import _fused_kernels
 
-        _kernels = (_fused_kernels.axpy, _fused_kernels.dot8)
+        _kernels = (_fused_kernels.axpy, _fused_kernels.dot8, _fused_kernels.axpy32)
     return _kernels
 
 
@@ -35,15 +35,24 @@ def _f64(a):
 
 
 def axpy(y, alpha, x):
-    """``y += alpha * x`` in place, one rounding per element (``y``, ``x`` 1-d)."""
+    """``y += alpha * x`` in place, one rounding per element (``y``, ``x`` 1-d; float32 with
+    ``alpha`` rounded to float32, as PyTorch's float kernels take it)."""
     if _f64(y) and _f64(x):
         _load()[0](y, float(alpha), x)
+    elif _f32(y) and _f32(x):
+        _load()[2](y, float(alpha), x)
     else:
         y += alpha * x
 
 
+def _f32(a):
+    return a.dtype == np.float32 and a.flags.c_contiguous
+
+
 def dot(x, y):
-    """``x . y`` as a Python float, summed in PyTorch's order for float64 (1-d arrays)."""
+    """``x . y``, summed in PyTorch's order for float64 (1-d arrays): a Python float, or for
+    float32 arrays a NumPy float32 (PyTorch's L-BFGS keeps its scalars as float32 tensors)."""
     if _f64(x) and _f64(y):
         return float(_load()[1](x, y))
-    return float(x.dot(y))
+    d = x.dot(y)
+    return d if d.dtype == np.float32 else float(d)

@@ -25,6 +25,26 @@ def _fma(typingctx, a, b, c):
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
+@intrinsic
+def _fma32(typingctx, a, b, c):
+    """``_fma`` in float32 (``llvm.fma.f32``)."""
+
+    def codegen(context, builder, sig, args):
+        f32 = ir.FloatType()
+        fnty = ir.FunctionType(f32, [f32, f32, f32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fma.f32")
+        return builder.call(fn, args)
+
+    return types.float32(types.float32, types.float32, types.float32), codegen
+
+
+@njit(**_OPTS)
+def axpy32(y, alpha, x):
+    a = np.float32(alpha)
+    for i in range(y.size):
+        y[i] = _fma32(a, x[i], y[i])
+
+
 @njit(**_OPTS)
 def axpy(y, alpha, x):
     for i in range(y.size):

@@ -272,6 +272,7 @@ class LBFGS(Optimizer):
         prev_flat_grad = state.get("prev_flat_grad")
         prev_loss = state.get("prev_loss")
 
+        one = np.float32(1.0) if self._params[0].dtype == np.float32 else 1.0
         n_iter = 0
         while n_iter < max_iter:
             n_iter += 1
@@ -294,7 +295,7 @@ class LBFGS(Optimizer):
                         ro.pop(0)
                     old_dirs.append(y)
                     old_stps.append(s)
-                    ro.append(1.0 / ys)
+                    ro.append(one / ys)  # (float32 scalars stay float32, as PyTorch's)
                     H_diag = ys / _dot(y, y)
                 num_old = len(old_dirs)
                 if "al" not in state:
@@ -316,7 +317,8 @@ class LBFGS(Optimizer):
             prev_loss = loss
 
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr
+                t = min(1.0, one / np.abs(flat_grad).sum().astype(flat_grad.dtype)) * lr
+                t = t.astype(flat_grad.dtype) if isinstance(t, np.generic) else t
             else:
                 t = lr
 

@@ -289,3 +289,23 @@ def test_optimizer_errors():
     with pytest.raises(ValueError, match="LBFGS doesn't support per-parameter options"):
         tg.optim.LBFGS([{"params": [x]}, {"params": [tg.zeros(1, requires_grad=True)]}])
     assert math.isfinite(opt.param_groups[0]["lr"])
+
+
+def test_lbfgs_float32_keeps_float32_scalars(torch):
+    """PyTorch's L-BFGS keeps its curvature scalars as float32 tensors for float32
+    parameters; computed in float64 instead, the iterates drifted apart within 3 steps."""
+    trace = []
+    for lib in (tg, torch):
+        x = lib.tensor([-1.5, 2.0], dtype=lib.float32, requires_grad=True)
+        opt = lib.optim.LBFGS([x])
+        for _ in range(3):
+            def closure():
+                opt.zero_grad()
+                loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+        trace.append(x.tolist())
+    np.testing.assert_allclose(trace[0], trace[1], rtol=1e-5)
+    assert isinstance(opt.state[x]["H_diag"], torch.Tensor)
