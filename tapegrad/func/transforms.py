@@ -47,20 +47,27 @@ def _check_argnums(argnums, nargs):
     return norm
 
 
-_handles = {}  # id -> weak reference: leaves the transforms made (inputs, dummy cotangents)
+# id -> (weak reference, the segment order current when made): leaves the transforms made
+# (inputs, dummy cotangents)
+_handles = {}
 
 
 def mark_handle(t):
-    """Note that the transforms made the leaf ``t``: not a tensor from outside the function
-    (``_uses_outer_tensors``)."""
+    """Note that the transforms made the leaf ``t`` now: inside a function whose recording
+    began before, it is not a tensor from outside (``_uses_outer_tensors``)."""
+    from .. import tape
+
     key = id(t)
-    _handles[key] = weakref.ref(t, lambda _, key=key: _handles.pop(key, None))
+    seg = tape._local.seg
+    _handles[key] = (weakref.ref(t, lambda _, key=key: _handles.pop(key, None)),
+                     seg.order if seg is not None else 0)
     return t
 
 
-def _is_handle(t):
-    ref = _handles.get(id(t))
-    return ref is not None and ref() is t
+def _made_since(t, start):
+    """Whether the transforms made the leaf ``t`` after segment order ``start`` began."""
+    entry = _handles.get(id(t))
+    return entry is not None and entry[0]() is t and entry[1] >= start
 
 
 def _as_input(x):
@@ -190,7 +197,7 @@ def _uses_outer_tensors(start, wrt):
             continue
         for src in list(seg.imports.values()):
             if isinstance(src, Tensor):
-                if id(src) not in own and not _is_handle(src):
+                if id(src) not in own and not _made_since(src, start):
                     return True
             elif id(src[0]) not in inner:
                 return True
