@@ -20,8 +20,8 @@ def _draw(kind, shape, like):
     return creation.tensor(np.asarray(values, like.dtype), device=like.device)
 
 
-class Normal(Distribution):
-    """The normal distribution N(loc, scale²)."""
+class _LocScale(Distribution):
+    """A real distribution of location ``loc`` and positive ``scale`` (Normal, Laplace)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -32,6 +32,11 @@ class Normal(Distribution):
         super().__init__(self.loc.shape, validate_args=validate_args)
 
     mean = mode = property(lambda self: self.loc)
+
+
+class Normal(_LocScale):
+    """The normal distribution N(loc, scale²)."""
+
     stddev = property(lambda self: self.scale)
     variance = property(lambda self: self.scale ** 2)
 
@@ -133,18 +138,9 @@ class Exponential(Distribution):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution of location ``loc`` and scale ``scale``."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    mean = mode = property(lambda self: self.loc)
     stddev = property(lambda self: 2 ** 0.5 * self.scale)
     variance = property(lambda self: 2 * self.scale.pow(2))
 

@@ -121,18 +121,12 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _beta1(optimizer)
             if last_epoch == -1:
                 for hi, lo, group in zip(_per_group("max_momentum", optimizer, max_momentum),
                                          _per_group("base_momentum", optimizer, base_momentum),
                                          optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (hi, *group["betas"][1:])
-                    else:
-                        group["momentum"] = hi
+                    _set_momentum(group, hi, self.use_beta1)
                     group["max_momentum"] = hi
                     group["base_momentum"] = lo
         super().__init__(optimizer, last_epoch)
@@ -160,10 +154,7 @@ class OneCycleLR(LRScheduler):
                 start = end
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
 
 
@@ -195,10 +186,7 @@ class CyclicLR(LRScheduler):
             "iterations" if mode == "exp_range" else "cycle"
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _beta1(optimizer)
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
@@ -250,6 +238,14 @@ class CyclicLR(LRScheduler):
                                      self.optimizer.param_groups):
                 _set_momentum(group, hi - (hi - lo) * factor * scale, self.use_beta1)
         return lrs
+
+
+def _beta1(optimizer):
+    """Whether the momentum to cycle is Adam's beta1 (else SGD's ``momentum``)."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                         "option enabled")
+    return "betas" in optimizer.defaults
 
 
 def _set_momentum(group, value, beta1):
