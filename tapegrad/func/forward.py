@@ -7,7 +7,8 @@ import numpy as np
 from .. import grad_mode as _gm
 from .pytree import tree_flatten, tree_unflatten
 from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_order, _grads,
-                         _prepare, _reads_outer, _push, _split_aux, _tangents_in, _tensor_leaves, jvp)
+                         _prepare, _push, _reads_outer, _split_aux, _tangents_in,
+                         _tensor_leaves, jvp)
 
 
 def plain_forward(func, primals, ts):

@@ -14,7 +14,6 @@ Example:
 """
 
 import threading
-
 import weakref
 
 import numpy as np

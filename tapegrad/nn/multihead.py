@@ -8,11 +8,25 @@ from .. import creation
 from .. import ops as O
 from ..ops.elementwise import where
 from ..ops.record import as_tensor
+from ..tensor import Tensor
 from . import init
 from .attention import _as_additive
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
+
+
+def _unattending(scores):
+    """The queries whose every key is masked out (a bool mask over the last dim), or None:
+    PyTorch's attention kernel gives them zeros where a softmax gives NaN. (Not looked for
+    under vmap: a batched tensor's values are not read.)"""
+    if type(scores) is not Tensor:
+        return None
+    if type(scores._data) is np.ndarray:
+        dead = np.isneginf(scores._data).all(-1, keepdims=True)
+        return creation.tensor(dead) if dead.any() else None
+    dead = (scores.detach() == -math.inf).all(-1, keepdim=True)  # (on the device)
+    return dead if bool(dead.any()) else None
 
 
 class MultiheadAttention(Module):
@@ -102,10 +116,7 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             m = _as_additive(key_padding_mask, scores.dtype)
             scores = scores + O.reshape(m, (N, 1, 1, S))
-        dead = None
-        if not need_weights:  # PyTorch's attention kernel: a query that may attend to nothing
-            dead = np.isneginf(scores.detach().numpy()).all(-1, keepdims=True)  # reads zeros
-            dead = creation.tensor(dead) if dead.any() else None
+        dead = _unattending(scores) if not need_weights else None
         if dead is not None:  # (its row kept out of the softmax: no NaN, a zero gradient)
             weights = where(dead, 0.0, O.softmax(where(dead, 0.0, scores), -1))
         else:

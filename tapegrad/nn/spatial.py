@@ -91,12 +91,14 @@ def _blocks(spatial, kernel, dilation, padding, stride):
 
 def _check_window(k, d, p, s):
     """PyTorch's checks of unfold's and fold's window parameters."""
-    for name, (a, b), ok in (("kernel size", k, min(k) > 0), ("dilation", d, min(d) > 0),
-                             ("padding", p, min(p) >= 0), ("stride", s, min(s) > 0)):
+    for name, key, (a, b), ok, rule in (
+            ("kernel size", "kernel", k, min(k) > 0, "greater than zero"),
+            ("dilation", "dilation", d, min(d) > 0, "greater than zero"),
+            ("padding", "pad", p, min(p) >= 0, "non-negative"),
+            ("stride", "stride", s, min(s) > 0, "greater than zero")):
         if not ok:
-            key = {"kernel size": "kernel", "padding": "pad"}.get(name, name)
-            raise RuntimeError(f"{name} should be {'non-negative' if name == 'padding' else 'greater than zero'}"
-                               f", but got {key}_height: {a} {key}_width: {b}")
+            raise RuntimeError(f"{name} should be {rule}, but got {key}_height: {a} "
+                               f"{key}_width: {b}")
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
