@@ -22,6 +22,7 @@ from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3
                           ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
                           MaxPool1d, MaxPool2d)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .embedding_bag import EmbeddingBag
 from .interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .linear import Bilinear, Dropout, Embedding, Identity, LayerNorm, Linear
 from .spatial import (PADDING_LAYERS, ChannelShuffle, Dropout1d, Dropout2d, Dropout3d, Fold,
@@ -59,6 +60,6 @@ __all__ = [
     "ConvTranspose3d", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
     "TransformerDecoder", "TransformerDecoderLayer", "Softmax2d", "Bilinear", "ChannelShuffle",
     "Dropout1d", "Dropout2d", "Dropout3d", "Fold", "Unfold", "PixelShuffle", "PixelUnshuffle",
-    "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+    "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "EmbeddingBag",
 ] + sorted(PADDING_LAYERS)
 globals().update(PADDING_LAYERS)

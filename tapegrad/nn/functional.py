@@ -34,6 +34,7 @@ from . import distances as _distances
 from . import interpolate as _interpolate
 from . import spatial as _spatial
 from . import grid_sample as _grid_sample
+from . import embedding_bag as _embedding_bag
 from . import normalization as _normalization
 from . import more_activations as _more
 from . import more_losses as _losses
@@ -54,7 +55,7 @@ __all__ = [
     "normalize", "pad", "embedding", "erf",
 ] + _more.__all__ + _distances.__all__ + _losses.__all__ + _convolution.__all__ + \
     _normalization.__all__ + _attention.__all__ + _interpolate.__all__ + \
-    _spatial.__all__ + _grid_sample.__all__ + ["bilinear"]
+    _spatial.__all__ + _grid_sample.__all__ + _embedding_bag.__all__ + ["bilinear"]
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -582,5 +583,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # import statement)
 globals().update({name: getattr(m, name) for m in (_more, _distances, _losses, _convolution,
                                                   _normalization, _attention, _interpolate,
-                                                  _spatial, _grid_sample)
+                                                  _spatial, _grid_sample, _embedding_bag)
                   for name in m.__all__})

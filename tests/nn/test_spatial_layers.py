@@ -149,3 +149,32 @@ def test_channel_dropout_other_ranks_and_circular_crops():
     x = tg.arange(5.0).reshape(1, 1, 5)
     assert tg.nn.CircularPad1d((2, -1))(x).tolist() == [[[2.0, 3.0, 0.0, 1.0, 2.0, 3.0]]]
     assert tg.nn.CircularPad1d((-1, 2))(x).tolist() == [[[1.0, 2.0, 3.0, 4.0, 1.0, 2.0]]]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag(mode):
+    rng = np.random.default_rng(8)
+    W = rng.standard_normal((10, 3))
+    flat, offsets = rng.integers(0, 10, 12), np.array([0, 3, 3, 8])  # (an empty bag)
+    psw = rng.standard_normal(12) if mode == "sum" else None
+    check_op(lambda w: F.embedding_bag(tg.tensor(flat), w, tg.tensor(offsets), mode=mode,
+                                       per_sample_weights=None if psw is None else
+                                       tg.tensor(psw)), [W], order=2)
+    out = F.embedding_bag(tg.tensor(flat), tg.tensor(W), tg.tensor(offsets), mode=mode)
+    assert out.shape == (4, 3) and (out.numpy()[1] == 0).all()
+    layer = tg.nn.EmbeddingBag(10, 3, mode=mode, padding_idx=2)
+    assert layer(tg.tensor(rng.integers(0, 10, (4, 5)))).shape == (4, 3)
+    torch = pytest.importorskip("torch")
+    for inp, off, kw in ((rng.integers(0, 10, (4, 5)), None, {}),
+                         (flat, offsets, {"padding_idx": int(flat[0])}),
+                         (flat, np.r_[offsets, 12], {"include_last_offset": True})):
+        wt, wg = torch.tensor(W, requires_grad=True), tg.tensor(W, requires_grad=True)
+        a = torch.nn.functional.embedding_bag(torch.tensor(inp), wt, None if off is None else
+                                              torch.tensor(off), mode=mode, **kw)
+        b = F.embedding_bag(tg.tensor(inp), wg, None if off is None else tg.tensor(off),
+                            mode=mode, **kw)
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-13)
+        a.sum().backward()
+        b.sum().backward()
+        np.testing.assert_allclose(wg.grad.numpy(), wt.grad.numpy(), rtol=1e-13)
+    assert repr(layer) == repr(torch.nn.EmbeddingBag(10, 3, mode=mode, padding_idx=2))

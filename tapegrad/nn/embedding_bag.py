@@ -1,0 +1,136 @@
+"""``F.embedding_bag`` and ``nn.EmbeddingBag``: the embeddings of each bag of indices summed,
+averaged or maxed, without the (bags, indices, dim) intermediate a user would build.
+
+The rows are looked up once (``embedding``), then reduced into their bags by ``index_add``
+(sum, mean) or ``scatter_reduce`` (max): derivatives of every order come from those ops.
+"""
+
+import numpy as np
+
+from .. import creation
+from .. import ops as O
+from ..grad_mode import no_grad
+from ..ops.record import as_tensor
+from ..torch_names.reductions import scatter_reduce
+from . import init
+from .linear import _empty
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["embedding_bag"]
+
+
+def _bags(idx, offsets, include_last_offset):
+    """``(flat indices, bag of each, number of bags)`` for 2-D ``idx`` (a bag per row) or
+    1-D ``idx`` cut at ``offsets``."""
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets).__name__}")
+        b, n = idx.shape
+        return idx.reshape(-1), np.repeat(np.arange(b), n), b
+    if idx.ndim != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{idx.ndim}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    off = np.asarray(offsets.detach().numpy() if hasattr(offsets, "detach") else offsets,
+                     np.int64)
+    if off.ndim != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    if len(off) and off[0] != 0:
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
+                           f"mini-batch has to start from position 0. However, got {off[0]}")
+    ends = off[1:] if include_last_offset else np.r_[off[1:], len(idx)]
+    starts = off[:-1] if include_last_offset else off
+    if np.any(ends > len(idx)):
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length "
+                           f"({len(idx)}), but got offsets[-1] of {int(ends.max())}")
+    bag = np.repeat(np.arange(len(starts)), np.maximum(ends - starts, 0))
+    return idx, bag, len(starts)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """``(bags, dim)``: per bag, the ``mode`` ('sum', 'mean', 'max') of the rows of ``weight``
+    its indices pick (weighted by ``per_sample_weights`` with 'sum'); an empty bag gives
+    zeros; ``padding_idx`` entries are left out of their bag."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are "
+                                  "not supported")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' (got "
+                                  f"mode='{mode}'). Please open a feature request on GitHub.")
+    w = as_tensor(weight)
+    idx = np.asarray(input.detach().numpy() if hasattr(input, "detach") else input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {idx.dtype} instead")
+    flat, bag, nbags = _bags(idx.astype(np.int64), offsets, include_last_offset)
+    keep = np.ones(len(flat), bool)
+    if padding_idx is not None:
+        keep = flat != (padding_idx % w.shape[0])
+    flat, bag = flat[keep], bag[keep]
+    rows = O.index_select(w, 0, creation.tensor(flat))  # (picked rows, dim)
+    if per_sample_weights is not None:
+        psw = as_tensor(per_sample_weights).reshape(-1)[creation.tensor(np.flatnonzero(keep))]
+        rows = rows * O.unsqueeze(psw, 1)
+    base = creation.zeros((nbags, w.shape[1]), dtype=w.dtype)
+    if mode == "max":
+        where = creation.tensor(np.broadcast_to(bag[:, None], rows.shape).copy())
+        return scatter_reduce(base, 0, where, rows, "amax", include_self=False) \
+            if len(flat) else base
+    out = base.index_add(0, creation.tensor(bag), rows) if len(flat) else base
+    if mode == "mean":
+        count = np.maximum(np.bincount(bag, minlength=nbags), 1).astype(w.dtype)
+        out = out / creation.tensor(count[:, None])
+    return out
+
+
+class EmbeddingBag(Module):
+    """``embedding_bag`` over a table of ``num_embeddings`` vectors (N(0, 1) init)."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
+                 include_last_offset=False, padding_idx=None, device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
+        self.include_last_offset = include_last_offset
+        if padding_idx is not None and padding_idx < 0:
+            padding_idx += num_embeddings
+        self.padding_idx = padding_idx
+        self.weight = Parameter(_empty((num_embeddings, embedding_dim), dtype, device)
+                                if _weight is None else _weight)
+        if _weight is None:
+            self.reset_parameters()
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                             self.scale_grad_by_freq, self.mode, self.sparse,
+                             per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
