@@ -195,9 +195,12 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     """Load what :func:`save` wrote to ``f`` (a path or a readable binary file object).
 
     Only JSON and plain ``.npy`` data is read (no pickle), whatever ``weights_only`` says:
-    loading an untrusted file cannot run code. ``map_location``: None or "cpu".
+    loading an untrusted file cannot run code. ``map_location``: None, "cpu" (or a
+    ``torch.device``-like whose string is "cpu"), or a callable ``(storage, location)``, which
+    tensors read to the CPU pass through unchanged (the usual ``lambda s, loc: s``).
     """
-    if map_location is not None and str(map_location) != "cpu":
+    if map_location is not None and not callable(map_location) and \
+            str(map_location) != "cpu":
         raise NotImplementedError(f"tg.load: map_location={map_location!r} (only 'cpu')")
     try:
         z = zipfile.ZipFile(f, "r")

@@ -474,6 +474,9 @@ class Module:
                     own[p + name] = (m, name, v, "buffer")
         for key, (m, name, cur, kind) in own.items():
             if key not in state_dict:
+                if name == "num_batches_tracked" and getattr(state_dict, "_metadata", None) \
+                        is None:
+                    continue  # (a checkpoint from before the counter: PyTorch keeps it too)
                 missing.append(key)
                 continue
             src = state_dict[key]

@@ -32,7 +32,7 @@ class NAdam(Optimizer):
                 st = self.state[p]
                 if len(st) == 0:  # PyTorch's lazy state, in its order
                     st["step"] = _step_tensor(0.0)
-                    st["mu_product"] = _state_tensor(np.ones((), np.float32))
+                    st["mu_product"] = _state_tensor(np.ones((), _scalar_dtype()))
                     st["exp_avg"] = _state_tensor(np.zeros_like(data))
                     st["exp_avg_sq"] = _state_tensor(np.zeros_like(data))
                 st, step = self._advance_step(p)
@@ -40,9 +40,10 @@ class NAdam(Optimizer):
                 g = weight_decayed(group, data, g, lr, wd)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-                # PyTorch keeps mu_product in a float32 scalar tensor: its rounding, too
+                # PyTorch keeps mu_product in a scalar tensor of the default dtype: its
+                # rounding, too (float32 when that is the default)
                 mp = _arr(st["mu_product"])
-                mp[...] = np.float32(mp) * np.float32(mu)
+                mp[...] = mp * mp.dtype.type(mu)
                 mu_product = float(mp)
                 m, v = moments(st, g, beta1, beta2)
                 denom = np.sqrt(v / bias_correction2) + eps
@@ -154,3 +155,11 @@ class Adadelta(Optimizer):
                 data += -lr * delta
                 _touch(p)
         return loss
+
+
+def _scalar_dtype():
+    """The dtype PyTorch keeps an optimizer's scalar state in: the default one (tapegrad's is
+    float64 unless ``set_default_dtype`` says otherwise)."""
+    from ..creation import get_default_dtype
+
+    return np.dtype(get_default_dtype())

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .adam_variants import _scalar_dtype
 from .optimizer import Optimizer, _arr, _state_tensor, _step_tensor, _touch
 
 
@@ -63,8 +64,8 @@ class ASGD(Optimizer):
                 st = self.state[p]
                 if len(st) == 0:
                     st["step"] = _step_tensor(0.0)
-                    st["eta"] = _scalar32(lr)
-                    st["mu"] = _scalar32(1.0)
+                    st["eta"] = _scalar(lr)
+                    st["mu"] = _scalar(1.0)
                     st["ax"] = _state_tensor(np.zeros_like(data))
                 step = float(st["step"]) + 1
                 st["step"] = _step_tensor(step)
@@ -78,13 +79,13 @@ class ASGD(Optimizer):
                     ax += (data - ax) * mu
                 else:
                     ax[...] = data
-                st["eta"] = _scalar32(lr / ((1 + lambd * lr * step) ** alpha))
-                st["mu"] = _scalar32(1 / max(1, step - t0))
+                st["eta"] = _scalar(lr / ((1 + lambd * lr * step) ** alpha))
+                st["mu"] = _scalar(1 / max(1, step - t0))
                 _touch(p)
         return loss
 
 
-def _scalar32(value):
-    """A float32 scalar state tensor: PyTorch keeps ASGD's eta and mu in its default dtype,
-    float32 (their rounding shows in the trajectory; NAdam's mu_product likewise)."""
-    return _state_tensor(np.asarray(value, np.float32))
+def _scalar(value):
+    """A scalar state tensor of the default dtype, where PyTorch keeps ASGD's eta and mu
+    (their rounding shows in the trajectory; NAdam's mu_product likewise)."""
+    return _state_tensor(np.asarray(value, _scalar_dtype()))

@@ -275,3 +275,20 @@ def test_clip_grad_matches_torch(torch):
     torch.nn.utils.clip_grad_value_(tps, 0.7)
     for p, q in zip(ps, tps):
         np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_batchnorm_checkpoint_without_its_batch_counter_loads():
+    """Checkpoints from before BatchNorm counted its batches load, as in PyTorch."""
+    norm = tg.nn.BatchNorm2d(3)
+    old = {k: v for k, v in norm.state_dict().items() if k != "num_batches_tracked"}
+    result = norm.load_state_dict(old)
+    assert list(result.missing_keys) == [] and list(result.unexpected_keys) == []
+    with pytest.raises(RuntimeError, match="Missing key"):
+        norm.load_state_dict({k: v for k, v in old.items() if k != "running_mean"})
+
+
+def test_load_takes_a_map_location_callable(tmp_path):
+    layer = tg.nn.Linear(2, 2)
+    tg.save(layer.state_dict(), tmp_path / "w.pt")
+    state = tg.load(tmp_path / "w.pt", map_location=lambda storage, location: storage)
+    assert list(state) == ["weight", "bias"]

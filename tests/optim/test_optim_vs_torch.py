@@ -8,6 +8,7 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.nn.functional as F
+from tests.conftest import torch_float64_default
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 
@@ -45,6 +46,15 @@ def test_trajectory_matches_torch(torch, name, kw):
     # two parameter groups, the second with its own lr
     opt = getattr(tg.optim, name)([{"params": [w]}, {"params": [b], "lr": 0.03}], **kw)
     topt = getattr(torch.optim, name)([{"params": [tw]}, {"params": [tb], "lr": 0.03}], **kw)
+    with torch_float64_default(torch):  # (ASGD's eta and mu: scalars of the default dtype)
+        _steps(opt, topt, w, b, tw, tb, X)
+    assert len(opt.param_groups) == 2 and opt.param_groups[1]["lr"] == 0.03
+    assert sorted(opt.state[w]) == sorted(topt.state[tw])
+
+
+def _steps(opt, topt, w, b, tw, tb, X):
+    import torch
+
     Xt, Xth = tg.tensor(X), torch.tensor(X)
     for _ in range(25):
         def closure():
@@ -63,8 +73,6 @@ def test_trajectory_matches_torch(torch, name, kw):
         np.testing.assert_allclose(l1.item(), l2.item(), **TOL)
     np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), **TOL)
     np.testing.assert_allclose(b.detach().numpy(), tb.detach().numpy(), **TOL)
-    assert len(opt.param_groups) == 2 and opt.param_groups[1]["lr"] == 0.03
-    assert sorted(opt.state[w]) == sorted(topt.state[tw])
 
 
 def test_state_dict_round_trip():
