@@ -13,12 +13,15 @@ from . import _malloc  # noqa: F401 (first: malloc's thresholds, before any larg
 from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
 from . import distributions, special, testing
+from .special import i0, multigammaln as mvlgamma  # (torch's top-level names)
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, get_default_dtype, half,
                        int8, int16, int32, int64, linspace, set_default_dtype, short, uint8,
                        long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
-                       randn_like, tensor, zeros, zeros_like, get_rng_state, set_rng_state)
+                       randn_like, tensor, zeros, zeros_like, get_rng_state, set_rng_state,
+                       hann_window, hamming_window, blackman_window, bartlett_window,
+                       kaiser_window)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diagonal, einsum,

@@ -32,7 +32,7 @@ from .tensor import _make, _wrap
 __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
            "cholesky", "pinv", "norm", "vector_norm", "matrix_norm", "matrix_power", "lstsq",
            "matrix_rank", "cond", "multi_dot", "eig", "eigvals", "matrix_exp", "solve_triangular",
-           "LinAlgError"]
+           "LinAlgError", "cholesky_ex", "inv_ex", "solve_ex"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
@@ -441,3 +441,56 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if not left:  # X T = B  <=>  T^T X^T = B^T
         return _D._tT(solve(_D._tT(T), _D._tT(B)))
     return solve(T, B)
+
+
+CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])
+InvExResult = namedtuple("InvExResult", ["inverse", "info"])
+SolveExResult = namedtuple("SolveExResult", ["result", "info"])
+
+
+def _ex(f, result_type, like, check_errors, failed_at=None):
+    """``f()`` with LAPACK's ``info`` instead of an error (``*_ex``): 0 on success; on failure
+    (with ``check_errors=False``) a positive ``info`` (``failed_at()``, else 1) and a NaN
+    result of ``like``'s shape. (Batched inputs report one info for the whole batch.)"""
+    try:
+        out = f()
+        info = 0
+    except LinAlgError:
+        if check_errors:
+            raise
+        out = _make(np.full(tuple(like.shape), np.nan, like.dtype))
+        info = failed_at() if failed_at is not None else 1
+    batch = tuple(like.shape[:-2])
+    return result_type(out, _make(np.full(batch, info, np.int32)))
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """``(L, info)``: ``cholesky`` without raising for a matrix that is not positive-definite
+    (``info`` > 0 then), the retry-with-jitter pattern's test."""
+    A = _t(A)
+
+    def failed_at():  # (LAPACK's info: the order of the first leading minor not positive)
+        a = np.asarray(A.detach()._arr())
+        if a.ndim != 2:
+            return 1
+        for k in range(1, a.shape[0] + 1):
+            try:
+                np.linalg.cholesky(a[:k, :k])
+            except np.linalg.LinAlgError:
+                return k
+        return 1
+
+    return _ex(lambda: cholesky(A, upper=upper), CholeskyExResult, A, check_errors, failed_at)
+
+
+def inv_ex(A, *, check_errors=False):
+    """``(inverse, info)``: ``inv`` without raising for a singular matrix."""
+    A = _t(A)
+    return _ex(lambda: inv(A), InvExResult, A, check_errors)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)``: ``solve`` without raising for a singular matrix."""
+    A, B = _t(A), _t(B)
+    return _ex(lambda: solve(A, B, left=left), SolveExResult, B if B.ndim >= 2 else A,
+               check_errors)

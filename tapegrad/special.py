@@ -66,10 +66,10 @@ def multigammaln(input, p):
 
 
 def xlog1py(input, other):
-    """``x * log1p(y)``, 0 where x is 0 and ``log1p(y)`` is not finite (y <= -1)."""
+    """``x * log1p(y)``, 0 where x is 0 and ``log1p(y)`` is -inf or NaN for y <= -1."""
     x, y = _floating(input), _floating(other)
     with np.errstate(all="ignore"):
-        dead = (_values(x) == 0) & ~np.isfinite(np.log1p(_values(y)))
+        dead = (_values(x) == 0) & (_values(y) <= -1)  # (a NaN y stays NaN)
     l1p = _ops.log1p(y)
     if dead.any():
         l1p = _ops.where(_const(dead), 0.0, l1p)

@@ -93,3 +93,34 @@ def test_small_names():
     tm = torch.zeros(5, 3)
     tm.fill_diagonal_(2.0, wrap=True)
     np.testing.assert_array_equal(m.numpy(), tm.numpy())
+
+
+def test_windows_ex_solvers_and_init():
+    A = tg.tensor([[1.0, 2.0], [2.0, 1.0]])  # not positive-definite: its order-2 minor
+    result = tg.linalg.cholesky_ex(A)
+    assert int(result.info) == 2 and np.isnan(result.L.numpy()).all()
+    with pytest.raises(tg.linalg.LinAlgError):
+        tg.linalg.cholesky_ex(A, check_errors=True)
+    B = tg.tensor([[4.0, 2.0], [2.0, 3.0]])
+    assert int(tg.linalg.cholesky_ex(B).info) == 0
+    assert int(tg.linalg.inv_ex(tg.zeros((2, 2))).info) > 0
+    np.testing.assert_allclose(tg.linalg.solve_ex(B, tg.ones((2, 1))).result.numpy(),
+                               [[0.125], [0.25]])
+    w = tg.zeros((4, 6))
+    tg.nn.init.orthogonal_(w, gain=2.0)
+    np.testing.assert_allclose(w.numpy() @ w.numpy().T, 4 * np.eye(4), atol=1e-12)
+    assert np.isnan(tg.special.xlog1py(tg.tensor([0.0]), tg.tensor([np.nan])).numpy()).all()
+    with pytest.raises(RuntimeError, match="cdist only supports non-negative p values"):
+        tg.cdist(tg.zeros((2, 2)), tg.zeros((2, 2)), p=-1)
+    torch = pytest.importorskip("torch")
+    for n in (0, 1, 5, 6):
+        for periodic in (True, False):
+            for name in ("hann", "hamming", "blackman", "bartlett", "kaiser"):
+                ours = getattr(tg, name + "_window")(n, periodic=periodic).numpy()
+                theirs = getattr(torch, name + "_window")(n, periodic=periodic,
+                                                          dtype=torch.float64).numpy()
+                np.testing.assert_allclose(ours, theirs, atol=1e-12)
+    c, t = tg.zeros((4, 2, 3, 3)), torch.zeros(4, 2, 3, 3)
+    tg.nn.init.dirac_(c, groups=2)
+    torch.nn.init.dirac_(t, groups=2)
+    np.testing.assert_array_equal(c.numpy(), t.numpy())

@@ -168,6 +168,43 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, std, generator)
 
 
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal matrix (the tensor's trailing dims flattened), scaled by ``gain``:
+    the Q of a Gaussian matrix's QR, its signs fixed by R's diagonal (Saxe et al.)."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """The identity of a convolution: 1 at each kernel's centre where the output channel
+    (within its group) equals the input channel."""
+    d = tensor.ndim
+    if d not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out = tensor.shape[0]
+    if out % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per = out // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for i in range(min(per, tensor.shape[1])):
+            values[(g * per + i, i) + centre] = 1.0
+    return _fill(tensor, values)
+
+
 def _default_layer_init(weight, bias):
     """PyTorch's initialisation of ``Linear`` and ``Conv*d``: the weight from kaiming-uniform
     with ``a=sqrt(5)`` (U(±1/sqrt(fan_in))), the bias (if any) from U(±1/sqrt(fan_in))."""

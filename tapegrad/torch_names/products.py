@@ -132,6 +132,8 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distance between each row of ``x1`` and each row of ``x2``
     (``(..., P, M)`` and ``(..., R, M)`` give ``(..., P, R)``)."""
     a, b = _t(x1), _t(x2)
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
     if a.ndim < 2 or b.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
     if a.shape[-1] != b.shape[-1]:
