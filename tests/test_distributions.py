@@ -159,3 +159,21 @@ def test_validation_errors_are_pytorchs():
     D.Normal(tg.tensor([0.0]), tg.tensor([-1.0]), validate_args=False)  # (not checked)
     with pytest.raises(NotImplementedError, match="No KL"):
         D.kl_divergence(D.Bernoulli(probs=0.5), D.Normal(0.0, 1.0))
+
+
+def test_expand_and_enumerate_support():
+    cases = {"Normal": lambda: D.Normal(tg.tensor(0.5), tg.tensor(2.0)),
+             "Categorical": lambda: D.Categorical(logits=tg.tensor([0.1, 0.5, 0.2])),
+             "MultivariateNormal": lambda: D.MultivariateNormal(tg.zeros(2), tg.eye(2)),
+             "Independent": lambda: D.Independent(D.Normal(tg.zeros(3), tg.tensor(1.0)), 1)}
+    for name, make in cases.items():
+        d = make()
+        big = d.expand((4,) + d.batch_shape if name != "Normal" else (4,))
+        assert big.batch_shape[0] == 4 and big.event_shape == d.event_shape
+        v = big.sample()
+        np.testing.assert_allclose(big.log_prob(v).numpy(),
+                                   np.broadcast_to(d.log_prob(v).numpy(), big.batch_shape))
+    b = D.Bernoulli(probs=tg.tensor([0.3, 0.6]))
+    assert b.enumerate_support().tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    assert D.Categorical(logits=tg.zeros((2, 3))).enumerate_support(expand=False).shape == \
+        (3, 1)

@@ -15,6 +15,13 @@ def _one_of(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
+def _support(k, batch_shape, dtype, expand):
+    values = np.arange(k).astype(dtype).reshape((k,) + (1,) * len(batch_shape))
+    if expand:
+        values = np.broadcast_to(values, (k,) + tuple(batch_shape))
+    return creation.tensor(np.ascontiguousarray(values))
+
+
 def _clamped_probs(p):
     eps = float(np.finfo(p.dtype).eps)
     return p.clamp(eps, 1 - eps)
@@ -52,6 +59,12 @@ class Bernoulli(Distribution):
     def mode(self):
         m = (self.probs >= 0.5).to(self.probs.dtype)
         return O.where(self.probs == 0.5, float("nan"), m)
+
+    has_enumerate_support = True
+
+    def enumerate_support(self, expand=True):
+        """The values 0 and 1, along a new first dim (expanded over the batch)."""
+        return _support(2, self._batch_shape, self.probs.dtype, expand)
 
     def sample(self, sample_shape=()):
         p = self.probs.detach().numpy()
@@ -106,6 +119,12 @@ class Categorical(Distribution):
     mean = variance = property(lambda self: creation.full(self._batch_shape, float("nan"),
                                                           dtype=self.probs.dtype))
     mode = property(lambda self: self.probs.argmax(-1))
+
+    has_enumerate_support = True
+
+    def enumerate_support(self, expand=True):
+        """The categories 0 .. K-1, along a new first dim (expanded over the batch)."""
+        return _support(self._num_events, self._batch_shape, np.int64, expand)
 
     def sample(self, sample_shape=()):
         p = self.probs.detach().numpy().reshape(-1, self._num_events)

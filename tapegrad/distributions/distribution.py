@@ -59,6 +59,20 @@ class Distribution:
     def _extended_shape(self, sample_shape=()):
         return tuple(sample_shape) + self._batch_shape + self._event_shape
 
+    def expand(self, batch_shape, _instance=None):
+        """The same distribution over a larger batch: each parameter expanded (a view, no
+        copy) from ``batch_shape`` (it must broadcast the current one)."""
+        batch_shape = tuple(batch_shape)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        nb = len(self._batch_shape)
+        for name in self.arg_constraints:  # (the parameters given or derived so far)
+            v = self.__dict__.get(name)
+            if v is not None:
+                new.__dict__[name] = v.expand(batch_shape + tuple(v.shape[nb:]))
+        new._batch_shape = batch_shape
+        return new
+
     def sample(self, sample_shape=()):
         """A draw without history (``rsample``'s, where the distribution has one)."""
         with no_grad():

@@ -131,6 +131,13 @@ class Independent(Distribution):
     mode = property(lambda self: self.base_dist.mode)
     variance = property(lambda self: self.base_dist.variance)
 
+    def expand(self, batch_shape, _instance=None):
+        batch_shape = tuple(batch_shape)
+        n = self.reinterpreted_batch_ndims
+        base = self.base_dist.expand(batch_shape + self._event_shape[:n] if n else
+                                     batch_shape)
+        return Independent(base, n, validate_args=False)
+
     def sample(self, sample_shape=()):
         return self.base_dist.sample(sample_shape)
 
