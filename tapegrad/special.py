@@ -15,6 +15,7 @@ import numpy as np
 
 from . import ops as _ops
 from .torch_names import elementwise as _names
+from .torch_names._common import const, vals
 from .torch_names._common import floating as _floating
 
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
@@ -69,10 +70,10 @@ def xlog1py(input, other):
     """``x * log1p(y)``, 0 where x is 0 and ``log1p(y)`` is -inf or NaN for y <= -1."""
     x, y = _floating(input), _floating(other)
     with np.errstate(all="ignore"):
-        dead = (_values(x) == 0) & (_values(y) <= -1)  # (a NaN y stays NaN)
+        dead = (vals(x) == 0) & (vals(y) <= -1)  # (a NaN y stays NaN)
     l1p = _ops.log1p(y)
     if dead.any():
-        l1p = _ops.where(_const(dead), 0.0, l1p)
+        l1p = _ops.where(const(dead), 0.0, l1p)
     return x * l1p
 
 
@@ -80,16 +81,6 @@ def entr(input):
     """``-x log x`` for x > 0, 0 at 0, -inf below; its derivative ``-(log x + 1)`` (inf at 0,
     NaN below, as PyTorch's)."""
     return _scipy_valued("entr").apply(_floating(input))
-
-
-def _values(t):
-    return np.asarray(t.detach()._arr())
-
-
-def _const(a):
-    from .creation import tensor
-
-    return tensor(a)
 
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
@@ -134,7 +125,7 @@ def _scipy_valued(name):
         @staticmethod
         def forward(ctx, x):
             with np.errstate(all="ignore"):
-                v = np.asarray(_scipy(name)(_values(x))).astype(x.dtype, copy=False)
+                v = np.asarray(_scipy(name)(vals(x))).astype(x.dtype, copy=False)
             out = _make(_wrap(v))
             ctx.save_for_backward(x)
             return out

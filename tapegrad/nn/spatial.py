@@ -15,6 +15,7 @@ import numpy as np
 from .. import creation
 from .. import ops as O
 from ..ops.record import as_tensor
+from .convolution import _tuple
 from .module import Module
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "unfold", "fold",
@@ -76,11 +77,8 @@ def channel_shuffle(input, groups):
     return O.reshape(y, (n, c, *rest))
 
 
-def _pair(v, name):
-    v = (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
-    if len(v) != 2:
-        raise RuntimeError(f"{name} must be an int or a pair of ints")
-    return v
+def _tuple2(v, name):
+    return _tuple(v, 2, name)
 
 
 def _blocks(spatial, kernel, dilation, padding, stride):
@@ -111,8 +109,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     batched = x.ndim == 4
     if not batched:
         x = O.unsqueeze(x, 0)
-    k, d = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
-    p, s = _pair(padding, "padding"), _pair(stride, "stride")
+    k, d = _tuple2(kernel_size, "kernel_size"), _tuple2(dilation, "dilation")
+    p, s = _tuple2(padding, "padding"), _tuple2(stride, "stride")
     _check_window(k, d, p, s)
     blocks = _blocks(x.shape[2:], k, d, p, s)
     if min(blocks) < 1:
@@ -142,8 +140,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     batched = x.ndim == 3
     if not batched:
         x = O.unsqueeze(x, 0)
-    size, k = _pair(output_size, "output_size"), _pair(kernel_size, "kernel_size")
-    d, p, s = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
+    size, k = _tuple2(output_size, "output_size"), _tuple2(kernel_size, "kernel_size")
+    d, p, s = _tuple2(dilation, "dilation"), _tuple2(padding, "padding"), _tuple2(stride, "stride")
     _check_window(k, d, p, s)
     n, ck, length = x.shape
     if ck % (k[0] * k[1]):

@@ -43,10 +43,14 @@ def _generate_square_subsequent_mask(sz, device=None, dtype=None):
 class _Layer(Module):
     """What both layers share: the feed-forward block and the activation."""
 
-    def _common(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first,
-                bias, factory, blocks):
-        """The feed-forward block, then ``blocks`` norms and dropouts (PyTorch's order of
-        registration, which ``named_modules`` and the repr follow)."""
+    def _common(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                batch_first, norm_first, bias, factory, blocks):
+        """The attentions (``blocks`` 3: also over the memory), the feed-forward block, then
+        ``blocks`` norms and dropouts (PyTorch's order of registration, which
+        ``named_modules`` and the repr follow)."""
+        for name in ("self_attn", "multihead_attn")[: blocks - 1]:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first, **factory))
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
@@ -78,11 +82,8 @@ class TransformerEncoderLayer(_Layer):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **factory)
-        self._common(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first,
-                     bias, factory, 2)
+        self._common(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                     batch_first, norm_first, bias, {"device": device, "dtype": dtype}, 2)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -101,13 +102,8 @@ class TransformerDecoderLayer(_Layer):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **factory)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, **factory)
-        self._common(d_model, dim_feedforward, dropout, activation, layer_norm_eps, norm_first,
-                     bias, factory, 3)
+        self._common(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                     batch_first, norm_first, bias, {"device": device, "dtype": dtype}, 3)
 
     def _mha_block(self, x, mem, mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=mask, key_padding_mask=key_padding_mask,

@@ -4,7 +4,7 @@
 import numpy as np
 
 from .adam import check_betas, moments, weight_decayed
-from .optimizer import Optimizer, _arr, _state_tensor, _step_tensor, _touch
+from .optimizer import Optimizer, _arr, _scalar_state, _state_tensor, _step_tensor, _touch
 
 
 class NAdam(Optimizer):
@@ -32,7 +32,7 @@ class NAdam(Optimizer):
                 st = self.state[p]
                 if len(st) == 0:  # PyTorch's lazy state, in its order
                     st["step"] = _step_tensor(0.0)
-                    st["mu_product"] = _state_tensor(np.ones((), _scalar_dtype()))
+                    st["mu_product"] = _scalar_state(1.0)
                     st["exp_avg"] = _state_tensor(np.zeros_like(data))
                     st["exp_avg_sq"] = _state_tensor(np.zeros_like(data))
                 st, step = self._advance_step(p)
@@ -155,11 +155,3 @@ class Adadelta(Optimizer):
                 data += -lr * delta
                 _touch(p)
         return loss
-
-
-def _scalar_dtype():
-    """The dtype PyTorch keeps an optimizer's scalar state in: the default one (tapegrad's is
-    float64 unless ``set_default_dtype`` says otherwise)."""
-    from ..creation import get_default_dtype
-
-    return np.dtype(get_default_dtype())

@@ -39,6 +39,14 @@ def _state_tensor(arr):
     return arr.t if type(arr) is _device.DeviceValues else _make(arr)
 
 
+def _scalar_state(value):
+    """A scalar state tensor of the default dtype, where PyTorch keeps NAdam's mu_product and
+    ASGD's eta and mu (their rounding shows in the trajectory)."""
+    from ..creation import get_default_dtype
+
+    return _state_tensor(np.asarray(value, np.dtype(get_default_dtype())))
+
+
 def _step_tensor(value):
     return _tensor(float(value))
 

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from .adam_variants import _scalar_dtype
-from .optimizer import Optimizer, _arr, _state_tensor, _step_tensor, _touch
+from .optimizer import Optimizer, _arr, _scalar_state, _state_tensor, _step_tensor, _touch
 
 
 class Rprop(Optimizer):
@@ -64,8 +63,8 @@ class ASGD(Optimizer):
                 st = self.state[p]
                 if len(st) == 0:
                     st["step"] = _step_tensor(0.0)
-                    st["eta"] = _scalar(lr)
-                    st["mu"] = _scalar(1.0)
+                    st["eta"] = _scalar_state(lr)
+                    st["mu"] = _scalar_state(1.0)
                     st["ax"] = _state_tensor(np.zeros_like(data))
                 step = float(st["step"]) + 1
                 st["step"] = _step_tensor(step)
@@ -79,13 +78,7 @@ class ASGD(Optimizer):
                     ax += (data - ax) * mu
                 else:
                     ax[...] = data
-                st["eta"] = _scalar(lr / ((1 + lambd * lr * step) ** alpha))
-                st["mu"] = _scalar(1 / max(1, step - t0))
+                st["eta"] = _scalar_state(lr / ((1 + lambd * lr * step) ** alpha))
+                st["mu"] = _scalar_state(1 / max(1, step - t0))
                 _touch(p)
         return loss
-
-
-def _scalar(value):
-    """A scalar state tensor of the default dtype, where PyTorch keeps ASGD's eta and mu
-    (their rounding shows in the trajectory; NAdam's mu_product likewise)."""
-    return _state_tensor(np.asarray(value, _scalar_dtype()))
