@@ -88,9 +88,34 @@ def _batch_aware_public_ops():
 
 
 _batch_aware_public_ops()
+
+
+def _torch_level_names():
+    """``torch.conv2d``, ``torch.layer_norm``, ... (``nn.torch_level``) and the top-level
+    in-place functions ``torch.exp_(x)`` & co., which are the Tensor methods."""
+    from .nn import torch_level
+
+    Tensor.i0, Tensor.mvlgamma = i0, mvlgamma  # (the special functions' method forms)
+    Tensor.i0_ = lambda self: ops.inplace.apply(self, i0)
+    Tensor.mvlgamma_ = lambda self, p: ops.inplace.apply(self, mvlgamma, p)
+    g = globals()
+    for name, f in torch_level.FUNCTIONS.items():
+        g.setdefault(name, f)
+    for name in ("abs acos acosh addmv arccos arccosh arcsin arcsinh arctan arctanh asin asinh "
+                 "atan atanh ceil clamp clamp_max clamp_min clip cos cosh deg2rad detach erf "
+                 "erfc exp2 exp expm1 fill fix floor frac gcd i0 index_put lcm ldexp log10 log1p "
+                 "log2 log logit nan_to_num neg negative rad2deg reciprocal round rsqrt sigmoid "
+                 "sin sinc sinh sqrt square tan tanh trunc xlogy zero").split():
+        method = getattr(Tensor, name + "_")
+        g.setdefault(name + "_", lambda input, *args, _m=method, **kwargs: _m(input, *args,
+                                                                              **kwargs))
+
+
 int = int32  # noqa: A001 (tg.int, like torch.int; not in creation.py, which calls int())
 from .device import device  # noqa: E402
 from .tensor import Tensor, set_printoptions  # noqa: E402
+
+_torch_level_names()
 
 __version__ = "0.1.0"
 

@@ -200,8 +200,25 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _on(device, _finish(arr, requires_grad, wrap=False))
 
 
+def linspace_values(start, end, steps, dtype):
+    """PyTorch's linspace values: the first half counted up from ``start``, the second down
+    from ``end`` (symmetric rounding; NumPy counts all from ``start``)."""
+    steps = int(steps)
+    if steps <= 1:
+        return np.full(steps, start, dtype)
+    dt = np.dtype(dtype)
+    calc = dt if dt.kind == "f" else np.dtype(np.float64)
+    start, end = calc.type(start), calc.type(end)
+    step = (end - start) / calc.type(steps - 1)
+    i = np.arange(steps, dtype=calc)
+    values = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    return values.astype(dt)
+
+
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(np.linspace(start, end, int(steps), dtype=dtype or _default()),
+    if int(steps) < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return _on(device, _finish(linspace_values(start, end, steps, dtype or _default()),
                                requires_grad))
 
 

@@ -91,7 +91,7 @@ def jvp_on_tape(func, primals, ts, has_aux, name):
     res = [value(b[0]) for b in push_tangents(outs, ins, blocks, start, 1)]
     out = _detach_tree(out)
     res = tree_unflatten(res, ospec)
-    return (out, res, aux) if has_aux else (out, res)
+    return (out, res, _detach_tree(aux)) if has_aux else (out, res)
 
 
 def linearize_on_tape(func, primals):

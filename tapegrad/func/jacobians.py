@@ -7,7 +7,7 @@ from ..tensor import Tensor
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .randomness import running
 from .forward import plain_forward, push_tangents, record_for_forward, value
-from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
+from .transforms import (_check_argnums, _create_graph, _depth, _detach_tree, _linearized, _push,
                          _reads_outer, _tensor_leaves, jvp, vjp)
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
@@ -264,6 +264,9 @@ def _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux):
             entry.append(tree_unflatten(parts, spec))
         out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
     result = tree_unflatten(out_jacs, ospec)
+    if has_aux and not any(isinstance(t, Tensor) and t.requires_grad
+                           for t in tree_flatten(result)[0]):
+        aux = _detach_tree(aux)  # (nothing outside needs a graph: aux leaves it too)
     return (result, aux) if has_aux else result
 
 

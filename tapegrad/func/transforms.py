@@ -355,6 +355,8 @@ def value_and_grad(func, argnums=0, has_aux=False):
             out = _to_raw(out, None)
             grads = [_to_raw(g, x) for g, x in zip(grads, leaves)]
         grads = _split(grads, trees, argnums)
+        if has_aux and not create_graph:  # (the aux output leaves this transform's graph)
+            aux = _detach_tree(aux)
         return ((out, aux) if has_aux else out), grads
 
     wrapper.__name__ = f"value_and_grad({getattr(func, '__name__', 'f')})"
@@ -475,6 +477,8 @@ def vjp(func, *primals, has_aux=False):
 
     vjp_fn.rows = rows
     res_out = out if create_graph else _detach_tree(out)
+    if has_aux and not create_graph:
+        aux = _detach_tree(aux)
     return (res_out, vjp_fn, aux) if has_aux else (res_out, vjp_fn)
 
 
@@ -579,6 +583,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         _depth.n -= 1
     res = tree_unflatten(res, ospec)
     out = out if cg else _detach_tree(out)
+    if has_aux and not cg:
+        aux = _detach_tree(aux)
     return (out, res, aux) if has_aux else (out, res)
 
 

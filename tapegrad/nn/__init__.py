@@ -14,23 +14,25 @@ Example:
 from . import functional, init, utils
 from .activation import (Softmax2d, CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SiLU, Sigmoid,
-                         Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink,
-                         Threshold)
+                         RReLU, Softmax, Softmin, Softplus, Softshrink, Softsign, Tanh,
+                         Tanhshrink, Threshold)
 from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d,
                           AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d,
                           AvgPool2d, AvgPool3d, MaxPool3d, Conv1d, Conv2d, Conv3d,
                           ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
-                          MaxPool1d, MaxPool2d)
+                          MaxPool1d, MaxPool2d, LPPool1d, LPPool2d, LPPool3d, LocalResponseNorm,
+                          MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .embedding_bag import EmbeddingBag
 from .interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .linear import Bilinear, Dropout, Embedding, Identity, LayerNorm, Linear
-from .spatial import (PADDING_LAYERS, ChannelShuffle, Dropout1d, Dropout2d, Dropout3d, Fold,
-                      PixelShuffle, PixelUnshuffle, Unfold)
+from .spatial import (PADDING_LAYERS, AlphaDropout, ChannelShuffle, Dropout1d, Dropout2d,
+                      Dropout3d, FeatureAlphaDropout, Fold, PixelShuffle, PixelUnshuffle, Unfold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
                    GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
-                   MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss, NLLLoss,
-                   PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
+                   MarginRankingLoss, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+                   MultiMarginLoss, NLLLoss, NLLLoss2d, PoissonNLLLoss, SmoothL1Loss,
+                   SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .module import Module
 from .multihead import MultiheadAttention
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
@@ -61,5 +63,8 @@ __all__ = [
     "TransformerDecoder", "TransformerDecoderLayer", "Softmax2d", "Bilinear", "ChannelShuffle",
     "Dropout1d", "Dropout2d", "Dropout3d", "Fold", "Unfold", "PixelShuffle", "PixelUnshuffle",
     "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "EmbeddingBag",
+    "RReLU", "AlphaDropout", "FeatureAlphaDropout", "LPPool1d", "LPPool2d", "LPPool3d",
+    "LocalResponseNorm", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "MultiMarginLoss",
+    "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
 ] + sorted(PADDING_LAYERS)
 globals().update(PADDING_LAYERS)

@@ -12,7 +12,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -20,7 +20,7 @@ class ReLU(Module):
 
 class ReLU6(ReLU):
     def forward(self, input):
-        return F.relu6(input)
+        return F.relu6(input, inplace=self.inplace)
 
 
 class Tanh(Module):
@@ -56,7 +56,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.silu(input)
+        return F.silu(input, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -69,7 +69,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
@@ -83,7 +83,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -144,24 +144,38 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else "")
 
 
-def _simple(name, fn_name, doc):
-    """An activation module without options: ``forward`` is ``F.<fn_name>``."""
+def _simple(name, fn_name, doc, inplace_option=False, shows_inplace=False):
+    """An activation module without options (but PyTorch's ``inplace``, where it has one):
+    ``forward`` is ``F.<fn_name>``."""
     def forward(self, input):
         return getattr(F, fn_name)(input)
 
-    return type(name, (Module,), {"forward": forward, "__doc__": doc})
+    body = {"forward": forward, "__doc__": doc}
+    if inplace_option:
+        def __init__(self, inplace=False):
+            Module.__init__(self)
+            self.inplace = inplace
+
+        def forward(self, input):  # noqa: F811 (the in-place form)
+            return getattr(F, fn_name)(input, inplace=self.inplace)
+
+        body.update(__init__=__init__, forward=forward)
+        if shows_inplace:
+            body["extra_repr"] = lambda self: "inplace=True" if self.inplace else ""
+    return type(name, (Module,), body)
 
 
-Hardsigmoid = _simple("Hardsigmoid", "hardsigmoid", "``relu6(x + 3) / 6``.")
-Hardswish = _simple("Hardswish", "hardswish", "``x * relu6(x + 3) / 6``.")
-Mish = _simple("Mish", "mish", "``x * tanh(softplus(x))``.")
-SELU = _simple("SELU", "selu", "``scale * elu(x, alpha)`` (self-normalizing).")
+Hardsigmoid = _simple("Hardsigmoid", "hardsigmoid", "``relu6(x + 3) / 6``.", True)
+Hardswish = _simple("Hardswish", "hardswish", "``x * relu6(x + 3) / 6``.", True)
+Mish = _simple("Mish", "mish", "``x * tanh(softplus(x))``.", True, True)
+SELU = _simple("SELU", "selu", "``scale * elu(x, alpha)`` (self-normalizing).", True, True)
 Softsign = _simple("Softsign", "softsign", "``x / (1 + |x|)``.")
 Tanhshrink = _simple("Tanhshrink", "tanhshrink", "``x - tanh(x)``.")
 
@@ -172,10 +186,10 @@ class CELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class _Shrink(Module):
@@ -206,10 +220,11 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input):
-        return F.threshold(input, self.threshold, self.value)
+        return F.threshold(input, self.threshold, self.value, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"threshold={self.threshold}, value={self.value}"
+        return f"threshold={self.threshold}, value={self.value}" + (
+            ", inplace=True" if self.inplace else "")
 
 
 class Softmin(Module):
@@ -250,3 +265,16 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace
+                                                            else "")

@@ -5,6 +5,7 @@
 from . import convolution as C
 from . import functional as F
 from . import init
+from . import pool_extras as P
 from .linear import _empty, weight_and_bias
 from .module import Module
 from .parameter import Parameter
@@ -243,3 +244,74 @@ class AdaptiveAvgPool3d(_Adaptive):
 
 class AdaptiveMaxPool3d(_Adaptive):
     _fn = staticmethod(C.adaptive_max_pool3d)
+
+
+class _LPPool(Module):
+    _fn = None
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input):
+        return type(self)._fn(input, float(self.norm_type), self.kernel_size, self.stride,
+                              self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPool):
+    _fn = staticmethod(P.lp_pool1d)
+
+
+class LPPool2d(_LPPool):
+    _fn = staticmethod(P.lp_pool2d)
+
+
+class LPPool3d(_LPPool):
+    _fn = staticmethod(P.lp_pool3d)
+
+
+class LocalResponseNorm(Module):
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return P.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class _MaxUnpool(Module):
+    _fn, _nd = None, 0
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        nd = self._nd
+        self.kernel_size = C._tuple(kernel_size, nd, "kernel_size")
+        self.stride = C._tuple(stride if stride is not None else kernel_size, nd, "stride")
+        self.padding = C._tuple(padding, nd, "padding")
+
+    def forward(self, input, indices, output_size=None):
+        return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    _fn, _nd = staticmethod(P.max_unpool1d), 1
+
+
+class MaxUnpool2d(_MaxUnpool):
+    _fn, _nd = staticmethod(P.max_unpool2d), 2
+
+
+class MaxUnpool3d(_MaxUnpool):
+    _fn, _nd = staticmethod(P.max_unpool3d), 3

@@ -10,6 +10,7 @@ instead. So every derivative, at any order, is that of the ops: the view's gradi
 overlapping windows back, the einsum's is two more contractions.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -462,19 +463,45 @@ def _first_max(t, dims):
     return O.max(flat, -1)[0]
 
 
+def _adaptive_max(nd, input, output_size, return_indices):
+    name = f"adaptive_max_pool{nd}d"
+    values = _adaptive(nd, input, output_size, _first_max, name)
+    if not return_indices:
+        return values
+    x = np.asarray(as_tensor(input)._data)
+    return values, _adaptive_max_indices(x, tuple(values.shape[-nd:]))
+
+
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool1d: return_indices=True is not supported")
-    return _adaptive(1, input, output_size, _first_max, "adaptive_max_pool1d")
+    return _adaptive_max(1, input, output_size, return_indices)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool2d: return_indices=True is not supported")
-    return _adaptive(2, input, output_size, _first_max, "adaptive_max_pool2d")
+    return _adaptive_max(2, input, output_size, return_indices)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool3d: return_indices=True is not supported")
-    return _adaptive(3, input, output_size, _first_max, "adaptive_max_pool3d")
+    return _adaptive_max(3, input, output_size, return_indices)
+
+
+def _adaptive_max_indices(x, out):
+    """For each output cell of an adaptive max pool over the last ``len(out)`` dims of the
+    values ``x``: the flat index, within the input plane, of the cell's first maximum (the
+    first NaN, where there is one), as PyTorch's indices."""
+    nd = len(out)
+    sizes = x.shape[-nd:]
+    lead = x.shape[:-nd]
+    result = np.zeros(lead + tuple(out), np.int64)
+    ranges = [[(c * n // o, -(-(c + 1) * n // o)) for c in range(o)] for n, o in zip(sizes, out)]
+    for cell in itertools.product(*(range(o) for o in out)):
+        bounds = [ranges[i][c] for i, c in enumerate(cell)]
+        window = x[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)]
+        flat = window.reshape(lead + (-1,))
+        nan = np.isnan(flat)
+        pick = np.where(nan.any(-1), nan.argmax(-1), np.argmax(np.where(nan, -np.inf, flat), -1))
+        local = np.unravel_index(pick, tuple(hi - lo for lo, hi in bounds))
+        pos = np.zeros(lead, np.int64)
+        for i in range(nd):
+            pos = pos * sizes[i] + local[i] + bounds[i][0]
+        result[(Ellipsis,) + cell] = pos
+    return _make(result)

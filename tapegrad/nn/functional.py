@@ -15,6 +15,7 @@ Example:
     0.1698
 """
 
+import functools
 import math
 import warnings
 
@@ -38,6 +39,7 @@ from . import embedding_bag as _embedding_bag
 from . import normalization as _normalization
 from . import more_activations as _more
 from . import more_losses as _losses
+from . import pool_extras as _pool_extras
 from .regression_losses import huber_loss, l1_loss, mse_loss, size_text as _size
 from .regression_losses import size_warning as _size_warning
 from .regression_losses import smooth_l1_loss
@@ -45,6 +47,7 @@ from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
 from .more_losses import _reduce, check_reduction as _check_reduction
 from .more_losses import legacy_reduction as _legacy_reduction
+from .inplace_option import in_place_capable
 from .parameter import Parameter
 
 __all__ = [
@@ -55,7 +58,8 @@ __all__ = [
     "normalize", "pad", "embedding", "erf",
 ] + _more.__all__ + _distances.__all__ + _losses.__all__ + _convolution.__all__ + \
     _normalization.__all__ + _attention.__all__ + _interpolate.__all__ + \
-    _spatial.__all__ + _grid_sample.__all__ + _embedding_bag.__all__ + ["bilinear"]
+    _spatial.__all__ + _grid_sample.__all__ + _embedding_bag.__all__ + _pool_extras.__all__ + \
+    ["bilinear"]
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -583,5 +587,16 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # import statement)
 globals().update({name: getattr(m, name) for m in (_more, _distances, _losses, _convolution,
                                                   _normalization, _attention, _interpolate,
-                                                  _spatial, _grid_sample, _embedding_bag)
+                                                  _spatial, _grid_sample, _embedding_bag,
+                                                  _pool_extras)
                   for name in m.__all__})
+
+
+for _name in __all__:
+    _f = globals()[_name]
+    if "inplace" in getattr(getattr(_f, "__code__", None), "co_varnames", ()):
+        globals()[_name] = in_place_capable(_f)
+# torch's in-place names (``F.relu_(x)``)
+for _name in ("relu", "elu", "celu", "selu", "leaky_relu", "hardtanh", "threshold", "rrelu"):
+    globals()[_name + "_"] = functools.partial(globals()[_name], inplace=True)
+    __all__.append(_name + "_")

@@ -39,7 +39,7 @@ def affine_grid(theta, size, align_corners=False):
     def axis(k):
         if k <= 1:
             return np.zeros(k)
-        base = np.linspace(-1.0, 1.0, k)
+        base = creation.linspace_values(-1.0, 1.0, k, theta.dtype)
         return base if align_corners else base * (k - 1) / k
 
     xs, ys = np.meshgrid(axis(w), axis(h))
@@ -65,13 +65,21 @@ def _reflect(coord, twice_low, twice_high):
     return where(creation.tensor(flips % 2 == 0), extra + low, span - extra + low)
 
 
+def _clip(x, size):
+    """PyTorch's ``clip_coordinates_set_grad``: ``x`` clamped to [0, size - 1] with a zero
+    derivative at and beyond either end (a clamp's would be 1 at the ends, where the sample
+    sits on the border pixel)."""
+    inside = (x > 0) & (x < size - 1)
+    return where(inside, x, x.detach().clamp(0, size - 1))
+
+
 def _source(coord, size, padding_mode, align_corners):
     x = _unnormalize(coord, size, align_corners)
     if padding_mode == "border":
-        x = x.clamp(0, size - 1)
+        x = _clip(x, size)
     elif padding_mode == "reflection":
         x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
-        x = x.clamp(0, size - 1)
+        x = _clip(x, size)
     return x
 
 

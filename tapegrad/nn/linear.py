@@ -12,10 +12,14 @@ from .module import Module
 from .parameter import Parameter
 
 
+def param_dtype(dtype):
+    """A layer's parameter dtype: the one asked for, else the default (``set_default_dtype``)."""
+    return np.dtype(dtype) if dtype is not None else np.dtype(creation.get_default_dtype())
+
+
 def _empty(shape, dtype, device):
     """Zeros for a parameter (the layer's ``reset_parameters`` fills them) on ``device``."""
-    return creation.zeros(shape, dtype=np.dtype(dtype) if dtype is not None else np.float64,
-                          device=device)
+    return creation.zeros(shape, dtype=param_dtype(dtype), device=device)
 
 
 def weight_and_bias(module, shape, bias, dtype, device):

@@ -436,6 +436,23 @@ class Module:
         return self.to("cuda" if device is None else device)
 
     # ---- state ----
+    _version = 1  # (a subclass whose state layout changed raises it: see _load_from_state_dict)
+
+    def get_extra_state(self):
+        """Extra picklable state a subclass saves in its ``state_dict`` (with
+        ``set_extra_state``) under the key ``_extra_state``."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
+                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
+                           "issues/new?template=bug-report.yml to report this bug.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
+                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
+                           "issues/new?template=bug-report.yml to report this bug.")
+
+    def _has_extra_state(self, name):
+        return getattr(type(self), name) is not getattr(Module, name)
+
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, p in self._parameters.items():
             if p is not None:
@@ -443,13 +460,19 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if self._has_extra_state("get_extra_state"):
+            destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """An ``OrderedDict`` of parameters and persistent buffers (detached, sharing storage)."""
+        """An ``OrderedDict`` of parameters and persistent buffers (detached, sharing storage),
+        with each module's ``_version`` in its ``_metadata``, as PyTorch's."""
         if args:
             destination = args[0]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = {"version": self._version}
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
@@ -457,49 +480,72 @@ class Module:
                              keep_vars=keep_vars)
         return destination
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Load this module's own parameters, persistent buffers and extra state from
+        ``state_dict`` (keys under ``prefix``); a subclass may override it to migrate old
+        checkpoints (``local_metadata["version"]`` is the ``_version`` they were saved with)."""
+        own = [(n, v, "param") for n, v in self._parameters.items() if v is not None] + \
+            [(n, v, "buffer") for n, v in self._buffers.items()
+             if v is not None and n not in self._non_persistent_buffers_set]
+        assign = getattr(self, "_load_assign", False)
+        for name, cur, kind in own:
+            key = prefix + name
+            if key not in state_dict:
+                if name == "num_batches_tracked" and getattr(state_dict, "_metadata", None) \
+                        is None:
+                    continue  # (a checkpoint from before the counter: PyTorch keeps it too)
+                missing_keys.append(key)
+                continue
+            src = state_dict[key]
+            if not isinstance(src, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected '
+                                  f"torch.Tensor or Tensor-like object from checkpoint but "
+                                  f"received {type(src)}")
+                continue
+            if src.shape != cur.shape:
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{_size(src.shape)} from checkpoint, the shape in current "
+                                  f"model is {_size(cur.shape)}.")
+                continue
+            with no_grad():
+                if assign:
+                    if kind == "param":
+                        setattr(self, name, Parameter(src, cur.requires_grad))
+                    else:
+                        self._buffers[name] = src
+                else:
+                    cur.copy_(src)
+        extra_key = prefix + "_extra_state"
+        if self._has_extra_state("set_extra_state"):
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        if strict:
+            local = {n for n, _, _ in own}
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head = key[len(prefix):].split(".", 1)[0]
+                    if head not in self._modules and head not in local:
+                        unexpected_keys.append(key)
+
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy ``state_dict``'s tensors into parameters and buffers; with ``strict``, keys
         must match exactly. Returns ``(missing_keys, unexpected_keys)``."""
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
-        own = OrderedDict()
+        metadata = getattr(state_dict, "_metadata", None)
         for mod_prefix, m in self.named_modules():
-            p = mod_prefix + "." if mod_prefix else ""
-            for name, v in m._parameters.items():
-                if v is not None:
-                    own[p + name] = (m, name, v, "param")
-            for name, v in m._buffers.items():
-                if v is not None and name not in m._non_persistent_buffers_set:
-                    own[p + name] = (m, name, v, "buffer")
-        for key, (m, name, cur, kind) in own.items():
-            if key not in state_dict:
-                if name == "num_batches_tracked" and getattr(state_dict, "_metadata", None) \
-                        is None:
-                    continue  # (a checkpoint from before the counter: PyTorch keeps it too)
-                missing.append(key)
-                continue
-            src = state_dict[key]
-            if not isinstance(src, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected torch.Tensor '
-                              f"or Tensor-like object from checkpoint but received {type(src)}")
-                continue
-            if src.shape != cur.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{_size(src.shape)} from checkpoint, the shape in current model "
-                              f"is {_size(cur.shape)}.")
-                continue
-            with no_grad():
-                if assign:
-                    if kind == "param":
-                        setattr(m, name, Parameter(src, cur.requires_grad))
-                    else:
-                        m._buffers[name] = src
-                else:
-                    cur.copy_(src)
-        for key in state_dict:
-            if key not in own:
-                unexpected.append(key)
+            prefix = mod_prefix + "." if mod_prefix else ""
+            local = {} if metadata is None else metadata.get(mod_prefix, {})
+            m._load_assign = assign
+            try:
+                m._load_from_state_dict(state_dict, prefix, local, True, missing, unexpected,
+                                        errors)
+            finally:
+                del m._load_assign
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(

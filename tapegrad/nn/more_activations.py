@@ -188,5 +188,19 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
 
 __all__ = ["logsigmoid", "hardsigmoid", "hardswish", "softshrink", "hardshrink", "threshold",
            "selu", "celu", "mish", "softsign", "tanhshrink", "softmin", "glu", "prelu",
-           "gumbel_softmax"]
+           "gumbel_softmax", "rrelu"]
 
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each element at or below 0 is scaled by a slope drawn
+    from U(lower, upper); in evaluation by their mean, as ``leaky_relu``."""
+    from .. import creation
+    from . import functional as F
+
+    x = _t(input)
+    if not training:
+        return F.leaky_relu(x, (lower + upper) / 2)
+    v = x.detach().numpy()
+    slopes = creation.draws().uniform(lower, upper, v.shape)
+    noise = np.where(v <= 0, slopes, 1.0).astype(x.dtype)
+    return x * O.record.as_tensor(noise)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from .. import ops as O
+from ..grad_mode import is_grad_enabled
 from ..ops.record import as_tensor as _t
 from .distances import pairwise_distance
 from .more_activations import logsigmoid
@@ -157,10 +158,93 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce(O.clamp(margin + d_pos - d_neg, min=0.0), reduction)
 
 
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """Multi-class hinge loss: ``sum over i != y of max(0, margin - x[y] + x[i]) ** p / C``
+    (each term times ``weight[y]``)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = _t(input)
+    if x.ndim not in (1, 2) or x.ndim == 2 and x.shape[1] == 0:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(x.shape)}")
+    x2 = x if x.ndim == 2 else O.unsqueeze(x, 0)
+    n, c = x2.shape
+    y = np.asarray(_t(target)._data).reshape(-1).astype(np.int64)
+    if y.shape[0] != n:
+        raise RuntimeError(f"inconsistent target size, expected {n} but got "
+                           f"{list(np.asarray(_t(target)._data).shape)}")
+    if ((y < 0) | (y >= c)).any():
+        raise RuntimeError("target out of range")
+    rows = np.arange(n)
+    x_y = O.unsqueeze(x2[rows, y], 1)
+    z = O.relu(margin - x_y + x2)
+    terms = z if p == 1 else z * z
+    others = np.ones((n, c), x2.dtype)
+    others[rows, y] = 0.0
+    terms = terms * O.record.as_tensor(others)
+    if weight is not None:
+        weight = _t(weight)
+        if weight.requires_grad and is_grad_enabled():
+            raise RuntimeError("The function 'multi_margin_loss' is not differentiable with "
+                               "respect to argument 'weight'. This input cannot have "
+                               "requires_grad True.")
+        terms = terms * O.unsqueeze(weight[y], 1)
+    loss = O.sum(terms, 1) / c
+    return _reduce(loss if x.ndim == 2 else O.reshape(loss, ()), reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: for each target class j (listed in ``target`` up to the first
+    -1) and each non-target class i, ``max(0, 1 - (x[j] - x[i])) / C``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    x = _t(input)
+    t = np.asarray(_t(target)._data).astype(np.int64)
+    if tuple(t.shape) != tuple(x.shape) or x.ndim not in (1, 2):
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: "
+                           f"{list(x.shape)}")
+    x2 = x if x.ndim == 2 else O.unsqueeze(x, 0)
+    t2 = t.reshape(x2.shape)
+    n, c = x2.shape
+    counts = np.zeros((n, c), x2.dtype)  # how often each class is listed before the first -1
+    for r in range(n):
+        for j in t2[r]:
+            if j < 0:
+                break
+            if j >= c:
+                raise RuntimeError("target out of range")
+            counts[r, j] += 1
+    others = (counts == 0).astype(x2.dtype)
+    hinge = O.relu(1.0 - O.unsqueeze(x2, 2) + O.unsqueeze(x2, 1))  # [n, j, i]
+    pairs = O.record.as_tensor(counts[:, :, None] * others[:, None, :])
+    loss = O.sum(hinge * pairs, (1, 2)) / c
+    return _reduce(loss if x.ndim == 2 else O.reshape(loss, ()), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """``triplet_margin_loss`` with any distance (``pairwise_distance`` by default)."""
+    a, pos, neg = _t(anchor), _t(positive), _t(negative)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, "
+                         f"got {margin} instead")
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a.ndim}D, positive "
+                           f"{pos.ndim}D, and negative {neg.ndim}D inputs")
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(a, pos), dist(a, neg)
+    if swap:
+        d_neg = O.minimum(d_neg, dist(pos, neg))
+    return _reduce(O.clamp(margin + d_pos - d_neg, min=0.0), reduction)
+
+
 def _size(t):
     return f"[{', '.join(str(s) for s in t.shape)}]"
 
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss", "margin_ranking_loss",
            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
-           "cosine_embedding_loss", "triplet_margin_loss"]
+           "cosine_embedding_loss", "triplet_margin_loss", "multi_margin_loss",
+           "multilabel_margin_loss", "triplet_margin_with_distance_loss"]

@@ -11,7 +11,7 @@ from ..ops.record import as_tensor
 from ..tensor import Tensor
 from . import init
 from .attention import _as_additive
-from .linear import Linear
+from .linear import Linear, param_dtype
 from .module import Module
 from .parameter import Parameter
 
@@ -49,7 +49,7 @@ class MultiheadAttention(Module):
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self.batch_first, self.head_dim = batch_first, embed_dim // num_heads
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        dt = np.dtype(dtype) if dtype is not None else np.float64
+        dt = param_dtype(dtype)
 
         def weight(*shape):
             return Parameter(creation.zeros(shape, dtype=dt, device=device))

@@ -18,6 +18,7 @@ from ..ops.activations import fusable_array
 from ..ops.record import as_tensor
 from ..tensor import Tensor, _make, bump_version
 from . import init
+from .linear import param_dtype
 from .module import Module
 from .parameter import Parameter
 
@@ -194,7 +195,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def _affine(module, n, affine, dtype, device, bias=True):
     """Per-channel ``weight`` (ones) and ``bias`` (zeros; None unless ``bias``) of ``module``,
     or None for both; returns the parameters' dtype."""
-    dt = np.dtype(dtype) if dtype is not None else np.float64
+    dt = param_dtype(dtype)
     module.register_parameter("weight", Parameter(creation.ones(n, dtype=dt, device=device))
                               if affine else None)
     module.register_parameter("bias", Parameter(creation.zeros(n, dtype=dt, device=device))
@@ -204,6 +205,8 @@ def _affine(module, n, affine, dtype, device, bias=True):
 
 class _BatchNorm(Module):
     """PyTorch's ``BatchNorm*d``: weight ones, bias zeros, running mean 0 and variance 1."""
+
+    _version = 2  # (PyTorch's: num_batches_tracked is part of the state)
 
     _dims = None  # accepted input ranks
 
@@ -346,7 +349,7 @@ class RMSNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            dt = np.dtype(dtype) if dtype is not None else np.float64
+            dt = param_dtype(dtype)
             self.weight = Parameter(creation.ones(self.normalized_shape, dtype=dt,
                                                   device=device))
         else:

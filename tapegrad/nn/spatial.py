@@ -16,10 +16,11 @@ from .. import creation
 from .. import ops as O
 from ..ops.record import as_tensor
 from .convolution import _tuple
+from .inplace_option import in_place_capable
 from .module import Module
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "unfold", "fold",
-           "dropout1d", "dropout2d", "dropout3d"]
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -196,6 +197,7 @@ def _unbatched_first(x, batched, f):
     return O.squeeze(f(O.unsqueeze(x, 0)), 0)
 
 
+@in_place_capable
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) or (C, L) input with probability ``p``."""
     x = as_tensor(input)
@@ -207,6 +209,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _unbatched_first(x, x.ndim == 3, lambda t: _feature_dropout(t, p, training))
 
 
+@in_place_capable
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) input with probability ``p``; as PyTorch, any other
     rank is read as (N, C, ...) (with its warnings: 3-D input is (N, C, L))."""
@@ -223,6 +226,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(x, p, training)
 
 
+@in_place_capable
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) input (any rank but 5: one sample) with
     probability ``p``."""
@@ -230,6 +234,37 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     if x.ndim not in (4, 5):
         _deprecated_rank("dropout3d", x.ndim, 3)
     return _unbatched_first(x, x.ndim == 5, lambda t: _feature_dropout(t, p, training))
+
+
+_SELU_NEG = 1.7580993408473766  # -(SELU's value at -inf): what a dropped unit becomes
+
+
+def _alpha_dropout(x, p, training, feature):
+    """PyTorch's alpha dropout: dropped units (whole channels when ``feature``) are set to
+    SELU's negative saturation and an affine map keeps the mean and variance."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p == 0.0 or not training or x.numel() == 0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2) if feature else tuple(x.shape)
+    keep = (creation.draws().random(shape) >= p).astype(x.dtype)
+    a = 1.0 / np.sqrt((_SELU_NEG * _SELU_NEG * p + 1) * (1 - p))
+    b = (keep - 1.0) * (_SELU_NEG * a) + _SELU_NEG * a * p
+    return x * creation.tensor((keep * a).astype(x.dtype)) + creation.tensor(b.astype(x.dtype))
+
+
+@in_place_capable
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: zero-mean, unit-variance inputs stay so (training only)."""
+    return _alpha_dropout(as_tensor(input), p, training, False)
+
+
+@in_place_capable
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """``alpha_dropout`` of whole channels (dims 0 and 1)."""
+    return _alpha_dropout(as_tensor(input), p, training, True)
 
 
 # ---- layers -------------------------------------------------------------------------------
@@ -353,7 +388,7 @@ class _ChannelDropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
-        return type(self)._f(input, self.p, self.training)
+        return type(self)._f(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -369,3 +404,11 @@ class Dropout2d(_ChannelDropout):
 
 class Dropout3d(_ChannelDropout):
     _f = staticmethod(dropout3d)
+
+
+class AlphaDropout(_ChannelDropout):
+    _f = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(_ChannelDropout):
+    _f = staticmethod(feature_alpha_dropout)

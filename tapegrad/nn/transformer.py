@@ -18,7 +18,7 @@ from ..ops.elementwise import where
 from . import functional as F
 from .activation import GELU, ReLU
 from .container import ModuleList
-from .linear import Dropout, LayerNorm, Linear
+from .linear import Dropout, LayerNorm, Linear, param_dtype
 from .module import Module
 from .multihead import MultiheadAttention
 
@@ -35,7 +35,7 @@ def _activation(activation):
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     """The causal mask: 0 on and below the diagonal, -inf above it (float)."""
-    dt = np.dtype(dtype) if dtype is not None else np.float64
+    dt = param_dtype(dtype)
     mask = np.triu(np.full((sz, sz), -np.inf, dt), 1)
     return creation.tensor(mask, device=device)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from . import _op, _values_only
+from ..ops.elementwise import where as _where
 
 
 def _vals(x):
@@ -23,14 +24,23 @@ def _weak(x):
     return isinstance(x, (int, float)) and not isinstance(x, (bool, np.generic))
 
 
+def _weak_dtype(number, other):
+    """The dtype a Python number takes beside tensor ``other`` (NEP 50, PyTorch alike): a
+    float tensor's dtype, an integer tensor's for an int; otherwise its own default."""
+    kind = other.dtype.kind
+    if kind == "f" or kind in "iu" and not isinstance(number, float):
+        return other.dtype
+    return None
+
+
 def _pair(x1, x2):
-    """Both operands as tensors; a Python number takes the other's float dtype (NEP 50)."""
+    """Both operands as tensors; a Python number takes the other's dtype where it is weak."""
     if _weak(x1) and not _weak(x2):
         x2 = _t(x2)
-        return _t(np.asarray(x1, dtype=x2.dtype if x2.dtype.kind == "f" else None)), x2
+        return _t(np.asarray(x1, dtype=_weak_dtype(x1, x2))), x2
     x1 = _t(x1)
     if _weak(x2):
-        return x1, _t(np.asarray(x2, dtype=x1.dtype if x1.dtype.kind == "f" else None))
+        return x1, _t(np.asarray(x2, dtype=_weak_dtype(x2, x1)))
     return x1, _t(x2)
 
 
@@ -43,16 +53,20 @@ def _rounded_quotient(np_value, np_round):
         if value.dtype.kind != "f":
             return _values_only(np_value)(x1, x2)
         with np.errstate(all="ignore"):
-            q = np_round(v1 / v2).astype(value.dtype)
-            exact = value - (v1 - q * v2)  # the rounding error of x1 - q*x2, a constant
-        r = x1 - x2 * _t(q)
+            q = np_round(v1, v2).astype(value.dtype)
+            # where the quotient is 0 or the divisor infinite, the result is x1 (or x1 + inf)
+            # itself: no 0 * inf
+            used = (q != 0) & np.isfinite(v2)
+            exact = value - np.where(used, v1 - q * v2, v1)  # the rounding error, a constant
+        r = x1 - _where(_t(used), x2, 0.0) * _t(q)
         return r + _t(exact.astype(value.dtype))
 
     return handler
 
 
-remainder = _rounded_quotient(np.remainder, np.floor)
-fmod = _rounded_quotient(np.fmod, np.trunc)
+# (the quotients as PyTorch's derivatives take them: Python's floor division, C's truncation)
+remainder = _rounded_quotient(np.remainder, np.floor_divide)
+fmod = _rounded_quotient(np.fmod, lambda a, b: np.trunc(a / b))
 
 
 def _scale(k):
@@ -197,6 +211,12 @@ def _piecewise_constant(np_f):
         with np.errstate(all="ignore"):
             v = np_f(_vals(x1), _vals(x2))
         like = x1 if x1.requires_grad or not x2.requires_grad else x2
+        if x1.requires_grad and x2.requires_grad and v.dtype.kind == "f":
+            from ..grad_mode import is_grad_enabled
+            from ..ops.backward_ops import depends
+
+            if is_grad_enabled():  # zero gradients for both (PyTorch's zeros_like for each)
+                return depends(_make(_wrap(v)), (x1, x2))
         if v.shape != tuple(like.shape) or v.dtype.kind != "f":
             return _make(_wrap(v)) if not like.requires_grad else \
                 zero_grad_like(_op("broadcast_to")(like, v.shape), _wrap(v))

@@ -292,6 +292,13 @@ def _vjp(g, inputs, out, rule, shape, cx_out, cx_in, in_shapes, needs, **params)
 defop(Op.COMPLEX, "complex", "python", "ComplexBackward", vjp=_vjp, vjp_np=_vjp_np)
 
 
+# rules that read no input value (only shapes kept in their params): their records save none,
+# as PyTorch's nodes of linear maps save nothing
+_READ_NO_INPUTS = frozenset(("neg", "clone", "to", "real", "imag", "conj", "add", "sub", "where",
+                             "complex", "linear", "cumsum", "add_c", "mul_c", "rsub_c",
+                             "div_c"))
+
+
 def record(value, inputs, rule, **params):
     """Record ``rule`` for ``value`` computed from ``inputs`` (Tensors); returns the tensor.
 
@@ -304,7 +311,12 @@ def record(value, inputs, rule, **params):
     slots = tuple([(t._rec if t._seg is seg else tape.slot(seg, t)) if t._rg else -1
                    for t in inputs])
     saved, stamps = [], []
+    reads = rule not in _READ_NO_INPUTS
     for t in inputs:
+        if not reads:  # (nothing to keep alive, nothing an in-place change could make stale)
+            saved.append(None)
+            stamps.append(None)
+            continue
         if t._inference and t._rg:
             raise RuntimeError(R.INFERENCE_SAVE_MSG)
         saved.append(t._arr())

@@ -90,6 +90,9 @@ def max_positions(x, kernel, stride, dilation, pads, out):
 def _cols(xp, kernel, out, stride, dilation):
     """Columns ``(C, *kernel, n, *out)`` of the padded input chunk ``xp`` (n, C, *spatial)."""
     n, c = xp.shape[:2]
+    # (the kernel is compiled for writeable C-contiguous arrays: a read-only tangent or a
+    # broadcast view is copied first rather than compiled for again or refused)
+    xp = np.require(xp, requirements=("C", "W"))
     cols = np.empty((c,) + tuple(kernel) + (n,) + tuple(out), xp.dtype)
     window_kernels().windows(xp.reshape((n, c) + _three(xp.shape[2:])),
                      cols.reshape((c,) + _three(kernel) + (n,) + _three(out)),

@@ -90,8 +90,25 @@ defop(Op.COPY_SLICES, "copy_slices", "python", "CopySlices", vjp=_copy_slices_vj
 
 def _copy_slices(base, positions, value):
     """Record ``base`` (its storage already updated) = old base with ``positions`` <- value."""
+    if base.dtype.kind == "c" or value.dtype.kind == "c":
+        return _copy_slices_complex(base, positions, value)
     return R.python_result(base._data, Op.COPY_SLICES, (base, value),
                            params={"positions": positions, "vshape": value.shape})
+
+
+def _copy_slices_complex(base, positions, value):
+    """``_copy_slices`` with complex values, composed of the ops that have complex rules: the
+    value gathered to the base's positions, selected by a mask (``where``)."""
+    from . import complex as C
+
+    n = base.numel()
+    mask = np.zeros(n, bool)
+    mask[positions] = True
+    src = np.zeros(n, np.int64)
+    src[positions] = np.arange(len(positions))
+    spread = gather_index(reshape(value, -1), src)
+    new = C.where(mask, spread, reshape(base, -1), np.asarray(base._data).reshape(-1))
+    return reshape(new, base.shape)
 
 
 # ---- guards, storage, history ------------------------------------------------------------
@@ -259,7 +276,7 @@ def apply(x, fn, *args, casting="same_kind", **kwargs):
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                            f"shape {list(r.shape)}")
     _write(x, r._data, casting)
-    if r._seg is not None and x.dtype.kind == "f":
+    if r._seg is not None and x.dtype.kind in "fc":
         if r.dtype != x.dtype and x.dtype.kind == "f":
             r = E.to(r, x.dtype)
         _rebind(x, r)
@@ -396,6 +413,8 @@ unsqueeze_ = _shape_inplace(M.unsqueeze, "unsqueeze_")
 
 def setitem(x, key, value):
     """``x[key] = value``: an in-place op; overwritten elements get a zero gradient."""
+    if isinstance(value, Tensor) and value._rg and x.dtype.kind not in "fc":
+        value = value.detach()  # an integer or bool tensor takes the values only (PyTorch)
     check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:

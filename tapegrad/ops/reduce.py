@@ -53,7 +53,8 @@ def _arg_reduce(np_f, name):
             if xd.size == 0:
                 raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                                  "input.numel() == 0.")
-            return _make(np.asarray(np_f(xd.reshape(-1)), dtype=np.int64))
+            i = np.asarray(np_f(xd.reshape(-1)), dtype=np.int64)
+            return _make(i.reshape((1,) * xd.ndim) if keepdim else i)
         d = norm_dim(dim, xd.ndim)
         if xd.ndim == 0:
             return _make(np.zeros((), np.int64))

@@ -4,7 +4,8 @@
 import numpy as np
 
 from .adam import check_betas, moments, weight_decayed
-from .optimizer import Optimizer, _arr, _scalar_state, _state_tensor, _step_tensor, _touch
+from .optimizer import (Optimizer, _arr, _scalar_state, _state_like, _step_tensor,
+                        _touch)
 
 
 class NAdam(Optimizer):
@@ -33,8 +34,8 @@ class NAdam(Optimizer):
                 if len(st) == 0:  # PyTorch's lazy state, in its order
                     st["step"] = _step_tensor(0.0)
                     st["mu_product"] = _scalar_state(1.0)
-                    st["exp_avg"] = _state_tensor(np.zeros_like(data))
-                    st["exp_avg_sq"] = _state_tensor(np.zeros_like(data))
+                    st["exp_avg"] = _state_like(p)
+                    st["exp_avg_sq"] = _state_like(p)
                 st, step = self._advance_step(p)
                 bias_correction2 = 1 - beta2 ** step
                 g = weight_decayed(group, data, g, lr, wd)

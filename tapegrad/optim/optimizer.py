@@ -28,15 +28,39 @@ required = _RequiredParameter()
 
 
 def _arr(t):
-    """``t``'s storage for an update, written in place: the ndarray, or for a CUDA tensor
-    DeviceValues (the same NumPy expressions run as device ops, ``optim/_device.py``)."""
-    return _device.values(t) if t.is_cuda else t._arr()
+    """``t``'s storage for an update, written in place: the ndarray (a complex one seen as its
+    real and imaginary parts, as PyTorch's optimizers ``view_as_real`` complex parameters, their
+    gradients and state), or for a CUDA tensor DeviceValues (the same NumPy expressions run as
+    device ops, ``optim/_device.py``)."""
+    return _device.values(t) if t.is_cuda else _as_real(t._arr())
+
+
+def _as_real(a):
+    """A complex array's (re, im) pairs as a real view of its storage; others as they are."""
+    if a.dtype.kind != "c":
+        return a
+    return np.atleast_1d(a).view(a.real.dtype)
 
 
 def _state_tensor(arr):
     """An optimizer state buffer: a tensor holding ``arr`` (updated in place), on the device
     of the values it was made from."""
     return arr.t if type(arr) is _device.DeviceValues else _make(arr)
+
+
+def _state_like(p, fill=0.0):
+    """A state buffer of ``p``'s shape and dtype (complex for a complex parameter, as PyTorch's
+    ``zeros_like``/``full_like``) holding ``fill``."""
+    return _state_tensor(np.full_like(_arr(p) if p.is_cuda else p._arr(), fill))
+
+
+def _state_copy(p, values):
+    """A state buffer holding a copy of ``values`` (an update array: for a complex parameter,
+    its real view) in ``p``'s shape and dtype."""
+    values = values.copy()
+    if not p.is_cuda and p.dtype.kind == "c":
+        values = values.view(p.dtype).reshape(p.shape)
+    return _state_tensor(values)
 
 
 def _scalar_state(value):
@@ -148,7 +172,7 @@ class Optimizer:
                 continue
             d, gd = p._data, g._data
             if type(d) is _ndarray and type(gd) is _ndarray and gd.dtype is d.dtype and \
-                    not maximize:
+                    not maximize and d.dtype.kind == "f":
                 yield p, gd, d  # the common case: what _grad_of and _arr return, read directly
             else:
                 yield p, _grad_of(p, maximize), _arr(p)
@@ -161,7 +185,7 @@ class Optimizer:
         if zero_buffers is not None and len(st) == 0:
             st["step"] = _step_tensor(0.0)
             for name in zero_buffers:
-                st[name] = _state_tensor(np.zeros_like(_arr(p)))
+                st[name] = _state_like(p)
         step = float(st["step"]) + 1
         st["step"] = _step_tensor(step)
         return st, step
@@ -265,7 +289,7 @@ def _grad_of(p, maximize=False):
     """The gradient of ``p`` as an array of ``p``'s dtype (negated when maximizing)."""
     if p.is_cuda:
         return _device.grad_values(p, maximize)
-    g = np.asarray(p.grad._arr(), dtype=p.dtype)
+    g = _as_real(np.asarray(p.grad._arr(), dtype=p.dtype))
     return -g if maximize else g
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _arr, _state_tensor, _step_tensor, _touch
+from .optimizer import Optimizer, _arr, _state_like, _step_tensor, _touch
 
 
 class RMSprop(Optimizer):
@@ -69,8 +69,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 st = self.state[p]
                 st["step"] = _step_tensor(0.0)
-                st["sum"] = _state_tensor(np.full_like(_arr(p),
-                                                       group["initial_accumulator_value"]))
+                st["sum"] = _state_like(p, group["initial_accumulator_value"])
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _arr, _scalar_state, _state_tensor, _step_tensor, _touch
+from .optimizer import (Optimizer, _arr, _scalar_state, _state_like, _step_tensor,
+                        _touch)
 
 
 class Rprop(Optimizer):
@@ -27,8 +28,9 @@ class Rprop(Optimizer):
                 st = self.state[p]
                 if len(st) == 0:
                     st["step"] = _step_tensor(0.0)
-                    st["prev"] = _state_tensor(np.zeros_like(data))
-                    st["step_size"] = _state_tensor(np.full_like(data, group["lr"]))
+                    st["prev"] = _state_like(p)
+                    st["step_size"] = _state_like(p, group["lr"] if p.dtype.kind != "c" else
+                                                   complex(group["lr"], group["lr"]))
                 st["step"] = _step_tensor(float(st["step"]) + 1)
                 prev, size = _arr(st["prev"]), _arr(st["step_size"])
                 sign = np.sign(g * prev)
@@ -65,7 +67,7 @@ class ASGD(Optimizer):
                     st["step"] = _step_tensor(0.0)
                     st["eta"] = _scalar_state(lr)
                     st["mu"] = _scalar_state(1.0)
-                    st["ax"] = _state_tensor(np.zeros_like(data))
+                    st["ax"] = _state_like(p)
                 step = float(st["step"]) + 1
                 st["step"] = _step_tensor(step)
                 if wd != 0:

@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update)."""
 
-from .optimizer import Optimizer, _arr, _state_tensor, _touch
+from .optimizer import Optimizer, _arr, _state_copy, _touch
 
 
 class SGD(Optimizer):
@@ -43,7 +43,7 @@ class SGD(Optimizer):
                     st = self.state[p]
                     buf = st.get("momentum_buffer")
                     if buf is None:
-                        buf = st["momentum_buffer"] = _state_tensor(g.copy())
+                        buf = st["momentum_buffer"] = _state_copy(p, g)
                     else:
                         b = _arr(buf)
                         b *= momentum

@@ -11,9 +11,9 @@ derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``s
 
 from .. import ops as _ops
 from ..ops.keywords import numpy_keywords
-from . import elementwise, indices, methods, numerics, products, reductions, shapes
+from . import elementwise, indices, methods, more, numerics, products, reductions, shapes
 
-_MODULES = (elementwise, reductions, shapes, products, numerics, indices)
+_MODULES = (elementwise, reductions, shapes, products, numerics, indices, more)
 
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,

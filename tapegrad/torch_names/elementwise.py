@@ -226,14 +226,14 @@ def divide(input, other, *, rounding_mode=None):
                            f"but found '{rounding_mode}'")
     if rounding_mode == "floor":
         return floor_divide(input, other)
-    a, b = _t(input), _t(other)
+    a, b = _U._pair(input, other)  # (a Python number stays weak)
     va, vb = vals(a), vals(b)
     if va.dtype.kind in "iub" and vb.dtype.kind in "iub":
         if (vb == 0).any():
             raise RuntimeError("ZeroDivisionError")
         q = np.abs(va) // np.abs(vb) * np.sign(va) * np.sign(vb)
         return const(q.astype(np.result_type(va, vb)))
-    q = _ops.div(a, b)
+    q = _ops.div(input, other)
     return zero_grad_like(q, _wrap(np.trunc(vals(q))))
 
 

@@ -40,7 +40,8 @@ def unravel_index(indices, shape):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """The distinct values (sorted), optionally with the inverse indices and the counts."""
     v = vals(input)
-    res = np.unique(v, return_inverse=True, return_counts=True, axis=dim)
+    res = np.unique(v, return_inverse=True, return_counts=True, axis=dim,
+                    equal_nan=False)  # (each NaN a value of its own, as PyTorch)
     u, inv, counts = res
     inv = inv.reshape(v.shape if dim is None else (v.shape[dim],))
     out = [const(u)]

@@ -179,3 +179,75 @@ def bind(functions):
     for name, op in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"),
                      ("less_equal", "le"), ("not_equal", "ne")):
         setattr(T, name, getattr(_ops, op))
+    _bind_more(T, functions)
+
+
+# the ``more`` module's functions (and special functions) as methods, and their in-place forms
+MORE_METHOD_NAMES = ("gcd lcm ldexp frexp nextafter isreal diagonal_scatter select_scatter "
+                     "slice_scatter masked_scatter put sum_to_size as_strided storage_offset "
+                     "split_with_sizes ger").split()
+MORE_INPLACE_NAMES = "gcd lcm ldexp nextafter masked_scatter put".split()
+# comparisons written into the tensor itself, in its own dtype (``x.gt_(0)``)
+COMPARE_INPLACE = dict(eq="eq", ne="ne", lt="lt", le="le", gt="gt", ge="ge", greater="gt",
+                       greater_equal="ge", less="lt", less_equal="le", not_equal="ne")
+
+
+def _compare_inplace(op):
+    def method(self, other):
+        return _inplace.apply(self, _inplace._overwrite, op(self, other).to(self.dtype).detach(),
+                              casting="unsafe")
+
+    return method
+
+
+def _random_(self, low=0, high=None, *, generator=None):
+    """Integers drawn from ``[low, high)`` (``random_(high)``; by default up to 2 ** the
+    mantissa's digits for floats, as PyTorch's)."""
+    if high is None:
+        low, high = (0, low) if low else (0, 2 ** np.finfo(self.dtype).nmant + 1
+                                          if self.dtype.kind == "f" else np.iinfo(self.dtype).max)
+    values = _creation.draws(generator).integers(int(low), int(high), size=self.shape)
+    return _inplace.apply(self, _inplace._overwrite, _creation.tensor(values.astype(self.dtype)),
+                          casting="unsafe")
+
+
+def _cauchy(x, median=0.0, sigma=1.0):
+    return median + sigma * _ops.tan(np.pi * (_creation.rand_like(x) - 0.5))
+
+
+def _log_normal(x, mean=1.0, std=2.0):
+    return _ops.exp(_creation.randn_like(x) * std + mean)
+
+
+def _geometric(x, p):
+    u = _creation.rand_like(x).numpy()
+    return _creation.tensor(np.ceil(np.log1p(-u) / np.log1p(-p)))
+
+
+def _bind_more(T, functions):
+    for name in MORE_METHOD_NAMES:
+        setattr(T, name, functions[name])
+    for name in MORE_INPLACE_NAMES:
+        setattr(T, name + "_", _inplace_method(functions[name]))
+    for name, op in COMPARE_INPLACE.items():
+        setattr(T, name + "_", _compare_inplace(getattr(_ops, op)))
+    T.logical_and_ = _inplace_method(_ops.logical_and)
+    T.logical_or_ = _inplace_method(_ops.logical_or)
+    T.cumsum_ = _inplace_method(_ops.cumsum)
+    T.cumprod_ = _inplace_method(functions["cumprod"])
+    T.rsqrt_ = _inplace_method(_ops.rsqrt)
+    T.arccos_, T.arcsin_, T.arctan_ = T.acos_, T.asin_, T.atan_
+    T.arctan2_ = T.atan2_
+    T.polygamma_ = lambda self, n: _inplace.apply(self, lambda x: functions["polygamma"](n, x))
+    T.random_ = _random_
+    T.cauchy_, T.log_normal_ = _random_fill(_cauchy), _random_fill(_log_normal)
+    T.geometric_ = _random_fill(_geometric)
+    T.resolve_conj = T.resolve_neg = lambda self: self
+    T.is_conj = T.is_neg = lambda self: False
+    T.conj_physical = lambda self: _ops.conj(self)
+    T.is_nonzero = lambda self: _creation.is_nonzero(self)
+    T.is_same_size = lambda self, other: tuple(self.shape) == tuple(other.shape)
+    T.is_cpu = property(lambda self: not self.is_cuda)
+    T.get_device = lambda self: 0 if self.is_cuda else -1
+    T.share_memory_ = T.pin_memory = lambda self, *a, **k: self
+    T.is_shared = T.is_pinned = lambda self, *a, **k: False

@@ -1,0 +1,230 @@
+"""Behaviours found different from PyTorch by trying programs from outside, each pinned:
+in-place ops and writes on complex tensors, grid_sample at the border, complex parameters in
+the adaptive optimizers, weak Python numbers in integer division, remainder by infinity,
+argmax/unique edge cases, transforms' auxiliary outputs, forward mode through an unpadded
+convolution, the default dtype of layers, and extra state in state dicts."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import check_op
+
+
+def _complex_pairs(x):
+    return tg.complex(x[::2] * 1.0, x[1::2] * 1.0)
+
+
+@pytest.mark.parametrize("name,op,expected", [
+    # |2 z|^2 summed: d/dx = 8 x
+    ("mul_", lambda w: w.mul_(2), lambda x: 8 * x),
+    ("div_", lambda w: w.div_(2 + 1j), lambda x: 2 * x / 5),
+    # zeroed: no gradient
+    ("zero_", lambda w: w.zero_(), lambda x: 0 * x),
+    ("slice zero_", lambda w: w[:2].zero_(), lambda x: np.r_[0, 0, 0, 0, 2 * x[4:]]),
+    ("setitem", lambda w: w.__setitem__(0, 0), lambda x: np.r_[0, 0, 2 * x[2:]]),
+    ("masked_fill_", lambda w: w.masked_fill_(tg.tensor([True, False, True, False]), 3j),
+     lambda x: np.r_[0, 0, 2 * x[2:4], 0, 0, 2 * x[6:]]),
+])
+def test_inplace_on_complex_tensors_reaches_backward(name, op, expected):
+    x = tg.arange(8.0, requires_grad=True)
+    w = _complex_pairs(x)
+    op(w)
+    (g,) = tg.autograd.grad((w * w.conj()).real.sum(), x)
+    np.testing.assert_allclose(g.numpy(), expected(np.arange(8.0)), rtol=1e-12, atol=1e-12)
+
+
+def test_zeroing_a_fourier_mode_differentiates():
+    rng = np.random.default_rng(0)
+    f = tg.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    uh = tg.fft.fft2(f)
+    uh[0, 0] = 0  # the mean removed: the gradient of sum(u^2) is 2 (f - mean f)
+    (tg.fft.ifft2(uh).real ** 2).sum().backward()
+    v = f.detach().numpy()
+    np.testing.assert_allclose(f.grad.numpy(), 2 * (v - v.mean()), rtol=1e-12, atol=1e-12)
+
+
+def test_complex_inplace_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [lambda T, w: w.exp_(), lambda T, w: w[:2].copy_(w[2:] * 1j),
+             lambda T, w: w.__setitem__(slice(1, 3), w[:2].detach() * 2),
+             lambda T, w: w.add_(w.detach() * 1j)]
+    for f in cases:
+        grads = []
+        for T in (torch, tg):
+            x = T.arange(8, dtype=T.float64).requires_grad_()
+            w = T.complex(x[::2] * 0.1, x[1::2] * 0.1)
+            f(T, w)
+            grads.append(np.asarray(T.autograd.grad((w * w.conj()).real.sum(), x)[0]))
+        np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("padding_mode", ["border", "reflection"])
+def test_grid_sample_zero_gradient_on_the_border(padding_mode):
+    img = tg.arange(4.0).reshape(1, 1, 1, 4) ** 2
+    g = tg.tensor([[[[1.0, 0.0]]]], requires_grad=True)  # x exactly on the right edge
+    out = tg.nn.functional.grid_sample(img, g, padding_mode=padding_mode, align_corners=True)
+    assert out.item() == 9.0
+    assert tg.autograd.grad(out, g)[0].abs().sum().item() == 0.0  # (PyTorch's clip rule)
+
+
+def test_grid_sample_identity_affine_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    img = np.random.default_rng(0).standard_normal((1, 2, 5, 6))
+    for align in (False, True):
+        for pm in ("zeros", "border", "reflection"):
+            res = []
+            for T in (torch, tg):
+                th = T.tensor([[[1.0, 0, 0], [0, 1, 0]]], dtype=T.float64, requires_grad=True)
+                grid = T.nn.functional.affine_grid(th, (1, 2, 5, 6), align_corners=align)
+                o = T.nn.functional.grid_sample(T.tensor(img), grid, padding_mode=pm,
+                                                align_corners=align)
+                (o * T.tensor(np.linspace(-1, 1, o.numel()).reshape(o.shape))).sum().backward()
+                res.append(np.asarray(th.grad))
+            np.testing.assert_allclose(res[1], res[0], atol=1e-10)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", {"lr": 0.1}), ("AdamW", {"lr": 0.1}),
+                                     ("RMSprop", {"lr": 0.01, "centered": True}),
+                                     ("Adagrad", {"lr": 0.1}), ("Adadelta", {"lr": 0.5}),
+                                     ("NAdam", {"lr": 0.1}), ("Rprop", {"lr": 0.05}),
+                                     ("SGD", {"lr": 0.1, "momentum": 0.9})])
+def test_complex_parameters_update_as_real_pairs(name, kw):
+    """A complex parameter moves as its (re, im) pairs would as a real one (PyTorch's rule)."""
+    z0 = np.array([1 + 2j, -0.5 + 0.3j])
+    zc = tg.tensor(z0, requires_grad=True)
+    zr = tg.tensor(z0.view(np.float64).copy(), requires_grad=True)
+    opts = [getattr(tg.optim, name)([zc], **kw), getattr(tg.optim, name)([zr], **kw)]
+    for _ in range(4):
+        for opt, loss in zip(opts, ((zc * zc.conj()).real.sum() + zc.real.sum() * 0.3,
+                                    (zr * zr).sum() + zr[::2].sum() * 0.3)):
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    np.testing.assert_allclose(zc.detach().numpy().view(np.float64), zr.detach().numpy(),
+                               rtol=1e-12)
+    assert opts[0].state[zc][next(k for k in opts[0].state[zc] if k != "step")].dtype.kind \
+        in "cf"
+
+
+def test_integer_division_keeps_the_integer_dtype():
+    i = tg.tensor([7, -7], dtype=tg.int32)
+    for r in (i // 2, i % 2, tg.fmod(i, 2), tg.remainder(i, 2), tg.floor_divide(i, 2),
+              tg.div(i, 2, rounding_mode="floor"), tg.div(i, 2, rounding_mode="trunc"), 7 // i):
+        assert r.dtype == np.int32
+    f = tg.tensor([7.0, -7.0], dtype=tg.float32)
+    assert tg.div(f, 2, rounding_mode="trunc").dtype == np.float32 and (f % 2).dtype == np.float32
+    assert (i // 2).tolist() == [3, -4] and tg.div(i, 2, rounding_mode="trunc").tolist() == [3, -3]
+
+
+def test_remainder_by_infinity():
+    x = tg.tensor([5.0, -5.0])
+    assert tg.remainder(x, float("inf")).tolist() == [5.0, float("inf")]
+    assert tg.fmod(x, float("inf")).tolist() == [5.0, -5.0]
+    assert (x % float("-inf")).tolist() == [float("-inf"), -5.0]
+    check_op(lambda a, b: a % b, [np.array([3.0, 7.3, -2.2]), np.array([2.0, -1.1, 0.7])])
+    check_op(lambda a, b: tg.fmod(a, b), [np.array([3.0, 7.3, -2.2]), np.array([2.0, -1.1, 0.7])])
+
+
+def test_argmax_keepdim_unique_nan_and_integer_setitem():
+    x = tg.tensor([[1.0, 5.0], [3.0, 2.0]])
+    assert tg.argmax(x, keepdim=True).shape == (1, 1) and x.argmin(keepdim=True).tolist() == [[0]]
+    u, inv, counts = tg.unique(tg.tensor([1.0, np.nan, 2.0, np.nan, 1.0]), return_inverse=True,
+                               return_counts=True)
+    assert np.isnan(u.numpy()[2:]).all() and len(u) == 4  # each NaN its own value
+    assert inv.tolist() == [0, 2, 1, 3, 0] and counts.tolist() == [2, 1, 1, 1]
+    v = tg.tensor(2.5, requires_grad=True)
+    ints = tg.tensor([1, 2, 3])
+    ints[0] = v  # an integer tensor takes the value only
+    assert ints.tolist() == [2, 2, 3] and not ints.requires_grad
+
+
+def test_floor_division_gives_zero_gradients_to_both():
+    x = tg.tensor([1.5, 2.5], requires_grad=True)
+    y = tg.tensor([0.7, 0.9], requires_grad=True)
+    gx, gy = tg.autograd.grad((tg.div(x, y, rounding_mode="floor") * x).sum(), [x, y])
+    assert gx.tolist() == [2.0, 2.0] and gy.tolist() == [0.0, 0.0]
+
+
+def test_aux_outputs_leave_the_transform():
+    x = tg.tensor([1.0, 2.0])
+    _, aux = tg.func.jacrev(lambda x: (x.sin(), x.cos()), has_aux=True)(x)
+    assert not aux.requires_grad and aux.numpy().shape == (2,)
+    _, aux = tg.func.grad(lambda x: ((x ** 2).sum(), x.exp()), has_aux=True)(x)
+    assert not aux.requires_grad
+    _, aux = tg.func.jacfwd(lambda x: (x.sin(), x.cos()), has_aux=True)(x)
+    assert not aux.requires_grad
+    _, _, aux = tg.func.jvp(lambda x: (x.sin(), x.cos()), (x,), (x,), has_aux=True)
+    assert not aux.requires_grad
+    _, _, aux = tg.func.vjp(lambda x: (x.sin(), x.cos()), x, has_aux=True)
+    assert not aux.requires_grad
+    w = tg.tensor([0.5, 1.5], requires_grad=True)  # outside: the aux stays differentiable in w
+    g, aux = tg.func.grad(lambda x: ((x * w).sum() ** 2, (x * w).sum()), has_aux=True)(x)
+    assert g.requires_grad and aux.requires_grad
+    np.testing.assert_allclose(tg.autograd.grad(aux, w)[0].numpy(), [1.0, 2.0])
+
+
+def test_forward_mode_through_an_unpadded_convolution():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 3, 4)), tg.tensor(rng.standard_normal((2, 3, 2)))
+    F = tg.nn.functional
+    jac = tg.func.jacfwd(lambda x: F.conv1d(x, w))(tg.tensor(x))
+    ref = tg.func.jacrev(lambda x: F.conv1d(x, w))(tg.tensor(x))
+    np.testing.assert_allclose(jac.numpy(), ref.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_layers_take_the_default_dtype():
+    old = tg.get_default_dtype()
+    tg.set_default_dtype(tg.float32)
+    try:
+        nn = tg.nn
+        for m in (nn.Linear(3, 4), nn.Conv2d(1, 2, 3), nn.LayerNorm(4), nn.BatchNorm1d(4),
+                  nn.Embedding(5, 3), nn.LSTM(3, 4), nn.MultiheadAttention(4, 2),
+                  nn.GroupNorm(2, 4), nn.RMSNorm(4), nn.TransformerEncoderLayer(4, 2, 8)):
+            assert {str(p.dtype) for p in m.parameters()} == {"float32"}, type(m).__name__
+        assert nn.Linear(3, 4)(tg.randn(2, 3)).dtype == np.float32
+    finally:
+        tg.set_default_dtype(old)
+
+
+def test_extra_state_versions_and_load_overrides():
+    class Counter(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.count = tg.nn.Linear(2, 2), 0
+
+        def get_extra_state(self):
+            return {"count": self.count}
+
+        def set_extra_state(self, state):
+            self.count = state["count"]
+
+    m = Counter()
+    m.count = 7
+    sd = m.state_dict()
+    assert list(sd)[0] == "_extra_state" and sd._metadata["lin"] == {"version": 1}
+    m2 = Counter()
+    m2.load_state_dict(sd)
+    assert m2.count == 7
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "_extra_state"'):
+        m2.load_state_dict({k: v for k, v in sd.items() if k != "_extra_state"})
+    assert tg.nn.BatchNorm1d(2).state_dict()._metadata[""] == {"version": 2}
+
+    class Renamed(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tg.nn.Parameter(tg.zeros(2))
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing,
+                                  unexpected, errors):  # a checkpoint migration
+            if prefix + "weight_old" in state_dict:
+                state_dict[prefix + "w"] = state_dict.pop(prefix + "weight_old")
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing,
+                                          unexpected, errors)
+
+    seq = tg.nn.Sequential(Renamed())
+    seq.load_state_dict({"0.weight_old": tg.ones(2) * 3})
+    assert seq[0].w.tolist() == [3.0, 3.0]
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "extra"'):
+        tg.nn.Linear(2, 2).load_state_dict({"weight": tg.zeros(2, 2), "bias": tg.zeros(2),
+                                            "extra": tg.zeros(1)})
