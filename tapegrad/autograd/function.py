@@ -331,6 +331,8 @@ def _record(cls, ctx, args, outs):
             o._multi = (cls.__name__, len(node.out_recs), "custom")
         node.out_recs.append(r)
         o._seg, o._rec, o._rg = seg, r, True
+        if id(o) in dirty and o._base is not None:
+            _dirty_view(o)
         result.append(o)
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved = tuple(_pack(ctx, t, seg) for t in to_save)
@@ -340,6 +342,19 @@ def _record(cls, ctx, args, outs):
     if any(s is not None for s in ctx._saved):
         node.saved = [True]
     return tuple(result)
+
+
+def _dirty_view(o):
+    """A view changed in place by the Function (``mark_dirty``): its base takes the new
+    values' history too (a CopySlices of the custom output, as PyTorch records), so a backward
+    through the base reaches the custom backward."""
+    from ..ops.inplace import _rebind, storage_base
+
+    if storage_base(o) is o:
+        return
+    out = _make(o._data)
+    out._seg, out._rec, out._rg = o._seg, o._rec, True
+    _rebind(o, out)
 
 
 def _alias_output(t):

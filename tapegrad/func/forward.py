@@ -15,8 +15,13 @@ def plain_forward(func, primals, ts):
     """Whether tangents may be pushed numerically (``autograd/forward_sweep.py``): nothing
     needs the result differentiable (no enclosing transform, no argument, tangent or closure
     requiring grad) and nothing is vmapped."""
+    from .vmap import _state as vmap_state
+
     leaves = [t for p in primals for t in tree_flatten(p)[0]]
+    # (inside vmap, ``func`` may read a batched tensor from outside, which the numeric push
+    # does not see: the re-taping path batches it)
     return not (_create_graph(func, leaves) or any(t.requires_grad for t in ts)
+                or vmap_state.level
                 or any(getattr(t, "_vmap_level", 0) for t in leaves + list(ts)))
 
 

@@ -1,9 +1,9 @@
 """Elementwise NumPy functions on real tensors, written with tapegrad ops.
 
 ``remainder``/``fmod`` take NumPy's values and PyTorch's derivatives (d/dx1 = 1, d/dx2 = minus
-the rounded quotient); ``fmax``/``fmin`` skip NaNs as NumPy does and split ties like
-``maximum``; ``real``, ``imag``, ``conj``, ``angle`` and ``real_if_close`` take the complex
-rules of ``ops/complex.py`` (for real tensors: the value, or a zero gradient).
+the rounded quotient); ``fmax``/``fmin`` skip NaNs as NumPy does and give a tie's gradient to
+the first argument, as PyTorch's; ``real``, ``imag``, ``conj``, ``angle`` and ``real_if_close``
+take the complex rules of ``ops/complex.py`` (for real tensors: the value, or a zero gradient).
 """
 
 import math
@@ -96,18 +96,20 @@ def sinc(x):
     return _op("where")(zero, near, _op("sin")(safe) / safe)
 
 
-def _nan_skipping(extreme):
+def _nan_skipping(np_compare):
+    """``fmax``/``fmin``: ``x1`` where it wins or ties or ``x2`` is NaN, else ``x2`` (PyTorch's
+    rule, which gives a tie's gradient to ``x1``)."""
     def handler(x1, x2):
         x1, x2 = _pair(x1, x2)
-        n1, n2 = np.isnan(_vals(x1)), np.isnan(_vals(x2))
-        a = _op("where")(n1, x2, x1) if n1.any() else x1
-        b = _op("where")(n2, x1, x2) if n2.any() else x2
-        return _op(extreme)(a, b)
+        v1, v2 = _vals(x1), _vals(x2)
+        with np.errstate(invalid="ignore"):
+            take = np_compare(v1, v2) | np.isnan(v2)
+        return _op("where")(take, x1, x2)
 
     return handler
 
 
-fmax, fmin = _nan_skipping("maximum"), _nan_skipping("minimum")
+fmax, fmin = _nan_skipping(np.greater_equal), _nan_skipping(np.less_equal)
 
 
 def _zero_like_grad(x, value):

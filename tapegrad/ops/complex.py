@@ -413,7 +413,7 @@ def real(x):
     x = R.as_tensor(x)
     if not is_complex(x):
         return x
-    return record(np.ascontiguousarray(np.real(x._arr())), (x,), "real")
+    return record(np.array(np.real(x._arr()), order="C"), (x,), "real")  # (0-d stays 0-d)
 
 
 def imag(x):
@@ -421,7 +421,7 @@ def imag(x):
     x = R.as_tensor(x)
     if not is_complex(x):
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return record(np.ascontiguousarray(np.imag(x._arr())), (x,), "imag")
+    return record(np.array(np.imag(x._arr()), order="C"), (x,), "imag")
 
 
 def angle(x):
