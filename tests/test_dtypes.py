@@ -127,11 +127,11 @@ def test_tensor_tensor_promotion_follows_numpy(a, b, expect, shape_a):
         assert out.dtype == np.result_type(np.ones(shape_a, a), np.ones(2, b)) == expect
 
 
-def test_python_numbers_are_weak_numpy_scalars_are_not():
+def test_python_numbers_and_numpy_scalars_are_weak():
     f = tg.tensor([1.0], dtype=tg.float32)
     assert (f + 1.5).dtype == np.float32 and (f * 2).dtype == np.float32
-    assert (f + np.float64(1.5)).dtype == np.float64  # NumPy scalar: strongly typed
-    assert (np.float64(1.5) * f).dtype == np.float64
+    assert (f + np.float64(1.5)).dtype == np.float32  # NumPy scalar: weak, as in PyTorch
+    assert (np.float64(1.5) * f).dtype == np.float32
     assert (f + np.float32(1.5)).dtype == np.float32
     assert (f + tg.tensor(1.5)).dtype == np.float64  # a 0-d float64 tensor is not weak
     i = tg.tensor([1, 2])

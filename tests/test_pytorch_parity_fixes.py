@@ -281,3 +281,37 @@ def test_mark_dirty_on_a_view_rewrites_the_base_history():
     base = a * 1
     MulTwo_.apply(base[:2]).sum().backward()
     assert a.grad.tolist() == [2.0, 2.0, 0.0]
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_compiled_batch_norm_counts_batches(momentum):
+    import warnings
+
+    X = np.random.default_rng(0).standard_normal((4, 6, 3))
+    states = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        m = tg.nn.Sequential(tg.nn.Linear(3, 3), tg.nn.BatchNorm1d(3, momentum=momentum))
+        f = tg.compile(m) if compiled else m
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (no fall back to eager)
+            for x in X:
+                f(tg.tensor(x)).sum().backward()
+        bn = m[1]
+        states.append((int(bn.num_batches_tracked), bn.running_mean.numpy().copy(),
+                       bn.running_var.numpy().copy()))
+    assert states[0][0] == states[1][0] == 4
+    np.testing.assert_allclose(states[1][1], states[0][1], rtol=1e-12)
+    np.testing.assert_allclose(states[1][2], states[0][2], rtol=1e-12)
+
+
+def test_numpy_scalars_are_weak_like_python_numbers():
+    x, i = tg.ones(2, dtype=tg.float32), tg.ones(2, dtype=tg.int32)
+    for r in (x - np.float64(1.5), np.float64(2) * x, x + np.int64(2), x / np.float32(2),
+              tg.where(x > 0, x, np.float64(0)), tg.pow(x, np.float64(2)), x ** np.float64(2),
+              tg.clamp(x, np.float64(0.5))):
+        assert r.dtype == np.float32
+    assert (i + np.int64(3)).dtype == np.int32 and tg.remainder(i, np.int64(2)).dtype == np.int32
+    w = tg.tensor([1.5, 2.0], dtype=tg.float32, requires_grad=True)
+    (w * np.float64(3)).sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [3.0, 3.0]

@@ -7,6 +7,7 @@ eager call received, ``result`` is what it returned. An op without a handler rej
 import numpy as np
 
 from ..ops.index_keys import ints_first
+from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
 from . import ir, losses
 from .ir import Unsupported
@@ -30,6 +31,7 @@ _CONST_FORMS = {  # (op, tensor on the left) -> node over the tensor and constan
 
 
 def binary(tr, name, x, y, result):
+    x, y = weak_scalar(x), weak_scalar(y)  # (NumPy scalar numbers: constants, as the op reads)
     if _is_number(y) and isinstance(x, Tensor):
         op, sign = _CONST_FORMS[(name, False)]
         tr.elementwise(result, op, (tr.v(x),), name, c=-y if sign < 0 else y)

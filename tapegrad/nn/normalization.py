@@ -8,6 +8,8 @@ history: ``running = (1 - momentum) running + momentum batch`` with the *unbiase
 statistics as constants.
 """
 
+import sys
+
 import numpy as np
 
 from .. import creation
@@ -41,9 +43,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training and count <= 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {list(x.shape)}")
-    if (training or running_mean is not None and running_var is not None) and _one_record(
-            x, weight, bias, None if training else running_mean,
-            None if training else running_var):
+    if (training or running_mean is not None and running_var is not None) and \
+            not isinstance(momentum, Tensor) and _one_record(
+                x, weight, bias, None if training else running_mean,
+                None if training else running_var):
         y, mean, sqsum = _batch_norm.batch_norm(
             x, weight, bias, eps, training, None if training else running_mean._data,
             None if training else running_var._data)
@@ -107,10 +110,18 @@ def _update_running(running_mean, running_var, mean, sqsum, count, momentum, dty
                 running.mul_(1.0 - m).add_(_make(batch) * m)
 
 
+def _tracing():
+    """Whether ``tg.compile`` is tracing: updates must then be ops it sees (not writes into
+    arrays), so that its replays make them too."""
+    trace = sys.modules.get("tapegrad.compile.trace")
+    return trace is not None and trace.active() is not None
+
+
 def _count_batch(counter):
     """``num_batches_tracked += 1``: in place on a CPU buffer's array (a recorded in-place op
     under no_grad cost ~6 µs a training step)."""
-    if type(counter) is Tensor and type(counter._data) is np.ndarray and counter._base is None:
+    if type(counter) is Tensor and type(counter._data) is np.ndarray and \
+            counter._base is None and not _tracing():
         counter._data += 1
         bump_version(counter)
     else:
@@ -249,7 +260,10 @@ class _BatchNorm(Module):
         if self.training and self.track_running_stats:
             _count_batch(self.num_batches_tracked)
             if self.momentum is None:  # a cumulative moving average
-                momentum = 1.0 / int(self.num_batches_tracked.item())
+                if _tracing():  # (tg.compile: a tensor, so the replay reads the count)
+                    momentum = 1.0 / self.num_batches_tracked
+                else:
+                    momentum = 1.0 / int(self.num_batches_tracked.item())
         # without running statistics the batch's are used in eval mode too (as PyTorch)
         use_batch = self.training or not self.track_running_stats
         return batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,

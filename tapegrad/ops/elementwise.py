@@ -23,6 +23,7 @@ from .movement import broadcast_to
 from .shapes import broadcast_shapes, size_of, torch_dtype_name as _torch_name
 from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
                           is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
+                          weak_scalar as _weak_scalar,
                           scalar_fallback as _scalar_fallback)
 
 _grad_on = R._grad_on
@@ -336,6 +337,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         return R.result_broadcast(r, code, x, y, save_x, save_y, save_out)
                     return _make(r)
         wx = wy = None  # Python numbers stay "weak" in NumPy's promotion (NEP 50)
+        if isinstance(y, np.generic) or isinstance(x, np.generic):  # (weak too, as in PyTorch)
+            x, y = _weak_scalar(x), _weak_scalar(y)
         if type(y) is complex or type(x) is complex:  # a weak complex number (NEP 50)
             return _complex_number(name, np_f, x, y)
         if not isinstance(y, Tensor):
@@ -562,6 +565,7 @@ def select(condition, x, y):
     cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
     cond = cond.astype(bool, copy=False)
     # NEP 50: a Python number is weak (where(c, 0.0, f32) stays float32); tensors are not
+    x, y = _weak_scalar(x), _weak_scalar(y)
     xa = x if _is_number(x) else np.asarray(R.as_tensor(x)._data)
     ya = y if _is_number(y) else np.asarray(R.as_tensor(y)._data)
     x, y = R.as_tensor(x), R.as_tensor(y)

@@ -50,6 +50,15 @@ def np_power(x, y):
     return np.where(y < 0, neg, np.power(x, np.maximum(y, 0))).astype(dtype, copy=False)
 
 
+def weak_scalar(v):
+    """A NumPy scalar number as the Python number it holds (PyTorch treats ``np.float64(2)``
+    and ``np.int64(3)`` as weak, like ``2.0`` and ``3``: ``float32_tensor * np.float64(2)``
+    stays float32); anything else as it is."""
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    return v
+
+
 def is_number(v):
     """A Python number: "weak" in NumPy's promotion (NEP 50); NumPy scalars (np.float64
     subclasses float) are not."""

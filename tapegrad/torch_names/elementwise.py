@@ -15,6 +15,7 @@ from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import ufuncs as _U
 from ..ops.elementwise import zero_grad_like
 from ..ops.movement import _torch_name
+from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
 
@@ -174,8 +175,10 @@ fmin = _same("fmin", _U.fmin, "Elementwise minimum that skips NaN (torch.fmin)."
 
 
 def _integer_division(name, f, kernel, doc):
-    """``f`` with PyTorch's integer rules: dividing integers by zero raises (NumPy gives 0)."""
+    """``f`` with PyTorch's integer rules: dividing integers by zero raises (NumPy gives 0);
+    a NumPy scalar number is weak, as a Python one."""
     def fn(input, other):
+        input, other = weak_scalar(input), weak_scalar(other)
         a, b = vals(input), vals(other)
         if a.dtype.kind in "iub" and b.dtype.kind in "iub":
             if kernel and a.dtype.kind == b.dtype.kind == "b":
@@ -226,6 +229,7 @@ def divide(input, other, *, rounding_mode=None):
                            f"but found '{rounding_mode}'")
     if rounding_mode == "floor":
         return floor_divide(input, other)
+    input, other = weak_scalar(input), weak_scalar(other)
     a, b = _U._pair(input, other)  # (a Python number stays weak)
     va, vb = vals(a), vals(b)
     if va.dtype.kind in "iub" and vb.dtype.kind in "iub":

@@ -182,7 +182,7 @@ def bind(functions):
     _bind_more(T, functions)
 
 
-# the ``more`` module's functions (and special functions) as methods, and their in-place forms
+# the ``more`` module's functions as methods, and their in-place forms
 MORE_METHOD_NAMES = ("gcd lcm ldexp frexp nextafter isreal diagonal_scatter select_scatter "
                      "slice_scatter masked_scatter put sum_to_size as_strided storage_offset "
                      "split_with_sizes ger").split()
