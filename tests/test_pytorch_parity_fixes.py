@@ -315,3 +315,37 @@ def test_numpy_scalars_are_weak_like_python_numbers():
     w = tg.tensor([1.5, 2.0], dtype=tg.float32, requires_grad=True)
     (w * np.float64(3)).sum().backward()
     assert w.grad.dtype == np.float32 and w.grad.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_quantile_interpolations_and_nan_gradient(interpolation):
+    v = np.array([[1.0, 5.0, 3.0, 2.0, 4.0], [1.0, np.nan, 3.0, 2.0, 0.0]])
+    x = tg.tensor(v, requires_grad=True)
+    r = tg.quantile(x, tg.tensor([0.3, 0.625]), dim=1, interpolation=interpolation)
+    np.testing.assert_allclose(r.detach().numpy()[:, 0],
+                               np.quantile(v[0], [0.3, 0.625], method=interpolation))
+    assert np.isnan(r.detach().numpy()[:, 1]).all()
+    r.sum().backward()  # (NaN values; the gradient of a sum is still 1)
+    assert x.grad[1].tolist() == [0.0, 2.0, 0.0, 0.0, 0.0]  # all to the NaN, as PyTorch's
+    assert x.grad[0].sum().item() == pytest.approx(2.0)
+    if interpolation == "linear":
+        check_op(lambda t: tg.quantile(t, 0.3, dim=1), [v[:1]])
+
+
+def test_quantile_matches_pytorch_with_nans():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for shape, dim in (((7,), 0), ((3, 6), 1), ((2, 3, 4), -1)):
+        v = rng.standard_normal(shape)
+        v.reshape(-1)[1] = np.nan
+        for interp in ("linear", "lower", "higher", "nearest", "midpoint"):
+            for name in ("quantile", "nanquantile"):
+                res = []
+                for T in (torch, tg):
+                    x = T.tensor(v, requires_grad=True)
+                    r = getattr(T, name)(x, T.tensor(np.array([0.1, 0.625])), dim=dim,
+                                         interpolation=interp)
+                    r.sum().backward()
+                    res.append((np.asarray(r.detach()), np.asarray(x.grad)))
+                np.testing.assert_allclose(res[1][0], res[0][0], equal_nan=True)
+                np.testing.assert_allclose(res[1][1], res[0][1])

@@ -7,7 +7,7 @@ import numpy as np
 __all__ = ["Constraint", "real", "positive", "nonnegative", "unit_interval", "boolean",
            "simplex", "real_vector", "positive_definite", "lower_cholesky", "interval",
            "half_open_interval", "integer_interval", "greater_than", "greater_than_eq",
-           "less_than"]
+           "less_than", "independent", "nonnegative_integer", "positive_integer", "one_hot"]
 
 
 def _values(v):
@@ -91,7 +91,24 @@ class _IntegerInterval(_Interval):
 
     def check(self, value):
         v = _values(value)
-        return (v % 1 == 0) & (v >= self.lower_bound) & (v <= self.upper_bound)
+        return (v % 1 == 0) & (v >= _values(self.lower_bound)) & (v <= _values(self.upper_bound))
+
+    def __repr__(self):  # (PyTorch shows its bounds as given: a tensor bound as a tensor)
+        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _IntegerGreaterThan(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        v = _values(value)
+        return (v % 1 == 0) & (v >= self.lower_bound)
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
 
 
 class _Boolean(Constraint):
@@ -100,6 +117,40 @@ class _Boolean(Constraint):
     def check(self, value):
         v = _values(value)
         return (v == 0) | (v == 1)
+
+
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        v = _values(value)
+        return ((v == 0) | (v == 1)).all(-1) & (v.sum(-1) == 1)
+
+
+class _Independent(Constraint):
+    """``base_constraint`` over events of ``reinterpreted_batch_ndims`` more dims: an event
+    is valid when all its entries are."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    is_discrete = property(lambda self: self.base_constraint.is_discrete)
+    event_dim = property(lambda self: self.base_constraint.event_dim +
+                         self.reinterpreted_batch_ndims)
+
+    def check(self, value):
+        ok = np.asarray(self.base_constraint.check(value))
+        n = self.reinterpreted_batch_ndims
+        if ok.ndim < n:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got "
+                             f"{_values(value).ndim}")
+        return ok.reshape(ok.shape[:ok.ndim - n] + (-1,)).all(-1)
+
+    def __repr__(self):
+        return (f"IndependentConstraint({self.base_constraint!r}, "
+                f"{self.reinterpreted_batch_ndims})")
 
 
 class _Simplex(Constraint):
@@ -155,3 +206,7 @@ integer_interval = _IntegerInterval
 greater_than = _GreaterThan
 greater_than_eq = _GreaterThanEq
 less_than = _LessThan
+independent = _Independent
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+one_hot = _OneHot()

@@ -39,14 +39,18 @@ class Distribution:
         self._validate_args = _VALIDATE[0] if validate_args is None else validate_args
         if self._validate_args:
             for name, constraint in self.arg_constraints.items():
-                if name not in self.__dict__:
+                if name in self.__dict__:
+                    value = self.__dict__[name]
+                elif isinstance(getattr(type(self), name, None), property):
+                    value = getattr(self, name)  # (one read off another: Chi2's df)
+                else:
                     continue  # (a parameter derived from the one given: not checked)
-                value = self.__dict__[name]
                 if not constraint.check(value).all():
                     raise ValueError(
                         f"Expected parameter {name} ({type(value).__name__} of shape "
                         f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
-                        f"constraint {constraint!r}, but found invalid values:\n{value}")
+                        f"constraint {constraint!r}, but found invalid values:\n"
+                        f"{constraints.shown(value)}")
 
     @property
     def batch_shape(self):
@@ -81,6 +85,21 @@ class Distribution:
     def rsample(self, sample_shape=()):
         raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampling")
 
+    def log_prob(self, value):
+        raise NotImplementedError
+
+    def cdf(self, value):
+        raise NotImplementedError
+
+    def icdf(self, value):
+        raise NotImplementedError
+
+    def entropy(self):
+        raise NotImplementedError
+
+    def enumerate_support(self, expand=True):
+        raise NotImplementedError
+
     def sample_n(self, n):
         return self.sample((n,))
 
@@ -102,7 +121,8 @@ class Distribution:
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape "
                 f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
-                f"distribution {self!r}, but found invalid values:\n{value}")
+                f"distribution {self!r}, but found invalid values:\n"
+                f"{constraints.shown(value)}")
 
     def __repr__(self):
         parts = []

@@ -144,12 +144,17 @@ def cumulative(scan, initial, x, axis, include_initial):
     return r
 
 
-def quantile_along(y, qv, dim, skip_nan=False):
-    """Quantiles ``qv`` (a 0-d or 1-d array in [0, 1]) of ``y`` along ``dim`` by linear
-    interpolation between the two order statistics around ``q (n - 1)``; the gradient goes to
-    those two entries. The result has q's axis first (when ``qv`` is 1-d) and ``dim`` kept with
-    size 1. NaN propagates to its slice, or (``skip_nan``) is left out of the count, with NaN
-    where a slice has no other value."""
+INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def quantile_along(y, qv, dim, skip_nan=False, interpolation="linear"):
+    """Quantiles ``qv`` (a 0-d or 1-d array in [0, 1]) of ``y`` along ``dim`` at ``q (n - 1)``
+    between the two order statistics around it: interpolated linearly, the lower, the higher,
+    the nearest (ties to even) or their midpoint; the gradient goes to the entries read. The
+    result has q's axis first (when ``qv`` is 1-d) and ``dim`` kept with size 1. NaN
+    propagates to its slice (read from the NaN itself, which sorts last, so the gradient goes
+    there, as PyTorch's), or (``skip_nan``) is left out of the count, with NaN where a slice has
+    no other value."""
     v = _vals(y)
     order = np.argsort(v, axis=dim, kind="stable")  # NaN sorts last
     nan = np.isnan(v)
@@ -165,10 +170,24 @@ def quantile_along(y, qv, dim, skip_nan=False):
         pos = q * (np.maximum(n, 1) - 1)
         lo = np.floor(pos).astype(np.int64)
         hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        frac = pos - lo
+        if interpolation in ("lower", "higher", "nearest"):
+            lo = hi = (lo if interpolation == "lower" else np.ceil(pos) if interpolation ==
+                       "higher" else np.round(pos)).astype(np.int64)
+            frac = np.zeros_like(pos)
+        elif interpolation == "midpoint":
+            hi = np.ceil(pos).astype(np.int64)
+            frac = np.full_like(pos, 0.5)
+        if not skip_nan and bad.any():
+            lo = np.where(bad, n - 1, lo)  # (the last sorted: a NaN)
+            hi = np.where(bad, n - 1, hi)
         a = _op("gather")(y, dim, _t(np.take_along_axis(order, lo, axis=dim)))
-        b = _op("gather")(y, dim, _t(np.take_along_axis(order, hi, axis=dim)))
-        r = a + (b - a) * _t((pos - lo).astype(y.dtype))
-        if bad.any():
+        if interpolation in ("lower", "higher", "nearest"):
+            r = a
+        else:
+            b = _op("gather")(y, dim, _t(np.take_along_axis(order, hi, axis=dim)))
+            r = a + (b - a) * _t(frac.astype(y.dtype))
+        if skip_nan and bad.any():
             r = _op("where")(bad, _t(np.asarray(np.nan, y.dtype)), r)
         outs.append(r)
     return _op("stack")(outs, dim=0) if np.ndim(qv) else outs[0]
@@ -176,10 +195,12 @@ def quantile_along(y, qv, dim, skip_nan=False):
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None, _skip_nan=False):
-    """The 'linear' method (``quantile_along``), over one axis, several, or all."""
+    """The 'linear', 'lower', 'higher', 'nearest' and 'midpoint' methods
+    (``quantile_along``), over one axis, several, or all."""
     _need(out is None, "out=")
-    _need(method == "linear" and interpolation is None and weights is None,
-          "a method other than 'linear'")
+    method = interpolation if interpolation is not None else method
+    _need(method in INTERPOLATIONS and weights is None,
+          "a method other than linear, lower, higher, nearest or midpoint")
     x = _float(a)
     qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
     if np.any((qv < 0) | (qv > 1)):
@@ -192,7 +213,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         y = _op("permute")(x, tuple(rest + list(axes)))
         y = _op("reshape")(y, tuple(x.shape[k] for k in rest) + (-1,))
         kshape = tuple(1 if k in axes else x.shape[k] for k in range(x.ndim))
-    r = quantile_along(y, qv.reshape(-1) if qv.ndim else qv, y.ndim - 1, _skip_nan)
+    r = quantile_along(y, qv.reshape(-1) if qv.ndim else qv, y.ndim - 1, _skip_nan, method)
     r = _op("squeeze")(r, -1)
     if keepdims:
         return _op("reshape")(r, qv.shape + kshape)

@@ -193,8 +193,9 @@ def nanmedian(input, dim=None, keepdim=False):
 
 def _quantile_check(x, q, interpolation, name):
     _need_float(x, name)
-    if interpolation != "linear":
-        raise NotImplementedError(f"{name}(): tapegrad implements interpolation='linear' only")
+    if interpolation not in _S.INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
     qv = vals(q).astype(np.float64)
     if qv.ndim > 1:
         raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
@@ -205,14 +206,14 @@ def _quantile_check(x, q, interpolation, name):
     return qv
 
 
-def _quantile(x, qv, dim, keepdim, skip_nan):
+def _quantile(x, qv, dim, keepdim, skip_nan, interpolation):
     """``quantile_along`` with PyTorch's ``dim=None`` (flattened) and ``keepdim``."""
     if dim is None:
         y, d = _ops.reshape(x, (-1,)), 0
     else:
         d = norm_dim(dim, max(x.ndim, 1))
         y = x if x.ndim else _ops.reshape(x, (1,))
-    r = _S.quantile_along(y, qv, d, skip_nan)
+    r = _S.quantile_along(y, qv, d, skip_nan, interpolation)
     lead = 1 if np.ndim(qv) else 0
     if not keepdim:
         return _ops.squeeze(r, d + lead)
@@ -222,15 +223,18 @@ def _quantile(x, qv, dim, keepdim, skip_nan):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    """The ``q``-th quantiles (linear interpolation) along ``dim``; NaN propagates."""
+    """The ``q``-th quantiles along ``dim`` (``interpolation`` between the order statistics
+    around ``q (n - 1)``: linear, lower, higher, nearest or midpoint); NaN propagates."""
     x = _t(input)
-    return _quantile(x, _quantile_check(x, q, interpolation, "quantile"), dim, keepdim, False)
+    return _quantile(x, _quantile_check(x, q, interpolation, "quantile"), dim, keepdim, False,
+                     interpolation)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` of the non-NaN values (NaN where a slice has none)."""
     x = _t(input)
-    return _quantile(x, _quantile_check(x, q, interpolation, "nanquantile"), dim, keepdim, True)
+    return _quantile(x, _quantile_check(x, q, interpolation, "nanquantile"), dim, keepdim, True,
+                     interpolation)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
