@@ -349,3 +349,30 @@ def test_quantile_matches_pytorch_with_nans():
                     res.append((np.asarray(r.detach()), np.asarray(x.grad)))
                 np.testing.assert_allclose(res[1][0], res[0][0], equal_nan=True)
                 np.testing.assert_allclose(res[1][1], res[0][1])
+
+
+def test_derivatives_that_are_constants_keep_their_graph():
+    """As PyTorch's: a derivative formula that reads the inputs requires grad under
+    create_graph even where its value is constant, so one more ``grad`` gives zeros or None
+    rather than an error."""
+    x = tg.tensor([1.5, 2.5], requires_grad=True)
+    (g,) = tg.autograd.grad(tg.square(x).sum(), x, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x, create_graph=True)
+    assert h.requires_grad and tg.autograd.grad(h.sum(), x)[0].tolist() == [0.0, 0.0]
+    y = tg.tensor([0.7, 0.9], requires_grad=True)
+    for f in (tg.fmod, tg.remainder):
+        _, gy = tg.autograd.grad(f(x, y).sum(), [x, y], create_graph=True)
+        assert gy.requires_grad
+        assert [t.tolist() for t in tg.autograd.grad(gy.sum(), [x, y])] == [[0, 0], [0, 0]]
+    xc, w, b = tg.ones(1, 2, 5, requires_grad=True), tg.ones(3, 2, 3, requires_grad=True), \
+        tg.zeros(3, requires_grad=True)
+    _, _, gb = tg.autograd.grad(tg.nn.functional.conv1d(xc, w, b).sum(), [xc, w, b],
+                                create_graph=True)
+    assert gb.requires_grad and tg.autograd.grad((gb ** 2).sum(), [b], allow_unused=True) == \
+        (None,)
+    xl, wl, bl = (tg.tensor([[1.0, 2.0, 4.0]], requires_grad=True),
+                  tg.ones(3, requires_grad=True), tg.zeros(3, requires_grad=True))
+    _, gw, gb = tg.autograd.grad((tg.nn.functional.layer_norm(xl, (3,), wl, bl) *
+                                  tg.tensor([1.0, 2.0, 3.0])).sum(), [xl, wl, bl],
+                                 create_graph=True)
+    assert gb.requires_grad and gw.requires_grad

@@ -169,6 +169,12 @@ def _matmul_2d_rule(g, ins, needs):
 _OWN_DERIVATIVE_OP = frozenset(int(o) for o in (Op.RELU, Op.LEAKY_RELU, Op.HARDTANH))
 
 
+# Python ops that are one node in PyTorch (its backward is one op of all the node's inputs):
+# every gradient they give requires grad when an input does, also one that does not depend on
+# them (a bias's gradient is the sum of the output's)
+_ONE_NODE = frozenset(int(o) for o in (Op.CONVOLUTION, Op.LAYER_NORM, Op.BATCH_NORM))
+
+
 def _linked(grads, saved):
     """``grads`` whose tensors that require no grad depend on the ``saved`` values that do
     (``backward_ops.depends``, with a zero derivative), as PyTorch's derivative op of them."""
@@ -305,6 +311,8 @@ class RetapeSweep:
                 grads = _matmul_2d_rule(gs, ins, entry.params.get("needs", (True, True)))
             if grads is None:
                 grads = d.vjp(gs, ins, out, **entry.params)
+                if code in _ONE_NODE:
+                    grads = _linked(grads, ins)
             self.accumulate(slots, grads)
 
     def _stale(self, row):

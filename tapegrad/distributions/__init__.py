@@ -12,13 +12,24 @@ Example:
     0.125
 """
 
-from . import constraints
+from . import constraints, transforms
 from .continuous import Exponential, Laplace, Normal, Uniform
-from .discrete import Bernoulli, Categorical
+from .counts import Binomial, Geometric, Poisson
+from .dirichlet import Beta, Dirichlet
+from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
+from .gamma import Chi2, Gamma
+from .heavy_tailed import Cauchy, StudentT
 from .kl import kl_divergence, register_kl
 from .multivariate import Independent, MultivariateNormal
+from .transformed import Gumbel, HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
+from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, \
+    SigmoidTransform, TanhTransform, Transform
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli",
            "Categorical", "MultivariateNormal", "Independent", "kl_divergence", "register_kl",
-           "constraints"]
+           "constraints", "Gamma", "Chi2", "Beta", "Dirichlet", "Poisson", "Binomial",
+           "Geometric", "OneHotCategorical", "Cauchy", "StudentT", "TransformedDistribution",
+           "LogNormal", "HalfNormal", "HalfCauchy", "Gumbel", "transforms", "Transform",
+           "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
+           "TanhTransform", "AbsTransform"]

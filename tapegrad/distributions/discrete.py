@@ -147,3 +147,51 @@ class Categorical(Distribution):
     def entropy(self):
         floor = float(np.finfo(self.logits.dtype).min)
         return -(self.logits.clamp(min=floor) * self.probs).sum(-1)
+
+
+class OneHotCategorical(Distribution):
+    """``Categorical``'s draws as one-hot vectors over the last dim."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._categorical = Categorical(probs, logits)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = super().expand(batch_shape)
+        new._categorical = self._categorical.expand(batch_shape)
+        return new
+
+    probs = mean = property(lambda self: self._categorical.probs)
+    logits = property(lambda self: self._categorical.logits)
+    param_shape = property(lambda self: self._categorical.param_shape)
+    variance = property(lambda self: self.probs * (1 - self.probs))
+
+    def _one_hot(self, idx):
+        n = self._event_shape[0]
+        return creation.eye(n, dtype=self.probs.dtype)[idx]
+
+    mode = property(lambda self: self._one_hot(self.probs.detach().argmax(-1)))
+
+    def sample(self, sample_shape=()):
+        return self._one_hot(self._categorical.sample(sample_shape))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return self._categorical.log_prob(value.argmax(-1))
+
+    def entropy(self):
+        return self._categorical.entropy()
+
+    def enumerate_support(self, expand=True):
+        """The ``n`` one-hot vectors along a new first dim (expanded over the batch)."""
+        n = self._event_shape[0]
+        values = np.eye(n, dtype=self.probs.dtype).reshape((n,) + (1,) * len(self._batch_shape)
+                                                            + (n,))
+        if expand:
+            values = np.broadcast_to(values, (n,) + self._batch_shape + (n,))
+        return creation.tensor(np.ascontiguousarray(values))

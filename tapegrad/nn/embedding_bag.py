@@ -1,5 +1,6 @@
 """``F.embedding_bag`` and ``nn.EmbeddingBag``: the embeddings of each bag of indices summed,
-averaged or maxed, without the (bags, indices, dim) intermediate a user would build.
+averaged or maxed, without the (bags, indices, dim) intermediate a user would build; and the two
+options both lookups share, ``max_norm`` (``embedding_renorm_``) and ``scale_grad_by_freq``.
 
 The rows are looked up once (``embedding``), then reduced into their bags by ``index_add``
 (sum, mean) or ``scatter_reduce`` (max): derivatives of every order come from those ops.
@@ -18,6 +19,40 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["embedding_bag"]
+
+SPARSE_MESSAGE = ("sparse=True (sparse gradients of the embedding weight) is not supported by "
+                  "tapegrad: use sparse=False, whose gradient is dense")
+
+
+def embedding_renorm_(weight, idx, max_norm, norm_type):
+    """PyTorch's ``embedding_renorm_``: in place and without gradient, every row of ``weight``
+    that the indices ``idx`` look up whose ``norm_type``-norm exceeds ``max_norm`` is scaled by
+    ``max_norm / (norm + 1e-7)``. Returns ``weight``."""
+    rows = np.unique(np.asarray(idx, np.int64))
+    if not rows.size:
+        return weight
+    with no_grad():
+        picked = weight[rows]
+        norms = O.norm(picked, norm_type, dim=1)
+        norms = np.asarray(norms._data.host() if norms.is_cuda else norms._data, np.float64)
+        big = norms > max_norm
+        if big.any():
+            scale = (max_norm / (norms[big] + 1e-7)).astype(picked.dtype)[:, None]
+            weight[rows[big]] = picked[np.flatnonzero(big)] * as_tensor(scale).to(weight.device)
+    return weight
+
+
+def freq_scaled(rows, idx):
+    """``rows`` (the looked-up rows, ``idx.shape + (dim,)``) unchanged, their gradient divided
+    by how often each one's index occurs in ``idx`` (PyTorch's ``scale_grad_by_freq``)."""
+    _, where, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    s = (1.0 / counts)[where.reshape(-1)].reshape(np.shape(idx) + (1,)).astype(rows.dtype)
+    fixed = rows.detach()
+    return fixed + (rows - fixed) * as_tensor(s).to(rows.device)
+
+
+def _np(t):
+    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
 
 
 def _bags(idx, offsets, include_last_offset):
@@ -58,16 +93,21 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     its indices pick (weighted by ``per_sample_weights`` with 'sum'); an empty bag gives
     zeros; ``padding_idx`` entries are left out of their bag."""
     if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are "
-                                  "not supported")
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if sparse:
+        raise NotImplementedError(SPARSE_MESSAGE)
+    if max_norm is not None:
+        embedding_renorm_(weight, _np(input), max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' (got "
                                   f"mode='{mode}'). Please open a feature request on GitHub.")
     w = as_tensor(weight)
-    idx = np.asarray(input.detach().numpy() if hasattr(input, "detach") else input)
+    idx = _np(input)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {idx.dtype} instead")
@@ -77,6 +117,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         keep = flat != (padding_idx % w.shape[0])
     flat, bag = flat[keep], bag[keep]
     rows = O.index_select(w, 0, creation.tensor(flat))  # (picked rows, dim)
+    if scale_grad_by_freq:
+        rows = freq_scaled(rows, flat)
     if per_sample_weights is not None:
         psw = as_tensor(per_sample_weights).reshape(-1)[creation.tensor(np.flatnonzero(keep))]
         rows = rows * O.unsqueeze(psw, 1)
@@ -93,12 +135,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
 
 
 class EmbeddingBag(Module):
-    """``embedding_bag`` over a table of ``num_embeddings`` vectors (N(0, 1) init)."""
+    """``embedding_bag`` over a table of ``num_embeddings`` vectors (N(0, 1) init);
+    ``sparse=True`` is not supported and raises here, when the layer is made."""
 
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         super().__init__()
+        if sparse:
+            raise NotImplementedError("EmbeddingBag: " + SPARSE_MESSAGE)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
@@ -116,6 +161,17 @@ class EmbeddingBag(Module):
         if self.padding_idx is not None:
             with no_grad():
                 self.weight[self.padding_idx] = 0.0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, mode="mean", sparse=False,
+                        include_last_offset=False, padding_idx=None):
+        assert embeddings.ndim == 2, "Embeddings parameter is expected to be 2-dimensional"
+        rows, cols = embeddings.shape  # (the weight shares the storage of ``embeddings``)
+        bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+                  include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,

@@ -105,10 +105,12 @@ def linear(input, weight, bias=None):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by the integer tensor ``input``; ``padding_idx`` rows get no
-    gradient."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported")
+    gradient. ``max_norm``: first the looked-up rows whose ``norm_type``-norm exceeds it are
+    rescaled in ``weight`` itself (in place, without gradient: PyTorch's ``embedding_renorm_``);
+    ``scale_grad_by_freq``: each row's gradient is divided by how often ``input`` holds its
+    index. ``sparse`` (sparse gradients) is not supported."""
+    if sparse:
+        raise NotImplementedError(_embedding_bag.SPARSE_MESSAGE)
     idx = _np(input)
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
@@ -116,17 +118,23 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                            f"{_torch_type(idx.dtype)} instead (while checking arguments for "
                            "embedding)")
     n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= n
     if idx.size and (idx.min() < 0 or idx.max() >= n):  # (no wrap-around of -1, as PyTorch)
         raise IndexError("index out of range in self")
     idx = idx.astype(np.int64)
+    if max_norm is not None:
+        _embedding_bag.embedding_renorm_(weight, idx, max_norm, norm_type)
     out = weight[idx]
     if padding_idx is not None:
-        if padding_idx < 0:
-            padding_idx += n
         pad_mask = (idx == padding_idx)
         if pad_mask.any():
             keep = _const(~pad_mask[..., None], out)
             out = O.where(keep, out, out.detach())
+    if scale_grad_by_freq:
+        out = _embedding_bag.freq_scaled(out, idx)
     return out
 
 

@@ -76,12 +76,18 @@ class Linear(Module):
 
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (N(0, 1) init;
-    the ``padding_idx`` row starts at zero and gets no gradient)."""
+    the ``padding_idx`` row starts at zero and gets no gradient). ``max_norm`` and
+    ``scale_grad_by_freq`` work as ``F.embedding``'s; ``sparse=True`` (sparse gradients) is not
+    supported and raises here, when the layer is made."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  _freeze=False, device=None, dtype=None):
         super().__init__()
+        if sparse:
+            from .embedding_bag import SPARSE_MESSAGE
+
+            raise NotImplementedError("Embedding: " + SPARSE_MESSAGE)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
@@ -116,9 +122,10 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
                         norm_type=2.0, scale_grad_by_freq=False, sparse=False):
         assert embeddings.ndim == 2, "Embeddings parameter is expected to be 2-dimensional"
-        rows, cols = embeddings.shape
-        return cls(rows, cols, _weight=embeddings.detach().clone(), _freeze=freeze,
-                   padding_idx=padding_idx)
+        rows, cols = embeddings.shape  # (the weight shares the storage of ``embeddings``)
+        return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx,
+                   max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -130,6 +137,12 @@ class Embedding(Module):
             s += f", padding_idx={self.padding_idx}"
         if self.max_norm is not None:
             s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
+            s += ", sparse=True"
         return s
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from .. import creation
 from .. import ops as O
 from ..ops.elementwise import where
+from ..ops.join import cat
 from ..ops.record import as_tensor
 from ..tensor import Tensor
 from . import init
@@ -29,6 +30,18 @@ def _unattending(scores):
     return dead if bool(dead.any()) else None
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """``out_proj``'s class: a ``Linear`` (PyTorch's name for it, seen in the repr)."""
+
+
+def _keys_appended(mask, extra):
+    """An additive mask with ``extra`` zero columns (keys anyone may attend to) appended."""
+    if not extra:
+        return mask
+    pad = creation.zeros(mask.shape[:-1] + (extra,), dtype=mask.dtype, device=mask.device)
+    return cat([mask, pad], -1)
+
+
 class MultiheadAttention(Module):
     """PyTorch's multi-head attention: input projections (one packed ``in_proj_weight``
     when the key and value sizes equal ``embed_dim``), scaled dot-product attention per
@@ -40,9 +53,6 @@ class MultiheadAttention(Module):
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None):
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn "
-                                      "are not supported")
         if embed_dim % num_heads:
             raise AssertionError("embed_dim must be divisible by num_heads")
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
@@ -67,15 +77,29 @@ class MultiheadAttention(Module):
             self.in_proj_bias = weight(3 * embed_dim)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
-        # PyTorch's initialisation: xavier-uniform projections, zero biases
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
+                                                        device=device, dtype=dtype)
+        if add_bias_kv:
+            self.bias_k = weight(1, 1, embed_dim)
+            self.bias_v = weight(1, 1, embed_dim)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        """PyTorch's initialisation: xavier-uniform projections, zero biases, xavier-normal
+        ``bias_k`` and ``bias_v``."""
         for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight,
                   self.v_proj_weight):
             if w is not None:
                 init.xavier_uniform_(w)
-        if bias:
+        if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        for b in (self.bias_k, self.bias_v):
+            if b is not None:
+                init.xavier_normal_(b)
 
     def _project(self, x, i):
         E = self.embed_dim
@@ -107,14 +131,24 @@ class MultiheadAttention(Module):
         def heads(t, n):  # (N, n, E) -> (N, h, n, d)
             return O.transpose(O.reshape(t, (N, n, h, d)), 1, 2)
 
-        qh, kh, vh = (heads(self._project(t, i), n) for i, (t, n) in
-                      enumerate(((q, L), (k, S), (v, S))))
+        qp, kp, vp = (self._project(t, i) for i, t in enumerate((q, k, v)))
+        extra = 0  # keys appended to the S given (bias_k, the zero key), as PyTorch's
+        if self.bias_k is not None:
+            kp, vp = (cat([t, O.expand(b, (N, 1, self.embed_dim))], 1)
+                      for t, b in ((kp, self.bias_k), (vp, self.bias_v)))
+            extra = 1
+        qh, kh, vh = heads(qp, L), heads(kp, S + extra), heads(vp, S + extra)
+        if self.add_zero_attn:
+            z = creation.zeros((N, h, 1, d), dtype=kh.dtype, device=kh.device)
+            kh, vh = cat([kh, z], 2), cat([vh, z], 2)
+            extra += 1
         scores = O.matmul(qh, O.transpose(kh, -2, -1)) * (1.0 / math.sqrt(d))
+        S += extra
         if attn_mask is not None:
-            m = _as_additive(attn_mask, scores.dtype)
+            m = _keys_appended(_as_additive(attn_mask, scores.dtype), extra)
             scores = scores + (O.reshape(m, (N, h, L, S)) if m.ndim == 3 else m)
         if key_padding_mask is not None:
-            m = _as_additive(key_padding_mask, scores.dtype)
+            m = _keys_appended(_as_additive(key_padding_mask, scores.dtype), extra)
             scores = scores + O.reshape(m, (N, 1, 1, S))
         dead = _unattending(scores) if not need_weights else None
         if dead is not None:  # (its row kept out of the softmax: no NaN, a zero gradient)

@@ -12,6 +12,8 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from . import _op, _values_only
+from ..grad_mode import is_grad_enabled
+from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
 
 
@@ -58,7 +60,12 @@ def _rounded_quotient(np_value, np_round):
             # itself: no 0 * inf
             used = (q != 0) & np.isfinite(v2)
             exact = value - np.where(used, v1 - q * v2, v1)  # the rounding error, a constant
-        r = x1 - _where(_t(used), x2, 0.0) * _t(q)
+        qt = _t(q)
+        if (x1.requires_grad or x2.requires_grad) and is_grad_enabled():
+            # PyTorch's divisor gradient is minus the rounded quotient of the inputs: an op of
+            # them (its derivative zero), so it requires grad under create_graph
+            qt = depends(qt, [t for t in (x1, x2) if t.requires_grad])
+        r = x1 - _where(_t(used), x2, 0.0) * qt
         return r + _t(exact.astype(value.dtype))
 
     return handler

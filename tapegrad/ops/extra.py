@@ -217,7 +217,9 @@ def square(input):
     x = R.as_tensor(input)
     if x.dtype.kind == "b":  # torch squares bools as pow(x, 2): int64
         x = x.to(np.int64)
-    return mul(x, x)
+    # pow, as PyTorch's (its derivatives keep reading x: x ** 1, then x ** 0, so a third
+    # derivative still requires grad, as there); the same values as x * x
+    return x ** 2
 
 
 def rsqrt(input):

@@ -1,0 +1,159 @@
+"""Distributions over counts: ``Poisson``, ``Binomial`` and ``Geometric`` (no reparameterised
+samples; ``log_prob`` and ``entropy`` differentiable in the parameters)."""
+
+import numpy as np
+
+from .. import creation, ops as O
+from ..nn import functional as F
+from ..torch_names.elementwise import lgamma
+from . import constraints
+from .discrete import _clamped_probs, _one_of
+from .distribution import Distribution, broadcast_all
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+class _ProbsOrLogits(Distribution):
+    """A success probability given as ``probs`` or ``logits``, the other derived on first use
+    (as Bernoulli's)."""
+
+    def __getattr__(self, name):
+        if name == "probs":
+            self.probs = O.sigmoid(self.__dict__["logits"])
+            return self.probs
+        if name == "logits":
+            p = _clamped_probs(self.__dict__["probs"])
+            self.logits = p.log() - O.log1p(-p)
+            return self.logits
+        raise AttributeError(name)
+
+
+class Poisson(Distribution):
+    """The Poisson distribution of ``rate``: ``rate^k e^(-rate) / k!``."""
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = broadcast_all(rate)
+        super().__init__(self.rate.shape, validate_args=validate_args)
+
+    mean = variance = property(lambda self: self.rate)
+    mode = property(lambda self: self.rate.floor())
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        rate = np.broadcast_to(_np(self.rate), shape)
+        return creation.tensor(creation.draws().poisson(rate).astype(self.rate.dtype))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        rate, value = broadcast_all(self.rate, value)
+        return O.xlogy(value, rate) - rate - lgamma(value + 1)
+
+
+class Binomial(_ProbsOrLogits):
+    """The number of successes in ``total_count`` trials of success probability ``probs``
+    (or ``sigmoid(logits)``)."""
+
+    arg_constraints = {"total_count": constraints.nonnegative_integer,
+                       "probs": constraints.unit_interval, "logits": constraints.real}
+    has_enumerate_support = True
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        _one_of(probs, logits)
+        if probs is not None:
+            total_count, self.probs = broadcast_all(total_count, probs)
+            param = self.probs
+        else:
+            total_count, self.logits = broadcast_all(total_count, logits)
+            param = self.logits
+        self.total_count = total_count.to(param.dtype)
+        super().__init__(param.shape, validate_args=validate_args)
+
+    support = property(lambda self: constraints.integer_interval(0, self.total_count))
+    param_shape = property(lambda self: tuple(self.total_count.shape))
+    mean = property(lambda self: self.total_count * self.probs)
+    mode = property(lambda self: O.minimum(((self.total_count + 1) * self.probs).floor(),
+                                           self.total_count))
+    variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        n = np.broadcast_to(_np(self.total_count), shape).astype(np.int64)
+        p = np.broadcast_to(_np(self.probs), shape)
+        return creation.tensor(creation.draws().binomial(n, p).astype(self.probs.dtype))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        n, logits = self.total_count, self.logits
+        normalize = n * ((logits.clamp(min=0) + logits - logits.clamp(max=0)) / 2) + \
+            n * O.log1p(O.exp(-logits.abs())) - lgamma(n + 1)
+        return value * logits - lgamma(value + 1) - lgamma(n - value + 1) - normalize
+
+    def _homogeneous_count(self, what):
+        n = _np(self.total_count)
+        if n.size and n.min() != n.max():
+            raise NotImplementedError(f"Inhomogeneous total count not supported by `{what}`.")
+        return int(n.max()) if n.size else 0
+
+    def enumerate_support(self, expand=True):
+        """The counts 0 .. total_count along a new first dim (one total_count for all)."""
+        k = self._homogeneous_count("enumerate_support") + 1
+        dtype = self.total_count.dtype
+        values = np.arange(k, dtype=dtype).reshape((k,) + (1,) * len(self._batch_shape))
+        if expand:
+            values = np.broadcast_to(values, (k,) + self._batch_shape)
+        return creation.tensor(np.ascontiguousarray(values))
+
+    def entropy(self):
+        self._homogeneous_count("entropy")
+        log_prob = self.log_prob(self.enumerate_support(False))
+        return -(log_prob.exp() * log_prob).sum(0)
+
+
+class Geometric(_ProbsOrLogits):
+    """The number of failures before the first success, each trial a success with
+    probability ``probs`` (or ``sigmoid(logits)``)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        _one_of(probs, logits)
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+        param = self.probs if probs is not None else self.logits
+        super().__init__(param.shape, validate_args=validate_args)
+        if self._validate_args and probs is not None:
+            ok = _np(self.probs) > 0
+            if not ok.all():
+                raise ValueError(
+                    f"Expected parameter probs ({type(self.probs).__name__} of shape "
+                    f"{tuple(self.probs.shape)}) of distribution {self!r} to be positive but "
+                    f"found invalid values:\n{creation.tensor(_np(self.probs)[~ok])}")
+
+    mean = property(lambda self: 1.0 / self.probs - 1.0)
+    mode = property(lambda self: creation.zeros(self.probs.shape, dtype=self.probs.dtype))
+    variance = property(lambda self: (1.0 / self.probs - 1.0) / self.probs)
+
+    def sample(self, sample_shape=()):
+        p = _np(self.probs)
+        tiny = np.finfo(p.dtype).tiny
+        u = np.maximum(creation.draws().random(self._extended_shape(sample_shape)), tiny)
+        with np.errstate(divide="ignore"):
+            return creation.tensor(np.floor(np.log(u) / np.log1p(-p)).astype(p.dtype))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        value, probs = broadcast_all(value, self.probs)
+        probs = O.where((probs == 1) & (value == 0), 0.0, probs)  # (0 log 0 read as 0)
+        return value * O.log1p(-probs) + self.probs.log()
+
+    def entropy(self):
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs,
+                                                  reduction="none") / self.probs
