@@ -376,3 +376,31 @@ def test_derivatives_that_are_constants_keep_their_graph():
                                   tg.tensor([1.0, 2.0, 3.0])).sum(), [xl, wl, bl],
                                  create_graph=True)
     assert gb.requires_grad and gw.requires_grad
+
+
+def test_clamp_with_tensor_bounds_sends_gradients_as_pytorch():
+    x = tg.tensor([1.0, 2.0, 1.5, 0.0, 3.0, 1.0], requires_grad=True)
+    lo = tg.tensor([1.5, 0.0, 1.5, 1.0, 2.0, 1.0], requires_grad=True)
+    hi = tg.tensor([1.5, 1.0, 1.5, 0.5, 1.0, 1.0], requires_grad=True)
+    out = tg.clamp(x, lo, hi)
+    assert out.tolist() == [1.5, 1.0, 1.5, 0.5, 1.0, 1.0]
+    gx, gl, gh = tg.autograd.grad(out.sum(), [x, lo, hi])
+    # x < min == max: nobody's (the value is a constant there)
+    assert gx.tolist() == [0, 0, 1, 0, 0, 1] and gl.tolist() == [0] * 6
+    assert gh.tolist() == [0, 1, 0, 1, 1, 0]
+
+
+def test_clamp_with_tensor_bounds_matches_pytorch_on_every_order():
+    import itertools
+
+    torch = pytest.importorskip("torch")
+    vals = [np.nan, -1.0, 0.0, 1.0, 1.5, 2.0, 3.0]
+    Z, L, H = np.array(list(itertools.product(vals, vals, vals))).T
+    res = []
+    for T in (torch, tg):
+        z, lo, hi = (T.tensor(a, requires_grad=True) for a in (Z, L, H))
+        r = T.clamp(z, lo, hi)
+        res.append([np.asarray(r.detach())] + [np.asarray(g) for g in
+                                                T.autograd.grad(r.sum(), [z, lo, hi])])
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(b, a)

@@ -40,10 +40,10 @@ class Dirichlet(Distribution):
     def mode(self):
         c = self.concentration
         cm1 = (c - 1).clamp(min=0.0)
-        mode = cm1 / cm1.sum(-1, keepdim=True)
         below = (c < 1).all(-1)  # (no interior mode: the vertex of the largest entry)
         if not below.any():
-            return mode
+            return cm1 / cm1.sum(-1, keepdim=True)
+        mode = cm1 / O.where(below.unsqueeze(-1), 1.0, cm1.sum(-1, keepdim=True))
         k = c.shape[-1]
         vertex = creation.eye(k, dtype=c.dtype)[mode.detach().argmax(-1)]
         return O.where(below.unsqueeze(-1), vertex, mode)

@@ -237,10 +237,14 @@ class Module:
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
-                if buffers is not None and name in buffers:
+                is_buffer = isinstance(value, Tensor) and getattr(value, "_is_buffer", False)
+                if is_buffer:  # an nn.Buffer: registered, persistent or not as it says
+                    self.register_buffer(name, value, value.persistent)
+                elif buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(f"cannot assign '{type(value).__name__}' as buffer "
-                                        f"'{name}' (torch.Tensor or None expected)")
+                                        f"'{name}' (torch.nn.Buffer, torch.Tensor or None "
+                                        "expected)")
                     buffers[name] = value
                 else:
                     object.__setattr__(self, name, value)

@@ -70,17 +70,25 @@ def _uniform_init(module, hidden_size):
         init.uniform_(p, -k, k)
 
 
-class _CellBase(Module):
+class RNNCellBase(Module):
+    """The base of the cells. Constructed as PyTorch's, ``RNNCellBase(input_size, hidden_size,
+    bias, num_chunks)`` (a subclass without a ``_name``: a cell of one's own, whose ``forward``
+    it writes), it makes the weights of ``num_chunks`` gates."""
+
     _name = None
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
-                 dtype=None):
+                 dtype=None, num_chunks=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        self._mode = _mode(self._name, nonlinearity)
+        if self._name is None:  # (PyTorch's 4th argument: num_chunks)
+            self._mode = None
+            rows = (nonlinearity if num_chunks is None else num_chunks) * hidden_size
+        else:
+            self._mode = _mode(self._name, nonlinearity)
+            rows = _GATES[self._mode] * hidden_size
         if self._name == "RNN":
             self.nonlinearity = nonlinearity
-        rows = _GATES[self._mode] * hidden_size
         self.weight_ih = Parameter(_empty((rows, input_size), dtype, device))
         self.weight_hh = Parameter(_empty((rows, hidden_size), dtype, device))
         if bias:
@@ -95,6 +103,8 @@ class _CellBase(Module):
         _uniform_init(self, self.hidden_size)
 
     def forward(self, input, hx=None):
+        if self._mode is None:
+            return Module.forward(self, input, hx)
         x = input if isinstance(input, Tensor) else creation.tensor(input)
         if x.ndim not in (1, 2):
             raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got "
@@ -136,13 +146,13 @@ class _CellBase(Module):
         return s
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)."""
 
     _name = "RNN"
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """One LSTM step: returns ``(h', c')``."""
 
     _name = "LSTM"
@@ -151,7 +161,7 @@ class LSTMCell(_CellBase):
         super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """One GRU step."""
 
     _name = "GRU"
@@ -160,15 +170,32 @@ class GRUCell(_CellBase):
         super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
 
-class _RNNBase(Module):
+_TORCH_MODES = {"RNN_TANH": ("RNN", "tanh"), "RNN_RELU": ("RNN", "relu"),
+                "LSTM": ("LSTM", "tanh"), "GRU": ("GRU", "tanh")}
+_TORCH_ARGS = ("mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first",
+               "dropout", "bidirectional", "proj_size", "device", "dtype")
+
+
+class RNNBase(Module):
     """Layers of cells over a sequence: ``(L, N, H_in)`` (``(N, L, H_in)`` with
-    ``batch_first``, or unbatched ``(L, H_in)``); states ``(D * num_layers, N, H)``."""
+    ``batch_first``, or unbatched ``(L, H_in)``); states ``(D * num_layers, N, H)``. Also made
+    as PyTorch's, ``RNNBase(mode, input_size, hidden_size, ...)`` with ``mode`` one of
+    'RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU' (its ``mode`` attribute)."""
 
     _name = None
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, device=None,
-                 dtype=None):
+    def __init__(self, *args, **kwargs):
+        if (args and isinstance(args[0], str)) or "mode" in kwargs:
+            kwargs = {**dict(zip(_TORCH_ARGS, args)), **kwargs}
+            args, mode = (), kwargs.pop("mode")
+            if mode not in _TORCH_MODES:
+                raise ValueError("Unrecognized RNN mode: " + str(mode))
+            self._name, kwargs["nonlinearity"] = _TORCH_MODES[mode]
+        self._build(*args, **kwargs)
+
+    def _build(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+               batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, device=None,
+               dtype=None):
         super().__init__()
         if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or \
                 isinstance(dropout, bool):
@@ -191,7 +218,7 @@ class _RNNBase(Module):
             raise ValueError("proj_size has to be smaller than hidden_size")
         if proj_size and self._name != "LSTM":
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        self._mode = _mode(self._name, nonlinearity)
+        self._mode = self.mode = _mode(self._name, nonlinearity)
         if self._name == "RNN":
             self.nonlinearity = nonlinearity
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
@@ -316,6 +343,9 @@ class _RNNBase(Module):
         return s
 
 
+_RNNBase, _CellBase = RNNBase, RNNCellBase  # (the names they had)
+
+
 def _stack(ts):
     return stack(list(ts), 0)
 
@@ -324,13 +354,13 @@ def _cat_last(ts):
     return cat(list(ts), -1)
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu)."""
 
     _name = "RNN"
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """LSTM layers; ``forward`` returns ``(output, (h_n, c_n))``."""
 
     _name = "LSTM"
@@ -341,7 +371,7 @@ class LSTM(_RNNBase):
                          dropout, bidirectional, proj_size, device, dtype)
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """GRU layers; ``forward`` returns ``(output, h_n)``."""
 
     _name = "GRU"
