@@ -404,3 +404,30 @@ def test_clamp_with_tensor_bounds_matches_pytorch_on_every_order():
                                                 T.autograd.grad(r.sum(), [z, lo, hi])])
     for a, b in zip(*res):
         np.testing.assert_array_equal(b, a)
+
+
+def test_clip_grads_with_norm_and_nonfinite_norms():
+    import warnings
+
+    ps = [tg.nn.Parameter(tg.ones(3)) for _ in range(2)]
+    ps[0].grad, ps[1].grad = tg.tensor([3.0, 4.0, 0.0]), tg.zeros(3)
+    tg.nn.utils.clip_grads_with_norm_(ps, 1.0, tg.tensor(5.0))
+    np.testing.assert_allclose(ps[0].grad.numpy(), [0.6, 0.8, 0.0], rtol=1e-6)
+    ps[0].grad = tg.tensor([1.0, np.inf, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no NumPy warning leaks out)
+        total = tg.nn.utils.clip_grad_norm_((p for p in ps), 1.0)  # (a generator: read once)
+    assert total.item() == np.inf and np.isnan(ps[0].grad[1].item())
+
+
+def test_optimizer_defaults_meshgrid_warning_and_batch_norm_sizes():
+    p = tg.nn.Parameter(tg.zeros(2))
+    group = tg.optim.SGD([p], lr=0.1).param_groups[0]
+    assert group["momentum"] == 0 and type(group["momentum"]) is int  # (as PyTorch's repr)
+    assert type(tg.optim.Adam([p]).param_groups[0]["weight_decay"]) is int
+    with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+        tg.meshgrid(tg.arange(2), tg.arange(3))
+    with pytest.raises(RuntimeError, match="running_mean should contain 4 elements not 3"):
+        tg.nn.BatchNorm1d(3)(tg.randn(4, 4))
+    with pytest.raises(RuntimeError, match="weight should contain 4 elements not 3"):
+        tg.nn.functional.batch_norm(tg.randn(4, 4), None, None, tg.ones(3), training=True)

@@ -39,6 +39,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or more input (got {x.ndim}D input)")
     dims = (0,) + tuple(range(2, x.ndim))
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != x.shape[1]:  # (PyTorch's check, before any work)
+            raise RuntimeError(f"{name} should contain {x.shape[1]} elements not {t.numel()}")
     count = x.numel() // x.shape[1]
     if training and count <= 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "

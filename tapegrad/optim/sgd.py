@@ -14,7 +14,7 @@ class SGD(Optimizer):
         tensor([0.8000], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
         # PyTorch's SGD tests ``< 0.0`` (a NaN passes), not ``Optimizer._check_non_negative``

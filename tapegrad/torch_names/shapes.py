@@ -335,8 +335,14 @@ def index_copy(input, dim, index, source):
 
 # ---- grids and complex views ----------------------------------------------------------------------
 
-def meshgrid(*tensors, indexing="ij"):
+def meshgrid(*tensors, indexing=None):
     """Coordinate grids; ``indexing='ij'`` (matrix) by default, ``'xy'`` (Cartesian)."""
+    if indexing is None:
+        import warnings
+
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     for x in tensors:

@@ -19,7 +19,7 @@ from ...grad_mode import no_grad
 from ...tensor import Tensor, _make, bump_version
 from . import rnn  # noqa: F401 (tg.nn.utils.rnn)
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
+__all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
 
 
@@ -106,10 +106,21 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """Scale gradients in place so their total ``norm_type``-norm is at most ``max_norm``;
     returns the total norm before clipping (PyTorch's ``max_norm / (norm + 1e-6)``, capped at
     1)."""
-    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+    params = _params(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if grads:
+        clip_grads_with_norm_(params, max_norm, total)
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale the gradients of ``parameters`` in place by ``max_norm / (total_norm + 1e-6)``,
+    capped at 1 (the second half of ``clip_grad_norm_``, for a norm computed elsewhere)."""
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
     if not grads:
-        return total
+        return
+    total = total_norm if isinstance(total_norm, Tensor) else _make(np.asarray(total_norm))
     if total.is_cuda:  # the coefficient stays on the device: no synchronising read
         from ... import ops
 
@@ -117,17 +128,17 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             coef = ops.clamp(float(max_norm) / (total.to(np.float64) + 1e-6), max=1.0)
             for g in grads:
                 g.mul_(coef.to(g.device))
-        return total
-    coef = min(float(max_norm) / (float(total._data) + 1e-6), 1.0)
-    for g in grads:
-        if g.is_cuda:
-            with no_grad():
-                g.mul_(coef)
-            continue
-        arr = g._arr()
-        arr *= coef
-        bump_version(g)
-    return total
+        return
+    with np.errstate(invalid="ignore"):  # (a non-finite norm scales by NaN, silently)
+        coef = min(float(max_norm) / (float(total._data) + 1e-6), 1.0)
+        for g in grads:
+            if g.is_cuda:
+                with no_grad():
+                    g.mul_(coef)
+                continue
+            arr = g._arr()
+            arr *= coef
+            bump_version(g)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
