@@ -9,7 +9,9 @@ The file is a zip archive (stored, not compressed) with two kinds of entries:
   ``allow_pickle=False``.
 
 Loading parses JSON and ``.npy`` files only (``np.load(allow_pickle=False)``), so a file can
-never run code: it is safe by default, as ``torch.load(weights_only=True)``. Objects of any
+never run code: it is safe by default, as ``torch.load(weights_only=True)``. ``tg.load`` also
+reads files ``torch.save`` wrote (state dicts, tensors, optimizer states), through an unpickler
+that knows only tensors, parameters and containers and refuses anything else. Objects of any
 other type are refused when saving. Not kept: storage shared between tensors (each tensor is
 written on its own), ``.grad``, the autograd history (a loaded tensor is a leaf).
 """
@@ -209,6 +211,9 @@ def load(f, map_location=None, weights_only=True, **kwargs):
                    "read)") from None
     with z:
         if _STRUCT not in z.namelist():
+            pkl = [n for n in z.namelist() if n.endswith("data.pkl")]
+            if pkl:  # a file torch.save wrote
+                return _load_torch(z, pkl[0][:-len("data.pkl")])
             raise _bad(f"no {_STRUCT}")
         try:
             tree = json.loads(z.read(_STRUCT).decode("utf-8"))
@@ -219,6 +224,78 @@ def load(f, map_location=None, weights_only=True, **kwargs):
         if tree.get("version") != _VERSION:
             raise _bad(f"unsupported version {tree.get('version')!r}")
         return _Reader(z).node(tree.get("root"))
+
+
+# ---- files written by torch.save (its zip format), read without torch and without running code
+
+_TORCH_STORAGES = {  # torch's storage classes -> NumPy dtypes
+    "DoubleStorage": np.float64, "FloatStorage": np.float32, "HalfStorage": np.float16,
+    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
+    "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+    "ComplexDoubleStorage": np.complex128, "ComplexFloatStorage": np.complex64,
+}
+
+
+class _TorchStorage:
+    def __init__(self, dtype, data):
+        self.dtype, self.data = dtype, data
+
+
+def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None,
+                    metadata=None):
+    from .creation import from_numpy
+
+    item = storage.data.itemsize
+    arr = np.lib.stride_tricks.as_strided(storage.data[offset:] if storage.data.size else
+                                          storage.data, tuple(size),
+                                          tuple(s * item for s in stride))
+    x = from_numpy(np.array(arr, copy=True))  # (its own C-contiguous copy)
+    return x.requires_grad_(True) if requires_grad else x
+
+
+def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
+    from .nn.parameter import Parameter
+
+    return Parameter(data, requires_grad=requires_grad)
+
+
+def _load_torch(z, prefix):
+    """What ``torch.save`` wrote, through an unpickler that knows only containers, tensors and
+    parameters (as ``torch.load(weights_only=True)``): anything else is refused, so an untrusted
+    file cannot run code."""
+    import pickle
+
+    byteorder = z.read(prefix + "byteorder").decode() if prefix + "byteorder" in \
+        z.namelist() else "little"
+    storages = {}
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) == ("collections", "OrderedDict"):
+                return OrderedDict
+            if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+                return _rebuild_tensor
+            if (module, name) in (("torch._utils", "_rebuild_parameter"),
+                                  ("torch._utils", "_rebuild_parameter_with_state")):
+                return _rebuild_parameter
+            if module == "torch" and name in _TORCH_STORAGES:
+                return _TORCH_STORAGES[name]
+            raise pickle.UnpicklingError(f"tg.load: a file written by torch.save that holds "
+                                         f"{module}.{name}, which is not read (only tensors, "
+                                         "parameters and containers of them are)")
+
+        def persistent_load(self, pid):
+            if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
+                raise pickle.UnpicklingError("tg.load: unknown persistent id in a torch file")
+            dtype, key = np.dtype(pid[1]), str(pid[2])
+            if key not in storages:
+                raw = z.read(f"{prefix}data/{key}")
+                a = np.frombuffer(raw, dtype.newbyteorder("<" if byteorder == "little"
+                                                          else ">"))
+                storages[key] = _TorchStorage(dtype, a.astype(dtype, copy=False))
+            return storages[key]
+
+    return Unpickler(io.BytesIO(z.read(prefix + "data.pkl"))).load()
 
 
 __all__ = ["load", "save"]

@@ -431,3 +431,41 @@ def test_optimizer_defaults_meshgrid_warning_and_batch_norm_sizes():
         tg.nn.BatchNorm1d(3)(tg.randn(4, 4))
     with pytest.raises(RuntimeError, match="weight should contain 4 elements not 3"):
         tg.nn.functional.batch_norm(tg.randn(4, 4), None, None, tg.ones(3), training=True)
+
+
+def test_load_reads_torch_save_files_and_refuses_code(tmp_path):
+    import io
+    import pickle
+    import zipfile
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("this must not run",))
+
+    path = tmp_path / "evil.pt"
+    with zipfile.ZipFile(path, "w") as z:  # the layout torch.save writes
+        z.writestr("archive/data.pkl", pickle.dumps({"x": Evil()}, protocol=2))
+        z.writestr("archive/byteorder", "little")
+    with pytest.raises(pickle.UnpicklingError, match="builtin.*print, which is not read"):
+        tg.load(path)
+    torch = pytest.importorskip("torch")
+    m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    opt = torch.optim.Adam(m.parameters())
+    m(torch.randn(4, 2)).sum().backward()
+    opt.step()
+    buf = io.BytesIO()
+    torch.save({"model": m.state_dict(), "opt": opt.state_dict(), "epoch": 3,
+                "view": torch.arange(6.0, dtype=torch.float64).view(2, 3).t()[1:],
+                "mask": torch.tensor([True, False]), "z": torch.tensor([1 + 2j])}, buf)
+    buf.seek(0)
+    ck = tg.load(buf)
+    assert ck["epoch"] == 3 and ck["view"].tolist() == [[1.0, 4.0], [2.0, 5.0]]
+    assert ck["mask"].tolist() == [True, False] and ck["z"].dtype == np.complex64
+    tm = tg.nn.Sequential(tg.nn.Linear(2, 3, dtype=tg.float32),
+                          tg.nn.BatchNorm1d(3, dtype=tg.float32))
+    tm.load_state_dict(ck["model"])
+    np.testing.assert_array_equal(tm[0].weight.detach().numpy(), m[0].weight.detach().numpy())
+    o = tg.optim.Adam(tm.parameters())
+    o.load_state_dict(ck["opt"])
+    np.testing.assert_array_equal(o.state[tm[0].weight]["exp_avg"].numpy(),
+                                  opt.state[m[0].weight]["exp_avg"].numpy())

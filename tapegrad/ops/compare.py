@@ -104,3 +104,26 @@ def invert(x):
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
                         "tensors")
     return _make(_wrap(np.asarray(np.invert(v))))
+
+
+def clamp_by_tensors(x, min, max):
+    """``clamp`` with a tensor bound (ops of the comparisons, so every order and vmap follow)."""
+    from . import record as R
+    from .elementwise import where
+
+    # where, not maximum/minimum: x keeps the whole gradient at a bound (PyTorch), no 0.5
+    # (a NaN bound gives NaN, as PyTorch's and NumPy's clamp)
+    if min is None or max is None:
+        out = x if min is None else where(lt(x, min) | ne(min, min), min, x)
+        return out if max is None else where(gt(out, max) | ne(max, max), max, out)
+    # both bounds: PyTorch's rule, min's gradient where x < min < max, max's where
+    # x > max or max < min, x's where min <= x <= max; none where x < min == max (the
+    # value, min, is then a constant)
+    x_, lo, hi = (R.as_tensor(t).detach() for t in (x, min, max))
+    value = where(gt(where(lt(x_, lo), lo, x_), hi), hi, where(lt(x_, lo), lo, x_))
+    out = where(ge(x, min) & le(x, max), x, value)
+    out = where(lt(x, min) & lt(min, max), min, out)
+    out = where(gt(x, max) | lt(max, min), max, out)
+    # NaN wherever an operand is NaN (a constant term: the gradients stay where they are)
+    nan = ne(x_, x_) | ne(lo, lo) | ne(hi, hi)
+    return out + where(nan, np.nan, 0.0) if nan.any() else out

@@ -257,26 +257,9 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        # where, not maximum/minimum: x keeps the whole gradient at a bound (PyTorch), no 0.5
-        from .compare import gt, lt, ne
+        from .compare import clamp_by_tensors
 
-        # (a NaN bound gives NaN, as PyTorch's and NumPy's clamp)
-        if min is None or max is None:
-            out = x if min is None else where(lt(x, min) | ne(min, min), min, x)
-            return out if max is None else where(gt(out, max) | ne(max, max), max, out)
-        from .compare import ge, le
-
-        # both bounds: PyTorch's rule, min's gradient where x < min < max, max's where
-        # x > max or max < min, x's where min <= x <= max; none where x < min == max (the
-        # value, min, is then a constant)
-        x_, lo, hi = (R.as_tensor(t).detach() for t in (x, min, max))
-        value = where(gt(where(lt(x_, lo), lo, x_), hi), hi, where(lt(x_, lo), lo, x_))
-        out = where(ge(x, min) & le(x, max), x, value)
-        out = where(lt(x, min) & lt(min, max), min, out)
-        out = where(gt(x, max) | lt(max, min), max, out)
-        # NaN wherever an operand is NaN (a constant term: the gradients stay where they are)
-        nan = ne(x_, x_) | ne(lo, lo) | ne(hi, hi)
-        return out + where(nan, math.nan, 0.0) if nan.any() else out
+        return clamp_by_tensors(x, min, max)
     x = R.as_tensor(x)
     if x.dtype.kind in "iub":  # a float bound makes the result floating (type promotion)
         dtype = np.result_type(x.dtype, *(b for b in (min, max) if b is not None))
