@@ -469,3 +469,21 @@ def test_load_reads_torch_save_files_and_refuses_code(tmp_path):
     o.load_state_dict(ck["opt"])
     np.testing.assert_array_equal(o.state[tm[0].weight]["exp_avg"].numpy(),
                                   opt.state[m[0].weight]["exp_avg"].numpy())
+
+
+def test_mark_non_differentiable_on_an_input_returned_as_it_is():
+    class Split(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_non_differentiable(x)
+            return x, x * 1
+
+        @staticmethod
+        def backward(ctx, g, g2):
+            return g2 * 3
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w, y = Split.apply(x)
+    assert not w.requires_grad and w.grad_fn is None and y.requires_grad
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]

@@ -318,10 +318,11 @@ def _record(cls, ctx, args, outs):
             result.append(o)
             continue
         aliased = id(o) in in_ids and id(o) not in dirty
+        marked = id(o) in non_diff  # (read before an input returned as it is is aliased)
         if aliased:
             o = _alias_output(o)  # an input returned unchanged is a new tensor (as in PyTorch)
         node.out_meta.append((o.shape, o.dtype))
-        if id(o) in non_diff or o.dtype.kind not in "fc":
+        if marked or o.dtype.kind not in "fc":
             node.out_recs.append(-1)
             result.append(o)
             continue
