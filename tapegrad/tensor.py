@@ -20,6 +20,8 @@ import sys
 
 import numpy as np
 
+from . import _tensor_str
+
 from . import grad_mode as _gm
 from .device import CPU as _CPU
 from .device import DeviceArray
@@ -335,38 +337,28 @@ class Tensor:
 
     # ---- printing ----
     def __repr__(self):
+        """PyTorch's layout of the values (``_tensor_str``), then the suffixes: the size of an
+        empty tensor, the device, a dtype other than the defaults (NumPy's name), the node."""
         d = self._data
         dev = type(d) is DeviceArray
         arr = d.host() if dev else np.asarray(d)  # a cuda tensor prints a host copy
         po = PRINT_OPTIONS
-        layout = dict(threshold=po["threshold"], edgeitems=po["edgeitems"],
-                      max_line_width=po["linewidth"])
-        if arr.dtype.kind == "f":
-            finite = arr[np.isfinite(arr)].astype(np.float64)  # float16: no overflow below
-            integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-            big = finite.size and (np.abs(finite).max() >= 1e8 or
-                                   0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
-            if po["sci_mode"] is not None:
-                big = po["sci_mode"]
-            opts = dict(floatmode="unique" if integral and not big else "fixed",
-                        precision=po["precision"])
-            if big:
-                opts["suppress_small"] = False
-            body = np.array2string(arr, separator=", ", prefix="tensor(", **opts, **layout)
-        else:
-            body = np.array2string(arr, separator=", ", prefix="tensor(", **layout)
         extras = []
-        if arr.size == 0:
+        if arr.size == 0 and arr.ndim != 1:
             extras.append(f"size={arr.shape}")
         if dev:
             extras.append(f"device='{d.device}'")
-        if arr.dtype not in (DEFAULT_DTYPE[0], np.int64, np.bool_):
+        default = DEFAULT_DTYPE[0]
+        complex_default = np.dtype(np.complex128 if default == np.float64 else np.complex64)
+        if arr.size == 0 and arr.dtype != default or arr.size and arr.dtype not in (
+                default, complex_default, np.int64, np.bool_):
             extras.append(f"dtype={arr.dtype}")
         if self._seg is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._rg:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        body = "tensor(" + _tensor_str.values_str(arr, len("tensor("), po)
+        return _tensor_str.with_suffixes(body, extras, len("tensor("), po["linewidth"])
 
     __str__ = __repr__
 

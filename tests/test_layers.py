@@ -9,7 +9,8 @@ from pathlib import Path
 import tapegrad
 
 PKG = Path(tapegrad.__file__).parent
-BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "registry", "grad_mode", "tape",
+BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "_tensor_str", "registry",
+          "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
           "device"}
 # part -> the parts it may import (besides itself)
@@ -21,6 +22,7 @@ ALLOWED = {
     "_numba_cache": {"_numba_blas"},
     "vecmath": {"_numba_cache"},  # numbers only: NumPy, Numba
     "_pack": set(),  # lists of Python numbers into NumPy arrays (the tape's flush, the tables)
+    "_tensor_str": set(),  # a tensor's printed values, laid out as PyTorch's (NumPy arrays)
     "registry": {"vecmath"},
     "grad_mode": set(),
     # device objects and CUDA storage (numba.cuda imported lazily): tensors hold it, the tape
@@ -28,7 +30,7 @@ ALLOWED = {
     "device": set(),
     "tape": {"_config", "_pack", "registry", "device"},
     "tape_watch": {"tape"},  # import watches of activation checkpointing
-    "tensor": {"grad_mode", "tape", "device"},
+    "tensor": {"_tensor_str", "grad_mode", "tape", "device"},
     "engine": {"_config", "_numba_cache", "_pack", "registry", "tape", "device"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)

@@ -67,3 +67,42 @@ def test_default_dtype_float32(restore):
         assert torch.get_default_dtype() == torch.float32  # PyTorch's default, for reference
     tg.set_default_dtype(tg.float64)
     assert tg.tensor(1.0).dtype == np.float64 and tg.zeros(1).dtype == np.float64
+
+
+def test_values_are_laid_out_as_pytorch_lays_them_out():
+    """One width from the nonzero finite values, integers with a point, scientific notation
+    past a 1000x spread, summaries and line breaks at PyTorch's places."""
+    nan, inf = float("nan"), float("inf")
+    assert repr(tg.tensor([nan, 0.0])) == "tensor([nan, 0.])"
+    assert repr(tg.tensor([inf, 0.0, 1.0])) == "tensor([inf, 0., 1.])"
+    assert repr(tg.tensor([nan, 10.0, 1e5])) == "tensor([       nan, 1.0000e+01, 1.0000e+05])"
+    assert repr(tg.tensor([123456.0, 1.0])) == "tensor([1.2346e+05, 1.0000e+00])"
+    assert repr(tg.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(tg.zeros(0, 2)) == "tensor([], size=(0, 2))"
+    assert repr(tg.arange(2000.0)) == ("tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., "
+                                       "1.9970e+03, 1.9980e+03,\n        1.9990e+03])")
+
+
+def test_printing_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    import re
+
+    rng = np.random.default_rng(1)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        for dt in ("float32", "float64", "int64", "int32", "bool", "complex128", "complex64",
+                   "float16"):
+            for shape in [(), (3,), (2, 3), (0,), (0, 2), (3, 1, 2), (1500,), (40, 40),
+                          (5, 300)]:
+                a = rng.standard_normal(shape) * rng.choice([1, 100, 1e-5, 1e4])
+                if dt.startswith("complex"):
+                    a = a + 1j * rng.standard_normal(shape)
+                a = (np.round(a) if dt.startswith("int") else a > 0 if dt == "bool" else a)
+                a = a.astype(dt)
+                for rg in (False, True) if a.dtype.kind in "fc" else (False,):
+                    want = re.sub(r"dtype=torch\.", "dtype=", repr(torch.tensor(
+                        a, requires_grad=rg)))
+                    assert repr(tg.tensor(a, requires_grad=rg)) == want
+    finally:
+        torch.set_default_dtype(old)
