@@ -487,3 +487,15 @@ def test_mark_non_differentiable_on_an_input_returned_as_it_is():
     assert not w.requires_grad and w.grad_fn is None and y.requires_grad
     y.sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_plain_backward_adds_into_a_grad_made_under_create_graph_in_place():
+    import warnings
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the create_graph=True reference-cycle warning)
+        (x ** 2).sum().backward(create_graph=True)
+    g = x.grad
+    (x ** 3).sum().backward()
+    assert x.grad is g and g.tolist() == [5.0, 16.0]

@@ -495,8 +495,11 @@ def _accumulate(t, g, create_graph, owned=False):
             if not create_graph and not owned and type(g._data) is not float:
                 g = _make(np.array(g._data))  # a hook's or the arena's memory: take a copy
             t._grad = g
-        elif create_graph or g._rg or old._rg:
+        elif create_graph or g._rg:
             t._grad = old + g  # out of place: keeps the history (as PyTorch under create_graph)
+        elif old._rg:  # a .grad made under create_graph: added into in place, as PyTorch does
+            with _gm.no_grad():  # outside create_graph (a reference to it sees the total)
+                old.add_(g)
         elif type(old._data) is float:
             old._data = old._data + (g._data if type(g._data) is float else float(g._data))
         else:
