@@ -105,13 +105,16 @@ def test_accumulation_in_place_matches_torch_for_shapes_and_dtypes():
         np.testing.assert_allclose(g.numpy(), wt.grad.numpy(), rtol=1e-6)
 
 
-def test_accumulation_into_a_grad_that_requires_grad_is_out_of_place():
+def test_accumulation_into_a_grad_that_requires_grad():
+    """Without create_graph, in place (PyTorch's AccumulateGrad adds under no_grad); with it,
+    out of place, so the total keeps its history."""
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     w.grad = tg.tensor([1.0, 1.0], requires_grad=True)
     old = w.grad
     (w * 3).sum().backward()
-    assert w.grad is not old and w.grad.requires_grad and w.grad.tolist() == [4.0, 4.0]
-    assert old.tolist() == [1.0, 1.0]
+    assert w.grad is old and w.grad.requires_grad and w.grad.tolist() == [4.0, 4.0]
+    (w * 3).sum().backward(create_graph=True)
+    assert w.grad is not old and w.grad.tolist() == [7.0, 7.0] and old.tolist() == [4.0, 4.0]
 
 
 def test_implicit_seed_is_not_shared_with_a_leaf_grad():
