@@ -499,3 +499,22 @@ def test_plain_backward_adds_into_a_grad_made_under_create_graph_in_place():
     g = x.grad
     (x ** 3).sum().backward()
     assert x.grad is g and g.tolist() == [5.0, 16.0]
+
+
+def test_reverse_over_forward_through_unpack_dual():
+    """A primal that requires grad keeps its graph through make_dual/unpack_dual: the tangent
+    (J t) differentiates to the Hessian-vector product."""
+    fw = tg.autograd.forward_ad
+    xv, tv = np.array([0.3, -1.2]), np.array([1.0, 2.0])
+    x = tg.tensor(xv, requires_grad=True)
+    with fw.dual_level():
+        xd = fw.make_dual(x, tg.tensor(tv))
+        primal, tangent = fw.unpack_dual((xd.sin() * xd ** 3).sum())
+        assert primal.requires_grad and tangent.requires_grad
+        (hvp,) = tg.autograd.grad(tangent, x)
+    f2 = lambda v: (6 * v - v ** 3) * np.sin(v) + 6 * v ** 2 * np.cos(v)  # noqa: E731
+    np.testing.assert_allclose(hvp.numpy(), f2(xv) * tv, rtol=1e-12)
+    with fw.dual_level():  # a primal that does not require grad: both detached
+        xd = fw.make_dual(tg.tensor(xv), tg.tensor(tv))
+        primal, tangent = fw.unpack_dual((xd.sin() * xd).sum())
+        assert not primal.requires_grad and not tangent.requires_grad

@@ -88,7 +88,7 @@ def make_dual(tensor, tangent, *, level=None):
         else:
             dual = tensor.detach().requires_grad_()
     order = dual._seg.order if dual._seg is not None else tape.current().order
-    _levels.stack[-1].append((dual, tangent, order))
+    _levels.stack[-1].append((dual, tangent, order, tensor.requires_grad))
     return dual
 
 
@@ -105,9 +105,9 @@ def _pushed(tensor, duals):
     from . import forward_sweep
 
     sources = [(d, np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)))
-               for d, t, _ in duals]
+               for d, t, _, _ in duals]
     try:
-        blk, = forward_sweep.tangents([tensor], sources, min(o for _, _, o in duals), 1)
+        blk, = forward_sweep.tangents([tensor], sources, min(d[2] for d in duals), 1)
     except forward_sweep.Unsupported:
         return _UNSUPPORTED
     if blk is None:
@@ -125,10 +125,15 @@ def unpack_dual(tensor, *, level=None):
     duals = _levels.stack[-1]
     if not duals:
         return UnpackedDualTensor(tensor.detach(), None)
-    if not (_gm.is_grad_enabled() and any(t.requires_grad for _, t, _ in duals)):
+    # a primal that required grad before it was made dual: the primal and the tangent stay
+    # differentiable in it, as PyTorch's (reverse over forward)
+    attached = any(d[3] for d in duals) and _gm.is_grad_enabled()
+    primal = tensor if attached else tensor.detach()
+    if not (_gm.is_grad_enabled() and any(t.requires_grad for _, t, _, _ in duals)) and \
+            not attached:
         tan = _pushed(tensor, duals)
         if tan is not _UNSUPPORTED:
-            return UnpackedDualTensor(tensor.detach(), tan)
+            return UnpackedDualTensor(primal, tan)
     from . import grad
     from ..creation import zeros_like
     from .function import linearizing
@@ -136,15 +141,14 @@ def unpack_dual(tensor, *, level=None):
     with _gm.enable_grad():
         u = zeros_like(tensor).requires_grad_()
         with linearizing():
-            gs = grad(tensor, [d for d, _, _ in duals], u, create_graph=True,
+            gs = grad(tensor, [d[0] for d in duals], u, create_graph=True,
                       retain_graph=True, allow_unused=True)
-        pairs = [(g, t) for g, (_, t, _) in zip(gs, duals)
-                 if g is not None and g.requires_grad]
+        pairs = [(g, d[1]) for g, d in zip(gs, duals) if g is not None and g.requires_grad]
         if not pairs:
-            return UnpackedDualTensor(tensor.detach(), None)
-        keep = any(t.requires_grad for _, t in pairs) and _gm.is_grad_enabled()
+            return UnpackedDualTensor(primal, None)
+        keep = (attached or any(t.requires_grad for _, t in pairs)) and _gm.is_grad_enabled()
         tan, = grad([g for g, _ in pairs], [u], [t for _, t in pairs], create_graph=keep,
                     allow_unused=True)
     if tan is None:
-        return UnpackedDualTensor(tensor.detach(), None)
-    return UnpackedDualTensor(tensor.detach(), tan if keep else tan.detach())
+        return UnpackedDualTensor(primal, None)
+    return UnpackedDualTensor(primal, tan if keep else tan.detach())
