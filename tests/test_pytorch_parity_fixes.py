@@ -518,3 +518,26 @@ def test_reverse_over_forward_through_unpack_dual():
         xd = fw.make_dual(tg.tensor(xv), tg.tensor(tv))
         primal, tangent = fw.unpack_dual((xd.sin() * xd).sum())
         assert not primal.requires_grad and not tangent.requires_grad
+
+
+def test_optimizer_hooks():
+    p = tg.nn.Parameter(tg.ones(2))
+    opt = tg.optim.SGD([p], lr=0.1)
+    log = []
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", args[0] is o)))
+    opt.register_step_post_hook(lambda o, args, kwargs: log.append(("post",)))
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    opt.register_load_state_dict_pre_hook(lambda o, sd: {k: v for k, v in sd.items()
+                                                         if k != "extra"})
+    opt.register_load_state_dict_post_hook(lambda o: log.append(("loaded",)))
+    p.grad = tg.ones(2)
+    opt.step()
+    pre.remove()
+    opt.step()
+    sd = opt.state_dict()
+    opt.load_state_dict(sd)
+    assert log == [("pre", True), ("post",), ("post",), ("loaded",)]
+    assert sorted(sd) == ["extra", "param_groups", "state"] and p.tolist() == [0.8, 0.8]
+    with pytest.raises(RuntimeError, match="must return None or a tuple"):
+        opt.register_step_pre_hook(lambda o, a, k: 1)
+        opt.step()

@@ -6,7 +6,8 @@ as device tensor ops (``_device.DeviceValues``), its state on its device.
 """
 
 import copy
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 from itertools import chain
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from ..creation import tensor as _tensor
 from ..grad_mode import enable_grad
 from ..tensor import Tensor, _make, bump_version
+from ..utils.hooks import add_hook
 from . import _device
 
 _ndarray = np.ndarray
@@ -199,9 +201,78 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    # ---- hooks (PyTorch's: around each step, and around saving and loading the state) ----
+    def _hooks(self, name):
+        hooks = self.__dict__.get(name)
+        if hooks is None:
+            hooks = self.__dict__[name] = OrderedDict()
+        return hooks
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before each ``step``; it may return new
+        ``(args, kwargs)`` for the step."""
+        self._hook_steps()
+        return add_hook(self._hooks("_step_pre_hooks"), hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after each ``step``."""
+        self._hook_steps()
+        return add_hook(self._hooks("_step_post_hooks"), hook)
+
+    def _hook_steps(self):
+        """Route this optimizer's ``step`` through its hooks (from the first one registered:
+        an optimizer without hooks steps as before)."""
+        if "step" in self.__dict__:
+            return
+        step = type(self).step
+
+        @functools.wraps(step)
+        def hooked(*args, **kwargs):
+            args = (self,) + args  # (the hooks see the step's arguments with self first)
+            for hook in list(self._hooks("_step_pre_hooks").values()):
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError(f"{hook} must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {res}.")
+                    args, kwargs = res
+            out = step(*args, **kwargs)
+            for hook in list(self._hooks("_step_post_hooks").values()):
+                hook(self, args, kwargs)
+            return out
+
+        self.step = hooked
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` before ``state_dict`` builds the dict."""
+        return add_hook(self._hooks("_state_dict_pre_hooks"), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` after; a dict it returns replaces the result."""
+        return add_hook(self._hooks("_state_dict_post_hooks"), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` before ``load_state_dict``; a dict it returns is
+        loaded instead."""
+        return add_hook(self._hooks("_load_state_dict_pre_hooks"), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` after ``load_state_dict``."""
+        return add_hook(self._hooks("_load_state_dict_post_hooks"), hook, prepend)
+
     # ---- state ----
     def state_dict(self):
         """``{"state": {index: state}, "param_groups": [options with "params": indices]}``."""
+        for hook in list(self._hooks("_state_dict_pre_hooks").values()):
+            hook(self)
+        result = self._state_dict()
+        for hook in list(self._hooks("_state_dict_post_hooks").values()):
+            res = hook(self, result)
+            if res is not None:
+                result = res
+        return result
+
+    def _state_dict(self):
         mapping = {}
         index = 0
         groups = []
@@ -218,6 +289,15 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Restore state and options saved by ``state_dict`` (a deep copy is taken)."""
+        for hook in list(self._hooks("_load_state_dict_pre_hooks").values()):
+            res = hook(self, state_dict)
+            if res is not None:
+                state_dict = res
+        self._load_state_dict(state_dict)
+        for hook in list(self._hooks("_load_state_dict_post_hooks").values()):
+            hook(self)
+
+    def _load_state_dict(self, state_dict):
         state_dict = copy.deepcopy(state_dict)
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
