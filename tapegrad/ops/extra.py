@@ -19,8 +19,8 @@ from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
-from .elementwise import add, exp, log, mul, sqrt, where
-from .movement import broadcast_to, gather_index, reshape, scatter_index, unsqueeze
+from .elementwise import abs, add, exp, log, mul, sqrt, where
+from .movement import broadcast_to, gather_index, reshape, scatter_index
 from .reduce import _return_type
 from .shapes import broadcast_shapes as _broadcast2
 from .shapes import norm_dim
@@ -155,36 +155,39 @@ def atan2(input, other):
     return R.python_result(value, Op.ATAN2, (y, x), save_inputs=(0, 1))
 
 
-# ---- logcumsumexp (python op; the backward is stable: exp(x_i - out_j) <= 1 for j >= i) ---
+# ---- logcumsumexp (python op) -----------------------------------------------------------
+# The VJP is PyTorch's linear-time form: the positive and negative parts of g summed from the
+# end in log space, sum_{j >= i} g_j exp(x_i - out_j) = exp(x_i + rlcse(log g_j - out_j)), each
+# term at most g_j (no overflow); a zero g_j enters as the dtype's lowest value, not -inf.
 
 def _lcse_vjp_np(g, inputs, out, dim):
-    x = np.asarray(inputs[0], np.float64)
-    out = np.asarray(out, np.float64)
-    g = np.asarray(g, np.float64)
-    n = x.shape[dim]
-    upper = np.triu(np.ones((n, n), bool))
-    xi = np.expand_dims(np.moveaxis(x, dim, -1), -1)
-    oj = np.expand_dims(np.moveaxis(out, dim, -1), -2)
-    gj = np.expand_dims(np.moveaxis(g, dim, -1), -2)
+    x = np.asarray(inputs[0])
+    out, g = np.asarray(out), np.asarray(g, x.dtype)
+    low = np.finfo(x.dtype).min
+
+    def from_end(v):
+        return np.flip(np.logaddexp.accumulate(np.flip(v, dim), axis=dim), dim)
+
     with np.errstate(all="ignore"):
-        w = np.where(upper, np.exp(np.where(upper, xi - oj, 0.0)) * gj, 0.0)
-    return (np.moveaxis(w.sum(-1), -1, dim),)
+        log_abs = np.log(np.abs(g))
+        pos = np.exp(from_end(np.where(g > 0, log_abs, low) - out) + x)
+        neg = np.exp(from_end(np.where(g < 0, log_abs, low) - out) + x)
+    return (pos - neg,)
 
 
 def _lcse_vjp(g, inputs, out, dim):
-    from .movement import permute, sum as tsum
+    from .movement import flip
 
     x = inputs[0]
-    nd = x.ndim
-    perm = [d for d in range(nd) if d != dim] + [dim]
-    inv = list(np.argsort(perm))
-    n = x.shape[dim]
-    upper = _make(np.triu(np.ones((n, n), bool)))
-    xi = unsqueeze(permute(x, perm), -1)
-    oj = unsqueeze(permute(out, perm), -2)
-    gj = unsqueeze(permute(g, perm), -2)
-    w = where(upper, exp(where(upper, xi - oj, 0.0)) * gj, 0.0)
-    return (permute(tsum(w, -1), inv),)
+    low = float(np.finfo(x.dtype).min)
+
+    def from_end(v):
+        return flip(logcumsumexp(flip(v, (dim,)), dim), (dim,))
+
+    log_abs = log(abs(where(g != 0, g, 1.0)))  # (finite: no warning, no nan in its gradient)
+    pos = exp(from_end(where(g > 0, log_abs, low) - out) + x)
+    neg = exp(from_end(where(g < 0, log_abs, low) - out) + x)
+    return (pos - neg,)
 
 
 defop(Op.LOGCUMSUMEXP, "logcumsumexp", "python", "LogcumsumexpBackward0", vjp=_lcse_vjp,
