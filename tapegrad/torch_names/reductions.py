@@ -108,22 +108,24 @@ def cumprod(input, dim, *, dtype=None):
     return _C.cumprod(x, axis=d, dtype=dtype)
 
 
-def _cum_extreme(better, name):
+def _cum_extreme(better, running, name):
     def fn(input, dim):
         x = _t(input)
         if x.ndim == 0:
             return ValuesIndices(x.clone(), const(0, np.int64))
         d = norm_dim(dim, x.ndim)
         v = np.moveaxis(vals(x), d, -1)
-        idx = np.zeros(v.shape, np.int64)
-        best = v[..., :1].copy() if v.shape[-1] else v[..., :0]
-        for i in range(1, v.shape[-1]):  # the last index wins ties (and NaNs), as PyTorch's
-            cur = v[..., i:i + 1]
-            with np.errstate(invalid="ignore"):
-                take = better(cur, best) | np.isnan(cur)
-            best = np.where(take, cur, best)
-            idx[..., i:i + 1] = np.where(take, i, idx[..., i - 1:i])
-        idx = np.ascontiguousarray(np.moveaxis(idx, -1, d))
+        n = v.shape[-1]
+        # an element takes over where it beats or ties the extreme so far, or is NaN (the
+        # last index wins ties and NaNs, as PyTorch's; a NaN extreme is beaten by no number);
+        # its index then runs on: a running maximum of the indices taken (vectorised, O(n))
+        best = running.accumulate(v, axis=-1) if n else v
+        with np.errstate(invalid="ignore"):
+            take = np.ones(v.shape, bool)
+            take[..., 1:] = better(v[..., 1:], best[..., :-1]) | np.isnan(v[..., 1:])
+        idx = np.maximum.accumulate(np.where(take, np.arange(n), 0), axis=-1) if n else \
+            np.zeros(v.shape, np.int64)
+        idx = np.ascontiguousarray(np.moveaxis(idx.astype(np.int64), -1, d))
         return ValuesIndices(_ops.gather(x, d, const(idx)), const(idx))
 
     fn.__name__ = fn.__qualname__ = name
@@ -132,8 +134,8 @@ def _cum_extreme(better, name):
     return fn
 
 
-cummax = _cum_extreme(np.greater_equal, "cummax")
-cummin = _cum_extreme(np.less_equal, "cummin")
+cummax = _cum_extreme(np.greater_equal, np.maximum, "cummax")
+cummin = _cum_extreme(np.less_equal, np.minimum, "cummin")
 
 
 def mode(input, dim=-1, keepdim=False):
