@@ -142,6 +142,7 @@ class Op(IntEnum):
     DEPENDS = 1049  # ops/backward_ops.py: a derivative depending on saved values, zero slope
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
+    CONV_TRANSPOSE = 1051  # ops/conv_transpose.py: the convolution's input gradient as an op
 
 
 PYTHON_BASE = 1000

@@ -372,6 +372,8 @@ OP_TABLE = [
     ("einsum", lambda a, b: tg.einsum("ij,kj->ik", a, b) ** 2, [_X, _Y]),
     ("convolution", lambda a, b: tg.nn.functional.conv1d(a.reshape(1, 2, 3), b.reshape(3, 2, 1),
                                                          padding=1) ** 2, [_X, _Y]),
+    ("conv_transpose", lambda a, b: tg.nn.functional.conv_transpose1d(
+        a.reshape(1, 2, 3), b.reshape(2, 3, 1), stride=2, output_padding=1) ** 2, [_X, _Y]),
     ("cumsum", lambda a: tg.cumsum(a * a, 1), [_X]),
     ("var", lambda a: tg.var(a * a, 1), [_X]),
     ("std", lambda a: tg.std(a * a, 0, keepdim=True, correction=0), [_X]),

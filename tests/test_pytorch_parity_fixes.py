@@ -541,3 +541,26 @@ def test_optimizer_hooks():
     with pytest.raises(RuntimeError, match="must return None or a tuple"):
         opt.register_step_pre_hook(lambda o, a, k: 1)
         opt.step()
+
+
+@pytest.mark.parametrize("nd,stride,padding,output_padding,dilation,groups", [
+    (1, 2, 1, 1, 1, 1), (2, 2, 0, 0, 1, 2), (2, 3, 1, 2, 1, 1), (2, 1, 1, 0, 2, 1),
+    (3, 2, 2, 1, 2, 2)])
+def test_conv_transpose_op_matches_pytorch_to_second_order(nd, stride, padding,
+                                                            output_padding, dilation, groups):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(nd + stride)
+    x = rng.standard_normal((2, 4) + (4,) * nd if nd < 3 else (1, 4) + (3,) * nd)
+    w, b = rng.standard_normal((4, 6 // groups) + (3,) * nd), rng.standard_normal(6)
+    res = []
+    for T in (torch, tg):
+        X, W, B = (T.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = getattr(T.nn.functional, f"conv_transpose{nd}d")(
+            X, W, B, stride=stride, padding=padding, output_padding=output_padding,
+            dilation=dilation, groups=groups)
+        weights = T.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)))
+        grads = T.autograd.grad((y * weights).sum(), [X, W, B], create_graph=True)
+        second = T.autograd.grad(sum((g ** 2).sum() for g in grads), [X, W])
+        res.append([np.asarray(t.detach()) for t in (y, *grads, *second)])
+    for a, b_ in zip(*res):
+        np.testing.assert_allclose(b_, a, rtol=1e-10, atol=1e-10)

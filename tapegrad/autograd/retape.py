@@ -172,7 +172,8 @@ _OWN_DERIVATIVE_OP = frozenset(int(o) for o in (Op.RELU, Op.LEAKY_RELU, Op.HARDT
 # Python ops that are one node in PyTorch (its backward is one op of all the node's inputs):
 # every gradient they give requires grad when an input does, also one that does not depend on
 # them (a bias's gradient is the sum of the output's)
-_ONE_NODE = frozenset(int(o) for o in (Op.CONVOLUTION, Op.LAYER_NORM, Op.BATCH_NORM))
+_ONE_NODE = frozenset(int(o) for o in (Op.CONVOLUTION, Op.CONV_TRANSPOSE, Op.LAYER_NORM,
+                                        Op.BATCH_NORM))
 
 
 def _linked(grads, saved):

@@ -19,7 +19,9 @@ from .. import creation
 from .. import ops as O
 from ..ops import avg_pool as _avg_pool_op
 from ..ops.activations import fusable
+from ..ops.conv_transpose import conv_transpose as _conv_transpose_op
 from ..ops.convolution import convolution as _convolution, max_positions
+from ..ops.convolution import out_sizes as _out_sizes
 from ..ops.movement import gather_index
 from ..ops.record import as_tensor
 from ..tensor import Tensor, _make
@@ -225,6 +227,13 @@ def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, gr
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, spatial))}). "
                            f"Calculated output size per channel: ({' x '.join(map(str, size))})."
                            " Output size is too small")
+    pads = [(p, p) for p in padding]
+    if _one_op(x, w, bias) and w.dtype == x.dtype and tuple(spatial) == _out_sizes(
+            size, w.shape[2:], stride, pads, dilation):  # CPU float arrays: one op, no zeros
+        # (an output_padding at least the stride, which a dilation allows, leaves the
+        # convolution this transposes ambiguous: the composition below handles it)
+        y = _conv_transpose_op(x, w, bias, stride, pads, dilation, groups, size)
+        return y if batched else O.squeeze(y, 0)
     for i, s in enumerate(stride):
         if s > 1:  # zeros between the elements along spatial dim i
             d = 2 + i

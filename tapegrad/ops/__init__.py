@@ -5,9 +5,9 @@ import builtins
 import numpy as np
 
 from ..tensor import Tensor, _make
-from . import (activations, backward_ops, bce, compare, complex, convolution, elementwise, extra,
-               fft, inplace, join, layout, linalg, linalg_decomp, linalg_spectral, movement,
-               pointwise_losses, reduce)
+from . import (activations, backward_ops, bce, compare, complex, conv_transpose, convolution,
+               elementwise, extra, fft, inplace, join, layout, linalg, linalg_decomp,
+               linalg_spectral, movement, pointwise_losses, reduce)
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)

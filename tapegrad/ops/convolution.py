@@ -152,37 +152,47 @@ def _conv_vjp_np(g, inputs, out_value, stride, pads, dilation, groups, needs=(Tr
     G, og = groups, n_out // groups
     dtype = np.result_type(g, x, w)
     g4 = np.asarray(g, dtype).reshape(N, G, og, L)
-    wm = w.astype(dtype, copy=False).reshape(G, og, ck)
-    xp = _padded(x.astype(dtype, copy=False), pads)
-    dw = np.zeros((G, og, ck), dtype) if needs[1] else None
-    dxp = np.zeros(xp.shape, dtype) if needs[0] else None
-    per_sample = og * ck <= _PER_SAMPLE_DW  # (see below)
-    for b in _chunks(N, C * math.prod(kernel) * L):
-        nb = b.stop - b.start
-        gt = None
-        if needs[1]:
+    dw = None
+    if needs[1]:
+        xp = _padded(x.astype(dtype, copy=False), pads)
+        dw = np.zeros((G, og, ck), dtype)
+        per_sample = og * ck <= _PER_SAMPLE_DW  # (see below)
+        for b in _chunks(N, C * math.prod(kernel) * L):
+            nb = b.stop - b.start
             cols = _cols(xp[b], kernel, out, stride, dilation).reshape(G, ck, nb, L)
             if per_sample:  # one small product per (sample, group), then their sum: BLAS's
                 # one product over all positions (a long inner dimension for a small weight)
                 # took 2.5-3x as long for MNIST's first layers (16 3x3 or 8 5x5 filters)
                 dw += np.matmul(g4[b], cols.transpose(2, 0, 3, 1)).sum(0)
             else:
-                gt = _grouped(g4, b)
-                dw += np.matmul(gt, np.swapaxes(cols.reshape(G, ck, nb * L), 1, 2))
-        if needs[0]:
-            if gt is None:
-                gt = _grouped(g4, b)
-            dcols = np.matmul(np.swapaxes(wm, 1, 2), gt)  # (G, ck, nb L) = (C, *kernel, ...)
-            _col2im(dcols, dxp[b], kernel, out, stride, dilation)
-    dx = None
-    if needs[0]:
-        crop = (slice(None), slice(None)) + tuple(slice(a, a + n) for (a, _), n in
-                                                  zip(pads, x.shape[2:]))
-        dx = dxp[crop] if dxp.shape != x.shape else dxp
-    dw = dw.reshape(w.shape) if needs[1] else None
+                dw += np.matmul(_grouped(g4, b), np.swapaxes(cols.reshape(G, ck, nb * L), 1, 2))
+        dw = dw.reshape(w.shape)
+    dx = input_grad_np(g4, w.astype(dtype, copy=False), x.shape, stride, pads, dilation,
+                       groups) if needs[0] else None
     if len(inputs) == 2:
         return dx, dw
     return dx, dw, (g4.sum((0, 3)).reshape(n_out) if needs[2] else None)
+
+
+def input_grad_np(g, w, in_shape, stride, pads, dilation, groups):
+    """The gradient of a convolution's input of shape ``in_shape`` from the gradient ``g`` of
+    its output: ``col2im(W^T @ g)`` a batch chunk at a time (also the transposed convolution
+    of ``g``)."""
+    N, C, n_out = in_shape[0], in_shape[1], w.shape[0]
+    kernel = tuple(w.shape[2:])
+    out = out_sizes(in_shape[2:], kernel, stride, pads, dilation)
+    ck, L = w.shape[1] * math.prod(kernel), math.prod(out)
+    G, og = groups, n_out // groups
+    g4 = np.asarray(g).reshape(N, G, og, L)
+    wm = w.reshape(G, og, ck)
+    dxp = np.zeros((N, C) + tuple(n + a + b for n, (a, b) in zip(in_shape[2:], pads)),
+                   g4.dtype)
+    for b in _chunks(N, C * math.prod(kernel) * L):
+        dcols = np.matmul(np.swapaxes(wm, 1, 2), _grouped(g4, b))  # (G, ck, nb L)
+        _col2im(dcols, dxp[b], kernel, out, stride, dilation)
+    crop = (slice(None), slice(None)) + tuple(slice(a, a + n) for (a, _), n in
+                                              zip(pads, in_shape[2:]))
+    return dxp[crop] if dxp.shape != tuple(in_shape) else dxp
 
 
 _PER_SAMPLE_DW = 2048  # weight elements per group (filters x column height) up to which dW

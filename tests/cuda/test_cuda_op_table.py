@@ -52,6 +52,8 @@ CASES = {
     "index_add": (_index_add, A, P), "matmul": (lambda x, y: x @ y, A, P),
     "convolution": (lambda x, w: tg.nn.functional.conv1d(x.reshape(1, 3, 3), w.reshape(3, 3, 1),
                                                          padding=1), A, P),
+    "conv_transpose": (lambda x, w: tg.nn.functional.conv_transpose1d(
+        x.reshape(1, 3, 3), w.reshape(3, 1, 3), stride=2), A, P),
     "cat": (lambda x, y: tg.cat([x, y]), A, P), "amax": (lambda x: x.amax(0), A),
     "prod": (lambda x: x.prod(1), A), "copy_slices": (_copy_slices, A, P),
     "einsum": (lambda x, y: tg.einsum("ij,jk->ik", x, y), A, P),
