@@ -26,7 +26,7 @@ from .. import grad_mode as _gm
 from .. import ops as _ops
 from ..ops import join as _J
 from ..ops import movement as _M
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "BatchedTensor", "dispatch"]
@@ -490,10 +490,15 @@ def batched_grad(grad, outputs, inputs, grad_outputs, **kw):
                 continue
             out.append(BatchedTensor(r, level) if b else r)
         return tuple(out)
-    # some input is shared by the examples: one backward per example
+    # some input is shared by the examples: every example's gradient of it, as the rows of a
+    # Jacobian (one sweep carrying a seed per example), else one backward per example
     leaves = outs + gos
     n = _bsize(level, [t for t in leaves + ins if t is not None])
     new_i = [_unwrap(level, t)[0] for t in ins]
+    if not kw.get("create_graph"):
+        got = _per_example_rows(grad, outs, gos, ob, gb, ins, ib, new_i, n, level, kw)
+        if got is not None:
+            return got
     rows = []
     kw2 = dict(kw, retain_graph=True)
     for b in range(n):
@@ -512,6 +517,56 @@ def batched_grad(grad, outputs, inputs, grad_outputs, **kw):
 
         col = [zeros_like(ins[j]) if c is None else c for c in col]
         out.append(BatchedTensor(_call("stack", _J.stack, col, 0), level))
+    return tuple(out)
+
+
+_SEED_BUDGET = 1 << 22  # seed elements (n * n * output size) up to which examples share a sweep
+
+
+def _per_example_rows(grad, outs, gos, ob, gb, ins, ib, new_i, n, level, kw):
+    """``batched_grad`` for inputs some examples share, by one ``is_grads_batched`` sweep:
+    example b's seed is its grad_output on its own row of the physical outputs and zero on
+    the others; a batched input keeps row b of example b's gradient. None (the per-example
+    loop then) where the seeds would be large or an output is not a CPU array."""
+    phys, seeds = [], []
+    for o, g, b, bg in zip(outs, gos, ob, gb):
+        p = o._phys if b else o
+        if type(p._data) is not np.ndarray or n * n * p.numel() > _SEED_BUDGET:
+            return None
+        if not p.requires_grad:
+            continue
+        # every example's grad_output, (n,) + the example's output shape
+        each = (n,) + tuple(p.shape[1:] if b else p.shape)
+        gp = np.ones(each, p.dtype) if g is None else \
+            np.broadcast_to(np.asarray((g._phys if bg else g)._data, p.dtype), each)
+        if b:  # example b seeds its own row of the physical output (zeros elsewhere)
+            seed = np.zeros((n,) + tuple(p.shape), p.dtype)
+            seed[np.arange(n), np.arange(n)] = gp
+        else:  # an output the examples share: example b seeds all of it with its own
+            seed = gp
+        phys.append(p)
+        seeds.append(_make(np.ascontiguousarray(seed)))
+    if not phys:
+        return None
+    res = grad(phys, new_i, seeds, retain_graph=kw.get("retain_graph"), allow_unused=True,
+               is_grads_batched=True)
+    out = []
+    for r, bi, t in zip(res, ib, ins):
+        if r is None:
+            if not kw.get("allow_unused") and not kw.get("materialize_grads"):
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            if kw.get("materialize_grads"):
+                from ..creation import zeros_like
+
+                out.append(zeros_like(t))
+            else:
+                out.append(None)
+            continue
+        if bi:  # (n examples, n rows of the physical input): example b's own row
+            r = _make(np.ascontiguousarray(np.asarray(r._data)[np.arange(n), np.arange(n)]))
+        out.append(BatchedTensor(r, level))
     return tuple(out)
 
 
