@@ -585,3 +585,20 @@ def test_per_example_gradients_of_shared_parameters_in_one_sweep():
     (batched,) = tg.func.vmap(vjp_fn)(tg.eye(3))  # a shared output seeded per example
     for i in range(3):
         np.testing.assert_allclose(batched[i].numpy(), vjp_fn(tg.eye(3)[i])[0].numpy())
+
+
+def test_cdist_uses_the_matrix_product_form_past_25_rows():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((40, 5)), rng.standard_normal((30, 5))
+    b[0] = a[0]  # a zero distance: gradient 0 there, as PyTorch's
+    A, B = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
+    d = tg.cdist(A, B)
+    exact = np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(d.detach().numpy(), exact, atol=1e-12)
+    check_op(lambda u, v: tg.cdist(u, v) * tg.cdist(u, v, compute_mode=
+                                                    "donot_use_mm_for_euclid_dist"),
+             [a[:30] + 3, b[1:] - 3])
+    ga, _ = tg.autograd.grad(d[0, 0], [A, B])
+    assert ga.abs().sum().item() == 0.0
+    with pytest.raises(ValueError, match="is not a valid value for compute_mode"):
+        tg.cdist(A, B, compute_mode="fast")

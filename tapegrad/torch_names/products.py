@@ -139,8 +139,29 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{a.shape[-1]} X2: {b.shape[-1]}")
+    mode = compute_mode or "use_mm_for_euclid_dist_if_necessary"
+    if mode not in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                    "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if p == 2 and (mode == "use_mm_for_euclid_dist" or mode.endswith("if_necessary") and (
+            a.shape[-2] > 25 or b.shape[-2] > 25)):
+        return _euclidean_dist(a, b)
     diff = _ops.unsqueeze(a, -2) - _ops.unsqueeze(b, -3)
     return _LA.vector_norm(diff, p, dim=-1)
+
+
+def _euclidean_dist(a, b):
+    """PyTorch's matrix-product form of the 2-norm distances (what it uses past 25 rows):
+    ``|a|^2 + |b|^2 - 2 a.b`` in one product of padded rows, clamped at 0; the gradient is 0
+    where a distance is 0, as PyTorch's."""
+    na = _ops.sum(a * a, -1, keepdim=True)
+    nb = _ops.sum(b * b, -1, keepdim=True)
+    one_a, one_b = const(np.ones(na.shape, na.dtype)), const(np.ones(nb.shape, nb.dtype))
+    left = _ops.cat([a * -2.0, na, one_a], -1)
+    right = _ops.cat([b, one_b, nb], -1)
+    sq = _ops.matmul(left, _ops.transpose(right, -1, -2))
+    pos = sq > 0
+    return _ops.where(pos, _ops.sqrt(_ops.where(pos, sq, 1.0)), 0.0)
 
 
 # ---- triangles and diagonals ----------------------------------------------------------------
