@@ -144,11 +144,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "
                            f"num_groups={num_groups}")
-    g = O.reshape(x, (N, num_groups, -1))
-    mean = O.mean(g, 2, keepdim=True)
-    d = g - mean
-    var = O.mean(d * d, 2, keepdim=True)
-    y = O.reshape(d * (var + eps) ** -0.5, tuple(x.shape))
+    if x.numel() // max(N * num_groups, 1) > 1:
+        # PyTorch's reading: a batch norm of one sample with N * groups channels (its one op)
+        y = batch_norm(O.reshape(x, (1, N * num_groups, -1)), None, None, None, None, True,
+                       0.0, eps)
+        y = O.reshape(y, tuple(x.shape))
+    else:  # (one value a group: no batch statistics to take; the value is 0)
+        g = O.reshape(x, (N, num_groups, -1))
+        d = g - O.mean(g, 2, keepdim=True)
+        var = O.mean(d * d, 2, keepdim=True)
+        y = O.reshape(d * (var + eps) ** -0.5, tuple(x.shape))
     if weight is not None:
         y = y * _channel_view(weight, x.ndim)
     if bias is not None:
