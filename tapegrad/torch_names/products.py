@@ -198,16 +198,19 @@ def diagflat(input, offset=0):
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """The last dim as the ``offset``-th diagonal of new dims ``dim1``, ``dim2``."""
+    from ..ops.movement import scatter_index
+
     x = _t(input)
     n = x.shape[-1] if x.ndim else 1
     m = n + abs(int(offset))
-    place = np.zeros((n, m, m), x.dtype if x.dtype.kind in "fc" else np.float64)
+    lead = tuple(x.shape[:-1])
+    rows = int(np.prod(lead))
     i = np.arange(n)
-    place[i, i + max(-offset, 0), i + max(offset, 0)] = 1
-    out = _ops.reshape(_ops.matmul(_ops.reshape(x, x.shape[:-1] + (1, n)) if x.ndim else
-                                   _ops.reshape(x, (1, 1)),
-                                   const(place.reshape(n, m * m)).to(x.dtype)),
-                       x.shape[:-1] + (m, m))
+    # each value to its place on the diagonal of its (m, m) block: a linear map (a scatter)
+    pos = ((i + max(-offset, 0)) * m + i + max(offset, 0))[None, :] + \
+        (np.arange(rows) * m * m)[:, None]
+    out = _ops.reshape(scatter_index(_ops.reshape(x, (-1,)), pos.reshape(-1).astype(np.int64),
+                                     rows * m * m), lead + (m, m))
     nd = out.ndim
     d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
     if d1 == d2:
