@@ -1,9 +1,11 @@
 """``tapegrad.func``: function transforms with ``torch.func``'s names.
 
 ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``,
-``hessian``, ``vmap`` (and JAX's ``value_and_grad``). Arguments and outputs may be pytrees
-(nested tuples, lists, dicts of tensors, arrays and numbers); transforms compose. Forward mode
-(``jvp``, ``jacfwd``) is the double-vjp trick on the re-taping sweep.
+``hessian``, ``vmap`` (and JAX's ``value_and_grad``); ``functional_call`` and
+``stack_module_state`` make modules functions of their (stacked) parameters. Arguments and
+outputs may be pytrees (nested tuples, lists, dicts of tensors, arrays and numbers);
+transforms compose. Forward mode (``jvp``, ``jacfwd``) is the double-vjp trick on the
+re-taping sweep.
 
 Example:
     >>> import tapegrad as tg
@@ -14,13 +16,14 @@ Example:
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .custom import custom_jvp, custom_vjp
 from .functional_call import functional_call
+from .stacking import stack_module_state
 from .jacobians import hessian, jacfwd, jacrev
 from .transforms import grad, grad_and_value, jvp, linearize, value_and_grad, vjp
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",
            "jacfwd", "hessian", "vmap", "custom_vjp", "custom_jvp", "tree_flatten",
-           "tree_unflatten", "tree_map", "functional_call"]
+           "tree_unflatten", "tree_map", "functional_call", "stack_module_state"]
 
 
 def _install():

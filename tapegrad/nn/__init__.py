@@ -25,6 +25,11 @@ from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .embedding_bag import EmbeddingBag
 from .interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .lazy import (Buffer, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d,
+                   LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+                   LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                   LazyInstanceNorm3d, LazyLinear, UninitializedBuffer,
+                   UninitializedParameter)
 from .linear import Bilinear, Dropout, Embedding, Identity, LayerNorm, Linear
 from .spatial import (PADDING_LAYERS, AlphaDropout, ChannelShuffle, Dropout1d, Dropout2d,
                       Dropout3d, FeatureAlphaDropout, Fold, PixelShuffle, PixelUnshuffle, Unfold)
@@ -38,7 +43,7 @@ from .multihead import MultiheadAttention
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
                             InstanceNorm2d, InstanceNorm3d, RMSNorm)
 from .parameter import Parameter
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
                           TransformerEncoder, TransformerEncoderLayer)
 from .shaping import CosineSimilarity, Flatten, PairwiseDistance, Unflatten
@@ -65,6 +70,10 @@ __all__ = [
     "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "EmbeddingBag",
     "RReLU", "AlphaDropout", "FeatureAlphaDropout", "LPPool1d", "LPPool2d", "LPPool3d",
     "LocalResponseNorm", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "MultiMarginLoss",
-    "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
+    "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d", "RNNBase",
+    "RNNCellBase", "Buffer", "UninitializedParameter", "UninitializedBuffer",
+    "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+    "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ] + sorted(PADDING_LAYERS)
 globals().update(PADDING_LAYERS)
