@@ -602,3 +602,27 @@ def test_cdist_uses_the_matrix_product_form_past_25_rows():
     assert ga.abs().sum().item() == 0.0
     with pytest.raises(ValueError, match="is not a valid value for compute_mode"):
         tg.cdist(A, B, compute_mode="fast")
+
+
+def test_module_state_dict_hooks():
+    m = tg.nn.Sequential(tg.nn.Linear(2, 2), tg.nn.Linear(2, 1))
+    log = []
+    m[0].register_state_dict_pre_hook(lambda mod, prefix, keep_vars: log.append(("pre", prefix)))
+    m.register_state_dict_post_hook(lambda mod, sd, prefix, meta: sd.__setitem__(
+        "extra", tg.zeros(1)))
+    handle = m[1].register_load_state_dict_pre_hook(
+        lambda mod, sd, prefix, *rest: log.append(("load pre", prefix)))
+
+    def post(mod, incompatible):  # may forgive a key before strict loading checks
+        log.append(("load post", list(incompatible.unexpected_keys)))
+        incompatible.unexpected_keys.remove("extra")
+
+    m.register_load_state_dict_post_hook(post)
+    sd = m.state_dict()
+    assert list(sd) == ["0.weight", "0.bias", "1.weight", "1.bias", "extra"]
+    result = m.load_state_dict(sd)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert log == [("pre", "0."), ("load pre", "1."), ("load post", ["extra"])]
+    handle.remove()
+    m._register_state_dict_hook(lambda mod, sd, prefix, meta: {"only": 1})
+    assert m.state_dict() == {"only": 1}

@@ -475,14 +475,60 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local = {"version": self._version}
         if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = {"version": self._version}
+            destination._metadata[prefix[:-1]] = local
+        for hook in self._hooks_of("_state_dict_pre_hooks"):
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".",
                              keep_vars=keep_vars)
+        for hook in self._hooks_of("_state_dict_hooks"):
+            result = hook(self, destination, prefix, local)
+            if result is not None:  # (the private hooks may return a new dict)
+                destination = result
         return destination
+
+    # ---- state-dict hooks ----
+    def _hooks_of(self, name):
+        hooks = self.__dict__.get(name)
+        return list(hooks.values()) if hooks else ()
+
+    def _hook_dict(self, name):
+        hooks = self.__dict__.get(name)
+        if hooks is None:
+            hooks = self.__dict__[name] = OrderedDict()
+        return hooks
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` before ``state_dict`` saves this module."""
+        return add_hook(self._hook_dict("_state_dict_pre_hooks"), hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` after; it changes the dict in
+        place (returns None)."""
+        def checked(module, state_dict, prefix, local_metadata):
+            if hook(module, state_dict, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+
+        return add_hook(self._hook_dict("_state_dict_hooks"), checked)
+
+    def _register_state_dict_hook(self, hook):
+        """The older form: ``hook(module, state_dict, prefix, local_metadata)`` may return a
+        new dict."""
+        return add_hook(self._hook_dict("_state_dict_hooks"), hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module loads its part."""
+        return add_hook(self._hook_dict("_load_state_dict_pre_hooks"), hook)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` after this module and its children loaded; it
+        may change the missing and unexpected keys (before strict loading checks them)."""
+        return add_hook(self._hook_dict("_load_state_dict_post_hooks"), hook)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
@@ -541,15 +587,24 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
-        for mod_prefix, m in self.named_modules():
-            prefix = mod_prefix + "." if mod_prefix else ""
-            local = {} if metadata is None else metadata.get(mod_prefix, {})
+
+        def load(m, prefix):  # (PyTorch's order: the module, its children, its post hooks)
+            local = {} if metadata is None else metadata.get(prefix[:-1], {})
+            for hook in m._hooks_of("_load_state_dict_pre_hooks"):
+                hook(m, state_dict, prefix, local, True, missing, unexpected, errors)
             m._load_assign = assign
             try:
                 m._load_from_state_dict(state_dict, prefix, local, True, missing, unexpected,
                                         errors)
             finally:
                 del m._load_assign
+            for name, child in m._modules.items():
+                if child is not None:
+                    load(child, prefix + name + ".")
+            for hook in m._hooks_of("_load_state_dict_post_hooks"):
+                hook(m, _IncompatibleKeys(missing, unexpected))
+
+        load(self, "")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
