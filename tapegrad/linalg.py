@@ -470,15 +470,10 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     A = _t(A)
 
     def failed_at():  # (LAPACK's info: the order of the first leading minor not positive)
-        a = np.asarray(A.detach()._arr())
-        if a.ndim != 2:
-            return 1
-        for k in range(1, a.shape[0] + 1):
-            try:
-                np.linalg.cholesky(a[:k, :k])
-            except np.linalg.LinAlgError:
-                return k
-        return 1
+        from .ops.linalg_decomp import not_positive_definite
+
+        order = not_positive_definite(np.asarray(A.detach()._arr()))
+        return 1 if order is None else order[1]
 
     return _ex(lambda: cholesky(A, upper=upper), CholeskyExResult, A, check_errors, failed_at)
 

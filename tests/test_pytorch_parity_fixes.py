@@ -626,3 +626,28 @@ def test_module_state_dict_hooks():
     handle.remove()
     m._register_state_dict_hook(lambda mod, sd, prefix, meta: {"only": 1})
     assert m.state_dict() == {"only": 1}
+
+
+def test_sinc_near_zero_and_weak_numbers_in_binary_functions():
+    x = tg.tensor([-1e-20, 1e-30, 0.0, 1e-4, 0.5], requires_grad=True)
+    (g,) = tg.autograd.grad((tg.sinc(x) * 0.7).sum(), x)
+    np.testing.assert_allclose(g.numpy()[:4], -np.pi ** 2 / 3 * 0.7 * x.detach().numpy()[:4],
+                               rtol=1e-6, atol=1e-300)  # no cancellation of huge terms
+    check_op(lambda t: tg.sinc(t), [np.array([0.0, 1e-3, 0.004, 0.3, -1.7])])
+    f = tg.tensor([0.5, 1.0], dtype=tg.float32)
+    for r in (tg.xlogy(f, 2.0), tg.xlogy(2.0, f), tg.special.xlog1py(f, 2.0),
+              tg.copysign(f, -2.0), tg.atan2(f, 2.0), tg.hypot(f, 2.0), tg.logaddexp(f, 2.0),
+              tg.logaddexp2(f, 2.0), np.arctan2(f, 2.0), np.hypot(f, 2.0)):
+        assert r.dtype == np.float32
+    assert tg.xlogy(tg.tensor([0, 1, 0]), tg.tensor([0, 2, 3])).tolist() == \
+        [0.0, float(np.log(2)), 0.0]
+
+
+def test_linalg_with_nan_inputs():
+    inv = tg.linalg.inv(tg.tensor([[np.nan, 1.0], [1.0, 2.0]]))
+    assert np.isnan(inv.numpy()).all()
+    with pytest.raises(Exception, match="the leading minor of order 2 is not positive-definite"):
+        tg.linalg.cholesky(tg.tensor([[4.0, 0.0], [0.0, np.nan]]))
+    with pytest.raises(Exception, match=r"\(Batch element 1\).*order 2"):
+        tg.linalg.cholesky(tg.tensor([[[4.0, 0], [0, 1]], [[1.0, 2.0], [2.0, 1.0]]]))
+    assert tg.linalg.cholesky_ex(tg.tensor([[np.nan, 0.0], [0.0, 2.0]])).info.item() == 1

@@ -10,6 +10,7 @@ require grad, NumPy on the values otherwise).
 import numpy as np
 
 from .. import ops as _ops_module
+from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
@@ -37,7 +38,7 @@ def _take_axis(x, idx, axis):
 # ---- elementwise ------------------------------------------------------------------------------
 
 def hypot(x1, x2):
-    x1, x2 = _t(x1), _t(x2)
+    x1, x2 = tensors_weak(x1, x2)
     return _op("sqrt")(x1 * x1 + x2 * x2)
 
 
@@ -45,7 +46,7 @@ def logaddexp(x1, x2):
     """``hi + log1p(exp(lo - hi))`` with hi the larger input (chosen by value): the derivatives
     are PyTorch's ``1 / (1 + exp(other - self))`` (1 and 0 against an infinite input), ties
     included; two equal infinities give themselves."""
-    x1, x2 = _t(x1), _t(x2)
+    x1, x2 = tensors_weak(x1, x2)
     v1, v2 = _vals(x1), _vals(x2)
     with np.errstate(invalid="ignore"):
         first = v1 >= v2
@@ -59,7 +60,8 @@ def logaddexp(x1, x2):
 
 def logaddexp2(x1, x2):
     ln2 = float(np.log(2.0))
-    return logaddexp(_t(x1) * ln2, _t(x2) * ln2) * (1.0 / ln2)
+    x1, x2 = tensors_weak(x1, x2)
+    return logaddexp(x1 * ln2, x2 * ln2) * (1.0 / ln2)
 
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):

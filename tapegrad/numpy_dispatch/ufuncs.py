@@ -15,35 +15,14 @@ from . import _op, _values_only
 from ..grad_mode import is_grad_enabled
 from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
+from ..ops.numpy_rules import tensors_weak
 
 
 def _vals(x):
     return np.asarray(_t(x)._data)
 
 
-def _weak(x):
-    """A Python number: it takes the other operand's dtype (NumPy 2's weak scalars)."""
-    return isinstance(x, (int, float)) and not isinstance(x, (bool, np.generic))
-
-
-def _weak_dtype(number, other):
-    """The dtype a Python number takes beside tensor ``other`` (NEP 50, PyTorch alike): a
-    float tensor's dtype, an integer tensor's for an int; otherwise its own default."""
-    kind = other.dtype.kind
-    if kind == "f" or kind in "iu" and not isinstance(number, float):
-        return other.dtype
-    return None
-
-
-def _pair(x1, x2):
-    """Both operands as tensors; a Python number takes the other's dtype where it is weak."""
-    if _weak(x1) and not _weak(x2):
-        x2 = _t(x2)
-        return _t(np.asarray(x1, dtype=_weak_dtype(x1, x2))), x2
-    x1 = _t(x1)
-    if _weak(x2):
-        return x1, _t(np.asarray(x2, dtype=_weak_dtype(x2, x1)))
-    return x1, _t(x2)
+_pair = tensors_weak  # (the operands as tensors, a Python number weak)
 
 
 def _rounded_quotient(np_value, np_round):
@@ -88,19 +67,24 @@ degrees = _scale(180.0 / math.pi)
 radians = _scale(math.pi / 180.0)
 
 
+_SINC_TAYLOR = 1e-2  # |pi x| below which sinc is its Taylor polynomial (its next term,
+# u^6 / 5040, is below the double's precision there)
+
+
 def sinc(x):
-    """sin(pi x) / (pi x); at 0 its Taylor polynomial ``1 - u²/6 + u⁴/120`` (``u = pi x``):
-    the value 1, and the derivatives of sinc there to the fourth order (PyTorch's second is
-    nan)."""
+    """sin(pi x) / (pi x); near 0 (``|pi x| < 1e-2``) its Taylor polynomial ``1 - u²/6 +
+    u⁴/120`` (``u = pi x``): the value, and the derivatives, to the fourth order (the quotient's
+    derivative there would be a difference of two huge terms; PyTorch's second is nan)."""
     x = _t(x)
     x = x if x.dtype.kind == "f" else x.to(np.float64)
-    zero = _vals(x) == 0
-    safe = _op("where")(zero, _t(np.ones((), x.dtype)), x) * math.pi
-    if not zero.any():
+    with np.errstate(invalid="ignore"):
+        near0 = np.abs(_vals(x) * math.pi) < _SINC_TAYLOR
+    safe = _op("where")(near0, _t(np.ones((), x.dtype)), x) * math.pi
+    if not near0.any():
         return _op("sin")(safe) / safe
-    u2 = (x * math.pi) ** 2
+    u2 = _op("where")(near0, x, _t(np.zeros((), x.dtype))) ** 2 * (math.pi ** 2)
     near = 1.0 - u2 * (1.0 / 6.0) + u2 * u2 * (1.0 / 120.0)
-    return _op("where")(zero, near, _op("sin")(safe) / safe)
+    return _op("where")(near0, near, _op("sin")(safe) / safe)
 
 
 def _nan_skipping(np_compare):

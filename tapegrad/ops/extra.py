@@ -23,6 +23,7 @@ from .elementwise import abs, add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index
 from .reduce import _return_type
 from .shapes import broadcast_shapes as _broadcast2
+from .numpy_rules import tensors_weak
 from .shapes import norm_dim
 
 _NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
@@ -138,7 +139,7 @@ DERIVS[int(Op.ATAN2)] = (_atan2_deriv, 2)
 
 def atan2(input, other):
     """Elementwise ``atan2(input, other)`` (the angle of the point ``(other, input)``)."""
-    y, x = R.as_tensor(input), R.as_tensor(other)
+    y, x = tensors_weak(input, other)
     R.refuse_complex(Op.ATAN2, y, x)  # atan2 is for real numbers (PyTorch: no complex kernel)
     if DeviceArray in (type(y._data), type(x._data)):
         y, x = _cuda().to_same_device(y, x)
@@ -238,7 +239,9 @@ def xlogy(input, other):
     ``input / other`` in ``other``. The product of ``input`` and a log that reads 1 where
     ``input == 0`` and the log would be infinite or nan; the zeros made positive by adding a
     constant +0.0 there (-0.0 elsewhere: every other value, signed zeros too, unchanged)."""
-    x, y = R.as_tensor(input), R.as_tensor(other)
+    x, y = tensors_weak(input, other)
+    if x.dtype.kind != "f" and y.dtype.kind != "f":  # integers: a float result, as PyTorch's
+        x, y = x.to(np.float64), y.to(np.float64)
     yd = np.asarray(y._data)
     zero = (np.asarray(x._data) == 0) & ~np.isnan(yd)
     with np.errstate(invalid="ignore"):

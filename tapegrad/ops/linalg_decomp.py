@@ -242,8 +242,13 @@ def inv(A):
 
         return complex_linalg.inv(A)
     _check(A, "inv")
-    value = _lapack(np.linalg.inv, A._arr(), msg="linalg.inv: The diagonal element is zero, the "
+    a = A._arr()
+    value = _lapack(np.linalg.inv, a, msg="linalg.inv: The diagonal element is zero, the "
                     "inversion could not be completed because the input matrix is singular.")
+    nan = np.isnan(a).any(axis=(-2, -1))
+    if nan.any():  # (LU leaves some entries finite; PyTorch's inverse is NaN throughout)
+        value = np.array(value)
+        value[nan] = np.nan
     return _record(value, Op.INV, (A,), save_out=True)
 
 
@@ -478,11 +483,44 @@ def cholesky(A, upper=False):
     if _any_complex(A):
         return _complex_decomp().cholesky(A, upper)
     _check(A, "cholesky")
-    L = _lapack(np.linalg.cholesky, A._arr(),
-                msg="linalg.cholesky: The factorization could not be completed because the "
-                    "input is not positive-definite.")
+    a = A._arr()
+    try:
+        L = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        L = None
+    order = not_positive_definite(a, L)
+    if order is not None:
+        batch, k = order
+        where = f"(Batch element {batch}): " if a.ndim > 2 else ""
+        raise LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed "
+                          f"because the input is not positive-definite (the leading minor of "
+                          f"order {k} is not positive-definite).")
     L = _record(L, Op.CHOLESKY, (A,), save_out=True)
     return _tT(L) if upper else L
+
+
+def not_positive_definite(a, L=None):
+    """``(batch element, order)`` of the first matrix of ``a`` whose Cholesky factorization
+    fails, and the order of its first leading minor that is not positive-definite (a NaN
+    makes it fail, as in LAPACK); None when every one succeeds (``L``: NumPy's factor, if it
+    completed)."""
+    if L is not None:
+        diag = np.diagonal(L, axis1=-2, axis2=-1).reshape(-1, a.shape[-1])
+        bad = np.isnan(diag)
+        if not bad.any():
+            return None
+        b = int(np.argmax(bad.any(1)))
+        return b, int(np.argmax(bad[b])) + 1
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for b in range(len(flat)):
+        for k in range(1, a.shape[-1] + 1):
+            try:
+                f = np.linalg.cholesky(flat[b, :k, :k])
+            except np.linalg.LinAlgError:
+                return b, k
+            if np.isnan(f[-1, -1]):
+                return b, k
+    return 0, 1
 
 
 # ---- pinv ------------------------------------------------------------------------------------

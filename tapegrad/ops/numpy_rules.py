@@ -63,3 +63,31 @@ def is_number(v):
     """A Python number: "weak" in NumPy's promotion (NEP 50); NumPy scalars (np.float64
     subclasses float) are not."""
     return isinstance(v, (int, float)) and not isinstance(v, np.generic)
+
+
+def _weak(x):
+    """A Python number (not a bool): it takes the other operand's dtype (NEP 50)."""
+    return is_number(x) and not isinstance(x, bool)
+
+
+def weak_dtype(number, other):
+    """The dtype a Python number takes beside tensor ``other`` (NEP 50, PyTorch alike): a
+    float tensor's dtype, an integer tensor's for an int; otherwise its own default."""
+    kind = other.dtype.kind
+    if kind == "f" or kind in "iu" and not isinstance(number, float):
+        return other.dtype
+    return None
+
+
+def tensors_weak(x1, x2):
+    """Both operands as tensors; a Python number takes the other's dtype where it is weak
+    (NumPy 2's rule, and PyTorch's)."""
+    from .record import as_tensor as _t
+
+    if _weak(x1) and not _weak(x2):
+        x2 = _t(x2)
+        return _t(np.asarray(x1, dtype=weak_dtype(x1, x2))), x2
+    x1 = _t(x1)
+    if _weak(x2):
+        return x1, _t(np.asarray(x2, dtype=weak_dtype(x2, x1)))
+    return x1, _t(x2)

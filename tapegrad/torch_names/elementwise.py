@@ -15,7 +15,7 @@ from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import ufuncs as _U
 from ..ops.elementwise import zero_grad_like
 from ..ops.movement import _torch_name
-from ..ops.numpy_rules import weak_scalar
+from ..ops.numpy_rules import tensors_weak, weak_scalar
 from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
 
@@ -145,7 +145,7 @@ def clamp_max(input, max):  # noqa: A002
 
 def _floats_only(name, f):
     def fn(input, other):
-        a, b = _t(input), _t(other)
+        a, b = tensors_weak(weak_scalar(input), weak_scalar(other))
         if a.dtype.kind not in "fc" and b.dtype.kind not in "fc":
             a, b = floating(a), floating(b)
         return f(a, b)
