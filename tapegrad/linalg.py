@@ -404,8 +404,11 @@ def matrix_exp(A):
     _E._square(A, "matrix_exp")
     n = A.shape[-1]
     a = np.asarray(A._data)
-    norm1 = float(np.abs(a).sum(-2).max()) if a.size else 0.0
-    s = max(0, int(math.ceil(math.log2(norm1 / 0.5)))) if norm1 > 0.5 else 0
+    with np.errstate(over="ignore"):
+        norm1 = float(np.abs(a).sum(-2).max()) if a.size else 0.0
+    if not math.isfinite(norm1):  # (an infinite or NaN entry, or an overflow: NaN, as PyTorch)
+        return A * math.nan
+    s = max(0, int(math.ceil(math.log2(norm1) + 1))) if norm1 > 0.5 else 0  # |A/2^s| <= 1/2
     X = A * (0.5 ** s) if s else A
     eye = _make(np.broadcast_to(np.eye(n, dtype=A.dtype), A.shape).copy())
     term, total = X, eye + X

@@ -23,8 +23,12 @@ from ..torch_names.elementwise import digamma, lgamma
 
 
 def _sp():
-    import scipy.special
-
+    try:
+        import scipy.special
+    except ImportError:
+        raise ImportError("tapegrad needs SciPy for the regularised incomplete gamma function "
+                          "(Gamma, Chi2, Beta and Dirichlet: cdf and reparameterised "
+                          "gradients)") from None
     return scipy.special
 
 
