@@ -24,7 +24,7 @@ from .movement import broadcast_to, gather_index, reshape, scatter_index
 from .reduce import _return_type
 from .shapes import broadcast_shapes as _broadcast2
 from .numpy_rules import tensors_weak
-from .shapes import norm_dim
+from .shapes import c_strides, norm_dim
 
 _NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
 _TG = SimpleNamespace(sqrt=sqrt, exp=exp, log=log, where=where)
@@ -364,9 +364,19 @@ def _index_array(index, name="gather"):
     return i.astype(np.int64)
 
 
+def _select_ids(shape, d, i):
+    """Flat ids of ``a.index_select(d, i)`` for a tensor ``a`` of ``shape`` (i in range):
+    computed for the rows picked only, not from an arange over the whole input."""
+    inner = int(np.prod(shape[d + 1:], dtype=np.int64))
+    outer = int(np.prod(shape[:d], dtype=np.int64))
+    ids = (np.arange(outer, dtype=np.int64)[:, None, None] * (shape[d] * inner) +
+           np.asarray(i, np.int64)[None, :, None] * inner + np.arange(inner, dtype=np.int64))
+    return ids.reshape(tuple(shape[:d]) + (len(i),) + tuple(shape[d + 1:]))
+
+
 def _along_ids(shape, dim, index):
     """Flat ids of ``a[p with dim replaced by index[p]]`` for a tensor of ``shape``."""
-    ids = _ids(shape)
+    ids = np.empty(shape, np.bool_)  # (its shape and strides only: no memory of ids touched)
     if index.ndim != len(shape) and not (index.ndim <= 1 and len(shape) <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
@@ -377,12 +387,19 @@ def _along_ids(shape, dim, index):
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
                                f"{list(index.shape)} to be smaller than self {list(shape)} "
                                f"apart from dimension {dim}")
-    sl = tuple(slice(None) if d == dim else slice(0, index.shape[d]) for d in range(ids.ndim))
     n = ids.shape[dim]
     if index.size and (index.min() < -n or index.max() >= n):
         raise RuntimeError(f"index {int(index.max() if index.max() >= n else index.min())} is "
                            f"out of bounds for dimension {dim} with size {n}")
-    return np.take_along_axis(ids[sl], np.where(index < 0, index + n, index), dim)
+    # each position's own coordinates, the one along ``dim`` replaced by the index: the flat
+    # ids computed for the index's elements only (not an arange over all of the input)
+    strides = c_strides(ids.shape)
+    flat = np.where(index < 0, index + n, index).astype(np.int64) * strides[dim]
+    for d in range(ids.ndim):
+        if d != dim:
+            grid = np.arange(index.shape[d], dtype=np.int64) * strides[d]
+            flat = flat + grid.reshape((-1,) + (1,) * (ids.ndim - 1 - d))
+    return flat
 
 
 def gather(input, dim, index):
@@ -396,7 +413,12 @@ def take_along_dim(input, indices, dim=None):
     x = R.as_tensor(input)
     i = _index_array(indices, "take_along_dim")
     if dim is None:
-        return _take(x, _ids(x.shape).reshape(-1)[i.reshape(-1)])
+        n = x.numel()
+        flat = i.reshape(-1)
+        if flat.size and (flat.min() < -n or flat.max() >= n):
+            raise IndexError(f"index {int(flat.max() if flat.max() >= n else flat.min())} is "
+                             f"out of bounds for size {n}")
+        return _take(x, np.where(flat < 0, flat + n, flat))
     d = norm_dim(int(dim), x.ndim)
     xs, is_ = list(x.shape), list(i.shape)
     xs[d] = is_[d] = 1
@@ -420,7 +442,7 @@ def index_select(input, dim, index):
     if x.ndim == 0:
         return _take(x, _ids(())[...].reshape(1)[i].reshape(()) if i.size == 1 else i * 0)
     d = norm_dim(int(dim), x.ndim)
-    return _take(x, np.take(_ids(x.shape), i, axis=d))
+    return _take(x, _select_ids(x.shape, d, i))
 
 
 def index_add(input, dim, index, source, *, alpha=1):
@@ -443,7 +465,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     n = xs[d]
     if i.size and (i.min() < -n or i.max() >= n):
         raise IndexError("index out of range in self")
-    tgt = np.take(_ids(xs), np.where(i < 0, i + n, i), axis=d)  # source's shape
+    tgt = _select_ids(xs, d, np.where(i < 0, i + n, i))  # source's shape
     if x.dtype.kind != "f" or s.dtype.kind != "f":  # no gradient: exact integer arithmetic
         out = np.array(x._arr(), copy=True).reshape(-1)
         np.add.at(out, tgt.reshape(-1), (np.asarray(s._arr()) * alpha).astype(
