@@ -21,7 +21,6 @@ from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index
-from .reduce import _return_type
 from .shapes import broadcast_shapes as _broadcast2
 from .numpy_rules import tensors_weak
 from .shapes import c_strides, norm_dim
@@ -536,110 +535,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return where(_make(m.reshape(x.shape)), placed, x)
 
 
-# ---- sort, topk, median: indices with NumPy, values gathered (gradient to those places) ---
-
-_SortResult = _return_type("sort")
-_TopkResult = _return_type("topk")
-_MedianResult = _return_type("median")
-
-
-def _order(xd, d, descending):
-    if descending:  # stable, nan first (largest), as PyTorch
-        return np.argsort(np.where(np.isnan(xd), -np.inf, -xd), axis=d, kind="stable")
-    return np.argsort(xd, axis=d, kind="stable")
-
-
-def sort(input, dim=-1, descending=False, stable=False):
-    x = R.as_tensor(input)
-    xd = _host_values(x)
-    if xd.ndim == 0:
-        zero = np.zeros((), np.int64)
-        return _SortResult(_take(x, zero), _indices_on(x, zero))
-    d = norm_dim(int(dim), xd.ndim)
-    o = _order(xd, d, descending)
-    vals = _take(x, np.take_along_axis(_ids(xd.shape), o, d))
-    return _SortResult(vals, _indices_on(x, o))
-
-
-def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending, stable).indices
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    x = R.as_tensor(input)
-    xd = _host_values(x)
-    xm = xd.reshape(1) if xd.ndim == 0 else xd
-    d = norm_dim(int(dim), xm.ndim)
-    if not 0 <= k <= xm.shape[d]:
-        raise RuntimeError("selected index k out of range")
-    o = _order(xm, d, largest)
-    o = np.take(o, np.arange(k), axis=d)
-    vals = _take(x, np.take_along_axis(_ids(xm.shape), o, d).reshape(
-        o.shape if xd.ndim else ()))
-    return _TopkResult(vals, _indices_on(x, o.reshape(o.shape if xd.ndim else ())))
-
-
-def spread_evenly(x, value, dims=None):
-    """``value``, a reduction of ``x`` over ``dims`` (all by default) equal to some of its
-    elements (the median), whose gradient is shared evenly by the elements equal to it:
-    PyTorch's backward of ``max()``, ``min()``, ``median()`` and ``nanmedian()`` without
-    ``dim``."""
-    value = _wrap(np.asarray(value))
-    if not R.needs_grad(x) or x.dtype.kind != "f":
-        return _make(value)
-    dims = tuple(range(x.ndim)) if dims is None else dims
-    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
-                           params=dict(dims=dims, keepdim=False, evenly=True))
-
-
-def median(input, dim=None, keepdim=False):
-    """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
-    x = R.as_tensor(input)
-    xd = _host_values(x)
-    if dim is None:
-        flat = xd.reshape(-1)
-        if flat.size == 0:
-            return _make(np.asarray(np.nan, xd.dtype))
-        o = np.argsort(flat, kind="stable")
-        nans = np.flatnonzero(np.isnan(flat))
-        j = nans[0] if nans.size else o[(flat.size - 1) // 2]
-        return spread_evenly(x, flat[j])  # ties share the gradient, as in PyTorch
-    xm = xd.reshape(1) if xd.ndim == 0 else xd
-    d = norm_dim(int(dim), xm.ndim)
-    n = xm.shape[d]
-    o = np.argsort(xm, axis=d, kind="stable")
-    pick = np.take(o, [(n - 1) // 2], axis=d)
-    isn = np.isnan(xm)
-    first_nan = np.argmax(isn, axis=d, keepdims=True)
-    pick = np.where(isn.any(axis=d, keepdims=True), first_nan, pick).astype(np.int64)
-    ids = np.take_along_axis(_ids(xm.shape), pick, d)
-    shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
-    if xd.ndim == 0:
-        shape = ()
-    return _MedianResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
-
-
-_KthvalueResult = _return_type("kthvalue")
-
-
-def kthvalue(input, k, dim=-1, keepdim=False):
-    """The ``k``-th smallest element (1-based) along ``dim`` and its index; nan counts as the
-    largest. Gradient to the picked places."""
-    x = R.as_tensor(input)
-    xd = _host_values(x)
-    xm = xd.reshape(1) if xd.ndim == 0 else xd
-    d = norm_dim(int(dim), xm.ndim)
-    n = xm.shape[d]
-    k = int(k)
-    if not 1 <= k <= n:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    o = np.argsort(xm, axis=d, kind="stable")
-    pick = np.take(o, [k - 1], axis=d).astype(np.int64)
-    ids = np.take_along_axis(_ids(xm.shape), pick, d)
-    shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
-    if xd.ndim == 0:
-        shape = ()
-    return _KthvalueResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
+from .ordering import argsort, kthvalue, median, sort, spread_evenly, topk  # noqa: E402,F401
 
 
 __all__ = [

@@ -1,0 +1,151 @@
+"""Sorting and selection (``sort``, ``argsort``, ``topk``, ``median``, ``kthvalue``): the
+order found with NumPy, the values gathered from there, so the gradient goes to those places.
+
+Ties keep their index order, as a stable sort gives (NaN ranks largest). ``topk``,
+``kthvalue`` and ``median`` along a dim select with ``np.partition`` (linear time) and sort
+only what they return; an input with NaN takes the full stable sort.
+"""
+
+import numpy as np
+
+from . import record as R
+from .extra import _along_ids, _host_values, _indices_on, _take
+from .reduce import _return_type
+from .shapes import norm_dim
+from ..registry import Op
+from ..tensor import _make, _wrap
+
+
+_SortResult = _return_type("sort")
+_TopkResult = _return_type("topk")
+_MedianResult = _return_type("median")
+
+
+def _order(xd, d, descending):
+    if descending:  # stable, nan first (largest), as PyTorch
+        return np.argsort(np.where(np.isnan(xd), -np.inf, -xd), axis=d, kind="stable")
+    return np.argsort(xd, axis=d, kind="stable")
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    x = R.as_tensor(input)
+    xd = _host_values(x)
+    if xd.ndim == 0:
+        zero = np.zeros((), np.int64)
+        return _SortResult(_take(x, zero), _indices_on(x, zero))
+    d = norm_dim(int(dim), xd.ndim)
+    o = _order(xd, d, descending)
+    return _SortResult(_take(x, _along_ids(xd.shape, d, o)), _indices_on(x, o))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def _first_k(key, d, k):
+    """The positions along ``d`` of the ``k`` smallest entries of ``key`` (NaN-free) in stable
+    sorted order (ties by index), as ``argsort(key, stable)[:k]`` gives: a partition finds the
+    k-th value, the entries below it and the first ties at it are kept (in index order), and
+    only those ``k`` are sorted."""
+    n = key.shape[d]
+    if k == 0 or k >= n or n <= 64:  # (small: the sort itself is as quick)
+        return np.take(np.argsort(key, axis=d, kind="stable"), np.arange(k), axis=d)
+    t = np.take(np.partition(key, k - 1, axis=d), [k - 1], axis=d)
+    below = key < t
+    ties = key == t
+    room = k - below.sum(axis=d, keepdims=True)
+    keep = below | (ties & (np.cumsum(ties, axis=d) <= room))
+    picked = np.take(np.argsort(~keep, axis=d, kind="stable"), np.arange(k), axis=d)
+    sub = np.take_along_axis(key, picked, d)
+    return np.take_along_axis(picked, np.argsort(sub, axis=d, kind="stable"), d)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    x = R.as_tensor(input)
+    xd = _host_values(x)
+    xm = xd.reshape(1) if xd.ndim == 0 else xd
+    d = norm_dim(int(dim), xm.ndim)
+    k = int(k)
+    if not 0 <= k <= xm.shape[d]:
+        raise RuntimeError("selected index k out of range")
+    if np.isnan(xm).any() if xm.dtype.kind == "f" else False:
+        o = np.take(_order(xm, d, largest), np.arange(k), axis=d)
+    else:
+        o = _first_k(-xm if largest and xm.dtype.kind != "b" else
+                     (~xm if largest else xm), d, k)
+    o = o.astype(np.int64).reshape(o.shape if xd.ndim else ())
+    return _TopkResult(_take(x, _along_ids(xm.shape, d, o.reshape(o.shape or (1,))).reshape(
+        o.shape)), _indices_on(x, o))
+
+
+def _kth(xm, d, j):
+    """The position along ``d`` of the entry at stable-sorted rank ``j`` (kept dim)."""
+    if xm.shape[d] <= 64 or (xm.dtype.kind == "f" and np.isnan(xm).any()):
+        return np.take(np.argsort(xm, axis=d, kind="stable"), [j], axis=d)
+    t = np.take(np.partition(xm, j, axis=d), [j], axis=d)
+    ties = xm == t
+    rank = j - (xm < t).sum(axis=d, keepdims=True)  # which tie (in index order) it is
+    return np.expand_dims(np.argmax(np.cumsum(ties, axis=d) > rank, axis=d), d)
+
+
+def spread_evenly(x, value, dims=None):
+    """``value``, a reduction of ``x`` over ``dims`` (all by default) equal to some of its
+    elements (the median), whose gradient is shared evenly by the elements equal to it:
+    PyTorch's backward of ``max()``, ``min()``, ``median()`` and ``nanmedian()`` without
+    ``dim``."""
+    value = _wrap(np.asarray(value))
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    dims = tuple(range(x.ndim)) if dims is None else dims
+    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dims=dims, keepdim=False, evenly=True))
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
+    x = R.as_tensor(input)
+    xd = _host_values(x)
+    if dim is None:
+        flat = xd.reshape(-1)
+        if flat.size == 0:
+            return _make(np.asarray(np.nan, xd.dtype))
+        o = np.argsort(flat, kind="stable")
+        nans = np.flatnonzero(np.isnan(flat))
+        j = nans[0] if nans.size else o[(flat.size - 1) // 2]
+        return spread_evenly(x, flat[j])  # ties share the gradient, as in PyTorch
+    xm = xd.reshape(1) if xd.ndim == 0 else xd
+    d = norm_dim(int(dim), xm.ndim)
+    n = xm.shape[d]
+    isn = np.isnan(xm) if xm.dtype.kind == "f" else np.zeros(xm.shape, bool)
+    pick = _kth(np.where(isn, np.inf, xm) if isn.any() else xm, d, (n - 1) // 2)
+    first_nan = np.argmax(isn, axis=d, keepdims=True)
+    pick = np.where(isn.any(axis=d, keepdims=True), first_nan, pick).astype(np.int64)
+    ids = _along_ids(xm.shape, d, pick)
+    shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
+    if xd.ndim == 0:
+        shape = ()
+    return _MedianResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
+
+
+_KthvalueResult = _return_type("kthvalue")
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest element (1-based) along ``dim`` and its index; nan counts as the
+    largest. Gradient to the picked places."""
+    x = R.as_tensor(input)
+    xd = _host_values(x)
+    xm = xd.reshape(1) if xd.ndim == 0 else xd
+    d = norm_dim(int(dim), xm.ndim)
+    n = xm.shape[d]
+    k = int(k)
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    pick = _kth(xm, d, k - 1).astype(np.int64)
+    ids = _along_ids(xm.shape, d, pick)
+    shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
+    if xd.ndim == 0:
+        shape = ()
+    return _KthvalueResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
+
+
