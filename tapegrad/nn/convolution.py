@@ -10,7 +10,6 @@ instead. So every derivative, at any order, is that of the ops: the view's gradi
 overlapping windows back, the einsum's is two more contractions.
 """
 
-import itertools
 import math
 
 import numpy as np
@@ -431,7 +430,9 @@ def _adaptive(nd, input, output_size, reduce, name):
                 zip(output_size if isinstance(output_size, (tuple, list)) else
                     (output_size,) * nd, sizes))
     lead = (slice(None),) * (x.ndim - nd)
-    if reduce is _mean and any(o != 1 for o in out) and _one_op(x) and fusable(x):
+    if reduce is _mean and all(o == 1 for o in out):  # global pooling: one mean
+        return O.mean(x, tuple(range(x.ndim - nd, x.ndim)), keepdim=True)
+    if reduce is _mean and _one_op(x) and fusable(x):
         one = x if x.ndim == nd + 2 else O.unsqueeze(x, 0)  # (global pooling: one mean)
         y = _avg_pool_op.adaptive_avg_pool(one, out)
         return y if x.ndim == nd + 2 else O.squeeze(y, 0)
@@ -474,11 +475,23 @@ def _first_max(t, dims):
 
 def _adaptive_max(nd, input, output_size, return_indices):
     name = f"adaptive_max_pool{nd}d"
-    values = _adaptive(nd, input, output_size, _first_max, name)
-    if not return_indices:
-        return values
-    x = np.asarray(as_tensor(input)._data)
-    return values, _adaptive_max_indices(x, tuple(values.shape[-nd:]))
+    x = as_tensor(input)
+    if not (_one_op(x) and x.ndim in (nd + 1, nd + 2)):
+        values = _adaptive(nd, x, output_size, _first_max, name)
+        if not return_indices:
+            return values
+        return values, _adaptive_max_indices(np.asarray(x._data), tuple(values.shape[-nd:]))
+    # CPU arrays: each cell's first maximum found in NumPy, the values one gather from there
+    sizes = x.shape[x.ndim - nd:]
+    out = tuple(n if o is None else int(o) for o, n in
+                zip(output_size if isinstance(output_size, (tuple, list)) else
+                    (output_size,) * nd, sizes))
+    idx = _adaptive_max_indices(x._data, out)
+    plane = math.prod(sizes)
+    lead = math.prod(x.shape[:x.ndim - nd])
+    flat = (idx._data.reshape(lead, -1) + (np.arange(lead) * plane)[:, None]).reshape(-1)
+    values = O.reshape(gather_index(O.reshape(x, -1), flat), tuple(idx.shape))
+    return (values, idx) if return_indices else values
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -495,22 +508,30 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
 def _adaptive_max_indices(x, out):
     """For each output cell of an adaptive max pool over the last ``len(out)`` dims of the
-    values ``x``: the flat index, within the input plane, of the cell's first maximum (the
-    first NaN, where there is one), as PyTorch's indices."""
+    values ``x``: the flat index, within the input plane, of the cell's first maximum (its last
+    NaN, where there is one), as PyTorch's kernel picks. Every cell's window is read in one
+    gather (windows padded to the largest one), so the work is vectorised over the cells."""
     nd = len(out)
     sizes = x.shape[-nd:]
     lead = x.shape[:-nd]
-    result = np.zeros(lead + tuple(out), np.int64)
-    ranges = [[(c * n // o, -(-(c + 1) * n // o)) for c in range(o)] for n, o in zip(sizes, out)]
-    for cell in itertools.product(*(range(o) for o in out)):
-        bounds = [ranges[i][c] for i, c in enumerate(cell)]
-        window = x[(Ellipsis,) + tuple(slice(lo, hi) for lo, hi in bounds)]
-        flat = window.reshape(lead + (-1,))
-        nan = np.isnan(flat)
-        pick = np.where(nan.any(-1), nan.argmax(-1), np.argmax(np.where(nan, -np.inf, flat), -1))
-        local = np.unravel_index(pick, tuple(hi - lo for lo, hi in bounds))
-        pos = np.zeros(lead, np.int64)
-        for i in range(nd):
-            pos = pos * sizes[i] + local[i] + bounds[i][0]
-        result[(Ellipsis,) + cell] = pos
-    return _make(result)
+    pos = np.zeros((1, 1), np.int64)  # (cells so far, window offsets so far): plane index
+    pad = np.zeros((1, 1), bool)
+    for n, o in zip(sizes, out):
+        lo = np.arange(o) * n // o
+        hi = -(-(np.arange(o) + 1) * n // o)
+        k = int((hi - lo).max())
+        j = lo[:, None] + np.arange(k)  # (o, k): this dim's positions of each cell's window
+        bad = j >= hi[:, None]
+        j = np.minimum(j, n - 1)
+        pos = (pos[:, None, :, None] * n + j[None, :, None, :]).reshape(
+            pos.shape[0] * o, -1)
+        pad = (pad[:, None, :, None] | bad[None, :, None, :]).reshape(pad.shape[0] * o, -1)
+    planes = x.reshape((-1, int(np.prod(sizes, dtype=np.int64))))
+    win = planes[:, pos]  # (planes, cells, window)
+    nan = np.isnan(win) & ~pad
+    win = np.where(pad | nan, -np.inf, win)
+    k = win.shape[-1]
+    last_nan = k - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    pick = np.where(nan.any(-1), last_nan, np.argmax(win, axis=-1))  # (first max otherwise)
+    chosen = np.take_along_axis(np.broadcast_to(pos, win.shape), pick[..., None], -1)[..., 0]
+    return _make(chosen.reshape(lead + tuple(out)).astype(np.int64))
