@@ -477,6 +477,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError("Expected 1 or more dimensions (got 0)")
     cdim = 0 if x.ndim == 1 else 1
     C = x.shape[cdim]
+    tv0 = target if isinstance(target, Tensor) else np.asarray(target)
+    if x.ndim > 2 and tv0.dtype.kind in "iub" and tuple(tv0.shape) == (x.shape[0],) + tuple(
+            x.shape[2:]):  # (N, C, d1...): rows of C classes, as the 2-D case reads them
+        rows = O.reshape(O.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,)), (-1, C))
+        loss = cross_entropy(rows, O.reshape(_t(target), (-1,)), weight,
+                             ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=label_smoothing)
+        return O.reshape(loss, tuple(tv0.shape)) if reduction == "none" else loss
     logp = O.log_softmax(x, cdim)
     wshape = [1] * x.ndim
     wshape[cdim] = C
