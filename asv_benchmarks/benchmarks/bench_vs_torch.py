@@ -280,3 +280,111 @@ class SmallMatrixProducts:
 
     def time_forward_backward(self, case, library):
         self.run()
+
+
+# ---- ops whose first tapegrad version cost 3-70x PyTorch's time, kept in view ---------------------
+# Each builder gets the library and a generator and returns (leaves, forward); forward's value is
+# summed against a fixed random gradient, so every case is one forward and one backward.
+
+def _conv_transpose(L, r):
+    x = L.tensor(r.standard_normal((4, 16, 16, 16)), requires_grad=True)
+    w = L.tensor(r.standard_normal((16, 8, 4, 4)) * 0.1, requires_grad=True)
+    return (x, w), lambda: L.nn.functional.conv_transpose2d(x, w, stride=2, padding=1)
+
+
+def _index_select(L, r):
+    table = L.tensor(r.standard_normal((100000, 64)), requires_grad=True)
+    rows = L.tensor(r.integers(0, 100000, 32))
+    return (table,), lambda: table.index_select(0, rows)
+
+
+def _on_rows(op):
+    def build(L, r):
+        x = L.tensor(r.standard_normal((256, 512)), requires_grad=True)
+        return (x,), lambda: op(L, x)
+    return build
+
+
+def _cdist(L, r):
+    a = L.tensor(r.standard_normal((500, 16)), requires_grad=True)
+    b = L.tensor(r.standard_normal((400, 16)), requires_grad=True)
+    return (a, b), lambda: L.cdist(a, b)
+
+
+def _group_norm(L, r):
+    x = L.tensor(r.standard_normal((16, 32, 16, 16)), requires_grad=True)
+    return (x,), lambda: L.nn.functional.group_norm(x, 8)
+
+
+def _adaptive_max_pool(L, r):
+    x = L.tensor(r.standard_normal((16, 8, 15, 15)), requires_grad=True)
+    return (x,), lambda: L.nn.functional.adaptive_max_pool2d(x, (4, 4))
+
+
+def _cross_entropy_3d(L, r):
+    x = L.tensor(r.standard_normal((16, 10, 32)), requires_grad=True)
+    labels = L.tensor(r.integers(0, 10, (16, 32)))
+    return (x,), lambda: L.nn.functional.cross_entropy(x, labels, reduction="none")
+
+
+def _diag_embed(L, r):
+    x = L.tensor(r.standard_normal((64, 32)), requires_grad=True)
+    return (x,), lambda: L.diag_embed(x)
+
+
+def _per_example_grads(L, r):
+    """64 per-example gradients of a 16x8 tanh layer's squared output: vmap over grad."""
+    w = L.tensor(r.standard_normal((16, 8)))
+    xs = L.tensor(r.standard_normal((64, 16)))
+
+    def loss(w, x):
+        return (L.tanh(x @ w) ** 2).sum()
+
+    per_example = L.func.vmap(L.func.grad(loss), in_dims=(None, 0))
+    return (), lambda: per_example(w, xs)
+
+
+FIXED_COSTS = {
+    "conv_transpose2d": _conv_transpose,
+    "index_select": _index_select,
+    "topk": _on_rows(lambda L, x: x.topk(10, dim=1).values),
+    "median": _on_rows(lambda L, x: x.median(dim=1).values),
+    "logcumsumexp": _on_rows(lambda L, x: x.logcumsumexp(1)),
+    "cummax": _on_rows(lambda L, x: x.cummax(1).values),
+    "cdist": _cdist,
+    "group_norm": _group_norm,
+    "adaptive_max_pool2d": _adaptive_max_pool,
+    "cross_entropy_3d": _cross_entropy_3d,
+    "diag_embed": _diag_embed,
+    "vmap_grad": _per_example_grads,
+}
+
+
+class FormerlySlowOps:
+    """Ops that once cost tapegrad many times PyTorch's time (a quadratic backward, a dense
+    placement matrix, a Python loop per cell or per example), forward and backward from a given
+    gradient, tapegrad and PyTorch; the per-example gradients are forward only (vmap of grad)."""
+
+    params = [list(FIXED_COSTS), ["tapegrad", "torch"]]
+    param_names = ["case", "library"]
+    number = 1
+    repeat = (3, 10, 30.0)
+
+    def setup(self, case, library):
+        L = _library(library)
+        r = np.random.default_rng(13)
+        leaves, f = FIXED_COSTS[case](L, r)
+        g = L.tensor(r.standard_normal(tuple(f().shape)))
+
+        def run():
+            for leaf in leaves:
+                leaf.grad = None
+            out = f()
+            if leaves:
+                out.backward(g)
+
+        self.run = run
+        run()
+
+    def time_forward_backward(self, case, library):
+        self.run()
