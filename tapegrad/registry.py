@@ -143,6 +143,7 @@ class Op(IntEnum):
     # complex values (ops/complex.py): one record kind, its rule named in the record's params
     COMPLEX = 1050
     CONV_TRANSPOSE = 1051  # ops/conv_transpose.py: the convolution's input gradient as an op
+    CUMPROD = 1052  # ops/cumulative.py
 
 
 PYTHON_BASE = 1000

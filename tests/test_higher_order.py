@@ -408,6 +408,7 @@ OP_TABLE = [
     ("log2", lambda a: tg.log2(a * a + 0.5) * a, [_X]),
     ("log10", lambda a: tg.log10(a * a + 0.5) * a, [_X]),
     ("logcumsumexp", lambda a: tg.logcumsumexp(a * a, 1), [_X]),
+    ("cumprod", lambda a: tg.cumprod(a * a, 1), [_X]),
 ]
 
 

@@ -4,6 +4,8 @@ the adaptive optimizers, weak Python numbers in integer division, remainder by i
 argmax/unique edge cases, transforms' auxiliary outputs, forward mode through an unpadded
 convolution, the default dtype of layers, and extra state in state dicts."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -651,3 +653,46 @@ def test_linalg_with_nan_inputs():
     with pytest.raises(Exception, match=r"\(Batch element 1\).*order 2"):
         tg.linalg.cholesky(tg.tensor([[[4.0, 0], [0, 1]], [[1.0, 2.0], [2.0, 1.0]]]))
     assert tg.linalg.cholesky_ex(tg.tensor([[np.nan, 0.0], [0.0, 2.0]])).info.item() == 1
+
+
+CUMPROD_LINES = [np.array([[1.5, 0.0, 2.0, -3.0, 0.0], [0.0, 2.0, 3.0, 1.0, 4.0],
+                           [1.0, 2.0, 3.0, 4.0, 0.0], [0.5, -2.0, 1.5, 1.2, 0.8]]),
+                 np.array([2.0, -1.0, 0.0, 3.0, 0.0, 5.0])]
+
+
+@pytest.mark.parametrize("values", CUMPROD_LINES)
+def test_cumprod_one_op_with_zeros_to_second_order(values):
+    # one record (not a scan of products): its VJP is PyTorch's, zero-aware at first order and
+    # the quadratic form under create_graph (a multilinear function: finite differences exact)
+    torch = sys.modules.get("torch") or _optional_torch()
+    for dim in range(values.ndim):
+        check_op(lambda a: tg.cumprod(a, dim), [values], ref=lambda a: np.cumprod(a, dim),
+                 torch_fn=None if torch is None else (lambda a: torch.cumprod(a, dim)))
+    x = tg.tensor(values, requires_grad=True)
+    assert tg.cumprod(x, -1).grad_fn.name() == "CumprodBackward0"
+
+
+def _optional_torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def test_cumprod_hessian_with_zeros_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    values, g = CUMPROD_LINES[0], np.random.default_rng(3).standard_normal((4, 5))
+    for dim in (0, 1):
+        h = tg.autograd.functional.hessian(
+            lambda a: (tg.cumprod(a, dim) * tg.tensor(g)).sum(), tg.tensor(values))
+        th = torch.autograd.functional.hessian(
+            lambda a: (torch.cumprod(a, dim) * torch.tensor(g)).sum(), torch.tensor(values))
+        np.testing.assert_allclose(h.numpy(), th.numpy(), atol=1e-12)
+    # integers in int64 without a gradient; complex values keep theirs (a scan of products)
+    assert tg.tensor([1, 2, 3], dtype=tg.int32).cumprod(0).dtype == tg.int64
+    z = tg.tensor([1 + 1j, 2 - 1j, 0.5j], requires_grad=True)
+    tz = torch.tensor([1 + 1j, 2 - 1j, 0.5j], requires_grad=True)
+    tg.cumprod(z, 0).abs().sum().backward()
+    torch.cumprod(tz, 0).abs().sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), tz.grad.numpy(), atol=1e-12)

@@ -351,6 +351,7 @@ FIXED_COSTS = {
     "median": _on_rows(lambda L, x: x.median(dim=1).values),
     "logcumsumexp": _on_rows(lambda L, x: x.logcumsumexp(1)),
     "cummax": _on_rows(lambda L, x: x.cummax(1).values),
+    "cumprod": _on_rows(lambda L, x: x.cumprod(1)),
     "cdist": _cdist,
     "group_norm": _group_norm,
     "adaptive_max_pool2d": _adaptive_max_pool,

@@ -17,7 +17,7 @@ from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, ra
                        squeeze, transpose, unsqueeze, view)
 from .reduce import (amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm,
                      prod, softmax, std, sum, var)
-from .cumulative import cumsum
+from .cumulative import cumprod, cumsum
 from .extra import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
                     broadcast_shapes, cosh, erf, erfc, gather, index_add, index_select, isclose,
                     isfinite, isinf, isnan, kthvalue, log2, log10, logcumsumexp, masked_fill,

@@ -1,5 +1,7 @@
-"""``cumsum``: a ``kind="python"`` op whose VJP is the reversed cumulative sum of the gradient
-(NumPy for the numeric sweep, tapegrad ops for re-taping)."""
+"""``cumsum`` and ``cumprod``: ``kind="python"`` ops (NumPy VJPs for the numeric sweep, tapegrad
+ops for re-taping). cumsum's VJP is the reversed cumulative sum of the gradient; cumprod's is
+PyTorch's: ``rev_cumsum(g * out) / x`` without zeros, and with them the first zero's product of
+the others (everything after it gets 0)."""
 
 import math
 
@@ -9,11 +11,12 @@ from ..device import DeviceArray
 from ..tensor import _make, _wrap
 from . import record as R
 from .activations import FLOAT_DTYPES
+from .cuda_linalg import on_host
 from .movement import flip
 from ..registry import Op, defop
 from .shapes import norm_dim
 
-__all__ = ["cumsum"]
+__all__ = ["cumsum", "cumprod"]
 
 
 def running(xd, d, reverse=False):
@@ -83,6 +86,102 @@ def cumsum(input, dim, *, dtype=None):
     return R.python_result(value, Op.CUMSUM, (x,), params=dict(dim=d))
 
 
+
+# ---- cumprod --------------------------------------------------------------------------------
+
+def _reversed_running(w, dim):
+    w = np.asarray(w)
+    if _compiled(w):
+        return running(w, dim, reverse=True)
+    return np.flip(np.cumsum(np.flip(w, dim), dim), dim)
+
+
+def _cumprod_vjp_np(g, inputs, out, dim):
+    x, out = np.asarray(inputs[0]), np.asarray(out)
+    g = np.asarray(g, x.dtype)
+    rev = _reversed_running(g * out, dim)
+    zero = x == 0
+    if not zero.any():
+        return (rev / x,)
+    # along each line: before its first zero the same formula (out is 0 from the zero on, x is
+    # not 0); at the first zero z, sum_{j >= z} g_j prod_{i <= j, i != z} x_i (the running
+    # product with x_z read as 1); after it 0 (every product there holds x_z)
+    xm, gm, rev = (np.moveaxis(a, dim, -1) for a in (x, g, rev))
+    seen = np.cumsum(np.moveaxis(zero, dim, -1), -1)
+    first = (seen == 1) & (xm == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = np.where(seen == 0, rev / xm, 0.0)
+    others = np.cumprod(np.where(first, 1.0, xm).astype(x.dtype, copy=False), -1)
+    at_zero = np.where(seen >= 1, gm * others, 0.0).sum(-1, keepdims=True)
+    grad = np.where(first, at_zero, grad).astype(x.dtype, copy=False)
+    return (np.moveaxis(grad, -1, dim),)
+
+
+def _cumprod_vjp(g, inputs, out, dim):
+    from .elementwise import mul, where
+
+    x = inputs[0]
+    if not (np.asarray(x._data) == 0).any():
+        return (flip(cumsum(flip(mul(g, out), dim), dim), dim) / x,)
+    # with a zero, the quadratic form PyTorch differentiates too (its derivative is cumprod's
+    # second derivative, which the zero-aware form above is not):
+    # grad_k = sum_{j >= k} g_j prod_{i <= j, i != k} x_i, the running products of the n
+    # lines with x_k read as 1
+    from .movement import broadcast_to, permute, unsqueeze
+    from .reduce import sum as sum_
+
+    last = [k for k in range(x.ndim) if k != dim] + [dim]  # dim moved to the end, and back
+    xm, gm = permute(x, last), permute(g, last)
+    n = xm.shape[-1]
+    lines = broadcast_to(unsqueeze(xm, -2), tuple(xm.shape[:-1]) + (n, n))
+    eye = np.eye(n, dtype=bool)
+    others = cumprod(where(_make(eye), 1.0, lines), -1)
+    upper = _make(np.triu(np.ones((n, n), x.dtype)))
+    grad = sum_(mul(mul(others, upper), unsqueeze(gm, -2)), -1)
+    return (permute(grad, tuple(np.argsort(last))),)
+
+
+defop(Op.CUMPROD, "cumprod", "python", "CumprodBackward0", vjp=_cumprod_vjp,
+      vjp_np=_cumprod_vjp_np)
+
+
+def _doubling_scan(x, d):
+    """cumprod of a complex tensor as products of recorded slices: y[i] *= y[i - s] for
+    s = 1, 2, 4, ... (log2(n) steps; complex values have no dedicated rule)."""
+    from .join import cat
+
+    n, lead, y, s = x.shape[d], (slice(None),) * d, x, 1
+    while s < n:
+        tail = y[lead + (slice(s, None),)] * y[lead + (slice(0, n - s),)]
+        y = cat([y[lead + (slice(0, s),)], tail], d)
+        s *= 2
+    return y if y is not x else x.clone()
+
+
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
+def cumprod(input, dim):
+    """Cumulative product along ``dim`` (integers and bools in int64).
+
+    Example:
+        >>> import tapegrad as tg
+        >>> tg.cumprod(tg.tensor([1.0, 2.0, 3.0]), 0)
+        tensor([1., 2., 6.])
+    """
+    x = R.as_tensor(input)
+    xd = np.asarray(x._data)
+    if xd.ndim == 0:
+        from .elementwise import clone
+
+        return clone(x)
+    d = norm_dim(int(dim), xd.ndim)
+    if x.dtype.kind == "c" and R.needs_grad(x) and xd.shape[d]:
+        return _doubling_scan(x, d)
+    value = np.cumprod(xd, axis=d)
+    value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
+    if not R.needs_grad(x) or x.dtype.kind != "f":
+        return _make(value)
+    return R.python_result(value, Op.CUMPROD, (x,), save_inputs=(0,), save_out=True,
+                           params=dict(dim=d))
 
 
 def _cuda():
