@@ -212,6 +212,27 @@ def cat(tr, tensors, dim, result):
     tr.out(result, tr.e("cat", vids, axis=dim % nd), "cat")
 
 
+def cumprod(tr, x, dim, result):
+    """A cumulative product as a doubling scan, ``y[i] *= y[i - s]`` for s = 1, 2, 4, ...
+    (log2(n) products of slices, which the compiled step has; the eager op is one record)."""
+    if x.dtype.kind != "f":
+        raise Unsupported("cumprod of a non-float tensor")
+    y = tr.v(x)
+    shape = tr.g.shape(y)
+    d, n, s = dim % len(shape), shape[dim % len(shape)], 1
+    if n < 2:
+        return tr.out(result, tr.e("copy", (y,)), "cumprod")
+
+    def part(v, lo, hi):
+        return tr.e("getitem", (v,), key=(slice(None),) * d + (slice(lo, hi), Ellipsis))
+
+    while s < n:
+        tail = tr.e("mul", (part(y, s, n), part(y, 0, n - s)))
+        y = tr.e("cat", (part(y, 0, s), tail), axis=d)
+        s *= 2
+    tr.out(result, y, "cumprod")
+
+
 def stack(tr, tensors, dim, result):
     vids = [tr.v(t) for t in tensors]
     shape = tr.g.shape(vids[0])
@@ -336,6 +357,7 @@ def _first(a, *names):
 
 
 _DISPATCH = {
+    "cumprod": lambda tr, n, a, r: cumprod(tr, a["input"], a["dim"], r),
     "square": lambda tr, n, a, r: tr.out(r, tr.e("powc", (tr.v(a["input"]),), c=2), n),
     "matmul": lambda tr, n, a, r: matmul(tr, _first(a, "x", "input"), _first(a, "y", "mat2"),
                                          r),

@@ -164,20 +164,7 @@ def cumprod(a, axis=None, dtype=None, out=None):
     x = _cast(a, dtype)
     if axis is None:
         x, axis = _ravel(x), 0
-    op = getattr(_ops_module, "cumprod", None)  # a dedicated op, once there is one
-    if op is not None:
-        return op(x, dim=axis)
-    ax = norm_dim(axis, x.ndim)
-    n = x.shape[ax]
-    if n == 0:
-        return x.clone()
-    lead = (slice(None),) * ax
-    y, s = x, 1
-    while s < n:  # a doubling scan: y[i] *= y[i - s] for s = 1, 2, 4, ... (log2(n) steps)
-        tail = y[lead + (slice(s, None),)] * y[lead + (slice(0, n - s),)]
-        y = _op("cat")([y[lead + (slice(0, s),)], tail], dim=ax)
-        s *= 2
-    return y if y is not x else x.clone()
+    return _ops_module.cumprod(x, dim=axis)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
