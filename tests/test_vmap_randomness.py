@@ -16,6 +16,10 @@ DRAWS = {
     "randn_like": lambda v: v * tg.randn_like(v),
     "dropout": lambda v: tg.nn.functional.dropout(v, 0.5),
     "Dropout": lambda v: tg.nn.Dropout(0.3)(v),
+    "bernoulli": lambda v: tg.bernoulli(v * 0.5),
+    "bernoulli_method": lambda v: (v * 0.5).bernoulli(),
+    "normal": lambda v: tg.normal(v, 2.0),
+    "normal_std": lambda v: tg.normal(0.0, v),
 }
 
 
@@ -39,7 +43,8 @@ def test_same_shares_one_draw(name):
     assert np.all(out == out[0])
 
 
-@pytest.mark.parametrize("name", ["rand", "randn", "randint", "rand_like", "randn_like"])
+@pytest.mark.parametrize("name", ["rand", "randn", "randint", "rand_like", "randn_like",
+                                  "normal", "normal_std"])
 def test_different_draws_per_example(name):
     tg.manual_seed(7)
     out = tg.vmap(DRAWS[name], randomness="different")(X).numpy()
@@ -48,6 +53,24 @@ def test_different_draws_per_example(name):
     tg.manual_seed(7)
     again = tg.vmap(DRAWS[name], randomness="different")(X).numpy()
     np.testing.assert_array_equal(out, again)  # the seed makes it reproducible
+
+
+def test_bernoulli_and_normal_of_batched_tensors_draw_per_example():
+    # each example its own probabilities and its own draws: the frequencies follow each row
+    tg.manual_seed(11)
+    probs = tg.tensor(np.linspace(0.1, 0.9, 5)).reshape(5, 1) * tg.ones(5, 4000)
+    freq = tg.vmap(tg.bernoulli, randomness="different")(probs).mean(1).numpy()
+    np.testing.assert_allclose(freq, np.linspace(0.1, 0.9, 5), atol=0.03)
+    assert tg.vmap(lambda p: tg.bernoulli(p, 0.3), randomness="different")(
+        tg.zeros(5, 3, dtype=tg.float32)).dtype == tg.float32
+    scales = tg.tensor([0.5, 1.0, 4.0])
+    draws = tg.vmap(lambda s: tg.normal(tg.zeros(3000) + 1.0, s), randomness="different")(scales)
+    np.testing.assert_allclose(draws.numpy().std(1), [0.5, 1.0, 4.0], rtol=0.06)
+    np.testing.assert_allclose(draws.numpy().mean(1), [1.0, 1.0, 1.0], atol=0.25)
+    with pytest.raises(RuntimeError, match="Expected p_in >= 0"):
+        tg.vmap(tg.bernoulli, randomness="different")(tg.full((2, 2), 1.5))
+    with pytest.raises(RuntimeError, match="std >= 0.0"):
+        tg.vmap(lambda s: tg.normal(0.0, s), randomness="different")(tg.full((2, 2), -1.0))
 
 
 def test_different_is_one_batch_draw():

@@ -45,8 +45,9 @@ def _install():
 
 
 def _random_functions_batch_aware():
-    """``tg.rand``, ``randn``, ``randint``, ``rand_like``, ``randn_like`` and
-    ``nn.functional.dropout`` honour ``vmap``'s ``randomness`` (``func/randomness.py``)."""
+    """``tg.rand``, ``randn``, ``randint``, ``rand_like``, ``randn_like``,
+    ``nn.functional.dropout``, and ``bernoulli``/``normal`` of tensors honour ``vmap``'s
+    ``randomness`` (``func/randomness.py``)."""
     import sys
 
     from .. import creation
@@ -60,6 +61,9 @@ def _random_functions_batch_aware():
         setattr(creation, f.__name__, f)
         setattr(top, f.__name__, f)
     nn_functional.dropout = fns[-1]
+    from .batched import RULES
+
+    RULES.update(randomness.SAMPLER_RULES)
 
 
 def _functional_jacobian(func, inputs, strategy):

@@ -4,7 +4,8 @@
 * ``'same'``: one draw, shared by every example of the batch.
 * ``'different'``: each example draws its own values. ``tg.rand``, ``randn``, ``randint``,
   ``rand_like``, ``randn_like`` and ``nn.functional.dropout`` (so ``nn.Dropout``) draw the
-  whole batch at once and return a batched tensor.
+  whole batch at once and return a batched tensor; ``bernoulli`` and ``normal`` of tensors
+  are made of those draws (their batching rules below).
 
 Every draw from tapegrad's generator goes through a guard that knows which vmaps run on this
 thread: a random op without a per-example form (``nn.init``, ...) raises under ``'error'`` and
@@ -166,3 +167,48 @@ def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like,
         f.__doc__, f.__name__, f.raw = raw.__doc__, raw.__name__, raw
     return rand, randn, randint, rand_like, randn_like, dropout
 
+
+
+# ---- batching rules of the samplers of tensors: made of the batch-aware draws above ----------
+
+def _values(t):
+    """The array under every vmap level of ``t`` (for argument checks)."""
+    while hasattr(t, "_phys"):
+        t = t._phys
+    return np.asarray(t._data) if hasattr(t, "_data") else np.asarray(t)
+
+
+def _sampler_rule(sample):
+    def rule(level, name, raw, args, kwargs):
+        if kwargs.get("generator") is not None:
+            return NotImplemented  # a generator of the user's: per example (guarded)
+        return sample(*args, **kwargs)
+
+    return rule
+
+
+def _bernoulli(input, p=None, *, generator=None):
+    prob = _values(input) if p is None else np.asarray(float(p))
+    if ((prob < 0) | (prob > 1)).any() or np.isnan(prob).any():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    u = creation.rand_like(input, dtype=np.float64)
+    return (u < (input.detach() if p is None else float(p))).to(input.dtype)
+
+
+def _normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    from ..tensor import Tensor
+
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if not tensors:
+        return NotImplemented
+    if (_values(std) < 0).any():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    dt = np.result_type(*[t.dtype for t in tensors])
+    noise = creation.randn(shape, dtype=dt)
+    mean, std = (t.detach() if isinstance(t, Tensor) else t for t in (mean, std))
+    return mean + std * noise  # no gradient to mean and std, as PyTorch's sampler
+
+
+SAMPLER_RULES = {"bernoulli": _sampler_rule(_bernoulli), "normal": _sampler_rule(_normal)}
