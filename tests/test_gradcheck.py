@@ -162,3 +162,21 @@ def test_message_matches_torch_prefix(torch):
     with pytest.raises(GradcheckError) as e:
         gradcheck(Wrong.apply, (x64(0.5, 1.5),))
     assert str(e.value).startswith(want)
+
+
+def test_backward_must_be_multiplied_by_grad_output():
+    # right one seed at a time, NaN for an all-zero gradient (as a solver iterating to a
+    # relative tolerance can be): PyTorch's gradcheck fails it with this message
+    class Bad(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g + (float("nan") if bool((g == 0).all()) else 0.0)
+
+    x = tg.ones(3, dtype=tg.float64, requires_grad=True)
+    with pytest.raises(GradcheckError, match="^backward not multiplied by grad_output$"):
+        gradcheck(Bad.apply, (x,))
+    assert gradcheck(Bad.apply, (x,), raise_exception=False) is False

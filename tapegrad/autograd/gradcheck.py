@@ -132,6 +132,19 @@ def _reentrant(func, inputs, diff_idx, outs, jacs, nondet_tol):
     return True
 
 
+def _multiplied_by_grad_output(func, inputs, diff_idx):
+    """Zero ``grad_outputs`` must give zero gradients (not NaN, not a constant): a backward
+    that ignores its incoming gradient can still match the Jacobian one seed at a time."""
+    from . import grad
+
+    outs = [o for o in _outputs(func, inputs) if o.requires_grad]
+    if not outs:
+        return True
+    gs = grad(outs, [inputs[i] for i in diff_idx], allow_unused=True,
+              grad_outputs=[_make(np.zeros(o.shape, o.dtype)) for o in outs])
+    return all(g is None or not np.any(_real_coords(g._data) != 0) for g in gs)
+
+
 def _mismatch_message(k, i, num, ana):
     diff = np.abs(num - ana)
     diff = np.where(np.isnan(diff), np.inf, diff)
@@ -198,6 +211,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                     "grad_output multiple times gives different values, although analytical "
                     "gradient matches numerical gradient. The tolerance for nondeterminism was "
                     f"{nondet_tol}.")
+    if not _multiplied_by_grad_output(func, inputs, diff_idx):
+        return fail("backward not multiplied by grad_output")
     return True
 
 
