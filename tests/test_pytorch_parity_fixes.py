@@ -696,3 +696,32 @@ def test_cumprod_hessian_with_zeros_matches_pytorch():
     tg.cumprod(z, 0).abs().sum().backward()
     torch.cumprod(tz, 0).abs().sum().backward()
     np.testing.assert_allclose(z.grad.numpy(), tz.grad.numpy(), atol=1e-12)
+
+
+def _running_extreme_reference(v, maximum):
+    """cummax/cummin's indices along the last axis by the rule: an element takes over on a tie
+    or a NaN; a NaN extreme only gives way to a later NaN."""
+    idx = np.zeros(v.shape, np.int64)
+    for line in np.ndindex(v.shape[:-1]):
+        best, at = v[line + (0,)], 0
+        for k in range(v.shape[-1]):
+            x = v[line + (k,)]
+            if np.isnan(x) or (not np.isnan(best) and (x >= best if maximum else x <= best)):
+                best, at = x, k
+            idx[line + (k,)] = at
+    return idx
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cummax_cummin_compiled_indices(dtype):
+    rng = np.random.default_rng(5)
+    v = rng.integers(0, 3, (3, 4, 6)).astype(dtype)  # ties everywhere
+    v.flat[::7] = np.nan
+    for dim in range(3):
+        for name, maximum in (("cummax", True), ("cummin", False)):
+            values, indices = getattr(tg.tensor(v), name)(dim)
+            want = np.moveaxis(_running_extreme_reference(np.moveaxis(v, dim, -1), maximum),
+                               -1, dim)
+            np.testing.assert_array_equal(indices.numpy(), want)
+            np.testing.assert_array_equal(values.numpy(), np.take_along_axis(v, want, dim))
+            assert values.dtype == v.dtype

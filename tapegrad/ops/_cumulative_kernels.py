@@ -1,4 +1,5 @@
-"""Running sums along one axis in one compiled pass, for ``cumsum`` and its VJP.
+"""Running sums along one axis in one compiled pass, for ``cumsum`` and its VJP; the running
+extreme's indices for ``cummax``/``cummin``.
 
 NumPy's ``cumsum`` runs a generic accumulation loop: 3.5 ns an element along a (64, 128)
 array's rows or a vector, 8 along its columns (PyTorch ~1). Here the array is seen as
@@ -57,3 +58,31 @@ def running_sums(x, out, reverse):
             for q in range(post):
                 dst[q] = prev[q] + cur[q]
             j = k
+
+
+@njit(cache=True, nogil=True)
+def running_extreme_indices(x, idx, flat, maximum):
+    """``idx[p, j, q]``: where the running maximum (``maximum``, else minimum) of
+    ``x[p, :j + 1, q]`` is, the last index on ties; a NaN takes over and only a later NaN
+    replaces it (PyTorch's cummax/cummin). ``flat``: the flat ids of those elements in ``x``.
+    C-contiguous ``(pre, n, post)`` arrays."""
+    pre, n, post = x.shape
+    if n == 0:
+        return
+    best = x[0, 0, :].copy()
+    at = idx[0, 0, :].copy()
+    for p in range(pre):
+        for q in range(post):
+            best[q] = x[p, 0, q]
+            at[q] = 0
+            idx[p, 0, q] = 0
+            flat[p, 0, q] = p * n * post + q
+        for k in range(1, n):
+            row, dst, ids = x[p, k], idx[p, k], flat[p, k]
+            for q in range(post):
+                v, b = row[q], best[q]
+                if v != v or (b == b and (v >= b if maximum else v <= b)):
+                    best[q] = v
+                    at[q] = k
+                dst[q] = at[q]
+                ids[q] = (p * n + at[q]) * post + q

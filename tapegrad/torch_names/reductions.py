@@ -10,7 +10,7 @@ from ..grad_mode import no_grad as _no_grad
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
-from ..ops.extra import spread_evenly
+from ..ops.extra import _take, spread_evenly
 from ..ops.shapes import norm_dim
 from ._common import _t, const, vals
 
@@ -108,12 +108,28 @@ def cumprod(input, dim, *, dtype=None):
     return _C.cumprod(x, axis=d, dtype=dtype)
 
 
+def _cum_extreme_compiled(x, d, maximum):
+    """The running extreme's indices (and their flat ids) by one compiled pass over the
+    (pre, n, post) view (NumPy's accumulate is ~6 ns an element), its values one gather."""
+    import math
+
+    from ..ops._cumulative_kernels import running_extreme_indices
+
+    xd = np.ascontiguousarray(vals(x))
+    lines = (math.prod(xd.shape[:d]), xd.shape[d], math.prod(xd.shape[d + 1:]))
+    idx, flat = np.empty(lines, np.int64), np.empty(lines, np.int64)
+    running_extreme_indices(xd.reshape(lines), idx, flat, maximum)
+    return _take(x, flat.reshape(xd.shape)), const(idx.reshape(xd.shape))
+
+
 def _cum_extreme(better, running, name):
     def fn(input, dim):
         x = _t(input)
         if x.ndim == 0:
             return ValuesIndices(x.clone(), const(0, np.int64))
         d = norm_dim(dim, x.ndim)
+        if vals(x).dtype in (np.float32, np.float64) and x.numel():
+            return ValuesIndices(*_cum_extreme_compiled(x, d, running is np.maximum))
         v = np.moveaxis(vals(x), d, -1)
         n = v.shape[-1]
         # an element takes over where it beats or ties the extreme so far, or is NaN (the
