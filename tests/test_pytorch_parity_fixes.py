@@ -725,3 +725,21 @@ def test_cummax_cummin_compiled_indices(dtype):
             np.testing.assert_array_equal(indices.numpy(), want)
             np.testing.assert_array_equal(values.numpy(), np.take_along_axis(v, want, dim))
             assert values.dtype == v.dtype
+
+
+def test_ieee_results_without_numpy_warnings():
+    # log(0), 1/0, 0/0 and their derivatives give inf/nan silently, as PyTorch's; the user's own
+    # NumPy call still warns (a fresh interpreter: pytest's warning filters are its own)
+    import subprocess
+
+    code = ("import warnings, numpy as np, tapegrad as tg\n"
+            "x = tg.tensor([0.0, 1.0, -1.0], requires_grad=True)\n"
+            "(tg.log(x) + 1 / x + x / 0.0 + tg.sqrt(x) + x ** -1 + tg.atanh(x)).sum().backward()\n"
+            "tg.exp(tg.tensor([1000.0])) * tg.tensor([1e308])\n"
+            "np.log(np.zeros(1))\n")
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if "Warning" in ln]
+    assert len(lines) == 1 and lines[0].startswith("<string>:5: RuntimeWarning: divide by zero"), \
+        done.stderr
