@@ -165,13 +165,15 @@ def ifftshift(input, dim=None):
 
 
 def fftfreq(n, d=1.0, *, dtype=None):
-    """Sample frequencies of an ``n``-point ``fft`` (a constant tensor)."""
-    from .creation import tensor
+    """Sample frequencies of an ``n``-point ``fft`` (a constant tensor, of the default dtype
+    unless ``dtype`` is given)."""
+    from .creation import get_default_dtype, tensor
 
-    return tensor(np.fft.fftfreq(n, d), dtype=dtype)
+    return tensor(np.fft.fftfreq(n, d), dtype=dtype or get_default_dtype())
 
 
 def rfftfreq(n, d=1.0, *, dtype=None):
-    from .creation import tensor
+    """Sample frequencies of an ``n``-point ``rfft`` (the non-negative ones of ``fftfreq``)."""
+    from .creation import get_default_dtype, tensor
 
-    return tensor(np.fft.rfftfreq(n, d), dtype=dtype)
+    return tensor(np.fft.rfftfreq(n, d), dtype=dtype or get_default_dtype())

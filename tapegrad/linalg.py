@@ -267,13 +267,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
     X = pinv(A, rtol=rcond) @ Bm
     s = np.linalg.svd(a, compute_uv=False)
     rank = np.sum(s > rcond * s[..., :1], axis=-1) if min(m, n) else np.zeros(a.shape[:-2], int)
-    empty = _make(np.zeros((0,), a.dtype))
+    empty = _make(np.zeros((0,), a.real.dtype))  # (real for complex A too, as PyTorch's)
     residuals = empty
     if driver != "gelsy" and m > n and np.all(rank == n):
+        # a vector B keeps its column here: PyTorch's residuals are then (..., 1)
         r = A @ X - Bm
         residuals = _sum((r.abs() if cplx else r) ** 2, -2)
-        if vec:
-            residuals = squeeze(residuals, -1)
     sv = _make(_wrap(s)) if driver in ("gelsd", "gelss") else empty
     rank_t = _make(np.asarray(rank, np.int64)) if driver != "gels" else \
         _make(np.zeros((0,), np.int64))
@@ -442,8 +441,32 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if unitriangular:
         T = T + _make(np.eye(n, dtype=A.dtype if A.dtype.kind in "fc" else np.float64))
     if not left:  # X T = B  <=>  T^T X^T = B^T
-        return _D._tT(solve(_D._tT(T), _D._tT(B)))
-    return solve(T, B)
+        return _D._tT(_triangular(_D._tT(T), _D._tT(B), not upper))
+    return _triangular(T, B, upper)
+
+
+def _triangular(T, B, upper):
+    """``solve(T, B)``; for a zero on T's diagonal (LU would raise) the substitution, so that
+    the values are the IEEE inf/nan of PyTorch's triangular solve (BLAS trsm)."""
+    d = T._data
+    if not (isinstance(d, np.ndarray) and d.size and
+            not np.all(np.diagonal(d, axis1=-2, axis2=-1))):
+        try:  # (not linalg.solve: a B of A's shape without its last dim is no vector here)
+            return _D.solve(T, B)
+        except LinAlgError:
+            pass
+    from .ops.join import cat
+
+    n = T.shape[-1]
+    rows = [None] * n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            lo, hi = (i + 1, n) if upper else (0, i)
+            r = B[..., i:i + 1, :]
+            if hi > lo:
+                r = r - T[..., i:i + 1, lo:hi] @ cat(rows[lo:hi], -2)
+            rows[i] = r / T[..., i:i + 1, i:i + 1]
+    return cat(rows, -2)
 
 
 CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])

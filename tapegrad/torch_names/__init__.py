@@ -11,9 +11,10 @@ derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``s
 
 from .. import ops as _ops
 from ..ops.keywords import numpy_keywords
-from . import elementwise, indices, methods, more, numerics, products, reductions, shapes
+from . import (elementwise, indices, linalg_more, methods, more, numerics, products, reductions,
+               shapes)
 
-_MODULES = (elementwise, reductions, shapes, products, numerics, indices, more)
+_MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more)
 
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
@@ -62,7 +63,8 @@ def _bind_linalg_names():
         """The diagonals of the matrices in the last two dims (a view, as ``tg.diagonal``)."""
         return _ops.diagonal(A, offset, dim1, dim2)
 
-    for f in (cross, vecdot, diagonal):
+    for f in (cross, vecdot, diagonal, linalg_more.vander, linalg_more.tensorinv,
+              linalg_more.householder_product):
         f.__module__ = linalg.__name__
         setattr(linalg, f.__name__, f)
     linalg.matmul = _ops.matmul

@@ -1,0 +1,132 @@
+"""``torch.linalg``'s vander, tensorinv and householder_product, and the deprecated top-level
+``qr``, ``triangular_solve`` and ``orgqr``, composed of differentiable ops."""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .. import linalg as _LA
+from .. import ops as _ops
+from ._common import _t, const
+
+QrResult = namedtuple("qr", ["Q", "R"])
+TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+_TORCH_DTYPE = {"float16": "Half", "float32": "Float", "float64": "Double",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def vander(x, N=None):
+    """``x ** 0, x ** 1, ..., x ** (N - 1)`` along a new last dim (``N`` = ``x.shape[-1]`` by
+    default); batched over x's leading dims."""
+    x = _t(x)
+    N = (x.shape[-1] if x.ndim else 0) if N is None else int(N)
+    if x.ndim == 0 or N <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    if x.dtype.kind in "iub":
+        x = x.to(np.int64)
+    # running products, as torch's cumprod: x**k is then bitwise torch's, and its derivative at
+    # x = 0 has no 0 * inf
+    cols, p = [const(np.ones(x.shape, x.dtype))], x
+    for k in range(1, N):
+        cols.append(p)
+        if k + 1 < N:
+            p = p * x
+    return _ops.stack(cols, -1)
+
+
+def tensorinv(A, ind=2):
+    """The inverse of ``A`` as a map from its last dims to its first ``ind``: shape
+    ``A.shape[ind:] + A.shape[:ind]``."""
+    A = _t(A)
+    if int(ind) <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if math.prod(cols) != math.prod(rows):
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {math.prod(cols)} != "
+                           f"{math.prod(rows)}")
+    square = _ops.reshape(A, (math.prod(rows), math.prod(cols)))
+    return _ops.reshape(_LA.inv(square), cols + rows)
+
+
+def _check_householder(A, tau):
+    name = "torch.linalg.householder_product"
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if A.shape[-2] < A.shape[-1]:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but "
+                           f"got tau.ndim equal to {tau.ndim} and input.ndim is equal to "
+                           f"{A.ndim}")
+    if A.shape[-1] < tau.shape[-1]:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {list(tau.shape[:-1])}")
+    if tau.dtype != A.dtype:
+        raise RuntimeError(f"{name}: tau dtype {_TORCH_DTYPE.get(tau.dtype.name, tau.dtype)} "
+                           f"does not match input dtype "
+                           f"{_TORCH_DTYPE.get(A.dtype.name, A.dtype)}")
+
+
+def householder_product(A, tau):
+    """The first ``n`` columns of ``H_1 H_2 ... H_k``, ``H_i = I - tau_i v_i v_i^H`` with
+    ``v_i`` column i of ``A`` below the diagonal and 1 on it (LAPACK's orgqr/ungqr). Entries
+    of ``A`` on or above the diagonal are not read: their gradient is zero, as torch's."""
+    A, tau = _t(A), _t(tau)
+    _check_householder(A, tau)
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    eye = np.eye(m, n, dtype=A.dtype)
+    X = _ops.expand(const(eye), tuple(A.shape))
+    if k == 0:
+        return X
+    # the reflectors picked with where (not a 0/1 product: an inf above the diagonal must not
+    # turn into nan), then the implicit unit diagonal
+    below = np.tril(np.ones((m, k), bool), -1)
+    V = _ops.where(const(below), A[..., :, :k], 0.0) + const(eye[:, :k])
+    cplx = A.dtype.kind == "c"
+    # applied right to left to the m x n identity (as LAPACK): k products of m x n, not m x m
+    for i in reversed(range(k)):
+        v = V[..., :, i:i + 1]
+        vh = _ops.transpose(v, -2, -1)
+        if cplx:
+            vh = _ops.conj(vh)
+        t = _ops.unsqueeze(tau[..., i:i + 1], -1)
+        X = X - _ops.matmul(v * t, _ops.matmul(vh, X))
+    return X
+
+
+def orgqr(input, tau):
+    """``torch.orgqr``: ``linalg.householder_product``."""
+    return householder_product(input, tau)
+
+
+def qr(input, some=True):
+    """``(Q, R)``: ``linalg.qr`` in mode 'reduced' (``some``) or 'complete'."""
+    return QrResult(*_LA.qr(input, "reduced" if some else "complete"))
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """``(solution, cloned_coefficient)``: X with ``op(A) X = b`` (op: the transpose if
+    ``transpose``), A's upper (or lower) triangle read; the coefficient is A broadcast to the
+    batch shape (a copy, differentiable as one)."""
+    b, A = _t(b), _t(A)
+    for what, x in (("b", b), ("A", A)):
+        if x.ndim < 2:
+            raise RuntimeError(f"torch.triangular_solve: Expected {what} to have at least 2 "
+                               f"dimensions, but it has {x.ndim} dimensions instead")
+    T = _ops.transpose(A, -2, -1) if transpose else A
+    X = _LA.solve_triangular(T, b, upper=bool(upper) != bool(transpose),
+                             unitriangular=unitriangular)
+    batch = tuple(np.broadcast_shapes(tuple(b.shape[:-2]), tuple(A.shape[:-2])))
+    coefficient = _ops.expand(A, batch + tuple(A.shape[-2:])).clone()
+    return TriangularSolveResult(X, coefficient)
+
+
+__all__ = ["orgqr", "qr", "triangular_solve"]

@@ -1,0 +1,323 @@
+"""linalg.vander, linalg.tensorinv, linalg.householder_product (tg.orgqr), the deprecated
+tg.qr and tg.triangular_solve, solve_triangular's inf/nan at a zero pivot, fftfreq's default
+dtype and lstsq's residual shapes: values against NumPy, gradients by finite differences (first
+and second order, float64), and values and gradients against torch when it is importable."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.autograd import gradcheck, gradgradcheck
+
+R = np.random.default_rng(7)
+
+
+def _leaf(a):
+    return tg.tensor(a, requires_grad=True)
+
+
+def _both(f, arrays, torch):
+    """``f(lib, *xs)`` with tapegrad and torch: the values and the gradients of ``sum(out * w)``
+    w.r.t. every input (``w`` fixed random weights, real or complex as the output)."""
+    ours = [_leaf(a) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    o, t = f(tg, *ours), f(torch, *theirs)
+    w = R.standard_normal(tuple(o.shape))
+    if o.dtype.kind == "c":
+        w = w + 1j * R.standard_normal(tuple(o.shape))
+    loss = o * tg.tensor(w)
+    (tg.real(loss) if o.dtype.kind == "c" else loss).sum().backward()
+    tw = torch.tensor(w)
+    (torch.real(t * tw).sum() if t.is_complex() else (t * tw).sum()).backward()
+    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for a, b in zip(ours, theirs):  # (no gradient reads as a zero one)
+        ga = np.zeros(a.shape, a.dtype) if a.grad is None else a.grad.numpy()
+        gb = np.zeros(a.shape, a.dtype) if b.grad is None else b.grad.numpy()
+        np.testing.assert_allclose(ga, gb, rtol=1e-8, atol=1e-10)
+
+
+# ---- vander -----------------------------------------------------------------------------------
+
+def test_vander_values():
+    x = R.standard_normal((2, 4))
+    v = tg.linalg.vander(tg.tensor(x), N=5).numpy()
+    assert v.shape == (2, 4, 5)
+    for b in range(2):
+        np.testing.assert_allclose(v[b], np.vander(x[b], 5, increasing=True), rtol=1e-14)
+    assert tg.linalg.vander(tg.tensor([1, 2, 3])).numpy().tolist() == [[1, 1, 1], [1, 2, 4],
+                                                                       [1, 3, 9]]
+    with pytest.raises(RuntimeError, match="N must be greater than 1"):
+        tg.linalg.vander(tg.tensor([1.0, 2.0]), N=1)
+
+
+def test_vander_gradients():
+    x = _leaf(np.array([[0.0, 0.5, -1.2], [2.0, -0.3, 0.7]]))
+    assert gradcheck(lambda x: tg.linalg.vander(x, N=4), (x,))
+    assert gradgradcheck(lambda x: tg.linalg.vander(x), (x,))
+
+
+def test_vander_torch():
+    torch = pytest.importorskip("torch")
+    _both(lambda M, x: M.linalg.vander(x, N=4), [R.standard_normal((3, 3))], torch)
+    _both(lambda M, x: M.linalg.vander(x), [np.array([0.0, 1.5, -2.0])], torch)
+
+
+# ---- tensorinv --------------------------------------------------------------------------------
+
+def _well_conditioned(n):
+    return R.standard_normal((n, n)) + n * np.eye(n)
+
+
+def test_tensorinv_values():
+    a = _well_conditioned(6).reshape(2, 3, 6)
+    inv = tg.linalg.tensorinv(tg.tensor(a), ind=2).numpy()
+    np.testing.assert_allclose(inv, np.linalg.tensorinv(a, ind=2), rtol=1e-12)
+    assert inv.shape == (6, 2, 3)
+    with pytest.raises(RuntimeError, match=r"prod\(self.shape\[ind:\]\) == .* got 4 != 6"):
+        tg.linalg.tensorinv(tg.ones(2, 3, 4))
+    with pytest.raises(RuntimeError, match="strictly positive integer for 'ind', but got 0"):
+        tg.linalg.tensorinv(tg.ones(2, 2), ind=0)
+
+
+def test_tensorinv_gradients():
+    a = _leaf(_well_conditioned(4).reshape(4, 2, 2))
+    assert gradcheck(lambda a: tg.linalg.tensorinv(a, ind=1), (a,))
+    assert gradgradcheck(lambda a: tg.linalg.tensorinv(a, ind=1), (a,))
+
+
+def test_tensorinv_torch():
+    torch = pytest.importorskip("torch")
+    _both(lambda M, a: M.linalg.tensorinv(a, ind=2), [_well_conditioned(6).reshape(3, 2, 6)],
+          torch)
+
+
+# ---- householder_product / orgqr --------------------------------------------------------------
+
+def _householder_np(a, tau):
+    """H_1 ... H_k (first n columns), written out with NumPy."""
+    m, n = a.shape
+    Q = np.eye(m, dtype=a.dtype)
+    for i in range(tau.shape[0]):
+        v = np.zeros(m, a.dtype)
+        v[i] = 1
+        v[i + 1:] = a[i + 1:, i]
+        Q = Q @ (np.eye(m) - tau[i] * np.outer(v, v.conj()))
+    return Q[:, :n]
+
+
+def test_householder_product_values():
+    a = R.standard_normal((2, 5, 3))
+    tau = R.uniform(0.2, 1.8, (2, 2))
+    q = tg.linalg.householder_product(tg.tensor(a), tg.tensor(tau)).numpy()
+    for b in range(2):
+        np.testing.assert_allclose(q[b], _householder_np(a[b], tau[b]), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tg.orgqr(tg.tensor(a), tg.tensor(tau)).numpy(), q)
+    np.testing.assert_allclose(tg.tensor(a).orgqr(tg.tensor(tau)).numpy(), q)
+    # the reflectors of a QR factorization rebuild its Q (NumPy's raw mode: LAPACK's geqrf)
+    m = R.standard_normal((5, 3))
+    h, t = np.linalg.qr(m, mode="raw")
+    Q = tg.linalg.householder_product(tg.tensor(h.T.copy()), tg.tensor(t)).numpy()
+    np.testing.assert_allclose(np.abs(Q), np.abs(np.linalg.qr(m)[0]), atol=1e-12)
+    zc = a[0] + 1j * R.standard_normal((5, 3))
+    tc = tau[0] + 0.3j
+    np.testing.assert_allclose(tg.linalg.householder_product(tg.tensor(zc), tg.tensor(tc)).numpy(),
+                               _householder_np(zc, tc), rtol=1e-12, atol=1e-14)
+    with pytest.raises(RuntimeError, match="input.shape.-2. must be greater than or equal"):
+        tg.linalg.householder_product(tg.ones(3, 4), tg.ones(2))
+    with pytest.raises(RuntimeError, match="one dimension less than input"):
+        tg.linalg.householder_product(tg.ones(2, 4, 3), tg.ones(2))
+
+
+def test_householder_product_gradients():
+    a, tau = _leaf(R.standard_normal((2, 4, 3))), _leaf(R.uniform(0.2, 1.8, (2, 3)))
+    assert gradcheck(tg.linalg.householder_product, (a, tau))
+    assert gradgradcheck(tg.linalg.householder_product, (a, tau))
+    z = _leaf(R.standard_normal((4, 2)) + 1j * R.standard_normal((4, 2)))
+    tz = _leaf(np.array([0.7 + 0.2j, 1.1 - 0.4j]))
+    assert gradcheck(tg.linalg.householder_product, (z, tz))
+
+
+def test_householder_product_torch():
+    torch = pytest.importorskip("torch")
+    _both(lambda M, a, t: M.linalg.householder_product(a, t),
+          [R.standard_normal((2, 5, 3)), R.uniform(0.2, 1.8, (2, 2))], torch)
+    _both(lambda M, a, t: M.orgqr(a, t), [R.standard_normal((4, 4)), R.uniform(0.2, 1.8, 4)],
+          torch)
+    _both(lambda M, a, t: M.linalg.householder_product(a, t),
+          [R.standard_normal((4, 3)) + 1j * R.standard_normal((4, 3)),
+           np.array([0.7 + 0.2j, 1.1 - 0.4j, 0.3j])], torch)
+
+
+# ---- qr, triangular_solve ---------------------------------------------------------------------
+
+def test_qr_some():
+    a = R.standard_normal((5, 3))
+    for some, mode in ((True, "reduced"), (False, "complete")):
+        Q, Rm = tg.qr(tg.tensor(a), some=some)
+        q, r = np.linalg.qr(a, mode=mode)
+        np.testing.assert_allclose(Q.numpy(), q, atol=1e-12)
+        np.testing.assert_allclose(Rm.numpy(), r, atol=1e-12)
+    Q, Rm = tg.tensor(a).qr()
+    assert Q.shape == (5, 3) and Rm.shape == (3, 3)
+    x = _leaf(a)
+    assert gradcheck(lambda x: tg.qr(x), (x,))
+    assert gradgradcheck(lambda x: tg.qr(x), (x,))
+
+
+def _triangular(n, upper=True):
+    t = R.standard_normal((n, n)) + 3 * np.eye(n)
+    return np.triu(t) if upper else np.tril(t)
+
+
+def test_triangular_solve():
+    A, b = _triangular(3), R.standard_normal((2, 3, 2))
+    X, C = tg.triangular_solve(tg.tensor(b), tg.tensor(A))
+    np.testing.assert_allclose(X.numpy(), np.linalg.solve(A, b), rtol=1e-12)
+    assert C.shape == (2, 3, 3) and np.array_equal(C.numpy()[1], A)
+    X, _ = tg.tensor(b).triangular_solve(tg.tensor(A), transpose=True)
+    np.testing.assert_allclose(X.numpy(), np.linalg.solve(A.T, b), rtol=1e-12)
+    L = _triangular(3, upper=False)
+    X, _ = tg.triangular_solve(tg.tensor(b), tg.tensor(L + 5 * np.eye(3)), upper=False,
+                               unitriangular=True)
+    np.testing.assert_allclose(X.numpy(), np.linalg.solve(np.tril(L, -1) + np.eye(3), b),
+                               rtol=1e-12)
+    with pytest.raises(RuntimeError, match="Expected b to have at least 2 dimensions"):
+        tg.triangular_solve(tg.ones(3), tg.tensor(A))
+    bb, AA = _leaf(b), _leaf(A)
+    f = lambda b, A: tg.triangular_solve(b, A, transpose=True)  # noqa: E731
+    assert gradcheck(f, (bb, AA))
+    assert gradgradcheck(f, (bb, AA))
+
+
+def test_qr_triangular_solve_torch():
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch's deprecation warnings)
+        _both(lambda M, a: M.qr(a)[1], [R.standard_normal((4, 3))], torch)
+        _both(lambda M, a: M.qr(a, some=False)[0] * 2 + M.qr(a, some=False)[1][:, :3],
+              [R.standard_normal((3, 4))], torch)
+        for upper in (True, False):
+            for transpose in (True, False):
+                for unit in (True, False):
+                    args = dict(upper=upper, transpose=transpose, unitriangular=unit)
+                    _both(lambda M, b, A: M.triangular_solve(b, A, **args)[0],
+                          [R.standard_normal((2, 3, 2)), R.standard_normal((3, 3)) + 4 * np.eye(3)],
+                          torch)
+                    _both(lambda M, b, A: M.triangular_solve(b, A, **args)[1] * 2.0,
+                          [R.standard_normal((2, 3, 2)), R.standard_normal((3, 3))], torch)
+        _both(lambda M, b, A: b.triangular_solve(A, transpose=True).solution,
+              [R.standard_normal((3, 2)) + 1j, R.standard_normal((3, 3)) + 3 * np.eye(3) - 1j],
+              torch)
+
+
+# ---- solve_triangular at a zero pivot ----------------------------------------------------------
+
+SINGULAR = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0], [0.0, 0.0, 2.0]])
+
+
+def test_solve_triangular_zero_pivot_gives_inf_nan():
+    B = np.array([[1.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    X = tg.linalg.solve_triangular(tg.tensor(SINGULAR), tg.tensor(B), upper=True).numpy()
+    assert np.isnan(X[:2]).all() and X[2].tolist() == [1.0, 0.0]
+    X = tg.linalg.solve_triangular(tg.tensor(SINGULAR.T), tg.tensor(B), upper=False).numpy()
+    np.testing.assert_array_equal(X, [[1.0, 0.0], [-np.inf, np.nan], [np.inf, np.nan]])
+    X = tg.linalg.solve_triangular(tg.tensor([[0.0, 2.0], [0.0, 1.0]]), tg.eye(2), upper=True)
+    np.testing.assert_array_equal(X.numpy(), [[np.inf, -np.inf], [0.0, 1.0]])
+
+
+def test_solve_triangular_gradients_unchanged():
+    A, B = _leaf(_triangular(3)), _leaf(R.standard_normal((3, 2)))
+    f = lambda A, B: tg.linalg.solve_triangular(A, B, upper=True)  # noqa: E731
+    assert gradcheck(f, (A, B)) and gradgradcheck(f, (A, B))
+    g = lambda A, B: tg.linalg.solve_triangular(A, B.T, upper=False, left=False)  # noqa: E731
+    assert gradcheck(g, (A, B)) and gradgradcheck(g, (A, B))
+
+
+def test_solve_triangular_zero_pivot_torch():
+    torch = pytest.importorskip("torch")
+    B = R.standard_normal((2, 3, 2))
+    A = np.stack([SINGULAR, np.triu(R.standard_normal((3, 3))) + 3 * np.eye(3)])
+    for upper, left in ((True, True), (False, True), (True, False), (False, False)):
+        a = A if upper else np.swapaxes(A, -1, -2)
+        b = B if left else np.swapaxes(B, -1, -2)
+        ours = tg.linalg.solve_triangular(tg.tensor(a), tg.tensor(b), upper=upper, left=left)
+        theirs = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(b), upper=upper,
+                                               left=left)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+# ---- fftfreq's dtype ------------------------------------------------------------------------------
+
+def test_fftfreq_follows_default_dtype():
+    old = tg.get_default_dtype()
+    try:
+        tg.set_default_dtype(tg.float32)
+        assert tg.fft.fftfreq(4).dtype == np.float32
+        assert tg.fft.rfftfreq(5, 0.5).dtype == np.float32
+        assert tg.fft.fftfreq(4, dtype=tg.float64).dtype == np.float64
+        tg.set_default_dtype(tg.float64)
+        assert tg.fft.rfftfreq(4).dtype == np.float64
+        np.testing.assert_array_equal(tg.fft.fftfreq(5, 0.1).numpy(), np.fft.fftfreq(5, 0.1))
+    finally:
+        tg.set_default_dtype(old)
+
+
+def test_fftfreq_torch():
+    torch = pytest.importorskip("torch")
+    old, told = tg.get_default_dtype(), torch.get_default_dtype()
+    try:
+        for ours, theirs in ((tg.float32, torch.float32), (tg.float64, torch.float64)):
+            tg.set_default_dtype(ours)
+            torch.set_default_dtype(theirs)
+            for name in ("fftfreq", "rfftfreq"):
+                o, t = getattr(tg.fft, name)(6, 0.3), getattr(torch.fft, name)(6, 0.3)
+                assert o.dtype == t.numpy().dtype
+                np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-6)
+    finally:
+        tg.set_default_dtype(old)
+        torch.set_default_dtype(told)
+
+
+# ---- lstsq's residuals --------------------------------------------------------------------------
+
+def test_lstsq_residual_shapes():
+    A = R.standard_normal((5, 3))
+    for B, shape in ((R.standard_normal(5), (1,)), (R.standard_normal((5, 2)), (2,))):
+        r = tg.linalg.lstsq(tg.tensor(A), tg.tensor(B), driver="gelsd")
+        assert tuple(r.residuals.shape) == shape
+        x = np.linalg.lstsq(A, B, rcond=None)[0]
+        np.testing.assert_allclose(r.solution.numpy(), x, rtol=1e-10)
+        np.testing.assert_allclose(r.residuals.numpy(),
+                                   np.atleast_1d(((A @ x - B) ** 2).sum(0)), rtol=1e-10)
+    r = tg.linalg.lstsq(tg.tensor(np.stack([A, A])), tg.tensor(R.standard_normal((2, 5))),
+                        driver="gelsd")
+    assert tuple(r.residuals.shape) == (2, 1) and tuple(r.solution.shape) == (2, 3)
+    c = tg.linalg.lstsq(tg.tensor(A + 1j * A[::-1]), tg.tensor(R.standard_normal((5, 2)) + 0j))
+    assert c.residuals.dtype == np.float64 and c.singular_values.dtype == np.float64
+    assert tuple(c.residuals.shape) == (0,)
+    a, b = _leaf(A), _leaf(R.standard_normal(5))
+    f = lambda a, b: tg.linalg.lstsq(a, b, driver="gelsd").residuals  # noqa: E731
+    assert gradcheck(f, (a, b)) and gradgradcheck(f, (a, b))
+
+
+def test_lstsq_torch():
+    torch = pytest.importorskip("torch")
+    A = R.standard_normal((2, 5, 3))
+    for B in (R.standard_normal(5), R.standard_normal((5, 2)), R.standard_normal((2, 5)),
+              R.standard_normal((2, 5, 2))):
+        a = A[0] if B.ndim == 1 or B.shape == (5, 2) else A
+        o = tg.linalg.lstsq(tg.tensor(a), tg.tensor(B), driver="gelsd")
+        t = torch.linalg.lstsq(torch.tensor(a), torch.tensor(B), driver="gelsd")
+        for x, y in zip(o, t):
+            assert tuple(x.shape) == tuple(y.shape)
+            np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-9, atol=1e-12)
+    _both(lambda M, a, b: M.linalg.lstsq(a, b, driver="gelsd").residuals,
+          [A[0], R.standard_normal(5)], torch)
+    z = A[0] + 1j * A[1]
+    zb = R.standard_normal((5, 2)) + 1j
+    o = tg.linalg.lstsq(tg.tensor(z), tg.tensor(zb))
+    t = torch.linalg.lstsq(torch.tensor(z), torch.tensor(zb))
+    for x, y in zip(o, t):
+        assert x.dtype == y.numpy().dtype and tuple(x.shape) == tuple(y.shape)
