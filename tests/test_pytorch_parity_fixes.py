@@ -569,8 +569,8 @@ def test_conv_transpose_op_matches_pytorch_to_second_order(nd, stride, padding,
 
 
 def test_per_example_gradients_of_shared_parameters_in_one_sweep():
-    """vmap(grad) over examples of a parameter they share: one sweep carrying a seed per
-    example gives the same rows as one backward per example."""
+    """vmap(grad) over examples of a parameter they share: one backward of the batch (each
+    example's own copy of the parameter) gives the same rows as one backward per example."""
     rng = np.random.default_rng(0)
     W, X, b = rng.standard_normal((16, 8)), rng.standard_normal((64, 16)), rng.standard_normal(8)
 
@@ -587,6 +587,38 @@ def test_per_example_gradients_of_shared_parameters_in_one_sweep():
     (batched,) = tg.func.vmap(vjp_fn)(tg.eye(3))  # a shared output seeded per example
     for i in range(3):
         np.testing.assert_allclose(batched[i].numpy(), vjp_fn(tg.eye(3)[i])[0].numpy())
+
+
+def test_per_example_gradients_of_parameters_that_require_grad():
+    # nn.Parameters straight from named_parameters(): the per-example gradients keep their
+    # graph to the parameters (create_graph), in one backward of the batch, not a loop
+    rng = np.random.default_rng(1)
+    model = tg.nn.Sequential(tg.nn.Linear(5, 7), tg.nn.Tanh(), tg.nn.Linear(7, 3)).double()
+    x, y = tg.tensor(rng.standard_normal((6, 5))), tg.tensor(rng.integers(0, 3, 6))
+    params = dict(model.named_parameters())
+
+    def loss(p, xb, yb):
+        out = tg.func.functional_call(model, p, (xb.unsqueeze(0),))
+        return tg.nn.functional.cross_entropy(out, yb.unsqueeze(0))
+
+    rows = tg.func.vmap(tg.func.grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    assert all(r.requires_grad for r in rows.values())
+    for i in (0, 5):
+        one = tg.func.grad(loss)(params, x[i], y[i])
+        for k in params:
+            np.testing.assert_allclose(rows[k][i].detach().numpy(), one[k].detach().numpy(),
+                                       rtol=1e-12, atol=1e-15)
+    # second order through them: the sum of squared per-example gradient norms, by parameter
+    total = sum((r ** 2).sum() for r in rows.values())
+    w = params["0.weight"]
+    (got,) = tg.autograd.grad(total, [w])
+    want = sum(tg.autograd.grad(sum((g ** 2).sum() for g in tg.func.grad(loss)(
+        params, x[i], y[i]).values()), [w])[0] for i in range(6))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-13)
+    detached = tg.func.vmap(tg.func.grad(loss), in_dims=(None, 0, 0))(
+        {k: v.detach() for k, v in params.items()}, x, y)
+    assert not any(r.requires_grad for r in detached.values())
+    np.testing.assert_allclose(detached["2.bias"].numpy(), rows["2.bias"].detach().numpy())
 
 
 def test_cdist_uses_the_matrix_product_form_past_25_rows():

@@ -18,6 +18,7 @@ _RANDOMNESS = ("error", "different", "same")
 class _State(threading.local):
     def __init__(self):
         self.level = 0  # levels of vmap running on this thread
+        self.sizes = []  # their batch sizes, outermost first
         self.warned = []  # per running vmap: op names already warned about
 
 

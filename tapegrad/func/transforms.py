@@ -233,10 +233,41 @@ def _reads_outer(start, outs, ins):
     return _uses_outer_tensors(start, [unwrap_all(t) for t in ins])
 
 
+def _batch_of_examples(args, idx):
+    """``(level, size)`` of the innermost running vmap when an argument outside ``idx`` is
+    batched there, else None."""
+    from .batched import BatchedTensor, _state
+
+    if not _state.level:
+        return None
+    level = _state.level
+    for i, a in enumerate(args):
+        if i not in idx and any(type(t) is BatchedTensor and t._vmap_level == level
+                                for t in tree_flatten(a)[0]):
+            return level, _state.sizes[-1]
+    return None
+
+
+def _per_example(handle, batch):
+    """A differentiable input shared by the examples of a vmap, as each example's own copy
+    (a batched tensor of the expanded handle; functorch's reading of ``vmap(grad(f),
+    in_dims=(None, 0))``): then one backward of the whole batch gives every example's
+    gradient, and the gradient stays linked to ``handle`` (create_graph through the expand)."""
+    from .batched import BatchedTensor
+
+    level, size = batch
+    shape = (size,) + tuple(handle.shape)
+    if handle.is_leaf:  # (a handle of the transform's own: no history to keep)
+        return BatchedTensor(mark_handle(handle.detach().unsqueeze(0).expand(shape)
+                                         .requires_grad_()), level)
+    return BatchedTensor(handle.unsqueeze(0).expand(shape), level)
+
+
 def _prepare(args, idx):
     """Arguments with the leaves of ``args[i]`` (i in ``idx``) replaced by differentiable
     handles; returns (args, [(leaves, spec) per index], flat inputs, original leaves)."""
     args = list(args)
+    batch = _batch_of_examples(args, idx)
     trees, flat, orig = [], [], []
     for i in idx:
         leaves, spec = tree_flatten(args[i])
@@ -244,6 +275,11 @@ def _prepare(args, idx):
             raise RuntimeError("Expected argument to be a Tensor or a (nested) tuple, list or "
                                "dict of Tensors, got an empty container")
         new = [_as_input(t) for t in leaves]
+        if batch is not None:  # (parameters too; not a tensor batched at an outer level)
+            from .batched import BatchedTensor
+
+            new = [_per_example(h, batch) if isinstance(t, Tensor) and
+                   not isinstance(t, BatchedTensor) else h for h, t in zip(new, leaves)]
         orig += leaves
         flat += new
         trees.append((new, spec))

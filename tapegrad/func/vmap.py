@@ -307,6 +307,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         args2 = tree_unflatten(new, spec)
         _state.level = level
         _state.warned.append(set())
+        _state.sizes.append(size)
         with _lock:
             _running[0] += 1
         try:
@@ -318,6 +319,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         finally:
             _state.level = level - 1
             _state.warned.pop()
+            _state.sizes.pop()
             with _lock:
                 _running[0] -= 1
         if out is None:
