@@ -252,3 +252,57 @@ def test_conv_padding_strings_are_checked_when_the_layer_is_made():
     with pytest.raises(ValueError, match="Invalid padding string 'full'"):
         tg.nn.Conv1d(3, 4, 3, padding="full")
     assert tuple(tg.nn.Conv2d(1, 2, 3, padding="same")(tg.ones(1, 1, 5, 5)).shape) == (1, 2, 5, 5)
+
+
+SETITEM_CASES = {
+    "int": lambda c, v: c.__setitem__(0, 1.0),
+    "slice_batched": lambda c, v: c.__setitem__(slice(1, 3), v[0] * 2),
+    "ellipsis": lambda c, v: c.__setitem__((Ellipsis, 0), v[:, 1].exp()),
+    "mask": lambda c, v: c.__setitem__(tg.tensor([True, False, True, False]), 0.0),
+    "index_array": lambda c, v: c.__setitem__(tg.tensor([0, 2]), v[1:3] ** 2),
+    "row_and_array": lambda c, v: c.__setitem__((0, tg.tensor([0, 2])), v[1, :2] * 3),
+    "unbatched_row": lambda c, v: c.__setitem__((1, slice(None)), tg.tensor([1.0, 2.0, 3.0])),
+    "element": lambda c, v: c.__setitem__((2, 1), v.sum()),
+}
+
+
+@pytest.mark.parametrize("name", list(SETITEM_CASES))
+def test_setitem_batches_without_a_loop(name):
+    # x[key] = value inside vmap writes every example at once (no per-example warning), with
+    # each example's gradient: the same as writing one example at a time
+    import warnings
+
+    x0 = np.random.default_rng(8).standard_normal((5, 4, 3))
+
+    def f(v):
+        c = v.clone()
+        SETITEM_CASES[name](c, v)
+        return c
+
+    x = tg.tensor(x0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = tg.vmap(f)(x)
+    weights = tg.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)))
+    (g,) = tg.autograd.grad((y * weights).sum(), x)
+    for i in (0, 4):
+        xi = tg.tensor(x0[i], requires_grad=True)
+        yi = f(xi)
+        (gi,) = tg.autograd.grad((yi * weights[i]).sum(), xi)
+        np.testing.assert_allclose(y[i].detach().numpy(), yi.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(g[i].numpy(), gi.numpy(), rtol=1e-14)
+
+
+def test_setitem_in_nested_vmaps():
+    # the value batched at the outer level only: written through the outer physical tensor
+    x0, w0 = np.random.default_rng(9).standard_normal((5, 4, 3)), np.arange(15.0).reshape(5, 3)
+
+    def f(v, w):
+        c = v.clone()
+        c[1:] = w[1:] * 2
+        return c
+
+    out = tg.vmap(tg.vmap(f, in_dims=(0, None)))(tg.tensor(x0), tg.tensor(w0))
+    want = x0.copy()
+    want[:, :, 1:] = 2 * w0[:, None, 1:]
+    np.testing.assert_allclose(out.numpy(), want)

@@ -128,6 +128,29 @@ class BatchedTensor(Tensor):
     def __array__(self, dtype=None, copy=None):
         self._no_data()
 
+    def __setitem__(self, key, value):
+        """``x[key] = value`` on every example at once: the key with the batch dim in front,
+        on the physical tensor (a batched value aligned behind its batch dim). Keys with more
+        than one index array, an index batched itself, or a value batched at an inner level
+        run per example (``_RawAccess``)."""
+        level = self._vmap_level
+        items = key if isinstance(key, tuple) else (key,)
+        arrays = [k for k in items if isinstance(k, (Tensor, np.ndarray, list))]
+        if len(arrays) > 1 or any(type(k) is BatchedTensor for k in arrays) or \
+                (type(value) is BatchedTensor and value._vmap_level > level):
+            raise _RawAccess()
+        # (a value batched at an outer level goes on as it is: so is the physical tensor)
+        if type(value) is BatchedTensor and value._vmap_level == level:
+            region = np.empty(self.shape, np.bool_)[tuple(
+                np.asarray(k._data if isinstance(k, Tensor) else k)
+                if isinstance(k, (Tensor, np.ndarray, list)) else k for k in items)].shape
+            v = value._phys
+            pad = len(region) - (len(v.shape) - 1)
+            if pad > 0:
+                v = _reshape(v, (v.shape[0],) + (1,) * pad + tuple(v.shape[1:]))
+            value = v
+        self._phys[(slice(None),) + items] = value
+
     def __repr__(self):
         return f"BatchedTensor(lvl={self._vmap_level}, bdim=0, value=\n{self._phys!r})"
 
