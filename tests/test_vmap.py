@@ -306,3 +306,28 @@ def test_setitem_in_nested_vmaps():
     want = x0.copy()
     want[:, :, 1:] = 2 * w0[:, None, 1:]
     np.testing.assert_allclose(out.numpy(), want)
+
+
+def test_unfold_and_convolution_batch_without_a_loop():
+    # Tensor.unfold (the windows of a convolution) has a batching rule: conv1d inside vmap is
+    # one convolution of the batch, with each example's gradient
+    import warnings
+
+    rng = np.random.default_rng(10)
+    x0, w0 = rng.standard_normal((6, 3, 20)), rng.standard_normal((4, 3, 5))
+    x, w = tg.tensor(x0, requires_grad=True), tg.tensor(w0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = tg.vmap(lambda a: tg.nn.functional.conv1d(a.unsqueeze(0), w, padding=2,
+                                                      stride=2).squeeze(0))(x)
+        windows = tg.vmap(tg.vmap(lambda a: a.unfold(0, 4, 3)), in_dims=1)(x)
+    np.testing.assert_allclose(y.detach().numpy(), tg.nn.functional.conv1d(
+        tg.tensor(x0), tg.tensor(w0), padding=2, stride=2).numpy(), rtol=1e-13)
+    np.testing.assert_array_equal(windows.detach().numpy(),
+                                  tg.tensor(x0).unfold(2, 4, 3).permute(1, 0, 2, 3).numpy())
+    gx, gw = tg.autograd.grad((y ** 2).sum(), [x, w])
+    x1, w1 = tg.tensor(x0, requires_grad=True), tg.tensor(w0, requires_grad=True)
+    hx, hw = tg.autograd.grad((tg.nn.functional.conv1d(x1, w1, padding=2, stride=2) ** 2).sum(),
+                              [x1, w1])
+    np.testing.assert_allclose(gx.numpy(), hx.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gw.numpy(), hw.numpy(), rtol=1e-12)

@@ -510,6 +510,14 @@ def _rule_masked_fill(level, name, raw, input, mask, value):
     return BatchedTensor(_call(name, raw, x, m, value), level)
 
 
+def _rule_unfold(level, name, raw, x, dimension, size, step):
+    """``Tensor.unfold``'s windows along a logical dim: the same dim one further in."""
+    p, b, nd = _first(level, x)
+    if not b or nd == 0:
+        return NotImplemented
+    return BatchedTensor(_call(name, raw, p, int(dimension) % nd + 1, size, step), level)
+
+
 def _rule_repeat(level, name, raw, x, *sizes):
     p, b, nd = _first(level, x)
     sizes = _shape_arg(sizes)
@@ -541,6 +549,7 @@ RULES.update(
     scatter=_simple(_rule_scatter), scatter_add=_simple(_rule_scatter),
     index_add=_simple(_rule_index_add), masked_fill=_simple(_rule_masked_fill),
     repeat=_simple(_rule_repeat), repeat_interleave=_simple(_rule_repeat_interleave),
+    unfold=_simple(_rule_unfold),
 )
 
 
