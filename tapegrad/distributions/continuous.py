@@ -20,8 +20,8 @@ def _draw(kind, shape, like):
     return creation.tensor(np.asarray(values, like.dtype), device=like.device)
 
 
-class _LocScale(Distribution):
-    """A real distribution of location ``loc`` and positive ``scale`` (Normal, Laplace)."""
+class LocScale(Distribution):
+    """A real distribution of location ``loc`` and positive ``scale`` (Normal, Laplace, Cauchy)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -34,7 +34,7 @@ class _LocScale(Distribution):
     mean = mode = property(lambda self: self.loc)
 
 
-class Normal(_LocScale):
+class Normal(LocScale):
     """The normal distribution N(loc, scale²)."""
 
     stddev = property(lambda self: self.scale)
@@ -138,7 +138,7 @@ class Exponential(Distribution):
         return 1.0 - self.rate.log()
 
 
-class Laplace(_LocScale):
+class Laplace(LocScale):
     """The Laplace distribution of location ``loc`` and scale ``scale``."""
 
     stddev = property(lambda self: 2 ** 0.5 * self.scale)

@@ -7,27 +7,12 @@ from .. import creation, ops as O
 from ..nn import functional as F
 from ..torch_names.elementwise import lgamma
 from . import constraints
-from .discrete import _clamped_probs, _one_of
+from .discrete import ProbsOrLogits, _one_of
 from .distribution import Distribution, broadcast_all
 
 
 def _np(t):
     return t.detach().numpy()
-
-
-class _ProbsOrLogits(Distribution):
-    """A success probability given as ``probs`` or ``logits``, the other derived on first use
-    (as Bernoulli's)."""
-
-    def __getattr__(self, name):
-        if name == "probs":
-            self.probs = O.sigmoid(self.__dict__["logits"])
-            return self.probs
-        if name == "logits":
-            p = _clamped_probs(self.__dict__["probs"])
-            self.logits = p.log() - O.log1p(-p)
-            return self.logits
-        raise AttributeError(name)
 
 
 class Poisson(Distribution):
@@ -54,7 +39,7 @@ class Poisson(Distribution):
         return O.xlogy(value, rate) - rate - lgamma(value + 1)
 
 
-class Binomial(_ProbsOrLogits):
+class Binomial(ProbsOrLogits):
     """The number of successes in ``total_count`` trials of success probability ``probs``
     (or ``sigmoid(logits)``)."""
 
@@ -71,7 +56,7 @@ class Binomial(_ProbsOrLogits):
             total_count, self.logits = broadcast_all(total_count, logits)
             param = self.logits
         self.total_count = total_count.to(param.dtype)
-        super().__init__(param.shape, validate_args=validate_args)
+        Distribution.__init__(self, param.shape, validate_args=validate_args)
 
     support = property(lambda self: constraints.integer_interval(0, self.total_count))
     param_shape = property(lambda self: tuple(self.total_count.shape))
@@ -114,7 +99,7 @@ class Binomial(_ProbsOrLogits):
         return -(log_prob.exp() * log_prob).sum(0)
 
 
-class Geometric(_ProbsOrLogits):
+class Geometric(ProbsOrLogits):
     """The number of failures before the first success, each trial a success with
     probability ``probs`` (or ``sigmoid(logits)``)."""
 
@@ -122,13 +107,7 @@ class Geometric(_ProbsOrLogits):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        param = self.probs if probs is not None else self.logits
-        super().__init__(param.shape, validate_args=validate_args)
+        super().__init__(probs, logits, validate_args)
         if self._validate_args and probs is not None:
             ok = _np(self.probs) > 0
             if not ok.all():

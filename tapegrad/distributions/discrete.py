@@ -27,11 +27,9 @@ def _clamped_probs(p):
     return p.clamp(eps, 1 - eps)
 
 
-class Bernoulli(Distribution):
-    """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.boolean
+class ProbsOrLogits(Distribution):
+    """A success probability given as ``probs`` or ``logits`` (one of them), the other derived
+    on first use."""
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         _one_of(probs, logits)
@@ -51,6 +49,13 @@ class Bernoulli(Distribution):
             self.logits = p.log() - O.log1p(-p)
             return self.logits
         raise AttributeError(name)
+
+
+class Bernoulli(ProbsOrLogits):
+    """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
 
     mean = property(lambda self: self.probs)
     variance = property(lambda self: self.probs * (1 - self.probs))

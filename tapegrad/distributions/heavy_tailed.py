@@ -6,25 +6,16 @@ import math
 from .. import creation, ops as O
 from ..torch_names.elementwise import digamma, lgamma
 from . import constraints
-from .continuous import _draw
+from .continuous import LocScale, _draw
 from .distribution import Distribution, broadcast_all
 from .gamma import Chi2
 
 
-class Cauchy(Distribution):
+class Cauchy(LocScale):
     """The Cauchy distribution of median ``loc`` and half width ``scale``."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
 
     mean = property(lambda self: creation.full(self._extended_shape(), float("nan"),
                                                dtype=self.loc.dtype))
-    mode = property(lambda self: self.loc)
     variance = property(lambda self: creation.full(self._extended_shape(), float("inf"),
                                                    dtype=self.loc.dtype))
 
