@@ -442,6 +442,19 @@ def _unbatch_outputs(out, out_dims, level, size, func):
 
 # ---- gradients of batched tensors (installed into tg.autograd.grad) -----------------------
 
+def _unused(t, kw):
+    """The gradient of an input the outputs do not use: autograd.grad's error, zeros
+    (``materialize_grads``) or None (``allow_unused``)."""
+    if kw.get("materialize_grads"):
+        from ..creation import zeros_like
+
+        return zeros_like(t)
+    if not kw.get("allow_unused"):
+        raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
+                           "the graph. Set allow_unused=True if this is the desired behavior.")
+    return None
+
+
 def batched_grad(grad, outputs, inputs, grad_outputs, **kw):
     """``tg.autograd.grad`` where some tensors are batched: examples are independent, so a
     backward of the physical tensors gives every example's gradient; an input not batched at
@@ -480,15 +493,7 @@ def batched_grad(grad, outputs, inputs, grad_outputs, **kw):
         out = []
         for r, b, t in zip(res, ib, ins):
             if r is None:
-                if not kw.get("allow_unused") and not kw.get("materialize_grads"):
-                    raise RuntimeError("One of the differentiated Tensors appears to not have "
-                                       "been used in the graph. Set allow_unused=True if this "
-                                       "is the desired behavior.")
-                if kw.get("materialize_grads"):
-                    from ..creation import zeros_like
-
-                    r = zeros_like(t)
-                out.append(r)
+                out.append(_unused(t, kw))
                 continue
             out.append(BatchedTensor(r, level) if b else r)
         return tuple(out)
@@ -555,16 +560,7 @@ def _per_example_rows(grad, outs, gos, ob, gb, ins, ib, new_i, n, level, kw):
     out = []
     for r, bi, t in zip(res, ib, ins):
         if r is None:
-            if not kw.get("allow_unused") and not kw.get("materialize_grads"):
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
-                                   "desired behavior.")
-            if kw.get("materialize_grads"):
-                from ..creation import zeros_like
-
-                out.append(zeros_like(t))
-            else:
-                out.append(None)
+            out.append(_unused(t, kw))
             continue
         if bi:  # (n examples, n rows of the physical input): example b's own row
             r = _make(np.ascontiguousarray(np.asarray(r._data)[np.arange(n), np.arange(n)]))
