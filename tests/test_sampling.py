@@ -82,5 +82,8 @@ def test_sampling_under_vmap_draws_per_example_or_refuses():
     out = tg.vmap(lambda r: r + tg.normal(0.0, 1.0, size=(2,)), randomness="same")(
         tg.zeros(3, 2))
     assert out.shape == (3, 2) and (out[0] == out[1]).all().item()
-    with pytest.raises(RuntimeError, match="randomness"):
-        tg.vmap(lambda r: tg.bernoulli(r), randomness="different")(tg.full((3, 2), 0.5))
+    tg.manual_seed(2)
+    draws = tg.vmap(lambda r: tg.bernoulli(r), randomness="different")(tg.full((400, 2), 0.5))
+    assert set(np.unique(draws.numpy())) == {0.0, 1.0} and 0.4 < draws.mean().item() < 0.6
+    with pytest.raises(RuntimeError, match="randomness"):  # no per-example form
+        tg.vmap(lambda r: tg.multinomial(r, 1), randomness="different")(tg.full((3, 2), 0.5))

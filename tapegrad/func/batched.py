@@ -278,6 +278,19 @@ def _call(name, raw, *args, **kwargs):
     return dispatch(name, raw, args, kwargs)
 
 
+def batch_of_examples(args, skip):
+    """``(level, size)`` of the innermost running vmap when an argument whose index is not in
+    ``skip`` is batched there, else None."""
+    level = _state.level
+    if not level:
+        return None
+    for i, a in enumerate(args):
+        if i not in skip and any(type(t) is BatchedTensor and t._vmap_level == level
+                                 for t in tree_flatten(a)[0]):
+            return level, _state.sizes[-1]
+    return None
+
+
 def _reshape(t, shape):
     return dispatch("reshape", _M.reshape, (t, tuple(shape)), {})
 

@@ -233,21 +233,6 @@ def _reads_outer(start, outs, ins):
     return _uses_outer_tensors(start, [unwrap_all(t) for t in ins])
 
 
-def _batch_of_examples(args, idx):
-    """``(level, size)`` of the innermost running vmap when an argument outside ``idx`` is
-    batched there, else None."""
-    from .batched import BatchedTensor, _state
-
-    if not _state.level:
-        return None
-    level = _state.level
-    for i, a in enumerate(args):
-        if i not in idx and any(type(t) is BatchedTensor and t._vmap_level == level
-                                for t in tree_flatten(a)[0]):
-            return level, _state.sizes[-1]
-    return None
-
-
 def _per_example(handle, batch):
     """A differentiable input shared by the examples of a vmap, as each example's own copy
     (a batched tensor of the expanded handle; functorch's reading of ``vmap(grad(f),
@@ -267,7 +252,9 @@ def _prepare(args, idx):
     """Arguments with the leaves of ``args[i]`` (i in ``idx``) replaced by differentiable
     handles; returns (args, [(leaves, spec) per index], flat inputs, original leaves)."""
     args = list(args)
-    batch = _batch_of_examples(args, idx)
+    from .batched import batch_of_examples
+
+    batch = batch_of_examples(args, idx)
     trees, flat, orig = [], [], []
     for i in idx:
         leaves, spec = tree_flatten(args[i])
