@@ -474,40 +474,58 @@ InvExResult = namedtuple("InvExResult", ["inverse", "info"])
 SolveExResult = namedtuple("SolveExResult", ["result", "info"])
 
 
-def _ex(f, result_type, like, check_errors, failed_at=None):
+def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
     """``f()`` with LAPACK's ``info`` instead of an error (``*_ex``): 0 on success; on failure
-    (with ``check_errors=False``) a positive ``info`` (``failed_at()``, else 1) and a NaN
-    result of ``like``'s shape. (Batched inputs report one info for the whole batch.)"""
+    (with ``check_errors=False``) a positive ``info`` (``failed_at(matrix)``, else 1) and a NaN
+    result. ``one(index)``: ``f`` of one matrix of a batch, so that each matrix gets its own
+    info and the ones that succeed their own (differentiable) result; without it the whole
+    batch reports one info."""
+    batch = tuple(like.shape[:-2])
     try:
-        out = f()
-        info = 0
+        return result_type(f(), _make(np.zeros(batch, np.int32)))
     except LinAlgError:
         if check_errors:
             raise
-        out = _make(np.full(tuple(like.shape), np.nan, like.dtype))
-        info = failed_at() if failed_at is not None else 1
-    batch = tuple(like.shape[:-2])
-    return result_type(out, _make(np.full(batch, info, np.int32)))
+    infos = np.zeros(batch, np.int32)
+    if one is None or not batch:
+        info = failed_at(np.asarray(like.detach()._arr())) if failed_at is not None else 1
+        infos[...] = info
+        return result_type(_make(np.full(tuple(like.shape), np.nan, like.dtype)), _make(infos))
+    from .ops.join import stack
+
+    outs = []
+    for i in np.ndindex(batch):
+        try:
+            outs.append(one(i))
+        except LinAlgError:
+            m = like[i]
+            infos[i] = failed_at(np.asarray(m.detach()._arr())) if failed_at is not None else 1
+            outs.append(_make(np.full(tuple(m.shape), np.nan, like.dtype)))
+    out = stack(outs).reshape(tuple(like.shape))
+    return result_type(out, _make(infos))
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
     """``(L, info)``: ``cholesky`` without raising for a matrix that is not positive-definite
-    (``info`` > 0 then), the retry-with-jitter pattern's test."""
+    (``info`` > 0 then: the order of its first leading minor that is not, as LAPACK's), the
+    retry-with-jitter pattern's test; one info per matrix of a batch."""
     A = _t(A)
 
-    def failed_at():  # (LAPACK's info: the order of the first leading minor not positive)
+    def failed_at(a):
         from .ops.linalg_decomp import not_positive_definite
 
-        order = not_positive_definite(np.asarray(A.detach()._arr()))
+        order = not_positive_definite(a)
         return 1 if order is None else order[1]
 
-    return _ex(lambda: cholesky(A, upper=upper), CholeskyExResult, A, check_errors, failed_at)
+    return _ex(lambda: cholesky(A, upper=upper), CholeskyExResult, A, check_errors, failed_at,
+               lambda i: cholesky(A[i], upper=upper))
 
 
 def inv_ex(A, *, check_errors=False):
-    """``(inverse, info)``: ``inv`` without raising for a singular matrix."""
+    """``(inverse, info)``: ``inv`` without raising for a singular matrix (one info per matrix
+    of a batch)."""
     A = _t(A)
-    return _ex(lambda: inv(A), InvExResult, A, check_errors)
+    return _ex(lambda: inv(A), InvExResult, A, check_errors, one=lambda i: inv(A[i]))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):

@@ -775,3 +775,22 @@ def test_ieee_results_without_numpy_warnings():
     lines = [ln for ln in done.stderr.splitlines() if "Warning" in ln]
     assert len(lines) == 1 and lines[0].startswith("<string>:5: RuntimeWarning: divide by zero"), \
         done.stderr
+
+
+def test_cholesky_ex_and_inv_ex_report_each_matrix_of_a_batch():
+    # one info per matrix (LAPACK's order of the failing minor); the matrices that factor keep
+    # their factor and its gradient
+    a = np.stack([np.eye(3) * 2.0, -np.eye(3), np.diag([1.0, 2.0, -1.0])])
+    A = tg.tensor(a, requires_grad=True)
+    L, info = tg.linalg.cholesky_ex(A)
+    assert info.tolist() == [0, 1, 3] and info.dtype == tg.int32
+    np.testing.assert_allclose(L[0].detach().numpy(), np.sqrt(2.0) * np.eye(3))
+    assert np.isnan(L[1].detach().numpy()).all()
+    (g,) = tg.autograd.grad(L[0].sum(), A)
+    (want,) = tg.autograd.grad(tg.linalg.cholesky(A[0]).sum(), A)
+    np.testing.assert_allclose(g.numpy(), want.numpy())
+    inverse, info = tg.linalg.inv_ex(tg.tensor(np.stack([np.eye(2) * 4.0, np.zeros((2, 2))])))
+    assert info.tolist() == [0, 1]
+    np.testing.assert_allclose(inverse[0].numpy(), np.eye(2) / 4.0)
+    with pytest.raises(Exception, match="not positive-definite"):
+        tg.linalg.cholesky_ex(A, check_errors=True)
