@@ -344,6 +344,13 @@ def _per_example_grads(L, r):
     return (), lambda: per_example(w, xs)
 
 
+def _row_by_row_jacobian(L, r):
+    """``autograd.functional.jacobian`` without ``vectorize`` of a 10-element function (once a
+    backward per row, each through a segment of its own)."""
+    z = L.tensor(r.standard_normal(10))
+    return (), lambda: L.autograd.functional.jacobian(lambda a: (a.sin() * a.cumsum(0)).exp(), z)
+
+
 FIXED_COSTS = {
     "conv_transpose2d": _conv_transpose,
     "index_select": _index_select,
@@ -358,6 +365,7 @@ FIXED_COSTS = {
     "cross_entropy_3d": _cross_entropy_3d,
     "diag_embed": _diag_embed,
     "vmap_grad": _per_example_grads,
+    "jacobian_rows": _row_by_row_jacobian,
 }
 
 

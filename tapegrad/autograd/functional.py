@@ -6,6 +6,8 @@ they exercise re-taping to third order. ``vectorize=True`` (and ``strategy="forw
 use ``tg.func.jacrev`` / ``jacfwd``.
 """
 
+import sys
+
 import numpy as np
 
 from .. import grad_mode as _gm
@@ -182,11 +184,20 @@ def _stack_rows(rows, shape):
     return total.reshape(shape)
 
 
-def _jacobian_one_sweep(outputs, inputs):
+def _traced():
+    """Whether ``tg.compile``'s tracer is observing (it follows rows swept one by one)."""
+    trace = sys.modules.get("tapegrad.compile.trace")
+    return trace is not None and trace.active() is not None
+
+
+def _jacobian_one_sweep(outputs, inputs, per_row=True):
     """``jac[i][j]`` of ``outputs`` (recorded from ``inputs``) w.r.t. ``inputs``: the rows of
     the identity as seeds of ``autograd.grad(..., is_grads_batched=True)``, which sweeps the
-    graph once carrying all of them (per row where the graph has hooks or custom Functions)."""
-    from . import grad
+    graph once carrying all of them (per row where the graph has hooks or custom Functions).
+    ``per_row=False``: None instead of that per-row fallback (whose rows carry every output's
+    seed, so a hook would also see the zero rows of outputs that do not reach it), and the
+    graph retained, as a row-by-row Jacobian leaves it."""
+    from . import grad, _any_batched, _one_batched_sweep
 
     sizes = [o.numel() for o in outputs]
     n = sum(sizes)
@@ -197,8 +208,15 @@ def _jacobian_one_sweep(outputs, inputs):
         starts = np.cumsum([0] + sizes)
         seeds = [_make(np.ascontiguousarray(eye[:, starts[i]:starts[i + 1]]).reshape(
             (n,) + tuple(outputs[i].shape))) for i in live]
-        cols = grad([outputs[i] for i in live], inputs, seeds, is_grads_batched=True,
-                    allow_unused=True)
+        if per_row:
+            cols = grad([outputs[i] for i in live], inputs, seeds, is_grads_batched=True,
+                        allow_unused=True)
+        else:
+            outs = [outputs[i] for i in live]
+            cols = None if _any_batched(outs, list(inputs), seeds) else _one_batched_sweep(
+                outs, list(inputs), seeds, True, True, False)
+            if cols is None:
+                return None
     jac, k = [], 0
     for o, s in zip(outputs, sizes):
         row = []
@@ -347,6 +365,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                           "jacobian")
         _check_requires_grad(outputs, "outputs", strict)
+        if not (create_graph or strict or _traced()):  # the rows a backward per row would
+            jac = _jacobian_one_sweep(outputs, inputs, per_row=False)  # give, in one sweep
+            if jac is not None:
+                return _unpack(jac, (is_out_tuple, is_in_tuple))
         from ..creation import zeros_like
 
         jac = []
