@@ -40,9 +40,11 @@ _LEAF_ONLY = (
 )
 _NUMPY_RG = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
 _ARRAY_RG = _NUMPY_RG + (
-    " NumPy makes this call for tensors inside a list or tuple (np.array([x, y]), np.r_[x, y], "
-    "np.mean([x, y])), where its protocols cannot see them: build the array with "
-    "tg.stack([x, y]) or np.stack([x, y]) to keep the gradient.")
+    " Converting it to an ndarray would drop its gradient; this happens in np.asarray/np.array(t),"
+    " for tensors inside a list or tuple (np.array([x, y]), np.mean([x, y]): use np.stack([x, y])"
+    "), writing a tensor into an ndarray (a[i] = t: start from np.zeros_like(t)), np.vectorize, "
+    "and library functions that are not NumPy ufuncs (scipy.special.logsumexp, scipy.stats, "
+    "scipy.linalg: use tapegrad.special, tapegrad.linalg or NumPy's functions on the tensor).")
 
 
 def _is_float_dtype(dt):

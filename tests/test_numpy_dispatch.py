@@ -252,18 +252,18 @@ def test_unimplemented_ufunc_raises_for_tensors_that_require_grad():
         np.nextafter(t, 0.5)
     with pytest.raises(TypeError, match=r"numpy\.spacing"):
         np.spacing(t)
-    with pytest.raises(TypeError, match=r"numpy\.add\.accumulate"):
-        np.add.accumulate(t)
+    with pytest.raises(TypeError, match=r"numpy\.hypot\.accumulate"):
+        np.hypot.accumulate(t)
     with pytest.raises(TypeError, match=r"numpy\.add with dtype="):
         np.add(t, 1.0, dtype=np.float32)
 
 
 def test_unimplemented_function_raises_for_tensors_that_require_grad():
     t = _rg(_x(2, 3))
-    with pytest.raises(TypeError, match=r"^tapegrad does not implement numpy\.unwrap for "):
-        np.unwrap(t)
-    with pytest.raises(TypeError, match=r"numpy\.sum with where="):
-        np.sum(t, where=np.ones((2, 3), bool))
+    with pytest.raises(TypeError, match=r"^tapegrad does not implement numpy\.resize for "):
+        np.resize(t, 7)
+    with pytest.raises(TypeError, match=r"numpy\.var with where="):
+        np.var(t, where=np.ones((2, 3), bool))
     with pytest.raises(TypeError, match=r"numpy\.reshape with order="):
         np.reshape(t, (3, 2), order="F")
     with pytest.raises(TypeError, match=r"numpy\.unique"):
@@ -272,11 +272,16 @@ def test_unimplemented_function_raises_for_tensors_that_require_grad():
 
 def test_out_argument_with_grad_raises():
     t = _rg(_x(3))
-    with pytest.raises(TypeError, match=r"numpy\.sin with out="):
+    # an ndarray cannot hold the gradient: the error says so, and names the in-place operator
+    with pytest.raises(TypeError, match=r"numpy\.sin would write a result that requires grad "
+                       r"into a NumPy array \(out="):
         np.sin(t, out=np.empty(3))
     buf = np.zeros(3)
-    with pytest.raises(TypeError, match=r"numpy\.add with out="):
+    with pytest.raises(TypeError, match=r"numpy\.add would write .* a \+= t on an ndarray.*"
+                       r"write a = a \+ t"):
         buf += t
+    with pytest.raises(TypeError, match=r"numpy\.sin with out="):
+        np.sin(t, out=tg.zeros(3))
     with pytest.raises(TypeError, match=r"numpy\.sum with out="):
         np.sum(t, out=np.empty(()))
     # an output tensor that requires grad is refused too

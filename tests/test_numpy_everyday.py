@@ -105,7 +105,9 @@ CASES = [
     ("allclose", lambda x, y: np.allclose(x, y), [A, A], None),
     ("count_positive", lambda x: np.sum(x > 0), [S], None),
     # where= on a reduction: not implemented for grad (NumPy semantics would drop entries)
-    ("mean_where", lambda x: np.mean(x, where=x > 0), [S], None),
+    ("mean_where", lambda x: np.mean(x, where=x > 0), [S],
+     lambda x: (x * (x > 0)).sum() / (x > 0).sum()),
+    ("var_where", lambda x: np.var(x, where=x > 0), [S], None),
 ]
 
 X4 = np.random.default_rng(7).uniform(-1.5, 1.5, size=(2, 3, 4))
@@ -162,7 +164,7 @@ CASES += [
 ]
 
 # Calls that must raise TypeError for tensors that require grad.
-UNSUPPORTED = {"mean_where"}
+UNSUPPORTED = {"var_where"}
 # Calls waiting for an op that is not in tapegrad.ops yet (the handler looks it up by name):
 # either a TypeError today or a correct gradient once the op lands.
 PENDING_OP = {"arctan", "arctan2"}

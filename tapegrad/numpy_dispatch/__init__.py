@@ -110,10 +110,14 @@ def _needs_grad(tensors):
     return _gm.is_grad_enabled() and any(t._rg for t in tensors)
 
 
+def _qualified(name):
+    return name if name.startswith("scipy.") else "numpy." + name
+
+
 def _not_implemented(name, what=""):
     detail = f" with {what}" if what else ""
     return TypeError(
-        f"tapegrad does not implement numpy.{name}{detail} for tensors that require grad; "
+        f"tapegrad does not implement {_qualified(name)}{detail} for tensors that require grad; "
         "use the tapegrad op if there is one, or call it on t.detach() if no gradient should "
         "flow through it")
 
@@ -142,21 +146,62 @@ def array_ufunc(ufunc, method, inputs, kwargs):
                 return handler(*inputs)
             except _Unsupported:
                 pass
-    name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+    name = _ufunc_name(ufunc) + ("" if method == "__call__" else "." + method)
     if kwargs.get("out") is not None:
-        if _needs_grad(_tensors(inputs, _tensors(kwargs["out"], []))):
-            raise _not_implemented(name, "out=")
+        out = _tensors(kwargs["out"], [])
+        if _needs_grad(_tensors(inputs, out)):
+            raise _out_refused(name, kwargs["out"], out)
         return _fallback(getattr(ufunc, method), inputs, kwargs)
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     if method == "__call__":
-        handler = _UFUNCS.get(ufunc)
+        handler = _UFUNCS.get(ufunc) or _foreign_ufunc(ufunc)
         if handler is not None and kwargs:
             handler = _unsupported_kwargs(kwargs)
-    elif method == "reduce":
-        handler = _REDUCE.get(ufunc)
     else:
-        handler = None
+        from .ufunc_methods import method_handler
+
+        handler = method_handler(ufunc, method)
     return _dispatch(name, handler, getattr(ufunc, method), inputs, kwargs)
+
+
+def _out_refused(name, out, out_tensors):
+    """``out=`` with a gradient at stake; an ndarray ``out`` is ``a += t`` on a NumPy array."""
+    outs = out if isinstance(out, tuple) else (out,)
+    if any(isinstance(o, np.ndarray) for o in outs):
+        return TypeError(
+            f"{_qualified(name)} would write a result that requires grad into a NumPy array "
+            "(out=, or an in-place operator such as a += t on an ndarray), which cannot hold "
+            "its gradient; write a = a + t, or start from a tensor (np.zeros_like(t), tg.zeros)")
+    return _not_implemented(name, "out=")
+
+
+def _ufunc_name(ufunc):
+    """``sin``, or ``scipy.special.gammaln`` for SciPy's ufuncs (``__module__`` None)."""
+    import sys
+
+    sp = sys.modules.get("scipy.special")
+    if getattr(ufunc, "__module__", None) is None and getattr(sp, ufunc.__name__, None) is ufunc:
+        return "scipy.special." + ufunc.__name__
+    return ufunc.__name__
+
+
+_SCIPY_UFUNCS = []  # [True] once SciPy's special functions are in _UFUNCS
+
+
+def _foreign_ufunc(ufunc):
+    """The handler of a ufunc from another package: SciPy's special functions are added to the
+    table when the first one arrives (so ``import tapegrad`` does not import SciPy)."""
+    import sys
+
+    if _SCIPY_UFUNCS or getattr(ufunc, "__module__", None) is not None or \
+            "scipy.special" not in sys.modules:
+        return None
+    from .scipy_special import ufunc_handlers
+
+    _SCIPY_UFUNCS.append(True)
+    for uf, h in ufunc_handlers().items():
+        _UFUNCS.setdefault(uf, h)
+    return _UFUNCS.get(ufunc)
 
 
 def _unsupported_kwargs(kwargs):
@@ -262,9 +307,7 @@ def _build_ufuncs():
 def _reduce_handler(name):
     def handler(a, axis=0, dtype=None, out=None, keepdims=False, initial=_NV, where=True):
         _need(dtype is None, "dtype=")
-        _need(initial is _NV, "initial=")
-        _need(where is True, "where=")
-        return _FUNCS[name](a, axis=axis, keepdims=keepdims)
+        return _FUNCS[name](a, axis=axis, keepdims=keepdims, initial=initial, where=where)
 
     return handler
 
@@ -301,14 +344,30 @@ def _to_float(x):
     return x if x.dtype.kind in "fc" else x.to(np.float64)
 
 
+def _masked(x, where, fill):
+    """``x`` with the entries that ``where=`` leaves out replaced by the constant ``fill``."""
+    if where is _NV or where is True:
+        return x
+    mask = np.broadcast_to(np.asarray(_t(where)._data, dtype=bool), x.shape)
+    return x if mask.all() else _op("where")(mask, x, _t(np.asarray(fill, x.dtype)))
+
+
 def _sum(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
-    _common(out, where, initial)
-    return _op("sum")(_cast(a, dtype), dim=_axis(axis), keepdim=_kd(keepdims))
+    _common(out)
+    x = _masked(_cast(a, dtype), where, 0)
+    r = _op("sum")(x, dim=_axis(axis), keepdim=_kd(keepdims))
+    return r if initial is _NV else r + initial
 
 
 def _mean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
-    _common(out, where)
-    return _op("mean")(_to_float(_cast(a, dtype)), dim=_axis(axis), keepdim=_kd(keepdims))
+    _common(out)
+    x = _to_float(_cast(a, dtype))
+    if where is _NV or where is True:
+        return _op("mean")(x, dim=_axis(axis), keepdim=_kd(keepdims))
+    mask = np.broadcast_to(np.asarray(_t(where)._data, dtype=bool), x.shape)
+    n = np.sum(mask, axis=_axis(axis), keepdims=_kd(keepdims))
+    with np.errstate(invalid="ignore", divide="ignore"):  # NumPy's nan for an empty mask
+        return _sum(x, axis=axis, keepdims=keepdims, where=mask) / _t(n.astype(x.dtype))
 
 
 def _per_axis(f, x, axis, keepdims):
@@ -328,24 +387,36 @@ def _per_axis(f, x, axis, keepdims):
 
 
 def _prod(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
-    _common(out, where, initial)
+    _common(out)
     prod = _op("prod")
-    x = _cast(a, dtype)
+    x = _masked(_cast(a, dtype), where, 1)
     r = _per_axis(prod, x, axis, _kd(keepdims))
     if axis is None and _kd(keepdims):
         r = _op("reshape")(r, (1,) * x.ndim)
-    return r
+    return r if initial is _NV else r * initial
 
 
 def _extreme(name):
     def handler(a, axis=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
-        _common(out, where, initial)
+        _common(out)
         f = _op(name)
         x = _t(a)
+        if where is not _NV and where is not True:
+            if initial is _NV:
+                op = "maximum" if name == "amax" else "minimum"
+                raise ValueError(f"reduction operation '{op}' does not have an identity, so to "
+                                 "use a where mask one has to specify 'initial'")
+            x = _masked(x, where, initial)
+        _need(initial is _NV or x.numel(), "initial= on an empty array")
         if axis is None:
             r = f(x)
-            return _op("reshape")(r, (1,) * x.ndim) if _kd(keepdims) else r
-        return f(x, dim=_axis(axis), keepdim=_kd(keepdims))
+            r = _op("reshape")(r, (1,) * x.ndim) if _kd(keepdims) else r
+        else:
+            r = f(x, dim=_axis(axis), keepdim=_kd(keepdims))
+        if initial is _NV:
+            return r
+        return _op("maximum" if name == "amax" else "minimum")(r, _t(np.asarray(initial,
+                                                                                   r.dtype)))
 
     return handler
 
@@ -523,11 +594,21 @@ def _array_split(ary, indices_or_sections, axis=0):
 
 
 def _diff(a, n=1, axis=-1, prepend=_NV, append=_NV):
-    _need(prepend is _NV and append is _NV, "prepend=/append=")
     x = _t(a)
     from ..ops.shapes import norm_dim
 
     ax = norm_dim(axis, x.ndim)
+    if prepend is not _NV or append is not _NV:  # NumPy's: 0-d ends broadcast to one slice
+        parts = [x]
+        for end, first in ((prepend, True), (append, False)):
+            if end is _NV:
+                continue
+            e = end if isinstance(end, Tensor) else \
+                _t(np.asarray(end, np.result_type(x.dtype, np.asarray(end).dtype)))
+            if e.ndim == 0:
+                e = _op("broadcast_to")(e, x.shape[:ax] + (1,) + x.shape[ax + 1:])
+            parts.insert(0 if first else len(parts), e)
+        x = _op("cat")(parts, dim=ax)
     lead = (slice(None),) * ax
     for _ in range(n):
         x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
@@ -612,9 +693,9 @@ _FUNC_HANDLERS.update(_linalg_handlers())
 
 def _composite_handlers():
     """Functions and ufuncs written as compositions of existing ops (composites.py)."""
-    from . import arrays, composites, fft, statistics, ufuncs
+    from . import arrays, composites, fft, inplace, signal, statistics, ufuncs
 
-    for mod in (composites, ufuncs, arrays, statistics, fft):
+    for mod in (composites, ufuncs, arrays, statistics, fft, inplace, signal):
         _FUNC_HANDLERS.update(mod.function_handlers())
     for mod in (composites, ufuncs):
         for uf, h in mod.ufunc_handlers().items():

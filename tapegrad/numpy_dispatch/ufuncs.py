@@ -256,4 +256,17 @@ def function_handlers():
     from . import _zero_grad
 
     return {np.sinc: sinc, np.real: real, np.imag: imag, np.angle: angle,
-            np.real_if_close: real_if_close, np.fix: _zero_grad(np.fix)}
+            np.real_if_close: real_if_close, np.fix: _zero_grad(np.fix), np.i0: i0}
+
+
+def i0(x):
+    """The modified Bessel function of order 0 (``tapegrad.special.i0``: SciPy's values)."""
+    try:
+        import scipy.special  # noqa: F401 (tapegrad.special.i0 takes its values from SciPy)
+    except ImportError:
+        from . import _Unsupported
+
+        raise _Unsupported("SciPy not installed") from None
+    from ..special import i0 as special_i0
+
+    return special_i0(x)
