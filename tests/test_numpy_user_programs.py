@@ -128,6 +128,14 @@ def test_ufunc_accumulate(name, f, tf):
     check_against_torch(f, tf, [X - 1.5])
 
 
+def test_accumulate_axis_none_as_numpy():
+    """axis=None: the only axis of a 1-D input; refused on N-D (NumPy raises there too)."""
+    check_op(lambda v: np.maximum.accumulate(v, axis=None), [REAL],
+             ref=lambda v: np.maximum.accumulate(v, axis=None), order=1)
+    with pytest.raises(TypeError, match=r"numpy\.maximum\.accumulate with axis=None"):
+        np.maximum.accumulate(_rg(X), axis=None)
+
+
 def test_logaddexp_reduce_is_logsumexp():
     def f(x):
         return np.logaddexp.reduce(x, axis=0) + np.logaddexp2.reduce(x, axis=1, keepdims=True)

@@ -43,7 +43,8 @@ def _accumulate(name):
         if dtype is not None:
             x = x.to(np.dtype(dtype))
         _need(x.ndim >= 1, "a 0-d array")
-        d = norm_dim(int(axis), x.ndim)
+        _need(axis is not None or x.ndim == 1, "axis=None")
+        d = norm_dim(0 if axis is None else int(axis), x.ndim)
         if name in ("cummax", "cummin"):
             from ..torch_names import reductions
 
