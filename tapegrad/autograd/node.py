@@ -43,12 +43,20 @@ def _class(name):
 def _name_of(seg, rec):
     recs = seg.records()
     code = int(recs[rec, tape.OP]) & tape.CODE_MASK
+    from ..ops.backward_ops import links_of
     from ..registry import Op
 
     if code == Op.CUSTOM or code == Op.OUTPUT:
         entry_rec = rec if code == Op.CUSTOM else int(recs[rec, tape.A])
         ctx = seg.pyaux[int(recs[entry_rec, tape.AUX])]
         return getattr(ctx, "node_name", "CustomBackward")
+    if code == Op.DEPENDS:  # named after the derivative it stands for
+        name = seg.pyaux[int(recs[rec, tape.AUX])].params.get("name")
+        if name is not None:
+            return name
+    links = links_of(seg)  # an op of several records named as PyTorch's one node
+    if links is not None and links.get(rec, (None,))[0] is not None:
+        return links[rec][0]
     return REGISTRY[code].grad_fn
 
 

@@ -21,7 +21,7 @@ from .. import tape
 from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
 from ..ops import movement as M
 from ..ops import rule_namespace
-from ..ops.backward_ops import depends, sigmoid_backward, tanh_backward
+from ..ops.backward_ops import depends, double_name, links_of, sigmoid_backward, tanh_backward
 from ..ops.elementwise import _const_op, add, exp, mul, select, sigmoid, where
 from ..ops.linalg import matmul
 from ..ops.movement import transpose, unsqueeze
@@ -171,29 +171,46 @@ _OWN_DERIVATIVE_OP = frozenset(int(o) for o in (Op.RELU, Op.LEAKY_RELU, Op.HARDT
 
 # Python ops that are one node in PyTorch (its backward is one op of all the node's inputs):
 # every gradient they give requires grad when an input does, also one that does not depend on
-# them (a bias's gradient is the sum of the output's)
+# them (a bias's gradient is the sum of the output's; a pooling's or nll_loss's is a map of the
+# output's alone: PyTorch's ``avg_pool2d_backward(grad, self)``, ``nll_loss_backward(grad,
+# self, ...)``). Ops built of several records are marked per record (``backward_ops.link``).
 _ONE_NODE = frozenset(int(o) for o in (Op.CONVOLUTION, Op.CONV_TRANSPOSE, Op.LAYER_NORM,
-                                        Op.BATCH_NORM))
+                                        Op.BATCH_NORM, Op.AVG_POOL, Op.ADAPTIVE_AVG_POOL,
+                                        Op.NLL_LOSS))
+_RELU = int(Op.RELU)
 
 
-def _linked(grads, saved):
+def _linked(grads, saved, name=None, unused=False):
     """``grads`` whose tensors that require no grad depend on the ``saved`` values that do
-    (``backward_ops.depends``, with a zero derivative), as PyTorch's derivative op of them."""
+    (``backward_ops.depends``, with a zero derivative), as PyTorch's derivative op of them.
+    ``saved`` may be a function giving them (made only when a gradient needs them)."""
     deps = None
     out = None
     for k, gi in enumerate(grads):
-        if type(gi) is Tensor and not gi._rg and type(gi._data) in _CPU_VALUES:
+        if type(gi) is Tensor and not gi._rg and type(gi._data) in _CPU_VALUES and \
+                (type(gi._data) is float or gi._data.dtype.kind == "f"):
             if deps is None:
-                deps = [t for t in saved if t is not None and t._rg]
+                deps = [t for t in (saved() if callable(saved) else saved)
+                        if t is not None and t._rg]
                 if not deps:
                     return grads
             if out is None:
                 out = list(grads)
-            out[k] = depends(gi, deps)
+            out[k] = depends(gi, deps, name, unused)
     return grads if out is None else tuple(out)
 
 
 _CPU_VALUES = (float, np.ndarray)
+
+
+def _stand_in(seg, rec, size, like):
+    """A tensor standing for record ``rec``'s value (``size`` elements, flat, ``like``'s dtype)
+    as an input of ``depends``, which reads only its history and shape: the values of an
+    op's inputs are not saved when its derivative does not read them."""
+    dt = like._data.dtype if type(like._data) is np.ndarray else np.dtype(np.float64)
+    if size == 1:
+        return with_history(0.0 if dt == np.float64 else np.zeros((), dt), seg, rec)
+    return with_history(np.broadcast_to(np.zeros((), dt), (size,)), seg, rec)
 
 
 class RetapeSweep:
@@ -206,6 +223,7 @@ class RetapeSweep:
         # (of which a backward may reach a few records) one record at a time
         self.rows = recs.tolist() if len(recs) <= _ROWS_AT_ONCE else {}
         self.needed = self.pruned = None  # see engine.sweep.Sweep.prune
+        self.links = links_of(seg)  # records marked one node of PyTorch's (backward_ops.link)
 
     def prune(self, needed, runs):
         """Records whose VJP does not run are passed over (``autograd.prune``)."""
@@ -292,6 +310,8 @@ class RetapeSweep:
                     self._linear(code, d, row, r, g, a)
                     continue
                 grads = self._elementwise(code, d, row, r, g, a, row[_B])
+                if self.links is not None and r in self.links:
+                    grads = self._link(r, code, grads, (a, row[_B]))
                 if a >= 0 and grads[0] is not None:
                     self._add(a, flat(grads[0], self._row(a)[_SIZE]))
                 b = row[_B]
@@ -312,9 +332,25 @@ class RetapeSweep:
                 grads = _matmul_2d_rule(gs, ins, entry.params.get("needs", (True, True)))
             if grads is None:
                 grads = d.vjp(gs, ins, out, **entry.params)
-                if code in _ONE_NODE:
-                    grads = _linked(grads, ins)
+                if code in _ONE_NODE:  # linked to the inputs it saved (or to all of them)
+                    grads = _linked(grads, ins if any(t is not None for t in ins) else
+                                    lambda: self._stand_ins(slots, grads),
+                                    double_name(d.grad_fn))
+            if self.links is not None and r in self.links:
+                grads = self._link(r, code, grads, slots)
             self.accumulate(slots, grads)
+
+    def _link(self, r, code, grads, slots):
+        """``grads`` of record ``r``, which ``backward_ops.link`` marked, linked to its
+        inputs."""
+        name, grad_name, unused = self.links[r]
+        if grad_name is None:
+            grad_name = double_name(name or REGISTRY[code].grad_fn)
+        return _linked(grads, lambda: self._stand_ins(slots, grads), grad_name, unused)
+
+    def _stand_ins(self, slots, grads):
+        like = next(gi for gi in grads if type(gi) is Tensor)
+        return [_stand_in(self.seg, s, self._row(s)[_SIZE], like) for s in slots if s >= 0]
 
     def _stale(self, row):
         """Whether a saved array of this elementwise record was modified in place since."""
@@ -358,6 +394,8 @@ class RetapeSweep:
             gi = M.gather_index(g, seg.ivals[row[_AUX]])
         else:  # a linear op added later: its declared VJP
             gi = d.vjp(g, seg, r)[0]
+        if self.links is not None and r in self.links:
+            gi = self._link(r, code, (gi,), (a,))[0]
         self._add(a, flat(gi, n_in))
 
     def _elementwise(self, code, d, row, r, g, a, b):
@@ -382,7 +420,9 @@ class RetapeSweep:
             # only the inputs that are recorded: a constant's formula would record dead ops
             grads = (fx(g, x, y, out, m, c0, c1) if a >= 0 and fx is not None else None,
                      fy(g, x, y, out, m, c0, c1) if b >= 0 and fy is not None else None)
-        return _linked(grads, (x, y, out)) if code in _OWN_DERIVATIVE_OP else grads
+        if code in _OWN_DERIVATIVE_OP:
+            return _linked(grads, (x, y, out), None if code == _RELU else double_name(d.grad_fn))
+        return grads
 
     def free(self):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric

@@ -18,6 +18,7 @@ from .. import creation
 from .. import ops as O
 from ..ops import avg_pool as _avg_pool_op
 from ..ops.activations import fusable
+from ..ops.backward_ops import link
 from ..ops.conv_transpose import conv_transpose as _conv_transpose_op
 from ..ops.convolution import convolution as _convolution, max_positions
 from ..ops.convolution import out_sizes as _out_sizes
@@ -303,20 +304,35 @@ def _pool_setup(nd, input, kernel_size, stride, padding, dilation, ceil_mode, na
     return x, batched, kernel, stride, dilation, pads, outs
 
 
+_MAX, _ADAPTIVE_MAX = "MaxPool{}DWithIndices", "AdaptiveMaxPool{}D"  # (PyTorch's node names)
+
+
+def _pool_node(y, kind, nd):
+    """``y`` as PyTorch's one pooling node (``backward_ops.link``): under ``create_graph`` its
+    gradient requires grad whenever the input does, with a zero second derivative, as that
+    of PyTorch's ``*_backward(grad, self, ...)``. 1-d pooling is PyTorch's 2-d one between an
+    unsqueeze and a squeeze, hence its names."""
+    if nd == 1:
+        return link(y, "SqueezeBackward1", "SqueezeBackward1")
+    return link(y, kind.format(nd) + "Backward0")
+
+
 def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     name = f"max_pool{nd}d"
     x, batched, kernel, stride, dilation, pads, outs = _pool_setup(
         nd, input, kernel_size, stride, padding, dilation, ceil_mode, name)
     if _one_op(x):  # CPU float arrays: the maxima's positions by a compiled loop
-        return _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs,
-                                  return_indices)
+        res = _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs,
+                                 return_indices)
+        _pool_node(res[0] if return_indices else res, _MAX, nd)
+        return res
     xp = _pad_spatial(x, pads, -math.inf)
     win = _windows(xp, kernel, stride, dilation)
     flat = O.reshape(win, tuple(win.shape[:2 + nd]) + (-1,))
     # the gradient goes to one element per window (the first maximum), as PyTorch's
     values, where = O.max(flat, -1)
     if not return_indices:
-        return values if batched else O.squeeze(values, 0)
+        return _pool_node(values if batched else O.squeeze(values, 0), _MAX, nd)
     # the flat index of each maximum in its input plane
     j = np.asarray(where._data)
     pos = np.zeros(j.shape, np.int64)
@@ -329,8 +345,8 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
         pos = pos * sizes[i] + coord
     idx = _make(pos)
     if not batched:
-        return O.squeeze(values, 0), O.squeeze(idx, 0)
-    return values, idx
+        return _pool_node(O.squeeze(values, 0), _MAX, nd), O.squeeze(idx, 0)
+    return _pool_node(values, _MAX, nd), idx
 
 
 def _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs, return_indices):
@@ -388,7 +404,7 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
         count = view.sum(tuple(range(nd, 2 * nd)))[tuple(slice(0, o) for o in outs)]
     count = _make(count.astype(x.dtype))
     y = total / (count.to(x.device) if x.is_cuda else count)
-    return y if batched else O.squeeze(y, 0)
+    return _pool_node(y if batched else O.squeeze(y, 0), "AvgPool{}D", nd)
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -446,8 +462,8 @@ def _adaptive(nd, input, output_size, reduce, name):
         return O.stack(parts, -1)
 
     r = cells(0, ())  # dims come out innermost-first: put them back in order
-    return O.permute(r, tuple(range(x.ndim - nd)) + tuple(range(x.ndim - 1, x.ndim - nd - 1,
-                                                                 -1)))
+    r = O.permute(r, tuple(range(x.ndim - nd)) + tuple(range(x.ndim - 1, x.ndim - nd - 1, -1)))
+    return _pool_node(r, "AdaptiveAvgPool{}D", nd) if reduce is _mean else r
 
 
 def _mean(t, dims):
@@ -477,7 +493,8 @@ def _adaptive_max(nd, input, output_size, return_indices):
     name = f"adaptive_max_pool{nd}d"
     x = as_tensor(input)
     if not (_one_op(x) and x.ndim in (nd + 1, nd + 2)):
-        values = _adaptive(nd, x, output_size, _first_max, name)
+        values = _pool_node(_adaptive(nd, x, output_size, _first_max, name), _ADAPTIVE_MAX,
+                            nd)
         if not return_indices:
             return values
         return values, _adaptive_max_indices(np.asarray(x._data), tuple(values.shape[-nd:]))
@@ -491,6 +508,7 @@ def _adaptive_max(nd, input, output_size, return_indices):
     lead = math.prod(x.shape[:x.ndim - nd])
     flat = (idx._data.reshape(lead, -1) + (np.arange(lead) * plane)[:, None]).reshape(-1)
     values = O.reshape(gather_index(O.reshape(x, -1), flat), tuple(idx.shape))
+    _pool_node(values, _ADAPTIVE_MAX, nd)
     return (values, idx) if return_indices else values
 
 

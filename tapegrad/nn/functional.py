@@ -28,6 +28,7 @@ from ..ops import bce as _bce
 from ..ops import layer_norm as _layer_norm
 from ..ops import linear as _linear
 from ..ops import nll as _nll
+from ..ops.backward_ops import link as _node
 from ..tensor import Tensor, _make
 from . import attention as _attention
 from . import convolution as _convolution
@@ -193,7 +194,11 @@ def _pad_by_index(x, pad, mode):
             start, m = max(-left, 0), n - max(-left, 0) - max(-right, 0)
             idx = np.arange(-max(left, 0), m + max(right, 0)) % m + start
         x = O.index_select(x, d, _make(idx.astype(np.int64)))
-    return x
+    if mode == "circular":  # (PyTorch's is a composition too: its gradient a plain gather)
+        return x
+    # one node in PyTorch, ``reflection_pad2d_backward(grad, self, padding)``: linked to x
+    kind = "Reflection" if mode == "reflect" else "Replication"
+    return _node(x, f"{kind}Pad{len(pad) // 2}DBackward0")
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
@@ -444,12 +449,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         w = w * _np(weight).astype(x.dtype)[safe_t]
     # ignored targets: zero through ``where`` (no gradient reaches them, even 0 * inf)
     loss = O.where(_const(used, x), -picked * _const(w, x), 0.0)
+    # one node in PyTorch (``nll_loss_backward(grad, self, ...)``): linked to x
+    name = "NllLoss2DBackward0" if x.ndim == 4 else "NllLossBackward0" if x.ndim <= 2 else None
     if reduction == "none":
-        return O.reshape(loss, t.shape)
+        return _node(O.reshape(loss, t.shape), name)
     total = O.sum(loss)
     if reduction == "sum":
-        return total
-    return _safe_mean(total, w.sum(), x.dtype)
+        return _node(total, name)
+    return _node(_safe_mean(total, w.sum(), x.dtype), name)
 
 
 def _safe_mean(total, denom, dtype):

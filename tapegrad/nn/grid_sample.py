@@ -13,7 +13,7 @@ import numpy as np
 from .. import creation
 from .. import ops as O
 from ..grad_mode import is_grad_enabled
-from ..ops.backward_ops import depends
+from ..ops.backward_ops import depends, link
 from ..ops.elementwise import where
 from ..ops.record import as_tensor
 
@@ -112,7 +112,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         out = _read(flat, ix, iy, h, w, c, ho, wo, None)
         if grid.requires_grad and is_grad_enabled():  # (a zero gradient, as PyTorch's)
             out = out + depends(creation.zeros(out.shape, dtype=out.dtype), (grid,))
-        return out
+        return _node(out)
     x0, y0 = np.floor(gx.detach().numpy()), np.floor(gy.detach().numpy())
     fx = gx - creation.tensor(x0.astype(gx.dtype))  # (the weights: differentiable in grid)
     fy = gy - creation.tensor(y0.astype(gy.dtype))
@@ -120,7 +120,13 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     for dx, dy, weight in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
                            (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
         out = out + _read(flat, x0 + dx, y0 + dy, h, w, c, ho, wo, weight)
-    return out
+    return _node(out)
+
+
+def _node(out):
+    """``out`` as PyTorch's one node: its derivative, ``grid_sampler_2d_backward(grad, input,
+    grid, ...)``, requires grad when the input does, and differentiates to None for it."""
+    return link(out, "GridSampler2DBackward0", unused=True)
 
 
 def _read(flat, ix, iy, h, w, c, ho, wo, weight):

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import ops as O
 from ..ops import activations as _activations
+from ..ops.backward_ops import link as _node
 from ..ops.record import as_tensor as _t
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -48,7 +49,8 @@ def hardsigmoid(input, inplace=False):
     inside = (x > -3.0) & (x < 3.0)
     lin = (x + 3.0) * _ONE_SIXTH_F32  # + the value's correction to (x + 3) / 6 exactly:
     lin = lin + _constant(x, lambda v: (v + 3.0) / 6.0 - (v + 3.0) * _ONE_SIXTH_F32)
-    return O.where(inside, lin, _constant(x, lambda v: np.clip(v + 3.0, 0.0, 6.0) / 6.0))
+    return _node(O.where(inside, lin, _constant(x, lambda v: np.clip(v + 3.0, 0.0, 6.0) / 6.0)),
+                 "HardsigmoidBackward0")
 
 
 def hardswish(input, inplace=False):
@@ -71,20 +73,23 @@ def softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
     x = _t(input)
     _check_lambd(x, lambd)
-    return O.where(x > lambd, x - lambd,
-                   O.where(x < -lambd, x + lambd, _constant(x, _zero_or_nan)))
+    # (each op below is one node in PyTorch, whose derivative reads x: ``_node`` links it)
+    return _node(O.where(x > lambd, x - lambd,
+                         O.where(x < -lambd, x + lambd, _constant(x, _zero_or_nan))),
+                 "SoftshrinkBackward0")
 
 
 def hardshrink(input, lambd=0.5):
     """``x`` where ``|x| > lambd``, 0 elsewhere."""
     x = _t(input)
-    return O.where((x > lambd) | (x < -lambd), x, _constant(x, _zero_or_nan))
+    return _node(O.where((x > lambd) | (x < -lambd), x, _constant(x, _zero_or_nan)),
+                 "HardshrinkBackward0")
 
 
 def threshold(input, threshold, value, inplace=False):
     """``value`` where ``x <= threshold``, ``x`` elsewhere (NaN passes through)."""
     x = _t(input)
-    return O.where(x <= threshold, value, x)
+    return _node(O.where(x <= threshold, value, x), "ThresholdBackward0")
 
 
 def selu(input, inplace=False):
@@ -164,7 +169,7 @@ def prelu(input, weight):
         w = O.reshape(w, (w.numel(),) + (1,) * (x.ndim - 2))
     elif w.ndim:
         w = O.reshape(w, ())
-    return O.where(x > 0, x, w * x)
+    return _node(O.where(x > 0, x, w * x), "PreluKernelBackward0")
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
@@ -203,4 +208,4 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     v = x.detach().numpy()
     slopes = creation.draws().uniform(lower, upper, v.shape)
     noise = np.where(v <= 0, slopes, 1.0).astype(x.dtype)
-    return x * O.record.as_tensor(noise)
+    return _node(x * O.record.as_tensor(noise), "RreluWithNoiseBackward0")
