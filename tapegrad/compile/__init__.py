@@ -20,6 +20,7 @@ from .. import grad_mode as _gm
 from ..autograd.function import Function
 from ..tensor import Tensor, _make
 from . import trace as _trace
+from .audit import UNSEEN_WRITE, settle_guards, unseen
 from .codegen import GuardFailed, Program
 from .ir import Unsupported
 from .vjp import backprop
@@ -34,6 +35,13 @@ MODIFIED_MSG = (
     "one of the variables needed for gradient computation has been modified by an inplace "
     "operation")
 MAX_PROGRAMS = 8  # programs kept per function (signatures and guard outcomes together)
+SETTING_CHANGED = "an optimizer setting changed"
+
+
+RETRACE = ("; a value read into Python (item(), bool(), float() of a tensor) or a Python "
+           "value the function reads that changes on every call records again every time: "
+           "return tensors (loss.detach(), not loss.item()) and pass changing numbers as "
+           "tensors")
 
 
 class _Eager:
@@ -119,7 +127,9 @@ class Replay:
                     self.outs.append(("ref", r.index, None))
                     continue
                 if vid is None:
-                    raise Unsupported("the function returns a tensor the tracer did not see")
+                    raise Unsupported(f"the function returns {unseen(o)}")
+                if tracer.versions.get(id(o), o._version) != o._version:
+                    raise Unsupported(f"an output: {UNSEEN_WRITE}")
                 op = tracer.g.nodes[tracer.g.producer[vid]].op
                 self.outs.append(("grad" if o._rg else "val", len(out_vids), op == "const"))
                 out_vids.append(vid)
@@ -305,6 +315,8 @@ def _walk(fn, leaves, path):
             obj = getattr(fn, "__func__", fn).__closure__[step[1]].cell_contents
         elif kind == "glob":
             obj = getattr(fn, "__func__", fn).__globals__[step[1]]
+        elif kind == "dflt":
+            obj = getattr(fn, "__func__", fn).__defaults__[step[1]]
         elif kind == "self":
             obj = getattr(fn, "__self__", fn)
         elif kind == "arg":
@@ -326,7 +338,8 @@ def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
     Python scalars the function can reach (which the replay has baked in) are unchanged."""
     func = getattr(fn, "__func__", fn)
     ns = {"_G": GuardFailed, "CL": getattr(func, "__closure__", None),
-          "GL": getattr(func, "__globals__", None), "SELF": getattr(fn, "__self__", fn)}
+          "GL": getattr(func, "__globals__", None), "SELF": getattr(fn, "__self__", fn),
+          "DF": func}
     lines = ["def resolve(A):"]
 
     def expr(path):
@@ -337,6 +350,8 @@ def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
                 s = f"CL[{step[1]}].cell_contents"
             elif kind == "glob":
                 s = f"GL[{step[1]!r}]"
+            elif kind == "dflt":
+                s = f"DF.__defaults__[{step[1]}]"
             elif kind == "self":
                 s = "SELF"
             elif kind == "arg":
@@ -379,7 +394,7 @@ def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
                 if k != "params" and isinstance(v, (int, float, bool, str, type(None))):
                     ns[f"h{j}_{gi}_{k}"] = v
                     lines.append(f"    if pg[{gi}][{k!r}] != h{j}_{gi}_{k}: "
-                                 "raise _G('an optimizer setting changed')")
+                                 f"raise _G({SETTING_CHANGED!r})")
             ns[f"hp{j}_{gi}"] = params
             lines.append(f"    ps = pg[{gi}]['params']")
             lines.append(f"    if len(ps) != {len(params)} or "
@@ -411,6 +426,7 @@ class CompiledFunction:
         self._count = 0
         self._lock = threading.RLock()
         self._warned = set()
+        self._plain_sgd = True  # plain SGD steps as nodes (False once its settings changed)
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "compiled")
         self.__doc__ = getattr(fn, "__doc__", None)
@@ -447,6 +463,8 @@ class CompiledFunction:
                     return prog.run(leaves, (args, kwargs))
                 except GuardFailed as e:
                     reason = str(e)
+                    if reason == SETTING_CHANGED:  # a scheduled rate: SGD's own step reads it
+                        self._plain_sgd = False
                 except _RunEagerly:
                     return self.fn(*args, **kwargs)
         return self._trace(key, args, kwargs, leaves, reason)
@@ -464,18 +482,23 @@ class CompiledFunction:
             raise RuntimeError(f"tg.compile(fullgraph=True): a guard failed: {reason}")
         with self._lock:
             if self._count >= MAX_PROGRAMS:
-                self._give_up(key, f"more than {MAX_PROGRAMS} traces (last: {reason})")
+                self._cache[key] = _Eager  # (not every program's guards tried on every call)
+                self._give_up(key, f"more than {MAX_PROGRAMS} traces (last: {reason}){RETRACE}")
                 return self.fn(*args, **kwargs)
             try:
                 if any(isinstance(t, Tensor) and t.dtype.kind == "c" for t in leaves):
                     # the replay's rules are real: complex values keep their eager records
                     raise Unsupported("complex tensors are not supported by tg.compile yet")
                 tracer = _trace.Tracer(self.fn, leaves)
+                tracer.plain_sgd = self._plain_sgd
             except Unsupported as e:
                 self._cache[key] = _Eager
                 self._give_up(key, str(e))
                 return self.fn(*args, **kwargs)
             result = _trace.run_traced(tracer, self.fn, args, kwargs)
+            if tracer.reject is None:
+                tracer.audit("at the end of the function")
+                settle_guards(tracer, result)
             why = tracer.reject
             if why is None:
                 try:

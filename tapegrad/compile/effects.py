@@ -162,6 +162,7 @@ def backward(tr, self, gradient, retain_graph, create_graph, inputs, result):
         if tr.g.dtype(new) != dtype:
             new = tr.g.emit("astype", (new,), False, dtype=dtype)
         check_value(tr, new, r.obj._grad._data, "a gradient")
+        tr.versions[id(r.obj._grad)] = r.obj._grad._version
         tr.g.effect("setgrad", (new,), ref=idx, fresh=old is None)
         tr.gstate[idx] = new
 
@@ -249,7 +250,12 @@ def _plain_sgd(tr, obj):
     becomes nodes (guarded on the hyperparameters) instead of a call."""
     from ..optim.sgd import SGD
 
-    if type(obj) is not SGD or id(obj) not in tr.candidates:
+    if type(obj) is not SGD or id(obj) not in tr.candidates or not tr.plain_sgd:
+        return False
+    from .trace import _SCHEDULERS
+
+    if any(isinstance(s, _SCHEDULERS()) and getattr(s, "optimizer", None) is obj
+           for s, _ in tr.candidates.values()):  # its rate changes: SGD's own step reads it
         return False
     for group in obj.param_groups:
         if any(group.get(k) != v for k, v in _SGD_PLAIN.items()):

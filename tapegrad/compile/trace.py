@@ -57,77 +57,93 @@ MAX_VALUE_GUARDS = 256
 
 
 def reachable(fn, flat_args, limit=20000):
-    """What the function can reach: ``({id(obj): (obj, path)}, [(path, value)])``, the
-    tensors, arrays and optimizers, and the Python scalars (the values the replay bakes in).
+    """What the function can reach: ``({id(obj): (obj, path)}, [(path, value)], loose)``, the
+    tensors, arrays, optimizers and schedulers, the Python scalars (the values the replay bakes
+    in), and ``loose``: ``(path, value, owner, parent, step)`` of the scalars inside an
+    optimizer or scheduler ``owner``, which a step that the replay calls reads itself, so they
+    are guarded only where the trace shows the function read them (``audit.settle_guards``).
 
-    A path is a tuple of steps from a root: ("cell", i), ("glob", name), ("self",),
+    A path is a tuple of steps from a root: ("cell", i), ("glob", name), ("dflt", i), ("self",),
     ("arg", i), then ("item", key) / ("attr", name) / ("fcell", i) / ("fglob", name) (a
-    closure cell or global of a function met on the way). Scalars inside an optimizer are left out:
-    a step that the replay calls reads them itself (a plain SGD step guards its own)."""
+    closure cell or global of a function met on the way)."""
     from ..optim.optimizer import Optimizer
 
-    found, seen, values = {}, set(), []
+    owners = (Optimizer,) + _SCHEDULERS()
+    found, seen, values, loose = {}, set(), [], []
     queue = []
     func = getattr(fn, "__func__", fn)
     if hasattr(fn, "__self__") and not isinstance(fn.__self__, types.ModuleType):
-        queue.append((fn.__self__, (("self",),), True))
+        queue.append((fn.__self__, (("self",),), True, None))
     if not isinstance(func, types.FunctionType) and callable(func):
-        queue.append((func, (("self",),), True))  # a callable object (an nn.Module)
+        queue.append((func, (("self",),), True, None))  # a callable object (an nn.Module)
         func = None
     if func is not None:
         for i, cell in enumerate(func.__closure__ or ()):
             try:
-                queue.append((cell.cell_contents, (("cell", i),), True))
+                queue.append((cell.cell_contents, (("cell", i),), True, None))
             except ValueError:
                 pass
         g = func.__globals__
         for name in sorted(_code_names(func.__code__, set())):
             if name in g:
-                queue.append((g[name], (("glob", name),), True))
+                queue.append((g[name], (("glob", name),), True, None))
+        for i, d in enumerate(func.__defaults__ or ()):  # def step(x, w=w): w is captured
+            queue.append((d, (("dflt", i),), True, None))
     for i, a in enumerate(flat_args):
-        queue.append((a, (("arg", i),), False))  # argument values are in the signature
+        queue.append((a, (("arg", i),), False, None))  # argument values are in the signature
     head = 0
     while head < len(queue) and len(seen) < limit:
-        obj, path, guard = queue[head]
+        obj, path, guard, parent = queue[head]  # guard: True, False (an argument's), or owner
         head += 1
         if isinstance(obj, _SCALARS):
-            if guard and len(values) < MAX_VALUE_GUARDS and not (
+            if guard is True and len(values) < MAX_VALUE_GUARDS and not (
                     isinstance(obj, float) and math.isnan(obj)):  # nan != nan: no guard
                 values.append((path, obj))
+            elif guard is not True and guard is not False and not (
+                    isinstance(obj, float) and math.isnan(obj)):
+                loose.append((path, obj, guard, parent, path[-1]))
             continue
         if id(obj) in seen or len(path) > 6:
             continue
         seen.add(id(obj))
-        if isinstance(obj, (Tensor, np.ndarray, Optimizer)):
+        if isinstance(obj, (Tensor, np.ndarray) + owners):
             found.setdefault(id(obj), (obj, path))
-            if not isinstance(obj, Optimizer):
+            if not isinstance(obj, owners):
                 continue
-            guard = False
+            if guard is not False:
+                guard = obj
         if isinstance(obj, types.FunctionType):  # a function it calls: what that reaches
             for i, cell in enumerate(obj.__closure__ or ()):
                 try:
-                    queue.append((cell.cell_contents, path + (("fcell", i),), guard))
+                    queue.append((cell.cell_contents, path + (("fcell", i),), guard, obj))
                 except ValueError:
                     pass
             g = obj.__globals__
-            queue.extend((g[n], path + (("fglob", n),), guard)
+            queue.extend((g[n], path + (("fglob", n),), guard, obj)
                          for n in sorted(_code_names(obj.__code__, set())) if n in g)
             continue
         if isinstance(obj, types.MethodType):
-            queue.append((obj.__self__, path + (("attr", "__self__"),), guard))
-            queue.append((obj.__func__, path + (("attr", "__func__"),), guard))
+            queue.append((obj.__self__, path + (("attr", "__self__"),), guard, obj))
+            queue.append((obj.__func__, path + (("attr", "__func__"),), guard, obj))
             continue
         if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)) or \
                 getattr(type(obj), "_tg_compiled", False):
             continue
         if isinstance(obj, (list, tuple)):
-            queue.extend((x, path + (("item", i),), guard) for i, x in enumerate(obj))
+            queue.extend((x, path + (("item", i),), guard, obj) for i, x in enumerate(obj))
         elif isinstance(obj, dict):
-            queue.extend((x, path + (("item", k),), guard) for k, x in obj.items()
+            queue.extend((x, path + (("item", k),), guard, obj) for k, x in obj.items()
                          if isinstance(k, (str, int)))
         elif hasattr(obj, "__dict__"):
-            queue.extend((x, path + (("attr", k),), guard) for k, x in vars(obj).items())
-    return found, values
+            queue.extend((x, path + (("attr", k),), guard, obj)
+                         for k, x in vars(obj).items())
+    return found, values, loose
+
+
+def _SCHEDULERS():
+    from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+    return (LRScheduler, ReduceLROnPlateau)
 
 
 # ---- which calls are ops: code object -> resolver(locals) -> (op name, arguments) ------------
@@ -326,10 +342,12 @@ class Tracer:
         self.start_guards = []  # (Ref, grad is None)
         self.key_arrays = []  # (Ref or None, baked array) of index arrays
         self.borrowed = {}  # value id -> the eager array that is its value (see ``elementwise``)
+        self.versions = {}  # id(tensor) -> its version when last mapped (``audit.verify``)
+        self.plain_sgd = True  # plain SGD steps may become nodes (``effects._plain_sgd``)
         self.reject = None
         self.frame = None
         self.entry = None
-        self.candidates, self.values = reachable(fn, flat_args)
+        self.candidates, self.values, self.loose = reachable(fn, flat_args)
         self.arg_aliases = []  # (capture path, argument index): an argument also captured
         for i, a in enumerate(flat_args):
             if isinstance(a, (Tensor, np.ndarray)):
@@ -342,6 +360,8 @@ class Tracer:
     def _map(self, obj, vid):
         self.cur[id(obj)] = vid
         self.keep.append(obj)
+        if isinstance(obj, Tensor):
+            self.versions[id(obj)] = obj._version
 
     def _ref(self, obj, path):
         r = self.ref_of.get(id(obj))
@@ -385,8 +405,9 @@ class Tracer:
         if isinstance(x, Tensor):
             hit = self.candidates.get(id(x))
             if hit is None:
-                raise Unsupported("a tensor computed by something the tracer does not see "
-                                  "reached an op")
+                from .audit import unseen
+
+                raise Unsupported(f"{unseen(x)} reached an op")
             self._check_source(x)
             r = self._ref(x, hit[1])
             vid = self.g.emit("load", (), bool(x._rg), value=_snap(x._data), ref=r.index)
@@ -476,12 +497,25 @@ class Tracer:
         name = self.entry[0]
         if name in _MUTATING:
             self._load_before(self.entry[1])
+        if name in ISLANDS or name.endswith(".step"):  # it reads tensors: are they as traced?
+            self.audit(name)
+            if self.reject is not None:
+                return False
         if name in _MUTATING or name in ISLANDS or name.endswith((".step", ".zero_grad")):
             self.release()
         elif name in ("backward", "grad"):
             self.release(grads_only=True)
         self.frame = frame
         return True
+
+    def audit(self, where):
+        """Reject the trace if something unobserved changed a tensor (``audit.verify``)."""
+        from .audit import verify
+
+        try:
+            verify(self, where)
+        except Unsupported as e:
+            self.reject = str(e)
 
     def _load_before(self, args):
         """A captured tensor first met by an in-place op: read its value before the op
