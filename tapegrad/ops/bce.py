@@ -135,6 +135,21 @@ def _bce_backward_vjp(gg, inputs, out):
             neg(gg * g) / clamp(sub(1.0, x) * x, min=e))
 
 
+def _bce_backward_jvp_np(tangents, inputs, out):
+    """The VJP's three factors on the tangents (elementwise: PyTorch's forward-mode formula
+    is its double-backward one too)."""
+    tg_, tx, tt = tangents
+    g, x, t = (a[None] for a in inputs)
+    res = 0.0
+    if tg_ is not None:
+        res = res + _dx_np(tg_, x, t)
+    if tx is not None:
+        res = res + _double_np(tx, g, x, t)
+    if tt is not None:
+        res = res - tt * g / _denominator(x, _DOUBLE_EPS)
+    return res
+
+
 defop(Op.BCE_BACKWARD, "_binary_cross_entropy_backward", "python",
       "BinaryCrossEntropyBackwardBackward0", vjp=_bce_backward_vjp,
-      vjp_np=_bce_backward_vjp_np)
+      vjp_np=_bce_backward_vjp_np, jvp_np=_bce_backward_jvp_np)

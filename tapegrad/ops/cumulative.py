@@ -54,7 +54,13 @@ def _cumsum_vjp(g, inputs, out, dim):
     return (flip(cumsum(flip(g, dim), dim), dim),)
 
 
-defop(Op.CUMSUM, "cumsum", "python", "CumsumBackward0", vjp=_cumsum_vjp, vjp_np=_cumsum_vjp_np)
+def _cumsum_jvp_np(tangents, inputs, out, dim):
+    t = np.asarray(tangents[0], np.float64)
+    return running(t, dim + 1) if _compiled(t) else np.cumsum(t, axis=dim + 1)
+
+
+defop(Op.CUMSUM, "cumsum", "python", "CumsumBackward0", vjp=_cumsum_vjp, vjp_np=_cumsum_vjp_np,
+      jvp_np=_cumsum_jvp_np)
 
 
 def cumsum(input, dim, *, dtype=None):
@@ -141,8 +147,25 @@ def _cumprod_vjp(g, inputs, out, dim):
     return (permute(grad, tuple(np.argsort(last))),)
 
 
+def _cumprod_jvp_np(tangents, inputs, out, dim):
+    """``out_i sum_{j <= i} t_j / x_j`` before a line's first zero; from its first zero z on,
+    ``t_z prod_{j <= i, j != z} x_j`` (the other terms hold x_z), and 0 from a second zero on
+    (every term holds a zero): the exact derivative, PyTorch's values."""
+    t, d = tangents[0], dim + 1
+    x, out = np.asarray(inputs[0], np.float64), np.asarray(out, np.float64)
+    zero = x == 0
+    if not zero.any():
+        return np.cumsum(t / x, axis=d) * out
+    seen = np.cumsum(zero, axis=dim)
+    first = zero & (seen == 1)
+    before = np.cumsum(t / np.where(zero, 1.0, x), axis=d) * out
+    others = np.cumprod(np.where(first, 1.0, x), axis=dim)
+    t_zero = np.where(first, t, 0.0).sum(axis=d, keepdims=True)
+    return np.where(seen == 0, before, np.where(seen == 1, t_zero * others, 0.0))
+
+
 defop(Op.CUMPROD, "cumprod", "python", "CumprodBackward0", vjp=_cumprod_vjp,
-      vjp_np=_cumprod_vjp_np)
+      vjp_np=_cumprod_vjp_np, jvp_np=_cumprod_jvp_np)
 
 
 def _doubling_scan(x, d):

@@ -58,7 +58,11 @@ def _py_unary(op, name, np_f, deriv, grad_fn):
     def vjp(g, inputs, out, **_):
         return (deriv(g, inputs[0], out, _TG),)
 
-    defop(op, name, "python", grad_fn, vjp=vjp, vjp_np=vjp_np)
+    def jvp_np(tangents, inputs, out, **_):
+        # the Jacobian is diagonal: the VJP's factor applied to the tangent block
+        return vjp_np(tangents[0], inputs, out)[0]
+
+    defop(op, name, "python", grad_fn, vjp=vjp, vjp_np=vjp_np, jvp_np=jvp_np)
     DERIVS[int(op)] = (deriv, 1)
 
     def fn(input):
@@ -132,7 +136,18 @@ def _atan2_vjp(g, inputs, out):
     return _atan2_deriv(g, inputs[0], inputs[1], _TG)
 
 
-defop(Op.ATAN2, "atan2", "python", "Atan2Backward0", vjp=_atan2_vjp, vjp_np=_atan2_vjp_np)
+def _atan2_jvp_np(tangents, inputs, out):
+    """``(t_y x - t_x y) / (x^2 + y^2)``: PyTorch's forward formula, nan at the origin
+    (where its VJP, and ours, reads 0)."""
+    ty, tx = tangents
+    y, x = (np.asarray(a, np.float64) for a in inputs)
+    with np.errstate(all="ignore"):
+        return ((0.0 if ty is None else ty * x) - (0.0 if tx is None else tx * y)) / \
+            (x * x + y * y)
+
+
+defop(Op.ATAN2, "atan2", "python", "Atan2Backward0", vjp=_atan2_vjp, vjp_np=_atan2_vjp_np,
+      jvp_np=_atan2_jvp_np)
 DERIVS[int(Op.ATAN2)] = (_atan2_deriv, 2)
 
 
@@ -190,8 +205,21 @@ def _lcse_vjp(g, inputs, out, dim):
     return (pos - neg,)
 
 
+def _lcse_jvp_np(tangents, inputs, out, dim):
+    """``sum_{j <= i} t_j exp(x_j - out_i)``: the positive and negative parts of t accumulated
+    in log space, as the VJP does (each term at most |t_j|: no overflow, no 0 / 0 where
+    exp(x) underflows)."""
+    t, d = tangents[0], dim + 1
+    x, out = np.asarray(inputs[0], np.float64), np.asarray(out, np.float64)
+    with np.errstate(all="ignore"):
+        logs = np.log(np.abs(t)) + x
+        pos = np.logaddexp.accumulate(np.where(t > 0, logs, -np.inf), axis=d)
+        neg = np.logaddexp.accumulate(np.where(t < 0, logs, -np.inf), axis=d)
+        return np.exp(pos - out) - np.exp(neg - out)
+
+
 defop(Op.LOGCUMSUMEXP, "logcumsumexp", "python", "LogcumsumexpBackward0", vjp=_lcse_vjp,
-      vjp_np=_lcse_vjp_np)
+      vjp_np=_lcse_vjp_np, jvp_np=_lcse_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)

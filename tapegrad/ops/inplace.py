@@ -67,7 +67,7 @@ _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to 
                 "operation.")
 # ---- COPY_SLICES: base with some positions replaced by a value ---------------------------
 
-def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
+def _copy_slices_vjp_np(g, inputs, out, positions, vshape, bshape=None):
     flat = np.asarray(g, np.float64).reshape(-1)
     gv = flat[positions].reshape(vshape)
     gb = flat.copy()
@@ -75,7 +75,7 @@ def _copy_slices_vjp_np(g, inputs, out, positions, vshape):
     return gb, gv
 
 
-def _copy_slices_vjp(g, inputs, out, positions, vshape):
+def _copy_slices_vjp(g, inputs, out, positions, vshape, bshape=None):
     keep = np.ones(g.numel(), np.float64)
     keep[positions] = 0.0
     keep = _make(keep.reshape(g.shape) if g.ndim else float(keep[0]))
@@ -84,8 +84,18 @@ def _copy_slices_vjp(g, inputs, out, positions, vshape):
     return gb, gv
 
 
+def _copy_slices_jvp_np(tangents, inputs, out, positions, vshape, bshape=None):
+    """The base's tangent with the value's written at the positions (0 without one)."""
+    tb, tv = tangents
+    k = (tb if tb is not None else tv).shape[0]
+    res = np.zeros((k, int(np.prod(bshape, dtype=np.int64)))) if tb is None else \
+        np.array(tb, np.float64).reshape(k, -1)
+    res[:, positions] = 0.0 if tv is None else tv.reshape(k, -1)
+    return res.reshape((k,) + tuple(bshape))
+
+
 defop(Op.COPY_SLICES, "copy_slices", "python", "CopySlices", vjp=_copy_slices_vjp,
-      vjp_np=_copy_slices_vjp_np)
+      vjp_np=_copy_slices_vjp_np, jvp_np=_copy_slices_jvp_np)
 
 
 def _copy_slices(base, positions, value):
@@ -93,7 +103,8 @@ def _copy_slices(base, positions, value):
     if base.dtype.kind == "c" or value.dtype.kind == "c":
         return _copy_slices_complex(base, positions, value)
     return R.python_result(base._data, Op.COPY_SLICES, (base, value),
-                           params={"positions": positions, "vshape": value.shape})
+                           params={"positions": positions, "vshape": value.shape,
+                                   "bshape": base.shape})
 
 
 def _copy_slices_complex(base, positions, value):

@@ -46,7 +46,19 @@ def _cat_vjp(g, inputs, out, dim, sizes, shapes):
     return tuple(grads)
 
 
-defop(Op.CAT, "cat", "python", "CatBackward0", vjp=_cat_vjp, vjp_np=_cat_vjp_np)
+def _cat_jvp_np(tangents, inputs, out, dim, sizes, shapes):
+    """The tangents concatenated (zeros for inputs without one)."""
+    k = next(t.shape[0] for t in tangents if t is not None)
+    ref = max(shapes, key=len)  # (a legacy empty (0,) input has fewer dims: it adds nothing)
+    res = np.zeros((k,) + ref[:dim] + (sum(sizes),) + ref[dim + 1:])
+    for (d, a, b), shape, t in zip(_pieces(len(sizes), dim, sizes), shapes, tangents):
+        if t is not None and len(shape) == len(ref):
+            res[(slice(None),) * (d + 1) + (slice(a, b),)] = t
+    return res
+
+
+defop(Op.CAT, "cat", "python", "CatBackward0", vjp=_cat_vjp, vjp_np=_cat_vjp_np,
+      jvp_np=_cat_jvp_np)
 
 
 def _stack_vjp_np(g, inputs, out, dim, n):
@@ -59,7 +71,15 @@ def _stack_vjp(g, inputs, out, dim, n):
     return tuple(getitem(g, pre + (i,)) for i in range(n))
 
 
-defop(Op.STACK, "stack", "python", "StackBackward0", vjp=_stack_vjp, vjp_np=_stack_vjp_np)
+def _stack_jvp_np(tangents, inputs, out, dim, n):
+    """The tangents stacked (zeros for inputs without one)."""
+    t0 = next(t for t in tangents if t is not None)
+    zero = np.zeros(t0.shape)
+    return np.stack([zero if t is None else t for t in tangents], axis=dim + 1)
+
+
+defop(Op.STACK, "stack", "python", "StackBackward0", vjp=_stack_vjp, vjp_np=_stack_vjp_np,
+      jvp_np=_stack_jvp_np)
 
 
 def _tensor_list(tensors, fname):

@@ -464,7 +464,28 @@ def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
     return tuple(grads)
 
 
-defop(Op.EINSUM, "einsum", "python", "EinsumBackward0", vjp=_einsum_vjp, vjp_np=_einsum_vjp_np)
+def _einsum_jvp_np(tangents, inputs, out, subs, out_sub, sizes, needs, shapes):
+    """Linear in each operand: the sum over operands of the einsum with that operand's
+    tangent in its place, the directions a letter of their own."""
+    k = next(t.shape[0] for t in tangents if t is not None)
+    res = 0.0
+    if k == 1:  # one direction: the einsum itself (no extra letter, the same plan)
+        eq = ",".join(subs) + "->" + out_sub
+        for i, t in enumerate(tangents):
+            if t is not None:
+                ops = [np.asarray(t[0]) if j == i else inputs[j] for j in range(len(subs))]
+                res = res + _np_einsum(eq, ops)[None]
+        return res
+    d = next(c for c in _LETTERS if c not in sizes)
+    for i, t in enumerate(tangents):
+        if t is not None:
+            eq = ",".join(d + s if j == i else s for j, s in enumerate(subs)) + "->" + d + out_sub
+            res = res + _np_einsum(eq, [t if j == i else inputs[j] for j in range(len(subs))])
+    return res
+
+
+defop(Op.EINSUM, "einsum", "python", "EinsumBackward0", vjp=_einsum_vjp, vjp_np=_einsum_vjp_np,
+      jvp_np=_einsum_jvp_np)
 
 
 def _complex_einsum(equation, ts):

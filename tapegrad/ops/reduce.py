@@ -1,10 +1,11 @@
 """Reductions. ``sum``/``mean`` are scatters (see movement.py); the rest build on them.
 
-Most reductions here are composites of recorded primitives (var, std, norm, logsumexp, softmax):
-they need no derivative rule and are differentiable to any order. Three are ``kind="python"``
-ops with a NumPy VJP and a Tensor-level VJP: ``prod`` (PyTorch's rule with zeros) and ``amax``/
-``amin`` (ties share the gradient); ``cumsum`` is in cumulative.py. ``max(dim)``/``min(dim)`` gather the first
-extremal element (a linear GATHER_INDEX record), so their gradient goes to that index only.
+Most reductions here are composites of recorded primitives (norm, logsumexp, softmax): they
+need no derivative rule and are differentiable to any order. ``amax``/``amin`` (ties share the
+gradient), ``var`` and ``std`` are ``kind="python"`` ops with a NumPy VJP and JVP and a
+Tensor-level VJP; ``prod`` is in product.py, ``cumsum`` in cumulative.py. ``max(dim)``/
+``min(dim)`` gather the first extremal element (a linear GATHER_INDEX record), so their
+gradient goes to that index only.
 """
 
 import builtins
@@ -20,7 +21,8 @@ from . import record as R
 from . import fused_softmax as _softmax_op
 from . import vector_norm as _vector_norm
 from .activations import fusable_array
-from .movement import gather_index, mean, permute, reshape, sum
+from .movement import gather_index, mean, reshape, sum
+from .product import prod
 from ..registry import Op, defop
 from .shapes import norm_dim, size_of, torch_dtype_name
 
@@ -116,116 +118,6 @@ def _squeeze_dims(t, dims, keepdim):
     return reshape(t, tuple(s for k, s in enumerate(t.shape) if k not in dims))
 
 
-# ---- prod (python op: PyTorch's rule, exact with zeros) ---------------------------------
-
-def _others_product(xm):
-    """prod_{j != i} x_j along the last axis, without dividing (exact with zeros)."""
-    if xm.shape[-1] == 0:
-        return np.ones(xm.shape, xm.dtype)  # an empty axis: nothing to leave out
-    ones = np.ones(xm.shape[:-1] + (1,), xm.dtype)
-    left = np.cumprod(np.concatenate([ones, xm[..., :-1]], -1), -1)
-    right = np.cumprod(np.concatenate([ones, xm[..., :0:-1]], -1), -1)[..., ::-1]
-    return left * right
-
-
-def _prod_vjp_np(g, inputs, out, dim, keepdim):
-    x = np.asarray(inputs[0], np.float64)
-    shape = x.shape
-    if dim is None:
-        return (np.asarray(g, np.float64) * _others_product(x.reshape(-1)).reshape(shape),)
-    xm = x.reshape(1) if x.ndim == 0 else x
-    d = dim if x.ndim else 0
-    gk = np.asarray(g, np.float64).reshape(_kept_shape(xm.shape, (d,)))
-    others = np.moveaxis(_others_product(np.moveaxis(xm, d, -1)), -1, d)
-    return ((gk * others).reshape(shape),)
-
-
-def _prod_vjp(g, inputs, out, dim, keepdim):
-    """Tensor-level rule: g * out / x without zeros, else a product over a masked copy."""
-    from .elementwise import div, mul, where
-
-    x = inputs[0]
-    shape = x.shape
-    xm = reshape(x, -1) if dim is None or x.ndim == 0 else x
-    d = 0 if dim is None or x.ndim == 0 else dim
-    kept = _kept_shape(xm.shape, (d,))
-    gk, ok = reshape(g, kept), reshape(out, kept)
-    if not np.any(_host(x) == 0):
-        # exact in a neighbourhood of x, so higher derivatives are right too
-        return (reshape(mul(gk, div(ok, xm)), shape),)
-    n = xm.shape[d]
-    perm = [k for k in range(xm.ndim) if k != d] + [d]
-    xl = permute(xm, perm)  # reduced axis last
-    rows = xl.reshape(xl.shape[:-1] + (1, n)).expand(xl.shape[:-1] + (n, n))
-    others = prod(where(np.eye(n, dtype=bool), 1.0, rows), -1)  # others[..., i]
-    inv = list(np.argsort(perm))
-    return (reshape(mul(gk, permute(others, inv)), shape),)
-
-
-defop(Op.PROD, "prod", "python", "ProdBackward0", vjp=_prod_vjp, vjp_np=_prod_vjp_np)
-
-
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """Product of all elements, or along ``dim``.
-
-    The gradient is PyTorch's: exact when the input holds zeros (no division by zero).
-
-    Example:
-        >>> import tapegrad as tg
-        >>> x = tg.tensor([2.0, 0.0, 3.0], requires_grad=True)
-        >>> x.prod().backward()
-        >>> x.grad
-        tensor([0., 6., 0.])
-    """
-    x = R.as_tensor(input)
-    if type(x._data) is DeviceArray:
-        d = None if dim is None else norm_dim(int(dim), x.ndim)
-        value = _cuda().prod_value(x._data, d, keepdim, dtype)
-    elif dim is None:
-        value = np.prod(np.asarray(x._data), dtype=dtype)
-        d = None
-    else:
-        xd = np.asarray(x._data)
-        d = norm_dim(int(dim), xd.ndim)
-        value = np.prod(xd, axis=d if xd.ndim else None, keepdims=keepdim, dtype=dtype)
-    if type(value) is not DeviceArray:
-        value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
-                                 value.astype(np.int64)))
-    if x.dtype.kind == "c" and R.needs_grad(x) and dtype is None:
-        return _complex_prod(x, d, keepdim, value)
-    if x._rg and x.dtype.kind == "c":  # a dtype cast of a complex product: no rule
-        R.refuse_complex(Op.PROD, x)
-    if not R.needs_grad(x) or x.dtype.kind != "f":
-        return _make(value)
-    return R.python_result(value, Op.PROD, (x,), save_inputs=(0,), save_out=True,
-                           params=dict(dim=d, keepdim=keepdim))
-
-
-def _complex_prod(x, d, keepdim, value):
-    """The product of complex ``x`` along ``d`` (all elements if None) as a tree of pairwise
-    products: ``log2 n`` complex ``mul`` records, whose product rule ``g * conj(other)`` is exact
-    where the input holds zeros and re-tapes to any order."""
-    from .elementwise import mul
-    from .join import cat
-
-    from .movement import unsqueeze
-
-    y = reshape(x, (-1,)) if d is None else permute(
-        x, (d,) + tuple(k for k in range(x.ndim) if k != d))
-    n = y.shape[0]
-    if n == 0:
-        return _make(value)
-    while n > 1:
-        h = n // 2
-        z = mul(y[:h], y[h:2 * h])
-        y = cat([z, y[2 * h:]]) if n % 2 else z
-        n = y.shape[0]
-    y = reshape(y, y.shape[1:])
-    if d is not None and keepdim:
-        y = unsqueeze(y, d)
-    return y
-
-
 # ---- amax / amin (python op: ties share the gradient evenly) ----------------------------
 
 def _extremum_mask(x, out_kept, evenly):
@@ -261,7 +153,18 @@ def _amax_vjp(g, inputs, out, dims, keepdim, evenly=False):
     return (mul(share, _const(mask.astype(np.float64), g)),)
 
 
-defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vjp_np)
+def _amax_jvp_np(tangents, inputs, out, dims, keepdim, evenly=False):
+    """The tangents' mean at the extremes, PyTorch's: amax/amin select them, max()/min()
+    multiply by the mask (an inf tangent elsewhere: nan); a NaN extremum matches nothing."""
+    mask, count, _ = _amax_weights(inputs[0], out, dims, False)
+    t = tangents[0] * mask if evenly else np.where(mask, tangents[0], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = t.sum(axis=tuple(d + 1 for d in dims), keepdims=True) / count
+    return t.reshape((len(t),) + np.shape(out))
+
+
+defop(Op.AMAX, "amax", "python", "AmaxBackward0", vjp=_amax_vjp, vjp_np=_amax_vjp_np,
+      jvp_np=_amax_jvp_np)
 
 
 def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
@@ -447,7 +350,16 @@ def _var_vjp(g, inputs, out, dims, keepdim, dof):
     return (mul(mul(gk, scale), sub(x, mean(x, dims, keepdim=True))),)
 
 
-defop(Op.VAR, "var", "python", "VarBackward0", vjp=_var_vjp, vjp_np=_var_vjp_np)
+def _var_jvp_np(tangents, inputs, out, dims, keepdim, dof):
+    """PyTorch's var_jvp, in its order: ``sum 2 / dof (t - mean t) (x - mean x)``."""
+    x, t, axes = np.asarray(inputs[0], np.float64), tangents[0], tuple(d + 1 for d in dims)
+    with np.errstate(divide="ignore", invalid="ignore"):  # (dof 0: inf meets both signs, nan)
+        return (np.float64(2.0) / dof * (t - t.mean(axis=axes, keepdims=True)) * (
+            x - np.mean(x, axis=dims, keepdims=True))).sum(axis=axes, keepdims=keepdim)
+
+
+defop(Op.VAR, "var", "python", "VarBackward0", vjp=_var_vjp, vjp_np=_var_vjp_np,
+      jvp_np=_var_jvp_np)
 
 
 def _std_vjp_np(g, inputs, out, dims, keepdim, dof):
@@ -465,7 +377,14 @@ def _std_vjp(g, inputs, out, dims, keepdim, dof):
     return _var_vjp(gv, inputs, None, dims, keepdim, dof)
 
 
-defop(Op.STD, "std", "python", "StdBackward0", vjp=_std_vjp, vjp_np=_std_vjp_np)
+def _std_jvp_np(tangents, inputs, out, dims, keepdim, dof):
+    o = np.asarray(out, np.float64)  # var's tangent over 2 std; 0 where std is 0 (PyTorch's)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(o == 0, 0.0, _var_jvp_np(tangents, inputs, 0, dims, keepdim, dof) / o / 2)
+
+
+defop(Op.STD, "std", "python", "StdBackward0", vjp=_std_vjp, vjp_np=_std_vjp_np,
+      jvp_np=_std_jvp_np)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
