@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 RULED = ("cat", "amax", "prod", "copy_slices", "einsum", "cumsum", "var", "std", "atan",
          "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "atan2",
          "logcumsumexp", "log2", "log10", "stack", "_binary_cross_entropy_backward",
-         "cumprod")
+         "cumprod", "eigh", "svd")
 
 
 @pytest.fixture(autouse=True)
@@ -271,6 +271,42 @@ def test_einsum(eq, shapes):
                 return lib.einsum(eq, *ops)
             f, tf = both(one)
             check(f"{eq} operand {i}", f, tf, [xs[i]])
+
+
+# ---- decompositions (functions of the outputs that do not depend on their signs) -------------
+
+def _sym(a):
+    return a + np.swapaxes(a, -1, -2)
+
+
+def test_eigh():
+    rng = _rng("eigh")
+    A, T = _sym(rng.standard_normal((2, 4, 4))), rng.standard_normal((2, 4, 4))
+    f, tf = both(lambda lib, a: (lambda L, V: (L, V ** 2, V @ V.mT))(*lib.linalg.eigh(a)))
+    check("eigh", f, tf, [A], [_sym(T)])
+    check("eigh nonsymmetric tangent", f, tf, [A], [T], fd=False)  # dA as given, as PyTorch
+    jac = tg.func.jacfwd(lambda a: tg.linalg.eigvalsh(a))(tg.tensor(A[0]))
+    tjac = torch.func.jacfwd(torch.linalg.eigvalsh)(torch.tensor(A[0]))
+    np.testing.assert_allclose(jac.numpy(), tjac.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 4, 4)])
+@pytest.mark.parametrize("full", [False, True])
+def test_svd(shape, full):
+    k = min(shape[-2:])
+
+    def fn(lib, a):
+        U, S, Vh = lib.linalg.svd(a, full_matrices=full)
+        U, Vh = U[..., :k], Vh[..., :k, :]
+        return S, U ** 2, Vh ** 2, (U * S[..., None, :]) @ Vh
+
+    f, tf = both(fn)
+    check(f"svd {shape} {full}", f, tf, [_rng("svd").standard_normal(shape)])
+    if full:  # the extra columns of the full bases: 0, as PyTorch
+        A = tg.tensor(_rng("svd").standard_normal(shape))
+        _, (dU, _, dVh) = tg.func.jvp(lambda a: tg.linalg.svd(a), (A,), (tg.ones_like(A),))
+        assert not dU[..., k:].numpy().any() and not dVh[..., k:, :].numpy().any()
+        assert dU[..., :k].numpy().any() and dVh[..., :k, :].numpy().any()
 
 
 # ---- binary_cross_entropy's derivative (forward over reverse) ---------------------------------

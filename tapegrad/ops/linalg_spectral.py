@@ -48,7 +48,19 @@ def _eigh_vjp(g, inputs, out, n):
     return (V @ inner @ _tT(V),)
 
 
-defop(Op.EIGH, "eigh", "python", "LinalgEighBackward0", vjp=_eigh_vjp, vjp_np=_eigh_vjp_np)
+def _eigh_jvp_np(tangents, inputs, out, n):
+    """PyTorch's linalg_eig_jvp (Hermitian): ``dP = V^T dA V``, ``dL = diag(dP)``,
+    ``dV = V (dP / E)`` with a zero diagonal (inf/nan where eigenvalues repeat, as there)."""
+    t = tangents[0]
+    L, V = _unpack_np(_f64(out), ((n,), (n, n)))
+    dP = _mT(V) @ t @ V
+    with np.errstate(divide="ignore", invalid="ignore"):
+        X = np.where(np.eye(n, dtype=bool), 0.0, dP / (L[..., None, :] - L[..., :, None]))
+    return _pack_np((np.diagonal(dP, 0, -2, -1), V @ X), t.shape[:-2])
+
+
+defop(Op.EIGH, "eigh", "python", "LinalgEighBackward0", vjp=_eigh_vjp, vjp_np=_eigh_vjp_np,
+      jvp_np=_eigh_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
@@ -155,7 +167,39 @@ def _svd_vjp(g, inputs, out, m, n, full):
     return (gA,)
 
 
-defop(Op.SVD, "svd", "python", "LinalgSvdBackward0", vjp=_svd_vjp, vjp_np=_svd_vjp_np)
+def _svd_jvp_np(tangents, inputs, out, m, n, full):
+    """PyTorch's linalg_svd_jvp: with ``dP = U^T dA V``, ``dS = diag(dP)``, ``dU = U
+    sym(dP S) / E (+ (I - UU^T) dA V S^-1 if m > n)``, ``dVh = -sym(S dP) / E Vh (+ S^-1 U^T
+    dA (I - VV^T) if m < n)``, ``sym(X) = X + X^T`` off the diagonal, ``E_ij = S_j^2 - S_i^2``;
+    the extra columns of full bases get 0."""
+    t, k = tangents[0], min(m, n)
+    U, S, Vh = _unpack_np(_f64(out), _svd_shapes(m, n, full))
+    if full:
+        U, Vh = U[..., :k], Vh[..., :k, :]
+    V = _mT(Vh)
+    dP = _mT(U) @ (t @ V) if m >= n else (_mT(U) @ t) @ V
+    dS = np.diagonal(dP, 0, -2, -1)
+    dP = dP - _diag_embed_np(dS)
+    E = _gap_matrix_np(S * S)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        X = dP * S[..., None, :]
+        dU = U @ ((X + _mT(X)) / E)
+        if m > n:
+            dAVS = t @ (V / S[..., None, :])
+            dU = dU + dAVS - U @ (_mT(U) @ dAVS)
+        Y = S[..., :, None] * dP
+        dVh = -((Y + _mT(Y)) / E) @ Vh
+        if m < n:
+            UdAS = (_mT(U) / S[..., :, None]) @ t
+            dVh = dVh + UdAS - (UdAS @ V) @ Vh
+    if full:
+        dU = np.concatenate([dU, np.zeros(dU.shape[:-1] + (m - k,))], -1)
+        dVh = np.concatenate([dVh, np.zeros(dVh.shape[:-2] + (n - k, n))], -2)
+    return _pack_np((dU, dS, dVh), t.shape[:-2])
+
+
+defop(Op.SVD, "svd", "python", "LinalgSvdBackward0", vjp=_svd_vjp, vjp_np=_svd_vjp_np,
+      jvp_np=_svd_jvp_np)
 
 
 def _svd_parts(A, full_matrices):
