@@ -433,200 +433,6 @@ def _moment(name):
     return handler
 
 
-def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
-    _need(order == "C", "order=")
-    shape = newshape if shape is None else shape
-    return _op("reshape")(_t(a), (shape,) if isinstance(shape, (int, np.integer)) else shape)
-
-
-def _ravel(a, order="C"):
-    _need(order == "C", "order=")
-    return _op("reshape")(_t(a), (-1,))
-
-
-def _transpose(a, axes=None):
-    x = _t(a)
-    return _op("permute")(x, tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
-
-
-def _swapaxes(a, axis1, axis2):
-    return _op("transpose")(_t(a), axis1, axis2)
-
-
-def _moveaxis(a, source, destination):
-    from ..ops.shapes import norm_dim
-
-    x = _t(a)
-    src = [source] if isinstance(source, (int, np.integer)) else list(source)
-    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
-    src = [norm_dim(s, x.ndim) for s in src]
-    dst = [norm_dim(d, x.ndim) for d in dst]
-    order = [k for k in range(x.ndim) if k not in src]
-    for d, s in sorted(zip(dst, src)):
-        order.insert(d, s)
-    return _op("permute")(x, tuple(order))
-
-
-def _squeeze(a, axis=None):
-    x = _t(a)
-    if axis is not None:
-        from ..ops.shapes import norm_dims
-
-        for k in norm_dims(axis, x.ndim):
-            if x.shape[k] != 1:
-                raise ValueError("cannot select an axis to squeeze out which has size not "
-                                 "equal to one")
-    return _op("squeeze")(x, axis if axis is None else _axis(axis))
-
-
-def _expand_dims(a, axis):
-    from ..ops.shapes import norm_dim
-
-    x = _t(a)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    nd = x.ndim + len(axes)
-    axes = {norm_dim(int(k), nd) for k in axes}
-    it = iter(x.shape)
-    return _op("reshape")(x, tuple(1 if k in axes else next(it) for k in range(nd)))
-
-
-def _broadcast_to(array, shape, subok=False):
-    return _op("broadcast_to")(_t(array), shape)
-
-
-def _flip(m, axis=None):
-    x = _t(m)
-    return _op("flip")(x, tuple(range(x.ndim)) if axis is None else _axis(axis))
-
-
-def _where(condition, x=_NV, y=_NV):
-    if x is _NV and y is _NV:
-        return _values_only(np.where)(condition)
-    _need(x is not _NV and y is not _NV, "only one of x, y")
-    if isinstance(condition, Tensor) and condition.dtype != np.bool_:
-        condition = condition != 0  # NumPy's reading: nonzero (tg.where wants bool, as torch)
-    return _op("where")(condition, x, y)
-
-
-def _clip(a, a_min=_NV, a_max=_NV, out=None, *, min=_NV, max=_NV, **kwargs):
-    _need(out is None, "out=")
-    _need(not kwargs, ", ".join(f"{k}=" for k in kwargs))
-    lo = a_min if a_min is not _NV else (None if min is _NV else min)
-    hi = a_max if a_max is not _NV else (None if max is _NV else max)
-    lo, hi = (b if b is None or np.ndim(b) == 0 and not isinstance(b, Tensor) else _t(b)
-              for b in (lo, hi))
-    return _op("clamp")(_t(a), lo, hi)
-
-
-def _dot(a, b, out=None):
-    _need(out is None, "out=")
-    a, b = _t(a), _t(b)
-    if a.ndim == 0 or b.ndim == 0:
-        return _op("mul")(a, b)
-    if b.ndim <= 2:
-        return _op("matmul")(a, b)
-    # N-D: a sum product over a's last axis and b's second-to-last (not matmul's broadcast)
-    from .composites import tensordot
-
-    if a.shape[-1] != b.shape[-2]:
-        sa, sb = (str(tuple(s)).replace(" ", "") for s in (a.shape, b.shape))
-        raise ValueError(f"shapes {sa} and {sb} not aligned: {a.shape[-1]} (dim "
-                         f"{a.ndim - 1}) != {b.shape[-2]} (dim {b.ndim - 2})")
-    return tensordot(a, b, ([a.ndim - 1], [b.ndim - 2]))
-
-
-def _outer(a, b, out=None):
-    _need(out is None, "out=")
-    return _op("outer")(_ravel(a), _ravel(b))
-
-
-def _einsum(*operands, out=None, optimize=False, **kwargs):
-    _need(out is None, "out=")
-    _need(not kwargs, ", ".join(f"{k}=" for k in kwargs))
-    if operands and not isinstance(operands[0], str):
-        from .arrays import interleaved_einsum
-
-        return interleaved_einsum(operands)
-    return _op("einsum")(operands[0], *[_t(o) for o in operands[1:]])
-
-
-def _concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
-    _need(out is None, "out=")
-    xs = [_cast(x, dtype) for x in arrays]
-    if axis is None:
-        xs, axis = [_ravel(x) for x in xs], 0
-    return _op("cat")(xs, dim=axis)
-
-
-def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
-    _need(out is None, "out=")
-    return _op("stack")([_cast(x, dtype) for x in arrays], dim=axis)
-
-
-def _split_at(x, bounds, axis):
-    from ..ops.shapes import norm_dim
-
-    ax = norm_dim(axis, x.ndim)
-    lead = (slice(None),) * ax
-    return [x[lead + (slice(lo, hi),)] for lo, hi in zip(bounds[:-1], bounds[1:])]
-
-
-def _split(ary, indices_or_sections, axis=0, *, _even=True):
-    x = _t(ary)
-    n = x.shape[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        k = int(indices_or_sections)
-        if _even and n % k:
-            raise ValueError("array split does not result in an equal division")
-        q, r = divmod(n, k)
-        bounds = [0]
-        for i in range(k):
-            bounds.append(bounds[-1] + q + (1 if i < r else 0))
-    else:
-        bounds = [0] + [min(max(int(i) if i >= 0 else n + int(i), 0), n)
-                        for i in indices_or_sections] + [n]
-        bounds = [bounds[0]] + [max(b, p) for p, b in zip(bounds, bounds[1:])]
-    return _split_at(x, bounds, axis)
-
-
-def _array_split(ary, indices_or_sections, axis=0):
-    return _split(ary, indices_or_sections, axis, _even=False)
-
-
-def _diff(a, n=1, axis=-1, prepend=_NV, append=_NV):
-    x = _t(a)
-    from ..ops.shapes import norm_dim
-
-    ax = norm_dim(axis, x.ndim)
-    if prepend is not _NV or append is not _NV:  # NumPy's: 0-d ends broadcast to one slice
-        parts = [x]
-        for end, first in ((prepend, True), (append, False)):
-            if end is _NV:
-                continue
-            e = end if isinstance(end, Tensor) else \
-                _t(np.asarray(end, np.result_type(x.dtype, np.asarray(end).dtype)))
-            if e.ndim == 0:
-                e = _op("broadcast_to")(e, x.shape[:ax] + (1,) + x.shape[ax + 1:])
-            parts.insert(0 if first else len(parts), e)
-        x = _op("cat")(parts, dim=ax)
-    lead = (slice(None),) * ax
-    for _ in range(n):
-        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
-    return x
-
-
-def _cumsum(a, axis=None, dtype=None, out=None):
-    _need(out is None, "out=")
-    x = _cast(a, dtype)
-    if axis is None:
-        x, axis = _ravel(x), 0
-    return _op("cumsum")(x, dim=axis)
-
-
-def _copy(a, order="K", subok=False):
-    return _t(a).clone()
-
-
 def _round(a, decimals=0, out=None):
     _need(out is None, "out=")
     return _zero_grad(np.round)(a, decimals)
@@ -650,13 +456,7 @@ def _build_functions():
     f = {
         np.sum: _sum, np.mean: _mean, np.prod: _prod, np.max: _extreme("amax"),
         np.amax: _extreme("amax"), np.min: _extreme("amin"), np.amin: _extreme("amin"),
-        np.var: _moment("var"), np.std: _moment("std"), np.reshape: _reshape, np.ravel: _ravel,
-        np.transpose: _transpose, np.swapaxes: _swapaxes, np.moveaxis: _moveaxis,
-        np.squeeze: _squeeze, np.expand_dims: _expand_dims, np.broadcast_to: _broadcast_to,
-        np.flip: _flip, np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
-        np.einsum: _einsum, np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
-        np.array_split: _array_split, np.diff: _diff, np.cumsum: _cumsum,
-        np.copy: _copy, np.round: _round, np.around: _round,
+        np.var: _moment("var"), np.std: _moment("std"), np.round: _round, np.around: _round,
         np.zeros_like: _like(np.zeros_like), np.ones_like: _like(np.ones_like),
         np.empty_like: _like(np.empty_like), np.full_like: _like(np.full_like),
     }
@@ -693,9 +493,9 @@ _FUNC_HANDLERS.update(_linalg_handlers())
 
 def _composite_handlers():
     """Functions and ufuncs written as compositions of existing ops (composites.py)."""
-    from . import arrays, composites, fft, inplace, signal, statistics, ufuncs
+    from . import arrays, composites, fft, inplace, shaping, signal, statistics, ufuncs
 
-    for mod in (composites, ufuncs, arrays, statistics, fft, inplace, signal):
+    for mod in (shaping, composites, ufuncs, arrays, statistics, fft, inplace, signal):
         _FUNC_HANDLERS.update(mod.function_handlers())
     for mod in (composites, ufuncs):
         for uf, h in mod.ufunc_handlers().items():

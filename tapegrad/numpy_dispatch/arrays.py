@@ -13,7 +13,8 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _need, _op, _ravel, _Unsupported, _values_only
+from . import _need, _op, _Unsupported, _values_only
+from .shaping import _ravel
 
 
 def _vals(x):
@@ -55,7 +56,7 @@ def rot90(m, k=1, axes=(0, 1)):
 
 def _split_along(name, min_dim, axis_of):
     def handler(ary, indices_or_sections):
-        from . import _split
+        from .shaping import _split
 
         x = _t(ary)
         if x.ndim < min_dim:
@@ -88,7 +89,7 @@ def rollaxis(a, axis, start=0):
 
 
 def append(arr, values, axis=None):
-    from . import _concatenate
+    from .shaping import _concatenate
 
     x, v = _t(arr), _t(values)
     if axis is None:
@@ -179,7 +180,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if endpoint and num > 1:
         y = _op("cat")([y[:-1], _op("broadcast_to")(b, (1,) + shape)], dim=0)
     if axis != 0:
-        from . import _moveaxis
+        from .shaping import _moveaxis
 
         y = _moveaxis(y, 0, axis)
     return (y, step) if retstep else y
@@ -396,7 +397,7 @@ def _block_build(a, level, levels, ndim):
 
 
 def broadcast_arrays(*args, subok=False):
-    from . import _broadcast_to
+    from .shaping import _broadcast_to
 
     ts = [_t(a) for a in args]
     shape = np.broadcast_shapes(*[t.shape for t in ts])

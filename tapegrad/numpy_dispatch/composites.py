@@ -14,7 +14,8 @@ from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _NV, _kd, _need, _op, _ravel
+from . import _NV, _kd, _need, _op
+from .shaping import _ravel
 
 
 def _int(v):
@@ -299,14 +300,14 @@ def _seq(tup):
 
 
 def vstack(tup, *, dtype=None, casting="same_kind"):
-    from . import _concatenate
+    from .shaping import _concatenate
 
     xs = atleast_2d(*_seq(tup))
     return _concatenate(xs if isinstance(xs, tuple) else [xs], 0, dtype=dtype)
 
 
 def hstack(tup, *, dtype=None, casting="same_kind"):
-    from . import _concatenate
+    from .shaping import _concatenate
 
     xs = atleast_1d(*_seq(tup))
     xs = list(xs) if isinstance(xs, tuple) else [xs]
@@ -314,14 +315,14 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
 
 
 def dstack(tup):
-    from . import _concatenate
+    from .shaping import _concatenate
 
     xs = atleast_3d(*_seq(tup))
     return _concatenate(xs if isinstance(xs, tuple) else [xs], 2)
 
 
 def column_stack(tup):
-    from . import _concatenate
+    from .shaping import _concatenate
 
     xs = []
     for a in _seq(tup):
@@ -432,7 +433,7 @@ def vdot(a, b):
 
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    from . import _moveaxis
+    from .shaping import _moveaxis
 
     if axis is not None:
         axisa = axisb = axisc = axis

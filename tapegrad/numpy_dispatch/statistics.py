@@ -12,7 +12,8 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
-from . import _NV, _kd, _need, _op, _ravel
+from . import _NV, _kd, _need, _op
+from .shaping import _ravel
 
 
 def _vals(x):
@@ -109,7 +110,7 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where
 
 
 def nancumsum(a, axis=None, dtype=None, out=None):
-    from . import _cumsum
+    from .shaping import _cumsum
 
     return _cumsum(_filled(a, 0.0)[0], axis=axis, dtype=dtype, out=out)
 
@@ -121,7 +122,7 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 
 
 def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
-    from . import _cumsum
+    from .shaping import _cumsum
 
     return cumulative(lambda t, ax: _cumsum(t, axis=ax, dtype=dtype, out=out), 0.0, x, axis,
                       include_initial)

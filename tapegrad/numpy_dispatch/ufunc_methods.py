@@ -12,7 +12,8 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _NV, _need, _op, _ravel
+from . import _NV, _need, _op
+from .shaping import _ravel
 
 
 def _logsumexp_reduce(base2):
