@@ -91,6 +91,22 @@ CASES = {
     "grid_sample_nearest": (lambda F, L, x: F.grid_sample(
         x, L.zeros(1, 2, 2, 2, dtype=x.dtype) + 0.3, mode="nearest", align_corners=False),
         (1, 1, 4, 4), True),
+    # one node of several inputs: a gradient linear in the seed differentiates to None
+    "conv_input": (lambda F, L, x: F.conv2d(x, L.ones(2, 1, 2, 2, dtype=x.dtype),
+                                            L.ones(2, dtype=x.dtype)), (1, 1, 4, 4), True),
+    "conv_weight": (lambda F, L, w: F.conv2d(L.ones(1, 1, 4, 4, dtype=w.dtype), w),
+                    (2, 1, 2, 2), True),
+    "conv_transpose_input": (lambda F, L, x: F.conv_transpose2d(
+        x, L.ones(1, 2, 2, 2, dtype=x.dtype)), (1, 1, 3, 3), True),
+    "layer_norm_bias": (lambda F, L, b: F.layer_norm(
+        L.arange(6.0, dtype=b.dtype).reshape(2, 3), (3,), None, b), (3,), True),
+    "layer_norm_weight": (lambda F, L, w: F.layer_norm(
+        L.arange(6.0, dtype=w.dtype).reshape(2, 3), (3,), w, None), (3,), True),
+    "batch_norm_weight": (lambda F, L, w: F.batch_norm(
+        L.arange(12.0, dtype=w.dtype).reshape(4, 3) ** 1.5, None, None, w, None,
+        training=True), (3,), True),
+    "batch_norm_eval_input": (lambda F, L, x: F.batch_norm(
+        x, L.zeros(3, dtype=x.dtype), L.ones(3, dtype=x.dtype), None, None), (4, 3), True),
     # PyTorch's gradient has no graph: neither has tapegrad's
     "circular2d": (lambda F, L, x: F.pad(x, (1, 2, 1, 1), mode="circular"), (1, 2, 4, 4), True),
     "constant_pad": (lambda F, L, x: F.pad(x, (1, 2)), (1, 2, 6), True),

@@ -20,6 +20,7 @@ from ..engine.arena import most_of_arena
 from ..engine.sweep import Sweep, begin_sweep, end_sweep
 from .function import custom_vjp_numeric
 from .hooks import retain_grad, run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
+from .node_hooks import run_record_hooks
 from .prune import Pruning
 from .inplace import check_python_record, check_reached
 from .retape import RetapeSweep
@@ -41,7 +42,7 @@ class AutogradPauses(Pauses):
     """What the engine's sweeps call when they pause: this layer's hooks, custom Functions
     and in-place checks (see ``engine/pauses.py``)."""
 
-    hooks = staticmethod(run_tensor_hooks)
+    hooks = staticmethod(run_record_hooks)  # tensor hooks, then the node's (node_hooks)
     custom_vjp = staticmethod(custom_vjp_numeric)
     check_python_record = staticmethod(check_python_record)
     check_reached = staticmethod(check_reached)

@@ -29,6 +29,7 @@ from .. import grad_mode as _gm
 from .. import tape
 from ..registry import Op
 from ..tensor import Tensor, _make, _new
+from . import node_hooks
 
 _NO_BACKWARD = ("You must implement either the backward or vjp method for your custom "
                 "autograd.Function to use it with backward mode AD.")
@@ -433,6 +434,15 @@ def _call_backward(node, grads):
     return fn(node.ctx, *grads)
 
 
+def _backward(seg, r, node, get, zeros):
+    """The validated gradients of ``backward``, with the node's hooks around it if any."""
+    hooks = node_hooks.hooks_of(seg, r)
+    if hooks is None:
+        return _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
+    return node_hooks.run_custom(hooks, node, _grads_in(node, get, lambda meta: None), zeros,
+                                 lambda grads: _validate(node, _call_backward(node, grads)))
+
+
 def custom_vjp_numeric(sweep, r):
     """Numeric sweep paused at CUSTOM record ``r``: run ``backward``, add into the inputs."""
     seg = sweep.seg
@@ -451,7 +461,7 @@ def custom_vjp_numeric(sweep, r):
         return _make(np.zeros(meta[0], meta[1]))
 
     with _gm.set_grad_enabled(False):
-        grads = _validate(node, _call_backward(node, _grads_in(node, get, zeros)))
+        grads = _backward(seg, r, node, get, zeros)
     sweep.accumulate(node.slots, [None if g is None else g._data if g.is_cuda else
                                   _arena_form(g._data) for g in grads])
 
@@ -478,13 +488,12 @@ def custom_vjp_retape(sweep, r):
     def zeros(meta):
         return _make(np.zeros(meta[0], meta[1]))
 
-    grads = _grads_in(node, get, zeros)
     if _linearizing.n and has_jvp(node.cls):
-        grads = _validate(node, _jvp_transposed(node, grads, zeros))
+        grads = _validate(node, _jvp_transposed(node, _grads_in(node, get, zeros), zeros))
     else:
         n, _linearizing.n = _linearizing.n, 0  # a backward's own gradients are plain ones
         try:
-            grads = _validate(node, _call_backward(node, grads))
+            grads = _backward(seg, r, node, get, zeros)
         finally:
             _linearizing.n = n
     sweep.accumulate(node.slots, grads)

@@ -9,14 +9,40 @@ _classes = {}
 class Node:
     """The backward node of a recorded op (``grad_fn``). Its class name is the node name."""
 
-    __slots__ = ("_seg", "_rec")
+    __slots__ = ("_seg", "_rec", "_meta")
 
-    def __init__(self, seg, rec):
+    def __init__(self, seg, rec, meta=None):
         self._seg = seg
         self._rec = rec
+        self._meta = meta  # (shape, dtype) of the tensor it was read from, if any
 
     def name(self):
         return type(self).__name__
+
+    def register_prehook(self, fn):
+        """Call ``fn(grad_outputs)`` when the node is about to run; a returned tuple replaces
+        ``grad_outputs``. Returns a handle whose ``remove()`` unregisters it."""
+        from .node_hooks import register
+
+        return register(self, fn, post=False)
+
+    def register_hook(self, fn):
+        """Call ``fn(grad_inputs, grad_outputs)`` when the node has run; a returned tuple
+        replaces ``grad_inputs``. Returns a handle whose ``remove()`` unregisters it."""
+        from .node_hooks import register
+
+        return register(self, fn, post=True)
+
+    def _key(self):
+        from .node_hooks import node_key
+
+        return (id(self._seg), node_key(self._seg, self._rec))
+
+    def __eq__(self, other):  # one node, however many times ``grad_fn`` made an object for it
+        return isinstance(other, Node) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
 
     @property
     def next_functions(self):
@@ -61,4 +87,4 @@ def _name_of(seg, rec):
 
 
 def node_for(t):
-    return _class(_name_of(t._seg, t._rec))(t._seg, t._rec)
+    return _class(_name_of(t._seg, t._rec))(t._seg, t._rec, (tuple(t.shape), t.dtype))

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import tape
 from ..engine.sweep import FREED_MSG, free_records, has_saved, saved_values
+from ..grad_mode import is_grad_enabled
 from ..ops import movement as M
 from ..ops import rule_namespace
 from ..ops.backward_ops import depends, double_name, links_of, sigmoid_backward, tanh_backward
@@ -173,17 +174,25 @@ _OWN_DERIVATIVE_OP = frozenset(int(o) for o in (Op.RELU, Op.LEAKY_RELU, Op.HARDT
 # every gradient they give requires grad when an input does, also one that does not depend on
 # them (a bias's gradient is the sum of the output's; a pooling's or nll_loss's is a map of the
 # output's alone: PyTorch's ``avg_pool2d_backward(grad, self)``, ``nll_loss_backward(grad,
-# self, ...)``). Ops built of several records are marked per record (``backward_ops.link``).
-_ONE_NODE = frozenset(int(o) for o in (Op.CONVOLUTION, Op.CONV_TRANSPOSE, Op.LAYER_NORM,
-                                        Op.BATCH_NORM, Op.AVG_POOL, Op.ADAPTIVE_AVG_POOL,
-                                        Op.NLL_LOSS))
+# self, ...)``). Per op: whether the link is to every input (else to the saved values that
+# require grad), and whether PyTorch's double backward gives those inputs None (a convolution's
+# or a norm's, where such a gradient is linear in the seed), not zeros. Ops built of several
+# records are marked per record (``backward_ops.link``).
+_ONE_NODE = {int(o): how for o, how in (
+    (Op.CONVOLUTION, (False, True)), (Op.CONV_TRANSPOSE, (False, True)),
+    (Op.LAYER_NORM, (True, True)), (Op.BATCH_NORM, (False, True)),
+    (Op.AVG_POOL, (True, False)), (Op.ADAPTIVE_AVG_POOL, (True, False)),
+    (Op.NLL_LOSS, (True, False)))}
 _RELU = int(Op.RELU)
 
 
 def _linked(grads, saved, name=None, unused=False):
     """``grads`` whose tensors that require no grad depend on the ``saved`` values that do
     (``backward_ops.depends``, with a zero derivative), as PyTorch's derivative op of them.
-    ``saved`` may be a function giving them (made only when a gradient needs them)."""
+    ``saved`` may be a function giving them (made only when a gradient needs them). Grad
+    mode off (a node's post hook in a plain backward): nothing to link."""
+    if not is_grad_enabled():
+        return grads
     deps = None
     out = None
     for k, gi in enumerate(grads):
@@ -274,7 +283,8 @@ class RetapeSweep:
             row = self._row(r)
             opw = seg.buf.item(r, _OP)  # live flags: a pause may have freed records
             if opw & _HOOKED:
-                pauses.hooks(seg, r, self)
+                if pauses.hooks(seg, r, self):
+                    continue  # its node's hooks ran its VJP (``node_hooks``)
                 opw = seg.buf.item(r, _OP)
             if pruned:
                 continue  # an input asked for, its hooks run: its VJP is not
@@ -318,27 +328,57 @@ class RetapeSweep:
                 if b >= 0 and grads[1] is not None:
                     self._add(b, flat(grads[1], self._row(b)[_SIZE]))
                 continue
-            d = REGISTRY[code]
-            entry = seg.pyaux[row[_AUX]]
-            slots = entry.slots
-            saved = entry.saved
-            ins = tuple([None if v is None else attached(v, seg, s) for v, s in zip(saved, slots)])
-            out = None if entry.out is None else attached(entry.out, seg, r)
-            shape = entry.params.get("shape", entry.out_shape) if code == _COMPLEX else \
-                entry.out_shape  # a complex record's out_shape ends in the (re, im) pair
-            gs = g if g.shape == shape else g.reshape(shape)
-            grads = None
-            if code == _MATMUL and ins[0] is not None and ins[1] is not None:
-                grads = _matmul_2d_rule(gs, ins, entry.params.get("needs", (True, True)))
-            if grads is None:
-                grads = d.vjp(gs, ins, out, **entry.params)
-                if code in _ONE_NODE:  # linked to the inputs it saved (or to all of them)
-                    grads = _linked(grads, ins if any(t is not None for t in ins) else
-                                    lambda: self._stand_ins(slots, grads),
-                                    double_name(d.grad_fn))
-            if self.links is not None and r in self.links:
-                grads = self._link(r, code, grads, slots)
-            self.accumulate(slots, grads)
+            self.accumulate(*self._python(r, row, code, g))
+
+    def _python(self, r, row, code, g):
+        """``(input slots, their gradients)`` of Python-kind record ``r`` (adjoint ``g``)."""
+        seg = self.seg
+        d = REGISTRY[code]
+        entry = seg.pyaux[row[_AUX]]
+        slots = entry.slots
+        saved = entry.saved
+        ins = tuple([None if v is None else attached(v, seg, s) for v, s in zip(saved, slots)])
+        out = None if entry.out is None else attached(entry.out, seg, r)
+        shape = entry.params.get("shape", entry.out_shape) if code == _COMPLEX else \
+            entry.out_shape  # a complex record's out_shape ends in the (re, im) pair
+        gs = g if g.shape == shape else g.reshape(shape)
+        grads = None
+        if code == _MATMUL and ins[0] is not None and ins[1] is not None:
+            grads = _matmul_2d_rule(gs, ins, entry.params.get("needs", (True, True)))
+        if grads is None:
+            grads = d.vjp(gs, ins, out, **entry.params)
+            how = _ONE_NODE.get(code)
+            if how is not None:  # linked to its inputs, or to those it saved
+                every, unused = how
+                grads = _linked(grads, lambda: self._stand_ins(slots, grads) if every else ins,
+                                double_name(d.grad_fn), unused)
+        if self.links is not None and r in self.links:
+            grads = self._link(r, code, grads, slots)
+        return slots, grads
+
+    def vjp_of(self, r, g):
+        """``(input slots, gradients)`` of record ``r``'s VJP of the flat adjoint ``g``, one
+        per input of the record (None for a constant), added nowhere: a node's post hooks
+        (``node_hooks``) see and may replace them. Not for CUSTOM records."""
+        seg, recs = self.seg, self.recs
+        row = self._row(r)
+        opw = seg.buf.item(r, _OP)
+        code = opw & _CODE
+        if opw & _FREED and has_saved(seg, recs, r):
+            raise RuntimeError(FREED_MSG)
+        if _epoch[0] != seg.epoch and (code >= PYTHON_BASE or (
+                row[_V] >= 0 and row[_V] & 1 and self._stale(row))):
+            check_record(seg, recs, r)
+        if code >= PYTHON_BASE:
+            return self._python(r, row, code, g)
+        d = REGISTRY[code]
+        a, b = row[_A], row[_B]
+        if d.kind == "linear":
+            return (a,), (self._linear_grad(code, d, row, r, g, a),)
+        grads = self._elementwise(code, d, row, r, g, a, b)
+        if self.links is not None and r in self.links:
+            grads = self._link(r, code, grads, (a, b))
+        return ((a, b), grads) if d.kind == "binary" else ((a,), grads[:1])
 
     def _link(self, r, code, grads, slots):
         """``grads`` of record ``r``, which ``backward_ops.link`` marked, linked to its
@@ -368,8 +408,13 @@ class RetapeSweep:
                 self._add(s, flat(gi, self._row(s)[_SIZE]))
 
     def _linear(self, code, d, row, r, g, a):
+        if a >= 0:
+            self._add(a, flat(self._linear_grad(code, d, row, r, g, a), self._row(a)[_SIZE]))
+
+    def _linear_grad(self, code, d, row, r, g, a):
+        """The gradient of linear record ``r``'s input ``a`` (None for a constant)."""
         if a < 0:
-            return
+            return None
         seg = self.seg
         n_in = self._row(a)[_SIZE]
         if code == _RESHAPE:
@@ -396,7 +441,7 @@ class RetapeSweep:
             gi = d.vjp(g, seg, r)[0]
         if self.links is not None and r in self.links:
             gi = self._link(r, code, (gi,), (a,))[0]
-        self._add(a, flat(gi, n_in))
+        return gi
 
     def _elementwise(self, code, d, row, r, g, a, b):
         seg = self.seg

@@ -16,7 +16,9 @@ class Pauses:
 
     def hooks(self, seg, r, sweep):
         """Record ``r`` is flagged HOOKED and its adjoint is complete: run tensor hooks and
-        ``retain_grad`` for the tensors it produced (a hook may replace the adjoint)."""
+        ``retain_grad`` for the tensors it produced (a hook may replace the adjoint), and the
+        hooks of its node. True: they also ran the record's VJP, adding into the adjoints of
+        its inputs (``sweep.accumulate``), and the sweep passes over the record."""
         raise NotImplementedError
 
     def custom_vjp(self, sweep, r):

@@ -319,11 +319,17 @@ class Sweep:
                 hooked_done = p
                 if free:
                     self._flag_swept(p)
-                pauses.hooks(seg, p, self)
+                handled = pauses.hooks(seg, p, self)
                 recs = self._refresh()
                 opw = recs.item(p, _OP)
                 if opw & _PRUNED:
                     r, resume = p, -1  # (back to the test above, its hooks done)
+                    continue
+                if handled:  # the hooks of its node ran its VJP (a node's post hooks)
+                    scratch[_PENDING] -= 1
+                    if scratch[_PENDING] == 0:
+                        break
+                    r, resume = p - 1, -1
                     continue
             code = opw & _CODE_MASK
             if code < PYTHON_BASE and kernels.is_elementwise(k) and kernels.leaves(code):
