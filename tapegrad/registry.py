@@ -144,6 +144,9 @@ class Op(IntEnum):
     COMPLEX = 1050
     CONV_TRANSPOSE = 1051  # ops/conv_transpose.py: the convolution's input gradient as an op
     CUMPROD = 1052  # ops/cumulative.py
+    GRID_SAMPLE = 1053  # ops/grid_sample.py: compiled sample and VJP (image and grid)
+    INTERPOLATE = 1054  # ops/resize.py: interpolate's resize, and the transposed map (its VJP)
+    INTERPOLATE_BACKWARD = 1055
 
 
 PYTHON_BASE = 1000

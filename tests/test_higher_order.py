@@ -320,6 +320,15 @@ OP_TABLE = [
     ("adaptive_avg_pool_backward", lambda a: tg.autograd.grad(
         (tg.nn.functional.adaptive_avg_pool1d((a * a).reshape(2, 3), 2) ** 3).sum(), a,
         create_graph=True)[0], [_X]),
+    ("grid_sample", lambda a, b: tg.nn.functional.grid_sample(
+        (a * a).reshape(1, 1, 2, 3), (tg.tanh(b) * 1.2).reshape(1, 1, 3, 2),
+        padding_mode="reflection", align_corners=False) ** 2, [_X, _Y]),
+    ("resize", lambda a: tg.nn.functional.interpolate((a * a).reshape(1, 2, 3), size=5,
+                                                      mode="linear") ** 2, [_X]),
+    ("resize_backward", lambda a: tg.autograd.grad(
+        (tg.nn.functional.interpolate((a * a).reshape(1, 2, 3), scale_factor=2,
+                                      mode="linear") ** 3).sum(), a, create_graph=True)[0],
+     [_X]),
     ("vector_norm2", lambda a: tg.linalg.vector_norm(a * a, 2, 1) ** 3, [_X]),
     ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
         a, b, reduction="none"), [_X, _Y]),

@@ -1,5 +1,7 @@
 """``F.affine_grid`` and ``F.grid_sample`` (2-D): sampling an image at given normalised
-coordinates, as PyTorch's spatial-transformer functions.
+coordinates, as PyTorch's spatial-transformer functions. Plain CPU tensors of one float dtype
+are sampled by one op (``ops/grid_sample.py``, compiled loops); the composition below serves
+the others (CUDA tensors, mixed dtypes, vmap, ``tg.compile``'s tracer).
 
 ``grid_sample`` unnormalises the grid (``align_corners``), applies the padding mode to the
 coordinates ('border': clamped; 'reflection': reflected, then clamped), then reads the four
@@ -13,6 +15,7 @@ import numpy as np
 from .. import creation
 from .. import ops as O
 from ..grad_mode import is_grad_enabled
+from ..ops import grid_sample as _grid_sample_op
 from ..ops.backward_ops import depends, link
 from ..ops.elementwise import where
 from ..ops.record import as_tensor
@@ -102,6 +105,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                            f"and the batch size of input, but got grid with sizes "
                            f"{list(grid.shape)}")
     align = bool(align_corners)
+    if _grid_sample_op.takes(x, grid):  # (CPU float32/float64: one op, compiled loops)
+        return _node(_grid_sample_op.grid_sample(x, grid, mode, padding_mode, align))
     n, c, h, w = x.shape
     ho, wo = grid.shape[1], grid.shape[2]
     gx = _source(grid[..., 0], w, padding_mode, align)  # (N, Ho, Wo)
@@ -137,7 +142,6 @@ def _read(flat, ix, iy, h, w, c, ho, wo, weight):
     index = np.where(inside, iy * w + ix, 0).astype(np.int64).reshape(n, 1, ho * wo)
     values = O.reshape(flat.gather(2, creation.tensor(np.broadcast_to(index, (n, c, ho * wo))
                                                       .copy())), (n, c, ho, wo))
-    mask = creation.tensor(inside.astype(flat.dtype)[:, None])
-    if weight is not None:
-        mask = mask * O.unsqueeze(weight, 1)
-    return values * mask
+    # (a tap outside reads 0 and passes no gradient, not even a NaN weight's: PyTorch's masks)
+    values = where(creation.tensor(inside[:, None]), values, 0.0)
+    return values if weight is None else values * O.unsqueeze(weight, 1)

@@ -5,14 +5,17 @@ Each spatial dim is resized on its own: 'nearest' and 'nearest-exact' pick one s
 per output position (``index_select``), the linear modes blend two neighbours with constant
 weights, 'area' is an adaptive average pool. The source positions are computed with PyTorch's
 formulas (``align_corners``, a given ``scale_factor`` used as given), in the same precision
-(nearest: float32; linear: the input's), so the same pixels are picked and blended; gradients
-of every order come from the ops.
+(nearest: float32; linear: the input's), so the same pixels are picked and blended. A CPU
+float32/float64 tensor is resized by one op (``ops/resize.py``: compiled loops, the dims blended
+in the same order); other tensors by the ops of each dim, whose gradients of every order follow.
 """
 
 import math
 
 import numpy as np
 
+from ..ops import resize as _resize
+from ..ops.activations import fusable_array
 from ..ops.extra import index_select
 from ..ops.record import as_tensor
 from .convolution import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -88,17 +91,36 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if k == 1:
             return adaptive_avg_pool1d(x, sizes[0])
         return adaptive_avg_pool2d(x, sizes) if k == 2 else adaptive_avg_pool3d(x, sizes)
+    if fusable_array(x):  # (one op; the same steps, its tables built once per shape)
+        key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
+               None if scales is None else tuple(scales), bool(align_corners))
+        return _resize.resize(x, _resize.cached(key, lambda: _resize.make_params(
+            x.shape, _steps(mode, spatial, sizes, scales, align_corners, x.dtype), x.dtype)))
+    for i, step in enumerate(_steps(mode, spatial, sizes, scales, align_corners, x.dtype)):
+        if isinstance(step, tuple):
+            lo, hi, w = step
+            w = w.reshape([1] * (2 + i) + [len(w)] + [1] * (k - 1 - i))
+            x = index_select(x, 2 + i, lo) * (1 - w) + index_select(x, 2 + i, hi) * w
+        elif step is not None:
+            x = index_select(x, 2 + i, step)
+    return x
+
+
+def _steps(mode, spatial, sizes, scales, align_corners, dtype):
+    """Per spatial dim: None (its size is unchanged), the source index of each output position
+    (nearest), or ``(lo, hi, w)``: the blend ``x[lo] * (1 - w) + x[hi] * w`` (linear)."""
+    steps = []
     for i, (n_in, n_out) in enumerate(zip(spatial, sizes)):
         scale = None if scales is None else scales[i]
-        if mode in _LINEAR:
-            if n_out != n_in:  # (PyTorch's kernels copy a dim of unchanged size, whatever scale)
-                x = _linear_dim(x, 2 + i, n_in, n_out, scale, bool(align_corners))
-        elif mode == "nearest" and k == 2 and n_out in (n_in, 2 * n_in):
-            if n_out != n_in:  # (its 2-D kernel's shortcuts: a copy, and index // 2)
-                x = index_select(x, 2 + i, np.arange(n_out) // 2)
+        if mode in _LINEAR:  # (PyTorch's kernels copy a dim of unchanged size, whatever scale)
+            steps.append(None if n_out == n_in else
+                         _linear_source(n_in, n_out, scale, bool(align_corners), dtype))
+        elif mode == "nearest" and len(spatial) == 2 and n_out in (n_in, 2 * n_in):
+            # (its 2-D kernel's shortcuts: a copy, and index // 2)
+            steps.append(None if n_out == n_in else np.arange(n_out) // 2)
         else:
-            x = index_select(x, 2 + i, _nearest_index(n_in, n_out, scale, mode == "nearest"))
-    return x
+            steps.append(_nearest_index(n_in, n_out, scale, mode == "nearest"))
+    return steps
 
 
 def _nearest_index(n_in, n_out, scale, floor_only):
@@ -112,22 +134,18 @@ def _nearest_index(n_in, n_out, scale, floor_only):
     return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
 
 
-def _linear_dim(x, dim, n_in, n_out, scale, align_corners):
-    """Dim ``dim`` resized by blending the two source neighbours of each output position."""
-    dtype = np.float32 if x.dtype == np.float32 else np.float64
+def _linear_source(n_in, n_out, scale, align_corners, dtype):
+    """The two source neighbours of each output position and the weight of the second."""
+    ftype = np.float32 if dtype == np.float32 else np.float64
     if align_corners:
-        s = dtype(n_in - 1) / dtype(n_out - 1) if n_out > 1 else dtype(0)
-        src = np.arange(n_out, dtype=dtype) * s
+        s = ftype(n_in - 1) / ftype(n_out - 1) if n_out > 1 else ftype(0)
+        src = np.arange(n_out, dtype=ftype) * s
     else:
-        s = dtype(1.0 / scale) if scale is not None and scale > 0 else dtype(n_in) / dtype(n_out)
-        src = np.maximum((np.arange(n_out, dtype=dtype) + dtype(0.5)) * s - dtype(0.5), 0)
+        s = ftype(1.0 / scale) if scale is not None and scale > 0 else ftype(n_in) / ftype(n_out)
+        src = np.maximum((np.arange(n_out, dtype=ftype) + ftype(0.5)) * s - ftype(0.5), 0)
     lo = np.minimum(src.astype(np.int64), n_in - 1)
     hi = np.minimum(lo + 1, n_in - 1)
-    w = (src - lo).astype(x.dtype)
-    shape = [1] * x.ndim
-    shape[dim] = n_out
-    w = w.reshape(shape)
-    return index_select(x, dim, lo) * (1 - w) + index_select(x, dim, hi) * w
+    return lo, hi, (src - lo).astype(dtype)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
