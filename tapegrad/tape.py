@@ -189,6 +189,9 @@ class _Local(threading.local):
 _local = _Local()
 # ``tape_watch.watched_slot``, bound when that module loads (only it turns a watch on)
 watched_slot = None
+# while saved-tensor hooks are on (``autograd.graph``): an object whose ``arrays(seg, start, n)``
+# and ``entry(seg, obj)`` pack what a record just saved (one test per record that saves arrays)
+on_save = [None]
 
 
 # Anomaly detection (autograd/anomaly.py): [enabled, check_nan]. While enabled, every op
@@ -520,6 +523,8 @@ def record(seg, op, a, b, aux, size, saved=(), versions=None, narrow=False):
                 seg.abytes += n if n < _DISTINCT_BYTES else saved_bytes(seg, s)
             if seg.abytes > seg.bcheck:
                 seg.check_at = seg.n
+            if on_save[0] is not None:
+                on_save[0].arrays(seg, v >> 1, len(saved))
     else:
         v = -1
     r = seg.n
@@ -587,6 +592,8 @@ def add_pyaux(seg, obj):
                 seg.abytes += saved_bytes(seg, s)
         if seg.abytes > seg.bcheck:
             seg.check_at = seg.n
+    if on_save[0] is not None:
+        on_save[0].entry(seg, obj)
     return len(seg.pyaux) - 1
 
 

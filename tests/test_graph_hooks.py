@@ -396,3 +396,231 @@ def test_what_cannot_be_exact_is_refused():
     y.sum().backward()
     np.testing.assert_allclose(b.grad.numpy(), [4.0, 4.0, 4.0])
     np.testing.assert_allclose(x.grad.numpy(), [[2.0, 4.0, 6.0]] * 2)
+
+
+# ---- saved-tensor hooks -------------------------------------------------------------------
+
+def _graph(L):
+    return L.autograd.graph
+
+
+def _counted(L, f, *args, backwards=1):
+    """Shapes packed and unpacked while ``f`` records and its backward(s) run."""
+    log = []
+
+    def pack(t):
+        log.append(("pack", tuple(t.shape)))
+        return t
+
+    def unpack(t):
+        log.append(("unpack", tuple(t.shape)))
+        return t
+
+    with _graph(L).saved_tensors_hooks(pack, unpack):
+        y = f(*args)
+    packs = list(log)
+    del log[:]
+    for i in range(backwards):
+        y.backward(retain_graph=i < backwards - 1)
+    return packs, list(log)
+
+
+def test_packs_and_unpacks_what_ops_save_as_pytorch():
+    x0, w0 = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25, -0.5])
+    res = []
+    for L, _ in LIBS:
+        x, w = L.tensor(x0, requires_grad=True), L.tensor(w0, requires_grad=True)
+        res.append((_counted(L, lambda: (x * w).exp().sum()), _np(x.grad), _np(w.grad)))
+    assert res[0][0] == res[1][0]  # x and w (the product), exp's result; each unpacked once
+    for a, b in zip(res[0][1:], res[1][1:]):
+        _same(a, b)
+
+
+def _model(L, FF, x, w1, b1, w2, k):
+    """An MLP and a convolution: matmuls, ReLU, tanh, softmax cross-entropy, layer norm."""
+    h = FF.relu(x @ w1 + b1)
+    h = FF.layer_norm(h.tanh() * h, (h.shape[-1],))
+    c = FF.conv2d(h.reshape(2, 1, 4, 4), k).sum((1, 2, 3))
+    return FF.cross_entropy(h @ w2, L.tensor([0, 2])) + (c * c).mean()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("hooks", ["numpy_copy", "opaque", "save_on_cpu", "none"])
+def test_offloading_hooks_give_the_same_gradients(hooks, dtype):
+    r = np.random.default_rng(11)
+    arrays = [r.standard_normal(s).astype(dtype) for s in
+              ((2, 5), (5, 16), (16,), (16, 3), (2, 1, 3, 3))]
+    store = {}
+
+    def opaque_pack(t):  # a key into a store of copies, not a tensor
+        store[len(store)] = t.numpy().copy()
+        return len(store) - 1
+
+    ctxs = {"numpy_copy": lambda L: _graph(L).saved_tensors_hooks(
+                lambda t: t.detach().numpy().copy(), lambda a: L.from_numpy(a)),
+            "opaque": lambda L: _graph(L).saved_tensors_hooks(
+                opaque_pack, lambda k: L.from_numpy(store[k])),
+            "save_on_cpu": lambda L: _graph(L).save_on_cpu(),
+            "none": lambda L: __import__("contextlib").nullcontext()}
+    res = []
+    for L, FF, kind in ((torch, TF, hooks), (tg, F, hooks), (tg, F, "none")):
+        ts = [L.tensor(a, requires_grad=True) for a in arrays]
+        with ctxs[kind](L):
+            loss = _model(L, FF, *ts)
+        loss.backward()
+        res.append([_np(t.grad) for t in ts])
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    for a, b, c in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)  # tapegrad's with hooks: PyTorch's
+        np.testing.assert_allclose(b, c, rtol=tol, atol=tol)  # and tapegrad's without
+        assert b.dtype == dtype
+
+
+def test_the_tape_lets_go_of_what_pack_copied():
+    x = tg.randn(256, 256, dtype=tg.float64, requires_grad=True)
+    kept = []
+    before = tg.autograd.tape_stats()["bytes"]
+    with tg.autograd.graph.saved_tensors_hooks(lambda t: kept.append(t.numpy().copy()) or
+                                               len(kept) - 1,
+                                               lambda k: tg.tensor(kept[k])):
+        y = x.exp().sin()  # exp saves its result, sin its input: both packed
+    held = tg.autograd.tape_stats()["bytes"] - before
+    assert len(kept) == 2 and held < x.numel() * 8  # (the records, not the two arrays)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(np.exp(x.detach().numpy())) *
+                               np.exp(x.detach().numpy()), rtol=1e-12)
+
+
+def test_custom_function_saved_tensors_unpack_at_each_read():
+    res = []
+    for L, _ in LIBS:
+        class Cube(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a ** 3
+
+            @staticmethod
+            def backward(ctx, g):
+                a, = ctx.saved_tensors
+                b, = ctx.saved_tensors
+                return g * 3 * a * b
+
+        x = L.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        counts = _counted(L, lambda: Cube.apply(x).sum())
+        g, = L.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+        res.append((counts, _np(x.grad), _np(L.autograd.grad(g.sum(), x)[0])))
+    assert res[0][0] == res[1][0]  # packed once, unpacked at both reads
+    for a, b in zip(res[0][1:], res[1][1:]):
+        _same(a, b)
+
+
+def test_double_backward_inside_the_hooks():
+    res = []
+    for L, _ in LIBS:
+        x = L.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        with _graph(L).saved_tensors_hooks(lambda t: t.detach().numpy().copy(),
+                                           lambda a: L.from_numpy(a)):
+            y = (x * x * x.sin()).sum()
+            g, = L.autograd.grad(y, x, create_graph=True)
+            h, = L.autograd.grad(g.sum(), x)
+        res.append((_np(g), _np(h)))
+    for a, b in zip(*res):
+        _same(a, b)
+
+
+def test_retained_graph_and_gradcheck_under_hooks():
+    x = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with tg.autograd.graph.saved_tensors_hooks(lambda t: t.numpy().copy(), tg.tensor):
+        y = (x.exp() * x).sum()
+        assert tg.autograd.gradcheck(lambda t: (t.exp() * t.tanh()).sum(), (x,))
+        assert tg.autograd.gradgradcheck(lambda t: (t.exp() * t.tanh()).sum(), (x,))
+    y.backward(retain_graph=True)
+    y.backward()
+    xv = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (np.exp(xv) * (1 + xv)), rtol=1e-12)
+
+
+def test_saved_tensor_hook_errors_as_pytorchs():
+    msgs = []
+    for L, _ in LIBS:
+        g = _graph(L)
+        x = L.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        with g.saved_tensors_hooks(lambda t: t, lambda t: 3):
+            y = (x * x).sum()
+        with pytest.raises(TypeError) as e:
+            y.backward()
+        msgs.append(str(e.value))
+        with pytest.raises(RuntimeError) as e:
+            with g.disable_saved_tensors_hooks("no hooks here"):
+                with g.saved_tensors_hooks(lambda t: t, lambda t: t):
+                    pass
+        msgs.append(str(e.value))
+        with pytest.raises(RuntimeError) as e:
+            with g.saved_tensors_hooks(lambda t: t, lambda t: t):
+                with g.disable_saved_tensors_hooks("not while hooks are on"):
+                    pass
+        msgs.append(str(e.value))
+    assert msgs[:3] == msgs[3:]
+    x = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)  # (tapegrad's own: a wrong shape)
+    with tg.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: tg.zeros(2)):
+        y = (x * x).sum()
+    with pytest.raises(RuntimeError, match="unpack_hook returned a tensor of shape"):
+        y.backward()
+
+
+def test_innermost_hooks_win_and_nothing_is_left_on():
+    from tapegrad import tape
+
+    log = []
+    x = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with tg.autograd.graph.saved_tensors_hooks(lambda t: log.append("outer") or t, lambda t: t):
+        with tg.autograd.graph.saved_tensors_hooks(lambda t: log.append("inner") or t,
+                                                   lambda t: t):
+            y = (x * x).sum()
+        y2 = (x * x).sum()
+    assert log == ["inner", "inner", "outer", "outer"]
+    assert tape.on_save[0] is None  # (recording pays one test of it)
+    (y + y2).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * x.detach().numpy())
+
+
+@pytest.mark.parametrize("copy", [False, True])
+def test_what_unpack_returns_is_the_value(copy):
+    """No in-place check of a packed value, as in PyTorch: a pack that keeps the tensor sees
+    the change, one that copied it does not."""
+    res = []
+    for L, _ in LIBS:
+        x = L.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        with _graph(L).saved_tensors_hooks(lambda t: t.detach().clone() if copy else t,
+                                           lambda t: t):
+            h = x * 2
+            y = (h * h).sum()
+        with L.no_grad():
+            h.add_(1)
+        y.backward()
+        res.append(_np(x.grad))
+    _same(*res)
+
+
+def test_hooks_are_per_thread():
+    import threading
+
+    log = []
+    x = tg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    started, done = threading.Event(), threading.Event()
+
+    def other():
+        started.wait()
+        y = (x * x).sum()  # not packed: the hooks are the main thread's
+        y.backward()
+        done.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    with tg.autograd.graph.saved_tensors_hooks(lambda t: log.append(1) or t, lambda t: t):
+        started.set()
+        done.wait()
+    t.join()
+    assert log == []
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy())

@@ -14,6 +14,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor import Tensor, _make, _wrap
 from . import forward_ad  # noqa: E402,F401  (PyTorch's forward-mode API)
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
+from . import graph  # noqa: E402,F401  (tg.autograd.graph.saved_tensors_hooks, ...)
 from .function import Function, FunctionCtx, once_differentiable
 from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                       set_detect_anomaly)

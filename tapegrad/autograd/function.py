@@ -153,6 +153,10 @@ def _pack(ctx, t, seg):
 def _unpack(ctx, s):
     if s is None:
         return None
+    if type(s) is not tuple:  # packed by a saved-tensor hook: unpacked at each read
+        from .graph import unpack_custom
+
+        s = unpack_custom(s)
     t, data, vc, ver, rec, dtype = s
     if vc is not None and vc[0] != ver:
         from .inplace import version_message
@@ -338,6 +342,8 @@ def _record(cls, ctx, args, outs):
         result.append(o)
     to_save = getattr(ctx, "_to_save", ())
     ctx._saved = tuple(_pack(ctx, t, seg) for t in to_save)
+    if tape.on_save[0] is not None:  # saved-tensor hooks (autograd/graph.py)
+        ctx._saved = tape.on_save[0].custom(ctx._saved)
     ctx._to_save = ()  # the packed form only: no reference cycle through the segment
     ctx._saved_fwd = tuple(_pack(ctx, t, seg) for t in getattr(ctx, "_to_save_fwd", ()))
     ctx._to_save_fwd = ()

@@ -25,6 +25,7 @@ _F32 = np.dtype(np.float32)
 _grad_on = _gm.is_grad_enabled
 _state = _gm._state
 _local = tape._local
+_on_save = tape.on_save
 _FLUSH_INTS = tape._FLUSH_INTS
 _contig = np.ascontiguousarray
 INFERENCE_SAVE_MSG = (
@@ -502,6 +503,8 @@ def pair_result(value, op, x, y, params):
     seg.abytes += n if n < _DISTINCT_BYTES else _saved_bytes(seg, xd) + _saved_bytes(seg, yd)
     if seg.abytes > seg.bcheck:
         seg.check_at = seg.n
+    if _on_save[0] is not None:  # saved-tensor hooks (autograd/graph.py)
+        _on_save[0].entry(seg, pyaux[aux])
     return with_history(value, seg, tape.record(seg, op, a, b, aux, value.size,
                                                 narrow=value.dtype is _F32))
 
@@ -563,6 +566,8 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
         seg.abytes += nbytes
         if seg.abytes > seg.bcheck:
             seg.check_at = seg.n
+    if _on_save[0] is not None:  # saved-tensor hooks (autograd/graph.py)
+        _on_save[0].entry(seg, entry)
     a = slots[0] if k else -1
     b = slots[1] if k > 1 else -1
     narrow = not scalar and value.dtype is _F32
