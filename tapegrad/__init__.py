@@ -89,6 +89,11 @@ def _batch_aware_public_ops():
 
 
 _batch_aware_public_ops()
+# what NumPy's and SciPy's functions on tensors use from the parts above numpy_dispatch
+from .torch_names import reductions as _reductions  # noqa: E402
+
+numpy_dispatch.PROVIDED.update(special=special, logsigmoid=nn.functional.logsigmoid,
+                               cummax=_reductions.cummax, cummin=_reductions.cummin)
 
 
 def _torch_level_names():

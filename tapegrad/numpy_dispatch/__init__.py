@@ -31,6 +31,20 @@ from ..tensor import Tensor, _make, _wrap, bump_version
 _NV = np._NoValue  # NumPy's "argument not given" sentinel
 
 
+# Functions of parts above this one (tapegrad.special, nn, torch_names), handed over by
+# ``tapegrad/__init__.py`` once everything is imported: ``special`` (the module), ``logsigmoid``,
+# ``cummax``, ``cummin``. (Importing them here would close an import cycle through torch_names.)
+PROVIDED = {}
+
+
+def provided(name):
+    """A function handed over in ``PROVIDED`` (see there)."""
+    f = PROVIDED.get(name)
+    if f is None:
+        raise _Unsupported(f"{name} (tapegrad is not fully imported)")
+    return f
+
+
 class _Unsupported(Exception):
     """A handler cannot do this call (argument or missing op); ``str`` says what."""
 

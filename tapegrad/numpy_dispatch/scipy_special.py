@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
-from . import _op
+from . import _op, provided
 
 
 def _float(x):
@@ -25,8 +25,7 @@ def _gamma(x):
     """``sign(Gamma(x)) exp(gammaln(x))``: its derivative ``Gamma(x) digamma(x)``."""
     import scipy.special as sp
 
-    from .. import special
-
+    special = provided("special")
     x = _float(x)
     with np.errstate(all="ignore"):
         sign = np.sign(sp.gamma(np.asarray(x._data))).astype(x.dtype)
@@ -34,8 +33,7 @@ def _gamma(x):
 
 
 def _betaln(a, b):
-    from .. import special
-
+    special = provided("special")
     a, b = tensors_weak(a, b)
     a, b = _float(a), _float(b)
     return special.gammaln(a) + special.gammaln(b) - special.gammaln(a + b)
@@ -75,9 +73,7 @@ def _pseudo_huber(delta, r):
 
 
 def _log_expit(x):
-    from ..nn.functional import logsigmoid
-
-    return logsigmoid(_float(x))
+    return provided("logsigmoid")(_float(x))
 
 
 def _exp10(x):
@@ -87,8 +83,9 @@ def _exp10(x):
 def _build():
     import scipy.special as sp
 
-    from .. import special
     from .ufuncs import cbrt
+
+    special = provided("special")
 
     sigmoid = _op("sigmoid")
     names = {

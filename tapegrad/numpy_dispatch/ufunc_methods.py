@@ -12,7 +12,7 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _NV, _need, _op
+from . import _NV, _need, _op, provided
 from .shaping import _ravel
 
 
@@ -47,9 +47,7 @@ def _accumulate(name):
         _need(axis is not None or x.ndim == 1, "axis=None")
         d = norm_dim(0 if axis is None else int(axis), x.ndim)
         if name in ("cummax", "cummin"):
-            from ..torch_names import reductions
-
-            return getattr(reductions, name)(x, d).values
+            return provided(name)(x, d).values
         if name == "logcumsumexp":
             x = x if x.dtype.kind == "f" else x.to(np.float64)
         return _op(name)(x, d)
