@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from .. import numpy_dispatch as _nd
+from ..numpy_dispatch import shaping as _shaping
 from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import statistics as _S
@@ -25,7 +25,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
                       else p for p in parts], d)
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
-    return _nd._diff(x, int(n), d)
+    return _shaping._diff(x, int(n), d)
 
 
 def gradient(input, *, spacing=1, dim=None, edge_order=1):

@@ -6,7 +6,7 @@ They reuse the NumPy-dispatch compositions (``numpy_dispatch``) with PyTorch's a
 
 import numpy as np
 
-from .. import numpy_dispatch as _nd
+from ..numpy_dispatch import shaping as _shaping
 from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
@@ -58,7 +58,7 @@ def movedim(input, source, destination):
         normal = [d % x.ndim if x.ndim else d for d in dims]
         if len(set(normal)) != len(normal):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
-    return _nd._moveaxis(x, src, dst)
+    return _shaping._moveaxis(x, src, dst)
 
 
 moveaxis = movedim
@@ -163,7 +163,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     ios = _indices_or_sections(indices_or_sections)
     if is_int(ios) and ios <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {ios}")
-    return tuple(_nd._array_split(x, ios, norm_dim(dim, x.ndim)))
+    return tuple(_shaping._array_split(x, ios, norm_dim(dim, x.ndim)))
 
 
 def _split_family(name, f, min_dim, dim_of):
