@@ -47,7 +47,7 @@ def affine_grid(theta, size, align_corners=False):
 
     xs, ys = np.meshgrid(axis(w), axis(h))
     base = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(1, h * w, 3).astype(theta.dtype)
-    grid = creation.tensor(base) @ O.transpose(theta, 1, 2)  # (N, H*W, 2)
+    grid = creation.tensor(base, device=theta.device) @ O.transpose(theta, 1, 2)  # (N, H*W, 2)
     return O.reshape(grid, (n, h, w, 2))
 
 
@@ -63,9 +63,19 @@ def _reflect(coord, twice_low, twice_high):
         return coord * 0.0
     low, span = twice_low / 2, (twice_high - twice_low) / 2
     dist = (coord - low).abs()
-    flips = np.floor(dist.detach().numpy() / span)
-    extra = dist - creation.tensor((flips * span).astype(dist.dtype))
-    return where(creation.tensor(flips % 2 == 0), extra + low, span - extra + low)
+    flips = np.floor(_host(dist) / span)
+    extra = dist - _like(dist, (flips * span).astype(dist.dtype))
+    return where(_like(dist, flips % 2 == 0), extra + low, span - extra + low)
+
+
+def _host(t):
+    """The values of ``t`` as a NumPy array (copied from the device for CUDA tensors)."""
+    return t.detach().cpu().numpy()
+
+
+def _like(t, values):
+    """A constant tensor of ``values`` on ``t``'s device."""
+    return creation.tensor(values, device=t.device)
 
 
 def _clip(x, size):
@@ -113,14 +123,15 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     gy = _source(grid[..., 1], h, padding_mode, align)
     flat = O.reshape(x, (n, c, h * w))
     if mode == "nearest":
-        ix, iy = np.rint(gx.detach().numpy()), np.rint(gy.detach().numpy())  # (half to even)
+        ix, iy = np.rint(_host(gx)), np.rint(_host(gy))  # (half to even)
         out = _read(flat, ix, iy, h, w, c, ho, wo, None)
         if grid.requires_grad and is_grad_enabled():  # (a zero gradient, as PyTorch's)
-            out = out + depends(creation.zeros(out.shape, dtype=out.dtype), (grid,))
+            out = out + depends(creation.zeros(out.shape, dtype=out.dtype, device=out.device),
+                                (grid,))
         return _node(out)
-    x0, y0 = np.floor(gx.detach().numpy()), np.floor(gy.detach().numpy())
-    fx = gx - creation.tensor(x0.astype(gx.dtype))  # (the weights: differentiable in grid)
-    fy = gy - creation.tensor(y0.astype(gy.dtype))
+    x0, y0 = np.floor(_host(gx)), np.floor(_host(gy))
+    fx = gx - _like(gx, x0.astype(gx.dtype))  # (the weights: differentiable in grid)
+    fy = gy - _like(gy, y0.astype(gy.dtype))
     out = 0.0
     for dx, dy, weight in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
                            (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
@@ -140,8 +151,8 @@ def _read(flat, ix, iy, h, w, c, ho, wo, weight):
     n = flat.shape[0]
     inside = (ix >= 0) & (ix <= w - 1) & (iy >= 0) & (iy <= h - 1)
     index = np.where(inside, iy * w + ix, 0).astype(np.int64).reshape(n, 1, ho * wo)
-    values = O.reshape(flat.gather(2, creation.tensor(np.broadcast_to(index, (n, c, ho * wo))
-                                                      .copy())), (n, c, ho, wo))
+    values = O.reshape(flat.gather(2, _like(flat, np.broadcast_to(index, (n, c, ho * wo))
+                                            .copy())), (n, c, ho, wo))
     # (a tap outside reads 0 and passes no gradient, not even a NaN weight's: PyTorch's masks)
-    values = where(creation.tensor(inside[:, None]), values, 0.0)
+    values = where(_like(flat, inside[:, None]), values, 0.0)
     return values if weight is None else values * O.unsqueeze(weight, 1)

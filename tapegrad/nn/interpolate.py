@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .. import creation
 from ..ops import resize as _resize
 from ..ops.activations import fusable_array
 from ..ops.extra import index_select
@@ -99,7 +100,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for i, step in enumerate(_steps(mode, spatial, sizes, scales, align_corners, x.dtype)):
         if isinstance(step, tuple):
             lo, hi, w = step
-            w = w.reshape([1] * (2 + i) + [len(w)] + [1] * (k - 1 - i))
+            w = creation.tensor(w.reshape([1] * (2 + i) + [len(w)] + [1] * (k - 1 - i)),
+                                device=x.device)  # (CUDA tensors take this path)
             x = index_select(x, 2 + i, lo) * (1 - w) + index_select(x, 2 + i, hi) * w
         elif step is not None:
             x = index_select(x, 2 + i, step)

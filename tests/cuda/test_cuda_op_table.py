@@ -98,6 +98,16 @@ CASES = {
         tg.nn.functional.binary_cross_entropy(tg.sigmoid(x), y - 1.0).sum(), x,
         create_graph=True)[0], A, P),
     # relu's derivative linked to its result on the CPU (a constant on the device: same values)
+    # (CUDA tensors take these ops' compositions: the device case checks those against the CPU
+    # op, first and second order)
+    "_resize": (lambda x: tg.nn.functional.interpolate(x.reshape(1, 1, 3, 3), scale_factor=2,
+                                                       mode="bilinear"), A),
+    "_resize_backward": (lambda x: tg.autograd.grad((tg.nn.functional.interpolate(
+        x.reshape(1, 1, 3, 3), size=(4, 5), mode="bilinear") ** 3).sum(), x,
+        create_graph=True)[0], A),
+    "_grid_sample": (lambda x, y: tg.nn.functional.grid_sample(
+        x.reshape(1, 1, 3, 3), y.reshape(1, 3, 3, 1)[..., [0, 0]] * 1.1, align_corners=False),
+        A, A),
     "_depends": (lambda x: tg.autograd.grad(tg.relu(x).sum(), x, create_graph=True)[0] * x, A),
     "_mse_loss_c": (lambda x, y: tg.nn.functional.mse_loss(x, y, reduction="none"), A, P),
     "_huber_loss_c": (lambda x, y: tg.nn.functional.huber_loss(x * 3.0, y, reduction="none"), A,
@@ -242,3 +252,17 @@ def test_bitwise_ops_of_bool_tensors_are_the_logical_ones():
     for got, want in (((x & y), a & b), ((x | y), a | b), ((x ^ y), a ^ b), ((x & True), a)):
         assert got.dtype == np.bool_
         np.testing.assert_array_equal(got.cpu().numpy(), want)
+
+
+@pytest.mark.parametrize("mode,padding", [("nearest", "reflection"), ("bilinear", "border"),
+                                          ("bilinear", "reflection"), ("nearest", "zeros")])
+def test_grid_sample_and_affine_grid_on_the_device(mode, padding):
+    """CUDA tensors take grid_sample's composition (the one-op form is CPU-only)."""
+    theta = RNG.uniform(-1.2, 1.2, (1, 2, 3))
+
+    def fn(x, t):
+        grid = tg.nn.functional.affine_grid(t, (1, 1, 4, 5), align_corners=False)
+        return tg.nn.functional.grid_sample(x.reshape(1, 1, 3, 3), grid, mode=mode,
+                                            padding_mode=padding, align_corners=False)
+
+    check(fn, A, theta)

@@ -337,6 +337,13 @@ def _copy_slices_vjp(sw, entry, g):
         K.launch("index_gather", n, n, g, pos, sw.grad_of(value_slot))
 
 
+def _depends_vjp(sw, entry, g):
+    """g to the value; the tensors it depends on get the zero derivative (nothing added)."""
+    slot = entry.slots[0]
+    if slot >= 0:
+        K.launch("add_into", g.size, g.size, g, sw.grad_of(slot))
+
+
 def _python_elementwise_vjp(code):
     """A smooth Python elementwise op (atan, erf, atan2...): its case of the generated VJP
     switch (the derivative traced from the op's one ``deriv`` function), added into the
@@ -360,5 +367,5 @@ def _python_elementwise_vjp(code):
 
 DEVICE_VJP = {int(Op.COPY_SLICES): _copy_slices_vjp, int(Op.MATMUL): _matmul_vjp, int(Op.AMAX): _amax_vjp, int(Op.PROD): _prod_vjp,
               int(Op.VAR): _var_rule(False), int(Op.STD): _var_rule(True),
-              int(Op.CUMSUM): _cumsum_vjp, int(Op.CAT): _cat_vjp,
+              int(Op.CUMSUM): _cumsum_vjp, int(Op.CAT): _cat_vjp, int(Op.DEPENDS): _depends_vjp,
               **{code: _python_elementwise_vjp(code) for code in DERIVS}}
