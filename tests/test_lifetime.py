@@ -493,3 +493,22 @@ def test_transforms_and_compiled_calls_leave_no_reference_cycles():
             assert gc.collect() == 0
         finally:
             gc.enable()
+
+
+def test_node_hook_keeping_its_grad_inputs_is_collected():
+    """A grad_fn hook that keeps the gradients it sees (which, under create_graph, hold the
+    node's segment) makes a reference cycle through the segment: freed by the collector."""
+    assert _live_records() == 0
+
+    def second_order_through_a_hook():
+        seen = []
+        x = tg.tensor(np.linspace(-1.0, 1.0, 12), requires_grad=True)
+        y = x.exp()
+        y.grad_fn.register_hook(lambda gi, go: seen.append(gi))
+        c = tg.tensor(np.linspace(0.5, 1.5, 12))
+        (g,) = tg.autograd.grad((y * c).sum(), x, create_graph=True)
+        tg.autograd.grad((g * g).sum(), x)
+        return len(seen)
+
+    assert second_order_through_a_hook() == 2
+    assert _live_records() == 0

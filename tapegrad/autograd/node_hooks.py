@@ -21,8 +21,6 @@ input that requires no grad, and for the number of ``x * 2.0`` / ``x + 2.0`` (Py
 keep (the input of a reshape made by another reshape) are refused when the hook is registered.
 """
 
-import weakref
-
 import numpy as np
 
 from .. import tape
@@ -36,7 +34,6 @@ _IMPORT, _OUTPUT, _CUSTOM, _COMPLEX = (int(o) for o in (Op.IMPORT, Op.OUTPUT, Op
 _GATHER_S = int(Op.GATHER_STRIDED)
 # one-constant records PyTorch records as a binary node of the tensor and a wrapped number
 _WRAPPED_NUMBER = frozenset(int(o) for o in (Op.ADDC, Op.MULC))
-_store = weakref.WeakKeyDictionary()  # segment -> {record id: NodeHooks}
 
 
 class NodeHooks:
@@ -58,7 +55,7 @@ def node_key(seg, rec):
 
 
 def hooks_of(seg, rec):
-    recs = _store.get(seg)
+    recs = seg.node_hooks
     return None if recs is None else recs.get(rec)
 
 
@@ -79,7 +76,12 @@ def register(node, fn, post):
         meta = node._meta
         shape = meta[0] if meta is not None else _shape_of(seg, rec)
         hooks = NodeHooks(shape, meta[1] if meta is not None else None)
-        _store.setdefault(seg, {})[rec] = hooks
+        if seg.node_hooks is None:
+            # on the segment itself, not in a table keyed by it: a hook that keeps the node's
+            # tensors alive (collecting grad_inputs under create_graph) makes a cycle the
+            # garbage collector frees, where a weak-keyed table's value would hold its key
+            seg.node_hooks = {}
+        seg.node_hooks[rec] = hooks
     if code != _CUSTOM:
         if hooks.out_shape is None:
             _refuse(node, "its output")
