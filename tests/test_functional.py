@@ -186,3 +186,16 @@ def test_row_by_row_jacobian_in_one_sweep_matches_torch(torch):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
     assert ours_calls == their_calls  # a hook runs once per row that reaches it
     np.testing.assert_allclose(ours_plain.numpy(), their_plain.numpy(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_zero_dim_input_jacobian_and_hessian_are_zero_dim(torch, vectorize):
+    def f(a):
+        return (a ** 3).sum()
+
+    for lib, x in ((tg, tg.tensor(1.5)), (torch, torch.tensor(1.5, dtype=torch.float64))):
+        AF = lib.autograd.functional
+        H, J = AF.hessian(f, x, vectorize=vectorize), AF.jacobian(lambda a: a * 2, x,
+                                                                  vectorize=vectorize)
+        assert tuple(H.shape) == () and tuple(J.shape) == ()
+        assert float(H) == 9.0 and float(J) == 2.0

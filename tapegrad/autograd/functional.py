@@ -223,7 +223,7 @@ def _jacobian_one_sweep(outputs, inputs, per_row=True):
         for t, c in zip(inputs, cols):
             shape = tuple(o.shape) + tuple(t.shape)
             row.append(_make(np.zeros(shape, t.dtype)) if c is None else
-                       _make(np.ascontiguousarray(c.detach().numpy()[k:k + s].reshape(shape))))
+                       _make(c.detach().numpy()[k:k + s].reshape(shape).copy()))  # (a 0-d stays 0-d)
         jac.append(tuple(row))
         k += s
     return tuple(jac)
