@@ -25,6 +25,7 @@ from .ops import linalg_decomp as _D
 from .ops import linalg_eig as _E
 from .ops import record as _R
 from .ops import linalg_spectral as _S
+from .ops import triangular as _T
 from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
 from .ops.linalg_spectral import eigvalsh, svdvals
 from .tensor import _make, _wrap
@@ -435,7 +436,10 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
         raise RuntimeError("linalg.solve_triangular: Incompatible shapes of A and B for the "
                            f"equation {'AX = B' if left else 'XA = B'} ({n}x{n} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
-    # the triangle picked (not multiplied by a 0/1 mask: an inf outside it must not read as nan)
+    if not _D._any_complex(A, B):  # one op: substitution or BLAS trsm (ops/triangular.py)
+        return _T.solve_triangular(A, B, upper, left, unitriangular)
+    # complex: the triangle picked (not multiplied by a 0/1 mask: an inf outside it must not
+    # read as nan), solved by LU
     keep = np.triu(np.ones((n, n), bool), 1 if unitriangular else 0)
     T = where(_make(keep if upper else keep.T), A, 0.0)
     if unitriangular:
@@ -446,8 +450,9 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 
 
 def _triangular(T, B, upper):
-    """``solve(T, B)``; for a zero on T's diagonal (LU would raise) the substitution, so that
-    the values are the IEEE inf/nan of PyTorch's triangular solve (BLAS trsm)."""
+    """``solve(T, B)`` of complex matrices; for a zero on T's diagonal (LU would raise) the
+    substitution, so that the values are the IEEE inf/nan of PyTorch's triangular solve (BLAS
+    trsm)."""
     d = T._data
     if not (isinstance(d, np.ndarray) and d.size and
             not np.all(np.diagonal(d, axis1=-2, axis2=-1))):

@@ -371,6 +371,35 @@ def _row_by_row_jacobian(L, r):
     return (), lambda: L.autograd.functional.jacobian(lambda a: (a.sin() * a.cumsum(0)).exp(), z)
 
 
+def _spd(r, n):
+    a = r.standard_normal((n, n))
+    return a @ a.T / n + np.eye(n)
+
+
+def _solve_triangular(n, k):
+    """An (n, n) upper triangle and k right-hand sides (was LU solves: n^3 for n^2 k)."""
+    def build(L, r):
+        A = L.tensor(np.linalg.cholesky(_spd(r, n)).T.copy(), requires_grad=True)
+        B = L.tensor(r.standard_normal((n, k)), requires_grad=True)
+        return (A, B), lambda: L.linalg.solve_triangular(A, B, upper=True)
+    return build
+
+
+def _cholesky_solve(n, k):
+    def build(L, r):
+        F = L.tensor(np.linalg.cholesky(_spd(r, n)), requires_grad=True)
+        B = L.tensor(r.standard_normal((n, k)), requires_grad=True)
+        return (F, B), lambda: L.cholesky_solve(B, F)
+    return build
+
+
+def _of_spd(op, n):
+    def build(L, r):
+        A = L.tensor(_spd(r, n), requires_grad=True)
+        return (A,), lambda: op(L, A)
+    return build
+
+
 FIXED_COSTS = {
     "conv_transpose2d": _conv_transpose,
     "index_select": _index_select,
@@ -390,6 +419,11 @@ FIXED_COSTS = {
     "diag_embed": _diag_embed,
     "vmap_grad": _per_example_grads,
     "jacobian_rows": _row_by_row_jacobian,
+    "solve_triangular_64": _solve_triangular(64, 8),
+    "solve_triangular_256": _solve_triangular(256, 8),
+    "cholesky_solve_256": _cholesky_solve(256, 256),
+    "cholesky_256": _of_spd(lambda L, A: L.linalg.cholesky(A), 256),
+    "slogdet_256": _of_spd(lambda L, A: L.linalg.slogdet(A)[1], 256),
 }
 
 
