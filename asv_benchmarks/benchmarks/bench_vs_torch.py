@@ -406,6 +406,12 @@ def _digamma(L, r):
     return (x,), lambda: L.digamma(x)
 
 
+def _einsum_trace(L, r):
+    """A small einsum: its fixed cost (parsing, the VJP's plan) against PyTorch's."""
+    x = L.tensor(r.standard_normal((4, 5, 5)), requires_grad=True)
+    return (x,), lambda: L.einsum("bii->b", x)
+
+
 FIXED_COSTS = {
     "conv_transpose2d": _conv_transpose,
     "index_select": _index_select,
@@ -431,6 +437,7 @@ FIXED_COSTS = {
     "cholesky_256": _of_spd(lambda L, A: L.linalg.cholesky(A), 256),
     "slogdet_256": _of_spd(lambda L, A: L.linalg.slogdet(A)[1], 256),
     "digamma": _digamma,
+    "einsum_batched_trace": _einsum_trace,
 }
 
 

@@ -297,8 +297,23 @@ def trace(input):
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+_PARSED = {}  # (equation, shapes) -> _parse_einsum's answer: ~4 us a call, the forward's third
+
+
 def _parse_einsum(equation, shapes):
     """Subscripts per operand and output, '...' expanded to letters; size of every letter."""
+    key = (equation, tuple(shapes))
+    hit = _PARSED.get(key)
+    if hit is None:
+        hit = _parse(equation, shapes)
+        if len(_PARSED) >= 512:
+            _PARSED.clear()
+        _PARSED[key] = hit
+    subs, out, sizes = hit
+    return list(subs), out, dict(sizes)  # (copies: a caller may keep or change them)
+
+
+def _parse(equation, shapes):
     eq = equation.replace(" ", "")
     for i, c in enumerate(eq):
         if not (c in _LETTERS or c in ".,->"):
@@ -417,8 +432,27 @@ def _np_einsum(eq, arrays):
 
 def _fit(gk, shape):
     """Match a gradient computed at the broadcast sizes to the operand's own shape."""
+    if gk.shape == tuple(shape):
+        return gk
     gk = np.broadcast_to(gk, np.broadcast_shapes(gk.shape, shape))
     return _sum_to_np(gk, shape)
+
+
+_PLANS = {}
+
+
+def _vjp_plan(k, subs, out_sub, sizes):
+    """Operand k's gradient einsum, its constant operands and diagonal positions (they depend
+    on the subscripts and operand k's sizes only: built once, ~8 us of a ~18 us VJP)."""
+    key = (k, tuple(subs), out_sub, tuple(sizes[c] for c in subs[k]))
+    plan = _PLANS.get(key)
+    if plan is None:
+        eq, extras = _grad_spec(k, subs, out_sub, sizes)
+        plan = (eq, [_extra_array(*e) for e in extras], _diag_positions(subs[k], sizes))
+        if len(_PLANS) >= 512:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
 
 
 def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
@@ -427,12 +461,11 @@ def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
         if not needs[k]:
             grads.append(None)
             continue
-        eq, extras = _grad_spec(k, subs, out_sub, sizes)
+        eq, extras, diag = _vjp_plan(k, subs, out_sub, sizes)
         # g in its own dtype: a float32 program's gradient stays float32 (as PyTorch's)
         ops = [np.asarray(g)] + [np.asarray(inputs[j]) for j in range(len(inputs))
-                                 if j != k] + [_extra_array(*e) for e in extras]
+                                 if j != k] + extras
         gk = _np_einsum(eq, ops)
-        diag = _diag_positions(subs[k], sizes)
         if diag is not None:
             full = np.zeros(diag[1])
             full[diag[2]] = gk.reshape(-1)
@@ -450,11 +483,10 @@ def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
         if not needs[k]:
             grads.append(None)
             continue
-        eq, extras = _grad_spec(k, subs, out_sub, sizes)
+        eq, extras, diag = _vjp_plan(k, subs, out_sub, sizes)
         ops = [g] + [inputs[j] for j in range(len(inputs)) if j != k] + \
-            [_make(_extra_array(*e)) for e in extras]
+            [_make(e) for e in extras]
         gk = einsum(eq, *ops)
-        diag = _diag_positions(subs[k], sizes)
         if diag is not None:
             from .movement import reshape, scatter_index
 
