@@ -18,7 +18,8 @@ torch = pytest.importorskip("torch")
 RULED = ("cat", "amax", "prod", "copy_slices", "einsum", "cumsum", "var", "std", "atan",
          "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "atan2",
          "logcumsumexp", "log2", "log10", "stack", "_binary_cross_entropy_backward",
-         "cumprod", "eigh", "svd")
+         "cumprod", "eigh", "svd", "solve", "inv", "det", "logabsdet", "qr", "cholesky",
+         "pinv")
 
 
 @pytest.fixture(autouse=True)
@@ -307,6 +308,102 @@ def test_svd(shape, full):
         _, (dU, _, dVh) = tg.func.jvp(lambda a: tg.linalg.svd(a), (A,), (tg.ones_like(A),))
         assert not dU[..., k:].numpy().any() and not dVh[..., k:, :].numpy().any()
         assert dU[..., :k].numpy().any() and dVh[..., :k, :].numpy().any()
+
+
+def _well_conditioned(rng, shape):
+    return rng.standard_normal(shape) + 4 * np.eye(shape[-1])
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 3), (3, 2)), ((2, 3, 3), (3, 4)), ((3, 3), (2, 3, 1))])
+def test_solve_both_tangents_and_broadcast(sa, sb):
+    rng = _rng("solve" + str(sa) + str(sb))
+    A, B = _well_conditioned(rng, sa), rng.standard_normal(sb)
+    f, tf = both(lambda lib, a, b: lib.linalg.solve(a, b))
+    check("solve", f, tf, [A, B])
+    check("solve A", lambda a: tg.linalg.solve(a, tg.tensor(B)),
+          lambda a: torch.linalg.solve(a, torch.tensor(B)), [A])
+    check("solve B", lambda b: tg.linalg.solve(tg.tensor(A), b),
+          lambda b: torch.linalg.solve(torch.tensor(A), b), [B])
+
+
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("unit", [False, True])
+def test_solve_triangular(upper, left, unit):
+    rng = _rng("tri")
+    A, B = _well_conditioned(rng, (2, 4, 4)), rng.standard_normal((2, 4, 3) if left else (2, 3, 4))
+
+    def fn(lib, a, b):
+        return lib.linalg.solve_triangular(a, b, upper=upper, left=left, unitriangular=unit)
+
+    f, tf = both(fn)
+    check("solve_triangular", f, tf, [A, B])  # (the entries it does not read: no tangent)
+
+
+def test_inv_det_logabsdet():
+    rng = _rng("inv")
+    A = _well_conditioned(rng, (2, 4, 4))
+    for name in ("inv", "det"):
+        f, tf = both(lambda lib, a: getattr(lib.linalg, name)(a))
+        check(name, f, tf, [A])
+    f, tf = both(lambda lib, a: lib.linalg.slogdet(a)[1])
+    check("logabsdet", f, tf, [A])
+    f, tf = both(lambda lib, a: lib.logdet(a @ a.mT))
+    check("logdet", f, tf, [A])
+    jac = tg.func.jacfwd(tg.linalg.inv)(tg.tensor(A[0]))
+    tjac = torch.func.jacfwd(torch.linalg.inv)(torch.tensor(A[0]))
+    np.testing.assert_allclose(jac.numpy(), tjac.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_det_at_singular_matrices():
+    """The exact derivative, tr(adj(A) dA) (the cofactor matrix of the VJP, PyTorch's
+    reverse mode), where PyTorch's forward mode reads 0 for det(A) = 0."""
+    A = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]]])  # one singular
+    T = _rng("det0").standard_normal((2, 2, 2))
+    _, jv = tg.func.jvp(tg.linalg.det, (tg.tensor(A),), (tg.tensor(T),))
+    adj = np.stack([[[a[1, 1], -a[0, 1]], [-a[1, 0], a[0, 0]]] for a in A])
+    np.testing.assert_allclose(jv.numpy(), np.einsum("bij,bji->b", adj, T), rtol=1e-12)
+    tA = torch.tensor(A)
+    _, vjp = torch.func.vjp(torch.linalg.det, tA)
+    g = vjp(torch.ones(2, dtype=torch.float64))[0].numpy()
+    np.testing.assert_allclose(jv.numpy(), (g * T).sum((-2, -1)), rtol=1e-10)
+    _, jl = tg.func.jvp(lambda a: tg.linalg.slogdet(a)[1], (tg.tensor(A),), (tg.tensor(T),))
+    assert not np.isfinite(jl.numpy()[0]) and np.isfinite(jl.numpy()[1])
+
+
+@pytest.mark.parametrize("shape,mode", [((5, 3), "reduced"), ((3, 3), "reduced"),
+                                        ((3, 5), "reduced"), ((2, 4, 3), "complete"),
+                                        ((3, 5), "complete"), ((5, 3), "r")])
+def test_qr(shape, mode):
+    A = _rng("qr" + str(shape)).standard_normal(shape)
+    if mode == "r":  # (PyTorch's R of mode='r' has no derivative: compare with 'reduced')
+        check("qr r", lambda a: tg.linalg.qr(a, mode="r")[1],
+              lambda a: torch.linalg.qr(a)[1], [A])
+        return
+    if mode == "complete" and shape[-2] > shape[-1]:
+        with pytest.raises(RuntimeError, match="not differentiable"):
+            tg.func.jvp(lambda a: tg.linalg.qr(a, mode=mode)[0], (tg.tensor(A),),
+                        (tg.ones_like(tg.tensor(A)),))
+        return
+    f, tf = both(lambda lib, a: lib.linalg.qr(a, mode=mode))
+    check(f"qr {shape} {mode}", f, tf, [A])
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky(upper):
+    rng = _rng("cholesky")
+    M = rng.standard_normal((2, 4, 4))
+    A = M @ np.swapaxes(M, -1, -2) + 4 * np.eye(4)
+    T = rng.standard_normal((2, 4, 4))
+    f, tf = both(lambda lib, a: lib.linalg.cholesky(a, upper=upper))
+    check("cholesky", f, tf, [A], [_sym(T)])
+    check("cholesky nonsymmetric tangent", f, tf, [A], [T], fd=False)  # dA as given
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 4, 4)])
+def test_pinv(shape):
+    f, tf = both(lambda lib, a: lib.linalg.pinv(a))
+    check("pinv", f, tf, [_rng("pinv").standard_normal(shape)])
 
 
 # ---- binary_cross_entropy's derivative (forward over reverse) ---------------------------------

@@ -27,7 +27,7 @@ Formulas (real case), with ``X^-T`` the inverse transpose:
   leading square block is differentiated this way and the rest is ``Q gR_2``.
 * cholesky (Murray 2016): ``gA = L^-T Phi(L^T gL) L^-1`` with ``Phi`` the symmetrised lower
   triangle (halved diagonal), by two triangular solves (``triangular.py``).
-* pinv: PyTorch's formula for a matrix of constant rank.
+* pinv (``linalg_spectral.py``): PyTorch's formula for a matrix of constant rank.
 """
 
 import numpy as np
@@ -202,8 +202,32 @@ def _solve_vjp(g, inputs, out, needs, shapes, tri=None):
     return gA, (sum_to(gB, shapes[1]) if needs[1] else None)
 
 
+def _solve_jvp_np(tangents, inputs, out, needs, shapes, tri=None):
+    """PyTorch's linalg_solve_jvp: ``dX = A^-1 (dB - dA X)`` (``(dB - X dA) A^-1`` for a
+    right-side triangular solve, whose dA keeps the triangle it reads), one factorisation of A
+    for all k directions (they become columns)."""
+    A, (tA, tB) = _f64(inputs[0]), tangents
+    R = 0.0 if tB is None else tB
+    if tA is not None:
+        if tri is not None:
+            from .triangular import _outside
+
+            tA = np.where(_outside(A.shape[-1], tri[0], tri[2]), 0.0, tA)
+        R = R - (out @ tA if tri is not None and not tri[1] else tA @ out)
+    k = (tA if tB is None else tB).shape[0]
+    R = np.broadcast_to(R, (k,) + np.broadcast_shapes(shapes[0][:-2], shapes[1][:-2])
+                        + shapes[1][-2:])
+    if tri is not None:
+        from .triangular import solve_np
+
+        return solve_np(A, R, tri[0], tri[2], tri[1])
+    Y = np.moveaxis(R, 0, -1)
+    Y = np.linalg.solve(A, Y.reshape(Y.shape[:-2] + (-1,))).reshape(Y.shape)
+    return np.moveaxis(Y, -1, 0)
+
+
 defop(Op.SOLVE, "solve", "python", "LinalgSolveExBackward0", vjp=_solve_vjp,
-      vjp_np=_solve_vjp_np)
+      vjp_np=_solve_vjp_np, jvp_np=_solve_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
@@ -240,7 +264,13 @@ def _inv_vjp(g, inputs, out):
     return (-(Yt @ g @ Yt),)
 
 
-defop(Op.INV, "inv", "python", "LinalgInvExBackward0", vjp=_inv_vjp, vjp_np=_inv_vjp_np)
+def _inv_jvp_np(tangents, inputs, out):
+    Y = _f64(out)
+    return -(Y @ tangents[0] @ Y)  # -A^-1 dA A^-1
+
+
+defop(Op.INV, "inv", "python", "LinalgInvExBackward0", vjp=_inv_vjp, vjp_np=_inv_vjp_np,
+      jvp_np=_inv_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
@@ -326,7 +356,14 @@ def _det_vjp(g, inputs, out):
     return (g * _cofactor(A),)
 
 
-defop(Op.DET, "det", "python", "LinalgDetBackward0", vjp=_det_vjp, vjp_np=_det_vjp_np)
+def _det_jvp_np(tangents, inputs, out):
+    """``tr(adj(A)^T dA)`` from the VJP's ``adj(A)^T``: ``det(A) tr(A^-1 dA)``, the cofactor
+    matrix where A is singular (the derivative there too; PyTorch's forward mode reads 0)."""
+    return (_det_grad_np(inputs[0], out) * tangents[0]).sum((-2, -1))
+
+
+defop(Op.DET, "det", "python", "LinalgDetBackward0", vjp=_det_vjp, vjp_np=_det_vjp_np,
+      jvp_np=_det_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
@@ -369,8 +406,14 @@ def _logabsdet_vjp(g, inputs, out, factors=None):
         return (g * _cofactor(A) / 0.0,)
 
 
+def _logabsdet_jvp_np(tangents, inputs, out, **params):
+    """``tr(A^-1 dA)`` from the VJP's ``A^-T`` (inf/nan where A is singular, as the VJP)."""
+    G = _logabsdet_vjp_np(np.ones(np.shape(inputs[0])[:-2]), inputs, out, **params)[0]
+    return (G * tangents[0]).sum((-2, -1))
+
+
 defop(Op.LOGABSDET, "logabsdet", "python", "LinalgSlogdetBackward0", vjp=_logabsdet_vjp,
-      vjp_np=_logabsdet_vjp_np)
+      vjp_np=_logabsdet_vjp_np, jvp_np=_logabsdet_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
@@ -444,7 +487,26 @@ def _qr_vjp(g, inputs, out, m, n, mode):
     return (cat([gX, Q @ gW], dim=-1),)
 
 
-defop(Op.QR, "qr", "python", "LinalgQrBackward0", vjp=_qr_vjp, vjp_np=_qr_vjp_np)
+def _qr_jvp_np(tangents, inputs, out, m, n, mode):
+    """PyTorch's linalg_qr_jvp. m >= n: ``C = Q^T dA R^-1``, ``dR' = triu(C + C^T)`` with a
+    halved diagonal, ``dQ = dA R^-1 - Q dR'``, ``dR = dR' R``; m < n: that for the leading
+    square block, and ``Q^T (dA_2 - dQ R_2)`` for R's other columns."""
+    if mode == "complete" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                           "and nrows > ncols.")
+    t, k = tangents[0], min(m, n)
+    Q, R = _unpack_np(_f64(out), _qr_shapes(m, n, mode))
+    dARinv = t[..., :k] @ np.linalg.inv(R[..., :k])
+    C = _mT(Q) @ dARinv
+    dR = np.triu(C + _mT(C)) - _diag_embed_np(np.diagonal(C, 0, -2, -1))
+    dQ = dARinv - Q @ dR
+    dR = dR @ R[..., :k]
+    if m < n:
+        dR = np.concatenate([dR, _mT(Q) @ (t[..., k:] - dQ @ R[..., k:])], -1)
+    return _pack_np((dQ, dR), t.shape[:-2])
+
+
+defop(Op.QR, "qr", "python", "LinalgQrBackward0", vjp=_qr_vjp, vjp_np=_qr_vjp_np, jvp_np=_qr_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
@@ -494,8 +556,17 @@ def _cholesky_vjp(g, inputs, out):
     return (solve_triangular(out, solve_triangular(_tT(out), P, True), False, left=False),)
 
 
+def _cholesky_jvp_np(tangents, inputs, out):
+    """PyTorch's cholesky_jvp: ``dL = L Phi(L^-1 dA L^-T)``, ``Phi`` the lower triangle with
+    a halved diagonal (dA as given: not symmetrised)."""
+    L = _f64(out)
+    Li = np.linalg.inv(L)
+    X = _tril_np(Li @ tangents[0] @ _mT(Li))
+    return L @ (X - 0.5 * _diag_embed_np(np.diagonal(X, 0, -2, -1)))
+
+
 defop(Op.CHOLESKY, "cholesky", "python", "LinalgCholeskyExBackward0", vjp=_cholesky_vjp,
-      vjp_np=_cholesky_vjp_np)
+      vjp_np=_cholesky_vjp_np, jvp_np=_cholesky_jvp_np)
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
@@ -550,64 +621,5 @@ def not_positive_definite(a, L=None):
     return 0, 1
 
 
-# ---- pinv ------------------------------------------------------------------------------------
-
-def _pinv_vjp_np(g, inputs, out):
-    return (_pinv_grad(_f64(g), _f64(inputs[0]), _f64(out), _mT),)
-
-
-def _pinv_vjp(g, inputs, out):
-    return (_pinv_grad(g, inputs[0], out, _tT),)
-
-
-def _pinv_grad(g, A, P, T):
-    """PyTorch's pinv_backward (constant rank), for arrays or tensors (``T`` transposes)."""
-    m, n = A.shape[-2:]
-    Pt, gt = T(P), T(g)
-    if m <= n:
-        K = gt @ P
-        KPt = K @ Pt
-        return -T(P @ K) + KPt - (A @ P) @ KPt + (Pt @ P) @ (gt - K @ A)
-    K = P @ gt
-    PtK = Pt @ K
-    return -T(K @ P) + ((gt - A @ K) @ P) @ Pt + PtK - (PtK @ P) @ A
-
-
-defop(Op.PINV, "pinv", "python", "LinalgPinvBackward0", vjp=_pinv_vjp, vjp_np=_pinv_vjp_np)
-
-
-@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
-def pinv(A, atol=None, rtol=None, hermitian=False):
-    """Moore-Penrose pseudo-inverse; singular values at most ``max(atol, rtol * s_max)`` are
-    dropped (PyTorch's defaults: ``rtol = eps * max(m, n)`` unless ``atol`` > 0 is given)."""
-    A = R.as_tensor(A)
-    cplx = _any_complex(A)
-    if cplx:
-        from .complex_spectral import _matrices
-
-        _matrices(A, "pinv", square=hermitian)
-    else:
-        _check(A, "pinv", square=hermitian)
-    a = A._arr()
-    mH = (lambda x: np.conj(_mT(x))) if cplx else _mT
-    m, n = a.shape[-2:]
-    if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(a.dtype).eps * max(m, n)
-    atol = 0.0 if atol is None else atol
-    atol, rtol = np.asarray(atol, np.float64), np.asarray(rtol, np.float64)
-    if min(m, n) == 0:
-        value = np.zeros(a.shape[:-2] + (n, m), a.dtype)
-    elif hermitian:
-        w, V = np.linalg.eigh(a)
-        aw = np.abs(w)
-        keep = aw > np.maximum(atol[..., None], rtol[..., None] * aw.max(-1, keepdims=True))
-        winv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0).astype(w.dtype)
-        value = (V * winv[..., None, :]) @ mH(V)
-    else:
-        U, S, Vh = np.linalg.svd(a, full_matrices=False)
-        keep = S > np.maximum(atol[..., None], rtol[..., None] * S[..., :1])
-        sinv = np.where(keep, 1.0 / np.where(keep, S, 1.0), 0.0).astype(S.dtype)
-        value = mH(Vh) @ (sinv[..., :, None] * mH(U))
-    if cplx:
-        return _complex_decomp().pinv(A, value)
-    return _record(value, Op.PINV, (A,), save_inputs=(0,), save_out=True)
+# pinv is computed from an SVD or eigh: ops/linalg_spectral.py (re-exported here)
+from .linalg_spectral import _pinv_grad, pinv  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""eigh and svd: the decompositions whose derivatives divide by eigenvalue / singular value gaps.
+"""eigh and svd: the decompositions whose derivatives divide by eigenvalue / singular value gaps;
+and pinv, computed from them.
 
 Same conventions as ``linalg_decomp.py`` (formulas listed there): one packed record per
 decomposition, a NumPy VJP and a tapegrad-ops VJP of one formula. The gap term is skipped when
@@ -11,9 +12,9 @@ import numpy as np
 from ..tensor import _make, _wrap
 from . import record as R
 from .cuda_linalg import on_host
-from .linalg_decomp import (_any_complex, _check, _diag_embed, _diag_embed_np, _f64, _gap_matrix,
-                            _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np, _record, _tT,
-                            _unpack, _unpack_np)
+from .linalg_decomp import (_any_complex, _check, _complex_decomp, _diag_embed, _diag_embed_np,
+                            _f64, _gap_matrix, _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np,
+                            _record, _tT, _unpack, _unpack_np)
 from ..registry import Op, defop
 
 
@@ -236,3 +237,79 @@ def svdvals(A):
     if not (R._grad_on() and A._rg):
         return _make(_wrap(np.linalg.svd(A._arr(), compute_uv=False)))
     return _svd_parts(A, False)[1]
+
+
+# ---- pinv ------------------------------------------------------------------------------------
+
+def _pinv_vjp_np(g, inputs, out):
+    return (_pinv_grad(_f64(g), _f64(inputs[0]), _f64(out), _mT),)
+
+
+def _pinv_vjp(g, inputs, out):
+    return (_pinv_grad(g, inputs[0], out, _tT),)
+
+
+def _pinv_grad(g, A, P, T):
+    """PyTorch's pinv_backward (constant rank), for arrays or tensors (``T`` transposes)."""
+    m, n = A.shape[-2:]
+    Pt, gt = T(P), T(g)
+    if m <= n:
+        K = gt @ P
+        KPt = K @ Pt
+        return -T(P @ K) + KPt - (A @ P) @ KPt + (Pt @ P) @ (gt - K @ A)
+    K = P @ gt
+    PtK = Pt @ K
+    return -T(K @ P) + ((gt - A @ K) @ P) @ Pt + PtK - (PtK @ P) @ A
+
+
+def _pinv_jvp_np(tangents, inputs, out):
+    """PyTorch's pinv_jvp (constant rank), the products of the smaller dimension."""
+    A, P, dA = _f64(inputs[0]), _f64(out), tangents[0]
+    dAt, Pt = _mT(dA), _mT(P)
+    if A.shape[-2] <= A.shape[-1]:
+        K = Pt @ dAt
+        return P @ (K - _mT(K) - K @ (A @ P)) + (dAt - P @ (A @ dAt)) @ (Pt @ P)
+    K = P @ dA
+    Kt = _mT(K)
+    return (Kt - K - (P @ A) @ Kt) @ P + (P @ Pt) @ (dAt - (dAt @ A) @ P)
+
+
+defop(Op.PINV, "pinv", "python", "LinalgPinvBackward0", vjp=_pinv_vjp, vjp_np=_pinv_vjp_np,
+      jvp_np=_pinv_jvp_np)
+
+
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
+def pinv(A, atol=None, rtol=None, hermitian=False):
+    """Moore-Penrose pseudo-inverse; singular values at most ``max(atol, rtol * s_max)`` are
+    dropped (PyTorch's defaults: ``rtol = eps * max(m, n)`` unless ``atol`` > 0 is given)."""
+    A = R.as_tensor(A)
+    cplx = _any_complex(A)
+    if cplx:
+        from .complex_spectral import _matrices
+
+        _matrices(A, "pinv", square=hermitian)
+    else:
+        _check(A, "pinv", square=hermitian)
+    a = A._arr()
+    mH = (lambda x: np.conj(_mT(x))) if cplx else _mT
+    m, n = a.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(a.dtype).eps * max(m, n)
+    atol = 0.0 if atol is None else atol
+    atol, rtol = np.asarray(atol, np.float64), np.asarray(rtol, np.float64)
+    if min(m, n) == 0:
+        value = np.zeros(a.shape[:-2] + (n, m), a.dtype)
+    elif hermitian:
+        w, V = np.linalg.eigh(a)
+        aw = np.abs(w)
+        keep = aw > np.maximum(atol[..., None], rtol[..., None] * aw.max(-1, keepdims=True))
+        winv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0).astype(w.dtype)
+        value = (V * winv[..., None, :]) @ mH(V)
+    else:
+        U, S, Vh = np.linalg.svd(a, full_matrices=False)
+        keep = S > np.maximum(atol[..., None], rtol[..., None] * S[..., :1])
+        sinv = np.where(keep, 1.0 / np.where(keep, S, 1.0), 0.0).astype(S.dtype)
+        value = mH(Vh) @ (sinv[..., :, None] * mH(U))
+    if cplx:
+        return _complex_decomp().pinv(A, value)
+    return _record(value, Op.PINV, (A,), save_inputs=(0,), save_out=True)
