@@ -98,16 +98,21 @@ def _apply(hooks, g):
         res = h(g)
         if res is None:
             continue
-        if not isinstance(res, Tensor):
-            raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
-        if res.shape != g.shape:
-            raise RuntimeError(f"hook '{_hook_name(h)}' has changed the size of value")
-        if res.dtype != g.dtype or res.is_cuda != g.is_cuda:
-            what = "type" if res.is_cuda == g.is_cuda else "device"
-            raise RuntimeError(f"hook '{_hook_name(h)}' has changed the {what} of value (was "
-                               f"{_type_name(g)} got {_type_name(res)})")
+        check_replacement(h, res, g)
         g = res
     return g
+
+
+def check_replacement(hook, new, was):
+    """PyTorch's errors for a hook's replacement ``new`` of the gradient ``was``."""
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    if new.shape != was.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+    if new.dtype != was.dtype or new.is_cuda != was.is_cuda:
+        what = "type" if new.is_cuda == was.is_cuda else "device"
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the {what} of value (was "
+                           f"{_type_name(was)} got {_type_name(new)})")
 
 
 def _hook_name(h):

@@ -27,7 +27,8 @@ from .. import tape
 from ..grad_mode import is_grad_enabled, set_grad_enabled
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tensor import Tensor, _make, _wrap
-from .hooks import RemovableHandle, _HookList, _hook_name, _type_name, run_tensor_hooks
+from .hooks import (RemovableHandle, _HookList, _hook_name, check_replacement,
+                    run_tensor_hooks)
 
 _IMPORT, _OUTPUT, _CUSTOM, _COMPLEX = (int(o) for o in (Op.IMPORT, Op.OUTPUT, Op.CUSTOM,
                                                         Op.COMPLEX))
@@ -247,16 +248,8 @@ def _replaced(fn, res, old):
         raise RuntimeError(f"hook '{_hook_name(fn)}' has returned an incorrect number of values "
                            f"(got {len(res)}, but expected {len(old)})")
     for new, was in zip(res, old):
-        if new is None or was is None:
-            continue
-        if not isinstance(new, Tensor):
-            raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
-        if new.shape != was.shape:
-            raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
-        if new.dtype != was.dtype or new.is_cuda != was.is_cuda:
-            what = "type" if new.is_cuda == was.is_cuda else "device"
-            raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the {what} of value (was "
-                               f"{_type_name(was)} got {_type_name(new)})")
+        if new is not None and was is not None:
+            check_replacement(fn, new, was)
     return res
 
 

@@ -9,13 +9,12 @@ require grad, NumPy on the values otherwise).
 
 import numpy as np
 
-from .. import ops as _ops_module
 from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
 from . import _NV, _kd, _need, _op
-from .shaping import _ravel
+from .shaping import _ravel, scan
 
 
 def _int(v):
@@ -158,14 +157,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return m
 
 
-def cumprod(a, axis=None, dtype=None, out=None):
-    _need(out is None, "out=")
-    from . import _cast
-
-    x = _cast(a, dtype)
-    if axis is None:
-        x, axis = _ravel(x), 0
-    return _ops_module.cumprod(x, dim=axis)
+cumprod = scan("cumprod")
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):

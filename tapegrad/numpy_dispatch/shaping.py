@@ -191,12 +191,21 @@ def _diff(a, n=1, axis=-1, prepend=_NV, append=_NV):
     return x
 
 
-def _cumsum(a, axis=None, dtype=None, out=None):
-    _need(out is None, "out=")
-    x = _cast(a, dtype)
-    if axis is None:
-        x, axis = _ravel(x), 0
-    return _op("cumsum")(x, dim=axis)
+def scan(name):
+    """``np.cumsum``/``np.cumprod``: the running op ``name`` along ``axis`` (None: flattened)."""
+
+    def handler(a, axis=None, dtype=None, out=None):
+        _need(out is None, "out=")
+        x = _cast(a, dtype)
+        if axis is None:
+            x, axis = _ravel(x), 0
+        return _op(name)(x, dim=axis)
+
+    handler.__name__ = name
+    return handler
+
+
+_cumsum = scan("cumsum")
 
 
 def _copy(a, order="K", subok=False):
