@@ -147,6 +147,7 @@ class Op(IntEnum):
     GRID_SAMPLE = 1053  # ops/grid_sample.py: compiled sample and VJP (image and grid)
     INTERPOLATE = 1054  # ops/resize.py: interpolate's resize, and the transposed map (its VJP)
     INTERPOLATE_BACKWARD = 1055
+    INDEX_ADD = 1056  # ops/index_add_op.py: index_add of CPU float tensors, PyTorch's backward
 
 
 PYTHON_BASE = 1000

@@ -329,6 +329,11 @@ OP_TABLE = [
         (tg.nn.functional.interpolate((a * a).reshape(1, 2, 3), scale_factor=2,
                                       mode="linear") ** 3).sum(), a, create_graph=True)[0],
      [_X]),
+    ("index_add_op", lambda a, b: tg.index_add(a * a, 1, tg.tensor([2, 0, 2]), tg.sin(b),
+                                               alpha=-1.5) ** 2, [_X, _Y]),
+    ("index_add_op_backward", lambda a, b: grad((tg.index_add(
+        a, 0, tg.tensor([1, 1]), b * b, alpha=2.0) ** 3).sum(), b, create_graph=True)[0],
+     [_X, _Y]),
     ("vector_norm2", lambda a: tg.linalg.vector_norm(a * a, 2, 1) ** 3, [_X]),
     ("bce_with_logits", lambda a, b: tg.nn.functional.binary_cross_entropy_with_logits(
         a, b, reduction="none"), [_X, _Y]),

@@ -16,7 +16,8 @@ import numpy as np
 from .. import vecmath
 from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
-from . import record as R
+from . import index_add_op, record as R
+from .activations import fusable_array
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
@@ -492,8 +493,12 @@ def index_add(input, dim, index, source, *, alpha=1):
     n = xs[d]
     if i.size and (i.min() < -n or i.max() >= n):
         raise IndexError("index out of range in self")
-    tgt = _select_ids(xs, d, np.where(i < 0, i + n, i))  # source's shape
-    if x.dtype.kind != "f" or s.dtype.kind != "f":  # no gradient: exact integer arithmetic
+    i = np.where(i < 0, i + n, i)
+    if x.ndim and isinstance(alpha, (int, float)) and fusable_array(x) and fusable_array(s) \
+            and s._data.dtype == x._data.dtype:  # one record (ops/index_add_op.py)
+        return index_add_op.index_add(x, d, i, s, alpha)
+    tgt = _select_ids(xs, d, i)  # source's shape
+    if x.dtype.kind not in "fc" or s.dtype.kind not in "fc":  # exact integer arithmetic
         out = np.array(x._arr(), copy=True).reshape(-1)
         np.add.at(out, tgt.reshape(-1), (np.asarray(s._arr()) * alpha).astype(
             out.dtype, copy=False).reshape(-1))

@@ -108,6 +108,8 @@ CASES = {
     "_grid_sample": (lambda x, y: tg.nn.functional.grid_sample(
         x.reshape(1, 1, 3, 3), y.reshape(1, 3, 3, 1)[..., [0, 0]] * 1.1, align_corners=False),
         A, A),
+    "_index_add": (lambda x, y: x.index_add(1, tg.tensor([2, 0, 2], device=x.device), y,
+                                            alpha=-1.5), A, P),
     "_depends": (lambda x: tg.autograd.grad(tg.relu(x).sum(), x, create_graph=True)[0] * x, A),
     "_mse_loss_c": (lambda x, y: tg.nn.functional.mse_loss(x, y, reduction="none"), A, P),
     "_huber_loss_c": (lambda x, y: tg.nn.functional.huber_loss(x * 3.0, y, reduction="none"), A,
