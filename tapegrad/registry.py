@@ -164,6 +164,8 @@ class OpDef:
     name: str  # public op name (tapegrad.<name>)
     kind: str  # "unary" | "binary" | "linear" | "python" | "import"
     grad_fn: str = ""  # PyTorch-style node name, e.g. "MulBackward0"
+    grad_fn_of: Callable | None = None  # python ops: the node's name from a record's params,
+    # where PyTorch names one op's cases differently (None: ``grad_fn``)
     saves: tuple = ()  # elementwise: which of ("x", "y", "out", "m") are saved, in order
     dx: str = ""  # elementwise: formula for the gradient of x (first input)
     dy: str = ""  # binary: formula for the gradient of y (second input)

@@ -271,3 +271,17 @@ def test_interpolate_records_and_views():
     np.testing.assert_allclose(F.interpolate(view, size=(5, 9), mode="bilinear",
                                              align_corners=True).detach().numpy(),
                                ref.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape,mode", [((1, 1, 4), "nearest"), ((1, 1, 4), "linear"),
+                                        ((1, 1, 4, 4), "nearest-exact"),
+                                        ((1, 1, 4, 4), "bilinear"), ((1, 1, 2, 2, 2), "nearest"),
+                                        ((1, 1, 2, 2, 2), "trilinear")])
+def test_resize_nodes_are_named_per_mode_as_pytorch(shape, mode):
+    torch = pytest.importorskip("torch")
+    v = np.random.default_rng(0).standard_normal(shape)
+    ours = tg.nn.functional.interpolate(tg.tensor(v, requires_grad=True), scale_factor=2,
+                                        mode=mode)
+    theirs = torch.nn.functional.interpolate(torch.tensor(v, requires_grad=True),
+                                             scale_factor=2, mode=mode)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()

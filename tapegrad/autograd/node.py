@@ -83,7 +83,10 @@ def _name_of(seg, rec):
     links = links_of(seg)  # an op of several records named as PyTorch's one node
     if links is not None and links.get(rec, (None,))[0] is not None:
         return links[rec][0]
-    return REGISTRY[code].grad_fn
+    d = REGISTRY[code]
+    if d.grad_fn_of is not None:  # (one op of PyTorch's several: its case's name)
+        return d.grad_fn_of(seg.pyaux[int(recs[rec, tape.AUX])].params) or d.grad_fn
+    return d.grad_fn
 
 
 def node_for(t):

@@ -96,7 +96,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
                None if scales is None else tuple(scales), bool(align_corners))
         return _resize.resize(x, _resize.cached(key, lambda: _resize.make_params(
-            x.shape, _steps(mode, spatial, sizes, scales, align_corners, x.dtype), x.dtype)))
+            x.shape, _steps(mode, spatial, sizes, scales, align_corners, x.dtype), x.dtype,
+            _NODE_NAMES[mode].format(k))))
     for i, step in enumerate(_steps(mode, spatial, sizes, scales, align_corners, x.dtype)):
         if isinstance(step, tuple):
             lo, hi, w = step
@@ -106,6 +107,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         elif step is not None:
             x = index_select(x, 2 + i, step)
     return x
+
+
+# PyTorch's node of each mode (``k``: the spatial dims)
+_NODE_NAMES = {"nearest": "UpsampleNearest{}DBackward0",
+               "nearest-exact": "UpsampleNearestExact{}DBackward0",
+               "linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0",
+               "trilinear": "UpsampleTrilinear3DBackward0"}
 
 
 def _steps(mode, spatial, sizes, scales, align_corners, dtype):

@@ -227,7 +227,8 @@ def _solve_jvp_np(tangents, inputs, out, needs, shapes, tri=None):
 
 
 defop(Op.SOLVE, "solve", "python", "LinalgSolveExBackward0", vjp=_solve_vjp,
-      vjp_np=_solve_vjp_np, jvp_np=_solve_jvp_np)
+      vjp_np=_solve_vjp_np, jvp_np=_solve_jvp_np,
+      grad_fn_of=lambda p: None if p.get("tri") is None else "LinalgSolveTriangularBackward0")
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)

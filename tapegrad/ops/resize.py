@@ -41,10 +41,11 @@ def cached(key, make):
     return p
 
 
-def make_params(x_shape, steps, dtype):
+def make_params(x_shape, steps, dtype, node=None):
     """The kernels' tables for resizing the spatial dims of ``x_shape`` (N, C, *spatial) by
     ``steps``, one per dim: None (unchanged), an index array (a nearest pick) or
-    ``(lo, hi, w)`` (the blend ``x[lo] * (1 - w) + x[hi] * w``)."""
+    ``(lo, hi, w)`` (the blend ``x[lo] * (1 - w) + x[hi] * w``); ``node``: PyTorch's name of
+    the resize's node (``UpsampleNearest2DBackward0``...)."""
     spatial = tuple(x_shape[2:])
     lead = [None] * (3 - len(spatial))
     sizes = (1,) * len(lead) + spatial
@@ -69,7 +70,7 @@ def make_params(x_shape, steps, dtype):
     y_shape = tuple(x_shape[:2]) + tuple(outs[3 - len(spatial):])
     return dict(x_shape=tuple(x_shape), y_shape=y_shape, planes_in=tuple(sizes),
                 planes_out=tuple(outs), index=index, weight=weight, blend=blend,
-                dtype=np.dtype(dtype))
+                dtype=np.dtype(dtype), node=node)
 
 
 def _shapes(p, batch):
@@ -162,10 +163,19 @@ def _vjp_np(vjp_into):
     return lambda g, saved, out, **params: vjp_into(g, saved, out, [None], **params)
 
 
+def _node_name(params):
+    return params.get("node")
+
+
+def _backward_node_name(params):
+    node = params.get("node")
+    return None if node is None else node[:-1] + "Backward0"
+
+
 defop(Op.INTERPOLATE, "_resize", "python", "UpsampleBilinear2DBackward0", vjp=_resize_vjp,
       vjp_np=_vjp_np(_resize_vjp_into), vjp_into=_resize_vjp_into,
-      jvp_np=_tangents(_resize_np, 0, "y_shape"))
+      jvp_np=_tangents(_resize_np, 0, "y_shape"), grad_fn_of=_node_name)
 defop(Op.INTERPOLATE_BACKWARD, "_resize_backward", "python",
       "UpsampleBilinear2DBackwardBackward0", vjp=_spread_vjp,
       vjp_np=_vjp_np(_spread_vjp_into), vjp_into=_spread_vjp_into,
-      jvp_np=_tangents(_spread_np, 1, "x_shape"))
+      jvp_np=_tangents(_spread_np, 1, "x_shape"), grad_fn_of=_backward_node_name)

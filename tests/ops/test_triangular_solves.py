@@ -228,3 +228,11 @@ def test_slogdet_of_a_singular_matrix(n, blas):
     g = A.grad.numpy()
     np.testing.assert_allclose(g[0], np.linalg.inv(a[0]).T, rtol=1e-10)
     assert not np.isfinite(g[1]).any()
+
+
+def test_triangular_solve_node_is_named_as_pytorch():
+    A = np.tril(np.random.default_rng(1).standard_normal((3, 3))) + 3 * np.eye(3)
+    x = tg.linalg.solve_triangular(tg.tensor(A, requires_grad=True), tg.ones(3, 2), upper=False)
+    assert x.grad_fn.name() == "LinalgSolveTriangularBackward0"
+    assert tg.linalg.solve(tg.tensor(A, requires_grad=True), tg.ones(3, 2)).grad_fn.name() == \
+        "LinalgSolveExBackward0"
