@@ -13,7 +13,11 @@ import tapegrad.nn.functional as F
 from tapegrad.autograd import forward_sweep
 from tapegrad.registry import PYTHON_BASE, REGISTRY, Op
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
 
 RULED = ("cat", "amax", "prod", "copy_slices", "einsum", "cumsum", "var", "std", "atan",
          "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "atan2",
@@ -54,7 +58,7 @@ def check(name, f, tf, arrays, tans=None, eps=1e-6, rtol=1e-7, fd_rtol=1e-5, fd=
     out, jv = tg.func.jvp(f, tuple(tg.tensor(a) for a in arrays),
                           tuple(tg.tensor(t) for t in tans))
     tout, tjv = torch.func.jvp(tf, tuple(torch.tensor(a) for a in arrays),
-                               tuple(torch.tensor(t) for t in tans))
+                               tuple(torch.tensor(t) for t in tans)) if torch else ((), ())
     for o, j, to, tj in zip(_outs(out), _outs(jv), _outs(tout), _outs(tjv)):
         np.testing.assert_allclose(o.numpy(), to.detach().numpy(), rtol=1e-10, atol=1e-12,
                                    err_msg=name)
@@ -280,6 +284,7 @@ def _sym(a):
     return a + np.swapaxes(a, -1, -2)
 
 
+@needs_torch
 def test_eigh():
     rng = _rng("eigh")
     A, T = _sym(rng.standard_normal((2, 4, 4))), rng.standard_normal((2, 4, 4))
@@ -340,6 +345,7 @@ def test_solve_triangular(upper, left, unit):
     check("solve_triangular", f, tf, [A, B])  # (the entries it does not read: no tangent)
 
 
+@needs_torch
 def test_inv_det_logabsdet():
     rng = _rng("inv")
     A = _well_conditioned(rng, (2, 4, 4))
@@ -355,6 +361,7 @@ def test_inv_det_logabsdet():
     np.testing.assert_allclose(jac.numpy(), tjac.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@needs_torch
 def test_det_at_singular_matrices():
     """The exact derivative, tr(adj(A) dA) (the cofactor matrix of the VJP, PyTorch's
     reverse mode), where PyTorch's forward mode reads 0 for det(A) = 0."""
@@ -434,6 +441,7 @@ def test_every_listed_op_has_a_rule():
     assert missing == []
 
 
+@needs_torch
 def test_no_vjp_calls_in_forward_mode(monkeypatch):
     calls = []
     for op in (Op.CUMSUM, Op.CUMPROD, Op.PROD, Op.CAT):
@@ -456,6 +464,7 @@ def test_no_vjp_calls_in_forward_mode(monkeypatch):
     np.testing.assert_allclose(jv.item(), tjv.item(), rtol=1e-10)
 
 
+@needs_torch
 def test_jacfwd_against_torch():
     x = _rng("jacfwd").uniform(0.2, 0.8, (6,))
 

@@ -15,8 +15,12 @@ import tapegrad.ops.grid_sample as grid_op
 from tapegrad.registry import REGISTRY, Op
 from tests.op_checks import check_op
 
-torch = pytest.importorskip("torch")
-TF = torch.nn.functional
+try:
+    import torch
+except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+TF = torch.nn.functional if torch is not None else None
 
 PADS = ("zeros", "border", "reflection")
 GRID_CASES = [(m, p, a) for m in ("bilinear", "nearest") for p in PADS for a in (False, True)]
@@ -43,6 +47,7 @@ def _sample(L, x, g, mode, pad, align, rx=True, rg=True):
     return [np.asarray(out.detach())] + [np.asarray(t) for t in grads]
 
 
+@needs_torch
 @pytest.mark.parametrize("mode,pad,align", GRID_CASES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_grid_sample_matches_pytorch(mode, pad, align, dtype):
@@ -108,6 +113,7 @@ def test_grid_sample_equals_the_composition(mode, pad, align):
                                        err_msg=str(k))
 
 
+@needs_torch
 def test_nan_grid_in_zeros_padding_as_pytorch():
     """A NaN coordinate samples NaN and sends no gradient to any pixel (PyTorch's masks)."""
     x = np.arange(12.0).reshape(1, 1, 3, 4) + 1
@@ -157,6 +163,7 @@ def test_grid_sample_forward_mode(mode, pad, align, monkeypatch):
                                (gx.numpy() * tx).sum() + (gg.numpy() * tgr).sum(), rtol=1e-10)
 
 
+@needs_torch
 @pytest.mark.filterwarnings("ignore:There is a performance drop:UserWarning")
 def test_grid_sample_transforms_and_views():
     """vmap over images (the composition, per example), a non-contiguous image and a float32
@@ -208,6 +215,7 @@ def _aligns(mode):
     return (None,) if mode.startswith("nearest") else (False, True)
 
 
+@needs_torch
 @pytest.mark.parametrize("shape,mode,how", INTERP_CASES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_interpolate_matches_pytorch(shape, mode, how, dtype):
@@ -259,6 +267,7 @@ def test_interpolate_finite_differences(shape, mode, how):
                  order=2)
 
 
+@needs_torch
 def test_interpolate_records_and_views():
     x = tg.tensor(np.random.default_rng(1).standard_normal((2, 3, 6, 4)), requires_grad=True)
     out = F.interpolate(x, scale_factor=2, mode="bilinear")
