@@ -20,11 +20,13 @@ from ..ops import avg_pool as _avg_pool_op
 from ..ops.activations import fusable
 from ..ops.backward_ops import link
 from ..ops.conv_transpose import conv_transpose as _conv_transpose_op
-from ..ops.convolution import convolution as _convolution, max_positions
+from ..ops.convolution import convolution as _convolution, max_positions, window_kernels
 from ..ops.convolution import out_sizes as _out_sizes
-from ..ops.movement import gather_index
+from .. import tape
+from ..ops.movement import _GATHER_INDEX, _record_linear, gather_index
+from ..ops.record import _grad_on
 from ..ops.record import as_tensor
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, _make, _wrap
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
@@ -498,18 +500,60 @@ def _adaptive_max(nd, input, output_size, return_indices):
         if not return_indices:
             return values
         return values, _adaptive_max_indices(np.asarray(x._data), tuple(values.shape[-nd:]))
-    # CPU arrays: each cell's first maximum found in NumPy, the values one gather from there
+    # CPU arrays: each cell's first maximum found by a compiled loop, the values one gather
     sizes = x.shape[x.ndim - nd:]
     out = tuple(n if o is None else int(o) for o, n in
                 zip(output_size if isinstance(output_size, (tuple, list)) else
                     (output_size,) * nd, sizes))
-    idx = _adaptive_max_indices(x._data, out)
-    plane = math.prod(sizes)
     lead = math.prod(x.shape[:x.ndim - nd])
-    flat = (idx._data.reshape(lead, -1) + (np.arange(lead) * plane)[:, None]).reshape(-1)
-    values = O.reshape(gather_index(O.reshape(x, -1), flat), tuple(idx.shape))
+    pos, count, offs = _adaptive_cells(tuple(sizes), out, lead)
+    where = np.empty((lead, pos.shape[0]), np.int64)
+    if pos.size and lead:
+        if not math.prod(sizes):  # (an empty plane: the NumPy search's error)
+            _adaptive_max_indices(x._data, out)
+        window_kernels().cell_max_positions(
+            np.ascontiguousarray(x._data).reshape(lead, -1), pos, count, where)
+    # the values one gather (input and output unflattened: records see flat slots)
+    flat = (where + offs).reshape(-1)
+    values = _wrap(np.asarray(x._data).reshape(-1)[flat].reshape(x.shape[:x.ndim - nd] + out))
+    values = _make(values) if not (x._rg and _grad_on()) else _record_linear(
+        values, _GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, flat))
     _pool_node(values, _ADAPTIVE_MAX, nd)
-    return (values, idx) if return_indices else values
+    return (values, _make(where.reshape(values.shape))) if return_indices else values
+
+
+_CELLS = {}  # (sizes, out, lead) -> adaptive_max's cell positions, counts, plane offsets
+
+
+def _adaptive_cells(sizes, out, lead):
+    """Each adaptive cell's window as flat positions within its plane (scan order; padded to
+    the largest window, ``count`` the real ones), and each plane's flat offset: built once per
+    shape."""
+    key = (sizes, out, lead)
+    hit = _CELLS.get(key)
+    if hit is not None:
+        return hit
+    pos = np.zeros((1, 1), np.int64)
+    pad = np.zeros((1, 1), bool)
+    for n, o in zip(sizes, out):
+        lo = np.arange(o) * n // o
+        hi = -(-(np.arange(o) + 1) * n // o)
+        k = int((hi - lo).max()) if o else 0
+        j = lo[:, None] + np.arange(k)  # (o, k): this dim's positions of each cell's window
+        bad = j >= hi[:, None]
+        j = np.minimum(j, n - 1)
+        pos = (pos[:, None, :, None] * n + j[None, :, None, :]).reshape(pos.shape[0] * o, -1)
+        pad = (pad[:, None, :, None] | bad[None, :, None, :]).reshape(pad.shape[0] * o, -1)
+    count = (~pad).sum(-1)
+    pos = np.take_along_axis(pos, np.argsort(pad, -1, kind="stable"), -1)  # real ones first
+    offs = (np.arange(lead, dtype=np.int64) * math.prod(sizes))[:, None]
+    hit = (np.ascontiguousarray(pos), count.astype(np.int64), offs)
+    for a in hit:
+        a.flags.writeable = False
+    if len(_CELLS) > 64:
+        _CELLS.clear()
+    _CELLS[key] = hit
+    return hit
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):

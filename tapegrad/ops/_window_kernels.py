@@ -134,3 +134,25 @@ def window_means(x, y, bounds, divisor, back):
                                     for w in range(lo2[e], hi2[e]):
                                         s += row[w]
                             cells[a, b, e] = s / divisor[a, b, e]
+
+
+@njit(cache=True, nogil=True)
+def cell_max_positions(planes, pos, count, where):
+    """Per row of ``planes`` (P, S) and per cell ``c`` of ``pos`` (cells, K; its first
+    ``count[c]`` entries the cell's flat positions in scan order): the position of the cell's
+    maximum, as PyTorch's adaptive max pooling picks it (the first largest value, or the last
+    NaN), into ``where`` (P, cells)."""
+    P = planes.shape[0]
+    cells = pos.shape[0]
+    for p in range(P):
+        plane = planes[p]
+        for c in range(cells):
+            at = pos[c, 0]
+            best = plane[at]
+            for k in range(1, count[c]):
+                j = pos[c, k]
+                v = plane[j]
+                if v > best or v != v:
+                    best = v
+                    at = j
+            where[p, c] = at

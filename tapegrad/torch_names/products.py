@@ -3,13 +3,17 @@
 compositions."""
 
 from collections import namedtuple
+import math
 
 import numpy as np
 
 from .. import linalg as _LA
+from .. import tape
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
+from ..ops.activations import fusable_array
 from ..ops.shapes import norm_dim
+from ..tensor import _make
 from ._common import _t, const, dims_of, vals
 
 SvdResult = namedtuple("svd", ["U", "S", "V"])
@@ -201,6 +205,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     from ..ops.movement import scatter_index
 
     x = _t(input)
+    if x.ndim and fusable_array(x):  # a plain CPU float tensor: one record, indices cached
+        return _diag_embed_one(x, int(offset), dim1, dim2)
     n = x.shape[-1] if x.ndim else 1
     m = n + abs(int(offset))
     lead = tuple(x.shape[:-1])
@@ -217,6 +223,47 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return out if (d1, d2) == (nd - 2, nd - 1) else \
         _ops.permute(out, _placement(nd, d1, d2))
+
+
+_DIAG_POS = {}  # (input shape, offset) -> the scatter's flat positions (read-only)
+
+
+def _diag_embed_one(x, offset, dim1, dim2):
+    """``diag_embed`` of a CPU float array as one SCATTER_INDEX record (input and output
+    unflattened: records see flat slots), its positions built once per shape and offset, the
+    value written through a strided view of the zeros (was np.add.at and two reshapes)."""
+    from ..ops import record as R
+    from ..ops.movement import _SCATTER_INDEX, _record_linear
+
+    shape = x.shape
+    n = shape[-1]
+    m = n + abs(offset)
+    lead = tuple(shape[:-1])
+    rows = math.prod(lead)
+    first = max(-offset, 0) * m + max(offset, 0)
+    xd = x._data
+    out = np.zeros(lead + (m, m), xd.dtype)
+    view = out.reshape(rows, m * m)[:, first:first + n * (m + 1):m + 1]
+    view += xd.reshape(rows, n)  # (added onto the zeros, as the scatter: -0.0 becomes 0.0)
+    nd = out.ndim
+    d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if not (x._rg and R._grad_on()):
+        res = _make(out)
+    else:
+        key = (shape, offset)
+        pos = _DIAG_POS.get(key)
+        if pos is None:
+            i = np.arange(n, dtype=np.int64)
+            pos = ((i * (m + 1) + first)[None, :] +
+                   (np.arange(rows, dtype=np.int64) * m * m)[:, None]).reshape(-1)
+            pos.flags.writeable = False
+            if len(_DIAG_POS) > 64:
+                _DIAG_POS.clear()
+            _DIAG_POS[key] = pos
+        res = _record_linear(out, _SCATTER_INDEX, x, lambda seg: tape.add_ivals(seg, pos))
+    return res if (d1, d2) == (nd - 2, nd - 1) else _ops.permute(res, _placement(nd, d1, d2))
 
 
 def _placement(nd, d1, d2):
