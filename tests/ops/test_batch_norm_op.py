@@ -150,3 +150,31 @@ def test_modules_train_and_eval_as_pytorchs_and_the_compositions_agree():
         F.batch_norm(tg.tensor(np.ones((1, 3))), None, None, training=True)
     with pytest.raises(RuntimeError, match="running_mean and running_var must be defined"):
         F.batch_norm(tg.tensor(np.ones((2, 3))), None, None, training=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_group_norm_is_one_record_with_pytorchs_values_and_derivatives(dtype):
+    """``group_norm``: the op on the input read as (1, N G, -1), recorded on the input itself
+    (``NativeGroupNormBackward0``, no reshapes); PyTorch's values, first and second
+    derivatives; finite differences and forward mode."""
+    torch = pytest.importorskip("torch")
+    x0, g0 = (RNG.standard_normal((3, 6, 4, 2)).astype(dtype) for _ in range(2))
+    w0, b0 = (RNG.standard_normal(6).astype(dtype) for _ in range(2))
+    res = []
+    for L in (tg, torch):
+        x, w, b = (L.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        for y in (L.nn.functional.group_norm(x, 3), L.nn.functional.group_norm(x, 2, w, b)):
+            gx = L.autograd.grad(y, x, L.tensor(g0), create_graph=True)[0]
+            res.append([y.detach().numpy(), gx.detach().numpy(),
+                        L.autograd.grad((gx ** 2).sum(), x)[0].numpy()])
+        if L is tg:
+            assert type(L.nn.functional.group_norm(x, 3).grad_fn).__name__ == \
+                "NativeGroupNormBackward0"
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-10)
+    for a, c in zip(sum(res[:2], []), sum(res[2:], [])):
+        np.testing.assert_allclose(a, c, **tol)
+    if dtype == np.float64:
+        x = tg.tensor(x0[:2, :, :2], requires_grad=True)
+        assert tg.autograd.gradcheck(lambda t: F.group_norm(t, 3), (x,))
+        assert tg.autograd.gradgradcheck(lambda t: F.group_norm(t, 3) ** 3, (x,))
+        check_forward_equals_reverse(lambda t: F.group_norm(t, 3), (x.detach(),), (0,))
