@@ -488,6 +488,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if x.ndim > 2 and tv0.dtype.kind in "iub" and tuple(tv0.shape) == (x.shape[0],) + tuple(
             x.shape[2:]):  # (N, C, d1...): rows of C classes, as the 2-D case reads them
         rows = O.reshape(O.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,)), (-1, C))
+        if weight is None and label_smoothing == 0.0 and tv0.dtype.kind in "iu" and \
+                _activations.fusable_array(rows):  # (the 2-D path's two ops, checked above)
+            return _nll.nll_2d(O.log_softmax(rows, 1), _np(target).reshape(-1).astype(
+                np.int64), ignore_index, None, reduction, tuple(tv0.shape))
         loss = cross_entropy(rows, O.reshape(_t(target), (-1,)), weight,
                              ignore_index=ignore_index, reduction=reduction,
                              label_smoothing=label_smoothing)

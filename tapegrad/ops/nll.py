@@ -19,10 +19,11 @@ _NLL_LOSS = int(Op.NLL_LOSS)  # (a plain int on the record path: an enum member 
 _NO_WEIGHT = {np.dtype(t): np.empty(0, t) for t in (np.float64, np.float32)}
 
 
-def nll_2d(x, targets, ignore_index, weight, reduction):
+def nll_2d(x, targets, ignore_index, weight, reduction, shape=None):
     """The loss of the CPU float64/float32 tensor ``x`` (N, C) at the int64 ``targets`` (N,),
     with the class weights ``weight`` (an array or None); IndexError for a target out of
-    range."""
+    range. ``shape``: that of the 'none' loss (the targets' of an (N, C, d1...) input: no
+    reshape recorded after)."""
     xd = x._data
     n = xd.shape[0]
     vals, w = np.empty(n, xd.dtype), np.empty(n, xd.dtype)
@@ -37,7 +38,7 @@ def nll_2d(x, targets, ignore_index, weight, reduction):
     targets = targets_used
     denom = w.sum()
     if reduction == "none":
-        value = vals
+        value = vals if shape is None else vals.reshape(shape)
     else:
         value = _wrap(np.add.reduce(vals, axis=None))
         if reduction == "mean":
@@ -49,8 +50,8 @@ def nll_2d(x, targets, ignore_index, weight, reduction):
     if not R.needs_grad(x):
         return _make(value)
     return R.python_result(value, _NLL_LOSS, (x,), params=dict(
-        shape=xd.shape, targets=targets, used=used, w=w, reduction=reduction,
-        denom=np.asarray(denom if denom else 1, xd.dtype)))  # (nothing saved: x unread)
+        shape=xd.shape, out_shape=np.shape(value), targets=targets, used=used, w=w,
+        reduction=reduction, denom=np.asarray(denom if denom else 1, xd.dtype)))  # (nothing saved: x unread)
 
 
 def _scale(g, reduction, denom):
@@ -58,15 +59,17 @@ def _scale(g, reduction, denom):
     return g / denom if reduction == "mean" else g
 
 
-def _nll_vjp_np(g, inputs, out, shape, targets, used, w, reduction, denom):
+def _nll_vjp_np(g, inputs, out, shape, out_shape, targets, used, w, reduction, denom):
     dtype = w.dtype
     s = np.asarray(_scale(g, reduction, denom), dtype)
+    if s.ndim > 1:
+        s = s.reshape(-1)
     dx = np.zeros(shape, dtype)
     dx[np.arange(shape[0]), targets] = np.where(used, -(s * w), dtype.type(0))
     return (dx,)
 
 
-def _nll_vjp(g, inputs, out, shape, targets, used, w, reduction, denom):
+def _nll_vjp(g, inputs, out, shape, out_shape, targets, used, w, reduction, denom):
     from .elementwise import div, mul
     from .movement import reshape
 
@@ -76,11 +79,12 @@ def _nll_vjp(g, inputs, out, shape, targets, used, w, reduction, denom):
     return (mul(reshape(s, (-1, 1) if reduction == "none" else (1, 1)), _make(k)),)
 
 
-def _nll_jvp_np(tangents, inputs, out, shape, targets, used, w, reduction, denom):
+def _nll_jvp_np(tangents, inputs, out, shape, out_shape, targets, used, w, reduction,
+                denom):
     t = tangents[0]  # (k, N, C): k directions
     vals = np.where(used, -t[:, np.arange(t.shape[1]), targets] * w, t.dtype.type(0))
     if reduction == "none":
-        return vals
+        return vals.reshape(vals.shape[:1] + out_shape)
     total = vals.sum(axis=1)
     return total / denom if reduction == "mean" else total
 

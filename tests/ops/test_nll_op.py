@@ -83,3 +83,27 @@ def test_targets_out_of_range_and_weights_of_another_dtype():
     assert y.dtype == np.float32 and y.item() == 3.0
     y.backward()
     np.testing.assert_array_equal(x.grad.numpy()[:, 3], [-1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("shape", [(4, 5, 6), (3, 5, 2, 4)])
+def test_cross_entropy_over_class_dim_1_as_pytorch_with_second_order(shape, reduction):
+    """(N, C, d1...) with integer targets: log_softmax and the loss on the rows, the 'none'
+    loss in the targets' shape (no reshape recorded after); PyTorch's values, first and
+    second derivatives, an ignored target among them."""
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(5)
+    x0 = r.standard_normal(shape)
+    t0 = r.integers(0, shape[1], (shape[0],) + shape[2:])
+    t0.reshape(-1)[1] = -100
+    res = []
+    for L in (tg, torch):
+        x = L.tensor(x0, requires_grad=True)
+        y = L.nn.functional.cross_entropy(x, L.tensor(t0), reduction=reduction)
+        g = L.tensor(np.arange(1.0, 1.0 + y.numel()).reshape(tuple(y.shape)))
+        gx = L.autograd.grad(y, x, g, create_graph=True)[0]
+        res.append([y.detach().numpy(), gx.detach().numpy(),
+                    L.autograd.grad((gx ** 2).sum(), x)[0].numpy()])
+    for a, c in zip(*res):
+        assert a.shape == c.shape
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
