@@ -23,16 +23,9 @@ import numpy as np
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
+from ._lazy import kernels
 
-_KERNELS = []
-
-
-def _kernels():
-    if not _KERNELS:  # (loads Numba: on the first pooling)
-        from . import _window_kernels
-
-        _KERNELS.append(_window_kernels)
-    return _KERNELS[0]
+_kernels = kernels("_window_kernels")  # (loads Numba: on the first pooling)
 
 
 def pool_geometry(sizes, kernel, stride, padding, outs, count_include_pad, divisor_override):

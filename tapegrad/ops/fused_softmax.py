@@ -23,6 +23,7 @@ from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from ..vecmath.short_runs import shift_max, sum_axes  # (NumPy's sums, its order)
 from . import record as R
+from ._lazy import kernels
 
 _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = int(Op.SOFTMAX), int(Op.LOG_SOFTMAX), int(Op.LOGSUMEXP)
 
@@ -137,17 +138,8 @@ _ROWS_MIN = 4096  # elements from which the long-row loop pays its call (NumPy b
 _ROW_MAX = 128  # the longest rows whose sums the loops add (in NumPy's order; longer ones:
 # NumPy's sums forward, any order in the backward, vectorised, as PyTorch's)
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
-_KERNELS = []
-
-
-def row_kernels():
-    """``_softmax_kernels`` (loads Numba: on the first softmax, log_softmax or nll_loss that
-    uses them)."""
-    if not _KERNELS:
-        from . import _softmax_kernels
-
-        _KERNELS.append(_softmax_kernels)
-    return _KERNELS[0]
+# ``_softmax_kernels`` (loads Numba: on the first softmax, log_softmax or nll_loss using them)
+row_kernels = kernels("_softmax_kernels")
 
 
 def _log_softmax_vjp_np(g, inputs, out, dims):

@@ -20,16 +20,9 @@ from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
 from .activations import fusable_array
+from ._lazy import kernels
 
-_KERNELS = []
-
-
-def _kernels():
-    if not _KERNELS:  # (loads Numba: on the first grid_sample)
-        from . import _resample_kernels
-
-        _KERNELS.append(_resample_kernels)
-    return _KERNELS[0]
+_kernels = kernels("_resample_kernels")  # (loads Numba: on the first grid_sample)
 
 
 _MODES = {"bilinear": 0, "nearest": 1}

@@ -20,16 +20,9 @@ import numpy as np
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
+from ._lazy import kernels
 
-_KERNEL = []
-
-
-def _add_rows():
-    if not _KERNEL:  # (loads Numba: on the first index_add)
-        from ._index_add_kernels import add_rows
-
-        _KERNEL.append(add_rows)
-    return _KERNEL[0]
+_kernels = kernels("_index_add_kernels")  # (loads Numba: on the first index_add)
 
 
 def _lines(shape, dim):
@@ -92,7 +85,7 @@ def _jvp_np(tangents, inputs, out, dim, index, alpha, s_shape, x_shape, need):
     res = np.zeros((k,) + shape) if tx is None else np.array(tx, f64, order="C")
     if ts is not None and index.shape[0] and res.size:
         pre, n, post = _lines(shape, dim)
-        _add_rows()(res.reshape(k * pre, n, post), index,
+        _kernels().add_rows(res.reshape(k * pre, n, post), index,
                     _readable(ts, f64).reshape(k * pre, index.shape[0], post), float(alpha))
     return res
 
@@ -113,7 +106,7 @@ def index_add(x, dim, index, s, alpha):
     pre, n, post = _lines(out.shape, dim)
     m = index.shape[0]
     if m and out.size:
-        _add_rows()(out.reshape(pre, n, post), index,
+        _kernels().add_rows(out.reshape(pre, n, post), index,
                     _readable(sd, dtype).reshape(pre, m, post), dtype.type(alpha))
     if (x._rg or s._rg) and R._grad_on():
         return R.python_result(out, Op.INDEX_ADD, (x, s), params=dict(

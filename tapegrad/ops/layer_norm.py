@@ -23,6 +23,7 @@ import numpy as np
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from . import record as R
+from ._lazy import kernels
 
 _LAYER_NORM = int(Op.LAYER_NORM)
 
@@ -70,15 +71,7 @@ def _layer_norm_vjp_np(g, inputs, out, n, eps, weighted, mu, rstd, needs):
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
 _EMPTY = {t: np.empty(0, t) for t in (_F64, _F32)}
 _EMPTY2 = {t: np.empty((0, 0), t) for t in (_F64, _F32)}
-_KERNELS = []
-
-
-def _kernels():
-    if not _KERNELS:  # (loads Numba: on the first layer_norm)
-        from . import _norm_kernels
-
-        _KERNELS.append(_norm_kernels)
-    return _KERNELS[0]
+_kernels = kernels("_norm_kernels")  # (loads Numba: on the first layer_norm)
 
 
 def _rows(a, n):

@@ -15,16 +15,9 @@ import numpy as np
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
+from ._lazy import kernels
 
-_KERNELS = []
-
-
-def _kernels():
-    if not _KERNELS:  # (loads Numba: on the first resize)
-        from . import _resample_kernels
-
-        _KERNELS.append(_resample_kernels)
-    return _KERNELS[0]
+_kernels = kernels("_resample_kernels")  # (loads Numba: on the first resize)
 
 
 _PARAMS = {}  # (shape, dtype, mode, sizes, scales, align_corners) -> params
