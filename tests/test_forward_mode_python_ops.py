@@ -133,6 +133,7 @@ def test_logcumsumexp_far_apart_values():
     [[0.0, 2.0, 0.0, 3.0], [0.0, 0.0, 1.0, 2.0]],  # two zeros in a line
     [[0.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 0.0]],  # at the ends
 ])
+@needs_torch
 def test_cumprod_and_prod_with_zeros(x):
     x = np.array(x)
     for dim in (0, 1):
@@ -168,6 +169,7 @@ def test_amax_amin(dim, keepdim):
         check(f"{name} {dim}", f, tf, [x])
 
 
+@needs_torch
 def test_amax_ties_split_evenly():
     x = np.array([[1.0, 3.0, 3.0, 2.0], [5.0, 5.0, 5.0, 0.0]])
     t = np.array([[10.0, 1.0, 2.0, 7.0], [1.0, 2.0, 6.0, 9.0]])
@@ -191,6 +193,7 @@ def test_var_std(dim, correction, keepdim):
         check(f"{name} {dim}", f, tf, [x])
 
 
+@needs_torch
 def test_edge_values_as_pytorch():
     """nan/inf/0 where PyTorch's forward formulas give them (std at a constant line: 0;
     max() reads the mask as a product, amax selects; atan2 at the origin: nan)."""
