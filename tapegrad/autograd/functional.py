@@ -6,11 +6,10 @@ they exercise re-taping to third order. ``vectorize=True`` (and ``strategy="forw
 use ``tg.func.jacrev`` / ``jacfwd``.
 """
 
-import sys
-
 import numpy as np
 
 from .. import grad_mode as _gm
+from ..ops.record import compile_tracing
 from ..tensor import Tensor, _make
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -182,12 +181,6 @@ def _stack_rows(rows, shape):
         placed = scatter_strided(flat, (n,), (1,), j * n, len(rows) * n)
         total = placed if total is None else total + placed
     return total.reshape(shape)
-
-
-def _traced():
-    """Whether ``tg.compile``'s tracer is observing (it follows rows swept one by one)."""
-    trace = sys.modules.get("tapegrad.compile.trace")
-    return trace is not None and trace.active() is not None
 
 
 def _jacobian_one_sweep(outputs, inputs, per_row=True):
@@ -365,7 +358,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         is_out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                           "jacobian")
         _check_requires_grad(outputs, "outputs", strict)
-        if not (create_graph or strict or _traced()):  # the rows a backward per row would
+        if not (create_graph or strict or compile_tracing()):  # the rows a backward per row would
             jac = _jacobian_one_sweep(outputs, inputs, per_row=False)  # give, in one sweep
             if jac is not None:
                 return _unpack(jac, (is_out_tuple, is_in_tuple))

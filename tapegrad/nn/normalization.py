@@ -8,8 +8,6 @@ history: ``running = (1 - momentum) running + momentum batch`` with the *unbiase
 statistics as constants.
 """
 
-import sys
-
 import numpy as np
 
 from .. import creation
@@ -17,7 +15,7 @@ from .. import ops as O
 from ..grad_mode import no_grad
 from ..ops import batch_norm as _batch_norm
 from ..ops.activations import fusable_array
-from ..ops.record import as_tensor
+from ..ops.record import as_tensor, compile_tracing
 from ..tensor import Tensor, _make, bump_version
 from . import init
 from .linear import param_dtype
@@ -114,11 +112,9 @@ def _update_running(running_mean, running_var, mean, sqsum, count, momentum, dty
                 running.mul_(1.0 - m).add_(_make(batch) * m)
 
 
-def _tracing():
-    """Whether ``tg.compile`` is tracing: updates must then be ops it sees (not writes into
-    arrays), so that its replays make them too."""
-    trace = sys.modules.get("tapegrad.compile.trace")
-    return trace is not None and trace.active() is not None
+# (tg.compile tracing: updates must then be ops it sees, not writes into arrays, so that its
+# replays make them too)
+_tracing = compile_tracing
 
 
 def _count_batch(counter):

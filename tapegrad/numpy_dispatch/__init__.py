@@ -341,10 +341,9 @@ def _func_name(func):
     return (mod[6:] + "." if mod.startswith("numpy.") and "._" not in mod else "") + func.__name__
 
 
-def _common(out, where=_NV, initial=_NV):
+def _common(out, where=_NV):
     _need(out is None, "out=")
     _need(where is _NV or where is True, "where=")
-    _need(initial is _NV, "initial=")
 
 
 def _cast(x, dtype):

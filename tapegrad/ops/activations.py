@@ -27,7 +27,6 @@ derivatives are their re-taped formulas'. CUDA tensors, complex values, vmap's b
 """
 
 import math
-import sys
 
 import numpy as np
 
@@ -78,8 +77,7 @@ def fusable(x):
     d = x._data
     if not (type(d) is float or (type(d) is np.ndarray and d.dtype.kind == "f")):
         return False
-    trace = sys.modules.get("tapegrad.compile.trace")
-    return trace is None or trace.active() is None
+    return not R.compile_tracing()
 
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # what the compiled loops take

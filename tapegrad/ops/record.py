@@ -7,6 +7,8 @@ otherwise (float32 stays float32: a float32 program sweeps in float32), with the
 tensor they came from so that in-place changes are caught.
 """
 
+import sys
+
 import numpy as np
 
 from .. import grad_mode as _gm
@@ -47,6 +49,13 @@ def refuse_complex(op, *values):
             name = d_.name if d_ is not None else str(op)
             raise TypeError(f"{name}: complex tensors are not supported by this op (its "
                             "gradient for complex inputs is not implemented)")
+
+
+def compile_tracing():
+    """Whether ``tg.compile``'s tracer is observing this thread (it follows the compositions'
+    ops, not one-record forms or writes into arrays)."""
+    trace = sys.modules.get("tapegrad.compile.trace")
+    return trace is not None and trace.active() is not None
 
 
 def needs_grad(x, y=None):

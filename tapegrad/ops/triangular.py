@@ -111,10 +111,6 @@ def _outside(n, upper, unit):
     return m
 
 
-def _sum_to(x, shape):
-    return x if x.shape == tuple(shape) else _sum_to_np(x, shape)
-
-
 def vjp_np(g, inputs, out, needs, shapes, tri):
     upper, left, unit = tri
     A = inputs[0]
@@ -122,9 +118,9 @@ def vjp_np(g, inputs, out, needs, shapes, tri):
     gA = None
     if needs[0]:
         Xt = np.swapaxes(out, -1, -2)
-        gA = _sum_to(-(gB @ Xt) if left else -(Xt @ gB), shapes[0])
+        gA = _sum_to_np(-(gB @ Xt) if left else -(Xt @ gB), shapes[0])
         np.copyto(gA, 0, where=_outside(A.shape[-1], upper, unit))
-    return gA, (_sum_to(gB, shapes[1]) if needs[1] else None)
+    return gA, (_sum_to_np(gB, shapes[1]) if needs[1] else None)
 
 
 def vjp(g, inputs, out, needs, shapes, tri):
