@@ -199,7 +199,8 @@ class Sweep:
         dtype = _F32 if f32 else _F64
         # large adjoints only Python reads and writes: arrays of their own (``slot_kinds``)
         held_apart = total >= _OWN_ARENA and total >= _OWN_MEAN * n
-        lazy = total >= _LAZY_ARENA and type(self) is Sweep
+        # (an arena with slots held apart is mostly theirs: they are never zeroed either)
+        lazy = (total >= _LAZY_ARENA or held_apart) and type(self) is Sweep
         # (saved floats, array addresses, index-array addresses, int and float side tables)
         self.tabs = (seg._cache or _cache(seg)).update(seg)
         kinds = slot_kinds(recs, offs, self.tabs[3]) if held_apart or lazy else None
