@@ -16,7 +16,7 @@ import numpy as np
 from .. import vecmath
 from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
-from . import index_add_op, record as R
+from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
@@ -475,30 +475,17 @@ def index_select(input, dim, index):
 
 def index_add(input, dim, index, source, *, alpha=1):
     """``out = input`` with ``out.select(dim, index[i]) += alpha * source.select(dim, i)``
-    (repeated indices accumulate); differentiable w.r.t. ``input`` and ``source``."""
-    x, s = R.as_tensor(input), R.as_tensor(source)
-    i = _index_array(index, "index_add")
-    if i.ndim > 1:
-        raise IndexError("index_add_(): Index is supposed to be a vector")
-    i = i.reshape(-1)
-    xs = x.shape if x.ndim else (1,)
-    ss = s.shape if s.ndim else (1,)
-    d = norm_dim(int(dim), len(xs))
-    if len(ss) != len(xs) or any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
-        raise RuntimeError(f"index_add_(): source {list(s.shape)} and self {list(x.shape)} "
-                           f"must have the same shape apart from dimension {d}")
-    if ss[d] != i.size:
-        raise RuntimeError(f"index_add_(): Number of indices ({i.size}) should be equal to "
-                           f"source.size({d}) ({ss[d]})")
-    n = xs[d]
-    if i.size and (i.min() < -n or i.max() >= n):
-        raise IndexError("index out of range in self")
-    i = np.where(i < 0, i + n, i)
-    if x.ndim and isinstance(alpha, (int, float)) and fusable_array(x) and fusable_array(s) \
-            and s._data.dtype == x._data.dtype:  # one record (ops/index_add_op.py)
-        return index_add_op.index_add(x, d, i, s, alpha)
+    (repeated indices accumulate); differentiable w.r.t. ``input`` and ``source``. PyTorch's
+    checks (``ops/index_add_checks``): tensors of one dtype, indices in range."""
+    x, = index_add_checks.tensor_args("index_add", 1, input=input)
+    i, s = index_add_checks.tensor_args("index_add", 3, index=index, source=source)
+    d, i = index_add_checks.check(x, dim, i, s, alpha)
+    alpha = index_add_checks.alpha_for(x, alpha)
+    if x.ndim and isinstance(alpha, (int, float)) and fusable_array(x) and fusable_array(s):
+        return index_add_op.index_add(x, d, i, s, alpha)  # one record (ops/index_add_op.py)
+    xs = x.shape or (1,)  # (a 0-d x has a 0-d source: both seen as 1-d)
     tgt = _select_ids(xs, d, i)  # source's shape
-    if x.dtype.kind not in "fc" or s.dtype.kind not in "fc":  # exact integer arithmetic
+    if x.dtype.kind not in "fc":  # exact integer arithmetic
         out = np.array(x._arr(), copy=True).reshape(-1)
         np.add.at(out, tgt.reshape(-1), (np.asarray(s._arr()) * alpha).astype(
             out.dtype, copy=False).reshape(-1))
@@ -536,17 +523,44 @@ def _scatter_parts(x, dim, index, src):
     return i, tgt
 
 
+def _same_dtype(x, s):
+    if s.dtype != x.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+
+
+def _last_writes(tgt):
+    """Positions in ``tgt`` of each target's last write (PyTorch's CPU loop: the last one
+    wins), or None when no target repeats."""
+    uniq, first_from_end = np.unique(tgt[::-1], return_index=True)
+    return None if uniq.size == tgt.size else np.sort(tgt.size - 1 - first_from_end)
+
+
+def _exact_scatter(x, tgt, s, ids, accumulate):
+    """Integer and bool scatters in their own dtype (no float detour), not differentiable."""
+    out = np.array(x._arr(), copy=True).reshape(-1)
+    vals = np.asarray(s._arr()).reshape(-1)[ids]
+    if accumulate:
+        np.add.at(out, tgt, vals)
+    else:
+        out[tgt] = vals
+    return _make(out.reshape(x.shape))
+
+
 def scatter_add(input, dim, index, src):
     x, s = R.as_tensor(input), R.as_tensor(src)
+    _same_dtype(x, s)
     i, tgt = _scatter_parts(x, dim, index, s)
     sl = tuple(slice(0, n) for n in i.shape)
+    if x.dtype.kind not in "fc":
+        return _exact_scatter(x, tgt, s, _ids(s.shape or (1,))[sl].reshape(-1), True)
     vals = _take(s, _ids(s.shape)[sl].reshape(-1)) if s.ndim else s.reshape(1)
     added = reshape(scatter_index(vals, tgt, x.numel()), x.shape)
     return add(x, added)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """``out = input`` with ``out[..index..] = src`` (indices must be distinct)."""
+    """``out = input`` with ``out[..index..] = src``; of repeated indices the last write wins
+    (PyTorch's CPU order), and only it gets a gradient."""
     if reduce == "add":
         return scatter_add(input, dim, index, src)
     if reduce is not None:
@@ -559,9 +573,16 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         m[tgt] = True
         return masked_fill(x, _make(m.reshape(x.shape)), v)
     s = src
+    _same_dtype(x, s)
     i, tgt = _scatter_parts(x, dim, index, s)
     sl = tuple(slice(0, n) for n in i.shape)
-    vals = _take(s, _ids(s.shape)[sl].reshape(-1))
+    ids = _ids(s.shape)[sl].reshape(-1)
+    last = _last_writes(tgt)
+    if last is not None:
+        ids, tgt = ids[last], tgt[last]
+    if x.dtype.kind not in "fc":
+        return _exact_scatter(x, tgt, s, ids, False)
+    vals = _take(s, ids)
     placed = reshape(scatter_index(vals, tgt, x.numel()), x.shape)
     m = np.zeros(x.numel(), bool)
     m[tgt] = True

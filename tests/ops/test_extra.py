@@ -202,3 +202,40 @@ def test_xlogy_at_zero_has_pytorchs_values_and_derivatives():
         gxt, _ = torch.autograd.grad(vt.sum(), (xt, yt))
         np.testing.assert_array_equal(got, vt.detach().numpy())
         np.testing.assert_array_equal(gx.numpy(), gxt.numpy())
+
+
+@needs_torch
+def test_scatter_repeated_indices_and_integer_dtypes_like_torch():
+    # a repeated index writes once (the last write, PyTorch's CPU order), not a sum; integer
+    # and bool tensors stay in their dtype, in place too; mixed dtypes raise PyTorch's error
+    cases = [((1, 4), 1, [[3, 3, 1]], [[1.0, 2.0, 3.0]]),
+             ((2, 3), 1, [[0, 2], [1, 1]], [[5, 6], [7, 8]]),
+             ((2, 3), 0, [[0, 1, 1], [1, 0, 0]], [[0, 1, 2], [3, 4, 5]]),
+             ((3,), 0, [0, 2, 0], [True, True, False])]
+    for shape, dim, idx, src in cases:
+        for L in (torch, tg):
+            s = L.tensor(src, dtype=L.float64) if np.asarray(src).dtype.kind == "f" else L.tensor(src)
+            x = L.zeros(shape, dtype=s.dtype)
+            outs = [x.scatter(dim, L.tensor(idx), s), x.clone().scatter_(dim, L.tensor(idx), s)]
+            if s.dtype != L.bool:
+                outs.append(x.scatter_add(dim, L.tensor(idx), s))
+            if L is torch:
+                expect = [(str(o.dtype).split(".")[1], o.tolist()) for o in outs]
+            else:
+                assert [(str(o.dtype), o.tolist()) for o in outs] == expect
+    for L in (torch, tg):
+        with pytest.raises(RuntimeError, match=r"scatter\(\): Expected self.dtype to be equal"):
+            L.zeros(2, 3, dtype=L.int64).scatter(1, L.tensor([[0]]), L.tensor([[5.0]]))
+
+
+def test_scatter_repeated_index_gradient_reaches_the_last_write_only():
+    idx = tg.tensor([[1, 1, 0], [2, 0, 2]])
+    x = tg.tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    src = tg.tensor(np.random.default_rng(1).standard_normal((2, 3)), requires_grad=True)
+    out = x.scatter(1, idx, src)
+    np.testing.assert_array_equal(out.detach().numpy(), np.stack([
+        [src.detach().numpy()[0, 2], src.detach().numpy()[0, 1], x.detach().numpy()[0, 2]],
+        [src.detach().numpy()[1, 1], x.detach().numpy()[1, 1], src.detach().numpy()[1, 2]]]))
+    assert tg.autograd.gradcheck(lambda x, s: x.scatter(1, idx, s), (x, src))
+    gs, = tg.autograd.grad(out.sum(), src)
+    np.testing.assert_array_equal(gs.numpy(), [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
