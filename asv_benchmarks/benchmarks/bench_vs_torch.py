@@ -190,11 +190,13 @@ class WideOpGrads:
     params = [list(WIDE_OPS), ["tapegrad", "torch"]]
     param_names = ["op", "library"]
 
+    shape, ops = (256, 1024), WIDE_OPS
+
     def setup(self, op, library):
         L = _library(library)
         r = np.random.default_rng(10)
-        x = L.tensor(r.standard_normal((256, 1024)), requires_grad=True)
-        f, F = WIDE_OPS[op], L.nn.functional
+        x = L.tensor(r.standard_normal(self.shape), requires_grad=True)
+        f, F = self.ops[op], L.nn.functional
         g = L.tensor(r.standard_normal(tuple(f(L, F, x).shape)))
 
         def run():
@@ -206,6 +208,23 @@ class WideOpGrads:
 
     def time_forward_backward(self, op, library):
         self.run()
+
+
+MID_OPS = {
+    "scale": lambda L, F, x: x * 1.5,
+    "tanh": lambda L, F, x: L.tanh(x),
+    "relu": lambda L, F, x: F.relu(x),
+    "softmax": lambda L, F, x: F.softmax(x, -1),
+    "sum_last": lambda L, F, x: x.sum(-1),
+}
+
+
+class MidOpGrads(WideOpGrads):
+    """``WideOpGrads`` on a (1000, 64) array: arenas of 2^16-2^17 elements, where the fixed
+    costs of a backward (arena, tables) still show beside the arithmetic."""
+
+    params = [list(MID_OPS), ["tapegrad", "torch"]]
+    shape, ops = (1000, 64), MID_OPS
 
 
 class LookupAndPoolGrads:
