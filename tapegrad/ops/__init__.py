@@ -6,8 +6,8 @@ import numpy as np
 
 from ..tensor import Tensor, _make
 from . import (activations, backward_ops, bce, compare, complex, conv_transpose, convolution,
-               elementwise, extra, fft, inplace, join, layout, linalg, linalg_decomp,
-               linalg_spectral, movement, pointwise_losses, reduce)
+               elementwise, extra, fft, index_add_checks, inplace, join, layout, linalg,
+               linalg_decomp, linalg_spectral, movement, pointwise_losses, reduce)
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
@@ -112,7 +112,7 @@ def _bind_tensor_methods():
         take_along_dim=take_along_dim, repeat=repeat, repeat_interleave=repeat_interleave,
         isnan=isnan, isinf=isinf, isfinite=isfinite, nan_to_num=nan_to_num,
         allclose=allclose, isclose=isclose, topk=topk, sort=sort, argsort=argsort,
-        median=median, logcumsumexp=logcumsumexp, kthvalue=kthvalue, index_add=index_add,
+        median=median, logcumsumexp=logcumsumexp, kthvalue=kthvalue,
     ).items():
         setattr(T, name, f)
     from .scalar_fast import METHODS
@@ -140,8 +140,13 @@ def _bind_tensor_methods():
                 + "__", method)
     T.bitwise_not_ = lambda self: inplace.apply(self, compare.bitwise_not)
     T.logical_not_ = lambda self: inplace.apply(self, logical_not, casting="unsafe")
+    T.index_add = lambda self, dim, index, source, *, alpha=1: index_add(
+        self, dim, *index_add_checks.tensor_args("index_add", 2, index=index, source=source),
+        alpha=alpha)
     T.index_add_ = lambda self, dim, index, source, *, alpha=1: inplace.apply(
-        self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source, casting="unsafe")
+        self, lambda a, s: index_add(a, dim, index, s, alpha=alpha),
+        *index_add_checks.tensor_args("index_add_", 2, index=index, source=source)[1:],
+        casting="unsafe")
     E = elementwise
     T.clone = E.clone
     T.to = E.to

@@ -16,7 +16,7 @@ import numpy as np
 from .. import vecmath
 from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
-from . import index_add_op, record as R
+from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
@@ -475,30 +475,17 @@ def index_select(input, dim, index):
 
 def index_add(input, dim, index, source, *, alpha=1):
     """``out = input`` with ``out.select(dim, index[i]) += alpha * source.select(dim, i)``
-    (repeated indices accumulate); differentiable w.r.t. ``input`` and ``source``."""
-    x, s = R.as_tensor(input), R.as_tensor(source)
-    i = _index_array(index, "index_add")
-    if i.ndim > 1:
-        raise IndexError("index_add_(): Index is supposed to be a vector")
-    i = i.reshape(-1)
-    xs = x.shape if x.ndim else (1,)
-    ss = s.shape if s.ndim else (1,)
-    d = norm_dim(int(dim), len(xs))
-    if len(ss) != len(xs) or any(a != b for k, (a, b) in enumerate(zip(xs, ss)) if k != d):
-        raise RuntimeError(f"index_add_(): source {list(s.shape)} and self {list(x.shape)} "
-                           f"must have the same shape apart from dimension {d}")
-    if ss[d] != i.size:
-        raise RuntimeError(f"index_add_(): Number of indices ({i.size}) should be equal to "
-                           f"source.size({d}) ({ss[d]})")
-    n = xs[d]
-    if i.size and (i.min() < -n or i.max() >= n):
-        raise IndexError("index out of range in self")
-    i = np.where(i < 0, i + n, i)
-    if x.ndim and isinstance(alpha, (int, float)) and fusable_array(x) and fusable_array(s) \
-            and s._data.dtype == x._data.dtype:  # one record (ops/index_add_op.py)
-        return index_add_op.index_add(x, d, i, s, alpha)
+    (repeated indices accumulate); differentiable w.r.t. ``input`` and ``source``. PyTorch's
+    checks (``ops/index_add_checks``): tensors of one dtype, indices in range."""
+    x, = index_add_checks.tensor_args("index_add", 1, input=input)
+    i, s = index_add_checks.tensor_args("index_add", 3, index=index, source=source)
+    d, i = index_add_checks.check(x, dim, i, s, alpha)
+    alpha = index_add_checks.alpha_for(x, alpha)
+    if x.ndim and isinstance(alpha, (int, float)) and fusable_array(x) and fusable_array(s):
+        return index_add_op.index_add(x, d, i, s, alpha)  # one record (ops/index_add_op.py)
+    xs = x.shape or (1,)  # (a 0-d x has a 0-d source: both seen as 1-d)
     tgt = _select_ids(xs, d, i)  # source's shape
-    if x.dtype.kind not in "fc" or s.dtype.kind not in "fc":  # exact integer arithmetic
+    if x.dtype.kind not in "fc":  # exact integer arithmetic
         out = np.array(x._arr(), copy=True).reshape(-1)
         np.add.at(out, tgt.reshape(-1), (np.asarray(s._arr()) * alpha).astype(
             out.dtype, copy=False).reshape(-1))

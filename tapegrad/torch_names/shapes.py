@@ -329,7 +329,13 @@ def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s."""
     x = _t(input)
     d, mask = _dim_mask(x, dim, index, "index_copy")
-    placed = _ops.index_add(const(np.zeros(x.shape, x.dtype)), d, index, _t(source))
+    n = x.shape[d] if x.ndim else 1
+    rows = const(vals(index).astype(np.int64) % n)  # (index_add takes no negative index)
+    src = _t(source)
+    src = src if src.dtype == x.dtype else src.to(x.dtype)
+    if x.ndim == 1 and not src.ndim:  # (index_copy takes a 0-d source there, index_add not)
+        src = _ops.reshape(src, (1,))
+    placed = _ops.index_add(const(np.zeros(x.shape, x.dtype)), d, rows, src)
     return _ops.where(mask, placed, x)
 
 

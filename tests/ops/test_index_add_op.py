@@ -1,6 +1,7 @@
 """index_add of CPU float tensors as one recorded op (ops/index_add_op.py): values, gradients
-of every order, forward mode, in place, and the tensors that keep the composition (complex,
-integer, mixed dtypes, vmap, tg.compile), against PyTorch and finite differences."""
+of every order, forward mode, in place, the tensors that keep the composition (complex, 0-d,
+integer, vmap, tg.compile), and PyTorch's argument checks and messages (ops/index_add_checks.py),
+against PyTorch and finite differences."""
 
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 import tapegrad as tg
 from tapegrad import tape
 from tapegrad.registry import Op
+from tests.conftest import torch_float64_default
 
 try:
     import torch
@@ -198,19 +200,18 @@ def test_views_index_forms_and_non_contiguous_inputs():
 @needs_torch
 def test_other_dtypes_keep_their_rules():
     r = np.random.default_rng(7)
-    a, s = r.standard_normal((4, 3)), r.standard_normal((2, 3))
+    a = r.standard_normal((4, 3))
     # integers: exact, int64
     ai, si = np.arange(12).reshape(4, 3), np.arange(6).reshape(2, 3)
     out = tg.tensor(ai).index_add(0, tg.tensor([3, 3]), tg.tensor(si), alpha=2)
     ref = torch.tensor(ai).index_add(0, torch.tensor([3, 3]), torch.tensor(si), alpha=2)
     assert out.dtype == tg.int64
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
-    # mixed float dtypes: the composition's promotion (PyTorch refuses them)
-    mixed = tg.tensor(a.astype(np.float32)).index_add(0, tg.tensor([0, 2]), tg.tensor(s))
-    assert mixed.dtype == tg.float64
-    np.testing.assert_allclose(mixed.numpy(), torch.tensor(a.astype(np.float32)).double()
-                               .index_add(0, torch.tensor([0, 2]), torch.tensor(s)).numpy(),
-                               rtol=1e-14)
+    # a float alpha on integers: converted to self's type first (truncated), as PyTorch
+    for alpha in (1.5, -2.7):
+        out = tg.tensor(ai).index_add(0, tg.tensor([3, 3]), tg.tensor(si), alpha=alpha)
+        ref = torch.tensor(ai).index_add(0, torch.tensor([3, 3]), torch.tensor(si), alpha=alpha)
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
     # complex: the composition (now with gradients), PyTorch's values and gradients
     c = r.standard_normal((3, 4))
     ac, sc = a + 1j * a[::-1], c - 0.5j * c[::-1]
@@ -225,24 +226,122 @@ def test_other_dtypes_keep_their_rules():
     np.testing.assert_allclose(src.grad.numpy(), ts.grad.numpy(), rtol=1e-13)
 
 
+def _outcome(call, lib):
+    try:
+        with torch_float64_default(torch):  # (tapegrad's default dtype for both)
+            out = call(lib)
+        return "ok", out.detach().numpy().tolist(), str(out.dtype).replace("torch.", "")
+    except Exception as e:  # (the comparison is of the exception's class and words)
+        return type(e).__name__, str(e)
+
+
+def _i(L, index, dtype="int64"):
+    return L.tensor(index, dtype=getattr(L, dtype))
+
+
+# calls that PyTorch refuses (or takes), each with its own words: the argument types, the
+# index's rank and dtype, mixed dtypes (also in place), integer self with a float source, the
+# source's rank and shape, 0-d tensors, negative and out-of-range indices (PyTorch wraps
+# neither; with alpha 1 the first and last dim of a tensor of 2 dims go through its scatter_add,
+# whose message names the index), alpha beyond self's type
+ERROR_CALLS = [
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [[0]]), L.ones(1, 4)),
+    lambda L: L.zeros(3, 4).index_add(0, L.tensor([0.5]), L.ones(1, 4)),
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [0], "int16"), L.ones(1, 4)),
+    lambda L: L.zeros(3, 4).index_add(2, _i(L, [0]), L.ones(1, 4)),
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [0, 1]), L.ones(3, 4)),
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [0]), L.ones(1, 5)),
+    lambda L: L.zeros(3, 4).index_add(1, _i(L, [0]), L.ones(3)),
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [0]), L.ones(4)),
+    lambda L: L.zeros(3, 4).index_add(0, [0], L.ones(1, 4)),
+    lambda L: L.index_add(L.zeros(3, 4), 0, _i(L, [0]), 1.0),
+    lambda L: L.zeros(3, dtype=L.float32).index_add(0, _i(L, [1]), L.ones(1, dtype=L.float64)),
+    lambda L: L.zeros(3, dtype=L.float64).index_add(0, _i(L, [1]), L.ones(1, dtype=L.float32)),
+    lambda L: L.zeros(3, dtype=L.float32).index_add_(0, _i(L, [1]), L.ones(1, dtype=L.float64)),
+    lambda L: L.zeros(3, dtype=L.int64).index_add(0, _i(L, [1]), L.ones(1, dtype=L.float32)),
+    lambda L: L.zeros(3, dtype=L.int32).index_add(0, _i(L, [1]), L.ones(1, dtype=L.int64)),
+    lambda L: L.zeros(3).index_add(0, _i(L, [1]), L.tensor(2.0)),
+    lambda L: L.zeros(3).index_add(0, _i(L, [1, 2]), L.tensor(2.0)),
+    lambda L: L.zeros(()).index_add(0, _i(L, [0]), L.ones(1)),
+    lambda L: L.zeros(()).index_add(0, _i(L, 1), L.tensor(2.0)),
+    lambda L: L.zeros(3).index_add(0, _i(L, [-1]), L.ones(1)),
+    lambda L: L.zeros(3).index_add(0, _i(L, [3]), L.ones(1)),
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [0, -1]), L.ones(2, 4)),
+    lambda L: L.zeros(3, 4).index_add(-1, _i(L, [0, 4, 9]), L.ones(3, 3)),
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [3]), L.ones(1, 4), alpha=2),
+    lambda L: L.zeros(3, 4).index_add(0, _i(L, [3], "int32"), L.ones(1, 4)),
+    lambda L: L.zeros(2, 3, 4).index_add(1, _i(L, [3]), L.ones(2, 1, 4)),
+    lambda L: L.zeros(2, 3, 4).index_add(2, _i(L, [-1]), L.ones(2, 3, 1)),
+    lambda L: L.zeros(2, dtype=L.int8).index_add(0, _i(L, [0]), L.ones(1, dtype=L.int8),
+                                                 alpha=300),
+    lambda L: L.zeros(2, dtype=L.float32).index_add(0, _i(L, [0]),
+                                                    L.ones(1, dtype=L.float32), alpha=1j),
+]
+
+
 @needs_torch
-def test_errors_as_pytorch():
-    x = tg.zeros(3, 4)
-    for call, exc in [
-        (lambda L: L.zeros(3, 4).index_add(0, L.tensor([[0]]), L.ones(1, 4)), IndexError),
-        (lambda L: L.zeros(3, 4).index_add(0, L.tensor([0, 1]), L.ones(3, 4)), RuntimeError),
-        (lambda L: L.zeros(3, 4).index_add(0, L.tensor([0]), L.ones(1, 5)), RuntimeError),
-        (lambda L: L.zeros(3, 4).index_add(0, L.tensor([0.5]), L.ones(1, 4)), RuntimeError),
-        (lambda L: L.zeros(3, 4).index_add(2, L.tensor([0]), L.ones(1, 4)), IndexError),
-    ]:
-        with pytest.raises(exc):
-            call(torch)
-        with pytest.raises(exc):
-            call(tg)
-    with pytest.raises(IndexError, match="index out of range"):
-        x.index_add(0, tg.tensor([3]), tg.ones(1, 4))
-    with pytest.raises(IndexError, match="index out of range"):
-        x.index_add(0, tg.tensor([-4]), tg.ones(1, 4))
+@pytest.mark.parametrize("k", range(len(ERROR_CALLS)))
+def test_errors_as_pytorch(k):
+    mine, ref = _outcome(ERROR_CALLS[k], tg), _outcome(ERROR_CALLS[k], torch)
+    assert ref[0] != "ok" and mine == ref
+
+
+# what PyTorch takes: negative dims, a 0-d index for one row, 0-d self and source together,
+# nothing to add to an empty tensor (no range check then), integer and bool self with their
+# alpha conversions
+ACCEPTED_CALLS = [
+    lambda L: L.arange(6.0).reshape(2, 3).index_add(-1, _i(L, [2, 0, 2]), L.ones(2, 3)),
+    lambda L: L.arange(6.0).reshape(2, 3).index_add(-2, _i(L, [1]), L.ones(1, 3), alpha=-2),
+    lambda L: L.arange(3.0).index_add(0, _i(L, 1), L.ones(1)),
+    lambda L: L.arange(6.0).reshape(2, 3).index_add(0, _i(L, 1), L.ones(1, 3)),
+    lambda L: L.tensor(2.0).index_add(0, _i(L, 0), L.tensor(3.0), alpha=2),
+    lambda L: L.tensor(2.0).index_add(-1, _i(L, [0]), L.tensor(3.0)),
+    lambda L: L.zeros(2, 0).index_add(0, _i(L, [7]), L.ones(1, 0)),
+    lambda L: L.arange(3).index_add(0, _i(L, [0, 0], "int32"), L.tensor([5, 7]), alpha=-1.5),
+    lambda L: L.tensor([100, 0], dtype=L.int8).index_add(0, _i(L, [0, 0]),
+                                                       L.tensor([100, 100], dtype=L.int8)),
+    lambda L: L.tensor([False, False]).index_add(0, _i(L, [1]), L.tensor([True]), alpha=2),
+    lambda L: L.zeros(2, dtype=L.float64).index_add(0, _i(L, [1]),
+                                                    L.ones(1, dtype=L.float64), alpha=2 + 0j),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("k", range(len(ACCEPTED_CALLS)))
+def test_accepted_calls_as_pytorch(k):
+    mine, ref = _outcome(ACCEPTED_CALLS[k], tg), _outcome(ACCEPTED_CALLS[k], torch)
+    assert ref[0] == "ok" and mine == ref  # (values and dtype)
+
+
+@needs_torch
+@pytest.mark.parametrize("xs,dim,index", [((), 0, 0), ((), -1, [0]), ((4,), -1, 2),
+                                          ((3, 4), -2, [2, 2]), ((3, 4), -1, 1)])
+def test_zero_d_and_negative_dim_gradients(xs, dim, index):
+    """Gradients of every order w.r.t. self and source for 0-d tensors and indices and
+    negative dims, against PyTorch and by finite differences."""
+    r = np.random.default_rng(9)
+    n = 1 if np.ndim(index) == 0 else len(index)
+    ss = list(xs)
+    if ss:
+        ss[dim] = n
+    a, s = r.standard_normal(xs), r.standard_normal(ss)
+
+    def run(L, x, src):
+        out = L.index_add(x * x, dim, L.tensor(index), L.sin(src), alpha=1.5)
+        gx, gs = L.autograd.grad((out ** 3).sum(), (x, src), create_graph=True)
+        return (out, gx, gs) + L.autograd.grad((gx * gx).sum() + (gs ** 3).sum(), (x, src))
+
+    x, src = tg.tensor(a, requires_grad=True), tg.tensor(s, requires_grad=True)
+    tx, ts = torch.tensor(a, requires_grad=True), torch.tensor(s, requires_grad=True)
+    for mine, ref in zip(run(tg, x, src), run(torch, tx, ts)):
+        assert mine.shape == tuple(ref.shape)
+        np.testing.assert_allclose(mine.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+
+    def f(u, v):
+        return tg.index_add(u * u, dim, tg.tensor(index), tg.sin(v), alpha=-0.5) ** 2
+
+    assert tg.autograd.gradcheck(f, (x, src))
+    assert tg.autograd.gradgradcheck(f, (x, src))
 
 
 @needs_torch

@@ -112,7 +112,9 @@ def test_index_add_errors():
     x = tg.zeros(3, 4)
     with pytest.raises(RuntimeError):
         x.index_add(0, tg.tensor([0, 1]), tg.ones(3, 4))
-    with pytest.raises(IndexError):
+    with pytest.raises(RuntimeError, match="index 5 is out of bounds for dimension 0"):
         x.index_add(0, tg.tensor([5]), tg.ones(1, 4))
+    with pytest.raises(IndexError, match="index out of range in self"):
+        x.index_add(0, tg.tensor([5]), tg.ones(1, 4), alpha=2)
     with pytest.raises(RuntimeError):
         x.index_add(0, tg.tensor([0.5]), tg.ones(1, 4))
