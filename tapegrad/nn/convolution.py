@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import creation
+from .._bounded_cache import bounded_cache
 from .. import ops as O
 from ..ops import avg_pool as _avg_pool_op
 from ..ops.activations import fusable
@@ -522,7 +523,8 @@ def _adaptive_max(nd, input, output_size, return_indices):
     return (values, _make(where.reshape(values.shape))) if return_indices else values
 
 
-_CELLS = {}  # (sizes, out, lead) -> adaptive_max's cell positions, counts, plane offsets
+# (sizes, out, lead) -> adaptive_max's cell positions, counts, plane offsets
+_CELLS, _keep_cells = bounded_cache(64)
 
 
 def _adaptive_cells(sizes, out, lead):
@@ -550,10 +552,7 @@ def _adaptive_cells(sizes, out, lead):
     hit = (np.ascontiguousarray(pos), count.astype(np.int64), offs)
     for a in hit:
         a.flags.writeable = False
-    if len(_CELLS) > 64:
-        _CELLS.clear()
-    _CELLS[key] = hit
-    return hit
+    return _keep_cells(key, hit)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):

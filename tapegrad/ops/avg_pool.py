@@ -20,6 +20,7 @@ again, so every order is exact and cheap; forward mode pools the tangents.
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
@@ -170,16 +171,14 @@ AVG_CODES = (int(Op.AVG_POOL), int(Op.AVG_POOL_BACKWARD))
 ADAPTIVE_CODES = (int(Op.ADAPTIVE_AVG_POOL), int(Op.ADAPTIVE_AVG_POOL_BACKWARD))
 
 
-_PARAMS = {}  # (the arguments) -> params: a model pools the same shapes call after call
+_PARAMS, _keep_params = bounded_cache(256)  # (the arguments) -> params
 
 
 def _cached(key, make):
+    """The params of ``key``, ``make()`` the first time: a model pools the same shapes call
+    after call."""
     params = _PARAMS.get(key)
-    if params is None:
-        if len(_PARAMS) >= 256:
-            _PARAMS.clear()
-        params = _PARAMS[key] = make()
-    return params
+    return _keep_params(key, make()) if params is None else params
 
 
 def avg_pool(x, kernel, stride, padding, outs, count_include_pad, divisor_override):

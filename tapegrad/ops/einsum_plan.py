@@ -11,6 +11,7 @@ contraction is big enough to pay for a few more NumPy calls.
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from .blas_operands import blas_ready
 
 MIN_SIZE = 4096  # elements of the largest operand below which np.einsum's own loop is used
@@ -108,8 +109,7 @@ def plan(spec, a, b):
     return p
 
 
-_CACHE = {}
-_CACHE_MAX = 256  # distinct (equation, shapes, dtype) keys kept; cleared when full
+_CACHE, _keep = bounded_cache(256)  # (equation, shapes, dtypes) -> plan (None: no plan for them)
 
 
 def cached(spec, a, b):
@@ -120,9 +120,5 @@ def cached(spec, a, b):
     key = (spec, a.shape, b.shape, a.dtype, b.dtype)
     try:
         return _CACHE[key]
-    except KeyError:
-        pass
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    p = _CACHE[key] = plan(spec, a, b)
-    return p
+    except KeyError:  # (a plan may be None: no .get)
+        return _keep(key, plan(spec, a, b))

@@ -16,18 +16,19 @@ composition's was.
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
 from .activations import fusable_array
-from ._lazy import kernels
+from ._lazy import kernel_array, kernels
 
 _kernels = kernels("_resample_kernels")  # (loads Numba: on the first grid_sample)
 
 
 _MODES = {"bilinear": 0, "nearest": 1}
 _PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
-_PARAMS = {}  # (shapes, dtype, mode, padding, align, needs) -> params
+_PARAMS, _keep_params = bounded_cache(256)  # (shapes, dtype, mode, padding, align, needs) -> params
 
 
 def _axis(size, align, dtype):
@@ -42,29 +43,18 @@ def params_for(x_shape, grid_shape, dtype, mode, padding_mode, align, needs):
     key = (x_shape, grid_shape, dtype, mode, padding_mode, align, needs)
     p = _PARAMS.get(key)
     if p is None:
-        if len(_PARAMS) >= 256:
-            _PARAMS.clear()
         h, w = x_shape[2], x_shape[3]
         flags = np.array([_MODES[mode], _PADDINGS[padding_mode], align, align and w == 1,
                           align and h == 1], np.int64)
-        p = _PARAMS[key] = dict(x_shape=x_shape, grid_shape=grid_shape, dtype=dtype,
-                                kx=_axis(w, align, dtype), ky=_axis(h, align, dtype),
-                                flags=flags, needs=needs)
+        p = _keep_params(key, dict(x_shape=x_shape, grid_shape=grid_shape, dtype=dtype,
+                                   kx=_axis(w, align, dtype), ky=_axis(h, align, dtype),
+                                   flags=flags, needs=needs))
     return p
-
-
-def _plain(a, dtype, shape):
-    """``a`` as a C-contiguous, writeable array of ``dtype`` and ``shape`` (one compiled
-    signature per dtype)."""
-    a = np.ascontiguousarray(a, dtype)
-    if not a.flags.writeable:
-        a = a.copy()
-    return a.reshape(shape)
 
 
 def _grid(gd, p):
     n, ho, wo = p["grid_shape"][:3]
-    return _plain(gd, p["dtype"], (n, ho * wo, 2))
+    return kernel_array(gd, p["dtype"], (n, ho * wo, 2))
 
 
 def _empty_geometry(p):
@@ -89,7 +79,7 @@ def _geometry(gd, p):
 
 def _image(xd, p, dtype=None):
     n, c, h, w = p["x_shape"]
-    return _plain(xd, dtype or p["dtype"], (n, c, h * w))
+    return kernel_array(xd, dtype or p["dtype"], (n, c, h * w))
 
 
 def takes(x, grid):
@@ -138,8 +128,8 @@ def _vjp_into(g, saved, out, targets, **p):
         np.empty(p["grid_shape"], dtype)
     idx, frac, slopes = _geometry(grid, p)
     p3 = idx.shape[2]
-    _kernels().grid_backward(_plain(g, dtype, (n, c, p3)), _image(x, p), idx, frac, slopes,
-                             p["kx"], dx.reshape(n, c, h * w), dgrid.reshape(n, p3, 2),
+    _kernels().grid_backward(kernel_array(g, dtype, (n, c, p3)), _image(x, p), idx, frac,
+                             slopes, p["kx"], dx.reshape(n, c, h * w), dgrid.reshape(n, p3, 2),
                              needs[0], needs[1])
     return (dx if needs[0] else None), (dgrid if needs[1] else None)
 
@@ -162,11 +152,12 @@ def _jvp_np(tangents, saved, out, **p):
     frac, slopes = frac.astype(np.float64), slopes.astype(np.float64)
     kern = _kernels()
     if tx is not None:
-        kern.grid_blend(_plain(tx, np.float64, (k * n, c, h * w)), np.tile(idx, (k, 1, 1)),
-                        np.tile(frac, (k, 1, 1)), one, res.reshape(k * n, c, p3))
+        kern.grid_blend(kernel_array(tx, np.float64, (k * n, c, h * w)),
+                        np.tile(idx, (k, 1, 1)), np.tile(frac, (k, 1, 1)), one,
+                        res.reshape(k * n, c, p3))
     if tgrid is not None and idx.shape[1] == 4:
         kern.grid_tangent(_image(x, p, np.float64), idx, frac, slopes, one,
-                          _plain(tgrid, np.float64, (k, n, p3, 2)), res)
+                          kernel_array(tgrid, np.float64, (k, n, p3, 2)), res)
     return res.reshape((k, n, c) + tuple(p["grid_shape"][1:3]))
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
-from ._lazy import kernels
+from ._lazy import kernel_array, kernels
 
 _kernels = kernels("_index_add_kernels")  # (loads Numba: on the first index_add)
 
@@ -28,11 +28,6 @@ _kernels = kernels("_index_add_kernels")  # (loads Numba: on the first index_add
 def _lines(shape, dim):
     """``(pre, n, post)``: ``shape`` seen with ``dim`` in the middle."""
     return math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:])
-
-
-def _readable(a, dtype):
-    a = np.ascontiguousarray(a, dtype)
-    return a if a.flags.writeable else a.copy()  # (one compiled signature: writeable arrays)
 
 
 def _gather(g, dim, index, out=None):
@@ -86,7 +81,7 @@ def _jvp_np(tangents, inputs, out, dim, index, alpha, s_shape, x_shape, need):
     if ts is not None and index.shape[0] and res.size:
         pre, n, post = _lines(shape, dim)
         _kernels().add_rows(res.reshape(k * pre, n, post), index,
-                    _readable(ts, f64).reshape(k * pre, index.shape[0], post), float(alpha))
+                            kernel_array(ts, f64, (k * pre, index.shape[0], post)), float(alpha))
     return res
 
 
@@ -107,7 +102,7 @@ def index_add(x, dim, index, s, alpha):
     m = index.shape[0]
     if m and out.size:
         _kernels().add_rows(out.reshape(pre, n, post), index,
-                    _readable(sd, dtype).reshape(pre, m, post), dtype.type(alpha))
+                            kernel_array(sd, dtype, (pre, m, post)), dtype.type(alpha))
     if (x._rg or s._rg) and R._grad_on():
         return R.python_result(out, Op.INDEX_ADD, (x, s), params=dict(
             dim=dim, index=index, alpha=alpha, s_shape=tuple(sd.shape),

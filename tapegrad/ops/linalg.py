@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import einsum_plan
@@ -297,7 +298,8 @@ def trace(input):
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-_PARSED = {}  # (equation, shapes) -> _parse_einsum's answer: ~4 us a call, the forward's third
+# (equation, shapes) -> _parse_einsum's answer: ~4 us a call, the forward's third
+_PARSED, _keep_parsed = bounded_cache(512)
 
 
 def _parse_einsum(equation, shapes):
@@ -305,10 +307,7 @@ def _parse_einsum(equation, shapes):
     key = (equation, tuple(shapes))
     hit = _PARSED.get(key)
     if hit is None:
-        hit = _parse(equation, shapes)
-        if len(_PARSED) >= 512:
-            _PARSED.clear()
-        _PARSED[key] = hit
+        hit = _keep_parsed(key, _parse(equation, shapes))
     subs, out, sizes = hit
     return list(subs), out, dict(sizes)  # (copies: a caller may keep or change them)
 
@@ -438,7 +437,8 @@ def _fit(gk, shape):
     return _sum_to_np(gk, shape)
 
 
-_PLANS = {}
+# (operand, subscripts, its sizes) -> its gradient's einsum plan
+_PLANS, _keep_plan = bounded_cache(512)
 
 
 def _vjp_plan(k, subs, out_sub, sizes):
@@ -448,10 +448,8 @@ def _vjp_plan(k, subs, out_sub, sizes):
     plan = _PLANS.get(key)
     if plan is None:
         eq, extras = _grad_spec(k, subs, out_sub, sizes)
-        plan = (eq, [_extra_array(*e) for e in extras], _diag_positions(subs[k], sizes))
-        if len(_PLANS) >= 512:
-            _PLANS.clear()
-        _PLANS[key] = plan
+        plan = _keep_plan(key, (eq, [_extra_array(*e) for e in extras],
+                                _diag_positions(subs[k], sizes)))
     return plan
 
 

@@ -12,26 +12,24 @@ forward mode resizes the tangents.
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
-from ._lazy import kernels
+from ._lazy import kernel_array, kernels
 
 _kernels = kernels("_resample_kernels")  # (loads Numba: on the first resize)
 
 
-_PARAMS = {}  # (shape, dtype, mode, sizes, scales, align_corners) -> params
+# (shape, dtype, mode, sizes, scales, align_corners) -> params
+_PARAMS, _keep_params = bounded_cache(256)
 
 
 def cached(key, make):
     """The params of ``key``, made by ``make()`` the first time: a model resizes the same
     shapes call after call."""
     p = _PARAMS.get(key)
-    if p is None:
-        if len(_PARAMS) >= 256:
-            _PARAMS.clear()
-        p = _PARAMS[key] = make()
-    return p
+    return _keep_params(key, make()) if p is None else p
 
 
 def make_params(x_shape, steps, dtype, node=None):
@@ -76,18 +74,11 @@ def _planes(shape, p, key):
     return (shape[0] * shape[1],) + p[key]
 
 
-def _plain(a, dtype, shape):
-    a = np.ascontiguousarray(a, dtype)
-    if not a.flags.writeable:  # (one compiled signature: writeable arrays)
-        a = a.copy()
-    return a.reshape(shape)
-
-
 def _resize_np(xd, p, batch=None):
     x_shape, y_shape = _shapes(p, batch)
     y = np.empty(_planes(y_shape, p, "planes_out"), p["dtype"])
-    _kernels().resample(_plain(xd, p["dtype"], _planes(x_shape, p, "planes_in")), y,
-                        p["index"], p["weight"], p["blend"])
+    xd = kernel_array(xd, p["dtype"], _planes(x_shape, p, "planes_in"))
+    _kernels().resample(xd, y, p["index"], p["weight"], p["blend"])
     return y.reshape(y_shape)
 
 
@@ -97,8 +88,8 @@ def _spread_np(gd, p, batch=None, out=None):
         out = np.zeros(x_shape, p["dtype"])
     else:
         out.fill(0.0)
-    _kernels().resample_adjoint(out.reshape(_planes(x_shape, p, "planes_in")),
-                                _plain(gd, p["dtype"], _planes(y_shape, p, "planes_out")),
+    gd = kernel_array(gd, p["dtype"], _planes(y_shape, p, "planes_out"))
+    _kernels().resample_adjoint(out.reshape(_planes(x_shape, p, "planes_in")), gd,
                                 p["index"], p["weight"], p["blend"])
     return out
 

@@ -17,6 +17,7 @@ The record is a ``SOLVE`` record whose params carry ``tri = (upper, left, unitri
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from ..registry import Op
 from ._scipy_lapack import routine
 from .cuda_linalg import on_host
@@ -96,7 +97,7 @@ def _substitute(M, Y, lower, unit):
 
 # ---- the op ---------------------------------------------------------------------------------
 
-_MASKS = {}
+_MASKS, _keep_mask = bounded_cache(64)  # (n, upper, unit) -> where A is not read
 
 
 def _outside(n, upper, unit):
@@ -105,9 +106,7 @@ def _outside(n, upper, unit):
     m = _MASKS.get(key)
     if m is None:
         m = ~np.triu(np.ones((n, n), bool), int(unit))
-        m = _MASKS[key] = m if upper else np.ascontiguousarray(m.T)
-        if len(_MASKS) > 64:
-            _MASKS.pop(next(iter(_MASKS)))
+        m = _keep_mask(key, m if upper else np.ascontiguousarray(m.T))
     return m
 
 

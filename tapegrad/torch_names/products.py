@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import linalg as _LA
+from .._bounded_cache import bounded_cache
 from .. import tape
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
@@ -225,7 +226,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         _ops.permute(out, _placement(nd, d1, d2))
 
 
-_DIAG_POS = {}  # (input shape, offset) -> the scatter's flat positions (read-only)
+# (input shape, offset) -> the scatter's flat positions (read-only)
+_DIAG_POS, _keep_diag_pos = bounded_cache(64)
 
 
 def _diag_embed_one(x, offset, dim1, dim2):
@@ -259,9 +261,7 @@ def _diag_embed_one(x, offset, dim1, dim2):
             pos = ((i * (m + 1) + first)[None, :] +
                    (np.arange(rows, dtype=np.int64) * m * m)[:, None]).reshape(-1)
             pos.flags.writeable = False
-            if len(_DIAG_POS) > 64:
-                _DIAG_POS.clear()
-            _DIAG_POS[key] = pos
+            _keep_diag_pos(key, pos)
         res = _record_linear(out, _SCATTER_INDEX, x, lambda seg: tape.add_ivals(seg, pos))
     return res if (d1, d2) == (nd - 2, nd - 1) else _ops.permute(res, _placement(nd, d1, d2))
 
