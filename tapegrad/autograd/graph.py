@@ -189,7 +189,7 @@ class _Packer:
 
 
 def _pack_tensor(s):
-    t, data, vc, ver, rec, dtype = s
+    t, data, _, ver, rec, dtype = s  # (the version counter: unpack_custom drops it)
     if type(data) is float or getattr(data, "dtype", None) is None or data.dtype.kind not in "fc":
         return None
     pack, unpack = _stack.hooks[-1]
@@ -198,7 +198,7 @@ def _pack_tensor(s):
     # a leaf or another segment's tensor keeps its identity (its graph); the value is packed
     keep = t if t is not None and t._rg else None
     return _CustomPacked(value, unpack, tuple(np.shape(data)), data.dtype,
-                         (keep, vc, ver, rec, dtype))
+                         (keep, ver, rec, dtype))
 
 
 class _CustomPacked(_Packed):
@@ -213,13 +213,13 @@ def unpack_custom(s):
     """A custom Function's saved entry as ``function._unpack`` reads it (unpacked if packed)."""
     if type(s) is not _CustomPacked:
         return s
-    keep, vc, ver, rec, dtype = s.rest
+    keep, ver, rec, dtype = s.rest
     t = s.tensor()
-    vc = None  # what unpack returns is the value: no version check, as PyTorch's
     # a tensor of the graph kept its identity; one that needs no grad is the unpacked one; a
     # value of the Function's own segment takes its record (``function._unpack``)
     first = keep if keep is not None else t if rec < 0 else None
-    return (first, t._data, vc, ver, rec, dtype)
+    # no version counter: what unpack returns is the value, not checked (as PyTorch's)
+    return (first, t._data, None, ver, rec, dtype)
 
 
 class _Unpacker:

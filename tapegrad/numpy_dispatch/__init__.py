@@ -357,6 +357,13 @@ def _to_float(x):
     return x if x.dtype.kind in "fc" else x.to(np.float64)
 
 
+def _float(x):
+    """``x`` as a tensor of a real float dtype: any other dtype becomes float64 (a complex
+    one keeps its real part only)."""
+    x = _t(x)
+    return x if x.dtype.kind == "f" else x.to(np.float64)
+
+
 def _masked(x, where, fill):
     """``x`` with the entries that ``where=`` leaves out replaced by the constant ``fill``."""
     if where is _NV or where is True:

@@ -13,7 +13,7 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _need, _op, _Unsupported, _values_only
+from . import _float, _need, _op, _Unsupported, _values_only
 from .shaping import _ravel
 
 
@@ -126,8 +126,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 
 def gradient(f, *varargs, axis=None, edge_order=1):
     """Central differences inside, one-sided (first or second order) at the edges."""
-    x = _t(f)
-    x = x if x.dtype.kind == "f" else x.to(np.float64)
+    x = _float(f)
     axes = list(range(x.ndim)) if axis is None else \
         [norm_dim(int(a), x.ndim) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
     if len(varargs) == 0:
@@ -219,8 +218,7 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 def polyval(p, x):
     """Horner's scheme, as NumPy evaluates it."""
-    xs = _t(x)
-    xs = xs if xs.dtype.kind == "f" else xs.to(np.float64)
+    xs = _float(x)
     coeffs = [p[i] for i in range(len(p))] if isinstance(p, Tensor) else list(p)
     y = _t(np.zeros(xs.shape, xs.dtype))
     for c in coeffs:
@@ -232,8 +230,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     """Piecewise-linear: the gradient reaches x (the slope), xp and fp (the two knots around
     each x); outside [xp[0], xp[-1]] the result is fp's end value (or left/right)."""
     _need(period is None, "period=")
-    xt, xpt, fpt = _t(x), _t(xp), _t(fp)
-    xt = xt if xt.dtype.kind == "f" else xt.to(np.float64)
+    xt, xpt, fpt = _float(x), _t(xp), _t(fp)
     xv, xpv = _vals(xt), _vals(xpt)
     if xpv.ndim != 1 or _vals(fpt).shape != xpv.shape:
         raise ValueError("fp and xp are not of the same length.")
@@ -495,8 +492,7 @@ def bincount(x, /, weights=None, minlength=0):
     counts = np.bincount(idx, minlength=minlength)  # NumPy's checks and the output length
     if weights is None:
         return _t(counts)
-    w = _t(weights)
-    w = w if w.dtype.kind == "f" else w.to(np.float64)
+    w = _float(weights)
     if w.shape != idx.shape:
         raise ValueError("The weights and list don't have the same length.")
     zero = _t(np.zeros(counts.shape, w.dtype))

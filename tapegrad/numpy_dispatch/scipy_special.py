@@ -13,12 +13,7 @@ import numpy as np
 
 from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
-from . import _op, provided
-
-
-def _float(x):
-    x = _t(x)
-    return x if x.dtype.kind == "f" else x.to(np.float64)
+from . import _float, _op, provided
 
 
 def _gamma(x):

@@ -12,17 +12,12 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
-from . import _NV, _kd, _need, _op
+from . import _NV, _float, _kd, _need, _op
 from .shaping import _ravel
 
 
 def _vals(x):
     return np.asarray(_t(x)._data)
-
-
-def _float(a):
-    x = _t(a)
-    return x if x.dtype.kind == "f" else x.to(np.float64)
 
 
 def _filled(a, fill):

@@ -12,7 +12,7 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _NV, _need, _op, provided
+from . import _NV, _float, _need, _op, provided
 from .shaping import _ravel
 
 
@@ -20,8 +20,7 @@ def _logsumexp_reduce(base2):
     def handler(a, axis=0, dtype=None, out=None, keepdims=False, initial=_NV, where=True):
         _need(dtype is None and out is None, "dtype=/out=")
         _need(initial is _NV and where is True, "initial=/where=")
-        x = _t(a)
-        x = x if x.dtype.kind == "f" else x.to(np.float64)
+        x = _float(a)
         if axis is None:
             x, axis, flat = _ravel(x), 0, x.ndim
         else:
@@ -49,7 +48,7 @@ def _accumulate(name):
         if name in ("cummax", "cummin"):
             return provided(name)(x, d).values
         if name == "logcumsumexp":
-            x = x if x.dtype.kind == "f" else x.to(np.float64)
+            x = _float(x)
         return _op(name)(x, d)
 
     return handler

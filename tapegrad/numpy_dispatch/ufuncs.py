@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..ops.record import as_tensor as _t
-from . import _op, _values_only
+from . import _float, _op, _values_only
 from ..grad_mode import is_grad_enabled
 from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
@@ -57,8 +57,7 @@ fmod = _rounded_quotient(np.fmod, lambda a, b: np.trunc(a / b))
 
 def _scale(k):
     def handler(x):
-        x = _t(x)
-        return x * k if x.dtype.kind == "f" else x.to(np.float64) * k
+        return _float(x) * k
 
     return handler
 
@@ -75,8 +74,7 @@ def sinc(x):
     """sin(pi x) / (pi x); near 0 (``|pi x| < 1e-2``) its Taylor polynomial ``1 - u²/6 +
     u⁴/120`` (``u = pi x``): the value, and the derivatives, to the fourth order (the quotient's
     derivative there would be a difference of two huge terms; PyTorch's second is nan)."""
-    x = _t(x)
-    x = x if x.dtype.kind == "f" else x.to(np.float64)
+    x = _float(x)
     with np.errstate(invalid="ignore"):
         near0 = np.abs(_vals(x) * math.pi) < _SINC_TAYLOR
     safe = _op("where")(near0, _t(np.ones((), x.dtype)), x) * math.pi
@@ -159,8 +157,7 @@ def float_power(x1, x2):
 
 
 def cbrt(x):
-    x = _t(x)
-    x = x if x.dtype.kind == "f" else x.to(np.float64)
+    x = _float(x)
     return _op("sign")(x) * _op("pow")(_op("abs")(x), 1.0 / 3.0)
 
 
@@ -178,8 +175,7 @@ def copysign(x1, x2):
 
 
 def ldexp(x1, x2):
-    x1 = _t(x1)
-    x1 = x1 if x1.dtype.kind == "f" else x1.to(np.float64)
+    x1 = _float(x1)
     return x1 * _t(np.ldexp(np.ones((), x1.dtype), _vals(x2)))
 
 
