@@ -20,6 +20,7 @@ from . import init
 from .linear import _empty
 from .module import Module
 from .parameter import Parameter
+from .utils.packed import PackedSequence, packed_like, pad_packed_sequence, step_masks
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -262,6 +263,13 @@ class RNNBase(Module):
                 getattr(self, f"weight_hh_l{layer}{suffix}"), *b, *hr)
 
     def forward(self, input, hx=None):
+        """``input``: a tensor, or a ``PackedSequence`` (then the output is one too, and each
+        sequence's state stops at its own last step)."""
+        packed = input if isinstance(input, PackedSequence) else None
+        masks = None
+        if packed is not None:
+            input, lengths = pad_packed_sequence(packed)  # (time-major, the original order)
+            masks = step_masks(lengths, input.shape[0], input.device)
         x = input if isinstance(input, Tensor) else creation.tensor(input)
         if x.ndim not in (2, 3):
             raise ValueError(f"{self._name}: Expected input to be 2D or 3D, got {x.ndim}D "
@@ -272,7 +280,7 @@ class RNNBase(Module):
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
-        elif self.batch_first:
+        elif self.batch_first and packed is None:
             x = x.transpose(0, 1)
         if x.shape[0] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
@@ -301,8 +309,9 @@ class RNNBase(Module):
                 state = (hx[0][k], hx[1][k]) if lstm else hx[k]
                 params = self._layer_params(layer, suffix)
                 seq = []
-                for xt in (steps if d == 0 else reversed(steps)):
-                    state = cell(xt, state, *params)
+                for t in (range(len(steps)) if d == 0 else reversed(range(len(steps)))):
+                    new = cell(steps[t], state, *params)
+                    state = new if masks is None else _keep(masks[t], new, state)
                     seq.append(state[0] if lstm else state)
                 if d == 1:
                     seq.reverse()
@@ -317,7 +326,9 @@ class RNNBase(Module):
             c_n = _stack([s[1] for s in finals])
         else:
             h_n = _stack(finals)
-        if not batched:
+        if packed is not None:
+            output = packed_like(output, packed)
+        elif not batched:
             output = output.squeeze(1)
             h_n = h_n.squeeze(1)
             if lstm:
@@ -348,6 +359,14 @@ _RNNBase, _CellBase = RNNBase, RNNCellBase  # (the names they had)
 
 def _stack(ts):
     return stack(list(ts), 0)
+
+
+def _keep(mask, new, old):
+    """The state after a step: ``new`` for the sequences that have the step, ``old`` (their
+    final state, carried on) for those already ended."""
+    if isinstance(new, tuple):
+        return tuple(A.where(mask, n, o) for n, o in zip(new, old))
+    return A.where(mask, new, old)
 
 
 def _cat_last(ts):

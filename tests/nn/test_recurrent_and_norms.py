@@ -111,6 +111,69 @@ def test_cells_match_pytorch_and_finite_differences(name):
             np.testing.assert_allclose(u.detach().numpy(), v.detach().numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("name,kw", RECURRENT)
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_packed_sequences_match_pytorch(name, kw, enforce_sorted):
+    """A PackedSequence through the layer: the packed output, each sequence's final state
+    (taken at its own last step) and the gradients are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rnn_t, rnn_g = torch.nn.utils.rnn, tg.nn.utils.rnn
+    ours = getattr(tg.nn, name)(5, 4, **kw)
+    theirs = getattr(torch.nn, name)(5, 4, **kw).double()
+    ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    bf = kw.get("batch_first", False)
+    lengths = [4, 4, 2, 1] if enforce_sorted else [2, 4, 1, 4]
+    x = np.random.default_rng(4).standard_normal((4, 4, 5))  # (B, L, H) or (L, B, H)
+    xt, xg = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+    pt = rnn_t.pack_padded_sequence(xt, lengths, bf, enforce_sorted)
+    pg = rnn_g.pack_padded_sequence(xg, tg.tensor(lengths), bf, enforce_sorted)
+    out_t, hn_t = theirs(pt)
+    out_g, hn_g = ours(pg)
+    assert isinstance(out_g, rnn_g.PackedSequence)
+    for a, b in zip(out_g[1:], out_t[1:]):  # batch_sizes, sorted_indices, unsorted_indices
+        assert (a is None and b is None) or a.tolist() == b.tolist()
+    np.testing.assert_allclose(out_g.data.detach().numpy(), out_t.data.detach().numpy(),
+                               rtol=1e-12, atol=1e-14)
+    padded_t, lens_t = rnn_t.pad_packed_sequence(out_t, bf, padding_value=0.5, total_length=5)
+    padded_g, lens_g = rnn_g.pad_packed_sequence(out_g, bf, padding_value=0.5, total_length=5)
+    assert lens_g.tolist() == lens_t.tolist() == lengths
+    np.testing.assert_allclose(padded_g.detach().numpy(), padded_t.detach().numpy(),
+                               rtol=1e-12, atol=1e-14)
+    lt, lg = _loss(padded_t, hn_t), _loss(padded_g, hn_g)
+    lt.backward()
+    lg.backward()
+    np.testing.assert_allclose(lg.item(), lt.item(), rtol=1e-12)
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for n, p in theirs.named_parameters():
+        np.testing.assert_allclose(ours.get_parameter(n).grad.numpy(), p.grad.numpy(),
+                                   rtol=1e-10, atol=1e-12, err_msg=n)
+
+
+def test_packed_sequence_finite_differences_and_round_trips():
+    rnn = tg.nn.utils.rnn
+    layer = tg.nn.GRU(2, 3, bidirectional=True)
+    names = [n for n, _ in layer.named_parameters()]
+    x = np.random.default_rng(5).standard_normal((3, 3, 2))
+
+    def f(x, *weights):
+        packed = rnn.pack_padded_sequence(x, [1, 3, 2], enforce_sorted=False)
+        out, hn = tg.func.functional_call(layer, dict(zip(names, weights)), (packed,))
+        return _loss(rnn.pad_packed_sequence(out)[0], hn)
+
+    check_op(f, [x] + [p.detach().numpy().copy() for p in layer.parameters()], order=1)
+    seqs = [tg.tensor(np.arange(n * 2.0).reshape(n, 2)) for n in (2, 3, 1)]
+    packed = rnn.pack_sequence(seqs, enforce_sorted=False)
+    assert packed.batch_sizes.tolist() == [3, 2, 1]
+    assert packed.sorted_indices.tolist() == [1, 0, 2]
+    assert packed.unsorted_indices.tolist() == [1, 0, 2]
+    for a, b in zip(rnn.unpack_sequence(packed), seqs):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        rnn.pack_sequence(seqs)
+    with pytest.raises(ValueError, match="Expected total_length to be at least"):
+        rnn.pad_packed_sequence(packed, total_length=2)
+
+
 def test_recurrent_training_reduces_loss_and_dropout_between_layers():
     tg.manual_seed(4)
     model = tg.nn.LSTM(2, 8, num_layers=2, dropout=0.25, batch_first=True)

@@ -1,11 +1,14 @@
 """``pad_sequence`` and ``unpad_sequence``, as ``torch.nn.utils.rnn``'s: sequences of
-different lengths batched for the recurrent layers, and back. (Packed sequences are not
-supported: the recurrent layers take padded batches.)"""
+different lengths batched for the recurrent layers, and back; packed sequences come from
+``packed.py``."""
 
 from ... import ops as O
 from ...ops.record import as_tensor
+from .packed import (PackedSequence, pack_padded_sequence, pack_sequence, pad_packed_sequence,
+                     unpack_sequence)
 
-__all__ = ["pad_sequence", "unpad_sequence"]
+__all__ = ["pad_sequence", "unpad_sequence", "PackedSequence", "pack_padded_sequence",
+           "pad_packed_sequence", "pack_sequence", "unpack_sequence"]
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
