@@ -1,7 +1,8 @@
 """``F.affine_grid`` and ``F.grid_sample`` (2-D): sampling an image at given normalised
 coordinates, as PyTorch's spatial-transformer functions. Plain CPU tensors of one float dtype
 are sampled by one op (``ops/grid_sample.py``, compiled loops); the composition below serves
-the others (CUDA tensors, mixed dtypes, vmap, ``tg.compile``'s tracer).
+the others (CUDA tensors, mixed dtypes, ``tg.compile``'s tracer). Under vmap a rule of its own
+(``func/batching_sampling.py``) calls this function once on the whole batch.
 
 ``grid_sample`` unnormalises the grid (``align_corners``), applies the padding mode to the
 coordinates ('border': clamped; 'reflection': reflected, then clamped), then reads the four
@@ -106,14 +107,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
+    _check_shapes(x, grid)
     if mode == "bicubic":
         raise NotImplementedError("grid_sample: mode='bicubic' is not supported")
     if x.ndim != 4:
         raise NotImplementedError("grid_sample: only 4-D input (N, C, H, W) is supported")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != x.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension "
-                           f"and the batch size of input, but got grid with sizes "
-                           f"{list(grid.shape)}")
     align = bool(align_corners)
     if _grid_sample_op.takes(x, grid):  # (CPU float32/float64: one op, compiled loops)
         return _node(_grid_sample_op.grid_sample(x, grid, mode, padding_mode, align))
@@ -137,6 +135,25 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                            (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
         out = out + _read(flat, x0 + dx, y0 + dy, h, w, c, ho, wo, weight)
     return _node(out)
+
+
+def _check_shapes(x, grid):
+    """PyTorch's ``grid_sampler`` shape checks, in its order and words."""
+    sizes = f"input with sizes {list(x.shape)} and grid with sizes {list(grid.shape)}"
+    if x.ndim and grid.ndim and x.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got {sizes}")
+    if not grid.ndim or grid.shape[-1] != x.ndim - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {x.ndim - 2} in last "
+                           f"dimension, but got grid with sizes {list(grid.shape)}")
+    for d in range(2, x.ndim):
+        if x.shape[d] == 0:
+            raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                               f"dimensions, but input has sizes {list(x.shape)} with dimension "
+                               f"{d} being empty")
+    if x.ndim == 4 and grid.ndim != 4:
+        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of "
+                           f"dimensions, but got {sizes}")
 
 
 def _node(out):
