@@ -324,3 +324,42 @@ def test_position_and_test_functions_run_on_values_of_grad_tensors():
         got, want = f(x), f(v)
         assert not got.requires_grad
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+ZC = np.array([[1 + 1j, np.nan, 3 + 2j], [2 - 1j, 0.5j, complex(0.0, np.nan)]])
+
+
+@pytest.mark.parametrize("f", [np.nansum, np.nanmean, np.nanprod, np.nanvar, np.nanstd,
+                               np.nancumsum, np.nancumprod],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("axis", [None, 1])
+def test_nan_functions_keep_complex_values(f, axis):
+    # (these were cut to their real parts: np.nansum of [1+1j, nan, 3+2j] gave 4.0)
+    got = f(tg.tensor(ZC), axis=axis)
+    np.testing.assert_allclose(got.numpy(), f(ZC, axis=axis), rtol=1e-12)
+
+
+def test_complex_nansum_gradient_is_sum_gradient():
+    z0 = ZC[0, [0, 2]]
+    z = tg.tensor(z0, requires_grad=True)
+    w = tg.tensor(z0, requires_grad=True)
+    (np.abs(np.nansum(z)) ** 2).backward()
+    (w.sum().abs() ** 2).backward()
+    np.testing.assert_allclose(z.grad.numpy(), w.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(z.grad.numpy(), 2 * z0.sum() * np.ones(2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("f", [np.nanmax, np.nanmin, np.nanmedian], ids=lambda f: f.__name__)
+def test_complex_input_without_a_complex_rule_is_numpys_or_refused(f):
+    a = np.array([1 + 1j, 2.0, 3 + 2j, 0.5j])
+    np.testing.assert_allclose(np.asarray(f(tg.tensor(a)).numpy()), f(a))  # NumPy's values
+    with pytest.raises(TypeError, match="does not implement"):  # never its real part
+        f(tg.tensor(a, requires_grad=True))
+
+
+def test_complex_quantile_is_refused_as_numpy_refuses_it():
+    a = np.array([1 + 1j, 2.0, 3 + 2j])
+    with pytest.raises(TypeError, match="real numbers"):
+        np.quantile(a, 0.3)
+    with pytest.raises(TypeError, match="real numbers"):
+        np.quantile(tg.tensor(a), 0.3)

@@ -358,10 +358,14 @@ def _to_float(x):
 
 
 def _float(x):
-    """``x`` as a tensor of a real float dtype: any other dtype becomes float64 (a complex
-    one keeps its real part only)."""
+    """``x`` as a tensor of a real float dtype: integers and bools become float64; a complex
+    ``x`` is refused (the handler has no complex rule: NumPy computes it, or a tensor that
+    requires grad gets the "not implemented" error), never cut to its real part."""
     x = _t(x)
-    return x if x.dtype.kind == "f" else x.to(np.float64)
+    if x.dtype.kind == "f":
+        return x
+    _need(x.dtype.kind != "c", "complex input")
+    return x.to(np.float64)
 
 
 def _masked(x, where, fill):

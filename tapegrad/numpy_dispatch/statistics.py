@@ -12,7 +12,7 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
-from . import _NV, _float, _kd, _need, _op
+from . import _NV, _float, _kd, _need, _op, _to_float
 from .shaping import _ravel
 
 
@@ -20,9 +20,13 @@ def _vals(x):
     return np.asarray(_t(x)._data)
 
 
-def _filled(a, fill):
-    """``a`` with its NaNs replaced by ``fill`` (constant), and the NaN mask."""
-    x = _float(a)
+def _filled(a, fill, complex_ok=True):
+    """``a`` with its NaNs replaced by ``fill`` (constant), and the NaN mask. A complex ``a``
+    stays complex (a NaN in either part is a NaN, as NumPy's ``isnan``); where the caller has
+    no complex rule (``complex_ok`` false) it is refused rather than cut to its real part."""
+    x = _to_float(a)
+    if x.dtype.kind == "c":
+        _need(complex_ok, "complex input")
     nan = np.isnan(_vals(x))
     if not nan.any():
         return x, nan
@@ -69,8 +73,10 @@ def _nanmoment(root):
         with np.errstate(invalid="ignore", divide="ignore"):
             m = _sum(x, axis=axis, keepdims=True) / _t(n)
             d = _op("where")(nan, _t(np.zeros((), x.dtype)), x - m)
-            dof = np.maximum(n - ddof, 0)
-            v = _sum(d * d, axis=axis, keepdims=True) / _t(dof)
+            dof = np.maximum(n - ddof, 0).real
+            # |d|^2: a complex spread is real, as NumPy's
+            sq = (d.conj() * d).real if x.dtype.kind == "c" else d * d
+            v = _sum(sq, axis=axis, keepdims=True) / _t(dof)
         v = v if _kd(keepdims) else _squeeze(v, ax, x.ndim)
         return _op("sqrt")(v) if root else v
 
@@ -87,7 +93,7 @@ def _nanextreme(name, fill):
     def handler(a, axis=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
         from . import _extreme
 
-        x, nan = _filled(a, fill)
+        x, nan = _filled(a, fill, complex_ok=False)
         if nan.any():
             _need(not np.all(nan, axis=axis).any(), "an all-NaN slice")
         return _extreme(name)(x, axis=axis, out=out, keepdims=keepdims, initial=initial,
