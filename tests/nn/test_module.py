@@ -292,3 +292,113 @@ def test_load_takes_a_map_location_callable(tmp_path):
     tg.save(layer.state_dict(), tmp_path / "w.pt")
     state = tg.load(tmp_path / "w.pt", map_location=lambda storage, location: storage)
     assert list(state) == ["weight", "bias"]
+
+
+def _same_weights(ours, theirs):
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
+                          theirs.state_dict().items()})
+
+
+@pytest.mark.parametrize("layer,kw", [("Linear", {}), ("Linear", {"dim": None}),
+                                      ("Linear", {"dim": 1}), ("Conv1d", {"dim": -1})])
+def test_weight_norm_matches_torch(torch, layer, kw):
+    """parametrizations.weight_norm: PyTorch's names, g's shape (dim=-1 is "all dims", as
+    PyTorch reads it), values and first and second-order gradients; finite differences."""
+    args = (3, 4) if layer == "Linear" else (3, 4, 2)
+    ours = nn.utils.parametrizations.weight_norm(getattr(nn, layer)(*args), **kw)
+    theirs = torch.nn.utils.parametrizations.weight_norm(
+        getattr(torch.nn, layer)(*args).double(), **kw)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    _same_weights(ours, theirs)
+    x = np.random.default_rng(0).standard_normal((2, 3) if layer == "Linear" else (2, 3, 5))
+    xt, xg = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+    for m, xx, L in ((theirs, xt, torch), (ours, xg, tg)):
+        gx, = L.autograd.grad(m(xx).tanh().sum(), xx, create_graph=True)
+        (gx ** 2).sum().backward()
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(),
+                               rtol=1e-12)
+    for n, p in theirs.named_parameters():
+        np.testing.assert_allclose(ours.get_parameter(n).grad.numpy(), p.grad.numpy(),
+                                   rtol=1e-9, atol=1e-12, err_msg=n)
+    chain = ours.parametrizations.weight
+    g, v = chain.original0.detach().numpy(), chain.original1.detach().numpy()
+    assert tg.autograd.gradcheck(lambda g, v: chain[0](g, v), (
+        tg.tensor(g, requires_grad=True), tg.tensor(v, requires_grad=True)))
+
+
+def test_spectral_norm_matches_torch(torch):
+    ours = nn.utils.parametrizations.spectral_norm(nn.Linear(4, 3), n_power_iterations=2)
+    theirs = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(4, 3).double(),
+                                                           n_power_iterations=2)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    _same_weights(ours, theirs)  # (_u and _v too: the power iteration starts alike)
+    x = np.random.default_rng(1).standard_normal((2, 4))
+    for train in (True, False):
+        ours.train(train)
+        theirs.train(train)
+        xt, xg = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+        yt, yg = theirs(xt), ours(xg)
+        np.testing.assert_allclose(yg.detach().numpy(), yt.detach().numpy(), rtol=1e-10)
+        (yt ** 2).sum().backward()
+        (yg ** 2).sum().backward()
+        np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-9)
+        np.testing.assert_allclose(ours.parametrizations.weight[0]._u.numpy(),
+                                   theirs.parametrizations.weight[0]._u.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.parametrizations.weight.original.grad.numpy(),
+                               theirs.parametrizations.weight.original.grad.numpy(), rtol=1e-9)
+    conv = nn.utils.parametrizations.spectral_norm(nn.ConvTranspose2d(2, 3, 2))
+    assert conv.parametrizations.weight[0].dim == 1
+
+
+class _Symmetric(nn.Module):
+    def forward(self, X):
+        return X.triu() + X.triu(1).transpose(-1, -2)
+
+    def right_inverse(self, A):
+        return A.triu()
+
+
+def test_register_parametrization_assign_cache_and_remove():
+    P = nn.utils.parametrize
+    m = nn.Linear(3, 3)
+    weight = m.weight
+    P.register_parametrization(m, "weight", _Symmetric())
+    assert type(m).__name__ == "ParametrizedLinear" and P.type_before_parametrizations(m) is \
+        nn.Linear
+    assert P.is_parametrized(m) and P.is_parametrized(m, "weight")
+    assert not P.is_parametrized(m, "bias")
+    assert m.parametrizations.weight.original is weight  # (an optimizer's reference holds)
+    assert [n for n, _ in m.named_parameters()] == ["bias", "parametrizations.weight.original"]
+    a = tg.tensor(np.arange(9.0).reshape(3, 3))
+    m.weight = a + a.T
+    np.testing.assert_array_equal(m.weight.detach().numpy(), (a + a.T).numpy())
+    calls = []
+    m.parametrizations.weight[0].register_forward_hook(lambda *args: calls.append(1))
+    with P.cached():
+        y = m(tg.ones(2, 3)) + m(tg.ones(2, 3))
+    assert len(calls) == 1
+    y.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy(), np.triu(np.full((3, 3), 8.0)) -
+                                  4 * np.eye(3))  # (the diagonal is used once)
+    P.remove_parametrizations(m, "weight")
+    assert type(m) is nn.Linear and m.weight is weight and not P.is_parametrized(m)
+    np.testing.assert_array_equal(m.weight.detach().numpy(), (a + a.T).numpy())
+    with pytest.raises(ValueError, match="does not have a parametrization on weight"):
+        P.remove_parametrizations(m, "weight")
+    with pytest.raises(ValueError, match="does not have a parameter, a buffer, or a"):
+        P.register_parametrization(m, "nothing", _Symmetric())
+
+    class Row(nn.Module):
+        def forward(self, X):
+            return X[0]
+
+    with pytest.raises(ValueError, match="may not change the shape of the tensor, unless"):
+        P.register_parametrization(nn.Linear(3, 3), "weight", Row())
+    w = nn.utils.parametrizations.weight_norm(nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="Cannot leave unparametrized"):
+        P.remove_parametrizations(w, "weight", leave_parametrized=False)
+    before = w.weight.detach().numpy()
+    P.remove_parametrizations(w, "weight")
+    assert isinstance(w.weight, nn.Parameter) and [n for n, _ in w.named_parameters()] == \
+        ["bias", "weight"]
+    np.testing.assert_allclose(w.weight.detach().numpy(), before, rtol=1e-15)

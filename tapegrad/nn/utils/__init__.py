@@ -1,5 +1,6 @@
 """``tapegrad.nn.utils``: gradient clipping and flattening parameters, as ``torch.nn.utils``
-(``rnn``: padding sequences).
+(``rnn``: padding and packing sequences; ``parametrize``, ``parametrizations``: tensors of a
+module computed from others, ``weight_norm``, ``spectral_norm``).
 
 Example:
     >>> import tapegrad as tg
@@ -17,7 +18,7 @@ import numpy as np
 
 from ...grad_mode import no_grad
 from ...tensor import Tensor, _make, bump_version
-from . import rnn  # noqa: F401 (tg.nn.utils.rnn)
+from . import parametrizations, parametrize, rnn  # noqa: F401 (tg.nn.utils.<name>)
 
 __all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
