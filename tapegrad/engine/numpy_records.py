@@ -11,6 +11,7 @@ from functools import partial
 import numpy as np
 
 from .. import tape
+from .._bounded_cache import bounded_cache
 from ..registry import PYTHON_BASE, REGISTRY, Op, numpy_formula
 
 BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
@@ -224,7 +225,9 @@ def add_loop(code, k, args):
     return None if arrays is None else lambda dst: fn(dst, *arrays)
 
 
-_LOOPS = {}  # (0: formula or 1: addition, opcode, input, dtype, c0 or None) -> _loop_entry's
+# (0: formula or 1: addition, opcode, input, dtype, c0 or None) -> _loop_entry's; one key per
+# exponent a program uses
+_LOOPS, _keep_loop = bounded_cache(4096)
 
 
 def _loop_entry(which, code, k, dtype, c0):
@@ -250,9 +253,7 @@ def _loop_entry(which, code, k, dtype, c0):
                                         _precomputed(name) for name in names),
                      tuple(-1 if c == "c0" else -2 if c == "c1" else dtype.type(c)
                            for c in consts))
-        if len(_LOOPS) >= 4096:  # (one key per exponent a program uses: kept bounded)
-            _LOOPS.clear()
-        _LOOPS[key] = entry
+        _keep_loop(key, entry)
     return entry
 
 

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from ..device import DeviceArray
 from ..tensor import Tensor
 from .shapes import c_strides
@@ -178,4 +179,5 @@ def slice_key(k):
     return None
 
 
-view_plans = {}  # (shape, plan_key(key)) -> (NumPy index, GATHER_STRIDED parameters)
+# (shape, plan_key(key)) -> (NumPy index, GATHER_STRIDED parameters)
+view_plans, keep_view_plan = bounded_cache(4096)

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .. import tape
+from .._bounded_cache import bounded_cache
 from ..device import DeviceArray
 from ..tensor import _make, _wrap
 from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
@@ -29,7 +30,8 @@ from .shapes import permutations as _permutations
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
 from .index_keys import basic_view as _basic_view, index_key as _index_key
 from .index_keys import ints_first as _ints_first
-from .index_keys import is_basic as _is_basic, plan_key as _plan_key, view_plans as _view_plans
+from .index_keys import is_basic as _is_basic, keep_view_plan as _keep_view_plan, \
+    plan_key as _plan_key, view_plans as _view_plans
 from .shapes import torch_dtype_name as _torch_name
 
 # opcodes as plain ints: an enum member costs ~0.12 µs to read, and ~20 ns more to flush
@@ -485,9 +487,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         kept = tuple([1 if k in dims else s for k, s in enumerate(shape)])
         cs = c_strides(kept)
         strides = tuple([0 if k in dims else cs[k] for k in range(len(shape))])
-        if len(_sum_ints) > 4096:  # shapes of a long-running program: keep it bounded
-            _sum_ints.clear()
-        ints = _sum_ints[(shape, dims)] = strided_ints(shape, strides, 0)
+        ints = _keep_sum((shape, dims), strided_ints(shape, strides, 0))
     seg = tape.prepare([x]) if type(xd) is DeviceArray else R.segment_for(x)
     return _record_sum(value, x, seg, ints)
 
@@ -502,7 +502,7 @@ def _record_sum(value, x, seg, ints):
     return R.result(value, _SCATTER_STRIDED, x, aux=aux, seg=seg)
 
 
-_sum_ints = {}  # (shape, summed dims) -> SCATTER_STRIDED parameters
+_sum_ints, _keep_sum = bounded_cache(4096)  # (shape, summed dims) -> SCATTER_STRIDED parameters
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
@@ -573,9 +573,7 @@ def getitem(x, key):
             return t
         view = _basic_view(xd, items, value)
         if view is not None and pk is not None:  # (a C-contiguous base: one view per key)
-            if len(_view_plans) > 4096:  # keys of a long-running program: keep it bounded
-                _view_plans.clear()
-            _view_plans[shape, pk] = items, (value.ndim, *value.shape, *view[0], view[1])
+            _keep_view_plan((shape, pk), (items, (value.ndim, *value.shape, *view[0], view[1])))
         if view is None:  # a non-contiguous base or an empty result: NumPy's own arithmetic
             probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape,
                                                     strides=c_strides(shape))

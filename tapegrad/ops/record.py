@@ -14,6 +14,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import tape
 from .. import tensor as _tensor_mod
+from .._bounded_cache import bounded_cache
 from ..device import DeviceArray as _DeviceArray
 from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
@@ -250,7 +251,7 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
 
 
 _GATHER = int(Op.GATHER_STRIDED)
-_gather_ints = {}  # (input shape, output shape) -> GATHER_STRIDED parameters
+_gather_ints, _keep_gather = bounded_cache(4096)  # (input shape, output shape) -> GATHER_STRIDED
 
 
 def broadcast_operand(seg, t, shape, n):
@@ -281,9 +282,7 @@ def broadcast_ints(ts, shape):
         lead = len(shape) - len(ts)
         cs = c_strides(ts)
         strides = (0,) * lead + tuple([0 if s == 1 else c for s, c in zip(ts, cs)])
-        if len(_gather_ints) > 4096:  # shapes of a long-running program: keep it bounded
-            _gather_ints.clear()
-        ints = _gather_ints[(ts, shape)] = strided_ints(shape, strides, 0)
+        ints = _keep_gather((ts, shape), strided_ints(shape, strides, 0))
     return ints
 
 

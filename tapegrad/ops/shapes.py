@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._bounded_cache import bounded_cache
 from ..tensor import norm_dim  # one definition, at the bottom layer; the ops import it from here
 
 
@@ -125,12 +126,10 @@ def permutation(in_shape, dims):
     shape = tuple(in_shape[d] for d in axes)
     plan = axes, shape, (nd, *shape, *(cs[d] for d in axes), 0)
     try:
-        if len(permutations) > 4096:  # shapes of a long-running program: keep it bounded
-            permutations.clear()
-        permutations[in_shape, dims] = plan
+        _keep_permutation((in_shape, dims), plan)
     except TypeError:  # (dims given as a list)
         pass
     return plan
 
 
-permutations = {}  # (input shape, dims as given) -> ``permutation``'s plan
+permutations, _keep_permutation = bounded_cache(4096)  # (input shape, dims as given) -> plan
