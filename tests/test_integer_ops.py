@@ -198,3 +198,16 @@ def test_bitwise_operators_under_vmap_use_the_elementwise_rule():
         assert tg.vmap(lambda r: ~r)(x).tolist() == [[-2, -3], [-4, -5]]
         assert tg.vmap(lambda r: 1 ^ r)(x).tolist() == [[0, 3], [2, 5]]
         assert tg.vmap(lambda r: r << 1)(x).tolist() == [[2, 4], [6, 8]]
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "int32", "int64"])
+def test_sums_of_integers_and_bools_are_long(torch, dtype):
+    """PyTorch sums every integer and bool tensor as int64 (NumPy's sum of uint8 is uint64)."""
+    cases = [lambda L: L.tensor([[200, 100], [1, 0]]).to(getattr(L, dtype)).sum(),
+             lambda L: L.tensor([[200, 100], [1, 0]]).to(getattr(L, dtype)).sum(0),
+             lambda L: L.tensor([[200, 100], [1, 0]]).to(getattr(L, dtype)).sum((0, 1), True),
+             lambda L: L.tensor([[200, 100], [1, 0]]).to(getattr(L, dtype)).nansum(1),
+             lambda L: L.tensor([[200, 100], [1, 0]]).to(getattr(L, dtype)).cumsum(1),
+             lambda L: L.tensor([[2, 1], [1, 3]]).to(getattr(L, dtype)).prod(1)]
+    for f in cases:
+        assert _result(tg, f) == _result(torch, f)

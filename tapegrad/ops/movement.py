@@ -471,6 +471,8 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         return _record_sum(value, x, seg, (1, xd.size, 0, 0))
     dims = (dim + xd.ndim if -xd.ndim <= dim < 0 else dim,) if type(dim) is int and \
         -xd.ndim <= dim < xd.ndim else norm_dims(dim, xd.ndim)
+    if dtype is None and xd.dtype.kind in "bu":
+        dtype = np.dtype(np.int64)  # (PyTorch's Long; NumPy sums unsigned ints as uint64)
     if type(xd) is DeviceArray:  # CUDA: a parallel reduction (ops/cuda_ops.py)
         from .cuda_ops import sum_value
 
