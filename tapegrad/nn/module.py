@@ -393,7 +393,7 @@ class Module:
     def to(self, *args, **kwargs):
         """Move and/or cast parameters and buffers in place: ``to(device)``, ``to(dtype)``,
         ``to(device, dtype)``, ``to(tensor)`` or keywords. Only floating values change dtype;
-        parameters stay the same objects (their storage and ``.grad`` are replaced)."""
+        parameters and their ``.grad`` stay the same objects (their storage is replaced)."""
         dtype, device = _parse_to(args, dict(kwargs))
         if dtype is None and device is None:
             return self
@@ -411,9 +411,14 @@ class Module:
                     p._data = new
                     bump_version(p)
                 g = p._grad
-                if g is not None:
+                if g is not None:  # (the same .grad object, converted, as in PyTorch)
                     new = _converted(g, dtype, device)
-                    if new is not g._arr():
+                    if new is g._arr():
+                        pass
+                    elif g._base is None:
+                        g._data = new
+                        bump_version(g)
+                    else:  # (a view keeps its base's storage: a new tensor instead)
                         p._grad = _make(new)
             for name, b in m._buffers.items():
                 if b is not None:

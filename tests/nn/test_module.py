@@ -125,8 +125,12 @@ def test_modes_zero_grad_apply_to():
     assert all(p.dtype == np.float32 for p in net.parameters())
     assert net.scale.dtype == np.float32
     assert net(tg.randn(2, 3, dtype=tg.float32)).dtype == np.float32
+    net(tg.randn(2, 3, dtype=tg.float32)).sum().backward()
+    grads = [p.grad for p in net.parameters()]
     net.double()
     assert all(p.dtype == np.float64 for p in net.parameters())
+    # the same .grad objects, converted (PyTorch's), so references held to them stay current
+    assert all(p.grad is g and g.dtype == np.float64 for p, g in zip(net.parameters(), grads))
     assert net.to("cpu") is net
     if tg.cuda.is_available():  # moved there and back (tests/cuda/test_cuda_nn.py: more)
         assert net.to("cuda") is net and all(p.device == "cuda" for p in net.parameters())
