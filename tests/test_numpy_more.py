@@ -363,3 +363,14 @@ def test_complex_quantile_is_refused_as_numpy_refuses_it():
         np.quantile(a, 0.3)
     with pytest.raises(TypeError, match="real numbers"):
         np.quantile(tg.tensor(a), 0.3)
+
+
+@pytest.mark.parametrize("f, df", [(np.sinh, np.cosh), (np.cosh, np.sinh)], ids=["sinh", "cosh"])
+def test_hyperbolic_ufuncs_are_numpys_values_at_tiny_and_large_arguments(f, df):
+    # (sinh was (exp(x) - exp(-x)) / 2: 0.0 at 1e-300, a relative error of 8e-8 at 1e-10)
+    v = np.array([1e-300, -1e-10, 1e-5, 0.3, -5.0, 700.0])
+    x = tg.tensor(v, requires_grad=True)
+    y = f(x)
+    np.testing.assert_array_equal(y.detach().numpy(), f(v))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), df(v))

@@ -262,18 +262,6 @@ def _exp2(x):
     return _op("pow")(2.0, _t(x))
 
 
-def _sinh(x):
-    e = _op("exp")
-    x = _t(x)
-    return (e(x) - e(-x)) * 0.5
-
-
-def _cosh(x):
-    e = _op("exp")
-    x = _t(x)
-    return (e(x) + e(-x)) * 0.5
-
-
 def _values_only(np_f):
     """Ufuncs/functions with a non-differentiable result (bool/int): values, no history."""
 
@@ -306,7 +294,7 @@ def _build_ufuncs():
         np.tanh: _u("tanh"), np.sqrt: _u("sqrt"), np.absolute: _u("abs"), np.fabs: _u("abs"),
         np.sign: _u("sign"), np.square: _square, np.reciprocal: _reciprocal, np.exp2: _exp2,
         np.log2: _float_op("log2"), np.log10: _float_op("log10"),
-        np.sinh: _sinh, np.cosh: _cosh,
+        np.sinh: _float_op("sinh"), np.cosh: _float_op("cosh"),
         np.equal: _u("eq"), np.not_equal: _u("ne"), np.less: _u("lt"), np.less_equal: _u("le"),
         np.greater: _u("gt"), np.greater_equal: _u("ge"), np.logical_and: _u("logical_and"),
         np.logical_or: _u("logical_or"), np.logical_not: _u("logical_not"),
