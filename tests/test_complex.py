@@ -208,3 +208,15 @@ def test_a_complex64_leaf_gets_a_complex64_gradient_under_create_graph():
     (plain,) = tg.autograd.grad((b * tg.tensor([0.5, 2.0])).abs().sum(), b)
     assert g.dtype == plain.dtype == np.complex64
     np.testing.assert_allclose(g.detach().numpy(), plain.numpy(), rtol=1e-6)
+
+
+def test_angle_of_real_tensors_is_pytorchs():
+    # pi for x < 0 only: -0.0 has angle 0 (NumPy's arctan2 gives it pi), NaN stays NaN
+    x = tg.tensor([-0.0, 0.0, -1.0, float("nan"), -float("inf"), 2.0], requires_grad=True)
+    a = tg.angle(x)
+    np.testing.assert_array_equal(a.detach().numpy(), [0.0, 0.0, np.pi, np.nan, np.pi, 0.0])
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(6))
+    assert tg.angle(tg.tensor([-1, 0, 2])).dtype == np.float64
+    assert tg.angle(tg.tensor(np.array([-0.0], np.float32))).dtype == np.float32
+    assert np.angle(tg.tensor(-0.0)).item() == np.angle(-0.0)  # NumPy's, through np.angle

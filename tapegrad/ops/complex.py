@@ -430,8 +430,12 @@ def angle(x):
     if not is_complex(x):
         from .elementwise import zero_grad_like
 
-        return zero_grad_like(x, _wrap(np.angle(x._arr()).astype(
-            x.dtype if x.dtype.kind == "f" else _F64)))
+        v = x._arr()
+        # pi where x < 0, else 0 (NaN stays NaN): PyTorch's, where NumPy's arctan2 gives
+        # -0.0 the angle pi
+        with np.errstate(invalid="ignore"):
+            a = np.where(v < 0, np.pi, np.where(v != v, v, 0.0))
+        return zero_grad_like(x, _wrap(a.astype(x.dtype if x.dtype.kind == "f" else _F64)))
     return record(np.angle(x._arr()), (x,), "angle")
 
 
