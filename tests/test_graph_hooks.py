@@ -368,6 +368,28 @@ def test_create_graph_hooks_see_differentiable_gradients():
     _same(res[0][2], res[1][2])
 
 
+def test_a_chain_of_hooked_nodes_builds_one_vjp_sweep(monkeypatch):
+    """A plain backward through many nodes with post hooks runs their VJPs from one re-taping
+    sweep, not one per node (which read a small segment's records anew at each: quadratic);
+    the gradient is still the hooks' (each doubles its input's)."""
+    from tapegrad.autograd import retape
+
+    made = []
+    init = retape.RetapeSweep.__init__
+    monkeypatch.setattr(retape.RetapeSweep, "__init__",
+                        lambda self, seg: made.append(seg) or init(self, seg))
+    n = 200
+    x = tg.tensor(np.linspace(0.5, 1.5, 10), requires_grad=True)
+    h = x
+    for k in range(n):
+        h = h * 1.01 if k % 2 else h + 0.5
+        h.grad_fn.register_hook(lambda gi, go: tuple(None if g is None else g * 2 for g in gi))
+    h.sum().backward()
+    assert len(made) == 1
+    np.testing.assert_allclose(x.grad.numpy(), np.full(10, 2.0 ** n * 1.01 ** (n // 2)),
+                               rtol=1e-12)
+
+
 def test_grad_fn_is_one_node():
     x = tg.ones(2, requires_grad=True)
     y = x * 2

@@ -200,10 +200,10 @@ def run_record_hooks(seg, r, sweep):
             else:
                 flat[...] = np.asarray(go[0]._data, flat.dtype).reshape(flat.shape)
         return False
-    from .retape import RetapeSweep, flat as flat_form
+    from .retape import flat as flat_form
 
     with set_grad_enabled(retape and is_grad_enabled()):
-        vs = sweep if retape else RetapeSweep(seg)
+        vs = sweep if retape else _vjp_sweep(sweep, seg)
         slots, grads = vs.vjp_of(r, flat_form(go[0], go[0].numel()))
     grads = list(grads) + [None] * (len(hooks.in_shapes) - len(grads))
     slots = list(slots) + [-1] * (len(hooks.in_shapes) - len(slots))
@@ -217,6 +217,18 @@ def run_record_hooks(seg, r, sweep):
         sweep.accumulate(slots, [None if t is None else np.asarray(t._data).reshape(-1)
                                  for t in gi])
     return True
+
+
+def _vjp_sweep(sweep, seg):
+    """The re-taping sweep that runs the VJPs of the numeric ``sweep``'s hooked nodes: one for
+    the whole sweep (made at its first such node), not one per node, which read a small
+    segment's records anew at each (quadratic in a chain of hooked nodes)."""
+    vs = getattr(sweep, "node_vjps", None)
+    if vs is None or vs.seg is not seg:
+        from .retape import RetapeSweep
+
+        vs = sweep.node_vjps = RetapeSweep(seg)
+    return vs
 
 
 def _pruned(sweep, r):
