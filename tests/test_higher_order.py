@@ -648,6 +648,32 @@ def test_tanh_gradient_is_one_record_and_matches_torch(torch, dtype):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), **tol)
 
 
+@pytest.mark.parametrize("shape", [(2, 3), (2, 1, 3), (1,)])
+def test_create_graph_gradients_are_their_vjps_nodes(torch, shape):
+    """A gradient of an input of several dims is the node of its last VJP op, as PyTorch's
+    (not a view of the tape's flat adjoint), and ``next_functions`` crosses from the
+    backward's records to the forward's (the backward records on a segment of its own) down
+    to the leaf's AccumulateGrad."""
+    x0 = np.random.default_rng(9).standard_normal(shape)
+
+    def walk(node, depth):
+        names, level = [], [node]
+        for _ in range(depth):
+            names.append(sorted(n.name().replace("torch::autograd::", "") for n in level))
+            level = [f for n in level for f, _ in n.next_functions if f is not None]
+        return names
+
+    chains = []
+    for L in (tg, torch):
+        x = L.tensor(x0, requires_grad=True)
+        y = L.exp(x * 1.5)
+        g, = L.autograd.grad((y * y).sum(), x, create_graph=True)
+        assert tuple(g.shape) == shape
+        chains.append(walk(g.grad_fn, 5))
+    assert chains[0] == chains[1]
+    assert chains[0][0] == ["MulBackward0"] and "AccumulateGrad" in chains[0][4]
+
+
 def test_sigmoid_gradient_is_one_record_and_matches_torch(torch):
     """sigmoid's re-taped derivative is one SIGMOID_BACKWARD record (PyTorch's
     sigmoid_backward, node SigmoidBackwardBackward0); the gradient, a Hessian-vector product

@@ -295,3 +295,16 @@ def test_resize_nodes_are_named_per_mode_as_pytorch(shape, mode):
     theirs = torch.nn.functional.interpolate(torch.tensor(v, requires_grad=True),
                                              scale_factor=2, mode=mode)
     assert ours.grad_fn.name() == theirs.grad_fn.name()
+    # the create_graph gradient is the resize's backward node itself (no view node on top),
+    # of one input (the output's gradient), and its own gradient is PyTorch's
+    grads = []
+    for L in (tg, torch):
+        x = L.tensor(v, requires_grad=True)
+        y = L.nn.functional.interpolate(x, scale_factor=2, mode=mode)
+        g, = L.autograd.grad((y * y).sum(), x, create_graph=True)
+        grads.append((g, L.autograd.grad((g * g).sum(), x)[0]))
+    (g, h), (tg_, th) = grads
+    assert g.grad_fn.name() == tg_.grad_fn.name() == theirs.grad_fn.name()[:-1] + "Backward0"
+    assert len(g.grad_fn.next_functions) == len(tg_.grad_fn.next_functions) == 1
+    np.testing.assert_allclose(g.detach().numpy(), tg_.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-12)

@@ -23,7 +23,7 @@ from .hooks import retain_grad, run_leaf_hooks, run_post_accumulate_hooks, run_t
 from .node_hooks import run_record_hooks
 from .prune import Pruning
 from .inplace import check_python_record, check_reached
-from .retape import RetapeSweep
+from .retape import RetapeSweep, unflat
 
 _gm_state = _gm._state
 _grad_lock = threading.Lock()  # .grad accumulation from concurrent backwards is atomic
@@ -444,7 +444,7 @@ def _shaped(total, t, create_graph):
         arr = total.reshape(d.shape)
         return _make(arr if arr.dtype is d.dtype else arr.astype(d.dtype))
     if isinstance(total, Tensor):
-        g = total.reshape(t.shape) if total.shape != t.shape else total
+        g = unflat(total, tuple(t.shape))
         if g.dtype != t.dtype and (t.dtype.kind == "f" or t.dtype.kind == g.dtype.kind == "c"):
             g = g.to(t.dtype)  # a float32 (complex64) input gets a gradient of its own dtype
         return g

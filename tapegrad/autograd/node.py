@@ -47,16 +47,24 @@ class Node:
     @property
     def next_functions(self):
         recs = self._seg.records()
-        out = []
-        for s in (int(recs[self._rec, tape.A]), int(recs[self._rec, tape.B])):
-            if s >= 0:
-                code = int(recs[s, tape.OP]) & tape.CODE_MASK
-                out.append((_class("AccumulateGrad")(self._seg, s) if code == 0
-                            else _class(_name_of(self._seg, s))(self._seg, s), 0))
-        return tuple(out)
+        return tuple((_node_at(self._seg, s), 0)
+                     for s in (int(recs[self._rec, tape.A]), int(recs[self._rec, tape.B]))
+                     if s >= 0)
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+def _node_at(seg, rec):
+    """The node of record ``rec``: an import stands for its source, a leaf's AccumulateGrad or
+    the record of another segment it was taken from (a ``create_graph`` backward records on a
+    segment of its own, importing the forward's values)."""
+    while int(seg.records()[rec, tape.OP]) & tape.CODE_MASK == 0:
+        src = seg.imports.get(rec)
+        if type(src) is not tuple:
+            return _class("AccumulateGrad")(seg, rec)
+        seg, rec = src
+    return _class(_name_of(seg, rec))(seg, rec)
 
 
 def _class(name):

@@ -62,6 +62,29 @@ def flat(t, n):
     return t if len(shape) == 1 else t.reshape((n,))
 
 
+def unflat(total, shape):
+    """The adjoint ``total`` (a Tensor, flat) in ``shape``, with no view node in between, as
+    PyTorch's gradient whose ``grad_fn`` is the VJP's own node (``MulBackward0``,
+    ``UpsampleBilinear2DBackwardBackward0``...): the tensor ``flat`` made it from when that had
+    ``shape``, else ``total``'s value in ``shape`` attached to its record (the tape's slots are
+    flat, so a record's value is the same in any shape of its size)."""
+    if total.shape == shape:
+        return total
+    base = total._base
+    seg, rec = total._seg, total._rec
+    if seg is None or rec < 0:
+        return total.reshape(shape)
+    if base is not None and base.shape == shape and base.dtype == total.dtype and \
+            base._seg is seg:
+        row = seg.records()[rec]
+        if int(row[tape.OP]) & _CODE == _RESHAPE and int(row[tape.A]) == base._rec:
+            return base
+    d = total._data
+    if type(d) is float or type(d) is np.ndarray:
+        return with_history(np.reshape(d, shape), seg, rec)
+    return total.reshape(shape)
+
+
 # ---- elementwise rules with constants folded ------------------------------------------------
 
 def _fold_where(cond, a, b):
