@@ -8,7 +8,7 @@ compiled loop (``_index_add_kernels``; ``np.add.at`` is ~25x slower). The VJP is
 ``create_graph`` it is recorded from ``index_select`` and every order follows. Forward mode is
 the same op on the tangents. ``ops/extra.index_add`` checks the arguments and takes this form
 for plain CPU tensors of one float dtype outside ``tg.compile``'s tracer (``fusable``); other
-tensors keep its composition (complex, mixed float dtypes, CUDA, batched under ``vmap``) or its
+tensors keep its composition (complex, 0-d, CUDA, batched under ``vmap``) or its
 exact ``np.add.at`` (integers). (1000, 64) += 300 repeated rows, forward and backward, one
 thread: 455 -> 200 µs (PyTorch 135), the rest the sweep's own cost for 64000-element adjoints.
 """
@@ -92,7 +92,7 @@ defop(Op.INDEX_ADD, "_index_add", "python", "IndexAddBackward0", vjp=_vjp, vjp_n
 def index_add(x, dim, index, s, alpha):
     """``x.index_add(dim, index, s, alpha=alpha)`` of CPU float tensors of one dtype, ``x`` of
     one dim or more, ``index`` a 1-d int64 array of checked, non-negative indices, ``s`` of
-    ``x``'s shape but ``len(index)`` along ``dim`` (or 0-d for a 1-d ``x`` and one index);
+    ``x``'s shape but ``len(index)`` along ``dim`` (PyTorch's checks: ``ops/index_add_checks``);
     one record when either requires grad."""
     R.refresh_views(x, s)
     xd, sd = x._data, s._data
