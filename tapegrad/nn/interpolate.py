@@ -3,7 +3,7 @@ input as PyTorch does.
 
 Each spatial dim is resized on its own: 'nearest' and 'nearest-exact' pick one source index
 per output position (``index_select``), the linear modes blend two neighbours with constant
-weights, 'area' is an adaptive average pool. The source positions are computed with PyTorch's
+weights, 'bicubic' four, 'area' is an adaptive average pool. The source positions are computed with PyTorch's
 formulas (``align_corners``, a given ``scale_factor`` used as given), in the same precision
 (nearest: float32; linear: the input's), so the same pixels are picked and blended. A CPU
 float32/float64 tensor is resized by one op (``ops/resize.py``: compiled loops, the dims blended
@@ -60,13 +60,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          "linear | bilinear | bicubic | trilinear")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
-    if mode == "bicubic":
-        raise NotImplementedError("interpolate: mode='bicubic' is not supported")
     k = x.ndim - 2
     if k < 1 or k > 3:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {x.ndim}D) for the modes: nearest | linear | bilinear | "
                                   f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if mode == "bicubic" and x.ndim != 4:
+        raise NotImplementedError(f"Got {x.ndim}D input, but bicubic mode needs 4D input")
     if mode in _LINEAR and x.ndim != _LINEAR[mode]:
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
@@ -92,6 +92,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if k == 1:
             return adaptive_avg_pool1d(x, sizes[0])
         return adaptive_avg_pool2d(x, sizes) if k == 2 else adaptive_avg_pool3d(x, sizes)
+    if mode == "bicubic":
+        return _bicubic(x, spatial, sizes, scales, bool(align_corners))
     if fusable_array(x):  # (one op; the same steps, its tables built once per shape)
         key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
                None if scales is None else tuple(scales), bool(align_corners))
@@ -156,6 +158,45 @@ def _linear_source(n_in, n_out, scale, align_corners, dtype):
     lo = np.minimum(src.astype(np.int64), n_in - 1)
     hi = np.minimum(lo + 1, n_in - 1)
     return lo, hi, (src - lo).astype(dtype)
+
+
+def _bicubic(x, spatial, sizes, scales, align_corners):
+    """Each spatial dim blended from four neighbours (clamped to the edge) with Keys' cubic
+    convolution weights, A = -0.75, at PyTorch's source positions (unclamped, in the input's
+    precision)."""
+    for i, (n_in, n_out) in enumerate(zip(spatial, sizes)):
+        ftype = np.float32 if x.dtype == np.float32 else np.float64
+        scale = None if scales is None else scales[i]
+        dst = np.arange(n_out, dtype=ftype)
+        if align_corners:
+            src = dst * (ftype(n_in - 1) / ftype(n_out - 1) if n_out > 1 else ftype(0))
+        else:
+            s = ftype(1.0 / scale) if scale is not None and scale > 0 else \
+                ftype(n_in) / ftype(n_out)
+            src = (dst + ftype(0.5)) * s - ftype(0.5)
+        lo = np.floor(src)
+        t = (src - lo).astype(ftype)
+        weights = _cubic_weights(t, ftype(-0.75))
+        shape = [1] * (2 + i) + [n_out] + [1] * (len(spatial) - 1 - i)
+        out = 0
+        for tap, w in enumerate(weights):
+            idx = np.clip(lo.astype(np.int64) - 1 + tap, 0, n_in - 1)
+            out = out + index_select(x, 2 + i, idx) * creation.tensor(
+                w.astype(x.dtype).reshape(shape), device=x.device)
+        x = out
+    return x
+
+
+def _cubic_weights(t, a):
+    """The weights of the neighbours at -1, 0, 1, 2 of a source position ``t`` past the
+    second (PyTorch's ``get_cubic_upsample_coefficients``)."""
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
