@@ -37,7 +37,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     elif attn_mask is not None:
         m = as_tensor(attn_mask)
         if m.dtype == np.bool_:
-            allowed = np.asarray(m._data)
+            allowed = m._data.host() if m.is_cuda else np.asarray(m._data)
         else:
             scores = scores + m
     if allowed is not None:
@@ -45,10 +45,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         # a row with nothing allowed is scored 0 (finite: its softmax has a finite gradient)
         # and zeroed after the softmax
         fill = np.where(any_row, -np.inf, 0.0).astype(scores.dtype)
-        scores = O.where(_make(allowed), scores, _make(fill))
+        scores = O.where(_on(allowed, scores), scores, _on(fill, scores))
     weights = O.softmax(scores, -1)
     if allowed is not None and not allowed.any(-1).all():
-        weights = O.where(_make(allowed.any(-1, keepdims=True)), weights, 0.0)
+        weights = O.where(_on(allowed.any(-1, keepdims=True), weights), weights, 0.0)
     if dropout_p > 0.0:
         from .functional import dropout
 
@@ -56,9 +56,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return O.matmul(weights, v)
 
 
+def _on(arr, like):
+    """A constant tensor of host values on ``like``'s device (a mask built on the host)."""
+    t = _make(arr)
+    return t.to(like.device) if like.is_cuda else t
+
+
 def _as_additive(mask, dtype):
     """A boolean mask (True: masked out) as 0/-inf; a float mask as it is."""
     m = as_tensor(mask)
     if m.dtype == np.bool_:
-        return _make(np.where(np.asarray(m._data), -np.inf, 0.0).astype(dtype))
+        v = m._data.host() if m.is_cuda else np.asarray(m._data)
+        return _on(np.where(v, -np.inf, 0.0).astype(dtype), m)
     return m

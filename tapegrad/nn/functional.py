@@ -288,7 +288,7 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
-    return _make(out)
+    return _const(out, tensor if isinstance(tensor, Tensor) else None)
 
 
 # ---- activations -------------------------------------------------------------------------

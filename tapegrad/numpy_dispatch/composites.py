@@ -25,9 +25,10 @@ def _vals(x):
     return np.asarray(_t(x)._data)
 
 
-def _const(x, like):
-    """A plain (no-grad) tensor of ``like``'s dtype."""
-    return _t(np.asarray(x, dtype=like.dtype))
+def _const(x, like, dtype=None):
+    """A plain (no-grad) tensor of ``like``'s dtype (or ``dtype``) on ``like``'s device."""
+    t = _t(np.asarray(x, dtype=like.dtype if dtype is None else dtype))
+    return t.to(like.device) if like.is_cuda else t
 
 
 def _take_axis(x, idx, axis):
@@ -195,7 +196,7 @@ def _tri(np_tri):
         x = _t(m)
         _need(x.ndim >= 2, "a 1-D input")
         mask = np_tri(np.ones(x.shape[-2:], dtype=bool), k)
-        return _op("where")(mask, x, _const(0, x))
+        return _op("where")(_const(mask, x, bool), x, _const(0, x))
 
     return handler
 

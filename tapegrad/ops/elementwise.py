@@ -585,7 +585,9 @@ def select(condition, x, y):
 def _where_cuda(condition, x, y):
     """``where`` with CUDA tensors: the same WHERE record, mask and values on the device."""
     dev = _cuda()
-    dev.same_device(*[t for t in (condition, x, y) if isinstance(t, Tensor)])
+    # 0-d CPU tensors move to the device (PyTorch allows CPU scalars); other mixes raise
+    moved = iter(dev.to_same_device(*[t for t in (condition, x, y) if isinstance(t, Tensor)]))
+    condition, x, y = (next(moved) if isinstance(t, Tensor) else t for t in (condition, x, y))
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition, bool)
     xa = x if _is_number(x) else R.as_tensor(x)._data
     ya = y if _is_number(y) else R.as_tensor(y)._data

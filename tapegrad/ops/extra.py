@@ -571,7 +571,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         i, tgt = _scatter_parts(x, dim, index, None)
         m = np.zeros(x.numel(), bool)
         m[tgt] = True
-        return masked_fill(x, _make(m.reshape(x.shape)), v)
+        mask = _make(m.reshape(x.shape))
+        return masked_fill(x, mask.to(x.device) if x.is_cuda else mask, v)
     s = src
     _same_dtype(x, s)
     i, tgt = _scatter_parts(x, dim, index, s)

@@ -270,6 +270,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         first = (0, 0)
     rest = [k for k in range(nd) if k not in (d1, d2)]
     out_shape = tuple(shape[k] for k in rest) + (n,)
+    strides = tuple(cs[k] for k in rest) + (cs[d1] + cs[d2],)
+    start = first[0] * cs[d1] + first[1] * cs[d2]
+    if type(x._data) is _DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
+        from .cuda_ops import view as cuda_view
+
+        return cuda_view(x, out_shape, strides, start)
     # the NumPy value: a writeable strided view of x's own memory (np.diagonal is read-only)
     xd = x._arr()
     sub = xd
@@ -279,8 +285,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         sub = xd[tuple(idx)]  # starts at the first diagonal element
     value = np.lib.stride_tricks.as_strided(
         sub, out_shape, tuple(xd.strides[k] for k in rest) + (xd.strides[d1] + xd.strides[d2],))
-    return _view_strided(x, value, out_shape, tuple(cs[k] for k in rest) + (cs[d1] + cs[d2],),
-                         first[0] * cs[d1] + first[1] * cs[d2])
+    return _view_strided(x, value, out_shape, strides, start)
 
 
 def trace(input):
