@@ -552,6 +552,8 @@ def matmul(x, y):
     if xd.ndim == 0 or yd.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{xd.ndim}D and {yd.ndim}D")
+    if not K.matmul_fits(xd.shape, yd.shape):
+        return _broadcast_matmul(x, y)
     batch, M, K_, N, abs_, bbs = K.matmul_dims(xd.shape, yd.shape)
     dtype = np.result_type(xd.dtype, yd.dtype)
     shape = ((batch,) if xd.ndim == 3 else ()) + ((M,) if xd.ndim > 1 else ()) + \
@@ -562,3 +564,28 @@ def matmul(x, y):
         return _make(out)
     params = None if (x._rg and y._rg) else {"needs": (x._rg, y._rg)}
     return R.python_result(out, Op.MATMUL, (x, y), save_inputs=(0, 1), params=params)
+
+
+def _broadcast_matmul(x, y):
+    """``x @ y`` for the shapes the kernel does not take (batch dims of any rank, broadcast
+    batches, a matrix times a batch): both operands expanded to the common batch and
+    flattened to 3-D, one batched matmul, the batch dims restored. The expands and reshapes
+    are recorded device ops, so gradients (any order) sum over the broadcast batch."""
+    from .movement import broadcast_to, reshape
+    from .shapes import broadcast_shapes
+
+    x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
+    y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
+    batch = broadcast_shapes(x2.shape[:-2], y2.shape[:-2])  # PyTorch checks the batch first
+    (M, K_), (K2, N) = x2.shape[-2:], y2.shape[-2:]
+    if K_ != K2:
+        sx = "x".join(map(str, x.shape if x.ndim == 2 else (-1, x.shape[-1])))
+        sy = "x".join(map(str, y.shape if y.ndim == 2 else (y.shape[0], -1)))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})")
+    n = 1
+    for s in batch:
+        n *= s
+    x3 = reshape(broadcast_to(x2, batch + (M, K_)), (n, M, K_))
+    y3 = reshape(broadcast_to(y2, batch + (K_, N)), (n, K_, N))
+    out = matmul(x3, y3)
+    return reshape(out, batch + ((M,) if x.ndim > 1 else ()) + ((N,) if y.ndim > 1 else ()))

@@ -150,6 +150,14 @@ def matmul(M, N, K, batch, a, sa, b, sb, c, acc=False):
                                   acc)
 
 
+def matmul_fits(sa, sb):
+    """Whether the matmul kernel takes a @ b as they are (see ``matmul_dims``); other shapes
+    are broadcast to 3-D @ 3-D by ``ops/cuda_ops``."""
+    a2 = (1,) + tuple(sa) if len(sa) == 1 else tuple(sa)
+    b2 = tuple(sb) + (1,) if len(sb) == 1 else tuple(sb)
+    return len(a2) <= 3 and len(b2) <= 3 and (len(b2) < 3 or (len(a2) == 3 and a2[0] == b2[0]))
+
+
 def matmul_dims(sa, sb):
     """(batch, M, K, N, a batch stride, b batch stride) of a @ b for the shapes the device
     matmul supports: 1-D..3-D a, 1-D/2-D b or 3-D b with a's batch."""
