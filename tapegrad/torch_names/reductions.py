@@ -25,9 +25,23 @@ def _dims(dim, ndim):
                  ((dim,) if np.ndim(dim) == 0 else dim)) or None
 
 
+def _nonzero_count(x, ax, keepdim):
+    """The number of non-zero values of a CUDA tensor over ``ax``, counted on the device (int64,
+    without history): any, all and count_nonzero read no values on the host."""
+    with _no_grad():
+        return _ops.sum(x != 0, dim=ax, keepdim=keepdim)
+
+
 def _truth(np_f):
     def fn(input, dim=None, keepdim=False):
-        v = vals(input)
+        x = _t(input)
+        if x.is_cuda:
+            ax = _dims(dim, x.ndim) if x.ndim else None
+            n = _nonzero_count(x, ax, keepdim)
+            r = n > 0 if np_f is np.any else n == int(np.prod(
+                [x.shape[a] for a in ax] if ax is not None else x.shape))
+            return r.to(np.uint8) if x.dtype == np.uint8 else r
+        v = vals(x)
         ax = _dims(dim, v.ndim)
         if v.ndim == 0:
             ax = None
@@ -45,7 +59,10 @@ any.__doc__ = "Whether some element (along ``dim``) is true (a bool tensor witho
 
 def count_nonzero(input, dim=None):
     """The number of non-zero values (along ``dim``), int64, without history."""
-    v = vals(input)
+    x = _t(input)
+    if x.is_cuda:
+        return _nonzero_count(x, _dims(dim, x.ndim) if x.ndim else None, False)
+    v = vals(x)
     return const(np.count_nonzero(v, axis=_dims(dim, v.ndim)), np.int64)
 
 
