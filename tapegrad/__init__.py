@@ -10,6 +10,7 @@ Example:
 """
 
 from . import _malloc  # noqa: F401 (first: malloc's thresholds, before any large array)
+import sys as _sys
 from . import _float_warnings  # noqa: F401 (IEEE results without NumPy's warnings)
 from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
@@ -48,6 +49,10 @@ from .func import grad, value_and_grad  # function transforms (tg.autograd.grad 
 from .func import custom_jvp, custom_vjp, hessian, jacfwd, jacrev, jvp, vjp, vmap
 from . import utils
 from .serialization import load, save
+from .nn import swa_utils as _swa_utils
+
+optim.swa_utils = _swa_utils  # (torch.optim.swa_utils; it lives in nn: see its docstring)
+_sys.modules[__name__ + ".optim.swa_utils"] = _swa_utils
 
 
 def _batch_aware_public_ops():

@@ -1,13 +1,16 @@
 """MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingWarmRestarts,
 OneCycleLR, CyclicLR, SequentialLR and ChainedScheduler: learning rates, momenta and parameters step by step against
-PyTorch's, and their closed forms without it."""
+PyTorch's, and their closed forms without it; optim.swa_utils (SWALR, AveragedModel, update_bn)
+against PyTorch's."""
 
 import math
 import warnings
 
+import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.conftest import torch_float64_default
 
 
 def _run(lib, make, opt="SGD", steps=12, opt_kw=None, epoch=None):
@@ -158,3 +161,55 @@ def test_cyclic_lr_state_saves_without_its_function():
     sched.step()
     again.step()
     assert again.get_last_lr() == pytest.approx(sched.get_last_lr())
+
+
+def _swa_run(lib, swa_kw):
+    swa = __import__(lib.__name__ + ".optim.swa_utils", fromlist=["_"])
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((16, 3)), dtype=lib.float64)
+    y = lib.tensor(rng.standard_normal((16, 1)), dtype=lib.float64)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Tanh(),
+                              lib.nn.Linear(4, 1)).double()
+    with lib.no_grad():
+        for k, p in enumerate(model.parameters()):
+            p.copy_(lib.tensor(np.random.default_rng(k).standard_normal(tuple(p.shape))))
+    averages = [swa.AveragedModel(model),
+                swa.AveragedModel(model, multi_avg_fn=swa.get_ema_multi_avg_fn(0.9)),
+                swa.AveragedModel(model, avg_fn=swa.get_ema_avg_fn(0.7), use_buffers=True),
+                swa.AveragedModel(model, multi_avg_fn=swa.get_swa_multi_avg_fn())]
+    opt = lib.optim.SGD([{"params": model[0].parameters()},
+                         {"params": list(model[1].parameters()) + list(model[3].parameters()),
+                          "lr": 0.2}], lr=0.1, momentum=0.5)
+    sched = swa.SWALR(opt, **swa_kw)
+    lrs = []
+    for _ in range(6):
+        opt.zero_grad()
+        ((model(x) - y) ** 2).mean().backward()
+        opt.step()
+        for m in averages:
+            m.update_parameters(model)
+        sched.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    swa.update_bn([(x[:8], y[:8]), (x[8:], y[8:])], averages[0])
+    states = [{k: v.tolist() for k, v in m.state_dict().items()} for m in averages]
+    return lrs, states, averages[0](x[:2]).tolist()
+
+
+@pytest.mark.parametrize("swa_kw", [dict(swa_lr=0.02, anneal_epochs=3),
+                                    dict(swa_lr=[0.05, 0.01], anneal_epochs=2,
+                                         anneal_strategy="linear"),
+                                    dict(swa_lr=0.05, anneal_epochs=0)])
+def test_swa_utils_match_torch(torch, swa_kw):
+    """SWALR's learning rates; SWA, EMA (both update forms, with and without buffers)
+    averages; update_bn's recomputed statistics; PyTorch's state_dict keys."""
+    with torch_float64_default(torch):  # (1 / (n_averaged + 1): a tensor of that dtype)
+        ours, theirs = _swa_run(tg, swa_kw), _swa_run(torch, swa_kw)
+    assert np.allclose(ours[0], theirs[0], rtol=1e-13, atol=0)
+    for a, b in zip(ours[1], theirs[1]):
+        assert list(a) == list(b)
+        for k in a:
+            assert np.allclose(a[k], b[k], rtol=1e-12, atol=1e-14), k
+    assert np.allclose(ours[2], theirs[2], rtol=1e-12)
+    with pytest.raises(ValueError, match="anneal_strategy must be one of 'cos' or 'linear'"):
+        tg.optim.swa_utils.SWALR(tg.optim.SGD([tg.nn.Parameter(tg.ones(1))], lr=0.1), 0.1,
+                                 anneal_strategy="exp")
