@@ -14,15 +14,17 @@ from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_ord
 def plain_forward(func, primals, ts):
     """Whether tangents may be pushed numerically (``autograd/forward_sweep.py``): nothing
     needs the result differentiable (no enclosing transform, no argument, tangent or closure
-    requiring grad) and nothing is vmapped."""
+    requiring grad), nothing is vmapped and nothing is on CUDA."""
     from .vmap import _state as vmap_state
 
     leaves = [t for p in primals for t in tree_flatten(p)[0]]
     # (inside vmap, ``func`` may read a batched tensor from outside, which the numeric push
-    # does not see: the re-taping path batches it)
+    # does not see: the re-taping path batches it; the push reads host values and CPU
+    # records, so CUDA tensors take the re-taping path too, which runs on the device)
     return not (_create_graph(func, leaves) or any(t.requires_grad for t in ts)
                 or vmap_state.level
-                or any(getattr(t, "_vmap_level", 0) for t in leaves + list(ts)))
+                or any(getattr(t, "_vmap_level", 0) or getattr(t, "is_cuda", False)
+                       for t in leaves + list(ts)))
 
 
 def record_for_forward(func, primals, has_aux, name):

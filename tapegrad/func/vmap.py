@@ -579,7 +579,7 @@ def _full_like(p, value):
         return BatchedTensor(_full_like(p._phys, value), p._vmap_level)
     from ..creation import full
 
-    return full(p.shape, value, dtype=p.dtype)
+    return full(p.shape, value, dtype=p.dtype, device=p.device)
 
 
 def like(t, value=0.0, requires_grad=False):
