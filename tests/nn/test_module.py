@@ -406,3 +406,31 @@ def test_register_parametrization_assign_cache_and_remove():
     assert isinstance(w.weight, nn.Parameter) and [n for n, _ in w.named_parameters()] == \
         ["bias", "weight"]
     np.testing.assert_allclose(w.weight.detach().numpy(), before, rtol=1e-15)
+
+
+def test_older_weight_norm_hook_and_its_checkpoints(torch):
+    """nn.utils.weight_norm (weight_g, weight_v and a pre-hook), remove_weight_norm, and its
+    state_dict loaded by parametrizations.weight_norm, as in PyTorch."""
+    with pytest.warns(FutureWarning, match="weight_norm` is deprecated"):
+        ours = nn.utils.weight_norm(nn.Conv1d(2, 3, 2), dim=None)
+        theirs = torch.nn.utils.weight_norm(torch.nn.Conv1d(2, 3, 2).double(), dim=None)
+    assert [n for n, _ in ours.named_parameters()] == ["bias", "weight_g", "weight_v"]
+    _same_weights(ours, theirs)
+    x = np.random.default_rng(2).standard_normal((2, 2, 4))
+    for m, L in ((ours, tg), (theirs, torch)):
+        (m(L.tensor(x)) ** 2).sum().backward()
+    for n, p in theirs.named_parameters():
+        np.testing.assert_allclose(ours.get_parameter(n).grad.numpy(), p.grad.numpy(),
+                                   rtol=1e-12, err_msg=n)
+    with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"), \
+            pytest.warns(FutureWarning):
+        nn.utils.weight_norm(ours, dim=None)
+    newer = nn.utils.parametrizations.weight_norm(nn.Conv1d(2, 3, 2), dim=None)
+    newer.load_state_dict(ours.state_dict())
+    y = ours(tg.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(newer(tg.tensor(x)).detach().numpy(), y, rtol=1e-14)
+    nn.utils.remove_weight_norm(ours)
+    assert [n for n, _ in ours.named_parameters()] == ["bias", "weight"]
+    np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(), y, rtol=1e-14)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found in"):
+        nn.utils.remove_weight_norm(ours)

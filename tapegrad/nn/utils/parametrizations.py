@@ -39,6 +39,14 @@ def weight_norm(module, name="weight", dim=0):
     """``module.<name> = g * v / ||v||`` (the norm over every dim but ``dim``; all of them for
     ``dim=None`` or -1, as in PyTorch), ``g`` and ``v`` trained in its place."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def load_older_keys(module, state_dict, prefix, *args):  # (``nn.utils.weight_norm``'s)
+        g, v = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g in state_dict and v in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v)
+
+    module.register_load_state_dict_pre_hook(load_older_keys)
     return module
 
 
