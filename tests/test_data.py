@@ -107,3 +107,48 @@ def test_a_training_loop_over_a_custom_dataset_fits():
             ((w[0] * b["x"] + w[1] - b["y"]) ** 2).mean().backward()
             opt.step()
     np.testing.assert_allclose(w.detach().numpy(), [3.0, -0.5], atol=1e-3)
+
+
+def _stream_batches(lib):
+    D = __import__(lib.__name__ + ".utils.data", fromlist=["_"])
+
+    class Stream(D.IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            for i in range(self.n):
+                yield lib.tensor([float(i), float(i * i)]), i % 2
+
+    class Sized(Stream):
+        def __len__(self):
+            return self.n
+
+    out = [[(x.tolist(), y.tolist()) for x, y in D.DataLoader(Stream(7), batch_size=3)],
+           [y.tolist() for _, y in D.DataLoader(Stream(7), batch_size=3, drop_last=True)],
+           [y for _, y in D.DataLoader(Stream(3), batch_size=None)],
+           [y for _, y in Stream(2) + Stream(3)], type(Stream(1) + Stream(1)).__name__,
+           len(D.DataLoader(Sized(7), batch_size=3)),
+           len(D.DataLoader(Sized(7), batch_size=3, drop_last=True)), D.get_worker_info()]
+    for bad in (lambda: D.DataLoader(Stream(3), shuffle=True),
+                lambda: D.WeightedRandomSampler([1.0], 0),
+                lambda: D.WeightedRandomSampler([[1.0]], 2),
+                lambda: D.WeightedRandomSampler([1.0], 2, replacement=1)):
+        with pytest.raises(ValueError) as info:
+            bad()
+        out.append(str(info.value))
+    return out
+
+
+def test_iterable_datasets_and_weighted_sampling_as_torch(torch):
+    assert _stream_batches(tg) == _stream_batches(torch)
+    from tapegrad.utils.data import WeightedRandomSampler
+
+    drawn = list(WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 400,
+                                       generator=tg.Generator().manual_seed(0)))
+    assert set(drawn) == {1, 3} and 250 < drawn.count(3) < 350  # (3 in 4 expected)
+    assert sorted(WeightedRandomSampler(tg.tensor([0.5, 1.0, 0.2]), 3, replacement=False)) == \
+        [0, 1, 2]
+    dl = DataLoader(TensorDataset(tg.arange(10)), batch_size=2,
+                    sampler=WeightedRandomSampler(tg.ones(10), 5))
+    assert [len(b[0]) for b in dl] == [2, 2, 1]

@@ -1,7 +1,7 @@
 """``tapegrad.utils.data``: datasets and mini-batches (``torch.utils.data``'s names).
 
-``DataLoader`` draws indices from a sampler (in order, or shuffled with tapegrad's generator),
-groups them into batches and merges each batch with ``default_collate``: tensors, NumPy arrays
+``DataLoader`` draws indices from a sampler (in order, or shuffled with tapegrad's generator;
+an ``IterableDataset``'s samples are taken as they come), groups them into batches and merges each batch with ``default_collate``: tensors, NumPy arrays
 and numbers are stacked into one tensor along a new first dim; tuples, lists and dicts are
 collated field by field; anything else (strings) is returned as the list of samples. Loading is
 in the calling process (``num_workers`` is accepted and ignored: the data of a numerical script
@@ -25,9 +25,10 @@ from ..creation import draws, tensor
 from ..ops.join import stack
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
-           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
-           "DataLoader", "default_collate"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
+           "ChainDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DataLoader",
+           "default_collate", "get_worker_info"]
 
 
 class Dataset:
@@ -38,6 +39,37 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: ``__iter__`` (the DataLoader batches them as they come)."""
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """The samples of each iterable dataset in turn."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+
+def get_worker_info():
+    """None: samples are loaded in the calling process (there are no workers)."""
+    return None
 
 
 class TensorDataset(Dataset):
@@ -176,6 +208,38 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (with
+    ``replacement``, or each at most once)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or \
+                num_samples <= 0:
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError("replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        w = np.asarray(weights.detach().numpy() if isinstance(weights, Tensor) else weights,
+                       np.float64)
+        if w.ndim != 1:
+            raise ValueError("weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(w.shape)}")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        self.weights = tensor(w)
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def __iter__(self):
+        w = self.weights.numpy()
+        yield from draws(self.generator).choice(w.size, self.num_samples, self.replacement,
+                                                w / w.sum()).tolist()
+
+    def __len__(self):
+        return self.num_samples
+
+
 class BatchSampler(Sampler):
     """Lists of ``batch_size`` indices from ``sampler`` (the last one shorter unless
     ``drop_last``)."""
@@ -236,6 +300,14 @@ class DataLoader:
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
                  worker_init_fn=None, generator=None, *, prefetch_factor=None,
                  persistent_workers=False, pin_memory_device=""):
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            for name, value in (("shuffle", shuffle), ("sampler", sampler),
+                                ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                     f"{name} option, but got {name}={value}")
+            sampler = _Stream(dataset)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
@@ -255,12 +327,27 @@ class DataLoader:
             (default_collate if batch_sampler is not None else (lambda x: x))
 
     def __iter__(self):
+        fetch = (lambda sample: sample) if self._iterable else self.dataset.__getitem__
         if self.batch_sampler is None:
             for i in self.sampler:
-                yield self.collate_fn(self.dataset[i])
+                yield self.collate_fn(fetch(i))
             return
         for indices in self.batch_sampler:
-            yield self.collate_fn([self.dataset[i] for i in indices])
+            yield self.collate_fn([fetch(i) for i in indices])
 
     def __len__(self):
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+
+class _Stream(Sampler):
+    """An iterable dataset's samples standing for the indices a sampler would give (so that
+    batching and ``drop_last`` are the map-style ones)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __iter__(self):
+        return iter(self.dataset)
+
+    def __len__(self):
+        return len(self.dataset)
