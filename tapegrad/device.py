@@ -67,6 +67,20 @@ class device:
 CPU = device("cpu")
 CUDA0 = device("cuda", 0)
 
+MIXED = ("Expected all tensors to be on the same device, but found at least two devices, "
+         "cuda:0 and cpu!")
+
+
+def one_device(x, *others):
+    """PyTorch's mixed-device error when a tensor among ``others`` (non-tensors are skipped)
+    is not on ``x``'s device: for index, target and weight arguments, whose values are read
+    on the host and so would otherwise be taken from either device."""
+    on_cuda = type(x._data) is DeviceArray
+    for o in others:
+        d = getattr(o, "_data", None)
+        if d is not None and (type(d) is DeviceArray) is not on_cuda:
+            raise RuntimeError(MIXED)
+
 
 def parse(dev):
     """``None``/str/device -> ``device`` (None stays None)."""

@@ -29,6 +29,7 @@ from ..ops import layer_norm as _layer_norm
 from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..ops.backward_ops import link as _node
+from ..device import one_device
 from ..tensor import Tensor, _make
 from . import attention as _attention
 from . import convolution as _convolution
@@ -112,6 +113,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     index. ``sparse`` (sparse gradients) is not supported."""
     if sparse:
         raise NotImplementedError(_embedding_bag.SPARSE_MESSAGE)
+    one_device(weight, input)  # (indices are read on the host from either device)
     idx = _np(input)
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
@@ -428,6 +430,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     x = _t(input)
+    one_device(x, target, weight)  # (targets and weights are read on the host)
     t = _class_targets(x, target, "nll_loss")
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     if weight is not None and tuple(weight.shape) != (C,):
@@ -482,6 +485,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     x = _t(input)
     if x.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
+    one_device(x, target, weight)  # (targets and weights are read on the host)
     cdim = 0 if x.ndim == 1 else 1
     C = x.shape[cdim]
     tv0 = target if isinstance(target, Tensor) else np.asarray(target)

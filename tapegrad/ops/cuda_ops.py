@@ -15,7 +15,7 @@ NotImplementedError naming the NumPy function.
 import numpy as np
 
 from .. import tape
-from ..device import DeviceArray, cuda_api, is_cuda, parse, to_device
+from ..device import MIXED, DeviceArray, cuda_api, is_cuda, parse, to_device
 from ..engine.cuda import kernels as K
 from ..registry import Op
 from ..tensor import Tensor, _make
@@ -24,8 +24,6 @@ from .shapes import c_strides
 from .index_keys import positions
 
 _F64 = np.dtype(np.float64)
-MIXED = ("Expected all tensors to be on the same device, but found at least two devices, "
-         "cuda:0 and cpu!")
 
 
 def _new(shape, dtype):

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import vecmath
-from ..device import DeviceArray, to_device
+from ..device import DeviceArray, one_device, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
@@ -383,7 +383,10 @@ def _indices_on(x, idx):
     return _make(to_device(idx) if type(x._data) is DeviceArray else idx)
 
 
-def _index_array(index, name="gather"):
+def _index_array(index, name, x):
+    """An index argument of ``x``'s op as a host int64 array (an index tensor must be on
+    ``x``'s device, as in PyTorch)."""
+    one_device(x, index)
     i = index._arr() if isinstance(index, Tensor) else np.asarray(index)
     if type(i) is DeviceArray:  # index bookkeeping runs on the host (one copy)
         i = i.host()
@@ -432,14 +435,14 @@ def _along_ids(shape, dim, index):
 
 def gather(input, dim, index):
     x = R.as_tensor(input)
-    i = _index_array(index)
+    i = _index_array(index, "gather", x)
     d = norm_dim(int(dim), max(x.ndim, 1))
     return _take(x, _along_ids(x.shape, d, i).reshape(i.shape))
 
 
 def take_along_dim(input, indices, dim=None):
     x = R.as_tensor(input)
-    i = _index_array(indices, "take_along_dim")
+    i = _index_array(indices, "take_along_dim", x)
     if dim is None:
         n = x.numel()
         flat = i.reshape(-1)
@@ -463,7 +466,7 @@ def take_along_dim(input, indices, dim=None):
 
 def index_select(input, dim, index):
     x = R.as_tensor(input)
-    i = _index_array(index, "index_select").reshape(-1)
+    i = _index_array(index, "index_select", x).reshape(-1)
     if i.size and (i.min() < 0 or i.max() >= (x.shape[norm_dim(int(dim), x.ndim)] if x.ndim
                                               else 1)):
         raise IndexError("index out of range in self")  # (no wrap-around of -1, as PyTorch)
@@ -517,7 +520,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
 
 
 def _scatter_parts(x, dim, index, src):
-    i = _index_array(index, "scatter")
+    i = _index_array(index, "scatter", x)
     d = norm_dim(int(dim), max(x.ndim, 1))
     tgt = _along_ids(x.shape, d, i).reshape(-1)
     return i, tgt
