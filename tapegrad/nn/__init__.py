@@ -33,7 +33,7 @@ from .lazy import (Buffer, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, La
 from .linear import Bilinear, Dropout, Embedding, Identity, LayerNorm, Linear
 from .spatial import (PADDING_LAYERS, AlphaDropout, ChannelShuffle, Dropout1d, Dropout2d,
                       Dropout3d, FeatureAlphaDropout, Fold, PixelShuffle, PixelUnshuffle, Unfold)
-from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, CTCLoss,
                    GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
                    MarginRankingLoss, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
                    MultiMarginLoss, NLLLoss, NLLLoss2d, PoissonNLLLoss, SmoothL1Loss,
@@ -75,5 +75,6 @@ __all__ = [
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
     "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+    "CTCLoss",
 ] + sorted(PADDING_LAYERS)
 globals().update(PADDING_LAYERS)

@@ -247,4 +247,6 @@ def _size(t):
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss", "margin_ranking_loss",
            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
            "cosine_embedding_loss", "triplet_margin_loss", "multi_margin_loss",
-           "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
+           "multilabel_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss"]
+
+from .ctc import ctc_loss  # noqa: E402 (F.ctc_loss, through this list)

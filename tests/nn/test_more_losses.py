@@ -1,7 +1,8 @@
 """gaussian_nll_loss, poisson_nll_loss, margin_ranking_loss, hinge_embedding_loss,
 soft_margin_loss, multilabel_soft_margin_loss, cosine_embedding_loss and triplet_margin_loss
 (functions and modules, every reduction): values and gradients against PyTorch, finite
-differences in float64."""
+differences in float64; ctc_loss against PyTorch (its gradient with respect to log_probs
+too) and by finite differences through a log_softmax."""
 
 import numpy as np
 import pytest
@@ -125,3 +126,50 @@ def test_finite_differences_and_values():
     F.gaussian_nll_loss(tg.tensor([1.0]), tg.tensor([0.0]), v).backward()
     assert v.grad.item() == pytest.approx(0.5 * (1 / 1e-6 - 1 / 1e-12))
     assert F.margin_ranking_loss(tg.tensor([1.0]), tg.tensor([2.0]), tg.tensor([1.0])).item() == 1.0
+
+
+CTC_CASES = [  # (padded or concatenated targets, input lengths, target lengths, keywords)
+    (np.array([[1, 2, 2], [3, 3, 0], [4, 1, 0]]), [6, 5, 3], [3, 2, 1], {}),
+    (np.array([1, 2, 2, 3, 3, 4]), [6, 6, 4], [3, 2, 1], {"reduction": "sum"}),
+    (np.array([[1, 2, 2], [3, 3, 3], [4, 1, 0]]), [6, 4, 3], [3, 3, 0],
+     {"reduction": "none", "zero_infinity": True}),  # (the middle one is impossible)
+    (np.array([[1, 2, 2], [3, 3, 3], [2, 1, 0]]), [6, 5, 3], [3, 3, 2], {"blank": 4}),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", range(len(CTC_CASES)))
+def test_ctc_loss_matches_torch(torch, dtype, case):
+    targets, in_lens, tgt_lens, kw = CTC_CASES[case]
+    x = np.random.default_rng(case).standard_normal((6, 3, 5)).astype(dtype)
+    results = []
+    for L in (torch, tg):
+        xl = L.tensor(x, requires_grad=True)
+        lp = L.nn.functional.log_softmax(xl, 2)
+        leaf = lp.detach().requires_grad_(True)  # (PyTorch's gradient for log_probs itself)
+        args = (L.tensor(targets), L.tensor(in_lens), L.tensor(tgt_lens))
+        loss = L.nn.functional.ctc_loss(leaf, *args, **kw)
+        w = L.tensor(np.arange(1.0, loss.numel() + 1).reshape(tuple(loss.shape)).astype(dtype))
+        (loss * w).sum().backward()
+        (L.nn.CTCLoss(**kw)(lp, *args) * w).sum().backward()
+        results.append([loss.detach().numpy(), leaf.grad.numpy(), xl.grad.numpy()])
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, **tol)
+
+
+def test_ctc_loss_finite_differences_and_errors():
+    targets, in_lens, tgt_lens, _ = CTC_CASES[0]
+    x = tg.tensor(np.random.default_rng(0).standard_normal((6, 3, 5)), requires_grad=True)
+    for reduction in ("mean", "none"):
+        assert tg.autograd.gradcheck(lambda x: tg.nn.functional.ctc_loss(
+            tg.nn.functional.log_softmax(x, 2), tg.tensor(targets), in_lens, tgt_lens,
+            reduction=reduction), (x,))
+    lp = tg.nn.functional.log_softmax(x, 2)
+    with pytest.raises(RuntimeError, match="Expected input_lengths to have value at most 6"):
+        tg.nn.functional.ctc_loss(lp, tg.tensor(targets), [7, 5, 3], tgt_lens)
+    with pytest.raises(RuntimeError, match="Expected tensor to have size at least 4 at dim"):
+        tg.nn.functional.ctc_loss(lp, tg.tensor(targets), in_lens, [4, 2, 1])
+    one = tg.nn.functional.ctc_loss(lp[:, 0], tg.tensor([1, 2, 2]), [6], [3])  # unbatched
+    assert one.shape == () and np.isclose(one.item(), tg.nn.functional.ctc_loss(
+        lp, tg.tensor(targets), in_lens, tgt_lens, reduction="none")[0].item() / 3)
