@@ -117,6 +117,27 @@ def test_accumulation_into_a_grad_that_requires_grad():
     assert w.grad is not old and w.grad.tolist() == [7.0, 7.0] and old.tolist() == [4.0, 4.0]
 
 
+def test_accumulation_into_an_expanded_grad_is_refused_as_in_torch():
+    """A .grad set to an expanded tensor cannot be added into (its elements share memory):
+    PyTorch's error on every accumulation path, not NumPy's read-only one."""
+    torch = pytest.importorskip("torch")
+    messages = []
+    for L in (torch, tg):
+        for hooked in (False, True):
+            w = L.ones(2, 3, dtype=L.float64, requires_grad=True)
+            if hooked:
+                w.register_hook(lambda g: g * 2)
+            w.grad = L.ones(3, dtype=L.float64).expand(2, 3)
+            with pytest.raises(RuntimeError) as info:
+                (w * 1).sum().backward()
+            messages.append(str(info.value))
+    assert len(set(messages)) == 1 and "refers to a single memory location" in messages[0]
+    w = tg.ones(2, 3, requires_grad=True)
+    w.grad = tg.ones(3).expand(2, 3).clone()
+    (w * 1).sum().backward()
+    assert w.grad.tolist() == [[2.0] * 3] * 2
+
+
 def test_implicit_seed_is_not_shared_with_a_leaf_grad():
     x = tg.tensor(2.0, requires_grad=True)
     x.backward()

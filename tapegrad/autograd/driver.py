@@ -401,7 +401,7 @@ def _add_into_grads(totals):
                     total = total.copy()
                 leaf._grad = _make(total.reshape(d.shape))
                 continue
-            if old._rg or type(old._data) is not np.ndarray:
+            if old._rg or type(old._data) is not np.ndarray or not old._data.flags.writeable:
                 rest.append(e)
                 continue
             od = old._data
@@ -469,7 +469,8 @@ def _add_into_grad(leaf, total):
         return False
     with _grad_lock:
         old = leaf._grad
-        if old is None or old._rg or type(old._data) is not np.ndarray:
+        if old is None or old._rg or type(old._data) is not np.ndarray or \
+                not old._data.flags.writeable:
             return False
         np.add(old._data, total.reshape(d.shape), out=old._data, casting="unsafe")
         bump_version(old)
@@ -498,8 +499,11 @@ def _accumulate(t, g, create_graph, owned=False):
             t._grad = g
         elif create_graph or g._rg:
             t._grad = old + g  # out of place: keeps the history (as PyTorch under create_graph)
-        elif old._rg:  # a .grad made under create_graph: added into in place, as PyTorch does
-            with _gm.no_grad():  # outside create_graph (a reference to it sees the total)
+        elif old._rg or type(old._data) is np.ndarray and not old._data.flags.writeable:
+            # a .grad made under create_graph: added into in place, as PyTorch does, outside
+            # create_graph (a reference to it sees the total); an expanded one: add_ refuses
+            # it in PyTorch's words
+            with _gm.no_grad():
                 old.add_(g)
         elif type(old._data) is float:
             old._data = old._data + (g._data if type(g._data) is float else float(g._data))
