@@ -227,24 +227,61 @@ class DeviceArray:
     def __array__(self, dtype=None, copy=None):
         # reached only from inside tapegrad (Tensor.__array__ refuses first): an op that
         # has no device path asked NumPy for the values
-        raise NotImplementedError(
-            "an operation on a cuda tensor has no CUDA path in tapegrad yet (it needs the "
-            "values in host memory); move the tensor to the CPU with .cpu() first")
+        raise NotImplementedError(_no_device_path(None))
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
-        raise NotImplementedError(
-            f"numpy.{ufunc.__name__} on a cuda tensor: this operation has no CUDA path in "
-            "tapegrad yet; move the tensor to the CPU with .cpu() first")
+        raise NotImplementedError(_no_device_path(f"numpy.{ufunc.__name__}"))
 
     def __array_function__(self, func, types, args, kwargs):
         if func is np.shape:  # metadata only (error messages ask for it)
             return self.shape
-        raise NotImplementedError(
-            f"numpy.{func.__name__} on a cuda tensor: this operation has no CUDA path in "
-            "tapegrad yet; move the tensor to the CPU with .cpu() first")
+        raise NotImplementedError(_no_device_path(f"numpy.{func.__name__}"))
 
     def __repr__(self):
         return f"<DeviceArray shape={self.shape} dtype={self.dtype}>"
+
+
+# names of wrapper functions (vmap's dispatch, keyword and method bindings, factories): not
+# the op the user called, which such a wrapper keeps as its ``name`` or as the function it
+# wraps (``raw``, ``np_f``, ``step``), if at all
+_WRAPPERS = frozenset(("fn", "fn1", "op", "method", "handler", "wrapper", "inner", "vals",
+                       "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>"))
+
+
+def _called_op():
+    """The name of the tapegrad function the user called, read off the stack: the outermost
+    frame of the tapegrad package that is not a wrapper (None when none is found)."""
+    import os
+    import sys
+
+    root = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, inside = sys._getframe(2), []
+    while frame is not None and frame.f_code.co_filename.startswith(root):
+        inside.append(frame)
+        frame = frame.f_back
+    for f in reversed(inside):  # the entry point first
+        name = f.f_code.co_name
+        if name in _WRAPPERS:
+            local = f.f_locals
+            name = local.get("name")
+            for wrapped in (local.get(k) for k in ("raw", "np_f", "step")):
+                if not isinstance(name, str):
+                    name = getattr(wrapped, "__name__", None)
+        if isinstance(name, str) and name.isidentifier() and not name.startswith("_") and \
+                name not in _WRAPPERS:
+            return name
+    return None
+
+
+def _no_device_path(numpy_name):
+    """The error of an op without a CUDA path, naming the op (and the NumPy function that
+    asked for host values) and the device."""
+    op = _called_op()
+    what = " ".join(n for n in (op and f"{op}()", numpy_name and f"(through {numpy_name})")
+                    if n) or "an operation"
+    return (f"{what} is not implemented for cuda tensors in tapegrad: it has no CUDA path yet "
+            "(it needs the values in host memory); move the tensor to the CPU with .cpu() "
+            "first")
 
 
 def to_device(arr):
