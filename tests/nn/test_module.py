@@ -434,3 +434,32 @@ def test_older_weight_norm_hook_and_its_checkpoints(torch):
     np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(), y, rtol=1e-14)
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found in"):
         nn.utils.remove_weight_norm(ours)
+
+
+def test_older_spectral_norm_hook_matches_torch(torch):
+    """nn.utils.spectral_norm (weight_orig, buffers weight_u/weight_v, power iteration in
+    training mode only) and remove_spectral_norm, with PyTorch's names, values and gradients."""
+    results = []
+    for L in (torch, tg):
+        m = L.nn.utils.spectral_norm(L.nn.Conv2d(2, 3, 2).double(), n_power_iterations=2)
+        with L.no_grad():  # (u and v too: the same start)
+            for k, (_, p) in enumerate(list(m.named_parameters()) + list(m.named_buffers())):
+                p.copy_(L.tensor(np.random.default_rng(k).standard_normal(tuple(p.shape))))
+        names = [[n for n, _ in m.named_parameters()], list(m.state_dict())]
+        x = L.tensor(np.random.default_rng(9).standard_normal((2, 2, 4, 4)), requires_grad=True)
+        y = m(x)
+        ((y ** 2).sum() + m(x).sum()).backward()
+        m.eval()
+        values = [y.detach().numpy(), m(x).detach().numpy(), x.grad.numpy(),
+                  m.weight_orig.grad.numpy(), m.weight_u.numpy().copy()]
+        L.nn.utils.remove_spectral_norm(m)
+        names.append([n for n, _ in m.named_parameters()])
+        results.append((names, values + [m.weight.detach().numpy()]))
+    (names_t, values_t), (names_g, values_g) = results
+    assert names_g == names_t == [["bias", "weight_orig"],
+                                  ["bias", "weight_orig", "weight_u", "weight_v"],
+                                  ["bias", "weight"]]
+    for a, b in zip(values_g, values_t):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
+        nn.utils.remove_spectral_norm(nn.Linear(2, 2))

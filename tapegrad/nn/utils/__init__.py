@@ -20,9 +20,11 @@ from ...grad_mode import no_grad
 from ...tensor import Tensor, _make, bump_version
 from . import parametrizations, parametrize, rnn  # noqa: F401 (tg.nn.utils.<name>)
 from .weight_norm_hook import remove_weight_norm, weight_norm  # noqa: F401
+from .spectral_norm_hook import remove_spectral_norm, spectral_norm  # noqa: F401
 
 __all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters", "weight_norm", "remove_weight_norm"]
+           "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm"]
 
 
 def _params(parameters):
