@@ -88,7 +88,10 @@ def owned_copy(g):
 
 class HostView:
     """A device sweep as the host sees it during a pause (hooks, custom Functions): adjoints
-    as NumPy copies; writes to them and ``accumulate`` go back to the device."""
+    as NumPy copies; writes to them and ``accumulate`` go back to the device. Hooks and
+    ``backward`` receive them as CUDA tensors (``on_device``), as in PyTorch."""
+
+    on_device = True
 
     def __init__(self, sweep):
         self._sw = sweep

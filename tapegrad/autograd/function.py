@@ -453,6 +453,8 @@ def custom_vjp_numeric(sweep, r):
     """Numeric sweep paused at CUSTOM record ``r``: run ``backward``, add into the inputs."""
     seg = sweep.seg
     node = seg.pyaux[int(sweep.recs[r, tape.AUX])]
+    # (a device sweep's host view: ``backward`` gets CUDA gradients for CUDA outputs)
+    where = (lambda t: t.to("cuda")) if getattr(sweep, "on_device", False) else (lambda t: t)
 
     def get(rec):
         if rec >= len(sweep.reached) or not sweep.reached[rec]:
@@ -461,10 +463,10 @@ def custom_vjp_numeric(sweep, r):
         g = np.array(sweep.grad_of(rec))
         if np.dtype(dtype).kind == "c":  # a complex output's (re, im) pairs
             g = g.view(np.complex128)
-        return _make(g.reshape(shape).astype(dtype, copy=False))
+        return where(_make(g.reshape(shape).astype(dtype, copy=False)))
 
     def zeros(meta):
-        return _make(np.zeros(meta[0], meta[1]))
+        return where(_make(np.zeros(meta[0], meta[1])))
 
     with _gm.set_grad_enabled(False):
         grads = _backward(seg, r, node, get, zeros)

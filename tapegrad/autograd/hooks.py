@@ -109,9 +109,8 @@ def check_replacement(hook, new, was):
         raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
     if new.shape != was.shape:
         raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
-    if new.dtype != was.dtype or new.is_cuda != was.is_cuda:
-        what = "type" if new.is_cuda == was.is_cuda else "device"
-        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the {what} of value (was "
+    if new.dtype != was.dtype or new.is_cuda != was.is_cuda:  # (a device is part of a type)
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
                            f"{_type_name(was)} got {_type_name(new)})")
 
 
@@ -142,10 +141,13 @@ def run_tensor_hooks(seg, r, sw):
             cx = dtype.kind == "c"  # a complex adjoint: (re, im) pairs in the arena
             view = flat.view(np.complex128) if cx else flat
             g = _make(view.reshape(shape).astype(dtype))
+            if getattr(sw, "on_device", False):  # a CUDA tensor's gradient is on CUDA too
+                g = g.to("cuda")
             g2 = _apply(hooks, g)
+            d2 = g2._data.host() if g2.is_cuda else g2._data
             if g2 is not g or g._version:  # replaced, or changed in place (g.mul_(10))
-                view[:] = np.asarray(g2._data, view.dtype).reshape(-1)
-            g = _make(np.array(g2._data)) if type(g2._data) is not float else g2
+                view[:] = np.asarray(d2, view.dtype).reshape(-1)
+            g = _make(np.array(d2)) if type(d2) is not float else g2
         if t is not None and t._retains:
             from .driver import _accumulate
 

@@ -321,7 +321,7 @@ def test_hooks_and_retain_grad_on_device():
     x = tg.tensor(ANY, device="cuda", requires_grad=True)
     y = x * 2.0
     y.retain_grad()
-    y.register_hook(lambda g: g * 10.0)  # hooks see a host copy; the result goes back
+    y.register_hook(lambda g: g * 10.0)  # the result goes back to the device adjoint
     x.register_hook(lambda g: g + 1.0)
     y.sum().backward()
     assert y.grad.device == "cuda"
@@ -338,13 +338,50 @@ def test_custom_function_on_device():
 
         @staticmethod
         def backward(ctx, g):
-            (x,) = ctx.saved_tensors  # a CUDA tensor; g is a host copy (documented)
+            (x,) = ctx.saved_tensors  # a CUDA tensor, as g is
             return (g.cuda() * 3.0) * x * x
 
     x = tg.tensor(ANY, device="cuda", requires_grad=True)
     Cube.apply(x).sum().backward()
     assert x.grad.device == "cuda"
     np.testing.assert_allclose(x.grad.cpu().numpy(), 3 * ANY ** 2)
+
+
+def test_hooks_and_backward_receive_cuda_gradients():
+    """As in PyTorch, the gradient a hook or a custom backward gets is on the tensor's device,
+    so it combines with the CUDA tensors it closes over or saved."""
+    mask = tg.tensor(ANY > 0, device="cuda").double()
+    seen = []
+
+    class MaskedSquare(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            seen.append(g.device)
+            return 2.0 * x * g * mask
+
+    x = tg.tensor(ANY, device="cuda", requires_grad=True)
+    y = MaskedSquare.apply(x)
+    y.register_hook(lambda g: seen.append(g.device) or g * mask + 1.0)
+    x.register_hook(lambda g: seen.append(g.device))
+    y.sum().backward()
+    assert seen == ["cuda", "cuda", "cuda"] and x.grad.device == "cuda"
+    m = (ANY > 0).astype(float)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2.0 * ANY * (m + 1.0) * m)
+
+
+def test_a_hook_may_not_move_the_gradient_to_the_cpu():
+    x = tg.tensor(ANY, device="cuda", requires_grad=True)
+    y = x * 2.0
+    y.register_hook(lambda g: g.cpu())
+    with pytest.raises(RuntimeError, match=r"has changed the type of value \(was "
+                       r"torch.cuda.DoubleTensor got torch.DoubleTensor\)"):
+        y.sum().backward()
 
 
 def test_generated_kernels_cover_every_elementwise_op():
