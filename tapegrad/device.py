@@ -243,9 +243,10 @@ class DeviceArray:
 
 # names of wrapper functions (vmap's dispatch, keyword and method bindings, factories): not
 # the op the user called, which such a wrapper keeps as its ``name`` or as the function it
-# wraps (``raw``, ``np_f``, ``step``), if at all
+# wraps (``raw``, ``np_f``, ``step``, ``f``, ``fn``), if at all
 _WRAPPERS = frozenset(("fn", "fn1", "op", "method", "handler", "wrapper", "inner", "vals",
-                       "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>"))
+                       "apply", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>",
+                       "<setcomp>"))
 
 
 def _called_op():
@@ -264,7 +265,7 @@ def _called_op():
         if name in _WRAPPERS:
             local = f.f_locals
             name = local.get("name")
-            for wrapped in (local.get(k) for k in ("raw", "np_f", "step")):
+            for wrapped in (local.get(k) for k in ("raw", "np_f", "step", "f", "fn")):
                 if not isinstance(name, str):
                     name = getattr(wrapped, "__name__", None)
         if isinstance(name, str) and name.isidentifier() and not name.startswith("_") and \

@@ -162,7 +162,7 @@ def _zeros_rg(t):
 
 def _stack_rows(rows, shape):
     """Stack equally shaped tensors along a new first axis, differentiably, into ``shape``."""
-    if not any(r.requires_grad and _gm.is_grad_enabled() for r in rows):
+    if not any(r.requires_grad and _gm.is_grad_enabled() or r.is_cuda for r in rows):
         data = np.stack([np.asarray(r.detach().numpy()) for r in rows]) if rows else \
             np.zeros(shape)
         return _make(data.reshape(shape))

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..device import DeviceArray
 from ..tensor import Tensor, _make
 
 
@@ -29,8 +30,9 @@ def _outputs(func, inputs):
 
 
 def _real_coords(v):
-    """A value as a flat float64 copy, complex values as (re, im) pairs."""
-    a = np.array(v)
+    """A value as a flat float64 copy, complex values as (re, im) pairs (a CUDA value is
+    copied to the host)."""
+    a = v.host() if type(v) is DeviceArray else np.array(v)
     if a.dtype.kind == "c":
         return np.ascontiguousarray(a, np.complex128).reshape(-1).view(np.float64).copy()
     return np.array(a, np.float64).reshape(-1)
@@ -45,7 +47,8 @@ def _from_coords(vec, like):
     vec = np.ascontiguousarray(vec, np.float64)
     if like.dtype.kind == "c":
         vec = vec.view(np.complex128)
-    return _make(vec.reshape(like.shape).astype(like.dtype))
+    t = _make(vec.reshape(like.shape).astype(like.dtype))
+    return t.to(like.device) if like.is_cuda else t
 
 
 def _values(func, inputs):
@@ -57,8 +60,19 @@ def _numerical(func, inputs, i, eps):
     """d(outputs)/d(inputs[i]) by central differences: one matrix (n_in, n_out) per output."""
     x = inputs[i]
     arr = x._arr()
-    if not arr.flags.writeable:
+    store = None
+    if type(arr) is DeviceArray:  # perturbed on the host, stored to the device each time
+        from ..ops.cuda_ops import write
+
+        store, arr = arr, arr.host()
+    elif not arr.flags.writeable:
         raise RuntimeError("gradcheck needs writeable inputs")
+
+    def values():
+        if store is not None:
+            write(store, arr, "unsafe")
+        return _values(func, inputs)
+
     # NOTE: grad mode stays on: gradgradcheck's function computes gradients itself.
     base = _values(func, inputs)
     steps = (eps, 1j * eps) if arr.dtype.kind == "c" else (eps,)
@@ -69,10 +83,12 @@ def _numerical(func, inputs, i, eps):
         for h in steps:  # complex: the real part, then the imaginary part
             orig = arr[idx]
             arr[idx] = orig + h
-            plus = _values(func, inputs)
+            plus = values()
             arr[idx] = orig - h
-            minus = _values(func, inputs)
+            minus = values()
             arr[idx] = orig
+            if store is not None:
+                write(store, arr, "unsafe")
             for k, (p, m) in enumerate(zip(plus, minus)):
                 jac[k][j] = (p - m) / (2 * eps)
             j += 1
@@ -141,7 +157,7 @@ def _multiplied_by_grad_output(func, inputs, diff_idx):
     if not outs:
         return True
     gs = grad(outs, [inputs[i] for i in diff_idx], allow_unused=True,
-              grad_outputs=[_make(np.zeros(o.shape, o.dtype)) for o in outs])
+              grad_outputs=[_from_coords(np.zeros(_ncoords(o)), o) for o in outs])
     return all(g is None or not np.any(_real_coords(g._data) != 0) for g in gs)
 
 

@@ -81,25 +81,34 @@ def _tile(self, *dims):
     return tile(self, sizes_of(dims))
 
 
+# ``new_*``: the dtype and the device of ``self`` unless given, as PyTorch
 def _new(fill):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **_):
         shape = sizes_of(size)
         return _creation.tensor(np.full(shape, fill, dtype=dtype or self.dtype),
-                                device=device, requires_grad=requires_grad)
+                                device=device or self.device, requires_grad=requires_grad)
 
     return method
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
     return _creation.tensor(np.full(sizes_of((size,)), fill_value, dtype=dtype or self.dtype),
-                            device=device, requires_grad=requires_grad)
+                            device=device or self.device, requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
     if isinstance(data, Tensor):
-        data = data.detach().numpy()
-    return _creation.tensor(np.asarray(data, dtype=dtype or self.dtype), device=device,
-                            requires_grad=requires_grad)
+        data = data.detach().cpu().numpy()
+    return _creation.tensor(np.asarray(data, dtype=dtype or self.dtype),
+                            device=device or self.device, requires_grad=requires_grad)
+
+
+def _type_as(self, other):
+    """``self`` in ``other``'s type: its dtype and, as PyTorch's types name it
+    (``torch.cuda.FloatTensor``), its device."""
+    if self.dtype == other.dtype and self.is_cuda == other.is_cuda:
+        return self
+    return self.to(other.device, other.dtype)
 
 
 def _conj_transpose(x):
@@ -130,7 +139,7 @@ def _fill_diagonal_(self, fill_value, wrap=False):
         raise RuntimeError("all dimensions of input must be of equal length")
     mask = np.zeros(self.shape, bool)
     np.fill_diagonal(mask, True, wrap=wrap)
-    return self.masked_fill_(_creation.tensor(mask), fill_value)
+    return self.masked_fill_(_creation.tensor(mask, device=self.device), fill_value)
 
 
 def bind(functions):
@@ -150,7 +159,7 @@ def bind(functions):
     T.new_full = _new_full
     T.new_tensor = _new_tensor
     T.expand_as = lambda self, other: _ops.expand(self, other.shape)
-    T.type_as = lambda self, other: self if self.dtype == other.dtype else self.to(other.dtype)
+    T.type_as = _type_as
     T.view_as = lambda self, other: self.view(other.shape)
     T.reshape_as = lambda self, other: self.reshape(other.shape)
     T.where = lambda self, condition, other: _ops.where(condition, self, other)

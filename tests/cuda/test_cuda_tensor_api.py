@@ -1,0 +1,88 @@
+"""Tensor constructors and conversions that keep a CUDA tensor's device (new_*, type_as,
+fill_diagonal_), autograd.functional and gradcheck on CUDA inputs, against the CPU path, on
+numba-cuda's simulator (see conftest.py)."""
+
+import numpy as np
+import pytest
+
+from conftest import HAS_NUMBA_CUDA
+
+if not HAS_NUMBA_CUDA:
+    pytest.skip("numba-cuda is not installed (pip install 'tapegrad[cuda]'); CUDA tensors "
+                "are optional", allow_module_level=True)
+
+import tapegrad as tg
+
+RNG = np.random.default_rng(7)
+X = RNG.uniform(-1.0, 1.0, 3)
+
+NEW = {
+    "new_zeros": lambda x: x.new_zeros(2, 2), "new_ones": lambda x: x.new_ones((3,)),
+    "new_empty": lambda x: x.new_empty(2).fill_(0.0), "new_full": lambda x: x.new_full((2,), 3.0),
+    "new_tensor": lambda x: x.new_tensor([1.0, 2.0]),
+    "new_tensor_of_a_tensor": lambda x: x.new_tensor(x * 2),
+    "new_zeros_dtype": lambda x: x.new_zeros(2, dtype=tg.float32),
+    "type_as": lambda x: tg.tensor([1, 2]).type_as(x),
+    "type_as_same_dtype": lambda x: tg.zeros(2, dtype=x.dtype).type_as(x),
+    "fill_diagonal_": lambda x: x.new_zeros(3, 3).fill_diagonal_(5.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW))
+def test_new_tensors_take_the_device(name):
+    yc = NEW[name](tg.tensor(X))
+    yd = NEW[name](tg.tensor(X, device="cuda"))
+    assert yd.device == "cuda" and yc.device == "cpu"
+    assert yd.dtype == yc.dtype and yd.shape == yc.shape
+    np.testing.assert_array_equal(yd.cpu().numpy(), yc.numpy())
+
+
+def test_new_tensors_follow_an_explicit_device():
+    x = tg.tensor(X, device="cuda")
+    assert x.new_zeros(2, device="cpu").device == "cpu"
+    assert tg.tensor(X).new_ones(2, device="cuda").device == "cuda"
+
+
+def test_type_as_a_cpu_tensor_leaves_the_device():
+    y = tg.tensor(X, device="cuda", dtype=tg.float32).type_as(tg.tensor(X))
+    assert y.device == "cpu" and y.dtype == np.float64
+
+
+def test_autograd_functional_on_cuda():
+    F = tg.autograd.functional
+    out = {}
+    for dev in ("cpu", "cuda"):
+        x, v = tg.tensor(X, device=dev), tg.ones(3, device=dev)
+        cube = lambda x: (x ** 3).sum()  # noqa: E731
+        out[dev] = [F.jacobian(lambda x: x.sin() * 2, x), F.hessian(cube, x),
+                    F.vjp(lambda x: x.exp(), x, v)[1], F.jvp(lambda x: x.exp(), x, v)[1],
+                    F.hvp(cube, x, v)[1]]
+    for c, d in zip(out["cpu"], out["cuda"]):
+        assert d.device == "cuda"
+        np.testing.assert_allclose(d.cpu().numpy(), c.numpy(), rtol=1e-12)
+
+
+def test_gradcheck_on_cuda_inputs():
+    a = tg.tensor(RNG.uniform(-1.0, 1.0, (2, 3)), device="cuda", requires_grad=True)
+    b = tg.tensor(RNG.uniform(-1.0, 1.0, (3, 2)), device="cuda", requires_grad=True)
+    before = a.cpu().detach().numpy()
+    assert tg.autograd.gradcheck(lambda a, b: tg.softmax(a @ b, 1).cumsum(0), (a, b))
+    assert tg.autograd.gradgradcheck(lambda a: (a ** 3).sum(1), (a,))
+    np.testing.assert_array_equal(a.cpu().detach().numpy(), before)  # perturbations undone
+
+    class Wrong(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    assert not tg.autograd.gradcheck(Wrong.apply, (a,), raise_exception=False)
+
+
+def test_an_in_place_method_without_a_cuda_path_names_itself():
+    x = tg.zeros(5, device="cuda")
+    with pytest.raises(NotImplementedError, match=r"^index_fill\(\) .*cuda tensors"):
+        x.index_fill_(0, tg.tensor([1, 3], device="cuda"), 2.0)
