@@ -271,6 +271,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return x
     if p == 1.0:
         return x * 0.0
+    if x.numel():  # (PyTorch draws no mask for an empty input: nothing to refuse)
+        _activations.real_input(x, "dropout")
     keep = _creation.draws().random(x.shape) < (1.0 - p)
     return x * _const((keep * (1.0 / (1.0 - p))).astype(x.dtype), x)
 
@@ -303,7 +305,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clamped to ``[min_val, max_val]``; the gradient passes strictly inside (0 at the
     bounds and at NaN, as PyTorch's)."""
     x = _t(input)
-    if _activations.fusable(x):  # one record (ops/activations.py)
+    if _activations.fusable(x, "hardtanh"):  # one record (ops/activations.py)
         return _activations.hardtanh(x, min_val, max_val)
     inside = O.logical_and(x > min_val, x < max_val)  # (CUDA has no bitwise "&")
     return O.where(inside, x, O.clamp(x.detach(), min_val, max_val))
@@ -325,7 +327,7 @@ def tanh(input):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
     x = _t(input)
-    if _activations.fusable(x):  # one record (ops/activations.py)
+    if _activations.fusable(x, "leaky_relu"):  # one record (ops/activations.py)
         return _activations.leaky_relu(x, negative_slope)
     return O.where(x > 0, x, x * negative_slope)
 
@@ -333,7 +335,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
     x = _t(input)  # NaN takes the identity branch (gradient 1, as PyTorch's)
-    if _activations.fusable(x):  # one record (ops/activations.py)
+    if _activations.fusable(x, "elu"):  # one record (ops/activations.py)
         return _activations.elu(x, alpha)
     return O.where(x <= 0, O.expm1(O.clamp(x, max=0.0)) * alpha, x)
 
@@ -341,7 +343,7 @@ def elu(input, alpha=1.0, inplace=False):
 def gelu(input, approximate="none"):
     """``x * Phi(x)``: exact with erf (``'none'``) or the tanh approximation (``'tanh'``)."""
     x = _t(input)
-    if approximate in ("none", "tanh") and _activations.fusable(x):  # one record
+    if _activations.fusable(x, "gelu") and approximate in ("none", "tanh"):  # one record
         return _activations.gelu(x, approximate)
     if approximate == "none":
         return x * 0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))
@@ -362,7 +364,7 @@ def silu(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``."""
     x = _t(input)
-    if _activations.fusable(x):  # one record (ops/activations.py)
+    if _activations.fusable(x, "softplus"):  # one record (ops/activations.py)
         return _activations.softplus(x, beta, threshold)
     bx = x * beta if beta != 1 else x
     # where, not clamp: a nan input keeps its nan gradient, as PyTorch's

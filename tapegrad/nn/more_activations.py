@@ -33,7 +33,7 @@ _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 def logsigmoid(input):
     """``log(sigmoid(x))`` without overflow on either side."""
     x = _t(input)
-    if _activations.fusable(x):  # one record (ops/activations.py)
+    if _activations.fusable(x, "logsigmoid"):  # one record (ops/activations.py)
         return _activations.logsigmoid(x)
     # where, not clamp: a nan input keeps its nan gradient, as PyTorch's
     pos = 0.0 - O.log1p(O.exp(-O.where(x < 0, 0.0, x)))  # (+0, not -0, at +inf)
@@ -45,7 +45,7 @@ def logsigmoid(input):
 def hardsigmoid(input, inplace=False):
     """``relu6(x + 3) / 6``; the gradient (PyTorch's float32 ``1/6``) strictly between -3
     and 3."""
-    x = _t(input)
+    x = _activations.real_input(_t(input), "hardsigmoid")
     inside = (x > -3.0) & (x < 3.0)
     lin = (x + 3.0) * _ONE_SIXTH_F32  # + the value's correction to (x + 3) / 6 exactly:
     lin = lin + _constant(x, lambda v: (v + 3.0) / 6.0 - (v + 3.0) * _ONE_SIXTH_F32)
@@ -55,7 +55,7 @@ def hardsigmoid(input, inplace=False):
 
 def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6``."""
-    x = _t(input)
+    x = _activations.real_input(_t(input), "hardswish")
     middle = (x > -3.0) & (x < 3.0)  # PyTorch's branches: the gradient is 0 at -3, 1 at 3
     xm = O.where(middle, x, 0.0)  # the quadratic only sees its own range: no inf * 0
     low = _constant(x, lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0)  # 0 (NaN at -inf)
@@ -71,7 +71,7 @@ def _check_lambd(x, lambd):
 
 def softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
-    x = _t(input)
+    x = _activations.real_input(_t(input), "softshrink")
     _check_lambd(x, lambd)
     # (each op below is one node in PyTorch, whose derivative reads x: ``_node`` links it)
     return _node(O.where(x > lambd, x - lambd,
@@ -81,14 +81,14 @@ def softshrink(input, lambd=0.5):
 
 def hardshrink(input, lambd=0.5):
     """``x`` where ``|x| > lambd``, 0 elsewhere."""
-    x = _t(input)
+    x = _activations.real_input(_t(input), "hardshrink")
     return _node(O.where((x > lambd) | (x < -lambd), x, _constant(x, _zero_or_nan)),
                  "HardshrinkBackward0")
 
 
 def threshold(input, threshold, value, inplace=False):
     """``value`` where ``x <= threshold``, ``x`` elsewhere (NaN passes through)."""
-    x = _t(input)
+    x = _activations.real_input(_t(input), "threshold")
     return _node(O.where(x <= threshold, value, x), "ThresholdBackward0")
 
 
@@ -104,7 +104,7 @@ def celu(input, alpha=1.0, inplace=False, *, alpha_out=None):
     x = _t(input)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    if alpha == 1 and _activations.fusable(x):  # ELU's one record (and its derivatives)
+    if _activations.fusable(x, "celu") and alpha == 1:  # ELU's one record (and its derivatives)
         return _activations.elu(x, 1.0 if alpha_out is None else alpha_out)
     neg = O.expm1(O.clamp(x, max=0.0) / alpha) if alpha != 1 else O.expm1(O.clamp(x, max=0.0))
     return O.where(x <= 0, neg * (alpha if alpha_out is None else alpha_out), x)
@@ -112,7 +112,7 @@ def celu(input, alpha=1.0, inplace=False, *, alpha_out=None):
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))`` (softplus with PyTorch's threshold 20)."""
-    x = _t(input)
+    x = _activations.real_input(_t(input), "mish")
     soft = O.where(x > 20.0, x, O.log1p(O.exp(O.clamp(x, max=20.0))))
     return x * O.tanh(soft)
 
@@ -153,6 +153,7 @@ def glu(input, dim=-1):
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim % x.ndim} is "
                            f"size {n}")
+    _activations.real_input(x, "glu")
     a, b = O.chunk(x, 2, dim)
     return a * O.sigmoid(b)
 
@@ -169,6 +170,7 @@ def prelu(input, weight):
         w = O.reshape(w, (w.numel(),) + (1,) * (x.ndim - 2))
     elif w.ndim:
         w = O.reshape(w, ())
+    _activations.real_input(x, "prelu")
     return _node(O.where(x > 0, x, w * x), "PreluKernelBackward0")
 
 
@@ -205,6 +207,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     x = _t(input)
     if not training:
         return F.leaky_relu(x, (lower + upper) / 2)
+    _activations.real_input(x, "rrelu.training")
     v = x.detach().numpy()
     slopes = creation.draws().uniform(lower, upper, v.shape)
     noise = np.where(v <= 0, slopes, 1.0).astype(x.dtype)

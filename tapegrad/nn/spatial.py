@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import creation
 from .. import ops as O
+from ..ops.activations import real_input
 from ..ops.record import as_tensor
 from .convolution import _tuple
 from .inplace_option import in_place_capable
@@ -175,6 +176,8 @@ def _feature_dropout(x, p, training):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
+    if p < 1.0 and x.numel():  # (PyTorch draws no mask for p = 1 or an empty input)
+        real_input(x, "dropout")
     lead = tuple(x.shape[:2])
     keep = creation.draws().random(lead) >= p
     scale = (keep / (1.0 - p) if p < 1.0 else keep * 0.0).astype(x.dtype)
@@ -248,6 +251,7 @@ def _alpha_dropout(x, p, training, feature):
         return x
     if p == 1.0:
         return x * 0.0
+    real_input(x, "dropout")
     shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2) if feature else tuple(x.shape)
     keep = (creation.draws().random(shape) >= p).astype(x.dtype)
     a = 1.0 / np.sqrt((_SELU_NEG * _SELU_NEG * p + 1) * (1 - p))

@@ -22,8 +22,9 @@ approximation; the derivatives PyTorch's:
   the branch a select discards, and 0 * nan in its gradient).
 
 leaky_relu's and hardtanh's are selects of ``g`` (zero second derivative); the others' second
-derivatives are their re-taped formulas'. CUDA tensors, complex values, vmap's batched tensors and
-``tg.compile``'s tracer take the compositions.
+derivatives are their re-taped formulas'. CUDA tensors, vmap's batched tensors and
+``tg.compile``'s tracer take the compositions; complex values are refused, as PyTorch refuses
+them (``fusable`` given the activation's name, ``real_input``).
 """
 
 import math
@@ -34,6 +35,7 @@ from .. import vecmath
 from ..registry import Op, defop
 from ..tensor import Tensor, _make
 from . import record as R
+from .complex_refusals import refuse
 from .elementwise import _const_op
 
 # opcodes as plain ints for the record paths (an enum member costs ~0.12 µs to read)
@@ -69,15 +71,26 @@ defop(Op.GELU_TANH, "_gelu_tanh_c", "unary", "GeluBackward0", saves=("x",),
          "* (0.7978845608028654 * (1.0 + 3.0 * 0.044715 * (x * x))))")
 
 
-def fusable(x):
+def fusable(x, activation=None):
     """Whether ``x`` takes the one-record form: a plain CPU tensor of real floats, outside
-    ``tg.compile``'s tracer (which observes the composition's ops)."""
+    ``tg.compile``'s tracer (which observes the composition's ops). Given the name of the
+    ``activation`` asking, a complex ``x`` gets PyTorch's refusal instead (the compositions'
+    compares and clamps would order complex values lexicographically, as NumPy does)."""
     if type(x) is not Tensor:  # (first: a batched tensor's value must not be read)
         return False
     d = x._data
     if not (type(d) is float or (type(d) is np.ndarray and d.dtype.kind == "f")):
+        if activation is not None:
+            refuse(activation, x.dtype)
         return False
     return not R.compile_tracing()
+
+
+def real_input(x, activation):
+    """``x``, refused with PyTorch's error for ``activation`` if complex: the check of the
+    activations that have no one-record form, so no ``fusable`` to make it."""
+    refuse(activation, x.dtype)
+    return x
 
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # what the compiled loops take

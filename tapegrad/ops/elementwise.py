@@ -16,6 +16,7 @@ from ..device import DeviceArray
 from .. import tensor as _tensor_mod
 from ..tensor import Tensor, _make, _new, _wrap
 from . import record as R
+from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal
 from ..registry import TORCH_POWERS as _TORCH_POWERS, Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
@@ -89,8 +90,11 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
             except TypeError as e:
                 raise _bool_error(e) from None
             rd = r.dtype  # (float64 results, the common case, pass one identity test)
-            if rd is not _F64 and rd.kind == "f" and xd.dtype.kind in "biu":
-                r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: ints -> float64
+            if rd is not _F64:
+                if rd.kind == "f" and xd.dtype.kind in "biu":
+                    r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: -> float64
+                elif rd.kind == "c" and name in _REFUSALS:  # (relu: NumPy orders complex
+                    raise _refusal(name, rd)  # values lexicographically, PyTorch refuses)
             if type(r) is not _ndarray or not r.ndim:
                 r = _wrap(r)  # (an array of at least one dim is its own normal form)
             if x._rg and _state.grad_enabled:
@@ -618,6 +622,8 @@ def sign(x):
     d = x._data
     if type(d) is float:  # NOTE: sign(nan) = 0, as in PyTorch (NumPy gives nan)
         return zero_grad_like(x, 0.0 if d != d else math.copysign(1.0, d) if d else 0.0)
+    if d.dtype.kind == "c":  # NumPy's sign of z is z / |z|: PyTorch's sgn, which sign refuses
+        raise _refusal("sign", d.dtype)
     if type(d) is _ndarray and d.dtype.kind == "b":  # sign of a bool is itself (torch)
         return _make(d.copy())
     if type(d) is DeviceArray:

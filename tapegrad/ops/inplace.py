@@ -31,6 +31,7 @@ from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
+from .complex_refusals import refuse
 from . import movement as M
 from .index_keys import index_key as _index_key, ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, positions as _positions
@@ -378,10 +379,17 @@ def _unary_(f):
     return fn
 
 
-exp_, log_, neg_, sqrt_, sin_, cos_, tan_, tanh_, sigmoid_, relu_, abs_, log1p_, expm1_ = (
+exp_, log_, neg_, sqrt_, sin_, cos_, tan_, tanh_, sigmoid_, relu_, log1p_, expm1_ = (
     _unary_(f) for f in (E.exp, E.log, E.neg, E.sqrt, E.sin, E.cos, E.tan, E.tanh, E.sigmoid,
-                         E.relu, E.abs, E.log1p, E.expm1))
+                         E.relu, E.log1p, E.expm1))
 sign_ = _unary_(E.sign)
+_abs_ = _unary_(E.abs)
+
+
+def abs_(x):
+    """In place ``abs``; complex ``x`` is refused, as PyTorch refuses it (``|z|`` is real)."""
+    refuse("abs_", x.dtype)
+    return _abs_(x)
 
 
 def reciprocal_(x):

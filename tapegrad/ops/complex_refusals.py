@@ -1,0 +1,75 @@
+"""PyTorch's refusals of complex input, for the ops whose formulas order values or are real-only.
+
+NumPy computes many of them for complex arrays (ordering lexicographically, rounding each part),
+so without a check tapegrad returned values PyTorch never gives. Each family calls ``refuse``
+with its op's name where it already reads the input's dtype; the table holds PyTorch's
+exception and message per op (the dtype named as PyTorch names it: ``ComplexDouble``,
+``ComplexFloat``).
+"""
+
+from .shapes import torch_dtype_name
+
+_CLAMP = (NotImplementedError, "clamp is not supported for complex types")
+_SORT = (RuntimeError, " Sort does not support complex dtypes on CPU")
+
+
+def _kernel(name):
+    """PyTorch's missing-kernel refusal: ``"<kernel>" not implemented for '<dtype>'``."""
+    return (NotImplementedError, f'"{name}" not implemented for \'{{dtype}}\'')
+
+
+REFUSALS = {
+    # activations (nn.functional), each PyTorch's kernel
+    "relu": _CLAMP, "hardtanh": _CLAMP, "relu6": _CLAMP,
+    "leaky_relu": _kernel("leaky_relu_cpu"), "rrelu": _kernel("leaky_relu_cpu"),
+    "rrelu.training": _kernel("rrelu_with_noise_out_cpu"), "prelu": _kernel("prelu_cpu"),
+    "elu": _kernel("elu_cpu"), "celu": _kernel("elu_cpu"), "selu": _kernel("elu_cpu"),
+    "gelu": _kernel("GeluKernelImpl"), "softplus": _kernel("softplus_cpu"),
+    "logsigmoid": _kernel("log_sigmoid_cpu"), "mish": _kernel("mish_cpu"),
+    "hardsigmoid": _kernel("hardsigmoid_cpu"), "hardswish": _kernel("hardswish_cpu"),
+    "hardshrink": _kernel("hardshrink_cpu"), "softshrink": _kernel("softshrink_check"),
+    "threshold": _kernel("threshold_cpu"), "glu": _kernel("glu_cpu"),
+    "dropout": _kernel("bernoulli_scalar_cpu_"),
+    # ordering: reductions, sorts and selections
+    "max": _kernel("max_all"), "min": _kernel("min_all"),
+    "max.dim": (RuntimeError, "max(): does not support complex input"),
+    "min.dim": (RuntimeError, "min(): does not support complex input"),
+    "amax": _kernel("max_values_cpu"), "amin": _kernel("min_values_cpu"),
+    "aminmax": _kernel("aminmax_cpu"),
+    "argmax": (RuntimeError, "argmax(): does not support complex input"),
+    "argmin": (RuntimeError, "argmin(): does not support complex input"),
+    "sort": _SORT, "topk": (RuntimeError, " topk does not support complex dtypes on CPU"),
+    "kthvalue": _kernel("kthvalue_cpu"), "median": _kernel("median_cpu"),
+    "median.dim": _kernel("median_out"),
+    "mode": _kernel("mode_cpu"), "unique": _kernel("unique"),
+    "unique.dim": _kernel("unique_dim"),
+    "cummax": _kernel("cummax_cpu"), "cummin": _kernel("cummin_cpu"),
+    # real-only elementwise functions: signs and rounding
+    "sign": (NotImplementedError, "Unlike NumPy, torch.sign is not intended to support complex "
+             "numbers. Please use torch.sgn instead."),
+    "round": _kernel("round_vml_cpu"), "round.decimals": _kernel("round_cpu"),
+    "floor": (NotImplementedError, "floor is not supported for complex inputs"),
+    "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
+    "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "abs_": (RuntimeError, "In-place abs is not supported for complex tensors."),
+    # special functions (SciPy's values, or compositions whose derivative is real-only)
+    "lgamma": _kernel("lgamma_vml_cpu"), "digamma": _kernel("digamma"),
+    "trigamma": _kernel("trigamma"), "polygamma": _kernel("polygamma"),
+    "erfinv": _kernel("erfinv_vml_cpu"), "erfcx": _kernel("erfcx_cpu"),
+    "log_ndtr": _kernel("log_ndtr_cpu"), "ndtri": _kernel("ndtri_cpu"),
+    "entr": _kernel("entr_cpu"), "i0": _kernel("i0_vml_cpu"), "i0e": _kernel("i0e_cpu"),
+    "i1": _kernel("i1_cpu"), "i1e": _kernel("i1e_cpu"), "logit": _kernel("logit_cpu"),
+    "xlogy": _kernel("xlogy_cpu"), "xlog1py": _kernel("xlog1py_cpu"),
+}
+
+
+def refusal(name, dtype):
+    """PyTorch's exception for op ``name`` given a complex tensor of ``dtype``."""
+    kind, message = REFUSALS[name]
+    return kind(message.format(dtype=torch_dtype_name(dtype)))
+
+
+def refuse(name, dtype):
+    """Raise PyTorch's refusal of op ``name`` if ``dtype`` is complex."""
+    if dtype.kind == "c":
+        raise refusal(name, dtype)
