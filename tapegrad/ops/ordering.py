@@ -9,6 +9,7 @@ only what they return; an input with NaN takes the full stable sort.
 import numpy as np
 
 from . import record as R
+from .complex_refusals import refuse
 from .extra import _along_ids, _host_values, _indices_on, _take
 from .reduce import _return_type
 from .shapes import norm_dim
@@ -29,6 +30,7 @@ def _order(xd, d, descending):
 
 def sort(input, dim=-1, descending=False, stable=False):
     x = R.as_tensor(input)
+    refuse("sort", x.dtype)  # (complex numbers have no order: NumPy's is lexicographic)
     xd = _host_values(x)
     if xd.ndim == 0:
         zero = np.zeros((), np.int64)
@@ -62,6 +64,7 @@ def _first_k(key, d, k):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     x = R.as_tensor(input)
+    refuse("topk", x.dtype)
     xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
@@ -104,6 +107,7 @@ def spread_evenly(x, value, dims=None):
 def median(input, dim=None, keepdim=False):
     """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
     x = R.as_tensor(input)
+    refuse("median" if dim is None else "median.dim", x.dtype)
     xd = _host_values(x)
     if dim is None:
         flat = xd.reshape(-1)
@@ -134,6 +138,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim`` and its index; nan counts as the
     largest. Gradient to the picked places."""
     x = R.as_tensor(input)
+    refuse("kthvalue", x.dtype)
     xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)

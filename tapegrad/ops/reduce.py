@@ -21,6 +21,7 @@ from . import record as R
 from . import fused_softmax as _softmax_op
 from . import vector_norm as _vector_norm
 from .activations import fusable_array
+from .complex_refusals import refusal
 from .movement import gather_index, mean, reshape, sum
 from .product import prod
 from ..registry import Op, defop
@@ -46,6 +47,8 @@ def sum_to(x, shape):
 def _arg_reduce(np_f, name):
     def fn(x, dim=None, keepdim=False):
         x = R.as_tensor(x)
+        if x.dtype.kind == "c":  # (complex numbers have no order)
+            raise refusal(name, x.dtype)
         if type(x._data) is DeviceArray:  # the extremum's position, found on the device
             flat = dim is None
             return _max_dim(reshape(x.detach(), (-1,)) if flat else x.detach(), 0 if flat else
@@ -178,14 +181,12 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
                                    "input.numel() == 0. Specify the reduction dim with the "
                                    "'dim' argument.")
             raise IndexError(f"{name}(): Expected reduction dim {k} to have non-zero size.")
+    if xd.dtype.kind == "c":  # (complex numbers have no order: NumPy's is lexicographic)
+        raise refusal(name, xd.dtype)
     if type(xd) is DeviceArray:
         value = _cuda().extremum_value(xd, dims, keepdim, np_f is np.amax)
     else:
         value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
-    if x._rg and x.dtype.kind == "c":  # complex numbers have no order: torch refuses too
-        kind = "ComplexFloat" if x.dtype == np.complex64 else "ComplexDouble"
-        raise TypeError(f'{name}: complex tensors are not supported by this op ("{name}" not '
-                        f"implemented for '{kind}' in PyTorch: complex numbers have no order)")
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
@@ -233,6 +234,8 @@ def _max_dim(x, dim, keepdim, np_arg, name, result_type):
     x = R.as_tensor(x)
     xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     d = norm_dim(int(dim), xd.ndim)
+    if xd.dtype.kind == "c":
+        raise refusal(name + ".dim" if name in ("max", "min") else name, xd.dtype)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     if xm.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")

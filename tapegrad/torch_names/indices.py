@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as _ops
+from ..ops.complex_refusals import refuse
 from ..ops.elementwise import zero_grad_like
 from ..tensor import Tensor
 from ._common import _t, const, vals
@@ -40,6 +41,7 @@ def unravel_index(indices, shape):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """The distinct values (sorted), optionally with the inverse indices and the counts."""
     v = vals(input)
+    refuse("unique" if dim is None else "unique.dim", v.dtype)
     res = np.unique(v, return_inverse=True, return_counts=True, axis=dim,
                     equal_nan=False)  # (each NaN a value of its own, as PyTorch)
     u, inv, counts = res
@@ -55,6 +57,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Each run of equal consecutive values (slices along ``dim``) kept once."""
     v = vals(input)
+    refuse("unique" if dim is None else "unique.dim", v.dtype)
     if dim is None:
         flat = v.reshape(-1)
         starts = np.ones(flat.shape[0], bool)

@@ -10,6 +10,7 @@ from ..grad_mode import no_grad as _no_grad
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
+from ..ops.complex_refusals import refuse
 from ..ops.extra import _take, spread_evenly
 from ..ops.shapes import norm_dim
 from ._common import _t, const, vals
@@ -104,6 +105,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` (along ``dim``); ties share the gradient as in ``amin``/``amax``."""
     x = _t(input)
+    refuse("aminmax", x.dtype)
     if x.numel() == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
@@ -142,6 +144,7 @@ def _cum_extreme_compiled(x, d, maximum):
 def _cum_extreme(better, running, name):
     def fn(input, dim):
         x = _t(input)
+        refuse(name, x.dtype)
         if x.ndim == 0:
             return ValuesIndices(x.clone(), const(0, np.int64))
         d = norm_dim(dim, x.ndim)
@@ -175,6 +178,7 @@ def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
     index of its last occurrence, as PyTorch's; the gradient goes to that entry."""
     x = _t(input)
+    refuse("mode", x.dtype)
     if x.ndim == 0:
         return ValuesIndices(x.clone(), const(0, np.int64))
     d = norm_dim(dim, x.ndim)
@@ -213,6 +217,7 @@ def _median_at(x, dim, keepdim, nan_last):
 def nanmedian(input, dim=None, keepdim=False):
     """The lower median of the non-NaN values; with ``dim``: ``(values, indices)``."""
     x = _t(input)
+    refuse("median" if dim is None else "median.dim", x.dtype)  # (PyTorch's median kernels)
     if dim is None:
         flat = _ops.reshape(x, (-1,))
         if flat.shape[0] == 0:
