@@ -18,6 +18,7 @@ from ..device import DeviceArray, one_device, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
+from .complex_refusals import refuse
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
@@ -256,8 +257,8 @@ def square(input):
 
 def rsqrt(input):
     x = R.as_tensor(input)
-    if x.dtype.kind != "f":
-        x = x.to(np.float64)  # integers give float64, as exp does
+    if x.dtype.kind not in "fc":
+        x = x.to(np.float64)  # integers give float64, as exp does (complex stays complex)
     return 1.0 / sqrt(x)  # rsqrt(-inf) is nan (x ** -0.5 would give NumPy's 0)
 
 
@@ -268,6 +269,7 @@ def xlogy(input, other):
     ``input == 0`` and the log would be infinite or nan; the zeros made positive by adding a
     constant +0.0 there (-0.0 elsewhere: every other value, signed zeros too, unchanged)."""
     x, y = tensors_weak(input, other)
+    refuse("xlogy", np.promote_types(x.dtype, y.dtype))  # (its zero tests are real-only)
     if x.dtype.kind != "f" and y.dtype.kind != "f":  # integers: a float result, as PyTorch's
         x, y = x.to(np.float64), y.to(np.float64)
     yd = np.asarray(y._data)

@@ -13,6 +13,7 @@ from .. import numpy_dispatch as _nd
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import ufuncs as _U
+from ..ops.complex_refusals import refuse
 from ..ops.elementwise import zero_grad_like
 from ..ops.movement import _torch_name
 from ..ops.numpy_rules import tensors_weak, weak_scalar
@@ -27,6 +28,7 @@ def _rounding(np_f, name):
 
     def fn(input):
         x = _t(input)
+        refuse(name, x.dtype)
         return x.clone() if x.dtype.kind in "iub" else step(x)
 
     fn.__name__ = fn.__qualname__ = name
@@ -43,6 +45,7 @@ fix = trunc
 def round(input, *, decimals=0):  # noqa: A001 (torch.round)
     """Round half to even, to ``decimals`` places (torch.round); the gradient is zero."""
     x = _t(input)
+    refuse("round" if decimals == 0 else "round.decimals", x.dtype)
     if x.dtype.kind in "iub" and decimals >= 0:
         return x.clone()
     return _nd._zero_grad(np.round)(x, int(decimals))
@@ -111,6 +114,7 @@ def logit(input, eps=None):
     """``log(x / (1 - x))``; with ``eps``, x is first clamped to ``[eps, 1 - eps]``. Its
     derivative ``1 / (x (1 - x))`` is inf at 0 and 1 and NaN outside [0, 1], as PyTorch's."""
     x = floating(input)
+    refuse("logit", x.dtype)  # (its range test orders values)
     if eps is not None:
         x = _ops.clamp(x, float(eps), 1.0 - float(eps))
     y = _ops.log(x) - _ops.log1p(-x)
@@ -316,7 +320,8 @@ def _special_function():
     so every order is differentiable."""
     from ..autograd.function import Function
 
-    def value(np_f, x):
+    def value(name, np_f, x):
+        refuse(name, x.dtype)  # (no complex derivative here, and PyTorch has no kernel)
         with np.errstate(all="ignore"):
             return _make(_wrap(np.asarray(np_f(vals(x))).astype(x.dtype, copy=False)))
 
@@ -325,7 +330,8 @@ def _special_function():
         def forward(ctx, x):
             ctx.save_for_backward(x)
             # (lgamma(-inf) is +inf, as math.lgamma and PyTorch; SciPy's gammaln says -inf)
-            return value(lambda v: np.where(np.isneginf(v), np.inf, _scipy("gammaln")(v)), x)
+            return value("lgamma", lambda v: np.where(np.isneginf(v), np.inf,
+                                                      _scipy("gammaln")(v)), x)
 
         @staticmethod
         def backward(ctx, g):
@@ -338,10 +344,10 @@ def _special_function():
             ctx.save_for_backward(x)
             ctx.n = n
             if n == 0:
-                return value(_scipy("psi"), x)
+                return value("digamma", _scipy("psi"), x)
             from ..ops._polygamma_kernels import values  # (SciPy's polygamma: 40x the time)
 
-            return value(lambda v: values(n, v), x)
+            return value("trigamma" if n == 1 else "polygamma", lambda v: values(n, v), x)
 
         @staticmethod
         def backward(ctx, g):
@@ -351,7 +357,7 @@ def _special_function():
     class Erfinv(Function):
         @staticmethod
         def forward(ctx, x):
-            out = value(_scipy("erfinv"), x)
+            out = value("erfinv", _scipy("erfinv"), x)
             ctx.save_for_backward(x)
             return out
 

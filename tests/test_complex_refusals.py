@@ -1,0 +1,265 @@
+"""Ops that PyTorch refuses for complex tensors refuse them here too, with PyTorch's exception
+and message (NumPy would order complex values lexicographically, round each part, or a real-only
+formula would run), and ``rsqrt`` of complex values is PyTorch's complex result with its
+gradient. The messages are written out, so the checks run without torch; one test compares them
+with live PyTorch for the same calls."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+try:
+    import torch
+except ImportError:  # (the written-out messages are still checked)
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+
+VALUES = [[0.5 + 0.3j, 1.2 - 0.7j], [-0.4 + 0.2j, 2j]]
+
+CLAMP = "clamp is not supported for complex types"
+SORT = " Sort does not support complex dtypes on CPU"
+NIE, RTE = NotImplementedError, RuntimeError
+
+
+def kernel(name):
+    return f"\"{name}\" not implemented for '{{dtype}}'"
+
+
+F = lambda lib: lib.nn.functional  # noqa: E731  (the same calls run on tapegrad and torch)
+
+# (id, call of (library, complex tensor), exception type, message with {dtype})
+CASES = [
+    # activations
+    ("relu", lambda m, x: m.relu(x), NIE, CLAMP),
+    ("relu_", lambda m, x: m.relu_(x), NIE, CLAMP),
+    ("Tensor.relu", lambda m, x: x.relu(), NIE, CLAMP),
+    ("F.relu", lambda m, x: F(m).relu(x), NIE, CLAMP),
+    ("F.relu6", lambda m, x: F(m).relu6(x), NIE, CLAMP),
+    ("F.hardtanh", lambda m, x: F(m).hardtanh(x), NIE, CLAMP),
+    ("F.hardtanh_", lambda m, x: F(m).hardtanh_(x), NIE, CLAMP),
+    ("F.leaky_relu", lambda m, x: F(m).leaky_relu(x), NIE, kernel("leaky_relu_cpu")),
+    ("F.rrelu", lambda m, x: F(m).rrelu(x), NIE, kernel("leaky_relu_cpu")),
+    ("F.rrelu.training", lambda m, x: F(m).rrelu(x, training=True), NIE,
+     kernel("rrelu_with_noise_out_cpu")),
+    ("F.elu", lambda m, x: F(m).elu(x), NIE, kernel("elu_cpu")),
+    ("F.elu_", lambda m, x: F(m).elu_(x), NIE, kernel("elu_cpu")),
+    ("F.celu", lambda m, x: F(m).celu(x), NIE, kernel("elu_cpu")),
+    ("F.celu.alpha", lambda m, x: F(m).celu(x, 2.0), NIE, kernel("elu_cpu")),
+    ("F.selu", lambda m, x: F(m).selu(x), NIE, kernel("elu_cpu")),
+    ("selu", lambda m, x: m.selu(x), NIE, kernel("elu_cpu")),
+    ("F.gelu", lambda m, x: F(m).gelu(x), NIE, kernel("GeluKernelImpl")),
+    ("F.gelu.tanh", lambda m, x: F(m).gelu(x, approximate="tanh"), NIE,
+     kernel("GeluKernelImpl")),
+    ("F.softplus", lambda m, x: F(m).softplus(x), NIE, kernel("softplus_cpu")),
+    ("F.logsigmoid", lambda m, x: F(m).logsigmoid(x), NIE, kernel("log_sigmoid_cpu")),
+    ("F.mish", lambda m, x: F(m).mish(x), NIE, kernel("mish_cpu")),
+    ("F.hardsigmoid", lambda m, x: F(m).hardsigmoid(x), NIE, kernel("hardsigmoid_cpu")),
+    ("F.hardswish", lambda m, x: F(m).hardswish(x), NIE, kernel("hardswish_cpu")),
+    ("F.hardshrink", lambda m, x: F(m).hardshrink(x), NIE, kernel("hardshrink_cpu")),
+    ("hardshrink", lambda m, x: m.hardshrink(x), NIE, kernel("hardshrink_cpu")),
+    ("F.softshrink", lambda m, x: F(m).softshrink(x), NIE, kernel("softshrink_check")),
+    ("F.threshold", lambda m, x: F(m).threshold(x, 0.5, 0.0), NIE, kernel("threshold_cpu")),
+    ("F.glu", lambda m, x: F(m).glu(x), NIE, kernel("glu_cpu")),
+    ("F.prelu", lambda m, x: F(m).prelu(x, m.tensor([0.25], dtype=x.dtype)), NIE,
+     kernel("prelu_cpu")),
+    ("F.dropout", lambda m, x: F(m).dropout(x), NIE, kernel("bernoulli_scalar_cpu_")),
+    ("F.dropout1d", lambda m, x: F(m).dropout1d(x), NIE, kernel("bernoulli_scalar_cpu_")),
+    ("F.dropout2d", lambda m, x: F(m).dropout2d(x[None, None]), NIE,
+     kernel("bernoulli_scalar_cpu_")),
+    ("F.dropout3d", lambda m, x: F(m).dropout3d(x[None, None, None]), NIE,
+     kernel("bernoulli_scalar_cpu_")),
+    ("F.alpha_dropout", lambda m, x: F(m).alpha_dropout(x, 0.5, True), NIE,
+     kernel("bernoulli_scalar_cpu_")),
+    ("F.feature_alpha_dropout", lambda m, x: F(m).feature_alpha_dropout(x, 0.5, True), NIE,
+     kernel("bernoulli_scalar_cpu_")),
+    # ordering: reductions, sorts, selections
+    ("max", lambda m, x: m.max(x), NIE, kernel("max_all")),
+    ("Tensor.max", lambda m, x: x.max(), NIE, kernel("max_all")),
+    ("min", lambda m, x: m.min(x), NIE, kernel("min_all")),
+    ("max.dim", lambda m, x: m.max(x, 0), RTE, "max(): does not support complex input"),
+    ("min.dim", lambda m, x: m.min(x, 1), RTE, "min(): does not support complex input"),
+    ("amax", lambda m, x: m.amax(x), NIE, kernel("max_values_cpu")),
+    ("amax.dim", lambda m, x: m.amax(x, 0), NIE, kernel("max_values_cpu")),
+    ("amin", lambda m, x: m.amin(x), NIE, kernel("min_values_cpu")),
+    ("aminmax", lambda m, x: m.aminmax(x), NIE, kernel("aminmax_cpu")),
+    ("argmax", lambda m, x: m.argmax(x), RTE, "argmax(): does not support complex input"),
+    ("argmax.dim", lambda m, x: m.argmax(x, 0), RTE, "argmax(): does not support complex input"),
+    ("argmin", lambda m, x: m.argmin(x), RTE, "argmin(): does not support complex input"),
+    ("sort", lambda m, x: m.sort(x), RTE, SORT),
+    ("sort.descending", lambda m, x: m.sort(x, 0, descending=True), RTE, SORT),
+    ("argsort", lambda m, x: m.argsort(x), RTE, SORT),
+    ("msort", lambda m, x: m.msort(x), RTE, SORT),
+    ("topk", lambda m, x: m.topk(x, 1), RTE, " topk does not support complex dtypes on CPU"),
+    ("kthvalue", lambda m, x: m.kthvalue(x, 1), NIE, kernel("kthvalue_cpu")),
+    ("median", lambda m, x: m.median(x), NIE, kernel("median_cpu")),
+    ("median.dim", lambda m, x: m.median(x, 0), NIE, kernel("median_out")),
+    ("nanmedian", lambda m, x: m.nanmedian(x), NIE, kernel("median_cpu")),
+    ("nanmedian.dim", lambda m, x: m.nanmedian(x, 0), NIE, kernel("median_out")),
+    ("mode", lambda m, x: m.mode(x), NIE, kernel("mode_cpu")),
+    ("unique", lambda m, x: m.unique(x), NIE, kernel("unique")),
+    ("unique.dim", lambda m, x: m.unique(x, dim=0), NIE, kernel("unique_dim")),
+    ("unique_consecutive", lambda m, x: m.unique_consecutive(x), NIE, kernel("unique")),
+    ("unique_consecutive.dim", lambda m, x: m.unique_consecutive(x, dim=0), NIE,
+     kernel("unique_dim")),
+    ("cummax", lambda m, x: m.cummax(x, 0), NIE, kernel("cummax_cpu")),
+    ("cummin", lambda m, x: m.cummin(x, 1), NIE, kernel("cummin_cpu")),
+    # signs and rounding
+    ("sign", lambda m, x: m.sign(x), NIE, "Unlike NumPy, torch.sign is not intended to support "
+     "complex numbers. Please use torch.sgn instead."),
+    ("Tensor.sign_", lambda m, x: x.sign_(), NIE, "Unlike NumPy, torch.sign is not intended to "
+     "support complex numbers. Please use torch.sgn instead."),
+    ("abs_", lambda m, x: m.abs_(x), RTE, "In-place abs is not supported for complex tensors."),
+    ("Tensor.abs_", lambda m, x: x.abs_(), RTE,
+     "In-place abs is not supported for complex tensors."),
+    ("round", lambda m, x: m.round(x), NIE, kernel("round_vml_cpu")),
+    ("round_", lambda m, x: m.round_(x), NIE, kernel("round_vml_cpu")),
+    ("round.decimals", lambda m, x: m.round(x, decimals=1), NIE, kernel("round_cpu")),
+    ("special.round", lambda m, x: m.special.round(x), NIE, kernel("round_vml_cpu")),
+    ("floor", lambda m, x: m.floor(x), NIE, "floor is not supported for complex inputs"),
+    ("ceil", lambda m, x: m.ceil(x), NIE, "ceil is not supported for complex inputs"),
+    ("trunc", lambda m, x: m.trunc(x), NIE, "trunc is not supported for complex inputs"),
+    ("fix", lambda m, x: m.fix(x), NIE, "trunc is not supported for complex inputs"),
+    # special functions
+    ("digamma", lambda m, x: m.digamma(x), NIE, kernel("digamma")),
+    ("special.psi", lambda m, x: m.special.psi(x), NIE, kernel("digamma")),
+    ("polygamma.1", lambda m, x: m.polygamma(1, x), NIE, kernel("trigamma")),
+    ("polygamma.2", lambda m, x: m.polygamma(2, x), NIE, kernel("polygamma")),
+    ("lgamma", lambda m, x: m.lgamma(x), NIE, kernel("lgamma_vml_cpu")),
+    ("special.gammaln", lambda m, x: m.special.gammaln(x), NIE, kernel("lgamma_vml_cpu")),
+    ("erfinv", lambda m, x: m.erfinv(x), NIE, kernel("erfinv_vml_cpu")),
+    ("special.erfcx", lambda m, x: m.special.erfcx(x), NIE, kernel("erfcx_cpu")),
+    ("special.log_ndtr", lambda m, x: m.special.log_ndtr(x), NIE, kernel("log_ndtr_cpu")),
+    ("special.ndtri", lambda m, x: m.special.ndtri(x), NIE, kernel("ndtri_cpu")),
+    ("special.entr", lambda m, x: m.special.entr(x), NIE, kernel("entr_cpu")),
+    ("special.i0", lambda m, x: m.special.i0(x), NIE, kernel("i0_vml_cpu")),
+    ("special.i0e", lambda m, x: m.special.i0e(x), NIE, kernel("i0e_cpu")),
+    ("special.i1", lambda m, x: m.special.i1(x), NIE, kernel("i1_cpu")),
+    ("special.i1e", lambda m, x: m.special.i1e(x), NIE, kernel("i1e_cpu")),
+    ("logit", lambda m, x: m.logit(x), NIE, kernel("logit_cpu")),
+    ("logit.eps", lambda m, x: m.logit(x, 0.1), NIE, kernel("logit_cpu")),
+    ("special.logit", lambda m, x: m.special.logit(x), NIE, kernel("logit_cpu")),
+    ("xlogy", lambda m, x: m.xlogy(x, x), NIE, kernel("xlogy_cpu")),
+    ("xlogy.real_self", lambda m, x: m.xlogy(x.real, x), NIE, kernel("xlogy_cpu")),
+    ("special.xlog1py", lambda m, x: m.special.xlog1py(x, x), NIE, kernel("xlog1py_cpu")),
+]
+IDS = [c[0] for c in CASES]
+DTYPES = {"complex128": "ComplexDouble", "complex64": "ComplexFloat"}
+
+
+def _complex(lib, dtype):
+    return lib.tensor(VALUES, dtype=getattr(lib, dtype))
+
+
+def _raised(call, lib, x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (dropout2d/3d's rank warnings)
+        with pytest.raises(Exception) as info:
+            call(lib, x)
+    return info.value
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@pytest.mark.parametrize("name,call,kind,message", CASES, ids=IDS)
+def test_complex_input_gets_pytorchs_refusal(name, call, kind, message, dtype):
+    error = _raised(call, tg, _complex(tg, dtype))
+    assert type(error) is kind
+    assert str(error) == message.format(dtype=DTYPES[dtype])
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@pytest.mark.parametrize("name,call,kind,message", CASES, ids=IDS)
+def test_refusal_also_when_the_input_requires_grad(name, call, kind, message, dtype):
+    x = _complex(tg, dtype).requires_grad_()
+    if name.startswith(("F.dropout", "F.alpha", "F.feature", "Tensor.", "round_", "relu_",
+                        "abs_", "F.elu_", "F.hardtanh_")):
+        x = x * 1.0  # (in place: not on a leaf)
+    error = _raised(call, tg, x)
+    assert type(error) is kind
+    assert str(error) == message.format(dtype=DTYPES[dtype])
+
+
+@pytest.mark.parametrize("name,call,kind,message", CASES, ids=IDS)
+def test_real_input_is_not_refused(name, call, kind, message):
+    x = tg.tensor(np.real(VALUES) + 0.25)  # (positive: in every function's domain)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = call(tg, x)
+    first = out[0] if isinstance(out, tuple) else out
+    assert np.dtype(first.dtype).kind in "fi"  # (values, or indices)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@pytest.mark.parametrize("name,call,kind,message", CASES, ids=IDS)
+def test_refusals_match_live_pytorch(name, call, kind, message, dtype):
+    expected = _raised(call, torch, _complex(torch, dtype))
+    error = _raised(call, tg, _complex(tg, dtype))
+    assert (type(error), str(error)) == (type(expected), str(expected))
+
+
+# ---- rsqrt: PyTorch's complex values and their gradient -------------------------------------
+
+Z = np.array([0.5 + 0.3j, 1.2 - 0.7j, -0.4 + 0.2j, -2.0 + 0.0j, 3.0 + 0.0j, 1j])
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.complex128, 1e-14), (np.complex64, 1e-6)])
+def test_rsqrt_of_complex_is_the_principal_inverse_square_root(dtype, tol):
+    out = tg.rsqrt(tg.tensor(Z.astype(dtype)))
+    assert out.dtype == tg.tensor(Z.astype(dtype)).dtype
+    np.testing.assert_allclose(out.numpy(), 1 / np.sqrt(Z.astype(np.complex128)), rtol=tol)
+    # PyTorch 2.13's value at 0.5 + 0.3j
+    np.testing.assert_allclose(out.numpy()[0], 1.2621 - 0.3496j, atol=1e-4)
+
+
+def test_rsqrt_in_place_keeps_complex_values():
+    x = tg.tensor(Z)
+    x.rsqrt_()
+    np.testing.assert_allclose(x.numpy(), 1 / np.sqrt(Z), rtol=1e-14)
+
+
+def test_rsqrt_of_complex_gradient_by_finite_differences():
+    z = np.delete(Z, 3)  # (-2 lies on the branch cut: differences across it jump)
+    x = tg.tensor(z, requires_grad=True)
+    assert tg.autograd.gradcheck(tg.rsqrt, (x,))
+    assert tg.autograd.gradgradcheck(tg.rsqrt, (x,))
+    # PyTorch's convention, by hand: for the real loss L = Re(sum(w * rsqrt(z))), the gradient
+    # is dL/da + i dL/db
+    w = np.array([1 + 2j, 0.5 - 1j, 2.0, -1.0, 0.3 + 0.1j])
+    grad, = tg.autograd.grad(tg.real(tg.rsqrt(x) * tg.tensor(w)).sum(), x)
+    h = 1e-6
+
+    def loss(z):
+        return np.real(w / np.sqrt(z)).sum()
+
+    expected = [(loss(z + h * e) - loss(z - h * e) + 1j * (loss(z + 1j * h * e) -
+                                                            loss(z - 1j * h * e))) / (2 * h)
+                for e in np.eye(len(z))]
+    np.testing.assert_allclose(grad.numpy(), expected, rtol=1e-6)
+
+
+@needs_torch
+def test_rsqrt_of_complex_matches_pytorch():
+    x = tg.tensor(Z, requires_grad=True)
+    xt = torch.tensor(Z, requires_grad=True)
+    w = np.array([1 + 2j, 0.5 - 1j, 2.0, 1j, -1.0, 0.3 + 0.1j])
+    y, yt = tg.rsqrt(x), torch.rsqrt(xt)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-14)
+    g, = tg.autograd.grad(tg.real(y * tg.tensor(w)).sum(), x)
+    gt, = torch.autograd.grad(torch.real(yt * torch.tensor(w)).sum(), xt)
+    np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-12)
+
+
+# ---- left as NumPy/SciPy compute them: right values and gradients, a superset of PyTorch ----
+
+@pytest.mark.parametrize("f", [tg.erf, tg.erfc, tg.special.ndtr],
+                         ids=["erf", "erfc", "ndtr"])
+def test_erf_family_of_complex_keeps_scipys_values_and_gradient(f):
+    special = pytest.importorskip("scipy.special")
+    z = Z[:3]
+    expected = {tg.erf: special.erf, tg.erfc: special.erfc,
+                tg.special.ndtr: special.ndtr}[f](z)
+    np.testing.assert_allclose(f(tg.tensor(z)).numpy(), expected, rtol=1e-12)
+    assert tg.autograd.gradcheck(f, (tg.tensor(z, requires_grad=True),))
