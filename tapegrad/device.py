@@ -261,16 +261,36 @@ def _called_op():
         inside.append(frame)
         frame = frame.f_back
     for f in reversed(inside):  # the entry point first
-        name = f.f_code.co_name
-        if name in _WRAPPERS:
+        names = [f.f_code.co_name]
+        if names[0] in _WRAPPERS:
             local = f.f_locals
-            name = local.get("name")
-            for wrapped in (local.get(k) for k in ("raw", "np_f", "step", "f", "fn")):
-                if not isinstance(name, str):
-                    name = getattr(wrapped, "__name__", None)
-        if isinstance(name, str) and name.isidentifier() and not name.startswith("_") and \
-                name not in _WRAPPERS:
-            return name
+            names = [local.get("name"), lambda f=f: getattr(_function_of(f), "__name__", None)]
+            names += [getattr(local.get(k), "__name__", None)
+                      for k in ("raw", "np_f", "step", "f", "fn")]
+        for name in names:
+            name = name() if callable(name) else name
+            if isinstance(name, str) and name.isidentifier() and not name.startswith("_") \
+                    and name not in _WRAPPERS:
+                return name
+    return None
+
+
+def _function_of(frame):
+    """The function object running in ``frame``: of the closures sharing its code (a factory's
+    ``fn``, renamed after the op it makes), the one whose cells hold the frame's free values."""
+    import gc
+    import types
+
+    code, local = frame.f_code, frame.f_locals
+    for fn in gc.get_referrers(code):
+        if type(fn) is not types.FunctionType or fn.__code__ is not code:
+            continue
+        try:
+            cells = [c.cell_contents for c in fn.__closure__ or ()]
+        except ValueError:  # an empty cell
+            continue
+        if all(local.get(k, cells) is v for k, v in zip(code.co_freevars, cells)):
+            return fn
     return None
 
 

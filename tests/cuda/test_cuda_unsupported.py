@@ -24,6 +24,7 @@ CALLS = {  # name in the message: a call with no CUDA path
     "masked_select": lambda: _x().masked_select(_x() > 1),
     "multinomial": lambda: tg.multinomial(tg.tensor([0.0, 1.0], device="cuda"), 1),
     "logical_not": lambda: tg.logical_not(_x() > 1), "rfft": lambda: tg.fft.rfft(_x()),
+    "floor_divide": lambda: tg.tensor([1, 2], device="cuda") // 2,  # (a factory's closure)
 }
 
 
