@@ -433,8 +433,8 @@ def extremum(xd, dims, largest):
 
 
 def shift_value(xd, dims):
-    """The softmax/logsumexp shift: amax over ``dims`` (kept), 0 where it is not finite
-    (an all -inf row keeps -inf, as on the CPU)."""
+    """The softmax/logsumexp shift: amax over ``dims`` (kept), 0 where it is not finite, as
+    on the CPU (``fused_softmax.shift_array``)."""
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         return _zeros_new(_reduced_shape(xd.shape, set(dims), True), xd.dtype)
     m = extremum_value(xd, dims, True, True)

@@ -251,3 +251,19 @@ def test_second_order_through_a_cpu_to_cuda_transfer():
     g.sum().backward()
     assert g.device == "cpu"
     np.testing.assert_allclose(x.grad.numpy(), 6.0 * POS)
+
+
+def test_logsumexp_and_softmax_of_rows_with_infinities():
+    # an all -inf row: logsumexp -inf (its shift is 0, as on the CPU: it was -inf - -inf = nan)
+    ninf = -np.inf
+    rows = np.array([[ninf, ninf, ninf], [0.0, 1.0, ninf], [np.inf, 0.0, 1.0], [1.0, 2.0, 3.0]])
+    out = {}
+    for dev in ("cpu", "cuda"):
+        x = tg.tensor(rows, device=dev, requires_grad=True)
+        lse = tg.logsumexp(x, 1)
+        lse[1:2].sum().backward()
+        out[dev] = [t.detach().cpu().numpy() for t in (lse, tg.logsumexp(x, 0), tg.softmax(x, 1),
+                                                         tg.log_softmax(x, 1), x.grad)]
+    for c, d in zip(out["cpu"], out["cuda"]):
+        np.testing.assert_allclose(d, c, rtol=1e-12, atol=0)
+    assert out["cuda"][0][0] == ninf

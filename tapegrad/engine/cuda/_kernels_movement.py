@@ -194,12 +194,13 @@ def compare(n, op, x, sx, y, sy, out):
 
 @cuda.jit(cache=True)
 def finite_or_zero(n, x):
-    """x[i] = 0 where x[i] is nan or +inf (a softmax shift; an all -inf row keeps -inf)."""
+    """x[i] = 0 where x[i] is not finite (a softmax shift, as the CPU's: an all -inf row is
+    shifted by 0, so its logsumexp is log(0) = -inf, not -inf - -inf = nan)."""
     i = cuda.grid(1)
     st = cuda.gridsize(1)
     while i < n:
         v = x[i]
-        if v != v or v == math.inf:
+        if v != v or v == math.inf or v == -math.inf:
             x[i] = 0
         i += st
 
