@@ -23,7 +23,8 @@ needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
 TF = torch.nn.functional if torch is not None else None
 
 PADS = ("zeros", "border", "reflection")
-GRID_CASES = [(m, p, a) for m in ("bilinear", "nearest") for p in PADS for a in (False, True)]
+GRID_CASES = [(m, p, a) for m in ("bilinear", "nearest", "bicubic") for p in PADS
+              for a in (False, True)]
 # (input shape, grid shape): square, one-pixel rows and columns, a larger batch
 GRID_SHAPES = [((2, 3, 5, 4), (2, 6, 7, 2)), ((1, 2, 1, 6), (1, 3, 4, 2)),
                ((3, 1, 7, 1), (3, 2, 5, 2)), ((4, 8, 9, 11), (4, 5, 6, 2))]
@@ -140,6 +141,38 @@ def test_grid_sample_finite_differences(pad, align):
                                      align_corners=align), [x], order=2)
 
 
+@pytest.mark.parametrize("pad", PADS)
+@pytest.mark.parametrize("align", [False, True])
+def test_bicubic_grid_sample_finite_differences(pad, align):
+    """Bicubic in the image and the grid, to second order: taps moved by the padding one by one,
+    the weights' slopes unclipped (near and past the borders: the grid spans [-1.6, 1.6])."""
+    rng = np.random.default_rng(12)
+    x, g = rng.standard_normal((1, 2, 4, 3)), rng.uniform(-1.6, 1.6, (1, 3, 2, 2))
+    check_op(lambda x, g: F.grid_sample(x, g, mode="bicubic", padding_mode=pad,
+                                        align_corners=align), [x, g], order=2)
+
+
+@needs_torch
+def test_bicubic_grid_sample_second_order_as_pytorch():
+    """The gradient of a function of both first derivatives (the re-taped VJP) equals
+    PyTorch's double backward, for the image and the grid."""
+    rng = np.random.default_rng(13)
+    x, g = rng.standard_normal((2, 2, 5, 4)), rng.uniform(-1.4, 1.4, (2, 3, 4, 2))
+    w = np.cos(np.arange(2 * 2 * 3 * 4)).reshape(2, 2, 3, 4)
+    results = []
+    for L in (tg, torch):
+        for pad in PADS:
+            xt, gt = L.tensor(x, requires_grad=True), L.tensor(g, requires_grad=True)
+            out = L.nn.functional.grid_sample(xt, gt, mode="bicubic", padding_mode=pad,
+                                              align_corners=False)
+            dx, dg = L.autograd.grad((out * L.tensor(w)).sum(), (xt, gt), create_graph=True)
+            second = L.autograd.grad((dx * dx).sum() + (dg * dg).sum(), (xt, gt))
+            results.append([np.asarray(t.detach()) for t in (dx, dg) + tuple(second)])
+    for ours, theirs in zip(results[:3], results[3:]):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("mode,pad,align", GRID_CASES)
 def test_grid_sample_forward_mode(mode, pad, align, monkeypatch):
     """Forward mode runs the op's own JVP (no fallback) and agrees with reverse mode."""
@@ -200,6 +233,9 @@ INTERP_CASES = [
     ((1, 2, 3, 4, 5), "trilinear", {"scale_factor": 2}),
     ((1, 2, 3, 4, 5), "trilinear", {"size": (5, 4, 2)}),
     ((1, 2, 3, 4, 5), "nearest", {"size": (6, 3, 7)}),
+    ((2, 3, 7, 5), "bicubic", {"scale_factor": 2}), ((2, 3, 7, 5), "bicubic", {"size": (3, 11)}),
+    ((1, 2, 16, 16), "bicubic", {"scale_factor": 0.5}),
+    ((2, 1, 4, 6), "bicubic", {"size": (4, 9)}),  # (an unchanged dim: still blended)
 ]
 
 
@@ -285,7 +321,8 @@ def test_interpolate_records_and_views():
 
 @pytest.mark.parametrize("shape,mode", [((1, 1, 4), "nearest"), ((1, 1, 4), "linear"),
                                         ((1, 1, 4, 4), "nearest-exact"),
-                                        ((1, 1, 4, 4), "bilinear"), ((1, 1, 2, 2, 2), "nearest"),
+                                        ((1, 1, 4, 4), "bilinear"), ((1, 1, 4, 4), "bicubic"),
+                                        ((1, 1, 2, 2, 2), "nearest"),
                                         ((1, 1, 2, 2, 2), "trilinear")])
 def test_resize_nodes_are_named_per_mode_as_pytorch(shape, mode):
     torch = pytest.importorskip("torch")

@@ -93,6 +93,9 @@ CASES = {
     "grid_sample_nearest": (lambda F, L, x: F.grid_sample(
         x, L.zeros(1, 2, 2, 2, dtype=x.dtype) + 0.3, mode="nearest", align_corners=False),
         (1, 1, 4, 4), True),
+    "grid_sample_bicubic": (lambda F, L, x: F.grid_sample(
+        x, L.zeros(1, 2, 2, 2, dtype=x.dtype) + 0.3, mode="bicubic", align_corners=False),
+        (1, 1, 4, 4), True),
     # one node of several inputs: a gradient linear in the seed differentiates to None
     "conv_input": (lambda F, L, x: F.conv2d(x, L.ones(2, 1, 2, 2, dtype=x.dtype),
                                             L.ones(2, dtype=x.dtype)), (1, 1, 4, 4), True),
@@ -123,6 +126,8 @@ CASES = {
                             True),
     "interpolate_bilinear": (lambda F, L, x: F.interpolate(x, scale_factor=2, mode="bilinear"),
                              (1, 2, 3, 3), True),
+    "interpolate_bicubic": (lambda F, L, x: F.interpolate(x, size=(4, 5), mode="bicubic"),
+                            (1, 2, 3, 3), True),
     "embedding": (lambda F, L, x: F.embedding(_long(L, [0, 2]), x), (4, 3), True),
     "unfold": (lambda F, L, x: F.unfold(x, 2), (1, 2, 4, 4), True),
     "masked_fill": (lambda F, L, x: x.masked_fill(x > 0, 0.0), (6,), True),

@@ -24,7 +24,8 @@ GRIDS = rng.uniform(-1.15, 1.15, (B, N, HO, WO, 2))
 
 OPTIONS = [dict(), dict(mode="nearest"), dict(padding_mode="border"),
            dict(padding_mode="reflection"), dict(align_corners=True),
-           dict(mode="nearest", padding_mode="reflection", align_corners=True)]
+           dict(mode="nearest", padding_mode="reflection", align_corners=True),
+           dict(mode="bicubic", padding_mode="reflection")]
 
 
 def _sampler(L, which, opts):

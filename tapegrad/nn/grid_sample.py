@@ -108,8 +108,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
     _check_shapes(x, grid)
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported")
     if x.ndim != 4:
         raise NotImplementedError("grid_sample: only 4-D input (N, C, H, W) is supported")
     align = bool(align_corners)
@@ -117,6 +115,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         return _node(_grid_sample_op.grid_sample(x, grid, mode, padding_mode, align))
     n, c, h, w = x.shape
     ho, wo = grid.shape[1], grid.shape[2]
+    if mode == "bicubic":
+        return _node(_bicubic(O.reshape(x, (n, c, h * w)), grid, h, w, padding_mode, align))
     gx = _source(grid[..., 0], w, padding_mode, align)  # (N, Ho, Wo)
     gy = _source(grid[..., 1], h, padding_mode, align)
     flat = O.reshape(x, (n, c, h * w))
@@ -135,6 +135,66 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                            (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
         out = out + _read(flat, x0 + dx, y0 + dy, h, w, c, ho, wo, weight)
     return _node(out)
+
+
+def _bicubic(flat, grid, h, w, padding_mode, align):
+    """``flat`` (N, C, H*W) read at the 4 x 4 pixels around the unnormalised grid, each row
+    blended along x with the cubic weights of the fractional part, then the rows along y.
+    The padding moves each tap (PyTorch's kernel), not the coordinate, so the weights' slopes
+    reach the grid unclipped."""
+    c, ho, wo = flat.shape[1], grid.shape[1], grid.shape[2]
+    # (PyTorch's vectorised unnormalisation: its CPU kernel of float and double)
+    if align:
+        gx, gy = (grid[..., 0] + 1) * ((w - 1) / 2), (grid[..., 1] + 1) * ((h - 1) / 2)
+    else:
+        gx, gy = (grid[..., 0] + 1) * (w / 2) - 0.5, (grid[..., 1] + 1) * (h / 2) - 0.5
+    x0, y0 = np.floor(_host(gx)), np.floor(_host(gy))
+    wx = _cubic_weights(gx - _like(gx, x0.astype(gx.dtype)))
+    wy = _cubic_weights(gy - _like(gy, y0.astype(gy.dtype)))
+    xs = [_pad_tap(x0 + (i - 1), w, padding_mode, align) for i in range(4)]
+    out = None
+    for j in range(4):
+        iy = _pad_tap(y0 + (j - 1), h, padding_mode, align)
+        row = None
+        for i in range(4):
+            part = _read(flat, xs[i], iy, h, w, c, ho, wo, wx[i])
+            row = part if row is None else row + part
+        part = row * O.unsqueeze(wy[j], 1)
+        out = part if out is None else out + part
+    return out
+
+
+def _cubic_weights(t):
+    """The weights of the taps at -1, 0, 1, 2 from the fractional part ``t``: Keys' cubic
+    convolution with A = -0.75 (PyTorch's ``get_cubic_coefficients``)."""
+    a = -0.75
+
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _pad_tap(v, size, padding_mode, align):
+    """The integer tap coordinates ``v`` (host values) padded as PyTorch pads each bicubic
+    tap: 'border' clamps, 'reflection' reflects about the edges (their centres with
+    ``align_corners``, else their outer sides), then clamps; 'zeros' leaves them (``_read``
+    reads 0 outside)."""
+    if padding_mode == "zeros":
+        return v
+    if padding_mode == "reflection":
+        if align and size == 1:  # (every tap reflects onto the one pixel, a NaN one too)
+            v = np.zeros_like(v)
+        else:
+            low, twice = (0.0, 2.0 * (size - 1)) if align else (-0.5, 2.0 * size)
+            with np.errstate(invalid="ignore"):
+                dist = np.abs(v - low)
+                extra = dist - np.trunc(dist / twice) * twice
+                v = np.minimum(extra, twice - extra) + low
+    return np.clip(v, 0, size - 1)
 
 
 def _check_shapes(x, grid):

@@ -93,7 +93,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return adaptive_avg_pool1d(x, sizes[0])
         return adaptive_avg_pool2d(x, sizes) if k == 2 else adaptive_avg_pool3d(x, sizes)
     if mode == "bicubic":
-        return _bicubic(x, spatial, sizes, scales, bool(align_corners))
+        def taps():
+            return [_cubic_taps(n_in, n_out, None if scales is None else scales[i],
+                                bool(align_corners), x.dtype)
+                    for i, (n_in, n_out) in enumerate(zip(spatial, sizes))]
+        if fusable_array(x):
+            key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
+                   None if scales is None else tuple(scales), bool(align_corners))
+            return _resize.resize(x, _resize.cached(key, lambda: _resize.make_cubic_params(
+                x.shape, taps(), x.dtype)))
+        return _bicubic(x, taps())
     if fusable_array(x):  # (one op; the same steps, its tables built once per shape)
         key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
                None if scales is None else tuple(scales), bool(align_corners))
@@ -160,43 +169,50 @@ def _linear_source(n_in, n_out, scale, align_corners, dtype):
     return lo, hi, (src - lo).astype(dtype)
 
 
-def _bicubic(x, spatial, sizes, scales, align_corners):
-    """Each spatial dim blended from four neighbours (clamped to the edge) with Keys' cubic
-    convolution weights, A = -0.75, at PyTorch's source positions (unclamped, in the input's
-    precision)."""
-    for i, (n_in, n_out) in enumerate(zip(spatial, sizes)):
-        ftype = np.float32 if x.dtype == np.float32 else np.float64
-        scale = None if scales is None else scales[i]
-        dst = np.arange(n_out, dtype=ftype)
-        if align_corners:
-            src = dst * (ftype(n_in - 1) / ftype(n_out - 1) if n_out > 1 else ftype(0))
-        else:
-            s = ftype(1.0 / scale) if scale is not None and scale > 0 else \
-                ftype(n_in) / ftype(n_out)
-            src = (dst + ftype(0.5)) * s - ftype(0.5)
-        lo = np.floor(src)
-        t = (src - lo).astype(ftype)
-        weights = _cubic_weights(t, ftype(-0.75))
-        shape = [1] * (2 + i) + [n_out] + [1] * (len(spatial) - 1 - i)
-        out = 0
-        for tap, w in enumerate(weights):
-            idx = np.clip(lo.astype(np.int64) - 1 + tap, 0, n_in - 1)
-            out = out + index_select(x, 2 + i, idx) * creation.tensor(
-                w.astype(x.dtype).reshape(shape), device=x.device)
-        x = out
-    return x
+def _cubic_taps(n_in, n_out, scale, align_corners, dtype):
+    """The four source indices (4, n_out) of each output position, clamped into the image,
+    and their weights (4, n_out): PyTorch's ``HelperInterpCubic`` in the input's precision,
+    its source index floored in float32 (``floorf``) and the fraction clamped to [0, 1]."""
+    ftype = np.float32 if dtype == np.float32 else np.float64
+    dst = np.arange(n_out, dtype=ftype)
+    if align_corners:
+        src = dst * (ftype(n_in - 1) / ftype(n_out - 1) if n_out > 1 else ftype(0))
+    else:
+        s = ftype(1.0 / scale) if scale is not None and scale > 0 else ftype(n_in) / ftype(n_out)
+        src = s * (dst + ftype(0.5)) - ftype(0.5)
+    lo = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
+    t = np.clip(src - lo.astype(ftype), ftype(0), ftype(1))
+    index = np.clip(lo + np.arange(-1, 3)[:, None], 0, n_in - 1)
+    return index, np.stack(_cubic_weights(t, ftype)).astype(dtype)
 
 
-def _cubic_weights(t, a):
+def _cubic_weights(t, ftype):
     """The weights of the neighbours at -1, 0, 1, 2 of a source position ``t`` past the
-    second (PyTorch's ``get_cubic_upsample_coefficients``)."""
+    second (PyTorch's ``get_cubic_upsample_coefficients``, A = -0.75, its rounding)."""
+    a, one = ftype(-0.75), ftype(1)
+
     def near(d):  # |d| <= 1
-        return ((a + 2) * d - (a + 3)) * d * d + 1
+        return ((a + ftype(2)) * d - (a + ftype(3))) * d * d + one
 
     def far(d):  # 1 < |d| < 2
-        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+        return ((a * d - ftype(5) * a) * d + ftype(8) * a) * d - ftype(4) * a
 
-    return far(t + 1), near(t), near(1 - t), far(2 - t)
+    return far(t + one), near(t), near(one - t), far((one - t) + one)
+
+
+def _bicubic(x, taps):
+    """The composition of a bicubic resize (tensors other than CPU float32/float64): W, then
+    H, blended from four ``index_select``s each, in the order of the one op's loops."""
+    for dim, (index, weights) in ((3, taps[1]), (2, taps[0])):
+        shape = [1, 1, 1, 1]
+        shape[dim] = index.shape[1]
+        out = None
+        for idx, w in zip(index, weights):
+            part = index_select(x, dim, idx) * creation.tensor(w.reshape(shape),
+                                                              device=x.device)
+            out = part if out is None else out + part
+        x = out
+    return x
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

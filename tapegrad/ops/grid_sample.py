@@ -4,11 +4,12 @@ floor, four gathers and their weights; ``nn/grid_sample.py``, which still serves
 mixed dtypes, vmap and ``tg.compile``'s tracer).
 
 The forward, the numeric VJP (image and grid) and forward mode are compiled loops
-(``_resample_kernels``). The forward computes each image's geometry (its samples' taps,
-fractional parts and the derivatives of their coordinates) and blends each channel; the
-geometry stays on the record until the VJP takes it. Under ``create_graph`` the VJP is
-recorded in tapegrad ops from the same geometry: the image's gradient is the weights times
-``g`` scattered onto the taps, the grid's the taps' differences times ``g``, summed over the
+(``_resample_kernels``): bilinear, nearest and bicubic (16 taps, each padded on its own). The
+forward computes each image's geometry (its samples' taps, fractional parts and the
+derivatives of their coordinates) and blends each channel; the geometry stays on the record
+until the VJP takes it. Under ``create_graph`` the VJP is recorded in tapegrad ops from the
+same geometry: the image's gradient is the weights times ``g`` scattered onto the taps, the
+grid's the taps' differences (bicubic: the weights' slopes) times ``g``, summed over the
 channels; the fractional parts enter as tensors of the grid (value exact, slope the
 coordinate's), so the gradient is differentiable in ``g``, the image and the grid, as the
 composition's was.
@@ -26,7 +27,8 @@ from ._lazy import kernel_array, kernels
 _kernels = kernels("_resample_kernels")  # (loads Numba: on the first grid_sample)
 
 
-_MODES = {"bilinear": 0, "nearest": 1}
+_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+_TAPS = (4, 1, 16)  # per mode
 _PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
 _PARAMS, _keep_params = bounded_cache(256)  # (shapes, dtype, mode, padding, align, needs) -> params
 
@@ -52,6 +54,12 @@ def params_for(x_shape, grid_shape, dtype, mode, padding_mode, align, needs):
     return p
 
 
+def _kernel(p, name):
+    """The compiled ``grid_<name>`` (bilinear, nearest) or ``cubic_<name>`` (bicubic, its own
+    kernels: the others' users do not wait for its compilation)."""
+    return getattr(_kernels(), ("cubic_" if p["flags"][0] == 2 else "grid_") + name)
+
+
 def _grid(gd, p):
     n, ho, wo = p["grid_shape"][:3]
     return kernel_array(gd, p["dtype"], (n, ho * wo, 2))
@@ -59,7 +67,7 @@ def _grid(gd, p):
 
 def _empty_geometry(p):
     n, ho, wo = p["grid_shape"][:3]
-    taps = 1 if p["flags"][0] == 1 else 4
+    taps = _TAPS[p["flags"][0]]
     return (np.empty((n, taps, ho * wo), np.int32), np.empty((n, 2, ho * wo), p["dtype"]),
             np.empty((n, 2, ho * wo), p["dtype"]))
 
@@ -72,8 +80,8 @@ def _geometry(gd, p):
     if kept:
         return kept.pop()
     idx, frac, slopes = geometry = _empty_geometry(p)
-    _kernels().grid_geometry(_grid(gd, p), p["kx"], p["ky"], p["x_shape"][3], p["flags"], idx,
-                             frac, slopes)
+    _kernel(p, "geometry")(_grid(gd, p), p["kx"], p["ky"], p["x_shape"][3], p["flags"], idx,
+                           frac, slopes)
     return geometry
 
 
@@ -104,8 +112,8 @@ def grid_sample(x, grid, mode, padding_mode, align):
     ho, wo = gd.shape[1:3]
     out = np.empty((n, c, ho * wo), xd.dtype)
     geometry = _empty_geometry(p)
-    _kernels().grid_forward(_image(xd, p), _grid(gd, p), p["kx"], p["ky"], xd.shape[3],
-                            p["flags"], *geometry, out)
+    _kernel(p, "forward")(_image(xd, p), _grid(gd, p), p["kx"], p["ky"], xd.shape[3],
+                          p["flags"], *geometry, out)
     value = out.reshape(n, c, ho, wo)
     if not needs:
         return _make(value)
@@ -128,9 +136,9 @@ def _vjp_into(g, saved, out, targets, **p):
         np.empty(p["grid_shape"], dtype)
     idx, frac, slopes = _geometry(grid, p)
     p3 = idx.shape[2]
-    _kernels().grid_backward(kernel_array(g, dtype, (n, c, p3)), _image(x, p), idx, frac,
-                             slopes, p["kx"], dx.reshape(n, c, h * w), dgrid.reshape(n, p3, 2),
-                             needs[0], needs[1])
+    _kernel(p, "backward")(kernel_array(g, dtype, (n, c, p3)), _image(x, p), idx, frac,
+                           slopes, p["kx"], dx.reshape(n, c, h * w), dgrid.reshape(n, p3, 2),
+                           needs[0], needs[1])
     return (dx if needs[0] else None), (dgrid if needs[1] else None)
 
 
@@ -140,7 +148,7 @@ def _vjp_np(g, saved, out, **p):
 
 def _jvp_np(tangents, saved, out, **p):
     """Forward mode, in float64: the sample of the image's tangents (the geometry repeated
-    for each) plus the sample's slope along the grid's tangents (bilinear)."""
+    for each) plus the sample's slope along the grid's tangents (bilinear, bicubic)."""
     tx, tgrid = tangents
     x, grid = saved
     n, c, h, w = p["x_shape"]
@@ -150,14 +158,13 @@ def _jvp_np(tangents, saved, out, **p):
     res = np.zeros((k, n, c, p3))
     one = _axis(1, True, np.float64)
     frac, slopes = frac.astype(np.float64), slopes.astype(np.float64)
-    kern = _kernels()
     if tx is not None:
-        kern.grid_blend(kernel_array(tx, np.float64, (k * n, c, h * w)),
-                        np.tile(idx, (k, 1, 1)), np.tile(frac, (k, 1, 1)), one,
-                        res.reshape(k * n, c, p3))
-    if tgrid is not None and idx.shape[1] == 4:
-        kern.grid_tangent(_image(x, p, np.float64), idx, frac, slopes, one,
-                          kernel_array(tgrid, np.float64, (k, n, p3, 2)), res)
+        _kernel(p, "blend")(kernel_array(tx, np.float64, (k * n, c, h * w)),
+                            np.tile(idx, (k, 1, 1)), np.tile(frac, (k, 1, 1)), one,
+                            res.reshape(k * n, c, p3))
+    if tgrid is not None and idx.shape[1] != 1:
+        _kernel(p, "tangent")(_image(x, p, np.float64), idx, frac, slopes, one,
+                              kernel_array(tgrid, np.float64, (k, n, p3, 2)), res)
     return res.reshape((k, n, c) + tuple(p["grid_shape"][1:3]))
 
 
@@ -184,6 +191,8 @@ def _vjp(g, inputs, out, **p):
         return dx, (_make(np.zeros(p["grid_shape"], dtype)) if needs[1] else None)
     coords = reshape(grid, (n, p3, 2))
     fx, fy = (_fraction(coords[..., k], frac[:, k], slopes[:, k]) for k in (0, 1))
+    if idx.shape[0] == 16:
+        return _cubic_vjp(g3, x, fx, fy, masks, flat, slopes, p)
     wx, wy = 1 - fx, 1 - fy
     dx = dgrid = None
     if needs[0]:
@@ -201,6 +210,60 @@ def _vjp(g, inputs, out, **p):
         dgrid = reshape(stack([where(sx != 0, ddx * _make(sx), 0.0),
                                where(sy != 0, ddy * _make(sy), 0.0)], -1), p["grid_shape"])
     return dx, dgrid
+
+
+def _cubic_vjp(g3, x, fx, fy, masks, flat, slopes, p):
+    """The bicubic VJP in tapegrad ops: the weights and their slopes as polynomials of the
+    fractional parts (tensors of the grid), each of the 16 taps scattered (image) or read
+    (grid)."""
+    from .elementwise import where
+    from .join import stack
+    from .movement import gather_index, reshape, scatter_index, sum as sum_, unsqueeze
+
+    n, c, h, w = p["x_shape"]
+    needs = p["needs"]
+    (wx, dwx), (wy, dwy) = _cubic_polynomials(fx), _cubic_polynomials(fy)
+    taps = [(4 * j + i, i, j) for j in range(4) for i in range(4)]
+    dx = dgrid = None
+    if needs[0]:
+        for t, i, j in taps:
+            part = scatter_index(where(masks[t], g3 * unsqueeze(wx[i] * wy[j], 1), 0.0), flat[t],
+                                 n * c * h * w)
+            dx = part if dx is None else dx + part
+        dx = reshape(dx, p["x_shape"])
+    if needs[1]:
+        xf = reshape(x, (n * c * h * w,))
+        ddx = ddy = None
+        for t, i, j in taps:
+            v = where(masks[t], reshape(gather_index(xf, flat[t]), masks[t].shape), 0.0)
+            a, b = v * unsqueeze(dwx[i] * wy[j], 1), v * unsqueeze(wx[i] * dwy[j], 1)
+            ddx, ddy = (a, b) if ddx is None else (ddx + a, ddy + b)
+        sx, sy = (_make(np.ascontiguousarray(slopes[:, k])) for k in (0, 1))
+        dgrid = reshape(stack([sum_(g3 * ddx, 1) * sx, sum_(g3 * ddy, 1) * sy], -1),
+                        p["grid_shape"])
+    return dx, dgrid
+
+
+def _cubic_polynomials(t):
+    """The cubic weights of the taps at -1, 0, 1, 2 from the fractional part ``t`` (a tensor),
+    A = -0.75, and their derivatives in ``t``."""
+    a = -0.75
+
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    def near_slope(d):
+        return (3 * (a + 2) * d - 2 * (a + 3)) * d
+
+    def far_slope(d):
+        return (3 * a * d - 10 * a) * d + 8 * a
+
+    s, r = 1 - t, 2 - t
+    return ((far(t + 1), near(t), near(s), far(r)),
+            (far_slope(t + 1), near_slope(t), -near_slope(s), -far_slope(r)))
 
 
 def _fraction(coord, frac, slope):

@@ -1,13 +1,13 @@
-"""``interpolate``'s nearest and linear modes on CPU float tensors as one op, as PyTorch records
-them (``UpsampleBilinear2DBackward0``...), instead of one to three ``index_select``s and blends
-per spatial dim (``nn/interpolate.py`` builds the per-dim tables and keeps that composition for
-other tensors).
+"""``interpolate``'s nearest, linear and bicubic modes on CPU float tensors as one op, as PyTorch
+records them (``UpsampleBilinear2DBackward0``...), instead of one to three ``index_select``s and
+blends per spatial dim (``nn/interpolate.py`` builds the per-dim tables and keeps that
+composition for other tensors).
 
-A resize is linear: each output sample is a blend of at most two source positions per dim,
-the dims blended in order (the composition's rounding). The VJP spreads the gradient back
-with the same weights: the transposed map, recorded (under ``create_graph``) as the op
-``RESIZE_BACKWARD`` whose own VJP is the resize again, so every order is exact and cheap;
-forward mode resizes the tangents.
+A resize is linear: each output sample is a blend of at most two source positions per dim
+(bicubic: four, over H and W), the dims blended in order (the composition's rounding). The VJP
+spreads the gradient back with the same weights: the transposed map, recorded (under
+``create_graph``) as the op ``RESIZE_BACKWARD`` whose own VJP is the resize again, so every
+order is exact and cheap; forward mode resizes the tangents.
 """
 
 import numpy as np
@@ -64,6 +64,21 @@ def make_params(x_shape, steps, dtype, node=None):
                 dtype=np.dtype(dtype), node=node)
 
 
+def make_cubic_params(x_shape, taps, dtype):
+    """The tables of a bicubic resize of (N, C, H, W) ``x_shape``: ``taps`` holds, for H and
+    for W, the four source indices (4, n_out) and their weights (4, n_out) of each output
+    position."""
+    longest = max(len(t[0][0]) for t in taps)
+    index = np.zeros((2, 4, longest), np.int64)
+    weight = np.zeros((2, 4, longest), dtype)
+    for k, (idx, w) in enumerate(taps):
+        index[k, :, :idx.shape[1]], weight[k, :, :idx.shape[1]] = idx, w
+    outs = tuple(t[0].shape[1] for t in taps)
+    return dict(x_shape=tuple(x_shape), y_shape=tuple(x_shape[:2]) + outs,
+                planes_in=tuple(x_shape[2:]), planes_out=outs, index=index, weight=weight,
+                cubic=True, dtype=np.dtype(dtype), node="UpsampleBicubic2DBackward0")
+
+
 def _shapes(p, batch):
     if batch is None:
         return p["x_shape"], p["y_shape"]
@@ -78,7 +93,10 @@ def _resize_np(xd, p, batch=None):
     x_shape, y_shape = _shapes(p, batch)
     y = np.empty(_planes(y_shape, p, "planes_out"), p["dtype"])
     xd = kernel_array(xd, p["dtype"], _planes(x_shape, p, "planes_in"))
-    _kernels().resample(xd, y, p["index"], p["weight"], p["blend"])
+    if p.get("cubic"):
+        _kernels().resample_cubic(xd, y, p["index"], p["weight"])
+    else:
+        _kernels().resample(xd, y, p["index"], p["weight"], p["blend"])
     return y.reshape(y_shape)
 
 
@@ -89,8 +107,11 @@ def _spread_np(gd, p, batch=None, out=None):
     else:
         out.fill(0.0)
     gd = kernel_array(gd, p["dtype"], _planes(y_shape, p, "planes_out"))
-    _kernels().resample_adjoint(out.reshape(_planes(x_shape, p, "planes_in")), gd,
-                                p["index"], p["weight"], p["blend"])
+    dx = out.reshape(_planes(x_shape, p, "planes_in"))
+    if p.get("cubic"):
+        _kernels().resample_cubic_adjoint(dx, gd, p["index"], p["weight"])
+    else:
+        _kernels().resample_adjoint(dx, gd, p["index"], p["weight"], p["blend"])
     return out
 
 

@@ -257,7 +257,8 @@ def test_bitwise_ops_of_bool_tensors_are_the_logical_ones():
 
 
 @pytest.mark.parametrize("mode,padding", [("nearest", "reflection"), ("bilinear", "border"),
-                                          ("bilinear", "reflection"), ("nearest", "zeros")])
+                                          ("bilinear", "reflection"), ("nearest", "zeros"),
+                                          ("bicubic", "zeros"), ("bicubic", "reflection")])
 def test_grid_sample_and_affine_grid_on_the_device(mode, padding):
     """CUDA tensors take grid_sample's composition (the one-op form is CPU-only)."""
     theta = RNG.uniform(-1.2, 1.2, (1, 2, 3))
@@ -268,3 +269,10 @@ def test_grid_sample_and_affine_grid_on_the_device(mode, padding):
                                             padding_mode=padding, align_corners=False)
 
     check(fn, A, theta)
+
+
+@pytest.mark.parametrize("align", [False, True])
+def test_bicubic_interpolate_on_the_device(align):
+    """CUDA tensors take bicubic interpolate's composition (the one-op form is CPU-only)."""
+    check(lambda x: tg.nn.functional.interpolate(x.reshape(1, 1, 3, 3), size=(4, 5),
+                                                 mode="bicubic", align_corners=align), A)

@@ -8,7 +8,7 @@ import tapegrad as tg
 import tapegrad.nn.functional as F
 from tests.op_checks import check_op
 
-CASES = [(mode, pad, align) for mode in ("bilinear", "nearest")
+CASES = [(mode, pad, align) for mode in ("bilinear", "nearest", "bicubic")
          for pad in ("zeros", "border", "reflection") for align in (False, True)]
 
 

@@ -54,8 +54,8 @@ def test_interpolate_matches_pytorch(dtype):
         (a * torch.tensor(w)).sum().backward()
         (b * tg.tensor(w)).sum().backward()
         tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-14)
-        if mode == "bicubic" and dtype == "float32":  # (its negative weights cancel: another
-            tol["atol"] = 5e-6                        # order of sums rounds apart by more)
+        if mode == "bicubic" and dtype == "float32":  # (PyTorch's build fuses its weights'
+            tol["atol"] = 5e-6                        # polynomials into FMAs: other roundings)
         msg = f"{shape} {mode} align_corners={ac} {how}"
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), err_msg=msg, **tol)
         if mode == "nearest" and len(shape) != 4 and any(
@@ -99,6 +99,8 @@ def test_interpolate_errors_are_pytorchs():
         F.interpolate(x, scale_factor=2, mode="linear")
     with pytest.raises(NotImplementedError, match="Got 3D input, but bicubic mode needs 4D "):
         F.interpolate(x[0], scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="antialias=True is not supported"):
+        F.interpolate(x, scale_factor=2, mode="bicubic", antialias=True)
     with pytest.raises(ValueError, match=r"Input and output must have the same number of "
                                          r"spatial dimensions, but got input with spatial "
                                          r"dimensions of \[4, 4\] and output size of \(2, 2, 2\)"):
