@@ -23,7 +23,13 @@ from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, 
                        long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, tensor, zeros, zeros_like, get_rng_state, set_rng_state,
                        hann_window, hamming_window, blackman_window, bartlett_window,
-                       kaiser_window)
+                       kaiser_window, default_generator, initial_seed, seed)
+from . import random  # (tg.random, like torch.random)
+from ._threads import get_num_threads, set_num_threads
+from .determinism import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,
+                          is_deterministic_algorithms_warn_only_enabled,
+                          set_deterministic_debug_mode, use_deterministic_algorithms)
+from .size import Size
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diagonal, einsum,

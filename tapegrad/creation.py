@@ -1,6 +1,7 @@
 """Creating tensors: from data, from NumPy, and the factory functions (NumPy dtype rules)."""
 
 import builtins
+import numbers
 import threading
 import warnings
 
@@ -23,7 +24,7 @@ bool = np.dtype(np.bool_)  # noqa: A001 (tg.bool, like torch.bool)
 double, float, long = float64, float32, int64  # noqa: A001
 half, short = float16, int16  # torch's aliases (tg.int, like torch.int, is in __init__)
 
-_rng = np.random.default_rng()
+_rng = None  # the default generator's NumPy generator (set by default_generator below)
 
 
 def _check_device(device):
@@ -227,9 +228,20 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 
 def manual_seed(seed):
-    """Seed the generator behind ``rand``/``randn``/``randint``."""
-    global _rng
-    _rng = np.random.default_rng(seed)
+    """Seed the default generator (the one behind ``rand``/``randn``/``randint``, on every
+    device: CUDA tensors' values are drawn on the host); returns it, as PyTorch."""
+    return default_generator.manual_seed(int(seed))
+
+
+def seed():
+    """Seed the default generator from fresh entropy; returns the new seed."""
+    return default_generator.seed()
+
+
+def initial_seed():
+    """The seed the default generator was last seeded with (``manual_seed``, ``seed``, or
+    the entropy drawn at import)."""
+    return default_generator.initial_seed()
 
 
 def _window(n, periodic, dtype, device, requires_grad, values):
@@ -273,12 +285,12 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, device
 
 def get_rng_state():
     """The default generator's state as a uint8 tensor (``set_rng_state`` restores it)."""
-    return _state_tensor(_rng)
+    return default_generator.get_state()
 
 
 def set_rng_state(new_state):
     """Restore the default generator to a state ``get_rng_state`` returned."""
-    _restore(_rng, new_state)
+    default_generator.set_state(new_state)
 
 
 def _state_tensor(rng):
@@ -310,7 +322,7 @@ class Generator:
         self.seed()
 
     def manual_seed(self, seed):
-        self._initial_seed = int(seed)
+        self._initial_seed = _seed_value(seed)
         self._rng = np.random.default_rng(self._initial_seed)
         return self
 
@@ -330,6 +342,34 @@ class Generator:
         return self
 
 
+def _seed_value(seed):
+    """``seed`` as PyTorch's generators take it: an integer in [-2**63, 2**64), a negative one
+    read as its unsigned 64-bit pattern."""
+    if isinstance(seed, builtins.bool) or not isinstance(seed, numbers.Integral):
+        raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+    seed = int(seed)
+    if not -(1 << 63) <= seed < 1 << 64:
+        raise ValueError("Overflow when unpacking long long")
+    return seed & ((1 << 64) - 1)
+
+
+class _DefaultGenerator(Generator):
+    """``tg.default_generator``: its NumPy generator is this module's ``_rng``, which the
+    random functions read (and vmap's guard wraps), so seeding it seeds them."""
+
+    @property
+    def _rng(self):
+        return _rng
+
+    @_rng.setter
+    def _rng(self, rng):
+        global _rng
+        _rng = rng
+
+
+default_generator = _DefaultGenerator()
+
+
 class _StateWanted(threading.local):
     """Per thread: the checkpoints whose function is running and has not drawn yet, each a
     list ``[None]`` that the first draw from the default generator fills with the state
@@ -344,7 +384,7 @@ state_wanted = _StateWanted()
 
 def draws(generator=None):
     """The NumPy generator a random function draws from: ``generator``'s, else the default."""
-    if generator is None:
+    if generator is None or generator is default_generator:
         slots = state_wanted.slots
         if slots:
             state = _rng.bit_generator.state

@@ -42,49 +42,14 @@ def single_thread() -> None:
 single_thread()
 
 
-def _openblas_libraries():
-    """OpenBLAS libraries loaded in this process (NumPy's own, by its path in the memory map)."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
-    except OSError:  # not Linux: only the environment variables apply
-        return []
-    import ctypes  # noqa: PLC0415
-
-    libs = []
-    for path in sorted(paths):
-        try:
-            libs.append(ctypes.CDLL(path))
-        except OSError:
-            pass
-    return libs
-
-
-# OpenBLAS's thread-count functions under the names its builds export
-_OPENBLAS_SET = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                 "openblas_set_num_threads64_", "openblas_set_num_threads")
-
-
 def blas_one_thread() -> str:
     """Pin NumPy's BLAS to one thread *now*, also when NumPy was imported before the
     environment variables were set, so tapegrad (NumPy kernels) and PyTorch (pinned by
-    ``has_torch``) are compared on one thread each. Returns what it did, for the table."""
-    try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-    except ImportError:
-        pass
-    else:
-        threadpool_limits(1, user_api="blas")
-        return "threadpoolctl"
-    done = []
-    for lib in _openblas_libraries():
-        for name in _OPENBLAS_SET:
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                fn(1)
-                done.append(name)
-                break
-    return ", ".join(done) if done else "environment variables only"
+    ``has_torch``) are compared on one thread each. Returns what it did, for the table
+    (``tapegrad._threads``: threadpoolctl, else OpenBLAS's own functions)."""
+    from tapegrad._threads import set_blas_threads  # noqa: PLC0415
+
+    return set_blas_threads(1) or "environment variables only"
 
 _TORCH_CHECKED = False
 _TORCH = None
