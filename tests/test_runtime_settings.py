@@ -163,6 +163,16 @@ def test_seed_values_and_errors_as_torch(torch):
     assert set(tg.random.__all__) <= public
 
 
+def test_nn_init_draws_from_a_given_generator():
+    g = tg.Generator().manual_seed(0)
+    a, b = tg.empty(5), tg.empty(5)
+    tg.nn.init.uniform_(a, generator=g)
+    tg.nn.init.uniform_(b, generator=g.manual_seed(0))
+    assert a.tolist() == b.tolist() and 0 <= a.min().item() and a.max().item() < 1
+    with pytest.raises(TypeError, match="generator must be a tapegrad.Generator"):
+        tg.nn.init.normal_(a, generator=3)
+
+
 # ---- Size -------------------------------------------------------------------------------------
 
 def test_size_as_torch_size(torch):

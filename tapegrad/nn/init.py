@@ -25,7 +25,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "
 
 
 def _rng(generator=None):
-    return generator if generator is not None else creation.draws()
+    return creation.draws(generator)  # (a tg.Generator's NumPy generator, else the default's)
 
 
 def _fill(tensor, values):
