@@ -24,6 +24,29 @@ def device_count():
     return len(cuda_api().gpus)
 
 
+def manual_seed(seed):
+    """Seed the generator CUDA tensors' random values come from. tapegrad draws them on the
+    host from the default generator and copies them over, so this seeds that generator, the
+    one ``tg.manual_seed`` seeds (CPU draws follow it too: PyTorch keeps a separate CUDA
+    generator)."""
+    from .creation import manual_seed as seed_default
+
+    seed_default(seed)
+
+
+manual_seed_all = manual_seed  # one device
+
+
+def empty_cache():
+    """Release the device memory whose freeing numba-cuda deferred (its pending
+    deallocations), as ``torch.cuda.empty_cache`` releases cached blocks."""
+    if not available():
+        return
+    pending = getattr(cuda_api().current_context(), "deallocations", None)
+    if pending is not None:  # (the simulator keeps none)
+        pending.clear()
+
+
 def synchronize(device=None):
     """Wait for every kernel launched so far to finish (timing needs this)."""
     cuda_api().synchronize()

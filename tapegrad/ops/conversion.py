@@ -12,7 +12,7 @@ from .. import vecmath
 from ..device import DeviceArray
 from ..device import device as _device
 from ..registry import Op
-from ..tensor import _make, _wrap
+from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .elementwise import _complex, _const_op, _cuda, _grad_on, _ndarray, clone
 
@@ -33,11 +33,21 @@ def contiguous(x, memory_format=None):
     return x
 
 
-def to(x, *args, dtype=None, device=None, copy=False):
-    """Convert to ``dtype`` (differentiable between floating dtypes) and/or ``device``."""
+def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False,
+       memory_format=None):
+    """Convert to ``dtype`` (differentiable between floating dtypes) and/or ``device``, or to
+    another tensor's (``x.to(other)``). ``non_blocking`` is accepted and has no effect (copies
+    between devices complete before ``to`` returns); PyTorch's positional order
+    ``to(device, dtype, non_blocking, copy)``."""
+    flags = 0
     for a in args:
         if isinstance(a, (str, _device)) or a is None:
             device = a
+        elif isinstance(a, bool):  # non_blocking, then copy
+            copy = a if flags else copy
+            flags += 1
+        elif isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
         else:
             dtype = a
     if device is not None or type(x._data) is DeviceArray:  # transfers (ops/cuda_ops.py)

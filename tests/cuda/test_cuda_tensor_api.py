@@ -84,5 +84,30 @@ def test_gradcheck_on_cuda_inputs():
 
 def test_an_in_place_method_without_a_cuda_path_names_itself():
     x = tg.zeros(5, device="cuda")
-    with pytest.raises(NotImplementedError, match=r"^index_fill\(\) .*cuda tensors"):
+    with pytest.raises(NotImplementedError, match=r"^index_fill_\(\) .*cuda tensors"):
         x.index_fill_(0, tg.tensor([1, 3], device="cuda"), 2.0)
+
+
+def test_to_another_tensor_takes_its_device_and_dtype():
+    y = tg.zeros(2, dtype=tg.float32, requires_grad=True)
+    z = y.to(tg.ones(2, device="cuda"))
+    assert z.device == "cuda" and z.dtype == np.float64
+    z.sum().backward()
+    assert y.grad.device == "cpu" and y.grad.dtype == np.float32
+    assert tg.ones(2, device="cuda").to(y).device == "cpu"
+
+
+def test_to_takes_non_blocking_and_copy_as_pytorch():
+    x = tg.tensor(X)
+    assert x.to("cuda", non_blocking=True).device == "cuda"
+    assert x.to("cuda", tg.float32, True, False).dtype == np.float32  # (device, dtype, nb, copy)
+    assert x.to("cpu", tg.float64, False, True) is not x and x.to("cpu", tg.float64) is x
+    assert x.to(device="cuda", dtype=tg.float32, non_blocking=True).device == "cuda"
+
+
+def test_cuda_seeding_and_cache():
+    tg.cuda.manual_seed(3)
+    a = tg.rand(3, device="cuda")
+    tg.cuda.manual_seed_all(3)
+    np.testing.assert_array_equal(tg.rand(3, device="cuda").cpu().numpy(), a.cpu().numpy())
+    tg.cuda.empty_cache()
