@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import ops as _ops
-from .ops.complex_refusals import refuse
+from .ops.complex_refusals import refuse, refuse_pair
 from .ops.numpy_rules import tensors_weak
 from .torch_names import elementwise as _names
 from .torch_names._common import const, vals
@@ -70,9 +70,9 @@ def multigammaln(input, p):
 
 def xlog1py(input, other):
     """``x * log1p(y)``, 0 where x is 0 and ``log1p(y)`` is -inf or NaN for y <= -1."""
+    refuse_pair("xlog1py", input, other)
     x, y = tensors_weak(input, other)
     x, y = _floating(x), _floating(y)
-    refuse("xlog1py", np.promote_types(x.dtype, y.dtype))
     with np.errstate(all="ignore"):
         dead = (vals(x) == 0) & (vals(y) <= -1)  # (a NaN y stays NaN)
     l1p = _ops.log1p(y)

@@ -75,6 +75,22 @@ CASES = [
      kernel("bernoulli_scalar_cpu_")),
     ("F.feature_alpha_dropout", lambda m, x: F(m).feature_alpha_dropout(x, 0.5, True), NIE,
      kernel("bernoulli_scalar_cpu_")),
+    # clamps and extrema of two operands
+    ("clamp", lambda m, x: m.clamp(x, 0.1, 0.9), NIE, CLAMP),
+    ("clamp.min", lambda m, x: m.clamp(x, min=0.1), NIE, CLAMP),
+    ("clamp.tensor_bounds", lambda m, x: m.clamp(x, x, x), NIE, CLAMP),
+    ("clamp.real_input", lambda m, x: m.clamp(x.real, x, x), NIE, kernel("clamp_cpu")),
+    ("clamp.real_input_min", lambda m, x: m.clamp(x.real, min=x), NIE, kernel("maximum_cpu")),
+    ("clip", lambda m, x: m.clip(x, 0.1), NIE, CLAMP),
+    ("Tensor.clamp_", lambda m, x: x.clamp_(0.1), NIE, CLAMP),
+    ("clamp_min", lambda m, x: m.clamp_min(x, 0.1), NIE, CLAMP),
+    ("clamp_min.tensor", lambda m, x: m.clamp_min(x, x), NIE, kernel("maximum_cpu")),
+    ("clamp_max.tensor", lambda m, x: m.clamp_max(x, x), NIE, kernel("minimum_cpu")),
+    ("fmax", lambda m, x: m.fmax(x, x), RTE, "fmax not implemented for complex tensors."),
+    ("fmin", lambda m, x: m.fmin(x, x.real), RTE, "fmin not implemented for complex tensors."),
+    ("hypot", lambda m, x: m.hypot(x, x), NIE, kernel("hypot_cpu")),
+    ("logaddexp2", lambda m, x: m.logaddexp2(x, x), NIE, kernel("logaddexp2_cpu")),
+    ("copysign", lambda m, x: m.copysign(x, 1.0), NIE, kernel("copysign_cpu")),
     # ordering: reductions, sorts, selections
     ("max", lambda m, x: m.max(x), NIE, kernel("max_all")),
     ("Tensor.max", lambda m, x: x.max(), NIE, kernel("max_all")),
@@ -143,7 +159,11 @@ CASES = [
     ("special.logit", lambda m, x: m.special.logit(x), NIE, kernel("logit_cpu")),
     ("xlogy", lambda m, x: m.xlogy(x, x), NIE, kernel("xlogy_cpu")),
     ("xlogy.real_self", lambda m, x: m.xlogy(x.real, x), NIE, kernel("xlogy_cpu")),
+    ("xlogy.number", lambda m, x: m.xlogy(x, 2.0), NIE, kernel("xlogy_cpu")),
+    ("xlogy.number_self", lambda m, x: m.xlogy(2.0, x), NIE, kernel("xlogy_cpu")),
     ("special.xlog1py", lambda m, x: m.special.xlog1py(x, x), NIE, kernel("xlog1py_cpu")),
+    ("special.xlog1py.number", lambda m, x: m.special.xlog1py(x, 2.0), NIE,
+     kernel("xlog1py_cpu")),
 ]
 IDS = [c[0] for c in CASES]
 DTYPES = {"complex128": "ComplexDouble", "complex64": "ComplexFloat"}
@@ -263,3 +283,36 @@ def test_erf_family_of_complex_keeps_scipys_values_and_gradient(f):
                 tg.special.ndtr: special.ndtr}[f](z)
     np.testing.assert_allclose(f(tg.tensor(z)).numpy(), expected, rtol=1e-12)
     assert tg.autograd.gradcheck(f, (tg.tensor(z, requires_grad=True),))
+
+
+# ---- float_power: double precision is complex128 for complex operands -----------------------
+
+@pytest.mark.parametrize("exponent", [2, 0.5, np.array([1.5 - 0.5j, 0.5, 2.0, 1j, -1.0, 3.0])],
+                         ids=["int", "float", "complex"])
+def test_float_power_of_complex_is_complex128(exponent):
+    base = Z.astype(np.complex64)
+    out = tg.float_power(tg.tensor(base), tg.tensor(exponent) if np.ndim(exponent) else exponent)
+    assert out.dtype == np.complex128
+    np.testing.assert_allclose(out.numpy(), np.float_power(base.astype(np.complex128), exponent),
+                               rtol=1e-12)
+
+
+def test_float_power_of_complex_gradient():
+    z = np.delete(Z, 3)  # (off the branch cut)
+    x = tg.tensor(z, requires_grad=True)
+    y = tg.tensor([1.5, 0.5, 2.0, -1.0, 3.0], requires_grad=True)
+    assert tg.autograd.gradcheck(tg.float_power, (x, y))
+
+
+@needs_torch
+def test_float_power_of_complex_matches_pytorch():
+    w = np.array([1 + 2j, 0.5 - 1j, 2.0, 1j, -1.0, 0.3 + 0.1j])
+    e = np.array([1.5, 0.5, 2.0, 1.0, -1.0, 3.0])
+    x, y = tg.tensor(Z, requires_grad=True), tg.tensor(e, requires_grad=True)
+    xt, yt = torch.tensor(Z, requires_grad=True), torch.tensor(e, requires_grad=True)
+    out, expected = tg.float_power(x, y), torch.float_power(xt, yt)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    grads = tg.autograd.grad(tg.real(out * tg.tensor(w)).sum(), (x, y))
+    expected_grads = torch.autograd.grad(torch.real(expected * torch.tensor(w)).sum(), (xt, yt))
+    for g, gt in zip(grads, expected_grads):
+        np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-10)

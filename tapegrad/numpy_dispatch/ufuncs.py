@@ -152,7 +152,10 @@ def real_if_close(a, tol=100):
 
 
 def float_power(x1, x2):
+    """``x1 ** x2`` in double precision: complex128 if either is complex, else float64."""
     x1, x2 = _t(x1), _t(x2)
+    if "c" in (x1.dtype.kind, x2.dtype.kind):
+        return _op("pow")(x1.to(np.complex128), x2.to(np.complex128))
     return _op("pow")(x1.to(np.float64), x2.to(np.float64) if x2.dtype.kind != "f" else x2)
 
 

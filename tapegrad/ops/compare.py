@@ -4,6 +4,7 @@ import numpy as np
 
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
+from .complex_refusals import refusal
 from .shapes import broadcast_shapes, torch_dtype_name
 
 
@@ -106,11 +107,26 @@ def invert(x):
     return _make(_wrap(np.asarray(np.invert(v))))
 
 
+def _refuse_complex(x, min, max):
+    """PyTorch's refusal of complex clamp operands: its clamp message for a complex input, the
+    kernel that meets them for complex bounds of a real input."""
+    operands = [t.dtype if isinstance(t, Tensor) else t if isinstance(t, (int, float, complex))
+                else np.asarray(t).dtype for t in (x, min, max) if t is not None]
+    dtype = np.result_type(*operands)  # (a Python number weak, as in PyTorch)
+    if dtype.kind != "c":
+        return
+    if np.result_type(operands[0]).kind == "c":
+        raise refusal("clamp", dtype)
+    raise refusal("clamp.bounds" if min is not None and max is not None else
+                  "clamp_min.tensor" if min is not None else "clamp_max.tensor", dtype)
+
+
 def clamp_by_tensors(x, min, max):
     """``clamp`` with a tensor bound (ops of the comparisons, so every order and vmap follow)."""
     from . import record as R
     from .elementwise import where
 
+    _refuse_complex(x, min, max)
     # where, not maximum/minimum: x keeps the whole gradient at a bound (PyTorch), no 0.5
     # (a NaN bound gives NaN, as PyTorch's and NumPy's clamp)
     if min is None or max is None:

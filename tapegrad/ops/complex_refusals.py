@@ -7,6 +7,8 @@ exception and message per op (the dtype named as PyTorch names it: ``ComplexDoub
 ``ComplexFloat``).
 """
 
+import numpy as np
+
 from .shapes import torch_dtype_name
 
 _CLAMP = (NotImplementedError, "clamp is not supported for complex types")
@@ -30,6 +32,13 @@ REFUSALS = {
     "hardshrink": _kernel("hardshrink_cpu"), "softshrink": _kernel("softshrink_check"),
     "threshold": _kernel("threshold_cpu"), "glu": _kernel("glu_cpu"),
     "dropout": _kernel("bernoulli_scalar_cpu_"),
+    # clamps and extrema of two operands
+    "clamp": _CLAMP, "clamp.bounds": _kernel("clamp_cpu"),
+    "clamp_min.tensor": _kernel("maximum_cpu"), "clamp_max.tensor": _kernel("minimum_cpu"),
+    "fmax": (RuntimeError, "fmax not implemented for complex tensors."),
+    "fmin": (RuntimeError, "fmin not implemented for complex tensors."),
+    "hypot": _kernel("hypot_cpu"), "logaddexp2": _kernel("logaddexp2_cpu"),
+    "copysign": _kernel("copysign_cpu"),
     # ordering: reductions, sorts and selections
     "max": _kernel("max_all"), "min": _kernel("min_all"),
     "max.dim": (RuntimeError, "max(): does not support complex input"),
@@ -73,3 +82,11 @@ def refuse(name, dtype):
     """Raise PyTorch's refusal of op ``name`` if ``dtype`` is complex."""
     if dtype.kind == "c":
         raise refusal(name, dtype)
+
+
+def refuse_pair(name, input, other):
+    """``refuse`` for the dtype of two operands together, a Python number weak (PyTorch's
+    promotion: ``xlogy`` of a complex64 tensor and 2.0 is ``ComplexFloat``)."""
+    refuse(name, np.result_type(*(v if isinstance(v, (int, float, complex)) else
+                                  v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+                                  for v in (input, other))))

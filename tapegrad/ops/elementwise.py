@@ -265,10 +265,13 @@ def clamp(x, min=None, max=None):
 
         return clamp_by_tensors(x, min, max)
     x = R.as_tensor(x)
-    if x.dtype.kind in "iub":  # a float bound makes the result floating (type promotion)
+    kind = x.dtype.kind
+    if kind in "iub":  # a float bound makes the result floating (type promotion)
         dtype = np.result_type(x.dtype, *(b for b in (min, max) if b is not None))
         if dtype != x.dtype:
             x = to(x, dtype)
+    elif kind == "c":  # (NumPy's clip orders complex values lexicographically)
+        raise _refusal("clamp", x.dtype)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
     xd = x._data

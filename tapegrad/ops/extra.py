@@ -18,7 +18,7 @@ from ..device import DeviceArray, one_device, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
-from .complex_refusals import refuse
+from .complex_refusals import refuse_pair
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
@@ -268,8 +268,8 @@ def xlogy(input, other):
     ``input / other`` in ``other``. The product of ``input`` and a log that reads 1 where
     ``input == 0`` and the log would be infinite or nan; the zeros made positive by adding a
     constant +0.0 there (-0.0 elsewhere: every other value, signed zeros too, unchanged)."""
+    refuse_pair("xlogy", input, other)  # (its zero tests are real-only)
     x, y = tensors_weak(input, other)
-    refuse("xlogy", np.promote_types(x.dtype, y.dtype))  # (its zero tests are real-only)
     if x.dtype.kind != "f" and y.dtype.kind != "f":  # integers: a float result, as PyTorch's
         x, y = x.to(np.float64), y.to(np.float64)
     yd = np.asarray(y._data)

@@ -13,7 +13,7 @@ from .. import numpy_dispatch as _nd
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import ufuncs as _U
-from ..ops.complex_refusals import refuse
+from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
 from ..ops.movement import _torch_name
 from ..ops.numpy_rules import tensors_weak, weak_scalar
@@ -138,20 +138,26 @@ def clip(input, min=None, max=None):  # noqa: A002 (torch's argument names)
 
 
 def clamp_min(input, min):  # noqa: A002
+    if isinstance(min, Tensor):  # (PyTorch's clamp_min by a tensor is its maximum kernel)
+        refuse_pair("clamp_min.tensor", input, min)
     return _ops.clamp(input, min=min)
 
 
 def clamp_max(input, max):  # noqa: A002
+    if isinstance(max, Tensor):
+        refuse_pair("clamp_max.tensor", input, max)
     return _ops.clamp(input, max=max)
 
 
 # ---- binary functions ---------------------------------------------------------------------------
 
-def _floats_only(name, f):
+def _floats_only(name, f, real_only=True):
     def fn(input, other):
         a, b = tensors_weak(weak_scalar(input), weak_scalar(other))
         if a.dtype.kind not in "fc" and b.dtype.kind not in "fc":
             a, b = floating(a), floating(b)
+        elif real_only:
+            refuse_pair(name, input, other)
         return f(a, b)
 
     fn.__name__ = fn.__qualname__ = name
@@ -160,13 +166,14 @@ def _floats_only(name, f):
 
 
 hypot = _floats_only("hypot", _C.hypot)
-logaddexp = _floats_only("logaddexp", _C.logaddexp)
+logaddexp = _floats_only("logaddexp", _C.logaddexp, real_only=False)
 logaddexp2 = _floats_only("logaddexp2", _C.logaddexp2)
 copysign = _floats_only("copysign", _U.copysign)
 
 
-def _same(name, f, doc):
+def _extremum(name, f, doc):
     def fn(input, other):
+        refuse_pair(name, input, other)
         return f(input, other)
 
     fn.__name__ = fn.__qualname__ = name
@@ -174,8 +181,8 @@ def _same(name, f, doc):
     return fn
 
 
-fmax = _same("fmax", _U.fmax, "Elementwise maximum that skips NaN (torch.fmax).")
-fmin = _same("fmin", _U.fmin, "Elementwise minimum that skips NaN (torch.fmin).")
+fmax = _extremum("fmax", _U.fmax, "Elementwise maximum that skips NaN (torch.fmax).")
+fmin = _extremum("fmin", _U.fmin, "Elementwise minimum that skips NaN (torch.fmin).")
 
 
 def _integer_division(name, f, kernel, doc):
