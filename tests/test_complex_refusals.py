@@ -91,6 +91,16 @@ CASES = [
     ("hypot", lambda m, x: m.hypot(x, x), NIE, kernel("hypot_cpu")),
     ("logaddexp2", lambda m, x: m.logaddexp2(x, x), NIE, kernel("logaddexp2_cpu")),
     ("copysign", lambda m, x: m.copysign(x, 1.0), NIE, kernel("copysign_cpu")),
+    # losses with real-only formulas, random draws
+    ("F.mse_loss", lambda m, x: F(m).mse_loss(x, x), NIE, kernel("mse_cpu")),
+    ("F.mse_loss.real_input", lambda m, x: F(m).mse_loss(x.real, x), NIE, kernel("mse_cpu")),
+    ("F.smooth_l1_loss", lambda m, x: F(m).smooth_l1_loss(x, x.real), NIE,
+     kernel("smooth_l1_cpu")),
+    ("F.huber_loss", lambda m, x: F(m).huber_loss(x, x), NIE, kernel("huber_cpu")),
+    ("F.kl_div", lambda m, x: F(m).kl_div(x.real, x, reduction="sum"), RTE,
+     "kl_div: Complex inputs not supported."),
+    ("bernoulli", lambda m, x: m.bernoulli(x), NIE, kernel("bernoulli_tensor_cpu_self_")),
+    ("bernoulli.p", lambda m, x: m.bernoulli(x, 0.5), NIE, kernel("bernoulli_scalar_cpu_")),
     # ordering: reductions, sorts, selections
     ("max", lambda m, x: m.max(x), NIE, kernel("max_all")),
     ("Tensor.max", lambda m, x: x.max(), NIE, kernel("max_all")),
@@ -122,6 +132,8 @@ CASES = [
      kernel("unique_dim")),
     ("cummax", lambda m, x: m.cummax(x, 0), NIE, kernel("cummax_cpu")),
     ("cummin", lambda m, x: m.cummin(x, 1), NIE, kernel("cummin_cpu")),
+    ("searchsorted", lambda m, x: m.searchsorted(x.real, x), NIE,
+     kernel("searchsorted_out_cpu")),
     # signs and rounding
     ("sign", lambda m, x: m.sign(x), NIE, "Unlike NumPy, torch.sign is not intended to support "
      "complex numbers. Please use torch.sgn instead."),
@@ -203,7 +215,7 @@ def test_refusal_also_when_the_input_requires_grad(name, call, kind, message, dt
 
 @pytest.mark.parametrize("name,call,kind,message", CASES, ids=IDS)
 def test_real_input_is_not_refused(name, call, kind, message):
-    x = tg.tensor(np.real(VALUES) + 0.25)  # (positive: in every function's domain)
+    x = tg.tensor(np.abs(np.real(VALUES)) / 2 + 0.25)  # (in (0, 1): every function's domain)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = call(tg, x)

@@ -29,6 +29,7 @@ from ..ops import layer_norm as _layer_norm
 from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..ops.backward_ops import link as _node
+from ..ops.complex_refusals import refuse_pair
 from ..device import one_device
 from ..tensor import Tensor, _make
 from . import attention as _attention
@@ -602,6 +603,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "the KL div math definition.'mean' will be changed to behave the same as "
                       "'batchmean' in the next major release.", UserWarning, stacklevel=2)
     x, y = _t(input), _t(target)
+    refuse_pair("kl_div", x, y)
     if log_target:
         loss = O.exp(y) * (y - x)
     else:

@@ -6,6 +6,7 @@ import warnings
 
 from .. import ops as O
 from ..ops import pointwise_losses as _pointwise
+from ..ops.complex_refusals import refuse_pair
 from ..ops.record import as_tensor as _t
 from .more_losses import _reduce, check_reduction, legacy_reduction
 
@@ -43,7 +44,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = _checked(input, target, reduction)
     loss = _pointwise.mse(x, y)
-    if loss is None:
+    if loss is None:  # (complex operands come here: refused, the square is not |d|^2)
+        refuse_pair("mse_loss", x, y)
         d = x - y
         loss = d * d
     return _weighted(loss, weight, reduction)
@@ -65,7 +67,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta == 0.0:
         return l1_loss(x, y, reduction=reduction)
     loss = _pointwise.smooth_l1(x, y, beta)
-    if loss is None:
+    if loss is None:  # (complex operands come here: refused, |d| < beta orders them)
+        refuse_pair("smooth_l1_loss", x, y)
         d = x - y
         a = O.abs(d)
         loss = O.where(a < beta, d * d * 0.5 / beta, a - 0.5 * beta)
@@ -78,7 +81,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     x, y = _checked(input, target, reduction)
     loss = _pointwise.huber(x, y, delta)
-    if loss is None:
+    if loss is None:  # (complex operands come here: refused, |d| < delta orders them)
+        refuse_pair("huber_loss", x, y)
         d = x - y
         a = O.abs(d)
         loss = O.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)

@@ -32,6 +32,12 @@ REFUSALS = {
     "hardshrink": _kernel("hardshrink_cpu"), "softshrink": _kernel("softshrink_check"),
     "threshold": _kernel("threshold_cpu"), "glu": _kernel("glu_cpu"),
     "dropout": _kernel("bernoulli_scalar_cpu_"),
+    "bernoulli": _kernel("bernoulli_tensor_cpu_self_"),
+    "bernoulli.p": _kernel("bernoulli_scalar_cpu_"),
+    # losses whose formulas are real-only (compares, squares meant as |d|^2)
+    "mse_loss": _kernel("mse_cpu"), "smooth_l1_loss": _kernel("smooth_l1_cpu"),
+    "huber_loss": _kernel("huber_cpu"),
+    "kl_div": (RuntimeError, "kl_div: Complex inputs not supported."),
     # clamps and extrema of two operands
     "clamp": _CLAMP, "clamp.bounds": _kernel("clamp_cpu"),
     "clamp_min.tensor": _kernel("maximum_cpu"), "clamp_max.tensor": _kernel("minimum_cpu"),
@@ -53,6 +59,7 @@ REFUSALS = {
     "mode": _kernel("mode_cpu"), "unique": _kernel("unique"),
     "unique.dim": _kernel("unique_dim"),
     "cummax": _kernel("cummax_cpu"), "cummin": _kernel("cummin_cpu"),
+    "searchsorted": _kernel("searchsorted_out_cpu"),
     # real-only elementwise functions: signs and rounding
     "sign": (NotImplementedError, "Unlike NumPy, torch.sign is not intended to support complex "
              "numbers. Please use torch.sgn instead."),
@@ -84,9 +91,13 @@ def refuse(name, dtype):
         raise refusal(name, dtype)
 
 
+def _dtype(v):
+    return v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+
+
 def refuse_pair(name, input, other):
     """``refuse`` for the dtype of two operands together, a Python number weak (PyTorch's
     promotion: ``xlogy`` of a complex64 tensor and 2.0 is ``ComplexFloat``)."""
-    refuse(name, np.result_type(*(v if isinstance(v, (int, float, complex)) else
-                                  v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
-                                  for v in (input, other))))
+    if _dtype(input).kind == "c" or _dtype(other).kind == "c":
+        raise refusal(name, np.result_type(*(v if isinstance(v, (int, float, complex)) else
+                                             _dtype(v) for v in (input, other))))

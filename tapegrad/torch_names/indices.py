@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as _ops
-from ..ops.complex_refusals import refuse
+from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
 from ..tensor import Tensor
 from ._common import _t, const, vals
@@ -100,6 +100,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     """Where ``input``'s values would be inserted in the (last dim of) ``sorted_sequence``."""
     seq = vals(sorted_sequence)
     v = vals(input)
+    refuse_pair("searchsorted", seq, v)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"side can only be 'left' or 'right' but got {side}")
@@ -191,6 +192,7 @@ def bernoulli(input, p=None, *, generator=None):
     """0/1 samples with probabilities ``input`` (or ``p`` for every element), in ``input``'s
     dtype; zero gradient."""
     x = _t(input)
+    refuse("bernoulli" if p is None else "bernoulli.p", x.dtype)
     prob = vals(x) if p is None else np.full(x.shape, float(p))
     if ((prob < 0) | (prob > 1)).any() or np.isnan(prob).any():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
