@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import vecmath
-from ..device import DeviceArray, one_device, to_device
+from ..device import DeviceArray, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
@@ -385,10 +385,9 @@ def _indices_on(x, idx):
     return _make(to_device(idx) if type(x._data) is DeviceArray else idx)
 
 
-def _index_array(index, name, x):
-    """An index argument of ``x``'s op as a host int64 array (an index tensor must be on
-    ``x``'s device, as in PyTorch)."""
-    one_device(x, index)
+def _index_array(index, name="gather"):
+    # (an index tensor may be on either device, where PyTorch wants the input's: the ops built
+    # on these, pad, interpolate, ctc, packed sequences and VJPs, pass indices made on the host)
     i = index._arr() if isinstance(index, Tensor) else np.asarray(index)
     if type(i) is DeviceArray:  # index bookkeeping runs on the host (one copy)
         i = i.host()
@@ -437,14 +436,14 @@ def _along_ids(shape, dim, index):
 
 def gather(input, dim, index):
     x = R.as_tensor(input)
-    i = _index_array(index, "gather", x)
+    i = _index_array(index)
     d = norm_dim(int(dim), max(x.ndim, 1))
     return _take(x, _along_ids(x.shape, d, i).reshape(i.shape))
 
 
 def take_along_dim(input, indices, dim=None):
     x = R.as_tensor(input)
-    i = _index_array(indices, "take_along_dim", x)
+    i = _index_array(indices, "take_along_dim")
     if dim is None:
         n = x.numel()
         flat = i.reshape(-1)
@@ -468,7 +467,7 @@ def take_along_dim(input, indices, dim=None):
 
 def index_select(input, dim, index):
     x = R.as_tensor(input)
-    i = _index_array(index, "index_select", x).reshape(-1)
+    i = _index_array(index, "index_select").reshape(-1)
     if i.size and (i.min() < 0 or i.max() >= (x.shape[norm_dim(int(dim), x.ndim)] if x.ndim
                                               else 1)):
         raise IndexError("index out of range in self")  # (no wrap-around of -1, as PyTorch)
@@ -522,7 +521,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
 
 
 def _scatter_parts(x, dim, index, src):
-    i = _index_array(index, "scatter", x)
+    i = _index_array(index, "scatter")
     d = norm_dim(int(dim), max(x.ndim, 1))
     tgt = _along_ids(x.shape, d, i).reshape(-1)
     return i, tgt

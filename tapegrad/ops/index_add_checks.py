@@ -63,11 +63,6 @@ def check(x, dim, index, s, alpha):
     """``(d, i)``: ``dim`` as a non-negative axis and ``index`` as a 1-d int64 array of indices
     in range, for ``x.index_add(dim, index, s, alpha=alpha)``; PyTorch's error otherwise."""
     d = norm_dim(int(dim), x.ndim)
-    cx, ci, cs = (type(t._data) is DeviceArray for t in (x, index, s))
-    if not cx == ci == cs:  # (before the index is read on the host)
-        raise RuntimeError(f"index_add(): self, index and source expected to be in the same "
-                           f"device, but got (self) {x.device}, (index) {index.device}, and "
-                           f"(source) {s.device}")
     i = _host(index)
     if i.ndim > 1:
         raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {i.ndim} "
