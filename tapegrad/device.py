@@ -75,10 +75,10 @@ def one_device(x, *others):
     """PyTorch's mixed-device error when a tensor among ``others`` (non-tensors are skipped)
     is not on ``x``'s device: for index, target and weight arguments, whose values are read
     on the host and so would otherwise be taken from either device."""
-    on_cuda = type(x._data) is DeviceArray
+    on_cuda = x.is_cuda  # (the property: vmap's batched tensors answer it, not ``_data``)
     for o in others:
-        d = getattr(o, "_data", None)
-        if d is not None and (type(d) is DeviceArray) is not on_cuda:
+        cuda = getattr(o, "is_cuda", None)  # (None: not a tensor)
+        if cuda is not None and cuda is not on_cuda:
             raise RuntimeError(MIXED)
 
 

@@ -12,7 +12,7 @@ PKG = Path(tapegrad.__file__).parent
 BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "_tensor_str", "registry",
           "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
-          "device"}
+          "device", "_bounded_cache"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
@@ -22,6 +22,7 @@ ALLOWED = {
     "_numba_cache": {"_numba_blas"},
     "vecmath": {"_numba_cache"},  # numbers only: NumPy, Numba
     "_pack": set(),  # lists of Python numbers into NumPy arrays (the tape's flush, the tables)
+    "_bounded_cache": set(),  # the per-op plan/table caches' evict-when-full dict
     "_tensor_str": set(),  # a tensor's printed values, laid out as PyTorch's (NumPy arrays)
     "registry": {"vecmath"},
     "grad_mode": set(),
@@ -31,7 +32,7 @@ ALLOWED = {
     "tape": {"_config", "_pack", "registry", "device"},
     "tape_watch": {"tape"},  # import watches of activation checkpointing
     "tensor": {"_tensor_str", "grad_mode", "tape", "device"},
-    "engine": {"_config", "_numba_cache", "_pack", "registry", "tape", "device"},
+    "engine": {"_config", "_numba_cache", "_pack", "_bounded_cache", "registry", "tape", "device"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)
     "ops": BOTTOM | {"creation", "engine"},
