@@ -328,3 +328,37 @@ def test_float_power_of_complex_matches_pytorch():
     expected_grads = torch.autograd.grad(torch.real(expected * torch.tensor(w)).sum(), (xt, yt))
     for g, gt in zip(grads, expected_grads):
         np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-10)
+
+
+# ---- NumPy's functions on complex tensors stay NumPy's ----------------------------------------
+
+# (name, function, whether its tapegrad op refuses complex: then NumPy computes it, and a
+# tensor that requires grad gets the not-implemented error)
+NUMPY_CALLS = [
+    ("max", np.max, True), ("amin", np.amin, True), ("ptp", np.ptp, True),
+    ("sign", np.sign, True), ("clip", lambda a: np.clip(a, 0.0, 1.0), True),
+    ("maximum.accumulate", np.maximum.accumulate, True), ("round", np.round, False),
+    ("sort", np.sort, False), ("median", np.median, False),
+]
+
+
+@pytest.mark.parametrize("f,refused", [c[1:] for c in NUMPY_CALLS],
+                         ids=[c[0] for c in NUMPY_CALLS])
+def test_numpy_functions_of_complex_tensors_keep_numpys_values(f, refused):
+    z = np.array(VALUES).ravel()
+    out = f(tg.tensor(z))
+    np.testing.assert_array_equal(np.asarray(out.numpy() if hasattr(out, "numpy") else out),
+                                  f(z))
+    if refused:
+        with pytest.raises(TypeError, match="for tensors that require grad"):
+            f(tg.tensor(z, requires_grad=True))
+
+
+def test_scipy_special_of_complex_tensors_keeps_scipys_values():
+    special = pytest.importorskip("scipy.special")
+    z = np.array(VALUES).ravel()
+    for f in (special.digamma, special.erfcx, special.xlogy):
+        args = (z, z) if f is special.xlogy else (z,)
+        out = f(*(tg.tensor(a) for a in args))
+        np.testing.assert_allclose(np.asarray(out.numpy() if hasattr(out, "numpy") else out),
+                                   f(*args), rtol=1e-13)

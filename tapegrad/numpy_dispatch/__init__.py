@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import ops as _ops_module
+from ..ops.complex_refusals import is_refusal as _is_refusal
 from ..ops.record import as_tensor as _t
 from ..tensor import Tensor, _make, _wrap, bump_version
 
@@ -144,6 +145,10 @@ def _dispatch(name, handler, f, args, kwargs):
             return handler(*args, **kwargs)
         except _Unsupported as e:
             what = str(e)
+        except (NotImplementedError, RuntimeError) as e:
+            if not _is_refusal(e):  # PyTorch's refusal of complex input (np.max, np.clip,
+                raise  # np.sign ...): NumPy's complex result, computed by NumPy
+            what = "complex input"
     if _needs_grad(_tensors(args, _tensors(kwargs, []))):
         raise _not_implemented(name() if callable(name) else name, what) from None
     return _fallback(f, args, kwargs)
@@ -160,6 +165,9 @@ def array_ufunc(ufunc, method, inputs, kwargs):
                 return handler(*inputs)
             except _Unsupported:
                 pass
+            except (NotImplementedError, RuntimeError) as e:
+                if not _is_refusal(e):
+                    raise
     name = _ufunc_name(ufunc) + ("" if method == "__call__" else "." + method)
     if kwargs.get("out") is not None:
         out = _tensors(kwargs["out"], [])

@@ -80,9 +80,18 @@ REFUSALS = {
 
 
 def refusal(name, dtype):
-    """PyTorch's exception for op ``name`` given a complex tensor of ``dtype``."""
+    """PyTorch's exception for op ``name`` given a complex tensor of ``dtype``, marked as such
+    (``is_refusal``): NumPy's functions on tensors (numpy_dispatch) then compute NumPy's
+    complex result instead."""
     kind, message = REFUSALS[name]
-    return kind(message.format(dtype=torch_dtype_name(dtype)))
+    error = kind(message.format(dtype=torch_dtype_name(dtype)))
+    error.complex_refusal = True
+    return error
+
+
+def is_refusal(error):
+    """Whether ``error`` is one of these refusals (not another failure of the same type)."""
+    return getattr(error, "complex_refusal", False)
 
 
 def refuse(name, dtype):
