@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from . import grad_mode as _gm
+from . import promotion as _promotion
 from .device import cuda_api, is_cuda, to_device
 from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 
@@ -517,8 +518,9 @@ def is_nonzero(input):
 
 
 def promote_types(type1, type2):
-    """The dtype of an operation on tensors of these dtypes."""
-    return np.promote_types(type1, type2)
+    """The dtype of an operation on tensors of these dtypes (PyTorch's: an integer meeting a
+    float takes the float's dtype, unwidened)."""
+    return _promotion.promote_types(np.dtype(type1), np.dtype(type2))
 
 
 def can_cast(from_, to):
@@ -528,11 +530,16 @@ def can_cast(from_, to):
 
 
 def result_type(tensor1, tensor2):
-    """The dtype ``tensor1 op tensor2`` gives (Python numbers are weak, tensors are not)."""
-    def operand(v):  # a tensor's dtype with its rank (0-d arrays are not weak either)
-        return np.empty((0,) * v.ndim, v.dtype) if isinstance(v, Tensor) else v
-
-    return np.result_type(operand(tensor1), operand(tensor2))
+    """The dtype ``tensor1 op tensor2`` gives: PyTorch's promotion, where a 0-d tensor or a
+    Python number changes a tensor's dtype only from a higher category (``promotion.py``)."""
+    if not isinstance(tensor1, Tensor):
+        tensor1, tensor2 = tensor2, tensor1
+    if not isinstance(tensor2, Tensor):
+        if not isinstance(tensor1, Tensor):
+            return np.result_type(tensor1, tensor2)
+        return _promotion.number_dtype(tensor1.dtype, tensor2)
+    return _promotion.result_dtype(tensor1.dtype, tensor1.ndim == 0, tensor2.dtype,
+                                   tensor2.ndim == 0)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):

@@ -106,25 +106,70 @@ def test_float32_scalar_constants_stay_float32():
     assert f0.grad.dtype == np.float32 and f0.grad.shape == ()
 
 
-# NumPy 2 / NEP 50: a tensor is never weak, even 0-d; a Python number always is.
+# PyTorch's promotion: an integer meeting a float takes the float's dtype unwidened (NumPy
+# widens int64 + float32 to float64), and a 0-d tensor changes a dimensioned one's dtype only
+# from a higher category. (a, b, result when a is 0-d, result when both are 1-d)
 PROMOTION = [
-    (np.float32, np.float64, np.float64),
-    (np.float64, np.float32, np.float64),
-    (np.int64, np.float32, np.float64),
-    (np.bool_, np.float32, np.float32),
-    (np.int64, np.float64, np.float64),
-    (np.int32, np.float32, np.float64),
-    (np.float16, np.float32, np.float32),
+    (np.float32, np.float64, np.float64, np.float64),
+    (np.float64, np.float32, np.float32, np.float64),
+    (np.int64, np.float32, np.float32, np.float32),
+    (np.bool_, np.float32, np.float32, np.float32),
+    (np.int64, np.float64, np.float64, np.float64),
+    (np.int32, np.float32, np.float32, np.float32),
+    (np.float16, np.float32, np.float32, np.float32),
+    (np.int8, np.float16, np.float16, np.float16),
+    (np.int64, np.int32, np.int32, np.int64),
+    (np.uint8, np.int8, np.int8, np.int16),
+    (np.float32, np.int64, np.float32, np.float32),
 ]
 
 
-@pytest.mark.parametrize("a,b,expect", PROMOTION)
+@pytest.mark.parametrize("a,b,zero_dim,both_dim", PROMOTION)
 @pytest.mark.parametrize("shape_a", [(), (2,)], ids=["0d", "1d"])
-def test_tensor_tensor_promotion_follows_numpy(a, b, expect, shape_a):
+def test_tensor_tensor_promotion_is_pytorchs(a, b, zero_dim, both_dim, shape_a):
     x = tg.tensor(np.ones(shape_a, a))
     y = tg.tensor(np.ones(2, b))
-    for out in (x + y, y * x, tg.maximum(x, y), x / y):
-        assert out.dtype == np.result_type(np.ones(shape_a, a), np.ones(2, b)) == expect
+    expect = np.dtype(zero_dim if shape_a == () else both_dim)
+    assert tg.result_type(x, y) == expect
+    for out in (x + y, y * x, tg.maximum(x, y), x - y):
+        assert out.dtype == expect
+    div = expect if expect.kind == "f" else np.dtype(np.float64)  # (the default dtype)
+    assert (x / y).dtype == div
+
+
+@pytest.mark.parametrize("a,b,zero_dim,both_dim", PROMOTION)
+@pytest.mark.parametrize("shape_a", [(), (2,)], ids=["0d", "1d"])
+def test_tensor_tensor_promotion_matches_torch(a, b, zero_dim, both_dim, shape_a):
+    torch = pytest.importorskip("torch")
+
+    want = torch.result_type(torch.from_numpy(np.ones(shape_a, a)),
+                             torch.from_numpy(np.ones(2, b)))
+    assert str(want).replace("torch.", "") == np.dtype(zero_dim if shape_a == () else
+                                                       both_dim).name
+
+
+def test_integers_meeting_floats_take_the_default_dtype():
+    i, b = tg.tensor([1, 2]), tg.tensor([True, False])
+    try:
+        tg.set_default_dtype(tg.float32)
+        for out in (i * 2.5, 2.5 * i, i / 2, 3 / i, i / i, i + 0.5, b * 1.5, tg.exp(i),
+                    tg.sqrt(b), i ** 0.5, tg.sigmoid(i)):
+            assert out.dtype == np.float32
+        assert (i + 1).dtype == np.int64 and (b + 1).dtype == np.int64
+    finally:
+        tg.set_default_dtype(tg.float64)
+    for out in (i * 2.5, i / 2, tg.exp(i)):
+        assert out.dtype == np.float64
+
+
+def test_promoted_float32_gradients_stay_float32():
+    w = tg.tensor([0.5, -1.0, 2.0], dtype=tg.float32, requires_grad=True)
+    idx = tg.arange(3)
+    y = (w * idx + w * tg.tensor(2.0)).sum()  # int64 and 0-d float64 operands: float32
+    assert y.dtype == np.float32
+    y.backward()
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad.numpy(), np.array([2.0, 3.0, 4.0], np.float32))
 
 
 def test_python_numbers_and_numpy_scalars_are_weak():
@@ -133,10 +178,10 @@ def test_python_numbers_and_numpy_scalars_are_weak():
     assert (f + np.float64(1.5)).dtype == np.float32  # NumPy scalar: weak, as in PyTorch
     assert (np.float64(1.5) * f).dtype == np.float32
     assert (f + np.float32(1.5)).dtype == np.float32
-    assert (f + tg.tensor(1.5)).dtype == np.float64  # a 0-d float64 tensor is not weak
+    assert (f + tg.tensor(1.5)).dtype == np.float32  # a 0-d tensor of its category gives way
     i = tg.tensor([1, 2])
-    assert (i + 1).dtype == np.int64 and (i * 2.5).dtype == np.float64
-    assert (i / 2).dtype == np.float64  # true division of integers is float64 (NumPy)
+    assert (i + 1).dtype == np.int64 and (i * 2.5).dtype == np.float64  # (the default dtype)
+    assert (i / 2).dtype == np.float64  # true division of integers: the default dtype
 
 
 def test_operators_without_grad_are_numpys_operators_bit_for_bit():

@@ -14,14 +14,19 @@ import numpy as np
 from .. import tape
 from ..device import DeviceArray
 from .. import tensor as _tensor_mod
-from ..tensor import Tensor, _make, _new, _wrap
+from ..tensor import DEFAULT_DTYPE as _DEFAULT, Tensor, _make, _new, _wrap
 from . import record as R
 from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal
-from ..registry import TORCH_POWERS as _TORCH_POWERS, Op, defop
+from ..promotion import float_of as _float_of
+from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
 from .movement import broadcast_to
 from .shapes import broadcast_shapes, size_of, torch_dtype_name as _torch_name
+from .binary_values import (add_value as _add_value, div_value as _div_value,
+                            mul_value as _mul_value, number_cast as _number_cast,
+                            pow_value as _pow_value, py_div as _py_div,
+                            repromoted as _repromoted, sub_value as _sub_value)
 from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
                           is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
                           weak_scalar as _weak_scalar,
@@ -91,10 +96,12 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                 raise _bool_error(e) from None
             rd = r.dtype  # (float64 results, the common case, pass one identity test)
             if rd is not _F64:
-                if rd.kind == "f" and xd.dtype.kind in "biu":
-                    r = np_f(xd.astype(_F64))  # NumPy computes bool/int8 in float16: -> float64
+                if rd.kind == "f" and xd.dtype.kind in "biu":  # NumPy: bool/int8 in float16
+                    r = np_f(xd.astype(_float_of(xd.dtype)))  # PyTorch: the default dtype
                 elif rd.kind == "c" and name in _REFUSALS:  # (relu: NumPy orders complex
                     raise _refusal(name, rd)  # values lexicographically, PyTorch refuses)
+            elif xd.dtype is not _F64 and xd.dtype.kind in "biu" and _DEFAULT[0] is not _F64:
+                r = np_f(xd.astype(_DEFAULT[0]))  # integers: the default dtype (float32)
             if type(r) is not _ndarray or not r.ndim:
                 r = _wrap(r)  # (an array of at least one dim is its own normal form)
             if x._rg and _state.grad_enabled:
@@ -288,10 +295,6 @@ def clamp(x, min=None, max=None):
 
 # ---- binary -----------------------------------------------------------------------------
 
-def _py_div(x, y):
-    return x / y
-
-
 def _max_py(x, y):
     return x if (x >= y or x != x) else y
 
@@ -322,6 +325,9 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         if np_f is not np.power:
                             raise
                         r = _np_power(xd, yd)  # integers to negative integer powers
+                    rd = r.dtype
+                    if rd is not xd.dtype and rd is not yd.dtype:  # PyTorch's promotion
+                        r = _repromoted(np_f, xd, yd, False, False, r)
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
                             return _complex().binary(name, x, y, r)
@@ -334,6 +340,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                     r = None  # the general path below gives PyTorch's message
                 except TypeError as e:
                     raise _bool_error(e) from None
+                if r is not None and xd.dtype is not yd.dtype:  # (a 0-d one may give way)
+                    r = _repromoted(np_f, xd, yd, not xd.ndim, not yd.ndim, r)
                 if r is not None:
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
@@ -371,8 +379,15 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             return _cuda().binary(d, x, y, wx, wy, (save_x, save_y, save_out))
         xa = np.float64(xd) if type(xd) is float else xd  # NEP 50: a tensor is never "weak"
         ya = np.float64(yd) if type(yd) is float else yd
+        if wy is not None:  # a Python number beside an integer tensor: PyTorch's dtype
+            xa = _number_cast(np_f, xa, wy)
+        elif wx is not None:
+            ya = _number_cast(np_f, ya, wx)
         try:
-            r = _wrap(_broadcast_op(np_f, xa if wx is None else wx, ya if wy is None else wy))
+            r = _broadcast_op(np_f, xa if wx is None else wx, ya if wy is None else wy)
+            if wx is None and wy is None and xa.dtype != ya.dtype:  # PyTorch's promotion
+                r = _repromoted(np_f, xa, ya, not xa.ndim, not ya.ndim, np.asarray(r))
+            r = _wrap(r)
         except ValueError:
             broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on a mismatch
             if np_f is not np.power:
@@ -446,45 +461,6 @@ def _complex():
     from . import complex as C
 
     return C
-
-
-def _number_op(np_f, py_f):
-    """Forward value of ``x op c`` / ``c op x`` for a tensor x and Python number c."""
-
-    def value(xd, c, reflected):
-        a, b = (c, xd) if reflected else (xd, c)
-        if type(xd) is float:
-            try:
-                r = py_f(a, b)
-            except _SCALAR_ERRORS:
-                return _scalar_fallback(np_f, a, b)
-            return r if type(r) is float else _wrap(np.float64(r))
-        if type(xd) is DeviceArray:
-            return _cuda().number_value(np_f, xd, c, reflected)
-        try:
-            return _wrap(np_f(a, b))
-        except TypeError as e:
-            raise _bool_error(e) from None
-        except ValueError:
-            if np_f is not np.power:
-                raise
-            return _wrap(_np_power(a, b))  # integers to negative integer powers
-
-    return value
-
-
-_add_value = _number_op(np.add, operator.add)
-_sub_value = _number_op(np.subtract, operator.sub)
-_mul_value = _number_op(np.multiply, operator.mul)
-_div_value = _number_op(np.true_divide, _py_div)
-_pow_number_value = _number_op(np.power, _pow_py)
-
-
-def _pow_value(xd, c, reflected):
-    """``x ** c`` / ``c ** x``; floats to the power 2, 3, -1, -2 as PyTorch (``TORCH_POWERS``)."""
-    if not reflected and type(xd) is _ndarray and xd.dtype.kind == "f" and c in _TORCH_POWERS:
-        return _wrap(_TORCH_POWERS[c](xd))
-    return _pow_number_value(xd, c, reflected)
 
 
 def _const_add(x, c, reflected):

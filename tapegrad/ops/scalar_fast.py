@@ -143,13 +143,19 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     dt = d.dtype
                     # (the table chosen inline: a call costs a third of what the table saves)
                     consts = _consts64 if dt is _F64 else _consts32 if dt is _F32 else _no_consts
+                    if consts is _no_consts and dt.kind in "biu":
+                        return general(self, other)  # (PyTorch's promotion: promotion.py)
                     c = consts.get(other)
                     r = uf(d, _converted(consts, dt, other) if c is None else c)
                 elif to is int:
                     r = uf(d, other)
+                    if r.dtype is not d.dtype and d.dtype.kind in "biu":
+                        return general(self, other)  # (integer true division: the default)
                 elif to is Tensor and not other._rg and type(od := other._data) is _ndarray \
                         and od.shape == d.shape:
                     r = uf(d, od)
+                    if r.dtype is not d.dtype and r.dtype is not od.dtype:
+                        return general(self, other)  # (PyTorch's promotion)
                 else:
                     return general(self, other)
             except TypeError as e:

@@ -1,0 +1,89 @@
+"""Values of the binary arithmetic ops: NumPy's, in PyTorch's result dtype.
+
+``repromoted`` recomputes a result whose NumPy dtype is not PyTorch's (``promotion.py``);
+``number_op`` makes the forward value of ``x op c`` for a tensor and a Python number, which
+``elementwise``'s constant-variant records (``x * 2.0`` is MULC with c0 = 2) wrap.
+"""
+
+import operator
+
+import numpy as np
+
+from ..device import DeviceArray
+from ..promotion import float_of, number_dtype, promoted
+from ..registry import TORCH_POWERS
+from ..tensor import _wrap
+from ..vecmath.short_runs import binary as _broadcast_op
+from .numpy_rules import (SCALAR_ERRORS, bool_error, np_power, pow_py, scalar_fallback)
+
+_ndarray = np.ndarray
+
+
+def py_div(x, y):
+    return x / y
+
+
+def repromoted(np_f, x, y, x_zero_dim, y_zero_dim, r):
+    """``np_f(x, y)`` in PyTorch's result dtype where NumPy's (``r``'s) differs: the operands
+    cast first, as PyTorch computes in the result dtype."""
+    cast = promoted(x, y, x_zero_dim, y_zero_dim, r.dtype, np_f is np.true_divide)
+    if cast is None:
+        return r
+    return _broadcast_op(np_f, *cast)
+
+
+def number_cast(np_f, t, number):
+    """``t`` (an ndarray) in the dtype a Python ``number`` gives it in PyTorch's promotion: an
+    integer or bool tensor beside a float, or divided, takes the default dtype (NumPy's is
+    float64)."""
+    if t.dtype.kind in "biu" and (type(number) is float or np_f is np.true_divide):
+        dt = number_dtype(t.dtype, number)
+        if np_f is np.true_divide:
+            dt = float_of(dt)
+        if dt != t.dtype:
+            return t.astype(dt)
+    return t
+
+
+def number_op(np_f, py_f):
+    """Forward value of ``x op c`` / ``c op x`` for a tensor x and Python number c."""
+
+    def value(xd, c, reflected):
+        a, b = (c, xd) if reflected else (xd, c)
+        if type(xd) is float:
+            try:
+                r = py_f(a, b)
+            except SCALAR_ERRORS:
+                return scalar_fallback(np_f, a, b)
+            return r if type(r) is float else _wrap(np.float64(r))
+        if type(xd) is DeviceArray:
+            from . import cuda_ops
+
+            return cuda_ops.number_value(np_f, xd, c, reflected)
+        if xd.dtype.kind in "biu":
+            xd = number_cast(np_f, xd, c)
+            a, b = (c, xd) if reflected else (xd, c)
+        try:
+            return _wrap(np_f(a, b))
+        except TypeError as e:
+            raise bool_error(e) from None
+        except ValueError:
+            if np_f is not np.power:
+                raise
+            return _wrap(np_power(a, b))  # integers to negative integer powers
+
+    return value
+
+
+add_value = number_op(np.add, operator.add)
+sub_value = number_op(np.subtract, operator.sub)
+mul_value = number_op(np.multiply, operator.mul)
+div_value = number_op(np.true_divide, py_div)
+_pow_number_value = number_op(np.power, pow_py)
+
+
+def pow_value(xd, c, reflected):
+    """``x ** c`` / ``c ** x``; floats to the power 2, 3, -1, -2 as PyTorch (``TORCH_POWERS``)."""
+    if not reflected and type(xd) is _ndarray and xd.dtype.kind == "f" and c in TORCH_POWERS:
+        return _wrap(TORCH_POWERS[c](xd))
+    return _pow_number_value(xd, c, reflected)

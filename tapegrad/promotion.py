@@ -1,0 +1,88 @@
+"""PyTorch's type promotion, where it differs from NumPy's.
+
+NumPy widens an integer meeting a float (``int64 * float32`` is float64) and lets a 0-d array
+promote a dimensioned one (``float32_vector * float64_scalar_tensor`` is float64); PyTorch
+keeps the float's dtype, and a 0-d tensor (or a Python number) changes the result only when it
+is of a higher category (bool < integer < float < complex). A float32 program that meets an
+index, a mask or a 0-d constant therefore stayed float32 in PyTorch and ran in float64 here.
+Ops compute with NumPy, then ask ``promoted`` only where the result's dtype is neither
+operand's (one identity test on the hot path); integers that become floats (true division,
+float functions of integers, an integer tensor times a Python float) take the default dtype,
+as PyTorch's do.
+"""
+
+import numpy as np
+
+from .tensor import DEFAULT_DTYPE
+
+_COMPLEX_OF = {np.dtype(np.float16): np.dtype(np.complex64),
+               np.dtype(np.float32): np.dtype(np.complex64),
+               np.dtype(np.float64): np.dtype(np.complex128)}
+
+
+def category(dt):
+    """0 bool, 1 integer, 2 float, 3 complex."""
+    k = dt.kind
+    return 2 if k == "f" else 1 if k in "iu" else 3 if k == "c" else 0
+
+
+def promote_types(a, b):
+    """``torch.promote_types``: an integer or bool meeting a float or complex takes the latter's
+    dtype unwidened; within a category, NumPy's (and PyTorch's) table."""
+    ca, cb = category(a), category(b)
+    if ca >= 2 > cb:
+        return a
+    if cb >= 2 > ca:
+        return b
+    return np.result_type(a, b)
+
+
+def _combine(higher, lower):
+    """``higher`` (the dtype of the dimensioned operands) beside ``lower`` (a 0-d tensor's or a
+    Python number's): kept unless ``lower`` is of a higher category (PyTorch's rule)."""
+    ch, cl = category(higher), category(lower)
+    if ch == 3:
+        return higher
+    if cl == 3:
+        return _COMPLEX_OF[higher] if ch == 2 else lower
+    if ch == 2:
+        return higher
+    if ch == 0 or cl == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_dtype(a, a_zero_dim, b, b_zero_dim):
+    """The dtype of a binary op's result on operands of dtypes ``a`` and ``b``; ``*_zero_dim``:
+    that operand is a 0-d tensor (it gives way to a dimensioned one of its category)."""
+    if a_zero_dim == b_zero_dim:
+        return promote_types(a, b)
+    return _combine(b, a) if a_zero_dim else _combine(a, b)
+
+
+def number_dtype(dt, number):
+    """The result dtype of a tensor of dtype ``dt`` with the Python number ``number``: the
+    tensor's unless the number is of a higher category (a float beside integers: the default
+    dtype)."""
+    if type(number) is bool:
+        return dt
+    if type(number) is int:
+        return np.dtype(np.int64) if dt.kind == "b" else dt
+    return _combine(dt, DEFAULT_DTYPE[0])
+
+
+def float_of(dt):
+    """The dtype a float function of a ``dt`` tensor gives: ``dt`` for floats, else the default."""
+    return dt if dt.kind in "fc" else DEFAULT_DTYPE[0]
+
+
+def promoted(x, y, x_zero_dim, y_zero_dim, numpy_dtype, true_divide=False):
+    """``(x, y)`` (ndarrays or NumPy scalars) cast to PyTorch's result dtype of a binary op
+    whose NumPy result had ``numpy_dtype``, or None where that is PyTorch's dtype already."""
+    dx, dy = x.dtype, y.dtype
+    dt = result_dtype(dx, x_zero_dim, dy, y_zero_dim)
+    if true_divide and dt.kind in "biu":
+        dt = DEFAULT_DTYPE[0]
+    if dt == numpy_dtype:
+        return None
+    return (x if dx == dt else x.astype(dt)), (y if dy == dt else y.astype(dt))
