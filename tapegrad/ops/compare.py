@@ -55,7 +55,22 @@ logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
 def logical_not(x):
-    return _make(_wrap(np.asarray(np.logical_not(_value(x)))))
+    v = _value(x)
+    if type(v) is DeviceArray:  # on the device: x == 0 (nan is true, hence not zero)
+        from .cuda_ops import compare
+
+        return compare("eq", v, 0)
+    return _make(_wrap(np.asarray(np.logical_not(v))))
+
+
+def _device_invert(x, v):
+    """``~x`` of a CUDA tensor: logical not of a mask, ``-x - 1`` of integers (two's
+    complement)."""
+    if v.dtype.kind == "b":
+        return logical_not(x)
+    from .elementwise import neg, sub
+
+    return sub(neg(x), 1)
 
 
 # ---- bitwise ops: integer and bool tensors only (PyTorch has no float kernels for them) -----
@@ -92,6 +107,8 @@ bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift", "rshift")
 def bitwise_not(x):
     """``~x``: logical not of a bool tensor, two's complement of an integer one."""
     (v,) = _integer_values("bitwise_not", x)
+    if type(v) is DeviceArray:
+        return _device_invert(x, v)
     return _make(_wrap(np.asarray(np.invert(v))))
 
 
@@ -99,11 +116,13 @@ def invert(x):
     """The ``~`` operator (``bitwise_not``), with PyTorch's TypeError on floating tensors."""
     v = _value(x)
     kind = v.dtype.kind
-    if kind == "b":  # the common case, a mask: no promotion to work out
-        return _make(_wrap(np.asarray(np.logical_not(v))))
-    if kind not in "iu":
+    if kind not in "iub":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
                         "tensors")
+    if type(v) is DeviceArray:
+        return _device_invert(x, v)
+    if kind == "b":  # the common case, a mask: no promotion to work out
+        return _make(_wrap(np.asarray(np.logical_not(v))))
     return _make(_wrap(np.asarray(np.invert(v))))
 
 

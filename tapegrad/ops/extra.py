@@ -312,16 +312,33 @@ def masked_fill(input, mask, value):
     return out
 
 
+# CUDA tensors: comparisons on the device (nan is unequal to itself, inf is |x| == inf); the
+# values of an integer or bool tensor are all finite (x == x), none nan or inf (x != x)
 def isnan(input):
-    return _make(np.isnan(np.asarray(R.as_tensor(input)._data)))
+    x = R.as_tensor(input)
+    if type(x._data) is DeviceArray:
+        from .compare import ne
+
+        return ne(x, x)
+    return _make(np.isnan(np.asarray(x._data)))
 
 
 def isinf(input):
-    return _make(np.isinf(np.asarray(R.as_tensor(input)._data)))
+    x = R.as_tensor(input)
+    if type(x._data) is DeviceArray:
+        from .compare import eq, ne
+
+        return eq(abs(x.detach()), np.inf) if x.dtype.kind == "f" else ne(x, x)
+    return _make(np.isinf(np.asarray(x._data)))
 
 
 def isfinite(input):
-    return _make(np.isfinite(np.asarray(R.as_tensor(input)._data)))
+    x = R.as_tensor(input)
+    if type(x._data) is DeviceArray:
+        from .compare import eq, lt
+
+        return lt(abs(x.detach()), np.inf) if x.dtype.kind == "f" else eq(x, x)
+    return _make(np.isfinite(np.asarray(x._data)))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):

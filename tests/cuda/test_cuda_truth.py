@@ -1,6 +1,7 @@
-"""any, all and count_nonzero of CUDA tensors (counted on the device) against the CPU path,
-and the attention layers that ask them (MultiheadAttention marks rows with nothing to attend
-to with ``all``), on numba-cuda's simulator (see conftest.py)."""
+"""any, all and count_nonzero of CUDA tensors (counted on the device), the attention layers
+that ask them (MultiheadAttention marks rows with nothing to attend to with ``all``), and the
+masks isnan/isinf/isfinite, ``~`` and logical_not (comparisons on the device) against the CPU
+path, on numba-cuda's simulator (see conftest.py)."""
 
 import numpy as np
 import pytest
@@ -63,3 +64,39 @@ def test_attention_layers():
     RNG.bit_generator.state = state
     for c, d in zip(cpu, _run_layers("cuda", pad)):
         np.testing.assert_allclose(d, c, rtol=1e-10, atol=1e-12)
+
+
+V = np.array([[1.5, -np.inf, np.nan, 0.0], [np.inf, -0.0, 3.0, -2.0]])
+MASKS = {
+    "isnan": lambda t: tg.isnan(t(V)), "isinf": lambda t: tg.isinf(t(V)),
+    "isfinite": lambda t: t(V).isfinite(), "isnan_int": lambda t: tg.isnan(t(np.array([1, 2]))),
+    "isinf_int": lambda t: tg.isinf(t(np.array([1, 2]))),
+    "isfinite_bool": lambda t: tg.isfinite(t(np.array([True, False]))),
+    "invert_mask": lambda t: ~(t(V) > 0), "invert_int": lambda t: ~t(np.array([0, 5, -3])),
+    "bitwise_not": lambda t: tg.bitwise_not(t(np.array([0, 5]))),
+    "logical_not": lambda t: tg.logical_not(t(V)),
+    "logical_not_mask": lambda t: tg.logical_not(t(V) > 0),
+    "select_by_inverted_mask": lambda t: t(V)[~tg.isnan(t(V))],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MASKS))
+def test_masks_on_the_device(name):
+    fn = MASKS[name]
+    yc = fn(lambda a: tg.tensor(a))
+    yd = fn(lambda a: tg.tensor(a, device="cuda"))
+    assert yd.device == "cuda" and yd.dtype == yc.dtype and yd.shape == yc.shape
+    np.testing.assert_array_equal(yd.cpu().numpy(), yc.numpy())
+
+
+def test_a_finite_mask_guards_a_gradient():
+    out = {}
+    for dev in ("cpu", "cuda"):
+        x = tg.tensor(V, device=dev, requires_grad=True)
+        y = tg.where(tg.isfinite(x), x * 2, 0.0).sum()
+        y.backward()
+        out[dev] = (y.item(), x.grad.cpu().numpy())
+    assert out["cpu"][0] == out["cuda"][0]
+    np.testing.assert_array_equal(out["cuda"][1], out["cpu"][1])
+    with pytest.raises(TypeError, match="only implemented on integer and Boolean"):
+        ~tg.tensor(V, device="cuda")
