@@ -96,9 +96,11 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                 raise _bool_error(e) from None
             rd = r.dtype  # (float64 results, the common case, pass one identity test)
             if rd is not _F64:
-                if rd.kind == "f" and xd.dtype.kind in "biu":  # NumPy: bool/int8 in float16
-                    r = np_f(xd.astype(_float_of(xd.dtype)))  # PyTorch: the default dtype
-                elif rd.kind == "c" and name in _REFUSALS:  # (relu: NumPy orders complex
+                kind = rd.kind  # (read once: float32 results pay for no complex test)
+                if kind == "f":
+                    if xd.dtype.kind in "biu":  # NumPy: bool/int8 in float16
+                        r = np_f(xd.astype(_float_of(xd.dtype)))  # PyTorch: the default dtype
+                elif kind == "c" and name in _REFUSALS:  # (relu: NumPy orders complex
                     raise _refusal(name, rd)  # values lexicographically, PyTorch refuses)
             elif xd.dtype is not _F64 and xd.dtype.kind in "biu" and _DEFAULT[0] is not _F64:
                 r = np_f(xd.astype(_DEFAULT[0]))  # integers: the default dtype (float32)
