@@ -8,6 +8,7 @@ only what they return; an input with NaN takes the full stable sort.
 
 import numpy as np
 
+from ..device import DeviceArray, to_device
 from . import record as R
 from .complex_refusals import refuse
 from .extra import _along_ids, _host_values, _indices_on, _take
@@ -97,6 +98,8 @@ def spread_evenly(x, value, dims=None):
     PyTorch's backward of ``max()``, ``min()``, ``median()`` and ``nanmedian()`` without
     ``dim``."""
     value = _wrap(np.asarray(value))
+    if type(x._data) is DeviceArray:  # a CUDA tensor's reduction stays on the device
+        value = to_device(np.asarray(value))
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     dims = tuple(range(x.ndim)) if dims is None else dims

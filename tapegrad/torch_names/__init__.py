@@ -10,6 +10,7 @@ derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``s
 """
 
 from .. import ops as _ops
+from ..ops.cuda_linalg import on_host
 from ..ops.keywords import numpy_keywords
 from . import (elementwise, indices, linalg_more, methods, more, numerics, products, reductions,
                shapes)
@@ -40,6 +41,20 @@ def _takes_dim(f):
 
 # NumPy's axis=/keepdims= wherever dim=/keepdim= go, as for the op library's reductions
 FUNCTIONS = {name: numpy_keywords(f) if _takes_dim(f) else f for name, f in FUNCTIONS.items()}
+
+# functions without a device path that read values on the host (index results, sampling,
+# statistics, special functions): CUDA tensors take a differentiable round trip through the
+# host (``ops/cuda_linalg.on_host``, as the linear-algebra decompositions do), so they give the
+# CPU's values and gradients; their methods and in-place forms (``x.fmod_()``) too. The wrapper
+# costs ~0.2 us a CPU call, so the cheapest elementwise ones (round, floor, trunc, ceil, fix,
+# frac, signbit, isposinf, isneginf: ~2 us) are left out: on CUDA they name themselves in
+# their NotImplementedError
+THROUGH_HOST = (
+    "multinomial nonzero argwhere unique unique_consecutive masked_select bincount histc "
+    "searchsorted bucketize equal quantile nanquantile nanmedian mode cummax cummin fmod "
+    "remainder floor_divide lgamma digamma erfinv logit sinc logaddexp logaddexp2 heaviside "
+    "nextafter polygamma scatter_reduce index_fill").split()
+FUNCTIONS.update({name: on_host(FUNCTIONS[name]) for name in THROUGH_HOST})
 __all__ = sorted(FUNCTIONS)
 
 methods.bind(FUNCTIONS)
