@@ -18,13 +18,12 @@ def _x():
 
 
 CALLS = {  # name in the message: a call with no CUDA path
-    "fmod": lambda: tg.fmod(_x(), 1.5), "isnan": lambda: tg.isnan(_x()),
-    "trunc": lambda: _x().trunc(), "nonzero": lambda: _x().nonzero(),
-    "unique": lambda: tg.unique(_x()), "quantile": lambda: tg.quantile(_x(), 0.5),
-    "masked_select": lambda: _x().masked_select(_x() > 1),
-    "multinomial": lambda: tg.multinomial(tg.tensor([0.0, 1.0], device="cuda"), 1),
-    "logical_not": lambda: tg.logical_not(_x() > 1), "rfft": lambda: tg.fft.rfft(_x()),
-    "floor_divide": lambda: tg.tensor([1, 2], device="cuda") // 2,  # (a factory's closure)
+    "round": lambda: _x().round(), "floor": lambda: tg.floor(_x()),
+    "trunc": lambda: _x().trunc(), "frac": lambda: tg.frac(_x()),
+    "signbit": lambda: tg.signbit(_x()), "nan_to_num": lambda: _x().nan_to_num(),
+    "xlogy": lambda: tg.xlogy(_x(), _x()), "isclose": lambda: tg.isclose(_x(), _x()),
+    "index_copy": lambda: _x().index_copy(0, tg.tensor([1, 0], device="cuda"), _x()),
+    "rfft": lambda: tg.fft.rfft(_x()), "i0": lambda: tg.i0(_x()),
 }
 
 
