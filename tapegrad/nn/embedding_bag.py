@@ -12,6 +12,7 @@ from .. import creation
 from .. import ops as O
 from ..grad_mode import no_grad
 from ..ops.record import as_tensor
+from ..ops.cuda_linalg import on_host
 from ..torch_names.reductions import scatter_reduce
 from . import init
 from .linear import _empty
@@ -52,7 +53,7 @@ def freq_scaled(rows, idx):
 
 
 def _np(t):
-    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
+    return np.asarray(t.detach().cpu().numpy() if hasattr(t, "detach") else t)
 
 
 def _bags(idx, offsets, include_last_offset):
@@ -70,7 +71,7 @@ def _bags(idx, offsets, include_last_offset):
                          f"{idx.ndim}")
     if offsets is None:
         raise ValueError("offsets has to be a 1D Tensor but got None")
-    off = np.asarray(offsets.detach().numpy() if hasattr(offsets, "detach") else offsets,
+    off = np.asarray(offsets.detach().cpu().numpy() if hasattr(offsets, "detach") else offsets,
                      np.int64)
     if off.ndim != 1:
         raise ValueError("offsets has to be a 1D Tensor")
@@ -122,15 +123,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if per_sample_weights is not None:
         psw = as_tensor(per_sample_weights).reshape(-1)[creation.tensor(np.flatnonzero(keep))]
         rows = rows * O.unsqueeze(psw, 1)
-    base = creation.zeros((nbags, w.shape[1]), dtype=w.dtype)
+    base = creation.zeros((nbags, w.shape[1]), dtype=w.dtype, device=w.device)
     if mode == "max":
-        where = creation.tensor(np.broadcast_to(bag[:, None], rows.shape).copy())
-        return scatter_reduce(base, 0, where, rows, "amax", include_self=False) \
+        where = creation.tensor(np.broadcast_to(bag[:, None], rows.shape).copy(), device=w.device)
+        return on_host(scatter_reduce)(base, 0, where, rows, "amax", include_self=False) \
             if len(flat) else base
     out = base.index_add(0, creation.tensor(bag), rows) if len(flat) else base
     if mode == "mean":
         count = np.maximum(np.bincount(bag, minlength=nbags), 1).astype(w.dtype)
-        out = out / creation.tensor(count[:, None])
+        out = out / creation.tensor(count[:, None], device=w.device)
     return out
 
 

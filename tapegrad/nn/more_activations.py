@@ -19,7 +19,8 @@ def _constant(x, f):
     """``f`` of ``x``'s values (NumPy, no warnings) as a tensor without history: the value of
     a branch whose gradient is 0."""
     with np.errstate(all="ignore"):
-        return O.record.as_tensor(np.asarray(f(x.detach().numpy()), dtype=x.dtype))
+        t = O.record.as_tensor(np.asarray(f(x.detach().cpu().numpy()), dtype=x.dtype))
+    return t.to(x.device) if x.is_cuda else t
 
 
 def _zero_or_nan(v):
@@ -182,15 +183,15 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
 
     x = _t(logits)
     u = creation.draws().standard_exponential(x.shape)
-    gumbels = (x - O.log(creation.tensor(u.astype(x.dtype)))) / tau
+    gumbels = (x - O.log(creation.tensor(u.astype(x.dtype), device=x.device))) / tau
     y = O.softmax(gumbels, dim)
     if not hard:
         return y
-    values = y.detach().numpy()
+    values = y.detach().cpu().numpy()
     one_hot = (np.arange(values.shape[dim]).reshape(
         [-1 if d == dim % values.ndim else 1 for d in range(values.ndim)]) ==
         np.expand_dims(values.argmax(dim), dim)).astype(values.dtype)
-    return creation.tensor(one_hot) - y.detach() + y
+    return creation.tensor(one_hot, device=x.device) - y.detach() + y
 
 
 __all__ = ["logsigmoid", "hardsigmoid", "hardswish", "softshrink", "hardshrink", "threshold",
@@ -208,7 +209,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not training:
         return F.leaky_relu(x, (lower + upper) / 2)
     _activations.real_input(x, "rrelu.training")
-    v = x.detach().numpy()
+    v = x.detach().cpu().numpy()
     slopes = creation.draws().uniform(lower, upper, v.shape)
     noise = np.where(v <= 0, slopes, 1.0).astype(x.dtype)
-    return _node(x * O.record.as_tensor(noise), "RreluWithNoiseBackward0")
+    return _node(x * creation.tensor(noise, device=x.device), "RreluWithNoiseBackward0")

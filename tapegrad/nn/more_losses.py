@@ -49,9 +49,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if isinstance(var, float):
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        var = _t(np.full(x.shape, var, dtype=x.dtype))
+        var = _t(np.full(x.shape, var, dtype=x.dtype)).to(x.device)
     var = _t(var)
-    if (var.detach().numpy() < 0).any():
+    if (var.detach().cpu().numpy() < 0).any():
         raise ValueError("var has negative entry/entries")
     if var.shape != x.shape:
         if x.shape[:-1] == var.shape:

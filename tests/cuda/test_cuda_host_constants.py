@@ -72,3 +72,36 @@ def test_attention_masks():
     check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=on(allowed, q)),
           Q, K, W)
 
+
+
+def _cpu_and_cuda(fn, *arrays):
+    """fn's value and input gradients on CPU and CUDA copies of ``arrays``."""
+    out = {}
+    for dev in ("cpu", "cuda"):
+        tg.manual_seed(0)
+        xs = [tg.tensor(a, device=dev, requires_grad=True) for a in arrays]
+        y = fn(*xs)
+        (y * y).sum().backward()
+        assert y.device == dev
+        out[dev] = [y.detach().cpu().numpy()] + [x.grad.cpu().numpy() for x in xs]
+    for c, d in zip(out["cpu"], out["cuda"]):
+        np.testing.assert_allclose(d, c, rtol=1e-10, atol=1e-12)
+
+
+NN = {  # functional forms whose constants, noise or host reads were CPU-only
+    "hardswish": lambda x: F.hardswish(x), "hardshrink": lambda x: F.hardshrink(x, 0.3),
+    "rrelu_training": lambda x: F.rrelu(x, training=True),
+    "gumbel_softmax_hard": lambda x: F.gumbel_softmax(x, tau=0.5, hard=True) * tg.arange(
+        4.0, device=x.device),
+    "gaussian_nll_float_var": lambda x: F.gaussian_nll_loss(x, x.detach() * 0.5, 0.5),
+    "embedding_bag_mean": lambda w: F.embedding_bag(
+        tg.tensor([1, 2, 0], device=w.device), w, tg.tensor([0, 2], device=w.device),
+        mode="mean"),
+    "embedding_bag_max": lambda w: F.embedding_bag(
+        tg.tensor([[1, 2], [2, 0]], device=w.device), w, mode="max"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NN))
+def test_functional_forms(name):
+    _cpu_and_cuda(NN[name], M)
