@@ -7,6 +7,7 @@ from ... import creation
 from ... import ops as O
 from ...grad_mode import no_grad
 from .. import functional as F
+from .weight_norm_hook import remove_hook_form
 
 __all__ = ["spectral_norm", "remove_spectral_norm"]
 
@@ -88,9 +89,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``module.<name>`` a parameter again, holding its current value."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_hook_form(module, SpectralNorm, name, "spectral_norm")

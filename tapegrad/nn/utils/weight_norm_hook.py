@@ -60,9 +60,16 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo ``weight_norm``: ``module.<name>`` a parameter again, holding its current value."""
+    return remove_hook_form(module, WeightNorm, name, "weight_norm")
+
+
+def remove_hook_form(module, kind, name, label):
+    """Remove ``module``'s forward pre-hook of class ``kind`` for parameter ``name`` (the older
+    hook forms of weight_norm and spectral_norm), restoring the parameter; PyTorch's error
+    where there is none."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{label} of '{name}' not found in {module}")
