@@ -11,13 +11,16 @@ For an op ``fn(*tensors)`` on float64 inputs it checks, in order:
 import zlib
 
 import numpy as np
+import pytest
 
 import tapegrad as tg
 
 try:
     import torch as _torch
-except ImportError:
+except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
     _torch = None
+torch = _torch  # for test modules: ``from tests.op_checks import needs_torch, torch``
+needs_torch = pytest.mark.skipif(_torch is None, reason="compares with PyTorch")
 
 
 def make_inputs(arrays, requires_grad=True):

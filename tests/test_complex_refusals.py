@@ -11,11 +11,7 @@ import pytest
 
 import tapegrad as tg
 
-try:
-    import torch
-except ImportError:  # (the written-out messages are still checked)
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+from tests.op_checks import needs_torch, torch
 
 VALUES = [[0.5 + 0.3j, 1.2 - 0.7j], [-0.4 + 0.2j, 2j]]
 

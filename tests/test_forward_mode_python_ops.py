@@ -13,11 +13,7 @@ import tapegrad.nn.functional as F
 from tapegrad.autograd import forward_sweep
 from tapegrad.registry import PYTHON_BASE, REGISTRY, Op
 
-try:
-    import torch
-except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+from tests.op_checks import needs_torch, torch
 
 RULED = ("cat", "amax", "prod", "copy_slices", "einsum", "cumsum", "var", "std", "atan",
          "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "atan2",

@@ -13,13 +13,7 @@ import tapegrad.nn.functional as F
 import tapegrad.nn.interpolate as nn_interpolate
 import tapegrad.ops.grid_sample as grid_op
 from tapegrad.registry import REGISTRY, Op
-from tests.op_checks import check_op
-
-try:
-    import torch
-except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+from tests.op_checks import check_op, needs_torch, torch
 TF = torch.nn.functional if torch is not None else None
 
 PADS = ("zeros", "border", "reflection")

@@ -9,11 +9,7 @@ import pytest
 
 import tapegrad as tg
 
-try:
-    import torch
-except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+from tests.op_checks import needs_torch, torch
 
 rng = np.random.default_rng(12)
 B, N, C, H, W, HO, WO = 3, 2, 3, 5, 4, 4, 3

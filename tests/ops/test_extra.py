@@ -6,12 +6,7 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.nn.functional as F
-from tests.op_checks import check_table_entry
-
-try:
-    import torch
-except ImportError:  # the table still runs its finite-difference checks
-    torch = None
+from tests.op_checks import check_table_entry, needs_torch, torch
 
 _IDX = np.array([[2, 0, 1, 3], [1, 1, 0, 2], [0, 2, 3, 1]])  # gather/scatter index, (3, 4)
 _PERM = np.array([[2, 0, 1], [0, 2, 1]])  # distinct along dim 1 (scatter)
@@ -96,7 +91,6 @@ def test_erf_has_one_definition():
     assert type(tg.erf(x).grad_fn).__name__ == "ErfBackward0"
 
 
-needs_torch = pytest.mark.skipif(torch is None, reason="compares against PyTorch")
 
 
 @needs_torch

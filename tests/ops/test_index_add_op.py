@@ -15,11 +15,7 @@ from tapegrad import tape
 from tapegrad.registry import Op
 from tests.conftest import torch_float64_default
 
-try:
-    import torch
-except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+from tests.op_checks import needs_torch, torch
 
 # (x shape, dim, index): repeated indices, negative dims, the last dim, a 1-d x
 CASES = [

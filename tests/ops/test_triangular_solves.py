@@ -9,13 +9,7 @@ import pytest
 
 import tapegrad as tg
 from tapegrad.ops import _scipy_lapack, triangular
-from tests.op_checks import check_op
-
-try:
-    import torch
-except ImportError:  # (the finite-difference checks still run; the comparisons are skipped)
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="compares with PyTorch")
+from tests.op_checks import check_op, needs_torch, torch
 
 SIZES = [5, 40, 100]  # substitution, trsm, split in halves
 BATCHES = [((), ()), ((2,), (2,)), ((3, 1), (1, 2)), ((), (2,)), ((2,), ())]
