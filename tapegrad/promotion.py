@@ -37,6 +37,16 @@ def promote_types(a, b):
     return np.result_type(a, b)
 
 
+def promote_all(dtypes):
+    """``promote_types`` folded over ``dtypes`` (cat, stack: no operand has priority)."""
+    it = iter(dtypes)
+    dt = next(it)
+    for d in it:
+        if d is not dt:
+            dt = promote_types(dt, d)
+    return dt
+
+
 def _combine(higher, lower):
     """``higher`` (the dtype of the dimensioned operands) beside ``lower`` (a 0-d tensor's or a
     Python number's): kept unless ``lower`` is of a higher category (PyTorch's rule)."""
@@ -69,6 +79,27 @@ def number_dtype(dt, number):
     if type(number) is int:
         return np.dtype(np.int64) if dt.kind == "b" else dt
     return _combine(dt, DEFAULT_DTYPE[0])
+
+
+def pair_operands(xa, ya):
+    """Two operands (ndarrays or Python numbers) of an op that NumPy evaluates as a whole
+    (``where``) cast to PyTorch's result dtype where NumPy's would differ."""
+    nx, ny = _is_number(xa), _is_number(ya)
+    if nx and ny:
+        return xa, ya
+    if nx or ny:
+        t, number = (ya, xa) if nx else (xa, ya)
+        dt = number_dtype(t.dtype, number)
+    elif xa.dtype is ya.dtype:
+        return xa, ya
+    else:
+        dt = result_dtype(xa.dtype, not xa.ndim, ya.dtype, not ya.ndim)
+    return (xa if nx or xa.dtype == dt else xa.astype(dt)), \
+        (ya if ny or ya.dtype == dt else ya.astype(dt))
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, np.generic)
 
 
 def float_of(dt):

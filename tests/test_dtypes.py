@@ -316,3 +316,29 @@ def test_torch_agrees_on_shape_text(torch):
     with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of "
                        r"tensor b \(2\) at non-singleton dimension 1$"):
         torch.ones(2, 3) + torch.ones(2)
+
+
+def test_where_cat_and_stack_promote_as_pytorch():
+    f, i = tg.ones(3, dtype=tg.float32), tg.arange(3)
+    c = i > 0
+    for out in (tg.where(c, f, i), tg.where(c, i, f), tg.where(c, f, 0.0),
+                tg.where(c, f, tg.tensor(2.0)), tg.cat([f, i]), tg.cat([i, f]),
+                tg.stack([f, i])):
+        assert out.dtype == np.float32  # (NumPy: float64 for all but where(c, f, 0.0))
+    assert tg.where(c, i, 2).dtype == np.int64 and tg.where(c, i, 0.5).dtype == np.float64
+    x = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float32, requires_grad=True)
+    y = tg.where(c, x, i) + tg.cat([x, i])[:3]
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 2.0])
+
+
+def test_numpy_functions_on_tensors_keep_numpys_promotion():
+    f, i = tg.ones(3, dtype=tg.float32, requires_grad=True), tg.arange(3)
+    assert (f + i).dtype == np.float32 and tg.maximum(f, i).dtype == np.float32  # PyTorch's
+    for out in (np.add(f, i), np.maximum(f, i), np.fmax(f, i), np.fmax(f, np.float64(0.1)),
+                np.hypot(f, i)):
+        assert out.dtype == np.float64  # NumPy's, as np.add(f32 array, int64 array)
+    assert (np.float64(1.5) * f).dtype == np.float32  # (the operator: a NumPy scalar is weak)
+    np.add(f, i).sum().backward()
+    assert f.grad.dtype == np.float32

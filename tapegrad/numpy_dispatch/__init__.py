@@ -26,6 +26,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import ops as _ops_module
 from ..ops.complex_refusals import is_refusal as _is_refusal
+from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
 from ..tensor import Tensor, _make, _wrap, bump_version
 
@@ -234,15 +235,44 @@ def _unsupported_kwargs(kwargs):
 
 
 def _u(name):
-    """Handler calling ``tapegrad.ops.<name>`` with the ufunc's inputs."""
+    """Handler calling ``tapegrad.ops.<name>`` with the ufunc's inputs (in NumPy's result dtype:
+    ``numpy_dtypes``)."""
 
     def handler(*args):
         op = getattr(_ops_module, name, None)
         if op is None:
             raise _Unsupported("")
+        if len(args) == 2 and not isinstance(args[0], np.generic) and \
+                not isinstance(args[1], np.generic):  # (``np.float64(2) * t``: weak, as ``*``)
+            args = numpy_dtypes(*args)
         return op(*args)
 
     return handler
+
+
+def numpy_dtypes(x1, x2):
+    """Two operands of a NumPy function, the tensors among them cast to NumPy's result dtype
+    where the two dtypes differ: tapegrad's ops promote as PyTorch does (``int64 + float32`` is
+    float32 there, float64 in NumPy; a NumPy scalar or 0-d array promotes in NumPy, not in
+    PyTorch), so the ops that compose a NumPy function get operands of one dtype."""
+    d1, d2 = getattr(x1, "dtype", None), getattr(x2, "dtype", None)
+    if d1 is None or d2 is None or d1 == d2:
+        return x1, x2
+    dt = np.result_type(_dtype_probe(x1), _dtype_probe(x2))
+    return (x1.to(dt) if isinstance(x1, Tensor) and d1 != dt else x1), \
+        (x2.to(dt) if isinstance(x2, Tensor) and d2 != dt else x2)
+
+
+def _dtype_probe(v):
+    """What ``np.result_type`` weighs for ``v``: a tensor as an empty array of its rank."""
+    return np.empty((0,) * v.ndim, v.dtype) if isinstance(v, Tensor) else v
+
+
+def numpy_pair(x1, x2):
+    """``tensors_weak`` (both operands as tensors, a Python number weak) in NumPy's result
+    dtype (``numpy_dtypes``): for handlers composed of tapegrad ops."""
+    x1, x2 = numpy_dtypes(x1, x2)
+    return tensors_weak(x1, x2)
 
 
 def _square(x):

@@ -9,11 +9,10 @@ require grad, NumPy on the values otherwise).
 
 import numpy as np
 
-from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _NV, _kd, _need, _op
+from . import _NV, _kd, _need, _op, numpy_pair as tensors_weak
 from .shaping import _ravel, scan
 
 

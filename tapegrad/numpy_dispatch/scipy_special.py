@@ -11,9 +11,8 @@ arguments with ``np.asarray`` instead, which refuses a tensor that requires grad
 
 import numpy as np
 
-from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
-from . import _float, _op, provided
+from . import _float, _op, numpy_pair as tensors_weak, provided
 
 
 def _gamma(x):

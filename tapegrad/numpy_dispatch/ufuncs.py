@@ -11,18 +11,17 @@ import math
 import numpy as np
 
 from ..ops.record import as_tensor as _t
-from . import _float, _op, _values_only
+from . import _float, _op, _values_only, numpy_pair
 from ..grad_mode import is_grad_enabled
 from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
-from ..ops.numpy_rules import tensors_weak
 
 
 def _vals(x):
     return np.asarray(_t(x)._data)
 
 
-_pair = tensors_weak  # (the operands as tensors, a Python number weak)
+_pair = numpy_pair  # (the operands as tensors of NumPy's result dtype, a Python number weak)
 
 
 def _rounded_quotient(np_value, np_round):

@@ -17,7 +17,7 @@ from .. import tensor as _tensor_mod
 from ..tensor import DEFAULT_DTYPE as _DEFAULT, Tensor, _make, _new, _wrap
 from . import record as R
 from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal
-from ..promotion import float_of as _float_of
+from ..promotion import float_of as _float_of, pair_operands as _pair_operands
 from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
@@ -550,6 +550,7 @@ def select(condition, x, y):
     x, y = _weak_scalar(x), _weak_scalar(y)
     xa = x if _is_number(x) else np.asarray(R.as_tensor(x)._data)
     ya = y if _is_number(y) else np.asarray(R.as_tensor(y)._data)
+    xa, ya = _pair_operands(xa, ya)  # PyTorch's result dtype
     x, y = R.as_tensor(x), R.as_tensor(y)
     shape = broadcast_shapes(broadcast_shapes(cond.shape, np.shape(xa)), np.shape(ya))
     r = _wrap(V.where(cond, xa, ya))

@@ -9,6 +9,7 @@ second backward through it works. The splits are basic-indexing views of the inp
 import numpy as np
 
 from ..device import DeviceArray
+from ..promotion import promote_all
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .activations import fusable  # (plain CPU real tensors, outside the tracer)
@@ -123,9 +124,9 @@ def cat(tensors, dim=0):
     if any(type(t._data) is DeviceArray for t in ts):
         from .cuda_ops import cat_value
 
-        value = cat_value(keep, d, np.result_type(*[t.dtype for t in ts]))
+        value = cat_value(keep, d, promote_all([t.dtype for t in ts]))
     else:
-        dtype = np.result_type(*[t._arr() for t in ts])
+        dtype = promote_all([t.dtype for t in ts])  # (PyTorch's: int64 + float32 is float32)
         value = np.concatenate([t._arr() for t in keep], axis=d).astype(dtype, copy=False)
     if not (R._grad_on() and any(t._rg for t in ts)):
         return _make(_wrap(value))
@@ -159,6 +160,8 @@ def stack(tensors, dim=0):
     d = norm_dim(dim, ts[0].ndim + 1)
     if all([fusable(t) for t in ts]):  # one record, as PyTorch's StackBackward0
         value = np.stack([t._data for t in ts], axis=d)
+        if value.dtype is not ts[0].dtype:  # (mixed dtypes: PyTorch's promotion, not NumPy's)
+            value = value.astype(promote_all([t.dtype for t in ts]), copy=False)
         if not (R._grad_on() and any(t._rg for t in ts)):
             return _make(value)
         return R.python_result(value, Op.STACK, tuple(ts), params=dict(dim=d, n=len(ts)))
