@@ -11,9 +11,11 @@ __all__ = ["Constraint", "real", "positive", "nonnegative", "unit_interval", "bo
 
 
 def _values(v):
+    """The values to check, on the host (a CUDA tensor's copied there: one synchronising copy,
+    as PyTorch's validation makes)."""
     from ..tensor import Tensor
 
-    return np.asarray(v.detach()._arr() if isinstance(v, Tensor) else v)
+    return np.asarray(v.detach().cpu()._arr() if isinstance(v, Tensor) else v)
 
 
 def shown(v):

@@ -72,9 +72,9 @@ class Bernoulli(ProbsOrLogits):
         return _support(2, self._batch_shape, self.probs.dtype, expand)
 
     def sample(self, sample_shape=()):
-        p = self.probs.detach().numpy()
+        p = self.probs.detach().cpu().numpy()  # (drawn on the host, as CUDA draws are)
         u = creation.draws().random(self._extended_shape(sample_shape))
-        return creation.tensor((u < p).astype(p.dtype))
+        return creation.tensor((u < p).astype(p.dtype), device=self.probs.device)
 
     def log_prob(self, value):
         self._validate_sample(value)
@@ -132,22 +132,23 @@ class Categorical(Distribution):
         return _support(self._num_events, self._batch_shape, np.int64, expand)
 
     def sample(self, sample_shape=()):
-        p = self.probs.detach().numpy().reshape(-1, self._num_events)
+        p = self.probs.detach().cpu().numpy().reshape(-1, self._num_events)
         n = int(np.prod(sample_shape)) if sample_shape else 1
         u = creation.draws().random((n, len(p), 1))
         idx = (u > np.cumsum(p, -1)[None]).sum(-1)  # (inverse cdf per row)
         idx = np.minimum(idx, self._num_events - 1)
-        return creation.tensor(idx.reshape(tuple(sample_shape) + self._batch_shape))
+        return creation.tensor(idx.reshape(tuple(sample_shape) + self._batch_shape),
+                               device=self.probs.device)
 
     def log_prob(self, value):
         self._validate_sample(value)
         value = as_tensor(value)
-        idx = np.asarray(value.detach().numpy(), np.int64)
+        idx = np.asarray(value.detach().cpu().numpy(), np.int64)
         logits = self.logits
         shape = np.broadcast_shapes(idx.shape, tuple(logits.shape[:-1]))
         logits = logits.expand(shape + (self._num_events,))
-        return logits.gather(-1, creation.tensor(np.broadcast_to(idx, shape)[..., None])) \
-            .squeeze(-1)
+        return logits.gather(-1, creation.tensor(np.broadcast_to(idx, shape)[..., None],
+                                                 device=logits.device)).squeeze(-1)
 
     def entropy(self):
         floor = float(np.finfo(self.logits.dtype).min)

@@ -229,8 +229,8 @@ def _log_normal(x, mean=1.0, std=2.0):
 
 
 def _geometric(x, p):
-    u = _creation.rand_like(x).numpy()
-    return _creation.tensor(np.ceil(np.log1p(-u) / np.log1p(-p)))
+    u = _creation.rand_like(x).cpu().numpy()
+    return _creation.tensor(np.ceil(np.log1p(-u) / np.log1p(-p)), device=x.device)
 
 
 def _bind_more(T, functions):
