@@ -262,6 +262,7 @@ def rsqrt(input):
     return 1.0 / sqrt(x)  # rsqrt(-inf) is nan (x ** -0.5 would give NumPy's 0)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def xlogy(input, other):
     """``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is nan), with PyTorch's
     derivatives: ``log(other)`` in ``input`` also at ``input == 0`` (0 where ``other <= 0``),
@@ -341,6 +342,7 @@ def isfinite(input):
     return _make(np.isfinite(np.asarray(x._data)))
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """nan/inf replaced by finite numbers (the dtype's extremes by default); the gradient
     passes where ``input`` is finite, as PyTorch's."""
@@ -352,6 +354,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return where(_make(np.isfinite(xd)), x, _make(fill))
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     a = np.asarray(R.as_tensor(input)._data)
     b = np.asarray(R.as_tensor(other)._data)
@@ -363,6 +366,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return _make(np.asarray(close))
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(np.all(np.asarray(isclose(input, other, rtol, atol, equal_nan)._data)))
 

@@ -53,7 +53,7 @@ THROUGH_HOST = (
     "multinomial nonzero argwhere unique unique_consecutive masked_select bincount histc "
     "searchsorted bucketize equal quantile nanquantile nanmedian mode cummax cummin fmod "
     "remainder floor_divide lgamma digamma erfinv logit sinc logaddexp logaddexp2 heaviside "
-    "nextafter polygamma scatter_reduce index_fill").split()
+    "nextafter polygamma scatter_reduce index_fill logical_xor").split()
 FUNCTIONS.update({name: on_host(FUNCTIONS[name]) for name in THROUGH_HOST})
 __all__ = sorted(FUNCTIONS)
 

@@ -1,7 +1,8 @@
 """Functions without a device kernel that read values on the host (index results, sampling,
 statistics, special functions) on CUDA tensors: a differentiable round trip through the host
-(torch_names.THROUGH_HOST), so values and gradients (any order) are the CPU's and results
-stay on the device; against the CPU path, on numba-cuda's simulator (see conftest.py)."""
+(torch_names.THROUGH_HOST; xlogy, nan_to_num, isclose and allclose with ``on_host``), so
+values and gradients (any order) are the CPU's and results stay on the device; against the
+CPU path, on numba-cuda's simulator (see conftest.py)."""
 
 import numpy as np
 import pytest
@@ -41,6 +42,9 @@ VALUES = {
     "floor_divide": lambda t: t(np.array([7, -7, 5])) // 2,
     "heaviside": lambda t: tg.heaviside(t(A), t(0.5)),
     "nextafter": lambda t: tg.nextafter(t(A), t(P)),
+    "logical_xor": lambda t: tg.logical_xor(t(A) > 0, t(A) > 1),
+    "isclose": lambda t: tg.isclose(t(A), t(A) + 1e-9),
+    "nan_to_num": lambda t: t(np.array([np.nan, np.inf, -np.inf, 1.0])).nan_to_num(posinf=9.0),
 }
 
 
@@ -54,6 +58,7 @@ def test_values(name):
 def test_equal_answers_a_python_bool():
     x = tg.tensor(A, device="cuda")
     assert tg.equal(x, x) is True and tg.equal(x, x + 1) is False
+    assert tg.allclose(x, x + 1e-9) is True and tg.allclose(x, x + 1) is False
 
 
 GRADS = {
@@ -67,6 +72,7 @@ GRADS = {
     "nanmedian": lambda x, p: tg.nanmedian(x), "median": lambda x, p: tg.median(x),
     "cummax": lambda x, p: tg.cummax(x, 1).values, "cummin": lambda x, p: x.cummin(0).values,
     "masked_select": lambda x, p: tg.masked_select(x, x > 0),
+    "xlogy": lambda x, p: tg.xlogy(x, p), "nan_to_num": lambda x, p: tg.nan_to_num(x / p),
 }
 
 
