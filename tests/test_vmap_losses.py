@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.op_checks import needs_torch, torch
 
 F = tg.nn.functional
 rng = np.random.default_rng(11)
@@ -90,6 +91,8 @@ ACTIVATIONS = [
     ("probability_targets", lambda a: F.cross_entropy(a, a.softmax(1))),
     ("vector_norm", lambda a: tg.linalg.vector_norm(a, dim=-1)),
     ("matrix_norm", lambda a: tg.linalg.matrix_norm(a)),
+    ("hardsigmoid", lambda a: F.hardsigmoid(a * 3)), ("hardswish", lambda a: F.hardswish(a * 3)),
+    ("softshrink", lambda a: F.softshrink(a)), ("hardshrink", lambda a: F.hardshrink(a, 0.3)),
 ]
 
 
@@ -100,3 +103,22 @@ def test_compositions_batch_op_by_op(name, f):
     np.testing.assert_allclose(out.detach().numpy(),
                                np.stack([f(tg.tensor(X[i])).numpy() for i in range(B)]),
                                rtol=1e-13, atol=1e-14)
+
+
+# their constant branches are tapegrad ops on the detached input: batched, no value read
+PIECEWISE = ["hardsigmoid", "hardswish", "softshrink", "hardshrink"]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", PIECEWISE)
+def test_piecewise_activations_and_their_gradients_match_torch_func(name):
+    # (not NaN: PyTorch's gradient there differs between its vectorized loop and the tail)
+    v = np.concatenate([X.reshape(B, -1) * 3, np.tile([-3.0, 3.0, -0.5, 0.5, 0.0, -np.inf],
+                                                      (B, 1))], axis=1)
+    ours, theirs = getattr(F, name), getattr(torch.nn.functional, name)
+    out = _no_loop(ours, tg.tensor(v))
+    want = torch.func.vmap(theirs)(torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-15, atol=0)
+    g = _no_loop(tg.func.grad(lambda a: ours(a).sum()), tg.tensor(v))
+    gw = torch.func.vmap(torch.func.grad(lambda a: theirs(a).sum()))(torch.tensor(v))
+    np.testing.assert_allclose(g.numpy(), gw.numpy(), rtol=1e-13, atol=1e-16)

@@ -16,15 +16,15 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _constant(x, f):
-    """``f`` of ``x``'s values (NumPy, no warnings) as a tensor without history: the value of
-    a branch whose gradient is 0."""
+    """``f`` of ``x``'s values (tapegrad ops on ``x`` detached, so ``vmap`` batches it and the
+    value stays on ``x``'s device) as a tensor without history: the value of a branch whose
+    gradient is 0. (NumPy's warnings off: the branch's values at inf are not selected.)"""
     with np.errstate(all="ignore"):
-        t = O.record.as_tensor(np.asarray(f(x.detach().cpu().numpy()), dtype=x.dtype))
-    return t.to(x.device) if x.is_cuda else t
+        return f(x.detach())
 
 
 def _zero_or_nan(v):
-    return np.where(np.isnan(v), np.nan, 0.0)
+    return O.abs(v - v)  # +0, or NaN (positive, as NumPy's np.nan) where v is NaN
 
 
 # PyTorch's hardsigmoid backward multiplies by the float literal 1.0f / 6.0f
@@ -50,7 +50,7 @@ def hardsigmoid(input, inplace=False):
     inside = (x > -3.0) & (x < 3.0)
     lin = (x + 3.0) * _ONE_SIXTH_F32  # + the value's correction to (x + 3) / 6 exactly:
     lin = lin + _constant(x, lambda v: (v + 3.0) / 6.0 - (v + 3.0) * _ONE_SIXTH_F32)
-    return _node(O.where(inside, lin, _constant(x, lambda v: np.clip(v + 3.0, 0.0, 6.0) / 6.0)),
+    return _node(O.where(inside, lin, _constant(x, lambda v: O.clamp(v + 3.0, 0.0, 6.0) / 6.0)),
                  "HardsigmoidBackward0")
 
 
@@ -59,7 +59,7 @@ def hardswish(input, inplace=False):
     x = _activations.real_input(_t(input), "hardswish")
     middle = (x > -3.0) & (x < 3.0)  # PyTorch's branches: the gradient is 0 at -3, 1 at 3
     xm = O.where(middle, x, 0.0)  # the quadratic only sees its own range: no inf * 0
-    low = _constant(x, lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0)  # 0 (NaN at -inf)
+    low = _constant(x, lambda v: v * O.clamp(v + 3.0, 0.0, 6.0) / 6.0)  # 0 (NaN at -inf)
     return O.where(x <= -3.0, low, O.where(middle, xm * (xm + 3.0) / 6.0, x))
 
 
