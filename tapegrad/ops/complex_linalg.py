@@ -41,9 +41,10 @@ def _rule_logabsdet(ns, g, ins, out):
 C.RULES.update(det=_rule_det, logabsdet=_rule_logabsdet)
 
 
-def _singular(name):
-    return RuntimeError(f"linalg.{name}: The solver failed because the input matrix is "
-                        "singular.")
+def _singular(name, A):
+    from .linalg_decomp import singular_error
+
+    return singular_error(name, np.asarray(R.as_tensor(A).detach()._arr()))
 
 
 def solve(A, B):
@@ -51,7 +52,7 @@ def solve(A, B):
     try:
         return _csolve(A, B)
     except np.linalg.LinAlgError:
-        raise _singular("solve") from None
+        raise _singular("solve", A) from None
 
 
 def inv(A):
@@ -62,8 +63,7 @@ def inv(A):
     try:
         return _csolve(A, R.as_tensor(np.ascontiguousarray(C_eye)))
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: The diagonal element is zero, the inversion could not "
-                           "be completed because the input matrix is singular.") from None
+        raise _singular("inv", A) from None
 
 
 def det(A):

@@ -53,7 +53,10 @@ def diagonal(x):
 
 
 def pack(arrays, batch, dtype):
-    return np.concatenate([np.asarray(a, dtype).reshape(batch + (-1,)) for a in arrays], -1)
+    arrays = [np.asarray(a, dtype) for a in arrays]
+    # (sizes spelt out: -1 is ambiguous for an empty batch)
+    return np.concatenate([a.reshape(batch + (int(np.prod(a.shape[len(batch):])),))
+                           for a in arrays], -1)
 
 
 def unpack(ns, p, shapes):

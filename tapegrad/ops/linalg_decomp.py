@@ -78,7 +78,9 @@ def _gap_matrix_np(v):
 
 
 def _pack_np(arrays, batch):
-    return np.concatenate([a.reshape(batch + (-1,)) for a in arrays], axis=-1)
+    # (sizes spelt out: -1 is ambiguous for an empty batch)
+    return np.concatenate([a.reshape(batch + (int(np.prod(a.shape[len(batch):])),))
+                           for a in arrays], axis=-1)
 
 
 def _unpack_np(p, shapes):
@@ -152,9 +154,14 @@ def _check(x, name, square=True, min_dim=2):
     if dt.kind == "c":
         raise NotImplementedError(f"tapegrad.linalg.{name}: complex tensors are not supported "
                                   "(real float32/float64 only)")
-    if dt.kind != "f" or dt.itemsize < 4:
-        raise RuntimeError(f"linalg.{name}: Expected a floating point tensor of type float32 or "
-                           f"float64 as input. Got {dt}")
+    if dt.kind != "f":
+        from .shapes import torch_dtype_name
+
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as "
+                           f"input. Got {torch_dtype_name(dt)}")
+    if dt.itemsize < 4:  # (PyTorch's LAPACK kernels have no half-precision form either)
+        raise RuntimeError(f"linalg.{name}: Low precision dtypes not supported. Got "
+                           f"{'Half' if dt == np.float16 else dt}")
     if x.ndim < min_dim:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if square and x.shape[-1] != x.shape[-2]:
@@ -175,6 +182,42 @@ def _lapack(f, *args, msg, **kw):
         return f(*args, **kw)
     except np.linalg.LinAlgError as e:
         raise LinAlgError(msg or str(e)) from None
+
+
+def zero_pivot(m):
+    """LAPACK ``getrf``'s ``info`` for one square matrix: the (1-based) index of the first zero
+    on the diagonal of U in its LU factorisation with partial pivoting, 0 if there is none."""
+    getrf = _scipy_lapack.routine("getrf", m.dtype)
+    if getrf is not None:
+        return int(getrf(m)[2])
+    u = np.array(m, np.result_type(m.dtype, np.float64))
+    info = 0
+    for j in range(len(u)):  # (LAPACK's choice of pivot: the first of largest modulus)
+        p = j + int(np.argmax(np.abs(u[j:, j])))
+        if u[p, j] == 0:
+            info = info or j + 1
+            continue
+        u[[j, p]] = u[[p, j]]
+        u[j + 1:, j:] -= np.outer(u[j + 1:, j] / u[j, j], u[j, j:])
+    return info
+
+
+def singular_error(name, a):
+    """PyTorch's error for ``inv``/``solve`` of the singular matrices in ``a`` (..., n, n): the
+    first one's batch element (in a batch) and, for ``inv``, its zero pivot."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    b, k = 0, 0
+    for b in range(len(flat)):
+        k = zero_pivot(flat[b])
+        if k:
+            break
+    where = f"(Batch element {b}): " if a.ndim > 2 else ""
+    if name == "inv":
+        return LinAlgError(f"linalg.inv: {where}The diagonal element {k or 1} is zero, the "
+                           "inversion could not be completed because the input matrix is "
+                           "singular.")
+    return LinAlgError(f"torch.linalg.{name}: {where}The solver failed because the input "
+                       "matrix is singular.")
 
 
 # ---- solve -----------------------------------------------------------------------------------
@@ -246,8 +289,10 @@ def solve(A, B):
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
-    value = _lapack(np.linalg.solve, A._arr(), B._arr(),
-                    msg="linalg.solve: The solver failed because the input matrix is singular.")
+    try:
+        value = np.linalg.solve(A._arr(), B._arr())
+    except np.linalg.LinAlgError:
+        raise singular_error("solve", A._arr()) from None
     needs = (A._rg, B._rg)
     return _record(value, Op.SOLVE, (A, B), save_inputs=(0,), save_out=A._rg,
                    params=dict(needs=needs, shapes=(A.shape, B.shape)))
@@ -284,8 +329,10 @@ def inv(A):
         return complex_linalg.inv(A)
     _check(A, "inv")
     a = A._arr()
-    value = _lapack(np.linalg.inv, a, msg="linalg.inv: The diagonal element is zero, the "
-                    "inversion could not be completed because the input matrix is singular.")
+    try:
+        value = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise singular_error("inv", a) from None
     nan = np.isnan(a).any(axis=(-2, -1))
     if nan.any():  # (LU leaves some entries finite; PyTorch's inverse is NaN throughout)
         value = np.array(value)
@@ -446,10 +493,14 @@ def _qr_shapes(m, n, mode):
 
 
 def _qr_square_np(gQ, gR, Q, R):
-    """m >= n: ``(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T``."""
+    """m >= n: ``(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T`` (a triangular solve: a zero on R's
+    diagonal, a rank-deficient A, gives PyTorch's inf/nan, where an LU solve would raise)."""
+    from .triangular import solve_np
+
     M = R @ _mT(gR) - _mT(gQ) @ Q
     M = _tril_np(M) + _mT(_tril_np(M, -1))
-    return _mT(np.linalg.solve(R, _mT(gQ + Q @ M)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return solve_np(R, gQ + Q @ M, True, left=False, trans=True)
 
 
 def _qr_vjp_np(g, inputs, out, m, n, mode):
@@ -467,9 +518,11 @@ def _qr_vjp_np(g, inputs, out, m, n, mode):
 
 
 def _qr_square(gQ, gR, Q, R):
+    from .triangular import solve_triangular
+
     M = R @ _tT(gR) - _tT(gQ) @ Q
     M = _tril(M) + _tT(_tril(M, -1))
-    return _tT(solve(R, _tT(gQ + Q @ M)))
+    return _tT(solve_triangular(R, _tT(gQ + Q @ M), True))
 
 
 def _qr_vjp(g, inputs, out, m, n, mode):
@@ -603,6 +656,8 @@ def not_positive_definite(a, L=None):
     fails, and the order of its first leading minor that is not positive-definite (a NaN
     makes it fail, as in LAPACK); None when every one succeeds (``L``: NumPy's factor, if it
     completed)."""
+    if a.size == 0:
+        return None
     if L is not None:
         diag = np.diagonal(L, axis1=-2, axis2=-1).reshape(-1, a.shape[-1])
         bad = np.isnan(diag)

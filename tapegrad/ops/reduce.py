@@ -436,6 +436,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         raise NotImplementedError(f"norm(): p={p!r} is not supported (vector norms only)")
     p = float(p)
     dims = _reduce_dims(dim, x.ndim)
+    if (p < 0 or p == math.inf) and any(x.shape[d] == 0 for d in dims):
+        name = "inf" if p == math.inf else "-inf" if p == -math.inf else \
+            f"{p:g}"
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
+                           "tensor because the operation does not have an identity")
     if p == math.inf:
         return amax(abs(x), dims, keepdim)
     if p == -math.inf:
@@ -456,7 +461,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         if p < 1 and R.needs_grad(a) and (on_device or np.any(zero)):  # |0|**p: infinite slope
             from .elementwise import where
 
-            pa = where(zero, 0.0, pow(where(zero, 1.0, a), p))
+            # |0|**p is 0 for 0 < p < 1 but inf for p < 0: the sum is then inf, the norm 0
+            pa = where(zero, math.inf if p < 0 else 0.0, pow(where(zero, 1.0, a), p))
         else:
             pa = pow(a, p)
         s = sum(pa, dims, keepdim)
