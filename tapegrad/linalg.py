@@ -105,15 +105,30 @@ def _float_input(x, name, dtype=None):
     return x
 
 
+def _norm_dtype(x, dtype, name):
+    """``dtype`` (a norm's ``dtype=``) checked as PyTorch checks it: complex for a complex
+    input, real for a real one."""
+    from .ops.shapes import torch_dtype_name
+
+    want = np.dtype(dtype)
+    if (x.dtype.kind == "c") != (want.kind == "c"):
+        kind = "complex" if x.dtype.kind == "c" else "real"
+        raise RuntimeError(f"linalg.{name}: dtype should be {kind} for {kind} inputs, but got "
+                           f"{torch_dtype_name(want)}")
+    return dtype
+
+
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be ±inf or 0."""
     from .ops.elementwise import abs as _abs
     from .ops import norm as _vnorm  # (the batch-aware name: vmap batches it)
 
     x = _t(x)
-    if x.dtype.kind == "c" and dtype is None:  # the norm of the moduli: real, as torch's
+    if dtype is not None:
+        x = x.to(_norm_dtype(x, dtype, "vector_norm"))
+    if x.dtype.kind == "c":  # the norm of the moduli: real, as torch's
         x = _abs(x)
-    x = _float_input(x, "vector_norm", dtype)
+    x = _float_input(x, "vector_norm")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Expected a number as ord, got {ord!r}")
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
@@ -134,16 +149,27 @@ def _move_last(x, dims):
     return (x if order == list(range(x.ndim)) else permute(x, tuple(order))), (d0, d1)
 
 
+def _largest(x):
+    """The largest of the last dim's (non-negative) values; 0 when there are none, as
+    PyTorch's norms of empty matrices (the smallest still raises there)."""
+    from .ops.reduce import amax
+    from .ops.movement import sum as _sum
+
+    return amax(x, -1) if x.shape[-1] else _sum(x, -1)
+
+
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Matrix norms: 'fro', 'nuc', ±inf (row sums), ±1 (column sums), ±2 (singular values)."""
     from .ops.movement import reshape
-    from .ops.reduce import amax, amin
+    from .ops.reduce import amin
     from .ops import norm as _vnorm
     from .ops.elementwise import abs as _abs
     from .ops.movement import sum as _sum
 
     A = _t(A)
-    if A.dtype.kind == "c" and dtype is None:
+    if dtype is not None:
+        A, dtype = A.to(_norm_dtype(A, dtype, "matrix_norm")), None
+    if A.dtype.kind == "c":
         # the entries' moduli for 'fro' and the sums; the (real) singular values for the rest
         if ord not in ("nuc", 2, -2, 2.0, -2.0) or isinstance(ord, bool):
             A = _abs(A)
@@ -162,11 +188,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         r = _sum(svdvals(X), -1)
     elif ord in (2, -2, 2.0, -2.0) and not isinstance(ord, bool):
         s = svdvals(X)
-        r = amax(s, -1) if ord > 0 else amin(s, -1)
+        r = _largest(s) if ord > 0 else amin(s, -1)
     elif ord in (1, -1, math.inf, -math.inf) and not isinstance(ord, bool):
         # 1: max over columns of the column sums; inf: max over rows of the row sums
         sums = _sum(_abs(X), -2 if abs(ord) == 1 else -1)
-        r = amax(sums, -1) if ord > 0 else amin(sums, -1)
+        r = _largest(sums) if ord > 0 else amin(sums, -1)
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if keepdim:
@@ -286,7 +312,13 @@ def matrix_rank(A, tol=None, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values above ``max(atol, rtol * largest)`` (an int64 tensor, no
     gradient); ``rtol`` defaults to ``eps * max(m, n)`` when ``atol`` is not positive."""
     A = _t(A)
-    _D._check(A, "matrix_rank", square=hermitian)
+    if A.dtype.kind != "c":
+        _D._check(A, "matrix_rank", square=hermitian)
+    elif hermitian:  # (complex: NumPy's singular values and eigenvalues serve, real as well)
+        _E._square(A, "matrix_rank")
+    elif A.ndim < 2:
+        raise RuntimeError("linalg.matrix_rank: The input tensor A must have at least 2 "
+                           "dimensions.")
     if tol is not None:
         atol, rtol = tol, 0.0
     a = np.asarray(A._data)
@@ -309,12 +341,17 @@ def cond(A, p=None):
         A = _float_input(A, "cond")
     if A.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
-    if p is None or (p in (2, -2) and not isinstance(p, bool)):
+    spectral = p is None or (p in (2, -2) and not isinstance(p, bool))
+    if not spectral and (p not in ("fro", "nuc", 1, -1, math.inf, -math.inf) or
+                         isinstance(p, bool)):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if 0 in A.shape and not (p in ("fro", "nuc") and A.shape[-1] != A.shape[-2]):
+        # empty matrices: 0, as PyTorch (a constant)
+        return _make(np.zeros(tuple(A.shape[:-2]), np.finfo(A.dtype).dtype))
+    if spectral:
         s = svdvals(A)
         hi, lo = s[..., 0], s[..., -1]
         return hi / lo if p != -2 else lo / hi
-    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf) or isinstance(p, bool):
-        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
                            f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
@@ -481,8 +518,8 @@ SolveExResult = namedtuple("SolveExResult", ["result", "info"])
 
 def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
     """``f()`` with LAPACK's ``info`` instead of an error (``*_ex``): 0 on success; on failure
-    (with ``check_errors=False``) a positive ``info`` (``failed_at(matrix)``, else 1) and a NaN
-    result. ``one(index)``: ``f`` of one matrix of a batch, so that each matrix gets its own
+    (with ``check_errors=False``) a positive ``info`` (``failed_at(matrix, batch index)``, else
+    1) and a NaN result. ``one(index)``: ``f`` of one matrix of a batch, so that each matrix gets its own
     info and the ones that succeed their own (differentiable) result; without it the whole
     batch reports one info."""
     batch = tuple(like.shape[:-2])
@@ -504,7 +541,8 @@ def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
             outs.append(one(i))
         except LinAlgError:
             m = like[i]
-            infos[i] = failed_at(np.asarray(m.detach()._arr())) if failed_at is not None else 1
+            infos[i] = failed_at(np.asarray(m.detach()._arr()), i) if failed_at is not None \
+                else 1
             outs.append(_make(np.full(tuple(m.shape), np.nan, like.dtype)))
     out = stack(outs).reshape(tuple(like.shape))
     return result_type(out, _make(infos))
@@ -516,7 +554,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     retry-with-jitter pattern's test; one info per matrix of a batch."""
     A = _t(A)
 
-    def failed_at(a):
+    def failed_at(a, i=None):
         from .ops.linalg_decomp import not_positive_definite
 
         order = not_positive_definite(a)
@@ -530,11 +568,21 @@ def inv_ex(A, *, check_errors=False):
     """``(inverse, info)``: ``inv`` without raising for a singular matrix (one info per matrix
     of a batch)."""
     A = _t(A)
-    return _ex(lambda: inv(A), InvExResult, A, check_errors, one=lambda i: inv(A[i]))
+    return _ex(lambda: inv(A), InvExResult, A, check_errors, lambda a, i=None: _D.zero_pivot(a),
+               one=lambda i: inv(A[i]))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
     """``(result, info)``: ``solve`` without raising for a singular matrix."""
     A, B = _t(A), _t(B)
-    return _ex(lambda: solve(A, B, left=left), SolveExResult, B if B.ndim >= 2 else A,
-               check_errors)
+    like = B if B.ndim >= 2 else A
+    a = np.asarray(A.detach()._arr())
+    if A.ndim == like.ndim and A.shape[:-2] == like.shape[:-2]:  # one info per matrix of A
+        return _ex(lambda: solve(A, B, left=left), SolveExResult, like, check_errors,
+                   lambda m, i=None: _D.zero_pivot(a if i is None else a[i]),
+                   lambda i: solve(A[i], B[i], left=left))
+
+    def failed_at(m, i=None):  # (broadcast batches: the first zero pivot of A's first singular)
+        return max(_D.zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:]))
+
+    return _ex(lambda: solve(A, B, left=left), SolveExResult, like, check_errors, failed_at)

@@ -3,11 +3,14 @@ tg.qr and tg.triangular_solve, solve_triangular's inf/nan at a zero pivot, fftfr
 dtype and lstsq's residual shapes: values against NumPy, gradients by finite differences (first
 and second order, float64), and values and gradients against torch when it is importable."""
 
+import re
+
 import numpy as np
 import pytest
 
 import tapegrad as tg
 from tapegrad.autograd import gradcheck, gradgradcheck
+from tests.op_checks import needs_torch, torch
 
 R = np.random.default_rng(7)
 
@@ -321,3 +324,181 @@ def test_lstsq_torch():
     t = torch.linalg.lstsq(torch.tensor(z), torch.tensor(zb))
     for x, y in zip(o, t):
         assert x.dtype == y.numpy().dtype and tuple(x.shape) == tuple(y.shape)
+
+
+# ---- edge inputs a numerical user meets: zero entries, empty batches, singular matrices -------
+
+@pytest.mark.parametrize("ord", [-1, -2, -0.5])
+def test_vector_norm_negative_ord_with_a_zero_entry(ord):
+    """|0|**ord is inf for ord < 0: the sum is inf and the norm 0, with a zero gradient (the
+    zero entries were masked as for 0 < ord < 1, which dropped them from the sum)."""
+    x = _leaf(np.array([[0.0, 1.0, -2.0], [1.0, 2.0, 3.0]]))
+    y = tg.linalg.vector_norm(x, ord, dim=1)
+    assert y.detach().numpy()[0] == 0.0
+    np.testing.assert_allclose(y.detach().numpy()[1], np.sum(np.abs([1.0, 2, 3]) ** ord) **
+                               (1 / ord), rtol=1e-13)
+    y.sum().backward()
+    assert np.all(x.grad.numpy()[0] == 0.0)
+    assert gradcheck(lambda t: tg.linalg.vector_norm(t, ord, dim=1), (_leaf(x.detach().numpy()[1:]),))
+
+
+@pytest.mark.parametrize("ord", [-1, -2.5, float("inf"), -float("inf")])
+def test_vector_norm_without_identity_on_empty(ord):
+    with pytest.raises(RuntimeError, match="on an empty tensor because the operation does not"):
+        tg.linalg.vector_norm(tg.zeros(0), ord)
+    assert tg.linalg.vector_norm(tg.zeros(2, 0), ord, dim=0).shape == (0,)
+
+
+@needs_torch
+@pytest.mark.parametrize("ord", [-1, -2, 0.5])
+def test_vector_norm_zero_entry_torch(ord):
+    _both(lambda L, x: L.linalg.vector_norm(x, ord, dim=-1),
+          [np.array([[0.0, 1.0, -2.0], [1.0, 2.0, 3.0]])], torch)
+
+
+def test_vector_and_matrix_norm_dtype_keyword():
+    x = tg.tensor(np.array([1 + 1j, 2.0], np.complex64))
+    y = tg.linalg.vector_norm(x, dtype=tg.complex128)
+    assert y.dtype == np.float64 and abs(y.item() - np.sqrt(6)) < 1e-12
+    assert tg.linalg.matrix_norm(x.reshape(1, 2), dtype=tg.complex128).dtype == np.float64
+    with pytest.raises(RuntimeError, match="dtype should be complex for complex inputs"):
+        tg.linalg.vector_norm(x, dtype=tg.float64)
+    with pytest.raises(RuntimeError, match="dtype should be real for real inputs"):
+        tg.linalg.matrix_norm(tg.ones(2, 2), dtype=tg.complex128)
+
+
+def test_qr_backward_of_a_rank_deficient_matrix_is_nan_not_an_error():
+    """``R`` with a zero on its diagonal: the backward's ``R^-T`` is a triangular solve (inf/nan,
+    PyTorch's), not an LU solve that raised ``LinAlgError``."""
+    for shape in [(3, 3), (4, 2), (2, 4)]:
+        x = _leaf(np.zeros(shape))
+        Q, Rm = tg.linalg.qr(x)
+        (Q.sum() + (Rm * Rm).sum()).backward()
+        assert np.isnan(x.grad.numpy()).any()
+    x = _leaf(np.array([[1.0, 2.0], [2.0, 4.0]]))  # rank 1, R[1, 1] ~ 1e-16: finite
+    assert gradcheck(lambda t: tg.linalg.qr(t)[0] @ tg.linalg.qr(t)[1], (x,))
+
+
+@needs_torch
+def test_qr_rank_deficient_torch():
+    for a in (np.zeros((3, 3)), np.array([[1.0, 2.0], [2.0, 4.0]]), np.zeros((2, 4))):
+        ours, theirs = _leaf(a), torch.tensor(a, requires_grad=True)
+        for L, x in ((tg, ours), (torch, theirs)):
+            Q, Rm = L.linalg.qr(x)
+            (Q.sum() + (Rm * Rm).sum()).backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-8,
+                                   equal_nan=True)
+
+
+_EMPTY_DECOMPOSITIONS = {
+    "svdvals": lambda L, x: L.linalg.svdvals(x),
+    "svd": lambda L, x: L.linalg.svd(x)[0],
+    "eigh": lambda L, x: L.linalg.eigh(x)[1],
+    "eigvalsh": lambda L, x: L.linalg.eigvalsh(x),
+    "qr": lambda L, x: L.linalg.qr(x)[1],
+    "cholesky": lambda L, x: L.linalg.cholesky(x),
+    "cholesky_ex": lambda L, x: L.linalg.cholesky_ex(x)[0],
+    "cond": lambda L, x: L.linalg.cond(x),
+    "cond 1": lambda L, x: L.linalg.cond(x, 1),
+    "matrix_norm 2": lambda L, x: L.linalg.matrix_norm(x, 2),
+    "matrix_norm inf": lambda L, x: L.linalg.matrix_norm(x, float("inf")),
+    "matrix_norm nuc": lambda L, x: L.linalg.matrix_norm(x, "nuc"),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shape", [(0, 3, 3), (0, 0), (2, 0, 0)])
+@pytest.mark.parametrize("name", sorted(_EMPTY_DECOMPOSITIONS))
+def test_decompositions_and_norms_of_empty_batches(name, shape, dtype):
+    """(A batch of 0 matrices, or 0x0 ones: the packing of the outputs read the empty batch's
+    -1 as ambiguous, the largest-of reductions had no element.)"""
+    out = _EMPTY_DECOMPOSITIONS[name](tg, tg.tensor(np.zeros(shape, dtype), requires_grad=True))
+    assert out.detach().numpy().size == 0 or np.all(out.detach().numpy() == 0)
+    assert out.shape[:len(shape) - 2] == shape[:-2]
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 3, 3), (0, 0), (2, 0, 0), (0, 3), (3, 0)])
+@pytest.mark.parametrize("name", sorted(_EMPTY_DECOMPOSITIONS))
+def test_decompositions_and_norms_of_empty_batches_torch(name, shape):
+    f = _EMPTY_DECOMPOSITIONS[name]
+    a = np.zeros(shape)
+    try:
+        want = f(torch, torch.tensor(a)).numpy()
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match=re.escape(str(e).split(": ", 1)[-1])):
+            f(tg, tg.tensor(a))
+        return
+    got = f(tg, tg.tensor(a)).numpy()
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_eig_of_float32_is_complex64():
+    x = _leaf(R.standard_normal((3, 3)).astype(np.float32))
+    w, v = tg.linalg.eig(x)
+    assert w.dtype == np.complex64 and v.dtype == np.complex64
+    assert tg.linalg.eigvals(x).dtype == np.complex64
+    (w.abs().sum() + v.abs().sum()).backward()
+    assert x.grad.dtype == np.float32
+    assert tg.linalg.eig(tg.tensor(R.standard_normal((2, 2))))[0].dtype == np.complex128
+
+
+def test_logdet_of_a_complex_matrix_is_complex():
+    a = R.standard_normal((2, 3, 3)) + 1j * R.standard_normal((2, 3, 3))
+    y = tg.logdet(tg.tensor(a))
+    assert y.dtype == np.complex128
+    d = np.linalg.det(a)
+    np.testing.assert_allclose(y.numpy(), np.log(np.abs(d)) + 1j * np.angle(d), rtol=1e-12)
+    assert tg.logdet(tg.tensor(np.diag([-1.0, 2.0, 3.0]).astype(np.complex64))).dtype == \
+        np.complex64
+    assert gradcheck(lambda t: tg.logdet(t), (_leaf(a[0]),))
+
+
+@needs_torch
+def test_logdet_complex_torch():
+    _both(lambda L, x: L.logdet(x), [R.standard_normal((2, 3, 3)) +
+                                      1j * R.standard_normal((2, 3, 3))], torch)
+
+
+def test_matrix_rank_of_complex_matrices():
+    a = R.standard_normal((2, 4, 3)) + 1j * R.standard_normal((2, 4, 3))
+    a[1] = np.outer([1, 2, 3, 4j], [1, 1j, 2])
+    x = tg.tensor(a)
+    assert tg.linalg.matrix_rank(x).numpy().tolist() == [3, 1]
+    assert tg.linalg.matrix_rank(x @ x.mH, hermitian=True).numpy().tolist() == [3, 1]
+    assert tg.linalg.matrix_rank(x, atol=1e3, rtol=0.0).numpy().tolist() == [0, 0]
+
+
+_SING = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])  # U[2, 2] = 0
+_ZERO_DIAG = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 4.0], [0.0, 0.0, 5.0]])  # U[1, 1] = 0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_singular_errors_name_the_zero_pivot_and_batch_element(dtype):
+    with pytest.raises(tg.linalg.LinAlgError, match="^linalg.inv: The diagonal element 3 is"):
+        tg.linalg.inv(tg.tensor(_SING.astype(dtype)))
+    with pytest.raises(tg.linalg.LinAlgError, match="^linalg.inv: The diagonal element 2 is"):
+        tg.linalg.inv(tg.tensor(_ZERO_DIAG.astype(dtype)))
+    batch = np.stack([np.eye(3), _ZERO_DIAG]).astype(dtype)
+    with pytest.raises(RuntimeError, match=r"inv: \(Batch element 1\): The diagonal element 2"):
+        tg.linalg.inv(tg.tensor(batch))
+    with pytest.raises(tg.linalg.LinAlgError, match=r"^torch.linalg.solve: \(Batch element 1\)"
+                       ": The solver failed because the input matrix is singular."):
+        tg.linalg.solve(tg.tensor(batch), tg.ones(2, 3, 1, dtype=dtype))
+
+
+def test_inv_ex_and_solve_ex_info_is_lapacks():
+    batch = tg.tensor(np.stack([np.eye(3), _ZERO_DIAG, _SING]))
+    assert tg.linalg.inv_ex(batch).info.numpy().tolist() == [0, 2, 3]
+    assert tg.linalg.solve_ex(batch, tg.ones(3, 3, 2)).info.numpy().tolist() == [0, 2, 3]
+    assert tg.linalg.inv_ex(tg.tensor(_SING)).info.item() == 3
+    assert tg.linalg.solve_ex(tg.tensor(_ZERO_DIAG.astype(complex)),
+                              tg.ones(3, dtype=tg.complex128)).info.item() == 2
+    assert tg.linalg.inv_ex(tg.tensor(np.zeros((3, 3)))).info.item() == 1
+
+
+def test_integer_input_error_is_pytorchs():
+    with pytest.raises(RuntimeError, match="linalg.det: Expected a floating point or complex "
+                       "tensor as input. Got Long"):
+        tg.linalg.det(tg.tensor(np.eye(3, dtype=np.int64)))

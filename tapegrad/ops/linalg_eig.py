@@ -87,8 +87,10 @@ def eig(A):
     _square(A, "eig")
     n = A.shape[-1]
     batch = A.shape[:-2]
-    w, v = np.linalg.eig(A._arr())
-    packed = np.concatenate([w.astype(np.complex128).reshape(batch + (n,)),
-                             v.astype(np.complex128).reshape(batch + (n * n,))], axis=-1)
+    a = A._arr()
+    w, v = np.linalg.eig(a)
+    cdt = np.result_type(a.dtype, np.complex64)  # (float32 input: complex64, as PyTorch)
+    packed = np.concatenate([w.astype(cdt).reshape(batch + (n,)),
+                             v.astype(cdt).reshape(batch + (n * n,))], axis=-1)
     p = C.record(packed, (A,), "eig", n=n)
     return p[..., :n], p[..., n:].reshape(batch + (n, n))

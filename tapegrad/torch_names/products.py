@@ -313,8 +313,11 @@ def slogdet(input):
 
 
 def logdet(input):
-    """``log det``: NaN for a negative determinant, -inf for a singular matrix."""
+    """``log det``: NaN for a negative determinant, -inf for a singular matrix; complex for a
+    complex matrix (``log(sign) + log|det|``, as PyTorch's)."""
     sign, logabs = _LA.slogdet(input)
+    if sign.dtype.kind == "c":
+        return _ops.log(sign) + logabs
     s = vals(sign)
     if (s < 0).any():  # (a constant nan there, as PyTorch's where: no gradient flows to it)
         logabs = _ops.where(const(s < 0), const(np.array(np.nan, logabs.dtype)), logabs)
