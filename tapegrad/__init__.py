@@ -97,6 +97,22 @@ def _batch_aware_public_ops():
         f = vars(mod).get(attr)
         if isinstance(f, types.FunctionType) and not getattr(f, "batch_aware", False):
             setattr(mod, attr, dispatching(name, f))
+        # the torch-named elementwise functions too, which compositions call through their
+        # module (tg.special.multigammaln its lgamma, ...)
+        f = vars(torch_names.elementwise).get(name)
+        if isinstance(f, types.FunctionType) and not getattr(f, "batch_aware", False):
+            top = g.get(name)
+            setattr(torch_names.elementwise, name,
+                    top if getattr(top, "raw", None) is f else dispatching(name, f))
+    # tg.special: a name it shares with the top level is that batch-aware function (gammaln is
+    # lgamma, expit sigmoid, ...); its own are made batch-aware under their torch names
+    shared = {id(f.raw): f for f in g.values() if getattr(f, "batch_aware", False) and
+              hasattr(f, "raw")}
+    for name in special.__all__:
+        f = vars(special)[name]
+        if not getattr(f, "batch_aware", False):
+            setattr(special, name, shared.get(id(f)) or dispatching(f.__name__, f))
+    g["i0"] = special.i0
 
 
 _batch_aware_public_ops()

@@ -79,6 +79,18 @@ CASES = {
     "repeat_interleave": (lambda lib, x: lib.repeat_interleave(x, 2, dim=1), [X], 0),
     "repeat_interleave-flat": (lambda lib, x: lib.repeat_interleave(x, 3), [X], 0),
 }
+# tg.special: the names shared with the top level are those functions, its own batch too
+for _n in ("i0 i0e i1 i1e entr ndtri log_ndtr erfcx gammaln psi digamma erfinv expit logit "
+           "sinc ndtr erf erfc round").split():
+    CASES["special." + _n] = (lambda lib, x, _n=_n: getattr(lib.special, _n)(x), [X], 0)
+CASES.update({
+    "special.xlog1py": (lambda lib, x, y: lib.special.xlog1py(x, y - 1.5), [X, Y], 0),
+    "special.xlogy": (lambda lib, x, y: lib.special.xlogy(x, y), [X, Y[0]], (0, None)),
+    "special.logsumexp": (lambda lib, x: lib.special.logsumexp(x, 1), [X], 0),
+    "special.softmax": (lambda lib, x: lib.special.softmax(x, dim=-1), [X], 0),
+    "special.multigammaln": (lambda lib, y: lib.special.multigammaln(y + 1, 2), [Y], 0),
+    "i0": (lambda lib, x: x.i0(), [X], 0),
+})
 
 
 def _ins(lib, inputs):
@@ -120,7 +132,9 @@ def test_vmap_rule_equals_torch_vmap(torch, name):
 GRAD_CASES = ["atan", "asin", "acosh", "atan2", "rsqrt", "erf", "xlogy", "logcumsumexp",
               "sort", "topk", "median", "median-dim", "kthvalue", "masked_fill", "gather",
               "take_along_dim", "index_select-batched-index", "scatter", "scatter_add",
-              "index_add", "repeat", "repeat_interleave"]
+              "index_add", "repeat", "repeat_interleave", "special.i0", "special.i1e",
+              "special.entr", "special.ndtri", "special.log_ndtr", "special.erfcx",
+              "special.xlog1py", "special.gammaln", "special.logsumexp"]
 
 
 @pytest.mark.parametrize("name", GRAD_CASES)

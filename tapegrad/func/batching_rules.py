@@ -560,7 +560,7 @@ for _n in ("floor ceil trunc fix round frac sgn signbit reciprocal log2 log10 ex
            "copysign fmax fmin fmod remainder floor_divide heaviside logical_xor lerp addcmul "
            "addcdiv absolute negative positive arccos arcsin arctan arccosh arcsinh arctanh "
            "arctan2 greater greater_equal less less_equal not_equal lgamma digamma "
-           "erfinv").split():
+           "erfinv i0 i0e i1 i1e entr ndtri log_ndtr erfcx xlog1py").split():
     RULES[_n] = _rule_elementwise
 _REDUCE.update(nansum=(1, "dim", "all"), nanmean=(1, "dim", "all"), all=(1, "dim", "all"),
                any=(1, "dim", "all"), count_nonzero=(1, "dim", "all"),
