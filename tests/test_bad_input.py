@@ -389,3 +389,27 @@ def test_flip_takes_dims_as_arguments_or_a_tuple():
     for y in (x.flip(0, 1), x.flip((0, 1)), tg.flip(x, (0, 1)), tg.flip(x, [1, 0])):
         np.testing.assert_array_equal(y.numpy(), want)
     np.testing.assert_array_equal(x.flip(1).numpy(), want[::-1])
+
+
+MATMUL_ERRORS = [
+    ((4,), (5,), "inconsistent tensor size, expected tensor [4] and src [5] to have the same "
+     "number of elements, but got 4 and 5 elements respectively"),
+    ((2, 3), (4,), "size mismatch, got input (2), mat (2x3), vec (4)"),
+    ((2, 3, 4), (5,), "size mismatch, got input (6), mat (6x4), vec (5)"),
+    ((4,), (5, 6), "mat1 and mat2 shapes cannot be multiplied (1x4 and 5x6)"),
+    ((2, 3, 4), (5, 4), "mat1 and mat2 shapes cannot be multiplied (6x4 and 5x4)"),
+    ((2, 3, 4), (3, 4, 2), "The size of tensor a (2) must match the size of tensor b (3) at "
+     "non-singleton dimension 0"),
+    ((3, 2, 3, 4), (2, 5, 6), "Expected size for first two dimensions of batch2 tensor to be: "
+     "[6, 4] but got: [6, 5]."),
+    ((5,), (2, 4, 3), "Expected size for first two dimensions of batch2 tensor to be: [2, 5] but "
+     "got: [2, 4]."),
+]
+
+
+@pytest.mark.parametrize("xs, ys, message", MATMUL_ERRORS)
+def test_matmul_shape_errors_are_pytorchs(xs, ys, message):
+    # (as PyTorch's kernels see the operands: a batch times a matrix folded into one matrix)
+    with pytest.raises(RuntimeError) as info:
+        tg.ones(xs, requires_grad=True) @ tg.ones(ys)
+    assert str(info.value) == message

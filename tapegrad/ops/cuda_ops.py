@@ -570,16 +570,14 @@ def _broadcast_matmul(x, y):
     flattened to 3-D, one batched matmul, the batch dims restored. The expands and reshapes
     are recorded device ops, so gradients (any order) sum over the broadcast batch."""
     from .movement import broadcast_to, reshape
-    from .shapes import broadcast_shapes
+    from .shapes import broadcast_shapes, matmul_error
 
     x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
     y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
-    batch = broadcast_shapes(x2.shape[:-2], y2.shape[:-2])  # PyTorch checks the batch first
     (M, K_), (K2, N) = x2.shape[-2:], y2.shape[-2:]
     if K_ != K2:
-        sx = "x".join(map(str, x.shape if x.ndim == 2 else (-1, x.shape[-1])))
-        sy = "x".join(map(str, y.shape if y.ndim == 2 else (y.shape[0], -1)))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})")
+        raise matmul_error(x.shape, y.shape)
+    batch = broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
     n = 1
     for s in batch:
         n *= s

@@ -7,6 +7,7 @@ from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import einsum_plan
 from .blas_operands import blas_ready
+from .shapes import matmul_error
 from . import record as R
 from ..registry import Op, defop
 
@@ -183,14 +184,7 @@ def matmul(x, y):
     try:
         value = _wrap(np.matmul(xd, yd))
     except ValueError:
-        if xd.ndim == 1 and yd.ndim == 1:
-            raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to "
-                               "have "
-                               "the same number of elements, but got %d and %d elements "
-                               "respectively" % (xd.size, yd.size, xd.size, yd.size)) from None
-        sx = "x".join(map(str, xd.shape if xd.ndim == 2 else (-1, xd.shape[-1])))
-        sy = "x".join(map(str, yd.shape if yd.ndim == 2 else (yd.shape[0], -1)))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})") from None
+        raise matmul_error(xd.shape, yd.shape) from None
     if not R.needs_grad(x, y):
         return _make(value)
     if type(value) is not float and value.dtype.kind == "c":  # complex: ops/complex.py

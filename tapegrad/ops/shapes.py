@@ -36,6 +36,28 @@ def broadcast_shapes(sa, sb):
     return tuple(reversed(out))
 
 
+def matmul_error(xs, ys):
+    """PyTorch's error for ``x @ y`` of shapes ``xs`` and ``ys`` (both at least 1-D) that do
+    not multiply: it names the operands as its kernel saw them (a batch of matrices times a
+    matrix or vector folded into one matrix; batches broadcast first, then compared as bmm's)."""
+    nx, ny = len(xs), len(ys)
+    if nx == 1 and ny == 1:
+        return RuntimeError(f"inconsistent tensor size, expected tensor [{xs[0]}] and src "
+                            f"[{ys[0]}] to have the same number of elements, but got {xs[0]} "
+                            f"and {ys[0]} elements respectively")
+    if ny <= 2:
+        rows = size_of(xs[:-1])  # (the batch of a >= 3-D x folded into its rows)
+        if ny == 1:
+            return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{xs[-1]}), "
+                                f"vec ({ys[0]})")
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{xs[-1]} and "
+                            f"{ys[0]}x{ys[1]})")
+    batch = broadcast_shapes(xs[:-2], ys[:-2])  # (its own message where they do not)
+    b = size_of(batch)
+    return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                        f"[{b}, {xs[-1]}] but got: [{b}, {ys[-2]}].")
+
+
 def expand_error(xs, shape, dtype=None):
     """PyTorch's error for expanding shape ``xs`` to ``shape`` (the first mismatch from the
     right, as PyTorch reports it)."""

@@ -46,5 +46,6 @@ def test_mismatched_batches_raise_pytorchs_error():
     with pytest.raises(RuntimeError, match=r"The size of tensor a \(2\) must match the size "
                        r"of tensor b \(3\) at non-singleton dimension 0"):
         x @ y
-    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+    with pytest.raises(RuntimeError, match=r"Expected size for first two dimensions of batch2 "
+                       r"tensor to be: \[4, 4\] but got: \[4, 5\]\."):
         tg.ones(2, 2, 3, 4, device="cuda") @ tg.ones(2, 5, 2, device="cuda")
