@@ -36,6 +36,15 @@ CASES = {
     "ifftshift_dim": (lambda L, x: L.fft.ifftshift(x * x, dim=1), [C]),
     "roundtrip": (lambda L, x: L.fft.irfft(L.fft.rfft(x) * L.fft.rfft(x), n=6), [R6]),
     "power_spectrum": (lambda L, x: (L.fft.fft(x).abs() ** 2).sum(dim=1), [C]),
+    "hfft": (lambda L, x: L.fft.hfft(x), [C]),
+    "hfft_odd_ortho": (lambda L, x: L.fft.hfft(x, n=9, dim=0, norm="ortho"), [C]),
+    "hfft_real_input": (lambda L, x: L.fft.hfft(x, n=7, norm="forward"), [R]),
+    "ihfft": (lambda L, x: L.fft.ihfft(x), [R]),
+    "ihfft_n_forward": (lambda L, x: L.fft.ihfft(x, n=7, dim=0, norm="forward"), [R]),
+    "hfft2_s": (lambda L, x: L.fft.hfft2(x, s=(3, 7)), [C]),
+    "hfftn": (lambda L, x: L.fft.hfftn(x, norm="ortho"), [C]),
+    "ihfft2": (lambda L, x: L.fft.ihfft2(x), [R]),
+    "ihfftn_s": (lambda L, x: L.fft.ihfftn(x, s=(5, 6), norm="forward"), [R]),
 }
 
 
@@ -93,3 +102,43 @@ def test_fft_bad_arguments():
 def test_fftfreq():
     np.testing.assert_allclose(tg.fft.fftfreq(5, 0.1).numpy(), np.fft.fftfreq(5, 0.1))
     np.testing.assert_allclose(tg.fft.rfftfreq(6).numpy(), np.fft.rfftfreq(6))
+
+
+def test_hermitian_transforms_against_numpy():
+    """hfft/ihfft: NumPy's values (its n-dimensional forms are ours composed: irfftn/rfftn of
+    the conjugate with the dual normalisation, checked by the inverse pair)."""
+    for norm in (None, "ortho", "forward"):
+        np.testing.assert_allclose(tg.fft.hfft(tg.tensor(C), n=9, norm=norm).numpy(),
+                                   np.fft.hfft(C, n=9, norm=norm), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(tg.fft.ihfft(tg.tensor(R), dim=0, norm=norm).numpy(),
+                                   np.fft.ihfft(R, axis=0, norm=norm), rtol=1e-12, atol=1e-12)
+        y = tg.fft.ihfftn(tg.tensor(R), norm=norm)
+        np.testing.assert_allclose(tg.fft.hfftn(y, s=R.shape, norm=norm).numpy(), R,
+                                   rtol=1e-12, atol=1e-12)
+    assert tg.fft.ihfft(tg.tensor(R.astype(np.float32))).dtype == np.complex64
+    with pytest.raises(RuntimeError, match="ihfft expects a real input tensor, but got "
+                       "ComplexDouble"):
+        tg.fft.ihfft(tg.tensor(C))
+    with pytest.raises(RuntimeError, match="Only supports floating-point dtypes, but found: "
+                       "ComplexDouble"):
+        tg.fft.ihfft2(tg.tensor(C))
+
+
+def test_fft_of_empty_and_0d_inputs_raise_pytorchs_errors():
+    for f in (tg.fft.fft, tg.fft.ifft, tg.fft.rfft, tg.fft.fftn, tg.fft.rfftn, tg.fft.irfftn,
+              tg.fft.ihfft):
+        with pytest.raises(RuntimeError, match=r"Invalid number of data points \(0\) "
+                           "specified"):
+            f(tg.zeros(0))
+    with pytest.raises(RuntimeError, match=r"Invalid number of data points \(-2\)"):
+        tg.fft.irfft(tg.zeros(0, dtype=tg.complex128))
+    with pytest.raises(IndexError, match="Dimension specified as -1 but tensor has no "
+                       "dimensions"):
+        tg.fft.fft(tg.tensor(1.0))
+    with pytest.raises(RuntimeError, match="rfftn expects a real-valued input tensor"):
+        tg.fft.rfft2(tg.tensor(C), dim=(0, 0))
+
+
+def test_fftfreq_of_zero_points():
+    assert tg.fft.fftfreq(0).shape == (0,)
+    assert np.isnan(tg.fft.rfftfreq(0).numpy()).tolist() == [True]  # (0 * 1/0, as PyTorch)

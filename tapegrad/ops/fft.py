@@ -22,13 +22,14 @@ from ..tensor import _make, _wrap
 from . import complex as C
 from . import record as R
 
-_DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+# the normalisation of the adjoint transform (the VJPs'; hfft's of irfft's)
+DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 
 def norm_name(norm):
     if norm is None:
         return "backward"
-    if norm not in _DUAL:
+    if norm not in DUAL:
         raise RuntimeError(f'Invalid normalization mode: "{norm}"')
     return norm
 
@@ -68,17 +69,17 @@ def _rule_resize(ns, g, ins, out, axis, n_in):
 
 
 def _rule_c2c(ns, g, ins, out, axis, inverse, norm):
-    return (ns.fft_c2c(g, axis, not inverse, _DUAL[norm]),)
+    return (ns.fft_c2c(g, axis, not inverse, DUAL[norm]),)
 
 
 def _rule_r2c(ns, g, ins, out, axis, n, norm):
     full = ns.fft_resize(g, axis, n)
-    return (ns.real(ns.fft_c2c(full, axis, True, _DUAL[norm])),)
+    return (ns.real(ns.fft_c2c(full, axis, True, DUAL[norm])),)
 
 
 def _rule_c2r(ns, g, ins, out, axis, n, norm):
     m = ins[0].shape[axis]
-    gi = ns.fft_r2c(g, axis, _DUAL[norm])
+    gi = ns.fft_r2c(g, axis, DUAL[norm])
     return (gi * _weights(n, m, axis, len(ins[0].shape)),)
 
 
