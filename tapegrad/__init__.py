@@ -76,7 +76,7 @@ def _batch_aware_public_ops():
     for name in ("acos acosh argsort asin asinh atan atan2 atanh cosh erf erfc gather index_add "
                  "index_select isclose isfinite isinf isnan kthvalue logcumsumexp masked_fill "
                  "median nan_to_num repeat_interleave rsqrt scatter scatter_add sinh sort square "
-                 "take_along_dim topk xlogy").split():
+                 "take_along_dim topk xlogy angle conj imag real complex").split():
         g[name] = dispatching(name, g[name])
     nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
     for name in ("nll_loss", "cross_entropy", "grid_sample"):  # (they read values: own rules)

@@ -90,6 +90,22 @@ CASES.update({
     "special.softmax": (lambda lib, x: lib.special.softmax(x, dim=-1), [X], 0),
     "special.multigammaln": (lambda lib, y: lib.special.multigammaln(y + 1, 2), [Y], 0),
     "i0": (lambda lib, x: x.i0(), [X], 0),
+    "polygamma": (lambda lib, y: lib.polygamma(2, y), [Y], 0),
+    "isposinf": (lambda lib, x: lib.isposinf(x.masked_fill(x > 0.6, float("inf"))), [X], 0),
+    "isneginf": (lambda lib, x: lib.isneginf(lib.log(x - 0.5)), [X], 0),
+    "nextafter": (lambda lib, x, y: lib.nextafter(x, y), [X, Y[0]], (0, None)),
+    "frexp": (lambda lib, y: lib.frexp(y * 100).mantissa, [Y], 0),
+    "angle": (lambda lib, x: lib.angle(x - 0.5), [X], 0),
+    "real": (lambda lib, x, y: lib.real(lib.complex(x, y)), [X, Y], 0),
+    "imag": (lambda lib, x, y: lib.imag(lib.polar(x, y)), [X, Y[0]], (0, None)),
+    "conj": (lambda lib, x, y: lib.imag(lib.conj_physical(lib.complex(x, y))), [X, Y], 0),
+    "isreal": (lambda lib, x: lib.isreal(lib.conj(x)), [X], 0),
+    "imag-property": (lambda lib, x, y: lib.polar(x, y).imag * lib.complex(y, x).real, [X, Y], 0),
+    "mode": (lambda lib, x: lib.mode(lib.round(x * 3), 1).values, [X], 0),
+    "nanmedian": (lambda lib, x: lib.nanmedian(x.masked_fill(x > 0.7, float("nan"))), [X], 0),
+    "nanmedian-dim": (lambda lib, x: lib.nanmedian(x.masked_fill(x > 0.7, float("nan")),
+                                                   dim=-1).values, [X], 0),
+    "ravel": (lambda lib, x: lib.ravel(x), [X], 0),
 })
 
 
@@ -134,7 +150,8 @@ GRAD_CASES = ["atan", "asin", "acosh", "atan2", "rsqrt", "erf", "xlogy", "logcum
               "take_along_dim", "index_select-batched-index", "scatter", "scatter_add",
               "index_add", "repeat", "repeat_interleave", "special.i0", "special.i1e",
               "special.entr", "special.ndtri", "special.log_ndtr", "special.erfcx",
-              "special.xlog1py", "special.gammaln", "special.logsumexp"]
+              "special.xlog1py", "special.gammaln", "special.logsumexp", "polygamma", "mode",
+              "nanmedian", "nanmedian-dim", "ravel", "angle"]
 
 
 @pytest.mark.parametrize("name", GRAD_CASES)

@@ -567,3 +567,12 @@ _REDUCE.update(nansum=(1, "dim", "all"), nanmean=(1, "dim", "all"), all=(1, "dim
                cumprod=(1, "dim", None))
 for _n in ("nansum", "nanmean", "all", "any", "count_nonzero", "cumprod"):
     RULES[_n] = _rule_reduce
+
+
+# ---- more torch-named functions: elementwise ones, complex parts, along a dim ---------------
+
+for _n in ("polygamma isposinf isneginf nextafter frexp isreal conj_physical polar angle conj "
+           "imag real complex").split():
+    RULES[_n] = _rule_elementwise
+RULES.update(mode=_rule_along_dim(1, -1), nanmedian=_rule_median,
+             ravel=_simple(lambda level, name, raw, x: _rule_flatten(level, name, raw, x)))

@@ -150,7 +150,9 @@ def _bind_methods():
             setattr(BatchedTensor, attr, _method(attr, f))
     for prop, fn in (("T", lambda s: _call("t", _M.t, s) if s.ndim <= 2 else
                       _call("permute", _M.permute, s, tuple(range(s.ndim - 1, -1, -1)))),
-                     ("mT", lambda s: _call("transpose", _M.transpose, s, -2, -1))):
+                     ("mT", lambda s: _call("transpose", _M.transpose, s, -2, -1)),
+                     ("real", lambda s: _call("real", _ops.real, s)),
+                     ("imag", lambda s: _call("imag", _ops.imag, s))):
         setattr(BatchedTensor, prop, property(fn))
 
 

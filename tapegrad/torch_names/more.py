@@ -59,6 +59,9 @@ def ldexp(input, other):
     return x * _ops.pow(2.0, e.to(x.dtype) if e.dtype.kind != "f" else e)
 
 
+FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+
+
 def frexp(input):
     """``(mantissa, exponent)`` with ``input = mantissa * 2 ** exponent``, |mantissa| in
     [0.5, 1); the exponent is int32 and the mantissa's gradient is ``grad / 2 ** exponent``."""
@@ -68,7 +71,7 @@ def frexp(input):
     m, e = np.frexp(vals(x))
     e = e.astype(np.int32)
     scale = const(np.ldexp(np.ones_like(m), -e))  # exact: a power of two
-    return _ops.mul(x, scale), const(e)
+    return FrexpResult(_ops.mul(x, scale), const(e))
 
 
 def nextafter(input, other):
