@@ -219,7 +219,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if A.ndim == 2:
+    if A.ndim == 2 or (A.ndim < 2 and isinstance(ord, str)):  # ('fro'/'nuc': matrix norms)
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     if A.ndim == 1:
         return vector_norm(A, ord, None, keepdim, dtype=dtype)

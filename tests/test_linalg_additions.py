@@ -502,3 +502,42 @@ def test_integer_input_error_is_pytorchs():
     with pytest.raises(RuntimeError, match="linalg.det: Expected a floating point or complex "
                        "tensor as input. Got Long"):
         tg.linalg.det(tg.tensor(np.eye(3, dtype=np.int64)))
+
+
+# ---- tensorsolve, cholesky_inverse's checks, linalg.norm's string orders ---------------------
+
+@pytest.mark.parametrize("shapes,dims", [(((2, 3, 6), (2, 3)), None), (((6, 2, 3), (2, 3)), (0,)),
+                                         (((2, 3, 3, 2), (2, 3)), None)])
+def test_tensorsolve(shapes, dims):
+    a, b = R.standard_normal(shapes[0]), R.standard_normal(shapes[1])
+    x = tg.linalg.tensorsolve(tg.tensor(a), tg.tensor(b), dims=dims)
+    moved = a if dims is None else np.moveaxis(a, dims, range(a.ndim - len(dims), a.ndim))
+    np.testing.assert_allclose(x.numpy(), np.linalg.tensorsolve(moved, b), rtol=1e-10)
+    assert gradcheck(lambda p, q: tg.linalg.tensorsolve(p, q, dims=dims), (_leaf(a), _leaf(b)))
+    assert gradgradcheck(lambda p, q: tg.linalg.tensorsolve(p, q, dims=dims),
+                         (_leaf(a), _leaf(b)))
+    with pytest.raises(RuntimeError, match=r"prod\(self.shape\[other.ndim:\]\) == "):
+        tg.linalg.tensorsolve(tg.ones(2, 3, 5), tg.ones(2, 3))
+
+
+@needs_torch
+def test_tensorsolve_torch():
+    _both(lambda L, a, b: L.linalg.tensorsolve(a, b, dims=(0,)),
+          [R.standard_normal((6, 2, 3)), R.standard_normal((2, 3))], torch)
+    _both(lambda L, a, b: L.linalg.tensorsolve(a, b),
+          [R.standard_normal((4, 4)) + 1j * R.standard_normal((4, 4)),
+           R.standard_normal(4) + 0j], torch)
+
+
+def test_cholesky_inverse_checks_its_input_and_norm_string_orders_are_matrix_norms():
+    with pytest.raises(RuntimeError, match="cholesky_inverse: A must be batches of square "
+                       "matrices, but they are 3 by 4 matrices"):
+        tg.cholesky_inverse(tg.ones(3, 4))
+    with pytest.raises(RuntimeError, match="cholesky_inverse: The input tensor A must have at "
+                       "least 2 dimensions."):
+        tg.cholesky_inverse(tg.ones(3))
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: The input tensor A must have at "
+                       "least 2 dimensions."):
+        tg.linalg.norm(tg.ones(3), "fro")
+    with pytest.raises(RuntimeError, match="input must be 1D or 2D. Got 3D."):
+        tg.linalg.norm(tg.ones(2, 3, 3), "nuc")

@@ -79,7 +79,7 @@ def _bind_linalg_names():
         return _ops.diagonal(A, offset, dim1, dim2)
 
     for f in (cross, vecdot, diagonal, linalg_more.vander, linalg_more.tensorinv,
-              linalg_more.householder_product):
+              linalg_more.tensorsolve, linalg_more.householder_product):
         f.__module__ = linalg.__name__
         setattr(linalg, f.__name__, f)
     linalg.matmul = _ops.matmul

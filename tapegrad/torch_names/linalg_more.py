@@ -1,4 +1,4 @@
-"""``torch.linalg``'s vander, tensorinv and householder_product, and the deprecated top-level
+"""``torch.linalg``'s vander, tensorinv, tensorsolve and householder_product, and the deprecated top-level
 ``qr``, ``triangular_solve`` and ``orgqr``, composed of differentiable ops."""
 
 import math
@@ -49,6 +49,24 @@ def tensorinv(A, ind=2):
                            f"{math.prod(rows)}")
     square = _ops.reshape(A, (math.prod(rows), math.prod(cols)))
     return _ops.reshape(_LA.inv(square), cols + rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """``X`` with ``tensordot(A, X, X.ndim) = B``: ``A``'s first ``B.ndim`` dims against ``B``,
+    its others the shape of ``X`` (``dims``: ``A``'s dims moved to the end first)."""
+    A, B = _t(A), _t(B)
+    if dims is not None:
+        from .shapes import movedim
+
+        dims = [int(d) for d in dims]
+        A = movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))
+    rows, cols = tuple(A.shape[:B.ndim]), tuple(A.shape[B.ndim:])
+    if math.prod(cols) != math.prod(rows):
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[other.ndim:])"
+                           f" == prod(self.shape[:other.ndim]), but got {math.prod(cols)} != "
+                           f"{math.prod(rows)}")
+    square = _ops.reshape(A, (math.prod(rows), math.prod(cols)))
+    return _ops.reshape(_LA.solve(square, _ops.reshape(B, (math.prod(rows),))), cols)
 
 
 def _check_householder(A, tau):

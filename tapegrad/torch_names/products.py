@@ -369,6 +369,12 @@ def cholesky_solve(B, L, upper=False):
 def cholesky_inverse(L, upper=False):
     """``A^-1`` for ``A = L L^H`` (``upper``: ``U^H U``) given its Cholesky factor."""
     L = _t(L)
+    if L.ndim < 2:
+        raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError("cholesky_inverse: A must be batches of square matrices, but they "
+                           f"are {L.shape[-2]} by {L.shape[-1]} matrices")
     n = L.shape[-1]
     eye = _ops.expand(const(np.eye(n, dtype=L.dtype)), tuple(L.shape))
     return cholesky_solve(eye, L, upper)
