@@ -308,6 +308,52 @@ def test_setitem_in_nested_vmaps():
     np.testing.assert_allclose(out.numpy(), want)
 
 
+# in-place methods on batched tensors write the physical tensor in place: a view taken
+# before (or the tensor a view views) sees the write, as PyTorch's
+INPLACE_CASES = {
+    "copy_into_slice": lambda L, c, v: c[1:3].copy_(v[0] * 2),
+    "copy_broadcast": lambda L, c, v: c[:, 0].copy_(v[0, 1]),
+    "mul_on_row": lambda L, c, v: c[2].mul_(v[1]),
+    "add_on_base_seen_by_view": lambda L, c, v: (c[0], c.add_(v.exp()))[0],
+    "diagonal_add": lambda L, c, v: c[:3].diagonal().add_(1.5),
+    "slice_scatter": lambda L, c, v: L.slice_scatter(c, v[1:3] * 3, 0, 1, 3),
+    "slice_scatter_dim1": lambda L, c, v: L.slice_scatter(c, v[:, :2], 1, 0, 2),
+    "select_scatter": lambda L, c, v: L.select_scatter(c, v[0].sin(), 0, 2),
+    "diagonal_scatter": lambda L, c, v: L.diagonal_scatter(c, v[0, :3], 0, 0, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE_CASES))
+def test_in_place_through_views_matches_torch_func(name):
+    x0 = np.random.default_rng(12).standard_normal((5, 4, 3))
+
+    def f(L):
+        def g(v):
+            c = v * 1.0
+            out = INPLACE_CASES[name](L, c, v)
+            return (c, out) if out is not c else c
+        return g
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (and no per-example loop)
+        ours = tg.vmap(f(tg))(tg.tensor(x0))
+        go = tg.vmap(tg.func.grad(lambda v: sum((o * o).sum() for o in _leaves(f(tg)(v)))))(
+            tg.tensor(x0))
+    theirs = torch.func.vmap(f(torch))(torch.tensor(x0))
+    gt = torch.func.vmap(torch.func.grad(lambda v: sum((o * o).sum()
+                                                       for o in _leaves(f(torch)(v)))))(
+        torch.tensor(x0))
+    for o, t in zip(_leaves(ours) + [go], _leaves(theirs) + [gt]):
+        np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-14, atol=1e-15)
+
+
+def test_in_place_on_an_input_writes_it_as_torch_func():
+    x, t = tg.zeros(3, 2), torch.zeros(3, 2)
+    tg.vmap(lambda a: a[0].mul_(0.0).add_(5.0))(x)
+    torch.func.vmap(lambda a: a[0].mul_(0.0).add_(5.0))(t)
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
+
+
 def test_unfold_and_convolution_batch_without_a_loop():
     # Tensor.unfold (the windows of a convolution) has a batching rule: conv1d inside vmap is
     # one convolution of the batch, with each example's gradient

@@ -114,14 +114,35 @@ def _method(name, raw, reflected=False):
 
 def _inplace_method(name, raw):
     def m(self, *args, **kwargs):
-        out = dispatch(name, raw, (self,) + args, kwargs)
+        first = self
+        if name != "copy" and _gm.is_grad_enabled() and any(
+                isinstance(t, Tensor) and t.requires_grad for t in tree_flatten((self, args))[0]):
+            # the op may save its input for backward: a copy, not the tensor written below
+            first = BatchedTensor(self._phys.clone(), self._vmap_level)
+        out = dispatch(name, raw, (first,) + args, kwargs)
         if type(out) is not BatchedTensor or out._vmap_level != self._vmap_level:
             out = BatchedTensor(_batched_list(self._vmap_level, [out, self])[0],
                                 self._vmap_level)
-        self._phys = out._phys
+        new, mine = out._phys, self._phys
+        if tuple(new.shape) == tuple(mine.shape) and new.dtype == mine.dtype and \
+                not (mine.is_leaf and mine.requires_grad):
+            mine.copy_(new)  # written in place: a view of it, or the tensor it views, sees it
+        else:  # (a leaf that requires grad: the transforms' inputs take the new value as is)
+            self._phys = new
         return self
 
     return m
+
+
+def _copied(self, src, non_blocking=False):
+    """The value ``self.copy_(src)`` gives ``self``: ``src`` in its dtype and shape."""
+    from ..ops.record import as_tensor
+
+    src = as_tensor(src) if not isinstance(src, Tensor) else src
+    if src.dtype != self.dtype:
+        src = src.to(self.dtype)
+    return src if tuple(src.shape) == tuple(self.shape) else \
+        _call("expand", _M.expand, src, tuple(self.shape))
 
 
 def _bind_methods():
@@ -142,7 +163,8 @@ def _bind_methods():
             base = _INPLACE.get(attr) or attr[:-1]
             raw = getattr(T, "__" + base + "__", None) if base in ("add", "sub", "mul") \
                 else None
-            raw = getattr(_ops, base, None) or getattr(T, base, None) or raw
+            raw = _copied if attr == "copy_" else \
+                getattr(_ops, base, None) or getattr(T, base, None) or raw
             if raw is None:
                 continue
             setattr(BatchedTensor, attr, _inplace_method(base, raw))
@@ -608,4 +630,3 @@ def unwrap_all(t):
     return t
 
 
-_ = _gm  # grad mode is read by the ops the rules call
