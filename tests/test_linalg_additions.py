@@ -541,3 +541,29 @@ def test_cholesky_inverse_checks_its_input_and_norm_string_orders_are_matrix_nor
         tg.linalg.norm(tg.ones(3), "fro")
     with pytest.raises(RuntimeError, match="input must be 1D or 2D. Got 3D."):
         tg.linalg.norm(tg.ones(2, 3, 3), "nuc")
+
+
+@pytest.mark.parametrize("A", [np.diag([1.0, 0.0, 0.0]), np.diag([2.0, 3.0, 0.0, 0.0]),
+                               np.zeros((3, 3)), np.diag([1.0, 2.0, 0.0]),
+                               np.stack([np.diag([1.0, 0.0, 0.0]), np.eye(3) * 2.0])],
+                         ids=["rank1of3", "rank2of4", "zero", "rank2of3", "batch"])
+def test_det_second_derivative_at_rank_deficient_matrices(A):
+    # (at rank n-2 or less the SVD's cofactor has repeated zero singular values: its
+    # derivative came out 0 where the det's Hessian, the signed (n-2)-minors, is not)
+    x = tg.tensor(A, requires_grad=True)
+    (g,) = tg.autograd.grad(tg.linalg.det(x).sum(), x, create_graph=True)
+    v = np.random.default_rng(1).standard_normal(A.shape)
+    (hv,) = tg.autograd.grad((g * tg.tensor(v)).sum(), x)
+    eps, f = 1e-5, lambda M: np.linalg.det(M).sum()
+
+    def grad_fd(M):
+        out = np.zeros(M.size)
+        for k in range(M.size):
+            e = np.zeros(M.size)
+            e[k] = eps
+            out[k] = (f(M + e.reshape(M.shape)) - f(M - e.reshape(M.shape))) / (2 * eps)
+        return out.reshape(M.shape)
+
+    want = (grad_fd(A + eps * v) - grad_fd(A - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(hv.numpy(), want, atol=1e-5)
+    np.testing.assert_allclose(g.detach().numpy(), grad_fd(A), atol=1e-8)

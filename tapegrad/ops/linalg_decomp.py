@@ -16,7 +16,9 @@ Formulas (real case), with ``X^-T`` the inverse transpose:
 * solve ``X = A^-1 B``: ``gB = solve(A^T, g)``, ``gA = -gB X^T``.
 * inv ``Y = A^-1``: ``gA = -Y^T g Y^T``.
 * det: ``gA = g det(A) A^-T``; at a singular matrix the cofactor matrix from an SVD,
-  ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh``, which is the derivative there too.
+  ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh``, which is the derivative there too; re-taped
+  at rank n-2 or less, the signed determinants of the (n-1)x(n-1) minors (the SVD's derivative
+  is undefined at repeated zero singular values; the minors' gives det's true Hessian).
 * log|det|: ``gA = g A^-T`` (from the forward's LU factors where it kept them).
 * eigh ``A = V diag(L) V^T``: ``gA = V (diag(gL) + skew(V^T gV) / E) V^T`` with
   ``E_ij = L_j - L_i`` and ``skew(X) = (X - X^T) / 2`` (symmetric, as PyTorch's).
@@ -393,6 +395,29 @@ def _cofactor(A):
     return _const(sgn[..., None, None]) * ((U * unsqueeze(others, -2)) @ Vh)
 
 
+def _cofactor_by_minors(A):
+    """The cofactor matrix as the signed determinants of A's (n-1)x(n-1) minors: one batched
+    det of n^2 gathered minors. Differentiable where ``_cofactor`` is not: at a matrix of rank
+    n-2 or less the SVD has repeated zero singular values and its derivative (the second of
+    det) came out 0 where the minors' cofactors give the true (n-2)-minors."""
+    n = A.shape[-1]
+    keep = np.array([[k for k in range(n) if k != i] for i in range(n)], np.int64)
+    rows, cols = keep[:, None, :, None], keep[None, :, None, :]  # (n, n, n-1, n-1)
+    minors = A[(Ellipsis, rows, cols)]
+    sign = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return det(minors) * _const(sign)
+
+
+_MINORS_MAX = 64  # n above which n^2 minors cost more than they are worth: the SVD's cofactor
+
+
+def _rank_deficit_over_one(A):
+    """Whether some matrix of the batch A (singular) has rank n-2 or less."""
+    s = np.linalg.svd(_f64(np.asarray(A._data)), compute_uv=False)
+    tol = s[..., :1] * s.shape[-1] * np.finfo(np.float64).eps
+    return bool(np.any((s <= tol).sum(-1) >= 2))
+
+
 def _det_vjp(g, inputs, out):
     from .movement import reshape
 
@@ -401,6 +426,8 @@ def _det_vjp(g, inputs, out):
     d = np.asarray(out._data)
     if np.all(d != 0):
         return (g * reshape(out, out.shape + (1, 1)) * _tT(inv(A)),)
+    if 2 <= A.shape[-1] <= _MINORS_MAX and _rank_deficit_over_one(A):
+        return (g * _cofactor_by_minors(A),)
     return (g * _cofactor(A),)
 
 
