@@ -122,3 +122,48 @@ def test_piecewise_activations_and_their_gradients_match_torch_func(name):
     g = _no_loop(tg.func.grad(lambda a: ours(a).sum()), tg.tensor(v))
     gw = torch.func.vmap(torch.func.grad(lambda a: theirs(a).sum()))(torch.tensor(v))
     np.testing.assert_allclose(g.numpy(), gw.numpy(), rtol=1e-13, atol=1e-16)
+
+
+BCE_KW = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": W}]
+BCE_CASES = [(kw, dims) for kw in BCE_KW for dims in (0, (0, None), (None, 0))]
+P = rng.uniform(0.05, 0.95, (B, N, C))  # probabilities, and their targets
+Q = rng.uniform(0.0, 1.0, (B, N, C))
+
+
+def _bce(lib, kw):
+    kw = {k: lib.tensor(v) if k == "weight" else v for k, v in kw.items()}
+    return lambda p, q: lib.nn.functional.binary_cross_entropy(p, q, **kw)
+
+
+def _examples(dims):
+    return (P if dims in (0, (0, None)) else P[0]), (Q if dims in (0, (None, 0)) else Q[0])
+
+
+@pytest.mark.parametrize("kw,dims", BCE_CASES, ids=[f"{sorted(k)}-{d}" for k, d in BCE_CASES])
+def test_binary_cross_entropy_batches_with_each_examples_reduction(kw, dims):
+    """The range check reads the whole batch; one elementwise call, each example reduced."""
+    p, q = _examples(dims)
+    f = _bce(tg, kw)
+    out = _no_loop(f, tg.tensor(p), tg.tensor(q), in_dims=dims)
+    d = (0, 0) if dims == 0 else dims
+    want = [f(tg.tensor(p[i] if d[0] == 0 else p), tg.tensor(q[i] if d[1] == 0 else q))
+            for i in range(B)]
+    np.testing.assert_allclose(out.numpy(), np.stack([w.numpy() for w in want]), rtol=1e-13)
+    if d[0] == 0:
+        g = _no_loop(tg.func.grad(lambda a, b: f(a, b).sum()), tg.tensor(p), tg.tensor(q),
+                     in_dims=dims)
+        for i in (0, B - 1):
+            gi = tg.func.grad(lambda a: f(a, tg.tensor(q[i] if d[1] == 0 else q)).sum())(
+                tg.tensor(p[i]))
+            np.testing.assert_allclose(g[i].numpy(), gi.numpy(), rtol=1e-13)
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        tg.vmap(f, in_dims=dims)(tg.tensor(p + 1.0), tg.tensor(q))
+
+
+@needs_torch
+@pytest.mark.parametrize("kw,dims", BCE_CASES, ids=[f"{sorted(k)}-{d}" for k, d in BCE_CASES])
+def test_binary_cross_entropy_matches_torch_func(kw, dims):
+    p, q = _examples(dims)
+    out = _no_loop(_bce(tg, kw), tg.tensor(p), tg.tensor(q), in_dims=dims)
+    want = torch.func.vmap(_bce(torch, kw), in_dims=dims)(torch.tensor(p), torch.tensor(q))
+    np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-13)

@@ -1,7 +1,9 @@
-"""Batching rules of the class-index losses (``nll_loss``, ``cross_entropy``), which read their
-targets' values: the batch of examples joins the loss's own batch dim, one call computes every
-element's loss (``reduction='none'``), and each example is then reduced on its own, its 'mean'
-divided by the summed weights of its used targets as PyTorch's weighted mean is."""
+"""Batching rules of the losses that read their values: the class-index losses (``nll_loss``,
+``cross_entropy``) read their targets: the batch of examples joins the loss's own batch dim,
+one call computes every element's loss (``reduction='none'``), and each example is then
+reduced on its own, its 'mean' divided by the summed weights of its used targets as PyTorch's
+weighted mean is. ``binary_cross_entropy`` checks its input's range: one elementwise call on
+the whole batch, then each example's reduction."""
 
 import inspect
 
@@ -62,3 +64,26 @@ def _rule_class_loss(level, name, raw, args, kwargs):
 
 
 RULES["nll_loss"] = RULES["cross_entropy"] = _rule_class_loss
+
+
+def _rule_pointwise_loss(level, name, raw, args, kwargs):
+    try:
+        p = inspect.signature(raw).bind(*args, **kwargs).arguments
+    except TypeError:
+        return NotImplemented
+    x, target, weight = p["input"], p["target"], p.get("weight")
+    if p.get("size_average") is not None or p.get("reduce") is not None or \
+            _batched_at(level, [weight]) or not isinstance(x, Tensor) or \
+            not isinstance(target, Tensor) or tuple(x.shape) != tuple(target.shape):
+        return NotImplemented  # (the loop: the call's own warnings and errors)
+    size = (x if _batched_at(level, [x]) else target)._phys.shape[0]
+    px, pt = _physical(level, x, size), _physical(level, target, size)
+    reduction = p.get("reduction", "mean")
+    per = raw(**dict(p, input=px, target=pt, reduction="none"))  # (weight: trailing dims)
+    if reduction == "none":
+        return BatchedTensor(per, level)
+    flat = ops.reshape(per, (size, -1))
+    return BatchedTensor(ops.sum(flat, 1) if reduction == "sum" else ops.mean(flat, 1), level)
+
+
+RULES["binary_cross_entropy"] = _rule_pointwise_loss
