@@ -92,9 +92,10 @@ def _batch_aware_public_ops():
 
     # the op namespace too, for the compositions that call ops through it (nn.functional's
     # activations and losses, the torch-named functions): under vmap they batch op by op;
-    # and tg.linalg's functions with a rule (registered as "linalg.<name>")
+    # and tg.linalg's and tg.fft's functions with a rule (registered as "linalg.<name>", ...)
     for name in RULES:
-        mod, attr = (linalg, name[7:]) if name.startswith("linalg.") else (ops, name)
+        mod, attr = (linalg, name[7:]) if name.startswith("linalg.") else \
+            (fft, name[4:]) if name.startswith("fft.") else (ops, name)
         f = vars(mod).get(attr)
         if isinstance(f, types.FunctionType) and not getattr(f, "batch_aware", False):
             setattr(mod, attr, dispatching(name, f))

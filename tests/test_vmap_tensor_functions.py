@@ -106,6 +106,18 @@ CASES.update({
     "nanmedian-dim": (lambda lib, x: lib.nanmedian(x.masked_fill(x > 0.7, float("nan")),
                                                    dim=-1).values, [X], 0),
     "ravel": (lambda lib, x: lib.ravel(x), [X], 0),
+    # tg.fft: the dims each transform names move one place right
+    "fft": (lambda lib, x: lib.fft.fft(x).abs(), [X], 0),
+    "fft-dim0-n": (lambda lib, x: lib.fft.fft(x, 4, 0, "ortho").abs(), [X], 0),
+    "rfft-kw": (lambda lib, x: lib.fft.rfft(x, dim=0).angle(), [X], 0),
+    "irfft": (lambda lib, x: lib.fft.irfft(x, n=6), [X], 0),
+    "hfft": (lambda lib, x: lib.fft.hfft(x, dim=-2), [X], 0),
+    "ifft2": (lambda lib, x: lib.fft.ifft2(x, s=(2, 4)).real, [X], 0),
+    "rfftn": (lambda lib, x: lib.fft.rfftn(x).imag, [X], 0),
+    "irfftn-s": (lambda lib, x: lib.fft.irfftn(x, s=(5,)), [X], 0),
+    "ihfftn-dim": (lambda lib, x: lib.fft.ihfftn(x, dim=(0,)).real, [X], 0),
+    "fftshift": (lambda lib, x: lib.fft.fftshift(x), [X], 0),
+    "ifftshift-dim": (lambda lib, x: lib.fft.ifftshift(x, -1), [X], 0),
 })
 
 
@@ -151,7 +163,8 @@ GRAD_CASES = ["atan", "asin", "acosh", "atan2", "rsqrt", "erf", "xlogy", "logcum
               "index_add", "repeat", "repeat_interleave", "special.i0", "special.i1e",
               "special.entr", "special.ndtri", "special.log_ndtr", "special.erfcx",
               "special.xlog1py", "special.gammaln", "special.logsumexp", "polygamma", "mode",
-              "nanmedian", "nanmedian-dim", "ravel", "angle"]
+              "nanmedian", "nanmedian-dim", "ravel", "angle", "fft", "fft-dim0-n", "irfft",
+              "hfft", "ifft2", "rfftn", "irfftn-s", "fftshift", "ifftshift-dim"]
 
 
 @pytest.mark.parametrize("name", GRAD_CASES)

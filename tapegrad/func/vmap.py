@@ -32,7 +32,7 @@ from .pytree import tree_flatten, tree_unflatten
 __all__ = ["vmap", "BatchedTensor", "dispatch"]
 
 from . import (batching_linalg, batching_losses, batching_rules,  # noqa: F401
-               batching_sampling, batching_shapes)
+               batching_sampling, batching_shapes, batching_spectral)
 from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of, _lock,
                       _running, _state, _unwrap, dispatch)
 from .batching_rules import _batched_list
