@@ -114,6 +114,9 @@ def _batch_aware_public_ops():
         f = vars(special)[name]
         if not getattr(f, "batch_aware", False):
             setattr(special, name, shared.get(id(f)) or dispatching(f.__name__, f))
+    for name, f in list(vars(linalg).items()):  # (tg.linalg.matmul is tg.matmul, ...)
+        if not name.startswith("_") and id(f) in shared:
+            setattr(linalg, name, shared[id(f)])
     g["i0"] = special.i0
 
 

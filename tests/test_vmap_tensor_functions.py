@@ -117,6 +117,9 @@ CASES.update({
     "irfftn-s": (lambda lib, x: lib.fft.irfftn(x, s=(5,)), [X], 0),
     "ihfftn-dim": (lambda lib, x: lib.fft.ihfftn(x, dim=(0,)).real, [X], 0),
     "fftshift": (lambda lib, x: lib.fft.fftshift(x), [X], 0),
+    "frobenius_norm-one-dim": (lambda lib, x: lib.frobenius_norm(x, 1, True), [X], 0),
+    "frobenius_norm": (lambda lib, x: lib.frobenius_norm(x, (0, 1)), [X], 0),
+    "linalg.matmul": (lambda lib, x, y: lib.linalg.matmul(x, y.mT), [X, Y[0]], (0, None)),
     "ifftshift-dim": (lambda lib, x: lib.fft.ifftshift(x, -1), [X], 0),
 })
 
@@ -204,3 +207,13 @@ def test_gradcheck_through_batched_gather_and_sort():
 def test_rule_errors_name_the_example_dims():
     with pytest.raises(IndexError, match="Dimension out of range"):
         tg.vmap(lambda e: tg.sort(e, dim=2))(tg.tensor(X))
+
+
+def test_histogram_with_its_default_bins_runs_per_example(torch):
+    """It reads the values (one histogram per example, as torch.func's fallback); 100 bins
+    when none are given, as PyTorch's."""
+    with pytest.warns(UserWarning, match="performance drop"):
+        got = tg.vmap(lambda x: tg.histogram(x).hist)(tg.tensor(X))
+    want = torch.func.vmap(lambda x: torch.histogram(x).hist)(torch.tensor(X))
+    assert tuple(got.shape) == (B, 100)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

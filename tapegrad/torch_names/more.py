@@ -251,7 +251,7 @@ def resolve_neg(input):
 HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False):
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """``(hist, bin_edges)`` of the values of ``input`` (float tensors, no gradient)."""
     x = _t(input)
     if x.dtype.kind != "f":
@@ -271,8 +271,11 @@ def nuclear_norm(input, dim=None, keepdim=False):
 
 
 def frobenius_norm(input, dim, keepdim=False):
+    """The 2-norm over ``dim``: two dims (a matrix's Frobenius norm) or one (a vector's)."""
     from .. import linalg
 
+    if isinstance(dim, (int, np.integer)) or len(dim) == 1:
+        return linalg.vector_norm(input, 2, dim, keepdim)
     return linalg.matrix_norm(input, "fro", dim, keepdim)
 
 
