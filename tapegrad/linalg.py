@@ -23,6 +23,7 @@ import numpy as np
 
 from .ops import linalg_decomp as _D
 from .ops import linalg_eig as _E
+from .ops import linalg_lu as _LU
 from .ops import record as _R
 from .ops import linalg_spectral as _S
 from .ops import triangular as _T
@@ -33,7 +34,8 @@ from .tensor import _make, _wrap
 __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
            "cholesky", "pinv", "norm", "vector_norm", "matrix_norm", "matrix_power", "lstsq",
            "matrix_rank", "cond", "multi_dot", "eig", "eigvals", "matrix_exp", "solve_triangular",
-           "LinAlgError", "cholesky_ex", "inv_ex", "solve_ex"]
+           "LinAlgError", "cholesky_ex", "inv_ex", "solve_ex", "lu", "lu_factor", "lu_factor_ex",
+           "lu_solve"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
@@ -586,3 +588,38 @@ def solve_ex(A, B, *, left=True, check_errors=False):
         return max(_D.zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:]))
 
     return _ex(lambda: solve(A, B, left=left), SolveExResult, like, check_errors, failed_at)
+
+
+# ---- LU ----------------------------------------------------------------------------------------
+
+# (named as PyTorch's ``torch.return_types``)
+LUResult = namedtuple("linalg_lu", ["P", "L", "U"])
+LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+
+
+def lu(A, *, pivot=True):
+    """``(P, L, U)`` with ``A = P L U`` for (..., m, n) matrices, ``k = min(m, n)``: ``P``
+    (..., m, m) a permutation, ``L`` (..., m, k) unit lower, ``U`` (..., k, n) upper
+    triangular; differentiable (PyTorch's ``linalg_lu_backward``)."""
+    return LUResult(*_LU.lu(A, pivot))
+
+
+def lu_factor(A, *, pivot=True):
+    """``(LU, pivots)``: LAPACK's packed LU factors and its 1-based int32 row interchanges, for
+    ``lu_solve``; raises for a zero on U's diagonal (``lu_factor_ex`` reports it instead)."""
+    LU, piv, _ = _LU.lu_factor_ex(A, pivot, check_errors=True, name="lu_factor")
+    return LUFactorResult(LU, piv)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """``(LU, pivots, info)``: ``lu_factor`` with LAPACK's ``info`` per matrix (> 0: the
+    1-based index of a zero on U's diagonal; the factors are still complete)."""
+    return LUFactorExResult(*_LU.lu_factor_ex(A, pivot, check_errors))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """``X`` with ``A X = B`` (``X A = B`` with ``left=False``, ``A^H`` for ``A`` with
+    ``adjoint=True``) from ``lu_factor(A)``: ``O(n^2 k)``, no new factorisation; gradients reach
+    ``LU`` and ``B``."""
+    return _LU.lu_solve(LU, pivots, B, left, adjoint)

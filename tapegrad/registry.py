@@ -148,6 +148,7 @@ class Op(IntEnum):
     INTERPOLATE = 1054  # ops/resize.py: interpolate's resize, and the transposed map (its VJP)
     INTERPOLATE_BACKWARD = 1055
     INDEX_ADD = 1056  # ops/index_add_op.py: index_add of CPU float tensors, PyTorch's backward
+    LU_FACTOR = 1057  # ops/linalg_lu.py: packed LU of getrf, PyTorch's linalg_lu_backward
 
 
 PYTHON_BASE = 1000
