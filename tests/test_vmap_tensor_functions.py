@@ -217,3 +217,48 @@ def test_histogram_with_its_default_bins_runs_per_example(torch):
     want = torch.func.vmap(lambda x: torch.histogram(x).hist)(torch.tensor(X))
     assert tuple(got.shape) == (B, 100)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+EMB_W, EMB_WS = rng.standard_normal((10, 3)), rng.standard_normal((B, 10, 3))
+EMB_IDX = rng.integers(0, 10, (B, 5))
+EMB_IDX[1, 2] = 2
+# (indices, table, in_dims): a shared table, a table per example (vmap(grad) of a model's
+# weights), per-example tables with shared indices
+EMB_CASES = {"shared-table": (EMB_IDX, EMB_W, (0, None)), "own-tables": (EMB_IDX, EMB_WS, 0),
+             "shared-indices": (EMB_IDX[0], EMB_WS, (None, 0))}
+
+
+def _emb(lib, pad):
+    return lambda i, w: lib.nn.functional.embedding(i, w, padding_idx=pad)
+
+
+@pytest.mark.parametrize("pad", [None, 2, -8])
+@pytest.mark.parametrize("case", list(EMB_CASES))
+def test_embedding_batches_and_gives_per_example_gradients(case, pad):
+    idx, w, dims = EMB_CASES[case]
+    d = (0, 0) if dims == 0 else dims
+    f = _emb(tg, pad)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="There is a performance drop")
+        out = tg.vmap(f, in_dims=dims)(tg.tensor(idx), tg.tensor(w))
+        g = tg.vmap(tg.func.grad(lambda ww, i: (f(i, ww) ** 2).sum()), in_dims=d[::-1])(
+            tg.tensor(w), tg.tensor(idx))
+    for b in range(B):
+        ib, wb = tg.tensor(idx[b] if d[0] == 0 else idx), tg.tensor(w[b] if d[1] == 0 else w)
+        np.testing.assert_array_equal(out[b].numpy(), f(ib, wb).numpy())
+        gb = tg.func.grad(lambda ww: (f(ib, ww) ** 2).sum())(wb)
+        np.testing.assert_allclose(g[b].numpy(), gb.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("case", list(EMB_CASES))
+def test_embedding_and_its_per_example_gradients_match_torch_func(torch, case):
+    idx, w, dims = EMB_CASES[case]
+    d = (0, 0) if dims == 0 else dims
+    outs = []
+    for lib in (tg, torch):
+        f = _emb(lib, 2)
+        outs.append((lib.func.vmap(f, in_dims=dims)(lib.tensor(idx), lib.tensor(w)),
+                     lib.func.vmap(lib.func.grad(lambda ww, i: (f(i, ww) ** 2).sum()),
+                                   in_dims=d[::-1])(lib.tensor(w), lib.tensor(idx))))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-14)

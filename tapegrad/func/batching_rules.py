@@ -8,7 +8,7 @@ from ..ops import join as _J
 from ..ops import linalg as _L
 from ..ops import movement as _M
 from ..ops import reduce as _R
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 from .batched import (RULES, BatchedTensor, _bsize, _call, _level_of, _lnd, _reshape, _unwrap,
                       _wrap, dispatch)
 from .pytree import tree_flatten, tree_unflatten
@@ -496,6 +496,36 @@ def _rule_index_add(level, name, raw, input, dim, index, source, **kwargs):
     return BatchedTensor(_call(name, raw, x, _shift(dim, nd), index, s, **kwargs), level)
 
 
+def _rule_embedding(level, name, raw, input, weight, padding_idx=None, max_norm=None,
+                    norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by ``input``. A shared table: the batch of indices is one more
+    index dim (one lookup). A table per example (``vmap(grad)`` of a model's weights): the
+    tables stacked into one, each example's indices offset to its own. ``max_norm`` and
+    frequency scaling (they act across the examples' lookups): the loop."""
+    idx, ib = _unwrap(level, input)
+    w, wb = _unwrap(level, weight)
+    if max_norm is not None or scale_grad_by_freq or not (ib or wb):
+        return NotImplemented
+    if not wb:
+        return BatchedTensor(dispatch(name, raw, (idx, weight, padding_idx),
+                                      {"sparse": sparse}), level)
+    iv = idx._data if type(idx) is Tensor else np.asarray(idx)
+    size, n = w.shape[0], w.shape[1]
+    if type(iv) is not np.ndarray or iv.dtype.kind not in "iu" or len(w.shape) != 3 or \
+            (iv.size and (iv.min() < 0 or iv.max() >= n)) or \
+            (padding_idx is not None and not -n <= padding_idx < n):
+        return NotImplemented  # (the loop raises the call's own error)
+    shape = (size,) + (iv.shape[1:] if ib else iv.shape)
+    rows = np.broadcast_to(iv, shape)
+    offset = rows + (np.arange(size) * n).reshape((size,) + (1,) * (len(shape) - 1))
+    out = dispatch(name, raw, (_make(offset), _reshape(w, (size * n, w.shape[2]))),
+                   {"sparse": sparse})
+    if padding_idx is not None:  # (the padding row of each table gets no gradient)
+        keep = _make(np.ascontiguousarray((rows != padding_idx % n)[..., None]))
+        out = _call("where", _E.where, keep, out, out.detach())
+    return BatchedTensor(out, level)
+
+
 def _rule_masked_fill(level, name, raw, input, mask, value):
     if _batched_at(level, [value]):
         return NotImplemented
@@ -548,6 +578,7 @@ RULES.update(
     take_along_dim=_simple(_rule_take_along_dim), index_select=_simple(_rule_index_select),
     scatter=_simple(_rule_scatter), scatter_add=_simple(_rule_scatter),
     index_add=_simple(_rule_index_add), masked_fill=_simple(_rule_masked_fill),
+    embedding=_simple(_rule_embedding),
     repeat=_simple(_rule_repeat), repeat_interleave=_simple(_rule_repeat_interleave),
     unfold=_simple(_rule_unfold),
 )
