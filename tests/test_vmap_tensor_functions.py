@@ -262,3 +262,19 @@ def test_embedding_and_its_per_example_gradients_match_torch_func(torch, case):
                                    in_dims=d[::-1])(lib.tensor(w), lib.tensor(idx))))
     for a, b in zip(*outs):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-14)
+
+
+def test_library_functions_that_read_values_run_per_example():
+    """A tapegrad function reading a batched value with .numpy() (embedding_bag's indices) runs
+    once per example, with the performance warning; the user's own .item() or if-statement
+    on a batched value is PyTorch's error."""
+    w, idx = EMB_W, EMB_IDX[:, :4].reshape(B, 2, 2)
+    with pytest.warns(UserWarning, match="performance drop"):
+        got = tg.vmap(lambda i: tg.nn.functional.embedding_bag(i, tg.tensor(w)))(tg.tensor(idx))
+    for b in range(B):
+        np.testing.assert_array_equal(
+            got[b].numpy(), tg.nn.functional.embedding_bag(tg.tensor(idx[b]), tg.tensor(w)).numpy())
+    with pytest.raises(RuntimeError, match=r"It looks like you're calling \.item\(\) on a Tensor"):
+        tg.vmap(lambda a: a.sum().item())(tg.tensor(X))
+    with pytest.raises(RuntimeError, match="data-dependent control flow"):
+        tg.vmap(lambda a: a if a.sum() > 0 else -a)(tg.tensor(X))
