@@ -1,5 +1,6 @@
 """``torch.linalg``'s vander, tensorinv, tensorsolve and householder_product, and the deprecated top-level
-``qr``, ``triangular_solve`` and ``orgqr``, composed of differentiable ops."""
+``qr``, ``triangular_solve``, ``orgqr``, ``lu``, ``lu_unpack`` and ``lu_solve``, composed of
+differentiable ops."""
 
 import math
 from collections import namedtuple
@@ -12,6 +13,7 @@ from ._common import _t, const
 
 QrResult = namedtuple("qr", ["Q", "R"])
 TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+LuUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
 
 _TORCH_DTYPE = {"float16": "Half", "float32": "Float", "float64": "Double",
                 "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
@@ -147,4 +149,42 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     return TriangularSolveResult(X, coefficient)
 
 
-__all__ = ["orgqr", "qr", "triangular_solve"]
+def lu(A, pivot=True, get_infos=False):
+    """``torch.lu``: ``(LU, pivots)`` (``(LU, pivots, infos)`` with ``get_infos``), a plain
+    tuple as PyTorch's; ``linalg.lu_factor_ex`` without its check."""
+    LU, pivots, info = _LA.lu_factor_ex(A, pivot=pivot)
+    return (LU, pivots, info) if get_infos else (LU, pivots)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """``(P, L, U)`` of ``lu_factor``'s packed factors (``L``, ``U`` differentiable); a part
+    not unpacked is an empty tensor, as PyTorch's."""
+    from ..ops import linalg_lu
+
+    LU, pivots = _t(LU_data), _t(LU_pivots)
+    if LU.ndim < 2:
+        raise RuntimeError("torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "
+                           f"size: {list(LU.shape)} instead")
+    if pivots.dtype != np.int32:
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           "torch.int32 dtype.\nNote: this function is intended to be used "
+                           "with the output produced by torch.linalg.lu_factor")
+    m = LU.shape[-2]
+    empty = const(np.zeros((0,), LU.dtype))
+    L, U = linalg_lu.unpack_LU(LU) if unpack_data else (empty, empty)
+    P = empty
+    if unpack_pivots:
+        p = np.asarray(pivots._arr())
+        if p.size and (p.min() < 1 or p.max() > m):
+            raise RuntimeError("pivots passed to lu_unpack must be between 1 and LU.size(-2) "
+                               "inclusive.Did you properly pass the result of lu_factor?")
+        P = const(linalg_lu.permutation_matrix_np(p, m, LU.dtype))
+    return LuUnpackResult(P, L, U)
+
+
+def lu_solve(b, LU_data, LU_pivots):
+    """``torch.lu_solve``: ``linalg.lu_solve(LU_data, LU_pivots, b)`` (arguments reversed)."""
+    return _LA.lu_solve(LU_data, LU_pivots, b)
+
+
+__all__ = ["orgqr", "qr", "triangular_solve", "lu", "lu_unpack", "lu_solve"]
