@@ -220,6 +220,7 @@ def lu_factor_ex(A, pivot=True, check_errors=False, name="lu_factor_ex"):
     return LU, _const(piv), _const(info)
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def lu(A, pivot=True):
     """``(P, L, U)`` with ``A = P L U``: ``P`` (..., m, m) constant, ``L`` (..., m, k) unit
     lower, ``U`` (..., k, n) upper; L and U differentiable."""
@@ -298,6 +299,7 @@ def _permute(X, perm, inverse, rows):
     return X[..., perm, :] if rows else X[..., :, perm]
 
 
+@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def lu_solve(LU, pivots, B, left=True, adjoint=False):
     """``X`` with ``A X = B`` (``X A = B`` if not ``left``; ``A^H`` for ``A`` if ``adjoint``)
     from ``A``'s ``lu_factor``; batch dimensions broadcast."""
