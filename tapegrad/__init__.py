@@ -80,7 +80,7 @@ def _batch_aware_public_ops():
         g[name] = dispatching(name, g[name])
     nn.functional.erf = g["erf"]  # F.erf is tg.erf (one definition), batch-aware too
     for name in ("nll_loss", "cross_entropy", "grid_sample",  # (they read values: own rules)
-                 "binary_cross_entropy", "embedding"):
+                 "binary_cross_entropy", "embedding", "one_hot"):
         setattr(nn.functional, name, dispatching(name, getattr(nn.functional, name)))
     for name in ("cosine_similarity", "pairwise_distance", "pdist"):  # torch.* names too
         g[name] = dispatching(name, getattr(nn.functional, name))

@@ -154,19 +154,18 @@ def _move_last(x, dims):
 def _largest(x):
     """The largest of the last dim's (non-negative) values; 0 when there are none, as
     PyTorch's norms of empty matrices (the smallest still raises there)."""
-    from .ops.reduce import amax
-    from .ops.movement import sum as _sum
+    from .ops import amax
+    from .ops import sum as _sum  # (the ops namespace's: batch-aware under vmap)
 
     return amax(x, -1) if x.shape[-1] else _sum(x, -1)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Matrix norms: 'fro', 'nuc', ±inf (row sums), ±1 (column sums), ±2 (singular values)."""
-    from .ops.movement import reshape
-    from .ops.reduce import amin
+    from .ops import abs as _abs
+    from .ops import amin, reshape
     from .ops import norm as _vnorm
-    from .ops.elementwise import abs as _abs
-    from .ops.movement import sum as _sum
+    from .ops import sum as _sum  # (the ops namespace's: batch-aware under vmap)
 
     A = _t(A)
     if dtype is not None:

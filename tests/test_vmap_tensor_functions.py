@@ -120,6 +120,18 @@ CASES.update({
     "frobenius_norm-one-dim": (lambda lib, x: lib.frobenius_norm(x, 1, True), [X], 0),
     "frobenius_norm": (lambda lib, x: lib.frobenius_norm(x, (0, 1)), [X], 0),
     "linalg.matmul": (lambda lib, x, y: lib.linalg.matmul(x, y.mT), [X, Y[0]], (0, None)),
+    "matrix_norm-1": (lambda lib, x: lib.linalg.matrix_norm(x, 1), [X], 0),
+    "matrix_norm--inf": (lambda lib, x: lib.linalg.matrix_norm(x, -float("inf")), [X], 0),
+    "norm-inf": (lambda lib, x: lib.linalg.norm(x, float("inf")), [X], 0),
+    "one_hot": (lambda lib, i: lib.nn.functional.one_hot(i, 4), [IDX], 0),
+    "interpolate-nearest": (lambda lib, x: lib.nn.functional.interpolate(
+        x[None, None], scale_factor=1.5)[0, 0], [X], 0),
+    "interpolate-bilinear": (lambda lib, x: lib.nn.functional.interpolate(
+        x[None, None], size=(4, 7), mode="bilinear", align_corners=True)[0, 0], [X], 0),
+    "interpolate-bicubic": (lambda lib, x: lib.nn.functional.interpolate(
+        x[None, None], scale_factor=2, mode="bicubic")[0, 0], [X], 0),
+    "interpolate-linear": (lambda lib, x: lib.nn.functional.interpolate(
+        x[None], scale_factor=0.7, mode="linear")[0], [X], 0),
     "ifftshift-dim": (lambda lib, x: lib.fft.ifftshift(x, -1), [X], 0),
 })
 
@@ -167,7 +179,9 @@ GRAD_CASES = ["atan", "asin", "acosh", "atan2", "rsqrt", "erf", "xlogy", "logcum
               "special.entr", "special.ndtri", "special.log_ndtr", "special.erfcx",
               "special.xlog1py", "special.gammaln", "special.logsumexp", "polygamma", "mode",
               "nanmedian", "nanmedian-dim", "ravel", "angle", "fft", "fft-dim0-n", "irfft",
-              "hfft", "ifft2", "rfftn", "irfftn-s", "fftshift", "ifftshift-dim"]
+              "hfft", "ifft2", "rfftn", "irfftn-s", "fftshift", "ifftshift-dim", "matrix_norm-1",
+              "matrix_norm--inf", "norm-inf", "interpolate-nearest", "interpolate-bilinear",
+              "interpolate-bicubic", "interpolate-linear"]
 
 
 @pytest.mark.parametrize("name", GRAD_CASES)

@@ -526,6 +526,15 @@ def _rule_embedding(level, name, raw, input, weight, padding_idx=None, max_norm=
     return BatchedTensor(out, level)
 
 
+def _rule_one_hot(level, name, raw, tensor, num_classes=-1):
+    """A batch of class indices is one more leading dim; ``num_classes=-1`` (read from each
+    example's values): the loop."""
+    idx, batched = _unwrap(level, tensor)
+    if not batched or num_classes == -1:
+        return NotImplemented
+    return BatchedTensor(dispatch(name, raw, (idx, num_classes), {}), level)
+
+
 def _rule_masked_fill(level, name, raw, input, mask, value):
     if _batched_at(level, [value]):
         return NotImplemented
@@ -578,7 +587,7 @@ RULES.update(
     take_along_dim=_simple(_rule_take_along_dim), index_select=_simple(_rule_index_select),
     scatter=_simple(_rule_scatter), scatter_add=_simple(_rule_scatter),
     index_add=_simple(_rule_index_add), masked_fill=_simple(_rule_masked_fill),
-    embedding=_simple(_rule_embedding),
+    embedding=_simple(_rule_embedding), one_hot=_simple(_rule_one_hot),
     repeat=_simple(_rule_repeat), repeat_interleave=_simple(_rule_repeat_interleave),
     unfold=_simple(_rule_unfold),
 )

@@ -15,9 +15,9 @@ import math
 import numpy as np
 
 from .. import creation
+from .. import ops as _ops  # (index_select through the namespace: batch-aware under vmap)
 from ..ops import resize as _resize
 from ..ops.activations import fusable_array
-from ..ops.extra import index_select
 from ..ops.record import as_tensor
 from .convolution import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from .module import Module
@@ -114,9 +114,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             lo, hi, w = step
             w = creation.tensor(w.reshape([1] * (2 + i) + [len(w)] + [1] * (k - 1 - i)),
                                 device=x.device)  # (CUDA tensors take this path)
-            x = index_select(x, 2 + i, lo) * (1 - w) + index_select(x, 2 + i, hi) * w
+            x = _ops.index_select(x, 2 + i, lo) * (1 - w) + _ops.index_select(x, 2 + i, hi) * w
         elif step is not None:
-            x = index_select(x, 2 + i, step)
+            x = _ops.index_select(x, 2 + i, step)
     return x
 
 
@@ -208,7 +208,7 @@ def _bicubic(x, taps):
         shape[dim] = index.shape[1]
         out = None
         for idx, w in zip(index, weights):
-            part = index_select(x, dim, idx) * creation.tensor(w.reshape(shape),
+            part = _ops.index_select(x, dim, idx) * creation.tensor(w.reshape(shape),
                                                               device=x.device)
             out = part if out is None else out + part
         x = out
