@@ -37,6 +37,11 @@ CASES = [
     ("solve_triangular", lambda a, c: tg.linalg.solve_triangular(a, c, upper=True), (A, B)),
     ("solve_triangular_right", lambda a, c: tg.linalg.solve_triangular(
         a, c, upper=False, left=False, unitriangular=True), (A, np.swapaxes(B, -1, -2).copy())),
+    ("lu", lambda a: tuple(tg.linalg.lu(a)), (A,)),
+    ("lu_factor", lambda a: tuple(tg.linalg.lu_factor(a)), (A,)),
+    ("lu_factor_ex", lambda a: tuple(tg.linalg.lu_factor_ex(a)), (A,)),
+    ("torch_lu", lambda a: tuple(tg.lu(a)), (A,)),
+    ("matmul", tg.linalg.matmul, (A, B)),
 ]
 
 
@@ -75,6 +80,10 @@ def test_gradients_through_vmapped_linalg():
     np.testing.assert_allclose(per.numpy(), [
         tg.func.grad(lambda a: tg.linalg.solve(a, tg.tensor(B[i])).sum())(tg.tensor(A[i]))
         .numpy() for i in range(4)], rtol=1e-10)
+    per = tg.vmap(tg.func.grad(lambda a: tg.linalg.lu(a)[2].sum()))(tg.tensor(A))
+    np.testing.assert_allclose(per.numpy(), [
+        tg.func.grad(lambda a: tg.linalg.lu(a)[2].sum())(tg.tensor(A[i])).numpy()
+        for i in range(4)], rtol=1e-10)
 
 
 def test_nested_vmap_and_per_example_errors():

@@ -55,10 +55,10 @@ def _rule_solve(level, name, raw, args, kwargs):
 
 
 _ONE_MATRIX = ("inv det slogdet eigh eigvalsh svd svdvals qr cholesky pinv matrix_power "
-               "matrix_exp eig eigvals matrix_rank cond").split()
+               "matrix_exp eig eigvals matrix_rank cond lu lu_factor lu_factor_ex").split()
 for _n in _ONE_MATRIX:
     RULES["linalg." + _n] = _rule_matrix_function
 # the torch names (tg.det, Tensor.inverse, ...) of the same functions
-for _n in "det slogdet logdet inverse pinverse matrix_exp matrix_power cholesky svd".split():
+for _n in "det slogdet logdet inverse pinverse matrix_exp matrix_power cholesky svd lu".split():
     RULES[_n] = _rule_matrix_function
 RULES["linalg.solve"] = RULES["linalg.solve_triangular"] = _rule_solve
