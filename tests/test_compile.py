@@ -581,3 +581,30 @@ def test_random_programs_compiled_match_eager():
         assert step._count == 1
 
     check()
+
+
+def test_mixed_dtypes_compile_with_pytorchs_promotion():
+    # (an index or a 0-d float64 constant beside float32 parameters: the program computes in
+    # the eager op's result dtype instead of NumPy's float64, so the step compiles)
+    import warnings
+
+    idx, c0 = tg.arange(3), tg.tensor(2.0)
+
+    def step(w):
+        loss = ((w * idx + w * c0 + tg.where(idx > 0, w, idx) - 1.0) ** 2).mean() + \
+            tg.cat([w, idx]).sum()
+        loss.backward()
+        with tg.no_grad():
+            w -= 0.1 * w.grad
+            w.grad = None
+        return loss
+
+    w_eager = tg.tensor(np.array([0.5, -1.0, 2.0], np.float32), requires_grad=True)
+    w_comp = tg.tensor(np.array([0.5, -1.0, 2.0], np.float32), requires_grad=True)
+    compiled = tg.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # (a fallback to eager warns)
+        for _ in range(4):
+            le, lc = step(w_eager), compiled(w_comp)
+    assert lc.dtype == le.dtype == np.float32 and w_comp.dtype == np.float32
+    np.testing.assert_allclose(w_comp.detach().numpy(), w_eager.detach().numpy(), rtol=1e-6)

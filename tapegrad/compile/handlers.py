@@ -30,18 +30,29 @@ _CONST_FORMS = {  # (op, tensor on the left) -> node over the tensor and constan
 }
 
 
+def _in(tr, x, result):
+    """Value id of operand ``x`` in ``result``'s dtype: the eager op computed in its result's
+    dtype under PyTorch's promotion (``int64 * float32`` in float32), where the program's NumPy
+    evaluation would promote operands of other dtypes its own way (to float64)."""
+    vid = tr.v(x)
+    dt = getattr(result, "dtype", None)
+    if dt is None or tr.g.dtype(vid) == dt:
+        return vid
+    return tr.e("astype", (vid,), dtype=dt)
+
+
 def binary(tr, name, x, y, result):
     x, y = weak_scalar(x), weak_scalar(y)  # (NumPy scalar numbers: constants, as the op reads)
     if _is_number(y) and isinstance(x, Tensor):
         op, sign = _CONST_FORMS[(name, False)]
-        tr.elementwise(result, op, (tr.v(x),), name, c=-y if sign < 0 else y)
+        tr.elementwise(result, op, (_in(tr, x, result),), name, c=-y if sign < 0 else y)
     elif _is_number(x) and isinstance(y, Tensor):
         op, sign = _CONST_FORMS[(name, True)]
-        tr.elementwise(result, op, (tr.v(y),), name, c=x)
+        tr.elementwise(result, op, (_in(tr, y, result),), name, c=x)
     elif name == "pow":
         raise Unsupported("pow with a tensor exponent")
     else:
-        tr.elementwise(result, name, (tr.v(x), tr.v(y)), name)
+        tr.elementwise(result, name, (_in(tr, x, result), _in(tr, y, result)), name)
 
 
 def compare(tr, name, x, y, result):
@@ -207,7 +218,7 @@ def getitem(tr, x, key, result):
 
 
 def cat(tr, tensors, dim, result):
-    vids = [tr.v(t) for t in tensors]
+    vids = [_in(tr, t, result) for t in tensors]
     nd = len(tr.g.shape(vids[0]))
     tr.out(result, tr.e("cat", vids, axis=dim % nd), "cat")
 
@@ -234,7 +245,7 @@ def cumprod(tr, x, dim, result):
 
 
 def stack(tr, tensors, dim, result):
-    vids = [tr.v(t) for t in tensors]
+    vids = [_in(tr, t, result) for t in tensors]
     shape = tr.g.shape(vids[0])
     axis = dim % (len(shape) + 1)
     new = shape[:axis] + (1,) + shape[axis:]
@@ -261,7 +272,8 @@ def einsum(tr, equation, operands, result):
 
 
 def where(tr, condition, x, y, result):
-    tr.out(result, tr.e("where", (tr.v(condition), tr.v(x), tr.v(y))), "where")
+    tr.out(result, tr.e("where", (tr.v(condition), _in(tr, x, result), _in(tr, y, result))),
+           "where")
 
 
 def factory(tr, args, result, name):
