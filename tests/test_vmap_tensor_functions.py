@@ -124,6 +124,16 @@ CASES.update({
     "matrix_norm--inf": (lambda lib, x: lib.linalg.matrix_norm(x, -float("inf")), [X], 0),
     "norm-inf": (lambda lib, x: lib.linalg.norm(x, float("inf")), [X], 0),
     "one_hot": (lambda lib, i: lib.nn.functional.one_hot(i, 4), [IDX], 0),
+    "searchsorted": (lambda lib, s, v: lib.searchsorted(s, v, right=True),
+                     [np.sort(X, -1), Y - 1.2], 0),
+    "searchsorted-1d-sequence": (lambda lib, s, v: lib.searchsorted(s, v),
+                                 [np.sort(X[:, 0], -1), X[:, ::-1].copy()], 0),
+    "searchsorted-shared-sequence": (lambda lib, s, v: lib.searchsorted(s, v, side="right"),
+                                     [np.sort(X[0, 0]), X], (None, 0)),
+    "searchsorted-values-0d": (lambda lib, s, v: lib.searchsorted(s, v),
+                               [np.sort(X[:, 0], -1), X[:, 0, 0].copy()], 0),
+    "bucketize": (lambda lib, v, b: lib.bucketize(v, b, right=True, out_int32=True),
+                  [X, np.sort(X[0, 0])], (0, None)),
     "interpolate-nearest": (lambda lib, x: lib.nn.functional.interpolate(
         x[None, None], scale_factor=1.5)[0, 0], [X], 0),
     "interpolate-bilinear": (lambda lib, x: lib.nn.functional.interpolate(

@@ -535,6 +535,29 @@ def _rule_one_hot(level, name, raw, tensor, num_classes=-1):
     return BatchedTensor(dispatch(name, raw, (idx, num_classes), {}), level)
 
 
+def _rule_searchsorted(level, name, raw, sorted_sequence, input, **kwargs):
+    """Each example's sequence(s) and values: PyTorch's N-D form, whose leading dims pair
+    sequences with rows of values; a 1-D sequence per example takes its values flattened."""
+    if kwargs.get("sorter") is not None or not isinstance(sorted_sequence, Tensor) or \
+            not isinstance(input, Tensor) or sorted_sequence.ndim == 0:
+        return NotImplemented
+    if not _batched_at(level, [sorted_sequence]) and sorted_sequence.ndim == 1:
+        return BatchedTensor(dispatch(name, raw, (sorted_sequence, _unwrap(level, input)[0]),
+                                      kwargs), level)  # (one sequence for any values)
+    seq, v = _batched_list(level, [sorted_sequence, input])
+    if sorted_sequence.ndim > 1:
+        return BatchedTensor(dispatch(name, raw, (seq, v), kwargs), level)
+    out = dispatch(name, raw, (seq, _reshape(v, (v.shape[0], -1))), kwargs)
+    return BatchedTensor(_reshape(out, tuple(v.shape)), level)
+
+
+def _rule_bucketize(level, name, raw, input, boundaries, **kwargs):
+    """Shared boundaries: the batch of values at once; boundaries per example: the loop."""
+    if _batched_at(level, [boundaries]) or not _batched_at(level, [input]):
+        return NotImplemented
+    return BatchedTensor(dispatch(name, raw, (input._phys, boundaries), kwargs), level)
+
+
 def _rule_masked_fill(level, name, raw, input, mask, value):
     if _batched_at(level, [value]):
         return NotImplemented
@@ -588,6 +611,7 @@ RULES.update(
     scatter=_simple(_rule_scatter), scatter_add=_simple(_rule_scatter),
     index_add=_simple(_rule_index_add), masked_fill=_simple(_rule_masked_fill),
     embedding=_simple(_rule_embedding), one_hot=_simple(_rule_one_hot),
+    searchsorted=_simple(_rule_searchsorted), bucketize=_simple(_rule_bucketize),
     repeat=_simple(_rule_repeat), repeat_interleave=_simple(_rule_repeat_interleave),
     unfold=_simple(_rule_unfold),
 )
