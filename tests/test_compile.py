@@ -586,8 +586,6 @@ def test_random_programs_compiled_match_eager():
 def test_mixed_dtypes_compile_with_pytorchs_promotion():
     # (an index or a 0-d float64 constant beside float32 parameters: the program computes in
     # the eager op's result dtype instead of NumPy's float64, so the step compiles)
-    import warnings
-
     idx, c0 = tg.arange(3), tg.tensor(2.0)
 
     def step(w):
