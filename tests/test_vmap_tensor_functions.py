@@ -74,6 +74,12 @@ CASES = {
     "scatter_add": (lambda lib, x, i, s: lib.scatter_add(x, 0, i, s), [X, IDX, Y], 0),
     "index_add": (lambda lib, x, s: lib.index_add(x, 0, L(lib, np.array([2, 0])), s,
                                                   alpha=3.0), [X, Y[:, :2]], 0),
+    "index_add-batched-index": (lambda lib, x, i, s: lib.index_add(x, 0, i, s, alpha=2.0),
+                                [X, IDX1 % 3, Y[:, :2].repeat(2, 1)], 0),
+    "index_add-index-only": (lambda lib, x, i, s: x.index_add(-1, i, s),
+                             [X[0], IDX1, Y[0, :, :4]], (None, 0, None)),
+    "index_add-index-dim1": (lambda lib, x, i, s: lib.index_add(x, 1, i, s, alpha=-1.5),
+                             [X, IDX1, Y[:, :, :4]], 0),
     "repeat": (lambda lib, x: x.repeat(2, 1, 3), [X], 0),
     "repeat-new-dims": (lambda lib, x: x.repeat(2, 1, 1, 2), [X], 0),
     "repeat_interleave": (lambda lib, x: lib.repeat_interleave(x, 2, dim=1), [X], 0),
@@ -185,7 +191,7 @@ def test_vmap_rule_equals_torch_vmap(torch, name):
 GRAD_CASES = ["atan", "asin", "acosh", "atan2", "rsqrt", "erf", "xlogy", "logcumsumexp",
               "sort", "topk", "median", "median-dim", "kthvalue", "masked_fill", "gather",
               "take_along_dim", "index_select-batched-index", "scatter", "scatter_add",
-              "index_add", "repeat", "repeat_interleave", "special.i0", "special.i1e",
+              "index_add", "index_add-batched-index", "repeat", "repeat_interleave", "special.i0", "special.i1e",
               "special.entr", "special.ndtri", "special.log_ndtr", "special.erfcx",
               "special.xlog1py", "special.gammaln", "special.logsumexp", "polygamma", "mode",
               "nanmedian", "nanmedian-dim", "ravel", "angle", "fft", "fft-dim0-n", "irfft",
@@ -302,3 +308,4 @@ def test_library_functions_that_read_values_run_per_example():
         tg.vmap(lambda a: a.sum().item())(tg.tensor(X))
     with pytest.raises(RuntimeError, match="data-dependent control flow"):
         tg.vmap(lambda a: a if a.sum() > 0 else -a)(tg.tensor(X))
+

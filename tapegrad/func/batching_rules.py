@@ -490,10 +490,30 @@ def _rule_scatter(level, name, raw, input, dim, index, src=None, **kwargs):
 
 def _rule_index_add(level, name, raw, input, dim, index, source, **kwargs):
     nd = _lnd(input)
-    if nd == 0 or _batched_at(level, [index]):
+    if nd == 0:
         return NotImplemented
-    x, s = _batched_list(level, [input, source])
-    return BatchedTensor(_call(name, raw, x, _shift(dim, nd), index, s, **kwargs), level)
+    x, s = _batched_list(level, [input, source, index])[:2]  # (the index alone may be batched)
+    d = _shift(dim, nd)
+    if not _batched_at(level, [index]):
+        return BatchedTensor(_call(name, raw, x, d, index, s, **kwargs), level)
+    # an index per example: the batch dim and the example's dim ``dim`` as one dim, each
+    # example's indices offset to its own rows (one index_add, the examples' order of sums)
+    i = index._phys
+    iv = i._data if type(i) is Tensor else None
+    n = x.shape[d]
+    if type(iv) is not np.ndarray or iv.ndim != 2 or len(s.shape) != nd + 1 or \
+            (iv.size and (iv.min() < 0 or iv.max() >= n)):
+        return NotImplemented  # (the loop: the call's own checks)
+    size, k = iv.shape
+    order = [0, d] + [a for a in range(1, nd + 1) if a != d]
+    back = tuple(int(a) for a in np.argsort(order))
+    xm, sm = (_call("permute", _M.permute, t, tuple(order)) for t in (x, s))
+    rest = tuple(xm.shape[2:])
+    offset = _make(np.ascontiguousarray((iv + np.arange(size)[:, None] * n).reshape(-1)))
+    out = _call(name, raw, _reshape(xm, (size * n,) + rest), 0, offset,
+                _reshape(sm, (size * k,) + tuple(sm.shape[2:])), **kwargs)
+    return BatchedTensor(_call("permute", _M.permute, _reshape(out, (size, n) + rest), back),
+                         level)
 
 
 def _rule_embedding(level, name, raw, input, weight, padding_idx=None, max_norm=None,
