@@ -23,6 +23,23 @@ def L(lib, a):
     return lib.tensor(a)
 
 
+def _in_place_operators(lib, x, y):
+    c = x * 1.0
+    c %= y
+    c //= 0.3
+    return c + 7.5 // y - 2.5 % x + (+x)
+
+
+def _in_place_bitwise(lib, i):
+    c = i.clone()
+    c |= 1
+    c ^= i
+    c <<= 2
+    c >>= 1
+    c &= 6
+    return c + i // 2 - i % 3
+
+
 # name -> (function of (lib, *examples), batched inputs, in_dims)
 CASES = {
     "atan": (lambda lib, x: lib.atan(x), [X], 0),
@@ -130,6 +147,13 @@ CASES.update({
     "matrix_norm--inf": (lambda lib, x: lib.linalg.matrix_norm(x, -float("inf")), [X], 0),
     "norm-inf": (lambda lib, x: lib.linalg.norm(x, float("inf")), [X], 0),
     "one_hot": (lambda lib, i: lib.nn.functional.one_hot(i, 4), [IDX], 0),
+    "operators": (lambda lib, x, y: x // y - x % 0.4, [X, Y], 0),
+    "in-place-operators": (_in_place_operators, [X, Y], 0),
+    "in-place-bitwise": (_in_place_bitwise, [IDX], 0),
+    "max_pool2d-indices": (lambda lib, x: lib.nn.functional.max_pool2d(
+        x[None], 2, 1, return_indices=True)[1], [X], 0),
+    "max_pool1d-values": (lambda lib, x: lib.nn.functional.max_pool1d(
+        x, 3, 2, 1, return_indices=True)[0], [X], 0),
     "searchsorted": (lambda lib, s, v: lib.searchsorted(s, v, right=True),
                      [np.sort(X, -1), Y - 1.2], 0),
     "searchsorted-1d-sequence": (lambda lib, s, v: lib.searchsorted(s, v),
@@ -197,7 +221,8 @@ GRAD_CASES = ["atan", "asin", "acosh", "atan2", "rsqrt", "erf", "xlogy", "logcum
               "nanmedian", "nanmedian-dim", "ravel", "angle", "fft", "fft-dim0-n", "irfft",
               "hfft", "ifft2", "rfftn", "irfftn-s", "fftshift", "ifftshift-dim", "matrix_norm-1",
               "matrix_norm--inf", "norm-inf", "interpolate-nearest", "interpolate-bilinear",
-              "interpolate-bicubic", "interpolate-linear"]
+              "interpolate-bicubic", "interpolate-linear", "in-place-operators",
+              "max_pool1d-values"]
 
 
 @pytest.mark.parametrize("name", GRAD_CASES)

@@ -92,9 +92,15 @@ _OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__
               "__getitem__": "getitem", "__lt__": "lt", "__le__": "le", "__gt__": "gt",
               "__ge__": "ge", "__eq__": "eq", "__ne__": "ne", "__and__": "bitwise_and",
               "__or__": "bitwise_or", "__invert__": "bitwise_not", "__xor__": "bitwise_xor",
-              "__lshift__": "bitwise_left_shift", "__rshift__": "bitwise_right_shift"}
+              "__lshift__": "bitwise_left_shift", "__rshift__": "bitwise_right_shift",
+              "__floordiv__": "floor_divide", "__mod__": "remainder", "__pos__": "positive",
+              # (the Tensor's own reflected forms: their rules are elementwise, which take the
+              # operands in either order)
+              "__rfloordiv__": "floor_divide", "__rmod__": "remainder"}
 _INPLACE = {"__iadd__": "add", "__isub__": "sub", "__imul__": "mul", "__itruediv__": "div",
-            "__ipow__": "pow"}
+            "__ipow__": "pow", "__ifloordiv__": "floor_divide", "__imod__": "remainder",
+            "__iand__": "bitwise_and", "__ior__": "bitwise_or", "__ixor__": "bitwise_xor",
+            "__ilshift__": "bitwise_left_shift", "__irshift__": "bitwise_right_shift"}
 _KEEP = {"backward", "detach", "requires_grad_", "size", "dim", "numel", "item", "tolist",
          "numpy", "register_hook", "retain_grad", "register_post_accumulate_grad_hook",
          "data_ptr", "element_size", "nelement", "detach_", "__setitem__", "__array__",

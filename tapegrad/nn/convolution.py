@@ -336,17 +336,18 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     values, where = O.max(flat, -1)
     if not return_indices:
         return _pool_node(values if batched else O.squeeze(values, 0), _MAX, nd)
-    # the flat index of each maximum in its input plane
-    j = np.asarray(where._data)
-    pos = np.zeros(j.shape, np.int64)
+    # the flat index of each maximum in its input plane (NumPy's integers; a batched tensor
+    # of vmap, whose values cannot be read, the same arithmetic in ops)
+    j = np.asarray(where._data) if type(where) is Tensor else where
+    pos = None
     sizes = x.shape[2:]
     for i in range(nd):
         inner = int(np.prod(kernel[i + 1:]))
         ki = (j // inner) % kernel[i]
         grid = np.arange(outs[i]).reshape((-1,) + (1,) * (nd - 1 - i)) * stride[i]
-        coord = grid - pads[i][0] + ki * dilation[i]
-        pos = pos * sizes[i] + coord
-    idx = _make(pos)
+        coord = ki * dilation[i] + (grid - pads[i][0])
+        pos = coord if pos is None else pos * sizes[i] + coord
+    idx = _make(pos) if type(pos) is np.ndarray else pos
     if not batched:
         return _pool_node(O.squeeze(values, 0), _MAX, nd), O.squeeze(idx, 0)
     return _pool_node(values, _MAX, nd), idx
