@@ -432,6 +432,8 @@ def _cube(x):
 
 def _inverse_square(x):
     t = np.square(x)
+    if type(t) is not np.ndarray:  # (a 0-d array squares to a NumPy scalar: no buffer to reuse)
+        return 1.0 / t
     return np.divide(1.0, t, out=t)
 
 

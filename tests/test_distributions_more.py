@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tests.op_checks import check_op
+from tests.op_checks import check_op, needs_torch, torch
 
 D = tg.distributions
 rng = np.random.default_rng(7)
@@ -391,6 +391,16 @@ INVALID = [
     ("Geometric-0", lambda lib: lib.distributions.Geometric(probs=lib.tensor([0.0, 0.5]))),
     ("Geometric-big", lambda lib: lib.distributions.Geometric(probs=lib.tensor([1.5]))),
     ("OneHot", lambda lib: lib.distributions.OneHotCategorical(probs=lib.tensor([0.5, -0.2]))),
+    ("MVN-not-pd", lambda lib: lib.distributions.MultivariateNormal(
+        lib.tensor([0.0, 0.0]), lib.tensor([[1.0, 2.0], [2.0, 1.0]]))),
+    ("value-shape", lambda lib: lib.distributions.Normal(lib.tensor([0.0, 1.0]), 1.0)
+     .log_prob(lib.tensor([1.0, 1.0, 1.0]))),
+    ("value-event-shape", lambda lib: lib.distributions.MultivariateNormal(
+        lib.tensor([0.0, 0.0]), lib.eye(2)).log_prob(lib.tensor([1.0, 1.0, 1.0]))),
+    ("Independent-value", lambda lib: lib.distributions.Independent(
+        lib.distributions.Exponential(lib.tensor([1.0, 1.0])), 1).log_prob(lib.tensor([-1.0, 1.0]))),
+    ("Binomial-0d-value", lambda lib: lib.distributions.Binomial(5, lib.tensor(0.5))
+     .log_prob(lib.tensor(6.0))),
     ("Binomial-value", lambda lib: lib.distributions.Binomial(
         lib.tensor([3.0, 4.0]), probs=lib.tensor([0.5, 0.5])).log_prob(lib.tensor([5.0, 1.0]))),
     ("Poisson-value", lambda lib: lib.distributions.Poisson(lib.tensor([1.0])).log_prob(
@@ -439,3 +449,42 @@ def test_validation_can_be_turned_off():
     oh = D.OneHotCategorical(logits=tg.zeros((2, 3)))
     assert oh.enumerate_support().shape == (3, 2, 3)
     assert oh.enumerate_support(expand=False).shape == (3, 1, 3)
+
+
+def test_scalar_parameters_sample_and_moments():
+    """0-d parameters given as numbers: draws of shape (), moments of 0-d tensors."""
+    for d in (D.Poisson(2.0), D.Binomial(5, probs=0.3), D.Geometric(probs=0.3)):
+        assert d.sample().shape == () and d.sample((2, 3)).shape == (2, 3)
+    rate = tg.tensor(1.3, requires_grad=True)
+    var = D.Exponential(rate).variance  # (a 0-d x ** -2)
+    assert float(var.detach()) == pytest.approx(1.3 ** -2, rel=1e-15)
+    check_op(lambda r: D.Exponential(r).variance, [np.array(1.3)], order=2)
+
+
+def test_uniform_support_is_closed():
+    # (PyTorch's: log_prob at ``high`` is -inf, not a validation error)
+    d = D.Uniform(tg.tensor(0.0), tg.tensor(1.0))
+    assert float(d.log_prob(tg.tensor(1.0))) == -np.inf
+    assert repr(d.support) == "Interval(lower_bound=0.0, upper_bound=1.0)"
+
+
+def test_unimplemented_moments_raise_not_implemented():
+    d = D.TransformedDistribution(D.Normal(tg.tensor(0.0), 1.0), [D.transforms.ExpTransform()])
+    for what in ("mean", "variance", "stddev"):
+        with pytest.raises(NotImplementedError):
+            getattr(d, what)
+    with pytest.raises(NotImplementedError, match="does not implement mode"):
+        d.mode
+    with pytest.raises(NotImplementedError):
+        D.Bernoulli(tg.tensor(0.3)).rsample()
+
+
+@needs_torch
+def test_independent_support_and_integer_bounds_reprs_are_pytorchs():
+    cases = [lambda lib: lib.distributions.Independent(lib.distributions.Beta(
+                 lib.tensor([1.0, 2.0]), lib.tensor([1.0, 1.0])), 1).support,
+             lambda lib: lib.distributions.Binomial(5, lib.tensor(0.5)).support,
+             lambda lib: lib.distributions.Binomial(lib.tensor([5.0, 4.0]),
+                                                    lib.tensor([0.5, 0.5])).support]
+    for make in cases:
+        assert repr(make(tg)) == repr(make(torch))

@@ -95,8 +95,10 @@ class _IntegerInterval(_Interval):
         v = _values(value)
         return (v % 1 == 0) & (v >= _values(self.lower_bound)) & (v <= _values(self.upper_bound))
 
-    def __repr__(self):  # (PyTorch shows its bounds as given: a tensor bound as a tensor)
-        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+    def __repr__(self):  # (PyTorch shows its bounds as given: a tensor bound as a tensor, 0-d
+        # ones as their number)
+        return (f"IntegerInterval(lower_bound={shown(self.lower_bound)}, "
+                f"upper_bound={shown(self.upper_bound)})")
 
 
 class _IntegerGreaterThan(Constraint):

@@ -75,8 +75,8 @@ class Uniform(Distribution):
                 "high": constraints.greater_than(self.low)}
 
     @property
-    def support(self):
-        return constraints.half_open_interval(self.low, self.high)
+    def support(self):  # (closed, as PyTorch's: log_prob(high) is -inf, not an error)
+        return constraints.interval(self.low, self.high)
 
     mean = property(lambda self: (self.high + self.low) / 2)
     mode = property(lambda self: float("nan") * self.high)

@@ -31,7 +31,8 @@ class Poisson(Distribution):
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         rate = np.broadcast_to(_np(self.rate), shape)
-        return creation.tensor(creation.draws().poisson(rate).astype(self.rate.dtype))
+        # (np.asarray: a 0-d rate draws a Python int)
+        return creation.tensor(np.asarray(creation.draws().poisson(rate), self.rate.dtype))
 
     def log_prob(self, value):
         self._validate_sample(value)
@@ -69,7 +70,7 @@ class Binomial(ProbsOrLogits):
         shape = self._extended_shape(sample_shape)
         n = np.broadcast_to(_np(self.total_count), shape).astype(np.int64)
         p = np.broadcast_to(_np(self.probs), shape)
-        return creation.tensor(creation.draws().binomial(n, p).astype(self.probs.dtype))
+        return creation.tensor(np.asarray(creation.draws().binomial(n, p), self.probs.dtype))
 
     def log_prob(self, value):
         self._validate_sample(value)

@@ -83,7 +83,19 @@ class Distribution:
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=()):
-        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampling")
+        raise NotImplementedError
+
+    @property
+    def mean(self):
+        raise NotImplementedError
+
+    @property
+    def mode(self):
+        raise NotImplementedError(f"{self.__class__} does not implement mode")
+
+    @property
+    def variance(self):
+        raise NotImplementedError
 
     def log_prob(self, value):
         raise NotImplementedError
@@ -113,8 +125,19 @@ class Distribution:
     def _validate_sample(self, value):
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
+        if not self._validate_args:
+            return
+        shape, event = tuple(value.shape), self._event_shape
+        if shape[len(shape) - len(event):] != event:
+            raise ValueError("The right-most size of value must match event_shape: "
+                             f"{shape} vs {event}.")
+        expected = self._batch_shape + event
+        for i, j in zip(reversed(shape), reversed(expected)):
+            if i != 1 and j != 1 and i != j:
+                raise ValueError("Value is not broadcastable with batch_shape+event_shape: "
+                                 f"{shape} vs {expected}.")
         support = self.support
-        if not self._validate_args or support is None:
+        if support is None:
             return
         ok = support.check(value)
         if not np.all(ok):

@@ -41,17 +41,16 @@ class MultivariateNormal(Distribution):
                              "at least two-dimensional, with optional leading batch dimensions")
         batch = _broadcast(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         k = loc.shape[-1]
-        if scale_tril is not None:
-            self.scale_tril = matrix.expand(batch + (k, k))
-            self._unbroadcasted_scale_tril = matrix
-        elif covariance_matrix is not None:
-            self.covariance_matrix = matrix.expand(batch + (k, k))
-            self._unbroadcasted_scale_tril = linalg.cholesky(matrix)
-        else:
-            self.precision_matrix = matrix.expand(batch + (k, k))
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
+        name = ("covariance_matrix", "precision_matrix", "scale_tril")[given.index(True)]
+        self.__dict__[name] = matrix.expand(batch + (k, k))
         self.loc = loc.expand(batch + (k,))
+        self._unbroadcasted_scale_tril = None  # (read by __getattr__ only after validation)
         super().__init__(batch, (k,), validate_args=validate_args)
+        # factored after validation: a matrix that is not positive definite is reported in
+        # PyTorch's words, not by the Cholesky factorisation
+        self._unbroadcasted_scale_tril = matrix if scale_tril is not None else \
+            linalg.cholesky(matrix) if covariance_matrix is not None else \
+            _precision_to_scale_tril(matrix)
 
     def __getattr__(self, name):
         L = self.__dict__["_unbroadcasted_scale_tril"]
@@ -126,7 +125,12 @@ class Independent(Distribution):
                          validate_args=validate_args)
 
     has_rsample = property(lambda self: self.base_dist.has_rsample)
-    support = property(lambda self: self.base_dist.support)
+
+    @property
+    def support(self):
+        support, n = self.base_dist.support, self.reinterpreted_batch_ndims
+        return constraints.independent(support, n) if n else support
+
     mean = property(lambda self: self.base_dist.mean)
     mode = property(lambda self: self.base_dist.mode)
     variance = property(lambda self: self.base_dist.variance)
