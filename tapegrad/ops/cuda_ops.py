@@ -17,6 +17,7 @@ import numpy as np
 from .. import tape
 from ..device import MIXED, DeviceArray, cuda_api, is_cuda, parse, to_device
 from ..engine.cuda import kernels as K
+from ..promotion import float_of, number_dtype, result_dtype
 from ..registry import Op
 from ..tensor import Tensor, _make
 from . import record as R
@@ -63,13 +64,15 @@ def astype(d, dtype):
 
 # ---- elementwise ------------------------------------------------------------------------
 
-def _dtype_of(op, dts):
-    dt = np.result_type(*dts)
+def _dtype_of(op, dt):
+    """The result dtype of elementwise ``op`` whose operands promote to ``dt`` (PyTorch's
+    promotion, ``promotion.py``): integers stay integers through the arithmetic that keeps
+    them, else become the default dtype."""
     if dt.kind == "f":
         return dt
     if op in (Op.NEG, Op.ABS, Op.CLONE, Op.ADD, Op.SUB, Op.MUL, Op.MAXIMUM, Op.MINIMUM):
         return dt
-    return _F64
+    return float_of(dt)
 
 
 def ew(op, x, y=None, cx=0.0, cy=0.0, shape=None, dtype=None):
@@ -132,7 +135,7 @@ def unary(d, x):
     """``_unary`` ops (``ops/elementwise``) on a CUDA tensor."""
     from .elementwise import _record_unary
 
-    r = ew(d.op, x._data, None, dtype=_dtype_of(d.op, [x.dtype]))
+    r = ew(d.op, x._data, None, dtype=_dtype_of(d.op, x.dtype))
     if x._rg and R._grad_on():
         return _record_unary(int(d.op), x, r, "x" in d.saves, "out" in d.saves, -1,
                              tape.prepare([x]))
@@ -146,8 +149,7 @@ def _as_operand(v, other):
         if not is_dev(v):
             raise RuntimeError(MIXED)
         return v, v.dtype
-    dt = other.dtype if other.dtype.kind == "f" or isinstance(v, int) else _F64
-    return _make(to_device(np.asarray(v, dt))), None
+    return _make(to_device(np.asarray(v, number_dtype(other.dtype, v)))), None
 
 
 def _scalar_to_device(t):
@@ -171,8 +173,11 @@ def binary(d, x, y, wx, wy, save):
     same_device(x, y)
     save_x, save_y, save_out = save
     shape = broadcast_shapes(x.shape, y.shape)
-    dts = [t.dtype for t, w in ((x, wx), (y, wy)) if w is None] or [x.dtype]
-    dtype = _dtype_of(d.op, dts)
+    if wx is None and wy is None:
+        dt = result_dtype(x.dtype, x.ndim == 0, y.dtype, y.ndim == 0)
+    else:  # (the number is a one-element tensor of the dtype it gives the other operand)
+        dt = y.dtype if wy is not None else x.dtype
+    dtype = _dtype_of(d.op, dt)
     rec = (x._rg or y._rg) and R._grad_on()
     seg = tape.prepare([t for t in (x, y) if t._rg]) if rec else None
     bx = x if x.shape == shape else (broadcast_to(x, shape, seg=seg) if rec and x._rg
@@ -204,9 +209,9 @@ _NUMBER_OPS = {np.add: Op.ADD, np.subtract: Op.SUB, np.multiply: Op.MUL, np.true
 def number_value(np_f, xd, c, reflected):
     """Forward value of ``x op c`` / ``c op x`` (constant-variant records) on the device."""
     op = _NUMBER_OPS[np_f]
-    dt = xd.dtype if xd.dtype.kind == "f" else np.result_type(xd.dtype, c)
+    dt = number_dtype(xd.dtype, c)  # (PyTorch's promotion: an int tensor and a float: default)
     if op in (Op.DIV,) or (op == Op.POW and isinstance(c, float)):
-        dt = dt if dt.kind == "f" else _F64
+        dt = float_of(dt)
     return _ew_const(op, xd, c, reflected, dt)
 
 
@@ -220,14 +225,24 @@ def where_value(cond, xa, ya, shape):
             ops.append((expand_value(v, shape) if v.shape != shape else v, None))
         else:
             ops.append((None, float(v)))
-    dts = [v.dtype for v in (xa, ya) if isinstance(v, DeviceArray)]
-    out = _new(shape, np.result_type(*dts) if dts else _F64)
+    out = _new(shape, _where_dtype(xa, ya))
     n, dm = out.size, K.dummy()
     (xv, cx), (yv, cy) = ops
     K.launch("where_fwd", n, n, c.flat(), xv.flat() if xv is not None else dm,
              -1 if xv is None else 1, cx or 0.0, yv.flat() if yv is not None else dm,
              -1 if yv is None else 1, cy or 0.0, out.a)
     return out
+
+
+def _where_dtype(xa, ya):
+    """``where``'s result dtype (PyTorch's promotion: a 0-d tensor or a number gives way to
+    a dimensioned tensor of its category)."""
+    xd, yd = isinstance(xa, DeviceArray), isinstance(ya, DeviceArray)
+    if xd and yd:
+        return result_dtype(xa.dtype, xa.ndim == 0, ya.dtype, ya.ndim == 0)
+    if xd or yd:
+        return number_dtype((xa if xd else ya).dtype, ya if xd else xa)
+    return _F64
 
 
 def where_mask(cond, shape):

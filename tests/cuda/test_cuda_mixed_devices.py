@@ -66,3 +66,16 @@ def test_padding_that_indexes_on_the_host(mode):
         out[dev] = (y.detach().cpu().numpy(), x.grad.cpu().numpy())
     for c, d in zip(out["cpu"], out["cuda"]):
         np.testing.assert_allclose(d, c, rtol=1e-12)
+
+
+def test_promotion_on_the_device_is_the_cpus():
+    # (PyTorch's: int64 with float32 is float32, a 0-d float64 tensor gives way to float32)
+    f, i = tg.ones(3, dtype=tg.float32), tg.arange(3)
+    c = tg.tensor(2.0)
+    fd, idd, cd = f.to("cuda"), i.to("cuda"), c.to("cuda")
+    for cpu, dev in ((f * i, fd * idd), (f * c, fd * cd), (i * 0.5, idd * 0.5), (i / 2, idd / 2),
+                     (tg.where(i > 0, f, i), tg.where(idd > 0, fd, idd)),
+                     (tg.where(i > 0, f, 0.0), tg.where(idd > 0, fd, 0.0)), (tg.exp(i), tg.exp(idd)),
+                     (tg.cat([f, i]), tg.cat([fd, idd]))):
+        assert dev.device.type == "cuda" and dev.dtype == cpu.dtype
+        np.testing.assert_allclose(dev.cpu().numpy(), cpu.numpy(), rtol=1e-6)

@@ -63,6 +63,7 @@ CASES = {
     "logabsdet": (lambda x: tg.linalg.slogdet(x)[1], SPD),
     "eigh": (lambda x: tg.linalg.eigh(x)[0], SPD), "svd": (tg.linalg.svdvals, SPD),
     "qr": (lambda x: tg.linalg.qr(x)[1], SPD), "cholesky": (tg.linalg.cholesky, SPD),
+    "lu_factor": (lambda x: tg.linalg.lu_factor(x)[0], SPD),
     "pinv": (tg.linalg.pinv, SPD), "var": (lambda x: x.var(1), A),
     "std": (lambda x: x.std(0), A), "atan": (tg.atan, A), "asin": (tg.asin, A),
     "acos": (tg.acos, A), "sinh": (tg.sinh, A), "cosh": (tg.cosh, A), "asinh": (tg.asinh, A),
