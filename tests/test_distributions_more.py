@@ -488,3 +488,68 @@ def test_independent_support_and_integer_bounds_reprs_are_pytorchs():
                                                     lib.tensor([0.5, 0.5])).support]
     for make in cases:
         assert repr(make(tg)) == repr(make(torch))
+
+
+MIX_LOGITS, MIX_LOC, MIX_SCALE = rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), \
+    rng.random((2, 3)) + 0.5
+
+
+def _gmm(lib, logits, loc, scale):
+    return lib.distributions.MixtureSameFamily(lib.distributions.Categorical(logits=logits),
+                                               lib.distributions.Normal(loc, scale))
+
+
+def test_mixture_same_family_log_prob_finite_differences():
+    x = tg.tensor(rng.standard_normal((4, 2)))
+    check_op(lambda lg, m, s: _gmm(tg, lg, m, s).log_prob(x), [MIX_LOGITS, MIX_LOC, MIX_SCALE],
+             order=2)
+    check_op(lambda lg, m, s: _gmm(tg, lg, m, s).variance, [MIX_LOGITS, MIX_LOC, MIX_SCALE],
+             order=1)
+
+
+@needs_torch
+@pytest.mark.parametrize("mix_batch", [(2,), ()])
+def test_mixture_same_family_matches_pytorch(mix_batch):
+    logits = MIX_LOGITS if mix_batch else MIX_LOGITS[0]
+    params = [logits, MIX_LOC, MIX_SCALE]
+    x = rng.standard_normal((4, 2))
+    for what in ("log_prob", "cdf", "mean", "variance"):
+        pt = [torch.tensor(p, requires_grad=True) for p in params]
+        pg = [tg.tensor(p, requires_grad=True) for p in params]
+        dt, dg = _gmm(torch, *pt), _gmm(tg, *pg)
+        a, b = ((dt.log_prob(torch.tensor(x)), dg.log_prob(tg.tensor(x))) if what == "log_prob"
+                else (dt.cdf(torch.tensor(x)), dg.cdf(tg.tensor(x))) if what == "cdf"
+                else (getattr(dt, what), getattr(dg, what)))
+        np.testing.assert_allclose(_np(b), a.detach().numpy(), rtol=1e-12, err_msg=what)
+        for u, v in zip(tg.autograd.grad(b.sum(), pg, allow_unused=True),
+                        torch.autograd.grad(a.sum(), pt, allow_unused=True)):
+            assert (u is None) == (v is None)  # (the mean does not depend on the scales)
+            if v is not None:
+                np.testing.assert_allclose(_np(u), v.numpy(), rtol=1e-10, atol=1e-13,
+                                           err_msg=what)
+    assert dg.batch_shape == (2,) and dg.event_shape == ()
+    assert repr(dg.support) == repr(dt.support) == "MixtureSameFamilyConstraint(Real())"
+    big = dg.expand((5, 2))
+    assert big.batch_shape == (5, 2) and big.sample((3,)).shape == (3, 5, 2)
+    np.testing.assert_allclose(_np(big.log_prob(tg.tensor(x[0]))),
+                               np.broadcast_to(_np(dg.log_prob(tg.tensor(x[0]))), (5, 2)))
+
+
+def test_mixture_same_family_samples_and_events():
+    tg.manual_seed(0)
+    d = _gmm(tg, tg.tensor(MIX_LOGITS), tg.tensor(MIX_LOC), tg.tensor(MIX_SCALE))
+    s = d.sample((40000,))
+    assert s.shape == (40000, 2) and not s.requires_grad
+    np.testing.assert_allclose(_np(s).mean(0), _np(d.mean), atol=0.03)
+    np.testing.assert_allclose(_np(s).var(0), _np(d.variance), rtol=0.05)
+    mvn = D.MixtureSameFamily(D.Categorical(logits=tg.zeros(3)),
+                              D.MultivariateNormal(tg.tensor(rng.standard_normal((3, 2))),
+                                                   tg.eye(2)))
+    assert mvn.batch_shape == () and mvn.event_shape == (2,)
+    assert mvn.sample((4,)).shape == (4, 2) and mvn.log_prob(tg.zeros((5, 2))).shape == (5,)
+    with pytest.raises(ValueError, match="needs to be an  instance of"):
+        D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(tg.zeros(3), 1.0))
+    with pytest.raises(ValueError, match=re.escape("`mixture_distribution component` (2) does "
+                                                   "not equal `component_distribution.batch_"
+                                                   "shape[-1]` (3)")):
+        D.MixtureSameFamily(D.Categorical(logits=tg.zeros(2)), D.Normal(tg.zeros(3), 1.0))

@@ -21,6 +21,7 @@ from .distribution import Distribution
 from .gamma import Chi2, Gamma
 from .heavy_tailed import Cauchy, StudentT
 from .kl import kl_divergence, register_kl
+from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .transformed import Gumbel, HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, \
@@ -32,4 +33,4 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "Geometric", "OneHotCategorical", "Cauchy", "StudentT", "TransformedDistribution",
            "LogNormal", "HalfNormal", "HalfCauchy", "Gumbel", "transforms", "Transform",
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
-           "TanhTransform", "AbsTransform"]
+           "TanhTransform", "AbsTransform", "MixtureSameFamily"]
