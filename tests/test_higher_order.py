@@ -400,6 +400,7 @@ OP_TABLE = [
     ("solve", lambda a, b: tg.linalg.solve(a, b), [_SQ, _TALL[:3]]),
     ("inv", tg.linalg.inv, [_SQ]),
     ("det", tg.linalg.det, [_SQ]),
+    ("lu_factor", lambda a: tg.linalg.lu_factor(a)[0], [_SQ]),
     ("logabsdet", lambda a: tg.linalg.slogdet(a)[1], [_SQ]),
     ("eigh", lambda a: (lambda r: r[0] + (r[1] ** 2).sum(0))(tg.linalg.eigh(_sym(a))), [_SQ]),
     ("svd", lambda a: (lambda r: (r[0] ** 2).sum(0) + r[1] + (r[2] ** 2).sum(1))(
