@@ -553,3 +553,78 @@ def test_mixture_same_family_samples_and_events():
                                                    "not equal `component_distribution.batch_"
                                                    "shape[-1]` (3)")):
         D.MixtureSameFamily(D.Categorical(logits=tg.zeros(2)), D.Normal(tg.zeros(3), 1.0))
+
+
+def _more_transforms(lib):
+    T = lib.distributions.transforms
+    return {"power": (T.PowerTransform(lib.tensor(np.array([0.5, 2.0, -1.5]))), "positive"),
+            "softplus": (T.SoftplusTransform(), "real"),
+            "softmax": (T.SoftmaxTransform(), "real"),
+            "stick": (T.StickBreakingTransform(), "real")}
+
+
+def _transform_input(kind):
+    x = np.random.default_rng(3).standard_normal((4, 3))
+    return np.exp(x) if kind == "positive" else x
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["power", "softplus", "softmax", "stick"])
+def test_power_softplus_softmax_stick_breaking_transforms_match_pytorch(name):
+    tgt, kind = _more_transforms(tg)[name]
+    tt, _ = _more_transforms(torch)[name]
+    x = _transform_input(kind)
+    xg, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = tgt(xg), tt(xt)
+    np.testing.assert_allclose(_np(y), yt.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(_np(tgt.inv(y)), tt.inv(yt).detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    assert tgt.forward_shape((4, 3)) == tuple(tt.forward_shape((4, 3)))
+    assert tgt.inverse_shape((4, 3)) == tuple(tt.inverse_shape((4, 3)))
+    assert repr(tgt.domain) == repr(tt.domain) and repr(tgt.codomain) == repr(tt.codomain)
+    assert tgt.bijective == tt.bijective
+    outs = [(y, yt)]
+    if tt.bijective:
+        outs.append((tgt.log_abs_det_jacobian(xg, y), tt.log_abs_det_jacobian(xt, yt)))
+        np.testing.assert_allclose(_np(outs[-1][0]), outs[-1][1].detach().numpy(),
+                                   rtol=1e-10, atol=1e-12)
+    w = np.random.default_rng(4).standard_normal(y.shape)
+    for a, b in outs:
+        wa = w if a.shape == y.shape else w[..., 0]
+        (ga,) = tg.autograd.grad((a * tg.tensor(wa)).sum(), [xg], retain_graph=True)
+        (gb,) = torch.autograd.grad((b * torch.tensor(wa)).sum(), [xt], retain_graph=True)
+        np.testing.assert_allclose(_np(ga), gb.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["power", "softplus", "stick"])
+def test_bijective_transforms_log_det_finite_differences(name):
+    t, kind = _more_transforms(tg)[name]
+    x = _transform_input(kind)
+    check_op(lambda a: t.log_abs_det_jacobian(a, t(a)), [x], order=2)
+    check_op(lambda a: t.inv(t(a)), [x], order=1)
+    if name != "stick":  # (elementwise: the log-det is the log of the derivative)
+        xs = tg.tensor(x, requires_grad=True)
+        (dy,) = tg.autograd.grad(t(xs).sum(), [xs])
+        np.testing.assert_allclose(_np(t.log_abs_det_jacobian(xs, t(xs))), np.log(abs(_np(dy))),
+                                   rtol=1e-12)
+
+
+@needs_torch
+def test_logistic_normal_by_stick_breaking_matches_pytorch():
+    loc, scale = rng.standard_normal(3), rng.random(3) + 0.5
+    v = rng.dirichlet(np.ones(4), 5)
+
+    def make(lib):
+        pl, ps = lib.tensor(loc, requires_grad=True), lib.tensor(scale, requires_grad=True)
+        base = lib.distributions.Independent(lib.distributions.Normal(pl, ps), 1)
+        d = lib.distributions.TransformedDistribution(
+            base, [lib.distributions.transforms.StickBreakingTransform()])
+        return d, d.log_prob(lib.tensor(v)), [pl, ps]
+
+    dg, a, pg = make(tg)
+    dt, b, pt = make(torch)
+    assert dg.event_shape == tuple(dt.event_shape) == (4,)
+    assert dg.rsample((2,)).shape == (2, 4)
+    np.testing.assert_allclose(_np(a), b.detach().numpy(), rtol=1e-10)
+    for u, w in zip(tg.autograd.grad(a.sum(), pg), torch.autograd.grad(b.sum(), pt)):
+        np.testing.assert_allclose(_np(u), w.numpy(), rtol=1e-10)

@@ -25,7 +25,8 @@ from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .transformed import Gumbel, HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, \
-    SigmoidTransform, TanhTransform, Transform
+    PowerTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform, \
+    StickBreakingTransform, TanhTransform, Transform
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli",
            "Categorical", "MultivariateNormal", "Independent", "kl_divergence", "register_kl",
@@ -33,4 +34,5 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "Geometric", "OneHotCategorical", "Cauchy", "StudentT", "TransformedDistribution",
            "LogNormal", "HalfNormal", "HalfCauchy", "Gumbel", "transforms", "Transform",
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
-           "TanhTransform", "AbsTransform", "MixtureSameFamily"]
+           "TanhTransform", "AbsTransform", "PowerTransform", "SoftplusTransform",
+           "SoftmaxTransform", "StickBreakingTransform", "MixtureSameFamily"]

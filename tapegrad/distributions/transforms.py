@@ -1,5 +1,6 @@
 """Invertible transforms with log-det-Jacobians, as ``torch.distributions.transforms``:
 ``ExpTransform``, ``AffineTransform``, ``SigmoidTransform``, ``TanhTransform``, ``AbsTransform``,
+``PowerTransform``, ``SoftplusTransform``, ``SoftmaxTransform``, ``StickBreakingTransform``,
 their inverses (``t.inv``) and ``ComposeTransform``; all in tapegrad ops, so differentiable."""
 
 import math
@@ -12,7 +13,9 @@ from ..tensor import Tensor
 from . import constraints
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform",
-           "SigmoidTransform", "TanhTransform", "AbsTransform", "identity_transform"]
+           "SigmoidTransform", "TanhTransform", "AbsTransform", "PowerTransform",
+           "SoftplusTransform", "SoftmaxTransform", "StickBreakingTransform",
+           "identity_transform"]
 
 
 def _sum_rightmost(value, dim):
@@ -388,6 +391,142 @@ class AffineTransform(Transform):
                                          tuple(getattr(self.scale, "shape", ()))))
 
     inverse_shape = forward_shape
+
+
+class PowerTransform(Transform):
+    """``y = x ** exponent`` on the positive reals."""
+
+    domain = codomain = constraints.positive
+    bijective = True
+
+    def __init__(self, exponent, cache_size=0):
+        from .distribution import broadcast_all
+
+        super().__init__(cache_size=cache_size)
+        (self.exponent,) = broadcast_all(exponent)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return PowerTransform(self.exponent, cache_size=cache_size)
+
+    sign = property(lambda self: self.exponent.sign())
+
+    def __eq__(self, other):
+        return isinstance(other, PowerTransform) and \
+            bool(np.all(_values(self.exponent) == _values(other.exponent)))
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape):
+        return tuple(np.broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
+
+    inverse_shape = forward_shape
+
+
+class SoftplusTransform(Transform):
+    """``y = log(1 + exp(x))``."""
+
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        return (-O.expm1(-y)).log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-x)
+
+
+def _check_vector_shape(shape):
+    if len(shape) < 1:
+        raise ValueError("Too few dimensions on input")
+
+
+class SoftmaxTransform(Transform):
+    """``y = softmax(x)`` over the last dim (not bijective: ``x`` up to a constant; its
+    inverse is ``log y``)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    def __eq__(self, other):
+        return isinstance(other, SoftmaxTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        probs = (x - x.max(-1, keepdim=True)[0]).exp()
+        return probs / probs.sum(-1, keepdim=True)
+
+    def _inverse(self, y):
+        return y.log()
+
+    def forward_shape(self, shape):
+        _check_vector_shape(shape)
+        return shape
+
+    inverse_shape = forward_shape
+
+
+class StickBreakingTransform(Transform):
+    """The reals of dim ``K - 1`` onto the ``K``-simplex by stick breaking (each entry a
+    sigmoid's share of what is left), offset so that ``x = 0`` maps to the uniform vector."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, StickBreakingTransform)
+
+    __hash__ = object.__hash__
+
+    @staticmethod
+    def _offset(n, like):
+        return creation.tensor(np.arange(n, 0, -1, dtype=like.dtype), device=like.device)
+
+    def _call(self, x):
+        z = SigmoidTransform()._call(x - self._offset(x.shape[-1], x).log())
+        z_cumprod = (1 - z).cumprod(-1)
+        return F.pad(z, (0, 1), value=1) * F.pad(z_cumprod, (1, 0), value=1)
+
+    def _inverse(self, y):
+        y_crop = y[..., :-1]
+        sf = 1 - y_crop.cumsum(-1)
+        # clamped: positive even where y[-1] ~ 0 or y[:-1].sum() ~ 1 by rounding
+        sf = sf.clamp(min=float(np.finfo(y.dtype).tiny))
+        return y_crop.log() - sf.log() + self._offset(y_crop.shape[-1], y).log()
+
+    def log_abs_det_jacobian(self, x, y):
+        x = x - self._offset(x.shape[-1], x).log()
+        # 1 - sigmoid(x) = exp(-x) sigmoid(x)
+        return (-x + F.logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        _check_vector_shape(shape)
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        _check_vector_shape(shape)
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
 
 
 def _values(v):
