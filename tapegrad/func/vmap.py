@@ -31,12 +31,13 @@ from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "BatchedTensor", "dispatch"]
 
-from . import (batching_linalg, batching_losses, batching_rules,  # noqa: F401
-               batching_sampling, batching_shapes, batching_spectral)
+from . import (batching_linalg, batching_lookup, batching_losses,  # noqa: F401
+               batching_rules, batching_sampling, batching_shapes, batching_spectral)
 from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of, _lock,
                       _running, _state, _unwrap, _ValueRead, dispatch)
 from .batching_rules import _batched_list
 from .randomness import running as randomness_of
+from .value_reads import raw_op_name, read_by_tapegrad
 
 
 # ---- binding: public functions and Tensor methods -----------------------------------------
@@ -345,10 +346,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             with randomness_of(randomness, level, size):
                 out = func(*args2, **kwargs)
         except (_RawAccess, _ValueRead) as e:
-            if type(e) is _ValueRead and not _read_by_tapegrad(e.__traceback__):
+            if type(e) is _ValueRead and not read_by_tapegrad(e.__traceback__):
                 raise  # (the user's own .item() / bool(): PyTorch's error)
             out = None
-            op = _raw_op_name(e.__traceback__)
+            op = raw_op_name(e.__traceback__)
         finally:
             _state.level = level - 1
             _state.warned.pop()
@@ -361,39 +362,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         return _unbatch_outputs(out, out_dims, level, size, func)
 
     return wrapped
-
-
-def _read_by_tapegrad(tb):
-    """Whether the frame that read a batched value into Python (``.numpy()``, ``.item()``,
-    ``bool()``) is tapegrad's own code, a function that reads its values (it runs per example
-    then), rather than the user's."""
-    import os
-
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    func_dir = os.path.join(here, "func") + os.sep
-    reader = None
-    while tb is not None:
-        path = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not path.startswith(func_dir):
-            reader = path
-        tb = tb.tb_next
-    return reader is not None and reader.startswith(here + os.sep)
-
-
-def _raw_op_name(tb):
-    """The tapegrad function that read a batched tensor's value (for the warning)."""
-    import os
-
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    name = None
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        path = os.path.abspath(code.co_filename)
-        if path.startswith(here) and os.sep + "func" + os.sep not in path[len(here):]:
-            name = tb.tb_frame.f_locals.get("name") if code.co_name == "fn" else code.co_name
-            break
-        tb = tb.tb_next
-    return name or "an op"
 
 
 def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims, randomness="error"):
