@@ -147,6 +147,16 @@ class _InverseTransform(Transform):
         return f"{type(self).__name__}({self._inv!r})"
 
 
+class _Unparameterised(Transform):
+    """A transform without parameters: equal to every transform of its class (as PyTorch's
+    ``ExpTransform() == ExpTransform()``), hashed by identity."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self))
+
+    __hash__ = object.__hash__
+
+
 class ComposeTransform(Transform):
     """``parts`` applied in order."""
 
@@ -244,17 +254,12 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-class ExpTransform(Transform):
+class ExpTransform(_Unparameterised):
     """``y = exp(x)``."""
 
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -266,17 +271,12 @@ class ExpTransform(Transform):
         return x
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_Unparameterised):
     """``y = sigmoid(x)``, kept inside (0, 1) (clamped to [tiny, 1 - eps])."""
 
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         fi = np.finfo(x.dtype)
@@ -291,17 +291,12 @@ class SigmoidTransform(Transform):
         return -F.softplus(-x) - F.softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_Unparameterised):
     """``y = tanh(x)``."""
 
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tanh()
@@ -314,15 +309,10 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(_Unparameterised):
     """``y = |x|`` (not bijective: its inverse is the identity on y >= 0)."""
 
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -433,17 +423,12 @@ class PowerTransform(Transform):
     inverse_shape = forward_shape
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(_Unparameterised):
     """``y = log(1 + exp(x))``."""
 
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return F.softplus(x)
@@ -460,17 +445,12 @@ def _check_vector_shape(shape):
         raise ValueError("Too few dimensions on input")
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_Unparameterised):
     """``y = softmax(x)`` over the last dim (not bijective: ``x`` up to a constant; its
     inverse is ``log y``)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         probs = (x - x.max(-1, keepdim=True)[0]).exp()
@@ -486,18 +466,13 @@ class SoftmaxTransform(Transform):
     inverse_shape = forward_shape
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(_Unparameterised):
     """The reals of dim ``K - 1`` onto the ``K``-simplex by stick breaking (each entry a
     sigmoid's share of what is left), offset so that ``x = 0`` maps to the uniform vector."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
 
     @staticmethod
     def _offset(n, like):
