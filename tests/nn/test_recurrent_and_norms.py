@@ -31,6 +31,18 @@ def _loss(out, hn):
     return total
 
 
+def _assert_backward_matches(lg, lt, xg, xt, ours, theirs):
+    """Our loss ``lg`` and PyTorch's ``lt``, then after backward the input's and every
+    parameter's gradients, are the same."""
+    lt.backward()
+    lg.backward()
+    np.testing.assert_allclose(lg.item(), lt.item(), rtol=1e-12)
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for n, p in theirs.named_parameters():
+        np.testing.assert_allclose(ours.get_parameter(n).grad.numpy(), p.grad.numpy(),
+                                   rtol=1e-10, atol=1e-12, err_msg=n)
+
+
 @pytest.mark.parametrize("name,kw", RECURRENT)
 def test_recurrent_layers_finite_differences(name, kw):
     """Gradients of input, initial state and every weight by central differences, and the
@@ -63,14 +75,7 @@ def test_recurrent_layers_match_pytorch(name, kw):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 5))
     xt, xg = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
-    lt, lg = _loss(*theirs(xt)), _loss(*ours(xg))
-    lt.backward()
-    lg.backward()
-    np.testing.assert_allclose(lg.item(), lt.item(), rtol=1e-12)
-    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
-    for n, p in theirs.named_parameters():
-        np.testing.assert_allclose(ours.get_parameter(n).grad.numpy(), p.grad.numpy(),
-                                   rtol=1e-10, atol=1e-12, err_msg=n)
+    _assert_backward_matches(_loss(*ours(xg)), _loss(*theirs(xt)), xg, xt, ours, theirs)
     x1 = rng.standard_normal((3, 5))  # unbatched: (L, H_in)
     out, hn = ours(tg.tensor(x1))
     tout, thn = theirs(torch.tensor(x1))
@@ -139,14 +144,7 @@ def test_packed_sequences_match_pytorch(name, kw, enforce_sorted):
     assert lens_g.tolist() == lens_t.tolist() == lengths
     np.testing.assert_allclose(padded_g.detach().numpy(), padded_t.detach().numpy(),
                                rtol=1e-12, atol=1e-14)
-    lt, lg = _loss(padded_t, hn_t), _loss(padded_g, hn_g)
-    lt.backward()
-    lg.backward()
-    np.testing.assert_allclose(lg.item(), lt.item(), rtol=1e-12)
-    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
-    for n, p in theirs.named_parameters():
-        np.testing.assert_allclose(ours.get_parameter(n).grad.numpy(), p.grad.numpy(),
-                                   rtol=1e-10, atol=1e-12, err_msg=n)
+    _assert_backward_matches(_loss(padded_g, hn_g), _loss(padded_t, hn_t), xg, xt, ours, theirs)
 
 
 def test_packed_sequence_finite_differences_and_round_trips():
