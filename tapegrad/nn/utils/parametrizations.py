@@ -23,6 +23,24 @@ def _norm_except_dim(v, dim):
     return O.sqrt(O.sum(v * v, dim=dims, keepdim=True)) if dims else O.abs(v)
 
 
+def weight_matrix(weight, dim):
+    """``weight`` as the matrix spectral normalisation takes the norm of: ``dim`` first, the
+    other dims flattened."""
+    if dim != 0:
+        weight = weight.permute(dim, *(d for d in range(weight.ndim) if d != dim))
+    return weight.reshape(weight.shape[0], -1)  # (a 1-D weight: one column)
+
+
+def output_dim(module, dim):
+    """Spectral normalisation's ``dim``: the given one, else the output dim (1 for transposed
+    convolutions, 0 otherwise)."""
+    from ..conv_layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+
+    if dim is not None:
+        return dim
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+
+
 class _WeightNorm(Module):
     def __init__(self, dim=0):
         super().__init__()
@@ -64,18 +82,13 @@ class _SpectralNorm(Module):
         self.eps = eps
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
-            mat = self._matrix(weight)
+            mat = weight_matrix(weight, self.dim)
             h, w = mat.shape
             u = creation.randn(h, dtype=weight.dtype, device=weight.device)
             v = creation.randn(w, dtype=weight.dtype, device=weight.device)
             self.register_buffer("_u", F.normalize(u, dim=0, eps=self.eps))
             self.register_buffer("_v", F.normalize(v, dim=0, eps=self.eps))
             self._power_method(mat, 15)
-
-    def _matrix(self, weight):
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim))
-        return weight.flatten(1)
 
     def _power_method(self, mat, iterations):
         """``_u``, ``_v`` (updated in place, without history) towards the top singular pair."""
@@ -88,7 +101,7 @@ class _SpectralNorm(Module):
     def forward(self, weight):
         if weight.ndim == 1:
             return F.normalize(weight, dim=0, eps=self.eps)
-        mat = self._matrix(weight)
+        mat = weight_matrix(weight, self.dim)
         if self.training:
             self._power_method(mat, self.n_power_iterations)
         u, v = self._u.clone(), self._v.clone()
@@ -103,13 +116,9 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     """``module.<name>`` divided by its largest singular value, estimated by
     ``n_power_iterations`` of power iteration per training forward (``dim``: the output dim,
     1 for transposed convolutions)."""
-    from ..conv_layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
-
     weight = getattr(module, name, None)
     if weight is None or not hasattr(weight, "ndim"):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
-    if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     parametrize.register_parametrization(
-        module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
+        module, name, _SpectralNorm(weight, n_power_iterations, output_dim(module, dim), eps))
     return module

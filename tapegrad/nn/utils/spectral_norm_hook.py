@@ -7,6 +7,7 @@ from ... import creation
 from ... import ops as O
 from ...grad_mode import no_grad
 from .. import functional as F
+from .parametrizations import output_dim, weight_matrix
 from .weight_norm_hook import remove_hook_form
 
 __all__ = ["spectral_norm", "remove_spectral_norm"]
@@ -23,9 +24,7 @@ class SpectralNorm:
         self.n_power_iterations = n_power_iterations
 
     def reshape_weight_to_matrix(self, weight):
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *[d for d in range(weight.ndim) if d != self.dim])
-        return weight.reshape(weight.shape[0], -1)
+        return weight_matrix(weight, self.dim)
 
     def compute_weight(self, module, do_power_iteration):
         weight = getattr(module, self.name + "_orig")
@@ -79,11 +78,7 @@ class SpectralNorm:
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
     """Divide ``module.<name>`` by its largest singular value, estimated by power iteration
     (``dim``: the output dim, 1 for transposed convolutions)."""
-    from ..conv_layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
-
-    if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
-    SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
+    SpectralNorm.apply(module, name, n_power_iterations, output_dim(module, dim), eps)
     return module
 
 
