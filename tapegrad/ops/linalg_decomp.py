@@ -123,7 +123,7 @@ def _diag_embed(v):
 
 
 def _tril(x, k=0):
-    return x * _const(np.tri(x.shape[-2], x.shape[-1], k))
+    return x * _const(np.tri(x.shape[-2], x.shape[-1], k, dtype=x.dtype))
 
 
 def _gap_matrix(v):

@@ -24,7 +24,7 @@ import numpy as np
 from . import record as R
 from ._scipy_lapack import routine
 from .cuda_linalg import on_host
-from .linalg_decomp import LinAlgError, _const, _record, _tT
+from .linalg_decomp import LinAlgError, _const, _record, _tT, _tril
 from ..registry import Op, defop
 
 
@@ -148,10 +148,6 @@ def _lu_vjp_np(g, inputs, out, pivots):
         M = np.concatenate([M, gL[..., k:, :]], -2)
         M = solve_np(LU[..., :k, :], M, True, left=False, trans=True)
     return (P @ M,)
-
-
-def _tril(x, k=0):
-    return x * _const(np.tri(x.shape[-2], x.shape[-1], k, dtype=x.dtype))
 
 
 def _triu(x, k=0):
