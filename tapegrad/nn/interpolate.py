@@ -92,20 +92,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if k == 1:
             return adaptive_avg_pool1d(x, sizes[0])
         return adaptive_avg_pool2d(x, sizes) if k == 2 else adaptive_avg_pool3d(x, sizes)
+    # a CPU float tensor: one op, its tables built once per shape (the key of their cache)
+    key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
+           None if scales is None else tuple(scales), bool(align_corners)) \
+        if fusable_array(x) else None
     if mode == "bicubic":
         def taps():
             return [_cubic_taps(n_in, n_out, None if scales is None else scales[i],
                                 bool(align_corners), x.dtype)
                     for i, (n_in, n_out) in enumerate(zip(spatial, sizes))]
-        if fusable_array(x):
-            key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
-                   None if scales is None else tuple(scales), bool(align_corners))
+        if key is not None:
             return _resize.resize(x, _resize.cached(key, lambda: _resize.make_cubic_params(
                 x.shape, taps(), x.dtype)))
         return _bicubic(x, taps())
-    if fusable_array(x):  # (one op; the same steps, its tables built once per shape)
-        key = (tuple(spatial), x.shape[:2], x.dtype, mode, tuple(sizes),
-               None if scales is None else tuple(scales), bool(align_corners))
+    if key is not None:  # (the same steps as the composition below)
         return _resize.resize(x, _resize.cached(key, lambda: _resize.make_params(
             x.shape, _steps(mode, spatial, sizes, scales, align_corners, x.dtype), x.dtype,
             _NODE_NAMES[mode].format(k))))
