@@ -105,10 +105,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                         O.where(skip_mask, _shift(alpha, 2, fill), unreachable)], 0)
         new = O.logsumexp(prev, 0) + emit[t]
         alpha = O.where(creation.tensor((t < in_lens)[:, None]), new, alpha)
-    last = 2 * tgt_lens
+    last = 2 * tgt_lens  # (the final blank; the last label before it, if any)
     ends = O.gather(alpha, 1, creation.tensor(np.stack([last, np.maximum(last - 1, 0)], 1)))
-    ends = O.where(creation.tensor(np.stack([last >= 0, last > 0], 1)), ends,
-                   creation.full((batch, 2), _UNREACHABLE, dtype=lp.dtype, device=lp.device))
+    ends = O.where(creation.tensor(np.stack([np.ones(batch, bool), last > 0], 1)), ends, fill)
     nll = -O.logsumexp(ends, 1)
     valid = creation.tensor((np.arange(steps)[:, None] < in_lens[None, :])[..., None])
     e = O.exp(lp)  # (PyTorch's gradient: exp(log_probs) added within the input lengths)
