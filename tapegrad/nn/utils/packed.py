@@ -70,6 +70,19 @@ def _steps(lengths):
     return rows, batch_sizes
 
 
+def _lengths_of(batch_sizes):
+    """Each sequence's length (sorted, longest first) from ``batch_sizes`` (host int64)."""
+    return (batch_sizes[None, :] > np.arange(int(batch_sizes[0]))[:, None]).sum(1)
+
+
+def _packed_data(x, lens):
+    """``data`` and ``batch_sizes`` of the time-major padded batch ``x`` whose sequences have
+    these ``lens`` (sorted, longest first)."""
+    rows, batch_sizes = _steps(lens)
+    flat = O.reshape(x[: int(lens[0])], (-1,) + tuple(x.shape[2:]))
+    return O.index_select(flat, 0, creation.tensor(rows)), batch_sizes
+
+
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
     """Pack a padded batch (L, B, *) (``batch_first``: (B, L, *)) of sequences of these
     lengths; ``enforce_sorted=False`` sorts the batch by length (and remembers the order)."""
@@ -98,9 +111,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     if lens.size and lens[0] > x.shape[0]:
         raise RuntimeError(f"Expected sequence length to be larger than or equal to "
                            f"{lens[0]}, but got {x.shape[0]}")
-    rows, batch_sizes = _steps(lens)
-    flat = O.reshape(x[: int(lens[0])], (-1,) + tuple(x.shape[2:]))
-    data = O.index_select(flat, 0, creation.tensor(rows))
+    data, batch_sizes = _packed_data(x, lens)
     return PackedSequence(data, creation.tensor(batch_sizes), sorted_indices)
 
 
@@ -115,7 +126,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                              f"sequence in input, but got total_length={total_length} and max "
                              f"sequence length being {steps}")
         steps = int(total_length)
-    lens = (batch_sizes[None, :] > np.arange(n)[:, None]).sum(1)
+    lens = _lengths_of(batch_sizes)
     rows, _ = _steps(lens)
     pick = np.full(steps * n, data.shape[0], np.int64)  # (the padding row, appended below)
     pick[rows] = np.arange(rows.size)
@@ -149,11 +160,7 @@ def packed_like(padded, like):
     recurrent layers' output for a packed input)."""
     x = padded if like.sorted_indices is None else O.index_select(padded, 1,
                                                                    like.sorted_indices)
-    batch_sizes = _lengths_array(like.batch_sizes)
-    lens = (batch_sizes[None, :] > np.arange(int(batch_sizes[0]))[:, None]).sum(1)
-    rows, _ = _steps(lens)
-    flat = O.reshape(x[: batch_sizes.size], (-1,) + tuple(x.shape[2:]))
-    data = O.index_select(flat, 0, creation.tensor(rows))
+    data, _ = _packed_data(x, _lengths_of(_lengths_array(like.batch_sizes)))
     return PackedSequence(data, like.batch_sizes, like.sorted_indices, like.unsorted_indices)
 
 
