@@ -45,6 +45,16 @@ def check(fn, *arrays, dtype=np.float64, grad=True):
         np.testing.assert_allclose(d.grad.cpu().numpy(), c.grad.numpy(), **_tol(dtype))
 
 
+def check_exact(fn):
+    """``fn(t)``, t making CPU tensors, then CUDA ones: the result on the device, with the
+    CPU's dtype, shape and values, exactly (masks, counts, indices, constructors)."""
+    yc = fn(lambda a: tg.tensor(a))
+    yd = fn(lambda a: tg.tensor(a, device="cuda"))
+    assert yd.device == "cuda" and yc.device == "cpu"
+    assert yd.dtype == yc.dtype and yd.shape == yc.shape, (yd.dtype, yc.dtype, yd.shape)
+    np.testing.assert_array_equal(yd.cpu().numpy(), yc.numpy())
+
+
 POS = RNG.uniform(0.5, 1.5, (3, 4))
 ANY = RNG.uniform(-1.0, 1.0, (3, 4))
 ANY2 = RNG.uniform(-1.0, 1.0, (3, 4))
