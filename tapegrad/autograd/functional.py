@@ -215,8 +215,9 @@ def _jacobian_one_sweep(outputs, inputs, per_row=True):
         row = []
         for t, c in zip(inputs, cols):
             shape = tuple(o.shape) + tuple(t.shape)
+            # (.copy(), not np.ascontiguousarray: a 0-d row stays 0-d)
             row.append(_make(np.zeros(shape, t.dtype)) if c is None else
-                       _make(c.detach().numpy()[k:k + s].reshape(shape).copy()))  # (a 0-d stays 0-d)
+                       _make(c.detach().numpy()[k:k + s].reshape(shape).copy()))
         jac.append(tuple(row))
         k += s
     return tuple(jac)

@@ -1,13 +1,14 @@
 """``F.interpolate`` and the ``Upsample`` modules: resizing the spatial dims of (N, C, ...)
 input as PyTorch does.
 
-Each spatial dim is resized on its own: 'nearest' and 'nearest-exact' pick one source index
-per output position (``index_select``), the linear modes blend two neighbours with constant
-weights, 'bicubic' four, 'area' is an adaptive average pool. The source positions are computed with PyTorch's
-formulas (``align_corners``, a given ``scale_factor`` used as given), in the same precision
-(nearest: float32; linear: the input's), so the same pixels are picked and blended. A CPU
-float32/float64 tensor is resized by one op (``ops/resize.py``: compiled loops, the dims blended
-in the same order); other tensors by the ops of each dim, whose gradients of every order follow.
+Each spatial dim is resized on its own: 'nearest' and 'nearest-exact' pick one source index per
+output position (``index_select``), the linear modes blend two neighbours with constant weights,
+'bicubic' four, 'area' is an adaptive average pool. The source positions are computed with
+PyTorch's formulas (``align_corners``, a given ``scale_factor`` used as given), in the same
+precision (nearest: float32; linear: the input's), so the same pixels are picked and blended. A
+CPU float32/float64 tensor is resized by one op (``ops/resize.py``: compiled loops, the dims
+blended in the same order); other tensors by the ops of each dim, whose gradients of every order
+follow.
 """
 
 import math

@@ -1,11 +1,11 @@
 """``tapegrad.utils.data``: datasets and mini-batches (``torch.utils.data``'s names).
 
-``DataLoader`` draws indices from a sampler (in order, or shuffled with tapegrad's generator;
-an ``IterableDataset``'s samples are taken as they come), groups them into batches and merges each batch with ``default_collate``: tensors, NumPy arrays
-and numbers are stacked into one tensor along a new first dim; tuples, lists and dicts are
-collated field by field; anything else (strings) is returned as the list of samples. Loading is
-in the calling process (``num_workers`` is accepted and ignored: the data of a numerical script
-is usually in memory already).
+``DataLoader`` draws indices from a sampler (in order, or shuffled with tapegrad's generator; an
+``IterableDataset``'s samples are taken as they come), groups them into batches and merges each
+batch with ``default_collate``: tensors, NumPy arrays and numbers are stacked into one tensor
+along a new first dim; tuples, lists and dicts are collated field by field; anything else
+(strings) is returned as the list of samples. Loading is in the calling process (``num_workers``
+is accepted and ignored: the data of a numerical script is usually in memory already).
 
 Example:
     >>> import tapegrad as tg
