@@ -519,8 +519,8 @@ SolveExResult = namedtuple("SolveExResult", ["result", "info"])
 
 def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
     """``f()`` with LAPACK's ``info`` instead of an error (``*_ex``): 0 on success; on failure
-    (with ``check_errors=False``) a positive ``info`` (``failed_at(matrix, batch index)``, else
-    1) and a NaN result. ``one(index)``: ``f`` of one matrix of a batch, so that each matrix gets its own
+    (with ``check_errors=False``) a positive ``info`` (``failed_at(matrix)``, else 1) and a NaN
+    result. ``one(index)``: ``f`` of one matrix of a batch, so that each matrix gets its own
     info and the ones that succeed their own (differentiable) result; without it the whole
     batch reports one info."""
     batch = tuple(like.shape[:-2])
@@ -542,8 +542,7 @@ def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
             outs.append(one(i))
         except LinAlgError:
             m = like[i]
-            infos[i] = failed_at(np.asarray(m.detach()._arr()), i) if failed_at is not None \
-                else 1
+            infos[i] = failed_at(np.asarray(m.detach()._arr())) if failed_at is not None else 1
             outs.append(_make(np.full(tuple(m.shape), np.nan, like.dtype)))
     out = stack(outs).reshape(tuple(like.shape))
     return result_type(out, _make(infos))
@@ -555,7 +554,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     retry-with-jitter pattern's test; one info per matrix of a batch."""
     A = _t(A)
 
-    def failed_at(a, i=None):
+    def failed_at(a):
         from .ops.linalg_decomp import not_positive_definite
 
         order = not_positive_definite(a)
@@ -569,24 +568,34 @@ def inv_ex(A, *, check_errors=False):
     """``(inverse, info)``: ``inv`` without raising for a singular matrix (one info per matrix
     of a batch)."""
     A = _t(A)
-    return _ex(lambda: inv(A), InvExResult, A, check_errors, lambda a, i=None: _D.zero_pivot(a),
+    return _ex(lambda: inv(A), InvExResult, A, check_errors, _D.zero_pivot,
                one=lambda i: inv(A[i]))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
-    """``(result, info)``: ``solve`` without raising for a singular matrix."""
+    """``(result, info)``: ``solve`` without raising for a singular matrix. ``info`` has A's
+    batch shape, as PyTorch's (B's batch may broadcast A's); the right-hand sides of a singular
+    matrix get NaN, the others their own (differentiable) solution."""
+    from .ops.elementwise import where
+
     A, B = _t(A), _t(B)
-    like = B if B.ndim >= 2 else A
+    batch = tuple(A.shape[:-2])
+    try:
+        return SolveExResult(solve(A, B, left=left), _make(np.zeros(batch, np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
     a = np.asarray(A.detach()._arr())
-    if A.ndim == like.ndim and A.shape[:-2] == like.shape[:-2]:  # one info per matrix of A
-        return _ex(lambda: solve(A, B, left=left), SolveExResult, like, check_errors,
-                   lambda m, i=None: _D.zero_pivot(a if i is None else a[i]),
-                   lambda i: solve(A[i], B[i], left=left))
-
-    def failed_at(m, i=None):  # (broadcast batches: the first zero pivot of A's first singular)
-        return max(_D.zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:]))
-
-    return _ex(lambda: solve(A, B, left=left), SolveExResult, like, check_errors, failed_at)
+    info = np.array([_D.zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:])],
+                    np.int32).reshape(batch)
+    singular = info != 0
+    n = A.shape[-1]
+    # the singular matrices replaced by the identity, so one solve serves the whole batch
+    A = where(_make(singular[..., None, None]), _make(np.eye(n, dtype=A.dtype)), A)
+    trailing = 1 if _is_vector_rhs(A, B) else 2
+    X = solve(A, B, left=left)
+    return SolveExResult(where(_make(singular.reshape(batch + (1,) * trailing)), math.nan, X),
+                         _make(info))
 
 
 # ---- LU ----------------------------------------------------------------------------------------

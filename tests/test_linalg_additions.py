@@ -498,6 +498,41 @@ def test_inv_ex_and_solve_ex_info_is_lapacks():
     assert tg.linalg.inv_ex(tg.tensor(np.zeros((3, 3)))).info.item() == 1
 
 
+@pytest.mark.parametrize("a_batch,b_shape,left", [((3,), (3, 1), True), ((3,), (3,), True),
+                                                   ((3,), (3, 3), True), ((1,), (2, 3, 1), True),
+                                                   ((3,), (2, 3), False), ((), (3, 2), True)])
+def test_solve_ex_info_has_as_batch_shape_when_b_broadcasts(a_batch, b_shape, left):
+    mats = np.stack([_SING, _ZERO_DIAG, np.eye(3) + 1.0])[-int(np.prod(a_batch)):]
+    a = mats.reshape(a_batch + (3, 3))
+    b = np.arange(1.0, 1.0 + np.prod(b_shape)).reshape(b_shape)
+    result, info = tg.linalg.solve_ex(tg.tensor(a), tg.tensor(b), left=left)
+    want = {(3,): [3, 2, 0], (1,): [0], (): 0}[a_batch]
+    assert info.dtype == tg.int32 and info.numpy().tolist() == want
+    ok = ~np.isnan(result.numpy())
+    if a_batch == (3,) and left:  # the nonsingular matrix's right-hand sides solved, NaN else
+        expected = np.linalg.solve(np.eye(3) + 1.0, b[2] if b_shape == (3, 3) else b)
+        np.testing.assert_allclose(result.numpy()[2], expected)
+        assert ok[2].all() and not ok[:2].any()
+    if torch is not None:
+        t = torch.linalg.solve_ex(torch.tensor(a), torch.tensor(b), left=left)
+        assert tuple(t.result.shape) == tuple(result.shape)
+        assert t.info.tolist() == want
+        np.testing.assert_allclose(result.numpy()[ok], t.result.numpy()[ok], rtol=1e-12)
+
+
+def test_solve_ex_gradient_of_a_batch_with_a_singular_matrix():
+    a = np.stack([_SING, np.eye(3) + np.diag([1.0, 2.0, 3.0])])
+    B = tg.tensor(np.arange(1.0, 7.0).reshape(3, 2), requires_grad=True)
+    A = tg.tensor(a, requires_grad=True)
+
+    def f(A, B):
+        return tg.linalg.solve_ex(A, B).result[1]
+
+    assert gradcheck(f, (A, B))
+    gA, gB = tg.autograd.grad(tg.linalg.solve_ex(A, B).result.nan_to_num().sum(), (A, B))
+    assert not gA.numpy()[0].any()  # (the singular matrix's NaN results are constants)
+
+
 def test_integer_input_error_is_pytorchs():
     with pytest.raises(RuntimeError, match="linalg.det: Expected a floating point or complex "
                        "tensor as input. Got Long"):
