@@ -315,3 +315,9 @@ def to_device(arr):
 
 def to_host(d):
     return d.host()
+
+
+def host_array(d):
+    """A tensor's data (``_data``/``_arr()``) as an ndarray: a CUDA tensor's copied to the host
+    (one synchronising copy), a CPU tensor's storage as it is."""
+    return d.host() if type(d) is DeviceArray else np.asarray(d)

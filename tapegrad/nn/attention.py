@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .. import ops as O
+from ..device import host_array
 from ..ops.record import as_tensor
 from ..tensor import _make
 
@@ -37,7 +38,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     elif attn_mask is not None:
         m = as_tensor(attn_mask)
         if m.dtype == np.bool_:
-            allowed = m._data.host() if m.is_cuda else np.asarray(m._data)
+            allowed = host_array(m._data)
         else:
             scores = scores + m
     if allowed is not None:
@@ -66,6 +67,5 @@ def _as_additive(mask, dtype):
     """A boolean mask (True: masked out) as 0/-inf; a float mask as it is."""
     m = as_tensor(mask)
     if m.dtype == np.bool_:
-        v = m._data.host() if m.is_cuda else np.asarray(m._data)
-        return _on(np.where(v, -np.inf, 0.0).astype(dtype), m)
+        return _on(np.where(host_array(m._data), -np.inf, 0.0).astype(dtype), m)
     return m

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import creation
 from .. import ops as O
+from ..device import host_array
 from ..ops.record import as_tensor
 from ..tensor import Tensor
 
@@ -24,8 +25,7 @@ _UNREACHABLE = -1e30  # (log-probability of a state no alignment reaches: exp() 
 
 
 def _ints(v, name):
-    a = np.asarray(v._arr() if isinstance(v, Tensor) else v)
-    a = getattr(a, "host", lambda: a)()
+    a = host_array(v._arr() if isinstance(v, Tensor) else v)
     if a.dtype.kind not in "iu":
         raise RuntimeError(f"{name} must be integral")
     return a.astype(np.int64).reshape(-1)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import creation
 from ... import ops as O
+from ...device import host_array
 from ...ops.record import as_tensor
 from ...tensor import Tensor
 
@@ -57,8 +58,8 @@ def _inverse(perm):
 
 
 def _lengths_array(lengths):
-    a = lengths._arr() if isinstance(lengths, Tensor) else lengths
-    return np.asarray(getattr(a, "host", lambda: a)(), np.int64).reshape(-1)
+    a = host_array(lengths._arr() if isinstance(lengths, Tensor) else lengths)
+    return a.astype(np.int64, copy=False).reshape(-1)
 
 
 def _steps(lengths):
