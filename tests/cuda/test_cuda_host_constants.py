@@ -74,20 +74,6 @@ def test_attention_masks():
 
 
 
-def _cpu_and_cuda(fn, *arrays):
-    """fn's value and input gradients on CPU and CUDA copies of ``arrays``."""
-    out = {}
-    for dev in ("cpu", "cuda"):
-        tg.manual_seed(0)
-        xs = [tg.tensor(a, device=dev, requires_grad=True) for a in arrays]
-        y = fn(*xs)
-        (y * y).sum().backward()
-        assert y.device == dev
-        out[dev] = [y.detach().cpu().numpy()] + [x.grad.cpu().numpy() for x in xs]
-    for c, d in zip(out["cpu"], out["cuda"]):
-        np.testing.assert_allclose(d, c, rtol=1e-10, atol=1e-12)
-
-
 NN = {  # functional forms whose constants, noise or host reads were CPU-only
     "hardswish": lambda x: F.hardswish(x), "hardshrink": lambda x: F.hardshrink(x, 0.3),
     "rrelu_training": lambda x: F.rrelu(x, training=True),
@@ -104,4 +90,4 @@ NN = {  # functional forms whose constants, noise or host reads were CPU-only
 
 @pytest.mark.parametrize("name", sorted(NN))
 def test_functional_forms(name):
-    _cpu_and_cuda(NN[name], M)
+    check(NN[name], M, seed=0)

@@ -27,11 +27,17 @@ def _tol(dtype):
     return dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
 
 
-def check(fn, *arrays, dtype=np.float64, grad=True):
-    """fn on CPU and CUDA leaves: same value, same gradients (an upstream weight w)."""
+def check(fn, *arrays, dtype=np.float64, grad=True, seed=None):
+    """fn on CPU and CUDA leaves: same value, same gradients (an upstream weight w); with
+    ``seed``, each run from it (fn draws random numbers)."""
     cpu = [tg.tensor(a.astype(dtype), requires_grad=grad) for a in arrays]
     dev = [tg.tensor(a.astype(dtype), device="cuda", requires_grad=grad) for a in arrays]
-    yc, yd = fn(*cpu), fn(*dev)
+    ys = []
+    for xs in (cpu, dev):
+        if seed is not None:
+            tg.manual_seed(seed)
+        ys.append(fn(*xs))
+    yc, yd = ys
     assert yd.device == "cuda" and yc.device == "cpu"
     assert yd.shape == yc.shape and yd.dtype == yc.dtype, (yd.shape, yc.shape, yd.dtype)
     np.testing.assert_allclose(yd.cpu().detach().numpy(), yc.detach().numpy(), **_tol(dtype))
