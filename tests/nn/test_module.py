@@ -463,3 +463,16 @@ def test_older_spectral_norm_hook_matches_torch(torch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
         nn.utils.remove_spectral_norm(nn.Linear(2, 2))
+
+
+def test_spectral_norm_of_transposed_convolutions_takes_their_output_dim(torch):
+    """Both forms default to dim 1 for ConvTranspose (its output channels), as PyTorch's: the
+    power iteration's u has the output channels' size, v the rest."""
+    shapes = []
+    for L in (torch, tg):
+        hook = L.nn.utils.spectral_norm(L.nn.ConvTranspose2d(2, 5, 3))
+        param = L.nn.utils.parametrizations.spectral_norm(L.nn.ConvTranspose1d(2, 5, 3))
+        chain = param.parametrizations.weight[0]
+        shapes.append([tuple(t.shape) for t in (hook.weight_u, hook.weight_v, chain._u,
+                                                chain._v)])
+    assert shapes[1] == shapes[0] == [(5,), (18,), (5,), (6,)]
