@@ -150,23 +150,27 @@ def matmul(M, N, K, batch, a, sa, b, sb, c, acc=False):
                                   acc)
 
 
+def _matrices(sa, sb):
+    """a's and b's shapes with a 1-D a as a row and a 1-D b as a column."""
+    return ((1,) + tuple(sa) if len(sa) == 1 else tuple(sa),
+            tuple(sb) + (1,) if len(sb) == 1 else tuple(sb))
+
+
 def matmul_fits(sa, sb):
     """Whether the matmul kernel takes a @ b as they are (see ``matmul_dims``); other shapes
     are broadcast to 3-D @ 3-D by ``ops/cuda_ops``."""
-    a2 = (1,) + tuple(sa) if len(sa) == 1 else tuple(sa)
-    b2 = tuple(sb) + (1,) if len(sb) == 1 else tuple(sb)
+    a2, b2 = _matrices(sa, sb)
     return len(a2) <= 3 and len(b2) <= 3 and (len(b2) < 3 or (len(a2) == 3 and a2[0] == b2[0]))
 
 
 def matmul_dims(sa, sb):
     """(batch, M, K, N, a batch stride, b batch stride) of a @ b for the shapes the device
     matmul supports: 1-D..3-D a, 1-D/2-D b or 3-D b with a's batch."""
-    a2 = (1,) + tuple(sa) if len(sa) == 1 else tuple(sa)
-    b2 = tuple(sb) + (1,) if len(sb) == 1 else tuple(sb)
-    if len(a2) > 3 or len(b2) > 3 or (len(b2) == 3 and (len(a2) != 3 or a2[0] != b2[0])):
+    if not matmul_fits(sa, sb):
         raise NotImplementedError(
             f"matmul of shapes {tuple(sa)} and {tuple(sb)} on cuda: the CUDA backend supports "
             "2-D @ 2-D, 3-D @ 2-D and 3-D @ 3-D with equal batch (and 1-D operands)")
+    a2, b2 = _matrices(sa, sb)
     batch = a2[0] if len(a2) == 3 else 1
     M, K_ = a2[-2], a2[-1]
     N = b2[-1]
