@@ -12,6 +12,8 @@ batched, 1-D operands). Anything else reaches NumPy with a ``DeviceArray`` and r
 NotImplementedError naming the NumPy function.
 """
 
+import math
+
 import numpy as np
 
 from .. import tape
@@ -593,9 +595,7 @@ def _broadcast_matmul(x, y):
     if K_ != K2:
         raise matmul_error(x.shape, y.shape)
     batch = broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
-    n = 1
-    for s in batch:
-        n *= s
+    n = math.prod(batch)
     x3 = reshape(broadcast_to(x2, batch + (M, K_)), (n, M, K_))
     y3 = reshape(broadcast_to(y2, batch + (K_, N)), (n, K_, N))
     out = matmul(x3, y3)
