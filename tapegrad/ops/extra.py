@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import vecmath
-from ..device import DeviceArray, to_device
+from ..device import DeviceArray, host_array, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
@@ -396,8 +396,7 @@ def _host_values(x):
     """``x``'s values for order bookkeeping (sort, topk, median, kthvalue): a CUDA tensor's
     are copied to the host (one synchronising copy, as indexing does); the picked values are
     then gathered on the device."""
-    d = x._data
-    return d.host() if type(d) is DeviceArray else np.asarray(d)
+    return host_array(x._data)
 
 
 def _indices_on(x, idx):

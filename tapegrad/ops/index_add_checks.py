@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..device import DeviceArray
+from ..device import host_array
 from ..tensor import Tensor
 from .shapes import norm_dim, torch_dtype_name
 
@@ -55,8 +55,7 @@ def alpha_for(x, alpha):
 
 
 def _host(t):
-    a = t._arr()
-    return a.host() if type(a) is DeviceArray else np.asarray(a)  # (index bookkeeping: host)
+    return host_array(t._arr())  # (index bookkeeping: on the host)
 
 
 def check(x, dim, index, s, alpha):

@@ -4,7 +4,7 @@ pairwise ``mul`` records."""
 
 import numpy as np
 
-from ..device import DeviceArray
+from ..device import DeviceArray, host_array
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from . import record as R
@@ -19,7 +19,7 @@ def _kept_shape(shape, dims):
 
 
 def _host(t):
-    return t._data.host() if type(t._data) is DeviceArray else np.asarray(t._data)
+    return host_array(t._data)
 
 
 def _cuda():

@@ -15,7 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..device import DeviceArray
+from ..device import DeviceArray, host_array
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from . import fused_softmax as _softmax_op
@@ -112,7 +112,7 @@ def _const(a, like=None):
 
 def _host(t):
     """t's values as an ndarray (a copy from the device for a CUDA tensor)."""
-    return t._data.host() if type(t._data) is DeviceArray else np.asarray(t._data)
+    return host_array(t._data)
 
 
 def _squeeze_dims(t, dims, keepdim):
