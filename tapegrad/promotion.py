@@ -107,13 +107,11 @@ def float_of(dt):
     return dt if dt.kind in "fc" else DEFAULT_DTYPE[0]
 
 
-def promoted(x, y, x_zero_dim, y_zero_dim, numpy_dtype, true_divide=False):
-    """``(x, y)`` (ndarrays or NumPy scalars) cast to PyTorch's result dtype of a binary op
-    whose NumPy result had ``numpy_dtype``, or None where that is PyTorch's dtype already."""
+def promoted(x, y, x_zero_dim, y_zero_dim, true_divide=False):
+    """``(x, y)`` (ndarrays or NumPy scalars) cast to PyTorch's result dtype of a binary op on
+    them (true division: integers become the default dtype), to compute the op once in it."""
     dx, dy = x.dtype, y.dtype
     dt = result_dtype(dx, x_zero_dim, dy, y_zero_dim)
     if true_divide and dt.kind in "biu":
         dt = DEFAULT_DTYPE[0]
-    if dt == numpy_dtype:
-        return None
     return (x if dx == dt else x.astype(dt)), (y if dy == dt else y.astype(dt))

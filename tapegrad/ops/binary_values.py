@@ -1,6 +1,7 @@
 """Values of the binary arithmetic ops: NumPy's, in PyTorch's result dtype.
 
-``repromoted`` recomputes a result whose NumPy dtype is not PyTorch's (``promotion.py``);
+``promoted_operands`` casts operands of different dtypes to PyTorch's result dtype before the op
+(``promotion.py``), ``integer_quotient`` divides integers in the default dtype;
 ``number_op`` makes the forward value of ``x op c`` for a tensor and a Python number, which
 ``elementwise``'s constant-variant records (``x * 2.0`` is MULC with c0 = 2) wrap.
 """
@@ -23,13 +24,20 @@ def py_div(x, y):
     return x / y
 
 
-def repromoted(np_f, x, y, x_zero_dim, y_zero_dim, r):
-    """``np_f(x, y)`` in PyTorch's result dtype where NumPy's (``r``'s) differs: the operands
-    cast first, as PyTorch computes in the result dtype."""
-    cast = promoted(x, y, x_zero_dim, y_zero_dim, r.dtype, np_f is np.true_divide)
-    if cast is None:
+def promoted_operands(np_f, x, y, x_zero_dim, y_zero_dim):
+    """``x`` and ``y`` cast to PyTorch's result dtype of ``np_f(x, y)`` where their dtypes
+    differ (NumPy would widen ``int64 * float32`` to float64), so the op computes once, in
+    that dtype, as PyTorch's does."""
+    return promoted(x, y, x_zero_dim, y_zero_dim, np_f is np.true_divide)
+
+
+def integer_quotient(np_f, x, y, r):
+    """``r = np_f(x, y)`` for operands of one integer dtype whose result NumPy made float64:
+    true division in the default dtype instead where that is float32 (PyTorch's)."""
+    dt = float_of(x.dtype)
+    if r.dtype == dt:
         return r
-    return _broadcast_op(np_f, *cast)
+    return _broadcast_op(np_f, x.astype(dt), y.astype(dt))
 
 
 def number_cast(np_f, t, number):

@@ -26,7 +26,8 @@ from .shapes import broadcast_shapes, size_of, torch_dtype_name as _torch_name
 from .binary_values import (add_value as _add_value, div_value as _div_value,
                             mul_value as _mul_value, number_cast as _number_cast,
                             pow_value as _pow_value, py_div as _py_div,
-                            repromoted as _repromoted, sub_value as _sub_value)
+                            promoted_operands as _promoted_operands,
+                            integer_quotient as _integer_quotient, sub_value as _sub_value)
 from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
                           is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
                           weak_scalar as _weak_scalar,
@@ -319,6 +320,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             if type(xd) is _ndarray and type(yd) is _ndarray and x._base is None and \
                     y._base is None and (xd.ndim or yd.ndim):
                 if xd.shape == yd.shape:
+                    if xd.dtype is not yd.dtype:  # computed once, in PyTorch's dtype
+                        xd, yd = _promoted_operands(np_f, xd, yd, False, False)
                     try:
                         r = np_f(xd, yd)
                     except TypeError as e:
@@ -327,14 +330,15 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         if np_f is not np.power:
                             raise
                         r = _np_power(xd, yd)  # integers to negative integer powers
-                    rd = r.dtype
-                    if rd is not xd.dtype and rd is not yd.dtype:  # PyTorch's promotion
-                        r = _repromoted(np_f, xd, yd, False, False, r)
+                    if r.dtype is not xd.dtype and xd.dtype.kind in "biu":  # integers divided
+                        r = _integer_quotient(np_f, xd, yd, r)
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
                             return _complex().binary(name, x, y, r)
                         return R.result_arrays(r, code, x, y, save_x, save_y, save_out)
                     return _make(r)
+                if xd.dtype is not yd.dtype:  # (a 0-d one of the same category gives way)
+                    xd, yd = _promoted_operands(np_f, xd, yd, not xd.ndim, not yd.ndim)
                 try:
                     r = np_f(xd, yd) if xd.size < SMALL_OPERANDS > yd.size else \
                         _broadcast_op(np_f, xd, yd)  # (large: a loop where NumPy's is slow)
@@ -342,8 +346,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                     r = None  # the general path below gives PyTorch's message
                 except TypeError as e:
                     raise _bool_error(e) from None
-                if r is not None and xd.dtype is not yd.dtype:  # (a 0-d one may give way)
-                    r = _repromoted(np_f, xd, yd, not xd.ndim, not yd.ndim, r)
+                if r is not None and r.dtype is not xd.dtype and xd.dtype.kind in "biu":
+                    r = _integer_quotient(np_f, xd, yd, r)
                 if r is not None:
                     if (x._rg or y._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
@@ -385,10 +389,13 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             xa = _number_cast(np_f, xa, wy)
         elif wx is not None:
             ya = _number_cast(np_f, ya, wx)
+        if wx is None and wy is None and xa.dtype != ya.dtype:  # PyTorch's promotion
+            xa, ya = _promoted_operands(np_f, xa, ya, not xa.ndim, not ya.ndim)
         try:
             r = _broadcast_op(np_f, xa if wx is None else wx, ya if wy is None else wy)
-            if wx is None and wy is None and xa.dtype != ya.dtype:  # PyTorch's promotion
-                r = _repromoted(np_f, xa, ya, not xa.ndim, not ya.ndim, np.asarray(r))
+            if wx is None and wy is None and xa.dtype.kind in "biu" and \
+                    np.result_type(r).kind == "f":  # (integers divided: the default dtype)
+                r = _integer_quotient(np_f, xa, ya, np.asarray(r))
             r = _wrap(r)
         except ValueError:
             broadcast_shapes(xa.shape, ya.shape)  # PyTorch's error message on a mismatch
