@@ -410,7 +410,11 @@ def _diag_positions(sub, sizes):
 
 
 def _extra_array(kind, n):
-    return np.eye(n) if kind == "eye" else np.ones(n)
+    """A constant operand of a gradient einsum: shared by every VJP of that plan (cached),
+    so read-only (a re-taped VJP wraps it as a tensor that user code could reach)."""
+    a = np.eye(n) if kind == "eye" else np.ones(n)
+    a.flags.writeable = False
+    return a
 
 
 def _optimize(arrays):
