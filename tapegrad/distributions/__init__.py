@@ -14,7 +14,7 @@ Example:
 
 from . import constraints, transforms
 from .continuous import Exponential, Laplace, Normal, Uniform
-from .counts import Binomial, Geometric, Poisson
+from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson
 from .dirichlet import Beta, Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
@@ -35,4 +35,5 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "LogNormal", "HalfNormal", "HalfCauchy", "Gumbel", "transforms", "Transform",
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "AbsTransform", "PowerTransform", "SoftplusTransform",
-           "SoftmaxTransform", "StickBreakingTransform", "MixtureSameFamily"]
+           "SoftmaxTransform", "StickBreakingTransform", "MixtureSameFamily", "Multinomial",
+           "NegativeBinomial"]

@@ -7,7 +7,8 @@ import numpy as np
 __all__ = ["Constraint", "real", "positive", "nonnegative", "unit_interval", "boolean",
            "simplex", "real_vector", "positive_definite", "lower_cholesky", "interval",
            "half_open_interval", "integer_interval", "greater_than", "greater_than_eq",
-           "less_than", "independent", "nonnegative_integer", "positive_integer", "one_hot"]
+           "less_than", "independent", "nonnegative_integer", "positive_integer", "one_hot",
+           "multinomial"]
 
 
 def _values(v):
@@ -132,6 +133,20 @@ class _OneHot(Constraint):
         return ((v == 0) | (v == 1)).all(-1) & (v.sum(-1) == 1)
 
 
+class _Multinomial(Constraint):
+    """Nonnegative counts over the last dim summing to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        v = _values(value)
+        return (v >= 0).all(-1) & (v.sum(-1) <= self.upper_bound)
+
+
 class _Independent(Constraint):
     """``base_constraint`` over events of ``reinterpreted_batch_ndims`` more dims: an event
     is valid when all its entries are."""
@@ -214,3 +229,4 @@ independent = _Independent
 nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 one_hot = _OneHot()
+multinomial = _Multinomial

@@ -1,5 +1,8 @@
-"""Distributions over counts: ``Poisson``, ``Binomial`` and ``Geometric`` (no reparameterised
-samples; ``log_prob`` and ``entropy`` differentiable in the parameters)."""
+"""Distributions over counts: ``Poisson``, ``Binomial``, ``Geometric``, ``NegativeBinomial`` and
+``Multinomial`` (no reparameterised samples; ``log_prob`` and ``entropy`` differentiable in the
+parameters)."""
+
+import math
 
 import numpy as np
 
@@ -7,7 +10,7 @@ from .. import creation, ops as O
 from ..nn import functional as F
 from ..torch_names.elementwise import lgamma
 from . import constraints
-from .discrete import ProbsOrLogits, _one_of
+from .discrete import Categorical, ProbsOrLogits, _one_of
 from .distribution import Distribution, broadcast_all
 
 
@@ -137,3 +140,98 @@ class Geometric(ProbsOrLogits):
     def entropy(self):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs,
                                                   reduction="none") / self.probs
+
+
+class NegativeBinomial(ProbsOrLogits):
+    """The number of successes before ``total_count`` failures, each trial a success with
+    probability ``probs`` (or ``sigmoid(logits)``): a Poisson of Gamma-distributed rate."""
+
+    arg_constraints = {"total_count": constraints.greater_than_eq(0),
+                       "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, total_count, probs=None, logits=None, validate_args=None):
+        _one_of(probs, logits)
+        if probs is not None:
+            total_count, self.probs = broadcast_all(total_count, probs)
+            param = self.probs
+        else:
+            total_count, self.logits = broadcast_all(total_count, logits)
+            param = self.logits
+        self.total_count = total_count.to(param.dtype)
+        Distribution.__init__(self, param.shape, validate_args=validate_args)
+
+    param_shape = property(lambda self: tuple(self.total_count.shape))
+    mean = property(lambda self: self.total_count * self.logits.exp())
+    mode = property(lambda self: ((self.total_count - 1) * self.logits.exp()).floor()
+                    .clamp(min=0.0))
+    variance = property(lambda self: self.mean / O.sigmoid(-self.logits))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        rng = creation.draws()
+        n = np.broadcast_to(_np(self.total_count), shape)
+        rate = rng.gamma(n, np.broadcast_to(np.exp(_np(self.logits)), shape))
+        return creation.tensor(np.asarray(rng.poisson(rate), self.total_count.dtype))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        n, logits = self.total_count, self.logits
+        unnormalized = n * F.logsigmoid(-logits) + value * F.logsigmoid(logits)
+        normalization = -lgamma(n + value) + lgamma(1.0 + value) + lgamma(n)
+        # (no failures needed and none seen: probability 1, though lgamma(0) is infinite)
+        normalization = O.where(n + value == 0.0, 0.0, normalization)
+        return unnormalized - normalization
+
+
+class Multinomial(Distribution):
+    """Counts over the categories (the last dim of ``probs`` or ``logits``) of
+    ``total_count`` independent ``Categorical`` draws."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, int):
+            raise NotImplementedError("inhomogeneous total_count is not supported")
+        self.total_count = total_count
+        self._categorical = Categorical(probs=probs, logits=logits)
+        self._binomial = Binomial(total_count=total_count, probs=self.probs)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = super().expand(batch_shape)
+        new._categorical = self._categorical.expand(batch_shape)
+        return new
+
+    support = property(lambda self: constraints.multinomial(self.total_count))
+    probs = property(lambda self: self._categorical.probs)
+    logits = property(lambda self: self._categorical.logits)
+    param_shape = property(lambda self: self._categorical.param_shape)
+    mean = property(lambda self: self.probs * self.total_count)
+    variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        p = np.asarray(_np(self.probs), np.float64)
+        p = np.broadcast_to(p / p.sum(-1, keepdims=True), shape)
+        counts = creation.draws().multinomial(self.total_count, p)
+        return creation.tensor(np.asarray(counts, self.probs.dtype))
+
+    def entropy(self):
+        n = self.total_count
+        term1 = n * self._categorical.entropy() - math.lgamma(n + 1)
+        support = self._binomial.enumerate_support(expand=False)[1:]
+        binomial_probs = self._binomial.log_prob(support).exp()
+        weights = lgamma(support + 1)
+        return term1 + (binomial_probs * weights).sum((0, -1))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        log_factorial_n = lgamma(value.sum(-1) + 1)
+        log_factorial_xs = lgamma(value + 1).sum(-1)
+        # (a category of probability 0 seen 0 times contributes 0, not 0 * -inf)
+        logits = O.where((value == 0) & (logits == float("-inf")), 0.0, logits)
+        return log_factorial_n - log_factorial_xs + (logits * value).sum(-1)

