@@ -91,6 +91,28 @@ def test_strict_mode():
     close(F.jacobian(lambda a: a ** 2, T([1., 2.]), vectorize=True), np.diag([2., 4.]))
 
 
+
+def test_option_refusals_in_pytorchs_order():
+    """Forward mode refuses ``create_graph``, then ``strict``, then a missing ``vectorize``;
+    reverse mode runs the function (strict mode's own errors first) before refusing
+    ``strict`` with ``vectorize``, also inside ``hessian``."""
+    x = T([1., 2.])
+    with pytest.raises(NotImplementedError, match="`create_graph=True` and `strategy="):
+        F.jacobian(lambda a: a ** 2, x, strategy="forward-mode", create_graph=True)
+    for vectorize in (False, True):
+        with pytest.raises(RuntimeError, match='`strict=True` and `strategy="forward-mode"` '
+                                               'are not supported together'):
+            F.jacobian(lambda a: a ** 2, x, strategy="forward-mode", strict=True,
+                       vectorize=vectorize)
+    with pytest.raises(RuntimeError, match="Output 0 of the user-provided function does not "
+                                           "require gradients"):
+        F.jacobian(lambda a: tg.ones(2), x, strict=True, vectorize=True)
+    with pytest.raises(RuntimeError, match="found that the jacobian of the user-provided "
+                                           "function with respect to input 0 is independent"):
+        F.hessian(lambda a: a.sum(), x, strict=True, vectorize=True)
+    with pytest.raises(RuntimeError, match="strict=True` and `vectorized=True"):
+        F.hessian(lambda a: (a ** 3).sum(), x, strict=True, vectorize=True)
+
 def test_errors():
     with pytest.raises(RuntimeError) as e:
         F.hessian(lambda a: a ** 2, T([1., 2.]))

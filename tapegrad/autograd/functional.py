@@ -323,15 +323,30 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                              'Hint: If your function has more outputs than inputs, '
                              '"forward-mode" tends to be more performant. Otherwise, prefer to '
                              'use "reverse-mode".')
-    if strategy == "forward-mode" and not vectorize:
-        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
-                                  "Hessian is only implemented for `vectorize=True`.")
-    if create_graph and strategy == "forward-mode":
-        raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
-                                  "`strategy=\"forward-mode\"` are not supported together "
-                                  "(yet). Please either set `create_graph=False` or "
-                                  "`strategy=\"reverse-mode\"`.")
+    # PyTorch's order of refusals: forward mode checks its options before calling ``func``,
+    # reverse mode calls ``func`` (whose own strict checks may raise first) before refusing
+    # ``strict`` with ``vectorize``
+    if strategy == "forward-mode":
+        if create_graph:
+            raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` "
+                                      "and `strategy=\"forward-mode\"` are not supported "
+                                      "together (yet). Please either set `create_graph=False` "
+                                      "or `strategy=\"reverse-mode\"`.")
+        if strict:
+            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                               "`strategy=\"forward-mode\"` are not supported together (yet). "
+                               "Please either set `strict=False` or "
+                               "`strategy=\"reverse-mode\"`.")
+        if not vectorize:
+            raise NotImplementedError("Computing Jacobian using forward-AD or "
+                                      "forward-over-reverse Hessian is only implemented for "
+                                      "`vectorize=True`.")
     if strict and vectorize:
+        with _gm.enable_grad():
+            _, inputs = _as_tuple(inputs, "inputs", "jacobian")
+            outputs = func(*_preprocess(inputs, create_graph, need_graph=True))
+            _check_requires_grad(_as_tuple(outputs, "outputs of the user-provided function",
+                                           "jacobian")[1], "outputs", strict)
         raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                            "`vectorized=True` are not supported together. Please either set "
                            "`strict=False` or `vectorize=False`.")
