@@ -23,6 +23,7 @@ from .heavy_tailed import Cauchy, StudentT
 from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
+from .power_laws import GeneralizedPareto, InverseGamma, Kumaraswamy, Pareto, Weibull
 from .transformed import Gumbel, HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, \
     PowerTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform, \
@@ -36,4 +37,5 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "AbsTransform", "PowerTransform", "SoftplusTransform",
            "SoftmaxTransform", "StickBreakingTransform", "MixtureSameFamily", "Multinomial",
-           "NegativeBinomial"]
+           "NegativeBinomial", "Weibull", "Pareto", "Kumaraswamy", "InverseGamma",
+           "GeneralizedPareto"]
