@@ -4,6 +4,8 @@ distributions, VonMises, LKJCholesky, Wishart, LowRankMultivariateNormal): value
 parameter gradients against PyTorch on the same inputs; finite differences of log_prob (and of
 rsample at a fixed seed) without it; sample shapes and support."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,7 @@ UNIT = rng.random((4, 3, 2)) * 0.9 + 0.05
 REAL = rng.standard_normal((4, 3, 2)) * 2
 COUNTS = rng.integers(0, 6, (4, 3, 2)) * 1.0
 LOGITS4 = rng.standard_normal((3, 4))
+SIMPLEX4 = rng.dirichlet(np.ones(4), (2, 3))
 MULTI = rng.multinomial(7, np.full(4, 0.25), (2, 3)) * 1.0
 
 # name -> (make(distributions module, *parameters), parameter arrays (differentiated), value)
@@ -39,6 +42,24 @@ CASES = {
                           [-C * 0.1, R, np.array([0.3, -0.2])], POS),
     "GeneralizedPareto-exponential": (lambda M, m, s: M.GeneralizedPareto(m, s, 0.0),
                                       [-C * 0.1, R], POS),
+    "ContinuousBernoulli": (lambda M, p: M.ContinuousBernoulli(p), [UNIT[0]], UNIT),
+    "ContinuousBernoulli-near-half": (lambda M, p: M.ContinuousBernoulli(p),
+                                      [np.array([0.4995, 0.5004, 0.2])], UNIT[..., :1]),
+    "ContinuousBernoulli-logits": (lambda M, lg: M.ContinuousBernoulli(logits=lg), [REAL[0]],
+                                   UNIT),
+    "RelaxedBernoulli": (lambda M, t, p: M.RelaxedBernoulli(t, probs=p),
+                         [np.array(0.7), UNIT[0]], UNIT),
+    "RelaxedBernoulli-logits": (lambda M, t, lg: M.RelaxedBernoulli(t, logits=lg),
+                                [np.array(1.3), REAL[0]], UNIT),
+    "RelaxedOneHotCategorical": (lambda M, t, lg: M.RelaxedOneHotCategorical(t, logits=lg),
+                                 [np.array(0.6), LOGITS4], SIMPLEX4),
+    "RelaxedOneHotCategorical-probs": (lambda M, t, p: M.RelaxedOneHotCategorical(t, probs=p),
+                                       [np.array(1.5), rng.random((3, 4)) + 0.2], SIMPLEX4),
+    "OneHotCategoricalStraightThrough": (
+        lambda M, lg: M.OneHotCategoricalStraightThrough(logits=lg), [LOGITS4],
+        np.eye(4)[rng.integers(0, 4, (2, 3))]),
+    "LogisticNormal": (lambda M, m, s: M.LogisticNormal(m, s), [REAL[0] * 0.5, R],
+                       rng.dirichlet(np.ones(3), (4, 3))),
 }
 # (PyTorch's Multinomial entropy takes lgamma(n + 1) of an integer tensor: in float32)
 LOOSE = {("Multinomial", "entropy"): 1e-6, ("Multinomial-logits", "entropy"): 1e-6}
@@ -46,7 +67,8 @@ LOOSE = {("Multinomial", "entropy"): 1e-6, ("Multinomial-logits", "entropy"): 1e
 # parameters raise there): compared in float32
 TORCH32 = {"GeneralizedPareto", "GeneralizedPareto-exponential"}
 # (draws by rejection: a finite difference in the parameters changes the draw, not only moves it)
-RSAMPLE_BY_REJECTION = {"InverseGamma"}
+# (and the straight-through estimator's gradient is by design not the draw's derivative)
+RSAMPLE_NOT_PATHWISE = {"InverseGamma", "OneHotCategoricalStraightThrough"}
 WHATS = ("log_prob", "cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev")
 
 
@@ -129,7 +151,7 @@ def test_shapes_support_constraints_and_expand_match_pytorch(name):
     tg.manual_seed(2)
     s = big_g.sample((2,))
     assert s.shape == (2, 5) + dg.batch_shape + dg.event_shape
-    st = torch.tensor(_np(s)).to(big_t.mean.dtype)
+    st = torch.tensor(_np(s).astype(np.float32 if name in TORCH32 else np.float64))
     np.testing.assert_allclose(_np(big_g.log_prob(s)), big_t.log_prob(st).numpy(),
                                rtol=2e-5 if name in TORCH32 else 1e-9, atol=1e-12)
     assert type(big_g) is type(dg)
@@ -143,7 +165,7 @@ def test_log_prob_finite_differences(name):
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if _make(tg, n, False)[0].has_rsample
-                                  and n not in RSAMPLE_BY_REJECTION])
+                                  and n not in RSAMPLE_NOT_PATHWISE])
 def test_rsample_finite_differences_at_a_fixed_seed(name):
     make, arrays, _ = CASES[name]
 
@@ -168,3 +190,49 @@ def test_samples_lie_in_the_support_with_the_mean(name):
     ok = np.isfinite(var)
     sd = np.sqrt(np.where(ok, var, 0) / n)
     np.testing.assert_allclose(_np(s).mean(0)[ok], mean[ok], atol=6 * sd.max() + 1e-12)
+
+
+INVALID = [
+    ("NegativeBinomial", lambda M, t: M.NegativeBinomial(t([-1.0]), probs=t([0.5]))),
+    ("NegativeBinomial-probs", lambda M, t: M.NegativeBinomial(t([2.0]), probs=t([1.0]))),
+    ("NegativeBinomial-value", lambda M, t: M.NegativeBinomial(t([2.0]), probs=t([0.5]))
+     .log_prob(t([0.5]))),
+    ("Multinomial-count", lambda M, t: M.Multinomial(t(3.0), probs=t([0.5, 0.5]))),
+    ("Multinomial-value", lambda M, t: M.Multinomial(3, probs=t([0.5, 0.5]))
+     .log_prob(t([2.0, 2.0]))),
+    ("Weibull", lambda M, t: M.Weibull(t([1.0]), t([-1.0]))),
+    ("Pareto-value", lambda M, t: M.Pareto(t(2.0), t(1.0)).log_prob(t(1.0))),
+    ("Kumaraswamy-value", lambda M, t: M.Kumaraswamy(t(2.0), t(1.0)).log_prob(t(1.5))),
+    ("InverseGamma", lambda M, t: M.InverseGamma(t([0.0]), t([1.0]))),
+    ("ContinuousBernoulli", lambda M, t: M.ContinuousBernoulli(t([1.5]), validate_args=True)),
+    ("ContinuousBernoulli-both", lambda M, t: M.ContinuousBernoulli(t(0.5), t(0.0))),
+    ("RelaxedOneHotCategorical", lambda M, t: M.RelaxedOneHotCategorical(
+        t(0.5), probs=t([-0.5, 1.5]))),
+    ("LogisticNormal-value", lambda M, t: M.LogisticNormal(t([0.0]), t([1.0]))
+     .log_prob(t([0.7, 0.7]))),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,make", INVALID, ids=[i[0] for i in INVALID])
+def test_validation_errors_are_pytorchs(name, make):
+    with pytest.raises(Exception) as et:
+        make(torch.distributions, lambda v: torch.tensor(v, dtype=torch.float64))
+    with pytest.raises(type(et.value)) as eg:
+        make(D, lambda v: tg.tensor(v, dtype=tg.float64))
+    # (tapegrad's shapes are tuples: PyTorch's torch.Size([2, 3]) reads (2, 3))
+    expect = re.sub(r"torch\.Size\(\[(\d+)\]\)", r"(\1,)", str(et.value))
+    expect = re.sub(r"torch\.Size\(\[([\d, ]+)\]\)", r"(\1)", expect)
+    assert str(eg.value) == expect.replace(", dtype=torch.float64", "")
+
+
+def test_straight_through_rsample_carries_the_probabilities_gradient():
+    tg.manual_seed(1)
+    logits = tg.tensor(LOGITS4, requires_grad=True)
+    d = D.OneHotCategoricalStraightThrough(logits=logits)
+    s = d.rsample((5,))
+    assert np.all(D.constraints.one_hot.check(s))
+    w = tg.tensor(rng.standard_normal((5, 3, 4)))
+    (g,) = tg.autograd.grad((s * w).sum(), logits, retain_graph=True)
+    (expect,) = tg.autograd.grad((d.probs * w.sum(0)).sum(), logits)
+    np.testing.assert_allclose(_np(g), _np(expect), rtol=1e-12)

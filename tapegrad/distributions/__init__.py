@@ -24,6 +24,8 @@ from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .power_laws import GeneralizedPareto, InverseGamma, Kumaraswamy, Pareto, Weibull
+from .relaxed import ContinuousBernoulli, LogisticNormal, OneHotCategoricalStraightThrough, \
+    RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed import Gumbel, HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, \
     PowerTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform, \
@@ -38,4 +40,5 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "TanhTransform", "AbsTransform", "PowerTransform", "SoftplusTransform",
            "SoftmaxTransform", "StickBreakingTransform", "MixtureSameFamily", "Multinomial",
            "NegativeBinomial", "Weibull", "Pareto", "Kumaraswamy", "InverseGamma",
-           "GeneralizedPareto"]
+           "GeneralizedPareto", "ContinuousBernoulli", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "OneHotCategoricalStraightThrough", "LogisticNormal"]
