@@ -33,7 +33,7 @@ from .size import Size
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diagonal, einsum,
-                  log_softmax, logsumexp, max, min, mm, mv, norm, prod, softmax, split, stack,
+                  log_softmax, logsumexp, max, min, mm, mv, prod, softmax, split, stack,
                   std, trace, unbind, var)
 from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, dot, eq, exp, expand,
                   expm1, flatten, flip, ge, gt, le, log, log1p, logical_and, logical_not,
@@ -67,7 +67,7 @@ def _batch_aware_public_ops():
 
     g = globals()
     for name in ("amax amin bmm cat chunk concat concatenate cumsum diagonal einsum "
-                 "log_softmax logsumexp max min mm mv norm prod softmax split stack std trace "
+                 "log_softmax logsumexp max min mm mv prod softmax split stack std trace "
                  "unbind var abs add argmax argmin broadcast_to clamp cos dot eq exp expand "
                  "expm1 flatten flip ge gt le log log1p logical_and logical_not logical_or lt "
                  "matmul maximum mean minimum mul ne neg outer permute pow relu reshape sigmoid "

@@ -168,6 +168,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     from .ops import sum as _sum  # (the ops namespace's: batch-aware under vmap)
 
     A = _t(A)
+    if not (ord in ("fro", "nuc") or ord in (1, -1, 2, -2, math.inf, -math.inf) and
+            not isinstance(ord, bool)):  # (checked first, as PyTorch)
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if dtype is not None:
         A, dtype = A.to(_norm_dtype(A, dtype, "matrix_norm")), None
     if A.dtype.kind == "c":
@@ -181,7 +184,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
                            "dimensions.")
     dim = tuple(dim)
     if len(dim) != 2:
-        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got " +
+                           " ".join(str(d) for d in dim))
     X, (d0, d1) = _move_last(A, dim)
     if ord == "fro":
         r = _vnorm(X, p=2.0, dim=(-2, -1))
@@ -190,12 +194,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     elif ord in (2, -2, 2.0, -2.0) and not isinstance(ord, bool):
         s = svdvals(X)
         r = _largest(s) if ord > 0 else amin(s, -1)
-    elif ord in (1, -1, math.inf, -math.inf) and not isinstance(ord, bool):
-        # 1: max over columns of the column sums; inf: max over rows of the row sums
+    else:  # 1: max over columns of the column sums; inf: max over rows of the row sums
         sums = _sum(_abs(X), -2 if abs(ord) == 1 else -1)
         r = _largest(sums) if ord > 0 else amin(sums, -1)
-    else:
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if keepdim:
         shape = list(r.shape)
         for d in sorted((d0, d1)):

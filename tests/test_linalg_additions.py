@@ -602,3 +602,38 @@ def test_det_second_derivative_at_rank_deficient_matrices(A):
     want = (grad_fd(A + eps * v) - grad_fd(A - eps * v)) / (2 * eps)
     np.testing.assert_allclose(hv.numpy(), want, atol=1e-5)
     np.testing.assert_allclose(g.detach().numpy(), grad_fd(A), atol=1e-8)
+
+
+def test_torch_norm_with_a_matrix_order():
+    # torch.norm(x, p="nuc") is the nuclear norm over the two dims (the input's own two when
+    # it is a matrix), with matrix_norm's errors; numbers and 'fro' stay vector norms
+    a = np.random.default_rng(3).standard_normal((2, 3, 4))
+    x = tg.tensor(a, requires_grad=True)
+    got = tg.norm(x, p="nuc", dim=(1, 2))
+    want = [np.linalg.norm(m, "nuc") for m in a]
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-12)
+    assert x[0].norm(p="nuc").item() == pytest.approx(want[0], rel=1e-12)
+    assert tg.norm(x, "nuc", (0, 2), keepdim=True).shape == (1, 3, 1)
+    assert gradcheck(lambda v: tg.norm(v, p="nuc"), (tg.tensor(a[0], requires_grad=True),))
+    assert gradgradcheck(lambda v: tg.norm(v, p="nuc", dim=(0, 1)),
+                         (tg.tensor(a[1], requires_grad=True),))
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: dim must be a 2-tuple. "
+                       "Got 0 1 2$"):
+        tg.norm(x, p="nuc")
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: Order abc not supported."):
+        tg.norm(x, p="abc")
+    np.testing.assert_allclose(tg.norm(x, "fro", (1, 2)).detach().numpy(),
+                               np.sqrt((a * a).sum((1, 2))), rtol=1e-12)
+
+
+@needs_torch
+def test_torch_norm_with_a_matrix_order_matches_torch():
+    a = np.random.default_rng(4).standard_normal((3, 4, 5))
+    for kw in (dict(p="nuc", dim=(0, 2)), dict(p="nuc", dim=(2, 1), keepdim=True),
+               dict(p="fro", dim=(0, 1)), dict(p=3, dim=1)):
+        x, xt = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y, yt = tg.norm(x, **kw), torch.norm(xt, **kw)
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-12)
+        y.sum().backward()
+        yt.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)

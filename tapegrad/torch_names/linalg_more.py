@@ -1,4 +1,4 @@
-"""``torch.linalg``'s vander, tensorinv, tensorsolve and householder_product, and the deprecated top-level
+"""``torch.norm`` (vector and matrix norms), ``torch.linalg``'s vander, tensorinv, tensorsolve and householder_product, and the deprecated top-level
 ``qr``, ``triangular_solve``, ``orgqr``, ``lu``, ``lu_unpack`` and ``lu_solve``, composed of
 differentiable ops."""
 
@@ -187,4 +187,16 @@ def lu_solve(b, LU_data, LU_pivots):
     return _LA.lu_solve(LU_data, LU_pivots, b)
 
 
-__all__ = ["orgqr", "qr", "triangular_solve", "lu", "lu_unpack", "lu_solve"]
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm``: a vector p-norm over ``dim`` (all elements by default; ``'fro'`` is the
+    2-norm), or with a matrix order (``'nuc'``) the matrix norm over the two dims ``dim`` (the
+    input's two dims when it is a matrix), as ``linalg.matrix_norm``."""
+    if not isinstance(p, str) or p == "fro":
+        return _ops.norm(input, p, dim, keepdim, dtype)
+    x = _t(input)
+    dims = tuple(range(x.ndim)) if dim is None else (dim,) if isinstance(dim, int) else \
+        tuple(dim)
+    return _LA.matrix_norm(x, p, dims, keepdim, dtype=dtype)
+
+
+__all__ = ["norm", "orgqr", "qr", "triangular_solve", "lu", "lu_unpack", "lu_solve"]

@@ -24,7 +24,7 @@ METHOD_NAMES = (
     "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat index_put "
     "diag_embed renorm det inverse slogdet logdet svd pinverse matrix_power cholesky "
     "matrix_exp diff cov corrcoef nonzero argwhere unique unique_consecutive bincount "
-    "equal arccosh arcsinh arctanh bernoulli multinomial qr triangular_solve orgqr lu lu_solve"
+    "equal arccosh arcsinh arctanh bernoulli multinomial qr triangular_solve orgqr lu lu_solve norm"
 ).split()
 
 # in-place forms ``x.name_(...)``: the function's result written into x
