@@ -78,6 +78,7 @@ class Tensor:
     _imp = (0, -1)  # leaf import cache: (segment order, record id of its IMPORT), one tuple
     _vc = None  # version counter (list of one int), shared with views and detach()
     _base = None  # the tensor this one is a view of
+    _vmap = None  # a CUDA view's place in its base's storage (ops/cuda_views.py)
     _bseg = None  # the base's history when this view's history was recorded (see
     _brec = -1  # ops/inplace.refresh_view: a view of a base modified in place is regathered)
     _multi = None  # (op name, output index) for an output of unbind/split/chunk, plus "custom"
@@ -306,6 +307,7 @@ class Tensor:
     def data(self):
         t = _make(self._arr())
         t._vc = [0]  # .data shares storage but not the version counter (as in PyTorch)
+        t._vmap = self._vmap
         return t
 
     @data.setter
@@ -316,6 +318,7 @@ class Tensor:
         """A new leaf sharing storage and version counter, without history."""
         t = _make(self._arr())
         t._vc = self._vcounter()
+        t._vmap = self._vmap
         t._inference = self._inference
         return t
 

@@ -322,17 +322,6 @@ def to(x, dtype, dev):
 
 # ---- in place ---------------------------------------------------------------------------
 
-VIEW_INPLACE = ("in-place operation on a view of a cuda tensor: tapegrad's CUDA views are "
-                "copies, so the change would not reach the base; apply it to the base tensor "
-                "or clone() the view first")
-
-
-def check_inplace(x):
-    """CUDA views are gathered copies: writing one in place cannot update its base."""
-    if x._base is not None:
-        raise NotImplementedError(VIEW_INPLACE)
-
-
 def write(d, value, casting):
     """Store ``value`` (a DeviceArray of d's shape, a number or host values) into ``d``."""
     from .inplace import _torch_name

@@ -18,6 +18,9 @@ A view (``y[0:2].mul_(10)``) also changes its base: the base's history becomes
 positions of the old base, the gathered gradient for the new value) and the view becomes a
 gather from the new base. ``x[key] = v`` is the same record with the key's positions.
 
+A CUDA view is a copy of its elements: it knows their positions in its base's storage and
+writes them back (``ops/cuda_views.py``), so the records above are the same.
+
 Known limitation: *other* views of the same base that were created before the in-place op
 and are used after it keep their old history (PyTorch regenerates it), so a gradient through
 such a stale view ignores the overwrite; their values are current.
@@ -129,8 +132,6 @@ def check_inplace(x, view_msg=False, grad_operand=False):
     """PyTorch's errors for an in-place op on ``x`` (raised before anything changes)."""
     if x._inference and not _gm.is_inference_mode_enabled():
         raise RuntimeError(INFERENCE_MSG)
-    if type(x._data) is DeviceArray:
-        _cuda().check_inplace(x)
     if _gm.is_grad_enabled():
         multi = x._multi
         if multi is not None and (x._rg or grad_operand):
@@ -145,13 +146,17 @@ def check_inplace(x, view_msg=False, grad_operand=False):
             raise RuntimeError(VIEW_LEAF_MSG)
         if x._rg and x._seg is None:
             raise RuntimeError(VIEW_LEAF_MSG if view_msg else LEAF_MSG)
+    if type(x._data) is DeviceArray:
+        _views().refresh(x)  # a CUDA view is a copy: it reads its base's current values
 
 
 def storage_base(x):
     """The tensor whose storage ``x`` views (``x`` itself when it is not a view)."""
     b = x._base
-    if b is None or type(b._data) is float or type(x._data) in (float, DeviceArray):
-        return x  # CUDA tensors never share storage (device views are copies)
+    if b is None or type(b._data) is float or type(x._data) is float:
+        return x
+    if type(x._data) is DeviceArray:  # a gathered copy that knows its place in the base
+        return x if x._vmap is None else b
     if x._data.size and not np.may_share_memory(x._data, b._data):
         return x  # reshape had to copy: not a view after all
     return b
@@ -179,6 +184,8 @@ def refresh_view(x):
                             "A view was created in no_grad mode") +
                            " and its base or another view of its base has been modified inplace"
                            + ("" if x._rg else " with grad mode enabled") + _view_tail(x._multi))
+    if type(x._data) is DeviceArray:
+        _views().refresh(x)  # a CUDA view is a copy: its values are regathered too
     if base is not x and base._rg and _gm.is_grad_enabled():
         _set_history(x, reshape(gather_index(base, view_positions(x, base)), x.shape))
     x._bseg, x._brec = x._base._seg, x._base._rec
@@ -187,6 +194,8 @@ def refresh_view(x):
 def view_positions(x, base):
     """Flat C-order positions in ``base`` of the elements of its view ``x`` (x's C order)."""
     xd, bd = x._data, base._data
+    if type(xd) is DeviceArray:
+        return _views().positions_in(x, base)
     start = xd.__array_interface__["data"][0] - bd.__array_interface__["data"][0]
     xo = _byte_offsets(xd) + start
     bo = _byte_offsets(bd)
@@ -227,7 +236,7 @@ def _write(x, value, casting):
             raise RuntimeError(f"result type {v.dtype} can't be cast to Double")
         x._data = float(v)
     elif type(d) is DeviceArray:
-        _cuda().write(d, value, casting)
+        _views().write(x, value, casting)
     else:
         v = np.asarray(value)
         if casting == "same_kind" and not np.can_cast(v.dtype, d.dtype, "same_kind"):
@@ -270,7 +279,10 @@ def _recording(x, *others):
 def _operand(o, x):
     """An operand that shares x's storage must be read before x is overwritten."""
     if isinstance(o, Tensor) and (o is x or (o._vc is not None and o._vc is x._vc)):
-        return E.clone(o) if o._rg else _make(np.array(o._data) if o.ndim else o.item())
+        if o._rg:
+            return E.clone(o)
+        d = o._data
+        return _make(d.copy() if type(d) is DeviceArray else np.array(d) if o.ndim else o.item())
     return o
 
 
@@ -406,6 +418,8 @@ def _shape_inplace(view_op, name):
             x._data = v._data  # a NumPy view: the same storage, new shape and strides
             if v._seg is not None:
                 _set_history(x, v)  # recorded as the view op (TBackward0, ...)
+            if x._vmap is not None:
+                x._vmap = v._vmap  # a CUDA view keeps its place in the base
         bump_version(x)
         return x
 
@@ -442,7 +456,7 @@ def setitem(x, key, value):
         xd = x._arr()
         v = value._arr() if isinstance(value, Tensor) else value
         try:
-            _store(xd, key, v)
+            _store(x, xd, key, v)
         except ValueError as e:
             raise _setitem_error(e, xd, key, v) from None
         bump_version(x)
@@ -456,7 +470,7 @@ def setitem(x, key, value):
         v = E.to(v, xd.dtype)
     v = broadcast_to(v, np.shape(ids))
     try:
-        _store(xd, key, v._data)
+        _store(x, xd, key, v._data)
     except ValueError as e:
         raise _setitem_error(e, xd, key, v._data) from None
     bump_version(x)
@@ -464,9 +478,9 @@ def setitem(x, key, value):
         _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))
 
 
-def _store(xd, key, v):
+def _store(x, xd, key, v):
     if type(xd) is DeviceArray:
-        _cuda().store(xd, key, v)
+        _views().store(x, key, v)
         return
     split = _ints_first(key)
     if split is None:
@@ -475,10 +489,10 @@ def _store(xd, key, v):
         xd[split[0]][split[1]] = v
 
 
-def _cuda():
-    from . import cuda_ops
+def _views():
+    from . import cuda_views
 
-    return cuda_ops
+    return cuda_views
 
 
 def _setitem_error(e, xd, key, v):

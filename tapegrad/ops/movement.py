@@ -219,14 +219,20 @@ def _reshape_value(xd, shape):
             f"shape '{list(shape)}' is invalid for input of size {xd.size}") from None
 
 
-def _share_storage(t, x):
+def _share_storage(t, x, local=None):
     """Views share the version counter (and storage) of their base, as in PyTorch, and are
-    inference tensors exactly when it is (whatever the mode they are made in)."""
+    inference tensors exactly when it is (whatever the mode they are made in). ``local``:
+    (shape, strides, offset) of ``t`` in ``x``'s C order (None: the same order), which a CUDA
+    view, a copy, keeps to reach its base (ops/cuda_views.py)."""
     t._inference = x._inference
     if type(t._data) is not float and type(x._data) is not float:
         t._vc = x._vcounter()
         base = t._base = x if x._base is None else x._base
         t._bseg, t._brec = base._seg, base._rec
+        if type(t._data) is DeviceArray:
+            from .cuda_views import note
+
+            note(t, x, local)
 
 
 def view(x, *shape):
@@ -281,7 +287,7 @@ def _view_strided(x, value, shape, strides, offset):
     else:
         t = _record_linear(value, _GATHER_STRIDED, x,
                            lambda seg: _strided_aux(seg, shape, strides, offset))
-    _share_storage(t, x)
+    _share_storage(t, x, (shape, strides, offset))
     return t
 
 
@@ -354,11 +360,10 @@ def broadcast_to(x, shape, with_value=True, seg=None):
         value = _expanded(x, shape)
     if not recording:
         t = _make(value)
-        _share_storage(t, x)
+        _share_storage(t, x, (shape, _expand_strides(xs, shape), 0)
+                       if type(value) is DeviceArray else None)
         return t
-    cs = c_strides(xs)
-    strides = tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead]
-                    for k in range(len(shape)))
+    strides = _expand_strides(xs, shape)
     if seg is None:
         seg = tape.prepare([x])
     aux = _strided_aux(seg, shape, strides, 0)
@@ -370,8 +375,15 @@ def broadcast_to(x, shape, with_value=True, seg=None):
     if value is None:
         return _slot_only(R.result, seg, x, aux, n)
     t = R.result(value, _GATHER_STRIDED, x, aux=aux, seg=seg)
-    _share_storage(t, x)  # a view, as PyTorch's expand
+    _share_storage(t, x, (shape, strides, 0))  # a view, as PyTorch's expand
     return t
+
+
+def _expand_strides(xs, shape):
+    """Element strides of ``shape`` reading a C-contiguous ``xs`` (0 where it repeats)."""
+    lead = len(shape) - len(xs)
+    cs = c_strides(xs)
+    return tuple(0 if k < lead or xs[k - lead] == 1 else cs[k - lead] for k in range(len(shape)))
 
 
 def _expanded(x, shape):

@@ -1,0 +1,129 @@
+"""In-place ops on views of CUDA tensors: where a view's elements sit in its base's storage.
+
+Device storage is C-contiguous, so a CUDA view (a slice, ``.T``, ``diagonal``, ``expand``...)
+is a gathered copy, and writing it does not change its base by itself. Each CUDA view gets a
+``ViewMap`` when it is made (``movement._share_storage``): the storage it was gathered from
+(the base's) and its flat positions there, composed on the host from the strided map of
+each view step (GATHER_STRIDED's shape, strides and offset; a reshape keeps the order) when
+first asked. An in-place op on a view (``ops/inplace``, the CPU's design) then
+
+1. regathers the view from the storage (the base may have changed since the view was made),
+2. computes and writes the view's new value as on the CPU,
+3. puts the view's values into the storage at its positions,
+
+and the version counter, the COPY_SLICES records and the gradients are the CPU's (the
+positions are ``inplace.view_positions``). A view that shares its base's device array (a
+reshape) needs neither copy. Reading a view made before an in-place change of its base still
+gives the old values, unless the view is regathered (an op with a recorded history does that).
+"""
+
+import numpy as np
+
+from ..device import to_device
+from ..engine.cuda import kernels as K
+from .inplace import _OVERLAP_MSG
+from .movement import _strided_indices
+
+
+
+class ViewMap:
+    """A view's place in ``storage`` (a DeviceArray): ``parent`` (the map of the tensor it was
+    taken from, None for the storage's own tensor of ``size`` elements) and ``local`` ((shape,
+    strides, offset) in that tensor's C order; None for a reshape)."""
+
+    __slots__ = ("storage", "parent", "size", "local", "_pos", "_dpos", "_overlaps")
+
+    def __init__(self, storage, parent, size, local):
+        self.storage, self.parent, self.size, self.local = storage, parent, size, local
+        self._pos = self._dpos = self._overlaps = None
+
+    def positions(self):
+        """Flat positions in the storage of the view's elements (C order), on the host."""
+        if self._pos is None:
+            pos = np.arange(self.size, dtype=np.int64) if self.parent is None else \
+                self.parent.positions()
+            if self.local is not None:
+                shape, strides, offset = self.local
+                pos = pos[_strided_indices(shape, strides, offset).reshape(-1)]
+            self._pos = pos
+        return self._pos
+
+    def overlaps(self):
+        """Whether two elements of the view are one element of the storage."""
+        if self._overlaps is None:
+            pos = np.sort(self.positions())
+            self._overlaps = bool((pos[1:] == pos[:-1]).any())
+        return self._overlaps
+
+    def device_positions(self):
+        if self._dpos is None:
+            self._dpos = to_device(self.positions()).flat()
+        return self._dpos
+
+
+def note(t, x, local):
+    """Give CUDA view ``t`` of ``x`` its map (``local``: see ViewMap)."""
+    parent = x._vmap
+    if parent is None:
+        t._vmap = ViewMap(x._data, None, x._data.size, local)
+    else:
+        t._vmap = ViewMap(parent.storage, parent, None, local)
+
+
+def _apart(x):
+    """Whether view ``x`` holds a copy of its elements (not the storage's own device array)."""
+    m = x._vmap
+    return m is not None and x._data.a is not m.storage.a
+
+
+def refresh(x):
+    """Regather the values of view ``x`` from its storage, in place (its copy may be stale)."""
+    if _apart(x) and x._data.size:
+        n = x._data.size
+        K.launch("take", n, n, x._vmap.storage.flat(), x._vmap.device_positions(),
+                 x._data.flat())
+
+
+def _check_overlap(x):
+    """PyTorch refuses to write a view whose elements repeat (an expand, overlapping unfold
+    windows), as NumPy's read-only broadcast refuses it on the CPU."""
+    m = x._vmap
+    if m is not None and m.overlaps():
+        raise RuntimeError(_OVERLAP_MSG)
+
+
+def _write_back(x):
+    if _apart(x) and x._data.size:
+        n = x._data.size
+        K.launch("put", n, n, x._data.flat(), 1, x._vmap.device_positions(),
+                 x._vmap.storage.flat())
+
+
+def write(x, value, casting):
+    """``inplace._write`` for a CUDA tensor: ``value`` into x's storage and its base's."""
+    from .cuda_ops import write as write_value
+
+    _check_overlap(x)
+    write_value(x._data, value, casting)
+    _write_back(x)
+
+
+def store(x, key, v):
+    """``x[key] = v`` for a CUDA tensor, reaching its base when x is a view."""
+    from .cuda_ops import store as store_value
+
+    _check_overlap(x)
+    store_value(x._data, key, v)
+    _write_back(x)
+
+
+def positions_in(x, base):
+    """``inplace.view_positions`` for CUDA view ``x`` of ``base`` (itself the storage's own
+    tensor, or a view of it that has a map: a detached view)."""
+    pos = x._vmap.positions()
+    bm = base._vmap
+    if bm is None:
+        return pos
+    where = np.full(bm.storage.size, -1, np.int64)
+    where[bm.positions()] = np.arange(bm.positions().size)
+    return where[pos]

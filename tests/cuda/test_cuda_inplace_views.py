@@ -1,0 +1,108 @@
+"""In-place ops on views of CUDA tensors reach the base (device views are copies that write
+themselves back, ops/cuda_views.py): values, version counters, grad_fn and gradients are the
+CPU path's, on numba-cuda's simulator (see conftest.py)."""
+
+import numpy as np
+import pytest
+
+from conftest import HAS_NUMBA_CUDA
+
+if not HAS_NUMBA_CUDA:
+    pytest.skip("numba-cuda is not installed (pip install 'tapegrad[cuda]'); CUDA tensors "
+                "are optional", allow_module_level=True)
+
+import tapegrad as tg
+
+RNG = np.random.default_rng(7)
+A = RNG.uniform(-1.0, 1.0, (3, 4))
+W = RNG.uniform(-1.0, 1.0, (3, 4))
+
+
+def _same(cuda_tensor, cpu_tensor):
+    assert cuda_tensor.device == "cuda"
+    np.testing.assert_allclose(cuda_tensor.detach().cpu().numpy(), cpu_tensor.detach().numpy(),
+                               rtol=1e-12, atol=1e-15)
+
+
+NO_GRAD = {  # (x: a (3, 4) tensor) -> None, changing x through a view
+    "column_zero_": lambda x: x[:, 0].zero_(),
+    "slice_iadd": lambda x: x[1:].__iadd__(1.0),
+    "slice_iadd_assigned": lambda x: x.__setitem__(slice(1, None), x[1:].__iadd__(1.0)),
+    "mask_setitem": lambda x: x.__setitem__(x > 0.2, 0.0),
+    "view_setitem": lambda x: x.view(-1).__setitem__(2, 5.0),
+    "transpose_mul_": lambda x: x.T.mul_(2.0),
+    "diagonal_fill_": lambda x: x.diagonal().fill_(1.0),
+    "view_of_view": lambda x: x[1:][:, 2:].T.sub_(3.0),
+    "view_setitem_key": lambda x: x[1:, ::2].__setitem__((0, 1), -7.0),
+    "view_mask_setitem": lambda x: x[:2].__setitem__(x[:2] < 0, 9.0),
+    "unsqueeze_": lambda x: x[0].unsqueeze_(0).mul_(3.0),
+    "t_": lambda x: x[:2, :2].t_().add_(tg.arange(2.0, device=x.device)),
+    "detached_view": lambda x: x[2].detach().fill_(4.0),
+    "copy_from_cpu": lambda x: x[0].copy_(tg.arange(4.0)),
+    "stale_view": lambda x: (lambda v: (x.add_(1.0), v.mul_(2.0)))(x[0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_GRAD))
+def test_a_write_through_a_view_reaches_the_base(name):
+    xs = [tg.tensor(A, device=dev) for dev in ("cpu", "cuda")]
+    for x in xs:
+        NO_GRAD[name](x)
+    _same(xs[1], xs[0])
+    assert xs[1]._version == xs[0]._version > 0
+
+
+def _program(dev):
+    """A leaf's clone changed through views, then backward."""
+    w = tg.tensor(W, device=dev, requires_grad=True)
+    y = w.clone() * 1.0
+    col = y[:, 1]
+    col.mul_(w[:, 0])
+    y.T[2].add_(w[0, :3])
+    y.diagonal().fill_(0.5)
+    y[1:] += w[:2] ** 2
+    y.view(-1)[5] = w.sum()
+    y[y > 0.7] = 0.0
+    z = y[0]  # made before the base changes: regathered when used
+    y[:, 3].exp_()
+    out = (y * tg.tensor(A, device=dev)).sum() + (z * 2.0).sum()
+    out.backward()
+    return y, w.grad, col.grad_fn.name(), y.grad_fn.name(), y._version
+
+
+def test_gradients_through_views_changed_in_place_match_the_cpu():
+    c, d = _program("cpu"), _program("cuda")
+    _same(d[0], c[0])
+    _same(d[1], c[1])
+    assert d[2:] == c[2:]
+
+
+def test_a_view_of_a_leaf_that_requires_grad_raises_and_is_written_under_no_grad():
+    for dev in ("cpu", "cuda"):
+        w = tg.tensor(A, device=dev, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+            w[0].add_(1.0)
+        with tg.no_grad():
+            w[0].add_(1.0)
+            w.T[:, 1].zero_()
+        np.testing.assert_allclose(w.detach().cpu().numpy()[0], A[0] + 1.0)
+        assert not w.detach().cpu().numpy()[1].any()
+
+
+def test_an_expanded_view_refuses_in_place_writes_as_the_cpu():
+    for dev in ("cpu", "cuda"):
+        x = tg.tensor(A[0], device=dev)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to"):
+            x.expand(2, 4).add_(1.0)
+        np.testing.assert_array_equal(x.cpu().numpy(), A[0])
+        x.expand(1, 4).add_(1.0)  # no repeated element: a writeable view
+        np.testing.assert_allclose(x.cpu().numpy(), A[0] + 1.0)
+
+
+def test_saved_view_modified_in_place_raises_at_backward():
+    w = tg.tensor(A, device="cuda", requires_grad=True)
+    y = w * 1.0
+    s = y[0].sin()
+    y[0].mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        s.sum().backward()
