@@ -15,7 +15,7 @@ import numpy as np
 
 from . import ops as _ops
 from .ops.complex_refusals import refuse, refuse_pair
-from .ops.numpy_rules import tensors_weak
+from .ops.numpy_rules import tensors_promoted
 from .torch_names import elementwise as _names
 from .torch_names._common import const, vals
 from .torch_names._common import floating as _floating
@@ -71,7 +71,7 @@ def multigammaln(input, p):
 def xlog1py(input, other):
     """``x * log1p(y)``, 0 where x is 0 and ``log1p(y)`` is -inf or NaN for y <= -1."""
     refuse_pair("xlog1py", input, other)
-    x, y = tensors_weak(input, other)
+    x, y = tensors_promoted(input, other)
     x, y = _floating(x), _floating(y)
     with np.errstate(all="ignore"):
         dead = (vals(x) == 0) & (vals(y) <= -1)  # (a NaN y stays NaN)

@@ -342,3 +342,37 @@ def test_numpy_functions_on_tensors_keep_numpys_promotion():
     assert (np.float64(1.5) * f).dtype == np.float32  # (the operator: a NumPy scalar is weak)
     np.add(f, i).sum().backward()
     assert f.grad.dtype == np.float32
+
+
+_BINARY_FUNCTIONS = ("atan2", "hypot", "copysign", "fmax", "fmin", "fmod", "remainder",
+                     "floor_divide", "xlogy", "logaddexp", "logaddexp2", "nextafter", "ldexp")
+
+
+@pytest.mark.parametrize("name", _BINARY_FUNCTIONS)
+def test_torch_named_binary_functions_promote_as_pytorch(name):
+    """The torch-named functions built on the NumPy-dispatch ones (and ``%``, ``//``) compute
+    in PyTorch's dtype: a float32 tensor beside an int64 tensor or a 0-d float64 one stays
+    float32, an int32 one beside a 0-d int64 stays int32; the NumPy functions keep NumPy's."""
+    f = getattr(tg, name)
+    f32, i64 = tg.tensor([0.5, 2.0, 3.5], dtype=tg.float32), tg.tensor([1, 2, 3])
+    for a, b in ((f32, i64), (i64, f32), (f32, tg.tensor(2.0)), (tg.tensor(3), f32)):
+        assert f(a, b).dtype == np.float32, (name, a.dtype, b.dtype)
+    if name in ("fmax", "fmin", "fmod", "remainder", "floor_divide"):
+        assert f(i64.to(tg.int32), tg.tensor(2)).dtype == np.int32
+    if name in ("atan2", "hypot", "copysign", "fmax", "fmin", "fmod", "remainder",
+                "logaddexp", "logaddexp2", "nextafter"):
+        ufunc = getattr(np, {"atan2": "arctan2"}.get(name, name))
+        assert ufunc(f32, i64).dtype == np.float64  # NumPy's own promotion
+    x = tg.tensor([0.5, 2.0, 3.5], dtype=tg.float32, requires_grad=True)
+    out = f(x, i64)
+    if out.requires_grad:
+        out.sum().backward()
+        assert x.grad.dtype == np.float32
+
+
+def test_remainder_and_floor_division_operators_promote_as_pytorch():
+    f32, i64 = tg.tensor([7.0, -7.0], dtype=tg.float32), tg.tensor([2, 2])
+    for out in (f32 % i64, f32 // i64, i64 // f32, i64 % f32, tg.special.xlog1py(f32, i64)):
+        assert out.dtype == np.float32
+    np.testing.assert_array_equal((f32 // i64).numpy(), [3.0, -4.0])
+    np.testing.assert_array_equal((f32 % i64).numpy(), [1.0, 1.0])

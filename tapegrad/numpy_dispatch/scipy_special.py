@@ -94,8 +94,20 @@ def _build():
         "exp2": special.exp2, "exp10": _exp10, "expm1": _op("expm1"), "log1p": _op("log1p"),
         "cbrt": cbrt,
     }
-    return {getattr(sp, n): f for n, f in names.items()
-            if isinstance(getattr(sp, n, None), np.ufunc)}
+    return {getattr(sp, n): _in_numpy_dtypes(f) if getattr(sp, n).nin == 2 else f
+            for n, f in names.items() if isinstance(getattr(sp, n, None), np.ufunc)}
+
+
+def _in_numpy_dtypes(f):
+    """``f`` given its two operands in SciPy's (NumPy's) result dtype: the torch-named
+    functions it reuses (``xlogy``...) promote as PyTorch does."""
+    from . import numpy_dtypes
+
+    def handler(x1, x2):
+        return f(*numpy_dtypes(x1, x2))
+
+    handler.__name__ = getattr(f, "__name__", "handler")
+    return handler
 
 
 def ufunc_handlers():

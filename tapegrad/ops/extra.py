@@ -24,7 +24,7 @@ from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index
 from .shapes import broadcast_shapes as _broadcast2
-from .numpy_rules import tensors_weak
+from .numpy_rules import tensors_promoted
 from .shapes import c_strides, norm_dim
 
 _NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
@@ -155,7 +155,7 @@ DERIVS[int(Op.ATAN2)] = (_atan2_deriv, 2)
 
 def atan2(input, other):
     """Elementwise ``atan2(input, other)`` (the angle of the point ``(other, input)``)."""
-    y, x = tensors_weak(input, other)
+    y, x = tensors_promoted(input, other)
     R.refuse_complex(Op.ATAN2, y, x)  # atan2 is for real numbers (PyTorch: no complex kernel)
     if DeviceArray in (type(y._data), type(x._data)):
         y, x = _cuda().to_same_device(y, x)
@@ -270,7 +270,7 @@ def xlogy(input, other):
     ``input == 0`` and the log would be infinite or nan; the zeros made positive by adding a
     constant +0.0 there (-0.0 elsewhere: every other value, signed zeros too, unchanged)."""
     refuse_pair("xlogy", input, other)  # (its zero tests are real-only)
-    x, y = tensors_weak(input, other)
+    x, y = tensors_promoted(input, other)
     if x.dtype.kind != "f" and y.dtype.kind != "f":  # integers: a float result, as PyTorch's
         x, y = x.to(np.float64), y.to(np.float64)
     yd = np.asarray(y._data)

@@ -91,3 +91,28 @@ def tensors_weak(x1, x2):
     if _weak(x2):
         return x1, _t(np.asarray(x2, dtype=weak_dtype(x2, x1)))
     return x1, _t(x2)
+
+
+def tensors_promoted(x1, x2):
+    """Both operands as tensors in the dtype PyTorch computes a binary function in
+    (``promotion.py``): a Python or NumPy scalar number is weak, a 0-d tensor gives way to a
+    dimensioned one of its category. ``tensors_weak`` keeps NumPy's promotion (for the NumPy
+    functions), which widens float32 beside an integer tensor or a 0-d float64 one."""
+    from ..promotion import number_dtype, result_dtype
+    from .record import as_tensor as _t
+
+    x1, x2 = weak_scalar(x1), weak_scalar(x2)
+    n1, n2 = is_number(x1), is_number(x2)
+    if n1 and n2:
+        return tensors_weak(x1, x2)
+    if n1 or n2:
+        t = _t(x2 if n1 else x1)
+        dt = number_dtype(t.dtype, x1 if n1 else x2)
+        number = _t(np.asarray(x1 if n1 else x2, dtype=dt))
+        t = t if t.dtype == dt else t.to(dt)
+        return (number, t) if n1 else (t, number)
+    a, b = _t(x1), _t(x2)
+    if a.dtype == b.dtype:
+        return a, b
+    dt = result_dtype(a.dtype, a.ndim == 0, b.dtype, b.ndim == 0)
+    return (a if a.dtype == dt else a.to(dt)), (b if b.dtype == dt else b.to(dt))

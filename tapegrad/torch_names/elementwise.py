@@ -16,11 +16,17 @@ from ..numpy_dispatch import ufuncs as _U
 from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
 from ..ops.movement import _torch_name
-from ..ops.numpy_rules import tensors_weak, weak_scalar
+from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
 
 # ---- rounding and signs (piecewise constant: zero gradient) -----------------------------------
+
+
+def _device_rounded(x, name, decimals=0):
+    from ..ops.cuda_ops import rounded
+
+    return rounded(x, name, decimals)
 
 
 def _rounding(np_f, name):
@@ -29,7 +35,9 @@ def _rounding(np_f, name):
     def fn(input):
         x = _t(input)
         refuse(name, x.dtype)
-        return x.clone() if x.dtype.kind in "iub" else step(x)
+        if x.dtype.kind in "iub":
+            return x.clone()
+        return _device_rounded(x, name) if x.is_cuda else step(x)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{name}`` (torch.{name}); the gradient is zero."
@@ -48,6 +56,8 @@ def round(input, *, decimals=0):  # noqa: A001 (torch.round)
     refuse("round" if decimals == 0 else "round.decimals", x.dtype)
     if x.dtype.kind in "iub" and decimals >= 0:
         return x.clone()
+    if x.is_cuda:
+        return _device_rounded(x, "round", int(decimals))
     return _nd._zero_grad(np.round)(x, int(decimals))
 
 
@@ -56,6 +66,8 @@ def frac(input):
     x = _t(input)
     if x.dtype.kind not in "f":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_torch_name(x.dtype)}'")
+    if x.is_cuda:
+        return x - _device_rounded(x, "trunc")
     return x - _t(np.trunc(vals(x)))
 
 
@@ -153,7 +165,7 @@ def clamp_max(input, max):  # noqa: A002
 
 def _floats_only(name, f, real_only=True):
     def fn(input, other):
-        a, b = tensors_weak(weak_scalar(input), weak_scalar(other))
+        a, b = tensors_promoted(input, other)
         if a.dtype.kind not in "fc" and b.dtype.kind not in "fc":
             a, b = floating(a), floating(b)
         elif real_only:
@@ -174,7 +186,7 @@ copysign = _floats_only("copysign", _U.copysign)
 def _extremum(name, f, doc):
     def fn(input, other):
         refuse_pair(name, input, other)
-        return f(input, other)
+        return f(*tensors_promoted(input, other))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -189,7 +201,7 @@ def _integer_division(name, f, kernel, doc):
     """``f`` with PyTorch's integer rules: dividing integers by zero raises (NumPy gives 0);
     a NumPy scalar number is weak, as a Python one."""
     def fn(input, other):
-        input, other = weak_scalar(input), weak_scalar(other)
+        input, other = tensors_promoted(input, other)
         a, b = vals(input), vals(other)
         if a.dtype.kind in "iub" and b.dtype.kind in "iub":
             if kernel and a.dtype.kind == b.dtype.kind == "b":

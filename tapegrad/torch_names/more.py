@@ -13,6 +13,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
+from ..ops.numpy_rules import tensors_promoted
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
 from ._common import _t, const, floating, sizes_of, vals
@@ -55,8 +56,9 @@ def lcm(input, other):
 def ldexp(input, other):
     """``input * 2 ** other`` (a float result; differentiable in both, as PyTorch's
     composition)."""
-    x, e = floating(input), _t(other)
-    return x * _ops.pow(2.0, e.to(x.dtype) if e.dtype.kind != "f" else e)
+    x, e = tensors_promoted(input, other)
+    x = floating(x)
+    return x * _ops.pow(2.0, e.to(x.dtype) if e.dtype != x.dtype else e)
 
 
 FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
@@ -76,10 +78,9 @@ def frexp(input):
 
 def nextafter(input, other):
     """The next float after ``input`` towards ``other`` (no gradient, as PyTorch's)."""
-    x, y = _t(input), _t(other)
-    dtype = np.result_type(x.dtype, y.dtype)
-    _refuse_dtype("nextafter", _creation.tensor(np.zeros(0, dtype)), "f")
-    return const(np.nextafter(vals(x).astype(dtype), vals(y).astype(dtype)))
+    x, y = tensors_promoted(input, other)
+    _refuse_dtype("nextafter", _creation.tensor(np.zeros(0, x.dtype)), "f")
+    return const(np.nextafter(vals(x), vals(y)))
 
 
 def isreal(input):
