@@ -22,6 +22,23 @@ REAL = rng.standard_normal((4, 3, 2)) * 2
 COUNTS = rng.integers(0, 6, (4, 3, 2)) * 1.0
 LOGITS4 = rng.standard_normal((3, 4))
 SIMPLEX4 = rng.dirichlet(np.ones(4), (2, 3))
+
+
+def _corr_cholesky(shape, n):
+    """Cholesky factors of random n x n correlation matrices."""
+    a = rng.standard_normal(shape + (n, n))
+    s = a @ np.swapaxes(a, -1, -2) + np.eye(n)
+    d = 1 / np.sqrt(np.diagonal(s, axis1=-2, axis2=-1))
+    return np.linalg.cholesky(s * d[..., None] * d[..., None, :])
+
+
+def _spd(shape, n):
+    a = rng.standard_normal(shape + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + np.eye(n)
+
+
+TRIL = np.tril(rng.standard_normal((3, 3)) * 0.5, -1) + np.diag([1.0, 1.3, 0.8]) + \
+    np.triu(rng.standard_normal((3, 3)), 1)  # (read through .tril(): the upper part unused)
 MULTI = rng.multinomial(7, np.full(4, 0.25), (2, 3)) * 1.0
 
 # name -> (make(distributions module, *parameters), parameter arrays (differentiated), value)
@@ -60,6 +77,22 @@ CASES = {
         np.eye(4)[rng.integers(0, 4, (2, 3))]),
     "LogisticNormal": (lambda M, m, s: M.LogisticNormal(m, s), [REAL[0] * 0.5, R],
                        rng.dirichlet(np.ones(3), (4, 3))),
+    "VonMises": (lambda M, m, k: M.VonMises(m, k), [REAL[0] * 0.5, C], REAL),
+    "VonMises-concentrated": (lambda M, m, k: M.VonMises(m, k),
+                              [REAL[0, 0], np.array([0.3, 5.0])], REAL),
+    "LKJCholesky": (lambda M, c: M.LKJCholesky(3, c), [C[:, 0]], _corr_cholesky((2, 3), 3)),
+    "LKJCholesky-dim2": (lambda M, c: M.LKJCholesky(2, c), [np.array(0.7)],
+                         _corr_cholesky((4,), 2)),
+    "Wishart": (lambda M, df, L: M.Wishart(df, scale_tril=L.tril()),
+                [np.array([4.5, 6.0]), TRIL], _spd((4, 2), 3)),
+    "Wishart-precision": (lambda M, df, L: M.Wishart(df, precision_matrix=L.tril() @
+                                                     L.tril().mT),
+                          [np.array([[3.5], [5.0]]), TRIL], _spd((4, 2, 1), 3)),
+    "Wishart-fixed-df": (lambda M, L: M.Wishart(7.0, scale_tril=L.tril()), [TRIL],
+                         _spd((2,), 3)),
+    "LowRankMultivariateNormal": (lambda M, m, w, d: M.LowRankMultivariateNormal(m, w, d),
+                                  [REAL[0, :, :1] + np.arange(4), rng.standard_normal((4, 2)),
+                                   rng.random((3, 4)) + 0.5], rng.standard_normal((2, 3, 4))),
 }
 # (PyTorch's Multinomial entropy takes lgamma(n + 1) of an integer tensor: in float32)
 LOOSE = {("Multinomial", "entropy"): 1e-6, ("Multinomial-logits", "entropy"): 1e-6}
@@ -68,7 +101,8 @@ LOOSE = {("Multinomial", "entropy"): 1e-6, ("Multinomial-logits", "entropy"): 1e
 TORCH32 = {"GeneralizedPareto", "GeneralizedPareto-exponential"}
 # (draws by rejection: a finite difference in the parameters changes the draw, not only moves it)
 # (and the straight-through estimator's gradient is by design not the draw's derivative)
-RSAMPLE_NOT_PATHWISE = {"InverseGamma", "OneHotCategoricalStraightThrough"}
+RSAMPLE_NOT_PATHWISE = {"InverseGamma", "Wishart", "Wishart-precision",
+                        "OneHotCategoricalStraightThrough"}
 WHATS = ("log_prob", "cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev")
 
 
@@ -115,6 +149,8 @@ def test_values_and_gradients_match_pytorch(name):
         if what not in ("log_prob", "entropy", "cdf", "icdf", "mean", "variance") or \
                 not a.requires_grad:
             continue
+        # (flattened: a 0-d output indexed by a 0-d mask would be its own case)
+        a, b = a.reshape(-1), b.reshape(-1)
         wa = rng.standard_normal(tuple(a.shape))
         finite = np.isfinite(_np(a))
         try:
@@ -183,6 +219,11 @@ def test_samples_lie_in_the_support_with_the_mean(name):
     s = d.sample((n,))
     assert s.shape == (n,) + d.batch_shape + d.event_shape and not s.requires_grad
     assert np.all(d.support.check(s))
+    if name.startswith("VonMises"):  # (angles: the circular mean and variance)
+        r = np.exp(1j * _np(s)).mean(0)
+        np.testing.assert_allclose(np.angle(r), _np(d.mean), atol=0.05)
+        np.testing.assert_allclose(1 - np.abs(r), _np(d.variance), atol=0.02)
+        return
     try:
         mean, var = _np(d.mean), _np(d.variance)
     except NotImplementedError:

@@ -13,6 +13,7 @@ Example:
 """
 
 from . import constraints, transforms
+from .circular import VonMises
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson
 from .dirichlet import Beta, Dirichlet
@@ -21,6 +22,8 @@ from .distribution import Distribution
 from .gamma import Chi2, Gamma
 from .heavy_tailed import Cauchy, StudentT
 from .kl import kl_divergence, register_kl
+from .lowrank import LowRankMultivariateNormal
+from .matrices import LKJCholesky, Wishart
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .power_laws import GeneralizedPareto, InverseGamma, Kumaraswamy, Pareto, Weibull
@@ -41,4 +44,5 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "SoftmaxTransform", "StickBreakingTransform", "MixtureSameFamily", "Multinomial",
            "NegativeBinomial", "Weibull", "Pareto", "Kumaraswamy", "InverseGamma",
            "GeneralizedPareto", "ContinuousBernoulli", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "OneHotCategoricalStraightThrough", "LogisticNormal"]
+           "RelaxedOneHotCategorical", "OneHotCategoricalStraightThrough", "LogisticNormal",
+           "VonMises", "LKJCholesky", "Wishart", "LowRankMultivariateNormal"]

@@ -8,7 +8,7 @@ __all__ = ["Constraint", "real", "positive", "nonnegative", "unit_interval", "bo
            "simplex", "real_vector", "positive_definite", "lower_cholesky", "interval",
            "half_open_interval", "integer_interval", "greater_than", "greater_than_eq",
            "less_than", "independent", "nonnegative_integer", "positive_integer", "one_hot",
-           "multinomial"]
+           "multinomial", "corr_cholesky"]
 
 
 def _values(v):
@@ -210,6 +210,18 @@ class _LowerCholesky(Constraint):
         return lower & (np.diagonal(v, axis1=-2, axis2=-1) > 0).all(-1)
 
 
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: positive diagonal, unit rows."""
+
+    event_dim = 2
+
+    def check(self, value):
+        v = _values(value)
+        tol = np.finfo(v.dtype).eps * v.shape[-1] * 10  # (PyTorch's fudge factor)
+        unit_rows = (np.abs(np.linalg.norm(v, axis=-1) - 1.0) <= tol).all(-1)
+        return _LowerCholesky().check(v) & unit_rows
+
+
 real = _Real()
 positive = _GreaterThan(0.0)
 nonnegative = _GreaterThanEq(0.0)
@@ -230,3 +242,4 @@ nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 one_hot = _OneHot()
 multinomial = _Multinomial
+corr_cholesky = _CorrCholesky()
