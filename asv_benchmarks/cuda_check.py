@@ -265,7 +265,8 @@ def ops(n, reps, failures):
 # Argument types of each kernel for --ptx: i int64, f float64, b bool; arrays: X the data
 # (float32 and float64), F float64, I int64, B bool; M int64 2-D, D float64 2-D.
 KERNEL_ARGS = {
-    "where_fwd": "iBXifXifX", "clamp_fwd": "iXffX", "sign_fwd": "iXX", "cast": "iXF",
+    "where_fwd": "iBXifXifX", "clamp_fwd": "iXffX", "sign_fwd": "iXX", "round_fwd": "iiXXX",
+    "cast": "iXF",
     "fill": "iXi", "add_into": "iFF", "gather": "iXIXb", "scatter_add": "iFIF",
     "index_add": "iFIF", "index_gather": "iFIF", "scatter_set": "iXIX", "put": "iXiIX",
     "compare": "iiXiXiB", "finite_or_zero": "iX", "take": "iXIX",

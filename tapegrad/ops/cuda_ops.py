@@ -133,6 +133,22 @@ def sign_value(d):
     return out
 
 
+_ROUNDING = {"round": 0, "floor": 1, "ceil": 2, "trunc": 3}
+
+
+def rounded(x, name, decimals=0):
+    """floor/ceil/trunc/round(decimals=) of a CUDA tensor (an integer one only to negative
+    decimals), with PyTorch's zero gradient."""
+    from .elementwise import zero_grad_like
+
+    d = x._data
+    mode = _ROUNDING[name] if decimals == 0 else 4 if decimals > 0 else 5
+    scale = to_device(np.array([10.0 ** abs(decimals)], d.dtype))
+    out = _new(d.shape, d.dtype)
+    K.launch("round_fwd", out.size, out.size, mode, d.flat(), scale.flat(), out.a)
+    return zero_grad_like(x, out)
+
+
 def unary(d, x):
     """``_unary`` ops (``ops/elementwise``) on a CUDA tensor."""
     from .elementwise import _record_unary

@@ -81,8 +81,8 @@ def test_gradcheck_on_cuda_inputs():
 
 def test_an_in_place_method_without_a_cuda_path_names_itself():
     x = tg.zeros(5, device="cuda")
-    with pytest.raises(NotImplementedError, match=r"^round_\(\) .*cuda tensors"):
-        x.round_()
+    with pytest.raises(NotImplementedError, match=r"^copysign_\(\) .*cuda tensors"):
+        x.copysign_(x)
 
 
 def test_to_another_tensor_takes_its_device_and_dtype():

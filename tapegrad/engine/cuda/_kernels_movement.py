@@ -1,5 +1,5 @@
 """CUDA kernels that move and combine values: casts, fills, strided gathers and scatters
-(atomics where targets repeat), indexed take/put/add, where, clamp and comparisons.
+(atomics where targets repeat), indexed take/put/add, where, clamp, rounding and comparisons.
 
 Grid-stride loops; launched through ``kernels.launch``. Imported on first use of a CUDA tensor
 (``kernels.k``), never by ``import tapegrad``; Numba caches them on disk.
@@ -49,6 +49,44 @@ def sign_fwd(n, x, out):
     while i < n:
         v = x[i]
         out[i] = int(v > 0) - int(v < 0)
+        i += st
+
+
+@cuda.jit(device=True)
+def _rint(v):
+    """v rounded half to even: adding and subtracting 2**52 rounds |v| < 2**52 to an integer
+    (IEEE's rounding); larger values, inf and nan are already what rint gives."""
+    a = abs(v)
+    if a < 4503599627370496.0:
+        a = (a + 4503599627370496.0) - 4503599627370496.0
+        return math.copysign(a, v)
+    return v
+
+
+@cuda.jit(cache=True)
+def round_fwd(n, mode, x, s, out):
+    """out[i] = x[i] rounded (mode 0 half to even, 1 floor, 2 ceil, 3 trunc; 4 to
+    log10(s[0]) decimals, 5 to -log10(s[0]): NumPy's and PyTorch's rint(x * s) / s and
+    rint(x / s) * s, in x's type), the zero keeping x's sign (np.ceil(-0.5) is -0.0)."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        y = x[i]
+        if mode == 4:
+            y = y * s[0]
+        elif mode == 5:
+            y = y / s[0]
+        v = float(y)
+        r = _rint(v)
+        if (mode == 1 or (mode == 3 and v > 0)) and r > v:
+            r -= 1.0
+        elif (mode == 2 or (mode == 3 and v < 0)) and r < v:
+            r += 1.0
+        out[i] = math.copysign(r, v)
+        if mode == 4:
+            out[i] = out[i] / s[0]
+        elif mode == 5:
+            out[i] = out[i] * s[0]
         i += st
 
 
