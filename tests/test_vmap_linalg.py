@@ -93,3 +93,34 @@ def test_nested_vmap_and_per_example_errors():
     with pytest.warns(UserWarning, match="batching rule for linalg.inv"), \
             pytest.raises(RuntimeError, match="at least 2 dimensions"):
         tg.vmap(tg.linalg.inv)(tg.tensor(b))  # a vector per example: the function's error
+
+
+def test_lu_solve_and_lu_unpack_batch_without_a_loop():
+    LU, piv = tg.linalg.lu_factor(tg.tensor(A))
+    Bs = tg.tensor(B)
+    LU3, piv3 = tg.linalg.lu_factor(tg.tensor(np.stack([A[:2] + k for k in range(4)])))
+    B3 = tg.tensor(rng.standard_normal((4, 2, 3, 2)))
+    cases = [
+        (tg.linalg.lu_solve, (LU, piv, Bs), (0, 0, 0)),
+        (tg.linalg.lu_solve, (LU, piv, Bs[0]), (0, 0, None)),
+        (tg.linalg.lu_solve, (LU[0], piv[0], Bs), (None, None, 0)),
+        (tg.linalg.lu_solve, (LU3, piv3, Bs), (0, 0, 0)),  # a batch of factors per example
+        (tg.linalg.lu_solve, (LU, piv, B3), (0, 0, 0)),  # a batch of right sides per example
+        (lambda L, p, c: tg.linalg.lu_solve(L, p, c.mT, left=False, adjoint=True),
+         (LU, piv, Bs), (0, 0, 0)),
+        (lambda L, p, c: tg.lu_solve(c, L, p), (LU, piv, Bs), (0, 0, 0)),
+        (lambda L, p: tuple(tg.lu_unpack(L, p)), (LU3, piv3), (0, 0)),
+    ]
+    for f, args, dims in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the per-example fallback warns
+            out = tg.vmap(f, in_dims=dims)(*args)
+        out = out if isinstance(out, tuple) else (out,)
+        for got, want in zip(out, _per_example(f, args, dims)):
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    # per-example gradients through the batched solve
+    per = tg.vmap(tg.func.grad(lambda c, L, p: tg.linalg.lu_solve(L, p, c).pow(2).sum()))(
+        Bs, LU, piv)
+    for i in range(4):
+        want = tg.func.grad(lambda c: tg.linalg.lu_solve(LU[i], piv[i], c).pow(2).sum())(Bs[i])
+        np.testing.assert_allclose(per[i].numpy(), want.numpy(), rtol=1e-10)

@@ -52,6 +52,37 @@ def _rule_solve(level, name, raw, args, kwargs):
     return dispatch("squeeze", _M.squeeze, (out, -1), {}) if vector else out
 
 
+def _rule_lu_solve(level, name, raw, args, kwargs):
+    """``linalg.lu_solve(LU, pivots, B)``: a factorization batched with its pivots (or
+    neither) and B batched or not; ranks padded as for a solve (PyTorch's lu_solve takes
+    matrices for B, so there is no vector case)."""
+    if len(args) != 3 or _batched_at(level, tree_flatten(kwargs)[0]):
+        return NotImplemented
+    LU, pivots, B = args
+    if not all(isinstance(t, Tensor) for t in args) or LU.ndim < 2 or B.ndim < 2 or \
+            _batched_at(level, [LU]) != _batched_at(level, [pivots]):
+        return NotImplemented  # (pivots shared by a batch of factors: the loop)
+    rank = max(LU.ndim, B.ndim)
+    return _wrap(level, dispatch(name, raw, (_padded(level, LU, rank),
+                                             _padded(level, pivots, rank - 1),
+                                             _padded(level, B, rank)), kwargs))
+
+
+def _rule_torch_lu_solve(level, name, raw, args, kwargs):
+    """The deprecated ``lu_solve(b, LU_data, LU_pivots)``: the rule above, its order."""
+    if len(args) != 3 or kwargs:
+        return NotImplemented
+    b, LU, pivots = args
+    return _rule_lu_solve(level, name, lambda L, p, B: raw(B, L, p), (LU, pivots, b), {})
+
+
+def _rule_lu_unpack(level, name, raw, args, kwargs):
+    """``lu_unpack(LU, pivots)`` of factors batched with their pivots: one unpacking of the
+    physical batch (with a part not unpacked, whose empty result has no batch: the loop)."""
+    if len(args) != 2 or kwargs or not all(isinstance(t, Tensor) for t in args) or \
+            not (_batched_at(level, [args[0]]) and _batched_at(level, [args[1]])):
+        return NotImplemented
+    return _wrap(level, dispatch(name, raw, (args[0]._phys, args[1]._phys), {}))
 
 
 _ONE_MATRIX = ("inv det slogdet eigh eigvalsh svd svdvals qr cholesky pinv matrix_power "
@@ -62,3 +93,6 @@ for _n in _ONE_MATRIX:
 for _n in "det slogdet logdet inverse pinverse matrix_exp matrix_power cholesky svd lu".split():
     RULES[_n] = _rule_matrix_function
 RULES["linalg.solve"] = RULES["linalg.solve_triangular"] = _rule_solve
+RULES["linalg.lu_solve"] = _rule_lu_solve
+RULES["lu_solve"] = _rule_torch_lu_solve
+RULES["lu_unpack"] = _rule_lu_unpack
