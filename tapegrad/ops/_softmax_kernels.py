@@ -77,13 +77,14 @@ def divide_rows(e, s):
 
 @njit(**_OPTS)
 def subtract_rows(x, logs, m, out):
-    """``out[r] = x[r] - (logs[r] + m[r])``; whether every value is finite."""
+    """``out[r] = (x[r] - m[r]) - logs[r]``; whether every value is finite. (PyTorch's order:
+    ``x - (logs + m)`` loses ``logs`` beside a shift ``m`` of 1e17, or of 1e8 in float32.)"""
     finite = True
     for r in range(x.shape[0]):
         a, o = x[r], out[r]
-        c = logs[r] + m[r]
+        c, s = m[r], logs[r]
         for j in range(a.shape[0]):
-            v = a[j] - c
+            v = (a[j] - c) - s
             o[j] = v
             finite &= v - v == 0
     return finite

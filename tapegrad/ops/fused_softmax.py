@@ -5,7 +5,7 @@ record, instead of the shift, subtraction, ``exp``, sum and division (or log) re
 
 The values are those of the composition, bit for bit: the same shift (the largest element,
 0 where that is not finite), NumPy's subtraction, ``vecmath.exp``, the sum in NumPy's order,
-the division (``log_softmax``: ``x - (log(s) + m)``). Derivatives, PyTorch's:
+the division (``log_softmax``: ``(x - m) - log(s)``, PyTorch's order). Derivatives, PyTorch's:
 
 * softmax, ``y``: ``dx = y * (g - sum(g * y))``; tangent ``y * (t - sum(y * t))``;
 * log_softmax, ``y``: ``dx = g - exp(y) * sum(g)``; tangent ``t - sum(exp(y) * t)``;
@@ -84,7 +84,7 @@ def log_softmax_value(xd, dims):
     if r is not None:
         return r
     s, m = _log_sum_shifted(xd, dims)
-    return xd - (s + m)
+    return (xd - m) - s  # (PyTorch's order: x - (s + m) loses s beside a large shift)
 
 
 def logsumexp_value(xd, dims, keepdim):

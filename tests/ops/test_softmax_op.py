@@ -21,7 +21,7 @@ def _composed(x, d, log):
         m = tg.tensor(shift_array(x.numpy(), (d % x.ndim,)))
         e = tg.exp(x - m)
         s = e.sum(d, keepdim=True)
-        return x - (tg.log(s) + m) if log else e / s
+        return (x - m) - tg.log(s) if log else e / s  # (PyTorch's order of subtractions)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -115,6 +115,25 @@ def test_a_transposed_input_and_rows_at_the_loops_edges():
             want = _composed(tg.tensor(rows), 1, log).numpy()
         np.testing.assert_array_equal(got, want)
 
+
+
+@pytest.mark.parametrize("dtype,big", [(np.float64, 1e300), (np.float64, 1e17),
+                                       (np.float32, 1e8), (np.float32, 3e38)])
+def test_log_softmax_keeps_the_log_beside_a_large_shift(dtype, big):
+    """``(x - m) - log(s)``: ``x - (log(s) + m)`` rounded ``log(s)`` away beside a shift of
+    1e17 (1e8 in float32), giving 0 for two equal logits instead of ``-log(2)``; on the row
+    loops, NumPy's path (a non-last dim) and through cross_entropy."""
+    x0 = np.array([[big, big, 0.0], [-big, -big, -big]], dtype)
+    want = np.array([[-np.log(2), -np.log(2), -big], [-np.log(3)] * 3])
+    x = tg.tensor(x0, requires_grad=True)
+    for got in (tg.log_softmax(x, 1), tg.log_softmax(x.T, 0).T,
+                tg.nn.functional.log_softmax(x.detach(), -1)):
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-6)
+    loss = tg.nn.functional.cross_entropy(x, tg.tensor([0, 2]))
+    np.testing.assert_allclose(loss.item(), (np.log(2) + np.log(3)) / 2, rtol=1e-6)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[-0.25, 0.25, 0.0], [1 / 6, 1 / 6, -1 / 3]],
+                               rtol=1e-6, atol=1e-7)
 
 @pytest.mark.parametrize("enabled", [False, True])
 def test_row_loops_call_the_compositions_exp_and_log(monkeypatch, enabled):
