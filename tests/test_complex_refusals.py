@@ -17,6 +17,8 @@ VALUES = [[0.5 + 0.3j, 1.2 - 0.7j], [-0.4 + 0.2j, 2j]]
 
 CLAMP = "clamp is not supported for complex types"
 SORT = " Sort does not support complex dtypes on CPU"
+MAXIMUM = "maximum not implemented for complex tensors."
+MINIMUM = "minimum not implemented for complex tensors."
 NIE, RTE = NotImplementedError, RuntimeError
 
 
@@ -82,11 +84,32 @@ CASES = [
     ("clamp_min", lambda m, x: m.clamp_min(x, 0.1), NIE, CLAMP),
     ("clamp_min.tensor", lambda m, x: m.clamp_min(x, x), NIE, kernel("maximum_cpu")),
     ("clamp_max.tensor", lambda m, x: m.clamp_max(x, x), NIE, kernel("minimum_cpu")),
+    ("maximum", lambda m, x: m.maximum(x, x), RTE, MAXIMUM),
+    ("maximum.real_input", lambda m, x: m.maximum(x.real, x), RTE, MAXIMUM),
+    ("minimum", lambda m, x: m.minimum(x, x.real), RTE, MINIMUM),
+    ("max.other", lambda m, x: m.max(x, x), RTE, MAXIMUM),
+    ("min.other", lambda m, x: m.min(x.real, x), RTE, MINIMUM),
+    ("Tensor.maximum", lambda m, x: x.maximum(x), RTE, MAXIMUM),
     ("fmax", lambda m, x: m.fmax(x, x), RTE, "fmax not implemented for complex tensors."),
     ("fmin", lambda m, x: m.fmin(x, x.real), RTE, "fmin not implemented for complex tensors."),
     ("hypot", lambda m, x: m.hypot(x, x), NIE, kernel("hypot_cpu")),
     ("logaddexp2", lambda m, x: m.logaddexp2(x, x), NIE, kernel("logaddexp2_cpu")),
     ("copysign", lambda m, x: m.copysign(x, 1.0), NIE, kernel("copysign_cpu")),
+    # comparisons that order (PyTorch's kernels; a reflected operator is its mirror's)
+    ("lt", lambda m, x: x < x, NIE, kernel("lt_cpu")),
+    ("le", lambda m, x: x <= x.real, NIE, kernel("le_cpu")),
+    ("gt.real_input", lambda m, x: x.real > x, NIE, kernel("gt_cpu")),
+    ("ge.number", lambda m, x: x >= 0.5, NIE, kernel("ge_cpu")),
+    ("lt.reflected", lambda m, x: 0.5 < x, NIE, kernel("gt_cpu")),
+    ("Tensor.lt", lambda m, x: x.lt(x), NIE, kernel("lt_cpu")),
+    ("Tensor.le_", lambda m, x: x.le_(x), NIE, kernel("le_cpu")),
+    ("gt", lambda m, x: m.gt(x, x), NIE, kernel("gt_cpu")),
+    ("greater_equal", lambda m, x: m.greater_equal(x, x), NIE, kernel("ge_cpu")),
+    ("less", lambda m, x: m.less(x.real, x), NIE, kernel("lt_cpu")),
+    ("isin", lambda m, x: m.isin(x, x), RTE, "Unsupported input type encountered for isin(): "
+     "{dtype}"),
+    ("isin.real_elements", lambda m, x: m.isin(x.real, x), RTE,
+     "Unsupported input type encountered for isin(): {dtype}"),
     # losses with real-only formulas, random draws
     ("F.mse_loss", lambda m, x: F(m).mse_loss(x, x), NIE, kernel("mse_cpu")),
     ("F.mse_loss.real_input", lambda m, x: F(m).mse_loss(x.real, x), NIE, kernel("mse_cpu")),
@@ -216,7 +239,7 @@ def test_real_input_is_not_refused(name, call, kind, message):
         warnings.simplefilter("ignore")
         out = call(tg, x)
     first = out[0] if isinstance(out, tuple) else out
-    assert np.dtype(first.dtype).kind in "fi"  # (values, or indices)
+    assert np.dtype(first.dtype).kind in "fib"  # (values, indices, or a comparison's mask)
 
 
 @needs_torch
@@ -335,6 +358,8 @@ NUMPY_CALLS = [
     ("sign", np.sign, True), ("clip", lambda a: np.clip(a, 0.0, 1.0), True),
     ("maximum.accumulate", np.maximum.accumulate, True), ("round", np.round, False),
     ("sort", np.sort, False), ("median", np.median, False),
+    ("maximum", lambda a: np.maximum(a, a[::-1]), True),
+    ("minimum", lambda a: np.minimum(a[::-1], 0.5), True),
 ]
 
 
@@ -358,3 +383,17 @@ def test_scipy_special_of_complex_tensors_keeps_scipys_values():
         out = f(*(tg.tensor(a) for a in args))
         np.testing.assert_allclose(np.asarray(out.numpy() if hasattr(out, "numpy") else out),
                                    f(*args), rtol=1e-13)
+
+
+# comparisons of complex tensors through NumPy: NumPy's lexicographic order, also for a tensor
+# that requires grad (a bool result loses no gradient)
+NUMPY_ORDERINGS = [np.less, np.less_equal, np.greater, np.greater_equal]
+
+
+@pytest.mark.parametrize("f", NUMPY_ORDERINGS, ids=[f.__name__ for f in NUMPY_ORDERINGS])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_numpy_comparisons_of_complex_tensors_keep_numpys_order(f, requires_grad):
+    z = np.array(VALUES).ravel()
+    out = f(tg.tensor(z, requires_grad=requires_grad), tg.tensor(z[::-1].copy()))
+    np.testing.assert_array_equal(out.numpy(), f(z, z[::-1]))
+    np.testing.assert_array_equal(f(tg.tensor(z), 0.5).numpy(), f(z, 0.5))

@@ -309,6 +309,23 @@ def _values_only(np_f):
     return handler
 
 
+def _ordering(name, np_f):
+    """A comparison: tapegrad's op; of complex values, which PyTorch refuses to order, NumPy's
+    lexicographic answer, also for tensors that require grad (a bool result loses no
+    gradient)."""
+    op, values = _u(name), _values_only(np_f)
+
+    def handler(*args):
+        try:
+            return op(*args)
+        except (NotImplementedError, RuntimeError) as e:
+            if not _is_refusal(e):
+                raise
+            return values(*args)
+
+    return handler
+
+
 def _zero_grad(np_f):
     """Piecewise-constant ufuncs (floor, round, ...): the value, with a zero gradient like
     PyTorch's (the result still requires grad, so a backward through it gives zeros)."""
@@ -333,8 +350,9 @@ def _build_ufuncs():
         np.sign: _u("sign"), np.square: _square, np.reciprocal: _reciprocal, np.exp2: _exp2,
         np.log2: _float_op("log2"), np.log10: _float_op("log10"),
         np.sinh: _float_op("sinh"), np.cosh: _float_op("cosh"),
-        np.equal: _u("eq"), np.not_equal: _u("ne"), np.less: _u("lt"), np.less_equal: _u("le"),
-        np.greater: _u("gt"), np.greater_equal: _u("ge"), np.logical_and: _u("logical_and"),
+        np.equal: _u("eq"), np.not_equal: _u("ne"), np.less: _ordering("lt", np.less),
+        np.less_equal: _ordering("le", np.less_equal), np.greater: _ordering("gt", np.greater),
+        np.greater_equal: _ordering("ge", np.greater_equal), np.logical_and: _u("logical_and"),
         np.logical_or: _u("logical_or"), np.logical_not: _u("logical_not"),
     }
     for f in (np.isnan, np.isinf, np.isfinite, np.signbit, np.logical_xor):

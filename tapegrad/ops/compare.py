@@ -15,19 +15,55 @@ def _value(v):
     return v
 
 
+_ndarray = np.ndarray
+
+
+def _complex_operand(v):
+    """Whether operand ``v`` (an array, a NumPy scalar, a Python number or a list) is complex."""
+    t = type(v)
+    if t is float or t is int or t is bool:
+        return False
+    if t is complex:
+        return True
+    d = getattr(v, "dtype", None)
+    return (d if d is not None else np.asarray(v).dtype).kind == "c"
+
+
+def _refuse_ordering(name, a, b):
+    """PyTorch's refusal to order complex values (NumPy orders them lexicographically), the
+    dtype named the one the operands promote to (a Python number weak)."""
+    dtype = np.result_type(*[v.dtype if hasattr(v, "dtype") else v
+                             if isinstance(v, (int, float, complex)) else np.asarray(v).dtype
+                             for v in (a, b)])
+    raise refusal(name, dtype)
+
+
 def _compare(np_f, name):
+    ordering = name in ("lt", "le", "gt", "ge")
+
     def fn(x, y):
         if y is None:  # t == None is False and t != None True, as in PyTorch
             if name in ("eq", "ne"):
                 return name == "ne"
         a, b = _value(x), _value(y)
-        if type(a) is DeviceArray or type(b) is DeviceArray:
-            from .cuda_ops import compare
+        tb = type(b)
+        if type(a) is _ndarray and (tb is _ndarray or tb is float or tb is int):
+            # the common cases, two arrays or an array and a number: attributes only
+            if ordering and (a.dtype.kind == "c" or tb is _ndarray and b.dtype.kind == "c"):
+                _refuse_ordering(name, a, b)
+            if tb is _ndarray and a.shape != b.shape:
+                broadcast_shapes(a.shape, b.shape)  # PyTorch's message
+        else:
+            if type(a) is DeviceArray or type(b) is DeviceArray:
+                from .cuda_ops import compare
 
-            return compare(name, a, b)
-        sa, sb = np.shape(a), np.shape(b)
-        if sa != sb:
-            broadcast_shapes(sa, sb)  # PyTorch's message, also for an ndarray/list operand
+                return compare(name, a, b)
+            if ordering and not isinstance(b, (str, bytes)) and \
+                    (_complex_operand(a) or _complex_operand(b)):
+                _refuse_ordering(name, a, b)
+            sa, sb = np.shape(a), np.shape(b)
+            if sa != sb:
+                broadcast_shapes(sa, sb)  # PyTorch's message, also for an ndarray/list operand
         try:
             return _make(_wrap(np.asarray(np_f(a, b))))
         except TypeError:  # (off the common path) a string: Python's answer, as PyTorch gives

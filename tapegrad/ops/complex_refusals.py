@@ -41,11 +41,16 @@ REFUSALS = {
     # clamps and extrema of two operands
     "clamp": _CLAMP, "clamp.bounds": _kernel("clamp_cpu"),
     "clamp_min.tensor": _kernel("maximum_cpu"), "clamp_max.tensor": _kernel("minimum_cpu"),
+    "maximum": (RuntimeError, "maximum not implemented for complex tensors."),
+    "minimum": (RuntimeError, "minimum not implemented for complex tensors."),
     "fmax": (RuntimeError, "fmax not implemented for complex tensors."),
     "fmin": (RuntimeError, "fmin not implemented for complex tensors."),
     "hypot": _kernel("hypot_cpu"), "logaddexp2": _kernel("logaddexp2_cpu"),
     "copysign": _kernel("copysign_cpu"),
-    # ordering: reductions, sorts and selections
+    # ordering: comparisons, reductions, sorts and selections
+    "lt": _kernel("lt_cpu"), "le": _kernel("le_cpu"), "gt": _kernel("gt_cpu"),
+    "ge": _kernel("ge_cpu"),
+    "isin": (RuntimeError, "Unsupported input type encountered for isin(): {dtype}"),
     "max": _kernel("max_all"), "min": _kernel("min_all"),
     "max.dim": (RuntimeError, "max(): does not support complex input"),
     "min.dim": (RuntimeError, "min(): does not support complex input"),

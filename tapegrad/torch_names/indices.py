@@ -135,6 +135,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each element occurs in ``test_elements`` (a bool tensor)."""
+    refuse_pair("isin", elements, test_elements)
     return const(np.isin(vals(elements), vals(test_elements), assume_unique=assume_unique,
                          invert=invert))
 
