@@ -21,9 +21,10 @@ gather from the new base. ``x[key] = v`` is the same record with the key's posit
 A CUDA view is a copy of its elements: it knows their positions in its base's storage and
 writes them back (``ops/cuda_views.py``), so the records above are the same.
 
-Known limitation: *other* views of the same base that were created before the in-place op
-and are used after it keep their old history (PyTorch regenerates it), so a gradient through
-such a stale view ignores the overwrite; their values are current.
+*Other* views of the same base, made before the in-place op and used after it, are stale: a
+view remembers the base's record it was made from, and an op reading a view whose base has
+been rebound since regathers it from the new base first (``refresh_view``), as PyTorch
+regenerates a view's history, so gradients through it see the overwrite.
 """
 
 import numpy as np
