@@ -65,3 +65,38 @@ def test_cummax_cummin_take_the_latest_nan():
         for dim in (0, 1):
             a, b = getattr(torch, name)(torch.tensor(v), dim), getattr(tg, name)(tg.tensor(v), dim)
             assert a.indices.tolist() == b.indices.tolist()
+
+
+@pytest.mark.parametrize("dtype,big,tiny", [(np.float64, 1e300, 1e-300),
+                                            (np.float32, 1e30, 1e-30)])
+def test_hypot_neither_overflows_nor_underflows(dtype, big, tiny):
+    """hypot of values whose squares overflow or underflow (NumPy's ``np.hypot`` too): the
+    value, and the derivatives ``x / hypot`` and ``y**2 / hypot**3``, of the right size."""
+    x0 = np.array([big, tiny, -3 * big, 3.0], dtype)
+    y0 = np.array([big, tiny, 4 * big, 4.0], dtype)
+    h = np.hypot(x0.astype(np.float64), y0.astype(np.float64))
+    for f in (tg.hypot, np.hypot):
+        x, y = tg.tensor(x0, requires_grad=True), tg.tensor(y0, requires_grad=True)
+        out = f(x, y)
+        gx, gy = tg.autograd.grad(out.sum(), (x, y), create_graph=True)
+        gxx, = tg.autograd.grad(gx.sum(), x)
+        assert out.dtype == dtype and gx.dtype == dtype
+        np.testing.assert_allclose(out.detach().numpy(), h, rtol=1e-6)
+        np.testing.assert_allclose(gx.detach().numpy(), x0 / h, rtol=1e-6)
+        np.testing.assert_allclose(gy.detach().numpy(), y0 / h, rtol=1e-6)
+        np.testing.assert_allclose(gxx.numpy(), (y0.astype(np.float64) / h) ** 2 / h,
+                                   rtol=1e-5)
+    x = tg.tensor([0.3, -1.2, 0.0], requires_grad=True)
+    y = tg.tensor([0.5, 0.1, 2.0], requires_grad=True)
+    assert tg.autograd.gradcheck(tg.hypot, (x, y))
+    assert tg.autograd.gradgradcheck(tg.hypot, (x, y))
+
+
+def test_hypot_at_the_origin_infinities_and_nan_as_pytorch():
+    """PyTorch's ``x / hypot``: nan at the origin and for an infinite input, 0 for a finite
+    one beside an infinity."""
+    out, (gx, gy) = _grads(tg.hypot, np.array([0.0, np.inf, 2.0, np.nan]),
+                           np.array([0.0, 1.0, -np.inf, 1.0]))
+    np.testing.assert_array_equal(out, [0.0, np.inf, np.inf, np.nan])
+    np.testing.assert_array_equal(gx, [np.nan, np.nan, 0.0, np.nan])
+    np.testing.assert_array_equal(gy, [np.nan, 0.0, np.nan, np.nan])

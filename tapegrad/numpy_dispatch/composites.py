@@ -38,8 +38,16 @@ def _take_axis(x, idx, axis):
 # ---- elementwise ------------------------------------------------------------------------------
 
 def hypot(x1, x2):
+    """``c * sqrt((x1 / c)**2 + (x2 / c)**2)``, ``c`` the larger magnitude held constant (1
+    where it is 0 or not finite): ``sqrt(x1**2 + x2**2)`` overflows beyond 1e154 and
+    underflows below 1e-154 (its gradient ``x1 / hypot`` with it); for any constant ``c`` the
+    derivatives are hypot's, to every order."""
     x1, x2 = tensors_weak(x1, x2)
-    return _op("sqrt")(x1 * x1 + x2 * x2)
+    a1, a2 = _op("abs")(x1.detach()), _op("abs")(x2.detach())
+    c = _op("maximum")(a1, a2)
+    c = _op("where")(_op("isfinite")(c) & (c > 0), c, 1)
+    u, v = x1 / c, x2 / c
+    return c * _op("sqrt")(u * u + v * v)
 
 
 def logaddexp(x1, x2):
