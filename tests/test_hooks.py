@@ -196,6 +196,16 @@ def test_post_accumulate_hook_can_update_in_place():
     assert w.tolist() == [0.0, 0.0] and w.grad is None
 
 
+def test_post_accumulate_hook_returning_a_value_raises():
+    """A value returned by the hook would be dropped: PyTorch's error, after the hook ran."""
+    w = leaf([1.0, 2.0])
+    w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(3))
+    with pytest.raises(RuntimeError, match=r"^Tensor post accumulate grad hooks should return "
+                                           r"None\.$"):
+        (w * 4).sum().backward()
+    assert w.grad.tolist() == [12.0, 12.0]
+
+
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_post_accumulate_hooks_run_in_the_backwards_grad_mode(create_graph):
     """As PyTorch: grad mode off inside the hook (unless create_graph), so an update of the

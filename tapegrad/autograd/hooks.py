@@ -163,4 +163,5 @@ def run_post_accumulate_hooks(leaf, create_graph=False):
     (off unless ``create_graph``, as PyTorch: an optimizer step inside one runs as is)."""
     with set_grad_enabled(create_graph):
         for h in list(leaf._post_hooks or ()):
-            h(leaf)
+            if h(leaf) is not None:  # (a value would be lost: PyTorch refuses it)
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
