@@ -12,7 +12,7 @@ Example:
     0.125
 """
 
-from . import constraints, transforms
+from . import constraints, kl_cross, transforms  # noqa: F401 (kl_cross: registers its rules)
 from .circular import VonMises
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson

@@ -207,6 +207,16 @@ class Wishart(Distribution):
         return -nu * self._half_log_det_terms() - multigammaln(nu / 2, p) + \
             (nu - p - 1) / 2 * linalg.slogdet(value).logabsdet - trace / 2
 
+    @property
+    def _natural_params(self):
+        nu, p = self.df, self._event_shape[-1]
+        return -self.precision_matrix / 2, (nu - p - 1) / 2
+
+    def _log_normalizer(self, x, y):
+        p = self._event_shape[-1]
+        return (y + (p + 1) / 2) * (-linalg.slogdet(-2 * x).logabsdet + _LOG_2 * p) + \
+            multigammaln(y + (p + 1) / 2, p)
+
     def entropy(self):
         nu, p = self.df, self._event_shape[-1]
         return (p + 1) * self._half_log_det_terms() + multigammaln(nu / 2, p) - \
