@@ -53,10 +53,12 @@ def push_tangents(outs, ins, blocks, start, k):
     from ..autograd.function import linearizing
     from ..tensor import _make
 
-    try:
-        got = forward_sweep.tangents(outs, list(zip(ins, blocks)), start, k)
-    except forward_sweep.Unsupported:
-        got = None
+    got = [None] * len(outs)  # no direction to push (an input without elements): zeros
+    if k:
+        try:
+            got = forward_sweep.tangents(outs, list(zip(ins, blocks)), start, k)
+        except forward_sweep.Unsupported:
+            got = None
     if got is None:
         from .vmap import like
 

@@ -95,6 +95,28 @@ def _batched_cols(f, diff, basis, n, ospec, has_aux, randomness="error"):
         return None
 
 
+def _refuse_complex(name, tree, is_input):
+    """PyTorch's jacrev and jacfwd take real inputs and outputs only (a complex Jacobian has no
+    single convention)."""
+    for i, t in enumerate(tree_flatten(tree)[0]):
+        if isinstance(t, Tensor) and t.dtype.kind == "c":
+            kind = "inputs" if is_input else "outputs"
+            raise RuntimeError(f"{name}: Expected all {kind} to be real but received complex "
+                               f"tensor at flattened input idx: {i}")
+
+
+def _real_outputs(func, has_aux):
+    """``func`` refusing complex outputs as it returns them (before a sweep meets them)."""
+
+    def checked(*args):
+        out = func(*args)
+        main = out[0] if has_aux and isinstance(out, tuple) and len(out) == 2 else out
+        _refuse_complex("jacfwd", main, False)
+        return out
+
+    return checked
+
+
 def _restricted(func, args, argnums):
     """The positions ``argnums`` picks, those arguments, and ``func`` of them alone (the other
     arguments held at ``args``)."""
@@ -130,11 +152,13 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     def wrapper(*args):
         from .vmap import vmap
 
+        _refuse_complex("jacrev", args, True)
         idx, diff, f_diff = _restricted(func, args, argnums)
 
         res = vjp(f_diff, *diff, has_aux=has_aux)
         out, vjp_fn = res[0], res[1]
         outs, ospec = _tensor_leaves(out, "jacrev")
+        _refuse_complex("jacrev", outs, False)
         sizes = [o.numel() for o in outs]
         rows = _basis(sizes)
         cts = tree_unflatten([r.reshape((sum(sizes),) + tuple(o.shape))
@@ -201,7 +225,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     def wrapper(*args):
         from .vmap import vmap
 
-        idx, diff, f_diff = _restricted(func, args, argnums)
+        _refuse_complex("jacfwd", args, True)
+        idx, diff, f_diff = _restricted(_real_outputs(func, has_aux), args, argnums)
         if plain_forward(f_diff, diff, ()):
             # every column at once: n tangent directions pushed through the records; func
             # runs once, so its random draws are shared by the columns unless they raise
