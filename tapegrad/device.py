@@ -82,6 +82,32 @@ def one_device(x, *others):
             raise RuntimeError(MIXED)
 
 
+_INDEX_WRAPPERS = {  # the op the user called -> PyTorch's CUDA wrapper named in its error
+    "gather": "wrapper_CUDA_gather", "index_select": "wrapper_CUDA__index_select",
+    "scatter": "wrapper_CUDA_scatter_src", "scatter_": "wrapper_CUDA_scatter__src",
+    "scatter_add": "wrapper_CUDA_scatter_add", "scatter_add_": "wrapper_CUDA_scatter_add_",
+    "index_add": "wrapper_CUDA_index_add", "index_add_": "wrapper_CUDA_index_add_",
+}
+
+
+def index_device(x, index, value=False):
+    """PyTorch's mixed-device error for a CPU index of a CUDA input when the user called the
+    index op (gather, index_select, scatter, scatter_add, index_add; their methods and in-place
+    forms): PyTorch wants the index on the input's device. The ops built on them (pad,
+    interpolate, ctc, packed sequences, distributions) pass indices made on the host, read there
+    anyway, so only a call from outside the package is refused (``_called_op``, read off the
+    stack only for a CPU index of a CUDA input). ``value``: scatter with a number."""
+    if getattr(index, "is_cuda", True) or not getattr(x, "is_cuda", False):
+        return
+    op = _called_op()
+    wrapper = _INDEX_WRAPPERS.get(op)
+    if wrapper is not None:
+        if value and op.startswith("scatter") and "add" not in op:
+            wrapper = wrapper.replace("_src", "_value")
+        raise RuntimeError(f"{MIXED} (when checking argument for argument index in method "
+                           f"{wrapper})")
+
+
 def parse(dev):
     """``None``/str/device -> ``device`` (None stays None)."""
     if dev is None or isinstance(dev, device):

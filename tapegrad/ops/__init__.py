@@ -143,10 +143,14 @@ def _bind_tensor_methods():
     T.index_add = lambda self, dim, index, source, *, alpha=1: index_add(
         self, dim, *index_add_checks.tensor_args("index_add", 2, index=index, source=source),
         alpha=alpha)
-    T.index_add_ = lambda self, dim, index, source, *, alpha=1: inplace.apply(
-        self, lambda a, s: index_add(a, dim, index, s, alpha=alpha),
-        *index_add_checks.tensor_args("index_add_", 2, index=index, source=source)[1:],
-        casting="unsafe")
+
+    def index_add_(self, dim, index, source, *, alpha=1):  # (its name: for the device error)
+        return inplace.apply(
+            self, lambda a, s: index_add(a, dim, index, s, alpha=alpha),
+            *index_add_checks.tensor_args("index_add_", 2, index=index, source=source)[1:],
+            casting="unsafe")
+
+    T.index_add_ = index_add_
     E = elementwise
     T.clone = E.clone
     T.to = E.to

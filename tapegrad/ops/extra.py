@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import vecmath
-from ..device import DeviceArray, host_array, to_device
+from ..device import DeviceArray, host_array, index_device, to_device
 from ..tensor import Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
@@ -406,8 +406,8 @@ def _indices_on(x, idx):
 
 
 def _index_array(index, name="gather"):
-    # (an index tensor may be on either device, where PyTorch wants the input's: the ops built
-    # on these, pad, interpolate, ctc, packed sequences and VJPs, pass indices made on the host)
+    # (an index tensor may be on either device here: the user's calls are checked first,
+    # device.index_device; the ops built on these pass indices made on the host)
     i = index._arr() if isinstance(index, Tensor) else np.asarray(index)
     if type(i) is DeviceArray:  # index bookkeeping runs on the host (one copy)
         i = i.host()
@@ -456,6 +456,7 @@ def _along_ids(shape, dim, index):
 
 def gather(input, dim, index):
     x = R.as_tensor(input)
+    index_device(x, index)
     i = _index_array(index)
     d = norm_dim(int(dim), max(x.ndim, 1))
     return _take(x, _along_ids(x.shape, d, i).reshape(i.shape))
@@ -487,6 +488,7 @@ def take_along_dim(input, indices, dim=None):
 
 def index_select(input, dim, index):
     x = R.as_tensor(input)
+    index_device(x, index)
     i = _index_array(index, "index_select").reshape(-1)
     if i.size and (i.min() < 0 or i.max() >= (x.shape[norm_dim(int(dim), x.ndim)] if x.ndim
                                               else 1)):
@@ -503,6 +505,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     checks (``ops/index_add_checks``): tensors of one dtype, indices in range."""
     x, = index_add_checks.tensor_args("index_add", 1, input=input)
     i, s = index_add_checks.tensor_args("index_add", 3, index=index, source=source)
+    index_device(x, i)
     d, i = index_add_checks.check(x, dim, i, s, alpha)
     alpha = index_add_checks.alpha_for(x, alpha)
     if x.ndim and isinstance(alpha, (int, float)) and fusable_array(x) and fusable_array(s):
@@ -572,6 +575,7 @@ def _exact_scatter(x, tgt, s, ids, accumulate):
 
 def scatter_add(input, dim, index, src):
     x, s = R.as_tensor(input), R.as_tensor(src)
+    index_device(x, index)
     _same_dtype(x, s)
     i, tgt = _scatter_parts(x, dim, index, s)
     sl = tuple(slice(0, n) for n in i.shape)
@@ -590,6 +594,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if reduce is not None:
         raise NotImplementedError(f"scatter(reduce={reduce!r})")
     x = R.as_tensor(input)
+    index_device(x, index, value=not isinstance(src, Tensor))
     if src is None or not isinstance(src, Tensor):
         v = value if src is None else src
         i, tgt = _scatter_parts(x, dim, index, None)
@@ -611,7 +616,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     placed = reshape(scatter_index(vals, tgt, x.numel()), x.shape)
     m = np.zeros(x.numel(), bool)
     m[tgt] = True
-    return where(_make(m.reshape(x.shape)), placed, x)
+    mask = _make(m.reshape(x.shape))
+    return where(mask.to(x.device) if x.is_cuda else mask, placed, x)
 
 
 from .ordering import argsort, kthvalue, median, sort, spread_evenly, topk  # noqa: E402,F401
