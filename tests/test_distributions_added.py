@@ -1,6 +1,6 @@
 """tg.distributions' later additions (NegativeBinomial, Multinomial, Weibull, Pareto,
 Kumaraswamy, LogisticNormal, InverseGamma, GeneralizedPareto, ContinuousBernoulli, the relaxed
-distributions, VonMises, LKJCholesky, Wishart, LowRankMultivariateNormal): values, moments and
+distributions, VonMises, LKJCholesky, Wishart, LowRankMultivariateNormal, FisherSnedecor): values, moments and
 parameter gradients against PyTorch on the same inputs; finite differences of log_prob (and of
 rsample at a fixed seed) without it; sample shapes and support."""
 
@@ -93,6 +93,9 @@ CASES = {
     "LowRankMultivariateNormal": (lambda M, m, w, d: M.LowRankMultivariateNormal(m, w, d),
                                   [REAL[0, :, :1] + np.arange(4), rng.standard_normal((4, 2)),
                                    rng.random((3, 4)) + 0.5], rng.standard_normal((2, 3, 4))),
+    "FisherSnedecor": (lambda M, a, b: M.FisherSnedecor(a, b), [C * 2, R * 4 + 1.5], POS),
+    "FisherSnedecor-moments-undefined": (lambda M, a, b: M.FisherSnedecor(a, b),
+                                         [C, np.array([1.5, 3.0])], POS),
 }
 # (PyTorch's Multinomial entropy takes lgamma(n + 1) of an integer tensor: in float32)
 LOOSE = {("Multinomial", "entropy"): 1e-6, ("Multinomial-logits", "entropy"): 1e-6}
@@ -101,7 +104,8 @@ LOOSE = {("Multinomial", "entropy"): 1e-6, ("Multinomial-logits", "entropy"): 1e
 TORCH32 = {"GeneralizedPareto", "GeneralizedPareto-exponential"}
 # (draws by rejection: a finite difference in the parameters changes the draw, not only moves it)
 # (and the straight-through estimator's gradient is by design not the draw's derivative)
-RSAMPLE_NOT_PATHWISE = {"InverseGamma", "Wishart", "Wishart-precision",
+RSAMPLE_NOT_PATHWISE = {"InverseGamma", "Wishart", "Wishart-precision", "FisherSnedecor",
+                        "FisherSnedecor-moments-undefined",
                         "OneHotCategoricalStraightThrough"}
 WHATS = ("log_prob", "cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev")
 
@@ -277,3 +281,23 @@ def test_straight_through_rsample_carries_the_probabilities_gradient():
     (g,) = tg.autograd.grad((s * w).sum(), logits, retain_graph=True)
     (expect,) = tg.autograd.grad((d.probs * w.sum(0)).sum(), logits)
     np.testing.assert_allclose(_np(g), _np(expect), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["InverseGamma", "Wishart", "FisherSnedecor"])
+def test_rsample_by_rejection_has_the_pathwise_gradient_of_the_mean(name):
+    # (no finite differences through rejection draws: d E[x] / d params, the sample mean's
+    # gradient, against the derivative of the mean)
+    make, arrays, _ = CASES[name]
+    if name == "InverseGamma":
+        arrays = [arrays[0] + 2, arrays[1]]  # (a finite variance: a steady sample mean)
+    if name == "FisherSnedecor":
+        arrays = [arrays[0], arrays[1] + 4]
+    tg.manual_seed(11)
+    ps = [tg.tensor(a, requires_grad=True) for a in arrays]
+    n = 40000
+    s = make(D, *ps).rsample((n,))
+    s.mean(0).sum().backward()
+    expect = tg.autograd.grad(make(D, *ps).mean.sum(), ps, allow_unused=True,
+                              materialize_grads=True)
+    for p, e in zip(ps, expect):
+        np.testing.assert_allclose(_np(p.grad), _np(e), atol=0.04 * max(1, np.abs(_np(e)).max()))

@@ -20,7 +20,7 @@ from .dirichlet import Beta, Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
 from .gamma import Chi2, Gamma
-from .heavy_tailed import Cauchy, StudentT
+from .heavy_tailed import Cauchy, FisherSnedecor, StudentT
 from .kl import kl_divergence, register_kl
 from .lowrank import LowRankMultivariateNormal
 from .matrices import LKJCholesky, Wishart
@@ -45,4 +45,5 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "NegativeBinomial", "Weibull", "Pareto", "Kumaraswamy", "InverseGamma",
            "GeneralizedPareto", "ContinuousBernoulli", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "OneHotCategoricalStraightThrough", "LogisticNormal",
-           "VonMises", "LKJCholesky", "Wishart", "LowRankMultivariateNormal"]
+           "VonMises", "LKJCholesky", "Wishart", "LowRankMultivariateNormal",
+           "FisherSnedecor"]
