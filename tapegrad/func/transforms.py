@@ -457,6 +457,9 @@ def vjp(func, *primals, has_aux=False):
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=create_graph):
         cts, cspec = tree_flatten(cotangents)
+        # (the products are linear in cotangents that require grad: differentiable in them)
+        create_graph = create_graph or (_gm.is_grad_enabled() and any(
+            isinstance(c, Tensor) and c.requires_grad for c in cts))
         if cspec != ospec:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
