@@ -8,14 +8,14 @@ import numpy as np
 
 from .. import creation, ops as O
 from ..nn import functional as F
-from ..torch_names.elementwise import lgamma
+from ..torch_names import lgamma  # (CUDA values through the host)
 from . import constraints
 from .discrete import Categorical, ProbsOrLogits, _one_of
 from .distribution import Distribution, broadcast_all
 
 
 def _np(t):
-    return t.detach().numpy()
+    return t.detach().cpu().numpy()  # (of a CUDA parameter: the values on the host, drawn there)
 
 
 class Poisson(Distribution):
@@ -35,7 +35,8 @@ class Poisson(Distribution):
         shape = self._extended_shape(sample_shape)
         rate = np.broadcast_to(_np(self.rate), shape)
         # (np.asarray: a 0-d rate draws a Python int)
-        return creation.tensor(np.asarray(creation.draws().poisson(rate), self.rate.dtype))
+        return creation.tensor(np.asarray(creation.draws().poisson(rate), self.rate.dtype),
+                               device=self.rate.device)
 
     def log_prob(self, value):
         self._validate_sample(value)

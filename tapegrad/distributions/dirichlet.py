@@ -4,7 +4,7 @@ the concentrations through ``incgamma.standard_gamma``."""
 
 from .. import creation, ops as O
 from ..ops.record import as_tensor
-from ..torch_names.elementwise import digamma, lgamma
+from ..torch_names import digamma, lgamma  # (CUDA values through the host)
 from . import constraints
 from .distribution import Distribution, broadcast_all
 from .incgamma import standard_gamma

@@ -16,8 +16,10 @@ def broadcast_all(*values):
 
     ts = [v for v in values if isinstance(v, Tensor)]
     dtype = ts[0].dtype if ts else np.dtype(np.float64)
-    return broadcast_tensors(*[v if isinstance(v, Tensor) else as_tensor(np.asarray(v, dtype))
-                               for v in values])
+    cuda = bool(ts) and ts[0].is_cuda  # (numbers join the first tensor's device, as PyTorch)
+    return broadcast_tensors(*[v if isinstance(v, Tensor) else
+                               as_tensor(np.asarray(v, dtype)).to(ts[0].device) if cuda else
+                               as_tensor(np.asarray(v, dtype)) for v in values])
 
 
 class Distribution:

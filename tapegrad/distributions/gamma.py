@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import creation, ops as O
 from ..ops.record import as_tensor
-from ..torch_names.elementwise import digamma, lgamma
+from ..torch_names import digamma, lgamma  # (CUDA values through the host)
 from . import constraints
 from .distribution import Distribution, broadcast_all
 from .incgamma import gammainc, standard_gamma
@@ -37,10 +37,11 @@ class Gamma(Distribution):
         shape = self._extended_shape(sample_shape)
         value = standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
         tiny = float(np.finfo(value.dtype).tiny)
-        low = value.detach().numpy() < tiny
+        held = value.detach().cpu().numpy()
+        low = held < tiny
         if low.any():  # (raised to the smallest normal number, off the graph: as PyTorch)
-            value = value + creation.tensor(np.where(low, tiny - value.detach().numpy(), 0.0)
-                                            .astype(value.dtype))
+            value = value + creation.tensor(np.where(low, tiny - held, 0.0).astype(value.dtype),
+                                            device=value.device)
         return value
 
     def log_prob(self, value):

@@ -1,6 +1,8 @@
 """The regularized lower incomplete gamma function ``P(a, x)`` as a differentiable op
 (``gammainc``), and standard-gamma draws with implicit reparameterisation gradients
 (``standard_gamma``), for ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet`` and ``StudentT``.
+Of CUDA parameters, the draws and SciPy's values are computed on the host and returned on the
+device; the gradients' tapegrad ops run on the device.
 
 A draw ``x ~ Gamma(a, 1)`` is held at its quantile ``u = P(a, x)`` as ``a`` moves, so
 ``dx/da = -(dP/da)(a, x) / p(x; a)`` (``p`` the density, ``dP/dx``), which is what PyTorch's
@@ -18,8 +20,9 @@ import numpy as np
 
 from .. import creation, ops as O
 from ..autograd.function import Function
-from ..torch_names._common import vals
-from ..torch_names.elementwise import digamma, lgamma
+from ..device import host_array
+from ..torch_names._common import _t
+from ..torch_names import digamma, lgamma  # (CUDA values through the host)
 
 
 def _sp():
@@ -67,6 +70,12 @@ def _tail_derivatives(a, x, second=False):
 def _density(a, x):
     """The Gamma(a, 1) density at ``x`` in tapegrad ops (``dP/dx``)."""
     return O.exp(O.xlogy(a - 1, x) - x - lgamma(a))
+
+
+def vals(x):
+    """x's values as a NumPy array: a CUDA tensor's copied to the host, where SciPy and the
+    generator run (the results go back to the device: ``_result``)."""
+    return np.asarray(host_array(_t(x)._data))
 
 
 def _result(values, like):

@@ -12,10 +12,11 @@ derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``s
 from .. import ops as _ops
 from ..ops.cuda_linalg import on_host
 from ..ops.keywords import numpy_keywords
-from . import (elementwise, indices, linalg_more, methods, more, numerics, products, reductions,
-               shapes)
+from . import (construct, elementwise, indices, linalg_more, methods, more, numerics, products,
+               reductions, shapes)
 
-_MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more)
+_MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more,
+            construct)
 
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
@@ -46,9 +47,9 @@ FUNCTIONS = {name: numpy_keywords(f) if _takes_dim(f) else f for name, f in FUNC
 # statistics, special functions): CUDA tensors take a differentiable round trip through the
 # host (``ops/cuda_linalg.on_host``, as the linear-algebra decompositions do), so they give the
 # CPU's values and gradients; their methods and in-place forms (``x.fmod_()``) too. The wrapper
-# costs ~0.2 us a CPU call, so the cheapest elementwise ones (round, floor, trunc, ceil, fix,
-# frac, signbit, isposinf, isneginf: ~2 us) are left out: on CUDA they name themselves in
-# their NotImplementedError
+# costs ~0.2 us a CPU call, so the cheapest elementwise ones (signbit, isposinf, isneginf:
+# ~2 us) are left out: on CUDA they name themselves in their NotImplementedError (round, floor,
+# trunc, ceil, fix and frac have a device kernel, ops/cuda_ops.rounded)
 THROUGH_HOST = (
     "multinomial nonzero argwhere unique unique_consecutive masked_select bincount histc "
     "searchsorted bucketize equal quantile nanquantile nanmedian mode cummax cummin fmod "
