@@ -8,6 +8,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..ops import inplace as _inplace
 from ..tensor import Tensor
+from . import construct
 from ._common import sizes_of
 from .shapes import tile
 
@@ -184,7 +185,8 @@ def bind(functions):
     T.nbytes = property(lambda self: self.dtype.itemsize * self.numel())
     T.H = property(_H)
     T.mH = property(_mH)
-    T.adjoint = _mH
+    T.adjoint = functions["adjoint"]
+    T.__dlpack__, T.__dlpack_device__ = construct.dlpack_method, construct.dlpack_device_method
     for name, op in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"),
                      ("less_equal", "le"), ("not_equal", "ne")):
         setattr(T, name, getattr(_ops, op))
