@@ -188,3 +188,24 @@ def test_wishart_kl_is_the_closed_form():
         np.array([sp.multigammaln(v / 2, k) for v in n1]) + \
         (n1 - n2) / 2 * sum(sp.digamma((n1 - i) / 2) for i in range(k))
     np.testing.assert_allclose(got, expect, rtol=1e-10)
+
+
+def test_exponential_family_entropy_and_kl_by_the_log_normaliser():
+    # (the Bregman forms against the closed ones of the two families that have both)
+    cb_p, cb_q = D.ContinuousBernoulli(tg.tensor(UNIT)), D.ContinuousBernoulli(
+        tg.tensor(UNIT[::-1].copy()))
+    wp = _make(tg, "Wishart", "p", False)[0]
+    for d in (cb_p, wp):
+        assert isinstance(d, D.ExponentialFamily)
+        np.testing.assert_allclose(_np(D.ExponentialFamily.entropy(d)), _np(d.entropy()),
+                                   rtol=1e-9)
+    np.testing.assert_allclose(_np(D.exp_family.kl_expfamily_expfamily(cb_p, cb_q)),
+                               _np(D.kl_divergence(cb_p, cb_q)), rtol=1e-8, atol=1e-12)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        D.kl_divergence(cb_p, wp)
+    check_op(lambda c: D.ExponentialFamily.entropy(D.Wishart(c, scale_tril=tg.tensor(TRIL))),
+             [np.array([4.5, 6.0])], order=1)
+    L = tg.tensor(TRIL)
+    check_op(lambda a, b: D.kl_divergence(D.Wishart(a, scale_tril=L),
+                                          D.Wishart(b, scale_tril=L * 1.3)),
+             [np.array([4.5, 6.0]), np.array([5.0, 7.5])], order=1)

@@ -19,6 +19,7 @@ from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson
 from .dirichlet import Beta, Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Chi2, Gamma
 from .heavy_tailed import Cauchy, FisherSnedecor, StudentT
 from .kl import kl_divergence, register_kl
@@ -46,4 +47,4 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "GeneralizedPareto", "ContinuousBernoulli", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "OneHotCategoricalStraightThrough", "LogisticNormal",
            "VonMises", "LKJCholesky", "Wishart", "LowRankMultivariateNormal",
-           "FisherSnedecor"]
+           "FisherSnedecor", "ExponentialFamily"]

@@ -1,7 +1,7 @@
 """The KL divergences PyTorch registers beyond those of a family with itself (``kl.py``):
 between different families (Beta || Normal, Uniform || Gamma, ...), infinite where ``q``'s
 support misses part of ``p``'s, and for the later distributions (ContinuousBernoulli, Pareto,
-LowRankMultivariateNormal, Wishart). Each is PyTorch's formula."""
+LowRankMultivariateNormal; Wishart by the exponential-family rule). Each is PyTorch's formula."""
 
 import math
 
@@ -11,11 +11,11 @@ from .continuous import Exponential, Laplace, Normal, Uniform
 from .counts import Binomial, Poisson
 from .dirichlet import Beta
 from .discrete import Bernoulli
+from .exp_family import ExponentialFamily, kl_expfamily_expfamily
 from .gamma import Gamma
 from .kl import register_kl
 from .lowrank import LowRankMultivariateNormal, _batch_lowrank_logdet, \
     _batch_lowrank_mahalanobis
-from .matrices import Wishart
 from .multivariate import MultivariateNormal, _broadcast
 from .power_laws import Pareto
 from .relaxed import ContinuousBernoulli
@@ -262,25 +262,7 @@ def _kl_pareto_pareto(p, q):
     return O.where(p.support.lower_bound < q.support.lower_bound, _INF, result)
 
 
-@register_kl(Wishart, Wishart)
-def _kl_wishart_wishart(p, q):
-    # PyTorch's rule for a pair of one exponential family: the Bregman divergence of the log
-    # normaliser A at the natural parameters, A(eta_q) - A(eta_p) - <eta_q - eta_p, dA(eta_p)>
-    # (here differentiable in p's parameters too: PyTorch's detaches them)
-    from ..autograd import grad
-    from ..grad_mode import enable_grad
-
-    with enable_grad():  # (dA needs a graph even where the caller records none)
-        p_params = [t if t.requires_grad else t.detach().requires_grad_()
-                    for t in p._natural_params]
-        lg_normal = p._log_normalizer(*p_params)
-        gradients = grad(lg_normal.sum(), p_params, create_graph=True)
-    q_params = q._natural_params
-    result = q._log_normalizer(*q_params) - lg_normal
-    for pnp, qnp, g in zip(p_params, q_params, gradients):
-        term = (qnp - pnp) * g
-        result = result - (term.sum((-2, -1)) if term.ndim > lg_normal.ndim else term)
-    return result
+register_kl(ExponentialFamily, ExponentialFamily)(kl_expfamily_expfamily)
 
 
 @register_kl(Uniform, Beta)

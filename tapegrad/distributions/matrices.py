@@ -15,6 +15,7 @@ from ..torch_names.products import cholesky_solve
 from . import constraints
 from .continuous import _draw
 from .distribution import Distribution, broadcast_all
+from .exp_family import ExponentialFamily
 from .gamma import Chi2
 from .multivariate import _broadcast, _precision_to_scale_tril
 
@@ -79,13 +80,14 @@ def _mvdigamma(x, p):
     return digamma(x.unsqueeze(-1) - creation.tensor(np.arange(p, dtype=x.dtype) / 2)).sum(-1)
 
 
-class Wishart(Distribution):
+class Wishart(ExponentialFamily):
     """The Wishart distribution of ``df`` degrees of freedom and scale matrix given as
     ``covariance_matrix``, ``precision_matrix`` or ``scale_tril``: ``sum_k x_k x_k^T``,
     ``x_k ~ N(0, covariance_matrix)``."""
 
     support = constraints.positive_definite
     has_rsample = True
+    _mean_carrier_measure = 0
 
     @property
     def arg_constraints(self):

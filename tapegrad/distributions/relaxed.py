@@ -12,11 +12,12 @@ from . import constraints
 from .continuous import Normal, _draw
 from .discrete import Categorical, OneHotCategorical, ProbsOrLogits, _clamped_probs
 from .distribution import Distribution, broadcast_all
+from .exp_family import ExponentialFamily
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform, StickBreakingTransform
 
 
-class ContinuousBernoulli(ProbsOrLogits):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     """The continuous Bernoulli distribution on [0, 1]: density proportional to
     ``probs^x (1 - probs)^(1 - x)``; near ``probs = 1/2`` (within ``lims``) the normaliser and
     moments are their Taylor expansions, as PyTorch's."""
@@ -24,6 +25,7 @@ class ContinuousBernoulli(ProbsOrLogits):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
         if probs is not None:
@@ -101,6 +103,17 @@ class ContinuousBernoulli(ProbsOrLogits):
     def entropy(self):
         log_probs0, log_probs1 = O.log1p(-self.probs), self.probs.log()
         return self.mean * (log_probs0 - log_probs1) - self._cont_bern_log_norm() - log_probs0
+
+    _natural_params = property(lambda self: (self.logits,))
+
+    def _log_normalizer(self, x):
+        """``log((e^x - 1) / x)``, its Taylor expansion near x = 0 (within ``lims``)."""
+        lo, hi = self._lims[0] - 0.5, self._lims[1] - 0.5
+        outside = (x <= lo) | (x > hi)
+        cut = O.where(outside, x, lo)
+        log_norm = O.expm1(cut).abs().log() - cut.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return O.where(outside, log_norm, taylor)
 
 
 class LogitRelaxedBernoulli(ProbsOrLogits):
