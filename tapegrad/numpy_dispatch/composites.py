@@ -44,8 +44,9 @@ def hypot(x1, x2):
     derivatives are hypot's, to every order."""
     x1, x2 = tensors_weak(x1, x2)
     a1, a2 = _op("abs")(x1.detach()), _op("abs")(x2.detach())
-    c = _op("maximum")(a1, a2)
-    c = _op("where")(_op("isfinite")(c) & (c > 0), c, 1)
+    where = _op("where")
+    c = where(a1 > a2, a1, a2)  # (where and comparisons, which tg.compile records)
+    c = where(c > 0, where(c < np.inf, c, 1), 1)
     u, v = x1 / c, x2 / c
     return c * _op("sqrt")(u * u + v * v)
 
