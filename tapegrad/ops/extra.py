@@ -25,7 +25,7 @@ from .elementwise import abs, add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index
 from .shapes import broadcast_shapes as _broadcast2
 from .numpy_rules import tensors_promoted
-from .shapes import c_strides, norm_dim
+from .shapes import c_strides, norm_dim, torch_dtype_name
 
 _NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
 _TG = SimpleNamespace(sqrt=sqrt, exp=exp, log=log, where=where)
@@ -411,9 +411,17 @@ def _index_array(index, name="gather"):
     i = index._arr() if isinstance(index, Tensor) else np.asarray(index)
     if type(i) is DeviceArray:  # index bookkeeping runs on the host (one copy)
         i = i.host()
-    if i.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if name == "take_along_dim" and i.dtype != np.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{torch_dtype_name(i.dtype)}")
+    if i.dtype.kind != "i" or i.itemsize < 4:  # (a float, bool, uint8 or int16 index)
+        raise RuntimeError(_INDEX_DTYPE_ERRORS.get(name, f"{name}(): Expected dtype int32/int64 "
+                                                         "for index"))
     return i.astype(np.int64)
+
+
+# PyTorch's refusals of an index of another dtype than int32 or int64 (take_along_dim: int64)
+_INDEX_DTYPE_ERRORS = {"index_select": "index_select(): Expected dtype int32 or int64 for index"}
 
 
 def _select_ids(shape, d, i):

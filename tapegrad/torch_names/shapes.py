@@ -10,7 +10,7 @@ from ..numpy_dispatch import shaping as _shaping
 from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
-from ..ops.shapes import norm_dim
+from ..ops.shapes import norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, dims_of, is_int, vals
 
@@ -250,8 +250,9 @@ def take(input, index):
     """``input.flatten()[index]``, shaped like ``index``."""
     x = _t(input)
     idx = vals(index)
-    if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"take(): Expected a long tensor for index, but got {idx.dtype}")
+    if idx.dtype != np.int64:
+        raise RuntimeError("take(): Expected a long tensor for index, but got "
+                           f"{torch_dtype_name(idx.dtype)}")
     n = x.numel()
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
@@ -300,7 +301,13 @@ def index_put(input, indices, values, accumulate=False):
 
 def _dim_mask(x, dim, index, name):
     d = norm_dim(dim, max(x.ndim, 1))
-    idx = vals(index).astype(np.int64).reshape(-1)
+    idx = vals(index)
+    if idx.dtype != np.int64:  # (PyTorch's words and exception types differ between the two)
+        if name == "index_fill":
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        raise RuntimeError(f"{name}_(): Expected a long tensor for index, but got "
+                           f"{torch_dtype_name(idx.dtype)}")
+    idx = idx.reshape(-1)
     n = x.shape[d] if x.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError(f"{name}(): index {idx[(idx < -n) | (idx >= n)][0]} is out of bounds "

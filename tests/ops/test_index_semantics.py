@@ -103,3 +103,45 @@ def test_compiled_indexing_reads_integers_as_eager():
 
     with pytest.warns(RuntimeWarning, match="runs eagerly"):  # (the assignment: eager's)
         assert tg.compile(g)(tg.tensor(BASE)).item() == g(tg.tensor(BASE)).item()
+
+
+_X = [[1.0, 2.0], [3.0, 4.0]]
+_INDEX_OPS = {
+    "gather": (lambda x, i: tg.gather(x, 1, i), "gather(): Expected dtype int32/int64 for index"),
+    "scatter": (lambda x, i: x.scatter(1, i, x), "scatter(): Expected dtype int32/int64 for index"),
+    "scatter_value": (lambda x, i: x.scatter(1, i, 2.0),
+                      "scatter(): Expected dtype int32/int64 for index"),
+    "scatter_add": (lambda x, i: x.scatter_add(1, i, x),
+                    "scatter(): Expected dtype int32/int64 for index"),
+    "index_select": (lambda x, i: x.index_select(0, i[0]),
+                     "index_select(): Expected dtype int32 or int64 for index"),
+}
+
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.int16, tg.uint8, tg.bool])
+@pytest.mark.parametrize("name", list(_INDEX_OPS))
+def test_index_tensors_of_other_dtypes_than_int32_and_int64_are_refused(name, dtype):
+    """PyTorch's refusals (a float or int16 index was truncated or taken as it was)."""
+    f, message = _INDEX_OPS[name]
+    x, i = tg.tensor(_X, requires_grad=True), tg.tensor([[1, 0], [0, 0]])
+    with pytest.raises(RuntimeError, match=f"^{message.replace('(', '[(]').replace(')', '[)]')}$"):
+        f(x, i.to(dtype))
+    want = f(x, i)
+    np.testing.assert_array_equal(f(x, i.to(tg.int32)).detach().numpy(), want.detach().numpy())
+
+
+@pytest.mark.parametrize("dtype,name", [(tg.int32, "Int"), (tg.float32, "Float"),
+                                        (tg.bool, "Bool")])
+def test_int64_only_index_functions_name_the_dtype_as_pytorch(dtype, name):
+    x, i = tg.tensor(_X), tg.tensor([[1, 0], [0, 0]]).to(dtype)
+    with pytest.raises(RuntimeError, match=f"^torch.take_along_dim[(][)]: dtype of indices "
+                                           f"should be Long but got {name}$"):
+        tg.take_along_dim(x, i, 1)
+    with pytest.raises(RuntimeError, match=f"^take[(][)]: Expected a long tensor for index, but "
+                                           f"got {name}$"):
+        tg.take(x, i)
+    with pytest.raises(RuntimeError, match=f"^index_copy_[(][)]: Expected a long tensor for "
+                                           f"index, but got {name}$"):
+        x.index_copy(0, i[0], x)
+    with pytest.raises(IndexError, match=r"^index_fill_\(\): Expected dtype int64 for index\.$"):
+        x.index_fill(0, i[0], 1.0)
