@@ -196,7 +196,8 @@ def bind(functions):
 # the ``more`` module's functions as methods, and their in-place forms
 MORE_METHOD_NAMES = ("gcd lcm ldexp frexp nextafter isreal diagonal_scatter select_scatter "
                      "slice_scatter masked_scatter put sum_to_size as_strided storage_offset "
-                     "split_with_sizes ger").split()
+                     "split_with_sizes ger narrow_copy unsafe_split unsafe_chunk "
+                     "unsafe_split_with_sizes").split()
 MORE_INPLACE_NAMES = "gcd lcm ldexp nextafter masked_scatter put".split()
 # comparisons written into the tensor itself, in its own dtype (``x.gt_(0)``)
 COMPARE_INPLACE = dict(eq="eq", ne="ne", lt="lt", le="le", gt="gt", ge="ge", greater="gt",
