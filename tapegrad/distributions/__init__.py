@@ -14,6 +14,8 @@ Example:
 
 from . import constraints, kl_cross, transforms  # noqa: F401 (kl_cross: registers its rules)
 from .circular import VonMises
+from .composite_transforms import CatTransform, CumulativeDistributionTransform, \
+    IndependentTransform, ReshapeTransform, StackTransform
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson
 from .dirichlet import Beta, Dirichlet
@@ -25,6 +27,8 @@ from .heavy_tailed import Cauchy, FisherSnedecor, StudentT
 from .kl import kl_divergence, register_kl
 from .lowrank import LowRankMultivariateNormal
 from .matrices import LKJCholesky, Wishart
+from .matrix_transforms import CorrCholeskyTransform, LowerCholeskyTransform, \
+    PositiveDefiniteTransform
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .power_laws import GeneralizedPareto, InverseGamma, Kumaraswamy, Pareto, Weibull
@@ -47,4 +51,6 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "GeneralizedPareto", "ContinuousBernoulli", "RelaxedBernoulli",
            "RelaxedOneHotCategorical", "OneHotCategoricalStraightThrough", "LogisticNormal",
            "VonMises", "LKJCholesky", "Wishart", "LowRankMultivariateNormal",
-           "FisherSnedecor", "ExponentialFamily"]
+           "FisherSnedecor", "ExponentialFamily", "CatTransform", "StackTransform",
+           "ReshapeTransform", "IndependentTransform", "CumulativeDistributionTransform",
+           "CorrCholeskyTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform"]

@@ -8,7 +8,7 @@ __all__ = ["Constraint", "real", "positive", "nonnegative", "unit_interval", "bo
            "simplex", "real_vector", "positive_definite", "lower_cholesky", "interval",
            "half_open_interval", "integer_interval", "greater_than", "greater_than_eq",
            "less_than", "independent", "nonnegative_integer", "positive_integer", "one_hot",
-           "multinomial", "corr_cholesky"]
+           "multinomial", "corr_cholesky", "cat", "stack"]
 
 
 def _values(v):
@@ -222,6 +222,57 @@ class _CorrCholesky(Constraint):
         return _LowerCholesky().check(v) & unit_rows
 
 
+class _Cat(Constraint):
+    """``cseq[i]`` on the ``lengths[i]`` consecutive slices along ``dim`` (as ``torch.cat``
+    joins them)."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq "
+                                 f"({len(self.cseq)})")
+        self.dim = dim
+
+    is_discrete = property(lambda self: any(c.is_discrete for c in self.cseq))
+    event_dim = property(lambda self: max(c.event_dim for c in self.cseq))
+
+    def check(self, value):
+        v = _values(value)
+        if not -v.ndim <= self.dim < v.ndim:
+            raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} "
+                                 "dimensions")
+        bounds = np.cumsum([0] + self.lengths)
+        return np.concatenate([np.asarray(c.check(np.take(v, range(a, b), axis=self.dim)))
+                               for c, a, b in zip(self.cseq, bounds, bounds[1:])], self.dim)
+
+
+class _Stack(Constraint):
+    """``cseq[i]`` on the ``i``-th slice along ``dim`` (as ``torch.stack`` joins them)."""
+
+    def __init__(self, cseq, dim=0):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq, self.dim = list(cseq), dim
+
+    is_discrete = property(lambda self: any(c.is_discrete for c in self.cseq))
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        v = _values(value)
+        if not -v.ndim <= self.dim < v.ndim:
+            raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} "
+                                 "dimensions")
+        return np.stack([np.asarray(c.check(np.take(v, i, axis=self.dim)))
+                         for i, c in enumerate(self.cseq)], self.dim)
+
+
 real = _Real()
 positive = _GreaterThan(0.0)
 nonnegative = _GreaterThanEq(0.0)
@@ -243,3 +294,5 @@ positive_integer = _IntegerGreaterThan(1)
 one_hot = _OneHot()
 multinomial = _Multinomial
 corr_cholesky = _CorrCholesky()
+cat = _Cat
+stack = _Stack
