@@ -1,7 +1,9 @@
 """Edge cases of ``tg.func.vjp`` and ``tg.func.jvp`` found by comparing with ``torch.func``:
-cotangents that require grad, integer outputs, ``strict`` and PyTorch's messages."""
+cotangents that require grad, integer arguments and outputs, ``strict`` and PyTorch's
+messages (written out, so the checks run without torch; the last test compares them live)."""
 
 import numpy as np
+import pytest
 
 import tapegrad as tg
 
@@ -33,3 +35,90 @@ def test_vjp_cotangent_gradient_matches_torch():
         return lib.autograd.grad((vjp_fn(v)[0] ** 3).sum(), v)[0].detach().numpy()
 
     np.testing.assert_allclose(run(tg), run(torch), rtol=1e-12)
+
+
+X = [0.5, -1.0, 2.0]
+
+
+def test_jvp_tangent_of_an_integer_output_is_integer_zeros():
+    x = tg.tensor(X)
+    _, (t_long, t_bool, t_float) = tg.func.jvp(lambda a: ((a > 0).long(), a > 0, a * 2),
+                                               (x,), (x,))
+    assert t_long.dtype == tg.int64 and t_bool.dtype == tg.bool
+    np.testing.assert_array_equal(t_long.numpy(), [0, 0, 0])
+    np.testing.assert_array_equal(t_float.numpy(), 2 * np.array(X))
+    assert tg.func.jacfwd(lambda a: (a > 0).long())(x).dtype == tg.int64
+
+
+def test_jvp_strict_refuses_an_output_independent_of_the_primals():
+    x, v = tg.tensor(X), tg.ones(3)
+    out, tan = tg.func.jvp(lambda a: a.sin(), (x,), (v,), strict=True)
+    np.testing.assert_allclose(tan.numpy(), np.cos(X))
+    w = tg.ones(3, requires_grad=True)  # (depends on a tensor requiring grad, not on x)
+    for f in [lambda a: tg.ones(2), lambda a: (a * 2, a.detach()), lambda a: w * 2]:
+        with pytest.raises(RuntimeError, match="The output of f is independent of the inputs. "
+                                               "This is not allowed with strict=True."):
+            tg.func.jvp(f, (x,), (v,), strict=True)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda x: tg.func.jvp(lambda a: a, [x], (x,)), RuntimeError,
+     "Expected primals to be a tuple"),
+    (lambda x: tg.func.jvp(lambda a: a, (x,), (tg.ones(2),)), RuntimeError,
+     "Tensor is of size [3] while the given forward gradient is of size [2]"),
+    (lambda x: tg.func.jvp(lambda a: a, (x,), (tg.tensor([1, 2, 3]),)), ValueError,
+     "Expected tangent to be floating point or complex, but got: int64"),
+    (lambda x: tg.func.jvp(lambda a: a, (tg.tensor([1, 2, 3]),), (x,)), ValueError,
+     "Expected primal to be floating point or complex, but got: int64"),
+    (lambda x: tg.func.jacfwd(lambda a: a)(tg.tensor([1, 2, 3])), ValueError,
+     "Expected primal to be floating point or complex, but got: int64"),
+    (lambda x: tg.func.grad(lambda a: a.sum())(tg.tensor([1, 2, 3])), RuntimeError,
+     "only Tensors of floating point dtype can require gradients"),
+    (lambda x: tg.func.jacrev(lambda a: a * 2)(tg.tensor([1, 2, 3])), RuntimeError,
+     "only Tensors of floating point dtype can require gradients"),
+    (lambda x: tg.func.vjp(lambda a: (a * 2, (a > 0).long()), x), RuntimeError,
+     "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
+     "with dtype int64"),
+    (lambda x: tg.func.jacrev(lambda a: (a > 0).long())(x), RuntimeError,
+     "All outputs of f must be floating-point or complex Tensors"),
+    (lambda x: tg.func.vjp(lambda a: a, x, has_aux=True), RuntimeError,
+     "vjp(f, *primals): output of function f should be a tuple: (output, aux)"),
+    (lambda x: tg.func.jacfwd(lambda a: a, has_aux=True)(x), RuntimeError,
+     "jvp(f, primals, tangents): output of function f should be a tuple: (output, aux)"),
+    (lambda x: tg.func.vjp(lambda a: 3.0, x), RuntimeError,
+     "vjp(f, *primals): expected f(*primals) to return only tensors, got unsupported type "
+     "<class 'float'>"),
+    (lambda x: tg.func.jvp(lambda a: None, (x,), (x,)), RuntimeError,
+     "jvp(f, primals, tangents): Expected f to be a function that has non-empty output (got "
+     "output = [None])"),
+    (lambda x: tg.func.linearize(lambda a: a, x)[1](tg.ones(2)), RuntimeError,
+     "tangent:0 with shape [2] in flattened pytree doesn't match the shape [3] of the "
+     "corresponding primal."),
+    (lambda x: tg.func.linearize(lambda a: a, x)[1](tg.ones(3, dtype=tg.float32)), RuntimeError,
+     "tangent:0 with dtype float32 in flattened pytree doesn't match the dtype float64 of the "
+     "corresponding primal."),
+])
+def test_refusals_in_pytorch_words(call, error, message):
+    with pytest.raises(error) as info:
+        call(tg.tensor(X))
+    assert message in str(info.value)
+
+
+@needs_torch
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.func.jvp(lambda a: a, [x], (x,)),
+    lambda lib, x: lib.func.jvp(lambda a: a, (x,), (lib.ones(2, dtype=lib.float64),)),
+    lambda lib, x: lib.func.vjp(lambda a: a, x, has_aux=True),
+    lambda lib, x: lib.func.jacfwd(lambda a: a, has_aux=True)(x),
+    lambda lib, x: lib.func.vjp(lambda a: 3.0, x),
+    lambda lib, x: lib.func.jvp(lambda a: None, (x,), (x,)),
+    lambda lib, x: lib.func.jvp(lambda a: lib.ones(2), (x,), (x,), strict=True),
+    lambda lib, x: lib.func.grad(lambda a: a.sum())(lib.tensor([1, 2, 3])),
+])
+def test_refusals_match_torch(call):
+    def refusal(lib):
+        with pytest.raises(Exception) as info:
+            call(lib, lib.tensor(X, dtype=lib.float64))
+        return type(info.value), str(info.value)
+
+    assert refusal(tg) == refusal(torch)

@@ -74,9 +74,9 @@ def push_tangents(outs, ins, blocks, start, k):
         got = [np.stack([g[i] for g in got]) for i in range(len(outs))]
     res = []
     for o, g in zip(outs, got):
-        dt = o.dtype if o.dtype.kind == "f" else np.float64
-        res.append(np.zeros((k,) + tuple(o.shape), dt) if g is None or o.dtype.kind != "f"
-                   else g.astype(dt, copy=False))
+        # (an integer or bool output's tangent is zeros of its own dtype, as zeros_like)
+        res.append(np.zeros((k,) + tuple(o.shape), o.dtype) if g is None or o.dtype.kind != "f"
+                   else g.astype(o.dtype, copy=False))
     return res
 
 
@@ -86,6 +86,20 @@ def value(arr):
 
     arr = np.array(arr)
     return _make(arr if arr.ndim or arr.dtype != np.float64 else float(arr))
+
+
+def refuse_independent(func, primals, has_aux):
+    """``jvp(strict=True)``: refuse an output that does not depend on the primals (PyTorch
+    finds no tangent on it). ``func`` runs once more, recorded for the reverse sweep."""
+    from ..autograd import grad as _grad
+
+    _, _, outs, _, ins, _, _ = record_for_forward(func, primals, has_aux, "jvp")
+    for o in outs:
+        if not o.requires_grad or all(g is None for g in _grad(
+                o.sum(), ins, allow_unused=True, retain_graph=True)):
+            raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
+                               "independent of the inputs. This is not allowed with "
+                               "strict=True.")
 
 
 def jvp_on_tape(func, primals, ts, has_aux, name):

@@ -20,6 +20,8 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
+from .checks import split_aux as _split_aux, tangents_in as _tangents_in
+from .checks import tensor_leaves as _tensor_leaves
 from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize"]
@@ -72,9 +74,8 @@ def _made_since(t, start):
 def _as_input(x):
     """A fresh differentiable handle on argument ``x`` (history kept if ``x`` has any)."""
     if isinstance(x, Tensor):
-        if x.dtype.kind not in "fc":
-            x = x.to(np.float64)
-            return mark_handle(x.detach().requires_grad_())
+        if x.dtype.kind not in "fc":  # (a NumPy array or a number of integers converts)
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if x.requires_grad and _gm.is_grad_enabled():
             return x.reshape(x.shape)  # an alias: the outer level sees through it
         return mark_handle(x.detach().requires_grad_())
@@ -409,28 +410,6 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
-def _split_aux(out, has_aux, name):
-    if not has_aux:
-        return out, None
-    if not (isinstance(out, tuple) and len(out) == 2):
-        raise RuntimeError(f"{name}(f, ...): output of function f should be a tuple: "
-                           "(output, aux) if has_aux is True")
-    return out
-
-
-def _tensor_leaves(out, name):
-    leaves, spec = tree_flatten(out)
-    for t in leaves:
-        if not isinstance(t, Tensor):
-            raise RuntimeError(f"{name}(f, ...): Expected f to be a function that has "
-                               "non-empty output, and all outputs of f must be Tensors, got "
-                               f"{type(t)}")
-    if not leaves:
-        raise RuntimeError(f"{name}(f, ...): Expected f to be a function that has non-empty "
-                           "output (got output = None)")
-    return leaves, spec
-
-
 def vjp(func, *primals, has_aux=False):
     """``(func(*primals), vjp_fn)`` (``torch.func.vjp``): ``vjp_fn(cotangents)`` returns the
     vector-Jacobian products, one per primal (each with the primal's pytree structure).
@@ -537,28 +516,6 @@ def _linearized(func, primals, has_aux, name):
     return out, aux, outs, ospec, us, gs, ins, trees, create_graph
 
 
-def _tangents_in(tangents, primals, name):
-    from ..ops.record import as_tensor
-
-    tl, tspec = tree_flatten(tangents)
-    pl, pspec = tree_flatten(primals)
-    if tspec != pspec:
-        raise RuntimeError(f"{name}(f, primals, tangents): Expected primals and tangents to "
-                           f"have the same python structure. For example, if primals is a "
-                           f"tuple of 3 tensors, tangents also must be. Got primals with "
-                           f"structure {pspec} and tangents with structure {tspec}")
-    out = []
-    for p, t in zip(pl, tl):
-        t = as_tensor(t)
-        if tuple(np.shape(p) if not isinstance(p, Tensor) else p.shape) != tuple(t.shape):
-            raise RuntimeError(f"{name}(f, primals, tangents): Expected primals and tangents "
-                               "to have the same shape")
-        if t.dtype.kind != "f":
-            t = t.to(np.float64)
-        out.append(t)
-    return out
-
-
 def _push(gs, us, ts, outs, create_graph, retain_graph):
     """``J t`` from the linearized graph: d(sum g_i . t_i)/du."""
     pairs = [(g, t) for g, t in zip(gs, ts) if g.requires_grad]
@@ -588,13 +545,14 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         >>> tg.func.jvp(lambda a: a * a, (tg.tensor([1., 2.]),), (tg.tensor([1., 0.]),))
         (tensor([1., 4.]), tensor([2., 0.]))
     """
-    if strict:
-        raise RuntimeError("jvp(f, primals, tangents): strict=True is not supported")
-    if not isinstance(tangents, tuple):
-        raise RuntimeError("jvp(f, primals, tangents): Expected tangents to be a tuple. E.g. "
-                           "it should be valid to call f(*primals).")
+    if not isinstance(primals, tuple):  # (tangents: any pytree of the primals' structure)
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
+                           "should be valid to call f(*primals).")
     ts = _tangents_in(tangents, primals, "jvp")
-    from .forward import jvp_on_tape
+    from .forward import jvp_on_tape, refuse_independent
+
+    if strict:
+        refuse_independent(func, primals, has_aux)
 
     fast = jvp_on_tape(func, primals, ts, has_aux, "jvp")
     if fast is not None:
