@@ -100,3 +100,16 @@ def test_linalg_names_without_torch():
     assert tg.linalg.vecdot(a + b, b).tolist() == [1.0]
     assert tg.linalg.diagonal(tg.eye(3) * 2).tolist() == [2.0, 2.0, 2.0]
     assert tg.linalg.matmul(a, b.T).tolist() == [[0.0]]
+
+
+def test_a_zero_dim_tensor_indexed_by_a_boolean():
+    # x[True] is x with a new dim of one, x[False] the empty selection (NumPy's and PyTorch's
+    # rule), also for a 0-d tensor with history; the gradient reaches it through the gather
+    for key, n in ((tg.tensor(True), 1), (tg.tensor(False), 0), (True, 1), (np.array(False), 0)):
+        x = tg.tensor(2.0, requires_grad=True)
+        y = x[key]
+        assert y.shape == (n,)
+        (y * y).sum().backward()
+        assert x.grad.item() == 4.0 * n
+    assert tg.autograd.gradgradcheck(lambda v: (v[tg.tensor(True)] ** 3).sum(),
+                                     (tg.tensor(1.5, requires_grad=True),))

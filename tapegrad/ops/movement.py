@@ -614,7 +614,7 @@ def _flat_positions(shape, key, n_out):
     weighted by the dim's C stride, not an array of the input's size made and indexed (a
     (10000, 256) table indexed by 2048 rows: 2.3 ms for its 20 MB of positions)."""
     size = math.prod(shape)
-    if size <= n_out * len(shape):
+    if size <= n_out * len(shape) or not shape:  # (a 0-d input: a boolean key, no dims)
         return np.arange(size, dtype=np.int64).reshape(shape)[key]
     if type(key) is np.ndarray and key.dtype.kind in "iu" and shape[0]:
         # whole rows (an embedding lookup): each row's start plus the positions within a
