@@ -112,3 +112,13 @@ def test_vec_and_tril_round_trip():
         np.testing.assert_array_equal(_np(mt.tril_matrix_to_vec(m, diag=diag)), _np(v))
     with pytest.raises(ValueError, match="cannot be expressed"):
         mt.vec_to_tril_matrix(tg.tensor(np.zeros(7)))
+
+
+def test_every_transform_is_reachable_from_the_transforms_module():
+    # as torch.distributions.transforms.X: the composite and matrix transforms too
+    from tapegrad.distributions import transforms
+
+    for name in ("CatTransform", "StackTransform", "ReshapeTransform", "IndependentTransform",
+                 "CumulativeDistributionTransform", "CorrCholeskyTransform",
+                 "LowerCholeskyTransform", "PositiveDefiniteTransform", "ExpTransform"):
+        assert getattr(transforms, name) is getattr(tg.distributions, name)

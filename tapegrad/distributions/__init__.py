@@ -39,6 +39,14 @@ from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTran
     PowerTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform, \
     StickBreakingTransform, TanhTransform, Transform
 
+# tg.distributions.transforms.X for every transform, as torch.distributions.transforms (the
+# composite and matrix ones are defined in their own modules, which import this one)
+for _t in (CatTransform, StackTransform, ReshapeTransform, IndependentTransform,
+           CumulativeDistributionTransform, CorrCholeskyTransform, LowerCholeskyTransform,
+           PositiveDefiniteTransform):
+    setattr(transforms, _t.__name__, _t)
+del _t
+
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli",
            "Categorical", "MultivariateNormal", "Independent", "kl_divergence", "register_kl",
            "constraints", "Gamma", "Chi2", "Beta", "Dirichlet", "Poisson", "Binomial",
