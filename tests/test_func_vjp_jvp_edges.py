@@ -122,3 +122,23 @@ def test_refusals_match_torch(call):
         return type(info.value), str(info.value)
 
     assert refusal(tg) == refusal(torch)
+
+
+@pytest.mark.parametrize("argnums, message", [
+    (2, "Got argnum=2, but only 2 positional inputs"),
+    ((0, -2), "argnums elements must be unique, got (0, 0)"),
+    ((), "argnums must be non-empty"),
+    ([0, 1], "argnums must be int or Tuple[int, ...], got: <class 'list'>"),
+    ((0, 1.0), "argnum must be int, got: <class 'float'>"),
+])
+@pytest.mark.parametrize("name", ["grad", "jacrev", "jacfwd"])
+def test_argnums_refusals(name, argnums, message):
+    with pytest.raises(RuntimeError) as info:
+        getattr(tg.func, name)(lambda a, b: (a * b).sum(), argnums=argnums)(tg.ones(2),
+                                                                           tg.ones(2))
+    assert str(info.value) == message
+
+
+def test_grad_needs_a_zero_dim_output():
+    with pytest.raises(RuntimeError, match="to return a scalar Tensor, got tensor with 1 dims"):
+        tg.func.grad(lambda a: a.sum().reshape(1))(tg.tensor(X))

@@ -35,16 +35,20 @@ _depth = _Depth()
 
 
 def _check_argnums(argnums, nargs):
-    items = argnums if isinstance(argnums, tuple) else (argnums,)
-    if not items or not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
-        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {argnums!r}")
+    """``argnums`` as non-negative positions, refused in torch.func's words and order."""
+    if not isinstance(argnums, (int, tuple)):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     norm = []
-    for a in items:
+    for a in argnums if isinstance(argnums, tuple) else (argnums,):
+        if not isinstance(a, int):
+            raise RuntimeError(f"argnum must be int, got: {type(a)}")
         if not -nargs <= a < nargs:
-            raise RuntimeError(f"Got argnums={argnums!r}, but only {nargs} positional inputs")
+            raise RuntimeError(f"Got argnum={a}, but only {nargs} positional inputs")
         norm.append(a % nargs)
+    if not norm:
+        raise RuntimeError("argnums must be non-empty")
     if len(set(norm)) != len(norm):
-        raise RuntimeError(f"argnums must be unique, got {argnums!r}")
+        raise RuntimeError(f"argnums elements must be unique, got {tuple(norm)}")
     return norm
 
 
@@ -106,7 +110,7 @@ def _scalar_output(out, has_aux):
     if not isinstance(out, Tensor):
         raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
                            f"got {type(out)}")
-    if out.numel() != 1:
+    if out.ndim != 0:
         raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
                            f"Tensor, got tensor with {out.ndim} dims. Maybe you wanted to use "
                            "the vjp or jacrev APIs instead?")
