@@ -28,15 +28,10 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         given.update(d)
     own = dict(module.named_parameters(remove_duplicate=False))
     own.update(module.named_buffers(remove_duplicate=False))
+    if tie_weights:
+        given = _untied(own, given)
     if strict:
         _check_keys(module, own, given)
-    if tie_weights:  # the other names of a parameter given under one of its names
-        names_of = {}
-        for name, t in own.items():
-            names_of.setdefault(id(t), []).append(name)
-        for name in list(given):
-            for other in names_of.get(id(own.get(name)), ()):
-                given.setdefault(other, given[name])
     args = args if isinstance(args, tuple) else (() if args is None else (args,))
     swapped = []
     try:
@@ -61,14 +56,33 @@ def _owner(module, name):
     return module, attr
 
 
+def _untied(own, given):
+    """``given`` with a tensor the module uses under several names (tied weights) given under
+    all of them; several different values for one tied tensor are ambiguous."""
+    names_of = {}
+    for name, t in own.items():
+        names_of.setdefault(id(t), []).append(name)
+    out = dict(given)
+    for name in given:
+        tied = names_of.get(id(own.get(name)), ())
+        if len(tied) < 2:
+            continue
+        if len({id(given[k]) for k in tied if k in given}) > 1:
+            raise ValueError(f"functional_call got multiple values for keys {sorted(tied)}, "
+                             "which are tied. Consider using tie_weights=False")
+        for other in tied:
+            out[other] = given[name]
+    return out
+
+
 def _check_keys(module, own, given):
-    missing = [k for k in own if k not in given]
-    unexpected = [k for k in given if k not in own]
+    missing = sorted(k for k in own if k not in given)
+    unexpected = sorted(k for k in given if k not in own)
     if missing or unexpected:
         lines = []
-        if missing:
-            lines.append("Missing key(s): " + ", ".join(f"'{k}'" for k in missing) + ".")
         if unexpected:
             lines.append("Unexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected) + ".")
+        if missing:
+            lines.append("Missing key(s): " + ", ".join(f"'{k}'" for k in missing) + ".")
         raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t" +
                            "\n\t".join(lines))
