@@ -2,9 +2,10 @@
 
 ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``linearize``, ``jacrev``, ``jacfwd``,
 ``hessian``, ``vmap`` (and JAX's ``value_and_grad``); ``functional_call`` and
-``stack_module_state`` make modules functions of their (stacked) parameters. Arguments and
-outputs may be pytrees (nested tuples, lists, dicts of tensors, arrays and numbers);
-transforms compose. Forward mode (``jvp``, ``jacfwd``) is the double-vjp trick on the
+``stack_module_state`` make modules functions of their (stacked) parameters, and
+``replace_all_batch_norm_modules_`` drops batch norm's running statistics for ``vmap``.
+Arguments and outputs may be pytrees (nested tuples, lists, dicts of tensors, arrays and
+numbers); transforms compose. Forward mode (``jvp``, ``jacfwd``) is the double-vjp trick on the
 re-taping sweep.
 
 Example:
@@ -17,13 +18,15 @@ from .pytree import tree_flatten, tree_map, tree_unflatten
 from .custom import custom_jvp, custom_vjp
 from .functional_call import functional_call
 from .stacking import stack_module_state
+from .batch_norm import replace_all_batch_norm_modules_
 from .jacobians import hessian, jacfwd, jacrev
 from .transforms import grad, grad_and_value, jvp, linearize, value_and_grad, vjp
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",
            "jacfwd", "hessian", "vmap", "custom_vjp", "custom_jvp", "tree_flatten",
-           "tree_unflatten", "tree_map", "functional_call", "stack_module_state"]
+           "tree_unflatten", "tree_map", "functional_call", "stack_module_state",
+           "replace_all_batch_norm_modules_"]
 
 
 def _install():

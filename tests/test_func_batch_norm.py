@@ -1,0 +1,64 @@
+"""``tg.func.replace_all_batch_norm_modules_``: batch norm modules lose their running statistics
+(in place, the root included) and then normalise with each batch's statistics under ``vmap``, in
+training and eval mode, as ``torch.func``'s."""
+
+import numpy as np
+
+import tapegrad as tg
+
+from tests.op_checks import needs_torch, torch
+
+XS = np.random.default_rng(0).standard_normal((2, 4, 3))
+
+
+def _net(lib):
+    lib.manual_seed(0)
+    net = lib.nn.Sequential(lib.nn.Linear(3, 4, dtype=lib.float64),
+                            lib.nn.BatchNorm1d(4, dtype=lib.float64),
+                            lib.nn.Linear(4, 2, dtype=lib.float64))
+    rng = np.random.default_rng(1)
+    with lib.no_grad():
+        for p in net.parameters():
+            p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)), dtype=lib.float64))
+    return net
+
+
+def test_running_statistics_are_dropped_in_place():
+    net = _net(tg)
+    assert tg.func.replace_all_batch_norm_modules_(net) is net
+    bn = net[1]
+    assert bn.running_mean is None and bn.running_var is None
+    assert bn.num_batches_tracked is None and not bn.track_running_stats
+    assert dict(net.named_buffers()) == {}
+    root = tg.nn.BatchNorm2d(3)
+    assert tg.func.replace_all_batch_norm_modules_(root).running_var is None
+
+
+def test_vmap_normalises_each_batch_by_its_own_statistics():
+    net = tg.func.replace_all_batch_norm_modules_(_net(tg))
+    for mode in (net.train, net.eval):
+        mode()
+        got = tg.func.vmap(net)(tg.tensor(XS)).detach().numpy()
+        for i in range(len(XS)):
+            h = XS[i] @ net[0].weight.detach().numpy().T + net[0].bias.detach().numpy()
+            h = (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-5)
+            h = h * net[1].weight.detach().numpy() + net[1].bias.detach().numpy()
+            want = h @ net[2].weight.detach().numpy().T + net[2].bias.detach().numpy()
+            np.testing.assert_allclose(got[i], want, rtol=1e-10)
+
+
+@needs_torch
+def test_ensemble_matches_torch():
+    def run(lib):
+        models = [lib.func.replace_all_batch_norm_modules_(_net(lib)) for _ in range(2)]
+        with lib.no_grad():
+            for q in models[1].parameters():
+                q.mul_(2)
+        params, buffers = lib.func.stack_module_state(models)
+        out = lib.func.vmap(lambda p, b, x: lib.func.functional_call(models[0], (p, b), (x,)),
+                            in_dims=(0, 0, None))(params, buffers, lib.tensor(XS[0]))
+        return buffers, out.detach().numpy()
+
+    (b_tg, got), (b_torch, want) = run(tg), run(torch)
+    assert b_tg == b_torch == {}
+    np.testing.assert_allclose(got, want, rtol=1e-10)
