@@ -53,6 +53,30 @@ def test_clamp_nan_tensor_bound_lerp_and_lgamma():
         np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-14)
 
 
+
+@pytest.mark.parametrize("which", ["min", "max"])
+def test_clamp_by_one_tensor_bound_gives_no_gradient_at_nan(which):
+    """PyTorch's rule for one tensor bound: x's gradient where x >= min (x <= max), the
+    bound's where x < min (x > max), neither where x or the bound is NaN (was: the whole
+    gradient to one of them); float32 stays float32 beside a 0-d float64 bound."""
+    x0 = np.array([np.nan, 1.0, -1.0, 0.0, 0.5, np.inf, -np.inf, np.nan])
+    b0 = np.array([0.0, np.nan, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan])
+    x, b = tg.tensor(x0, requires_grad=True), tg.tensor(b0, requires_grad=True)
+    for out in (tg.clamp(x, **{which: b}), getattr(x, f"clamp_{which}")(b)):
+        gx, gb = tg.autograd.grad((out * tg.arange(8.0)).sum(), (x, b))
+        clipped = np.maximum(x0, b0) if which == "min" else np.minimum(x0, b0)
+        np.testing.assert_array_equal(out.detach().numpy(), clipped)
+        with np.errstate(invalid="ignore"):
+            keep = x0 >= b0 if which == "min" else x0 <= b0
+            take = x0 < b0 if which == "min" else x0 > b0
+        np.testing.assert_array_equal(gx.numpy(), np.where(keep, np.arange(8.0), 0.0))
+        np.testing.assert_array_equal(gb.numpy(), np.where(take, np.arange(8.0), 0.0))
+    x32 = tg.tensor([0.1, 0.5], dtype=tg.float32, requires_grad=True)
+    assert tg.clamp(x32, **{which: tg.tensor(0.2)}).dtype == np.float32
+    xg = tg.tensor([0.3, -1.2, 2.0], requires_grad=True)
+    bg = tg.tensor([0.1, 0.4, 1.0], requires_grad=True)
+    assert tg.autograd.gradcheck(lambda x, b: tg.clamp(x, **{which: b}), (xg, bg))
+
 def test_cummax_cummin_take_the_latest_nan():
     x = tg.tensor([1.0, np.nan, 3.0, np.nan], requires_grad=True)
     values, indices = tg.cummax(x, 0)

@@ -180,13 +180,17 @@ def clamp_by_tensors(x, min, max):
     """``clamp`` with a tensor bound (ops of the comparisons, so every order and vmap follow)."""
     from . import record as R
     from .elementwise import where
+    from .numpy_rules import tensors_promoted
 
     _refuse_complex(x, min, max)
-    # where, not maximum/minimum: x keeps the whole gradient at a bound (PyTorch), no 0.5
-    # (a NaN bound gives NaN, as PyTorch's and NumPy's clamp)
+    # one bound, PyTorch's rule: x's gradient where x >= min (x <= max), the bound's where
+    # x < min (x > max); where a NaN makes both false, neither (the value: NaN, a constant).
+    # where, not maximum/minimum: x keeps the whole gradient at a bound, no 0.5
     if min is None or max is None:
-        out = x if min is None else where(lt(x, min) | ne(min, min), min, x)
-        return out if max is None else where(gt(out, max) | ne(max, max), max, out)
+        bound, keep, take = (min, ge, lt) if max is None else (max, le, gt)
+        x, bound = tensors_promoted(x, bound)  # (the where below would see bound dimensioned)
+        rest = where(take(x, bound), bound, np.nan) if x.dtype.kind == "f" else bound
+        return where(keep(x, bound), x, rest)
     # both bounds: PyTorch's rule, min's gradient where x < min < max, max's where
     # x > max or max < min, x's where min <= x <= max; none where x < min == max (the
     # value, min, is then a constant)
