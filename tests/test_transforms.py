@@ -165,7 +165,7 @@ def test_forward_ad_dual_numbers():
     close(p, tp)
     close(tan, ttan)
     assert isinstance(fwAD.unpack_dual(p), fwAD.UnpackedDualTensor)
-    with pytest.raises(RuntimeError, match="forward AD level"):
+    with pytest.raises(RuntimeError, match="forward AD but no level exists"):
         fwAD.make_dual(x, t)
 
 

@@ -41,8 +41,7 @@ def enter_dual_level():
 def exit_dual_level(*, level=None):
     """Close the current level: its dual tensors lose their tangents."""
     if not _levels.stack:
-        raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
-                           "was created. This is not supported.")
+        raise RuntimeError("Dual level must be a positive number.")
     _levels.stack.pop()
 
 
@@ -68,18 +67,23 @@ def make_dual(tensor, tangent, *, level=None):
         tensor([2., 0.])
     """
     if not _levels.stack:
-        raise RuntimeError("To create a dual Tensor, you need to be in a forward AD level, see "
-                           "torch.autograd.forward_ad.dual_level.")
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
+                           "make sure to enter_dual_level() first.")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError("make_dual expects Tensors for both the primal and the tangent")
+    for what, t in (("primal", tensor), ("tangent", tangent)):
+        if t.dtype.kind != "f":
+            raise ValueError(f"Expected {what} to be floating point or complex, but got: "
+                             f"{t.dtype}")
+    if any(d[0] is tensor for d in _levels.stack[-1]):
+        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
+                           f"gradient at the same level {len(_levels.stack) - 1} is not "
+                           "supported.")
     if tuple(tensor.shape) != tuple(tangent.shape):
         raise RuntimeError(f"Trying to set a forward gradient that has a different size than "
                            f"that of the original Tensor, this is not supported. Tensor is of "
                            f"size {list(tensor.shape)} while the given forward gradient is of "
                            f"size {list(tangent.shape)}.")
-    if tensor.dtype.kind != "f":
-        raise ValueError("Expected primal to be floating point or complex, but got: "
-                         f"{tensor.dtype}")
     from .. import tape
 
     with _gm.enable_grad():
