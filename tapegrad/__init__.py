@@ -134,6 +134,7 @@ def _torch_level_names():
     from .nn import torch_level
 
     Tensor.i0, Tensor.mvlgamma = i0, mvlgamma  # (the special functions' method forms)
+    Tensor.hardshrink, Tensor.prelu = torch_level.FUNCTIONS["hardshrink"], nn.functional.prelu
     Tensor.i0_ = lambda self: ops.inplace.apply(self, i0)
     Tensor.mvlgamma_ = lambda self, p: ops.inplace.apply(self, mvlgamma, p)
     g = globals()

@@ -17,13 +17,14 @@ from . import ops as _ops
 from .ops.complex_refusals import refuse, refuse_pair
 from .ops.numpy_rules import tensors_promoted
 from .torch_names import elementwise as _names
+from .torch_names import igamma as gammainc, igammac as gammaincc  # (CUDA: via the host)
 from .torch_names._common import const, vals
 from .torch_names._common import floating as _floating
 
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
            "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma", "psi",
            "round", "sinc", "softmax", "xlogy", "xlog1py", "entr", "ndtri", "log_ndtr", "erfcx",
-           "i0", "i0e", "i1", "i1e"]
+           "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
 
 digamma = psi = _names.digamma
 erf, erfc, erfinv = _ops.erf, _ops.erfc, _names.erfinv

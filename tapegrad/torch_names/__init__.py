@@ -12,11 +12,11 @@ derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``s
 from .. import ops as _ops
 from ..ops.cuda_linalg import on_host
 from ..ops.keywords import numpy_keywords
-from . import (construct, elementwise, indices, linalg_more, methods, more, numerics, products,
-               reductions, shapes, view_copies)
+from . import (construct, elementwise, incomplete_gamma, index_reductions, indices, linalg_more,
+               methods, more, numerics, products, reductions, shapes, view_copies)
 
 _MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more,
-            construct, view_copies)
+            construct, view_copies, index_reductions, incomplete_gamma)
 
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
@@ -54,7 +54,7 @@ THROUGH_HOST = (
     "multinomial nonzero argwhere unique unique_consecutive masked_select bincount histc "
     "searchsorted bucketize equal quantile nanquantile nanmedian mode cummax cummin fmod "
     "remainder floor_divide lgamma digamma erfinv logit sinc logaddexp logaddexp2 heaviside "
-    "nextafter polygamma scatter_reduce index_fill logical_xor").split()
+    "nextafter polygamma scatter_reduce index_fill logical_xor igamma igammac").split()
 FUNCTIONS.update({name: on_host(FUNCTIONS[name]) for name in THROUGH_HOST})
 __all__ = sorted(FUNCTIONS)
 

@@ -8,7 +8,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..ops import inplace as _inplace
 from ..tensor import Tensor
-from . import construct
+from . import construct, legacy_methods
 from ._common import sizes_of
 from .shapes import tile
 
@@ -25,7 +25,8 @@ METHOD_NAMES = (
     "inner vdot kron cross addmm addmv addr baddbmm addbmm dist tril triu diag diagflat index_put "
     "diag_embed renorm det inverse slogdet logdet svd pinverse matrix_power cholesky "
     "matrix_exp diff cov corrcoef nonzero argwhere unique unique_consecutive bincount "
-    "equal arccosh arcsinh arctanh bernoulli multinomial qr triangular_solve orgqr lu lu_solve norm"
+    "equal arccosh arcsinh arctanh bernoulli multinomial qr triangular_solve orgqr lu lu_solve norm "
+    "igamma igammac"
 ).split()
 
 # in-place forms ``x.name_(...)``: the function's result written into x
@@ -34,7 +35,7 @@ INPLACE_NAMES = (
     "float_power clip clamp_min clamp_max hypot copysign fmod remainder floor_divide heaviside "
     "logical_xor multiply true_divide divide subtract absolute negative lerp addcmul addcdiv "
     "lgamma digamma erfinv tril triu renorm addmm addmv addr baddbmm addbmm index_fill index_put "
-    "index_copy arccosh arcsinh arctanh"
+    "index_copy arccosh arcsinh arctanh igamma igammac"
 ).split()
 
 
@@ -170,6 +171,10 @@ def bind(functions):
                  "cholesky_inverse"):
         setattr(T, name, functions[name])
     T.scatter_reduce_ = _inplace_method(functions["scatter_reduce"])
+    T.index_reduce = functions["index_reduce"]
+    T.index_reduce_ = _inplace_method(functions["index_reduce"])
+    T.histogram = functions["histogram"]
+    legacy_methods.bind(T)
     # the integer-division operators and torch's ``div(..., rounding_mode=)``
     T.__floordiv__ = functions["floor_divide"]
     T.__rfloordiv__ = lambda self, other: functions["floor_divide"](other, self)
