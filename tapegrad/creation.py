@@ -225,6 +225,9 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:  # (NumPy: "negative dimensions are not allowed")
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     return _on(device, _finish(np.eye(n, m, dtype=dtype or _default()), requires_grad))
 
 
