@@ -124,3 +124,26 @@ def test_as_subclass_keeps_history():
     assert type(plain) is Sub and not plain.requires_grad
     with pytest.raises(TypeError, match="does not inherit from Tensor"):
         x.as_subclass(int)
+
+
+@needs_torch
+def test_histogramdd_against_torch():
+    pts = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 0.0], [2.0, 2.0]])
+    w = np.array([1.0, 2.0, 4.0, 8.0])
+    cases = [lambda lib, x: lib.histogramdd(x, bins=[3, 3], weight=lib.tensor(w)),
+             lambda lib, x: lib.histogramdd(x, bins=2, range=[0.0, 1.0, 0.0, 1.0], density=True),
+             lambda lib, x: lib.histogramdd(x, bins=[lib.tensor([0.0, 1, 2], dtype=lib.float64),
+                                                     lib.tensor([0.0, 2], dtype=lib.float64)]),
+             lambda lib, x: lib.histogramdd(lib.ones(3, 2, dtype=lib.float64), bins=2),
+             lambda lib, x: lib.histogramdd(x.reshape(2, 2, 2), bins=[1, 2])]
+    for f in cases:
+        got, want = f(tg, tg.tensor(pts)), f(torch, torch.tensor(pts))
+        np.testing.assert_allclose(got.hist.numpy(), want.hist.numpy())
+        assert len(got.bin_edges) == len(want.bin_edges)
+        for g, e in zip(got.bin_edges, want.bin_edges):
+            np.testing.assert_allclose(g.numpy(), e.numpy())
+    for f in (lambda lib, x: lib.histogramdd(x, bins=[2]),
+              lambda lib, x: lib.histogramdd(x.long(), bins=2),
+              lambda lib, x: lib.histogramdd(x, bins=2, range=[0.0, 1.0]),
+              lambda lib, x: lib.histogramdd(x[:, 0], bins=2)):
+        assert _error(lambda: f(tg, tg.tensor(pts))) == _error(lambda: f(torch, torch.tensor(pts)))

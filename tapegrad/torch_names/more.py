@@ -4,6 +4,7 @@ out-of-place writes, ``masked_scatter``, ``put``, ``as_strided``, ``sum_to_size`
 ``histogram`` and small aliases. Differentiable ones are compositions of ops (their
 gradients, at every order, are those ops')."""
 
+import builtins
 import math
 from collections import namedtuple
 
@@ -22,7 +23,7 @@ __all__ = ["gcd", "lcm", "ldexp", "frexp", "nextafter", "isreal", "rsub", "split
            "diagonal_scatter", "select_scatter", "slice_scatter", "masked_scatter", "put",
            "sum_to_size", "as_strided", "storage_offset", "ger", "conj_physical",
            "resolve_conj", "resolve_neg", "histogram", "nuclear_norm", "frobenius_norm",
-           "empty_strided", "randint_like", "binomial"]
+           "empty_strided", "randint_like", "binomial", "histogramdd"]
 
 _TORCH_DTYPE_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half",
                       "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
@@ -262,6 +263,37 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     w = None if weight is None else vals(weight).reshape(-1)
     hist, edges = np.histogram(vals(x).reshape(-1), b, range=range, weights=w, density=density)
     return HistogramResult(const(hist.astype(x.dtype)), const(edges.astype(x.dtype)))
+
+
+HistogramddResult = namedtuple("histogramdd", ["hist", "bin_edges"])
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)`` of the points in the last dim of ``input`` (D coordinates each):
+    ``bins`` an int, one int per coordinate or one tensor of edges per coordinate; ``range``
+    ``[lo_1, hi_1, ..., lo_D, hi_D]`` (float tensors, no gradient)."""
+    x = _t(input)
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"histogramdd" not implemented for '
+                                  f"'{_TORCH_DTYPE_NAMES.get(str(x.dtype), str(x.dtype))}'")
+    if x.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    d = x.shape[-1]
+    if not isinstance(bins, (int, np.integer)):
+        bins = [vals(b) if isinstance(b, Tensor) else int(b) for b in bins]
+        if len(bins) != d:
+            raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                               "dimension of the input.")
+    if range is not None:
+        if len(range) != 2 * d:
+            raise RuntimeError(f"torch.histogramdd: for a {d}-dimensional histogram range "
+                               f"should have {2 * d} elements, but got {len(range)}")
+        range = [(range[2 * i], range[2 * i + 1]) for i in builtins.range(d)]
+    w = None if weight is None else vals(weight).reshape(-1)
+    hist, edges = np.histogramdd(vals(x).reshape(-1, d), bins, range=range, weights=w,
+                                 density=density)
+    return HistogramddResult(const(hist.astype(x.dtype)),
+                             tuple(const(e.astype(x.dtype)) for e in edges))
 
 
 def nuclear_norm(input, dim=None, keepdim=False):
