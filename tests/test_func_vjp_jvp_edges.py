@@ -142,3 +142,15 @@ def test_argnums_refusals(name, argnums, message):
 def test_grad_needs_a_zero_dim_output():
     with pytest.raises(RuntimeError, match="to return a scalar Tensor, got tensor with 1 dims"):
         tg.func.grad(lambda a: a.sum().reshape(1))(tg.tensor(X))
+
+
+def test_empty_containers_have_empty_gradients():
+    x = tg.ones(2)
+    for empty in ({}, (), []):
+        assert tg.func.grad(lambda p: (x * 2).sum())(empty) == empty
+    p_grad, x_grad = tg.func.grad(lambda p, y: (y * 2).sum(), argnums=(0, 1))({}, x)
+    assert p_grad == {}
+    np.testing.assert_array_equal(x_grad.numpy(), [2.0, 2.0])
+    assert tg.func.vjp(lambda p: x * 2, {})[1](x) == ({},)
+    with pytest.raises(RuntimeError, match="Expected primals to contain at least one Tensor"):
+        tg.func.jvp(lambda p: x * 2, ({},), ({},))

@@ -51,6 +51,8 @@ def tangents_in(tangents, primals, name):
 
     tl, tspec = tree_flatten(tangents)
     pl, pspec = tree_flatten(primals)
+    if not pl:
+        raise RuntimeError(f"{_API['jvp']}: Expected primals to contain at least one Tensor.")
     if tspec != pspec:
         if name == "linearize":
             raise RuntimeError(f"Expected the tangents {tspec} to have the same argspec as the "

@@ -262,10 +262,7 @@ def _prepare(args, idx):
     batch = batch_of_examples(args, idx)
     trees, flat, orig = [], [], []
     for i in idx:
-        leaves, spec = tree_flatten(args[i])
-        if not leaves:
-            raise RuntimeError("Expected argument to be a Tensor or a (nested) tuple, list or "
-                               "dict of Tensors, got an empty container")
+        leaves, spec = tree_flatten(args[i])  # (an empty container: an empty gradient)
         new = [_as_input(t) for t in leaves]
         if batch is not None:  # (parameters too; not a tensor batched at an outer level)
             from .batched import BatchedTensor
@@ -304,7 +301,7 @@ def _grads(outs, ins, seeds, create_graph, retain_graph=None):
     from ..autograd import grad as _grad
 
     pairs = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]
-    if not pairs:
+    if not pairs or not ins:
         res = (None,) * len(ins)
     else:
         res = _grad([o for o, _ in pairs], ins, [s for _, s in pairs], allow_unused=True,
