@@ -38,6 +38,9 @@ def _compiled(a, dtype=None):
         a.size >= _FEW
 
 
+# NumPy's running sums and products are called as ufunc methods (np.add.accumulate, not
+# np.cumsum): an overflow's RuntimeWarning is then attributed to this module, whose IEEE
+# warnings are not shown (PyTorch says nothing), instead of to NumPy's fromnumeric.py
 _FEW = 1024  # elements below which NumPy's cumsum is the quicker (the compiled call and its
 # reshapes cost ~3 µs; measured crossovers 512-1024 elements, 1-D and 2-D)
 
@@ -47,7 +50,7 @@ def _cumsum_vjp_np(g, inputs, out, dim):
     if _compiled(g):
         return (running(g, dim, reverse=True),)
     g = g.astype(np.float64, copy=False)
-    return (np.flip(np.cumsum(np.flip(g, dim), dim), dim),)
+    return (np.flip(np.add.accumulate(np.flip(g, dim), dim), dim),)
 
 
 def _cumsum_vjp(g, inputs, out, dim):
@@ -56,7 +59,7 @@ def _cumsum_vjp(g, inputs, out, dim):
 
 def _cumsum_jvp_np(tangents, inputs, out, dim):
     t = np.asarray(tangents[0], np.float64)
-    return running(t, dim + 1) if _compiled(t) else np.cumsum(t, axis=dim + 1)
+    return running(t, dim + 1) if _compiled(t) else np.add.accumulate(t, axis=dim + 1)
 
 
 defop(Op.CUMSUM, "cumsum", "python", "CumsumBackward0", vjp=_cumsum_vjp, vjp_np=_cumsum_vjp_np,
@@ -81,7 +84,8 @@ def cumsum(input, dim, *, dtype=None):
     if type(xd) is DeviceArray:
         value = _cuda().cumsum_value(xd, d, dtype)
     else:
-        value = running(xd, d) if _compiled(xd, dtype) else np.cumsum(xd, axis=d, dtype=dtype)
+        value = running(xd, d) if _compiled(xd, dtype) else \
+            np.add.accumulate(xd, axis=d, dtype=dtype)
         value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
     if x.dtype.kind == "c" and R.needs_grad(x):
         from .complex import record
@@ -99,7 +103,7 @@ def _reversed_running(w, dim):
     w = np.asarray(w)
     if _compiled(w):
         return running(w, dim, reverse=True)
-    return np.flip(np.cumsum(np.flip(w, dim), dim), dim)
+    return np.flip(np.add.accumulate(np.flip(w, dim), dim), dim)
 
 
 def _cumprod_vjp_np(g, inputs, out, dim):
@@ -113,11 +117,11 @@ def _cumprod_vjp_np(g, inputs, out, dim):
     # not 0); at the first zero z, sum_{j >= z} g_j prod_{i <= j, i != z} x_i (the running
     # product with x_z read as 1); after it 0 (every product there holds x_z)
     xm, gm, rev = (np.moveaxis(a, dim, -1) for a in (x, g, rev))
-    seen = np.cumsum(np.moveaxis(zero, dim, -1), -1)
+    seen = np.add.accumulate(np.moveaxis(zero, dim, -1), -1)
     first = (seen == 1) & (xm == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         grad = np.where(seen == 0, rev / xm, 0.0)
-    others = np.cumprod(np.where(first, 1.0, xm).astype(x.dtype, copy=False), -1)
+    others = np.multiply.accumulate(np.where(first, 1.0, xm).astype(x.dtype, copy=False), -1)
     at_zero = np.where(seen >= 1, gm * others, 0.0).sum(-1, keepdims=True)
     grad = np.where(first, at_zero, grad).astype(x.dtype, copy=False)
     return (np.moveaxis(grad, -1, dim),)
@@ -155,11 +159,11 @@ def _cumprod_jvp_np(tangents, inputs, out, dim):
     x, out = np.asarray(inputs[0], np.float64), np.asarray(out, np.float64)
     zero = x == 0
     if not zero.any():
-        return np.cumsum(t / x, axis=d) * out
-    seen = np.cumsum(zero, axis=dim)
+        return np.add.accumulate(t / x, axis=d) * out
+    seen = np.add.accumulate(zero, axis=dim)
     first = zero & (seen == 1)
-    before = np.cumsum(t / np.where(zero, 1.0, x), axis=d) * out
-    others = np.cumprod(np.where(first, 1.0, x), axis=dim)
+    before = np.add.accumulate(t / np.where(zero, 1.0, x), axis=d) * out
+    others = np.multiply.accumulate(np.where(first, 1.0, x), axis=dim)
     t_zero = np.where(first, t, 0.0).sum(axis=d, keepdims=True)
     return np.where(seen == 0, before, np.where(seen == 1, t_zero * others, 0.0))
 
@@ -199,7 +203,7 @@ def cumprod(input, dim):
     d = norm_dim(int(dim), xd.ndim)
     if x.dtype.kind == "c" and R.needs_grad(x) and xd.shape[d]:
         return _doubling_scan(x, d)
-    value = np.cumprod(xd, axis=d)
+    value = np.multiply.accumulate(xd, axis=d)
     value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
