@@ -116,11 +116,55 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         data = _nested_values(data)
     if isinstance(data, (str, bytes)):
         raise TypeError("new(): invalid data type 'str'")
-    arr = np.array(data, dtype=dtype)
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError:
+        if isinstance(data, (list, tuple)):
+            _sequence_error(data)
+        raise
     if arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
+    if arr.dtype.kind == "O" and isinstance(data, (list, tuple)):
+        _sequence_error(data)
     arr = _python_floats(data, arr, dtype)
     return _finish(check_dtype(arr), requires_grad)
+
+
+def _is_sequence(v):
+    return isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim > 0)
+
+
+def _sequence_error(data):
+    """PyTorch's error for nested sequences that make no array: an element of no numeric type
+    (its dtype cannot be inferred), then ragged lengths, a number where a sequence is due, or
+    a sequence where a number is. The shape is read along the first elements, as PyTorch."""
+    for v in _flat(data):
+        if isinstance(v, (str, bytes)):
+            raise TypeError("new(): invalid data type 'str'")
+        if not isinstance(v, (numbers.Number, np.generic, np.ndarray)):
+            raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
+    shape, s = [], data
+    while _is_sequence(s):
+        shape.append(len(s))
+        if not len(s):
+            break
+        s = s[0]
+
+    def check(s, d):
+        if d == len(shape):
+            if _is_sequence(s):
+                raise TypeError(f"'{type(s).__name__}' object cannot be interpreted as an "
+                                "integer")
+            return
+        if not _is_sequence(s):
+            raise TypeError("not a sequence")
+        if len(s) != shape[d]:
+            raise ValueError(f"expected sequence of length {shape[d]} at dim {d} "
+                             f"(got {len(s)})")
+        for e in s:
+            check(e, d + 1)
+
+    check(data, 0)
 
 
 def _flat(seq):

@@ -9,6 +9,8 @@ import sys
 import textwrap
 import warnings
 
+import re
+
 import numpy as np
 import pytest
 
@@ -417,3 +419,16 @@ def test_matmul_shape_errors_are_pytorchs(xs, ys, message):
     with pytest.raises(RuntimeError) as info:
         tg.ones(xs, requires_grad=True) @ tg.ones(ys)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("data,error,message", [
+    ([[1, 2], [3]], ValueError, "expected sequence of length 2 at dim 1 (got 1)"),
+    ([[1.0], [2.0, [3.0]]], ValueError, "expected sequence of length 1 at dim 1 (got 2)"),
+    ([[1, 2], 3], TypeError, "not a sequence"),
+    ([1, [2]], TypeError, "'list' object cannot be interpreted as an integer"),
+    ([[1, 2], [3, None]], RuntimeError, "Could not infer dtype of NoneType"),
+    ([1, {}], RuntimeError, "Could not infer dtype of dict"),
+])
+def test_ragged_or_untyped_nested_data_gets_pytorchs_error(data, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        tg.tensor(data)
