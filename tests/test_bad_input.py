@@ -4,12 +4,11 @@ Everything either works (and gives PyTorch's numbers) or raises a clear Python e
 input reachable from the public API crashes the interpreter.
 """
 
+import re
 import subprocess
 import sys
 import textwrap
 import warnings
-
-import re
 
 import numpy as np
 import pytest
