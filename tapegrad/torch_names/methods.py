@@ -26,7 +26,7 @@ METHOD_NAMES = (
     "diag_embed renorm det inverse slogdet logdet svd pinverse matrix_power cholesky "
     "matrix_exp diff cov corrcoef nonzero argwhere unique unique_consecutive bincount "
     "equal arccosh arcsinh arctanh bernoulli multinomial qr triangular_solve orgqr lu lu_solve norm "
-    "igamma igammac"
+    "igamma igammac stft istft"
 ).split()
 
 # in-place forms ``x.name_(...)``: the function's result written into x
