@@ -1,8 +1,10 @@
 """``tg.func.replace_all_batch_norm_modules_``: batch norm modules lose their running statistics
 (in place, the root included) and then normalise with each batch's statistics under ``vmap``, in
-training and eval mode, as ``torch.func``'s."""
+training and eval mode, as ``torch.func``'s; without it, vmap in training mode refuses to update
+one running statistic from a batch of examples, as torch.func does."""
 
 import numpy as np
+import pytest
 
 import tapegrad as tg
 
@@ -45,6 +47,21 @@ def test_vmap_normalises_each_batch_by_its_own_statistics():
             h = h * net[1].weight.detach().numpy() + net[1].bias.detach().numpy()
             want = h @ net[2].weight.detach().numpy().T + net[2].bias.detach().numpy()
             np.testing.assert_allclose(got[i], want, rtol=1e-10)
+
+
+def test_vmap_refuses_to_update_unbatched_running_statistics():
+    net = _net(tg)
+    with pytest.raises(RuntimeError, match="Batch norm got a batched tensor as input while the "
+                                           "running_mean or running_var, which will be updated "
+                                           "in place, were not batched."):
+        tg.func.vmap(net)(tg.tensor(XS))
+    net.eval()  # (eval mode only reads them)
+    assert tg.func.vmap(net)(tg.tensor(XS)).shape == (2, 4, 2)
+    mean, var = tg.zeros(2, 3), tg.ones(2, 3)  # batched like the input: one per example
+    out = tg.func.vmap(lambda x, m, v: tg.nn.functional.batch_norm(x, m, v, training=True))(
+        tg.tensor(XS), mean, var)
+    assert out.shape == (2, 4, 3)
+    np.testing.assert_allclose(mean.numpy(), 0.1 * XS.mean(1), rtol=1e-10)
 
 
 @needs_torch

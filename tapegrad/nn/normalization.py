@@ -31,8 +31,21 @@ def _channel_view(t, ndim):
     return O.reshape(t, (1, -1) + (1,) * (ndim - 2))
 
 
+_VMAP_RUNNING_STATS = (
+    "Batch norm got a batched tensor as input while the running_mean or running_var, which "
+    "will be updated in place, were not batched.\nIf you are using a module and do not need "
+    "eval mode, please set `track_running_stats` to be False.If you are using a prebuilt module "
+    "and do not need eval mode, please see the functorch website for resources on how to patch "
+    "your module to work with vmap")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
+    level = getattr(input, "_vmap_level", 0)
+    if training and level and any(t is not None and getattr(t, "_vmap_level", 0) < level
+                                  for t in (running_mean, running_var)):
+        # (one running statistic for a batch of examples, each updating it: as torch.func)
+        raise RuntimeError(_VMAP_RUNNING_STATS)
     x = as_tensor(input)
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or more input (got {x.ndim}D input)")
