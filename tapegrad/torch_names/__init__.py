@@ -13,10 +13,10 @@ from .. import ops as _ops
 from ..ops.cuda_linalg import on_host
 from ..ops.keywords import numpy_keywords
 from . import (construct, elementwise, incomplete_gamma, index_reductions, indices, linalg_more,
-               methods, more, numerics, products, reductions, shapes, spectral, view_copies)
+               lowrank, methods, more, numerics, products, reductions, shapes, spectral, view_copies)
 
 _MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more,
-            construct, view_copies, index_reductions, incomplete_gamma, spectral)
+            construct, view_copies, index_reductions, incomplete_gamma, spectral, lowrank)
 
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
