@@ -1,6 +1,7 @@
 """``functional_call`` with tied weights and ``strict`` as ``torch.func``'s: a value given under
 one name of a tied tensor stands for all its names (strict counts them as given), different
-values for one tied tensor are refused, and strict lists unexpected keys first, sorted."""
+values for one tied tensor are refused, and strict lists unexpected keys first, sorted. A name
+that is a plain tensor attribute (or no attribute yet) is swapped too, and restored after."""
 
 import numpy as np
 import pytest
@@ -51,6 +52,52 @@ def test_strict_message_lists_unexpected_then_missing_sorted():
     assert str(info.value) == ("Error(s) in reparametrizing for Sequential:\n\t"
                                "Unexpected key(s): 'c', 'z'.\n\t"
                                "Missing key(s): '0.bias', '0.weight', '1.weight'.")
+
+
+def _scaled(lib):
+    class Scaled(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(2, 2, dtype=lib.float64)
+            self.scale = lib.tensor([2.0, 3.0], dtype=lib.float64)  # a plain attribute
+            self.register_buffer("unset", None)
+
+        def forward(self, x):
+            out = self.lin(x) * self.scale
+            extra = getattr(self.lin, "shift", None)
+            return out if extra is None else out + extra
+
+    m = Scaled()
+    with lib.no_grad():
+        m.lin.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64))
+        m.lin.bias.copy_(lib.tensor([0.5, -0.5], dtype=lib.float64))
+    return m
+
+
+def test_plain_tensor_attributes_are_swapped_and_restored():
+    m, x = _scaled(tg), tg.tensor([[1.0, -1.0]])
+    scale = m.scale
+    out = tg.func.functional_call(m, {"scale": tg.tensor([10.0, 10.0]),
+                                      "lin.shift": tg.tensor([1.0, 1.0])}, (x,))
+    np.testing.assert_array_equal(out.detach().numpy(), [[-4.0, -14.0]])
+    assert m.scale is scale and not hasattr(m.lin, "shift")
+    g = tg.func.grad(lambda s: tg.func.functional_call(m, {"scale": s}, (x,)).sum())(tg.ones(2))
+    np.testing.assert_array_equal(g.detach().numpy(), [-0.5, -1.5])
+    out = tg.func.functional_call(m, {"unset": tg.ones(1)}, (x,))  # a buffer that was None
+    assert m.unset is None and out.shape == (1, 2)
+    with pytest.raises(AttributeError, match="Scaled has no attribute `nope`"):
+        tg.func.functional_call(m, {"nope.w": tg.ones(1)}, (x,))
+
+
+@needs_torch
+def test_plain_attributes_match_torch():
+    def run(lib):
+        m, x = _scaled(lib), lib.tensor([[1.0, -1.0]], dtype=lib.float64)
+        s = lib.tensor([1.0, 4.0], dtype=lib.float64)
+        return lib.func.grad(lambda s: (lib.func.functional_call(
+            m, {"scale": s, "lin.shift": s * 2}, (x,)) ** 2).sum())(s).detach().numpy()
+
+    np.testing.assert_allclose(run(tg), run(torch))
 
 
 @needs_torch

@@ -36,23 +36,55 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     swapped = []
     try:
         for name, value in given.items():
-            if name not in own:
-                continue  # (not the module's: nothing to stand in for)
-            owner, attr = _owner(module, name)
-            table = owner._parameters if attr in owner._parameters else owner._buffers
-            swapped.append((table, attr, table[attr]))
-            table[attr] = value  # (the table itself: a plain tensor may stand for a Parameter)
+            swapped.append(_swap(module, name, value))
         return module(*args, **(kwargs or {}))
     finally:
-        for table, attr, old in reversed(swapped):
-            table[attr] = old
+        for owner, attr, old in reversed(swapped):
+            _put(owner, attr, old)
+
+
+_MISSING = object()  # (an attribute the module did not have: deleted again afterwards)
+
+
+def _swap(module, name, value):
+    """Put ``value`` in place of the module's tensor ``name`` (a parameter, a buffer or a plain
+    tensor attribute; a new attribute where there is none, as PyTorch's); returns what
+    ``_put`` needs to restore it."""
+    from ..tensor import Tensor
+
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{value} is not an instance of torch.Tensor")
+    owner, attr = _owner(module, name)
+    if attr in owner._parameters or attr in owner._buffers:
+        table = owner._parameters if attr in owner._parameters else owner._buffers
+        old = table[attr]
+    else:
+        old = getattr(owner, attr, _MISSING)
+        if old is not _MISSING and not isinstance(old, Tensor):
+            raise TypeError(f"attribute `{attr}`: {old} is not an instance of torch.Tensor")
+    _put(owner, attr, value)
+    return owner, attr, old
+
+
+def _put(owner, attr, value):
+    if attr in owner._parameters:
+        owner._parameters[attr] = value  # (the table: a plain tensor may stand for a Parameter)
+    elif attr in owner._buffers:
+        owner._buffers[attr] = value
+    elif value is _MISSING:
+        delattr(owner, attr)
+    else:
+        setattr(owner, attr, value)
 
 
 def _owner(module, name):
     """The submodule holding the dotted ``name``, and the attribute's own name."""
     *path, attr = name.split(".")
     for part in path:
-        module = module._modules[part]
+        sub = getattr(module, part, _MISSING)
+        if sub is _MISSING:
+            raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+        module = sub
     return module, attr
 
 
