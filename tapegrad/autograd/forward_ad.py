@@ -75,7 +75,7 @@ def make_dual(tensor, tangent, *, level=None):
         if t.dtype.kind != "f":
             raise ValueError(f"Expected {what} to be floating point or complex, but got: "
                              f"{t.dtype}")
-    if any(d[0] is tensor for d in _levels.stack[-1]):
+    if any(d[4] is tensor for d in _levels.stack[-1]):
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {len(_levels.stack) - 1} is not "
                            "supported.")
@@ -88,11 +88,14 @@ def make_dual(tensor, tangent, *, level=None):
 
     with _gm.enable_grad():
         if tensor.requires_grad:
-            dual = tensor.reshape(tensor.shape)  # an alias: reverse mode still reaches tensor
+            source = dual = tensor.reshape(tensor.shape)  # an alias: reverse mode reaches tensor
         else:
-            dual = tensor.detach().requires_grad_()
+            # the tangent enters at a hidden leaf; the dual is a copy of it, which in-place ops
+            # may change as any tensor (as PyTorch's, whose dual does not require grad)
+            source = tensor.detach().requires_grad_()
+            dual = source.clone()
     order = dual._seg.order if dual._seg is not None else tape.current().order
-    _levels.stack[-1].append((dual, tangent, order, tensor.requires_grad))
+    _levels.stack[-1].append((source, tangent, order, tensor.requires_grad, dual))
     return dual
 
 
@@ -109,7 +112,7 @@ def _pushed(tensor, duals):
     from . import forward_sweep
 
     sources = [(d, np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)))
-               for d, t, _, _ in duals]
+               for d, t, _, _, _ in duals]
     try:
         blk, = forward_sweep.tangents([tensor], sources, min(d[2] for d in duals), 1)
     except forward_sweep.Unsupported:
@@ -133,7 +136,7 @@ def unpack_dual(tensor, *, level=None):
     # differentiable in it, as PyTorch's (reverse over forward)
     attached = any(d[3] for d in duals) and _gm.is_grad_enabled()
     primal = tensor if attached else tensor.detach()
-    if not (_gm.is_grad_enabled() and any(t.requires_grad for _, t, _, _ in duals)) and \
+    if not (_gm.is_grad_enabled() and any(t.requires_grad for _, t, _, _, _ in duals)) and \
             not attached:
         tan = _pushed(tensor, duals)
         if tan is not _UNSUPPORTED:
