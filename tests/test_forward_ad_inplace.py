@@ -50,7 +50,7 @@ def test_dual_of_a_tensor_requiring_grad_stays_differentiable():
     np.testing.assert_allclose(got, 6 * np.array(V) * np.array(TV), rtol=1e-12)
 
 
-@needs_torch  # (not "square then sin": PyTorch 2.13's tangent of d.mul_(d) misses the 2)
+@needs_torch  # (not "square then sin": PyTorch 2.13 gives t * (d + d * d) for d.mul_(d))
 @pytest.mark.parametrize("name", [n for n in CASES if n != "square then sin"])
 def test_in_place_ops_match_torch(name):
     body = CASES[name][0]
