@@ -29,13 +29,14 @@ from .randomness import _modes
 
 VmapInfo = namedtuple("VmapInfo", ["batch_size", "randomness"])
 
+_MORE = " For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
 _NO_RULE = ("You tried to vmap over {}, but it does not have vmap support. Please override and "
-            "implement the vmap staticmethod or set generate_vmap_rule=True.")
+            "implement the vmap staticmethod or set generate_vmap_rule=True." + _MORE)
 _BOTH = ("You tried to vmap over {}, but it has both generate_vmap_rule=True and an overridden "
          "vmap staticmethod. Please set generate_vmap_rule=False or delete the overridden vmap "
-         "staticmethod to avoid ambiguity.")
+         "staticmethod to avoid ambiguity." + _MORE)
 _SETUP = ("In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
-          "jacrev, ...), it must override the setup_context staticmethod.")
+          "jacrev, ...), it must override the setup_context staticmethod." + _MORE)
 
 
 class _Plan:
