@@ -16,7 +16,7 @@ from ..device import DeviceArray
 from .. import tensor as _tensor_mod
 from ..tensor import DEFAULT_DTYPE as _DEFAULT, Tensor, _make, _new, _wrap
 from . import record as R
-from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal
+from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal, refusing_complex
 from ..promotion import float_of as _float_of, pair_operands as _pair_operands
 from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
@@ -178,7 +178,8 @@ def _relu_py(x):
 neg = _unary(Op.NEG, "neg", np.negative, operator.neg, (), "-g")
 exp = _unary(Op.EXP, "exp", V.exp, math.exp, ("out",), "g * out")
 log = _unary(Op.LOG, "log", V.log, math.log, ("x",), "g / x")
-log1p = _unary(Op.LOG1P, "log1p", np.log1p, math.log1p, ("x",), "g / (1.0 + x)")
+log1p = _unary(Op.LOG1P, "log1p", np.log1p, math.log1p, ("x",), "g / (1.0 + x)",
+               "Log1PBackward0")  # (PyTorch's spelling)
 expm1 = _unary(Op.EXPM1, "expm1", np.expm1, math.expm1, ("out",), "g * (out + 1.0)")
 sin = _unary(Op.SIN, "sin", V.sin, math.sin, ("x",), "g * cos(x)")
 cos = _unary(Op.COS, "cos", V.cos, math.cos, ("x",), "-g * sin(x)")
@@ -304,23 +305,6 @@ def _max_py(x, y):
 
 def _min_py(x, y):
     return x if (x <= y or x != x) else y
-
-
-def _unordered_refused(np_f, name):
-    """``np_f`` (``np.maximum``) refusing complex values in PyTorch's words, before anything is
-    recorded: NumPy orders them lexicographically. (Only the ops that order pay for the test:
-    ~60 ns, an identity test first for the common float64.)"""
-    f64 = np.dtype(np.float64)
-
-    def f(x, y):
-        r = np_f(x, y)
-        d = r.dtype
-        if d is not f64 and d.kind == "c":
-            raise _refusal(name, d)
-        return r
-
-    f.__name__ = np_f.__name__
-    return f
 
 
 def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
@@ -538,11 +522,11 @@ pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
               "g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))", const=_const_pow)
 # NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum; the loser
 # gets 0; a NaN comparison masks nothing, so both arguments get g there (as in torch).
-maximum = _binary(Op.MAXIMUM, "maximum", _unordered_refused(np.maximum, "maximum"), _max_py,
+maximum = _binary(Op.MAXIMUM, "maximum", refusing_complex(np.maximum, "maximum"), _max_py,
                   ("x", "y"),
                   "where(x < y, 0.0, where(x == y, 0.5 * g, g))",
                   "where(x > y, 0.0, where(x == y, 0.5 * g, g))")
-minimum = _binary(Op.MINIMUM, "minimum", _unordered_refused(np.minimum, "minimum"), _min_py,
+minimum = _binary(Op.MINIMUM, "minimum", refusing_complex(np.minimum, "minimum"), _min_py,
                   ("x", "y"),
                   "where(x > y, 0.0, where(x == y, 0.5 * g, g))",
                   "where(x < y, 0.0, where(x == y, 0.5 * g, g))")
