@@ -74,7 +74,8 @@ class Segment:
         "pyaux", "imports", "foreign", "hooked", "retired", "exported", "check_at", "abytes",
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "probe_next",
         "pruned_for",
-        "device", "stacks", "n32", "refill", "big_saved", "node_hooks", "__weakref__",
+        "device", "stacks", "n32", "refill", "big_saved", "node_hooks", "node_names",
+        "__weakref__",
     )
 
     def __init__(self):
@@ -98,6 +99,7 @@ class Segment:
         self.foreign = {}  # (id(segment), record id) -> local IMPORT record id
         self.hooked = {}  # record id -> weak references to tensors with hooks / retain_grad
         self.node_hooks = None  # record id -> grad_fn hooks (autograd/node_hooks.py)
+        self.node_names = None  # record id -> PyTorch's node name (ops/node_names.py)
         self.retired = False  # no more records are appended
         self.exported = False  # some other segment imports from this one
         self.check_at = _CHECK_EVERY

@@ -1,9 +1,15 @@
 """``Tensor.grad_fn``: a small object naming the op that produced a tensor."""
 
 from .. import tape
-from ..registry import REGISTRY
+from ..ops.node_names import named
+from ..registry import PYTHON_BASE, REGISTRY, Op
 
 _classes = {}
+_IMPORT, _CUSTOM, _OUTPUT, _SCATTER_STRIDED, _GATHER_STRIDED = (
+    int(o) for o in (Op.IMPORT, Op.CUSTOM, Op.OUTPUT, Op.SCATTER_STRIDED, Op.GATHER_STRIDED))
+# one-constant records PyTorch records as a binary node of the tensor and a wrapped number
+_WRAPPED_NUMBER = frozenset(int(o) for o in (Op.ADDC, Op.MULC))
+_QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad"}  # PyTorch's name()
 
 
 class Node:
@@ -17,7 +23,7 @@ class Node:
         self._meta = meta  # (shape, dtype) of the tensor it was read from, if any
 
     def name(self):
-        return type(self).__name__
+        return _QUALIFIED.get(type(self).__name__) or type(self).__name__
 
     def register_prehook(self, fn):
         """Call ``fn(grad_outputs)`` when the node is about to run; a returned tuple replaces
@@ -46,13 +52,44 @@ class Node:
 
     @property
     def next_functions(self):
-        recs = self._seg.records()
-        return tuple((_node_at(self._seg, s), 0)
-                     for s in (int(recs[self._rec, tape.A]), int(recs[self._rec, tape.B]))
-                     if s >= 0)
+        """One ``(node, 0)`` per input of the op, ``(None, 0)`` for one that requires no grad
+        (and for the number of ``x * 2``), as PyTorch lists them."""
+        seg, rec = self._seg, self._rec
+        entry = named(seg, rec)
+        if entry is not None and entry[1] is not None:
+            rec = entry[1]  # an op of several records: the inputs of its first
+        return tuple((None, 0) if s < 0 else (_node_at(seg, s), 0) for s in _inputs(seg, rec))
 
     def __repr__(self):
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+
+def _inputs(seg, rec):
+    """The record ids of the inputs of record ``rec`` as PyTorch's node has them (-1: one that
+    requires no grad)."""
+    recs = seg.records()
+    code = int(recs[rec, tape.OP]) & tape.CODE_MASK
+    a, b = int(recs[rec, tape.A]), int(recs[rec, tape.B])
+    if code == _IMPORT:
+        return ()
+    if code >= PYTHON_BASE:
+        slots = None if code in (_CUSTOM, _OUTPUT) else \
+            getattr(seg.pyaux[int(recs[rec, tape.AUX])], "slots", None)
+        return tuple(slots) if slots is not None else tuple(s for s in (a, b) if s >= 0)
+    if REGISTRY[code].kind == "binary":
+        return (_operand(seg, recs, a), _operand(seg, recs, b))
+    return (a, -1) if code in _WRAPPED_NUMBER else (a,)
+
+
+def _operand(seg, recs, s):
+    """Operand ``s`` of an elementwise record as PyTorch's graph has it: one the op broadcast
+    itself (a stride-0 gather to more elements, not named ``expand``) is its source."""
+    if s >= 0 and int(recs[s, tape.OP]) & tape.CODE_MASK == _GATHER_STRIDED and \
+            named(seg, s) is None:
+        src = int(recs[s, tape.A])
+        if src >= 0 and int(recs[src, tape.SIZE]) < int(recs[s, tape.SIZE]):
+            return src
+    return s
 
 
 def _node_at(seg, rec):
@@ -75,10 +112,12 @@ def _class(name):
 
 
 def _name_of(seg, rec):
+    entry = named(seg, rec)
+    if entry is not None:  # named as the op was called (ops/node_names.py)
+        return entry[0]
     recs = seg.records()
     code = int(recs[rec, tape.OP]) & tape.CODE_MASK
     from ..ops.backward_ops import links_of
-    from ..registry import Op
 
     if code == Op.CUSTOM or code == Op.OUTPUT:
         entry_rec = rec if code == Op.CUSTOM else int(recs[rec, tape.A])
@@ -91,10 +130,30 @@ def _name_of(seg, rec):
     links = links_of(seg)  # an op of several records named as PyTorch's one node
     if links is not None and links.get(rec, (None,))[0] is not None:
         return links[rec][0]
+    by_record = _BY_RECORD.get(code)
+    if by_record is not None:
+        return by_record(seg, int(recs[rec, tape.AUX]))
     d = REGISTRY[code]
     if d.grad_fn_of is not None:  # (one op of PyTorch's several: its case's name)
         return d.grad_fn_of(seg.pyaux[int(recs[rec, tape.AUX])].params) or d.grad_fn
     return d.grad_fn
+
+
+def _sum_name(seg, aux):
+    """A sum of everything has flat parameters ``(1, n, 0, 0)`` (every element to one): a sum
+    over dims whose parameters flatten so is named by ops/node_names.py."""
+    return "SumBackward0" if seg.iaux[aux] == 1 and seg.iaux[aux + 2] == 0 else "SumBackward1"
+
+
+def _matmul_name(seg, aux):
+    """PyTorch's matmul dispatches on the operands' dims: dot, mv, mm, bmm."""
+    sx, sy = seg.pyaux[aux].in_shapes
+    return _MATMUL_NAMES.get((len(sx), len(sy)), "MmBackward0")
+
+
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (3, 3): "BmmBackward0"}
+# ops whose node name their record tells (parameters, shapes), where PyTorch has several
+_BY_RECORD = {_SCATTER_STRIDED: _sum_name, int(Op.MATMUL): _matmul_name}
 
 
 def node_for(t):

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import tape
 from ..grad_mode import is_grad_enabled, set_grad_enabled
+from ..ops.node_names import named
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from ..tensor import Tensor, _make, _wrap
 from .hooks import (RemovableHandle, _HookList, _hook_name, check_replacement,
@@ -90,6 +91,13 @@ def register(node, fn, post):
             raise NotImplementedError("tapegrad: hooks on the backward nodes of complex "
                                       "values are not supported")
         if post and hooks.in_shapes is None:
+            entry = named(seg, rec)
+            if entry is not None and entry[1] is not None:
+                raise NotImplementedError(
+                    f"tapegrad: register_hook on {node.name()}: the tape records this op as "
+                    f"several records, so grad_inputs cannot be the gradients of its inputs as "
+                    f"in PyTorch; register the hook on the input tensor (Tensor.register_hook), "
+                    f"or use register_prehook")
             shapes = _input_shapes(seg, recs, rec, code, hooks.out_shape)
             if any(s is False for s in shapes):
                 _refuse(node, "an input")

@@ -50,6 +50,7 @@ from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
 from .more_losses import _reduce, check_reduction as _check_reduction
 from .more_losses import legacy_reduction as _legacy_reduction
+from .more_losses import reduced_node
 from .inplace_option import in_place_capable
 from .parameter import Parameter
 
@@ -564,6 +565,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             lx = O.clamp(O.log(x), min=-100.0)
             l1x = O.clamp(O.log1p(-x), min=-100.0)
         loss = (y - 1.0) * l1x - y * lx
+    elif weight is None:  # one op per element: PyTorch's node's name
+        return reduced_node(loss, reduction, "BinaryCrossEntropyBackward0")
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -582,7 +585,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if pos_weight is None and weight is None:
         loss = _activations.bce_with_logits(x, y)  # one record (ops/activations.py)
         if loss is not None:
-            return _reduce(loss, reduction)
+            return reduced_node(loss, reduction, "BinaryCrossEntropyWithLogitsBackward0")
     ls = logsigmoid(x)
     if pos_weight is not None:
         ls = ls * ((pos_weight - 1.0) * y + 1.0)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops as O
 from ..grad_mode import is_grad_enabled
+from ..ops.node_names import name_node
 from ..ops.record import as_tensor as _t
 from .distances import pairwise_distance
 from .more_activations import logsigmoid
@@ -28,6 +29,13 @@ def _reduce(t, reduction):
     if reduction == "none":
         return t
     raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def reduced_node(loss, reduction, name):
+    """``_reduce(loss, reduction)`` of a loss recorded as one op per element, its node named
+    ``name`` as PyTorch's one node of the loss, whose inputs are the elementwise op's."""
+    out = _reduce(loss, reduction)
+    return out if out is loss else name_node(out, name, loss)
 
 
 def legacy_reduction(size_average, reduce, reduction):

@@ -8,7 +8,7 @@ from .. import ops as O
 from ..ops import pointwise_losses as _pointwise
 from ..ops.complex_refusals import refuse_pair
 from ..ops.record import as_tensor as _t
-from .more_losses import _reduce, check_reduction, legacy_reduction
+from .more_losses import _reduce, check_reduction, legacy_reduction, reduced_node
 
 
 def size_text(shape):
@@ -44,6 +44,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = _checked(input, target, reduction)
     loss = _pointwise.mse(x, y)
+    if loss is not None and weight is None:  # one op per element: PyTorch's node's name
+        return reduced_node(loss, reduction, "MseLossBackward0")
     if loss is None:  # (complex operands come here: refused, the square is not |d|^2)
         refuse_pair("mse_loss", x, y)
         d = x - y
@@ -67,6 +69,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta == 0.0:
         return l1_loss(x, y, reduction=reduction)
     loss = _pointwise.smooth_l1(x, y, beta)
+    if loss is not None:
+        return reduced_node(loss, reduction, "SmoothL1LossBackward0")
     if loss is None:  # (complex operands come here: refused, |d| < beta orders them)
         refuse_pair("smooth_l1_loss", x, y)
         d = x - y
@@ -81,6 +85,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     x, y = _checked(input, target, reduction)
     loss = _pointwise.huber(x, y, delta)
+    if loss is not None and weight is None:
+        return reduced_node(loss, reduction, "HuberLossBackward0")
     if loss is None:  # (complex operands come here: refused, |d| < delta orders them)
         refuse_pair("huber_loss", x, y)
         d = x - y

@@ -14,6 +14,7 @@ from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .activations import fusable  # (plain CPU real tensors, outside the tracer)
 from .movement import getitem, unsqueeze
+from .node_names import name_node
 from ..registry import Op, defop
 from .shapes import norm_dim
 
@@ -175,10 +176,12 @@ def _slices(x, d, bounds, name="Split"):
 
 def _multi_views(views, name):
     """Mark the outputs of a function that returns several views (PyTorch forbids modifying
-    them in place, ops/inplace.check_inplace)."""
+    them in place, ops/inplace.check_inplace), each named as PyTorch's one node of them (here
+    a node each, of that name)."""
     for i, v in enumerate(views):
         if v._base is not None:
             v._multi = (name, i)
+            name_node(v, f"{name}Backward0")
     return views
 
 

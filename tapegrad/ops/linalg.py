@@ -249,6 +249,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the ``dim1``/``dim2`` planes as a new last dimension: a view sharing
     storage and the version counter with ``input``, as in PyTorch."""
     from .movement import _view_strided
+    from .node_names import name_view
     from .shapes import c_strides, norm_dim
 
     x = R.as_tensor(input)
@@ -279,17 +280,19 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         sub = xd[tuple(idx)]  # starts at the first diagonal element
     value = np.lib.stride_tricks.as_strided(
         sub, out_shape, tuple(xd.strides[k] for k in rest) + (xd.strides[d1] + xd.strides[d2],))
-    return _view_strided(x, value, out_shape, strides, start)
+    return name_view(_view_strided(x, value, out_shape, strides, start), x, "DiagonalBackward0")
 
 
 def trace(input):
     """Sum of the main diagonal of a matrix."""
     from .movement import sum
+    from .node_names import name_node
 
     x = R.as_tensor(input)
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
-    return sum(diagonal(x))
+    d = diagonal(x)
+    return name_node(sum(d), "TraceBackward0", d)
 
 
 # ---- einsum (python op; the VJP of each operand is another einsum) ---------------------

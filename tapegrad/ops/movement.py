@@ -28,6 +28,7 @@ from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, p
                      size_of, strided_ints)
 from .shapes import permutations as _permutations
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
+from .node_names import name_node, name_view
 from .index_keys import basic_view as _basic_view, index_key as _index_key
 from .index_keys import ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, keep_view_plan as _keep_view_plan, \
@@ -269,15 +270,17 @@ def ravel(x):
 def squeeze(x, dim=None):
     shape = x.shape
     if dim is None:
-        return reshape(x, tuple(s for s in shape if s != 1))
+        return name_view(reshape(x, tuple(s for s in shape if s != 1)), x, "SqueezeBackward0")
     dims = {norm_dim(d, len(shape)) for d in ((dim,) if isinstance(dim, int) else dim)}
-    return reshape(x, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+    return name_view(reshape(x, tuple(s for i, s in enumerate(shape)
+                                        if not (i in dims and s == 1))), x,
+                       "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
 
 
 def unsqueeze(x, dim):
     shape = x.shape
     d = norm_dim(dim, len(shape) + 1)
-    return reshape(x, shape[:d] + (1,) + shape[d:])
+    return name_view(reshape(x, shape[:d] + (1,) + shape[d:]), x, "UnsqueezeBackward0")
 
 
 def _view_strided(x, value, shape, strides, offset):
@@ -291,7 +294,7 @@ def _view_strided(x, value, shape, strides, offset):
     return t
 
 
-def permute(x, *dims):
+def permute(x, *dims, _name="PermuteBackward0"):
     x = R.as_tensor(x)
     xd = x._data
     if type(xd) is np.ndarray:  # the plan of a (shape, dims) seen before: no checks, no strides
@@ -307,6 +310,7 @@ def permute(x, *dims):
             t = _make(value)
         else:
             t = _record_linear(value, _GATHER_STRIDED, x, lambda seg: tape.add_iaux(seg, ints))
+            name_node(t, _name)
         _share_storage(t, x)
         return t
     axes, shape, ints = permutation(tuple(x.shape), dims)
@@ -315,23 +319,23 @@ def permute(x, *dims):
         from .cuda_ops import view as cuda_view
 
         return cuda_view(x, shape, strides, 0)
-    return _view_strided(x, x._arr().transpose(axes), shape, strides, 0)
+    return name_view(_view_strided(x, x._arr().transpose(axes), shape, strides, 0), x, _name)
 
 
-def transpose(x, dim0, dim1):
+def transpose(x, dim0, dim1, _name="TransposeBackward0"):
     nd = x.ndim
     if nd == 0:
         return x
     d0, d1 = norm_dim(dim0, nd), norm_dim(dim1, nd)
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(x, tuple(dims))
+    return permute(x, tuple(dims), _name=_name)
 
 
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    return transpose(x, 0, 1, "TBackward0") if x.ndim == 2 else x
 
 
 def T(x):
@@ -422,7 +426,7 @@ def expand(x, *sizes):
     xs = x.shape
     lead = len(sizes) - len(xs)
     shape = tuple(xs[k - lead] if s == -1 and k >= lead else s for k, s in enumerate(sizes))
-    return broadcast_to(x, shape)
+    return name_view(broadcast_to(x, shape), x, "ExpandBackward0")  # (see _operand in node.py)
 
 
 def flip(x, *dims):
@@ -441,7 +445,7 @@ def flip(x, *dims):
         value = strided_value(x._data, shape, strides, offset)
     else:
         value = np.flip(x._arr(), dims).copy()
-    t = _view_strided(x, value, shape, strides, offset)
+    t = name_view(_view_strided(x, value, shape, strides, offset), x, "FlipBackward0")
     t._vc, t._base = None, None  # flip copies, like torch.flip
     return t
 
@@ -471,8 +475,6 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         if not (x._rg and _grad_on()):
             return _make(xd)
         return _record_linear(xd, _RESHAPE, x, lambda seg: -1)
-    if isinstance(dim, (tuple, list)) and len(dim) == 0:
-        dim = None  # PyTorch: an empty dim list reduces over every dim
     if dim is None and not keepdim and dtype is None and xd.dtype.kind in "fc" and \
             type(xd) is not DeviceArray:
         # the common full reduction: one flat scatter (every element gets the one gradient)
@@ -481,6 +483,9 @@ def sum(x, dim=None, keepdim=False, dtype=None):
             return _make(value)
         seg = R.segment_for(x)
         return _record_sum(value, x, seg, (1, xd.size, 0, 0))
+    full = dim is None and not keepdim  # (PyTorch's SumBackward0; with dims: SumBackward1)
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None  # PyTorch: an empty dim list reduces over every dim
     dims = (dim + xd.ndim if -xd.ndim <= dim < 0 else dim,) if type(dim) is int and \
         -xd.ndim <= dim < xd.ndim else norm_dims(dim, xd.ndim)
     if dtype is None and xd.dtype.kind in "bu":
@@ -503,7 +508,10 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         strides = tuple([0 if k in dims else cs[k] for k in range(len(shape))])
         ints = _keep_sum((shape, dims), strided_ints(shape, strides, 0))
     seg = tape.prepare([x]) if type(xd) is DeviceArray else R.segment_for(x)
-    return _record_sum(value, x, seg, ints)
+    t = _record_sum(value, x, seg, ints)
+    if full != (ints[0] == 1 and ints[2] == 0):  # (flat parameters name SumBackward0 in
+        name_node(t, "SumBackward0" if full else "SumBackward1")  # autograd/node.py)
+    return t
 
 
 def _record_sum(value, x, seg, ints):
@@ -522,19 +530,25 @@ _sum_ints, _keep_sum = bounded_cache(4096)  # (shape, summed dims) -> SCATTER_ST
 def mean(x, dim=None, keepdim=False, dtype=None):
     x = R.as_tensor(x)
     xd = x._data
-    if dim is None and dtype is None and type(xd) is np.ndarray and xd.dtype.kind == "f":
+    if dim is None and not keepdim and dtype is None and type(xd) is np.ndarray and \
+            xd.dtype.kind == "f":
         n = xd.size  # the common full mean: the sum's record, then a scale by 1/n
-        s = sum(x, None, keepdim)
-        return s / n if n else s / float("nan")
+        value = _wrap(_add_reduce(xd, axis=None))  # (sum's fast path, inline)
+        if not (x._rg and _grad_on()):
+            s = _make(value)
+            return s / n if n else s / float("nan")
+        s = _record_sum(value, x, R.segment_for(x), (1, n, 0, 0))
+        return name_node(s / n if n else s / float("nan"), "MeanBackward0", s)
     if x.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_torch_name(x.dtype)}")
+    name = "MeanBackward0" if dim is None and not keepdim else "MeanBackward1"
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # PyTorch: an empty dim list reduces over every dim
     dims = norm_dims(dim, x.ndim)
     count = size_of(tuple(x.shape[d] for d in dims))
     s = sum(x, dim, keepdim, dtype)
-    return s / count if count else s / float("nan")  # Tensor.__truediv__: no import cycle
+    return name_node(s / count if count else s / float("nan"), name, s)  # (Tensor.__truediv__)
 
 
 # ---- indexing ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import numpy as np
 from ..device import DeviceArray, to_device
 from . import record as R
 from .complex_refusals import refuse
-from .extra import _along_ids, _host_values, _indices_on, _take
+from .extra import _along_ids, _host_values, _indices_on
+from .node_names import gathered, name_node
 from .reduce import _return_type
 from .shapes import norm_dim
 from ..registry import Op
@@ -35,10 +36,11 @@ def sort(input, dim=-1, descending=False, stable=False):
     xd = _host_values(x)
     if xd.ndim == 0:
         zero = np.zeros((), np.int64)
-        return _SortResult(_take(x, zero), _indices_on(x, zero))
+        return _SortResult(gathered(x, zero, "SortBackward0"), _indices_on(x, zero))
     d = norm_dim(int(dim), xd.ndim)
     o = _order(xd, d, descending)
-    return _SortResult(_take(x, _along_ids(xd.shape, d, o)), _indices_on(x, o))
+    return _SortResult(gathered(x, _along_ids(xd.shape, d, o), "SortBackward0"),
+                       _indices_on(x, o))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -78,8 +80,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         o = _first_k(-xm if largest and xm.dtype.kind != "b" else
                      (~xm if largest else xm), d, k)
     o = o.astype(np.int64).reshape(o.shape if xd.ndim else ())
-    return _TopkResult(_take(x, _along_ids(xm.shape, d, o.reshape(o.shape or (1,))).reshape(
-        o.shape)), _indices_on(x, o))
+    return _TopkResult(gathered(x, _along_ids(xm.shape, d, o.reshape(o.shape or (1,))).reshape(
+        o.shape), "TopkBackward0"), _indices_on(x, o))
 
 
 def _kth(xm, d, j):
@@ -92,19 +94,20 @@ def _kth(xm, d, j):
     return np.expand_dims(np.argmax(np.cumsum(ties, axis=d) > rank, axis=d), d)
 
 
-def spread_evenly(x, value, dims=None):
+def spread_evenly(x, value, dims=None, name=None):
     """``value``, a reduction of ``x`` over ``dims`` (all by default) equal to some of its
     elements (the median), whose gradient is shared evenly by the elements equal to it:
     PyTorch's backward of ``max()``, ``min()``, ``median()`` and ``nanmedian()`` without
-    ``dim``."""
+    ``dim``. ``name``: PyTorch's name of its node (None: ``AmaxBackward0``)."""
     value = _wrap(np.asarray(value))
     if type(x._data) is DeviceArray:  # a CUDA tensor's reduction stays on the device
         value = to_device(np.asarray(value))
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     dims = tuple(range(x.ndim)) if dims is None else dims
-    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
-                           params=dict(dims=dims, keepdim=False, evenly=True))
+    t = R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
+                        params=dict(dims=dims, keepdim=False, evenly=True))
+    return t if name is None else name_node(t, name)
 
 
 def median(input, dim=None, keepdim=False):
@@ -119,7 +122,7 @@ def median(input, dim=None, keepdim=False):
         o = np.argsort(flat, kind="stable")
         nans = np.flatnonzero(np.isnan(flat))
         j = nans[0] if nans.size else o[(flat.size - 1) // 2]
-        return spread_evenly(x, flat[j])  # ties share the gradient, as in PyTorch
+        return spread_evenly(x, flat[j], name="MedianBackward0")  # ties share the gradient
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
     n = xm.shape[d]
@@ -131,7 +134,8 @@ def median(input, dim=None, keepdim=False):
     shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
     if xd.ndim == 0:
         shape = ()
-    return _MedianResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
+    return _MedianResult(gathered(x, ids.reshape(shape), "MedianBackward1"),
+                         _indices_on(x, pick.reshape(shape)))
 
 
 _KthvalueResult = _return_type("kthvalue")
@@ -154,6 +158,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
     if xd.ndim == 0:
         shape = ()
-    return _KthvalueResult(_take(x, ids.reshape(shape)), _indices_on(x, pick.reshape(shape)))
+    return _KthvalueResult(gathered(x, ids.reshape(shape), "KthvalueBackward0"),
+                           _indices_on(x, pick.reshape(shape)))
 
 

@@ -81,7 +81,7 @@ def _prod_jvp_np(tangents, inputs, out, dim, keepdim):
 
 
 defop(Op.PROD, "prod", "python", "ProdBackward0", vjp=_prod_vjp, vjp_np=_prod_vjp_np,
-      jvp_np=_prod_jvp_np)
+      jvp_np=_prod_jvp_np, grad_fn_of=lambda p: None if p["dim"] is None else "ProdBackward1")
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):

@@ -22,7 +22,8 @@ from . import fused_softmax as _softmax_op
 from . import vector_norm as _vector_norm
 from .activations import fusable_array
 from .complex_refusals import refusal
-from .movement import gather_index, mean, reshape, sum
+from .movement import mean, reshape, sum
+from .node_names import gathered, name_node
 from .product import prod
 from ..registry import Op, defop
 from .shapes import norm_dim, size_of, torch_dtype_name
@@ -189,8 +190,13 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
         value = _wrap(np.asarray(np_f(xd, axis=dims, keepdims=keepdim)))
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
-    return R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
-                           params=dict(dims=dims, keepdim=keepdim, evenly=evenly))
+    t = R.python_result(value, Op.AMAX, (x,), save_inputs=(0,), save_out=True,
+                        params=dict(dims=dims, keepdim=keepdim, evenly=evenly))
+    return t if name == "amax" else name_node(t, _EXTREMUM_NODES[name])
+
+
+# PyTorch's node of each op recorded as AMAX (max() and min() of everything: its overload 1)
+_EXTREMUM_NODES = {"amin": "AminBackward0", "max": "MaxBackward1", "min": "MinBackward1"}
 
 
 def amax(input, dim=(), keepdim=False):
@@ -246,7 +252,8 @@ def _max_dim(x, dim, keepdim, np_arg, name, result_type):
     out_shape = idx.shape if keepdim else idx.shape[:d] + idx.shape[d + 1:]
     if xd.ndim == 0:
         out_shape = ()
-    values = reshape(gather_index(x, flat.reshape(-1)), out_shape)
+    values = gathered(x, flat.reshape(out_shape),
+                      "MaxBackward0" if np_arg is np.argmax else "MinBackward0")
     return result_type(values, _make(idx.reshape(out_shape)))
 
 

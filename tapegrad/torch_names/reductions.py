@@ -11,7 +11,8 @@ from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
 from ..ops.complex_refusals import refuse
-from ..ops.extra import _take, spread_evenly
+from ..ops.extra import spread_evenly
+from ..ops.node_names import gathered, name_node
 from ..ops.shapes import norm_dim
 from ._common import _t, const, vals
 
@@ -110,10 +111,13 @@ def aminmax(input, *, dim=None, keepdim=False):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
     d = () if dim is None else dim
-    lo, hi = _ops.amin(x, d, keepdim), _ops.amax(x, d, keepdim)
+    lo0, hi0 = _ops.amin(x, d, keepdim), _ops.amax(x, d, keepdim)
+    lo, hi = lo0, hi0
     if dim is None and keepdim:
         lo, hi = (_ops.reshape(r, (1,) * x.ndim) for r in (lo, hi))
-    return AminmaxResult(lo, hi)
+    # (PyTorch's one node of both outputs: here two, each of that name)
+    return AminmaxResult(name_node(lo, "AminmaxBackward0", lo0),
+                         name_node(hi, "AminmaxBackward0", hi0))
 
 
 def cumprod(input, dim, *, dtype=None):
@@ -138,7 +142,8 @@ def _cum_extreme_compiled(x, d, maximum):
     lines = (math.prod(xd.shape[:d]), xd.shape[d], math.prod(xd.shape[d + 1:]))
     idx, flat = np.empty(lines, np.int64), np.empty(lines, np.int64)
     running_extreme_indices(xd.reshape(lines), idx, flat, maximum)
-    return _take(x, flat.reshape(xd.shape)), const(idx.reshape(xd.shape))
+    name = "CummaxBackward0" if maximum else "CumminBackward0"
+    return gathered(x, flat.reshape(xd.shape), name), const(idx.reshape(xd.shape))
 
 
 def _cum_extreme(better, running, name):
@@ -224,7 +229,7 @@ def nanmedian(input, dim=None, keepdim=False):
             return const(np.nan, x.dtype)
         with _no_grad():
             value = _median_at(flat, 0, False, True)[0]
-        return spread_evenly(x, vals(value))  # ties share the gradient, as in PyTorch
+        return spread_evenly(x, vals(value), name="NanmedianBackward0")  # ties share the grad
     if x.ndim == 0:
         return ValuesIndices(x.clone(), const(0, np.int64))
     d = norm_dim(dim, x.ndim)

@@ -10,6 +10,7 @@ from ..numpy_dispatch import shaping as _shaping
 from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
+from ..ops.node_names import name_view
 from ..ops.shapes import norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, dims_of, is_int, vals
@@ -58,7 +59,7 @@ def movedim(input, source, destination):
         normal = [d % x.ndim if x.ndim else d for d in dims]
         if len(set(normal)) != len(normal):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
-    return _shaping._moveaxis(x, src, dst)
+    return name_view(_shaping._moveaxis(x, src, dst), x, "PermuteBackward0")
 
 
 moveaxis = movedim
@@ -84,7 +85,8 @@ def narrow(input, dim, start, length):
         start += n
     if length < 0 or start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return x[(slice(None),) * d + (slice(start, start + length),)]
+    return name_view(x[(slice(None),) * d + (slice(start, start + length),)], x,
+                       "SliceBackward0")
 
 
 def select(input, dim, index):
@@ -95,7 +97,7 @@ def select(input, dim, index):
     if not -n <= index < n:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(x.shape)} at dimension {d}")
-    return x[(slice(None),) * d + (int(index),)]
+    return name_view(x[(slice(None),) * d + (int(index),)], x, "SelectBackward0")
 
 
 def unflatten(input, dim, sizes):
