@@ -328,8 +328,13 @@ def append(data, op, seg, a, b, aux=-1, saved=(), stamps=None):
         n = data.size
         if data.__class__ is np.ndarray and data.dtype.kind == "c":
             refuse_complex(op, data)
-        # float32 value (or none: a value-less gather): may be swept in float32 (tape.Segment)
-        if type(data) is not np.ndarray or data.dtype is _F32:
+        # float32 value (or none: a value-less gather): may be swept in float32 (tape.Segment);
+        # a NumPy scalar (a ufunc's value on 0-d arrays) by its dtype, so a float64 one is
+        # not swept in float32
+        if type(data) is np.ndarray or isinstance(data, np.generic):
+            if data.dtype is _F32:
+                seg.n32 += 1
+        else:
             seg.n32 += 1
     if saved:
         if n == 1:

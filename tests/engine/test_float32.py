@@ -179,3 +179,29 @@ def test_float32_custom_function_sweeps_in_float32():
 def test_gradcheck_float64_unchanged():
     x = _leaf(np.linspace(-1, 1, 6), np.float64)
     assert tg.autograd.gradcheck(lambda t: (tg.tanh(t) * t.exp() + t * 0.5).sum(), (x,))
+
+
+_ZERO_D_ACTIVATIONS = ["silu", "logsigmoid", "gelu"]
+
+
+@pytest.mark.parametrize("name", _ZERO_D_ACTIVATIONS)
+def test_zero_d_float64_array_program_sweeps_in_float64(name):
+    """A 0-d float64 array's activation holds a NumPy float64 scalar, not an array: it is
+    swept in float64 (it was counted as float32, and its gradient rounded to float32)."""
+    x = tg.from_numpy(np.array(-0.7)).requires_grad_()
+    y = getattr(tg.nn.functional, name)(x)
+    assert _arena_dtype(y) == np.float64
+    y.backward()
+    one = tg.tensor([-0.7], dtype=tg.float64, requires_grad=True)
+    getattr(tg.nn.functional, name)(one).backward(tg.ones(1, dtype=tg.float64))
+    assert x.grad.dtype == np.float64
+    assert x.grad.item() == one.grad.item()
+
+
+@pytest.mark.parametrize("name", _ZERO_D_ACTIVATIONS)
+def test_zero_d_float64_array_gradient_matches_torch(torch, name):
+    x = tg.from_numpy(np.array(-0.7)).requires_grad_()
+    getattr(tg.nn.functional, name)(x).backward()
+    tx = torch.from_numpy(np.array(-0.7)).requires_grad_()
+    getattr(torch.nn.functional, name)(tx).backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-14)
