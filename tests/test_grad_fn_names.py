@@ -90,6 +90,7 @@ CASES = [
     ("mv", lambda m, x, w, v: x @ v, "MvBackward0", (ACC, ACC)),
     ("Tensor.mv", lambda m, x, w, v: x.mv(v), "MvBackward0", (ACC, ACC)),
     ("mm", lambda m, x, w, v: x @ w, "MmBackward0", (ACC, ACC)),
+    ("linear", lambda m, x, w, v: F(m).linear(x, w), "MmBackward0", (ACC, "TBackward0")),
     ("bmm", lambda m, x, w, v: m.bmm(x[None] * 1, w[None] * 1), "BmmBackward0",
      ("MulBackward0", "MulBackward0")),
     # losses recorded as one op per element: one node, its inputs the loss's

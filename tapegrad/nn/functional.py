@@ -102,7 +102,7 @@ def linear(input, weight, bias=None):
         out = _linear.linear(input, weight, bias)
         if out is not None:
             return out
-    out = O.matmul(_t(input), O.transpose(weight, 0, 1) if weight.ndim == 2 else weight)
+    out = O.matmul(_t(input), O.movement.t(weight) if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 
 
