@@ -105,16 +105,18 @@ def c_strides(shape):
 
 
 def norm_dims(dim, ndim):
-    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes; a 0-d
+    tensor's dims (0 and -1, checked) are no axis of its array."""
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
-        return (norm_dim(int(dim), ndim),)
+        d = norm_dim(int(dim), ndim)  # (checked also for a 0-d tensor)
+        return (d,) if ndim else ()
     dims = [norm_dim(int(d), ndim) for d in dim]
     if len(set(dims)) != len(dims):
         d = next(d for d in dims if dims.count(d) > 1)
         raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    return tuple(sorted(dims))
+    return tuple(sorted(dims)) if ndim else ()
 
 
 def size_of(shape):

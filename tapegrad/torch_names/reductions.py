@@ -21,10 +21,19 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _dims(dim, ndim):
+    """``dim`` as NumPy's axes (None: all); a 0-d tensor's dims (0 and -1, checked) are no
+    axis of its array."""
     if dim is None:
         return None
-    return tuple(norm_dim(int(d), max(ndim, 1)) for d in
-                 ((dim,) if np.ndim(dim) == 0 else dim)) or None
+    if not ndim:
+        return _checked_none(dim)
+    return tuple(norm_dim(int(d), ndim) for d in ((dim,) if np.ndim(dim) == 0 else dim)) or None
+
+
+def _checked_none(dim):
+    for d in (dim,) if np.ndim(dim) == 0 else dim:
+        norm_dim(int(d), 0)
+    return None
 
 
 def _nonzero_count(x, ax, keepdim):

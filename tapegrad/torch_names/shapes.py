@@ -59,6 +59,10 @@ def movedim(input, source, destination):
         normal = [d % x.ndim if x.ndim else d for d in dims]
         if len(set(normal)) != len(normal):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+    if x.ndim == 0:  # (dims 0 and -1, checked: nothing to move)
+        for d in src + dst:
+            norm_dim(d, 0)
+        return name_view(x.view(()), x, "AliasBackward0")
     return name_view(_shaping._moveaxis(x, src, dst), x, "PermuteBackward0")
 
 

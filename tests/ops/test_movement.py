@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tests.op_checks import check_table_entry
+from tests.op_checks import check_table_entry, needs_torch
 
 try:
     import torch
@@ -340,3 +340,24 @@ def test_rows_of_a_table_gather_and_their_gradients_add_in_order():
     np.add.at(want, idx, g)
     np.testing.assert_array_equal(w.grad.numpy(), want)
     assert w.grad.numpy().flags.writeable and not np.shares_memory(w.grad.numpy(), g)
+
+
+@pytest.mark.parametrize("src,dst", [(0, 0), (-1, 0), ((0,), (-1,))])
+def test_movedim_of_a_zero_d_tensor_is_an_alias(src, dst):
+    x = tg.tensor(2.5, dtype=tg.float32, requires_grad=True)
+    y = tg.movedim(x, src, dst)
+    assert y.shape == () and y.item() == 2.5 and y.grad_fn.name() == "AliasBackward0"
+    (g,) = tg.autograd.grad(y * 3, x)
+    assert g.item() == 3.0
+    with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\], but got 1"):
+        tg.movedim(x, 1, 0)
+
+
+@needs_torch
+def test_movedim_of_a_zero_d_tensor_matches_torch():
+    for lib in (tg, torch):
+        x = lib.tensor(2.5, requires_grad=True)
+        y = lib.movedim(x, -1, 0)
+        assert tuple(y.shape) == () and y.grad_fn.name() == "AliasBackward0"
+        with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\], but got 1"):
+            lib.movedim(x, 0, 1)

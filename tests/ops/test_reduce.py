@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tests.op_checks import check_op, check_table_entry, lib_fns
+from tests.op_checks import check_op, check_table_entry, lib_fns, needs_torch
 
 try:
     import torch
@@ -315,3 +315,55 @@ def test_empty_dim_list_reduces_every_dim(dim):
         y.backward()
         ty.backward()
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+# 0-d arrays (float32 scalars, from_numpy's 0-d arrays): dims 0 and -1 are the tensor itself
+_ZERO_D_DIM_REDUCTIONS = [
+    ("sum", lambda L, x, d, k: x.sum(d, keepdim=k)),
+    ("mean", lambda L, x, d, k: x.mean(d, keepdim=k)),
+    ("nansum", lambda L, x, d, k: L.nansum(x, d, keepdim=k)),
+    ("nanmean", lambda L, x, d, k: L.nanmean(x, d, keepdim=k)),
+    ("var_mean", lambda L, x, d, k: L.var_mean(x, d, keepdim=k, correction=0)),
+    ("std_mean", lambda L, x, d, k: L.std_mean(x, d, keepdim=k, correction=0)[1]),
+    ("count_nonzero", lambda L, x, d, k: L.count_nonzero(x, d)),
+]
+
+
+@pytest.mark.parametrize("name,f", _ZERO_D_DIM_REDUCTIONS)
+@pytest.mark.parametrize("dim", [0, -1, (0,), (-1,)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zero_d_array_reduces_over_dim_0_and_minus_1(name, f, dim, dtype):
+    x = tg.from_numpy(np.array(1.5, dtype)).requires_grad_()
+    for keepdim in (False, True):
+        outs = f(tg, x, dim, keepdim)
+        for y in outs if isinstance(outs, tuple) else (outs,):
+            assert y.shape == ()
+        if name == "count_nonzero":
+            assert outs.item() == 1
+            continue
+        y = outs[1] if isinstance(outs, tuple) else outs
+        assert y.item() == 1.5
+        (g,) = tg.autograd.grad(y, x)
+        assert g.shape == () and g.item() == 1.0
+    with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\], but got 1"):
+        f(tg, x, 1, False)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,f", _ZERO_D_DIM_REDUCTIONS)
+@pytest.mark.parametrize("dim", [0, -1, (0,)])
+def test_zero_d_array_reductions_over_a_dim_match_torch(name, f, dim):
+    a = np.array(-0.75, np.float32)
+    for keepdim in (False, True):
+        x = tg.from_numpy(a.copy()).requires_grad_()
+        t = torch.from_numpy(a.copy()).requires_grad_()
+        ys, ts = f(tg, x, dim, keepdim), f(torch, t, dim, keepdim)
+        ys = ys if isinstance(ys, tuple) else (ys,)
+        ts = ts if isinstance(ts, tuple) else (ts,)
+        for y, ty in zip(ys, ts):
+            assert y.shape == tuple(ty.shape) and str(y.dtype) == str(ty.dtype).split(".")[1]
+            np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), equal_nan=True)
+        if name != "count_nonzero":
+            tg.autograd.backward([ys[-1]])
+            torch.autograd.backward([ts[-1]])
+            np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
