@@ -429,11 +429,13 @@ def expand(x, *sizes):
     return name_view(broadcast_to(x, shape), x, "ExpandBackward0")  # (see _operand in node.py)
 
 
-def flip(x, *dims):
-    """``x`` with the order of ``dims`` reversed (``x.flip(0, 1)`` or ``flip(x, (0, 1))``)."""
-    dims = dims[0] if len(dims) == 1 else dims
+def flip(x, *args, dims=None):
+    """``x`` with the order of ``dims`` reversed (``x.flip(0, 1)``, ``flip(x, (0, 1))`` or
+    ``flip(x, dims=(0, 1))``)."""
+    if dims is None:
+        dims = args[0] if len(args) == 1 else args
     x = R.as_tensor(x)
-    dims = norm_dims(dims, x.ndim) if not isinstance(dims, int) else (norm_dim(dims, x.ndim),)
+    dims = norm_dims(dims, x.ndim)
     shape = x.shape
     cs = c_strides(shape)
     # NOTE: np.sum, not sum: this module's sum() is the tensor reduction

@@ -361,3 +361,31 @@ def test_movedim_of_a_zero_d_tensor_matches_torch():
         assert tuple(y.shape) == () and y.grad_fn.name() == "AliasBackward0"
         with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\], but got 1"):
             lib.movedim(x, 0, 1)
+
+
+def test_flip_takes_dims_by_keyword_and_a_zero_d_tensor():
+    a = np.arange(6.0).reshape(2, 3)
+    x = tg.tensor(a, requires_grad=True)
+    for y in (tg.flip(x, dims=(0, -1)), x.flip(dims=[0, 1]), tg.flip(x, (0, 1)), x.flip(0, 1)):
+        np.testing.assert_array_equal(y.detach().numpy(), a[::-1, ::-1])
+    np.testing.assert_array_equal(tg.flip(x, dims=-1).detach().numpy(), a[:, ::-1])
+    s = tg.tensor(1.5, dtype=tg.float32, requires_grad=True)
+    y = s.flip(0)
+    assert y.shape == () and y.item() == 1.5
+    (g,) = tg.autograd.grad(tg.flip(s, dims=(-1,)) * 2, s)
+    assert g.item() == 2.0
+    with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\], but got 1"):
+        s.flip(1)
+
+
+@needs_torch
+def test_flip_by_keyword_and_of_a_zero_d_tensor_match_torch():
+    a = np.arange(6.0).reshape(2, 3)
+    for dims in ((0,), (-1,), (0, 1)):
+        np.testing.assert_array_equal(tg.flip(tg.tensor(a), dims=dims).numpy(),
+                                      torch.flip(torch.tensor(a), dims=dims).numpy())
+    for lib in (tg, torch):
+        s = lib.tensor(1.5, requires_grad=True)
+        y = lib.flip(s, dims=(0,))
+        assert tuple(y.shape) == () and y.item() == 1.5
+        assert y.grad_fn.name() == "FlipBackward0"
