@@ -74,6 +74,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     k = int(k)
     if not 0 <= k <= xm.shape[d]:
         raise RuntimeError("selected index k out of range")
+    if xd.ndim == 0:
+        k = 1  # PyTorch: a 0-d tensor's top k is the tensor, also for k = 0
     if np.isnan(xm).any() if xm.dtype.kind == "f" else False:
         o = np.take(_order(xm, d, largest), np.arange(k), axis=d)
     else:

@@ -233,3 +233,23 @@ def test_scatter_repeated_index_gradient_reaches_the_last_write_only():
     assert tg.autograd.gradcheck(lambda x, s: x.scatter(1, idx, s), (x, src))
     gs, = tg.autograd.grad(out.sum(), src)
     np.testing.assert_array_equal(gs.numpy(), [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_topk_of_a_zero_d_tensor_is_the_tensor(k):
+    x = tg.tensor(1.5, dtype=tg.float32, requires_grad=True)
+    r = x.topk(k)
+    assert r.values.shape == r.indices.shape == ()
+    assert r.values.item() == 1.5 and r.indices.item() == 0
+    (g,) = tg.autograd.grad(r.values * 2, x)
+    assert g.item() == 2.0
+    with pytest.raises(RuntimeError, match="selected index k out of range"):
+        x.topk(2)
+
+
+@needs_torch
+@pytest.mark.parametrize("k", [0, 1])
+def test_topk_of_a_zero_d_tensor_matches_torch(k):
+    r, t = tg.tensor(1.5).topk(k, largest=False), torch.tensor(1.5).topk(k, largest=False)
+    assert tuple(t.values.shape) == r.values.shape and t.values.item() == r.values.item()
+    assert t.indices.item() == r.indices.item()
