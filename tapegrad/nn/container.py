@@ -3,8 +3,10 @@
 
 import operator
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 
 from ..tensor import Tensor
+from ..torch_names.construct import typename
 from .module import Module, _addindent
 from .parameter import Parameter
 
@@ -33,6 +35,11 @@ class _NumberedModules(Module):
     def append(self, module):
         self.add_module(str(len(self)), module)
         return self
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
 
 
 class Sequential(_NumberedModules):
@@ -232,10 +239,15 @@ def _as_parameter(value):
     return value
 
 
-def _parameter_line(key, p):
-    dtype = str(p.dtype)
-    size = "x".join(str(s) for s in p.shape)
-    return f"({key}): Parameter containing: [tapegrad.{dtype} of size {size}]"
+def _parameter_lines(items, type_name):
+    """PyTorch's extra_repr of a parameter container: one indented line per entry (the module
+    repr indents them again), the dtype (a list) or tensor type name (a dict) and the size."""
+    lines = []
+    for key, p in items:
+        size = "x".join(str(s) for s in p.shape)
+        device = f" ({p.device})" if p.is_cuda else ""
+        lines.append(f"  ({key}): Parameter containing: [{type_name(p)} of size {size}{device}]")
+    return "\n".join(lines)
 
 
 class ParameterList(Module):
@@ -279,7 +291,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+        return _parameter_lines(self._parameters.items(), lambda p: f"tapegrad.{p.dtype}")
 
 
 class ParameterDict(Module):
@@ -326,9 +338,27 @@ class ParameterDict(Module):
         return v
 
     def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for k, v in items:
+        """Add or overwrite entries; a plain mapping's keys are added sorted, as PyTorch does
+        (an ``OrderedDict``, a ``ParameterDict`` or a sequence of pairs keeps its order)."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError("ParametersDict.update should be called with an iterable of "
+                            f"key/value pairs, but got {type(parameters).__name__}")
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = list(parameters.items())
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = []
+            for j, p in enumerate(parameters):
+                if not isinstance(p, Iterable):
+                    raise TypeError(f"ParameterDict update sequence element #{j} should be "
+                                    f"Iterable; is{type(p).__name__}")
+                if len(p) != 2:
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length "
+                                     f"{len(p)}; 2 is required")
+                pairs.append(tuple(p))
+        for k, v in pairs:
             self[k] = v
 
     def extra_repr(self):
-        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+        return _parameter_lines(self._parameters.items(), typename)

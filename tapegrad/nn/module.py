@@ -7,7 +7,9 @@ import numpy as np
 from ..grad_mode import no_grad
 from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, bump_version
+from ..torch_names.construct import typename
 from .hooks import add_hook, call_with_hooks
+from .module_paths import SubmodulePaths
 from .parameter import Parameter
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
@@ -72,7 +74,7 @@ def _converted(t, dtype, device):
         return to(t.detach(), dtype=dt, device=device)._arr()
 
 
-class Module:
+class Module(SubmodulePaths):
     """Base class of every layer: assign ``Parameter``s and ``Module``s as attributes.
 
     Example:
@@ -156,8 +158,9 @@ class Module:
             raise AttributeError(f"cannot assign {what} before Module.__init__() call")
         if not isinstance(name, str):
             raise TypeError(f"{what} name should be a string. Got {type(name).__name__}")
-        if "." in name:
-            raise KeyError(f'{what} name can\'t contain "."')
+        if "." in name:  # (PyTorch names the module's offending name, not the others')
+            got = f", got: {name}" if what == "module" else ""
+            raise KeyError(f'{what} name can\'t contain "."{got}')
         if name == "":
             raise KeyError(f'{what} name can\'t be empty string ""')
 
@@ -167,7 +170,7 @@ class Module:
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+            raise TypeError(f"cannot assign '{typename(param)}' object to parameter "
                             f"'{name}' (torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
@@ -183,7 +186,7 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
@@ -219,7 +222,7 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             params[name] = None
         else:
@@ -232,7 +235,7 @@ class Module:
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
-                    raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                    raise TypeError(f"cannot assign '{typename(value)}' as child module "
                                     f"'{name}' (torch.nn.Module or None expected)")
                 modules[name] = value
             else:
@@ -242,7 +245,7 @@ class Module:
                     self.register_buffer(name, value, value.persistent)
                 elif buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
-                        raise TypeError(f"cannot assign '{type(value).__name__}' as buffer "
+                        raise TypeError(f"cannot assign '{typename(value)}' as buffer "
                                         f"'{name}' (torch.nn.Buffer, torch.Tensor or None "
                                         "expected)")
                     buffers[name] = value
@@ -270,37 +273,6 @@ class Module:
         keys = list(super().__dir__()) + list(self._parameters) + list(self._modules) + \
             list(self._buffers)
         return sorted(k for k in set(keys) if not k[0].isdigit())
-
-    def get_submodule(self, target):
-        mod = self
-        if target == "":
-            return mod
-        for item in target.split("."):
-            if not hasattr(mod, item):
-                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
-            mod = getattr(mod, item)
-            if not isinstance(mod, Module):
-                raise AttributeError(f"`{item}` is not an nn.Module")
-        return mod
-
-    def get_parameter(self, target):
-        mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        p = getattr(mod, name)
-        if not isinstance(p, Parameter):
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return p
-
-    def get_buffer(self, target):
-        mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        if name not in mod._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
-        return mod._buffers[name]
 
     # ---- traversal ----
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):

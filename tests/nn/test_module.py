@@ -49,7 +49,7 @@ def test_registration_and_traversal():
                                         r"\(torch.nn.Module or None expected\)"):
         net.out = 3
     lin = nn.Linear(2, 2)
-    with pytest.raises(TypeError, match=r"cannot assign 'Tensor' as parameter 'weight' "
+    with pytest.raises(TypeError, match=r"cannot assign 'torch.DoubleTensor' as parameter 'weight' "
                                         r"\(torch.nn.Parameter or None expected\)"):
         lin.weight = tg.zeros(2, 2)
     with pytest.raises(AttributeError, match="'Linear' object has no attribute 'nope'"):
