@@ -4,7 +4,8 @@
 ``IterableDataset``'s samples are taken as they come), groups them into batches and merges each
 batch with ``default_collate``: tensors, NumPy arrays and numbers are stacked into one tensor
 along a new first dim; tuples, lists and dicts are collated field by field; anything else
-(strings) is returned as the list of samples. Loading is in the calling process (``num_workers``
+(strings) is returned as the samples came (a list, or the tuple of one field of collated tuples
+or lists, as PyTorch returns it). Loading is in the calling process (``num_workers``
 is accepted and ignored: the data of a numerical script is usually in memory already).
 
 Example:
@@ -283,11 +284,12 @@ def default_collate(batch):
     if isinstance(first, Mapping):
         return {k: default_collate([b[k] for b in batch]) for k in first}
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # a named tuple
-        return type(first)(*(default_collate(list(f)) for f in zip(*batch)))
+        return type(first)(*(default_collate(f) for f in zip(*batch)))
     if isinstance(first, Sequence):
         if any(len(b) != len(first) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(f)) for f in zip(*batch)]
+        # each field's samples stay the tuple zip makes, so strings come back as a tuple
+        return [default_collate(f) for f in zip(*batch)]
     raise TypeError("default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(first)}")
 
