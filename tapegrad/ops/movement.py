@@ -24,8 +24,8 @@ from ..tensor import _make, _wrap
 from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
 from . import record as R
 from ..registry import Op, defop
-from .shapes import (c_strides, expand_error, flat_shape, norm_dim, norm_dims, permutation,
-                     size_of, strided_ints)
+from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, norm_dim, norm_dims,
+                     permutation, size_of, strided_ints)
 from .shapes import permutations as _permutations
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
 from .node_names import name_node, name_view
@@ -213,6 +213,8 @@ def _reshape_value(xd, shape):
         if s < -1:
             raise RuntimeError(f"invalid shape dimension {s} at index {k} of shape "
                                f"{list(shape)}")
+    if xd.size == 0 and -1 in shape and 0 in shape:  # (NumPy's error says nothing of it)
+        raise RuntimeError(ambiguous_shape(shape))
     try:
         return xd.reshape(shape)
     except ValueError:

@@ -58,6 +58,12 @@ def matmul_error(xs, ys):
                         f"[{b}, {xs[-1]}] but got: [{b}, {ys[-2]}].")
 
 
+def ambiguous_shape(shape):
+    """PyTorch's words for a -1 in ``shape`` beside a 0, for a tensor of no elements."""
+    return (f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+            "unspecified dimension size -1 can be any value and is ambiguous")
+
+
 def expand_error(xs, shape, dtype=None):
     """PyTorch's error for expanding shape ``xs`` to ``shape`` (the first mismatch from the
     right, as PyTorch reports it)."""

@@ -11,7 +11,7 @@ from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
 from ..ops.node_names import name_view
-from ..ops.shapes import norm_dim, torch_dtype_name
+from ..ops.shapes import ambiguous_shape, norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, dims_of, is_int, vals
 
@@ -116,6 +116,10 @@ def unflatten(input, dim, sizes):
                                                      x.shape[d] % known):
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({x.shape[d]}) in the input tensor")
+    if -1 in sizes:  # inferred from the dim's size (the tensor's may be 0 elements)
+        if not known:
+            raise RuntimeError("unflatten got an unexpected error:\n" + ambiguous_shape(sizes))
+        sizes = tuple(x.shape[d] // known if s == -1 else s for s in sizes)
     return _ops.reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 

@@ -1,6 +1,7 @@
 """Movement, indexing, joins and splits: op table through check_op, shape and
 gradient examples, errors."""
 
+import re
 
 import numpy as np
 import pytest
@@ -389,3 +390,42 @@ def test_flip_by_keyword_and_of_a_zero_d_tensor_match_torch():
         y = lib.flip(s, dims=(0,))
         assert tuple(y.shape) == () and y.item() == 1.5
         assert y.grad_fn.name() == "FlipBackward0"
+
+
+_AMBIGUOUS = "cannot reshape tensor of 0 elements into shape {} because the unspecified " \
+             "dimension size -1 can be any value and is ambiguous"
+
+
+def test_reshape_of_no_elements_with_minus_1_beside_a_0_is_ambiguous():
+    x = tg.zeros(3, 0, requires_grad=True)
+    for shape in ((0, -1), (-1, 0, 5), (2, -1, 0)):
+        with pytest.raises(RuntimeError, match=re.escape(_AMBIGUOUS.format(list(shape)))):
+            x.reshape(shape)
+        with pytest.raises(RuntimeError, match=re.escape(_AMBIGUOUS.format(list(shape)))):
+            x.view(*shape)
+    assert x.reshape(-1, 3).shape == (0, 3) and x.reshape(-1).shape == (0,)
+
+
+def test_unflatten_infers_minus_1_from_the_dim_also_of_no_elements():
+    x = tg.zeros(3, 0, requires_grad=True)
+    assert x.unflatten(0, (1, -1)).shape == (1, 3, 0)
+    assert x.unflatten(1, (1, -1)).shape == (3, 1, 0)
+    assert tg.zeros(0).unflatten(0, (2, -1)).shape == (2, 0)
+    y = x.unflatten(0, (-1, 3))
+    (g,) = tg.autograd.grad(y.sum(), x)
+    assert g.shape == (3, 0)
+    with pytest.raises(RuntimeError, match=re.escape(_AMBIGUOUS.format([0, -1]))):
+        x.unflatten(1, (0, -1))
+
+
+@needs_torch
+def test_reshape_and_unflatten_of_no_elements_match_torch():
+    for lib in (tg, torch):
+        x = lib.zeros(3, 0)
+        assert tuple(x.unflatten(0, (1, -1)).shape) == (1, 3, 0)
+        assert tuple(x.unflatten(1, (-1, 1)).shape) == (3, 0, 1)
+        with pytest.raises(RuntimeError, match=re.escape(_AMBIGUOUS.format([0, -1]))):
+            x.reshape(0, -1)
+        with pytest.raises(RuntimeError, match="unflatten got an unexpected error:\n" +
+                           re.escape(_AMBIGUOUS.format([0, -1]))):
+            x.unflatten(1, (0, -1))
