@@ -84,6 +84,23 @@ CASES = [
     ("chunk", lambda m, x, w, v: x.chunk(2)[0], "SplitBackward0", (ACC,)),
     ("unbind", lambda m, x, w, v: x.unbind()[2], "UnbindBackward0", (ACC,)),
     ("contiguous", lambda m, x, w, v: x.t().contiguous(), "CloneBackward0", ("TBackward0",)),
+    # selections and fills recorded as a gather or a where
+    ("gather", lambda m, x, w, v: x.gather(0, m.tensor([[0, 1, 2, 3]])), "GatherBackward0",
+     (ACC,)),
+    ("index_select", lambda m, x, w, v: x.index_select(0, m.tensor([0, 2])),
+     "IndexSelectBackward0", (ACC,)),
+    ("repeat", lambda m, x, w, v: x.repeat(2, 1), "RepeatBackward0", (ACC,)),
+    ("masked_fill", lambda m, x, w, v: x.masked_fill(x > 0, 0.0), "MaskedFillBackward0", (ACC,)),
+    ("masked_fill.tensor", lambda m, x, w, v: x.masked_fill(x > 0, m.tensor(1.0, dtype=x.dtype)),
+     "MaskedFillBackward1", (ACC, None)),
+    ("masked_fill_", lambda m, x, w, v: x.clone().masked_fill_(x > 0, 0.0), "MaskedFillBackward0",
+     ("CloneBackward0",)),
+    ("tril", lambda m, x, w, v: x.tril(), "TrilBackward0", (ACC,)),
+    ("triu", lambda m, x, w, v: m.triu(x, 1), "TriuBackward0", (ACC,)),
+    ("zero_", lambda m, x, w, v: x.clone().zero_(), "ZeroBackward0", ("CloneBackward0",)),
+    ("fill_", lambda m, x, w, v: x.clone().fill_(1.0), "FillBackward2", ("CloneBackward0",)),
+    ("fill_.tensor", lambda m, x, w, v: x.clone().fill_(v.select(0, 0)), "FillBackward3",
+     ("CloneBackward0", "SelectBackward0")),
     # matmul as PyTorch dispatches it
     ("dot", lambda m, x, w, v: v @ v, "DotBackward0", (ACC, ACC)),
     ("Tensor.dot", lambda m, x, w, v: v.dot(v), "DotBackward0", (ACC, ACC)),
@@ -147,6 +164,15 @@ def test_accumulate_grad_name_is_pytorchs_qualified_name():
     assert (type(acc).__name__, acc.name()) == (ACC, "torch::autograd::AccumulateGrad")
     assert repr(acc).startswith("<AccumulateGrad object at ")
     assert acc.next_functions == ()
+
+
+def test_copy_node_is_pytorchs_copy_backwards():
+    for lib in (tg, torch) if torch is not None else (tg,):
+        x, w = (lib.tensor(a, requires_grad=True) for a in VALUES[:2])
+        node = x.clone().copy_(w).grad_fn
+        assert (type(node).__name__, node.name()) == ("CopyBackwards",
+                                                      "torch::autograd::CopyBackwards")
+        assert [type(f).__name__ for f, _ in node.next_functions] == ["CloneBackward0", ACC]
 
 
 def test_a_mean_node_takes_prehooks_and_refuses_posthooks():

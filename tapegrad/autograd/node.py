@@ -9,7 +9,8 @@ _IMPORT, _CUSTOM, _OUTPUT, _SCATTER_STRIDED, _GATHER_STRIDED = (
     int(o) for o in (Op.IMPORT, Op.CUSTOM, Op.OUTPUT, Op.SCATTER_STRIDED, Op.GATHER_STRIDED))
 # one-constant records PyTorch records as a binary node of the tensor and a wrapped number
 _WRAPPED_NUMBER = frozenset(int(o) for o in (Op.ADDC, Op.MULC))
-_QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad"}  # PyTorch's name()
+_QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad",  # PyTorch's name()
+              "CopyBackwards": "torch::autograd::CopyBackwards"}
 
 
 class Node:
@@ -58,7 +59,10 @@ class Node:
         entry = named(seg, rec)
         if entry is not None and entry[1] is not None:
             rec = entry[1]  # an op of several records: the inputs of its first
-        return tuple((None, 0) if s < 0 else (_node_at(seg, s), 0) for s in _inputs(seg, rec))
+        inputs = _inputs(seg, rec)
+        if entry is not None and entry[2] is not None:  # (some of them, in PyTorch's order)
+            inputs = tuple(inputs[k] for k in entry[2])
+        return tuple((None, 0) if s < 0 else (_node_at(seg, s), 0) for s in inputs)
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -112,9 +116,6 @@ def _class(name):
 
 
 def _name_of(seg, rec):
-    entry = named(seg, rec)
-    if entry is not None:  # named as the op was called (ops/node_names.py)
-        return entry[0]
     recs = seg.records()
     code = int(recs[rec, tape.OP]) & tape.CODE_MASK
     from ..ops.backward_ops import links_of
@@ -130,6 +131,9 @@ def _name_of(seg, rec):
     links = links_of(seg)  # an op of several records named as PyTorch's one node
     if links is not None and links.get(rec, (None,))[0] is not None:
         return links[rec][0]
+    entry = named(seg, rec)
+    if entry is not None:  # named as the op was called (ops/node_names.py)
+        return entry[0]
     by_record = _BY_RECORD.get(code)
     if by_record is not None:
         return by_record(seg, int(recs[rec, tape.AUX]))

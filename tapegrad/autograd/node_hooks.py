@@ -92,7 +92,7 @@ def register(node, fn, post):
                                       "values are not supported")
         if post and hooks.in_shapes is None:
             entry = named(seg, rec)
-            if entry is not None and entry[1] is not None:
+            if entry is not None and (entry[1] is not None or entry[2] is not None):
                 raise NotImplementedError(
                     f"tapegrad: register_hook on {node.name()}: the tape records this op as "
                     f"several records, so grad_inputs cannot be the gradients of its inputs as "

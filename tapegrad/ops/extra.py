@@ -23,6 +23,7 @@ from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
 from .movement import broadcast_to, gather_index, reshape, scatter_index
+from .node_names import gathered, name_record
 from .shapes import broadcast_shapes as _broadcast2
 from .numpy_rules import tensors_promoted
 from .shapes import c_strides, norm_dim, torch_dtype_name
@@ -285,6 +286,14 @@ def xlogy(input, other):
 
 
 def masked_fill(input, mask, value):
+    """``value`` where ``mask`` is true, ``input`` elsewhere, as PyTorch's node of it."""
+    out = _masked_fill(input, mask, value)  # (where(mask, value, input): its inputs swapped)
+    if isinstance(value, Tensor):
+        return name_record(out, Op.WHERE, "MaskedFillBackward1", pick=(1, 0))
+    return name_record(out, Op.WHERE, "MaskedFillBackward0", pick=(1,))
+
+
+def _masked_fill(input, mask, value):
     """``value`` where ``mask`` is true, ``input`` elsewhere (no gradient to filled places)."""
     x = R.as_tensor(input)
     m = mask._arr() if isinstance(mask, Tensor) else np.asarray(mask)
@@ -467,7 +476,7 @@ def gather(input, dim, index):
     index_device(x, index)
     i = _index_array(index)
     d = norm_dim(int(dim), max(x.ndim, 1))
-    return _take(x, _along_ids(x.shape, d, i).reshape(i.shape))
+    return gathered(x, _along_ids(x.shape, d, i).reshape(i.shape), "GatherBackward0")
 
 
 def take_along_dim(input, indices, dim=None):
@@ -504,7 +513,7 @@ def index_select(input, dim, index):
     if x.ndim == 0:
         return _take(x, _ids(())[...].reshape(1)[i].reshape(()) if i.size == 1 else i * 0)
     d = norm_dim(int(dim), x.ndim)
-    return _take(x, _select_ids(x.shape, d, i))
+    return gathered(x, _select_ids(x.shape, d, i), "IndexSelectBackward0")
 
 
 def index_add(input, dim, index, source, *, alpha=1):
@@ -537,7 +546,7 @@ def repeat(input, *sizes):
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     ids = _ids(x.shape).reshape((1,) * (len(sizes) - x.ndim) + x.shape)
-    return _take(x, np.tile(ids, sizes))
+    return gathered(x, np.tile(ids, sizes), "RepeatBackward0")
 
 
 def repeat_interleave(input, repeats, dim=None, *, output_size=None):

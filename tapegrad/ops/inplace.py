@@ -40,6 +40,7 @@ from . import movement as M
 from .index_keys import index_key as _index_key, ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, positions as _positions
 from .movement import broadcast_to, gather_index, reshape
+from .node_names import name_record
 from .shapes import expand_error
 from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop
@@ -367,20 +368,23 @@ def _overwrite(a, src):
 
 def copy_(x, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast) into ``x``; gradients flow to ``src``."""
-    return apply(x, _overwrite, src, casting="unsafe")
+    return name_record(apply(x, _overwrite, src, casting="unsafe"), Op.WHERE, "CopyBackwards")
 
 
-def fill_(x, value):
+def fill_(x, value, _name=None):
     """Fill ``x`` with ``value`` (a number or a 0-d tensor)."""
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    return apply(x, _overwrite, value, casting="unsafe")
+    out = apply(x, _overwrite, value, casting="unsafe")  # (where(zeros, x, value))
+    if isinstance(value, Tensor):
+        return name_record(out, Op.WHERE, "FillBackward3")
+    return name_record(out, Op.WHERE, _name or "FillBackward2", pick=(0,))
 
 
 def zero_(x):
     """Fill ``x`` with zeros."""
-    return fill_(x, 0)
+    return fill_(x, 0, "ZeroBackward0")
 
 
 def _unary_(f):

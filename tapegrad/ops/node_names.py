@@ -10,10 +10,13 @@ only by ops that need it; a record not in it keeps its registry name.
 
 import numpy as np
 
-def name_node(t, name, first=None):
+from .. import tape
+
+
+def name_node(t, name, first=None, pick=None):
     """Name the node of ``t``'s record ``name`` (PyTorch's); ``first``: the tensor made by the
-    op's first record (None: ``t``'s own), whose inputs become the node's ``next_functions``.
-    Returns ``t``."""
+    op's first record (None: ``t``'s own), whose inputs become the node's ``next_functions``;
+    ``pick``: which of those inputs, in PyTorch's order (None: all). Returns ``t``."""
     seg = t._seg
     if seg is None:  # nothing recorded (grad mode off, no input requiring grad)
         return t
@@ -23,8 +26,20 @@ def name_node(t, name, first=None):
     inner = None
     if first is not None and first is not t and first._seg is seg:
         inner = first._rec
-    names[t._rec] = (name, inner)
+    names[t._rec] = (name, inner, pick)
     return t
+
+
+def name_record(t, op, name, pick=None):
+    """``name_node(t, name, pick=pick)`` where ``t``'s record is of op ``op``, the form ``pick``
+    was written for (a dtype's cast after it, or a complex rule, keeps its own name)."""
+    seg = t._seg
+    if seg is None:
+        return t
+    ints = seg.ints  # (the newest record is read where it waits: no flush of the segment)
+    code = ints[-tape.NFIELDS] if ints and t._rec == seg.n - 1 else \
+        int(seg.records()[t._rec, tape.OP])
+    return name_node(t, name, pick=pick) if code & tape.CODE_MASK == int(op) else t
 
 
 def name_view(t, x, name):
@@ -34,7 +49,8 @@ def name_view(t, x, name):
 
 
 def named(seg, rec):
-    """``(name, first record or None)`` given to record ``rec`` of ``seg``, or None."""
+    """``(name, first record or None, pick or None)`` given to record ``rec`` of ``seg``, or
+    None."""
     names = seg.node_names
     return None if names is None else names.get(rec)
 

@@ -13,7 +13,9 @@ from .. import tape
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
 from ..ops.activations import fusable_array
+from ..ops.node_names import name_record
 from ..ops.shapes import norm_dim
+from ..registry import Op
 from ..tensor import _make
 from ._common import _t, const, dims_of, vals
 
@@ -176,7 +178,9 @@ def _triangle(f, name):
         x = _t(input)
         if x.ndim < 2:
             raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-        return f(x, int(diagonal))
+        # (where(mask, x, 0): PyTorch's node of x alone)
+        return name_record(f(x, int(diagonal)), Op.WHERE, name.capitalize() + "Backward0",
+                           pick=(0,))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"The {'lower' if name == 'tril' else 'upper'} triangle of the last two dims "
