@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ...creation import get_default_dtype
 from ...grad_mode import no_grad
 from ...tensor import Tensor, _make, bump_version
 from . import parametrizations, parametrize, rnn  # noqa: F401 (tg.nn.utils.<name>)
@@ -84,8 +85,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     computed on the first tensor's device (CUDA tensors: there, as PyTorch)."""
     tensors = _params(tensors)
     norm_type = float(norm_type)
-    if not tensors:
-        return _make(np.asarray(0.0))
+    if not tensors:  # PyTorch's torch.tensor(0.0): the default dtype
+        return _make(np.asarray(0.0, dtype=get_default_dtype()))
     dtype = tensors[0].dtype
     if any(t.is_cuda for t in tensors):
         total = _device_total_norm(tensors, norm_type)
@@ -178,7 +179,11 @@ def vector_to_parameters(vec, parameters):
     for p in parameters:
         n = p.numel()
         arr = p._arr()
-        arr[...] = v[k:k + n].reshape(arr.shape)
+        piece = v[k:k + n]
+        if piece.size != n:  # (PyTorch's view_as of a short slice; earlier ones are written)
+            raise RuntimeError(f"shape '{list(arr.shape)}' is invalid for input of size "
+                               f"{piece.size}")
+        arr[...] = piece.reshape(arr.shape)
         bump_version(p)
         k += n
 
