@@ -360,7 +360,7 @@ def _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs, return_
     N, C = x.shape[:2]
     where = max_positions(x._data, kernel, stride, dilation, pads, outs)
     plane = math.prod(x.shape[2:])
-    flat = (where.reshape(N * C, -1) + (np.arange(N * C) * plane)[:, None]).reshape(-1)
+    flat = (where.reshape(N * C, math.prod(outs)) + (np.arange(N * C) * plane)[:, None]).reshape(-1)
     values = O.reshape(gather_index(O.reshape(x, -1), flat), (N, C) + tuple(outs))
     if not batched:
         values, where = O.squeeze(values, 0), where[0]

@@ -8,6 +8,8 @@ history: ``running = (1 - momentum) running + momentum batch`` with the *unbiase
 statistics as constants.
 """
 
+import math
+
 import numpy as np
 
 from .. import creation
@@ -28,7 +30,7 @@ _PLAIN = (Tensor, Parameter)
 
 def _channel_view(t, ndim):
     """A per-channel (C,) tensor shaped to broadcast against (N, C, *spatial)."""
-    return O.reshape(t, (1, -1) + (1,) * (ndim - 2))
+    return O.reshape(t, (1, t.numel()) + (1,) * (ndim - 2))
 
 
 _VMAP_RUNNING_STATS = (
@@ -54,10 +56,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != x.shape[1]:  # (PyTorch's check, before any work)
             raise RuntimeError(f"{name} should contain {x.shape[1]} elements not {t.numel()}")
-    count = x.numel() // x.shape[1]
-    if training and count <= 1:
+    count = x.numel() // x.shape[1] if x.shape[1] else 0
+    if training and count == 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {list(x.shape)}")
+    if count == 0:  # no values: an empty result; running statistics untouched, as PyTorch's
+        y = x * 1.0
+        if weight is not None:
+            y = y * _channel_view(weight, x.ndim)
+        if bias is not None:
+            y = y + _channel_view(bias, x.ndim)
+        return y
     if (training or running_mean is not None and running_var is not None) and \
             not isinstance(momentum, Tensor) and _one_record(
                 x, weight, bias, None if training else running_mean,
@@ -158,11 +167,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         y = _batch_norm.batch_norm(x, None, None, eps, True, groups=num_groups)[0]
     elif x.numel() // max(N * num_groups, 1) > 1:
         # PyTorch's reading: a batch norm of one sample with N * groups channels (its one op)
-        y = batch_norm(O.reshape(x, (1, N * num_groups, -1)), None, None, None, None, True,
+        y = batch_norm(O.reshape(x, (1, N * num_groups, x.numel() // (N * num_groups))), None,
+                       None, None, None, True,
                        0.0, eps)
         y = O.reshape(y, tuple(x.shape))
     else:  # (one value a group: no batch statistics to take; the value is 0)
-        g = O.reshape(x, (N, num_groups, -1))
+        g = O.reshape(x, (N, num_groups, C // num_groups * math.prod(x.shape[2:])))
         d = g - O.mean(g, 2, keepdim=True)
         var = O.mean(d * d, 2, keepdim=True)
         y = O.reshape(d * (var + eps) ** -0.5, tuple(x.shape))

@@ -21,6 +21,8 @@ re-taping rule recomputes the batch's from the recorded input with tapegrad ops 
 the recorded running statistics are constants), so every higher order is the composition's.
 """
 
+import math
+
 import numpy as np
 
 from ..registry import Op, defop
@@ -34,11 +36,13 @@ _EMPTY3 = {t: np.empty((0, 0, 0), t) for t in _EMPTY}
 
 def _channels(a, groups=None):
     """``a`` (N, C, *spatial) as a C-contiguous (N, C, S) array (a copy only where needed);
-    with ``groups``, as (1, N groups, -1)."""
+    with ``groups``, as (1, N groups, C / groups S). Sizes given, not inferred: a -1 beside a
+    0 (an empty batch) is ambiguous."""
     a = np.ascontiguousarray(a)
+    s = math.prod(a.shape[2:])
     if groups:
-        return a.reshape(1, a.shape[0] * groups, -1)
-    return a.reshape(a.shape[0], a.shape[1], -1)
+        return a.reshape(1, a.shape[0] * groups, a.shape[1] // groups * s)
+    return a.reshape(a.shape[0], a.shape[1], s)
 
 
 def _vector(t, dtype):

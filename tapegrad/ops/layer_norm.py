@@ -75,8 +75,10 @@ _kernels = kernels("_norm_kernels")  # (loads Numba: on the first layer_norm)
 
 
 def _rows(a, n):
-    """``a`` as C-contiguous rows of ``n`` elements (a copy only where it is not already)."""
-    return np.ascontiguousarray(a).reshape(-1, n)
+    """``a`` as C-contiguous rows of ``n`` elements (a copy only where it is not already); the
+    rows counted, not inferred (a -1 beside a 0 is ambiguous): one row of no elements when
+    ``n`` is 0."""
+    return np.ascontiguousarray(a).reshape(a.size // n if n else 1, n)
 
 
 def _flat(t, dtype):

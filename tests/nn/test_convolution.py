@@ -261,3 +261,54 @@ def test_pooling_layer_reprs_are_pytorchs():
                        ("MaxPool1d", (3,)), ("AdaptiveMaxPool2d", (2,)), ("AvgPool3d", (2,)),
                        ("MaxPool3d", (2,)), ("AdaptiveAvgPool3d", ((1, 2, 3),))):
         assert repr(getattr(tg.nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+
+
+# a batch (or a channel, or a normalised shape) of no elements: empty results and gradients,
+# running statistics untouched, as PyTorch's
+_EMPTY_BATCH = [
+    ("layer_norm", lambda L, x, w: _F(L).layer_norm(x, x.shape[-1:], w[:4], w[:4]), (0, 3, 4)),
+    ("layer_norm_2d", lambda L, x, w: _F(L).layer_norm(x, x.shape[-2:]), (0, 3, 4)),
+    ("layer_norm_empty_shape", lambda L, x, w: _F(L).layer_norm(x, x.shape[-1:]), (3, 0)),
+    ("batch_norm_train", lambda L, x, w: _F(L).batch_norm(x, None, None, w, w, training=True),
+     (0, 3, 5)),
+    ("batch_norm_no_spatial", lambda L, x, w: _F(L).batch_norm(x, None, None, training=True),
+     (2, 3, 0)),
+    ("batch_norm_eval", lambda L, x, w: _F(L).batch_norm(
+        x, L.zeros(3, dtype=x.dtype), L.ones(3, dtype=x.dtype), w, w, training=False), (0, 3)),
+    ("group_norm", lambda L, x, w: _F(L).group_norm(x, 3, w, w), (0, 3, 5)),
+    ("instance_norm", lambda L, x, w: _F(L).instance_norm(x), (0, 3, 5)),
+    ("max_pool1d", lambda L, x, w: _F(L).max_pool1d(x, 2), (0, 3, 6)),
+    ("max_pool2d", lambda L, x, w: _F(L).max_pool2d(x, 2), (0, 3, 4, 4)),
+]
+
+
+def _empty_batch(L, f, shape, dtype):
+    x = L.zeros(shape, dtype=dtype, requires_grad=True)
+    w = L.ones(4 if shape[-1] == 4 else 3, dtype=dtype, requires_grad=True)
+    y = f(L, x, w)
+    y.sum().backward()
+    return tuple(y.shape), str(y.dtype).split(".")[-1], tuple(x.grad.shape), \
+        None if w.grad is None else w.grad.tolist()
+
+
+@pytest.mark.parametrize("name,f,shape", _EMPTY_BATCH)
+def test_norms_and_pooling_of_an_empty_batch(name, f, shape):
+    ys, dt, gs, wg = _empty_batch(tg, f, shape, tg.float32)
+    assert gs == shape and dt == "float32" and 0 in ys
+    assert wg is None or not any(wg)
+
+
+@pytest.mark.parametrize("name,f,shape", _EMPTY_BATCH)
+def test_norms_and_pooling_of_an_empty_batch_match_torch(name, f, shape):
+    torch = pytest.importorskip("torch")
+    assert _empty_batch(tg, f, shape, tg.float64) == _empty_batch(torch, f, shape, torch.float64)
+
+
+def test_batch_norm_module_on_an_empty_batch_keeps_its_running_statistics():
+    m = tg.nn.BatchNorm1d(3)
+    y = m(tg.zeros(0, 3))
+    assert y.shape == (0, 3) and m.num_batches_tracked.item() == 1
+    np.testing.assert_array_equal(m.running_mean.numpy(), 0.0)
+    np.testing.assert_array_equal(m.running_var.numpy(), 1.0)
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        m(tg.zeros(1, 3))
