@@ -176,6 +176,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return y
 
 
+_PAD_COMBINATIONS = (
+    "Padding size {} is not supported for {}D input tensor.\n"
+    "Supported combinations for non-constant padding:\n"
+    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
 def _pad_by_index(x, pad, mode):
     """The non-constant paddings: each padded dim gathers its source positions (the gradient
     of a position read twice is the sum, as PyTorch's)."""
@@ -187,7 +195,7 @@ def _pad_by_index(x, pad, mode):
                                f"corresponding input dimension, but got: padding ({left}, "
                                f"{right}) at dimension {d} of input {list(x.shape)}")
         if mode == "circular" and (left > n or right > n):
-            raise ValueError("Padding value causes wrapping around more than once.")
+            raise RuntimeError("Padding value causes wrapping around more than once.")
         idx = np.arange(-left, n + right)
         if mode == "reflect":
             idx = np.abs(idx)
@@ -216,17 +224,19 @@ def pad(input, pad, mode="constant", value=None):
     """Pad (or crop, for negative amounts) the last ``len(pad) // 2`` dims, ``pad`` listing the
     last dim first; ``mode`` 'constant' (``value``), 'reflect', 'replicate' or 'circular'."""
     if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise NotImplementedError(f"pad: mode '{mode}' is not supported (constant, reflect, "
-                                  "replicate, circular)")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if len(pad) % 2:
-        raise ValueError("Padding length must be divisible by 2")
+        raise RuntimeError("Padding length must be divisible by 2")
     x = _t(input)
-    if mode != "constant":
-        return _pad_by_index(x, pad, mode)
     if len(pad) // 2 > x.ndim:
-        raise ValueError("Padding length should be less than or equal to two times the input "
-                         "dimension but got padding length "
-                         f"{len(pad)} and input of dimension {x.ndim}")
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           "dimension but got padding length "
+                           f"{len(pad)} and input of dimension {x.ndim}")
+    if mode != "constant":
+        # PyTorch's non-constant paddings pad 1-3 spatial dims after 1 or 2 leading dims
+        if x.ndim - len(pad) // 2 not in (1, 2) or len(pad) > 6:
+            raise NotImplementedError(_PAD_COMBINATIONS.format(len(pad), x.ndim))
+        return _pad_by_index(x, pad, mode)
     value = 0.0 if value is None else value
     for i in range(len(pad) // 2):
         d = x.ndim - 1 - i
