@@ -288,3 +288,25 @@ def test_broadcast_error_names_the_last_mismatching_dim(torch, shapes):
 
     assert error(tg) == error(torch)
     assert "at non-singleton dimension" in error(tg)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 4), (2, 0, 3)])
+def test_index_put_into_a_tensor_of_no_elements(shape, accumulate):
+    x = tg.zeros(shape, requires_grad=True)
+    v = tg.ones((0,) + shape[1:], requires_grad=True)
+    y = x.index_put((tg.zeros(0, dtype=tg.int64),), v, accumulate=accumulate)
+    assert y.shape == shape
+    gx, gv = tg.autograd.grad(y.sum(), [x, v])
+    assert gx.shape == shape and gv.shape == v.shape
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 4)])
+def test_index_put_into_a_tensor_of_no_elements_matches_torch(torch, shape):
+    for lib in (tg, torch):
+        x = lib.zeros(shape)
+        y = x.index_put((lib.zeros(0, dtype=lib.int64),), lib.ones((0,) + shape[1:]))
+        assert tuple(y.shape) == shape
+        with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with "
+                                             "size 3"):
+            lib.zeros(3, 2).index_put((lib.ones(1, dtype=lib.int64) * 5,), lib.ones(1, 2))

@@ -288,7 +288,10 @@ def _put_positions(x, indices):
     for k in key:
         if isinstance(k, np.ndarray) and k.dtype.kind not in "iub":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return np.arange(max(x.numel(), 1), dtype=np.int64).reshape(x.shape)[key]
+    try:
+        return np.arange(x.numel(), dtype=np.int64).reshape(x.shape)[key]
+    except IndexError as e:  # (NumPy's words: "axis")
+        raise IndexError(str(e).replace(" for axis ", " for dimension ")) from None
 
 
 def index_put(input, indices, values, accumulate=False):
