@@ -33,7 +33,7 @@ from .index_keys import basic_view as _basic_view, index_key as _index_key
 from .index_keys import ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, keep_view_plan as _keep_view_plan, \
     plan_key as _plan_key, view_plans as _view_plans
-from .shapes import torch_dtype_name as _torch_name
+from .shapes import torch_dtype_name as _torch_name  # noqa: F401  (torch_names imports it)
 
 # opcodes as plain ints: an enum member costs ~0.12 µs to read, and ~20 ns more to flush
 _RESHAPE, _GATHER_STRIDED, _SCATTER_STRIDED, _GATHER_INDEX, _SCATTER_INDEX = (
@@ -529,30 +529,6 @@ def _record_sum(value, x, seg, ints):
 
 
 _sum_ints, _keep_sum = bounded_cache(4096)  # (shape, summed dims) -> SCATTER_STRIDED parameters
-
-
-def mean(x, dim=None, keepdim=False, dtype=None):
-    x = R.as_tensor(x)
-    xd = x._data
-    if dim is None and not keepdim and dtype is None and type(xd) is np.ndarray and \
-            xd.dtype.kind == "f":
-        n = xd.size  # the common full mean: the sum's record, then a scale by 1/n
-        value = _wrap(_add_reduce(xd, axis=None))  # (sum's fast path, inline)
-        if not (x._rg and _grad_on()):
-            s = _make(value)
-            return s / n if n else s / float("nan")
-        s = _record_sum(value, x, R.segment_for(x), (1, n, 0, 0))
-        return name_node(s / n if n else s / float("nan"), "MeanBackward0", s)
-    if x.dtype.kind not in "fc" and dtype is None:
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {_torch_name(x.dtype)}")
-    name = "MeanBackward0" if dim is None and not keepdim else "MeanBackward1"
-    if isinstance(dim, (tuple, list)) and len(dim) == 0:
-        dim = None  # PyTorch: an empty dim list reduces over every dim
-    dims = norm_dims(dim, x.ndim)
-    count = size_of(tuple(x.shape[d] for d in dims))
-    s = sum(x, dim, keepdim, dtype)
-    return name_node(s / count if count else s / float("nan"), name, s)  # (Tensor.__truediv__)
 
 
 # ---- indexing ---------------------------------------------------------------------------

@@ -22,11 +22,11 @@ from . import fused_softmax as _softmax_op
 from . import vector_norm as _vector_norm
 from .activations import fusable_array
 from .complex_refusals import refusal
-from .movement import mean, reshape, sum
+from .movement import _add_reduce, _record_sum, reshape, sum
 from .node_names import gathered, name_node
 from .product import prod
 from ..registry import Op, defop
-from .shapes import norm_dim, size_of, torch_dtype_name
+from .shapes import norm_dim, norm_dims, size_of, torch_dtype_name
 
 __all__ = ["sum", "mean", "sum_to", "argmax", "argmin", "prod", "max", "min", "amax", "amin",
            "var", "std", "norm", "logsumexp", "softmax", "log_softmax"]
@@ -120,6 +120,36 @@ def _squeeze_dims(t, dims, keepdim):
     if keepdim or not dims:
         return t
     return reshape(t, tuple(s for k, s in enumerate(t.shape) if k not in dims))
+
+
+# ---- mean -------------------------------------------------------------------------------
+
+_grad_on = R._grad_on
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    """Mean over ``dim`` (all dims if None): the sum's record, then a scale (one node, PyTorch's
+    ``MeanBackward0``/``MeanBackward1``)."""
+    x = R.as_tensor(x)
+    xd = x._data
+    if dim is None and not keepdim and dtype is None and type(xd) is np.ndarray and \
+            xd.dtype.kind == "f":
+        n = xd.size  # the common full mean: the sum's record, then a scale by 1/n
+        value = _wrap(_add_reduce(xd, axis=None))  # (sum's fast path, inline)
+        if not (x._rg and _grad_on()):
+            s = _make(value)
+            return s / n if n else s / float("nan")
+        s = _record_sum(value, x, R.segment_for(x), (1, n, 0, 0))
+        return name_node(s / n if n else s / float("nan"), "MeanBackward0", s)
+    if x.dtype.kind not in "fc" and dtype is None:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {torch_dtype_name(x.dtype)}")
+    name = "MeanBackward0" if dim is None and not keepdim else "MeanBackward1"
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None  # PyTorch: an empty dim list reduces over every dim
+    dims = norm_dims(dim, x.ndim)
+    count = size_of(tuple(x.shape[d] for d in dims))
+    s = sum(x, dim, keepdim, dtype)
+    return name_node(s / count if count else s / float("nan"), name, s)  # (Tensor.__truediv__)
 
 
 # ---- amax / amin (python op: ties share the gradient evenly) ----------------------------
