@@ -209,6 +209,7 @@ class SWALR(LRScheduler):
             self._linear_anneal
 
     def get_lr(self):
+        self._warn_if_outside_step()
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)

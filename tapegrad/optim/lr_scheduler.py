@@ -66,6 +66,7 @@ class LambdaLR(LRScheduler):
                 self.lr_lambdas[idx].__dict__.update(fn)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         return [base_lr * lmbda(self.last_epoch)
                 for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
@@ -79,6 +80,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._group_lrs()
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -97,6 +99,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         n = self.milestones.count(self.last_epoch)
         if n == 0:
             return self._group_lrs()
@@ -111,6 +114,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         if self._is_initial:
             return self._group_lrs()
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -129,6 +133,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         if self._is_initial:
             return self._group_lrs()
         if self._step_count == 1 and self.last_epoch > 0:
@@ -163,6 +168,7 @@ class MultiplicativeLR(LRScheduler):
     load_state_dict = LambdaLR.load_state_dict
 
     def get_lr(self):
+        self._warn_if_outside_step()
         if self._is_initial:
             return self._group_lrs()
         return [group["lr"] * f(self.last_epoch)
@@ -180,6 +186,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         if self.last_epoch == 0:
             return [group["lr"] * self.factor for group in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
@@ -208,6 +215,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -232,6 +240,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        self._warn_if_outside_step()
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._group_lrs()
         decay = ((1.0 - self.last_epoch / self.total_iters)
