@@ -21,7 +21,7 @@ from ..tensor import bump_version
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_",
            "constant_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_"]
+           "kaiming_normal_", "sparse_"]
 
 
 def _rng(generator=None):
@@ -185,6 +185,21 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A sparse matrix: N(0, std²) draws with ``ceil(sparsity * rows)`` random rows zeroed in
+    each column (Martens, 2010). As PyTorch, ``generator`` draws the values, and the rows to
+    zero come from the default generator."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    values = _rng(generator).normal(0.0, std, (rows, cols))
+    draws = _rng()
+    for col in range(cols):
+        values[draws.permutation(rows)[:num_zeros], col] = 0.0
+    return _fill(tensor, values)
 
 
 def dirac_(tensor, groups=1):
