@@ -14,7 +14,7 @@ from .complex_refusals import refuse
 from .extra import _along_ids, _host_values, _indices_on
 from .node_names import gathered, name_node
 from .reduce import _return_type
-from .shapes import norm_dim
+from .shapes import check_reduced_dim, norm_dim
 from ..registry import Op
 from ..tensor import _make, _wrap
 
@@ -127,6 +127,7 @@ def median(input, dim=None, keepdim=False):
         return spread_evenly(x, flat[j], name="MedianBackward0")  # ties share the gradient
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
+    check_reduced_dim("median():", xm.shape, d)
     n = xm.shape[d]
     isn = np.isnan(xm) if xm.dtype.kind == "f" else np.zeros(xm.shape, bool)
     pick = _kth(np.where(isn, np.inf, xm) if isn.any() else xm, d, (n - 1) // 2)
@@ -151,6 +152,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
+    check_reduced_dim("kthvalue():", xm.shape, d)
     n = xm.shape[d]
     k = int(k)
     if not 1 <= k <= n:

@@ -26,7 +26,7 @@ from .movement import _add_reduce, _record_sum, reshape, sum
 from .node_names import gathered, name_node
 from .product import prod
 from ..registry import Op, defop
-from .shapes import norm_dim, norm_dims, size_of, torch_dtype_name
+from .shapes import check_reduced_dim, norm_dim, norm_dims, size_of, torch_dtype_name
 
 __all__ = ["sum", "mean", "sum_to", "argmax", "argmin", "prod", "max", "min", "amax", "amin",
            "var", "std", "norm", "logsumexp", "softmax", "log_softmax"]
@@ -205,13 +205,13 @@ def _amax_impl(x, dim, keepdim, np_f, name, evenly=False):
     x = R.as_tensor(x)
     xd = x._data if type(x._data) is DeviceArray else np.asarray(x._data)
     dims = _reduce_dims(dim, xd.ndim)
-    for k in dims:
-        if xd.shape[k] == 0:
-            if dim is None or (isinstance(dim, (tuple, list)) and not dim):
-                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                                   "input.numel() == 0. Specify the reduction dim with the "
-                                   "'dim' argument.")
-            raise IndexError(f"{name}(): Expected reduction dim {k} to have non-zero size.")
+    if xd.size == 0:
+        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the "
+                               "'dim' argument.")
+        for k in (dim,) if isinstance(dim, (int, np.integer)) else dim:  # (as written)
+            check_reduced_dim(f"{name}():", xd.shape, norm_dim(int(k), xd.ndim), k)
     if xd.dtype.kind == "c":  # (complex numbers have no order: NumPy's is lexicographic)
         raise refusal(name, xd.dtype)
     if type(xd) is DeviceArray:

@@ -58,6 +58,15 @@ def matmul_error(xs, ys):
                         f"[{b}, {xs[-1]}] but got: [{b}, {ys[-2]}].")
 
 
+def check_reduced_dim(prefix, shape, d, shown=None):
+    """PyTorch's IndexError for a reduction along the non-negative dim ``d`` of ``shape`` where
+    it has no elements (``prefix``: ``"median():"``); ``shown``: the dim as the message gives
+    it, if not ``d`` (amax's, as the caller wrote it)."""
+    if shape and shape[d] == 0:
+        raise IndexError(f"{prefix} Expected reduction dim {d if shown is None else shown} to "
+                         "have non-zero size.")
+
+
 def ambiguous_shape(shape):
     """PyTorch's words for a -1 in ``shape`` beside a 0, for a tensor of no elements."""
     return (f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "

@@ -13,7 +13,7 @@ from ..ops.movement import _torch_name
 from ..ops.complex_refusals import refuse
 from ..ops.extra import spread_evenly
 from ..ops.node_names import gathered, name_node
-from ..ops.shapes import norm_dim
+from ..ops.shapes import check_reduced_dim, norm_dim
 from ._common import _t, const, vals
 
 AminmaxResult = namedtuple("aminmax", ["min", "max"])
@@ -116,9 +116,11 @@ def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` (along ``dim``); ties share the gradient as in ``amin``/``amax``."""
     x = _t(input)
     refuse("aminmax", x.dtype)
-    if x.numel() == 0:
+    if x.numel() == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
+    if dim is not None:
+        check_reduced_dim("aminmax:", x.shape, norm_dim(dim, x.ndim))
     d = () if dim is None else dim
     lo0, hi0 = _ops.amin(x, d, keepdim), _ops.amax(x, d, keepdim)
     lo, hi = lo0, hi0
@@ -196,6 +198,7 @@ def mode(input, dim=-1, keepdim=False):
     if x.ndim == 0:
         return ValuesIndices(x.clone(), const(0, np.int64))
     d = norm_dim(dim, x.ndim)
+    check_reduced_dim("mode():", x.shape, d)
     v = np.moveaxis(vals(x), d, -1)
     rows = v.reshape(-1, v.shape[-1])
     idx = np.empty(rows.shape[0], np.int64)
@@ -242,10 +245,13 @@ def nanmedian(input, dim=None, keepdim=False):
     if x.ndim == 0:
         return ValuesIndices(x.clone(), const(0, np.int64))
     d = norm_dim(dim, x.ndim)
+    check_reduced_dim("median():", x.shape, d)
     return ValuesIndices(*_median_at(x, d, keepdim, True))
 
 
 def _quantile_check(x, q, interpolation, name):
+    if x.numel() == 0:  # (nanquantile's too: PyTorch's one check, named quantile)
+        raise RuntimeError("quantile() input tensor must be non-empty")
     _need_float(x, name)
     if interpolation not in _S.INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
@@ -269,7 +275,7 @@ def _quantile(x, qv, dim, keepdim, skip_nan, interpolation):
         y = x if x.ndim else _ops.reshape(x, (1,))
     r = _S.quantile_along(y, qv, d, skip_nan, interpolation)
     lead = 1 if np.ndim(qv) else 0
-    if not keepdim:
+    if not keepdim or x.ndim == 0:  # (a 0-d input keeps no dim)
         return _ops.squeeze(r, d + lead)
     if dim is None:
         return _ops.reshape(r, r.shape[:lead] + (1,) * x.ndim)

@@ -1,6 +1,7 @@
 """Reductions: op table through check_op, ties and special values as PyTorch, errors."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -367,3 +368,68 @@ def test_zero_d_array_reductions_over_a_dim_match_torch(name, f, dim):
             tg.autograd.backward([ys[-1]])
             torch.autograd.backward([ts[-1]])
             np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+# reductions along a dim of no elements: PyTorch's IndexError naming the dim (amax/amin as
+# written, the others normalised); a dim with elements reduces to an empty result
+_EMPTY_DIM_ERRORS = [
+    ("median", lambda L, x, d: x.median(d), "median():", False),
+    ("nanmedian", lambda L, x, d: x.nanmedian(d), "median():", False),
+    ("kthvalue", lambda L, x, d: x.kthvalue(1, d), "kthvalue():", False),
+    ("mode", lambda L, x, d: x.mode(d), "mode():", False),
+    ("aminmax", lambda L, x, d: L.aminmax(x, dim=d), "aminmax:", False),
+    ("amax", lambda L, x, d: x.amax(d), "amax():", True),
+    ("amin", lambda L, x, d: x.amin((0, d)), "amin():", True),
+]
+
+
+@pytest.mark.parametrize("name,f,prefix,as_written", _EMPTY_DIM_ERRORS)
+def test_reductions_along_a_dim_of_no_elements(name, f, prefix, as_written):
+    x = tg.zeros(2, 0, 3)
+    for d in (1, -2):
+        shown = d if as_written else 1
+        with pytest.raises(IndexError, match=re.escape(
+                f"{prefix} Expected reduction dim {shown} to have non-zero size.")):
+            f(tg, x, d)
+    if name != "amin":
+        outs = f(tg, tg.zeros(3, 0, requires_grad=True), 0)
+        for y in outs if isinstance(outs, tuple) else (outs,):
+            assert y.shape == (0,)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,f,prefix,as_written", _EMPTY_DIM_ERRORS)
+def test_reductions_along_a_dim_of_no_elements_match_torch(name, f, prefix, as_written):
+    messages = []
+    for lib in (tg, torch):
+        with pytest.raises(IndexError) as e:
+            f(lib, lib.zeros(2, 0, 3), -2)
+        messages.append(str(e.value))
+        outs = f(lib, lib.zeros(3, 0), 0) if name != "amin" else ()
+        messages.append([tuple(y.shape) for y in (outs if isinstance(outs, tuple) else (outs,))])
+    assert messages[:2] == messages[2:]
+
+
+def test_quantile_of_no_elements_and_of_a_zero_d_tensor():
+    for f in (lambda x: tg.quantile(x, 0.5), lambda x: tg.nanquantile(x, 0.5, dim=-1),
+              lambda x: tg.quantile(x, 0.5, dim=0)):
+        for shape in ((0,), (0, 4), (3, 0)):
+            with pytest.raises(RuntimeError, match=re.escape(
+                    "quantile() input tensor must be non-empty")):
+                f(tg.zeros(shape))
+    x = tg.tensor(1.5, requires_grad=True)
+    y = tg.quantile(x, tg.tensor([0.25, 0.75]), dim=0, keepdim=True)
+    assert y.shape == (2,)
+    (g,) = tg.autograd.grad(y.sum(), x)
+    assert g.item() == 2.0
+
+
+@needs_torch
+def test_quantile_of_no_elements_and_of_a_zero_d_tensor_match_torch():
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match=re.escape(
+                "quantile() input tensor must be non-empty")):
+            lib.quantile(lib.zeros(0, 4), 0.5, dim=1)
+        q = lib.tensor([0.25, 0.75], dtype=lib.float64)
+        assert tuple(lib.quantile(lib.tensor(1.5, dtype=lib.float64), q, dim=0,
+                                  keepdim=True).shape) == (2,)
