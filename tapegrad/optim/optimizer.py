@@ -77,6 +77,23 @@ def _step_tensor(value):
     return _tensor(float(value))
 
 
+def _split_names(param_group):
+    """``(name, tensor)`` pairs (``named_parameters()``) become the tensors, their names kept
+    under ``"param_names"`` as PyTorch does; a mix of named and bare tensors is refused."""
+    tensors, names = [], []
+    for p in param_group["params"]:
+        if isinstance(p, tuple):
+            names.append(p[0])
+            p = p[1]
+        tensors.append(p)
+    param_group["params"] = tensors
+    if names:
+        if len(names) != len(tensors):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
+        param_group["param_names"] = names
+
+
 class Optimizer:
     """Base class: ``params`` is an iterable of tensors or of dicts (parameter groups with
     their own options); ``defaults`` fills the options a group leaves out."""
@@ -126,11 +143,12 @@ class Optimizer:
                             "Please use a list instead.")
         else:
             param_group["params"] = list(params)
+        _split_names(param_group)
         for p in param_group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
                                 + _typename(p))
-            if not p.is_leaf:
+            if not (self.defaults.get("differentiable") or p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -146,6 +164,10 @@ class Optimizer:
         seen = set()
         for group in self.param_groups:
             seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
         if seen & set(ids):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
@@ -321,6 +343,8 @@ class Optimizer:
         new_groups = []
         for group, ng in zip(groups, saved_groups):
             ng["params"] = group["params"]
+            if "param_names" in group and "param_names" not in ng:  # (saved names win)
+                ng["param_names"] = group["param_names"]
             new_groups.append(ng)
         self.__setstate__({"state": state, "param_groups": new_groups})
 
