@@ -1,5 +1,7 @@
 """Edge cases compared with PyTorch: empty reductions and indices, requires_grad switched off."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -310,3 +312,56 @@ def test_index_put_into_a_tensor_of_no_elements_matches_torch(torch, shape):
         with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with "
                                              "size 3"):
             lib.zeros(3, 2).index_put((lib.ones(1, dtype=lib.int64) * 5,), lib.ones(1, 2))
+
+
+# ops along a dim of a 0-d tensor: dims 0 and -1 work, any other raises PyTorch's IndexError
+_ZERO_D_DIM_OPS = [
+    ("softmax", lambda L, x, d: L.softmax(x, d), "Dimension out of range"),
+    ("normalize", lambda L, x, d: L.nn.functional.normalize(x, dim=d), "Dimension out of range"),
+    ("std", lambda L, x, d: x.std(d, correction=0), "Dimension out of range"),
+    ("var", lambda L, x, d: L.var(x, (d,), correction=0), "Dimension out of range"),
+    ("sort", lambda L, x, d: x.sort(d).values, "Dimension out of range"),
+    ("argsort", lambda L, x, d: x.argsort(d), "Dimension out of range"),
+    ("logcumsumexp", lambda L, x, d: x.logcumsumexp(d), "Dimension out of range"),
+    ("cummax", lambda L, x, d: L.cummax(x, d).values,
+     "cummax(): Expected reduction dim -1 or 0 for scalar but got 1"),
+]
+
+
+@pytest.mark.parametrize("name,f,message", _ZERO_D_DIM_OPS)
+def test_zero_d_tensor_ops_check_their_dim(name, f, message):
+    x = tg.from_numpy(np.array(0.25)).requires_grad_()
+    for d in (0, -1):
+        assert f(tg, x, d).shape == ()
+    with pytest.raises(IndexError, match=re.escape(message)):
+        f(tg, x, 1)
+
+
+@pytest.mark.parametrize("name,f,message", _ZERO_D_DIM_OPS)
+def test_zero_d_tensor_ops_check_their_dim_like_torch(torch, name, f, message):
+    for lib in (tg, torch):
+        x = lib.tensor(0.25, dtype=lib.float64)
+        np.testing.assert_allclose(f(lib, x, -1).numpy(), f(torch, torch.tensor(0.25,
+                                   dtype=torch.float64), -1).numpy())
+        with pytest.raises(IndexError, match=re.escape(message)):
+            f(lib, x, 1)
+
+
+def _roll_zero_d(lib):
+    x = lib.tensor(1.5, requires_grad=True)
+    y = x.roll(1)
+    assert y.item() == 1.5
+    (g,) = lib.autograd.grad(y * 2, x)
+    assert g.item() == 2.0
+    for d in (0, -1):
+        with pytest.raises(IndexError, match=f"Dimension specified as {d} but tensor has "
+                                             "no dimensions"):
+            x.roll(1, d)
+
+
+def test_roll_of_a_zero_d_tensor_along_a_dim_raises():
+    _roll_zero_d(tg)
+
+
+def test_roll_of_a_zero_d_tensor_along_a_dim_raises_as_torch(torch):
+    _roll_zero_d(torch)

@@ -230,11 +230,11 @@ def logcumsumexp(input, dim):
     """``log(cumsum(exp(input), dim))``, computed stably."""
     x = R.as_tensor(input)
     xd = np.asarray(x._data)
+    d = norm_dim(int(dim), xd.ndim)  # (checked also for a 0-d tensor)
     if xd.ndim == 0:
         from .elementwise import clone
 
         return clone(x)
-    d = norm_dim(int(dim), xd.ndim)
     with np.errstate(all="ignore"):
         value = _wrap(np.logaddexp.accumulate(xd, axis=d).astype(xd.dtype, copy=False))
     if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient

@@ -35,6 +35,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     refuse("sort", x.dtype)  # (complex numbers have no order: NumPy's is lexicographic)
     xd = _host_values(x)
     if xd.ndim == 0:
+        norm_dim(int(dim), 0)  # (dims 0 and -1)
         zero = np.zeros((), np.int64)
         return _SortResult(gathered(x, zero, "SortBackward0"), _indices_on(x, zero))
     d = norm_dim(int(dim), xd.ndim)

@@ -84,7 +84,8 @@ def _reduce_dims(dim, ndim, name=None):
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
-        return (norm_dim(int(dim), ndim),) if ndim else ()
+        d = norm_dim(int(dim), ndim)  # (checked also for a 0-d tensor)
+        return (d,) if ndim else ()
     dims = [norm_dim(int(d), ndim) for d in dim]
     if len(set(dims)) != len(dims):
         d = next(d for d in dims if dims.count(d) > 1)
@@ -565,7 +566,8 @@ def softmax(input, dim, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     _need_float(x, "softmax")
-    dims = (norm_dim(int(dim), x.ndim),) if x.ndim else ()
+    d = norm_dim(int(dim), x.ndim)  # (checked also for a 0-d tensor)
+    dims = (d,) if x.ndim else ()
     if dims and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
         return _softmax_op.fused(x, dims, False)
     e = exp(sub(x, _shift(x, dims)))

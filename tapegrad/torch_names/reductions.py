@@ -162,6 +162,9 @@ def _cum_extreme(better, running, name):
         x = _t(input)
         refuse(name, x.dtype)
         if x.ndim == 0:
+            if int(dim) not in (0, -1):
+                raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got "
+                                 f"{dim}")
             return ValuesIndices(x.clone(), const(0, np.int64))
         d = norm_dim(dim, x.ndim)
         if vals(x).dtype in (np.float32, np.float64) and x.numel():

@@ -244,8 +244,8 @@ def roll(input, shifts, dims=None):
     if len(s) != len(d):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(s)}, "
                            f"dims:{len(d)}")
-    if x.ndim == 0:
-        return x.clone()
+    if x.ndim == 0:  # (PyTorch's: no dim of a 0-d tensor rolls, 0 and -1 neither)
+        raise IndexError(f"Dimension specified as {d[0]} but tensor has no dimensions")
     return _C.roll(x, s, d)
 
 
