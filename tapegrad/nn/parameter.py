@@ -34,6 +34,9 @@ class Parameter(Tensor):
             p._vc = data._vcounter()
             p._inference = data._inference
         if requires_grad:
+            if p.dtype.kind not in "fc":  # (PyTorch's constructor words, not requires_grad_'s)
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                                   "gradients")
             p.requires_grad_(True)
         return p
 
