@@ -40,17 +40,20 @@ defop(Op.SMOOTH_L1_LOSS, "_smooth_l1_loss_c", "binary", "SmoothL1LossBackward0",
 
 def _arrays(x, y):
     """``x`` and ``y``'s arrays where the two take the one-record form (CPU real float arrays
-    of one shape and dtype, neither a view), else None."""
+    of one shape and dtype, neither a view), else None; 0-d ones as one element (NumPy's
+    arithmetic on 0-d arrays gives scalars, which take no ``out=``)."""
     if not (fusable_array(x) and fusable_array(y)):
         return None
     xd, yd = x._data, y._data
     if xd.dtype != yd.dtype or xd.shape != yd.shape or x._base is not None or \
             y._base is not None:
         return None
-    return xd, yd
+    return (xd, yd) if xd.ndim else (xd.reshape(1), yd.reshape(1))
 
 
 def _result(r, code, x, y, c0=None):
+    if x.ndim == 0:
+        r = r.reshape(())
     if not ((x._rg or y._rg) and R._grad_on()):
         return _make(r)
     if c0 is None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.op_checks import needs_torch, torch
 
 F = tg.nn.functional
 LOSSES = {"mse": ("mse_loss", {}, "MseLossBackward0"),
@@ -132,3 +133,37 @@ def test_target_alone_requires_grad_and_no_grad_records_nothing():
         with tg.no_grad():
             out = _loss(tg, name, tg.tensor(x0, requires_grad=True), y, reduction="none")
         assert out.grad_fn is None and not out.requires_grad
+
+
+_LOSSES = ("mse_loss", "huber_loss", "smooth_l1_loss")
+
+
+def _zero_d_loss(L, name, dtype, reduction, a=0.9, b=-0.2):
+    x = L.from_numpy(np.array(a, dtype)).requires_grad_()
+    y = L.from_numpy(np.array(b, dtype)).requires_grad_()
+    loss = getattr(L.nn.functional, name)(x, y, reduction=reduction)
+    loss.backward()
+    return (tuple(loss.shape), str(loss.dtype).split(".")[-1], loss.item(), x.grad.item(),
+            y.grad.item(), loss.grad_fn.name())
+
+
+@pytest.mark.parametrize("name", _LOSSES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_pointwise_losses_of_zero_d_arrays(name, dtype, reduction):
+    shape, dt, value, gx, gy, node = _zero_d_loss(tg, name, dtype, reduction, 0.5, 0.25)
+    assert shape == () and dt == np.dtype(dtype).name
+    assert node in ("MseLossBackward0", "HuberLossBackward0", "SmoothL1LossBackward0")
+    d = 0.25  # below huber's delta and smooth_l1's beta: both are 0.5 d^2 there
+    assert value == pytest.approx(d * d if name == "mse_loss" else 0.5 * d * d)
+    assert gx == pytest.approx(2 * d if name == "mse_loss" else d) == -gy
+
+
+@needs_torch
+@pytest.mark.parametrize("name", _LOSSES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_pointwise_losses_of_zero_d_arrays_match_torch(name, dtype, reduction):
+    for a, b in ((0.9, -0.2), (0.1, 0.3)):
+        assert _zero_d_loss(tg, name, dtype, reduction, a, b) == \
+            _zero_d_loss(torch, name, dtype, reduction, a, b)
