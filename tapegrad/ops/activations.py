@@ -222,8 +222,12 @@ def gelu(x, approximate):
     if type(d) is float:
         r = d * 0.5 * (1.0 + math.erf(d * 0.7071067811865476))
     else:
+        # half precision is computed in float32 and rounded back, as PyTorch's opmath (erf's
+        # kernels take float32 and float64 only: a float16 array came back float64)
+        e = d.astype(np.float32) if d.dtype.itemsize < 4 else d
         with np.errstate(invalid="ignore"):  # (-inf * 0 at -inf: nan, as PyTorch's)
-            r = d * 0.5 * (1.0 + vecmath.erf(d * 0.7071067811865476))
+            r = (e * 0.5 * (1.0 + vecmath.erf(e * 0.7071067811865476))).astype(d.dtype,
+                                                                                copy=False)
     return _smooth(_GELU, x, r)
 
 
