@@ -431,3 +431,36 @@ def test_matmul_shape_errors_are_pytorchs(xs, ys, message):
 def test_ragged_or_untyped_nested_data_gets_pytorchs_error(data, error, message):
     with pytest.raises(error, match=re.escape(message)):
         tg.tensor(data)
+
+
+_BROADCAST_BINARY = [
+    ("atan2", lambda L, a, b: L.atan2(a, b)), ("fmod", lambda L, a, b: L.fmod(a, b)),
+    ("remainder", lambda L, a, b: L.remainder(a, b)),
+    ("logaddexp", lambda L, a, b: L.logaddexp(a, b)), ("fmax", lambda L, a, b: L.fmax(a, b)),
+    ("floor_divide", lambda L, a, b: L.floor_divide(a, b)),
+    ("xlogy", lambda L, a, b: L.xlogy(a, b)), ("isclose", lambda L, a, b: L.isclose(a, b)),
+    ("clamp", lambda L, a, b: L.clamp(a, min=b)),
+]
+
+
+@pytest.mark.parametrize("name,f", _BROADCAST_BINARY)
+@pytest.mark.parametrize("sa,sb,message", [
+    ((3, 0), (2,), "The size of tensor a (0) must match the size of tensor b (2) at "
+                   "non-singleton dimension 1"),
+    ((3, 4), (2, 1, 5), "The size of tensor a (4) must match the size of tensor b (5) at "
+                        "non-singleton dimension 2"),
+])
+def test_binary_functions_refuse_shapes_that_do_not_broadcast_in_pytorchs_words(
+        name, f, sa, sb, message):
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        f(tg, tg.ones(sa), tg.ones(sb))
+
+
+@pytest.mark.parametrize("name,f", _BROADCAST_BINARY)
+def test_binary_functions_refuse_shapes_that_do_not_broadcast_as_torch(name, f):
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match=re.escape(
+                "The size of tensor a (0) must match the size of tensor b (2) at "
+                "non-singleton dimension 1")):
+            f(lib, lib.ones(3, 0), lib.ones(2))

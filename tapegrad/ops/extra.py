@@ -367,6 +367,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     a = np.asarray(R.as_tensor(input)._data)
     b = np.asarray(R.as_tensor(other)._data)
+    _broadcast2(a.shape, b.shape)  # (PyTorch's error, not NumPy's)
     with np.errstate(all="ignore"):
         close = (a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b))
         close &= np.isfinite(a) & np.isfinite(b) | (a == b)

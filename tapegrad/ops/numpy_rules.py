@@ -112,6 +112,10 @@ def tensors_promoted(x1, x2):
         t = t if t.dtype == dt else t.to(dt)
         return (number, t) if n1 else (t, number)
     a, b = _t(x1), _t(x2)
+    if a.shape != b.shape:  # PyTorch's error, before NumPy's ValueError in the op's values
+        from .shapes import broadcast_shapes
+
+        broadcast_shapes(a.shape, b.shape)
     if a.dtype == b.dtype:
         return a, b
     dt = result_dtype(a.dtype, a.ndim == 0, b.dtype, b.ndim == 0)
