@@ -176,12 +176,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return y
 
 
-_PAD_COMBINATIONS = (
-    "Padding size {} is not supported for {}D input tensor.\n"
-    "Supported combinations for non-constant padding:\n"
-    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
-    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
-    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+_PAD_COMBINATIONS = ("Padding size {} is not supported for {}D input tensor.\nSupported "
+                     "combinations for non-constant padding:\n  - 2D or 3D input: padding size "
+                     "= 2 (pads last dimension)\n  - 3D or 4D input: padding size = 4 (pads last "
+                     "2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
 
 
 def _pad_by_index(x, pad, mode):
@@ -518,8 +516,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     wshape = [1] * x.ndim
     wshape[cdim] = C
     tv = target if isinstance(target, Tensor) else np.asarray(target)  # no host copy yet
-    if tv.dtype.kind == "f" and tuple(tv.shape) == tuple(x.shape):
-        # class probabilities
+    if tv.dtype.kind == "f" and tuple(tv.shape) == tuple(x.shape):  # class probabilities
+        if ignore_index >= 0:  # (PyTorch lets a negative one pass: no class has it)
+            raise RuntimeError("ignore_index is not supported for floating point target")
         y = _t(target)
         if label_smoothing > 0:
             y = y * (1.0 - label_smoothing) + label_smoothing / C
