@@ -444,8 +444,10 @@ def _select_ids(shape, d, i):
     return ids.reshape(tuple(shape[:d]) + (len(i),) + tuple(shape[d + 1:]))
 
 
-def _along_ids(shape, dim, index):
-    """Flat ids of ``a[p with dim replaced by index[p]]`` for a tensor of ``shape``."""
+def _along_ids(shape, dim, index, negative=True):
+    """Flat ids of ``a[p with dim replaced by index[p]]`` for a tensor of ``shape``;
+    ``negative``: an index may count from the end (take_along_dim's may; gather's and
+    scatter's not, PyTorch's out-of-bounds error)."""
     ids = np.empty(shape, np.bool_)  # (its shape and strides only: no memory of ids touched)
     if index.ndim != len(shape) and not (index.ndim <= 1 and len(shape) <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
@@ -458,7 +460,7 @@ def _along_ids(shape, dim, index):
                                f"{list(index.shape)} to be smaller than self {list(shape)} "
                                f"apart from dimension {dim}")
     n = ids.shape[dim]
-    if index.size and (index.min() < -n or index.max() >= n):
+    if index.size and (index.min() < (-n if negative else 0) or index.max() >= n):
         raise RuntimeError(f"index {int(index.max() if index.max() >= n else index.min())} is "
                            f"out of bounds for dimension {dim} with size {n}")
     # each position's own coordinates, the one along ``dim`` replaced by the index: the flat
@@ -477,7 +479,8 @@ def gather(input, dim, index):
     index_device(x, index)
     i = _index_array(index)
     d = norm_dim(int(dim), max(x.ndim, 1))
-    return gathered(x, _along_ids(x.shape, d, i).reshape(i.shape), "GatherBackward0")
+    return gathered(x, _along_ids(x.shape, d, i, negative=False).reshape(i.shape),
+                    "GatherBackward0")
 
 
 def take_along_dim(input, indices, dim=None):
@@ -564,7 +567,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
 def _scatter_parts(x, dim, index, src):
     i = _index_array(index, "scatter")
     d = norm_dim(int(dim), max(x.ndim, 1))
-    tgt = _along_ids(x.shape, d, i).reshape(-1)
+    tgt = _along_ids(x.shape, d, i, negative=False).reshape(-1)
     return i, tgt
 
 

@@ -319,8 +319,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     # flat target of every src element used (index's extent), in input's flat numbering
     grid = np.indices(idx.shape)
     grid[d] = idx
-    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
-        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):  # (no index from the end)
+        bad = idx.max() if idx.max() >= x.shape[d] else idx.min()
+        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {d} with "
                            f"size {x.shape[d]}")
     grid[d] %= max(x.shape[d], 1)
     tgt = np.ravel_multi_index(tuple(grid), x.shape).reshape(-1)

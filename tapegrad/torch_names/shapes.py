@@ -350,7 +350,11 @@ def index_copy(input, dim, index, source):
     x = _t(input)
     d, mask = _dim_mask(x, dim, index, "index_copy")
     n = x.shape[d] if x.ndim else 1
-    rows = const(vals(index).astype(np.int64) % n)  # (index_add takes no negative index)
+    iv = vals(index).astype(np.int64)
+    if iv.size and iv.min() < 0:  # (index_fill's may count from the end, index_copy's not)
+        raise IndexError(f"index_copy_(): index {int(iv.min())} is out of bounds for dimension "
+                         f"{d} with size {n}")
+    rows = const(iv % n)  # (index_add takes no negative index)
     src = _t(source)
     src = src if src.dtype == x.dtype else src.to(x.dtype)
     if x.ndim == 1 and not src.ndim:  # (index_copy takes a 0-d source there, index_add not)

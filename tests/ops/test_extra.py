@@ -253,3 +253,35 @@ def test_topk_of_a_zero_d_tensor_matches_torch(k):
     r, t = tg.tensor(1.5).topk(k, largest=False), torch.tensor(1.5).topk(k, largest=False)
     assert tuple(t.values.shape) == r.values.shape and t.values.item() == r.values.item()
     assert t.indices.item() == r.indices.item()
+
+
+# gather, scatter (add, reduce, a value) and index_copy take no index from the end: PyTorch's
+# out-of-bounds errors; take_along_dim's may count from the end
+_NO_NEGATIVE_INDEX = [
+    ("gather", lambda L, x, i: x.gather(0, i), RuntimeError),
+    ("scatter", lambda L, x, i: x.scatter(0, i, x[:1]), RuntimeError),
+    ("scatter_value", lambda L, x, i: x.scatter(0, i, 1.0), RuntimeError),
+    ("scatter_add", lambda L, x, i: x.scatter_add(0, i, x[:1]), RuntimeError),
+    ("scatter_reduce", lambda L, x, i: x.scatter_reduce(0, i, x[:1], "amax"), RuntimeError),
+    ("index_copy", lambda L, x, i: x.index_copy(0, i[0, 1:2], x[:1]), IndexError),
+]
+
+
+@pytest.mark.parametrize("name,f,error", _NO_NEGATIVE_INDEX)
+def test_index_from_the_end_is_out_of_bounds(name, f, error):
+    x = tg.arange(12.0).reshape(3, 4).requires_grad_()
+    with pytest.raises(error, match="index -1 is out of bounds for dimension 0 with size 3"):
+        f(tg, x, tg.tensor([[0, -1, 1, 2]]))
+    y = tg.take_along_dim(x, tg.tensor([[0, -1, 1, 2]]), 0)
+    np.testing.assert_array_equal(y.detach().numpy(), [[0.0, 9.0, 6.0, 11.0]])
+
+
+@needs_torch
+@pytest.mark.parametrize("name,f,error", _NO_NEGATIVE_INDEX)
+def test_index_from_the_end_is_out_of_bounds_as_torch(name, f, error):
+    messages = []
+    for lib in (tg, torch):
+        with pytest.raises(error) as e:
+            f(lib, lib.arange(12.0).reshape(3, 4), lib.tensor([[0, -1, 1, 2]]))
+        messages.append(str(e.value).split("\n")[0])
+    assert messages[0] == messages[1]
