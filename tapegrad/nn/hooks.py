@@ -13,12 +13,14 @@ from ..autograd.function import Function
 from ..creation import zeros
 from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor
+from ..torch_names.construct import typename
 from ..utils.hooks import RemovableHandle, add_hook  # noqa: F401 (re-exported)
 
 
-class _BackwardHookIdentity(Function):
+class BackwardHookFunction(Function):
     """Identity on the tensors that require grad; its backward hands the gradients to the
-    ``BackwardHook`` (``on_output`` for outputs, ``on_input`` for inputs)."""
+    ``BackwardHook`` (``on_output`` for outputs, ``on_input`` for inputs). PyTorch's name, so
+    the node is ``BackwardHookFunctionBackward`` and in-place errors name it as PyTorch's do."""
 
     generate_vmap_rule = True  # under vmap: an identity on the batch, hooks see the batch
 
@@ -31,6 +33,20 @@ class _BackwardHookIdentity(Function):
     @staticmethod
     def backward(ctx, *grads):
         return (None, *ctx.callback(grads))
+
+
+def _check_replacements(old, new, index):
+    """PyTorch's checks of the gradients a module backward hook returns in place of ``old``
+    (at the positions ``index`` that carry gradients): the same tensor type, then shape."""
+    for i in index:
+        a, b = old[i], new[i]
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+            continue
+        if typename(a) != typename(b):
+            raise RuntimeError(f"hook 'hook' has changed the type of value (was {typename(a)} "
+                               f"got {typename(b)})")
+        if tuple(a.shape) != tuple(b.shape):
+            raise RuntimeError("hook 'hook' has changed the size of value")
 
 
 class BackwardHook:
@@ -50,7 +66,7 @@ class BackwardHook:
         index = [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad]
         if not index or not is_grad_enabled():
             return values, None
-        new = _BackwardHookIdentity.apply(callback, *(values[i] for i in index))
+        new = BackwardHookFunction.apply(callback, *(values[i] for i in index))
         out = list(values)
         for i, t in zip(index, new):
             out[i] = t
@@ -89,6 +105,7 @@ class BackwardHook:
             if len(res) != len(self.grad_outputs):
                 raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
                                    f"got {len(res)}, but expected {len(self.grad_outputs)}")
+            _check_replacements(self.grad_outputs, res, self.output_index)
             self.grad_outputs = tuple(res)
         grad_outputs = self.grad_outputs
         if self.input_index is None:  # no input needs a gradient: the hooks run now
@@ -124,6 +141,7 @@ class BackwardHook:
             if len(out) != len(res):
                 raise RuntimeError("Backward hook returned an invalid number of grad_input, "
                                    f"got {len(out)}, but expected {len(res)}")
+            _check_replacements(res, out, self.input_index)
             res = tuple(out)
         self.grad_outputs = None
         return tuple(res[i] for i in self.input_index)
