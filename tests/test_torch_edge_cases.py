@@ -365,3 +365,31 @@ def test_roll_of_a_zero_d_tensor_along_a_dim_raises():
 
 def test_roll_of_a_zero_d_tensor_along_a_dim_raises_as_torch(torch):
     _roll_zero_d(torch)
+
+
+# ops that need a dim refuse a 0-d tensor in PyTorch's words (an IndexError from a tuple, or
+# matmul's error); outer takes 1-D vectors only
+_NEEDS_A_DIM = [
+    ("select", lambda L, x: x.select(0, 0), IndexError, "select() cannot be applied to a 0-dim "
+                                                        "tensor."),
+    ("narrow", lambda L, x: x.narrow(0, 0, 1), RuntimeError, "narrow() cannot be applied to a "
+                                                             "0-dim tensor."),
+    ("tensor_split", lambda L, x: L.tensor_split(x, 2), RuntimeError,
+     "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"),
+    ("outer_vec2", lambda L, x: L.outer(L.ones(2), x), RuntimeError,
+     "outer: Expected 1-D argument vec2, but got 0-D"),
+    ("outer_self_2d", lambda L, x: L.outer(L.ones(2, 2), L.ones(2)), RuntimeError,
+     "outer: Expected 1-D argument self, but got 2-D"),
+]
+
+
+@pytest.mark.parametrize("name,f,error,message", _NEEDS_A_DIM)
+def test_ops_that_need_a_dim_refuse_a_zero_d_tensor(name, f, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        f(tg, tg.tensor(1.5))
+
+
+@pytest.mark.parametrize("name,f,error,message", _NEEDS_A_DIM)
+def test_ops_that_need_a_dim_refuse_a_zero_d_tensor_as_torch(torch, name, f, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        f(torch, torch.tensor(1.5))

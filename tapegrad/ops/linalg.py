@@ -206,6 +206,9 @@ def outer(x, y):
     """Outer product of two 1-D tensors."""
     from .movement import unsqueeze
 
+    for name, t in (("self", x), ("vec2", y)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return matmul(unsqueeze(x, 1), unsqueeze(y, 0))
 
 

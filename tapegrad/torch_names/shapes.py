@@ -79,6 +79,8 @@ swapdims = swapaxes
 def narrow(input, dim, start, length):
     """The view ``input[..., start:start + length, ...]`` along ``dim``."""
     x = _t(input)
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, x.ndim)
     n = x.shape[d]
     start = int(vals(start)) if isinstance(start, Tensor) else int(start)
@@ -96,6 +98,8 @@ def narrow(input, dim, start, length):
 def select(input, dim, index):
     """The slice ``index`` along ``dim`` (a view, one dim fewer)."""
     x = _t(input)
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, x.ndim)
     n = x.shape[d]
     if not -n <= index < n:
@@ -170,6 +174,9 @@ def _indices_or_sections(ios):
 def tensor_split(input, indices_or_sections, dim=0):
     """Split into ``n`` nearly equal parts, or at the given indices (NumPy's array_split)."""
     x = _t(input)
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     ios = _indices_or_sections(indices_or_sections)
     if is_int(ios) and ios <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {ios}")
