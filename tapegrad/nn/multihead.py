@@ -13,7 +13,7 @@ from ..tensor import Tensor
 from . import init
 from .attention import _as_additive
 from .linear import Linear, param_dtype
-from .module import Module
+from .module import Module, _size
 from .parameter import Parameter
 
 
@@ -127,6 +127,10 @@ class MultiheadAttention(Module):
         if not self.batch_first:  # (L, N, E) -> (N, L, E)
             q, k, v = (O.transpose(t, 0, 1) for t in (q, k, v))
         N, L, S, h, d = q.shape[0], q.shape[1], k.shape[1], self.num_heads, self.head_dim
+        if attn_mask is not None:
+            attn_mask = as_tensor(attn_mask)
+            _check_attn_mask(attn_mask.shape, (L, S) if attn_mask.ndim == 2 else (N * h, L, S),
+                             unbatched)
 
         def heads(t, n):  # (N, n, E) -> (N, h, n, d)
             return O.transpose(O.reshape(t, (N, n, h, d)), 1, 2)
@@ -170,3 +174,17 @@ class MultiheadAttention(Module):
         if unbatched:
             out = O.squeeze(out, 0 if self.batch_first else 1)
         return out, w
+
+
+def _check_attn_mask(shape, want, unbatched):
+    """PyTorch's check of an ``attn_mask`` against the query and key lengths (and heads)."""
+    if len(shape) not in (2, 3):
+        kind = "unbatched (2-D)" if unbatched else "batched (3-D)"
+        raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or "
+                             f"3-D but found {len(shape)}-D tensor instead")
+    if tuple(shape) == want:
+        return
+    if unbatched and len(shape) == 3:  # (PyTorch's shape check of unbatched input words it so)
+        raise AssertionError(f"Expected `attn_mask` shape to be {want} but got {_size(shape)}")
+    raise RuntimeError(f"The shape of the {len(shape)}D attn_mask is {_size(shape)}, but "
+                       f"should be {want}.")

@@ -293,6 +293,7 @@ class RNNBase(Module):
             hx = (h0, creation.zeros(state_shape, dtype=x.dtype, device=x.device)) if lstm \
                 else h0
         else:
+            _check_state_dims(hx, lstm, batched)
             if not batched:
                 hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
             for k, (h, want) in enumerate(zip(hx if lstm else (hx,), (h_shape, state_shape))):
@@ -355,6 +356,20 @@ class RNNBase(Module):
 
 
 _RNNBase, _CellBase = RNNBase, RNNCellBase  # (the names they had)
+
+
+def _check_state_dims(hx, lstm, batched):
+    """PyTorch's check that given states have the input's batchedness (3-D or 2-D)."""
+    want = 3 if batched else 2
+    states = hx if lstm else (hx,)
+    if all(h.ndim == want for h in states):
+        return
+    kind = "batched 3-D" if batched else "unbatched 2-D"
+    if lstm:
+        raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
+                           f"({states[0].ndim}-D, {states[1].ndim}-D) tensors")
+    raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got {hx.ndim}-D "
+                       "tensor")
 
 
 def _stack(ts):

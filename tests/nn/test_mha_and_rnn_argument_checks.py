@@ -1,0 +1,78 @@
+"""PyTorch's argument checks of ``MultiheadAttention``'s ``attn_mask`` (its rank and shape
+against the query and key lengths and the heads) and of recurrent layers' initial states
+(their rank against the input's batchedness), with PyTorch's exception types and words."""
+
+import pytest
+
+import tapegrad as tg
+
+
+def _attempt(call):
+    try:
+        call()
+        return "ok"
+    except (RuntimeError, AssertionError) as e:
+        return f"{type(e).__name__}: {e}"
+
+
+def _mha_outcomes(lib):
+    m = lib.nn.MultiheadAttention(8, 2)
+    q, k = lib.zeros(3, 2, 8), lib.zeros(4, 2, 8)
+    uq, uk = lib.zeros(3, 8), lib.zeros(4, 8)
+    cases = [(q, k, lib.zeros(2, 3)), (q, k, lib.zeros(3, 4)), (q, k, lib.zeros(4, 3, 4)),
+             (q, k, lib.zeros(4, 3, 5)), (q, k, lib.zeros(1, 1, 3, 4)),
+             (uq, uk, lib.zeros(1, 1, 3, 4)), (uq, uk, lib.zeros(2, 3, 4)),
+             (uq, uk, lib.zeros(3, 3, 4)), (q, k, lib.zeros(3, 4, dtype=lib.bool))]
+    return [_attempt(lambda q=q, k=k, a=a: m(q, k, k, attn_mask=a)) for q, k, a in cases]
+
+
+def test_attn_mask_checks():
+    out = _mha_outcomes(tg)
+    assert out[0] == ("RuntimeError: The shape of the 2D attn_mask is torch.Size([2, 3]), but "
+                      "should be (3, 4).")
+    assert out[3] == ("RuntimeError: The shape of the 3D attn_mask is torch.Size([4, 3, 5]), "
+                      "but should be (4, 3, 4).")
+    assert out[4].startswith("AssertionError: For batched (3-D) `query`, expected `attn_mask`")
+    assert out[7] == ("AssertionError: Expected `attn_mask` shape to be (2, 3, 4) but got "
+                      "torch.Size([3, 3, 4])")
+    assert [out[i] for i in (1, 2, 6, 8)] == ["ok"] * 4
+
+
+def test_attn_mask_checks_match_torch(torch):
+    assert _mha_outcomes(tg) == _mha_outcomes(torch)
+
+
+def _rnn_outcomes(lib):
+    cases = [(lib.nn.GRU(3, 4), (5, 2, 3), (1, 4)), (lib.nn.RNN(3, 4), (5, 3), (1, 2, 4)),
+             (lib.nn.LSTM(3, 4), (5, 2, 3), ((1, 4), (1, 2, 4))),
+             (lib.nn.LSTM(3, 4), (5, 3), ((1, 4), (1, 1, 4))),
+             (lib.nn.GRU(3, 4), (5, 3), (1, 4)), (lib.nn.GRU(3, 4), (5, 2, 3), (2, 2, 4))]
+    out = []
+    for m, x, h in cases:
+        hx = tuple(lib.zeros(*s) for s in h) if isinstance(h[0], tuple) else lib.zeros(*h)
+        out.append(_attempt(lambda m=m, x=x, hx=hx: m(lib.zeros(*x), hx)))
+    return out
+
+
+def test_state_rank_checks():
+    out = _rnn_outcomes(tg)
+    assert out[:4] == [
+        "RuntimeError: For batched 3-D input, hx should also be 3-D but got 2-D tensor",
+        "RuntimeError: For unbatched 2-D input, hx should also be 2-D but got 3-D tensor",
+        "RuntimeError: For batched 3-D input, hx and cx should also be 3-D but got (2-D, 3-D) "
+        "tensors",
+        "RuntimeError: For unbatched 2-D input, hx and cx should also be 2-D but got (2-D, 3-D) "
+        "tensors"]
+    assert out[4] == "ok" and out[5].startswith("RuntimeError: Expected hidden size (1, 2, 4)")
+
+
+def test_state_rank_checks_match_torch(torch):
+    assert _rnn_outcomes(tg) == _rnn_outcomes(torch)
+
+
+def test_mask_check_does_not_reject_valid_masks():
+    m = tg.nn.MultiheadAttention(8, 2, batch_first=True, add_bias_kv=True, add_zero_attn=True)
+    y, w = m(tg.zeros(2, 3, 8), tg.zeros(2, 4, 8), tg.zeros(2, 4, 8), attn_mask=tg.zeros(3, 4))
+    assert y.shape == (2, 3, 8) and w.shape == (2, 3, 6)
+    with pytest.raises(RuntimeError, match="3D attn_mask"):
+        m(tg.zeros(2, 3, 8), tg.zeros(2, 4, 8), tg.zeros(2, 4, 8), attn_mask=tg.zeros(2, 3, 4))
