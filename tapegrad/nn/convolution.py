@@ -103,6 +103,9 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
     C, O_ = x.shape[1], w.shape[0]
     if w.ndim != nd + 2:
         raise RuntimeError(f"weight of {name} should have {nd + 2} dims, got {list(w.shape)}")
+    if 1 <= groups and O_ < groups:  # (no output channel a group: PyTorch refuses the weight)
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {list(w.shape)} instead")
     if groups < 1 or C % groups or O_ % groups:
         raise RuntimeError(f"Given groups={groups}, expected input channels ({C}) and weight's "
                            f"output channels ({O_}) to be divisible by groups")
@@ -131,6 +134,10 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
                                f"({' x '.join(str(n) for n in padded)}). Kernel size: "
                                f"({' x '.join(str(k) for k in kernel)}). Kernel size can't be "
                                "greater than actual input size")
+    if 0 in x.shape[2:] and x.shape[0] and C:  # (PyTorch's conv1d is its conv2d: a height 1)
+        shape = list(x.shape) if nd != 1 else [x.shape[0], C, 1, x.shape[2]]
+        raise RuntimeError("Only zero batch or zero channel inputs are supported, but got "
+                           f"input shape: {shape}")
     if _one_op(x, w, bias):  # CPU float arrays: im2col and BLAS (ops/convolution.py)
         y = _convolution(x, w, bias, stride, pads, dilation, groups)
     else:

@@ -1,6 +1,8 @@
 """Convolutions, pooling and normalisation layers: finite differences at first and second
 order (check_table_entry) and PyTorch's values and gradients on the same inputs."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -312,3 +314,33 @@ def test_batch_norm_module_on_an_empty_batch_keeps_its_running_statistics():
     np.testing.assert_array_equal(m.running_var.numpy(), 1.0)
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
         m(tg.zeros(1, 3))
+
+
+_CONV_REFUSALS = [
+    ("no_output_channel", lambda L: _F(L).conv1d(L.zeros(2, 2, 5), L.zeros(0, 2, 2)),
+     "Given groups=1, expected weight to be at least 1 at dimension 0, but got weight of size "
+     "[0, 2, 2] instead"),
+    ("no_output_channel_groups", lambda L: _F(L).conv2d(L.zeros(2, 4, 3, 5), L.zeros(0, 2, 1, 1),
+                                                          groups=2),
+     "Given groups=2, expected weight to be at least 2 at dimension 0, but got weight of size "
+     "[0, 2, 1, 1] instead"),
+    ("empty_length", lambda L: _F(L).conv1d(L.zeros(2, 2, 0), L.zeros(3, 2, 2), padding=1),
+     "Only zero batch or zero channel inputs are supported, but got input shape: [2, 2, 1, 0]"),
+    ("empty_height", lambda L: _F(L).conv2d(L.zeros(2, 2, 0, 5), L.zeros(3, 2, 1, 1),
+                                              padding=(1, 0)),
+     "Only zero batch or zero channel inputs are supported, but got input shape: [2, 2, 0, 5]"),
+]
+
+
+@pytest.mark.parametrize("name,f,message", _CONV_REFUSALS)
+def test_convolutions_refuse_no_output_channel_and_empty_spatial_dims(name, f, message):
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        f(tg)
+    assert F.conv1d(tg.zeros(0, 2, 5), tg.zeros(3, 2, 2)).shape == (0, 3, 4)  # (a batch of 0)
+
+
+@pytest.mark.parametrize("name,f,message", _CONV_REFUSALS)
+def test_convolutions_refuse_no_output_channel_and_empty_spatial_dims_as_torch(name, f, message):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        f(torch)
