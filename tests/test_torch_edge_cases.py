@@ -393,3 +393,19 @@ def test_ops_that_need_a_dim_refuse_a_zero_d_tensor(name, f, error, message):
 def test_ops_that_need_a_dim_refuse_a_zero_d_tensor_as_torch(torch, name, f, error, message):
     with pytest.raises(error, match=re.escape(message)):
         f(torch, torch.tensor(1.5))
+
+
+@pytest.mark.parametrize("shape,dim", [((4,), 0), ((0,), -1), ((), 0)])
+def test_renorm_needs_two_dims(shape, dim):
+    with pytest.raises(RuntimeError, match=re.escape(
+            f"renorm: input needs at least 2 dimensions, got {len(shape)} dimensions")):
+        tg.renorm(tg.ones(shape), 2, dim, 1.0)
+    y = tg.renorm(tg.ones(3, 4) * 2, 2, 0, 1.0)  # rows of norm 4 scaled to about 1
+    np.testing.assert_allclose(y.norm(dim=1).numpy(), 1.0, rtol=1e-6)
+
+
+def test_renorm_needs_two_dims_as_torch(torch):
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match=re.escape(
+                "renorm: input needs at least 2 dimensions, got 1 dimensions")):
+            lib.renorm(lib.ones(4), 2, 0, 1.0)

@@ -295,6 +295,8 @@ def vander(x, N=None, increasing=False):
 def renorm(input, p, dim, maxnorm):
     """Each slice along ``dim`` with p-norm above ``maxnorm`` scaled down to norm ``maxnorm``."""
     x = _t(input)
+    if x.ndim < 2:  # (a 1-D input's slices are numbers: no dims left to take norms over)
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
     d = norm_dim(dim, x.ndim)
     other = tuple(k for k in range(x.ndim) if k != d)
     norms = _LA.vector_norm(x, p, dim=other, keepdim=True)
