@@ -409,3 +409,29 @@ def test_renorm_needs_two_dims_as_torch(torch):
         with pytest.raises(RuntimeError, match=re.escape(
                 "renorm: input needs at least 2 dimensions, got 1 dimensions")):
             lib.renorm(lib.ones(4), 2, 0, 1.0)
+
+
+_PAD_EMPTY = [((1, 0), (1, 1), "reflect"), ((3, 0), (1, 1), "replicate"),
+              ((2, 0, 4, 4), (1, 1, 1, 1), "reflect"), ((1, 2, 0, 4), (1, 1, 1, 1), "replicate"),
+              ((1, 2, 0, 3, 3), (1, 1, 1, 1, 1, 1), "reflect")]
+
+
+@pytest.mark.parametrize("shape,amounts,mode", _PAD_EMPTY)
+def test_reflect_and_replicate_pad_refuse_empty_dims_but_the_batch(shape, amounts, mode):
+    n = len(amounts) // 2
+    with pytest.raises(RuntimeError, match=re.escape(
+            f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly 0 batch size and "
+            f"other non-zero dimensions for input, but got: {list(shape)}")):
+        tg.nn.functional.pad(tg.zeros(shape), amounts, mode=mode)
+    batch = tg.zeros((0,) + (2,) * (n + 1), requires_grad=True)
+    y = tg.nn.functional.pad(batch, amounts, mode=mode)
+    assert y.shape == (0, 2) + (4,) * n
+
+
+@pytest.mark.parametrize("shape,amounts,mode", _PAD_EMPTY)
+def test_reflect_and_replicate_pad_refuse_empty_dims_as_torch(torch, shape, amounts, mode):
+    with pytest.raises(RuntimeError, match="other non-zero dimensions for input, but got: " +
+                       re.escape(str(list(shape)))):
+        torch.nn.functional.pad(torch.zeros(shape), amounts, mode=mode)
+    assert tuple(torch.nn.functional.pad(torch.zeros((0,) + (2,) * (len(amounts) // 2 + 1)),
+                                         amounts, mode=mode).shape)[0] == 0

@@ -234,6 +234,11 @@ def pad(input, pad, mode="constant", value=None):
         # PyTorch's non-constant paddings pad 1-3 spatial dims after 1 or 2 leading dims
         if x.ndim - len(pad) // 2 not in (1, 2) or len(pad) > 6:
             raise NotImplementedError(_PAD_COMBINATIONS.format(len(pad), x.ndim))
+        n = len(pad) // 2
+        if mode != "circular" and 0 in (x.shape[1:] if x.ndim == n + 2 else x.shape):
+            raise RuntimeError(f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly "
+                               "0 batch size and other non-zero dimensions for input, but got: "
+                               f"{list(x.shape)}")
         return _pad_by_index(x, pad, mode)
     value = 0.0 if value is None else value
     for i in range(len(pad) // 2):
