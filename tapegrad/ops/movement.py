@@ -466,7 +466,7 @@ def sum_values(a, dims, keepdim):
         return _add_reduce(a, axis=None)
     if a.size >= _SHORT_RUNS_MIN:  # (a loop where NumPy's is slow)
         return _sum_axes(a, dims, keepdim)
-    return a.sum(axis=dims, keepdims=keepdim)  # (the method: no wrapper)
+    return _add_reduce(a, axis=dims, keepdims=keepdim)
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):
@@ -501,7 +501,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     elif dtype is None:
         value = _wrap(sum_values(xd, dims, keepdim))
     else:
-        value = _wrap(xd.sum(axis=dims, keepdims=keepdim, dtype=dtype))  # the method: no wrapper
+        value = _wrap(_add_reduce(xd, axis=dims, keepdims=keepdim, dtype=dtype))
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape
@@ -534,8 +534,13 @@ _sum_ints, _keep_sum = bounded_cache(4096)  # (shape, summed dims) -> SCATTER_ST
 # ---- indexing ---------------------------------------------------------------------------
 
 def _index_error(e):
-    """NumPy's out-of-bounds IndexError in PyTorch's words ("dimension", not "axis")."""
-    return IndexError(str(e).replace(" for axis ", " for dimension "))
+    """NumPy's IndexError in PyTorch's words: out of bounds for a "dimension", not an "axis";
+    too many indices for the tensor's dimension (not NumPy's count of them)."""
+    msg = str(e)
+    if msg.startswith("too many indices for array: array is "):
+        nd = msg[len("too many indices for array: array is "):].split("-", 1)[0]
+        return IndexError(f"too many indices for tensor of dimension {nd}")
+    return IndexError(msg.replace(" for axis ", " for dimension "))
 
 
 def getitem(x, key):

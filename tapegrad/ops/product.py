@@ -101,12 +101,13 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         d = None if dim is None else norm_dim(int(dim), x.ndim)
         value = _cuda().prod_value(x._data, d, keepdim, dtype)
     elif dim is None:
-        value = np.prod(np.asarray(x._data), dtype=dtype)
+        value = np.multiply.reduce(np.asarray(x._data), axis=None, dtype=dtype)
         d = None
     else:
         xd = np.asarray(x._data)
         d = norm_dim(int(dim), xd.ndim)
-        value = np.prod(xd, axis=d if xd.ndim else None, keepdims=keepdim, dtype=dtype)
+        value = np.multiply.reduce(xd, axis=d if xd.ndim else None, keepdims=keepdim,
+                                   dtype=dtype)
     if type(value) is not DeviceArray:
         value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
                                  value.astype(np.int64)))

@@ -351,8 +351,8 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
     else:
         xd = np.asarray(x._data)
         with np.errstate(divide="ignore", invalid="ignore"):
-            dev = xd - np.mean(xd, axis=dims, keepdims=True)
-            value = np.sum(dev * dev, axis=dims, keepdims=keepdim) / np.float64(dof)
+            dev = xd - _mean_values(xd, dims)
+            value = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim) / np.float64(dof)
         if root:
             value = np.sqrt(value)
         value = _wrap(np.asarray(value, xd.dtype))
@@ -360,6 +360,14 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
         return _make(value)
     return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,),
                            save_out=root, params=dict(dims=dims, keepdim=keepdim, dof=dof))
+
+
+def _mean_values(a, dims):
+    """``np.mean(a, axis=dims, keepdims=True)`` of a float array without NumPy's "Mean of
+    empty slice" warning (an empty mean is NaN, as PyTorch's, which warns of the degrees of
+    freedom only); callers ignore the 0/0 in np.errstate."""
+    n = math.prod([a.shape[d] for d in dims])
+    return np.add.reduce(a, axis=dims, keepdims=True) / n
 
 
 def _complex_var(x, dims, keepdim, dof, root):
@@ -379,7 +387,7 @@ def _var_vjp_np(g, inputs, out, dims, keepdim, dof):
     x = np.asarray(inputs[0], np.float64)
     gk = np.asarray(g, np.float64).reshape(_kept_shape(x.shape, dims))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (np.float64(2.0) / dof * gk * (x - np.mean(x, axis=dims, keepdims=True)),)
+        return (np.float64(2.0) / dof * gk * (x - _mean_values(x, dims)),)
 
 
 def _var_vjp(g, inputs, out, dims, keepdim, dof):
@@ -395,8 +403,8 @@ def _var_jvp_np(tangents, inputs, out, dims, keepdim, dof):
     """PyTorch's var_jvp, in its order: ``sum 2 / dof (t - mean t) (x - mean x)``."""
     x, t, axes = np.asarray(inputs[0], np.float64), tangents[0], tuple(d + 1 for d in dims)
     with np.errstate(divide="ignore", invalid="ignore"):  # (dof 0: inf meets both signs, nan)
-        return (np.float64(2.0) / dof * (t - t.mean(axis=axes, keepdims=True)) * (
-            x - np.mean(x, axis=dims, keepdims=True))).sum(axis=axes, keepdims=keepdim)
+        return np.add.reduce(np.float64(2.0) / dof * (t - _mean_values(t, axes)) * (
+            x - _mean_values(x, dims)), axis=axes, keepdims=keepdim)
 
 
 defop(Op.VAR, "var", "python", "VarBackward0", vjp=_var_vjp, vjp_np=_var_vjp_np,

@@ -69,7 +69,7 @@ def sum_axes(x, dims, keepdims):
                 kept = [1 if d in dims else s for d, s in enumerate(shape)] if keepdims else \
                     [s for d, s in enumerate(shape) if d not in dims]
                 return out.reshape(kept)
-    return x.sum(axis=dims, keepdims=keepdims)
+    return np.add.reduce(x, axis=dims, keepdims=keepdims)
 
 
 def shift_max(x, dims):
