@@ -64,12 +64,13 @@ def _parse_to(args, kwargs):
     return dtype, device
 
 
-def _converted(t, dtype, device):
-    """``t``'s value with floating values cast to ``dtype`` and everything moved to
-    ``device`` (None: left as it is); ``t``'s own storage when nothing changes."""
+def _converted(t, dtype, device, every=False):
+    """``t``'s value with floating values (``every``: all values) cast to ``dtype`` and
+    everything moved to ``device`` (None: left as it is); ``t``'s own storage when nothing
+    changes."""
     from ..ops.elementwise import to
 
-    dt = dtype if dtype is not None and t.dtype.kind == "f" else None
+    dt = dtype if dtype is not None and (every or t.dtype.kind == "f") else None
     with no_grad():
         return to(t.detach(), dtype=dt, device=device)._arr()
 
@@ -371,20 +372,20 @@ class Module(SubmodulePaths):
             return self
         return self._convert(dtype, device)
 
-    def _convert(self, dtype, device):
+    def _convert(self, dtype, device, every=False):
         from ..tensor import _make
 
         for m in self.modules():
             for p in m._parameters.values():
                 if p is None:
                     continue
-                new = _converted(p, dtype, device)
+                new = _converted(p, dtype, device, every)
                 if new is not p._arr():
                     p._data = new
                     bump_version(p)
                 g = p._grad
                 if g is not None:  # (the same .grad object, converted, as in PyTorch)
-                    new = _converted(g, dtype, device)
+                    new = _converted(g, dtype, device, every)
                     if new is g._arr():
                         pass
                     elif g._base is None:
@@ -394,7 +395,7 @@ class Module(SubmodulePaths):
                         p._grad = _make(new)
             for name, b in m._buffers.items():
                 if b is not None:
-                    new = _converted(b, dtype, device)
+                    new = _converted(b, dtype, device, every)
                     if new is not b._arr():
                         m._buffers[name] = _make(new)
         return self
@@ -407,6 +408,19 @@ class Module(SubmodulePaths):
 
     def half(self):
         return self._convert(np.dtype(np.float16), None)
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer, integer ones too (PyTorch's ``Module.type``), to
+        ``dst_type``: a dtype or a tensor type name such as ``"torch.DoubleTensor"``."""
+        from ..creation import empty
+
+        probe = empty(0).type(dst_type)  # (the name's parsing and errors are Tensor.type's)
+        return self._convert(probe.dtype, probe.device if isinstance(dst_type, str) else None,
+                             every=True)
+
+    def share_memory(self):
+        """A no-op returning the module (there is one process: storage is shared already)."""
+        return self
 
     def cpu(self):
         """Move every parameter and buffer to the CPU."""

@@ -7,7 +7,7 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as _ops
 from ..ops import inplace as _inplace
-from ..tensor import Tensor
+from ..tensor import _DTYPE_NAMES, Tensor
 from . import construct, legacy_methods
 from ._common import sizes_of
 from .shapes import tile
@@ -113,6 +113,20 @@ def _type_as(self, other):
     return self.to(other.device, other.dtype)
 
 
+def _type(self, dtype=None, non_blocking=False, **_):
+    """``t.type()``: PyTorch's type name (``torch.FloatTensor``); ``t.type(dtype)``, or of a
+    type name (``"torch.cuda.DoubleTensor"``: that device too), the converted tensor."""
+    if dtype is None:
+        return construct.typename(self)
+    if not isinstance(dtype, str):
+        return self.to(dtype)
+    prefix, _, scalar = dtype.rpartition(".")
+    names = {v[1] + "Tensor": k for k, v in _DTYPE_NAMES.items()}
+    if prefix not in ("torch", "torch.cuda") or scalar not in names:
+        raise ValueError(f"invalid type: '{dtype}'")
+    return self.to("cuda" if prefix == "torch.cuda" else "cpu", np.dtype(names[scalar]))
+
+
 def _conj_transpose(x):
     y = _ops.transpose(x, -2, -1) if x.ndim >= 2 else x
     return _ops.conj(y) if y.dtype.kind == "c" else y
@@ -162,6 +176,7 @@ def bind(functions):
     T.new_tensor = _new_tensor
     T.expand_as = lambda self, other: _ops.expand(self, other.shape)
     T.type_as = _type_as
+    T.type = _type
     T.view_as = lambda self, other: self.view(other.shape)
     T.reshape_as = lambda self, other: self.reshape(other.shape)
     T.where = lambda self, condition, other: _ops.where(condition, self, other)
