@@ -103,6 +103,35 @@ class Sequential(_NumberedModules):
         self._renumber(items)
         return self
 
+    def __add__(self, other):
+        return Sequential(*self).__iadd__(other)
+
+    def __iadd__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        for m in list(other):
+            self.append(m)
+        return self
+
+    def _check_factor(self, other):
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+
+    def __mul__(self, other):
+        self._check_factor(other)
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other):
+        self._check_factor(other)
+        for m in list(self) * (other - 1):
+            self.append(m)
+        return self
+
     def forward(self, input):
         for module in self:
             input = module(input)
@@ -231,6 +260,9 @@ class ModuleDict(Module):
         for k, m in items:
             self[k] = m
 
+    def clear(self):
+        self._modules.clear()
+
 
 def _as_parameter(value):
     """A tensor stored in a parameter container becomes a ``Parameter`` (as in PyTorch)."""
@@ -336,6 +368,25 @@ class ParameterDict(Module):
         v = self[key]
         del self[key]
         return v
+
+    def popitem(self):
+        """Remove and return the last ``(key, parameter)`` added."""
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        self._parameters.clear()
+
+    def copy(self):
+        return ParameterDict(OrderedDict(self._parameters))
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((k, default) for k in keys)
 
     def update(self, parameters):
         """Add or overwrite entries; a plain mapping's keys are added sorted, as PyTorch does
