@@ -435,3 +435,18 @@ def test_reflect_and_replicate_pad_refuse_empty_dims_as_torch(torch, shape, amou
         torch.nn.functional.pad(torch.zeros(shape), amounts, mode=mode)
     assert tuple(torch.nn.functional.pad(torch.zeros((0,) + (2,) * (len(amounts) // 2 + 1)),
                                          amounts, mode=mode).shape)[0] == 0
+
+
+@pytest.mark.parametrize("shape,key,dim", [((3, 4), (0, 0, 0), 2), ((), ([0],), 0),
+                                           ((2, 0, 3), (0, 0, 0, 0), 3)])
+def test_too_many_indices_in_pytorchs_words(shape, key, dim):
+    with pytest.raises(IndexError, match=f"^too many indices for tensor of dimension {dim}$"):
+        tg.zeros(shape)[key]
+
+
+def test_too_many_indices_in_pytorchs_words_as_torch(torch):
+    for lib in (tg, torch):
+        with pytest.raises(IndexError, match="^too many indices for tensor of dimension 2$"):
+            lib.zeros(3, 4)[0, 0, 0]
+        with pytest.raises(IndexError, match="^too many indices for tensor of dimension 0$"):
+            lib.tensor(1.5)[lib.tensor(0)]
