@@ -25,6 +25,7 @@ import numpy as np
 from ..creation import draws, tensor
 from ..ops.join import stack
 from ..tensor import Tensor
+from ..torch_names.indices import multinomial
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "StackDataset", "ChainDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
@@ -251,16 +252,14 @@ class WeightedRandomSampler(Sampler):
         if w.ndim != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape "
                              f"{tuple(w.shape)}")
-        if not replacement and num_samples > np.count_nonzero(w):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
         self.weights = tensor(w)
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self):
-        w = self.weights.numpy()
-        yield from draws(self.generator).choice(w.size, self.num_samples, self.replacement,
-                                                w / w.sum()).tolist()
+        # multinomial's draws and errors (too many samples, negative or all-zero weights), as
+        # PyTorch's sampler: when iterated, not when made
+        yield from multinomial(self.weights, self.num_samples, self.replacement,
+                               generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples
@@ -274,6 +273,8 @@ class BatchSampler(Sampler):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError("batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self):
