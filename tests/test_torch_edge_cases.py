@@ -450,3 +450,30 @@ def test_too_many_indices_in_pytorchs_words_as_torch(torch):
             lib.zeros(3, 4)[0, 0, 0]
         with pytest.raises(IndexError, match="^too many indices for tensor of dimension 0$"):
             lib.tensor(1.5)[lib.tensor(0)]
+
+
+_LINEAR_AND_UNBIND = [
+    ("linear_0d_weight", lambda L: L.nn.functional.linear(L.ones(3), L.tensor(2.0)), RuntimeError,
+     "both arguments to linear need to be at least 1D, but they are 1D and 0D"),
+    ("linear_0d_input", lambda L: L.nn.functional.linear(L.tensor(2.0), L.ones(3)), RuntimeError,
+     "both arguments to linear need to be at least 1D, but they are 0D and 1D"),
+    ("linear_3d_weight", lambda L: L.nn.functional.linear(L.ones(3), L.ones(2, 2, 3)),
+     RuntimeError, "t() expects a tensor with <= 2 dimensions, but self is 3D"),
+    ("unbind_0d_dim_1", lambda L: L.tensor(1.5).unbind(1), IndexError,
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+    ("unbind_0d", lambda L: L.tensor(1.5).unbind(-1), IndexError,
+     "Dimension specified as 0 but tensor has no dimensions"),
+]
+
+
+@pytest.mark.parametrize("name,f,error,message", _LINEAR_AND_UNBIND)
+def test_linear_and_unbind_refusals(name, f, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        f(tg)
+    assert tg.nn.functional.linear(tg.ones(2, 3), tg.ones(3)).shape == (2,)
+
+
+@pytest.mark.parametrize("name,f,error,message", _LINEAR_AND_UNBIND)
+def test_linear_and_unbind_refusals_as_torch(torch, name, f, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        f(torch)

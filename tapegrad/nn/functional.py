@@ -102,7 +102,11 @@ def linear(input, weight, bias=None):
         out = _linear.linear(input, weight, bias)
         if out is not None:
             return out
-    out = O.matmul(_t(input), O.movement.t(weight) if weight.ndim == 2 else weight)
+    x = _t(input)
+    if x.ndim == 0 or weight.ndim == 0:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                           f"{x.ndim}D and {weight.ndim}D")
+    out = O.matmul(x, O.movement.t(weight) if weight.ndim >= 2 else weight)
     return out if bias is None else out + bias
 
 

@@ -244,6 +244,7 @@ def unbind(input, dim=0):
     """
     x = R.as_tensor(input)
     if x.ndim == 0:
+        norm_dim(dim, 0)  # (dims 0 and -1 pass, to PyTorch's error below)
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = norm_dim(dim, x.ndim)
     pre = (slice(None),) * d
