@@ -464,3 +464,21 @@ def test_binary_functions_refuse_shapes_that_do_not_broadcast_as_torch(name, f):
                 "The size of tensor a (0) must match the size of tensor b (2) at "
                 "non-singleton dimension 1")):
             f(lib, lib.ones(3, 0), lib.ones(2))
+
+
+_LERP_HEAVISIDE = [lambda L, a, b: L.lerp(a, b, 0.3), lambda L, a, b: L.heaviside(a, b)]
+_NOT_BROADCAST = ("The size of tensor a (0) must match the size of tensor b (2) at non-singleton "
+                  "dimension 1")
+
+
+@pytest.mark.parametrize("f", _LERP_HEAVISIDE)
+def test_lerp_and_heaviside_refuse_shapes_that_do_not_broadcast_in_pytorchs_words(f):
+    with pytest.raises(RuntimeError, match=re.escape(_NOT_BROADCAST)):
+        f(tg, tg.zeros(3, 0), tg.zeros(2))
+
+
+@pytest.mark.parametrize("f", _LERP_HEAVISIDE)
+def test_lerp_and_heaviside_refuse_shapes_that_do_not_broadcast_as_torch(f):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match=re.escape(_NOT_BROADCAST)):
+        f(torch, torch.zeros(3, 0), torch.zeros(2))

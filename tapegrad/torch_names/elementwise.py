@@ -17,6 +17,7 @@ from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
 from ..ops.movement import _torch_name
 from ..ops.numpy_rules import tensors_promoted, weak_scalar
+from ..ops.shapes import broadcast_shapes
 from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
 
@@ -224,6 +225,7 @@ floor_divide = _integer_division("floor_divide", _U.floor_divide, "div_floor_cpu
 def heaviside(input, values):
     """The step function: 0 below 0, 1 above, ``values`` at 0; the gradient is zero."""
     x, v = _t(input), _t(values)
+    broadcast_shapes(x.shape, v.shape)  # (PyTorch's error, not NumPy's)
     r = _U.heaviside(x, v)
     dt = np.result_type(x.dtype, v.dtype)
     return r if r.dtype == dt else const(vals(r).astype(dt))
@@ -287,6 +289,7 @@ def lerp(input, end, weight):
     """``input + weight * (end - input)``, computed from ``end`` for weights from 0.5 on, as
     PyTorch does (exact at weight 1)."""
     x, e = _t(input), _t(end)
+    broadcast_shapes(x.shape, e.shape)  # (PyTorch's error names input a, end b)
     if not isinstance(weight, Tensor):
         return x + (e - x) * weight if weight < 0.5 else e - (e - x) * (1.0 - weight)
     return _ops.where(weight < 0.5, x + (e - x) * weight, e - (e - x) * (1.0 - weight))
