@@ -1,6 +1,7 @@
 """``nn.utils`` edges as PyTorch: ``vector_to_parameters`` with too short a vector raises
 PyTorch's RuntimeError after filling the parameters that fit; the total norm of no gradients
-is a zero of the default dtype."""
+is a zero of the default dtype; complex gradients are measured by their moduli, and gradients of
+mixed dtypes give a norm of their promoted (real) dtype."""
 
 import pytest
 
@@ -42,3 +43,33 @@ def test_norm_of_no_gradients_takes_the_default_dtype():
 
 def test_norm_of_no_gradients_matches_torch(torch):
     assert _empty_norms(tg) == _empty_norms(torch)
+
+
+def _mixed_and_complex_norms(lib):
+    out = []
+    for grads, norm_type in [([lib.tensor([3 + 4j, 1j], dtype=lib.complex64)], 2.0),
+                             ([lib.tensor([3 + 4j, 1j], dtype=lib.complex128)], float("inf")),
+                             ([lib.tensor([3.0, 4.0], dtype=lib.float16),
+                               lib.tensor([1.0, 2.0], dtype=lib.float64)], 2.0),
+                             ([lib.tensor([3.0, 4.0], dtype=lib.float16),
+                               lib.tensor([1.0, 2.0], dtype=lib.float32)], 1.0)]:
+        params = []
+        for g in grads:
+            p = lib.nn.Parameter(lib.zeros(g.shape, dtype=g.dtype))
+            p.grad = g
+            params.append(p)
+        total = lib.nn.utils.clip_grad_norm_(params, 1.0, norm_type=norm_type)
+        out.append((str(total.dtype).replace("torch.", ""), round(total.item(), 4),
+                    [[round(abs(complex(v)), 4) for v in p.grad.tolist()] for p in params]))
+    return out
+
+
+def test_norm_of_complex_and_mixed_gradients():
+    out = _mixed_and_complex_norms(tg)
+    assert out[0] == ("float32", 5.099, [[0.9806, 0.1961]])  # (the moduli: 5 and 1)
+    assert out[1] == ("float64", 5.0, [[1.0, 0.2]])
+    assert out[2][0] == "float64" and out[3][0] == "float32"
+
+
+def test_norm_of_complex_and_mixed_gradients_matches_torch(torch):
+    assert _mixed_and_complex_norms(tg) == _mixed_and_complex_norms(torch)

@@ -34,6 +34,19 @@ def _params(parameters):
     return list(parameters)
 
 
+def _widened(t):
+    """``t``'s values in double precision (complex ones stay complex: their norm is of the
+    moduli)."""
+    a = t._arr()
+    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64, copy=False)
+
+
+def _norm_dtype(tensors):
+    """The dtype of a total norm: the real dtype the norms' stack promotes to, as PyTorch's."""
+    dtype = np.result_type(*(t.dtype for t in tensors))
+    return np.empty(0, dtype).real.dtype
+
+
 def _vector_norm(a, p):
     a = np.abs(a.ravel())
     if p == math.inf:
@@ -71,7 +84,7 @@ def _device_total_norm(tensors, norm_type):
         if t.is_cuda:
             norms.append(_device_vector_norm(t, norm_type).to(dev))
         else:
-            n = _vector_norm(np.asarray(t._arr(), dtype=np.float64), norm_type)
+            n = _vector_norm(_widened(t), norm_type)
             norms.append(_make(np.asarray(n, dtype=np.float64)).to(dev))
     with no_grad():
         stacked = ops.stack(norms)
@@ -87,13 +100,13 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:  # PyTorch's torch.tensor(0.0): the default dtype
         return _make(np.asarray(0.0, dtype=get_default_dtype()))
-    dtype = tensors[0].dtype
+    dtype = _norm_dtype(tensors)
     if any(t.is_cuda for t in tensors):
         total = _device_total_norm(tensors, norm_type)
         if error_if_nonfinite and not math.isfinite(total.item()):  # a synchronising read
             raise RuntimeError(_NONFINITE.format(norm_type))
         return total.to(dtype)
-    norms = np.array([_vector_norm(np.asarray(t._arr(), dtype=np.float64), norm_type)
+    norms = np.array([_vector_norm(_widened(t), norm_type)
                       for t in tensors])
     total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not np.isfinite(total):
@@ -142,7 +155,10 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
                     g.mul_(coef)
                 continue
             arr = g._arr()
-            arr *= coef
+            if arr.dtype.itemsize < 4:  # (half: scaled in float32 and rounded, as PyTorch's)
+                arr[...] = arr.astype(np.float32) * np.float32(coef)
+            else:
+                arr *= coef
             bump_version(g)
 
 
