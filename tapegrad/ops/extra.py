@@ -460,9 +460,10 @@ def _along_ids(shape, dim, index, negative=True):
                                f"{list(index.shape)} to be smaller than self {list(shape)} "
                                f"apart from dimension {dim}")
     n = ids.shape[dim]
-    if index.size and (index.min() < (-n if negative else 0) or index.max() >= n):
-        raise RuntimeError(f"index {int(index.max() if index.max() >= n else index.min())} is "
-                           f"out of bounds for dimension {dim} with size {n}")
+    low = -n if negative else 0
+    if index.size and (index.min() < low or index.max() >= n):  # (the first, as PyTorch's)
+        bad = index[(index < low) | (index >= n)][0]
+        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {dim} with size {n}")
     # each position's own coordinates, the one along ``dim`` replaced by the index: the flat
     # ids computed for the index's elements only (not an arange over all of the input)
     strides = c_strides(ids.shape)

@@ -320,7 +320,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     grid = np.indices(idx.shape)
     grid[d] = idx
     if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):  # (no index from the end)
-        bad = idx.max() if idx.max() >= x.shape[d] else idx.min()
+        bad = idx[(idx < 0) | (idx >= x.shape[d])][0]  # (the first, as PyTorch's)
         raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {d} with "
                            f"size {x.shape[d]}")
     grid[d] %= max(x.shape[d], 1)

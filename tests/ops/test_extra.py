@@ -285,3 +285,25 @@ def test_index_from_the_end_is_out_of_bounds_as_torch(name, f, error):
             f(lib, lib.arange(12.0).reshape(3, 4), lib.tensor([[0, -1, 1, 2]]))
         messages.append(str(e.value).split("\n")[0])
     assert messages[0] == messages[1]
+
+
+_FIRST_BAD = [([[0, 5, -3, 1]], 5), ([[-3, 5, 0, 1]], -3), ([[0, 1, 2, 1], [7, 0, 0, -9]], 7)]
+_ALONG = [lambda L, x, i: x.gather(0, i), lambda L, x, i: x.scatter(0, i, 1.0),
+          lambda L, x, i: x.scatter_reduce(0, i, L.ones(tuple(i.shape)), "sum")]
+
+
+@pytest.mark.parametrize("index,bad", _FIRST_BAD)
+@pytest.mark.parametrize("f", _ALONG)
+def test_out_of_bounds_error_names_the_first_bad_index(index, bad, f):
+    with pytest.raises(RuntimeError, match=f"^index {bad} is out of bounds for dimension 0 "
+                                           "with size 3$"):
+        f(tg, tg.zeros(3, 4), tg.tensor(index))
+
+
+@needs_torch
+@pytest.mark.parametrize("index,bad", _FIRST_BAD)
+@pytest.mark.parametrize("f", _ALONG)
+def test_out_of_bounds_error_names_the_first_bad_index_as_torch(index, bad, f):
+    with pytest.raises(RuntimeError, match=f"^index {bad} is out of bounds for dimension 0 "
+                                           "with size 3$"):
+        f(torch, torch.zeros(3, 4), torch.tensor(index))
