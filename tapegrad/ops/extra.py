@@ -1,5 +1,6 @@
 """Functions beyond the core ops: inverse trig and hyperbolic functions, erf, index ops
-(gather, scatter, sort, topk, median, repeat), tests (isnan, isclose) and logcumsumexp.
+(gather, scatter, sort, topk, median, repeat) and logcumsumexp; the tests (isnan, isclose)
+live in float_checks.py, the orderings in ordering.py, both re-exported here.
 
 No opcode of the compiled elementwise switch is added: the smooth unary/binary functions are
 ``kind="python"`` ops declared by ``_py_unary``/``_py_binary``, whose derivative is ONE
@@ -322,65 +323,6 @@ def _masked_fill(input, mask, value):
     return out
 
 
-# CUDA tensors: comparisons on the device (nan is unequal to itself, inf is |x| == inf); the
-# values of an integer or bool tensor are all finite (x == x), none nan or inf (x != x)
-def isnan(input):
-    x = R.as_tensor(input)
-    if type(x._data) is DeviceArray:
-        from .compare import ne
-
-        return ne(x, x)
-    return _make(np.isnan(np.asarray(x._data)))
-
-
-def isinf(input):
-    x = R.as_tensor(input)
-    if type(x._data) is DeviceArray:
-        from .compare import eq, ne
-
-        return eq(abs(x.detach()), np.inf) if x.dtype.kind == "f" else ne(x, x)
-    return _make(np.isinf(np.asarray(x._data)))
-
-
-def isfinite(input):
-    x = R.as_tensor(input)
-    if type(x._data) is DeviceArray:
-        from .compare import eq, lt
-
-        return lt(abs(x.detach()), np.inf) if x.dtype.kind == "f" else eq(x, x)
-    return _make(np.isfinite(np.asarray(x._data)))
-
-
-@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    """nan/inf replaced by finite numbers (the dtype's extremes by default); the gradient
-    passes where ``input`` is finite, as PyTorch's."""
-    x = R.as_tensor(input)
-    xd = np.asarray(x._data)
-    if xd.dtype.kind != "f":
-        return _make(xd.copy())
-    fill = np.nan_to_num(xd, nan=nan, posinf=posinf, neginf=neginf)
-    return where(_make(np.isfinite(xd)), x, _make(fill))
-
-
-@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    a = np.asarray(R.as_tensor(input)._data)
-    b = np.asarray(R.as_tensor(other)._data)
-    _broadcast2(a.shape, b.shape)  # (PyTorch's error, not NumPy's)
-    with np.errstate(all="ignore"):
-        close = (a == b) | (np.abs(a - b) <= atol + rtol * np.abs(b))
-        close &= np.isfinite(a) & np.isfinite(b) | (a == b)
-    if equal_nan:
-        close |= np.isnan(a) & np.isnan(b)
-    return _make(np.asarray(close))
-
-
-@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.all(np.asarray(isclose(input, other, rtol, atol, equal_nan)._data)))
-
-
 def broadcast_shapes(*shapes):
     """The shape all ``shapes`` broadcast to (PyTorch's error on a mismatch)."""
     out = ()
@@ -643,6 +585,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 
 from .ordering import argsort, kthvalue, median, sort, spread_evenly, topk  # noqa: E402,F401
+from .float_checks import allclose, isclose, isfinite, isinf, isnan, nan_to_num  # noqa: E402,F401
 
 
 __all__ = [
