@@ -477,3 +477,23 @@ def test_linear_and_unbind_refusals(name, f, error, message):
 def test_linear_and_unbind_refusals_as_torch(torch, name, f, error, message):
     with pytest.raises(error, match=re.escape(message)):
         f(torch)
+
+
+_TRAPEZOID_0D = [
+    (lambda L, y: L.trapezoid(y), "Dimension specified as -1 but tensor has no dimensions"),
+    (lambda L, y: L.trapezoid(y, dim=1), "Dimension specified as 1 but tensor has no dimensions"),
+    (lambda L, y: L.cumulative_trapezoid(y), "slice() cannot be applied to a 0-dim tensor."),
+]
+
+
+@pytest.mark.parametrize("f,message", _TRAPEZOID_0D)
+def test_trapezoid_of_a_zero_d_tensor(f, message):
+    with pytest.raises(IndexError, match=re.escape(message)):
+        f(tg, tg.tensor(1.5))
+    assert tg.trapezoid(tg.tensor([1.0, 3.0])).item() == 2.0
+
+
+@pytest.mark.parametrize("f,message", _TRAPEZOID_0D)
+def test_trapezoid_of_a_zero_d_tensor_as_torch(torch, f, message):
+    with pytest.raises(IndexError, match=re.escape(message)):
+        f(torch, torch.tensor(1.5))

@@ -61,6 +61,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     yv = floating(y)
     if x is not None and not isinstance(x, Tensor):  # torch.trapezoid(y, dx) positionally
         x, dx = None, x
+    if yv.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     return _S.trapezoid(yv, x, 1.0 if dx is None else float(dx), norm_dim(dim, yv.ndim))
 
 
@@ -73,6 +75,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if x is not None and not isinstance(x, Tensor):
         x, dx = None, x
     yv = floating(y)
+    if yv.ndim == 0:  # (PyTorch's error: its first step slices along the dim)
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, yv.ndim)
     lead = (slice(None),) * d
     mid = (yv[lead + (slice(1, None),)] + yv[lead + (slice(None, -1),)]) * 0.5
