@@ -358,7 +358,11 @@ def zero_grads(params, set_to_none=True):
             continue
         if set_to_none:
             p._grad = None  # (the setter checks only a tensor assigned)
-        else:
+        else:  # detached first, as PyTorch's: a gradient with history (create_graph) loses it
+            if g.grad_fn is not None:
+                g.detach_()
+            elif g.requires_grad:
+                g.requires_grad_(False)
             g.zero_()
 
 
