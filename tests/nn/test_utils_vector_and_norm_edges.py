@@ -1,8 +1,10 @@
 """``nn.utils`` edges as PyTorch: ``vector_to_parameters`` with too short a vector raises
 PyTorch's RuntimeError after filling the parameters that fit; the total norm of no gradients
-is a zero of the default dtype; complex gradients are measured by their moduli, and gradients of
-mixed dtypes give a norm of their promoted (real) dtype."""
+is a zero of the default dtype; complex gradients are measured by their moduli (and refused by
+``clip_grad_value_``), and gradients of mixed dtypes give a norm of their promoted (real)
+dtype."""
 
+import numpy as np
 import pytest
 
 import tapegrad as tg
@@ -73,3 +75,23 @@ def test_norm_of_complex_and_mixed_gradients():
 
 def test_norm_of_complex_and_mixed_gradients_matches_torch(torch):
     assert _mixed_and_complex_norms(tg) == _mixed_and_complex_norms(torch)
+
+
+def _clip_complex_values(lib):
+    p = lib.nn.Parameter(lib.zeros(2, dtype=lib.complex64))
+    p.grad = lib.tensor([3 + 4j, 0.1j], dtype=lib.complex64)
+    with pytest.raises(NotImplementedError) as info:
+        lib.nn.utils.clip_grad_value_([p], 1.0)
+    return str(info.value), p.grad.tolist()
+
+
+def test_clip_value_refuses_complex_gradients():
+    message, grad = _clip_complex_values(tg)
+    assert message == "clamp is not supported for complex types"
+    np.testing.assert_allclose(grad, [3 + 4j, 0.1j], rtol=1e-6)  # left as it was
+
+
+def test_clip_value_refuses_complex_gradients_as_torch(torch):
+    ours, theirs = _clip_complex_values(tg), _clip_complex_values(torch)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)

@@ -168,6 +168,9 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""
     clip_value = float(clip_value)
     for p in _params(parameters):
+        if p.grad is not None and p.grad.dtype.kind == "c":  # (NumPy's clip orders complex
+            # values lexicographically: PyTorch's clamp refuses them)
+            raise NotImplementedError("clamp is not supported for complex types")
         if p.grad is not None and p.grad.is_cuda:
             with no_grad():
                 p.grad.clamp_(-clip_value, clip_value)
