@@ -497,3 +497,37 @@ def test_trapezoid_of_a_zero_d_tensor(f, message):
 def test_trapezoid_of_a_zero_d_tensor_as_torch(torch, f, message):
     with pytest.raises(IndexError, match=re.escape(message)):
         f(torch, torch.tensor(1.5))
+
+
+_INDEX_ERRORS = [
+    ((), lambda L: 0, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                      "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"),
+    ((), lambda L: slice(0, 1), "slice() cannot be applied to a 0-dim tensor."),
+    ((3, 4), lambda L: L.ones(4, dtype=L.bool), "The shape of the mask [4] at index 0 does not "
+                                                "match the shape of the indexed tensor [3, 4] "
+                                                "at index 0"),
+    ((3, 4), lambda L: (0, L.ones(5, dtype=L.bool)), "The shape of the mask [5] at index 0 does "
+                                                     "not match the shape of the indexed tensor "
+                                                     "[4] at index 0"),
+    ((2, 3, 4), lambda L: (Ellipsis, L.ones(3, dtype=L.bool)),
+     "The shape of the mask [3] at index 0 does not match the shape of the indexed tensor "
+     "[2, 3, 4] at index 2"),
+    ((2, 3, 4), lambda L: (None, L.ones(3, dtype=L.bool)),
+     "The shape of the mask [3] at index 0 does not match the shape of the indexed tensor "
+     "[1, 2, 3, 4] at index 1"),
+    ((2, 0, 3), lambda L: (slice(None), L.ones((1, 3), dtype=L.bool)),
+     "The shape of the mask [1, 3] at index 0 does not match the shape of the indexed tensor "
+     "[2, 0, 3] at index 1"),
+]
+
+
+@pytest.mark.parametrize("shape,key,message", _INDEX_ERRORS)
+def test_index_errors_in_pytorchs_words(shape, key, message):
+    with pytest.raises(IndexError, match=f"^{re.escape(message)}$"):
+        tg.zeros(shape, requires_grad=True)[key(tg)]
+
+
+@pytest.mark.parametrize("shape,key,message", _INDEX_ERRORS)
+def test_index_errors_in_pytorchs_words_as_torch(torch, shape, key, message):
+    with pytest.raises(IndexError, match=f"^{re.escape(message)}$"):
+        torch.zeros(shape)[key(torch)]

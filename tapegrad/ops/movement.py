@@ -27,6 +27,7 @@ from ..registry import Op, defop
 from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, norm_dim, norm_dims,
                      permutation, size_of, strided_ints)
 from .shapes import permutations as _permutations
+from .index_errors import index_error as _index_error
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
 from .node_names import name_node, name_view
 from .index_keys import basic_view as _basic_view, index_key as _index_key
@@ -533,16 +534,6 @@ _sum_ints, _keep_sum = bounded_cache(4096)  # (shape, summed dims) -> SCATTER_ST
 
 # ---- indexing ---------------------------------------------------------------------------
 
-def _index_error(e):
-    """NumPy's IndexError in PyTorch's words: out of bounds for a "dimension", not an "axis";
-    too many indices for the tensor's dimension (not NumPy's count of them)."""
-    msg = str(e)
-    if msg.startswith("too many indices for array: array is "):
-        nd = msg[len("too many indices for array: array is "):].split("-", 1)[0]
-        return IndexError(f"too many indices for tensor of dimension {nd}")
-    return IndexError(msg.replace(" for axis ", " for dimension "))
-
-
 def getitem(x, key):
     """``x[key]``: basic indexing gives a view; integer arrays and masks give a copy."""
     x = R.as_tensor(x)
@@ -579,7 +570,7 @@ def getitem(x, key):
         try:
             value = xd[items]
         except IndexError as e:
-            raise _index_error(e) from None
+            raise _index_error(e, shape, key) from None
         if not (x._rg and _grad_on()):
             t = _make(value)
             _share_storage(t, x)
@@ -599,7 +590,7 @@ def getitem(x, key):
     try:
         value = xd[key]
     except IndexError as e:
-        raise _index_error(e) from None
+        raise _index_error(e, shape, key) from None
     if not (x._rg and _grad_on()):
         return _make(_wrap(value))
     idx = _flat_positions(shape, key, value.size).reshape(-1)
