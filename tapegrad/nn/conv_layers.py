@@ -7,7 +7,7 @@ from . import functional as F
 from . import init
 from . import pool_extras as P
 from .linear import _empty, weight_and_bias
-from .module import Module
+from .module import Module, _size
 from .parameter import Parameter
 
 
@@ -115,18 +115,27 @@ class _ConvTransposeNd(_ConvNd):
     def forward(self, input, output_size=None):
         pad = self.output_padding
         if output_size is not None:
-            pad = self._output_padding(input, list(output_size)[-self._nd:])
+            pad = self._output_padding(input, output_size)
         return C._conv_transpose(self._nd, input, self.weight, self.bias, self.stride,
                                  self.padding, pad, self.groups, self.dilation)
 
     def _output_padding(self, input, size):
+        """The output padding that makes the output ``size`` (its spatial dims, or all of the
+        output's), with PyTorch's checks and words."""
+        leading = input.ndim - self._nd
+        if len(size) == leading + self._nd:
+            size = size[leading:]
+        if len(size) != self._nd:
+            raise ValueError(f"ConvTranspose{self._nd}D: for {input.ndim}D input, output_size "
+                             f"must have {self._nd} or {leading + self._nd} elements (got "
+                             f"{len(size)})")
         spatial = list(input.shape[-self._nd:])
         low = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
                zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size)]
         high = [m + s - 1 for m, s in zip(low, self.stride)]
-        if len(size) != self._nd or any(not lo <= o <= hi for o, lo, hi in zip(size, low, high)):
-            raise ValueError(f"requested an output size of {tuple(size)}, but valid sizes range "
-                             f"from {low} to {high} (for an input of {tuple(spatial)})")
+        if any(not lo <= o <= hi for o, lo, hi in zip(size, low, high)):
+            raise ValueError(f"requested an output size of {size}, but valid sizes range from "
+                             f"{low} to {high} (for an input of {_size(input.shape[2:])})")
         return tuple(o - lo for o, lo in zip(size, low))
 
 

@@ -21,7 +21,7 @@ from ..ops.record import as_tensor, compile_tracing
 from ..tensor import Tensor, _make, bump_version
 from . import init
 from .linear import param_dtype
-from .module import Module
+from .module import Module, _size
 from .parameter import Parameter
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "rms_norm"]
@@ -59,7 +59,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     count = x.numel() // x.shape[1] if x.shape[1] else 0
     if training and count == 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "
-                         f"size {list(x.shape)}")
+                         f"size {_size(x.shape)}")
     if count == 0:  # no values: an empty result; running statistics untouched, as PyTorch's
         y = x * 1.0
         if weight is not None:
@@ -331,7 +331,8 @@ class GroupNorm(Module):
                  dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
         _affine(self, num_channels, affine, dtype, device, bias)

@@ -1,0 +1,45 @@
+"""Layer argument errors in PyTorch's words: BatchNorm's one-value-per-channel check names the
+input size as ``torch.Size``, GroupNorm names both counts, and a transposed convolution's
+``output_size`` takes the spatial sizes or the whole output's (else PyTorch's ValueError)."""
+
+import tapegrad as tg
+
+
+def _outcomes(lib):
+    nn = lib.nn
+    calls = [lambda: nn.BatchNorm1d(4)(lib.ones(1, 4)),
+             lambda: nn.functional.batch_norm(lib.ones(1, 3, 1), None, None, training=True),
+             lambda: nn.GroupNorm(4, 6),
+             lambda: nn.ConvTranspose2d(4, 2, 3, stride=2)(lib.ones(1, 4, 3, 3),
+                                                           output_size=[10, 10]),
+             lambda: nn.ConvTranspose2d(4, 2, 3, stride=2)(lib.ones(1, 4, 3, 3),
+                                                           output_size=[1, 2, 8, 8]).shape,
+             lambda: nn.ConvTranspose2d(4, 2, 3, stride=2)(lib.ones(1, 4, 3, 3),
+                                                           output_size=(1, 8, 8)),
+             lambda: nn.ConvTranspose2d(4, 2, 3, stride=2)(lib.ones(4, 3, 3),
+                                                           output_size=(2, 8, 8)).shape]
+    out = []
+    for call in calls:
+        try:
+            out.append(tuple(call()))
+        except ValueError as e:
+            out.append(str(e))
+    return out
+
+
+def test_layer_argument_messages():
+    assert _outcomes(tg) == [
+        "Expected more than 1 value per channel when training, got input size "
+        "torch.Size([1, 4])",
+        "Expected more than 1 value per channel when training, got input size "
+        "torch.Size([1, 3, 1])",
+        "num_channels (6) must be divisible by num_groups (4)",
+        "requested an output size of [10, 10], but valid sizes range from [7, 7] to [8, 8] "
+        "(for an input of torch.Size([3, 3]))",
+        (1, 2, 8, 8),
+        "ConvTranspose2D: for 4D input, output_size must have 2 or 4 elements (got 3)",
+        (2, 8, 8)]
+
+
+def test_layer_argument_messages_match_torch(torch):
+    assert _outcomes(tg) == _outcomes(torch)
