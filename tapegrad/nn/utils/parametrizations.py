@@ -1,6 +1,7 @@
-"""``weight_norm`` and ``spectral_norm`` as ``torch.nn.utils.parametrizations``'s: modules
-registered with ``parametrize.register_parametrization``, their forward composed of ops (so
-every order of derivative follows), their originals and buffers under PyTorch's names
+"""``weight_norm`` and ``spectral_norm`` (``orthogonal``: its own module) as
+``torch.nn.utils.parametrizations``'s: modules registered with
+``parametrize.register_parametrization``, their forward composed of ops (so every order of
+derivative follows), their originals and buffers under PyTorch's names
 (``parametrizations.weight.original0`` = g, ``original1`` = v; ``_u``, ``_v``)."""
 
 from ... import creation
@@ -9,8 +10,9 @@ from ...grad_mode import no_grad
 from .. import functional as F
 from ..module import Module
 from . import parametrize
+from .orthogonal import orthogonal  # noqa: F401 (PyTorch's third parametrization)
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["weight_norm", "spectral_norm", "orthogonal"]
 
 
 def _norm_except_dim(v, dim):
