@@ -5,8 +5,10 @@
 batch with ``default_collate``: tensors, NumPy arrays and numbers are stacked into one tensor
 along a new first dim; tuples, lists and dicts are collated field by field; anything else
 (strings) is returned as the samples came (a list, or the tuple of one field of collated tuples
-or lists, as PyTorch returns it). Loading is in the calling process (``num_workers``
-is accepted and ignored: the data of a numerical script is usually in memory already).
+or lists, as PyTorch returns it). With ``batch_size=None`` samples are not batched, only
+converted by ``default_convert`` (NumPy arrays become tensors). Loading is in the calling
+process (``num_workers`` is accepted and ignored: the data of a numerical script is usually in
+memory already).
 
 Example:
     >>> import tapegrad as tg
@@ -17,20 +19,21 @@ Example:
 """
 
 import bisect
+import copy
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy as np
 
-from ..creation import draws, tensor
+from ..creation import as_tensor, draws, tensor
 from ..ops.join import stack
 from ..tensor import Tensor
 from ..torch_names.indices import multinomial
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
-           "StackDataset", "ChainDataset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DataLoader",
-           "default_collate", "get_worker_info"]
+           "StackDataset", "ChainDataset", "random_split", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
 
 class Dataset:
@@ -292,6 +295,44 @@ class BatchSampler(Sampler):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
+def default_convert(data):
+    """NumPy arrays and scalars in ``data`` (nested in mappings and sequences) as tensors, the
+    rest unchanged: the DataLoader's ``collate_fn`` when ``batch_size=None``. As PyTorch's, a
+    tuple comes back a list and string or object arrays stay arrays."""
+    if isinstance(data, Tensor):
+        return data
+    kind = type(data)
+    if kind.__module__ == "numpy" and kind.__name__ not in ("str_", "bytes_"):
+        if isinstance(data, np.ndarray) and data.dtype.kind in "SaUO":
+            return data
+        return as_tensor(data)
+    if isinstance(data, Mapping):
+        converted = {key: default_convert(data[key]) for key in data}
+        try:
+            if isinstance(data, MutableMapping):
+                clone = copy.copy(data)
+                clone.update(converted)
+                return clone
+            return kind(converted)
+        except TypeError:
+            return converted
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a named tuple
+        return kind(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        converted = [default_convert(d) for d in data]
+        try:
+            if isinstance(data, MutableSequence):
+                clone = copy.copy(data)
+                clone[:] = converted
+                return clone
+            return kind(converted)
+        except TypeError:
+            return converted
+    return data
+
+
 def default_collate(batch):
     """One batch from a list of samples (see the module docstring)."""
     first = batch[0]
@@ -375,7 +416,7 @@ class DataLoader:
         self.batch_size = None if batch_sampler is None else batch_size
         self.drop_last = drop_last
         self.collate_fn = collate_fn if collate_fn is not None else \
-            (default_collate if batch_sampler is not None else (lambda x: x))
+            (default_collate if batch_sampler is not None else default_convert)
 
     def __iter__(self):
         fetch = (lambda sample: sample) if self._iterable else self.dataset.__getitem__
