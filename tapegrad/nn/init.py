@@ -228,3 +228,24 @@ def _default_layer_init(weight, bias):
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         uniform_(bias, -bound, bound)
+
+
+def _deprecated_alias(fill):
+    """PyTorch's old name of ``fill`` (no trailing underscore): a FutureWarning, then ``fill``."""
+    old, new = fill.__name__[:-1], fill.__name__
+
+    def alias(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new}`.",
+                      FutureWarning, stacklevel=2)
+        return fill(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"Deprecated: ``{new}``."
+    return alias
+
+
+uniform, normal, constant, eye, dirac, xavier_uniform, xavier_normal = (
+    _deprecated_alias(f) for f in (uniform_, normal_, constant_, eye_, dirac_, xavier_uniform_,
+                                   xavier_normal_))
+kaiming_uniform, kaiming_normal, orthogonal, sparse = (
+    _deprecated_alias(f) for f in (kaiming_uniform_, kaiming_normal_, orthogonal_, sparse_))
