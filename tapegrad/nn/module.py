@@ -8,7 +8,7 @@ from ..grad_mode import no_grad
 from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, bump_version
 from ..torch_names.construct import typename
-from .hooks import add_hook, call_with_hooks
+from .hooks import add_hook, call_with_hooks, set_backward_hook_kind
 from .module_paths import SubmodulePaths
 from .parameter import Parameter
 
@@ -151,7 +151,14 @@ class Module(SubmodulePaths):
         """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
         positional inputs are computed (``None`` for inputs that need none); a returned tuple
         replaces ``grad_input``. Returns a handle."""
+        set_backward_hook_kind(self, full=True)
         return add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """Deprecated (PyTorch's non-full hook): ``hook(module, grad_input, grad_output)`` on
+        the autograd node that made the module's (first) output. Returns a handle."""
+        set_backward_hook_kind(self, full=False)
+        return add_hook(self._backward_hooks, hook, False)
 
     # ---- registration ----
     def _check_name(self, name, what):
