@@ -80,7 +80,7 @@ class Sequential(_NumberedModules):
         return self._get_item_by_idx(self._modules.values(), idx)
 
     def __setitem__(self, idx, module):
-        key = list(self._modules)[operator.index(idx)]
+        key = self._get_item_by_idx(self._modules.keys(), idx)  # (PyTorch's range check)
         setattr(self, key, module)
 
     def __delitem__(self, idx):
@@ -335,6 +335,8 @@ class ParameterDict(Module):
             self.update(parameters)
 
     def __getitem__(self, key):
+        if key not in self._parameters:  # (PyTorch reads entries as attributes)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{key}'")
         return self._parameters[key]
 
     def __setitem__(self, key, value):

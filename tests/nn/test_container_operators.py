@@ -1,5 +1,6 @@
 """The rest of the containers' PyTorch surface: ``Sequential`` ``+``, ``+=``, ``*``, ``*=`` (the
-same module objects repeated), ``ModuleDict.clear`` and ``ParameterDict``'s dict methods."""
+same module objects repeated), ``ModuleDict.clear`` and ``ParameterDict``'s dict methods, and
+their lookup errors (a missing ``ParameterDict`` key is an AttributeError, as PyTorch's)."""
 
 from collections import OrderedDict
 
@@ -49,3 +50,30 @@ def test_container_operators():
 
 def test_container_operators_match_torch(torch):
     assert _program(tg) == _program(torch)
+
+
+def _lookup_errors(lib):
+    nn = lib.nn
+    out = []
+    s = nn.Sequential(nn.ReLU(), nn.Tanh())
+    s[-1] = nn.ELU()
+    out.append([type(m).__name__ for m in s])
+    pd = nn.ParameterDict({"a": nn.Parameter(lib.ones(1))})
+    out.append(pd.get("zz", 5))
+    for call in (lambda: s.__setitem__(5, nn.ReLU()), lambda: pd["zz"], lambda: pd.pop("zz")):
+        try:
+            call()
+        except (IndexError, AttributeError, KeyError) as e:
+            out.append((type(e).__name__, str(e)))
+    return out
+
+
+def test_lookup_errors():
+    assert _lookup_errors(tg) == [
+        ["ReLU", "ELU"], 5, ("IndexError", "index 5 is out of range"),
+        ("AttributeError", "'ParameterDict' object has no attribute 'zz'"),
+        ("AttributeError", "'ParameterDict' object has no attribute 'zz'")]
+
+
+def test_lookup_errors_match_torch(torch):
+    assert _lookup_errors(tg) == _lookup_errors(torch)
