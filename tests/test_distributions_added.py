@@ -107,6 +107,21 @@ TORCH32 = {"GeneralizedPareto", "GeneralizedPareto-exponential"}
 RSAMPLE_NOT_PATHWISE = {"InverseGamma", "Wishart", "Wishart-precision", "FisherSnedecor",
                         "FisherSnedecor-moments-undefined",
                         "OneHotCategoricalStraightThrough"}
+@pytest.fixture(autouse=True)
+def _torch_float32_default():
+    """PyTorch's own default dtype (float32) while a test compares with it: the float32 cases
+    above build their constants in it, whatever an earlier test left set."""
+    if torch is None:
+        yield
+        return
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(default)
+
+
 WHATS = ("log_prob", "cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev")
 
 
