@@ -148,7 +148,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     n, ck, length = x.shape
     if ck % (k[0] * k[1]):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
-                           f"of kernel_size, but got input.size(1)={ck} and kernel_size={k}")
+                           f"of kernel_size, but got input.size(1)={ck} and kernel_size={k}.")
     blocks = _blocks(size, k, d, p, s)
     if blocks[0] * blocks[1] != length:
         raise RuntimeError(f"Given output_size={size}, kernel_size={k}, dilation={d}, padding="

@@ -2,6 +2,8 @@
 input size as ``torch.Size``, GroupNorm names both counts, and a transposed convolution's
 ``output_size`` takes the spatial sizes or the whole output's (else PyTorch's ValueError)."""
 
+import pytest
+
 import tapegrad as tg
 
 
@@ -43,3 +45,19 @@ def test_layer_argument_messages():
 
 def test_layer_argument_messages_match_torch(torch):
     assert _outcomes(tg) == _outcomes(torch)
+
+
+def _fold_message(lib):
+    with pytest.raises(RuntimeError) as info:
+        lib.nn.Fold((4, 4), 2)(lib.ones(1, 5, 9))
+    return str(info.value)
+
+
+def test_fold_channel_message():
+    assert _fold_message(tg) == ("Expected size of input's dimension 1 to be divisible by the "
+                                 "product of kernel_size, but got input.size(1)=5 and "
+                                 "kernel_size=(2, 2).")
+
+
+def test_fold_channel_message_matches_torch(torch):
+    assert _fold_message(tg) == _fold_message(torch)
