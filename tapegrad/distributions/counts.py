@@ -10,7 +10,7 @@ from .. import creation, ops as O
 from ..nn import functional as F
 from ..torch_names import lgamma  # (CUDA values through the host)
 from . import constraints
-from .discrete import Categorical, ProbsOrLogits, _one_of
+from .discrete import Categorical, CategoricalBacked, ProbsOrLogits, _one_of
 from .distribution import Distribution, broadcast_all
 
 
@@ -44,6 +44,20 @@ class Poisson(Distribution):
         return O.xlogy(value, rate) - rate - lgamma(value + 1)
 
 
+def _count_parameters(d, total_count, probs, logits):
+    """Set ``d``'s total_count broadcast with its probs or logits (exactly one of them, in that
+    parameter's dtype); the parameter set."""
+    _one_of(probs, logits)
+    if probs is not None:
+        total_count, d.probs = broadcast_all(total_count, probs)
+        param = d.probs
+    else:
+        total_count, d.logits = broadcast_all(total_count, logits)
+        param = d.logits
+    d.total_count = total_count.to(param.dtype)
+    return param
+
+
 class Binomial(ProbsOrLogits):
     """The number of successes in ``total_count`` trials of success probability ``probs``
     (or ``sigmoid(logits)``)."""
@@ -53,14 +67,7 @@ class Binomial(ProbsOrLogits):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            total_count, self.probs = broadcast_all(total_count, probs)
-            param = self.probs
-        else:
-            total_count, self.logits = broadcast_all(total_count, logits)
-            param = self.logits
-        self.total_count = total_count.to(param.dtype)
+        param = _count_parameters(self, total_count, probs, logits)
         Distribution.__init__(self, param.shape, validate_args=validate_args)
 
     support = property(lambda self: constraints.integer_interval(0, self.total_count))
@@ -153,14 +160,7 @@ class NegativeBinomial(ProbsOrLogits):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            total_count, self.probs = broadcast_all(total_count, probs)
-            param = self.probs
-        else:
-            total_count, self.logits = broadcast_all(total_count, logits)
-            param = self.logits
-        self.total_count = total_count.to(param.dtype)
+        param = _count_parameters(self, total_count, probs, logits)
         Distribution.__init__(self, param.shape, validate_args=validate_args)
 
     param_shape = property(lambda self: tuple(self.total_count.shape))
@@ -186,7 +186,7 @@ class NegativeBinomial(ProbsOrLogits):
         return unnormalized - normalization
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalBacked):
     """Counts over the categories (the last dim of ``probs`` or ``logits``) of
     ``total_count`` independent ``Categorical`` draws."""
 
@@ -200,11 +200,6 @@ class Multinomial(Distribution):
         self._binomial = Binomial(total_count=total_count, probs=self.probs)
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
                          validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
-        new._categorical = self._categorical.expand(batch_shape)
-        return new
 
     support = property(lambda self: constraints.multinomial(self.total_count))
     probs = property(lambda self: self._categorical.probs)

@@ -155,7 +155,16 @@ class Categorical(Distribution):
         return -(self.logits.clamp(min=floor) * self.probs).sum(-1)
 
 
-class OneHotCategorical(Distribution):
+class CategoricalBacked(Distribution):
+    """A distribution computed from its ``_categorical``: expanding it expands that too."""
+
+    def expand(self, batch_shape, _instance=None):
+        new = super().expand(batch_shape)
+        new._categorical = self._categorical.expand(batch_shape)
+        return new
+
+
+class OneHotCategorical(CategoricalBacked):
     """``Categorical``'s draws as one-hot vectors over the last dim."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -166,11 +175,6 @@ class OneHotCategorical(Distribution):
         self._categorical = Categorical(probs, logits)
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
                          validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
-        new._categorical = self._categorical.expand(batch_shape)
-        return new
 
     probs = mean = property(lambda self: self._categorical.probs)
     logits = property(lambda self: self._categorical.logits)

@@ -10,8 +10,9 @@ from ..nn import functional as F
 from ..ops.record import as_tensor
 from . import constraints
 from .continuous import Normal, _draw
-from .discrete import Categorical, OneHotCategorical, ProbsOrLogits, _clamped_probs
-from .distribution import Distribution, broadcast_all
+from .discrete import (Categorical, CategoricalBacked, OneHotCategorical, ProbsOrLogits,
+                       _clamped_probs)
+from .distribution import broadcast_all
 from .exp_family import ExponentialFamily
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform, StickBreakingTransform
@@ -160,7 +161,7 @@ class RelaxedBernoulli(TransformedDistribution):
     probs = property(lambda self: self.base_dist.probs)
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(CategoricalBacked):
     """The log of a ``RelaxedOneHotCategorical`` draw: ``log_softmax((logits + G) /
     temperature)``, ``G`` standard Gumbel draws."""
 
@@ -173,11 +174,6 @@ class ExpRelaxedCategorical(Distribution):
         self.temperature = as_tensor(temperature).to(self._categorical.probs.dtype)
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
                          validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
-        new._categorical = self._categorical.expand(batch_shape)
-        return new
 
     param_shape = property(lambda self: self._categorical.param_shape)
     logits = property(lambda self: self._categorical.logits)
