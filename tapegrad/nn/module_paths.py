@@ -12,11 +12,7 @@ class SubmodulePaths:
         if target == "":
             return mod
         for item in target.split("."):
-            if not hasattr(mod, item):
-                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
-            mod = getattr(mod, item)
-            if not isinstance(mod, SubmodulePaths):
-                raise AttributeError(f"`{item}` is not an nn.Module")
+            mod = _member(mod, item, SubmodulePaths, "nn.Module")
         return mod
 
     def set_submodule(self, target, module, strict=False):
@@ -28,27 +24,31 @@ class SubmodulePaths:
             raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
         parent_path, _, name = target.rpartition(".")
         parent = self.get_submodule(parent_path)
-        if strict and not hasattr(parent, name):
-            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
-        if hasattr(parent, name) and not isinstance(getattr(parent, name), SubmodulePaths):
-            raise AttributeError(f"`{name}` is not an nn.Module")
+        if strict or hasattr(parent, name):
+            _member(parent, name, SubmodulePaths, "nn.Module")
         setattr(parent, name, module)
 
     def get_parameter(self, target):
         mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        p = getattr(mod, name)
-        if not isinstance(p, Parameter):
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return p
+        return _member(self.get_submodule(mod_path), name, Parameter, "nn.Parameter")
 
     def get_buffer(self, target):
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        _member(mod, name)
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]
+
+
+_MISSING = object()
+
+
+def _member(mod, name, kind=object, kind_name=""):
+    """``mod``'s attribute ``name``, which must be a ``kind``, with PyTorch's errors."""
+    value = getattr(mod, name, _MISSING)
+    if value is _MISSING:
+        raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+    if not isinstance(value, kind):
+        raise AttributeError(f"`{name}` is not an {kind_name}")
+    return value
