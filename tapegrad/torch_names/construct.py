@@ -11,7 +11,8 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..device import device as _device
 from ..ops import inplace as _inplace
-from ..tensor import _DTYPE_NAMES, Tensor, _make
+from ..ops.shapes import torch_dtype_name
+from ..tensor import Tensor, _make
 
 __all__ = ["asarray", "frombuffer", "from_dlpack", "to_dlpack", "range", "fill", "detach",
            "adjoint", "typename"]
@@ -26,10 +27,6 @@ _RANGE_DEPRECATED = (
     "in [start, end).")
 
 
-def _scalar_name(dtype):
-    return _DTYPE_NAMES.get(np.dtype(dtype).name, ("", np.dtype(dtype).name.capitalize()))[1]
-
-
 def _same_device(device, t):
     return device is None or _device(device) == t.device
 
@@ -40,8 +37,8 @@ def _tensor_as(obj, dtype, device, copy):
     recast = dtype is not None and dtype != obj.dtype
     moved = not _same_device(device, obj)
     if copy is False and recast:
-        raise ValueError(f"can't alias tensor with dtype '{_scalar_name(obj.dtype)}' into dtype "
-                         f"'{_scalar_name(dtype)}'.")
+        raise ValueError(f"can't alias tensor with dtype '{torch_dtype_name(obj.dtype)}' into dtype "
+                         f"'{torch_dtype_name(np.dtype(dtype))}'.")
     if copy is False and moved:
         raise ValueError(f"can't alias tensor from device '{obj.device}' to "
                          f"'{_device(device)}'.")
@@ -58,8 +55,8 @@ def _array_of(obj, dtype, copy):
         arr = np.asarray(obj)
         if dtype is not None and arr.dtype != dtype:
             if copy is False:
-                raise ValueError(f"can't alias tensor with dtype '{_scalar_name(arr.dtype)}' "
-                                 f"into dtype '{_scalar_name(dtype)}'.")
+                raise ValueError(f"can't alias tensor with dtype '{torch_dtype_name(arr.dtype)}' "
+                                 f"into dtype '{torch_dtype_name(np.dtype(dtype))}'.")
             arr = arr.astype(dtype)
         return arr.copy() if copy else arr
     if hasattr(obj, "__dlpack__"):
@@ -241,7 +238,7 @@ def typename(obj, /):
     else the qualified name of the object (a class or function) or of its class."""
     if isinstance(obj, Tensor):
         prefix = "torch.cuda." if obj.is_cuda else "torch."
-        return prefix + _scalar_name(obj.dtype) + "Tensor"
+        return prefix + torch_dtype_name(obj.dtype) + "Tensor"
     module = getattr(obj, "__module__", "") or ""
     if hasattr(obj, "__qualname__"):
         qualname = obj.__qualname__

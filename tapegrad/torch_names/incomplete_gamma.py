@@ -9,7 +9,7 @@ import numpy as np
 from .. import ops as _ops
 from ..autograd.function import Function
 from ..ops.record import as_tensor
-from ..tensor import _DTYPE_NAMES
+from ..ops.shapes import torch_dtype_name
 from .elementwise import lgamma
 from .shapes import broadcast_tensors
 
@@ -54,8 +54,8 @@ def _incomplete_gamma(name, upper):
         a, x = as_tensor(input), as_tensor(other)
         dtype = np.result_type(a.dtype, x.dtype)
         if dtype.kind not in "f":
-            scalar = _DTYPE_NAMES.get(dtype.name, ("", dtype.name))[1]
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{scalar}\'')
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{torch_dtype_name(dtype)}'")
         a, x = broadcast_tensors(a.to(dtype), x.to(dtype))
         return _Op.apply(a, x)
 

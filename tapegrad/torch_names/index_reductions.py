@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import ops as _ops
 from ..ops.record import as_tensor
-from ..tensor import _DTYPE_NAMES, norm_dim
+from ..ops.shapes import torch_dtype_name
+from ..tensor import norm_dim
 from . import shapes
 from ._common import const, vals
 
@@ -30,18 +31,14 @@ def _pad(reduce, dtype):
     return _PAD[reduce]
 
 
-def _scalar_name(dtype):
-    return _DTYPE_NAMES.get(dtype.name, ("", dtype.name.capitalize()))[1]
-
-
 def _checked_index(index, x, s, d):
     idx = as_tensor(index)
     if idx.dtype not in (np.int32, np.int64):
         raise RuntimeError("index_reduce_(): Expected dtype int32/int64 for index but got: "
-                           f"{_scalar_name(idx.dtype)}")
+                           f"{torch_dtype_name(idx.dtype)}")
     if idx.ndim > 1:
         raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: "
-                         f"{idx.ndim} with type: {_scalar_name(idx.dtype)} and size: "
+                         f"{idx.ndim} with type: {torch_dtype_name(idx.dtype)} and size: "
                          f"{list(idx.shape)}")
     idx = np.asarray(vals(idx), np.int64).reshape(-1)
     m = s.shape[d] if s.ndim else 1
@@ -63,8 +60,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
                            f"amin but got {reduce}.")
     x, s = as_tensor(input), as_tensor(source)
     if x.dtype != s.dtype:
-        raise RuntimeError(f"index_reduce_(): self ({_scalar_name(x.dtype)}) and source "
-                           f"({_scalar_name(s.dtype)}) must have the same scalar type")
+        raise RuntimeError(f"index_reduce_(): self ({torch_dtype_name(x.dtype)}) and source "
+                           f"({torch_dtype_name(s.dtype)}) must have the same scalar type")
     d = norm_dim(int(dim), x.ndim)
     idx = _checked_index(index, x, s, d)
     xm = shapes.movedim(x.reshape(1) if x.ndim == 0 else x, d, 0)

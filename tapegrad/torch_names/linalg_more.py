@@ -9,14 +9,12 @@ import numpy as np
 
 from .. import linalg as _LA
 from .. import ops as _ops
+from ..ops.shapes import torch_dtype_name
 from ._common import _t, const
 
 QrResult = namedtuple("qr", ["Q", "R"])
 TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 LuUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
-
-_TORCH_DTYPE = {"float16": "Half", "float32": "Float", "float64": "Double",
-                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def vander(x, N=None):
@@ -89,9 +87,8 @@ def _check_householder(A, tau):
         raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to "
                            f"input.shape[:-2], but got {list(tau.shape[:-1])}")
     if tau.dtype != A.dtype:
-        raise RuntimeError(f"{name}: tau dtype {_TORCH_DTYPE.get(tau.dtype.name, tau.dtype)} "
-                           f"does not match input dtype "
-                           f"{_TORCH_DTYPE.get(A.dtype.name, A.dtype)}")
+        raise RuntimeError(f"{name}: tau dtype {torch_dtype_name(tau.dtype)} does not match "
+                           f"input dtype {torch_dtype_name(A.dtype)}")
 
 
 def householder_product(A, tau):

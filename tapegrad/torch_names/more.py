@@ -15,7 +15,7 @@ from .. import ops as _ops
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
 from ..ops.numpy_rules import tensors_promoted
-from ..ops.shapes import norm_dim
+from ..ops.shapes import norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, floating, sizes_of, vals
 
@@ -25,16 +25,12 @@ __all__ = ["gcd", "lcm", "ldexp", "frexp", "nextafter", "isreal", "rsub", "split
            "resolve_conj", "resolve_neg", "histogram", "nuclear_norm", "frobenius_norm",
            "empty_strided", "randint_like", "binomial", "histogramdd"]
 
-_TORCH_DTYPE_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half",
-                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                      "uint8": "Byte", "bool": "Bool", "complex128": "ComplexDouble",
-                      "complex64": "ComplexFloat"}
 
 
 def _refuse_dtype(name, x, kinds):
     if x.dtype.kind not in kinds:
         raise NotImplementedError(f'"{name}_cpu" not implemented for '
-                                  f"'{_TORCH_DTYPE_NAMES.get(str(x.dtype), str(x.dtype))}'")
+                                  f"'{torch_dtype_name(x.dtype)}'")
 
 
 def _integer_pair(name, f, input, other):
@@ -258,7 +254,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     x = _t(input)
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"histogram_cpu" not implemented for '
-                                  f"'{_TORCH_DTYPE_NAMES.get(str(x.dtype), str(x.dtype))}'")
+                                  f"'{torch_dtype_name(x.dtype)}'")
     b = vals(bins) if isinstance(bins, Tensor) else int(bins)
     w = None if weight is None else vals(weight).reshape(-1)
     hist, edges = np.histogram(vals(x).reshape(-1), b, range=range, weights=w, density=density)
@@ -275,7 +271,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
     x = _t(input)
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"histogramdd" not implemented for '
-                                  f"'{_TORCH_DTYPE_NAMES.get(str(x.dtype), str(x.dtype))}'")
+                                  f"'{torch_dtype_name(x.dtype)}'")
     if x.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     d = x.shape[-1]
