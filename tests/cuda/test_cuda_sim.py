@@ -353,7 +353,7 @@ def test_custom_function_on_device():
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors  # a CUDA tensor, as g is
-            return (g.cuda() * 3.0) * x * x
+            return g * 3.0 * x * x
 
     x = tg.tensor(ANY, device="cuda", requires_grad=True)
     Cube.apply(x).sum().backward()
