@@ -7,25 +7,15 @@ differentiable ops, so the factors differentiate as those (PyTorch's same compos
 from .. import creation as _creation
 from .. import linalg as _LA
 from .. import ops as _ops
-from ._common import _t
+from ._common import _t, floating
 
 __all__ = ["svd_lowrank", "pca_lowrank"]
-
-
-def _floating(A):
-    return A if A.dtype.kind in "fc" else A.to(_creation.get_default_dtype())
-
-
-def _mH(A):
-    t = _ops.transpose(A, -2, -1)
-    return _ops.conj(t) if t.dtype.kind == "c" else t
 
 
 def get_approximate_basis(A, q, niter=2, M=None):
     """An orthonormal ``(..., m, q)`` basis whose range approximates ``A - M``'s."""
     niter = 2 if niter is None else niter
-    R = _creation.randn(A.shape[-1], q, dtype=A.dtype if A.dtype.kind == "c" else
-                        _floating(A).dtype)
+    R = _creation.randn(A.shape[-1], q, dtype=floating(A).dtype)
 
     def product(left, right, minus):
         X = _ops.matmul(left, right)
@@ -33,7 +23,7 @@ def get_approximate_basis(A, q, niter=2, M=None):
 
     Q = _LA.qr(product(A, R, M)).Q
     for _ in range(niter):
-        Q = _LA.qr(product(_mH(A), Q, None if M is None else _mH(M))).Q
+        Q = _LA.qr(product(A.mH, Q, None if M is None else M.mH)).Q
         Q = _LA.qr(product(A, Q, M)).Q
     return Q
 
@@ -41,20 +31,20 @@ def get_approximate_basis(A, q, niter=2, M=None):
 def svd_lowrank(A, q=6, niter=2, M=None):
     """``(U, S, V)`` of a rank-``q`` approximation of ``A - M`` (batched), ``A ~ U diag(S)
     V^H``, from ``niter`` subspace iterations on a Gaussian sketch."""
-    A = _floating(_t(A))
+    A = floating(A)
     q = 6 if q is None else q
     m, n = A.shape[-2:]
     if M is not None:
         M = _ops.expand(_t(M), A.shape)
     if m < n:  # (the algorithm assumes a tall matrix)
-        A = _mH(A)
-        M = None if M is None else _mH(M)
+        A = A.mH
+        M = None if M is None else M.mH
     Q = get_approximate_basis(A, q, niter=niter, M=M)
-    B = _ops.matmul(_mH(Q), A)
+    B = _ops.matmul(Q.mH, A)
     if M is not None:
-        B = B - _ops.matmul(_mH(Q), M)
+        B = B - _ops.matmul(Q.mH, M)
     U, S, Vh = _LA.svd(B, full_matrices=False)
-    V = _mH(Vh)
+    V = Vh.mH
     U = _ops.matmul(Q, U)
     return (V, S, U) if m < n else (U, S, V)
 
@@ -73,6 +63,6 @@ def pca_lowrank(A, q=None, center=True, niter=2):
         raise ValueError(f"niter(={niter}) must be non-negative integer")
     if not center:
         return svd_lowrank(A, q, niter=niter)
-    A = _floating(A)
+    A = floating(A)
     return svd_lowrank(A - _ops.mean(A, -2, keepdim=True), q, niter=niter)
 
