@@ -71,12 +71,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     loss = _pointwise.smooth_l1(x, y, beta)
     if loss is not None:
         return reduced_node(loss, reduction, "SmoothL1LossBackward0")
-    if loss is None:  # (complex operands come here: refused, |d| < beta orders them)
-        refuse_pair("smooth_l1_loss", x, y)
-        d = x - y
-        a = O.abs(d)
-        loss = O.where(a < beta, d * d * 0.5 / beta, a - 0.5 * beta)
-    return _reduce(loss, reduction)
+    refuse_pair("smooth_l1_loss", x, y)  # (complex operands come here: |d| < beta orders them)
+    d = x - y
+    a = O.abs(d)
+    return _reduce(O.where(a < beta, d * d * 0.5 / beta, a - 0.5 * beta), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
