@@ -143,9 +143,11 @@ def rounded(x, name, decimals=0):
 
     d = x._data
     mode = _ROUNDING[name] if decimals == 0 else 4 if decimals > 0 else 5
-    scale = to_device(np.array([10.0 ** abs(decimals)], d.dtype))
+    xf = d.flat()
+    # (modes 0-3 read no scale: x stands in for it, of its type, so no copy to the device)
+    scale = to_device(np.array([10.0 ** abs(decimals)], d.dtype)).flat() if decimals else xf
     out = _new(d.shape, d.dtype)
-    K.launch("round_fwd", out.size, out.size, mode, d.flat(), scale.flat(), out.a)
+    K.launch("round_fwd", out.size, out.size, mode, xf, scale, out.a)
     return zero_grad_like(x, out)
 
 
