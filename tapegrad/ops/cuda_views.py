@@ -25,22 +25,21 @@ from .inplace import _OVERLAP_MSG
 from .movement import _strided_indices
 
 
-
 class ViewMap:
     """A view's place in ``storage`` (a DeviceArray): ``parent`` (the map of the tensor it was
-    taken from, None for the storage's own tensor of ``size`` elements) and ``local`` ((shape,
-    strides, offset) in that tensor's C order; None for a reshape)."""
+    taken from, None for the storage's own tensor) and ``local`` ((shape, strides, offset) in
+    that tensor's C order; None for a reshape)."""
 
-    __slots__ = ("storage", "parent", "size", "local", "_pos", "_dpos", "_overlaps")
+    __slots__ = ("storage", "parent", "local", "_pos", "_dpos", "_overlaps")
 
-    def __init__(self, storage, parent, size, local):
-        self.storage, self.parent, self.size, self.local = storage, parent, size, local
+    def __init__(self, storage, parent, local):
+        self.storage, self.parent, self.local = storage, parent, local
         self._pos = self._dpos = self._overlaps = None
 
     def positions(self):
         """Flat positions in the storage of the view's elements (C order), on the host."""
         if self._pos is None:
-            pos = np.arange(self.size, dtype=np.int64) if self.parent is None else \
+            pos = np.arange(self.storage.size, dtype=np.int64) if self.parent is None else \
                 self.parent.positions()
             if self.local is not None:
                 shape, strides, offset = self.local
@@ -65,9 +64,9 @@ def note(t, x, local):
     """Give CUDA view ``t`` of ``x`` its map (``local``: see ViewMap)."""
     parent = x._vmap
     if parent is None:
-        t._vmap = ViewMap(x._data, None, x._data.size, local)
+        t._vmap = ViewMap(x._data, None, local)
     else:
-        t._vmap = ViewMap(parent.storage, parent, None, local)
+        t._vmap = ViewMap(parent.storage, parent, local)
 
 
 def _apart(x):
