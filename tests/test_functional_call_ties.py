@@ -87,6 +87,10 @@ def test_plain_tensor_attributes_are_swapped_and_restored():
     assert m.unset is None and out.shape == (1, 2)
     with pytest.raises(AttributeError, match="Scaled has no attribute `nope`"):
         tg.func.functional_call(m, {"nope.w": tg.ones(1)}, (x,))
+    with pytest.raises(TypeError, match="(?s)submodule `lin.weight`: .* is not an instance of "
+                                        "torch.nn.Module"):  # (a path through a tensor)
+        tg.func.functional_call(m, {"lin.weight.w": tg.ones(1)}, (x,))
+    assert m.scale is scale  # (nothing left swapped by the refused call)
 
 
 @needs_torch

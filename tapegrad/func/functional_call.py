@@ -78,12 +78,18 @@ def _put(owner, attr, value):
 
 
 def _owner(module, name):
-    """The submodule holding the dotted ``name``, and the attribute's own name."""
+    """The submodule holding the dotted ``name``, and the attribute's own name (with the errors
+    of PyTorch's walk: a part missing, or a part that is not a module)."""
+    from ..nn.module import Module
+
     *path, attr = name.split(".")
-    for part in path:
+    for k, part in enumerate(path):
         sub = getattr(module, part, _MISSING)
         if sub is _MISSING:
-            raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            raise AttributeError(f"{module._get_name()} has no attribute `{part}`")
+        if not isinstance(sub, Module):
+            raise TypeError(f"submodule `{'.'.join(path[:k + 1])}`: {sub} is not an instance of "
+                            "torch.nn.Module")
         module = sub
     return module, attr
 
