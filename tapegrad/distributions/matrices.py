@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 
 from .. import creation, linalg, ops as O
-from ..ops.record import as_tensor
 from ..special import multigammaln
 from ..torch_names.elementwise import digamma, lgamma
 from ..torch_names.products import cholesky_solve
@@ -17,7 +16,7 @@ from .continuous import _draw
 from .distribution import Distribution, broadcast_all
 from .exp_family import ExponentialFamily
 from .gamma import Chi2
-from .multivariate import _broadcast, _precision_to_scale_tril
+from .multivariate import _broadcast, derived_matrix, given_matrix, scale_tril_of
 
 _LOG_2 = math.log(2)
 
@@ -98,12 +97,8 @@ class Wishart(ExponentialFamily):
 
     def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None,
                  validate_args=None):
-        given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
-        if sum(given) != 1:
-            raise AssertionError("Exactly one of covariance_matrix or precision_matrix or "
-                                 "scale_tril may be specified.")
-        param = as_tensor(next(m for m in (covariance_matrix, precision_matrix, scale_tril)
-                               if m is not None))
+        name, param = given_matrix(covariance_matrix, precision_matrix, scale_tril,
+                                   AssertionError)
         if param.ndim < 2:
             raise ValueError("scale_tril must be at least two-dimensional, with optional "
                              "leading batch dimensions")
@@ -117,31 +112,15 @@ class Wishart(ExponentialFamily):
         df_values = self.df.detach().numpy()
         if (df_values <= p - 1).any():
             raise ValueError(f"Value of df={df} expected to be greater than ndim - 1 = {p - 1}.")
-        name = ("covariance_matrix", "precision_matrix", "scale_tril")[given.index(True)]
         self.__dict__[name] = param.expand(batch + (p, p))
         if (df_values < p).any():
             warnings.warn("Low df values detected. Singular samples are highly likely to occur "
                           "for ndim - 1 < df < ndim.", stacklevel=2)
         self._unbroadcasted_scale_tril = None  # (read by __getattr__ only after validation)
         super().__init__(batch, (p, p), validate_args=validate_args)
-        self._unbroadcasted_scale_tril = param if scale_tril is not None else \
-            linalg.cholesky(param) if covariance_matrix is not None else \
-            _precision_to_scale_tril(param)
+        self._unbroadcasted_scale_tril = scale_tril_of(name, param)
 
-    def __getattr__(self, name):
-        L = self.__dict__["_unbroadcasted_scale_tril"]
-        shape = self._batch_shape + self._event_shape
-        if name == "scale_tril":
-            value = L.expand(shape)
-        elif name == "covariance_matrix":
-            value = (L @ L.mT).expand(shape)
-        elif name == "precision_matrix":
-            eye = creation.eye(self._event_shape[-1], dtype=L.dtype)
-            value = cholesky_solve(eye, L).expand(shape)
-        else:
-            raise AttributeError(name)
-        setattr(self, name, value)
-        return value
+    __getattr__ = derived_matrix
 
     def expand(self, batch_shape, _instance=None):
         new = super().expand(batch_shape)

@@ -7,9 +7,48 @@ import numpy as np
 
 from .. import creation, linalg, ops as O
 from ..ops.record import as_tensor
+from ..torch_names.products import cholesky_solve
 from . import constraints
 from .continuous import _draw
 from .distribution import Distribution
+
+
+def given_matrix(covariance_matrix, precision_matrix, scale_tril, error):
+    """``(name, tensor)`` of the one matrix given; ``error`` (PyTorch's exception type for the
+    distribution) when not exactly one is."""
+    given = [(name, m) for name, m in (("covariance_matrix", covariance_matrix),
+                                       ("precision_matrix", precision_matrix),
+                                       ("scale_tril", scale_tril)) if m is not None]
+    if len(given) != 1:
+        raise error("Exactly one of covariance_matrix or precision_matrix or scale_tril may be "
+                    "specified.")
+    name, matrix = given[0]
+    return name, as_tensor(matrix)
+
+
+def scale_tril_of(name, matrix):
+    """The lower Cholesky factor of the covariance that ``matrix``, given as ``name``, sets."""
+    return matrix if name == "scale_tril" else linalg.cholesky(matrix) \
+        if name == "covariance_matrix" else _precision_to_scale_tril(matrix)
+
+
+def derived_matrix(self, name):
+    """``__getattr__`` of a distribution parameterised by ``_unbroadcasted_scale_tril``: the
+    ``scale_tril``, ``covariance_matrix`` or ``precision_matrix`` not given, derived on first
+    use (over the batch shape) and kept."""
+    L = self.__dict__["_unbroadcasted_scale_tril"]
+    shape = self._batch_shape + tuple(L.shape[-2:])
+    if name == "scale_tril":
+        value = L.expand(shape)
+    elif name == "covariance_matrix":
+        value = (L @ L.mT).expand(shape)
+    elif name == "precision_matrix":
+        eye = creation.eye(L.shape[-1], dtype=L.dtype)
+        value = cholesky_solve(eye, L).expand(shape)
+    else:
+        raise AttributeError(name)
+    setattr(self, name, value)
+    return value
 
 
 class MultivariateNormal(Distribution):
@@ -28,43 +67,21 @@ class MultivariateNormal(Distribution):
         loc = as_tensor(loc)
         if loc.ndim < 1:
             raise ValueError("loc must be at least one-dimensional.")
-        given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
-        if sum(given) != 1:
-            raise ValueError("Exactly one of covariance_matrix or precision_matrix or "
-                             "scale_tril may be specified.")
-        matrix = as_tensor(next(m for m in (covariance_matrix, precision_matrix, scale_tril)
-                                if m is not None))
+        name, matrix = given_matrix(covariance_matrix, precision_matrix, scale_tril, ValueError)
         if matrix.ndim < 2:
-            raise ValueError("scale_tril matrix must be at least two-dimensional, with optional "
-                             "leading batch dimensions" if scale_tril is not None else
-                             f"{'covariance_matrix' if given[0] else 'precision_matrix'} must be "
-                             "at least two-dimensional, with optional leading batch dimensions")
+            raise ValueError(f"{name}{' matrix' if name == 'scale_tril' else ''} must be at "
+                             "least two-dimensional, with optional leading batch dimensions")
         batch = _broadcast(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         k = loc.shape[-1]
-        name = ("covariance_matrix", "precision_matrix", "scale_tril")[given.index(True)]
         self.__dict__[name] = matrix.expand(batch + (k, k))
         self.loc = loc.expand(batch + (k,))
         self._unbroadcasted_scale_tril = None  # (read by __getattr__ only after validation)
         super().__init__(batch, (k,), validate_args=validate_args)
         # factored after validation: a matrix that is not positive definite is reported in
         # PyTorch's words, not by the Cholesky factorisation
-        self._unbroadcasted_scale_tril = matrix if scale_tril is not None else \
-            linalg.cholesky(matrix) if covariance_matrix is not None else \
-            _precision_to_scale_tril(matrix)
+        self._unbroadcasted_scale_tril = scale_tril_of(name, matrix)
 
-    def __getattr__(self, name):
-        L = self.__dict__["_unbroadcasted_scale_tril"]
-        shape = self._batch_shape + self._event_shape * 2
-        if name == "scale_tril":
-            value = L.expand(shape)
-        elif name == "covariance_matrix":
-            value = (L @ L.mT).expand(shape)
-        elif name == "precision_matrix":
-            value = linalg.inv(L @ L.mT).expand(shape)
-        else:
-            raise AttributeError(name)
-        setattr(self, name, value)
-        return value
+    __getattr__ = derived_matrix
 
     mean = mode = property(lambda self: self.loc)
     variance = property(lambda self: (self._unbroadcasted_scale_tril ** 2).sum(-1)
