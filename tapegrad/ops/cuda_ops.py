@@ -262,7 +262,7 @@ def _where_dtype(xa, ya):
         return result_dtype(xa.dtype, xa.ndim == 0, ya.dtype, ya.ndim == 0)
     if xd or yd:
         return number_dtype((xa if xd else ya).dtype, ya if xd else xa)
-    return _F64
+    return np.result_type(xa, ya)  # two numbers: np.where's, as on the CPU (int64 for ints)
 
 
 def where_mask(cond, shape):

@@ -70,6 +70,7 @@ def test_promotion_on_the_device_is_the_cpus():
     for cpu, dev in ((f * i, fd * idd), (f * c, fd * cd), (i * 0.5, idd * 0.5), (i / 2, idd / 2),
                      (tg.where(i > 0, f, i), tg.where(idd > 0, fd, idd)),
                      (tg.where(i > 0, f, 0.0), tg.where(idd > 0, fd, 0.0)), (tg.exp(i), tg.exp(idd)),
+                     (tg.where(i > 0, 1, 2), tg.where(idd > 0, 1, 2)),
                      (tg.cat([f, i]), tg.cat([fd, idd]))):
         assert dev.device.type == "cuda" and dev.dtype == cpu.dtype
         np.testing.assert_allclose(dev.cpu().numpy(), cpu.numpy(), rtol=1e-6)
