@@ -83,7 +83,7 @@ class Adafactor(Optimizer):
                 else:
                     variance = _arr(st["variance"])
                     _lerp_(variance, g * g, weight)
-                    estimate = variance.copy()
+                    estimate = variance  # (read only: the clamp below makes a new array)
                 update = g / np.sqrt(np.maximum(estimate, e1 * e1))
                 denom = max(1.0, float(np.linalg.norm(update)) / (update.size ** 0.5 * d))
                 data += (-alpha / denom) * update
