@@ -20,6 +20,7 @@ from ..ops import grid_sample as _grid_sample_op
 from ..ops.backward_ops import depends, link
 from ..ops.elementwise import where
 from ..ops.record import as_tensor
+from .interpolate import cubic_weights
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -149,8 +150,10 @@ def _bicubic(flat, grid, h, w, padding_mode, align):
     else:
         gx, gy = (grid[..., 0] + 1) * (w / 2) - 0.5, (grid[..., 1] + 1) * (h / 2) - 0.5
     x0, y0 = np.floor(_host(gx)), np.floor(_host(gy))
-    wx = _cubic_weights(gx - _like(gx, x0.astype(gx.dtype)))
-    wy = _cubic_weights(gy - _like(gy, y0.astype(gy.dtype)))
+    # (interpolate's Keys weights, A = -0.75, of the fractional parts as tensors: Python floats
+    # for its constants)
+    wx = cubic_weights(gx - _like(gx, x0.astype(gx.dtype)), float)
+    wy = cubic_weights(gy - _like(gy, y0.astype(gy.dtype)), float)
     xs = [_pad_tap(x0 + (i - 1), w, padding_mode, align) for i in range(4)]
     out = None
     for j in range(4):
@@ -162,20 +165,6 @@ def _bicubic(flat, grid, h, w, padding_mode, align):
         part = row * O.unsqueeze(wy[j], 1)
         out = part if out is None else out + part
     return out
-
-
-def _cubic_weights(t):
-    """The weights of the taps at -1, 0, 1, 2 from the fractional part ``t``: Keys' cubic
-    convolution with A = -0.75 (PyTorch's ``get_cubic_coefficients``)."""
-    a = -0.75
-
-    def near(d):  # |d| <= 1
-        return ((a + 2) * d - (a + 3)) * d * d + 1
-
-    def far(d):  # 1 < |d| < 2
-        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
-
-    return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
 def _pad_tap(v, size, padding_mode, align):

@@ -184,12 +184,13 @@ def _cubic_taps(n_in, n_out, scale, align_corners, dtype):
     lo = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
     t = np.clip(src - lo.astype(ftype), ftype(0), ftype(1))
     index = np.clip(lo + np.arange(-1, 3)[:, None], 0, n_in - 1)
-    return index, np.stack(_cubic_weights(t, ftype)).astype(dtype)
+    return index, np.stack(cubic_weights(t, ftype)).astype(dtype)
 
 
-def _cubic_weights(t, ftype):
+def cubic_weights(t, ftype):
     """The weights of the neighbours at -1, 0, 1, 2 of a source position ``t`` past the
-    second (PyTorch's ``get_cubic_upsample_coefficients``, A = -0.75, its rounding)."""
+    second (PyTorch's ``get_cubic_upsample_coefficients``, A = -0.75, its rounding), its
+    constants of type ``ftype``; ``t`` a NumPy array, or a tensor (grid_sample's, ``float``)."""
     a, one = ftype(-0.75), ftype(1)
 
     def near(d):  # |d| <= 1
