@@ -23,8 +23,8 @@ from .complex_refusals import refuse_pair
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
-from .movement import broadcast_to, gather_index, reshape, scatter_index
-from .node_names import gathered, name_record
+from .movement import broadcast_to, gather_index, gathered, reshape, scatter_index
+from .node_names import name_record
 from .shapes import broadcast_shapes as _broadcast2
 from .numpy_rules import tensors_promoted
 from .shapes import c_strides, norm_dim, torch_dtype_name

@@ -123,6 +123,14 @@ def gather_index(x, idx):
     return _record_linear(value, _GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
 
 
+def gathered(x, idx, name):
+    """``x.flatten()[idx]`` shaped like ``idx`` (a gather and a reshape), differentiable, its
+    node named ``name`` (ops/node_names.py): the values of ``sort``, ``topk``, ``max(dim)``..."""
+    idx = np.asarray(idx, np.int64)
+    g = gather_index(x, idx.reshape(-1))
+    return name_node(reshape(g, idx.shape), name, g)
+
+
 def scatter_index(x, idx, out_size):
     """``out = zeros(out_size); out[idx[i]] += flat(x)[i]``."""
     if type(x._data) is DeviceArray:

@@ -8,8 +8,6 @@ so ``next_functions`` skips the records inside. The table lives on the segment i
 only by ops that need it; a record not in it keeps its registry name.
 """
 
-import numpy as np
-
 from .. import tape
 
 
@@ -53,13 +51,3 @@ def named(seg, rec):
     None."""
     names = seg.node_names
     return None if names is None else names.get(rec)
-
-
-def gathered(x, idx, name):
-    """``x.flatten()[idx]`` shaped like ``idx`` (a gather and a reshape), differentiable, its
-    node named ``name``: the values of ``sort``, ``topk``, ``max(dim)``..."""
-    from .movement import gather_index, reshape
-
-    idx = np.asarray(idx, np.int64)
-    g = gather_index(x, idx.reshape(-1))
-    return name_node(reshape(g, idx.shape), name, g)

@@ -12,7 +12,8 @@ from ..device import DeviceArray, to_device
 from . import record as R
 from .complex_refusals import refuse
 from .extra import _along_ids, _host_values, _indices_on
-from .node_names import gathered, name_node
+from .movement import gathered
+from .node_names import name_node
 from .reduce import _return_type
 from .shapes import check_reduced_dim, norm_dim
 from ..registry import Op

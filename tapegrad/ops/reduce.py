@@ -22,8 +22,8 @@ from . import fused_softmax as _softmax_op
 from . import vector_norm as _vector_norm
 from .activations import fusable_array
 from .complex_refusals import refusal
-from .movement import _add_reduce, _record_sum, reshape, sum
-from .node_names import gathered, name_node
+from .movement import _add_reduce, _record_sum, gathered, reshape, sum
+from .node_names import name_node
 from .product import prod
 from ..registry import Op, defop
 from .shapes import check_reduced_dim, norm_dim, norm_dims, size_of, torch_dtype_name

@@ -12,7 +12,8 @@ from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
 from ..ops.complex_refusals import refuse
 from ..ops.extra import spread_evenly
-from ..ops.node_names import gathered, name_node
+from ..ops.movement import gathered
+from ..ops.node_names import name_node
 from ..ops.shapes import check_reduced_dim, norm_dim
 from ._common import _t, const, vals
 
