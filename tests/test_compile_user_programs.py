@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.conftest import torch_float64_default
 
 
 def _np(t):
@@ -58,12 +59,8 @@ def _compare_all(make, calls, warn=None, programs=None):
         import torch
     except ImportError:
         return
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
+    with torch_float64_default(torch):
         ref, _ = _run(make, torch, calls)
-    finally:
-        torch.set_default_dtype(default)  # (not left set for the tests after this one)
     for (o1, p1, _), (o2, p2, _) in zip(ref, got):
         _close(o1, o2, 1e-10)
         _close(p1, p2, 1e-10)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.conftest import torch_float64_default
 from tests.op_checks import check_op, needs_torch, torch
 
 
@@ -56,12 +57,8 @@ def test_asarray_against_torch():
              lambda lib: lib.asarray(np.float32(2)), lambda lib: lib.asarray(np.arange(4)[::2]),
              lambda lib: lib.asarray(bytearray(range(16)), dtype=lib.int32),
              lambda lib: lib.asarray(np.arange(3.0), dtype=lib.int64)]
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # (tapegrad's default)
-    try:
+    with torch_float64_default(torch):
         pairs = [(f(tg), f(torch)) for f in cases]
-    finally:
-        torch.set_default_dtype(previous)
     for got, want in pairs:
         assert got.tolist() == want.tolist() and str(got.dtype) == str(want.dtype)[6:]
     x = tg.tensor([1.0])
