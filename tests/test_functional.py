@@ -91,7 +91,6 @@ def test_strict_mode():
     close(F.jacobian(lambda a: a ** 2, T([1., 2.]), vectorize=True), np.diag([2., 4.]))
 
 
-
 def test_option_refusals_in_pytorchs_order():
     """Forward mode refuses ``create_graph``, then ``strict``, then a missing ``vectorize``;
     reverse mode runs the function (strict mode's own errors first) before refusing
@@ -112,6 +111,7 @@ def test_option_refusals_in_pytorchs_order():
         F.hessian(lambda a: a.sum(), x, strict=True, vectorize=True)
     with pytest.raises(RuntimeError, match="strict=True` and `vectorized=True"):
         F.hessian(lambda a: (a ** 3).sum(), x, strict=True, vectorize=True)
+
 
 def test_errors():
     with pytest.raises(RuntimeError) as e:

@@ -621,5 +621,3 @@ def unwrap_all(t):
     while type(t) is BatchedTensor:
         t = t._phys
     return t
-
-
