@@ -5,13 +5,10 @@ import numpy as np
 
 from .. import ops as O
 from ..ops.backward_ops import link as _node
-from ..tensor import Tensor, _make
+from ..ops.record import as_tensor as _t
+from ..tensor import _make
 
 __all__ = ["pad"]
-
-
-def _t(x):
-    return x if isinstance(x, Tensor) else O.record.as_tensor(x)
 
 
 def _const(arr, like=None):
