@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 
 from .. import creation as _creation
-from .. import ops as _ops
 from ..device import device as _device
 from ..ops import inplace as _inplace
 from ..ops.shapes import torch_dtype_name
@@ -229,8 +228,7 @@ def adjoint(input):
     if input.ndim < 2:
         raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")
-    y = _ops.transpose(input, -2, -1)
-    return _ops.conj(y) if y.dtype.kind == "c" else y
+    return input.mH
 
 
 def typename(obj, /):
