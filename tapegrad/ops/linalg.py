@@ -7,7 +7,9 @@ from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import einsum_plan
 from .blas_operands import blas_ready
-from .shapes import matmul_error
+from .movement import _view_strided, sum as _sum
+from .node_names import name_node, name_view
+from .shapes import c_strides, matmul_error, norm_dim
 from . import record as R
 from ..registry import Op, defop
 
@@ -251,10 +253,6 @@ def mv(input, vec):
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the ``dim1``/``dim2`` planes as a new last dimension: a view sharing
     storage and the version counter with ``input``, as in PyTorch."""
-    from .movement import _view_strided
-    from .node_names import name_view
-    from .shapes import c_strides, norm_dim
-
     x = R.as_tensor(input)
     nd = x.ndim
     d1, d2 = norm_dim(dim1, nd), norm_dim(dim2, nd)
@@ -288,14 +286,11 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 def trace(input):
     """Sum of the main diagonal of a matrix."""
-    from .movement import sum
-    from .node_names import name_node
-
     x = R.as_tensor(input)
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     d = diagonal(x)
-    return name_node(sum(d), "TraceBackward0", d)
+    return name_node(_sum(d), "TraceBackward0", d)
 
 
 # ---- einsum (python op; the VJP of each operand is another einsum) ---------------------
