@@ -45,7 +45,7 @@ def _pad_ends(x, p, mode):
         if p >= n:
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
                                f"input dimension, but got: padding ({p}, {p}) at dimension 2 of "
-                               f"input {[x.shape[0], 1, n]}")
+                               f"input {[1, x.shape[0], n]}")  # (PyTorch's 3-D view)
         period = 2 * (n - 1)
         at = np.abs(at) % period if period else np.zeros_like(at)
         at = np.where(at >= n, period - at, at)
