@@ -15,17 +15,13 @@ if not HAS_NUMBA_CUDA:
 
 import tapegrad as tg
 import tapegrad.nn.functional as F
+from test_cuda_more import like
 from test_cuda_sim import check
 
 RNG = np.random.default_rng(3)
 M = RNG.uniform(-1.0, 1.0, (3, 4))
 V = RNG.uniform(-1.0, 1.0, 3)
 Q, K, W = (RNG.uniform(-1.0, 1.0, (1, 3, 2)) for _ in range(3))
-
-
-def on(a, x, dtype=None):
-    """A constant (mask, index) on x's device."""
-    return tg.tensor(np.asarray(a, dtype), device=x.device)
 
 
 VIEWS = {
@@ -46,18 +42,18 @@ def test_diagonals_and_triangles(name, dtype):
 
 
 def test_scatter_of_a_number():
-    check(lambda x: x.scatter(1, on([[0], [2], [3]], x), 0.5), M)
-    check(lambda x: tg.scatter(x, 0, on([[2, 0, 1, 1]], x), value=-1.0), M)
+    check(lambda x: x.scatter(1, like([[0], [2], [3]], x), 0.5), M)
+    check(lambda x: tg.scatter(x, 0, like([[2, 0, 1, 1]], x), value=-1.0), M)
 
 
 def test_where_moves_a_0d_cpu_tensor_to_the_device():
-    check(lambda x: tg.where(on(M > 0, x), x, tg.tensor(0.25)), M)
-    check(lambda x: tg.where(on(M > 0, x), tg.tensor(2.0), x), M)
+    check(lambda x: tg.where(like(M > 0, x), x, tg.tensor(0.25)), M)
+    check(lambda x: tg.where(like(M > 0, x), tg.tensor(2.0), x), M)
     x = tg.tensor(M, device="cuda")
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         tg.where(tg.tensor(M > 0), x, x)
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
-        tg.where(on(M > 0, x), x, tg.tensor(M))
+        tg.where(like(M > 0, x), x, tg.tensor(M))
 
 
 def test_one_hot_stays_on_the_device():
@@ -69,9 +65,8 @@ def test_one_hot_stays_on_the_device():
 def test_attention_masks():
     allowed = np.array([[True, False, True], [False] * 3, [True] * 3])
     check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), Q, K, W)
-    check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=on(allowed, q)),
+    check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=like(allowed, q)),
           Q, K, W)
-
 
 
 NN = {  # functional forms whose constants, noise or host reads were CPU-only
