@@ -5,6 +5,10 @@ import math
 
 import numpy as np
 
+from ..promotion import number_dtype, result_dtype
+from .record import as_tensor as _t
+from .shapes import broadcast_shapes
+
 SCALAR_ERRORS = (ArithmeticError, ValueError)
 
 
@@ -82,8 +86,6 @@ def weak_dtype(number, other):
 def tensors_weak(x1, x2):
     """Both operands as tensors; a Python number takes the other's dtype where it is weak
     (NumPy 2's rule, and PyTorch's)."""
-    from .record import as_tensor as _t
-
     if _weak(x1) and not _weak(x2):
         x2 = _t(x2)
         return _t(np.asarray(x1, dtype=weak_dtype(x1, x2))), x2
@@ -98,9 +100,6 @@ def tensors_promoted(x1, x2):
     (``promotion.py``): a Python or NumPy scalar number is weak, a 0-d tensor gives way to a
     dimensioned one of its category. ``tensors_weak`` keeps NumPy's promotion (for the NumPy
     functions), which widens float32 beside an integer tensor or a 0-d float64 one."""
-    from ..promotion import number_dtype, result_dtype
-    from .record import as_tensor as _t
-
     x1, x2 = weak_scalar(x1), weak_scalar(x2)
     n1, n2 = is_number(x1), is_number(x2)
     if n1 and n2:
@@ -113,8 +112,6 @@ def tensors_promoted(x1, x2):
         return (number, t) if n1 else (t, number)
     a, b = _t(x1), _t(x2)
     if a.shape != b.shape:  # PyTorch's error, before NumPy's ValueError in the op's values
-        from .shapes import broadcast_shapes
-
         broadcast_shapes(a.shape, b.shape)
     if a.dtype == b.dtype:
         return a, b
