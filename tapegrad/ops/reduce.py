@@ -79,18 +79,9 @@ argmin = _arg_reduce(np.argmin, "argmin")
 
 # ---- helpers ----------------------------------------------------------------------------
 
-def _reduce_dims(dim, ndim, name=None):
+def _reduce_dims(dim, ndim):
     """``dim`` as a sorted tuple of axes; None, () and [] mean every axis (PyTorch)."""
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        return tuple(range(ndim))
-    if isinstance(dim, (int, np.integer)):
-        d = norm_dim(int(dim), ndim)  # (checked also for a 0-d tensor)
-        return (d,) if ndim else ()
-    dims = [norm_dim(int(d), ndim) for d in dim]
-    if len(set(dims)) != len(dims):
-        d = next(d for d in dims if dims.count(d) > 1)
-        raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    return tuple(sorted(dims)) if ndim else ()
+    return norm_dims(None if isinstance(dim, (tuple, list)) and not dim else dim, ndim)
 
 
 def _kept_shape(shape, dims):
