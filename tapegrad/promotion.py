@@ -5,10 +5,10 @@ promote a dimensioned one (``float32_vector * float64_scalar_tensor`` is float64
 keeps the float's dtype, and a 0-d tensor (or a Python number) changes the result only when it
 is of a higher category (bool < integer < float < complex). A float32 program that meets an
 index, a mask or a 0-d constant therefore stayed float32 in PyTorch and ran in float64 here.
-Ops compute with NumPy, then ask ``promoted`` only where the result's dtype is neither
-operand's (one identity test on the hot path); integers that become floats (true division,
-float functions of integers, an integer tensor times a Python float) take the default dtype,
-as PyTorch's do.
+A binary op whose operands' dtypes differ casts them with ``promoted`` first and computes once
+(operands of one dtype pass one identity test on the hot path); integers that become floats
+(true division, float functions of integers, an integer tensor times a Python float) take the
+default dtype, as PyTorch's do.
 """
 
 import numpy as np
