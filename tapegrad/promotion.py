@@ -15,6 +15,8 @@ import numpy as np
 
 from .tensor import DEFAULT_DTYPE
 
+_ndarray = np.ndarray
+
 _COMPLEX_OF = {np.dtype(np.float16): np.dtype(np.complex64),
                np.dtype(np.float32): np.dtype(np.complex64),
                np.dtype(np.float64): np.dtype(np.complex128)}
@@ -84,11 +86,15 @@ def number_dtype(dt, number):
 def pair_operands(xa, ya):
     """Two operands (ndarrays or Python numbers) of an op that NumPy evaluates as a whole
     (``where``) cast to PyTorch's result dtype where NumPy's would differ."""
+    if type(xa) is _ndarray and type(ya) is _ndarray and xa.dtype is ya.dtype:
+        return xa, ya  # (the common case, first: arrays of one dtype)
     nx, ny = _is_number(xa), _is_number(ya)
     if nx and ny:
         return xa, ya
     if nx or ny:
         t, number = (ya, xa) if nx else (xa, ya)
+        if t.dtype.kind in "fc":  # (a float tensor beside a number keeps its dtype)
+            return xa, ya
         dt = number_dtype(t.dtype, number)
     elif xa.dtype is ya.dtype:
         return xa, ya
