@@ -7,7 +7,8 @@ from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import einsum_plan
 from .blas_operands import blas_ready
-from .movement import _view_strided, sum as _sum
+from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
+    transpose, unsqueeze
 from .node_names import name_node, name_view
 from .shapes import c_strides, matmul_error, norm_dim
 from . import record as R
@@ -95,7 +96,6 @@ def _matmul_vjp_into(g, inputs, out, targets, needs=(True, True)):
 
 def _matmul_vjp(g, inputs, out, needs=(True, True)):
     """The same rule in tapegrad ops, for re-taping."""
-    from .movement import reshape, transpose, unsqueeze
     from .reduce import sum_to
 
     A, B = inputs
@@ -206,8 +206,6 @@ def dot(x, y):
 
 def outer(x, y):
     """Outer product of two 1-D tensors."""
-    from .movement import unsqueeze
-
     for name, t in (("self", x), ("vec2", y)):
         if t.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
@@ -477,7 +475,6 @@ def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
 
 
 def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
-    from .movement import broadcast_to
     from .reduce import sum_to
 
     grads = []
@@ -490,8 +487,6 @@ def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
             [_make(e) for e in extras]
         gk = einsum(eq, *ops)
         if diag is not None:
-            from .movement import reshape, scatter_index
-
             gk = reshape(scatter_index(reshape(gk, -1), diag[2], diag[1]), diag[0])
         gk = broadcast_to(gk, np.broadcast_shapes(gk.shape, shapes[k]))
         grads.append(sum_to(gk, shapes[k]))
