@@ -10,6 +10,7 @@ from .blas_operands import blas_ready
 from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
     transpose, unsqueeze
 from .node_names import name_node, name_view
+from .reduce import sum_to
 from .shapes import c_strides, matmul_error, norm_dim
 from . import record as R
 from ..registry import Op, defop
@@ -96,8 +97,6 @@ def _matmul_vjp_into(g, inputs, out, targets, needs=(True, True)):
 
 def _matmul_vjp(g, inputs, out, needs=(True, True)):
     """The same rule in tapegrad ops, for re-taping."""
-    from .reduce import sum_to
-
     A, B = inputs
     if A.ndim == 1 and B.ndim == 1:
         return g * B, g * A
@@ -475,8 +474,6 @@ def _einsum_vjp_np(g, inputs, out, subs, out_sub, sizes, needs, shapes):
 
 
 def _einsum_vjp(g, inputs, out, subs, out_sub, sizes, needs, shapes):
-    from .reduce import sum_to
-
     grads = []
     for k, x in enumerate(inputs):
         if not needs[k]:
