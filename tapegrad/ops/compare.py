@@ -4,7 +4,7 @@ import numpy as np
 
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from .complex_refusals import refusal
+from .complex_refusals import refusal, refuse_pair
 from .shapes import broadcast_shapes, torch_dtype_name
 
 
@@ -16,26 +16,6 @@ def _value(v):
 
 
 _ndarray = np.ndarray
-
-
-def _complex_operand(v):
-    """Whether operand ``v`` (an array, a NumPy scalar, a Python number or a list) is complex."""
-    t = type(v)
-    if t is float or t is int or t is bool:
-        return False
-    if t is complex:
-        return True
-    d = getattr(v, "dtype", None)
-    return (d if d is not None else np.asarray(v).dtype).kind == "c"
-
-
-def _refuse_ordering(name, a, b):
-    """PyTorch's refusal to order complex values (NumPy orders them lexicographically), the
-    dtype named the one the operands promote to (a Python number weak)."""
-    dtype = np.result_type(*[v.dtype if hasattr(v, "dtype") else v
-                             if isinstance(v, (int, float, complex)) else np.asarray(v).dtype
-                             for v in (a, b)])
-    raise refusal(name, dtype)
 
 
 def _compare(np_f, name):
@@ -50,7 +30,7 @@ def _compare(np_f, name):
         if type(a) is _ndarray and (tb is _ndarray or tb is float or tb is int):
             # the common cases, two arrays or an array and a number: attributes only
             if ordering and (a.dtype.kind == "c" or tb is _ndarray and b.dtype.kind == "c"):
-                _refuse_ordering(name, a, b)
+                refuse_pair(name, a, b)  # (NumPy orders complex values lexicographically)
             if tb is _ndarray and a.shape != b.shape:
                 broadcast_shapes(a.shape, b.shape)  # PyTorch's message
         else:
@@ -58,9 +38,8 @@ def _compare(np_f, name):
                 from .cuda_ops import compare
 
                 return compare(name, a, b)
-            if ordering and not isinstance(b, (str, bytes)) and \
-                    (_complex_operand(a) or _complex_operand(b)):
-                _refuse_ordering(name, a, b)
+            if ordering and not isinstance(b, (str, bytes)):
+                refuse_pair(name, a, b)
             sa, sb = np.shape(a), np.shape(b)
             if sa != sb:
                 broadcast_shapes(sa, sb)  # PyTorch's message, also for an ndarray/list operand

@@ -123,12 +123,22 @@ def refuse(name, dtype):
 
 
 def _dtype(v):
-    return v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+    d = getattr(v, "dtype", None)  # (one read: a tensor's dtype is a property)
+    return d if d is not None else np.asarray(v).dtype
+
+
+def complex_operand(v):
+    """Whether operand ``v`` (a tensor, an array, a NumPy scalar, a Python number or a list)
+    is complex; Python's real numbers answered by their type alone."""
+    t = type(v)
+    if t is float or t is int or t is bool:
+        return False
+    return t is complex or _dtype(v).kind == "c"
 
 
 def refuse_pair(name, input, other):
     """``refuse`` for the dtype of two operands together, a Python number weak (PyTorch's
     promotion: ``xlogy`` of a complex64 tensor and 2.0 is ``ComplexFloat``)."""
-    if _dtype(input).kind == "c" or _dtype(other).kind == "c":
+    if complex_operand(input) or complex_operand(other):
         raise refusal(name, np.result_type(*(v if isinstance(v, (int, float, complex)) else
                                              _dtype(v) for v in (input, other))))
