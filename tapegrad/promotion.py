@@ -89,8 +89,11 @@ def pair_operands(xa, ya):
     if type(xa) is _ndarray and type(ya) is _ndarray and xa.dtype is ya.dtype:
         return xa, ya  # (the common case, first: arrays of one dtype)
     nx, ny = _is_number(xa), _is_number(ya)
-    if nx and ny:
-        return xa, ya
+    if nx and ny:  # two numbers: a float among them gives the default dtype (NumPy's float64)
+        dt = DEFAULT_DTYPE[0]
+        if dt.itemsize == 8 or not (type(xa) is float or type(ya) is float):
+            return xa, ya
+        return np.asarray(xa, dt), np.asarray(ya, dt)
     if nx or ny:
         t, number = (ya, xa) if nx else (xa, ya)
         if t.dtype.kind in "fc":  # (a float tensor beside a number keeps its dtype)

@@ -153,9 +153,11 @@ def test_integers_meeting_floats_take_the_default_dtype():
     try:
         tg.set_default_dtype(tg.float32)
         for out in (i * 2.5, 2.5 * i, i / 2, 3 / i, i / i, i + 0.5, b * 1.5, tg.exp(i),
-                    tg.sqrt(b), i ** 0.5, tg.sigmoid(i)):
+                    tg.sqrt(b), i ** 0.5, tg.sigmoid(i), tg.atan(i), tg.erf(i), tg.atan2(i, i),
+                    tg.where(b, 1.0, 2.0), tg.where(b, 1, 2.5)):
             assert out.dtype == np.float32
         assert (i + 1).dtype == np.int64 and (b + 1).dtype == np.int64
+        assert tg.where(b, 1, 2).dtype == np.int64
     finally:
         tg.set_default_dtype(tg.float64)
     for out in (i * 2.5, i / 2, tg.exp(i)):

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import vecmath
 from ..device import DeviceArray, host_array, index_device, to_device
-from ..tensor import Tensor, _make, _wrap
+from ..tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
 from .complex_refusals import refuse_pair
@@ -45,7 +45,7 @@ def _float_value(np_f, *arrays):
     with np.errstate(all="ignore"):
         v = np.asarray(np_f(*arrays))
     if dt.kind != "f":
-        dt = np.dtype(np.float64)  # integers give float64, as exp and NumPy's ufuncs do
+        dt = DEFAULT_DTYPE[0]  # integers give the default dtype, as PyTorch's float functions
     return _wrap(v.astype(dt, copy=False))
 
 
