@@ -367,6 +367,14 @@ class Tensor:
 
     __str__ = __repr__
 
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as PyTorch's does; other
+        tensors (and subclasses such as Parameter) as ``object.__format__``: their repr for an
+        empty spec, else PyTorch's ``TypeError``."""
+        if self.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
 
 _F64 = np.dtype(np.float64)
 _new = object.__new__

@@ -106,3 +106,26 @@ def test_printing_matches_pytorch():
                     assert repr(tg.tensor(a, requires_grad=rg)) == want
     finally:
         torch.set_default_dtype(old)
+
+
+def test_format_spec_of_a_0d_tensor_formats_its_number():
+    loss = (tg.tensor([1.5, 2.0], requires_grad=True) ** 2).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (PyTorch's format does not warn, as item() does not)
+        assert f"loss {loss:.3f}" == "loss 6.250"
+        assert f"{loss:>8}" == "    6.25"
+    assert format(tg.tensor(3), "d") == "3"
+    assert format(tg.tensor(1 + 2j), ".1f") == "1.0+2.0j"
+    x = tg.tensor([1.5, 2.0], requires_grad=True)
+    assert format(x, "") == repr(x)  # more than one value: the repr, or PyTorch's TypeError
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        format(x, ".2f")
+    with pytest.raises(TypeError, match="Parameter.__format__"):
+        format(tg.nn.Parameter(tg.tensor(1.5)), ".2f")  # (PyTorch's: subclasses do not)
+
+
+def test_format_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for spec in ("", ".2f", "e", ">10", "+.1%"):
+        for v in (1.25, -3.0, 7):
+            assert format(tg.tensor(v), spec) == format(torch.tensor(v), spec)
