@@ -374,3 +374,28 @@ def test_hyperbolic_ufuncs_are_numpys_values_at_tiny_and_large_arguments(f, df):
     np.testing.assert_array_equal(y.detach().numpy(), f(v))
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), df(v))
+
+
+def test_vecdot_and_vecmat_conjugate_their_first_operand_as_numpys():
+    from tests.complex_checks import check_complex
+
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    w = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+    m = rng.standard_normal((4, 2)) + 1j * rng.standard_normal((4, 2))
+    for f, a, b in ((np.vecdot, z, w), (np.linalg.vecdot, z, w), (np.vecmat, w, m),
+                    (np.vecdot, z.real.astype(np.float32), np.arange(4))):
+        got = f(tg.tensor(a), tg.tensor(b)).numpy()
+        assert got.dtype == f(a, b).dtype
+        np.testing.assert_allclose(got, f(a, b), rtol=1e-6)
+    np.testing.assert_allclose(np.vecdot(tg.tensor(z), tg.tensor(w)).numpy(),
+                               [np.vdot(r, w) for r in z], rtol=1e-12)
+    # np.linalg.vecdot's axis is each operand's (NumPy's), before broadcasting
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal(2)
+    np.testing.assert_allclose(np.linalg.vecdot(tg.tensor(x), tg.tensor(y), axis=0).numpy(),
+                               y @ x, rtol=1e-12)
+    # gradients: finite differences and PyTorch's linalg.vecdot (conj of the first operand)
+    check_complex(lambda L, a, b: np.vecdot(a, b) if L is tg else L.linalg.vecdot(a, b),
+                  [z, w], ref=lambda a, b: np.vecdot(a, b))
+    check_complex(lambda L, a, b: np.vecmat(a, b) if L is tg else (a.conj() @ b),
+                  [w, m], ref=lambda a, b: np.vecmat(a, b))

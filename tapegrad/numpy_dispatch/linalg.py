@@ -185,6 +185,7 @@ def _array_api_handlers():
     """NumPy 2's array-API names in np.linalg."""
     from ..ops import movement as M
     from . import composites as C
+    from .ufuncs import vecdot
 
     L = np.linalg
     h = {
@@ -199,7 +200,7 @@ def _array_api_handlers():
         L.trace: lambda x, /, *, offset=0, dtype=None: M.sum(
             C.diagonal(x if dtype is None else _t(x).to(dtype), offset, -2, -1), -1),
         L.cross: lambda x1, x2, /, *, axis=-1: C.cross(x1, x2, axis=axis),
-        L.vecdot: lambda x1, x2, /, *, axis=-1: M.sum(_t(x1) * _t(x2), axis),
+        L.vecdot: lambda x1, x2, /, *, axis=-1: vecdot(x1, x2, axis),
         L.matmul: lambda x1, x2, /: _t(x1) @ _t(x2),
         L.tensordot: lambda x1, x2, /, *, axes=2: C.tensordot(x1, x2, axes),
         L.tensorsolve: _np_tensorsolve, L.tensorinv: _np_tensorinv,

@@ -229,13 +229,27 @@ def matvec(x1, x2):
     return _op("squeeze")(_op("matmul")(_t(x1), _op("unsqueeze")(x2, -1)), -1)
 
 
+def _conj_vector(x1, x2):
+    """NumPy's vecdot and vecmat conjugate their first operand (a complex vector), as
+    ``np.vdot``; the two in NumPy's result dtype."""
+    x1, x2 = numpy_pair(x1, x2)
+    return (_op("conj")(x1) if x1.dtype.kind == "c" else x1), x2
+
+
 def vecmat(x1, x2):
-    x1 = _t(x1)
-    return _op("squeeze")(_op("matmul")(_op("unsqueeze")(x1, -2), _t(x2)), -2)
+    x1, x2 = _conj_vector(x1, x2)
+    return _op("squeeze")(_op("matmul")(_op("unsqueeze")(x1, -2), x2), -2)
 
 
-def vecdot(x1, x2):
-    return _op("sum")(_t(x1) * _t(x2), dim=-1)
+def vecdot(x1, x2, axis=-1):
+    """``sum(conj(x1) * x2)`` over ``axis`` (``np.linalg.vecdot``'s), which NumPy takes in each
+    operand before broadcasting them."""
+    x1, x2 = _conj_vector(x1, x2)
+    if axis != -1:
+        from .shaping import _moveaxis
+
+        x1, x2 = _moveaxis(x1, axis, -1), _moveaxis(x2, axis, -1)
+    return _op("sum")(x1 * x2, dim=-1)
 
 
 def ufunc_handlers():
