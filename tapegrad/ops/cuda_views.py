@@ -13,9 +13,12 @@ first asked. An in-place op on a view (``ops/inplace``, the CPU's design) then
 
 and the version counter, the COPY_SLICES records and the gradients are the CPU's (the
 positions are ``inplace.view_positions``). A view that shares its base's device array (a
-reshape) needs neither copy. Reading a view made before an in-place change of its base still
-gives the old values, unless the view is regathered (an op with a recorded history does that).
+reshape) needs neither copy. Every write into a storage then regathers the other live copies
+of it (``_copies``): a view read after an in-place change of its base, or of another view of
+it, shows the new values, as a PyTorch view does.
 """
+
+import weakref
 
 import numpy as np
 
@@ -60,13 +63,23 @@ class ViewMap:
         return self._dpos
 
 
+# storage (a DeviceArray) -> {a gathered copy of part of it: that copy's ViewMap}, both weak
+# in the copies: a copy lives as long as some tensor holds it (a view, its detach(), .data)
+_copies = weakref.WeakKeyDictionary()
+
+
 def note(t, x, local):
     """Give CUDA view ``t`` of ``x`` its map (``local``: see ViewMap)."""
     parent = x._vmap
     if parent is None:
-        t._vmap = ViewMap(x._data, None, local)
+        m = t._vmap = ViewMap(x._data, None, local)
     else:
-        t._vmap = ViewMap(parent.storage, parent, local)
+        m = t._vmap = ViewMap(parent.storage, parent, local)
+    if _apart(t):
+        copies = _copies.get(m.storage)
+        if copies is None:
+            copies = _copies[m.storage] = weakref.WeakKeyDictionary()
+        copies[t._data] = m
 
 
 def _apart(x):
@@ -92,10 +105,18 @@ def _check_overlap(x):
 
 
 def _write_back(x):
+    """Put x's values into its storage (a view's copy), then regather every other copy of
+    that storage: the views of a tensor written in place read its new values."""
+    m = x._vmap
     if _apart(x) and x._data.size:
         n = x._data.size
-        K.launch("put", n, n, x._data.flat(), 1, x._vmap.device_positions(),
-                 x._vmap.storage.flat())
+        K.launch("put", n, n, x._data.flat(), 1, m.device_positions(), m.storage.flat())
+    copies = _copies.get(x._data if m is None else m.storage)
+    if copies:
+        for copy, cm in list(copies.items()):
+            if copy is not x._data and copy.size:
+                n = copy.size
+                K.launch("take", n, n, cm.storage.flat(), cm.device_positions(), copy.flat())
 
 
 def write(x, value, casting):

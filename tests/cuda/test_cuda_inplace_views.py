@@ -106,3 +106,48 @@ def test_saved_view_modified_in_place_raises_at_backward():
     y[0].mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         s.sum().backward()
+
+
+READ_AFTER = {  # (x: a (3, 4) tensor) -> None, an in-place change of x or one of its views
+    "base_add_": lambda x: x.add_(100.0),
+    "base_setitem": lambda x: x.__setitem__(1, 5.0),
+    "sibling_column_mul_": lambda x: x[:, 1].mul_(2.0),
+    "sibling_slice_masked_fill_": lambda x: x[1:].masked_fill_(x[1:] > 6.0, -1.0),
+    "base_index_add_": lambda x: x.index_add_(0, tg.tensor([0, 2], device=x.device),
+                                              tg.ones(2, 4, device=x.device)),
+    "base_copy_from_cpu": lambda x: x.copy_(tg.ones(3, 4)),
+    "detached_base_exp_": lambda x: x.detach().exp_(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READ_AFTER))
+def test_views_read_after_a_write_to_their_storage_show_it(name):
+    """Views taken before the change, read (not written) after it: the new values, as the
+    CPU's views (NumPy views of one buffer) and PyTorch's."""
+    seen = []
+    for dev in ("cpu", "cuda"):
+        x = tg.tensor(A, device=dev)
+        views = [x[0], x[:, 1], x.T, x.view(-1)[3:7], x.diagonal(), x[1:][:, ::2],
+                 x[2].detach()]
+        READ_AFTER[name](x)
+        seen.append([v.cpu().numpy().copy() for v in views] + [(views[0] * 2.0).cpu().numpy()])
+    for cpu_value, cuda_value in zip(*seen):
+        np.testing.assert_array_equal(cuda_value, cpu_value)
+
+
+def test_a_dead_view_leaves_nothing_behind():
+    """The table of copies per storage holds the copies weakly: a view that dies is dropped."""
+    import gc
+    import weakref
+
+    from tapegrad.ops import cuda_views
+
+    x = tg.tensor(A, device="cuda")
+    view = x[0]
+    copy = weakref.ref(view._data)
+    assert copy() in cuda_views._copies[x._data]
+    del view
+    gc.collect()
+    assert copy() is None
+    x.add_(1.0)  # writes with no live copy left
+    np.testing.assert_allclose(x.cpu().numpy(), A + 1.0)
