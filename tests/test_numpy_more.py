@@ -399,3 +399,26 @@ def test_vecdot_and_vecmat_conjugate_their_first_operand_as_numpys():
                   [z, w], ref=lambda a, b: np.vecdot(a, b))
     check_complex(lambda L, a, b: np.vecmat(a, b) if L is tg else (a.conj() @ b),
                   [w, m], ref=lambda a, b: np.vecmat(a, b))
+
+
+@pytest.mark.parametrize("f", [np.hypot, np.logaddexp, np.logaddexp2, np.copysign,
+                               lambda z, w: np.fabs(z)],
+                         ids=["hypot", "logaddexp", "logaddexp2", "copysign", "fabs"])
+def test_real_only_ufuncs_refuse_complex_input_as_numpy(f):
+    z = np.array([1 + 2j, 0.5 - 1j])
+    with pytest.raises(TypeError, match="not supported for the input types"):
+        f(z, 1.0)
+    with pytest.raises(TypeError, match="not supported for the input types"):  # NumPy's error
+        f(tg.tensor(z), 1.0)
+    with pytest.raises(TypeError, match="with complex input"):  # (a value was made up before)
+        f(tg.tensor(z, requires_grad=True), 1.0)
+    x = np.array([-1.5, 2.0, 0.25])
+    got = f(tg.tensor(x), 1.0)
+    np.testing.assert_allclose(got.numpy(), f(x, 1.0), rtol=1e-15)
+    assert got.dtype == f(x, 1.0).dtype
+
+
+def test_fabs_of_integers_is_float64_as_numpys():
+    got = np.fabs(tg.tensor([-3, 2]))
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got.numpy(), [3.0, 2.0])

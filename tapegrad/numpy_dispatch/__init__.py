@@ -296,6 +296,11 @@ def _float_op(name):
     return handler
 
 
+def _fabs(x):
+    """NumPy's fabs: real input only, integers in float64."""
+    return _op("abs")(_float(x))
+
+
 def _exp2(x):
     return _op("pow")(2.0, _t(x))
 
@@ -346,7 +351,7 @@ def _build_ufuncs():
         np.minimum: _u("minimum"), np.matmul: _u("matmul"), np.negative: _u("neg"),
         np.positive: _positive, np.exp: _u("exp"), np.log: _u("log"), np.log1p: _u("log1p"),
         np.expm1: _u("expm1"), np.sin: _u("sin"), np.cos: _u("cos"), np.tan: _u("tan"),
-        np.tanh: _u("tanh"), np.sqrt: _u("sqrt"), np.absolute: _u("abs"), np.fabs: _u("abs"),
+        np.tanh: _u("tanh"), np.sqrt: _u("sqrt"), np.absolute: _u("abs"), np.fabs: _fabs,
         np.sign: _u("sign"), np.square: _square, np.reciprocal: _reciprocal, np.exp2: _exp2,
         np.log2: _float_op("log2"), np.log10: _float_op("log10"),
         np.sinh: _float_op("sinh"), np.cosh: _float_op("cosh"),

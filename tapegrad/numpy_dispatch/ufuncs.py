@@ -165,7 +165,9 @@ def cbrt(x):
 
 def copysign(x1, x2):
     """|x1| with x2's sign; x2's gradient is zero (its sign is piecewise constant)."""
-    x1, x2 = _pair(x1, x2)
+    from .composites import real_pair
+
+    x1, x2 = real_pair(x1, x2)
     dt = np.result_type(x1.dtype, x2.dtype)
     dt = dt if dt.kind == "f" else np.dtype(np.float64)
     x1 = x1 if x1.dtype == dt else x1.to(dt)
