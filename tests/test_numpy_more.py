@@ -422,3 +422,9 @@ def test_fabs_of_integers_is_float64_as_numpys():
     got = np.fabs(tg.tensor([-3, 2]))
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got.numpy(), [3.0, 2.0])
+
+
+def test_torch_logaddexp_keeps_complex_input():
+    z = np.array([1 + 2j, 0.5 - 1j])
+    got = tg.logaddexp(tg.tensor(z), tg.tensor(z[::-1].copy())).numpy()
+    np.testing.assert_allclose(got, np.log(np.exp(z) + np.exp(z[::-1])), rtol=1e-12)

@@ -37,13 +37,21 @@ def _take_axis(x, idx, axis):
 
 # ---- elementwise ------------------------------------------------------------------------------
 
-def real_pair(x1, x2):
-    """``tensors_weak`` for NumPy's real-only ufuncs (hypot, logaddexp, copysign): a complex
-    operand is refused, so NumPy raises its TypeError (a tensor that requires grad gets the
-    "not implemented" one), where the composition would give a complex number."""
-    x1, x2 = tensors_weak(x1, x2)
-    _need(x1.dtype.kind != "c" and x2.dtype.kind != "c", "complex input")
-    return x1, x2
+def real_only(f):
+    """``f`` as the handler of one of NumPy's real-only ufuncs (hypot, logaddexp, copysign): a
+    complex operand is refused, so NumPy raises its TypeError (a tensor that requires grad gets
+    the "not implemented" one), where ``f`` (PyTorch's ``logaddexp`` takes complex numbers)
+    would give a complex number."""
+
+    def handler(x1, x2):
+        _need(not _complex(x1) and not _complex(x2), "complex input")
+        return f(x1, x2)
+
+    return handler
+
+
+def _complex(v):
+    return isinstance(v, complex) or np.dtype(getattr(v, "dtype", np.float64)).kind == "c"
 
 
 def hypot(x1, x2):
@@ -51,7 +59,7 @@ def hypot(x1, x2):
     where it is 0 or not finite): ``sqrt(x1**2 + x2**2)`` overflows beyond 1e154 and
     underflows below 1e-154 (its gradient ``x1 / hypot`` with it); for any constant ``c`` the
     derivatives are hypot's, to every order."""
-    x1, x2 = real_pair(x1, x2)
+    x1, x2 = tensors_weak(x1, x2)
     a1, a2 = _op("abs")(x1.detach()), _op("abs")(x2.detach())
     where = _op("where")
     c = where(a1 > a2, a1, a2)  # (where and comparisons, which tg.compile records)
@@ -64,7 +72,7 @@ def logaddexp(x1, x2):
     """``hi + log1p(exp(lo - hi))`` with hi the larger input (chosen by value): the derivatives
     are PyTorch's ``1 / (1 + exp(other - self))`` (1 and 0 against an infinite input), ties
     included; two equal infinities give themselves."""
-    x1, x2 = real_pair(x1, x2)
+    x1, x2 = tensors_weak(x1, x2)
     v1, v2 = _vals(x1), _vals(x2)
     with np.errstate(invalid="ignore"):
         first = v1 >= v2
@@ -78,7 +86,7 @@ def logaddexp(x1, x2):
 
 def logaddexp2(x1, x2):
     ln2 = float(np.log(2.0))
-    x1, x2 = real_pair(x1, x2)
+    x1, x2 = tensors_weak(x1, x2)
     return logaddexp(x1 * ln2, x2 * ln2) * (1.0 / ln2)
 
 
@@ -484,7 +492,8 @@ def ufunc_handlers():
     from . import _u
 
     return {
-        np.hypot: hypot, np.logaddexp: logaddexp, np.logaddexp2: logaddexp2,
+        np.hypot: real_only(hypot), np.logaddexp: real_only(logaddexp),
+        np.logaddexp2: real_only(logaddexp2),
         np.arctan: _u("atan"), np.arcsin: _u("asin"), np.arccos: _u("acos"),
         np.arcsinh: _u("asinh"), np.arccosh: _u("acosh"), np.arctanh: _u("atanh"),
         np.arctan2: _u("atan2"),

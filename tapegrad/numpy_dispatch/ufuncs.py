@@ -165,9 +165,7 @@ def cbrt(x):
 
 def copysign(x1, x2):
     """|x1| with x2's sign; x2's gradient is zero (its sign is piecewise constant)."""
-    from .composites import real_pair
-
-    x1, x2 = real_pair(x1, x2)
+    x1, x2 = _pair(x1, x2)
     dt = np.result_type(x1.dtype, x2.dtype)
     dt = dt if dt.kind == "f" else np.dtype(np.float64)
     x1 = x1 if x1.dtype == dt else x1.to(dt)
@@ -255,11 +253,13 @@ def vecdot(x1, x2, axis=-1):
 
 
 def ufunc_handlers():
+    from .composites import real_only
+
     u = {np.remainder: remainder, np.fmod: fmod, np.degrees: degrees, np.rad2deg: degrees,
          np.radians: radians, np.deg2rad: radians, np.fmax: fmax, np.fmin: fmin,
          np.conjugate: conjugate, np.float_power: float_power, np.cbrt: cbrt,
-         np.copysign: copysign, np.ldexp: ldexp, np.modf: modf, np.floor_divide: floor_divide,
-         np.heaviside: heaviside, np.divmod: divmod_}
+         np.copysign: real_only(copysign), np.ldexp: ldexp, np.modf: modf,
+         np.floor_divide: floor_divide, np.heaviside: heaviside, np.divmod: divmod_}
     for name, h in (("matvec", matvec), ("vecmat", vecmat), ("vecdot", vecdot)):
         if hasattr(np, name):  # gufuncs of NumPy >= 2.2
             u[getattr(np, name)] = h
