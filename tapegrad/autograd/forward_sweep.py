@@ -13,8 +13,9 @@ once: a whole ``jacfwd`` in one pass):
 
 * custom Functions: their own ``jvp`` staticmethod, once per tangent direction.
 
-``Unsupported`` (a custom Function without ``jvp``, CUDA records, large Python ops without a
-JVP rule): the caller uses the double-vjp trick, which differentiates through any VJP.
+``Unsupported`` (a custom Function without ``jvp``, CUDA records, ops on complex values: the
+FFTs, ``linalg.eig``; large Python ops without a JVP rule): the caller uses the double-vjp
+trick, which differentiates through any VJP.
 """
 
 import math
@@ -118,6 +119,8 @@ def _sweep(seg, stop, k, leaf_tan, seeded, done):
             ts = [tan.get(s) if s >= 0 else None for s in entry.slots]
             if all(t is None for t in ts):
                 continue
+            if code == Op.COMPLEX:  # (tangents here are real blocks: none for complex values)
+                raise Unsupported("an op on complex values")
             if opw & tape.FREED and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
             if tape.inplace_epoch[0] != seg.epoch:
