@@ -91,15 +91,29 @@ def entr(input):
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
 
+# i1(x) / x = sum_k (x^2/4)^k / (2 k! (k+1)!): the terms k = 0..9 (beyond, under 1e-17 for
+# |x| < 1)
+_I1_OVER_X = [0.5 / (math.factorial(k) * math.factorial(k + 1)) for k in range(10)]
+
+
+def _i1_over_x(x, out, scaled):
+    """``i1(x) / x`` (``i1e(x) / x`` if ``scaled``; ``out``: that function's value), by its
+    series where |x| < 1: the quotient's own derivatives cancel catastrophically there
+    (``i1''`` came out 2e284 at x = 1e-300, 24576 at 1e-20) and divide by zero at 0."""
+    small = _ops.abs(x) < 1.0
+    z = _ops.where(small, x, 0.0)  # (the series stays finite where it is not taken)
+    z = z * z * 0.25
+    series = _I1_OVER_X[-1]
+    for c in reversed(_I1_OVER_X[:-1]):
+        series = series * z + c
+    if scaled:
+        series = series * _ops.exp(-_ops.abs(x))
+    return _ops.where(small, series, out / _ops.where(small, 1.0, x))
+
+
 def _derivatives():
     """Each SciPy-valued function's derivative in tapegrad ops (``x``; ``out``: its value), so
     that the derivative itself differentiates."""
-    def safe(x):  # (x where it is not 0: the removable singularity of i1(x) / x)
-        return _ops.where(x == 0, 1.0, x)
-
-    def at_zero(x, value, expr):
-        return _ops.where(x == 0, value, expr)
-
     return {
         "entr": lambda x, out: -(_ops.log(x) + 1.0),
         "ndtri": lambda x, out: _SQRT_2PI * _ops.exp(out * out * 0.5),
@@ -107,8 +121,8 @@ def _derivatives():
         "erfcx": lambda x, out: 2.0 * x * out - 2.0 / math.sqrt(math.pi),
         "i0": lambda x, out: i1(x),
         "i0e": lambda x, out: i1e(x) - _ops.sign(x) * out,
-        "i1": lambda x, out: at_zero(x, 0.5, i0(x) - out / safe(x)),
-        "i1e": lambda x, out: at_zero(x, 0.5, i0e(x) - out * (_ops.sign(x) + 1.0 / safe(x))),
+        "i1": lambda x, out: i0(x) - _i1_over_x(x, out, False),
+        "i1e": lambda x, out: i0e(x) - _ops.sign(x) * out - _i1_over_x(x, out, True),
     }
 
 
