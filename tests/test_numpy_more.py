@@ -428,3 +428,15 @@ def test_torch_logaddexp_keeps_complex_input():
     z = np.array([1 + 2j, 0.5 - 1j])
     got = tg.logaddexp(tg.tensor(z), tg.tensor(z[::-1].copy())).numpy()
     np.testing.assert_allclose(got, np.log(np.exp(z) + np.exp(z[::-1])), rtol=1e-12)
+
+
+def test_nan_to_num_replaces_in_both_parts_of_complex_values():
+    z = np.array([complex(np.nan, 1.0), complex(1.0, np.nan), complex(np.inf, -np.inf), 2 - 3j])
+    for kw in ({}, dict(nan=5.0, posinf=7.0, neginf=-7.0)):
+        for dt in (np.complex64, np.complex128):
+            got = np.nan_to_num(tg.tensor(z.astype(dt)), **kw).numpy()
+            assert got.dtype == dt
+            np.testing.assert_array_equal(got, np.nan_to_num(z.astype(dt), **kw))
+    x = tg.tensor(z, requires_grad=True)
+    (np.abs(np.nan_to_num(x)) ** 2).sum().backward()  # a replaced part has no gradient
+    np.testing.assert_array_equal(x.grad.numpy(), [2j, 2.0, 0.0, 4 - 6j])

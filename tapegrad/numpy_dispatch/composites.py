@@ -92,6 +92,11 @@ def logaddexp2(x1, x2):
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     x = _t(x)
+    if x.dtype.kind == "c" and not np.isfinite(_vals(x)).all():  # (NumPy replaces in each part)
+        from ..ops.complex import complex as make_complex
+
+        return make_complex(*(nan_to_num(_op(p)(x), copy, nan, posinf, neginf)
+                              for p in ("real", "imag")))
     if x.dtype.kind != "f":
         return x.clone()
     v = _vals(x)
