@@ -439,4 +439,4 @@ def test_nan_to_num_replaces_in_both_parts_of_complex_values():
             np.testing.assert_array_equal(got, np.nan_to_num(z.astype(dt), **kw))
     x = tg.tensor(z, requires_grad=True)
     (np.abs(np.nan_to_num(x)) ** 2).sum().backward()  # a replaced part has no gradient
-    np.testing.assert_array_equal(x.grad.numpy(), [2j, 2.0, 0.0, 4 - 6j])
+    np.testing.assert_allclose(x.grad.numpy(), [2j, 2.0, 0.0, 4 - 6j], rtol=1e-15, atol=0)
