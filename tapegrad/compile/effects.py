@@ -130,7 +130,9 @@ def _grad_state(tr, r):
         if r.start_none:
             st = None
         else:
-            st = tr.g.emit("gload", (), False, value=_snap(r.obj._grad._data), ref=r.index)
+            before = tr.grads_before.get(r.index)  # (read in a backward: its value before it)
+            st = tr.g.emit("gload", (), False, ref=r.index,
+                           value=_snap(r.obj._grad._data) if before is None else before)
         tr.gstate[r.index] = st
     elif st == "unknown":
         raise Unsupported("a .grad used after an optimizer step")
@@ -165,6 +167,7 @@ def backward(tr, self, gradient, retain_graph, create_graph, inputs, result):
         tr.versions[id(r.obj._grad)] = r.obj._grad._version
         tr.g.effect("setgrad", (new,), ref=idx, fresh=old is None)
         tr.gstate[idx] = new
+    tr.grads_before = {}
 
 
 def autograd_grad(tr, a, result):

@@ -340,6 +340,7 @@ class Tracer:
         self.islands = []  # (object, path, method to call or None: only its identity)
         self.hyper_guards = []  # (island index, groups): optimizer settings baked in
         self.start_guards = []  # (Ref, grad is None)
+        self.grads_before = {}  # Ref index -> its .grad's value before a backward
         self.key_arrays = []  # (Ref or None, baked array) of index arrays
         self.borrowed = {}  # value id -> the eager array that is its value (see ``elementwise``)
         self.versions = {}  # id(tensor) -> its version when last mapped (``audit.verify``)
@@ -505,6 +506,9 @@ class Tracer:
             self.release()
         elif name in ("backward", "grad"):
             self.release(grads_only=True)
+            if name == "backward":  # (it accumulates into existing .grad arrays in place)
+                self.grads_before = {r.index: _snap(r.obj._grad._data) for r in self.refs
+                                     if self.gstate[r.index] == "start" and not r.start_none}
         self.frame = frame
         return True
 
