@@ -440,3 +440,22 @@ def test_nan_to_num_replaces_in_both_parts_of_complex_values():
     x = tg.tensor(z, requires_grad=True)
     (np.abs(np.nan_to_num(x)) ** 2).sum().backward()  # a replaced part has no gradient
     np.testing.assert_allclose(x.grad.numpy(), [2j, 2.0, 0.0, 4 - 6j], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("join", [np.concatenate, np.stack, np.vstack, np.hstack, np.block,
+                                  lambda xs: np.append(xs[0], xs[1])],
+                         ids=["concatenate", "stack", "vstack", "hstack", "block", "append"])
+def test_joining_arrays_promotes_as_numpy(join):
+    i, f32 = np.arange(3), np.array([0.5, 1.5, 2.5], np.float32)
+    for a, b in ((tg.tensor(i), f32), (i, tg.tensor(f32)), (tg.tensor(f32), tg.tensor(i)),
+                 (tg.tensor(f32), i.astype(np.int32)), (tg.tensor(i > 0), tg.tensor(i))):
+        want = join([np.asarray(a), np.asarray(b)])  # int64 beside float32: float64 in NumPy
+        got = join([a, b])
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+    x = tg.tensor([0.5, 1.5, 2.5], dtype=tg.float32, requires_grad=True)
+    y = join([x, i])
+    assert y.dtype == np.float64
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 3.0, 5.0])
+    assert x.grad.dtype == np.float32

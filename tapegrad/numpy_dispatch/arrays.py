@@ -363,8 +363,10 @@ def block(arrays):
     """``np.block``: nested lists concatenated innermost along the last axis; the depth of
     nesting sets how many axes (arrays are first promoted to that many dimensions)."""
     levels = _block_depth(arrays)
-    ndim = max([levels] + [t.ndim for t in _block_leaves(arrays, [])])
-    return _block_build(arrays, 0, levels, ndim)
+    leaves = _block_leaves(arrays, [])
+    ndim = max([levels] + [t.ndim for t in leaves])
+    dts = {t.dtype for t in leaves}  # (NumPy's promotion, not cat's PyTorch one)
+    return _block_build(arrays, 0, levels, ndim, np.result_type(*dts) if len(dts) > 1 else None)
 
 
 # module-level recursion: a recursive closure would be a reference cycle holding the tensors
@@ -383,13 +385,14 @@ def _block_leaves(a, out):
     return out
 
 
-def _block_build(a, level, levels, ndim):
+def _block_build(a, level, levels, ndim, dtype):
     if not isinstance(a, list):
         t = _t(a)
+        t = t if dtype is None or t.dtype == dtype else t.to(dtype)
         return _op("reshape")(t, (1,) * (ndim - t.ndim) + tuple(t.shape))
     if not a:
         raise ValueError("Lists cannot be empty")
-    return _op("cat")([_block_build(b, level + 1, levels, ndim) for b in a],
+    return _op("cat")([_block_build(b, level + 1, levels, ndim, dtype) for b in a],
                       dim=ndim - levels + level)
 
 

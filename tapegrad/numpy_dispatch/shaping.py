@@ -126,8 +126,20 @@ def _einsum(*operands, out=None, optimize=False, **kwargs):
     return _op("einsum")(operands[0], *[_t(o) for o in operands[1:]])
 
 
+def _joined_dtype(arrays, dtype):
+    """``dtype``, else NumPy's result dtype of the arrays joined: tapegrad's cat and stack
+    promote as PyTorch's (int64 beside float32 is float32 there, float64 in NumPy)."""
+    if dtype is not None:
+        return dtype
+    dts = {x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x).dtype
+           for x in arrays}
+    return np.result_type(*dts) if len(dts) > 1 else None
+
+
 def _concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     _need(out is None, "out=")
+    arrays = list(arrays)
+    dtype = _joined_dtype(arrays, dtype)
     xs = [_cast(x, dtype) for x in arrays]
     if axis is None:
         xs, axis = [_ravel(x) for x in xs], 0
@@ -136,6 +148,8 @@ def _concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
 
 def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     _need(out is None, "out=")
+    arrays = list(arrays)
+    dtype = _joined_dtype(arrays, dtype)
     return _op("stack")([_cast(x, dtype) for x in arrays], dim=axis)
 
 
