@@ -7,7 +7,13 @@ they nest, restore the previous mode on exit (also when an exception escapes), w
 functions so the mode holds only while the generator body runs, and give every decorated call a
 fresh context. The state is per thread: a new thread always starts with grad mode on.
 
-The hot path reads :func:`is_grad_enabled` (or ``_state.grad_enabled`` directly) on every op.
+The hot path reads ``_state.grad_enabled`` (or :func:`recording`) on every op.
+
+Forward mode ignores grad mode, as PyTorch's does: while a forward-mode computation runs
+(``forward_level``: a ``forward_ad`` level, a ``jvp``/``jacfwd``/``linearize`` recording its
+function), ``no_grad`` leaves ``_state.grad_enabled`` at ``FORWARD_ONLY``, a true value: ops
+still record, on segments the tape marks forward-only (the forward sweep follows them, the
+reverse sweeps treat them as constants), while :func:`is_grad_enabled` says False.
 """
 
 from __future__ import annotations
@@ -42,9 +48,25 @@ class _GradModeState(threading.local):
 
     grad_enabled: bool = True
     inference: bool = False
+    forward_levels: int = 0  # forward-mode computations running (``forward_level``)
 
 
+class _ForwardOnly:
+    """``grad_enabled`` under ``no_grad`` inside forward mode: true, so ops record (their
+    tangents), and not ``True``, so ``is_grad_enabled()`` is False."""
+
+    __slots__ = ()
+
+    def __bool__(self):
+        return True
+
+    def __repr__(self):
+        return "FORWARD_ONLY"
+
+
+FORWARD_ONLY = _ForwardOnly()
 _state = _GradModeState()
+_on_switch = [None]  # tape.set_forward_only, registered by the tensor layer
 _first_inference = []  # callbacks run once, when any thread first enters inference mode
 
 
@@ -74,7 +96,63 @@ def is_grad_enabled() -> bool:
         ...     is_grad_enabled()
         False
     """
+    return _state.grad_enabled is True
+
+
+def recording():
+    """Whether ops record now (grad mode on, or off inside forward mode: ``FORWARD_ONLY``)."""
     return _state.grad_enabled
+
+
+def _restore(mode):
+    """Set ``_state.grad_enabled`` to ``mode`` (a saved value, or a new bool) where forward mode
+    may be running: off means ``FORWARD_ONLY`` inside it, and plain off outside; the tape is
+    told which kind of segment the records made from now on belong to."""
+    s = _state
+    if s.forward_levels:
+        if mode is False:
+            mode = FORWARD_ONLY
+    elif mode is FORWARD_ONLY:
+        mode = False
+    s.grad_enabled = mode
+    if _on_switch[0] is not None:
+        _on_switch[0](mode is FORWARD_ONLY)
+
+
+class forward_level:
+    """Around a forward-mode computation: inside, ``no_grad`` does not stop tangents."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _state.forward_levels += 1
+        _restore(_state.grad_enabled)
+
+    def __exit__(self, *exc):
+        _state.forward_levels -= 1
+        _restore(_state.grad_enabled)
+
+
+class untracked:
+    """Nothing is recorded inside, not even forward mode's tangents (``no_grad`` outside
+    forward mode): an in-place update of a leaf under ``no_grad`` changes its value only."""
+
+    __slots__ = ("prev",)
+
+    def __enter__(self):
+        s = _state
+        self.prev = s.grad_enabled, s.forward_levels
+        s.grad_enabled, s.forward_levels = False, 0
+
+    def __exit__(self, *exc):
+        s = _state
+        s.grad_enabled, s.forward_levels = self.prev
+
+
+def on_forward_switch(fn):
+    """Call ``fn(forward_only)`` whenever recording switches between forward-only and plain
+    records (the tape starts a fresh segment of that kind)."""
+    _on_switch[0] = fn
 
 
 def is_inference_mode_enabled() -> bool:
@@ -108,7 +186,7 @@ def _set_grad_enabled(mode: bool) -> None:
             "set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
             f"not {_typename(mode)}"
         )
-    _state.grad_enabled = mode
+    _restore(mode)
 
 
 def _set_inference_mode(mode: bool) -> None:
@@ -232,10 +310,17 @@ class no_grad(_NoParamDecoratorContextManager):
     def __enter__(self) -> None:
         s = _state
         self.prev = s.grad_enabled
-        s.grad_enabled = False
+        if s.forward_levels:
+            _restore(False)
+        else:
+            s.grad_enabled = False
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        _state.grad_enabled = self.prev
+        prev = self.prev
+        if _state.forward_levels or prev is FORWARD_ONLY:
+            _restore(prev)
+        else:
+            _state.grad_enabled = prev
 
 
 class enable_grad(_NoParamDecoratorContextManager):
@@ -258,10 +343,17 @@ class enable_grad(_NoParamDecoratorContextManager):
     def __enter__(self) -> None:
         s = _state
         self.prev = s.grad_enabled
-        s.grad_enabled = True
+        if s.forward_levels:
+            _restore(True)
+        else:
+            s.grad_enabled = True
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        _state.grad_enabled = self.prev
+        prev = self.prev
+        if _state.forward_levels or prev is FORWARD_ONLY:
+            _restore(prev)
+        else:
+            _state.grad_enabled = prev
 
 
 class set_grad_enabled(_DecoratorContextManager):
@@ -296,14 +388,14 @@ class set_grad_enabled(_DecoratorContextManager):
 
     def __call__(self, orig_func: F) -> F:
         # Used as a decorator: undo the switch made on construction, then wrap.
-        _state.grad_enabled = self.prev
+        _restore(self.prev)
         return super().__call__(orig_func)
 
     def __enter__(self) -> None:
-        _state.grad_enabled = self.mode
+        _restore(self.mode)
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        _state.grad_enabled = self.prev
+        _restore(self.prev)
 
     def __str__(self) -> str:
         cls = type(self)
@@ -353,14 +445,19 @@ class inference_mode(_DecoratorContextManager):
         s = _state
         self._prev = (s.grad_enabled, s.inference)
         mode = self.mode
+        # (inference mode stops forward mode too, as PyTorch's: plain off, no FORWARD_ONLY)
         s.grad_enabled = not mode
         s.inference = mode
+        if s.forward_levels and not mode:
+            _restore(True)
         if mode and _first_inference:
             _inference_entered()  # tensor._make starts flagging inference tensors
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         s = _state
         s.grad_enabled, s.inference = self._prev
+        if s.forward_levels or s.grad_enabled is FORWARD_ONLY:
+            _restore(s.grad_enabled)
 
     def clone(self) -> inference_mode:
         """Return a fresh ``inference_mode`` with the same mode."""

@@ -75,7 +75,7 @@ class Segment:
         "bcheck", "lock", "epoch", "_cache", "active", "deferred", "probe_end", "probe_next",
         "pruned_for",
         "device", "stacks", "n32", "refill", "big_saved", "node_hooks", "node_names",
-        "__weakref__",
+        "forward_only", "__weakref__",
     )
 
     def __init__(self):
@@ -116,6 +116,9 @@ class Segment:
         self.device = False  # records of CUDA tensors (see prepare_on): swept on the device
         self.stacks = None  # anomaly mode: first record id of an op -> its forward stack
         self.refill = None  # saved values dropped (checkpointing): sweeps call refill(seg)
+        # records of ops under no_grad inside forward mode (``set_forward_only``): the forward
+        # sweep follows them, reverse sweeps do not (their values are constants to them)
+        self.forward_only = _local.forward_only
 
     # ---- growing ----
     def flush(self):
@@ -183,6 +186,7 @@ class _Local(threading.local):
     subs = None  # while ``substitute_imports`` runs: import_key(t) -> the tensor imported instead
     resume = None  # while ``watch_imports`` runs: the caller's segment, current again after it
     prune_in = 0  # fresh segments until the next ``_prune_imports`` (see ``_maybe_prune``)
+    forward_only = False  # new segments are forward-only (``set_forward_only``)
 
     def __init__(self):
         self.live = weakref.WeakSet()  # this thread's segments still alive (tape_stats)
@@ -388,6 +392,16 @@ def retire(seg):
     seg.check_at = 0
     if _local.seg is seg:
         _local.seg = None
+
+
+def set_forward_only(flag):
+    """Records made from now on are forward-only (``flag``: an op under ``no_grad`` inside
+    forward mode) or plain; a current segment of the other kind is closed, so that one
+    segment never holds both."""
+    _local.forward_only = flag
+    seg = _local.seg
+    if seg is not None and seg.forward_only is not flag:
+        retire(seg)
 
 
 def close_current():

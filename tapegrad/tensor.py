@@ -25,7 +25,7 @@ from . import _tensor_str
 from . import grad_mode as _gm
 from .device import CPU as _CPU
 from .device import DeviceArray
-from .tape import inplace_epoch
+from .tape import inplace_epoch, set_forward_only
 
 _NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -433,6 +433,7 @@ def _track_inference():
 
 
 _gm.on_first_inference(_track_inference)
+_gm.on_forward_switch(set_forward_only)  # (grad_mode sits below the tape: it is told here)
 
 
 def _make(data):

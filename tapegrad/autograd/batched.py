@@ -24,6 +24,7 @@ from ..engine.sweep import FREED_MSG, free_records, has_saved, sweeping
 from ..ops.movement import _read_strided, _strided_indices
 from ..registry import PYTHON_BASE, REGISTRY, Op, _np_pow, numpy_rule_namespace, pow_as_call
 from ..tensor import Tensor
+from .function import reverse_stops_at
 from .inplace import check_python_record, check_reached
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
@@ -66,6 +67,8 @@ def run(roots, seeds, inputs, retain_graph):
     pending, heap, leaf_totals = {}, [], {}
 
     def push(seg, rec, g):
+        if seg.forward_only and reverse_stops_at(seg):
+            return  # (no_grad values of forward mode: constants here)
         if seg.device:
             raise Unsupported("CUDA records")
         e = pending.get(id(seg))

@@ -18,7 +18,7 @@ from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
 from ..engine.arena import most_of_arena
 from ..engine.sweep import Sweep, begin_sweep, end_sweep
-from .function import custom_vjp_numeric
+from .function import custom_vjp_numeric, reverse_stops_at
 from .hooks import retain_grad, run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .node_hooks import run_record_hooks
 from .prune import Pruning
@@ -143,6 +143,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
         pending, heap = {}, []
 
         def push(seg, rec, g, owned=False):
+            if seg.forward_only and reverse_stops_at(seg):
+                return  # (no_grad values of forward mode: constants here)
             if not create_graph and (seg.device or type(g) is not np.ndarray):
                 from .cuda_glue import moved
 
@@ -203,7 +205,8 @@ def _alone(roots, seeds, inputs, create_graph):
         return None
     seg = roots[0]._seg
     seed = seeds[0]
-    if seg is None or seg.device or seg.refill is not None or tape.anomaly[0] or (
+    if seg is None or seg.device or seg.refill is not None or seg.forward_only or \
+            tape.anomaly[0] or (
             type(seed._data) is DeviceArray if create_graph else type(seed) is not np.ndarray):
         return None
     for src in seg.imports.values():

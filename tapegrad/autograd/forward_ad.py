@@ -35,6 +35,7 @@ def enter_dual_level():
     if _levels.stack:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     _levels.stack.append([])
+    _gm.forward_level().__enter__()  # (no_grad inside does not stop tangents)
     return len(_levels.stack) - 1
 
 
@@ -43,6 +44,7 @@ def exit_dual_level(*, level=None):
     if not _levels.stack:
         raise RuntimeError("Dual level must be a positive number.")
     _levels.stack.pop()
+    _gm.forward_level().__exit__()
 
 
 class dual_level:

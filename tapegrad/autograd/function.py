@@ -516,6 +516,13 @@ class _Linearizing(threading.local):
 _linearizing = _Linearizing()
 
 
+def reverse_stops_at(seg):
+    """Whether a reverse sweep hands no adjoint into ``seg``: its records are forward-only
+    (ops under no_grad inside forward mode), except for the double-vjp trick, whose
+    reverse sweep computes forward-mode derivatives."""
+    return seg.forward_only and not _linearizing.n
+
+
 @contextlib.contextmanager
 def linearizing():
     """Around the backward that forward mode's double-vjp trick records (``g = J^T u``, then

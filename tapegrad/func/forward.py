@@ -38,7 +38,8 @@ def record_for_forward(func, primals, has_aux, name):
         with _gm.enable_grad():
             if start is None:
                 start = _fresh_segment_order()
-            out, aux = _split_aux(func(*args), has_aux, name)
+            with _gm.forward_level():  # (no_grad inside it does not stop the tangents)
+                out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
     finally:
         _depth.n -= 1

@@ -197,7 +197,7 @@ def _uses_outer_tensors(start, wrt):
     inner = {id(s) for s in list(tape._local.live) if s.order >= start}
     own = {id(t) for t in wrt}
     for seg in list(tape._local.live):
-        if id(seg) not in inner:
+        if id(seg) not in inner or seg.forward_only:  # (constants to reverse mode)
             continue
         for src in list(seg.imports.values()):
             if isinstance(src, Tensor):
@@ -505,7 +505,8 @@ def _linearized(func, primals, has_aux, name):
     _depth.n += 1
     try:
         with _gm.enable_grad():
-            out, aux = _split_aux(func(*args), has_aux, name)
+            with _gm.forward_level():  # (no_grad inside it does not stop the tangents)
+                out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
             create_graph = create_graph or _reads_outer(start, outs, ins)
             us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None

@@ -296,7 +296,10 @@ def apply(x, fn, *args, casting="same_kind", **kwargs):
         args = tuple(_operand(a, x) for a in args)
         r = fn(_alias(x), *args, **kwargs)
     else:
-        with _gm.no_grad():
+        # (under no_grad in forward mode a tensor with history takes a forward-only record of
+        # its new value, as PyTorch's dual tensors keep their tangent; a leaf, a buffer or a
+        # parameter, only the value)
+        with _gm.no_grad() if x._seg is not None else _gm.untracked():
             r = fn(x, *args, **kwargs)
     if r.shape != x.shape:
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "

@@ -25,7 +25,7 @@ from ..vecmath.short_runs import broadcast_value as _broadcast_value
 _saved_bytes, _DISTINCT_BYTES = tape.saved_bytes, tape._DISTINCT_BYTES
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
-_grad_on = _gm.is_grad_enabled
+_grad_on = _gm.recording  # (true under no_grad in forward mode: FORWARD_ONLY)
 _state = _gm._state
 _local = tape._local
 _on_save = tape.on_save
