@@ -37,15 +37,33 @@ class Pruning:
         key = id(seg)
         if key in self.memo:
             return self.memo[key]
+        # the segments it imports from first, without recursion: a graph may span thousands
+        # of segments (every backward closes one: a loop that calls backward on a growing chain)
+        stack = [(seg, False)]
+        while stack:
+            s, sources_done = stack.pop()
+            if id(s) in self.memo:
+                continue
+            if sources_done:
+                self.memo[id(s)] = self._masks(s)
+                continue
+            stack.append((s, True))
+            for src in list(s.imports.values()):
+                if type(src) is tuple and id(src[0]) not in self.memo:
+                    stack.append((src[0], False))
+        return self.memo[key]
+
+    def _masks(self, seg):
+        """``masks`` of ``seg``, whose sources' masks are in ``memo``."""
+        key = id(seg)
         need_of = {}
         for r, src in list(seg.imports.items()):
             if type(src) is tuple:
-                up = self.masks(src[0])
+                up = self.memo[id(src[0])]
                 need_of[r] = up is None or src[1] >= len(up[0]) or up[0][src[1]]
             else:
                 need_of[r] = id(src) in self.leaf_ids
         if all(need_of.values()):  # (a Hessian-vector product's: nothing else is read)
-            self.memo[key] = None
             return None
         recs = seg.records()
         n = len(recs)
@@ -73,5 +91,4 @@ class Pruning:
                 go = (a[r] >= 0 and needed[a[r]]) or (b[r] >= 0 and needed[b[r]])
             if go:
                 runs[r] = needed[r] = 1
-        self.memo[key] = needed, runs
         return needed, runs
