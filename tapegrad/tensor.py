@@ -167,7 +167,9 @@ class Tensor:
         return d if type(d) is float else d.tolist()
 
     def numpy(self, *, force=False):
-        if self._rg and not force:
+        # PyTorch refuses only while grad mode is on: under no_grad (a custom Function's
+        # forward, an evaluation loop) the array cannot lose a gradient that would be recorded
+        if self._rg and not force and _gm.is_grad_enabled():
             raise RuntimeError(_NUMPY_RG)
         a = self._arr()
         if type(a) is DeviceArray:
@@ -175,7 +177,7 @@ class Tensor:
         return a
 
     def __array__(self, dtype=None, copy=None):
-        if self._rg:
+        if self._rg and _gm.is_grad_enabled():
             raise RuntimeError(_ARRAY_RG)
         a = self._arr()
         if type(a) is DeviceArray:

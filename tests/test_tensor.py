@@ -133,6 +133,28 @@ def test_numpy_refuses_tensors_that_require_grad():
     assert x.tolist() == [1.0, 2.0]
 
 
+
+def test_numpy_of_a_tensor_that_requires_grad_works_under_no_grad():
+    # a custom Function's forward runs under no_grad and may compute in NumPy, as PyTorch's
+    # "Extending torch.func with autograd.Function" tutorial does with x.cpu().numpy()
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        assert x.numpy().tolist() == [1.0, 2.0]
+        assert np.asarray(x).tolist() == [1.0, 2.0]
+
+    class Double(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return tg.tensor(x.numpy() * 2)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    y = Double.apply(x)
+    y.sum().backward()
+    assert y.tolist() == [2.0, 4.0] and x.grad.tolist() == [2.0, 2.0]
+
 def test_numpy_shares_memory():
     a = np.array([1.0, 2.0])
     t = tg.from_numpy(a)
