@@ -459,3 +459,12 @@ def test_joining_arrays_promotes_as_numpy(join):
     (y * y).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 3.0, 5.0])
     assert x.grad.dtype == np.float32
+
+
+def test_torch_named_joins_keep_pytorchs_promotion():
+    a, b = tg.tensor([1, 2]), tg.tensor([0.5, 1.5], dtype=tg.float32)
+    for join in (tg.cat, tg.stack, tg.hstack, tg.vstack, tg.dstack, tg.column_stack):
+        assert join([a, b]).dtype == np.float32  # (NumPy's np.hstack: float64)
+    assert np.hstack([a, b]).dtype == np.float64
+    np.testing.assert_array_equal(np.append(b, [1.0, 2.0]).numpy(), [0.5, 1.5, 1.0, 2.0])
+    assert np.append(b, [1.0, 2.0]).dtype == np.float64  # (a list is a float64 array to NumPy)

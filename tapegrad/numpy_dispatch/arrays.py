@@ -13,7 +13,7 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _float, _need, _op, _Unsupported, _values_only
+from . import _cast, _float, _need, _op, _Unsupported, _values_only
 from .shaping import _ravel
 
 
@@ -89,9 +89,10 @@ def rollaxis(a, axis, start=0):
 
 
 def append(arr, values, axis=None):
-    from .shaping import _concatenate
+    from .shaping import _concatenate, joined_dtype
 
-    x, v = _t(arr), _t(values)
+    dtype = joined_dtype((arr, values))  # (NumPy's promotion, not cat's PyTorch one)
+    x, v = _cast(arr, dtype), _cast(values, dtype)
     if axis is None:
         return _concatenate([_ravel(x) if x.ndim != 1 else x, _ravel(v) if v.ndim != 1 else v])
     return _concatenate([x, v], axis=axis)

@@ -13,7 +13,7 @@ from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
 from . import _NV, _kd, _need, _op, numpy_pair as tensors_weak
-from .shaping import _ravel, scan
+from .shaping import _ravel, numpy_joined, scan
 
 
 def _int(v):
@@ -485,8 +485,9 @@ def function_handlers():
         np.median: median, np.cumprod: cumprod, np.trace: trace, np.diagonal: diagonal,
         np.diag: diag, np.triu: triu, np.tril: tril, np.roll: roll, np.tile: tile,
         np.repeat: repeat, np.atleast_1d: atleast_1d, np.atleast_2d: atleast_2d,
-        np.atleast_3d: atleast_3d, np.vstack: vstack, np.hstack: hstack, np.dstack: dstack,
-        np.column_stack: column_stack, np.pad: pad, np.take: take,
+        np.atleast_3d: atleast_3d, np.vstack: numpy_joined(vstack),
+        np.hstack: numpy_joined(hstack), np.dstack: numpy_joined(dstack),
+        np.column_stack: numpy_joined(column_stack), np.pad: pad, np.take: take,
         np.take_along_axis: take_along_axis, np.tensordot: tensordot, np.inner: inner,
         np.vdot: vdot, np.cross: cross, np.kron: kron,
     }

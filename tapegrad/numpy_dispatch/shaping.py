@@ -126,20 +126,29 @@ def _einsum(*operands, out=None, optimize=False, **kwargs):
     return _op("einsum")(operands[0], *[_t(o) for o in operands[1:]])
 
 
-def _joined_dtype(arrays, dtype):
-    """``dtype``, else NumPy's result dtype of the arrays joined: tapegrad's cat and stack
-    promote as PyTorch's (int64 beside float32 is float32 there, float64 in NumPy)."""
-    if dtype is not None:
-        return dtype
+def joined_dtype(arrays):
+    """NumPy's result dtype of arrays joined (None: they have one dtype). tapegrad's cat and
+    stack promote as PyTorch's (int64 beside float32 is float32 there, float64 in NumPy)."""
     dts = {x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x).dtype
            for x in arrays}
     return np.result_type(*dts) if len(dts) > 1 else None
 
 
+def numpy_joined(f):
+    """``f`` (``np.concatenate``, ``np.vstack``...: the arrays to join first) with them cast to
+    NumPy's result dtype; torch_names calls ``f`` itself, which keeps PyTorch's."""
+
+    def handler(arrays, *args, **kwargs):
+        if kwargs.get("dtype") is None and isinstance(arrays, (list, tuple)):
+            dtype = joined_dtype(arrays)
+            arrays = arrays if dtype is None else [_cast(x, dtype) for x in arrays]
+        return f(arrays, *args, **kwargs)
+
+    return handler
+
+
 def _concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     _need(out is None, "out=")
-    arrays = list(arrays)
-    dtype = _joined_dtype(arrays, dtype)
     xs = [_cast(x, dtype) for x in arrays]
     if axis is None:
         xs, axis = [_ravel(x) for x in xs], 0
@@ -148,8 +157,6 @@ def _concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
 
 def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     _need(out is None, "out=")
-    arrays = list(arrays)
-    dtype = _joined_dtype(arrays, dtype)
     return _op("stack")([_cast(x, dtype) for x in arrays], dim=axis)
 
 
@@ -232,6 +239,6 @@ def function_handlers():
         np.swapaxes: _swapaxes, np.moveaxis: _moveaxis, np.squeeze: _squeeze,
         np.expand_dims: _expand_dims, np.broadcast_to: _broadcast_to, np.flip: _flip,
         np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer, np.einsum: _einsum,
-        np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
+        np.concatenate: numpy_joined(_concatenate), np.stack: numpy_joined(_stack), np.split: _split,
         np.array_split: _array_split, np.diff: _diff, np.cumsum: _cumsum, np.copy: _copy,
     }
