@@ -1,11 +1,14 @@
 """Distances and similarities between tensors, PyTorch's: ``cosine_similarity``,
 ``pairwise_distance``, ``pdist`` (re-exported by ``nn.functional``)."""
 
+import math
+
 import numpy as np
 
 from .. import creation as _creation
 from .. import ops as O
 from ..ops.record import as_tensor as _t
+from ..torch_names.products import max_abs_distance
 
 
 def _floating_pair(x1, x2):
@@ -45,6 +48,8 @@ def pdist(input, p=2.0):
     if x.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
     i, j = np.triu_indices(x.shape[0], 1)
+    if p == math.inf:  # (every coordinate tied for the maximum gets the gradient)
+        return max_abs_distance(x[i] - x[j])
     return O.norm(x[i] - x[j], p, 1)
 
 

@@ -154,7 +154,27 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
             a.shape[-2] > 25 or b.shape[-2] > 25)):
         return _euclidean_dist(a, b)
     diff = _ops.unsqueeze(a, -2) - _ops.unsqueeze(b, -3)
+    if p == math.inf:
+        return max_abs_distance(diff)
     return _LA.vector_norm(diff, p, dim=-1)
+
+
+def max_abs_distance(diff):
+    """``amax(|diff|, -1)`` with the gradient of PyTorch's cdist/pdist for p = inf:
+    ``sign(diff)`` at every coordinate that ties for the maximum (``amax`` and
+    ``vector_norm`` share it among the ties instead), as the maximum (a constant) plus the
+    tied coordinates' ``|diff| - |diff|`` (0 in value). With an inf or NaN distance (inf - inf
+    is NaN) and on CUDA tensors: ``amax``'s shared gradient."""
+    ad = _ops.abs(diff)
+    if diff.shape[-1] == 0:  # (no columns: distances 0, as PyTorch's)
+        return _ops.sum(ad, -1)
+    if diff.is_cuda:
+        return _ops.amax(ad, -1)
+    top = np.max(vals(ad), -1, keepdims=True)
+    if not np.isfinite(top).all():
+        return _ops.amax(ad, -1)
+    tied = const(vals(ad) == top)
+    return const(top[..., 0]) + _ops.sum((ad - ad.detach()) * tied, -1)
 
 
 def _euclidean_dist(a, b):

@@ -1,6 +1,6 @@
-"""``cosine_similarity``, ``pairwise_distance`` and ``pdist`` (functions and modules, zero
-vectors and coincident rows included), ``Flatten``/``Unflatten``, and the parameter
-containers ``ParameterList``/``ParameterDict``."""
+"""``cosine_similarity``, ``pairwise_distance``, ``pdist`` and ``cdist`` (functions and modules,
+zero vectors, coincident rows and ties of the p = inf maximum included), ``Flatten``/
+``Unflatten``, and the parameter containers ``ParameterList``/``ParameterDict``."""
 
 import numpy as np
 import pytest
@@ -13,6 +13,7 @@ X = _rng.standard_normal((4, 3))
 Y = _rng.standard_normal((4, 3))
 X[1] = 0.0  # a zero vector (the eps clamp)
 Y[2] = X[2]  # a zero difference
+TIES = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 0.5], [2.0, 2.0], [0.0, 0.0]])
 
 PROGRAMS = {
     "cosine": (lambda T, a, b: T.nn.functional.cosine_similarity(a, b), (X, Y)),
@@ -30,6 +31,11 @@ PROGRAMS = {
     "pairwise module": (lambda T, a, b: T.nn.PairwiseDistance(p=3)(a, b), (X, Y)),
     "pdist": (lambda T, a: T.nn.functional.pdist(a), (np.vstack([X, X[:1]]),)),
     "pdist p=1": (lambda T, a: T.pdist(a, p=1), (X,)),
+    # p = inf: PyTorch's cdist/pdist give every coordinate tied for the maximum sign(diff)
+    "pdist p=inf ties": (lambda T, a: T.nn.functional.pdist(a, p=float("inf")), (TIES,)),
+    "cdist p=inf ties": (lambda T, a, b: T.cdist(a, b, p=float("inf")), (TIES[:3], TIES[3:])),
+    "cdist p=inf 40 rows": (lambda T, a, b: T.cdist(a, b, p=float("inf")),
+                            (np.repeat(TIES, 8, 0), TIES)),
     "flatten": (lambda T, a: T.nn.Flatten()(a.reshape(2, 2, 3)), (X,)),
     "flatten 0..1": (lambda T, a: T.nn.Flatten(0, 1)(a.reshape(2, 2, 3)), (X,)),
     "unflatten": (lambda T, a: T.nn.Unflatten(1, (3, 1))(a), (X,)),
@@ -70,6 +76,10 @@ def test_distance_functions_without_torch():
                     (F.pdist, (X,))):
         inputs = tuple(tg.tensor(v, dtype=tg.float64, requires_grad=True) for v in args)
         assert tg.autograd.gradgradcheck(f, inputs)
+    t = tg.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], requires_grad=True)
+    F.pdist(t, p=float("inf")).sum().backward()  # each tied coordinate: the whole gradient
+    assert t.grad.tolist() == [[-2.0, -2.0], [0.0, 0.0], [2.0, 2.0]]
+    assert tg.cdist(tg.zeros(2, 0), tg.zeros(3, 0), p=float("inf")).tolist() == [[0.0] * 3] * 2
     assert tg.nn.Flatten()(tg.zeros(2, 3, 4)).shape == (2, 12)
     assert tg.nn.Unflatten(1, (2, 2))(tg.zeros(3, 4)).shape == (3, 2, 2)
     with pytest.raises(RuntimeError, match="pdist only supports 2D tensors"):
