@@ -468,3 +468,15 @@ def test_torch_named_joins_keep_pytorchs_promotion():
     assert np.hstack([a, b]).dtype == np.float64
     np.testing.assert_array_equal(np.append(b, [1.0, 2.0]).numpy(), [0.5, 1.5, 1.0, 2.0])
     assert np.append(b, [1.0, 2.0]).dtype == np.float64  # (a list is a float64 array to NumPy)
+
+
+@pytest.mark.parametrize("f", [np.nansum, np.nanprod, np.nanmax, np.nanmin, np.nancumsum,
+                               np.nancumprod], ids=lambda f: f.__name__)
+def test_nan_functions_of_integers_and_bools_keep_numpys_dtype(f):
+    ints = np.array([[3, -1, 2], [0, 4, -2]])
+    for a in (ints, ints.astype(np.int32), ints > 0):
+        for axis in (None, 0, 1):
+            want = f(a, axis=axis)  # (no NaN in them: the plain function's dtype, not float64)
+            got = f(tg.tensor(a), axis=axis)
+            assert got.dtype == want.dtype, (a.dtype, axis)
+            np.testing.assert_array_equal(got.numpy(), want)

@@ -20,11 +20,16 @@ def _vals(x):
     return np.asarray(_t(x)._data)
 
 
-def _filled(a, fill, complex_ok=True):
+def _filled(a, fill, complex_ok=True, keep_int=False):
     """``a`` with its NaNs replaced by ``fill`` (constant), and the NaN mask. A complex ``a``
     stays complex (a NaN in either part is a NaN, as NumPy's ``isnan``); where the caller has
-    no complex rule (``complex_ok`` false) it is refused rather than cut to its real part."""
-    x = _to_float(a)
+    no complex rule (``complex_ok`` false) it is refused rather than cut to its real part.
+    Integers and bools (no NaN) become float64, unless ``keep_int``: NumPy's nansum, nanprod,
+    nanmax... of them are its sum, prod, max..., in their dtypes."""
+    x = _t(a)
+    if keep_int and x.dtype.kind not in "fc":
+        return x, np.zeros(x.shape, bool)
+    x = _to_float(x)
     if x.dtype.kind == "c":
         _need(complex_ok, "complex input")
     nan = np.isnan(_vals(x))
@@ -40,7 +45,7 @@ def _count(nan, axis, keepdims):
 def nansum(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
     from . import _sum
 
-    x, _ = _filled(a, 0.0)
+    x, _ = _filled(a, 0.0, keep_int=True)
     return _sum(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial,
                 where=where)
 
@@ -93,7 +98,7 @@ def _nanextreme(name, fill):
     def handler(a, axis=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
         from . import _extreme
 
-        x, nan = _filled(a, fill, complex_ok=False)
+        x, nan = _filled(a, fill, complex_ok=False, keep_int=True)
         if nan.any():
             _need(not np.all(nan, axis=axis).any(), "an all-NaN slice")
         return _extreme(name)(x, axis=axis, out=out, keepdims=keepdims, initial=initial,
@@ -105,7 +110,7 @@ def _nanextreme(name, fill):
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
     from . import _prod
 
-    x, _ = _filled(a, 1.0)
+    x, _ = _filled(a, 1.0, keep_int=True)
     return _prod(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial,
                  where=where)
 
@@ -113,13 +118,13 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where
 def nancumsum(a, axis=None, dtype=None, out=None):
     from .shaping import _cumsum
 
-    return _cumsum(_filled(a, 0.0)[0], axis=axis, dtype=dtype, out=out)
+    return _cumsum(_filled(a, 0.0, keep_int=True)[0], axis=axis, dtype=dtype, out=out)
 
 
 def nancumprod(a, axis=None, dtype=None, out=None):
     from .composites import cumprod
 
-    return cumprod(_filled(a, 1.0)[0], axis=axis, dtype=dtype, out=out)
+    return cumprod(_filled(a, 1.0, keep_int=True)[0], axis=axis, dtype=dtype, out=out)
 
 
 def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
