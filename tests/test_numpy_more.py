@@ -480,3 +480,12 @@ def test_nan_functions_of_integers_and_bools_keep_numpys_dtype(f):
             got = f(tg.tensor(a), axis=axis)
             assert got.dtype == want.dtype, (a.dtype, axis)
             np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_diff_of_bools_is_not_equal_as_numpys_and_pytorchs():
+    m = np.array([[True, False, False, True], [False, False, True, True]])
+    for kw in ({}, dict(axis=0), dict(n=2), dict(prepend=False), dict(append=True, n=3)):
+        got, want = np.diff(tg.tensor(m), **kw), np.diff(m, **kw)  # (was: bool subtraction)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+    np.testing.assert_array_equal(tg.diff(tg.tensor(m[0])).numpy(), [True, False, True])

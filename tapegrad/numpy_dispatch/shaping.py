@@ -207,8 +207,9 @@ def _diff(a, n=1, axis=-1, prepend=_NV, append=_NV):
             parts.insert(0 if first else len(parts), e)
         x = _op("cat")(parts, dim=ax)
     lead = (slice(None),) * ax
+    step = _op("ne") if x.dtype == np.bool_ else _op("sub")  # (NumPy's and PyTorch's for bools)
     for _ in range(n):
-        x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+        x = step(x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)])
     return x
 
 
