@@ -5,6 +5,7 @@ PyTorch (finite differences, norms, shapes)."""
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -379,6 +380,23 @@ def test_stack_module_state_ensemble():
     params["fc1.weight"].detach().zero_()  # (the stack shares no storage with the models)
     assert np.abs(_np(models[0].fc1.weight)).sum() > 0
 
+
+
+def test_ensemble_of_linear_layers_batches_without_a_loop():
+    """vmap over stacked Linear weights uses the batching rules (no per-example loop and its
+    performance warning): linear transposes a batched weight through the dispatched method."""
+    tg.manual_seed(1)
+    models = [tg.nn.Sequential(tg.nn.Linear(6, 5), tg.nn.ReLU(), tg.nn.Linear(5, 3))
+              for _ in range(3)]
+    params, buffers = tg.func.stack_module_state(models)
+    base = copy.deepcopy(models[0])
+    data = tg.randn(3, 4, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = tg.func.vmap(lambda p, b, x: tg.func.functional_call(base, (p, b), (x,)))(
+            params, buffers, data)
+    np.testing.assert_allclose(out.detach().numpy(),
+                               np.stack([_np(m(x)) for m, x in zip(models, data)]), rtol=1e-12)
 
 def test_stack_module_state_errors_match_torch():
     torch = pytest.importorskip("torch")

@@ -107,7 +107,8 @@ def linear(input, weight, bias=None):
     if x.ndim == 0 or weight.ndim == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{x.ndim}D and {weight.ndim}D")
-    out = O.matmul(x, O.movement.t(weight) if weight.ndim >= 2 else weight)
+    # (the method: under vmap, a batched weight, an ensemble's, dispatches to its rule)
+    out = O.matmul(x, weight.t() if weight.ndim >= 2 else weight)
     return out if bias is None else out + bias
 
 
