@@ -20,11 +20,12 @@ from .torch_names import elementwise as _names
 from .torch_names import igamma as gammainc, igammac as gammaincc  # (CUDA: via the host)
 from .torch_names._common import const, vals
 from .torch_names._common import floating as _floating
+from .torch_names.shapes import broadcast_tensors as _broadcast_tensors
 
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
            "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma", "psi",
            "round", "sinc", "softmax", "xlogy", "xlog1py", "entr", "ndtri", "log_ndtr", "erfcx",
-           "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
+           "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc", "zeta"]
 
 digamma = psi = _names.digamma
 erf, erfc, erfinv = _ops.erf, _ops.erfc, _names.erfinv
@@ -193,3 +194,44 @@ def i1(input):
 def i1e(input):
     """``exp(-|x|) i1(x)``."""
     return _scipy_valued("i1e").apply(_floating(input))
+
+
+_ZETA = []
+
+
+def _zeta_function():
+    """Hurwitz's zeta as an autograd Function: SciPy's values; in ``q`` the derivative
+    ``-x zeta(x + 1, q)`` (itself differentiable in ``q``), in ``x`` PyTorch's
+    NotImplementedError at backward."""
+    if _ZETA:
+        return _ZETA[0]
+    from .autograd.function import Function
+    from .tensor import _make, _wrap
+    from .torch_names.elementwise import _scipy
+
+    class Zeta(Function):
+        @staticmethod
+        def forward(ctx, x, q):
+            with np.errstate(all="ignore"):
+                v = np.asarray(_scipy("zeta")(vals(x), vals(q))).astype(x.dtype, copy=False)
+            ctx.save_for_backward(x, q)
+            return _make(_wrap(v))
+
+        @staticmethod
+        def backward(ctx, g):
+            if ctx.needs_input_grad[0]:
+                raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+            x, q = ctx.saved_tensors
+            # (x itself, not detached: differentiating this again in x raises as PyTorch)
+            return None, g * -x * Zeta.apply(x + 1.0, q)
+
+    _ZETA.append(Zeta)
+    return Zeta
+
+
+def zeta(input, other):
+    """Hurwitz's zeta function ``sum_k (k + other)^-input``, differentiable in ``other``."""
+    refuse_pair("zeta", input, other)
+    x, q = tensors_promoted(input, other)
+    x, q = _broadcast_tensors(_floating(x), _floating(q))
+    return _zeta_function().apply(x, q)

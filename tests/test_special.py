@@ -148,3 +148,28 @@ def test_bessel_derivatives_near_zero():
     for name in ("i1", "i1e"):  # on both sides of the switch to the series at |x| = 1
         x = tg.tensor([0.999, 1.0, 1.001, -0.9995, 1e-3], requires_grad=True)
         assert tg.autograd.gradgradcheck(getattr(tg.special, name), (x,), atol=1e-7, rtol=1e-6)
+
+
+def test_zeta_differentiable_in_q():
+    """Hurwitz's zeta: SciPy's values, d/dq = -x zeta(x + 1, q) to every order; in x,
+    PyTorch's NotImplementedError at backward."""
+    pytest.importorskip("scipy")
+    x, q = np.array([2.0, 3.5, 1.5, 4.0]), np.array([0.5, 1.0, 2.5, 3.0])
+    qt = tg.tensor(q, requires_grad=True)
+    assert tg.autograd.gradgradcheck(lambda b: tg.special.zeta(tg.tensor(x), b), (qt,))
+    np.testing.assert_allclose(tg.special.zeta(2.0, tg.tensor([1.0])).numpy(), [math.pi ** 2 / 6],
+                               rtol=1e-15)
+    assert tg.special.zeta(tg.tensor([2.0], dtype=tg.float32), 2.0).dtype == tg.float32
+    xt = tg.tensor(x, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
+        tg.special.zeta(xt, tg.tensor(q)).sum().backward()
+    torch = pytest.importorskip("torch")
+    got, want = [], []
+    for L, out in ((tg, got), (torch, want)):
+        b = L.tensor(q, requires_grad=True)
+        y = L.special.zeta(L.tensor(x), b)
+        (g,) = L.autograd.grad(y.sum(), b, create_graph=True)
+        (h,) = L.autograd.grad(g.sum(), b)
+        out.extend(t.detach().numpy() for t in (y, g, h))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
