@@ -53,3 +53,47 @@ def test_backward_into_a_grad_that_exists_when_the_function_starts():
 
     fn = _both(make, [(tg.tensor(rng.standard_normal(3)),) for _ in range(5)])
     assert fn._count == 2  # .grad None, then a .grad to add into: both replayed
+
+
+def _replays_or_warns(body, n=4):
+    """``body(x, t)`` (an array and a tensor argument) compiled: each call's value is eager's,
+    replayed or run eagerly with the fallback warning."""
+    fn = tg.compile(body)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for i in range(n):
+            r = np.random.default_rng(i)
+            x, t = r.standard_normal(3), tg.tensor(r.standard_normal(3))
+            _same(body(x, t), fn(x, t))
+    return fn, [str(w.message) for w in seen if "tg.compile" in str(w.message)]
+
+
+def test_from_numpy_of_an_array_argument_is_an_input():
+    # it was baked in as the first call's array: every replay returned the first result
+    fn, msgs = _replays_or_warns(lambda x, t: tg.from_numpy(x) * 2 + t)
+    assert msgs == [] and fn._count == 1
+
+
+def test_tensors_in_a_factory_s_data_or_fill_value_are_not_baked_in():
+    # tg.tensor([a, b]) of 0-d tensors and tg.full(size, t) read values the tracer does not
+    # see: a replay returned the first call's numbers
+    for body in (lambda x, t: tg.tensor([t.sum(), t.max()]) * 2,
+                 lambda x, t: tg.full((3,), t.sum()) * t):
+        fn, msgs = _replays_or_warns(body)
+        assert len(msgs) == 1 and "baked in" in msgs[0], msgs
+
+
+def test_numpy_scalars_from_an_array_argument_are_not_baked_in():
+    # x.mean(), x[1]: NumPy computes them from the argument, out of the tracer's sight
+    for body in (lambda x, t: t * x.mean(), lambda x, t: t + x[1],
+                 lambda x, t: np.sin(t) + x.sum(), lambda x, t: tg.tensor(x[0]) * t):
+        fn, msgs = _replays_or_warns(body)
+        assert len(msgs) == 1 and "NumPy scalar" in msgs[0], msgs
+
+
+def test_numpy_scalar_constants_still_compile_without_arrays():
+    fn = tg.compile(lambda t: t * np.float64(0.5) + np.float32(2))
+    for i in range(3):
+        t = tg.tensor(np.arange(3.0) + i)
+        _same(t * np.float64(0.5) + np.float32(2), fn(t))
+    assert fn._count == 1

@@ -279,18 +279,37 @@ def where(tr, condition, x, y, result):
 def factory(tr, args, result, name):
     if args.get("requires_grad"):
         raise Unsupported(f"{name}(requires_grad=True) inside the function")
-    data = args.get("data", args.get("obj"))
+    data = args.get("data", args.get("obj", args.get("arr")))  # (from_numpy's is ``arr``)
     if isinstance(data, (Tensor, np.ndarray)):
         if id(data) not in tr.cur:
             raise Unsupported(f"{name}() of an array the tracer does not see")
         vid = tr.e("astype", (tr.v(data),), dtype=result.dtype)
         tr.out(result, vid, name)
         return
+    if any(_hidden(tr, v) for k, v in args.items() if k != "t"):  # (``t``: a *_like's model)
+        # the value becomes a constant of the program: a tensor inside a list or a fill value
+        # would be baked in unguarded
+        raise Unsupported(f"{name}() of a tensor in a list or as the fill value (it would be "
+                          "baked in)")
     if not isinstance(result, Tensor):
         raise Unsupported(f"{name} returned a {type(result).__name__}")
     value = result._data
     vid = tr.g.emit("const", (), False, value=value if type(value) is float else np.array(value))
     tr.out(result, vid, name)
+
+
+def reads_arrays(tr):
+    """Whether the function can read NumPy arrays (arguments or captured): a NumPy scalar may
+    then be computed from one by NumPy, out of the tracer's sight, and must not be baked in."""
+    return any(type(o) is np.ndarray for o, _ in tr.candidates.values())
+
+
+def _hidden(tr, v):
+    """Whether ``v`` holds a value that a constant would bake in unguarded: a tensor or array
+    (inside a list), or a NumPy scalar that may come from an array (``reads_arrays``)."""
+    if isinstance(v, (list, tuple)):
+        return any(_hidden(tr, x) for x in v)
+    return isinstance(v, (Tensor, np.ndarray)) or isinstance(v, np.generic) and reads_arrays(tr)
 
 
 def clone(tr, x, result):
@@ -457,6 +476,9 @@ def handle(tr, name, a, result):
     h = _DISPATCH.get(name)
     if h is None:
         h = _DISPATCH[name] = _resolve(name)
+    if any(isinstance(v, np.generic) for v in a.values()) and reads_arrays(tr):
+        raise Unsupported("a NumPy scalar reached an op (made from an array?): it would be "
+                          "baked in")
     h(tr, _ALIASES.get(name, name), a, result)
 
 
