@@ -237,13 +237,14 @@ def matrix_power(A, n):
     from .ops.linalg import matmul
 
     A = _t(A)
-    if A.dtype.kind == "c":  # products and inverses of complex matrices have complex rules
-        _E._square(A, "matrix_power")
-    else:
-        _D._check(A, "matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     n = int(n)
+    # products of complex and (n >= 0, as PyTorch's) integer matrices need no LAPACK
+    if A.dtype.kind == "c" or A.dtype.kind in "iu" and n >= 0:
+        _E._square(A, "matrix_power")
+    else:
+        _D._check(A, "matrix_power")
     if n == 0:
         eye = _make(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
         return A * 0.0 + eye if _R.needs_grad(A) else eye

@@ -489,3 +489,25 @@ def test_diff_of_bools_is_not_equal_as_numpys_and_pytorchs():
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got.numpy(), want)
     np.testing.assert_array_equal(tg.diff(tg.tensor(m[0])).numpy(), [True, False, True])
+
+
+def test_integer_matrix_products_stay_integers():
+    a = np.array([[1, 2], [3, 4]])
+    for dt in (np.int64, np.int32):
+        for n in (0, 1, 3):
+            for got in (np.linalg.matrix_power(tg.tensor(a.astype(dt)), n),
+                        tg.linalg.matrix_power(tg.tensor(a.astype(dt)), n)):  # (PyTorch's too)
+                assert got.dtype == dt
+                np.testing.assert_array_equal(got.numpy(), np.linalg.matrix_power(a, n))
+        got = np.linalg.multi_dot([tg.tensor(a.astype(dt))] * 3)
+        assert got.dtype == dt
+        np.testing.assert_array_equal(got.numpy(), np.linalg.multi_dot([a] * 3))
+        got = np.vecdot(tg.tensor(a.astype(dt)), tg.tensor(a.astype(dt)))
+        assert got.dtype == dt
+        np.testing.assert_array_equal(got.numpy(), [5, 25])
+    np.testing.assert_array_equal(np.linalg.matrix_power(tg.tensor(a), -1).numpy(),
+                                  np.linalg.inv(a))  # (a negative power inverts, in float64)
+    with pytest.raises(RuntimeError, match="Expected a floating point"):
+        tg.linalg.matrix_power(tg.tensor(a), -1)  # PyTorch refuses the integer inverse
+    m = np.array([[True, False], [False, False]])
+    assert np.vecdot(tg.tensor(m), tg.tensor(m)).dtype == np.bool_

@@ -92,8 +92,8 @@ def _np_norm(x, ord=None, axis=None, keepdims=False):
 
 
 def _np_matrix_power(a, n):
-    a = _np_float(a, True)
-    return matrix_power(a, n)
+    a = _t(a)  # (NumPy's positive powers of integer matrices are integers)
+    return matrix_power(a if a.dtype.kind in "iu" and n >= 0 else _np_float(a, True), n)
 
 
 def _np_lstsq(a, b, rcond=None):
@@ -138,7 +138,9 @@ def _np_multi_dot(arrays, *, out=None):
     if len(arrays) < 2:
         raise ValueError("Expecting at least two arrays.")
     try:
-        return multi_dot([_np_float(a) for a in arrays])
+        xs = [_t(a) for a in arrays]  # (integers stay integers, as NumPy's products)
+        return multi_dot(xs if all(x.dtype.kind in "iu" for x in xs) else
+                         [_np_float(x) for x in xs])
     except RuntimeError as e:
         raise ValueError(str(e).replace("multi_dot(): ", "")) from None
 
