@@ -122,8 +122,7 @@ def _axes(x, s, dim):
         dims = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
         dims = [norm_dim(int(d), x.ndim) for d in dims]
     if s is not None and len(s) != len(dims):
-        raise RuntimeError(f"When given, dim and shape arguments must have the same length "
-                           f"(got {len(dims)} and {len(s)})")
+        raise RuntimeError("When given, dim and shape arguments must have the same length")
     if len(set(dims)) != len(dims):
         raise RuntimeError("FFT dims must be unique")
     sizes = [None] * len(dims) if s is None else [None if k == -1 else int(k) for k in s]

@@ -125,14 +125,15 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     from .ops.elementwise import abs as _abs
     from .ops import norm as _vnorm  # (the batch-aware name: vmap batches it)
 
+    if isinstance(ord, str):  # (PyTorch's argument parser, before any other check)
+        raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
+                        f"not {type(ord).__name__}")
     x = _t(x)
     if dtype is not None:
         x = x.to(_norm_dtype(x, dtype, "vector_norm"))
     if x.dtype.kind == "c":  # the norm of the moduli: real, as torch's
         x = _abs(x)
     x = _float_input(x, "vector_norm")
-    if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: Expected a number as ord, got {ord!r}")
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         dim = None
     return _vnorm(x, p=float(ord), dim=dim, keepdim=keepdim)

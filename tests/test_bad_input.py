@@ -373,6 +373,9 @@ PYTORCH_ERRORS = {
                         IndexError, "index out of range in self"),
     "index_select of -1": (lambda L: L.index_select(L.ones(2), 0, L.tensor([-1])), IndexError,
                            "index out of range in self"),
+    "vector_norm of a string order": (lambda L: L.linalg.vector_norm(L.ones(3), "fro"), TypeError,
+                                      "linalg_vector_norm(): argument 'ord' (position 2) must "
+                                      "be Number, not str"),
 }
 
 

@@ -97,6 +97,9 @@ def test_fft_bad_arguments():
         tg.fft.rfft(x)
     with pytest.raises(IndexError, match="Dimension out of range"):
         tg.fft.fft(x, dim=2)
+    with pytest.raises(RuntimeError, match="^When given, dim and shape arguments must have the "
+                       "same length$"):
+        tg.fft.fftn(tg.ones(4, 4), s=(2,), dim=(0, 1))
 
 
 def test_fftfreq():

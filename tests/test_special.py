@@ -163,6 +163,8 @@ def test_zeta_differentiable_in_q():
     xt = tg.tensor(x, requires_grad=True)
     with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
         tg.special.zeta(xt, tg.tensor(q)).sum().backward()
+    with pytest.raises(NotImplementedError, match="\"zeta_cpu\" not implemented for 'ComplexFloat'"):
+        tg.special.zeta(2.0, tg.tensor([1.0 + 1j], dtype=tg.complex64))
     torch = pytest.importorskip("torch")
     got, want = [], []
     for L, out in ((tg, got), (torch, want)):

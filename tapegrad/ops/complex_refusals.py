@@ -80,7 +80,7 @@ REFUSALS = {
     "log_ndtr": _kernel("log_ndtr_cpu"), "ndtri": _kernel("ndtri_cpu"),
     "entr": _kernel("entr_cpu"), "i0": _kernel("i0_vml_cpu"), "i0e": _kernel("i0e_cpu"),
     "i1": _kernel("i1_cpu"), "i1e": _kernel("i1e_cpu"), "logit": _kernel("logit_cpu"),
-    "xlogy": _kernel("xlogy_cpu"), "xlog1py": _kernel("xlog1py_cpu"),
+    "xlogy": _kernel("xlogy_cpu"), "xlog1py": _kernel("xlog1py_cpu"), "zeta": _kernel("zeta_cpu"),
 }
 
 
