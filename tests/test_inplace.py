@@ -415,3 +415,37 @@ def test_view_made_before_inplace_change_of_its_base_is_regathered():
     y.mul_(x)  # y = 2 x^2
     (v * 3).sum().backward()
     assert x.grad.tolist() == [12.0, 24.0, 0.0]
+
+
+class _SaveFor(tg.autograd.Function):
+    """Saves its input, or its output when ``which == "out"``."""
+
+    @staticmethod
+    def forward(ctx, x, which):
+        out = x * 2
+        ctx.save_for_backward(out if which == "out" else x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return g * s, None
+
+
+@pytest.mark.parametrize("which, clause", [
+    ("leaf", ""),  # a leaf: no "which is output" clause
+    ("input", ", which is output 0 of Exp,"),  # the op that produced the input saved
+    ("out", ", which is output 0 of _SaveFor,"),  # the Function's own output
+])
+def test_custom_function_saved_tensor_modified_names_its_producer(which, clause):
+    x = leaf([1.0, 2.0])
+    inp = x if which == "leaf" else x.exp()
+    y = _SaveFor.apply(inp, which)
+    with tg.no_grad():
+        (y if which == "out" else inp).add_(1)
+    message = ("one of the variables needed for gradient computation has been modified by an "
+               f"inplace operation: [tapegrad.DoubleTensor [2]]{clause} is at version 1; "
+               "expected version 0 instead.")
+    with pytest.raises(RuntimeError) as info:
+        y.sum().backward()
+    assert str(info.value).startswith(message)

@@ -19,7 +19,7 @@ def _stale(stamp):
     return stamp is not None and stamp[0] is not None and stamp[0][0] != stamp[1]
 
 
-def _producer(seg, rec):
+def producer_name(seg, rec):
     """PyTorch's name of the op that produced record ``rec`` (None for a leaf or a constant)."""
     if rec < 0:
         return None
@@ -28,7 +28,7 @@ def _producer(seg, rec):
         src = seg.imports.get(rec)
         if src is None or not isinstance(src, tuple):
             return None  # a leaf: no "which is output" clause (as in PyTorch's message)
-        return _producer(src[0], src[1])
+        return producer_name(src[0], src[1])
     from .node import _name_of
 
     name = _name_of(seg, rec)
@@ -66,7 +66,7 @@ def _error(seg, producer_rec, value, stamp, rec=None):
         warn_forward(seg, rec, _name_of(seg, rec))
     shape = np.shape(value) if value is not None else ()
     dtype = getattr(value, "dtype", np.float64)
-    return RuntimeError(version_message(shape, dtype, _producer(seg, producer_rec),
+    return RuntimeError(version_message(shape, dtype, producer_name(seg, producer_rec),
                                         stamp[0][0], stamp[1]))
 
 
