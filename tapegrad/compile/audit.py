@@ -40,6 +40,19 @@ def verify(tr, where):
             if grad is None or tr.versions.get(id(grad), grad._version) != grad._version or \
                     not _same(tr, st, grad._data):
                 raise Unsupported(f"{where}: {UNSEEN_WRITE}")
+        elif st == "unknown" and r.index in tr.grads_after_step:  # as the last step left it
+            was, version, value = tr.grads_after_step[r.index]
+            if grad is not was or grad is not None and (
+                    grad._version != version or not _equal(value, grad._data)):
+                raise Unsupported(f"{where}: {UNSEEN_WRITE}")
+
+
+def _equal(a, b):
+    try:
+        check(a, b, "")
+    except Unsupported:
+        return False
+    return True
 
 
 def _same(tr, vid, data):

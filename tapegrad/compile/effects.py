@@ -316,6 +316,11 @@ def island(tr, name, a, result):
         if tr.cur.get(id(r.obj)) is not None and isinstance(r.obj, Tensor):
             del tr.cur[id(r.obj)]
         tr.gstate[r.index] = "unknown"
+    # what each .grad is after the step: nothing the tracer does not see may change it later
+    # (``audit.verify``), as the replay would not
+    tr.grads_after_step = {r.index: (r.obj._grad, r.obj._grad._version, _snap(r.obj._grad._data))
+                           if r.obj._grad is not None else (None, 0, None)
+                           for r in tr.refs if isinstance(r.obj, Tensor)}
 
 
 def requires_grad_(tr, t, flag, result):

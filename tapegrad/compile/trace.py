@@ -340,7 +340,7 @@ class Tracer:
         self.islands = []  # (object, path, method to call or None: only its identity)
         self.hyper_guards = []  # (island index, groups): optimizer settings baked in
         self.start_guards = []  # (Ref, grad is None)
-        self.grads_before = {}  # Ref index -> its .grad's value before a backward
+        self.grads_before, self.grads_after_step = {}, {}  # Ref index -> .grad (effects.py)
         self.key_arrays = []  # (Ref or None, baked array) of index arrays
         self.borrowed = {}  # value id -> the eager array that is its value (see ``elementwise``)
         self.versions = {}  # id(tensor) -> its version when last mapped (``audit.verify``)
