@@ -227,22 +227,40 @@ def grad_get(tr, self, result):
 def grad_set(tr, self, value):
     if value is not None:
         raise Unsupported("assigning a tensor to .grad")
-    r = tr.ref_of.get(id(self))
-    if r is None:
-        hit = tr.candidates.get(id(self))
-        if hit is None:
-            raise Unsupported(".grad of an unknown tensor")
-        r = tr._ref(self, hit[1])
+    r = tr.ref_of.get(id(self)) or tr._ref(self, _found(tr, self))
     tr.g.effect("setgrad", (), ref=r.index)
     tr.gstate[r.index] = None
 
 
 def zero_grad(tr, self, set_to_none):
-    if not set_to_none:
-        raise Unsupported("zero_grad(set_to_none=False)")
-    for group in self.param_groups:
-        for p in group["params"]:
+    """``Optimizer.zero_grad`` or ``Module.zero_grad``: each ``.grad`` set to None, or filled
+    with zeros in place (``set_to_none=False``; one that is None stays None)."""
+    params = [p for group in self.param_groups for p in group["params"]] \
+        if hasattr(self, "param_groups") else list(self.parameters())
+    for p in params:
+        if set_to_none:
             grad_set(tr, p, None)
+            continue
+        r = tr.ref_of.get(id(p)) or tr._ref(p, _found(tr, p))
+        st = _grad_state(tr, r)
+        if st is None:
+            continue
+        grad = p._grad
+        if grad is None or grad._seg is not None:  # (a gradient with history: create_graph)
+            raise Unsupported("zero_grad(set_to_none=False) of a gradient with history")
+        d = grad._data
+        zeros = tr.g.emit("const", (), False, value=0.0 if type(d) is float else np.zeros_like(d))
+        check(tr.g.val[zeros], d, "zero_grad")
+        tr.versions[id(grad)] = grad._version
+        tr.g.effect("setgrad", (zeros,), ref=r.index, fresh=False)
+        tr.gstate[r.index] = zeros
+
+
+def _found(tr, p):
+    hit = tr.candidates.get(id(p))
+    if hit is None:
+        raise Unsupported(".grad of an unknown tensor")
+    return hit[1]
 
 
 _SGD_PLAIN = {"momentum": 0, "weight_decay": 0, "maximize": False, "nesterov": False}

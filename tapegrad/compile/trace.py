@@ -198,7 +198,7 @@ def _name_of(f):
 def _build_table():
     import tapegrad as tg
 
-    from .. import autograd, creation, ops
+    from .. import autograd, creation, nn, ops
     from ..func.vmap import dispatching
     from ..ops import compare, elementwise, inplace, scalar_fast
     from ..optim import lr_scheduler, optimizer
@@ -269,6 +269,8 @@ def _build_table():
                         f = sub.__dict__.get(meth)
                         if isinstance(f, types.FunctionType):
                             table[f.__code__] = _plain(f"{cls.__name__}.{meth}", f.__code__)
+    zero = nn.Module.zero_grad.__code__  # (it sets .grad without the property: not seen)
+    table[zero] = _plain("Module.zero_grad", zero)
     return table
 
 
