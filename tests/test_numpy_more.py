@@ -511,3 +511,19 @@ def test_integer_matrix_products_stay_integers():
         tg.linalg.matrix_power(tg.tensor(a), -1)  # PyTorch refuses the integer inverse
     m = np.array([[True, False], [False, False]])
     assert np.vecdot(tg.tensor(m), tg.tensor(m)).dtype == np.bool_
+
+
+def test_linspace_computes_in_numpys_dtype_of_its_ends():
+    f32 = np.array([0.25, 1.0], np.float32)
+    for a, b, kw in ((f32[0], f32[1], {}), (f32[0], 2.0, {}), (f32[0], 3, {}),
+                     (f32[0], np.array(2.0), {}), (np.array(0.1), np.array(1.0),
+                                                   dict(dtype=np.float32)),
+                     (np.array(1), np.array(4), {}), (np.array(0.0), 0.1, dict(num=4)),
+                     (f32, f32[::-1].copy(), dict(axis=1))):
+        want = np.linspace(a, b, **({"num": 5} | kw))  # float32 ends stay float32 in NumPy
+        got = np.linspace(tg.tensor(a), b, **({"num": 5} | kw))
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+    x = tg.tensor([0.25, 1.0], dtype=tg.float32, requires_grad=True)
+    np.linspace(x[0], x[1], 5).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.5, 2.5])

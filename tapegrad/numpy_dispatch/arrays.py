@@ -168,9 +168,12 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     num = int(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    a, b = _t(start), _t(stop)
-    fdt = np.result_type(a.dtype, b.dtype, np.float64 if dtype is None else dtype)
-    a, b = a.to(fdt), b.to(fdt)
+    # NumPy computes in the ends' result dtype (a Python number weak), float64 for integers;
+    # dtype= casts the points at the end
+    fdt = np.result_type(*(x.dtype if isinstance(x, (Tensor, np.ndarray, np.generic)) else x
+                           for x in (start, stop)))
+    fdt = fdt if fdt.kind in "fc" else np.dtype(np.float64)
+    a, b = (x.to(fdt) if isinstance(x, Tensor) else _t(np.asarray(x, fdt)) for x in (start, stop))
     shape = np.broadcast_shapes(a.shape, b.shape)
     div = num - 1 if endpoint else num
     idx = _t(np.arange(num, dtype=fdt).reshape((-1,) + (1,) * len(shape)))
@@ -183,6 +186,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         from .shaping import _moveaxis
 
         y = _moveaxis(y, 0, axis)
+    y = y if dtype is None or y.dtype == dtype else y.to(dtype)
     return (y, step) if retstep else y
 
 
