@@ -53,13 +53,23 @@ UNARY = {
     "index": lambda L, z: (z * z)[1, ::2], "adv_index": lambda L, z: (z * z)[[0, 1, 1], [2, 0, 0]],
     "expand": lambda L, z: (z * z)[:, :1].expand(2, 4), "flip": lambda L, z: L.flip(z * z, (1,)),
     "atan": lambda L, z: L.atan(z), "sinh": lambda L, z: L.sinh(z), "cosh": lambda L, z: L.cosh(z),
-    "asinh": lambda L, z: L.asinh(z),
+    "asinh": lambda L, z: L.asinh(z), "acosh": lambda L, z: L.acosh(z),
 }
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary(name):
     check_complex(UNARY[name], [rand((2, 3))])
+
+
+def test_acosh_left_half_plane():
+    """acosh's derivative is 1 / (sqrt(z - 1) sqrt(z + 1)): 1 / sqrt(z^2 - 1), its real
+    formula, is the other branch where Re z < 0 (the gradient had the wrong sign there)."""
+    z = np.array([-1.2 + 0.8j, -0.7 - 0.3j, 0.3 + 0.4j, 2.0 - 1.0j, -3.0 - 0.5j])
+    check_complex(UNARY["acosh"], [z])
+    x = tg.tensor(z, requires_grad=True)
+    tg.acosh(x).real.sum().backward()
+    assert np.allclose(x.grad.numpy(), np.conj(1 / (np.sqrt(z - 1) * np.sqrt(z + 1))))
 
 
 BINARY = {

@@ -51,8 +51,9 @@ def _float_value(np_f, *arrays):
 
 # ---- smooth unary functions (python ops) -------------------------------------------------
 
-def _py_unary(op, name, np_f, deriv, grad_fn):
-    """``deriv(g, x, out, M)``: the derivative, written once over namespace ``M``."""
+def _py_unary(op, name, np_f, deriv, grad_fn, complex_deriv=None):
+    """``deriv(g, x, out, M)``: the derivative, written once over namespace ``M``;
+    ``complex_deriv``: the same for complex ``x`` where ``deriv``'s formula is another branch."""
 
     def vjp_np(g, inputs, out, **_):
         x = np.asarray(inputs[0], np.float64)
@@ -75,7 +76,7 @@ def _py_unary(op, name, np_f, deriv, grad_fn):
             from .complex import holomorphic
 
             with np.errstate(all="ignore"):
-                return holomorphic(np_f(x._arr()), x, deriv)
+                return holomorphic(np_f(x._arr()), x, complex_deriv or deriv)
         if type(x._data) is DeviceArray:  # math.<name> on the device (engine/cuda)
             value = _cuda().python_elementwise(op, x._data)
         else:
@@ -103,8 +104,11 @@ cosh = _py_unary(Op.COSH, "cosh", np.cosh, lambda g, x, out, M: g * sinh(x) if M
                  else g * np.sinh(x), "CoshBackward0")
 asinh = _py_unary(Op.ASINH, "asinh", np.arcsinh,
                   lambda g, x, out, M: g * (x * x + 1.0) ** -0.5, "AsinhBackward0")
+
+# (complex: (z^2 - 1)^-1/2 is the other branch of the square root where Re z < 0)
 acosh = _py_unary(Op.ACOSH, "acosh", np.arccosh,
-                  lambda g, x, out, M: g * (x * x - 1.0) ** -0.5, "AcoshBackward0")
+                  lambda g, x, out, M: g * (x * x - 1.0) ** -0.5, "AcoshBackward0",
+                  complex_deriv=lambda g, x, out, M: g * ((x - 1.0) ** -0.5 * (x + 1.0) ** -0.5))
 atanh = _py_unary(Op.ATANH, "atanh", np.arctanh,
                   lambda g, x, out, M: g / (-(x * x) + 1.0), "AtanhBackward0")
 erf = _py_unary(Op.ERF, "erf", vecmath.erf,
