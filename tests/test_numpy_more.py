@@ -527,3 +527,13 @@ def test_linspace_computes_in_numpys_dtype_of_its_ends():
     x = tg.tensor([0.25, 1.0], dtype=tg.float32, requires_grad=True)
     np.linspace(x[0], x[1], 5).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.5, 2.5])
+
+
+def test_vecdot_of_an_array_and_a_tensor_takes_numpys_result_dtype():
+    i, f = np.array([[1, 2], [3, 4]]), np.array([[0.5, 1.5], [2.5, -1.0]], np.float32)
+    for a, b in ((i, tg.tensor(f)), (tg.tensor(f), i), (i.astype(np.int32), tg.tensor(f)),
+                 (i > 2, tg.tensor(f))):
+        want = np.vecdot(np.asarray(a), np.asarray(b))
+        got = np.vecdot(a, b)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want)

@@ -249,8 +249,9 @@ def vecdot(x1, x2, axis=-1):
         from .shaping import _moveaxis
 
         x1, x2 = _moveaxis(x1, axis, -1), _moveaxis(x2, axis, -1)
-    r = _op("sum")(x1 * x2, dim=-1)  # (sum makes int32 and bool int64: NumPy keeps the dtype,
-    return r if r.dtype == x1.dtype else r.to(x1.dtype)  # a bool sum being "any")
+    r = _op("sum")(x1 * x2, dim=-1)
+    dt = np.result_type(x1.dtype, x2.dtype)  # (sum makes int32 and bool int64: NumPy keeps
+    return r if r.dtype == dt else r.to(dt)  # them, a bool sum being "any")
 
 
 def ufunc_handlers():
