@@ -115,3 +115,27 @@ def test_einsum_of_real_and_complex_follows_numpy():
     assert complex(y.item()) == np.einsum("i,i->", [1.0, 2.0], [1j, 2 + 1j])
     (y.abs() ** 2).backward()
     assert tg.autograd.gradcheck(lambda a, b: tg.einsum("i,i->", a, b).abs(), (x, z))
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_nan_to_num_repairs_each_part_of_complex_values(dtype):
+    """tg.nan_to_num of complex values replaces NaN and infinities in the real and imaginary
+    parts with the part's float extremes, as PyTorch's (they came back unchanged, without a
+    gradient); a replaced part gets no gradient, a finite part passes it."""
+    z = np.array([1 + 2j, complex(np.nan, 1), complex(np.inf, np.nan), complex(-np.inf, 3)],
+                 dtype)
+    big = np.finfo(np.float32 if dtype == np.complex64 else np.float64).max
+    expect = np.array([1 + 2j, 1j, big, complex(-big, 3)], dtype)
+    out = tg.nan_to_num(tg.tensor(z))
+    assert out.dtype == dtype and np.array_equal(out.numpy(), expect)
+    assert np.array_equal(tg.nan_to_num(tg.tensor(z), nan=5.0, posinf=1.0, neginf=-1.0).numpy(),
+                          np.array([1 + 2j, 5 + 1j, 1 + 5j, -1 + 3j], dtype))
+    x = tg.tensor(z, requires_grad=True)
+    (tg.nan_to_num(x) * tg.tensor([1j, 2, 3, 4 + 1j])).real.sum().backward()
+    assert np.array_equal(x.grad.numpy(), np.array([-1j, 0, 0, -1j], dtype))
+    torch = pytest.importorskip("torch")
+    assert np.array_equal(torch.nan_to_num(torch.tensor(z)).numpy(), expect)
+
+
+def test_nan_to_num_of_finite_complex_values_by_finite_differences():
+    check_complex(lambda L, z: L.nan_to_num(z) * z, [rand((3,))], torch_check=False)

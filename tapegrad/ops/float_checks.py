@@ -43,9 +43,15 @@ def isfinite(input):
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """nan/inf replaced by finite numbers (the dtype's extremes by default); the gradient
-    passes where ``input`` is finite, as PyTorch's."""
+    passes where ``input`` is finite, as PyTorch's (and, unlike PyTorch's, through the real
+    and imaginary parts of complex values)."""
     x = R.as_tensor(input)
     xd = np.asarray(x._data)
+    if xd.dtype.kind == "c":  # each part repaired (the extremes of the part's dtype)
+        from .complex import complex as make_complex, imag, real
+
+        return make_complex(nan_to_num(real(x), nan, posinf, neginf),
+                            nan_to_num(imag(x), nan, posinf, neginf))
     if xd.dtype.kind != "f":
         return _make(xd.copy())
     fill = np.nan_to_num(xd, nan=nan, posinf=posinf, neginf=neginf)
