@@ -166,3 +166,22 @@ def test_zero_grad_without_set_to_none_is_replayed():
     for zero in (lambda model, o: o.zero_grad(set_to_none=False),
                  lambda model, o: model.zero_grad(set_to_none=False)):
         _replayed(_train(before=zero, opt=tg.optim.SGD), 2)
+
+
+def test_a_returned_grad_is_the_grad_tensor_itself():
+    # eager returns the .grad object (zeroing it in place zeroes the gradient); a replay
+    # returned a new tensor with its values
+    w = tg.tensor(np.arange(3.0), requires_grad=True)
+    opt = tg.optim.SGD([w], lr=0.1)  # (replayed as nodes: .grad may be read after it)
+
+    @tg.compile
+    def step(x):
+        opt.zero_grad()
+        ((x - w) ** 2).sum().backward()
+        opt.step()
+        return w, w.grad
+
+    for i in range(3):
+        p, g = step(tg.tensor(np.ones(3) * i))
+        assert p is w and g is w.grad
+    assert step._count == 1

@@ -115,10 +115,14 @@ class Replay:
         self.fn = fn
         outs = []
         self.spec = _out_spec(result, outs)
-        self.outs = []  # ("val", position) | ("ref", ref index) | ("py", value)
+        self.outs = []  # ("val", position) | ("ref" or "gref", ref index) | ("py", value)
         out_vids = []
+        grads = {id(r.obj._grad): r.index for r in tracer.refs  # (returned: the object itself)
+                 if isinstance(r.obj, Tensor) and r.obj._grad is not None}
         for o in outs:
-            if isinstance(o, Tensor):
+            if id(o) in grads:
+                self.outs.append(("gref", grads[id(o)], None))
+            elif isinstance(o, Tensor):
                 r = tracer.ref_of.get(id(o))
                 vid = tracer.cur.get(id(o))
                 if r is not None and (vid is None or tracer.g.producer[vid] >= 0 and
@@ -198,6 +202,8 @@ class Replay:
                 outs.append(_make(np.array(v) if copy and type(v) is not float else v))
             elif kind == "ref":
                 outs.append(T[a])
+            elif kind == "gref":
+                outs.append(T[a]._grad)
             else:
                 outs.append(a)
         return _unflatten(self.spec, outs)
