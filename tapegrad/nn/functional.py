@@ -340,13 +340,27 @@ def _class_targets(x, target, fname):
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim == 1:
-        if t.ndim != 0:
+        if t.ndim == 1:  # one class index for the one unbatched example
+            if t.shape[0] != 1:
+                raise ValueError("For 1D input, 1D target must have size 1, but got target "
+                                 f"size: {t.shape[0]}")
+            t = t.reshape(())
+        elif t.ndim != 0:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     else:
         if t.ndim >= 1 and t.shape[0] != x.shape[0] or t.ndim == 0:
             tb = t.shape[0] if t.ndim else 0
             raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
                              f"batch_size ({tb}).")
+        # (PyTorch's checks of its 2-D and 4-D kernels come first, in their words)
+        if x.ndim == 2 and t.ndim != 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if x.ndim == 4 and t.ndim != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                               f"targets of dimension: {t.ndim}")
+        if x.ndim == 4 and tuple(t.shape[1:]) != tuple(x.shape[2:]):
+            raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
+                               f"{list(t.shape)}")
         if tuple(t.shape[1:]) != tuple(x.shape[2:]):
             raise RuntimeError(f"Expected target size {list((x.shape[0],) + x.shape[2:])}, got "
                                f"{list(t.shape)}")
@@ -428,6 +442,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     cdim = 0 if x.ndim == 1 else 1
     C = x.shape[cdim]
     tv0 = target if isinstance(target, Tensor) else np.asarray(target)
+    if tuple(tv0.shape) == tuple(x.shape) and tv0.dtype.kind in "iub":  # (probabilities' shape)
+        raise RuntimeError("Expected floating point type for target with class probabilities, "
+                           f"got {_torch_type(tv0.dtype)}")
     if x.ndim > 2 and tv0.dtype.kind in "iub" and tuple(tv0.shape) == (x.shape[0],) + tuple(
             x.shape[2:]):  # (N, C, d1...): rows of C classes, as the 2-D case reads them
         rows = O.reshape(O.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,)), (-1, C))

@@ -179,6 +179,29 @@ def test_cross_entropy_errors_in_pytorch_words(torch):
         F.mse_loss(tg.tensor(x), tg.tensor(x), reduction="batch")
 
 
+
+@pytest.mark.parametrize("xshape,tshape", [
+    ((2, 3), (2, 1)), ((2, 3), (2, 3)), ((3,), (2,)), ((3,), (1,)), ((2, 3, 4, 5), (2, 4)),
+    ((2, 3, 4, 5), (2, 4, 5, 1)), ((2, 3, 4, 5), (2, 4, 6)), ((2, 3, 4), (2, 3, 4)),
+    ((2, 3, 4), (2, 5))])
+@pytest.mark.parametrize("fname", ["nll_loss", "cross_entropy"])
+def test_class_index_target_shapes_as_pytorch(torch, fname, xshape, tshape):
+    """Target shapes a tutorial gets wrong (a column of labels, one-hot integers) raise
+    PyTorch's error; a 1-D input takes a one-element target, as PyTorch's."""
+    x = np.linspace(-1.0, 1.0, int(np.prod(xshape))).reshape(xshape)
+    tgt = np.zeros(tshape, dtype=np.int64)
+    try:
+        want = getattr(torch.nn.functional, fname)(torch.tensor(x), torch.tensor(tgt),
+                                                   reduction="none")
+    except Exception as e:
+        with pytest.raises(type(e)) as e_tg:
+            getattr(F, fname)(tg.tensor(x), tg.tensor(tgt), reduction="none")
+        assert str(e_tg.value) == str(e)
+        return
+    got = getattr(F, fname)(tg.tensor(x), tg.tensor(tgt), reduction="none")
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    assert tuple(got.shape) == tuple(want.shape)
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_binary_cross_entropy(torch, reduction):
     rng = np.random.default_rng(6)
