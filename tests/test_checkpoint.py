@@ -691,6 +691,34 @@ def test_replay_still_reports_inputs_changed_in_place():
         y.sum().backward()
 
 
+
+@pytest.mark.parametrize("fn", [lambda a: (a * 1.5).sin() * a,  # replayed from the records
+                                lambda a: a.sin().sum() * a])  # (a sum: run again)
+def test_argument_with_history_changed_in_place_under_no_grad_raises(fn):
+    # the change keeps the argument's record: only its version shows it (PyTorch saves its
+    # checkpoint's arguments and raises; the recomputation would read the new values)
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    y = checkpoint(fn, h, use_reentrant=False)
+    with tg.no_grad():
+        h.add_(1.0)
+    message = ("one of the variables needed for gradient computation has been modified by an "
+               "inplace operation: [tapegrad.DoubleTensor [2]], which is output 0 of Mul, is at "
+               "version 1; expected version 0 instead.")
+    with pytest.raises(RuntimeError) as info:
+        y.sum().backward()
+    assert str(info.value).startswith(message)
+    assert x.grad is None
+
+
+def test_argument_changed_in_place_with_grad_names_the_in_place_op():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    y = checkpoint(lambda a: (a + 1.0).sin(), h, use_reentrant=False)
+    h.add_(1.0)  # recorded: h's producer is now the addition (PyTorch's AddBackward0)
+    with pytest.raises(RuntimeError, match=r"which is output 0 of Add, is at version 1"):
+        y.sum().backward()
+
 def test_replay_with_retained_graph_and_second_order():
     ws, x = _params(n=6, d=5)
     loss = _mlp(ws, x, every=2)

@@ -35,7 +35,7 @@ from ..autograd import Function
 from ..autograd import backward as _backward
 from ..autograd import function as _function
 from ..autograd import grad as _grad
-from ..autograd.inplace import version_message
+from ..autograd.inplace import producer_name, version_message
 from ..ops.record import PyRecord
 from ..tensor import Tensor
 from . import checkpoint_replay
@@ -221,12 +221,12 @@ class _Refill:
     def __init__(self, fn, args, kwargs, rng, seg, start):
         self.fn, self.args, self.kwargs, self.rng = fn, args, kwargs, rng
         # the tensors the function read, and their versions: changed in place since, the
-        # recomputation would silently differ from the forward (the leaves it imported, the
-        # arguments that need no grad; a tensor with history changed in place is another
-        # record, which the recomputation's imports then show)
+        # recomputation would silently differ from the forward (the leaves it imported and
+        # every tensor argument, as PyTorch saves its checkpoint's arguments: also one with
+        # history, whose change under no_grad leaves its record as it was)
         read = [t for t in seg.imports.values() if type(t) is not tuple]
         for a in (*args, *kwargs.values()) if kwargs else args:
-            if isinstance(a, Tensor) and not a._rg:
+            if isinstance(a, Tensor) and (not a._rg or a._seg is not None):
                 read.append(a)
         self.read = read
         self.versions = [t._vcounter()[0] for t in read]
@@ -242,8 +242,9 @@ class _Refill:
 
     def _refill(self, seg):
         for t, ver in zip(self.read, self.versions):
-            if t._vc[0] != ver:
-                raise RuntimeError(version_message(t.shape, t.dtype, None, t._vc[0], ver))
+            if t._vc[0] != ver:  # (named as PyTorch: after the op that produced it last)
+                producer = producer_name(t._seg, t._rec) if t._seg is not None else None
+                raise RuntimeError(version_message(t.shape, t.dtype, producer, t._vc[0], ver))
         if checkpoint_replay.replay(seg, (*self.args, *self.kwargs.values())):
             return  # recomputed from the records, without running the function
         mode = _gm_state.grad_enabled
