@@ -398,6 +398,22 @@ def test_ensemble_of_linear_layers_batches_without_a_loop():
     np.testing.assert_allclose(out.detach().numpy(),
                                np.stack([_np(m(x)) for m, x in zip(models, data)]), rtol=1e-12)
 
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int16", "uint8", "bool"])
+def test_embedding_index_dtype_errors_match_torch(dtype):
+    """Float (and, for embedding, short or byte) indices raise PyTorch's error, which names
+    the tensor type (torch.FloatTensor)."""
+    torch = pytest.importorskip("torch")
+    idx = np.zeros(2, dtype=dtype)
+    _raises_like(lambda: tg.nn.functional.embedding(tg.tensor(idx), tg.zeros(3, 2)),
+                 lambda: torch.nn.functional.embedding(torch.tensor(idx), torch.zeros(3, 2)))
+    if dtype.startswith("float"):
+        _raises_like(lambda: tg.nn.functional.embedding_bag(tg.tensor(idx), tg.zeros(3, 2),
+                                                            tg.tensor([0])),
+                     lambda: torch.nn.functional.embedding_bag(torch.tensor(idx),
+                                                               torch.zeros(3, 2),
+                                                               torch.tensor([0])))
+
 def test_stack_module_state_errors_match_torch():
     torch = pytest.importorskip("torch")
     _raises_like(lambda: tg.func.stack_module_state([]),

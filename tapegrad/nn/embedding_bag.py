@@ -13,6 +13,7 @@ from .. import ops as O
 from ..grad_mode import no_grad
 from ..ops.record import as_tensor
 from ..ops.cuda_linalg import on_host
+from ..ops.shapes import torch_dtype_name
 from ..torch_names.reductions import scatter_reduce
 from . import init
 from .linear import _empty
@@ -20,6 +21,15 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["embedding_bag"]
+
+
+def indices_dtype_error(dtype, fname):
+    """PyTorch's error for indices that are not integers, naming the tensor type as it does."""
+    kind = "CPUBoolType" if dtype == np.bool_ else f"torch.{torch_dtype_name(dtype)}Tensor"
+    return RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
+                        f"scalar types: Long, Int; but got {kind} instead (while checking "
+                        f"arguments for {fname})")
+
 
 SPARSE_MESSAGE = ("sparse=True (sparse gradients of the embedding weight) is not supported by "
                   "tapegrad: use sparse=False, whose gradient is dense")
@@ -110,8 +120,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     w = as_tensor(weight)
     idx = _np(input)
     if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
-                           f"following scalar types: Long, Int; but got {idx.dtype} instead")
+        raise indices_dtype_error(idx.dtype, "embedding_bag")
     flat, bag, nbags = _bags(idx.astype(np.int64), offsets, include_last_offset)
     keep = np.ones(len(flat), bool)
     if padding_idx is not None:

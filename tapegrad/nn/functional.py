@@ -123,11 +123,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise NotImplementedError(_embedding_bag.SPARSE_MESSAGE)
     one_device(weight, input)  # (indices are read on the host from either device)
     idx = _np(input)
-    if idx.dtype.kind not in "iu":
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           "following scalar types: Long, Int; but got "
-                           f"{_torch_type(idx.dtype)} instead (while checking arguments for "
-                           "embedding)")
+    if idx.dtype not in (np.int64, np.int32):  # (PyTorch's embedding refuses the other ints)
+        raise _embedding_bag.indices_dtype_error(idx.dtype, "embedding")
     n = weight.shape[0]
     if padding_idx is not None:
         if not -n <= padding_idx < n:
