@@ -139,3 +139,30 @@ def test_nan_to_num_repairs_each_part_of_complex_values(dtype):
 
 def test_nan_to_num_of_finite_complex_values_by_finite_differences():
     check_complex(lambda L, z: L.nan_to_num(z) * z, [rand((3,))], torch_check=False)
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_jacobian_of_a_real_function_of_complex_inputs(vectorize):
+    """autograd.functional.jacobian/hessian and grad(is_grads_batched=True) with complex inputs
+    (the batched sweep gave (re, im) pairs: NumPy's reshape error); the rows are gradients of
+    each real output element, PyTorch's convention: d|z^2| = conj(2 z) z^2 / |z^2|."""
+    z = rand((3,))
+    jac = tg.autograd.functional.jacobian(lambda v: (v * v).abs(), tg.tensor(z),
+                                          vectorize=vectorize)
+    expect = np.diag(2 * np.conj(z) * z * z / np.abs(z * z))
+    assert jac.dtype == tg.complex128 and np.allclose(jac.numpy(), expect)
+    x = tg.tensor(z, requires_grad=True)
+    rows, = tg.autograd.grad((x * x).abs(), x, tg.tensor(np.eye(3)), is_grads_batched=True)
+    assert np.allclose(rows.numpy(), expect)
+    torch = pytest.importorskip("torch")
+    f = lambda v: (v.abs() ** 4).sum()  # noqa: E731
+    if vectorize:  # the vectorized rows seed the complex gradient with complex unit rows
+        h = tg.autograd.functional.hessian(f, tg.tensor(z), vectorize=True)
+        assert np.allclose(h.numpy(), torch.autograd.functional.hessian(
+            f, torch.tensor(z), vectorize=True).numpy())
+    else:
+        with pytest.raises(RuntimeError, match="grad can be implicitly created only for real "
+                                               "scalar outputs but got complex128"):
+            tg.autograd.functional.hessian(f, tg.tensor(z))
+    assert np.allclose(jac.numpy(), torch.autograd.functional.jacobian(
+        lambda v: (v * v).abs(), torch.tensor(z), vectorize=vectorize).numpy())

@@ -294,8 +294,8 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
     _check_inputs(ins)
-    if any(type(g._data) is DeviceArray for g in gos):
-        return None
+    if any(type(g._data) is DeviceArray or g.dtype.kind == "c" for g in gos):
+        return None  # (batched.run refuses complex roots too)
     seeds = [np.asarray(g._data, np.float64) for g in gos]
     n = seeds[0].shape[0]
     step = batched.rows_per_sweep(outs, n)

@@ -60,6 +60,9 @@ def run(roots, seeds, inputs, retain_graph):
     """
     if tape.anomaly[0] and tape.anomaly[1]:
         raise Unsupported("anomaly detection checks every record's gradient")
+    for t in (*roots, *inputs):
+        if t.dtype.kind == "c":  # (its adjoint is (re, im) pairs; a seed must be complex)
+            raise Unsupported("a complex root or input")
     for t in inputs:
         if t._seg is None and t._hooks:
             raise Unsupported("a leaf hook runs once per gradient")

@@ -199,8 +199,10 @@ def _jacobian_one_sweep(outputs, inputs, per_row=True):
     if live and n:
         eye = np.eye(n)
         starts = np.cumsum([0] + sizes)
+        # (a complex output takes the rows as complex seeds, as PyTorch's vectorized rows)
         seeds = [_make(np.ascontiguousarray(eye[:, starts[i]:starts[i + 1]]).reshape(
-            (n,) + tuple(outputs[i].shape))) for i in live]
+            (n,) + tuple(outputs[i].shape)).astype(np.result_type(outputs[i].dtype, eye.dtype)))
+            for i in live]
         if per_row:
             cols = grad([outputs[i] for i in live], inputs, seeds, is_grads_batched=True,
                         allow_unused=True)
