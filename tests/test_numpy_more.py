@@ -537,3 +537,24 @@ def test_vecdot_of_an_array_and_a_tensor_takes_numpys_result_dtype():
         got = np.vecdot(a, b)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("f", [lambda a, b: np.where(np.array([True, False]), a, b),
+                               lambda a, b: np.clip(a, b, 10), lambda a, b: np.clip(b, None, a),
+                               np.kron, np.vdot],
+                         ids=["where", "clip_lo", "clip_hi", "kron", "vdot"])
+def test_multi_operand_functions_promote_as_numpy(f):
+    i, f32 = np.array([1, 2]), np.array([0.5, 1.5], np.float32)
+    for a, b in ((tg.tensor(i), f32), (i, tg.tensor(f32)), (tg.tensor(f32), tg.tensor(i)),
+                 (tg.tensor(f32), i.astype(np.int32)), (tg.tensor(f32), np.array([1.0, 2.0]))):
+        want = f(np.asarray(a), np.asarray(b))  # int64 beside float32: float64 in NumPy
+        got = f(a, b)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+    for weak in (0.25, np.float64(0.25), 3):  # numbers (NumPy's scalars too) stay weak
+        assert f(tg.tensor(f32), weak).dtype == np.float32
+
+
+def test_torch_named_kron_and_vdot_keep_pytorchs_promotion():
+    a, b = tg.tensor([1, 2]), tg.tensor([0.5, 1.5], dtype=tg.float32)
+    assert tg.kron(a, b).dtype == np.float32 and np.kron(a, b).dtype == np.float64

@@ -268,6 +268,21 @@ def _dtype_probe(v):
     return np.empty((0,) * v.ndim, v.dtype) if isinstance(v, Tensor) else v
 
 
+def numpy_promoted(*operands):
+    """The operands of a NumPy function (``where``'s x and y, ``clip``'s three; None: absent),
+    the tensors among them cast to NumPy's result dtype where tapegrad's op would promote as
+    PyTorch (``int64`` beside ``float32`` is float64 in NumPy). A NumPy scalar number is weak,
+    as in ``_u``'s operators."""
+    given = [v for v in operands if v is not None]
+    if not any(isinstance(v, Tensor) for v in given):
+        return operands
+    probes = [v.item() if isinstance(v, np.generic) else
+              _dtype_probe(v) if isinstance(v, (Tensor, np.ndarray, int, float, complex)) else
+              np.asarray(v) for v in given]
+    dt = np.result_type(*probes)
+    return tuple(v.to(dt) if isinstance(v, Tensor) and v.dtype != dt else v for v in operands)
+
+
 def numpy_pair(x1, x2):
     """``tensors_weak`` (both operands as tensors, a Python number weak) in NumPy's result
     dtype (``numpy_dtypes``): for handlers composed of tapegrad ops."""

@@ -478,6 +478,17 @@ def kron(a, b):
     return _op("reshape")(ar * br, tuple(x * y for x, y in zip(sa, sb)))
 
 
+def _numpy_pair(f):
+    """``f`` with its two operands in NumPy's result dtype (torch_names calls ``f`` itself,
+    which promotes as PyTorch: int64 beside float32 is float32 there, float64 in NumPy); a
+    NumPy scalar number is weak, as in the operators."""
+
+    def handler(a, b):
+        return f(*tensors_weak(*(v.item() if isinstance(v, np.generic) else v for v in (a, b))))
+
+    return handler
+
+
 def function_handlers():
     """np function -> handler for the composites above."""
     return {
@@ -489,7 +500,7 @@ def function_handlers():
         np.hstack: numpy_joined(hstack), np.dstack: numpy_joined(dstack),
         np.column_stack: numpy_joined(column_stack), np.pad: pad, np.take: take,
         np.take_along_axis: take_along_axis, np.tensordot: tensordot, np.inner: inner,
-        np.vdot: vdot, np.cross: cross, np.kron: kron,
+        np.vdot: _numpy_pair(vdot), np.cross: cross, np.kron: _numpy_pair(kron),
     }
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from ..tensor import Tensor
-from . import _NV, _axis, _cast, _need, _op, _values_only
+from . import _NV, _axis, _cast, _need, _op, _values_only, numpy_promoted
 
 
 def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
@@ -81,7 +81,7 @@ def _where(condition, x=_NV, y=_NV):
     _need(x is not _NV and y is not _NV, "only one of x, y")
     if isinstance(condition, Tensor) and condition.dtype != np.bool_:
         condition = condition != 0  # NumPy's reading: nonzero (tg.where wants bool, as torch)
-    return _op("where")(condition, x, y)
+    return _op("where")(condition, *numpy_promoted(x, y))
 
 
 def _clip(a, a_min=_NV, a_max=_NV, out=None, *, min=_NV, max=_NV, **kwargs):
@@ -89,6 +89,7 @@ def _clip(a, a_min=_NV, a_max=_NV, out=None, *, min=_NV, max=_NV, **kwargs):
     _need(not kwargs, ", ".join(f"{k}=" for k in kwargs))
     lo = a_min if a_min is not _NV else (None if min is _NV else min)
     hi = a_max if a_max is not _NV else (None if max is _NV else max)
+    a, lo, hi = numpy_promoted(a, lo, hi)
     lo, hi = (b if b is None or np.ndim(b) == 0 and not isinstance(b, Tensor) else _t(b)
               for b in (lo, hi))
     return _op("clamp")(_t(a), lo, hi)
