@@ -23,6 +23,7 @@ from . import trace as _trace
 from .audit import UNSEEN_WRITE, settle_guards, unseen
 from .codegen import GuardFailed, Program
 from .ir import Unsupported
+from .reach import walk
 from .vjp import backprop
 
 _F64 = np.dtype(np.float64)
@@ -179,7 +180,7 @@ class Replay:
             if (T[i]._grad is None) != none:
                 raise GuardFailed("a .grad changed between None and a tensor")
         for path, arr in self.key_arrays:
-            cur = _walk(self.fn, leaves, path)
+            cur = walk(self.fn, leaves, path)
             if not np.array_equal(np.asarray(getattr(cur, "_data", cur)), arr):
                 raise GuardFailed("an index array changed")
         try:
@@ -311,31 +312,6 @@ class VJPProgram:
         res = res if isinstance(res, tuple) else (res,)
         k = iter(res)
         return {a: next(k) for kind, a, _ in outs if kind == "grad"}
-
-
-def _walk(fn, leaves, path):
-    obj = None
-    for step in path:
-        kind = step[0]
-        if kind == "cell":
-            obj = getattr(fn, "__func__", fn).__closure__[step[1]].cell_contents
-        elif kind == "glob":
-            obj = getattr(fn, "__func__", fn).__globals__[step[1]]
-        elif kind == "dflt":
-            obj = getattr(fn, "__func__", fn).__defaults__[step[1]]
-        elif kind == "self":
-            obj = getattr(fn, "__self__", fn)
-        elif kind == "arg":
-            obj = leaves[step[1]]
-        elif kind == "item":
-            obj = obj[step[1]]
-        elif kind == "fcell":
-            obj = obj.__closure__[step[1]].cell_contents
-        elif kind == "fglob":
-            obj = obj.__globals__[step[1]]
-        else:
-            obj = getattr(obj, step[1])
-    return obj
 
 
 def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):

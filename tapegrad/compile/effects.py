@@ -273,7 +273,7 @@ def _plain_sgd(tr, obj):
 
     if type(obj) is not SGD or id(obj) not in tr.candidates or not tr.plain_sgd:
         return False
-    from .trace import _SCHEDULERS
+    from .reach import _SCHEDULERS
 
     if any(isinstance(s, _SCHEDULERS()) and getattr(s, "optimizer", None) is obj
            for s, _ in tr.candidates.values()):  # its rate changes: SGD's own step reads it

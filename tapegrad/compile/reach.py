@@ -1,0 +1,145 @@
+"""What a compiled function can reach: the tensors, arrays, optimizers and schedulers it may
+use (captured ones are guarded by identity) and the Python scalars the replay bakes in (guarded
+by value), each with the path it was found on, and ``walk``, which follows such a path again."""
+
+import math
+import types
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def _PLAIN_SUBCLASSES():
+    """Tensor subclasses that behave as tensors (nn.Parameter): captured like them."""
+    from ..nn.parameter import Parameter
+
+    return (Parameter,)
+
+
+def _code_names(code, out):
+    out.update(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_names(c, out)
+    return out
+
+
+_SCALARS = (str, int, float, bool, complex, type(None))
+MAX_VALUE_GUARDS = 256
+
+
+def reachable(fn, flat_args, limit=20000):
+    """What the function can reach: ``({id(obj): (obj, path)}, [(path, value)], loose)``, the
+    tensors, arrays, optimizers and schedulers, the Python scalars (the values the replay bakes
+    in), and ``loose``: ``(path, value, owner, parent, step)`` of the scalars inside an
+    optimizer or scheduler ``owner``, which a step that the replay calls reads itself, so they
+    are guarded only where the trace shows the function read them (``audit.settle_guards``).
+
+    A path is a tuple of steps from a root: ("cell", i), ("glob", name), ("dflt", i), ("self",),
+    ("arg", i), then ("item", key) / ("attr", name) / ("fcell", i) / ("fglob", name) (a
+    closure cell or global of a function met on the way)."""
+    from ..optim.optimizer import Optimizer
+
+    owners = (Optimizer,) + _SCHEDULERS()
+    found, seen, values, loose = {}, set(), [], []
+    queue = []
+    func = getattr(fn, "__func__", fn)
+    if hasattr(fn, "__self__") and not isinstance(fn.__self__, types.ModuleType):
+        queue.append((fn.__self__, (("self",),), True, None))
+    if not isinstance(func, types.FunctionType) and callable(func):
+        queue.append((func, (("self",),), True, None))  # a callable object (an nn.Module)
+        func = None
+    if func is not None:
+        for i, cell in enumerate(func.__closure__ or ()):
+            try:
+                queue.append((cell.cell_contents, (("cell", i),), True, None))
+            except ValueError:
+                pass
+        g = func.__globals__
+        for name in sorted(_code_names(func.__code__, set())):
+            if name in g:
+                queue.append((g[name], (("glob", name),), True, None))
+        for i, d in enumerate(func.__defaults__ or ()):  # def step(x, w=w): w is captured
+            queue.append((d, (("dflt", i),), True, None))
+    for i, a in enumerate(flat_args):
+        queue.append((a, (("arg", i),), False, None))  # argument values are in the signature
+    head = 0
+    while head < len(queue) and len(seen) < limit:
+        obj, path, guard, parent = queue[head]  # guard: True, False (an argument's), or owner
+        head += 1
+        if isinstance(obj, _SCALARS):
+            if guard is True and len(values) < MAX_VALUE_GUARDS and not (
+                    isinstance(obj, float) and math.isnan(obj)):  # nan != nan: no guard
+                values.append((path, obj))
+            elif guard is not True and guard is not False and not (
+                    isinstance(obj, float) and math.isnan(obj)):
+                loose.append((path, obj, guard, parent, path[-1]))
+            continue
+        if id(obj) in seen or len(path) > 6:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, (Tensor, np.ndarray) + owners):
+            found.setdefault(id(obj), (obj, path))
+            if not isinstance(obj, owners):
+                continue
+            if guard is not False:
+                guard = obj
+        if isinstance(obj, types.FunctionType):  # a function it calls: what that reaches
+            for i, cell in enumerate(obj.__closure__ or ()):
+                try:
+                    queue.append((cell.cell_contents, path + (("fcell", i),), guard, obj))
+                except ValueError:
+                    pass
+            g = obj.__globals__
+            queue.extend((g[n], path + (("fglob", n),), guard, obj)
+                         for n in sorted(_code_names(obj.__code__, set())) if n in g)
+            continue
+        if isinstance(obj, types.MethodType):
+            queue.append((obj.__self__, path + (("attr", "__self__"),), guard, obj))
+            queue.append((obj.__func__, path + (("attr", "__func__"),), guard, obj))
+            continue
+        if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)) or \
+                getattr(type(obj), "_tg_compiled", False):
+            continue
+        if isinstance(obj, (list, tuple)):
+            queue.extend((x, path + (("item", i),), guard, obj) for i, x in enumerate(obj))
+        elif isinstance(obj, dict):
+            queue.extend((x, path + (("item", k),), guard, obj) for k, x in obj.items()
+                         if isinstance(k, (str, int)))
+        elif hasattr(obj, "__dict__"):
+            queue.extend((x, path + (("attr", k),), guard, obj)
+                         for k, x in vars(obj).items())
+    return found, values, loose
+
+
+def _SCHEDULERS():
+    from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+    return (LRScheduler, ReduceLROnPlateau)
+
+
+def walk(fn, leaves, path):
+    """The object at ``path`` (see ``reachable``) from ``fn`` and its flattened arguments."""
+    obj = None
+    for step in path:
+        kind = step[0]
+        if kind == "cell":
+            obj = getattr(fn, "__func__", fn).__closure__[step[1]].cell_contents
+        elif kind == "glob":
+            obj = getattr(fn, "__func__", fn).__globals__[step[1]]
+        elif kind == "dflt":
+            obj = getattr(fn, "__func__", fn).__defaults__[step[1]]
+        elif kind == "self":
+            obj = getattr(fn, "__self__", fn)
+        elif kind == "arg":
+            obj = leaves[step[1]]
+        elif kind == "item":
+            obj = obj[step[1]]
+        elif kind == "fcell":
+            obj = obj.__closure__[step[1]].cell_contents
+        elif kind == "fglob":
+            obj = obj.__globals__[step[1]]
+        else:
+            obj = getattr(obj, step[1])
+    return obj
