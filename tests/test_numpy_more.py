@@ -558,3 +558,13 @@ def test_multi_operand_functions_promote_as_numpy(f):
 def test_torch_named_kron_and_vdot_keep_pytorchs_promotion():
     a, b = tg.tensor([1, 2]), tg.tensor([0.5, 1.5], dtype=tg.float32)
     assert tg.kron(a, b).dtype == np.float32 and np.kron(a, b).dtype == np.float64
+
+
+@pytest.mark.parametrize("f", [np.remainder, np.fmod], ids=lambda f: f.__name__)
+def test_remainder_by_bools_and_small_ints_keeps_float32_as_numpy(f):
+    x = tg.tensor([0.5, 1.5], dtype=tg.float32, requires_grad=True)
+    for d in (np.array([True, True]), np.array([2, 3], np.int8)):
+        got = f(x, d)
+        assert got.dtype == f(np.array([0.5, 1.5], np.float32), d).dtype == np.float32
+    got.sum().backward()
+    assert x.grad.dtype == np.float32

@@ -32,6 +32,8 @@ def _rounded_quotient(np_value, np_round):
             value = np_value(v1, v2)
         if value.dtype.kind != "f":
             return _values_only(np_value)(x1, x2)
+        # (a bool divisor beside float32: the ops below would widen where NumPy does not)
+        x1, x2 = (x if x.dtype == value.dtype else x.to(value.dtype) for x in (x1, x2))
         with np.errstate(all="ignore"):
             q = np_round(v1, v2).astype(value.dtype)
             # where the quotient is 0 or the divisor infinite, the result is x1 (or x1 + inf)
