@@ -314,7 +314,11 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._data = value._arr() if isinstance(value, Tensor) else np.asarray(value)
+        arr = value._arr() if isinstance(value, Tensor) else np.asarray(value)
+        if self._rg and arr.dtype.kind not in "fc":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        self._data = arr
 
     def detach(self):
         """A new leaf sharing storage and version counter, without history."""

@@ -316,6 +316,17 @@ def test_data_setter_other_shape():
     assert x.requires_grad and x.tolist() == [5.0, 6.0, 7.0]
 
 
+def test_data_setter_refuses_integers_for_a_tensor_that_requires_grad():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="^data set to a tensor that requires gradients must "
+                                           "be floating point or complex dtype$"):
+        x.data = tg.tensor([1, 2])
+    assert x.dtype == tg.float64 and x.tolist() == [1.0, 2.0]
+    y = tg.tensor([1.0, 2.0])  # no grad: any dtype
+    y.data = tg.tensor([1, 2])
+    assert y.dtype == tg.int64
+
+
 # ---- saved values modified in place: the error at backward ---------------------------------
 
 def test_saved_output_modified():
