@@ -137,6 +137,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         if not targets:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     seeds = _seeds(outputs, grad_tensors, create_graph)
+    if targets is not None:
+        _check_inputs(targets, require_grad=False)
+        for t in targets:
+            if not t._rg:  # (PyTorch's engine retains the grad of each input first)
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     run(outputs, seeds, retain_graph, create_graph, targets, accumulate=True)
 
 

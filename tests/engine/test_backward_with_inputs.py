@@ -110,3 +110,15 @@ def test_a_backward_through_what_was_run_still_raises():
     tg.autograd.grad(h.exp().sum(), [x])  # runs the product and the sine, frees them
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         tg.autograd.grad((h * 3.0).sum(), [w])
+
+
+def test_backward_inputs_that_need_no_grad_raise_pytorchs_error():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    for inputs in (tg.tensor([1.0]), [x, tg.tensor([2.0])]):
+        with pytest.raises(RuntimeError, match="^can't retain_grad on Tensor that has "
+                                               "requires_grad=False$"):
+            (x * 2).sum().backward(inputs=inputs)
+    with pytest.raises(RuntimeError, match="^all inputs have to be Tensors or GradientEdges, "
+                                           "but got float$"):
+        (x * 2).sum().backward(inputs=[1.0])
+    assert x.grad is None  # nothing ran
