@@ -568,3 +568,16 @@ def test_remainder_by_bools_and_small_ints_keeps_float32_as_numpy(f):
         assert got.dtype == f(np.array([0.5, 1.5], np.float32), d).dtype == np.float32
     got.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_vdot_of_complex_tensors_conjugates_the_first():
+    from tests.complex_checks import check_complex
+
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    b = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    np.testing.assert_allclose(np.vdot(tg.tensor(a), b).numpy(), np.vdot(a, b), rtol=1e-12)
+    np.testing.assert_allclose(np.vdot(tg.tensor(a.real), b).numpy(), np.vdot(a.real, b),
+                               rtol=1e-12)  # (was refused: "with complex input")
+    check_complex(lambda L, x, y: np.vdot(x, y) if L is tg else L.vdot(x.ravel(), y.ravel()),
+                  [a, b], ref=np.vdot)

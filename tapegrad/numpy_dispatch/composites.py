@@ -450,8 +450,9 @@ def inner(a, b):
 
 
 def vdot(a, b):
+    """``sum(conj(a) * b)`` over the flattened arrays."""
     a, b = _t(a), _t(b)
-    _need(a.dtype.kind != "c" and b.dtype.kind != "c", "complex input")
+    a = _op("conj")(a) if a.dtype.kind == "c" else a
     return _op("sum")(_ravel(a) * _ravel(b))
 
 
