@@ -185,3 +185,51 @@ def test_a_returned_grad_is_the_grad_tensor_itself():
         p, g = step(tg.tensor(np.ones(3) * i))
         assert p is w and g is w.grad
     assert step._count == 1
+
+
+def test_python_values_the_function_assigns_are_assigned_by_a_replay():
+    # model.train(flag) inside: a replay left .training as it was, so the model ended in the
+    # other mode (its next batch-norm call outside updated, or did not update, running stats)
+    def make():
+        tg.manual_seed(0)
+        model = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.BatchNorm1d(4)).double()
+
+        def step(x, train):
+            model.train(train)
+            return model(x).detach()
+        return step, list(model.buffers())
+
+    r = np.random.default_rng(3)
+    flags = [True, False, True, True, False, False, True]
+    runs = []
+    for compiled in (False, True):
+        fn, _ = make()
+        model = fn.__closure__[0].cell_contents
+        fn = tg.compile(fn) if compiled else fn
+        runs.append([(fn(tg.tensor(x), t), model.training, model[1].running_mean.clone())
+                     for x, t in zip(r.standard_normal((7, 5, 3)), flags)])
+        r = np.random.default_rng(3)
+    for (o1, t1, m1), (o2, t2, m2) in zip(*runs):  # (nn.Linear fused eagerly: rounding)
+        np.testing.assert_allclose(o2.numpy(), o1.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(m2.numpy(), m1.numpy(), rtol=1e-12, atol=1e-12)
+        assert t1 == t2
+
+
+def test_a_learning_rate_set_from_an_argument_reaches_the_step():
+    # group["lr"] = lr before opt.step(): a replay for lr=0.1 after a call with lr=0.05 did
+    # not set it, and Adam stepped with 0.05
+    def make():
+        w = tg.tensor(np.arange(3.0), requires_grad=True)
+        opt = tg.optim.Adam([w], lr=0.1)
+
+        def step(x, lr):
+            for group in opt.param_groups:
+                group["lr"] = lr
+            opt.zero_grad()
+            ((x - w) ** 2).sum().backward()
+            opt.step()
+            return w.detach().clone()
+        return step, [w]
+
+    x = tg.tensor(np.ones(3))
+    _both(make, [(x, lr) for lr in (0.1, 0.1, 0.05, 0.05, 0.1, 0.2, 0.05)])

@@ -360,7 +360,10 @@ def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
     snames = []
     for j, (obj, path, meth) in enumerate(islands):
         ns[f"p{j}"] = obj
-        if path is None:
+        if isinstance(meth, tuple):  # an assignment the function made (``assign.py``)
+            ns[f"v{j}"] = meth[1]
+            lines.append(f"    def s{j}(): {expr(path)} = v{j}")
+        elif path is None:
             lines.append(f"    s{j} = p{j}.{meth}")
         else:
             lines.append(f"    s{j} = {expr(path)}")

@@ -12,6 +12,7 @@ by version counter and by value, and rejects the trace when they differ.
 import numpy as np
 
 from ..tensor import Tensor
+from .assign import settle
 from .ir import Unsupported
 from .trace import check
 
@@ -21,7 +22,9 @@ UNSEEN_WRITE = ("a tensor was changed by code tg.compile does not see (a functio
 
 def verify(tr, where):
     """Raise ``Unsupported`` if an argument or captured tensor, or its ``.grad``, is not what
-    the program says it is at this point of the trace."""
+    the program says it is at this point of the trace; Python values the function assigned
+    since the last check become assignments the replay makes here (``assign.py``)."""
+    settle(tr)
     g = tr.g
     for r in tr.refs:
         t = r.obj

@@ -11,7 +11,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..ops.index_keys import ints_first
 from ..tensor import Tensor
-from . import ir
+from . import assign, ir
 from .ir import Unsupported
 from .trace import _snap, check, check_value
 from .vjp import backprop
@@ -334,6 +334,7 @@ def island(tr, name, a, result):
         if tr.cur.get(id(r.obj)) is not None and isinstance(r.obj, Tensor):
             del tr.cur[id(r.obj)]
         tr.gstate[r.index] = "unknown"
+    assign.after_step(tr)
     # what each .grad is after the step: nothing the tracer does not see may change it later
     # (``audit.verify``), as the replay would not
     tr.grads_after_step = {r.index: (r.obj._grad, r.obj._grad._version, _snap(r.obj._grad._data))

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
-from . import ir
+from . import assign, ir
 from .ir import Unsupported
 from .reach import _PLAIN_SUBCLASSES, reachable
 
@@ -243,6 +243,8 @@ class Tracer:
         self.frame = None
         self.entry = None
         self.candidates, self.values, self.loose = reachable(fn, flat_args)
+        self.fn, self.args = fn, flat_args
+        self.py_seen = assign.start(self)  # path -> Python value (``assign.py``)
         self.arg_aliases = []  # (capture path, argument index): an argument also captured
         for i, a in enumerate(flat_args):
             if isinstance(a, (Tensor, np.ndarray)):
