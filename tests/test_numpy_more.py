@@ -581,3 +581,34 @@ def test_vdot_of_complex_tensors_conjugates_the_first():
                                rtol=1e-12)  # (was refused: "with complex input")
     check_complex(lambda L, x, y: np.vdot(x, y) if L is tg else L.vdot(x.ravel(), y.ravel()),
                   [a, b], ref=np.vdot)
+
+
+_UNDER_VMAP = {
+    "add.reduce": lambda sp, x: np.add.reduce(x, axis=0, keepdims=True),
+    "multiply.accumulate": lambda sp, x: np.multiply.accumulate(x),
+    "logaddexp.reduce": lambda sp, x: np.logaddexp.reduce(x),
+    "subtract.outer": lambda sp, x: np.subtract.outer(x, x),
+    "gammaln": lambda sp, x: sp.gammaln(x ** 2 + 1),
+    "xlogy": lambda sp, x: sp.xlogy(x, x ** 2 + 1),
+}
+
+
+@pytest.mark.parametrize("name", list(_UNDER_VMAP))
+def test_ufunc_methods_and_scipy_ufuncs_under_vmap(name):
+    sp = pytest.importorskip("scipy.special")
+
+    def f(r):
+        return _UNDER_VMAP[name](sp, r)
+
+    x = np.random.default_rng(5).standard_normal((4, 3))
+    # (they raised "operand type(s) all returned NotImplemented" on batched tensors)
+    got = tg.func.vmap(f)(tg.tensor(x)).numpy()
+    np.testing.assert_allclose(got, np.stack([f(r) for r in x]), rtol=1e-12)
+
+    def loss(r):
+        return np.sum(f(r) ** 2)
+
+    per_example = tg.func.vmap(tg.func.grad(loss))(tg.tensor(x)).numpy()
+    for r, g in zip(x, per_example):
+        t = tg.tensor(r, requires_grad=True)
+        np.testing.assert_allclose(g, tg.autograd.grad(loss(t), t)[0].numpy(), rtol=1e-12)

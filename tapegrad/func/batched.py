@@ -161,11 +161,14 @@ class BatchedTensor(Tensor):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         from ..numpy_dispatch import ufunc_handler
 
-        f = ufunc_handler(ufunc) if method == "__call__" and not kwargs else None
+        # (a method's arguments are its own, axis= & co.: the handler reads them)
+        f = ufunc_handler(ufunc, method) if method != "__call__" or not kwargs else None
         if f is None:
             return NotImplemented
-        name = ufunc.__name__  # np.sin -> the rule of "sin" (a name without one: tried as is)
-        return dispatch(name, f, inputs, {})
+        # np.sin -> the rule of "sin"; a name without one (np.add.outer's "add.outer") is tried
+        # as the composition of ops its handler is
+        name = ufunc.__name__ + ("" if method == "__call__" else "." + method)
+        return dispatch(name, f, inputs, kwargs)
 
 
 class _RawAccess(Exception):

@@ -559,9 +559,15 @@ def _build_functions():
 _UFUNCS = _build_ufuncs()
 
 
-def ufunc_handler(ufunc):
-    """The tapegrad function that runs NumPy ufunc ``ufunc`` on tensors (None: none)."""
-    return _UFUNCS.get(ufunc)
+def ufunc_handler(ufunc, method="__call__"):
+    """The tapegrad function that runs NumPy ufunc ``ufunc`` (or its ``method``: ``reduce``,
+    ``accumulate``, ``outer``, ``at``) on tensors, SciPy's special functions included (None:
+    none)."""
+    if method != "__call__":
+        from .ufunc_methods import method_handler
+
+        return method_handler(ufunc, method)
+    return _UFUNCS.get(ufunc) or _foreign_ufunc(ufunc)
 
 
 _REDUCE = {np.add: _reduce_handler("sum"), np.maximum: _reduce_handler("amax"),
