@@ -1,6 +1,8 @@
 """tg.utils.checkpoint: gradients equal the plain ones (first and second order), only the
 inputs are kept, keyword arguments and non-tensor arguments pass through."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -769,3 +771,28 @@ def test_every_replayed_op_matches_running_the_function_again(name, fn, monkeypa
     assert len(calls) == 3
     for a, b in zip(replayed, rerun):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_recomputation_that_waits_for_a_thread_recomputing_its_own_checkpoint():
+    # the function's recomputation waits for a worker whose gradient goes through another
+    # checkpoint: the two recomputations must not wait for each other (they shared one lock)
+    w = tg.tensor([0.5, 1.5], requires_grad=True)
+
+    def worker(out):
+        inner = checkpoint(lambda a: (a * a).sin() * a.sum(), w, use_reentrant=False)
+        out.append(tg.autograd.grad(inner.sum(), w)[0])
+
+    def fn(x):
+        out = []
+        t = threading.Thread(target=worker, args=(out,), daemon=True)
+        t.start()
+        t.join(5)
+        assert out, "the worker's recomputation waited for this one"
+        return (x * out[0]).sin() * x.sum()
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    checkpoint(fn, x, use_reentrant=False).sum().backward()
+    wv, xv = np.array([0.5, 1.5]), np.array([1.0, 2.0])
+    g = 2 * wv * np.cos(wv * wv) * wv.sum() + np.sin(wv * wv).sum()
+    expected = g * np.cos(xv * g) * xv.sum() + np.sin(xv * g).sum()
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)

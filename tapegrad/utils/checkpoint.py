@@ -210,7 +210,6 @@ class _OwnSegment:
             local.seg = self.outer
 
 
-_REFILLING = threading.RLock()
 _gm_state = _gm._state
 
 
@@ -231,11 +230,15 @@ class _Refill:
         self.read = read
         self.versions = [t._vcounter()[0] for t in read]
         self.n, self.start = seg.n, start
+        # one lock per checkpoint, not one for all: a function whose recomputation waits for
+        # another thread that recomputes a checkpoint of its own (a worker taking a gradient)
+        # would otherwise wait forever
+        self.lock = threading.RLock()
 
     def __call__(self, seg):
         # one thread recomputes; a backward on another thread that reaches the segment
         # meanwhile waits here, then finds it filled (``refill`` is cleared only once done)
-        with _REFILLING:
+        with self.lock:
             if seg.refill is self:
                 self._refill(seg)  # (raising, it stays set: the next sweep tries again)
                 seg.refill = None
