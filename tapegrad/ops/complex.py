@@ -408,20 +408,28 @@ def conj(x):
     return record(np.conj(x._arr()), (x,), "conj")
 
 
+def _part_view(x, value, rule):
+    from .movement import _share_storage
+
+    t = record(value, (x,), rule)
+    _share_storage(t, x)  # writes into it change x (ops/complex_views.py)
+    return t
+
+
 def real(x):
-    """Real part (PyTorch: a view; here a copy with the same gradient)."""
+    """Real part: a view of ``x``'s storage, as PyTorch's."""
     x = R.as_tensor(x)
     if not is_complex(x):
         return x
-    return record(np.array(np.real(x._arr()), order="C"), (x,), "real")  # (0-d stays 0-d)
+    return _part_view(x, x._arr().real, "real")  # (0-d stays 0-d)
 
 
 def imag(x):
-    """Imaginary part; like PyTorch, only complex tensors have one."""
+    """Imaginary part, a view of ``x``'s storage; like PyTorch, only complex tensors have one."""
     x = R.as_tensor(x)
     if not is_complex(x):
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return record(np.array(np.imag(x._arr()), order="C"), (x,), "imag")
+    return _part_view(x, x._arr().imag, "imag")
 
 
 def angle(x):

@@ -36,6 +36,7 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from .complex_refusals import refuse
+from .complex_views import copy_part, part_of, part_offset, take_part
 from . import movement as M
 from .index_keys import index_key as _index_key, ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, positions as _positions
@@ -189,7 +190,8 @@ def refresh_view(x):
     if type(x._data) is DeviceArray:
         _views().refresh(x)  # a CUDA view is a copy: its values are regathered too
     if base is not x and base._rg and _gm.is_grad_enabled():
-        _set_history(x, reshape(gather_index(base, view_positions(x, base)), x.shape))
+        _set_history(x, take_part(reshape(gather_index(base, view_positions(x, base)), x.shape),
+                                  part_of(x, base)))
     x._bseg, x._brec = x._base._seg, x._base._rec
 
 
@@ -199,7 +201,7 @@ def view_positions(x, base):
     if type(xd) is DeviceArray:
         return _views().positions_in(x, base)
     start = xd.__array_interface__["data"][0] - bd.__array_interface__["data"][0]
-    xo = _byte_offsets(xd) + start
+    xo = _byte_offsets(xd) + (start - part_offset(x, base))  # (the element .imag is part of)
     bo = _byte_offsets(bd)
     order = np.argsort(bo, kind="stable")
     return order[np.searchsorted(bo[order], xo)].astype(np.int64)
@@ -266,10 +268,11 @@ def _rebind(x, r, positions=None):
         return
     vpos = None if base is x else view_positions(x, base)
     pos = positions if vpos is None else (vpos if positions is None else vpos[positions])
-    new_base = _copy_slices(base, pos, r)
+    part = None if base is x else part_of(x, base)  # (x is z.real or z.imag, or a view of one)
+    new_base = _copy_slices(base, pos, r) if part is None else copy_part(base, pos, r, part)
     _set_history(base, new_base)
     if base is not x:
-        _set_history(x, reshape(gather_index(base, vpos), x.shape))
+        _set_history(x, take_part(reshape(gather_index(base, vpos), x.shape), part))
 
 
 def _recording(x, *others):
