@@ -233,3 +233,15 @@ def test_a_learning_rate_set_from_an_argument_reaches_the_step():
 
     x = tg.tensor(np.ones(3))
     _both(make, [(x, lr) for lr in (0.1, 0.1, 0.05, 0.05, 0.1, 0.2, 0.05)])
+
+
+def test_an_unsupported_op_behind_shared_wrapper_code_is_named_as_called():
+    # nonzero and argmax run through code several ops share: the warning named another op
+    # (logcumsumexp) or the closure factory
+    for op, name in ((lambda t: tg.nonzero(t > 0), "nonzero"), (lambda t: t.argmax(), "argmax")):
+        fn = tg.compile(op)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _same(op(tg.tensor(np.arange(3.0) - 1)), fn(tg.tensor(np.arange(3.0) - 1)))
+        msgs = [str(w.message) for w in seen]
+        assert len(msgs) == 1 and f"eagerly: {name} (code several ops share)" in msgs[0], msgs

@@ -76,6 +76,22 @@ def _plain(name, code):
     return lambda L: (name, {p: L[p] for p in params})
 
 
+def _shared(code):
+    """Code several ops share (a closure factory's: ``ops/cuda_linalg.on_host``, argmax's):
+    which op ran is not known to the table, so it is not handled; the warning names it by the
+    closure's ``name``, else by the function it wraps (the first among its free variables)."""
+    params = _params(code)
+
+    def resolve(L):
+        name = L.get("name") if "name" in code.co_freevars else None
+        if not isinstance(name, str):
+            inner = next((L[v] for v in code.co_freevars
+                          if isinstance(L.get(v), types.FunctionType)), None)
+            name = getattr(inner, "__name__", code.co_name)
+        return f"{name} (code several ops share)", {p: L[p] for p in params}
+    return resolve
+
+
 def _closure_op(L):
     """The op closures of ops/elementwise.py (``_unary``/``_binary``): the OpDef names them."""
     d = L["d"]
@@ -104,7 +120,7 @@ def _build_table():
             code = f.__code__
             if code in first and first[code] is not f and code not in explicit:
                 # one code, several functions (a closure factory): which op ran is unknown
-                table[code] = _plain(f"{f.__qualname__} (several ops share its code)", code)
+                table[code] = _shared(code)
                 return
             first.setdefault(code, f)
             table.setdefault(code, _plain(name or f.__name__, code))
