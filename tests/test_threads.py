@@ -290,3 +290,28 @@ def test_eight_threads_accumulate_into_shared_leaves():
         run_threads([worker(k) for k in range(8)])
         np.testing.assert_array_equal(w.grad.numpy(), steps * 36 * np.array([1.0, 2, 3, 4]))
         assert s.grad.item() == steps * 36
+
+
+def test_unpack_hook_that_waits_for_a_thread_unpacking_a_graph_of_its_own():
+    # the worker's unpacking must not wait for this one's (they shared one lock)
+    hooks = tg.autograd.graph.saved_tensors_hooks
+    w = tg.tensor([0.5, 1.5], requires_grad=True)
+
+    def worker(out):
+        with hooks(lambda t: t, lambda t: t):
+            y = (w * w).sin()
+        out.append(tg.autograd.grad(y.sum(), w)[0])
+
+    def unpack(t):
+        out = []
+        th = threading.Thread(target=worker, args=(out,), daemon=True)
+        th.start()
+        th.join(5)
+        assert out, "the worker's unpacking waited for this one"
+        return t
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with hooks(lambda t: t, unpack):
+        y = (x * x).sin()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 * np.cos(1.0), 4 * np.cos(4.0)], rtol=1e-14)

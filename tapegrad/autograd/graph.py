@@ -35,7 +35,6 @@ class _Stack(threading.local):
 _stack = _Stack()
 _active = [0]  # threads with hooks on (``tape.on_save`` is set while any has)
 _lock = threading.Lock()
-_refilling = threading.RLock()  # (an unpack hook may record, or enter hooks itself)
 
 
 class saved_tensors_hooks:
@@ -228,9 +227,13 @@ class _Unpacker:
     def __init__(self):
         self.avals = {}  # index into seg.avals -> _Packed
         self.entries = []  # (entry, input index or -1 for the output, _Packed)
+        # one per segment, not one for all: an unpack hook that waits for another thread
+        # unpacking a segment of its own would wait forever (reentrant: an unpack hook may
+        # record, or enter hooks itself)
+        self.lock = threading.RLock()
 
     def __call__(self, seg):
-        with _refilling:
+        with self.lock:
             if seg.refill is not self:
                 return  # (another thread refilled it meanwhile)
             avals = seg.avals
