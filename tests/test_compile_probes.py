@@ -245,3 +245,20 @@ def test_an_unsupported_op_behind_shared_wrapper_code_is_named_as_called():
             _same(op(tg.tensor(np.arange(3.0) - 1)), fn(tg.tensor(np.arange(3.0) - 1)))
         msgs = [str(w.message) for w in seen]
         assert len(msgs) == 1 and f"eagerly: {name} (code several ops share)" in msgs[0], msgs
+
+
+def test_a_compiled_function_called_inside_another_is_traced_through():
+    # the outer trace did not look inside the inner compiled function, so the tensor it
+    # captures was "computed by something the tracer does not see": always eager
+    def make():
+        w = tg.tensor(np.arange(3.0), requires_grad=True)
+        inner = tg.compile(lambda x: (x * w).tanh())
+
+        def outer(x):
+            y = inner(x).sum()
+            y.backward()
+            return y.detach()
+        return outer, [w]
+
+    r = np.random.default_rng(4)
+    _both(make, [(tg.tensor(r.standard_normal(3)),) for _ in range(4)])

@@ -99,8 +99,11 @@ def reachable(fn, flat_args, limit=20000):
             queue.append((obj.__self__, path + (("attr", "__self__"),), guard, obj))
             queue.append((obj.__func__, path + (("attr", "__func__"),), guard, obj))
             continue
-        if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)) or \
-                getattr(type(obj), "_tg_compiled", False):
+        if getattr(type(obj), "_tg_compiled", False):  # (its programs: no; what it calls: yes,
+            # as it runs eagerly inside this function's trace)
+            queue.append((obj.fn, path + (("attr", "fn"),), guard, parent))
+            continue
+        if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)):
             continue
         if isinstance(obj, (list, tuple)):
             queue.extend((x, path + (("item", i),), guard, obj) for i, x in enumerate(obj))
