@@ -20,7 +20,7 @@ import numpy as np
 from ...creation import get_default_dtype
 from ...grad_mode import no_grad
 from ...tensor import Tensor, _make, bump_version
-from . import fusion, parametrizations, parametrize, rnn  # noqa: F401 (tg.nn.utils.<name>)
+from . import fusion, parametrizations, parametrize, prune, rnn  # noqa: F401 (tg.nn.utils.<name>)
 from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights,  # noqa: F401
                      fuse_linear_bn_eval, fuse_linear_bn_weights)
 from .weight_norm_hook import remove_weight_norm, weight_norm  # noqa: F401
