@@ -262,3 +262,23 @@ def test_a_compiled_function_called_inside_another_is_traced_through():
 
     r = np.random.default_rng(4)
     _both(make, [(tg.tensor(r.standard_normal(3)),) for _ in range(4)])
+
+
+def test_a_grad_written_through_numpy_is_named_an_unseen_write():
+    # clip_grad_value_ writes into .grad through NumPy: the warning said "the program's value
+    # differs from eager", as for a mistake of tg.compile's
+    model = tg.nn.Linear(3, 1).double()
+
+    @tg.compile
+    def step(x):
+        model.zero_grad()
+        model(x).sum().backward()
+        tg.nn.utils.clip_grad_value_(model.parameters(), 0.01)
+        return model.weight.grad.clone()
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for i in range(2):
+            assert np.all(np.abs(step(tg.tensor(np.ones((2, 3)) * (i + 1))).numpy()) <= 0.01)
+    msgs = [str(w.message) for w in seen]
+    assert len(msgs) == 1 and "changed by code tg.compile does not see" in msgs[0], msgs
