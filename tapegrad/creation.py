@@ -447,14 +447,24 @@ def draws(generator=None):
     return generator._rng
 
 
+def _draw(draw, shape, dtype, part_scale):
+    """``draw(shape)`` in ``dtype``; a complex dtype draws both parts, each scaled by
+    ``part_scale`` (PyTorch's complex randn has variance 1: 1/2 per part)."""
+    dtype = np.dtype(dtype or _default())
+    if dtype.kind != "c":
+        return draw(shape).astype(dtype, copy=False)
+    parts = draw(tuple(shape) + (2,)) * part_scale
+    return (parts[..., 0] + 1j * parts[..., 1]).astype(dtype, copy=False)
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(draws(generator).random(_shape(size)).astype(
-        dtype or _default(), copy=False), requires_grad))
+    return _on(device, _finish(_draw(draws(generator).random, _shape(size), dtype, 1.0),
+                               requires_grad))
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(draws(generator).standard_normal(_shape(size)).astype(
-        dtype or _default(), copy=False), requires_grad))
+    return _on(device, _finish(_draw(draws(generator).standard_normal, _shape(size), dtype,
+                                     np.sqrt(0.5)), requires_grad))
 
 
 def randint_args(low, high, size):

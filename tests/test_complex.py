@@ -230,3 +230,23 @@ def test_angle_of_real_tensors_is_pytorchs():
     assert tg.angle(tg.tensor([-1, 0, 2])).dtype == np.float64
     assert tg.angle(tg.tensor(np.array([-0.0], np.float32))).dtype == np.float32
     assert np.angle(tg.tensor(-0.0)).item() == np.angle(-0.0)  # NumPy's, through np.angle
+
+
+@pytest.mark.parametrize("dtype", [tg.complex64, tg.complex128])
+def test_random_complex_values_fill_both_parts(dtype):
+    """randn/rand (and their _like forms, normal_, uniform_) of a complex dtype draw both parts,
+    as PyTorch's: randn has variance 1 (1/2 per part), rand each part in [0, 1), normal_ and
+    uniform_ add the mean or the low end to each part (the imaginary parts were all 0)."""
+    tg.manual_seed(0)
+    z = tg.randn(20000, dtype=dtype)
+    assert z.dtype == dtype and np.allclose([z.real.var().item(), z.imag.var().item()], 0.5,
+                                            atol=0.03)
+    u = tg.rand_like(z).numpy()
+    assert u.dtype == dtype and (u.real >= 0).all() and (u.imag < 1).all()
+    assert abs(u.imag.mean() - 0.5) < 0.02 and abs(tg.randn_like(z).imag.var().item() - 0.5) < 0.03
+    z.normal_(2.0, 3.0)
+    assert np.allclose([z.real.mean().item(), z.imag.mean().item()], 2.0, atol=0.1)
+    assert np.allclose([z.real.var().item(), z.imag.var().item()], 4.5, atol=0.3)
+    z.uniform_(-1.0, 1.0)
+    v = z.numpy()
+    assert (v.real >= -1).all() and (v.imag >= -1).all() and v.imag.min() < -0.9

@@ -55,12 +55,17 @@ def _random_fill(draw):
     return method
 
 
+def _both_parts(x, v):
+    """``v`` added to each part of a complex ``x`` (PyTorch's complex uniform_/normal_)."""
+    return v * (1 + 1j) if x.dtype.kind == "c" else v
+
+
 def _uniform(x, a=0.0, b=1.0):
-    return _creation.rand_like(x) * (b - a) + a
+    return _creation.rand_like(x) * (b - a) + _both_parts(x, a)
 
 
 def _normal(x, mean=0.0, std=1.0):
-    return _creation.randn_like(x) * std + mean
+    return _creation.randn_like(x) * std + _both_parts(x, mean)
 
 
 def _bernoulli(x, p=0.5):
