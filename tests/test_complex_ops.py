@@ -166,3 +166,11 @@ def test_jacobian_of_a_real_function_of_complex_inputs(vectorize):
             tg.autograd.functional.hessian(f, tg.tensor(z))
     assert np.allclose(jac.numpy(), torch.autograd.functional.jacobian(
         lambda v: (v * v).abs(), torch.tensor(z), vectorize=vectorize).numpy())
+
+
+def test_lerp_with_complex_weights():
+    """lerp picks its formula by |weight| < 0.5 for complex weights, as PyTorch (a complex
+    weight tensor raised the 'lt' refusal, a Python complex weight Python's TypeError)."""
+    w = np.array([0.1 + 0.1j, 0.6 - 0.2j, 0.3 + 0.5j, -0.2j])
+    check_complex(lambda L, a, b, t: L.lerp(a, b, t), [rand((4,)), rand((4,), seed=1), w])
+    check_complex(lambda L, a, b: L.lerp(a, b, 0.3 + 0.6j), [rand((4,)), rand((4,), seed=1)])

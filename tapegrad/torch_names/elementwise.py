@@ -286,13 +286,14 @@ def positive(input):
 # ---- interpolation and fused multiply-adds -------------------------------------------------------
 
 def lerp(input, end, weight):
-    """``input + weight * (end - input)``, computed from ``end`` for weights from 0.5 on, as
-    PyTorch does (exact at weight 1)."""
+    """``input + weight * (end - input)``, computed from ``end`` for weights from 0.5 on
+    (``|weight|`` for complex weights), as PyTorch does (exact at weight 1)."""
     x, e = _t(input), _t(end)
     broadcast_shapes(x.shape, e.shape)  # (PyTorch's error names input a, end b)
     if not isinstance(weight, Tensor):
-        return x + (e - x) * weight if weight < 0.5 else e - (e - x) * (1.0 - weight)
-    return _ops.where(weight < 0.5, x + (e - x) * weight, e - (e - x) * (1.0 - weight))
+        return x + (e - x) * weight if abs(weight) < 0.5 else e - (e - x) * (1.0 - weight)
+    small = (weight.abs() if weight.dtype.kind == "c" else weight) < 0.5
+    return _ops.where(small, x + (e - x) * weight, e - (e - x) * (1.0 - weight))
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
