@@ -282,3 +282,41 @@ def test_a_grad_written_through_numpy_is_named_an_unseen_write():
             assert np.all(np.abs(step(tg.tensor(np.ones((2, 3)) * (i + 1))).numpy()) <= 0.01)
     msgs = [str(w.message) for w in seen]
     assert len(msgs) == 1 and "changed by code tg.compile does not see" in msgs[0], msgs
+
+
+def test_a_list_or_dict_the_function_reads_that_grows_records_again():
+    # the guards checked that each captured tensor is still where it was, not that nothing
+    # was added beside it: a replay ignored a weight appended to the list the function loops
+    # over, a layer appended to a ModuleList, a key added to a dict
+    def looped(container, values):
+        def f(x):
+            for w in values(container):
+                x = x * w
+            return x
+        return f
+
+    five = tg.tensor(np.full(2, 5.0))
+    cases = [([tg.tensor(np.full(2, 2.0))], lambda c: c, lambda c: c.append(five)),
+             ({"a": tg.tensor(np.full(2, 2.0))}, dict.values, lambda c: c.update(b=five))]
+    for container, values, grow in cases:
+        f = looped(container, values)
+        fn = tg.compile(f)
+        for i in range(4):
+            if i == 2:
+                grow(container)
+            x = tg.tensor(np.full(2, i + 1.0))
+            _same(f(x), fn(x))
+        assert fn._count == 2
+    layers = tg.nn.ModuleList([tg.nn.Linear(2, 2).double()])
+
+    def net(x):
+        for layer in layers:
+            x = layer(x)
+        return x.detach()
+    fn = tg.compile(net)
+    for i in range(4):
+        if i == 2:
+            layers.append(tg.nn.Linear(2, 2).double())
+        x = tg.tensor(np.full((1, 2), i + 1.0))
+        np.testing.assert_allclose(fn(x).numpy(), net(x).numpy(), rtol=1e-12)
+    assert fn._count == 2

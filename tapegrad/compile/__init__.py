@@ -23,7 +23,7 @@ from . import trace as _trace
 from .audit import UNSEEN_WRITE, settle_guards, unseen
 from .codegen import GuardFailed, Program
 from .ir import Unsupported
-from .reach import walk
+from .reach import size_guards, walk
 from .vjp import backprop
 
 _F64 = np.dtype(np.float64)
@@ -162,8 +162,12 @@ class Replay:
                       r.obj._rg) for r in tracer.refs
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
+        used = [path for obj, path in self.refs if obj is not None] + \
+            [path for _, path, _ in self.islands if path is not None] + \
+            [path for path, _ in tracer.values]
         self._resolve = _resolver(fn, self.refs, self.islands, tracer.values,
-                                  tracer.arg_aliases, tracer.hyper_guards)
+                                  tracer.arg_aliases, tracer.hyper_guards,
+                                  size_guards(tracer, used))
 
     def run(self, leaves, call=None):
         try:
@@ -314,10 +318,11 @@ class VJPProgram:
         return {a: next(k) for kind, a, _ in outs if kind == "grad"}
 
 
-def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
+def _resolver(fn, refs, islands, values=(), aliases=(), settings=(), sizes=()):
     """Generated code that finds each tensor the program uses (and each stepped optimizer)
     where it was found when tracing, checking it is the same object, and checks that the
-    Python scalars the function can reach (which the replay has baked in) are unchanged."""
+    Python scalars the function can reach (which the replay has baked in) and the lengths of
+    the lists and dicts holding what it uses (``reach.size_guards``) are unchanged."""
     func = getattr(fn, "__func__", fn)
     ns = {"_G": GuardFailed, "CL": getattr(func, "__closure__", None),
           "GL": getattr(func, "__globals__", None), "SELF": getattr(fn, "__self__", fn),
@@ -390,6 +395,9 @@ def _resolver(fn, refs, islands, values=(), aliases=(), settings=()):
     for path, i in aliases:
         lines.append(f"    if {expr(path)} is not A[{i}]: raise _G('an argument is no longer "
                      "the tensor the function captures')")
+    for path, n in sizes:
+        lines.append(f"    if len({expr(path)}) != {n}: raise _G('a list or dict the function "
+                     "reads changed its length')")
     for k, (path, value) in enumerate(values):
         ns[f"c{k}"] = value
         lines.append(f"    if {expr(path)} != c{k}: raise _G('a Python value the function "

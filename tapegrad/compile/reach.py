@@ -1,6 +1,7 @@
 """What a compiled function can reach: the tensors, arrays, optimizers and schedulers it may
-use (captured ones are guarded by identity) and the Python scalars the replay bakes in (guarded
-by value), each with the path it was found on, and ``walk``, which follows such a path again."""
+use (captured ones are guarded by identity), the Python scalars the replay bakes in (guarded
+by value) and the lengths of the lists and dicts holding them, each with the path it was found
+on, and ``walk``, which follows such a path again."""
 
 import math
 import types
@@ -42,7 +43,7 @@ def reachable(fn, flat_args, limit=20000):
     from ..optim.optimizer import Optimizer
 
     owners = (Optimizer,) + _SCHEDULERS()
-    found, seen, values, loose = {}, set(), [], []
+    found, seen, values, loose, sizes = {}, set(), [], [], {}
     queue = []
     func = getattr(fn, "__func__", fn)
     if hasattr(fn, "__self__") and not isinstance(fn.__self__, types.ModuleType):
@@ -105,6 +106,8 @@ def reachable(fn, flat_args, limit=20000):
             continue
         if isinstance(obj, (bytes, type, types.ModuleType, types.BuiltinFunctionType)):
             continue
+        if isinstance(obj, (list, dict)) and guard is True:
+            sizes[path] = len(obj)
         if isinstance(obj, (list, tuple)):
             queue.extend((x, path + (("item", i),), guard, obj) for i, x in enumerate(obj))
         elif isinstance(obj, dict):
@@ -113,7 +116,25 @@ def reachable(fn, flat_args, limit=20000):
         elif hasattr(obj, "__dict__"):
             queue.extend((x, path + (("attr", k),), guard, obj)
                          for k, x in vars(obj).items())
-    return found, values, loose
+    return found, values, loose, sizes
+
+
+def size_guards(tr, paths):
+    """The lists and dicts on the way to ``paths`` (what the program uses), with their lengths:
+    one that grows between calls may hold what the function would now use (a layer appended to
+    a ModuleList, a tensor to a list it loops over), which the identity guards do not see. A
+    container the function itself changed in length (a log it appends to) is not guarded."""
+    out = []
+    for prefix in sorted({p[:k] for p in paths for k in range(1, len(p))}, key=len):
+        n = tr.sizes.get(prefix)
+        if n is not None:
+            try:
+                now = len(walk(tr.fn, tr.args, prefix))
+            except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+                continue
+            if now == n:
+                out.append((prefix, n))
+    return out
 
 
 def _SCHEDULERS():

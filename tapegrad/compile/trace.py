@@ -258,7 +258,7 @@ class Tracer:
         self.reject = None
         self.frame = None
         self.entry = None
-        self.candidates, self.values, self.loose = reachable(fn, flat_args)
+        self.candidates, self.values, self.loose, self.sizes = reachable(fn, flat_args)
         self.fn, self.args = fn, flat_args
         self.py_seen = assign.start(self)  # path -> Python value (``assign.py``)
         self.arg_aliases = []  # (capture path, argument index): an argument also captured
