@@ -118,10 +118,17 @@ def _hook_name(h):
     return getattr(h, "__name__", repr(h))
 
 
+_LEGACY = {"Double", "Float", "Half", "Long", "Int", "Short", "Char", "Byte"}
+
+
 def _type_name(t):
     """PyTorch's name of a tensor's type in messages: ``torch.DoubleTensor``,
-    ``torch.cuda.FloatTensor``."""
-    return f"torch.{'cuda.' if t.is_cuda else ''}{torch_dtype_name(t.dtype)}Tensor"
+    ``torch.cuda.FloatTensor``; ``CPUBoolType``, ``CPUComplexDoubleType`` for the dtypes
+    without a legacy tensor type."""
+    name = torch_dtype_name(t.dtype)
+    if name in _LEGACY:
+        return f"torch.{'cuda.' if t.is_cuda else ''}{name}Tensor"
+    return f"{'CUDA' if t.is_cuda else 'CPU'}{name}Type"
 
 
 def run_tensor_hooks(seg, r, sw):
