@@ -320,3 +320,24 @@ def test_a_list_or_dict_the_function_reads_that_grows_records_again():
         x = tg.tensor(np.full((1, 2), i + 1.0))
         np.testing.assert_allclose(fn(x).numpy(), net(x).numpy(), rtol=1e-12)
     assert fn._count == 2
+
+
+def test_positions_numpy_computes_from_tensor_values_are_not_baked_in():
+    # np.sort, np.median, np.partition and np.compress index with positions NumPy computed
+    # from the values, and np.argsort/np.argmax/np.nonzero return them: every replay took the
+    # first call's order
+    bodies = (lambda x, t: np.sort(t), lambda x, t: np.median(t) * t,
+              lambda x, t: np.partition(t, 1), lambda x, t: np.compress(t > 0, t),
+              lambda x, t: np.take_along_axis(t, np.argsort(t), 0),
+              lambda x, t: t[np.argmax(t)], lambda x, t: t[np.nonzero(t > 0)])
+    for body in bodies:
+        fn, msgs = _replays_or_warns(body, n=4)
+        assert len(msgs) == 1 and "positions computed from tensor values" in msgs[0], msgs
+
+
+def test_constant_index_arrays_in_numpy_functions_still_compile():
+    fn = tg.compile(lambda t: np.take(t, [2, 0]) * np.pad(t, 1, mode="reflect")[:2])
+    for i in range(3):
+        t = tg.tensor(np.arange(3.0) * (i + 1))
+        _same(np.take(t, [2, 0]) * np.pad(t, 1, mode="reflect")[:2], fn(t))
+    assert fn._count == 1

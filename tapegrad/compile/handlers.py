@@ -174,6 +174,11 @@ def _key_part(tr, k):
     if isinstance(k, Tensor):
         if id(k) in tr.cur and tr.g.nodes[tr.g.producer[tr.cur[id(k)]]].op != "const":
             raise Unsupported("indexing with a tensor computed in the function")
+        if id(k) not in tr.cur and id(k) not in tr.candidates:
+            # made by no op the tracer saw: positions NumPy computed from tensor values
+            # (np.argsort(x), np.nonzero(x), np.sort's own), which a replay must not bake in
+            raise Unsupported("indexing with positions computed from tensor values (np.argsort, "
+                              "np.nonzero, np.sort, np.median ... of a tensor)")
         arr = np.asarray(k._data)
         if arr.dtype == np.uint8:  # (a mask to PyTorch and eager)
             raise Unsupported("a uint8 tensor index")

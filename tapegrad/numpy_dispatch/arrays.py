@@ -116,13 +116,13 @@ def select(condlist, choicelist, default=0):
 
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
-    from .composites import take_along_axis
+    from .composites import positions, take_along_axis
 
     _need(order is None, "order=")
     x = _t(a)
     if axis is None:
         x, axis = _ravel(x), -1
-    return take_along_axis(x, np.argpartition(_vals(x), kth, axis=axis), axis)
+    return take_along_axis(x, positions(np.argpartition(_vals(x), kth, axis=axis)), axis)
 
 
 def gradient(f, *varargs, axis=None, edge_order=1):
@@ -486,6 +486,10 @@ def compress(condition, a, axis=None, out=None):
     if keep.size and keep[-1] >= x.shape[ax]:
         raise IndexError(f"index {keep[-1]} is out of bounds for axis {ax} with size "
                          f"{x.shape[ax]}")
+    if isinstance(condition, Tensor):  # (positions from a tensor's values: see ``positions``)
+        from .composites import positions
+
+        keep = positions(keep)
     return x[(slice(None),) * ax + (keep,)]
 
 

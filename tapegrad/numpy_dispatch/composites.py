@@ -156,7 +156,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         return x.clone()
     axis = norm_dim(axis, x.ndim)
     idx = np.argsort(_vals(x), axis=axis, kind="stable")
-    return take_along_axis(x, idx, axis)
+    return take_along_axis(x, positions(idx), axis)
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -399,6 +399,15 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     return x[(slice(None),) * ax + (idx.astype(np.intp),)]
 
 
+def positions(idx):
+    """Positions NumPy computed from a tensor's values (``np.argsort`` of it), as a tensor key
+    of no op: ``tg.compile``'s trace refuses such a key (it would bake the first call's
+    positions into every replay) and runs the function eagerly."""
+    from ..tensor import _make, _wrap
+
+    return _make(_wrap(np.asarray(idx, dtype=np.intp)))
+
+
 def take_along_axis(arr, indices, axis=-1):
     x = _t(arr)
     idx = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
@@ -409,8 +418,8 @@ def take_along_axis(arr, indices, axis=-1):
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
     key = []
     for k in range(x.ndim):
-        if k == ax:
-            key.append(idx.astype(np.intp))
+        if k == ax:  # (a tensor of positions stays one: see ``positions``)
+            key.append(indices if isinstance(indices, Tensor) else idx.astype(np.intp))
         else:
             shp = [1] * x.ndim
             shp[k] = idx.shape[k]
