@@ -8,7 +8,7 @@ import numpy as np
 from .. import ops as O
 from ..device import host_array
 from ..ops.record import as_tensor
-from ..tensor import _make
+from ..tensor import Tensor, _make
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -54,7 +54,23 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         from .functional import dropout
 
         weights = dropout(weights, dropout_p, training=True)
-    return O.matmul(weights, v)
+    out = O.matmul(weights, v)
+    if dropout_p == 0.0 and _heads_interleaved(q):
+        # PyTorch's CPU kernel then writes the output in the query's layout, (B, L, H, D) in
+        # memory: code that merges the heads with out.transpose(1, 2).view(B, L, H * D) relies
+        # on it (the SDPA tutorial's attention module does)
+        out = O.transpose(O.transpose(out, 1, 2).contiguous(), 1, 2)
+    return out
+
+
+def _heads_interleaved(q):
+    """Whether ``q`` is 4-D with its heads and positions swapped in memory (a
+    ``view(B, L, H, D).transpose(1, 2)`` of a projection)."""
+    if type(q) is not Tensor or q.ndim != 4:  # (vmap's batched tensors have no layout)
+        return False
+    d = q._data
+    return type(d) is np.ndarray and not d.flags.c_contiguous and \
+        d.transpose(0, 2, 1, 3).flags.c_contiguous
 
 
 def _on(arr, like):

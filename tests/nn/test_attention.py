@@ -88,3 +88,44 @@ def test_unbatched_input_and_errors():
     with pytest.raises(RuntimeError, match="Explicit attn_mask should not be set"):
         tg.nn.functional.scaled_dot_product_attention(x, x, x, attn_mask=tg.ones(3, 3),
                                                       is_causal=True)
+
+
+@pytest.mark.parametrize("layout", ["heads_interleaved", "contiguous", "other"])
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"dropout_p": 0.5}])
+def test_output_layout_follows_the_query_as_pytorch(layout, kw):
+    """With heads and positions swapped in the query's memory (a projection viewed as
+    (B, L, H, D) and transposed), PyTorch's CPU kernel writes the output in that layout, so
+    out.transpose(1, 2).view(B, L, H * D) works (the SDPA tutorial's attention module)."""
+    torch = pytest.importorskip("torch")
+    x = R.standard_normal((2, 5, 3, 4))
+    outs = []
+    for L in (tg, torch):
+        p = L.tensor(x, requires_grad=True)
+        q = {"heads_interleaved": p.transpose(1, 2), "contiguous": p.transpose(1, 2) * 1,
+             "other": p.permute(0, 3, 1, 2)}[layout]
+        y = _sdpa(L, q, q * 0.5, q + 1.0, **kw)
+        outs.append((y.stride(), y))
+    assert outs[0][0] == outs[1][0]
+    if not kw:
+        y_tg, y_torch = outs[0][1], outs[1][1]
+        np.testing.assert_allclose(y_tg.detach().numpy(), y_torch.detach().numpy(), rtol=1e-12)
+
+
+def test_merging_interleaved_heads_with_view():
+    torch = pytest.importorskip("torch")
+    x = R.standard_normal((2, 5, 12))
+    grads = []
+    for L in (tg, torch):
+        p = L.tensor(x, requires_grad=True)
+        q = p.view(2, 5, 3, 4).transpose(1, 2)
+        y = _sdpa(L, q, q.exp(), q * q, is_causal=True).transpose(1, 2).view(2, 5, 12)
+        (y * y).sum().backward()
+        grads.append(p.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
+
+    def f(p):
+        q = p.view(2, 5, 3, 4).transpose(1, 2)
+        return _sdpa(tg, q, q.exp(), q * q).transpose(1, 2).view(2, 5, 12)
+
+    p = tg.tensor(x, requires_grad=True)
+    assert tg.autograd.gradcheck(f, (p,)) and tg.autograd.gradgradcheck(f, (p,))
