@@ -17,6 +17,7 @@ from . import torch_names  # binds its Tensor methods before vmap mirrors the Te
 from . import distributions, special, testing
 from .special import i0, multigammaln as mvlgamma  # (torch's top-level names)
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled  # (torch's names)
 from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, float, float16,
                        float32, float64, from_numpy, full, full_like, get_default_dtype, half,
                        int8, int16, int32, int64, linspace, set_default_dtype, short, uint8,

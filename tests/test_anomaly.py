@@ -145,3 +145,12 @@ def test_off_path_notes_nothing(monkeypatch):
     with tg.autograd.set_detect_anomaly(True):
         (x * 2.0).sum()
     assert len(calls) >= 2  # each op noted its stack
+
+
+def test_anomaly_flags_at_top_level_as_torch():
+    """torch.is_anomaly_enabled / torch.is_anomaly_check_nan_enabled are top-level names."""
+    assert tg.is_anomaly_enabled is tg.autograd.is_anomaly_enabled
+    assert not tg.is_anomaly_enabled()
+    with tg.autograd.detect_anomaly(check_nan=False):
+        assert tg.is_anomaly_enabled() and not tg.is_anomaly_check_nan_enabled()
+    assert not tg.is_anomaly_enabled()
