@@ -122,7 +122,7 @@ def _method(name, raw, reflected=False):
 def _inplace_method(name, raw):
     def m(self, *args, **kwargs):
         first = self
-        if name != "copy" and _gm.is_grad_enabled() and any(
+        if name != "copy" and _gm.recording() and any(
                 isinstance(t, Tensor) and t.requires_grad for t in tree_flatten((self, args))[0]):
             # the op may save its input for backward: a copy, not the tensor written below
             first = BatchedTensor(self._phys.clone(), self._vmap_level)

@@ -189,7 +189,7 @@ def refresh_view(x):
                            + ("" if x._rg else " with grad mode enabled") + _view_tail(x._multi))
     if type(x._data) is DeviceArray:
         _views().refresh(x)  # a CUDA view is a copy: its values are regathered too
-    if base is not x and base._rg and _gm.is_grad_enabled():
+    if base is not x and base._rg and (_gm.is_grad_enabled() or _forward_only(base)):
         _set_history(x, take_part(reshape(gather_index(base, view_positions(x, base)), x.shape),
                                   part_of(x, base)))
     x._bseg, x._brec = x._base._seg, x._base._rec
@@ -277,8 +277,16 @@ def _rebind(x, r, positions=None):
 
 def _recording(x, *others):
     if not _gm.is_grad_enabled():
-        return False
+        return _forward_only(x)
     return x._rg or any(isinstance(o, Tensor) and o._rg for o in others)
+
+
+def _forward_only(x):
+    """Under no_grad inside forward mode: whether an in-place op on ``x`` takes a forward-only
+    record of its new value, as PyTorch's dual tensors keep their tangent. Only where x's
+    storage has history: a leaf (a buffer, a parameter) or a view of one changes value only,
+    so that it stays a leaf."""
+    return _gm._state.grad_enabled is _gm.FORWARD_ONLY and storage_base(x)._seg is not None
 
 
 def _operand(o, x):
@@ -298,11 +306,8 @@ def apply(x, fn, *args, casting="same_kind", **kwargs):
     if _recording(x, *args, *kwargs.values()):
         args = tuple(_operand(a, x) for a in args)
         r = fn(_alias(x), *args, **kwargs)
-    else:
-        # (under no_grad in forward mode a tensor with history takes a forward-only record of
-        # its new value, as PyTorch's dual tensors keep their tangent; a leaf, a buffer or a
-        # parameter, only the value)
-        with _gm.no_grad() if x._seg is not None else _gm.untracked():
+    else:  # (nothing recorded, not even forward mode's tangents: see _forward_only)
+        with _gm.untracked():
             r = fn(x, *args, **kwargs)
     if r.shape != x.shape:
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
@@ -463,7 +468,7 @@ def setitem(x, key, value):
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:
         value = value._data
-    if not (_gm.is_grad_enabled() and (x._rg or isinstance(value, Tensor))):
+    if not (_gm.is_grad_enabled() and (x._rg or isinstance(value, Tensor)) or _forward_only(x)):
         xd = x._arr()
         v = value._arr() if isinstance(value, Tensor) else value
         try:
