@@ -81,6 +81,22 @@ REFUSALS = {
     "entr": _kernel("entr_cpu"), "i0": _kernel("i0_vml_cpu"), "i0e": _kernel("i0e_cpu"),
     "i1": _kernel("i1_cpu"), "i1e": _kernel("i1e_cpu"), "logit": _kernel("logit_cpu"),
     "xlogy": _kernel("xlogy_cpu"), "xlog1py": _kernel("xlog1py_cpu"), "zeta": _kernel("zeta_cpu"),
+    # real-only binary functions: remainders, rounded quotients, steps, angles
+    "fmod": _kernel("fmod_cpu"), "remainder": _kernel("remainder_cpu"),
+    "floor_divide": _kernel("div_floor_cpu"), "div.trunc": _kernel("div_trunc_cpu"),
+    "heaviside": (RuntimeError, "heaviside is not yet implemented for complex tensors."),
+    "atan2": _kernel("atan2_cpu"),
+    "signbit": (NotImplementedError, "signbit is not implemented for complex tensors."),
+    "isposinf": (RuntimeError, "isposinf does not support complex inputs."),
+    "isneginf": (RuntimeError, "isneginf does not support complex inputs."),
+    "deg2rad": (RuntimeError, "deg2rad is not supported for complex tensors."),
+    "rad2deg": (RuntimeError, "rad2deg is not supported for complex tensors."),
+    # histograms (histc finds the data's range first) and softmax (kernel by dim)
+    "histc": _kernel("aminmax_cpu"), "histc.range": _kernel("histogram_cpu"),
+    "histogram": _kernel("histogramdd"),
+    "softmax": _kernel("softmax_lastdim_kernel_impl"), "softmax.dim": _kernel("softmax_kernel_impl"),
+    "log_softmax": _kernel("log_softmax_lastdim_kernel_impl"),
+    "log_softmax.dim": _kernel("log_softmax_kernel_impl"),
 }
 
 

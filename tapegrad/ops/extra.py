@@ -161,8 +161,8 @@ DERIVS[int(Op.ATAN2)] = (_atan2_deriv, 2)
 
 def atan2(input, other):
     """Elementwise ``atan2(input, other)`` (the angle of the point ``(other, input)``)."""
+    refuse_pair("atan2", input, other)  # atan2 is for real numbers (PyTorch: no complex kernel)
     y, x = tensors_promoted(input, other)
-    R.refuse_complex(Op.ATAN2, y, x)  # atan2 is for real numbers (PyTorch: no complex kernel)
     if DeviceArray in (type(y._data), type(x._data)):
         y, x = _cuda().to_same_device(y, x)
         value = _cuda().python_elementwise(Op.ATAN2, y._data, x._data)

@@ -21,7 +21,7 @@ from . import record as R
 from . import fused_softmax as _softmax_op
 from . import vector_norm as _vector_norm
 from .activations import fusable_array
-from .complex_refusals import refusal
+from .complex_refusals import refusal, refuse
 from .movement import _add_reduce, _record_sum, gathered, reshape, sum
 from .node_names import name_node
 from .product import prod
@@ -95,6 +95,13 @@ def _need_float(x, name):
 
 
 _torch_dtype = torch_dtype_name
+
+
+def _refuse_complex_softmax(x, dim, name):
+    """PyTorch's missing-kernel refusal, which names the last-dim kernel or the other one."""
+    if x.dtype.kind == "c":
+        last = norm_dim(int(dim), x.ndim) >= x.ndim - 1
+        refuse(name if last else name + ".dim", x.dtype)
 
 
 def _const(a, like=None):
@@ -564,6 +571,7 @@ def softmax(input, dim, dtype=None):
     x = R.as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
+    _refuse_complex_softmax(x, dim, "softmax")
     _need_float(x, "softmax")
     d = norm_dim(int(dim), x.ndim)  # (checked also for a 0-d tensor)
     dims = (d,) if x.ndim else ()
@@ -580,6 +588,7 @@ def log_softmax(input, dim, dtype=None):
     x = R.as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
+    _refuse_complex_softmax(x, dim, "log_softmax")
     _need_float(x, "log_softmax")
     d = norm_dim(int(dim), x.ndim)
     if x.ndim and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)

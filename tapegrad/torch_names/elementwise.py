@@ -85,7 +85,9 @@ def sgn(input):
 
 def signbit(input):
     """Whether the sign bit is set (a bool tensor without history)."""
-    return const(np.signbit(vals(input)))
+    v = vals(input)
+    refuse("signbit", v.dtype)
+    return const(np.signbit(v))
 
 
 # ---- powers, logarithms, angles ----------------------------------------------------------------
@@ -111,11 +113,15 @@ def exp2(input):
 
 
 def deg2rad(input):
-    return _U.radians(floating(input))
+    x = floating(input)
+    refuse("deg2rad", x.dtype)
+    return _U.radians(x)
 
 
 def rad2deg(input):
-    return _U.degrees(floating(input))
+    x = floating(input)
+    refuse("rad2deg", x.dtype)
+    return _U.degrees(x)
 
 
 def sinc(input):
@@ -202,6 +208,7 @@ def _integer_division(name, f, kernel, doc):
     """``f`` with PyTorch's integer rules: dividing integers by zero raises (NumPy gives 0);
     a NumPy scalar number is weak, as a Python one."""
     def fn(input, other):
+        refuse_pair(name, input, other)
         input, other = tensors_promoted(input, other)
         a, b = vals(input), vals(other)
         if a.dtype.kind in "iub" and b.dtype.kind in "iub":
@@ -225,6 +232,7 @@ floor_divide = _integer_division("floor_divide", _U.floor_divide, "div_floor_cpu
 def heaviside(input, values):
     """The step function: 0 below 0, 1 above, ``values`` at 0; the gradient is zero."""
     x, v = _t(input), _t(values)
+    refuse_pair("heaviside", x, v)
     broadcast_shapes(x.shape, v.shape)  # (PyTorch's error, not NumPy's)
     r = _U.heaviside(x, v)
     dt = np.result_type(x.dtype, v.dtype)
@@ -254,6 +262,7 @@ def divide(input, other, *, rounding_mode=None):
                            f"but found '{rounding_mode}'")
     if rounding_mode == "floor":
         return floor_divide(input, other)
+    refuse_pair("div.trunc", input, other)
     input, other = weak_scalar(input), weak_scalar(other)
     a, b = _U._pair(input, other)  # (a Python number stays weak)
     va, vb = vals(a), vals(b)

@@ -270,18 +270,23 @@ def _num(v):
 
 def isposinf(input):
     """Whether each element is +inf."""
-    return const(np.isposinf(vals(input)))
+    v = vals(input)
+    refuse("isposinf", v.dtype)
+    return const(np.isposinf(v))
 
 
 def isneginf(input):
     """Whether each element is -inf."""
-    return const(np.isneginf(vals(input)))
+    v = vals(input)
+    refuse("isneginf", v.dtype)
+    return const(np.isneginf(v))
 
 
 def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
     """Counts of the values in ``bins`` equal bins over [min, max] (the data's range when
     both are 0); values outside are ignored. The counts have the input's dtype."""
     v = vals(input)
+    refuse("histc" if min == max == 0 else "histc.range", v.dtype)
     if v.dtype.kind != "f":
         raise RuntimeError(f'"histogram_cpu" not implemented for \'{_torch_dtype(v.dtype)}\'')
     lo, hi = float(min), float(max)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as _ops
+from ..ops.complex_refusals import refuse
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
 from ..ops.numpy_rules import tensors_promoted
@@ -252,6 +253,7 @@ HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """``(hist, bin_edges)`` of the values of ``input`` (float tensors, no gradient)."""
     x = _t(input)
+    refuse("histogram", x.dtype)
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"histogram_cpu" not implemented for '
                                   f"'{torch_dtype_name(x.dtype)}'")
