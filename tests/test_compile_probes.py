@@ -341,3 +341,65 @@ def test_constant_index_arrays_in_numpy_functions_still_compile():
         t = tg.tensor(np.arange(3.0) * (i + 1))
         _same(np.take(t, [2, 0]) * np.pad(t, 1, mode="reflect")[:2], fn(t))
     assert fn._count == 1
+
+
+def test_chunk_split_and_unbind_are_replayed():
+    # they had no handler: an LSTMCell/GRUCell unroll, an nn.LSTM, or gradient accumulation
+    # over x.chunk(2) micro-batches always ran eagerly
+    bodies = [lambda x: x.chunk(2)[1] * 2,
+              lambda x: tg.chunk(x, 3, dim=-1)[1].exp(),
+              lambda x: x.split([1, 3], dim=1)[1].sin(),
+              lambda x: tg.split(x, 2)[0] + tg.split(x, 2)[2].sum(),
+              lambda x: x.unbind(1)[2] * x.unbind(0)[1][2],
+              lambda x: tg.stack([p.tanh() for p in x.unbind()]),
+              lambda x: tg.stack([p.tanh() for p in x])]
+
+    for body in bodies:
+        def make(body=body):
+            w = tg.tensor(np.linspace(-1, 1, 20).reshape(5, 4), requires_grad=True)
+
+            def f(x):
+                y = body(x * w)
+                y.sum().backward()
+                return y.detach()
+            return f, [w]
+
+        r = np.random.default_rng(5)
+        fn = _both(make, [(tg.tensor(r.standard_normal((5, 4))),) for _ in range(3)])
+        assert fn._count == 2  # (.grad None, then an existing .grad)
+
+
+def test_an_lstm_cell_unroll_is_replayed():
+    def make():
+        tg.manual_seed(0)
+        cell, head = tg.nn.LSTMCell(3, 4).double(), tg.nn.Linear(4, 1).double()
+        params = list(cell.parameters()) + list(head.parameters())
+        opt = tg.optim.Adam(params, lr=0.01)
+
+        def step(xs, y):
+            opt.zero_grad()
+            h = c = tg.zeros(2, 4, dtype=tg.float64)
+            for x in xs:
+                h, c = cell(x, (h, c))
+            loss = ((head(h) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return step, params
+
+    r = np.random.default_rng(6)
+    runs = []
+    for compiled in (False, True):
+        fn, params = make()
+        fn = tg.compile(fn) if compiled else fn
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            runs.append([(fn(tg.tensor(xs), tg.tensor(y)), [p.detach().clone() for p in params])
+                         for xs, y in zip(r.standard_normal((4, 3, 2, 3)),
+                                          r.standard_normal((4, 2, 1)))])
+        r = np.random.default_rng(6)
+    for (l1, p1), (l2, p2) in zip(*runs):  # (nn.Linear is fused eagerly: rounding)
+        np.testing.assert_allclose(l2.numpy(), l1.numpy(), rtol=1e-12)
+        for a, b in zip(p1, p2):
+            np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-12, atol=1e-15)
+    assert fn._count == 1

@@ -222,6 +222,26 @@ def getitem(tr, x, key, result):
     tr.out(result, tr.e("getitem", (a,), key=items), "indexing")
 
 
+def pieces(tr, x, dim, result, name):
+    """``chunk``/``split``/``unbind``: each piece is indexing along ``dim`` (a slice, or one
+    position for ``unbind``), its extent read from the eager piece."""
+    a = tr.v(x)
+    shape = tr.g.shape(a)
+    if not isinstance(result, (tuple, list)) or not shape:
+        raise Unsupported(f"{name} of a 0-d tensor")
+    d, at = dim % len(shape), 0
+    for piece in result:
+        if name == "unbind":
+            part = at
+            at += 1
+        else:
+            part = slice(at, at + piece.shape[d])
+            at += piece.shape[d]
+        if piece._base is not None:
+            tr.viewed.add(id(x))
+        tr.out(piece, tr.e("getitem", (a,), key=(slice(None),) * d + (part, Ellipsis)), name)
+
+
 def cat(tr, tensors, dim, result):
     vids = [_in(tr, t, result) for t in tensors]
     nd = len(tr.g.shape(vids[0]))
@@ -412,6 +432,9 @@ _DISPATCH = {
     "mT.get": lambda tr, n, a, r: transpose(tr, a["self"], -2, -1, r),
     "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),
     "cat": lambda tr, n, a, r: cat(tr, a["tensors"], a["dim"], r),
+    "chunk": lambda tr, n, a, r: pieces(tr, a["input"], a["dim"], r, n),
+    "split": lambda tr, n, a, r: pieces(tr, a["tensor"], a["dim"], r, n),
+    "unbind": lambda tr, n, a, r: pieces(tr, a["input"], a["dim"], r, n),
     "stack": lambda tr, n, a, r: stack(tr, a["tensors"], a["dim"], r),
     "stack_rows": lambda tr, n, a, r: stack_rows(tr, a["rows"], a["shape"], r),
     "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),

@@ -50,8 +50,9 @@ _SAFE = frozenset((
 ))
 
 
-# Entry points observed *through*: they are written with tapegrad ops, which the tracer sees.
-_THROUGH = frozenset(("__array_ufunc__", "__array_function__"))
+# Entry points observed *through*: they are written with tapegrad ops, which the tracer sees
+# (``__iter__`` returns a generator of ``self[i]``, each indexing seen as it runs).
+_THROUGH = frozenset(("__array_ufunc__", "__array_function__", "__iter__"))
 # Modules whose public functions are traced through for the same reason: the function
 # transforms, and the torch-named compositions of ops (tg.roll, tg.log2, tg.tensordot, ...).
 _TRACED_THROUGH = ("tapegrad.func", "tapegrad.torch_names", "tapegrad.linalg")
