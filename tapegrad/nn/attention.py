@@ -55,22 +55,26 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
         weights = dropout(weights, dropout_p, training=True)
     out = O.matmul(weights, v)
-    if dropout_p == 0.0 and _heads_interleaved(q):
-        # PyTorch's CPU kernel then writes the output in the query's layout, (B, L, H, D) in
-        # memory: code that merges the heads with out.transpose(1, 2).view(B, L, H * D) relies
-        # on it (the SDPA tutorial's attention module does)
-        out = O.transpose(O.transpose(out, 1, 2).contiguous(), 1, 2)
+    order = _query_order(q) if dropout_p == 0.0 else None
+    if order is not None:
+        # PyTorch's CPU kernel writes the output in the query's memory order (empty_like):
+        # code that merges heads with out.transpose(1, 2).view(B, L, H * D) relies on it when
+        # the query is a projection viewed as (B, L, H, D) and transposed (the SDPA tutorial)
+        back = tuple(order.index(d) for d in range(4))
+        out = O.permute(O.permute(out, order).contiguous(), back)
     return out
 
 
-def _heads_interleaved(q):
-    """Whether ``q`` is 4-D with its heads and positions swapped in memory (a
-    ``view(B, L, H, D).transpose(1, 2)`` of a projection)."""
+def _query_order(q):
+    """The dims of a 4-D query from the outermost in memory to the innermost, when that is not
+    C order and its last dim is the innermost (PyTorch's condition for its CPU kernel)."""
     if type(q) is not Tensor or q.ndim != 4:  # (vmap's batched tensors have no layout)
-        return False
+        return None
     d = q._data
-    return type(d) is np.ndarray and not d.flags.c_contiguous and \
-        d.transpose(0, 2, 1, 3).flags.c_contiguous
+    if type(d) is not np.ndarray or d.flags.c_contiguous or d.strides[3] != d.itemsize:
+        return None
+    order = tuple(sorted(range(4), key=lambda k: -d.strides[k]))
+    return None if order == (0, 1, 2, 3) else order
 
 
 def _on(arr, like):

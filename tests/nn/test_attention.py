@@ -90,7 +90,8 @@ def test_unbatched_input_and_errors():
                                                       is_causal=True)
 
 
-@pytest.mark.parametrize("layout", ["heads_interleaved", "contiguous", "other"])
+@pytest.mark.parametrize("layout", ["heads_interleaved", "contiguous", "other",
+                                    "positions_outermost", "sliced"])
 @pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"dropout_p": 0.5}])
 def test_output_layout_follows_the_query_as_pytorch(layout, kw):
     """With heads and positions swapped in the query's memory (a projection viewed as
@@ -102,7 +103,8 @@ def test_output_layout_follows_the_query_as_pytorch(layout, kw):
     for L in (tg, torch):
         p = L.tensor(x, requires_grad=True)
         q = {"heads_interleaved": p.transpose(1, 2), "contiguous": p.transpose(1, 2) * 1,
-             "other": p.permute(0, 3, 1, 2)}[layout]
+             "other": p.permute(0, 3, 1, 2), "positions_outermost": p.permute(2, 0, 1, 3),
+             "sliced": p[..., :3].transpose(1, 2)}[layout]
         y = _sdpa(L, q, q * 0.5, q + 1.0, **kw)
         outs.append((y.stride(), y))
     assert outs[0][0] == outs[1][0]
@@ -112,20 +114,26 @@ def test_output_layout_follows_the_query_as_pytorch(layout, kw):
 
 
 def test_merging_interleaved_heads_with_view():
+    """The SDPA tutorial's attention module: q, k, v chunks of one projection, heads merged back
+    with a view; PyTorch's values and gradients, and finite differences."""
     torch = pytest.importorskip("torch")
-    x = R.standard_normal((2, 5, 12))
+    x = R.standard_normal((2, 5, 36))
+
+    def heads(t):
+        return t.view(2, 5, 3, 4).transpose(1, 2)
+
+    def attend(L, p, causal):
+        q, k, v = p.chunk(3, -1)
+        return _sdpa(L, heads(q), heads(k), heads(v), is_causal=causal).transpose(1, 2).view(
+            2, 5, 12)
+
     grads = []
     for L in (tg, torch):
         p = L.tensor(x, requires_grad=True)
-        q = p.view(2, 5, 3, 4).transpose(1, 2)
-        y = _sdpa(L, q, q.exp(), q * q, is_causal=True).transpose(1, 2).view(2, 5, 12)
+        y = attend(L, p, True)
         (y * y).sum().backward()
         grads.append(p.grad.numpy())
-    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
-
-    def f(p):
-        q = p.view(2, 5, 3, 4).transpose(1, 2)
-        return _sdpa(tg, q, q.exp(), q * q).transpose(1, 2).view(2, 5, 12)
-
-    p = tg.tensor(x, requires_grad=True)
-    assert tg.autograd.gradcheck(f, (p,)) and tg.autograd.gradgradcheck(f, (p,))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+    p = tg.tensor(x[:, :, :], requires_grad=True)
+    assert tg.autograd.gradcheck(lambda p: attend(tg, p, False), (p,))
+    assert tg.autograd.gradgradcheck(lambda p: attend(tg, p, True), (p,))
