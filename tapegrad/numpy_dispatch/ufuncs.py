@@ -74,8 +74,10 @@ _SINC_TAYLOR = 1e-2  # |pi x| below which sinc is its Taylor polynomial (its nex
 def sinc(x):
     """sin(pi x) / (pi x); near 0 (``|pi x| < 1e-2``) its Taylor polynomial ``1 - u²/6 +
     u⁴/120`` (``u = pi x``): the value, and the derivatives, to the fourth order (the quotient's
-    derivative there would be a difference of two huge terms; PyTorch's second is nan)."""
-    x = _float(x)
+    derivative there would be a difference of two huge terms; PyTorch's second is nan).
+    Complex ``x`` too (every op here has a complex rule), as NumPy's and PyTorch's."""
+    x = _t(x)
+    x = x if x.dtype.kind == "c" else _float(x)
     with np.errstate(invalid="ignore"):
         near0 = np.abs(_vals(x) * math.pi) < _SINC_TAYLOR
     safe = _op("where")(near0, _t(np.ones((), x.dtype)), x) * math.pi
