@@ -21,7 +21,6 @@ import types
 
 import numpy as np
 
-from .. import grad_mode as _gm
 from .. import tape
 from ..device import DeviceArray
 from ..registry import Op, defop
@@ -304,7 +303,7 @@ def record(value, inputs, rule, **params):
 
     All inputs and the output are saved (the rules read any of them)."""
     value = _wrap(value) if not isinstance(value, np.ndarray) else value
-    if not any(t._rg for t in inputs) or not _gm.is_grad_enabled() or R.inference_now():
+    if not any(t._rg for t in inputs) or not R._grad_on() or R.inference_now():
         return _make(value)
     R.refresh_views(*inputs)
     seg = tape.prepare([t for t in inputs if t._rg])
@@ -339,7 +338,7 @@ def record(value, inputs, rule, **params):
 
 
 def needs_record(*ts):
-    return _gm.is_grad_enabled() and any(isinstance(t, Tensor) and t._rg for t in ts)
+    return R._grad_on() and any(isinstance(t, Tensor) and t._rg for t in ts)
 
 
 # ---- entry points for the op families -------------------------------------------------------
