@@ -403,3 +403,49 @@ def test_an_lstm_cell_unroll_is_replayed():
         for a, b in zip(p1, p2):
             np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-12, atol=1e-15)
     assert fn._count == 1
+
+
+def test_hooks_registered_after_a_trace_are_not_skipped_by_a_replay():
+    # a forward hook on a module the function calls, or a tensor hook on a captured tensor,
+    # registered between calls: replays ran as traced, without the hook
+    layer = tg.nn.Linear(2, 2).double()
+
+    def forward(x):
+        return layer(x).detach()
+
+    w = tg.tensor(np.arange(3.0), requires_grad=True)
+
+    def grad_of(x):
+        w.grad = None
+        (x * w).sum().backward()
+        return w.grad.clone()
+
+    hooks = [(forward, lambda: layer.register_forward_hook(lambda m, i, o: o * 10), (1, 2)),
+             (forward, lambda: layer.register_forward_pre_hook(lambda m, i: (i[0] + 1,)), (1, 2)),
+             (grad_of, lambda: w.register_hook(lambda g: g * 100), (3,))]
+    for f, register, shape in hooks:
+        fn = tg.compile(f)
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")  # (a tensor hook: eager, with the warning)
+            for i in range(4):
+                if i == 2:
+                    handle = register()
+                x = tg.tensor(np.full(shape, i + 1.0))
+                np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-12)
+        handle.remove()
+
+
+def test_nan_functions_replayed_on_data_with_nans():
+    # np.nansum & co. left out the NaN replacement when the recording call had no NaN: a
+    # replay on data with NaNs returned nan
+    for body in (lambda x, t: np.nansum(t), lambda x, t: np.nanmax(t), lambda x, t: np.nanmin(t),
+                 lambda x, t: tg.nansum(t)):
+        fn = tg.compile(body)
+        for v in ([1.0, 2.0, 3.0], [np.nan, 1.0, 2.0], [4.0, np.nan, -1.0]):
+            _same(body(None, tg.tensor(v)), fn(None, tg.tensor(v)))
+        assert fn._count == 1  # (one program, which replaces the NaNs it finds)
+
+
+def test_take_by_an_argmin_is_not_baked_in():
+    fn, msgs = _replays_or_warns(lambda x, t: np.take(t, np.argmin(t)) * t)
+    assert len(msgs) == 1 and "positions computed from tensor values" in msgs[0], msgs

@@ -162,6 +162,7 @@ class Replay:
                       r.obj._rg) for r in tracer.refs
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
+        self.tensors = [r.index for r in tracer.refs if isinstance(r.obj, Tensor)]
         used = [path for obj, path in self.refs if obj is not None] + \
             [path for _, path, _ in self.islands if path is not None] + \
             [path for path, _ in tracer.values]
@@ -180,6 +181,9 @@ class Replay:
             if t._rg != rg or (d.shape != shape or d.dtype != dtype if d.__class__ is not float
                                else shape != () or dtype != _F64):
                 raise GuardFailed("a captured tensor changed shape, dtype or requires_grad")
+        for i in self.tensors:  # (tensors with hooks are not traced: a hook added since)
+            if T[i]._hooks or T[i]._post_hooks:
+                raise GuardFailed("a hook was registered on a tensor")
         for i, none in self.start_guards:
             if (T[i]._grad is None) != none:
                 raise GuardFailed("a .grad changed between None and a tensor")

@@ -120,21 +120,31 @@ def reachable(fn, flat_args, limit=20000):
 
 
 def size_guards(tr, paths):
-    """The lists and dicts on the way to ``paths`` (what the program uses), with their lengths:
-    one that grows between calls may hold what the function would now use (a layer appended to
-    a ModuleList, a tensor to a list it loops over), which the identity guards do not see. A
-    container the function itself changed in length (a log it appends to) is not guarded."""
+    """The lists and dicts on the way to ``paths`` (what the program uses), and the hook dicts
+    of the modules there, with their lengths: one that grows between calls may hold what the
+    function would now use (a layer appended to a ModuleList, a tensor to a list it loops over,
+    a forward hook), which the identity guards do not see. A container the function itself
+    changed in length (a log it appends to) is not guarded."""
+    from ..nn.module import _HOOK_DICTS, Module
+
+    prefixes = {p[:k] for p in paths for k in range(1, len(p))}
+    for prefix in list(prefixes):  # a module's hooks, registered later, would change its calls
+        if isinstance(_walk_or_none(tr, prefix), Module):
+            prefixes.update(prefix + (("attr", name),) for name in _HOOK_DICTS)
     out = []
-    for prefix in sorted({p[:k] for p in paths for k in range(1, len(p))}, key=len):
+    for prefix in sorted(prefixes, key=len):
         n = tr.sizes.get(prefix)
-        if n is not None:
-            try:
-                now = len(walk(tr.fn, tr.args, prefix))
-            except (AttributeError, KeyError, IndexError, TypeError, ValueError):
-                continue
-            if now == n:
-                out.append((prefix, n))
+        obj = None if n is None else _walk_or_none(tr, prefix)
+        if obj is not None and len(obj) == n:
+            out.append((prefix, n))
     return out
+
+
+def _walk_or_none(tr, path):
+    try:
+        return walk(tr.fn, tr.args, path)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def _SCHEDULERS():
