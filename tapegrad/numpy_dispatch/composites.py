@@ -396,7 +396,11 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         idx = np.clip(idx, 0, n - 1)
     elif ((idx < -n) | (idx >= n)).any():
         raise IndexError(f"index out of bounds for axis {ax} with size {n}")
-    return x[(slice(None),) * ax + (idx.astype(np.intp),)]
+    if isinstance(indices, Tensor):  # a tensor key stays one, for tg.compile (``positions``)
+        key = indices if mode == "raise" and indices.dtype.kind == "i" else positions(idx)
+    else:
+        key = idx.astype(np.intp)
+    return x[(slice(None),) * ax + (key,)]
 
 
 def positions(idx):

@@ -32,10 +32,10 @@ def _filled(a, fill, complex_ok=True, keep_int=False):
     x = _to_float(x)
     if x.dtype.kind == "c":
         _need(complex_ok, "complex input")
-    nan = np.isnan(_vals(x))
-    if not nan.any():
-        return x, nan
-    return _op("where")(nan, _t(np.asarray(fill, x.dtype)), x), nan
+    # the NaNs found by ops (x != x), also where there are none: a program tg.compile records
+    # must not depend on the values (the next call's NaNs are replaced too)
+    found = _op("ne")(x, x)
+    return _op("where")(found, float(fill), x), np.isnan(_vals(x))
 
 
 def _count(nan, axis, keepdims):
@@ -284,13 +284,13 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
-    yv = _float(y)
+    yv = _to_float(y)  # (complex kept: sums and products have complex rules)
     ax = norm_dim(axis, yv.ndim)
     lead = (slice(None),) * ax
     mid = (yv[lead + (slice(1, None),)] + yv[lead + (slice(None, -1),)]) * 0.5
     if x is None:
         return _op("sum")(mid, dim=ax) * dx
-    xv = _float(x)
+    xv = _to_float(x)
     if xv.ndim == 1:
         d = xv[1:] - xv[:-1]
         d = _op("reshape")(d, (-1,) + (1,) * (yv.ndim - ax - 1))
