@@ -184,3 +184,13 @@ def test_sinc_of_complex_values():
     # near 0 the Taylor polynomial: PyTorch's second derivative is nan at 0 (see ufuncs.sinc)
     check_complex(lambda L, v: L.sinc(v), [z], torch_check=False)
     assert np.allclose(np.sinc(tg.tensor(z)).numpy(), np.sinc(z), rtol=1e-14)
+
+
+def test_trapezoid_of_complex_values():
+    """trapezoid (tg's and np's) of complex samples or points (numpy_dispatch refused complex
+    input: tg.trapezoid leaked its internal _Unsupported exception)."""
+    y, x = rand((2, 5)), np.sort(rand((5,), cplx=False, seed=3))
+    check_complex(lambda L, v: L.trapezoid(v, dx=0.3, dim=0), [y])
+    check_complex(lambda L, v, p: L.trapezoid(v, p), [y, x])
+    check_complex(lambda L, v, p: L.trapezoid(p, v), [y[0], x])
+    assert np.allclose(np.trapezoid(tg.tensor(y), x).numpy(), np.trapezoid(y, x), rtol=1e-14)

@@ -11,6 +11,7 @@ they get a zero gradient; the others get the gradient of the plain reduction.
 import numpy as np
 
 from ..ops.record import as_tensor as _t
+from ..ops.record import compile_tracing
 from ..ops.shapes import norm_dim
 from . import _NV, _float, _kd, _need, _op, _to_float
 from .shaping import _ravel
@@ -32,10 +33,12 @@ def _filled(a, fill, complex_ok=True, keep_int=False):
     x = _to_float(x)
     if x.dtype.kind == "c":
         _need(complex_ok, "complex input")
-    # the NaNs found by ops (x != x), also where there are none: a program tg.compile records
-    # must not depend on the values (the next call's NaNs are replaced too)
-    found = _op("ne")(x, x)
-    return _op("where")(found, float(fill), x), np.isnan(_vals(x))
+    nan = np.isnan(_vals(x))
+    if not nan.any() and not compile_tracing():
+        return x, nan
+    # under tg.compile the NaNs are found by ops (x != x), also where there are none: the
+    # recorded program must not depend on the values (the next call's NaNs are replaced too)
+    return _op("where")(_op("ne")(x, x), float(fill), x), nan
 
 
 def _count(nan, axis, keepdims):
