@@ -1,5 +1,6 @@
 """Attention: ``F.scaled_dot_product_attention`` and ``nn.MultiheadAttention``, written with
-tapegrad ops (every order of derivative is theirs)."""
+tapegrad ops (every order of derivative is theirs); ``SDPBackend`` and ``sdpa_kernel`` (the
+backends it may use, ``sdpa_backend.py``), as ``torch.nn.attention``'s."""
 
 import math
 
@@ -9,8 +10,9 @@ from .. import ops as O
 from ..device import host_array
 from ..ops.record import as_tensor
 from ..tensor import Tensor, _make
+from .sdpa_backend import SDPBackend, check_backend, sdpa_kernel
 
-__all__ = ["scaled_dot_product_attention"]
+__all__ = ["scaled_dot_product_attention", "SDPBackend", "sdpa_kernel"]
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -22,6 +24,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     (and a zero gradient), as PyTorch's CPU kernel gives.
     """
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    check_backend(q, k, v, dropout_p)
     if attn_mask is not None and is_causal:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")

@@ -137,3 +137,34 @@ def test_merging_interleaved_heads_with_view():
     p = tg.tensor(x[:, :, :], requires_grad=True)
     assert tg.autograd.gradcheck(lambda p: attend(tg, p, False), (p,))
     assert tg.autograd.gradgradcheck(lambda p: attend(tg, p, True), (p,))
+
+
+@pytest.mark.parametrize("backends", ["MATH", "FLASH_ATTENTION", "EFFICIENT_ATTENTION",
+                                      "CUDNN_ATTENTION", ["EFFICIENT_ATTENTION", "MATH"], []])
+@pytest.mark.parametrize("call", [{}, {"dropout_p": 0.5}, {"ndim": 3}])
+def test_sdpa_kernel_backends_as_torch(backends, call):
+    """The SDPA tutorial's `with sdpa_kernel(SDPBackend.X)` blocks: tapegrad's implementation
+    serves MATH and FLASH_ATTENTION (PyTorch's CPU backends), with PyTorch's errors otherwise."""
+    torch = pytest.importorskip("torch")
+    from torch.nn import attention as torch_attention
+
+    from tapegrad.nn import attention
+
+    x = R.standard_normal((2, 3, 4, 5))[0] if call.get("ndim") == 3 else \
+        R.standard_normal((2, 3, 4, 5))
+    kw = {"dropout_p": call["dropout_p"]} if "dropout_p" in call else {}
+    results = []
+    for L, mod in ((tg, attention), (torch, torch_attention)):
+        chosen = [getattr(mod.SDPBackend, b) for b in backends] if isinstance(backends, list) \
+            else getattr(mod.SDPBackend, backends)
+        q = L.tensor(x)
+        try:
+            with mod.sdpa_kernel(chosen):
+                out = _sdpa(L, q, q, q, **kw)
+            results.append(tuple(out.shape))
+        except RuntimeError as e:
+            results.append(str(e))
+    assert results[0] == results[1]
+    q = tg.tensor(x)
+    np.testing.assert_allclose(_sdpa(tg, q, q, q).numpy(), _sdpa(torch, torch.tensor(x),
+                               torch.tensor(x), torch.tensor(x)).numpy(), rtol=1e-12)
