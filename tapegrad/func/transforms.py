@@ -82,6 +82,9 @@ def _as_input(x):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if x.requires_grad and _gm.is_grad_enabled():
             return x.reshape(x.shape)  # an alias: the outer level sees through it
+        if x.requires_grad and _gm.recording():  # (under no_grad inside forward mode)
+            with _gm.enable_grad():  # a plain record, which this transform's sweep crosses
+                return x.reshape(x.shape)
         return mark_handle(x.detach().requires_grad_())
     from ..creation import tensor
 
@@ -212,7 +215,7 @@ def _create_graph(func, leaves):
     """Take inner gradients with create_graph: grad mode is on and the result may depend on
     tensors requiring grad outside (an enclosing transform, an argument with history, a
     closure over a parameter)."""
-    if not _gm.is_grad_enabled():
+    if not _gm.recording():
         return False
     return (_depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
             or _closes_over_grad(func))
@@ -225,7 +228,7 @@ def _create_graph_before(func, leaves):
     a closure a helper holds: no inspection of ``func`` sees them all)."""
     if _create_graph(func, leaves):
         return True, None
-    return False, (_fresh_segment_order() if _gm.is_grad_enabled() else None)
+    return False, (_fresh_segment_order() if _gm.recording() else None)
 
 
 def _reads_outer(start, outs, ins):
@@ -354,14 +357,14 @@ def value_and_grad(func, argnums=0, has_aux=False):
         idx = _check_argnums(argnums, len(args))
         leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
         raw = _depth.n == 0 and not any(isinstance(t, Tensor) for t in leaves)
-        create_graph = _gm.is_grad_enabled() and (
+        create_graph = _gm.recording() and (
             _depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves))
         args, trees, wrt, _ = _prepare(args, idx)
         # ``func`` may close over a tensor that requires grad (``lambda t: x * t``): then the
         # gradient depends on it and the caller may differentiate it again, so it is computed
         # with create_graph, as torch.func does. ``func`` records on fresh segments, where
         # anything from outside enters through an IMPORT record: see _uses_outer_tensors.
-        start = _fresh_segment_order() if _gm.is_grad_enabled() and not create_graph else None
+        start = _fresh_segment_order() if _gm.recording() and not create_graph else None
         _depth.n += 1
         try:
             with _gm.enable_grad():
@@ -438,7 +441,7 @@ def vjp(func, *primals, has_aux=False):
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=create_graph):
         cts, cspec = tree_flatten(cotangents)
         # (the products are linear in cotangents that require grad: differentiable in them)
-        create_graph = create_graph or (_gm.is_grad_enabled() and any(
+        create_graph = create_graph or (_gm.recording() and any(
             isinstance(c, Tensor) and c.requires_grad for c in cts))
         if cspec != ospec:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
