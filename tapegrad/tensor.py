@@ -189,10 +189,20 @@ class Tensor:
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first.",
                           UserWarning, stacklevel=2)
-        return float(self._scalar())
+        return float(self._real_scalar("double"))
 
     def __int__(self):
-        return int(self._scalar())
+        return int(self._real_scalar("int64_t"))
+
+    def _real_scalar(self, c_type):
+        """``_scalar()`` for float()/int(): a complex value with an imaginary part raises
+        PyTorch's error, one without gives its real part."""
+        v = self._scalar()
+        if type(v) is complex:
+            if v.imag:
+                raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+            v = v.real
+        return v
 
     def __complex__(self):
         return complex(self._scalar())

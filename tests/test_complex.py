@@ -250,3 +250,17 @@ def test_random_complex_values_fill_both_parts(dtype):
     z.uniform_(-1.0, 1.0)
     v = z.numpy()
     assert (v.real >= -1).all() and (v.imag >= -1).all() and v.imag.min() < -0.9
+
+
+def test_python_conversions_of_complex_scalars():
+    """float()/int() of a complex tensor: its real part when the imaginary part is 0, else
+    PyTorch's RuntimeError (Python's TypeError came through, also for 1+0j)."""
+    assert float(tg.tensor(1.5 + 0j)) == 1.5 and int(tg.tensor(3.7 + 0j)) == 3
+    with pytest.raises(RuntimeError, match="^value cannot be converted to type double without "
+                                           "overflow$"):
+        float(tg.tensor(1 + 1j))
+    with pytest.raises(RuntimeError, match="^value cannot be converted to type int64_t without "
+                                           "overflow$"):
+        int(tg.tensor([1 - 1j]))
+    assert complex(tg.tensor(1 + 1j)) == 1 + 1j and bool(tg.tensor(1j))
+
