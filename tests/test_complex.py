@@ -264,3 +264,7 @@ def test_python_conversions_of_complex_scalars():
         int(tg.tensor([1 - 1j]))
     assert complex(tg.tensor(1 + 1j)) == 1 + 1j and bool(tg.tensor(1j))
 
+
+def test_conj_physical_in_place():
+    check_complex(lambda L, z: (lambda w: (w[1:].conj_physical_(), w)[1])(z * z), [rand((3,))])
+
