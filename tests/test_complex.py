@@ -268,3 +268,22 @@ def test_python_conversions_of_complex_scalars():
 def test_conj_physical_in_place():
     check_complex(lambda L, z: (lambda w: (w[1:].conj_physical_(), w)[1])(z * z), [rand((3,))])
 
+
+@pytest.mark.parametrize("args, message", [
+    ((np.array([1j]), np.array([1j])), "Expected both inputs to be Half, Float or Double tensors "
+     "but got ComplexDouble and ComplexDouble"),
+    ((np.array([1]), np.array([1.0])), "Expected both inputs to be Half, Float or Double tensors "
+     "but got Long and Double"),
+    ((np.array([1.0]), np.array([1.0], np.float32)), "Expected object of scalar type Double but "
+     "got scalar type Float for second argument"),
+])
+@pytest.mark.parametrize("name", ["complex", "polar"])
+def test_complex_and_polar_check_their_parts_in_pytorchs_words(name, args, message):
+    """(polar of a float and an int tensor computed a value; complex named NumPy's dtypes)"""
+    with pytest.raises(RuntimeError) as info:
+        getattr(tg, name)(*(tg.tensor(a) for a in args))
+    assert str(info.value) == message
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as info:
+        getattr(torch, name)(*(torch.tensor(a) for a in args))
+    assert str(info.value) == message

@@ -446,12 +446,22 @@ def angle(x):
     return record(np.angle(x._arr()), (x,), "angle")
 
 
+def check_parts(re, im):
+    """PyTorch's dtype checks of the two real tensors of torch.complex and torch.polar."""
+    from .shapes import torch_dtype_name as name
+
+    if re.dtype.kind != "f" or im.dtype.kind != "f":
+        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{name(re.dtype)} and {name(im.dtype)}")
+    if re.dtype != im.dtype:
+        raise RuntimeError(f"Expected object of scalar type {name(re.dtype)} but got scalar type "
+                           f"{name(im.dtype)} for second argument")
+
+
 def complex(real_part, imag_part):
     """``real + i imag`` from two real tensors of the same dtype (torch.complex)."""
     re, im = R.as_tensor(real_part), R.as_tensor(imag_part)
-    if re.dtype != im.dtype or re.dtype.kind != "f":
-        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{re.dtype} and {im.dtype}")
+    check_parts(re, im)
     if DeviceArray in (type(re._data), type(im._data)):
         raise NotImplementedError("complex tensors on cuda are not supported by tapegrad's CUDA "
                                   "backend: build the complex tensor on the CPU")

@@ -10,6 +10,7 @@ from ..numpy_dispatch import shaping as _shaping
 from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
+from ..ops.complex import check_parts
 from ..ops.node_names import name_view
 from ..ops.shapes import ambiguous_shape, norm_dim, torch_dtype_name
 from ..tensor import Tensor
@@ -437,6 +438,7 @@ def view_as_complex(input):
 def polar(abs, angle):  # noqa: A002 (torch's argument names)
     """The complex tensor ``abs * (cos(angle) + i sin(angle))``."""
     a, th = _t(abs), _t(angle)
+    check_parts(a, th)
     return _ops.complex_(a * _ops.cos(th), a * _ops.sin(th))
 
 
