@@ -253,19 +253,35 @@ def linspace_values(start, end, steps, dtype):
     if steps <= 1:
         return np.full(steps, start, dtype)
     dt = np.dtype(dtype)
-    calc = dt if dt.kind == "f" else np.dtype(np.float64)
+    calc = dt if dt.kind in "fc" else np.dtype(np.float64)
     start, end = calc.type(start), calc.type(end)
     step = (end - start) / calc.type(steps - 1)
-    i = np.arange(steps, dtype=calc)
-    values = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    k = np.arange(steps)
+    i = k.astype(calc)
+    values = np.where(k < steps // 2, start + step * i, end - step * (steps - 1 - i))
     return values.astype(dt)
+
+
+def range_dtype(start, end, dtype, name):
+    """The dtype of linspace/logspace: the default complex dtype for a complex bound (which
+    another ``dtype`` refuses, as PyTorch), else ``dtype`` or the default."""
+    if not (np.iscomplexobj(start) or np.iscomplexobj(end)):
+        return dtype or _default()
+    inferred = np.dtype(np.complex128 if _default() == np.float64 else np.complex64)
+    if dtype is not None and np.dtype(dtype).kind != "c":
+        from .tensor import _DTYPE_NAMES
+
+        raise RuntimeError(f"torch.{name}(): inferred dtype {_DTYPE_NAMES[inferred.name][0]} "
+                           f"can't be safely cast to passed dtype "
+                           f"{_DTYPE_NAMES[np.dtype(dtype).name][1]}")
+    return dtype or inferred
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if int(steps) < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _on(device, _finish(linspace_values(start, end, steps, dtype or _default()),
-                               requires_grad))
+    dtype = range_dtype(start, end, dtype, "linspace")
+    return _on(device, _finish(linspace_values(start, end, steps, dtype), requires_grad))
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

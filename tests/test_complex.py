@@ -287,3 +287,23 @@ def test_complex_and_polar_check_their_parts_in_pytorchs_words(name, args, messa
     with pytest.raises(RuntimeError) as info:
         getattr(torch, name)(*(torch.tensor(a) for a in args))
     assert str(info.value) == message
+
+
+def test_linspace_and_logspace_with_complex_bounds():
+    """A complex bound gives the default complex dtype, as PyTorch (float() of the bound raised
+    Python's TypeError); a real dtype= is refused in PyTorch's words."""
+    z = tg.linspace(0, 1 + 1j, 3)
+    assert z.dtype == tg.complex128 and np.array_equal(z.numpy(), [0, 0.5 + 0.5j, 1 + 1j])
+    assert np.allclose(tg.linspace(1j, 2, 4, dtype=tg.complex64).numpy(),
+                       np.linspace(1j, 2, 4), rtol=1e-6)
+    assert np.allclose(tg.logspace(0, 1j, 3).numpy(), 10.0 ** np.linspace(0, 1j, 3))
+    with pytest.raises(RuntimeError, match=r"^torch.linspace\(\): inferred dtype "
+                                           r"c10::complex<double> can't be safely cast to passed "
+                                           r"dtype Double$"):
+        tg.linspace(0, 1j, 3, dtype=tg.float64)
+    torch = pytest.importorskip("torch")
+    for lib_args in [(0, 1 + 1j, 3), (1j, 2.0, 6)]:
+        assert np.array_equal(tg.linspace(*lib_args).numpy(),
+                              torch.linspace(*lib_args, dtype=torch.complex128).numpy())
+        assert np.allclose(tg.logspace(*lib_args).numpy(),
+                           torch.logspace(*lib_args, dtype=torch.complex128).numpy(), rtol=1e-14)

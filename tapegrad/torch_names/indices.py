@@ -258,8 +258,11 @@ triu_indices.__doc__ = "The (row, column) indices of the upper triangle of a row
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     """``steps`` values ``base ** t`` for ``t`` evenly spaced from ``start`` to ``end``."""
-    dt = dtype or _creation.get_default_dtype()
-    e = np.linspace(_num(start), _num(end), int(steps), dtype=np.float64)
+    dt = _creation.range_dtype(start, end, dtype, "logspace")
+    if np.dtype(dt).kind == "c":
+        e = _creation.linspace_values(start, end, steps, np.complex128)
+    else:
+        e = np.linspace(_num(start), _num(end), int(steps), dtype=np.float64)
     return _creation.tensor((float(base) ** e).astype(dt), device=device,
                             requires_grad=requires_grad)
 
