@@ -25,6 +25,7 @@ from ..ops.convolution import convolution as _convolution, max_positions, window
 from ..ops.convolution import out_sizes as _out_sizes
 from .. import tape
 from ..ops.movement import _GATHER_INDEX, _record_linear, gather_index
+from ..ops.node_names import name_node
 from ..ops.record import _grad_on
 from ..ops.record import as_tensor
 from ..tensor import Tensor, _make, _wrap
@@ -317,14 +318,18 @@ def _pool_setup(nd, input, kernel_size, stride, padding, dilation, ceil_mode, na
 _MAX, _ADAPTIVE_MAX = "MaxPool{}DWithIndices", "AdaptiveMaxPool{}D"  # (PyTorch's node names)
 
 
-def _pool_node(y, kind, nd):
+def _pool_node(y, kind, nd, first=None):
     """``y`` as PyTorch's one pooling node (``backward_ops.link``): under ``create_graph`` its
     gradient requires grad whenever the input does, with a zero second derivative, as that
     of PyTorch's ``*_backward(grad, self, ...)``. 1-d pooling is PyTorch's 2-d one between an
-    unsqueeze and a squeeze, hence its names."""
+    unsqueeze and a squeeze, hence its names. ``first``: the tensor of the op's first record,
+    whose input becomes the node's next function (None: the last record's inputs)."""
     if nd == 1:
         return link(y, "SqueezeBackward1", "SqueezeBackward1")
-    return link(y, kind.format(nd) + "Backward0")
+    name = kind.format(nd) + "Backward0"
+    if first is not None:
+        name_node(y, name, first)
+    return link(y, name)
 
 
 def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -332,9 +337,9 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     x, batched, kernel, stride, dilation, pads, outs = _pool_setup(
         nd, input, kernel_size, stride, padding, dilation, ceil_mode, name)
     if _one_op(x):  # CPU float arrays: the maxima's positions by a compiled loop
-        res = _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs,
-                                 return_indices)
-        _pool_node(res[0] if return_indices else res, _MAX, nd)
+        res, first = _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs,
+                                        return_indices)
+        _pool_node(res[0] if return_indices else res, _MAX, nd, first)
         return res
     xp = _pad_spatial(x, pads, -math.inf)
     win = _windows(xp, kernel, stride, dilation)
@@ -363,15 +368,19 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
 def _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs, return_indices):
     """Max pooling as one gather: the maxima's positions found by ``max_positions`` (PyTorch's
     choice: the first largest value, the last NaN), the values gathered from there, so the
-    gradient is a scatter to those positions (at any order: the gather is a linear op)."""
+    gradient is a scatter to those positions (at any order: the gather is a linear op).
+    Returns the result and the tensor of the op's first record."""
     N, C = x.shape[:2]
     where = max_positions(x._data, kernel, stride, dilation, pads, outs)
     plane = math.prod(x.shape[2:])
     flat = (where.reshape(N * C, math.prod(outs)) + (np.arange(N * C) * plane)[:, None]).reshape(-1)
-    values = O.reshape(gather_index(O.reshape(x, -1), flat), (N, C) + tuple(outs))
+    x_flat = O.reshape(x, -1)
+    values = O.reshape(gather_index(x_flat, flat), (N, C) + tuple(outs))
     if not batched:
         values, where = O.squeeze(values, 0), where[0]
-    return (values, _make(where)) if return_indices else values
+    # (the op's first record: the unbatched input's unsqueeze, else the flattening)
+    first = x_flat if batched else x
+    return ((values, _make(where)) if return_indices else values), first
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

@@ -7,6 +7,7 @@ import warnings
 from .. import ops as O
 from ..ops import pointwise_losses as _pointwise
 from ..ops.complex_refusals import refuse_pair
+from ..ops.node_names import name_node
 from ..ops.record import as_tensor as _t
 from .more_losses import _reduce, check_reduction, legacy_reduction, reduced_node
 
@@ -46,11 +47,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     loss = _pointwise.mse(x, y)
     if loss is not None and weight is None:  # one op per element: PyTorch's node's name
         return reduced_node(loss, reduction, "MseLossBackward0")
-    if loss is None:  # (complex operands come here: refused, the square is not |d|^2)
-        refuse_pair("mse_loss", x, y)
-        d = x - y
-        loss = d * d
-    return _weighted(loss, weight, reduction)
+    if loss is not None:
+        return _weighted(loss, weight, reduction)
+    refuse_pair("mse_loss", x, y)  # (complex operands come here: the square is not |d|^2)
+    d = x - y
+    return _composed_node(_weighted(d * d, weight, reduction), weight, "MseLossBackward0", d)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -74,7 +75,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     refuse_pair("smooth_l1_loss", x, y)  # (complex operands come here: |d| < beta orders them)
     d = x - y
     a = O.abs(d)
-    return _reduce(O.where(a < beta, d * d * 0.5 / beta, a - 0.5 * beta), reduction)
+    return _composed_node(_reduce(O.where(a < beta, d * d * 0.5 / beta, a - 0.5 * beta),
+                                  reduction), None, "SmoothL1LossBackward0", d)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -85,9 +87,17 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     loss = _pointwise.huber(x, y, delta)
     if loss is not None and weight is None:
         return reduced_node(loss, reduction, "HuberLossBackward0")
-    if loss is None:  # (complex operands come here: refused, |d| < delta orders them)
-        refuse_pair("huber_loss", x, y)
-        d = x - y
-        a = O.abs(d)
-        loss = O.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
-    return _weighted(loss, weight, reduction)
+    if loss is not None:
+        return _weighted(loss, weight, reduction)
+    refuse_pair("huber_loss", x, y)  # (complex operands come here: |d| < delta orders them)
+    d = x - y
+    a = O.abs(d)
+    loss = O.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    return _composed_node(_weighted(loss, weight, reduction), weight, "HuberLossBackward0", d)
+
+
+def _composed_node(out, weight, name, d):
+    """The composition of a loss (views, other shapes, CUDA: not one record per element) named
+    as PyTorch's one node of it, whose next functions are those of ``d = input - target``; a
+    weighted loss is PyTorch's composition too, and keeps its names."""
+    return out if weight is not None else name_node(out, name, d)
