@@ -612,3 +612,23 @@ def test_ufunc_methods_and_scipy_ufuncs_under_vmap(name):
     for r, g in zip(x, per_example):
         t = tg.tensor(r, requires_grad=True)
         np.testing.assert_allclose(g, tg.autograd.grad(loss(t), t)[0].numpy(), rtol=1e-12)
+
+
+def test_cov_and_average_result_dtypes_are_numpys():
+    rng = np.random.default_rng(6)
+    f32 = rng.standard_normal((3, 4)).astype(np.float32)
+    for f in (lambda a: np.cov(a), lambda a: np.corrcoef(a), lambda a: np.cov(a, a[::-1] * 2),
+              lambda a: np.cov(a, dtype=np.float32), lambda a: np.average(a, 1, [1, 2, 3, 4]),
+              lambda a: np.average(a, 1, np.ones(4, np.float32))):
+        want = f(f32)  # cov: float64 at least; average: float32 beside int64 weights is float64
+        got = f(tg.tensor(f32))
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5)
+    x = tg.tensor(f32, requires_grad=True)
+    np.cov(x).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_torch_named_cov_keeps_float32():
+    x = tg.tensor(np.random.default_rng(6).standard_normal((3, 4)), dtype=tg.float32)
+    assert tg.cov(x).dtype == tg.corrcoef(x).dtype == np.float32  # (PyTorch's; np.cov: f8)

@@ -129,7 +129,8 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NV):
         scl = _const(a.numel() / max(avg.numel(), 1), a) if returned else None
     else:
         w = _t(weights)
-        w = w if w.dtype == a.dtype else w.to(a.dtype)
+        dt = np.result_type(a.dtype, w.dtype)  # (NumPy's: float32 beside int64 weights is f8)
+        a, w = (t if t.dtype == dt else t.to(dt) for t in (a, w))
         if w.shape != a.shape:
             _need(axis is not None, "weights of another shape without axis=")
             axes = (axis,) if _int(axis) else tuple(axis)

@@ -13,6 +13,7 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.record import compile_tracing
 from ..ops.shapes import norm_dim
+from ..tensor import Tensor
 from . import _NV, _float, _kd, _need, _op, _to_float
 from .shaping import _ravel
 
@@ -302,6 +303,19 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     return _op("sum")(mid * d, dim=ax)
 
 
+def _float64_at_least(f):
+    """``f`` (cov, corrcoef) as NumPy's, which computes in float64 at least (float32 data too)
+    unless ``dtype=`` says otherwise; torch_names calls ``f`` itself (PyTorch keeps float32)."""
+
+    def handler(m, y=None, *args, dtype=None, **kwargs):
+        if dtype is None:
+            dtype = np.result_type(*(v.dtype if isinstance(v, Tensor) else np.asarray(v).dtype
+                                     for v in (m, y) if v is not None), np.float64)
+        return f(m, y, *args, dtype=dtype, **kwargs)
+
+    return handler
+
+
 def function_handlers():
     from . import _values_only
 
@@ -309,7 +323,7 @@ def function_handlers():
          np.nanstd: _nanmoment(True), np.nanmax: _nanextreme("amax", -np.inf),
          np.nanmin: _nanextreme("amin", np.inf), np.nanprod: nanprod, np.nancumsum: nancumsum,
          np.nancumprod: nancumprod, np.quantile: quantile, np.percentile: percentile,
-         np.cov: cov, np.corrcoef: corrcoef, np.trapezoid: trapezoid,
+         np.cov: _float64_at_least(cov), np.corrcoef: _float64_at_least(corrcoef), np.trapezoid: trapezoid,
          np.nanquantile: nanquantile, np.nanpercentile: nanpercentile, np.nanmedian: nanmedian}
     if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
         f[np.cumulative_sum] = cumulative_sum
