@@ -449,3 +449,27 @@ def test_nan_functions_replayed_on_data_with_nans():
 def test_take_by_an_argmin_is_not_baked_in():
     fn, msgs = _replays_or_warns(lambda x, t: np.take(t, np.argmin(t)) * t)
     assert len(msgs) == 1 and "positions computed from tensor values" in msgs[0], msgs
+
+
+def test_a_tensor_stored_in_an_attribute_that_held_a_python_value_runs_eagerly():
+    # self.last = out.detach() (last None before): every replay left the trace's tensor there
+    class Keeps(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer, self.last = tg.nn.Linear(2, 2).double(), None
+
+        def forward(self, x):
+            out = self.layer(x)
+            self.last = out.detach()
+            return out
+
+    model = Keeps()
+    fn = tg.compile(lambda x: model(x).sum().detach())
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for i in range(3):
+            x = tg.tensor(np.full((1, 2), float(i)))
+            fn(x)
+            np.testing.assert_allclose(model.last.numpy(), model.layer(x).detach().numpy())
+    msgs = [str(w.message) for w in seen]
+    assert len(msgs) == 1 and "stores a Tensor" in msgs[0], msgs

@@ -13,7 +13,7 @@ records again."""
 import math
 
 from .ir import Unsupported
-from .reach import walk
+from .reach import _SCALARS, walk
 
 _GONE = object()
 _TARGETS = frozenset(("attr", "item", "cell", "fcell", "glob", "fglob"))
@@ -38,6 +38,10 @@ def settle(tr):
             continue
         if now is _GONE:
             raise Unsupported("the function deletes a Python value it reads")
+        if not isinstance(now, _SCALARS):  # (``self.last = out.detach()``: each replay would
+            # leave, or put back, the trace's object, where eager code stores a new one)
+            raise Unsupported(f"the function stores a {type(now).__name__} where a Python value "
+                              "it reads was (replays would not)")
         kind, name = path[-1]
         if kind not in _TARGETS or kind == "attr" and not name.isidentifier():
             raise Unsupported("the function changes a Python value it reads where a replay "
