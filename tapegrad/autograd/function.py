@@ -278,10 +278,11 @@ class Function(metaclass=FunctionMeta):
                                     for a in (*args, *kwargs.values())):
             return _vmapped_apply(cls, args, kwargs)  # a batched argument: its vmap rule
         ctx = FunctionCtx()
-        record = (_gm.is_grad_enabled() and not _gm.is_inference_mode_enabled()
+        # (under no_grad inside forward mode too: the record carries the tangent, by backward)
+        record = (_gm.recording() and not _gm.is_inference_mode_enabled()
                   and any(isinstance(a, Tensor) and a._rg for a in args))
         ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a._rg for a in args)
-        with _gm.no_grad():
+        with _gm.untracked():  # (no forward-only records either: outputs take this call's)
             if split:
                 outputs = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, outputs)
