@@ -194,3 +194,16 @@ def test_trapezoid_of_complex_values():
     check_complex(lambda L, v, p: L.trapezoid(v, p), [y, x])
     check_complex(lambda L, v, p: L.trapezoid(p, v), [y[0], x])
     assert np.allclose(np.trapezoid(tg.tensor(y), x).numpy(), np.trapezoid(y, x), rtol=1e-14)
+
+
+def test_logcumsumexp_of_complex_values():
+    """PyTorch's values (logaddexp accumulated by real parts: imaginary parts not wrapped into
+    (-pi, pi]) and gradient, to second order; it raised NumPy's logaddexp TypeError."""
+    z = np.array([1 + 3j, 2 - 2.5j, 0.5 + 3.1j, -1 + 1j, 3 + 3j])
+    check_complex(lambda L, v: L.logcumsumexp(v, 0), [z])
+    check_complex(lambda L, v: L.logcumsumexp(v, 1), [rand((2, 4))])
+    out = tg.logcumsumexp(tg.tensor(z), 0).numpy()
+    assert np.allclose(np.exp(out), np.cumsum(np.exp(z)))
+    assert abs(out[-1].imag - 3.1692) < 1e-4  # (the principal log's is 3.1692 - 2 pi)
+    big = tg.logcumsumexp(tg.tensor([-1000 + 1j, 0j, 800 - 1j]), 0).numpy()
+    assert np.allclose(big, [-1000 + 1j, 0, 800 - 1j])

@@ -240,10 +240,12 @@ def logcumsumexp(input, dim):
         from .elementwise import clone
 
         return clone(x)
+    if xd.dtype.kind == "c":  # (PyTorch's values: ops/complex_logcumsumexp.py)
+        from .complex_logcumsumexp import logcumsumexp as complex_logcumsumexp
+
+        return complex_logcumsumexp(x, d)
     with np.errstate(all="ignore"):
         value = _wrap(np.logaddexp.accumulate(xd, axis=d).astype(xd.dtype, copy=False))
-    if x._rg and x.dtype.kind == "c":  # no complex rule: never drop the gradient
-        R.refuse_complex(Op.LOGCUMSUMEXP, x)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)
     return R.python_result(value, Op.LOGCUMSUMEXP, (x,), save_inputs=(0,), save_out=True,
