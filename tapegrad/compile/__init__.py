@@ -445,6 +445,10 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if _trace.active() is not None:  # inside another function's trace: it observes us
             return self.fn(*args, **kwargs)
+        if _gm._state.grad_enabled is _gm.FORWARD_ONLY:
+            # (no_grad inside forward mode: the tangents need the eager ops' records, and a
+            # program traced under plain no_grad, under the same key, would record none)
+            return self.fn(*args, **kwargs)
         leaves, key = [], [_gm.is_grad_enabled(), _gm.is_inference_mode_enabled()]
         _flatten(args, leaves, key)
         if kwargs:
