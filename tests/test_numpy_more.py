@@ -632,3 +632,17 @@ def test_cov_and_average_result_dtypes_are_numpys():
 def test_torch_named_cov_keeps_float32():
     x = tg.tensor(np.random.default_rng(6).standard_normal((3, 4)), dtype=tg.float32)
     assert tg.cov(x).dtype == tg.corrcoef(x).dtype == np.float32  # (PyTorch's; np.cov: f8)
+
+
+@pytest.mark.parametrize("f,a,b", [(np.matvec, (3,), (3,)), (np.vecmat, (3,), (3,)),
+                                   (np.matvec, (2, 3), (4,)), (np.vecdot, (3,), (4,)),
+                                   (np.vecmat, (3,), (4, 2)), (np.vecdot, (), (3,))],
+                         ids=["matvec_1d", "vecmat_1d", "matvec_size", "vecdot_size",
+                              "vecmat_size", "vecdot_0d"])
+def test_gufunc_core_dimensions_are_checked_as_numpy(f, a, b):
+    with pytest.raises(ValueError) as want:
+        f(np.ones(a), np.ones(b))
+    for rg in (False, True):  # (matvec of two vectors gave a number)
+        with pytest.raises(ValueError) as got:
+            f(tg.tensor(np.ones(a), requires_grad=rg), tg.tensor(np.ones(b)))
+        assert str(got.value) == str(want.value)

@@ -228,9 +228,24 @@ def divmod_(x1, x2):
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
+def _core_dims(name, signature, x1, x2, ndims, inner):
+    """NumPy's gufunc checks (``ValueError``): each operand has its core dimensions
+    (``ndims``), and the contracted ones (``inner``: one axis of each) agree; matmul and
+    broadcasting would take a vector for a matrix, or raise another error."""
+    for i, (x, k) in enumerate(zip((x1, x2), ndims)):
+        if x.ndim < k:
+            raise ValueError(f"{name}: Input operand {i} does not have enough dimensions (has "
+                             f"{x.ndim}, gufunc core with signature {signature} requires {k})")
+    a, b = x1.shape[inner[0]], x2.shape[inner[1]]
+    if a != b:
+        raise ValueError(f"{name}: Input operand 1 has a mismatch in its core dimension 0, with "
+                         f"gufunc signature {signature} (size {b} is different from {a})")
+
+
 def matvec(x1, x2):
-    x2 = _t(x2)
-    return _op("squeeze")(_op("matmul")(_t(x1), _op("unsqueeze")(x2, -1)), -1)
+    x1, x2 = _t(x1), _t(x2)
+    _core_dims("matvec", "(m,n),(n)->(m)", x1, x2, (2, 1), (-1, -1))
+    return _op("squeeze")(_op("matmul")(x1, _op("unsqueeze")(x2, -1)), -1)
 
 
 def _conj_vector(x1, x2):
@@ -242,6 +257,7 @@ def _conj_vector(x1, x2):
 
 def vecmat(x1, x2):
     x1, x2 = _conj_vector(x1, x2)
+    _core_dims("vecmat", "(n),(n,m)->(m)", x1, x2, (1, 2), (-1, -2))
     return _op("squeeze")(_op("matmul")(_op("unsqueeze")(x1, -2), x2), -2)
 
 
@@ -253,6 +269,7 @@ def vecdot(x1, x2, axis=-1):
         from .shaping import _moveaxis
 
         x1, x2 = _moveaxis(x1, axis, -1), _moveaxis(x2, axis, -1)
+    _core_dims("vecdot", "(n),(n)->()", x1, x2, (1, 1), (-1, -1))
     r = _op("sum")(x1 * x2, dim=-1)
     dt = np.result_type(x1.dtype, x2.dtype)  # (sum makes int32 and bool int64: NumPy keeps
     return r if r.dtype == dt else r.to(dt)  # them, a bool sum being "any")
