@@ -12,7 +12,7 @@ Example:
 from . import _malloc  # noqa: F401 (first: malloc's thresholds, before any large array)
 import sys as _sys
 from . import _float_warnings  # noqa: F401 (IEEE results without NumPy's warnings)
-from . import autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
+from . import accelerator, autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
 from . import distributions, special, testing
 from .special import i0, multigammaln as mvlgamma  # (torch's top-level names)
