@@ -259,13 +259,13 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NV):
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
         dtype=None):
     _need(fweights is None and aweights is None, "fweights=/aweights=")
-    x = _float(m)
+    x = _to_float(m)  # (complex kept: X X^H, as NumPy's)
     _need(x.ndim <= 2, "inputs of more than 2 dimensions")
     x = _op("reshape")(x, (1, -1)) if x.ndim < 2 else x
     if not rowvar and x.shape[0] != 1:
         x = x.T
     if y is not None:
-        yy = _float(y)
+        yy = _to_float(y)
         yy = _op("reshape")(yy, (1, -1)) if yy.ndim < 2 else yy
         if not rowvar and yy.shape[0] != 1:
             yy = yy.T
@@ -275,7 +275,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     ddof = (0 if bias else 1) if ddof is None else ddof
     n = x.shape[1]
     xc = x - _op("mean")(x, dim=1, keepdim=True)
-    c = (xc @ xc.T) * (1.0 / max(n - ddof, 0)) if n - ddof > 0 else (xc @ xc.T) * np.inf
+    xx = xc @ xc.T.conj()
+    c = xx * (1.0 / max(n - ddof, 0)) if n - ddof > 0 else xx * np.inf
     return _op("reshape")(c, ()) if c.shape == (1, 1) else c
 
 
@@ -283,7 +284,7 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:
         return c / c
-    d = _op("sqrt")(_op("diagonal")(c, 0, 0, 1))
+    d = _op("sqrt")(_op("diagonal")(c, 0, 0, 1).real)
     return c / _op("reshape")(d, (-1, 1)) / _op("reshape")(d, (1, -1))
 
 
