@@ -473,3 +473,26 @@ def test_a_tensor_stored_in_an_attribute_that_held_a_python_value_runs_eagerly()
             np.testing.assert_allclose(model.last.numpy(), model.layer(x).detach().numpy())
     msgs = [str(w.message) for w in seen]
     assert len(msgs) == 1 and "stores a Tensor" in msgs[0], msgs
+
+
+def test_slices_of_a_data_tensor_are_arguments_like_any_tensor():
+    # step(X[i:i + 8], y[i:i + 8]): every call ran eagerly ("a view of another tensor enters
+    # the function"), though a view of data that needs no grad is only read
+    r = np.random.default_rng(7)
+    X, Y = tg.tensor(r.standard_normal((32, 3))), tg.tensor(r.standard_normal((32, 1)))
+
+    def make():
+        w = tg.tensor(np.linspace(-1, 1, 3), requires_grad=True)
+        opt = tg.optim.SGD([w], lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = (((x * w).sum(1) - y[:, 0]) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return step, [w]
+
+    batches = [(X[i:i + 8], Y[i:i + 8]) for i in range(0, 32, 8)] + [(X[:, :3][::4], Y[::4])]
+    fn = _both(make, batches)
+    assert fn._count == 1

@@ -304,8 +304,11 @@ class Tracer:
             raise Unsupported(f"a {type(t).__name__} (tensor subclass)")
         if t._rg and t._seg is not None:
             raise Unsupported("a tensor with autograd history from outside the function")
-        if t._base is not None:
-            raise Unsupported("a view of another tensor enters the function")
+        if t._base is not None and (t._rg or t._base._seg is not None or
+                                    type(t._data) is not np.ndarray):
+            # (a view of data, X[i:i + 32], is read as its NumPy view, live; writes into views
+            # are refused where they happen)
+            raise Unsupported("a view of another tensor that requires grad enters the function")
         if type(t._data) is not float and type(t._data) is not np.ndarray:
             raise Unsupported("a tensor not on the CPU")
         if t._hooks or t._post_hooks or t._inference:
