@@ -13,6 +13,7 @@ from . import _malloc  # noqa: F401 (first: malloc's thresholds, before any larg
 import sys as _sys
 from . import _float_warnings  # noqa: F401 (IEEE results without NumPy's warnings)
 from . import accelerator, autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
+from . import backends  # (after cuda: its cuda module asks tg.cuda)
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
 from . import distributions, special, testing
 from .special import i0, multigammaln as mvlgamma  # (torch's top-level names)

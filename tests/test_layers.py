@@ -42,7 +42,7 @@ ALLOWED = {
 # may import anything below them (cuda: the public tg.cuda functions)
 TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "fft", "utils", "distributed",
        "cuda", "serialization", "compile", "torch_names", "special", "testing", "distributions",
-       "random", "accelerator"}
+       "random", "accelerator", "backends"}
 
 
 def _part(module):
