@@ -175,6 +175,11 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     prev_mode = _gm_state.grad_enabled
     # (not the context manager: one object less per call)
     _gm_state.grad_enabled = create_graph = bool(create_graph)
+    # a create_graph backward records with grad mode on, also when called under no_grad
+    # inside forward mode: its records are plain, so reverse mode can differentiate them
+    forward_only = create_graph and tape._local.forward_only
+    if forward_only:
+        tape.set_forward_only(False)
     prev_plain = getattr(_mode, "plain", False)
     _mode.plain = plain = inputs is None and accumulate and not create_graph
     try:
@@ -190,6 +195,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     finally:
         _gm_state.grad_enabled = prev_mode
         _mode.plain = prev_plain
+        if forward_only:
+            tape.set_forward_only(True)
     return _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
                           leaf_totals.values(), plain, inputs, results, accumulate, create_graph)
 
