@@ -150,19 +150,6 @@ def _pack(ctx, t, seg):
     return (t, t._data, vc, ver, -1, t.dtype)
 
 
-def _saved_producer(ctx, t, rec):
-    """PyTorch's name of the op a saved tensor is an output of, for the in-place error (None
-    for a leaf): the Function itself for its own output, else the op that produced the input
-    saved (a tensor kept as such: the op that produced it last, an in-place one included)."""
-    from .inplace import producer_name
-
-    if t is not None:
-        return producer_name(t._seg, t._rec) if t._seg is not None else None
-    node = ctx._node() if ctx._node is not None else None
-    seg = node.seg() if node is not None else None
-    return producer_name(seg, rec) if seg is not None else None
-
-
 def _unpack(ctx, s):
     if s is None:
         return None
@@ -172,10 +159,11 @@ def _unpack(ctx, s):
         s = unpack_custom(s)
     t, data, vc, ver, rec, dtype = s
     if vc is not None and vc[0] != ver:
-        from .inplace import version_message
+        from .inplace import saved_version_error
 
-        raise RuntimeError(version_message(np.shape(data), dtype, _saved_producer(ctx, t, rec),
-                                           vc[0], ver))
+        node = ctx._node() if ctx._node is not None else None
+        raise saved_version_error(t, node.seg() if node is not None else None, rec,
+                                  np.shape(data), dtype, vc[0], ver)
     if t is not None:
         return t
     node = ctx._node() if ctx._node is not None else None
