@@ -123,7 +123,9 @@ def _fallback(f, args, kwargs):
 
 
 def _needs_grad(tensors):
-    return _gm.is_grad_enabled() and any(t._rg for t in tensors)
+    # (ops record: also under no_grad inside forward mode, where a NumPy fallback would drop
+    # the tangent)
+    return _gm.recording() and any(t._rg for t in tensors)
 
 
 def _qualified(name):
