@@ -12,8 +12,10 @@ derivative comes from those ops; index-valued ones (``nonzero``, ``unique``, ``s
 from .. import ops as _ops
 from ..ops.cuda_linalg import on_host
 from ..ops.keywords import numpy_keywords
+from ..tensor import Tensor as _Tensor
 from . import (construct, elementwise, incomplete_gamma, index_reductions, indices, linalg_more,
-               lowrank, methods, more, numerics, products, reductions, shapes, spectral, view_copies)
+               lowrank, methods, more, numerics, products, reductions, shapes, spectral, storage,
+               view_copies)
 
 _MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more,
             construct, view_copies, index_reductions, incomplete_gamma, spectral, lowrank)
@@ -60,6 +62,7 @@ __all__ = sorted(FUNCTIONS)
 
 methods.bind(FUNCTIONS)
 globals().update(FUNCTIONS)
+_Tensor.untyped_storage, _Tensor.storage = storage.untyped_storage, storage.storage
 
 
 def _bind_linalg_names():
