@@ -13,7 +13,7 @@ import numpy as np
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
-from . import _cast, _float, _need, _op, _Unsupported, _values_only
+from . import _cast, _float, _need, _op, _to_float, _Unsupported, _values_only
 from .shaping import _ravel
 
 
@@ -126,8 +126,9 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 
 
 def gradient(f, *varargs, axis=None, edge_order=1):
-    """Central differences inside, one-sided (first or second order) at the edges."""
-    x = _float(f)
+    """Central differences inside, one-sided (first or second order) at the edges (complex
+    values too: slices, sums and scalings have complex rules)."""
+    x = _to_float(f)
     axes = list(range(x.ndim)) if axis is None else \
         [norm_dim(int(a), x.ndim) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
     if len(varargs) == 0:
