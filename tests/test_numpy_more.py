@@ -646,3 +646,24 @@ def test_gufunc_core_dimensions_are_checked_as_numpy(f, a, b):
         with pytest.raises(ValueError) as got:
             f(tg.tensor(np.ones(a), requires_grad=rg), tg.tensor(np.ones(b)))
         assert str(got.value) == str(want.value)
+
+
+def test_quantile_levels_that_require_grad_get_their_gradient():
+    x0 = np.array([3.0, 1.0, 4.0, 1.5, 9.0, 2.6, 5.0])
+    for f in (lambda x, q: np.quantile(x, q), lambda x, q: np.percentile(x, q * 100),
+              lambda x, q: np.nanquantile(x, q), lambda x, q: tg.quantile(x, q),
+              lambda x, q: np.quantile(x.reshape(7, 1), q, axis=0, keepdims=True)):
+        for q0 in (np.array(0.37), np.array([0.2, 0.9])):  # (q's gradient was dropped)
+            check_op(f, [x0, q0], order=1)
+    torch = pytest.importorskip("torch")
+    X = np.array([[3.0, np.nan, 4.0], [1.0, 2.0, 3.0]])
+    for f, tf in ((tg.quantile, torch.quantile), (tg.nanquantile, torch.nanquantile)):
+        q, qt = tg.tensor([0.37, 0.8], requires_grad=True), torch.tensor([0.37, 0.8],
+                                                                          dtype=torch.float64,
+                                                                          requires_grad=True)
+        f(tg.tensor(X), q, dim=1).sum().backward()
+        tf(torch.tensor(X), qt, dim=1).sum().backward()
+        np.testing.assert_allclose(q.grad.numpy(), qt.grad.numpy(), rtol=1e-12)
+    q, x = tg.tensor(0.37, requires_grad=True), tg.tensor(x0, requires_grad=True)
+    tg.quantile(x, q, interpolation="lower").backward()
+    assert q.grad is None  # (PyTorch's: no gradient for the piecewise-constant methods)

@@ -158,14 +158,15 @@ def cumulative(scan, initial, x, axis, include_initial):
 INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def quantile_along(y, qv, dim, skip_nan=False, interpolation="linear"):
+def quantile_along(y, qv, dim, skip_nan=False, interpolation="linear", q_grad=None):
     """Quantiles ``qv`` (a 0-d or 1-d array in [0, 1]) of ``y`` along ``dim`` at ``q (n - 1)``
     between the two order statistics around it: interpolated linearly, the lower, the higher,
     the nearest (ties to even) or their midpoint; the gradient goes to the entries read. The
     result has q's axis first (when ``qv`` is 1-d) and ``dim`` kept with size 1. NaN
     propagates to its slice (read from the NaN itself, which sorts last, so the gradient goes
     there, as PyTorch's), or (``skip_nan``) is left out of the count, with NaN where a slice has
-    no other value."""
+    no other value. ``q_grad``: ``qv`` as a tensor that requires grad, which gets the linear
+    interpolation's gradient (``(n - 1) (b - a)``, PyTorch's; the other methods have none)."""
     v = _vals(y)
     order = np.argsort(v, axis=dim, kind="stable")  # NaN sorts last
     nan = np.isnan(v)
@@ -177,7 +178,9 @@ def quantile_along(y, qv, dim, skip_nan=False, interpolation="linear"):
 
         warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
     outs = []
-    for q in np.atleast_1d(qv):
+    if interpolation != "linear":
+        q_grad = None
+    for i, q in enumerate(np.atleast_1d(qv)):
         pos = q * (np.maximum(n, 1) - 1)
         lo = np.floor(pos).astype(np.int64)
         hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
@@ -197,7 +200,15 @@ def quantile_along(y, qv, dim, skip_nan=False, interpolation="linear"):
             r = a
         else:
             b = _op("gather")(y, dim, _t(np.take_along_axis(order, hi, axis=dim)))
-            r = a + (b - a) * _t(frac.astype(y.dtype))
+            if q_grad is None:
+                r = a + (b - a) * _t(frac.astype(y.dtype))
+            else:  # frac = q (n - 1) - lo, of the tensor q
+                qi = q_grad if q_grad.ndim == 0 else q_grad[i]
+                span = _t((np.maximum(n, 1) - 1).astype(y.dtype))
+                step = b - a
+                if not skip_nan and bad.any():  # (a NaN slice gives q no gradient, as PyTorch)
+                    step = _op("where")(bad, 0.0, step)
+                r = a + step * (qi * span - _t(lo.astype(y.dtype)))
         if skip_nan and bad.any():
             r = _op("where")(bad, _t(np.asarray(np.nan, y.dtype)), r)
         outs.append(r)
@@ -224,7 +235,11 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         y = _op("permute")(x, tuple(rest + list(axes)))
         y = _op("reshape")(y, tuple(x.shape[k] for k in rest) + (-1,))
         kshape = tuple(1 if k in axes else x.shape[k] for k in range(x.ndim))
-    r = quantile_along(y, qv.reshape(-1) if qv.ndim else qv, y.ndim - 1, _skip_nan, method)
+    q_grad = q if isinstance(q, Tensor) and q.requires_grad else None
+    if q_grad is not None and q_grad.ndim:
+        q_grad = _op("reshape")(q_grad, (-1,))
+    r = quantile_along(y, qv.reshape(-1) if qv.ndim else qv, y.ndim - 1, _skip_nan, method,
+                       q_grad)
     r = _op("squeeze")(r, -1)
     if keepdims:
         return _op("reshape")(r, qv.shape + kshape)
@@ -242,7 +257,8 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     qv = np.asarray(q._data if hasattr(q, "_data") else q, dtype=np.float64)
     if np.any((qv < 0) | (qv > 100)):
         raise ValueError("Percentiles must be in the range [0, 100]")
-    return _of(a, qv / 100.0, axis, out, overwrite_input, method, keepdims, weights=weights,
+    q = q / 100.0 if isinstance(q, Tensor) and q.requires_grad else qv / 100.0  # (its graph)
+    return _of(a, q, axis, out, overwrite_input, method, keepdims, weights=weights,
                interpolation=interpolation)
 
 

@@ -15,6 +15,7 @@ from ..ops.extra import spread_evenly
 from ..ops.movement import gathered
 from ..ops.node_names import name_node
 from ..ops.shapes import check_reduced_dim, norm_dim
+from ..tensor import Tensor
 from ._common import _t, const, vals
 
 AminmaxResult = namedtuple("aminmax", ["min", "max"])
@@ -270,14 +271,16 @@ def _quantile_check(x, q, interpolation, name):
     return qv
 
 
-def _quantile(x, qv, dim, keepdim, skip_nan, interpolation):
-    """``quantile_along`` with PyTorch's ``dim=None`` (flattened) and ``keepdim``."""
+def _quantile(x, qv, dim, keepdim, skip_nan, interpolation, q=None):
+    """``quantile_along`` with PyTorch's ``dim=None`` (flattened) and ``keepdim``; ``q`` (the
+    tensor of ``qv``) gets its gradient when it requires one."""
     if dim is None:
         y, d = _ops.reshape(x, (-1,)), 0
     else:
         d = norm_dim(dim, max(x.ndim, 1))
         y = x if x.ndim else _ops.reshape(x, (1,))
-    r = _S.quantile_along(y, qv, d, skip_nan, interpolation)
+    q_grad = q if isinstance(q, Tensor) and q.requires_grad else None
+    r = _S.quantile_along(y, qv, d, skip_nan, interpolation, q_grad)
     lead = 1 if np.ndim(qv) else 0
     if not keepdim or x.ndim == 0:  # (a 0-d input keeps no dim)
         return _ops.squeeze(r, d + lead)
@@ -291,14 +294,14 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     around ``q (n - 1)``: linear, lower, higher, nearest or midpoint); NaN propagates."""
     x = _t(input)
     return _quantile(x, _quantile_check(x, q, interpolation, "quantile"), dim, keepdim, False,
-                     interpolation)
+                     interpolation, q)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` of the non-NaN values (NaN where a slice has none)."""
     x = _t(input)
     return _quantile(x, _quantile_check(x, q, interpolation, "nanquantile"), dim, keepdim, True,
-                     interpolation)
+                     interpolation, q)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
