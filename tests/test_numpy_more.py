@@ -667,3 +667,16 @@ def test_quantile_levels_that_require_grad_get_their_gradient():
     q, x = tg.tensor(0.37, requires_grad=True), tg.tensor(x0, requires_grad=True)
     tg.quantile(x, q, interpolation="lower").backward()
     assert q.grad is None  # (PyTorch's: no gradient for the piecewise-constant methods)
+
+
+@pytest.mark.parametrize("obj,values,axis", [
+    (2, [5.0, 6.0], None), ([1, 3], [5.0, 6.0], None), ([1, 1], [5.0, 6.0], None),
+    (1, [5.0, 6.0, 7.0], 0), (1, 5.0, 1), ([1], [[5.0], [6.0]], 1), (1, [[5.0], [6.0]], 1),
+    (slice(0, 2), 9.0, 1), (-1, [1.0, 2.0], 1), ([0, 6], [8.0, 9.0], None)],
+    ids=lambda v: repr(v))
+def test_insert_places_values_as_numpy(obj, values, axis):
+    x0 = np.arange(6.0).reshape(2, 3)
+    v0 = np.asarray(values, dtype=np.float64)
+    # (np.insert(t, 2, [5.0, 6.0]) raised "The expanded size of the tensor (1) must match")
+    check_op(lambda x, v: np.insert(x, obj, v, axis=axis), [x0, v0],
+             ref=lambda x, v: np.insert(x, obj, v, axis=axis), order=1)

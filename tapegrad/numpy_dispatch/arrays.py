@@ -319,27 +319,20 @@ def delete(arr, obj, axis=None):
 
 
 def insert(arr, obj, values, axis=None):
-    """NumPy's result, built as a gather from ``arr`` and ``values`` laid side by side."""
+    """NumPy's result, as a gather from ``arr`` and ``values`` laid end to end: NumPy's own
+    insert of labels (``arr``'s flat positions, ``values``' as negative numbers) says where
+    each element comes from, with NumPy's rules for ``obj`` and for broadcasting ``values``."""
     x = _t(arr)
     if axis is None:
         x, axis = _ravel(x), 0
-    ax = norm_dim(axis, x.ndim)
-    n = x.shape[ax]
-    # where each output element comes from: >= 0 an index into arr, < 0 into values
-    src = np.insert(np.arange(n), obj, -1)
-    k = int(np.sum(src < 0))
     vals = _t(values)
     vals = vals if vals.dtype == x.dtype else vals.to(x.dtype)
-    vshape = x.shape[:ax] + (k,) + x.shape[ax + 1:]
-    if vals.ndim == x.ndim and vals.shape[ax] == k and k != 1:
-        vals = _op("broadcast_to")(vals, vshape)
-    else:
-        if vals.ndim == x.ndim - 1 or vals.ndim == 0 or (k == 1 and vals.ndim < x.ndim):
-            vals = _op("unsqueeze")(vals, min(ax, vals.ndim)) if vals.ndim else vals
-        vals = _op("broadcast_to")(vals, vshape)
-    both = _op("cat")([x, vals], dim=ax)
-    src = np.where(src < 0, n + np.cumsum(src < 0) - 1, src)
-    return both[(slice(None),) * ax + (src,)]
+    if isinstance(obj, Tensor):
+        obj = np.asarray(obj._data)
+    labels = np.insert(np.arange(x.numel()).reshape(x.shape), obj,
+                       -1 - np.arange(vals.numel()).reshape(vals.shape), axis=axis)
+    both = _op("cat")([_op("reshape")(x, (-1,)), _op("reshape")(vals, (-1,))], dim=0)
+    return both[np.where(labels >= 0, labels, x.numel() - 1 - labels)]
 
 
 # ---- construction and selection (NumPy's array API and the classics) ------------------------
