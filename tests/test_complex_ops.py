@@ -228,3 +228,32 @@ def test_gradient_of_complex_values():
     check_complex(lambda L, v: L.gradient(v)[1], [a])
     check_complex(lambda L, v: L.gradient(v, spacing=2.0, dim=1, edge_order=2)[0], [a])
     assert np.allclose(np.gradient(tg.tensor(a))[0].numpy(), np.gradient(a)[0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_moves_complex_parameters_as_real_pairs(line_search_fn):
+    """L-BFGS sees a complex parameter as its (re, im) pairs, as PyTorch's view_as_real (its
+    flat gradient kept the real parts only, so the step never moved the parameter)."""
+    z0, x0 = rand((3, 2)), rand((2,), cplx=False, seed=2)
+
+    def run(lib):
+        p, q = lib.nn.Parameter(lib.tensor(z0)), lib.nn.Parameter(lib.tensor(x0))
+        opt = lib.optim.LBFGS([p, q], lr=0.5, history_size=3, line_search_fn=line_search_fn)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((p - 1j).abs() ** 2).sum() + ((lib.exp(1j * q) * p[0]).abs() ** 2 - 2).pow(
+                2).sum() + (q ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        return p.detach().numpy(), q.detach().numpy()
+
+    p, q = run(tg)
+    assert np.abs(p[1:] - 1j).max() < 1e-3
+    torch = pytest.importorskip("torch")
+    tp, tq = run(torch)
+    np.testing.assert_allclose(p, tp, atol=1e-9)
+    np.testing.assert_allclose(q, tq, atol=1e-9)

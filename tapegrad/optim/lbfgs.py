@@ -17,12 +17,19 @@ from ..grad_mode import enable_grad, no_grad
 from ..tensor import _make
 from ._fused import axpy as _axpy
 from ._fused import dot as _dot
-from .optimizer import Optimizer, _arr, _touch
+from .optimizer import Optimizer, _arr, _as_real, _touch
 
 
 def _host(t):
-    """``t``'s values as an ndarray: its storage on the CPU, a host copy of a CUDA tensor."""
-    return t._data.host() if t.is_cuda else t._arr()
+    """``t``'s values as an ndarray: its storage on the CPU, a host copy of a CUDA tensor; a
+    complex one as its (re, im) pairs, as PyTorch's L-BFGS views complex parameters as real."""
+    return _as_real(t._data.host() if t.is_cuda else t._arr())
+
+
+def _real_size(p):
+    """The number of real values of parameter ``p`` and their dtype."""
+    real = np.empty(0, p.dtype).real.dtype
+    return p.numel() * (2 if p.dtype.kind == "c" else 1), real
 
 
 def _write_back(p, data):
@@ -185,22 +192,23 @@ class LBFGS(Optimizer):
 
     def _numel(self):
         if self._numel_cache is None:
-            self._numel_cache = sum(p.numel() for p in self._params)
+            self._numel_cache = sum(_real_size(p)[0] for p in self._params)
         return self._numel_cache
 
     def _gather_flat_grad(self):
         views = []
         for p in self._params:
+            n, real = _real_size(p)
             if p.grad is None:
-                views.append(np.zeros(p.numel(), dtype=p.dtype))
+                views.append(np.zeros(n, dtype=real))
             else:
-                views.append(np.asarray(_host(p.grad), dtype=p.dtype).reshape(-1))
+                views.append(np.asarray(_host(p.grad), dtype=real).reshape(-1))
         return np.concatenate(views)
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
-            numel = p.numel()
+            numel = _real_size(p)[0]
             data = _host(p)
             part = update[offset:offset + numel]
             if data.flags.c_contiguous:
@@ -272,7 +280,7 @@ class LBFGS(Optimizer):
         prev_flat_grad = state.get("prev_flat_grad")
         prev_loss = state.get("prev_loss")
 
-        one = np.float32(1.0) if self._params[0].dtype == np.float32 else 1.0
+        one = np.float32(1.0) if _real_size(self._params[0])[1] == np.float32 else 1.0
         n_iter = 0
         while n_iter < max_iter:
             n_iter += 1
