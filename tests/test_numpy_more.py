@@ -680,3 +680,17 @@ def test_insert_places_values_as_numpy(obj, values, axis):
     # (np.insert(t, 2, [5.0, 6.0]) raised "The expanded size of the tensor (1) must match")
     check_op(lambda x, v: np.insert(x, obj, v, axis=axis), [x0, v0],
              ref=lambda x, v: np.insert(x, obj, v, axis=axis), order=1)
+
+
+def test_heaviside_values_get_their_gradient_where_the_input_is_zero():
+    x0 = np.array([[0.0, 1.0, -1.0], [0.0, 0.0, -2.0]])
+    x = tg.tensor(x0)
+    for h0 in (np.array(0.3), np.array([0.3, 0.5, 0.7])):
+        # (it was zero: the value at 0 is h itself)
+        check_op(lambda h: np.heaviside(x, h), [h0], ref=lambda h: np.heaviside(x0, h))
+    x = tg.tensor([[0.0, 1.0, -1.0], [0.0, 0.0, np.nan]])
+    np.testing.assert_array_equal(np.heaviside(x, tg.tensor(0.3, requires_grad=True))
+                                  .detach().numpy(), np.heaviside(x.numpy(), 0.3))
+    h = tg.tensor([0.3, 0.5, 0.7], requires_grad=True)
+    tg.heaviside(x, h).sum().backward()
+    np.testing.assert_array_equal(h.grad.numpy(), [2.0, 1.0, 0.0])

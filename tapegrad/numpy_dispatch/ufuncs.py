@@ -221,7 +221,17 @@ def _piecewise_constant(np_f):
 
 
 floor_divide = _piecewise_constant(np.floor_divide)
-heaviside = _piecewise_constant(np.heaviside)
+_step = _piecewise_constant(np.heaviside)
+
+
+def heaviside(x1, x2):
+    """0 below 0, 1 above, ``x2`` where ``x1`` is 0: ``x2`` gets its gradient there (``x1`` a
+    zero one)."""
+    r = _step(x1, x2)
+    x1, x2 = _pair(x1, x2)
+    if not (x2.requires_grad and is_grad_enabled()):
+        return r
+    return _where(x1 == 0, x2 if x2.dtype == r.dtype else x2.to(r.dtype), r)
 
 
 def divmod_(x1, x2):
