@@ -694,3 +694,13 @@ def test_heaviside_values_get_their_gradient_where_the_input_is_zero():
     h = tg.tensor([0.3, 0.5, 0.7], requires_grad=True)
     tg.heaviside(x, h).sum().backward()
     np.testing.assert_array_equal(h.grad.numpy(), [2.0, 1.0, 0.0])
+
+
+def test_gradient_by_a_spacing_that_requires_grad():
+    y0 = np.random.default_rng(8).standard_normal(6)
+    # (float() of the spacing dropped its gradient, with PyTorch's conversion warning only)
+    check_op(lambda y, h: np.gradient(y, h), [y0, np.array(0.3)], ref=np.gradient, order=1)
+    check_op(lambda y, h: np.gradient(y, h, edge_order=2), [y0, np.array(0.3)],
+             ref=lambda y, h: np.gradient(y, h, edge_order=2), order=1)
+    check_op(lambda y, h, k: np.gradient(y.reshape(2, 3), h, k)[1], [y0, np.array(0.3),
+                                                                     np.array(0.7)], order=1)

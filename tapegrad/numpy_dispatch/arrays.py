@@ -131,12 +131,15 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     x = _to_float(f)
     axes = list(range(x.ndim)) if axis is None else \
         [norm_dim(int(a), x.ndim) for a in ((axis,) if np.ndim(axis) == 0 else axis)]
+    def step(v):  # (a 0-d tensor stays one: a spacing that requires grad gets its gradient)
+        return v if isinstance(v, Tensor) else float(v)
+
     if len(varargs) == 0:
         spacing = [1.0] * len(axes)
     elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
-        spacing = [float(varargs[0])] * len(axes)
+        spacing = [step(varargs[0])] * len(axes)
     elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
-        spacing = [float(v) for v in varargs]
+        spacing = [step(v) for v in varargs]
     else:
         raise _Unsupported("coordinate arrays as spacing")
     if edge_order not in (1, 2):
