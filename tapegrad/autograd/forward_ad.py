@@ -74,7 +74,7 @@ def make_dual(tensor, tangent, *, level=None):
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError("make_dual expects Tensors for both the primal and the tangent")
     for what, t in (("primal", tensor), ("tangent", tangent)):
-        if t.dtype.kind != "f":
+        if t.dtype.kind not in "fc":
             raise ValueError(f"Expected {what} to be floating point or complex, but got: "
                              f"{t.dtype}")
     if any(d[4] is tensor for d in _levels.stack[-1]):
@@ -113,6 +113,8 @@ def _pushed(tensor, duals):
     from ..tensor import _make
     from . import forward_sweep
 
+    if tensor.dtype.kind == "c" or any(d[1].dtype.kind == "c" for d in duals):
+        return _UNSUPPORTED  # (the sweep's tangent blocks are real: the double-vjp trick)
     sources = [(d, np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)))
                for d, t, _, _, _ in duals]
     try:

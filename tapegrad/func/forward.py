@@ -55,16 +55,17 @@ def push_tangents(outs, ins, blocks, start, k):
     from ..tensor import _make
 
     got = [None] * len(outs)  # no direction to push (an input without elements): zeros
-    if k:
+    # (complex tangents take the double-vjp trick: the sweep's tangent blocks are real)
+    if k and not any(t.dtype.kind == "c" for t in (*outs, *ins)):
         try:
             got = forward_sweep.tangents(outs, list(zip(ins, blocks)), start, k)
         except forward_sweep.Unsupported:
             got = None
-    if got is None:
+    if got is None or (k and any(t.dtype.kind == "c" for t in (*outs, *ins))):
         from .vmap import like
 
         with _gm.enable_grad():
-            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
+            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None
                   for o in outs]
             with linearizing():
                 gs = _grads(outs, ins, us, True, retain_graph=True)
@@ -76,9 +77,15 @@ def push_tangents(outs, ins, blocks, start, k):
     res = []
     for o, g in zip(outs, got):
         # (an integer or bool output's tangent is zeros of its own dtype, as zeros_like)
-        res.append(np.zeros((k,) + tuple(o.shape), o.dtype) if g is None or o.dtype.kind != "f"
-                   else g.astype(o.dtype, copy=False))
+        res.append(np.zeros((k,) + tuple(o.shape), o.dtype) if g is None or
+                   o.dtype.kind not in "fc" else g.astype(o.dtype, copy=False))
     return res
+
+
+def tangent_blocks(ts):
+    """One tangent direction per input: blocks ``(1,) + t.shape``, float64 or complex."""
+    return [np.asarray(t._data, t.dtype if t.dtype.kind == "c" else np.float64).reshape(
+        (1,) + tuple(t.shape)) for t in ts]
 
 
 def value(arr):
@@ -111,8 +118,7 @@ def jvp_on_tape(func, primals, ts, has_aux, name):
     out, aux, outs, ospec, ins, _, start = record_for_forward(func, primals, has_aux, name)
     if _reads_outer(start, outs, ins):  # (its result must stay differentiable in those)
         return None
-    blocks = [np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)) for t in ts]
-    res = [value(b[0]) for b in push_tangents(outs, ins, blocks, start, 1)]
+    res = [value(b[0]) for b in push_tangents(outs, ins, tangent_blocks(ts), start, 1)]
     out = _detach_tree(out)
     res = tree_unflatten(res, ospec)
     return (out, res, _detach_tree(aux)) if has_aux else (out, res)
@@ -132,8 +138,7 @@ def linearize_on_tape(func, primals):
         if any(t.requires_grad for t in ts):
             return jvp(func, primals, tuple(tree_unflatten(
                 ts, tree_flatten(primals)[1])))[1]
-        blocks = [np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)) for t in ts]
-        res = [value(b[0]) for b in push_tangents(outs, ins, blocks, start, 1)]
+        res = [value(b[0]) for b in push_tangents(outs, ins, tangent_blocks(ts), start, 1)]
         return tree_unflatten(res, ospec)
 
     return _detach_tree(out), jvp_fn

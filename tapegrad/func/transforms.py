@@ -512,7 +512,7 @@ def _linearized(func, primals, has_aux, name):
                 out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
             create_graph = create_graph or _reads_outer(start, outs, ins)
-            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind == "f" else None
+            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None
                   for o in outs]
             with linearizing():
                 gs = _grads(outs, ins, us, True)
