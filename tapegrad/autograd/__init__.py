@@ -18,12 +18,13 @@ from . import graph  # noqa: E402,F401  (tg.autograd.graph.saved_tensors_hooks, 
 from .function import Function, FunctionCtx, once_differentiable
 from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                       set_detect_anomaly)
+from .variable import Variable
 
 __all__ = [
     "backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad",
     "enable_grad", "set_grad_enabled", "inference_mode", "Function", "FunctionCtx",
     "once_differentiable", "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled",
-    "is_anomaly_check_nan_enabled",
+    "is_anomaly_check_nan_enabled", "Variable",
 ]
 
 _CREATE_GRAPH_WARNING = (

@@ -25,6 +25,12 @@ from ._lr_base import EPOCH_DEPRECATION_WARNING, LRScheduler
 from .cyclic_lr import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .optimizer import Optimizer
 
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's older name of ``LRScheduler``, which custom schedulers written for it
+    subclass."""
+
+
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "ReduceLROnPlateau", "MultiplicativeLR", "ConstantLR",
            "LinearLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
