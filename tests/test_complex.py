@@ -307,3 +307,23 @@ def test_linspace_and_logspace_with_complex_bounds():
                               torch.linspace(*lib_args, dtype=torch.complex128).numpy())
         assert np.allclose(tg.logspace(*lib_args).numpy(),
                            torch.logspace(*lib_args, dtype=torch.complex128).numpy(), rtol=1e-14)
+
+
+def test_nn_init_of_complex_tensors():
+    """nn.init's normal_/uniform_ (and xavier/kaiming, built on them) fill both parts of complex
+    tensors, as PyTorch's (the imaginary parts stayed 0); trunc_normal_ and orthogonal_ refuse
+    them in PyTorch's words."""
+    tg.manual_seed(0)
+    w = tg.zeros(200, 100, dtype=tg.complex128)
+    v = tg.nn.init.normal_(w, 2.0, 3.0).numpy()
+    assert np.allclose([v.real.mean(), v.imag.mean()], 2.0, atol=0.1)
+    assert np.allclose([v.real.var(), v.imag.var()], 4.5, atol=0.3)
+    v = tg.nn.init.uniform_(w, -1.0, 2.0).numpy()
+    assert v.imag.min() >= -1 and v.imag.max() <= 2 and abs(v.imag.mean() - 0.5) < 0.05
+    v = tg.nn.init.kaiming_normal_(w).numpy()  # std sqrt(2 / fan_in): 1 / fan_in per part
+    assert np.allclose([v.real.var(), v.imag.var()], 0.01, rtol=0.1)
+    with pytest.raises(NotImplementedError, match="\"lt_cpu\" not implemented for "
+                                                  "'ComplexDouble'"):
+        tg.nn.init.trunc_normal_(w)
+    with pytest.raises(NotImplementedError, match="Unlike NumPy, torch.sign is not intended"):
+        tg.nn.init.orthogonal_(w)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import creation
 from ..grad_mode import no_grad
+from ..ops.complex_refusals import refuse
 from ..tensor import bump_version
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_",
@@ -87,18 +88,32 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _complex_parts(tensor, draw):
+    """``draw(shape)`` for a real tensor; for a complex one, both parts drawn, as PyTorch's
+    init functions (which view complex tensors as real)."""
+    if tensor.dtype.kind != "c":
+        return draw(tensor.shape)
+    parts = draw(tuple(tensor.shape) + (2,))
+    return parts[..., 0] + 1j * parts[..., 1]
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with draws from U(a, b)."""
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    """Fill with draws from U(a, b) (each part of complex values)."""
+    rng = _rng(generator)
+    return _fill(tensor, _complex_parts(tensor, lambda shape: rng.uniform(a, b, shape)))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with draws from N(mean, std²)."""
-    return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    """Fill with draws from N(mean, std²) (complex values: N(mean, std²/2) in each part, as
+    PyTorch's complex normal)."""
+    rng = _rng(generator)
+    part_std = std / math.sqrt(2.0) if tensor.dtype.kind == "c" else std
+    return _fill(tensor, _complex_parts(tensor, lambda shape: rng.normal(mean, part_std, shape)))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std²) draws truncated to [a, b] (by rejection)."""
+    refuse("lt", tensor.dtype)  # (PyTorch's bounds compare the complex draws)
     rng = _rng(generator)
     out = rng.normal(mean, std, tensor.shape)
     bad = (out < a) | (out > b)
@@ -175,6 +190,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
+    refuse("sign", tensor.dtype)  # (PyTorch's signs of R's diagonal)
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
