@@ -122,6 +122,8 @@ def _batch_aware_public_ops():
     g["i0"] = special.i0
 
 
+from .torch_names.add_alpha import add, sub  # noqa: E402,F811 (alpha=: ops.add has none)
+
 _batch_aware_public_ops()
 # what NumPy's and SciPy's functions on tensors use from the parts above numpy_dispatch
 from .torch_names import reductions as _reductions  # noqa: E402

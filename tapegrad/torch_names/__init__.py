@@ -13,9 +13,9 @@ from .. import ops as _ops
 from ..ops.cuda_linalg import on_host
 from ..ops.keywords import numpy_keywords
 from ..tensor import Tensor as _Tensor
-from . import (construct, elementwise, incomplete_gamma, index_reductions, indices, linalg_more,
-               lowrank, methods, more, numerics, products, reductions, shapes, spectral, storage,
-               view_copies)
+from . import (add_alpha, construct, elementwise, incomplete_gamma, index_reductions, indices,
+               linalg_more, lowrank, methods, more, numerics, products, reductions, shapes,
+               spectral, storage, view_copies)
 
 _MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more,
             construct, view_copies, index_reductions, incomplete_gamma, spectral, lowrank)
@@ -63,6 +63,7 @@ __all__ = sorted(FUNCTIONS)
 methods.bind(FUNCTIONS)
 globals().update(FUNCTIONS)
 _Tensor.untyped_storage, _Tensor.storage = storage.untyped_storage, storage.storage
+_Tensor.add, _Tensor.sub = add_alpha.add, add_alpha.sub  # (alpha=, other=)
 
 
 def _bind_linalg_names():
