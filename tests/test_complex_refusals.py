@@ -161,6 +161,8 @@ CASES = [
     ("abs_", lambda m, x: m.abs_(x), RTE, "In-place abs is not supported for complex tensors."),
     ("Tensor.abs_", lambda m, x: x.abs_(), RTE,
      "In-place abs is not supported for complex tensors."),
+    ("Tensor.absolute_", lambda m, x: x.absolute_(), RTE,
+     "In-place abs is not supported for complex tensors."),
     ("round", lambda m, x: m.round(x), NIE, kernel("round_vml_cpu")),
     ("round_", lambda m, x: m.round_(x), NIE, kernel("round_vml_cpu")),
     ("round.decimals", lambda m, x: m.round(x, decimals=1), NIE, kernel("round_cpu")),
@@ -428,3 +430,15 @@ def test_numpy_comparisons_of_complex_tensors_keep_numpys_order(f, requires_grad
     out = f(tg.tensor(z, requires_grad=requires_grad), tg.tensor(z[::-1].copy()))
     np.testing.assert_array_equal(out.numpy(), f(z, z[::-1]))
     np.testing.assert_array_equal(f(tg.tensor(z), 0.5).numpy(), f(z, 0.5))
+
+
+@pytest.mark.parametrize("dtype, name", [(np.complex128, "ComplexDouble"),
+                                         (np.complex64, "ComplexFloat"), (np.float64, "Double")])
+def test_bincount_of_non_integers_has_no_kernel(dtype, name):
+    """(PyTorch's missing-kernel error for 1-d float and complex input; 2-d input its shape
+    error first)"""
+    with pytest.raises(NotImplementedError, match=f"^\"bincount_cpu\" not implemented for "
+                                                  f"'{name}'$"):
+        tg.bincount(tg.tensor(np.array([1, 2], dtype)))
+    with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral"):
+        tg.bincount(tg.tensor(np.array([[1]], dtype)))

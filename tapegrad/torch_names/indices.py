@@ -8,6 +8,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
+from ..ops.shapes import torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, vals
 
@@ -84,6 +85,9 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def bincount(input, weights=None, minlength=0):
     """How often each non-negative integer occurs (summed ``weights`` when given)."""
     v = vals(input)
+    if v.ndim == 1 and v.dtype.kind in "fc":  # (PyTorch: no kernel for them)
+        raise NotImplementedError(f'"bincount_cpu" not implemented for '
+                                  f"'{torch_dtype_name(v.dtype)}'")
     if v.ndim != 1 or v.dtype.kind not in "iu":
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if v.size and v.min() < 0:

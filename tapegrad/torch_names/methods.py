@@ -283,6 +283,7 @@ def _bind_more(T, functions):
     T.is_conj = T.is_neg = lambda self: False
     T.conj_physical = lambda self: _ops.conj(self)
     T.conj_physical_ = _inplace_method(_ops.conj)
+    T.absolute_ = T.abs_  # (PyTorch's refusal of complex tensors: |z| is real)
     T.is_nonzero = lambda self: _creation.is_nonzero(self)
     T.is_same_size = lambda self, other: tuple(self.shape) == tuple(other.shape)
     T.is_cpu = property(lambda self: not self.is_cuda)
