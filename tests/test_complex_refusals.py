@@ -433,12 +433,14 @@ def test_numpy_comparisons_of_complex_tensors_keep_numpys_order(f, requires_grad
 
 
 @pytest.mark.parametrize("dtype, name", [(np.complex128, "ComplexDouble"),
-                                         (np.complex64, "ComplexFloat"), (np.float64, "Double")])
+                                         (np.complex64, "ComplexFloat"), (np.float64, "Double"),
+                                         (np.bool_, "Bool")])
 def test_bincount_of_non_integers_has_no_kernel(dtype, name):
-    """(PyTorch's missing-kernel error for 1-d float and complex input; 2-d input its shape
-    error first)"""
-    with pytest.raises(NotImplementedError, match=f"^\"bincount_cpu\" not implemented for "
-                                                  f"'{name}'$"):
-        tg.bincount(tg.tensor(np.array([1, 2], dtype)))
+    """(PyTorch's missing-kernel error for float, complex and bool input of any shape, before
+    its shape error)"""
+    for shape in [(2,), (1, 1), ()]:
+        with pytest.raises(NotImplementedError, match=f"^\"bincount_cpu\" not implemented "
+                                                      f"for '{name}'$"):
+            tg.bincount(tg.tensor(np.ones(shape, dtype)))
     with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral"):
-        tg.bincount(tg.tensor(np.array([[1]], dtype)))
+        tg.bincount(tg.tensor(np.array([[1]])))

@@ -85,7 +85,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def bincount(input, weights=None, minlength=0):
     """How often each non-negative integer occurs (summed ``weights`` when given)."""
     v = vals(input)
-    if v.ndim == 1 and v.dtype.kind in "fc":  # (PyTorch: no kernel for them)
+    if v.dtype.kind not in "iu":  # (PyTorch: no kernel for them, whatever the shape)
         raise NotImplementedError(f'"bincount_cpu" not implemented for '
                                   f"'{torch_dtype_name(v.dtype)}'")
     if v.ndim != 1 or v.dtype.kind not in "iu":
