@@ -143,10 +143,14 @@ class untracked:
         s = _state
         self.prev = s.grad_enabled, s.forward_levels
         s.grad_enabled, s.forward_levels = False, 0
+        if self.prev[0] is FORWARD_ONLY:  # (an enable_grad inside records plain segments)
+            _on_switch[0](False)
 
     def __exit__(self, *exc):
         s = _state
         s.grad_enabled, s.forward_levels = self.prev
+        if self.prev[0] is FORWARD_ONLY:
+            _on_switch[0](True)
 
 
 def on_forward_switch(fn):

@@ -81,3 +81,28 @@ def test_jacfwd_of_jacrev_reverse_sees_a_constant():
     h = jacfwd(jacrev(f))(tg.tensor(X))
     np.testing.assert_allclose(h.numpy(), 3 * np.eye(3))
     np.testing.assert_allclose(jacrev(f)(tg.tensor(X)).numpy(), np.round(X))
+
+
+class InnerGradient(tg.autograd.Function):
+    """A forward that takes a gradient of its own under enable_grad (an implicit layer)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with tg.enable_grad():
+            a = x.detach().requires_grad_()
+            g, = tg.autograd.grad((a.sin() * a).sum(), a)
+        ctx.save_for_backward(x)
+        return g
+
+    @staticmethod
+    def backward(ctx, go):
+        x, = ctx.saved_tensors
+        return go * (2 * x.cos() - x * x.sin())
+
+
+def test_forward_body_taking_a_gradient_under_enable_grad():
+    # (its records under enable_grad are plain: the body's own backward reaches its leaf)
+    x = np.array(X)
+    g, t = jvp(_under_no_grad(InnerGradient), (tg.tensor(X),), (tg.tensor(V),))
+    np.testing.assert_allclose(g.numpy(), np.sin(x) + x * np.cos(x), rtol=1e-6)
+    np.testing.assert_allclose(t.numpy(), (2 * np.cos(x) - x * np.sin(x)) * V, rtol=1e-6)
