@@ -327,3 +327,17 @@ def test_nn_init_of_complex_tensors():
         tg.nn.init.trunc_normal_(w)
     with pytest.raises(NotImplementedError, match="Unlike NumPy, torch.sign is not intended"):
         tg.nn.init.orthogonal_(w)
+
+
+@pytest.mark.parametrize("value, message", [
+    ([1 + 1j], "view_as_complex is only supported for half, float and double tensors, but got a "
+     "tensor of scalar type: ComplexDouble"),
+    ([1, 2, 3], "view_as_complex is only supported for half, float and double tensors, but got "
+     "a tensor of scalar type: Long"),
+    ([1.0], "Tensor must have a last dimension of size 2"),
+])
+def test_view_as_complex_checks_the_dtype_first(value, message):
+    for f in (tg.view_as_complex, tg.view_as_complex_copy):
+        with pytest.raises(RuntimeError) as info:
+            f(tg.tensor(value))
+        assert str(info.value) == message

@@ -428,10 +428,12 @@ def view_as_real(input):
 def view_as_complex(input):
     """Real pairs in the last dim (size 2) as a complex tensor (a copy, not a view)."""
     x = _t(input)
+    if x.dtype.kind != "f":  # (PyTorch checks the dtype first)
+        raise RuntimeError("view_as_complex is only supported for half, float and double "
+                           f"tensors, but got a tensor of scalar type: "
+                           f"{torch_dtype_name(x.dtype)}")
     if x.ndim == 0 or x.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
-    if x.dtype.kind != "f":
-        raise RuntimeError("view_as_complex is only supported for floating point tensors")
     return _ops.complex_(x[..., 0], x[..., 1])
 
 
