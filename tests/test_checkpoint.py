@@ -693,7 +693,6 @@ def test_replay_still_reports_inputs_changed_in_place():
         y.sum().backward()
 
 
-
 @pytest.mark.parametrize("fn", [lambda a: (a * 1.5).sin() * a,  # replayed from the records
                                 lambda a: a.sin().sum() * a])  # (a sum: run again)
 def test_argument_with_history_changed_in_place_under_no_grad_raises(fn):
@@ -720,6 +719,7 @@ def test_argument_changed_in_place_with_grad_names_the_in_place_op():
     h.add_(1.0)  # recorded: h's producer is now the addition (PyTorch's AddBackward0)
     with pytest.raises(RuntimeError, match=r"which is output 0 of Add, is at version 1"):
         y.sum().backward()
+
 
 def test_replay_with_retained_graph_and_second_order():
     ws, x = _params(n=6, d=5)

@@ -47,17 +47,22 @@ def version_message(shape, dtype, producer, now, expected):
             f"is at version {now}; expected version {expected} instead. " + _hint())
 
 
+def tensor_producer(t):
+    """PyTorch's name of the op that produced tensor ``t`` last, an in-place one included
+    (None for a leaf)."""
+    return producer_name(t._seg, t._rec) if t._seg is not None else None
+
 
 def saved_version_error(t, seg, rec, shape, dtype, now, expected):
     """The in-place error for a tensor a custom Function saved: ``t`` itself where it was kept
-    (named after the op that produced it last, an in-place one included; no clause for a
-    leaf), else record ``rec`` of the Function's segment ``seg`` (the Function itself for its
-    own output)."""
+    (named after its ``tensor_producer``), else record ``rec`` of the Function's segment
+    ``seg`` (the Function itself for its own output)."""
     if t is not None:
-        producer = producer_name(t._seg, t._rec) if t._seg is not None else None
+        producer = tensor_producer(t)
     else:
         producer = producer_name(seg, rec) if seg is not None else None
     return RuntimeError(version_message(shape, dtype, producer, now, expected))
+
 
 def _hint():
     if tape.anomaly[0]:  # the warning just issued shows the forward call (PyTorch's text)

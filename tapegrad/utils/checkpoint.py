@@ -35,7 +35,7 @@ from ..autograd import Function
 from ..autograd import backward as _backward
 from ..autograd import function as _function
 from ..autograd import grad as _grad
-from ..autograd.inplace import producer_name, version_message
+from ..autograd.inplace import tensor_producer, version_message
 from ..ops.record import PyRecord
 from ..tensor import Tensor
 from . import checkpoint_replay
@@ -246,8 +246,8 @@ class _Refill:
     def _refill(self, seg):
         for t, ver in zip(self.read, self.versions):
             if t._vc[0] != ver:  # (named as PyTorch: after the op that produced it last)
-                producer = producer_name(t._seg, t._rec) if t._seg is not None else None
-                raise RuntimeError(version_message(t.shape, t.dtype, producer, t._vc[0], ver))
+                raise RuntimeError(version_message(t.shape, t.dtype, tensor_producer(t),
+                                                   t._vc[0], ver))
         if checkpoint_replay.replay(seg, (*self.args, *self.kwargs.values())):
             return  # recomputed from the records, without running the function
         mode = _gm_state.grad_enabled
