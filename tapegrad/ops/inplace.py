@@ -46,6 +46,7 @@ from .shapes import expand_error
 from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop
 
+_gm_state = _gm._state  # (read on every in-place op)
 LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in an in-place "
                  "operation.")
@@ -276,9 +277,12 @@ def _rebind(x, r, positions=None):
 
 
 def _recording(x, *others):
-    if not _gm.is_grad_enabled():
-        return _forward_only(x)
-    return x._rg or any(isinstance(o, Tensor) and o._rg for o in others)
+    """Whether an in-place op on ``x`` records: grad mode on and x or an operand requires
+    grad, or (``_forward_only``) under no_grad inside forward mode."""
+    mode = _gm_state.grad_enabled
+    if mode is True:
+        return x._rg or any(isinstance(o, Tensor) and o._rg for o in others)
+    return mode is not False and _forward_only(x)
 
 
 def _forward_only(x):
@@ -286,7 +290,7 @@ def _forward_only(x):
     record of its new value, as PyTorch's dual tensors keep their tangent. Only where x's
     storage has history: a leaf (a buffer, a parameter) or a view of one changes value only,
     so that it stays a leaf."""
-    return _gm._state.grad_enabled is _gm.FORWARD_ONLY and storage_base(x)._seg is not None
+    return _gm_state.grad_enabled is _gm.FORWARD_ONLY and storage_base(x)._seg is not None
 
 
 def _operand(o, x):
@@ -468,7 +472,7 @@ def setitem(x, key, value):
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:
         value = value._data
-    if not (_gm.is_grad_enabled() and (x._rg or isinstance(value, Tensor)) or _forward_only(x)):
+    if not _recording(x, value):  # (value: a tensor here only where it requires grad)
         xd = x._arr()
         v = value._arr() if isinstance(value, Tensor) else value
         try:
