@@ -34,3 +34,10 @@ def test_refused_as_with_grad_mode_on(fn, error):
 def test_supported_function_keeps_its_tangent():
     _, t = jvp(_under_no_grad(lambda x: np.cumsum(np.sin(x))), (tg.tensor(X),), (tg.ones(3),))
     np.testing.assert_allclose(t.numpy(), np.cumsum(np.cos(X)), rtol=1e-6)
+
+
+def test_heaviside_values_keep_their_tangent():
+    x = tg.tensor([0.0, 1.0, -1.0, 0.0])  # (h's tangent reaches the result where x is 0)
+    _, t = jvp(_under_no_grad(lambda h: np.heaviside(x, h)), (tg.tensor([0.3, 0.5, 0.7, 0.9]),),
+               (tg.ones(4),))
+    np.testing.assert_array_equal(t.numpy(), [1.0, 0.0, 0.0, 1.0])

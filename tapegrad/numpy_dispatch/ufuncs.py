@@ -12,7 +12,7 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from . import _float, _op, _values_only, numpy_pair
-from ..grad_mode import is_grad_enabled
+from ..grad_mode import is_grad_enabled, recording
 from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
 
@@ -229,7 +229,7 @@ def heaviside(x1, x2):
     zero one)."""
     r = _step(x1, x2)
     x1, x2 = _pair(x1, x2)
-    if not (x2.requires_grad and is_grad_enabled()):
+    if not (x2.requires_grad and recording()):  # (no_grad in forward mode too: the tangent)
         return r
     return _where(x1 == 0, x2 if x2.dtype == r.dtype else x2.to(r.dtype), r)
 
