@@ -76,6 +76,27 @@ def get_default_dtype():
     return DEFAULT_DTYPE[0]
 
 
+_C_TYPES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "int64_t",
+            "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
+
+
+def fill_number(value, dtype):
+    """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
+    dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
+    (NumPy drops it with a warning)."""
+    if dtype is None or not (type(value) is complex or isinstance(value, np.complexfloating)):
+        return value
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return builtins.bool(value)
+    if dt.kind in "fiu":
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
+                               "overflow")
+        return value.real
+    return value
+
+
 def _python_floats(data, arr, dtype):
     """``arr`` (from Python data) in the default dtype where NumPy made it float64."""
     if dtype is None and arr.dtype == float64 and DEFAULT_DTYPE[0] != float64 and \
@@ -230,7 +251,8 @@ empty = _factory(np.zeros, "empty")  # NOTE: zero-filled: uninitialised memory b
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
     _check_sizes(shape, "full")
-    arr = _python_floats(fill_value, np.full(shape, fill_value, dtype=dtype), dtype)
+    arr = _python_floats(fill_value, np.full(shape, fill_number(fill_value, dtype), dtype=dtype),
+                         dtype)
     return _on(device, _finish(arr, requires_grad))
 
 
@@ -522,7 +544,8 @@ empty_like = _like(np.zeros)
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
     return _on(_like_device(t, device),
-               _finish(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad))
+               _finish(np.full(t.shape, fill_number(fill_value, dtype or t.dtype),
+                               dtype or t.dtype), requires_grad))
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):

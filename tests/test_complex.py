@@ -341,3 +341,21 @@ def test_view_as_complex_checks_the_dtype_first(value, message):
         with pytest.raises(RuntimeError) as info:
             f(tg.tensor(value))
         assert str(info.value) == message
+
+
+@pytest.mark.parametrize("fill", [
+    lambda v, dt: tg.full((2,), v, dtype=dt), lambda v, dt: tg.full_like(tg.zeros(2, dtype=dt), v),
+    lambda v, dt: tg.zeros(2, dtype=dt).new_full((2,), v),
+    lambda v, dt: tg.zeros(2, dtype=dt).masked_fill(tg.tensor([True, True]), v),
+])
+def test_a_complex_number_filling_a_real_tensor(fill):
+    """A complex fill value for a real dtype: its real part when the imaginary part is 0, else
+    PyTorch's RuntimeError (NumPy dropped the imaginary part: full((2,), 1j, dtype=float64)
+    was [0, 0]; masked_fill raised Python's TypeError); bool takes its truth."""
+    assert np.array_equal(fill(2 + 0j, tg.float64).numpy(), [2.0, 2.0])
+    assert np.array_equal(fill(3 + 0j, tg.int32).numpy(), [3, 3])
+    assert np.array_equal(fill(1j, tg.bool).numpy(), [True, True])
+    for dt, c_type in [(tg.float64, "double"), (tg.float32, "float"), (tg.int64, "int64_t")]:
+        with pytest.raises(RuntimeError, match=f"^value cannot be converted to type {c_type} "
+                                               "without overflow$"):
+            fill(1j, dt)

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import vecmath
+from ..creation import fill_number
 from ..device import DeviceArray, host_array, index_device, to_device
 from ..tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
@@ -312,8 +313,7 @@ def _masked_fill(input, mask, value):
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
                                f"got tensor with {value.ndim} dimension(s).")
     else:
-        value = _make(np.asarray(value, x.dtype) if x.dtype.kind != "f"
-                      else np.asarray(value, x.dtype))
+        value = _make(np.asarray(fill_number(value, x.dtype), x.dtype))
     if type(m) is DeviceArray:  # the mask stays on the device, where broadcasts it there
         if _broadcast2(x.shape, m.shape) != x.shape:
             raise RuntimeError(f"masked_fill: the mask of shape {list(m.shape)} does not "

@@ -99,7 +99,9 @@ def _new(fill):
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
-    return _creation.tensor(np.full(sizes_of((size,)), fill_value, dtype=dtype or self.dtype),
+    dtype = dtype or self.dtype
+    return _creation.tensor(np.full(sizes_of((size,)), _creation.fill_number(fill_value, dtype),
+                                    dtype=dtype),
                             device=device or self.device, requires_grad=requires_grad)
 
 
