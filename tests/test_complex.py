@@ -359,3 +359,16 @@ def test_a_complex_number_filling_a_real_tensor(fill):
         with pytest.raises(RuntimeError, match=f"^value cannot be converted to type {c_type} "
                                                "without overflow$"):
             fill(1j, dt)
+
+
+def test_index_put_between_complex_and_real_refuses_as_pytorch():
+    """(the complex values were cast to the real tensor: their imaginary parts dropped)"""
+    for x, v, names in [([1.0, 2.0], [1j], ("Double", "ComplexDouble")),
+                        ([1 + 0j, 2], [1.0], ("ComplexDouble", "Double"))]:
+        with pytest.raises(RuntimeError, match=f"^Index put requires the source and destination "
+                                               f"dtypes match, got {names[0]} for the "
+                                               f"destination and {names[1]} for the source.$"):
+            tg.tensor(x).index_put((tg.tensor([0]),), tg.tensor(v))
+    out = tg.tensor([1 + 0j, 2]).index_put((tg.tensor([0, 0]),), tg.tensor([5j, 1]),
+                                           accumulate=True)
+    assert np.array_equal(out.numpy(), [2 + 5j, 2])

@@ -309,8 +309,12 @@ def index_put(input, indices, values, accumulate=False):
     if not isinstance(indices, (tuple, list)):
         raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
     pos = _put_positions(x, indices)
-    v = _ops.broadcast_to(_t(values).to(x.dtype) if _t(values).dtype != x.dtype else _t(values),
-                          pos.shape)
+    vt = _t(values)
+    if (vt.dtype.kind == "c") != (x.dtype.kind == "c"):  # (a cast would drop or invent parts)
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{torch_dtype_name(x.dtype)} for the destination and "
+                           f"{torch_dtype_name(vt.dtype)} for the source.")
+    v = _ops.broadcast_to(vt.to(x.dtype) if vt.dtype != x.dtype else vt, pos.shape)
     flat = _ops.reshape(x, (-1,))
     if accumulate:
         placed = _ops.index_add(flat, 0, const(pos.reshape(-1)), _ops.reshape(v, (-1,)))
