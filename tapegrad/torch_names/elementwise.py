@@ -230,7 +230,8 @@ remainder = _integer_division("remainder", _U.remainder, None, "Remainder with t
 floor_divide = _integer_division("floor_divide", _U.floor_divide, "div_floor_cpu",
                                  "``floor(input / other)``; the gradient is zero.")
 def heaviside(input, values):
-    """The step function: 0 below 0, 1 above, ``values`` at 0; the gradient is zero."""
+    """The step function: 0 below 0, 1 above, ``values`` at 0; ``values`` gets its gradient
+    there (the input a zero one)."""
     x, v = _t(input), _t(values)
     refuse_pair("heaviside", x, v)
     broadcast_shapes(x.shape, v.shape)  # (PyTorch's error, not NumPy's)
