@@ -257,3 +257,13 @@ def test_lbfgs_moves_complex_parameters_as_real_pairs(line_search_fn):
     tp, tq = run(torch)
     np.testing.assert_allclose(p, tp, atol=1e-9)
     np.testing.assert_allclose(q, tq, atol=1e-9)
+
+
+def test_gradient_of_a_power_in_its_complex_exponent_at_a_zero_base():
+    """0 ** y is 0 (Re y > 0) or 1 (y = 0) near y: its derivative in y is 0 (PyTorch: nan
+    unless y is real, see differences_from_pytorch.md)."""
+    z = tg.tensor([0j, 0j, 1j], requires_grad=True)
+    w = tg.tensor([2 + 1j, 0.5, 0.5j], requires_grad=True)
+    gz, gw = tg.autograd.grad((z ** w).real.sum(), [z, w])
+    assert np.array_equal(gw.numpy()[:2], [0, 0])
+    assert np.allclose(gw.numpy()[2], np.conj(1j ** 0.5j * np.log(1j)))

@@ -54,7 +54,8 @@ def _pow_x(ns, g, x, y, out):
 
 
 def _pow_y(ns, g, x, y, out):
-    # PyTorch: 0 where x == 0 and Re(y) >= 0 (0 ** y is 0 or 1 there, log(0) is -inf)
+    # 0 where x == 0 and Re(y) >= 0 (0 ** y is 0 or 1 there, log(0) is -inf); PyTorch's
+    # complex rule gives 0 there only for a real y, nan otherwise (differences_from_pytorch.md)
     return ns.where((x == 0) & (ns.real(y) >= 0), 0, g * ns.conj(out * ns.log(x)))
 
 
