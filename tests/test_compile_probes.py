@@ -446,6 +446,21 @@ def test_nan_functions_replayed_on_data_with_nans():
         assert fn._count == 1  # (one program, which replaces the NaNs it finds)
 
 
+def test_nanmax_and_nanmin_of_an_all_nan_slice_replayed_are_nan():
+    # recorded on data without NaN, the replay filled an all-NaN slice with -inf/+inf and
+    # returned that: NumPy's (and eager's) is NaN
+    for body in (lambda t: np.nanmax(t, axis=1), lambda t: np.nanmin(t, axis=0, keepdims=True),
+                 lambda t: np.nanmax(t)):
+        fn = tg.compile(body)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # (NumPy's 'All-NaN slice')
+            for v in ([[1.0, 2.0], [-np.inf, 4.0]], [[np.nan, 1.0], [np.nan, np.nan]],
+                      [[np.nan, np.nan], [np.nan, np.nan]]):
+                want, got = body(tg.tensor(v)), fn(tg.tensor(v))
+                np.testing.assert_array_equal(got.numpy(), want.numpy())
+                np.testing.assert_array_equal(got.numpy(), body(np.array(v)))
+        assert fn._count == 1
+
 def test_take_by_an_argmin_is_not_baked_in():
     fn, msgs = _replays_or_warns(lambda x, t: np.take(t, np.argmin(t)) * t)
     assert len(msgs) == 1 and "positions computed from tensor values" in msgs[0], msgs

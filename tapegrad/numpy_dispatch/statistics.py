@@ -105,8 +105,16 @@ def _nanextreme(name, fill):
         x, nan = _filled(a, fill, complex_ok=False, keep_int=True)
         if nan.any():
             _need(not np.all(nan, axis=axis).any(), "an all-NaN slice")
-        return _extreme(name)(x, axis=axis, out=out, keepdims=keepdims, initial=initial,
-                              where=where)
+        r = _extreme(name)(x, axis=axis, out=out, keepdims=keepdims, initial=initial,
+                           where=where)
+        if x.dtype.kind != "f" or not compile_tracing():
+            return r
+        # a replay may meet an all-NaN slice the recording call had none of: NaN there, as
+        # NumPy's, not the fill value (what NumPy gives with initial=/where= is not followed)
+        _need(initial is _NV and where is _NV, "initial= or where= under tg.compile")
+        v = _t(a)
+        return _op("where")(_extreme("amax")(_op("eq")(v, v), axis=axis, keepdims=keepdims),
+                            r, float("nan"))
 
     return handler
 
