@@ -14,7 +14,7 @@ from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
 from . import _cast, _float, _need, _op, _to_float, _Unsupported, _values_only
-from .shaping import _ravel
+from .shaping import _ravel, joined_dtype
 
 
 def _vals(x):
@@ -89,7 +89,7 @@ def rollaxis(a, axis, start=0):
 
 
 def append(arr, values, axis=None):
-    from .shaping import _concatenate, joined_dtype
+    from .shaping import _concatenate
 
     dtype = joined_dtype((arr, values))  # (NumPy's promotion, not cat's PyTorch one)
     x, v = _cast(arr, dtype), _cast(values, dtype)
@@ -367,8 +367,7 @@ def block(arrays):
     levels = _block_depth(arrays)
     leaves = _block_leaves(arrays, [])
     ndim = max([levels] + [t.ndim for t in leaves])
-    dts = {t.dtype for t in leaves}  # (NumPy's promotion, not cat's PyTorch one)
-    return _block_build(arrays, 0, levels, ndim, np.result_type(*dts) if len(dts) > 1 else None)
+    return _block_build(arrays, 0, levels, ndim, joined_dtype(leaves))
 
 
 # module-level recursion: a recursive closure would be a reference cycle holding the tensors
