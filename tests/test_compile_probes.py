@@ -461,6 +461,7 @@ def test_nanmax_and_nanmin_of_an_all_nan_slice_replayed_are_nan():
                 np.testing.assert_array_equal(got.numpy(), body(np.array(v)))
         assert fn._count == 1
 
+
 def test_take_by_an_argmin_is_not_baked_in():
     fn, msgs = _replays_or_warns(lambda x, t: np.take(t, np.argmin(t)) * t)
     assert len(msgs) == 1 and "positions computed from tensor values" in msgs[0], msgs

@@ -37,6 +37,7 @@ MODIFIED_MSG = (
     "operation")
 MAX_PROGRAMS = 8  # programs kept per function (signatures and guard outcomes together)
 SETTING_CHANGED = "an optimizer setting changed"
+HOOK_ADDED = "a hook was registered on a tensor"
 
 
 RETRACE = ("; a value read into Python (item(), bool(), float() of a tensor) or a Python "
@@ -162,7 +163,8 @@ class Replay:
                       r.obj._rg) for r in tracer.refs
                      if isinstance(r.obj, Tensor) and r.path[0][0] != "arg"]
         self.key_arrays = [(path, arr) for path, arr in tracer.key_arrays if path is not None]
-        self.tensors = [r.index for r in tracer.refs if isinstance(r.obj, Tensor)]
+        self.arg_tensors = [r.index for r in tracer.refs
+                            if isinstance(r.obj, Tensor) and r.path[0][0] == "arg"]
         used = [path for obj, path in self.refs if obj is not None] + \
             [path for _, path, _ in self.islands if path is not None] + \
             [path for path, _ in tracer.values]
@@ -181,9 +183,11 @@ class Replay:
             if t._rg != rg or (d.shape != shape or d.dtype != dtype if d.__class__ is not float
                                else shape != () or dtype != _F64):
                 raise GuardFailed("a captured tensor changed shape, dtype or requires_grad")
-        for i in self.tensors:  # (tensors with hooks are not traced: a hook added since)
+            if t._hooks or t._post_hooks:  # (tensors with hooks are not traced: one added since)
+                raise GuardFailed(HOOK_ADDED)
+        for i in self.arg_tensors:
             if T[i]._hooks or T[i]._post_hooks:
-                raise GuardFailed("a hook was registered on a tensor")
+                raise GuardFailed(HOOK_ADDED)
         for i, none in self.start_guards:
             if (T[i]._grad is None) != none:
                 raise GuardFailed("a .grad changed between None and a tensor")
