@@ -48,3 +48,34 @@ def test_records_after_it_under_no_grad_stay_forward_only():
 
     _, t = jvp(f, (tg.tensor(X),), (tg.tensor(V),))
     np.testing.assert_allclose(t.numpy(), 5 * np.array(V))
+
+
+def test_backward_inside_forward_mode_keeps_grad_mode_off_after_a_hook():
+    # (the hook's set_grad_enabled(False) set FORWARD_ONLY, on for the rest of the sweep: the
+    # custom backward below recorded, and the jvp's primal came back with a grad_fn)
+    modes = []
+
+    class Square(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            modes.append(tg.is_grad_enabled() or tg.grad_mode._state.grad_enabled)
+            a, = ctx.saved_tensors
+            return 2 * a * g
+
+    def f(x):
+        w = tg.tensor([1.0, 2.0], requires_grad=True)
+        y = Square.apply(w * x)
+        y.register_hook(lambda g: g * 1)
+        (y * 3).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), [6.0, 12.0])
+        return x * 1
+
+    out, t = jvp(f, (tg.ones(2),), (tg.ones(2),))
+    assert modes == [False]
+    assert out.grad_fn is None and not out.requires_grad
+    np.testing.assert_allclose(t.numpy(), [1.0, 1.0])

@@ -175,11 +175,16 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     prev_mode = _gm_state.grad_enabled
     # (not the context manager: one object less per call)
     _gm_state.grad_enabled = create_graph = bool(create_graph)
-    # a create_graph backward records with grad mode on, also when called under no_grad
-    # inside forward mode: its records are plain, so reverse mode can differentiate them
-    forward_only = create_graph and tape._local.forward_only
+    # a backward called under no_grad inside forward mode records plain segments (with
+    # create_graph: reverse mode differentiates them again); one without create_graph is
+    # outside forward mode (a hook's set_grad_enabled(False) there is plain off, not
+    # FORWARD_ONLY, which would stay on for the rest of the sweep)
+    forward_only = tape._local.forward_only
     if forward_only:
         tape.set_forward_only(False)
+    levels = _gm_state.forward_levels
+    if levels and not create_graph:
+        _gm_state.forward_levels = 0
     prev_plain = getattr(_mode, "plain", False)
     _mode.plain = plain = inputs is None and accumulate and not create_graph
     try:
@@ -195,6 +200,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     finally:
         _gm_state.grad_enabled = prev_mode
         _mode.plain = prev_plain
+        _gm_state.forward_levels = levels
         if forward_only:
             tape.set_forward_only(True)
     return _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
