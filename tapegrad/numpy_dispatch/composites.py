@@ -10,6 +10,7 @@ require grad, NumPy on the values otherwise).
 import numpy as np
 
 from ..ops.record import as_tensor as _t
+from ..ops.record import compile_tracing
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
 from . import _NV, _kd, _need, _op, numpy_pair as tensors_weak
@@ -407,10 +408,13 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 def positions(idx):
     """Positions NumPy computed from a tensor's values (``np.argsort`` of it), as a tensor key
     of no op: ``tg.compile``'s trace refuses such a key (it would bake the first call's
-    positions into every replay) and runs the function eagerly."""
+    positions into every replay) and runs the function eagerly. Outside a trace, the array."""
+    idx = np.asarray(idx, dtype=np.intp)
+    if not compile_tracing():  # (an array key indexes faster than a tensor)
+        return idx
     from ..tensor import _make, _wrap
 
-    return _make(_wrap(np.asarray(idx, dtype=np.intp)))
+    return _make(_wrap(idx))
 
 
 def take_along_axis(arr, indices, axis=-1):
