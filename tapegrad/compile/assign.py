@@ -13,7 +13,7 @@ records again."""
 import math
 
 from .ir import Unsupported
-from .reach import _SCALARS, walk
+from .reach import _SCALARS, walk_or
 
 _GONE = object()
 _TARGETS = frozenset(("attr", "item", "cell", "fcell", "glob", "fglob"))
@@ -33,7 +33,7 @@ def start(tr):
 def settle(tr):
     """Record as effects the assignments made since the last look (the start, or a step)."""
     for path, was in list(tr.py_seen.items()):
-        now = _read(tr, path)
+        now = walk_or(tr, path, _GONE)
         if _same(now, was):
             continue
         if now is _GONE:
@@ -53,14 +53,7 @@ def settle(tr):
 
 def after_step(tr):
     """A step changed its own values (a scheduler's epoch, the rates): they are new baselines."""
-    tr.py_seen = {path: _read(tr, path) for path in tr.py_seen}
-
-
-def _read(tr, path):
-    try:
-        return walk(tr.fn, tr.args, path)
-    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
-        return _GONE
+    tr.py_seen = {path: walk_or(tr, path, _GONE) for path in tr.py_seen}
 
 
 def _same(a, b):

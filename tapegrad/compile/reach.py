@@ -129,22 +129,24 @@ def size_guards(tr, paths):
 
     prefixes = {p[:k] for p in paths for k in range(1, len(p))}
     for prefix in list(prefixes):  # a module's hooks, registered later, would change its calls
-        if isinstance(_walk_or_none(tr, prefix), Module):
+        if isinstance(walk_or(tr, prefix), Module):
             prefixes.update(prefix + (("attr", name),) for name in _HOOK_DICTS)
     out = []
     for prefix in sorted(prefixes, key=len):
         n = tr.sizes.get(prefix)
-        obj = None if n is None else _walk_or_none(tr, prefix)
+        obj = None if n is None else walk_or(tr, prefix)
         if obj is not None and len(obj) == n:
             out.append((prefix, n))
     return out
 
 
-def _walk_or_none(tr, path):
+def walk_or(tr, path, gone=None):
+    """``walk`` from the traced function and its arguments; ``gone`` where the path no longer
+    leads anywhere."""
     try:
         return walk(tr.fn, tr.args, path)
     except (AttributeError, KeyError, IndexError, TypeError, ValueError):
-        return None
+        return gone
 
 
 def _SCHEDULERS():
