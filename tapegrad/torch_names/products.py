@@ -57,8 +57,6 @@ def vdot(input, other):
     a, b = _t(input), _t(other)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    if a.dtype.kind == "c" or b.dtype.kind == "c":
-        return _ops.dot(_ops.conj(a), b)
     return _C.vdot(a, b)
 
 
