@@ -555,7 +555,7 @@ def test_multi_operand_functions_promote_as_numpy(f):
         assert f(tg.tensor(f32), weak).dtype == np.float32
 
 
-def test_torch_named_kron_and_vdot_keep_pytorchs_promotion():
+def test_torch_named_kron_keeps_pytorchs_promotion():
     a, b = tg.tensor([1, 2]), tg.tensor([0.5, 1.5], dtype=tg.float32)
     assert tg.kron(a, b).dtype == np.float32 and np.kron(a, b).dtype == np.float64
 
@@ -581,6 +581,7 @@ def test_vdot_of_complex_tensors_conjugates_the_first():
                                rtol=1e-12)  # (was refused: "with complex input")
     check_complex(lambda L, x, y: np.vdot(x, y) if L is tg else L.vdot(x.ravel(), y.ravel()),
                   [a, b], ref=np.vdot)
+    check_complex(lambda L, x, y: L.vdot(x, y), [a[0], b[0]])  # (tg.vdot: the same handler)
 
 
 _UNDER_VMAP = {
