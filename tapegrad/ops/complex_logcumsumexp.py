@@ -31,8 +31,12 @@ def accumulate(z, dim):
 
 
 def _rule(ns, g, ins, out, dim):
+    # (this module is imported on first use, maybe after the namespaces were built: the
+    # logcumsumexp of each is chosen here)
+    lcse = accumulate if ns is C.NP else _tg_logcumsumexp
+
     def rev(x):
-        return ns.flip(ns.logcumsumexp(ns.flip(x, dim), dim), dim)
+        return ns.flip(lcse(ns.flip(x, dim), dim), dim)
 
     return (ns.conj(ns.exp(rev(ns.log(ns.conj(g)) - out) + ins[0])),)
 
@@ -49,5 +53,3 @@ def _tg_logcumsumexp(x, dim):
 
 
 C.RULES["logcumsumexp"] = _rule
-C.NP.logcumsumexp = accumulate
-C.NAMESPACE_HOOKS.append(lambda ns: setattr(ns, "logcumsumexp", _tg_logcumsumexp))
