@@ -107,11 +107,10 @@ def _nanextreme(name, fill):
             _need(not np.all(nan, axis=axis).any(), "an all-NaN slice")
         r = _extreme(name)(x, axis=axis, out=out, keepdims=keepdims, initial=initial,
                            where=where)
-        if x.dtype.kind != "f" or not compile_tracing():
-            return r
+        if x.dtype.kind != "f" or initial is not _NV or not compile_tracing():
+            return r  # (with initial=, an all-NaN slice's is initial: NumPy's, for arrays)
         # a replay may meet an all-NaN slice the recording call had none of: NaN there, as
-        # NumPy's, not the fill value (what NumPy gives with initial=/where= is not followed)
-        _need(initial is _NV and where is _NV, "initial= or where= under tg.compile")
+        # NumPy's, not the fill value
         v = _t(a)
         return _op("where")(_extreme("amax")(_op("eq")(v, v), axis=axis, keepdims=keepdims),
                             r, float("nan"))
