@@ -412,6 +412,8 @@ def test_real_only_ufuncs_refuse_complex_input_as_numpy(f):
         f(tg.tensor(z), 1.0)
     with pytest.raises(TypeError, match="with complex input"):  # (a value was made up before)
         f(tg.tensor(z, requires_grad=True), 1.0)
+    with pytest.raises(TypeError, match="not supported for the input types"):
+        f([1j, 2.0], tg.tensor([1.0, 2.0]))  # (a list of complex numbers: hypot gave 0j)
     x = np.array([-1.5, 2.0, 0.25])
     got = f(tg.tensor(x), 1.0)
     np.testing.assert_allclose(got.numpy(), f(x, 1.0), rtol=1e-15)

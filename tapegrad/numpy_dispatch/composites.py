@@ -45,14 +45,10 @@ def real_only(f):
     would give a complex number."""
 
     def handler(x1, x2):
-        _need(not _complex(x1) and not _complex(x2), "complex input")
+        _need(not np.iscomplexobj(x1) and not np.iscomplexobj(x2), "complex input")
         return f(x1, x2)
 
     return handler
-
-
-def _complex(v):
-    return isinstance(v, complex) or np.dtype(getattr(v, "dtype", np.float64)).kind == "c"
 
 
 def hypot(x1, x2):
