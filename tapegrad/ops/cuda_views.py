@@ -33,11 +33,11 @@ class ViewMap:
     taken from, None for the storage's own tensor) and ``local`` ((shape, strides, offset) in
     that tensor's C order; None for a reshape)."""
 
-    __slots__ = ("storage", "parent", "local", "_pos", "_dpos", "_overlaps")
+    __slots__ = ("storage", "parent", "local", "_pos", "_dpos", "_overlaps", "_span")
 
     def __init__(self, storage, parent, local):
         self.storage, self.parent, self.local = storage, parent, local
-        self._pos = self._dpos = self._overlaps = None
+        self._pos = self._dpos = self._overlaps = self._span = None
 
     def positions(self):
         """Flat positions in the storage of the view's elements (C order), on the host."""
@@ -56,6 +56,13 @@ class ViewMap:
             pos = np.sort(self.positions())
             self._overlaps = bool((pos[1:] == pos[:-1]).any())
         return self._overlaps
+
+    def span(self):
+        """(first, last) position in the storage: views whose spans are apart share nothing."""
+        if self._span is None:
+            pos = self.positions()
+            self._span = (int(pos.min()), int(pos.max())) if pos.size else (0, -1)
+        return self._span
 
     def device_positions(self):
         if self._dpos is None:
@@ -113,8 +120,12 @@ def _write_back(x):
         K.launch("put", n, n, x._data.flat(), 1, m.device_positions(), m.storage.flat())
     copies = _copies.get(x._data if m is None else m.storage)
     if copies:
+        # only the copies that may overlap what was written (rows kept from ``unbind`` and
+        # written one by one: one regather each, not one per live row)
+        lo, hi = m.span() if _apart(x) else (0, x._data.size - 1)
         for copy, cm in list(copies.items()):
-            if copy is not x._data and copy.size:
+            if copy is not x._data and copy.size and not (
+                    cm.span()[1] < lo or cm.span()[0] > hi):
                 n = copy.size
                 K.launch("take", n, n, cm.storage.flat(), cm.device_positions(), copy.flat())
 

@@ -151,3 +151,26 @@ def test_a_dead_view_leaves_nothing_behind():
     assert copy() is None
     x.add_(1.0)  # writes with no live copy left
     np.testing.assert_allclose(x.cpu().numpy(), A + 1.0)
+
+
+def test_writing_kept_rows_one_by_one_regathers_only_what_overlaps(monkeypatch):
+    """Rows kept alive and written in turn: each write regathers the copies that may share
+    elements with it (its own row's span), not every live row (n**2 launches)."""
+    from tapegrad.ops import cuda_views
+
+    n = 12
+    x = tg.zeros(n, 4, device="cuda")
+    rows = [x[i] for i in range(n)]
+    cols = x[:, 1]  # overlaps every row's span: regathered after each write
+    launches = []
+    real = cuda_views.K.launch
+    monkeypatch.setattr(cuda_views.K, "launch", lambda name, *a: (launches.append(name),
+                                                                 real(name, *a))[1])
+    for i, r in enumerate(rows):
+        r.add_(float(i))
+    assert launches.count("take") <= 3 * n  # (its own regather before the op, the column)
+    expected = np.repeat(np.arange(n, dtype=float)[:, None], 4, axis=1)
+    np.testing.assert_array_equal(x.cpu().numpy(), expected)
+    np.testing.assert_array_equal(cols.cpu().numpy(), expected[:, 1])
+    for i, r in enumerate(rows):
+        np.testing.assert_array_equal(r.cpu().numpy(), expected[i])
