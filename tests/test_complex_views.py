@@ -70,3 +70,29 @@ def test_gradient_against_pytorch_spelled_out():
         res.append((w.detach().numpy(), z.grad.numpy()))
     np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-12)
     np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12)
+
+
+def test_in_place_changes_of_values_complex_rules_read():
+    """A complex rule's record stamps what it reads, as PyTorch's nodes save: exp, tanh, sqrt,
+    pow... their output (changing it in place raises at backward; it gave the gradient of the
+    changed value), and not their input (changing it is allowed: it raised); abs, div and c / z
+    read their inputs only, as PyTorch's, so their outputs may change."""
+    z0 = rand((3,))
+    for f in (tg.exp, tg.tanh, tg.sqrt, tg.sigmoid, lambda v: v ** tg.tensor(2 + 1j),
+              lambda v: 2 ** v):
+        z = tg.tensor(z0, requires_grad=True)
+        y = f(z)
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match=r"modified by an inplace operation: "
+                                               r"\[tapegrad.ComplexDoubleTensor \[3\]\]"):
+            tg.autograd.grad(y.abs().sum(), z)
+    torch = pytest.importorskip("torch")
+    for f in (lambda L, v: (lambda w: (L.exp(w) * 1, w.imag.mul_(2))[0])(v * 1),
+              lambda L, v: v.abs(), lambda L, v: v / (v + 1j), lambda L, v: 3 / v):
+        got = []
+        for L in (torch, tg):
+            z = L.tensor(z0, requires_grad=True)
+            y = f(L, z)
+            y.mul_(2)
+            got.append(L.autograd.grad(y.abs().sum(), z)[0].numpy())
+        np.testing.assert_allclose(got[1], got[0], rtol=1e-12)

@@ -12,7 +12,8 @@ import numpy as np
 from .. import tape
 from ..registry import PYTHON_BASE, Op
 
-_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half"}
+_TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half",
+                "complex128": "ComplexDouble", "complex64": "ComplexFloat"}
 
 
 def _stale(stamp):
@@ -135,5 +136,7 @@ def check_python_record(seg, rec, entry):
         return
     for i, stamp in enumerate(stamps):
         if _stale(stamp):
+            if i >= len(entry.slots):  # a stamp past the inputs' is the op's own output's
+                raise _error(seg, rec, entry.out, stamp, rec)
             saved = entry.saved[i] if entry.saved is not None else None
             raise _error(seg, entry.slots[i], saved, stamp, rec)

@@ -61,7 +61,8 @@ def _pow_y(ns, g, x, y, out):
 
 def _abs_rule(ns, g, ins, out):
     x = ins[0]
-    return (ns.where(out == 0, 0, g * (x / ns.where(out == 0, 1, out))),)
+    a = ns.abs(x)  # (not ``out``: PyTorch's AbsBackward0 saves the input only)
+    return (ns.where(a == 0, 0, g * (x / ns.where(a == 0, 1, a))),)
 
 
 def _angle_rule(ns, g, ins, out):
@@ -92,7 +93,8 @@ RULES = {
     "add": lambda ns, g, ins, out: (g, g),
     "sub": lambda ns, g, ins, out: (g, -g),
     "mul": lambda ns, g, ins, out: (g * ns.conj(ins[1]), g * ns.conj(ins[0])),
-    "div": lambda ns, g, ins, out: (g / ns.conj(ins[1]), -g * ns.conj(out / ins[1])),
+    "div": lambda ns, g, ins, out: (g / ns.conj(ins[1]),
+                                    -g * ns.conj(ins[0] / (ins[1] * ins[1]))),
     "pow": lambda ns, g, ins, out: (_pow_x(ns, g, ins[0], ins[1], out),
                                     _pow_y(ns, g, ins[0], ins[1], out)),
     "where": lambda ns, g, ins, out, mask: (ns.where(mask, g, 0), ns.where(mask, 0, g)),
@@ -104,7 +106,7 @@ RULES.update({
     "mul_c": lambda ns, g, ins, out, c: (g * np.conj(c),),
     "rsub_c": lambda ns, g, ins, out, c: (-g,),
     "div_c": lambda ns, g, ins, out, c: (g / np.conj(c),),
-    "rdiv_c": lambda ns, g, ins, out, c: (-g * ns.conj(out / ins[0]),),
+    "rdiv_c": lambda ns, g, ins, out, c: (-g * ns.conj(c / (ins[0] * ins[0])),),
     "pow_c": lambda ns, g, ins, out, c: (
         (g * 0,) if c == 0 else (g * ns.conj(c * ins[0] ** (c - 1)),)),
     "rpow_c": lambda ns, g, ins, out, c: (
@@ -185,7 +187,7 @@ def _np_matmul_vjp(g, ins, out):
 
 NP = types.SimpleNamespace(
     conj=np.conj, real=np.real, imag=np.imag, exp=np.exp, log=np.log, sin=np.sin, cos=np.cos,
-    where=np.where, reshape=np.reshape, matmul_vjp=_np_matmul_vjp,
+    abs=np.abs, where=np.where, reshape=np.reshape, matmul_vjp=_np_matmul_vjp,
     flip=lambda g, d: np.flip(g, d), cumsum=lambda g, d: np.cumsum(g, axis=d),
     gather_strided=lambda g, shape, strides, offset: np.asarray(g).reshape(-1)[
         _np_strided_idx(shape, strides, offset)],
@@ -207,7 +209,7 @@ def _tg_namespace():
 
     ns = types.SimpleNamespace(
         conj=conj, real=real, imag=imag, exp=E.exp, log=E.log, sin=E.sin, cos=E.cos,
-        where=_where_rule, reshape=M.reshape, matmul_vjp=_matmul_vjp,
+        abs=E.abs, where=_where_rule, reshape=M.reshape, matmul_vjp=_matmul_vjp,
         flip=lambda g, d: M.flip(g, (d,)), cumsum=cumsum,
         gather_strided=M.gather_strided, scatter_strided=M.scatter_strided,
         gather_index=M.gather_index, scatter_index=M.scatter_index,
@@ -292,11 +294,16 @@ def _vjp(g, inputs, out, rule, shape, cx_out, cx_in, in_shapes, needs, **params)
 defop(Op.COMPLEX, "complex", "python", "ComplexBackward", vjp=_vjp, vjp_np=_vjp_np)
 
 
-# rules that read no input value (only shapes kept in their params): their records save none,
-# as PyTorch's nodes of linear maps save nothing
+# rules that read no input value (only shapes kept in their params, or only the output):
+# their records save none, as PyTorch's nodes of linear maps save nothing (and exp's its
+# result only)
 _READ_NO_INPUTS = frozenset(("neg", "clone", "to", "real", "imag", "conj", "add", "sub", "where",
                              "complex", "linear", "cumsum", "add_c", "mul_c", "rsub_c",
-                             "div_c"))
+                             "div_c", "exp", "expm1", "tan", "tanh", "sigmoid", "sqrt"))
+# rules that read their output: its version is stamped too, so that an in-place change of the
+# output raises PyTorch's error at backward (instead of a gradient of the changed value)
+_READ_OUT = frozenset(("exp", "expm1", "tan", "tanh", "sigmoid", "sqrt", "pow", "rpow_c",
+                       "logcumsumexp"))
 
 
 def record(value, inputs, rule, **params):
@@ -335,7 +342,10 @@ def record(value, inputs, rule, **params):
     a = slots[0] if slots else -1
     b = slots[1] if len(slots) > 1 else -1
     R.COMPLEX_SEEN[0] = True
-    return R.with_history(value, seg, tape.record(seg, Op.COMPLEX, a, b, aux, n))
+    t = R.with_history(value, seg, tape.record(seg, Op.COMPLEX, a, b, aux, n))
+    if rule in _READ_OUT:
+        stamps.append(R.fresh_out_stamp(t))  # (after the inputs' stamps: the output's)
+    return t
 
 
 def needs_record(*ts):
