@@ -178,14 +178,9 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             raise _out_refused(name, kwargs["out"], out)
         return _fallback(getattr(ufunc, method), inputs, kwargs)
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-    if method == "__call__":
-        handler = _UFUNCS.get(ufunc) or _foreign_ufunc(ufunc)
-        if handler is not None and kwargs:
-            handler = _unsupported_kwargs(kwargs)
-    else:
-        from .ufunc_methods import method_handler
-
-        handler = method_handler(ufunc, method)
+    handler = ufunc_handler(ufunc, method)
+    if handler is not None and kwargs and method == "__call__":
+        handler = _unsupported_kwargs(kwargs)
     return _dispatch(name, handler, getattr(ufunc, method), inputs, kwargs)
 
 
