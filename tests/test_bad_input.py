@@ -485,3 +485,16 @@ def test_lerp_and_heaviside_refuse_shapes_that_do_not_broadcast_as_torch(f):
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match=re.escape(_NOT_BROADCAST)):
         f(torch, torch.zeros(3, 0), torch.zeros(2))
+
+
+@pytest.mark.parametrize("values", [np.array([0.5]), np.array(0.5), np.array([True])])
+def test_heaviside_refuses_values_of_another_dtype_as_pytorch(values):
+    """(tg's promoted them, as NumPy; float32 input and a float64 value gave float64)"""
+    message = "^heaviside is not yet implemented for tensors with different dtypes.$"
+    for lib in (tg, pytest.importorskip("torch")):
+        x = lib.tensor([0.0, 1.0], dtype=lib.float32) if values.dtype != bool else \
+            lib.tensor([0, 1])
+        with pytest.raises(RuntimeError, match=message):
+            lib.heaviside(x, lib.tensor(values))
+    x = tg.tensor([0.0, 1.0, -1.0], dtype=tg.float32, requires_grad=True)
+    assert tg.heaviside(x, 0.5).dtype == np.float32  # (a number stays weak: it was float64)

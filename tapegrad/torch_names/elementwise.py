@@ -234,10 +234,12 @@ def heaviside(input, values):
     there (the input a zero one)."""
     x, v = _t(input), _t(values)
     refuse_pair("heaviside", x, v)
+    if isinstance(values, Tensor) and v.dtype != x.dtype:  # (no promotion in PyTorch's)
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     broadcast_shapes(x.shape, v.shape)  # (PyTorch's error, not NumPy's)
-    r = _U.heaviside(x, v)
-    dt = np.result_type(x.dtype, v.dtype)
-    return r if r.dtype == dt else const(vals(r).astype(dt))
+    # (a number stays weak; NumPy's float result for integers and bools gets their dtype back)
+    r = _U.heaviside(x, values)
+    return r if r.dtype == x.dtype else const(vals(r).astype(x.dtype))
 
 
 def logical_xor(input, other):
