@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..ops.record import as_tensor as _t
-from . import _float, _op, _values_only, numpy_pair
+from . import _float, _op, _to_float, _values_only, numpy_pair
 from ..grad_mode import is_grad_enabled, recording
 from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
@@ -76,8 +76,7 @@ def sinc(x):
     u⁴/120`` (``u = pi x``): the value, and the derivatives, to the fourth order (the quotient's
     derivative there would be a difference of two huge terms; PyTorch's second is nan).
     Complex ``x`` too (every op here has a complex rule), as NumPy's and PyTorch's."""
-    x = _t(x)
-    x = x if x.dtype.kind == "c" else _float(x)
+    x = _to_float(x)
     with np.errstate(invalid="ignore"):
         near0 = np.abs(_vals(x) * math.pi) < _SINC_TAYLOR
     safe = _op("where")(near0, _t(np.ones((), x.dtype)), x) * math.pi
