@@ -267,3 +267,31 @@ def test_gradient_of_a_power_in_its_complex_exponent_at_a_zero_base():
     gz, gw = tg.autograd.grad((z ** w).real.sum(), [z, w])
     assert np.array_equal(gw.numpy()[:2], [0, 0])
     assert np.allclose(gw.numpy()[2], np.conj(1j ** 0.5j * np.log(1j)))
+
+
+NODES = {  # PyTorch's node (grad_fn) names of complex ops
+    "NegBackward0": lambda L, z, w: -z, "ExpBackward0": lambda L, z, w: z.exp(),
+    "Log1PBackward0": lambda L, z, w: z.log1p(), "SqrtBackward0": lambda L, z, w: z.sqrt(),
+    "AbsBackward0": lambda L, z, w: z.abs(), "AngleBackward0": lambda L, z, w: z.angle(),
+    "SelectBackward0": lambda L, z, w: z.imag, "ConjBackward0": lambda L, z, w: z.conj(),
+    "MulBackward0": lambda L, z, w: z * w, "DivBackward0": lambda L, z, w: z / w,
+    "PowBackward1": lambda L, z, w: z ** w, "PowBackward0": lambda L, z, w: z ** 2.5,
+    "PowBackward2": lambda L, z, w: 2 ** z, "RsubBackward1": lambda L, z, w: 1j - z,
+    "AsinhBackward0": lambda L, z, w: z.asinh(), "TanhBackward0": lambda L, z, w: z.tanh(),
+    "CatBackward0": lambda L, z, w: L.cat([z, w]), "DotBackward0": lambda L, z, w: z @ w,
+    "ViewBackward0": lambda L, z, w: z.reshape(2, 1),
+    "FftC2CBackward0": lambda L, z, w: L.fft.fft(z),
+    "LogcumsumexpBackward0": lambda L, z, w: z.logcumsumexp(0),
+    "ComplexBackward0": lambda L, z, w: L.complex(z.real, w.imag),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NODES))
+def test_complex_ops_have_pytorchs_node_names(name):
+    """(every complex op's node was named ComplexBackward; the in-place error names it too)"""
+    z, w = tg.tensor([1 + 1j, 2], requires_grad=True), tg.tensor([2 - 1j, 1j], requires_grad=True)
+    assert NODES[name](tg, z, w).grad_fn.name() == name
+    torch = pytest.importorskip("torch")
+    z, w = torch.tensor([1 + 1j, 2], requires_grad=True), torch.tensor([2 - 1j, 1j],
+                                                                       requires_grad=True)
+    assert NODES[name](torch, z, w).grad_fn.name() == name

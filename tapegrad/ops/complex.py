@@ -153,7 +153,7 @@ def _cumsum_rule(ns, g, ins, out, dim):
 
 RULES["cat"] = _cat_rule
 RULES["cumsum"] = _cumsum_rule
-RULES["holomorphic"] = lambda ns, g, ins, out, deriv: (
+RULES["holomorphic"] = lambda ns, g, ins, out, deriv, node=None: (
     g * ns.conj(deriv(1.0, ins[0], out, ns.extra)),)  # deriv(g, x, out, M) of ops/extra.py
 RULES["linear"] = _linear_rule
 RULES["matmul"] = _matmul_rule
@@ -291,7 +291,38 @@ def _vjp(g, inputs, out, rule, shape, cx_out, cx_in, in_shapes, needs, **params)
     return tuple(res)
 
 
-defop(Op.COMPLEX, "complex", "python", "ComplexBackward", vjp=_vjp, vjp_np=_vjp_np)
+# PyTorch's node names (grad_fn) of the rules (z.real is a select of view_as_real there;
+# c / z a product with reciprocal(z)); rules of other modules keep "ComplexBackward"
+_NODE_NAMES = {
+    "neg": "NegBackward0", "clone": "CloneBackward0", "to": "ToCopyBackward0",
+    "exp": "ExpBackward0", "log": "LogBackward0", "log1p": "Log1PBackward0",
+    "expm1": "Expm1Backward0", "sin": "SinBackward0", "cos": "CosBackward0",
+    "tan": "TanBackward0", "tanh": "TanhBackward0", "sigmoid": "SigmoidBackward0",
+    "sqrt": "SqrtBackward0", "abs": "AbsBackward0", "angle": "AngleBackward0",
+    "real": "SelectBackward0", "imag": "SelectBackward0", "conj": "ConjBackward0",
+    "add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
+    "pow": "PowBackward1", "where": "WhereBackward0", "complex": "ComplexBackward0",
+    "add_c": "AddBackward0", "mul_c": "MulBackward0", "rsub_c": "RsubBackward1",
+    "div_c": "DivBackward0", "rdiv_c": "MulBackward0", "pow_c": "PowBackward0",
+    "rpow_c": "PowBackward2", "cat": "CatBackward0", "cumsum": "CumsumBackward0",
+    "logcumsumexp": "LogcumsumexpBackward0", "fft_c2c": "FftC2CBackward0",
+    "fft_r2c": "FftR2CBackward0", "fft_c2r": "FftC2RBackward0",
+}
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (3, 3): "BmmBackward0"}
+
+
+def _node_name(params):
+    rule = params.get("rule")
+    if rule == "matmul":  # (by the operands' ranks, as the real matmul's node)
+        sx, sy = params["in_shapes"]
+        return _MATMUL_NAMES.get((len(sx), len(sy)), "MmBackward0")
+    if rule == "linear" and params.get("kind") == "reshape":
+        return "ViewBackward0"
+    return params.get("node") or _NODE_NAMES.get(rule)
+
+
+defop(Op.COMPLEX, "complex", "python", "ComplexBackward", vjp=_vjp, vjp_np=_vjp_np,
+      grad_fn_of=_node_name)
 
 
 # rules that read no input value (only shapes kept in their params, or only the output):
@@ -361,9 +392,10 @@ def unary(name, x, value):
     return record(value, (x,), name)
 
 
-def holomorphic(value, x, deriv):
-    """A smooth function of ``ops/extra.py`` on complex ``x``: its derivative ``deriv``."""
-    return record(value, (x,), "holomorphic", deriv=deriv)
+def holomorphic(value, x, deriv, node=None):
+    """A smooth function of ``ops/extra.py`` on complex ``x``: its derivative ``deriv``
+    (``node``: PyTorch's name of its node)."""
+    return record(value, (x,), "holomorphic", deriv=deriv, node=node)
 
 
 def binary(name, x, y, value):

@@ -77,7 +77,7 @@ def _py_unary(op, name, np_f, deriv, grad_fn, complex_deriv=None):
             from .complex import holomorphic
 
             with np.errstate(all="ignore"):
-                return holomorphic(np_f(x._arr()), x, complex_deriv or deriv)
+                return holomorphic(np_f(x._arr()), x, complex_deriv or deriv, grad_fn)
         if type(x._data) is DeviceArray:  # math.<name> on the device (engine/cuda)
             value = _cuda().python_elementwise(op, x._data)
         else:
