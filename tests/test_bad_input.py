@@ -498,3 +498,14 @@ def test_heaviside_refuses_values_of_another_dtype_as_pytorch(values):
             lib.heaviside(x, lib.tensor(values))
     x = tg.tensor([0.0, 1.0, -1.0], dtype=tg.float32, requires_grad=True)
     assert tg.heaviside(x, 0.5).dtype == np.float32  # (a number stays weak: it was float64)
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_refuses_levels_of_another_dtype_as_pytorch(name):
+    """(a float64 q that requires grad beside float32 input was taken, and got a gradient)"""
+    message = "^quantile\\(\\) q tensor must be same dtype as the input tensor$"
+    for lib in (tg, pytest.importorskip("torch")):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float32)
+        with pytest.raises(RuntimeError, match=message):
+            getattr(lib, name)(x, lib.tensor([0.3], dtype=lib.float64, requires_grad=True))
+        assert getattr(lib, name)(x, 0.3).dtype == lib.float32  # (a number is not refused)

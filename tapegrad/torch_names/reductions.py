@@ -264,6 +264,8 @@ def _quantile_check(x, q, interpolation, name):
     qv = vals(q).astype(np.float64)
     if qv.ndim > 1:
         raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if isinstance(q, Tensor) and q.dtype != x.dtype:  # (PyTorch's words for nanquantile too)
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
     if np.any((qv < 0) | (qv > 1)):
         if qv.ndim == 0 and not hasattr(q, "_data"):
             raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
