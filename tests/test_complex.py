@@ -372,3 +372,21 @@ def test_index_put_between_complex_and_real_refuses_as_pytorch():
     out = tg.tensor([1 + 0j, 2]).index_put((tg.tensor([0, 0]),), tg.tensor([5j, 1]),
                                            accumulate=True)
     assert np.array_equal(out.numpy(), [2 + 5j, 2])
+
+
+def test_fill_and_setitem_of_a_complex_number_into_a_real_tensor():
+    """(fill_(1j) of a float tensor wrote 0, x[0] = 1j raised NumPy's TypeError)"""
+    x = tg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="^value cannot be converted to type double without "
+                                           "overflow$"):
+        x.fill_(1j)
+    with pytest.raises(RuntimeError, match="^value cannot be converted to type double without "
+                                           "overflow$"):
+        x[0] = 1j
+    x[0] = 5 + 0j
+    assert np.array_equal(x.numpy(), [5.0, 2.0])
+    assert np.array_equal(x.fill_(3 + 0j).numpy(), [3.0, 3.0])
+    assert np.array_equal(tg.tensor([True, False]).fill_(1j).numpy(), [True, True])
+    z = tg.tensor([1 + 0j, 2])
+    z[:] = 1j
+    assert np.array_equal(z.numpy(), [1j, 1j])

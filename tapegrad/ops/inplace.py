@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from .. import tape
+from ..creation import fill_number
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
@@ -391,6 +392,7 @@ def fill_(x, value, _name=None):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
+    value = fill_number(value, x.dtype)  # (1j into a real tensor: PyTorch's error)
     out = apply(x, _overwrite, value, casting="unsafe")  # (where(zeros, x, value))
     if isinstance(value, Tensor):
         return name_record(out, Op.WHERE, "FillBackward3")
@@ -469,6 +471,7 @@ def setitem(x, key, value):
     if isinstance(value, Tensor) and value._rg and x.dtype.kind not in "fc":
         value = value.detach()  # an integer or bool tensor takes the values only (PyTorch)
     check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
+    value = fill_number(value, x.dtype)  # (x[0] = 1j of a real tensor: PyTorch's error)
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:
         value = value._data
