@@ -23,6 +23,12 @@ CALLS = [
     lambda L, x, y: L.add(x.long(), 2.0, alpha=1.5),
     lambda L, x, y: L.add(x.long(), y.long(), alpha=1.5),
     lambda L, x, y: L.sub(x.long(), 2, alpha=0.5),
+    lambda L, x, y: L.subtract(x.long(), y.long(), alpha=0.5),
+    lambda L, x, y: x.long().add(y.long(), alpha=1.0),
+    lambda L, x, y: L.add(x, y, alpha=1j),
+    lambda L, x, y: L.add(x.long(), y.long(), alpha=True),
+    lambda L, x, y: L.add(x > 0, y > 0, alpha=2),
+    lambda L, x, y: L.sub(x > 0, y > 0, alpha=0),
 ]
 
 

@@ -1,7 +1,7 @@
 """``add`` and ``sub`` with PyTorch's ``alpha``: ``input + alpha * other`` (``torch.add``,
-``Tensor.add``; ``sub`` likewise), and ``other`` by keyword. The operators and the op library's
-``add``/``sub`` (what compositions call) stay the two-operand ops; these are the public forms,
-compositions of those (so vmap and tg.compile follow them op by op).
+``Tensor.add``; ``sub`` and ``subtract`` likewise), and ``other`` by keyword. The operators and
+the op library's ``add``/``sub`` (what compositions call) stay the two-operand ops; these are
+the public forms, compositions of those (so vmap and tg.compile follow them op by op).
 """
 
 import numbers
@@ -11,27 +11,47 @@ from ..ops import elementwise as E
 __all__ = ["add", "sub"]
 
 
+def _kind(t):
+    """The dtype kind of an operand: a tensor's, or a Python number's as PyTorch types it."""
+    dtype = getattr(t, "dtype", None)
+    if dtype is not None:
+        return dtype.kind
+    if isinstance(t, bool):
+        return "b"
+    return "i" if isinstance(t, numbers.Integral) else "c" if isinstance(t, complex) else "f"
+
+
 def _scaled(input, other, alpha):
-    """``alpha * other``, refusing a float ``alpha`` for integers as PyTorch does."""
-    if isinstance(alpha, numbers.Real) and not isinstance(alpha, numbers.Integral) and \
-            _integral(input) and _integral(other):
+    """``alpha * other``, with PyTorch's checks of ``alpha`` against the result's dtype."""
+    kinds = _kind(input) + _kind(other)
+    if alpha.__class__ is not int:  # (an int alpha passes every check but a Boolean result's)
+        _check_alpha(alpha, kinds)
+    if kinds == "bb":  # (a Boolean result: alpha is cast to bool)
+        return other if alpha else E.mul(other, False)
+    return other if alpha == 1 else E.mul(other, alpha)
+
+
+def _check_alpha(alpha, kinds):
+    if "c" not in kinds and isinstance(alpha, numbers.Complex) and \
+            not isinstance(alpha, numbers.Real):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    if isinstance(alpha, bool) and kinds != "bb":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if set(kinds) <= set("iub") and not isinstance(alpha, numbers.Integral):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
-    return E.mul(other, alpha)
-
-
-def _integral(t):
-    dtype = getattr(t, "dtype", None)
-    if dtype is None:
-        return isinstance(t, numbers.Integral)
-    return dtype.kind in "iub"
 
 
 def add(input, other, *, alpha=1):
     """``input + alpha * other``."""
-    return E.add(input, other if alpha == 1 else _scaled(input, other, alpha))
+    if alpha.__class__ is int and alpha == 1:  # (the common call: no checks to make)
+        return E.add(input, other)
+    return E.add(input, _scaled(input, other, alpha))
 
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
-    return E.sub(input, other if alpha == 1 else _scaled(input, other, alpha))
+    if alpha.__class__ is int and alpha == 1:
+        return E.sub(input, other)
+    return E.sub(input, _scaled(input, other, alpha))

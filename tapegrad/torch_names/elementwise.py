@@ -278,11 +278,6 @@ def divide(input, other, *, rounding_mode=None):
     return zero_grad_like(q, _wrap(np.trunc(vals(q))))
 
 
-def subtract(input, other, *, alpha=1):
-    """``input - alpha * other``."""
-    return _ops.sub(input, other if alpha == 1 else _t(other) * alpha)
-
-
 def absolute(input):
     return _ops.abs(input)
 
@@ -440,5 +435,5 @@ __all__ = ["floor", "ceil", "trunc", "fix", "round", "frac", "sgn", "signbit", "
            "log2", "log10", "exp2", "deg2rad", "rad2deg", "sinc", "logit", "float_power", "clip",
            "clamp_min", "clamp_max", "hypot", "logaddexp", "logaddexp2", "copysign", "fmax",
            "fmin", "fmod", "remainder", "floor_divide", "heaviside", "logical_xor", "multiply",
-           "true_divide", "divide", "subtract", "absolute", "negative", "positive", "lerp",
+           "true_divide", "divide", "absolute", "negative", "positive", "lerp",
            "addcmul", "addcdiv", "lgamma", "polygamma", "digamma", "erfinv"]
