@@ -390,3 +390,28 @@ def test_fill_and_setitem_of_a_complex_number_into_a_real_tensor():
     z = tg.tensor([1 + 0j, 2])
     z[:] = 1j
     assert np.array_equal(z.numpy(), [1j, 1j])
+
+
+def test_gradcheck_names_the_part_of_a_complex_output_that_fails():
+    """PyTorch's prefix: 'While considering the imaginary (real) part of complex outputs
+    only, ', the imaginary part checked first (the message had no prefix)."""
+    def square(wrong_real):
+        class Square(tg.autograd.Function):
+            @staticmethod
+            def forward(ctx, z):
+                ctx.save_for_backward(z)
+                return z * z
+
+            @staticmethod
+            def backward(ctx, g):
+                z, = ctx.saved_tensors
+                return 2 * g * z.conj() + (g.real * 0.1 if wrong_real else g.imag * 0.1)
+
+        return Square.apply
+
+    z = tg.tensor(rand((3,)), requires_grad=True)
+    for wrong_real, part in ((True, "real"), (False, "imaginary")):
+        with pytest.raises(RuntimeError, match=f"^While considering the {part} part of complex "
+                                               "outputs only, Jacobian mismatch for output 0 "
+                                               "with respect to input 0,"):
+            tg.autograd.gradcheck(square(wrong_real), (z,))
