@@ -10,6 +10,7 @@ import numpy as np
 from . import grad_mode as _gm
 from . import promotion as _promotion
 from .device import cuda_api, is_cuda, to_device
+from .size import keyword_size
 from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 
 float32 = np.dtype(np.float32)
@@ -223,8 +224,10 @@ def from_numpy(arr):
 
 
 def _factory(np_fn, name):
-    def fn(*size, dtype=None, device=None, requires_grad=False, out=None):
-        shape = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    def fn(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
+        if size is not None:  # PyTorch's keyword, zeros(size=(2, 3))
+            sizes = keyword_size(name, sizes, size)
+        shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         shape = tuple(int(s) for s in shape)
         _check_sizes(shape, name)
         return _on(device, _finish(np_fn(shape, dtype or _default()), requires_grad))
@@ -529,9 +532,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 
 def _like(np_fn):
-    def fn(t, dtype=None, device=None, requires_grad=False):
-        return _on(_like_device(t, device), _finish(np_fn(t.shape, dtype or t.dtype),
-                                                    requires_grad))
+    def fn(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+        return _on(_like_device(input, device), _finish(np_fn(input.shape, dtype or input.dtype),
+                                                        requires_grad))
 
     fn.__name__ = np_fn.__name__ + "_like"
     return fn
@@ -542,20 +545,20 @@ ones_like = _like(np.ones)
 empty_like = _like(np.zeros)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
-    return _on(_like_device(t, device),
-               _finish(np.full(t.shape, fill_number(fill_value, dtype or t.dtype),
-                               dtype or t.dtype), requires_grad))
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return _on(_like_device(input, device),
+               _finish(np.full(input.shape, fill_number(fill_value, dtype or input.dtype),
+                               dtype or input.dtype), requires_grad))
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False):
-    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
-                device=_like_device(t, device))
+def rand_like(input, dtype=None, device=None, requires_grad=False):
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=_like_device(input, device))
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False):
-    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
-                 device=_like_device(t, device))
+def randn_like(input, dtype=None, device=None, requires_grad=False):
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                 device=_like_device(input, device))
 
 
 def _like_device(t, device):

@@ -59,3 +59,10 @@ class Size(tuple):
 
     def __reduce__(self):
         return Size, (tuple(self),)
+
+
+def keyword_size(name, sizes, size):
+    """The sizes of a factory call that gives PyTorch's keyword, ``zeros(size=(2, 3))``."""
+    if sizes:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (size,)

@@ -12,7 +12,7 @@ PKG = Path(tapegrad.__file__).parent
 BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "_tensor_str", "registry",
           "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
-          "device", "_bounded_cache", "promotion"}
+          "device", "_bounded_cache", "promotion", "size"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
@@ -22,6 +22,7 @@ ALLOWED = {
     "_numba_cache": {"_numba_blas"},
     "vecmath": {"_numba_cache"},  # numbers only: NumPy, Numba
     "_pack": set(),  # lists of Python numbers into NumPy arrays (the tape's flush, the tables)
+    "size": set(),  # tg.Size and the factories' size= keyword
     "_bounded_cache": set(),  # the per-op plan/table caches' evict-when-full dict
     "promotion": {"tensor"},  # PyTorch's result dtypes (the default dtype lives in tensor)
     "_tensor_str": set(),  # a tensor's printed values, laid out as PyTorch's (NumPy arrays)

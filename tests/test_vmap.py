@@ -206,7 +206,7 @@ def test_unary_public_ops_keep_their_signature_and_batch():
     # same signature, batched under vmap
     x = tg.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
     assert tg.sin.__code__ is tg.sin.raw.__code__ and not hasattr(tg.sin.raw, "raw")
-    assert tg.sin(x=x).shape == (2, 3)
+    assert tg.sin(input=x).shape == (2, 3)
     with pytest.raises(TypeError):
         tg.sin(x, x)
     out = tg.vmap(lambda v: tg.tanh(tg.sin(v)))(x)

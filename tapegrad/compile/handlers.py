@@ -311,7 +311,7 @@ def factory(tr, args, result, name):
         vid = tr.e("astype", (tr.v(data),), dtype=result.dtype)
         tr.out(result, vid, name)
         return
-    if any(_hidden(tr, v) for k, v in args.items() if k != "t"):  # (``t``: a *_like's model)
+    if any(_hidden(tr, v) for k, v in args.items() if k != "input"):  # (a *_like's model)
         # the value becomes a constant of the program: a tensor inside a list or a fill value
         # would be baked in unguarded
         raise Unsupported(f"{name}() of a tensor in a list or as the fill value (it would be "

@@ -93,10 +93,13 @@ def _shared(code):
     return resolve
 
 
+_CLOSURE_KEYS = {"input": "x", "other": "y"}
+
+
 def _closure_op(L):
     """The op closures of ops/elementwise.py (``_unary``/``_binary``): the OpDef names them."""
     d = L["d"]
-    return d.name, {k: L[k] for k in ("x", "y") if k in L}
+    return d.name, {x: L[p] for p, x in _CLOSURE_KEYS.items() if p in L}
 
 
 def _name_of(f):
@@ -139,12 +142,12 @@ def _build_table():
         L["f"].__name__, {"x": L["self"], "other": L["other"]})
     table[dispatching("x", len).__code__] = _dispatching
     table[dispatching("x", elementwise.sin).__code__] = lambda L: _dispatching(
-        {"raw": L["raw"], "name": L["name"], "args": (L["x"],), "kwargs": {}})
+        {"raw": L["raw"], "name": L["name"], "args": (L["input"],), "kwargs": {}})
     table[scalar_fast.METHODS["__neg__"].__code__] = lambda L: ("neg", {"x": L["self"]})
     table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
     table[creation.zeros_like.__code__] = lambda L: ("factory", dict(L))  # zeros/ones/empty
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
-                                            {"x": L["x"], "y": L["y"]})
+                                            {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F
 
     for f in (F.nll_loss, F.cross_entropy):  # whole losses: their targets are values
@@ -211,7 +214,8 @@ def _dispatching(L):
     bound.apply_defaults()
     args = dict(bound.arguments)
     if raw.__code__ in (elementwise.add.__code__, elementwise.exp.__code__):
-        return raw.opdef.name, args
+        # (their parameters carry PyTorch's names; the handlers read x/y)
+        return raw.opdef.name, {_CLOSURE_KEYS.get(k, k): v for k, v in args.items()}
     return L["name"], args
 
 

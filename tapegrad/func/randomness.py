@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from .. import creation
+from ..size import keyword_size
 
 ERROR_MSG = ("vmap: called random operation while in randomness error mode. Please either use "
              "the 'same' or 'different' randomness flags on vmap or perform the randomness "
@@ -111,11 +112,21 @@ def _size_of(size):
         tuple(size)
 
 
+def _keyword_size(name, sizes, kw):
+    """``size=``, PyTorch's keyword for the sizes; any other keyword is refused as Python does."""
+    size = kw.pop("size", None)
+    if kw:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kw))}'")
+    return keyword_size(name, sizes, size)
+
+
 def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like, raw_dropout):
     """The public random functions made aware of ``randomness`` (plain calls go straight
     through)."""
 
-    def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
+        if kw:  # PyTorch's keyword: rand(size=(2, 3))
+            size = _keyword_size("rand", size, kw)
         plan = _plan()
         if plan is None:
             return raw_rand(*size, generator=generator, dtype=dtype, device=device,
@@ -123,7 +134,9 @@ def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like,
         return _batched(plan, lambda lead: raw_rand(lead + _size_of(size), dtype=dtype,
                                                     device=device, requires_grad=requires_grad))
 
-    def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
+        if kw:  # PyTorch's keyword: randn(size=(2, 3))
+            size = _keyword_size("randn", size, kw)
         plan = _plan()
         if plan is None:
             return raw_randn(*size, generator=generator, dtype=dtype, device=device,
@@ -152,10 +165,10 @@ def batch_aware(raw_rand, raw_randn, raw_randint, raw_rand_like, raw_randn_like,
         return _batched(plan, mask) * input  # the batched operand first: its rule applies
 
     def like(draw, raw_like):
-        def fn(t, dtype=None, device=None, requires_grad=False):
+        def fn(input, dtype=None, device=None, requires_grad=False, memory_format=None):
             if not _modes.stack:
-                return raw_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
-            return draw(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+                return raw_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+            return draw(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
         return fn
 

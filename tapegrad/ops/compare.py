@@ -21,11 +21,11 @@ _ndarray = np.ndarray
 def _compare(np_f, name):
     ordering = name in ("lt", "le", "gt", "ge")
 
-    def fn(x, y):
-        if y is None:  # t == None is False and t != None True, as in PyTorch
+    def fn(input, other):
+        if other is None:  # t == None is False and t != None True, as in PyTorch
             if name in ("eq", "ne"):
                 return name == "ne"
-        a, b = _value(x), _value(y)
+        a, b = _value(input), _value(other)
         tb = type(b)
         if type(a) is _ndarray and (tb is _ndarray or tb is float or tb is int):
             # the common cases, two arrays or an array and a number: attributes only

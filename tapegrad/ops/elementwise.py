@@ -53,24 +53,24 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
     np_small, big = getattr(np_f, "small", np_f), getattr(np_f, "threshold", 0)
 
     def make(raw):  # (raw: the op that vmap's rule calls; None for that op itself)
-        def fn(x):
-            if type(x) is not Tensor:
+        def fn(input):
+            if type(input) is not Tensor:
                 if raw is not None and _vmap_running[0]:  # vmap's rule for a batched tensor
-                    return _vmap_dispatch(name, raw, x)
-                if not isinstance(x, Tensor):
-                    x = R.as_tensor(x)
-            xd = x._data
+                    return _vmap_dispatch(name, raw, input)
+                if not isinstance(input, Tensor):
+                    input = R.as_tensor(input)
+            xd = input._data
             if type(xd) is float:
                 try:
                     r = py_f(xd)
                 except _SCALAR_ERRORS:
                     r = _scalar_fallback(np_f, xd)
-                if x._rg and _state.grad_enabled:  # the flag itself: a call costs ~5% here
+                if input._rg and _state.grad_enabled:  # the flag itself: a call costs ~5% here
                     saved = xd if save_x else r if save_out else None
                     seg = _local.seg
-                    if seg is None or x._seg is not seg or seg.n >= seg.check_at or \
+                    if seg is None or input._seg is not seg or seg.n >= seg.check_at or \
                             _tensor_mod._inference_used:
-                        return R.rec1(code, x, r, None, saved)
+                        return R.rec1(code, input, r, None, saved)
                     # R.rec1 inlined for a tensor of the current segment: a scalar chain's values
                     if saved is None:
                         v = -1
@@ -81,7 +81,7 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                     i = seg.n
                     seg.n = i + 1
                     ints = seg.ints
-                    ints += (code, x._rec, -1, -1, v, 1)  # (_renew flushes)
+                    ints += (code, input._rec, -1, -1, v, 1)  # (_renew flushes)
                     t = _new(Tensor)
                     t._data = r
                     t._rg = True
@@ -90,7 +90,7 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                     return t
                 return _make(r)
             if type(xd) is DeviceArray:  # a CUDA tensor (ops/cuda_ops.py)
-                return _cuda().unary(d, x)
+                return _cuda().unary(d, input)
             try:
                 r = np_small(xd) if big and xd.size < big else np_f(xd)
             except TypeError as e:
@@ -107,12 +107,12 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                 r = np_f(xd.astype(_DEFAULT[0]))  # integers: the default dtype (float32)
             if type(r) is not _ndarray or not r.ndim:
                 r = _wrap(r)  # (an array of at least one dim is its own normal form)
-            if x._rg and _state.grad_enabled:
+            if input._rg and _state.grad_enabled:
                 if xd.dtype.kind == "c":
-                    return _complex().unary(name, x, r)
-                if type(r) is _ndarray and x._base is None:
-                    return R.result_arrays(r, code, x, None, save_x, False, save_out)
-                return _record_unary(code, x, r, save_x, save_out, -1)
+                    return _complex().unary(name, input, r)
+                if type(r) is _ndarray and input._base is None:
+                    return R.result_arrays(r, code, input, None, save_x, False, save_out)
+                return _record_unary(code, input, r, save_x, save_out, -1)
             t = _new(Tensor)  # _make(r) inlined: the no_grad path of array code
             t._data = r
             if _tensor_mod._inference_used and _state.inference:
@@ -314,12 +314,12 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
     code = int(op)
     save_x, save_y, save_out = "x" in saves, "y" in saves, "out" in saves
 
-    def fn(x, y):
-        if isinstance(x, Tensor) and isinstance(y, Tensor):
+    def fn(input, other):
+        if isinstance(input, Tensor) and isinstance(other, Tensor):
             # the common case first: two CPU arrays of one shape, no views, no broadcasting
-            xd, yd = x._data, y._data
-            if type(xd) is _ndarray and type(yd) is _ndarray and x._base is None and \
-                    y._base is None and (xd.ndim or yd.ndim):
+            xd, yd = input._data, other._data
+            if type(xd) is _ndarray and type(yd) is _ndarray and input._base is None and \
+                    other._base is None and (xd.ndim or yd.ndim):
                 if xd.shape == yd.shape:
                     if xd.dtype is not yd.dtype:  # computed once, in PyTorch's dtype
                         xd, yd = _promoted_operands(np_f, xd, yd, False, False)
@@ -333,10 +333,10 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         r = _np_power(xd, yd)  # integers to negative integer powers
                     if r.dtype is not xd.dtype and xd.dtype.kind in "biu":  # integers divided
                         r = _integer_quotient(np_f, xd, yd, r)
-                    if (x._rg or y._rg) and _state.grad_enabled:
+                    if (input._rg or other._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
-                            return _complex().binary(name, x, y, r)
-                        return R.result_arrays(r, code, x, y, save_x, save_y, save_out)
+                            return _complex().binary(name, input, other, r)
+                        return R.result_arrays(r, code, input, other, save_x, save_y, save_out)
                     return _make(r)
                 if xd.dtype is not yd.dtype:  # (a 0-d one of the same category gives way)
                     xd, yd = _promoted_operands(np_f, xd, yd, not xd.ndim, not yd.ndim)
@@ -350,28 +350,28 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                 if r is not None and r.dtype is not xd.dtype and xd.dtype.kind in "biu":
                     r = _integer_quotient(np_f, xd, yd, r)
                 if r is not None:
-                    if (x._rg or y._rg) and _state.grad_enabled:
+                    if (input._rg or other._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
-                            return _complex().binary(name, x, y, r)
-                        return R.result_broadcast(r, code, x, y, save_x, save_y, save_out)
+                            return _complex().binary(name, input, other, r)
+                        return R.result_broadcast(r, code, input, other, save_x, save_y, save_out)
                     return _make(r)
         wx = wy = None  # Python numbers stay "weak" in NumPy's promotion (NEP 50)
-        if isinstance(y, np.generic) or isinstance(x, np.generic):  # (weak too, as in PyTorch)
-            x, y = _weak_scalar(x), _weak_scalar(y)
-        if type(y) is complex or type(x) is complex:  # a weak complex number (NEP 50)
-            return _complex_number(name, np_f, x, y)
-        if not isinstance(y, Tensor):
-            if const is not None and _is_number(y) and isinstance(x, Tensor):
-                return const(x, y, False)
-            wy = y if _is_number(y) else None
-            y = R.as_tensor(y)
-        if not isinstance(x, Tensor):
-            if const is not None and _is_number(x):
-                return const(y, x, True)
-            wx = x if _is_number(x) else None
-            x = R.as_tensor(x)
-        xd, yd = x._data, y._data
-        rec = (x._rg or y._rg) and _grad_on()
+        if isinstance(other, np.generic) or isinstance(input, np.generic):  # (weak too, as in PyTorch)
+            input, other = _weak_scalar(input), _weak_scalar(other)
+        if type(other) is complex or type(input) is complex:  # a weak complex number (NEP 50)
+            return _complex_number(name, np_f, input, other)
+        if not isinstance(other, Tensor):
+            if const is not None and _is_number(other) and isinstance(input, Tensor):
+                return const(input, other, False)
+            wy = other if _is_number(other) else None
+            other = R.as_tensor(other)
+        if not isinstance(input, Tensor):
+            if const is not None and _is_number(input):
+                return const(other, input, True)
+            wx = input if _is_number(input) else None
+            input = R.as_tensor(input)
+        xd, yd = input._data, other._data
+        rec = (input._rg or other._rg) and _grad_on()
         if type(xd) is float and type(yd) is float:
             try:
                 r = py_f(xd, yd)
@@ -381,9 +381,9 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                 return _make(r)
             saved = ((xd,) if save_x else ()) + ((yd,) if save_y else ()) + \
                 ((r,) if save_out else ())
-            return R.result(r, code, x, y, saved=saved)
+            return R.result(r, code, input, other, saved=saved)
         if type(xd) is DeviceArray or type(yd) is DeviceArray:  # CUDA (ops/cuda_ops.py)
-            return _cuda().binary(d, x, y, wx, wy, (save_x, save_y, save_out))
+            return _cuda().binary(d, input, other, wx, wy, (save_x, save_y, save_out))
         xa = np.float64(xd) if type(xd) is float else xd  # NEP 50: a tensor is never "weak"
         ya = np.float64(yd) if type(yd) is float else yd
         if wy is not None:  # a Python number beside an integer tensor: PyTorch's dtype
@@ -408,7 +408,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
         if not rec:
             return _make(r)
         if type(r) is not float and r.dtype.kind == "c":
-            return _complex().binary(name, x, y, r)
+            return _complex().binary(name, input, other, r)
         shape = () if type(r) is float else r.shape
         xs, ys = xa.shape, ya.shape
         if xs == shape and ys == shape:
@@ -419,10 +419,10 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             # gather has no value, only this record reads it, so it cannot be imported.
             if R.inference_now():
                 return _make(r)
-            R.refresh_views(x, y)
-            seg = tape.prepare([t for t in (x, y) if t._rg])
+            R.refresh_views(input, other)
+            seg = tape.prepare([t for t in (input, other) if t._rg])
         saved, stamps, vc = [], [], None
-        for keep, src, sd, ss in ((save_x, x, xa, xs), (save_y, y, ya, ys)):
+        for keep, src, sd, ss in ((save_x, input, xa, xs), (save_y, other, ya, ys)):
             if keep:
                 if ss == shape:
                     v, st = R.saved_value(src)
@@ -439,11 +439,11 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                 saved.append(R.saved_array(r))
             stamps.append((vc, 0) if vc else None)
         if seg is None:
-            t = R.result(r, code, x, y, saved=saved, stamps=stamps)
+            t = R.result(r, code, input, other, saved=saved, stamps=stamps)
         else:
             n = size_of(shape)
-            a = R.broadcast_operand(seg, x, shape, n) if x._rg else -1
-            b = R.broadcast_operand(seg, y, shape, n) if y._rg else -1
+            a = R.broadcast_operand(seg, input, shape, n) if input._rg else -1
+            b = R.broadcast_operand(seg, other, shape, n) if other._rg else -1
             t = R.append(r, code, seg, a, b, -1, saved, stamps)
         if vc is not None:
             t._vc = vc
