@@ -322,6 +322,10 @@ def test_nn_init_of_complex_tensors():
     assert v.imag.min() >= -1 and v.imag.max() <= 2 and abs(v.imag.mean() - 0.5) < 0.05
     v = tg.nn.init.kaiming_normal_(w).numpy()  # std sqrt(2 / fan_in): 1 / fan_in per part
     assert np.allclose([v.real.var(), v.imag.var()], 0.01, rtol=0.1)
+    v = tg.nn.init.sparse_(w, 0.5, std=0.1).numpy()  # (the imaginary parts stayed 0)
+    kept = v[v != 0]
+    assert (v == 0).sum(0).tolist() == [100] * 100
+    assert np.allclose([kept.real.var(), kept.imag.var()], 0.005, rtol=0.1)
     with pytest.raises(NotImplementedError, match="\"lt_cpu\" not implemented for "
                                                   "'ComplexDouble'"):
         tg.nn.init.trunc_normal_(w)

@@ -106,9 +106,14 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with draws from N(mean, std²) (complex values: N(mean, std²/2) in each part, as
     PyTorch's complex normal)."""
-    rng = _rng(generator)
+    return _fill(tensor, _normal_draws(tensor, _rng(generator), mean, std))
+
+
+def _normal_draws(tensor, rng, mean, std):
+    """N(mean, std²) draws shaped as ``tensor``; for a complex one, N(mean, std²/2) in each
+    part (PyTorch's complex normal)."""
     part_std = std / math.sqrt(2.0) if tensor.dtype.kind == "c" else std
-    return _fill(tensor, _complex_parts(tensor, lambda shape: rng.normal(mean, part_std, shape)))
+    return _complex_parts(tensor, lambda shape: rng.normal(mean, part_std, shape))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -211,7 +216,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
-    values = _rng(generator).normal(0.0, std, (rows, cols))
+    values = _normal_draws(tensor, _rng(generator), 0.0, std)
     draws = _rng()
     for col in range(cols):
         values[draws.permutation(rows)[:num_zeros], col] = 0.0
