@@ -61,3 +61,19 @@ def test_singular_and_non_square_complex_matrices_refused():
         tg.linalg.solve(z, tg.tensor(np.ones((2, 1), complex)))
     with pytest.raises(RuntimeError, match="square"):
         tg.linalg.det(tg.tensor(np.zeros((2, 3), complex), requires_grad=True))
+
+
+@pytest.mark.parametrize("A", [
+    np.ones((2, 2)) * (1 + 1j),  # rank 1 (n - 1): the adjugate is not 0
+    np.array([[1 + 1j, 2 - 1j, 0], [2 + 2j, 1 - 3j, 0], [1j, 1, 0]]),  # rank 2 of 3
+    np.ones((3, 3)) * 1j,  # rank 1 of 3: the adjugate is 0
+])
+def test_det_gradient_at_singular_complex_matrices_is_the_adjugate(A):
+    """(the backward's solve raised NumPy's LinAlgError; PyTorch 2.13 gives 0 for the rank-1
+    2x2 matrix, where det(A + eps E) changes by eps times the cofactor)"""
+    x = tg.tensor(A, requires_grad=True)
+    assert tg.autograd.gradcheck(lambda a: tg.linalg.det(a), (x,))
+    if A.shape == (2, 2):  # the adjugate spelled out: g = conj(w) adj(A)^H for Re(w det)
+        g, = tg.autograd.grad((tg.linalg.det(x) * (1 + 2j)).real, x)
+        adj = np.array([[A[1, 1], -A[0, 1]], [-A[1, 0], A[0, 0]]])
+        np.testing.assert_allclose(g.numpy(), (1 - 2j) * adj.conj().T, atol=1e-12)

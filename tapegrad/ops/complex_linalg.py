@@ -9,8 +9,9 @@ formulas (conjugate transposes where the real rules transpose).
   derivative ``A^{-T}``, conjugated); ``sign = det / |det|`` is composed of complex ops, so its
   gradient flows too (it is not piecewise constant as for real matrices).
 
-A singular matrix has no derivative: the solves raise NumPy's ``LinAlgError`` wrapped in
-PyTorch's message, as for real matrices.
+A singular matrix has no inverse: the solves raise NumPy's ``LinAlgError`` wrapped in
+PyTorch's message, as for real matrices. ``det`` has a derivative there, the adjugate, which
+its first-order rule forms by the SVD where the solve fails (the re-taping one still raises).
 """
 
 import numpy as np
@@ -25,10 +26,28 @@ def _eye(n):
     return np.eye(n) * (1 + 0j)
 
 
+def _adjugate_h(A):
+    """``adj(A)^H`` (``conj(det) A^{-H}``) of NumPy matrices by their SVD, also where ``A`` is
+    singular: ``adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H``."""
+    U, s, Vh = np.linalg.svd(A)
+    ones = np.ones(s.shape[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    phase = np.linalg.det(U) * np.linalg.det(Vh)
+    adj = phase[..., None, None] * (np.conj(np.swapaxes(Vh, -1, -2)) * (before * after)[
+        ..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
+    return np.conj(np.swapaxes(adj, -1, -2))
+
+
 def _rule_det(ns, g, ins, out):
     A = ins[0]
     n = A.shape[-1]
     rhs = (g * ns.conj(out))[..., None, None] * _eye(n)
+    if ns is C.NP:
+        try:
+            return (ns.solve(ns.conj(ns.mT(A)), rhs),)
+        except np.linalg.LinAlgError:  # singular: the adjugate (PyTorch's SVD route)
+            return (np.asarray(g)[..., None, None] * _adjugate_h(A),)
     return (ns.solve(ns.conj(ns.mT(A)), rhs),)
 
 
