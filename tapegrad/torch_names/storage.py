@@ -32,7 +32,7 @@ class UntypedStorage:
 
     def data_ptr(self):
         """The address of the storage's first byte."""
-        return self._array().__array_interface__["data"][0]
+        return self._owner.data_ptr()  # (the owner's array starts the storage)
 
     def nbytes(self):
         return int(self._array().nbytes)
