@@ -47,7 +47,7 @@ def sdpa_kernel(backends, set_priority=False):
 def check_backend(q, k, v, dropout_p):
     """Raise PyTorch's error when no enabled backend takes this call."""
     enabled = _enabled[0]
-    if SDPBackend.MATH in enabled or enabled is _ALL:
+    if enabled is _ALL or SDPBackend.MATH in enabled:  # (the default first: no enum hash)
         return
     if SDPBackend.FLASH_ATTENTION not in enabled:
         raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This "
