@@ -444,3 +444,14 @@ def test_bincount_of_non_integers_has_no_kernel(dtype, name):
             tg.bincount(tg.tensor(np.ones(shape, dtype)))
     with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral"):
         tg.bincount(tg.tensor(np.array([[1]])))
+
+
+@pytest.mark.parametrize("a, b, name", [
+    ([1 + 1j, 2], [1j, 1 + 0j], "ComplexDouble"),
+    (np.array([1 + 1j], np.complex64), np.array([1.0], np.float32), "ComplexFloat"),
+])
+def test_cosine_similarity_refuses_complex_operands(a, b, name):
+    """(it gave sum(x1 * x2) / norms, no conjugate: a value of no definition)"""
+    with pytest.raises(RuntimeError, match=f"^expected common dtype to be floating point, yet "
+                                           f"common dtype is {name}$"):
+        tg.nn.functional.cosine_similarity(tg.tensor(a), tg.tensor(b), dim=0)

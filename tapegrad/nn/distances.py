@@ -8,6 +8,7 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as O
 from ..ops.record import as_tensor as _t
+from ..ops.shapes import torch_dtype_name
 from ..torch_names.products import max_abs_distance
 
 
@@ -21,6 +22,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """``sum(x1/|x1| * x2/|x2|, dim)``, each norm at least ``eps`` (PyTorch's formula: the
     clamp changes the value, not the norm's gradient)."""
     a, b = _floating_pair(x1, x2)
+    common = np.result_type(a.dtype, b.dtype)
+    if common.kind == "c":  # (sum(x1 * x2) / norms would be no cosine: PyTorch refuses)
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           f"{torch_dtype_name(common)}")
     shape = O.broadcast_shapes(a.shape, b.shape)
     if tuple(a.shape) != shape:  # (an input of the shape already: no broadcast record)
         a = O.broadcast_to(a, shape)
