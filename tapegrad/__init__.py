@@ -40,7 +40,7 @@ from .ops import (amax, amin, bmm, cat, chunk, concat, concatenate, cumsum, diag
 from .ops import (abs, add, argmax, argmin, broadcast_to, clamp, cos, dot, eq, exp, expand,
                   expm1, flatten, flip, ge, gt, le, log, log1p, logical_and, logical_not,
                   logical_or, lt, matmul, maximum, mean, minimum, mul, ne, neg, outer, permute,
-                  pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
+                  relu, reshape, sigmoid, sign, sin, sqrt, squeeze, sub, sum, tan, tanh,
                   transpose, unsqueeze, where)
 from .ops import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atanh,
                   broadcast_shapes, cosh, erf, erfc, gather, index_add, index_select, isclose,
@@ -48,6 +48,7 @@ from .ops import (acos, acosh, allclose, argsort, asin, asinh, atan, atan2, atan
                   nan_to_num, repeat_interleave, rsqrt, scatter, scatter_add, sinh, sort,
                   square, take_along_dim, topk, xlogy)
 from .ops import angle, conj, imag, real
+from .ops import _pow_named as pow  # (exponent=, PyTorch's keyword)
 from .ops import complex_ as complex  # noqa: A001 (tg.complex(real, imag), like torch.complex)
 from .creation import cdouble, cfloat, complex64, complex128
 from .creation import (Generator, can_cast, finfo, iinfo, is_complex, is_floating_point, is_nonzero,

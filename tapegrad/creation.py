@@ -225,8 +225,7 @@ def from_numpy(arr):
 
 def _factory(np_fn, name):
     def fn(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
-        if size is not None:  # PyTorch's keyword, zeros(size=(2, 3))
-            sizes = keyword_size(name, sizes, size)
+        sizes = sizes if size is None else keyword_size(name, sizes, size)  # zeros(size=...)
         shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
         shape = tuple(int(s) for s in shape)
         _check_sizes(shape, name)
@@ -259,7 +258,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _on(device, _finish(arr, requires_grad))
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start=None, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if start is None:  # arange(end=5): PyTorch's keyword for the one bound
+        if end is None:
+            raise TypeError("arange() missing 1 required positional argument: 'end'")
+        start, end = end, None
     lo, hi = (0, start) if end is None else (start, end)
     if step == 0:
         raise RuntimeError("step must be nonzero")

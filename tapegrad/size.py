@@ -61,8 +61,9 @@ class Size(tuple):
         return Size, (tuple(self),)
 
 
-def keyword_size(name, sizes, size):
-    """The sizes of a factory call that gives PyTorch's keyword, ``zeros(size=(2, 3))``."""
+def keyword_size(name, sizes, size, keyword="size"):
+    """The sizes of a call that gives them by PyTorch's keyword, ``zeros(size=(2, 3))``,
+    ``x.reshape(shape=(3, 2))``, where the positional form takes them as ``*sizes``."""
     if sizes:
-        raise TypeError(f"{name}() got multiple values for argument 'size'")
+        raise TypeError(f"{name}() got multiple values for argument '{keyword}'")
     return (size,)

@@ -26,6 +26,25 @@ CALLS = {
     "zeros_like": lambda m, x: m.zeros_like(input=x),
     "full_like": lambda m, x: m.full_like(input=x, fill_value=7.0),
     "ones_like": lambda m, x: m.ones_like(input=x, memory_format=None),
+    "pow": lambda m, x: m.pow(input=x, exponent=2),
+    "x.pow": lambda m, x: x.pow(exponent=x),
+    "sum": lambda m, x: m.sum(input=x, dim=1, keepdim=True),
+    "argmax": lambda m, x: m.argmax(input=x, dim=0),
+    "unsqueeze": lambda m, x: m.unsqueeze(input=x, dim=0),
+    "reshape": lambda m, x: m.reshape(input=x, shape=(3, 2)),
+    "x.reshape": lambda m, x: x.reshape(shape=(3, 2)),
+    "x.view": lambda m, x: x.view(size=(6,)),
+    "permute": lambda m, x: m.permute(input=x, dims=(1, 0)),
+    "x.permute": lambda m, x: x.permute(dims=[1, 0]),
+    "transpose": lambda m, x: m.transpose(input=x, dim0=0, dim1=1),
+    "flatten": lambda m, x: m.flatten(input=x),
+    "flip": lambda m, x: m.flip(input=x, dims=(0,)),
+    "broadcast_to": lambda m, x: m.broadcast_to(input=x, size=(2, 2, 3)),
+    "x.expand": lambda m, x: x.expand(size=(4, 2, 3)),
+    "sign": lambda m, x: m.sign(input=x - 3),
+    "logical_not": lambda m, x: m.logical_not(input=x > 3),
+    "arange": lambda m, x: m.arange(end=5),
+    "arange_start": lambda m, x: m.arange(start=1, end=7, step=2),
 }
 
 
@@ -66,3 +85,48 @@ def test_like_keyword_input():
     assert tg.full_like(input=x, fill_value=3).tolist() == [[3, 3]]
     assert tg.randn_like(input=tg.zeros(2, 3)).shape == (2, 3)
     assert tg.rand_like(input=tg.zeros(4)).shape == (4,)
+
+
+def test_split_size_keyword():
+    x = tg.arange(5.0)
+    assert [p.tolist() for p in x.split(split_size=2)] == [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    assert [p.shape for p in x.split(split_size=[1, 4], dim=0)] == [(1,), (4,)]
+    assert [p.shape for p in tg.split(x, 3)] == [(3,), (2,)]  # (positional, as before)
+    with pytest.raises(TypeError, match=r"multiple values for argument 'split_size'"):
+        x.split(2, split_size=2)
+    with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'split_size'"):
+        x.split()
+
+
+def test_shape_keywords_twice_refused_as_torch():
+    x = tg.zeros(2, 3)
+    with pytest.raises(TypeError, match=r"reshape\(\) got multiple values for argument 'shape'"):
+        x.reshape(3, 2, shape=(6,))
+    with pytest.raises(TypeError, match=r"permute\(\) got multiple values for argument 'dims'"):
+        x.permute(1, 0, dims=(1, 0))
+    with pytest.raises(TypeError, match=r"expand\(\) got multiple values for argument 'size'"):
+        x.expand(2, 3, size=(2, 3))
+    with pytest.raises(TypeError, match=r"arange\(\) missing 1 required positional argument"):
+        tg.arange()
+
+
+def test_keyword_forms_are_differentiable():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = tg.sum(input=x.pow(exponent=3).permute(dims=(1, 0)).reshape(shape=(4,)))
+    assert y.item() == 100.0
+    y.backward()
+    assert x.grad.tolist() == [[3.0, 12.0], [27.0, 48.0]]
+
+
+def test_keyword_forms_under_compile():
+    # tg.compile's tracer reads the arguments by their names: the keyword forms trace as the
+    # positional ones (no eager fallback)
+    def f(x):
+        y = tg.mul(input=x, other=x).pow(exponent=2) + tg.pow(input=x, exponent=3)
+        return tg.sum(input=y.permute(dims=(1, 0)).reshape(shape=(6,)) * tg.exp(input=x).flatten())
+
+    x = tg.tensor([[1.0, 2.0, 3.0], [0.5, 0.25, 2.0]])
+    g = tg.compile(f, fullgraph=True)
+    want = f(x).item()
+    for _ in range(3):
+        assert g(x).item() == pytest.approx(want, rel=1e-14)

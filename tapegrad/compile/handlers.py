@@ -396,8 +396,8 @@ def _grad_fn(tr, name, a, result):
 
 
 def _permute_fn(tr, name, a, result):
-    dims = a["dims"]
-    permute(tr, a["x"], dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+    dims = a["order"] if a.get("dims") is None else (a["dims"],)  # (x.permute(dims=...))
+    permute(tr, _first(a, "x", "input"), dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
             else dims, result, "permute")
 
 
@@ -428,7 +428,8 @@ _DISPATCH = {
     "min": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
     "amax": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
     "amin": lambda tr, n, a, r: extremum(tr, n, a["input"], a["dim"], a["keepdim"], r),
-    "transpose": lambda tr, n, a, r: transpose(tr, a["x"], a["dim0"], a["dim1"], r),
+    "transpose": lambda tr, n, a, r: transpose(tr, _first(a, "x", "input"), a["dim0"],
+                                               a["dim1"], r),
     "mT.get": lambda tr, n, a, r: transpose(tr, a["self"], -2, -1, r),
     "getitem": lambda tr, n, a, r: getitem(tr, a["x"], a["key"], r),
     "cat": lambda tr, n, a, r: cat(tr, a["tensors"], a["dim"], r),
@@ -452,7 +453,8 @@ _DISPATCH = {
 
 
 def _binary_fn(op):
-    return lambda tr, n, a, r: binary(tr, op, a["x"], a["y"], r)
+    return lambda tr, n, a, r: binary(tr, op, _first(a, "x", "input"),
+                                      _first(a, "y", "other", "exponent"), r)
 
 
 for _n in _BINARY:
@@ -463,7 +465,7 @@ for _n in _COMPARE:
     _DISPATCH[_n] = lambda tr, n, a, r: compare(tr, n, _first(a, "x", "input"),
                                                 _first(a, "y", "other"), r)
 for _n in ("reshape", "flatten", "squeeze", "unsqueeze"):
-    _DISPATCH[_n] = lambda tr, n, a, r: reshape_like(tr, a["x"], r, n)
+    _DISPATCH[_n] = lambda tr, n, a, r: reshape_like(tr, _first(a, "x", "input"), r, n)
 for _n in ("expand", "broadcast_to"):
     _DISPATCH[_n] = lambda tr, n, a, r: broadcast(tr, _first(a, "x", "input"), r, n)
 for _n in ("t", "T.get"):

@@ -210,7 +210,10 @@ def _dispatching(L):
     raw = L["raw"]
     if raw.__module__.startswith(_TRACED_THROUGH):
         return None  # not an op: the tracer follows the call into the ops it makes
-    bound = inspect.signature(raw).bind(*L["args"], **torch_keywords(L["kwargs"]))
+    args, kwargs, sig = L["args"], dict(torch_keywords(L["kwargs"])), inspect.signature(raw)
+    if "input" in kwargs and not args and "input" not in sig.parameters:
+        args = (kwargs.pop("input"),)  # (PyTorch's name, given by position as numpy_keywords)
+    bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
     args = dict(bound.arguments)
     if raw.__code__ in (elementwise.add.__code__, elementwise.exp.__code__):

@@ -57,6 +57,19 @@ def rule_namespace():
                 where=_rule_where, log1p=log1p, expm1=expm1, sigmoid=sigmoid, erf=erf)
 
 
+def _named_pow(op):
+    # (the op itself in the closure: the module's name ``pow`` is rebound to vmap's wrapper)
+    def pow(input, exponent):
+        """``pow`` with PyTorch's names for its arguments, ``x.pow(exponent=2)``, as ``tg.pow``
+        and ``Tensor.pow`` (``x ** y`` calls the op itself: the operator pays no extra call)."""
+        return op(input, exponent)
+
+    return pow
+
+
+_pow_named = _named_pow(pow)
+
+
 def _rev(f):
     return lambda self, other: f(other, self)
 
@@ -94,7 +107,7 @@ def _bind_tensor_methods():
         bitwise_left_shift=compare.bitwise_left_shift,
         bitwise_right_shift=compare.bitwise_right_shift, logical_and=logical_and,
         logical_or=logical_or, logical_not=logical_not,
-        add=add, sub=sub, mul=mul, div=div, pow=pow, matmul=matmul, dot=dot, outer=outer,
+        add=add, sub=sub, mul=mul, div=div, pow=_pow_named, matmul=matmul, dot=dot, outer=outer,
         neg=neg, exp=exp, log=log, log1p=log1p, expm1=expm1, sin=sin, cos=cos, tan=tan,
         tanh=tanh, sigmoid=sigmoid, relu=relu, sqrt=sqrt, abs=abs, sign=sign, clamp=clamp,
         maximum=maximum, minimum=minimum, sum=sum, mean=mean, argmax=argmax, argmin=argmin,

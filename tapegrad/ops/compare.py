@@ -69,8 +69,8 @@ logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
-def logical_not(x):
-    v = _value(x)
+def logical_not(input):
+    v = _value(input)
     if type(v) is DeviceArray:  # on the device: x == 0 (nan is true, hence not zero)
         from .cuda_ops import compare
 

@@ -608,20 +608,21 @@ def _cuda():
 
 
 # Tensor-level aliases used by derivative formulas and operators.
-def sign(x):
-    """Sign of ``x``; its gradient is zero (PyTorch's sign requires grad, with zero derivative)."""
-    x = R.as_tensor(x)
-    d = x._data
+def sign(input):
+    """Sign of ``input``; its gradient is zero (PyTorch's sign requires grad, with zero
+    derivative)."""
+    input = R.as_tensor(input)
+    d = input._data
     if type(d) is float:  # NOTE: sign(nan) = 0, as in PyTorch (NumPy gives nan)
-        return zero_grad_like(x, 0.0 if d != d else math.copysign(1.0, d) if d else 0.0)
+        return zero_grad_like(input, 0.0 if d != d else math.copysign(1.0, d) if d else 0.0)
     if d.dtype.kind == "c":  # NumPy's sign of z is z / |z|: PyTorch's sgn, which sign refuses
         raise _refusal("sign", d.dtype)
     if type(d) is _ndarray and d.dtype.kind == "b":  # sign of a bool is itself (torch)
         return _make(d.copy())
     if type(d) is DeviceArray:
-        return zero_grad_like(x, _cuda().sign_value(d))
+        return zero_grad_like(input, _cuda().sign_value(d))
     r = np.sign(d)
-    return zero_grad_like(x, _wrap(np.where(np.isnan(r), 0, r).astype(r.dtype, copy=False)
+    return zero_grad_like(input, _wrap(np.where(np.isnan(r), 0, r).astype(r.dtype, copy=False)
                                    if r.dtype.kind == "f" else r))
 
 

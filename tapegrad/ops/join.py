@@ -185,15 +185,25 @@ def _multi_views(views, name):
     return views
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def _split_size(split_size_or_sections, split_size):
+    if split_size is None:
+        raise TypeError("split() missing 1 required positional argument: 'split_size'")
+    if split_size_or_sections is not None:
+        raise TypeError("split() got multiple values for argument 'split_size'")
+    return split_size
+
+
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
     """Split into views along ``dim``: pieces of one size (the last may be smaller) or of the
-    listed sizes.
+    listed sizes (``split_size=``: the name ``Tensor.split`` gives it).
 
     Example:
         >>> import tapegrad as tg
         >>> [p.shape for p in tg.split(tg.zeros(5), 2)]
         [(2,), (2,), (1,)]
     """
+    if split_size is not None or split_size_or_sections is None:
+        split_size_or_sections = _split_size(split_size_or_sections, split_size)
     x = R.as_tensor(tensor)
     if x.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")

@@ -1,6 +1,7 @@
 """NumPy's keyword names on PyTorch-style ops: ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``
 (PyTorch's functions and methods accept both), and ``ddof=`` for ``var``/``std``'s
-``correction=`` (NumPy's method style, ``x.std(axis=0, ddof=1)``)."""
+``correction=`` (NumPy's method style, ``x.std(axis=0, ddof=1)``); and PyTorch's ``input=`` for
+the tensor of those whose first parameter is named otherwise."""
 
 import functools
 
@@ -27,6 +28,8 @@ def numpy_keywords(f):
     def op(*args, **kwargs):
         if kwargs:
             kwargs = torch_keywords(kwargs, f.__name__)
+            if "input" in kwargs and not args:  # tg.sum(input=x): PyTorch's name for the tensor
+                args = (kwargs.pop("input"),)
         return f(*args, **kwargs)
 
     op.raw = f  # what tg.compile's tracer names (this wrapper's code is shared by many ops)

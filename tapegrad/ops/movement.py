@@ -20,6 +20,7 @@ import numpy as np
 from .. import tape
 from .._bounded_cache import bounded_cache
 from ..device import DeviceArray
+from ..size import keyword_size
 from ..tensor import _make, _wrap
 from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
 from . import record as R
@@ -202,16 +203,16 @@ defop(Op.SCATTER_INDEX, "index_add", "linear", "IndexAddBackward0", vjp=_vjp_sca
 
 # ---- public movement ops ----------------------------------------------------------------
 
-def reshape(x, *shape):
+def reshape(input, *sizes, shape=None):
     """Same elements in a new shape (a view when NumPy can make one)."""
-    x = R.as_tensor(x)
-    shape = flat_shape(shape)
-    value = _reshape_value(x._arr(), shape)
-    if not (x._rg and _grad_on()):
+    input = R.as_tensor(input)
+    shape = flat_shape(sizes if shape is None else keyword_size("reshape", sizes, shape, "shape"))
+    value = _reshape_value(input._arr(), shape)
+    if not (input._rg and _grad_on()):
         t = _make(value)
     else:
-        t = _record_linear(value, _RESHAPE, x, lambda seg: -1)
-    _share_storage(t, x)
+        t = _record_linear(value, _RESHAPE, input, lambda seg: -1)
+    _share_storage(t, input)
     return t
 
 
@@ -247,11 +248,13 @@ def _share_storage(t, x, local=None):
             note(t, x, local)
 
 
-def view(x, *shape):
+def view(input, *shape, size=None):
     """``reshape`` that must not copy: a view of a C-contiguous tensor that spans its storage
     unevenly (``x.t().view(-1)``) raises PyTorch's error, as its strides are PyTorch's."""
-    x = R.as_tensor(x)
-    xd, base = x._data, x._base
+    if size is not None:
+        shape = keyword_size("view", shape, size)
+    input = R.as_tensor(input)
+    xd, base = input._data, input._base
     if type(xd) is np.ndarray and base is not None and not xd.flags.c_contiguous and \
             type(base._data) is np.ndarray and base._data.flags.c_contiguous:
         try:
@@ -262,15 +265,15 @@ def view(x, *shape):
                     "view size is not compatible with input tensor's size and stride (at least "
                     "one dimension spans across two contiguous subspaces). Use .reshape(...) "
                     "instead.") from None
-    return reshape(x, *shape)
+    return reshape(input, *shape)
 
 
-def flatten(x, start_dim=0, end_dim=-1):
-    shape = x.shape
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = input.shape
     if not shape:
-        return reshape(x, 1)
+        return reshape(input, 1)
     s, e = norm_dim(start_dim, len(shape)), norm_dim(end_dim, len(shape))
-    return reshape(x, shape[:s] + (size_of(shape[s : e + 1]),) + shape[e + 1 :])
+    return reshape(input, shape[:s] + (size_of(shape[s : e + 1]),) + shape[e + 1 :])
 
 
 def ravel(x):
@@ -305,9 +308,10 @@ def _view_strided(x, value, shape, strides, offset):
     return t
 
 
-def permute(x, *dims, _name="PermuteBackward0"):
-    x = R.as_tensor(x)
-    xd = x._data
+def permute(input, *order, dims=None, _name="PermuteBackward0"):
+    dims = order if dims is None else keyword_size("permute", order, dims, "dims")
+    input = R.as_tensor(input)
+    xd = input._data
     if type(xd) is np.ndarray:  # the plan of a (shape, dims) seen before: no checks, no strides
         try:
             plan = _permutations.get((xd.shape, dims))
@@ -317,30 +321,32 @@ def permute(x, *dims, _name="PermuteBackward0"):
             plan = permutation(xd.shape, dims)
         axes, shape, ints = plan
         value = xd.transpose(axes)
-        if not (x._rg and _grad_on()):
+        if not (input._rg and _grad_on()):
             t = _make(value)
         else:
-            t = _record_linear(value, _GATHER_STRIDED, x, lambda seg: tape.add_iaux(seg, ints))
+            t = _record_linear(value, _GATHER_STRIDED, input,
+                               lambda seg: tape.add_iaux(seg, ints))
             name_node(t, _name)
-        _share_storage(t, x)
+        _share_storage(t, input)
         return t
-    axes, shape, ints = permutation(tuple(x.shape), dims)
+    axes, shape, ints = permutation(tuple(input.shape), dims)
     strides = ints[1 + len(shape):-1]
     if type(xd) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
         from .cuda_ops import view as cuda_view
 
-        return cuda_view(x, shape, strides, 0)
-    return name_view(_view_strided(x, x._arr().transpose(axes), shape, strides, 0), x, _name)
+        return cuda_view(input, shape, strides, 0)
+    return name_view(_view_strided(input, input._arr().transpose(axes), shape, strides, 0),
+                     input, _name)
 
 
-def transpose(x, dim0, dim1, _name="TransposeBackward0"):
-    nd = x.ndim
+def transpose(input, dim0, dim1, _name="TransposeBackward0"):
+    nd = input.ndim
     if nd == 0:
-        return x
+        return input
     d0, d1 = norm_dim(dim0, nd), norm_dim(dim1, nd)
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(x, tuple(dims), _name=_name)
+    return permute(input, tuple(dims), _name=_name)
 
 
 def t(x):
@@ -353,44 +359,44 @@ def T(x):
     return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
 
 
-def broadcast_to(x, shape, with_value=True, seg=None):
-    """``x`` repeated along new or size-1 dims (a stride-0 view; its VJP is a sum).
+def broadcast_to(input, size, with_value=True, seg=None):
+    """``input`` repeated along new or size-1 dims (a stride-0 view; its VJP is a sum).
 
     ``with_value=False`` (internal, binary ops that save nothing) records the broadcast without
     materialising the view: the returned tensor then only carries its place on the tape, and
     the caller passes ``seg`` (from ``tape.prepare``) so that its consumer records on the same
     segment (a placeholder cannot be imported into another one).
     """
-    x = R.as_tensor(x)
-    shape = flat_shape((shape,))
-    xs = x.shape
+    input = R.as_tensor(input)
+    shape = flat_shape((size,))
+    xs = input.shape
     if xs == shape:
-        return x
+        return input
     lead = len(shape) - len(xs)
     if lead < 0 or any(s != t and s != 1 for s, t in zip(xs, shape[lead:])):
-        raise expand_error(xs, shape, x.dtype)
-    recording = x._rg and _grad_on()
+        raise expand_error(xs, shape, input.dtype)
+    recording = input._rg and _grad_on()
     value = None
     if with_value or not recording:
-        value = _expanded(x, shape)
+        value = _expanded(input, shape)
     if not recording:
         t = _make(value)
-        _share_storage(t, x, (shape, _expand_strides(xs, shape), 0)
+        _share_storage(t, input, (shape, _expand_strides(xs, shape), 0)
                        if type(value) is DeviceArray else None)
         return t
     strides = _expand_strides(xs, shape)
     if seg is None:
-        seg = tape.prepare([x])
+        seg = tape.prepare([input])
     aux = _strided_aux(seg, shape, strides, 0)
-    if x.dtype.kind == "c":  # complex: ops/complex.py (a copy, not a view)
+    if input.dtype.kind == "c":  # complex: ops/complex.py (a copy, not a view)
         from .complex import linear
 
-        return linear(np.ascontiguousarray(_expanded(x, shape)), _GATHER_STRIDED, x, seg, aux)
+        return linear(np.ascontiguousarray(_expanded(input, shape)), _GATHER_STRIDED, input, seg, aux)
     n = size_of(shape)
     if value is None:
-        return _slot_only(R.result, seg, x, aux, n)
-    t = R.result(value, _GATHER_STRIDED, x, aux=aux, seg=seg)
-    _share_storage(t, x, (shape, strides, 0))  # a view, as PyTorch's expand
+        return _slot_only(R.result, seg, input, aux, n)
+    t = R.result(value, _GATHER_STRIDED, input, aux=aux, seg=seg)
+    _share_storage(t, input, (shape, strides, 0))  # a view, as PyTorch's expand
     return t
 
 
@@ -432,33 +438,33 @@ class _SizeOnly:
         self.size = n
 
 
-def expand(x, *sizes):
-    sizes = flat_shape(sizes)
-    xs = x.shape
+def expand(input, *sizes, size=None):
+    sizes = flat_shape(sizes if size is None else keyword_size("expand", sizes, size))
+    xs = input.shape
     lead = len(sizes) - len(xs)
     shape = tuple(xs[k - lead] if s == -1 and k >= lead else s for k, s in enumerate(sizes))
-    return name_view(broadcast_to(x, shape), x, "ExpandBackward0")  # (see _operand in node.py)
+    return name_view(broadcast_to(input, shape), input, "ExpandBackward0")  # (node.py's _operand)
 
 
-def flip(x, *args, dims=None):
-    """``x`` with the order of ``dims`` reversed (``x.flip(0, 1)``, ``flip(x, (0, 1))`` or
+def flip(input, *args, dims=None):
+    """``input`` with the order of ``dims`` reversed (``x.flip(0, 1)``, ``flip(x, (0, 1))`` or
     ``flip(x, dims=(0, 1))``)."""
     if dims is None:
         dims = args[0] if len(args) == 1 else args
-    x = R.as_tensor(x)
-    dims = norm_dims(dims, x.ndim)
-    shape = x.shape
+    input = R.as_tensor(input)
+    dims = norm_dims(dims, input.ndim)
+    shape = input.shape
     cs = c_strides(shape)
     # NOTE: np.sum, not sum: this module's sum() is the tensor reduction
     offset = int(np.sum([(shape[d] - 1) * cs[d] for d in dims], dtype=np.int64))
     strides = tuple(-s if k in dims else s for k, s in enumerate(cs))
-    if type(x._data) is DeviceArray:
+    if type(input._data) is DeviceArray:
         from .cuda_ops import strided_value
 
-        value = strided_value(x._data, shape, strides, offset)
+        value = strided_value(input._data, shape, strides, offset)
     else:
-        value = np.flip(x._arr(), dims).copy()
-    t = name_view(_view_strided(x, value, shape, strides, offset), x, "FlipBackward0")
+        value = np.flip(input._arr(), dims).copy()
+    t = name_view(_view_strided(input, value, shape, strides, offset), input, "FlipBackward0")
     t._vc, t._base = None, None  # flip copies, like torch.flip
     return t
 
