@@ -124,6 +124,9 @@ def _batch_aware_public_ops():
 
 
 from .torch_names.add_alpha import add, sub  # noqa: E402,F811 (alpha=: ops.add has none)
+from .torch_names.legacy_types import (BoolTensor, ByteTensor, CharTensor,  # noqa: E402
+                                       DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+                                       LongTensor, ShortTensor)
 
 _batch_aware_public_ops()
 # what NumPy's and SciPy's functions on tensors use from the parts above numpy_dispatch

@@ -21,6 +21,7 @@ import sys
 import numpy as np
 
 from . import _tensor_str
+from ._legacy_tensor import legacy_array
 
 from . import grad_mode as _gm
 from .device import CPU as _CPU
@@ -90,9 +91,16 @@ class Tensor:
     _fn_name = None  # custom Function node name
     __array_priority__ = 1000  # NumPy defers binary operators to Tensor
 
-    def __init__(self, data=(), dtype=None, requires_grad=False):
-        arr = np.array(data, dtype=dtype)
-        self._data = _wrap(arr)
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` (zeros of that shape), ``Tensor([1, 2])``
+        (those values), ``Tensor()`` (empty), in the default dtype (or ``dtype``, tapegrad's
+        own: with it, a tensor's values are copied); ``Tensor(t)`` shares ``t``'s storage.
+        ``tg.tensor`` is the usual constructor."""
+        if len(args) == 1 and isinstance(args[0], Tensor) and dtype is None:
+            t = args[0]
+            self._data, self._vc, self._inference = t._arr(), t._vcounter(), t._inference
+        else:
+            self._data = _wrap(legacy_array(args, dtype or DEFAULT_DTYPE[0]))
         if requires_grad:
             self.requires_grad_(True)
 

@@ -12,7 +12,7 @@ PKG = Path(tapegrad.__file__).parent
 BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "_tensor_str", "registry",
           "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
-          "device", "_bounded_cache", "promotion", "size"}
+          "device", "_bounded_cache", "promotion", "size", "_legacy_tensor"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
@@ -23,6 +23,7 @@ ALLOWED = {
     "vecmath": {"_numba_cache"},  # numbers only: NumPy, Numba
     "_pack": set(),  # lists of Python numbers into NumPy arrays (the tape's flush, the tables)
     "size": set(),  # tg.Size and the factories' size= keyword
+    "_legacy_tensor": {"size"},  # the values of Tensor(2, 3) / Tensor([1, 2])
     "_bounded_cache": set(),  # the per-op plan/table caches' evict-when-full dict
     "promotion": {"tensor"},  # PyTorch's result dtypes (the default dtype lives in tensor)
     "_tensor_str": set(),  # a tensor's printed values, laid out as PyTorch's (NumPy arrays)
@@ -33,7 +34,7 @@ ALLOWED = {
     "device": set(),
     "tape": {"_config", "_pack", "registry", "device"},
     "tape_watch": {"tape"},  # import watches of activation checkpointing
-    "tensor": {"_tensor_str", "grad_mode", "tape", "device"},
+    "tensor": {"_tensor_str", "_legacy_tensor", "grad_mode", "tape", "device"},
     "engine": {"_config", "_numba_cache", "_pack", "_bounded_cache", "registry", "tape", "device"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)

@@ -8,7 +8,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..ops import inplace as _inplace
 from ..tensor import _DTYPE_NAMES, Tensor
-from . import construct, legacy_methods
+from . import construct, legacy_methods, legacy_types
 from ._common import sizes_of
 from .shapes import tile
 
@@ -125,6 +125,8 @@ def _type(self, dtype=None, non_blocking=False, **_):
     type name (``"torch.cuda.DoubleTensor"``: that device too), the converted tensor."""
     if dtype is None:
         return construct.typename(self)
+    if isinstance(dtype, legacy_types.TensorType):  # x.type(tg.LongTensor)
+        return self.to("cpu", dtype.dtype)
     if not isinstance(dtype, str):
         return self.to(dtype)
     prefix, _, scalar = dtype.rpartition(".")
