@@ -124,6 +124,8 @@ def _batch_aware_public_ops():
 
 
 from .torch_names.add_alpha import add, sub  # noqa: E402,F811 (alpha=: ops.add has none)
+from .memory_format import (channels_last, channels_last_3d,  # noqa: E402
+                            contiguous_format, memory_format, preserve_format)
 from .torch_names.legacy_types import (BoolTensor, ByteTensor, CharTensor,  # noqa: E402
                                        DoubleTensor, FloatTensor, HalfTensor, IntTensor,
                                        LongTensor, ShortTensor)

@@ -12,7 +12,8 @@ PKG = Path(tapegrad.__file__).parent
 BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "_tensor_str", "registry",
           "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
-          "device", "_bounded_cache", "promotion", "size", "_legacy_tensor"}
+          "device", "_bounded_cache", "promotion", "size", "_legacy_tensor",
+          "memory_format"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
@@ -24,6 +25,7 @@ ALLOWED = {
     "_pack": set(),  # lists of Python numbers into NumPy arrays (the tape's flush, the tables)
     "size": set(),  # tg.Size and the factories' size= keyword
     "_legacy_tensor": {"size"},  # the values of Tensor(2, 3) / Tensor([1, 2])
+    "memory_format": set(),  # tg.channels_last, ...: accepted and checked, layouts not tracked
     "_bounded_cache": set(),  # the per-op plan/table caches' evict-when-full dict
     "promotion": {"tensor"},  # PyTorch's result dtypes (the default dtype lives in tensor)
     "_tensor_str": set(),  # a tensor's printed values, laid out as PyTorch's (NumPy arrays)

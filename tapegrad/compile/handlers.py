@@ -440,7 +440,7 @@ _DISPATCH = {
     "stack_rows": lambda tr, n, a, r: stack_rows(tr, a["rows"], a["shape"], r),
     "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),
     "where": lambda tr, n, a, r: where(tr, a["condition"], a["x"], a["y"], r),
-    "clone": lambda tr, n, a, r: clone(tr, a["x"], r),
+    "clone": lambda tr, n, a, r: clone(tr, _first(a, "x", "input", "self"), r),
     "backward": _backward_fn,
     "requires_grad_": lambda tr, n, a, r: requires_grad_(tr, a["self"], a["requires_grad"], r),
     "grad": _grad_fn,

@@ -5,6 +5,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..grad_mode import no_grad
+from ..memory_format import check_memory_format, memory_format
 from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, bump_version
 from ..torch_names.construct import typename
@@ -41,6 +42,9 @@ def _parse_to(args, kwargs):
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
+    fmt = kwargs.pop("memory_format", None)  # checked, not applied: layouts are not tracked
+    if fmt is not None and type(fmt) is not memory_format:
+        check_memory_format(fmt, 0, "to")
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     for a in args:

@@ -11,6 +11,7 @@ import numpy as np
 from .. import vecmath
 from ..device import DeviceArray
 from ..device import device as _device
+from ..memory_format import check_memory_format
 from ..registry import Op
 from ..tensor import Tensor, _make, _wrap
 from . import record as R
@@ -21,7 +22,10 @@ _CLONE = int(Op.CLONE)
 
 def contiguous(x, memory_format=None):
     """``x`` itself, or a C-ordered copy (``clone``) of a view that is not contiguous, as in
-    PyTorch: an in-place change of the copy leaves the viewed tensor alone."""
+    PyTorch: an in-place change of the copy leaves the viewed tensor alone. A
+    ``memory_format`` is checked, not applied (layouts are not tracked)."""
+    if memory_format is not None:
+        check_memory_format(memory_format, x.ndim, "contiguous")
     d = x._data
     if type(d) is _ndarray and x._base is not None and not d.flags.c_contiguous:
         if d.dtype.kind == "f":  # one copy, in C order (a transposed matrix: in tiles)
@@ -37,8 +41,11 @@ def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False,
        memory_format=None):
     """Convert to ``dtype`` (differentiable between floating dtypes) and/or ``device``, or to
     another tensor's (``x.to(other)``). ``non_blocking`` is accepted and has no effect (copies
-    between devices complete before ``to`` returns); PyTorch's positional order
+    between devices complete before ``to`` returns), nor has ``memory_format`` (checked, not
+    applied: layouts are not tracked); PyTorch's positional order
     ``to(device, dtype, non_blocking, copy)``."""
+    if memory_format is not None:
+        check_memory_format(memory_format, x.ndim, "to")
     flags = 0
     for a in args:
         if isinstance(a, (str, _device)) or a is None:

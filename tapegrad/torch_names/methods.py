@@ -6,7 +6,9 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as _ops
+from ..memory_format import check_memory_format
 from ..ops import inplace as _inplace
+from ..ops.elementwise import clone as _clone_op
 from ..tensor import _DTYPE_NAMES, Tensor
 from . import construct, legacy_methods, legacy_types
 from ._common import sizes_of
@@ -136,6 +138,13 @@ def _type(self, dtype=None, non_blocking=False, **_):
     return self.to("cuda" if prefix == "torch.cuda" else "cpu", np.dtype(names[scalar]))
 
 
+def _clone(self, *, memory_format=None):
+    """A copy; ``memory_format`` is checked, not applied (layouts are not tracked)."""
+    if memory_format is not None:
+        check_memory_format(memory_format, self.ndim, "clone")
+    return _clone_op(self)
+
+
 def _conj_transpose(x):
     y = _ops.transpose(x, -2, -1) if x.ndim >= 2 else x
     return _ops.conj(y) if y.dtype.kind == "c" else y
@@ -186,6 +195,7 @@ def bind(functions):
     T.expand_as = lambda self, other: _ops.expand(self, other.shape)
     T.type_as = _type_as
     T.type = _type
+    T.clone = _clone
     T.view_as = lambda self, other: self.view(other.shape)
     T.reshape_as = lambda self, other: self.reshape(other.shape)
     T.where = lambda self, condition, other: _ops.where(condition, self, other)

@@ -10,7 +10,9 @@ from ..numpy_dispatch import shaping as _shaping
 from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
+from ..memory_format import check_memory_format
 from ..ops.complex import check_parts
+from ..ops.elementwise import clone as _clone
 from ..ops.node_names import name_view
 from ..ops.shapes import ambiguous_shape, norm_dim, torch_dtype_name
 from ..tensor import Tensor
@@ -141,7 +143,12 @@ def numel(input):
 
 
 def clone(input, *, memory_format=None):
-    return _t(input).clone()
+    """A copy (``tg.clone`` and ``Tensor.clone``); ``memory_format`` is checked, not applied
+    (layouts are not tracked)."""
+    input = _t(input)
+    if memory_format is not None:
+        check_memory_format(memory_format, input.ndim, "clone")
+    return _clone(input)
 
 
 # ---- stacking and splitting --------------------------------------------------------------------
