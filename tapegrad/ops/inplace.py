@@ -282,7 +282,12 @@ def _recording(x, *others):
     grad, or (``_forward_only``) under no_grad inside forward mode."""
     mode = _gm_state.grad_enabled
     if mode is True:
-        return x._rg or any(isinstance(o, Tensor) and o._rg for o in others)
+        if x._rg:
+            return True
+        for o in others:  # (a loop, not any() of a generator: ~200 ns less per in-place op)
+            if isinstance(o, Tensor) and o._rg:
+                return True
+        return False
     return mode is not False and _forward_only(x)
 
 
@@ -392,7 +397,8 @@ def fill_(x, value, _name=None):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    value = fill_number(value, x.dtype)  # (1j into a real tensor: PyTorch's error)
+    if type(value) is not float:  # (1j into a real tensor: PyTorch's error; a float, the
+        value = fill_number(value, x.dtype)  # common value, skips reading the dtype)
     out = apply(x, _overwrite, value, casting="unsafe")  # (where(zeros, x, value))
     if isinstance(value, Tensor):
         return name_record(out, Op.WHERE, "FillBackward3")
@@ -471,11 +477,14 @@ def setitem(x, key, value):
     if isinstance(value, Tensor) and value._rg and x.dtype.kind not in "fc":
         value = value.detach()  # an integer or bool tensor takes the values only (PyTorch)
     check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
-    value = fill_number(value, x.dtype)  # (x[0] = 1j of a real tensor: PyTorch's error)
+    if type(value) is not float:  # (x[0] = 1j of a real tensor: PyTorch's error; a float
+        value = fill_number(value, x.dtype)  # skips reading the dtype)
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:
         value = value._data
-    if not _recording(x, value):  # (value: a tensor here only where it requires grad)
+    mode = _gm_state.grad_enabled  # (_recording(x, value) inline: ~100 ns less per call)
+    if not ((x._rg or isinstance(value, Tensor)) if mode is True else  # (value: a tensor
+            mode is not False and _forward_only(x)):                   # requiring grad)
         xd = x._arr()
         v = value._arr() if isinstance(value, Tensor) else value
         try:
