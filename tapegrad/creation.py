@@ -9,6 +9,7 @@ import numpy as np
 
 from . import grad_mode as _gm
 from . import promotion as _promotion
+from .promotion import fill_number
 from .device import cuda_api, is_cuda, to_device
 from .size import keyword_size
 from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
@@ -75,27 +76,6 @@ def set_default_dtype(d):
 
 def get_default_dtype():
     return DEFAULT_DTYPE[0]
-
-
-_C_TYPES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "int64_t",
-            "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
-
-
-def fill_number(value, dtype):
-    """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
-    dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
-    (NumPy drops it with a warning)."""
-    if dtype is None or not (type(value) is complex or isinstance(value, np.complexfloating)):
-        return value
-    dt = np.dtype(dtype)
-    if dt.kind == "b":
-        return builtins.bool(value)
-    if dt.kind in "fiu":
-        if value.imag != 0:
-            raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
-                               "overflow")
-        return value.real
-    return value
 
 
 def _python_floats(data, arr, dtype):

@@ -8,7 +8,8 @@ index, a mask or a 0-d constant therefore stayed float32 in PyTorch and ran in f
 A binary op whose operands' dtypes differ casts them with ``promoted`` first and computes once
 (operands of one dtype pass one identity test on the hot path); integers that become floats
 (true division, float functions of integers, an integer tensor times a Python float) take the
-default dtype, as PyTorch's do.
+default dtype, as PyTorch's do. ``fill_number``: a number written into a tensor (full, fill_,
+``x[i] = v``) as PyTorch converts it, refusing a complex one whose imaginary part would be lost.
 """
 
 import numpy as np
@@ -124,3 +125,26 @@ def promoted(x, y, x_zero_dim, y_zero_dim, true_divide=False):
     if true_divide and dt.kind in "biu":
         dt = DEFAULT_DTYPE[0]
     return (x if dx == dt else x.astype(dt)), (y if dy == dt else y.astype(dt))
+
+
+_C_TYPES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "int64_t",
+            "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
+
+
+def fill_number(value, dtype):
+    """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
+    dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
+    (NumPy drops it with a warning)."""
+    kind = type(value)  # (a float first: the common fill costs one identity test)
+    if kind is float or dtype is None or not (kind is complex or
+                                              isinstance(value, np.complexfloating)):
+        return value
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return bool(value)
+    if dt.kind in "fiu":
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
+                               "overflow")
+        return value.real
+    return value
