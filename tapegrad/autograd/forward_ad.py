@@ -97,7 +97,7 @@ def make_dual(tensor, tangent, *, level=None):
             source = tensor.detach().requires_grad_()
             dual = source.clone()
     order = dual._seg.order if dual._seg is not None else tape.current().order
-    _levels.stack[-1].append((source, tangent, order, tensor.requires_grad, dual))
+    _levels.stack[-1].append((source, tangent, order, tensor.requires_grad, dual, dual._version))
     return dual
 
 
@@ -116,7 +116,7 @@ def _pushed(tensor, duals):
     if tensor.dtype.kind == "c" or any(d[1].dtype.kind == "c" for d in duals):
         return _UNSUPPORTED  # (the sweep's tangent blocks are real: the double-vjp trick)
     sources = [(d, np.asarray(t._data, np.float64).reshape((1,) + tuple(t.shape)))
-               for d, t, _, _, _ in duals]
+               for d, t, *_ in duals]
     try:
         blk, = forward_sweep.tangents([tensor], sources, min(d[2] for d in duals), 1)
     except forward_sweep.Unsupported:
@@ -140,7 +140,10 @@ def unpack_dual(tensor, *, level=None):
     # differentiable in it, as PyTorch's (reverse over forward)
     attached = any(d[3] for d in duals) and _gm.is_grad_enabled()
     primal = tensor if attached else tensor.detach()
-    if not (_gm.is_grad_enabled() and any(t.requires_grad for _, t, _, _, _ in duals)) and \
+    made = next((d for d in duals if d[4] is tensor and d[5] == tensor._version), None)
+    if made is not None:  # a dual as make_dual made it: its tangent is the one given, as PyTorch's
+        return UnpackedDualTensor(primal, made[1])
+    if not (_gm.is_grad_enabled() and any(d[1].requires_grad for d in duals)) and \
             not attached:
         tan = _pushed(tensor, duals)
         if tan is not _UNSUPPORTED:
