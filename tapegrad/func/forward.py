@@ -55,13 +55,14 @@ def push_tangents(outs, ins, blocks, start, k):
     from ..tensor import _make
 
     got = [None] * len(outs)  # no direction to push (an input without elements): zeros
-    # (complex tangents take the double-vjp trick: the sweep's tangent blocks are real)
-    if k and not any(t.dtype.kind == "c" for t in (*outs, *ins)):
+    if k and any(t.dtype.kind == "c" for t in (*outs, *ins)):
+        got = None  # (complex tangents take the double-vjp trick: the sweep's blocks are real)
+    elif k:
         try:
             got = forward_sweep.tangents(outs, list(zip(ins, blocks)), start, k)
         except forward_sweep.Unsupported:
             got = None
-    if got is None or (k and any(t.dtype.kind == "c" for t in (*outs, *ins))):
+    if got is None:
         from .vmap import like
 
         with _gm.enable_grad():
