@@ -18,25 +18,13 @@ import numpy as np
 
 from . import complex as C
 from . import record as R
+from .linalg_det import _cofactor_np as cofactor
 from .linalg_eig import _square
 from .linalg_eig import solve as _csolve
 
 
 def _eye(n):
     return np.eye(n) * (1 + 0j)
-
-
-def _adjugate_h(A):
-    """``adj(A)^H`` (``conj(det) A^{-H}``) of NumPy matrices by their SVD, also where ``A`` is
-    singular: ``adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H``."""
-    U, s, Vh = np.linalg.svd(A)
-    ones = np.ones(s.shape[:-1] + (1,))
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
-    phase = np.linalg.det(U) * np.linalg.det(Vh)
-    adj = phase[..., None, None] * (np.conj(np.swapaxes(Vh, -1, -2)) * (before * after)[
-        ..., None, :]) @ np.conj(np.swapaxes(U, -1, -2))
-    return np.conj(np.swapaxes(adj, -1, -2))
 
 
 def _rule_det(ns, g, ins, out):
@@ -47,7 +35,7 @@ def _rule_det(ns, g, ins, out):
         try:
             return (ns.solve(ns.conj(ns.mT(A)), rhs),)
         except np.linalg.LinAlgError:  # singular: the adjugate (PyTorch's SVD route)
-            return (np.asarray(g)[..., None, None] * _adjugate_h(A),)
+            return (np.asarray(g)[..., None, None] * np.conj(cofactor(A)),)  # (adj(A)^H)
     return (ns.solve(ns.conj(ns.mT(A)), rhs),)
 
 

@@ -20,10 +20,11 @@ def _prod_but_one_np(s):
 
 
 def _cofactor_np(A):
-    """The cofactor matrix ``d det(A) / dA`` of any square A (an SVD, no inverse)."""
+    """The cofactor matrix ``adj(A)^T`` (``d det(A) / dA``) of any square A, real or complex
+    (an SVD, no inverse: ``adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H``)."""
     U, S, Vh = np.linalg.svd(A)
     sgn = np.linalg.det(U) * np.linalg.det(Vh)
-    return sgn[..., None, None] * ((U * _prod_but_one_np(S)[..., None, :]) @ Vh)
+    return sgn[..., None, None] * ((np.conj(U) * _prod_but_one_np(S)[..., None, :]) @ np.conj(Vh))
 
 
 def _det_grad_np(A, d):
