@@ -45,6 +45,13 @@ CALLS = {
     "logical_not": lambda m, x: m.logical_not(input=x > 3),
     "arange": lambda m, x: m.arange(end=5),
     "arange_start": lambda m, x: m.arange(start=1, end=7, step=2),
+    "matmul": lambda m, x: m.matmul(input=x, other=x.T),
+    "x.matmul": lambda m, x: x.matmul(other=x.T),
+    "dot": lambda m, x: m.dot(input=x[0], tensor=x[1]),
+    "outer": lambda m, x: m.outer(input=x[0], vec2=x[1]),
+    "x.repeat": lambda m, x: x.repeat(repeats=(2, 1)),
+    "clamp": lambda m, x: m.clamp(input=x, min=2.0, max=5.0),
+    "where": lambda m, x: m.where(condition=x > 3, input=x, other=x * 0),
 }
 
 
@@ -106,6 +113,8 @@ def test_shape_keywords_twice_refused_as_torch():
         x.permute(1, 0, dims=(1, 0))
     with pytest.raises(TypeError, match=r"expand\(\) got multiple values for argument 'size'"):
         x.expand(2, 3, size=(2, 3))
+    with pytest.raises(TypeError, match=r"repeat\(\) got multiple values for argument 'repeats'"):
+        x.repeat(2, 1, repeats=(2, 1))
     with pytest.raises(TypeError, match=r"arange\(\) missing 1 required positional argument"):
         tg.arange()
 
@@ -122,7 +131,8 @@ def test_keyword_forms_under_compile():
     # tg.compile's tracer reads the arguments by their names: the keyword forms trace as the
     # positional ones (no eager fallback)
     def f(x):
-        y = tg.mul(input=x, other=x).pow(exponent=2) + tg.pow(input=x, exponent=3)
+        y = tg.mul(input=x, other=x).pow(exponent=2) + tg.pow(input=x, exponent=3) + \
+            tg.where(condition=x > 1, input=x, other=x * 0) + tg.matmul(input=x, other=x.T)[0, 0]
         return tg.sum(input=y.permute(dims=(1, 0)).reshape(shape=(6,)) * tg.exp(input=x).flatten())
 
     x = tg.tensor([[1.0, 2.0, 3.0], [0.5, 0.25, 2.0]])

@@ -397,8 +397,9 @@ def _grad_fn(tr, name, a, result):
 
 def _permute_fn(tr, name, a, result):
     dims = a["order"] if a.get("dims") is None else (a["dims"],)  # (x.permute(dims=...))
-    permute(tr, _first(a, "x", "input"), dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
-            else dims, result, "permute")
+    permute(tr, _first(a, "x", "input"),
+            dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims, result,
+            "permute")
 
 
 def _ignore(tr, name, a, result):
@@ -415,8 +416,8 @@ def _first(a, *names):
 _DISPATCH = {
     "cumprod": lambda tr, n, a, r: cumprod(tr, a["input"], a["dim"], r),
     "square": lambda tr, n, a, r: tr.out(r, tr.e("powc", (tr.v(a["input"]),), c=2), n),
-    "matmul": lambda tr, n, a, r: matmul(tr, _first(a, "x", "input"), _first(a, "y", "mat2"),
-                                         r),
+    "matmul": lambda tr, n, a, r: matmul(tr, _first(a, "x", "input"),
+                                         _first(a, "y", "other", "mat2"), r),
     "sum": lambda tr, n, a, r: reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], r),
     "mean": lambda tr, n, a, r: reduce_sum(tr, a["x"], a["dim"], a["keepdim"], a["dtype"], r,
                                            True),
@@ -439,7 +440,8 @@ _DISPATCH = {
     "stack": lambda tr, n, a, r: stack(tr, a["tensors"], a["dim"], r),
     "stack_rows": lambda tr, n, a, r: stack_rows(tr, a["rows"], a["shape"], r),
     "einsum": lambda tr, n, a, r: einsum(tr, a["equation"], a["operands"], r),
-    "where": lambda tr, n, a, r: where(tr, a["condition"], a["x"], a["y"], r),
+    "where": lambda tr, n, a, r: where(tr, a["condition"], _first(a, "x", "input"),
+                                       _first(a, "y", "other"), r),
     "clone": lambda tr, n, a, r: clone(tr, _first(a, "x", "input", "self"), r),
     "backward": _backward_fn,
     "requires_grad_": lambda tr, n, a, r: requires_grad_(tr, a["self"], a["requires_grad"], r),

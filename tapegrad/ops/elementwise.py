@@ -267,33 +267,33 @@ def _complex_const(code, x, r, c0):
     return _complex().record(r, (x,), rule, c=c0)
 
 
-def clamp(x, min=None, max=None):
-    """Clamp to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+def clamp(input, min=None, max=None):
+    """Clamp to ``[min, max]``; the gradient passes where ``min <= input <= max``."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from .compare import clamp_by_tensors
 
-        return clamp_by_tensors(x, min, max)
-    x = R.as_tensor(x)
-    kind = x.dtype.kind
+        return clamp_by_tensors(input, min, max)
+    input = R.as_tensor(input)
+    kind = input.dtype.kind
     if kind in "iub":  # a float bound makes the result floating (type promotion)
-        dtype = np.result_type(x.dtype, *(b for b in (min, max) if b is not None))
-        if dtype != x.dtype:
-            x = to(x, dtype)
+        dtype = np.result_type(input.dtype, *(b for b in (min, max) if b is not None))
+        if dtype != input.dtype:
+            input = to(input, dtype)
     elif kind == "c":  # (NumPy's clip orders complex values lexicographically)
-        raise _refusal("clamp", x.dtype)
+        raise _refusal("clamp", input.dtype)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
-    xd = x._data
+    xd = input._data
     if type(xd) is float:
         r = xd if xd != xd else (lo if xd < lo else hi if xd > hi else xd)
     elif type(xd) is DeviceArray:
         r = _cuda().clamp_value(xd, lo, hi)
     else:
         r = _wrap(np.clip(xd, lo, hi).astype(xd.dtype, copy=False))
-    if x._rg and _grad_on():
-        return _const_op(_CLAMP, x, r, lo, hi, save_x=True)
+    if input._rg and _grad_on():
+        return _const_op(_CLAMP, input, r, lo, hi, save_x=True)
     return _make(r)
 
 
@@ -356,7 +356,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         return R.result_broadcast(r, code, input, other, save_x, save_y, save_out)
                     return _make(r)
         wx = wy = None  # Python numbers stay "weak" in NumPy's promotion (NEP 50)
-        if isinstance(other, np.generic) or isinstance(input, np.generic):  # (weak too, as in PyTorch)
+        if isinstance(other, np.generic) or isinstance(input, np.generic):  # (weak too, as torch)
             input, other = _weak_scalar(input), _weak_scalar(other)
         if type(other) is complex or type(input) is complex:  # a weak complex number (NEP 50)
             return _complex_number(name, np_f, input, other)
@@ -535,11 +535,11 @@ _where_def = defop(Op.WHERE, "where", "binary", "WhereBackward0", saves=("m",),
                    dx="where(m, g, 0.0)", dy="where(m, 0.0, g)")
 
 
-def where(condition, x=None, y=None):
-    """``x`` where ``condition`` else ``y``; the unselected branch gets a zero gradient.
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` else ``other``; the unselected branch gets a zero gradient.
     ``where(condition)`` alone: the indices of its true elements, one tensor per dim
     (``nonzero(as_tuple=True)``)."""
-    if x is None and y is None:
+    if input is None and other is None:
         cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
         if type(cond) is DeviceArray:
             cond = cond.host()
@@ -547,7 +547,7 @@ def where(condition, x=None, y=None):
     if isinstance(condition, Tensor) and condition.dtype != np.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a "
                            f"tensor with dtype {_torch_name(condition.dtype)}")
-    return select(condition, x, y)
+    return select(condition, input, other)
 
 
 def select(condition, x, y):

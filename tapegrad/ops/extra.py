@@ -17,6 +17,7 @@ import numpy as np
 from .. import vecmath
 from ..creation import fill_number
 from ..device import DeviceArray, host_array, index_device, to_device
+from ..size import keyword_size
 from ..tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
@@ -491,7 +492,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     return add(x, added if alpha == 1 else mul(added, alpha))
 
 
-def repeat(input, *sizes):
+def repeat(input, *sizes, repeats=None):
+    if repeats is not None:  # x.repeat(repeats=(2, 1)), PyTorch's keyword
+        sizes = keyword_size("repeat", sizes, repeats, "repeats")
     x = R.as_tensor(input)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])

@@ -149,12 +149,13 @@ def _current(view):
     return base._seg is view._bseg and base._rec == view._brec
 
 
-def matmul(x, y):
+def matmul(input, other):
     """Matrix product with NumPy's broadcasting rules (``x @ y``)."""
-    if isinstance(x, Tensor) and isinstance(y, Tensor):
-        xd, yd = x._data, y._data
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        xd, yd = input._data, other._data
         if type(xd) is np.ndarray and type(yd) is np.ndarray and xd.ndim and yd.ndim and \
-                (x._base is None or _current(x)) and (y._base is None or _current(y)) and \
+                (input._base is None or _current(input)) and \
+                (other._base is None or _current(other)) and \
                 xd.dtype.kind == yd.dtype.kind == "f":
             # the common case first: real CPU arrays (views whose base is unchanged since,
             # e.g. a time step ``xs[t]``) whose shapes match
@@ -165,20 +166,21 @@ def matmul(x, y):
             except ValueError:
                 value = None  # the general path below gives PyTorch's message
             if value is not None:
-                if not ((x._rg or y._rg) and _state.grad_enabled):
+                if not ((input._rg or other._rg) and _state.grad_enabled):
                     return _make(value)
                 if type(value) is np.ndarray:
-                    return R.pair_result(value, _MATMUL, x, y, None if (x._rg and y._rg) else
-                                         {"needs": (x._rg, y._rg)})
-                return R.python_result(value, _MATMUL, (x, y), save_inputs=(0, 1),
-                                       params=None if (x._rg and y._rg) else
-                                       {"needs": (x._rg, y._rg)})
-    x, y = R.as_tensor(x), R.as_tensor(y)
-    xd, yd = x._arr(), y._arr()
+                    return R.pair_result(value, _MATMUL, input, other,
+                                         None if (input._rg and other._rg) else
+                                         {"needs": (input._rg, other._rg)})
+                return R.python_result(value, _MATMUL, (input, other), save_inputs=(0, 1),
+                                       params=None if (input._rg and other._rg) else
+                                       {"needs": (input._rg, other._rg)})
+    input, other = R.as_tensor(input), R.as_tensor(other)
+    xd, yd = input._arr(), other._arr()
     if type(xd) is _DeviceArray or type(yd) is _DeviceArray:  # CUDA (ops/cuda_ops.py)
         from .cuda_ops import matmul as cuda_matmul
 
-        return cuda_matmul(x, y)
+        return cuda_matmul(input, other)
     if xd.ndim == 0 or yd.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{xd.ndim}D and {yd.ndim}D")
@@ -186,29 +188,30 @@ def matmul(x, y):
         value = _wrap(np.matmul(xd, yd))
     except ValueError:
         raise matmul_error(xd.shape, yd.shape) from None
-    if not R.needs_grad(x, y):
+    if not R.needs_grad(input, other):
         return _make(value)
     if type(value) is not float and value.dtype.kind == "c":  # complex: ops/complex.py
         from .complex import matmul as complex_matmul
 
-        return complex_matmul(x, y, value)
-    params = None if (x._rg and y._rg) else {"needs": (x._rg, y._rg)}
-    return R.python_result(value, _MATMUL, (x, y), save_inputs=(0, 1), params=params)
+        return complex_matmul(input, other, value)
+    params = None if (input._rg and other._rg) else {"needs": (input._rg, other._rg)}
+    return R.python_result(value, _MATMUL, (input, other), save_inputs=(0, 1), params=params)
 
 
-def dot(x, y):
+def dot(input, tensor):
     """Inner product of two 1-D tensors."""
-    if x.ndim != 1 or y.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
-    return matmul(x, y)
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
+                           "tensors")
+    return matmul(input, tensor)
 
 
-def outer(x, y):
+def outer(input, vec2):
     """Outer product of two 1-D tensors."""
-    for name, t in (("self", x), ("vec2", y)):
+    for name, t in (("self", input), ("vec2", vec2)):
         if t.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
-    return matmul(unsqueeze(x, 1), unsqueeze(y, 0))
+    return matmul(unsqueeze(input, 1), unsqueeze(vec2, 0))
 
 
 # ---- mm / bmm / mv: matmul with PyTorch's shape checks ---------------------------------

@@ -391,7 +391,8 @@ def broadcast_to(input, size, with_value=True, seg=None):
     if input.dtype.kind == "c":  # complex: ops/complex.py (a copy, not a view)
         from .complex import linear
 
-        return linear(np.ascontiguousarray(_expanded(input, shape)), _GATHER_STRIDED, input, seg, aux)
+        return linear(np.ascontiguousarray(_expanded(input, shape)), _GATHER_STRIDED, input, seg,
+                      aux)
     n = size_of(shape)
     if value is None:
         return _slot_only(R.result, seg, input, aux, n)
