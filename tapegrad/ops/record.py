@@ -584,5 +584,8 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     a = slots[0] if k else -1
     b = slots[1] if k > 1 else -1
     narrow = not scalar and value.dtype is _F32
-    return with_history(value, seg, tape.record(seg, op, a, b, aux, 1 if scalar else value.size,
-                                                narrow=narrow))
+    t = with_history(value, seg, tape.record(seg, op, a, b, aux, 1 if scalar else value.size,
+                                             narrow=narrow))
+    if save_out and not scalar:  # (after the inputs' stamps: changing the output in place
+        stamps.append(fresh_out_stamp(t))  # then raises at backward, as PyTorch's)
+    return t
