@@ -518,3 +518,17 @@ def test_slices_of_a_data_tensor_are_arguments_like_any_tensor():
     batches = [(X[i:i + 8], Y[i:i + 8]) for i in range(0, 32, 8)] + [(X[:, :3][::4], Y[::4])]
     fn = _both(make, batches)
     assert fn._count == 1
+
+
+def test_captured_numpy_scalar_constants_compile_beside_captured_arrays():
+    # a constant computed before the function (np.float64 / np.float32) beside a captured
+    # index array: guarded by value, not refused as a scalar made from an array inside
+    const, scale, idx = np.float64(-3.5), np.float32(0.25), np.array([2, 0, 1])
+    fn = tg.compile(lambda t: (t[idx] * scale).sum() + const)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for i in range(3):
+            t = tg.tensor(np.arange(3.0) + i)
+            _same((t[idx] * scale).sum() + const, fn(t))
+    assert [str(w.message) for w in seen if "tg.compile" in str(w.message)] == []
+    assert fn._count == 1

@@ -329,6 +329,12 @@ def reads_arrays(tr):
     return any(type(o) is np.ndarray for o, _ in tr.candidates.values())
 
 
+def _captured_value(tr, v):
+    """Whether ``v`` is a captured scalar the replay guards by value (a constant computed
+    before the function, as a GMM's normalising constant), not one computed inside it."""
+    return any(v is o for _, o in tr.values)
+
+
 def _hidden(tr, v):
     """Whether ``v`` holds a value that a constant would bake in unguarded: a tensor or array
     (inside a list), or a NumPy scalar that may come from an array (``reads_arrays``)."""
@@ -508,7 +514,8 @@ def handle(tr, name, a, result):
     h = _DISPATCH.get(name)
     if h is None:
         h = _DISPATCH[name] = _resolve(name)
-    if any(isinstance(v, np.generic) for v in a.values()) and reads_arrays(tr):
+    if any(isinstance(v, np.generic) and not _captured_value(tr, v) for v in a.values()) and \
+            reads_arrays(tr):
         raise Unsupported("a NumPy scalar reached an op (made from an array?): it would be "
                           "baked in")
     h(tr, _ALIASES.get(name, name), a, result)

@@ -3,7 +3,6 @@ use (captured ones are guarded by identity), the Python scalars the replay bakes
 by value) and the lengths of the lists and dicts holding them, each with the path it was found
 on, and ``walk``, which follows such a path again."""
 
-import math
 import types
 
 import numpy as np
@@ -26,7 +25,7 @@ def _code_names(code, out):
     return out
 
 
-_SCALARS = (str, int, float, bool, complex, type(None))
+_SCALARS = (str, int, float, bool, complex, type(None), np.generic)  # (NumPy scalars: by value)
 MAX_VALUE_GUARDS = 256
 
 
@@ -70,11 +69,10 @@ def reachable(fn, flat_args, limit=20000):
         obj, path, guard, parent = queue[head]  # guard: True, False (an argument's), or owner
         head += 1
         if isinstance(obj, _SCALARS):
-            if guard is True and len(values) < MAX_VALUE_GUARDS and not (
-                    isinstance(obj, float) and math.isnan(obj)):  # nan != nan: no guard
+            nan = obj != obj  # (nan != nan: no guard)
+            if guard is True and len(values) < MAX_VALUE_GUARDS and not nan:
                 values.append((path, obj))
-            elif guard is not True and guard is not False and not (
-                    isinstance(obj, float) and math.isnan(obj)):
+            elif guard is not True and guard is not False and not nan:
                 loose.append((path, obj, guard, parent, path[-1]))
             continue
         if id(obj) in seen or len(path) > 6:
