@@ -124,8 +124,8 @@ def _write_back(x):
         # written one by one: one regather each, not one per live row)
         lo, hi = m.span() if _apart(x) else (0, x._data.size - 1)
         for copy, cm in list(copies.items()):
-            if copy is not x._data and copy.size and not (
-                    cm.span()[1] < lo or cm.span()[0] > hi):
+            first, last = cm.span()
+            if copy is not x._data and copy.size and last >= lo and first <= hi:
                 n = copy.size
                 K.launch("take", n, n, cm.storage.flat(), cm.device_positions(), copy.flat())
 
