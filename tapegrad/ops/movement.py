@@ -273,6 +273,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     if not shape:
         return reshape(input, 1)
     s, e = norm_dim(start_dim, len(shape)), norm_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     return reshape(input, shape[:s] + (size_of(shape[s : e + 1]),) + shape[e + 1 :])
 
 
