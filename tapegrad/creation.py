@@ -606,9 +606,9 @@ def promote_types(type1, type2):
 
 
 def can_cast(from_, to):
-    """Whether PyTorch's casting rule allows ``from_`` -> ``to`` (no change of kind towards
-    bool, integers or reals: float64 -> float32 yes, float -> int no)."""
-    return True if np.can_cast(from_, to, "same_kind") else False  # (bool is tg.bool here)
+    """Whether PyTorch's casting rule allows ``from_`` -> ``to`` (no cast to a lower category:
+    float64 -> float32 and int64 -> uint8 yes, float -> int no)."""
+    return _promotion.can_cast(from_, to)
 
 
 def result_type(tensor1, tensor2):

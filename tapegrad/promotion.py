@@ -29,6 +29,12 @@ def category(dt):
     return 2 if k == "f" else 1 if k in "iu" else 3 if k == "c" else 0
 
 
+def can_cast(a, b):
+    """``torch.can_cast``: no cast to a lower category (int64 -> uint8 and float64 -> float16
+    are allowed; float -> int, complex -> float and any -> bool are not)."""
+    return category(np.dtype(a)) <= category(np.dtype(b))
+
+
 def promote_types(a, b):
     """``torch.promote_types``: an integer or bool meeting a float or complex takes the latter's
     dtype unwidened; within a category, NumPy's (and PyTorch's) table."""

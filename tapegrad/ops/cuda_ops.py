@@ -19,7 +19,7 @@ import numpy as np
 from .. import tape
 from ..device import MIXED, DeviceArray, cuda_api, is_cuda, parse, to_device
 from ..engine.cuda import kernels as K
-from ..promotion import float_of, number_dtype, result_dtype
+from ..promotion import can_cast, float_of, number_dtype, result_dtype
 from ..registry import Op
 from ..tensor import Tensor, _make
 from . import record as R
@@ -346,7 +346,7 @@ def write(d, value, casting):
 
     if type(value) is not DeviceArray:
         value = to_device(np.broadcast_to(np.asarray(value), d.shape))
-    if casting == "same_kind" and not np.can_cast(value.dtype, d.dtype, "same_kind"):
+    if casting == "same_kind" and not can_cast(value.dtype, d.dtype):
         raise RuntimeError(f"result type {_torch_name(value.dtype)} can't be cast to the "
                            f"desired output type {_torch_name(d.dtype)}")
     K.launch("cast", d.size, d.size, value.flat(), d.flat())

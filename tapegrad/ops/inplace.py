@@ -32,6 +32,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import tape
 from ..creation import fill_number
+from ..promotion import can_cast
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
@@ -245,7 +246,7 @@ def _write(x, value, casting):
         _views().write(x, value, casting)
     else:
         v = np.asarray(value)
-        if casting == "same_kind" and not np.can_cast(v.dtype, d.dtype, "same_kind"):
+        if casting == "same_kind" and not can_cast(v.dtype, d.dtype):
             raise RuntimeError(f"result type {_torch_name(v.dtype)} can't be cast to the desired "
                                f"output type {_torch_name(d.dtype)}")
         try:
