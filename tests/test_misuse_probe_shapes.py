@@ -30,3 +30,14 @@ def test_flatten_one_dim_is_the_same_shape(name):
     L = lib(name)
     assert tuple(L.ones(2, 3, 4).flatten(1, 1).shape) == (2, 3, 4)
     assert tuple(L.flatten(L.ones(2, 3, 4), 1, 2).shape) == (2, 12)
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("call", [lambda L, x, i: L.index_select(x, 0, i),
+                                  lambda L, x, i: x.index_select(1, i)])
+def test_index_select_refuses_an_index_of_two_dims(name, call):
+    L = lib(name)
+    x = L.ones(3, 4, requires_grad=True)
+    with pytest.raises(IndexError, match="^index_select\\(\\): Index is supposed to be a vector$"):
+        call(L, x, L.zeros(2, 2, dtype=L.int64))
+    assert tuple(call(L, x, L.tensor(1)).shape) in {(1, 4), (3, 1)}  # (a 0-d index is one)

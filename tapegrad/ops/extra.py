@@ -460,7 +460,10 @@ def take_along_dim(input, indices, dim=None):
 def index_select(input, dim, index):
     x = R.as_tensor(input)
     index_device(x, index)
-    i = _index_array(index, "index_select").reshape(-1)
+    i = _index_array(index, "index_select")
+    if i.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    i = i.reshape(-1)
     if i.size and (i.min() < 0 or i.max() >= (x.shape[norm_dim(int(dim), x.ndim)] if x.ndim
                                               else 1)):
         raise IndexError("index out of range in self")  # (no wrap-around of -1, as PyTorch)
