@@ -88,11 +88,13 @@ def _bags(idx, offsets, include_last_offset):
     if len(off) and off[0] != 0:
         raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
                            f"mini-batch has to start from position 0. However, got {off[0]}")
-    ends = off[1:] if include_last_offset else np.r_[off[1:], len(idx)]
+    if len(off) and off[-1] > len(idx):
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {len(idx)} "
+                           f"but got offsets[-1] of {int(off[-1])}")
+    # With include_last_offset PyTorch's last bag still runs to the end of the indices,
+    # whatever the last offset says; the last offset only ends the list of bags.
     starts = off[:-1] if include_last_offset else off
-    if np.any(ends > len(idx)):
-        raise RuntimeError(f"offsets[-1] can not be greater than input's length "
-                           f"({len(idx)}), but got offsets[-1] of {int(ends.max())}")
+    ends = np.r_[starts[1:], len(idx)] if len(starts) else starts
     bag = np.repeat(np.arange(len(starts)), np.maximum(ends - starts, 0))
     return idx, bag, len(starts)
 

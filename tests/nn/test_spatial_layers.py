@@ -178,3 +178,34 @@ def test_embedding_bag(mode):
         b.sum().backward()
         np.testing.assert_allclose(wg.grad.numpy(), wt.grad.numpy(), rtol=1e-13)
     assert repr(layer) == repr(torch.nn.EmbeddingBag(10, 3, mode=mode, padding_idx=2))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_last_offset_short_of_the_indices(mode):
+    """With include_last_offset, PyTorch's last bag runs to the end of the indices even when
+    the last offset stops short of it: the values, the gradients (and per-sample weights')."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    W, flat = rng.standard_normal((10, 3)), rng.integers(0, 10, 12)
+    for offsets, pad in (([0, 3, 3, 8], None), ([0, 2, 5], int(flat[7])), ([0, 4, 4], None)):
+        psw = rng.standard_normal(12) if mode == "sum" else None
+        out = []
+        for lib in (torch, tg):
+            w = lib.tensor(W, requires_grad=True)
+            p = None if psw is None else lib.tensor(psw, requires_grad=True)
+            fn = torch.nn.functional if lib is torch else F
+            y = fn.embedding_bag(lib.tensor(flat), w, lib.tensor(offsets), mode=mode,
+                                 include_last_offset=True, padding_idx=pad,
+                                 per_sample_weights=p)
+            (y ** 2).sum().backward()
+            out.append([y.detach().numpy(), w.grad.numpy()] + ([] if p is None else
+                                                                [p.grad.numpy()]))
+        assert out[1][0].shape == (len(offsets) - 1, 3)
+        for b, a in zip(out[1], out[0]):
+            np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-15)
+    for lib in (torch, tg):
+        fn = torch.nn.functional if lib is torch else F
+        with pytest.raises(RuntimeError, match=r"offsets\[-1\] can not be greater than input's "
+                           r"length 12 but got offsets\[-1\] of 13"):
+            fn.embedding_bag(lib.tensor(flat), lib.tensor(W), lib.tensor([0, 13]),
+                             include_last_offset=True)
