@@ -99,6 +99,9 @@ RULES = {
                                     _pow_y(ns, g, ins[0], ins[1], out)),
     "where": lambda ns, g, ins, out, mask: (ns.where(mask, g, 0), ns.where(mask, 0, g)),
     "complex": lambda ns, g, ins, out: (g, g * -1j),  # real + i imag: i's conjugate
+    # (re, im) pairs in a last dim of 2 and back (ops/complex_views.py)
+    "view_as_real": lambda ns, g, ins, out: (g[..., 0] + g[..., 1] * 1j,),
+    "view_as_complex": lambda ns, g, ins, out: (g[..., None] * np.array([1, -1j]),),
 }
 # number operands (c a Python number, kept in params)
 RULES.update({
@@ -307,6 +310,7 @@ _NODE_NAMES = {
     "rpow_c": "PowBackward2", "cat": "CatBackward0", "cumsum": "CumsumBackward0",
     "logcumsumexp": "LogcumsumexpBackward0", "fft_c2c": "FftC2CBackward0",
     "fft_r2c": "FftR2CBackward0", "fft_c2r": "FftC2RBackward0",
+    "view_as_real": "ViewAsRealBackward0", "view_as_complex": "ViewAsComplexBackward0",
 }
 _MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (3, 3): "BmmBackward0"}
 
@@ -330,7 +334,8 @@ defop(Op.COMPLEX, "complex", "python", "ComplexBackward", vjp=_vjp, vjp_np=_vjp_
 # result only)
 _READ_NO_INPUTS = frozenset(("neg", "clone", "to", "real", "imag", "conj", "add", "sub", "where",
                              "complex", "linear", "cumsum", "add_c", "mul_c", "rsub_c",
-                             "div_c", "exp", "expm1", "tan", "tanh", "sigmoid", "sqrt"))
+                             "div_c", "exp", "expm1", "tan", "tanh", "sigmoid", "sqrt",
+                             "view_as_real", "view_as_complex"))
 # rules that read their output: its version is stamped too, so that an in-place change of the
 # output raises PyTorch's error at backward (instead of a gradient of the changed value)
 _READ_OUT = frozenset(("exp", "expm1", "tan", "tanh", "sigmoid", "sqrt", "pow", "rpow_c",

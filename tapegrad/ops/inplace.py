@@ -38,7 +38,8 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from .complex_refusals import refuse
-from .complex_views import copy_part, part_of, part_offset, take_part
+from .complex_views import byte_offsets as _byte_offsets, copy_pairs, copy_part, gather_pairs
+from .complex_views import is_pair_view, part_of, take_part
 from . import movement as M
 from .index_keys import index_key as _index_key, ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, positions as _positions
@@ -168,16 +169,6 @@ def storage_base(x):
     return b
 
 
-def _byte_offsets(a):
-    """Byte offset of every element of ``a`` (C order) from its data pointer."""
-    off = np.zeros(a.shape, np.int64)
-    for k, (n, s) in enumerate(zip(a.shape, a.strides)):
-        shape = [1] * a.ndim
-        shape[k] = n
-        off += (np.arange(n, dtype=np.int64) * s).reshape(shape)
-    return off.reshape(-1)
-
-
 def refresh_view(x):
     """Regather view ``x`` from its base, whose history changed since ``x`` was recorded.
 
@@ -193,21 +184,33 @@ def refresh_view(x):
     if type(x._data) is DeviceArray:
         _views().refresh(x)  # a CUDA view is a copy: its values are regathered too
     if base is not x and base._rg and (_gm.is_grad_enabled() or _forward_only(base)):
-        _set_history(x, take_part(reshape(gather_index(base, view_positions(x, base)), x.shape),
-                                  part_of(x, base)))
+        _set_history(x, _regather(x, base))
     x._bseg, x._brec = x._base._seg, x._base._rec
 
 
-def view_positions(x, base):
-    """Flat C-order positions in ``base`` of the elements of its view ``x`` (x's C order)."""
+def view_positions(x, base, shift=0):
+    """Flat C-order positions in ``base`` of the elements of its view ``x`` (x's C order);
+    of a complex view of a float base, those of the real parts (``shift`` bytes on: another
+    part's)."""
     xd, bd = x._data, base._data
     if type(xd) is DeviceArray:
         return _views().positions_in(x, base)
     start = xd.__array_interface__["data"][0] - bd.__array_interface__["data"][0]
-    xo = _byte_offsets(xd) + (start - part_offset(x, base))  # (the element .imag is part of)
+    xo = _byte_offsets(xd) + (start + shift)
+    part = part_of(x, base)
+    if part is not None:  # (the element a part view's element is half of)
+        xo -= part * xd.itemsize
     bo = _byte_offsets(bd)
     order = np.argsort(bo, kind="stable")
     return order[np.searchsorted(bo[order], xo)].astype(np.int64)
+
+
+def _regather(x, base, vpos=None):
+    """The history of view ``x`` read from its base's current history."""
+    vpos = view_positions(x, base) if vpos is None else vpos
+    if is_pair_view(x, base):
+        return gather_pairs(base, vpos, view_positions(x, base, x._data.itemsize // 2), x.shape)
+    return take_part(reshape(gather_index(base, vpos), x.shape), part_of(x, base))
 
 
 def _alias(t):
@@ -271,11 +274,19 @@ def _rebind(x, r, positions=None):
         return
     vpos = None if base is x else view_positions(x, base)
     pos = positions if vpos is None else (vpos if positions is None else vpos[positions])
-    part = None if base is x else part_of(x, base)  # (x is z.real or z.imag, or a view of one)
-    new_base = _copy_slices(base, pos, r) if part is None else copy_part(base, pos, r, part)
+    part = None if base is x else part_of(x, base)  # (x a float view of a complex base)
+    if isinstance(part, np.ndarray) and positions is not None:
+        part = part[positions]
+    if base is not x and is_pair_view(x, base):  # (a complex view of a float base)
+        vim = view_positions(x, base, x._data.itemsize // 2)
+        new_base = copy_pairs(base, pos, vim if positions is None else vim[positions], r)
+    elif part is None:
+        new_base = _copy_slices(base, pos, r)
+    else:
+        new_base = copy_part(base, pos, r, part)
     _set_history(base, new_base)
     if base is not x:
-        _set_history(x, take_part(reshape(gather_index(base, vpos), x.shape), part))
+        _set_history(x, _regather(x, base, vpos))
 
 
 def _recording(x, *others):

@@ -197,7 +197,11 @@ def storage_offset(input):
     x = _t(input)
     if type(x._data) is not np.ndarray or not x._data.size:
         return 0
-    return _storage(x)[1]
+    base, offset = _storage(x)
+    if base is not x and base._data.itemsize != x._data.itemsize:  # (z.imag, view_as_real(z))
+        start = x._data.__array_interface__["data"][0] - base._data.__array_interface__["data"][0]
+        return start // x._data.itemsize  # (in x's elements, as PyTorch counts)
+    return offset
 
 
 def as_strided(input, size, stride, storage_offset=None):

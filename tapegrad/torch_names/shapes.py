@@ -11,7 +11,9 @@ from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
 from ..memory_format import check_memory_format
+from ..ops import complex_views as _cviews
 from ..ops.complex import check_parts
+from ..ops.inplace import storage_base
 from ..ops.elementwise import clone as _clone
 from ..ops.node_names import name_view
 from ..ops.shapes import ambiguous_shape, norm_dim, torch_dtype_name
@@ -429,23 +431,29 @@ def combinations(input, r=2, with_replacement=False):
 
 
 def view_as_real(input):
-    """A complex tensor as real pairs in a new last dim (a copy, not a view)."""
+    """A complex tensor as real pairs in a new last dim: a view of its storage."""
     x = _t(input)
     if x.dtype.kind != "c":
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    return _ops.stack([_ops.real(x), _ops.imag(x)], -1)
+    if type(x._data) is not np.ndarray:
+        return _ops.stack([_ops.real(x), _ops.imag(x)], -1)
+    return _cviews.view_as_real(x)
 
 
 def view_as_complex(input):
-    """Real pairs in the last dim (size 2) as a complex tensor (a copy, not a view)."""
+    """Real pairs in the last dim (size 2) as a complex tensor: a view of its storage."""
     x = _t(input)
     if x.dtype.kind != "f":  # (PyTorch checks the dtype first)
         raise RuntimeError("view_as_complex is only supported for half, float and double "
                            f"tensors, but got a tensor of scalar type: "
                            f"{torch_dtype_name(x.dtype)}")
-    if x.ndim == 0 or x.shape[-1] != 2:
+    if x.ndim == 0:
+        raise RuntimeError("Input tensor must have one or more dimensions")
+    if x.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
-    return _ops.complex_(x[..., 0], x[..., 1])
+    if type(x._data) is not np.ndarray or x.dtype == np.float16:  # (NumPy has no complex32)
+        return _ops.complex_(x[..., 0], x[..., 1])
+    return _cviews.view_as_complex(x, storage_base(x))
 
 
 def polar(abs, angle):  # noqa: A002 (torch's argument names)
