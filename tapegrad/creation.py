@@ -11,7 +11,7 @@ from . import grad_mode as _gm
 from . import promotion as _promotion
 from .promotion import fill_number
 from .device import cuda_api, is_cuda, to_device
-from .size import keyword_size
+from .size import int_sizes, keyword_size
 from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 
 float32 = np.dtype(np.float32)
@@ -206,8 +206,7 @@ def from_numpy(arr):
 def _factory(np_fn, name):
     def fn(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None):
         sizes = sizes if size is None else keyword_size(name, sizes, size)  # zeros(size=...)
-        shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-        shape = tuple(int(s) for s in shape)
+        shape = int_sizes(name, sizes)
         _check_sizes(shape, name)
         return _on(device, _finish(np_fn(shape, dtype or _default()), requires_grad))
 
@@ -231,7 +230,7 @@ empty = _factory(np.zeros, "empty")  # NOTE: zero-filled: uninitialised memory b
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    shape = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
+    shape = int_sizes("full", (size,))
     _check_sizes(shape, "full")
     arr = _python_floats(fill_value, np.full(shape, fill_number(fill_value, dtype), dtype=dtype),
                          dtype)
@@ -381,8 +380,10 @@ def _restore(rng, state):
     rng.bit_generator.state = json.loads(bytes(arr).decode())
 
 
-def _shape(size):
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+def _shape(size, name):
+    shape = int_sizes(name, size)
+    _check_sizes(shape, name)
+    return shape
 
 
 class Generator:
@@ -482,13 +483,13 @@ def _draw(draw, shape, dtype, part_scale):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_draw(draws(generator).random, _shape(size), dtype, 1.0),
+    return _on(device, _finish(_draw(draws(generator).random, _shape(size, "rand"), dtype, 1.0),
                                requires_grad))
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_draw(draws(generator).standard_normal, _shape(size), dtype,
-                                     np.sqrt(0.5)), requires_grad))
+    return _on(device, _finish(_draw(draws(generator).standard_normal, _shape(size, "randn"),
+                                     dtype, np.sqrt(0.5)), requires_grad))
 
 
 def randint_args(low, high, size):

@@ -67,3 +67,35 @@ def keyword_size(name, sizes, size, keyword="size"):
     if sizes:
         raise TypeError(f"{name}() got multiple values for argument '{keyword}'")
     return (size,)
+
+
+def _type_name(v):
+    t = type(v)
+    return t.__name__ if t.__module__ == "builtins" or t.__name__ == "Tensor" else \
+        f"{t.__module__}.{t.__name__}"
+
+
+def int_sizes(name, sizes):
+    """A factory's ``*sizes`` (ints, or one sequence of them) as a tuple of ints. Anything
+    else, a float above all (never truncated), gets PyTorch's TypeError, whose words depend on
+    where the bad value stands (its argument parser checks the first element's type itself)."""
+    packed = len(sizes) == 1 and isinstance(sizes[0], (tuple, list))
+    seq = tuple(sizes[0]) if packed else sizes
+    if all(type(s) is int for s in seq):
+        return seq
+    out = []
+    for k, s in enumerate(seq):
+        try:
+            if k == 0 and isinstance(s, bool):
+                raise TypeError
+            out.append(operator.index(s))
+        except TypeError:
+            what = _type_name(s)
+            if k:
+                raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                                f'{k + 1} with error "type must be tuple of ints,but got '
+                                f'{what}"') from None
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, " +
+                            (f"not {what}" if len(sizes) == 1 and not packed else
+                             f"but found element of type {what} at pos 0")) from None
+    return tuple(out)

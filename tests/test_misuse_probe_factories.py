@@ -1,0 +1,54 @@
+"""Factories given a size that is not one: PyTorch's TypeError/RuntimeError, never a
+truncated float or NumPy's words. Each case runs on tapegrad and, where installed, PyTorch."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import needs_torch, torch
+
+LIBS = ["tapegrad", pytest.param("torch", marks=needs_torch)]
+_NOT = "argument 'size' \\(position 1\\) must be tuple of ints, not "
+_POS0 = "argument 'size' \\(position 1\\) must be tuple of ints, but found element of type "
+_UNPACK = "argument 'size' failed to unpack the object at pos 2 with error \"type must be " \
+          "tuple of ints,but got "
+
+
+def lib(name):
+    return tg if name == "tapegrad" else torch
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("factory", ["zeros", "ones", "empty", "rand", "randn"])
+@pytest.mark.parametrize("args,words", [
+    ((2.5,), _NOT + "float$"), ((2.0,), _NOT + "float$"), ((None,), _NOT + "NoneType$"),
+    ((True,), _NOT + "bool$"), ((np.float64(2),), _NOT + "numpy.float64$"),
+    (([2.5],), _POS0 + "float at pos 0$"), (((2, 2.0),), _UNPACK + 'float"$'),
+    ((2, 3.0), _UNPACK + 'float"$'), (((2, np.float32(2)),), _UNPACK + 'numpy.float32"$')])
+def test_a_size_that_is_not_an_int_is_refused(name, factory, args, words):
+    L = lib(name)
+    with pytest.raises(TypeError, match=f"^{factory}\\(\\): {words}"):
+        getattr(L, factory)(*args)
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_integer_sizes_of_every_kind_are_taken(name):
+    L = lib(name)
+    for args in [(np.int64(2), 3), ((2, L.tensor(3)),), ([2, 3],), ((2, True, 3),)]:
+        shape = tuple(s for s in args[0]) if len(args) == 1 else args
+        assert tuple(L.zeros(*args).shape) == tuple(int(s) for s in shape)
+        assert tuple(L.randn(*args).shape) == tuple(int(s) for s in shape)
+    assert tuple(L.full((2, 3), 1.0).shape) == (2, 3)
+    with pytest.raises(TypeError, match="^full\\(\\): " + _POS0 + "float at pos 0$"):
+        L.full((2.0,), 1.0)
+    with pytest.raises(TypeError, match="^empty\\(\\): " + _UNPACK + 'float"$'):
+        L.empty((3, 2.5))
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("factory", ["rand", "randn"])
+def test_random_factories_refuse_negative_sizes_in_torch_words(name, factory):
+    L = lib(name)
+    with pytest.raises(RuntimeError, match="^Trying to create tensor with negative dimension "
+                                           "-2: \\[2, -2\\]$"):
+        getattr(L, factory)(2, -2)
