@@ -86,7 +86,8 @@ def cumsum(input, dim, *, dtype=None):
     else:
         value = running(xd, d) if _compiled(xd, dtype) else \
             np.add.accumulate(xd, axis=d, dtype=dtype)
-        value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
+        value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" and dtype is None
+                      else value)
     if x.dtype.kind == "c" and R.needs_grad(x):
         from .complex import record
 

@@ -109,8 +109,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         value = np.multiply.reduce(xd, axis=d if xd.ndim else None, keepdims=keepdim,
                                    dtype=dtype)
     if type(value) is not DeviceArray:
-        value = _wrap(np.asarray(value if value.dtype.kind not in "biu" else
-                                 value.astype(np.int64)))
+        value = _wrap(np.asarray(value if value.dtype.kind not in "biu" or dtype is not None
+                                 else value.astype(np.int64)))
     if x.dtype.kind == "c" and R.needs_grad(x) and dtype is None:
         return _complex_prod(x, d, keepdim, value)
     if x._rg and x.dtype.kind == "c":  # a dtype cast of a complex product: no rule

@@ -139,6 +139,10 @@ def mean(x, dim=None, keepdim=False, dtype=None):
             return s / n if n else s / float("nan")
         s = _record_sum(value, x, R.segment_for(x), (1, n, 0, 0))
         return name_node(s / n if n else s / float("nan"), "MeanBackward0", s)
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either "
+                           "a floating point or complex dtype. Got: "
+                           f"{torch_dtype_name(np.dtype(dtype))}")
     if x.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {torch_dtype_name(x.dtype)}")

@@ -141,7 +141,10 @@ def cumprod(input, dim, *, dtype=None):
     d = norm_dim(dim, max(x.ndim, 1))
     if x.ndim == 0:
         return x.clone() if dtype is None else x.to(dtype)
-    return _C.cumprod(x, axis=d, dtype=dtype)
+    out = _C.cumprod(x, axis=d, dtype=dtype)
+    if out.dtype != dtype and np.dtype(dtype).kind in "iu":
+        out = out.to(dtype)  # (integer products are formed in int64; the low bits are dtype's)
+    return out
 
 
 def _cum_extreme_compiled(x, d, maximum):
