@@ -30,6 +30,7 @@ from .. import tape
 from ..registry import Op
 from ..tensor import Tensor, _make, _new
 from . import node_hooks
+from .inplace import check_dirty
 
 _NO_BACKWARD = ("You must implement either the backward or vjp method for your custom "
                 "autograd.Function to use it with backward mode AD.")
@@ -278,6 +279,8 @@ class Function(metaclass=FunctionMeta):
                 outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        if ctx._dirty:
+            check_dirty(ctx._dirty, (*args, *kwargs.values()), outs)
         if not record:
             ctx._to_save = ctx._to_save_fwd = ()  # nothing will call backward or jvp
             return outputs

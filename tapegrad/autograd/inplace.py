@@ -7,10 +7,13 @@ compiled loop (before any gradient leaves the segment) and at each Python pause,
 sweep record by record. (Size-1 saved values are copied floats: they carry no stamp.)
 """
 
+import warnings
+
 import numpy as np
 
 from .. import tape
 from ..registry import PYTHON_BASE, Op
+from ..tensor import Tensor
 
 _TORCH_DTYPE = {"float64": "Double", "float32": "Float", "float16": "Half",
                 "complex128": "ComplexDouble", "complex64": "ComplexFloat"}
@@ -140,3 +143,20 @@ def check_python_record(seg, rec, entry):
                 raise _error(seg, rec, entry.out, stamp, rec)
             saved = entry.saved[i] if entry.saved is not None else None
             raise _error(seg, entry.slots[i], saved, stamp, rec)
+
+
+def check_dirty(dirty, args, outs):
+    """``ctx.mark_dirty``'s rules, checked after ``forward`` as PyTorch checks them: tensors
+    only, each one returned (a modified input that is not an output would keep its old
+    history); a tensor that is not an input is only warned about."""
+    for i, t in enumerate(dirty):
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"mark_dirty can only accept variables, but argument {i} is "
+                               f"of type {type(t).__name__}")
+    if any(all(t is not a for a in args) for t in dirty):
+        warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only input "
+                      "Tensors that have been mutated should be passed to ctx.mark_dirty().")
+    if any(all(t is not o for o in outs) for t in dirty):
+        raise RuntimeError("Some elements marked as dirty during the forward method were not "
+                           "returned as output. The inputs that are modified inplace must all "
+                           "be outputs of the Function.")
