@@ -87,6 +87,8 @@ def number_dtype(dt, number):
         return dt
     if type(number) is int:
         return np.dtype(np.int64) if dt.kind == "b" else dt
+    if isinstance(number, complex):  # (np.complex128 too) beside reals: complex
+        return _combine(dt, _COMPLEX_OF[DEFAULT_DTYPE[0]])
     return _combine(dt, DEFAULT_DTYPE[0])
 
 

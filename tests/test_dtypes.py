@@ -378,3 +378,15 @@ def test_remainder_and_floor_division_operators_promote_as_pytorch():
         assert out.dtype == np.float32
     np.testing.assert_array_equal((f32 // i64).numpy(), [3.0, -4.0])
     np.testing.assert_array_equal((f32 % i64).numpy(), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("dt,expect", [("bool", "complex128"), ("int8", "complex128"),
+                                       ("int64", "complex128"), ("float32", "complex64"),
+                                       ("float64", "complex128"), ("complex64", "complex64")])
+@pytest.mark.parametrize("number", [1j, 2 + 0j, np.complex128(1j)], ids=["1j", "2+0j", "np"])
+def test_result_type_with_a_complex_number_is_complex(dt, expect, number):
+    for shape in [(3,), ()]:
+        x = tg.ones(shape, dtype=getattr(tg, dt))
+        assert tg.result_type(x, number) == np.dtype(expect)
+        assert tg.result_type(number, x) == np.dtype(expect)
+        assert (x * number).dtype == np.dtype(expect)

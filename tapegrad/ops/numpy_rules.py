@@ -57,8 +57,8 @@ def np_power(x, y):
 def weak_scalar(v):
     """A NumPy scalar number as the Python number it holds (PyTorch treats ``np.float64(2)``
     and ``np.int64(3)`` as weak, like ``2.0`` and ``3``: ``float32_tensor * np.float64(2)``
-    stays float32); anything else as it is."""
-    if isinstance(v, (np.floating, np.integer)):
+    stays float32, ``* np.complex128(1j)`` is complex64); anything else as it is."""
+    if isinstance(v, np.number):  # (integer, floating, complexfloating: one check)
         return v.item()
     return v
 
