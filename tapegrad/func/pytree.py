@@ -2,7 +2,7 @@
 numbers (``None`` is an empty node). ``tree_flatten`` returns the leaves in order and a spec
 that ``tree_unflatten`` turns back into the same structure."""
 
-__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "TreeSpec"]
+__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "TreeSpec", "treespec_pprint"]
 
 
 class TreeSpec:
@@ -22,16 +22,18 @@ class TreeSpec:
     def __hash__(self):
         return hash((self.kind, self.children))
 
-    def __repr__(self):
-        if self.kind == "leaf":
+    def __repr__(self, indent=0):
+        # PyTorch's form (its structure-mismatch errors print it): a leaf, and None, are '*';
+        # a node is TreeSpec(type, context, [children]), one child a line after the first
+        if self.kind in ("leaf", "none"):
             return "*"
-        if self.kind == "none":
-            return "None"
-        inner = ", ".join(map(repr, self.children))
-        if self.kind == "dict":
-            inner = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.meta, self.children))
-            return "{" + inner + "}"
-        return f"[{inner}]" if self.kind == "list" else f"({inner})"
+        context = list(self.meta) if self.kind == "dict" else self.meta
+        kids = ""
+        if self.children:
+            indent += 2
+            kids = self.children[0].__repr__(indent) + ("," if len(self.children) > 1 else "")
+            kids += ",".join("\n" + " " * indent + c.__repr__(indent) for c in self.children[1:])
+        return f"TreeSpec({self.kind}, {context}, [{kids}])"
 
 
 _LEAF = TreeSpec("leaf")
@@ -84,6 +86,16 @@ def _unflatten(s, it):
     if s.kind == "dict":
         return dict(zip(s.meta, kids))
     return s.meta(*kids)
+
+
+class _Asterisk(str):
+    def __repr__(self):
+        return "*"
+
+
+def treespec_pprint(spec):
+    """``spec`` written as its tree with ``*`` leaves: ``(*, {'a': *})``."""
+    return repr(tree_unflatten([_Asterisk("*")] * spec.num_leaves, spec))
 
 
 def tree_map(fn, tree, *rest):

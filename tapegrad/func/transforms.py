@@ -22,7 +22,7 @@ from .. import grad_mode as _gm
 from ..tensor import Tensor
 from .checks import split_aux as _split_aux, tangents_in as _tangents_in
 from .checks import tensor_leaves as _tensor_leaves
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import tree_flatten, tree_unflatten, treespec_pprint
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize"]
 
@@ -446,7 +446,8 @@ def vjp(func, *primals, has_aux=False):
         if cspec != ospec:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
-                               f"{cspec}, primal output: {ospec}")
+                               f"{treespec_pprint(cspec)}, primal output: "
+                               f"{treespec_pprint(ospec)}")
         from ..ops.record import as_tensor
 
         cts = [as_tensor(c) for c in cts]

@@ -38,6 +38,8 @@ from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call
 from .batching_rules import _batched_list
 from .randomness import running as randomness_of
 from .value_reads import raw_op_name, read_by_tapegrad
+from .vmap_args import (NONE_OUT, batch_args, check_out_dims, name_of,
+                        nones_as_leaves, out_dim, out_dims_of)
 
 
 # ---- binding: public functions and Tensor methods -----------------------------------------
@@ -199,37 +201,6 @@ def _moveaxis(t, src, dst):
     return _call("permute", _M.permute, t, tuple(order))
 
 
-def _broadcast_prefix(dims, tree, what):
-    """``dims`` (a prefix of ``tree``'s structure) repeated onto each of ``tree``'s leaves."""
-    leaves, spec = tree_flatten(tree)
-    if dims is None or isinstance(dims, int):
-        return [dims] * len(leaves)
-    dleaves, dspec = tree_flatten(dims)
-    if dspec == spec:
-        return dleaves
-    out = []
-    _prefix_leaves(dims, tree, what, out)
-    return out
-
-
-def _prefix_leaves(d, t, what, out):
-    # module level: a recursive closure would be a reference cycle
-    if d is None or isinstance(d, int):
-        out.extend([d] * len(tree_flatten(t)[0]))
-        return
-    if isinstance(d, dict):
-        if not isinstance(t, dict) or set(d) != set(t):
-            raise ValueError(f"vmap: {what} is not compatible with the structure of the inputs")
-        for k in t:
-            _prefix_leaves(d[k], t[k], what, out)
-        return
-    if not isinstance(d, (tuple, list)) or not isinstance(t, (tuple, list)) or len(d) != len(t):
-        raise ValueError(f"vmap({what}=...): {what} is not compatible with the structure of "
-                         "the inputs")
-    for a, b in zip(d, t):
-        _prefix_leaves(a, b, what, out)
-
-
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``func`` mapped over a dimension of its inputs (``torch.func.vmap``).
 
@@ -251,49 +222,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got "
                          f"{chunk_size})")
-    if not (in_dims is None or isinstance(in_dims, (int, tuple, list, dict))):
-        raise ValueError(f"vmap(in_dims={in_dims!r}): expected `in_dims` to be int or a "
-                         "(potentially nested) tuple matching the structure of inputs")
+    check_out_dims(out_dims, func)
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        if isinstance(in_dims, int) or in_dims is None:
-            dims = [in_dims] * len(tree_flatten(args)[0])
-        else:
-            if isinstance(in_dims, (tuple, list)) and len(in_dims) != len(args):
-                raise ValueError(f"vmap(in_dims={in_dims!r}, ...)(<inputs>): in_dims is not "
-                                 f"compatible with the structure of `inputs`. in_dims has "
-                                 f"structure {tree_flatten(in_dims)[1]} but inputs has "
-                                 f"structure {tree_flatten(args)[1]}.")
-            dims = _broadcast_prefix(tuple(in_dims), args, "in_dims")
-        leaves, spec = tree_flatten(args)
-        size = None
-        for t, d in zip(leaves, dims):
-            if d is None:
-                continue
-            if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
-                raise ValueError(f"vmap({_name(func)}, in_dims={in_dims!r}, ...)(<inputs>): "
-                                 f"Got in_dim={d!r} for an input but in_dim must be either an "
-                                 "integer dimension or None.")
-            if not isinstance(t, (Tensor, np.ndarray)):
-                raise ValueError(f"vmap(in_dims={in_dims!r}, ...)(<inputs>): Got in_dim={d} "
-                                 f"for an input but the input is of type {type(t)}. We cannot "
-                                 "vmap over non-Tensor arguments, please use None as the "
-                                 "respective in_dim")
-            nd = np.ndim(t) if not isinstance(t, Tensor) else t.ndim
-            if not -nd <= d < max(nd, 0) or nd == 0:
-                raise ValueError(f"vmap(in_dims={in_dims!r}, ...)(<inputs>): Got in_dim={d} "
-                                 f"for some input, but that input is a Tensor of dimensionality "
-                                 f"{nd} so expected in_dim to satisfy -{nd} <= in_dim < {nd}.")
-            n = t.shape[d]
-            if size is not None and n != size:
-                raise ValueError("vmap: Expected all tensors to have the same size in the "
-                                 f"mapped dimension, got sizes {[size, n]} for the mapped "
-                                 "dimension")
-            size = n
-        if size is None:
-            raise ValueError("vmap(f, in_dims=..., ...)(<inputs>): at least one input must be "
-                             "batched: got in_dims that are all None")
+        leaves, spec, dims, size = batch_args(func, in_dims, args)
         if chunk_size is not None and size > chunk_size:
             return _chunked(whole, leaves, spec, dims, size, kwargs)
         return whole(leaves, spec, dims, size, kwargs)
@@ -319,7 +252,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 piece.append(_call("getitem", _M.getitem, t, key))
             parts.append(run(piece, spec, dims, min(chunk_size, size - lo), kwargs))
         outs, ospec = tree_flatten(parts[0])
-        odims = _broadcast_prefix(out_dims, parts[0], "out_dims")
+        odims = out_dims_of(out_dims, parts[0], func)
         cols = [tree_flatten(p)[0] for p in parts]
         return tree_unflatten([o if d is None else
                                _call("cat", _J.cat, [c[j] for c in cols], d % o.ndim)
@@ -329,7 +262,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         from ..ops.record import as_tensor
 
         level = _state.level + 1
-        new = []
+        op, new = None, []
         for t, d in zip(leaves, dims):
             if d is None:
                 new.append(t)
@@ -348,15 +281,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         except (_RawAccess, _ValueRead) as e:
             if type(e) is _ValueRead and not read_by_tapegrad(e.__traceback__):
                 raise  # (the user's own .item() / bool(): PyTorch's error)
-            out = None
-            op = raw_op_name(e.__traceback__)
+            out = op = raw_op_name(e.__traceback__)
         finally:
             _state.level = level - 1
             _state.warned.pop()
             _state.sizes.pop()
             with _lock:
                 _running[0] -= 1
-        if out is None:
+        if op is not None:
             return _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims,
                                randomness)
         return _unbatch_outputs(out, out_dims, level, size, func)
@@ -402,48 +334,40 @@ def _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims, randomness
                     "operand, cannot be batched. Use an out-of-place operation.")
     outs, ospec = tree_flatten(results[0])
     cols = [tree_flatten(r)[0] for r in results]
-    odims = _broadcast_prefix(out_dims, results[0], "out_dims")
+    odims = out_dims_of(out_dims, results[0], func)
     res = []
     for j, (o, d) in enumerate(zip(outs, odims)):
-        if not isinstance(o, Tensor):
-            raise ValueError(f"vmap({getattr(func, '__name__', 'f')}, ...): `"
-                             f"{getattr(func, '__name__', 'f')}` must only return Tensors, got "
-                             f"type {type(o)}.")
+        if d is not None and not isinstance(o, Tensor):
+            raise ValueError(f"vmap({name_of(func)}, ...): `{name_of(func)}` must only return "
+                             f"Tensors, got type {type(o)}. Did you mean to set out_dims= to "
+                             "None for output?")
         if d is None:
             res.append(o)
             continue
-        res.append(_call("stack", _J.stack, [c[j] for c in cols], _out_dim(d, o.ndim + 1)))
+        res.append(_call("stack", _J.stack, [c[j] for c in cols], out_dim(d, o.ndim + 1)))
     return tree_unflatten(res, ospec)
 
 
-def _name(func):
-    return getattr(func, "__name__", "f")
-
-
-def _out_dim(d, ndim):
-    """``out_dims`` entry ``d`` for an output of ``ndim`` dims (the batch dim included), in
-    range as PyTorch checks it."""
-    if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
-        raise ValueError(f"vmap(..., out_dims={d!r}): `out_dims` must be an int, None or a "
-                         "python collection of ints representing where in the outputs the "
-                         "vmapped dimension should appear.")
-    if not -ndim <= d < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
-                         f"{ndim - 1}], but got {d})")
-    return d % ndim
-
-
 def _unbatch_outputs(out, out_dims, level, size, func):
+    out = nones_as_leaves(out)
     leaves, spec = tree_flatten(out)
-    dims = _broadcast_prefix(out_dims, out, "out_dims")
+    dims = out_dims_of(out_dims, out, func)
     res = []
     for t, d in zip(leaves, dims):
-        if not isinstance(t, Tensor):
-            raise ValueError(f"vmap({getattr(func, '__name__', 'f')}, ...): `"
-                             f"{getattr(func, '__name__', 'f')}` must only return Tensors, got "
-                             f"type {type(t)}. Did you mean to set out_dims= to None for "
-                             "output?")
+        if t is NONE_OUT:
+            if d is not None:
+                t = None
+            else:
+                res.append(None)
+                continue
+        if d is not None and not isinstance(t, Tensor):
+            raise ValueError(f"vmap({name_of(func)}, ...): `{name_of(func)}` must only return "
+                             f"Tensors, got type {type(t)}. Did you mean to set out_dims= to "
+                             "None for output?")
         if type(t) is BatchedTensor and t._vmap_level == level:
+            if d is None:
+                raise ValueError(f"vmap({name_of(func)}, ...): `{name_of(func)}` can not return a "
+                                 "BatchedTensor when out_dim is None")
             p = t._phys
         elif d is None:
             res.append(t)
@@ -451,9 +375,7 @@ def _unbatch_outputs(out, out_dims, level, size, func):
         else:
             p = _call("expand", _M.expand, _call("unsqueeze", _M.unsqueeze, t, 0),
                       (size,) + tuple(t.shape))
-        if d is None:
-            raise ValueError("vmap: out_dims=None for an output that is batched")
-        d = _out_dim(d, p.ndim)
+        d = out_dim(d, p.ndim)
         res.append(p if d == 0 else _moveaxis(p, 0, d))
     return tree_unflatten(res, spec)
 

@@ -1,0 +1,82 @@
+"""tg.func's errors word for word as torch.func's: vmap's argument checks, pytree structures in
+mismatch messages, None outputs of a vmapped function, backward() inside a transform."""
+import functools
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def _message(lib, f):
+    with pytest.raises(Exception) as info:
+        f(lib)
+    return type(info.value), str(info.value)
+
+
+def _x(lib, *shape):
+    return lib.tensor(np.arange(float(np.prod(shape))).reshape(shape))
+
+
+VMAP_MISUSES = {
+    "in_dims_oob": lambda L: L.func.vmap(lambda a: a, in_dims=2)(_x(L, 4, 3)),
+    "in_dims_float": lambda L: L.func.vmap(lambda a: a, in_dims=0.5)(_x(L, 4, 3)),
+    "in_dims_none": lambda L: L.func.vmap(lambda a: a, in_dims=None)(_x(L, 4, 3)),
+    "in_dims_all_none": lambda L: L.func.vmap(lambda a, b: a + b, in_dims=(None, None))(
+        _x(L, 4, 3), _x(L, 4, 3)),
+    "in_dims_short": lambda L: L.func.vmap(lambda a, b: a + b, in_dims=(0,))(
+        _x(L, 4, 3), _x(L, 4, 3)),
+    "in_dims_nested": lambda L: L.func.vmap(lambda a, b: a + b[0], in_dims=(0, (1, 0)))(
+        _x(L, 4, 3), (_x(L, 3, 4),)),
+    "in_dim_of_number": lambda L: L.func.vmap(lambda a, b: a * b, in_dims=(0, 0))(
+        _x(L, 4, 3), 2.0),
+    "scalar_input": lambda L: L.func.vmap(lambda a: a)(L.tensor(3.0)),
+    "partial_named": lambda L: L.func.vmap(functools.partial(lambda a, b: a + b, b=1),
+                                           in_dims=2)(_x(L, 4, 3)),
+    "batch_sizes_differ": lambda L: L.func.vmap(lambda a, b, c: a + b + c)(
+        _x(L, 4, 3), _x(L, 4, 3), _x(L, 5, 3)),
+    "no_inputs": lambda L: L.func.vmap(lambda: 1)(),
+    "none_output": lambda L: L.func.vmap(lambda a: None)(_x(L, 4, 3)),
+    "none_in_outputs": lambda L: L.func.vmap(lambda a: (a, None))(_x(L, 4, 3)),
+    "batched_out_dim_none": lambda L: L.func.vmap(lambda a: a * 2, out_dims=None)(_x(L, 4, 3)),
+    "out_dims_too_long": lambda L: L.func.vmap(lambda a: (a, a), out_dims=(0, 0, 0))(
+        _x(L, 4, 3)),
+    "out_dims_float": lambda L: L.func.vmap(lambda a: a, out_dims=1.0)(_x(L, 4, 3)),
+    "vjp_cotangent_structure": lambda L: L.func.vjp(lambda x: (x.tanh(), x), _x(L, 3))[1](
+        _x(L, 3)),
+    "jvp_tangent_structure": lambda L: L.func.jvp(lambda d: d["a"] * 2, ({"a": _x(L, 3)},),
+                                                  ({"b": _x(L, 3)},)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VMAP_MISUSES))
+def test_transform_misuse_raises_torch_func_error(case):
+    torch = pytest.importorskip("torch")
+    want = _message(torch, VMAP_MISUSES[case])
+    assert _message(tg, VMAP_MISUSES[case]) == want
+
+
+def test_vmap_of_a_function_returning_none_is_an_error_not_a_crash():
+    # (it ran into an unbound local: None was taken for "ran per example")
+    with pytest.raises(ValueError, match="must only return Tensors, got type <class 'NoneType'>"):
+        tg.func.vmap(lambda a: None)(tg.ones(4, 3))
+
+
+def test_vmap_none_output_with_out_dim_none_passes_through():
+    x = tg.tensor(np.arange(12.0).reshape(4, 3))
+    a, b, c = tg.func.vmap(lambda a: (a * 2, None, 3.0), out_dims=(1, None, None))(x)
+    np.testing.assert_array_equal(a.numpy(), 2 * np.arange(12.0).reshape(4, 3).T)
+    assert b is None and c == 3.0
+
+
+def test_vmap_one_tensor_output_takes_a_one_tuple_out_dims():
+    x = tg.tensor(np.arange(12.0).reshape(4, 3))
+    out = tg.func.vmap(lambda a: a * 2, out_dims=(1,))(x)
+    np.testing.assert_array_equal(out.numpy(), 2 * np.arange(12.0).reshape(4, 3).T)
+
+
+def test_treespec_repr_is_torch_pytree_repr():
+    _pytree = pytest.importorskip("torch.utils._pytree")
+
+    tree = (1, [2, {"a": 3, "b": (4,)}], [])
+    assert repr(tg.func.tree_flatten(tree)[1]) == repr(_pytree.tree_flatten(tree)[1])
