@@ -41,3 +41,40 @@ def test_index_select_refuses_an_index_of_two_dims(name, call):
     with pytest.raises(IndexError, match="^index_select\\(\\): Index is supposed to be a vector$"):
         call(L, x, L.zeros(2, 2, dtype=L.int64))
     assert tuple(call(L, x, L.tensor(1)).shape) in {(1, 4), (3, 1)}  # (a 0-d index is one)
+
+
+_SCATTERS = [lambda x, i, s: x.scatter(1, i, s), lambda x, i, s: x.scatter_add(1, i, s),
+             lambda x, i, s: x.scatter_reduce(1, i, s, "sum"),
+             lambda x, i, s: x.clone().scatter_(1, i, s)]
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("f", _SCATTERS)
+@pytest.mark.parametrize("ishape,sshape", [((3, 2), (3, 1)), ((3, 2), (2, 5)), ((4, 2), (4, 2))])
+def test_scatter_index_larger_than_src_or_self_raises(name, f, ishape, sshape):
+    L = lib(name)
+    words = (f"^Expected index \\[{ishape[0]}, 2\\] to be no larger than self \\[3, 4\\] apart "
+             f"from dimension 1 and to be no larger size than src \\[{sshape[0]}, {sshape[1]}\\]$")
+    with pytest.raises(RuntimeError, match=words):
+        f(L.zeros(3, 4, requires_grad=True), L.zeros(ishape, dtype=L.int64), L.ones(sshape))
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_scatter_src_of_another_rank_and_gather_words(name):
+    L = lib(name)
+    x, i = L.zeros(3, 4), L.zeros(3, 2, dtype=L.int64)
+    with pytest.raises(RuntimeError, match="^Index tensor must have the same number of "
+                                           "dimensions as src tensor$"):
+        x.scatter(1, i, L.ones(3, 1, 1))
+    with pytest.raises(IndexError, match="^Dimension out of range"):
+        x.scatter(1, i, L.ones(3))
+    with pytest.raises(RuntimeError, match="^Expected index \\[5, 1\\] to be no larger than self "
+                                           "\\[3, 4\\] apart from dimension 1$"):
+        x.scatter(1, L.zeros(5, 1, dtype=L.int64), 1.0)
+    with pytest.raises(RuntimeError, match="^Size does not match at dimension 0 expected index "
+                                           "\\[5, 1\\] to be no larger than self \\[3, 4\\] apart "
+                                           "from dimension 1$"):
+        x.gather(1, L.zeros(5, 1, dtype=L.int64))
+    # a src larger than the index is fine: its leading block is scattered
+    y = L.zeros(2, 3).scatter(1, L.tensor([[2], [0]]), L.arange(1.0, 7.0).reshape(2, 3))
+    assert y.tolist() == [[0.0, 0.0, 1.0], [4.0, 0.0, 0.0]]

@@ -406,7 +406,7 @@ def _along_ids(shape, dim, index, negative=True):
     for d in range(ids.ndim):
         if d != dim and index.shape[d] > ids.shape[d]:
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
-                               f"{list(index.shape)} to be smaller than self {list(shape)} "
+                               f"{list(index.shape)} to be no larger than self {list(shape)} "
                                f"apart from dimension {dim}")
     n = ids.shape[dim]
     low = -n if negative else 0
@@ -519,9 +519,31 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     return _take(x, np.repeat(ids.reshape(ids.shape or (1,)), repeats, axis=d))
 
 
+def check_scatter_shapes(x, d, i, src):
+    """PyTorch's checks of a scatter's index (array ``i``) against ``x`` and ``src`` (a tensor
+    or None): no larger than either (than ``x`` apart from ``d``), and of ``src``'s rank."""
+    if not i.size or i.ndim != x.ndim:  # (another rank: _along_ids's error)
+        return
+    if src is not None and src.ndim != i.ndim:
+        if 0 < src.ndim < i.ndim:  # (PyTorch reads src's size along a dim it lacks)
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-src.ndim}, {src.ndim - 1}], but got {src.ndim})")
+        raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                           "tensor")
+    big = any(n > x.shape[k] for k, n in enumerate(i.shape) if k != d)
+    small_src = src is not None and src.ndim == i.ndim and \
+        any(n > m for n, m in zip(i.shape, src.shape))
+    if big or small_src:  # (the src part of the words only where there is a src)
+        raise RuntimeError(f"Expected index {list(i.shape)} to be no larger than self "
+                           f"{list(x.shape)} apart from dimension {d}" +
+                           ("" if src is None else " and to be no larger size than src "
+                                                   f"{list(src.shape)}"))
+
+
 def _scatter_parts(x, dim, index, src):
     i = _index_array(index, "scatter")
     d = norm_dim(int(dim), max(x.ndim, 1))
+    check_scatter_shapes(x, d, i, src)
     tgt = _along_ids(x.shape, d, i, negative=False).reshape(-1)
     return i, tgt
 

@@ -11,7 +11,7 @@ from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
 from ..ops.complex_refusals import refuse
-from ..ops.extra import spread_evenly
+from ..ops.extra import check_scatter_shapes, spread_evenly
 from ..ops.movement import gathered
 from ..ops.node_names import name_node
 from ..ops.shapes import check_reduced_dim, norm_dim
@@ -322,6 +322,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     x, s = _t(input), _t(src)
     idx = np.asarray(vals(index), np.int64)
     d = norm_dim(int(dim), max(x.ndim, 1))
+    check_scatter_shapes(x, d, idx, s)
     if idx.ndim != x.ndim or idx.ndim != s.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
