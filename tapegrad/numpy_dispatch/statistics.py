@@ -279,9 +279,42 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NV):
     return nanquantile(a, 0.5, axis, out, keepdims=_kd(keepdims))
 
 
+def _cov_weights(w, name, n, integral):
+    """NumPy's checks of cov's ``fweights``/``aweights``; the weights as a float64 tensor
+    (a tensor's graph kept: a weighted covariance is differentiable in its weights)."""
+    if w is None:
+        return None
+    wt = _t(w)
+    v = _vals(wt)
+    if integral and not np.all(v == np.around(v)):
+        raise TypeError("fweights must be integer")
+    if v.ndim > 1:
+        raise RuntimeError(f"cannot handle multidimensional {name}")
+    if v.shape[0] != n:
+        raise RuntimeError(f"incompatible numbers of samples and {name}")
+    if np.any(v < 0):
+        raise ValueError(f"{name} cannot be negative")
+    return wt.to(np.float64)
+
+
+def weighted_cov(x, ddof, fw, aw):
+    """Covariance of the rows of the 2-D ``x`` over observations weighted by ``fw * aw``
+    (either may be None), normalised as NumPy's and PyTorch's: sum(w) - ddof * sum(w * aw)
+    / sum(w), clamped at 0 (no degrees of freedom left gives inf/nan, not a negative)."""
+    w = fw if aw is None else aw if fw is None else fw * aw
+    w_sum = _op("sum")(w)
+    xc = x - _op("sum")(x * w, dim=1, keepdim=True) / w_sum
+    if ddof == 0:
+        fact = w_sum
+    elif aw is None:
+        fact = w_sum - ddof
+    else:
+        fact = w_sum - ddof * _op("sum")(w * aw) / w_sum
+    return xc @ (xc * w).T.conj() / _op("clamp")(fact, min=0.0)
+
+
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
         dtype=None):
-    _need(fweights is None and aweights is None, "fweights=/aweights=")
     x = _to_float(m)  # (complex kept: X X^H, as NumPy's)
     _need(x.ndim <= 2, "inputs of more than 2 dimensions")
     x = _op("reshape")(x, (1, -1)) if x.ndim < 2 else x
@@ -297,6 +330,11 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         x = x.to(dtype)
     ddof = (0 if bias else 1) if ddof is None else ddof
     n = x.shape[1]
+    fw = _cov_weights(fweights, "fweights", n, True)
+    aw = _cov_weights(aweights, "aweights", n, False)
+    if fw is not None or aw is not None:
+        c = weighted_cov(x, ddof, fw, aw)
+        return _op("reshape")(c, ()) if c.shape == (1, 1) else c
     xc = x - _op("mean")(x, dim=1, keepdim=True)
     xx = xc @ xc.T.conj()
     c = xx * (1.0 / max(n - ddof, 0)) if n - ddof > 0 else xx * np.inf

@@ -7,7 +7,7 @@ from ..numpy_dispatch import shaping as _shaping
 from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import statistics as _S
-from ..ops.shapes import norm_dim
+from ..ops.shapes import norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, floating
 
@@ -98,10 +98,42 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if x.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {x.ndim} dimensions")
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("cov(): fweights and aweights are not implemented in "
-                                  "tapegrad")
-    return _S.cov(floating(x), ddof=int(correction))
+    if fweights is None and aweights is None:
+        return _S.cov(floating(x), ddof=int(correction))
+    n = x.shape[-1] if x.ndim else 1
+    fw, aw = (_cov_weights(w, name, n, name == "fweights")
+              for w, name in ((fweights, "fweights"), (aweights, "aweights")))
+    xf = floating(x)
+    if aw is not None and aw.dtype != xf.dtype:  # (PyTorch's promotion: f4 input, f8 weights)
+        xf = xf.to(np.promote_types(xf.dtype, aw.dtype))
+    fw = fw if fw is None else fw.to(xf.dtype)
+    c = _S.weighted_cov(_ops.reshape(xf, (1, -1)) if xf.ndim < 2 else xf, int(correction),
+                        fw, aw)
+    return _ops.reshape(c, ()) if c.shape == (1, 1) else c
+
+
+def _cov_weights(w, name, n, integral):
+    """PyTorch's checks of cov's weights (``fweights`` integral, ``aweights`` floating)."""
+    if w is None:
+        return None
+    if not isinstance(w, Tensor):
+        raise TypeError(f"cov(): argument '{name}' must be Tensor, not {type(w).__name__}")
+    kind = w.dtype.kind
+    if integral and kind not in "iu":
+        raise RuntimeError(f"cov(): expected {name} to have integral dtype but got {name} "
+                           f"with {torch_dtype_name(w.dtype)} dtype")
+    if not integral and kind != "f":
+        raise RuntimeError(f"cov(): expected {name} to have floating point dtype but got "
+                           f"{name} with {torch_dtype_name(w.dtype)} dtype")
+    if w.ndim > 1:
+        raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got "
+                           f"{name} with {w.ndim} dimensions")
+    if w.numel() != n:
+        raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
+                           f"observations in the input but got {w.numel()} != {n}")
+    if np.any(w.detach().cpu().numpy() < 0):
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+    return _ops.reshape(w, (n,))
 
 
 def corrcoef(input):
