@@ -275,12 +275,14 @@ def flatten(input, start_dim=0, end_dim=-1):
     s, e = norm_dim(start_dim, len(shape)), norm_dim(end_dim, len(shape))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input  # (PyTorch's flatten returns its input itself when there is nothing to do)
     return reshape(input, shape[:s] + (size_of(shape[s : e + 1]),) + shape[e + 1 :])
 
 
 def ravel(x):
-    """The elements as a 1-D tensor (``torch.ravel``: ``flatten`` with its defaults)."""
-    return flatten(x)
+    """The elements as a 1-D tensor (``torch.ravel``; of a 1-D tensor a view, not x itself)."""
+    return reshape(x, -1)
 
 
 def squeeze(x, dim=None):
@@ -343,22 +345,21 @@ def permute(input, *order, dims=None, _name="PermuteBackward0"):
 
 def transpose(input, dim0, dim1, _name="TransposeBackward0"):
     nd = input.ndim
-    if nd == 0:
-        return input
     d0, d1 = norm_dim(dim0, nd), norm_dim(dim1, nd)
     dims = list(range(nd))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
+    if nd:  # (a 0-d tensor's transpose is a view of it too, as PyTorch's)
+        dims[d0], dims[d1] = dims[d1], dims[d0]
     return permute(input, tuple(dims), _name=_name)
 
 
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1, "TBackward0") if x.ndim == 2 else x
+    return transpose(x, 0, x.ndim - 1, "TBackward0")  # (1-D or 0-d: a view, as PyTorch's)
 
 
 def T(x):
-    return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
+    return permute(x, tuple(reversed(range(x.ndim))))
 
 
 def broadcast_to(input, size, with_value=True, seg=None):
@@ -446,7 +447,10 @@ def expand(input, *sizes, size=None):
     xs = input.shape
     lead = len(sizes) - len(xs)
     shape = tuple(xs[k - lead] if s == -1 and k >= lead else s for k, s in enumerate(sizes))
-    return name_view(broadcast_to(input, shape), input, "ExpandBackward0")  # (node.py's _operand)
+    t = broadcast_to(input, shape)
+    if t is input:  # (to its own shape: still a view, as PyTorch's)
+        return permute(input, tuple(range(input.ndim)), _name="ExpandBackward0")
+    return name_view(t, input, "ExpandBackward0")  # (node.py's _operand)
 
 
 def flip(input, *args, dims=None):

@@ -225,6 +225,10 @@ def detach(input):
 
 def adjoint(input):
     """The conjugate transpose of the last two dims (``input.mH``)."""
+    if input.ndim == 0:
+        warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return input.conj()
     if input.ndim < 2:
         raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")

@@ -2,6 +2,8 @@
 ``x.roll(1, 0)``, ``x.floor_()``), and the Tensor-only conveniences PyTorch users call
 (``expand_as``, ``type_as``, ``new_zeros``, ``H``, ...)."""
 
+import warnings
+
 import numpy as np
 
 from .. import creation as _creation
@@ -150,14 +152,25 @@ def _conj_transpose(x):
     return _ops.conj(y) if y.dtype.kind == "c" else y
 
 
+def _zero_d(x, what):
+    """A conjugate transpose of a 0-d tensor: its conjugate, with PyTorch's warning."""
+    warnings.warn(f"{what} is deprecated on 0-D tensors. Consider using x.conj().", UserWarning,
+                  stacklevel=3)
+    return x.conj()
+
+
 def _H(self):
-    if self.ndim not in (0, 2):
+    if self.ndim == 0:
+        return _zero_d(self, "Tensor.H")
+    if self.ndim != 2:
         raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{self.ndim}-D tensor.")
     return _conj_transpose(self)
 
 
 def _mH(self):
+    if self.ndim == 0:
+        return _zero_d(self, "Tensor.mH")
     if self.ndim < 2:
         raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
                            f"Got {self.ndim}-D tensor.")
