@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..grad_mode import enable_grad, no_grad
-from ..tensor import _make
+from ..tensor import Tensor, _make
 from ._fused import axpy as _axpy
 from ._fused import dot as _dot
 from .optimizer import Optimizer, _arr, _as_real, _touch
@@ -24,6 +24,26 @@ def _host(t):
     """``t``'s values as an ndarray: its storage on the CPU, a host copy of a CUDA tensor; a
     complex one as its (re, im) pairs, as PyTorch's L-BFGS views complex parameters as real."""
     return _as_real(t._data.host() if t.is_cuda else t._arr())
+
+
+def _held(v, dtype):
+    """A state entry as PyTorch keeps it: an array or a number of ``dtype`` as a tensor (lists
+    element by element); ints and ``None`` as they are."""
+    if isinstance(v, list):
+        return [_held(x, dtype) for x in v]
+    if isinstance(v, (np.ndarray, np.generic, float)):
+        return _make(np.asarray(v, dtype) if np.ndim(v) == 0 else v)
+    return v
+
+
+def _unheld(v):
+    """``_held`` undone: tensors (saved, or loaded from a state dict) as host values."""
+    if isinstance(v, list):
+        return [_unheld(x) for x in v]
+    if isinstance(v, Tensor):
+        a = np.asarray(v._data.host() if v.is_cuda else v._arr())
+        return a[()] if a.ndim == 0 else a
+    return v
 
 
 def _real_size(p):
@@ -271,14 +291,16 @@ class LBFGS(Optimizer):
         if opt_cond:
             return orig_loss
 
-        d = state.get("d")
-        t = state.get("t")
-        old_dirs = state.get("old_dirs")
-        old_stps = state.get("old_stps")
-        ro = state.get("ro")
-        H_diag = state.get("H_diag")
-        prev_flat_grad = state.get("prev_flat_grad")
+        # (the state holds tensors, as PyTorch's; the iteration runs on their arrays)
+        d = _unheld(state.get("d"))
+        t = _unheld(state.get("t"))
+        old_dirs = _unheld(state.get("old_dirs"))
+        old_stps = _unheld(state.get("old_stps"))
+        ro = _unheld(state.get("ro"))
+        H_diag = _unheld(state.get("H_diag"))
+        prev_flat_grad = _unheld(state.get("prev_flat_grad"))
         prev_loss = state.get("prev_loss")
+        al = _unheld(state.get("al"))
 
         one = np.float32(1.0) if _real_size(self._params[0])[1] == np.float32 else 1.0
         n_iter = 0
@@ -306,9 +328,8 @@ class LBFGS(Optimizer):
                     ro.append(one / ys)  # (float32 scalars stay float32, as PyTorch's)
                     H_diag = ys / _dot(y, y)
                 num_old = len(old_dirs)
-                if "al" not in state:
-                    state["al"] = [None] * history_size
-                al = state["al"]
+                if al is None:
+                    al = [None] * history_size
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
                     al[i] = _dot(old_stps[i], q) * ro[i]
@@ -370,12 +391,15 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:
                 break
 
-        state["d"] = d
-        state["t"] = t
-        state["old_dirs"] = old_dirs
-        state["old_stps"] = old_stps
-        state["ro"] = ro
-        state["H_diag"] = H_diag
-        state["prev_flat_grad"] = prev_flat_grad
+        dtype = flat_grad.dtype
+        if al is not None:
+            state["al"] = _held(al, dtype)
+        state["d"] = _held(d, dtype)
+        state["t"] = _held(t, dtype) if isinstance(t, np.generic) else t
+        state["old_dirs"] = _held(old_dirs, dtype)
+        state["old_stps"] = _held(old_stps, dtype)
+        state["ro"] = _held(ro, dtype)
+        state["H_diag"] = _held(H_diag, dtype)
+        state["prev_flat_grad"] = _held(prev_flat_grad, dtype)
         state["prev_loss"] = prev_loss
         return orig_loss

@@ -317,3 +317,45 @@ def test_lbfgs_float32_keeps_float32_scalars(torch):
         trace.append(x.tolist())
     np.testing.assert_allclose(trace[0], trace[1], rtol=1e-5)
     assert isinstance(opt.state[x]["H_diag"], torch.Tensor)
+
+
+def test_lbfgs_state_holds_tensors_as_torch(torch):
+    """L-BFGS's state keeps tensors where PyTorch's does (direction, curvature pairs and
+    scalars, previous gradient), with PyTorch's values; a state dict whose entries are tensors
+    (any checkpoint) loads and the run goes on as PyTorch's."""
+    rng = np.random.default_rng(3)
+    A, b = rng.standard_normal((6, 3)), rng.standard_normal(6)
+    runs = []
+    for lib in (tg, torch):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        At, bt = lib.tensor(A), lib.tensor(b)
+
+        def make():
+            return lib.optim.LBFGS([x], lr=0.5, max_iter=3, history_size=2)
+
+        opt = make()
+
+        def closure():
+            opt.zero_grad()
+            loss = (lib.tanh(At @ x - bt) ** 2).sum()
+            loss.backward()
+            return loss
+
+        losses = [opt.step(closure).item() for _ in range(2)]
+        state = opt.state[x]
+        kept = {k: (type(v).__name__, [type(e).__name__ for e in v] if isinstance(v, list)
+                    else None) for k, v in state.items()}
+        firsts = [state["d"], state["prev_flat_grad"], state["H_diag"], state["ro"][0],
+                  state["old_dirs"][-1], state["al"][0]]
+        firsts = [np.array(v.tolist()) for v in firsts]
+        sd = opt.state_dict()
+        opt = make()
+        opt.load_state_dict(sd)
+        losses += [opt.step(closure).item() for _ in range(2)]
+        runs.append((kept, firsts, losses, x.tolist()))
+    (kept, firsts, losses, x), (tkept, tfirsts, tlosses, tx) = runs
+    assert kept == tkept and kept["d"][0] == "Tensor"
+    for a, b in zip(firsts, tfirsts):
+        np.testing.assert_allclose(a, b, **TOL)
+    np.testing.assert_allclose(losses, tlosses, **TOL)
+    np.testing.assert_allclose(x, tx, **TOL)
