@@ -78,3 +78,27 @@ def test_scatter_src_of_another_rank_and_gather_words(name):
     # a src larger than the index is fine: its leading block is scattered
     y = L.zeros(2, 3).scatter(1, L.tensor([[2], [0]]), L.arange(1.0, 7.0).reshape(2, 3))
     assert y.tolist() == [[0.0, 0.0, 1.0], [4.0, 0.0, 0.0]]
+
+
+_MASKED = [lambda L, x, m: x.masked_fill(m, 0.0), lambda L, x, m: L.masked_select(x, m),
+           lambda L, x, m: x.masked_scatter(m, L.ones(12))]
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("f", _MASKED)
+def test_masks_that_do_not_broadcast_raise_torch_words(name, f):
+    L = lib(name)
+    with pytest.raises(RuntimeError, match="^The size of tensor a \\(3\\) must match the size of "
+                                           "tensor b \\(4\\) at non-singleton dimension 1$"):
+        f(L, L.ones(3, 4, requires_grad=True), L.ones(3, dtype=L.bool))
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("f,grad", zip(_MASKED, [[4.0, 2.0, 3.0], [1.0, 2.0, 3.0],
+                                                 [4.0, 2.0, 3.0]]))
+def test_a_mask_of_more_dims_broadcasts_the_input(name, f, grad):
+    L = lib(name)
+    x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = f(L, x, L.tensor([[True, False, False], [False, True, True]]))
+    (y * L.arange(1.0, y.numel() + 1).reshape(y.shape)).sum().backward()
+    assert x.grad.tolist() == grad

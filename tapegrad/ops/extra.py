@@ -323,7 +323,10 @@ def _masked_fill(input, mask, value):
         if not value.is_cuda:  # a CPU scalar value is allowed, as PyTorch
             value = value.to(x.device)
     else:
-        cond = _make(np.broadcast_to(m, x.shape))
+        shape = _broadcast2(m.shape, x.shape)  # (PyTorch's words on a mismatch: mask first)
+        if shape != x.shape:  # a mask of more dims: the input broadcast to it, as PyTorch
+            x = broadcast_to(x, shape)
+        cond = _make(np.broadcast_to(m, shape))
     out = where(cond, value, x)
     if out.dtype != x.dtype:
         out = out.to(x.dtype)

@@ -16,7 +16,7 @@ from ..ops.complex_refusals import refuse
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
 from ..ops.numpy_rules import tensors_promoted
-from ..ops.shapes import norm_dim, torch_dtype_name
+from ..ops.shapes import broadcast_shapes, norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, floating, sizes_of, vals
 
@@ -143,7 +143,10 @@ def masked_scatter(input, mask, source):
     """``input`` with the positions where ``mask`` (broadcast to it) is True filled, in order,
     by the first elements of ``source``."""
     x, s = _t(input), _t(source)
-    m = np.broadcast_to(vals(mask).astype(bool), x.shape)
+    m = vals(mask).astype(bool)
+    shape = broadcast_shapes(m.shape, x.shape)  # (PyTorch's words on a mismatch)
+    x = x if x.shape == shape else _ops.broadcast_to(x, shape)
+    m = np.broadcast_to(m, shape)
     k = int(m.sum())
     if k > s.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")

@@ -16,7 +16,7 @@ from ..ops.complex import check_parts
 from ..ops.inplace import storage_base
 from ..ops.elementwise import clone as _clone
 from ..ops.node_names import name_view
-from ..ops.shapes import ambiguous_shape, norm_dim, torch_dtype_name
+from ..ops.shapes import ambiguous_shape, broadcast_shapes, norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, dims_of, is_int, vals
 
@@ -294,7 +294,7 @@ def masked_select(input, mask):
     m = vals(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
-    shape = np.broadcast_shapes(x.shape, m.shape)
+    shape = broadcast_shapes(m.shape, x.shape)  # (PyTorch's words on a mismatch)
     xb = x if x.shape == shape else _ops.broadcast_to(x, shape)
     return xb[np.broadcast_to(m, shape)]
 
