@@ -102,6 +102,15 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
     w = weight
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     C, O_ = x.shape[1], w.shape[0]
+    if not isinstance(padding, str) and min(_tuple(padding, nd, "padding")) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if min(dilation) <= 0:  # (PyTorch's conv1d is its conv2d: a height 1)
+        raise RuntimeError(f"dilation should be greater than zero, but got "
+                           f"{[1] * (nd == 1) + list(dilation)}")
     if w.ndim != nd + 2:
         raise RuntimeError(f"weight of {name} should have {nd + 2} dims, got {list(w.shape)}")
     if 1 <= groups and O_ < groups:  # (no output channel a group: PyTorch refuses the weight)
@@ -114,6 +123,7 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected "
                            f"input{list(x.shape)} to have {w.shape[1] * groups} channels, but "
                            f"got {C} channels instead")
+    _check_bias(bias, w, O_, "")
     kernel = tuple(w.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
@@ -146,6 +156,13 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
         if bias is not None:
             y = y + O.reshape(bias, (1, O_) + (1,) * nd)
     return y if batched else O.squeeze(y, 0)
+
+
+def _check_bias(bias, w, n, transposed):
+    if bias is not None and tuple(bias.shape) != (n,):
+        raise RuntimeError(f"Given {transposed}weight of size {list(w.shape)}, expected bias to "
+                           f"be 1-dimensional with {n} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
 
 
 def _one_op(*ts):
@@ -216,6 +233,7 @@ def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, gr
         raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected input"
                            f"{list(x.shape)} to have {w.shape[0]} channels, but got "
                            f"{x.shape[1]} channels instead")
+    _check_bias(bias, w, w.shape[1] * groups, "transposed=1, ")
     if min(padding) < 0:
         raise RuntimeError("negative padding is not supported")
     if min(stride) <= 0:

@@ -1,0 +1,53 @@
+"""Layers and losses given bad arguments or shapes: PyTorch's errors, never NumPy's, a Python
+ZeroDivisionError or a silently wrong result. Each case runs on tapegrad and, where installed,
+on PyTorch."""
+
+import pytest
+
+import tapegrad as tg
+from tests.op_checks import needs_torch, torch
+
+LIBS = ["tapegrad", pytest.param("torch", marks=needs_torch)]
+
+
+def lib(name):
+    return tg if name == "tapegrad" else torch
+
+
+_W = "weight of size \\[4, 3, 3, 3\\], expected bias to be 1-dimensional with 4 elements, but " \
+     "got bias of size "
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(stride=0), "non-positive stride is not supported"),
+    (dict(stride=(1, -1)), "non-positive stride is not supported"),
+    (dict(padding=-1), "negative padding is not supported"),
+    (dict(stride=0, padding=-1), "negative padding is not supported"),
+    (dict(dilation=0), "dilation should be greater than zero, but got \\[0, 0\\]"),
+    (dict(groups=0), "non-positive groups is not supported"),
+    (dict(bias=(3,)), "Given " + _W + "\\[3\\] instead"),
+    (dict(bias=(4, 1)), "Given " + _W + "\\[4, 1\\] instead"),
+    (dict(bias=()), "Given " + _W + "\\[\\] instead")])
+def test_conv2d_bad_arguments(name, kwargs, words):
+    L = lib(name)
+    kwargs = {k: L.ones(v) if k == "bias" else v for k, v in kwargs.items()}
+    x, w = L.ones(1, 3, 5, 5, requires_grad=True), L.ones(4, 3, 3, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"^{words}$"):
+        L.nn.functional.conv2d(x, w, **kwargs)
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_conv1d_dilation_and_transposed_bias_words(name):
+    L = lib(name)
+    F = L.nn.functional
+    with pytest.raises(RuntimeError, match="^dilation should be greater than zero, but got "
+                                           "\\[1, 0\\]$"):
+        F.conv1d(L.ones(1, 3, 5), L.ones(4, 3, 3), dilation=0)
+    with pytest.raises(RuntimeError, match="^Given transposed=1, weight of size \\[4, 2, 3, 3\\], "
+                                           "expected bias to be 1-dimensional with 4 elements, "
+                                           "but got bias of size \\[2\\] instead$"):
+        F.conv_transpose2d(L.ones(1, 4, 5, 5), L.ones(4, 2, 3, 3), groups=2, bias=L.ones(2))
+    # the right bias still works, and adds per output channel
+    y = F.conv2d(L.ones(1, 3, 5, 5), L.ones(4, 3, 3, 3), bias=L.arange(4.0))
+    assert y[0, :, 0, 0].tolist() == [27.0, 28.0, 29.0, 30.0]
