@@ -80,3 +80,51 @@ def test_treespec_repr_is_torch_pytree_repr():
 
     tree = (1, [2, {"a": 3, "b": (4,)}], [])
     assert repr(tg.func.tree_flatten(tree)[1]) == repr(_pytree.tree_flatten(tree)[1])
+
+
+IN_TRANSFORM = r"backward\(\) called inside a functorch transform"
+
+
+def _backward_inside(transform):
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    def f(a):
+        (w * w).sum().backward()  # a leaf outside the transform, not batched
+        return (a * 2).sum()
+
+    x = tg.tensor([[0.5, 1.0, 1.5], [2.0, 2.5, 3.0]])
+    return w, lambda: transform(f)(x[0] if transform is not tg.func.vmap else x)
+
+
+@pytest.mark.parametrize("transform", [tg.func.vmap, tg.func.grad, tg.func.jacrev,
+                                       tg.func.jacfwd, tg.func.hessian])
+def test_backward_inside_a_transform_raises_and_accumulates_nothing(transform):
+    # it ran: w.grad took 2w while vmap / grad ran (torch.func raises)
+    w, call = _backward_inside(transform)
+    with pytest.raises(RuntimeError, match=IN_TRANSFORM):
+        call()
+    assert w.grad is None
+
+
+def test_autograd_backward_inside_vjp_raises():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+
+    def f(a):
+        tg.autograd.backward([(x * a).sum()])
+        return a
+    with pytest.raises(RuntimeError, match=IN_TRANSFORM):
+        tg.func.vjp(f, tg.tensor([3.0, 4.0]))
+    # and the same call outside a transform still accumulates
+    tg.autograd.backward([(x * 3).sum()])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_backward_inside_vmap_message_is_torch_func_s():
+    torch = pytest.importorskip("torch")
+
+    def f(lib):
+        def g(a):
+            (a ** 2).sum().backward()
+            return a
+        return lib.func.vmap(g)(lib.ones(4, 3, requires_grad=True))
+    assert _message(tg, f) == _message(torch, f)

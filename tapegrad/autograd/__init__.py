@@ -125,6 +125,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         >>> f.grad
         tensor(7.)
     """
+    if _transforms_active is not None and _transforms_active():
+        raise RuntimeError(_IN_TRANSFORM)
     if grad_variables is not None:
         grad_tensors = grad_variables
     outputs = _as_list(tensors)
@@ -231,6 +233,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 # Installed by tapegrad.func (vmap): gradients where some tensors are batched.
 _batched_grad = None
+# Installed by tapegrad.func: whether a function transform (grad, vmap, jvp, ...) is running
+# on this thread; backward() inside one is PyTorch's error.
+_transforms_active = None
+_IN_TRANSFORM = ("backward() called inside a functorch transform. This is not supported, please "
+                 "use functorch.grad or functorch.vjp instead or call backward() outside of "
+                 "functorch transforms.")
 
 
 def _any_batched(outs, ins, gos):
@@ -325,6 +333,8 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
     if gradient is None and create_graph is False and inputs is None:  # ``loss.backward()``
+        if _transforms_active is not None and _transforms_active():
+            raise RuntimeError(_IN_TRANSFORM)
         outputs = (self,)
         run(outputs, _seeds(outputs, None, False), retain_graph, False, None, accumulate=True)
         return

@@ -21,6 +21,8 @@ from .stacking import stack_module_state
 from .batch_norm import replace_all_batch_norm_modules_
 from .jacobians import hessian, jacfwd, jacrev
 from .transforms import grad, grad_and_value, jvp, linearize, value_and_grad, vjp
+from .transforms import _depth
+from .batched import _state
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",
@@ -40,11 +42,16 @@ def _install():
     from .vmap import batched_grad, dispatch_unary
 
     autograd._batched_grad = batched_grad
+    autograd._transforms_active = _transforms_active
     function._vmapped_apply = vmapped_apply
     function._vmap_running = elementwise._vmap_running = _running
     elementwise._vmap_dispatch = dispatch_unary
     functional._vectorized_jacobian = _functional_jacobian
     _random_functions_batch_aware()
+
+
+def _transforms_active():
+    return _depth.n > 0 or _state.level > 0
 
 
 def _random_functions_batch_aware():

@@ -155,8 +155,9 @@ class BatchedTensor(Tensor):
         return f"BatchedTensor(lvl={self._vmap_level}, bdim=0, value=\n{self._phys!r})"
 
     def backward(self, *args, **kwargs):
-        raise RuntimeError("vmap: backward() of a batched tensor is not supported: use "
-                           "tg.func.grad or tg.autograd.grad inside vmap")
+        from ..autograd import _IN_TRANSFORM
+
+        raise RuntimeError(_IN_TRANSFORM)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         from ..numpy_dispatch import ufunc_handler
