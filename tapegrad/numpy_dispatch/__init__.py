@@ -242,9 +242,26 @@ def _u(name):
         if len(args) == 2 and not isinstance(args[0], np.generic) and \
                 not isinstance(args[1], np.generic):  # (``np.float64(2) * t``: weak, as ``*``)
             args = numpy_dtypes(*args)
+            if name == "sub":
+                args = _bool_as_number(*args)
         return op(*args)
 
     return handler
+
+
+def _bool_as_number(x1, x2):
+    """np.subtract's operands with a bool one (Python or array) beside a number as 0/1 in
+    NumPy's result dtype: NumPy subtracts it (``-`` refuses it, as PyTorch's)."""
+    b1, b2 = (type(v) is bool or getattr(v, "dtype", None) == np.bool_ for v in (x1, x2))
+    if b1 == b2:
+        return x1, x2
+    v, other = (x1, x2) if b1 else (x2, x1)
+    if type(v) is bool:
+        v = int(v)
+    else:
+        dt = np.result_type(_dtype_probe(v), _dtype_probe(other))
+        v = v.to(dt) if isinstance(v, Tensor) else np.asarray(v).astype(dt)
+    return (v, x2) if b1 else (x1, v)
 
 
 def numpy_dtypes(x1, x2):

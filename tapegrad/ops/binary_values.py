@@ -15,7 +15,8 @@ from ..promotion import float_of, number_dtype, promoted
 from ..registry import TORCH_POWERS
 from ..tensor import _wrap
 from ..vecmath.short_runs import binary as _broadcast_op
-from .numpy_rules import (SCALAR_ERRORS, bool_error, np_power, pow_py, scalar_fallback)
+from .numpy_rules import (SCALAR_ERRORS, bool_error, np_power, pow_py, refuse_bool_subtraction,
+                          scalar_fallback)
 
 _ndarray = np.ndarray
 
@@ -28,6 +29,8 @@ def promoted_operands(np_f, x, y, x_zero_dim, y_zero_dim):
     """``x`` and ``y`` cast to PyTorch's result dtype of ``np_f(x, y)`` where their dtypes
     differ (NumPy would widen ``int64 * float32`` to float64), so the op computes once, in
     that dtype, as PyTorch's does."""
+    if np_f is np.subtract:
+        refuse_bool_subtraction(x.dtype.kind, y.dtype.kind)
     return promoted(x, y, x_zero_dim, y_zero_dim, np_f is np.true_divide)
 
 

@@ -30,8 +30,8 @@ from .binary_values import (add_value as _add_value, div_value as _div_value,
                             integer_quotient as _integer_quotient, sub_value as _sub_value)
 from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
                           is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
-                          weak_scalar as _weak_scalar,
-                          scalar_fallback as _scalar_fallback)
+                          weak_scalar as _weak_scalar, scalar_fallback as _scalar_fallback,
+                          refuse_bool_subtraction as _refuse_bool_subtraction)
 
 _grad_on = R._grad_on
 _vmap_running = (0,)  # vmap's running count and dispatch, installed by tapegrad.func
@@ -479,6 +479,8 @@ def _const_add(x, c, reflected):
 
 
 def _const_sub(x, c, reflected):
+    if type(c) is bool or x.dtype.kind == "b":
+        _refuse_bool_subtraction(x.dtype.kind, "b" if type(c) is bool else "f")
     r = _sub_value(x._data, c, reflected)
     if not (x._rg and _grad_on()):
         return _make(r)

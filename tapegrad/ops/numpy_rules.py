@@ -31,6 +31,18 @@ def bool_error(e):
     return e
 
 
+def refuse_bool_subtraction(x_kind, y_kind):
+    """PyTorch's errors for ``-`` with a bool operand (a tensor or ``True``/``False``), which
+    NumPy computes when only one operand is bool."""
+    if x_kind == "b" == y_kind:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if x_kind == "b" or y_kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
 def pow_py(x, y):
     if x == -math.inf:  # C's pow(-inf, 0.5) is inf, NumPy's and torch's nan: follow NumPy
         return scalar_fallback(np.power, x, y)

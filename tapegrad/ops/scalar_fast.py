@@ -59,6 +59,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
     ``const_of(c)`` (None: ``c`` itself) and no saved value."""
     uf = general.opdef.array_forward  # the ufunc: ``uf(a, b)`` is ``a <op> b`` for arrays
     # without the ndarray operator's deferral checks (~50 ns of a ~0.9 µs op under no_grad)
+    sub = uf is np.subtract  # (NumPy subtracts a bool array from another dtype; PyTorch refuses)
 
     def method(self, other):
         d = self._data
@@ -154,8 +155,9 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                 elif to is Tensor and not other._rg and type(od := other._data) is _ndarray \
                         and od.shape == d.shape:
                     r = uf(d, od)
-                    if r.dtype is not d.dtype and r.dtype is not od.dtype:
-                        return general(self, other)  # (PyTorch's promotion)
+                    if r.dtype is not d.dtype and r.dtype is not od.dtype or sub and \
+                            od.dtype is not d.dtype and "b" in (od.dtype.kind, d.dtype.kind):
+                        return general(self, other)  # (PyTorch's promotion and refusals)
                 else:
                     return general(self, other)
             except TypeError as e:
