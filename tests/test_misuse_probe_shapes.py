@@ -102,3 +102,25 @@ def test_a_mask_of_more_dims_broadcasts_the_input(name, f, grad):
     y = f(L, x, L.tensor([[True, False, False], [False, True, True]]))
     (y * L.arange(1.0, y.numel() + 1).reshape(y.shape)).sum().backward()
     assert x.grad.tolist() == grad
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("call,dim", [(lambda L, x: x.expand(-1, 3), 0),
+                                      (lambda L, x: x.expand(2, -1, 3), 1),
+                                      (lambda L, x: L.broadcast_to(x, (-1, 3)), 0)])
+def test_expand_minus_one_in_a_new_dim_raises(name, call, dim):
+    L = lib(name)
+    with pytest.raises(RuntimeError, match=f"^The expanded size of the tensor \\(-1\\) isn't "
+                                           f"allowed in a leading, non-existing dimension {dim}$"):
+        call(L, L.ones(3, requires_grad=True))
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_minus_one_keeps_an_existing_size(name):
+    L = lib(name)
+    x = L.tensor([[1.0], [2.0]], requires_grad=True)
+    y = L.broadcast_to(x, (-1, 3))
+    z = x.expand(4, -1, -1)
+    assert tuple(y.shape) == (2, 3) and tuple(z.shape) == (4, 2, 1)
+    (y.sum() + z.sum()).backward()
+    assert x.grad.tolist() == [[7.0], [7.0]]

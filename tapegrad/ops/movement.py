@@ -25,8 +25,8 @@ from ..tensor import _make, _wrap
 from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
 from . import record as R
 from ..registry import Op, defop
-from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, norm_dim, norm_dims,
-                     permutation, size_of, strided_ints)
+from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, keep_sizes,
+                     norm_dim, norm_dims, permutation, size_of, strided_ints)
 from .shapes import permutations as _permutations
 from .index_errors import index_error as _index_error
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
@@ -376,6 +376,8 @@ def broadcast_to(input, size, with_value=True, seg=None):
     if xs == shape:
         return input
     lead = len(shape) - len(xs)
+    if shape and min(shape) < 0:
+        shape = keep_sizes(xs, shape, lead)
     if lead < 0 or any(s != t and s != 1 for s, t in zip(xs, shape[lead:])):
         raise expand_error(xs, shape, input.dtype)
     recording = input._rg and _grad_on()

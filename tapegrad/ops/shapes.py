@@ -91,6 +91,21 @@ def expand_error(xs, shape, dtype=None):
     return None
 
 
+def keep_sizes(xs, shape, lead):
+    """``shape`` with each -1 replaced by the size it stands against, as PyTorch's expand;
+    a negative size in a new leading dim gets PyTorch's error."""
+    for k, s in enumerate(shape[:max(lead, 0)]):
+        if s < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                               f"leading, non-existing dimension {k}")
+    out = tuple(xs[k - lead] if s == -1 and k >= lead else s for k, s in enumerate(shape))
+    for k, s in enumerate(out):
+        if s < 0 and xs[k - lead] == 1:  # (against another size: expand_error's words)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(shape)}")
+    return out
+
+
 def strided_ints(shape, strides, offset):
     """A strided map's record parameters ``(nd, *shape, *strides, offset)``, with the dims
     merged that one stride covers (``strides[k] == strides[k + 1] * shape[k + 1]``) and the
