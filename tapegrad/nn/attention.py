@@ -3,6 +3,7 @@ tapegrad ops (every order of derivative is theirs); ``SDPBackend`` and ``sdpa_ke
 backends it may use, ``sdpa_backend.py``), as ``torch.nn.attention``'s."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -92,3 +93,18 @@ def _as_additive(mask, dtype):
     if m.dtype == np.bool_:
         return _on(np.where(host_array(m._data), -np.inf, 0.0).astype(dtype), m)
     return m
+
+
+def canonical_mask(mask, name, other=None, other_name="", dtype=None):
+    """PyTorch's ``_canonical_mask``: a mask must be boolean or floating (AssertionError
+    otherwise); one of another dtype than ``other`` (the mask given beside it) warns that
+    mismatched masks are deprecated; a boolean one becomes 0/-inf of ``dtype``."""
+    if mask is None:
+        return None
+    m = as_tensor(mask)
+    if m.dtype != np.bool_ and m.dtype.kind != "f":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if other is not None and as_tensor(other).dtype != m.dtype:
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use "
+                      "same type for both instead.", stacklevel=3)
+    return _as_additive(m, dtype) if m.dtype == np.bool_ else m

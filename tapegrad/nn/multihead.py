@@ -11,7 +11,7 @@ from ..ops.join import cat
 from ..ops.record import as_tensor
 from ..tensor import Tensor
 from . import init
-from .attention import _as_additive
+from .attention import _as_additive, canonical_mask
 from .linear import Linear, param_dtype
 from .module import Module, _size
 from .parameter import Parameter
@@ -119,6 +119,9 @@ class MultiheadAttention(Module):
                                "use the Transformer module method "
                                "`generate_square_subsequent_mask` to create this mask.")
         q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+        key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
+                                          "attn_mask", q.dtype)
+        attn_mask = canonical_mask(attn_mask, "attn_mask", dtype=q.dtype)
         unbatched = q.ndim == 2
         if unbatched:
             q, k, v = (O.unsqueeze(t, 0 if self.batch_first else 1) for t in (q, k, v))

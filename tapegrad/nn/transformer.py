@@ -17,6 +17,7 @@ from ..grad_mode import is_grad_enabled
 from ..ops.elementwise import where
 from . import functional as F
 from .activation import GELU, ReLU
+from .attention import canonical_mask
 from .container import ModuleList
 from .linear import Dropout, LayerNorm, Linear, param_dtype
 from .module import Module
@@ -87,6 +88,9 @@ class TransformerEncoderLayer(_Layer):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                              src_mask, "src_mask", x.dtype)
+        src_mask = canonical_mask(src_mask, "src_mask", dtype=x.dtype)
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             return x + self._ff_block(self.norm2(x), self.dropout2)
@@ -150,6 +154,9 @@ class TransformerEncoder(Module):
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         x = src
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                              mask, "mask", x.dtype)
+        mask = canonical_mask(mask, "mask", dtype=x.dtype)
         for layer in self.layers:
             x = layer(x, src_mask=mask, is_causal=bool(is_causal),
                       src_key_padding_mask=src_key_padding_mask)

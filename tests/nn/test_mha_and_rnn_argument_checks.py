@@ -76,3 +76,44 @@ def test_mask_check_does_not_reject_valid_masks():
     assert y.shape == (2, 3, 8) and w.shape == (2, 3, 6)
     with pytest.raises(RuntimeError, match="3D attn_mask"):
         m(tg.zeros(2, 3, 8), tg.zeros(2, 4, 8), tg.zeros(2, 4, 8), attn_mask=tg.zeros(2, 3, 4))
+
+
+def _mask_outcomes(lib):
+    """Per call: the warnings (mismatched mask dtypes) or the error (an integer mask)."""
+    import warnings
+
+    nn = lib.nn
+    lib.manual_seed(0)
+    x, kpm = lib.zeros(2, 4, 8), lib.zeros(2, 4, dtype=lib.bool)
+    causal = nn.Transformer.generate_square_subsequent_mask(4)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True)
+    enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    dec = nn.TransformerDecoderLayer(8, 2, 16, 0.0, batch_first=True)
+    calls = [lambda: mha(x, x, x, attn_mask=causal, key_padding_mask=kpm),
+             lambda: mha(x, x, x, attn_mask=causal, key_padding_mask=causal[:2] * 0),
+             lambda: layer(x, src_mask=causal, src_key_padding_mask=kpm),
+             lambda: enc(x, mask=causal, src_key_padding_mask=kpm),
+             lambda: dec(x, x, tgt_mask=causal, tgt_key_padding_mask=kpm),
+             lambda: mha(x, x, x, key_padding_mask=lib.zeros(2, 4, dtype=lib.int64)),
+             lambda: mha(x, x, x, attn_mask=lib.zeros(4, 4, dtype=lib.int32)),
+             lambda: enc(x, src_key_padding_mask=lib.zeros(2, 4, dtype=lib.uint8))]
+    out = []
+    for call in calls:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            result = _attempt(call)
+        out.append((result if result != "ok" else "ok",
+                    [str(w.message) for w in seen if "mismatched" in str(w.message)]))
+    return out
+
+
+def test_attention_masks_checked_as_torch():
+    """Masks of MultiheadAttention and the encoder layers, as PyTorch's ``_canonical_mask``:
+    an integer mask raises its AssertionError; a boolean padding mask beside a float attention
+    mask warns once per call (the mask is made float where it is checked), naming the
+    arguments of the module called."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = _mask_outcomes(tg), _mask_outcomes(torch)
+    assert ours == theirs
+    assert sum(len(w) for _, w in ours) == 4 and ours[-1][0].startswith("AssertionError")
