@@ -5,6 +5,7 @@ the double-vjp trick where that sweep cannot go."""
 import numpy as np
 
 from .. import grad_mode as _gm
+from ..tensor import Tensor
 from .pytree import tree_flatten, tree_unflatten
 from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_order, _grads,
                          _prepare, _push, _reads_outer, _split_aux, _tangents_in,
@@ -38,12 +39,24 @@ def record_for_forward(func, primals, has_aux, name):
         with _gm.enable_grad():
             if start is None:
                 start = _fresh_segment_order()
+            args = [tree_unflatten([_writable(h) for h in leaves], spec) for leaves, spec in trees]
             with _gm.forward_level():  # (no_grad inside it does not stop the tangents)
                 out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
     finally:
         _depth.n -= 1
     return out, aux, outs, ospec, ins, trees, start
+
+
+def _writable(h):
+    """Input handle ``h`` as ``func`` sees it: a record of it on the same memory that is no
+    leaf and no view, so that an in-place op on it (``x.mul_(2)``) is recorded and changes
+    its tangent, as on PyTorch's dual inputs (a leaf that requires grad refuses it)."""
+    if not isinstance(h, Tensor) or h._seg is not None or not h._rg:
+        return h
+    a = h.reshape(h.shape)
+    a._base = None  # (the memory is the caller's primal's: writes change it, as PyTorch's)
+    return a
 
 
 def push_tangents(outs, ins, blocks, start, k):
