@@ -124,3 +124,11 @@ def test_minus_one_keeps_an_existing_size(name):
     assert tuple(y.shape) == (2, 3) and tuple(z.shape) == (4, 2, 1)
     (y.sum() + z.sum()).backward()
     assert x.grad.tolist() == [[7.0], [7.0]]
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_expand_other_negative_sizes_raise_runtime_errors(name):
+    L = lib(name)
+    for x, size in [(L.ones(3), (-2, 3)), (L.ones(1, 3), (-2, 3)), (L.ones(2, 3), (2, -2))]:
+        with pytest.raises(RuntimeError):
+            x.expand(*size)

@@ -376,7 +376,7 @@ def broadcast_to(input, size, with_value=True, seg=None):
     if xs == shape:
         return input
     lead = len(shape) - len(xs)
-    if shape and min(shape) < 0:
+    if -1 in shape:  # (keeps a size, as torch.broadcast_to)
         shape = keep_sizes(xs, shape, lead)
     if lead < 0 or any(s != t and s != 1 for s, t in zip(xs, shape[lead:])):
         raise expand_error(xs, shape, input.dtype)
@@ -448,7 +448,7 @@ def expand(input, *sizes, size=None):
     sizes = flat_shape(sizes if size is None else keyword_size("expand", sizes, size))
     xs = input.shape
     lead = len(sizes) - len(xs)
-    shape = tuple(xs[k - lead] if s == -1 and k >= lead else s for k, s in enumerate(sizes))
+    shape = keep_sizes(xs, sizes, lead)
     t = broadcast_to(input, shape)
     if t is input:  # (to its own shape: still a view, as PyTorch's)
         return permute(input, tuple(range(input.ndim)), _name="ExpandBackward0")

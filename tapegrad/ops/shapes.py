@@ -92,16 +92,16 @@ def expand_error(xs, shape, dtype=None):
 
 
 def keep_sizes(xs, shape, lead):
-    """``shape`` with each -1 replaced by the size it stands against, as PyTorch's expand;
-    a negative size in a new leading dim gets PyTorch's error."""
-    for k, s in enumerate(shape[:max(lead, 0)]):
-        if s < 0:
-            raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
-                               f"leading, non-existing dimension {k}")
+    """``shape`` with each -1 replaced by the size it stands against (``lead`` dims before
+    those of ``xs``), as PyTorch's expand; a negative size left gets PyTorch's error."""
     out = tuple(xs[k - lead] if s == -1 and k >= lead else s for k, s in enumerate(shape))
-    for k, s in enumerate(out):
-        if s < 0 and xs[k - lead] == 1:  # (against another size: expand_error's words)
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+    if out and min(out) < 0:
+        k = next(k for k, s in enumerate(out) if s < 0)
+        if k < lead:
+            raise RuntimeError(f"The expanded size of the tensor ({out[k]}) isn't allowed in a "
+                               f"leading, non-existing dimension {k}")
+        if xs[k - lead] == 1:  # (against another size: expand_error's words)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {out[k]}: "
                                f"{list(shape)}")
     return out
 
