@@ -126,8 +126,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         raise
     if arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
-    if arr.dtype.kind == "O" and isinstance(data, (list, tuple)):
-        _sequence_error(data)
+    if arr.dtype.kind == "O" and not isinstance(data, np.ndarray):  # (None, a dict...)
+        _sequence_error(data if isinstance(data, (list, tuple)) else [data])
     arr = _python_floats(data, arr, dtype)
     return _finish(check_dtype(arr), requires_grad)
 
@@ -191,8 +191,10 @@ def as_tensor(data, dtype=None, device=None):
         return data if dtype is None or data.dtype == dtype else data.to(dtype)
     if isinstance(data, (str, bytes)):
         raise TypeError("new(): invalid data type 'str'")
-    arr = check_dtype(np.asarray(data, dtype=dtype))
-    arr = _python_floats(data, arr, dtype)
+    arr = np.asarray(data, dtype=dtype)
+    if arr.dtype.kind == "O" and not isinstance(data, np.ndarray):  # (None, a dict...)
+        _sequence_error(data if isinstance(data, (list, tuple)) else [data])
+    arr = _python_floats(data, check_dtype(arr), dtype)
     return _make(arr if isinstance(data, np.ndarray) else _wrap(arr))
 
 

@@ -52,3 +52,13 @@ def test_random_factories_refuse_negative_sizes_in_torch_words(name, factory):
     with pytest.raises(RuntimeError, match="^Trying to create tensor with negative dimension "
                                            "-2: \\[2, -2\\]$"):
         getattr(L, factory)(2, -2)
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("data,what", [(None, "NoneType"), ([1.0, None], "NoneType"),
+                                       ({1: 2}, "dict"), ({1, 2}, "set"), (object(), "object")])
+@pytest.mark.parametrize("make", ["tensor", "as_tensor"])
+def test_data_of_no_numeric_type_cannot_infer_a_dtype(name, data, what, make):
+    L = lib(name)
+    with pytest.raises(RuntimeError, match=f"^Could not infer dtype of {what}$"):
+        getattr(L, make)(data)
