@@ -66,11 +66,19 @@ CUSTOM_VIEW_MSG = (". This view was created inside a custom Function (or because
                    "of the custom Function.")
 
 
+NO_GRAD_VIEW_MSG = (". Given that this use case is ambiguous and error-prone, it is forbidden. "
+                    "You can clarify your code by moving both the view and the inplace either "
+                    "both inside the no_grad block (if you don't want the inplace to be tracked) "
+                    "or both outside (if you want the inplace to be tracked).")
+
+
 def _view_tail(multi):
     """The end of the message for an output view modified in place: ``multi`` is ``(op name,
-    output index)`` (a view of unbind/split/chunk) or ``(name, index, "custom")`` (an output
-    of a custom Function that is a view, or an input returned as it is)."""
-    return CUSTOM_VIEW_MSG if len(multi) > 2 else MULTI_VIEW_MSG
+    output index)`` (a view of unbind/split/chunk), ``(name, index, "custom")`` (an output
+    of a custom Function that is a view, or an input returned as it is) or ``("no_grad",)``
+    (a view made under no_grad)."""
+    return NO_GRAD_VIEW_MSG if len(multi) == 1 else CUSTOM_VIEW_MSG if len(multi) > 2 else \
+        MULTI_VIEW_MSG
 
 
 _OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to "
@@ -141,8 +149,9 @@ def check_inplace(x, view_msg=False, grad_operand=False):
         raise RuntimeError(INFERENCE_MSG)
     if _gm.is_grad_enabled():
         multi = x._multi
-        if multi is not None and (x._rg or grad_operand):
-            raise RuntimeError((f"Output {multi[1]} of {multi[0]} is a view" if x._rg else
+        if multi is not None and (x._rg or grad_operand or len(multi) == 1 and x._base._rg):
+            raise RuntimeError((f"Output {multi[1]} of {multi[0]} is a view" if x._rg and
+                                len(multi) > 1 else
                                 "A view was created in no_grad mode") +
                                " and is being modified inplace" +
                                ("" if x._rg else " with grad mode enabled") + _view_tail(multi))
@@ -177,7 +186,8 @@ def refresh_view(x):
     """
     base = storage_base(x)
     if x._multi is not None and _gm.is_grad_enabled() and (x._rg or base._rg):
-        raise RuntimeError((f"Output {x._multi[1]} of {x._multi[0]} is a view" if x._rg else
+        raise RuntimeError((f"Output {x._multi[1]} of {x._multi[0]} is a view" if x._rg and
+                            len(x._multi) > 1 else
                             "A view was created in no_grad mode") +
                            " and its base or another view of its base has been modified inplace"
                            + ("" if x._rg else " with grad mode enabled") + _view_tail(x._multi))

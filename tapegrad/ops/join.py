@@ -179,7 +179,7 @@ def _multi_views(views, name):
     them in place, ops/inplace.check_inplace), each named as PyTorch's one node of them (here
     a node each, of that name)."""
     for i, v in enumerate(views):
-        if v._base is not None:
+        if v._base is not None and v._multi is None:  # (made under no_grad: that error)
             v._multi = (name, i)
             name_node(v, f"{name}Backward0")
     return views

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .. import tape
+from ..grad_mode import _state as _gm_state
 from .._bounded_cache import bounded_cache
 from ..device import DeviceArray
 from ..size import keyword_size
@@ -232,6 +233,9 @@ def _reshape_value(xd, shape):
             f"shape '{list(shape)}' is invalid for input of size {xd.size}") from None
 
 
+NO_GRAD_VIEW = ("no_grad",)  # the ``_multi`` of a view made under no_grad (or of one's view)
+
+
 def _share_storage(t, x, local=None):
     """Views share the version counter (and storage) of their base, as in PyTorch, and are
     inference tensors exactly when it is (whatever the mode they are made in). ``local``:
@@ -239,6 +243,9 @@ def _share_storage(t, x, local=None):
     view, a copy, keeps to reach its base (ops/cuda_views.py)."""
     t._inference = x._inference
     if type(t._data) is not float and type(x._data) is not float:
+        if _gm_state.grad_enabled is not True and not _gm_state.inference or \
+                x._multi is NO_GRAD_VIEW:
+            t._multi = NO_GRAD_VIEW  # PyTorch forbids changing it in place with grad enabled
         t._vc = x._vcounter()
         base = t._base = x if x._base is None else x._base
         t._bseg, t._brec = base._seg, base._rec
