@@ -66,6 +66,7 @@ class _ForwardOnly:
 
 FORWARD_ONLY = _ForwardOnly()
 _state = _GradModeState()
+NO_GRAD_VIEW = ("no_grad",)  # Tensor._multi of a view made under no_grad (or of its views)
 _on_switch = [None]  # tape.set_forward_only, registered by the tensor layer
 _first_inference = []  # callbacks run once, when any thread first enters inference mode
 

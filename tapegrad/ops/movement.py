@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .. import tape
-from ..grad_mode import _state as _gm_state
+from ..grad_mode import NO_GRAD_VIEW, _state as _gs
 from .._bounded_cache import bounded_cache
 from ..device import DeviceArray
 from ..size import keyword_size
@@ -32,8 +32,7 @@ from .shapes import permutations as _permutations
 from .index_errors import index_error as _index_error
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
 from .node_names import name_node, name_view
-from .index_keys import basic_view as _basic_view, index_key as _index_key
-from .index_keys import ints_first as _ints_first
+from .index_keys import basic_view as _basic_view, index_key as _index_key, ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, keep_view_plan as _keep_view_plan, \
     plan_key as _plan_key, view_plans as _view_plans
 from .shapes import torch_dtype_name as _torch_name  # noqa: F401  (torch_names imports it)
@@ -233,18 +232,13 @@ def _reshape_value(xd, shape):
             f"shape '{list(shape)}' is invalid for input of size {xd.size}") from None
 
 
-NO_GRAD_VIEW = ("no_grad",)  # the ``_multi`` of a view made under no_grad (or of one's view)
-
-
 def _share_storage(t, x, local=None):
     """Views share the version counter (and storage) of their base, as in PyTorch, and are
-    inference tensors exactly when it is (whatever the mode they are made in). ``local``:
-    (shape, strides, offset) of ``t`` in ``x``'s C order (None: the same order), which a CUDA
-    view, a copy, keeps to reach its base (ops/cuda_views.py)."""
+    inference tensors exactly when it is. ``local``: (shape, strides, offset) of ``t`` in
+    ``x``'s C order (None: the same), which a CUDA view, a copy, keeps (ops/cuda_views.py)."""
     t._inference = x._inference
     if type(t._data) is not float and type(x._data) is not float:
-        if _gm_state.grad_enabled is not True and not _gm_state.inference or \
-                x._multi is NO_GRAD_VIEW:
+        if x._multi is NO_GRAD_VIEW or _gs.grad_enabled is not True and not _gs.inference:
             t._multi = NO_GRAD_VIEW  # PyTorch forbids changing it in place with grad enabled
         t._vc = x._vcounter()
         base = t._base = x if x._base is None else x._base
