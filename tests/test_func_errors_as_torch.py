@@ -128,3 +128,59 @@ def test_backward_inside_vmap_message_is_torch_func_s():
             return a
         return lib.func.vmap(g)(lib.ones(4, 3, requires_grad=True))
     assert _message(tg, f) == _message(torch, f)
+
+
+INPLACE_UNBATCHED = r"vmap: inplace arithmetic\(self, \*extra_args\) is not possible"
+
+
+@pytest.mark.parametrize("write", ["mul_", "copy_", "clamp_min_", "index_add_", "setitem", "iadd"])
+def test_inplace_into_a_captured_tensor_with_a_batched_operand_raises(write):
+    # it ran once per example, each example writing into the one tensor: y came back as the
+    # sum of the examples (add_), the last one (copy_), ... for every example
+    y = tg.zeros(3)
+
+    def f(a):
+        if write == "setitem":
+            y[0] = a[0]
+        elif write == "iadd":
+            nonlocal_y = y
+            nonlocal_y += a
+        elif write == "index_add_":
+            y.index_add_(0, tg.tensor([0, 1, 2]), a)
+        else:
+            getattr(y, write)(a)
+        return y * 1
+
+    with pytest.raises(RuntimeError, match=INPLACE_UNBATCHED):
+        tg.func.vmap(f)(tg.tensor(np.arange(12.0).reshape(4, 3)))
+    np.testing.assert_array_equal(y.numpy(), np.zeros(3))
+
+
+def test_inplace_with_unbatched_operands_or_into_a_batched_tensor_still_batches():
+    w = tg.tensor([1.0, 2.0, 3.0])
+    x = np.arange(12.0).reshape(4, 3)
+
+    def f(a):
+        y = tg.zeros(3)
+        y.add_(w)  # nothing batched: an ordinary in-place op
+        b = a * 1
+        b.mul_(w)  # into a batched tensor
+        b[0] = w[1]
+        return b + y
+
+    out = tg.func.vmap(f)(tg.tensor(x))
+    want = x * [1.0, 2.0, 3.0] + [1.0, 2.0, 3.0]
+    want[:, 0] = 2.0 + 1.0
+    np.testing.assert_allclose(out.numpy(), want)
+
+
+def test_inplace_into_unbatched_message_is_torch_func_s():
+    torch = pytest.importorskip("torch")
+
+    def f(lib):
+        def g(a):
+            y = lib.zeros(3)
+            y.mul_(a)
+            return y
+        return lib.func.vmap(g)(lib.ones(4, 3))
+    assert _message(tg, f) == (RuntimeError, _message(torch, f)[1].split(" If said")[0])

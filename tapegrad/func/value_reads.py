@@ -34,3 +34,34 @@ def raw_op_name(tb):
             break
         tb = tb.tb_next
     return name or "an op"
+
+
+_INPLACE_CALLS = (os.path.join("ops", "inplace.py"), os.path.join("ops", "__init__.py"),
+                  os.path.join("torch_names", "methods.py"))
+
+
+def inplace_into_unbatched(tb, batched_type):
+    """Whether the user's code called an in-place method (``y.add_(v)``, ``y[i] = v``, ``y +=
+    v``) of a tensor vmap does not map over with a batched operand: the tapegrad frames after
+    the user's last one are an in-place method's, down to ``ops/inplace.py``, whose target
+    ``x`` is not batched."""
+    here = _HERE + os.sep
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    users = [i for i, f in enumerate(frames)
+             if not os.path.abspath(f.f_code.co_filename).startswith(here)]
+    if not users or users[-1] + 1 == len(frames):
+        return False
+    first = frames[users[-1] + 1].f_code.co_name
+    if not (first.endswith("_") or first in ("setitem", "fn", "method")):
+        return False
+    for f in frames[users[-1] + 1:]:
+        rel = os.path.abspath(f.f_code.co_filename)[len(here):]
+        if rel not in _INPLACE_CALLS:
+            return False
+        x = f.f_locals.get("x")
+        if rel == _INPLACE_CALLS[0] and x is not None:
+            return type(x) is not batched_type
+    return False

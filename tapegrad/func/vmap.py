@@ -37,7 +37,7 @@ from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call
                       _running, _state, _unwrap, _ValueRead, dispatch)
 from .batching_rules import _batched_list
 from .randomness import running as randomness_of
-from .value_reads import raw_op_name, read_by_tapegrad
+from .value_reads import inplace_into_unbatched, raw_op_name, read_by_tapegrad
 from .vmap_args import (NONE_OUT, batch_args, check_out_dims, name_of,
                         nones_as_leaves, out_dim, out_dims_of)
 
@@ -281,6 +281,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         except (_RawAccess, _ValueRead) as e:
             if type(e) is _ValueRead and not read_by_tapegrad(e.__traceback__):
                 raise  # (the user's own .item() / bool(): PyTorch's error)
+            if inplace_into_unbatched(e.__traceback__, BatchedTensor):
+                # (once per example, each would write into the one tensor in turn)
+                raise RuntimeError(
+                    "vmap: inplace arithmetic(self, *extra_args) is not possible because there "
+                    "exists a Tensor `other` in extra_args that has more elements than `self`. "
+                    "This happened due to `other` being vmapped over but `self` not being "
+                    "vmapped over in a vmap. Please try to use out-of-place operators instead "
+                    "of inplace arithmetic.") from None
             out = op = raw_op_name(e.__traceback__)
         finally:
             _state.level = level - 1
