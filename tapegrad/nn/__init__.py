@@ -78,3 +78,4 @@ __all__ = [
     "CTCLoss",
 ] + sorted(PADDING_LAYERS)
 globals().update(PADDING_LAYERS)
+from . import modules  # noqa: E402,F401 (torch.nn.modules: the classes above, by its paths)

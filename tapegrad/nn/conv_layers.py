@@ -192,7 +192,11 @@ class MaxPool3d(_MaxPool):
     _fn = staticmethod(C.max_pool3d)
 
 
-class AvgPool1d(_Pool):
+class _AvgPoolNd(_Pool):
+    """The average pooling layers (PyTorch's base of that name)."""
+
+
+class AvgPool1d(_AvgPoolNd):
     _fn = staticmethod(C.avg_pool1d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -204,7 +208,7 @@ class AvgPool1d(_Pool):
                          count_include_pad=count_include_pad)
 
 
-class AvgPool2d(_Pool):
+class AvgPool2d(_AvgPoolNd):
     _fn = staticmethod(C.avg_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -231,27 +235,35 @@ class _Adaptive(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(_Adaptive):
+class _AdaptiveAvgPoolNd(_Adaptive):
+    """The adaptive average pooling layers (PyTorch's base of that name)."""
+
+
+class _AdaptiveMaxPoolNd(_Adaptive):
+    """The adaptive max pooling layers (PyTorch's base of that name)."""
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     _fn = staticmethod(C.adaptive_avg_pool1d)
 
 
-class AdaptiveAvgPool2d(_Adaptive):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     _fn = staticmethod(C.adaptive_avg_pool2d)
 
 
-class AdaptiveMaxPool1d(_Adaptive):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     _fn = staticmethod(C.adaptive_max_pool1d)
 
 
-class AdaptiveMaxPool2d(_Adaptive):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _fn = staticmethod(C.adaptive_max_pool2d)
 
 
-class AdaptiveAvgPool3d(_Adaptive):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     _fn = staticmethod(C.adaptive_avg_pool3d)
 
 
-class AdaptiveMaxPool3d(_Adaptive):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     _fn = staticmethod(C.adaptive_max_pool3d)
 
 

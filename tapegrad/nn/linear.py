@@ -10,6 +10,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .spatial import _DropoutNd
 
 
 def param_dtype(dtype):
@@ -213,19 +214,9 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class Dropout(Module):
+class Dropout(_DropoutNd):
     """Zero elements with probability ``p`` in training mode (scaling by ``1/(1-p)``);
     the identity in eval mode."""
 
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
-
     def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"

@@ -245,8 +245,9 @@ def _affine(module, n, affine, dtype, device, bias=True):
     return dt
 
 
-class _BatchNorm(Module):
-    """PyTorch's ``BatchNorm*d``: weight ones, bias zeros, running mean 0 and variance 1."""
+class _NormBase(Module):
+    """What batch and instance norms share (PyTorch's base of that name): weight ones, bias
+    zeros, running mean 0 and variance 1; the forward is ``BatchNorm*d``'s."""
 
     _version = 2  # (PyTorch's: num_batches_tracked is part of the state)
 
@@ -306,6 +307,10 @@ class _BatchNorm(Module):
                 f"track_running_stats={self.track_running_stats}")
 
 
+class _BatchNorm(_NormBase):
+    """PyTorch's ``BatchNorm*d`` (not a base of the instance norms, as in PyTorch)."""
+
+
 class BatchNorm1d(_BatchNorm):
     """Over (N, C) or (N, C, L) input."""
 
@@ -345,7 +350,7 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """PyTorch's ``InstanceNorm*d``: no affine parameters and no running statistics unless
     asked for; an unbatched input (one dim fewer) is one sample."""
 

@@ -382,7 +382,9 @@ class Fold(Unfold):
         return f"output_size={self.output_size}, " + super().extra_repr()
 
 
-class _ChannelDropout(Module):
+class _DropoutNd(Module):
+    """The dropout layers (PyTorch's base of that name): ``p`` checked, ``_f`` the function."""
+
     _f = None
 
     def __init__(self, p=0.5, inplace=False):
@@ -398,21 +400,21 @@ class _ChannelDropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout1d(_ChannelDropout):
+class Dropout1d(_DropoutNd):
     _f = staticmethod(dropout1d)
 
 
-class Dropout2d(_ChannelDropout):
+class Dropout2d(_DropoutNd):
     _f = staticmethod(dropout2d)
 
 
-class Dropout3d(_ChannelDropout):
+class Dropout3d(_DropoutNd):
     _f = staticmethod(dropout3d)
 
 
-class AlphaDropout(_ChannelDropout):
+class AlphaDropout(_DropoutNd):
     _f = staticmethod(alpha_dropout)
 
 
-class FeatureAlphaDropout(_ChannelDropout):
+class FeatureAlphaDropout(_DropoutNd):
     _f = staticmethod(feature_alpha_dropout)
