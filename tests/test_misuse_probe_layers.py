@@ -51,3 +51,40 @@ def test_conv1d_dilation_and_transposed_bias_words(name):
     # the right bias still works, and adds per output channel
     y = F.conv2d(L.ones(1, 3, 5, 5), L.ones(4, 3, 3, 3), bias=L.arange(4.0))
     assert y[0, :, 0, 0].tolist() == [27.0, 28.0, 29.0, 30.0]
+
+
+_POOLS = {"max2": lambda F, x, **k: F.max_pool2d(x, **k), "avg2": lambda F, x, **k:
+          F.avg_pool2d(x, **k), "max1": lambda F, x, **k: F.max_pool1d(x[0], **k),
+          "avg1": lambda F, x, **k: F.avg_pool1d(x[0], **k),
+          "max3": lambda F, x, **k: F.max_pool3d(x[None], **k)}
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("pool,kwargs,words", [
+    ("max2", dict(kernel_size=2, stride=0), "stride should not be zero"),
+    ("avg2", dict(kernel_size=0), "stride should not be zero"),
+    ("max3", dict(kernel_size=2, stride=(1, 0, 1)), "stride should not be zero"),
+    ("max2", dict(kernel_size=2, padding=-1), "pad must be non-negative, but got pad: -1"),
+    ("avg1", dict(kernel_size=2, padding=-1), "pad must be non-negative, but got pad: -1"),
+    ("max2", dict(kernel_size=(2, -1)), "kernel size should be greater than zero, but got kH: 2 "
+                                        "kW: -1"),
+    ("avg1", dict(kernel_size=-1), "kernel size should be greater than zero, but got kH: 1 "
+                                   "kW: -1"),
+    ("avg2", dict(kernel_size=2, stride=-1), "stride should be greater than zero, but got dH: -1 "
+                                             "dW: -1"),
+    ("max2", dict(kernel_size=2, dilation=0), "dilation should be greater than zero, but got "
+                                              "dilationH: 0 dilationW: 0"),
+    ("max3", dict(kernel_size=2, dilation=0), "dilation should be greater than zero, but got "
+                                              "dilationT: 0 dilationH: 0 dilationW: 0"),
+    ("max1", dict(kernel_size=0, stride=0), "max_pool1d\\(\\) kernel_size must be greater than "
+                                            "zero, but got 0"),
+    ("max1", dict(kernel_size=2, stride=-1), "max_pool1d\\(\\) stride must be greater than zero, "
+                                             "but got -1"),
+    ("max1", dict(kernel_size=2, padding=-1, dilation=0), "max_pool1d\\(\\) padding must be "
+                                                          "non-negative, but got -1"),
+    ("max1", dict(kernel_size=2, dilation=0), "max_pool1d\\(\\) dilation must be greater than "
+                                              "zero, but got 0")])
+def test_pooling_bad_arguments(name, pool, kwargs, words):
+    L = lib(name)
+    with pytest.raises(RuntimeError, match=f"^{words}$"):
+        _POOLS[pool](L.nn.functional, L.ones(1, 1, 4, 4, requires_grad=True), **kwargs)

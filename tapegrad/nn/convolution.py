@@ -28,6 +28,7 @@ from ..ops.movement import _GATHER_INDEX, _record_linear, gather_index
 from ..ops.node_names import name_node
 from ..ops.record import _grad_on
 from ..ops.record import as_tensor
+from .pool_checks import check_pool_args
 from ..tensor import Tensor, _make, _wrap
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -316,6 +317,7 @@ def _pool_setup(nd, input, kernel_size, stride, padding, dilation, ceil_mode, na
     stride = kernel if stride is None or stride == [] or stride == () else \
         _tuple(stride, nd, "stride")
     padding, dilation = _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation")
+    check_pool_args(nd, kernel, stride, padding, dilation, name)
     for k, p in zip(kernel, padding):
         if p * 2 > k:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
