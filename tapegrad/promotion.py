@@ -139,13 +139,27 @@ _C_TYPES = {"float64": "double", "float32": "float", "float16": "c10::Half", "in
             "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
 
 
+_INT_RANGES = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)
+               for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64)}
+
+
+def wrapped_int(number, dt):
+    """A Python int beside (or written into) integers of dtype ``dt`` as PyTorch casts it: to
+    ``dt`` modulo its range (``uint8_tensor + (-1)`` adds 255; NumPy 2 raises OverflowError)."""
+    lo, hi = _INT_RANGES.get(dt, (number, number))
+    return number if lo <= number <= hi else int(np.array(number).astype(dt))
+
+
 def fill_number(value, dtype):
     """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
     dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
-    (NumPy drops it with a warning)."""
+    (NumPy drops it with a warning); an int out of an integer dtype's range wrapped into it."""
     kind = type(value)  # (a float first: the common fill costs one identity test)
-    if kind is float or dtype is None or not (kind is complex or
-                                              isinstance(value, np.complexfloating)):
+    if kind is float:
+        return value
+    if kind is int and dtype is not None:
+        return wrapped_int(value, np.dtype(dtype))
+    if dtype is None or not (kind is complex or isinstance(value, np.complexfloating)):
         return value
     dt = np.dtype(dtype)
     if dt.kind == "b":

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..promotion import number_dtype, result_dtype
+from ..promotion import number_dtype, result_dtype, wrapped_int
 from .record import as_tensor as _t
 from .shapes import broadcast_shapes
 
@@ -118,8 +118,11 @@ def tensors_promoted(x1, x2):
         return tensors_weak(x1, x2)
     if n1 or n2:
         t = _t(x2 if n1 else x1)
-        dt = number_dtype(t.dtype, x1 if n1 else x2)
-        number = _t(np.asarray(x1 if n1 else x2, dtype=dt))
+        number = x1 if n1 else x2
+        dt = number_dtype(t.dtype, number)
+        if type(number) is int:
+            number = wrapped_int(number, dt)  # (PyTorch's cast: -1 beside uint8 is 255)
+        number = _t(np.asarray(number, dtype=dt))
         t = t if t.dtype == dt else t.to(dt)
         return (number, t) if n1 else (t, number)
     a, b = _t(x1), _t(x2)

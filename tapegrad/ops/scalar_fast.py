@@ -162,6 +162,8 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     return general(self, other)
             except TypeError as e:
                 raise E._bool_error(e) from None
+            except OverflowError:  # an int out of an integer dtype's range: PyTorch wraps it
+                return general(self, other)
             if rec:
                 return _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
                                  float(other) if const_of is None else const_of(other))
