@@ -382,7 +382,8 @@ def _restore(rng, state):
     rng.bit_generator.state = json.loads(bytes(arr).decode())
 
 
-def _shape(size, name):
+def checked_shape(size, name):
+    """``size`` (ints, or one sequence of them) as a shape, PyTorch's errors for the rest."""
     shape = int_sizes(name, size)
     _check_sizes(shape, name)
     return shape
@@ -485,12 +486,12 @@ def _draw(draw, shape, dtype, part_scale):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_draw(draws(generator).random, _shape(size, "rand"), dtype, 1.0),
+    return _on(device, _finish(_draw(draws(generator).random, checked_shape(size, "rand"), dtype, 1.0),
                                requires_grad))
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_draw(draws(generator).standard_normal, _shape(size, "randn"),
+    return _on(device, _finish(_draw(draws(generator).standard_normal, checked_shape(size, "randn"),
                                      dtype, np.sqrt(0.5)), requires_grad))
 
 
@@ -513,6 +514,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)`` or
     ``randint(low, high, size)``, as PyTorch's overloads."""
     low, high, size = randint_args(low, high, size)
+    size = checked_shape((size,), "randint")
     return _on(device, _make(draws(generator).integers(low, high, size=size).astype(
         dtype or int64)))
 

@@ -62,3 +62,40 @@ def test_data_of_no_numeric_type_cannot_infer_a_dtype(name, data, what, make):
     L = lib(name)
     with pytest.raises(RuntimeError, match=f"^Could not infer dtype of {what}$"):
         getattr(L, make)(data)
+
+
+_NEG = "^Trying to create tensor with negative dimension -1: \\[2, -1\\]$"
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("make", [lambda L: L.ones(3).new_zeros((2, -1)),
+                                  lambda L: L.ones(3).new_ones(2, -1),
+                                  lambda L: L.ones(3).new_empty((2, -1)),
+                                  lambda L: L.ones(3).new_full((2, -1), 1.0),
+                                  lambda L: L.randint(5, (2, -1)),
+                                  lambda L: L.randint(0, 5, (2, -1)),
+                                  lambda L: L.normal(0.0, 1.0, (2, -1))])
+def test_more_factories_refuse_negative_sizes(name, make):
+    with pytest.raises(RuntimeError, match=_NEG):
+        make(lib(name))
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_new_factories_and_randperm_refuse_float_sizes(name):
+    L = lib(name)
+    x = L.ones(3)
+    with pytest.raises(TypeError, match="^new_zeros\\(\\): " + _NOT + "float$"):
+        x.new_zeros(2.5)
+    with pytest.raises(TypeError, match="^new_full\\(\\): " + _POS0 + "float at pos 0$"):
+        x.new_full((2.5,), 1.0)
+    with pytest.raises(TypeError, match="^new_empty\\(\\): " + _UNPACK + 'float"$'):
+        x.new_empty((2, 2.0))
+    with pytest.raises(TypeError, match="^randperm\\(\\): argument 'n' \\(position 1\\) must be "
+                                        "int, not float$"):
+        L.randperm(2.5)
+    with pytest.raises(RuntimeError, match="^Trying to create tensor with negative dimension "
+                                           "-1: \\[-1\\]$"):
+        L.randperm(-1)
+    assert tuple(x.new_zeros(size=(2,)).shape) == (2,)
+    assert tuple(x.new_ones(size=[2, 3]).shape) == (2, 3)
+    assert sorted(L.randperm(L.tensor(4)).tolist()) == [0, 1, 2, 3]

@@ -152,8 +152,10 @@ def equal(input, other):
 
 def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
     """A random permutation of ``0 .. n-1`` (``tg.manual_seed`` makes it reproducible)."""
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+    if isinstance(n, (bool, float)) or not hasattr(n, "__index__"):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    n, = _creation.checked_shape((n,), "randperm")  # (PyTorch's negative-size error)
     perm = _creation.draws(generator).permutation(int(n)).astype(
         np.int64 if dtype is None else dtype)
     return _creation.tensor(perm, device=device, requires_grad=requires_grad)
@@ -181,7 +183,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                             "tensors for mean or std, or size")
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        value = rng.normal(mean, std, size=tuple(size)).astype(
+        value = rng.normal(mean, std, size=_creation.checked_shape((size,), "normal")).astype(
             dtype or _creation.get_default_dtype())
         return _creation.tensor(value, device=device, requires_grad=requires_grad)
     m, sd = vals(mean), vals(std)

@@ -9,6 +9,7 @@ import numpy as np
 from .. import creation as _creation
 from .. import ops as _ops
 from ..memory_format import check_memory_format
+from ..size import keyword_size
 from ..ops import inplace as _inplace
 from ..ops.elementwise import clone as _clone_op
 from ..tensor import _DTYPE_NAMES, Tensor
@@ -93,9 +94,11 @@ def _tile(self, *dims):
 
 
 # ``new_*``: the dtype and the device of ``self`` unless given, as PyTorch
-def _new(fill):
-    def method(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        shape = sizes_of(size)
+def _new(fill, name):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        if "size" in kw:  # (x.new_zeros(size=(2, 3)), PyTorch's keyword)
+            size = keyword_size(name, size, kw["size"])
+        shape = _creation.checked_shape(size, name)
         return _creation.tensor(np.full(shape, fill, dtype=dtype or self.dtype),
                                 device=device or self.device, requires_grad=requires_grad)
 
@@ -104,7 +107,8 @@ def _new(fill):
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
     dtype = dtype or self.dtype
-    return _creation.tensor(np.full(sizes_of((size,)), _creation.fill_number(fill_value, dtype),
+    return _creation.tensor(np.full(_creation.checked_shape((size,), "new_full"),
+                                    _creation.fill_number(fill_value, dtype),
                                     dtype=dtype),
                             device=device or self.device, requires_grad=requires_grad)
 
@@ -202,7 +206,8 @@ def bind(functions):
     T.uniform_, T.normal_ = _random_fill(_uniform), _random_fill(_normal)
     T.bernoulli_, T.exponential_ = _random_fill(_bernoulli), _random_fill(_exponential)
     T.tile = _tile
-    T.new_zeros, T.new_ones, T.new_empty = _new(0), _new(1), _new(0)
+    T.new_zeros, T.new_ones, T.new_empty = _new(0, "new_zeros"), _new(1, "new_ones"), \
+        _new(0, "new_empty")
     T.new_full = _new_full
     T.new_tensor = _new_tensor
     T.expand_as = lambda self, other: _ops.expand(self, other.shape)
