@@ -92,7 +92,9 @@ def _bags(idx, offsets, include_last_offset):
         raise RuntimeError(f"offsets[-1] can not be greater than input's length {len(idx)} "
                            f"but got offsets[-1] of {int(off[-1])}")
     # With include_last_offset PyTorch's last bag still runs to the end of the indices,
-    # whatever the last offset says; the last offset only ends the list of bags.
+    # whatever the last offset says; the last offset only ends the list of bags. (So in
+    # float64 and in max mode; its float32 sum/mean kernel stops at the last offset in the
+    # forward but not in the backward, which no single reading can follow.)
     starts = off[:-1] if include_last_offset else off
     ends = np.r_[starts[1:], len(idx)] if len(starts) else starts
     bag = np.repeat(np.arange(len(starts)), np.maximum(ends - starts, 0))
