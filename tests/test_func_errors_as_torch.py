@@ -184,3 +184,48 @@ def test_inplace_into_unbatched_message_is_torch_func_s():
             return y
         return lib.func.vmap(g)(lib.ones(4, 3))
     assert _message(tg, f) == (RuntimeError, _message(torch, f)[1].split(" If said")[0])
+
+
+_DYNAMIC_SHAPE = {
+    "nonzero": lambda L, a: a.nonzero(),
+    "nonzero_as_tuple": lambda L, a: L.nonzero(a, as_tuple=True),
+    "unique": lambda L, a: L.unique(a),
+    "unique_method": lambda L, a: a.unique(),
+    "unique_dim": lambda L, a: L.unique(a, dim=0),
+    "unique_consecutive": lambda L, a: L.unique_consecutive(a),
+    "where_one_argument": lambda L, a: L.where(a > 0),
+    "masked_select_batched_mask": lambda L, a: a.masked_select(a > 0),
+    "boolean_mask_index": lambda L, a: a[a > 0],
+}
+
+
+@pytest.mark.parametrize("case", sorted(_DYNAMIC_SHAPE))
+def test_vmap_of_an_op_with_a_value_dependent_shape_raises(case):
+    # they ran once per example: stacked when the shapes happened to agree (all of x's values
+    # are non-zero below), "stack expects each tensor to be equal size" otherwise
+    x = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with pytest.raises(RuntimeError, match="vmap: .*dynamic shape|vmap: Attempted to vmap over "
+                                           "`mask`|Batching rule not implemented"):
+        tg.func.vmap(lambda a: _DYNAMIC_SHAPE[case](tg, a))(x)
+
+
+@pytest.mark.parametrize("case", sorted(_DYNAMIC_SHAPE))
+def test_value_dependent_shape_messages_are_torch_func_s(case):
+    torch = pytest.importorskip("torch")
+
+    def f(lib):
+        return lib.func.vmap(lambda a: _DYNAMIC_SHAPE[case](lib, a))(
+            lib.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, 6.0]]))
+    kind, text = _message(torch, f)
+    assert _message(tg, f) == (kind, text.split(" Please file an issue")[0])
+
+
+def test_a_mask_or_nonzero_the_examples_share_still_batches():
+    x = np.arange(12.0).reshape(4, 3)
+    m = tg.tensor([True, False, True])
+    out = tg.func.vmap(lambda a: (a[m], a.masked_select(m), a[m.nonzero().squeeze(1)],
+                                  tg.count_nonzero(a)))(tg.tensor(x))
+    np.testing.assert_array_equal(out[0].numpy(), x[:, [0, 2]])
+    np.testing.assert_array_equal(out[1].numpy(), x[:, [0, 2]])
+    np.testing.assert_array_equal(out[2].numpy(), x[:, [0, 2]])
+    np.testing.assert_array_equal(out[3].numpy(), (x != 0).sum(1))

@@ -31,8 +31,9 @@ from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "BatchedTensor", "dispatch"]
 
-from . import (batching_linalg, batching_lookup, batching_losses,  # noqa: F401
-               batching_rules, batching_sampling, batching_shapes, batching_spectral)
+from . import (batching_dynamic, batching_linalg, batching_lookup,  # noqa: F401
+               batching_losses, batching_rules, batching_sampling, batching_shapes,
+               batching_spectral)
 from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of, _lock,
                       _running, _state, _unwrap, _ValueRead, dispatch)
 from .batching_rules import _batched_list
