@@ -335,6 +335,8 @@ def apply(x, fn, *args, casting="same_kind", **kwargs):
     """Run ``fn(x, *args, **kwargs)`` out of place and store the result in ``x`` (see above)."""
     check_inplace(x, grad_operand=x._multi is not None and any(
         isinstance(o, Tensor) and o._rg for o in (*args, *kwargs.values())))
+    if x._base is not None:
+        R.refresh_views(x)  # a view made before its base last changed: its history is stale
     if _recording(x, *args, *kwargs.values()):
         args = tuple(_operand(a, x) for a in args)
         r = fn(_alias(x), *args, **kwargs)
