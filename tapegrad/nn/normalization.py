@@ -9,6 +9,7 @@ statistics as constants.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -162,6 +163,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(x.shape)} and "
                            f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != C):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} and "
+                               f"input of shape {list(x.shape)}")
     if x.numel() // max(N * num_groups, 1) > 1 and fusable_array(x):
         # one record on x (NativeGroupNormBackward0): no reshapes recorded around it
         y = _batch_norm.batch_norm(x, None, None, eps, True, groups=num_groups)[0]
@@ -194,7 +200,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                          "None")
     if use_input_stats and int(np.prod(x.shape[2:])) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
-                         f"{list(x.shape)}")
+                         f"{_size(x.shape)}")
     if use_input_stats and running_mean is None and running_var is None:
         return group_norm(x, x.shape[1], weight, bias, eps)  # (one channel a group)
     n, c = x.shape[0], x.shape[1]
@@ -364,6 +370,14 @@ class _InstanceNorm(_NormBase):
             raise ValueError(f"expected {self._dims[0] - 1}D or {self._dims[0]}D input (got "
                              f"{input.ndim}D input)")
         batched = input.ndim == self._dims[0]
+        dim = 1 if batched else 0
+        if input.shape[dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[dim]}.")
+            warnings.warn(f"input's size at dim={dim} does not match num_features. You can "
+                          "silence this warning by not passing in num_features, which is not "
+                          "used because affine=False", stacklevel=2)
         x = input if batched else O.unsqueeze(input, 0)
         y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           self.training or not self.track_running_stats,

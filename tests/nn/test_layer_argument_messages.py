@@ -61,3 +61,37 @@ def test_fold_channel_message():
 
 def test_fold_channel_message_matches_torch(torch):
     assert _fold_message(tg) == _fold_message(torch)
+
+
+def _norm_channel_outcomes(lib):
+    """(error or 'ok', warnings) of instance and group norms given the wrong channel count."""
+    import warnings
+
+    nn = lib.nn
+    calls = [lambda: nn.InstanceNorm2d(3, affine=True)(lib.ones(2, 5, 4, 4)),
+             lambda: nn.InstanceNorm1d(3, affine=True)(lib.ones(5, 4)),
+             lambda: nn.InstanceNorm2d(3)(lib.ones(2, 5, 4, 4)),
+             lambda: nn.InstanceNorm1d(3)(lib.ones(2, 3, 1)),
+             lambda: nn.GroupNorm(2, 6)(lib.ones(2, 4, 3)),
+             lambda: nn.functional.group_norm(lib.ones(2, 4, 3), 2, lib.ones(4, 1)),
+             lambda: nn.GroupNorm(2, 6, affine=False)(lib.ones(2, 4, 3))]
+    out = []
+    for call in calls:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            try:
+                call()
+                res = "ok"
+            except (ValueError, RuntimeError) as e:
+                res = f"{type(e).__name__}: {e}"
+        out.append((res, [str(w.message) for w in seen]))
+    return out
+
+
+def test_norm_channel_mismatch_messages_match_torch(torch):
+    """InstanceNorm with affine parameters refuses another channel count with PyTorch's
+    ValueError (without them it warns, as PyTorch); GroupNorm's affine parameters are checked
+    against the input's channels before any broadcasting error."""
+    ours = _norm_channel_outcomes(tg)
+    assert ours == _norm_channel_outcomes(torch)
+    assert ours[0][0].startswith("ValueError: expected input's size at dim=1")
