@@ -75,7 +75,7 @@ def _type_name(v):
         f"{t.__module__}.{t.__name__}"
 
 
-def int_sizes(name, sizes):
+def int_sizes(name, sizes, arg="size"):
     """A factory's ``*sizes`` (ints, or one sequence of them) as a tuple of ints. Anything
     else, a float above all (never truncated), gets PyTorch's TypeError, whose words depend on
     where the bad value stands (its argument parser checks the first element's type itself)."""
@@ -92,10 +92,10 @@ def int_sizes(name, sizes):
         except TypeError:
             what = _type_name(s)
             if k:
-                raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                raise TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos "
                                 f'{k + 1} with error "type must be tuple of ints,but got '
                                 f'{what}"') from None
-            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, " +
+            raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, " +
                             (f"not {what}" if len(sizes) == 1 and not packed else
                              f"but found element of type {what} at pos 0")) from None
     return tuple(out)

@@ -132,3 +132,32 @@ def test_expand_other_negative_sizes_raise_runtime_errors(name):
     for x, size in [(L.ones(3), (-2, 3)), (L.ones(1, 3), (-2, 3)), (L.ones(2, 3), (2, -2))]:
         with pytest.raises(RuntimeError):
             x.expand(*size)
+
+
+_UNPACK2 = "failed to unpack the object at pos 2 with error \"type must be tuple of ints,but " \
+           "got float\"$"
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("call,words", [
+    (lambda L, x: x.reshape((2.0, 3)), "^reshape\\(\\): argument 'shape' \\(position 1\\) must be "
+                                       "tuple of ints, but found element of type float at pos 0$"),
+    (lambda L, x: x.reshape(2, 3.0), "^reshape\\(\\): argument 'shape' " + _UNPACK2),
+    (lambda L, x: x[None].expand((2, 6.0)), "^expand\\(\\): argument 'size' " + _UNPACK2),
+    (lambda L, x: x.repeat(2.0), "^repeat\\(\\): argument 'repeats' \\(position 1\\) must be "
+                                 "tuple of ints, not float$"),
+    (lambda L, x: x.reshape(2, 3).permute(1.0, 0), None)])
+def test_float_sizes_are_refused_not_truncated(name, call, words):
+    L = lib(name)
+    with pytest.raises(TypeError, match=words):
+        call(L, L.ones(6, requires_grad=True))
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_repeat_by_a_negative_count_raises(name):
+    L = lib(name)
+    with pytest.raises(RuntimeError, match="^Trying to create tensor with negative dimension -3: "
+                                           "\\[2, -3\\]$"):
+        L.ones(3).repeat(2, -1)
+    assert tuple(L.ones(6).reshape(L.tensor(2), 3).shape) == (2, 3)  # (an integer tensor is one)
+    assert tuple(L.ones(3).repeat(0).shape) == (0,)

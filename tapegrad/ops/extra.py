@@ -17,7 +17,7 @@ import numpy as np
 from .. import vecmath
 from ..creation import fill_number
 from ..device import DeviceArray, host_array, index_device, to_device
-from ..size import keyword_size
+from ..size import int_sizes, keyword_size
 from ..tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
@@ -502,12 +502,15 @@ def repeat(input, *sizes, repeats=None):
     if repeats is not None:  # x.repeat(repeats=(2, 1)), PyTorch's keyword
         sizes = keyword_size("repeat", sizes, repeats, "repeats")
     x = R.as_tensor(input)
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = tuple(sizes[0])
+    sizes = int_sizes("repeat", sizes, "repeats")
     if len(sizes) < x.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     ids = _ids(x.shape).reshape((1,) * (len(sizes) - x.ndim) + x.shape)
+    if min(sizes, default=0) < 0:
+        out = [n * r for n, r in zip(ids.shape, sizes)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{next(o for o in out if o < 0)}: {out}")
     return gathered(x, np.tile(ids, sizes), "RepeatBackward0")
 
 

@@ -372,13 +372,12 @@ def broadcast_to(input, size, with_value=True, seg=None):
     segment (a placeholder cannot be imported into another one).
     """
     input = R.as_tensor(input)
-    shape = flat_shape((size,))
+    shape = flat_shape((size,), "broadcast_to", "size")
     xs = input.shape
     if xs == shape:
         return input
     lead = len(shape) - len(xs)
-    if -1 in shape:  # (keeps a size, as torch.broadcast_to)
-        shape = keep_sizes(xs, shape, lead)
+    shape = keep_sizes(xs, shape, lead) if -1 in shape else shape  # (as torch.broadcast_to)
     if lead < 0 or any(s != t and s != 1 for s, t in zip(xs, shape[lead:])):
         raise expand_error(xs, shape, input.dtype)
     recording = input._rg and _grad_on()
@@ -446,7 +445,8 @@ class _SizeOnly:
 
 
 def expand(input, *sizes, size=None):
-    sizes = flat_shape(sizes if size is None else keyword_size("expand", sizes, size))
+    sizes = flat_shape(sizes if size is None else keyword_size("expand", sizes, size), "expand",
+                       "size")
     xs = input.shape
     lead = len(sizes) - len(xs)
     shape = keep_sizes(xs, sizes, lead)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._bounded_cache import bounded_cache
+from ..size import int_sizes
 from ..tensor import norm_dim  # one definition, at the bottom layer; the ops import it from here
 
 
@@ -156,18 +157,17 @@ def size_of(shape):
     return n
 
 
-def flat_shape(args):
-    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean (2, 3)."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(int(s) for s in args[0])
-    return tuple(int(s) for s in args)
+def flat_shape(args, name="reshape", arg="shape"):
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean (2, 3); a size that is not an
+    integer (a float) gets PyTorch's TypeError, never truncated."""
+    return int_sizes(name, args, arg)
 
 
 def permutation(in_shape, dims):
     """``(axes, shape, strided-gather parameters)`` of ``permute(x, *dims)`` for an input of
     ``in_shape``, checked as PyTorch does; kept in ``permutations`` for the next call with the
     same arguments (a hashable ``dims``)."""
-    axes = flat_shape(dims)
+    axes = flat_shape(dims, "permute", "dims")
     nd = len(in_shape)
     if len(axes) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
