@@ -153,12 +153,21 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(pos + neg, reduction)
 
 
+def _same_ndim(a, pos, neg):
+    """PyTorch's check of the triplet losses' inputs, before any broadcasting."""
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a.ndim}D, positive "
+                           f"{pos.ndim}D, and negative {neg.ndim}D inputs")
+
+
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with
     ``pairwise_distance`` (``swap``: the nearer of the two negatives' distances)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     a, pos, neg = _t(anchor), _t(positive), _t(negative)
+    _same_ndim(a, pos, neg)
     d_pos = pairwise_distance(a, pos, p, eps)
     d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
@@ -237,10 +246,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if margin <= 0:
         raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, "
                          f"got {margin} instead")
-    if not a.ndim == pos.ndim == neg.ndim:
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
-                           f"same number of dimensions, but got: anchor {a.ndim}D, positive "
-                           f"{pos.ndim}D, and negative {neg.ndim}D inputs")
+    _same_ndim(a, pos, neg)
     dist = pairwise_distance if distance_function is None else distance_function
     d_pos, d_neg = dist(a, pos), dist(a, neg)
     if swap:

@@ -173,3 +173,17 @@ def test_ctc_loss_finite_differences_and_errors():
     one = tg.nn.functional.ctc_loss(lp[:, 0], tg.tensor([1, 2, 2]), [6], [3])  # unbatched
     assert one.shape == () and np.isclose(one.item(), tg.nn.functional.ctc_loss(
         lp, tg.tensor(targets), in_lens, tgt_lens, reduction="none")[0].item() / 3)
+
+
+def test_triplet_margin_loss_checks_dims_as_torch():
+    """Inputs of different ranks are refused with PyTorch's words (they broadcast before, to
+    an error about sizes or, for a 1-d negative of the batch's length, to a wrong value)."""
+    torch = pytest.importorskip("torch")
+    a, n = X[:3, :3], Z[:3, 0]  # (a 1-d negative as long as the rows)
+    messages = []
+    for lib in (torch, tg):
+        with pytest.raises(RuntimeError) as info:
+            lib.nn.functional.triplet_margin_loss(lib.tensor(a), lib.tensor(a), lib.tensor(n))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+    assert "anchor 2D, positive 2D, and negative 1D inputs" in messages[1]
