@@ -67,6 +67,13 @@ class Node:
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
+    def __getattr__(self, name):  # (only for attributes the node does not have)
+        if name.startswith("_saved_"):
+            from .saved_values import saved
+
+            return saved(self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
 
 def _inputs(seg, rec):
     """The record ids of the inputs of record ``rec`` as PyTorch's node has them (-1: one that

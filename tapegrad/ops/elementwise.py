@@ -210,7 +210,7 @@ for _op, _name, _saves, _dx, _fn, _k in [
      "PowBackward0", 1),
     # NOTE: c**x at c = 0: d/dx is 0 where x >= 0, i.e. where out (0 or 1) <= 1 (as PyTorch).
     (Op.RPOWC, "rpow", ("out",), "g * where((c0 == 0.0) & (out <= 1.0), 0.0, out * log(c0))",
-     "PowBackward1", 1),
+     "PowBackward2", 1),
     # NOTE: c / x is reciprocal(x) * c in PyTorch: -(g * c) * (r * r) with r = 1 / x
     (Op.RDIVC, "rdiv", ("x",), "-(g * c0) * ((1.0 / x) * (1.0 / x))", "DivBackward0", 1),
     # NOTE: clamp passes the gradient at its bounds (min <= x <= max), like PyTorch.
@@ -521,7 +521,8 @@ div = _binary(Op.DIV, "div", np.true_divide, _py_div, ("x", "y"), "g / y",
 # NOTE: pow's masks follow PyTorch: d/dx is 0 where y == 0; d/dy is 0 where x == 0 and y >= 0.
 pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
               "where(y == 0.0, 0.0, g * (y * x ** (y - 1.0)))",
-              "g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))", const=_const_pow)
+              "g * where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))", const=_const_pow,
+              grad_fn="PowBackward1")
 # NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum; the loser
 # gets 0; a NaN comparison masks nothing, so both arguments get g there (as in torch).
 maximum = _binary(Op.MAXIMUM, "maximum", refusing_complex(np.maximum, "maximum"), _max_py,
