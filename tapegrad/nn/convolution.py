@@ -28,7 +28,7 @@ from ..ops.movement import _GATHER_INDEX, _record_linear, gather_index
 from ..ops.node_names import name_node
 from ..ops.record import _grad_on
 from ..ops.record import as_tensor
-from .pool_checks import check_pool_args
+from .pool_checks import check_adaptive_size, check_pool_args
 from ..tensor import Tensor, _make, _wrap
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -324,9 +324,16 @@ def _pool_setup(nd, input, kernel_size, stride, padding, dilation, ceil_mode, na
                                f"pad={p}, kernel_size={k} and dilation=1")
     outs = [_out_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
             for i in range(nd)]
+    if name == "avg_pool3d" and any(x.shape[2 + i] < kernel[i] for i in range(3)):
+        raise RuntimeError("input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} "
+                           "kH: {} kW: {})".format(*x.shape[2:], *kernel))
     if any(o <= 0 for o in outs):
-        raise RuntimeError(f"{name}: output size is too small ({outs}) for input "
-                           f"{list(x.shape)}")
+        if name == "max_pool1d":
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {outs[0]}")
+        one = [1] if nd == 1 else []  # (PyTorch's 1-d average pool is its 2-d one)
+        sizes = ["x".join(map(str, [x.shape[1]] + one + list(v))) for v in (x.shape[2:], outs)]
+        raise RuntimeError("Given input size: ({}). Calculated output size: ({}). Output size "
+                           "is too small".format(*sizes))
     # the right padding a ceil_mode window may reach past the input's padding
     pads = []
     for i in range(nd):
@@ -485,6 +492,7 @@ def _adaptive(nd, input, output_size, reduce, name):
     out = tuple(n if o is None else int(o) for o, n in
                 zip(output_size if isinstance(output_size, (tuple, list)) else
                     (output_size,) * nd, sizes))
+    check_adaptive_size(nd, x.shape, out, name)
     lead = (slice(None),) * (x.ndim - nd)
     if reduce is _mean and all(o == 1 for o in out):  # global pooling: one mean
         return O.mean(x, tuple(range(x.ndim - nd, x.ndim)), keepdim=True)
@@ -543,6 +551,7 @@ def _adaptive_max(nd, input, output_size, return_indices):
     out = tuple(n if o is None else int(o) for o, n in
                 zip(output_size if isinstance(output_size, (tuple, list)) else
                     (output_size,) * nd, sizes))
+    check_adaptive_size(nd, x.shape, out, name)
     lead = math.prod(x.shape[:x.ndim - nd])
     pos, count, offs = _adaptive_cells(tuple(sizes), out, lead)
     where = np.empty((lead, pos.shape[0]), np.int64)

@@ -344,3 +344,30 @@ def test_convolutions_refuse_no_output_channel_and_empty_spatial_dims_as_torch(n
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match=re.escape(message)):
         f(torch)
+
+
+def _pool_size_errors(lib):
+    F = lib.nn.functional
+    calls = [lambda: F.avg_pool1d(lib.ones(3, 4), 5),
+             lambda: F.avg_pool2d(lib.ones(3, 4, 4), (2, 5)),
+             lambda: F.avg_pool3d(lib.ones(1, 3, 2, 2, 2), 3, padding=1),
+             lambda: F.max_pool1d(lib.ones(1, 3, 4), 3, dilation=2),
+             lambda: F.max_pool2d(lib.ones(1, 3, 4, 6), 3, dilation=2),
+             lambda: F.max_pool3d(lib.ones(1, 3, 4, 4, 4), 5),
+             lambda: F.lp_pool2d(lib.ones(1, 3, 4, 4), 2, 5)]
+    out = []
+    for call in calls:
+        with pytest.raises(RuntimeError) as info:
+            call()
+        out.append(str(info.value))
+    return out
+
+
+def test_pooling_size_errors_are_pytorchs():
+    """Windows that do not fit: PyTorch's messages per pool ("Given input size: (3x4x6).
+    Calculated output size: (3x0x1). ...", max_pool1d's own, and avg_pool3d's refusal of a
+    kernel larger than the input even where the padding would give an output, as PyTorch)."""
+    torch = pytest.importorskip("torch")
+    ours = _pool_size_errors(tg)
+    assert ours == _pool_size_errors(torch)
+    assert ours[2] == "input image (T: 2 H: 2 W: 2) smaller than kernel size (kT: 3 kH: 3 kW: 3)"
