@@ -37,6 +37,8 @@ def promoted_operands(np_f, x, y, x_zero_dim, y_zero_dim):
 def integer_quotient(np_f, x, y, r):
     """``r = np_f(x, y)`` for operands of one integer dtype whose result NumPy made float64:
     true division in the default dtype instead where that is float32 (PyTorch's)."""
+    if np_f is np.power and x.dtype.kind == "b" == y.dtype.kind:
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
     dt = float_of(x.dtype)
     if r.dtype == dt:
         return r
@@ -101,4 +103,8 @@ def pow_value(xd, c, reflected):
     """``x ** c`` / ``c ** x``; floats to the power 2, 3, -1, -2 as PyTorch (``TORCH_POWERS``)."""
     if not reflected and type(xd) is _ndarray and xd.dtype.kind == "f" and c in TORCH_POWERS:
         return _wrap(TORCH_POWERS[c](xd))
+    if type(c) is bool and getattr(xd, "dtype", None) == np.bool_:
+        if reflected:  # (PyTorch has no bool pow kernel; a bool tensor to a bool is bool)
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
+        return _wrap(xd.copy() if c else np.ones_like(xd))
     return _pow_number_value(xd, c, reflected)

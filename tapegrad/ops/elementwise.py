@@ -395,7 +395,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
         try:
             r = _broadcast_op(np_f, xa if wx is None else wx, ya if wy is None else wy)
             if wx is None and wy is None and xa.dtype.kind in "biu" and \
-                    np.result_type(r).kind == "f":  # (integers divided: the default dtype)
+                    np.result_type(r).kind == "f" or np_f is np.power and \
+                    xa.dtype.kind == "b" == ya.dtype.kind:  # (integers divided; bool ** bool)
                 r = _integer_quotient(np_f, xa, ya, np.asarray(r))
             r = _wrap(r)
         except ValueError:
