@@ -88,3 +88,40 @@ def test_pooling_bad_arguments(name, pool, kwargs, words):
     L = lib(name)
     with pytest.raises(RuntimeError, match=f"^{words}$"):
         _POOLS[pool](L.nn.functional, L.ones(1, 1, 4, 4, requires_grad=True), **kwargs)
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("call,words", [
+    (lambda L, F: F.dropout2d(L.ones(3)), "Feature dropout requires at least 2 dimensions in the "
+                                          "input"),
+    (lambda L, F: F.embedding(L.tensor([1]), L.ones(3)), "'weight' must be 2-D"),
+    (lambda L, F: F.embedding(L.tensor([1]), L.ones(3, 2, 2)), "'weight' must be 2-D"),
+    (lambda L, F: F.adaptive_avg_pool2d(L.ones(1, 1, 4, 4), (2, -1)),
+     "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+     "received \\{2, -1\\}"),
+    (lambda L, F: F.adaptive_avg_pool1d(L.ones(1, 1, 4), -1),
+     "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+     "received \\{1, -1\\}"),
+    (lambda L, F: F.adaptive_max_pool2d(L.ones(1, 1, 4, 4), -1),
+     "Trying to create tensor with negative dimension -1: \\[1, 1, -1, -1\\]")])
+def test_layer_input_misuse(name, call, words):
+    L = lib(name)
+    with pytest.raises(RuntimeError, match=f"^{words}$"):
+        call(L, L.nn.functional)
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_feature_dropout_of_1d_input_outside_training_and_unique_dims(name):
+    L = lib(name)
+    F = L.nn.functional
+    x = L.ones(3)
+    assert F.dropout2d(x, training=False).tolist() == [1.0, 1.0, 1.0]
+    assert F.dropout2d(x, p=0.0).tolist() == [1.0, 1.0, 1.0]
+    for f in (L.unique, L.unique_consecutive):
+        with pytest.raises(IndexError, match="^Dimension out of range \\(expected to be in range "
+                                             "of \\[-1, 0\\], but got -2\\)$"):
+            f(x, dim=-2)
+        with pytest.raises(IndexError, match="^Dimension specified as 0 but tensor has no "
+                                             "dimensions$"):
+            f(L.tensor(1.0), dim=0)
+        assert f(L.tensor([[1.0, 1.0], [2.0, 2.0]]), dim=-1).tolist() == [[1.0], [2.0]]

@@ -122,6 +122,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if sparse:
         raise NotImplementedError(_embedding_bag.SPARSE_MESSAGE)
     one_device(weight, input)  # (indices are read on the host from either device)
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     idx = _np(input)
     if idx.dtype not in (np.int64, np.int32):  # (PyTorch's embedding refuses the other ints)
         raise _embedding_bag.indices_dtype_error(idx.dtype, "embedding")

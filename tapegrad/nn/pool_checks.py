@@ -29,3 +29,15 @@ def check_pool_args(nd, kernel, stride, padding, dilation, name):
     if min(dilation) <= 0:
         raise RuntimeError(f"dilation should be greater than zero, but got "
                            f"{got('dilation', dilation)}")
+
+
+def check_adaptive_size(nd, shape, out, name):
+    """An adaptive pool's output size ``out`` for an input of ``shape``: no negative size."""
+    if min(out, default=0) >= 0:
+        return
+    if name.startswith("adaptive_avg"):  # (adaptive_avg_pool1d is PyTorch's 2-D one)
+        shown = ", ".join(str(o) for o in (1,) * (nd == 1) + tuple(out))
+        raise RuntimeError(f"adaptive_avg_pool{max(nd, 2)}d: elements of output_size must be "
+                           f"greater than or equal to 0 but received {{{shown}}}")
+    full = list(shape[:len(shape) - nd]) + list(out)
+    raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: {full}")

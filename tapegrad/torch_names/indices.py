@@ -8,7 +8,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
-from ..ops.shapes import torch_dtype_name
+from ..ops.shapes import norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, vals
 
@@ -43,6 +43,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct values (sorted), optionally with the inverse indices and the counts."""
     v = vals(input)
     refuse("unique" if dim is None else "unique.dim", v.dtype)
+    if dim is not None and v.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    dim = dim if dim is None else norm_dim(dim, v.ndim)  # (PyTorch's IndexError)
     res = np.unique(v, return_inverse=True, return_counts=True, axis=dim,
                     equal_nan=False)  # (each NaN a value of its own, as PyTorch)
     u, inv, counts = res
@@ -59,6 +62,9 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """Each run of equal consecutive values (slices along ``dim``) kept once."""
     v = vals(input)
     refuse("unique" if dim is None else "unique.dim", v.dtype)
+    if dim is not None and v.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    dim = dim if dim is None else norm_dim(dim, v.ndim)  # (PyTorch's IndexError)
     if dim is None:
         flat = v.reshape(-1)
         starts = np.ones(flat.shape[0], bool)
