@@ -229,3 +229,37 @@ def test_a_mask_or_nonzero_the_examples_share_still_batches():
     np.testing.assert_array_equal(out[1].numpy(), x[:, [0, 2]])
     np.testing.assert_array_equal(out[2].numpy(), x[:, [0, 2]])
     np.testing.assert_array_equal(out[3].numpy(), (x != 0).sum(1))
+
+
+NOT_TENSORS = {
+    "functional_call_list_of_tensors": lambda L: L.func.functional_call(
+        L.nn.Linear(2, 2), [L.ones(2, 2)], (L.ones(2),)),
+    "grad_of_a_string": lambda L: L.func.grad(lambda x: x)("a"),
+    "vjp_of_a_string": lambda L: L.func.vjp(lambda x: x, "a"),
+    "jacrev_of_an_object": lambda L: L.func.jacrev(lambda x: x)(object()),
+    "grad_list_holding_a_string": lambda L: L.func.grad(lambda x: x[0].sum())([L.ones(2), "s"]),
+    "jvp_string_tangent": lambda L: L.func.jvp(lambda x: x, (L.ones(2),), ("b",)),
+    "jvp_string_primal": lambda L: L.func.jvp(lambda x: x, ("a",), (L.ones(2),)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_TENSORS))
+def test_arguments_that_are_not_tensors_get_torch_func_s_error(case):
+    # (they failed inside NumPy: "could not convert string to float", "split expects at least
+    # a 1-dimensional tensor")
+    torch = pytest.importorskip("torch")
+    assert _message(tg, NOT_TENSORS[case]) == _message(torch, NOT_TENSORS[case])
+
+
+def test_functional_call_refuses_a_sequence_of_non_dicts_without_torch():
+    with pytest.raises(ValueError, match="Expected all elements of parameter_and_buffer_dicts "
+                                         "to be dictionaries"):
+        tg.func.functional_call(tg.nn.Linear(2, 2), [tg.ones(2, 2)], (tg.ones(2),))
+    with pytest.raises(ValueError, match="Thing passed to transform API must be Tensor"):
+        tg.func.grad(lambda x: x)("a")
+
+
+def test_numbers_still_stand_for_tensors_in_transforms():
+    assert tg.func.grad(lambda a: a ** 3)(2.0) == 12.0
+    out, t = tg.func.jvp(lambda x: x * 2, (tg.ones(2),), (np.ones(2),))
+    np.testing.assert_array_equal(t.numpy(), [2.0, 2.0])

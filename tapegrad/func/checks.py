@@ -64,6 +64,9 @@ def tangents_in(tangents, primals, name):
     out = []
     for i, (p, t) in enumerate(zip(pl, tl)):
         for what, x in (("primal", p), ("tangent", t)):
+            if not isinstance(x, Tensor) and np.asarray(x).dtype.kind not in "biufc":
+                raise RuntimeError(f"{_API['jvp']}: Expected {what}s to only contain Tensors, "
+                                   f"got {type(x)}")
             if isinstance(x, Tensor) and x.dtype.kind not in "fc":
                 raise ValueError(f"Expected {what} to be floating point or complex, but got: "
                                  f"{x.dtype}")

@@ -7,6 +7,8 @@ module becomes a function of its parameters, which the transforms can differenti
 per-example gradients.
 """
 
+from collections.abc import Sequence
+
 __all__ = ["functional_call"]
 
 
@@ -19,6 +21,11 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     dicts = parameter_and_buffer_dicts
     if isinstance(dicts, dict):
         dicts = (dicts,)
+    elif not isinstance(dicts, Sequence):
+        raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of "
+                         f"dicts, but got {type(dicts)}")
+    elif not all(isinstance(d, dict) for d in dicts):
+        raise ValueError("Expected all elements of parameter_and_buffer_dicts to be dictionaries")
     given = {}
     for d in dicts:
         repeated = [k for k in d if k in given]

@@ -89,6 +89,8 @@ def _as_input(x):
     from ..creation import tensor
 
     arr = np.asarray(x)
+    if arr.dtype.kind not in "biufc":  # (numbers and arrays of them stand for tensors)
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
     if arr.dtype.kind not in "fc":  # complex stays complex (PyTorch's gradient convention)
         arr = arr.astype(np.float64)
     return mark_handle(tensor(arr, requires_grad=True))
