@@ -11,6 +11,8 @@ from .optimizer import (Optimizer, _arr, _scalar_state, _state_like, _step_tenso
 class NAdam(Optimizer):
     """Adam with Nesterov momentum (Dozat), with PyTorch's momentum-decay schedule ``mu_t``."""
 
+    _capturable_state = "params, mu_products and state_steps"
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
@@ -128,6 +130,8 @@ class Adamax(Optimizer):
 class Adadelta(Optimizer):
     """Adadelta (Zeiler): steps scaled by the ratio of running RMS of updates and of
     gradients."""
+
+    _capturable_devices = ['cuda', 'xpu', 'hpu', 'privateuseone']
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):

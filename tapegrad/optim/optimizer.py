@@ -185,15 +185,21 @@ class Optimizer:
             if not 0.0 <= value:
                 raise ValueError(f"Invalid {_OPTION_LABELS.get(name, name + ' value')}: {value}")
 
+    _capturable_state = "params and state_steps"  # (named in the refusal of capturable=True)
+    _capturable_devices = ['cuda', 'xpu', 'hpu', 'privateuseone', 'xla']
+
     def _params_with_grad(self, group):
         """The step's walk over ``group``: ``(p, g, data)`` for each parameter with a gradient,
         ``g`` the gradient as an array of ``p``'s dtype (negated when the group maximizes),
         ``data`` the parameter's storage, updated in place by the caller."""
-        maximize = group["maximize"]
+        maximize, capturable = group["maximize"], group.get("capturable")
         for p in group["params"]:
             g = _grad_attr(p)
             if g is None:
                 continue
+            if capturable and not p.is_cuda:  # (PyTorch's refusal, at the step as its)
+                raise AssertionError(f"If capturable=True, {self._capturable_state} must be on "
+                                     f"supported devices: {self._capturable_devices}.")
             d, gd = p._data, g._data
             if type(d) is _ndarray and type(gd) is _ndarray and gd.dtype is d.dtype and \
                     not maximize and d.dtype.kind == "f":

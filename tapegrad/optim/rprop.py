@@ -48,6 +48,8 @@ class ASGD(Optimizer):
     weight decay ``lambd eta``, keeping the running average ``ax`` of the iterates from step
     ``t0`` on."""
 
+    _capturable_state = "params, mus, etas, and state_steps"
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         self._check_non_negative(lr=lr, weight_decay=weight_decay)

@@ -359,3 +359,22 @@ def test_lbfgs_state_holds_tensors_as_torch(torch):
         np.testing.assert_allclose(a, b, **TOL)
     np.testing.assert_allclose(losses, tlosses, **TOL)
     np.testing.assert_allclose(x, tx, **TOL)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop",
+                                  "ASGD", "Adadelta"])
+def test_capturable_on_cpu_refused_at_step_as_torch(torch, name):
+    """capturable=True with CPU parameters: PyTorch's AssertionError at the step (naming each
+    optimizer's state and devices), for a parameter with a gradient only; it ran before."""
+    messages = []
+    for lib in (torch, tg):
+        w, b = lib.ones(3, requires_grad=True), lib.ones(1, requires_grad=True)
+        opt = getattr(lib.optim, name)([{"params": [w]}, {"params": [b], "capturable": True}],
+                                       lr=0.01)
+        (w.sum() * 2).backward()
+        opt.step()  # (the capturable group's parameter has no gradient)
+        (b.sum() * 2).backward()
+        with pytest.raises(AssertionError) as info:
+            opt.step()
+        messages.append(str(info.value))
+    assert messages[1] == messages[0] and messages[1].startswith("If capturable=True, params")
