@@ -263,3 +263,37 @@ def test_numbers_still_stand_for_tensors_in_transforms():
     assert tg.func.grad(lambda a: a ** 3)(2.0) == 12.0
     out, t = tg.func.jvp(lambda x: x * 2, (tg.ones(2),), (np.ones(2),))
     np.testing.assert_array_equal(t.numpy(), [2.0, 2.0])
+
+
+def _function_with_vmap_returning(lib, out_dims):
+    class Twice(lib.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+        @staticmethod
+        def vmap(info, in_dims, x):
+            return (x * 2, x), out_dims
+
+    return Twice
+
+
+def test_function_vmap_staticmethod_with_too_few_out_dims_raises_torch_s_error():
+    Twice = _function_with_vmap_returning(tg, (0,))
+    with pytest.raises(RuntimeError, match=r"returned an incompatible \(output, out_dims\) "
+                                           r"tuple. Expected out_dims=\(0,\)"):
+        tg.func.vmap(Twice.apply)(tg.ones(4, 3))
+    torch = pytest.importorskip("torch")
+
+    def f(lib):
+        return lib.func.vmap(_function_with_vmap_returning(lib, (0,)).apply)(lib.ones(4, 3))
+    kind, text = _message(torch, f)
+    assert _message(tg, f) == (kind, text.split(" For more details")[0])

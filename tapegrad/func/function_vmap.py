@@ -26,6 +26,7 @@ from ..ops import movement as _M
 from ..tensor import Tensor
 from .batched import BatchedTensor, _bsize, _call, _level_of, _lock, _running, _state
 from .randomness import _modes
+from .pytree import tree_flatten
 
 VmapInfo = namedtuple("VmapInfo", ["batch_size", "randomness"])
 
@@ -119,8 +120,11 @@ def _forward(ctx, plan, *phys, **kwargs):
         outs = (outs,) if single else outs
         dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(outs)
         if len(dims) != len(outs):
-            raise ValueError(f"vmap({cls.__name__}.vmap): expected out_dims to have one entry "
-                             f"per output ({len(outs)}), got {len(dims)}")
+            raise RuntimeError("The autograd.Function's vmap staticmethod returned an "
+                               f"incompatible (output, out_dims) tuple. Expected out_dims="
+                               f"{out_dims} to be compatible with the structure of `output`. "
+                               f"out_dims has structure {tree_flatten(out_dims)[1]} but output "
+                               f"has structure {tree_flatten(got[0])[1]}.")
         logical = tuple(BatchedTensor(_to_front(o, d), level) if d is not None else o
                         for o, d in zip(outs, dims))
         outputs = logical[0] if single else logical
