@@ -25,7 +25,10 @@ from .torch_names.shapes import broadcast_tensors as _broadcast_tensors
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p",
            "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma", "psi",
            "round", "sinc", "softmax", "xlogy", "xlog1py", "entr", "ndtri", "log_ndtr", "erfcx",
-           "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc", "zeta"]
+           "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc", "zeta", "bessel_j0", "bessel_j1",
+           "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1", "spherical_bessel_j0"]
 
 digamma = psi = _names.digamma
 erf, erfc, erfinv = _ops.erf, _ops.erfc, _names.erfinv
@@ -97,13 +100,14 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 _I1_OVER_X = [0.5 / (math.factorial(k) * math.factorial(k + 1)) for k in range(10)]
 
 
-def _i1_over_x(x, out, scaled):
-    """``i1(x) / x`` (``i1e(x) / x`` if ``scaled``; ``out``: that function's value), by its
-    series where |x| < 1: the quotient's own derivatives cancel catastrophically there
-    (``i1''`` came out 2e284 at x = 1e-300, 24576 at 1e-20) and divide by zero at 0."""
+def _i1_over_x(x, out, scaled, alternating=False):
+    """``i1(x) / x`` (``i1e(x) / x`` if ``scaled``, ``j1(x) / x`` if ``alternating``; ``out``:
+    that function's value), by its series where |x| < 1: the quotient's own derivatives cancel
+    catastrophically there (``i1''`` came out 2e284 at x = 1e-300, 24576 at 1e-20) and divide
+    by zero at 0. ``j1``'s series is ``i1``'s with alternating signs: z = -x^2/4."""
     small = _ops.abs(x) < 1.0
     z = _ops.where(small, x, 0.0)  # (the series stays finite where it is not taken)
-    z = z * z * 0.25
+    z = z * z * (-0.25 if alternating else 0.25)
     series = _I1_OVER_X[-1]
     for c in reversed(_I1_OVER_X[:-1]):
         series = series * z + c
@@ -124,15 +128,27 @@ def _derivatives():
         "i0e": lambda x, out: i1e(x) - _ops.sign(x) * out,
         "i1": lambda x, out: i0(x) - _i1_over_x(x, out, False),
         "i1e": lambda x, out: i0e(x) - _ops.sign(x) * out - _i1_over_x(x, out, True),
+        # Bessel functions of the first and second kinds and the modified ones of the second
+        # (DLMF 10.6.2, 10.29.2): C0' = -C1, C1' = C0 - C1/x; K0' = -K1, K1' = -K0 - K1/x
+        "j0": lambda x, out: -bessel_j1(x),
+        "j1": lambda x, out: bessel_j0(x) - _i1_over_x(x, out, False, alternating=True),
+        "y0": lambda x, out: -bessel_y1(x),
+        "y1": lambda x, out: bessel_y0(x) - out / x,
+        "k0": lambda x, out: -modified_bessel_k1(x),
+        "k1": lambda x, out: -modified_bessel_k0(x) - out / x,
+        "k0e": lambda x, out: out - scaled_modified_bessel_k1(x),  # (e^x K0)' = e^x (K0 - K1)
+        "k1e": lambda x, out: out - scaled_modified_bessel_k0(x) - out / x,
     }
 
 
 _FUNCTIONS = {}
 
 
-def _scipy_valued(name):
-    """An autograd Function with SciPy's ``special.<name>`` as its value."""
-    f = _FUNCTIONS.get(name)
+def _scipy_valued(name, torch_name=None):
+    """An autograd Function with SciPy's ``special.<name>`` as its value (refusing complex
+    input as PyTorch's ``torch_name`` does)."""
+    key = torch_name or name
+    f = _FUNCTIONS.get(key)
     if f is not None:
         return f
     from .autograd.function import Function
@@ -144,7 +160,8 @@ def _scipy_valued(name):
     class ScipyValued(Function):
         @staticmethod
         def forward(ctx, x):
-            refuse(name, x.dtype)  # (no complex derivative here, and PyTorch has no kernel)
+            # (no complex derivative here, and PyTorch has no kernel)
+            refuse(torch_name or name, x.dtype)
             with np.errstate(all="ignore"):
                 v = np.asarray(_scipy(name)(vals(x))).astype(x.dtype, copy=False)
             out = _make(_wrap(v))
@@ -154,10 +171,10 @@ def _scipy_valued(name):
         @staticmethod
         def backward(ctx, g):
             x, = ctx.saved_tensors
-            return g * derivative(x, _FUNCTIONS[name].apply(x))
+            return g * derivative(x, ScipyValued.apply(x))
 
     ScipyValued.__name__ = name
-    _FUNCTIONS[name] = ScipyValued
+    _FUNCTIONS[key] = ScipyValued
     return ScipyValued
 
 
@@ -194,6 +211,67 @@ def i1(input):
 def i1e(input):
     """``exp(-|x|) i1(x)``."""
     return _scipy_valued("i1e").apply(_floating(input))
+
+
+# torch.special's Bessel functions, SciPy's values (PyTorch's agree to ~1e-11). PyTorch gives
+# them no derivative (its results do not require grad); here they differentiate to any order.
+def bessel_j0(input):
+    """The Bessel function of the first kind, order 0."""
+    return _scipy_valued("j0", "bessel_j0").apply(_floating(input))
+
+
+def bessel_j1(input):
+    """The Bessel function of the first kind, order 1."""
+    return _scipy_valued("j1", "bessel_j1").apply(_floating(input))
+
+
+def bessel_y0(input):
+    """The Bessel function of the second kind, order 0 (NaN below 0, -inf at 0)."""
+    return _scipy_valued("y0", "bessel_y0").apply(_floating(input))
+
+
+def bessel_y1(input):
+    """The Bessel function of the second kind, order 1 (NaN below 0, -inf at 0)."""
+    return _scipy_valued("y1", "bessel_y1").apply(_floating(input))
+
+
+def modified_bessel_i0(input):
+    """The modified Bessel function of the first kind, order 0 (``i0``)."""
+    return _scipy_valued("i0", "modified_bessel_i0").apply(_floating(input))
+
+
+def modified_bessel_i1(input):
+    """The modified Bessel function of the first kind, order 1 (``i1``)."""
+    return _scipy_valued("i1", "modified_bessel_i1").apply(_floating(input))
+
+
+def modified_bessel_k0(input):
+    """The modified Bessel function of the second kind, order 0."""
+    return _scipy_valued("k0", "modified_bessel_k0").apply(_floating(input))
+
+
+def modified_bessel_k1(input):
+    """The modified Bessel function of the second kind, order 1."""
+    return _scipy_valued("k1", "modified_bessel_k1").apply(_floating(input))
+
+
+def scaled_modified_bessel_k0(input):
+    """``exp(x) K0(x)``."""
+    return _scipy_valued("k0e", "scaled_modified_bessel_k0").apply(_floating(input))
+
+
+def scaled_modified_bessel_k1(input):
+    """``exp(x) K1(x)``."""
+    return _scipy_valued("k1e", "scaled_modified_bessel_k1").apply(_floating(input))
+
+
+def spherical_bessel_j0(input):
+    """The spherical Bessel function of the first kind, order 0: ``sin(x) / x``, 1 at 0."""
+    x = _floating(input)
+    refuse("spherical_bessel_j0", x.dtype)
+    small = _ops.abs(x) < 0.5  # (sinc's own care at 0; sin(x) / x exactly elsewhere)
+    return _ops.where(small, _names.sinc(x * (1.0 / math.pi)),
+                      _ops.sin(x) / _ops.where(small, 1.0, x))
 
 
 _ZETA = []

@@ -81,6 +81,10 @@ REFUSALS = {
     "entr": _kernel("entr_cpu"), "i0": _kernel("i0_vml_cpu"), "i0e": _kernel("i0e_cpu"),
     "i1": _kernel("i1_cpu"), "i1e": _kernel("i1e_cpu"), "logit": _kernel("logit_cpu"),
     "xlogy": _kernel("xlogy_cpu"), "xlog1py": _kernel("xlog1py_cpu"), "zeta": _kernel("zeta_cpu"),
+    **{name: _kernel(name + "_cpu") for name in (
+        "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+        "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+        "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0")},
     # real-only binary functions: remainders, rounded quotients, steps, angles
     "fmod": _kernel("fmod_cpu"), "remainder": _kernel("remainder_cpu"),
     "floor_divide": _kernel("div_floor_cpu"), "div.trunc": _kernel("div_trunc_cpu"),
