@@ -331,8 +331,9 @@ def _operand(o, x):
     return o
 
 
-def apply(x, fn, *args, casting="same_kind", **kwargs):
-    """Run ``fn(x, *args, **kwargs)`` out of place and store the result in ``x`` (see above)."""
+def apply(x, fn, *args, casting="same_kind", result_saved=False, **kwargs):
+    """Run ``fn(x, *args, **kwargs)`` out of place and store the result in ``x`` (see above).
+    ``result_saved``: PyTorch's backward of the op reads its result (exp_, tanh_...)."""
     check_inplace(x, grad_operand=x._multi is not None and any(
         isinstance(o, Tensor) and o._rg for o in (*args, *kwargs.values())))
     if x._base is not None:
@@ -348,10 +349,27 @@ def apply(x, fn, *args, casting="same_kind", **kwargs):
                            f"shape {list(r.shape)}")
     _write(x, r._data, casting)
     if r._seg is not None and x.dtype.kind in "fc":
+        if result_saved and r._vc is not None:
+            _out_stamp_to(r, x)
         if r.dtype != x.dtype and x.dtype.kind == "f":
             r = E.to(r, x.dtype)
         _rebind(x, r)
     return x
+
+
+def _out_stamp_to(r, x):
+    """``r`` saved its own value for backward (exp_, sigmoid_, tanh_, sqrt_...): that value is
+    now ``x``'s, so the stamp follows x's version counter: changing x in place afterwards
+    raises at backward, as PyTorch's (which saves x itself; for erf_, sin_... it saves a copy
+    of x's old value, and tapegrad's records keep the values they read)."""
+    old, seg = r._vc, r._seg
+    vc = x._vcounter()
+    for stamps in (seg.avers, *(getattr(e, "stamps", None) or () for e in seg.pyaux[-2:])):
+        for i in range(len(stamps) - 1, max(len(stamps) - 4, 0) - 1, -1):
+            s = stamps[i]
+            if s is not None and s[0] is old:
+                stamps[i] = (vc, vc[0])
+                return
 
 
 # ---- the ops ------------------------------------------------------------------------------
@@ -434,18 +452,19 @@ def zero_(x):
     return fill_(x, 0, "ZeroBackward0")
 
 
-def _unary_(f):
+def _unary_(f, result_saved=False):
     def fn(x):
-        return apply(x, f)
+        return apply(x, f, result_saved=result_saved)
 
     fn.__name__ = f.__name__ + "_"
     fn.__doc__ = f"In place ``{f.__name__}``."
     return fn
 
 
-exp_, log_, neg_, sqrt_, sin_, cos_, tan_, tanh_, sigmoid_, relu_, log1p_, expm1_ = (
-    _unary_(f) for f in (E.exp, E.log, E.neg, E.sqrt, E.sin, E.cos, E.tan, E.tanh, E.sigmoid,
-                         E.relu, E.log1p, E.expm1))
+exp_, sqrt_, tanh_, sigmoid_, relu_, expm1_ = (  # (PyTorch's backward reads the result)
+    _unary_(f, True) for f in (E.exp, E.sqrt, E.tanh, E.sigmoid, E.relu, E.expm1))
+log_, neg_, sin_, cos_, tan_, log1p_ = (
+    _unary_(f) for f in (E.log, E.neg, E.sin, E.cos, E.tan, E.log1p))
 sign_ = _unary_(E.sign)
 _abs_ = _unary_(E.abs)
 
