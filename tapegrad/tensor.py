@@ -61,6 +61,11 @@ _DTYPE_NAMES = {"float64": ("double", "Double"), "float32": ("float", "Float"),
                 "complex64": ("c10::complex<float>", "ComplexFloat")}
 
 
+def _type_name(v):
+    t = type(v)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -254,6 +259,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
+        if flag is not True and flag is not False:
+            raise RuntimeError("requires_grad must be a bool")
         if self._seg is not None:
             raise RuntimeError(_LEAF_ONLY if not flag else
                                "you can only change requires_grad flags of leaf variables.")
@@ -263,6 +270,9 @@ class Tensor:
         self._set_rg(bool(flag))
 
     def requires_grad_(self, requires_grad=True):
+        if requires_grad is not True and requires_grad is not False:
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {_type_name(requires_grad)}")
         if self._seg is not None:
             if requires_grad:
                 return self
@@ -332,7 +342,9 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        arr = value._arr() if isinstance(value, Tensor) else np.asarray(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {_type_name(value)}")
+        arr = value._arr()
         if self._rg and arr.dtype.kind not in "fc":
             raise RuntimeError("data set to a tensor that requires gradients must be floating "
                                "point or complex dtype")
