@@ -193,6 +193,7 @@ class Optimizer:
         ``g`` the gradient as an array of ``p``'s dtype (negated when the group maximizes),
         ``data`` the parameter's storage, updated in place by the caller."""
         maximize, capturable = group["maximize"], group.get("capturable")
+        recorded = group.get("differentiable")
         for p in group["params"]:
             g = _grad_attr(p)
             if g is None:
@@ -200,6 +201,8 @@ class Optimizer:
             if capturable and not p.is_cuda:  # (PyTorch's refusal, at the step as its)
                 raise AssertionError(f"If capturable=True, {self._capturable_state} must be on "
                                      f"supported devices: {self._capturable_devices}.")
+            if recorded and p.requires_grad:
+                _refuse_recorded_step(p)
             d, gd = p._data, g._data
             if type(d) is _ndarray and type(gd) is _ndarray and gd.dtype is d.dtype and \
                     not maximize and d.dtype.kind == "f":
@@ -370,6 +373,18 @@ def zero_grads(params, set_to_none=True):
             elif g.requires_grad:
                 g.requires_grad_(False)
             g.zero_()
+
+
+def _refuse_recorded_step(p):
+    """differentiable=True: PyTorch records the step, in place, so a leaf parameter raises its
+    in-place error; tapegrad's steps are not recorded, and a gradient through one would be
+    silently wrong, so it refuses."""
+    if p.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    raise NotImplementedError("differentiable=True (an optimizer step recorded for autograd, "
+                              "gradients flowing through the update) is not supported by "
+                              "tapegrad")
 
 
 def _grad_attr(p):

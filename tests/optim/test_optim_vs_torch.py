@@ -378,3 +378,27 @@ def test_capturable_on_cpu_refused_at_step_as_torch(torch, name):
             opt.step()
         messages.append(str(info.value))
     assert messages[1] == messages[0] and messages[1].startswith("If capturable=True, params")
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "Adagrad", "RMSprop"])
+def test_differentiable_step_refused_not_silently_unrecorded(torch, name):
+    """differentiable=True: PyTorch records the step (a leaf parameter raises its in-place
+    error; through a non-leaf one gradients reach what the update read). tapegrad's steps are
+    not recorded: it raises PyTorch's error for a leaf and NotImplementedError otherwise, where
+    it stepped silently and the gradient through the update was wrong."""
+    messages = []
+    for lib in (torch, tg):
+        w = lib.ones(2, requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.1, differentiable=True)
+        w.grad = lib.ones(2)
+        with pytest.raises(RuntimeError) as info:
+            opt.step()
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+    w0, s = tg.tensor([1.0, -2.0], requires_grad=True), tg.tensor(0.5, requires_grad=True)
+    w = w0 * 1.0
+    opt = getattr(tg.optim, name)([w], lr=0.1, differentiable=True)
+    w.grad = s * tg.ones(2)  # (PyTorch: d(w_new ** 2).sum() / ds = 0.22 for SGD)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        opt.step()
+    assert w.tolist() == [1.0, -2.0]
