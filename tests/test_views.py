@@ -230,3 +230,13 @@ def test_ravel_is_flatten_as_in_torch():
     (yt * torch.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
     assert tuple(tg.tensor(2.0).ravel().shape) == tuple(torch.tensor(2.0).ravel().shape) == (1,)
+
+
+def test_is_view_says_whether_storage_is_shared():
+    x = tg.tensor(np.ones((4, 6)))
+    b = x * 1
+    views = [b[0], b.t(), b.reshape(24), b.unfold(0, 2, 1), b.view(-1)[2:], b.diagonal(),
+             b.expand(2, 4, 6)]
+    copies = [b, b.t().reshape(24), b.flip(0), b.detach() * 1, b[[0, 1]]]
+    assert all(v._is_view() for v in views)
+    assert not any(c._is_view() for c in copies)

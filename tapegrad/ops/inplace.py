@@ -599,4 +599,5 @@ METHODS = dict(
     __iadd__=_iop(add_), __isub__=_iop(sub_), __imul__=_iop(mul_), __itruediv__=_iop(div_),
     __ipow__=_iop(pow_), __setitem__=setitem, t_=t_, transpose_=transpose_,
     swapaxes_=transpose_, swapdims_=transpose_, squeeze_=squeeze_, unsqueeze_=unsqueeze_,
+    _is_view=lambda self: storage_base(self) is not self,  # (a reshape that copied is not one)
 )
