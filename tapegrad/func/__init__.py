@@ -71,6 +71,11 @@ def _random_functions_batch_aware():
         setattr(creation, f.__name__, f)
         setattr(top, f.__name__, f)
     nn_functional.dropout = fns[-1]
+    from .. import torch_names
+
+    names = torch_names.FUNCTIONS
+    names["randperm"], names["multinomial"] = randomness.batch_aware_sampling(
+        names["randperm"], names["multinomial"])
     from .batched import RULES
 
     RULES.update(randomness.SAMPLER_RULES)

@@ -5,7 +5,8 @@
 * ``'different'``: each example draws its own values. ``tg.rand``, ``randn``, ``randint``,
   ``rand_like``, ``randn_like`` and ``nn.functional.dropout`` (so ``nn.Dropout``) draw the
   whole batch at once and return a batched tensor; ``bernoulli`` and ``normal`` of tensors
-  are made of those draws (their batching rules below).
+  are made of those draws (their batching rules below); ``randperm`` and ``multinomial`` draw
+  per example.
 
 Every draw from tapegrad's generator goes through a guard that knows which vmaps run on this
 thread: a random op without a per-example form (``nn.init``, ...) raises under ``'error'`` and
@@ -224,4 +225,57 @@ def _normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None
     return mean + std * noise  # no gradient to mean and std, as PyTorch's sampler
 
 
-SAMPLER_RULES = {"bernoulli": _sampler_rule(_bernoulli), "normal": _sampler_rule(_normal)}
+def _multinomial_rule(level, name, raw, args, kwargs):
+    """``multinomial`` of probabilities batched at ``level`` under randomness='different' (one
+    vmap): every example's rows drawn in one call. Otherwise the per-example loop."""
+    input, rest = args[0], args[1:]
+    if kwargs.get("generator") is not None or len(_modes.stack) != 1 or \
+            _modes.stack[0][0] != "different" or getattr(input, "_vmap_level", 0) != level:
+        return NotImplemented
+    from .batched import BatchedTensor, _reshape
+
+    p, raw = input._phys, getattr(raw, "raw", raw)  # (tg.multinomial: the draw itself)
+    _modes.drawing += 1
+    try:
+        out = raw(_reshape(p, (-1, p.shape[-1])), *rest, **kwargs)
+    finally:
+        _modes.drawing -= 1
+    return BatchedTensor(_reshape(out, tuple(p.shape[:-1]) + (out.shape[-1],)), level)
+
+
+def batch_aware_sampling(raw_randperm, raw_multinomial):
+    """``randperm`` and ``multinomial`` (of probabilities vmap does not map over) drawing per
+    example under randomness='different', as PyTorch's."""
+
+    def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
+        plan = _plan() if generator is None else None
+        if plan is None:
+            return raw_randperm(n, dtype=dtype, device=device, requires_grad=requires_grad,
+                                generator=generator)
+
+        def draw(lead):
+            perms = [raw_randperm(n, dtype=dtype).numpy() for _ in range(int(np.prod(lead)))]
+            return creation.tensor(np.stack(perms).reshape(lead + (int(n),)), device=device)
+
+        return _batched(plan, draw)
+
+    def multinomial(input, num_samples, replacement=False, *, generator=None):
+        plan = _plan() if generator is None and not hasattr(input, "_phys") else None
+        if plan is None:
+            return raw_multinomial(input, num_samples, replacement, generator=generator)
+
+        def draw(lead):
+            k = int(np.prod(lead))
+            rows = input.reshape(-1, input.shape[-1]).repeat(k, 1)
+            out = raw_multinomial(rows, num_samples, replacement)
+            return out.reshape(lead + tuple(input.shape[:-1]) + (num_samples,))
+
+        return _batched(plan, draw)
+
+    for f, raw in ((randperm, raw_randperm), (multinomial, raw_multinomial)):
+        f.__doc__, f.__name__, f.raw = raw.__doc__, raw.__name__, raw
+    return randperm, multinomial
+
+
+SAMPLER_RULES = {"bernoulli": _sampler_rule(_bernoulli), "normal": _sampler_rule(_normal),
+                 "multinomial": _multinomial_rule}
