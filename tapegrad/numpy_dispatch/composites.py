@@ -504,6 +504,25 @@ def _numpy_pair(f):
     return handler
 
 
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """``func1d`` on each 1-D slice along ``axis`` (a view of ``arr``, so the gradient flows
+    through whatever ``func1d`` does), the results stacked where ``axis`` was, as NumPy."""
+    x = _t(arr)
+    ax = np.lib.array_utils.normalize_axis_index(axis, x.ndim)
+    xv = _op("permute")(x, [*range(ax), *range(ax + 1, x.ndim), ax])
+    outer = tuple(xv.shape[:-1])
+    if 0 in outer:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+
+    def result(r):
+        return _op("stack")([result(e) for e in r]) if isinstance(r, (list, tuple)) else _t(r)
+
+    rows = [result(func1d(xv[i], *args, **kwargs)) for i in np.ndindex(outer)]
+    out = _op("reshape")(_op("stack")(rows), outer + tuple(rows[0].shape))
+    n, k = len(outer), rows[0].ndim
+    return _op("permute")(out, [*range(ax), *range(n, n + k), *range(ax, n)])
+
+
 def function_handlers():
     """np function -> handler for the composites above."""
     return {
@@ -516,6 +535,7 @@ def function_handlers():
         np.column_stack: numpy_joined(column_stack), np.pad: pad, np.take: take,
         np.take_along_axis: take_along_axis, np.tensordot: tensordot, np.inner: inner,
         np.vdot: _numpy_pair(vdot), np.cross: cross, np.kron: _numpy_pair(kron),
+        np.apply_along_axis: apply_along_axis,
     }
 
 
