@@ -297,3 +297,21 @@ def test_function_vmap_staticmethod_with_too_few_out_dims_raises_torch_s_error()
         return lib.func.vmap(_function_with_vmap_returning(lib, (0,)).apply)(lib.ones(4, 3))
     kind, text = _message(torch, f)
     assert _message(tg, f) == (kind, text.split(" For more details")[0])
+
+
+@pytest.mark.parametrize("select", ["index", "masked_select", "masked_select_function"])
+def test_a_shared_tensor_selected_by_a_batched_mask_raises(select):
+    # (a tensor vmap does not map over, read through a per-example mask: it ran once per
+    # example and failed in stack, or stacked when the counts happened to agree)
+    w = tg.tensor([1.0, 2.0, 3.0])
+
+    def f(a):
+        m = a > 0
+        if select == "index":
+            return w[m]
+        return w.masked_select(m) if select == "masked_select" else tg.masked_select(w, m)
+
+    with pytest.raises(RuntimeError, match="boolean mask|vmap over `mask`"):
+        tg.func.vmap(f)(tg.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]))
+    with pytest.raises(RuntimeError, match="boolean mask|vmap over `mask`"):
+        tg.func.vmap(f)(tg.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]]))

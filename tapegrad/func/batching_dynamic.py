@@ -29,12 +29,18 @@ def _rule_where1(level, name, raw, args, kwargs):
     return _rule_where(level, name, raw, *args, **kwargs)
 
 
+MASK_ERRORS = {
+    "masked_select": "vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) "
+                     "We cannot support this because for each batch this would return a "
+                     "differently shaped Tensor.",
+    "getitem": "vmap: We do not support batching operators that can support dynamic shape. "
+               "Attempting to batch over indexing with a boolean mask."}
+
+
 def _rule_masked_select(level, name, raw, args, kwargs):
     mask = args[1] if len(args) > 1 else kwargs.get("mask")
     if _unwrap(level, mask)[1]:
-        raise RuntimeError("vmap: Attempted to vmap over `mask` in torch.masked_select(self, "
-                           "mask) We cannot support this because for each batch this would "
-                           "return a differently shaped Tensor.")
+        raise RuntimeError(MASK_ERRORS["masked_select"])
     return NotImplemented
 
 
@@ -43,9 +49,7 @@ def _rule_getitem_mask(level, name, raw, args, kwargs):
     for k in tree_flatten(key)[0]:
         if getattr(getattr(k, "dtype", None), "kind", None) == "b" and \
                 _level_of([k]) == level:
-            raise RuntimeError("vmap: We do not support batching operators that can support "
-                               "dynamic shape. Attempting to batch over indexing with a "
-                               "boolean mask.")
+            raise RuntimeError(MASK_ERRORS["getitem"])
     return _rule_getitem(level, name, raw, *args, **kwargs)
 
 

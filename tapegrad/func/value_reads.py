@@ -65,3 +65,28 @@ def inplace_into_unbatched(tb, batched_type):
         if rel == _INPLACE_CALLS[0] and x is not None:
             return type(x) is not batched_type
     return False
+
+
+def mask_of_batched_values(tb, batched_type):
+    """``'getitem'`` or ``'masked_select'`` where the user's code indexed or selected from a
+    tensor vmap does not map over by a batched boolean mask (its result's shape would differ
+    per example), else None."""
+    here = _HERE + os.sep
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    users = [i for i, f in enumerate(frames)
+             if not os.path.abspath(f.f_code.co_filename).startswith(here)]
+    for f in frames[users[-1] + 1:] if users else ():
+        name, loc = f.f_code.co_name, f.f_locals
+        if name == "run" and getattr(loc.get("fn"), "__name__", "") == "masked_select":
+            name, args = "masked_select", loc.get("args") or ()  # (through on_host)
+            loc = {"mask": args[1] if len(args) > 1 else (loc.get("kw") or {}).get("mask")}
+        if name in ("getitem", "masked_select"):
+            arg = loc.get("key" if name == "getitem" else "mask")
+            for k in arg if isinstance(arg, tuple) else (arg,):
+                if type(k) is batched_type and getattr(k.dtype, "kind", None) == "b":
+                    return name
+            return None
+    return None

@@ -38,7 +38,8 @@ from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call
                       _running, _state, _unwrap, _ValueRead, dispatch)
 from .batching_rules import _batched_list
 from .randomness import running as randomness_of
-from .value_reads import inplace_into_unbatched, raw_op_name, read_by_tapegrad
+from .value_reads import (inplace_into_unbatched, mask_of_batched_values, raw_op_name,
+                          read_by_tapegrad)
 from .vmap_args import (NONE_OUT, batch_args, check_out_dims, name_of,
                         nones_as_leaves, out_dim, out_dims_of)
 
@@ -290,6 +291,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                     "This happened due to `other` being vmapped over but `self` not being "
                     "vmapped over in a vmap. Please try to use out-of-place operators instead "
                     "of inplace arithmetic.") from None
+            masked = mask_of_batched_values(e.__traceback__, BatchedTensor)
+            if masked:  # (a plain tensor's x[mask] / masked_select by a batched mask)
+                raise RuntimeError(batching_dynamic.MASK_ERRORS[masked]) from None
             out = op = raw_op_name(e.__traceback__)
         finally:
             _state.level = level - 1
