@@ -118,6 +118,9 @@ def median(input, dim=None, keepdim=False):
     """The lower median (PyTorch's); with ``dim``: ``(values, indices)``. nan propagates."""
     x = R.as_tensor(input)
     refuse("median" if dim is None else "median.dim", x.dtype)
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not '
+                                  "implemented for 'Bool'")
     xd = _host_values(x)
     if dim is None:
         flat = xd.reshape(-1)

@@ -50,6 +50,8 @@ def _arg_reduce(np_f, name):
         x = R.as_tensor(x)
         if x.dtype.kind == "c":  # (complex numbers have no order)
             raise refusal(name, x.dtype)
+        if x.dtype.kind == "b":
+            raise RuntimeError(f"{name}(): does not support bool input")
         if type(x._data) is DeviceArray:  # the extremum's position, found on the device
             flat = dim is None
             return _max_dim(reshape(x.detach(), (-1,)) if flat else x.detach(), 0 if flat else
@@ -88,10 +90,16 @@ def _kept_shape(shape, dims):
     return tuple(1 if k in dims else s for k, s in enumerate(shape))
 
 
-def _need_float(x, name):
+def _need_float(x, name, d=None):
+    """PyTorch's refusal of integer and bool input (complex is handled before): norm's error,
+    or softmax's missing kernel (``d``: the dim it runs along; the last has its own)."""
     if x.dtype.kind != "f":
-        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. "
-                           f"Got {_torch_dtype(x.dtype)} instead.")
+        t = _torch_dtype(x.dtype)
+        if name == "norm":
+            raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor "
+                               f"as input. Got {t}")
+        kernel = "_lastdim_kernel_impl" if d is None or d >= x.ndim - 1 else "_kernel_impl"
+        raise NotImplementedError(f'"{name}{kernel}" not implemented for \'{t}\'')
 
 
 _torch_dtype = torch_dtype_name
@@ -576,8 +584,8 @@ def softmax(input, dim, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     _refuse_complex_softmax(x, dim, "softmax")
-    _need_float(x, "softmax")
     d = norm_dim(int(dim), x.ndim)  # (checked also for a 0-d tensor)
+    _need_float(x, "softmax", d)
     dims = (d,) if x.ndim else ()
     if dims and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
         return _softmax_op.fused(x, dims, False)
@@ -593,8 +601,8 @@ def log_softmax(input, dim, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     _refuse_complex_softmax(x, dim, "log_softmax")
-    _need_float(x, "log_softmax")
     d = norm_dim(int(dim), x.ndim)
+    _need_float(x, "log_softmax", d)
     if x.ndim and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
         return _softmax_op.fused(x, (d,), True)
     return sub(x, logsumexp(x, d, keepdim=True))
