@@ -125,3 +125,40 @@ def test_feature_dropout_of_1d_input_outside_training_and_unique_dims(name):
                                              "dimensions$"):
             f(L.tensor(1.0), dim=0)
         assert f(L.tensor([[1.0, 1.0], [2.0, 2.0]]), dim=-1).tolist() == [[1.0], [2.0]]
+
+
+_TYPE_NAMES = {"int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool"}
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8", "bool"])
+def test_class_targets_must_be_long_or_byte(name, dtype):
+    L = lib(name)
+    F = L.nn.functional
+    x, t = L.ones(2, 3, requires_grad=True), L.tensor([0, 1], dtype=getattr(L, dtype))
+    words = f"^expected target dtype to be Long or Byte, but got {_TYPE_NAMES[dtype]}$"
+    for loss in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(RuntimeError, match=words):
+            loss(x, t)
+    for ok in (L.int64, L.uint8):
+        assert abs(F.cross_entropy(x, L.tensor([0, 1], dtype=ok)).item() - 1.0986123) < 1e-6
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_binary_losses_refuse_integer_and_bool_targets(name):
+    L = lib(name)
+    F = L.nn.functional
+    x = L.full((3,), 0.5, dtype=L.float32, requires_grad=True)
+    with pytest.raises(RuntimeError, match="^Found dtype Long but expected Float$"):
+        F.binary_cross_entropy(x, L.ones(3, dtype=L.int64))
+    with pytest.raises(RuntimeError, match="^Found dtype Bool but expected Float$"):
+        F.binary_cross_entropy(x, L.ones(3, dtype=L.bool))
+    with pytest.raises(RuntimeError, match="^result type Float can't be cast to the desired "
+                                           "output type Long$"):
+        F.binary_cross_entropy_with_logits(x, L.ones(3, dtype=L.int64))
+    with pytest.raises(RuntimeError, match="^Subtraction, the `-` operator, with two bool "
+                                           "tensors is not supported"):
+        F.binary_cross_entropy_with_logits(x, L.ones(3, dtype=L.bool))
+    loss = F.binary_cross_entropy(x, L.ones(3, dtype=L.float32))
+    loss.backward()
+    assert abs(loss.item() - 0.6931472) < 1e-6 and abs(x.grad[0].item() + 2 / 3) < 1e-6

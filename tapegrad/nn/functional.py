@@ -150,7 +150,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 def _torch_type(dt):
     return {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-            "int32": "Int", "bool": "Bool"}.get(str(dt), str(dt))
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(str(dt), str(dt))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -333,7 +334,7 @@ def logsumexp(input, dim, keepdim=False):
 def _class_targets(x, target, fname):
     """Integer targets checked against input (N, C, d1...) or (C,); returns int64 array."""
     t = _np(target)
-    if t.dtype.kind not in "iu":
+    if t.dtype not in (np.int64, np.uint8):  # (PyTorch's kernels take no other dtype)
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
                            f"{_torch_type(t.dtype)}")
     if x.ndim < 1:
@@ -507,6 +508,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     x, y = _t(input), _t(target)
+    if x.dtype.kind not in "fc" or y.dtype.kind not in "fc":  # (float32 with float64 is fine)
+        raise RuntimeError(f"Found dtype {_torch_type(y.dtype)} but expected "
+                           f"{_torch_type(x.dtype)}")
     _size_warning(x, y, deprecated=True)
     xv = _np(x)
     if xv.size and (np.any(xv < 0) or np.any(xv > 1) or np.any(np.isnan(xv))):
@@ -534,6 +538,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(x.shape) != tuple(y.shape):
         raise ValueError(f"Target size ({_size(y.shape)}) must be the same as input size "
                          f"({_size(x.shape)})")
+    if y.dtype.kind == "b":  # (PyTorch's words: its formula subtracts the target)
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if y.dtype.kind in "iu" and x.dtype.kind in "fc":
+        raise RuntimeError(f"result type {_torch_type(x.dtype)} can't be cast to the desired "
+                           f"output type {_torch_type(y.dtype)}")
     if pos_weight is None and weight is None:
         loss = _activations.bce_with_logits(x, y)  # one record (ops/activations.py)
         if loss is not None:
