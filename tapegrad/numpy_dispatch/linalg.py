@@ -122,6 +122,62 @@ def _np_lstsq(a, b, rcond=None):
     return x, res, rank, s
 
 
+def _np_polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """NumPy's least-squares polynomial fit, as NumPy computes it (columns of the Vandermonde
+    matrix scaled to unit norm, ``lstsq``), differentiable in ``x``, ``y`` and ``w``."""
+    from ..ops import outer, stack, sqrt
+    from ..ops.movement import sum as _sum
+
+    order = int(deg) + 1
+    x, y = _np_float(x), _np_float(y)
+    if deg < 0:
+        raise ValueError("expected deg >= 0")
+    if x.ndim != 1:
+        raise TypeError("expected 1D vector for x")
+    if x.numel() == 0:
+        raise TypeError("expected non-empty vector for x")
+    if y.ndim < 1 or y.ndim > 2:
+        raise TypeError("expected 1D or 2D array for y")
+    if x.shape[0] != y.shape[0]:
+        raise TypeError("expected x and y to have same length")
+    if rcond is None:
+        rcond = len(x) * np.finfo(x.dtype).eps
+    cols = [x * 0.0 + 1.0]  # (powers by products: no 0 ** 0 in the gradient at x = 0)
+    for _ in range(order - 1):
+        cols.append(cols[-1] * x)
+    lhs, rhs = stack(cols[::-1], 1), y
+    if w is not None:
+        w = _np_float(w)
+        if w.ndim != 1:
+            raise TypeError("expected a 1-d array for weights")
+        if w.shape[0] != y.shape[0]:
+            raise TypeError("expected w and y to have the same length")
+        lhs = lhs * w[:, None]
+        rhs = rhs * (w[:, None] if rhs.ndim == 2 else w)
+    scale = sqrt(_sum(lhs * lhs, 0))
+    lhs = lhs / scale
+    c, resids, rank, sv = _np_lstsq(lhs, rhs, rcond)
+    c = (c.T / scale).T
+    if rank != order and not full:
+        import warnings
+
+        warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning,
+                      stacklevel=5)  # (the caller of np.polyfit, past the dispatch)
+    if full:
+        return c, resids, rank, sv, rcond
+    if not cov:
+        return c
+    vbase = inv(lhs.T @ lhs) / outer(scale, scale)
+    if cov == "unscaled":
+        fac = 1
+    else:
+        if len(x) <= order:
+            raise ValueError("the number of data points must exceed order to scale the "
+                             "covariance matrix")
+        fac = resids / (len(x) - order)
+    return c, (vbase * fac if y.ndim == 1 else vbase[:, :, None] * fac)
+
+
 def _np_cond(x, p=None):
     """NumPy's cond: the same numbers as tapegrad.linalg.cond (inf at singular matrices, where
     there is no gradient)."""
@@ -253,5 +309,6 @@ def numpy_handlers():
         L.pinv: _np_pinv, L.norm: _np_norm, L.matrix_power: _np_matrix_power,
         L.lstsq: _np_lstsq, L.eig: _np_eig, L.eigvals: _np_eigvals,
         L.cond: _np_cond, L.multi_dot: _np_multi_dot, L.matrix_rank: _np_matrix_rank,
+        np.polyfit: _np_polyfit,
     } | _array_api_handlers()
 
