@@ -593,10 +593,11 @@ def scatter_add(input, dim, index, src):
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """``out = input`` with ``out[..index..] = src``; of repeated indices the last write wins
     (PyTorch's CPU order), and only it gets a gradient."""
-    if reduce == "add":
-        return scatter_add(input, dim, index, src)
     if reduce is not None:
-        raise NotImplementedError(f"scatter(reduce={reduce!r})")
+        from .scatter_reduced import scatter_reduced
+
+        return scatter_reduced(R.as_tensor(input), dim, index, value if src is None else src,
+                               reduce)
     x = R.as_tensor(input)
     index_device(x, index, value=not isinstance(src, Tensor))
     if src is None or not isinstance(src, Tensor):
