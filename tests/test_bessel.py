@@ -87,3 +87,15 @@ def test_complex_refused_as_pytorch(name):
     with pytest.raises(NotImplementedError) as e:
         getattr(tg.special, name)(tg.ones(2, dtype=tg.complex128))
     assert str(e.value) == f"\"{name}_cpu\" not implemented for 'ComplexDouble'"
+
+
+@pytest.mark.parametrize("name", ["j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e"])
+def test_scipy_ufuncs_on_tensors(name):
+    sp = pytest.importorskip("scipy.special")
+    f = getattr(sp, name)
+    x = tg.tensor(np.array([0.3, 1.2, 2.5, 7.0]), requires_grad=True)
+    y = f(x)
+    assert isinstance(y, tg.Tensor) and y.requires_grad
+    np.testing.assert_allclose(y.detach().numpy(), f(x.detach().numpy()), rtol=1e-14)
+    assert tg.autograd.gradcheck(f, (x,))
+    assert tg.autograd.gradgradcheck(f, (x,))

@@ -1,7 +1,7 @@
 """``scipy.special``'s ufuncs on tensors: ``gammaln``, ``digamma``/``psi``, ``erf`` & co.,
 ``expit``/``logit``/``log_expit``, ``xlogy``/``xlog1py``, ``entr``/``rel_entr``/``kl_div``,
-``ndtr``/``ndtri``/``log_ndtr``, ``gamma``, ``betaln``, the Bessel ``i0``/``i1`` family and the
-Huber losses, each as tapegrad's ``tapegrad.special`` function or a composition of ops.
+``ndtr``/``ndtri``/``log_ndtr``, ``gamma``, ``betaln``, the Bessel ``i0``/``i1`` family,
+``j0``/``j1``/``y0``/``y1``/``k0``/``k1`` (and ``k0e``/``k1e``) and the Huber losses, each as tapegrad's ``tapegrad.special`` function or a composition of ops.
 
 SciPy's ufuncs reach ``Tensor.__array_ufunc__`` like NumPy's; the table is built when the first
 one arrives (SciPy is imported by then), so ``import tapegrad`` never imports SciPy. SciPy's
@@ -90,6 +90,10 @@ def _build():
         "rel_entr": _rel_entr, "kl_div": _kl_div, "ndtr": special.ndtr,
         "ndtri": special.ndtri, "log_ndtr": special.log_ndtr, "erfcx": special.erfcx,
         "i0": special.i0, "i0e": special.i0e, "i1": special.i1, "i1e": special.i1e,
+        "j0": special.bessel_j0, "j1": special.bessel_j1, "y0": special.bessel_y0,
+        "y1": special.bessel_y1, "k0": special.modified_bessel_k0,
+        "k1": special.modified_bessel_k1, "k0e": special.scaled_modified_bessel_k0,
+        "k1e": special.scaled_modified_bessel_k1,
         "gamma": _gamma, "betaln": _betaln, "huber": _huber, "pseudo_huber": _pseudo_huber,
         "exp2": special.exp2, "exp10": _exp10, "expm1": _op("expm1"), "log1p": _op("log1p"),
         "cbrt": cbrt,
