@@ -182,7 +182,7 @@ class Tensor:
     def numpy(self, *, force=False):
         # PyTorch refuses only while grad mode is on: under no_grad (a custom Function's
         # forward, an evaluation loop) the array cannot lose a gradient that would be recorded
-        if self._rg and not force and _gm.is_grad_enabled():
+        if self._rg and not force and _gm.is_grad_enabled() and self.requires_grad:
             raise RuntimeError(_NUMPY_RG)
         a = self._arr()
         if type(a) is DeviceArray:
@@ -190,7 +190,7 @@ class Tensor:
         return a
 
     def __array__(self, dtype=None, copy=None):
-        if self._rg and _gm.is_grad_enabled():
+        if self._rg and _gm.is_grad_enabled() and self.requires_grad:
             raise RuntimeError(_ARRAY_RG)
         a = self._arr()
         if type(a) is DeviceArray:
@@ -198,7 +198,7 @@ class Tensor:
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __float__(self):
-        if self._rg:
+        if self._rg and self.requires_grad:
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first.",
                           UserWarning, stacklevel=2)
@@ -255,6 +255,9 @@ class Tensor:
     # ---- autograd state ----
     @property
     def requires_grad(self):
+        seg = self._seg
+        if seg is not None and seg.forward_only:  # (made under no_grad in forward mode: it
+            return False  # carries a tangent but is a constant to reverse mode, as PyTorch's)
         return self._rg
 
     @requires_grad.setter
@@ -292,11 +295,12 @@ class Tensor:
 
     @property
     def is_leaf(self):
-        return self._seg is None
+        seg = self._seg
+        return seg is None or seg.forward_only
 
     @property
     def grad(self):
-        if self._seg is not None and not self._retains and self._grad is None:
+        if self._grad is None and not self._retains and not self.is_leaf:
             warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
             return None
         return self._grad
@@ -394,9 +398,9 @@ class Tensor:
         if arr.size == 0 and arr.dtype != default or arr.size and arr.dtype not in (
                 default, complex_default, np.int64, np.bool_):
             extras.append(f"dtype={arr.dtype}")
-        if self._seg is not None:
+        if not self.is_leaf:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._rg:
+        elif self.requires_grad:
             extras.append("requires_grad=True")
         body = "tensor(" + _tensor_str.values_str(arr, len("tensor("), po)
         return _tensor_str.with_suffixes(body, extras, len("tensor("), po["linewidth"])

@@ -15,7 +15,7 @@ from ..tensor import Tensor, _make, _wrap
 from . import forward_ad  # noqa: E402,F401  (PyTorch's forward-mode API)
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
 from . import graph  # noqa: E402,F401  (tg.autograd.graph.saved_tensors_hooks, ...)
-from .function import Function, FunctionCtx, once_differentiable
+from .function import Function, FunctionCtx, once_differentiable, reverse_stops_at
 from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                       set_detect_anomaly)
 from .variable import Variable
@@ -59,7 +59,8 @@ def _seeds(outputs, grads, create_graph):
     """Validate outputs and their gradients; return seeds in the sweep's form."""
     if grads is None and not create_graph and len(outputs) == 1:  # ``loss.backward()``
         out = outputs[0]
-        if isinstance(out, Tensor) and out._rg and out.numel() == 1 and out.dtype.kind != "c":
+        if isinstance(out, Tensor) and out._rg and out.numel() == 1 and \
+                out.dtype.kind != "c" and (out._seg is None or not out._seg.forward_only):
             return [_ONE]  # what the loop below returns here; anything else gets its errors
     if grads is None:
         grads = [None] * len(outputs)
@@ -77,7 +78,7 @@ def _seeds(outputs, grads, create_graph):
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if not isinstance(out, Tensor):
             raise TypeError(f"outputs must be Tensors, but got {type(out).__name__}")
-        if not out._rg:
+        if _no_history(out):
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
         if g is None:
@@ -231,6 +232,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                  if materialize_grads else None))
 
 
+def _no_history(t):
+    """Whether reverse mode has nothing to differentiate ``t`` by: it requires no grad, or it
+    was made under no_grad in forward mode (a constant to reverse mode, as PyTorch's, but to
+    the double-vjp trick's own sweep)."""
+    if not t._rg:
+        return True
+    seg = t._seg
+    return seg is not None and seg.forward_only and reverse_stops_at(seg)
+
+
 # Installed by tapegrad.func (vmap): gradients where some tensors are batched.
 _batched_grad = None
 # Installed by tapegrad.func: whether a function transform (grad, vmap, jvp, ...) is running
@@ -304,7 +315,7 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"outputs must be Tensors, but got {type(o).__name__}")
-        if not o._rg:
+        if _no_history(o):
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
     _check_inputs(ins)
@@ -347,7 +358,8 @@ def _bind_tensor_methods():
     from .node import node_for
 
     Tensor.backward = _tensor_backward
-    Tensor.grad_fn = property(lambda self: None if self._seg is None else node_for(self))
+    # (a result made under no_grad in forward mode has none, as PyTorch's: Tensor.is_leaf)
+    Tensor.grad_fn = property(lambda self: None if self.is_leaf else node_for(self))
     Tensor.retain_grad = hooks.retain_grad
     Tensor.register_hook = hooks.register_hook
     Tensor.register_post_accumulate_grad_hook = hooks.register_post_accumulate_grad_hook

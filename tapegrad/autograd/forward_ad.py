@@ -131,14 +131,14 @@ def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)`` of ``tensor``; the tangent is None when it depends on no dual."""
     if not isinstance(tensor, Tensor):
         return UnpackedDualTensor(tensor, None)
-    if not _levels.stack or not tensor.requires_grad:
+    if not _levels.stack or not tensor._rg:  # (not requires_grad: False under no_grad)
         return UnpackedDualTensor(tensor.detach(), None)
     duals = _levels.stack[-1]
     if not duals:
         return UnpackedDualTensor(tensor.detach(), None)
     # a primal that required grad before it was made dual: the primal and the tangent stay
     # differentiable in it, as PyTorch's (reverse over forward)
-    attached = any(d[3] for d in duals) and _gm.is_grad_enabled()
+    attached = any(d[3] for d in duals) and _gm.is_grad_enabled() and tensor.requires_grad
     primal = tensor if attached else tensor.detach()
     made = next((d for d in duals if d[4] is tensor and d[5] == tensor._version), None)
     if made is not None:  # a dual as make_dual made it: its tangent is the one given, as PyTorch's
@@ -157,7 +157,7 @@ def unpack_dual(tensor, *, level=None):
         with linearizing():
             gs = grad(tensor, [d[0] for d in duals], u, create_graph=True,
                       retain_graph=True, allow_unused=True)
-        pairs = [(g, d[1]) for g, d in zip(gs, duals) if g is not None and g.requires_grad]
+        pairs = [(g, d[1]) for g, d in zip(gs, duals) if g is not None and g._rg]
         if not pairs:
             return UnpackedDualTensor(primal, None)
         keep = (attached or any(t.requires_grad for _, t in pairs)) and _gm.is_grad_enabled()

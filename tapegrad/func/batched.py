@@ -43,7 +43,7 @@ class BatchedTensor(Tensor):
 
     @property
     def _rg(self):
-        return self._phys.requires_grad
+        return self._phys._rg
 
     @_rg.setter
     def _rg(self, flag):  # recording a batched value as is (a custom Function's output)

@@ -114,7 +114,7 @@ class custom_jvp:  # noqa: N801 (JAX's name)
                     _, tout = rule(tuple(xs), tuple(ts))
                     touts = tout if isinstance(tout, tuple) else (tout,)
                     live = [t for t in ts if t is not None]
-                    pairs = [(o, g) for o, g in zip(touts, gs) if o.requires_grad]
+                    pairs = [(o, g) for o, g in zip(touts, gs) if o._rg]
                     got = _grad([o for o, _ in pairs], live, [g for _, g in pairs],
                                 allow_unused=True, create_graph=create) if pairs else \
                         (None,) * len(live)

@@ -22,7 +22,7 @@ def plain_forward(func, primals, ts):
     # (inside vmap, ``func`` may read a batched tensor from outside, which the numeric push
     # does not see: the re-taping path batches it; the push reads host values and CPU
     # records, so CUDA tensors take the re-taping path too, which runs on the device)
-    return not (_create_graph(func, leaves) or any(t.requires_grad for t in ts)
+    return not (_create_graph(func, leaves) or any(t._rg for t in ts)
                 or vmap_state.level
                 or any(getattr(t, "_vmap_level", 0) or getattr(t, "is_cuda", False)
                        for t in leaves + list(ts)))
@@ -117,7 +117,7 @@ def refuse_independent(func, primals, has_aux):
 
     _, _, outs, _, ins, _, _ = record_for_forward(func, primals, has_aux, "jvp")
     for o in outs:
-        if not o.requires_grad or all(g is None for g in _grad(
+        if not o._rg or all(g is None for g in _grad(
                 o.sum(), ins, allow_unused=True, retain_graph=True)):
             raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
                                "independent of the inputs. This is not allowed with "
@@ -149,7 +149,7 @@ def linearize_on_tape(func, primals):
 
     def jvp_fn(*tangents):
         ts = _tangents_in(tangents, primals, "linearize")
-        if any(t.requires_grad for t in ts):
+        if any(t._rg for t in ts):
             return jvp(func, primals, tuple(tree_unflatten(
                 ts, tree_flatten(primals)[1])))[1]
         res = [value(b[0]) for b in push_tangents(outs, ins, tangent_blocks(ts), start, 1)]

@@ -260,7 +260,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             _depth.n += 1
             try:
                 with _gm.enable_grad():
-                    return _push(gs, us, ts, outs, cg or any(t.requires_grad for t in ts),
+                    return _push(gs, us, ts, outs, cg or any(t._rg for t in ts),
                                  True)
             finally:
                 _depth.n -= 1
@@ -293,7 +293,7 @@ def _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux):
             entry.append(tree_unflatten(parts, spec))
         out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
     result = tree_unflatten(out_jacs, ospec)
-    if has_aux and not any(isinstance(t, Tensor) and t.requires_grad
+    if has_aux and not any(isinstance(t, Tensor) and t._rg
                            for t in tree_flatten(result)[0]):
         aux = _detach_tree(aux)  # (nothing outside needs a graph: aux leaves it too)
     return (result, aux) if has_aux else result

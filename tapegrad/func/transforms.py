@@ -80,9 +80,9 @@ def _as_input(x):
     if isinstance(x, Tensor):
         if x.dtype.kind not in "fc":  # (a NumPy array or a number of integers converts)
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        if x.requires_grad and _gm.is_grad_enabled():
+        if x._rg and _gm.is_grad_enabled():
             return x.reshape(x.shape)  # an alias: the outer level sees through it
-        if x.requires_grad and _gm.recording():  # (under no_grad inside forward mode)
+        if x._rg and _gm.recording():  # (under no_grad inside forward mode)
             with _gm.enable_grad():  # a plain record, which this transform's sweep crosses
                 return x.reshape(x.shape)
         return mark_handle(x.detach().requires_grad_())
@@ -126,7 +126,7 @@ def _requires_graph(obj, depth=0):
     """Whether ``obj`` (a closure cell's value, a bound object...) holds tensors requiring
     grad: a function closing over them must keep its inner gradients differentiable."""
     if isinstance(obj, Tensor):
-        return obj.requires_grad
+        return obj._rg
     if depth > 1:
         return False
     if isinstance(obj, (list, tuple)):
@@ -136,7 +136,7 @@ def _requires_graph(obj, depth=0):
     params = getattr(obj, "parameters", None)
     if callable(params) and not isinstance(obj, type):
         try:
-            return any(p.requires_grad for p in params())
+            return any(p._rg for p in params())
         except TypeError:
             return False
     return False
@@ -161,7 +161,7 @@ def _closes_over_grad(func):
         if code is not None and glb is not None:
             for name in code.co_names:
                 v = glb.get(name)
-                if isinstance(v, Tensor) and v.requires_grad:
+                if isinstance(v, Tensor) and v._rg:
                     return True
         if any(_requires_graph(a) for a in getattr(func, "args", ()) or ()):
             return True  # functools.partial
@@ -219,7 +219,7 @@ def _create_graph(func, leaves):
     closure over a parameter)."""
     if not _gm.recording():
         return False
-    return (_depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
+    return (_depth.n > 0 or any(isinstance(t, Tensor) and t._rg for t in leaves)
             or _closes_over_grad(func))
 
 
@@ -236,7 +236,7 @@ def _create_graph_before(func, leaves):
 def _reads_outer(start, outs, ins):
     """Whether the outputs ``outs`` of a function recorded from segment ``start`` on depend on
     tensors requiring grad other than its inputs ``ins`` (see ``_uses_outer_tensors``)."""
-    if start is None or not any(o.requires_grad for o in outs):
+    if start is None or not any(o._rg for o in outs):
         return False
     from .vmap import unwrap_all
 
@@ -305,7 +305,7 @@ def _grads(outs, ins, seeds, create_graph, retain_graph=None):
     """``autograd.grad`` over outputs that may not require grad; zeros for unused inputs."""
     from ..autograd import grad as _grad
 
-    pairs = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]
+    pairs = [(o, s) for o, s in zip(outs, seeds) if o._rg]
     if not pairs or not ins:
         res = (None,) * len(ins)
     else:
@@ -360,7 +360,7 @@ def value_and_grad(func, argnums=0, has_aux=False):
         leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
         raw = _depth.n == 0 and not any(isinstance(t, Tensor) for t in leaves)
         create_graph = _gm.recording() and (
-            _depth.n > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves))
+            _depth.n > 0 or any(isinstance(t, Tensor) and t._rg for t in leaves))
         args, trees, wrt, _ = _prepare(args, idx)
         # ``func`` may close over a tensor that requires grad (``lambda t: x * t``): then the
         # gradient depends on it and the caller may differentiate it again, so it is computed
@@ -371,7 +371,7 @@ def value_and_grad(func, argnums=0, has_aux=False):
         try:
             with _gm.enable_grad():
                 out, aux = _scalar_output(func(*args, **kwargs), has_aux)
-                if start is not None and out.requires_grad:
+                if start is not None and out._rg:
                     from .vmap import unwrap_all
 
                     create_graph = _uses_outer_tensors(start, [unwrap_all(t) for t in wrt])
@@ -444,7 +444,7 @@ def vjp(func, *primals, has_aux=False):
         cts, cspec = tree_flatten(cotangents)
         # (the products are linear in cotangents that require grad: differentiable in them)
         create_graph = create_graph or (_gm.recording() and any(
-            isinstance(c, Tensor) and c.requires_grad for c in cts))
+            isinstance(c, Tensor) and c._rg for c in cts))
         if cspec != ospec:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
@@ -478,7 +478,7 @@ def vjp(func, *primals, has_aux=False):
         from ..tensor import _make
 
         n = cts[0].shape[0]
-        pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
+        pairs = [(o, c) for o, c in zip(outs, cts) if o._rg]
         res = (None,) * len(ins)
         if pairs:
             res = _grad([o for o, _ in pairs], ins, [c for _, c in pairs], retain_graph=True,
@@ -526,7 +526,7 @@ def _linearized(func, primals, has_aux, name):
 
 def _push(gs, us, ts, outs, create_graph, retain_graph):
     """``J t`` from the linearized graph: d(sum g_i . t_i)/du."""
-    pairs = [(g, t) for g, t in zip(gs, ts) if g.requires_grad]
+    pairs = [(g, t) for g, t in zip(gs, ts) if g._rg]
     from ..autograd import grad as _grad
 
     live = [u for u in us if u is not None]
@@ -566,7 +566,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if fast is not None:
         return fast
     out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, has_aux, "jvp")
-    cg = cg or any(t.requires_grad for t in ts)
+    cg = cg or any(t._rg for t in ts)
     _depth.n += 1
     try:
         with _gm.enable_grad():
@@ -604,7 +604,7 @@ def linearize(func, *primals):
         _depth.n += 1
         try:
             with _gm.enable_grad():
-                res = _push(gs, us, ts, outs, cg or any(t.requires_grad for t in ts), True)
+                res = _push(gs, us, ts, outs, cg or any(t._rg for t in ts), True)
         finally:
             _depth.n -= 1
         return tree_unflatten(res, ospec)

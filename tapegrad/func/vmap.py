@@ -127,7 +127,7 @@ def _inplace_method(name, raw):
     def m(self, *args, **kwargs):
         first = self
         if name != "copy" and _gm.recording() and any(
-                isinstance(t, Tensor) and t.requires_grad for t in tree_flatten((self, args))[0]):
+                isinstance(t, Tensor) and t._rg for t in tree_flatten((self, args))[0]):
             # the op may save its input for backward: a copy, not the tensor written below
             first = BatchedTensor(self._phys.clone(), self._vmap_level)
         out = dispatch(name, raw, (first,) + args, kwargs)
