@@ -22,6 +22,7 @@ from .conv_layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3
                           ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
                           MaxPool1d, MaxPool2d, LPPool1d, LPPool2d, LPPool3d, LocalResponseNorm,
                           MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .embedding_bag import EmbeddingBag
 from .interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
@@ -75,7 +76,7 @@ __all__ = [
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
     "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
-    "CTCLoss",
+    "CTCLoss", "AdaptiveLogSoftmaxWithLoss",
 ] + sorted(PADDING_LAYERS)
 globals().update(PADDING_LAYERS)
 from . import modules  # noqa: E402,F401 (torch.nn.modules: the classes above, by its paths)

@@ -3,10 +3,11 @@
 or ``nn.modules.batchnorm._BatchNorm`` finds tapegrad's classes (the same objects as ``tg.nn``'s;
 nothing is defined twice)."""
 
-from . import (activation, batchnorm, channelshuffle, container, conv, distance, dropout, flatten,
-               fold, instancenorm, lazy, linear, loss, module, normalization, padding,
-               pixelshuffle, pooling, rnn, sparse, transformer, upsampling, utils)
+from . import (activation, adaptive, batchnorm, channelshuffle, container, conv, distance,
+               dropout, flatten, fold, instancenorm, lazy, linear, loss, module, normalization,
+               padding, pixelshuffle, pooling, rnn, sparse, transformer, upsampling, utils)
 from .activation import *  # noqa: F403
+from .adaptive import *  # noqa: F403
 from .batchnorm import *  # noqa: F403
 from .channelshuffle import *  # noqa: F403
 from .container import *  # noqa: F403
