@@ -523,6 +523,34 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     return _op("permute")(out, [*range(ax), *range(n, n + k), *range(ax, n)])
 
 
+def piecewise(x, condlist, funclist, *args, **kw):
+    """NumPy's ``piecewise``: each function (or constant) on the elements its condition
+    selects, later conditions overriding earlier ones, 0 elsewhere; the gradient flows through
+    the functions, the conditions are constants."""
+    x = _t(x)
+    if isinstance(condlist, Tensor):
+        condlist = _vals(condlist)
+    elif isinstance(condlist, (list, tuple)):
+        condlist = [_vals(c) if isinstance(c, Tensor) else c for c in condlist]
+    if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray))
+                                 and x.ndim != 0):
+        condlist = [condlist]
+    conds = np.asarray(condlist, dtype=bool)
+    n, n2 = len(conds), len(funclist)
+    if n == n2 - 1:  # (the "otherwise" function)
+        conds = np.concatenate([conds, ~np.any(conds, axis=0, keepdims=True)], axis=0)
+    elif n != n2:
+        raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are expected")
+    y = _const(np.zeros(x.shape), x)
+    for cond, func in zip(conds, funclist):
+        mask = _t(np.broadcast_to(cond, x.shape))
+        if not callable(func):
+            y[mask] = _const(func, y)
+        elif cond.any():
+            y[mask] = _t(func(x[mask], *args, **kw)).to(y.dtype)
+    return y
+
+
 def function_handlers():
     """np function -> handler for the composites above."""
     return {
@@ -535,7 +563,7 @@ def function_handlers():
         np.column_stack: numpy_joined(column_stack), np.pad: pad, np.take: take,
         np.take_along_axis: take_along_axis, np.tensordot: tensordot, np.inner: inner,
         np.vdot: _numpy_pair(vdot), np.cross: cross, np.kron: _numpy_pair(kron),
-        np.apply_along_axis: apply_along_axis,
+        np.apply_along_axis: apply_along_axis, np.piecewise: piecewise,
     }
 
 
