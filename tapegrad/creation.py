@@ -245,8 +245,10 @@ def arange(start=None, end=None, step=1, dtype=None, device=None, requires_grad=
             raise TypeError("arange() missing 1 required positional argument: 'end'")
         start, end = end, None
     lo, hi = (0, start) if end is None else (start, end)
-    if step == 0:
+    if step == 0 or step != step:  # (a NaN step too, as PyTorch)
         raise RuntimeError("step must be nonzero")
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # (NumPy: a ValueError of its own)
+        raise RuntimeError(f"unsupported range: {lo:g} -> {hi:g}")
     if (hi - lo) * step < 0:  # (NumPy: an empty array)
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     arr = np.arange(start, end, step, dtype=dtype) if end is not None else \
@@ -519,38 +521,45 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         dtype or int64)))
 
 
-def _like(np_fn):
+def _like(np_fn, name):
     def fn(input, dtype=None, device=None, requires_grad=False, memory_format=None):
-        return _on(_like_device(input, device), _finish(np_fn(input.shape, dtype or input.dtype),
-                                                        requires_grad))
+        return _on(_like_device(input, device, name),
+                   _finish(np_fn(input.shape, dtype or input.dtype), requires_grad))
 
-    fn.__name__ = np_fn.__name__ + "_like"
+    fn.__name__ = name
     return fn
 
 
-zeros_like = _like(np.zeros)
-ones_like = _like(np.ones)
-empty_like = _like(np.zeros)
+zeros_like = _like(np.zeros, "zeros_like")
+ones_like = _like(np.ones, "ones_like")
+empty_like = _like(np.zeros, "empty_like")
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
-    return _on(_like_device(input, device),
+    return _on(_like_device(input, device, "full_like"),
                _finish(np.full(input.shape, fill_number(fill_value, dtype or input.dtype),
                                dtype or input.dtype), requires_grad))
 
 
 def rand_like(input, dtype=None, device=None, requires_grad=False):
+    device = _like_device(input, device, "rand_like")
     return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                device=_like_device(input, device))
+                device=device)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False):
+    device = _like_device(input, device, "randn_like")
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                 device=_like_device(input, device))
+                 device=device)
 
 
-def _like_device(t, device):
-    """``*_like``: the device of ``t`` unless one is given (as PyTorch)."""
+def _like_device(t, device, name):
+    """``*_like``: the device of ``t`` unless one is given (as PyTorch); ``t`` a tensor."""
+    if not isinstance(t, Tensor):
+        t = type(t)
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not " +
+                        (t.__name__ if t.__module__ == "builtins" else
+                         f"{t.__module__}.{t.__name__}"))
     return device if device is not None or not t.is_cuda else "cuda"
 
 

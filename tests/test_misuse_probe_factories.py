@@ -99,3 +99,30 @@ def test_new_factories_and_randperm_refuse_float_sizes(name):
     assert tuple(x.new_zeros(size=(2,)).shape) == (2,)
     assert tuple(x.new_ones(size=[2, 3]).shape) == (2, 3)
     assert sorted(L.randperm(L.tensor(4)).tolist()) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("make", ["zeros_like", "ones_like", "empty_like", "rand_like",
+                                  "randn_like"])
+@pytest.mark.parametrize("data,what", [([1.0, 2.0], "list"), (3.0, "float"),
+                                       (np.ones(2), "numpy.ndarray"), (None, "NoneType")])
+def test_like_factories_take_a_tensor(name, make, data, what):
+    L = lib(name)
+    with pytest.raises(TypeError, match=f"^{make}\\(\\): argument 'input' \\(position 1\\) must "
+                                        f"be Tensor, not {what}$"):
+        getattr(L, make)(data)
+    assert tuple(getattr(L, make)(L.ones(2, 3)).shape) == (2, 3)
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_arange_of_a_non_finite_range(name):
+    L = lib(name)
+    nan, inf = float("nan"), float("inf")
+    for args, words in [((0, nan), "unsupported range: 0 -> nan"),
+                        ((0, inf), "unsupported range: 0 -> inf"),
+                        ((-inf, 0), "unsupported range: -inf -> 0"),
+                        ((0.5, nan), "unsupported range: 0.5 -> nan"),
+                        ((0, 10, nan), "step must be nonzero")]:
+        with pytest.raises(RuntimeError, match=f"^{words}$"):
+            L.arange(*args)
+    assert L.arange(0.0, 2.0, 0.5).tolist() == [0.0, 0.5, 1.0, 1.5]
