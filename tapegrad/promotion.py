@@ -153,12 +153,20 @@ def wrapped_int(number, dt):
 def fill_number(value, dtype):
     """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
     dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
-    (NumPy drops it with a warning); an int out of an integer dtype's range wrapped into it."""
+    (NumPy drops it with a warning); an int out of an integer dtype's range is PyTorch's
+    overflow error (a negative one that an unsigned dtype can wrap is wrapped, as there)."""
     kind = type(value)  # (a float first: the common fill costs one identity test)
     if kind is float:
         return value
     if kind is int and dtype is not None:
-        return wrapped_int(value, np.dtype(dtype))
+        dt = np.dtype(dtype)
+        lo, hi = _INT_RANGES.get(dt, (value, value))
+        if lo <= value <= hi:
+            return value
+        if dt.kind == "u" and -hi <= value < 0:  # (PyTorch's check lets -1 fill uint8 with 255)
+            return wrapped_int(value, dt)
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dt.name, dt.name)} "
+                           "without overflow")
     if dtype is None or not (kind is complex or isinstance(value, np.complexfloating)):
         return value
     dt = np.dtype(dtype)

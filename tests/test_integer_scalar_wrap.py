@@ -18,7 +18,40 @@ def _programs(L):
         "0d": lambda: L.tensor(3, dtype=L.uint8) - (-5), "sub_alpha": lambda: u.add(-3, alpha=2),
         "add_": lambda: u.clone().add_(-1), "mul_": lambda: u.clone().mul_(-3),
         "full": lambda: L.full((2,), -1, dtype=L.uint8), "fill_": lambda: u.clone().fill_(-1),
+        "index_fill": lambda: u.index_fill(0, L.tensor([1]), -1),
     }
+
+
+def _overflowing_fills(L):
+    return {
+        "full": lambda: L.full((2,), 300, dtype=L.uint8),
+        "full_int8": lambda: L.full((2,), 200, dtype=L.int8),
+        "fill_": lambda: L.zeros(2, dtype=L.int8).fill_(-129),
+        "fill_unsigned": lambda: L.zeros(2, dtype=L.uint8).fill_(-256),
+        "masked_fill_": lambda: L.zeros(2, dtype=L.int8).masked_fill_(L.tensor([True, False]),
+                                                                      200),
+        "index_fill_": lambda: L.zeros(2, dtype=L.int8).index_fill_(0, L.tensor([0]), 200),
+        "setitem": lambda: L.zeros(2, dtype=L.int8).__setitem__(0, 200),
+        "int32": lambda: L.zeros(2, dtype=L.int32).fill_(2 ** 31),
+    }
+
+
+@pytest.mark.parametrize("case", list(_overflowing_fills(tg)))
+def test_fills_out_of_range_raise(case):
+    # fills check the value (PyTorch's checked conversion), arithmetic wraps it
+    with pytest.raises(RuntimeError, match="value cannot be converted to type .* without "
+                                           "overflow"):
+        _overflowing_fills(tg)[case]()
+
+
+@pytest.mark.parametrize("case", list(_overflowing_fills(tg)))
+def test_fill_errors_match_torch(case):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        _overflowing_fills(torch)[case]()
+    with pytest.raises(RuntimeError) as mine:
+        _overflowing_fills(tg)[case]()
+    assert str(mine.value) == str(theirs.value)
 
 
 def _wrapped(v, dt):

@@ -11,6 +11,7 @@ from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
 from ..memory_format import check_memory_format
+from ..promotion import fill_number
 from ..ops import complex_views as _cviews
 from ..ops.complex import check_parts
 from ..ops.inplace import storage_base
@@ -359,7 +360,7 @@ def index_fill(input, dim, index, value):
     0-d tensor, which then gets the summed gradient)."""
     x = _t(input)
     _, mask = _dim_mask(x, dim, index, "index_fill")
-    v = value if isinstance(value, Tensor) else const(value, x.dtype)
+    v = value if isinstance(value, Tensor) else const(fill_number(value, x.dtype), x.dtype)
     if v.ndim:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {v.ndim} dimension(s).")
