@@ -135,11 +135,28 @@ def joined_dtype(arrays):
     return np.result_type(*dts) if len(dts) > 1 else None
 
 
+def _holds_tensor(x):
+    return isinstance(x, Tensor) or (isinstance(x, (list, tuple))
+                                     and any(_holds_tensor(e) for e in x))
+
+
+def _nested(x):
+    """A list of tensors and numbers among the arrays to join (``[a.sum(), b.max()]``), as the
+    array NumPy would make of it, stacked with its gradient (np.asarray would refuse it)."""
+    if isinstance(x, (list, tuple)) and _holds_tensor(x):
+        parts = [_nested(e) for e in x]
+        dtype = joined_dtype(parts)
+        return _op("stack")([_cast(_t(e), dtype) for e in parts])
+    return x
+
+
 def numpy_joined(f):
     """``f`` (``np.concatenate``, ``np.vstack``...: the arrays to join first) with them cast to
     NumPy's result dtype; torch_names calls ``f`` itself, which keeps PyTorch's."""
 
     def handler(arrays, *args, **kwargs):
+        if isinstance(arrays, (list, tuple)):
+            arrays = [_nested(x) for x in arrays]
         if kwargs.get("dtype") is None and isinstance(arrays, (list, tuple)):
             dtype = joined_dtype(arrays)
             arrays = arrays if dtype is None else [_cast(x, dtype) for x in arrays]
