@@ -11,7 +11,7 @@ from .. import ops as _ops
 from ..numpy_dispatch import arrays as _A
 from ..numpy_dispatch import composites as _C
 from ..memory_format import check_memory_format
-from ..promotion import fill_number
+from ..promotion import category, fill_number
 from ..ops import complex_views as _cviews
 from ..ops.complex import check_parts
 from ..ops.inplace import storage_base
@@ -320,7 +320,8 @@ def index_put(input, indices, values, accumulate=False):
         raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
     pos = _put_positions(x, indices)
     vt = _t(values)
-    if (vt.dtype.kind == "c") != (x.dtype.kind == "c"):  # (a cast would drop or invent parts)
+    if category(vt.dtype) != category(x.dtype):  # (a cast would drop or invent parts, or
+        # truncate floats into integers: only float32/float64 mix, as elsewhere in tapegrad)
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{torch_dtype_name(x.dtype)} for the destination and "
                            f"{torch_dtype_name(vt.dtype)} for the source.")
