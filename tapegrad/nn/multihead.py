@@ -122,11 +122,13 @@ class MultiheadAttention(Module):
         key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
                                           "attn_mask", q.dtype)
         attn_mask = canonical_mask(attn_mask, "attn_mask", dtype=q.dtype)
+        _check_ranks(q, k, v, key_padding_mask, attn_mask)
         unbatched = q.ndim == 2
         if unbatched:
             q, k, v = (O.unsqueeze(t, 0 if self.batch_first else 1) for t in (q, k, v))
             if key_padding_mask is not None:
                 key_padding_mask = O.unsqueeze(as_tensor(key_padding_mask), 0)
+        self._check_sizes(q, k, v)
         if not self.batch_first:  # (L, N, E) -> (N, L, E)
             q, k, v = (O.transpose(t, 0, 1) for t in (q, k, v))
         N, L, S, h, d = q.shape[0], q.shape[1], k.shape[1], self.num_heads, self.head_dim
@@ -177,6 +179,38 @@ class MultiheadAttention(Module):
         if unbatched:
             out = O.squeeze(out, 0 if self.batch_first else 1)
         return out, w
+
+    def _check_sizes(self, q, k, v):
+        """PyTorch's checks of the (batched) sizes, worded in its (L, N, E) layout."""
+        qs, ks, vs = (tuple(t.shape[1::-1]) + tuple(t.shape[2:]) if self.batch_first
+                      else tuple(t.shape) for t in (q, k, v))
+        if qs[2] != self.embed_dim:
+            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but "
+                                 f"got {qs[2]}")
+        if not self._qkv_same_embed_dim and ks[:2] != vs[:2]:
+            raise AssertionError(f"key's sequence and batch dims {_size(ks[:2])} do not match "
+                                 f"value's {_size(vs[:2])}")
+        if self._qkv_same_embed_dim and ks != vs:
+            raise AssertionError(f"key shape {_size(ks)} does not match value shape "
+                                 f"{_size(vs)}")
+
+
+def _check_ranks(q, k, v, key_padding_mask, attn_mask):
+    """PyTorch's ``_mha_shape_check``: the ranks of the inputs and masks, batched or not."""
+    if q.ndim not in (2, 3):
+        raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received "
+                             f"{q.ndim}-D query tensor")
+    n = q.ndim
+    kind = "batched (3-D)" if n == 3 else "unbatched (2-D)"
+    if k.ndim != n or v.ndim != n:
+        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {n}-D but "
+                             f"found {k.ndim}-D and {v.ndim}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.ndim != n - 1:
+        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+                             f"{n - 1}-D but found {key_padding_mask.ndim}-D tensor instead")
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or "
+                             f"3-D but found {attn_mask.ndim}-D tensor instead")
 
 
 def _check_attn_mask(shape, want, unbatched):

@@ -117,3 +117,33 @@ def test_attention_masks_checked_as_torch():
     ours, theirs = _mask_outcomes(tg), _mask_outcomes(torch)
     assert ours == theirs
     assert sum(len(w) for _, w in ours) == 4 and ours[-1][0].startswith("AssertionError")
+
+
+def _mha_rank_and_size_outcomes(lib):
+    nn = lib.nn
+    m, bf = nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2, batch_first=True)
+    sep = nn.MultiheadAttention(8, 2, kdim=5, vdim=3)
+    kpm3 = lib.ones(2, 4, 1, dtype=lib.bool)
+    calls = [lambda: m(lib.ones(3, 2, 8), lib.ones(4, 8), lib.ones(4, 8)),
+             lambda: m(lib.ones(3, 8), lib.ones(4, 2, 8), lib.ones(4, 8)),
+             lambda: m(lib.ones(2, 3, 2, 8), lib.ones(4, 8), lib.ones(4, 8)),
+             lambda: m(lib.ones(3, 2, 8), lib.ones(4, 2, 8), lib.ones(4, 2, 8),
+                       key_padding_mask=kpm3),
+             lambda: m(lib.ones(3, 8), lib.ones(4, 8), lib.ones(4, 8), key_padding_mask=kpm3[0]),
+             lambda: bf(lib.ones(2, 3, 8), lib.ones(2, 4, 8), lib.ones(2, 5, 8)),
+             lambda: bf(lib.ones(2, 3, 6), lib.ones(2, 4, 8), lib.ones(2, 4, 8)),
+             lambda: sep(lib.ones(3, 2, 8), lib.ones(4, 2, 5), lib.ones(4, 3, 3)),
+             lambda: m(lib.ones(3, 8), lib.ones(4, 8), lib.ones(5, 8)),
+             lambda: nn.TransformerEncoderLayer(8, 2)(lib.ones(3, 2, 6))]
+    return [_attempt(call) for call in calls]
+
+
+def test_mha_ranks_and_sizes_checked_as_torch():
+    """MultiheadAttention's inputs and padding mask of the wrong rank, a query of another
+    embedding size, keys and values of different shapes: PyTorch's AssertionErrors, worded in
+    its (L, N, E) layout. They were reshape or matmul errors, and a 3-D key_padding_mask gave a
+    value."""
+    torch = pytest.importorskip("torch")
+    ours = _mha_rank_and_size_outcomes(tg)
+    assert ours == _mha_rank_and_size_outcomes(torch)
+    assert all(o.startswith("AssertionError") for o in ours)
