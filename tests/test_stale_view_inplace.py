@@ -48,3 +48,22 @@ def test_stale_view_in_place_matches_torch(op):
         _program(L, op)(x).backward()
         grads.append(x.grad.detach().numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", ["select", "t", "slice", "view", "diagonal", "unsqueeze"])
+def test_regenerated_view_node_is_as_strided(make):
+    # PyTorch regenerates a view changed in place (or whose base was) as an as_strided of its
+    # base: that node's name, with the base's node after it
+    mk = {"select": lambda b: b[0], "t": lambda b: b.t(), "slice": lambda b: b[:, 1:],
+          "view": lambda b: b.view(-1), "diagonal": lambda b: b.diagonal(),
+          "unsqueeze": lambda b: b.unsqueeze(0)}[make]
+    x = tg.ones(2, 3, dtype=tg.float64, requires_grad=True)
+    b = x * 1
+    v = mk(b)
+    v.mul_(3)
+    assert v.grad_fn.name() == "AsStridedBackward0"
+    assert v.grad_fn.next_functions[0][0].name() == b.grad_fn.name() == "CopySlices"
+    c = x * 1
+    w = mk(c)
+    c.mul_(3)
+    assert (w * 1).grad_fn.next_functions[0][0].name() == "AsStridedBackward0"

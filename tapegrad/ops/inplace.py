@@ -44,7 +44,7 @@ from . import movement as M
 from .index_keys import index_key as _index_key, ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, positions as _positions
 from .movement import broadcast_to, gather_index, reshape
-from .node_names import name_record
+from .node_names import name_node, name_record
 from .shapes import expand_error
 from .shapes import torch_dtype_name as _torch_name
 from ..registry import Op, defop
@@ -220,7 +220,8 @@ def _regather(x, base, vpos=None):
     vpos = view_positions(x, base) if vpos is None else vpos
     if is_pair_view(x, base):
         return gather_pairs(base, vpos, view_positions(x, base, x._data.itemsize // 2), x.shape)
-    return take_part(reshape(gather_index(base, vpos), x.shape), part_of(x, base))
+    g = gather_index(base, vpos)  # (PyTorch regenerates such a view as an as_strided of base)
+    return take_part(name_node(reshape(g, x.shape), "AsStridedBackward0", g), part_of(x, base))
 
 
 def _alias(t):
