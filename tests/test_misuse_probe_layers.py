@@ -162,3 +162,14 @@ def test_binary_losses_refuse_integer_and_bool_targets(name):
     loss = F.binary_cross_entropy(x, L.ones(3, dtype=L.float32))
     loss.backward()
     assert abs(loss.item() - 0.6931472) < 1e-6 and abs(x.grad[0].item() + 2 / 3) < 1e-6
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("dtype,words", [("int64", '"histogram_cpu" not implemented for \'Long\''),
+                                         ("int32", '"histogram_cpu" not implemented for \'Int\''),
+                                         ("bool", '"linspace_cpu" not implemented for \'Bool\'')])
+def test_histc_of_integers_is_not_implemented(name, dtype, words):
+    L = lib(name)
+    with pytest.raises(NotImplementedError, match=f"^{words}$"):
+        L.histc(L.tensor([1, 0], dtype=getattr(L, dtype)))
+    assert L.histc(L.tensor([1.0, 2.0]), bins=2).tolist() == [1.0, 1.0]

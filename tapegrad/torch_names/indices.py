@@ -302,8 +302,9 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
     both are 0); values outside are ignored. The counts have the input's dtype."""
     v = vals(input)
     refuse("histc" if min == max == 0 else "histc.range", v.dtype)
-    if v.dtype.kind != "f":
-        raise RuntimeError(f'"histogram_cpu" not implemented for \'{_torch_dtype(v.dtype)}\'')
+    if v.dtype.kind != "f":  # (PyTorch's kernel dispatch: a NotImplementedError)
+        raise NotImplementedError(f'"{"linspace" if v.dtype.kind == "b" else "histogram"}_cpu" '
+                                  f'not implemented for \'{torch_dtype_name(v.dtype)}\'')
     lo, hi = float(min), float(max)
     if lo == hi and v.size:
         lo, hi = float(v.min()), float(v.max())
@@ -313,10 +314,6 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
         raise RuntimeError("torch.histc: max must be larger than min")
     counts, _ = np.histogram(v[(v >= lo) & (v <= hi)], bins=int(bins), range=(lo, hi))
     return const(counts.astype(v.dtype))
-
-
-def _torch_dtype(dt):
-    return {"i": "Long", "u": "Byte", "b": "Bool"}.get(dt.kind, str(dt))
 
 
 __all__ = ["nonzero", "argwhere", "unravel_index", "unique", "unique_consecutive", "bincount",
