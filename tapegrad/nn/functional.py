@@ -191,10 +191,20 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 def bilinear(input1, input2, weight, bias=None):
     """``y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]``."""
-    x1, x2 = _t(input1), _t(input2)
-    if x1.shape[:-1] != x2.shape[:-1]:
-        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
-                           f"{list(x1.shape[:-1])} and {list(x2.shape[:-1])}")
+    x1, x2, w = _t(input1), _t(input2), _t(weight)
+    if x1.ndim != x2.ndim:  # (PyTorch's checks, in its order and words)
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {x1.ndim} and "
+                           f"{x2.ndim}")
+    for i, (a, b) in enumerate(zip(x1.shape[:-1], x2.shape[:-1])):
+        if a != b:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: "
+                               f"got {a} and {b}")
+    for name, got, want in (("input1", x1.shape[-1], w.shape[1]),
+                            ("input2", x2.shape[-1], w.shape[2]),
+                            ("bias", None if bias is None else _t(bias).shape[0], w.shape[0])):
+        if got is not None and got != want:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {got} "
+                               f"but expected {want}")
     y = O.einsum("...i,oij,...j->...o", x1, weight, x2)
     return y if bias is None else y + bias
 

@@ -209,3 +209,27 @@ def test_embedding_bag_last_offset_short_of_the_indices(mode):
                            r"length 12 but got offsets\[-1\] of 13"):
             fn.embedding_bag(lib.tensor(flat), lib.tensor(W), lib.tensor([0, 13]),
                              include_last_offset=True)
+
+
+def _bilinear_errors(lib):
+    F, ones = lib.nn.functional, lib.ones
+    calls = [lambda: F.bilinear(ones(2, 3), ones(2, 2, 2), ones(4, 3, 2)),
+             lambda: F.bilinear(ones(2, 5, 3), ones(2, 4, 2), ones(4, 3, 2)),
+             lambda: F.bilinear(ones(2, 4), ones(2, 2), ones(4, 3, 2)),
+             lambda: lib.nn.Bilinear(3, 2, 4)(ones(2, 3), ones(2, 3)),
+             lambda: F.bilinear(ones(2, 3), ones(2, 2), ones(4, 3, 2), ones(5))]
+    out = []
+    for call in calls:
+        with pytest.raises(RuntimeError) as info:
+            call()
+        out.append(str(info.value))
+    return out
+
+
+def test_bilinear_size_errors_are_pytorchs():
+    """Inputs or bias that do not fit the weight: PyTorch's bilinear() messages (they were
+    einsum's or broadcasting's)."""
+    torch = pytest.importorskip("torch")
+    ours = _bilinear_errors(tg)
+    assert ours == _bilinear_errors(torch)
+    assert ours[3] == "bilinear(): input2 size does not match weight size: got 3 but expected 2"
