@@ -14,7 +14,8 @@ from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, max
 from .join import cat, chunk, concat, concatenate, split, stack, unbind
 from .linalg import bmm, diagonal, dot, einsum, matmul, mm, mv, outer, trace
 from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, ravel, reshape,
-                       squeeze, transpose, unsqueeze, view)
+                       squeeze, transpose, unsqueeze)
+from .view_dtype import view
 from .reduce import (amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm,
                      prod, softmax, std, sum, var)
 from .cumulative import cumprod, cumsum
