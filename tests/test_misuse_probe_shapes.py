@@ -161,3 +161,19 @@ def test_repeat_by_a_negative_count_raises(name):
         L.ones(3).repeat(2, -1)
     assert tuple(L.ones(6).reshape(L.tensor(2), 3).shape) == (2, 3)  # (an integer tensor is one)
     assert tuple(L.ones(3).repeat(0).shape) == (0,)
+
+
+_NOT_AN_INDEX = "^only integers, slices \\(`:`\\), ellipsis \\(`...`\\), None and long or byte " \
+                "Variables are valid indices \\(got {}\\)$"
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("key,what", [(1.0, "float"), ((0, 1.5), "float"), ({1}, "set")])
+@pytest.mark.parametrize("grad", [False, True])
+def test_a_key_that_is_no_index_names_its_type(name, key, what, grad):
+    L = lib(name)
+    x = L.ones(3, 4, requires_grad=grad) * 1
+    with pytest.raises(IndexError, match=_NOT_AN_INDEX.format(what)):
+        x[key]
+    with pytest.raises(IndexError, match=_NOT_AN_INDEX.format(what)):
+        x[key] = 2.0

@@ -20,6 +20,12 @@ def index_error(e, shape=(), key=()):
         if nd == "0" and first and isinstance(first[0], slice):
             return IndexError("slice() cannot be applied to a 0-dim tensor.")
         return IndexError(f"too many indices for tensor of dimension {nd}")
+    if msg.startswith("only integers, slices"):  # (NumPy's; PyTorch names the bad item)
+        bad = [k for k in (key if isinstance(key, tuple) else (key,)) if not isinstance(
+            k, (int, np.integer, slice, type(Ellipsis), type(None), np.ndarray, list))]
+        if bad:
+            return IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
+                              f"byte Variables are valid indices (got {type(bad[0]).__name__})")
     if msg.startswith("boolean index did not match"):
         mismatch = mask_mismatch(shape, key if isinstance(key, tuple) else (key,))
         if mismatch is not None:

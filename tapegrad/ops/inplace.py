@@ -41,6 +41,7 @@ from .complex_refusals import refuse
 from .complex_views import byte_offsets as _byte_offsets, copy_pairs, copy_part, gather_pairs
 from .complex_views import is_pair_view, part_of, take_part
 from . import movement as M
+from .index_errors import index_error
 from .index_keys import index_key as _index_key, ints_first as _ints_first
 from .index_keys import is_basic as _is_basic, positions as _positions
 from .movement import broadcast_to, gather_index, reshape
@@ -535,10 +536,15 @@ def setitem(x, key, value):
             _store(x, xd, key, v)
         except ValueError as e:
             raise _setitem_error(e, xd, key, v) from None
+        except IndexError as e:  # (NumPy's words: PyTorch's)
+            raise index_error(e, np.shape(xd), key) from None
         bump_version(x)
         return
     xd = x._arr()
-    ids = _positions(xd.shape, key)
+    try:
+        ids = _positions(xd.shape, key)
+    except IndexError as e:
+        raise index_error(e, xd.shape, key) from None
     v = R.as_tensor(value)
     if type(xd) is DeviceArray and type(v._data) is not DeviceArray:
         v = v.to(x.device)
