@@ -315,3 +315,29 @@ def test_a_shared_tensor_selected_by_a_batched_mask_raises(select):
         tg.func.vmap(f)(tg.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]))
     with pytest.raises(RuntimeError, match="boolean mask|vmap over `mask`"):
         tg.func.vmap(f)(tg.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]]))
+
+
+def test_vjp_none_cotangent_is_autograds_default():
+    # (it was a pytree-structure error: None is an empty node in tapegrad's pytrees)
+    x = tg.tensor([1.0, 2.0, 3.0])
+    _, fn = tg.func.vjp(lambda x: (x * 2, (x ** 2).sum()), x)
+    (g,) = fn((tg.ones(3), None))  # None for a scalar output: a seed of one
+    np.testing.assert_allclose(g.numpy(), 2.0 + 2.0 * np.array([1.0, 2.0, 3.0]))
+    _, fn = tg.func.vjp(lambda x: {"a": x * 2, "b": x * 3}, x)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
+        fn({"a": tg.ones(3), "b": None})
+
+
+def test_vjp_none_cotangent_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def f(lib):
+        _, fn = lib.func.vjp(lambda x: (x.sin(), x.prod()),
+                             lib.tensor([0.5, 1.5, 2.0], dtype=lib.float64))
+        return fn((lib.tensor([1.0, -1.0, 2.0], dtype=lib.float64), None))[0].numpy()
+    np.testing.assert_allclose(f(tg), f(torch), rtol=1e-12)
+
+    def g(lib):
+        _, fn = lib.func.vjp(lambda x: (x * 2, x.sum()), lib.ones(3))
+        return fn((None,))
+    assert _message(tg, g) == _message(torch, g)

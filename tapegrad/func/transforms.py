@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from .checks import split_aux as _split_aux, tangents_in as _tangents_in
 from .checks import tensor_leaves as _tensor_leaves
 from .pytree import tree_flatten, tree_unflatten, treespec_pprint
+from .vmap_args import NONE_OUT, nones_as_leaves
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize"]
 
@@ -281,6 +282,15 @@ def _prepare(args, idx):
     return args, trees, flat, orig
 
 
+def _default_cotangent(out):
+    """What ``autograd.grad`` seeds an output whose grad_output is None with."""
+    if out.numel() != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    from ..creation import ones_like
+
+    return ones_like(out)
+
+
 def _split(flat, trees, argnums):
     """Flat per-input results regrouped as the ``argnums`` arguments' pytrees."""
     out, k = [], 0
@@ -442,6 +452,11 @@ def vjp(func, *primals, has_aux=False):
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=create_graph):
         cts, cspec = tree_flatten(cotangents)
+        if cspec != ospec:  # a None cotangent is autograd's default one, as in torch.func
+            with_none, cspec = tree_flatten(nones_as_leaves(cotangents))
+            if cspec == ospec:
+                cts = [_default_cotangent(o) if c is NONE_OUT else c
+                       for o, c in zip(outs, with_none)]
         # (the products are linear in cotangents that require grad: differentiable in them)
         create_graph = create_graph or (_gm.recording() and any(
             isinstance(c, Tensor) and c._rg for c in cts))
