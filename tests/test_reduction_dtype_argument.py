@@ -36,3 +36,12 @@ def test_reductions_with_dtype_match_torch():
                           a.sum(dtype=od), a.cumsum(0, dtype=od)):
                     acc.append((str(r.dtype).split(".")[-1], r.tolist()))
             assert got == want, (lib_dt, out_dt)
+
+
+@pytest.mark.parametrize("op,kernel", [("cumsum", "cumsum_out_cpu"), ("cumprod", "cumprod_out_cpu")])
+def test_cumulative_bool_dtype_has_no_kernel(op, kernel):
+    for x in (tg.tensor([1, 2, 0]), tg.tensor([True, False]), tg.tensor([0.5, 1.0])):
+        with pytest.raises(NotImplementedError, match=f"\"{kernel}\" not implemented for 'Bool'"):
+            getattr(x, op)(0, dtype=tg.bool)
+    assert getattr(tg.tensor(1), op)(0, dtype=tg.bool).item() is True  # 0-d: no kernel runs
+    assert tg.tensor([True, True]).cumsum(0).tolist() == [1, 2]

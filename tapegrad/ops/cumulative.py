@@ -81,6 +81,8 @@ def cumsum(input, dim, *, dtype=None):
         from .elementwise import clone
 
         return clone(x) if dtype is None else clone(x).to(dtype)
+    if dtype is not None and np.dtype(dtype) == np.bool_:  # (PyTorch has no such kernel)
+        raise NotImplementedError('"cumsum_out_cpu" not implemented for \'Bool\'')
     if type(xd) is DeviceArray:
         value = _cuda().cumsum_value(xd, d, dtype)
     else:

@@ -141,6 +141,8 @@ def cumprod(input, dim, *, dtype=None):
     d = norm_dim(dim, max(x.ndim, 1))
     if x.ndim == 0:
         return x.clone() if dtype is None else x.to(dtype)
+    if dtype is not None and np.dtype(dtype) == np.bool_:  # (PyTorch has no such kernel)
+        raise NotImplementedError('"cumprod_out_cpu" not implemented for \'Bool\'')
     out = _C.cumprod(x, axis=d, dtype=dtype)
     if out.dtype != dtype and np.dtype(dtype).kind in "iu":
         out = out.to(dtype)  # (integer products are formed in int64; the low bits are dtype's)
