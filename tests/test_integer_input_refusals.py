@@ -27,6 +27,10 @@ def _cases(L):
                    "\"median_cpu\" not implemented for 'Bool'"),
         "median_dim": (lambda: b.median(0), NotImplementedError,
                        "\"median_out\" not implemented for 'Bool'"),
+        "nanmedian": (lambda: b.nanmedian(), NotImplementedError,
+                      "\"median_cpu\" not implemented for 'Bool'"),
+        "nanmedian_0d": (lambda: L.tensor(True).nanmedian(0), NotImplementedError,
+                         "\"median_out\" not implemented for 'Bool'"),
     }
 
 

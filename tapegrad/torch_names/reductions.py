@@ -245,6 +245,9 @@ def nanmedian(input, dim=None, keepdim=False):
     """The lower median of the non-NaN values; with ``dim``: ``(values, indices)``."""
     x = _t(input)
     refuse("median" if dim is None else "median.dim", x.dtype)  # (PyTorch's median kernels)
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not '
+                                  "implemented for 'Bool'")
     if dim is None:
         flat = _ops.reshape(x, (-1,))
         if flat.shape[0] == 0:
