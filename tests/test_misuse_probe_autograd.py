@@ -40,3 +40,18 @@ def test_data_takes_a_tensor_only(name, value, what):
     x.data = L.zeros(3)
     (x * 2).sum().backward()
     assert x.tolist() == [0.0, 0.0, 0.0] and x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_batched_grad_outputs_of_the_wrong_shape(name):
+    L = lib(name)
+    x = L.ones(3, requires_grad=True)
+    y = x * 2
+    for bad in (L.ones(3), L.ones(2, 4)):
+        with pytest.raises(RuntimeError, match="^If `is_grads_batched=True`, we interpret the "
+                                               "first dimension of each grad_output as the batch "
+                                               "dimension.*mismatch was detected: grad_output"
+                                               "\\[0\\].*consider using vmap.$"):
+            L.autograd.grad(y, x, grad_outputs=bad, is_grads_batched=True, retain_graph=True)
+    g, = L.autograd.grad(y, x, grad_outputs=L.eye(3), is_grads_batched=True)
+    assert g.tolist() == [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]

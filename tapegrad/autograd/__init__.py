@@ -271,12 +271,15 @@ def _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, al
         raise RuntimeError("is_grads_batched=True needs one batched grad_output tensor per "
                            "output")
     n = gos[0].shape[0] if gos[0].ndim else 0
-    for g, o in zip(gos, outs):
+    for i, (g, o) in enumerate(zip(gos, outs)):
         if g.ndim == 0 or g.shape[0] != n or tuple(g.shape[1:]) != tuple(o.shape):
-            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
-                               f"{_size(g.shape)} and output[0] has a shape of "
-                               f"{_size(o.shape)}. If you are using is_grads_batched=True, "
-                               "the first dimension of each grad_output is the batch dim.")
+            raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of "
+                               "each grad_output as the batch dimension. The sizes of the "
+                               "remaining dimensions are expected to match the shape of "
+                               "corresponding output, but a mismatch was detected: grad_output"
+                               f"[{i}] has a shape of {_size(g.shape[1:])} and output[{i}] has a "
+                               f"shape of {_size(o.shape)}. If you only want some tensors in "
+                               "`grad_output` to be considered batched, consider using vmap.")
     if not create_graph and n and not _any_batched(outs, _as_list(inputs), gos):
         got = _one_batched_sweep(outs, _as_list(inputs), gos, retain_graph, allow_unused,
                                  materialize_grads)
