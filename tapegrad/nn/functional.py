@@ -341,12 +341,19 @@ def logsumexp(input, dim, keepdim=False):
 
 # ---- classification losses ---------------------------------------------------------------
 
+def _long_or_byte(t, nd=2):
+    """PyTorch's kernels take no other target dtype (they check the ranks first), and those
+    of ``nd``-D inputs over 2-D no Byte either."""
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_torch_type(t.dtype)}")
+    if nd > 2 and t.dtype == np.uint8:
+        raise RuntimeError("expected scalar type Long but found Byte")
+
+
 def _class_targets(x, target, fname):
     """Integer targets checked against input (N, C, d1...) or (C,); returns int64 array."""
     t = _np(target)
-    if t.dtype not in (np.int64, np.uint8):  # (PyTorch's kernels take no other dtype)
-        raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{_torch_type(t.dtype)}")
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim == 1:
@@ -368,12 +375,15 @@ def _class_targets(x, target, fname):
         if x.ndim == 4 and t.ndim != 3:
             raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
                                f"targets of dimension: {t.ndim}")
+        if x.ndim == 4:  # (its 4-D kernel checks the dtype before the sizes)
+            _long_or_byte(t)
         if x.ndim == 4 and tuple(t.shape[1:]) != tuple(x.shape[2:]):
             raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: "
                                f"{list(t.shape)}")
         if tuple(t.shape[1:]) != tuple(x.shape[2:]):
             raise RuntimeError(f"Expected target size {list((x.shape[0],) + x.shape[2:])}, got "
                                f"{list(t.shape)}")
+    _long_or_byte(t, x.ndim)
     return t.astype(np.int64)
 
 
@@ -457,6 +467,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                            f"got {_torch_type(tv0.dtype)}")
     if x.ndim > 2 and tv0.dtype.kind in "iub" and tuple(tv0.shape) == (x.shape[0],) + tuple(
             x.shape[2:]):  # (N, C, d1...): rows of C classes, as the 2-D case reads them
+        _long_or_byte(tv0, x.ndim)
         rows = O.reshape(O.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,)), (-1, C))
         if weight is None and label_smoothing == 0.0 and tv0.dtype.kind in "iu" and \
                 _activations.fusable_array(rows):  # (the 2-D path's two ops, checked above)
@@ -485,9 +496,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if reduction == "sum":
             return O.sum(loss)
         return O.sum(loss) / (x.numel() / C if x.ndim > 1 else 1.0)
-    if tv.dtype.kind == "f":
-        raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{_torch_type(tv.dtype)}")
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll
