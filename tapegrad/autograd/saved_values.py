@@ -38,6 +38,8 @@ _ELEMENTWISE = {
     int(Op.TANH): (("TanhBackward0",), _RESULT),
     int(Op.SIGMOID): (("SigmoidBackward0",), _RESULT),
 }
+# ``x / c``, recorded as ``x * (1 / c)`` (MULC): PyTorch's DivBackward0 saves the divisor
+_DIV_BY_CONSTANT = {"_saved_self": None, "_saved_other": "1/c0"}
 # matmul by PyTorch's node: the names of its two saved operands (each saved for the other's
 # gradient)
 _MATMUL = {"MmBackward0": ("_saved_self", "_saved_mat2"), "BmmBackward0": ("_saved_self",
@@ -53,6 +55,10 @@ def saved(node, attr):
     recs = seg.records()
     row = recs[rec]
     code = int(row[tape.OP]) & tape.CODE_MASK
+    if code == Op.MULC and name == "DivBackward0" and attr in _DIV_BY_CONSTANT:
+        if _DIV_BY_CONSTANT[attr] is None:
+            return None
+        return _make(np.array(1.0 / float(seg.faux[int(row[tape.AUX])])))  # (1 / inf: 0)
     spec = _ELEMENTWISE.get(code)
     if spec is not None and name in spec[0] and attr in spec[1]:
         what, needs = spec[1][attr]

@@ -17,6 +17,7 @@ from .. import tensor as _tensor_mod
 from ..tensor import Tensor, _make, _new, _wrap
 from . import elementwise as E
 from .elementwise import _const_op
+from .node_names import name_div
 from .record import rec1, rec2
 from ..registry import Op
 
@@ -54,9 +55,10 @@ def _converted(consts, dt, c):
     return a
 
 
-def _operator(general, f, op_tt, save_tt, const_code, const_of):
+def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
     """``x <op> other``; a number ``c`` is recorded as op ``const_code`` with the constant
-    ``const_of(c)`` (None: ``c`` itself) and no saved value."""
+    ``const_of(c)`` (None: ``c`` itself) and no saved value; ``div``: that record is named
+    ``DivBackward0`` (node_names.name_div)."""
     uf = general.opdef.array_forward  # the ufunc: ``uf(a, b)`` is ``a <op> b`` for arrays
     # without the ndarray operator's deferral checks (~50 ns of a ~0.9 µs op under no_grad)
     sub = uf is np.subtract  # (NumPy subtracts a bool array from another dtype; PyTorch refuses)
@@ -81,7 +83,8 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     if seg is None or seg.n >= seg.check_at:
                         seg = _current()
                     if self._seg is not seg:
-                        return rec1(const_code, self, r, c, None)
+                        t = rec1(const_code, self, r, c, None)
+                        return name_div(t) if div else t
                     faux = seg.faux
                     aux = len(faux)
                     faux.append(c)
@@ -94,7 +97,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
                     t._rg = True
                     t._seg = seg
                     t._rec = i
-                    return t
+                    return name_div(t) if div else t
                 if to is Tensor and type(other._data) is float:
                     e = other._data
                     r = f(d, e)
@@ -165,8 +168,9 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of):
             except OverflowError:  # an int out of an integer dtype's range: PyTorch wraps it
                 return general(self, other)
             if rec:
-                return _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
-                                 float(other) if const_of is None else const_of(other))
+                t = _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
+                              float(other) if const_of is None else const_of(other))
+                return name_div(t) if div else t
             t = _new(Tensor)  # _make(r) inlined
             t._data = r
             if _tensor_mod._inference_used and _state.inference:
@@ -218,7 +222,7 @@ METHODS = dict(
     __mul__=_operator(E.mul, operator.mul, _MUL, True, _MULC, None),
     __rmul__=_reflected(E.mul, operator.mul, lambda c: (_MULC, float(c), False)),
     __truediv__=_operator(E.div, operator.truediv, _DIV, True, _MULC,
-                          lambda c: _inv(float(c))),
+                          lambda c: _inv(float(c)), True),
     __rtruediv__=_reflected(E.div, operator.truediv, lambda c: (_RDIVC, float(c), True)),
     __neg__=_neg,
 )
