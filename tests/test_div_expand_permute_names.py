@@ -35,3 +35,22 @@ def test_division_gradient_unchanged():
     assert (x * 0.5).grad_fn.name() == "MulBackward0"
     with tg.no_grad():
         assert (x / 2).grad_fn is None
+
+
+@pytest.mark.parametrize("call", [lambda lib, v: lib.broadcast_to(v, v.shape),
+                                  lambda lib, v: v.broadcast_to(v.shape),
+                                  lambda lib, v: v.broadcast_to((2, 3)),
+                                  lambda lib, v: lib.broadcast_to(v, (-1,))])
+def test_broadcast_to_is_a_new_view(call):
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        v = x * 1
+        b = call(lib, v)
+        assert b is not v and b.grad_fn.name() == "ExpandBackward0"
+        assert b._base is v
+        b.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.full(3, b.numel() / 3))
+        with lib.no_grad():
+            c = call(lib, x)
+        assert c is not x and c._base is x

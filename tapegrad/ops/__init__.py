@@ -13,7 +13,7 @@ from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, max
                           mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where)
 from .join import cat, chunk, concat, concatenate, split, stack, unbind
 from .linalg import bmm, diagonal, dot, einsum, matmul, mm, mv, outer, trace
-from .movement import (broadcast_to, expand, flatten, flip, getitem, permute, ravel, reshape,
+from .movement import (expand, flatten, flip, getitem, permute, ravel, reshape,
                        squeeze, transpose, unsqueeze)
 from .view_dtype import view
 from .reduce import (amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm,
@@ -38,6 +38,15 @@ from .keywords import numpy_keywords
         sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, norm, logsumexp,
         softmax, log_softmax, cumsum, median, kthvalue, logcumsumexp, sort, argsort, topk,
         squeeze, unsqueeze, cat, concat, concatenate, stack, split, chunk, unbind)]
+
+
+def broadcast_to(input, size):
+    """``torch.broadcast_to``: a new view (``ExpandBackward0``), to ``input``'s own shape too
+    (``movement.broadcast_to``, for the ops, returns ``input`` itself then)."""
+    t = movement.broadcast_to(input, size)
+    if t is input:
+        return permute(input, tuple(range(input.ndim)), _name="ExpandBackward0")
+    return movement.name_view(t, input, "ExpandBackward0")
 
 
 def _rule_where(cond, a, b):
