@@ -54,3 +54,15 @@ def test_broadcast_to_is_a_new_view(call):
         with lib.no_grad():
             c = call(lib, x)
         assert c is not x and c._base is x
+
+
+def test_permute_without_dims():
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        s, x = lib.tensor(1.0), lib.ones(2, 3)
+        for f in (lambda: s.permute(), lambda: x.permute(), lambda: lib.permute(s)):
+            with pytest.raises(TypeError, match='permute\\(\\) missing 1 required positional '
+                                                'arguments: "dims"'):
+                f()
+        assert s.permute(()).shape == s.permute([]).shape == lib.permute(s, ()).shape == ()
+        assert x.permute(1, 0).shape == (3, 2)

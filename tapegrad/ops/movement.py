@@ -27,7 +27,7 @@ from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_
 from . import record as R
 from ..registry import Op, defop
 from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, keep_sizes,
-                     norm_dim, norm_dims, permutation, size_of, strided_ints)
+                     missing_dims, norm_dim, norm_dims, permutation, size_of, strided_ints)
 from .shapes import permutations as _permutations
 from .index_errors import index_error as _index_error
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
@@ -314,7 +314,7 @@ def _view_strided(x, value, shape, strides, offset):
 
 
 def permute(input, *order, dims=None, _name="PermuteBackward0"):
-    dims = order if dims is None else keyword_size("permute", order, dims, "dims")
+    dims = order or missing_dims() if dims is None else keyword_size("permute", order, dims, "dims")
     input = R.as_tensor(input)
     xd = input._data
     if type(xd) is np.ndarray:  # the plan of a (shape, dims) seen before: no checks, no strides

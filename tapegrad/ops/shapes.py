@@ -163,6 +163,11 @@ def flat_shape(args, name="reshape", arg="shape"):
     return int_sizes(name, args, arg)
 
 
+def missing_dims():
+    """``x.permute()``: PyTorch's TypeError (an empty ``dims`` must be given, ``permute(())``)."""
+    raise TypeError('permute() missing 1 required positional arguments: "dims"')
+
+
 def permutation(in_shape, dims):
     """``(axes, shape, strided-gather parameters)`` of ``permute(x, *dims)`` for an input of
     ``in_shape``, checked as PyTorch does; kept in ``permutations`` for the next call with the
