@@ -85,5 +85,9 @@ def test_sampling_under_vmap_draws_per_example_or_refuses():
     tg.manual_seed(2)
     draws = tg.vmap(lambda r: tg.bernoulli(r), randomness="different")(tg.full((400, 2), 0.5))
     assert set(np.unique(draws.numpy())) == {0.0, 1.0} and 0.4 < draws.mean().item() < 0.6
+    # multinomial draws per example too (torch.func's does), a category index per row
+    picks = tg.vmap(lambda r: tg.multinomial(r, 1), randomness="different")(tg.full((3, 2), 0.5))
+    assert picks.shape == (3, 1) and set(picks.numpy().ravel()) <= {0, 1}
     with pytest.raises(RuntimeError, match="randomness"):  # no per-example form
-        tg.vmap(lambda r: tg.multinomial(r, 1), randomness="different")(tg.full((3, 2), 0.5))
+        tg.vmap(lambda r: r + tg.nn.init.normal_(tg.empty(2)), randomness="different")(
+            tg.zeros(3, 2))
