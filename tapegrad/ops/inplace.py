@@ -194,7 +194,9 @@ def refresh_view(x):
                            + ("" if x._rg else " with grad mode enabled") + _view_tail(x._multi))
     if type(x._data) is DeviceArray:
         _views().refresh(x)  # a CUDA view is a copy: its values are regathered too
-    if base is not x and base._rg and (_gm.is_grad_enabled() or _forward_only(base)):
+    if base is not x and base._rg:
+        if not (_gm.is_grad_enabled() or _forward_only(base)):
+            return  # (an in-place op under no_grad: still stale for the next recorded use)
         _set_history(x, _regather(x, base))
     x._bseg, x._brec = x._base._seg, x._base._rec
 
