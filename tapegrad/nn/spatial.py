@@ -176,7 +176,7 @@ def _feature_dropout(x, p, training):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
-    if x.ndim < 2 and x.numel():  # (a 1-D input to dropout2d: no channels to zero)
+    if x.ndim < 2 and x.numel() and p < 1.0:  # (PyTorch zeroes any input for p = 1)
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if p < 1.0 and x.numel():  # (PyTorch draws no mask for p = 1 or an empty input)
         real_input(x, "dropout")
