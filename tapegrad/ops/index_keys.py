@@ -179,5 +179,33 @@ def slice_key(k):
     return None
 
 
-# (shape, plan_key(key)) -> (NumPy index, GATHER_STRIDED parameters)
+# (shape, plan_key(key)) -> (NumPy index, GATHER_STRIDED parameters, node name)
 view_plans, keep_view_plan = bounded_cache(4096)
+
+
+_SELECT, _SLICE, _UNSQUEEZE, _ALIAS = ((n, None, None) for n in (
+    "SelectBackward0", "SliceBackward0", "UnsqueezeBackward0", "AliasBackward0"))
+_NAMES = {int: _SELECT, slice: _SLICE, type(None): _UNSQUEEZE, type(Ellipsis): _ALIAS}
+
+
+def index_name(key, shape):
+    """PyTorch's node of the basic index ``x[key]`` of a tensor of ``shape``, as a node-name
+    entry (ops/node_names.py): the last view op its indexing applies (an int selects, a slice
+    slices, None unsqueezes); in a tuple, a slice of a whole dim and Ellipsis apply none, and a
+    key that applies none is an alias."""
+    if type(key) is not tuple:
+        return _NAMES.get(type(key), _SELECT)
+    name, dim = _ALIAS, 0
+    for i, k in enumerate(key):
+        if k is None:
+            name = _UNSQUEEZE
+        elif k is Ellipsis:
+            dim = len(shape) - sum(j is not None and j is not Ellipsis for j in key[i + 1:])
+        elif type(k) is slice:
+            n = shape[dim]
+            if k.indices(n) != (0, n, 1):
+                name = _SLICE
+            dim += 1
+        else:
+            name, dim = _SELECT, dim + 1
+    return name

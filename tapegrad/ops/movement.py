@@ -30,11 +30,11 @@ from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, keep_
                      missing_dims, norm_dim, norm_dims, permutation, size_of, strided_ints)
 from .shapes import permutations as _permutations
 from .index_errors import index_error as _index_error
-from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE
-from .node_names import name_node, name_view
-from .index_keys import basic_view as _basic_view, index_key as _index_key, ints_first as _ints_first
-from .index_keys import is_basic as _is_basic, keep_view_plan as _keep_view_plan, \
-    plan_key as _plan_key, view_plans as _view_plans
+from .node_names import name_entry, name_node, name_view
+from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE, basic_view as \
+    _basic_view, index_key as _index_key, index_name as _index_name, ints_first as _ints_first, \
+    is_basic as _is_basic, keep_view_plan as _keep_view_plan, plan_key as _plan_key, view_plans \
+    as _view_plans
 from .shapes import torch_dtype_name as _torch_name  # noqa: F401  (torch_names imports it)
 
 # opcodes as plain ints: an enum member costs ~0.12 µs to read, and ~20 ns more to flush
@@ -566,11 +566,10 @@ def getitem(x, key):
         pk = _plan_key(key)
         plan = _view_plans.get((xd.shape, pk)) if pk is not None else None
         if plan is not None and _grad_on() and xd.flags.c_contiguous:
-            items, ints = plan
-            t = _record_linear(xd[items], _GATHER_STRIDED, x,
-                               lambda seg: tape.add_iaux(seg, ints))
+            items, ints, name = plan
+            t = _record_linear(xd[items], _GATHER_STRIDED, x, lambda seg: tape.add_iaux(seg, ints))
             _share_storage(t, x)
-            return t
+            return name_entry(t, name)  # (PyTorch's SelectBackward0, SliceBackward0...)
     basic = _is_basic(key)  # ints, slices, None, Ellipsis: nothing to convert
     if not basic:
         key = _index_key(key)
@@ -599,15 +598,16 @@ def getitem(x, key):
             t = _make(value)
             _share_storage(t, x)
             return t
-        view = _basic_view(xd, items, value)
+        view, name = _basic_view(xd, items, value), _index_name(key, shape)
         if view is not None and pk is not None:  # (a C-contiguous base: one view per key)
-            _keep_view_plan((shape, pk), (items, (value.ndim, *value.shape, *view[0], view[1])))
+            _keep_view_plan((shape, pk), (items, (value.ndim, *value.shape, *view[0], view[1]),
+                                          name))
         if view is None:  # a non-contiguous base or an empty result: NumPy's own arithmetic
             probe = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape,
                                                     strides=c_strides(shape))
             pv = probe[items]
             view = pv.strides, pv.__array_interface__["data"][0] - _PROBE_ADDR
-        return _view_strided(x, value, value.shape, *view)
+        return name_entry(_view_strided(x, value, value.shape, *view), name)
     if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
         ids = np.arange(xd.size, dtype=np.int64).reshape(shape)[key]
         return reshape(gather_index(x, ids.reshape(-1)), ids.shape)

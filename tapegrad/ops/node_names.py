@@ -66,3 +66,15 @@ def name_div(t):
             names = seg.node_names = {}
         names[t._rec] = _DIV
     return t
+
+
+def name_entry(t, entry):
+    """``name_node(t, name)`` for an op's hot path: ``entry`` is a kept ``(name, None, None)``.
+    Returns ``t``."""
+    seg = t._seg
+    if seg is not None:
+        names = seg.node_names
+        if names is None:
+            names = seg.node_names = {}
+        names[t._rec] = entry
+    return t
