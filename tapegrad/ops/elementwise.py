@@ -458,6 +458,9 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
 
 def _complex_number(name, np_f, x, y):
     """``x op y`` where one operand is a Python complex number (ops/complex.py)."""
+    t = y if type(x) is complex else x
+    if np_f is np.subtract and isinstance(t, Tensor) and t.dtype.kind == "b":
+        _refuse_bool_subtraction("b", "c")  # (NumPy subtracts it; PyTorch refuses)
     C = _complex()
     if type(y) is complex and isinstance(x, Tensor):
         return C.number(name, np_f, x, y, False)
