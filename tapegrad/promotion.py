@@ -150,6 +150,22 @@ def wrapped_int(number, dt):
     return number if lo <= number <= hi else int(np.array(number).astype(dt))
 
 
+def int_overflow(dt):
+    """PyTorch's error for an int that integer dtype ``dt`` cannot hold where it checks."""
+    return RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dt.name, dt.name)} "
+                        "without overflow")
+
+
+def int_exponent(number, dt):
+    """An int exponent of integers of dtype ``dt``: PyTorch converts it to ``dt`` with a check
+    (``uint8_tensor ** 300`` raises; NumPy would wrap it to 44 and compute)."""
+    if number < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if number > _INT_RANGES.get(dt, (0, number))[1]:
+        raise int_overflow(dt)
+    return number
+
+
 def fill_number(value, dtype):
     """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
     dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
@@ -165,8 +181,7 @@ def fill_number(value, dtype):
             return value
         if dt.kind == "u" and -hi <= value < 0:  # (PyTorch's check lets -1 fill uint8 with 255)
             return wrapped_int(value, dt)
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dt.name, dt.name)} "
-                           "without overflow")
+        raise int_overflow(dt)
     if dtype is None or not (kind is complex or isinstance(value, np.complexfloating)):
         return value
     dt = np.dtype(dtype)

@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from ..device import DeviceArray
-from ..promotion import float_of, number_dtype, promoted, wrapped_int
+from ..promotion import float_of, int_exponent, number_dtype, promoted, wrapped_int
 from ..registry import TORCH_POWERS
 from ..tensor import _wrap
 from ..vecmath.short_runs import binary as _broadcast_op
@@ -76,9 +76,8 @@ def number_op(np_f, py_f):
         if xd.dtype.kind in "biu":
             xd = number_cast(np_f, xd, c)
             if type(c) is int and xd.dtype.kind in "iu":
-                if np_f is np.power and c < 0 and not reflected:
-                    raise RuntimeError("Integers to negative integer powers are not allowed.")
-                c = wrapped_int(c, xd.dtype)
+                c = int_exponent(c, xd.dtype) if np_f is np.power and not reflected else \
+                    wrapped_int(c, xd.dtype)
             a, b = (c, xd) if reflected else (xd, c)
         try:
             return _wrap(np_f(a, b))
