@@ -24,3 +24,54 @@ def test_feature_dropout_p1_zeroes_inputs_of_any_rank(name, f, shape):
     assert y.shape == x.shape and not y.detach().numpy().any()
     y.sum().backward()
     assert x.grad.shape == x.shape and not x.grad.numpy().any()
+
+
+def _scatter(L, op, x, i, s):
+    if op == "scatter":
+        return x.scatter(0, i, s)
+    if op == "scatter_add":
+        return x.scatter_add(0, i, s)
+    return x.scatter_reduce(0, i, s, op)
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("op", ["scatter", "scatter_add", "sum", "mean", "amax"])
+@pytest.mark.parametrize("xs,ishape,ss", [((3,), (1,), ()), ((), (1,), (1,)), ((), (), ()),
+                                          ((2,), (), ()), ((), (1,), ())])
+def test_scatter_takes_a_0d_tensor_as_one_element(name, op, xs, ishape, ss):
+    """A 0-d input, index or src counts as a 1-element one (PyTorch's ensure_nonempty)."""
+    L = lib(name)
+    x = L.tensor(np.arange(1.0, 1.0 + np.prod(xs)).reshape(xs), requires_grad=True)
+    s = L.tensor(np.arange(10.0, 10.0 + np.prod(ss)).reshape(ss), requires_grad=True)
+    i = L.tensor(np.ones(ishape, np.int64) * (xs == (3,)))
+    y = _scatter(L, op, x, i, s)
+    x0, s0 = x.detach().numpy().reshape(-1), s.detach().numpy().reshape(-1)
+    k = int(i.numpy().reshape(-1)[0])
+    want = x0.copy()
+    want[k] = {"scatter": s0[0], "scatter_add": x0[k] + s0[0], "sum": x0[k] + s0[0],
+               "mean": (x0[k] + s0[0]) / 2, "amax": max(x0[k], s0[0])}[op]
+    assert y.shape == x.shape
+    np.testing.assert_allclose(y.detach().numpy().reshape(-1), want)
+    (y * L.tensor(np.arange(2.0, 2.0 + np.prod(xs)).reshape(xs))).sum().backward()
+    assert x.grad.shape == x.shape and s.grad.shape == s.shape
+    gs = np.zeros(s0.size)
+    gs[0] = {"scatter": 1.0, "scatter_add": 1.0, "sum": 1.0, "mean": 0.5,
+             "amax": float(s0[0] >= x0[k])}[op] * (2.0 + k)
+    np.testing.assert_allclose(s.grad.numpy().reshape(-1), gs)
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("call,exc,words", [
+    (lambda L: L.ones(3).scatter_add(0, L.tensor([1, 2]), L.tensor(5.0)), RuntimeError,
+     "Expected index \\[2\\] to be no larger than self \\[3\\] apart from dimension 0 and to be "
+     "no larger size than src \\[\\]"),
+    (lambda L: L.ones(()).scatter(0, L.tensor([[0]]), L.ones(1, 1)), RuntimeError,
+     "Index tensor must have the same number of dimensions as self tensor"),
+    (lambda L: L.ones(3, 2).scatter(0, L.tensor([[1, 0]]), L.ones(2)), IndexError,
+     "Dimension out of range \\(expected to be in range of \\[-1, 0\\], but got 1\\)"),
+    (lambda L: L.ones(3, 2).scatter(0, L.tensor([[1, 0]]), L.tensor(5.0)), RuntimeError,
+     "Index tensor must have the same number of dimensions as src tensor")])
+def test_scatter_shape_errors_with_0d_tensors(name, call, exc, words):
+    L = lib(name)
+    with pytest.raises(exc, match=f"^{words}$"):
+        call(L)

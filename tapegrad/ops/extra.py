@@ -527,19 +527,30 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
 
 def check_scatter_shapes(x, d, i, src):
     """PyTorch's checks of a scatter's index (array ``i``) against ``x`` and ``src`` (a tensor
-    or None): no larger than either (than ``x`` apart from ``d``), and of ``src``'s rank."""
-    if not i.size or i.ndim != x.ndim:  # (another rank: _along_ids's error)
+    or None): no larger than either (than ``x`` apart from ``d``), and of ``src``'s rank. As
+    PyTorch's, a 0-d tensor counts as one of one element (a 0-d src with a one-element index)."""
+    nd = max(i.ndim, 1)
+    if not i.size:
         return
-    if src is not None and src.ndim != i.ndim:
-        if 0 < src.ndim < i.ndim:  # (PyTorch reads src's size along a dim it lacks)
-            raise IndexError(f"Dimension out of range (expected to be in range of "
-                             f"[{-src.ndim}, {src.ndim - 1}], but got {src.ndim})")
-        raise RuntimeError("Index tensor must have the same number of dimensions as src "
-                           "tensor")
-    big = any(n > x.shape[k] for k, n in enumerate(i.shape) if k != d)
-    small_src = src is not None and src.ndim == i.ndim and \
-        any(n > m for n, m in zip(i.shape, src.shape))
-    if big or small_src:  # (the src part of the words only where there is a src)
+    if max(x.ndim, 1) != nd:  # (gather's words say 'input')
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+
+    def size(shape, k):  # (PyTorch's ensure_nonempty_size)
+        return shape[k] if shape else 1
+
+    big = any(size(i.shape, k) > size(x.shape, k) for k in range(nd) if k != d)
+    if src is not None:
+        for k in range(nd if not big else 0):
+            if src.ndim and k >= src.ndim:  # (PyTorch reads src's size along a dim it lacks)
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-src.ndim}, {src.ndim - 1}], but got {k})")
+            if size(i.shape, k) > size(src.shape, k):
+                big = True
+                break
+        if max(src.ndim, 1) != nd:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+    if big:  # (the src part of the words only where there is a src)
         raise RuntimeError(f"Expected index {list(i.shape)} to be no larger than self "
                            f"{list(x.shape)} apart from dimension {d}" +
                            ("" if src is None else " and to be no larger size than src "
@@ -582,7 +593,7 @@ def scatter_add(input, dim, index, src):
     index_device(x, index)
     _same_dtype(x, s)
     i, tgt = _scatter_parts(x, dim, index, s)
-    sl = tuple(slice(0, n) for n in i.shape)
+    sl = tuple(slice(0, n) for n in i.shape or (1,))
     if x.dtype.kind not in "fc":
         return _exact_scatter(x, tgt, s, _ids(s.shape or (1,))[sl].reshape(-1), True)
     vals = _take(s, _ids(s.shape)[sl].reshape(-1)) if s.ndim else s.reshape(1)
@@ -610,8 +621,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     s = src
     _same_dtype(x, s)
     i, tgt = _scatter_parts(x, dim, index, s)
-    sl = tuple(slice(0, n) for n in i.shape)
-    ids = _ids(s.shape)[sl].reshape(-1)
+    sl = tuple(slice(0, n) for n in i.shape or (1,))
+    ids = _ids(s.shape or (1,))[sl].reshape(-1)
     last = _last_writes(tgt)
     if last is not None:
         ids, tgt = ids[last], tgt[last]

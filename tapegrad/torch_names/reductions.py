@@ -328,6 +328,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     idx = np.asarray(vals(index), np.int64)
     d = norm_dim(int(dim), max(x.ndim, 1))
     check_scatter_shapes(x, d, idx, s)
+    if min(x.ndim, idx.ndim, s.ndim) == 0 and max(x.ndim, idx.ndim, s.ndim) <= 1 and idx.size:
+        # (a 0-d tensor is one of one element, as PyTorch's)
+        return scatter_reduce(x.reshape(-1), 0, idx.reshape(-1), s.reshape(-1), reduce,
+                              include_self=include_self).reshape(x.shape)
     if idx.ndim != x.ndim or idx.ndim != s.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
