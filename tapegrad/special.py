@@ -213,8 +213,9 @@ def i1e(input):
     return _scipy_valued("i1e").apply(_floating(input))
 
 
-# torch.special's Bessel functions, SciPy's values (PyTorch's agree to ~1e-7 relative: bessel_j1(-7.5) is off by 8e-8 there). PyTorch gives
-# them no derivative (its results do not require grad); here they differentiate to any order.
+# torch.special's Bessel functions, SciPy's values (PyTorch's agree to ~1e-7 relative:
+# bessel_j1(-7.5) is off by 8e-8 there). PyTorch gives them no derivative (its results do not
+# require grad); here they differentiate to any order.
 def bessel_j0(input):
     """The Bessel function of the first kind, order 0."""
     return _scipy_valued("j0", "bessel_j0").apply(_floating(input))
