@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..device import DeviceArray
+from ..promotion import wrapped_int
 from ..tensor import Tensor, _make, _wrap
 from .complex_refusals import refusal, refuse_pair
 from .shapes import broadcast_shapes, torch_dtype_name
@@ -100,11 +101,20 @@ def _integer_values(kernel, *operands):
     return values
 
 
+def _wrapped(number, other):
+    """A Python int beside integers ``other``, wrapped into their dtype as PyTorch casts it
+    (``uint8_tensor & 300`` is ``& 44``; NumPy 2 raises OverflowError)."""
+    dt = getattr(other, "dtype", None)
+    return wrapped_int(number, dt) if dt is not None and dt.kind in "iu" else number
+
+
 def _bitwise(np_f, name, kernel):
     compare = _compare(np_f, name)
 
     def fn(x, y):
-        _integer_values(kernel, x, y)
+        values = _integer_values(kernel, x, y)
+        if type(y) is int or type(x) is int:  # (PyTorch casts it into the tensor's dtype)
+            x, y = (_wrapped(x, values[1]), y) if type(x) is int else (x, _wrapped(y, values[0]))
         return compare(x, y)
 
     fn.__name__ = fn.__qualname__ = name
