@@ -29,6 +29,7 @@ from ..ops.complex_refusals import is_refusal as _is_refusal
 from ..ops.numpy_rules import tensors_weak
 from ..ops.record import as_tensor as _t
 from ..tensor import Tensor, _make, _wrap, bump_version
+from .loop_dtypes import loop_inputs
 
 _NV = np._NoValue  # NumPy's "argument not given" sentinel
 
@@ -161,6 +162,8 @@ def _dispatch(name, handler, f, args, kwargs):
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """``Tensor.__array_ufunc__``: run ``ufunc`` (``method``) with tapegrad ops."""
+    if method == "__call__":  # (int8 in NumPy's float16 loop...: loop_dtypes.py)
+        inputs = loop_inputs(ufunc, inputs)
     if method == "__call__" and not kwargs:  # the common case, first
         handler = _UFUNCS.get(ufunc)
         if handler is not None:
