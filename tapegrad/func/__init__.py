@@ -48,6 +48,11 @@ def _install():
     elementwise._vmap_dispatch = dispatch_unary
     functional._vectorized_jacobian = _functional_jacobian
     _random_functions_batch_aware()
+    import sys
+
+    from . import batching_creation
+
+    batching_creation.install(sys.modules[__name__.rsplit(".", 1)[0]])
 
 
 def _transforms_active():
