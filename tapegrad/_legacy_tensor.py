@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .size import Size
+from .size import Size, type_name
 
 _SIGNATURES = ("\n * (*, torch.device device = None)\n * (torch.Storage storage)\n"
                " * (Tensor other)\n * (tuple of ints size, *, torch.device device = None)\n"
@@ -40,8 +40,5 @@ def legacy_array(args, dtype):
     if isinstance(first, str):
         raise TypeError("new(): invalid data type 'str'")
     if not isinstance(first, (list, tuple, np.ndarray)) and not hasattr(first, "__len__"):
-        kind = type(first)
-        name = kind.__name__ if kind.__module__ == "builtins" else \
-            f"{kind.__module__}.{kind.__name__}"
-        raise TypeError(f"new(): data must be a sequence (got {name})")
+        raise TypeError(f"new(): data must be a sequence (got {type_name(first)})")
     return np.array(first, dtype=dtype)

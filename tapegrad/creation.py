@@ -11,7 +11,7 @@ from . import grad_mode as _gm
 from . import promotion as _promotion
 from .promotion import fill_number
 from .device import cuda_api, is_cuda, to_device
-from .size import int_sizes, keyword_size
+from .size import int_sizes, keyword_size, type_name
 from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 
 float32 = np.dtype(np.float32)
@@ -556,10 +556,8 @@ def randn_like(input, dtype=None, device=None, requires_grad=False):
 def _like_device(t, device, name):
     """``*_like``: the device of ``t`` unless one is given (as PyTorch); ``t`` a tensor."""
     if not isinstance(t, Tensor):
-        t = type(t)
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not " +
-                        (t.__name__ if t.__module__ == "builtins" else
-                         f"{t.__module__}.{t.__name__}"))
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type_name(t)}")
     return device if device is not None or not t.is_cuda else "cuda"
 
 

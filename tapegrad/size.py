@@ -69,10 +69,17 @@ def keyword_size(name, sizes, size, keyword="size"):
     return (size,)
 
 
-def _type_name(v):
+def type_name(v):
+    """The name PyTorch's messages give ``v``'s type: Python's own name of it (``list``,
+    ``numpy.int64``, ``numpy.ndarray``); a class written in Python by its bare name (``Tensor``,
+    ``Foo``), as its ``tp_name`` has no module."""
     t = type(v)
-    return t.__name__ if t.__module__ == "builtins" or t.__name__ == "Tensor" else \
-        f"{t.__module__}.{t.__name__}"
+    if t.__module__ == "builtins" or t.__flags__ & _HEAP_TYPE:
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
+
+
+_HEAP_TYPE = 1 << 9  # (Py_TPFLAGS_HEAPTYPE: a class made by a class statement)
 
 
 def int_sizes(name, sizes, arg="size"):
@@ -90,7 +97,7 @@ def int_sizes(name, sizes, arg="size"):
                 raise TypeError
             out.append(operator.index(s))
         except TypeError:
-            what = _type_name(s)
+            what = type_name(s)
             if k:
                 raise TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos "
                                 f'{k + 1} with error "type must be tuple of ints,but got '

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _tensor_str
 from ._legacy_tensor import legacy_array
+from .size import type_name
 
 from . import grad_mode as _gm
 from .device import CPU as _CPU
@@ -59,11 +60,6 @@ _DTYPE_NAMES = {"float64": ("double", "Double"), "float32": ("float", "Float"),
                 "int8": ("signed char", "Char"), "uint8": ("unsigned char", "Byte"),
                 "bool": ("bool", "Bool"), "complex128": ("c10::complex<double>", "ComplexDouble"),
                 "complex64": ("c10::complex<float>", "ComplexFloat")}
-
-
-def _type_name(v):
-    t = type(v)
-    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
 
 
 class Tensor:
@@ -275,7 +271,7 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         if requires_grad is not True and requires_grad is not False:
             raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
-                            f"bool, not {_type_name(requires_grad)}")
+                            f"bool, not {type_name(requires_grad)}")
         if self._seg is not None:
             if requires_grad:
                 return self
@@ -347,7 +343,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
-            raise TypeError(f"Variable data has to be a tensor, but got {_type_name(value)}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type_name(value)}")
         arr = value._arr()
         if self._rg and arr.dtype.kind not in "fc":
             raise RuntimeError("data set to a tensor that requires gradients must be floating "

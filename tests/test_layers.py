@@ -36,7 +36,7 @@ ALLOWED = {
     "device": set(),
     "tape": {"_config", "_pack", "registry", "device"},
     "tape_watch": {"tape"},  # import watches of activation checkpointing
-    "tensor": {"_tensor_str", "_legacy_tensor", "grad_mode", "tape", "device"},
+    "tensor": {"_tensor_str", "_legacy_tensor", "grad_mode", "tape", "device", "size"},
     "engine": {"_config", "_numba_cache", "_pack", "_bounded_cache", "registry", "tape", "device"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)

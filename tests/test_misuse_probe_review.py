@@ -75,3 +75,46 @@ def test_scatter_shape_errors_with_0d_tensors(name, call, exc, words):
     L = lib(name)
     with pytest.raises(exc, match=f"^{words}$"):
         call(L)
+
+
+class Foo:
+    pass
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("call,exc,words", [
+    (lambda L: L.ones(3).requires_grad_(L.tensor(True)), TypeError,
+     "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not Tensor"),
+    (lambda L: L.ones(3).requires_grad_(Foo()), TypeError,
+     "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not Foo"),
+    (lambda L: L.ones(3).requires_grad_(np.True_), TypeError,
+     "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not numpy.bool"),
+    (lambda L: setattr(L.ones(3), "data", Foo()), TypeError,
+     "Variable data has to be a tensor, but got Foo"),
+    (lambda L: L.zeros_like(Foo()), TypeError,
+     "zeros_like(): argument 'input' (position 1) must be Tensor, not Foo"),
+    (lambda L: L.zeros_like(np.float64(1.0)), TypeError,
+     "zeros_like(): argument 'input' (position 1) must be Tensor, not numpy.float64"),
+    (lambda L: L.zeros(2, np.float64(2.0)), TypeError,
+     "zeros(): argument 'size' failed to unpack the object at pos 2 with error \"type must be "
+     "tuple of ints,but got numpy.float64\""),
+    (lambda L: L.zeros(Foo()), TypeError,
+     "zeros(): argument 'size' (position 1) must be tuple of ints, not Foo"),
+    (lambda L: L.ones(3, 4)[np.float64(1.0)], IndexError,
+     "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+     "indices (got numpy.float64)"),
+    (lambda L: L.ones(3, 4)[0, Foo()], IndexError,
+     "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+     "indices (got Foo)"),
+    (lambda L: L.ones(3, 4)[0, "a"], TypeError, "new(): invalid data type 'str'"),
+    (lambda L: L.ones(3, 4).__setitem__((0, "a"), 1.0), TypeError,
+     "new(): invalid data type 'str'"),
+    (lambda L: L.ones(3).index_add(0, L.tensor([0]), Foo()), TypeError,
+     "index_add(): argument 'source' (position 3) must be Tensor, not Foo")])
+def test_type_names_in_messages_are_pythons(name, call, exc, words):
+    """PyTorch names a value's type as Python does: numpy.float64, but Foo for a class
+    written in Python (its own Tensor too)."""
+    L = lib(name)
+    with pytest.raises(exc, match="^" + words.replace("(", "\\(").replace(")", "\\)")
+                       .replace("[", "\\[").replace(".", "\\.") + "$"):
+        call(L)

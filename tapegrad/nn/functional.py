@@ -30,6 +30,7 @@ from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..ops.backward_ops import link as _node
 from ..ops.complex_refusals import refuse_pair
+from ..ops.shapes import torch_dtype_name
 from ..device import one_device
 from ..tensor import Tensor, _make
 from . import attention as _attention
@@ -146,12 +147,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if scale_grad_by_freq:
         out = _embedding_bag.freq_scaled(out, idx)
     return out
-
-
-def _torch_type(dt):
-    return {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(str(dt), str(dt))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -346,7 +341,7 @@ def _long_or_byte(t, nd=2):
     of ``nd``-D inputs over 2-D no Byte either."""
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_torch_type(t.dtype)}")
+                           f"{torch_dtype_name(t.dtype)}")
     if nd > 2 and t.dtype == np.uint8:
         raise RuntimeError("expected scalar type Long but found Byte")
 
@@ -464,7 +459,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     tv0 = target if isinstance(target, Tensor) else np.asarray(target)
     if tuple(tv0.shape) == tuple(x.shape) and tv0.dtype.kind in "iub":  # (probabilities' shape)
         raise RuntimeError("Expected floating point type for target with class probabilities, "
-                           f"got {_torch_type(tv0.dtype)}")
+                           f"got {torch_dtype_name(tv0.dtype)}")
     if x.ndim > 2 and tv0.dtype.kind in "iub" and tuple(tv0.shape) == (x.shape[0],) + tuple(
             x.shape[2:]):  # (N, C, d1...): rows of C classes, as the 2-D case reads them
         _long_or_byte(tv0, x.ndim)
@@ -527,8 +522,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction(reduction)
     x, y = _t(input), _t(target)
     if x.dtype.kind not in "fc" or y.dtype.kind not in "fc":  # (float32 with float64 is fine)
-        raise RuntimeError(f"Found dtype {_torch_type(y.dtype)} but expected "
-                           f"{_torch_type(x.dtype)}")
+        raise RuntimeError(f"Found dtype {torch_dtype_name(y.dtype)} but expected "
+                           f"{torch_dtype_name(x.dtype)}")
     _size_warning(x, y, deprecated=True)
     xv = _np(x)
     if xv.size and (np.any(xv < 0) or np.any(xv > 1) or np.any(np.isnan(xv))):
@@ -560,8 +555,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if y.dtype.kind in "iu" and x.dtype.kind in "fc":
-        raise RuntimeError(f"result type {_torch_type(x.dtype)} can't be cast to the desired "
-                           f"output type {_torch_type(y.dtype)}")
+        raise RuntimeError(f"result type {torch_dtype_name(x.dtype)} can't be cast to the desired "
+                           f"output type {torch_dtype_name(y.dtype)}")
     if pos_weight is None and weight is None:
         loss = _activations.bce_with_logits(x, y)  # one record (ops/activations.py)
         if loss is not None:

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..device import host_array
+from ..size import type_name
 from ..tensor import Tensor
 from .shapes import norm_dim, torch_dtype_name
 
@@ -17,11 +18,8 @@ def tensor_args(fn, first, **named):
     checked to be a tensor: PyTorch's TypeError otherwise (no lists or numbers, as PyTorch)."""
     for position, (name, value) in enumerate(named.items(), first):
         if not isinstance(value, Tensor):
-            kind = type(value)
-            shown = kind.__name__ if kind.__module__ == "builtins" else \
-                f"{kind.__module__.split('.')[0]}.{kind.__name__}"
             raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, "
-                            f"not {shown}")
+                            f"not {type_name(value)}")
     return tuple(named.values())
 
 

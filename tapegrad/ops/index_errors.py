@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..size import type_name
+
 _ZERO_D_INDEX = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                  "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
 
@@ -23,9 +25,11 @@ def index_error(e, shape=(), key=()):
     if msg.startswith("only integers, slices"):  # (NumPy's; PyTorch names the bad item)
         bad = [k for k in (key if isinstance(key, tuple) else (key,)) if not isinstance(
             k, (int, np.integer, slice, type(Ellipsis), type(None), np.ndarray, list))]
+        if bad and isinstance(bad[0], str):  # (PyTorch reads a string as tensor data)
+            return TypeError("new(): invalid data type 'str'")
         if bad:
             return IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
-                              f"byte Variables are valid indices (got {type(bad[0]).__name__})")
+                              f"byte Variables are valid indices (got {type_name(bad[0])})")
     if msg.startswith("boolean index did not match"):
         mismatch = mask_mismatch(shape, key if isinstance(key, tuple) else (key,))
         if mismatch is not None:
