@@ -118,3 +118,17 @@ def test_type_names_in_messages_are_pythons(name, call, exc, words):
     with pytest.raises(exc, match="^" + words.replace("(", "\\(").replace(")", "\\)")
                        .replace("[", "\\[").replace(".", "\\.") + "$"):
         call(L)
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("pool", ["max_pool1d", "avg_pool1d", "max_pool2d", "avg_pool2d",
+                                  "max_pool3d", "avg_pool3d"])
+def test_pools_take_numpy_integer_arguments(name, pool):
+    L = lib(name)
+    nd = int(pool[-2])
+    x = L.tensor(np.arange(5.0 ** nd).reshape((1, 1) + (5,) * nd), requires_grad=True)
+    y = getattr(L.nn.functional, pool)(x, np.int64(3), np.int64(2), np.int64(1))
+    assert tuple(y.shape) == (1, 1) + (3,) * nd
+    y.sum().backward()
+    want = getattr(L.nn.functional, pool)(x.detach(), 3, 2, 1)
+    np.testing.assert_allclose(y.detach().numpy(), want.numpy())

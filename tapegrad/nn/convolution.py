@@ -314,7 +314,7 @@ def _pool_setup(nd, input, kernel_size, stride, padding, dilation, ceil_mode, na
     x, batched = _batched(as_tensor(input), nd,
                           name)
     kernel = _tuple(kernel_size, nd, "kernel_size")
-    stride = kernel if stride is None or stride == [] or stride == () else \
+    stride = kernel if stride is None or isinstance(stride, (list, tuple)) and not stride else \
         _tuple(stride, nd, "stride")
     padding, dilation = _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation")
     check_pool_args(nd, kernel, stride, padding, dilation, name)
