@@ -47,6 +47,9 @@ _DIRTY_LEAF = "a leaf Variable that requires grad has been used in an in-place o
 # running (one cheap check per call while none runs)
 _vmapped_apply = None
 _vmap_running = (0,)
+# installed by tapegrad.func: forward runs with the running transforms lowered (PyTorch's
+# custom_function_call), so a backward() inside it is not refused as one inside a transform
+_lowered_transforms = contextlib.nullcontext
 
 
 class FunctionCtx:
@@ -271,7 +274,8 @@ class Function(metaclass=FunctionMeta):
         record = (_gm.recording() and not _gm.is_inference_mode_enabled()
                   and any(isinstance(a, Tensor) and a._rg for a in args))
         ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a._rg for a in args)
-        with _gm.untracked():  # (no forward-only records either: outputs take this call's)
+        # (no forward-only records either: outputs take this call's)
+        with _gm.untracked(), _lowered_transforms():
             if split:
                 outputs = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, outputs)

@@ -21,8 +21,6 @@ from .stacking import stack_module_state
 from .batch_norm import replace_all_batch_norm_modules_
 from .jacobians import hessian, jacfwd, jacrev
 from .transforms import grad, grad_and_value, jvp, linearize, value_and_grad, vjp
-from .transforms import _depth
-from .batched import _state
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",
@@ -38,11 +36,12 @@ def _install():
     from ..autograd import function
     from ..ops import elementwise
     from .batched import _running
-    from .function_vmap import vmapped_apply
+    from .function_vmap import lowered_transforms, transforms_active, vmapped_apply
     from .vmap import batched_grad, dispatch_unary
 
     autograd._batched_grad = batched_grad
-    autograd._transforms_active = _transforms_active
+    autograd._transforms_active = transforms_active
+    function._lowered_transforms = lowered_transforms
     function._vmapped_apply = vmapped_apply
     function._vmap_running = elementwise._vmap_running = _running
     elementwise._vmap_dispatch = dispatch_unary
@@ -53,10 +52,6 @@ def _install():
     from . import batching_creation
 
     batching_creation.install(sys.modules[__name__.rsplit(".", 1)[0]])
-
-
-def _transforms_active():
-    return _depth.n > 0 or _state.level > 0
 
 
 def _random_functions_batch_aware():

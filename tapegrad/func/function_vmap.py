@@ -19,6 +19,7 @@ next level's batched tensors and batches by ``generate_vmap_rule``.
 """
 
 import contextlib
+import threading
 from collections import namedtuple
 
 from ..autograd import function as _fn
@@ -26,6 +27,7 @@ from ..ops import movement as _M
 from ..tensor import Tensor
 from .batched import BatchedTensor, _bsize, _call, _level_of, _lock, _running, _state
 from .randomness import _modes
+from .transforms import _depth
 from .pytree import tree_flatten
 
 VmapInfo = namedtuple("VmapInfo", ["batch_size", "randomness"])
@@ -75,6 +77,41 @@ def vmapped_apply(cls, args, kwargs):
     outs = (outs,) if single else outs
     res = tuple(BatchedTensor(o, level) if b else o for o, b in zip(outs, plan.out_b))
     return res[0] if single else res
+
+
+class _Lowered(threading.local):
+    depth = level = 0  # the transforms a custom Function's forward runs below
+
+
+_lowered = _Lowered()
+_NOTHING_LOWERED = contextlib.nullcontext()
+
+
+def transforms_active():
+    """Whether a function transform (grad, vmap, jvp, ...) runs on this thread above the
+    ones a custom Function's forward runs below (backward() there is PyTorch's error)."""
+    return _depth.n > _lowered.depth or _state.level > _lowered.level
+
+
+class _Lower:
+    """While a custom Function's forward runs on unbatched tensors, the running transforms
+    count as lowered, as PyTorch's custom_function_call pops them (a transform started inside
+    counts again); ``to`` (0, 0) counts them all again (a forward run vmapped)."""
+
+    def __init__(self, to=None):
+        self.to = to
+
+    def __enter__(self):
+        self.saved = _lowered.depth, _lowered.level
+        _lowered.depth, _lowered.level = self.to or (_depth.n, _state.level)
+
+    def __exit__(self, *exc):
+        _lowered.depth, _lowered.level = self.saved
+
+
+def lowered_transforms():
+    """(Installed into ``autograd.function``: around a custom Function's forward.)"""
+    return _Lower() if _depth.n or _state.level else _NOTHING_LOWERED
 
 
 _CLASSES = {}
@@ -128,10 +165,10 @@ def _forward(ctx, plan, *phys, **kwargs):
         logical = tuple(BatchedTensor(_to_front(o, d), level) if d is not None else o
                         for o, d in zip(outs, dims))
         outputs = logical[0] if single else logical
-    elif split:
-        outputs = cls.forward(*batched, **kwargs)
     else:
-        outputs = cls.forward(uctx, *batched, **kwargs)
+        with _Lower((0, 0)):  # (generate_vmap_rule: forward runs under the transforms)
+            outputs = (cls.forward(*batched, **kwargs) if split
+                       else cls.forward(uctx, *batched, **kwargs))
     if split:
         cls.setup_context(uctx, tuple(batched), outputs)
     single = not isinstance(outputs, tuple)
