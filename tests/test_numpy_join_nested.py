@@ -1,5 +1,5 @@
 """Lists of tensors and numbers among the arrays ``np.concatenate``/``np.stack``/``np.vstack``/
-``np.hstack``/``np.column_stack`` join (``np.concatenate([y, [y.sum(), y.std()]])``): NumPy's
+``np.hstack``/``np.column_stack``/``np.append`` join (``np.concatenate([y, [y.sum(), y.std()]])``): NumPy's
 values and dtypes, and the gradient through the tensors in the list."""
 
 import numpy as np
@@ -14,6 +14,9 @@ JOINS = {
     "vstack": lambda y: np.vstack([y, [np.exp(y[0]), 2, 3]]),
     "hstack": lambda y: np.hstack([y, [y.prod()]]),
     "column_stack": lambda y: np.column_stack([y, [y[0], (y[1], 1.0)[0], 3.0]]),
+    "append": lambda y: np.append(y, [np.linalg.norm(y), y.max()]),
+    "append_axis": lambda y: np.append(y[None], [[y[2], 1.0, y[0] * y[1]]], axis=0),
+    "append_to_list": lambda y: np.append([y.sum(), 2], y),
     "nested": lambda y: np.concatenate([y[None], [[y[2], y[1] ** 2, 0.5]]]),
 }
 

@@ -89,8 +89,9 @@ def rollaxis(a, axis, start=0):
 
 
 def append(arr, values, axis=None):
-    from .shaping import _concatenate
+    from .shaping import _concatenate, _nested
 
+    arr, values = _nested(arr), _nested(values)  # (a list holding tensors keeps their grad)
     dtype = joined_dtype((arr, values))  # (NumPy's promotion, not cat's PyTorch one)
     x, v = _cast(arr, dtype), _cast(values, dtype)
     if axis is None:
