@@ -132,3 +132,44 @@ def test_pools_take_numpy_integer_arguments(name, pool):
     y.sum().backward()
     want = getattr(L.nn.functional, pool)(x.detach(), 3, 2, 1)
     np.testing.assert_allclose(y.detach().numpy(), want.numpy())
+
+
+_BOOL_WORDS = {"relu": (RuntimeError, "Boolean inputs not supported for relu"),
+               "hardtanh": (RuntimeError, "Bool inputs not supported for hardtanh")}
+_BOOL_WORDS["relu6"] = _BOOL_WORDS["hardtanh"]
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("f,kernel", [
+    ("relu", None), ("relu6", None), ("hardtanh", None), ("leaky_relu", "leaky_relu_cpu"),
+    ("elu", "elu_cpu"), ("celu", "elu_cpu"), ("selu", "elu_cpu"), ("gelu", "GeluKernelImpl"),
+    ("silu", "silu_cpu"), ("softplus", "softplus_cpu"), ("mish", "mish_cpu"),
+    ("hardswish", "hardswish_cpu"), ("hardsigmoid", "hardsigmoid_cpu"),
+    ("logsigmoid", "log_sigmoid_cpu"), ("hardshrink", "hardshrink_cpu"), ("glu", "glu_cpu"),
+    ("rrelu", "leaky_relu_cpu"), ("relu_", None), ("Tensor.relu", None),
+    ("Tensor.relu_", None)])
+def test_activations_refuse_bool_input(name, f, kernel):
+    L = lib(name)
+    x = L.tensor([True, False, True, False])
+    if f.startswith("Tensor."):
+        call = getattr(x, f[7:])
+    else:
+        call = getattr(L, f) if f == "relu_" else getattr(L.nn.functional, f)
+    exc, words = _BOOL_WORDS.get(f.rstrip("_").replace("Tensor.", ""),
+                                 (NotImplementedError, f'"{kernel}" not implemented for \'Bool\''))
+    with pytest.raises(exc, match=f"^{words}$"):
+        call() if f.startswith("Tensor.") else call(x)
+    with pytest.raises(exc, match=f"^{words}$"):  # (a 0-d tensor for the methods, 2-D else)
+        getattr(x[0], f[7:])() if f.startswith("Tensor.") else call(x[0].reshape(1, 1)
+                                                                         .repeat(1, 2))
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_activations_keep_integer_and_float_input(name):
+    L = lib(name)
+    F = L.nn.functional
+    assert F.relu(L.tensor([-2, 3])).tolist() == [0, 3]
+    assert F.hardtanh(L.tensor([-2, 3])).tolist() == [-1, 1]
+    assert L.tensor([-2.0, 3.0]).relu_().tolist() == [0.0, 3.0]
+    np.testing.assert_allclose(F.silu(L.tensor([1.0], dtype=L.float64)).numpy(),
+                               [1.0 / (1.0 + np.exp(-1.0))])

@@ -298,7 +298,7 @@ def gelu(input, approximate="none"):
 def silu(input, inplace=False):
     """``x * sigmoid(x)``."""
     x = _t(input)
-    if _activations.fusable(x):  # one record (ops/activations.py)
+    if _activations.fusable(x, "silu"):  # one record (ops/activations.py)
         return _activations.silu(x)
     return x * O.sigmoid(x)
 

@@ -104,11 +104,24 @@ REFUSALS = {
 }
 
 
+# PyTorch's refusals of bool input, for the activations with no bool kernel (NumPy computes
+# them, or the one-record forms would cast the bools to floats)
+_HARDTANH_BOOL = (RuntimeError, "Bool inputs not supported for hardtanh")
+BOOL_REFUSALS = {
+    "relu": (RuntimeError, "Boolean inputs not supported for relu"),
+    "hardtanh": _HARDTANH_BOOL, "relu6": _HARDTANH_BOOL,
+    **{name: REFUSALS[name] for name in (
+        "leaky_relu", "rrelu", "elu", "celu", "selu", "gelu", "softplus", "logsigmoid", "mish",
+        "hardsigmoid", "hardswish", "hardshrink", "threshold", "glu")},
+    "silu": _kernel("silu_cpu"),
+}
+
+
 def refusal(name, dtype):
     """PyTorch's exception for op ``name`` given a complex tensor of ``dtype``, marked as such
     (``is_refusal``): NumPy's functions on tensors (numpy_dispatch) then compute NumPy's
     complex result instead."""
-    kind, message = REFUSALS[name]
+    kind, message = (BOOL_REFUSALS if dtype.kind == "b" else REFUSALS)[name]
     error = kind(message.format(dtype=torch_dtype_name(dtype)))
     error.complex_refusal = True
     return error
@@ -137,8 +150,10 @@ def is_refusal(error):
 
 
 def refuse(name, dtype):
-    """Raise PyTorch's refusal of op ``name`` if ``dtype`` is complex."""
-    if dtype.kind == "c":
+    """Raise PyTorch's refusal of op ``name`` if ``dtype`` is complex, or bool for the ops
+    that PyTorch has no bool kernel of (``BOOL_REFUSALS``)."""
+    kind = dtype.kind
+    if kind == "c" or kind == "b" and name in BOOL_REFUSALS:
         raise refusal(name, dtype)
 
 

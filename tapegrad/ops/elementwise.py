@@ -102,8 +102,8 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                 if kind == "f":
                     if xd.dtype.kind in "biu":  # NumPy: bool/int8 in float16
                         r = np_f(xd.astype(_float_of(xd.dtype)))  # PyTorch: the default dtype
-                elif kind == "c" and name in _REFUSALS:  # (relu: NumPy orders complex
-                    raise _refusal(name, rd)  # values lexicographically, PyTorch refuses)
+                elif kind in "cb" and name in _REFUSALS:  # (relu: NumPy orders complex
+                    raise _refusal(name, rd)  # values, takes bools; PyTorch refuses both)
             elif xd.dtype is not _F64 and xd.dtype.kind in "biu" and _DEFAULT[0] is not _F64:
                 r = np_f(xd.astype(_DEFAULT[0]))  # integers: the default dtype (float32)
             if type(r) is not _ndarray or not r.ndim:
