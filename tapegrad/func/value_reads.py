@@ -36,6 +36,18 @@ def raw_op_name(tb):
     return name or "an op"
 
 
+def _below_user(tb):
+    """The traceback's tapegrad frames below the user's last one (none without one)."""
+    here = _HERE + os.sep
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    users = [i for i, f in enumerate(frames)
+             if not os.path.abspath(f.f_code.co_filename).startswith(here)]
+    return frames[users[-1] + 1:] if users else []
+
+
 _INPLACE_CALLS = (os.path.join("ops", "inplace.py"), os.path.join("ops", "__init__.py"),
                   os.path.join("torch_names", "methods.py"))
 
@@ -46,18 +58,13 @@ def inplace_into_unbatched(tb, batched_type):
     the user's last one are an in-place method's, down to ``ops/inplace.py``, whose target
     ``x`` is not batched."""
     here = _HERE + os.sep
-    frames = []
-    while tb is not None:
-        frames.append(tb.tb_frame)
-        tb = tb.tb_next
-    users = [i for i, f in enumerate(frames)
-             if not os.path.abspath(f.f_code.co_filename).startswith(here)]
-    if not users or users[-1] + 1 == len(frames):
+    frames = _below_user(tb)
+    if not frames:
         return False
-    first = frames[users[-1] + 1].f_code.co_name
+    first = frames[0].f_code.co_name
     if not (first.endswith("_") or first in ("setitem", "fn", "method")):
         return False
-    for f in frames[users[-1] + 1:]:
+    for f in frames:
         rel = os.path.abspath(f.f_code.co_filename)[len(here):]
         if rel not in _INPLACE_CALLS:
             return False
@@ -71,14 +78,7 @@ def mask_of_batched_values(tb, batched_type):
     """``'getitem'`` or ``'masked_select'`` where the user's code indexed or selected from a
     tensor vmap does not map over by a batched boolean mask (its result's shape would differ
     per example), else None."""
-    here = _HERE + os.sep
-    frames = []
-    while tb is not None:
-        frames.append(tb.tb_frame)
-        tb = tb.tb_next
-    users = [i for i, f in enumerate(frames)
-             if not os.path.abspath(f.f_code.co_filename).startswith(here)]
-    for f in frames[users[-1] + 1:] if users else ():
+    for f in _below_user(tb):
         name, loc = f.f_code.co_name, f.f_locals
         if name == "run" and getattr(loc.get("fn"), "__name__", "") == "masked_select":
             name, args = "masked_select", loc.get("args") or ()  # (through on_host)
