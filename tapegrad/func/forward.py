@@ -39,7 +39,7 @@ def record_for_forward(func, primals, has_aux, name):
         with _gm.enable_grad():
             if start is None:
                 start = _fresh_segment_order()
-            args = [tree_unflatten([_writable(h) for h in leaves], spec) for leaves, spec in trees]
+            args = [tree_unflatten([writable(h) for h in leaves], spec) for leaves, spec in trees]
             with _gm.forward_level():  # (no_grad inside it does not stop the tangents)
                 out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
@@ -48,12 +48,16 @@ def record_for_forward(func, primals, has_aux, name):
     return out, aux, outs, ospec, ins, trees, start
 
 
-def _writable(h):
+def writable(h):
     """Input handle ``h`` as ``func`` sees it: a record of it on the same memory that is no
     leaf and no view, so that an in-place op on it (``x.mul_(2)``) is recorded and changes
-    its tangent, as on PyTorch's dual inputs (a leaf that requires grad refuses it)."""
-    if not isinstance(h, Tensor) or h._seg is not None or not h._rg:
+    its tangent, as on PyTorch's dual inputs (a leaf that requires grad refuses it), while
+    ``h`` keeps the value the tangents enter at. A batched handle's physical tensor is."""
+    if not isinstance(h, Tensor) or not h._rg:
         return h
+    phys = getattr(h, "_phys", None)
+    if phys is not None:
+        return type(h)(writable(phys), h._vmap_level)
     a = h.reshape(h.shape)
     a._base = None  # (the memory is the caller's primal's: writes change it, as PyTorch's)
     return a

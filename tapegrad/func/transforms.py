@@ -522,10 +522,15 @@ def _linearized(func, primals, has_aux, name):
     idx = tuple(range(len(primals)))
     leaves = [t for p in primals for t in tree_flatten(p)[0]]
     create_graph, start = _create_graph_before(func, leaves)
-    args, trees, ins, _ = _prepare(primals, idx)
+    _, trees, ins, _ = _prepare(primals, idx)
+    from .forward import writable
+
     _depth.n += 1
     try:
         with _gm.enable_grad():
+            # (func's inputs are records of the handles: an in-place change of one moves
+            # its tangent, and the handles in ``ins`` keep the values differentiated by)
+            args = [tree_unflatten([writable(h) for h in leaves], spec) for leaves, spec in trees]
             with _gm.forward_level():  # (no_grad inside it does not stop the tangents)
                 out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
