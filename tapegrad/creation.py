@@ -289,6 +289,14 @@ def range_dtype(start, end, dtype, name):
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if isinstance(steps, (builtins.bool, builtins.float)) or not hasattr(steps, "__index__"):
+        sig = ("{} end, int steps, *, Tensor out = None, torch.dtype dtype = None, torch.layout "
+               "layout = None, torch.device device = None, bool pin_memory = False, bool "
+               "requires_grad = False)")  # (PyTorch's words: steps is never truncated)
+        raise TypeError("linspace() received an invalid combination of arguments - got (" +
+                        ", ".join(map(type_name, (start, end, steps))) + "), but expected one "
+                        "of:" + "".join(f"\n * ({a} start, " + sig.format(b) for b in
+                                        ("Tensor", "Number") for a in ("Tensor", "Number")) + "\n")
     if int(steps) < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = range_dtype(start, end, dtype, "linspace")

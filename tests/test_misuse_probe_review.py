@@ -173,3 +173,26 @@ def test_activations_keep_integer_and_float_input(name):
     assert L.tensor([-2.0, 3.0]).relu_().tolist() == [0.0, 3.0]
     np.testing.assert_allclose(F.silu(L.tensor([1.0], dtype=L.float64)).numpy(),
                                [1.0 / (1.0 + np.exp(-1.0))])
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("steps,shown", [(2.5, "float"), (3.0, "float"), (True, "bool"),
+                                         (np.float64(3.0), "numpy.float64"), ("3", "str")])
+def test_linspace_refuses_steps_that_are_not_integers(name, steps, shown):
+    L = lib(name)
+    with pytest.raises(TypeError) as e:
+        L.linspace(0, 1, steps)
+    lines = str(e.value).split("\n")
+    assert lines[0] == ("linspace() received an invalid combination of arguments - got (int, "
+                        f"int, {shown}), but expected one of:")
+    assert [line.split(" start,")[0] for line in lines[1:5]] == [
+        " * (Tensor", " * (Number", " * (Tensor", " * (Number"]
+    assert all("end, int steps, *, Tensor out = None" in line for line in lines[1:5])
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_linspace_takes_integer_steps_of_any_kind(name):
+    L = lib(name)
+    for steps in (3, np.int64(3), L.tensor(3)):
+        np.testing.assert_allclose(L.linspace(0, 1, steps, dtype=L.float64).numpy(),
+                                   [0.0, 0.5, 1.0])
