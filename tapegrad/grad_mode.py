@@ -67,6 +67,19 @@ class _ForwardOnly:
 FORWARD_ONLY = _ForwardOnly()
 _state = _GradModeState()
 NO_GRAD_VIEW = ("no_grad",)  # Tensor._multi of a view made under no_grad (or of its views)
+
+
+def mark_no_grad_view(t, x):
+    """Mark ``t``, a view of ``x`` made under no_grad (or a view of such a view), as PyTorch's:
+    changing it in place with grad enabled is refused (ops/inplace.py), and it requires grad
+    when ``x`` does, a leaf whose gradient reaches nothing (not ``x``, not its own ``.grad``,
+    not its hooks): the tape imports a stand-in sharing its value (``_standin``) in its place,
+    which takes the gradient nobody reads."""
+    t._multi = NO_GRAD_VIEW
+    if x._rg and t._seg is None:
+        t._rg = True
+        s = t._standin = object.__new__(type(t))  # (a bare tensor: the class holds defaults)
+        s._data, s._rg, s._multi = t._data, True, NO_GRAD_VIEW  # (autograd/node.py: no node)
 _on_switch = [None]  # tape.set_forward_only, registered by the tensor layer
 _first_inference = []  # callbacks run once, when any thread first enters inference mode
 

@@ -423,7 +423,7 @@ def slot(seg, t):
             return imp[1]
         if _local.subs is not None or _local.seen is not None:
             return watched_slot(seg, t)
-        r = _append_import(seg, t, _width(t))
+        r = _append_import(seg, t if t._standin is None else t._standin, _width(t))
         t._imp = (seg.order, r)
         return r
     src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)

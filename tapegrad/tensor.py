@@ -83,6 +83,7 @@ class Tensor:
     _vmap = None  # a CUDA view's place in its base's storage (ops/cuda_views.py)
     _bseg = None  # the base's history when this view's history was recorded (see
     _brec = -1  # ops/inplace.refresh_view: a view of a base modified in place is regathered)
+    _standin = None  # what the tape imports for this leaf (grad_mode.mark_no_grad_view)
     _multi = None  # (op name, output index) for an output of unbind/split/chunk, plus "custom"
     # for a custom Function's output view (views that PyTorch forbids modifying in place)
     _hooks = None  # list of hook functions (see autograd/hooks)

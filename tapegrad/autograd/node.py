@@ -1,6 +1,7 @@
 """``Tensor.grad_fn``: a small object naming the op that produced a tensor."""
 
 from .. import tape
+from ..grad_mode import NO_GRAD_VIEW
 from ..ops.node_names import named
 from ..registry import PYTHON_BASE, REGISTRY, Op
 
@@ -106,11 +107,12 @@ def _operand(seg, recs, s):
 def _node_at(seg, rec):
     """The node of record ``rec``: an import stands for its source, a leaf's AccumulateGrad or
     the record of another segment it was taken from (a ``create_graph`` backward records on a
-    segment of its own, importing the forward's values)."""
+    segment of its own, importing the forward's values); None for a view made under no_grad
+    (its gradient reaches nothing: grad_mode.mark_no_grad_view)."""
     while int(seg.records()[rec, tape.OP]) & tape.CODE_MASK == 0:
         src = seg.imports.get(rec)
         if type(src) is not tuple:
-            return _class("AccumulateGrad")(seg, rec)
+            return None if src._multi is NO_GRAD_VIEW else _class("AccumulateGrad")(seg, rec)
         seg, rec = src
     return _class(_name_of(seg, rec))(seg, rec)
 

@@ -155,7 +155,8 @@ def check_inplace(x, view_msg=False, grad_operand=False):
                                 len(multi) > 1 else
                                 "A view was created in no_grad mode") +
                                " and is being modified inplace" +
-                               ("" if x._rg else " with grad mode enabled") + _view_tail(multi))
+                               ("" if x._rg and len(multi) > 1 else " with grad mode enabled")
+                               + _view_tail(multi))
         base = storage_base(x)
         # PyTorch: a view that requires grad whose base is a leaf (even one that does not
         # require grad, e.g. arange(9).reshape(3, 3).requires_grad_().T)
@@ -191,7 +192,8 @@ def refresh_view(x):
                             len(x._multi) > 1 else
                             "A view was created in no_grad mode") +
                            " and its base or another view of its base has been modified inplace"
-                           + ("" if x._rg else " with grad mode enabled") + _view_tail(x._multi))
+                           + ("" if x._rg and len(x._multi) > 1 else " with grad mode enabled")
+                           + _view_tail(x._multi))
     if type(x._data) is DeviceArray:
         _views().refresh(x)  # a CUDA view is a copy: its values are regathered too
     if base is not x and base._rg:

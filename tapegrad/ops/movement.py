@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .. import tape
-from ..grad_mode import NO_GRAD_VIEW, _state as _gs
+from ..grad_mode import NO_GRAD_VIEW, _state as _gs, mark_no_grad_view
 from .._bounded_cache import bounded_cache
 from ..device import DeviceArray
 from ..size import keyword_size
@@ -239,7 +239,7 @@ def _share_storage(t, x, local=None):
     t._inference = x._inference
     if type(t._data) is not float and type(x._data) is not float:
         if x._multi is NO_GRAD_VIEW or _gs.grad_enabled is not True and not _gs.inference:
-            t._multi = NO_GRAD_VIEW  # PyTorch forbids changing it in place with grad enabled
+            mark_no_grad_view(t, x)  # (PyTorch forbids changing it in place with grad on)
         t._vc = x._vcounter()
         base = t._base = x if x._base is None else x._base
         t._bseg, t._brec = base._seg, base._rec
