@@ -69,3 +69,30 @@ def test_numpy_errors_and_rank_warning():
 def test_forward_mode_tangent():
     _, t = tg.func.jvp(lambda y: np.polyfit(X, y, 2), (tg.tensor(Y),), (tg.tensor(Y2[:, 1]),))
     np.testing.assert_allclose(t.numpy(), np.polyfit(X, Y2[:, 1], 2), rtol=1e-10, atol=1e-13)
+
+
+XC = X + 0.25j * X[::-1]
+YC = Y + 1j * np.sin(2 * X)
+
+
+@pytest.mark.parametrize("x, y, kw", [
+    (X, YC, {}), (XC, Y, {}), (XC, YC, {"w": W}), (X, np.stack([YC, 2 * YC], 1), {}),
+    (XC, YC, {"cov": True}), (XC, YC, {"full": True}),
+])
+def test_complex_fit_as_numpys(x, y, kw):
+    want = np.polyfit(x, y, 2, **kw)
+    got = np.polyfit(_rg(x), _rg(y), 2, **kw)
+    for w, g in zip(want if isinstance(want, tuple) else (want,),
+                    got if isinstance(got, tuple) else (got,)):
+        np.testing.assert_allclose(_np(g), w, rtol=1e-10, atol=1e-12)
+        assert np.asarray(_np(g)).dtype.kind == np.asarray(w).dtype.kind
+
+
+def test_complex_fit_gradients():
+    def f(xr, xi, yr, yi):
+        c = np.polyfit(xr + 1j * xi, yr + 1j * yi, 2)
+        return (c.abs() ** 2).sum() + c.real.prod()
+
+    args = tuple(_rg(a) for a in (X, 0.25 * X[::-1], Y, np.sin(2 * X)))
+    assert tg.autograd.gradcheck(f, args)
+    assert tg.autograd.gradgradcheck(f, args)

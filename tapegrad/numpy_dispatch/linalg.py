@@ -129,7 +129,7 @@ def _np_polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     from ..ops.movement import sum as _sum
 
     order = int(deg) + 1
-    x, y = _np_float(x), _np_float(y)
+    x, y = _np_float(x, True), _np_float(y, True)
     if deg < 0:
         raise ValueError("expected deg >= 0")
     if x.ndim != 1:
