@@ -466,10 +466,9 @@ def _complex_number(name, np_f, x, y):
         return C.number(name, np_f, x, y, False)
     if type(x) is complex and isinstance(y, Tensor):
         return C.number(name, np_f, y, x, True)
-    x = x if type(x) is complex else R.as_tensor(x)
-    y = y if type(y) is complex else R.as_tensor(y)
-    return _make(_wrap(np.asarray(np_f(x if type(x) is complex else x._arr(),
-                                       y if type(y) is complex else y._arr()))))
+    xa = x if type(x) is complex else R.as_tensor(x)._arr()
+    ya = y if type(y) is complex else R.as_tensor(y)._arr()
+    return _make(_wrap(np.asarray(np_f(xa, ya))))
 
 
 def _complex():
@@ -531,12 +530,10 @@ pow = _binary(Op.POW, "pow", np.power, _pow_py, ("x", "y", "out"),
 # NOTE: ties split the gradient 0.5/0.5 between the arguments, like torch.maximum; the loser
 # gets 0; a NaN comparison masks nothing, so both arguments get g there (as in torch).
 maximum = _binary(Op.MAXIMUM, "maximum", refusing_complex(np.maximum, "maximum"), _max_py,
-                  ("x", "y"),
-                  "where(x < y, 0.0, where(x == y, 0.5 * g, g))",
+                  ("x", "y"), "where(x < y, 0.0, where(x == y, 0.5 * g, g))",
                   "where(x > y, 0.0, where(x == y, 0.5 * g, g))")
 minimum = _binary(Op.MINIMUM, "minimum", refusing_complex(np.minimum, "minimum"), _min_py,
-                  ("x", "y"),
-                  "where(x > y, 0.0, where(x == y, 0.5 * g, g))",
+                  ("x", "y"), "where(x > y, 0.0, where(x == y, 0.5 * g, g))",
                   "where(x < y, 0.0, where(x == y, 0.5 * g, g))")
 
 _where_def = defop(Op.WHERE, "where", "binary", "WhereBackward0", saves=("m",),
