@@ -192,6 +192,15 @@ def _bind_methods():
 _bind_methods()
 
 
+def _inplace_by(self, fn, name):
+    """``inplace=True`` of a functional activation (``nn/inplace_option.py``) on a batched
+    tensor: ``fn``'s result written into its examples, as its in-place methods do."""
+    return _inplace_method(f"{name}(inplace=True)", fn)(self)
+
+
+BatchedTensor._inplace_by = _inplace_by
+
+
 # ---- vmap -----------------------------------------------------------------------------------
 
 def _moveaxis(t, src, dst):

@@ -24,6 +24,8 @@ def in_place_capable(f):
         else:
             args = args[:at] + args[at + 1:]
         x, rest = (_t(args[0]), args[1:]) if args else (_t(kwargs.pop("input")), ())
+        if hasattr(type(x), "_inplace_by"):  # (vmap's batched tensor: into its examples)
+            return x._inplace_by(lambda t: f(t, *rest, **kwargs), f.__name__)
         return _inplace.apply(x, lambda t: f(t, *rest, **kwargs))
 
     return fn
