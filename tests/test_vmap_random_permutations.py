@@ -43,6 +43,20 @@ def test_multinomial_of_shared_probabilities_draws_per_example():
     assert len({tuple(r) for r in out.tolist()}) > 1
 
 
+def test_multinomial_method_of_shared_probabilities_draws_per_example():
+    tg.manual_seed(11)
+    p = tg.tensor([0.25, 0.25, 0.25, 0.25])
+    out = tg.func.vmap(lambda a: p.multinomial(4) + a, randomness="different")(
+        tg.zeros(30, 4, dtype=tg.int64)).numpy()
+    assert all(sorted(r) == [0, 1, 2, 3] for r in out.tolist())
+    assert len({tuple(r) for r in out.tolist()}) > 1
+    same = tg.func.vmap(lambda a: p.multinomial(4) + a, randomness="same")(
+        tg.zeros(5, 4, dtype=tg.int64)).numpy()
+    assert (same == same[0]).all()
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        tg.func.vmap(lambda a: p.multinomial(4) + a)(tg.zeros(5, 4, dtype=tg.int64))
+
+
 def test_matches_torch_func_in_shape_and_dtype():
     torch = pytest.importorskip("torch")
 

@@ -76,6 +76,9 @@ def _random_functions_batch_aware():
     names = torch_names.FUNCTIONS
     names["randperm"], names["multinomial"] = randomness.batch_aware_sampling(
         names["randperm"], names["multinomial"])
+    from ..tensor import Tensor
+
+    Tensor.multinomial = names["multinomial"]  # (p.multinomial(n) too)
     from .batched import RULES
 
     RULES.update(randomness.SAMPLER_RULES)
