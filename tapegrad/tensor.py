@@ -261,26 +261,36 @@ class Tensor:
     def requires_grad(self, flag):
         if flag is not True and flag is not False:
             raise RuntimeError("requires_grad must be a bool")
-        if self._seg is not None:
+        if self._seg is not None and not self._seg.forward_only:
             raise RuntimeError(_LEAF_ONLY if not flag else
                                "you can only change requires_grad flags of leaf variables.")
         if flag and not _is_float_dtype(self.dtype):
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients")
-        self._set_rg(bool(flag))
+        self._leaf_rg(bool(flag))
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad is not True and requires_grad is not False:
             raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
                             f"bool, not {type_name(requires_grad)}")
-        if self._seg is not None:
+        if self._seg is not None and not self._seg.forward_only:
             if requires_grad:
                 return self
             raise RuntimeError(_LEAF_ONLY)
         if requires_grad and not _is_float_dtype(self.dtype):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        self._set_rg(bool(requires_grad))
+        self._leaf_rg(bool(requires_grad))
         return self
+
+    def _leaf_rg(self, flag):
+        """``_set_rg`` of a leaf; one made under no_grad in forward mode (a forward-only record:
+        a leaf to reverse mode) that is to require grad becomes a plain leaf, its tangent's
+        history dropped."""
+        if self._seg is not None:
+            if not flag:
+                return
+            self._seg, self._rec = None, -1
+        self._set_rg(flag)
 
     def _set_rg(self, flag):
         if flag and self._inference and not _gm.is_inference_mode_enabled():

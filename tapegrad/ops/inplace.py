@@ -316,15 +316,26 @@ def _recording(x, *others):
             if isinstance(o, Tensor) and o._rg:
                 return True
         return False
-    return mode is not False and _forward_only(x)
+    return mode is not False and _forward_only(x, others)
 
 
-def _forward_only(x):
+def _forward_only(x, operands=()):
     """Under no_grad inside forward mode: whether an in-place op on ``x`` takes a forward-only
-    record of its new value, as PyTorch's dual tensors keep their tangent. Only where x's
-    storage has history: a leaf (a buffer, a parameter) or a view of one changes value only,
-    so that it stays a leaf."""
-    return _gm_state.grad_enabled is _gm.FORWARD_ONLY and storage_base(x)._seg is not None
+    record of its new value, as PyTorch's dual tensors keep their tangent: where x's storage
+    has history, or is a leaf that requires no grad and an operand has history (``b.add_(dual)``
+    gives ``b`` the dual's tangent, as PyTorch's; its record is forward-only, so it stays a leaf
+    to reverse mode). A leaf that requires grad (a parameter) changes value only."""
+    if _gm_state.grad_enabled is not _gm.FORWARD_ONLY:
+        return False
+    base = storage_base(x)
+    if base._seg is not None:
+        return True
+    if base._rg or x._rg:
+        return False
+    for o in operands:
+        if isinstance(o, Tensor) and o._seg is not None:
+            return True
+    return False
 
 
 def _operand(o, x):
@@ -533,7 +544,7 @@ def setitem(x, key, value):
         value = value._data
     mode = _gm_state.grad_enabled  # (_recording(x, value) inline: ~100 ns less per call)
     if not ((x._rg or isinstance(value, Tensor)) if mode is True else  # (value: a tensor
-            mode is not False and _forward_only(x)):                   # requiring grad)
+            mode is not False and _forward_only(x, (value,))):         # requiring grad)
         xd = x._arr()
         v = value._arr() if isinstance(value, Tensor) else value
         try:
