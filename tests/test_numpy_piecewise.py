@@ -48,3 +48,14 @@ def test_wrong_number_of_functions():
     with pytest.raises(ValueError, match=r"with 1 condition\(s\), either 1 or 2 functions are "
                        "expected"):
         np.piecewise(tg.tensor(X, requires_grad=True), [X > 0], [np.sin, np.cos, np.exp])
+
+
+@pytest.mark.parametrize("v", [-0.5, 1.5])
+def test_zero_dimensional_tensor_condition(v):
+    # (x < 0 of a 0-d tensor is a 0-d tensor; NumPy's is a scalar, one condition)
+    funcs = [lambda t: -t ** 3, lambda t: 3 * t]
+    x = tg.tensor(v, requires_grad=True)
+    got = np.piecewise(x, x < 0, funcs)
+    assert got.item() == np.piecewise(np.float64(v), np.float64(v) < 0, funcs)
+    assert tg.autograd.gradcheck(lambda a: np.piecewise(a, x.detach() < 0, funcs), (x,))
+    assert tg.autograd.gradgradcheck(lambda a: np.piecewise(a, x.detach() < 0, funcs), (x,))

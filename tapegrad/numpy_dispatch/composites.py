@@ -528,8 +528,8 @@ def piecewise(x, condlist, funclist, *args, **kw):
     selects, later conditions overriding earlier ones, 0 elsewhere; the gradient flows through
     the functions, the conditions are constants."""
     x = _t(x)
-    if isinstance(condlist, Tensor):
-        condlist = _vals(condlist)
+    if isinstance(condlist, Tensor):  # (a 0-d one as the NumPy scalar x < 0 gives there)
+        condlist = _vals(condlist)[()] if condlist.ndim == 0 else _vals(condlist)
     elif isinstance(condlist, (list, tuple)):
         condlist = [_vals(c) if isinstance(c, Tensor) else c for c in condlist]
     if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray))
