@@ -53,3 +53,18 @@ def test_torch_api_keeps_the_default_float_dtype():
     torch = pytest.importorskip("torch")
     assert torch.sin(torch.tensor([1, 2], dtype=torch.int8)).dtype == torch.get_default_dtype()
     assert np.sin(t).dtype == np.float16 and np.sin(t.float()).dtype == np.float32
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_integer_reciprocal_and_bool_square_as_numpy(dt):
+    a = _array(dt)
+    t = tg.tensor(a)
+    for f in (np.reciprocal, np.square):
+        with np.errstate(all="ignore"):
+            want, got = f(a), f(t)
+        assert got.dtype == want.dtype, (f.__name__, dt)
+        np.testing.assert_array_equal(got.numpy(), want)
+    x = tg.tensor([0.5, -4.0], requires_grad=True)
+    (np.reciprocal(x).sum() + np.square(x).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), -1 / np.array([0.5, -4.0]) ** 2 + 2 * np.array(
+        [0.5, -4.0]))

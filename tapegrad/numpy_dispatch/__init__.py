@@ -308,10 +308,14 @@ def numpy_pair(x1, x2):
 
 
 def _square(x):
+    if getattr(x, "dtype", None) == np.bool_:  # (NumPy's int8 square; PyTorch's mul keeps bool)
+        return _values_only(np.square)(x)
     return _op("mul")(x, x)
 
 
 def _reciprocal(x):
+    if getattr(x, "dtype", np.float64).kind in "biu":  # NumPy's integer reciprocal: integers
+        return _values_only(np.reciprocal)(x)
     return _op("div")(1.0, _t(x))
 
 
