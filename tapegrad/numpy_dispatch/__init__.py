@@ -314,7 +314,7 @@ def _square(x):
 
 
 def _reciprocal(x):
-    if getattr(x, "dtype", np.float64).kind in "biu":  # NumPy's integer reciprocal: integers
+    if np.dtype(getattr(x, "dtype", np.float64)).kind in "biu":  # (NumPy's: integers)
         return _values_only(np.reciprocal)(x)
     return _op("div")(1.0, _t(x))
 
