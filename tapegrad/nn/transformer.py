@@ -15,6 +15,7 @@ import numpy as np
 from .. import creation
 from ..grad_mode import is_grad_enabled
 from ..ops.elementwise import where
+from ..promotion import int_overflow
 from . import functional as F
 from .activation import GELU, ReLU
 from .attention import canonical_mask
@@ -217,6 +218,9 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        if tgt_is_causal is None and tgt_mask is not None and tgt_mask.dtype.kind in "iu":
+            # (PyTorch's test of whether tgt_mask is causal fills a mask of its dtype with -inf)
+            raise int_overflow(tgt_mask.dtype)
         x = tgt
         for layer in self.layers:
             x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,

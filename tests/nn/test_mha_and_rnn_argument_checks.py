@@ -147,3 +147,25 @@ def test_mha_ranks_and_sizes_checked_as_torch():
     ours = _mha_rank_and_size_outcomes(tg)
     assert ours == _mha_rank_and_size_outcomes(torch)
     assert all(o.startswith("AssertionError") for o in ours)
+
+
+def _decoder_int_mask_outcomes(lib):
+    nn = lib.nn
+    x = lib.zeros(4, 2, 8)
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, 0.0), 1)
+    full = nn.Transformer(8, 2, 1, 1, 16, 0.0)
+    calls = [lambda: dec(x, x, tgt_mask=lib.zeros(4, 4, dtype=lib.int64)),
+             lambda: dec(x, x, tgt_mask=lib.zeros(4, 4, dtype=lib.uint8)),
+             lambda: full(x, x, tgt_mask=lib.zeros(4, 4, dtype=lib.int32)),
+             lambda: dec(x, x, tgt_mask=lib.zeros(4, 4, dtype=lib.int64), tgt_is_causal=True)]
+    return [_attempt(call) for call in calls]
+
+
+def test_decoder_integer_tgt_mask_raises_as_torch():
+    """An integer tgt_mask: the decoder stack's causal-mask detection fails on it first
+    (PyTorch fills a mask of its dtype with -inf) unless tgt_is_causal is given."""
+    ours = _decoder_int_mask_outcomes(tg)
+    assert ours[0].startswith("RuntimeError") and "int64_t without overflow" in ours[0]
+    assert ours[-1].startswith("AssertionError")
+    torch = pytest.importorskip("torch")
+    assert ours == _decoder_int_mask_outcomes(torch)
