@@ -68,3 +68,10 @@ def test_integer_reciprocal_and_bool_square_as_numpy(dt):
     (np.reciprocal(x).sum() + np.square(x).sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), -1 / np.array([0.5, -4.0]) ** 2 + 2 * np.array(
         [0.5, -4.0]))
+
+
+def test_reciprocal_handler_of_a_plain_number():
+    from tapegrad.numpy_dispatch import ufunc_handler
+
+    np.testing.assert_allclose(np.asarray(ufunc_handler(np.reciprocal)(4.0).numpy()), 0.25)
+    np.testing.assert_allclose(ufunc_handler(np.reciprocal)([2.0, 4.0]).numpy(), [0.5, 0.25])
