@@ -145,7 +145,8 @@ def _build_table():
         {"raw": L["raw"], "name": L["name"], "args": (L["input"],), "kwargs": {}})
     table[scalar_fast.METHODS["__neg__"].__code__] = lambda L: ("neg", {"x": L["self"]})
     table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
-    table[creation.zeros_like.__code__] = lambda L: ("factory", dict(L))  # zeros/ones/empty
+    # zeros/ones/empty (under vmap's batch-aware wrapper)
+    table[_unwrapped(creation.zeros_like).__code__] = lambda L: ("factory", dict(L))
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F

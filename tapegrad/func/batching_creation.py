@@ -37,7 +37,7 @@ def batch_aware(fn):
 
     batched.__name__ = getattr(fn, "__name__", "fn")
     batched.__doc__ = fn.__doc__
-    batched.__wrapped__ = fn
+    batched.__wrapped__ = batched.raw = fn  # (raw: tg.compile's tracer names the op under it)
     return batched
 
 
