@@ -1,6 +1,7 @@
 """Lists of tensors and numbers among the arrays ``np.concatenate``/``np.stack``/``np.vstack``/
-``np.hstack``/``np.column_stack``/``np.append`` join (``np.concatenate([y, [y.sum(), y.std()]])``): NumPy's
-values and dtypes, and the gradient through the tensors in the list."""
+``np.hstack``/``np.column_stack``/``np.append``/``np.insert`` join
+(``np.concatenate([y, [y.sum(), y.std()]])``): NumPy's values and dtypes, and the gradient
+through the tensors in the list."""
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ JOINS = {
     "append": lambda y: np.append(y, [np.linalg.norm(y), y.max()]),
     "append_axis": lambda y: np.append(y[None], [[y[2], 1.0, y[0] * y[1]]], axis=0),
     "append_to_list": lambda y: np.append([y.sum(), 2], y),
+    "insert": lambda y: np.insert(y, 1, [y[2] * y[0], 2.0]),
+    "insert_axis": lambda y: np.insert(y[None], 0, [[y[1], y[2] ** 2, 1.0]], axis=0),
     "nested": lambda y: np.concatenate([y[None], [[y[2], y[1] ** 2, 0.5]]]),
 }
 

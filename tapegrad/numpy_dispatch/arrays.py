@@ -14,7 +14,7 @@ from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
 from . import _cast, _float, _need, _op, _to_float, _Unsupported, _values_only
-from .shaping import _ravel, joined_dtype
+from .shaping import _nested, _ravel, joined_dtype
 
 
 def _vals(x):
@@ -89,7 +89,7 @@ def rollaxis(a, axis, start=0):
 
 
 def append(arr, values, axis=None):
-    from .shaping import _concatenate, _nested
+    from .shaping import _concatenate
 
     arr, values = _nested(arr), _nested(values)  # (a list holding tensors keeps their grad)
     dtype = joined_dtype((arr, values))  # (NumPy's promotion, not cat's PyTorch one)
@@ -329,7 +329,7 @@ def insert(arr, obj, values, axis=None):
     x = _t(arr)
     if axis is None:
         x, axis = _ravel(x), 0
-    vals = _t(values)
+    vals = _t(_nested(values))  # (a list holding tensors keeps their grad)
     vals = vals if vals.dtype == x.dtype else vals.to(x.dtype)
     if isinstance(obj, Tensor):
         obj = np.asarray(obj._data)
