@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -49,6 +50,7 @@ class _GradModeState(threading.local):
     grad_enabled: bool = True
     inference: bool = False
     forward_levels: int = 0  # forward-mode computations running (``forward_level``)
+    fw_leaves: list | None = None  # weak references: see ``drop_history_at_exit``
 
 
 class _ForwardOnly:
@@ -143,8 +145,26 @@ class forward_level:
         _restore(_state.grad_enabled)
 
     def __exit__(self, *exc):
-        _state.forward_levels -= 1
-        _restore(_state.grad_enabled)
+        s = _state
+        s.forward_levels -= 1
+        _restore(s.grad_enabled)
+        if s.fw_leaves is not None and not s.forward_levels:
+            refs, s.fw_leaves = s.fw_leaves, None
+            for r in refs:
+                t = r()
+                if t is not None and t._seg is not None and t._seg.forward_only:
+                    t._seg, t._rec, t._rg = None, -1, False
+
+
+def drop_history_at_exit(t):
+    """``t``, a leaf that requires no grad, takes a forward-only record (an in-place op under
+    no_grad with a dual operand, ops/inplace.py): when forward mode ends it is a plain leaf
+    again, as PyTorch's loses its tangent with the level, so that results computed from it
+    afterwards do not require grad."""
+    s = _state
+    if s.fw_leaves is None:
+        s.fw_leaves = []
+    s.fw_leaves.append(weakref.ref(t))
 
 
 class untracked:

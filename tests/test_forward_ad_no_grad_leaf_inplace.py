@@ -67,3 +67,42 @@ def test_tangents_without_torch():
     x, v = tg.tensor([1.5, -2.0], dtype=tg.float64), tg.tensor([1.0, 0.5], dtype=tg.float64)
     out, tangent = tg.func.jvp(f, (x,), (v,))
     np.testing.assert_allclose(tangent.numpy(), 2 * x.numpy() * v.numpy())
+
+
+def _after_level(lib, make):
+    """What a tensor changed in place by a dual under no_grad is once the level has ended (a
+    module's buffer updated inside forward mode, used afterwards)."""
+    fwAD = lib.autograd.forward_ad
+    with fwAD.dual_level():
+        x = fwAD.make_dual(lib.tensor([1.0, 2.0], dtype=lib.float64),
+                           lib.tensor([10.0, 20.0], dtype=lib.float64))
+        with lib.no_grad():
+            b = make(lib, x)
+    y = lib.tensor(1.0, dtype=lib.float64) - b * 3
+    w = lib.tensor([2.0] * b.numel(), dtype=lib.float64, requires_grad=True)
+    (b * w).sum().backward()
+    return (b.requires_grad, b.is_leaf, y.requires_grad, y.grad_fn is None, y.numpy().tolist(),
+            w.grad.tolist())
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_plain_after_level_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    assert _after_level(tg, CASES[case]) == _after_level(torch, CASES[case])
+
+
+def test_plain_after_level():
+    got = _after_level(tg, CASES["chain"])
+    assert got == (False, True, False, True, [-8.0, -17.0], [3.0, 6.0])
+    kept = {}
+
+    def f(x):
+        b = kept["b"] = tg.zeros(2, dtype=tg.float64)
+        with tg.no_grad():
+            b.add_(x)
+        return b * x
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64)
+    _, tangent = tg.func.jvp(f, (x,), (tg.ones_like(x),))
+    assert tangent.tolist() == [2.0, 4.0]
+    assert not (kept["b"] * 2).requires_grad

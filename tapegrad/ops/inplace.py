@@ -334,6 +334,9 @@ def _forward_only(x, operands=()):
         return False
     for o in operands:
         if isinstance(o, Tensor) and o._seg is not None:
+            _gm.drop_history_at_exit(base)
+            if x is not base:
+                _gm.drop_history_at_exit(x)
             return True
     return False
 
