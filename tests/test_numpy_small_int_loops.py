@@ -75,3 +75,15 @@ def test_reciprocal_handler_of_a_plain_number():
 
     np.testing.assert_allclose(np.asarray(ufunc_handler(np.reciprocal)(4.0).numpy()), 0.25)
     np.testing.assert_allclose(ufunc_handler(np.reciprocal)([2.0, 4.0]).numpy(), [0.5, 0.25])
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_python_bool_operand_as_numpy(dt):
+    a = _array(dt)
+    t = tg.tensor(a)
+    for f in BINARY:
+        for args, args_np in (((t, True), (a, True)), ((False, t), (False, a))):
+            with np.errstate(all="ignore"):
+                want, got = f(*args_np), f(*args)
+            assert got.dtype == want.dtype, (f.__name__, dt, args_np)
+            np.testing.assert_allclose(got.numpy(), want, rtol=_ulps(want), err_msg=f.__name__)

@@ -8,6 +8,7 @@ import numpy as np
 from ..tensor import Tensor
 
 _SMALL = frozenset("bBhH?")  # int8, uint8, int16, uint16, bool
+_BOOL = np.dtype(bool)
 
 
 def loop_inputs(ufunc, inputs):
@@ -22,6 +23,8 @@ def loop_inputs(ufunc, inputs):
     for a in inputs:
         if type(a) in (int, float, complex):  # (weak: NumPy's loop is the array's)
             dts.append(type(a))
+        elif type(a) is bool:  # (resolve_dtypes takes no bool type; NumPy's bool is lowest)
+            dts.append(_BOOL)
         elif isinstance(getattr(a, "dtype", None), np.dtype):
             dts.append(a.dtype)
         else:
