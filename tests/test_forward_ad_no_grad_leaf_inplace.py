@@ -29,13 +29,17 @@ def _set(lib, x):
     return b
 
 
+def _dual(lib):
+    fwAD = lib.autograd.forward_ad
+    return fwAD.make_dual(lib.tensor([1.0, 2.0], dtype=lib.float64),
+                          lib.tensor([10.0, 20.0], dtype=lib.float64))
+
+
 def _run(lib, make):
     fwAD = lib.autograd.forward_ad
     with fwAD.dual_level():
-        x = fwAD.make_dual(lib.tensor([1.0, 2.0], dtype=lib.float64),
-                           lib.tensor([10.0, 20.0], dtype=lib.float64))
         with lib.no_grad():
-            b = make(lib, x)
+            b = make(lib, _dual(lib))
         p = fwAD.unpack_dual(b)
         inside = (p.primal.tolist(), None if p.tangent is None else p.tangent.tolist(),
                   b.requires_grad, b.is_leaf, b.grad_fn is None)
@@ -72,12 +76,8 @@ def test_tangents_without_torch():
 def _after_level(lib, make):
     """What a tensor changed in place by a dual under no_grad is once the level has ended (a
     module's buffer updated inside forward mode, used afterwards)."""
-    fwAD = lib.autograd.forward_ad
-    with fwAD.dual_level():
-        x = fwAD.make_dual(lib.tensor([1.0, 2.0], dtype=lib.float64),
-                           lib.tensor([10.0, 20.0], dtype=lib.float64))
-        with lib.no_grad():
-            b = make(lib, x)
+    with lib.autograd.forward_ad.dual_level(), lib.no_grad():
+        b = make(lib, _dual(lib))
     y = lib.tensor(1.0, dtype=lib.float64) - b * 3
     w = lib.tensor([2.0] * b.numel(), dtype=lib.float64, requires_grad=True)
     (b * w).sum().backward()
