@@ -14,8 +14,9 @@ _BOOL = np.dtype(bool)
 def loop_inputs(ufunc, inputs):
     """``inputs`` of ``ufunc`` with each small-integer tensor converted to the float dtype of
     NumPy's loop for them; ``inputs`` itself when there is none, or the loop is not float."""
-    for a in inputs:
-        if type(a) is Tensor and type(a._data) is np.ndarray and a._data.dtype.char in _SMALL:
+    for a in inputs:  # (itemsize first: ~60 ns less per float input on every NumPy call)
+        if type(a) is Tensor and getattr(a._data, "itemsize", 8) < 4 and \
+                type(a._data) is np.ndarray and a._data.dtype.char in _SMALL:
             break
     else:
         return inputs
