@@ -177,3 +177,13 @@ def test_a_key_that_is_no_index_names_its_type(name, key, what, grad):
         x[key]
     with pytest.raises(IndexError, match=_NOT_AN_INDEX.format(what)):
         x[key] = 2.0
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_float_dims_refused_after_the_same_int_dims_were_kept(name):
+    # (a kept permutation plan is looked up by (shape, dims), and (1.0, 0) == (1, 0))
+    L = lib(name)
+    x = L.ones(2, 3)
+    assert tuple(x.permute(1, 0).shape) == (3, 2)
+    with pytest.raises(TypeError):
+        x.permute(1.0, 0)

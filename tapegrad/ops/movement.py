@@ -318,8 +318,8 @@ def permute(input, *order, dims=None, _name="PermuteBackward0"):
     input = R.as_tensor(input)
     xd = input._data
     if type(xd) is np.ndarray:  # the plan of a (shape, dims) seen before: no checks, no strides
-        try:
-            plan = _permutations.get((xd.shape, dims))
+        try:  # (float dims equal the ints of a kept plan: their product's type tells apart)
+            plan = _permutations.get((xd.shape, dims)) if type(math.prod(dims)) is int else None
         except TypeError:  # (dims given as a list)
             plan = None
         if plan is None:
