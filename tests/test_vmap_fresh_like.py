@@ -78,3 +78,11 @@ def test_same_as_torch_func():
     want = torch.func.vmap(_fill(torch))(torch.tensor(x))
     got = tg.vmap(_fill(tg))(tg.tensor(x))
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_like_factories_take_torchs_input_keyword_inside_and_outside_vmap():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert tg.zeros_like(input=x[0]).tolist() == [0.0, 0.0]
+    assert tg.full_like(input=x[0], fill_value=3).tolist() == [3.0, 3.0]
+    out = tg.vmap(lambda v: tg.zeros_like(input=v).add_(v * 2))(x)
+    assert out.tolist() == [[2.0, 4.0], [6.0, 8.0]]

@@ -31,8 +31,10 @@ def _batched_like(r, template):
 
 def batch_aware(fn):
     """``fn(template, ...)`` batched as ``template`` (the function's first argument)."""
-    def batched(template, *args, **kwargs):
-        r = fn(template, *args, **kwargs)
+    def batched(*args, **kwargs):
+        # (the template positional, or PyTorch's keyword: zeros_like(input=x))
+        template = args[0] if args else kwargs.get("input", kwargs.get("self"))
+        r = fn(*args, **kwargs)
         return _batched_like(r, template) if type(template) is BatchedTensor else r
 
     batched.__name__ = getattr(fn, "__name__", "fn")
