@@ -22,7 +22,7 @@ from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
 from .movement import broadcast_to
-from .node_names import name_div
+from .node_names import DIV as _DIV_NAME, name_entry
 from .shapes import broadcast_shapes, size_of, torch_dtype_name as _torch_name
 from .binary_values import (add_value as _add_value, div_value as _div_value,
                             mul_value as _mul_value, number_cast as _number_cast,
@@ -503,7 +503,7 @@ def _const_div(x, c, reflected):
         return _make(r)
     if reflected:
         return _const_op(_RDIVC, x, r, c, save_x=True)
-    return name_div(_const_op(_MULC, x, r, math.inf if c == 0 else 1.0 / c))
+    return name_entry(_const_op(_MULC, x, r, math.inf if c == 0 else 1.0 / c), _DIV_NAME)
 
 
 def _const_pow(x, c, reflected):

@@ -53,19 +53,9 @@ def named(seg, rec):
     return None if names is None else names.get(rec)
 
 
-_DIV = ("DivBackward0", None, None)
-
-
-def name_div(t):
-    """``x / c`` recorded as ``x * (1 / c)`` (one record, the product's rule) named as
-    PyTorch's ``DivBackward0``; inline, as it is on the operator's path. Returns ``t``."""
-    seg = t._seg
-    if seg is not None:
-        names = seg.node_names
-        if names is None:
-            names = seg.node_names = {}
-        names[t._rec] = _DIV
-    return t
+# ``x / c`` is recorded as ``x * (1 / c)`` (one record, the product's rule) and named as
+# PyTorch's ``DivBackward0`` with this entry (``name_entry(t, DIV)``)
+DIV = ("DivBackward0", None, None)
 
 
 def name_entry(t, entry):

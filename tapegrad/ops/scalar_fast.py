@@ -17,7 +17,7 @@ from .. import tensor as _tensor_mod
 from ..tensor import Tensor, _make, _new, _wrap
 from . import elementwise as E
 from .elementwise import _const_op
-from .node_names import name_div
+from .node_names import DIV as _DIV_NAME, name_entry
 from .record import rec1, rec2
 from ..registry import Op
 
@@ -58,7 +58,7 @@ def _converted(consts, dt, c):
 def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
     """``x <op> other``; a number ``c`` is recorded as op ``const_code`` with the constant
     ``const_of(c)`` (None: ``c`` itself) and no saved value; ``div``: that record is named
-    ``DivBackward0`` (node_names.name_div)."""
+    ``DivBackward0`` (node_names.DIV)."""
     uf = general.opdef.array_forward  # the ufunc: ``uf(a, b)`` is ``a <op> b`` for arrays
     # without the ndarray operator's deferral checks (~50 ns of a ~0.9 µs op under no_grad)
     sub = uf is np.subtract  # (NumPy subtracts a bool array from another dtype; PyTorch refuses)
@@ -84,7 +84,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
                         seg = _current()
                     if self._seg is not seg:
                         t = rec1(const_code, self, r, c, None)
-                        return name_div(t) if div else t
+                        return name_entry(t, _DIV_NAME) if div else t
                     faux = seg.faux
                     aux = len(faux)
                     faux.append(c)
@@ -97,7 +97,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
                     t._rg = True
                     t._seg = seg
                     t._rec = i
-                    return name_div(t) if div else t
+                    return name_entry(t, _DIV_NAME) if div else t
                 if to is Tensor and type(other._data) is float:
                     e = other._data
                     r = f(d, e)
@@ -170,7 +170,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
             if rec:
                 t = _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
                               float(other) if const_of is None else const_of(other))
-                return name_div(t) if div else t
+                return name_entry(t, _DIV_NAME) if div else t
             t = _new(Tensor)  # _make(r) inlined
             t._data = r
             if _tensor_mod._inference_used and _state.inference:
