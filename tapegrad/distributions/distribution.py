@@ -27,6 +27,7 @@ class Distribution:
     draws) and ``event_shape`` (one draw's shape)."""
 
     has_rsample = False
+    has_enumerate_support = False
     arg_constraints = {}
     support = None
 
