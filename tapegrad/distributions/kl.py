@@ -45,10 +45,15 @@ def _kl_normal_normal(p, q):
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     from ..nn import functional as F
+    from ..ops.elementwise import where
 
-    # p log(p/q) + (1-p) log((1-p)/(1-q)), through softplus of the logits (stable at 0 and 1)
+    # p log(p/q) + (1-p) log((1-p)/(1-q)), through softplus of the logits (stable at 0 and 1);
+    # the logits of probs 0 and 1 are clamped, so a term with q's probs 0 (1) is set to inf and
+    # one with p's probs 0 (1) to 0 (0 log 0), or KL(Bernoulli(1) || Bernoulli(0)) is finite
     t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
+    t1 = where(p.probs == 0, 0.0, where(q.probs == 0, float("inf"), t1))
     t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
+    t2 = where(p.probs == 1, 0.0, where(q.probs == 1, float("inf"), t2))
     return t1 + t2
 
 
