@@ -308,10 +308,13 @@ def factory(tr, args, result, name):
     if isinstance(data, (Tensor, np.ndarray)):
         if id(data) not in tr.cur:
             raise Unsupported(f"{name}() of an array the tracer does not see")
-        vid = tr.e("astype", (tr.v(data),), dtype=result.dtype)
-        tr.out(result, vid, name)
+        src = tr.v(data)
+        if not result.requires_grad:  # (tensor(t)/t.new_tensor(x) copy without history)
+            src = tr.g.emit("detach", (src,), False)
+        tr.out(result, tr.e("astype", (src,), dtype=result.dtype), name)
         return
-    if any(_hidden(tr, v) for k, v in args.items() if k != "input"):  # (a *_like's model)
+    if any(_hidden(tr, v) for k, v in args.items() if k not in ("input", "self")):
+        # (a *_like's model, a new_*'s tensor)
         # the value becomes a constant of the program: a tensor inside a list or a fill value
         # would be baked in unguarded
         raise Unsupported(f"{name}() of a tensor in a list or as the fill value (it would be "
@@ -378,7 +381,7 @@ _ALIASES = {"true_divide": "div", "multiply": "mul", "subtract": "sub", "__matmu
 _COMPARE = set(ir.COMPARE)
 _FACTORIES = {"factory", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
               "full_like", "empty_like", "eye", "arange", "linspace", "tensor", "as_tensor",
-              "from_numpy"}
+              "from_numpy", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"}
 _INPLACE = {"add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "subtract_",
             "multiply_", "divide_", "true_divide_"}
 _GUARDS = {"item", "__bool__", "__float__", "__int__", "__index__"}

@@ -147,6 +147,11 @@ def _build_table():
     table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
     # zeros/ones/empty (under vmap's batch-aware wrapper)
     table[_unwrapped(creation.zeros_like).__code__] = lambda L: ("factory", dict(L))
+    # x.new_zeros/new_ones/new_empty (one closure, named by its ``name``), new_full, new_tensor:
+    # factories like tg.zeros/tg.tensor (torch_names' methods are otherwise traced through)
+    table[_unwrapped(Tensor.new_zeros).__code__] = lambda L: (L["name"], dict(L))
+    for name in ("new_full", "new_tensor"):
+        table[_unwrapped(getattr(Tensor, name)).__code__] = lambda L, n=name: (n, dict(L))
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F
