@@ -279,9 +279,15 @@ defop(Op.PINV, "pinv", "python", "LinalgPinvBackward0", vjp=_pinv_vjp, vjp_np=_p
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
-def pinv(A, atol=None, rtol=None, hermitian=False):
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     """Moore-Penrose pseudo-inverse; singular values at most ``max(atol, rtol * s_max)`` are
-    dropped (PyTorch's defaults: ``rtol = eps * max(m, n)`` unless ``atol`` > 0 is given)."""
+    dropped (PyTorch's defaults: ``rtol = eps * max(m, n)`` where ``atol`` > 0 is not given).
+    ``rcond`` (positional, as PyTorch's older overload) is ``rtol``."""
+    if rcond is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError("linalg_pinv(): rcond cannot be combined with atol or rtol; "
+                            "pass either rcond or atol/rtol")
+        rtol = rcond
     A = R.as_tensor(A)
     cplx = _any_complex(A)
     if cplx:
@@ -293,8 +299,10 @@ def pinv(A, atol=None, rtol=None, hermitian=False):
     a = A._arr()
     mH = (lambda x: np.conj(_mT(x))) if cplx else _mT
     m, n = a.shape[-2:]
-    if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(a.dtype).eps * max(m, n)
+    atol = None if atol is None else np.asarray(atol, np.float64)
+    if rtol is None:  # per matrix where atol is a tensor, as PyTorch's torch.where
+        rtol = np.finfo(a.dtype).eps * max(m, n)
+        rtol = rtol if atol is None else np.where(atol > 0, 0.0, rtol)
     atol = 0.0 if atol is None else atol
     atol, rtol = np.asarray(atol, np.float64), np.asarray(rtol, np.float64)
     if min(m, n) == 0:
