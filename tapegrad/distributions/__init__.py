@@ -16,6 +16,7 @@ from . import constraints, kl_cross, transforms  # noqa: F401 (kl_cross: registe
 from .circular import VonMises
 from .composite_transforms import CatTransform, CumulativeDistributionTransform, \
     IndependentTransform, ReshapeTransform, StackTransform
+from .constraint_registry import biject_to, transform_to
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .counts import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson
 from .dirichlet import Beta, Dirichlet
@@ -61,4 +62,5 @@ __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Berno
            "VonMises", "LKJCholesky", "Wishart", "LowRankMultivariateNormal",
            "FisherSnedecor", "ExponentialFamily", "CatTransform", "StackTransform",
            "ReshapeTransform", "IndependentTransform", "CumulativeDistributionTransform",
-           "CorrCholeskyTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform"]
+           "CorrCholeskyTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "biject_to", "transform_to"]
