@@ -108,6 +108,44 @@ def test_broadcast_of_views_and_the_kernel_is_taken_where_runs_are_short():
         S.binary(np.add, np.empty((5000, 3)), np.empty((5000, 4)))
 
 
+UNIT_RUNS = [((1000, 1, 10), (1, 25, 10)),  # contiguous runs in both operands
+             ((1000, 25, 10), (1000, 25, 1)),  # one broadcast along the run
+             ((30, 40, 1, 20), (1, 40, 20, 1)), ((4000, 1, 4), (1, 8, 4)), ((300, 1, 7), (300, 9, 7))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_contiguous_runs_take_the_row_loops_bit_for_bit(dtype, monkeypatch):
+    rng = np.random.default_rng(12)
+    U = S._load_unit()
+    calls = []
+    loop = U.broadcast_rows
+    monkeypatch.setattr(U, "broadcast_rows", lambda *a: calls.append(a[1]) or loop(*a))
+    for xs, ys in UNIT_RUNS:
+        x, y = _data(xs, dtype, rng), (rng.standard_normal(ys) + 3).astype(dtype)
+        for f in (np.add, np.subtract, np.multiply, np.true_divide):
+            for a, b in ((x, y), (y, x)):
+                n = len(calls)
+                got, want = S.binary(f, a, b), f(a, b)
+                assert len(calls) == n + 1, (xs, ys)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                np.testing.assert_array_equal(got, want, err_msg=f"{f.__name__} {xs} {ys}")
+        saved = S.broadcast_value(y, np.broadcast_shapes(xs, ys))
+        np.testing.assert_array_equal(saved, np.broadcast_to(y, saved.shape))
+    assert set(calls) == {0, 1, 2}  # both runs contiguous; the left one; the right one
+    # strides that are no whole number of runs, negative ones: the 4-D loop, the same values
+    n = len(calls)
+    base = rng.standard_normal((1000, 12)).astype(dtype)
+    y = rng.standard_normal((1, 25, 10)).astype(dtype)
+    for v in (base[:, 1:11][:, None], base[::-1, :10][:, None]):
+        np.testing.assert_array_equal(S.binary(np.subtract, v, y), v - y)
+    assert len(calls) == n
+    # a non-finite result: NumPy's evaluation, with its warning
+    big = np.full((1000, 1, 10), np.finfo(dtype).max, dtype)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert np.isinf(S.binary(np.add, big, np.full((1, 25, 10), np.finfo(dtype).max,
+                                                      dtype))).all()
+
+
 def test_tensor_ops_take_the_loops_with_numpys_values_and_right_gradients():
     torch = None
     try:

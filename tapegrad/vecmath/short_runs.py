@@ -10,7 +10,10 @@ every result with NumPy's operations in NumPy's order, so the values are NumPy's
 
 They are used for float32/float64 arrays of at least ``THRESHOLD`` elements where the layout
 makes NumPy slow (sums over adjacent axes that are not the leading ones, broadcasting with an
-innermost run shorter than ``SHORT_RUN``); every other call is NumPy's. A result holding inf
+innermost run shorter than ``SHORT_RUN``); every other call is NumPy's. Broadcasting whose
+innermost run is contiguous in the operands (or broadcast along it in one) takes the loops of
+``unit_run_kernels``, one vectorised loop per run (GMM's ``x[:, None] - m[None]`` ~260 -> ~190
+µs); other layouts the 4-D loop nest of ``short_run_kernels.broadcast``. A result holding inf
 or NaN is recomputed by NumPy, so its warnings and ``np.errstate`` apply as before.
 Like ``vecmath``'s other kernels, the loops are imported (and compiled, once per machine and
 dtype: ~0.4 s for row sums, ~0.2 s for middle-axis sums, ~0.8 s for broadcasting, measured
@@ -121,6 +124,17 @@ def broadcast_value(x, shape):
 
 def _run(op, x, y, runs):
     """``(out, all finite)``: the broadcast loop over ``runs`` (``_broadcast_dims``)."""
+    n3 = runs[3][0]
+    if n3 >= UNIT_RUN:
+        kind = _UNIT_KINDS.get((runs[3][1] // x.itemsize, runs[3][2] // x.itemsize))
+        if kind is not None:
+            a = _rows(x, runs, 1, kind != _RIGHT)
+            b = a if y is x else _rows(y, runs, 2, kind != _LEFT)
+            if a is not None and b is not None:
+                out = np.empty((runs[0][0] * runs[1][0], runs[2][0], n3), x.dtype)
+                finite = _load_unit().broadcast_rows(op, kind, a[0], b[0], out, runs[0][0],
+                                                     *a[1], *b[1])
+                return out, finite
     out = np.empty([d[0] for d in runs], x.dtype)
     a = _as_strided(x, out.shape, [d[1] for d in runs], writeable=False)
     b = a if y is x else _as_strided(y, out.shape, [d[2] for d in runs], writeable=False)
@@ -128,6 +142,40 @@ def _run(op, x, y, runs):
 
 
 _COPY = 4  # (short_run_kernels.COPY, without importing Numba before it is needed)
+# innermost runs with unit stride in both operands, or in one with the other broadcast along
+# it, of at least UNIT_RUN elements: ``unit_run_kernels``' loops over contiguous runs
+UNIT_RUN = 4
+_BOTH, _LEFT, _RIGHT = 0, 1, 2  # (unit_run_kernels' kinds)
+_UNIT_KINDS = {(1, 1): _BOTH, (1, 0): _LEFT, (0, 1): _RIGHT}
+_unit_kernels = None
+
+
+def _load_unit():
+    global _unit_kernels
+    if _unit_kernels is None:
+        from . import unit_run_kernels
+
+        _unit_kernels = unit_run_kernels
+    return _unit_kernels
+
+
+def _rows(z, runs, at, unit):
+    """``(2-D view, its row strides for the three outer runs)`` of operand ``z`` for
+    ``unit_run_kernels.broadcast_rows``: rows of the innermost run's length where ``unit``
+    (its run contiguous), else rows of one element (broadcast along the run); None where an
+    outer stride is negative or not a whole number of such rows."""
+    step = z.itemsize * (runs[3][0] if unit else 1)
+    strides = []
+    last = 0
+    for run in runs[:3]:
+        s = run[at]
+        if s < 0 or s % step:
+            return None
+        strides.append(s // step)
+        last += (run[0] - 1) * (s // step)
+    view = _as_strided(z, (last + 1, runs[3][0] if unit else 1), (step, z.itemsize),
+                       writeable=False)
+    return view, strides
 
 
 def _broadcast_dims(x, y, target=None):
