@@ -249,6 +249,11 @@ class Tensor:
         d = self._data
         return _rebuild, (d, self._rg)
 
+    def __deepcopy__(self, memo):
+        from ._deepcopy import deepcopy_tensor
+
+        return deepcopy_tensor(self, memo, _rebuild)
+
     # ---- autograd state ----
     @property
     def requires_grad(self):
