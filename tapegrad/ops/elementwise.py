@@ -12,7 +12,7 @@ import operator
 import numpy as np
 
 from .. import tape
-from ..device import DeviceArray
+from ..device import DeviceArray, to_device
 from .. import tensor as _tensor_mod
 from ..tensor import DEFAULT_DTYPE as _DEFAULT, Tensor, _make, _new, _wrap
 from . import record as R
@@ -546,9 +546,9 @@ def where(condition, input=None, other=None):
     (``nonzero(as_tuple=True)``)."""
     if input is None and other is None:
         cond = condition._arr() if isinstance(condition, Tensor) else np.asarray(condition)
-        if type(cond) is DeviceArray:
-            cond = cond.host()
-        return tuple(_make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
+        on = type(cond) is DeviceArray  # the indices go back to the condition's device
+        idx = [i.astype(np.int64) for i in np.nonzero(np.atleast_1d(cond.host() if on else cond))]
+        return tuple(_make(to_device(i) if on else i) for i in idx)
     if isinstance(condition, Tensor) and condition.dtype != np.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a "
                            f"tensor with dtype {_torch_name(condition.dtype)}")
