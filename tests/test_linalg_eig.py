@@ -55,3 +55,37 @@ def test_numpy_eig_follows_numpy_dtypes():
     assert w.dtype == np.complex128 and np.allclose(sorted(w.detach().numpy().imag), [-1, 1])
     (w * w).real.sum().backward()
     assert np.allclose(rot.grad.numpy(), 2 * rot.detach().numpy().T)  # d tr(A^2) = 2 A^T
+
+
+def _repeated():
+    """A diagonalisable non-symmetric matrix with the eigenvalue 2 twice."""
+    P = np.array([[1.0, 2.0, 0.5], [0.0, 1.0, 3.0], [1.0, -1.0, 2.0]])
+    return P @ np.diag([2.0, 2.0, 5.0]) @ np.linalg.inv(P)
+
+
+@pytest.mark.parametrize("a", [np.eye(3), _repeated()])
+def test_eigvals_alone_at_repeated_eigenvalue(a):
+    # sum(L) = trace(A) and sum(L^2) = trace(A^2) have gradients I and 2 A^T even where
+    # eigenvalues repeat; the eigenvectors' 1/(L[j] - L[i]) term must not enter
+    x = tg.tensor(a, requires_grad=True)
+    w = tg.linalg.eigvals(x)
+    g1, = tg.autograd.grad(w.real.sum(), x, retain_graph=True)
+    g2, = tg.autograd.grad((w * w).real.sum(), x)
+    np.testing.assert_allclose(g1.numpy(), np.eye(3), atol=1e-10)
+    np.testing.assert_allclose(g2.numpy(), 2 * a.T, atol=1e-9)
+    x.grad = None
+    (tg.linalg.eig(x)[0].real * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_eigvals_alone_at_repeated_eigenvalue_matches_torch():
+    torch = pytest.importorskip("torch")
+    w = np.array([1.0, -2.0, 0.5])
+    # (unequal weights on a repeated eigenvalue have no derivative: the result depends on the
+    # eigenspace's basis LAPACK returns, the same for both only where it is the identity's)
+    for a in (np.eye(3), np.diag([1.0, 1.0, 2.0]), np.diag([3.0, -1.0, 3.0])):
+        x = tg.tensor(a, requires_grad=True)
+        (tg.linalg.eigvals(x).real * tg.tensor(w)).sum().backward()
+        t = torch.tensor(a, requires_grad=True)
+        (torch.linalg.eigvals(t).real * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7, atol=1e-9)

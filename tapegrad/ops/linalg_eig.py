@@ -9,14 +9,16 @@ it. Its VJP is PyTorch's ``linalg_eig_backward``:
 
 and, as PyTorch, it raises when ``Im diag(V^H gV)`` is not ~0: the loss then depends on the
 eigenvectors' arbitrary phases and has no gradient. Repeated eigenvalues make ``E`` singular
-(no derivative exists there; the result is inf/nan, as in PyTorch). The real part of ``gA`` is
-the gradient of a real ``A``. Batches of matrices work throughout.
+(no derivative exists there; the result is inf/nan, as in PyTorch); a loss of the eigenvalues
+alone (a zero ``gV``) takes PyTorch's ``V^{-H} diag(gL) V^H``, finite there. The real part of
+``gA`` is the gradient of a real ``A``. Batches of matrices work throughout.
 """
 
 import numpy as np
 
 from . import complex as C
 from . import record as R
+from .complex_spectral import is_zero
 
 PHASE_MSG = ("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
              "multiplication by e^{i phi}. The specified loss function depends on this quantity, "
@@ -26,8 +28,10 @@ PHASE_MSG = ("linalg_eig_backward: The eigenvectors in the complex case are spec
 def _rule_eig(ns, g, ins, out, n):
     gL, gV = g[..., :n], ns.reshape(g[..., n:], g.shape[:-1] + (n, n))
     L, V = out[..., :n], ns.reshape(out[..., n:], out.shape[:-1] + (n, n))
-    eye = np.eye(n)
     Vh = ns.conj(ns.mT(V))
+    if is_zero(gV):  # eigenvalues alone: no 1/(L[j] - L[i]) term, finite where values repeat
+        return (ns.solve(Vh, gL[..., :, None] * Vh),)
+    eye = np.eye(n)
     VhgV = Vh @ gV
     d = (VhgV * eye).sum(-1)  # the diagonal, batched
     if ns is C.NP and not np.allclose(np.imag(d), 0, rtol=1e-2, atol=1e-2):
