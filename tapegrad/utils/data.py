@@ -340,10 +340,8 @@ def default_collate(batch):
         return stack(list(batch))
     if isinstance(first, (np.ndarray, np.generic)) and first.dtype.kind in "biufc":
         return tensor(np.stack([np.asarray(b) for b in batch]))
-    if isinstance(first, bool):
-        return tensor(np.array(batch, dtype=np.bool_))
-    if isinstance(first, int):
-        return tensor(np.array(batch, dtype=np.int64))
+    if isinstance(first, int):  # (bool too) the dtype is inferred from every sample, as
+        return tensor(list(batch))  # PyTorch's: [1, 2.5] is a float batch, [True, 1] an int one
     if isinstance(first, float):
         return tensor(np.array(batch, dtype=np.float64))
     if isinstance(first, (str, bytes)):
