@@ -21,6 +21,7 @@ Example:
 import bisect
 import copy
 import math
+import sys
 from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy as np
@@ -33,7 +34,8 @@ from ..torch_names.indices import multinomial
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "StackDataset", "ChainDataset", "random_split", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
-           "DataLoader", "default_collate", "default_convert", "get_worker_info"]
+           "DataLoader", "default_collate", "default_convert", "get_worker_info",
+           "DistributedSampler"]
 
 
 class Dataset:
@@ -441,3 +443,11 @@ class _Stream(Sampler):
 
     def __len__(self):
         return len(self.dataset)
+
+
+# torch.utils.data.distributed, also importable by that path (this module is a file, not a
+# package, so the submodule is entered in sys.modules under its PyTorch-style name)
+from . import data_distributed as distributed  # noqa: E402
+from .data_distributed import DistributedSampler  # noqa: E402
+
+sys.modules[__name__ + ".distributed"] = distributed
