@@ -338,6 +338,11 @@ class Tensor:
                     "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
                     "with caution. Diverging the dtypes of a tensor and its gradient may break "
                     "downstream systems that assume they match.")
+            if value.is_cuda != self.is_cuda:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with device type '{value.device.type}' to "
+                    f"a tensor with device type '{self.device.type}'. Please ensure that the "
+                    "gradient and the tensor are on the same device")
         self._grad = value
 
     @property

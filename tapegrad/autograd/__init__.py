@@ -98,6 +98,9 @@ def _seeds(outputs, grads, create_graph):
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{_size(g.shape)} and output[{i}] has a shape of "
                                f"{_size(out.shape)}.")
+        if g.is_cuda != out.is_cuda and g.ndim:  # a 0-d gradient crosses, as in PyTorch
+            raise RuntimeError(f"invalid gradient at index {i} - expected device {out.device} "
+                               f"but got {g.device}")
         if (g.dtype.kind == "c") != (out.dtype.kind == "c"):
             raise RuntimeError("For complex Tensors, both grad_output and output are required to "
                                f"have the same dtype. Mismatch in dtype: grad_output[{i}] has a "

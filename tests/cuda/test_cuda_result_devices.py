@@ -23,3 +23,51 @@ def test_where_of_a_condition_alone_gives_indices_on_its_device(cond, torch):
     for g, e in zip(got, expected):
         assert g.device == "cuda" and g.dtype == tg.int64
         np.testing.assert_array_equal(g.cpu().numpy(), e.numpy())
+
+
+def _device_error(torch, call):
+    """PyTorch's message for a gradient on the wrong device; the meta device stands in for
+    CUDA in the CPU build (the wording names the device, which is then replaced)."""
+    with pytest.raises(RuntimeError) as e:
+        call(torch)
+    return str(e.value)
+
+
+@pytest.mark.parametrize("grad_on", ["cpu", "cuda"])
+def test_assigning_a_grad_from_the_other_device_raises(grad_on, torch):
+    other = "cuda" if grad_on == "cpu" else "cpu"
+    x = tg.ones(2, 3, device=other, requires_grad=True)
+    expected = _device_error(torch, lambda t: setattr(
+        t.ones(2, 3, requires_grad=True), "grad", t.ones(2, 3, device="meta")))
+    expected = expected.replace("'meta'", f"'{grad_on}'").replace(
+        "device type 'cpu'.", f"device type '{other}'.")
+    with pytest.raises(RuntimeError) as e:
+        x.grad = tg.ones(2, 3, device=grad_on)
+    assert str(e.value) == expected
+    assert x.grad is None
+    x.grad = tg.full((2, 3), 2.0, device=other)  # the same device is taken
+    assert x.grad.device == other
+
+
+@pytest.mark.parametrize("api", ["backward", "grad"])
+def test_a_gradient_output_on_the_other_device_raises_unless_0d(api, torch):
+    def run(out, g, leaf):
+        if api == "backward":
+            out.backward(g)
+            return leaf.grad
+        return tg.autograd.grad(out, leaf, grad_outputs=g)[0]
+
+    expected = _device_error(torch, lambda t: (t.ones(2, 3, requires_grad=True) * 2).backward(
+        t.ones(2, 3, device="meta")))
+    for out_on, g_on in (("cuda", "cpu"), ("cpu", "cuda")):
+        x = tg.ones(2, 3, device=out_on, requires_grad=True)
+        with pytest.raises(RuntimeError) as e:
+            run(x * 2, tg.ones(2, 3, device=g_on), x)
+        out_name = "cuda:0" if out_on == "cuda" else "cpu"
+        g_name = "cuda:0" if g_on == "cuda" else "cpu"
+        assert str(e.value) == expected.replace("device cpu but got meta",
+                                                f"device {out_name} but got {g_name}")
+        # a 0-d gradient crosses devices
+        s = tg.tensor(2.0, device=out_on, requires_grad=True)
+        g = run(s * 3, tg.tensor(0.5, device=g_on), s)
+        assert g.device == out_on and g.item() == 1.5
