@@ -312,7 +312,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 # ---- matrix_rank, cond, multi_dot ------------------------------------------------------------
 
-def matrix_rank(A, tol=None, *, atol=None, rtol=None, hermitian=False):
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     """The number of singular values above ``max(atol, rtol * largest)`` (an int64 tensor, no
     gradient); ``rtol`` defaults to ``eps * max(m, n)`` when ``atol`` is not positive."""
     A = _t(A)
@@ -328,9 +328,9 @@ def matrix_rank(A, tol=None, *, atol=None, rtol=None, hermitian=False):
     a = np.asarray(A._data)
     m, n = a.shape[-2:]
     s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
-    if rtol is None:
-        rtol = 0.0 if atol is not None and np.all(np.asarray(atol) > 0) else \
-            np.finfo(a.dtype).eps * max(m, n)
+    if rtol is None:  # per matrix where atol is a tensor, as PyTorch's torch.where
+        rtol = np.finfo(a.dtype).eps * max(m, n)
+        rtol = rtol if atol is None else np.where(np.asarray(atol) > 0, 0.0, rtol)
     top = s.max(axis=-1, initial=0.0)
     cut = np.maximum(0.0 if atol is None else np.asarray(atol), np.asarray(rtol) * top)
     return _make(np.asarray(np.sum(s > cut[..., None], axis=-1), np.int64))

@@ -65,3 +65,24 @@ def test_pinv_overloads_match_torch():
         ours = tg.linalg.pinv(tg.tensor(Ab), atol=tg.tensor(atol)).numpy()
         theirs = torch.linalg.pinv(torch.tensor(Ab), atol=torch.tensor(atol)).numpy()
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_matrix_rank_positional_hermitian_and_per_matrix_atol():
+    D = np.diag([3.0, 1e-15, 2.0])
+    assert int(tg.linalg.matrix_rank(tg.tensor(D), 1.0, True)) == 2
+    assert int(tg.linalg.matrix_rank(tg.tensor(D), 1e-16, True)) == 3
+    # atol 0 keeps the default rtol (eps * n * 3 drops 1e-15); a positive atol sets rtol to 0
+    got = tg.linalg.matrix_rank(tg.tensor(np.stack([D, D])), atol=tg.tensor([0.0, 1e-20]))
+    assert got.tolist() == [2, 3]
+
+
+def test_matrix_rank_overloads_match_torch():
+    torch = pytest.importorskip("torch")
+    D = np.stack([np.diag([3.0, 1e-15, 2.0]), np.diag([3.0, 0.5, 2.0])])
+    for args, kw in [((1.0, True), {}), ((1e-16,), {"hermitian": True}), ((), {"atol": 0.6}),
+                     ((), {"atol": [0.0, 1e-20]}), ((), {"atol": [0.0, 0.6], "rtol": [0.1, 0.1]})]:
+        ours = tg.linalg.matrix_rank(tg.tensor(D), *args, **{
+            k: tg.tensor(v) if isinstance(v, list) else v for k, v in kw.items()})
+        theirs = torch.linalg.matrix_rank(torch.tensor(D), *args, **{
+            k: torch.tensor(v) if isinstance(v, list) else v for k, v in kw.items()})
+        assert ours.tolist() == theirs.tolist(), (args, kw)
