@@ -3,7 +3,8 @@
 The file is a zip archive (stored, not compressed) with two kinds of entries:
 
 * ``structure.json``: the object tree, every node tagged (``tensor``, ``ndarray``, ``dict``,
-  ``odict``, ``list``, ``tuple``, ``int``, ...); dict keys are nodes too, so an optimizer's
+  ``odict``, ``list``, ``tuple``, ``int``, ..., and sets, bytes, complex numbers, slices,
+  dtypes, devices and Sizes: ``_serial_extra``); dict keys are nodes too, so an optimizer's
   integer-keyed state survives;
 * ``data/<n>.npy``: one array per tensor / ndarray / NumPy scalar, written by ``np.save`` with
   ``allow_pickle=False``.
@@ -11,7 +12,8 @@ The file is a zip archive (stored, not compressed) with two kinds of entries:
 Loading parses JSON and ``.npy`` files only (``np.load(allow_pickle=False)``), so a file can
 never run code: it is safe by default, as ``torch.load(weights_only=True)``. ``tg.load`` also
 reads files ``torch.save`` wrote (state dicts, tensors, optimizer states), through an unpickler
-that knows only tensors, parameters and containers and refuses anything else. Objects of any
+that knows only tensors, parameters, containers and those plain values and refuses anything
+else. Objects of any
 other type are refused when saving. Not kept: storage shared between tensors (each tensor is
 written on its own), ``.grad``, the autograd history (a loaded tensor is a leaf).
 """
@@ -24,6 +26,10 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ._serial_extra import EXTRA_NODES as _EXTRA_NODES
+from ._serial_extra import extra_node as _extra_node
+from ._serial_extra import extra_value as _extra_value
+from ._serial_extra import is_extra as _is_extra
 from .tensor import Tensor
 
 _FORMAT = "tapegrad-save"
@@ -34,8 +40,8 @@ _STRUCT = "structure.json"
 def _unsupported(obj):
     return TypeError(f"tg.save: cannot save objects of type {type(obj).__module__}."
                      f"{type(obj).__qualname__} safely (supported: tensors, NumPy arrays and "
-                     "scalars, int, float, bool, str, None, and dicts, OrderedDicts, lists and "
-                     "tuples of them)")
+                     "scalars, int, float, complex, bool, str, bytes, None, slices, dtypes, "
+                     "devices, Sizes, and dicts, OrderedDicts, lists, tuples and sets of them)")
 
 
 class _Writer:
@@ -61,6 +67,8 @@ class _Writer:
             return {"t": "float", "v": obj}
         if t is str:
             return {"t": "str", "v": obj}
+        if _is_extra(obj):
+            return _extra_node(self, obj)
         if isinstance(obj, Tensor):
             from .nn.parameter import Parameter
 
@@ -147,6 +155,8 @@ class _Reader:
             if type(v) is not want:
                 raise _bad(f"malformed {t} node")
             return v
+        if t in _EXTRA_NODES:
+            return _extra_value(self, n)
         if t == "tensor":
             from .creation import from_numpy
 
@@ -198,11 +208,16 @@ def load(f, map_location=None, weights_only=True, **kwargs):
 
     Only JSON and plain ``.npy`` data is read (no pickle), whatever ``weights_only`` says:
     loading an untrusted file cannot run code. ``map_location``: None, "cpu" (or a
-    ``torch.device``-like whose string is "cpu"), or a callable ``(storage, location)``, which
-    tensors read to the CPU pass through unchanged (the usual ``lambda s, loc: s``).
+    ``torch.device``-like whose string is "cpu"), a dict mapping locations to "cpu", or a
+    callable ``(storage, location)``, which tensors read to the CPU pass through unchanged (the
+    usual ``lambda s, loc: s``).
     """
-    if map_location is not None and not callable(map_location) and \
-            str(map_location) != "cpu":
+    if isinstance(map_location, dict):  # ({'cuda:0': 'cpu'}: every tensor read is on the CPU)
+        targets = set(map(str, map_location.values()))
+    else:
+        targets = set() if map_location is None or callable(map_location) else \
+            {str(map_location)}
+    if targets - {"cpu"}:
         raise NotImplementedError(f"tg.load: map_location={map_location!r} (only 'cpu')")
     try:
         z = zipfile.ZipFile(f, "r")
@@ -259,6 +274,37 @@ def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
     return Parameter(data, requires_grad=requires_grad)
 
 
+def _torch_plain_class(module, name):
+    """The value-only classes and constants of a torch file (those PyTorch's weights-only
+    loading also allows): builtin sets, complex numbers, slices, bytes (pickled through
+    ``_codecs.encode``), and torch's dtypes, devices and Size."""
+    import codecs
+
+    from .device import device
+    from .size import Size
+
+    if module in ("builtins", "__builtin__") and name in ("set", "frozenset", "complex",
+                                                          "slice"):
+        return {"set": set, "frozenset": frozenset, "complex": complex, "slice": slice}[name]
+    if (module, name) == ("_codecs", "encode"):
+        return codecs.encode
+    if module == "torch":
+        if name == "device":
+            return device
+        if name == "Size":
+            return Size
+        dt = _TORCH_DTYPES.get(name)
+        if dt is not None:
+            return np.dtype(dt)
+    return None
+
+
+_TORCH_DTYPES = {n: n for n in ("float16", "float32", "float64", "complex64", "complex128",
+                                "int8", "int16", "int32", "int64", "uint8", "bool")}
+_TORCH_DTYPES.update(half="float16", float="float32", double="float64", short="int16",
+                     int="int32", long="int64", cfloat="complex64", cdouble="complex128")
+
+
 def _load_torch(z, prefix):
     """What ``torch.save`` wrote, through an unpickler that knows only containers, tensors and
     parameters (as ``torch.load(weights_only=True)``): anything else is refused, so an untrusted
@@ -280,6 +326,9 @@ def _load_torch(z, prefix):
                 return _rebuild_parameter
             if module == "torch" and name in _TORCH_STORAGES:
                 return _TORCH_STORAGES[name]
+            found = _torch_plain_class(module, name)
+            if found is not None:
+                return found
             raise pickle.UnpicklingError(f"tg.load: a file written by torch.save that holds "
                                          f"{module}.{name}, which is not read (only tensors, "
                                          "parameters and containers of them are)")
