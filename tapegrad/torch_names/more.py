@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as _ops
+from ..device import DeviceArray
 from ..ops.complex_refusals import refuse
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
@@ -195,9 +196,20 @@ def _storage(x):
     return base, start // base._data.itemsize
 
 
+def _device_storage(x):
+    """``_storage`` of a CUDA tensor: a view holds a copy of its elements, so the storage is its
+    base's device array, and the offset the position of its first element there."""
+    m = x._vmap
+    if m is None or x._base is None or x._base._data.a is not m.storage.a:
+        return x, 0
+    return x._base, int(m.positions()[0]) if x.numel() else 0
+
+
 def storage_offset(input):
     """Where ``input``'s first element sits in the storage it shares (elements)."""
     x = _t(input)
+    if type(x._data) is DeviceArray:
+        return _device_storage(x)[1]
     if type(x._data) is not np.ndarray or not x._data.size:
         return 0
     base, offset = _storage(x)
@@ -211,9 +223,10 @@ def as_strided(input, size, stride, storage_offset=None):
     """A view of ``input``'s storage with the given sizes, strides and offset (in elements);
     its gradient adds up where elements overlap, as PyTorch's."""
     x = _t(input)
-    base, own_offset = _storage(x)
-    if not base._data.flags.c_contiguous:  # (a leaf over strided NumPy memory: its elements)
-        base, own_offset = x.contiguous(), 0
+    on_device = type(x._data) is DeviceArray
+    base, own_offset = _device_storage(x) if on_device else _storage(x)
+    if not on_device and not base._data.flags.c_contiguous:  # (a leaf over strided NumPy
+        base, own_offset = x.contiguous(), 0  # memory: its elements)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
@@ -228,6 +241,11 @@ def as_strided(input, size, stride, storage_offset=None):
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
                            f"offset {offset}, and itemsize {item} requiring a storage size of "
                            f"{need * item} are out of bounds for storage of size {n * item}")
+    if on_device:
+        from ..ops.cuda_ops import strided_value
+
+        value = strided_value(base._data, size, stride, offset)
+        return _view_strided(base, value, size, stride, offset)
     flat = base._data.reshape(-1)
     item = flat.itemsize
     value = np.lib.stride_tricks.as_strided(flat[offset:] if math.prod(size) else flat, size,
