@@ -13,9 +13,9 @@ Loading parses JSON and ``.npy`` files only (``np.load(allow_pickle=False)``), s
 never run code: it is safe by default, as ``torch.load(weights_only=True)``. ``tg.load`` also
 reads files ``torch.save`` wrote (state dicts, tensors, optimizer states), through an unpickler
 that knows only tensors, parameters, containers and those plain values and refuses anything
-else. Objects of any
-other type are refused when saving. Not kept: storage shared between tensors (each tensor is
-written on its own), ``.grad``, the autograd history (a loaded tensor is a leaf).
+else. Objects of any other type are refused when saving. Memory shared between saved tensors
+stays shared (``_serial_shared``); not kept: ``.grad``, the autograd history (a loaded tensor is
+a leaf).
 """
 
 import io
@@ -27,6 +27,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ._serial_extra import EXTRA_NODES as _EXTRA_NODES
+from . import _serial_shared
 from ._serial_extra import extra_node as _extra_node
 from ._serial_extra import extra_value as _extra_value
 from ._serial_extra import is_extra as _is_extra
@@ -47,6 +48,7 @@ def _unsupported(obj):
 class _Writer:
     def __init__(self):
         self.arrays = []
+        self.tensors = []
         self._active = set()
 
     def _array(self, a):
@@ -74,10 +76,13 @@ class _Writer:
 
             if t is not Tensor and t is not Parameter:
                 raise _unsupported(obj)
-            arr = np.array(obj.detach().cpu()._arr(), copy=True)
-            return {"t": "tensor", "a": self._array(arr), "dtype": str(arr.dtype),
-                    "shape": list(arr.shape), "requires_grad": bool(obj.requires_grad),
-                    "parameter": t is Parameter}
+            arr = obj.detach().cpu()._arr()
+            if arr.dtype.hasobject or arr.dtype.kind == "V":
+                raise TypeError(f"tg.save: cannot save arrays of dtype {arr.dtype} safely")
+            node = {"t": "tensor", "dtype": str(arr.dtype), "shape": list(arr.shape),
+                    "requires_grad": bool(obj.requires_grad), "parameter": t is Parameter}
+            self.tensors.append((node, arr))  # (its array entry: _serial_shared.finish)
+            return node
         if t is np.ndarray:
             return {"t": "ndarray", "a": self._array(obj), "dtype": str(obj.dtype),
                     "shape": list(obj.shape)}
@@ -102,6 +107,7 @@ def save(obj, f):
     to ``f``: a path or a writable binary file object."""
     w = _Writer()
     tree = {"format": _FORMAT, "version": _VERSION, "root": w.node(obj)}
+    _serial_shared.finish(w, w.tensors)
     text = json.dumps(tree, allow_nan=True)
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as fh:
@@ -123,6 +129,8 @@ class _Reader:
     def __init__(self, z):
         self.z = z
         self.names = set(z.namelist())
+        self.buffers = {}
+        self.bad = _bad
 
     def _array(self, node, dtype=None):
         i = node.get("a")
@@ -160,7 +168,10 @@ class _Reader:
         if t == "tensor":
             from .creation import from_numpy
 
-            a = self._array(n, n.get("dtype"))
+            if "buffer" in n:
+                a = _serial_shared.shared_array(self, n, self.buffers)
+            else:
+                a = self._array(n, n.get("dtype"))
             x = from_numpy(a)
             if n.get("parameter"):
                 from .nn.parameter import Parameter
