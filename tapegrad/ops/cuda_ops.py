@@ -407,6 +407,27 @@ def view(x, shape, strides, offset):
     return _view_strided(x, value, tuple(shape), tuple(strides), offset)
 
 
+def getitem(x, shape, key, items=None):
+    """``x[key]`` of a CUDA tensor: a basic key (``items``) is a strided view (a gathered copy)
+    found with NumPy's probe array, an advanced one the flat positions it selects, made on the
+    host; NumPy's IndexErrors of either come out in PyTorch's words, as on the CPU."""
+    from .index_errors import index_error
+    from .index_keys import PROBE_ADDR, PROBE_BASE
+    from .movement import gather_index, reshape
+
+    try:
+        if items is None:
+            ids = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)[key]
+        else:
+            pv = np.lib.stride_tricks.as_strided(PROBE_BASE, shape=shape,
+                                                 strides=c_strides(shape))[items]
+    except IndexError as e:
+        raise index_error(e, shape, key) from None
+    if items is None:
+        return reshape(gather_index(x, ids.reshape(-1)), ids.shape)
+    return view(x, pv.shape, pv.strides, pv.__array_interface__["data"][0] - PROBE_ADDR)
+
+
 # ---- reductions -------------------------------------------------------------------------
 
 rows_of = K.rows_of

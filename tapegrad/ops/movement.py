@@ -584,12 +584,9 @@ def getitem(x, key):
         if not any(k is Ellipsis for k in items):
             items = items + (Ellipsis,)  # keeps 0-d results views, not NumPy scalars
         if type(xd) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
-            from .cuda_ops import view as cuda_view
+            from .cuda_ops import getitem as cuda_getitem
 
-            pv = np.lib.stride_tricks.as_strided(_PROBE_BASE, shape=shape,
-                                                 strides=c_strides(shape))[items]
-            return cuda_view(x, pv.shape, pv.strides, pv.__array_interface__["data"][0] -
-                             _PROBE_ADDR)
+            return cuda_getitem(x, shape, key, items)
         try:
             value = xd[items]
         except IndexError as e:
@@ -609,8 +606,9 @@ def getitem(x, key):
             view = pv.strides, pv.__array_interface__["data"][0] - _PROBE_ADDR
         return name_entry(_view_strided(x, value, value.shape, *view), name)
     if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
-        ids = np.arange(xd.size, dtype=np.int64).reshape(shape)[key]
-        return reshape(gather_index(x, ids.reshape(-1)), ids.shape)
+        from .cuda_ops import getitem as cuda_getitem
+
+        return cuda_getitem(x, shape, key)
     try:
         value = xd[key]
     except IndexError as e:
