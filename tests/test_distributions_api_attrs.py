@@ -18,3 +18,34 @@ def test_has_enumerate_support_as_torch(name, args):
     ref = getattr(torch.distributions, name)(*[torch.tensor(a) for a in args])
     assert d.has_enumerate_support is ref.has_enumerate_support
     assert type(d).has_enumerate_support is type(ref).has_enumerate_support
+
+
+def test_missing_attribute_message_as_torch():
+    makers = [lambda lib: lib.distributions.Categorical(probs=lib.tensor([0.5, 0.5])),
+              lambda lib: lib.distributions.Bernoulli(logits=lib.tensor([0.5])),
+              lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2)),
+              lambda lib: lib.distributions.LowRankMultivariateNormal(
+                  lib.zeros(2), lib.ones(2, 1), lib.ones(2))]
+    for make in makers:
+        with pytest.raises(AttributeError) as theirs:
+            make(torch).param
+        with pytest.raises(AttributeError) as ours:
+            make(tg).param
+        assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("ndims", [0, 1])
+def test_independent_enumerate_support_as_torch(ndims):
+    probs = [[0.3, 0.6]]
+    d = tg.distributions.Independent(tg.distributions.Bernoulli(tg.tensor(probs)), ndims)
+    ref = torch.distributions.Independent(torch.distributions.Bernoulli(torch.tensor(probs)),
+                                          ndims)
+    assert d.has_enumerate_support is ref.has_enumerate_support
+    if ndims:
+        with pytest.raises(NotImplementedError,
+                           match="Enumeration over cartesian product is not implemented"):
+            d.enumerate_support()
+        return
+    for expand in (True, False):
+        assert d.enumerate_support(expand).numpy().tolist() == \
+            ref.enumerate_support(expand).numpy().tolist()

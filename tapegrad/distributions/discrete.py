@@ -48,7 +48,7 @@ class ProbsOrLogits(Distribution):
             p = _clamped_probs(self.__dict__["probs"])
             self.logits = p.log() - O.log1p(-p)
             return self.logits
-        raise AttributeError(name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
 class Bernoulli(ProbsOrLogits):
@@ -114,7 +114,7 @@ class Categorical(Distribution):
         if name == "logits":
             self.logits = _clamped_probs(self.__dict__["probs"]).log()
             return self.logits
-        raise AttributeError(name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     @property
     def support(self):

@@ -102,7 +102,7 @@ class LowRankMultivariateNormal(Distribution):
                                         upper=False)
             value = D.reciprocal().diag_embed() - A.mT @ A
         else:
-            raise AttributeError(name)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         value = value.expand(shape)
         setattr(self, name, value)
         return value

@@ -46,7 +46,7 @@ def derived_matrix(self, name):
         eye = creation.eye(L.shape[-1], dtype=L.dtype)
         value = cholesky_solve(eye, L).expand(shape)
     else:
-        raise AttributeError(name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
     setattr(self, name, value)
     return value
 
@@ -147,6 +147,15 @@ class Independent(Distribution):
     def support(self):
         support, n = self.base_dist.support, self.reinterpreted_batch_ndims
         return constraints.independent(support, n) if n else support
+
+    @property
+    def has_enumerate_support(self):
+        return self.reinterpreted_batch_ndims == 0 and self.base_dist.has_enumerate_support
+
+    def enumerate_support(self, expand=True):
+        if self.reinterpreted_batch_ndims > 0:
+            raise NotImplementedError("Enumeration over cartesian product is not implemented")
+        return self.base_dist.enumerate_support(expand=expand)
 
     mean = property(lambda self: self.base_dist.mean)
     mode = property(lambda self: self.base_dist.mode)
