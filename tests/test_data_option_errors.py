@@ -1,0 +1,32 @@
+"""DataLoader / sampler / dataset arguments PyTorch refuses are refused here with its error."""
+
+import pytest
+
+import tapegrad as tg
+
+torch = pytest.importorskip("torch")
+
+
+def _iterable(lib):
+    class Stream(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(3))
+    return Stream()
+
+
+CASES = {
+    "random_sampler_replacement": lambda lib: lib.utils.data.RandomSampler(range(3),
+                                                                          replacement=1),
+    "mp_context_without_workers": lambda lib: lib.utils.data.DataLoader(
+        range(3), multiprocessing_context="spawn"),
+    "concat_iterable": lambda lib: lib.utils.data.ConcatDataset([_iterable(lib)]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_refused_as_torch(name):
+    with pytest.raises(Exception) as theirs:
+        CASES[name](torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        CASES[name](tg)
+    assert str(ours.value) == str(theirs.value)
