@@ -91,6 +91,7 @@ class Tensor:
     _retains = False
     _inference = False
     _fn_name = None  # custom Function node name
+    _born = None  # the transform call whose function made this tensor (func/captures.py)
     __array_priority__ = 1000  # NumPy defers binary operators to Tensor
 
     def __init__(self, *args, dtype=None, requires_grad=False):
@@ -493,12 +494,17 @@ _gm.on_first_inference(_track_inference)
 _gm.on_forward_switch(set_forward_only)  # (grad_mode sits below the tape: it is told here)
 
 
+born_in = None  # while a function transform runs its function: func/captures.born_in
+
+
 def _make(data):
     """A tensor without history around an already-normalised value (see ``_wrap``)."""
     t = _new(Tensor)
     t._data = data
     if _inference_used and _gm_state.inference:  # tensors made there are inference tensors
         t._inference = True
+    if born_in is not None:  # (the function's own tensor: it may change it in place)
+        t._born = born_in()
     return t
 
 

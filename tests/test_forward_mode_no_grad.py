@@ -167,22 +167,26 @@ def test_backward_stops_at_no_grad_values_inside_a_level():
 
 
 def test_in_place_under_no_grad():
-    """A tensor with history takes the new value's tangent; leaves (a buffer, a parameter)
-    change value only and stay leaves."""
+    """A tensor with history takes the new value's tangent; a captured leaf (a buffer, a
+    parameter) changed in place is PyTorch's captured-tensor error, and keeps its value."""
     buf, p = tg.zeros(3, dtype=tg.float64), tg.ones(3, dtype=tg.float64, requires_grad=True)
 
     def f(x):
-        y = x * 2
         w = x * 1
         with tg.no_grad():
-            buf.add_(y)
-            p.add_(y)
             w.mul_(3)
         return w * 1
     _, tan = jvp(f, (_x(tg),), (_v(tg),))
     np.testing.assert_array_equal(tan.numpy(), 3.0 * np.array(V))
-    np.testing.assert_array_equal(buf.numpy(), [2.0, 4.0, 6.0])
-    np.testing.assert_array_equal(p.detach().numpy(), [3.0, 5.0, 7.0])
+    for t in (buf, p):
+        def g(x, t=t):
+            with tg.no_grad():
+                t.add_(x * 2)
+            return x * 1
+        with pytest.raises(RuntimeError, match="that would mutate a captured Tensor"):
+            jvp(g, (_x(tg),), (_v(tg),))
+    np.testing.assert_array_equal(buf.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(p.detach().numpy(), [1.0, 1.0, 1.0])
     assert not buf.requires_grad and buf.grad_fn is None
     assert p.is_leaf and p.requires_grad and p.grad_fn is None
 

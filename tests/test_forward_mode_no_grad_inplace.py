@@ -85,7 +85,14 @@ def test_parameter_changed_through_a_view_stays_a_leaf():
             p[2] = 4.0
         return x * p
 
-    np.testing.assert_allclose(_tangent(f), [2.0, 1.0, 1.0])
+    with pytest.raises(RuntimeError, match="that would mutate a captured Tensor"):
+        _tangent(f)  # (torch.func.jvp refuses to change a captured tensor: a dual level does not)
+    np.testing.assert_allclose(p.detach().numpy(), [1.0, 1.0, 1.0])
+    fwAD = tg.autograd.forward_ad
+    with fwAD.dual_level():
+        x = fwAD.make_dual(tg.tensor(X, dtype=tg.float64), tg.tensor(V, dtype=tg.float64))
+        tangent = fwAD.unpack_dual(f(x)).tangent
+    np.testing.assert_allclose(tangent.numpy(), [2.0, 1.0, 1.0])
     assert p.is_leaf and p.grad_fn is None
     np.testing.assert_allclose(p.detach().numpy(), [2.0, 2.0, 4.0])
     (p * p).sum().backward()

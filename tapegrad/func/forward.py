@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
+from .captures import watching
 from .pytree import tree_flatten, tree_unflatten
 from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_order, _grads,
                          _prepare, _push, _reads_outer, _split_aux, _tangents_in,
@@ -41,7 +42,8 @@ def record_for_forward(func, primals, has_aux, name):
                 start = _fresh_segment_order()
             args = [tree_unflatten([writable(h) for h in leaves], spec) for leaves, spec in trees]
             with _gm.forward_level():  # (no_grad inside it does not stop the tangents)
-                out, aux = _split_aux(func(*args), has_aux, name)
+                with watching(func, args):
+                    out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
     finally:
         _depth.n -= 1

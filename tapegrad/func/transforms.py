@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
+from .captures import watching
 from .checks import split_aux as _split_aux, tangents_in as _tangents_in
 from .checks import tensor_leaves as _tensor_leaves
 from .pytree import tree_flatten, tree_unflatten, treespec_pprint
@@ -380,7 +381,8 @@ def value_and_grad(func, argnums=0, has_aux=False):
         _depth.n += 1
         try:
             with _gm.enable_grad():
-                out, aux = _scalar_output(func(*args, **kwargs), has_aux)
+                with watching(func, (args, kwargs)):
+                    out, aux = _scalar_output(func(*args, **kwargs), has_aux)
                 if start is not None and out._rg:
                     from .vmap import unwrap_all
 
@@ -444,7 +446,8 @@ def vjp(func, *primals, has_aux=False):
     _depth.n += 1
     try:
         with _gm.enable_grad():
-            out, aux = _split_aux(func(*args), has_aux, "vjp")
+            with watching(func, args):
+                out, aux = _split_aux(func(*args), has_aux, "vjp")
     finally:
         _depth.n -= 1
     outs, ospec = _tensor_leaves(out, "vjp")
@@ -532,7 +535,8 @@ def _linearized(func, primals, has_aux, name):
             # its tangent, and the handles in ``ins`` keep the values differentiated by)
             args = [tree_unflatten([writable(h) for h in leaves], spec) for leaves, spec in trees]
             with _gm.forward_level():  # (no_grad inside it does not stop the tangents)
-                out, aux = _split_aux(func(*args), has_aux, name)
+                with watching(func, args):
+                    out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
             create_graph = create_graph or _reads_outer(start, outs, ins)
             us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None

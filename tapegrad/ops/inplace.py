@@ -144,6 +144,9 @@ def _copy_slices_complex(base, positions, value):
 
 # ---- guards, storage, history ------------------------------------------------------------
 
+capture_check = None  # set while a function transform runs (func/captures.watching)
+
+
 def check_inplace(x, view_msg=False, grad_operand=False):
     """PyTorch's errors for an in-place op on ``x`` (raised before anything changes)."""
     if x._inference and not _gm.is_inference_mode_enabled():
@@ -354,6 +357,8 @@ def _operand(o, x):
 def apply(x, fn, *args, casting="same_kind", result_saved=False, **kwargs):
     """Run ``fn(x, *args, **kwargs)`` out of place and store the result in ``x`` (see above).
     ``result_saved``: PyTorch's backward of the op reads its result (exp_, tanh_...)."""
+    if capture_check is not None:
+        capture_check(x, fn, args)
     check_inplace(x, grad_operand=x._multi is not None and any(
         isinstance(o, Tensor) and o._rg for o in (*args, *kwargs.values())))
     if x._base is not None:
@@ -503,6 +508,8 @@ def reciprocal_(x):
 
 def _shape_inplace(view_op, name):
     def fn(x, *args, **kwargs):
+        if capture_check is not None:
+            capture_check(x, name=name)
         check_inplace(x)
         v = view_op(x, *args, **kwargs)
         if v is not x:
@@ -537,6 +544,8 @@ unsqueeze_ = _shape_inplace(M.unsqueeze, "unsqueeze_")
 
 def setitem(x, key, value):
     """``x[key] = value``: an in-place op; overwritten elements get a zero gradient."""
+    if capture_check is not None:
+        capture_check(x, name="index_put_" if _index_arrays(key) else "copy_")
     if isinstance(value, Tensor) and value._rg and x.dtype.kind not in "fc":
         value = value.detach()  # an integer or bool tensor takes the values only (PyTorch)
     check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
@@ -576,6 +585,11 @@ def setitem(x, key, value):
     bump_version(x)
     if v._rg or x._rg:
         _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))
+
+
+def _index_arrays(key):
+    return any(isinstance(k, (Tensor, np.ndarray, list))
+               for k in (key if type(key) is tuple else (key,)))
 
 
 def _store(x, xd, key, v):
