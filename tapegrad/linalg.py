@@ -26,6 +26,7 @@ from .ops import linalg_eig as _E
 from .ops import linalg_lu as _LU
 from .ops import record as _R
 from .ops import linalg_spectral as _S
+from .ops import shapes as _shapes
 from .ops import triangular as _T
 from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
 from .ops.linalg_spectral import eigvalsh, svdvals
@@ -60,8 +61,16 @@ def solve(A, B, *, left=True):
 
     A, B = _t(A), _t(B)
     if not left:
+        _E._square(A, "solve")
+        Bm = B.shape + (1,) if _is_vector_rhs(A, B) else B.shape  # (no vector for X A = B)
+        if len(Bm) < 2 or Bm[-1] != A.shape[-1]:
+            raise RuntimeError("linalg.solve: Incompatible shapes of A and B for the equation "
+                               f"XA = B ({A.shape[-2]}x{A.shape[-1]} and {Bm[-2]}x{Bm[-1]})")
         return _D._tT(solve(_D._tT(A), _D._tT(B)))
-    if A.ndim >= 2 and _is_vector_rhs(A, B):
+    vec = A.ndim >= 2 and _is_vector_rhs(A, B)
+    if A.ndim >= 2 and B.ndim >= 2 - vec:  # batches that do not broadcast: PyTorch's error
+        _shapes.broadcast_shapes(B.shape[:B.ndim - 2 + vec], A.shape[:-2])
+    if vec:
         return squeeze(_D.solve(A, unsqueeze(B, -1)), -1)
     return _D.solve(A, B)
 
@@ -477,6 +486,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
         raise RuntimeError("linalg.solve_triangular: Incompatible shapes of A and B for the "
                            f"equation {'AX = B' if left else 'XA = B'} ({n}x{n} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
+    _shapes.broadcast_shapes(B.shape[:-2], A.shape[:-2])
     if not _D._any_complex(A, B):  # one op: substitution or BLAS trsm (ops/triangular.py)
         return _T.solve_triangular(A, B, upper, left, unitriangular)
     # complex: the triangle picked (not multiplied by a 0/1 mask: an inf outside it must not

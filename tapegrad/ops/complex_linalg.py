@@ -56,6 +56,20 @@ def _singular(name, A):
 
 def solve(A, B):
     """``X`` with ``A X = B`` (``B`` a matrix or batch of matrices), either operand complex."""
+    from .movement import expand
+    from .shapes import broadcast_shapes
+
+    A, B = R.as_tensor(A), R.as_tensor(B)
+    _square(A, "solve")
+    if B.ndim >= 2 and B.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
+                           f"{B.shape[-2]}x{B.shape[-1]})")
+    if B.ndim >= 2 and A.ndim != B.ndim:
+        # as many batch dims on both: the complex solve reads a B with one dim fewer than A
+        # as NumPy's batch of vectors, not as the matrix it is here
+        batch = broadcast_shapes(B.shape[:-2], A.shape[:-2])
+        A, B = expand(A, batch + A.shape[-2:]), expand(B, batch + B.shape[-2:])
     try:
         return _csolve(A, B)
     except np.linalg.LinAlgError:

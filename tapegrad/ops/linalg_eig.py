@@ -69,10 +69,11 @@ C.NAMESPACE_HOOKS.append(_tg_ns)
 
 
 def _square(A, name):
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
-                           f"{A.shape[-2] if A.ndim > 1 else 0} by {A.shape[-1] if A.ndim else 0}"
-                           " matrices")
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
 
 
 def solve(A, B):

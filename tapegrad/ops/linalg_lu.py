@@ -231,7 +231,7 @@ def lu(A, pivot=True):
 # ---- lu_solve ----------------------------------------------------------------------------------
 
 def _check_solve(LU, pivots, B, left):
-    from .shapes import torch_dtype_name
+    from .shapes import broadcast_shapes, torch_dtype_name
 
     if LU.ndim < 2:
         raise RuntimeError("torch.linalg.lu_solve: The input tensor A must have at least 2 "
@@ -249,6 +249,7 @@ def _check_solve(LU, pivots, B, left):
         raise RuntimeError("linalg.lu_solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
+    broadcast_shapes(B.shape[:-2], LU.shape[:-2])
     if B.dtype != LU.dtype:
         raise RuntimeError("linalg.lu_solve: Expected LU and B to have the same dtype, but found "
                            f"LU of type {torch_dtype_name(LU.dtype)} and B of type "

@@ -381,6 +381,17 @@ def cholesky_solve(B, L, upper=False):
     """``X`` with ``A X = B`` for ``A = L L^H`` (``upper``: ``U^H U``) given its Cholesky
     factor: two triangular solves."""
     B, L = _t(B), _t(L)
+    for x, name in ((B, "b"), (L, "u")):
+        if x.ndim < 2:
+            raise RuntimeError(f"{name} should have at least 2 dimensions, but has {x.ndim} "
+                               "dimensions instead")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError("A must be batches of square matrices, but they are "
+                           f"{L.shape[-2]} by {L.shape[-1]} matrices")
+    if B.shape[-2] != L.shape[-1]:
+        raise RuntimeError("Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{L.shape[-1]} by {L.shape[-1]} but each b matrix is "
+                           f"{B.shape[-2]} by {B.shape[-1]}")
     if upper:
         L = _ops.transpose(L, -2, -1)
         L = _ops.conj(L) if L.dtype.kind == "c" else L

@@ -1,0 +1,104 @@
+"""Shapes the solves accept: PyTorch's vector-or-matrix rule for B and batch broadcasting, for
+real and complex operands alike, and PyTorch's RuntimeError (not NumPy's ValueError) when the
+shapes do not fit."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.autograd import gradcheck
+
+R = np.random.default_rng(5)
+
+
+def _a(shape, cplx=False):
+    a = R.standard_normal(shape) + 3 * np.eye(shape[-1])
+    return a + 1j * R.standard_normal(shape) if cplx else a
+
+
+def _b(shape, cplx=False):
+    b = R.standard_normal(shape)
+    return b + 1j * R.standard_normal(shape) if cplx else b
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_matrix_B_with_fewer_batch_dims_is_a_matrix(cplx):
+    # B (3, 3) is not A.shape[:-1] == (1, 3): a matrix broadcast over A's batch, X (1, 3, 3)
+    A, B = _a((1, 3, 3), cplx), _b((3, 3), cplx)
+    X = tg.linalg.solve(tg.tensor(A), tg.tensor(B)).numpy()
+    assert X.shape == (1, 3, 3)
+    np.testing.assert_allclose(X[0], np.linalg.solve(A[0], B), rtol=1e-10)
+    A, B = _a((2, 1, 3, 3), cplx), _b((4, 3, 1), cplx)
+    X = tg.linalg.solve(tg.tensor(A), tg.tensor(B)).numpy()
+    assert X.shape == (2, 4, 3, 1)
+    np.testing.assert_allclose(X, np.linalg.solve(A, B), rtol=1e-10)
+
+
+def test_complex_solve_broadcast_gradients():
+    A = tg.tensor(_a((1, 3, 3), True), requires_grad=True)
+    B = tg.tensor(_b((3, 2), True), requires_grad=True)
+    assert gradcheck(lambda a, b: tg.linalg.solve(a, b), (A, B))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda A, B: tg.linalg.solve(A, B),
+    lambda A, B: tg.linalg.solve(A.to(tg.complex128), B.to(tg.complex128)),
+    lambda A, B: tg.linalg.solve_triangular(A, B, upper=True),
+    lambda A, B: tg.linalg.lu_solve(*tg.linalg.lu_factor(A), B),
+    lambda A, B: tg.cholesky_solve(B, A),
+])
+def test_batches_that_do_not_broadcast_raise_runtime_error(fn):
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of "
+                                           r"tensor b \(2\) at non-singleton dimension 0"):
+        fn(tg.tensor(_a((2, 3, 3))), tg.tensor(_b((3, 3, 1))))
+
+
+@pytest.mark.parametrize("bshape", [(2, 3), (2, 1), (4,)])
+def test_complex_incompatible_shapes_message(bshape):
+    A, B = tg.tensor(_a((3, 3), True)), tg.tensor(_b(bshape, True))
+    with pytest.raises(RuntimeError, match="Incompatible shapes of A and B for the equation AX = B"):
+        tg.linalg.solve(A, B)
+
+
+def test_left_false_shapes():
+    A = tg.tensor(_a((2, 3, 3)))
+    for b in [(3,), (2, 3), (3, 3, 1)]:  # PyTorch has no vector B for X A = B
+        with pytest.raises(RuntimeError, match=r"equation XA = B \(3x3 and 3x1\)"):
+            tg.linalg.solve(A, tg.tensor(_b(b)), left=False)
+    with pytest.raises(RuntimeError, match="must have at least 2 dimensions"):
+        tg.linalg.solve(tg.tensor(_b((3,))), tg.tensor(_b((3, 1))), left=False)
+
+
+@pytest.mark.parametrize("fn", [tg.linalg.matrix_exp, tg.linalg.eig, tg.linalg.eigvals])
+def test_one_dimensional_input_message(fn):
+    with pytest.raises(RuntimeError, match="The input tensor A must have at least 2 dimensions"):
+        fn(tg.tensor(_b((3,))))
+
+
+def test_cholesky_solve_messages():
+    with pytest.raises(RuntimeError, match="Incompatible matrix sizes for cholesky_solve: each A "
+                                           "matrix is 3 by 3 but each b matrix is 2 by 1"):
+        tg.cholesky_solve(tg.tensor(_b((2, 1))), tg.tensor(np.eye(3)))
+    with pytest.raises(RuntimeError, match="b should have at least 2 dimensions"):
+        tg.cholesky_solve(tg.tensor(_b((3,))), tg.tensor(np.eye(3)))
+
+
+def test_solve_shapes_match_torch():
+    torch = pytest.importorskip("torch")
+    cases = [((2, 3, 3), (3, 3, 1)), ((2, 1, 3, 3), (4, 3, 1)), ((2, 3, 3), (3, 3)),
+             ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3)), ((1, 3, 3), (2, 3)), ((1, 3, 3), (3, 3)),
+             ((3, 3), (2, 3, 1)), ((2, 3, 3), (2, 1, 3)), ((3, 3), (5, 3))]
+    for cplx in (False, True):
+        for sa, sb in cases:
+            A, B = _a(sa, cplx), _b(sb, cplx)
+            for left in (True, False):
+                try:
+                    want = torch.linalg.solve(torch.tensor(A), torch.tensor(B), left=left)
+                except RuntimeError as e:
+                    with pytest.raises(RuntimeError) as got:
+                        tg.linalg.solve(tg.tensor(A), tg.tensor(B), left=left)
+                    assert str(got.value).split("\n")[0] == str(e).split("\n")[0], (sa, sb)
+                    continue
+                got = tg.linalg.solve(tg.tensor(A), tg.tensor(B), left=left).numpy()
+                np.testing.assert_allclose(got, want.resolve_conj().numpy(), rtol=1e-10,
+                                           atol=1e-12)
