@@ -49,3 +49,19 @@ def test_independent_enumerate_support_as_torch(ndims):
     for expand in (True, False):
         assert d.enumerate_support(expand).numpy().tolist() == \
             ref.enumerate_support(expand).numpy().tolist()
+
+
+def test_constraint_check_returns_bool_tensor_as_torch():
+    C, tC = tg.distributions.constraints, torch.distributions.constraints
+    cases = [("positive", [0.0, 1.0]), ("simplex", [[0.5, 0.5], [0.5, 0.6]]),
+             ("unit_interval", [0.0, 1.0, 1.1]), ("nonnegative_integer", [0.0, 1.5]),
+             ("lower_cholesky", [[1.0, 0.0], [1.0, 1.0]]), ("real_vector", [[1.0, 2.0]]),
+             ("positive_definite", [[1.0, 0.0], [0.0, 1.0]]), ("boolean", [0.0, 2.0])]
+    for name, value in cases:
+        ok = getattr(C, name).check(tg.tensor(value))
+        ref = getattr(tC, name).check(torch.tensor(value))
+        assert isinstance(ok, tg.Tensor) and ok.dtype == tg.bool, name
+        assert ok.numpy().tolist() == ref.numpy().tolist(), name
+        assert ok.float().mean().item() == ref.float().mean().item(), name
+    ok = C.independent(C.interval(0.0, 2.0), 1).check(tg.tensor([[0.5, 3.0], [1.0, 1.5]]))
+    assert isinstance(ok, tg.Tensor) and ok.numpy().tolist() == [False, True]

@@ -1,5 +1,5 @@
 """The constraints a distribution's parameters and values satisfy, as
-``torch.distributions.constraints``: ``check(value)`` is a boolean array (one entry per event
+``torch.distributions.constraints``: ``check(value)`` is a bool tensor (one entry per event
 for constraints over whole events)."""
 
 import numpy as np
@@ -26,9 +26,31 @@ def shown(v):
     return v.item() if isinstance(v, Tensor) and v.ndim == 0 else v
 
 
+def _tensor_result(check):
+    """``check`` returning a bool tensor (on the value's device), as PyTorch's constraints do;
+    the checks here compute on the host, in NumPy."""
+    def checked(self, value):
+        from ..creation import from_numpy
+        from ..tensor import Tensor
+
+        ok = check(self, value)
+        if isinstance(ok, Tensor):
+            return ok
+        out = from_numpy(np.array(ok, dtype=bool))
+        return out.to(value.device) if isinstance(value, Tensor) and value.is_cuda else out
+    checked.__doc__, checked.__name__ = check.__doc__, check.__name__
+    return checked
+
+
 class Constraint:
     is_discrete = False
     event_dim = 0
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        check = cls.__dict__.get("check")
+        if check is not None and cls.__module__.startswith("tapegrad."):
+            cls.check = _tensor_result(check)
 
     def check(self, value):
         raise NotImplementedError

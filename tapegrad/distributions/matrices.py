@@ -168,7 +168,7 @@ class Wishart(ExponentialFamily):
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(10 if max_try_correction is None else max_try_correction):
                 redraw = self._bartlett_sampling(sample_shape)
-                mask = creation.tensor(singular[..., None, None])
+                mask = singular[..., None, None]
                 sample = O.where(mask, redraw, sample)
                 singular = singular & ~self.support.check(redraw)
                 if not singular.any():
