@@ -203,6 +203,7 @@ def _jacobian_one_sweep(outputs, inputs, per_row=True):
         seeds = [_make(np.ascontiguousarray(eye[:, starts[i]:starts[i + 1]]).reshape(
             (n,) + tuple(outputs[i].shape)).astype(np.result_type(outputs[i].dtype, eye.dtype)))
             for i in live]
+        seeds = [s.cuda() if outputs[i].is_cuda else s for s, i in zip(seeds, live)]
         if per_row:
             cols = grad([outputs[i] for i in live], inputs, seeds, is_grads_batched=True,
                         allow_unused=True)
@@ -218,6 +219,10 @@ def _jacobian_one_sweep(outputs, inputs, per_row=True):
         for t, c in zip(inputs, cols):
             shape = tuple(o.shape) + tuple(t.shape)
             # (.copy(), not np.ascontiguousarray: a 0-d row stays 0-d)
+            if t.is_cuda:  # (the rows stay on the device)
+                row.append(t.new_zeros(shape) if c is None else
+                           c.detach()[k:k + s].reshape(shape).clone())
+                continue
             row.append(_make(np.zeros(shape, t.dtype)) if c is None else
                        _make(c.detach().numpy()[k:k + s].reshape(shape).copy()))
         jac.append(tuple(row))

@@ -13,15 +13,16 @@ from .transforms import (_check_argnums, _create_graph, _depth, _detach_tree, _l
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
 
-def _basis(sizes, like_dtype=np.float64):
-    """One-hot rows: for a total of N elements, the N x N identity cut per leaf."""
+def _basis(sizes, like_dtype=np.float64, leaves=None):
+    """One-hot rows: for a total of N elements, the N x N identity cut per leaf, each block on
+    its leaf's device (a cotangent or tangent must be on its tensor's device)."""
     from ..creation import tensor
 
     n = int(sum(sizes))
     eye = np.eye(n, dtype=like_dtype)
     out, k = [], 0
-    for s in sizes:
-        out.append(tensor(eye[:, k:k + s]))
+    for j, s in enumerate(sizes):
+        out.append(tensor(eye[:, k:k + s], device=None if leaves is None else leaves[j].device))
         k += s
     return out
 
@@ -160,7 +161,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         outs, ospec = _tensor_leaves(out, "jacrev")
         _refuse_complex("jacrev", outs, False)
         sizes = [o.numel() for o in outs]
-        rows = _basis(sizes)
+        rows = _basis(sizes, leaves=outs)
         cts = tree_unflatten([r.reshape((sum(sizes),) + tuple(o.shape))
                               for r, o in zip(rows, outs)], ospec)
         n = sum(sizes)
@@ -253,7 +254,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         in_leaves = [t for leaves, _ in trees for t in leaves]
         sizes = [t.numel() for t in in_leaves]
         n = sum(sizes)
-        basis = [r.reshape((n,) + tuple(t.shape)) for r, t in zip(_basis(sizes), in_leaves)]
+        basis = [r.reshape((n,) + tuple(t.shape))
+                 for r, t in zip(_basis(sizes, leaves=in_leaves), in_leaves)]
 
         def push(*ts):
             ts = list(ts)
