@@ -275,7 +275,9 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
     arr = np.lib.stride_tricks.as_strided(storage.data[offset:] if storage.data.size else
                                           storage.data, tuple(size),
                                           tuple(s * item for s in stride))
-    x = from_numpy(np.array(arr, copy=True))  # (its own C-contiguous copy)
+    if any(st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides)):
+        arr = np.array(arr, copy=True)  # (an expanded tensor: its own memory, not overlapping)
+    x = from_numpy(arr)  # (a view of the storage: tensors sharing one stay sharing it)
     return x.requires_grad_(True) if requires_grad else x
 
 
@@ -352,7 +354,7 @@ def _load_torch(z, prefix):
                 raw = z.read(f"{prefix}data/{key}")
                 a = np.frombuffer(raw, dtype.newbyteorder("<" if byteorder == "little"
                                                           else ">"))
-                storages[key] = _TorchStorage(dtype, a.astype(dtype, copy=False))
+                storages[key] = _TorchStorage(dtype, a.astype(dtype))  # (a writable copy)
             return storages[key]
 
     return Unpickler(io.BytesIO(z.read(prefix + "data.pkl"))).load()

@@ -68,3 +68,19 @@ def test_malformed_shared_node_refused():
     out.seek(0)
     with pytest.raises(RuntimeError, match="not a valid tapegrad save file"):
         tg.load(out)
+
+
+def test_torch_file_views_share_after_tg_load():
+    x = torch.arange(6.0, dtype=torch.float64).reshape(2, 3)
+    buf = io.BytesIO()
+    torch.save({"x": x, "t": x.t(), "row": x[1], "wide": x[0].expand(2, 3)}, buf)
+    buf.seek(0)
+    got = tg.load(buf)
+    buf.seek(0)
+    ref = torch.load(buf)
+    got["x"].add_(10.0)
+    ref["x"].add_(10.0)
+    for k in ("x", "t", "row"):
+        np.testing.assert_array_equal(got[k].numpy(), ref[k].numpy())
+        assert got[k].stride() == ref[k].stride()
+    np.testing.assert_array_equal(got["wide"].numpy(), np.tile(np.arange(3.0), (2, 1)))
