@@ -305,7 +305,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if rcond is None:
         rcond = np.finfo(a.dtype).eps * max(m, n)
     X = pinv(A, rtol=rcond) @ Bm
-    s = np.linalg.svd(a, compute_uv=False)
+    s = _D.svd_np(a, compute_uv=False)
     rank = np.sum(s > rcond * s[..., :1], axis=-1) if min(m, n) else np.zeros(a.shape[:-2], int)
     empty = _make(np.zeros((0,), a.real.dtype))  # (real for complex A too, as PyTorch's)
     residuals = empty
@@ -336,7 +336,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
         atol, rtol = tol, 0.0
     a = np.asarray(A._data)
     m, n = a.shape[-2:]
-    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else _D.svd_np(a, compute_uv=False)
     if rtol is None:  # per matrix where atol is a tensor, as PyTorch's torch.where
         rtol = np.finfo(a.dtype).eps * max(m, n)
         rtol = rtol if atol is None else np.where(np.asarray(atol) > 0, 0.0, rtol)

@@ -102,3 +102,24 @@ def test_solve_shapes_match_torch():
                 got = tg.linalg.solve(tg.tensor(A), tg.tensor(B), left=left).numpy()
                 np.testing.assert_allclose(got, want.resolve_conj().numpy(), rtol=1e-10,
                                            atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [
+    tg.linalg.svdvals, tg.linalg.pinv, tg.linalg.matrix_rank, tg.linalg.cond,
+    lambda a: tg.linalg.matrix_norm(a, 2), lambda a: tg.linalg.svd(a),
+    lambda a: tg.linalg.svd(a.to(tg.complex128)), lambda a: tg.linalg.svdvals(a.to(tg.complex128)),
+    lambda a: tg.linalg.lstsq(a, tg.ones(2, 1, dtype=tg.float64)),
+])
+def test_non_finite_svd_input_message(fn):
+    a = tg.tensor([[1.0, np.nan], [0.0, 1.0]])
+    with pytest.raises(tg.linalg.LinAlgError, match="linalg.svd: The algorithm failed to "
+                       "converge because the input matrix contained non-finite values"):
+        fn(a)
+
+
+def test_non_finite_eig_input_message():
+    a = tg.tensor([[1.0, np.inf], [0.0, 1.0]])
+    with pytest.raises(RuntimeError, match="input tensor should not contain infs or NaNs"):
+        tg.linalg.eigvals(a)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.eigvals(a)

@@ -186,6 +186,17 @@ def _lapack(f, *args, msg, **kw):
         raise LinAlgError(msg or str(e)) from None
 
 
+def svd_np(a, **kw):
+    """NumPy's SVD, failing with PyTorch's ``LinAlgError`` (which names a non-finite input)."""
+    try:
+        return np.linalg.svd(a, **kw)
+    except np.linalg.LinAlgError:
+        why = "is ill-conditioned or has too many repeated singular values." if \
+            np.isfinite(a).all() else "contained non-finite values."
+        raise LinAlgError("linalg.svd: The algorithm failed to converge because the input "
+                          f"matrix {why}") from None
+
+
 def zero_pivot(m):
     """LAPACK ``getrf``'s ``info`` for one square matrix: the (1-based) index of the first zero
     on the diagonal of U in its LU factorisation with partial pivoting, 0 if there is none."""

@@ -93,6 +93,10 @@ def eig(A):
     n = A.shape[-1]
     batch = A.shape[:-2]
     a = A._arr()
+    if not np.isfinite(a).all():  # (a RuntimeError and NumPy's LinAlgError, as NumPy raises)
+        from .linalg_decomp import LinAlgError
+
+        raise LinAlgError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     w, v = np.linalg.eig(a)
     cdt = np.result_type(a.dtype, np.complex64)  # (float32 input: complex64, as PyTorch)
     packed = np.concatenate([w.astype(cdt).reshape(batch + (n,)),

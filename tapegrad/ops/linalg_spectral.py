@@ -14,7 +14,7 @@ from . import record as R
 from .cuda_linalg import on_host
 from .linalg_decomp import (_any_complex, _check, _complex_decomp, _diag_embed, _diag_embed_np,
                             _f64, _gap_matrix, _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np,
-                            _record, _tT, _unpack, _unpack_np)
+                            _record, _tT, _unpack, _unpack_np, svd_np)
 from ..registry import Op, defop
 
 
@@ -205,9 +205,7 @@ defop(Op.SVD, "svd", "python", "LinalgSvdBackward0", vjp=_svd_vjp, vjp_np=_svd_v
 
 def _svd_parts(A, full_matrices):
     m, n = A.shape[-2:]
-    U, S, Vh = _lapack(np.linalg.svd, A._arr(), full_matrices=full_matrices,
-                       msg="linalg.svd: The algorithm failed to converge because the input "
-                           "matrix is ill-conditioned or has too many repeated singular values.")
+    U, S, Vh = svd_np(A._arr(), full_matrices=full_matrices)
     if not (R._grad_on() and A._rg):
         return _make(U), _make(_wrap(S)), _make(Vh)
     shapes = _svd_shapes(m, n, full_matrices)
@@ -235,7 +233,7 @@ def svdvals(A):
         return _complex().svdvals(A)
     _check(A, "svdvals", square=False)
     if not (R._grad_on() and A._rg):
-        return _make(_wrap(np.linalg.svd(A._arr(), compute_uv=False)))
+        return _make(_wrap(svd_np(A._arr(), compute_uv=False)))
     return _svd_parts(A, False)[1]
 
 
@@ -314,7 +312,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
         winv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0).astype(w.dtype)
         value = (V * winv[..., None, :]) @ mH(V)
     else:
-        U, S, Vh = np.linalg.svd(a, full_matrices=False)
+        U, S, Vh = svd_np(a, full_matrices=False)
         keep = S > np.maximum(atol[..., None], rtol[..., None] * S[..., :1])
         sinv = np.where(keep, 1.0 / np.where(keep, S, 1.0), 0.0).astype(S.dtype)
         value = mH(Vh) @ (sinv[..., :, None] * mH(U))
