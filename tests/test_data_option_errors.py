@@ -30,3 +30,12 @@ def test_refused_as_torch(name):
     with pytest.raises(type(theirs.value)) as ours:
         CASES[name](tg)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_loader_iterator_has_len_as_torch():
+    def run(lib):
+        ds = lib.utils.data.TensorDataset(lib.arange(10))
+        it = iter(lib.utils.data.DataLoader(ds, batch_size=3, drop_last=True))
+        first = next(it)[0].tolist()
+        return len(it), first, [b[0].tolist() for b in it], iter(it) is it
+    assert run(tg) == run(torch)

@@ -427,6 +427,9 @@ class DataLoader:
             (default_collate if batch_sampler is not None else default_convert)
 
     def __iter__(self):
+        return _LoaderIter(self, self._batches())
+
+    def _batches(self):
         fetch = (lambda sample: sample) if self._iterable else self.dataset.__getitem__
         if self.batch_sampler is None:
             for i in self.sampler:
@@ -437,6 +440,23 @@ class DataLoader:
 
     def __len__(self):
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+
+class _LoaderIter:
+    """A pass over a DataLoader: its batches, and ``len()`` as the loader's (PyTorch's
+    iterator has one too, which progress bars read)."""
+
+    def __init__(self, loader, batches):
+        self._loader, self._batches = loader, batches
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self):
+        return len(self._loader)
 
 
 class _Stream(Sampler):
