@@ -259,8 +259,11 @@ class Tensor:
     @property
     def requires_grad(self):
         seg = self._seg
-        if seg is not None and seg.forward_only:  # (made under no_grad in forward mode: it
-            return False  # carries a tangent but is a constant to reverse mode, as PyTorch's)
+        if seg is not None:
+            if seg.forward_only:  # (made under no_grad in forward mode: it carries a tangent
+                return False  # but is a constant to reverse mode, as PyTorch's)
+            if dual_only is not None and dual_only(self):
+                return False
         return self._rg
 
     @requires_grad.setter
@@ -309,7 +312,7 @@ class Tensor:
     @property
     def is_leaf(self):
         seg = self._seg
-        return seg is None or seg.forward_only
+        return seg is None or seg.forward_only or dual_only is not None and dual_only(self)
 
     @property
     def grad(self):
@@ -495,6 +498,9 @@ _gm.on_forward_switch(set_forward_only)  # (grad_mode sits below the tape: it is
 
 
 born_in = None  # while a function transform runs its function: func/captures.born_in
+# while a forward_ad dual level is open: whether a tensor's history reaches only the leaves
+# the duals' tangents enter at (autograd/forward_ad.dual_only): PyTorch's requires no grad
+dual_only = None
 
 
 def _make(data):

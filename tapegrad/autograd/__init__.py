@@ -1,5 +1,6 @@
 """``tapegrad.autograd``: backward, grad, and the tools around them (PyTorch's API)."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -15,7 +16,8 @@ from ..tensor import Tensor, _make, _wrap
 from . import forward_ad  # noqa: E402,F401  (PyTorch's forward-mode API)
 from . import functional  # noqa: E402,F401  (tg.autograd.functional.{jacobian, hessian, ...})
 from . import graph  # noqa: E402,F401  (tg.autograd.graph.saved_tensors_hooks, ...)
-from .function import Function, FunctionCtx, once_differentiable, reverse_stops_at
+from .function import Function, FunctionCtx, _linearizing, once_differentiable
+from .function import reverse_stops_at
 from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                       set_detect_anomaly)
 from .variable import Variable
@@ -60,7 +62,8 @@ def _seeds(outputs, grads, create_graph):
     if grads is None and not create_graph and len(outputs) == 1:  # ``loss.backward()``
         out = outputs[0]
         if isinstance(out, Tensor) and out._rg and out.numel() == 1 and \
-                out.dtype.kind != "c" and (out._seg is None or not out._seg.forward_only):
+                out.dtype.kind != "c" and (out._seg is None or not out._seg.forward_only) \
+                and _tensor_module.dual_only is None:  # (in a dual level: _no_history)
             return [_ONE]  # what the loop below returns here; anything else gets its errors
     if grads is None:
         grads = [None] * len(outputs)
@@ -235,6 +238,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                  if materialize_grads else None))
 
 
+_tensor_module = sys.modules[Tensor.__module__]  # (the package's ``tensor`` is the function)
+
+
 def _no_history(t):
     """Whether reverse mode has nothing to differentiate ``t`` by: it requires no grad, or it
     was made under no_grad in forward mode (a constant to reverse mode, as PyTorch's, but to
@@ -242,7 +248,12 @@ def _no_history(t):
     if not t._rg:
         return True
     seg = t._seg
-    return seg is not None and seg.forward_only and reverse_stops_at(seg)
+    if seg is None:
+        return False
+    if seg.forward_only:
+        return reverse_stops_at(seg)
+    dual_only = _tensor_module.dual_only  # (a forward_ad level: results of its duals alone)
+    return dual_only is not None and not _linearizing.n and dual_only(t)
 
 
 # Installed by tapegrad.func (vmap): gradients where some tensors are batched.

@@ -6,8 +6,10 @@ dual tensor ``y`` depends on. The tangent is computed when it is asked for, by p
 tangents through the records made since (``forward_sweep.py``: each op's JVP, oldest record
 first). Where the tangent must itself be differentiable (a tangent that requires grad) or the
 records hold a custom Function, it comes from the double-vjp trick on the re-taping sweep
-(``g = J^T u`` recorded with a dummy cotangent ``u``, then ``d(g . t)/du = J t``). Unlike
-PyTorch, a dual tensor requires grad (that is how its uses are recorded).
+(``g = J^T u`` recorded with a dummy cotangent ``u``, then ``d(g . t)/du = J t``). The
+uses of a dual are recorded (its internal ``_rg`` is set); as in PyTorch, a result whose
+history reaches no tensor requiring grad other than those leaves reports
+``requires_grad=False``, no ``grad_fn``, and backward from it raises (``dual_only``).
 """
 
 import threading
@@ -24,17 +26,68 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 class _Levels(threading.local):
     def __init__(self):
-        self.stack = []  # per level: list of (dual tensor, tangent)
+        self.stack = []  # per level: a _Level of (source, tangent, order, rg, dual, version)
+
+
+class _Level(list):
+    def __init__(self):
+        super().__init__()
+        self.hidden = set()  # ids of the leaves the tangents of primals without grad enter at
+        self.memo = {}  # (id(segment), record) -> (segment, reaches only those leaves)
 
 
 _levels = _Levels()
+_lock = threading.Lock()
+_open = [0]  # levels open, all threads together (tensor.dual_only is set while any is)
+
+
+class _Real:
+    """``Pruning``'s leaves asked for: every leaf but the hidden ones."""
+
+    __slots__ = ("hidden",)
+
+    def __init__(self, hidden):
+        self.hidden = hidden
+
+    def __contains__(self, i):
+        return i not in self.hidden
+
+
+def dual_only(t):
+    """Inside a dual level: whether ``t``, a recorded result, depends on no tensor requiring
+    grad but the hidden leaves the tangents of primals without grad enter at (PyTorch's
+    ``requires_grad`` is False there). Forward-only segments (no_grad) are constants."""
+    stack = _levels.stack
+    if not stack or not stack[-1].hidden:
+        return False
+    level, seg = stack[-1], t._seg
+    key = (id(seg), t._rec)
+    hit = level.memo.get(key)
+    if hit is not None and hit[0] is seg:
+        return hit[1]
+    from .prune import Pruning
+
+    class _Pruning(Pruning):
+        def _masks(self, s):
+            if s.forward_only:  # (constants to reverse mode)
+                n = len(s.records())
+                return bytearray(n), bytearray(n)
+            return super()._masks(s)
+
+    m = _Pruning(_Real(level.hidden), ()).masks(seg)
+    only = m is not None and not (t._rec < len(m[0]) and m[0][t._rec])
+    level.memo[key] = (seg, only)
+    return only
 
 
 def enter_dual_level():
     """Open a new forward-AD level; returns its index."""
     if _levels.stack:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    _levels.stack.append([])
+    _levels.stack.append(_Level())
+    with _lock:
+        _open[0] += 1
+        _tensor_module().dual_only = dual_only
     _gm.forward_level().__enter__()  # (no_grad inside does not stop tangents)
     return len(_levels.stack) - 1
 
@@ -44,7 +97,17 @@ def exit_dual_level(*, level=None):
     if not _levels.stack:
         raise RuntimeError("Dual level must be a positive number.")
     _levels.stack.pop()
+    with _lock:
+        _open[0] -= 1
+        if not _open[0]:
+            _tensor_module().dual_only = None
     _gm.forward_level().__exit__()
+
+
+def _tensor_module():
+    import sys
+
+    return sys.modules[Tensor.__module__]  # (the package's ``tensor`` is the function)
 
 
 class dual_level:
@@ -96,6 +159,7 @@ def make_dual(tensor, tangent, *, level=None):
             # may change as any tensor (as PyTorch's, whose dual does not require grad)
             source = tensor.detach().requires_grad_()
             dual = source.clone()
+            _levels.stack[-1].hidden.add(id(source))
     order = dual._seg.order if dual._seg is not None else tape.current().order
     _levels.stack[-1].append((source, tangent, order, tensor.requires_grad, dual, dual._version))
     return dual
