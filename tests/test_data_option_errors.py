@@ -39,3 +39,16 @@ def test_loader_iterator_has_len_as_torch():
         first = next(it)[0].tolist()
         return len(it), first, [b[0].tolist() for b in it], iter(it) is it
     assert run(tg) == run(torch)
+
+
+@pytest.mark.parametrize("batch", [[object(), object()], "strings"])
+def test_collate_refusal_message_as_torch(batch):
+    import numpy as np
+
+    if batch == "strings":
+        batch = [np.array(["a"]), np.array(["b"])]
+    with pytest.raises(TypeError) as theirs:
+        torch.utils.data.default_collate(batch)
+    with pytest.raises(TypeError) as ours:
+        tg.utils.data.default_collate(batch)
+    assert str(ours.value) == str(theirs.value)

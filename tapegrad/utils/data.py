@@ -347,6 +347,8 @@ def default_collate(batch):
         return stack(list(batch))
     if isinstance(first, (np.ndarray, np.generic)) and first.dtype.kind in "biufc":
         return tensor(np.stack([np.asarray(b) for b in batch]))
+    if isinstance(first, np.ndarray) and first.dtype.kind in "SaUO":  # (named by its dtype,
+        raise TypeError(_COLLATE_ERROR.format(first.dtype))  # as in PyTorch's message)
     if isinstance(first, int):  # (bool too) the dtype is inferred from every sample, as
         return tensor(list(batch))  # PyTorch's: [1, 2.5] is a float batch, [True, 1] an int one
     if isinstance(first, float):
@@ -362,8 +364,11 @@ def default_collate(batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         # each field's samples stay the tuple zip makes, so strings come back as a tuple
         return [default_collate(f) for f in zip(*batch)]
-    raise TypeError("default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(first)}")
+    raise TypeError(_COLLATE_ERROR.format(type(first)))
+
+
+_COLLATE_ERROR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                  "lists; found {}")
 
 
 def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers):
