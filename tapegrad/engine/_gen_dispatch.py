@@ -261,6 +261,22 @@ def _transposing(iaux, aux):
 
 
 @njit(cache=True)
+def _row_sum(recs, offs, iaux, r, big):
+    """Whether SCATTER_STRIDED record ``r`` sums the rows of a large input (``big`` elements or
+    more): its map two dims (rows, row length) at strides (1, 0) from offset 0, e.g.
+    ``x.sum(-1)``. The sweep returns it to Python, which writes each row's gradient along its
+    row (``numpy_records.sum_vjp``): the input's arena slot then needs no zeros, and an
+    elementwise input NumPy sweeps keeps its adjoint apart (GMM's (1000, 25, 10) ``(qx *
+    qx).sum(2)``: a 2 MB slot zeroed, then added into)."""
+    a = recs[r, 1]
+    if a < 0 or offs[a + 1] - offs[a] < big:
+        return False
+    aux = recs[r, 3]
+    return iaux[aux] == 2 and iaux[aux + 3] == 1 and iaux[aux + 4] == 0 and \
+        iaux[aux + 5] == 0 and iaux[aux + 1] * iaux[aux + 2] == offs[a + 1] - offs[a]
+
+
+@njit(cache=True)
 def _addr(v, k, fbase, aptr, zero):
     """(address, element size) of saved value k of a record; a zero of size 0 if not saved.
     An array's address has its lowest bit set when it holds float32 (engine/sweep.py)."""
@@ -300,6 +316,8 @@ def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
         if op == {scatter} and n == 1 and r != resume and recs[r, 1] >= 0 and \
                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
             return r  # a large full sum: Python hands its one gradient on as a broadcast
+        if op == {scatter} and r != resume and _row_sum(recs, offs, iaux, r, BIG):
+            return r  # a large row sum: Python writes its gradients along the rows
         if op == {gather} and n >= TILED and r != resume and _transposing(iaux, recs[r, 3]):
             return r  # a large transpose's VJP: Python walks it in tiles
 {maps_return}        scratch[PENDING] -= 1

@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "bd29c4861bc65f69"
+RULES_HASH = "c87f689265a1ee69"
 
 
 @intrinsic
@@ -528,6 +528,21 @@ def _transposing(iaux, aux):
 
 
 @njit(cache=True)
+def _row_sum(recs, offs, iaux, r, big):
+    """Whether SCATTER_STRIDED record ``r`` sums the rows of a large input (``big`` elements or
+    more): its map two dims (rows, row length) at strides (1, 0) from offset 0, e.g.
+    ``x.sum(-1)``. The sweep returns it to Python, which writes each row's gradient along its
+    row (``numpy_records.sum_vjp``): the input's arena slot then needs no zeros, and an
+    elementwise input NumPy sweeps keeps its adjoint apart (GMM's (1000, 25, 10) ``(qx *
+    qx).sum(2)``: a 2 MB slot zeroed, then added into)."""
+    a = recs[r, 1]
+    if a < 0 or offs[a + 1] - offs[a] < big:
+        return False
+    aux = recs[r, 3]
+    return iaux[aux] == 2 and iaux[aux + 3] == 1 and iaux[aux + 4] == 0 and         iaux[aux + 5] == 0 and iaux[aux + 1] * iaux[aux + 2] == offs[a + 1] - offs[a]
+
+
+@njit(cache=True)
 def _addr(v, k, fbase, aptr, zero):
     """(address, element size) of saved value k of a record; a zero of size 0 if not saved.
     An array's address has its lowest bit set when it holds float32 (engine/sweep.py)."""
@@ -568,6 +583,8 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             return r  # large elementwise record: NumPy's vectorised loops do it faster
         if op == 72 and n == 1 and r != resume and recs[r, 1] >= 0 and                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
             return r  # a large full sum: Python hands its one gradient on as a broadcast
+        if op == 72 and r != resume and _row_sum(recs, offs, iaux, r, BIG):
+            return r  # a large row sum: Python writes its gradients along the rows
         if op == 71 and n >= TILED and r != resume and _transposing(iaux, recs[r, 3]):
             return r  # a large transpose's VJP: Python walks it in tiles
         scratch[PENDING] -= 1
@@ -687,6 +704,8 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             return r  # large elementwise record: NumPy's vectorised loops do it faster
         if op == 72 and n == 1 and r != resume and recs[r, 1] >= 0 and                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
             return r  # a large full sum: Python hands its one gradient on as a broadcast
+        if op == 72 and r != resume and _row_sum(recs, offs, iaux, r, BIG):
+            return r  # a large row sum: Python writes its gradients along the rows
         if op == 71 and n >= TILED and r != resume and _transposing(iaux, recs[r, 3]):
             return r  # a large transpose's VJP: Python walks it in tiles
         scratch[PENDING] -= 1
@@ -777,6 +796,8 @@ def esweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             return r  # large elementwise record: NumPy's vectorised loops do it faster
         if op == 72 and n == 1 and r != resume and recs[r, 1] >= 0 and                 offs[recs[r, 1] + 1] - offs[recs[r, 1]] >= BIG:
             return r  # a large full sum: Python hands its one gradient on as a broadcast
+        if op == 72 and r != resume and _row_sum(recs, offs, iaux, r, BIG):
+            return r  # a large row sum: Python writes its gradients along the rows
         if op == 71 and n >= TILED and r != resume and _transposing(iaux, recs[r, 3]):
             return r  # a large transpose's VJP: Python walks it in tiles
         if op == 72 or op == 71 or op == 73 or op == 74:

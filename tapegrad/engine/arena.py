@@ -10,7 +10,7 @@ from numba import njit
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from .. import tape
 from ..registry import PYTHON_BASE, Op
-from ._sweep_dispatch import _transposing
+from ._sweep_dispatch import _row_sum, _transposing
 from .numpy_records import BIG, elementwise_table
 
 _CODE_MASK, _HOOKED = tape.CODE_MASK, tape.HOOKED
@@ -19,10 +19,10 @@ _CODE_MASK, _HOOKED = tape.CODE_MASK, tape.HOOKED
 def slot_kinds(recs, offs, iaux):
     """Per record (boolean arrays): whether its adjoint is large; whether NumPy sweeps it (a
     large elementwise record); whether the compiled loop adds into its adjoint (it is an input
-    of a record that loop sweeps: a full sum of a large input is not, ``sum_vjp`` writes its
-    one gradient); and whether its adjoint may live in an array of its own instead of the
-    arena: a large record that Python sweeps (an elementwise op NumPy runs, an IMPORT the
-    driver reads, a Python op: its rule reads it, a transposing map Python walks in tiles,
+    of a record that loop sweeps: a full sum or the row sums of a large input are not,
+    ``sum_vjp`` writes their gradients); and whether its adjoint may live in an array of its
+    own instead of the arena: a large record that Python sweeps (an elementwise op NumPy runs,
+    an IMPORT the driver reads, a Python op: its rule reads it, a transposing map Python walks in tiles,
     ``_transposing``; ``iaux``: the segment's int side table), that the compiled loop does not
     write, without hooks (a large seed is then held as it is, not copied into the arena). Only
     Python touches such an adjoint, through ``grad_of``/``accumulate``; the compiled loop never
@@ -54,8 +54,9 @@ def _slot_kinds(recs, offs, big_size, python_base, code_mask, hooked, import_cod
         if code >= python_base or numpy_swept[r]:
             continue  # (swept by Python)
         a = recs[r, 1]
-        if code == scatter_code and offs[r + 1] - offs[r] == 1 and a >= 0 and big[a]:
-            continue  # a full sum of a large input (``sum_vjp``)
+        if code == scatter_code and a >= 0 and big[a] and (
+                offs[r + 1] - offs[r] == 1 or _row_sum(recs, offs, iaux, r, big_size)):
+            continue  # a full sum or row sums of a large input (``sum_vjp``)
         if a >= 0:
             writes[a] = True
         b = recs[r, 2]

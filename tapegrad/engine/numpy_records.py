@@ -13,6 +13,7 @@ import numpy as np
 from .. import tape
 from .._bounded_cache import bounded_cache
 from ..registry import PYTHON_BASE, REGISTRY, Op, numpy_formula
+from ._sweep_dispatch import _row_sum
 
 BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
 
@@ -396,12 +397,15 @@ def _handed_on(d, k, vals, g):
     return v
 
 
-def full_sum(recs, offs, r, code):
-    """Whether record ``r`` (op ``code``) sums a large input into one element: its VJP hands
-    that one gradient to every element (where the compiled loop pauses, ``_sweep_dispatch``)."""
-    if code != Op.SCATTER_STRIDED or offs[r + 1] - offs[r] != 1:
+def full_sum(recs, offs, r, code, iaux):
+    """Whether record ``r`` (op ``code``) sums a large input into one element, or sums its
+    rows (``_sweep_dispatch._row_sum``): its VJP hands each gradient to every element of its
+    row (where the compiled loop pauses)."""
+    if code != Op.SCATTER_STRIDED:
         return False
     a = recs[r, tape.A]
+    if offs[r + 1] - offs[r] != 1:
+        return _row_sum(recs, offs, iaux, r, BIG)
     return a >= 0 and offs[a + 1] - offs[a] >= BIG
 
 
@@ -412,6 +416,9 @@ def sum_vjp(sw, r):
     arena slot gets the value written once, so it needs no zeros (``arena.slot_kinds``)."""
     a = int(sw.recs[r, tape.A])
     lo, hi = int(sw.offs[a]), int(sw.offs[a + 1])
+    if sw.offs[r + 1] - sw.offs[r] > 1:
+        _rows_vjp(sw, r, a, lo, hi)
+        return
     if sw.own is None or not sw.own[a]:  # an arena slot: the one value written or added
         g = sw.grad_of(r)[0]  # in place (a fill takes a third of a broadcast copy's time)
         if sw.reached[a]:
@@ -423,6 +430,24 @@ def sum_vjp(sw, r):
         return
     sw.accumulate((a,), (np.broadcast_to(sw.grad_of(r).copy(), (hi - lo,)),))  # (not the
     # arena's: a view of it would change with it)
+
+
+def _rows_vjp(sw, r, a, lo, hi):
+    """``sum_vjp`` of the row sums ``r`` of input ``a``: each row's gradient along its row,
+    written into an unreached arena slot (no zeros needed there) or added into a reached one;
+    an adjoint held apart keeps a fresh array of the repeated gradients (``np.repeat``, one
+    pass: ~80 µs for 2.5e5 elements, where the zeroed slot and the compiled loop's addition
+    took ~40 + ~110)."""
+    g = sw.grad_of(r)
+    if sw.own is not None and sw.own[a]:
+        sw.accumulate((a,), (np.repeat(g, (hi - lo) // g.size),), (True,))
+        return
+    rows = sw.adj[lo:hi].reshape(g.size, -1)
+    if sw.reached[a]:
+        rows += g[:, None]
+    else:
+        rows[...] = g[:, None]
+        sw.mark(a)
 
 
 def spare(sw, n, dtype):

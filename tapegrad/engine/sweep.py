@@ -343,7 +343,7 @@ class Sweep:
                 and REGISTRY[code].kind in ("unary", "binary")
             tiles = code == _GATHER_S and recs.item(p, _SIZE) >= _TILED and \
                 _transposing(iaux, recs.item(p, _AUX))
-            if code >= PYTHON_BASE or big or tiles or full_sum(recs, self.offs, p, code):
+            if code >= PYTHON_BASE or big or tiles or full_sum(recs, self.offs, p, code, iaux):
                 if big:
                     self._numpy_vjp(p, code)
                 elif tiles:
