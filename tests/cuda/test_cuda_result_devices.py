@@ -71,3 +71,19 @@ def test_a_gradient_output_on_the_other_device_raises_unless_0d(api, torch):
         s = tg.tensor(2.0, device=out_on, requires_grad=True)
         g = run(s * 3, tg.tensor(0.5, device=g_on), s)
         assert g.device == out_on and g.item() == 1.5
+
+
+@pytest.mark.parametrize("device", [None, "cpu", "cuda"])
+@pytest.mark.parametrize("dtype", [None, "float32"])
+def test_tensor_of_a_cuda_tensor_copies_it(device, dtype, torch):
+    x = tg.tensor([1.5, -2.0, 3.0], device="cuda", requires_grad=True)
+    with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+        y = tg.tensor(x, device=device, dtype=None if dtype is None else getattr(tg, dtype),
+                      requires_grad=True)
+    expected = torch.tensor(torch.tensor([1.5, -2.0, 3.0], dtype=torch.float64),
+                            dtype=None if dtype is None else getattr(torch, dtype))
+    assert y.device == (device or "cuda") and y.is_leaf and y.requires_grad
+    assert str(y.dtype) == str(expected.dtype).split(".")[-1]
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), expected.numpy())
+    y.detach().mul_(0)  # a copy: the source keeps its values
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), expected.numpy())
