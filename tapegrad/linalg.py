@@ -539,9 +539,9 @@ def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
     batch = tuple(like.shape[:-2])
     try:
         return result_type(f(), _make(np.zeros(batch, np.int32)))
-    except LinAlgError:
-        if check_errors:
-            raise
+    except LinAlgError as e:
+        if check_errors:  # (named as PyTorch's: linalg.inv_ex, linalg.cholesky_ex)
+            raise _D.ex_error(e) from None
     infos = np.zeros(batch, np.int32)
     if one is None or not batch:
         info = failed_at(np.asarray(like.detach()._arr())) if failed_at is not None else 1
@@ -595,9 +595,9 @@ def solve_ex(A, B, *, left=True, check_errors=False):
     batch = tuple(A.shape[:-2])
     try:
         return SolveExResult(solve(A, B, left=left), _make(np.zeros(batch, np.int32)))
-    except LinAlgError:
+    except LinAlgError as e:
         if check_errors:
-            raise
+            raise _D.ex_error(e) from None
     a = np.asarray(A.detach()._arr())
     info = np.array([_D.zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:])],
                     np.int32).reshape(batch)

@@ -1,6 +1,6 @@
-"""Shapes the solves accept: PyTorch's vector-or-matrix rule for B and batch broadcasting, for
-real and complex operands alike, and PyTorch's RuntimeError (not NumPy's ValueError) when the
-shapes do not fit."""
+"""Shapes the solves accept (PyTorch's vector-or-matrix rule for B, batch broadcasting) for
+real and complex operands alike, and PyTorch's errors and wording where inputs do not fit
+(batches that do not broadcast, non-finite matrices, the ``*_ex`` forms, ``logdet``)."""
 
 import numpy as np
 import pytest
@@ -123,3 +123,25 @@ def test_non_finite_eig_input_message():
         tg.linalg.eigvals(a)
     with pytest.raises(np.linalg.LinAlgError):
         np.linalg.eigvals(a)
+
+
+def test_ex_forms_raise_under_their_own_names():
+    sing = tg.tensor([[1.0, 2.0], [2.0, 4.0]])
+    eye = tg.eye(2, dtype=tg.float64)
+    with pytest.raises(tg.linalg.LinAlgError, match=r"^linalg\.inv_ex: \(Batch element 1\): The "
+                                                    "diagonal element 2 is zero"):
+        tg.linalg.inv_ex(tg.stack([eye, sing]), check_errors=True)
+    with pytest.raises(tg.linalg.LinAlgError, match=r"^linalg\.cholesky_ex: The factorization"):
+        tg.linalg.cholesky_ex(-eye, check_errors=True)
+    with pytest.raises(tg.linalg.LinAlgError, match=r"^torch\.linalg\.solve_ex: The solver"):
+        tg.linalg.solve_ex(sing, tg.ones(2, 1, dtype=tg.float64), check_errors=True)
+
+
+@pytest.mark.parametrize("x, msg", [
+    (np.ones(3), "logdet: The input tensor A must have at least 2 dimensions."),
+    (np.ones((2, 3)), "logdet: A must be batches of square matrices, but they are 2 by 3"),
+    (np.ones((3, 3), np.int64), "logdet: Expected a floating point or complex tensor as input"),
+])
+def test_logdet_messages(x, msg):
+    with pytest.raises(RuntimeError, match="^" + msg):
+        tg.logdet(tg.tensor(x))

@@ -186,6 +186,13 @@ def _lapack(f, *args, msg, **kw):
         raise LinAlgError(msg or str(e)) from None
 
 
+def ex_error(e):
+    """The error of ``inv``/``cholesky``/``solve`` as their ``*_ex`` forms raise it."""
+    import re
+
+    return LinAlgError(re.sub(r"^((?:torch\.)?linalg\.\w+):", r"\1_ex:", str(e)))
+
+
 def svd_np(a, **kw):
     """NumPy's SVD, failing with PyTorch's ``LinAlgError`` (which names a non-finite input)."""
     try:

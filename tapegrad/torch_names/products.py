@@ -339,7 +339,12 @@ def slogdet(input):
 def logdet(input):
     """``log det``: NaN for a negative determinant, -inf for a singular matrix; complex for a
     complex matrix (``log(sign) + log|det|``, as PyTorch's)."""
-    sign, logabs = _LA.slogdet(input)
+    try:
+        sign, logabs = _LA.slogdet(input)
+    except RuntimeError as e:  # bad input: PyTorch names logdet, not the slogdet it runs
+        if isinstance(e, _LA.LinAlgError) or not str(e).startswith("linalg.slogdet: "):
+            raise
+        raise RuntimeError("logdet: " + str(e)[len("linalg.slogdet: "):]) from None
     if sign.dtype.kind == "c":
         return _ops.log(sign) + logabs
     s = vals(sign)
