@@ -52,3 +52,28 @@ def test_collate_refusal_message_as_torch(batch):
     with pytest.raises(TypeError) as ours:
         tg.utils.data.default_collate(batch)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_batched_fetch_through_getitems_as_torch():
+    def run(lib):
+        calls = []
+
+        class Batched(lib.utils.data.Dataset):
+            def __len__(self):
+                return 7
+
+            def __getitem__(self, i):
+                calls.append(("one", i))
+                return i
+
+            def __getitems__(self, indices):
+                calls.append(("many", list(indices)))
+                return [10 * i for i in indices]
+
+        ds = Batched()
+        out = [b.tolist() for b in lib.utils.data.DataLoader(ds, batch_size=3)]
+        sub = lib.utils.data.Subset(ds, [6, 5, 4, 3])
+        out += [b.tolist() for b in lib.utils.data.DataLoader(sub, batch_size=2)]
+        out += [lib.utils.data.Subset(list(range(5)), [4, 2]).__getitems__([1, 0])]
+        return out, calls
+    assert run(tg) == run(torch)

@@ -105,6 +105,12 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
 
+    def __getitems__(self, indices):
+        many = getattr(self.dataset, "__getitems__", None)
+        if callable(many):
+            return many([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self):
         return len(self.indices)
 
@@ -440,8 +446,9 @@ class DataLoader:
             for i in self.sampler:
                 yield self.collate_fn(fetch(i))
             return
-        for indices in self.batch_sampler:
-            yield self.collate_fn([fetch(i) for i in indices])
+        many = None if self._iterable else getattr(self.dataset, "__getitems__", None)
+        for indices in self.batch_sampler:  # (a dataset's batched fetch, as PyTorch's loader)
+            yield self.collate_fn(many(indices) if many else [fetch(i) for i in indices])
 
     def __len__(self):
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
