@@ -65,3 +65,44 @@ def test_constraint_check_returns_bool_tensor_as_torch():
         assert ok.float().mean().item() == ref.float().mean().item(), name
     ok = C.independent(C.interval(0.0, 2.0), 1).check(tg.tensor([[0.5, 3.0], [1.0, 1.5]]))
     assert isinstance(ok, tg.Tensor) and ok.numpy().tolist() == [False, True]
+
+
+def _my_exponential(lib):
+    C = lib.distributions.constraints
+
+    class MyExp(lib.distributions.Distribution):
+        arg_constraints = {"rate": C.positive}
+        support = C.nonnegative
+
+        def __init__(self, rate, validate_args=None):
+            self.rate = rate
+            super().__init__(rate.shape, validate_args=validate_args)
+
+        def log_prob(self, value):
+            return self.rate.log() - self.rate * value
+
+        def expand(self, batch_shape, _instance=None):
+            new = self._get_checked_instance(MyExp, _instance)
+            new.rate = self.rate.expand(batch_shape)
+            super(MyExp, new).__init__(batch_shape, validate_args=False)
+            return new
+
+    class Child(MyExp):
+        def __init__(self, rate):
+            super().__init__(rate)
+
+    return MyExp, Child
+
+
+def test_user_distribution_expand_through_get_checked_instance():
+    def run(lib):
+        MyExp, Child = _my_exponential(lib)
+        d = MyExp(lib.tensor([1.0, 2.0], dtype=lib.float64)).expand((3, 2))
+        out = [tuple(d.batch_shape), type(d).__name__,
+               d.log_prob(lib.tensor(0.5, dtype=lib.float64)).numpy().tolist()]
+        try:
+            Child(lib.tensor([1.0])).expand((2, 1))
+        except NotImplementedError as e:
+            out.append(str(e))
+        return out
+    assert run(tg) == run(torch)

@@ -80,6 +80,15 @@ class Distribution:
         new._batch_shape = batch_shape
         return new
 
+    def _get_checked_instance(self, cls, _instance=None):
+        """The uninitialised instance a subclass's ``expand`` fills in (PyTorch's helper, which
+        user-written distributions call)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom "
+                "__init__ method must also define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
+
     def sample(self, sample_shape=()):
         """A draw without history (``rsample``'s, where the distribution has one)."""
         with no_grad():
