@@ -194,7 +194,14 @@ def _bind_tensor_methods():
     T.byte = lambda self: E.to(self, np.uint8)
     T.bool = lambda self: E.to(self, np.bool_)
     T.type = lambda self, dtype=None: str(self.dtype) if dtype is None else E.to(self, dtype)
-    T.data_ptr = lambda self: self._arr().__array_interface__["data"][0]
+    def data_ptr(self):
+        if self.is_cuda:  # (cuda_views imports the device kernels: CUDA tensors only)
+            from .cuda_views import data_ptr as device_ptr
+
+            return device_ptr(self)
+        return self._arr().__array_interface__["data"][0]
+
+    T.data_ptr = data_ptr
     T.element_size = lambda self: self.dtype.itemsize
     T.nelement = T.numel
 

@@ -158,3 +158,15 @@ def positions_in(x, base):
     where = np.full(bm.storage.size, -1, np.int64)
     where[bm.positions()] = np.arange(bm.positions().size)
     return where[pos]
+
+
+def data_ptr(x):
+    """The device address of CUDA tensor ``x``'s first element in the storage it addresses
+    (a view's in its base's, as PyTorch's); on the simulator, the address of its host array."""
+    m = x._vmap
+    storage = x._data if m is None else m.storage
+    first = 0 if m is None or not x._data.size else int(m.positions()[0])
+    a = storage.a
+    cai = getattr(a, "__cuda_array_interface__", None)  # (the simulator's arrays have none)
+    start = cai["data"][0] if cai is not None else a.__array_interface__["data"][0]
+    return start + first * x.dtype.itemsize

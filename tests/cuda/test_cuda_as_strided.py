@@ -58,3 +58,15 @@ def test_as_strided_second_order(torch):
     g, = tg.autograd.grad((b.as_strided((3, 3), (4, 1), 1) ** 3).sum(), b, create_graph=True)
     got, = tg.autograd.grad((g * g).sum(), b)
     np.testing.assert_allclose(got.cpu().numpy(), expected.numpy())
+
+
+def test_data_ptr_of_views_is_their_storage_offset_from_the_base(torch):
+    t = torch.arange(24.0, dtype=torch.float64).reshape(2, 3, 4)
+    x = tg.arange(24.0, device="cuda").reshape(2, 3, 4)
+    views = (lambda a: a[1], lambda a: a[1, 2], lambda a: a.transpose(1, 2),
+             lambda a: a[:, 1:], lambda a: a.reshape(6, 4), lambda a: a[1][1:],
+             lambda a: a.permute(2, 1, 0)[1])
+    for view in views:
+        assert x.data_ptr() > 0
+        assert view(x).data_ptr() - x.data_ptr() == view(t).data_ptr() - t.data_ptr()
+    assert x.clone().data_ptr() != x.data_ptr()
