@@ -106,3 +106,10 @@ def test_user_distribution_expand_through_get_checked_instance():
             out.append(str(e))
         return out
     assert run(tg) == run(torch)
+
+
+def test_sample_n_deprecated_as_torch():
+    d = tg.distributions.Normal(tg.tensor([0.0, 1.0]), 1.0)
+    with pytest.warns(FutureWarning, match=r"`sample_n\(n\)` will be deprecated"):
+        s = d.sample_n(3)
+    assert tuple(s.shape) == (3, 2)

@@ -1,5 +1,7 @@
 """``Distribution``: shapes, argument and value validation, sampling without history."""
 
+import warnings
+
 import numpy as np
 
 from ..grad_mode import no_grad
@@ -125,6 +127,8 @@ class Distribution:
         raise NotImplementedError
 
     def sample_n(self, n):
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
+                      FutureWarning, stacklevel=2)
         return self.sample((n,))
 
     @property
