@@ -264,6 +264,12 @@ class Tensor:
                 return False  # but is a constant to reverse mode, as PyTorch's)
             if dual_only is not None and dual_only(self):
                 return False
+            return self._rg
+        base = self._base
+        if base is not None:  # a view that is a leaf requires grad when its base does, as
+            # PyTorch's (read now: ``x.requires_grad_()`` after the view was made counts too)
+            return base.requires_grad if self._standin is not None else \
+                self._rg or base.requires_grad
         return self._rg
 
     @requires_grad.setter
@@ -276,6 +282,8 @@ class Tensor:
         if flag and not _is_float_dtype(self.dtype):
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients")
+        if self._standin is not None and not flag:
+            return  # (see requires_grad_)
         self._leaf_rg(bool(flag))
 
     def requires_grad_(self, requires_grad=True):
@@ -288,6 +296,9 @@ class Tensor:
             raise RuntimeError(_LEAF_ONLY)
         if requires_grad and not _is_float_dtype(self.dtype):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if self._standin is not None and not requires_grad:
+            return self  # (a view made under no_grad of a tensor requiring grad: PyTorch's
+            # still requires grad, its base's flag, with its gradient reaching nothing)
         self._leaf_rg(bool(requires_grad))
         return self
 
