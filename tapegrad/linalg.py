@@ -282,10 +282,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
     A, B = _t(A), _t(B)
     cplx = A.dtype.kind == "c" or B.dtype.kind == "c"
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     if cplx:  # pinv and matmul have complex rules: the same composition serves
-        if A.ndim < 2:
-            raise RuntimeError("linalg.lstsq: The input tensor A must have at least 2 "
-                               "dimensions.")
         if A.dtype.kind != "c":
             A = A.to(B.dtype)
         elif B.dtype.kind != "c":
@@ -450,7 +449,7 @@ def matrix_exp(A):
     A = _t(A)
     if A.dtype.kind not in "fc":
         raise RuntimeError("linalg.matrix_exp: Expected a floating point or complex tensor as "
-                           f"input. Got {A.dtype}")
+                           f"input. Got {_shapes.torch_dtype_name(A.dtype)}")
     _E._square(A, "matrix_exp")
     n = A.shape[-1]
     a = np.asarray(A._data)

@@ -145,3 +145,18 @@ def test_ex_forms_raise_under_their_own_names():
 def test_logdet_messages(x, msg):
     with pytest.raises(RuntimeError, match="^" + msg):
         tg.logdet(tg.tensor(x))
+
+
+def test_norm_and_lstsq_messages():
+    z = tg.zeros(2, 0, 3)
+    with pytest.raises(RuntimeError, match=r"the inf norm on the dimension -2because this "
+                                           "dimension is empty and the operation"):
+        tg.linalg.vector_norm(z, float("inf"), dim=(0, -2))
+    with pytest.raises(RuntimeError, match="the -inf norm on an empty tensor because the"):
+        tg.linalg.vector_norm(z, float("-inf"))
+    for dt in (tg.float64, tg.complex128):
+        with pytest.raises(RuntimeError, match=r"^torch\.linalg\.lstsq: input must have at "
+                                               "least 2 dimensions"):
+            tg.linalg.lstsq(tg.ones(3, dtype=dt), tg.ones(3, dtype=dt))
+    with pytest.raises(RuntimeError, match="floating point or complex tensor as input. Got Long"):
+        tg.linalg.matrix_exp(tg.ones(2, 2, dtype=tg.int64))

@@ -495,8 +495,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if (p < 0 or p == math.inf) and any(x.shape[d] == 0 for d in dims):
         name = "inf" if p == math.inf else "-inf" if p == -math.inf else \
             f"{p:g}"
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
-                           "tensor because the operation does not have an identity")
+        given = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+        where = "an empty tensor because" if dim is None else (  # (PyTorch's missing space)
+            f"the dimension {next(d for d in given if x.shape[d] == 0)}because this dimension "
+            "is empty and")
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on {where} "
+                           "the operation does not have an identity")
     if p == math.inf:
         return amax(abs(x), dims, keepdim)
     if p == -math.inf:
