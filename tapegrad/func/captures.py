@@ -74,6 +74,8 @@ class watching:
 
     def __exit__(self, *exc):
         _frames.stack.pop()
+        f = self.frame  # (tensors made inside keep it as their tag: not what it read)
+        f.func = f.args = f.ids = f.vcs = f.own = None
         with _lock:
             _running[0] -= 1
             if not _running[0]:
