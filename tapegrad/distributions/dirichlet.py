@@ -2,6 +2,8 @@
 PyTorch's): reparameterised samples are normalised standard-gamma draws, differentiable in
 the concentrations through ``incgamma.standard_gamma``."""
 
+import numpy as np
+
 from .. import creation, ops as O
 from ..ops.record import as_tensor
 from ..torch_names import digamma, lgamma  # (CUDA values through the host)
@@ -27,7 +29,17 @@ class Dirichlet(Distribution):
 
     def rsample(self, sample_shape=()):
         g = standard_gamma(self.concentration.expand(self._extended_shape(sample_shape)))
-        return g / g.sum(-1, keepdim=True)
+        x = g / g.sum(-1, keepdim=True)
+        # PyTorch's draws lie in [tiny, the float below 1]: with small concentrations a share
+        # rounds to exactly 0 or 1, where log_prob would be infinite. The clamp moves the value
+        # only; the gradient stays the unclamped draw's, as PyTorch's Dirichlet backward
+        info = np.finfo(x.dtype)
+        one = x.dtype.type(1)
+        xd = x.detach()
+        kept = xd.clamp(float(info.tiny), float(np.nextafter(one, x.dtype.type(0))))
+        if bool((kept != xd).any()):
+            x = x + (kept - xd)
+        return x
 
     def log_prob(self, value):
         self._validate_sample(value)
