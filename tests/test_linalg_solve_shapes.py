@@ -160,3 +160,33 @@ def test_norm_and_lstsq_messages():
             tg.linalg.lstsq(tg.ones(3, dtype=dt), tg.ones(3, dtype=dt))
     with pytest.raises(RuntimeError, match="floating point or complex tensor as input. Got Long"):
         tg.linalg.matrix_exp(tg.ones(2, 2, dtype=tg.int64))
+
+
+def _o(*s):
+    return tg.ones(*s, dtype=tg.float64)
+
+
+@pytest.mark.parametrize("fn, msg", [
+    (lambda: tg.addmm(_o(2, 5), _o(3, 4), _o(4, 5)), r"The expanded size of the tensor \(3\) "
+     r"must match the existing size \(2\) at non-singleton dimension 0.  Target sizes: \[3, 5\]"),
+    (lambda: tg.addmm(_o(2, 5), _o(3, 4), _o(4, 5), beta=0), "The expanded size of the tensor"),
+    (lambda: tg.baddbmm(_o(2, 3, 4), _o(2, 3, 4), _o(2, 4, 5)), r"tensor \(5\) must match the "
+     r"existing size \(4\) at non-singleton dimension 2"),
+    (lambda: tg.addmv(_o(2), _o(3, 4), _o(4)), r"size mismatch, got input \(2\), mat \(3x4\), "
+     r"vec \(4\)"),
+    (lambda: tg.addmv(_o(2, 3), _o(3, 4), _o(4)), "vector \\+ matrix @ vector expected, got 2, 2, 1"),
+    (lambda: tg.addr(_o(3, 4), _o(3, 1), _o(4)), "addr: Expected 1-D argument vec1, but got 2-D"),
+    (lambda: tg.tensordot(_o(2, 3), _o(3, 2), dims=2), r"first has size 2 in dim -2 and second "
+     r"has size 3 in dim 0"),
+    (lambda: tg.tensordot(_o(2, 3, 4), _o(3, 2, 5), dims=([1, 2], [0, 2])), r"first has size 4 "
+     r"in dim 2 and second has size 5 in dim 2"),
+])
+def test_product_shape_messages(fn, msg):
+    with pytest.raises(RuntimeError, match=msg):
+        fn()
+
+
+def test_product_input_broadcasts_as_pytorch():
+    assert tuple(tg.addmm(_o(5), _o(3, 4), _o(4, 5), beta=0).shape) == (3, 5)
+    assert tuple(tg.addmv(_o(1), _o(3, 4), _o(4)).shape) == (3,)
+    assert tuple(tg.baddbmm(_o(1, 5), _o(2, 3, 4), _o(2, 4, 5)).shape) == (2, 3, 5)

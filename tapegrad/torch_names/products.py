@@ -36,6 +36,12 @@ def tensordot(a, b, dims=2):
             raise RuntimeError("tensordot expects dims to be a pair of dims lists")
         dims = (dims_of(dims[0]), dims_of(dims[1]))
     a, b = _t(a), _t(b)
+    da, db = (range(-dims, 0), range(dims)) if isinstance(dims, int) else dims
+    for i, j in zip(da, db):  # (PyTorch names the dims as given)
+        if -a.ndim <= i < a.ndim and -b.ndim <= j < b.ndim and a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
+                               f"dim {j}")
     try:
         return _C.tensordot(a, b, dims)
     except ValueError:
@@ -83,11 +89,20 @@ def cross(input, other, dim=None):
     return _C.cross(a, b, axis=d)
 
 
+def _broadcast(a, b):
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return None
+
+
 def _scaled(beta, input, alpha, product):
     p = product if alpha == 1 else product * alpha
+    x = _t(input)
+    if x.shape != p.shape and _broadcast(x.shape, p.shape) != tuple(p.shape):
+        _ops.expand(x, tuple(p.shape))  # (raises PyTorch's error: input must expand to it)
     if beta == 0:  # input is ignored (NaN in it does not propagate), as PyTorch
         return p
-    x = _t(input)
     return (x if beta == 1 else x * beta) + p
 
 
@@ -98,11 +113,21 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``."""
-    return _scaled(beta, input, alpha, _ops.mv(mat, vec))
+    x, m, v = _t(input), _t(mat), _t(vec)
+    if m.ndim == 2 and v.ndim == 1 and x.ndim != 1 or \
+            x.ndim == 1 and x.shape[0] not in (1, m.shape[0]):
+        raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, x.shape))}), mat "
+                           f"({'x'.join(map(str, m.shape))}), vec ({v.shape[0]})"
+                           if x.ndim == 1 else "vector + matrix @ vector expected, got "
+                           f"{x.ndim}, {m.ndim}, {v.ndim}")
+    return _scaled(beta, x, alpha, _ops.mv(m, v))
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
+    for v, name in ((_t(vec1), "vec1"), (_t(vec2), "vec2")):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
     return _scaled(beta, input, alpha, _ops.outer(vec1, vec2))
 
 
