@@ -38,3 +38,16 @@ def test_clamped_draw_keeps_gradient():
     assert edge  # (this seed draws shares that round to 1)
     g = c.grad.numpy()
     assert np.isfinite(g).all() and (g != 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lkj_draws_stay_in_support_and_score(dtype):
+    tg.manual_seed(0)
+    d = tg.distributions.LKJCholesky(3, tg.tensor(0.1, dtype=getattr(tg, dtype)))
+    s = d.sample((50000,))
+    assert s.dtype == getattr(tg, dtype)
+    assert bool(tg.distributions.constraints.corr_cholesky.check(s).all())
+    assert np.isfinite(d.log_prob(s).numpy()).all()
+    ref = torch.distributions.LKJCholesky(3, torch.tensor(0.1, dtype=getattr(torch, dtype)))
+    r = ref.sample((50000,))
+    assert bool(torch.distributions.constraints.corr_cholesky.check(r).all())

@@ -51,7 +51,10 @@ class LKJCholesky(Distribution):
             u = u / np.linalg.norm(u, axis=-1, keepdims=True)
         u[..., 0, :] = 0.0  # (the first row has no direction: 0 / 0)
         w = np.sqrt(y) * u
-        diag = np.sqrt(np.maximum(1 - (w ** 2).sum(-1), np.finfo(w.dtype).tiny))
+        # (clamped at the result dtype's tiny: float64's would round to a zero diagonal, outside
+        # the support, once cast to float32)
+        tiny = np.finfo(self.concentration.dtype).tiny
+        diag = np.sqrt(np.maximum(1 - (w ** 2).sum(-1), tiny))
         w = w + diag[..., None] * np.eye(self.dim)
         return creation.tensor(w.astype(self.concentration.dtype))
 
