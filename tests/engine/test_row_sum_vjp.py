@@ -85,3 +85,24 @@ def test_row_sums_through_hooks_retain_graph_and_anomaly_mode(dtype):
         (tg.sin(x).sum(-1) * w).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.cos(xv) * wv[..., None],
                                rtol=1e-5 if dtype == "float32" else 1e-14)
+
+
+@pytest.mark.parametrize("view", ["as_strided of a longer base", "expand of a slice"])
+def test_a_strided_map_into_a_longer_output_is_no_row_sum(view):
+    # the second backward runs the VJP of the first one's strided scatter: rows of 100 mapped
+    # at strides (1, 0) into the 100 elements of x, one output element per row only for the
+    # first 50 (its VJP must read those 50, not spread the 100 over the rows)
+    r = np.random.default_rng(3)
+    xv, wv, vv = r.standard_normal(100), r.standard_normal((50, 100)), r.standard_normal(100)
+    grads = []
+    for T in (tg, torch):
+        x = T.tensor(xv, requires_grad=True)
+        y = x.as_strided((50, 100), (1, 0)) if view.startswith("as") else \
+            x[:50, None].expand(50, 100)
+        g, = T.autograd.grad((y * y * T.tensor(wv)).sum(), x, create_graph=True)
+        (g * T.tensor(vv)).sum().backward()
+        grads.append(x.grad.detach().numpy())
+    want = np.zeros(100)
+    want[:50] = 2 * vv[:50] * wv.sum(1)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grads[0], want, rtol=1e-12, atol=1e-12)
