@@ -56,7 +56,9 @@ THROUGH_HOST = (
     "multinomial nonzero argwhere unique unique_consecutive masked_select bincount histc "
     "searchsorted bucketize equal quantile nanquantile nanmedian mode cummax cummin fmod "
     "remainder floor_divide lgamma digamma erfinv logit sinc logaddexp logaddexp2 heaviside "
-    "nextafter polygamma scatter_reduce index_fill logical_xor igamma igammac").split()
+    "nextafter polygamma scatter_reduce index_fill logical_xor igamma igammac copysign fmax "
+    "fmin nansum nanmean take index_put index_copy masked_scatter bernoulli poisson gcd "
+    "lcm").split()
 FUNCTIONS.update({name: on_host(FUNCTIONS[name]) for name in THROUGH_HOST})
 __all__ = sorted(FUNCTIONS)
 

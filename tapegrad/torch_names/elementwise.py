@@ -263,6 +263,10 @@ def divide(input, other, *, rounding_mode=None):
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
+    if any(isinstance(t, Tensor) and t.is_cuda for t in (input, other)):  # rounds on the host
+        from ..ops.cuda_linalg import on_host
+
+        return on_host(divide)(input, other, rounding_mode=rounding_mode)
     if rounding_mode == "floor":
         return floor_divide(input, other)
     refuse_pair("div.trunc", input, other)

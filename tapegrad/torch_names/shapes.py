@@ -302,7 +302,7 @@ def masked_select(input, mask):
 
 def _put_positions(x, indices):
     """Flat positions of ``x[indices]`` (a tuple of index tensors), shaped as the result."""
-    key = tuple(vals(i) if isinstance(i, Tensor) else i for i in indices)
+    key = tuple(vals(i.cpu()) if isinstance(i, Tensor) else i for i in indices)  # (or CUDA)
     for k in key:
         if isinstance(k, np.ndarray) and k.dtype.kind not in "iub":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")

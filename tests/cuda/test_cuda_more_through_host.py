@@ -1,0 +1,81 @@
+"""More functions without a device kernel that CUDA tensors take through the host (copysign,
+fmax/fmin, nansum/nanmean, take, index_put(_), index_copy(_), masked_scatter(_), bernoulli,
+poisson, gcd/lcm, div with a rounding mode): PyTorch's values and gradients, results on the
+device; on numba-cuda's simulator (see conftest.py)."""
+
+import numpy as np
+import pytest
+
+from conftest import HAS_NUMBA_CUDA
+
+if not HAS_NUMBA_CUDA:
+    pytest.skip("numba-cuda is not installed (pip install 'tapegrad[cuda]'); CUDA tensors "
+                "are optional", allow_module_level=True)
+
+import tapegrad as tg
+
+A = np.array([[1.5, -2.5, 0.25, 3.0], [2.0, -0.5, 1.75, -1.25]])
+B = np.array([[-1.0, 2.0, 0.5, -3.5], [0.75, 1.0, -2.0, 4.0]])
+
+
+def _cases(lib, i):
+    return {
+        "copysign": lambda x, y: lib.copysign(x, y),
+        "fmax": lambda x, y: lib.fmax(x, y),
+        "fmin": lambda x, y: lib.fmin(x, y),
+        "nansum": lambda x, y: lib.nansum(x.log() * y, 1),  # (NaN where x < 0)
+        "nanmean": lambda x, y: (x.sqrt() * y).nanmean(),
+        "take": lambda x, y: lib.take(y, i([0, 5, 7, 5])),
+        "index_put": lambda x, y: lib.index_put(y, (i([0, 1]), i([3, 0])), x[0, :2] * 0 + 9.0),
+        "index_put_acc": lambda x, y: (y * 1).index_put_((i([1, 1]), i([2, 2])), y[0, :2],
+                                                        accumulate=True),
+        "index_copy": lambda x, y: (y * 1).index_copy_(1, i([3, 0]), y[:, :2] * 2),
+        "masked_scatter": lambda x, y: (y * 1).masked_scatter_(y > 0, y * 10),
+        "div_floor": lambda x, y: lib.div(y * 3, y + 4, rounding_mode="floor") + y,
+        "div_trunc": lambda x, y: y.div(0.7, rounding_mode="trunc") * y,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_cases(tg, None)))
+def test_values_and_gradients(name, torch):
+    def run(lib, dev):
+        i = (lambda v: torch.tensor(v)) if lib is torch else \
+            (lambda v: tg.tensor(v, device=dev))
+        x = lib.tensor(A, requires_grad=True) if lib is torch else \
+            tg.tensor(A, device=dev, requires_grad=True)
+        y = lib.tensor(B, requires_grad=True) if lib is torch else \
+            tg.tensor(B, device=dev, requires_grad=True)
+        out = _cases(lib, i)[name](x, y)
+        w = np.linspace(-1.0, 1.0, out.numel()).reshape(tuple(out.shape))
+        loss = lib.nansum(out * (lib.tensor(w) if lib is torch else tg.tensor(w, device=dev)))
+        grads = lib.autograd.grad(loss, (x, y), allow_unused=True)
+        return out, grads
+
+    out_t, grads_t = run(torch, None)
+    out, grads = run(tg, "cuda")
+    assert out.device == "cuda"
+    np.testing.assert_allclose(out.detach().cpu().numpy(), out_t.detach().numpy())
+    for g, gt in zip(grads, grads_t):
+        if gt is None:
+            assert g is None or not g.cpu().numpy().any()
+            continue
+        assert g.device == "cuda"
+        np.testing.assert_allclose(g.cpu().numpy(), gt.numpy())
+
+
+def test_integer_and_random_functions():
+    i = tg.tensor([12, -18, 7], device="cuda")
+    j = tg.tensor([8, 12, 0], device="cuda")
+    for f in (tg.gcd, tg.lcm):
+        got = f(i, j)
+        assert got.device == "cuda" and got.dtype == tg.int64
+        np.testing.assert_array_equal(got.cpu().numpy(), f(i.cpu(), j.cpu()).numpy())
+    p = tg.tensor([0.0, 1.0, 0.5, 0.5], device="cuda")
+    for f in (tg.bernoulli, tg.poisson):
+        tg.manual_seed(3)
+        got = f(p)
+        tg.manual_seed(3)
+        expected = f(p.cpu())  # the CPU's draws for one seed
+        assert got.device == "cuda"
+        np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+    assert tg.bernoulli(p)[:2].cpu().tolist() == [0.0, 1.0]
