@@ -217,9 +217,16 @@ def test_batch_norm_training_under_jacfwd_matches_torch():
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((4, 3))
     bn = tg.nn.BatchNorm1d(3, affine=False).double()
-    jac = jacfwd(bn)(tg.tensor(xs))
     t_bn = torch.nn.BatchNorm1d(3, affine=False).double()
     t_x = torch.tensor(xs)
+    with pytest.raises(RuntimeError) as e:  # its buffers are captured: PyTorch's error
+        jacfwd(bn)(tg.tensor(xs))
+    with pytest.raises(RuntimeError) as t_e:
+        torch.func.jacfwd(t_bn)(t_x)
+    assert str(e.value) == str(t_e.value)
+    # the buffers passed in are the function's own
+    jac = jacfwd(lambda x, b: tg.func.functional_call(bn, b, (x,)))(
+        tg.tensor(xs), dict(bn.named_buffers()))
     want = torch.autograd.functional.jacobian(
         lambda a: torch.nn.functional.batch_norm(a, None, None, training=True), t_x)
     t_bn(t_x)

@@ -157,3 +157,26 @@ def test_message_names_the_op():
     c = tg.tensor([1.0])
     with pytest.raises(RuntimeError, match=re.escape("in-place operation (aten::add_.Tensor)")):
         tg.func.grad(lambda x: (c.add_(x), (c * x).sum())[1])(tg.tensor([1.0]))
+
+
+def _batch_norm(L):
+    L.manual_seed(0)
+    bn = L.nn.BatchNorm1d(2)
+    x = L.tensor([[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]])
+    with pytest.raises(RuntimeError) as e:  # its running statistics are captured
+        L.func.grad(lambda x: bn(x).sum())(x)
+    out = [str(e.value), bn.running_mean.tolist(), int(bn.num_batches_tracked)]
+
+    def loss(p, b, x):  # passed in: the function's own
+        return (L.func.functional_call(bn, (p, b), (x,)) ** 2).sum()
+
+    g = L.func.grad(loss)(dict(bn.named_parameters()), dict(bn.named_buffers()), x)
+    out += [[round(v, 5) for v in g["weight"].tolist()],
+            [round(v, 6) for v in bn.running_mean.tolist()],
+            [round(v, 6) for v in bn.running_var.tolist()], int(bn.num_batches_tracked)]
+    return out
+
+
+def test_batch_norm_running_statistics_as_torch():
+    got, want = _batch_norm(tg), _batch_norm(torch)
+    assert _KEY in got[0] and got == want

@@ -102,10 +102,12 @@ def check(x, fn=None, operands=(), name=None):
     if frame.ids is None:  # (tensors made inside and stored where it reaches are its own)
         frame.ids = {i: t for i, t in _reachable(frame.func).items()
                      if not _made_inside(t, frame)}
-        frame.own = _own(frame.args)
-    ids, base, vc = frame.ids, x._base, x._vc
+        frame.own = _own((frame.args, getattr(frame.func, "own_args", ())))
+    ids, base, vc, own = frame.ids, x._base, x._vc, frame.own
+    if id(x) in own or base is not None and id(base) in own or vc is not None and id(vc) in own:
+        return  # an argument (the transform's input, a buffer passed in), a view of one
     if id(x) in ids or base is not None and id(base) in ids or (
-            vc is not None and id(vc) not in frame.own and id(vc) in _vcs(frame)):
+            vc is not None and id(vc) in _vcs(frame)):
         if getattr(fn, "__name__", None) in ("<lambda>", "_overwrite"):
             name = _caller(fn)
         raise RuntimeError(MESSAGE.format(_op_name(fn, operands, name)))
@@ -121,12 +123,12 @@ def _caller(fn):
 
 
 def _own(args):
-    """ids of the version counters of the argument tensors' storages: the function's own (a
-    transform gives it its inputs as tensors sharing the caller's memory)."""
+    """ids of the argument tensors and of their storages' version counters: the function's
+    own (a transform gives it its inputs as tensors sharing the caller's memory)."""
     from .pytree import tree_flatten
 
-    return {id(t._vc) for t in tree_flatten(list(args))[0]
-            if isinstance(t, Tensor) and t._vc is not None}
+    ts = [t for t in tree_flatten(list(args))[0] if isinstance(t, Tensor)]
+    return {id(t) for t in ts} | {id(t._vc) for t in ts if t._vc is not None}
 
 
 def _made_inside(t, frame):

@@ -130,6 +130,7 @@ def _restricted(func, args, argnums):
             full[i] = v
         return func(*full)
 
+    f_diff.own_args = args  # (the arguments held are the function's own: func/captures.py)
     return idx, diff, f_diff
 
 

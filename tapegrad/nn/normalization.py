@@ -17,6 +17,7 @@ from .. import creation
 from .. import ops as O
 from ..grad_mode import no_grad
 from ..ops import batch_norm as _batch_norm
+from ..ops import inplace as _inplace
 from ..ops.activations import fusable_array
 from ..ops.record import as_tensor, compile_tracing
 from ..tensor import Tensor, _make, bump_version
@@ -119,6 +120,9 @@ def _one_record(x, *per_channel):
 def _update_running(running_mean, running_var, mean, sqsum, count, momentum, dtype):
     """``(1 - m) running + m batch`` for the mean and the unbiased variance, as PyTorch's."""
     m = 1.0 if momentum is None else momentum
+    for running in (running_mean, running_var):
+        if _inplace.capture_check is not None and running is not None:
+            _inplace.capture_check(running, name="add_")  # (as _count_batch)
     for running, batch in ((running_mean, mean), (running_var, sqsum / (count - 1))):
         if running is None:
             continue
@@ -143,6 +147,8 @@ _tracing = compile_tracing
 def _count_batch(counter):
     """``num_batches_tracked += 1``: in place on a CPU buffer's array (a recorded in-place op
     under no_grad cost ~6 µs a training step)."""
+    if _inplace.capture_check is not None:  # (inside grad/jvp...: a captured buffer raises)
+        _inplace.capture_check(counter, name="add_")
     if type(counter) is Tensor and type(counter._data) is np.ndarray and \
             counter._base is None and not _tracing():
         counter._data += 1
