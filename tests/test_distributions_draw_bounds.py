@@ -51,3 +51,28 @@ def test_lkj_draws_stay_in_support_and_score(dtype):
     ref = torch.distributions.LKJCholesky(3, torch.tensor(0.1, dtype=getattr(torch, dtype)))
     r = ref.sample((50000,))
     assert bool(torch.distributions.constraints.corr_cholesky.check(r).all())
+
+
+class _NearOne:
+    """A generator whose uniform draws are within 2**-25 of 1 (they round to 1.0 in float32)."""
+
+    def random(self, shape):
+        return np.full(shape, 1.0 - 2.0 ** -30)
+
+    def standard_normal(self, shape):
+        return np.zeros(shape)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_uniform_draws_stay_below_one(dtype, monkeypatch):
+    from tapegrad.distributions import continuous
+
+    monkeypatch.setattr(continuous.creation, "draws", lambda generator=None: _NearOne())
+    dt = getattr(tg, dtype)
+    u = tg.distributions.Uniform(tg.tensor(0.0, dtype=dt), tg.tensor(1.0, dtype=dt))
+    s = u.sample((4,))
+    assert (s.numpy() < 1).all() and np.isfinite(u.log_prob(s).numpy()).all()
+    e = tg.distributions.Exponential(tg.tensor(1.0, dtype=dt)).sample((4,))
+    assert np.isfinite(e.numpy()).all()
+    g = tg.distributions.Gumbel(tg.tensor(0.0, dtype=dt), 1.0).sample((4,))
+    assert np.isfinite(g.numpy()).all()

@@ -16,8 +16,14 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 def _draw(kind, shape, like):
     """Standard draws (``"normal"`` or ``"uniform"`` on [0, 1)) of ``like``'s dtype."""
     rng = creation.draws()
-    values = rng.standard_normal(shape) if kind == "normal" else rng.random(shape)
-    return creation.tensor(np.asarray(values, like.dtype), device=like.device)
+    if kind == "normal":
+        values = np.asarray(rng.standard_normal(shape), like.dtype)
+    else:  # (a float64 draw within 2**-25 of 1 rounds to 1.0 in float32: kept below 1, as
+        # PyTorch's float32 draws are, or Exponential's draw is inf and Uniform's its high)
+        dtype = np.dtype(like.dtype)
+        values = np.minimum(np.asarray(rng.random(shape), dtype),
+                            np.nextafter(dtype.type(1), dtype.type(0)))
+    return creation.tensor(values, device=like.device)
 
 
 class LocScale(Distribution):
