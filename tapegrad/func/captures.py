@@ -19,6 +19,7 @@ import types
 import numpy as np
 
 from ..ops import inplace as _inplace
+from ..tape import _local as _tape_local
 from ..tensor import Tensor
 
 _tensor = sys.modules[Tensor.__module__]  # (the package's ``tensor`` is the function)
@@ -45,9 +46,7 @@ class _Frame:
     __slots__ = ("func", "args", "start", "depth", "parent", "ids", "vcs", "own")
 
     def __init__(self, func, args, depth, parent):
-        from .. import tape
-
-        seg = tape._local.seg
+        seg = _tape_local.seg
         self.func, self.args, self.depth, self.parent = func, args, depth, parent
         self.ids = self.vcs = self.own = None
         # records from here on are the function's own: (segment order, first record id)
@@ -61,10 +60,8 @@ class watching:
     __slots__ = ("frame",)
 
     def __init__(self, func, args):
-        from .transforms import _depth
-
         stack = _frames.stack
-        self.frame = _Frame(func, args, _depth.n, stack[-1] if stack else None)
+        self.frame = _Frame(func, args, _depth().n, stack[-1] if stack else None)
 
     def __enter__(self):
         _frames.stack.append(self.frame)
@@ -80,6 +77,14 @@ class watching:
             _running[0] -= 1
             if not _running[0]:
                 _inplace.capture_check = _tensor.born_in = None
+
+
+def _depth():
+    from .transforms import _depth as depth  # (transforms imports this module)
+
+    global _depth
+    _depth = lambda: depth  # noqa: E731
+    return depth
 
 
 def born_in():
