@@ -86,3 +86,16 @@ def test_matrix_rank_overloads_match_torch():
         theirs = torch.linalg.matrix_rank(torch.tensor(D), *args, **{
             k: torch.tensor(v) if isinstance(v, list) else v for k, v in kw.items()})
         assert ours.tolist() == theirs.tolist(), (args, kw)
+
+
+@pytest.mark.parametrize("x", [np.ones(3), np.ones((3, 3), np.int32), np.ones((3, 3), np.float16),
+                               np.ones(3, np.complex128)])
+def test_pinv_input_message(x):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        torch.linalg.pinv(torch.tensor(x))
+    for f in (tg.linalg.pinv, tg.pinverse):
+        with pytest.raises(RuntimeError) as ours:
+            f(tg.tensor(x))
+        assert str(ours.value) == str(theirs.value)
+    assert "expected a tensor with 2 or more dimensions of float" in str(theirs.value)

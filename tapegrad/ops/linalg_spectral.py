@@ -287,6 +287,12 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
                             "pass either rcond or atol/rtol")
         rtol = rcond
     A = R.as_tensor(A)
+    if A.ndim < 2 or A.dtype.kind not in "fc" or A.dtype.itemsize < 4:
+        from .shapes import torch_dtype_name
+
+        raise RuntimeError(f"linalg.pinv({torch_dtype_name(A.dtype)}{{{list(A.shape)}}}): "
+                           "expected a tensor with 2 or more dimensions of float, double, cfloat "
+                           "or cdouble types")
     cplx = _any_complex(A)
     if cplx:
         from .complex_spectral import _matrices
