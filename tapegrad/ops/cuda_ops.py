@@ -595,6 +595,10 @@ def matmul(x, y):
     if xd.ndim == 0 or yd.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{xd.ndim}D and {yd.ndim}D")
+    if xd.shape[-1] != yd.shape[-2 if yd.ndim > 1 else 0]:  # (the CPU's words, PyTorch's)
+        from .shapes import matmul_error
+
+        raise matmul_error(xd.shape, yd.shape)
     if not K.matmul_fits(xd.shape, yd.shape):
         return _broadcast_matmul(x, y)
     batch, M, K_, N, abs_, bbs = K.matmul_dims(xd.shape, yd.shape)

@@ -54,13 +54,14 @@ def _arg_reduce(np_f, name):
             raise RuntimeError(f"{name}(): does not support bool input")
         if type(x._data) is DeviceArray:  # the extremum's position, found on the device
             flat = dim is None
+            if flat and not x._data.size:
+                raise _unspecified_dim(name)
             return _max_dim(reshape(x.detach(), (-1,)) if flat else x.detach(), 0 if flat else
                             dim, keepdim and not flat, np_f, name, lambda values, ids: ids)
         xd = np.asarray(x._data)
         if dim is None:
             if xd.size == 0:
-                raise IndexError(f"{name}(): Expected reduction dim to be specified for "
-                                 "input.numel() == 0.")
+                raise _unspecified_dim(name)
             i = np.asarray(np_f(xd.reshape(-1)), dtype=np.int64)
             return _make(i.reshape((1,) * xd.ndim) if keepdim else i)
         d = norm_dim(dim, xd.ndim)
@@ -275,6 +276,10 @@ def _return_type(name):
 
 _MaxResult = _return_type("max")
 _MinResult = _return_type("min")
+
+
+def _unspecified_dim(name):
+    return IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
 
 
 def _max_dim(x, dim, keepdim, np_arg, name, result_type):

@@ -34,3 +34,26 @@ def test_bad_keys_raise_pytorchs_index_error(name, torch):
         with pytest.raises(IndexError) as got:
             tg.tensor(data, device=device)[KEYS[name](lambda v: tg.tensor(v, device=device))]
         assert str(got.value) == str(expected.value), device
+
+
+SHAPE_ERRORS = {
+    "argmax_of_empty": lambda t: t(np.zeros((0, 3))).argmax(),
+    "argmin_of_empty": lambda t: t(np.zeros(0)).argmin(),
+    "argmax_empty_dim": lambda t: t(np.zeros((0, 3))).argmax(0),
+    "vector_at_vector": lambda t: t(np.ones(4)) @ t(np.ones(3)),
+    "matrix_at_vector": lambda t: t(np.ones((2, 4))) @ t(np.ones(3)),
+    "vector_at_matrix": lambda t: t(np.ones(4)) @ t(np.ones((3, 2))),
+    "batch_at_matrix": lambda t: t(np.ones((2, 3, 4))) @ t(np.ones((3, 2))),
+    "batch_at_batch": lambda t: t(np.ones((2, 3, 4))) @ t(np.ones((2, 3, 2))),
+    "broadcast_batches": lambda t: t(np.ones((2, 1, 3, 4))) @ t(np.ones((5, 3, 2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_ERRORS))
+def test_reduction_and_matmul_shape_errors(name, torch):
+    with pytest.raises((IndexError, RuntimeError)) as expected:
+        SHAPE_ERRORS[name](torch.tensor)
+    for device in ("cpu", "cuda"):
+        with pytest.raises(type(expected.value)) as got:
+            SHAPE_ERRORS[name](lambda v: tg.tensor(v, device=device))
+        assert str(got.value) == str(expected.value), device
