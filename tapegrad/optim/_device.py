@@ -78,6 +78,27 @@ class DeviceValues:
     def __rtruediv__(self, o):
         return self._new(lambda a, b: b / a, o)
 
+    def __gt__(self, o):
+        return self._new(lambda a, b: a > b, o)
+
+    def __lt__(self, o):
+        return self._new(lambda a, b: a < b, o)
+
+    def astype(self, dtype, copy=True):
+        if np.dtype(dtype) == self.dtype and not copy:
+            return self
+        with no_grad():
+            return DeviceValues(self.t.to(dtype, copy=True))
+
+    def __setitem__(self, key, value):  # (``buf[...] = v``: the whole storage rewritten)
+        if key is not Ellipsis:
+            raise NotImplementedError(_UNSUPPORTED.format("item assignment"))
+        with no_grad():
+            if type(value) is DeviceValues:
+                self.t.copy_(value.t)
+            else:
+                self.t.fill_(float(value))
+
     def __neg__(self):
         with no_grad():
             return DeviceValues(-self.t)
@@ -99,7 +120,8 @@ class DeviceValues:
         # NumPy scalars as options (lr=np.float64(0.1)) reach here through the operators
         from .. import ops
 
-        fn = {np.sqrt: ops.sqrt, np.maximum: ops.maximum, np.add: operator.add,
+        fn = {np.sqrt: ops.sqrt, np.maximum: ops.maximum, np.absolute: ops.abs,
+              np.sign: ops.sign, np.add: operator.add,
               np.subtract: operator.sub, np.multiply: operator.mul,
               np.true_divide: operator.truediv, np.negative: operator.neg}.get(ufunc)
         if fn is None or method != "__call__" or kwargs:
@@ -113,8 +135,19 @@ class DeviceValues:
         return target
 
     def __array_function__(self, func, types, args, kwargs):
+        from .. import ops
         from ..creation import full
 
+        if func is np.where and len(args) == 3 and not kwargs:  # (Rprop's sign cases)
+            with no_grad():
+                return DeviceValues(ops.where(*[_t(a) for a in args]))
+        if func is np.clip and len(args) == 3 and set(kwargs) <= {"out"}:
+            with no_grad():
+                result = ops.clamp(_t(args[0]), float(args[1]), float(args[2]))
+                if kwargs.get("out") is None:
+                    return DeviceValues(result)
+                kwargs["out"].t.copy_(result)
+                return kwargs["out"]
         if func is np.zeros_like and len(args) == 1 and not kwargs:
             value = 0.0
         elif func is np.full_like and len(args) == 2 and not kwargs:
