@@ -23,3 +23,15 @@ def test_bernoulli_kl_at_probs_zero_and_one(a, b):
     r.sum().backward()
     rt.sum().backward()
     assert float(x.grad[0]) == pytest.approx(float(xt.grad[0]), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("args", [("Normal", 3), (3, "Normal")])
+def test_register_kl_refuses_non_classes_as_torch(args):
+    def call(lib):
+        return lib.distributions.register_kl(
+            *[getattr(lib.distributions, a) if isinstance(a, str) else a for a in args])
+    with pytest.raises(TypeError) as theirs:
+        call(torch)
+    with pytest.raises(TypeError) as ours:
+        call(tg)
+    assert str(ours.value) == str(theirs.value)

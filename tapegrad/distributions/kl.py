@@ -18,6 +18,10 @@ _RULES = {}
 
 def register_kl(type_p, type_q):
     """Decorator registering ``fn(p, q)`` as KL(p || q) for these two types."""
+    for t in (type_p, type_q):
+        if not isinstance(t, type):  # (PyTorch's check fails in issubclass, with its error)
+            raise TypeError("issubclass() arg 1 must be a class")
+
     def decorate(fn):
         _RULES[type_p, type_q] = fn
         return fn
