@@ -14,7 +14,7 @@ one, so the values are those of NumPy (and of ``broadcast``) bit for bit.
 from numba import njit
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
-from .short_run_kernels import ADD, COPY, DIV, MUL, SUB, _apply
+from .short_run_kernels import ADD, COPY, DIV, MUL, SUB, _apply, all_finite
 
 _OPTS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True, boundscheck=False)
 BOTH, LEFT, RIGHT = 0, 1, 2  # innermost run: unit stride in both; in ``a`` only (``b`` 0); in b
@@ -77,10 +77,4 @@ def broadcast_rows(op, kind, a, b, out, n0, a0, a1, a2, b0, b1, b2):
     else:
         _kind(COPY, kind, a, b, out, n0, n1, n2, a0, a1, a2, b0, b1, b2)
         return True  # (copies are exact: nothing to check)
-    # (a pass of its own, as in ``short_run_kernels.broadcast``: it vectorises)
-    flat = out.reshape(-1)
-    bad = 0
-    for i in range(flat.size):
-        v = flat[i]
-        bad |= v - v != 0
-    return bad == 0
+    return all_finite(out)
