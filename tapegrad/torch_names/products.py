@@ -329,9 +329,9 @@ def vander(x, N=None, increasing=False):
         raise RuntimeError("N must be non-negative.")
     if v.dtype.kind in "iub":
         v = v.to(np.int64)
-    cols = [const(np.ones(v.shape, v.dtype)) if k == 0 else (v if k == 1 else v ** k) for k in range(N)]
-    if not cols:
-        return const(np.zeros((v.shape[0], 0), v.dtype))
+    cols = [v.new_ones(v.shape) if k == 0 else (v if k == 1 else v ** k) for k in range(N)]
+    if not cols:  # (new_*: on v's device)
+        return v.new_zeros((v.shape[0], 0))
     return _ops.stack(cols if increasing else cols[::-1], 1)
 
 

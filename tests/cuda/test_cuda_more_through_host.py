@@ -79,3 +79,26 @@ def test_integer_and_random_functions():
         assert got.device == "cuda"
         np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
     assert tg.bernoulli(p)[:2].cpu().tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("increasing", [False, True])
+def test_vander_and_logdet_of_cuda_tensors(increasing, torch):
+    v = np.array([0.0, 1.5, -2.0])
+    expected = torch.vander(torch.tensor(v), 4, increasing=increasing)
+    x = tg.tensor(v, device="cuda", requires_grad=True)
+    got = tg.vander(x, 4, increasing=increasing)  # (its ones column was made on the CPU)
+    assert got.device == "cuda"
+    np.testing.assert_allclose(got.detach().cpu().numpy(), expected.numpy())
+    g, = tg.autograd.grad((got ** 2).sum(), x)
+    xc = tg.tensor(v, requires_grad=True)
+    gc, = tg.autograd.grad((tg.vander(xc, 4, increasing=increasing) ** 2).sum(), xc)
+    np.testing.assert_allclose(g.cpu().numpy(), gc.numpy())
+    m = np.array([[2.0, 0.5, 0.1], [0.5, 1.5, 0.2], [0.1, 0.2, 1.0]])
+    mt = torch.tensor(m, requires_grad=True)
+    torch.logdet(mt).backward()
+    mg = tg.tensor(m, device="cuda", requires_grad=True)
+    ld = tg.logdet(mg)
+    ld.backward()
+    assert ld.device == "cuda" and mg.grad.device == "cuda"
+    np.testing.assert_allclose(ld.item(), torch.logdet(mt).item())
+    np.testing.assert_allclose(mg.grad.cpu().numpy(), mt.grad.numpy())
