@@ -26,6 +26,13 @@ def shown(v):
     return v.item() if isinstance(v, Tensor) and v.ndim == 0 else v
 
 
+def host(ok):
+    """A check's result as a NumPy bool array (a tensor's copied to the host)."""
+    from ..tensor import Tensor
+
+    return ok.detach().cpu().numpy() if isinstance(ok, Tensor) else np.asarray(ok)
+
+
 def _tensor_result(check):
     """``check`` returning a bool tensor (on the value's device), as PyTorch's constraints do;
     the checks here compute on the host, in NumPy."""
@@ -182,7 +189,7 @@ class _Independent(Constraint):
                          self.reinterpreted_batch_ndims)
 
     def check(self, value):
-        ok = np.asarray(self.base_constraint.check(value))
+        ok = host(self.base_constraint.check(value))
         n = self.reinterpreted_batch_ndims
         if ok.ndim < n:
             raise ValueError(f"Expected value.dim() >= {self.event_dim} but got "
@@ -241,7 +248,7 @@ class _CorrCholesky(Constraint):
         v = _values(value)
         tol = np.finfo(v.dtype).eps * v.shape[-1] * 10  # (PyTorch's fudge factor)
         unit_rows = (np.abs(np.linalg.norm(v, axis=-1) - 1.0) <= tol).all(-1)
-        return _LowerCholesky().check(v) & unit_rows
+        return host(_LowerCholesky().check(v)) & unit_rows
 
 
 class _Cat(Constraint):
@@ -267,7 +274,7 @@ class _Cat(Constraint):
             raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} "
                                  "dimensions")
         bounds = np.cumsum([0] + self.lengths)
-        return np.concatenate([np.asarray(c.check(np.take(v, range(a, b), axis=self.dim)))
+        return np.concatenate([host(c.check(np.take(v, range(a, b), axis=self.dim)))
                                for c, a, b in zip(self.cseq, bounds, bounds[1:])], self.dim)
 
 
@@ -291,7 +298,7 @@ class _Stack(Constraint):
         if not -v.ndim <= self.dim < v.ndim:
             raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} "
                                  "dimensions")
-        return np.stack([np.asarray(c.check(np.take(v, i, axis=self.dim)))
+        return np.stack([host(c.check(np.take(v, i, axis=self.dim)))
                          for i, c in enumerate(self.cseq)], self.dim)
 
 

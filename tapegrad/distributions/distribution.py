@@ -155,7 +155,7 @@ class Distribution:
         support = self.support
         if support is None:
             return
-        ok = support.check(value)
+        ok = constraints.host(support.check(value))
         if not np.all(ok):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape "

@@ -1,12 +1,10 @@
 """``MixtureSameFamily``: a ``Categorical`` choice among the components along the last batch
 dim of one component distribution (a Gaussian mixture: ``Normal`` over ``(..., k)``)."""
 
-import numpy as np
-
 from .. import ops as O
 from ..grad_mode import no_grad
 from ..nn import functional as F
-from .constraints import Constraint, _values
+from .constraints import Constraint, _values, host
 from .discrete import Categorical
 from .distribution import Distribution
 
@@ -25,7 +23,7 @@ class _MixtureSameFamilyConstraint(Constraint):
         ndim = _values(value).ndim
         if ndim < self.event_dim:
             raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {ndim}")
-        ok = np.asarray(self.base_constraint.check(value.unsqueeze(-1 - self.event_dim)))
+        ok = host(self.base_constraint.check(value.unsqueeze(-1 - self.event_dim)))
         keep = ndim - self.event_dim
         return ok.reshape(ok.shape[:keep] + (-1,)).all(-1)
 
