@@ -207,12 +207,14 @@ def reshape(input, *sizes, shape=None):
     """Same elements in a new shape (a view when NumPy can make one)."""
     input = R.as_tensor(input)
     shape = flat_shape(sizes if shape is None else keyword_size("reshape", sizes, shape, "shape"))
-    value = _reshape_value(input._arr(), shape)
+    value = _reshape_value(xd := input._arr(), shape)
     if not (input._rg and _grad_on()):
         t = _make(value)
     else:
         t = _record_linear(value, _RESHAPE, input, lambda seg: -1)
-    _share_storage(t, input)
+    b = value.base if type(value) is np.ndarray else xd  # (a copy NumPy made: PyTorch's too)
+    if b is xd or b is not None and b is xd.base or not value.size or np.may_share_memory(value, xd):
+        _share_storage(t, input)
     return t
 
 
