@@ -91,6 +91,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             raise RuntimeError(f"Expected input_lengths to have value at most {steps}, but got "
                                f"value {int(k)} (while checking arguments for ctc_loss_cpu)")
     ext, skip = _extended(_labels(targets, tgt_lens, batch), blank)
+
+    def on(mask):  # the masks made on the host go to the log-probabilities' device
+        return creation.tensor(mask, device=lp.device)
+
     width = ext.shape[1]
     emit = O.gather(lp, 2, creation.tensor(np.broadcast_to(ext, (steps, batch, width)).copy()))
     fill = creation.full((batch, 2), _UNREACHABLE, dtype=lp.dtype, device=lp.device)
@@ -98,18 +102,18 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     start = np.zeros((batch, width), bool)
     start[:, 0] = True
     start[:, 1] = tgt_lens > 0
-    alpha = O.where(creation.tensor(start), emit[0], unreachable)
-    skip_mask = creation.tensor(skip)
+    alpha = O.where(on(start), emit[0], unreachable)
+    skip_mask = on(skip)
     for t in range(1, int(in_lens.max(initial=0))):
         prev = O.stack([alpha, _shift(alpha, 1, fill),
                         O.where(skip_mask, _shift(alpha, 2, fill), unreachable)], 0)
         new = O.logsumexp(prev, 0) + emit[t]
-        alpha = O.where(creation.tensor((t < in_lens)[:, None]), new, alpha)
+        alpha = O.where(on((t < in_lens)[:, None]), new, alpha)
     last = 2 * tgt_lens  # (the final blank; the last label before it, if any)
     ends = O.gather(alpha, 1, creation.tensor(np.stack([last, np.maximum(last - 1, 0)], 1)))
-    ends = O.where(creation.tensor(np.stack([np.ones(batch, bool), last > 0], 1)), ends, fill)
+    ends = O.where(on(np.stack([np.ones(batch, bool), last > 0], 1)), ends, fill)
     nll = -O.logsumexp(ends, 1)
-    valid = creation.tensor((np.arange(steps)[:, None] < in_lens[None, :])[..., None])
+    valid = on((np.arange(steps)[:, None] < in_lens[None, :])[..., None])
     e = O.exp(lp)  # (PyTorch's gradient: exp(log_probs) added within the input lengths)
     nll = nll + O.sum(O.where(valid, e - e.detach(), 0.0), (0, 2))
     impossible = nll.detach() > -_UNREACHABLE / 2
@@ -120,5 +124,5 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction == "sum":
         return O.sum(nll)
     if reduction == "mean":
-        return O.mean(nll / creation.tensor(np.maximum(tgt_lens, 1).astype(lp.dtype)))
+        return O.mean(nll / on(np.maximum(tgt_lens, 1).astype(lp.dtype)))
     raise ValueError(f"{reduction} is not a valid value for reduction")

@@ -87,3 +87,24 @@ def test_tensor_of_a_cuda_tensor_copies_it(device, dtype, torch):
     np.testing.assert_array_equal(y.detach().cpu().numpy(), expected.numpy())
     y.detach().mul_(0)  # a copy: the source keeps its values
     np.testing.assert_array_equal(x.detach().cpu().numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("lengths_on", ["list", "cpu", "cuda"])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_ctc_loss_of_cuda_log_probs(lengths_on, reduction, torch):
+    a = np.random.default_rng(0).standard_normal((5, 2, 4))
+    targets, in_lens, tgt_lens = [[1, 2], [3, 0]], [5, 4], [2, 1]
+    t = torch.tensor(a, requires_grad=True)
+    expected = torch.nn.functional.ctc_loss(t.log_softmax(2), torch.tensor(targets),
+                                            torch.tensor(in_lens), torch.tensor(tgt_lens),
+                                            reduction=reduction)
+    expected.sum().backward()
+    x = tg.tensor(a, device="cuda", requires_grad=True)
+    if lengths_on != "list":
+        in_lens, tgt_lens = (tg.tensor(v, device=lengths_on) for v in (in_lens, tgt_lens))
+    got = tg.nn.functional.ctc_loss(x.log_softmax(2), tg.tensor(targets, device="cuda"),
+                                    in_lens, tgt_lens, reduction=reduction)
+    got.sum().backward()
+    assert got.device == "cuda" and x.grad.device == "cuda"
+    np.testing.assert_allclose(got.detach().cpu().numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.numpy(), atol=1e-14)
