@@ -496,14 +496,8 @@ def _draw(draw, shape, dtype, part_scale):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    a = _draw(draws(generator).random, checked_shape(size, "rand"), dtype, 1.0)
-    below = _BELOW_ONE.get(a.dtype)  # (a float64 draw within 2**-25 of 1 rounds to 1.0 in
-    if below is not None:  # float32: kept in [0, 1), as PyTorch's rand)
-        np.minimum(a, below, out=a)
-    return _on(device, _finish(a, requires_grad))
-
-
-_BELOW_ONE = {np.dtype(t): np.nextafter(t(1), t(0)) for t in (np.float32, np.float16)}
+    return _on(device, _finish(_draw(draws(generator).random, checked_shape(size, "rand"), dtype, 1.0),
+                               requires_grad))
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
