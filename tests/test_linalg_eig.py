@@ -89,3 +89,30 @@ def test_eigvals_alone_at_repeated_eigenvalue_matches_torch():
         t = torch.tensor(a, requires_grad=True)
         (torch.linalg.eigvals(t).real * torch.tensor(w)).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("which", ["eig", "svd", "eigh"])
+def test_jvp_of_eigenvectors_matches_torch(which):
+    # forward mode seeds the vectors' cotangent with zeros it then differentiates: the rule's
+    # shortcut for a loss of the values alone must not drop the vectors' terms there
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    da = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    if which == "eig":
+        a, da = a.real, da.real
+    if which == "eigh":
+        a, da = a + a.conj().T, da + da.conj().T
+
+    def f(m):
+        def g(x):
+            if which == "svd":
+                V = m.linalg.svd(x)[0]
+            else:
+                V = getattr(m.linalg, which)(x)[1]
+            return (V / V[..., :1, :]).abs()  # phase-free
+        return g
+
+    want = torch.func.jvp(f(torch), (torch.tensor(a),), (torch.tensor(da),))[1]
+    got = tg.func.jvp(f(tg), (tg.tensor(a),), (tg.tensor(da),))[1]
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-7, atol=1e-9)

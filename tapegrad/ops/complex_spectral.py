@@ -42,9 +42,14 @@ def mH(ns, x):
 
 
 def is_zero(x):
-    """Whether a cotangent is exactly zero (the vectors of a loss of the values alone)."""
-    d = x._data if isinstance(x, Tensor) else x
-    return not np.any(np.asarray(d))
+    """Whether a cotangent is exactly zero (the vectors of a loss of the values alone). One
+    that requires grad is not: forward mode differentiates the rule with respect to it (the
+    double-vjp trick seeds zeros), so the terms it enters must stay."""
+    if isinstance(x, Tensor):
+        if x.requires_grad:
+            return False
+        x = x._data
+    return not np.any(np.asarray(x))
 
 
 def diagonal(x):
