@@ -36,11 +36,13 @@ def on_host(fn):
             if _is_dev(a):
                 break
         else:
-            return fn(*args, **kw)
+            if not kw or not any(_is_dev(v) for v in kw.values()):
+                return fn(*args, **kw)
         from .cuda_ops import same_device
 
-        same_device(*args)
-        return _to_device(fn(*[a.cpu() if _is_dev(a) else a for a in args], **kw))
+        same_device(*args, *kw.values())  # (keyword tensors too: bincount's weights=)
+        return _to_device(fn(*[a.cpu() if _is_dev(a) else a for a in args],
+                             **{k: v.cpu() if _is_dev(v) else v for k, v in kw.items()}))
 
     return run
 

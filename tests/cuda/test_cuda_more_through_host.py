@@ -102,3 +102,15 @@ def test_vander_and_logdet_of_cuda_tensors(increasing, torch):
     assert ld.device == "cuda" and mg.grad.device == "cuda"
     np.testing.assert_allclose(ld.item(), torch.logdet(mt).item())
     np.testing.assert_allclose(mg.grad.cpu().numpy(), mt.grad.numpy())
+
+
+def test_keyword_tensors_go_through_the_host_too(torch):
+    idx, w = [0, 2, 2, 3], [0.5, 1.0, 2.0, -1.0]
+    expected = torch.bincount(torch.tensor(idx), weights=torch.tensor(w, dtype=torch.float64),
+                              minlength=6)
+    got = tg.bincount(tg.tensor(idx, device="cuda"), weights=tg.tensor(w, device="cuda"),
+                      minlength=6)
+    assert got.device == "cuda" and str(got.dtype) == str(expected.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        tg.bincount(tg.tensor(idx, device="cuda"), weights=tg.tensor(w))
