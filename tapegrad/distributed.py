@@ -14,6 +14,7 @@ module holds only what Dask does not already provide:
 Importing this module imports ``distributed``; ``import tapegrad`` does not.
 """
 
+from .autograd import grad
 from .tensor import Tensor
 
 try:
@@ -53,13 +54,19 @@ def _shard_grad(shard, model, loss_fn, reduction):
     ``(n, loss, [grad])`` for ``'sum'``; gradients as arrays, ``None`` where there is none."""
     args = shard if isinstance(shard, (tuple, list)) else (shard,)
     params = [p for p in model.parameters() if p.requires_grad]
-    for p in params:
-        p.grad = None
     loss = loss_fn(model, *args)
-    loss.backward()
+    # autograd.grad, not backward into .grad: the model object is shared by every task of a
+    # worker's threads (one scattered copy per worker, or the client's own object on a
+    # processes=False cluster), so clearing and reading .grad would mix concurrent shards'
+    # gradients and wipe what the client had accumulated
+    if params:
+        found = grad(loss, params, allow_unused=True)
+    else:
+        loss.backward()  # nothing to differentiate: the same error as without a cluster
+        found = []
     n = _shard_size(shard)
     w = float(n) if reduction == "mean" else 1.0
-    grads = [None if p.grad is None else p.grad.numpy() * w for p in params]
+    grads = [None if g is None else g.numpy() * w for g in found]
     return n, loss.item() * w, grads
 
 def _add(a, b):

@@ -282,3 +282,38 @@ def test_worker_memory_stays_flat_over_200_tasks(client):
         # own bookkeeping adds 1-2 kB a task
         assert rss1 - rss0 < 16e6, f"{w}: RSS grew by {(rss1 - rss0) / 1e6:.1f} MB"
         assert (rec1, seg1) == (rec0, seg0)  # the tape holds no more than before
+
+
+_both_forward = None  # set by the test below; module level, so the task pickles by reference
+
+
+def _loss_waiting_for_the_other_shard(model, X, y):
+    out = F.mse_loss(model(X), y)
+    _both_forward.wait()  # both shards are between forward and backward
+    return out
+
+
+def test_data_parallel_shards_running_at_once_on_one_model_object():
+    """On a processes=False cluster the tasks get the client's own model object (a worker with
+    several threads shares its one scattered copy the same way): two shards computed at the
+    same moment must not mix their gradients, nor clear the .grad the client already has."""
+    global _both_forward
+    distributed = _distributed()
+    import threading
+
+    from tapegrad.distributed import data_parallel_grad
+
+    _both_forward = threading.Barrier(2, timeout=20)
+    rng = np.random.default_rng(3)
+    X, y = tg.tensor(rng.standard_normal((10, 3))), tg.tensor(rng.standard_normal((10, 1)))
+    shards = [(X[:4], y[:4]), (X[4:], y[4:])]
+    tg.manual_seed(0)
+    model = nn.Linear(3, 1)
+    F.mse_loss(model(X), y).backward()  # an accumulated gradient data_parallel_grad adds to
+    before = [p.grad.numpy().copy() for p in model.parameters()]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        data_parallel_grad(model, _loss_waiting_for_the_other_shard, shards, c)
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * b, rtol=1e-12, atol=1e-15)
