@@ -190,3 +190,28 @@ def test_product_input_broadcasts_as_pytorch():
     assert tuple(tg.addmm(_o(5), _o(3, 4), _o(4, 5), beta=0).shape) == (3, 5)
     assert tuple(tg.addmv(_o(1), _o(3, 4), _o(4)).shape) == (3,)
     assert tuple(tg.baddbmm(_o(1, 5), _o(2, 3, 4), _o(2, 4, 5)).shape) == (2, 3, 5)
+
+
+@pytest.mark.parametrize("name, shapes, inputs", [
+    ("addmm", [(3, 5), (5, 4)], [(), (1,), (4,), (3, 1), (1, 4), (3, 4)]),
+    ("addmv", [(3, 5), (5,)], [(), (1,), (3,)]),
+    ("addr", [(3,), (4,)], [(), (1,), (4,), (3, 1), (1, 4), (3, 4)]),
+    ("baddbmm", [(2, 3, 5), (2, 5, 4)], [(), (4,), (3, 1), (1, 3, 4), (2, 3, 4)]),
+    ("addbmm", [(2, 3, 5), (2, 5, 4)], [(), (1,), (4,), (3, 1), (3, 4)]),
+])
+@pytest.mark.parametrize("beta", [1, 0.5])
+def test_product_every_broadcastable_input_matches_torch(name, shapes, inputs, beta):
+    # a 0-d or size-1 input expands to the product, with values and gradients as PyTorch's
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for shape in inputs:
+        arrays = [rng.standard_normal(s) for s in [shape] + shapes]
+        got = [tg.tensor(a, requires_grad=True) for a in arrays]
+        want = [torch.tensor(a, requires_grad=True) for a in arrays]
+        r = getattr(tg, name)(*got, beta=beta, alpha=2.0)
+        t = getattr(torch, name)(*want, beta=beta, alpha=2.0)
+        np.testing.assert_allclose(r.detach().numpy(), t.detach().numpy(), rtol=1e-12)
+        (r * r).sum().backward()
+        (t * t).sum().backward()
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.grad.numpy(), w.grad.numpy(), rtol=1e-10, atol=1e-12)

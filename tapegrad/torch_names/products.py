@@ -114,7 +114,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``."""
     x, m, v = _t(input), _t(mat), _t(vec)
-    if m.ndim == 2 and v.ndim == 1 and x.ndim != 1 or \
+    if m.ndim == 2 and v.ndim == 1 and x.ndim > 1 or \
             x.ndim == 1 and x.shape[0] not in (1, m.shape[0]):
         raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, x.shape))}), mat "
                            f"({'x'.join(map(str, m.shape))}), vec ({v.shape[0]})"
