@@ -24,8 +24,8 @@ from .creation import (arange, as_tensor, bool, double, empty, empty_like, eye, 
                        int8, int16, int32, int64, linspace, set_default_dtype, short, uint8,
                        long, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
                        randn_like, tensor, zeros, zeros_like, get_rng_state, set_rng_state,
-                       hann_window, hamming_window, blackman_window, bartlett_window,
-                       kaiser_window, default_generator, initial_seed, seed)
+                       default_generator, initial_seed, seed)
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from . import random  # (tg.random, like torch.random)
 from ._threads import get_num_threads, set_num_threads
 from .determinism import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,

@@ -327,45 +327,6 @@ def initial_seed():
     return default_generator.initial_seed()
 
 
-def _window(n, periodic, dtype, device, requires_grad, values):
-    """A window of ``n`` points: ``values(m)`` of a symmetric window of m points, with one more
-    point computed and dropped when ``periodic`` (PyTorch's spectral-analysis convention)."""
-    n = int(n)
-    if n < 0:
-        raise RuntimeError(f"window length must be non-negative, got {n}")
-    if n <= 1:
-        arr = np.ones(n)
-    else:
-        arr = values(n + 1)[:-1] if periodic else values(n)
-    return _on(device, _finish(arr.astype(dtype or _default()), requires_grad))
-
-
-def hann_window(window_length, periodic=True, *, dtype=None, device=None, requires_grad=False):
-    return _window(window_length, periodic, dtype, device, requires_grad, np.hanning)
-
-
-def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
-                   device=None, requires_grad=False):
-    return _window(window_length, periodic, dtype, device, requires_grad,
-                   lambda m: alpha - beta * np.cos(2 * np.pi * np.arange(m) / (m - 1)))
-
-
-def blackman_window(window_length, periodic=True, *, dtype=None, device=None,
-                    requires_grad=False):
-    return _window(window_length, periodic, dtype, device, requires_grad, np.blackman)
-
-
-def bartlett_window(window_length, periodic=True, *, dtype=None, device=None,
-                    requires_grad=False):
-    return _window(window_length, periodic, dtype, device, requires_grad, np.bartlett)
-
-
-def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, device=None,
-                  requires_grad=False):
-    return _window(window_length, periodic, dtype, device, requires_grad,
-                   lambda m: np.kaiser(m, beta))
-
-
 def get_rng_state():
     """The default generator's state as a uint8 tensor (``set_rng_state`` restores it)."""
     return default_generator.get_state()
@@ -496,8 +457,17 @@ def _draw(draw, shape, dtype, part_scale):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    return _on(device, _finish(_draw(draws(generator).random, checked_shape(size, "rand"), dtype, 1.0),
-                               requires_grad))
+    a = _draw(draws(generator).random, checked_shape(size, "rand"), dtype, 1.0)
+    below = _BELOW_ONE.get(a.dtype)  # a float64 draw within 2**-25 of 1 rounds up to 1.0 in
+    if below is not None:  # float32 (and complex64's parts): kept in [0, 1), as PyTorch's rand
+        np.minimum(a.real, below, out=a.real)
+        if a.dtype.kind == "c":
+            np.minimum(a.imag, below, out=a.imag)
+    return _on(device, _finish(a, requires_grad))
+
+
+_BELOW_ONE = {np.dtype(c): np.nextafter(r(1), r(0)) for c, r in (
+    (np.float32, np.float32), (np.float16, np.float16), (np.complex64, np.float32))}
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
