@@ -271,6 +271,7 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
                     metadata=None):
     from .creation import from_numpy
 
+    _check_extent(storage, offset, size, stride)
     item = storage.data.itemsize
     arr = np.lib.stride_tricks.as_strided(storage.data[offset:] if storage.data.size else
                                           storage.data, tuple(size),
@@ -279,6 +280,21 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
         arr = np.array(arr, copy=True)  # (an expanded tensor: its own memory, not overlapping)
     x = from_numpy(arr)  # (a view of the storage: tensors sharing one stay sharing it)
     return x.requires_grad_(True) if requires_grad else x
+
+
+def _check_extent(storage, offset, size, stride):
+    """Refuse a tensor record reaching outside its storage, with torch.load's errors (the file
+    may be untrusted: an unchecked view would read and write memory outside the storage)."""
+    if not (all(type(v) is int for v in (offset, *size, *stride)) and len(size) == len(stride)):
+        raise RuntimeError("tg.load: malformed tensor record in a torch file")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if any(n < 0 for n in size) or any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    if all(size) and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= \
+            storage.data.size:
+        raise RuntimeError("Trying to resize storage that is not resizable")
 
 
 def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
