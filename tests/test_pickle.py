@@ -89,3 +89,30 @@ def test_gradients_in_a_process_pool():
         np.testing.assert_allclose(g.numpy(), np.cos(v) * v + np.sin(v) + 2 * v, rtol=1e-14)
         assert y.item() == pytest.approx(float(np.sum(np.sin(v) * v) + v @ v), rel=1e-14)
         assert p.grad is None  # the workers' gradients stay in the workers
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_lbfgs_with_its_model_continues_after_a_copy(how):
+    """Sent to a Dask worker (one pickle with its model) or deep-copied, LBFGS keeps stepping
+    exactly as the original does."""
+    rng = np.random.default_rng(0)
+    X, y = tg.tensor(rng.standard_normal((8, 3))), tg.tensor(rng.standard_normal((8, 1)))
+    tg.manual_seed(0)
+    model = tg.nn.Linear(3, 1)
+    opt = tg.optim.LBFGS(model.parameters(), lr=0.5, max_iter=3, history_size=4)
+
+    def step(m, o):
+        def closure():
+            o.zero_grad()
+            loss = ((m(X) - y) ** 2).mean()
+            loss.backward()
+            return loss
+        return o.step(closure).item()
+
+    step(model, opt)
+    copy_of = {"pickle": lambda o: pickle.loads(pickle.dumps(o)), "deepcopy": copy.deepcopy}[how]
+    model2, opt2 = copy_of((model, opt))
+    for _ in range(2):
+        assert step(model2, opt2) == step(model, opt)
+    for p, q in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())

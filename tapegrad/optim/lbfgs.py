@@ -210,6 +210,13 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
         self._numel_cache = None
 
+    def __setstate__(self, state):
+        # a pickled or deep-copied LBFGS (a Dask task's argument, copy.deepcopy) gets the
+        # flat-parameter list back; PyTorch's loses it and its step raises AttributeError
+        super().__setstate__(state)
+        self._params = self.param_groups[0]["params"]
+        self._numel_cache = None
+
     def _numel(self):
         if self._numel_cache is None:
             self._numel_cache = sum(_real_size(p)[0] for p in self._params)
