@@ -107,12 +107,15 @@ def check(x, fn=None, operands=(), name=None):
     if frame.ids is None:  # (tensors made inside and stored where it reaches are its own)
         frame.ids = {i: t for i, t in _reachable(frame.func).items()
                      if not _made_inside(t, frame)}
+        # (each gets its storage's counter now, which a detach() made later shares: one set
+        # for the call, not one re-read per in-place op)
+        frame.vcs = {id(t._vcounter()) for t in frame.ids.values()}
         frame.own = _own((frame.args, getattr(frame.func, "own_args", ())))
     ids, base, vc, own = frame.ids, x._base, x._vc, frame.own
     if id(x) in own or base is not None and id(base) in own or vc is not None and id(vc) in own:
         return  # an argument (the transform's input, a buffer passed in), a view of one
     if id(x) in ids or base is not None and id(base) in ids or (
-            vc is not None and id(vc) in _vcs(frame)):
+            vc is not None and id(vc) in frame.vcs):
         if getattr(fn, "__name__", None) in ("<lambda>", "_overwrite"):
             name = _caller(fn)
         raise RuntimeError(MESSAGE.format(_op_name(fn, operands, name)))
@@ -149,14 +152,6 @@ def _made_inside(t, frame):
             return True
         f = f.parent
     return False
-
-
-def _vcs(frame):
-    """ids of the version counters of the captured tensors (their storages: a ``detach()``
-    shares it), read again for tensors that had none when last read."""
-    if frame.vcs is None or len(frame.vcs) < len(frame.ids):
-        frame.vcs = {id(t._vc) for t in frame.ids.values() if t._vc is not None}
-    return frame.vcs
 
 
 def _op_name(fn, operands, name):
