@@ -116,3 +116,22 @@ def test_lbfgs_with_its_model_continues_after_a_copy(how):
         assert step(model2, opt2) == step(model, opt)
     for p, q in zip(model.parameters(), model2.parameters()):
         np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_parametrized_module_refuses_pickle_as_torch_does_and_deepcopies(torch):
+    from tapegrad.nn.utils import parametrizations
+
+    m = parametrizations.weight_norm(tg.nn.Linear(4, 3))
+    tm = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(4, 3))
+    with pytest.raises(RuntimeError) as expected:
+        pickle.dumps(tm)
+    with pytest.raises(RuntimeError) as got:
+        pickle.dumps(m)
+    assert str(got.value) == str(expected.value)
+    m2 = copy.deepcopy(m)
+    x = tg.randn(2, 4)
+    np.testing.assert_array_equal(m2(x).detach().numpy(), m(x).detach().numpy())
+    assert m2.parametrizations.weight.original0 is not m.parametrizations.weight.original0
+    m3 = tg.nn.Linear(4, 3)
+    parametrizations.weight_norm(m3).load_state_dict(_roundtrip(m.state_dict()))
+    np.testing.assert_array_equal(m3(x).detach().numpy(), m(x).detach().numpy())

@@ -9,6 +9,7 @@ As PyTorch does, the module's class is swapped for a subclass made per module
 it. ``cached()`` computes each parametrized tensor once inside its block.
 """
 
+import copy
 from contextlib import contextmanager
 
 from ...grad_mode import no_grad
@@ -166,11 +167,33 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     delattr(module, tensor_name)
     if not is_parametrized(module):
         cls = module.__class__
-        module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {})
+        dct = {"__getstate__": _refuse_pickle}
+        if not hasattr(cls, "__deepcopy__"):  # deepcopy must not reach __getstate__
+            dct["__deepcopy__"] = _deepcopy_parametrized
+        module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), dct)
         module.parametrizations = ModuleDict()
     setattr(module.__class__, tensor_name, _property(tensor_name))
     module.parametrizations[tensor_name] = chain
     return module
+
+
+def _refuse_pickle(self):
+    # the generated class cannot be found by name when unpickling (a Dask worker would get
+    # PicklingError); PyTorch's words, pointing at state_dict
+    raise RuntimeError(
+        "Serialization of parametrized modules is only supported through state_dict(). See:\n"
+        "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
+        "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training")
+
+
+def _deepcopy_parametrized(self, memo):
+    done = memo.get(id(self))
+    if done is not None:
+        return done
+    replica = self.__new__(self.__class__)
+    memo[id(self)] = replica
+    replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+    return replica
 
 
 def is_parametrized(module, tensor_name=None):
