@@ -58,7 +58,7 @@ THROUGH_HOST = (
     "remainder floor_divide lgamma digamma erfinv logit sinc logaddexp logaddexp2 heaviside "
     "nextafter polygamma scatter_reduce index_fill logical_xor igamma igammac copysign fmax "
     "fmin nansum nanmean take index_put index_copy masked_scatter bernoulli poisson gcd "
-    "lcm logdet").split()
+    "lcm logdet normal").split()
 FUNCTIONS.update({name: on_host(FUNCTIONS[name]) for name in THROUGH_HOST})
 __all__ = sorted(FUNCTIONS)
 

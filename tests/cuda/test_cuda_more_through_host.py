@@ -114,3 +114,18 @@ def test_keyword_tensors_go_through_the_host_too(torch):
     np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         tg.bincount(tg.tensor(idx, device="cuda"), weights=tg.tensor(w))
+
+
+def test_normal_of_cuda_means_and_stds():
+    m = tg.tensor([0.0, 10.0, 100.0], device="cuda", requires_grad=True)
+    s = tg.tensor([1.0, 2.0, 3.0], device="cuda")
+    for args in ((m, s), (m, 1.0), (0.5, s)):
+        tg.manual_seed(1)
+        got = tg.normal(*args)
+        tg.manual_seed(1)
+        expected = tg.normal(*[a.detach().cpu() if isinstance(a, tg.Tensor) else a
+                               for a in args])  # the CPU generator's draws
+        assert got.device == "cuda"
+        np.testing.assert_array_equal(got.detach().cpu().numpy(), expected.numpy())
+    tg.normal(m, s).sum().backward()  # no gradient flows to the mean, as in PyTorch
+    assert m.grad.device == "cuda" and not m.grad.cpu().numpy().any()
