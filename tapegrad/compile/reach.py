@@ -7,6 +7,7 @@ import types
 
 import numpy as np
 
+from ..func.captures import code_names as _code_names
 from ..tensor import Tensor
 
 
@@ -15,14 +16,6 @@ def _PLAIN_SUBCLASSES():
     from ..nn.parameter import Parameter
 
     return (Parameter,)
-
-
-def _code_names(code, out):
-    out.update(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            _code_names(c, out)
-    return out
 
 
 _SCALARS = (str, int, float, bool, complex, type(None), np.generic)  # (NumPy scalars: by value)

@@ -164,11 +164,13 @@ def _op_name(fn, operands, name):
     return f"aten::{name}{suffix}"
 
 
-def _code_names(code, out):
+def code_names(code, out):
+    """The global and attribute names ``code`` and the functions defined in it use, into
+    ``out`` (what a function may read from its globals)."""
     out.update(code.co_names)
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
-            _code_names(c, out)
+            code_names(c, out)
     return out
 
 
@@ -204,7 +206,7 @@ def _reachable(fn):
                 except ValueError:  # (an empty cell)
                     pass
             g = obj.__globals__
-            queue.extend((g[n], depth + 1) for n in _code_names(obj.__code__, set()) if n in g)
+            queue.extend((g[n], depth + 1) for n in code_names(obj.__code__, set()) if n in g)
             queue.extend((d, depth + 1) for d in obj.__defaults__ or ())
             queue.extend((d, depth + 1) for d in (obj.__kwdefaults__ or {}).values())
             continue
