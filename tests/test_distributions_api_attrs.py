@@ -113,3 +113,25 @@ def test_sample_n_deprecated_as_torch():
     with pytest.warns(FutureWarning, match=r"`sample_n\(n\)` will be deprecated"):
         s = d.sample_n(3)
     assert tuple(s.shape) == (3, 2)
+
+
+def test_validation_honours_user_constraint_checks():
+    # validation reads tapegrad's checks on the host directly; a check written by the user
+    # (a subclass overriding check, returning a tensor or an array) is still the one asked
+    from tapegrad.distributions import constraints
+
+    class AtMostTwo(constraints._GreaterThan):
+        def check(self, value):
+            return value <= 2
+
+    class Capped(tg.distributions.Normal):
+        arg_constraints = {"loc": AtMostTwo(0.0), "scale": constraints.positive}
+
+    Capped(tg.tensor([-5.0, 1.0]), 1.0)  # (the parent's check, > 0, would refuse -5)
+    with pytest.raises(ValueError, match="parameter loc"):
+        Capped(tg.tensor([3.0]), 1.0)
+    with pytest.raises(ValueError, match="parameter scale"):
+        tg.distributions.Normal(0.0, tg.tensor([1.0, -1.0]))
+    assert constraints.host_check(AtMostTwo(0.0), tg.tensor([1.0, 3.0])).tolist() == [True, False]
+    ok = constraints.positive.check(tg.tensor([1.0, -1.0]))
+    assert isinstance(ok, tg.Tensor) and ok.tolist() == [True, False]

@@ -26,10 +26,15 @@ def shown(v):
     return v.item() if isinstance(v, Tensor) and v.ndim == 0 else v
 
 
-def host(ok):
-    """A check's result as a NumPy bool array (a tensor's copied to the host)."""
+def host_check(constraint, value):
+    """``constraint.check(value)`` as a NumPy bool array. tapegrad's own checks compute on the
+    host: validation and nested constraints call them directly, skipping the bool tensor (and
+    its copy to a CUDA device and back) that ``check`` returns to users; another check's tensor
+    result is copied to the host."""
     from ..tensor import Tensor
 
+    raw = getattr(type(constraint).check, "on_host", None)
+    ok = raw(constraint, value) if raw is not None else constraint.check(value)
     return ok.detach().cpu().numpy() if isinstance(ok, Tensor) else np.asarray(ok)
 
 
@@ -45,7 +50,7 @@ def _tensor_result(check):
             return ok
         out = from_numpy(np.array(ok, dtype=bool))
         return out.to(value.device) if isinstance(value, Tensor) and value.is_cuda else out
-    checked.__doc__, checked.__name__ = check.__doc__, check.__name__
+    checked.__doc__, checked.__name__, checked.on_host = check.__doc__, check.__name__, check
     return checked
 
 
@@ -189,7 +194,7 @@ class _Independent(Constraint):
                          self.reinterpreted_batch_ndims)
 
     def check(self, value):
-        ok = host(self.base_constraint.check(value))
+        ok = host_check(self.base_constraint, value)
         n = self.reinterpreted_batch_ndims
         if ok.ndim < n:
             raise ValueError(f"Expected value.dim() >= {self.event_dim} but got "
@@ -248,7 +253,7 @@ class _CorrCholesky(Constraint):
         v = _values(value)
         tol = np.finfo(v.dtype).eps * v.shape[-1] * 10  # (PyTorch's fudge factor)
         unit_rows = (np.abs(np.linalg.norm(v, axis=-1) - 1.0) <= tol).all(-1)
-        return host(_LowerCholesky().check(v)) & unit_rows
+        return host_check(_LowerCholesky(), v) & unit_rows
 
 
 class _Cat(Constraint):
@@ -274,7 +279,7 @@ class _Cat(Constraint):
             raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} "
                                  "dimensions")
         bounds = np.cumsum([0] + self.lengths)
-        return np.concatenate([host(c.check(np.take(v, range(a, b), axis=self.dim)))
+        return np.concatenate([host_check(c, np.take(v, range(a, b), axis=self.dim))
                                for c, a, b in zip(self.cseq, bounds, bounds[1:])], self.dim)
 
 
@@ -298,7 +303,7 @@ class _Stack(Constraint):
         if not -v.ndim <= self.dim < v.ndim:
             raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} "
                                  "dimensions")
-        return np.stack([host(c.check(np.take(v, i, axis=self.dim)))
+        return np.stack([host_check(c, np.take(v, i, axis=self.dim))
                          for i, c in enumerate(self.cseq)], self.dim)
 
 

@@ -50,7 +50,7 @@ class Distribution:
                     value = getattr(self, name)  # (one read off another: Chi2's df)
                 else:
                     continue  # (a parameter derived from the one given: not checked)
-                if not constraint.check(value).all():
+                if not constraints.host_check(constraint, value).all():
                     raise ValueError(
                         f"Expected parameter {name} ({type(value).__name__} of shape "
                         f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
@@ -155,7 +155,7 @@ class Distribution:
         support = self.support
         if support is None:
             return
-        ok = constraints.host(support.check(value))
+        ok = constraints.host_check(support, value)
         if not np.all(ok):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape "

@@ -4,7 +4,7 @@ dim of one component distribution (a Gaussian mixture: ``Normal`` over ``(..., k
 from .. import ops as O
 from ..grad_mode import no_grad
 from ..nn import functional as F
-from .constraints import Constraint, _values, host
+from .constraints import Constraint, _values, host_check
 from .discrete import Categorical
 from .distribution import Distribution
 
@@ -23,7 +23,7 @@ class _MixtureSameFamilyConstraint(Constraint):
         ndim = _values(value).ndim
         if ndim < self.event_dim:
             raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {ndim}")
-        ok = host(self.base_constraint.check(value.unsqueeze(-1 - self.event_dim)))
+        ok = host_check(self.base_constraint, value.unsqueeze(-1 - self.event_dim))
         keep = ndim - self.event_dim
         return ok.reshape(ok.shape[:keep] + (-1,)).all(-1)
 

@@ -32,7 +32,8 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         if probs is not None:
             (probs,) = broadcast_all(probs)
             # checked before the clamp below (after it every value would pass)
-            if validate_args is not None and not constraints.unit_interval.check(probs).all():
+            if validate_args is not None and \
+                    not constraints.host_check(constraints.unit_interval, probs).all():
                 raise ValueError("The parameter probs has invalid values")
             probs = _clamped_probs(probs)
         self._lims = lims
