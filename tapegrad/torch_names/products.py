@@ -89,18 +89,19 @@ def cross(input, other, dim=None):
     return _C.cross(a, b, axis=d)
 
 
-def _broadcast(a, b):
-    try:
-        return np.broadcast_shapes(a, b)
-    except ValueError:
-        return None
+def _expands(shape, to):
+    """Whether ``shape`` expands to ``to`` (plain tuple work: np.broadcast_shapes costs more
+    than the small product it would guard)."""
+    k = len(to) - len(shape)
+    return k >= 0 and all(d == 1 or d == t for d, t in zip(shape, to[k:]))
 
 
 def _scaled(beta, input, alpha, product):
     p = product if alpha == 1 else product * alpha
     x = _t(input)
-    if x.shape != p.shape and _broadcast(x.shape, p.shape) != tuple(p.shape):
-        _ops.expand(x, tuple(p.shape))  # (raises PyTorch's error: input must expand to it)
+    xs, ps = x.shape, p.shape
+    if xs != ps[len(ps) - len(xs):] and not _expands(xs, ps):
+        _ops.expand(x, ps)  # (raises PyTorch's error: input must expand to it)
     if beta == 0:  # input is ignored (NaN in it does not propagate), as PyTorch
         return p
     return (x if beta == 1 else x * beta) + p
