@@ -14,7 +14,10 @@ module holds only what Dask does not already provide:
 Importing this module imports ``distributed``; ``import tapegrad`` does not.
 """
 
+import pickle
+
 from .autograd import grad
+from .grad_mode import no_grad
 from .tensor import Tensor
 
 try:
@@ -49,17 +52,18 @@ def _shard_size(shard):
     first = shard[0] if isinstance(shard, (tuple, list)) else shard
     return len(first)
 
-def _shard_grad(shard, model, loss_fn, reduction):
-    """One task: ``(n, n*loss, [n*grad])`` for ``reduction='mean'`` (``n`` the shard's size),
-    ``(n, loss, [grad])`` for ``'sum'``; gradients as arrays, ``None`` where there is none."""
+def _shard_grad(shard, pickled_model, loss_fn, reduction):
+    """One task: ``(n, n*loss, [n*grad], [buffer])`` for ``reduction='mean'`` (``n`` the
+    shard's size), ``(n, loss, [grad], [buffer])`` for ``'sum'``; gradients as arrays, ``None``
+    where there is none; the buffers (running statistics) as the forward left them."""
+    # each task unpickles a model of its own: the bytes are shared by a worker's threads (and
+    # on a processes=False cluster by the client), a model object would be too, and its
+    # buffers (BatchNorm's running statistics) would be updated by every shard at once
+    model = pickle.loads(pickled_model)
     args = shard if isinstance(shard, (tuple, list)) else (shard,)
     params = [p for p in model.parameters() if p.requires_grad]
     loss = loss_fn(model, *args)
-    # autograd.grad, not backward into .grad: the model object is shared by every task of a
-    # worker's threads (one scattered copy per worker, or the client's own object on a
-    # processes=False cluster), so clearing and reading .grad would mix concurrent shards'
-    # gradients and wipe what the client had accumulated
-    if params:
+    if params:  # autograd.grad: no .grad to clear first
         found = grad(loss, params, allow_unused=True)
     else:
         loss.backward()  # nothing to differentiate: the same error as without a cluster
@@ -67,12 +71,12 @@ def _shard_grad(shard, model, loss_fn, reduction):
     n = _shard_size(shard)
     w = float(n) if reduction == "mean" else 1.0
     grads = [None if g is None else g.numpy() * w for g in found]
-    return n, loss.item() * w, grads
+    return n, loss.item() * w, grads, [b.numpy() for b in model.buffers()]
 
 def _add(a, b):
-    """Sum two ``_shard_grad`` results."""
+    """Sum two ``_shard_grad`` results; the buffers are the first shard's."""
     grads = [x if y is None else y if x is None else x + y for x, y in zip(a[2], b[2])]
-    return a[0] + b[0], a[1] + b[1], grads
+    return a[0] + b[0], a[1] + b[1], grads, a[3]
 
 def _tree_reduce(combine, items, client=None):
     """Combine ``items`` pairwise, level by level ((0,1), (2,3), ...; an odd last one moves up),
@@ -96,11 +100,13 @@ def data_parallel_grad(model, loss_fn, shards, client=None, *, reduction="mean")
     future of one, from ``client.scatter``) whose first item's length is its batch size. With
     ``reduction="mean"`` (``loss_fn`` averages over its batch) the shards' gradients are
     weighted by their sizes, so the result is the gradient of the mean over the whole batch;
-    with ``"sum"`` they are added. Each worker gets the model's current parameters (one copy
-    per worker, by ``client.scatter(..., broadcast=True)``); the gradients are summed by a
-    pairwise tree of tasks and only the sum comes back. With ``client=None`` the same shards
-    run here, one after another, summed in the same order: the results are bit-for-bit those
-    of the cluster.
+    with ``"sum"`` they are added. Each worker gets the pickled model once (by
+    ``client.scatter(..., broadcast=True)``) and each shard runs on a copy of its own; the
+    gradients are summed by a pairwise tree of tasks and only the sum comes back. The model's
+    buffers (BatchNorm's running statistics) become those the first shard's forward left, as
+    PyTorch's DistributedDataParallel keeps rank 0's. With ``client=None`` the same shards run
+    here, one after another, summed in the same order: the results are bit-for-bit those of
+    the cluster.
 
     Example (data-parallel SGD, the optimizer on the client):
         >>> import tapegrad as tg
@@ -120,15 +126,19 @@ def data_parallel_grad(model, loss_fn, shards, client=None, *, reduction="mean")
     shards = list(shards)
     if not shards:
         raise ValueError("data_parallel_grad needs at least one shard")
+    pickled = pickle.dumps(model)  # what a worker gets: .grad and hooks do not travel
     if client is None:
-        parts = [_shard_grad(s, _replica(model), loss_fn, reduction) for s in shards]
-        n, loss, grads = _tree_reduce(_add, parts)
+        parts = [_shard_grad(s, pickled, loss_fn, reduction) for s in shards]
+        n, loss, grads, buffers = _tree_reduce(_add, parts)
     else:
-        m = client.scatter(model, broadcast=True, hash=False)
-        parts = client.map(_shard_grad, shards, model=m, loss_fn=loss_fn, reduction=reduction,
-                           pure=False)
-        n, loss, grads = _tree_reduce(_add, parts, client).result()
+        m = client.scatter(pickled, broadcast=True, hash=False)
+        parts = client.map(_shard_grad, shards, pickled_model=m, loss_fn=loss_fn,
+                           reduction=reduction, pure=False)
+        n, loss, grads, buffers = _tree_reduce(_add, parts, client).result()
         del m, parts
+    with no_grad():
+        for b, value in zip(model.buffers(), buffers):
+            b.copy_(Tensor(value, dtype=value.dtype))
     scale = 1.0 / n if reduction == "mean" else 1.0
     params = [p for p in model.parameters() if p.requires_grad]
     for p, g in zip(params, grads):
@@ -137,9 +147,3 @@ def data_parallel_grad(model, loss_fn, shards, client=None, *, reduction="mean")
         g = Tensor(g * scale if scale != 1.0 else g, dtype=g.dtype)
         p.grad = g if p.grad is None else p.grad + g
     return loss * scale
-
-def _replica(model):
-    """What a worker gets: a copy by pickle (``.grad`` and hooks do not travel)."""
-    import pickle
-
-    return pickle.loads(pickle.dumps(model))

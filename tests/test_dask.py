@@ -317,3 +317,33 @@ def test_data_parallel_shards_running_at_once_on_one_model_object():
         data_parallel_grad(model, _loss_waiting_for_the_other_shard, shards, c)
     for p, b in zip(model.parameters(), before):
         np.testing.assert_allclose(p.grad.numpy(), 2 * b, rtol=1e-12, atol=1e-15)
+
+
+def test_data_parallel_buffers_are_the_first_shards_as_in_torch_ddp(client, torch):
+    """BatchNorm's running statistics after a step: those the first shard's forward leaves (as
+    DistributedDataParallel keeps rank 0's), on the cluster and with client=None alike; they
+    were left at their initial values."""
+    from tapegrad.distributed import data_parallel_grad
+
+    rng = np.random.default_rng(2)
+    X = tg.tensor(rng.standard_normal((12, 4)) + 3.0)
+    y = tg.tensor(rng.integers(0, 3, 12))
+    shards = [(X[:5], y[:5]), (X[5:], y[5:])]
+
+    def make():
+        tg.manual_seed(0)
+        return nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5), nn.Linear(5, 3))
+
+    m_dask, m_here = make(), make()
+    ref = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.BatchNorm1d(5),
+                              torch.nn.Linear(5, 3)).double()
+    ref.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m_here.state_dict().items()})
+    for _ in range(2):
+        data_parallel_grad(m_dask, loss_fn, shards, client)
+        data_parallel_grad(m_here, loss_fn, shards)
+        ref(torch.tensor(X[:5].numpy()))
+    for name, want in ref.state_dict().items():
+        if "running" in name or "num_batches" in name:
+            np.testing.assert_allclose(m_dask.state_dict()[name].numpy(), want.numpy(),
+                                       rtol=1e-12)
+            _equal(m_dask.state_dict()[name], m_here.state_dict()[name])
