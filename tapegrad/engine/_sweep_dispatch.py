@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "cfb52ad1f490a2a7"
+RULES_HASH = "ccf37e01bca11f35"
 
 
 @intrinsic
@@ -541,7 +541,9 @@ def _row_sum(recs, offs, iaux, r, big):
     aux = recs[r, 3]
     # (one output element per row: a strided map of this shape into a larger output, the
     # second-order VJP of an ``as_strided`` view of a longer base, is no row sum)
-    return iaux[aux] == 2 and iaux[aux + 3] == 1 and iaux[aux + 4] == 0 and         iaux[aux + 5] == 0 and iaux[aux + 1] * iaux[aux + 2] == offs[a + 1] - offs[a] and         iaux[aux + 1] == offs[r + 1] - offs[r]
+    return (iaux[aux] == 2 and iaux[aux + 3] == 1 and iaux[aux + 4] == 0
+            and iaux[aux + 5] == 0 and iaux[aux + 1] * iaux[aux + 2] == offs[a + 1] - offs[a]
+            and iaux[aux + 1] == offs[r + 1] - offs[r])
 
 
 @njit(cache=True)

@@ -13,7 +13,6 @@ import numpy as np
 from .. import tape
 from .._bounded_cache import bounded_cache
 from ..registry import PYTHON_BASE, REGISTRY, Op, numpy_formula
-from ._sweep_dispatch import _row_sum
 
 BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
 
@@ -405,6 +404,10 @@ def full_sum(recs, offs, r, code, iaux):
         return False
     a = recs[r, tape.A]
     if offs[r + 1] - offs[r] != 1:
+        # (imported here: the compiled dispatch loads Numba, which ``import tapegrad`` does not;
+        # this runs inside a backward, when it is loaded)
+        from ._sweep_dispatch import _row_sum
+
         return _row_sum(recs, offs, iaux, r, BIG)
     return a >= 0 and offs[a + 1] - offs[a] >= BIG
 
