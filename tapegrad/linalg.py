@@ -68,7 +68,8 @@ def solve(A, B, *, left=True):
                                f"XA = B ({A.shape[-2]}x{A.shape[-1]} and {Bm[-2]}x{Bm[-1]})")
         return _D._tT(solve(_D._tT(A), _D._tT(B)))
     vec = A.ndim >= 2 and _is_vector_rhs(A, B)
-    if A.ndim >= 2 and B.ndim >= 2 - vec:  # batches that do not broadcast: PyTorch's error
+    # batches that do not broadcast: PyTorch's error, after its matrix-size check (below)
+    if A.ndim >= 2 and B.ndim >= 2 - vec and (vec or B.shape[-2] == A.shape[-1]):
         _shapes.broadcast_shapes(B.shape[:B.ndim - 2 + vec], A.shape[:-2])
     if vec:
         return squeeze(_D.solve(A, unsqueeze(B, -1)), -1)

@@ -215,3 +215,16 @@ def test_product_every_broadcastable_input_matches_torch(name, shapes, inputs, b
         (t * t).sum().backward()
         for g, w in zip(got, want):
             np.testing.assert_allclose(g.grad.numpy(), w.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((2, 3, 3), (3, 2, 3)), ((1, 2, 3, 3), (3, 2, 3))])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_solve_reports_matrix_sizes_before_batches(a_shape, b_shape, dtype):
+    # B (3, 2, 3) is a batch of 2x3 matrices: PyTorch names the matrix sizes, not the batches
+    torch = pytest.importorskip("torch")
+    a, b = np.ones(a_shape, dtype), np.ones(b_shape, dtype)
+    with pytest.raises(RuntimeError) as want:
+        torch.linalg.solve(torch.tensor(a), torch.tensor(b))
+    with pytest.raises(RuntimeError) as got:
+        tg.linalg.solve(tg.tensor(a), tg.tensor(b))
+    assert str(got.value) == str(want.value)
