@@ -36,7 +36,9 @@ ALLOWED = {
     "device": set(),
     "tape": {"_config", "_pack", "registry", "device"},
     "tape_watch": {"tape"},  # import watches of activation checkpointing
-    "tensor": {"_tensor_str", "_legacy_tensor", "grad_mode", "tape", "device", "size"},
+    "_deepcopy": set(),  # copy.deepcopy of tensors: their values, views and attributes
+    "tensor": {"_tensor_str", "_legacy_tensor", "_deepcopy", "grad_mode", "tape", "device",
+               "size"},
     "engine": {"_config", "_numba_cache", "_pack", "_bounded_cache", "registry", "tape", "device"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)
@@ -46,7 +48,7 @@ ALLOWED = {
 # may import anything below them (cuda: the public tg.cuda functions)
 TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "fft", "utils", "distributed",
        "cuda", "serialization", "compile", "torch_names", "special", "testing", "distributions",
-       "random", "accelerator", "backends"}
+       "random", "accelerator", "backends", "windows", "_serial_extra"}
 
 
 def _part(module):
