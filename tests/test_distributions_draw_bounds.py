@@ -76,3 +76,35 @@ def test_uniform_draws_stay_below_one(dtype, monkeypatch):
     assert np.isfinite(e.numpy()).all()
     g = tg.distributions.Gumbel(tg.tensor(0.0, dtype=dt), 1.0).sample((4,))
     assert np.isfinite(g.numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_clamp_moves_only_the_edge_shares(dtype):
+    # the clamped draw is the normalised gamma draw with exactly the shares that rounded to 0
+    # or 1 moved to tiny / the float below 1, and the gradient is that of the draw itself
+    from tapegrad.distributions.incgamma import standard_gamma
+
+    dt = getattr(tg, dtype)
+    c = tg.tensor([0.02, 0.03, 0.01], dtype=dt, requires_grad=True)
+    tg.manual_seed(0)
+    x = tg.distributions.Dirichlet(c).rsample((300,))
+    tg.manual_seed(0)
+    g = standard_gamma(c.expand(300, 3))
+    raw = g / g.sum(-1, keepdim=True)
+    info = np.finfo(dtype)
+    want = np.clip(raw.detach().numpy(), info.tiny, np.nextafter(np.array(1, dtype), 0))
+    assert x.dtype == dt and (raw.detach().numpy() != want).any()
+    np.testing.assert_array_equal(x.detach().numpy(), want)
+    w = tg.arange(900, dtype=dt).reshape(300, 3)
+    (gx,) = tg.autograd.grad((x * w).sum(), c)
+    (graw,) = tg.autograd.grad((raw * w).sum(), c)
+    np.testing.assert_array_equal(gx.numpy(), graw.numpy())
+
+
+def test_float64_uniform_draws_are_the_generator_stream():
+    from tapegrad import creation
+
+    tg.manual_seed(7)
+    s = tg.distributions.Uniform(tg.zeros(5, dtype=tg.float64), 1.0).sample((3,))
+    tg.manual_seed(7)
+    np.testing.assert_array_equal(s.numpy(), creation.draws().random((3, 5)))

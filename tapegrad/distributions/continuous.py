@@ -21,8 +21,9 @@ def _draw(kind, shape, like):
     else:  # (a float64 draw within 2**-25 of 1 rounds to 1.0 in float32: kept below 1, as
         # PyTorch's float32 draws are, or Exponential's draw is inf and Uniform's its high)
         dtype = np.dtype(like.dtype)
-        values = np.minimum(np.asarray(rng.random(shape), dtype),
-                            np.nextafter(dtype.type(1), dtype.type(0)))
+        values = np.asarray(rng.random(shape), dtype)
+        if dtype.itemsize < 8:  # (float64's draws are below 1 already)
+            values = np.minimum(values, np.nextafter(dtype.type(1), dtype.type(0)))
     return creation.tensor(values, device=like.device)
 
 

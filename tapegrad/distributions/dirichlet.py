@@ -32,13 +32,14 @@ class Dirichlet(Distribution):
         x = g / g.sum(-1, keepdim=True)
         # PyTorch's draws lie in [tiny, the float below 1]: with small concentrations a share
         # rounds to exactly 0 or 1, where log_prob would be infinite. The clamp moves the value
-        # only; the gradient stays the unclamped draw's, as PyTorch's Dirichlet backward
-        info = np.finfo(x.dtype)
-        one = x.dtype.type(1)
-        xd = x.detach()
-        kept = xd.clamp(float(info.tiny), float(np.nextafter(one, x.dtype.type(0))))
-        if bool((kept != xd).any()):
-            x = x + (kept - xd)
+        # only (the gradient is the unclamped draw's). Looked for in NumPy on the host: a tensor
+        # clamp and comparison added ~15 us to each rsample
+        a = x.detach().cpu()._arr()
+        tiny = np.finfo(a.dtype).tiny
+        if a.size and (a.min() < tiny or a.max() >= 1):
+            one = a.dtype.type(1)
+            kept = np.clip(a, tiny, np.nextafter(one, one - one))
+            x = x + creation.tensor(kept - a, device=x.device)
         return x
 
     def log_prob(self, value):
