@@ -158,9 +158,12 @@ def _op_name(fn, operands, name):
     if name is None:
         name = getattr(fn, "__name__", "copy").strip("_") + "_"
     suffix = {"add_": ".Tensor", "sub_": ".Tensor", "mul_": ".Tensor", "div_": ".Tensor",
-              "fill_": ".Scalar"}.get(name, "")
-    if name == "pow_":
-        suffix = ".Tensor" if operands and isinstance(operands[0], Tensor) else ".Scalar"
+              "fill_": ".Scalar", "bernoulli_": ".float"}.get(name, "")
+    last = isinstance(operands[-1], Tensor) if operands else False  # (value/weight/src)
+    if name in ("pow_", "masked_fill_", "lerp_"):
+        suffix = ".Tensor" if last else ".Scalar"
+    elif name == "scatter_":
+        suffix = ".src" if last else ".value"
     return f"aten::{name}{suffix}"
 
 

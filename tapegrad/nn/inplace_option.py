@@ -26,6 +26,10 @@ def in_place_capable(f):
         x, rest = (_t(args[0]), args[1:]) if args else (_t(kwargs.pop("input")), ())
         if hasattr(type(x), "_inplace_by"):  # (vmap's batched tensor: into its examples)
             return x._inplace_by(lambda t: f(t, *rest, **kwargs), f.__name__)
-        return _inplace.apply(x, lambda t: f(t, *rest, **kwargs))
+        def into_x(t):
+            return f(t, *rest, **kwargs)
+
+        into_x.__name__ = f.__name__ + "_"  # (the op's name in the captured-tensor error)
+        return _inplace.apply(x, into_x)
 
     return fn

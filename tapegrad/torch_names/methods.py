@@ -52,11 +52,14 @@ OP_INPLACE_NAMES = ("masked_fill scatter scatter_add square nan_to_num atan2 erf
 def _random_fill(draw):
     """``x.uniform_(...)`` & co.: ``x`` overwritten with draws (a zero gradient to what it
     held, as ``fill_``), from tapegrad's generator (``tg.manual_seed``)."""
+    def fill(x, values):  # (its name is the op's in the captured-tensor error of grad/jvp)
+        return _inplace._overwrite(x, values)
+
     def method(self, *args, generator=None, **kwargs):
         values = draw(self, *args, **kwargs)
-        return _inplace.apply(self, _inplace._overwrite, values.to(self.dtype),
-                              casting="unsafe")
+        return _inplace.apply(self, fill, values.to(self.dtype), casting="unsafe")
 
+    fill.__name__ = draw.__name__.lstrip("_") + "_"
     return method
 
 
