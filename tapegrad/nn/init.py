@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import creation
 from ..grad_mode import no_grad
+from ..ops import inplace as _inplace
 from ..ops.complex_refusals import refuse
 from ..tensor import bump_version
 
@@ -29,8 +30,12 @@ def _rng(generator=None):
     return creation.draws(generator)  # (a tg.Generator's NumPy generator, else the default's)
 
 
-def _fill(tensor, values):
-    """Write ``values`` into ``tensor``'s storage (no history: the no_grad of PyTorch's init)."""
+def _fill(tensor, values, op="copy_"):
+    """Write ``values`` into ``tensor``'s storage (no history: the no_grad of PyTorch's init).
+    ``op``: the in-place op PyTorch's init runs (None: one it does not check inside grad/jvp,
+    as ``eye_``'s ``out=``), which a captured tensor refuses there."""
+    if _inplace.capture_check is not None and op is not None:
+        _inplace.capture_check(tensor, name=op)
     arr = tensor._arr()
     if tensor.is_cuda:  # values drawn on the host, as for a CPU tensor, then copied over
         with no_grad():
@@ -100,13 +105,14 @@ def _complex_parts(tensor, draw):
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with draws from U(a, b) (each part of complex values)."""
     rng = _rng(generator)
-    return _fill(tensor, _complex_parts(tensor, lambda shape: rng.uniform(a, b, shape)))
+    return _fill(tensor, _complex_parts(tensor, lambda shape: rng.uniform(a, b, shape)),
+                 "uniform_")
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with draws from N(mean, std²) (complex values: N(mean, std²/2) in each part, as
     PyTorch's complex normal)."""
-    return _fill(tensor, _normal_draws(tensor, _rng(generator), mean, std))
+    return _fill(tensor, _normal_draws(tensor, _rng(generator), mean, std), "normal_")
 
 
 def _normal_draws(tensor, rng, mean, std):
@@ -125,25 +131,25 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     while bad.any():
         out[bad] = rng.normal(mean, std, int(bad.sum()))
         bad = (out < a) | (out > b)
-    return _fill(tensor, out)
+    return _fill(tensor, out, "normal_")
 
 
 def constant_(tensor, val):
-    return _fill(tensor, val)
+    return _fill(tensor, val, "fill_")
 
 
 def zeros_(tensor):
-    return _fill(tensor, 0.0)
+    return _fill(tensor, 0.0, "zero_")
 
 
 def ones_(tensor):
-    return _fill(tensor, 1.0)
+    return _fill(tensor, 1.0, "fill_")
 
 
 def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _fill(tensor, np.eye(*tensor.shape))
+    return _fill(tensor, np.eye(*tensor.shape), None)
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
@@ -220,7 +226,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     draws = _rng()
     for col in range(cols):
         values[draws.permutation(rows)[:num_zeros], col] = 0.0
-    return _fill(tensor, values)
+    return _fill(tensor, values, "normal_")
 
 
 def dirac_(tensor, groups=1):
@@ -238,7 +244,7 @@ def dirac_(tensor, groups=1):
     for g in range(groups):
         for i in range(min(per, tensor.shape[1])):
             values[(g * per + i, i) + centre] = 1.0
-    return _fill(tensor, values)
+    return _fill(tensor, values, "zero_")
 
 
 def _default_layer_init(weight, bias):
