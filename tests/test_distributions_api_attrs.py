@@ -135,3 +135,29 @@ def test_validation_honours_user_constraint_checks():
     assert constraints.host_check(AtMostTwo(0.0), tg.tensor([1.0, 3.0])).tolist() == [True, False]
     ok = constraints.positive.check(tg.tensor([1.0, -1.0]))
     assert isinstance(ok, tg.Tensor) and ok.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("lib_name", ["tg", "torch"])
+def test_subclass_expand_keeps_what_it_set_on_the_instance(lib_name):
+    lib = tg if lib_name == "tg" else torch
+
+    class Tempered(lib.distributions.Gamma):
+        def __init__(self, concentration, rate, temp, validate_args=None):
+            self.temp = temp
+            super().__init__(concentration, rate, validate_args=validate_args)
+
+        def expand(self, batch_shape, _instance=None):
+            new = self._get_checked_instance(Tempered, _instance)
+            new.temp = self.temp * 10
+            return super().expand(batch_shape, _instance=new)
+
+    class Plain(lib.distributions.Normal):
+        def __init__(self, loc, scale, validate_args=None):
+            super().__init__(loc, scale, validate_args=validate_args)
+
+    d = Tempered(lib.ones(1), lib.ones(1), 2.0).expand((3,))
+    assert type(d) is Tempered and d.temp == 20.0 and tuple(d.batch_shape) == (3,)
+    assert tuple(d.concentration.shape) == (3,) and tuple(d.sample().shape) == (3,)
+    with pytest.raises(NotImplementedError, match="Subclass Plain of Normal that defines a "
+                       "custom __init__ method must also define a custom .expand"):
+        Plain(lib.zeros(1), 1.0).expand((3,))

@@ -159,7 +159,7 @@ class CategoricalBacked(Distribution):
     """A distribution computed from its ``_categorical``: expanding it expands that too."""
 
     def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
+        new = super().expand(batch_shape, _instance)
         new._categorical = self._categorical.expand(batch_shape)
         return new
 

@@ -72,8 +72,12 @@ class Distribution:
         """The same distribution over a larger batch: each parameter expanded (a view, no
         copy) from ``batch_shape`` (it must broadcast the current one)."""
         batch_shape = tuple(batch_shape)
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        # (PyTorch's rule: a user subclass with its own __init__ writes its own expand, and what
+        # that expand set on _instance is kept; the rest is copied from self)
+        own = next(c for c in type(self).__mro__ if c.__module__.startswith("tapegrad."))
+        new = self._get_checked_instance(own, _instance)
+        for k, v in self.__dict__.items():
+            new.__dict__.setdefault(k, v)
         nb = len(self._batch_shape)
         for name in self.arg_constraints:  # (the parameters given or derived so far)
             v = self.__dict__.get(name)

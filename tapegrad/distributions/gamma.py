@@ -24,7 +24,7 @@ class Gamma(Distribution):
         super().__init__(self.concentration.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
+        new = super().expand(batch_shape, _instance)
         new.concentration = self.concentration.expand(tuple(batch_shape))
         new.rate = self.rate.expand(tuple(batch_shape))
         return new

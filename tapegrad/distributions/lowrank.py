@@ -73,7 +73,7 @@ class LowRankMultivariateNormal(Distribution):
         super().__init__(tuple(self.loc.shape[:-1]), event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
+        new = super().expand(batch_shape, _instance)
         for name in ("scale_tril", "covariance_matrix", "precision_matrix"):
             new.__dict__.pop(name, None)  # (derived again, of the new batch)
         return new

@@ -126,7 +126,7 @@ class Wishart(ExponentialFamily):
     __getattr__ = derived_matrix
 
     def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
+        new = super().expand(batch_shape, _instance)
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril.expand(
             tuple(batch_shape) + self._event_shape)
         new.df = self.df.expand(tuple(batch_shape))

@@ -64,7 +64,7 @@ class MixtureSameFamily(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         batch_shape = tuple(batch_shape)
-        new = super().expand(batch_shape)
+        new = super().expand(batch_shape, _instance)
         new._component_distribution = self._component_distribution.expand(
             batch_shape + (self._num_component,))
         new._mixture_distribution = self._mixture_distribution.expand(batch_shape)

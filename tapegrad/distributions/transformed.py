@@ -53,7 +53,7 @@ class TransformedDistribution(Distribution):
         super().__init__(forward_shape[:cut], forward_shape[cut:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
+        new = super().expand(batch_shape, _instance)
         shape = tuple(batch_shape) + self._event_shape
         for t in reversed(self.transforms):
             shape = tuple(t.inverse_shape(shape))
