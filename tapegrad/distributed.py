@@ -14,7 +14,7 @@ module holds only what Dask does not already provide:
 Importing this module imports ``distributed``; ``import tapegrad`` does not.
 """
 
-import pickle
+import copy
 
 from .autograd import grad
 from .grad_mode import no_grad
@@ -52,14 +52,16 @@ def _shard_size(shard):
     first = shard[0] if isinstance(shard, (tuple, list)) else shard
     return len(first)
 
-def _shard_grad(shard, pickled_model, loss_fn, reduction):
+def _shard_grad(shard, model, loss_fn, reduction):
     """One task: ``(n, n*loss, [n*grad], [buffer])`` for ``reduction='mean'`` (``n`` the
     shard's size), ``(n, loss, [grad], [buffer])`` for ``'sum'``; gradients as arrays, ``None``
     where there is none; the buffers (running statistics) as the forward left them."""
-    # each task unpickles a model of its own: the bytes are shared by a worker's threads (and
-    # on a processes=False cluster by the client), a model object would be too, and its
-    # buffers (BatchNorm's running statistics) would be updated by every shard at once
-    model = pickle.loads(pickled_model)
+    # each task copies the model: the scattered one is shared by a worker's threads (on a
+    # processes=False cluster it is the client's own object), and its buffers (BatchNorm's
+    # running statistics) would be updated by every shard at once. deepcopy, not a pickle
+    # round trip: a class Dask brought by value (defined in the client's __main__ or in a
+    # function) cannot be pickled by name on the worker
+    model = copy.deepcopy(model)
     args = shard if isinstance(shard, (tuple, list)) else (shard,)
     params = [p for p in model.parameters() if p.requires_grad]
     loss = loss_fn(model, *args)
@@ -100,7 +102,7 @@ def data_parallel_grad(model, loss_fn, shards, client=None, *, reduction="mean")
     future of one, from ``client.scatter``) whose first item's length is its batch size. With
     ``reduction="mean"`` (``loss_fn`` averages over its batch) the shards' gradients are
     weighted by their sizes, so the result is the gradient of the mean over the whole batch;
-    with ``"sum"`` they are added. Each worker gets the pickled model once (by
+    with ``"sum"`` they are added. Each worker gets the model once (by
     ``client.scatter(..., broadcast=True)``) and each shard runs on a copy of its own; the
     gradients are summed by a pairwise tree of tasks and only the sum comes back. The model's
     buffers (BatchNorm's running statistics) become those the first shard's forward left, as
@@ -126,14 +128,13 @@ def data_parallel_grad(model, loss_fn, shards, client=None, *, reduction="mean")
     shards = list(shards)
     if not shards:
         raise ValueError("data_parallel_grad needs at least one shard")
-    pickled = pickle.dumps(model)  # what a worker gets: .grad and hooks do not travel
     if client is None:
-        parts = [_shard_grad(s, pickled, loss_fn, reduction) for s in shards]
+        parts = [_shard_grad(s, model, loss_fn, reduction) for s in shards]
         n, loss, grads, buffers = _tree_reduce(_add, parts)
     else:
-        m = client.scatter(pickled, broadcast=True, hash=False)
-        parts = client.map(_shard_grad, shards, pickled_model=m, loss_fn=loss_fn,
-                           reduction=reduction, pure=False)
+        m = client.scatter(model, broadcast=True, hash=False)
+        parts = client.map(_shard_grad, shards, model=m, loss_fn=loss_fn, reduction=reduction,
+                           pure=False)
         n, loss, grads, buffers = _tree_reduce(_add, parts, client).result()
         del m, parts
     with no_grad():

@@ -347,3 +347,32 @@ def test_data_parallel_buffers_are_the_first_shards_as_in_torch_ddp(client, torc
             np.testing.assert_allclose(m_dask.state_dict()[name].numpy(), want.numpy(),
                                        rtol=1e-12)
             _equal(m_dask.state_dict()[name], m_here.state_dict()[name])
+
+
+def test_data_parallel_model_of_a_class_defined_in_a_function(client):
+    """A model class that pickle cannot find by name (defined in a function, or in the client's
+    __main__ under a `dask worker` that is not that script): Dask sends it by value, and each
+    shard's private copy must not need the name either."""
+    from tapegrad.distributed import data_parallel_grad
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.lin(x).tanh()
+
+    rng = np.random.default_rng(4)
+    X, y = tg.tensor(rng.standard_normal((9, 4))), tg.tensor(rng.integers(0, 3, 9))
+    shards = [(X[:4], y[:4]), (X[4:], y[4:])]
+    tg.manual_seed(0)
+    models = [Net() for _ in range(3)]
+    for m in models[1:]:
+        m.load_state_dict(models[0].state_dict())
+    data_parallel_grad(models[0], loss_fn, shards, client)
+    data_parallel_grad(models[1], loss_fn, shards)
+    loss_fn(models[2], X, y).backward()
+    for pd, ph, pf in zip(*(m.parameters() for m in models)):
+        _equal(pd.grad, ph.grad)
+        np.testing.assert_allclose(pd.grad.numpy(), pf.grad.numpy(), rtol=1e-12, atol=1e-15)
