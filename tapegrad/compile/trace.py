@@ -152,6 +152,12 @@ def _build_table():
     table[_unwrapped(Tensor.new_zeros).__code__] = lambda L: (L["name"], dict(L))
     for name in ("new_full", "new_tensor"):
         table[_unwrapped(getattr(Tensor, name)).__code__] = lambda L, n=name: (n, dict(L))
+    # the CUDA round trip's wrapper (ops/cuda_linalg.on_host): followed into a composition it
+    # wraps (``traced``), else the op it wraps is named
+    from ..ops.cuda_linalg import TRACED_INTO, on_host
+
+    host = on_host(len).__code__
+    table[host] = lambda L, shared=_shared(host): None if L["fn"] in TRACED_INTO else shared(L)
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F

@@ -26,7 +26,7 @@ def _is_dev(a):
     return isinstance(a, Tensor) and type(a._data) is DeviceArray
 
 
-def on_host(fn):
+def on_host(fn, traced=False):
     """``fn`` (a linear-algebra function of tensors) for CUDA tensors through the host:
     differentiable copies there and back (see the module docstring)."""
 
@@ -44,7 +44,12 @@ def on_host(fn):
         return _to_device(fn(*[a.cpu() if _is_dev(a) else a for a in args],
                              **{k: v.cpu() if _is_dev(v) else v for k, v in kw.items()}))
 
+    if traced:  # tg.compile's tracer follows the call into fn, as into an unwrapped one;
+        TRACED_INTO.add(fn)  # otherwise it meets this code, which many ops share, and names fn
     return run
+
+
+TRACED_INTO = set()  # the functions ``on_host(..., traced=True)`` wraps
 
 
 def _to_device(r):
