@@ -422,3 +422,28 @@ def test_np_where_reads_a_number_condition_as_numpy_does():
             tg.where(cond, a, 0.0)
     y.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 1.0])
+
+
+def test_ufunc_dtype_naming_its_own_result_dtype_keeps_the_gradient():
+    """Dask's chunk sums call np.add(a, b, dtype=<the result's dtype>): a no-op that must not
+    refuse tensors that require grad; a dtype that would change the result is still refused."""
+    x = tg.tensor([0.5, 2.0], requires_grad=True)
+    y = np.add(x * x, x, dtype=np.float64)
+    assert y.dtype == tg.float64
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.array([0.5, 2.0]) + 1)
+    with pytest.raises(TypeError, match=r"numpy\.add with dtype="):
+        np.add(x, x, dtype=np.float32)
+    np.testing.assert_array_equal(np.add(tg.tensor([1, 2]), 1, dtype=np.float32).numpy(),
+                                  np.add(np.array([1, 2]), 1, dtype=np.float32))
+
+
+def test_dask_matmul_of_a_tensor_that_requires_grad_backpropagates():
+    da = pytest.importorskip("dask.array")
+    A = np.random.default_rng(0).standard_normal((8, 4))
+    t = tg.tensor(A, requires_grad=True)
+    out = (da.from_array(t, chunks=(3, 2)) @ da.from_array(t, chunks=(3, 2)).T).sum()
+    out = out.compute(scheduler="sync")
+    out.backward()
+    np.testing.assert_allclose(out.item(), (A @ A.T).sum(), rtol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), 2 * np.ones((8, 8)) @ A, rtol=1e-12)

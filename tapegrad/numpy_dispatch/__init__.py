@@ -183,7 +183,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     handler = ufunc_handler(ufunc, method)
     if handler is not None and kwargs and method == "__call__":
-        handler = _unsupported_kwargs(kwargs)
+        handler = _unsupported_kwargs(kwargs, handler)
     return _dispatch(name, handler, getattr(ufunc, method), inputs, kwargs)
 
 
@@ -227,8 +227,12 @@ def _foreign_ufunc(ufunc):
     return _UFUNCS.get(ufunc)
 
 
-def _unsupported_kwargs(kwargs):
+def _unsupported_kwargs(kwargs, inner=None):
     def handler(*args, **kw):
+        if inner is not None and set(kw) == {"dtype"}:  # (Dask's chunk sums: np.add(a, b,
+            r = inner(*args)  # dtype=the result's dtype) with that dtype, a no-op)
+            if isinstance(r, Tensor) and r.dtype == np.dtype(kw["dtype"]):
+                return r
         raise _Unsupported(", ".join(f"{k}=" for k in kwargs))
 
     return handler
