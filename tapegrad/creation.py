@@ -106,16 +106,18 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         >>> tg.tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
-    if _check_device(device) or device is None and getattr(data, "is_cuda", None) is True:
-        return _on(device or data.device, tensor(data, dtype, "cpu", requires_grad))
-    if isinstance(data, Tensor):
+    if isinstance(data, Tensor):  # (warned here, before the device's copy: at the caller)
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
                       ".requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
+        if device is None and data.is_cuda:
+            device = data.device
         data = data._data if not data.is_cuda else data.detach().cpu()._data
     elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_values(data)
+    if _check_device(device):
+        return _on(device, tensor(data, dtype, "cpu", requires_grad))
     if isinstance(data, (str, bytes)):
         raise TypeError("new(): invalid data type 'str'")
     try:

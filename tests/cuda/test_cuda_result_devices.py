@@ -108,3 +108,11 @@ def test_ctc_loss_of_cuda_log_probs(lengths_on, reduction, torch):
     assert got.device == "cuda" and x.grad.device == "cuda"
     np.testing.assert_allclose(got.detach().cpu().numpy(), expected.detach().numpy())
     np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.numpy(), atol=1e-14)
+
+
+@pytest.mark.parametrize("source_on, device", [("cuda", None), ("cuda", "cpu"), ("cpu", "cuda")])
+def test_tensor_copy_construct_warning_points_at_the_caller(source_on, device):
+    x = tg.tensor([1.0, 2.0], device=source_on)
+    with pytest.warns(UserWarning, match="To copy construct from a tensor") as record:
+        tg.tensor(x, device=device)
+    assert [w.filename for w in record] == [__file__]  # once, at this line (as torch.tensor)
