@@ -293,6 +293,10 @@ def compare(name, a, b):
                                    for v in (a, b)):
         name = logical  # (of bool operands, ``&`` is ``logical_and``: a clamp's mask)
     if name not in _COMPARE:
+        from .cuda_bitwise import BITWISE, bitwise
+
+        if name in BITWISE:  # (of integers: a kernel of its own)
+            return bitwise(name, a, b)
         raise NotImplementedError(f"{name} on cuda tensors is not implemented in tapegrad's "
                                   "CUDA backend")
     ops = []

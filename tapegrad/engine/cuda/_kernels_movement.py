@@ -251,3 +251,28 @@ def take(n, src, idx, out):
     while i < n:
         out[i] = src[idx[i]]
         i += st
+
+
+@cuda.jit(cache=True)
+def bitwise(n, op, bits, x, sx, y, sy, out):
+    """out[i] = x[i * sx] (op) y[i * sy] of integers of out's dtype (``bits`` wide): and, or,
+    xor, <<, >> (0..4). A shift by a negative count or by ``bits`` or more gives PyTorch's
+    (and the CPU's) 0, or -1 for >> of a negative value."""
+    i = cuda.grid(1)
+    st = cuda.gridsize(1)
+    while i < n:
+        a = x[i * sx]
+        b = y[i * sy]
+        if op == 0:
+            out[i] = a & b
+        elif op == 1:
+            out[i] = a | b
+        elif op == 2:
+            out[i] = a ^ b
+        elif b < 0 or b >= bits:
+            out[i] = -1 if op == 4 and a < 0 else 0
+        elif op == 3:
+            out[i] = a << b
+        else:
+            out[i] = a >> b
+        i += st
