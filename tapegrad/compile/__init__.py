@@ -432,6 +432,20 @@ class CompiledFunction:
         self.__name__ = getattr(fn, "__name__", "compiled")
         self.__doc__ = getattr(fn, "__doc__", None)
 
+    def __reduce__(self):
+        # the function (or module) and its options travel; the programs are traced again
+        # where it is called (a Dask worker), as PyTorch's compiled modules recompile there.
+        # Decorated at module level, the name refers to this object: pickled by that name
+        # (unless in __main__, which Dask sends by value)
+        mod, name = getattr(self.fn, "__module__", None), getattr(self.fn, "__qualname__", "")
+        if mod not in (None, "__main__") and "<" not in name:
+            found = sys.modules.get(mod)
+            for part in name.split("."):
+                found = getattr(found, part, None)
+            if found is self:
+                return _by_name, (mod, name)
+        return CompiledFunction, (self.fn, self.fullgraph)
+
     def __get__(self, obj, objtype=None):
         """A compiled method: one compiled function per instance, kept on the instance (its
         programs live and die with it)."""
@@ -519,6 +533,15 @@ class CompiledFunction:
             self._cache[key] = ([] if entries is None or entries is _Eager else entries) + [prog]
             self._count += 1
             return result
+
+
+def _by_name(module, qualname):
+    import importlib
+
+    found = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
 
 
 def compile(fn=None, *, fullgraph=False):
