@@ -26,9 +26,11 @@ def _is_dev(a):
     return isinstance(a, Tensor) and type(a._data) is DeviceArray
 
 
-def on_host(fn, traced=False):
+def on_host(fn, traced=False, scalars=False):
     """``fn`` (a linear-algebra function of tensors) for CUDA tensors through the host:
-    differentiable copies there and back (see the module docstring)."""
+    differentiable copies there and back (see the module docstring). ``scalars``: an
+    elementwise ``fn`` takes 0-d CPU tensors among CUDA ones, as PyTorch's binary ops take
+    CPU scalars (``torch.fmod(x_cuda, torch.tensor(2.))``)."""
 
     @functools.wraps(fn)
     def run(*args, **kw):
@@ -40,7 +42,8 @@ def on_host(fn, traced=False):
                 return fn(*args, **kw)
         from .cuda_ops import same_device
 
-        same_device(*args, *kw.values())  # (keyword tensors too: bincount's weights=)
+        same_device(*[a for a in (*args, *kw.values())  # (keyword tensors too: weights=)
+                      if not (scalars and isinstance(a, Tensor) and not a.ndim and not _is_dev(a))])
         return _to_device(fn(*[a.cpu() if _is_dev(a) else a for a in args],
                              **{k: v.cpu() if _is_dev(v) else v for k, v in kw.items()}))
 

@@ -61,8 +61,13 @@ THROUGH_HOST = (
 # while tg.compile traces into them as into any composition (nansum, take: compiled)
 TRACED_ON_HOST = ("copysign fmax fmin nansum nanmean take index_put index_copy masked_scatter "
                   "bernoulli poisson gcd lcm logdet normal").split()
-FUNCTIONS.update({name: on_host(FUNCTIONS[name]) for name in THROUGH_HOST})
-FUNCTIONS.update({name: on_host(FUNCTIONS[name], traced=True) for name in TRACED_ON_HOST})
+# the binary elementwise ones among them take a 0-d CPU tensor with CUDA tensors, as PyTorch's
+SCALARS_ON_HOST = set(("fmod remainder floor_divide logaddexp logaddexp2 heaviside nextafter "
+                       "logical_xor igamma igammac copysign fmax fmin gcd lcm").split())
+FUNCTIONS.update({name: on_host(FUNCTIONS[name], scalars=name in SCALARS_ON_HOST)
+                  for name in THROUGH_HOST})
+FUNCTIONS.update({name: on_host(FUNCTIONS[name], traced=True, scalars=name in SCALARS_ON_HOST)
+                  for name in TRACED_ON_HOST})
 __all__ = sorted(FUNCTIONS)
 
 methods.bind(FUNCTIONS)

@@ -266,7 +266,7 @@ def divide(input, other, *, rounding_mode=None):
     if any(isinstance(t, Tensor) and t.is_cuda for t in (input, other)):  # rounds on the host
         from ..ops.cuda_linalg import on_host
 
-        return on_host(divide)(input, other, rounding_mode=rounding_mode)
+        return on_host(divide, scalars=True)(input, other, rounding_mode=rounding_mode)
     if rounding_mode == "floor":
         return floor_divide(input, other)
     refuse_pair("div.trunc", input, other)

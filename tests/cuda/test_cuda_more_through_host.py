@@ -129,3 +129,31 @@ def test_normal_of_cuda_means_and_stds():
         np.testing.assert_array_equal(got.detach().cpu().numpy(), expected.numpy())
     tg.normal(m, s).sum().backward()  # no gradient flows to the mean, as in PyTorch
     assert m.grad.device == "cuda" and not m.grad.cpu().numpy().any()
+
+
+@pytest.mark.parametrize("name", ["fmod", "remainder", "copysign", "fmax", "fmin", "logaddexp",
+                                  "heaviside", "nextafter", "logical_xor", "igamma", "gcd"])
+@pytest.mark.parametrize("scalar_first", [False, True])
+def test_binary_host_functions_take_a_cpu_scalar_tensor(name, scalar_first, torch):
+    # PyTorch's binary ops take a 0-d CPU tensor with CUDA ones (its meta device stands in)
+    ints = name == "gcd"
+    a, s = (np.array([[4, 6], [9, 0]]), np.array(6)) if ints else (np.abs(A) + 0.5, np.array(1.5))
+    tf = getattr(torch, name)
+    pair = (lambda x, y: (y, x)) if scalar_first else (lambda x, y: (x, y))
+    if name != "copysign":  # (its meta reference, not its CUDA kernel, refuses the CPU scalar)
+        assert tf(*pair(torch.tensor(a, device="meta"), torch.tensor(s))).device.type == "meta"
+    got = getattr(tg, name)(*pair(tg.tensor(a, device="cuda"), tg.tensor(s)))
+    assert got.device == "cuda"
+    np.testing.assert_allclose(got.cpu().numpy(), tf(*pair(torch.tensor(a), torch.tensor(s))).numpy())
+
+
+def test_a_cuda_scalar_tensor_with_a_cpu_tensor_is_refused():
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        tg.fmod(tg.tensor(A), tg.tensor(2.0, device="cuda"))
+
+
+def test_div_with_rounding_takes_a_cpu_scalar_tensor(torch):
+    got = tg.div(tg.tensor(A, device="cuda"), tg.tensor(-0.75), rounding_mode="floor")
+    expected = torch.div(torch.tensor(A), torch.tensor(-0.75), rounding_mode="floor")
+    assert got.device == "cuda"
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
