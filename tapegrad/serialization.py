@@ -28,6 +28,7 @@ import numpy as np
 
 from ._serial_extra import EXTRA_NODES as _EXTRA_NODES
 from . import _serial_shared
+from ._serial_device import placer
 from ._serial_extra import extra_node as _extra_node
 from ._serial_extra import extra_value as _extra_value
 from ._serial_extra import is_extra as _is_extra
@@ -81,6 +82,8 @@ class _Writer:
                 raise TypeError(f"tg.save: cannot save arrays of dtype {arr.dtype} safely")
             node = {"t": "tensor", "dtype": str(arr.dtype), "shape": list(arr.shape),
                     "requires_grad": bool(obj.requires_grad), "parameter": t is Parameter}
+            if obj.device.type != "cpu":  # (where tg.load puts it back; absent: the CPU)
+                node["device"] = str(obj.device)
             self.tensors.append((node, arr))  # (its array entry: _serial_shared.finish)
             return node
         if t is np.ndarray:
@@ -126,8 +129,9 @@ def _write_zip(fh, text, arrays):
 
 
 class _Reader:
-    def __init__(self, z):
+    def __init__(self, z, place):
         self.z = z
+        self.place = place
         self.names = set(z.namelist())
         self.buffers = {}
         self.bad = _bad
@@ -172,7 +176,10 @@ class _Reader:
                 a = _serial_shared.shared_array(self, n, self.buffers)
             else:
                 a = self._array(n, n.get("dtype"))
-            x = from_numpy(a)
+            location = n.get("device", "cpu")
+            if type(location) is not str:
+                raise _bad("malformed tensor device")
+            x = self.place(from_numpy(a), location)
             if n.get("parameter"):
                 from .nn.parameter import Parameter
 
@@ -218,18 +225,13 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     """Load what :func:`save` wrote to ``f`` (a path or a readable binary file object).
 
     Only JSON and plain ``.npy`` data is read (no pickle), whatever ``weights_only`` says:
-    loading an untrusted file cannot run code. ``map_location``: None, "cpu" (or a
-    ``torch.device``-like whose string is "cpu"), a dict mapping locations to "cpu", or a
-    callable ``(storage, location)``, which tensors read to the CPU pass through unchanged (the
-    usual ``lambda s, loc: s``).
+    loading an untrusted file cannot run code. Tensors load on the device they were saved
+    from, or where ``map_location`` sends them, as in ``torch.load``: a device or its string
+    ("cpu", "cuda") for all, a dict mapping saved locations to devices (``{'cuda:0': 'cpu'}``),
+    or a callable ``(storage, location)`` given each tensor read on the CPU, whose result is
+    kept (``lambda s, loc: s``: the CPU) and whose None restores the saved location.
     """
-    if isinstance(map_location, dict):  # ({'cuda:0': 'cpu'}: every tensor read is on the CPU)
-        targets = set(map(str, map_location.values()))
-    else:
-        targets = set() if map_location is None or callable(map_location) else \
-            {str(map_location)}
-    if targets - {"cpu"}:
-        raise NotImplementedError(f"tg.load: map_location={map_location!r} (only 'cpu')")
+    place = placer(map_location)
     try:
         z = zipfile.ZipFile(f, "r")
     except zipfile.BadZipFile:
@@ -239,7 +241,7 @@ def load(f, map_location=None, weights_only=True, **kwargs):
         if _STRUCT not in z.namelist():
             pkl = [n for n in z.namelist() if n.endswith("data.pkl")]
             if pkl:  # a file torch.save wrote
-                return _load_torch(z, pkl[0][:-len("data.pkl")])
+                return _load_torch(z, pkl[0][:-len("data.pkl")], place)
             raise _bad(f"no {_STRUCT}")
         try:
             tree = json.loads(z.read(_STRUCT).decode("utf-8"))
@@ -249,7 +251,7 @@ def load(f, map_location=None, weights_only=True, **kwargs):
             raise _bad("unknown format")
         if tree.get("version") != _VERSION:
             raise _bad(f"unsupported version {tree.get('version')!r}")
-        return _Reader(z).node(tree.get("root"))
+        return _Reader(z, place).node(tree.get("root"))
 
 
 # ---- files written by torch.save (its zip format), read without torch and without running code
@@ -263,8 +265,8 @@ _TORCH_STORAGES = {  # torch's storage classes -> NumPy dtypes
 
 
 class _TorchStorage:
-    def __init__(self, dtype, data):
-        self.dtype, self.data = dtype, data
+    def __init__(self, dtype, data, location="cpu"):
+        self.dtype, self.data, self.location = dtype, data, location
 
 
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None,
@@ -334,7 +336,7 @@ _TORCH_DTYPES.update(half="float16", float="float32", double="float64", short="i
                      int="int32", long="int64", cfloat="complex64", cdouble="complex128")
 
 
-def _load_torch(z, prefix):
+def _load_torch(z, prefix, place):
     """What ``torch.save`` wrote, through an unpickler that knows only containers, tensors and
     parameters (as ``torch.load(weights_only=True)``): anything else is refused, so an untrusted
     file cannot run code."""
@@ -344,12 +346,15 @@ def _load_torch(z, prefix):
         z.namelist() else "little"
     storages = {}
 
+    def rebuild(storage, *args, **kwargs):
+        return place(_rebuild_tensor(storage, *args, **kwargs), storage.location)
+
     class Unpickler(pickle.Unpickler):
         def find_class(self, module, name):
             if (module, name) == ("collections", "OrderedDict"):
                 return OrderedDict
             if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-                return _rebuild_tensor
+                return rebuild
             if (module, name) in (("torch._utils", "_rebuild_parameter"),
                                   ("torch._utils", "_rebuild_parameter_with_state")):
                 return _rebuild_parameter
@@ -370,7 +375,8 @@ def _load_torch(z, prefix):
                 raw = z.read(f"{prefix}data/{key}")
                 a = np.frombuffer(raw, dtype.newbyteorder("<" if byteorder == "little"
                                                           else ">"))
-                storages[key] = _TorchStorage(dtype, a.astype(dtype))  # (a writable copy)
+                location = pid[3] if len(pid) > 3 and type(pid[3]) is str else "cpu"
+                storages[key] = _TorchStorage(dtype, a.astype(dtype), location)  # (a copy)
             return storages[key]
 
     return Unpickler(io.BytesIO(z.read(prefix + "data.pkl"))).load()
