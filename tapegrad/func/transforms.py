@@ -30,6 +30,9 @@ __all__ = ["grad", "grad_and_value", "value_and_grad", "vjp", "jvp", "linearize"
 
 
 class _Depth(threading.local):
+    def __reduce__(self):  # by name: a transform sent by value (Dask, cloudpickle) uses the
+        return "_depth"  # receiving process's own per-thread state
+
     n = 0  # how many transforms are running on this thread (nesting level)
 
 
