@@ -18,6 +18,7 @@ from ..tensor import Tensor, _make, bump_version
 from ..engine.pauses import Pauses
 from ..engine.arena import most_of_arena
 from ..engine.sweep import Sweep, begin_sweep, end_sweep
+from .forward_ad import _levels as _dual_levels
 from .function import custom_vjp_numeric, reverse_stops_at
 from .hooks import retain_grad, run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .node_hooks import run_record_hooks
@@ -183,6 +184,10 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     if forward_only:
         tape.set_forward_only(False)
     levels = _gm_state.forward_levels
+    if levels and not retain_graph and _dual_levels.stack:
+        # an open forward_ad level computes tangents from these records when unpack_dual
+        # asks, also after a backward (PyTorch's are computed as the ops run): kept
+        retain_graph = True
     if levels and not create_graph:
         _gm_state.forward_levels = 0
     prev_plain = getattr(_mode, "plain", False)

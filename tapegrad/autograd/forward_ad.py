@@ -200,9 +200,10 @@ def unpack_dual(tensor, *, level=None):
     duals = _levels.stack[-1]
     if not duals:
         return UnpackedDualTensor(tensor.detach(), None)
-    # a primal that required grad before it was made dual: the primal and the tangent stay
-    # differentiable in it, as PyTorch's (reverse over forward)
-    attached = any(d[3] for d in duals) and _gm.is_grad_enabled() and tensor.requires_grad
+    # a result that requires grad (a primal that required grad before it was made dual, a
+    # weight it met): the primal and the tangent stay differentiable, as PyTorch's (reverse
+    # over forward); requires_grad is False where only the duals' hidden leaves are reached
+    attached = _gm.is_grad_enabled() and tensor.requires_grad
     primal = tensor if attached else tensor.detach()
     made = next((d for d in duals if d[4] is tensor and d[5] == tensor._version), None)
     if made is not None:  # a dual as make_dual made it: its tangent is the one given, as PyTorch's
