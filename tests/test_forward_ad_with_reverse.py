@@ -78,3 +78,33 @@ def test_tangent_by_finite_differences_after_backward():
         hi = f(tg.tensor(np.add(X, np.multiply(eps, V)))).numpy()
         lo = f(tg.tensor(np.subtract(X, np.multiply(eps, V)))).numpy()
     np.testing.assert_allclose(tangent, (hi - lo) / (2 * eps), rtol=1e-7)
+
+
+def _made_leaf(lib, fw, case):
+    with fw.dual_level():
+        d = fw.make_dual(lib.tensor(X, dtype=lib.float64), lib.tensor(V, dtype=lib.float64))
+        leaf = {"dual": lambda: d, "clone": lambda: d.clone(), "view": lambda: d[0:2],
+                "result": lambda: (d * 3.0).exp()}[case.split()[0]]()
+        if case.endswith("setter"):
+            leaf.requires_grad = True
+        else:
+            assert leaf.requires_grad_() is leaf
+        flags = (leaf.requires_grad, leaf.is_leaf, leaf.grad_fn is None)
+        y = leaf.sin() * leaf
+        y.sum().backward()
+        primal, tangent = fw.unpack_dual(y)
+        got = (_np(leaf.grad), _np(primal), _np(tangent), tangent.requires_grad,
+               _np(fw.unpack_dual(leaf).tangent), _np(fw.unpack_dual(d * 2.0).tangent))
+    return flags, got, (leaf.requires_grad, leaf.is_leaf)
+
+
+@pytest.mark.parametrize("case", ["dual", "clone", "view", "result", "dual setter",
+                                  "clone setter"])
+def test_requires_grad_on_a_dual_makes_a_leaf_with_its_tangent(case):
+    (ours, theirs) = [_made_leaf(lib, fw, case) for lib, fw in _libs()]
+    assert ours[0] == theirs[0] and ours[2] == theirs[2]
+    for a, b in zip(ours[1], theirs[1]):
+        if isinstance(b, bool):
+            assert a == b
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -80,6 +80,20 @@ def dual_only(t):
     return only
 
 
+def as_leaf(t):
+    """``t.requires_grad_()`` on a dual or a result of duals alone (``dual_only``): PyTorch's
+    is a leaf carrying a tangent, so it becomes one requiring grad, its tangent (computed
+    now, from the history it drops) entering at it."""
+    from .. import tape
+
+    tangent = unpack_dual(t).tangent
+    t._seg, t._rec = None, -1
+    t._set_rg(True)
+    if tangent is not None:
+        _levels.stack[-1].append((t, tangent.detach(), tape.current().order, True, t,
+                                  t._version))
+
+
 def enter_dual_level():
     """Open a new forward-AD level; returns its index."""
     if _levels.stack:
@@ -88,6 +102,7 @@ def enter_dual_level():
     with _lock:
         _open[0] += 1
         _tensor_module().dual_only = dual_only
+        _tensor_module().dual_as_leaf = as_leaf
     _gm.forward_level().__enter__()  # (no_grad inside does not stop tangents)
     return len(_levels.stack) - 1
 
@@ -100,7 +115,7 @@ def exit_dual_level(*, level=None):
     with _lock:
         _open[0] -= 1
         if not _open[0]:
-            _tensor_module().dual_only = None
+            _tensor_module().dual_only = _tensor_module().dual_as_leaf = None
     _gm.forward_level().__exit__()
 
 
