@@ -14,8 +14,11 @@ import math
 import numpy as np
 
 from . import ops as _ops
+from .device import DeviceArray
 from .ops.complex_refusals import refuse, refuse_pair
+from .ops.cuda_ops import same_device
 from .ops.numpy_rules import tensors_promoted
+from . import torch_names as _host  # (the names with their CUDA round trip: THROUGH_HOST)
 from .torch_names import elementwise as _names
 from .torch_names import igamma as gammainc, igammac as gammaincc  # (CUDA: via the host)
 from .torch_names._common import const, vals
@@ -30,12 +33,12 @@ __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammal
            "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
            "scaled_modified_bessel_k1", "spherical_bessel_j0"]
 
-digamma = psi = _names.digamma
-erf, erfc, erfinv = _ops.erf, _ops.erfc, _names.erfinv
-exp2, sinc, logit = _names.exp2, _names.sinc, _names.logit
+digamma = psi = _host.digamma
+erf, erfc, erfinv = _ops.erf, _ops.erfc, _host.erfinv
+exp2, sinc, logit = _names.exp2, _host.sinc, _host.logit
 expit = _ops.sigmoid
 expm1, log1p = _ops.expm1, _ops.log1p
-gammaln, polygamma = _names.lgamma, _names.polygamma
+gammaln, polygamma = _host.lgamma, _host.polygamma
 round = _names.round  # noqa: A001 (PyTorch's name)
 xlogy = _ops.xlogy
 logsumexp = _ops.logsumexp
@@ -67,9 +70,9 @@ def multigammaln(input, p):
     p = int(p)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    total = _names.lgamma(x)
+    total = _host.lgamma(x)
     for j in range(1, p):
-        total = total + _names.lgamma(x - j / 2.0)
+        total = total + _host.lgamma(x - j / 2.0)
     return total + p * (p - 1) / 4.0 * math.log(math.pi)
 
 
@@ -78,6 +81,8 @@ def xlog1py(input, other):
     refuse_pair("xlog1py", input, other)
     x, y = tensors_promoted(input, other)
     x, y = _floating(x), _floating(y)
+    if type(x._data) is DeviceArray or type(y._data) is DeviceArray:  # (the same, as ops)
+        return x * _ops.where((x == 0) & (y <= -1), 0.0, _ops.log1p(y))
     with np.errstate(all="ignore"):
         dead = (vals(x) == 0) & (vals(y) <= -1)  # (a NaN y stays NaN)
     l1p = _ops.log1p(y)
@@ -162,11 +167,13 @@ def _scipy_valued(name, torch_name=None):
         def forward(ctx, x):
             # (no complex derivative here, and PyTorch has no kernel)
             refuse(torch_name or name, x.dtype)
-            with np.errstate(all="ignore"):
-                v = np.asarray(_scipy(name)(vals(x))).astype(x.dtype, copy=False)
+            on_device = type(x._data) is DeviceArray  # (values from a host copy, then back;
+            with np.errstate(all="ignore"):  # the derivative's ops run on the device)
+                v = np.asarray(_scipy(name)(vals(x.cpu() if on_device else x))).astype(
+                    x.dtype, copy=False)
             out = _make(_wrap(v))
             ctx.save_for_backward(x)
-            return out
+            return out.cuda() if on_device else out
 
         @staticmethod
         def backward(ctx, g):
@@ -271,7 +278,7 @@ def spherical_bessel_j0(input):
     x = _floating(input)
     refuse("spherical_bessel_j0", x.dtype)
     small = _ops.abs(x) < 0.5  # (sinc's own care at 0; sin(x) / x exactly elsewhere)
-    return _ops.where(small, _names.sinc(x * (1.0 / math.pi)),
+    return _ops.where(small, _host.sinc(x * (1.0 / math.pi)),
                       _ops.sin(x) / _ops.where(small, 1.0, x))
 
 
@@ -291,10 +298,12 @@ def _zeta_function():
     class Zeta(Function):
         @staticmethod
         def forward(ctx, x, q):
+            on_device = type(x._data) is DeviceArray  # (values from host copies, then back)
             with np.errstate(all="ignore"):
-                v = np.asarray(_scipy("zeta")(vals(x), vals(q))).astype(x.dtype, copy=False)
+                v = np.asarray(_scipy("zeta")(vals(x.cpu()), vals(q.cpu()))).astype(
+                    x.dtype, copy=False)
             ctx.save_for_backward(x, q)
-            return _make(_wrap(v))
+            return _make(_wrap(v)).cuda() if on_device else _make(_wrap(v))
 
         @staticmethod
         def backward(ctx, g):
@@ -313,4 +322,5 @@ def zeta(input, other):
     refuse_pair("zeta", input, other)
     x, q = tensors_promoted(input, other)
     x, q = _broadcast_tensors(_floating(x), _floating(q))
+    same_device(x, q)
     return _zeta_function().apply(x, q)
