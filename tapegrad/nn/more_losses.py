@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops as O
 from ..grad_mode import is_grad_enabled
+from ..ops.cuda_linalg import on_host
 from ..ops.node_names import name_node
 from ..ops.record import as_tensor as _t
 from .distances import pairwise_distance
@@ -212,6 +213,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss if x.ndim == 2 else O.reshape(loss, ()), reduction)
 
 
+# their class targets are read on the host: CUDA tensors take the differentiable round trip
+multi_margin_loss = on_host(multi_margin_loss, traced=True)  # (tg.compile: as before)
+
+
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: for each target class j (listed in ``target`` up to the first
     -1) and each non-target class i, ``max(0, 1 - (x[j] - x[i])) / C``."""
@@ -237,6 +242,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     pairs = O.record.as_tensor(counts[:, :, None] * others[:, None, :])
     loss = O.sum(hinge * pairs, (1, 2)) / c
     return _reduce(loss if x.ndim == 2 else O.reshape(loss, ()), reduction)
+
+
+multilabel_margin_loss = on_host(multilabel_margin_loss, traced=True)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
