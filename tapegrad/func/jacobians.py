@@ -157,6 +157,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         _refuse_complex("jacrev", args, True)
         idx, diff, f_diff = _restricted(func, args, argnums)
 
+        versions = _versions(args)
         res = vjp(f_diff, *diff, has_aux=has_aux)
         out, vjp_fn = res[0], res[1]
         outs, ospec = _tensor_leaves(out, "jacrev")
@@ -171,7 +172,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
             jac = tuple(tree_map(lambda t: t.unsqueeze(0), j)
                         for j in vjp_fn(tree_unflatten([c[0] for c in tree_flatten(cts)[0]],
                                                        ospec)))
-        if jac is None and chunk_size is None:  # differentiable rows: the vjp batched by vmap
+        if jac is None and chunk_size is None and _versions(args) == versions:
+            # differentiable rows: the vjp batched by vmap, running func again; not where
+            # func changed an argument in place (a BatchNorm's buffers passed in), as
+            # PyTorch's jacrev runs it once
             jac = _batched_rows(f_diff, diff, cts, n, has_aux)
         if jac is None:
             jac = vmap(vjp_fn, chunk_size=chunk_size)(cts)  # per argument: leading dim N
@@ -191,6 +195,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 
     wrapper.__name__ = f"jacrev({getattr(func, '__name__', 'f')})"
     return wrapper
+
+
+def _versions(args):
+    return [t._version for t in tree_flatten(args)[0] if isinstance(t, Tensor)]
 
 
 def _rows_in_chunks(rows, cts, n, chunk_size):
