@@ -496,7 +496,6 @@ def vjp(func, *primals, has_aux=False):
         if create_graph or any(getattr(t, "_vmap_level", 0) for t in outs + ins + cts):
             return None
         from ..autograd import grad as _grad
-        from ..tensor import _make
 
         n = cts[0].shape[0]
         pairs = [(o, c) for o, c in zip(outs, cts) if o._rg]
@@ -504,7 +503,7 @@ def vjp(func, *primals, has_aux=False):
         if pairs:
             res = _grad([o for o, _ in pairs], ins, [c for _, c in pairs], retain_graph=True,
                         allow_unused=True, is_grads_batched=True)
-        res = [_make(np.zeros((n,) + tuple(t.shape), t.dtype)) if r is None else r.detach()
+        res = [t.new_zeros((n,) + tuple(t.shape)) if r is None else r.detach()  # (t's device)
                for r, t in zip(res, ins)]
         return _split(res, trees, idx)
 

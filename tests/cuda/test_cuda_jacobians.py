@@ -40,3 +40,15 @@ def test_jacobians_of_cuda_functions(name, torch):
     got = _cases(tg)[name](tg.tensor(A, device="cuda"), tg.tensor(B, device="cuda"))
     assert got.device == "cuda"
     np.testing.assert_allclose(got.cpu().numpy(), expected.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 2])
+def test_jacrev_block_of_an_unused_cuda_argument_is_zeros_on_the_device(chunk_size, torch):
+    x, y = np.array([0.5, 1.0, 2.0]), np.array([[1.0, -2.0]])
+    got = tg.func.jacrev(lambda a, b: a * 2, argnums=(0, 1), chunk_size=chunk_size)(
+        tg.tensor(x, device="cuda"), tg.tensor(y, device="cuda"))
+    want = torch.func.jacrev(lambda a, b: a * 2, argnums=(0, 1), chunk_size=chunk_size)(
+        torch.tensor(x), torch.tensor(y))
+    for g, w in zip(got, want):
+        assert g.device == "cuda" and tuple(g.shape) == tuple(w.shape)
+        np.testing.assert_array_equal(g.cpu().numpy(), w.numpy())
