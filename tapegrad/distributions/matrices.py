@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import creation, linalg, ops as O
 from ..special import multigammaln
-from ..torch_names.elementwise import digamma, lgamma
+from ..torch_names import digamma, lgamma  # (with their CUDA round trip)
 from ..torch_names.products import cholesky_solve
 from . import constraints
 from .continuous import _draw
@@ -42,7 +42,7 @@ class LKJCholesky(Distribution):
         shape = self._extended_shape(sample_shape)
         rng = creation.draws()
         offset = np.concatenate([[0.0], np.arange(self.dim - 1.0)])
-        marginal = self.concentration.detach().numpy().astype(np.float64) + \
+        marginal = self.concentration.detach().cpu().numpy().astype(np.float64) + \
             0.5 * (self.dim - 2)
         y = rng.beta(np.broadcast_to(offset + 0.5, shape[:-1]),
                      np.broadcast_to(marginal[..., None] - 0.5 * offset, shape[:-1]))[..., None]
@@ -56,14 +56,16 @@ class LKJCholesky(Distribution):
         tiny = np.finfo(self.concentration.dtype).tiny
         diag = np.sqrt(np.maximum(1 - (w ** 2).sum(-1), tiny))
         w = w + diag[..., None] * np.eye(self.dim)
-        return creation.tensor(w.astype(self.concentration.dtype))
+        return creation.tensor(w.astype(self.concentration.dtype),
+                               device=self.concentration.device)
 
     def log_prob(self, value):
         # density of the factor L: prod_i L_ii ** (2 (concentration - 1) + dim - i), the
         # second part the Jacobian of L -> L L^T
         self._validate_sample(value)
         diag = value.diagonal(dim1=-1, dim2=-2)[..., 1:]
-        order = creation.tensor(np.arange(2, self.dim + 1, dtype=value.dtype))
+        order = creation.tensor(np.arange(2, self.dim + 1, dtype=value.dtype),
+                                device=value.device)
         order = 2 * (self.concentration - 1).unsqueeze(-1) + self.dim - order
         unnormalized = (order * diag.log()).sum(-1)
         dm1 = self.dim - 1
@@ -77,9 +79,10 @@ class LKJCholesky(Distribution):
 
 
 def _mvdigamma(x, p):
-    if not (x.detach().numpy() > (p - 1) / 2).all():
+    if not (x.detach().cpu().numpy() > (p - 1) / 2).all():
         raise AssertionError("Wrong domain for multivariate digamma function.")
-    return digamma(x.unsqueeze(-1) - creation.tensor(np.arange(p, dtype=x.dtype) / 2)).sum(-1)
+    return digamma(x.unsqueeze(-1) - creation.tensor(np.arange(p, dtype=x.dtype) / 2,
+                                                     device=x.device)).sum(-1)
 
 
 class Wishart(ExponentialFamily):
@@ -112,7 +115,7 @@ class Wishart(ExponentialFamily):
             batch = _broadcast(tuple(param.shape[:-2]), tuple(df.shape))
             self.df = df.expand(batch)
         p = param.shape[-1]
-        df_values = self.df.detach().numpy()
+        df_values = self.df.detach().cpu().numpy()
         if (df_values <= p - 1).any():
             raise ValueError(f"Value of df={df} expected to be greater than ndim - 1 = {p - 1}.")
         self.__dict__[name] = param.expand(batch + (p, p))
@@ -153,7 +156,8 @@ class Wishart(ExponentialFamily):
         # A = L N, N lower triangular: sqrt(chi2(df - i)) on the diagonal, standard normals
         # below it; A A^T the draw
         p = self._event_shape[-1]
-        df = self.df.unsqueeze(-1) - creation.tensor(np.arange(p, dtype=self.df.dtype))
+        df = self.df.unsqueeze(-1) - creation.tensor(np.arange(p, dtype=self.df.dtype),
+                                                     device=self.df.device)
         chi = Chi2(df.expand(self._batch_shape + (p,))).rsample(sample_shape).sqrt()
         chi = chi.clamp(min=float(np.finfo(chi.dtype).eps))
         lower = _draw("normal", tuple(sample_shape) + self._batch_shape + (p, p), self.df)
