@@ -28,6 +28,7 @@ from .ops import record as _R
 from .ops import linalg_spectral as _S
 from .ops import shapes as _shapes
 from .ops import triangular as _T
+from .ops.linalg_cholesky_ex import CholeskyExResult, cholesky_ex  # noqa: F401
 from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
 from .ops.linalg_spectral import eigvalsh, svdvals
 from .tensor import _make, _wrap
@@ -525,7 +526,6 @@ def _triangular(T, B, upper):
     return cat(rows, -2)
 
 
-CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])
 InvExResult = namedtuple("InvExResult", ["inverse", "info"])
 SolveExResult = namedtuple("SolveExResult", ["result", "info"])
 
@@ -559,22 +559,6 @@ def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
             outs.append(_make(np.full(tuple(m.shape), np.nan, like.dtype)))
     out = stack(outs).reshape(tuple(like.shape))
     return result_type(out, _make(infos))
-
-
-def cholesky_ex(A, *, upper=False, check_errors=False):
-    """``(L, info)``: ``cholesky`` without raising for a matrix that is not positive-definite
-    (``info`` > 0 then: the order of its first leading minor that is not, as LAPACK's), the
-    retry-with-jitter pattern's test; one info per matrix of a batch."""
-    A = _t(A)
-
-    def failed_at(a):
-        from .ops.linalg_decomp import not_positive_definite
-
-        order = not_positive_definite(a)
-        return 1 if order is None else order[1]
-
-    return _ex(lambda: cholesky(A, upper=upper), CholeskyExResult, A, check_errors, failed_at,
-               lambda i: cholesky(A[i], upper=upper))
 
 
 def inv_ex(A, *, check_errors=False):

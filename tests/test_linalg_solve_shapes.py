@@ -228,3 +228,36 @@ def test_solve_reports_matrix_sizes_before_batches(a_shape, b_shape, dtype):
     with pytest.raises(RuntimeError) as got:
         tg.linalg.solve(tg.tensor(a), tg.tensor(b))
     assert str(got.value) == str(want.value)
+
+
+def _spd_failing(rng, n):
+    x = rng.standard_normal((n, n))
+    return x @ x.T - rng.uniform(0.2, 1.5) * n * np.eye(n)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_ex_returns_lapacks_partial_factor(dtype, upper):
+    # a matrix that is not positive-definite: PyTorch returns LAPACK's partial factor (the
+    # columns before the failing order factored, the failing pivot's value), not NaN
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    mats = [np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[4.0, 9.0], [1.0, 1.0]]),
+            np.array([[np.nan, 0.0], [0.0, 1.0]])]
+    mats += [_spd_failing(rng, n) for n in (3, 5, 8, 12) for _ in range(3)]
+    if dtype == np.complex128:
+        mats.append(np.array([[1.0, 2 + 1j], [2 - 1j, 3.0]]))
+    for a in mats:
+        a = a.astype(dtype)
+        L, info = tg.linalg.cholesky_ex(tg.tensor(a), upper=upper)
+        want = torch.linalg.cholesky_ex(torch.tensor(a), upper=upper)
+        assert info.item() == want.info.item()
+        tol = 1e-4 if dtype == np.float32 else 1e-10
+        np.testing.assert_allclose(L.numpy(), want.L.numpy(), rtol=tol, atol=tol)
+    # a batch: each matrix its own factor (partial or complete) and info
+    b = np.stack([np.array([[1.0, 2.0], [2.0, 4.0]]), np.diag([4.0, 9.0]),
+                  np.array([[1.0, 2.0], [2.0, 3.0]])])
+    L, info = tg.linalg.cholesky_ex(tg.tensor(b), upper=upper)
+    want = torch.linalg.cholesky_ex(torch.tensor(b), upper=upper)
+    assert info.tolist() == want.info.tolist() == [2, 0, 2]
+    np.testing.assert_allclose(L.numpy(), want.L.numpy())

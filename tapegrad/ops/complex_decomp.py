@@ -84,14 +84,18 @@ def _rule_cholesky(ns, g, ins, out):
 
 def cholesky(A, upper=False):
     """Cholesky factor of Hermitian positive-definite complex matrices (``L``, or ``L^H``)."""
-    from .linalg_decomp import _lapack
+    from .linalg_decomp import check_positive_definite, not_positive_definite
     from .linalg_eig import _square
 
     A = R.as_tensor(A)
     _square(A, "cholesky")
-    L = _lapack(np.linalg.cholesky, A._arr(),
-                msg="linalg.cholesky: The factorization could not be completed because the "
-                    "input is not positive-definite.")
+    a = A._arr()
+    try:
+        L = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        L = None
+    # (NumPy's complex factor of a NaN input is NaN, without an error: LAPACK's info is not)
+    check_positive_definite(a, not_positive_definite(a, L))
     L = C.record(L, (A,), "cholesky")
     if not upper:
         return L

@@ -516,14 +516,19 @@ def cholesky(A, upper=False):
         except np.linalg.LinAlgError:
             L = None
         order = not_positive_definite(a, L)
+    check_positive_definite(a, order)
+    L = _record(L, Op.CHOLESKY, (A,), save_out=True)
+    return _tT(L) if upper else L
+
+
+def check_positive_definite(a, order):
+    """PyTorch's error for ``not_positive_definite``'s ``order`` of ``a``, if not None."""
     if order is not None:
         batch, k = order
         where = f"(Batch element {batch}): " if a.ndim > 2 else ""
         raise LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed "
                           f"because the input is not positive-definite (the leading minor of "
                           f"order {k} is not positive-definite).")
-    L = _record(L, Op.CHOLESKY, (A,), save_out=True)
-    return _tT(L) if upper else L
 
 
 def not_positive_definite(a, L=None):
