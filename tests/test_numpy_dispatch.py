@@ -447,3 +447,19 @@ def test_dask_matmul_of_a_tensor_that_requires_grad_backpropagates():
     out.backward()
     np.testing.assert_allclose(out.item(), (A @ A.T).sum(), rtol=1e-12)
     np.testing.assert_allclose(t.grad.numpy(), 2 * np.ones((8, 8)) @ A, rtol=1e-12)
+
+
+def test_ufunc_dtype_without_a_gradient_at_stake_runs_numpy_in_that_dtype():
+    """dtype= picks NumPy's loop: bool - bool in floats, NumPy's own errors, not tapegrad's."""
+    a, b = np.array([True, True]), np.array([True, False])
+    ta, tb = tg.tensor(a), tg.tensor(b)
+    for f in (lambda x, y: np.subtract(x, y, dtype=np.float32),
+              lambda x, y: np.negative(x, dtype=np.float32),
+              lambda x, y: np.power(x, y, dtype=np.float64)):
+        r, e = f(ta, tb), f(a, b)
+        assert r.dtype == e.dtype
+        np.testing.assert_array_equal(r.numpy(), e)
+    with pytest.raises(ValueError, match="negative integer powers"):
+        np.power(tg.tensor([1, 2]), -1, dtype=np.int64)
+    with pytest.raises(OverflowError):
+        np.add(tg.tensor([1, 2], dtype=tg.int32), 2**40, dtype=np.int32)

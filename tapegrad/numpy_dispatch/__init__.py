@@ -229,8 +229,11 @@ def _foreign_ufunc(ufunc):
 
 def _unsupported_kwargs(kwargs, inner=None):
     def handler(*args, **kw):
-        if inner is not None and set(kw) == {"dtype"}:  # (Dask's chunk sums: np.add(a, b,
-            r = inner(*args)  # dtype=the result's dtype) with that dtype, a no-op)
+        # Dask's chunk sums call np.add(a, b, dtype=the result's dtype): a no-op where the op
+        # gives that dtype. Only with a gradient at stake: otherwise NumPy runs the ufunc in
+        # that dtype's loop (bool - bool as floats, its own overflow and power errors)
+        if inner is not None and set(kw) == {"dtype"} and _needs_grad(_tensors(args, [])):
+            r = inner(*args)
             if isinstance(r, Tensor) and r.dtype == np.dtype(kw["dtype"]):
                 return r
         raise _Unsupported(", ".join(f"{k}=" for k in kwargs))
