@@ -1,6 +1,7 @@
 """A ``tg.compile``d function or module pickles (a Dask task's argument): what travels is the
 function and its options; the programs are traced again where it runs."""
 
+from copy import deepcopy
 import pickle
 
 import numpy as np
@@ -63,3 +64,34 @@ def test_compiled_module_and_a_function_sent_by_value():
 
     again = cloudpickle.loads(cloudpickle.dumps(tg.compile(local)))
     assert again(tg.tensor([1.0, 2.0])).item() == 5.0
+
+
+class _Net(tg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = tg.nn.Linear(3, 2)
+
+    @tg.compile
+    def forward(self, x):
+        return self.lin(x).tanh()
+
+
+@pytest.mark.filterwarnings("error")
+def test_module_with_a_compiled_method_pickles_after_a_call():
+    """The instance keeps its compiled method; its copy must compile the copy's method, not
+    wrap the compiled one again (which ran eagerly with a warning)."""
+    net, x = _Net(), tg.randn(4, 3)
+    net(x)
+    for again in (pickle.loads(pickle.dumps(net)), deepcopy(net)):
+        compiled = again.forward
+        assert compiled.fn.__self__ is again and compiled.fn.__func__ is _Net.forward.fn
+        for _ in range(2):
+            y = again(x)
+        np.testing.assert_array_equal(y.detach().numpy(), net(x).detach().numpy())
+        assert compiled._count == 1  # traced once, then replayed
+        y.sum().backward()
+        ref = tg.nn.Linear(3, 2)
+        ref.load_state_dict(net.lin.state_dict())
+        ref(x).tanh().sum().backward()
+        np.testing.assert_allclose(again.lin.weight.grad.numpy(), ref.weight.grad.numpy(),
+                                   rtol=1e-6)

@@ -437,6 +437,14 @@ class CompiledFunction:
         # where it is called (a Dask worker), as PyTorch's compiled modules recompile there.
         # Decorated at module level, the name refers to this object: pickled by that name
         # (unless in __main__, which Dask sends by value)
+        owner = getattr(self.fn, "__self__", None)
+        if isinstance(self.fn, types.MethodType) and owner is not None:
+            at = getattr(type(owner), self.fn.__name__, None)
+            if isinstance(at, CompiledFunction) and at.fn is self.fn.__func__:
+                # one instance's copy of a compiled method (``__get__``): the copy asks the
+                # copied instance for it, so its fn is the method, not a compiled function
+                # wrapping another (which would run eagerly)
+                return getattr, (owner, self.fn.__name__)
         mod, name = getattr(self.fn, "__module__", None), getattr(self.fn, "__qualname__", "")
         if mod not in (None, "__main__") and "<" not in name:
             found = sys.modules.get(mod)
