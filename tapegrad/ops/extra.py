@@ -315,17 +315,14 @@ def _masked_fill(input, mask, value):
                                f"got tensor with {value.ndim} dimension(s).")
     else:
         value = _make(np.asarray(fill_number(value, x.dtype), x.dtype))
+    shape = _broadcast2(m.shape, x.shape)  # (PyTorch's words on a mismatch: mask first)
+    if shape != x.shape:  # a mask of more dims: the input broadcast to it, as PyTorch
+        x = broadcast_to(x, shape)
     if type(m) is DeviceArray:  # the mask stays on the device, where broadcasts it there
-        if _broadcast2(x.shape, m.shape) != x.shape:
-            raise RuntimeError(f"masked_fill: the mask of shape {list(m.shape)} does not "
-                               f"broadcast to the input's shape {list(x.shape)}")
         cond = _make(m)
         if not value.is_cuda:  # a CPU scalar value is allowed, as PyTorch
             value = value.to(x.device)
     else:
-        shape = _broadcast2(m.shape, x.shape)  # (PyTorch's words on a mismatch: mask first)
-        if shape != x.shape:  # a mask of more dims: the input broadcast to it, as PyTorch
-            x = broadcast_to(x, shape)
         cond = _make(np.broadcast_to(m, shape))
     out = where(cond, value, x)
     if out.dtype != x.dtype:
