@@ -63,6 +63,8 @@ def run(roots, seeds, inputs, retain_graph):
     for t in (*roots, *inputs):
         if t.dtype.kind == "c":  # (its adjoint is (re, im) pairs; a seed must be complex)
             raise Unsupported("a complex root or input")
+        if type(t._data) is DeviceArray:  # (a CPU root of a CUDA input, through x.cpu(): its
+            raise Unsupported("CUDA tensors")  # rows would come back as host arrays)
     for t in inputs:
         if t._seg is None and t._hooks:
             raise Unsupported("a leaf hook runs once per gradient")
@@ -85,8 +87,6 @@ def run(roots, seeds, inputs, retain_graph):
         leaf_totals[id(leaf)] = [leaf, g if e is None else e[1] + g]
 
     for t, g in zip(roots, seeds):
-        if type(t._data) is DeviceArray:
-            raise Unsupported("CUDA tensors")
         g = np.asarray(g, np.float64).reshape(k, -1)
         if t._seg is None:
             add_leaf(t, g)

@@ -52,3 +52,14 @@ def test_jacrev_block_of_an_unused_cuda_argument_is_zeros_on_the_device(chunk_si
     for g, w in zip(got, want):
         assert g.device == "cuda" and tuple(g.shape) == tuple(w.shape)
         np.testing.assert_array_equal(g.cpu().numpy(), w.numpy())
+
+
+def test_rows_of_a_cuda_input_through_a_cpu_copy_stay_on_its_device(torch):
+    # the function copies its CUDA input to the CPU: the input's gradient is on the device
+    x = tg.tensor(B, device="cuda", requires_grad=True)
+    (rows,) = tg.autograd.grad(x.cpu().sin(), x, tg.eye(3), is_grads_batched=True)
+    jac = tg.func.jacrev(lambda t: t.cpu().sin())(x.detach())
+    want = torch.func.jacrev(torch.sin)(torch.tensor(B))
+    for got in (rows, jac):
+        assert got.device == "cuda"
+        np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-14)
