@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..device import DeviceArray
-from ..promotion import wrapped_int
+from ..promotion import result_dtype, wrapped_int
 from ..tensor import Tensor, _make, _wrap
 from .complex_refusals import refusal, refuse_pair
 from .shapes import broadcast_shapes, torch_dtype_name
@@ -115,6 +115,14 @@ def _bitwise(np_f, name, kernel):
         values = _integer_values(kernel, x, y)
         if type(y) is int or type(x) is int:  # (PyTorch casts it into the tensor's dtype)
             x, y = (_wrapped(x, values[1]), y) if type(x) is int else (x, _wrapped(y, values[0]))
+        elif type(values[0]) is _ndarray and type(values[1]) is _ndarray:
+            a, b = values
+            if a.dtype != b.dtype and (a.ndim == 0) != (b.ndim == 0):
+                # a 0-d tensor gives way to a dimensioned one of its category (NumPy's 0-d
+                # arrays do not): int8 | tensor(4) is int8
+                dt = result_dtype(a.dtype, a.ndim == 0, b.dtype, b.ndim == 0)
+                x, y = (a if a.dtype == dt else a.astype(dt)), (b if b.dtype == dt
+                                                                  else b.astype(dt))
         return compare(x, y)
 
     fn.__name__ = fn.__qualname__ = name
