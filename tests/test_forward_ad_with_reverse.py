@@ -108,3 +108,39 @@ def test_requires_grad_on_a_dual_makes_a_leaf_with_its_tangent(case):
             assert a == b
         else:
             np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def _after_level(lib, fw):
+    w = lib.tensor(W, dtype=lib.float64, requires_grad=True)
+    with fw.dual_level():
+        d = fw.make_dual(lib.tensor(X, dtype=lib.float64), lib.tensor(V, dtype=lib.float64))
+        y, z = (d * 2.0).exp(), d * w
+    later = y * 3.0
+    flags = [(t.requires_grad, t.is_leaf, t.grad_fn is None) for t in (d, y, z, later, y * w)]
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        later.sum().backward()
+    (y * w).sum().backward()  # reaches w, not the duals' hidden leaves
+    got = _np(w.grad)
+    z.sum().backward()
+    return flags, got, _np(w.grad)
+
+
+def test_results_of_duals_alone_require_no_grad_after_the_level():
+    (ours, theirs) = [_after_level(lib, fw) for lib, fw in _libs()]
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1:], theirs[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_no_hook_left_once_the_level_results_are_gone():
+    import gc
+    import sys
+
+    module = sys.modules[tg.Tensor.__module__]
+    fw = tg.autograd.forward_ad
+    with fw.dual_level():
+        y = fw.make_dual(tg.tensor(X), tg.tensor(V)) * 2.0
+    assert not y.requires_grad
+    del y
+    gc.collect()
+    assert module.dual_only is None  # (requires_grad reads one global test again)

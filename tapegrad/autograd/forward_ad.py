@@ -13,6 +13,7 @@ history reaches no tensor requiring grad other than those leaves reports
 """
 
 import threading
+import weakref
 from collections import namedtuple
 
 from .. import grad_mode as _gm
@@ -41,30 +42,54 @@ _lock = threading.Lock()
 _open = [0]  # levels open, all threads together (tensor.dual_only is set while any is)
 
 
+class _Closed:
+    """The hidden leaves of closed levels still alive, all threads together: results made
+    in a level from its duals alone keep reporting no grad after it, as PyTorch's."""
+
+    def __init__(self):
+        self.hidden = set()
+        self.memo = {}  # (id(segment), record) -> (weak reference to segment, answer)
+        self.reach = {}  # id(segment) -> (weak reference, its imports, whether it reaches one)
+
+
+_closed = _Closed()
+
+
 class _Real:
     """``Pruning``'s leaves asked for: every leaf but the hidden ones."""
 
-    __slots__ = ("hidden",)
+    __slots__ = ("hidden", "closed")
 
-    def __init__(self, hidden):
-        self.hidden = hidden
+    def __init__(self, hidden, closed):
+        self.hidden, self.closed = hidden, closed
 
     def __contains__(self, i):
-        return i not in self.hidden
+        return i not in self.hidden and i not in self.closed
 
 
 def dual_only(t):
-    """Inside a dual level: whether ``t``, a recorded result, depends on no tensor requiring
-    grad but the hidden leaves the tangents of primals without grad enter at (PyTorch's
-    ``requires_grad`` is False there). Forward-only segments (no_grad) are constants."""
+    """Whether ``t``, a recorded result, depends on no tensor requiring grad but the hidden
+    leaves the tangents of primals without grad enter at (PyTorch's ``requires_grad`` is
+    False there), inside a dual level or after it. Forward-only segments (no_grad) are
+    constants."""
     stack = _levels.stack
-    if not stack or not stack[-1].hidden:
+    closed = _closed.hidden
+    level = stack[-1] if stack else None
+    hidden = level.hidden if level is not None else ()
+    if not hidden and not closed:
         return False
-    level, seg = stack[-1], t._seg
+    seg = t._seg
     key = (id(seg), t._rec)
-    hit = level.memo.get(key)
-    if hit is not None and hit[0] is seg:
-        return hit[1]
+    if level is not None:
+        hit = level.memo.get(key)
+        if hit is not None and hit[0] is seg:
+            return hit[1]
+    else:  # (weakly: the memo must not keep the segments, so the hidden leaves, alive)
+        hit = _closed.memo.get(key)
+        if hit is not None and hit[0]() is seg:
+            return hit[1]
+        if not _imports_hidden(seg, closed):
+            return False  # (a segment that reaches none: no pass over its records)
     from .prune import Pruning
 
     class _Pruning(Pruning):
@@ -74,10 +99,44 @@ def dual_only(t):
                 return bytearray(n), bytearray(n)
             return super()._masks(s)
 
-    m = _Pruning(_Real(level.hidden), ()).masks(seg)
+    m = _Pruning(_Real(hidden, closed), ()).masks(seg)
     only = m is not None and not (t._rec < len(m[0]) and m[0][t._rec])
-    level.memo[key] = (seg, only)
+    if level is not None:
+        level.memo[key] = (seg, only)
+    else:
+        _closed.memo[key] = (weakref.ref(seg), only)
     return only
+
+
+def _imports_hidden(seg, hidden):
+    """Whether ``seg`` imports one of the ``hidden`` leaves, itself or through the segments it
+    imports from (memoized per segment while its imports stay as they are)."""
+    hit = _closed.reach.get(id(seg))
+    if hit is not None and hit[0]() is seg and hit[1] == len(seg.imports):
+        return hit[2]
+    found, todo, seen = False, [seg], {id(seg)}
+    while todo and not found:
+        for src in list(todo.pop().imports.values()):
+            if type(src) is tuple:
+                if id(src[0]) not in seen:
+                    seen.add(id(src[0]))
+                    todo.append(src[0])
+            elif id(src) in hidden:
+                found = True
+                break
+    _closed.reach[id(seg)] = (weakref.ref(seg), len(seg.imports), found)
+    return found
+
+
+def _forget(i):
+    """A hidden leaf of a closed level is gone: no result can reach it any more."""
+    with _lock:
+        _closed.hidden.discard(i)
+        if not _closed.hidden:
+            _closed.memo.clear()
+            _closed.reach.clear()
+            if not _open[0]:
+                _tensor_module().dual_only = _tensor_module().dual_as_leaf = None
 
 
 def as_leaf(t):
@@ -111,10 +170,20 @@ def exit_dual_level(*, level=None):
     """Close the current level: its dual tensors lose their tangents."""
     if not _levels.stack:
         raise RuntimeError("Dual level must be a positive number.")
-    _levels.stack.pop()
+    level = _levels.stack.pop()
+    if level.hidden:  # (new records elsewhere: the level's segments die with its results)
+        from .. import tape
+
+        tape.close_current()
     with _lock:
         _open[0] -= 1
-        if not _open[0]:
+        for d in level:
+            if id(d[0]) in level.hidden and id(d[0]) not in _closed.hidden:
+                _closed.hidden.add(id(d[0]))
+                weakref.finalize(d[0], _forget, id(d[0]))
+        _closed.memo.clear()
+        _closed.reach.clear()
+        if not _open[0] and not _closed.hidden:
             _tensor_module().dual_only = _tensor_module().dual_as_leaf = None
     _gm.forward_level().__exit__()
 
