@@ -31,13 +31,11 @@ def placer(map_location):
     if isinstance(map_location, dict):
         table = {str(k): str(v) for k, v in map_location.items()}
         return lambda x, loc: restore(x, table.get(loc, loc))
-    if isinstance(map_location, (str, bytes, device)):
-        target = map_location.decode() if isinstance(map_location, bytes) else str(map_location)
-        return lambda x, loc: restore(x, target)
     if callable(map_location):
         def call(x, loc):
             r = map_location(x, loc)
             return restore(x, loc) if r is None else r
         return call
-    raise TypeError(f"tg.load: map_location must be None, a device, a string, a dict or a "
-                    f"callable, not {type(map_location).__name__}")
+    # a device, its string, or another object naming one (torch.device): every tensor there
+    target = map_location.decode() if isinstance(map_location, bytes) else str(map_location)
+    return lambda x, loc: restore(x, target)

@@ -74,6 +74,14 @@ def _torch_file_tagged_cuda(torch, obj):
     return b
 
 
+def test_torch_device_objects_as_map_location():
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([1.0, 2.0])
+    assert _roundtrip(x, map_location=torch.device("cuda")).device == "cuda"
+    assert _roundtrip(x.cuda(), map_location=torch.device("cpu")).device == "cpu"
+    assert _roundtrip(x.cuda(), map_location=b"cpu").device == "cpu"
+
+
 def test_torch_file_tagged_cuda_loads_on_cuda():
     torch = pytest.importorskip("torch")
     b = _torch_file_tagged_cuda(torch, {"w": torch.arange(3.0)})
