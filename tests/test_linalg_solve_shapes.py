@@ -261,3 +261,34 @@ def test_cholesky_ex_returns_lapacks_partial_factor(dtype, upper):
     want = torch.linalg.cholesky_ex(torch.tensor(b), upper=upper)
     assert info.tolist() == want.info.tolist() == [2, 0, 2]
     np.testing.assert_allclose(L.numpy(), want.L.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_matrices_holding_nan_give_pytorchs_nan_results(dtype):
+    # a NaN anywhere in A: every entry of the solution / inverse is NaN (LAPACK's pivoting
+    # left some finite), the determinant NaN and slogdet's sign PyTorch's 0 (nan+nanj complex)
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        n = int(rng.integers(1, 5))
+        a = rng.standard_normal((2, n, n)) + 3 * np.eye(n)
+        a[1, rng.integers(0, n), rng.integers(0, n)] = np.nan  # batch element 0 stays finite
+        b = rng.standard_normal((2, n, 2))
+        if trial % 2:
+            b[0, 0, 0] = np.nan  # a NaN in B: that column only, as PyTorch's
+        a, b = a.astype(dtype), b.astype(dtype)
+        ta, tb, pa, pb = tg.tensor(a), tg.tensor(b), torch.tensor(a), torch.tensor(b)
+        pairs = [(tg.linalg.solve(ta, tb), torch.linalg.solve(pa, pb)),
+                 (tg.linalg.solve(ta, tb[..., 0]), torch.linalg.solve(pa, pb[..., 0])),
+                 (tg.linalg.solve(ta, tb, left=False) if n == 2 else tg.zeros(1),
+                  torch.linalg.solve(pa, pb, left=False) if n == 2 else torch.zeros(1)),
+                 (tg.linalg.inv(ta), torch.linalg.inv(pa)),
+                 (tg.linalg.solve_ex(ta, tb).result, torch.linalg.solve_ex(pa, pb).result),
+                 (tg.linalg.det(ta), torch.linalg.det(pa)),
+                 (tg.logdet(ta), torch.logdet(pa)),
+                 *zip(tg.linalg.slogdet(ta), torch.linalg.slogdet(pa))]
+        tol = 1e-3 if dtype == np.float32 else 1e-8
+        for got, want in pairs:
+            got, want = got.numpy(), want.resolve_conj().numpy()
+            assert np.array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True)

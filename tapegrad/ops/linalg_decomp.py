@@ -193,6 +193,16 @@ def ex_error(e):
     return LinAlgError(re.sub(r"^((?:torch\.)?linalg\.\w+):", r"\1_ex:", str(e)))
 
 
+def nan_where_nan(value, a, vector=False):
+    """``value``, a solution for each matrix of ``a``, NaN throughout for a matrix that holds a
+    NaN, as PyTorch's (LAPACK's pivoting leaves some entries of such a solution finite)."""
+    if not np.isnan(a).any():  # (the common case: one reduction, ~3x quicker than per matrix)
+        return value
+    nan = np.isnan(a).any(axis=(-2, -1))
+    fill = np.array(complex(np.nan, np.nan) if value.dtype.kind == "c" else np.nan, value.dtype)
+    return np.where(nan[(...,) + (None,) * (1 if vector else 2)], fill, value)
+
+
 def svd_np(a, **kw):
     """NumPy's SVD, failing with PyTorch's ``LinAlgError`` (which names a non-finite input)."""
     try:
@@ -310,7 +320,7 @@ def solve(A, B):
                            f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
     try:
-        value = np.linalg.solve(A._arr(), B._arr())
+        value = nan_where_nan(np.linalg.solve(A._arr(), B._arr()), A._arr())
     except np.linalg.LinAlgError:
         raise singular_error("solve", A._arr()) from None
     needs = (A._rg, B._rg)
@@ -353,11 +363,7 @@ def inv(A):
         value = np.linalg.inv(a)
     except np.linalg.LinAlgError:
         raise singular_error("inv", a) from None
-    nan = np.isnan(a).any(axis=(-2, -1))
-    if nan.any():  # (LU leaves some entries finite; PyTorch's inverse is NaN throughout)
-        value = np.array(value)
-        value[nan] = np.nan
-    return _record(value, Op.INV, (A,), save_out=True)
+    return _record(nan_where_nan(value, a), Op.INV, (A,), save_out=True)
 
 
 # ---- qr --------------------------------------------------------------------------------------

@@ -81,9 +81,11 @@ def solve(A, B):
     A, B = R.as_tensor(A), R.as_tensor(B)
     _square(A, "solve")
     a, b = A._arr(), B._arr()
-    value = np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == a.ndim - 1 else \
-        np.linalg.solve(a, b)
-    return C.record(value, (A, B), "solve")
+    from .linalg_decomp import nan_where_nan
+
+    vector = b.ndim == a.ndim - 1
+    value = np.linalg.solve(a, b[..., None])[..., 0] if vector else np.linalg.solve(a, b)
+    return C.record(nan_where_nan(value, a, vector), (A, B), "solve")
 
 
 def eig(A):
