@@ -255,8 +255,12 @@ def matrix_power(A, n):
     # products of complex and (n >= 0, as PyTorch's) integer matrices need no LAPACK
     if A.dtype.kind == "c" or A.dtype.kind in "iu" and n >= 0:
         _E._square(A, "matrix_power")
-    else:
-        _D._check(A, "matrix_power")
+    elif A.dtype.kind == "b" and n >= 2:
+        raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
+    elif A.dtype.kind == "b" and n >= 0:
+        _E._square(A, "matrix_power")
+    else:  # (n < 0: the inverse's error, as PyTorch's)
+        _D._check(A, "inv" if n < 0 else "matrix_power")
     if n == 0:
         eye = _make(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
         return A * 0.0 + eye if _R.needs_grad(A) else eye
@@ -351,8 +355,8 @@ def cond(A, p=None):
     inverse), else ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` (square matrices). Its
     gradient is the composition's; at a singular matrix there is none (the value is inf)."""
     A = _t(A)
-    if A.dtype.kind != "c":
-        A = _float_input(A, "cond")
+    if A.dtype.kind != "c":  # (the error of the op it runs on, as PyTorch's)
+        A = _float_input(A, "svd" if p is None or p in (2, -2) else "inv")
     if A.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
     spectral = p is None or (p in (2, -2) and not isinstance(p, bool))

@@ -157,10 +157,7 @@ def _check(x, name, square=True, min_dim=2):
         raise NotImplementedError(f"tapegrad.linalg.{name}: complex tensors are not supported "
                                   "(real float32/float64 only)")
     if dt.kind != "f":
-        from .shapes import torch_dtype_name
-
-        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as "
-                           f"input. Got {torch_dtype_name(dt)}")
+        raise not_float_error(name, dt)
     if dt.itemsize < 4:  # (PyTorch's LAPACK kernels have no half-precision form either)
         raise RuntimeError(f"linalg.{name}: Low precision dtypes not supported. Got "
                            f"{'Half' if dt == np.float16 else dt}")
@@ -169,6 +166,30 @@ def _check(x, name, square=True, min_dim=2):
     if square and x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
+
+
+# PyTorch's error for a tensor that is not floating, where it is not linalg's "Expected a
+# floating point ..." naming the op itself: a kernel with no integer form ('"name"'), a
+# LAPACK wrapper's (None) or the op it runs on (its name)
+_NOT_FLOAT = {"eigh": '"linalg_eigh_cpu"', "eigvalsh": '"linalg_eigh_cpu"',
+              "solve_triangular": '"triangular_solve_cpu"',
+              "cholesky_solve": '"cholesky_solve_cpu"',
+              "cholesky_inverse": '"cholesky_inverse_out_cpu"',
+              "householder_product": '"orgqr_cpu"', "lstsq": None, "matrix_rank": None,
+              "svdvals": "svd"}
+
+
+def not_float_error(name, dt):
+    """The error of linalg op ``name`` for a tensor of integer or bool dtype ``dt``."""
+    from .shapes import torch_dtype_name
+
+    how, t = _NOT_FLOAT.get(name, name), torch_dtype_name(dt)
+    if how is None:
+        return RuntimeError("This function doesn't handle types other than float and double")
+    if how.startswith('"'):
+        return NotImplementedError(f"{how} not implemented for '{t}'")
+    return RuntimeError(f"linalg.{how}: Expected a floating point or complex tensor as input. "
+                        f"Got {t}")
 
 
 def _record(value, op, inputs, save_inputs=(), save_out=False, params=None):

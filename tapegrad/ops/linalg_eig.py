@@ -91,6 +91,10 @@ def solve(A, B):
 def eig(A):
     """``(eigenvalues, eigenvectors)`` of square matrices (batches), always complex (PyTorch's)."""
     A = R.as_tensor(A)
+    if A.dtype.kind not in "fc":  # (PyTorch's words, before its shape checks)
+        from .shapes import torch_dtype_name
+
+        raise RuntimeError(f"Unknown Complex ScalarType for {torch_dtype_name(A.dtype)}")
     _square(A, "eig")
     n = A.shape[-1]
     batch = A.shape[:-2]

@@ -85,7 +85,12 @@ def _bind_linalg_names():
         return products.cross(input, other, dim)
 
     def vecdot(x, y, *, dim=-1):
-        """``sum(conj(x) * y, dim)``, broadcasting."""
+        """``sum(conj(x) * y, dim)``, broadcasting (floating or complex tensors, as PyTorch's)."""
+        for t in (x, y):
+            if t.dtype.kind not in "fc":
+                from ..ops.linalg_decomp import not_float_error
+
+                raise not_float_error("vecdot", t.dtype)
         x = _ops.conj(x) if x.dtype.kind == "c" else x
         return _ops.sum(x * y, dim)
 

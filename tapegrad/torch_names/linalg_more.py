@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import linalg as _LA
 from .. import ops as _ops
+from ..ops.linalg_decomp import not_float_error
 from ..ops.shapes import torch_dtype_name
 from ._common import _t, const
 
@@ -89,6 +90,8 @@ def _check_householder(A, tau):
     if tau.dtype != A.dtype:
         raise RuntimeError(f"{name}: tau dtype {torch_dtype_name(tau.dtype)} does not match "
                            f"input dtype {torch_dtype_name(A.dtype)}")
+    if A.dtype.kind not in "fc":
+        raise not_float_error("householder_product", A.dtype)
 
 
 def householder_product(A, tau):

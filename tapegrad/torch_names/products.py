@@ -13,6 +13,7 @@ from .. import tape
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
 from ..ops.activations import fusable_array
+from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
 from ..ops.shapes import norm_dim
 from ..registry import Op
@@ -84,6 +85,8 @@ def cross(input, other, dim=None):
     if a.shape[d] != 3 or b.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{a.shape[d]} and {b.shape[d]}")
+    if a.dtype.kind == "b" and b.dtype.kind == "b":  # (no bool kernel in PyTorch)
+        raise NotImplementedError('"cross" not implemented for \'Bool\'')
     shape = _ops.broadcast_shapes(a.shape, b.shape)
     a, b = _ops.broadcast_to(a, shape), _ops.broadcast_to(b, shape)
     return _C.cross(a, b, axis=d)
@@ -423,6 +426,8 @@ def cholesky_solve(B, L, upper=False):
         raise RuntimeError("Incompatible matrix sizes for cholesky_solve: each A matrix is "
                            f"{L.shape[-1]} by {L.shape[-1]} but each b matrix is "
                            f"{B.shape[-2]} by {B.shape[-1]}")
+    if B.dtype == L.dtype and L.dtype.kind not in "fc":
+        raise not_float_error("cholesky_solve", L.dtype)
     if upper:
         L = _ops.transpose(L, -2, -1)
         L = _ops.conj(L) if L.dtype.kind == "c" else L
@@ -441,6 +446,8 @@ def cholesky_inverse(L, upper=False):
     if L.shape[-1] != L.shape[-2]:
         raise RuntimeError("cholesky_inverse: A must be batches of square matrices, but they "
                            f"are {L.shape[-2]} by {L.shape[-1]} matrices")
+    if L.dtype.kind not in "fc":
+        raise not_float_error("cholesky_inverse", L.dtype)
     n = L.shape[-1]
     eye = _ops.expand(const(np.eye(n, dtype=L.dtype)), tuple(L.shape))
     return cholesky_solve(eye, L, upper)
