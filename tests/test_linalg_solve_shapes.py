@@ -292,3 +292,38 @@ def test_matrices_holding_nan_give_pytorchs_nan_results(dtype):
             got, want = got.numpy(), want.resolve_conj().numpy()
             assert np.array_equal(np.isnan(got), np.isnan(want))
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True)
+
+
+_ADD_PRODUCTS = {
+    "addmm": ((2, 2), lambda L, c, o: L.addmm(c, o(2, 3), o(3, 2), beta=0, alpha=2)),
+    "baddbmm": ((2, 2, 2), lambda L, c, o: L.baddbmm(c, o(2, 2, 3), o(2, 3, 2), beta=0)),
+    "addmv": ((2,), lambda L, c, o: L.addmv(c, o(2, 3), o(3), beta=0)),
+    "addr": ((2, 3), lambda L, c, o: L.addr(c, o(2), o(3), beta=0.0)),
+    "addbmm": ((1, 2), lambda L, c, o: L.addbmm(c, o(2, 2, 3), o(2, 3, 2), beta=0)),
+}
+
+
+@pytest.mark.parametrize("others_grad", [False, True])
+@pytest.mark.parametrize("name", sorted(_ADD_PRODUCTS))
+def test_add_products_with_beta_zero_give_input_a_zero_gradient(name, others_grad):
+    # beta=0 ignores input's values (a NaN there does not propagate) but input is still
+    # differentiated: a zero gradient, not None (nor an error when only input needs one)
+    torch = pytest.importorskip("torch")
+    shape, f = _ADD_PRODUCTS[name]
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(shape)
+    data.flat[0] = np.nan
+    got, want = [], []
+    for L, out in ((tg, got), (torch, want)):
+        c = L.tensor(data, requires_grad=True)
+
+        def o(*s, L=L):
+            return L.tensor(np.arange(np.prod(s), dtype=np.float64).reshape(s) / 7,
+                            requires_grad=others_grad)
+
+        y = f(L, c, o)
+        y.backward(L.ones(tuple(y.shape), dtype=L.float64))
+        out += [y.detach().numpy(), c.grad.numpy()]
+    np.testing.assert_allclose(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert not got[1].any()

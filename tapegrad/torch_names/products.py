@@ -12,6 +12,7 @@ from .._bounded_cache import bounded_cache
 from .. import tape
 from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
+from ..ops import record as _R
 from ..ops.activations import fusable_array
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
@@ -106,7 +107,10 @@ def _scaled(beta, input, alpha, product):
     if xs != ps[len(ps) - len(xs):] and not _expands(xs, ps):
         _ops.expand(x, ps)  # (raises PyTorch's error: input must expand to it)
     if beta == 0:  # input is ignored (NaN in it does not propagate), as PyTorch
-        return p
+        if not _R.needs_grad(x):
+            return p
+        # ... but still differentiated: a zero gradient (not None), as PyTorch's
+        return _ops.where(const(np.zeros((), bool)), x, p)
     return (x if beta == 1 else x * beta) + p
 
 
