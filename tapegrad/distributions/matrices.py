@@ -110,7 +110,7 @@ class Wishart(ExponentialFamily):
                              "leading batch dimensions")
         if isinstance(df, (int, float)):
             batch = tuple(param.shape[:-2])
-            self.df = creation.full((), float(df), dtype=param.dtype)
+            self.df = creation.full((), float(df), dtype=param.dtype, device=param.device)
         else:
             batch = _broadcast(tuple(param.shape[:-2]), tuple(df.shape))
             self.df = df.expand(batch)

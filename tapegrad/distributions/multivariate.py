@@ -43,7 +43,7 @@ def derived_matrix(self, name):
     elif name == "covariance_matrix":
         value = (L @ L.mT).expand(shape)
     elif name == "precision_matrix":
-        eye = creation.eye(L.shape[-1], dtype=L.dtype)
+        eye = creation.eye(L.shape[-1], dtype=L.dtype, device=L.device)
         value = cholesky_solve(eye, L).expand(shape)
     else:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
@@ -119,7 +119,7 @@ def _precision_to_scale_tril(P):
     """The lower Cholesky factor of P⁻¹ (PyTorch's flip trick: no inverse of P formed)."""
     Lf = linalg.cholesky(O.flip(P, (-2, -1)))
     L_inv = O.flip(Lf, (-2, -1)).mT
-    eye = creation.eye(P.shape[-1], dtype=P.dtype)
+    eye = creation.eye(P.shape[-1], dtype=P.dtype, device=P.device)
     return linalg.solve_triangular(L_inv, eye.expand(L_inv.shape), upper=False)
 
 

@@ -75,3 +75,33 @@ def test_lkj_cholesky_on_cuda_matches_cpu_and_torch():
     np.testing.assert_allclose(out["cuda"][1], tlp.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(out["cuda"][2], tgrad.numpy(), rtol=1e-10)
     assert D.LKJCholesky(2, tg.tensor(1.0, device="cuda")).sample().device == "cuda"
+
+
+P = np.array([[2.0, 0.3], [0.3, 1.0]])
+PRECISION = {  # a precision matrix (and a number df) on the device: derived matrices there too
+    "wishart_precision_sample": lambda p, t: t.Wishart(3.0, precision_matrix=p).sample(),
+    "wishart_precision_of_covariance": lambda p, t: t.Wishart(
+        3.0, covariance_matrix=p).precision_matrix,
+    "mvn_precision_log_prob": lambda p, t: t.MultivariateNormal(
+        p[0] * 0.0, precision_matrix=p).log_prob(p[1]),
+    "mvn_precision_of_covariance": lambda p, t: t.MultivariateNormal(
+        p[0] * 0.0, covariance_matrix=p).precision_matrix,
+    "wishart_kl": lambda p, t: t.kl_divergence(t.Wishart(p[0, 0] + 2.0, p),
+                                               t.Wishart(p[0, 0] + 3.0, p)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRECISION))
+def test_precision_parameterisations_on_cuda(name):
+    torch = pytest.importorskip("torch")
+    f = PRECISION[name]
+    out = {}
+    for dev in ("cpu", "cuda"):
+        tg.manual_seed(5)
+        r = f(tg.tensor(P, device=dev), D)
+        assert r.device == dev
+        out[dev] = _np(r)
+    np.testing.assert_allclose(out["cuda"], out["cpu"], rtol=1e-12, atol=1e-14)
+    if "sample" not in name:
+        want = f(torch.tensor(P), torch.distributions).detach().numpy()
+        np.testing.assert_allclose(out["cuda"], want, rtol=1e-10, atol=1e-14)
