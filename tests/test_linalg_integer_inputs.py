@@ -1,6 +1,8 @@
-"""Integer and bool inputs to the linear-algebra ops: PyTorch's exception type and words (a
-kernel's NotImplementedError, a LAPACK wrapper's RuntimeError, or the op it runs on)."""
+"""Bad inputs to the linear-algebra ops: integer and bool tensors get PyTorch's exception type
+and words (a kernel's NotImplementedError, a LAPACK wrapper's RuntimeError, or the op it runs
+on); np.linalg.* on tensors that are not matrices gets NumPy's LinAlgError."""
 
+import numpy as np
 import pytest
 
 import tapegrad as tg
@@ -46,4 +48,27 @@ def test_integer_input_errors_are_pytorchs(name, dtype):
     data = [[2, 1, 0], [1, 2, 1], [0, 1, 2]]
     got = _outcome(lambda: OPS[name](tg, tg.tensor(data, dtype=getattr(tg, dtype))))
     want = _outcome(lambda: OPS[name](torch, torch.tensor(data, dtype=getattr(torch, dtype))))
+    assert got == want
+
+
+_NP_LINALG = {
+    "inv": np.linalg.inv, "det": np.linalg.det, "slogdet": np.linalg.slogdet,
+    "eigh": np.linalg.eigh, "eigvalsh": np.linalg.eigvalsh, "cholesky": np.linalg.cholesky,
+    "eig": np.linalg.eig, "eigvals": np.linalg.eigvals, "svd": np.linalg.svd,
+    "svd hermitian": lambda a: np.linalg.svd(a, hermitian=True), "qr": np.linalg.qr,
+    "pinv": np.linalg.pinv, "pinv hermitian": lambda a: np.linalg.pinv(a, hermitian=True),
+    "svdvals": np.linalg.svdvals, "matrix_power": lambda a: np.linalg.matrix_power(a, 2),
+    "matrix_power -1": lambda a: np.linalg.matrix_power(a, -1),
+    "solve": lambda a: np.linalg.solve(a, np.ones(a.shape[:-1] if a.ndim > 1 else 1)),
+}
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3,), (2, 2, 3)])
+@pytest.mark.parametrize("name", sorted(_NP_LINALG))
+def test_numpy_linalg_on_tensors_raises_numpys_errors(name, shape):
+    # np.linalg.* on a tensor that is not a (stack of square) matrices: NumPy's LinAlgError
+    # and words, as np.linalg.lstsq/cond on tensors already raised, not tapegrad's RuntimeError
+    data = np.ones(shape)
+    want = _outcome(lambda: _NP_LINALG[name](data))
+    got = _outcome(lambda: _NP_LINALG[name](tg.tensor(data)))
     assert got == want

@@ -26,24 +26,36 @@ def _np_float(x, complex_ok=False):
     return x if x.dtype.kind == "f" and x.dtype.itemsize >= 4 else x.to(np.float64)
 
 
+def _np_matrices(a, square=True):
+    """``a`` as a tensor; NumPy's ``LinAlgError`` (not the RuntimeError of the tapegrad op
+    that runs it) where it is not a (stack of square) matrices, as ``lstsq``'s and ``cond``'s."""
+    a = _t(a)
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least "
+                                    "two-dimensional")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    return a
+
+
 def _np_solve(a, b):
     from ..ops.movement import squeeze, unsqueeze
 
-    a, b = _np_float(a, True), _np_float(b, True)
+    a, b = _np_float(_np_matrices(a), True), _np_float(b, True)
     if b.ndim == 1:  # NumPy 2: only a 1-D b is a vector
         return squeeze(_D.solve(a, unsqueeze(b, -1)), -1)
     return _D.solve(a, b)
 
 
 def _np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    a = _np_float(a, True)
+    a = _np_float(_np_matrices(a, hermitian), True)
     if not compute_uv:
         return svdvals(a)
     return SVDResult(*_S.svd(a, full_matrices))
 
 
 def _np_qr(a, mode="reduced"):
-    a = _np_float(a, True)
+    a = _np_float(_np_matrices(a, False), True)
     if mode in ("raw", "economic"):
         raise _Unsupported(f"mode={mode!r}: LAPACK's Householder reflectors are not "
                            "differentiated (mode='reduced', 'complete' and 'r' are)")
@@ -59,7 +71,7 @@ def _np_qr(a, mode="reduced"):
 
 
 def _np_pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
-    a = _np_float(a, True)
+    a = _np_float(_np_matrices(a, hermitian), True)
     if rtol is not np._NoValue and rtol is not None:
         rcond = rtol
     return pinv(a, rtol=rcond, hermitian=hermitian)
@@ -92,7 +104,7 @@ def _np_norm(x, ord=None, axis=None, keepdims=False):
 
 
 def _np_matrix_power(a, n):
-    a = _t(a)  # (NumPy's positive powers of integer matrices are integers)
+    a = _np_matrices(a)  # (NumPy's positive powers of integer matrices are integers)
     return matrix_power(a if a.dtype.kind in "iu" and n >= 0 else _np_float(a, True), n)
 
 
@@ -252,7 +264,7 @@ def _array_api_handlers():
             vector_norm(_np_float(x, True), ord, axis, keepdims),
         L.matrix_norm: lambda x, /, *, keepdims=False, ord="fro":
             matrix_norm(_np_float(x, True), ord, (-2, -1), keepdims),
-        L.svdvals: lambda x, /: svdvals(_np_float(x, True)),
+        L.svdvals: lambda x, /: svdvals(_np_float(_np_matrices(x, False), True)),
         L.outer: _np_outer,
         L.diagonal: lambda x, /, *, offset=0: C.diagonal(x, offset, -2, -1),
         L.trace: lambda x, /, *, offset=0, dtype=None: M.sum(
@@ -281,7 +293,7 @@ def _np_eig(a):
     from ..linalg import EigResult, eig
     from ..ops.complex import real
 
-    w, v = eig(_t(a))
+    w, v = eig(_np_matrices(a))
     if not np.iscomplexobj(np.linalg.eigvals(_t(a)._arr())):
         w, v = real(w), real(v)
     return EigResult(w, v)
@@ -295,17 +307,17 @@ def numpy_handlers():
     """``np.linalg`` function -> handler with NumPy's signature, for ``numpy_dispatch``."""
     L = np.linalg
 
-    def one(f):
-        return lambda a, *args, **kw: f(_np_float(a), *args, **kw)
+    def sq(a):  # square matrices, NumPy's errors
+        return _np_float(_np_matrices(a), True)
 
     return {
-        L.solve: _np_solve, L.inv: lambda a: inv(_np_float(a, True)),
-        L.det: lambda a: det(_np_float(a, True)),
-        L.slogdet: lambda a: SlogdetResult(*_D.slogdet(_np_float(a, True))),
-        L.eigh: lambda a, UPLO="L": EighResult(*_S.eigh(_np_float(a, True), UPLO)),
-        L.eigvalsh: lambda a, UPLO="L": eigvalsh(_np_float(a, True), UPLO),
+        L.solve: _np_solve, L.inv: lambda a: inv(sq(a)),
+        L.det: lambda a: det(sq(a)),
+        L.slogdet: lambda a: SlogdetResult(*_D.slogdet(sq(a))),
+        L.eigh: lambda a, UPLO="L": EighResult(*_S.eigh(sq(a), UPLO)),
+        L.eigvalsh: lambda a, UPLO="L": eigvalsh(sq(a), UPLO),
         L.svd: _np_svd, L.qr: _np_qr,
-        L.cholesky: lambda a, /, *, upper=False: cholesky(_np_float(a, True), upper=upper),
+        L.cholesky: lambda a, /, *, upper=False: cholesky(sq(a), upper=upper),
         L.pinv: _np_pinv, L.norm: _np_norm, L.matrix_power: _np_matrix_power,
         L.lstsq: _np_lstsq, L.eig: _np_eig, L.eigvals: _np_eigvals,
         L.cond: _np_cond, L.multi_dot: _np_multi_dot, L.matrix_rank: _np_matrix_rank,
