@@ -243,15 +243,25 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 # ---- matrix_power, lstsq ---------------------------------------------------------------------
 
+def power_arg(n, fn):
+    """``n`` as an int (what has ``__index__`` but a bool), else PyTorch's error naming ``fn``."""
+    import operator
+
+    try:
+        if not isinstance(n, (bool, np.bool_)):
+            return operator.index(n)
+    except TypeError:
+        pass
+    raise TypeError(f"{fn}(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+
+
 def matrix_power(A, n):
     """``A^n`` for an integer n by repeated squaring (n < 0: powers of the inverse; n = 0: the
     identity, with a zero gradient)."""
     from .ops.linalg import matmul
 
     A = _t(A)
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-        raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
-    n = int(n)
+    n = power_arg(n, "linalg_matrix_power")
     # products of complex and (n >= 0, as PyTorch's) integer matrices need no LAPACK
     if A.dtype.kind == "c" or A.dtype.kind in "iu" and n >= 0:
         _E._square(A, "matrix_power")

@@ -72,3 +72,29 @@ def test_numpy_linalg_on_tensors_raises_numpys_errors(name, shape):
     want = _outcome(lambda: _NP_LINALG[name](data))
     got = _outcome(lambda: _NP_LINALG[name](tg.tensor(data)))
     assert got == want
+
+
+
+def _exponent(n, lib):
+    """``n``, or for "tensor x" a 0-d tensor of ``lib`` (an array for NumPy) holding x."""
+    if isinstance(n, str) and n.startswith("tensor "):
+        x = float(n[7:]) if "." in n else int(n[7:])
+        return np.asarray(x) if lib is np else lib.tensor(x)
+    return n
+
+
+@pytest.mark.parametrize("n", [2.0, True, None, "2", 3, -1, "tensor 2", "tensor 2.0"])
+@pytest.mark.parametrize("how", ["linalg", "torch", "numpy"])
+def test_matrix_power_exponent_checks(how, n):
+    # PyTorch's parser words (NumPy's for np.linalg.matrix_power on a tensor); an index-like
+    # exponent (a 0-d integer tensor) works
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    if how == "numpy":
+        got = _outcome(lambda: np.linalg.matrix_power(tg.tensor(a), _exponent(n, np)))
+        want = _outcome(lambda: np.linalg.matrix_power(a, _exponent(n, np)))
+    else:
+        f, g = {"linalg": (tg.linalg.matrix_power, torch.linalg.matrix_power),
+                "torch": (tg.matrix_power, torch.matrix_power)}[how]
+        got = _outcome(lambda: f(tg.tensor(a), _exponent(n, tg)))
+        want = _outcome(lambda: g(torch.tensor(a), _exponent(n, torch)))
+    assert got == want

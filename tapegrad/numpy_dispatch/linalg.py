@@ -104,6 +104,12 @@ def _np_norm(x, ord=None, axis=None, keepdims=False):
 
 
 def _np_matrix_power(a, n):
+    import operator
+
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError("exponent must be an integer") from None
     a = _np_matrices(a)  # (NumPy's positive powers of integer matrices are integers)
     return matrix_power(a if a.dtype.kind in "iu" and n >= 0 else _np_float(a, True), n)
 

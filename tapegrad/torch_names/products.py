@@ -405,7 +405,7 @@ def pinverse(input, rcond=1e-15):
 
 
 def matrix_power(input, n):
-    return _LA.matrix_power(input, n)
+    return _LA.matrix_power(input, _LA.power_arg(n, "matrix_power"))
 
 
 def cholesky(input, upper=False):
