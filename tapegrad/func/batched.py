@@ -27,6 +27,32 @@ _lock = threading.Lock()
 _running = [0]  # vmaps running on any thread: the public ops' only check when it is 0
 
 
+# vmap's wrapper opens and closes its level through these module functions, not through the
+# globals above: vmap(f) sent by value (Dask, cloudpickle) would carry copies of them (a lock
+# does not pickle, and a copied counter would hide the running vmap from the public ops)
+def next_level():
+    """The level a vmap starting now on this thread gets."""
+    return _state.level + 1
+
+
+def open_level(level, size):
+    """Enter vmap level ``level`` (batch size ``size``) on this thread."""
+    _state.level = level
+    _state.warned.append(set())
+    _state.sizes.append(size)
+    with _lock:
+        _running[0] += 1
+
+
+def close_level(level):
+    """Leave vmap level ``level`` (``open_level``)."""
+    _state.level = level - 1
+    _state.warned.pop()
+    _state.sizes.pop()
+    with _lock:
+        _running[0] -= 1
+
+
 class BatchedTensor(Tensor):
     """A tensor inside ``vmap``: logical value one example, ``_phys`` the batch (dim 0)."""
 

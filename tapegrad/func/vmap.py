@@ -34,8 +34,9 @@ __all__ = ["vmap", "BatchedTensor", "dispatch"]
 from . import (batching_dynamic, batching_linalg, batching_lookup,  # noqa: F401
                batching_losses, batching_rules, batching_sampling, batching_shapes,
                batching_spectral)
-from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of, _lock,
-                      _running, _state, _unwrap, _ValueRead, dispatch)
+from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call, _level_of,
+                      _running, _state, _unwrap, _ValueRead, close_level, dispatch, next_level,
+                      open_level)
 from .batching_rules import _batched_list
 from .randomness import running as randomness_of
 from .value_reads import (inplace_into_unbatched, mask_of_batched_values, raw_op_name,
@@ -272,7 +273,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     def whole(leaves, spec, dims, size, kwargs):
         from ..ops.record import as_tensor
 
-        level = _state.level + 1
+        level = next_level()
         op, new = None, []
         for t, d in zip(leaves, dims):
             if d is None:
@@ -281,11 +282,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             t = as_tensor(t) if not isinstance(t, Tensor) else t
             new.append(BatchedTensor(_moveaxis(t, d % t.ndim, 0), level))
         args2 = tree_unflatten(new, spec)
-        _state.level = level
-        _state.warned.append(set())
-        _state.sizes.append(size)
-        with _lock:
-            _running[0] += 1
+        open_level(level, size)
         try:
             with randomness_of(randomness, level, size):
                 out = func(*args2, **kwargs)
@@ -305,11 +302,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 raise RuntimeError(batching_dynamic.MASK_ERRORS[masked]) from None
             out = op = raw_op_name(e.__traceback__)
         finally:
-            _state.level = level - 1
-            _state.warned.pop()
-            _state.sizes.pop()
-            with _lock:
-                _running[0] -= 1
+            close_level(level)
         if op is not None:
             return _whole_loop(func, op, leaves, spec, dims, size, kwargs, out_dims,
                                randomness)
