@@ -70,9 +70,11 @@ def multigammaln(input, p):
     p = int(p)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    total = _host.lgamma(x)
+    # (the torch name's host round trip only for CUDA values: vmap batches the plain op)
+    lgamma = _host.lgamma if x.is_cuda else _names.lgamma
+    total = lgamma(x)
     for j in range(1, p):
-        total = total + _host.lgamma(x - j / 2.0)
+        total = total + lgamma(x - j / 2.0)
     return total + p * (p - 1) / 4.0 * math.log(math.pi)
 
 
@@ -81,7 +83,7 @@ def xlog1py(input, other):
     refuse_pair("xlog1py", input, other)
     x, y = tensors_promoted(input, other)
     x, y = _floating(x), _floating(y)
-    if type(x._data) is DeviceArray or type(y._data) is DeviceArray:  # (the same, as ops)
+    if x.is_cuda or y.is_cuda:  # (the same, as ops)
         return x * _ops.where((x == 0) & (y <= -1), 0.0, _ops.log1p(y))
     with np.errstate(all="ignore"):
         dead = (vals(x) == 0) & (vals(y) <= -1)  # (a NaN y stays NaN)
@@ -278,7 +280,8 @@ def spherical_bessel_j0(input):
     x = _floating(input)
     refuse("spherical_bessel_j0", x.dtype)
     small = _ops.abs(x) < 0.5  # (sinc's own care at 0; sin(x) / x exactly elsewhere)
-    return _ops.where(small, _host.sinc(x * (1.0 / math.pi)),
+    sinc = _host.sinc if x.is_cuda else _names.sinc  # (as multigammaln)
+    return _ops.where(small, sinc(x * (1.0 / math.pi)),
                       _ops.sin(x) / _ops.where(small, 1.0, x))
 
 
