@@ -327,3 +327,37 @@ def test_add_products_with_beta_zero_give_input_a_zero_gradient(name, others_gra
     np.testing.assert_allclose(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert not got[1].any()
+
+
+_MIXED_SOLVES = {
+    "solve": lambda L, a, b: L.linalg.solve(a, b),
+    "lstsq": lambda L, a, b: L.linalg.lstsq(a, b).solution,
+    "cholesky_solve": lambda L, a, b: L.cholesky_solve(b, L.linalg.cholesky(a)),
+    "cross": lambda L, a, b: L.linalg.cross(a, b[:, :1].expand(3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MIXED_SOLVES))
+def test_mixed_float_solves_compute_in_float64_as_documented(name):
+    # docs/differences_from_pytorch.md: as matmul, a float32 and a float64 operand compute in
+    # float64 (PyTorch raises); each operand's gradient keeps its dtype and matches the all-
+    # float64 computation's
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    a = a @ a.T + 3 * np.eye(3)
+    b = rng.standard_normal((3, 2))
+    a32 = tg.tensor(a.astype(np.float32), requires_grad=True)
+    b64 = tg.tensor(b, requires_grad=True)
+    y = _MIXED_SOLVES[name](tg, a32, b64)
+    y.sum().backward()
+    a64 = tg.tensor(a.astype(np.float32).astype(np.float64), requires_grad=True)
+    b64w = tg.tensor(b, requires_grad=True)
+    want = _MIXED_SOLVES[name](tg, a64, b64w)
+    want.sum().backward()
+    assert y.dtype == tg.float64 and a32.grad.dtype == tg.float32
+    np.testing.assert_allclose(y.detach().numpy(), want.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(a32.grad.numpy(), a64.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b64.grad.numpy(), b64w.grad.numpy(), rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):  # (the difference documented)
+        _MIXED_SOLVES[name](torch, torch.tensor(a.astype(np.float32)), torch.tensor(b))
