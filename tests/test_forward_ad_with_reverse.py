@@ -144,3 +144,30 @@ def test_no_hook_left_once_the_level_results_are_gone():
     del y
     gc.collect()
     assert module.dual_only is None  # (requires_grad reads one global test again)
+
+
+def test_level_open_around_a_training_loop_frees_each_steps_graph():
+    # a dual made per step inside one open level: once a step's dual and results are gone,
+    # its records and saved values are freed (backward inside a level keeps the graph for
+    # unpack_dual), as PyTorch's, instead of growing with every step
+    fwAD = tg.autograd.forward_ad
+    tg.manual_seed(0)
+    model = tg.nn.Sequential(tg.nn.Linear(8, 8), tg.nn.Tanh(), tg.nn.Linear(8, 2))
+    opt = tg.optim.SGD(model.parameters(), lr=1e-3)
+    x = tg.randn(4, 8)
+    stats = []
+    with fwAD.dual_level():
+        for step in range(30):
+            opt.zero_grad()
+            loss = model(fwAD.make_dual(x, tg.ones_like(x))).pow(2).mean()
+            loss.backward()
+            opt.step()
+            if step in (9, 29):
+                stats.append(tg.autograd.tape_stats())
+        y = model(fwAD.make_dual(x, tg.ones_like(x))).sum()  # (the level still works)
+        y.backward()
+        w1, w2 = model[0].weight, model[2].weight
+        want = ((1 - model[1](model[0](x)) ** 2) * w1.sum(1)) @ w2.T
+        assert np.allclose(fwAD.unpack_dual(y).tangent.item(), want.sum().item())
+    assert stats[1]["records"] == stats[0]["records"]
+    assert stats[1]["bytes"] == stats[0]["bytes"]

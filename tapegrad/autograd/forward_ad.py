@@ -27,14 +27,18 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 class _Levels(threading.local):
     def __init__(self):
-        self.stack = []  # per level: a _Level of (source, tangent, order, rg, dual, version)
+        # per level: a _Level of (source, tangent, order, rg, weak reference to the dual,
+        # version); the dual is held weakly so that a dual dropped with its results frees
+        # their records and saved values (a level open around a training loop)
+        self.stack = []
 
 
 class _Level(list):
     def __init__(self):
         super().__init__()
         self.hidden = set()  # ids of the leaves the tangents of primals without grad enter at
-        self.memo = {}  # (id(segment), record) -> (segment, reaches only those leaves)
+        # (id(segment), record) -> (weak reference to segment, reaches only those leaves)
+        self.memo = {}
 
 
 _levels = _Levels()
@@ -80,16 +84,13 @@ def dual_only(t):
         return False
     seg = t._seg
     key = (id(seg), t._rec)
-    if level is not None:
-        hit = level.memo.get(key)
-        if hit is not None and hit[0] is seg:
-            return hit[1]
-    else:  # (weakly: the memo must not keep the segments, so the hidden leaves, alive)
-        hit = _closed.memo.get(key)
-        if hit is not None and hit[0]() is seg:
-            return hit[1]
-        if not _imports_hidden(seg, closed):
-            return False  # (a segment that reaches none: no pass over its records)
+    # (memos hold segments weakly: they must not keep them, so the hidden leaves, alive)
+    memo = level.memo if level is not None else _closed.memo
+    hit = memo.get(key)
+    if hit is not None and hit[0]() is seg:
+        return hit[1]
+    if level is None and not _imports_hidden(seg, closed):
+        return False  # (a segment that reaches none: no pass over its records)
     from .prune import Pruning
 
     class _Pruning(Pruning):
@@ -101,10 +102,7 @@ def dual_only(t):
 
     m = _Pruning(_Real(hidden, closed), ()).masks(seg)
     only = m is not None and not (t._rec < len(m[0]) and m[0][t._rec])
-    if level is not None:
-        level.memo[key] = (seg, only)
-    else:
-        _closed.memo[key] = (weakref.ref(seg), only)
+    memo[key] = (weakref.ref(seg), only)
     return only
 
 
@@ -149,8 +147,8 @@ def as_leaf(t):
     t._seg, t._rec = None, -1
     t._set_rg(True)
     if tangent is not None:
-        _levels.stack[-1].append((t, tangent.detach(), tape.current().order, True, t,
-                                  t._version))
+        _levels.stack[-1].append((t, tangent.detach(), tape.current().order, True,
+                                  weakref.ref(t), t._version))
 
 
 def enter_dual_level():
@@ -224,7 +222,8 @@ def make_dual(tensor, tangent, *, level=None):
         if t.dtype.kind not in "fc":
             raise ValueError(f"Expected {what} to be floating point or complex, but got: "
                              f"{t.dtype}")
-    if any(d[4] is tensor for d in _levels.stack[-1]):
+    _drop_dead(_levels.stack[-1])
+    if any(d[4]() is tensor for d in _levels.stack[-1]):
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {len(_levels.stack) - 1} is not "
                            "supported.")
@@ -245,8 +244,23 @@ def make_dual(tensor, tangent, *, level=None):
             dual = source.clone()
             _levels.stack[-1].hidden.add(id(source))
     order = dual._seg.order if dual._seg is not None else tape.current().order
-    _levels.stack[-1].append((source, tangent, order, tensor.requires_grad, dual, dual._version))
+    _levels.stack[-1].append((source, tangent, order, tensor.requires_grad, weakref.ref(dual),
+                              dual._version))
     return dual
+
+
+def _drop_dead(level):
+    """Forget the duals whose tangents no live tensor can reach: the dual is gone and no
+    record imports its hidden leaf any more (only the level's entry refers to it), so a level
+    open around a loop that makes a dual per step holds no earlier step's graph."""
+    import sys
+
+    dead = [d for d in level if d[4]() is None and id(d[0]) in level.hidden
+            and sys.getrefcount(d[0]) <= 2]  # (the entry and the call's argument alone)
+    if dead:
+        level[:] = [d for d in level if all(d is not x for x in dead)]
+        level.hidden.difference_update(id(d[0]) for d in dead)
+        level.memo.clear()
 
 
 _UNSUPPORTED = object()
@@ -289,7 +303,7 @@ def unpack_dual(tensor, *, level=None):
     # over forward); requires_grad is False where only the duals' hidden leaves are reached
     attached = _gm.is_grad_enabled() and tensor.requires_grad
     primal = tensor if attached else tensor.detach()
-    made = next((d for d in duals if d[4] is tensor and d[5] == tensor._version), None)
+    made = next((d for d in duals if d[4]() is tensor and d[5] == tensor._version), None)
     if made is not None:  # a dual as make_dual made it: its tangent is the one given, as PyTorch's
         return UnpackedDualTensor(primal, made[1])
     if not (_gm.is_grad_enabled() and any(d[1].requires_grad for d in duals)) and \
