@@ -256,13 +256,23 @@ def _drop_dead(level):
     import sys
 
     dead = [d for d in level if d[4]() is None and id(d[0]) in level.hidden
-            and sys.getrefcount(d[0]) <= 2]  # (the entry and the call's argument alone)
+            and sys.getrefcount(d[0]) <= _LONE]
     if dead:
         level[:] = [d for d in level if all(d is not x for x in dead)]
         level.hidden.difference_update(id(d[0]) for d in dead)
         level.memo.clear()
 
 
+def _lone_count():
+    import sys
+
+    entry = (object(),)
+    return sys.getrefcount(entry[0])
+
+
+# sys.getrefcount of an object that only a level's entry holds, measured as _drop_dead asks
+# (the count of the call's own argument differs between Python versions)
+_LONE = _lone_count()
 _UNSUPPORTED = object()
 
 
