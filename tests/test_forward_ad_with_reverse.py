@@ -171,3 +171,31 @@ def test_level_open_around_a_training_loop_frees_each_steps_graph():
         assert np.allclose(fwAD.unpack_dual(y).tangent.item(), want.sum().item())
     assert stats[1]["records"] == stats[0]["records"]
     assert stats[1]["bytes"] == stats[0]["bytes"]
+
+
+def test_results_of_a_closed_levels_result_answer_requires_grad_without_a_pass_each(
+        monkeypatch):
+    # after a level closed, each new result computed from a result of its duals asks whether
+    # it reaches a leaf requiring grad: the segment's answer grows with its records instead
+    # of a pass over every record per question (a loop of n ops was O(n^2)); values of
+    # requires_grad as PyTorch's, interleaved with results that do require grad
+    torch = pytest.importorskip("torch")
+    from tapegrad.autograd import prune
+
+    passes = []
+    masks = prune.Pruning._masks
+    monkeypatch.setattr(prune.Pruning, "_masks", lambda self, s: passes.append(s) or
+                        masks(self, s))
+    got = []
+    for lib, fw in ((tg, tg.autograd.forward_ad), (torch, torch.autograd.forward_ad)):
+        w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        with fw.dual_level():
+            y = fw.make_dual(lib.zeros(3, dtype=lib.float64),
+                             lib.ones(3, dtype=lib.float64)) * 2
+        flags, z = [], y
+        for i in range(60):
+            z = z * 2 if i % 7 else z * w
+            flags.append((z.requires_grad, (y * 3).requires_grad, z.grad_fn is None))
+        got.append(flags)
+    assert got[0] == got[1]
+    assert len(passes) < 10

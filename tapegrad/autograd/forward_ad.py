@@ -18,6 +18,7 @@ from collections import namedtuple
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
+from .prune import Pruning
 
 __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
            "exit_dual_level"]
@@ -71,6 +72,16 @@ class _Real:
         return i not in self.hidden and i not in self.closed
 
 
+class _Pruning(Pruning):
+    """``Pruning`` that reads forward-only (no_grad) segments as constants to reverse mode."""
+
+    def _masks(self, s):
+        if s.forward_only:
+            n = len(s.records())
+            return bytearray(n), bytearray(n)
+        return super()._masks(s)
+
+
 def dual_only(t):
     """Whether ``t``, a recorded result, depends on no tensor requiring grad but the hidden
     leaves the tangents of primals without grad enter at (PyTorch's ``requires_grad`` is
@@ -83,27 +94,22 @@ def dual_only(t):
     if not hidden and not closed:
         return False
     seg = t._seg
-    key = (id(seg), t._rec)
-    # (memos hold segments weakly: they must not keep them, so the hidden leaves, alive)
+    # per segment: its masks, grown over the records added since (a loop of ops asking about
+    # each result pays for the new records only); held weakly: the memo must not keep the
+    # segments, so the hidden leaves, alive
     memo = level.memo if level is not None else _closed.memo
-    hit = memo.get(key)
-    if hit is not None and hit[0]() is seg:
-        return hit[1]
-    if level is None and not _imports_hidden(seg, closed):
-        return False  # (a segment that reaches none: no pass over its records)
-    from .prune import Pruning
-
-    class _Pruning(Pruning):
-        def _masks(self, s):
-            if s.forward_only:  # (constants to reverse mode)
-                n = len(s.records())
-                return bytearray(n), bytearray(n)
-            return super()._masks(s)
-
-    m = _Pruning(_Real(hidden, closed), ()).masks(seg)
-    only = m is not None and not (t._rec < len(m[0]) and m[0][t._rec])
-    memo[key] = (weakref.ref(seg), only)
-    return only
+    hit = memo.get(id(seg))
+    if hit is None or hit[0]() is not seg or hit[2] is None and hit[3] != len(seg.imports):
+        if level is None and not _imports_hidden(seg, closed):
+            return False  # (a segment that reaches none: no pass over its records)
+        pruning = _Pruning(_Real(hidden, closed), ())
+        hit = memo[id(seg)] = (weakref.ref(seg), pruning, pruning.masks(seg), len(seg.imports))
+    m = hit[2]
+    if m is None:  # (every import reaches a leaf requiring grad)
+        return False
+    if t._rec >= len(m[0]):
+        hit[1].grow(seg, m)
+    return not (t._rec < len(m[0]) and m[0][t._rec])
 
 
 def _imports_hidden(seg, hidden):

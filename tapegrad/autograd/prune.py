@@ -55,40 +55,57 @@ class Pruning:
 
     def _masks(self, seg):
         """``masks`` of ``seg``, whose sources' masks are in ``memo``."""
-        key = id(seg)
+        need_of = self._import_needs(seg, 0)
+        if all(need_of.values()):  # (a Hessian-vector product's: nothing else is read)
+            return None
+        m = bytearray(), bytearray()
+        self.grow(seg, m, need_of)
+        return m
+
+    def _import_needs(self, seg, start):
         need_of = {}
         for r, src in list(seg.imports.items()):
+            if r < start:
+                continue
             if type(src) is tuple:
-                up = self.memo[id(src[0])]
+                up = self.memo[id(src[0])] if id(src[0]) in self.memo else self.masks(src[0])
                 need_of[r] = up is None or src[1] >= len(up[0]) or up[0][src[1]]
             else:
                 need_of[r] = id(src) in self.leaf_ids
-        if all(need_of.values()):  # (a Hessian-vector product's: nothing else is read)
-            return None
+        return need_of
+
+    def grow(self, seg, m, need_of=None):
+        """Extend the masks ``m`` of ``seg`` over the records added since they were computed
+        (records are only appended, so the earlier entries stand: forward_ad.dual_only asks
+        about each new result of a segment without a pass over all of it)."""
+        needed, runs = m
+        start = len(needed)
+        if need_of is None:
+            need_of = self._import_needs(seg, start)
         recs = seg.records()
         n = len(recs)
-        needed = bytearray(n)
+        needed.extend(bytes(n - start))
+        runs.extend(bytes(n - start))
         for r, need in need_of.items():
-            if r < n:
+            if start <= r < n:
                 needed[r] = need
+        key = id(seg)
         for sid, rec in self.wanted:
-            if sid == key and rec < n:
+            if sid == key and start <= rec < n:
                 needed[rec] = 1
-        runs = bytearray(n)
-        ops, a, b, aux = (recs[:, k].tolist() for k in (_OP, _A, _B, _AUX))
-        for r in range(n):
-            code = ops[r] & tape.CODE_MASK
+        ops, a, b, aux = (recs[start:, k].tolist() for k in (_OP, _A, _B, _AUX))
+        for i in range(n - start):
+            r, code = start + i, ops[i] & tape.CODE_MASK
             if code == _IMPORT:
                 runs[r] = 1
                 continue
             if code >= PYTHON_BASE:
-                slots = getattr(seg.pyaux[aux[r]], "slots", None)
+                slots = getattr(seg.pyaux[aux[i]], "slots", None)
                 if slots is None:  # (inputs unknown here: run it, as before)
                     runs[r] = needed[r] = 1
                     continue
                 go = any(s >= 0 and needed[s] for s in slots)
             else:
-                go = (a[r] >= 0 and needed[a[r]]) or (b[r] >= 0 and needed[b[r]])
+                go = (a[i] >= 0 and needed[a[i]]) or (b[i] >= 0 and needed[b[i]])
             if go:
                 runs[r] = needed[r] = 1
-        return needed, runs
