@@ -365,24 +365,28 @@ def cond(A, p=None):
     inverse), else ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` (square matrices). Its
     gradient is the composition's; at a singular matrix there is none (the value is inf)."""
     A = _t(A)
-    if A.dtype.kind != "c":  # (the error of the op it runs on, as PyTorch's)
-        A = _float_input(A, "svd" if p is None or p in (2, -2) else "inv")
     if A.ndim < 2:
-        raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError(f"linalg.cond(ord={p}): The input tensor A must have at least 2 "
+                           "dimensions." if p in ("fro", "nuc") else
+                           "linalg.cond: The input tensor must have at least 2 dimensions.")
     spectral = p is None or (p in (2, -2) and not isinstance(p, bool))
     if not spectral and (p not in ("fro", "nuc", 1, -1, math.inf, -math.inf) or
                          isinstance(p, bool)):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if 0 in A.shape and not (p in ("fro", "nuc") and A.shape[-1] != A.shape[-2]):
-        # empty matrices: 0, as PyTorch (a constant)
-        return _make(np.zeros(tuple(A.shape[:-2]), np.finfo(A.dtype).dtype))
+        # empty matrices: 0, as PyTorch (a constant; integer input keeps its dtype there)
+        dt = np.finfo(A.dtype).dtype if A.dtype.kind in "fc" else A.dtype
+        return _make(np.zeros(tuple(A.shape[:-2]), dt))
+    if not spectral and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if A.dtype.kind != "c":  # (after the shape checks, the error of the op it runs on, as
+        # PyTorch's: svd's for the spectral and nuclear norms, else inv's)
+        A = _float_input(A, "svd" if spectral or p == "nuc" else "inv")
     if spectral:
         s = svdvals(A)
         hi, lo = s[..., 0], s[..., -1]
         return hi / lo if p != -2 else lo / hi
-    if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
-                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
     a = np.asarray(A._data)
     singular = np.linalg.matrix_rank(a) < a.shape[-1] if a.size else np.zeros((), bool)
     if np.any(singular):

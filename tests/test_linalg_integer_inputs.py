@@ -2,6 +2,8 @@
 and words (a kernel's NotImplementedError, a LAPACK wrapper's RuntimeError, or the op it runs
 on); np.linalg.* on tensors that are not matrices gets NumPy's LinAlgError."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,19 @@ def test_matrix_power_exponent_checks(how, n):
         got = _outcome(lambda: f(tg.tensor(a), _exponent(n, tg)))
         want = _outcome(lambda: g(torch.tensor(a), _exponent(n, torch)))
     assert got == want
+
+
+@pytest.mark.parametrize("p", [None, "fro", "nuc", 2, -2, 1, -1, math.inf])
+@pytest.mark.parametrize("shape", [(3, 3), (3,), (2, 3), (0, 3), (2, 0, 0)])
+@pytest.mark.parametrize("dtype", ["int64", "bool", "float64"])
+def test_cond_checks_shape_before_dtype(dtype, shape, p):
+    # PyTorch checks the dimensions, the norm and squareness before the dtype (whose error is
+    # svd's for the spectral and nuclear norms), and returns 0 of the input's dtype for empty
+    # matrices, integer ones included
+    data = np.eye(*shape, dtype=dtype) if len(shape) == 2 else np.ones(shape, dtype)
+    got = _outcome(lambda: tg.linalg.cond(tg.tensor(data), p))
+    assert got == _outcome(lambda: torch.linalg.cond(torch.tensor(data), p))
+    if got[0] == "ok":
+        v, w = tg.linalg.cond(tg.tensor(data), p), torch.linalg.cond(torch.tensor(data), p)
+        assert str(v.dtype) == str(w.dtype).split(".")[-1]
+        np.testing.assert_allclose(v.numpy(), w.numpy())
