@@ -199,3 +199,15 @@ def test_results_of_a_closed_levels_result_answer_requires_grad_without_a_pass_e
         got.append(flags)
     assert got[0] == got[1]
     assert len(passes) < 10
+
+
+def test_backward_twice_in_a_level_without_duals_raises_as_pytorch():
+    # only a level holding duals keeps what a backward sweeps (for unpack_dual)
+    torch = pytest.importorskip("torch")
+    for lib, fw in ((tg, tg.autograd.forward_ad), (torch, torch.autograd.forward_ad)):
+        w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        with fw.dual_level():
+            y = (w.sin() * w).sum()
+            y.backward()
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                y.backward()

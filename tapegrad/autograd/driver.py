@@ -184,9 +184,10 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     if forward_only:
         tape.set_forward_only(False)
     levels = _gm_state.forward_levels
-    if levels and not retain_graph and _dual_levels.stack:
-        # an open forward_ad level computes tangents from these records when unpack_dual
-        # asks, also after a backward (PyTorch's are computed as the ops run): kept
+    if levels and not retain_graph and _dual_levels.stack and _dual_levels.stack[-1]:
+        # an open forward_ad level with duals computes tangents from these records when
+        # unpack_dual asks, also after a backward (PyTorch's are computed as the ops run):
+        # kept; a level without duals needs none, so a second backward raises as PyTorch's
         retain_graph = True
     if levels and not create_graph:
         _gm_state.forward_levels = 0
