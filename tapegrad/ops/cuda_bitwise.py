@@ -18,6 +18,8 @@ def bitwise(name, a, b):
     a CPU array is PyTorch's mixed-device error)."""
     from .cuda_ops import _new, astype, expand_value
 
+    # a 0-d CPU tensor is a scalar operand, as in PyTorch (and keeps its 0-d promotion rule)
+    a, b = (to_device(v) if type(v) is np.ndarray and v.ndim == 0 else v for v in (a, b))
     for v in (a, b):
         if type(v) is not DeviceArray and (np.ndim(v) or isinstance(v, np.ndarray)):
             raise RuntimeError(MIXED)

@@ -303,7 +303,7 @@ def compare(name, a, b):
     for v in (a, b):
         if type(v) is DeviceArray:
             ops.append(v)
-        elif np.ndim(v) == 0 and not isinstance(v, np.ndarray):
+        elif np.ndim(v) == 0:  # a number or a 0-d CPU tensor: a scalar, as in PyTorch
             ops.append(to_device(np.asarray(v)))
         else:
             raise RuntimeError(MIXED)

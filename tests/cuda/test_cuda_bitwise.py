@@ -64,3 +64,25 @@ def test_bitwise_mixed_devices_and_floats_refused():
         tg.tensor([1], device="cuda") & tg.tensor([1])
     with pytest.raises(NotImplementedError, match="not implemented for 'Double'"):
         tg.tensor([1.0], device="cuda") | tg.tensor([1.0], device="cuda")
+
+
+@pytest.mark.parametrize("op", ["and", "or", "xor", "lshift", "eq", "gt", "logical_and"])
+@pytest.mark.parametrize("dims,zero", [("int8", "int64"), ("int32", "int32"), ("uint8", "bool"),
+                                       ("bool", "bool"), ("int64", "int8")])
+def test_zero_dim_cpu_operand_is_a_scalar(op, dims, zero):
+    """A 0-d CPU tensor beside a CUDA tensor is a scalar operand, as in PyTorch (its 0-d
+    promotion rule kept); a dimensioned CPU tensor is still the mixed-device error."""
+    torch = pytest.importorskip("torch")
+    if op == "lshift" and dims == zero == "bool":
+        return  # (no such kernel: tests/test_bitwise_zero_dim.py)
+    f = {**OPS, "eq": operator.eq, "gt": operator.gt}.get(op) or getattr(tg, op)
+    g = {**OPS, "eq": operator.eq, "gt": operator.gt}.get(op) or getattr(torch, op)
+    a = torch.tensor([1, 0, 5], dtype=getattr(torch, dims))
+    b = torch.tensor(1 if zero == "bool" else 3, dtype=getattr(torch, zero))
+    x, y = tg.tensor(a.numpy()).cuda(), tg.tensor(b.numpy())
+    for got, want in ((f(x, y), g(a, b)), (f(y, x), g(b, a))):
+        assert got.is_cuda
+        assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+        assert got.cpu().tolist() == want.tolist()
+    with pytest.raises(RuntimeError, match="same device"):
+        f(x, tg.tensor(a.numpy()))
