@@ -361,3 +361,16 @@ def test_mixed_float_solves_compute_in_float64_as_documented(name):
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError):  # (the difference documented)
         _MIXED_SOLVES[name](torch, torch.tensor(a.astype(np.float32)), torch.tensor(b))
+
+
+def test_solve_with_infinities_but_no_nan_keeps_lapacks_values():
+    # inf - inf makes the whole-array NaN screen fire without a NaN entry: the per-matrix check
+    # then finds none, and each solution is LAPACK's own (the finite matrix's untouched)
+    a = np.stack([np.array([[np.inf, -np.inf], [1.0, 2.0]]), np.array([[2.0, 1.0], [1.0, 3.0]])])
+    b = np.array([[1.0, 2.0], [3.0, 4.0]])[..., None]
+    want = np.linalg.solve(a, b)
+    np.testing.assert_array_equal(tg.linalg.solve(tg.tensor(a), tg.tensor(b)).numpy(), want)
+    a[0, 1, 1] = np.nan
+    got = tg.linalg.solve(tg.tensor(a), tg.tensor(b)).numpy()
+    assert np.isnan(got[0]).all()
+    np.testing.assert_array_equal(got[1], want[1])

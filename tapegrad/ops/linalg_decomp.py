@@ -217,7 +217,8 @@ def ex_error(e):
 def nan_where_nan(value, a, vector=False):
     """``value``, a solution for each matrix of ``a``, NaN throughout for a matrix that holds a
     NaN, as PyTorch's (LAPACK's pivoting leaves some entries of such a solution finite)."""
-    if not np.isnan(a).any():  # (the common case: one reduction, ~3x quicker than per matrix)
+    total = np.add.reduce(a, None)  # (NaN if any entry is, or inf - inf: then checked below)
+    if total == total:  # (the common case: one reduction, no boolean array; 0.7 us on 3x3)
         return value
     nan = np.isnan(a).any(axis=(-2, -1))
     fill = np.array(complex(np.nan, np.nan) if value.dtype.kind == "c" else np.nan, value.dtype)
