@@ -263,13 +263,10 @@ def matrix_power(A, n):
     A = _t(A)
     n = power_arg(n, "linalg_matrix_power")
     # products of complex and (n >= 0, as PyTorch's) integer matrices need no LAPACK
-    if A.dtype.kind == "c" or A.dtype.kind in "iu" and n >= 0:
-        _E._square(A, "matrix_power")
-    elif A.dtype.kind == "b" and n >= 2:
+    _E._square(A, "matrix_power")  # (the shape first, then the dtype, as PyTorch's)
+    if A.dtype.kind == "b" and n >= 2 and 0 not in A.shape:
         raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
-    elif A.dtype.kind == "b" and n >= 0:
-        _E._square(A, "matrix_power")
-    else:  # (n < 0: the inverse's error, as PyTorch's)
+    if A.dtype.kind == "f" or n < 0 and A.dtype.kind != "c":  # (n < 0: inv's error)
         _D._check(A, "inv" if n < 0 else "matrix_power")
     if n == 0:
         eye = _make(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())

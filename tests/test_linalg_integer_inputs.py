@@ -116,3 +116,35 @@ def test_cond_checks_shape_before_dtype(dtype, shape, p):
         v, w = tg.linalg.cond(tg.tensor(data), p), torch.linalg.cond(torch.tensor(data), p)
         assert str(v.dtype) == str(w.dtype).split(".")[-1]
         np.testing.assert_allclose(v.numpy(), w.numpy())
+
+
+_SHAPE_FIRST = {"inv": lambda L, A: L.linalg.inv(A), "det": lambda L, A: L.linalg.det(A),
+                "cholesky": lambda L, A: L.linalg.cholesky(A),
+                "slogdet": lambda L, A: L.linalg.slogdet(A),
+                "eigh": lambda L, A: L.linalg.eigh(A),
+                "eigvalsh": lambda L, A: L.linalg.eigvalsh(A),
+                "matrix_power 2": lambda L, A: L.linalg.matrix_power(A, 2),
+                "matrix_power -1": lambda L, A: L.linalg.matrix_power(A, -1),
+                "solve": lambda L, A: L.linalg.solve(A, A)}
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (3, 3)])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+@pytest.mark.parametrize("name", sorted(_SHAPE_FIRST))
+def test_shape_errors_come_before_dtype_errors(name, dtype, shape):
+    # PyTorch's square-matrix ops check dimensions and squareness before the dtype (solve the
+    # dtype first), and eigvalsh's errors name eigh
+    data = np.ones(shape, dtype)
+    f = _SHAPE_FIRST[name]
+    assert _outcome(lambda: f(tg, tg.tensor(data))) == _outcome(lambda: f(torch, torch.tensor(data)))
+
+
+@pytest.mark.parametrize("n", [-2, 0, 2, 3])
+def test_matrix_power_of_empty_and_complex_matrices(n):
+    # an empty bool batch has nothing to multiply (PyTorch returns it); complex inverses work
+    got = tg.linalg.matrix_power(tg.zeros(0, 3, 3, dtype=tg.bool), n) if n >= 0 else None
+    if got is not None:
+        assert tuple(got.shape) == (0, 3, 3) and got.dtype == tg.bool
+    a = np.array([[1.0, 2.0], [3.0, 5.0]]) + 1j
+    np.testing.assert_allclose(tg.linalg.matrix_power(tg.tensor(a), n).numpy(),
+                               torch.linalg.matrix_power(torch.tensor(a), n).numpy())

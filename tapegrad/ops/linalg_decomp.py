@@ -151,7 +151,10 @@ def _complex_decomp():
 
 
 def _check(x, name, square=True, min_dim=2):
-    """PyTorch's checks: a real floating tensor, batches of (square) matrices."""
+    """PyTorch's checks: batches of (square) matrices, then a real floating tensor (solve
+    checks the dtype first, as PyTorch's)."""
+    if name != "solve":
+        _check_shape(x, name, square, min_dim)
     dt = x.dtype
     if dt.kind == "c":
         raise NotImplementedError(f"tapegrad.linalg.{name}: complex tensors are not supported "
@@ -161,6 +164,11 @@ def _check(x, name, square=True, min_dim=2):
     if dt.itemsize < 4:  # (PyTorch's LAPACK kernels have no half-precision form either)
         raise RuntimeError(f"linalg.{name}: Low precision dtypes not supported. Got "
                            f"{'Half' if dt == np.float16 else dt}")
+    if name == "solve":
+        _check_shape(x, name, square, min_dim)
+
+
+def _check_shape(x, name, square, min_dim):
     if x.ndim < min_dim:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if square and x.shape[-1] != x.shape[-2]:

@@ -91,7 +91,7 @@ def eigvalsh(A, UPLO="L"):
     if _any_complex(A):
         return _complex().eigvalsh(A, UPLO)
     if not (R._grad_on() and A._rg):
-        _check(A, "eigvalsh")
+        _check(A, "eigh")  # (PyTorch names eigh in its errors)
         return _make(_wrap(np.linalg.eigvalsh(A._arr(), UPLO=UPLO)))
     return eigh(A, UPLO)[0]
 
