@@ -92,6 +92,15 @@ def _inplace_method(f):
     return method
 
 
+def _masked_fill_(self, mask, value):
+    """``x.masked_fill_(mask, value)``: a mask that does not broadcast to ``x`` gets PyTorch's
+    in-place words, which name ``x`` first (out of place, the mask is named first)."""
+    shape = tuple(mask.shape) if isinstance(mask, Tensor) else np.shape(mask)
+    if shape != tuple(self.shape):
+        _ops.broadcast_shapes(self.shape, shape)
+    return _inplace.apply(self, _ops.masked_fill, mask, value)
+
+
 def _tile(self, *dims):
     return tile(self, sizes_of(dims))
 
@@ -206,6 +215,7 @@ def bind(functions):
     for name in OP_INPLACE_NAMES:
         if not hasattr(T, name + "_"):
             setattr(T, name + "_", _inplace_method(getattr(_ops, name)))
+    T.masked_fill_ = _masked_fill_
     T.uniform_, T.normal_ = _random_fill(_uniform), _random_fill(_normal)
     T.bernoulli_, T.exponential_ = _random_fill(_bernoulli), _random_fill(_exponential)
     T.tile = _tile
