@@ -165,14 +165,12 @@ def slogdet(A):
         return complex_linalg.slogdet(A)
     _check(A, "slogdet")
     a = A._arr()
+    params = {}
     if R._grad_on() and A._rg and _scipy_lapack.per_matrix(a):
-        sign, logabs, factors = _scipy_lapack.slogdet(a)
-        if np.isnan(logabs).any():
-            sign = np.where(np.isnan(logabs), np.zeros((), sign.dtype), sign)
-        return (_const(sign), _record(logabs, Op.LOGABSDET, (A,), save_inputs=(0,),
-                                      save_out=True, params=dict(factors=factors)))
-    sign, logabs = np.linalg.slogdet(a)
+        sign, logabs, params["factors"] = _scipy_lapack.slogdet(a)
+    else:
+        sign, logabs = np.linalg.slogdet(a)
     if np.isnan(logabs).any():  # a NaN determinant has no sign: PyTorch's 0 (its pivots')
         sign = np.where(np.isnan(logabs), np.zeros((), sign.dtype), sign)
-    return (_const(sign),
-            _record(np.asarray(logabs), Op.LOGABSDET, (A,), save_inputs=(0,), save_out=True))
+    return (_const(sign), _record(np.asarray(logabs), Op.LOGABSDET, (A,), save_inputs=(0,),
+                                  save_out=True, params=params))
