@@ -91,12 +91,15 @@ def _device_invert(x, v):
 
 # ---- bitwise ops: integer and bool tensors only (PyTorch has no float kernels for them) -----
 
+_SHIFTS = ("lshift", "rshift")
+
+
 def _integer_values(kernel, *operands):
     """The operands' values; a float or complex one raises PyTorch's missing-kernel error."""
     values = [_value(v) for v in operands]
     dtype = np.result_type(*[v.dtype if type(v) is DeviceArray else v for v in values])
-    if dtype.kind not in "iub":
-        name = torch_dtype_name(dtype)
+    if dtype.kind not in "iub" or dtype.kind == "b" and kernel in _SHIFTS:
+        name = torch_dtype_name(dtype)  # (NumPy would shift bools as int8)
         raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{name}\'')
     return values
 
@@ -111,13 +114,8 @@ def _wrapped(number, other):
 def _bitwise(np_f, name, kernel):
     compare = _compare(np_f, name)
 
-    shift = kernel in ("lshift", "rshift")
-
     def fn(x, y):
         values = _integer_values(kernel, x, y)
-        if shift and all(v.dtype.kind == "b" if hasattr(v, "dtype") else type(v) is bool
-                         for v in values):  # (NumPy would shift them as int8)
-            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'Bool\'')
         if type(y) is int or type(x) is int:  # (PyTorch casts it into the tensor's dtype)
             x, y = (_wrapped(x, values[1]), y) if type(x) is int else (x, _wrapped(y, values[0]))
         elif type(values[0]) is _ndarray and type(values[1]) is _ndarray:
