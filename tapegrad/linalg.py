@@ -266,8 +266,9 @@ def matrix_power(A, n):
     _E._square(A, "matrix_power")  # (the shape first, then the dtype, as PyTorch's)
     if A.dtype.kind == "b" and n >= 2 and 0 not in A.shape:
         raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
-    if A.dtype.kind == "f" or n < 0 and A.dtype.kind != "c":  # (n < 0: inv's error)
-        _D._check(A, "inv" if n < 0 else "matrix_power")
+    if n < 0 and A.dtype.kind != "c":  # (the inverse's error, as PyTorch's; products take
+        # any dtype but bool, float16 included)
+        _D._check(A, "inv")
     if n == 0:
         eye = _make(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
         return A * 0.0 + eye if _R.needs_grad(A) else eye

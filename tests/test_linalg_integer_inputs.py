@@ -148,3 +148,15 @@ def test_matrix_power_of_empty_and_complex_matrices(n):
     a = np.array([[1.0, 2.0], [3.0, 5.0]]) + 1j
     np.testing.assert_allclose(tg.linalg.matrix_power(tg.tensor(a), n).numpy(),
                                torch.linalg.matrix_power(torch.tensor(a), n).numpy())
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, -1])
+def test_matrix_power_of_float16_matrices(n):
+    # non-negative powers are products, which PyTorch computes in float16; inverses refuse
+    a = np.array([[1.0, 2.0], [3.0, 4.5]], np.float16)
+    got = _outcome(lambda: tg.linalg.matrix_power(tg.tensor(a), n))
+    assert got == _outcome(lambda: torch.linalg.matrix_power(torch.tensor(a), n))
+    if got[0] == "ok":
+        v = tg.linalg.matrix_power(tg.tensor(a), n)
+        assert v.dtype == tg.float16
+        np.testing.assert_array_equal(v.numpy(), torch.linalg.matrix_power(torch.tensor(a), n).numpy())
