@@ -48,7 +48,7 @@ ALLOWED = {
 # may import anything below them (cuda: the public tg.cuda functions)
 TOP = {"numpy_dispatch", "func", "nn", "optim", "warmup", "linalg", "fft", "utils", "distributed",
        "cuda", "serialization", "compile", "torch_names", "special", "testing", "distributions",
-       "random", "accelerator", "backends", "windows", "_serial_extra"}
+       "random", "accelerator", "backends", "windows", "_serial_extra", "_serial_device"}
 
 
 def _part(module):
