@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.doubling_function import doubling_function
 
 IN_TRANSFORM = r"backward\(\) called inside a functorch transform"
 
@@ -13,30 +14,13 @@ IN_TRANSFORM = r"backward\(\) called inside a functorch transform"
 def _function(L, with_vmap_rule, inner=None):
     w = L.tensor([1.0, 2.0, 3.0], dtype=L.float64, requires_grad=True)
 
-    class F(L.autograd.Function):
-        generate_vmap_rule = not with_vmap_rule
+    def fit_inside(x):
+        with L.enable_grad():
+            loss = (w * w).sum() if inner is None else inner(L, w)
+            loss.backward()  # (a fit or a line search inside the forward)
 
-        @staticmethod
-        def forward(x):
-            with L.enable_grad():
-                loss = (w * w).sum() if inner is None else inner(L, w)
-                loss.backward()  # (a fit or a line search inside the forward)
-            return x * 2
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            pass
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-
-        @staticmethod
-        def jvp(ctx, t):
-            return t * 2
-
-    if with_vmap_rule:
-        F.vmap = staticmethod(lambda info, in_dims, x: (F.apply(x), in_dims[0]))
+    vmap = (lambda info, in_dims, x: (F.apply(x), in_dims[0])) if with_vmap_rule else None
+    F = doubling_function(L, fit_inside, jvp=True, vmap=vmap, generate_vmap_rule=not with_vmap_rule)
     return F, w
 
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 import tapegrad as tg
+from tests.doubling_function import doubling_function
 
 torch = pytest.importorskip("torch")
 
@@ -133,19 +134,8 @@ def test_custom_function_forward_may_change_a_captured_tensor_as_torch():
     def run(L):
         calls = L.zeros(1)
 
-        class Count(L.autograd.Function):
-            @staticmethod
-            def forward(x):
-                calls.add_(1)  # transforms are lowered inside a custom forward
-                return x * 2
-
-            @staticmethod
-            def setup_context(ctx, inputs, output):
-                pass
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
+        # transforms are lowered inside a custom forward
+        Count = doubling_function(L, lambda x: calls.add_(1))
 
         g = L.func.grad(lambda x: Count.apply(x).sum())(L.tensor([1.0, 2.0]))
         return g.tolist(), calls.tolist()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.doubling_function import doubling_function
 
 
 def _message(lib, f):
@@ -266,24 +267,7 @@ def test_numbers_still_stand_for_tensors_in_transforms():
 
 
 def _function_with_vmap_returning(lib, out_dims):
-    class Twice(lib.autograd.Function):
-        @staticmethod
-        def forward(x):
-            return x * 2
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            pass
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-
-        @staticmethod
-        def vmap(info, in_dims, x):
-            return (x * 2, x), out_dims
-
-    return Twice
+    return doubling_function(lib, vmap=lambda info, in_dims, x: ((x * 2, x), out_dims))
 
 
 def test_function_vmap_staticmethod_with_too_few_out_dims_raises_torch_s_error():

@@ -4,31 +4,13 @@ forward_ad dual level, as in PyTorch: its side effects (a counter here) do not r
 import pytest
 
 import tapegrad as tg
+from tests.doubling_function import doubling_function
 
 
 def _counts(L):
     calls = []
-
-    class Double(L.autograd.Function):
-        generate_vmap_rule = True  # (torch.func.jacfwd vmaps over the directions)
-
-        @staticmethod
-        def forward(x):
-            calls.append(1)
-            return x * 2
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            pass
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-
-        @staticmethod
-        def jvp(ctx, t):
-            return t * 2
-
+    # (jacfwd vmaps over the directions)
+    Double = doubling_function(L, lambda x: calls.append(1), jvp=True, generate_vmap_rule=True)
     x, t = L.tensor([1.0, 2.0], dtype=L.float64), L.tensor([1.0, -1.0], dtype=L.float64)
     out = {}
     _, tan = L.func.jvp(Double.apply, (x,), (t,))
