@@ -232,26 +232,60 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     kept (``lambda s, loc: s``: the CPU) and whose None restores the saved location.
     """
     place = placer(map_location)
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as fh:
+            return _load_open(fh, place)
+    return _load_open(f, place)
+
+
+def _zip_or_refuse(fh):
+    """``fh`` as a zip archive, refused as ``torch.load`` refuses what is not one of its files:
+    an empty file with EOFError, other bytes not starting a zip archive with
+    pickle.UnpicklingError (torch reads them as a legacy pickle), a broken or truncated archive
+    with RuntimeError."""
+    import pickle
+
+    start = fh.tell()
+    head = fh.read(4)
+    fh.seek(start)
+    if not head:
+        raise EOFError("Ran out of input")
+    if head != b"PK\x03\x04":
+        raise pickle.UnpicklingError(
+            f"invalid load key, {head[:1].decode('latin-1')!r}: not a file written by tg.save "
+            "or torch.save (torch.save's legacy pickle format is not read either)")
     try:
-        z = zipfile.ZipFile(f, "r")
-    except zipfile.BadZipFile:
-        raise _bad("not a zip archive (files written by pickle or torch.save are not "
-                   "read)") from None
-    with z:
-        if _STRUCT not in z.namelist():
-            pkl = [n for n in z.namelist() if n.endswith("data.pkl")]
-            if pkl:  # a file torch.save wrote
-                return _load_torch(z, pkl[0][:-len("data.pkl")], place)
-            raise _bad(f"no {_STRUCT}")
-        try:
-            tree = json.loads(z.read(_STRUCT).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise _bad(f"{_STRUCT} is not JSON") from None
-        if not isinstance(tree, dict) or tree.get("format") != _FORMAT:
-            raise _bad("unknown format")
-        if tree.get("version") != _VERSION:
-            raise _bad(f"unsupported version {tree.get('version')!r}")
-        return _Reader(z, place).node(tree.get("root"))
+        return zipfile.ZipFile(fh, "r")
+    except zipfile.BadZipFile as e:
+        raise RuntimeError(f"tg.load: failed reading zip archive: {e} (a truncated or "
+                           "damaged file)") from None
+
+
+def _load_open(fh, place):
+    z = _zip_or_refuse(fh)
+    try:
+        with z:
+            return _load_zip(z, place)
+    except zipfile.BadZipFile as e:  # (a damaged entry: bad CRC, cut-off data)
+        raise RuntimeError(f"tg.load: failed reading zip archive: {e} (a truncated or "
+                           "damaged file)") from None
+
+
+def _load_zip(z, place):
+    if _STRUCT not in z.namelist():
+        pkl = [n for n in z.namelist() if n.endswith("data.pkl")]
+        if pkl:  # a file torch.save wrote
+            return _load_torch(z, pkl[0][:-len("data.pkl")], place)
+        raise _bad(f"no {_STRUCT}")
+    try:
+        tree = json.loads(z.read(_STRUCT).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _bad(f"{_STRUCT} is not JSON") from None
+    if not isinstance(tree, dict) or tree.get("format") != _FORMAT:
+        raise _bad("unknown format")
+    if tree.get("version") != _VERSION:
+        raise _bad(f"unsupported version {tree.get('version')!r}")
+    return _Reader(z, place).node(tree.get("root"))
 
 
 # ---- files written by torch.save (its zip format), read without torch and without running code
