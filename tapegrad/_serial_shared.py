@@ -52,6 +52,16 @@ def shared_array(reader, node, cache):
         dt = np.dtype(dtype)
         if dt.hasobject or dt.name != dtype:
             raise TypeError
-        return np.ndarray(tuple(shape), dt, buffer=buf, offset=offset, strides=tuple(strides))
+        a = np.ndarray(tuple(shape), dt, buffer=buf, offset=offset, strides=tuple(strides))
     except (TypeError, ValueError):
         raise reader.bad("shared tensor outside its buffer") from None
+    return guard_expanded(a)
+
+
+def guard_expanded(a):
+    """``a``, read-only where it is expanded (a stride 0 over two or more elements), as
+    ``expand``'s views are: an in-place write to it then raises PyTorch's internal-overlap
+    error, while writes through the tensors it shares memory with still show in it."""
+    if any(st == 0 and n > 1 for n, st in zip(a.shape, a.strides)):
+        a.flags.writeable = False
+    return a

@@ -312,9 +312,8 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
     arr = np.lib.stride_tricks.as_strided(storage.data[offset:] if storage.data.size else
                                           storage.data, tuple(size),
                                           tuple(s * item for s in stride))
-    if any(st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides)):
-        arr = np.array(arr, copy=True)  # (an expanded tensor: its own memory, not overlapping)
-    x = from_numpy(arr)  # (a view of the storage: tensors sharing one stay sharing it)
+    # a view of the storage, expanded (stride 0) ones too: tensors sharing one stay sharing it
+    x = from_numpy(_serial_shared.guard_expanded(arr))
     return x.requires_grad_(True) if requires_grad else x
 
 
