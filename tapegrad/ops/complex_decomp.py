@@ -89,7 +89,8 @@ def cholesky(A, upper=False):
 
     A = R.as_tensor(A)
     _square(A, "cholesky")
-    a = A._arr()
+    # upper: LAPACK reads the upper triangle: the lower one of A^H (recorded as A's factor)
+    a = np.conj(np.swapaxes(A._arr(), -1, -2)) if upper else A._arr()
     try:
         L = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:

@@ -38,25 +38,25 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     ``L`` LAPACK's partial factor); one info per matrix of a batch, each matrix that succeeds
     its own differentiable factor."""
     A = R.as_tensor(A)
-    if upper:  # LAPACK reads the upper triangle then: the lower one of A^H
-        L, info = cholesky_ex(A.mH, check_errors=check_errors)
-        return CholeskyExResult(L.mH, info)
     batch = tuple(A.shape[:-2])
     try:
-        return CholeskyExResult(cholesky(A), _make(np.zeros(batch, np.int32)))
+        return CholeskyExResult(cholesky(A, upper), _make(np.zeros(batch, np.int32)))
     except LinAlgError as e:
         if check_errors:
             raise ex_error(e) from None
     from .join import stack
 
     a = np.asarray(A.detach()._arr())
+    if upper:  # LAPACK reads the upper triangle then: the lower one of A^H
+        a = np.conj(np.swapaxes(a, -1, -2))
     infos = np.zeros(batch, np.int32)
     outs = []
     for i in np.ndindex(batch):
         try:
-            outs.append(cholesky(A[i]))
+            outs.append(cholesky(A[i], upper))
         except LinAlgError:
             order = not_positive_definite(a[i])
             infos[i] = 1 if order is None else order[1]
-            outs.append(_make(partial_factor(a[i], int(infos[i]))))
+            L = partial_factor(a[i], int(infos[i]))
+            outs.append(_make(L.conj().T if upper else L))
     return CholeskyExResult(stack(outs).reshape(tuple(A.shape)), _make(infos))

@@ -542,7 +542,9 @@ def cholesky(A, upper=False):
     if _any_complex(A):
         return _complex_decomp().cholesky(A, upper)
     _check(A, "cholesky")
-    a = A._arr()
+    # upper: LAPACK reads the upper triangle, as PyTorch: the lower one of A^T. The factor is
+    # recorded as A's (its gradient needs only the factor), as PyTorch's
+    a = np.swapaxes(A._arr(), -1, -2) if upper else A._arr()
     if _scipy_lapack.per_matrix(a):  # potrf: ~1.8x quicker than NumPy's at n = 256
         L, order = _scipy_lapack.cholesky(a)
         order = order or not_positive_definite(a, L)
