@@ -14,7 +14,8 @@ never run code: it is safe by default, as ``torch.load(weights_only=True)``. ``t
 reads files ``torch.save`` wrote (state dicts, tensors, optimizer states), through an unpickler
 that knows only tensors, parameters, containers and those plain values and refuses anything
 else. Objects of any other type are refused when saving. Memory shared between saved tensors
-stays shared (``_serial_shared``); not kept: ``.grad``, the autograd history (a loaded tensor is
+stays shared (``_serial_shared``), and a tensor saved twice (tied weights) loads as one object
+(a ``tref`` node names the earlier one); not kept: ``.grad``, the autograd history (a loaded tensor is
 a leaf).
 """
 
@@ -51,6 +52,7 @@ class _Writer:
         self.arrays = []
         self.tensors = []
         self._active = set()
+        self._saved = {}  # id(tensor) -> its index in self.tensors
 
     def _array(self, a):
         if a.dtype.hasobject or a.dtype.kind == "V":
@@ -77,6 +79,10 @@ class _Writer:
 
             if t is not Tensor and t is not Parameter:
                 raise _unsupported(obj)
+            seen = self._saved.get(id(obj))
+            if seen is not None:  # the same tensor again (tied weights): one object on loading
+                return {"t": "tref", "i": seen}
+            self._saved[id(obj)] = len(self.tensors)
             arr = obj.detach().cpu()._arr()
             if arr.dtype.hasobject or arr.dtype.kind == "V":
                 raise TypeError(f"tg.save: cannot save arrays of dtype {arr.dtype} safely")
@@ -134,6 +140,7 @@ class _Reader:
         self.place = place
         self.names = set(z.namelist())
         self.buffers = {}
+        self.loaded = []  # the tensors read so far, in order
         self.bad = _bad
 
     def _array(self, node, dtype=None):
@@ -153,6 +160,25 @@ class _Reader:
             raise _bad(f"array entry {i} has shape {list(a.shape)}, expected {node['shape']}")
         return a
 
+    def _tensor(self, n):
+        from .creation import from_numpy
+
+        if "buffer" in n:
+            a = _serial_shared.shared_array(self, n, self.buffers)
+        else:
+            a = self._array(n, n.get("dtype"))
+        location = n.get("device", "cpu")
+        if type(location) is not str:
+            raise _bad("malformed tensor device")
+        x = self.place(from_numpy(a), location)
+        if n.get("parameter"):
+            from .nn.parameter import Parameter
+
+            return Parameter(x, requires_grad=bool(n.get("requires_grad")))
+        if n.get("requires_grad"):
+            x.requires_grad_(True)
+        return x
+
     def node(self, n):
         if not isinstance(n, dict) or not isinstance(n.get("t"), str):
             raise _bad("malformed node")
@@ -169,23 +195,14 @@ class _Reader:
             return v
         if t in _EXTRA_NODES:
             return _extra_value(self, n)
+        if t == "tref":
+            i = n.get("i")
+            if type(i) is not int or not 0 <= i < len(self.loaded):
+                raise _bad("malformed tref node")
+            return self.loaded[i]
         if t == "tensor":
-            from .creation import from_numpy
-
-            if "buffer" in n:
-                a = _serial_shared.shared_array(self, n, self.buffers)
-            else:
-                a = self._array(n, n.get("dtype"))
-            location = n.get("device", "cpu")
-            if type(location) is not str:
-                raise _bad("malformed tensor device")
-            x = self.place(from_numpy(a), location)
-            if n.get("parameter"):
-                from .nn.parameter import Parameter
-
-                return Parameter(x, requires_grad=bool(n.get("requires_grad")))
-            if n.get("requires_grad"):
-                x.requires_grad_(True)
+            x = self._tensor(n)
+            self.loaded.append(x)  # (in the order tg.save met them: what tref nodes count)
             return x
         if t == "ndarray":
             return self._array(n, n.get("dtype"))
