@@ -100,7 +100,8 @@ def _integer_values(kernel, *operands):
     dtype = np.result_type(*[v.dtype if type(v) is DeviceArray else v for v in values])
     if dtype.kind not in "iub" or dtype.kind == "b" and kernel in _SHIFTS:
         name = torch_dtype_name(dtype)  # (NumPy would shift bools as int8)
-        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{name}\'')
+        where = "cuda" if any(type(v) is DeviceArray for v in values) else "cpu"
+        raise NotImplementedError(f'"{kernel}_{where}" not implemented for \'{name}\'')
     return values
 
 

@@ -86,3 +86,23 @@ def test_zero_dim_cpu_operand_is_a_scalar(op, dims, zero):
         assert got.cpu().tolist() == want.tolist()
     with pytest.raises(RuntimeError, match="same device"):
         f(x, tg.tensor(a.numpy()))
+
+
+@pytest.mark.parametrize("op,kernel", [("and", "bitwise_and"), ("or", "bitwise_or"),
+                                       ("xor", "bitwise_xor"), ("lshift", "lshift"),
+                                       ("rshift", "rshift")])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_operands_name_the_cuda_kernel(op, kernel, dtype):
+    # PyTorch's CUDA message names its CUDA kernel (the CPU one names "<kernel>_cpu")
+    torch = pytest.importorskip("torch")
+    a = tg.tensor([1.5, 2.0], dtype=getattr(tg, dtype))
+    with pytest.raises(NotImplementedError) as cpu_err:
+        OPS[op](a, a)
+    with pytest.raises(NotImplementedError) as want:
+        OPS[op](torch.tensor([1.5, 2.0], dtype=getattr(torch, dtype)),
+                torch.tensor([1.5, 2.0], dtype=getattr(torch, dtype)))
+    assert str(cpu_err.value) == str(want.value)
+    with pytest.raises(NotImplementedError) as got:
+        OPS[op](a.cuda(), a.cuda())
+    assert str(got.value) == str(want.value).replace(f"{kernel}_cpu", f"{kernel}_cuda")
+    assert str(got.value) != str(want.value)
