@@ -23,6 +23,7 @@ import numpy as np
 
 from .ops import linalg_decomp as _D
 from .ops import linalg_eig as _E
+from .ops import linalg_lstsq_args as _lstsq_args
 from .ops import linalg_lu as _LU
 from .ops import record as _R
 from .ops import linalg_spectral as _S
@@ -296,8 +297,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
     A, B = _t(A), _t(B)
     cplx = A.dtype.kind == "c" or B.dtype.kind == "c"
-    if A.ndim < 2:
-        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    vec, batch = _lstsq_args.check(A, B)
     if cplx:  # pinv and matmul have complex rules: the same composition serves
         if A.dtype.kind != "c":
             A = A.to(B.dtype)
@@ -309,15 +309,14 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
-    vec = _is_vector_rhs(A, B)
     Bm = unsqueeze(B, -1) if vec else B
     m, n = A.shape[-2:]
-    if Bm.shape[-2] != m:
-        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     a = np.asarray(A._data)
     if rcond is None:
         rcond = np.finfo(a.dtype).eps * max(m, n)
     X = pinv(A, rtol=rcond) @ Bm
+    if batch is not None:
+        X = X.broadcast_to(batch + tuple(X.shape[-2:]))
     s = _D.svd_np(a, compute_uv=False)
     rank = np.sum(s > rcond * s[..., :1], axis=-1) if min(m, n) else np.zeros(a.shape[:-2], int)
     empty = _make(np.zeros((0,), a.real.dtype))  # (real for complex A too, as PyTorch's)
