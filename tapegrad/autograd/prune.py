@@ -16,6 +16,8 @@ A segment whose every import is needed needs every record (each record depends o
 ``masks`` returns None and the sweep is the usual one, as for every Hessian-vector product.
 """
 
+import weakref
+
 from .. import tape
 from ..registry import PYTHON_BASE, Op
 
@@ -29,14 +31,17 @@ class Pruning:
     def __init__(self, leaf_ids, wanted):
         self.leaf_ids = leaf_ids  # ids of the leaves asked for
         self.wanted = wanted  # (id(segment), record) of the non-leaves asked for
-        self.memo = {}  # id(segment) -> (needed, runs) or None
+        # id(segment) -> (needed, runs), None, or an int n: none of its first n records is
+        # needed (only its imports run; ``masks`` spells that out for the segments it returns)
+        self.memo = {}
+        self.wanted_segs = {sid for sid, _ in wanted}
 
     def masks(self, seg):
         """``(needed, runs)`` of ``seg`` (bytearrays over its records), or None where every
         record is needed."""
         key = id(seg)
         if key in self.memo:
-            return self.memo[key]
+            return self._spelled(seg)
         # the segments it imports from first, without recursion: a graph may span thousands
         # of segments (every backward closes one: a loop that calls backward on a growing chain)
         stack = [(seg, False)]
@@ -51,13 +56,30 @@ class Pruning:
             for src in list(s.imports.values()):
                 if type(src) is tuple and id(src[0]) not in self.memo:
                     stack.append((src[0], False))
-        return self.memo[key]
+        return self._spelled(seg)
+
+    def _spelled(self, seg):
+        m = self.memo[id(seg)]
+        if type(m) is int:
+            m = bytearray(m), bytearray(m)
+            for r in list(seg.imports):
+                if r < len(m[1]):
+                    m[1][r] = 1
+            self.grow(seg, m)  # (over the records added since, if any)
+            self.memo[id(seg)] = m
+        return m
 
     def _masks(self, seg):
         """``masks`` of ``seg``, whose sources' masks are in ``memo``."""
         need_of = self._import_needs(seg, 0)
         if all(need_of.values()):  # (a Hessian-vector product's: nothing else is read)
             return None
+        if not any(need_of.values()) and id(seg) not in self.wanted_segs:
+            # (no pass over its records: every ancestor of an output is visited, and a loop
+            # that asks for the gradient of its state each step would pay for all of them)
+            n = _count_without_python_ops(seg)
+            if n is not None:
+                return n
         m = bytearray(), bytearray()
         self.grow(seg, m, need_of)
         return m
@@ -69,7 +91,10 @@ class Pruning:
                 continue
             if type(src) is tuple:
                 up = self.memo[id(src[0])] if id(src[0]) in self.memo else self.masks(src[0])
-                need_of[r] = up is None or src[1] >= len(up[0]) or up[0][src[1]]
+                if type(up) is int:
+                    need_of[r] = src[1] >= up
+                else:
+                    need_of[r] = up is None or src[1] >= len(up[0]) or up[0][src[1]]
             else:
                 need_of[r] = id(src) in self.leaf_ids
         return need_of
@@ -109,3 +134,20 @@ class Pruning:
                 go = (a[i] >= 0 and needed[a[i]]) or (b[i] >= 0 and needed[b[i]])
             if go:
                 runs[r] = needed[r] = 1
+
+
+_python_ops = weakref.WeakKeyDictionary()  # segment -> (records looked at, Python ops among them)
+
+
+def _count_without_python_ops(seg):
+    """The number of records of ``seg``, or None where it holds Python ops (whose inputs the
+    masks look up record by record). Remembered per segment: a closed one does not change."""
+    n = seg.n
+    hit = _python_ops.get(seg)
+    if hit is None or hit[0] != n:
+        recs = seg.records()
+        codes = recs[:, _OP] & tape.CODE_MASK
+        hit = _python_ops[seg] = (len(recs), bool(len(codes) and codes.max() >= PYTHON_BASE))
+        if hit[0] != n:  # (records appended meanwhile by another thread: asked again next time)
+            _python_ops.pop(seg, None)
+    return None if hit[1] else hit[0]
