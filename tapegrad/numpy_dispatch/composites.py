@@ -466,6 +466,7 @@ def inner(a, b):
 def vdot(a, b):
     """``sum(conj(a) * b)`` over the flattened arrays."""
     a, b = _t(a), _t(b)
+    _need(a.dtype.kind != "b" or b.dtype.kind != "b", "bool inputs")  # (NumPy's: a logical or)
     a = _op("conj")(a) if a.dtype.kind == "c" else a
     return _op("sum")(_ravel(a) * _ravel(b))
 

@@ -11,7 +11,7 @@ from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum a
     transpose, unsqueeze
 from .node_names import name_node, name_view
 from .reduce import sum_to
-from .shapes import c_strides, matmul_error, norm_dim
+from .shapes import bool_matmul_error, c_strides, matmul_error, norm_dim
 from . import record as R
 from ..registry import Op, defop
 
@@ -188,6 +188,10 @@ def matmul(input, other):
         value = _wrap(np.matmul(xd, yd))
     except ValueError:
         raise matmul_error(xd.shape, yd.shape) from None
+    if xd.dtype == np.bool_ and yd.dtype == np.bool_:  # (NumPy's is logical; PyTorch refuses)
+        err = bool_matmul_error(xd.shape, yd.shape)
+        if err is not None:
+            raise err
     if not R.needs_grad(input, other):
         return _make(value)
     if type(value) is not float and value.dtype.kind == "c":  # complex: ops/complex.py
@@ -211,6 +215,8 @@ def outer(input, vec2):
     for name, t in (("self", input), ("vec2", vec2)):
         if t.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+    if input.dtype == np.bool_ and vec2.dtype == np.bool_:  # (PyTorch's is a product: 'and')
+        return unsqueeze(input, 1) * unsqueeze(vec2, 0)
     return matmul(unsqueeze(input, 1), unsqueeze(vec2, 0))
 
 

@@ -37,6 +37,22 @@ def broadcast_shapes(sa, sb):
     return tuple(reversed(out))
 
 
+def bool_matmul_error(xs, ys):
+    """PyTorch's refusal of a product of bool operands of shapes ``xs`` and ``ys`` (which
+    multiply), named by the kernel its matmul reaches; None where PyTorch returns without one
+    (an empty result or an empty sum), except for two vectors, whose dot always refuses."""
+    nx, ny = len(xs), len(ys)
+    if nx == 1 and ny == 1:
+        kernel = "dot"
+    elif size_of(xs[:-1]) * size_of(ys[:-2] + ys[-1:]) == 0 or xs[-1] == 0:
+        return None
+    else:
+        kernel = "bmm" if ny > 2 else "addmv_impl_cpu" if ny == 1 else "addmm_impl_cpu_"
+    error = NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    error.complex_refusal = True  # (is_refusal: NumPy's functions on tensors compute NumPy's)
+    return error
+
+
 def matmul_error(xs, ys):
     """PyTorch's error for ``x @ y`` of shapes ``xs`` and ``ys`` (both at least 1-D) that do
     not multiply: it names the operands as its kernel saw them (a batch of matrices times a

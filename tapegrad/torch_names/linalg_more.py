@@ -22,6 +22,9 @@ def vander(x, N=None):
     """``x ** 0, x ** 1, ..., x ** (N - 1)`` along a new last dim (``N`` = ``x.shape[-1]`` by
     default); batched over x's leading dims."""
     x = _t(x)
+    if x.dtype.kind == "b" or x.dtype == np.float16:  # (PyTorch's kernel has no form for them)
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
+                           f"but got {torch_dtype_name(x.dtype)}")
     N = (x.shape[-1] if x.ndim else 0) if N is None else int(N)
     if x.ndim == 0 or N <= 1:
         raise RuntimeError("N must be greater than 1.")

@@ -16,7 +16,7 @@ from ..ops import record as _R
 from ..ops.activations import fusable_array
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
-from ..ops.shapes import norm_dim
+from ..ops.shapes import bool_matmul_error, norm_dim
 from ..registry import Op
 from ..tensor import _make
 from ._common import _t, const, dims_of, vals
@@ -57,6 +57,8 @@ def inner(input, other):
     if a.ndim and b.ndim and a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(a.shape)} and {list(b.shape)}")
+    if a.ndim == b.ndim == 1:  # (PyTorch's dot then: its bool refusal names it)
+        return _ops.dot(a, b)
     return _C.inner(a, b)
 
 
@@ -65,6 +67,8 @@ def vdot(input, other):
     a, b = _t(input), _t(other)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype == np.bool_ and b.dtype == np.bool_:
+        raise bool_matmul_error(a.shape, b.shape)  # (PyTorch's dot kernel)
     return _C.vdot(a, b)
 
 
@@ -141,7 +145,11 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices."""
-    return _scaled(beta, input, alpha, _ops.bmm(batch1, batch2))
+    try:
+        product = _ops.bmm(batch1, batch2)
+    except NotImplementedError as e:  # (bools: PyTorch's refusal names its baddbmm kernel)
+        raise NotImplementedError(str(e).replace('"bmm"', '"baddbmm"')) from None
+    return _scaled(beta, input, alpha, product)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
