@@ -47,3 +47,19 @@ def test_each_step_does_not_pass_over_every_earlier_step(monkeypatch):
     steps = 100
     _leapfrog(tg, steps)
     assert len(passes) <= 4 * steps
+
+
+def test_each_step_does_not_visit_every_earlier_step(monkeypatch):
+    # the inputs asked for at each step (the state) are newer than every earlier step's
+    # segment, so none of those can lead to them: they are not visited at all
+    visits = []
+    import_needs = prune.Pruning._import_needs
+
+    def counting(self, seg, start):
+        visits.append(1)
+        return import_needs(self, seg, start)
+
+    monkeypatch.setattr(prune.Pruning, "_import_needs", counting)
+    steps = 100
+    _leapfrog(tg, steps)
+    assert len(visits) <= 8 * steps  # (quadratic: over 10000)

@@ -171,7 +171,7 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     # with inputs: only what leads to them is swept (``prune``; not for one segment whose every
     # import is an input asked for, as both gradients of a Hessian-vector product)
     pruning = None if inputs is None or alone is not None and _asks_every_import(alone, inputs) \
-        else Pruning({id(t) for t in inputs if t._seg is None}, wanted)
+        else _pruning(inputs, wanted)
 
     prev_mode = _gm_state.grad_enabled
     # (not the context manager: one object less per call)
@@ -253,6 +253,11 @@ _NO_WANTED = {}  # (a segment swept alone: its inputs are leaves, no records wan
 
 def _no_more():
     return 0  # (a segment swept alone: nothing after it)
+
+
+def _pruning(inputs, wanted):
+    leaf_ids = {id(t) for t in inputs if t._seg is None}
+    return Pruning(leaf_ids, wanted, None if leaf_ids else min(t._seg.order for t in inputs))
 
 
 def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, leaf_totals,

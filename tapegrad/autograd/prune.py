@@ -28,9 +28,14 @@ _OP, _A, _B, _AUX = tape.OP, tape.A, tape.B, tape.AUX
 class Pruning:
     """The masks of the segments of one backward, computed once per segment."""
 
-    def __init__(self, leaf_ids, wanted):
+    def __init__(self, leaf_ids, wanted, first=None):
         self.leaf_ids = leaf_ids  # ids of the leaves asked for
         self.wanted = wanted  # (id(segment), record) of the non-leaves asked for
+        # with no leaf asked for: the lowest order of the segments of the inputs asked for. A
+        # segment imports only from segments of lower order (tape.prepare), so none of lower
+        # order than this leads to an input: neither it nor its sources need a pass (a loop
+        # that asks for the gradient of its state at each step would walk all earlier steps)
+        self.first = first
         # id(segment) -> (needed, runs), None, or an int n: none of its first n records is
         # needed (only its imports run; ``masks`` spells that out for the segments it returns)
         self.memo = {}
@@ -51,6 +56,9 @@ class Pruning:
                 continue
             if sources_done:
                 self.memo[id(s)] = self._masks(s)
+                continue
+            if self.first is not None and s.order < self.first:
+                self.memo[id(s)] = s.n
                 continue
             stack.append((s, True))
             for src in list(s.imports.values()):
