@@ -21,6 +21,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .ops import linalg_cond as _cond
 from .ops import linalg_decomp as _D
 from .ops import linalg_eig as _E
 from .ops import linalg_lstsq_args as _lstsq_args
@@ -383,16 +384,11 @@ def cond(A, p=None):
     if spectral:
         s = svdvals(A)
         hi, lo = s[..., 0], s[..., -1]
-        return hi / lo if p != -2 else lo / hi
-    a = np.asarray(A._data)
-    singular = np.linalg.matrix_rank(a) < a.shape[-1] if a.size else np.zeros((), bool)
-    if np.any(singular):
-        if _R.needs_grad(A):
-            raise RuntimeError("linalg.cond: A is singular: its condition number is infinite "
-                               "and has no derivative")
-        with np.errstate(all="ignore"):
-            return _make(_wrap(np.where(singular, np.inf, np.linalg.cond(a, p)).astype(a.real.dtype)))
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+        with np.errstate(divide="ignore", invalid="ignore"):  # (singular: inf, as PyTorch's)
+            return hi / lo if p != -2 else lo / hi
+    if p == "nuc":
+        return _cond.nuclear(A, svdvals)
+    return _cond.by_inverse(A, p, matrix_norm, inv)
 
 
 def _chain_product(ts, split, i, j):

@@ -12,9 +12,9 @@ import numpy as np
 from ..tensor import _make, _wrap
 from . import record as R
 from .cuda_linalg import on_host
-from .linalg_decomp import (_any_complex, _check, _complex_decomp, _diag_embed, _diag_embed_np,
-                            _f64, _gap_matrix, _gap_matrix_np, _lapack, _mT, _nonzero, _pack_np,
-                            _record, _tT, _unpack, _unpack_np, svd_np)
+from .linalg_decomp import (_any_complex, _check, _check_shape, _complex_decomp, _diag_embed,
+                            _diag_embed_np, _f64, _gap_matrix, _gap_matrix_np, _lapack, _mT,
+                            _nonzero, _pack_np, _record, _tT, _unpack, _unpack_np, svd_np)
 from ..registry import Op, defop
 
 
@@ -71,6 +71,9 @@ def eigh(A, UPLO="L"):
     A = R.as_tensor(A)
     if _any_complex(A):
         return _complex().eigh(A, UPLO)
+    if _no_kernel(A.dtype) and _empty_square(A):  # (PyTorch's kernel, with its dtype
+        a = A._arr()  # check, never runs on no matrix: empties of A's dtype)
+        return _make(np.zeros(a.shape[:-1], a.dtype)), _make(np.zeros(a.shape, a.dtype))
     _check(A, "eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -84,12 +87,27 @@ def eigh(A, UPLO="L"):
     return tuple(_unpack(p, ((n,), (n, n))))
 
 
+def _no_kernel(dt):
+    """Whether PyTorch has no eigh kernel for dtype ``dt`` (integers, bool, float16)."""
+    return dt.kind in "iub" or dt == np.float16
+
+
+def _empty_square(A):
+    """Whether ``A`` holds no matrix, or only empty ones, PyTorch's shape checks passed."""
+    if A.ndim >= 2 and A.shape[-1] == A.shape[-2]:
+        return A.numel() == 0
+    _check_shape(A, "eigh", True, 2)
+    return False
+
+
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
 def eigvalsh(A, UPLO="L"):
     """Eigenvalues of symmetric matrices; differentiable where they repeat, too."""
     A = R.as_tensor(A)
     if _any_complex(A):
         return _complex().eigvalsh(A, UPLO)
+    if _no_kernel(A.dtype) and _empty_square(A):
+        return eigh(A, UPLO)[0]
     if not (R._grad_on() and A._rg):
         _check(A, "eigh")  # (PyTorch names eigh in its errors)
         return _make(_wrap(np.linalg.eigvalsh(A._arr(), UPLO=UPLO)))
