@@ -180,8 +180,9 @@ def _flat(seq):
 
 
 def _nested_values(seq):
+    # (Python's conversion of each tensor, as PyTorch's: ValueError for more than one element)
     return [(_nested_values(s) if isinstance(s, (list, tuple)) else
-             (s.item() if isinstance(s, Tensor) else s)) for s in seq]
+             (s._scalar() if isinstance(s, Tensor) else s)) for s in seq]
 
 
 def as_tensor(data, dtype=None, device=None):
