@@ -435,7 +435,8 @@ def gather(input, dim, index):
 
 def take_along_dim(input, indices, dim=None):
     x = R.as_tensor(input)
-    i = _index_array(indices, "take_along_dim")
+    # (without dim PyTorch gathers from the flattened input: gather's index dtypes and words)
+    i = _index_array(indices, "take_along_dim" if dim is not None else "gather")
     if dim is None:
         n = x.numel()
         flat = i.reshape(-1)
