@@ -6,6 +6,7 @@ records' adjoints live in arrays of their own (``arena.slot_kinds``, ``Sweep.hel
 write their results into held arrays that nothing reads any more instead of fresh ones.
 """
 
+import sys
 from functools import partial
 
 import numpy as np
@@ -118,8 +119,12 @@ def numpy_vjp(sw, r, code):
         sw.accumulate(slots, grads, written=into)
         return
     # g is this sweep's to overwrite: held apart, private, read by nothing after r
-    dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and \
-        g.flags.writeable  # (not a full sum's broadcast)
+    dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and (
+        g.flags.writeable or sw.freeing and not shaped and dead_saved(g))  # (a full sum's
+    # broadcast is not; a saved value it multiplied may be, ``dead_saved``)
+    if dead and not g.flags.writeable:  # written over as a dead g: formulas read it from there
+        g = g.base if g.base.ndim == 1 else g.base.reshape(-1)
+        args = (g, *args[1:])
     dead_g = g if dead or g is filled else None
     mine = [False, False]  # private arrays a slot may keep
     into = [None, None]
@@ -379,6 +384,28 @@ def _shaped(args, rules, outs, shape):
 def _all_ones(g):
     """Whether ``g`` is a full sum's gradient of 1 broadcast (``sum_vjp``, held apart)."""
     return g.strides == (0,) and not g.flags.writeable and g.size > 1 and g[0] == 1.0
+
+
+def dead_saved(g):
+    """Whether the read-only view ``g`` (a saved value handed on as a gradient, ``_handed_on``)
+    covers a saved array nothing will read again, in a backward that frees the graph: a
+    writeable C-contiguous base array of ``g``'s size and dtype referred to only by ``g`` and
+    one entry of the segment's saved arrays (a swept record's: a record yet to run, a tensor
+    of the user's, another held view or a retained graph would each hold one more). Its
+    memory can then take a result, as a dead ``g``'s does: ``sin(x) * exp(-x*x)``'s ``exp``
+    wrote ``g * out`` into a fresh 16 MB array, 2.7-3.8 ms, and 1.7 over ``g``'s."""
+    b = g.base
+    return type(b) is np.ndarray and b.base is None and b.size == g.size and \
+        b.dtype is g.dtype and b.flags.writeable and b.flags.c_contiguous and \
+        g.flags.c_contiguous and sys.getrefcount(b) <= _DEAD_REFS
+
+
+def _base_refs(g):
+    b = g.base  # (counted as ``dead_saved`` counts: from a local, one call deep)
+    return sys.getrefcount(b)
+
+
+_DEAD_REFS = (lambda held: _base_refs(held[0].view()))([np.empty(2)])  # (a list and a view)
 
 
 def _handed_on(d, k, vals, g):

@@ -221,6 +221,9 @@ class Sweep:
         # records whose adjoint the caller reads after the sweep (None: every record); the
         # other held adjoints are dropped once their record is swept, so NumPy reuses them
         self.keep = None
+        # whether this backward frees the graph (``run``'s ``free``): a saved array that only
+        # the swept records held is then dead (``numpy_records.dead_saved``)
+        self.freeing = False
         # a backward with ``inputs``: records whose adjoint leads to one (None: all), and
         # those whose VJP does not run (``prune``)
         self.needed = self.pruned = None
@@ -292,6 +295,7 @@ class Sweep:
         active (``sweeping``).
         """
         seg, k, fbase = self.seg, self.kernel, self.fbase
+        self.freeing = free
         _, aptr, iptr, iaux, faux = self.tabs
         recs = self._refresh()
         scratch = self.scratch
