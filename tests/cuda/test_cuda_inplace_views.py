@@ -174,3 +174,23 @@ def test_writing_kept_rows_one_by_one_regathers_only_what_overlaps(monkeypatch):
     np.testing.assert_array_equal(cols.cpu().numpy(), expected[:, 1])
     for i, r in enumerate(rows):
         np.testing.assert_array_equal(r.cpu().numpy(), expected[i])
+
+
+@pytest.mark.parametrize("how", ["data", "no_grad"])
+def test_parameter_of_a_view_writes_its_base_as_on_the_cpu(how):
+    # Parameter(view) shares the view's storage (PyTorch's too): a write to it shows in the
+    # base, and a write to the base shows in it
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib, dev in ((torch, "cpu"), (tg, "cpu"), (tg, "cuda")):
+        x = lib.arange(6.0, device=dev) if lib is tg else lib.arange(6.0)
+        p = lib.nn.Parameter(x[1:4])
+        if how == "data":
+            p.data.mul_(10)
+        else:
+            with lib.no_grad():
+                p.add_(100)
+        x.sub_(1)
+        results.append((x.cpu().tolist(), p.detach().cpu().tolist()))
+    assert results[1] == results[0]
+    assert results[2] == results[0]
