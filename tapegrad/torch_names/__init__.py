@@ -14,11 +14,12 @@ from ..ops.cuda_linalg import on_host
 from ..ops.keywords import numpy_keywords
 from ..tensor import Tensor as _Tensor
 from . import (add_alpha, construct, elementwise, incomplete_gamma, index_reductions, indices,
-               linalg_more, lowrank, methods, more, numerics, products, reductions, shapes,
-               spectral, storage, view_copies)
+               lapack_factors, linalg_more, lowrank, methods, more, numerics, products,
+               reductions, shapes, spectral, storage, view_copies)
 
 _MODULES = (elementwise, reductions, shapes, products, numerics, indices, more, linalg_more,
-            construct, view_copies, index_reductions, incomplete_gamma, spectral, lowrank)
+            construct, view_copies, index_reductions, incomplete_gamma, spectral, lowrank,
+            lapack_factors)
 
 # names that are already tapegrad ops, under the extra names PyTorch also uses
 ALIASES = dict(arccos=_ops.acos, arcsin=_ops.asin, arctan=_ops.atan, arccosh=_ops.acosh,
@@ -99,7 +100,8 @@ def _bind_linalg_names():
         return _ops.diagonal(A, offset, dim1, dim2)
 
     for f in (cross, vecdot, diagonal, linalg_more.vander, linalg_more.tensorinv,
-              linalg_more.tensorsolve, linalg_more.householder_product):
+              linalg_more.tensorsolve, linalg_more.householder_product,
+              lapack_factors.ldl_factor, lapack_factors.ldl_factor_ex, lapack_factors.ldl_solve):
         f.__module__ = linalg.__name__
         setattr(linalg, f.__name__, f)
     linalg.matmul = _ops.matmul
