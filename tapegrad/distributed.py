@@ -15,6 +15,7 @@ Importing this module imports ``distributed``; ``import tapegrad`` does not.
 """
 
 import copy
+import pickle
 
 from .autograd import grad
 from .grad_mode import no_grad
@@ -61,6 +62,8 @@ def _shard_grad(shard, model, loss_fn, reduction):
     # running statistics) would be updated by every shard at once. deepcopy, not a pickle
     # round trip: a class Dask brought by value (defined in the client's __main__ or in a
     # function) cannot be pickled by name on the worker
+    if isinstance(model, _Shipped):
+        model = model.model
     model = copy.deepcopy(model)
     args = shard if isinstance(shard, (tuple, list)) else (shard,)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -74,6 +77,48 @@ def _shard_grad(shard, model, loss_fn, reduction):
     w = float(n) if reduction == "mean" else 1.0
     grads = [None if g is None else g.numpy() * w for g in found]
     return n, loss.item() * w, grads, [b.numpy() for b in model.buffers()]
+
+class _Shipped:
+    """A model carried to the workers by ``tapegrad.distributed``'s own pickler: one holding
+    parametrized modules (weight_norm, ``register_parametrization``), which plain pickling
+    refuses as PyTorch's does, arrives with its generated classes rebuilt."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __reduce__(self):
+        import io
+
+        import cloudpickle  # (Dask's own dependency: classes of __main__ go by value)
+
+        from .nn.utils.parametrize import reduce_parametrized
+
+        class Pickler(cloudpickle.Pickler):
+            def reducer_override(self, obj):
+                found = reduce_parametrized(obj)
+                return super().reducer_override(obj) if found is None else found
+
+        buf = io.BytesIO()
+        Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(self.model)
+        return _unship, (buf.getvalue(),)
+
+
+def _unship(payload):
+    # still wrapped: a worker passes what it got on to others (scatter's broadcast), and the
+    # model itself would not pickle there
+    return _Shipped(pickle.loads(payload))
+
+
+def _ship(model):
+    """What ``client.scatter`` gets for ``model``: itself, or a ``_Shipped`` when it holds a
+    parametrized module."""
+    from .nn.utils.parametrize import is_parametrized
+
+    modules = getattr(model, "modules", None)
+    if callable(modules) and any(is_parametrized(m) for m in modules()):
+        return _Shipped(model)
+    return model
+
 
 def _add(a, b):
     """Sum two ``_shard_grad`` results; the buffers are the first shard's."""
@@ -132,7 +177,7 @@ def data_parallel_grad(model, loss_fn, shards, client=None, *, reduction="mean")
         parts = [_shard_grad(s, model, loss_fn, reduction) for s in shards]
         n, loss, grads, buffers = _tree_reduce(_add, parts)
     else:
-        m = client.scatter(model, broadcast=True, hash=False)
+        m = client.scatter(_ship(model), broadcast=True, hash=False)
         parts = client.map(_shard_grad, shards, model=m, loss_fn=loss_fn, reduction=reduction,
                            pure=False)
         n, loss, grads, buffers = _tree_reduce(_add, parts, client).result()

@@ -116,6 +116,28 @@ def _kernel_state():
     return len(k.signatures), sum(k.stats.cache_misses.values())
 
 
+class Symmetric(nn.Module):
+    """A parametrization (a module-level class: the workers find it by name)."""
+
+    def forward(self, X):
+        return X.triu() + X.triu(1).transpose(-1, -2)
+
+
+def _parametrized_model():
+    tg.manual_seed(0)
+    m = nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Linear(4, 4)), nn.Tanh(),
+                      nn.Linear(4, 3))
+    nn.utils.parametrize.register_parametrization(m[0], "bias", nn.Identity())
+    nn.utils.parametrize.register_parametrization(m[2], "weight", _Rows())
+    nn.utils.parametrize.register_parametrization(m[0], "weight", Symmetric())
+    return m
+
+
+class _Rows(nn.Module):
+    def forward(self, X):
+        return X * 2.0
+
+
 # ---- fixtures ----
 
 def _distributed():
@@ -374,5 +396,28 @@ def test_data_parallel_model_of_a_class_defined_in_a_function(client):
     data_parallel_grad(models[1], loss_fn, shards)
     loss_fn(models[2], X, y).backward()
     for pd, ph, pf in zip(*(m.parameters() for m in models)):
+        _equal(pd.grad, ph.grad)
+        np.testing.assert_allclose(pd.grad.numpy(), pf.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_parametrized_model_ships_to_the_workers(client):
+    """weight_norm / register_parametrization modules: plain pickling refuses them (as
+    PyTorch's), data_parallel_grad carries them with its own pickler."""
+    from tapegrad.distributed import data_parallel_grad
+
+    rng = np.random.default_rng(2)
+    X = tg.tensor(rng.standard_normal((10, 4)))
+    y = tg.tensor(rng.integers(0, 3, 10))
+    shards = [(X[:4], y[:4]), (X[4:], y[4:])]
+    m_dask, m_here, m_full = (_parametrized_model() for _ in range(3))
+    with pytest.raises(RuntimeError, match="only supported through state_dict"):
+        pickle.dumps(m_dask)
+    loss_dask = data_parallel_grad(m_dask, loss_fn, client.scatter(shards), client)
+    loss_here = data_parallel_grad(m_here, loss_fn, shards)
+    loss_fn(m_full, X, y).backward()
+    assert loss_dask == loss_here
+    names = [n for n, _ in m_full.named_parameters()]
+    assert any("original" in n for n in names)
+    for pd, ph, pf in zip(m_dask.parameters(), m_here.parameters(), m_full.parameters()):
         _equal(pd.grad, ph.grad)
         np.testing.assert_allclose(pd.grad.numpy(), pf.grad.numpy(), rtol=1e-12, atol=1e-15)

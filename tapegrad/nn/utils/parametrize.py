@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from ...grad_mode import no_grad
 from ...tensor import Tensor
 from ..container import ModuleDict, ModuleList
+from ..module import Module
 from ..parameter import Parameter
 
 __all__ = ["register_parametrization", "remove_parametrizations", "is_parametrized", "cached",
@@ -166,14 +167,38 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     chain = ParametrizationList([parametrization], original, unsafe=unsafe)
     delattr(module, tensor_name)
     if not is_parametrized(module):
-        cls = module.__class__
-        dct = {"__getstate__": _refuse_pickle}
-        if not hasattr(cls, "__deepcopy__"):  # deepcopy must not reach __getstate__
-            dct["__deepcopy__"] = _deepcopy_parametrized
-        module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), dct)
+        module.__class__ = _parametrized_class(module.__class__)
         module.parametrizations = ModuleDict()
     setattr(module.__class__, tensor_name, _property(tensor_name))
     module.parametrizations[tensor_name] = chain
+    return module
+
+
+def _parametrized_class(cls):
+    """The subclass of ``cls`` a parametrized module gets (one per module, as PyTorch's)."""
+    dct = {"__getstate__": _refuse_pickle}
+    if not hasattr(cls, "__deepcopy__"):  # deepcopy must not reach __getstate__
+        dct["__deepcopy__"] = _deepcopy_parametrized
+    return type(f"Parametrized{cls.__name__}", (cls,), dct)
+
+
+def reduce_parametrized(module):
+    """A pickle reduction of parametrized ``module`` (None for any other object), for the
+    tools that carry modules to other processes (``tapegrad.distributed``'s own pickler):
+    plain pickling refuses these modules, as PyTorch's does, because the generated class
+    cannot be found by name; this rebuilds it from the original class instead."""
+    if not isinstance(module, Module) or not is_parametrized(module):
+        return None
+    return (_rebuild_parametrized,
+            (type_before_parametrizations(module), tuple(module.parametrizations.keys())),
+            dict(module.__dict__))
+
+
+def _rebuild_parametrized(cls, names):
+    module = cls.__new__(cls)
+    module.__class__ = _parametrized_class(cls)
+    for name in names:
+        setattr(module.__class__, name, _property(name))
     return module
 
 
