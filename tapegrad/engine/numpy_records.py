@@ -14,6 +14,7 @@ import numpy as np
 from .. import tape
 from .._bounded_cache import bounded_cache
 from ..registry import PYTHON_BASE, REGISTRY, Op, numpy_formula
+from .broadcast_vjp import reduced_vjp
 
 BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
 
@@ -67,6 +68,8 @@ def numpy_vjp(sw, r, code):
             shaped = True
             break
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
+    for k in reduced_vjp(sw, code, slots, todo, g, vals):  # broadcast operands: gradients
+        todo.remove(k)  # summed as they are computed (no array of the record's size)
     grads = [None, None]
     if _all_ones(g):  # seeded by a full sum: g * v is v, handed on read-only (no pass)
         for k in tuple(todo):

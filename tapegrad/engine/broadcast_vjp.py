@@ -1,0 +1,82 @@
+"""Gradients of a large sum, difference or product into an operand it broadcast, reduced as
+they are computed.
+
+An elementwise record reads a broadcast operand through a stride-0 gather record of its own
+(``record.broadcast_operand``) whose VJP sums the full-size gradient over the broadcast axes.
+Left to the general path, ``qdiag[None] * xc`` over (1000, 25, 10) writes ``g * xc`` (2 MB)
+into the gather's adjoint and the compiled sweep then sums it into (25, 10): two passes and a
+large array. Here the sum is taken at once (``np.einsum('ab,ab->b')`` for a product: one
+pass, nothing of full size written; ``np.add.reduce`` for a sum or difference) and added into
+the gather's input, whose VJP then never runs (nothing else reached it). That is the same sum
+as the gather's, in another order: equal within float rounding.
+"""
+
+import numpy as np
+
+from .. import tape
+from ..registry import Op
+
+_GATHER = int(Op.GATHER_STRIDED)
+_ADD, _SUB, _MUL = int(Op.ADD), int(Op.SUB), int(Op.MUL)
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def reduced_vjp(sw, code, slots, todo, g, vals):
+    """Add formula ``k``'s gradient, summed over the broadcast axes, into the input of each
+    broadcast gather among ``slots`` (for ``k`` in ``todo``, an add, sub or mul record of
+    ``sw``); return the ``k`` done so (the caller runs the others as before)."""
+    if code != _ADD and code != _SUB and code != _MUL or sw.keep is None or \
+            type(g) is not np.ndarray or slots[0] == slots[1]:
+        return ()
+    done = []
+    for k in todo:
+        plan = _broadcast_of(sw, slots[k], g.size)
+        if plan is None:
+            continue
+        a, dims, kept = plan
+        gs = g.reshape(dims)
+        summed = tuple(i for i in range(len(dims)) if i not in kept)
+        if code == _MUL:
+            other = vals[1 - k]
+            if type(other) is not np.ndarray or other.size != g.size or \
+                    other.dtype != g.dtype:
+                continue
+            sub = _LETTERS[: len(dims)]
+            red = np.einsum(sub + "," + sub + "->" + "".join(sub[i] for i in kept), gs,
+                            other.reshape(dims))
+        else:
+            red = np.add.reduce(gs, axis=summed)
+            if code == _SUB and k == 1:
+                np.negative(red, out=red)
+        sw.accumulate((a,), (red.reshape(-1),), (True,))
+        done.append(k)
+    return done
+
+
+def _broadcast_of(sw, s, n):
+    """``(input, merged dims, positions of the kept dims)`` when record ``s`` is a plain
+    broadcast gather of ``n`` elements (a stride-0 map of its input in C order, no hook, not
+    asked for, nothing else reached yet); else None."""
+    recs = sw.recs
+    if s < 0 or recs.item(s, tape.OP) != _GATHER or sw.reached[s] or s in sw.keep or \
+            recs.item(s, tape.SIZE) != n:
+        return None
+    a = recs.item(s, tape.A)
+    if a < 0:
+        return None
+    iaux = sw.tabs[3]
+    aux = recs.item(s, tape.AUX)
+    nd = int(iaux[aux])
+    dims = tuple(int(x) for x in iaux[aux + 1 : aux + 1 + nd])
+    strides = [int(x) for x in iaux[aux + 1 + nd : aux + 1 + 2 * nd]]
+    if int(iaux[aux + 1 + 2 * nd]) != 0 or 0 not in strides:
+        return None
+    kept = tuple(i for i in range(nd) if strides[i])
+    acc = 1  # the kept dims must be the input's elements in C order
+    for i in reversed(kept):
+        if strides[i] != acc:
+            return None
+        acc *= dims[i]
+    if acc != int(sw.offs[a + 1] - sw.offs[a]):
+        return None
+    return a, dims, kept
