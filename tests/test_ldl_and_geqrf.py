@@ -73,9 +73,27 @@ def test_no_derivative_as_torch():
                                                   "implemented"):
         h.sum().backward()
     pytest.importorskip("scipy")
-    LD, _ = tg.linalg.ldl_factor(a)
-    with pytest.raises(NotImplementedError, match="linalg_ldl_factor_ex"):
+    LD, piv = tg.linalg.ldl_factor(a)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex is not "
+                                           "implemented"):
         LD.sum().backward()
+
+
+@pytest.mark.parametrize("which", ["LD", "B"])
+def test_ldl_solve_output_requires_grad_without_derivative_as_torch(which):
+    """PyTorch's ldl_solve of an input requiring grad gives an output requiring grad whose
+    backward raises (it has no derivative formula), not a silently constant result."""
+    pytest.importorskip("scipy")
+    a = MATS[0] + MATS[0].T
+    for lib in (tg, torch):
+        LD, piv = lib.linalg.ldl_factor(lib.tensor(a))
+        B = lib.ones(3, 2, dtype=lib.float64)
+        (LD if which == "LD" else B).requires_grad_()
+        X = lib.linalg.ldl_solve(LD, piv, B)
+        assert X.requires_grad
+        with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_solve is not "
+                                               "implemented"):
+            X.sum().backward()
 
 
 def test_without_scipy_a_clear_not_implemented_error(monkeypatch):

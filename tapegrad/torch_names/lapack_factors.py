@@ -35,23 +35,29 @@ def _lapack(name, a, fn):
     return lapack.get_lapack_funcs((name,), (a,))[0]
 
 
-def _no_derivative(name, A, outs):
-    """``outs`` (float tensors computed from ``A``) on the graph when A requires grad, with a
-    backward that raises PyTorch's error."""
-    if not (A.requires_grad and is_grad_enabled()):
+def _no_derivative(error, inputs, outs):
+    """``outs`` (float tensors computed from ``inputs``) on the graph when one of the inputs
+    requires grad, with a backward that raises ``error()``: PyTorch's NotImplementedError for
+    geqrf (declared not_implemented), its RuntimeError 'derivative for aten::...' for the LDL
+    functions (no formula at all)."""
+    if not (is_grad_enabled() and any(t.requires_grad for t in inputs)):
         return outs
 
     class _Op(Function):
         @staticmethod
-        def forward(ctx, a):
+        def forward(ctx, *args):
             return tuple(o.detach().clone() for o in outs)
 
         @staticmethod
         def backward(ctx, *grads):
-            raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
+            raise error()
 
     _Op.__name__ = _Op.__qualname__ = "NotImplemented"
-    return _Op.apply(A)
+    return _Op.apply(*inputs)
+
+
+def _no_formula(aten):
+    return lambda: RuntimeError(f"derivative for aten::{aten} is not implemented")
 
 
 def _matrices(A, name, dtype_error):
@@ -86,7 +92,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     if check_errors and info.any():
         raise LinAlgError(f"{name}: The factorization could not be completed because the "
                           "input's block diagonal D is singular.")
-    (LD_t,) = _no_derivative("linalg_ldl_factor_ex", A, (_make(LD),))
+    (LD_t,) = _no_derivative(_no_formula("linalg_ldl_factor_ex"), (A,), (_make(LD),))
     return LdlExResult(LD_t, _make(piv), _make(info))
 
 
@@ -116,7 +122,8 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
         f = _lapack("hetrs" if hermitian and ld.dtype.kind == "c" else "sytrs", ld, "ldl_solve")
         for i in np.ndindex(batch):
             X[i] = f(ld[i], p[i].astype(np.int32), b[i], lower=1)[0]
-    return _make(X)
+    (X_t,) = _no_derivative(_no_formula("linalg_ldl_solve"), (LD, B), (_make(X),))
+    return X_t
 
 
 def geqrf(input):
@@ -136,4 +143,6 @@ def geqrf(input):
         for i in np.ndindex(a.shape[:-2]):
             hi, ti = np.linalg.qr(a[i], mode="raw")
             h[i], tau[i] = hi.T, ti
-    return GeqrfResult(*_no_derivative("geqrf", A, (_make(h), _make(tau))))
+    return GeqrfResult(*_no_derivative(
+        lambda: NotImplementedError("the derivative for 'geqrf' is not implemented."), (A,),
+        (_make(h), _make(tau))))
