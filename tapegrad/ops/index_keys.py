@@ -146,6 +146,39 @@ def basic_view(xd, items, value):
     return strides, offset
 
 
+def empty_at(xd, items, value):
+    """``value`` (``xd[items]``, empty) starting where PyTorch's view starts: NumPy leaves an
+    empty slice's start out of the data pointer, PyTorch's storage_offset counts it
+    (``x[12:12]`` starts at 12), and ``as_strided`` of the view starts from there."""
+    shape, st, d, offset = xd.shape, xd.strides, 0, 0
+    for k in items:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            after = items[items.index(Ellipsis) + 1:]
+            d = xd.ndim - len(after) + after.count(None)
+            continue
+        if type(k) is bool:
+            return value
+        if type(k) is slice:
+            offset += k.indices(shape[d])[0] * st[d]
+        else:
+            i = int(k)
+            offset += (i + shape[d] if i < 0 else i) * st[d]
+        d += 1
+    root = xd
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    start = xd.__array_interface__["data"][0] - root.__array_interface__["data"][0] + offset
+    try:
+        out = np.ndarray(value.shape, value.dtype, buffer=root, offset=start,
+                         strides=value.strides)
+    except (TypeError, ValueError):  # (memory that is not one buffer: NumPy's view stays)
+        return value
+    out.flags.writeable = value.flags.writeable
+    return out
+
+
 def plan_key(key):
     """A basic key of Python ints, slices of ints, None and Ellipsis as a hashable value (slices
     are not hashable before Python 3.12), or None for any other key."""

@@ -33,8 +33,8 @@ from .index_errors import index_error as _index_error
 from .node_names import name_entry, name_node, name_view
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE, basic_view as \
     _basic_view, index_key as _index_key, index_name as _index_name, ints_first as _ints_first, \
-    is_basic as _is_basic, keep_view_plan as _keep_view_plan, plan_key as _plan_key, view_plans \
-    as _view_plans
+    is_basic as _is_basic, empty_at as _empty_at, keep_view_plan as _keep_view_plan, \
+    plan_key as _plan_key, view_plans as _view_plans
 from .shapes import torch_dtype_name as _torch_name  # noqa: F401  (torch_names imports it)
 
 # opcodes as plain ints: an enum member costs ~0.12 µs to read, and ~20 ns more to flush
@@ -587,12 +587,13 @@ def getitem(x, key):
             items = items + (Ellipsis,)  # keeps 0-d results views, not NumPy scalars
         if type(xd) is DeviceArray:  # CUDA: a gathered copy (ops/cuda_ops.py)
             from .cuda_ops import getitem as cuda_getitem
-
             return cuda_getitem(x, shape, key, items)
         try:
             value = xd[items]
         except IndexError as e:
             raise _index_error(e, shape, key) from None
+        if not value.size:  # (NumPy's empty views lose their start: PyTorch's keep it)
+            value = _empty_at(xd, items, value)
         if not (x._rg and _grad_on()):
             t = _make(value)
             _share_storage(t, x)
@@ -609,7 +610,6 @@ def getitem(x, key):
         return name_entry(_view_strided(x, value, value.shape, *view), name)
     if type(xd) is DeviceArray:  # CUDA: the flat indices on the host, the gather on the device
         from .cuda_ops import getitem as cuda_getitem
-
         return cuda_getitem(x, shape, key)
     try:
         value = xd[key]

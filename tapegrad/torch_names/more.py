@@ -210,7 +210,7 @@ def storage_offset(input):
     x = _t(input)
     if type(x._data) is DeviceArray:
         return _device_storage(x)[1]
-    if type(x._data) is not np.ndarray or not x._data.size:
+    if type(x._data) is not np.ndarray:
         return 0
     base, offset = _storage(x)
     if base is not x and base._data.itemsize != x._data.itemsize:  # (z.imag, view_as_real(z))
