@@ -37,6 +37,7 @@ import weakref
 import numpy as np
 
 from . import _config
+from ._live_segments import LiveSegments
 from ._pack import fill
 from .device import DeviceArray
 from .registry import PYTHON_BASE, Op
@@ -189,13 +190,13 @@ class _Local(threading.local):
     forward_only = False  # new segments are forward-only (``set_forward_only``)
 
     def __init__(self):
-        self.live = weakref.WeakSet()  # this thread's segments still alive (tape_stats)
+        self.live = LiveSegments()  # this thread's segments still alive (tape_stats)
         self.sources = weakref.WeakSet()  # segments this thread's records import from
 
 
 _local = _Local()
-# ``tape_watch.watched_slot``, bound when that module loads (only it turns a watch on)
-watched_slot = None
+watched_slot = None  # ``tape_watch.watched_slot``, bound when that module loads
+watching = [0]  # watches on (any thread, ``tape_watch``): at 0 ``slot`` skips two local reads
 # while saved-tensor hooks are on (``autograd.graph``): an object whose ``arrays(seg, start, n)``
 # and ``entry(seg, obj)`` pack what a record just saved (one test per record that saves arrays)
 on_save = [None]
@@ -421,7 +422,7 @@ def slot(seg, t):
         imp = t._imp  # one tuple, read and written at once: other threads share the leaf
         if imp[0] == seg.order:
             return imp[1]
-        if _local.subs is not None or _local.seen is not None:
+        if watching[0] and (_local.subs is not None or _local.seen is not None):
             return watched_slot(seg, t)
         r = _append_import(seg, t if t._standin is None else t._standin, _width(t))
         t._imp = (seg.order, r)
@@ -440,7 +441,7 @@ def slot(seg, t):
     key = (id(src), t._rec)  # src stays alive in seg.imports, so its id is not reused
     r = seg.foreign.get(key)
     if r is None:
-        if _local.subs is not None or _local.seen is not None:
+        if watching[0] and (_local.subs is not None or _local.seen is not None):
             return watched_slot(seg, t)
         r = seg.foreign[key] = _append_import(seg, (src, t._rec), _width(t))
     return r

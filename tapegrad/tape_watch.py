@@ -3,6 +3,7 @@ activation checkpointing (``utils/checkpoint.py``). ``tape.slot`` defers to ``wa
 for a first import while a watch is on; otherwise none of this runs."""
 
 import contextlib
+import threading
 
 from . import tape
 from .tape import _append_import, _local, _width, close_current, current, slot
@@ -33,11 +34,13 @@ def watch_imports():
     seen, old = [], (_local.seen, _local.seen_from, _local.resume)
     outer = _local.seg
     _local.seg, _local.resume = None, outer  # (not retired: see below)
+    _count(1)
     _local.seen, _local.seen_from = seen, current().order
     try:
         yield seen
     finally:
         _local.seen, _local.seen_from, _local.resume = old
+        _count(-1)
         close_current()
         # The caller's segment, if still open, stays current: code that watches calls in a
         # loop (checkpointing) then keeps recording on one segment instead of opening one per
@@ -45,6 +48,16 @@ def watch_imports():
         # tensor of that segment read later makes ``prepare`` move on to a fresh one.)
         if outer is not None and not outer.retired and _local.seg is None:
             _local.seg = outer
+
+
+_counting = threading.Lock()
+
+
+def _count(k):
+    """Count a watch in or out (``tape.watching``, read by ``slot`` on every first import:
+    while it is 0, no thread has ``seen`` or ``subs`` set, and ``slot`` reads neither)."""
+    with _counting:
+        tape.watching[0] += k
 
 
 def import_key(t):
@@ -62,11 +75,13 @@ def substitute_imports(subs):
     close_current()
     # nested (a checkpoint recomputing inside another's recomputation): the outer stand-ins
     # stay, and a stand-in of a stand-in is followed (slot resolves the chain)
+    _count(1)
     _local.subs = subs if old is None else {**old, **subs}
     try:
         yield
     finally:
         _local.subs = old
+        _count(-1)
         close_current()
 
 

@@ -138,6 +138,8 @@ def _extend(buf, done, values, n, dtype):
     """Append ``values[done:n]`` to the growable array ``buf`` (one spare slot stays at the
     end: the kernel may read index ``n`` for an absent constant)."""
     if not done:  # a fresh table (every backward starts a segment): one conversion
+        if n <= _FEW_VALUES:  # (NumPy's own conversion of a short list: one call, not two)
+            return np.array([*values[:n], 0], dtype), n
         buf = np.zeros(n + 1, dtype)
         fill(buf, values if len(values) == n else values[:n], dtype)
         return buf, n
@@ -147,6 +149,9 @@ def _extend(buf, done, values, n, dtype):
         buf = grown
     fill(buf, values[done:n], dtype, done)
     return buf, n
+
+
+_FEW_VALUES = 32  # a fresh table up to this long is converted by ``np.array``
 
 
 def _grow(arr, n):
