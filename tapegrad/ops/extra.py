@@ -289,6 +289,8 @@ def xlogy(input, other):
         bad = zero & ((yd <= 0) | (yd == np.inf))
     safe_y = where(_make(bad), 1.0, y) if bad.any() and y.dtype.kind == "f" else y
     product = mul(x, log(safe_y))
+    if y.requires_grad and bad.any() and (nan_at := bad & (yd == 0)).any():  # as PyTorch's
+        product = product + mul(sqrt(where(_make(nan_at), y, 1.0)), -0.0)  # d/dy: 0 / 0 there
     if not zero.any():
         return product
     return product + _make(np.where(zero, 0.0, -0.0).astype(product.dtype))

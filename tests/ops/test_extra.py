@@ -199,6 +199,24 @@ def test_xlogy_at_zero_has_pytorchs_values_and_derivatives():
 
 
 @needs_torch
+def test_xlogy_derivative_in_y_at_both_zero_is_nan_as_pytorchs():
+    # d/dy (x log y) = x / y: 0 / 0 where x == y == 0 (an entropy written xlogy(p, p) with a
+    # zero probability has a NaN gradient in PyTorch, not 0)
+    xs = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 2.0])
+    ys = np.array([0.0, 1.0, -1.0, 0.0, 0.5, 3.0])
+    grads = []
+    for L in (tg, torch):
+        x = L.tensor(xs, requires_grad=True)
+        y = L.tensor(ys, requires_grad=True)
+        with np.errstate(all="ignore"):
+            grads.append([g.numpy() for g in L.autograd.grad(L.xlogy(x, y).sum(), (x, y))])
+        p = L.tensor([0.0, 0.5], dtype=L.float64, requires_grad=True)
+        grads.append(L.autograd.grad(L.special.xlogy(p, p).sum(), p)[0].numpy())
+    np.testing.assert_array_equal(grads[0][0], grads[2][0])
+    np.testing.assert_array_equal(grads[0][1], grads[2][1])
+    np.testing.assert_array_equal(grads[1], grads[3])
+
+@needs_torch
 def test_scatter_repeated_indices_and_integer_dtypes_like_torch():
     # a repeated index writes once (the last write, PyTorch's CPU order), not a sum; integer
     # and bool tensors stay in their dtype, in place too; mixed dtypes raise PyTorch's error
