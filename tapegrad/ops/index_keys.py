@@ -146,26 +146,36 @@ def basic_view(xd, items, value):
     return strides, offset
 
 
-def empty_at(xd, items, value):
-    """``value`` (``xd[items]``, empty) starting where PyTorch's view starts: NumPy leaves an
-    empty slice's start out of the data pointer, PyTorch's storage_offset counts it
-    (``x[12:12]`` starts at 12), and ``as_strided`` of the view starts from there."""
-    shape, st, d, offset = xd.shape, xd.strides, 0, 0
+def start_of(shape, strides, items):
+    """Where the view ``[items]`` (a basic key ending in Ellipsis) of an array of ``shape`` and
+    ``strides`` starts, in the strides' units, as PyTorch counts it (empty slices too); None
+    for a key it does not place (a bool)."""
+    d, offset = 0, 0
     for k in items:
         if k is None:
             continue
         if k is Ellipsis:
             after = items[items.index(Ellipsis) + 1:]
-            d = xd.ndim - len(after) + after.count(None)
+            d = len(shape) - len(after) + after.count(None)
             continue
         if type(k) is bool:
-            return value
+            return None
         if type(k) is slice:
-            offset += k.indices(shape[d])[0] * st[d]
+            offset += k.indices(shape[d])[0] * strides[d]
         else:
             i = int(k)
-            offset += (i + shape[d] if i < 0 else i) * st[d]
+            offset += (i + shape[d] if i < 0 else i) * strides[d]
         d += 1
+    return offset
+
+
+def empty_at(xd, items, value):
+    """``value`` (``xd[items]``, empty) starting where PyTorch's view starts: NumPy leaves an
+    empty slice's start out of the data pointer, PyTorch's storage_offset counts it
+    (``x[12:12]`` starts at 12), and ``as_strided`` of the view starts from there."""
+    offset = start_of(xd.shape, xd.strides, items)
+    if offset is None:
+        return value
     root = xd
     while isinstance(root.base, np.ndarray):
         root = root.base

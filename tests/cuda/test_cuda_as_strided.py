@@ -70,3 +70,19 @@ def test_data_ptr_of_views_is_their_storage_offset_from_the_base(torch):
         assert x.data_ptr() > 0
         assert view(x).data_ptr() - x.data_ptr() == view(t).data_ptr() - t.data_ptr()
     assert x.clone().data_ptr() != x.data_ptr()
+
+
+@pytest.mark.parametrize("key", [(slice(12, 12),), (slice(5, 3),), (slice(20, None),),
+                                 (slice(2, 2), slice(1, None)), (slice(1, None), slice(3, 3)),
+                                 (2, slice(4, 4)), (None, slice(1, 1))], ids=str)
+def test_empty_view_starts_where_torchs_does(key):
+    torch = pytest.importorskip("torch")
+    shape = (20,) if len([k for k in key if k is not None]) == 1 else (4, 5)
+    want = torch.arange(20.0).reshape(shape)[key]
+    x = tg.arange(20.0).reshape(shape)
+    got, cpu = x.cuda()[key], x[key]
+    assert got.storage_offset() == cpu.storage_offset() == want.storage_offset()
+    if want.storage_offset() + 2 <= 20:
+        assert got.as_strided((2,), (1,)).cpu().tolist() == \
+            want.as_strided((2,), (1,)).tolist()
+    assert got[0:0].storage_offset() == want[0:0].storage_offset()
