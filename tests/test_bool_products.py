@@ -87,3 +87,22 @@ def test_numpy_functions_keep_numpy_bool_products(f):
     got = f(tg.tensor(a), tg.tensor(b))
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(np.asarray(got), want)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64", "float64"])
+def test_vdot_of_unequal_lengths_names_the_sizes_first(dtype):
+    """PyTorch's vdot checks the lengths before the dtype: bools of unequal lengths get the
+    size message, not the bool refusal; other dtypes its 'inconsistent tensor size'."""
+    def f(lib):
+        return lib.vdot(lib.ones(3, dtype=getattr(lib, dtype)),
+                        lib.ones(2, dtype=getattr(lib, dtype)))
+    got, want = _outcome(tg, f), _outcome(torch, f)
+    assert got == want and "inconsistent tensor size" in got[1]
+
+
+def test_addbmm_of_bools_names_pytorchs_kernel():
+    def f(lib):
+        b = lib.ones(2, 2, 2, dtype=lib.bool)
+        return lib.addbmm(lib.zeros(2, 2, dtype=lib.bool), b, b)
+    got, want = _outcome(tg, f), _outcome(torch, f)
+    assert got == want and got[0] == "NotImplementedError"

@@ -16,7 +16,7 @@ from ..ops import record as _R
 from ..ops.activations import fusable_array
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
-from ..ops.shapes import bool_matmul_error, norm_dim
+from ..ops.shapes import bool_matmul_error, matmul_error, norm_dim
 from ..registry import Op
 from ..tensor import _make
 from ._common import _t, const, dims_of, vals
@@ -67,6 +67,8 @@ def vdot(input, other):
     a, b = _t(input), _t(other)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape != b.shape:  # (checked before the dtypes, as PyTorch's dot does)
+        raise matmul_error(a.shape, b.shape)
     if a.dtype == np.bool_ and b.dtype == np.bool_:
         raise bool_matmul_error(a.shape, b.shape)  # (PyTorch's dot kernel)
     return _C.vdot(a, b)
@@ -154,7 +156,11 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``."""
-    return _scaled(beta, input, alpha, _ops.sum(_ops.bmm(batch1, batch2), 0))
+    try:
+        product = _ops.bmm(batch1, batch2)
+    except NotImplementedError as e:  # (bools: PyTorch's addbmm is an addmm of the folded batch)
+        raise NotImplementedError(str(e).replace('"bmm"', '"addmm_impl_cpu_"')) from None
+    return _scaled(beta, input, alpha, _ops.sum(product, 0))
 
 
 def chain_matmul(*matrices):
