@@ -7,6 +7,7 @@ write their results into held arrays that nothing reads any more instead of fres
 """
 
 import sys
+import weakref
 from functools import partial
 
 import numpy as np
@@ -76,6 +77,8 @@ def numpy_vjp(sw, r, code):
             grads[k] = _handed_on(d, k, vals, g)
             if grads[k] is not None:
                 todo.remove(k)
+                if sw.freeing and sw.own is not None:
+                    _note_whole(sw, seg, d, v, k, grads[k])
     filled = None  # a full sum's broadcast g written out for the compiled loops to read
     if g.strides == (0,) and g.size > 1 and not shaped and \
             any(_loop_entry(0, code, k, g.dtype, c0) is not None for k in todo):
@@ -123,8 +126,8 @@ def numpy_vjp(sw, r, code):
         return
     # g is this sweep's to overwrite: held apart, private, read by nothing after r
     dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and (
-        g.flags.writeable or sw.freeing and not shaped and dead_saved(g))  # (a full sum's
-    # broadcast is not; a saved value it multiplied may be, ``dead_saved``)
+        g.flags.writeable or sw.freeing and not shaped and _whole(sw, g) and dead_saved(g))
+    # (a full sum's broadcast is not; a saved value it multiplied may be, ``dead_saved``)
     if dead and not g.flags.writeable:  # written over as a dead g: formulas read it from there
         g = g.base if g.base.ndim == 1 else g.base.reshape(-1)
         args = (g, *args[1:])
@@ -409,6 +412,22 @@ def _base_refs(g):
 
 
 _DEAD_REFS = (lambda held: _base_refs(held[0].view()))([np.empty(2)])  # (a list and a view)
+
+
+def _note_whole(sw, seg, d, v, k, view):
+    """Mark ``view`` (formula ``k``'s saved value handed on, ``_handed_on``) as covering an
+    array the segment's saved table holds itself, not through a view: only then does that
+    array's reference count see every holder of its memory. A saved view refers to its base
+    once however many records and tensors hold the view (``t = sin(x)[:]`` saved by ``t * w``
+    and ``t * exp(-x*x)``), so its base would look dead while a record yet to run reads it."""
+    if v & 1 and seg.avals[(v >> 1) + d.saves.index(d.times_g(k))] is view.base:
+        sw.whole[id(view)] = weakref.ref(view)  # (weak: the mark keeps no memory alive)
+
+
+def _whole(sw, g):
+    """Whether ``g`` was marked by ``_note_whole`` (the mark is used once)."""
+    ref = sw.whole.pop(id(g), None)
+    return ref is not None and ref() is g
 
 
 def _handed_on(d, k, vals, g):

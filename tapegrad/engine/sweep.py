@@ -229,6 +229,9 @@ class Sweep:
         # whether this backward frees the graph (``run``'s ``free``): a saved array that only
         # the swept records held is then dead (``numpy_records.dead_saved``)
         self.freeing = False
+        # id -> weak reference of a handed-on saved value whose array the saved table holds
+        # itself (``numpy_records._note_whole``): the only ones ``dead_saved`` may judge
+        self.whole = {}
         # a backward with ``inputs``: records whose adjoint leads to one (None: all), and
         # those whose VJP does not run (``prune``)
         self.needed = self.pruned = None
