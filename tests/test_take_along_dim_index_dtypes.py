@@ -20,3 +20,19 @@ def test_index_dtypes_as_torch(dtype, dim):
             return str(e)
 
     assert outcome(tg) == outcome(torch)
+
+
+@pytest.mark.parametrize("index", [[-1], [3, -2, 20], [13], [1, 0]])
+def test_flattened_gather_refuses_negative_and_large_indices_as_torch(index):
+    """Without ``dim`` PyTorch gathers, which takes no negative index (-1 raised there, where
+    tapegrad took the last element) and names gather's bound (a RuntimeError)."""
+    torch = pytest.importorskip("torch")
+
+    def outcome(L):
+        x = L.arange(12.0, dtype=L.float64).reshape(3, 4)
+        try:
+            return L.take_along_dim(x, L.tensor(index)).tolist()
+        except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
+            return type(e).__name__, str(e)
+
+    assert outcome(tg) == outcome(torch)

@@ -442,10 +442,11 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         n = x.numel()
         flat = i.reshape(-1)
-        if flat.size and (flat.min() < -n or flat.max() >= n):
-            raise IndexError(f"index {int(flat.max() if flat.max() >= n else flat.min())} is "
-                             f"out of bounds for size {n}")
-        return _take(x, np.where(flat < 0, flat + n, flat))
+        bad = (flat < 0) | (flat >= n)  # (gather's rule: no negative index, unlike with dim)
+        if bad.any():
+            raise RuntimeError(f"index {int(flat[bad.argmax()])} is out of bounds for "
+                               f"dimension 0 with size {n}")
+        return _take(x, flat)
     d = norm_dim(int(dim), x.ndim)
     xs, is_ = list(x.shape), list(i.shape)
     xs[d] = is_[d] = 1
