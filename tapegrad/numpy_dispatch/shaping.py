@@ -120,6 +120,12 @@ def _outer(a, b, out=None):
 def _einsum(*operands, out=None, optimize=False, **kwargs):
     _need(out is None, "out=")
     _need(not kwargs, ", ".join(f"{k}=" for k in kwargs))
+    values = [v for v in (operands[1:] if operands and isinstance(operands[0], str)
+                          else operands[0::2]) if not isinstance(v, (list, tuple))]
+    # integer and bool operands only: NumPy's einsum keeps their dtype where tg.einsum sums
+    # private letters in int64 as PyTorch's does
+    _need(any(np.dtype(getattr(v, "dtype", np.float64)).kind in "fc" for v in values),
+          "integer operands")
     if operands and not isinstance(operands[0], str):
         from .arrays import interleaved_einsum
 

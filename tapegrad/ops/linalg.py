@@ -5,7 +5,7 @@ import numpy as np
 from .._bounded_cache import bounded_cache
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from . import einsum_plan
+from . import einsum_integral, einsum_plan
 from .blas_operands import blas_ready
 from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
     transpose, unsqueeze
@@ -589,6 +589,8 @@ def einsum(equation, *operands):
         from .cuda_linalg import einsum as device_einsum
 
         return device_einsum(ts, subs, out_sub, sizes)
+    if not any(a.dtype.kind in "fc" for a in arrays):  # integer and bool: PyTorch's sums first
+        subs, arrays = einsum_integral.prepare(subs, out_sub, arrays)
     eq = ",".join(subs) + "->" + out_sub
     value = _np_einsum(eq, arrays)
     if any(np.may_share_memory(value, a) for a in arrays):
