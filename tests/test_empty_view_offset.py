@@ -40,3 +40,21 @@ def test_non_empty_views_unchanged():
     for key in [(1, slice(2, 4)), (slice(1, 3),), (Ellipsis, 3)]:
         assert x[key].storage_offset() == t[key].storage_offset()
         assert x[key].tolist() == t[key].tolist()
+
+
+@pytest.mark.parametrize("view", [
+    lambda x: x.reshape(6, 10).t()[2, 6:6],  # starts at 62: past the storage's end
+    lambda x: x.reshape(6, 10)[1:, ::2][5:5],  # 60: at the end, through a strided view
+    lambda x: x[::2][30:30],
+    lambda x: x.reshape(6, 10)[:, 8:][1:1, 2:2],
+    lambda x: x[50:][10:10],
+], ids=["t_row_past_end", "strided_rows", "step2_end", "narrow_cols", "tail"])
+def test_empty_view_of_strided_view_starts_where_torch_does(view):
+    want, got = view(torch.arange(60.0)), view(tg.arange(60.0))
+    assert got.storage_offset() == want.storage_offset()
+    assert tuple(got.stride()) == tuple(want.stride())
+    if want.storage_offset() + 2 > 60:  # PyTorch refuses as_strided reaching past the end
+        with pytest.raises(RuntimeError):
+            want.as_strided((2,), (1,))
+        with pytest.raises(RuntimeError):
+            got.as_strided((2,), (1,))

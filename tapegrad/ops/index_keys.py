@@ -172,21 +172,25 @@ def start_of(shape, strides, items):
 def empty_at(xd, items, value):
     """``value`` (``xd[items]``, empty) starting where PyTorch's view starts: NumPy leaves an
     empty slice's start out of the data pointer, PyTorch's storage_offset counts it
-    (``x[12:12]`` starts at 12), and ``as_strided`` of the view starts from there."""
+    (``x[12:12]`` starts at 12), and ``as_strided`` of the view starts from there. The start
+    may lie past the end of the memory (``x.t()[2, 6:6]`` of a 6x10 ``x`` starts at 62, as in
+    PyTorch): the view has no elements, so its pointer is only ever compared, never read."""
     offset = start_of(xd.shape, xd.strides, items)
     if offset is None:
         return value
-    root = xd
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    start = xd.__array_interface__["data"][0] - root.__array_interface__["data"][0] + offset
-    try:
-        out = np.ndarray(value.shape, value.dtype, buffer=root, offset=start,
-                         strides=value.strides)
-    except (TypeError, ValueError):  # (memory that is not one buffer: NumPy's view stays)
-        return value
-    out.flags.writeable = value.flags.writeable
+    out = np.asarray(_At(value, xd.__array_interface__["data"][0] + offset, xd))
     return out
+
+
+class _At:
+    """An empty array's interface at a given address, keeping the memory it is taken from
+    (``base``) alive as NumPy's own views do."""
+
+    def __init__(self, value, address, base):
+        self.__array_interface__ = {"shape": value.shape, "typestr": value.dtype.str,
+                                    "descr": value.dtype.descr, "strides": value.strides,
+                                    "data": (address, not value.flags.writeable), "version": 3}
+        self.base = base
 
 
 def plan_key(key):
