@@ -46,8 +46,8 @@ def reduced_vjp(sw, code, slots, todo, g, vals):
                             other.reshape(dims))
         else:
             red = np.add.reduce(gs, axis=summed)
-            if code == _SUB and k == 1:
-                np.negative(red, out=red)
+            if code == _SUB and k == 1:  # (not in place: a one-element input's sum over
+                red = -red  # every axis is a NumPy scalar, which takes no out=)
         sw.accumulate((a,), (red.reshape(-1),), (True,))
         done.append(k)
     return done

@@ -61,6 +61,25 @@ def test_broadcast_gradients_match_pytorch(taken, op, xs, ys, rg, dtype, transpo
     assert (small in taken) == rg[small]  # the broadcast operand's sum taken as computed
 
 
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1, 1)])
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_one_element_operand_matches_pytorch(shape, op):
+    """``x - c`` with ``c`` of one element (``x - x.mean()``): its gradient is a sum over
+    every axis, a NumPy scalar, not an array."""
+    r = np.random.default_rng(4)
+    x, c, w = r.standard_normal((300, 5, 6)), r.standard_normal(shape), \
+        r.standard_normal((300, 5, 6))
+    res = []
+    for M in (tg, torch):
+        tx, tc = M.tensor(x, requires_grad=True), M.tensor(c, requires_grad=True)
+        (OPS[op](tx, tc) * M.tensor(w)).sum().backward()
+        (OPS[op](tc, tx) * M.tensor(w)).sum().backward()
+        res.append((tx.grad.numpy(), tc.grad.numpy()))
+    for a, b in zip(*res):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_finite_differences_of_the_broadcast_operand():
     r = np.random.default_rng(1)
     xc = tg.tensor(r.standard_normal((200, 5, 6)))
