@@ -192,6 +192,8 @@ def as_tensor(data, dtype=None, device=None):
         return t if t.device == device else t.to(device)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == dtype else data.to(dtype)
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_values(data)  # (as tensor()'s: not NumPy's stacking of the tensors)
     if isinstance(data, (str, bytes)):
         raise TypeError("new(): invalid data type 'str'")
     arr = np.asarray(data, dtype=dtype)
