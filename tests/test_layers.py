@@ -13,7 +13,7 @@ BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "_tensor
           "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
           "device", "_bounded_cache", "promotion", "size", "_legacy_tensor",
-          "memory_format"}
+          "memory_format", "_live_segments"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
@@ -34,7 +34,8 @@ ALLOWED = {
     # device objects and CUDA storage (numba.cuda imported lazily): tensors hold it, the tape
     # tells device segments by it, the CUDA engine allocates through it
     "device": set(),
-    "tape": {"_config", "_pack", "registry", "device"},
+    "_live_segments": set(),  # a thread's live segments, held weakly (the tape's list of them)
+    "tape": {"_config", "_pack", "registry", "device", "_live_segments"},
     "tape_watch": {"tape"},  # import watches of activation checkpointing
     "_deepcopy": set(),  # copy.deepcopy of tensors: their values, views and attributes
     "tensor": {"_tensor_str", "_legacy_tensor", "_deepcopy", "grad_mode", "tape", "device",
