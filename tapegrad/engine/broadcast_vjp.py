@@ -45,7 +45,8 @@ def reduced_vjp(sw, code, slots, todo, g, vals):
             red = np.einsum(sub + "," + sub + "->" + "".join(sub[i] for i in kept), gs,
                             other.reshape(dims))
         else:
-            red = np.add.reduce(gs, axis=summed)
+            with np.errstate(all="ignore"):  # inf/nan as IEEE says, silently, as the
+                red = np.add.reduce(gs, axis=summed)  # gather's compiled loop and PyTorch
             if code == _SUB and k == 1:  # (not in place: a one-element input's sum over
                 red = -red  # every axis is a NumPy scalar, which takes no out=)
         sw.accumulate((a,), (red.reshape(-1),), (True,))

@@ -2,6 +2,8 @@
 summed over the broadcast axes as it is computed (``engine.broadcast_vjp``), not written at
 full size and summed by the broadcast's own VJP. Values as PyTorch's and finite differences'."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -78,6 +80,25 @@ def test_one_element_operand_matches_pytorch(shape, op):
     for a, b in zip(*res):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_overflowing_sum_is_silent_and_matches_pytorch(op, dtype):
+    """A broadcast operand's gradient that overflows or meets inf - inf: inf and nan as
+    PyTorch's, without NumPy's RuntimeWarning (the backward runs under warnings as errors)."""
+    big = np.finfo(dtype).max
+    w = np.ones((1000, 8), dtype)
+    w[0, 0], w[1, 0], w[2, 1], w[3, 1], w[4, 2], w[5, 2] = np.inf, -np.inf, big, big, -big, -big
+    res = []
+    for M in (tg, torch):
+        c = M.tensor(np.ones(8, dtype), requires_grad=True)
+        x = M.tensor(np.ones((1000, 8), dtype), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            OPS[op](x, c[None]).backward(M.tensor(w))
+        res.append(c.grad.numpy())
+    np.testing.assert_array_equal(res[0][:3], res[1][:3])
 
 
 def test_finite_differences_of_the_broadcast_operand():
