@@ -52,3 +52,28 @@ def test_expanded_alone_from_torch():
     assert got.stride() == want.stride() and got.tolist() == want.tolist()
     assert (got * 2).sum().item() == (want * 2).sum().item()
     assert got.clone().add_(1).tolist() == want.clone().add_(1).tolist()
+
+
+def test_contiguous_of_a_loaded_expanded_tensor_is_a_writable_copy():
+    # torch.load gives a view with no ._base; contiguous() must still copy it (a C-ordered,
+    # writable tensor) rather than hand back the read-only stride-0 view
+    base = torch.arange(3.0)
+    buf = _both(torch.save, base, base.expand(2, 3))
+    want = torch.load(io.BytesIO(buf.getvalue()))
+    got = tg.load(io.BytesIO(buf.getvalue()))
+    cw, cg = want[1].contiguous(), got[1].contiguous()
+    assert cg.is_contiguous() and cw.is_contiguous()
+    assert cg.stride() == cw.stride()
+    cw.add_(1.0)
+    cg.add_(1.0)
+    assert cg.tolist() == cw.tolist()
+    assert got[0].tolist() == want[0].tolist()  # (the copy's write leaves the storage alone)
+
+
+def test_contiguous_of_a_transposed_numpy_array():
+    np = pytest.importorskip("numpy")
+    a = np.arange(6.0).reshape(2, 3).T
+    want, got = torch.from_numpy(a.copy(order="K")).contiguous(), tg.from_numpy(a).contiguous()
+    assert got.is_contiguous() and got.stride() == want.stride()
+    got.mul_(2.0)
+    assert a.tolist() == np.arange(6.0).reshape(2, 3).T.tolist()  # (a copy: a unchanged)

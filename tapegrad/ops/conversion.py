@@ -21,13 +21,14 @@ _CLONE = int(Op.CLONE)
 
 
 def contiguous(x, memory_format=None):
-    """``x`` itself, or a C-ordered copy (``clone``) of a view that is not contiguous, as in
-    PyTorch: an in-place change of the copy leaves the viewed tensor alone. A
+    """``x`` itself, or a C-ordered copy (``clone``) of a tensor that is not contiguous (a view,
+    or one over strided memory without a base: ``from_numpy`` of a transpose, a loaded expanded
+    tensor), as in PyTorch: an in-place change of the copy leaves the viewed tensor alone. A
     ``memory_format`` is checked, not applied (layouts are not tracked)."""
     if memory_format is not None:
         check_memory_format(memory_format, x.ndim, "contiguous")
     d = x._data
-    if type(d) is _ndarray and x._base is not None and not d.flags.c_contiguous:
+    if type(d) is _ndarray and not d.flags.c_contiguous:
         if d.dtype.kind == "f":  # one copy, in C order (a transposed matrix: in tiles)
             c = vecmath.c_order(d)
             return _const_op(_CLONE, x, c, None) if x._rg and _grad_on() else _make(c)
