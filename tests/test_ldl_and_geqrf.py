@@ -104,3 +104,28 @@ def test_without_scipy_a_clear_not_implemented_error(monkeypatch):
         tg.linalg.ldl_factor(tg.eye(2, dtype=tg.float64))
     h, tau = tg.geqrf(tg.eye(2, dtype=tg.float64))  # (NumPy's: no SciPy needed)
     assert tuple(h.shape) == (2, 2) and tuple(tau.shape) == (2,)
+
+
+def _solve_cases(lib):
+    LD, piv = lib.linalg.ldl_factor(lib.eye(3, dtype=lib.float64).expand(4, 3, 3) + 0)
+    B = lib.ones(3, 2, dtype=lib.float64)
+    return [(LD, piv[..., :2], B), (LD, piv, lib.ones(4, 2, dtype=lib.float64)),
+            (LD, piv.float(), B), (LD, piv.bool(), B), (LD, piv[0, 0], B),
+            (LD[..., :2, :2], piv, B), (LD.float(), piv.float(), B), (LD, piv[..., :2], B.float()),
+            (LD.half(), piv, B.half()), (LD, piv, lib.ones(5, 3, 2, dtype=lib.float64)),
+            (LD, piv.to(lib.int16), B)]
+
+
+@pytest.mark.parametrize("k", range(11))
+def test_ldl_solve_checks_pivots_and_rows_as_torch(k):
+    """Pivots of the wrong shape or dtype and B of the wrong row count raise PyTorch's errors
+    (LAPACK took them: a silently wrong X, or SciPy's ValueError)."""
+    pytest.importorskip("scipy")
+
+    def outcome(lib):
+        try:
+            return np.round(lib.linalg.ldl_solve(*_solve_cases(lib)[k]).numpy(), 10).tolist()
+        except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
+            return type(e).__name__, str(e)
+
+    assert outcome(tg) == outcome(torch)

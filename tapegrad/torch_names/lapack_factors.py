@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..grad_mode import is_grad_enabled
 from ..ops.linalg_decomp import LinAlgError
-from ..ops.shapes import torch_dtype_name
+from ..ops.shapes import broadcast_shapes, torch_dtype_name
 from ..tensor import _make
 from ._common import _t
 
@@ -102,9 +102,14 @@ def ldl_factor(A, *, hermitian=False):
     return LdlResult(LD, pivots)
 
 
-def ldl_solve(LD, pivots, B, *, hermitian=False):
-    """``X`` with ``A X = B`` from ``ldl_factor``'s ``(LD, pivots)`` of A (LAPACK's sytrs)."""
-    LD, pivots, B = _t(LD), _t(pivots), _t(B)
+def _solve_operands(LD, pivots, B):
+    """``ldl_solve``'s arrays broadcast over their common batch, after PyTorch's checks in its
+    order and words (LAPACK would take mismatched pivots or rows without an error)."""
+    name = "torch.linalg.ldl_solve"
+    kind = torch_dtype_name(LD.dtype)
+    _matrices(LD, name, RuntimeError(f"{name}: Expected a floating point or complex tensor as "
+                                     f"input. Got {kind}") if LD.dtype.kind not in "fc" else
+              NotImplementedError(f"\"ldl_solve_kernel_cpu\" not implemented for '{kind}'"))
     if B.dtype != LD.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{torch_dtype_name(B.dtype)} and A of type "
@@ -112,15 +117,30 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     if B.ndim < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of [-{B.ndim}, "
                          f"{B.ndim - 1}], but got -2)")
+    n = LD.shape[-1]
+    if B.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for {name}: each A matrix is {n} by {n} "
+                           f"but each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    if tuple(pivots.shape) != tuple(LD.shape[:-1]):
+        raise RuntimeError(f"{name}: Expected LD.shape[:-1] and pivots.shape to be the same, "
+                           f"but got pivots with shape {list(pivots.shape)} instead")
+    if pivots.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: Expected pivots to be integers. Got "
+                           f"{torch_dtype_name(pivots.dtype)}")
     ld, p, b = (np.asarray(x.detach()._arr()) for x in (LD, pivots, B))
-    batch = np.broadcast_shapes(ld.shape[:-2], p.shape[:-1], b.shape[:-2])
-    ld = np.broadcast_to(ld, batch + ld.shape[-2:])
-    p = np.broadcast_to(p, batch + p.shape[-1:])
-    b = np.broadcast_to(b, batch + b.shape[-2:])
+    batch = broadcast_shapes(tuple(B.shape[:-2]), tuple(LD.shape[:-2]))
+    return (np.broadcast_to(ld, batch + ld.shape[-2:]), np.broadcast_to(p, batch + p.shape[-1:]),
+            np.broadcast_to(b, batch + b.shape[-2:]))
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """``X`` with ``A X = B`` from ``ldl_factor``'s ``(LD, pivots)`` of A (LAPACK's sytrs)."""
+    LD, pivots, B = _t(LD), _t(pivots), _t(B)
+    ld, p, b = _solve_operands(LD, pivots, B)
     X = np.zeros(b.shape, np.result_type(ld.dtype, b.dtype))
     if X.size:
         f = _lapack("hetrs" if hermitian and ld.dtype.kind == "c" else "sytrs", ld, "ldl_solve")
-        for i in np.ndindex(batch):
+        for i in np.ndindex(b.shape[:-2]):
             X[i] = f(ld[i], p[i].astype(np.int32), b[i], lower=1)[0]
     (X_t,) = _no_derivative(_no_formula("linalg_ldl_solve"), (LD, B), (_make(X),))
     return X_t
