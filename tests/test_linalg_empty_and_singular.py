@@ -66,3 +66,14 @@ def test_cond_gradients_where_regular():
         tg.linalg.cond(tg.tensor(SINGULAR["zero"], requires_grad=True), "nuc")
     with pytest.raises(RuntimeError, match="singular"):
         tg.linalg.cond(tg.tensor(SINGULAR["zero"], requires_grad=True), "fro")
+
+
+@pytest.mark.parametrize("p", ["fro", 1, -1, float("inf"), float("-inf")])
+def test_cond_of_nan_input_requiring_grad_is_inf_as_torch(p):
+    """A NaN input gives inf (PyTorch's) whether or not it requires grad; the result stays on
+    the graph."""
+    a = np.stack([[[np.nan, 1.0], [1.0, 2.0]], np.eye(2)])
+    got = tg.linalg.cond(tg.tensor(a, requires_grad=True), p)
+    want = torch.linalg.cond(torch.tensor(a, requires_grad=True), p)
+    assert got.requires_grad and want.requires_grad
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy())

@@ -43,7 +43,10 @@ def by_inverse(A, p, matrix_norm, inv):
             except np.linalg.LinAlgError:
                 singular[i] = True
     if not singular.any() and (R.needs_grad(A) or not np.isnan(a).any()):
-        return matrix_norm(A, p) * matrix_norm(inv(A), p)
+        r = matrix_norm(A, p) * matrix_norm(inv(A), p)
+        nan = np.isnan(np.asarray(r.detach()._arr()))
+        # (a NaN input requiring grad: inf too, as PyTorch's, on the graph all the same)
+        return r.masked_fill(_make(nan), np.inf) if nan.any() else r
     if singular.any() and R.needs_grad(A):
         raise _no_derivative()
     inverse = np.full(flat.shape, np.inf, a.dtype)
