@@ -340,10 +340,11 @@ def _finish_leaves(rest, plain, inputs, results, accumulate, create_graph):
         for i, t in enumerate(inputs):
             if t._seg is not None and results[i] is not None:
                 results[i] = _shaped(results[i], t, create_graph)
-                if accumulate:  # non-leaf inputs= get their .grad and retain it from
-                    _accumulate(t, results[i], create_graph)  # here on (as in PyTorch)
-                    if not t._retains:
-                        retain_grad(t)
+                # non-leaf inputs= get their .grad and retain it from here on (as in PyTorch);
+                # one retained already had it stored by the sweep (twice asked for: once)
+                if accumulate and not t._retains:
+                    _accumulate(t, results[i], create_graph)
+                    retain_grad(t)
     return results
 
 
