@@ -6,9 +6,9 @@ An elementwise record reads a broadcast operand through a stride-0 gather record
 Left to the general path, ``qdiag[None] * xc`` over (1000, 25, 10) writes ``g * xc`` (2 MB)
 into the gather's adjoint and the compiled sweep then sums it into (25, 10): two passes and a
 large array. Here the sum is taken at once (``np.einsum('ab,ab->b')`` for a product: one
-pass, nothing of full size written; ``np.add.reduce`` for a sum or difference) and added into
-the gather's input, whose VJP then never runs (nothing else reached it). That is the same sum
-as the gather's, in another order: equal within float rounding.
+pass, nothing of full size written; ``np.einsum('ab->b')`` for a sum or difference) and added
+into the gather's input, whose VJP then never runs (nothing else reached it). That is the same
+sum as the gather's, in another order: equal within float rounding.
 """
 
 import numpy as np
@@ -35,20 +35,19 @@ def reduced_vjp(sw, code, slots, todo, g, vals):
             continue
         a, dims, kept = plan
         gs = g.reshape(dims)
-        summed = tuple(i for i in range(len(dims)) if i not in kept)
+        sub = _LETTERS[: len(dims)]
+        spec = sub + "->" + "".join(sub[i] for i in kept)  # (for a sum: einsum, not
+        operands = (gs,)  # np.add.reduce, 3-10x slower over an outer axis of few columns)
         if code == _MUL:
             other = vals[1 - k]
             if type(other) is not np.ndarray or other.size != g.size or \
                     other.dtype != g.dtype:
                 continue
-            sub = _LETTERS[: len(dims)]
-            red = np.einsum(sub + "," + sub + "->" + "".join(sub[i] for i in kept), gs,
-                            other.reshape(dims))
-        else:
-            with np.errstate(all="ignore"):  # inf/nan as IEEE says, silently, as the
-                red = np.add.reduce(gs, axis=summed)  # gather's compiled loop and PyTorch
-            if code == _SUB and k == 1:  # (not in place: a one-element input's sum over
-                red = -red  # every axis is a NumPy scalar, which takes no out=)
+            spec, operands = sub + "," + spec, (gs, other.reshape(dims))
+        with np.errstate(all="ignore"):  # inf/nan as IEEE says, silently, as the gather's
+            red = np.einsum(spec, *operands)  # compiled loop and PyTorch
+        if code == _SUB and k == 1:  # (not in place: a one-element input's sum over every
+            red = -red  # axis is a NumPy scalar, which takes no out=)
         sw.accumulate((a,), (red.reshape(-1),), (True,))
         done.append(k)
     return done
