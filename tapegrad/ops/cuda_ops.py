@@ -429,13 +429,12 @@ def getitem(x, shape, key, items=None):
         raise index_error(e, shape, key) from None
     if items is None:
         return reshape(gather_index(x, ids.reshape(-1)), ids.shape)
-    offset = pv.__array_interface__["data"][0] - PROBE_ADDR
-    if not pv.size:  # (NumPy drops an empty slice's start: PyTorch's storage_offset keeps it)
-        from .index_keys import start_of
+    t = view(x, pv.shape, pv.strides, pv.__array_interface__["data"][0] - PROBE_ADDR)
+    if not pv.size and t._vmap is not None:  # (NumPy drops an empty slice's start: PyTorch's
+        from .cuda_views import empty_view_start  # storage_offset keeps it)
 
-        found = start_of(shape, c_strides(shape), items)
-        offset = offset if found is None else found
-    return view(x, pv.shape, pv.strides, offset)
+        t._vmap.start = empty_view_start(x, shape, items)
+    return t
 
 
 # ---- reductions -------------------------------------------------------------------------

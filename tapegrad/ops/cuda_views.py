@@ -26,6 +26,7 @@ from ..device import to_device
 from ..engine.cuda import kernels as K
 from .inplace import _OVERLAP_MSG
 from .movement import _strided_indices
+from .shapes import c_strides
 
 
 class ViewMap:
@@ -33,11 +34,12 @@ class ViewMap:
     taken from, None for the storage's own tensor) and ``local`` ((shape, strides, offset) in
     that tensor's C order; None for a reshape)."""
 
-    __slots__ = ("storage", "parent", "local", "_pos", "_dpos", "_overlaps", "_span")
+    __slots__ = ("storage", "parent", "local", "_pos", "_dpos", "_overlaps", "_span", "start")
 
     def __init__(self, storage, parent, local):
         self.storage, self.parent, self.local = storage, parent, local
         self._pos = self._dpos = self._overlaps = self._span = None
+        self.start = None  # (an empty view's PyTorch storage offset: it has no positions)
 
     def positions(self):
         """Flat positions in the storage of the view's elements (C order), on the host."""
@@ -73,6 +75,29 @@ class ViewMap:
 # storage (a DeviceArray) -> {a gathered copy of part of it: that copy's ViewMap}, both weak
 # in the copies: a copy lives as long as some tensor holds it (a view, its detach(), .data)
 _copies = weakref.WeakKeyDictionary()
+
+
+def empty_view_start(x, shape, items):
+    """Where PyTorch's empty view ``x[items]`` (a basic key; ``x`` of ``shape`` on the device)
+    starts in its storage: ``x``'s own start plus the key's start along ``x``'s steps in the
+    storage, read off its positions (NumPy's probe drops an empty slice's start, and a start
+    past a dimension's end has no position to look up). None for a key it does not place."""
+    from .index_keys import start_of
+
+    strides, start, m = list(c_strides(shape)), 0, x._vmap
+    if m is not None and x._base is not None and x._base._data.a is m.storage.a:
+        pos = m.positions()
+        if not pos.size:
+            return None if m.start is None else _offset(m.start, start_of(shape, strides, items))
+        pos, start = pos.reshape(shape), int(pos.flat[0])
+        for d, n in enumerate(shape):
+            if n > 1:  # (a dim of one element keeps C order's step: its step is never seen)
+                strides[d] = int(pos[(0,) * d + (1,) + (0,) * (len(shape) - d - 1)]) - start
+    return _offset(start, start_of(shape, strides, items))
+
+
+def _offset(start, found):
+    return None if found is None else start + found
 
 
 def note(t, x, local):

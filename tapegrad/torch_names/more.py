@@ -202,17 +202,9 @@ def _device_storage(x):
     m = x._vmap
     if m is None or x._base is None or x._base._data.a is not m.storage.a:
         return x, 0
-    return x._base, int(m.positions()[0]) if x.numel() else _start(m)
-
-
-def _start(m):
-    """Where an empty CUDA view (map ``m``) starts in its storage: its offset in the tensor it
-    was taken from, placed through that tensor's positions."""
-    off = 0 if m.local is None else int(m.local[2])
-    if m.parent is None:
-        return off
-    pos = m.parent.positions()
-    return int(pos[off]) if off < pos.size else _start(m.parent) + off
+    if x.numel():
+        return x._base, int(m.positions()[0])
+    return x._base, 0 if m.start is None else m.start
 
 
 def storage_offset(input):

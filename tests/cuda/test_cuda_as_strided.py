@@ -86,3 +86,18 @@ def test_empty_view_starts_where_torchs_does(key):
         assert got.as_strided((2,), (1,)).cpu().tolist() == \
             want.as_strided((2,), (1,)).tolist()
     assert got[0:0].storage_offset() == want[0:0].storage_offset()
+
+
+@pytest.mark.parametrize("view", [
+    lambda x: x[::2][30:30], lambda x: x.reshape(6, 10)[1:, ::2][5:5],
+    lambda x: x.reshape(6, 10).t()[10:10], lambda x: x.reshape(6, 10).t()[2, 6:6],
+    lambda x: x.reshape(6, 10)[:, 8:][:, 2:2], lambda x: x.reshape(6, 10)[:, 8:][1:1, 2:2],
+    lambda x: x.reshape(6, 10)[3:3][0:0], lambda x: (x * 1).reshape(60)[::3][20:20],
+], ids=["step2_end", "strided_rows", "t_end", "t_row_past_end", "narrow_cols", "narrow_both",
+        "empty_of_empty", "step3_end"])
+def test_empty_view_of_a_strided_view_starts_where_torchs_does(view):
+    # the start of an empty view of a strided view follows the parent's steps in the storage,
+    # also past the end of a dimension (no element there to look up)
+    torch = pytest.importorskip("torch")
+    want = view(torch.arange(60.0))
+    assert view(tg.arange(60.0).cuda()).storage_offset() == want.storage_offset()
