@@ -6,6 +6,12 @@ where the inverse of a matrix whose LU factorization meets an exactly zero pivot
 ``info > 0``: NumPy's "Singular matrix") is all inf, and a NaN product (0 * inf, or a NaN
 input) is inf. A nearly singular matrix thus has a huge finite condition number, as in
 PyTorch, and only an exactly singular one an infinite one.
+
+Where A requires grad and a matrix is singular, the value is the same (inf) and stays on the
+graph; its backward raises, as PyTorch's: PyTorch writes the infs into the inverse that
+``linalg_inv_ex`` saved for its backward, which then finds it modified in place. The same
+in-place write here raises the same error from the same place. (At regular matrices the
+gradient is the composition's; PyTorch's raises there too, its write being unconditional.)
 """
 
 import numpy as np
@@ -14,16 +20,10 @@ from ..tensor import _make
 from . import record as R
 
 
-def _no_derivative():
-    return RuntimeError("linalg.cond: A is singular: its condition number is infinite and has "
-                        "no derivative")
-
-
 def nuclear(A, svdvals):
-    """``cond(A, 'nuc')`` given ``svdvals``."""
+    """``cond(A, 'nuc')`` given ``svdvals`` (a zero singular value: inf, or NaN with a zero
+    sum; the gradient there is the composition's, inf or NaN, as PyTorch's)."""
     s = svdvals(A)
-    if R.needs_grad(A) and not np.all(np.asarray(s.detach()._arr())):
-        raise _no_derivative()
     with np.errstate(divide="ignore", invalid="ignore"):
         return s.sum(-1) * (1 / s).sum(-1)
 
@@ -48,7 +48,7 @@ def by_inverse(A, p, matrix_norm, inv):
         # (a NaN input requiring grad: inf too, as PyTorch's, on the graph all the same)
         return r.masked_fill(_make(nan), np.inf) if nan.any() else r
     if singular.any() and R.needs_grad(A):
-        raise _no_derivative()
+        return _singular_on_graph(A, p, singular.reshape(a.shape[:-2]), matrix_norm, inv)
     inverse = np.full(flat.shape, np.inf, a.dtype)
     if not singular.all():
         inverse[~singular] = np.linalg.inv(flat[~singular])
@@ -57,3 +57,19 @@ def by_inverse(A, p, matrix_norm, inv):
                         matrix_norm(_make(inverse.reshape(a.shape)), p))._arr())
     # a NaN (0 * inf: a zero column or row; a NaN input) is inf, as PyTorch's
     return _make(np.where(np.isnan(r), np.inf, r).astype(r.dtype))
+
+
+def _singular_on_graph(A, p, singular, matrix_norm, inv):
+    """PyTorch's composition where some matrix of A (requiring grad) is singular: the inverse
+    (of the identity in a singular one's place) overwritten in place with inf where singular,
+    so that its saved value is stale and the backward raises PyTorch's error."""
+    from .elementwise import where
+
+    mask = _make(singular[..., None, None])
+    eye = _make(np.eye(A.shape[-1], dtype=A.dtype))
+    inverse = inv(where(mask, eye, A))
+    inverse.masked_fill_(mask, np.inf)
+    with np.errstate(invalid="ignore"):
+        r = matrix_norm(A, p) * matrix_norm(inverse, p)
+    nan = np.isnan(np.asarray(r.detach()._arr()))
+    return r.masked_fill(_make(nan), np.inf) if nan.any() else r
