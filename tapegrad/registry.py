@@ -149,6 +149,8 @@ class Op(IntEnum):
     INTERPOLATE_BACKWARD = 1055
     INDEX_ADD = 1056  # ops/index_add_op.py: index_add of CPU float tensors, PyTorch's backward
     LU_FACTOR = 1057  # ops/linalg_lu.py: packed LU of getrf, PyTorch's linalg_lu_backward
+    XLOGY = 1058  # ops/xlogy_op.py: PyTorch's derivatives at x = 0 (inf, NaN included)
+    XLOG1PY = 1059
 
 
 PYTHON_BASE = 1000

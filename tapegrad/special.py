@@ -18,10 +18,11 @@ from .device import DeviceArray
 from .ops.complex_refusals import refuse, refuse_pair
 from .ops.cuda_ops import same_device
 from .ops.numpy_rules import tensors_promoted
+from .ops import xlogy_op as _xlogy_op
 from . import torch_names as _host  # (the names with their CUDA round trip: THROUGH_HOST)
 from .torch_names import elementwise as _names
 from .torch_names import igamma as gammainc, igammac as gammaincc  # (CUDA: via the host)
-from .torch_names._common import const, vals
+from .torch_names._common import vals
 from .torch_names._common import floating as _floating
 from .torch_names.shapes import broadcast_tensors as _broadcast_tensors
 
@@ -41,6 +42,7 @@ expm1, log1p = _ops.expm1, _ops.log1p
 gammaln, polygamma = _host.lgamma, _host.polygamma
 round = _names.round  # noqa: A001 (PyTorch's name)
 xlogy = _ops.xlogy
+xlog1py = _xlogy_op.xlog1py
 logsumexp = _ops.logsumexp
 _SQRT_HALF = math.sqrt(0.5)
 
@@ -76,21 +78,6 @@ def multigammaln(input, p):
     for j in range(1, p):
         total = total + lgamma(x - j / 2.0)
     return total + p * (p - 1) / 4.0 * math.log(math.pi)
-
-
-def xlog1py(input, other):
-    """``x * log1p(y)``, 0 where x is 0 and ``log1p(y)`` is -inf or NaN for y <= -1."""
-    refuse_pair("xlog1py", input, other)
-    x, y = tensors_promoted(input, other)
-    x, y = _floating(x), _floating(y)
-    if x.is_cuda or y.is_cuda:  # (the same, as ops)
-        return x * _ops.where((x == 0) & (y <= -1), 0.0, _ops.log1p(y))
-    with np.errstate(all="ignore"):
-        dead = (vals(x) == 0) & (vals(y) <= -1)  # (a NaN y stays NaN)
-    l1p = _ops.log1p(y)
-    if dead.any():
-        l1p = _ops.where(const(dead), 0.0, l1p)
-    return x * l1p
 
 
 def entr(input):

@@ -272,30 +272,6 @@ def rsqrt(input):
     return 1.0 / sqrt(x)  # rsqrt(-inf) is nan (x ** -0.5 would give NumPy's 0)
 
 
-@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
-def xlogy(input, other):
-    """``input * log(other)``, 0 where ``input == 0`` (unless ``other`` is nan), with PyTorch's
-    derivatives: ``log(other)`` in ``input`` also at ``input == 0`` (0 where ``other <= 0``),
-    ``input / other`` in ``other``. The product of ``input`` and a log that reads 1 where
-    ``input == 0`` and the log would be infinite or nan; the zeros made positive by adding a
-    constant +0.0 there (-0.0 elsewhere: every other value, signed zeros too, unchanged)."""
-    refuse_pair("xlogy", input, other)  # (its zero tests are real-only)
-    x, y = tensors_promoted(input, other)
-    if x.dtype.kind != "f" and y.dtype.kind != "f":  # integers: a float result, as PyTorch's
-        x, y = x.to(np.float64), y.to(np.float64)
-    yd = np.asarray(y._data)
-    zero = (np.asarray(x._data) == 0) & ~np.isnan(yd)
-    with np.errstate(invalid="ignore"):
-        bad = zero & ((yd <= 0) | (yd == np.inf))
-    safe_y = where(_make(bad), 1.0, y) if bad.any() and y.dtype.kind == "f" else y
-    product = mul(x, log(safe_y))
-    if y.requires_grad and bad.any() and (nan_at := bad & (yd == 0)).any():  # as PyTorch's
-        product = product + mul(sqrt(where(_make(nan_at), y, 1.0)), -0.0)  # d/dy: 0 / 0 there
-    if not zero.any():
-        return product
-    return product + _make(np.where(zero, 0.0, -0.0).astype(product.dtype))
-
-
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` is true, ``input`` elsewhere, as PyTorch's node of it."""
     out = _masked_fill(input, mask, value)  # (where(mask, value, input): its inputs swapped)
@@ -639,6 +615,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 from .ordering import argsort, kthvalue, median, sort, spread_evenly, topk  # noqa: E402,F401
 from .float_checks import allclose, isclose, isfinite, isinf, isnan, nan_to_num  # noqa: E402,F401
+from .xlogy_op import xlogy  # noqa: E402,F401
 
 
 __all__ = [
