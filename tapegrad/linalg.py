@@ -322,10 +322,17 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rank = np.sum(s > rcond * s[..., :1], axis=-1) if min(m, n) else np.zeros(a.shape[:-2], int)
     empty = _make(np.zeros((0,), a.real.dtype))  # (real for complex A too, as PyTorch's)
     residuals = empty
-    if driver != "gelsy" and m > n and np.all(rank == n):
+    # gels (LAPACK's) zeroes B for a zero A (or one of no columns): residuals 0 there
+    zero_a = np.all(a == 0, axis=(-2, -1)) if driver == "gels" else False
+    if driver != "gelsy" and m > n and np.all((rank == n) | zero_a):
         # a vector B keeps its column here: PyTorch's residuals are then (..., 1)
         r = A @ X - Bm
         residuals = _sum((r.abs() if cplx else r) ** 2, -2)
+        if np.any(zero_a):  # (the value 0, the gradient the formula's, as PyTorch's)
+            v = np.asarray(residuals.detach()._arr())
+            residuals = residuals - _make(np.where(zero_a[..., None], v, 0).astype(v.dtype))
+    elif _R.needs_grad(A, B):  # PyTorch's empty residuals are on the graph all the same
+        residuals = X.reshape(-1)[:0].abs()
     sv = _make(_wrap(s)) if driver in ("gelsd", "gelss") else empty
     rank_t = _make(np.asarray(rank, np.int64)) if driver != "gels" else \
         _make(np.zeros((0,), np.int64))
