@@ -47,6 +47,13 @@ def run(*args, **kwargs):  # noqa: F811 - replaced by the driver on first call
     return run(*args, **kwargs)
 
 
+def backward_plain(*args):  # noqa: F811 - replaced by the driver's on first call (``run``)
+    global backward_plain
+    from .driver import backward_plain
+
+    return backward_plain(*args)
+
+
 def _as_list(x):
     if isinstance(x, Tensor):
         return [x]
@@ -365,6 +372,12 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     if gradient is None and create_graph is False and inputs is None:  # ``loss.backward()``
         if _transforms_active is not None and _transforms_active():
             raise RuntimeError(_IN_TRANSFORM)
+        seg, d = self._seg, self._data  # (``_seeds``' first case, inline: a real scalar)
+        if seg is not None and self._rg and (type(d) is float or d.size == 1 and
+                                             d.dtype.kind != "c") \
+                and not seg.forward_only and _tensor_module.dual_only is None:
+            backward_plain(self, _ONE, retain_graph)
+            return
         outputs = (self,)
         run(outputs, _seeds(outputs, None, False), retain_graph, False, None, accumulate=True)
         return

@@ -128,17 +128,19 @@ def _add_leaf(leaf_totals, create_graph, leaf, g, owned=False):
         e[1], e[2] = e[1] + g, False
 
 
-def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
+def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True, alone=False):
     """Propagate ``seeds`` (one per root) back through the tape.
 
     ``inputs``: tensors whose gradients are wanted (None: every leaf reached). With
     ``accumulate`` the leaves' (and retained tensors') ``.grad`` fields are updated; the
-    gradients for ``inputs`` are returned in order (None where unreached).
+    gradients for ``inputs`` are returned in order (None where unreached). ``alone``: what
+    ``_alone`` returns for these arguments, where the caller has asked it already.
     """
     leaf_totals = {}  # id(leaf) -> [leaf, total, whether total is a view (to copy if kept)]
     add_leaf = partial(_add_leaf, leaf_totals, create_graph)
     results = [None] * len(inputs) if inputs is not None else None
-    alone = _alone(roots, seeds, inputs, create_graph)
+    if alone is False:
+        alone = _alone(roots, seeds, inputs, create_graph)
     wanted = _NO_WANTED
     if alone is None:  # segments in a queue, newest first
         pending, heap = {}, []
@@ -173,26 +175,28 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
     pruning = None if inputs is None or alone is not None and _asks_every_import(alone, inputs) \
         else _pruning(inputs, wanted)
 
-    prev_mode = _gm_state.grad_enabled
+    gm = _gm_state.__dict__  # (this thread's flags, fetched once: see ``backward_plain``)
+    prev_mode = gm.get("grad_enabled", True)
     # (not the context manager: one object less per call)
-    _gm_state.grad_enabled = create_graph = bool(create_graph)
+    gm["grad_enabled"] = create_graph = bool(create_graph)
     # a backward called under no_grad inside forward mode records plain segments (with
     # create_graph: reverse mode differentiates them again); one without create_graph is
     # outside forward mode (a hook's set_grad_enabled(False) there is plain off, not
     # FORWARD_ONLY, which would stay on for the rest of the sweep)
-    forward_only = tape._local.forward_only
+    forward_only = tape._local.__dict__.get("forward_only", False)
     if forward_only:
         tape.set_forward_only(False)
-    levels = _gm_state.forward_levels
+    levels = gm.get("forward_levels", 0)
     if levels and not retain_graph and _dual_levels.stack and _dual_levels.stack[-1]:
         # an open forward_ad level with duals computes tangents from these records when
         # unpack_dual asks, also after a backward (PyTorch's are computed as the ops run):
         # kept; a level without duals needs none, so a second backward raises as PyTorch's
         retain_graph = True
     if levels and not create_graph:
-        _gm_state.forward_levels = 0
-    prev_plain = getattr(_mode, "plain", False)
-    _mode.plain = plain = inputs is None and accumulate and not create_graph
+        gm["forward_levels"] = 0
+    mode = _mode.__dict__
+    prev_plain = mode.get("plain", False)
+    mode["plain"] = plain = inputs is None and accumulate and not create_graph
     try:
         if alone is not None:
             _sweep_segment(alone, [(roots[0]._rec, seeds[0], False)], retain_graph,
@@ -204,13 +208,53 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True):
             _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results,
                            leaf_totals, add_leaf, push, heap.__len__, pruning)
     finally:
-        _gm_state.grad_enabled = prev_mode
-        _mode.plain = prev_plain
-        _gm_state.forward_levels = levels
+        gm["grad_enabled"], mode["plain"], gm["forward_levels"] = prev_mode, prev_plain, levels
         if forward_only:
             tape.set_forward_only(True)
     return _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
                           leaf_totals.values(), plain, inputs, results, accumulate, create_graph)
+
+
+def backward_plain(t, seed, retain_graph):
+    """``t.backward()`` of a real scalar ``t`` with history (``seed``: its implicit one).
+    Where ``run`` would sweep ``t``'s segment alone (``_alone``) outside forward mode, that
+    path without its queue, ``inputs`` and ``create_graph`` cases, the grad-mode state fetched
+    once (each attribute read of a thread-local costs ~500 instructions, its per-thread
+    ``__dict__`` one); else ``run``."""
+    seg = _alone((t,), (seed,), None, False)
+    gm = _gm_state.__dict__  # (this thread's; unset flags keep the class's defaults)
+    if seg is None or gm.get("forward_levels", 0) or \
+            tape._local.__dict__.get("forward_only", False):
+        # (forward mode: ``run`` keeps its levels and records apart)
+        run((t,), [seed], retain_graph, False, None, True, seg)
+        return
+    mode = _mode.__dict__
+    prev_mode, prev_plain = gm.get("grad_enabled", True), mode.get("plain", False)
+    gm["grad_enabled"], mode["plain"] = False, True
+    leaf_totals = {}
+    try:
+        begin_sweep(seg)  # (``_sweep_segment``'s steps for this case)
+        try:
+            rec = t._rec
+            sw = Sweep(seg, rec)
+            sw.keep = _NOTHING
+            sw.seed(rec, seed)
+            sw.run(rec, 0, PAUSES, free=not retain_graph)
+            if not sw.held:
+                _imports_from_arena(sw, leaf_totals, None, None, _no_more)
+            else:
+                _imports(sw, partial(_add_leaf, leaf_totals, False), None, False)
+            if not retain_graph:
+                sw.free()
+            else:
+                tape.retire(seg)
+        finally:
+            end_sweep(seg)
+    finally:
+        gm["grad_enabled"], mode["plain"] = prev_mode, prev_plain
+    rest = _add_into_grads(leaf_totals.values())
+    if rest:
+        _finish_leaves(rest, True, None, None, True, False)
 
 
 def _alone(roots, seeds, inputs, create_graph):
