@@ -417,9 +417,10 @@ MATMUL_ERRORS = [
 
 @pytest.mark.parametrize("xs, ys, message", MATMUL_ERRORS)
 def test_matmul_shape_errors_are_pytorchs(xs, ys, message):
-    # (as PyTorch's kernels see the operands: a batch times a matrix folded into one matrix)
+    # (as PyTorch's kernels see the operands: a batch times a matrix folded into one matrix;
+    # a vector that requires grad would fold the batch it multiplies too: mv's message)
     with pytest.raises(RuntimeError) as info:
-        tg.ones(xs, requires_grad=True) @ tg.ones(ys)
+        tg.ones(xs) @ tg.ones(ys, requires_grad=True)
     assert str(info.value) == message
 
 

@@ -11,7 +11,7 @@ from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum a
     transpose, unsqueeze
 from .node_names import name_node, name_view
 from .reduce import sum_to
-from .shapes import bool_matmul_error, c_strides, matmul_error, norm_dim
+from .shapes import bool_matmul_error, c_strides, matmul_error, norm_dim, vector_folds
 from . import record as R
 from ..registry import Op, defop
 
@@ -187,7 +187,8 @@ def matmul(input, other):
     try:
         value = _wrap(np.matmul(xd, yd))
     except ValueError:
-        raise matmul_error(xd.shape, yd.shape) from None
+        raise matmul_error(xd.shape, yd.shape, xd.ndim == 1 and yd.ndim > 2 and
+                           vector_folds(input.requires_grad, yd)) from None
     if xd.dtype == np.bool_ and yd.dtype == np.bool_:  # (NumPy's is logical; PyTorch refuses)
         err = bool_matmul_error(xd.shape, yd.shape)
         if err is not None:

@@ -53,11 +53,29 @@ def bool_matmul_error(xs, ys):
     return error
 
 
-def matmul_error(xs, ys):
+def vector_folds(vec_requires_grad, y):
+    """Whether PyTorch's matmul of a vector and the >= 3-D array ``y`` folds ``y.mT`` into one
+    matrix (an mv) rather than running bmm: when the vector requires grad, ``y`` is empty, or
+    ``y.mT``'s batch dims are laid out as one (its ``should_fold``)."""
+    if vec_requires_grad or y.size == 0:
+        return True
+    shape = y.shape[:-2] + (y.shape[-1], y.shape[-2])
+    st = [k // y.itemsize for k in y.strides]
+    st = st[:-2] + [st[-1], st[-2]]
+    return all(st[i] == st[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def matmul_error(xs, ys, folds=False):
     """PyTorch's error for ``x @ y`` of shapes ``xs`` and ``ys`` (both at least 1-D) that do
     not multiply: it names the operands as its kernel saw them (a batch of matrices times a
-    matrix or vector folded into one matrix; batches broadcast first, then compared as bmm's)."""
+    matrix or vector folded into one matrix; batches broadcast first, then compared as bmm's).
+    ``folds``: a vector ``x`` meets a >= 3-D ``y`` that PyTorch folds (``vector_folds``): mv's
+    error, ``y.mT`` as one matrix."""
     nx, ny = len(xs), len(ys)
+    if nx == 1 and ny > 2 and folds:
+        rows = size_of(ys[:-2]) * ys[-1]
+        return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{ys[-2]}), "
+                            f"vec ({xs[0]})")
     if nx == 1 and ny == 1:
         return RuntimeError(f"inconsistent tensor size, expected tensor [{xs[0]}] and src "
                             f"[{ys[0]}] to have the same number of elements, but got {xs[0]} "

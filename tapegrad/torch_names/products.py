@@ -44,6 +44,9 @@ def tensordot(a, b, dims=2):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
                                f"dim {j}")
+    if a.dtype == b.dtype == np.bool_ and a.ndim and b.ndim:
+        _refuse_bool_dot([s for k, s in enumerate(a.shape) if k not in {i % a.ndim for i in da}],
+                         [s for k, s in enumerate(b.shape) if k not in {j % b.ndim for j in db}])
     try:
         return _C.tensordot(a, b, dims)
     except ValueError:
@@ -59,7 +62,16 @@ def inner(input, other):
                            f"got shapes {list(a.shape)} and {list(b.shape)}")
     if a.ndim == b.ndim == 1:  # (PyTorch's dot then: its bool refusal names it)
         return _ops.dot(a, b)
+    if a.dtype == b.dtype == np.bool_ and a.ndim and b.ndim:
+        _refuse_bool_dot(a.shape[:-1], b.shape[:-1])
     return _C.inner(a, b)
+
+
+def _refuse_bool_dot(free_a, free_b):
+    """PyTorch's tensordot (and inner, through it) of bool operands whose free dims hold one
+    element each computes one dot product: its refusal names dot, not mm's kernel."""
+    if math.prod(free_a) == 1 and math.prod(free_b) == 1:
+        raise bool_matmul_error((1,), (1,))
 
 
 def vdot(input, other):
@@ -120,8 +132,35 @@ def _scaled(beta, input, alpha, product):
     return (x if beta == 1 else x * beta) + p
 
 
+def _bool_without_products(input, a, b, batched=False, summed=False):
+    """PyTorch's result where the input and both factors are bool and no product is formed:
+    an empty result, or an empty sum (no columns in ``a``; no batch for addbmm), which is only
+    ``beta * input``; None otherwise (the product's own refusal then applies)."""
+    x, a, b = _t(input), _t(a), _t(b)
+    if not (x.dtype == a.dtype == b.dtype == np.bool_) or a.ndim != 2 + batched or \
+            b.ndim != 2 + batched or a.shape[-1] != b.shape[-2] or a.shape[:-2] != b.shape[:-2]:
+        return None
+    shape = a.shape[1 if summed else 0:-1] + b.shape[-1:]
+    if 0 in shape:
+        return lambda beta: _ops.expand(x, shape).clone()
+    if a.shape[-1] and not (summed and a.shape[0] == 0):
+        return None
+
+    def result(beta):
+        _ops.expand(x, shape)  # (raises PyTorch's error where input does not expand)
+        real = isinstance(beta, float) and not isinstance(beta, bool) and beta != 0
+        if summed and a.shape[0] or real or not isinstance(beta, bool) and beta != 0:
+            # beta * input as a number's dtype (or the batch's sum, as int64) into bool
+            raise RuntimeError(f"result type {'Float' if real else 'Long'} can't be cast to "
+                               "the desired output type Bool")
+        return _ops.expand(x if beta else const(np.zeros(x.shape, bool)), shape).clone()
+    return result
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
+    if (bools := _bool_without_products(input, mat1, mat2)) is not None:
+        return bools(beta)
     return _scaled(beta, input, alpha, _ops.mm(mat1, mat2))
 
 
@@ -147,6 +186,8 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices."""
+    if (bools := _bool_without_products(input, batch1, batch2, True)) is not None:
+        return bools(beta)
     try:
         product = _ops.bmm(batch1, batch2)
     except NotImplementedError as e:  # (bools: PyTorch's refusal names its baddbmm kernel)
@@ -156,6 +197,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``."""
+    if (bools := _bool_without_products(input, batch1, batch2, True, True)) is not None:
+        return bools(beta)
     try:
         product = _ops.bmm(batch1, batch2)
     except NotImplementedError as e:  # (bools: PyTorch's addbmm is an addmm of the folded batch)

@@ -1,0 +1,76 @@
+"""Products' errors and bool results as PyTorch's: a vector times a >= 3-D tensor that PyTorch
+folds into one matrix fails with mv's message; tensordot/inner of bool operands whose result
+is one element refuse as dot; addmm/baddbmm/addbmm of bools without products (an empty sum or
+an empty result) give beta * input in bool, or PyTorch's cast error."""
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+torch = pytest.importorskip("torch")
+
+
+def _outcome(f):
+    try:
+        r = f()
+    except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
+        return type(e).__name__, str(e).split("\n")[0]
+    return str(r.dtype).replace("torch.", ""), tuple(r.shape), r.tolist()
+
+
+@pytest.mark.parametrize("xs,ys,rg,transposed", [
+    ((3,), (2, 0, 3), False, False), ((3,), (2, 4, 5), False, False),
+    ((3,), (2, 4, 5), True, False), ((3,), (2, 1, 5), False, False),
+    ((3,), (2, 5, 4), False, True), ((3,), (2, 2, 5, 4), False, True),
+    ((3,), (2, 2, 4, 5), True, False), ((4,), (2, 0, 3), False, False)])
+def test_vector_times_batch_mismatch_as_torch(xs, ys, rg, transposed):
+    def run(L):
+        x = L.ones(*xs, dtype=L.float64, requires_grad=rg)
+        y = L.ones(*ys, dtype=L.float64)
+        return _outcome(lambda: L.matmul(x, y.transpose(-1, -2) if transposed else y))
+
+    assert run(tg) == run(torch)
+
+
+@pytest.mark.parametrize("a,b,dims", [
+    ((1, 2), (2, 1), 1), ((2, 2), (2, 1), 1), ((1, 2), (2, 2), 1), ((1, 1, 2), (2, 1), 1),
+    ((2, 3), (2, 3), 2), ((1, 2), (1, 2), ([1], [1])), ((1, 0), (0, 1), 1), ((2,), (2, 3), 1),
+    ((1,), (1,), 0)])
+def test_bool_tensordot_refusal_names_dot_as_torch(a, b, dims):
+    def run(L):
+        return _outcome(lambda: L.tensordot(L.ones(*a, dtype=L.bool), L.ones(*b, dtype=L.bool),
+                                            dims))
+
+    assert run(tg) == run(torch)
+
+
+@pytest.mark.parametrize("a,b", [((1, 2), (1, 2)), ((1, 2), (2,)), ((2,), (1, 2)),
+                                 ((1, 1, 2), (1, 2)), ((2, 2), (1, 2)), ((1, 2), (2, 2))])
+def test_bool_inner_refusal_as_torch(a, b):
+    def run(L):
+        return _outcome(lambda: L.inner(L.ones(*a, dtype=L.bool), L.ones(*b, dtype=L.bool)))
+
+    assert run(tg) == run(torch)
+
+
+SHAPES = [("addmm", [(2, 3), (2, 0), (0, 3)]), ("addmm", [(3,), (2, 0), (0, 3)]),
+          ("addmm", [(0, 3), (0, 2), (2, 3)]), ("addmm", [(2, 0), (2, 1), (1, 0)]),
+          ("addmm", [(2, 3), (2, 1), (1, 3)]),
+          ("baddbmm", [(2, 2, 3), (2, 2, 0), (2, 0, 3)]), ("baddbmm", [(0, 2, 3), (0, 2, 1), (0, 1, 3)]),
+          ("baddbmm", [(2, 2, 3), (2, 2, 1), (2, 1, 3)]),
+          ("addbmm", [(2, 3), (2, 2, 0), (2, 0, 3)]), ("addbmm", [(2, 3), (0, 2, 1), (0, 1, 3)]),
+          ("addbmm", [(2, 3), (0, 2, 0), (0, 0, 3)]), ("addbmm", [(0, 3), (2, 0, 1), (2, 1, 3)])]
+
+
+@pytest.mark.parametrize("name,shapes", SHAPES)
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0, 1), (0.0, 1), (2, 1), (1.5, 1), (True, 1),
+                                        (True, 0), (False, True), (0, 0)])
+def test_bool_add_products_without_products_as_torch(name, shapes, beta, alpha):
+    rng = np.random.default_rng(0)
+    arrays = [rng.integers(0, 2, s).astype(bool) for s in shapes]
+
+    def run(L):
+        return _outcome(lambda: getattr(L, name)(*[L.tensor(a) for a in arrays], beta=beta,
+                                                 alpha=alpha))
+
+    assert run(tg) == run(torch)
