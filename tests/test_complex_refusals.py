@@ -455,3 +455,20 @@ def test_cosine_similarity_refuses_complex_operands(a, b, name):
     with pytest.raises(RuntimeError, match=f"^expected common dtype to be floating point, yet "
                                            f"common dtype is {name}$"):
         tg.nn.functional.cosine_similarity(tg.tensor(a), tg.tensor(b), dim=0)
+
+
+def test_refusals_numpy_computes_are_marked_so():
+    """PyTorch's refusals that NumPy's functions on tensors replace by NumPy's result (a bool
+    matmul, a complex maximum) carry the mark; other errors of the same type do not."""
+    from tapegrad.ops.complex_refusals import is_refusal
+
+    b = tg.tensor([[True, False], [True, True]])
+    with pytest.raises(NotImplementedError) as info:
+        tg.matmul(b, b)
+    assert is_refusal(info.value)
+    np.testing.assert_array_equal(np.matmul(b, b).numpy(), np.matmul(b.numpy(), b.numpy()))
+    z = tg.tensor([1 + 2j, 3 - 1j])
+    with pytest.raises(RuntimeError) as info:
+        tg.maximum(z, z)
+    assert is_refusal(info.value)
+    assert not is_refusal(NotImplementedError("other"))

@@ -123,7 +123,7 @@ def refusal(name, dtype):
     complex result instead."""
     kind, message = (BOOL_REFUSALS if dtype.kind == "b" else REFUSALS)[name]
     error = kind(message.format(dtype=torch_dtype_name(dtype)))
-    error.complex_refusal = True
+    error.numpy_computes = True
     return error
 
 
@@ -145,8 +145,9 @@ def refusing_complex(np_f, name):
 
 
 def is_refusal(error):
-    """Whether ``error`` is one of these refusals (not another failure of the same type)."""
-    return getattr(error, "complex_refusal", False)
+    """Whether ``error`` is one of these refusals (not another failure of the same type): one
+    marked ``numpy_computes``, a refusal of PyTorch's where NumPy's function computes."""
+    return getattr(error, "numpy_computes", False)
 
 
 def refuse(name, dtype):

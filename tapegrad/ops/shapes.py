@@ -49,7 +49,7 @@ def bool_matmul_error(xs, ys):
     else:
         kernel = "bmm" if ny > 2 else "addmv_impl_cpu" if ny == 1 else "addmm_impl_cpu_"
     error = NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-    error.complex_refusal = True  # (is_refusal: NumPy's functions on tensors compute NumPy's)
+    error.numpy_computes = True  # (is_refusal: NumPy's functions on tensors compute NumPy's)
     return error
 
 
