@@ -74,3 +74,33 @@ def test_bool_add_products_without_products_as_torch(name, shapes, beta, alpha):
                                                  alpha=alpha))
 
     assert run(tg) == run(torch)
+
+
+ADD_PRODUCTS = [("addmv", [(2,), (2, 0), (0,)]), ("addmv", [(2,), (2, 3), (3,)]),
+                ("addmv", [(0,), (0, 2), (2,)]), ("addr", [(2, 3), (2,), (3,)]),
+                ("addr", [(0, 3), (0,), (3,)]), ("addr", [(3,), (2,), (3,)]),
+                ("addmm", [(2, 3), (2, 2), (2, 3)]), ("baddbmm", [(1, 2, 3), (1, 2, 2), (1, 2, 3)]),
+                ("addbmm", [(2, 3), (1, 2, 2), (1, 2, 3)])]
+
+
+@pytest.mark.parametrize("name,shapes", ADD_PRODUCTS)
+@pytest.mark.parametrize("dtype", [bool, np.int64, np.float64])
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0, 1), (0.0, 1), (2, 1), (1.5, 1), (-1.5, 2),
+                                        (True, 1), (True, 0), (False, True), (0, 0), (1, 2),
+                                        (1, 0.5), (1, True)])
+def test_add_products_scalars_and_dtypes_as_torch(name, shapes, dtype, beta, alpha):
+    """Integer results take beta and alpha truncated to integers; addr refuses a float scalar
+    for integer results and a bool one for non-bool results, and is logical for bools; bool
+    addmv without products is beta * input in bool."""
+    rng = np.random.default_rng(2)
+    arrays = [rng.integers(-3, 4, s).astype(dtype) for s in shapes]
+
+    def run(L):
+        return _outcome(lambda: getattr(L, name)(*[L.tensor(a) for a in arrays], beta=beta,
+                                                 alpha=alpha))
+
+    ours, theirs = run(tg), run(torch)
+    if ours[0] == theirs[0] == "float64":
+        np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12)
+    else:
+        assert ours == theirs

@@ -119,8 +119,10 @@ def _expands(shape, to):
 
 
 def _scaled(beta, input, alpha, product):
-    p = product if alpha == 1 else product * alpha
     x = _t(input)
+    if product.dtype.kind in "iu" and x.dtype.kind in "iub":  # PyTorch casts the scalars to
+        beta, alpha = _as_int(beta), _as_int(alpha)  # the integer type (truncating)
+    p = product if alpha == 1 else product * alpha
     xs, ps = x.shape, p.shape
     if xs != ps[len(ps) - len(xs):] and not _expands(xs, ps):
         _ops.expand(x, ps)  # (raises PyTorch's error: input must expand to it)
@@ -157,6 +159,10 @@ def _bool_without_products(input, a, b, batched=False, summed=False):
     return result
 
 
+def _as_int(v):
+    return int(v) if isinstance(v, float) else v
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     if (bools := _bool_without_products(input, mat1, mat2)) is not None:
@@ -173,6 +179,11 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
                            f"({'x'.join(map(str, m.shape))}), vec ({v.shape[0]})"
                            if x.ndim == 1 else "vector + matrix @ vector expected, got "
                            f"{x.ndim}, {m.ndim}, {v.ndim}")
+    if x.dtype == m.dtype == v.dtype == np.bool_ and m.ndim == 2 and v.ndim == 1 and \
+            m.shape[1] == v.shape[0] and 0 in (m.shape[1], m.shape[0]):
+        # no products (an empty sum or result): beta * input as bool, as PyTorch's
+        keep = x if beta else const(np.zeros(x.shape, bool))
+        return _ops.expand(keep, (m.shape[0],)).clone()
     return _scaled(beta, x, alpha, _ops.mv(m, v))
 
 
@@ -181,6 +192,19 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     for v, name in ((_t(vec1), "vec1"), (_t(vec2), "vec2")):
         if v.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    x, a, b = _t(input), _t(vec1), _t(vec2)
+    kind = np.result_type(x.dtype, a.dtype, b.dtype).kind
+    for value, name in ((beta, "beta"), (alpha, "alpha")):  # (PyTorch's checks, in its order)
+        if isinstance(value, bool) and kind != "b":
+            raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+        if isinstance(value, float) and kind in "iub":
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
+                               "floating point number.")
+    if kind == "b":  # (all three bool) PyTorch's logical form
+        outer = _ops.outer(a, b)
+        kept = x if beta else const(np.zeros(x.shape, bool))
+        return _ops.logical_or(_ops.expand(kept, outer.shape),
+                               outer if alpha else const(np.zeros(outer.shape, bool)))
     return _scaled(beta, input, alpha, _ops.outer(vec1, vec2))
 
 
