@@ -160,3 +160,23 @@ def test_concurrent_backwards_on_threads_sum_their_gradients():
     np.testing.assert_allclose(a.grad.numpy(), 200 * B)
     np.testing.assert_allclose(b.grad.numpy(), 200 * A)
     assert tg.is_grad_enabled() and accumulates_into_leaves() is False
+
+
+def test_large_leaves_whose_adjoints_are_held_apart_from_the_arena_as_pytorch():
+    # (arrays this large are swept with their adjoints held apart, handed over at the end)
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(1 << 17), rng.standard_normal(1 << 17)
+
+    def run(lib):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        seen = []
+        b.register_hook(lambda g: seen.append(float(g.sum())) or g * 2)
+        loss = ((a * b).sin() * a).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        return a.grad.numpy(), b.grad.numpy(), seen
+
+    got, want = run(tg), run(torch)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-10)

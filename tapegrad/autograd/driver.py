@@ -218,9 +218,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True, 
 def backward_plain(t, seed, retain_graph):
     """``t.backward()`` of a real scalar ``t`` with history (``seed``: its implicit one).
     Where ``run`` would sweep ``t``'s segment alone (``_alone``) outside forward mode, that
-    path without its queue, ``inputs`` and ``create_graph`` cases, the grad-mode state fetched
-    once (each attribute read of a thread-local costs ~500 instructions, its per-thread
-    ``__dict__`` one); else ``run``."""
+    segment's ``_sweep_segment`` without ``run``'s queue, ``inputs`` and ``create_graph``
+    cases, the grad-mode state fetched once (each attribute read of a thread-local costs ~500
+    instructions, its per-thread ``__dict__`` one); else ``run``."""
     seg = _alone((t,), (seed,), None, False)
     gm = _gm_state.__dict__  # (this thread's; unset flags keep the class's defaults)
     if seg is None or gm.get("forward_levels", 0) or \
@@ -233,23 +233,8 @@ def backward_plain(t, seed, retain_graph):
     gm["grad_enabled"], mode["plain"] = False, True
     leaf_totals = {}
     try:
-        begin_sweep(seg)  # (``_sweep_segment``'s steps for this case)
-        try:
-            rec = t._rec
-            sw = Sweep(seg, rec)
-            sw.keep = _NOTHING
-            sw.seed(rec, seed)
-            sw.run(rec, 0, PAUSES, free=not retain_graph)
-            if not sw.held:
-                _imports_from_arena(sw, leaf_totals, None, None, _no_more)
-            else:
-                _imports(sw, partial(_add_leaf, leaf_totals, False), None, False)
-            if not retain_graph:
-                sw.free()
-            else:
-                tape.retire(seg)
-        finally:
-            end_sweep(seg)
+        _sweep_segment(seg, [(t._rec, seed, False)], retain_graph, False, None, None,
+                       leaf_totals, partial(_add_leaf, leaf_totals, False), None, _no_more)
     finally:
         gm["grad_enabled"], mode["plain"] = prev_mode, prev_plain
     rest = _add_into_grads(leaf_totals.values())
