@@ -354,6 +354,8 @@ OP_TABLE = [
     ("silu", lambda a: tg.nn.functional.silu(a) * a, [_X]),
     ("gelu", lambda a: tg.nn.functional.gelu(a) * a, [_X]),
     ("gelu_tanh", lambda a: tg.nn.functional.gelu(a, approximate="tanh") * a, [_X]),
+    ("xlogy", lambda a, b: tg.xlogy(a, b), [_X, _P]),
+    ("xlog1py", lambda a, b: tg.special.xlog1py(a, b), [_X, _P]),
     ("sign", lambda a: tg.sign(a) * a, [_X]),
     ("add", tg.add, [_X, _Y]),
     ("sub", tg.sub, [_X, _Y]),

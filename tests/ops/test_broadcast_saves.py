@@ -53,8 +53,8 @@ def test_gradients_equal_the_expanded_programs(name, shapes):
         eb = b.expand(out_shape).contiguous() if expand else b
         _loss(f, ea, eb, w).backward()
         grads.append((a.grad.numpy(), b.grad.numpy()))
-    for got, want in zip(*grads):
-        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    for got, want in zip(*grads):  # (sums of the same terms in another order: ~n eps apart)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     try:  # and PyTorch's, at every layout (the expanded program is this library's too)
         import torch
     except ImportError:
@@ -145,8 +145,8 @@ def test_checkpointed_broadcast_records(reentrant):
         out = checkpoint(block, a, b, use_reentrant=reentrant) if ckpt else block(a, b)
         (out * w).sum().backward()
         grads.append((a.grad.numpy(), b.grad.numpy()))
-    for got, want in zip(*grads):
-        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    for got, want in zip(*grads):  # (sums of the same terms in another order: ~n eps apart)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_forward_mode_through_a_broadcast_record():

@@ -451,8 +451,7 @@ def test_errors():
         tg.linalg.qr(tg.ones(3, 2, requires_grad=True), mode="complete")[0].sum().backward()
     sq = tg.tensor([[1.0, 2.0], [2.0, 4.0]])
     assert math.inf == tg.linalg.cond(sq, "fro").item() == tg.linalg.cond(sq, 1).item()
-    with pytest.raises(RuntimeError, match="singular: its condition number is infinite"):
-        tg.linalg.cond(sing, 1)
+    assert tg.linalg.cond(sing, 1).item() == math.inf  # as PyTorch: inf, the backward refuses
     with pytest.raises(RuntimeError, match=r"cond\(ord=1\): A must be batches of square"):
         tg.linalg.cond(tg.ones(2, 3), 1)
     with pytest.raises(RuntimeError, match="invalid norm type: 3"):
