@@ -9,6 +9,8 @@ at the edges: in ``x``, ``xlogy(g, y)`` (inf at ``y = inf``, as the log) set to 
 the mixed one through the ``y`` gradient is ``1 / y`` at ``x = 0`` (inf at ``y = 0``).
 """
 
+import functools
+
 import numpy as np
 
 from ..creation import get_default_dtype
@@ -106,6 +108,11 @@ def _apply(op, x, y, node=None):
                            params={"name": node} if node else None)
 
 
+# CUDA tensors: through the host (ops/cuda_linalg.py); a 0-d CPU tensor may meet CUDA ones,
+# as in PyTorch's binary ops (torch.xlogy(x_cuda, torch.tensor(2.)))
+_host_taking_cpu_scalars = functools.partial(on_host, scalars=True)
+
+
 def _scalar_node(input, other, base):
     """PyTorch's node for a Python number among the operands (``...Backward1``: the first,
     ``...Backward2``: the second)."""
@@ -116,7 +123,7 @@ def _scalar_node(input, other, base):
     return None
 
 
-@on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
+@_host_taking_cpu_scalars
 def xlogy(input, other):
     """``input * log(other)``, 0 where ``input == 0`` unless ``other`` is NaN; PyTorch's
     derivatives (see the module docstring)."""
@@ -132,7 +139,7 @@ def _floating(x):
     return x if x.dtype.kind in "fc" else x.to(get_default_dtype())
 
 
-@on_host
+@_host_taking_cpu_scalars
 def xlog1py(input, other):
     """``input * log1p(other)``, 0 where ``input == 0`` unless ``other`` is NaN; PyTorch's
     derivatives (see the module docstring)."""
