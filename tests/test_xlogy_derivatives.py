@@ -74,3 +74,24 @@ def test_node_names_as_torch(name):
                 f(2.0, a).grad_fn.name()]
 
     assert names(tg) == names(torch)
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_zeros_of_the_incoming_gradient_and_broadcast_operands_as_torch(name):
+    """The zeros are written only where due (x == 0, or a zero incoming gradient against a
+    non-NaN y, or a dead x): a broadcast x column, zeros in the gradient against y = inf and
+    NaN, and 0-d operands at the pole."""
+    def run(L):
+        x = L.tensor([[0.0], [2.0], [0.0]], dtype=L.float64, requires_grad=True)
+        y = L.tensor([np.inf, -1.0, 0.0, 3.0, np.nan], dtype=L.float64, requires_grad=True)
+        out = _fn(L, name)(x, y)
+        g = L.tensor([[0.0, 1.0, 2.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0, 0.0],
+                      [1.0, 0.0, 1.0, 0.0, 0.0]], dtype=L.float64)
+        gx, gy = L.autograd.grad(out, (x, y), g)
+        z = L.tensor(0.0, dtype=L.float64, requires_grad=True)
+        s = _fn(L, name)(z, L.tensor(-1.0, dtype=L.float64))
+        (gs,) = L.autograd.grad(s, z)
+        return [out.detach().numpy(), gx.numpy(), gy.numpy(), s.detach().numpy(), gs.numpy()]
+
+    for got, want in zip(run(tg), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-15)
