@@ -10,6 +10,15 @@ import tapegrad as tg
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture(autouse=True)
+def _torch_default_dtype_as_ours():
+    """A float scalar's type in the messages is the default dtype's: compared under one."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, np.dtype(tg.get_default_dtype()).name))
+    yield
+    torch.set_default_dtype(before)
+
+
 def _outcome(f):
     try:
         r = f()
@@ -104,3 +113,35 @@ def test_add_products_scalars_and_dtypes_as_torch(name, shapes, dtype, beta, alp
         np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12)
     else:
         assert ours == theirs
+
+
+INT_WITHOUT_PRODUCTS = [("addmm", [(2, 3), (2, 0), (0, 3)]), ("addmm", [(0, 3), (0, 2), (2, 3)]),
+                        ("baddbmm", [(2, 2, 3), (2, 2, 0), (2, 0, 3)]),
+                        ("baddbmm", [(0, 2, 3), (0, 2, 1), (0, 1, 3)]),
+                        ("addbmm", [(2, 3), (2, 2, 0), (2, 0, 3)]),
+                        ("addbmm", [(2, 3), (0, 2, 1), (0, 1, 3)]),
+                        ("addmv", [(2,), (2, 0), (0,)])]
+
+
+@pytest.mark.parametrize("name,shapes", INT_WITHOUT_PRODUCTS)
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8])
+@pytest.mark.parametrize("beta,alpha", [(0.5, 1), (1.0, 1), (2.0, 1), (0.0, 1), (-0.0, 1),
+                                        (float("nan"), 1), (2, 1), (1, 0.5), (True, 1)])
+@pytest.mark.parametrize("default", [np.float64, np.float32])
+def test_integer_add_products_without_products_as_torch(name, shapes, dtype, beta, alpha,
+                                                         default):
+    """No product to form (no columns; addbmm of an empty batch): a float beta other than 0
+    raises PyTorch's 'result type <default float> can't be cast to ...' (addmv and empty
+    results do not); elsewhere the scalars are truncated."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.integers(0, 4, s).astype(dtype) for s in shapes]
+    before = tg.get_default_dtype()
+    tg.set_default_dtype(default)
+    torch.set_default_dtype(getattr(torch, np.dtype(default).name))
+    try:
+        got, want = (_outcome(lambda L=L: getattr(L, name)(*[L.tensor(a) for a in arrays],
+                                                           beta=beta, alpha=alpha))
+                     for L in (tg, torch))
+    finally:
+        tg.set_default_dtype(before)
+    assert got == want

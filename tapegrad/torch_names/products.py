@@ -16,7 +16,8 @@ from ..ops import record as _R
 from ..ops.activations import fusable_array
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
-from ..ops.shapes import bool_matmul_error, matmul_error, norm_dim
+from ..creation import get_default_dtype
+from ..ops.shapes import bool_matmul_error, matmul_error, norm_dim, torch_dtype_name
 from ..registry import Op
 from ..tensor import _make
 from ._common import _t, const, dims_of, vals
@@ -121,7 +122,7 @@ def _expands(shape, to):
 def _scaled(beta, input, alpha, product):
     x = _t(input)
     if product.dtype.kind in "iu" and x.dtype.kind in "iub":  # PyTorch casts the scalars to
-        beta, alpha = _as_int(beta), _as_int(alpha)  # the integer type (truncating)
+        beta, alpha = (_as_int(v, product) for v in (beta, alpha))  # the integer type
     p = product if alpha == 1 else product * alpha
     xs, ps = x.shape, p.shape
     if xs != ps[len(ps) - len(xs):] and not _expands(xs, ps):
@@ -153,21 +154,48 @@ def _bool_without_products(input, a, b, batched=False, summed=False):
         real = isinstance(beta, float) and not isinstance(beta, bool) and beta != 0
         if summed and a.shape[0] or real or not isinstance(beta, bool) and beta != 0:
             # beta * input as a number's dtype (or the batch's sum, as int64) into bool
-            raise RuntimeError(f"result type {'Float' if real else 'Long'} can't be cast to "
-                               "the desired output type Bool")
+            raise _cast_error("Bool", real)
         return _ops.expand(x if beta else const(np.zeros(x.shape, bool)), shape).clone()
     return result
 
 
-def _as_int(v):
-    return int(v) if isinstance(v, float) else v
+def _cast_error(to, real=True):
+    """PyTorch's error where ``beta * input`` of a number (a float: the default dtype; an
+    int: Long) cannot be written back into an input of type ``to``."""
+    name = torch_dtype_name(np.dtype(get_default_dtype())) if real else "Long"
+    return RuntimeError(f"result type {name} can't be cast to the desired output type {to}")
+
+
+def _check_int_without_products(beta, input, a, summed=False):
+    """Integer input and factors with no product to form (``a`` of no columns; addbmm of an
+    empty batch): PyTorch scales the input by a float ``beta`` other than 0 in the float type
+    and cannot write it back (with products it truncates ``beta``: ``_scaled``)."""
+    x, a = _t(input), _t(a)
+    if isinstance(beta, float) and beta != 0 and x.dtype.kind in "iu" and \
+            a.dtype.kind in "iu" and (a.shape[-1] == 0 or summed and a.shape[0] == 0):
+        raise _cast_error(torch_dtype_name(x.dtype))
+
+
+def _as_int(v, product):
+    """A float scalar truncated to ``product``'s integer type, as PyTorch's; inf or NaN raise
+    its overflow error (an empty result casts nothing: 0 stands in)."""
+    if not isinstance(v, float):
+        return v
+    if math.isfinite(v):
+        return int(v)
+    if not product.numel():
+        return 0
+    raise RuntimeError(f"value cannot be converted to type {np.dtype(product.dtype).name}_t "
+                       "without overflow")
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     if (bools := _bool_without_products(input, mat1, mat2)) is not None:
         return bools(beta)
-    return _scaled(beta, input, alpha, _ops.mm(mat1, mat2))
+    product = _ops.mm(mat1, mat2)
+    _check_int_without_products(beta, input, mat1)
+    return _scaled(beta, input, alpha, product)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
@@ -216,6 +244,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
         product = _ops.bmm(batch1, batch2)
     except NotImplementedError as e:  # (bools: PyTorch's refusal names its baddbmm kernel)
         raise NotImplementedError(str(e).replace('"bmm"', '"baddbmm"')) from None
+    _check_int_without_products(beta, input, batch1)
     return _scaled(beta, input, alpha, product)
 
 
@@ -227,7 +256,9 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
         product = _ops.bmm(batch1, batch2)
     except NotImplementedError as e:  # (bools: PyTorch's addbmm is an addmm of the folded batch)
         raise NotImplementedError(str(e).replace('"bmm"', '"addmm_impl_cpu_"')) from None
-    return _scaled(beta, input, alpha, _ops.sum(product, 0))
+    _check_int_without_products(beta, input, batch1, summed=True)
+    # (the sum in the product's type: small integers stay int8/uint8, as PyTorch's)
+    return _scaled(beta, input, alpha, _ops.sum(product, 0, dtype=product.dtype))
 
 
 def chain_matmul(*matrices):
