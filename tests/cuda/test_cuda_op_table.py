@@ -68,7 +68,8 @@ CASES = {
     "std": (lambda x: x.std(0), A), "atan": (tg.atan, A), "asin": (tg.asin, A),
     "acos": (tg.acos, A), "sinh": (tg.sinh, A), "cosh": (tg.cosh, A), "asinh": (tg.asinh, A),
     "acosh": (tg.acosh, P), "atanh": (tg.atanh, A), "erf": (tg.erf, A), "erfc": (tg.erfc, A),
-    "atan2": (tg.atan2, A, P), "logcumsumexp": (lambda x: tg.logcumsumexp(x, 1), A),
+    "atan2": (tg.atan2, A, P), "xlogy": (tg.xlogy, A, P),
+    "xlog1py": (tg.special.xlog1py, A, P), "logcumsumexp": (lambda x: tg.logcumsumexp(x, 1), A),
     "cumprod": (lambda x: tg.cumprod(x, 1), A),
     "log2": (tg.log2, P), "log10": (tg.log10, P),
     # one op on the CPU, the composition on the device: the same values and gradients
