@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.thread_runner import run_threads
 from tapegrad.utils.checkpoint import checkpoint, checkpoint_sequential
 
 
@@ -529,25 +530,12 @@ def test_custom_function_inside_a_checkpoint():
 
 
 def test_backwards_on_two_threads_share_one_recomputation():
-    import threading
-
     ws, x = _params(n=6, d=6)
     loss = (_chain(ws, x, 2) ** 2).sum()
     want = tg.autograd.grad((_block(x, ws) ** 2).sum(), ws)
-    got, errors = [], []
-
-    def worker():
-        try:
-            got.append(tg.autograd.grad(loss, ws, retain_graph=True))
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and len(got) == 3
+    got = []
+    run_threads([lambda: got.append(tg.autograd.grad(loss, ws, retain_graph=True))] * 3)
+    assert len(got) == 3
     for g in got:
         for a, b in zip(g, want):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)

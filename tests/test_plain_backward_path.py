@@ -3,13 +3,12 @@ path (``autograd.driver.backward_plain``); what a user sees must stay PyTorch's:
 and restored (also after an error), hooks and their order, retain_graph and freed graphs,
 accumulation into ``.grad``, the errors of non-scalar roots, threads, forward mode."""
 
-import threading
-
 import numpy as np
 import pytest
 
 import tapegrad as tg
 from tapegrad.autograd.driver import accumulates_into_leaves
+from tests.thread_runner import run_threads
 
 torch = pytest.importorskip("torch")
 
@@ -142,21 +141,12 @@ def test_backward_under_no_grad_and_inside_forward_mode():
 
 def test_concurrent_backwards_on_threads_sum_their_gradients():
     a, b = _leaves(tg)
-    errors = []
 
     def work():
-        try:
-            for _ in range(50):
-                (a * b).sum().backward()
-        except BaseException as e:  # (reported below)
-            errors.append(e)
+        for _ in range(50):
+            (a * b).sum().backward()
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_threads([work] * 4)
     np.testing.assert_allclose(a.grad.numpy(), 200 * B)
     np.testing.assert_allclose(b.grad.numpy(), 200 * A)
     assert tg.is_grad_enabled() and accumulates_into_leaves() is False
