@@ -255,11 +255,9 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     return _load_open(f, place)
 
 
-def _zip_or_refuse(fh):
-    """``fh`` as a zip archive, refused as ``torch.load`` refuses what is not one of its files:
-    an empty file with EOFError, other bytes not starting a zip archive with
-    pickle.UnpicklingError (torch reads them as a legacy pickle), a broken or truncated archive
-    with RuntimeError."""
+def _refuse_non_zip(fh):
+    """Refuse, as ``torch.load`` refuses, what does not start a zip archive: an empty file with
+    EOFError, other bytes with pickle.UnpicklingError (torch reads them as a legacy pickle)."""
     import pickle
 
     start = fh.tell()
@@ -271,19 +269,14 @@ def _zip_or_refuse(fh):
         raise pickle.UnpicklingError(
             f"invalid load key, {head[:1].decode('latin-1')!r}: not a file written by tg.save "
             "or torch.save (torch.save's legacy pickle format is not read either)")
-    try:
-        return zipfile.ZipFile(fh, "r")
-    except zipfile.BadZipFile as e:
-        raise RuntimeError(f"tg.load: failed reading zip archive: {e} (a truncated or "
-                           "damaged file)") from None
 
 
 def _load_open(fh, place):
-    z = _zip_or_refuse(fh)
-    try:
-        with z:
+    _refuse_non_zip(fh)
+    try:  # a broken or truncated archive (its directory, or an entry: bad CRC, cut-off data)
+        with zipfile.ZipFile(fh, "r") as z:
             return _load_zip(z, place)
-    except zipfile.BadZipFile as e:  # (a damaged entry: bad CRC, cut-off data)
+    except zipfile.BadZipFile as e:
         raise RuntimeError(f"tg.load: failed reading zip archive: {e} (a truncated or "
                            "damaged file)") from None
 
