@@ -32,21 +32,21 @@ def by_inverse(A, p, matrix_norm, inv):
     """``matrix_norm(A, p) * matrix_norm(inv(A), p)`` of square matrices, the inverse of each
     exactly singular one taken as all inf, as PyTorch's."""
     a = np.asarray(A._arr())
+    if R.needs_grad(A) or not np.isnan(a).any():
+        try:  # (inv raises LAPACK's "Singular matrix" where some matrix is exactly singular)
+            inverse = inv(A)
+        except np.linalg.LinAlgError:
+            pass
+        else:
+            # (a NaN input requiring grad: inf too, as PyTorch's, on the graph all the same)
+            return _nan_to_inf(matrix_norm(A, p) * matrix_norm(inverse, p))
     flat = a.reshape((-1,) + a.shape[-2:])
     singular = np.zeros(len(flat), bool)
-    try:
-        np.linalg.inv(flat)
-    except np.linalg.LinAlgError:
-        for i, m in enumerate(flat):
-            try:
-                np.linalg.inv(m)
-            except np.linalg.LinAlgError:
-                singular[i] = True
-    if not singular.any() and (R.needs_grad(A) or not np.isnan(a).any()):
-        r = matrix_norm(A, p) * matrix_norm(inv(A), p)
-        nan = np.isnan(np.asarray(r.detach()._arr()))
-        # (a NaN input requiring grad: inf too, as PyTorch's, on the graph all the same)
-        return r.masked_fill(_make(nan), np.inf) if nan.any() else r
+    for i, m in enumerate(flat):
+        try:
+            np.linalg.inv(m)
+        except np.linalg.LinAlgError:
+            singular[i] = True
     if singular.any() and R.needs_grad(A):
         return _singular_on_graph(A, p, singular.reshape(a.shape[:-2]), matrix_norm, inv)
     inverse = np.full(flat.shape, np.inf, a.dtype)
@@ -70,6 +70,10 @@ def _singular_on_graph(A, p, singular, matrix_norm, inv):
     inverse = inv(where(mask, eye, A))
     inverse.masked_fill_(mask, np.inf)
     with np.errstate(invalid="ignore"):
-        r = matrix_norm(A, p) * matrix_norm(inverse, p)
+        return _nan_to_inf(matrix_norm(A, p) * matrix_norm(inverse, p))
+
+
+def _nan_to_inf(r):
+    """``r`` with its NaNs (0 * inf, a NaN input) inf, as PyTorch's, on the graph."""
     nan = np.isnan(np.asarray(r.detach()._arr()))
     return r.masked_fill(_make(nan), np.inf) if nan.any() else r
