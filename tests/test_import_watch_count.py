@@ -82,19 +82,21 @@ def test_a_watch_in_another_thread_neither_misses_nor_adds_imports():
         mine = tg.tensor([1.0, 2.0], requires_grad=True)
         with tape_watch.watch_imports() as seen:
             started.set()
-            release.wait()
+            release.wait(60)
             (mine * 3.0).sum()
         seen_there.extend(seen)
         seen_there.append(mine)
 
-    th = threading.Thread(target=watcher)
+    th = threading.Thread(target=watcher, daemon=True)
     th.start()
-    started.wait()
-    assert tape.watching[0] == 1  # up while the other thread's watch is on
-    z = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
-    (tg.tanh(z) * z).sum().backward()  # this thread has no watch: nothing noted here
-    release.set()
-    th.join()
+    try:  # (a failure here must still let the watcher finish, or the run would hang)
+        assert started.wait(60)
+        assert tape.watching[0] == 1  # up while the other thread's watch is on
+        z = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        (tg.tanh(z) * z).sum().backward()  # this thread has no watch: nothing noted here
+    finally:
+        release.set()
+        th.join(60)
     assert tape.watching[0] == 0
     z0 = z.detach().numpy()
     np.testing.assert_allclose(z.grad.numpy(), (1 - np.tanh(z0) ** 2) * z0 + np.tanh(z0))
