@@ -2,12 +2,11 @@
 thread where none ever ran, and after one has finished) it runs: the check reads the running
 transforms' counts only when one is running."""
 
-import threading
-
 import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.thread_runner import run_threads
 
 torch = pytest.importorskip("torch")
 
@@ -49,9 +48,7 @@ def test_backward_after_a_transform_and_on_a_fresh_thread_runs():
         results.append(x.grad.numpy())
 
     step()
-    th = threading.Thread(target=step)
-    th.start()
-    th.join()
+    run_threads([step])
     for g in results:
         np.testing.assert_allclose(g, [2.0, 4.0, 6.0])
     assert len(results) == 2

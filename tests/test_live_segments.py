@@ -2,13 +2,13 @@
 weak, exact, and bounded however many segments a loop opens and drops."""
 
 import gc
-import threading
 
 import numpy as np
 
 import tapegrad as tg
 from tapegrad import tape
 from tapegrad._live_segments import LiveSegments
+from tests.thread_runner import run_threads
 
 
 def test_a_training_loop_keeps_the_registry_bounded_and_counts_only_live_segments():
@@ -54,8 +54,6 @@ def test_each_thread_has_its_own_registry():
 
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     mine = (x * 3.0).sum()
-    th = threading.Thread(target=other)
-    th.start()
-    th.join()
+    run_threads([other])
     assert seen == [(True, 1)]
     assert mine._seg in set(tape._local.live)
