@@ -5,7 +5,7 @@ wrap), then contracts what is left with ``bmm``, which refuses bool operands."""
 
 import numpy as np
 
-from .shapes import bool_matmul_error
+from .shapes import bool_kernel_error
 
 
 def _private_letters(sub, others, out_sub):
@@ -25,5 +25,5 @@ def prepare(subs, out_sub, arrays):
     shared_sums = {c for c in "".join(subs) if c not in out_sub}
     bools = [a.dtype == np.bool_ for a in arrays]
     if len(arrays) > 1 and shared_sums and all(bools):
-        raise bool_matmul_error((2, 2, 2), (2, 2, 2))  # PyTorch's einsum contracts with bmm
+        raise bool_kernel_error("bmm")  # PyTorch's einsum contracts with bmm
     return subs, arrays

@@ -48,6 +48,11 @@ def bool_matmul_error(xs, ys):
         return None
     else:
         kernel = "bmm" if ny > 2 else "addmv_impl_cpu" if ny == 1 else "addmm_impl_cpu_"
+    return bool_kernel_error(kernel)
+
+
+def bool_kernel_error(kernel):
+    """PyTorch's refusal of bool operands by its product kernel ``kernel`` ("dot", "bmm"...)."""
     error = NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     error.numpy_computes = True  # (is_refusal: NumPy's functions on tensors compute NumPy's)
     return error

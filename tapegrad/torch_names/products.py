@@ -17,7 +17,7 @@ from ..ops.activations import fusable_array
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
 from ..creation import get_default_dtype
-from ..ops.shapes import bool_matmul_error, matmul_error, norm_dim, torch_dtype_name
+from ..ops.shapes import bool_kernel_error, matmul_error, norm_dim, torch_dtype_name
 from ..registry import Op
 from ..tensor import _make
 from ._common import _t, const, dims_of, vals
@@ -72,7 +72,7 @@ def _refuse_bool_dot(free_a, free_b):
     """PyTorch's tensordot (and inner, through it) of bool operands whose free dims hold one
     element each computes one dot product: its refusal names dot, not mm's kernel."""
     if math.prod(free_a) == 1 and math.prod(free_b) == 1:
-        raise bool_matmul_error((1,), (1,))
+        raise bool_kernel_error("dot")
 
 
 def vdot(input, other):
@@ -83,7 +83,7 @@ def vdot(input, other):
     if a.shape != b.shape:  # (checked before the dtypes, as PyTorch's dot does)
         raise matmul_error(a.shape, b.shape)
     if a.dtype == np.bool_ and b.dtype == np.bool_:
-        raise bool_matmul_error(a.shape, b.shape)  # (PyTorch's dot kernel)
+        raise bool_kernel_error("dot")  # (PyTorch's dot kernel)
     return _C.vdot(a, b)
 
 
