@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.outcome import dtype_name, outcome
 
 torch = pytest.importorskip("torch")
 
@@ -17,11 +18,9 @@ MATMUL_SHAPES = [((2, 3), (3, 2)), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)),
 
 
 def _outcome(lib, f):
-    try:
-        r = f(lib)
-    except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
-        return type(e).__name__, str(e).split("\n")[0]
-    return str(r.dtype).replace("torch.", ""), tuple(r.shape), np.asarray(r.numpy()).tolist()
+    return outcome(lambda: f(lib),
+                   lambda r: (dtype_name(r), tuple(r.shape), np.asarray(r.numpy()).tolist()),
+                   first_line=True)
 
 
 def _same(f):

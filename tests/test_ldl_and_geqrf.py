@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.outcome import dtypes_and_shapes, outcome
 
 torch = pytest.importorskip("torch")
 
@@ -32,11 +33,7 @@ def test_ldl_factor_and_solve_match_torch(k):
 
 
 def _outcome(L, f):
-    try:
-        r = f(L)
-    except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
-        return type(e).__name__, str(e).split("\n")[0]
-    return [(str(t.dtype).replace("torch.", ""), tuple(t.shape)) for t in r]
+    return outcome(lambda: f(L), dtypes_and_shapes, first_line=True)
 
 
 @pytest.mark.parametrize("f", [
@@ -106,26 +103,34 @@ def test_without_scipy_a_clear_not_implemented_error(monkeypatch):
     assert tuple(h.shape) == (2, 2) and tuple(tau.shape) == (2,)
 
 
-def _solve_cases(lib):
+# Each case builds ldl_solve's arguments from a good (LD, piv, B) for 3x3 systems.
+_SOLVE_CASES = [
+    lambda L, LD, piv, B: (LD, piv[..., :2], B),
+    lambda L, LD, piv, B: (LD, piv, L.ones(4, 2, dtype=L.float64)),
+    lambda L, LD, piv, B: (LD, piv.float(), B),
+    lambda L, LD, piv, B: (LD, piv.bool(), B),
+    lambda L, LD, piv, B: (LD, piv[0, 0], B),
+    lambda L, LD, piv, B: (LD[..., :2, :2], piv, B),
+    lambda L, LD, piv, B: (LD.float(), piv.float(), B),
+    lambda L, LD, piv, B: (LD, piv[..., :2], B.float()),
+    lambda L, LD, piv, B: (LD.half(), piv, B.half()),
+    lambda L, LD, piv, B: (LD, piv, L.ones(5, 3, 2, dtype=L.float64)),
+    lambda L, LD, piv, B: (LD, piv.to(L.int16), B),
+]
+
+
+def _solve_case(lib, k):
     LD, piv = lib.linalg.ldl_factor(lib.eye(3, dtype=lib.float64).expand(4, 3, 3) + 0)
-    B = lib.ones(3, 2, dtype=lib.float64)
-    return [(LD, piv[..., :2], B), (LD, piv, lib.ones(4, 2, dtype=lib.float64)),
-            (LD, piv.float(), B), (LD, piv.bool(), B), (LD, piv[0, 0], B),
-            (LD[..., :2, :2], piv, B), (LD.float(), piv.float(), B), (LD, piv[..., :2], B.float()),
-            (LD.half(), piv, B.half()), (LD, piv, lib.ones(5, 3, 2, dtype=lib.float64)),
-            (LD, piv.to(lib.int16), B)]
+    return _SOLVE_CASES[k](lib, LD, piv, lib.ones(3, 2, dtype=lib.float64))
 
 
-@pytest.mark.parametrize("k", range(11))
+@pytest.mark.parametrize("k", range(len(_SOLVE_CASES)))
 def test_ldl_solve_checks_pivots_and_rows_as_torch(k):
     """Pivots of the wrong shape or dtype and B of the wrong row count raise PyTorch's errors
     (LAPACK took them: a silently wrong X, or SciPy's ValueError)."""
     pytest.importorskip("scipy")
 
-    def outcome(lib):
-        try:
-            return np.round(lib.linalg.ldl_solve(*_solve_cases(lib)[k]).numpy(), 10).tolist()
-        except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
-            return type(e).__name__, str(e)
+    def solved(lib):
+        return np.round(lib.linalg.ldl_solve(*_solve_case(lib, k)).numpy(), 10).tolist()
 
-    assert outcome(tg) == outcome(torch)
+    assert outcome(lambda: solved(tg), lambda r: r) == outcome(lambda: solved(torch), lambda r: r)

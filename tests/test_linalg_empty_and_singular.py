@@ -5,17 +5,13 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.outcome import dtypes_and_shapes, outcome
 
 torch = pytest.importorskip("torch")
 
 
 def _outcome(lib, f):
-    try:
-        r = f(lib)
-    except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
-        return type(e).__name__, str(e).split("\n")[0]
-    r = r if isinstance(r, tuple) else (r,)
-    return [(str(x.dtype).replace("torch.", ""), tuple(x.shape)) for x in r]
+    return outcome(lambda: f(lib), dtypes_and_shapes, first_line=True)
 
 
 @pytest.mark.parametrize("name", ["eigh", "eigvalsh"])

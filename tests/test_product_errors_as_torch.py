@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.outcome import dtype_name, outcome
 
 torch = pytest.importorskip("torch")
 
@@ -20,11 +21,7 @@ def _torch_default_dtype_as_ours():
 
 
 def _outcome(f):
-    try:
-        r = f()
-    except Exception as e:  # noqa: BLE001 (the outcome compared is the exception)
-        return type(e).__name__, str(e).split("\n")[0]
-    return str(r.dtype).replace("torch.", ""), tuple(r.shape), r.tolist()
+    return outcome(f, lambda r: (dtype_name(r), tuple(r.shape), r.tolist()), first_line=True)
 
 
 @pytest.mark.parametrize("xs,ys,rg,transposed", [

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.outcome import dtype_name, outcome
 
 
 def _grads(lib, create_graph):
@@ -87,11 +88,7 @@ def test_grad_wrt_a_leaf_switched_to_no_grad_raises(torch):
 
 
 def _outcome(f):
-    try:
-        r = f()
-    except Exception as e:  # noqa: BLE001 (the error is the result compared)
-        return type(e).__name__, str(e)
-    return str(r.dtype).replace("torch.", ""), r.tolist()
+    return outcome(f, lambda r: (dtype_name(r), r.tolist()))
 
 
 EDGE_PROGRAMS = {
