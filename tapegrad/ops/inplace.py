@@ -38,6 +38,7 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from .complex_refusals import refuse
+from .expanded_writes import store_through, writeable_alias
 from .complex_views import byte_offsets as _byte_offsets, copy_pairs, copy_part, gather_pairs
 from .complex_views import is_pair_view, part_of, take_part
 from . import movement as M
@@ -256,8 +257,9 @@ def _set_history(t, src):
                 tape.mark_hooked(t._seg, t._rec, r)
 
 
-def _write(x, value, casting):
-    """Store ``value`` (x's shape) into x's storage; bump the shared version counter."""
+def _write(x, value, casting, overlap_ok=False):
+    """Store ``value`` (x's shape) into x's storage; bump the shared version counter.
+    ``overlap_ok``: one value for all (fill_): written also where elements repeat."""
     d = x._data
     if type(d) is float:
         v = value if type(value) is float else np.asarray(value)
@@ -274,9 +276,12 @@ def _write(x, value, casting):
         try:
             np.copyto(d, v, casting="unsafe")
         except ValueError as e:
-            if "read-only" in str(e):
+            if "read-only" not in str(e):
+                raise
+            w = writeable_alias(d, storage_base(x)._data, overlap_ok)  # (a view of expand)
+            if w is None:
                 raise RuntimeError(_OVERLAP_MSG) from None
-            raise
+            np.copyto(w, v, casting="unsafe")
     bump_version(x)
 
 
@@ -354,7 +359,7 @@ def _operand(o, x):
     return o
 
 
-def apply(x, fn, *args, casting="same_kind", result_saved=False, **kwargs):
+def apply(x, fn, *args, casting="same_kind", result_saved=False, overlap_ok=False, **kwargs):
     """Run ``fn(x, *args, **kwargs)`` out of place and store the result in ``x`` (see above).
     ``result_saved``: PyTorch's backward of the op reads its result (exp_, tanh_...)."""
     if capture_check is not None:
@@ -372,7 +377,7 @@ def apply(x, fn, *args, casting="same_kind", result_saved=False, **kwargs):
     if r.shape != x.shape:
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                            f"shape {list(r.shape)}")
-    _write(x, r._data, casting)
+    _write(x, r._data, casting, overlap_ok)
     if r._seg is not None and x.dtype.kind in "fc":
         if result_saved and r._vc is not None:
             _out_stamp_to(r, x)
@@ -466,7 +471,7 @@ def fill_(x, value, _name=None):
                            f"{value.ndim} dimensions.")
     if type(value) is not float:  # (1j into a real tensor: PyTorch's error; a float, the
         value = fill_number(value, x.dtype)  # common value, skips reading the dtype)
-    out = apply(x, _overwrite, value, casting="unsafe")  # (where(zeros, x, value))
+    out = apply(x, _overwrite, value, casting="unsafe", overlap_ok=True)  # (where(0, x, v))
     if isinstance(value, Tensor):
         return name_record(out, Op.WHERE, "FillBackward3")
     return name_record(out, Op.WHERE, _name or "FillBackward2", pick=(0,))
@@ -562,7 +567,8 @@ def setitem(x, key, value):
         try:
             _store(x, xd, key, v)
         except ValueError as e:
-            raise _setitem_error(e, xd, key, v) from None
+            if not store_through(e, xd, key, storage_base(x)._data, lambda a: _store(x, a, key, v)):
+                raise _setitem_error(e, xd, key, v) from None
         except IndexError as e:  # (NumPy's words: PyTorch's)
             raise index_error(e, np.shape(xd), key) from None
         bump_version(x)
@@ -581,7 +587,9 @@ def setitem(x, key, value):
     try:
         _store(x, xd, key, v._data)
     except ValueError as e:
-        raise _setitem_error(e, xd, key, v._data) from None
+        if not store_through(e, xd, key, storage_base(x)._data,
+                           lambda a: _store(x, a, key, v._data)):
+            raise _setitem_error(e, xd, key, v._data) from None
     bump_version(x)
     if v._rg or x._rg:
         _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))

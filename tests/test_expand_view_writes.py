@@ -1,0 +1,120 @@
+"""In-place writes through views of an expanded tensor, compared with PyTorch: a view that
+repeats no element writes through to the expanded tensor's storage; a write that would
+store to one element from two places raises PyTorch's internal-overlap error (fill_ and
+zero_ excepted: one value for all)."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+torch = pytest.importorskip("torch")
+
+WRITES = {
+    "row_add": lambda w, m: w[0].add_(1),
+    "row_iadd": lambda w, m: w[1].__iadd__(2),
+    "row_mul_chain": lambda w, m: w[1].add_(1).mul_(3),
+    "row_fill": lambda w, m: w[0].fill_(3),
+    "row_zero": lambda w, m: w[0].zero_(),
+    "row_copy": lambda w, m: w[0].copy_(m.arange(3.0)),
+    "row_exp": lambda w, m: w[0].exp_(),
+    "row_clamp": lambda w, m: w[0].clamp_(min=1.5),
+    "element_add": lambda w, m: w[0][1].add_(1),
+    "setitem_row": lambda w, m: w.__setitem__(0, m.tensor([4.0, 5.0, 6.0])),
+    "setitem_element": lambda w, m: w.__setitem__((1, 2), 7.0),
+    "column_fill": lambda w, m: w[:, 1].fill_(5),
+    "whole_fill": lambda w, m: w.fill_(2),
+    "whole_zero": lambda w, m: w.zero_(),
+    "transposed_column": lambda w, m: w.t()[:, 0].add_(1),
+    "view_row": lambda w, m: w.view(2, 3)[0].add_(1),
+    "unsqueezed_row": lambda w, m: w.unsqueeze(0)[0, 1].mul_(4),
+    "row_index_fill": lambda w, m: w[0].index_fill_(0, m.tensor([1]), 4.0),
+    # refused by both: the written elements repeat
+    "whole_add": lambda w, m: w.add_(1),
+    "whole_mul": lambda w, m: w.mul_(2),
+    "whole_copy": lambda w, m: w.copy_(m.ones(2, 3)),
+    "column_mul": lambda w, m: w[:, 1].mul_(2),
+    "transposed_row": lambda w, m: w.t()[0].add_(1),
+    "setitem_all": lambda w, m: w.__setitem__(slice(None), 5.0),
+    "setitem_column": lambda w, m: w.__setitem__((slice(None), 1), 5.0),
+}
+
+
+def _run(m, name):
+    b = m.tensor([1.0, 2.0, 3.0])
+    w = b.expand(2, 3)
+    try:
+        WRITES[name](w, m)
+    except RuntimeError as e:
+        return "error", str(e)
+    return np.asarray(b.tolist()), np.asarray(w.tolist()), b._version
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_expanded_view_write_matches_torch(name):
+    got, want = _run(tg, name), _run(torch, name)
+    if isinstance(want[0], str):  # PyTorch refuses: the same error
+        assert got == want
+        return
+    assert not isinstance(got[0], str), got
+    np.testing.assert_allclose(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1])
+    assert got[2] == want[2]
+
+
+def _grads(m):
+    a = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+    b = a * 2
+    c = b.exp()  # (saves its result, not b: b may change)
+    w = b.expand(2, 3)
+    w[1].mul_(a)
+    w[0][2].add_(1)
+    ((b * m.arange(3.0, dtype=m.float64)).sum() + c.sum() + (w * w).sum()).backward()
+    return b.tolist(), a.grad.tolist(), b._version
+
+
+def test_expanded_view_write_gradient_matches_torch():
+    got, want = _grads(tg), _grads(torch)
+    np.testing.assert_allclose(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1])
+    assert got[2] == want[2]
+
+
+def test_expanded_view_write_gradcheck():
+    def f(a, s):
+        b = a * 1.0
+        b.expand(3, 4)[1].mul_(s)
+        return b * b
+
+    a = tg.randn(4, dtype=tg.float64, requires_grad=True)
+    s = tg.randn(4, dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(f, (a, s))
+
+
+def test_expanded_view_of_leaf_requiring_grad_refused_as_torch():
+    for m in (tg, torch):
+        b = m.zeros(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            b.expand(2, 3)[0].add_(1)
+
+
+def test_saved_expanded_source_modified_through_view_raises():
+    for m in (tg, torch):
+        a = m.ones(3, requires_grad=True)
+        b = a * 1
+        y = b * b  # saves b
+        b.expand(2, 3)[0].add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+@pytest.mark.parametrize("write", ["row", "column", "fill"])
+def test_view_of_overlapping_unfold_writes_through_as_torch(write):
+    def run(m):
+        x = m.arange(6.0)
+        w = x.unfold(0, 3, 1)
+        {"row": lambda: w[1].mul_(2), "column": lambda: w[:, 0].add_(1),
+         "fill": lambda: w.fill_(7)}[write]()
+        return x.tolist()
+
+    assert run(tg) == run(torch)
