@@ -195,8 +195,9 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True, 
     if levels and not create_graph:
         gm["forward_levels"] = 0
     mode = _mode.__dict__
-    prev_plain = mode.get("plain", False)
+    prev_plain, prev_task = mode.get("plain", False), mode.get("task")
     mode["plain"] = plain = inputs is None and accumulate and not create_graph
+    mode["task"] = False  # (in a backward, no callback queued yet: ``queue_callback``)
     try:
         if alone is not None:
             _sweep_segment(alone, [(roots[0]._rec, seeds[0], False)], retain_graph,
@@ -207,12 +208,23 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True, 
             seg, seed_list = pending.pop(key)
             _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results,
                            leaf_totals, add_leaf, push, heap.__len__, pruning)
+    except BaseException:
+        mode["task"] = prev_task
+        raise
     finally:
         gm["grad_enabled"], mode["plain"], gm["forward_levels"] = prev_mode, prev_plain, levels
         if forward_only:
             tape.set_forward_only(True)
-    return _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
-                          leaf_totals.values(), plain, inputs, results, accumulate, create_graph)
+    try:  # (leaf hooks run in the backward: its callbacks and ``current_task`` are its own)
+        results = _finish_leaves(_add_into_grads(leaf_totals.values()) if plain else
+                                 leaf_totals.values(), plain, inputs, results, accumulate,
+                                 create_graph)
+        task = mode["task"]
+    finally:
+        mode["task"] = prev_task
+    if task:
+        _run_callbacks(task)
+    return results
 
 
 def backward_plain(t, seed, retain_graph):
@@ -229,17 +241,55 @@ def backward_plain(t, seed, retain_graph):
         run((t,), [seed], retain_graph, False, None, True, seg)
         return
     mode = _mode.__dict__
-    prev_mode, prev_plain = gm.get("grad_enabled", True), mode.get("plain", False)
-    gm["grad_enabled"], mode["plain"] = False, True
+    prev_mode, prev_plain, prev_task = \
+        gm.get("grad_enabled", True), mode.get("plain", False), mode.get("task")
+    gm["grad_enabled"], mode["plain"], mode["task"] = False, True, False
     leaf_totals = {}
     try:
         _sweep_segment(seg, [(t._rec, seed, False)], retain_graph, False, None, None,
                        leaf_totals, partial(_add_leaf, leaf_totals, False), None, _no_more)
+    except BaseException:
+        mode["task"] = prev_task
+        raise
     finally:
         gm["grad_enabled"], mode["plain"] = prev_mode, prev_plain
-    rest = _add_into_grads(leaf_totals.values())
-    if rest:
-        _finish_leaves(rest, True, None, None, True, False)
+    try:  # (leaf hooks run in the backward: its callbacks and ``current_task`` are its own)
+        rest = _add_into_grads(leaf_totals.values())
+        if rest:
+            _finish_leaves(rest, True, None, None, True, False)
+        task = mode["task"]
+    finally:
+        mode["task"] = prev_task
+    if task:
+        _run_callbacks(task)
+
+
+def queue_callback(fn):
+    """Call ``fn()`` once the backward running on this thread has finished (its leaves'
+    ``.grad`` accumulated), as PyTorch's ``Variable._execution_engine.queue_callback``."""
+    mode = _mode.__dict__
+    task = mode.get("task")
+    if task is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    if task is False:
+        task = mode["task"] = []
+    task.append(fn)
+
+
+def current_task():
+    """The list of callbacks of the backward running on this thread (made here if none was
+    queued yet): its identity tells one backward from another, a reentrant one included;
+    None outside a backward."""
+    mode = _mode.__dict__
+    task = mode.get("task")
+    if task is False:
+        task = mode["task"] = []
+    return task
+
+
+def _run_callbacks(task):
+    for fn in task:  # (a callback may queue another: it runs too, as in PyTorch)
+        fn()
 
 
 def _alone(roots, seeds, inputs, create_graph):

@@ -1,5 +1,5 @@
 """``tg.autograd.graph``: hooks on saved tensors (``saved_tensors_hooks``, ``save_on_cpu``,
-``disable_saved_tensors_hooks``) and the ``Node`` type.
+``disable_saved_tensors_hooks``), ``register_multi_grad_hook`` and the ``Node`` type.
 
 Inside ``saved_tensors_hooks(pack, unpack)`` every array an op saves for backward is handed to
 ``pack`` as a tensor when the op is recorded; the tape then keeps what ``pack`` returned instead
@@ -21,9 +21,11 @@ import numpy as np
 from .. import tape
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _make
+from .multi_hook import register_multi_grad_hook
 from .node import Node
 
-__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
+__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
+           "register_multi_grad_hook"]
 
 
 class _Stack(threading.local):
