@@ -446,3 +446,60 @@ def test_relu_and_leaky_relu_are_numpys_bit_for_bit(dtype):
             np.testing.assert_array_equal(got, want)
             np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
     assert not np.signbit(vecmath.relu(x)[1])  # maximum(-0.0, 0) is 0.0, as relu's was
+
+
+@pytest.mark.parametrize("name", ("sin", "cos"))
+def test_float32_products_chunk_by_chunk_are_numpys_values(name, monkeypatch):
+    """Large float32 ``times`` (no kernel of ours: NumPy's SIMD sin/cos) runs NumPy's function
+    a chunk at a time into a small buffer (``vecmath.chunked``) instead of a whole fresh
+    array: written, written over ``g`` and added, bit for bit NumPy's whole-array values,
+    special values included, with a last chunk shorter than the others."""
+    from tapegrad.vecmath import chunked
+
+    calls = []
+    real = chunked.times_chunked
+    monkeypatch.setattr(chunked, "times_chunked", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(21)
+    n = 2 * chunked.CHUNK + 1237
+    x = (rng.standard_normal(n) * rng.choice([1.0, 30.0, 1e4, 1e7], n)).astype(np.float32)
+    x[::101] = np.inf
+    x[::103] = np.nan
+    x[::107] = -0.0
+    g = rng.standard_normal(n).astype(np.float32)
+    g[::97] = np.inf
+    acc0 = rng.standard_normal(n).astype(np.float32)
+    f = getattr(np, name)
+    with np.errstate(all="ignore"):
+        want = g * f(x)
+        got = vecmath.times(name, g, x)
+        assert got.dtype == np.float32
+        assert np.array_equal(got.view(np.int32), want.view(np.int32))
+        into_g = g.copy()
+        assert vecmath.times(name, into_g, x, out=into_g) is into_g
+        assert np.array_equal(into_g.view(np.int32), want.view(np.int32))
+        acc = acc0.copy()
+        assert vecmath.times(name, g, x, out=acc, add=True) is acc
+        want_sum = acc0 + g * f(x)
+        assert np.array_equal(acc.view(np.int32), want_sum.view(np.int32))
+    assert len(calls) == 3
+
+
+def test_large_float32_sin_backward_matches_pytorch():
+    """sin's gradient of a large float32 input (added into an adjoint that holds ``x * x``'s
+    gradient, and written alone): NumPy's ``g * cos(x)`` bit for bit, and PyTorch's within
+    float32 rounding."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(22)
+    v = rng.standard_normal(200_003).astype(np.float32) * 3
+    w = rng.standard_normal(v.size).astype(np.float32)
+    for fn in (lambda m, t, w: (m.sin(t) * w).sum(),
+               lambda m, t, w: (m.sin(t) * w + t * t).sum()):
+        x = tg.tensor(v, requires_grad=True)
+        fn(tg, x, tg.tensor(w)).backward()
+        xt = torch.tensor(v, requires_grad=True)
+        fn(torch, xt, torch.tensor(w)).backward()
+        assert x.grad.dtype == tg.float32
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=2e-6, atol=2e-6)
+    x = tg.tensor(v, requires_grad=True)
+    (tg.sin(x) * tg.tensor(w)).sum().backward()
+    assert np.array_equal(x.grad.numpy(), w * np.cos(v))

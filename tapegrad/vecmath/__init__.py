@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from . import chunked
+
 THRESHOLD = 4096  # elements from which a kernel is used (below, NumPy's call overhead is less)
 
 
@@ -114,6 +116,9 @@ def times(name, g, x, out=None, add=False):
                              out.shape == x.shape and out.flags.c_contiguous and
                              not np.may_share_memory(out, x) and
                              (out is g and not add or not np.may_share_memory(out, g))))):
+        if (x.dtype != _F64 or not ENABLED[name]) and chunked.applies(g, x, out) and not (
+                add and (out is None or out is g)):  # (float32: NumPy's f, chunk by chunk)
+            return chunked.times_chunked(np_f, g, x, out, add, _selects().add_product)
         fx = sin(x) if name == "sin" else cos(x)
         if add and _addable(out, g, fx):  # (float32 arrays: NumPy's sin/cos, one pass after)
             _selects().add_product(out.reshape(-1), g.reshape(-1), fx.reshape(-1))
