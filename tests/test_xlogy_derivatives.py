@@ -95,3 +95,23 @@ def test_zeros_of_the_incoming_gradient_and_broadcast_operands_as_torch(name):
 
     for got, want in zip(run(tg), run(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+@pytest.mark.parametrize("a, b", [(2.0, 3.0), (2, 3), (True, 2.0)])
+def test_two_numbers_refused_as_pytorch(name, a, b):
+    with pytest.raises(TypeError) as theirs:
+        _fn(torch, name)(a, b)
+    with pytest.raises(TypeError) as ours:
+        _fn(tg, name)(a, b)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_one_number_either_side_as_pytorch(name):
+    for a, b in [(2.0, [3.0, 0.5]), ([0.0, 2.0], 3), (0, [np.nan, 1.0])]:
+        ours = _fn(tg, name)(a if np.isscalar(a) else tg.tensor(a, dtype=tg.float64),
+                             b if np.isscalar(b) else tg.tensor(b, dtype=tg.float64))
+        theirs = _fn(torch, name)(a if np.isscalar(a) else torch.tensor(a, dtype=torch.float64),
+                                  b if np.isscalar(b) else torch.tensor(b, dtype=torch.float64))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), equal_nan=True)

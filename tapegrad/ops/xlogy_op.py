@@ -15,7 +15,7 @@ import numpy as np
 
 from ..creation import get_default_dtype
 from ..registry import Op, defop
-from ..tensor import _make, _wrap
+from ..tensor import Tensor, _make, _wrap
 from . import record as R
 from .complex_refusals import refuse_pair
 from .cuda_linalg import on_host
@@ -135,10 +135,22 @@ def _scalar_node(input, other, base):
     return None
 
 
+def _refuse_numbers(name, input, other):
+    """PyTorch's refusal of two numbers (each overload takes a tensor)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+            " * (Number self, Tensor other, *, Tensor out = None)\n"
+            " * (Tensor input, Number other, *, Tensor out = None)\n")
+
+
 @_host_taking_cpu_scalars
 def xlogy(input, other):
     """``input * log(other)``, 0 where ``input == 0`` unless ``other`` is NaN; PyTorch's
     derivatives (see the module docstring)."""
+    _refuse_numbers("xlogy", input, other)
     refuse_pair("xlogy", input, other)  # (its zero tests are real-only)
     x, y = tensors_promoted(input, other)
     if x.dtype.kind != "f" and y.dtype.kind != "f":  # integers: a float result, as PyTorch's
@@ -155,6 +167,7 @@ def _floating(x):
 def xlog1py(input, other):
     """``input * log1p(other)``, 0 where ``input == 0`` unless ``other`` is NaN; PyTorch's
     derivatives (see the module docstring)."""
+    _refuse_numbers("special_xlog1py", input, other)
     refuse_pair("xlog1py", input, other)
     x, y = tensors_promoted(input, other)
     return _apply(_XLOG1PY, _floating(x), _floating(y), _scalar_node(input, other, "SpecialXlog1Py"))
