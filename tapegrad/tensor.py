@@ -81,6 +81,7 @@ class Tensor:
     _vc = None  # version counter (list of one int), shared with views and detach()
     _base = None  # the tensor this one is a view of
     _vmap = None  # a CUDA view's place in its base's storage (ops/cuda_views.py)
+    _store = None  # detach()/.data/Parameter of a view: the array of the storage it shares
     _bseg = None  # the base's history when this view's history was recorded (see
     _brec = -1  # ops/inplace.refresh_view: a view of a base modified in place is regathered)
     _standin = None  # what the tape imports for this leaf (grad_mode.mark_no_grad_view)
@@ -383,6 +384,8 @@ class Tensor:
         t = _make(self._arr())
         t._vc = [0]  # .data shares storage but not the version counter (as in PyTorch)
         t._vmap = self._vmap
+        if self._base is not None or self._store is not None:  # (storage_offset: its start)
+            t._store = self._store if self._base is None else self._base._data
         return t
 
     @data.setter
@@ -400,6 +403,8 @@ class Tensor:
         t = _make(self._arr())
         t._vc = self._vcounter()
         t._vmap = self._vmap
+        if self._base is not None or self._store is not None:  # (storage_offset: its start)
+            t._store = self._store if self._base is None else self._base._data
         t._inference = self._inference
         return t
 

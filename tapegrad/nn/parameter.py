@@ -33,6 +33,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             p._vc = data._vcounter()
             p._vmap = data._vmap  # (a CUDA view's place in its base: writes reach the base)
+            p._store = data._store if data._base is None else data._base._data  # (its offset)
             p._inference = data._inference
         if requires_grad:
             if p.dtype.kind not in "fc":  # (PyTorch's constructor words, not requires_grad_'s)

@@ -20,6 +20,7 @@ from ..ops.numpy_rules import tensors_promoted
 from ..ops.shapes import broadcast_shapes, norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, floating, sizes_of, vals
+from .storage import storage_root
 
 __all__ = ["gcd", "lcm", "ldexp", "frexp", "nextafter", "isreal", "rsub", "split_with_sizes",
            "diagonal_scatter", "select_scatter", "slice_scatter", "masked_scatter", "put",
@@ -186,10 +187,10 @@ def sum_to_size(input, *size):
     return _ops.reduce.sum_to(x, shape)
 
 
-def _storage(x):
+def _storage(x, root=storage_base):
     """``(storage tensor, x's element offset in it)``: the base a view shares (when that base is
     C-contiguous, as a tensor's own storage is) or ``x`` itself."""
-    base = storage_base(x)
+    base = root(x)
     if base is x or type(base._data) is not np.ndarray or not base._data.flags.c_contiguous:
         return x, 0
     start = x._data.__array_interface__["data"][0] - base._data.__array_interface__["data"][0]
@@ -214,7 +215,7 @@ def storage_offset(input):
         return _device_storage(x)[1]
     if type(x._data) is not np.ndarray:
         return 0
-    base, offset = _storage(x)
+    base, offset = _storage(x, storage_root)  # (also of a view's detach(), .data)
     if base is not x and base._data.itemsize != x._data.itemsize:  # (z.imag, view_as_real(z))
         start = x._data.__array_interface__["data"][0] - base._data.__array_interface__["data"][0]
         return start // x._data.itemsize  # (in x's elements, as PyTorch counts)

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ..ops.inplace import storage_base
+from ..tensor import _make
 
 __all__ = ["UntypedStorage", "TypedStorage", "untyped_storage", "storage"]
 
@@ -100,13 +101,25 @@ class TypedStorage:
             f"{self.device}) of size {self.size()}]"])
 
 
+def storage_root(x):
+    """The tensor whose storage ``x`` shares: its view base, or for ``detach()``, ``.data`` or
+    a ``Parameter`` of a view (no view, as in PyTorch, but the same memory) a tensor of that
+    view's storage array."""
+    base = storage_base(x)
+    s = base._store  # (the array only: holding the base tensor would hold its history)
+    if type(s) is np.ndarray and type(base._data) is np.ndarray and \
+            np.may_share_memory(s, base._data):
+        return _make(s)
+    return base
+
+
 def untyped_storage(self):
     """The storage ``self`` shares with its views, as bytes."""
-    return UntypedStorage(storage_base(self))
+    return UntypedStorage(storage_root(self))
 
 
 def storage(self):
     """The storage of ``self`` in elements of its dtype (deprecated in PyTorch: its warning)."""
     warnings.warn(_TYPED_DEPRECATED, UserWarning, stacklevel=2)
-    return TypedStorage(storage_base(self))
+    return TypedStorage(storage_root(self))
 
