@@ -130,14 +130,40 @@ def refuse_independent(func, primals, has_aux):
                                "strict=True.")
 
 
+class Linearized(tuple):
+    """``transforms._linearized``'s tuple, made from a recording ``func`` already ran for
+    (``func`` runs once per transform, as PyTorch's: it may count, print or draw)."""
+
+
+def linearized_from(out, aux, outs, ospec, ins, trees):
+    """The double-vjp trick's graph (``transforms._linearized``) on the records of a run of
+    ``func`` that read a tensor requiring grad from outside: its result stays
+    differentiable (create_graph)."""
+    from ..autograd.function import linearizing
+    from .vmap import like
+
+    _depth.n += 1
+    try:
+        with _gm.enable_grad():
+            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None
+                  for o in outs]
+            with linearizing():
+                gs = _grads(outs, ins, us, True)
+    finally:
+        _depth.n -= 1
+    return Linearized((out, aux, outs, ospec, us, gs, ins, trees, True))
+
+
 def jvp_on_tape(func, primals, ts, has_aux, name):
     """``jvp`` by pushing the tangents through the recorded records (forward mode proper);
-    None when the result must stay differentiable or a tensor is vmapped."""
+    None when a tensor is vmapped or something needs the result differentiable before
+    ``func`` runs; ``Linearized`` when ``func`` read a tensor requiring grad from outside
+    (the result must stay differentiable in it: the double-vjp trick on these records)."""
     if not plain_forward(func, primals, ts):
         return None
-    out, aux, outs, ospec, ins, _, start = record_for_forward(func, primals, has_aux, name)
+    out, aux, outs, ospec, ins, trees, start = record_for_forward(func, primals, has_aux, name)
     if _reads_outer(start, outs, ins):  # (its result must stay differentiable in those)
-        return None
+        return linearized_from(out, aux, outs, ospec, ins, trees)
     res = [value(b[0]) for b in push_tangents(outs, ins, tangent_blocks(ts), start, 1)]
     out = _detach_tree(out)
     res = tree_unflatten(res, ospec)
@@ -147,11 +173,12 @@ def jvp_on_tape(func, primals, ts, has_aux, name):
 def linearize_on_tape(func, primals):
     """``linearize`` by the forward sweep: ``func`` recorded once, each ``jvp_fn`` call pushes
     its tangents through those records (a tangent that requires grad takes the double-vjp
-    trick, which re-runs ``func``); None when ``func`` read a tensor requiring grad from
-    outside (the result must stay differentiable in it)."""
-    out, _, outs, ospec, ins, _, start = record_for_forward(func, primals, False, "linearize")
+    trick, which re-runs ``func``); ``Linearized`` when ``func`` read a tensor requiring grad
+    from outside (the result must stay differentiable in it)."""
+    out, _, outs, ospec, ins, trees, start = record_for_forward(func, primals, False,
+                                                                "linearize")
     if _reads_outer(start, outs, ins):
-        return None
+        return linearized_from(out, None, outs, ospec, ins, trees)
 
     def jvp_fn(*tangents):
         ts = _tangents_in(tangents, primals, "linearize")

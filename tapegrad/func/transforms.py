@@ -583,15 +583,16 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
                            "should be valid to call f(*primals).")
     ts = _tangents_in(tangents, primals, "jvp")
-    from .forward import jvp_on_tape, refuse_independent
+    from .forward import Linearized, jvp_on_tape, refuse_independent
 
     if strict:
         refuse_independent(func, primals, has_aux)
 
     fast = jvp_on_tape(func, primals, ts, has_aux, "jvp")
-    if fast is not None:
+    if fast is not None and type(fast) is not Linearized:
         return fast
-    out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, has_aux, "jvp")
+    out, aux, outs, ospec, us, gs, ins, trees, cg = fast or _linearized(func, primals, has_aux,
+                                                                        "jvp")
     cg = cg or any(t._rg for t in ts)
     _depth.n += 1
     try:
@@ -618,12 +619,11 @@ def linearize(func, *primals):
     """
     from .forward import linearize_on_tape, plain_forward
 
-    if plain_forward(func, primals, ()):
-        res = linearize_on_tape(func, primals)
-        if res is not None:
-            return res
-    out, _, outs, ospec, us, gs, ins, trees, cg = _linearized(func, primals, False,
-                                                               "linearize")
+    res = linearize_on_tape(func, primals) if plain_forward(func, primals, ()) else None
+    if type(res) is tuple:
+        return res
+    out, _, outs, ospec, us, gs, ins, trees, cg = res or _linearized(func, primals, False,
+                                                                      "linearize")
 
     def jvp_fn(*tangents):
         ts = _tangents_in(tangents, primals, "linearize")
