@@ -15,6 +15,10 @@ and ``np.errstate`` behave exactly as NumPy's. NumPy has no ``erf``: its kernel 
 infinities to the scalar ``erf`` (``special``: SciPy's, or ``math``'s without SciPy), which also
 computes every array the kernel does not take.
 
+Float32 ``g * sin(x)``/``g * cos(x)`` (``times``, sin's and cos's derivatives) are one pass
+of ``trig32_kernels`` (NumPy's float32 sin/cos are SIMD loops already, but its form of the
+product takes a second pass over a fresh array).
+
 This is the bottom layer: it imports NumPy here and Numba (``kernels.py``) on the first large
 call, so ``import tapegrad`` and small programs never load or compile the kernels (the first
 large call of a function compiles its loop: ~0.1-0.5 s, then cached on disk).
@@ -23,8 +27,6 @@ large call of a function compiles its loop: ~0.1-0.5 s, then cached on disk).
 import math
 
 import numpy as np
-
-from . import chunked
 
 THRESHOLD = 4096  # elements from which a kernel is used (below, NumPy's call overhead is less)
 
@@ -105,26 +107,30 @@ def apply(name, x):
 def times(name, g, x, out=None, add=False):
     """``g * name(x)`` (``name``: "sin" or "cos"), into ``out`` when given, or added into
     ``out`` (``add``: ``out += g * name(x)``): one pass where the kernel applies (``g``, ``x``
-    and ``out`` C-contiguous float64 arrays of one size, at least ``THRESHOLD`` elements),
-    else NumPy's passes (added: NumPy's f(x), then one pass, ``add_product``); the same
-    values either way."""
+    and ``out`` C-contiguous float64 or float32 arrays of one size, at least ``THRESHOLD``
+    elements), else NumPy's passes (added: f(x), then one pass, ``add_product``); the same
+    values either way (float32: f(x) the float32 kernel's, ``trig32``, for a contiguous
+    ``x``)."""
     np_f = _NP[name]
-    if not (type(x) is _ndarray and type(g) is _ndarray and x.size >= THRESHOLD and
-            ENABLED[name] and x.dtype == _F64 and g.dtype == _F64 and x.shape == g.shape and
+    dt = x.dtype if type(x) is _ndarray else None
+    if not (type(g) is _ndarray and (dt == _F64 or dt == _F32) and x.size >= THRESHOLD and
+            ENABLED[name] and g.dtype == dt and x.shape == g.shape and
             x.flags.c_contiguous and g.flags.c_contiguous and
-            (out is None or (type(out) is _ndarray and out.dtype == _F64 and
+            (out is None or (type(out) is _ndarray and out.dtype == dt and
                              out.shape == x.shape and out.flags.c_contiguous and
                              not np.may_share_memory(out, x) and
                              (out is g and not add or not np.may_share_memory(out, g))))):
-        if (x.dtype != _F64 or not ENABLED[name]) and chunked.applies(g, x, out) and not (
-                add and (out is None or out is g)):  # (float32: NumPy's f, chunk by chunk)
-            return chunked.times_chunked(np_f, g, x, out, add, _selects().add_product)
-        fx = sin(x) if name == "sin" else cos(x)
-        if add and _addable(out, g, fx):  # (float32 arrays: NumPy's sin/cos, one pass after)
+        if dt == _F32 and ENABLED[name] and x.size >= THRESHOLD and x.flags.c_contiguous:
+            fx = trig32(name, x)  # (the float32 kernel's values, as in its one pass)
+        else:
+            fx = sin(x) if name == "sin" else cos(x)
+        if add and _addable(out, g, fx):  # (float32 arrays: f(x), then one pass)
             _selects().add_product(out.reshape(-1), g.reshape(-1), fx.reshape(-1))
             return out
         return np.add(out, g * fx, out=out) if add else np.multiply(g, fx, out=out)
     table, outside, (into, scale, add_into) = _load()
+    if dt == _F32:  # (float32: its own loops, the bounds of the float64 ones)
+        into, scale, add_into = _trig32()
     if out is None:
         out = np.empty_like(x)
     flat, oflat, gflat = x.reshape(-1), out.reshape(-1), g.reshape(-1)
@@ -140,6 +146,34 @@ def times(name, g, x, out=None, add=False):
         else:
             oflat[idx] *= np_f(flat[idx])
     return out
+
+
+_t32 = []
+
+
+def trig32(name, x, out=None):
+    """``name`` ("sin" or "cos") of the C-contiguous float32 array ``x`` as ``times`` computes
+    it for float32 (``trig32_kernels``, NumPy's function where that leaves an element)."""
+    if out is None:
+        out = np.empty_like(x)
+    from . import trig32_kernels as K
+
+    flat, oflat = x.reshape(-1), out.reshape(-1)
+    nbad = K.trig_loop(flat, oflat, name == "cos")
+    if nbad:
+        idx = _load()[1](flat, -K.TRIG32_MAX, K.TRIG32_MAX, nbad)
+        oflat[idx] = _NP[name](flat[idx])
+    return out
+
+
+def _trig32():
+    """``trig32_kernels``' loops for float32 ``times`` (loaded on first use)."""
+    if not _t32:
+        from . import trig32_kernels as K
+
+        assert K.TRIG32_MAX == _load()[0]["sin"][2]  # (``times`` recomputes the same elements)
+        _t32.append((K.times_loop, K.scale_loop, K.times_add_loop))
+    return _t32[0]
 
 
 def _make(name):
