@@ -144,6 +144,8 @@ def _build_table():
     table[dispatching("x", elementwise.sin).__code__] = lambda L: _dispatching(
         {"raw": L["raw"], "name": L["name"], "args": (L["input"],), "kwargs": {}})
     table[scalar_fast.METHODS["__neg__"].__code__] = lambda L: ("neg", {"x": L["self"]})
+    table[scalar_fast.METHODS["__pow__"].__code__] = lambda L: (
+        "pow", {"x": L["self"], "y": L["other"]})
     table[creation.zeros.__code__] = lambda L: ("factory", dict(L))
     # zeros/ones/empty (under vmap's batch-aware wrapper)
     table[_unwrapped(creation.zeros_like).__code__] = lambda L: ("factory", dict(L))

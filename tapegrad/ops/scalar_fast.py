@@ -19,7 +19,7 @@ from . import elementwise as E
 from .elementwise import _const_op
 from .node_names import DIV as _DIV_NAME, name_entry
 from .record import rec1, rec2
-from ..registry import Op
+from ..registry import Op, TORCH_POWERS
 
 _state = _gm._state
 _local = tape._local
@@ -27,6 +27,7 @@ _current = tape.current
 _ndarray = np.ndarray
 _ADD, _SUB, _MUL, _DIV = int(Op.ADD), int(Op.SUB), int(Op.MUL), int(Op.DIV)
 _ADDC, _MULC, _RDIVC, _NEG = int(Op.ADDC), int(Op.MULC), int(Op.RDIVC), int(Op.NEG)
+_POWC = int(Op.POWC)
 
 
 _plain = _make  # marks inference tensors when inference mode was ever used
@@ -210,6 +211,23 @@ def _neg(self):
     return E.neg(self)
 
 
+def _pow(self, other):
+    """``x ** c`` for a float CPU array (not a view, not 0-d) and a Python number among
+    PyTorch's own powers (2, 3, -1, -2: ``TORCH_POWERS``): the value and the POWC record the
+    generic op makes (a loss's square), without its operand checks and four calls."""
+    d = self._data
+    to = type(other)
+    if type(d) is _ndarray and (to is int or to is float) and d.ndim and d.dtype.kind == "f" \
+            and self._base is None:
+        power = TORCH_POWERS.get(other)
+        if power is not None:
+            r = power(d)
+            if self._rg and _state.grad_enabled:
+                return _const_op(_POWC, self, r, other, save_x=True)
+            return _plain(r)
+    return E.pow(self, other)
+
+
 def _inv(c):
     return np.inf if c == 0 else 1.0 / c
 
@@ -225,4 +243,5 @@ METHODS = dict(
                           lambda c: _inv(float(c)), True),
     __rtruediv__=_reflected(E.div, operator.truediv, lambda c: (_RDIVC, float(c), True)),
     __neg__=_neg,
+    __pow__=_pow,
 )
