@@ -100,3 +100,23 @@ def test_cond_of_nan_input_requiring_grad_is_inf_as_torch(p):
     want = torch.linalg.cond(torch.tensor(a, requires_grad=True), p)
     assert got.requires_grad and want.requires_grad
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy())
+
+
+@pytest.mark.parametrize("p", [1, -1, float("inf"), -float("inf"), "fro"])
+def test_cond_tangent_at_a_singular_matrix_as_pytorch(p):
+    a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [0.0, 3.0]]])
+    t = np.ones_like(a)
+
+    def jvp_of(lib):
+        return [x.numpy() for x in lib.func.jvp(lambda m: lib.linalg.cond(m, p),
+                                                (lib.tensor(a),), (lib.tensor(t),))]
+
+    def dual_of(lib):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            c = lib.linalg.cond(fw.make_dual(lib.tensor(a), lib.tensor(t)), p)
+            return [x.numpy() for x in fw.unpack_dual(c)[:2]]
+
+    for ours, theirs in ((jvp_of(tg), jvp_of(torch)), (dual_of(tg), dual_of(torch))):
+        for x, y in zip(ours, theirs):
+            np.testing.assert_allclose(x, y, rtol=1e-12, equal_nan=True)

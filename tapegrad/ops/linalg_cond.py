@@ -16,6 +16,7 @@ gradient is the composition's; PyTorch's raises there too, its write being uncon
 
 import numpy as np
 
+from .. import grad_mode as _gm
 from ..tensor import _make
 from . import record as R
 
@@ -68,7 +69,16 @@ def _singular_on_graph(A, p, singular, matrix_norm, inv):
     mask = _make(singular[..., None, None])
     eye = _make(np.eye(A.shape[-1], dtype=A.dtype))
     inverse = inv(where(mask, eye, A))
-    inverse.masked_fill_(mask, np.inf)
+    if _gm._state.forward_levels:
+        # forward mode (jvp, a dual level): PyTorch's tangents are computed as its ops run,
+        # before the overwrite; here they are pushed through the records afterwards, which
+        # would read the overwritten inverse: the same values, out of place. PyTorch's
+        # tangent there is NaN (its inverse's, of a singular matrix): inf * (1 + 0 * A's sum)
+        # is an inf whose tangent is NaN
+        fill = (A.sum((-2, -1), keepdim=True) * 0.0 + 1.0) * np.inf
+        inverse = where(mask, fill, inverse)
+    else:
+        inverse.masked_fill_(mask, np.inf)
     with np.errstate(invalid="ignore"):
         return _nan_to_inf(matrix_norm(A, p) * matrix_norm(inverse, p))
 
