@@ -1,6 +1,7 @@
 """vecmath.short_runs: sums and broadcast arithmetic with short contiguous runs by compiled
-loops, bit for bit NumPy's results (values, dtypes, shapes, warnings), and the strided maps'
-merged dims (ops/shapes.strided_ints) the sweep reads."""
+loops, bit for bit NumPy's results (values, dtypes, shapes, warnings; float32 sums of many
+rows: accumulated in float64, more accurate), and the strided maps' merged dims
+(ops/shapes.strided_ints) the sweep reads."""
 
 import itertools
 import warnings
@@ -13,6 +14,7 @@ from tapegrad.ops.movement import _strided_indices
 from tapegrad.ops.shapes import strided_ints
 from tapegrad.vecmath import short_run_kernels as K
 from tapegrad.vecmath import short_runs as S
+from tapegrad.vecmath import wide_sums as W
 
 SUM_SHAPES = [(1000, 25, 10), (25000, 10), (300, 7, 9), (64, 64, 5), (2, 10000, 2),
               (5, 3, 4000), (4100, 4), (17, 1000, 3), (128, 130), (200, 3, 3, 10)]
@@ -34,7 +36,38 @@ def test_sums_are_numpys_bit_for_bit(dtype):
                     got = S.sum_axes(x, dims, keepdims)
                     want = x.sum(axis=dims, keepdims=keepdims)
                     assert got.dtype == want.dtype and got.shape == want.shape
+                    if _wide(x, dims):
+                        _assert_rounded_float64_sum(got, x, dims, keepdims)
+                        continue
                     np.testing.assert_array_equal(got, want, err_msg=f"{shape} {dims}")
+
+
+def _wide(x, dims):
+    """Whether float32 ``x`` summed over ``dims`` adds more than ``wide_sums.LONG`` rows that
+    are not the innermost: then accumulated in float64 (more accurate than NumPy's sum)."""
+    if x.dtype != np.float32 or x.size < S.THRESHOLD or dims[-1] - dims[0] != len(dims) - 1:
+        return False
+    n = int(np.prod([x.shape[d] for d in dims]))
+    return n > W.LONG and int(np.prod(x.shape[dims[-1] + 1:])) > 1
+
+
+def _assert_rounded_float64_sum(got, x, dims, keepdims):
+    """``got`` within float32 rounding of the float64 sum (NumPy's float32 sum is not)."""
+    exact = x.astype(np.float64).sum(axis=dims, keepdims=keepdims)
+    scale = np.abs(x).astype(np.float64).sum(axis=dims, keepdims=keepdims)
+    err = np.abs(got - exact)
+    assert (err <= np.abs(exact) * 2.0 ** -24 + scale * 1e-13).all()
+
+
+def test_float32_sums_over_many_rows_beat_numpys():
+    x = (np.random.default_rng(3).standard_normal((500000, 4)) + 1).astype(np.float32)
+    exact = x.astype(np.float64).sum(0)
+    got = S.sum_axes(x, (0,), False)
+    _assert_rounded_float64_sum(got, x, (0,), False)
+    assert np.abs(got - exact).max() < np.abs(x.sum(0) - exact).max() / 10
+    torch = pytest.importorskip("torch")
+    ref = np.abs(torch.from_numpy(x).sum(0).numpy() - exact).max()
+    assert np.abs(got - exact).max() <= ref
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -14,6 +14,7 @@ same with tapegrad ops, so every higher order is the composition's.
 
 import numpy as np
 
+from ..vecmath.wide_sums import leading_sum as _leading_sum
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from . import record as R
@@ -53,8 +54,7 @@ def _linear_vjp_into(g, inputs, out, targets, needs=(True, True, True)):
     tx, tw, tb = targets if g.dtype is x.dtype else (None, None, None)
     gx = (_dot(g, w) if tx is None else _dot(g, w, out=tx)) if needs[0] else None
     gw = (_dot(g.T, x) if tw is None else _dot(g.T, x, out=tw)) if needs[1] else None
-    gb = (np.add.reduce(g, axis=0) if tb is None else np.add.reduce(g, axis=0, out=tb)) \
-        if needs[2] else None
+    gb = _leading_sum(g, tb) if needs[2] else None  # (float32: in float64 over many rows)
     return gx, gw, gb
 
 

@@ -6,7 +6,8 @@ short it spends its time restarting: on the development VM, summing each 10-elem
 axis ``x.sum(1)`` ~450 µs, and ``a[:, None, :] - b[None]`` broadcast to that shape ~320 µs,
 where a same-shape subtraction of that size takes ~50 µs and PyTorch's loops 80-120 µs. The
 loops of ``short_run_kernels`` take 75-150 µs (``ShortRuns`` in the asv suite) and compute
-every result with NumPy's operations in NumPy's order, so the values are NumPy's bit for bit.
+every result with NumPy's operations in NumPy's order, so the values are NumPy's bit for bit
+(but for float32 sums of more than 128 rows not the innermost: ``wide_sums``, in float64).
 
 They are used for float32/float64 arrays of at least ``THRESHOLD`` elements where the layout
 makes NumPy slow (sums over adjacent axes that are not the leading ones, broadcasting with an
@@ -24,6 +25,8 @@ that uses them.
 import math
 
 import numpy as np
+
+from . import wide_sums as _wide
 
 THRESHOLD = 16384  # elements of the result (broadcasting) or of the summed array
 SHORT_RUN = 64  # broadcasting: innermost runs at least this long are NumPy's (as fast)
@@ -54,7 +57,8 @@ def sum_axes(x, dims, keepdims):
     """``x.sum(axis=dims, keepdims=keepdims)`` for an ndarray ``x`` and a sorted tuple of
     distinct non-negative ``dims``: the same values, by a compiled loop where NumPy's is slow
     (the summed dims adjacent and not all of them; summed last dims: rows of at most 128
-    elements)."""
+    elements). float32 sums of more than 128 rows that are not the innermost are
+    ``wide_sums``' (accumulated in float64: more accurate than NumPy's)."""
     if _large_float(x, dims) and dims[-1] - dims[0] == len(dims) - 1:
         shape = x.shape
         first, last = dims[0], dims[-1] + 1
@@ -62,7 +66,10 @@ def sum_axes(x, dims, keepdims):
             math.prod(shape[last:])
         if inner > 1 or n <= _ROWS_MAX:
             k = _load()
-            if inner == 1:
+            if _wide.takes(x, n, inner):  # (float32 over many rows: a float64 accumulator)
+                out = _wide.middle_sum(x, shape, first, last)
+                finite = out is not None
+            elif inner == 1:
                 out = np.empty(outer, x.dtype)
                 finite = k.sum_rows(x.reshape(outer, n), out)
             else:
