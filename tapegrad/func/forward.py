@@ -135,10 +135,11 @@ class Linearized(tuple):
     (``func`` runs once per transform, as PyTorch's: it may count, print or draw)."""
 
 
-def linearized_from(out, aux, outs, ospec, ins, trees):
+def linearized_from(out, aux, outs, ospec, ins, trees, create_graph=True):
     """The double-vjp trick's graph (``transforms._linearized``) on the records of a run of
-    ``func`` that read a tensor requiring grad from outside: its result stays
-    differentiable (create_graph)."""
+    ``func``: one that read a tensor requiring grad from outside (its result stays
+    differentiable: ``create_graph``), or moved its inputs to CUDA (the tangents are pushed
+    on the device)."""
     from ..autograd.function import linearizing
     from .vmap import like
 
@@ -151,7 +152,7 @@ def linearized_from(out, aux, outs, ospec, ins, trees):
                 gs = _grads(outs, ins, us, True)
     finally:
         _depth.n -= 1
-    return Linearized((out, aux, outs, ospec, us, gs, ins, trees, True))
+    return Linearized((out, aux, outs, ospec, us, gs, ins, trees, create_graph))
 
 
 def jvp_on_tape(func, primals, ts, has_aux, name):
@@ -164,6 +165,8 @@ def jvp_on_tape(func, primals, ts, has_aux, name):
     out, aux, outs, ospec, ins, trees, start = record_for_forward(func, primals, has_aux, name)
     if _reads_outer(start, outs, ins):  # (its result must stay differentiable in those)
         return linearized_from(out, aux, outs, ospec, ins, trees)
+    if any(o.is_cuda for o in outs):  # (CPU inputs moved to CUDA: the sweep reads the host)
+        return linearized_from(out, aux, outs, ospec, ins, trees, False)
     res = [value(b[0]) for b in push_tangents(outs, ins, tangent_blocks(ts), start, 1)]
     out = _detach_tree(out)
     res = tree_unflatten(res, ospec)
@@ -179,6 +182,8 @@ def linearize_on_tape(func, primals):
                                                                 "linearize")
     if _reads_outer(start, outs, ins):
         return linearized_from(out, None, outs, ospec, ins, trees)
+    if any(o.is_cuda for o in outs):
+        return linearized_from(out, None, outs, ospec, ins, trees, False)
 
     def jvp_fn(*tangents):
         ts = _tangents_in(tangents, primals, "linearize")
