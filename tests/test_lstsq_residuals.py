@@ -49,3 +49,27 @@ def test_empty_residuals_require_grad_as_torch(driver, which):
         return tuple(r.shape), r.requires_grad
 
     assert run(tg) == run(torch)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 5, 3), (3, 3)])
+def test_empty_residuals_pass_no_gradient_as_torch(shape):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape[:-1] + (2,))
+
+    def run(L):
+        A, B = L.tensor(a, requires_grad=True), L.tensor(b, requires_grad=True)
+        r = L.linalg.lstsq(A, B).residuals  # (gelsy, the CPU default: no residuals)
+        got = L.autograd.grad(r.sum(), (A, B), allow_unused=True)
+        r = L.linalg.lstsq(A, B).residuals
+        with pytest.raises(RuntimeError) as err:
+            L.autograd.grad(r.sum(), (A, B))
+        both = L.linalg.lstsq(A, B)
+        full = L.autograd.grad((both.solution ** 2).sum() + both.residuals.sum(), (A, B))
+        return (tuple(r.shape), r.requires_grad, got, str(err.value),
+                [g.detach().numpy() for g in full])
+
+    ours, theirs = run(tg), run(torch)
+    assert ours[:4] == theirs[:4]
+    assert ours[2] == (None, None)
+    for x, y in zip(ours[4], theirs[4]):
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
