@@ -26,6 +26,7 @@ from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches
 from ..registry import PYTHON_BASE, REGISTRY, Op
 from . import kernels, numpy_records
 from .addresses import address, addresses
+from .first_tables import first_tables
 from .kernels import kernel
 from ._sweep_dispatch import TILED as _TILED, _transposing
 from .arena import _arena, _as_arena_array, _private, most_of_arena
@@ -188,17 +189,26 @@ class Sweep:
     def __init__(self, seg, top=None):
         """``top``: the newest record any seed touches; later records cannot be reached."""
         self.seg = seg
-        recs = seg.records()
-        if top is not None and top + 1 < len(recs):
-            recs = recs[: top + 1]
+        # a small segment's first sweep: records, tables and offsets made in one block
+        first = first_tables(seg, top, _SCRATCH, SweepArrays) if not seg.nbuf else None
+        if first is None:
+            recs = seg.records()
+            if top is not None and top + 1 < len(recs):
+                recs = recs[: top + 1]
+            n = len(recs)
+            # the offsets and the kernel's scratch in one array, laid out by one compiled
+            # call (~1 µs less than NumPy's cumulative sum and a second array)
+            work = np.empty(n + 1 + _SCRATCH, np.int64)
+            total = _lay_out(recs, work)
+            offs = self.offs = work[: n + 1]
+            self.scratch = work[n + 1 :]  # [_PENDING]: reached, not yet swept
+            # (saved floats, array addresses, index-array addresses, int and float tables)
+            self.tabs = (seg._cache or _cache(seg)).update(seg)
+        else:
+            recs, offs, self.scratch, total, self.tabs = first
+            self.offs = offs
+            n = len(recs)
         self.recs = recs
-        n = len(recs)
-        # the offsets and the kernel's scratch in one array, laid out by one compiled call
-        # (~1 µs less than NumPy's cumulative sum and a second array: every backward pays it)
-        work = np.empty(n + 1 + _SCRATCH, np.int64)
-        total = _lay_out(recs, work)
-        offs = self.offs = work[: n + 1]
-        self.scratch = work[n + 1 :]  # [_PENDING]: reached, not yet swept
         # float32 when every record of the segment holds float32 values (see the module doc)
         f32 = seg.n32 == seg.n
         dtype = _F32 if f32 else _F64
@@ -206,8 +216,6 @@ class Sweep:
         held_apart = total >= _OWN_ARENA and total >= _OWN_MEAN * n
         # (an arena with slots held apart is mostly theirs: they are never zeroed either)
         lazy = (total >= _LAZY_ARENA or held_apart) and type(self) is Sweep
-        # (saved floats, array addresses, index-array addresses, int and float side tables)
-        self.tabs = (seg._cache or _cache(seg)).update(seg)
         kinds = slot_kinds(recs, offs, self.tabs[3]) if held_apart or lazy else None
         if lazy:
             self.adj = _arena(kinds, offs, dtype)
