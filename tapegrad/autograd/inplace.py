@@ -7,6 +7,7 @@ compiled loop (before any gradient leaves the segment) and at each Python pause,
 sweep record by record. (Size-1 saved values are copied floats: they carry no stamp.)
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -103,14 +104,25 @@ def check_record(seg, recs, r):
         return
     from ..registry import REGISTRY
 
-    saves = REGISTRY[code].saves
+    op = REGISTRY[code]
     avers, avals = seg.avers, seg.avals
     start = v >> 1
-    for k, name in enumerate(saves):
+    for k, name in enumerate(op.saves):
         stamp = avers[start + k] if start + k < len(avers) else None
-        if _stale(stamp):
+        if _stale(stamp) and _needed(op, name, int(recs[r, tape.A]), int(recs[r, tape.B])):
             src = {"x": int(recs[r, tape.A]), "y": int(recs[r, tape.B]), "out": r}.get(name, -1)
             raise _error(seg, src, avals[start + k], stamp, r)
+
+
+def _needed(op, name, a, b):
+    """Whether saved value ``name`` of a binary op enters a gradient this backward computes
+    (``a``/``b``: the inputs' records, -1 where one requires no grad). PyTorch saves an
+    operand of ``x * p`` only for the other's gradient: with ``x`` constant, ``p`` is not
+    saved, and changing it in place before backward is no error."""
+    if op.kind != "binary":
+        return True
+    return (a >= 0 and re.search(rf"\b{name}\b", op.dx or "") is not None) or \
+        (b >= 0 and re.search(rf"\b{name}\b", op.dy or "") is not None)
 
 
 def check_reached(seg, recs, reached):
