@@ -9,7 +9,7 @@ import numpy as np
 from ..ops.index_keys import ints_first
 from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
-from . import ir, losses
+from . import ir, losses, xlogy_nodes
 from .ir import Unsupported
 
 _NUMBER = (bool, int, float)
@@ -460,6 +460,8 @@ _DISPATCH = {
     "__setitem__": lambda tr, n, a, r: setitem(tr, a["x"], a["key"], a["value"], r),
     "nll_loss": losses.nll_loss,
     "cross_entropy": losses.cross_entropy,
+    "xlogy": xlogy_nodes.handler("xlogy"),
+    "xlog1py": xlogy_nodes.handler("xlog1py"),
 }
 
 
