@@ -164,14 +164,32 @@ def numpy_vjp(sw, r, code):
                 all(gk is not a for a in args))
     if twice and not both:
         grads[1] = grads[0]
+    shared = _shared_g(sw, slots, grads, dead_g)
+    if shared is not None:
+        grads, mine = [shared, shared], [False, False]
     sw.accumulate(slots, grads, mine, written=into)
     if dead:
         del sw.held[r]  # read by nothing more: its memory serves the next array
     for k in (0, 1):  # private arrays no slot kept: spares for the next records
         if mine[k] and not _holds(sw.held.get(slots[k]), grads[k]):
             give(sw, grads[k])
-    if dead_g is not None and not any(gk is dead_g for gk in grads):
+    if dead_g is not None and shared is None and not any(gk is dead_g for gk in grads):
         give(sw, dead_g)
+
+
+def _shared_g(sw, slots, grads, dead_g):
+    """A read-only view of the dead ``g`` for both inputs of a sum (``a + b``: both gradients
+    are ``g`` itself) whose adjoints are held apart, or None. Each slot keeps the view as it
+    keeps a full sum's broadcast gradient (``Sweep._hold``): read by NumPy's formulas and the
+    driver, who copy it, an addition into it making a total of its own; a formula reading it
+    writes elsewhere (it is not a dead ``g`` to them). The second slot took a copy of ``g``
+    before: GMM's ``qdiag * xc + lx``, a 2 MB copy per backward."""
+    if dead_g is None or grads[0] is not dead_g or grads[1] is not dead_g or \
+            slots[0] == slots[1] or not (sw.own[slots[0]] and sw.own[slots[1]]):
+        return None
+    view = dead_g.view()
+    view.flags.writeable = False
+    return view
 
 
 def formula_loop(code, k, args):
