@@ -125,3 +125,30 @@ def test_gradient_along_a_direction_matches_finite_differences():
     fd = (at(h) - at(-h)) / (2 * h)
     got = sum(float((t.grad.numpy() * d).sum()) for t, d in zip(ts, dirs))
     assert abs(fd - got) <= 1e-5 * max(1.0, abs(got))
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_retained_grads_and_hooks_on_both_inputs_of_the_sum(hooked):
+    torch = pytest.importorskip("torch")
+    xs = _inputs(np.float64, 5)
+
+    def run(T, ts):
+        x, m, q, L = ts
+        xc = x[:, None, :] - m[None, :, :]
+        lx = T.einsum("kij,nkj->nki", L, xc)
+        u = q[None, :, :] * xc
+        u.retain_grad()
+        lx.retain_grad()
+        if hooked:
+            u.register_hook(lambda g: g * 2)
+            lx.register_hook(lambda g: g + 1)
+        s = u + lx
+        (s * s + T.sin(u) * lx).sum().backward()
+        return [t.grad for t in ts] + [u.grad, lx.grad]
+
+    got = run(tg, [tg.tensor(v, requires_grad=True) for v in xs])
+    want = [w.numpy() for w in run(torch, [torch.tensor(v, requires_grad=True) for v in xs])]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w, rtol=1e-10, atol=1e-9)
+    got[4].mul_(0.0)  # the retained grads are private: lx.grad is unchanged
+    np.testing.assert_allclose(got[5].numpy(), want[5], rtol=1e-10, atol=1e-9)
