@@ -40,7 +40,9 @@ ALLOWED = {
     "_deepcopy": set(),  # copy.deepcopy of tensors: their values, views and attributes
     "tensor": {"_tensor_str", "_legacy_tensor", "_deepcopy", "grad_mode", "tape", "device",
                "size"},
-    "engine": {"_config", "_numba_cache", "_pack", "_bounded_cache", "registry", "tape", "device"},
+    # (vecmath: numbers-only loops below the engine, e.g. float32 sums accumulated in float64)
+    "engine": {"_config", "_numba_cache", "_pack", "_bounded_cache", "registry", "tape", "device",
+               "vecmath"},
     "creation": BOTTOM,
     # the forward of ops on CUDA tensors launches the kernels of engine/cuda (a layer below)
     "ops": BOTTOM | {"creation", "engine"},
