@@ -49,8 +49,7 @@ QRResult = namedtuple("QRResult", ["Q", "R"])
 LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
 
 
-def _t(x):
-    return _R.as_tensor(x)
+_t = _R.as_tensor
 
 
 def _is_vector_rhs(A, B):
@@ -133,6 +132,7 @@ def _norm_dtype(x, dtype, name):
     return dtype
 
 
+@_D.float32_for_half()
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be ±inf or 0."""
     from .ops.elementwise import abs as _abs
@@ -174,6 +174,7 @@ def _largest(x):
     return amax(x, -1) if x.shape[-1] else _sum(x, -1)
 
 
+@_D.float32_for_half(refused=("nuc", 2, -2))
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """Matrix norms: 'fro', 'nuc', ±inf (row sums), ±1 (column sums), ±2 (singular values)."""
     from .ops import abs as _abs

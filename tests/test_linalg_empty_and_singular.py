@@ -21,11 +21,7 @@ def test_eigh_of_empty_matrices(name, dtype, shape):
     def f(L):
         return getattr(L.linalg, name)(L.zeros(shape, dtype=getattr(L, dtype)))
 
-    got, want = _outcome(tg, f), _outcome(torch, f)
-    if dtype == "float16" and shape == (2, 2):  # (tapegrad's own low-precision message)
-        assert got[0] == "RuntimeError" and want[0] == "NotImplementedError"
-        return
-    assert got == want
+    assert _outcome(tg, f) == _outcome(torch, f)
 
 
 SINGULAR = {"rank1": [[1.0, 2.0], [2.0, 4.0]], "zero": [[0.0, 0.0], [0.0, 0.0]],

@@ -34,6 +34,7 @@ Formulas (real case), with ``X^-T`` the inverse transpose:
 
 import numpy as np
 
+from .half_linalg import float32_for_half, half_error  # noqa: F401 (linalg's norms)
 from ..tensor import _make, _wrap
 from . import _scipy_lapack
 from . import record as R
@@ -162,8 +163,7 @@ def _check(x, name, square=True, min_dim=2):
     if dt.kind != "f":
         raise not_float_error(name, dt)
     if dt.itemsize < 4:  # (PyTorch's LAPACK kernels have no half-precision form either)
-        raise RuntimeError(f"linalg.{name}: Low precision dtypes not supported. Got "
-                           f"{'Half' if dt == np.float16 else dt}")
+        raise half_error(name)
     if name == "solve":
         _check_shape(x, name, square, min_dim)
 

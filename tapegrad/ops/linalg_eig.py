@@ -96,6 +96,10 @@ def eig(A):
 
         raise RuntimeError(f"Unknown Complex ScalarType for {torch_dtype_name(A.dtype)}")
     _square(A, "eig")
+    if A.dtype == np.float16:  # (NumPy's TypeError otherwise)
+        from .half_linalg import half_error
+
+        raise half_error("eig")
     n = A.shape[-1]
     batch = A.shape[:-2]
     a = A._arr()

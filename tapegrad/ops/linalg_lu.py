@@ -44,7 +44,7 @@ def _check_dtype(A, name):
     if dt.kind == "c":
         raise NotImplementedError(f"tapegrad.linalg.{name}: complex tensors are not supported "
                                   "(real float32/float64 only)")
-    if dt.kind != "f" or dt.itemsize < 4:
+    if (dt.kind != "f" or dt.itemsize < 4) and A.numel():  # (empty: no kernel runs, as torch)
         raise NotImplementedError(f'"lu_cpu" not implemented for \'{torch_dtype_name(dt)}\'')
 
 
@@ -151,7 +151,7 @@ def _lu_vjp_np(g, inputs, out, pivots):
 
 
 def _triu(x, k=0):
-    return x * _const(1 - np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=x.dtype))
+    return x * _const((~np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=bool)).astype(x.dtype))
 
 
 def unpack_LU(LU):

@@ -103,6 +103,10 @@ def householder_product(A, tau):
     of ``A`` on or above the diagonal are not read: their gradient is zero, as torch's."""
     A, tau = _t(A), _t(tau)
     _check_householder(A, tau)
+    if A.dtype == np.float16:  # (PyTorch's orgqr kernel has no float16 form)
+        from ..ops.half_linalg import half_error
+
+        raise half_error("householder_product")
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     eye = np.eye(m, n, dtype=A.dtype)
