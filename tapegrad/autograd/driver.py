@@ -20,6 +20,7 @@ from ..engine.arena import most_of_arena
 from ..engine.sweep import Sweep, begin_sweep, end_sweep
 from .forward_ad import _levels as _dual_levels
 from .function import custom_vjp_numeric, reverse_stops_at
+from .leaf_grads import _MOST_OF_ARENA, _grad_lock, grads_from_arena
 from .hooks import retain_grad, run_leaf_hooks, run_post_accumulate_hooks, run_tensor_hooks
 from .node_hooks import run_record_hooks
 from .prune import Pruning
@@ -27,7 +28,6 @@ from .inplace import check_python_record, check_reached
 from .retape import RetapeSweep, unflat
 
 _gm_state = _gm._state
-_grad_lock = threading.Lock()  # .grad accumulation from concurrent backwards is atomic
 _mode = threading.local()  # this thread's running backward: see ``accumulates_into_leaves``
 
 
@@ -247,14 +247,15 @@ def backward_plain(t, seed, retain_graph):
     leaf_totals = {}
     try:
         _sweep_segment(seg, [(t._rec, seed, False)], retain_graph, False, None, None,
-                       leaf_totals, partial(_add_leaf, leaf_totals, False), None, _no_more)
+                       leaf_totals, partial(_add_leaf, leaf_totals, False), None, _no_more,
+                       direct=True)
     except BaseException:
         mode["task"] = prev_task
         raise
     finally:
         gm["grad_enabled"], mode["plain"] = prev_mode, prev_plain
     try:  # (leaf hooks run in the backward: its callbacks and ``current_task`` are its own)
-        rest = _add_into_grads(leaf_totals.values())
+        rest = _add_into_grads(leaf_totals.values()) if leaf_totals else None
         if rest:
             _finish_leaves(rest, True, None, None, True, False)
         task = mode["task"]
@@ -340,12 +341,14 @@ def _pruning(inputs, wanted):
 
 
 def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, leaf_totals,
-                   add_leaf, push, more, pruning=None):
+                   add_leaf, push, more, pruning=None, direct=False):
     """Sweep ``seg`` from ``seed_list`` (``(record, gradient, whether the sweep may keep
     it)``); hand what reaches its imports on to ``add_leaf`` (leaves) and ``push`` (older
     segments), the gradients of ``wanted`` records (``(id(seg), rec)`` -> positions) to
     ``results``; free or retire the segment. ``more()``: whether segments remain to sweep;
-    ``pruning``: a backward with inputs, which sweeps only what leads to them."""
+    ``pruning``: a backward with inputs, which sweeps only what leads to them; ``direct``:
+    ``backward_plain``'s one segment, whose leaves' ``.grad`` may be added into at once
+    (``leaf_grads``)."""
     if seg.refill is not None:  # its saved values were dropped: recomputed first
         seg.refill(seg)
     begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
@@ -375,7 +378,10 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
                     results[i] = g if create_graph else (
                         g.copy() if type(g) is np.ndarray else _moved(g, True))
         if numeric and not sw.held:  # the common case, read straight from the arena
-            _imports_from_arena(sw, leaf_totals, add_leaf, push, more)
+            if direct:
+                grads_from_arena(sw, leaf_totals)
+            else:
+                _imports_from_arena(sw, leaf_totals, add_leaf, push, more)
         else:
             _imports(sw, add_leaf, push, create_graph)
         if not retain_graph:
@@ -428,7 +434,6 @@ def _finish_leaves(rest, plain, inputs, results, accumulate, create_graph):
 
 
 _NOTHING = frozenset()
-_MOST_OF_ARENA = 2  # a leaf total's view flag (True: a view, copied if it becomes a .grad)
 # Arena elements up to which a leaf's gradient may stay a view of the arena until the end of
 # the backward (no copy when it is added into an existing .grad) also while other segments are
 # swept; above, it is copied then, so that the arena can be released before the next sweep.

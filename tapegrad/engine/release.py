@@ -55,15 +55,17 @@ def end_sweep(seg):
         _release(seg, slots, pyrows)
 
 
-def free_records(seg, reached):
+def free_records(seg, reached, out=None):
     """Flag the ``reached`` records of ``seg`` FREED, drop their saved values, retire ``seg``.
 
     Shared by both sweeps, which call it inside ``sweeping(seg)``; returns the (possibly
-    moved) record buffer.
+    moved) record buffer. ``out``: a spare int64 array the caller no longer needs, used as
+    the compiled pass's output where it has 5 words a record (a small sweep's scratch).
     """
     n = len(reached)
-    out = np.empty(5 * n, np.int64)  # (made here: an array a compiled function returns
-    nsaved = _NSAVED[0] if _NSAVED else _nsaved()  # costs µs to box)
+    if out is None or len(out) < 5 * n:  # (made here: an array a compiled function returns
+        out = np.empty(5 * n, np.int64)  # costs µs to box)
+    nsaved = _NSAVED[0] if _NSAVED else _nsaved()
     with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
         recs = seg.buf[:n]
         # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward

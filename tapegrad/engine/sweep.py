@@ -525,8 +525,9 @@ class Sweep:
 
     def free(self):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
+        # (the scratch is done with once the sweep has run: the pass's output where it fits)
         self.recs = free_records(self.seg, self.reached if self.pruned is None else
-                                 self.executed())
+                                 self.executed(), self.scratch)
 
 
 # arena elements from which large adjoints may be held apart (a ReLU, product and sum of 2.5e5
