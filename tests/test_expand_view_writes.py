@@ -118,3 +118,25 @@ def test_view_of_overlapping_unfold_writes_through_as_torch(write):
         return x.tolist()
 
     assert run(tg) == run(torch)
+
+
+@pytest.mark.parametrize("value_requires_grad", [False, True])
+@pytest.mark.parametrize("which", ["whole", "column", "row"])
+def test_fill_with_a_tensor_over_repeated_elements_raises_as_torch(which, value_requires_grad):
+    # fill_(number) writes one value for all repeated elements; fill_(0-d tensor) is refused by
+    # PyTorch there (it wrote, and a value requiring grad got every repeat's gradient)
+    def run(m):
+        a = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        b = a * 1
+        w = b.expand(2, 3)
+        v = {"whole": w, "column": w[:, 1], "row": w[0]}[which]
+        s = a.sum() if value_requires_grad else m.tensor(6.0, dtype=m.float64)
+        try:
+            v.fill_(s)
+        except RuntimeError as e:
+            return str(e)
+        return b.tolist(), m.autograd.grad((b * b).sum(), a)[0].tolist()
+
+    got, want = run(tg), run(torch)
+    assert got == want
+    assert isinstance(want, tuple) == (which == "row")

@@ -471,8 +471,10 @@ def fill_(x, value, _name=None):
                            f"{value.ndim} dimensions.")
     if type(value) is not float:  # (1j into a real tensor: PyTorch's error; a float, the
         value = fill_number(value, x.dtype)  # common value, skips reading the dtype)
-    out = apply(x, _overwrite, value, casting="unsafe", overlap_ok=True)  # (where(0, x, v))
-    if isinstance(value, Tensor):
+    tensor_value = isinstance(value, Tensor)  # (a 0-d tensor over repeated elements: the
+    # overlap error, as PyTorch's fill_(Tensor); a number writes one value for all of them)
+    out = apply(x, _overwrite, value, casting="unsafe", overlap_ok=not tensor_value)
+    if tensor_value:
         return name_record(out, Op.WHERE, "FillBackward3")
     return name_record(out, Op.WHERE, _name or "FillBackward2", pick=(0,))
 
