@@ -465,16 +465,14 @@ def copy_(x, src, non_blocking=False):
 
 
 def fill_(x, value, _name=None):
-    """Fill ``x`` with ``value`` (a number or a 0-d tensor)."""
+    """Fill ``x`` with ``value`` (a number, also where x repeats elements, or a 0-d tensor)."""
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
     if type(value) is not float:  # (1j into a real tensor: PyTorch's error; a float, the
         value = fill_number(value, x.dtype)  # common value, skips reading the dtype)
-    tensor_value = isinstance(value, Tensor)  # (a 0-d tensor over repeated elements: the
-    # overlap error, as PyTorch's fill_(Tensor); a number writes one value for all of them)
-    out = apply(x, _overwrite, value, casting="unsafe", overlap_ok=not tensor_value)
-    if tensor_value:
+    out = apply(x, _overwrite, value, casting="unsafe", overlap_ok=not isinstance(value, Tensor))
+    if isinstance(value, Tensor):
         return name_record(out, Op.WHERE, "FillBackward3")
     return name_record(out, Op.WHERE, _name or "FillBackward2", pick=(0,))
 
