@@ -73,3 +73,20 @@ def test_empty_residuals_pass_no_gradient_as_torch(shape):
     assert ours[2] == (None, None)
     for x, y in zip(ours[4], theirs[4]):
         np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd"])
+@pytest.mark.parametrize("which", ["A", "B", "none"])
+def test_empty_residuals_of_complex_inputs_are_real_as_torch(driver, which):
+    a = np.array([[1 + 1j, 2.0], [3.0, 4j], [5.0, 6.0]])  # (gelsd: rank-deficient, no residuals)
+    if driver == "gelsd":
+        a[:, 1] = a[:, 0]
+    b = np.array([[1 + 0j], [2.0], [3.0]])
+
+    def run(L):
+        A = L.tensor(a, requires_grad=which == "A")
+        B = L.tensor(b, requires_grad=which == "B")
+        r = L.linalg.lstsq(A, B, driver=driver).residuals
+        return tuple(r.shape), str(r.dtype).replace("torch.", ""), r.requires_grad
+
+    assert run(tg) == run(torch)
