@@ -7,9 +7,8 @@ A record is six int64 numbers ``(op, a, b, aux, v, size)``:
   a constant (needs no gradient) or absent; ops with more inputs keep them in ``pyaux``;
 * ``aux``  index into a side table chosen by the opcode (``faux`` floats, ``iaux`` ints, ``pyaux``
   Python objects), ``-1`` if unused;
-* ``v``    where the record's saved values start: ``-1`` none, else ``(start << 1) | kind`` with
-  kind
-  0 = Python floats in ``fvals`` (size-1 values), 1 = C-contiguous float64 or float32 arrays in
+* ``v``    where the record's saved values start: ``-1`` none, else ``(start << 1) | kind``,
+  kind 0 = Python floats in ``fvals`` (size-1 values), 1 = C-contiguous float64 or float32 arrays in
   ``avals`` (a float32 program saves float32);
   an op always saves the same values in the same order, so one start index is enough;
 * ``size`` number of elements of the record's output.
@@ -48,6 +47,7 @@ CODE_MASK = 0xFFFF
 FREED = 1 << 16  # the record was swept without retain_graph; its saved values are gone
 HOOKED = 1 << 17  # the sweep pauses here so Python can run tensor hooks / retain_grad
 PRUNED = 1 << 18  # only in a sweep's own copy of the records: off the paths it needs
+SPENT = 1 << 19  # swept without retain_graph in a forward_ad level: kept for tangents only
 
 _FLUSH_INTS = NFIELDS * 4096  # pending Python ints moved into the int64 buffer at a time
 _SPARE_RECORDS = 32  # rows a grown record buffer keeps free beyond what it holds

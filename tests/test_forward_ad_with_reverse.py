@@ -211,3 +211,35 @@ def test_backward_twice_in_a_level_without_duals_raises_as_pytorch():
             y.backward()
             with pytest.raises(RuntimeError, match="backward through the graph a second time"):
                 y.backward()
+
+
+def test_backward_twice_through_duals_raises_as_pytorch_tangents_still_computed():
+    # a level holding duals keeps what a backward sweeps for unpack_dual, but a second
+    # backward through it (or a read of a saved value) raises as PyTorch's freed graph does
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib, fw in ((tg, tg.autograd.forward_ad), (torch, torch.autograd.forward_ad)):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        m = lib.ones(3, 3, dtype=lib.float64, requires_grad=True)
+        with fw.dual_level():
+            d = fw.make_dual(x, lib.ones(3, dtype=lib.float64))
+            h = d.sin() * d
+            e = d.exp()
+            y = (h.sum() + (m @ h).sum())
+            y.backward()
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                y.backward()
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                lib.autograd.grad(y, x)
+            tangents = [fw.unpack_dual(h).tangent.detach().numpy(),
+                        fw.unpack_dual(y).tangent.detach().numpy()]
+            e.sum().backward()  # another branch: its records were never swept
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                e.grad_fn._saved_result
+            grads = [x.grad.numpy().copy(), m.grad.numpy().copy()]
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.backward()
+        got.append((tangents, grads))
+    for a, b in zip(got[0], got[1]):
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(u, v, rtol=1e-12)

@@ -190,8 +190,8 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True, 
     if levels and not retain_graph and _dual_levels.stack and _dual_levels.stack[-1]:
         # an open forward_ad level with duals computes tangents from these records when
         # unpack_dual asks, also after a backward (PyTorch's are computed as the ops run):
-        # kept; a level without duals needs none, so a second backward raises as PyTorch's
-        retain_graph = True
+        # kept, flagged SPENT, so that a second backward through them raises as PyTorch's
+        retain_graph = _SPEND
     if levels and not create_graph:
         gm["forward_levels"] = 0
     mode = _mode.__dict__
@@ -328,6 +328,7 @@ def _asks_every_import(seg, inputs):
     return True
 
 
+_SPEND = object()  # retain_graph of a backward in a forward_ad level with duals (``run``)
 _NO_WANTED = {}  # (a segment swept alone: its inputs are leaves, no records wanted; not written)
 
 
@@ -384,8 +385,8 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
                 _imports_from_arena(sw, leaf_totals, add_leaf, push, more)
         else:
             _imports(sw, add_leaf, push, create_graph)
-        if not retain_graph:
-            sw.free()
+        if not retain_graph or retain_graph is _SPEND:
+            sw.free(retain_graph is _SPEND)
         else:
             # New records go to a fresh segment after every backward, retained or not: a
             # loop of create_graph / retain_graph steps otherwise keeps appending to the

@@ -31,7 +31,7 @@ from ..tensor import Tensor, _make, with_history
 from .inplace import check_record
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
-_CODE, _FREED, _HOOKED = tape.CODE_MASK, tape.FREED, tape.HOOKED
+_CODE, _FREED, _HOOKED, _SPENT = tape.CODE_MASK, tape.FREED, tape.HOOKED, tape.SPENT
 _epoch = tape.inplace_epoch
 _ROWS_AT_ONCE = 256
 _POWC = int(Op.POWC)
@@ -312,7 +312,7 @@ class RetapeSweep:
             if pruned:
                 continue  # an input asked for, its hooks run: its VJP is not
             code = opw & _CODE
-            if opw & _FREED and has_saved(seg, recs, r):
+            if opw & _FREED and has_saved(seg, recs, r) or opw & _SPENT and _spent(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
             if code == _IMPORT:
                 continue
@@ -387,7 +387,7 @@ class RetapeSweep:
         row = self._row(r)
         opw = seg.buf.item(r, _OP)
         code = opw & _CODE
-        if opw & _FREED and has_saved(seg, recs, r):
+        if opw & _FREED and has_saved(seg, recs, r) or opw & _SPENT and _spent(seg, recs, r):
             raise RuntimeError(FREED_MSG)
         if _epoch[0] != seg.epoch and (code >= PYTHON_BASE or (
                 row[_V] >= 0 and row[_V] & 1 and self._stale(row))):
@@ -492,10 +492,19 @@ class RetapeSweep:
             return _linked(grads, (x, y, out), None if code == _RELU else double_name(d.grad_fn))
         return grads
 
-    def free(self):
+    def free(self, spent=False):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric
         sweep does (the records emitted now keep their own references to what they need)."""
         n = len(self.recs)
         reached = np.zeros(n, np.uint8)
         reached[[r for r in self.adj if r < n and not (self.pruned and r in self.pruned)]] = 1
-        free_records(self.seg, reached)
+        free_records(self.seg, reached, None, spent)
+
+
+def _spent(seg, recs, r):
+    """Whether record ``r``, flagged SPENT (swept by a backward in a forward_ad level), must
+    refuse this sweep as a freed one would: not the tangents' linearizing sweep, which reads
+    the values it kept."""
+    from .function import _linearizing
+
+    return not _linearizing.n and has_saved(seg, recs, r)

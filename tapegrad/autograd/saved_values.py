@@ -80,7 +80,7 @@ def saved(node, attr):
 def _elementwise(node, seg, recs, rec, code, what):
     v = int(recs[rec, tape.V])
     k = REGISTRY[code].saves.index(what)
-    if int(recs[rec, tape.OP]) & tape.FREED or v < 0 or (v & 1 and seg.avals[(v >> 1) + k]
+    if int(recs[rec, tape.OP]) & (tape.FREED | tape.SPENT) or v < 0 or (v & 1 and seg.avals[(v >> 1) + k]
                                                           is None):
         raise RuntimeError(FREED_MSG)
     check_record(seg, recs, rec)
@@ -95,8 +95,9 @@ def _elementwise(node, seg, recs, rec, code, what):
 
 
 def _matmul(node, seg, rec, i):
-    entry = seg.pyaux[int(seg.records()[rec, tape.AUX])]
-    if entry.saved is None:
+    row = seg.records()[rec]
+    entry = seg.pyaux[int(row[tape.AUX])]
+    if entry.saved is None or int(row[tape.OP]) & tape.SPENT:
         raise RuntimeError(FREED_MSG)
     if entry.slots[1 - i] < 0:  # (saved for the other operand's gradient only)
         return None

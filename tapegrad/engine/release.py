@@ -55,14 +55,23 @@ def end_sweep(seg):
         _release(seg, slots, pyrows)
 
 
-def free_records(seg, reached, out=None):
+def free_records(seg, reached, out=None, spent=False):
     """Flag the ``reached`` records of ``seg`` FREED, drop their saved values, retire ``seg``.
 
     Shared by both sweeps, which call it inside ``sweeping(seg)``; returns the (possibly
     moved) record buffer. ``out``: a spare int64 array the caller no longer needs, used as
     the compiled pass's output where it has 5 words a record (a small sweep's scratch).
+    ``spent``: a backward inside a forward_ad level with duals, whose tangents are computed
+    from these saved values when asked for: they are kept and the records flagged SPENT
+    instead, which a later backward through them refuses as a freed one (PyTorch's).
     """
     n = len(reached)
+    if spent:
+        with seg.lock:
+            recs = seg.buf[:n]
+            recs[np.flatnonzero(reached), tape.OP] |= tape.SPENT
+        tape.retire(seg)
+        return recs
     if out is None or len(out) < 5 * n:  # (made here: an array a compiled function returns
         out = np.empty(5 * n, np.int64)  # costs µs to box)
     nsaved = _NSAVED[0] if _NSAVED else _nsaved()

@@ -45,9 +45,8 @@ FREED_MSG = (
 _CUSTOM, _OUTPUT, _AUX = int(Op.CUSTOM), int(Op.OUTPUT), tape.AUX
 _GATHER_S = int(Op.GATHER_STRIDED)
 # (record fields and flags as module constants: read at every return of the compiled loop)
-_OP, _SIZE, _HOOKED, _FREED, _CODE_MASK = tape.OP, tape.SIZE, tape.HOOKED, tape.FREED, \
-    tape.CODE_MASK
-_PRUNED = tape.PRUNED
+_OP, _SIZE, _HOOKED, _CODE_MASK = tape.OP, tape.SIZE, tape.HOOKED, tape.CODE_MASK
+_PRUNED, _GONE = tape.PRUNED, tape.FREED | tape.SPENT  # (SPENT: ``free_records``)
 _SCRATCH = 128  # see PENDING in _sweep_dispatch: odometer, pending count, a zero
 _PENDING = 126
 
@@ -355,7 +354,7 @@ class Sweep:
             code = opw & _CODE_MASK
             if code < PYTHON_BASE and kernels.is_elementwise(k) and kernels.leaves(code):
                 k = kernel(False, self.adj.dtype)  # a map esweep leaves: sweep resumes at p
-            if opw & _FREED and has_saved(seg, recs, p):
+            if opw & _GONE and has_saved(seg, recs, p):
                 raise RuntimeError(FREED_MSG)
             # the kernel also stops at FREED records (for the check above); an IMPORT or
             # OUTPUT record there has no VJP of its own (no REGISTRY entry)
@@ -523,11 +522,11 @@ class Sweep:
         self.held[s] = held
         self.mark(s)
 
-    def free(self):
+    def free(self, spent=False):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
         # (the scratch is done with once the sweep has run: the pass's output where it fits)
         self.recs = free_records(self.seg, self.reached if self.pruned is None else
-                                 self.executed(), self.scratch)
+                                 self.executed(), self.scratch, spent)
 
 
 # arena elements from which large adjoints may be held apart (a ReLU, product and sum of 2.5e5

@@ -135,7 +135,7 @@ def run(sw, order, pauses):
     level, rows, meta, pool, elements = {}, [], [0], _Pool(), 0
     for r in order:
         opw = int(recs[r, tape.OP])
-        if opw & tape.FREED and has_saved(seg, recs, r):
+        if opw & (tape.FREED | tape.SPENT) and has_saved(seg, recs, r):
             raise RuntimeError(FREED_MSG)
         sw.pending -= 1
         code = opw & tape.CODE_MASK

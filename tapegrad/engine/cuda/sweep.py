@@ -82,8 +82,8 @@ class DeviceSweep:
                     K.launch("add_into", n, n, g, self.grad_of(s))
                 self.mark(s)
 
-    def free(self):
-        self.recs = free_records(self.seg, self.reached)
+    def free(self, spent=False):
+        self.recs = free_records(self.seg, self.reached, None, spent)
 
     def _refresh(self):
         self.recs = self.seg.buf[: len(self.recs)]
@@ -109,7 +109,7 @@ class DeviceSweep:
                 pauses.hooks(seg, r, self)
                 recs = self._refresh()
                 opw = int(recs[r, tape.OP])
-            if opw & tape.FREED and has_saved(seg, recs, r):
+            if opw & (tape.FREED | tape.SPENT) and has_saved(seg, recs, r):
                 raise RuntimeError(FREED_MSG)
             self.pending -= 1
             code = opw & tape.CODE_MASK
