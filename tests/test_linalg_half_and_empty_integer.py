@@ -14,7 +14,10 @@ A = np.random.default_rng(0).standard_normal((40, 40)) * 30  # a float16 sum of 
 NORMS = ["m.linalg.norm(x)", "m.linalg.norm(x[0])", "m.linalg.vector_norm(x, 3)",
          "m.linalg.vector_norm(x, float('inf'))", "m.linalg.vector_norm(x, 2, dim=0)",
          "m.linalg.matrix_norm(x, 1)", "m.linalg.matrix_norm(x, -float('inf'))",
-         "m.linalg.norm(x, 'fro')", "m.linalg.vector_norm(x, 0.5)"]
+         "m.linalg.norm(x, 'fro')", "m.linalg.vector_norm(x, 0.5)",
+         # torch.norm and Tensor.norm: their own path (overflowed to inf)
+         "m.norm(x)", "x.norm()", "m.norm(x, 'fro')", "m.norm(x, 3)", "x.norm(2, dim=1)",
+         "x.norm(p=1, dim=0, keepdim=True)"]
 
 
 @pytest.mark.parametrize("expr", NORMS)

@@ -488,6 +488,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     x = R.as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
+    if x.dtype == np.float16:  # PyTorch accumulates in float32 (a float16 sum of squares
+        return norm(x.to(np.float32), p, dim, keepdim).to(np.float16)  # overflows at 256)
     if x.dtype.kind == "c":  # a norm of complex values is the norm of their moduli (real)
         x = abs(x)
     _need_float(x, "norm")
