@@ -78,3 +78,26 @@ def test_double_backward_with_unsaved_operand_modified():
         (gp,) = m.autograd.grad(y + z.sum(), p, create_graph=True)
         (gg,) = m.autograd.grad(gp.sum(), p)
         np.testing.assert_allclose(np.asarray(gg.tolist()), [6.0, 8.0])
+
+
+@pytest.mark.parametrize("case", ["pow_result", "bce_target"])
+def test_nodes_that_save_every_operand_still_raise_as_torch(case):
+    # PyTorch skips a save only for mul and div; pow keeps its result, the loss both operands
+    def run(m):
+        a = m.tensor([0.7, 1.3], dtype=m.float64, requires_grad=True)
+        c = m.tensor([1.1, 0.4], dtype=m.float64)
+        if case == "pow_result":
+            y = a ** c
+            y.add_(0.5)
+        else:
+            b = a * 1
+            y = m.nn.functional.binary_cross_entropy_with_logits(c, b, reduction="none")
+            b.add_(0.25)
+        try:
+            m.autograd.grad(y.sum(), a)
+        except RuntimeError as e:
+            return str(e).split(":")[0]
+        return "computed"
+
+    assert run(tg) == run(torch) == ("one of the variables needed for gradient computation "
+                                      "has been modified by an inplace operation")

@@ -114,12 +114,16 @@ def check_record(seg, recs, r):
             raise _error(seg, src, avals[start + k], stamp, r)
 
 
+_GUARDED = ("MulBackward0", "DivBackward0")  # (PyTorch's other nodes save all, result too)
+
+
 def _needed(op, name, a, b):
     """Whether saved value ``name`` of a binary op enters a gradient this backward computes
     (``a``/``b``: the inputs' records, -1 where one requires no grad). PyTorch saves an
-    operand of ``x * p`` only for the other's gradient: with ``x`` constant, ``p`` is not
-    saved, and changing it in place before backward is no error."""
-    if op.kind != "binary":
+    operand of ``x * p`` (and ``x`` of ``x / p``) only for the other's gradient: with ``x``
+    constant, ``p`` is not saved, and changing it in place before backward is no error. Its
+    other nodes (pow, maximum, the losses...) save every operand and their result."""
+    if op.kind != "binary" or op.grad_fn not in _GUARDED:
         return True
     return (a >= 0 and re.search(rf"\b{name}\b", op.dx or "") is not None) or \
         (b >= 0 and re.search(rf"\b{name}\b", op.dy or "") is not None)
