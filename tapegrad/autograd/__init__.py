@@ -105,9 +105,9 @@ def _seeds(outputs, grads, create_graph):
                 seeds.append(_make(_wrap(np.ones(out.shape, out.dtype))))
             continue
         if g.shape != out.shape:
-            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                               f"{_size(g.shape)} and output[{i}] has a shape of "
-                               f"{_size(out.shape)}.")
+            raise RuntimeError(f"Mismatch in shape: grad_output[{grads.index(g)}] has a shape "
+                               f"of {_size(g.shape)} and output[{list(outputs).index(out)}] has "
+                               f"a shape of {_size(out.shape)}.")
         if (type(g._data) is DeviceArray) is not (type(out._data) is DeviceArray) and g.ndim:
             # (a 0-d gradient crosses, as in PyTorch; types compared inline: is_cuda's two
             # property calls cost ~0.14 us a call)
@@ -127,7 +127,8 @@ def _seeds(outputs, grads, create_graph):
 
 
 def _size(shape):
-    return f"[{', '.join(map(str, shape))}]"
+    """``shape`` as PyTorch's messages print a ``torch.Size``."""
+    return f"torch.Size([{', '.join(map(str, shape))}])"
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -326,14 +327,15 @@ def _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, al
         raise RuntimeError("is_grads_batched=True needs one batched grad_output tensor per "
                            "output")
     n = gos[0].shape[0] if gos[0].ndim else 0
-    for i, (g, o) in enumerate(zip(gos, outs)):
+    for g, o in zip(gos, outs):  # (PyTorch's message: the shape of g[0] less its first dim)
         if g.ndim == 0 or g.shape[0] != n or tuple(g.shape[1:]) != tuple(o.shape):
             raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of "
                                "each grad_output as the batch dimension. The sizes of the "
                                "remaining dimensions are expected to match the shape of "
                                "corresponding output, but a mismatch was detected: grad_output"
-                               f"[{i}] has a shape of {_size(g.shape[1:])} and output[{i}] has a "
-                               f"shape of {_size(o.shape)}. If you only want some tensors in "
+                               f"[{gos.index(g)}] has a shape of {_size(g.shape[2:])} and output"
+                               f"[{outs.index(o)}] has a shape of {_size(o.shape)}. If you only "
+                               "want some tensors in "
                                "`grad_output` to be considered batched, consider using vmap.")
     if not create_graph and n and not _any_batched(outs, _as_list(inputs), gos):
         got = _one_batched_sweep(outs, _as_list(inputs), gos, retain_graph, allow_unused,

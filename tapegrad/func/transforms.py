@@ -477,8 +477,8 @@ def vjp(func, *primals, has_aux=False):
         for o, c in zip(outs, cts):
             if tuple(o.shape) != tuple(c.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
-                                   f"{list(c.shape)} and output[0] has a shape of "
-                                   f"{list(o.shape)}.")
+                                   f"torch.Size({list(c.shape)}) and output[0] has a shape of "
+                                   f"torch.Size({list(o.shape)}).")
         _depth.n += 1
         try:
             with _gm.enable_grad():
