@@ -13,7 +13,7 @@ from ..size import keyword_size
 from ..ops import inplace as _inplace
 from ..ops.elementwise import clone as _clone_op
 from ..tensor import _DTYPE_NAMES, Tensor
-from . import construct, legacy_methods, legacy_types
+from . import construct, expanded_fills, legacy_methods, legacy_types
 from ._common import sizes_of
 from .shapes import tile
 
@@ -92,9 +92,23 @@ def _inplace_method(f):
     return method
 
 
+def _or_expanded(method, expanded):
+    """``method``, or ``expanded`` where ``self`` is a view repeating elements (PyTorch writes
+    through it with a deprecation warning: ``expanded_fills``)."""
+    def either(self, *args, **kwargs):
+        if self._base is not None and expanded_fills.repeats(self):
+            return expanded(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    either.__name__ = method.__name__
+    return either
+
+
 def _masked_fill_(self, mask, value):
     """``x.masked_fill_(mask, value)``: a mask that does not broadcast to ``x`` gets PyTorch's
     in-place words, which name ``x`` first (out of place, the mask is named first)."""
+    if self._base is not None and expanded_fills.repeats(self):
+        return expanded_fills.masked_fill_(self, mask, value)
     shape = tuple(mask.shape) if isinstance(mask, Tensor) else np.shape(mask)
     if shape != tuple(self.shape):
         _ops.broadcast_shapes(self.shape, shape)
@@ -216,6 +230,8 @@ def bind(functions):
         if not hasattr(T, name + "_"):
             setattr(T, name + "_", _inplace_method(getattr(_ops, name)))
     T.masked_fill_ = _masked_fill_
+    T.index_fill_, T.index_put_ = _or_expanded(T.index_fill_, expanded_fills.index_fill_), \
+        _or_expanded(T.index_put_, expanded_fills.index_put_)
     T.uniform_, T.normal_ = _random_fill(_uniform), _random_fill(_normal)
     T.bernoulli_, T.exponential_ = _random_fill(_bernoulli), _random_fill(_exponential)
     T.tile = _tile
