@@ -140,3 +140,19 @@ def test_errors_as_pytorch():
             lib.autograd.graph.register_multi_grad_hook((a, lib.ones(2)), print)
         # "any" skips tensors that need no gradient
         lib.autograd.graph.register_multi_grad_hook((a, lib.ones(2)), print, mode="any")
+
+
+def test_all_hook_removed_mid_backward_is_not_called_as_pytorch():
+    # removed by another hook once one of its tensors was reached: PyTorch never calls fn
+    # (the other tensor's hook is gone); nor is it called at the end of the backward
+    def calls(lib):
+        a = lib.ones(2, dtype=lib.float64, requires_grad=True)
+        c = a * 2
+        seen = []
+        h = lib.autograd.graph.register_multi_grad_hook((c, a), lambda gs: seen.append(len(gs)))
+        c.register_hook(lambda g: h.remove())
+        (c * 3).sum().backward(retain_graph=True)
+        (c * 3).sum().backward()
+        return seen, a.grad.tolist()
+
+    assert calls(tg) == calls(torch) == ([], [12.0, 12.0])

@@ -21,8 +21,10 @@ class _MultiHandle:
 
     def __init__(self, handles):
         self.handles = handles
+        self.removed = False  # (an "all" hook removed mid-backward is not flushed at its end)
 
     def remove(self):
+        self.removed = True
         for h in self.handles:
             h.remove()
 
@@ -84,11 +86,12 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
         if not t.requires_grad:
             raise AssertionError("Expected gradient function to be set")
     n = len(tensors)
+    handle = _MultiHandle(())
 
     def flush(task):
         with lock:
             e = state.pop(id(task), None)
-        if e is not None and e[0] is task and not e[3]:
+        if e is not None and e[0] is task and not e[3] and not handle.removed:
             fn(e[1])
 
     def inner(i):
@@ -111,4 +114,5 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
 
         return hook
 
-    return _MultiHandle(tuple(t.register_hook(inner(i)) for i, t in enumerate(tensors)))
+    handle.handles = tuple(t.register_hook(inner(i)) for i, t in enumerate(tensors))
+    return handle
