@@ -333,8 +333,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
             v = np.asarray(residuals.detach()._arr())
             residuals = residuals - _make(np.where(zero_a[..., None], v, 0).astype(v.dtype))
     elif _R.needs_grad(A, B):  # PyTorch's empty residuals are on the graph all the same,
-        # their node passing no gradient to A or B (None, as an input not used); real for
-        # complex A or B, as PyTorch's
+        # their node passing no gradient to A or B (None: unused input); real, as PyTorch's
         residuals = _make(np.zeros((0,), a.real.dtype)).requires_grad_()[:0]
     sv = _make(_wrap(s)) if driver in ("gelsd", "gelss") else empty
     rank_t = _make(np.asarray(rank, np.int64)) if driver != "gels" else \
