@@ -298,7 +298,7 @@ def _maybe_prune(closed=None):
     memory pinned through imports is released as promptly as before; after small ones, every
     max(4, live / 4) segments, which bounds what a skipped run leaves pinned to small segments.
     """
-    if not _local.sources:
+    if not _local.sources.data:  # (the WeakSet's own set: its ``len`` is a Python call)
         return
     _local.prune_in -= 1
     if _local.prune_in <= 0 or (closed is not None and (

@@ -247,8 +247,7 @@ def backward_plain(t, seed, retain_graph):
     leaf_totals = {}
     try:
         _sweep_segment(seg, [(t._rec, seed, False)], retain_graph, False, None, None,
-                       leaf_totals, partial(_add_leaf, leaf_totals, False), None, _no_more,
-                       direct=True)
+                       leaf_totals, None, None, _no_more, direct=True)
     except BaseException:
         mode["task"] = prev_task
         raise
@@ -383,8 +382,8 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
                 grads_from_arena(sw, leaf_totals)
             else:
                 _imports_from_arena(sw, leaf_totals, add_leaf, push, more)
-        else:
-            _imports(sw, add_leaf, push, create_graph)
+        else:  # (``add_leaf`` None: ``backward_plain``'s, made only where it is needed)
+            _imports(sw, add_leaf or partial(_add_leaf, leaf_totals, False), push, create_graph)
         if not retain_graph or retain_graph is _SPEND:
             sw.free(retain_graph is _SPEND)
         else:
