@@ -16,7 +16,9 @@ import math
 
 import numpy as np
 
+from ..ops.movement import sum_values
 from ..tensor import _make, bump_version
+from ..vecmath import wide_sums as _wide
 from . import chunking, ir, loops, rewrites, scalar_kernel
 from .ir import Unsupported
 
@@ -49,10 +51,6 @@ def _setgrad(t, v):
 
 def _copy(v):
     return v if type(v) is float else np.array(v)
-
-
-def _sum_axes(x, axis, keepdims):
-    return np.sum(x, axis=axis, keepdims=keepdims)
 
 
 _INLINE_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
@@ -106,9 +104,9 @@ class Program:
     def __init__(self, tracer, out_vids):
         self.tr, self.g = tracer, tracer.g
         self.ns = {"np": np, "math": math, "_G": GuardFailed, "_write": _write,
-                   "_setgrad": _setgrad, "_sum": _sum_axes, "_sum_to": ir._sum_to,
+                   "_setgrad": _setgrad, "_sum": np.sum, "_sum_to": ir._sum_to,
                    "_norm": ir.norm, "_float": float, "_I": ir.IMPL, "_make": _make,
-                   "_copy": _copy, "_reduce": np.add.reduce, "_einsum": np.einsum,
+                   "_copy": _copy, "_reduce": sum_values, "_einsum": _wide.dot_reduce,
                    "_bump": bump_version}
         self.nconst = 0
         self.out_vids = out_vids
@@ -150,10 +148,11 @@ class Program:
         if op == "matmul":
             return f"{ins[0]} @ {ins[1]}"
         if op == "sum":
-            if p["axis"] is not None and type(g.meta(node.ins[0])) is np.ndarray:
-                return wrap.format(f"_reduce({ins[0]}, {p['axis']!r}, None, None, "
-                                   f"{p['keepdims']!r})")
-            return wrap.format(f"_sum({ins[0]}, {p['axis']!r}, {p['keepdims']!r})")
+            x = g.meta(node.ins[0])
+            if type(x) is np.ndarray:  # (eager sum's values: float16 in float32, float32
+                axes = ir.sorted_axes(p["axis"], x.ndim)  # over many rows in float64)
+                return wrap.format(f"_reduce({ins[0]}, {axes!r}, {p['keepdims']!r})")
+            return wrap.format(f"_sum({ins[0]}, {p['axis']!r}, None, None, {p['keepdims']!r})")
         if op == "reshape":
             return wrap.format(f"np.reshape({ins[0]}, {p['shape']!r})")
         if op == "permute":
@@ -170,7 +169,7 @@ class Program:
             kept = tuple(i + lead for i, n in enumerate(shape) if n == 1 and xs[i + lead] != 1)
             if not kept:  # only leading axes: one reduction, no reshape
                 axes = tuple(range(lead))
-                return wrap.format(f"_reduce({ins[0]}, {axes[0] if lead == 1 else axes!r})")
+                return wrap.format(f"_reduce({ins[0]}, {axes!r}, False)")
             return wrap.format(f"_sum_to({ins[0]}, {shape!r})")
         if op == "getitem":
             return wrap.format(f"{ins[0]}[{self.const(p['key'])}]")
@@ -508,7 +507,8 @@ class Program:
             letters = "abcdefghijklmnopqrst"[:x.ndim]
             spec = f"{letters},{letters}->" + "".join(
                 c for i, c in enumerate(letters) if i not in summed)
-            call = f"_einsum({spec!r}, v{prod.ins[0]}, v{prod.ins[1]})"
+            call = f"_einsum({spec!r}, v{prod.ins[0]}, v{prod.ins[1]}, " \
+                f"{tuple(sorted(summed))!r})"  # (eager's float32 dot sums over many rows)
             if type(r) is float:
                 call = f"_float({call})"
             elif r.shape != tuple(x.shape[i] for i in range(x.ndim) if i not in summed):

@@ -96,10 +96,15 @@ def reduce_sum(tr, x, dim, keepdim, dtype, result, mean=False):
     if not shape:
         vid = tr.e("copy", (a,)) if not mean else tr.e("divc", (a,), c=1)
     else:
+        half = mean and tr.g.dtype(a) == np.float16  # (eager's float32 mean, rounded once)
+        if half:
+            a = tr.e("astype", (a,), dtype=np.dtype(np.float32))
         vid = tr.e("sum", (a,), axis=axis, keepdims=bool(keepdim))
         if mean:
             n = int(np.prod([shape[d] for d in (axis if axis is not None else range(len(shape)))]))
             vid = tr.e("divc", (vid,), c=n if n else float("nan"))
+        if half:
+            vid = tr.e("astype", (vid,), dtype=np.dtype(np.float16))
     tr.out(result, vid, "mean" if mean else "sum")
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import vecmath as _V
 from ..ops import einsum_plan as _einsum_plan
+from ..ops.movement import sum_values as _sum_values
 from ..registry import REGISTRY, Op
 
 
@@ -308,8 +309,23 @@ def _sum_to(x, shape):
     lead = len(xs) - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
                                       if n == 1 and xs[i + lead] != 1)
-    r = np.sum(x, axis=axes, keepdims=True)
+    r = _sum_values(x, axes, True) if type(x) is np.ndarray else \
+        np.sum(x, axis=axes, keepdims=True)  # (eager sum's values)
     return np.reshape(r, shape) if lead else r
+
+
+def sorted_axes(axis, ndim):
+    """The sorted tuple of non-negative axes that ``axis`` (None, an int or a tuple) sums."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted({a % ndim for a in ((axis,) if type(axis) is int else axis)}))
+
+
+def _sum(p, a):
+    """The ``sum`` node: eager ``sum``'s values (``ops.movement.sum_values``) for arrays."""
+    if type(a) is not np.ndarray:
+        return np.sum(a, axis=p["axis"], keepdims=p["keepdims"])
+    return _sum_values(a, sorted_axes(p["axis"], a.ndim), p["keepdims"])
 
 
 def _logsumexp(x, axis, keepdims):
@@ -382,7 +398,7 @@ IMPL = {
     "where": lambda p, c, a, b: np.where(c, a, b),
     "matmul": lambda p, a, b: np.matmul(a, b),
     "einsum": lambda p, *xs: _einsum(p, xs),
-    "sum": lambda p, a: np.sum(a, axis=p["axis"], keepdims=p["keepdims"]),
+    "sum": _sum,
     "sum_to": lambda p, a: _sum_to(a, p["shape"]),
     "logsumexp": lambda p, a: _logsumexp(a, p["axis"], p["keepdims"]),
     "amax": lambda p, a: np.amax(a, axis=p["axis"], keepdims=p["keepdims"]),

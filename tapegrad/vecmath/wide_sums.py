@@ -58,3 +58,21 @@ def leading_sum(g, out=None):
             out[...] = r.reshape(out.shape)
             return out
     return np.add.reduce(g, axis=0, out=out)
+
+
+
+def dot_reduce(spec, x, y, axes):
+    """``np.einsum(spec, x, y)``, ``spec`` summing ``x * y`` (same shape) over the sorted
+    ``axes`` and keeping the others in order, but a float32 sum over more than ``LONG`` rows
+    of one run of axes that is not the innermost is ``middle_sum``'s (as eager backward's
+    broadcast gradients of a product)."""
+    if axes and type(x) is np.ndarray and x.dtype is _F32 and type(y) is np.ndarray and \
+            y.dtype is _F32 and y.flags.c_contiguous:
+        shape = x.shape
+        first, last = axes[0], axes[-1] + 1
+        if last - first == len(axes) and takes(x, math.prod(shape[first:last]),
+                                               math.prod(shape[last:])):
+            r = middle_sum(x, shape, first, last, y)
+            if r is not None:
+                return r.reshape([s for d, s in enumerate(shape) if d not in axes])
+    return np.einsum(spec, x, y)
