@@ -18,6 +18,7 @@ import numpy as np
 from .. import tape
 from ..vecmath import wide_sums as _wide
 from ..registry import Op
+from .chains import pending
 
 _GATHER = int(Op.GATHER_STRIDED)
 _ADD, _SUB, _MUL = int(Op.ADD), int(Op.SUB), int(Op.MUL)
@@ -38,6 +39,7 @@ def reduced_vjp(sw, code, slots, todo, g, vals):
         if plan is None:
             continue
         a, dims, kept = plan
+        pending(sw)  # (g's values, written by passes of a chain, are read here)
         gs = g.reshape(dims)
         sub = _LETTERS[: len(dims)]
         spec = sub + "->" + "".join(sub[i] for i in kept)  # (for a sum: einsum, not

@@ -16,6 +16,8 @@ from .. import tape
 from .._bounded_cache import bounded_cache
 from ..registry import PYTHON_BASE, REGISTRY, Op, numpy_formula
 from .broadcast_vjp import reduced_vjp
+from . import chains
+from .chains import NOW, start, stop
 
 BIG = 4096  # elements from which NumPy sweeps a record; must equal BIG in _sweep_dispatch
 
@@ -68,6 +70,11 @@ def numpy_vjp(sw, r, code):
             args, rules, outs, fresh = _shaped(args, rules, _out_rules(d, args), a.shape)
             shaped = True
             break
+    # the passes: at once, or pending in a chain of records of g's size (``chains``)
+    if sw.later is None and g.size * g.itemsize < 2 * chains.CHUNK:
+        do = NOW  # (no chain pending, and too small to start one)
+    else:
+        do = start(sw, g.size, g.itemsize) if not shaped and _flat(args, g.size) else stop(sw)
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
     for k in reduced_vjp(sw, code, slots, todo, g, vals):  # broadcast operands: gradients
         todo.remove(k)  # summed as they are computed (no array of the record's size)
@@ -86,18 +93,18 @@ def numpy_vjp(sw, r, code):
         filled = spare(sw, g.size, g.dtype) if sw.spares else None
         if filled is None:
             filled = np.empty(g.size, g.dtype)
-        filled.fill(g[0])
+        do.any(_fill, filled, g[0])
         g = filled
         args = (g, *args[1:])
     # x * x: one product (g * x, twice) serves both inputs, as the two formulas agree
     twice = code == Op.MUL and len(todo) == 2 and slots[0] == slots[1]
     both = None  # x * x: loops writing and adding both gradients in one pass
     if twice:
-        todo, both = [0], _self_product(args)
+        todo, both = [0], _self_product(args, do)
     if not shaped and (len(todo) == 1 or slots[0] != slots[1]):  # (x - x: in order, below)
         for k in tuple(todo):  # adjoints that hold a gradient: each formula added in one pass
             dst = _sum_so_far(sw, slots[k], g, args)
-            add = dst is not None and (both[1] if both else add_loop(code, k, args))
+            add = dst is not None and (both[1] if both else add_loop(code, k, args, do))
             if add:
                 for _ in range(1 + (twice and not both)):
                     add(dst)
@@ -107,7 +114,7 @@ def numpy_vjp(sw, r, code):
         # slot (its first gradient would be copied there): one pass and one array fewer
         into = [None, None]
         for k in todo:
-            loop = both[0] if both else formula_loop(code, k, args)
+            loop = both[0] if both else formula_loop(code, k, args, do)
             if loop is not None:
                 dst = _arena_slot(sw, slots, todo, k, g.size)
                 grads[k], into[k] = loop(dst), dst
@@ -117,12 +124,17 @@ def numpy_vjp(sw, r, code):
             dst = _arena_slot(sw, slots, todo, k, g.size) if outs[k] is not None else None
             with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
                 if dst is not None:
-                    grads[k] = into[k] = outs[k](*args, dst)
+                    do.quiet(outs[k], *args, dst)
+                    grads[k] = into[k] = dst
+                elif outs[k] is not None and do is not NOW:  # a chain's pass, later: into
+                    grads[k] = np.empty(g.size, g.dtype)  # a fresh array made now
+                    do.quiet(outs[k], *args, grads[k])
                 else:
+                    do.run()  # (a fresh array: the formula at once)
                     grads[k] = rules[k](*args)
         if twice and not both:
             grads[1] = grads[0]  # (added into itself: the slot then holds both)
-        sw.accumulate(slots, grads, written=into)
+        sw.accumulate(slots, grads, written=into, do=do)
         return
     # g is this sweep's to overwrite: held apart, private, read by nothing after r
     dead = sw.keep is not None and r not in sw.keep and sw.held.get(r) is g and (
@@ -139,9 +151,9 @@ def numpy_vjp(sw, r, code):
     with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the compiled loop
         for i, k in enumerate(todo):
             dst = None
-            loop = both[0] if both else formula_loop(code, k, args)  # else NumPy's formula
-            # with out=dst, if any
-            write = loop or (outs[k] is not None and partial(outs[k], *args))
+            loop = both[0] if both else formula_loop(code, k, args, do)  # else NumPy's
+            # formula with out=dst, if any
+            write = loop or (outs[k] is not None and partial(_write, do, outs[k], args))
             if write and not sw.own[slots[k]]:  # (an adjoint in the arena)
                 dst = into[k] = _arena_slot(sw, slots, todo, k, g.size)
                 if dst is not None:
@@ -152,10 +164,13 @@ def numpy_vjp(sw, r, code):
                     dst = dead_g  # the last formula reads g for the last time
                 else:
                     dst = spare(sw, g.size, g.dtype)
+                if dst is None and loop is None and do is not NOW:  # a chain's pass, later:
+                    dst = np.empty(g.size, g.dtype)  # into a fresh array made now
             if dst is not None or loop is not None:  # (a loop writes a fresh array itself)
                 grads[k] = write(dst)
                 mine[k] = True
                 continue
+            do.run()  # (a fresh array: the formula at once)
             gk = grads[k] = rules[k](*args)
             if k and gk is grads[0]:  # (add: g for both) one slot at most may keep it
                 continue
@@ -167,7 +182,7 @@ def numpy_vjp(sw, r, code):
     shared = _shared_g(sw, slots, grads, dead_g)
     if shared is not None:
         grads, mine = [shared, shared], [False, False]
-    sw.accumulate(slots, grads, mine, written=into)
+    sw.accumulate(slots, grads, mine, written=into, do=do)
     if dead:
         del sw.held[r]  # read by nothing more: its memory serves the next array
     for k in (0, 1):  # private arrays no slot kept: spares for the next records
@@ -175,6 +190,22 @@ def numpy_vjp(sw, r, code):
             give(sw, grads[k])
     if dead_g is not None and shared is None and not any(gk is dead_g for gk in grads):
         give(sw, dead_g)
+
+
+def _write(do, rule, args, dst):
+    """NumPy's ``out=`` formula ``rule`` on ``args`` into ``dst`` (run by ``do``)."""
+    do.quiet(rule, *args, dst)
+    return dst
+
+
+def _fill(a, v):
+    a.fill(v)
+
+
+def _flat(args, n):
+    """Whether every array among a formula's ``args`` is flat with ``n`` elements (passes over
+    them may run chunk by chunk, ``chains``)."""
+    return all(type(a) is not np.ndarray or a.ndim == 1 and a.shape[0] == n for a in args)
 
 
 def _shared_g(sw, slots, grads, dead_g):
@@ -192,17 +223,18 @@ def _shared_g(sw, slots, grads, dead_g):
     return view
 
 
-def formula_loop(code, k, args):
+def formula_loop(code, k, args, do=NOW):
     """A function writing formula ``k`` (0: dx, 1: dy) of op ``code`` on ``args`` (``g, x, y,
     out, m, c0, c1``) in one compiled pass (``_formula_kernels``) into a given flat array, or a
     fresh one given None; None where the formula has no loop or the arrays are not flat,
-    C-contiguous and of ``g``'s dtype and size (NumPy's evaluation then: the same values)."""
+    C-contiguous and of ``g``'s dtype and size (NumPy's evaluation then: the same values).
+    ``do`` runs the pass (``chains``: at once or later)."""
     g = args[0]
     entry = _loop_entry(0, code, k, g.dtype, args[5])
     if entry is None:
         return None
     fn, fn_in_g, at, ks = entry
-    arrays = _operands(at, ks, args)
+    arrays = _operands(at, ks, args, do)
     if arrays is None:
         return None
 
@@ -210,19 +242,20 @@ def formula_loop(code, k, args):
         if dst is None:
             dst = np.empty(g.size, g.dtype)
         if dst is g and fn_in_g is not None:  # over g itself: the loop that reads g from dst
-            fn_in_g(dst, *[a for i, a in zip(at, arrays) if i != 0], *arrays[len(at):])
+            do.any(fn_in_g, dst, *[a for i, a in zip(at, arrays) if i != 0],
+                   *arrays[len(at):])
         else:
-            fn(dst, *arrays)
+            do.any(fn, dst, *arrays)
         return dst
     return write
 
 
-def _self_product(args):
+def _self_product(args, do=NOW):
     """``(write, add)`` for ``x * x``'s two gradients in one pass (``_self_product_kernels``):
     ``write(dst)`` writes ``g * x + g * x`` into a given flat array (or a fresh one given None,
     or ``g`` itself), ``add(dst)`` adds both into one; None where ``g`` and ``x`` are not flat,
     C-contiguous arrays of one dtype and size (the formula twice then: the same values)."""
-    arrays = _operands((0, 1), (), args)
+    arrays = _operands((0, 1), (), args, do)
     if arrays is None:
         return None
     from . import _self_product_kernels as K
@@ -231,16 +264,16 @@ def _self_product(args):
 
     def write(dst):
         if dst is g:
-            K.product_twice_over_g(g, x)
+            do.any(K.product_twice_over_g, g, x)
             return g
         if dst is None:
             dst = np.empty(g.size, g.dtype)
-        K.product_twice(dst, g, x)
+        do.any(K.product_twice, dst, g, x)
         return dst
-    return write, lambda dst: K.add_product_twice(dst, g, x)
+    return write, lambda dst: do.any(K.add_product_twice, dst, g, x)
 
 
-def add_loop(code, k, args):
+def add_loop(code, k, args, do=NOW):
     """A function adding formula ``k`` of op ``code`` on ``args`` into a given flat array that
     shares memory with none of them (``dst += formula``) in one pass: a generated loop
     (``_formula_add_kernels``), or ``vecmath.times`` for a product with sin or cos; None where
@@ -248,10 +281,10 @@ def add_loop(code, k, args):
     entry = _loop_entry(1, code, k, args[0].dtype, args[5])
     if entry is None:
         rule = REGISTRY[code].numpy_add_rules()[k]
-        return None if rule is None else partial(rule, *args)
+        return None if rule is None else lambda dst: do(rule, *args, dst)
     fn, _, at, ks = entry
-    arrays = _operands(at, ks, args)
-    return None if arrays is None else lambda dst: fn(dst, *arrays)
+    arrays = _operands(at, ks, args, do)
+    return None if arrays is None else lambda dst: do.any(fn, dst, *arrays)
 
 
 # (0: formula or 1: addition, opcode, input, dtype, c0 or None) -> _loop_entry's; one key per
@@ -301,7 +334,7 @@ def _precomputed(text):
 _CALLS = {}
 
 
-def _operands(at, ks, args):
+def _operands(at, ks, args, do=NOW):
     """A generated loop's arguments: the arrays at positions ``at`` of ``args`` (or computed
     from them by NumPy, for a call), then its constants ``ks`` (``c0``/``c1`` taken from
     ``args`` in ``g``'s dtype); None where an array is not flat, C-contiguous and of ``g``'s
@@ -313,6 +346,7 @@ def _operands(at, ks, args):
         if type(i) is int:
             a = args[i]
         else:
+            do.run()  # (NumPy reads the arrays now: what is pending first)
             with np.errstate(all="ignore"):  # inf/nan as IEEE says, like the formula
                 a = i(*args)
         if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != 1 or a.size != n or \

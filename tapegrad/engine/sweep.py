@@ -24,7 +24,8 @@ from .. import tape
 from .._pack import fill
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 from ..registry import PYTHON_BASE, REGISTRY, Op
-from . import kernels, numpy_records
+from . import chains, kernels, numpy_records
+from .chains import NOW
 from .addresses import address, addresses
 from .first_tables import first_tables
 from .kernels import kernel
@@ -32,6 +33,7 @@ from ._sweep_dispatch import TILED as _TILED, _transposing
 from .arena import _arena, _as_arena_array, _private, most_of_arena
 from .arena import slot_kinds  # noqa: F401 (for the tests' view)
 from .numpy_records import BIG, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
+from .numpy_records import elementwise_table
 from .release import _freed_out, _mark_freed, _nsaved, free_records
 from .release import begin_sweep, end_sweep, sweeping  # noqa: F401 (re-exported)
 
@@ -242,6 +244,8 @@ class Sweep:
         # a backward with ``inputs``: records whose adjoint leads to one (None: all), and
         # those whose VJP does not run (``prune``)
         self.needed = self.pruned = None
+        # the pending passes of consecutive large elementwise records (``chains.Later``)
+        self.later = None
 
     def prune(self, needed, runs):
         """Sweep only what a backward with ``inputs`` needs (``autograd.prune``): records
@@ -319,7 +323,11 @@ class Sweep:
         reached = self.reached
         while r >= stop:
             opw = recs.item(r, _OP)  # (a Python int: the flag tests below stay in Python)
-            if opw >= PYTHON_BASE and r != resume and reached[r]:
+            if self.later is not None and not self._goes_on(recs, r, opw):
+                chains.stop(self)  # (before the kernel or anything else reads adjoints)
+            if self.later is not None:
+                p = r  # a record continuing the chain (the kernel would stop there)
+            elif opw >= PYTHON_BASE and r != resume and reached[r]:
                 p = r  # a Python (or flagged) record: the kernel would return it at once
             else:
                 p = k(recs, self.offs, self.adj, reached, fbase, aptr, iptr, iaux, faux,
@@ -380,9 +388,17 @@ class Sweep:
                 r, resume = p - 1, -1
             else:
                 r, resume = p, p
+        if self.later is not None:
+            chains.stop(self)
         self.spares = None  # (their memory back to NumPy before the next segment's arena)
         if tape.inplace_epoch[0] != seg.epoch:  # else nothing was modified in place since
             pauses.check_reached(seg, recs, self.executed())  # after the loop: every record run
+
+    def _goes_on(self, recs, r, opw):
+        """Whether record ``r`` (op word ``opw``) continues the chain whose passes are pending
+        (``chains``): a reached, unflagged large elementwise record of the chain's size."""
+        return opw < PYTHON_BASE and self.reached[r] and elementwise_table()[opw] and \
+            recs.item(r, _SIZE) == self.later.n
 
     def _flag_swept(self, p):
         """Flag FREED the reached records above ``p`` not flagged yet (each record once)."""
@@ -464,11 +480,12 @@ class Sweep:
         self.accumulate(slots, grads, _private(grads) if self.own is not None else (),
                         written=targets)
 
-    def accumulate(self, slots, grads, fresh=(), written=None):
+    def accumulate(self, slots, grads, fresh=(), written=None, do=NOW):
         """Add ``grads`` into the adjoints of ``slots``; ``fresh[k]``: ``grads[k]`` is an
         array nothing else holds, which a slot held apart may keep instead of a copy;
         ``written[k]``: the unreached arena slot of ``slots[k]``, where ``grads[k]`` already
-        is when it is that very array (it is then only marked reached)."""
+        is when it is that very array (it is then only marked reached); ``do`` runs the
+        passes (``chains``: at once, or later in a chain)."""
         o, adj, reached = self.offs, self.adj, self.reached
         own = self.own
         for k, (s, gi) in enumerate(zip(slots, grads)):
@@ -477,18 +494,27 @@ class Sweep:
             if written is not None and gi is written[k]:
                 self.mark(s)
             elif own is not None and own[s]:
-                self._hold(s, gi, k < len(fresh) and fresh[k])
+                if do is NOW:
+                    self._hold(s, gi, k < len(fresh) and fresh[k])
+                else:  # (a chain's passes: later)
+                    self._hold(s, gi, k < len(fresh) and fresh[k], do)
             else:
                 if type(gi) is not np.ndarray:
                     gi = np.asarray(gi)  # added in the arena's precision
                 target, gi = _fitted(adj[o[s] : o[s + 1]], gi)
                 if reached[s]:
-                    target += gi
+                    if do is NOW:
+                        target += gi
+                    else:  # (a chain's pass: later)
+                        do(_add_into, target, gi)
                 else:  # nothing added yet (every writer marks): a copy reads one array less
-                    target[...] = gi
+                    if do is NOW:
+                        target[...] = gi
+                    else:
+                        do(_copy_into, target, gi)
                     self.mark(s)
 
-    def _hold(self, s, gi, fresh):
+    def _hold(self, s, gi, fresh, do=NOW):
         """``accumulate`` into a slot held apart: its first gradient becomes (or is copied
         into) its own array, which nothing touched before (no page of the arena is faulted
         in for it), later ones are added into that array, in the same order as in the arena."""
@@ -497,12 +523,16 @@ class Sweep:
         if held is not None:
             if held.flags.writeable:
                 view, gi = _fitted(held, gi)
-                view += gi
+                if do is NOW:
+                    view += gi
+                else:
+                    do(_add_into, view, gi)
             else:  # a full sum's broadcast gradient: the total in an array of its own
                 total = self._spare(held.size, held.dtype) if self.spares else None
                 if total is None:
                     total = np.empty(held.size, held.dtype)
-                self.held[s] = np.add(held, gi if gi.ndim == 0 else gi.reshape(-1), out=total)
+                do(np.add, held, gi if gi.ndim == 0 else gi.reshape(-1), total)
+                self.held[s] = total
             return
         n, dtype = int(self.offs[s + 1] - self.offs[s]), self.adj.dtype
         if fresh and gi.dtype == dtype and gi.size == n and gi.flags.c_contiguous and \
@@ -518,7 +548,10 @@ class Sweep:
             if held is None:
                 held = np.empty(n, dtype)
             view, gi = _fitted(held, gi)
-            view[...] = gi
+            if do is NOW:
+                view[...] = gi
+            else:
+                do(_copy_into, view, gi)
         self.held[s] = held
         self.mark(s)
 
@@ -534,6 +567,14 @@ class Sweep:
 _OWN_ARENA = 1 << 16
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
 _LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
+
+
+def _add_into(target, gi):
+    target += gi
+
+
+def _copy_into(target, gi):
+    target[...] = gi
 
 
 def _fitted(flat, gi):

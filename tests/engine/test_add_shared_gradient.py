@@ -39,9 +39,9 @@ def held_pairs(monkeypatch):
     seen = []
     hold = sweep.Sweep._hold
 
-    def spy(self, s, gi, fresh):
+    def spy(self, s, gi, fresh, *do):  # (``do``: a chain's deferred passes, ``chains``)
         seen.append((s, gi))
-        return hold(self, s, gi, fresh)
+        return hold(self, s, gi, fresh, *do)
 
     monkeypatch.setattr(sweep.Sweep, "_hold", spy)
     return seen
