@@ -70,3 +70,24 @@ def test_modes_and_refusals():
         x.mul_(2.0)  # the square saved its input: changed in place, backward refuses
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_other_dtypes_with_the_four_powers_take_the_generic_op(monkeypatch):
+    # (the power is looked up before the array's dtype: complex, integer and bool arrays
+    # with 2, 3, -1, -2 still reach the generic op and PyTorch's values)
+    calls = []
+    generic = E.pow
+    monkeypatch.setattr(E, "pow", lambda a, b: calls.append(b) or generic(a, b))
+    cases = [(np.array([1 + 2j, -0.5j]), 2), (np.array([1 + 2j, 3.0]), -1),
+             (np.array([2, -3]), 3), (np.array([2, 3]), 2.0), (np.array([True, False]), 2)]
+    prev = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # (tapegrad's default: an integer ** 2.0)
+    try:
+        expected = [torch.tensor(v) ** c for v, c in cases]
+    finally:
+        torch.set_default_dtype(prev)
+    for (v, c), ty in zip(cases, expected):
+        y = tg.tensor(v) ** c
+        assert str(y.dtype) == str(ty.dtype).split(".")[-1]
+        np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12)
+    assert calls == [c for _, c in cases]

@@ -217,10 +217,11 @@ def _pow(self, other):
     generic op makes (a loss's square), without its operand checks and four calls."""
     d = self._data
     to = type(other)
-    if type(d) is _ndarray and (to is int or to is float) and d.ndim and d.dtype.kind == "f" \
-            and self._base is None:
+    # (the cheap tests first: every other ``**`` pays them on its way to the generic op;
+    # the array's ndim and dtype are read only for one of the four powers)
+    if (to is int or to is float) and type(d) is _ndarray and self._base is None:
         power = TORCH_POWERS.get(other)
-        if power is not None:
+        if power is not None and d.ndim and d.dtype.kind == "f":
             r = power(d)
             if self._rg and _state.grad_enabled:
                 return _const_op(_POWC, self, r, other, save_x=True)
