@@ -84,6 +84,7 @@ class Tensor:
     _store = None  # detach()/.data/Parameter of a view: the array of the storage it shares
     _bseg = None  # the base's history when this view's history was recorded (see
     _brec = -1  # ops/inplace.refresh_view: a view of a base modified in place is regathered)
+    _cviews = None  # a base's views made requiring no grad, weakly (ops/view_rebase.py)
     _standin = None  # what the tape imports for this leaf (grad_mode.mark_no_grad_view)
     _multi = None  # (op name, output index) for an output of unbind/split/chunk, plus "custom"
     # for a custom Function's output view (views that PyTorch forbids modifying in place)

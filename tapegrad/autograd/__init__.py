@@ -8,7 +8,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..device import DeviceArray
-from ..tape import _local as _tape_local
+from ..tape import _local as _tape_local, inplace_epoch as _epoch
 from ..tape import tape_stats
 from ..tape_watch import stand_in
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -156,6 +156,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         targets = _as_list(inputs)
         if not targets:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    _rebased(outputs if targets is None else outputs + targets)
     seeds = _seeds(outputs, grad_tensors, create_graph)
     if targets is not None:
         _check_inputs(targets, require_grad=False)
@@ -215,6 +216,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> g, tg.autograd.grad(g, x)
         (tensor(27., grad_fn=<MulBackward0>), (tensor(18.),))
     """
+    if type(outputs) is Tensor and type(inputs) is Tensor:
+        for t in (outputs, inputs):  # (views, where something changed in place since: _rebase)
+            seg = t._seg
+            if seg is not None and seg.epoch != _epoch[0] and t._base is not None:
+                _rebase(t)
     if type(outputs) is Tensor and type(inputs) is Tensor and not is_grads_batched and \
             not materialize_grads and inputs._rg and _tape_local.subs is None:
         seed = _one_seed(outputs, grad_outputs, create_graph)
@@ -241,6 +247,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                              materialize_grads=materialize_grads)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    _rebased(outs + ins)
     _check_inputs(ins, require_grad=False)
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads="
@@ -401,12 +408,34 @@ def _one_batched_sweep(outs, ins, gos, retain_graph, allow_unused, materialize_g
     return tuple(None if g is None else _make(g) for g in res)
 
 
+def _rebase(t):
+    """View ``t``, when its base changed in place since its history was recorded, takes the
+    base's current history: PyTorch regenerates a view's node where it is read (its grad_fn,
+    backward's outputs and inputs, an op's operand: ops/record.refresh_views)."""
+    base = t._base
+    if base is not None and (base._seg is not t._bseg or base._rec != t._brec) and \
+            not _gm._state.inference:
+        from ..ops.record import refresh_views
+
+        with enable_grad():
+            refresh_views(t)
+
+
+def _rebased(ts):
+    for t in ts:
+        if isinstance(t, Tensor) and t._base is not None:
+            _rebase(t)
+
+
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad``. See ``tapegrad.autograd``."""
     if gradient is None and create_graph is False and inputs is None:  # ``loss.backward()``
         if _transforms_active is not None and _transforms_active():
             raise RuntimeError(_IN_TRANSFORM)
         seg, d = self._seg, self._data  # (``_seeds``' first case, inline: a real scalar)
+        if seg is not None and seg.epoch != _epoch[0] and self._base is not None:
+            _rebase(self)  # (a view, something changed in place since its segment began)
+            seg = self._seg
         if seg is not None and self._rg and (type(d) is float or d.size == 1 and
                                              d.dtype.kind != "c") \
                 and not seg.forward_only and _tensor_module.dual_only is None:
@@ -423,9 +452,14 @@ def _bind_tensor_methods():
     from . import hooks
     from .node import node_for
 
+    def grad_fn(self):
+        if self._base is not None:  # (after an in-place change: AsStridedBackward0 over it)
+            _rebase(self)
+        return None if self.is_leaf else node_for(self)
+
     Tensor.backward = _tensor_backward
     # (a result made under no_grad in forward mode has none, as PyTorch's: Tensor.is_leaf)
-    Tensor.grad_fn = property(lambda self: None if self.is_leaf else node_for(self))
+    Tensor.grad_fn = property(grad_fn)
     Tensor.retain_grad = hooks.retain_grad
     Tensor.register_hook = hooks.register_hook
     Tensor.register_post_accumulate_grad_hook = hooks.register_post_accumulate_grad_hook

@@ -23,8 +23,8 @@ writes them back (``ops/cuda_views.py``), so the records above are the same.
 
 *Other* views of the same base, made before the in-place op and used after it, are stale: a
 view remembers the base's record it was made from, and an op reading a view whose base has
-been rebound since regathers it from the new base first (``refresh_view``), as PyTorch
-regenerates a view's history, so gradients through it see the overwrite.
+been rebound since regathers it from the new base first (``refresh_view``; views of a constant:
+``view_rebase.py``), as PyTorch regenerates a view's history.
 """
 
 import numpy as np
@@ -39,6 +39,7 @@ from . import elementwise as E
 from . import record as R
 from .complex_refusals import refuse
 from .expanded_writes import store_through, writeable_alias
+from .view_rebase import WOKEN, wake as wake_views
 from .complex_views import byte_offsets as _byte_offsets, copy_pairs, copy_part, gather_pairs
 from .complex_views import is_pair_view, part_of, take_part
 from . import movement as M
@@ -155,18 +156,17 @@ def check_inplace(x, view_msg=False, grad_operand=False):
     if _gm.is_grad_enabled():
         multi = x._multi
         if multi is not None and (x._rg or grad_operand or len(multi) == 1 and x._base._rg):
-            raise RuntimeError((f"Output {multi[1]} of {multi[0]} is a view" if x._rg and
-                                len(multi) > 1 else
+            own = x._rg and x._bseg is not WOKEN and len(multi) > 1  # (WOKEN: no grad then)
+            raise RuntimeError((f"Output {multi[1]} of {multi[0]} is a view" if own else
                                 "A view was created in no_grad mode") +
                                " and is being modified inplace" +
-                               ("" if x._rg and len(multi) > 1 else " with grad mode enabled")
-                               + _view_tail(multi))
+                               ("" if own else " with grad mode enabled") + _view_tail(multi))
         base = storage_base(x)
         # PyTorch: a view that requires grad whose base is a leaf (even one that does not
         # require grad, e.g. arange(9).reshape(3, 3).requires_grad_().T)
         if base is not x and base._seg is None and (base._rg or x._rg):
             raise RuntimeError(VIEW_LEAF_MSG)
-        if x._rg and x._seg is None:
+        if x._rg and x._seg is None or x._bseg is WOKEN and not view_msg:
             raise RuntimeError(VIEW_LEAF_MSG if view_msg else LEAF_MSG)
     if type(x._data) is DeviceArray:
         _views().refresh(x)  # a CUDA view is a copy: it reads its base's current values
@@ -192,12 +192,11 @@ def refresh_view(x):
     """
     base = storage_base(x)
     if x._multi is not None and _gm.is_grad_enabled() and (x._rg or base._rg):
-        raise RuntimeError((f"Output {x._multi[1]} of {x._multi[0]} is a view" if x._rg and
-                            len(x._multi) > 1 else
+        own = x._rg and x._bseg is not WOKEN and len(x._multi) > 1  # (WOKEN: no grad then)
+        raise RuntimeError((f"Output {x._multi[1]} of {x._multi[0]} is a view" if own else
                             "A view was created in no_grad mode") +
                            " and its base or another view of its base has been modified inplace"
-                           + ("" if x._rg and len(x._multi) > 1 else " with grad mode enabled")
-                           + _view_tail(x._multi))
+                           + ("" if own else " with grad mode enabled") + _view_tail(x._multi))
     if type(x._data) is DeviceArray:
         _views().refresh(x)  # a CUDA view is a copy: its values are regathered too
     if base is not x and base._rg:
@@ -291,24 +290,23 @@ def _rebind(x, r, positions=None):
     ``positions``: flat positions of x that ``r`` replaced (None: all of x).
     """
     base = storage_base(x)
-    if base is x and positions is None:
-        if r._seg is x._seg and r._rec == x._rec:
-            r = E.clone(r)  # keep one record per value (hooks, retain_grad)
-        _set_history(x, r)
-        return
-    vpos = None if base is x else view_positions(x, base)
-    pos = positions if vpos is None else (vpos if positions is None else vpos[positions])
-    part = None if base is x else part_of(x, base)  # (x a float view of a complex base)
-    if isinstance(part, np.ndarray) and positions is not None:
-        part = part[positions]
-    if base is not x and is_pair_view(x, base):  # (a complex view of a float base)
-        vim = view_positions(x, base, x._data.itemsize // 2)
-        new_base = copy_pairs(base, pos, vim if positions is None else vim[positions], r)
-    elif part is None:
-        new_base = _copy_slices(base, pos, r)
+    if base is x and positions is None:  # (keep one record per value: hooks, retain_grad)
+        new_base = E.clone(r) if r._seg is x._seg and r._rec == x._rec else r
     else:
-        new_base = copy_part(base, pos, r, part)
+        vpos = None if base is x else view_positions(x, base)
+        pos = positions if vpos is None else (vpos if positions is None else vpos[positions])
+        part = None if base is x else part_of(x, base)  # (x a float view of a complex base)
+        if isinstance(part, np.ndarray) and positions is not None:
+            part = part[positions]
+        if base is not x and is_pair_view(x, base):  # (a complex view of a float base)
+            vim = view_positions(x, base, x._data.itemsize // 2)
+            new_base = copy_pairs(base, pos, vim if positions is None else vim[positions], r)
+        else:
+            new_base = _copy_slices(base, pos, r) if part is None else \
+                copy_part(base, pos, r, part)
     _set_history(base, new_base)
+    if base._cviews is not None:  # views made while it required no grad (view_rebase.py)
+        wake_views(base, x)
     if base is not x:
         _set_history(x, _regather(x, base, vpos))
 
@@ -591,8 +589,10 @@ def setitem(x, key, value):
                            lambda a: _store(x, a, key, v._data)):
             raise _setitem_error(e, xd, key, v._data) from None
     bump_version(x)
-    if v._rg or x._rg:
+    if v._rg or x._rg:  # (a view without history: PyTorch writes through x[key], x is woken)
+        woken = WOKEN if x._base is not None and x._seg is None else None
         _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))
+        x._bseg = woken or x._bseg
 
 
 def _index_arrays(key):
