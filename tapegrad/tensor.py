@@ -268,8 +268,9 @@ class Tensor:
                 return False
             return self._rg
         base = self._base
-        if base is not None:  # a view that is a leaf requires grad when its base does, as
-            # PyTorch's (read now: ``x.requires_grad_()`` after the view was made counts too)
+        if base is not None and not self._inference:  # a view that is a leaf requires grad
+            # when its base does, as PyTorch's (read now: ``x.requires_grad_()`` after the view
+            # was made counts too); a view of an inference tensor never does
             return base.requires_grad if self._standin is not None else \
                 self._rg or base.requires_grad
         return self._rg

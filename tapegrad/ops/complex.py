@@ -347,7 +347,8 @@ def record(value, inputs, rule, **params):
 
     All inputs and the output are saved (the rules read any of them)."""
     value = _wrap(value) if not isinstance(value, np.ndarray) else value
-    if not any(t._rg for t in inputs) or not R._grad_on() or R.inference_now():
+    if not any(t._rg for t in inputs) or not R._grad_on() or R.inference_now(
+            *inputs, op=R.MULC if rule in ("add_c", "mul_c") else -1):
         return _make(value)
     R.refresh_views(*inputs)
     seg = tape.prepare([t for t in inputs if t._rg])

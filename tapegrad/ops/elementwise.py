@@ -419,7 +419,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             # Broadcast explicitly: a stride-0 gather recorded for each input that needs one
             # (its VJP is the sum). The gathers and the op go on one segment, chosen once: a
             # gather has no value, only this record reads it, so it cannot be imported.
-            if R.inference_now():
+            if R.inference_now(input, other, op=code, saves=(save_x, save_y)):
                 return _make(r)
             R.refresh_views(input, other)
             seg = tape.prepare([t for t in (input, other) if t._rg])

@@ -64,15 +64,16 @@ def _strided_aux(seg, shape, strides, offset):
     return tape.add_iaux(seg, (len(shape), *shape, *strides, offset))
 
 
-def _record_linear(value, op, x, seg_fill):
-    """Record linear op ``op`` on ``x``; ``seg_fill(seg)`` stores params and returns aux."""
+def _record_linear(value, op, x, seg_fill, operand=None):
+    """Record linear op ``op`` on ``x``; ``seg_fill(seg)`` stores params and returns aux;
+    ``operand``: a tensor needing no grad that the op also reads (R.index_operand)."""
     seg = tape.prepare([x]) if type(x._data) is DeviceArray else R.segment_for(x)
     aux = seg_fill(seg)
     if type(value) is not float and value.dtype.kind == "c":  # complex: ops/complex.py
         from .complex import linear
 
         return linear(value, op, x, seg, aux)
-    return R.result(value, op, x, aux=aux, seg=seg)
+    return R.result(value, op, x, operand, aux=aux, seg=seg)
 
 
 # ---- flat primitives (used by re-taping and by the public ops below) -------------------
@@ -632,5 +633,6 @@ def getitem(x, key):
     if not (x._rg and _grad_on()):
         return _make(_wrap(value))
     idx = _flat_positions(shape, key, value.size).reshape(-1)
-    return _record_linear(_wrap(value), _GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
+    return _record_linear(_wrap(value), _GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx),
+                          R.index_operand(key) if x._inference else None)
 

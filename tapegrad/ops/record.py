@@ -37,6 +37,15 @@ INFERENCE_SAVE_MSG = (
     "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
     "`torch.inference_mode()`.")
 COMPLEX_SEEN = _tensor_mod.COMPLEX_SEEN  # see tensor.py
+# Outside inference mode, an op whose tensor inputs are all inference tensors records nothing
+# (PyTorch skips autograd: no grad_fn, requires_grad False). Some take a normal tensor PyTorch
+# makes, which these records do not see: a Python number to add/sub/mul/div (a*2, 1-a, a/2
+# record; a**2, clamp do not), the empty output clone and to() copy into, where's condition.
+# The record paths ask ``untracked`` once inference mode was ever entered (tensor.py).
+MULC = int(Op.MULC)
+_WRAPPED = frozenset((int(Op.ADDC), MULC, int(Op.CLONE), int(Op.TO_COPY), int(Op.WHERE)))
+NORMAL_OPERAND = _make(0.0)  # stands for such a tensor (an advanced index: movement.getitem)
+_INFERENCE_STAMP = ([0], 0)  # saved_value's stamp of an inference tensor: untracked refuses it
 
 
 def refuse_complex(op, *values):
@@ -113,10 +122,28 @@ def saved_value(t, data=None):
     d = t._data if data is None else data
     if type(d) is float:
         return d, None
-    if t._inference:
-        raise RuntimeError(INFERENCE_SAVE_MSG)
+    if t._inference:  # refused by the record (untracked) unless it records nothing
+        return saved_array(d), _INFERENCE_STAMP
     vc = t._vcounter()
     return saved_array(d), (vc, vc[0])
+
+
+def untracked(op, ts, stamps=None):
+    """Whether a record ``op`` of the tensor inputs ``ts`` (None: a constant) records nothing:
+    inside inference mode, or outside it when every input is an inference tensor (see _WRAPPED).
+    A record that goes ahead refuses a saved inference tensor (PyTorch's error). Called only
+    once inference mode was entered (tensor._inference_used)."""
+    if _state.inference:
+        return True
+    if op not in _WRAPPED:
+        inputs = [t for t in ts if t is not None]
+        if inputs and all([t._inference for t in inputs]):
+            return True
+    if stamps:
+        for s in stamps:
+            if s is _INFERENCE_STAMP:
+                raise RuntimeError(INFERENCE_SAVE_MSG)
+    return False
 
 
 def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
@@ -125,9 +152,12 @@ def result(data, op, x=None, y=None, aux=-1, saved=(), stamps=None, seg=None):
     ``saved`` must already be in tape form (see ``saved_value``); size-1 records convert
     their saved values to floats here. This is the hot path of every recorded op.
     """
-    # enable_grad inside inference_mode: still nothing is recorded (as PyTorch). The module flag is
-    # read first: a plain global costs a fifth of a thread-local lookup.
-    if _tensor_mod._inference_used and _state.inference:
+    # enable_grad inside inference_mode: still nothing is recorded (as PyTorch); nor an op of
+    # inference tensors only (untracked). The module flag is read first: a plain global costs a
+    # fifth of a thread-local lookup.
+    if _tensor_mod._inference_used and (_state.inference or x is not None and x._inference or
+                                        y is not None and y._inference) and \
+            untracked(op, (x, y), stamps):
         return _make(data)
     if COMPLEX_SEEN[0]:
         refuse_complex(op, x, y)
@@ -162,6 +192,10 @@ def result_arrays(data, op, x, y, save_x, save_y, save_out, aux=-1, seg=None):
     grad. Saves the inputs/output the flags ask for, as ``saved_value`` would, resolving the
     segment (unless given: ``aux`` refers to it) and slots inline: this is the per-op cost of
     array code."""
+    if _tensor_mod._inference_used and (_state.inference or x._inference or
+                                        y is not None and y._inference) and \
+            untracked(op, (x, y)):  # see result() (before the saves: they refuse)
+        return _make(data)
     if COMPLEX_SEEN[0]:
         refuse_complex(op, x, y)
     saved, stamps, vc = [], [], None
@@ -183,8 +217,6 @@ def result_arrays(data, op, x, y, save_x, save_y, save_out, aux=-1, seg=None):
         vc = [0]
         saved.append(_contig(data) if data.dtype is _F32 else _contig(data, dtype=_F64))
         stamps.append((vc, 0))
-    if _tensor_mod._inference_used and _state.inference:  # see result()
-        return _make(data)  # (after the saves: an inference input is refused first)
     if seg is None:
         seg = _local.seg
         if seg is None or seg.n >= seg.check_at:
@@ -210,7 +242,8 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
     """``result_arrays`` for CPU array inputs that broadcast to ``data``'s shape: an input of
     another shape enters through a stride-0 gather record (its VJP is the sum) and is saved
     broadcast; the gathers and the op go on one segment (a gather has no value to import)."""
-    if _tensor_mod._inference_used and _state.inference:  # see result()
+    if _tensor_mod._inference_used and (_state.inference or x._inference or y._inference) and \
+            untracked(op, (x, y)):  # see result()
         return _make(data)
     if COMPLEX_SEEN[0]:
         refuse_complex(op, x, y)
@@ -304,9 +337,27 @@ def segment_for_pair(x, y):
     return seg
 
 
-def inference_now():
-    """Inside inference mode nothing is recorded (also under enable_grad, as PyTorch)."""
-    return _tensor_mod._inference_used and _state.inference
+def index_operand(key):
+    """``NORMAL_OPERAND`` if the advanced index ``key`` holds a normal tensor to PyTorch (a
+    list or an array is one), else None (only inference tensors: untracked decides)."""
+    for k in key if type(key) is tuple else (key,):
+        if isinstance(k, Tensor) and not k._inference or isinstance(k, (list, np.ndarray)):
+            return NORMAL_OPERAND
+    return None
+
+
+def inference_now(*ts, op=-1, saves=()):
+    """Inside inference mode nothing is recorded (also under enable_grad, as PyTorch); nor
+    outside it a record ``op`` of the inference tensors ``ts`` only (``untracked``), while one
+    that records refuses to save an inference tensor (``saves``: a flag per tensor)."""
+    if not _tensor_mod._inference_used:
+        return False
+    if untracked(op, ts):
+        return True
+    for t, keep in zip(ts, saves):
+        if keep and t._inference:
+            raise RuntimeError(INFERENCE_SAVE_MSG)
+    return False
 
 
 def refresh_views(*ts):
@@ -389,7 +440,8 @@ def rec1(op, x, r, c, saved):
     rec1/rec2 spell out what ``result`` does with helpers (segment, slot, with_history): they
     run once per scalar op, where each Python call costs ~5% of the op.
     """
-    if _tensor_mod._inference_used and _state.inference:  # see result()
+    if _tensor_mod._inference_used and (_state.inference or x._inference and
+                                        op not in _WRAPPED):  # see result()
         return _make(r)
     # _segment() and _slot() inlined: this is the per-op cost of scalar code
     seg = _local.seg
@@ -431,8 +483,8 @@ def rec1(op, x, r, c, saved):
 
 def rec2(op, x, y, r, save):
     """Record a size-1 op of two float tensors (one requires grad); saves both if ``save``."""
-    if _tensor_mod._inference_used and _state.inference:  # see result()
-        return _make(r)
+    if _tensor_mod._inference_used and (_state.inference or x._inference and y._inference):
+        return _make(r)  # (see result())
     seg = _local.seg
     if seg is None or seg.n >= seg.check_at:
         seg = tape.current()
@@ -492,8 +544,8 @@ def pair_result(value, op, x, y, params):
     CPU arrays (views only where their base is unchanged: nothing to refresh) and a real
     array ``value``: the matmul of array code, spelled out (~2 µs less per op than the
     general loops)."""
-    if _tensor_mod._inference_used and _state.inference:  # see result()
-        return _make(value)
+    if _tensor_mod._inference_used and (_state.inference or x._inference and y._inference):
+        return _make(value)  # (see result())
     if COMPLEX_SEEN[0]:
         refuse_complex(op, value, x, y)
     sx, sy = x._seg, y._seg
@@ -527,7 +579,7 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
 
     Runs for every matmul: plain loops and list comprehensions (generators cost µs), the
     shapes read off the arrays, the side-table entry appended inline (``tape.add_pyaux``)."""
-    if _tensor_mod._inference_used and _state.inference:  # see result()
+    if _tensor_mod._inference_used and untracked(op, inputs):  # see result()
         return _make(value)
     if COMPLEX_SEEN[0] or (type(value) is not float and value.dtype.kind == "c"):
         refuse_complex(op, value, *inputs)
