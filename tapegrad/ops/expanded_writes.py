@@ -7,7 +7,20 @@ that flag on to every view taken of it, also to the views that repeat nothing (`
 writeable alias of the same memory, made here when the tensor's storage is writeable.
 """
 
+import warnings
+
 import numpy as np
+
+WARNING = ("Use of {} on expanded tensors is deprecated. Please clone() the tensor before "
+           "performing this operation. This also applies to advanced indexing e.g. {}")
+
+
+def warn_expanded(name, stacklevel):
+    """PyTorch's deprecation warning of ``name`` (masked_fill_, index_fill_, index_put_)
+    writing into a tensor that repeats elements."""
+    warnings.warn(WARNING.format(name, "tensor[indices] = tensor" if name == "index_put_"
+                                 else "tensor[mask] = scalar"), UserWarning,
+                  stacklevel=stacklevel + 1)
 
 
 def overlaps(a):
@@ -48,10 +61,10 @@ def writeable_alias(d, root, overlap_ok=False):
     return np.asarray(_Memory(face, root))
 
 
-def store_through(error, xd, key, root, store):
-    """``store(alias)`` for ``x[key] = v`` where writing ``xd`` raised ``error``: True where
-    it wrote (``xd`` a read-only view of expand's whose ``key`` reaches no element twice);
-    False, nothing written, where the error stands."""
+def store_through(error, xd, key, root, store, x, value):
+    """``store(x, alias, key, value)`` for ``x[key] = value`` where writing ``xd`` (``x``'s
+    array) raised ``error``: True where it wrote (``xd`` a read-only view of expand's whose
+    ``key`` reaches no element twice); False, nothing written, where the error stands."""
     if "read-only" not in str(error):
         return False
     alias = writeable_alias(xd, root, overlap_ok=True)
@@ -61,5 +74,27 @@ def store_through(error, xd, key, root, store):
     if isinstance(target, np.ndarray) and np.may_share_memory(target, alias) and \
             overlaps(target):
         return False
-    store(alias)
+    _index_put_warnings(alias, key, value)
+    store(x, alias, key, value)
     return True
+
+
+def _index_put_warnings(alias, key, value):
+    """PyTorch's warnings of an index_put_ (an index holding arrays) into the part of
+    ``alias`` its other indices select, where that part repeats elements: index_put_'s, and
+    masked_fill_'s too for one mask and one value (``w[[0]] = 5``, ``w[mask] = 5``)."""
+    basic, arrays = [], []
+    for k in key if type(key) is tuple else (key,):
+        if type(k) is np.ndarray and (k.ndim or k.dtype.kind == "b"):
+            arrays.append(k)
+            basic.extend([slice(None)] * k.ndim if k.dtype.kind == "b" else [slice(None)])
+        elif isinstance(k, (bool, np.bool_)):
+            arrays.append(k)
+            basic.append(None)
+        else:  # (an integer, a 0-d integer array: PyTorch selects first; a slice, None, ...)
+            basic.append(int(k) if type(k) is np.ndarray else k)
+    if arrays and overlaps(alias[tuple(basic)]):
+        warn_expanded("index_put_", 4)
+        if len(arrays) == 1 and type(arrays[0]) is np.ndarray and \
+                arrays[0].dtype.kind == "b" and np.size(value) == 1:
+            warn_expanded("masked_fill_", 4)

@@ -565,7 +565,7 @@ def setitem(x, key, value):
         try:
             _store(x, xd, key, v)
         except ValueError as e:
-            if not store_through(e, xd, key, storage_base(x)._data, lambda a: _store(x, a, key, v)):
+            if not store_through(e, xd, key, storage_base(x)._data, _store, x, v):
                 raise _setitem_error(e, xd, key, v) from None
         except IndexError as e:  # (NumPy's words: PyTorch's)
             raise index_error(e, np.shape(xd), key) from None
@@ -585,8 +585,7 @@ def setitem(x, key, value):
     try:
         _store(x, xd, key, v._data)
     except ValueError as e:
-        if not store_through(e, xd, key, storage_base(x)._data,
-                           lambda a: _store(x, a, key, v._data)):
+        if not store_through(e, xd, key, storage_base(x)._data, _store, x, v._data):
             raise _setitem_error(e, xd, key, v._data) from None
     bump_version(x)
     if v._rg or x._rg:  # (a view without history: PyTorch writes through x[key], x is woken)

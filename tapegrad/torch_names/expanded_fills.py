@@ -4,21 +4,15 @@ where the other in-place ops raise its internal-overlap error. Here the elements
 mapped to the positions of the view's storage base they live at, and written there with one
 ``index_put_`` (repeats of one element get the same value; ``accumulate`` adds each)."""
 
-import warnings
-
 import numpy as np
 
 from .. import grad_mode as _gm
 from .. import ops as _ops
-from ..ops.expanded_writes import overlaps
+from ..ops.expanded_writes import overlaps, warn_expanded
 from ..ops.inplace import storage_base, view_positions
 from ._common import const
 from ..tensor import Tensor
 from .shapes import _dim_mask, _put_positions, index_fill, index_put
-
-_WARNING = ("Use of {} on expanded tensors is deprecated. Please clone() the tensor before "
-            "performing this operation. This also applies to advanced indexing e.g. {}")
-
 
 def repeats(x):
     """Whether ``x`` is a CPU view whose elements repeat memory, written through here: not
@@ -32,8 +26,7 @@ def repeats(x):
 def _write(x, name, chosen, values, accumulate=False):
     """Write ``values`` (broadcast to ``chosen``'s shape) at the elements ``chosen`` (flat
     C-order positions in ``x``) of the repeating view ``x``, through its storage base."""
-    warnings.warn(_WARNING.format(name, "tensor[indices] = tensor" if name == "index_put_"
-                                  else "tensor[mask] = scalar"), UserWarning, stacklevel=3)
+    warn_expanded(name, 3)
     base = storage_base(x)
     pos = view_positions(x, base)[chosen.reshape(-1)]
     key = tuple(const(i) for i in np.unravel_index(pos, base.shape)) if base.ndim else \
