@@ -8,9 +8,9 @@ from .. import grad_mode as _gm
 from ..tensor import Tensor
 from .captures import watching
 from .pytree import tree_flatten, tree_unflatten
-from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_order, _grads,
+from .transforms import (_create_graph, _depth, _detach_tree, _fresh_segment_order,
                          _prepare, _push, _reads_outer, _split_aux, _tangents_in,
-                         _tensor_leaves, jvp)
+                         _tensor_leaves, jvp, linearized_grads)
 
 
 def plain_forward(func, primals, ts):
@@ -70,7 +70,6 @@ def push_tangents(outs, ins, blocks, start, k):
     forward sweep; the double-vjp trick where that sweep cannot (a custom Function without
     ``jvp``, a large op without a JVP rule)."""
     from ..autograd import forward_sweep
-    from ..autograd.function import linearizing
     from ..tensor import _make
 
     got = [None] * len(outs)  # no direction to push (an input without elements): zeros
@@ -82,13 +81,8 @@ def push_tangents(outs, ins, blocks, start, k):
         except forward_sweep.Unsupported:
             got = None
     if got is None:
-        from .vmap import like
-
         with _gm.enable_grad():
-            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None
-                  for o in outs]
-            with linearizing():
-                gs = _grads(outs, ins, us, True, retain_graph=True)
+            us, gs = linearized_grads(outs, ins, retain_graph=True)
             got = []
             for j in range(k):
                 ts = [_make(np.array(b[j]).reshape(t.shape)) for b, t in zip(blocks, ins)]
@@ -140,16 +134,10 @@ def linearized_from(out, aux, outs, ospec, ins, trees, create_graph=True):
     ``func``: one that read a tensor requiring grad from outside (its result stays
     differentiable: ``create_graph``), or moved its inputs to CUDA (the tangents are pushed
     on the device)."""
-    from ..autograd.function import linearizing
-    from .vmap import like
-
     _depth.n += 1
     try:
         with _gm.enable_grad():
-            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None
-                  for o in outs]
-            with linearizing():
-                gs = _grads(outs, ins, us, True)
+            us, gs = linearized_grads(outs, ins)
     finally:
         _depth.n -= 1
     return Linearized((out, aux, outs, ospec, us, gs, ins, trees, create_graph))

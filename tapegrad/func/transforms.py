@@ -521,9 +521,6 @@ def _linearized(func, primals, has_aux, name):
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{name}(f, primals, tangents): Expected primals to be a tuple. "
                            "E.g. it should be valid to call f(*primals).")
-    from ..autograd.function import linearizing
-    from .vmap import like
-
     idx = tuple(range(len(primals)))
     leaves = [t for p in primals for t in tree_flatten(p)[0]]
     create_graph, start = _create_graph_before(func, leaves)
@@ -541,13 +538,22 @@ def _linearized(func, primals, has_aux, name):
                     out, aux = _split_aux(func(*args), has_aux, name)
             outs, ospec = _tensor_leaves(out, name)
             create_graph = create_graph or _reads_outer(start, outs, ins)
-            us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None
-                  for o in outs]
-            with linearizing():
-                gs = _grads(outs, ins, us, True)
+            us, gs = linearized_grads(outs, ins)
     finally:
         _depth.n -= 1
     return out, aux, outs, ospec, us, gs, ins, trees, create_graph
+
+
+def linearized_grads(outs, ins, retain_graph=None):
+    """The double-vjp trick's first half: dummy cotangents ``us`` (zeros requiring grad, one
+    per float output) and ``gs = d(sum u_i . out_i)/d ins`` recorded for the second half."""
+    from ..autograd.function import linearizing
+    from .vmap import like
+
+    us = [like(o, 0.0, requires_grad=True) if o.dtype.kind in "fc" else None for o in outs]
+    with linearizing():
+        gs = _grads(outs, ins, us, True, retain_graph=retain_graph)
+    return us, gs
 
 
 def _push(gs, us, ts, outs, create_graph, retain_graph):
