@@ -216,13 +216,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> g, tg.autograd.grad(g, x)
         (tensor(27., grad_fn=<MulBackward0>), (tensor(18.),))
     """
-    if type(outputs) is Tensor and type(inputs) is Tensor:
+    one = type(outputs) is Tensor and type(inputs) is Tensor
+    if one:
         for t in (outputs, inputs):  # (views, where something changed in place since: _rebase)
             seg = t._seg
             if seg is not None and seg.epoch != _epoch[0] and t._base is not None:
                 _rebase(t)
-    if type(outputs) is Tensor and type(inputs) is Tensor and not is_grads_batched and \
-            not materialize_grads and inputs._rg and _tape_local.subs is None:
+    if one and not is_grads_batched and not materialize_grads and inputs._rg and \
+            _tape_local.subs is None:
         seed = _one_seed(outputs, grad_outputs, create_graph)
         if seed is not None:  # (both gradients of a Hessian-vector product)
             res = run([outputs], [seed], create_graph if retain_graph is None else retain_graph,

@@ -494,10 +494,7 @@ class Sweep:
             if written is not None and gi is written[k]:
                 self.mark(s)
             elif own is not None and own[s]:
-                if do is NOW:
-                    self._hold(s, gi, k < len(fresh) and fresh[k])
-                else:  # (a chain's passes: later)
-                    self._hold(s, gi, k < len(fresh) and fresh[k], do)
+                self._hold(s, gi, k < len(fresh) and fresh[k], do)
             else:
                 if type(gi) is not np.ndarray:
                     gi = np.asarray(gi)  # added in the arena's precision

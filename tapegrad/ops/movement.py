@@ -14,7 +14,6 @@ Shapes/strides/offset live in the tape's int side table as ``[ndim, *shape, *str
 """
 
 import math
-from weakref import ref as _ref
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from ..size import keyword_size
 from ..tensor import _make, _wrap
 from ..vecmath.short_runs import THRESHOLD as _SHORT_RUNS_MIN, sum_axes as _sum_axes
 from . import record as R
-from .view_rebase import PRUNE_FROM as _NOTED, note as _note_view
+from .view_rebase import note as _note_view
 from ..registry import Op, defop
 from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, keep_sizes,
                      missing_dims, norm_dim, norm_dims, permutation, size_of, strided_ints)
@@ -250,11 +249,7 @@ def _share_storage(t, x, local=None):
         base = t._base = x if x._base is None else x._base
         t._bseg, t._brec = base._seg, base._rec
         if not t._rg:  # (an in-place write giving base a history gives t one: view_rebase)
-            vs = base._cviews
-            if vs is None or len(vs) >= _NOTED:
-                _note_view(base, t)
-            else:
-                vs.append(_ref(t))
+            _note_view(base, t)
         if type(t._data) is DeviceArray:
             from .cuda_views import note
 

@@ -161,14 +161,16 @@ def mean(x, dim=None, keepdim=False, dtype=None):
         dim = None  # PyTorch: an empty dim list reduces over every dim
     dims = norm_dims(dim, x.ndim)
     count = size_of(tuple(x.shape[d] for d in dims))
-    s = sum(x, dim, keepdim, dtype)
-    if s.dtype == np.float16 and x.dtype == np.float16 and type(xd) is np.ndarray:
+    if x.dtype == np.float16 and type(xd) is np.ndarray and \
+            (dtype is None or np.dtype(dtype) == np.float16):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # PyTorch's
             r = (sum_values(xd.astype(np.float32), dims, keepdim) / np.float32(count))
         r = np.asarray(r).astype(np.float16)  # float32 mean, rounded once (not sum / n)
-        if not R.needs_grad(s):
+        s = sum(x, dim, keepdim, dtype) if R.needs_grad(x) else None  # (the graph's sum)
+        if s is None or not R.needs_grad(s):
             return _make(r)
         return name_node(_const_op(_MULC, s, r, 1.0 / count if count else math.nan), name, s)
+    s = sum(x, dim, keepdim, dtype)
     return name_node(s / count if count else s / float("nan"), name, s)  # (Tensor.__truediv__)
 
 

@@ -22,7 +22,6 @@ from weakref import ref
 from .. import grad_mode as _gm
 
 PRUNE_FROM = 64  # a base's list of views is swept of dead ones when its length doubles
-# (movement._share_storage appends to a shorter list itself, without calling ``note``)
 # A woken view's base record: never a segment, so the view's next use or grad_fn regathers it
 # (ops/record.refresh_views), as PyTorch regenerates its node at the first use. Until then
 # PyTorch's node is missing, and an in-place op on the view itself raises its leaf error

@@ -14,6 +14,7 @@ from ._common import const
 from ..tensor import Tensor
 from .shapes import _dim_mask, _put_positions, index_fill, index_put
 
+
 def repeats(x):
     """Whether ``x`` is a CPU view whose elements repeat memory, written through here: not
     where it requires grad (PyTorch's in-place op on it then raises the overlap error)."""

@@ -107,8 +107,6 @@ def _or_expanded(method, expanded):
 def _masked_fill_(self, mask, value):
     """``x.masked_fill_(mask, value)``: a mask that does not broadcast to ``x`` gets PyTorch's
     in-place words, which name ``x`` first (out of place, the mask is named first)."""
-    if self._base is not None and expanded_fills.repeats(self):
-        return expanded_fills.masked_fill_(self, mask, value)
     shape = tuple(mask.shape) if isinstance(mask, Tensor) else np.shape(mask)
     if shape != tuple(self.shape):
         _ops.broadcast_shapes(self.shape, shape)
@@ -229,7 +227,7 @@ def bind(functions):
     for name in OP_INPLACE_NAMES:
         if not hasattr(T, name + "_"):
             setattr(T, name + "_", _inplace_method(getattr(_ops, name)))
-    T.masked_fill_ = _masked_fill_
+    T.masked_fill_ = _or_expanded(_masked_fill_, expanded_fills.masked_fill_)
     T.index_fill_, T.index_put_ = _or_expanded(T.index_fill_, expanded_fills.index_fill_), \
         _or_expanded(T.index_put_, expanded_fills.index_put_)
     T.uniform_, T.normal_ = _random_fill(_uniform), _random_fill(_normal)

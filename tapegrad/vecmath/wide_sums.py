@@ -60,7 +60,6 @@ def leading_sum(g, out=None):
     return np.add.reduce(g, axis=0, out=out)
 
 
-
 def dot_reduce(spec, x, y, axes):
     """``np.einsum(spec, x, y)``, ``spec`` summing ``x * y`` (same shape) over the sorted
     ``axes`` and keeping the others in order, but a float32 sum over more than ``LONG`` rows
