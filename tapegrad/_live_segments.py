@@ -1,5 +1,5 @@
 """A thread's live segments (``tape._Local.live``): what ``tape_stats`` counts and
-``tape._prune_imports`` walks.
+``tape._prune_imports`` walks, and the walks it makes.
 
 Every backward opens a fresh segment, so adding one is on the path of every training step. A
 ``weakref.WeakSet`` costs ~1 µs a segment there (its ``add`` and the callback that removes
@@ -39,3 +39,41 @@ class LiveSegments:
 
     def __bool__(self):
         return any(r() is not None for r in self.refs)
+
+
+def imported_records(segs):
+    """Per source segment (by id): the record ids ``segs`` import from it, and how many
+    imports (``tape._prune_imports``)."""
+    roots, tuples = {}, {}
+    for q in segs:
+        # ``foreign`` keys are exactly the (id(source), record) of the imports from other
+        # segments: no walk over the (often many more) imports of leaves
+        for sid, rec in q.foreign:
+            roots.setdefault(sid, []).append(rec)
+            tuples[sid] = tuples.get(sid, 0) + 1
+    return roots, tuples
+
+
+def reach(recs, pyaux, roots, python_base, code_mask):
+    """Records among ``recs`` (a segment's (n, 6) records ``(op, a, b, aux, v, size)``, its
+    Python side table ``pyaux``) reachable from ``roots`` (a bytearray), None if unknown."""
+    top = max(roots)
+    ops, a, b, auxs = (recs[: top + 1, k].tolist() for k in range(4))
+    reached = bytearray(len(recs))
+    for r in roots:
+        reached[r] = 1
+    for r in range(top, -1, -1):
+        if not reached[r]:
+            continue
+        if a[r] >= 0:
+            reached[a[r]] = 1
+        if b[r] >= 0:
+            reached[b[r]] = 1
+        if ops[r] & code_mask >= python_base:
+            slots = getattr(pyaux[auxs[r]], "slots", None)
+            if slots is None:
+                return None
+            for s_ in slots:
+                if s_ >= 0:
+                    reached[s_] = 1
+    return reached

@@ -31,12 +31,13 @@ import itertools
 import os
 import sys
 import threading
+import types
 import weakref
 
 import numpy as np
 
 from . import _config
-from ._live_segments import LiveSegments
+from ._live_segments import LiveSegments, imported_records, reach
 from ._pack import fill
 from .device import DeviceArray
 from .registry import PYTHON_BASE, Op
@@ -61,6 +62,7 @@ _PROBE = 64  # records checked one by one after a check that found the segment r
 _IMPORT = int(Op.IMPORT)  # (an enum member costs ~0.12 µs to read, and slows the flush)
 _order = itertools.count(1)
 _NO_RECORDS = np.empty((0, NFIELDS), np.int64)  # a fresh segment's buffer (never written)
+NONE = types.MappingProxyType({})  # a fresh segment's ``foreign`` and ``hooked`` (read-only)
 # Counts every in-place change of any tensor (``tensor.bump_version``). A segment remembers the
 # count it began at: while it is unchanged, no value it saved can be stale, and backward skips
 # the version checks.
@@ -97,8 +99,8 @@ class Segment:
         self.faux = []  # float side table (scalar constants)
         self.pyaux = []  # Python side table (ops that run in NumPy, custom Functions, imports)
         self.imports = {}  # record id -> source: a leaf Tensor or (Segment, record id)
-        self.foreign = {}  # (id(segment), record id) -> local IMPORT record id
-        self.hooked = {}  # record id -> weak references to tensors with hooks / retain_grad
+        self.foreign = NONE  # (id(segment), record id) -> local IMPORT record id (a dict once)
+        self.hooked = NONE  # record id -> weak references to tensors with hooks / retain_grad
         self.node_hooks = None  # record id -> grad_fn hooks (autograd/node_hooks.py)
         self.node_names = None  # record id -> PyTorch's node name (ops/node_names.py)
         self.retired = False  # no more records are appended
@@ -113,7 +115,7 @@ class Segment:
         self.lock = threading.Lock()  # flush vs. flag writes from a sweep on another thread
         self._cache = None  # tables materialised for the sweep (engine.sweep.SweepArrays)
         self.active = 0  # sweeps of this segment running or paused (engine.sweep.sweeping)
-        self.deferred = []  # saved values freed while a sweep was active, released after it
+        self.deferred = ()  # saved values freed while a sweep was active, released after it
         self.device = False  # records of CUDA tensors (see prepare_on): swept on the device
         self.stacks = None  # anomaly mode: first record id of an op -> its forward stack
         self.refill = None  # saved values dropped (checkpointing): sweeps call refill(seg)
@@ -283,9 +285,11 @@ def _renew(seg):
                 seg.flush()
             return seg
         retire(seg)
-    _maybe_prune(seg)
-    seg = _local.seg = Segment()
-    seg.check_at = min(_CHECK_EVERY, _config.SEGMENT_CAP)
+    if _local.sources.data:  # (_maybe_prune's own first test, without the call)
+        _maybe_prune(seg)
+    seg = _local.seg = Segment()  # (check_at = _CHECK_EVERY)
+    if _config.SEGMENT_CAP < _CHECK_EVERY:
+        seg.check_at = _config.SEGMENT_CAP
     _local.live.add(seg)
     return seg
 
@@ -324,7 +328,7 @@ def _prune_imports():
     if not _local.sources:
         return  # no segment of this thread imports another segment's records: nothing to drop
     segs = sorted(_local.live, key=lambda s: -s.order)
-    roots, tuples = _imported_records(segs)
+    roots, tuples = imported_records(segs)
     for p in segs:  # newest first: dropping an import updates the counts of older segments
         n = tuples.get(id(p), 0)
         if not n or not p.retired or p is _local.seg:
@@ -336,7 +340,7 @@ def _prune_imports():
         if p.pruned_for == key:
             continue  # nothing new to drop
         p.pruned_for = key
-        reached = _reach(p, key, PYTHON_BASE)
+        reached = reach(p.records(), p.pyaux, key, PYTHON_BASE, CODE_MASK)
         if reached is None:
             continue
         for r in [r for r, src in p.imports.items() if type(src) is tuple and not reached[r]]:
@@ -345,46 +349,6 @@ def _prune_imports():
             tuples[id(src[0])] -= 1
             roots[id(src[0])].remove(src[1])
             del src  # the tuple holds the source segment: no stray reference for its check
-
-
-def _imported_records(segs):
-    """Per source segment (by id): the record ids imported from it, and how many imports."""
-    roots, tuples = {}, {}
-    for q in segs:
-        # ``foreign`` keys are exactly the (id(source), record) of the imports from other
-        # segments: no walk over the (often many more) imports of leaves
-        for sid, rec in q.foreign:
-            roots.setdefault(sid, []).append(rec)
-            tuples[sid] = tuples.get(sid, 0) + 1
-    return roots, tuples
-
-
-def _reach(seg, roots, python_base):
-    """Records of ``seg`` reachable from ``roots`` (a bytearray), None if unknown."""
-    recs = seg.records()
-    top = max(roots)
-    a = recs[: top + 1, A].tolist()
-    b = recs[: top + 1, B].tolist()
-    ops = recs[: top + 1, OP].tolist()
-    auxs = recs[: top + 1, AUX].tolist()
-    reached = bytearray(len(recs))
-    for r in roots:
-        reached[r] = 1
-    for r in range(top, -1, -1):
-        if not reached[r]:
-            continue
-        if a[r] >= 0:
-            reached[a[r]] = 1
-        if b[r] >= 0:
-            reached[b[r]] = 1
-        if ops[r] & CODE_MASK >= python_base:
-            slots = getattr(seg.pyaux[auxs[r]], "slots", None)
-            if slots is None:
-                return None
-            for s_ in slots:
-                if s_ >= 0:
-                    reached[s_] = 1
-    return reached
 
 
 def retire(seg):
@@ -424,7 +388,14 @@ def slot(seg, t):
             return imp[1]
         if watching[0] and (_local.subs is not None or _local.seen is not None):
             return watched_slot(seg, t)
-        r = _append_import(seg, t if t._standin is None else t._standin, _width(t))
+        # (_append_import and _width inlined: every step's fresh segment imports its leaves)
+        d = t._data
+        r = seg.n
+        seg.n = r + 1
+        seg.n32 += 1
+        seg.imports[r] = t if t._standin is None else t._standin
+        seg.ints += (_IMPORT, -1, -1, -1, -1, 1 if type(d) is float else
+                     d.size if d.dtype.kind != "c" else 2 * d.size)
         t._imp = (seg.order, r)
         return r
     src = t._seg  # a tensor of another segment: one IMPORT per (segment, record)
@@ -443,6 +414,8 @@ def slot(seg, t):
     if r is None:
         if watching[0] and (_local.subs is not None or _local.seen is not None):
             return watched_slot(seg, t)
+        if seg.foreign is NONE:
+            seg.foreign = {}
         r = seg.foreign[key] = _append_import(seg, (src, t._rec), _width(t))
     return r
 
@@ -560,6 +533,9 @@ def mark_hooked(seg, rec, ref):
     """Make sweeps pause at record ``rec`` for the hooks behind ``ref``, a weak reference to
     the tensor that owns them (``autograd.hooks.HookRef``: it keeps the hooks themselves)."""
     seg.set_flag(rec, HOOKED)
+    with seg.lock:  # (another thread may mark a record of this segment at the same time)
+        if seg.hooked is NONE:
+            seg.hooked = {}
     refs = seg.hooked.setdefault(rec, [])
     if not any(r() is ref() for r in refs):
         refs.append(ref)

@@ -23,6 +23,8 @@ def watched_slot(seg, t):
         t._imp = (seg.order, r)
         return r
     key = (id(t._seg), t._rec)
+    if seg.foreign is tape.NONE:
+        seg.foreign = {}
     r = seg.foreign[key] = _append_import(seg, (t._seg, t._rec), _width(t))
     return r
 

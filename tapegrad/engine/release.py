@@ -50,7 +50,7 @@ def end_sweep(seg):
         seg.active -= 1
         todo = seg.deferred if seg.active == 0 else None
         if todo:
-            seg.deferred = []
+            seg.deferred = ()
     for slots, pyrows in todo or ():
         _release(seg, slots, pyrows)
 
@@ -83,7 +83,7 @@ def free_records(seg, reached, out=None, spent=False):
         pyrows = out[4 * n : 4 * n + npy] if npy else _EMPTY_I
         later = seg.active > 1  # another sweep of seg is active: it may still read these
         if later:
-            seg.deferred.append((slots, pyrows))
+            seg.deferred += ((slots, pyrows),)  # (a tuple: a fresh segment's is ())
     if not later and (ns or npy):
         _release(seg, slots, pyrows)
     tape.retire(seg)
