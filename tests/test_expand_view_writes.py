@@ -3,6 +3,8 @@ repeats no element writes through to the expanded tensor's storage; a write that
 store to one element from two places raises PyTorch's internal-overlap error (fill_ and
 zero_ excepted: one value for all)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -140,3 +142,50 @@ def test_fill_with_a_tensor_over_repeated_elements_raises_as_torch(which, value_
     got, want = run(tg), run(torch)
     assert got == want
     assert isinstance(want, tuple) == (which == "row")
+
+
+BACKWARD_WRITES = {  # (a view of b = x.clone(), written in place, then b used)
+    "fill": lambda b, m: b.expand(2, 3).fill_(5.0),
+    "zero": lambda b, m: b.expand(2, 3).zero_(),
+    "fill_unsqueezed": lambda b, m: b.unsqueeze(0).expand(4, 3).fill_(-1.0),
+    "fill_as_strided": lambda b, m: b.as_strided((2, 3), (0, 1)).fill_(2.0),
+    "fill_column_of_unsqueezed": lambda b, m: b.unsqueeze(1).expand(3, 2)[:, 1].fill_(2.0),
+    "index_rows": lambda b, m: b.expand(2, 3).__setitem__(m.tensor([0]), 5.0),
+    "mask_rows": lambda b, m: b.expand(2, 3).__setitem__(m.tensor([True, False]), 5.0),
+    "index_in_a_row": lambda b, m: b.expand(2, 3).__setitem__((0, m.tensor([1])), 5.0),
+    "basic_row": lambda b, m: b.expand(2, 3).__setitem__(0, 5.0),
+    "row_fill": lambda b, m: b.expand(2, 3)[1].fill_(4.0),
+    "unfold_fill": lambda b, m: b.unfold(0, 2, 1).fill_(5.0),  # (no stride 0: PyTorch writes)
+}
+
+
+@pytest.mark.parametrize("use", ["base", "view", "grad", "unreached"])
+@pytest.mark.parametrize("write", sorted(BACKWARD_WRITES))
+def test_backward_through_a_write_into_repeated_elements_raises_as_torch(write, use):
+    # fill_/zero_ of a number and index_put_ write into a view whose stride is 0: PyTorch
+    # writes, then raises its overlap error when a backward reaches the write (CopySlices)
+    def run(m):
+        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        b = x.clone()
+        v = b.expand(2, 3)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                BACKWARD_WRITES[write](b, m)
+            if use == "base":
+                (b * x).sum().backward()
+                return b.tolist(), x.grad.tolist()
+            if use == "view":
+                (v * x).sum().backward()
+                return b.tolist(), x.grad.tolist()
+            if use == "grad":
+                return b.tolist(), m.autograd.grad((b * b).sum(), x)[0].tolist()
+            (x * x).sum().backward()  # (the write not on the way: no error)
+            return b.tolist(), x.grad.tolist()
+        except RuntimeError as e:
+            return str(e)
+
+    got, want = run(tg), run(torch)
+    assert got == want
+    assert isinstance(want, str) == (use != "unreached" and write not in (
+        "index_in_a_row", "basic_row", "row_fill", "unfold_fill", "fill_column_of_unsqueezed"))

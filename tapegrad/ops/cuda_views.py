@@ -24,7 +24,7 @@ import numpy as np
 
 from ..device import to_device
 from ..engine.cuda import kernels as K
-from .inplace import _OVERLAP_MSG
+from .expanded_writes import OVERLAP_MSG as _OVERLAP_MSG
 from .movement import _strided_indices
 from .shapes import c_strides
 

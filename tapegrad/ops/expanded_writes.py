@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to a "
+               "single memory location. Please clone() the tensor before performing the operation.")
 WARNING = ("Use of {} on expanded tensors is deprecated. Please clone() the tensor before "
            "performing this operation. This also applies to advanced indexing e.g. {}")
 
@@ -36,6 +38,37 @@ def overlaps(a):
     for n, st in zip(a.shape, a.strides):
         offsets = np.add.outer(offsets, np.arange(n, dtype=np.int64) * st)
     return np.unique(offsets).size < a.size
+
+
+def repeats_at_backward(d, positions=None, key=None):
+    """Whether the backward of an in-place write into the view ``d`` raises PyTorch's overlap
+    error (its ``CopySlices`` copies the gradient into the view's geometry, which refuses a
+    stride of 0 over two or more elements): ``d`` written whole (fill_, zero_), or by a
+    ``key`` holding arrays, where the part its other indices select repeats (``index_put_``);
+    a key of basic indices only writes a view of its own, refused at the write if it repeats."""
+    if type(d) is not np.ndarray:
+        return False
+    if positions is not None:
+        basic, arrays = _basic_part(key)
+        if not arrays:
+            return False
+        d = d[basic]
+    return any(st == 0 and n > 1 for n, st in zip(d.shape, d.strides))
+
+
+def _basic_part(key):
+    """The basic indices of ``key`` (its arrays as whole slices), and its arrays."""
+    basic, arrays = [], []
+    for k in key if type(key) is tuple else (key,):
+        if type(k) is np.ndarray and (k.ndim or k.dtype.kind == "b"):
+            arrays.append(k)
+            basic.extend([slice(None)] * k.ndim if k.dtype.kind == "b" else [slice(None)])
+        elif isinstance(k, (bool, np.bool_)):
+            arrays.append(k)
+            basic.append(None)
+        else:  # (an integer, a 0-d integer array: PyTorch selects first; a slice, None, ...)
+            basic.append(int(k) if type(k) is np.ndarray else k)
+    return tuple(basic), arrays
 
 
 class _Memory:
@@ -83,17 +116,8 @@ def _index_put_warnings(alias, key, value):
     """PyTorch's warnings of an index_put_ (an index holding arrays) into the part of
     ``alias`` its other indices select, where that part repeats elements: index_put_'s, and
     masked_fill_'s too for one mask and one value (``w[[0]] = 5``, ``w[mask] = 5``)."""
-    basic, arrays = [], []
-    for k in key if type(key) is tuple else (key,):
-        if type(k) is np.ndarray and (k.ndim or k.dtype.kind == "b"):
-            arrays.append(k)
-            basic.extend([slice(None)] * k.ndim if k.dtype.kind == "b" else [slice(None)])
-        elif isinstance(k, (bool, np.bool_)):
-            arrays.append(k)
-            basic.append(None)
-        else:  # (an integer, a 0-d integer array: PyTorch selects first; a slice, None, ...)
-            basic.append(int(k) if type(k) is np.ndarray else k)
-    if arrays and overlaps(alias[tuple(basic)]):
+    basic, arrays = _basic_part(key)
+    if arrays and overlaps(alias[basic]):
         warn_expanded("index_put_", 4)
         if len(arrays) == 1 and type(arrays[0]) is np.ndarray and \
                 arrays[0].dtype.kind == "b" and np.size(value) == 1:

@@ -38,7 +38,8 @@ from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E
 from . import record as R
 from .complex_refusals import refuse
-from .expanded_writes import store_through, writeable_alias
+from .expanded_writes import OVERLAP_MSG as _OVERLAP_MSG, repeats_at_backward, store_through
+from .expanded_writes import writeable_alias
 from .view_rebase import WOKEN, wake as wake_views
 from .complex_views import byte_offsets as _byte_offsets, copy_pairs, copy_part, gather_pairs
 from .complex_views import is_pair_view, part_of, take_part
@@ -84,12 +85,11 @@ def _view_tail(multi):
         MULTI_VIEW_MSG
 
 
-_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to "
-                "a single memory location. Please clone() the tensor before performing the "
-                "operation.")
 # ---- COPY_SLICES: base with some positions replaced by a value ---------------------------
 
-def _copy_slices_vjp_np(g, inputs, out, positions, vshape, bshape=None):
+def _copy_slices_vjp_np(g, inputs, out, positions, vshape, bshape=None, overlap=False):
+    if overlap:  # (the written view repeats elements: PyTorch's CopySlices raises)
+        raise RuntimeError(_OVERLAP_MSG)
     flat = np.asarray(g, np.float64).reshape(-1)
     gv = flat[positions].reshape(vshape)
     gb = flat.copy()
@@ -97,7 +97,9 @@ def _copy_slices_vjp_np(g, inputs, out, positions, vshape, bshape=None):
     return gb, gv
 
 
-def _copy_slices_vjp(g, inputs, out, positions, vshape, bshape=None):
+def _copy_slices_vjp(g, inputs, out, positions, vshape, bshape=None, overlap=False):
+    if overlap:
+        raise RuntimeError(_OVERLAP_MSG)
     keep = np.ones(g.numel(), np.float64)
     keep[positions] = 0.0
     keep = _make(keep.reshape(g.shape) if g.ndim else float(keep[0]))
@@ -106,7 +108,7 @@ def _copy_slices_vjp(g, inputs, out, positions, vshape, bshape=None):
     return gb, gv
 
 
-def _copy_slices_jvp_np(tangents, inputs, out, positions, vshape, bshape=None):
+def _copy_slices_jvp_np(tangents, inputs, out, positions, vshape, bshape=None, overlap=False):
     """The base's tangent with the value's written at the positions (0 without one)."""
     tb, tv = tangents
     k = (tb if tb is not None else tv).shape[0]
@@ -120,13 +122,12 @@ defop(Op.COPY_SLICES, "copy_slices", "python", "CopySlices", vjp=_copy_slices_vj
       vjp_np=_copy_slices_vjp_np, jvp_np=_copy_slices_jvp_np)
 
 
-def _copy_slices(base, positions, value):
+def _copy_slices(base, positions, value, overlap=False):
     """Record ``base`` (its storage already updated) = old base with ``positions`` <- value."""
     if base.dtype.kind == "c" or value.dtype.kind == "c":
         return _copy_slices_complex(base, positions, value)
-    return R.python_result(base._data, Op.COPY_SLICES, (base, value),
-                           params={"positions": positions, "vshape": value.shape,
-                                   "bshape": base.shape})
+    return R.python_result(base._data, Op.COPY_SLICES, (base, value), params={
+        "positions": positions, "vshape": value.shape, "bshape": base.shape, "overlap": overlap})
 
 
 def _copy_slices_complex(base, positions, value):
@@ -284,10 +285,10 @@ def _write(x, value, casting, overlap_ok=False):
     bump_version(x)
 
 
-def _rebind(x, r, positions=None):
+def _rebind(x, r, positions=None, key=None):
     """After x's storage changed: make ``r`` (a recorded tensor) the history of what changed.
 
-    ``positions``: flat positions of x that ``r`` replaced (None: all of x).
+    ``positions``: flat positions of x that ``r`` replaced (None: all of x), by ``key``.
     """
     base = storage_base(x)
     if base is x and positions is None:  # (keep one record per value: hooks, retain_grad)
@@ -302,8 +303,8 @@ def _rebind(x, r, positions=None):
             vim = view_positions(x, base, x._data.itemsize // 2)
             new_base = copy_pairs(base, pos, vim if positions is None else vim[positions], r)
         else:
-            new_base = _copy_slices(base, pos, r) if part is None else \
-                copy_part(base, pos, r, part)
+            new_base = copy_part(base, pos, r, part) if part is not None else \
+                _copy_slices(base, pos, r, repeats_at_backward(x._data, positions, key))
     _set_history(base, new_base)
     if base._cviews is not None:  # views made while it required no grad (view_rebase.py)
         wake_views(base, x)
@@ -590,7 +591,7 @@ def setitem(x, key, value):
     bump_version(x)
     if v._rg or x._rg:  # (a view without history: PyTorch writes through x[key], x is woken)
         woken = WOKEN if x._base is not None and x._seg is None else None
-        _rebind(x, v, np.asarray(ids, np.int64).reshape(-1))
+        _rebind(x, v, np.asarray(ids, np.int64).reshape(-1), key)
         x._bseg = woken or x._bseg
 
 
