@@ -70,3 +70,34 @@ def once_differentiable(fn):
         return res[0] if single else res
 
     return wrapper
+
+
+class _OverwrittenInverse(Function):
+    """``linalg.cond``'s inverse of a singular matrix under forward mode (ops/linalg_cond.py):
+    the value and its tangent are the inverse filled out of place, and a backward through it
+    raises the in-place error PyTorch's raises there (its ``masked_fill_`` of the inverse that
+    ``linalg_inv_ex`` saved)."""
+
+    @staticmethod
+    def forward(ctx, inverse):
+        ctx.meta = (inverse.shape, inverse.dtype)
+        return _make(inverse._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .inplace import version_message
+
+        raise RuntimeError(version_message(*ctx.meta, "LinalgInvEx", 1, 0))
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t
+
+
+def _install():
+    from ..ops import linalg_cond
+
+    linalg_cond.overwritten = _OverwrittenInverse.apply
+
+
+_install()

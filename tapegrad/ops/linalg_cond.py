@@ -20,6 +20,8 @@ from .. import grad_mode as _gm
 from ..tensor import _make
 from . import record as R
 
+overwritten = None  # forward mode's stand-in for the overwrite (set by autograd)
+
 
 def nuclear(A, svdvals):
     """``cond(A, 'nuc')`` given ``svdvals`` (a zero singular value: inf, or NaN with a zero
@@ -75,8 +77,9 @@ def _singular_on_graph(A, p, singular, matrix_norm, inv):
         # would read the overwritten inverse: the same values, out of place. PyTorch's
         # tangent there is NaN (its inverse's, of a singular matrix): inf * (1 + 0 * A's sum)
         # is an inf whose tangent is NaN
+        # (backward raises PyTorch's in-place error all the same: ``overwritten``)
         fill = (A.sum((-2, -1), keepdim=True) * 0.0 + 1.0) * np.inf
-        inverse = where(mask, fill, inverse)
+        inverse = overwritten(where(mask, fill, inverse))
     else:
         inverse.masked_fill_(mask, np.inf)
     with np.errstate(invalid="ignore"):
