@@ -73,6 +73,8 @@ class Node:
             from .saved_values import saved
 
             return saved(self, name)
+        if name == "variable" and type(self).__name__ == "AccumulateGrad":
+            return self._seg.imports.get(self._rec)  # (the leaf, as PyTorch's)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 

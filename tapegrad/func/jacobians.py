@@ -4,10 +4,11 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..tensor import Tensor
+from .aux_outputs import aux_out
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .randomness import running
 from .forward import plain_forward, push_tangents, record_for_forward, value
-from .transforms import (_check_argnums, _create_graph, _depth, _detach_tree, _linearized, _push,
+from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
                          _reads_outer, _tensor_leaves, jvp, vjp)
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
@@ -256,7 +257,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                     blocks.append(eye[:, k:k + sz])
                     k += sz
                 cols = [value(c) for c in push_tangents(outs, ins, blocks, start, n)]
-                return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
+                return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux, ins)
 
         out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
                                                                      "jacfwd")
@@ -281,14 +282,15 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
         else:
             cols = tree_flatten(cols)[0]
-        return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux)
+        return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux, ins)
 
     wrapper.__name__ = f"jacfwd({getattr(func, '__name__', 'f')})"
     return wrapper
 
 
-def _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux):
-    """jacfwd's result from the columns ``(N,) + out.shape`` of each output leaf."""
+def _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux, ins):
+    """jacfwd's result from the columns ``(N,) + out.shape`` of each output leaf (``ins``:
+    the function's inputs, whose history ``aux`` leaves)."""
     out_jacs = []
     for o, c in zip(outs, cols):
         entry, k = [], 0
@@ -304,9 +306,9 @@ def _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux):
             entry.append(tree_unflatten(parts, spec))
         out_jacs.append(tuple(entry) if isinstance(argnums, tuple) else entry[0])
     result = tree_unflatten(out_jacs, ospec)
-    if has_aux and not any(isinstance(t, Tensor) and t._rg
-                           for t in tree_flatten(result)[0]):
-        aux = _detach_tree(aux)  # (nothing outside needs a graph: aux leaves it too)
+    if has_aux:  # (as the result, a graph only where tensors from outside are read)
+        aux = aux_out(aux, ins, any(isinstance(t, Tensor) and t._rg
+                                    for t in tree_flatten(result)[0]))
     return (result, aux) if has_aux else result
 
 

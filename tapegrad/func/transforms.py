@@ -21,6 +21,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from ..tensor import Tensor
 from .captures import watching
+from .aux_outputs import aux_out
 from .checks import split_aux as _split_aux, tangents_in as _tangents_in
 from .checks import tensor_leaves as _tensor_leaves
 from .pytree import tree_flatten, tree_unflatten, treespec_pprint
@@ -400,8 +401,8 @@ def value_and_grad(func, argnums=0, has_aux=False):
             out = _to_raw(out, None)
             grads = [_to_raw(g, x) for g, x in zip(grads, leaves)]
         grads = _split(grads, trees, argnums)
-        if has_aux and not create_graph:  # (the aux output leaves this transform's graph)
-            aux = _detach_tree(aux)
+        if has_aux:  # (the aux output leaves this transform's graph)
+            aux = aux_out(aux, wrt, create_graph)
         return ((out, aux) if has_aux else out), grads
 
     wrapper.__name__ = f"value_and_grad({getattr(func, '__name__', 'f')})"
@@ -509,8 +510,8 @@ def vjp(func, *primals, has_aux=False):
 
     vjp_fn.rows = rows
     res_out = out if create_graph else _detach_tree(out)
-    if has_aux and not create_graph:
-        aux = _detach_tree(aux)
+    if has_aux:
+        aux = aux_out(aux, ins, create_graph)
     return (res_out, vjp_fn, aux) if has_aux else (res_out, vjp_fn)
 
 
@@ -608,8 +609,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         _depth.n -= 1
     res = tree_unflatten(res, ospec)
     out = out if cg else _detach_tree(out)
-    if has_aux and not cg:
-        aux = _detach_tree(aux)
+    if has_aux:
+        aux = aux_out(aux, ins, cg)
     return (out, res, aux) if has_aux else (out, res)
 
 
