@@ -9,6 +9,7 @@ require grad, NumPy on the values otherwise).
 
 import numpy as np
 
+from ..ops.backward_ops import depends
 from ..ops.record import as_tensor as _t
 from ..ops.record import compile_tracing
 from ..ops.shapes import norm_dim
@@ -62,7 +63,13 @@ def hypot(x1, x2):
     c = where(a1 > a2, a1, a2)  # (where and comparisons, which tg.compile records)
     c = where(c > 0, where(c < np.inf, c, 1), 1)
     u, v = x1 / c, x2 / c
-    return c * _op("sqrt")(u * u + v * v)
+    r = c * _op("sqrt")(u * u + v * v)
+    if r._rg and type(r) is Tensor and type(x1) is Tensor and type(x2) is Tensor and \
+            not compile_tracing():
+        # PyTorch's HypotBackward0 saves its result and each input requiring grad (the
+        # composition's x / c and c * s keep only c): changing one in place raises at backward
+        r = depends(r, [t for t in (x1, x2) if t._rg], "HypotBackward0", True, saves=True)
+    return r
 
 
 def logaddexp(x1, x2):

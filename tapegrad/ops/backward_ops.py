@@ -67,7 +67,7 @@ defop(Op.DEPENDS, "_depends", "python", "ThresholdBackwardBackward0", vjp=_depen
       vjp_np=_depends_vjp_np, jvp_np=_depends_jvp_np)
 
 
-def depends(value, deps, name=None, unused=False):
+def depends(value, deps, name=None, unused=False, saves=False):
     """``value`` (a CPU tensor that requires no grad) recorded as depending on the tensors
     ``deps`` with a zero derivative.
 
@@ -77,13 +77,16 @@ def depends(value, deps, name=None, unused=False):
     them (relu, hardtanh, a max pool's scatter): a gradient penalty on a ReLU layer then
     differentiates to zeros, not to an error. The re-taping sweep links such values here.
     ``name``: the node's name (``grad_fn``); ``unused``: the deps get no gradient at all (None,
-    as PyTorch's double backward of ``grid_sample`` gives its input), not zeros."""
+    as PyTorch's double backward of ``grid_sample`` gives its input), not zeros. ``saves``:
+    ``deps`` and the result count as saved by the node (changing one in place raises at
+    backward), as PyTorch's node of a composition keeps them (hypot's)."""
     params = {"shapes": tuple(tuple(d.shape) for d in deps)}
     if name is not None:
         params["name"] = name
     if unused:
         params["unused"] = True
-    return R.python_result(_wrap(value._data), _DEPENDS, (value,) + tuple(deps), params=params)
+    return R.python_result(_wrap(value._data), _DEPENDS, (value,) + tuple(deps), params=params,
+                           save_inputs=range(1, len(deps) + 1) if saves else (), save_out=saves)
 
 
 # segment -> {record id: (node name or None, double-backward name or None, unused)}: the
