@@ -7,7 +7,7 @@ from ..tensor import Tensor
 from .aux_outputs import aux_out
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .randomness import running
-from .forward import plain_forward, push_tangents, record_for_forward, value
+from .forward import linearized_from, plain_forward, push_tangents, record_for_forward, value
 from .transforms import (_check_argnums, _create_graph, _depth, _linearized, _push,
                          _reads_outer, _tensor_leaves, jvp, vjp)
 
@@ -258,30 +258,39 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                     k += sz
                 cols = [value(c) for c in push_tangents(outs, ins, blocks, start, n)]
                 return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux, ins)
-
-        out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
-                                                                     "jacfwd")
+            # (func read a tensor requiring grad from outside: differentiable columns, below,
+            # from this recording; func runs again only batched, or not at all)
+            first = (aux, outs, ospec, ins, trees)
+        else:
+            first = None
+        if first is None:
+            out, aux, outs, ospec, us, gs, ins, trees, cg = _linearized(f_diff, diff, has_aux,
+                                                                         "jacfwd")
+        else:
+            aux, outs, ospec, ins, trees = first
         in_leaves = [t for leaves, _ in trees for t in leaves]
         sizes = [t.numel() for t in in_leaves]
         n = sum(sizes)
         basis = [r.reshape((n,) + tuple(t.shape))
                  for r, t in zip(_basis(sizes, leaves=in_leaves), in_leaves)]
-
-        def push(*ts):
-            ts = list(ts)
-            _depth.n += 1
-            try:
-                with _gm.enable_grad():
-                    return _push(gs, us, ts, outs, cg or any(t._rg for t in ts),
-                                 True)
-            finally:
-                _depth.n -= 1
-
         cols = _batched_cols(f_diff, diff, basis, n, ospec, has_aux, randomness)
-        if cols is None:
-            cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
-        else:
+        if cols is not None:
             cols = tree_flatten(cols)[0]
+        else:
+            if first is not None:  # (the double-vjp graph on the recording made above)
+                _, aux, outs, ospec, us, gs, ins, trees, cg = linearized_from(
+                    None, aux, outs, ospec, ins, trees)
+
+            def push(*ts):
+                ts = list(ts)
+                _depth.n += 1
+                try:
+                    with _gm.enable_grad():
+                        return _push(gs, us, ts, outs, cg or any(t._rg for t in ts), True)
+                finally:
+                    _depth.n -= 1
+
+            cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
         return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux, ins)
 
     wrapper.__name__ = f"jacfwd({getattr(func, '__name__', 'f')})"
