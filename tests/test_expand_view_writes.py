@@ -189,3 +189,43 @@ def test_backward_through_a_write_into_repeated_elements_raises_as_torch(write, 
     assert got == want
     assert isinstance(want, str) == (use != "unreached" and write not in (
         "index_in_a_row", "basic_row", "row_fill", "unfold_fill", "fill_column_of_unsqueezed"))
+
+
+FILLS = {
+    "masked_fill": lambda v, m: v.masked_fill_(m.tensor([[True, False, False],
+                                                         [False, True, False]]), 5.0),
+    "masked_fill_tensor": lambda v, m: v.masked_fill_(m.tensor([True, False, True]),
+                                                      m.tensor(-2.0, dtype=m.float64)),
+    "index_fill": lambda v, m: v.index_fill_(1, m.tensor([1]), 5.0),
+    "index_put": lambda v, m: v.index_put_((m.tensor([0]),), m.tensor(7.0, dtype=m.float64)),
+    "index_put_accumulate": lambda v, m: v.index_put_(
+        (m.tensor([0, 1]), m.tensor([2, 2])), m.tensor([1.0, 3.0], dtype=m.float64),
+        accumulate=True),
+}
+
+
+@pytest.mark.parametrize("use", ["base", "view", "unreached"])
+@pytest.mark.parametrize("fill", sorted(FILLS))
+def test_expanded_fill_of_a_view_requiring_grad_writes_then_backward_raises_as_torch(fill, use):
+    # PyTorch writes (with its deprecation warning), records CopySlices and raises its overlap
+    # error when a backward reaches it; tapegrad raised at the write
+    def run(m):
+        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        b = x.clone()
+        v = b.expand(2, 3)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            FILLS[fill](v, m)
+        out = [b.tolist(), b._version, type(b.grad_fn).__name__, b.requires_grad,
+               len(seen) > 0]
+        try:
+            {"base": lambda: (b * x).sum(), "view": lambda: (v * 2).sum(),
+             "unreached": lambda: (x * x).sum()}[use]().backward()
+            out.append(x.grad.tolist())
+        except RuntimeError as e:
+            out.append(str(e))
+        return out
+
+    got, want = run(tg), run(torch)
+    assert got == want
+    assert ("unsupported operation" in want[-1]) == (use != "unreached")

@@ -53,11 +53,14 @@ def test_warning_words():
         e.masked_fill_(tg.tensor([True, False, False]), 5.0)
 
 
-def test_a_view_requiring_grad_raises_the_overlap_error():
-    for lib in (tg,):
-        a = lib.ones(3, requires_grad=True)
-        e = (a * 1).expand(2, 3)
-        with pytest.raises(RuntimeError, match="more than one element of the written-to"):
-            e.masked_fill_(lib.tensor([True, False, False]), 5.0)
-        with pytest.raises(RuntimeError, match="more than one element of the written-to"):
-            e.index_put_((lib.tensor([0]), lib.tensor([1])), lib.tensor(5.0))
+def test_a_view_requiring_grad_writes_and_its_backward_raises_the_overlap_error():
+    # as PyTorch's: written (with the warning), the overlap error when a backward reaches it
+    a = tg.ones(3, requires_grad=True)
+    e = (a * 1).expand(2, 3)
+    with pytest.warns(UserWarning, match="Use of masked_fill_ on expanded tensors"):
+        e.masked_fill_(tg.tensor([True, False, False]), 5.0)
+    with pytest.warns(UserWarning, match="Use of index_put_ on expanded tensors"):
+        e.index_put_((tg.tensor([0]), tg.tensor([1])), tg.tensor(4.0))
+    assert e.tolist() == [[5.0, 4.0, 1.0]] * 2
+    with pytest.raises(RuntimeError, match="more than one element of the written-to"):
+        e.sum().backward()

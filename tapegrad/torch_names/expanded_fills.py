@@ -9,24 +9,26 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import ops as _ops
 from ..ops.expanded_writes import overlaps, warn_expanded
-from ..ops.inplace import storage_base, view_positions
+from ..ops.inplace import _rebind, check_inplace, storage_base, view_positions
 from ._common import const
 from ..tensor import Tensor
 from .shapes import _dim_mask, _put_positions, index_fill, index_put
 
 
 def repeats(x):
-    """Whether ``x`` is a CPU view whose elements repeat memory, written through here: not
-    where it requires grad (PyTorch's in-place op on it then raises the overlap error)."""
+    """Whether ``x`` is a CPU view whose elements repeat memory, written through here."""
     d = x._data
     return type(d) is np.ndarray and not d.flags.writeable and x._base is not None and \
-        not (x._rg and _gm.is_grad_enabled()) and d.size > 1 and overlaps(d) and \
-        storage_base(x) is not x and storage_base(x)._data.flags.writeable
+        d.size > 1 and overlaps(d) and storage_base(x) is not x and \
+        storage_base(x)._data.flags.writeable
 
 
 def _write(x, name, chosen, values, accumulate=False):
     """Write ``values`` (broadcast to ``chosen``'s shape) at the elements ``chosen`` (flat
     C-order positions in ``x``) of the repeating view ``x``, through its storage base."""
+    recorded = x._rg and _gm.is_grad_enabled()
+    if recorded:
+        check_inplace(x)  # (a view of a leaf requiring grad: PyTorch's error first)
     warn_expanded(name, 3)
     base = storage_base(x)
     pos = view_positions(x, base)[chosen.reshape(-1)]
@@ -38,7 +40,15 @@ def _write(x, name, chosen, values, accumulate=False):
     v = _ops.reshape(_ops.broadcast_to(v, chosen.shape), (-1,))
     if not base.ndim:
         v = _ops.reshape(v, (-1,))
-    base.index_put_(key, v, accumulate)
+    if not recorded:
+        base.index_put_(key, v, accumulate)
+        return x
+    # x requires grad: PyTorch writes, and its CopySlices (the view's geometry repeats
+    # elements) raises the overlap error when a backward reaches it, the one way a value
+    # requiring grad would get a gradient from here
+    with _gm.no_grad():
+        base.index_put_(key, v, accumulate)
+    _rebind(x, const(np.array(x._data)))
     return x
 
 
