@@ -156,3 +156,36 @@ def test_inference_view_made_inside_then_used_outside():
         b = (a * 2).sum()  # mixed with a number: recorded, a gets a gradient
         b.backward()
         assert a.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def _flip_outcome(L, inside, inference_input, dims):
+    """flip copies in PyTorch (no view): its result is an inference tensor exactly when made
+    inside inference mode, whatever its input; under no_grad it requires no grad."""
+    if inference_input:
+        with L.inference_mode():
+            x = L.arange(6.0).reshape(2, 3).requires_grad_()
+    else:
+        x = L.arange(6.0).reshape(2, 3).requires_grad_()
+    if inside:
+        with L.inference_mode():
+            y = x.flip(dims)
+    else:
+        y = x.flip(dims)
+    with L.no_grad():
+        z = x.flip(dims)
+    out = [y.is_inference(), y.requires_grad, y.grad_fn is None, y.tolist(),
+           z.is_inference(), z.requires_grad, z.is_leaf]
+    if not inference_input:
+        z.mul_(2.0)  # (a copy made under no_grad: writable with grad on)
+        w = L.arange(6.0).reshape(2, 3).requires_grad_()
+        (z * w * x.flip(dims)).sum().backward()
+        out += [z.requires_grad, z.tolist(), w.grad.tolist(), x.grad.tolist()]
+    return out
+
+
+@pytest.mark.parametrize("dims", [(0,), (1,), (0, 1)])
+@pytest.mark.parametrize("inference_input", [True, False])
+@pytest.mark.parametrize("inside", [True, False])
+def test_flip_is_a_fresh_tensor(inside, inference_input, dims):
+    assert _flip_outcome(tg, inside, inference_input, dims) == \
+        _flip_outcome(torch, inside, inference_input, dims)

@@ -483,6 +483,9 @@ def flip(input, *args, dims=None):
         value = np.flip(input._arr(), dims).copy()
     t = name_view(_view_strided(input, value, shape, strides, offset), input, "FlipBackward0")
     t._vc, t._base = None, None  # flip copies, like torch.flip
+    t._inference = _gs.inference is True  # (a fresh tensor: an inference one only inside the mode)
+    if t._multi is NO_GRAD_VIEW:  # (not a view: no_grad's view rules do not apply)
+        t._multi, t._rg, t._standin = None, False, None
     return t
 
 
