@@ -189,3 +189,48 @@ def _flip_outcome(L, inside, inference_input, dims):
 def test_flip_is_a_fresh_tensor(inside, inference_input, dims):
     assert _flip_outcome(tg, inside, inference_input, dims) == \
         _flip_outcome(torch, inside, inference_input, dims)
+
+
+# composites that are one op in PyTorch: with only inference tensors (numbers for alpha, value
+# and a number weight) they record nothing; a number other of add/sub is wrapped and records
+COMPOSITES = {
+    "lerp number": lambda L, a, s, n, w: L.lerp(a, a, 0.3),
+    "lerp number high": lambda L, a, s, n, w: L.lerp(a, a, 0.7),
+    "lerp tensor weight": lambda L, a, s, n, w: L.lerp(a, a, s),
+    "lerp normal end": lambda L, a, s, n, w: L.lerp(a, n, 0.7),
+    "lerp grad end": lambda L, a, s, n, w: L.lerp(a, w, 0.5),
+    "add alpha": lambda L, a, s, n, w: L.add(a, a, alpha=2),
+    "sub alpha": lambda L, a, s, n, w: a.sub(a, alpha=3),
+    "add alpha normal": lambda L, a, s, n, w: a.add(n, alpha=2),
+    "add alpha number": lambda L, a, s, n, w: a.add(2.0, alpha=2),
+    "sub alpha grad": lambda L, a, s, n, w: L.sub(w, a, alpha=0.5),
+    "addcmul": lambda L, a, s, n, w: L.addcmul(a, a, a),
+    "addcmul value": lambda L, a, s, n, w: L.addcmul(a, a, a, value=2),
+    "addcdiv value": lambda L, a, s, n, w: L.addcdiv(a, a, a, value=2),
+    "addcmul grad": lambda L, a, s, n, w: L.addcmul(a, w, n, value=2),
+}
+
+
+def _composite_outcome(L, name):
+    with L.inference_mode():
+        a = L.tensor([1.0, 2.0, 3.0], dtype=L.float64).requires_grad_()
+        s = L.tensor(0.25, dtype=L.float64)
+    n = L.tensor([0.5, -1.0, 4.0], dtype=L.float64)
+    w = L.tensor([2.0, 0.5, -3.0], dtype=L.float64, requires_grad=True)
+    y = COMPOSITES[name](L, a, s, n, w)
+    out = [y.is_inference(), y.requires_grad, y.grad_fn is None, y.tolist()]
+    if y.requires_grad:
+        (y * L.tensor([1.0, -2.0, 0.5], dtype=L.float64)).sum().backward()
+        out.append(None if w.grad is None else w.grad.tolist())
+    return out
+
+
+@pytest.mark.parametrize("name", list(COMPOSITES))
+def test_composites_of_inference_tensors(name):
+    got, want = _composite_outcome(tg, name), _composite_outcome(torch, name)
+    assert got[:3] == want[:3]
+    np.testing.assert_allclose(got[3], want[3], rtol=1e-15)
+    if len(want) > 4:
+        assert (got[4] is None) == (want[4] is None)
+        if want[4] is not None:
+            np.testing.assert_allclose(got[4], want[4], rtol=1e-15)

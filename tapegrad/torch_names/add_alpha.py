@@ -6,9 +6,23 @@ the public forms, compositions of those (so vmap and tg.compile follow them op b
 
 import numbers
 
+from .. import grad_mode as _gm
+from .. import tensor as _tensor_mod
 from ..ops import elementwise as E
+from ..tensor import Tensor
 
 __all__ = ["add", "sub"]
+
+
+def inference_only(*xs):
+    """Whether a composite of the operands ``xs`` is one op in PyTorch whose tensor inputs are
+    all inference tensors, used outside inference mode: it records nothing there, where the
+    composition's steps with a number (``2 * a``) would (ops/record.untracked)."""
+    if not _tensor_mod._inference_used or _gm._state.inference or \
+            _gm._state.grad_enabled is not True:
+        return False
+    ts = [x for x in xs if isinstance(x, Tensor)]
+    return bool(ts) and all([t._inference for t in ts])
 
 
 def _kind(t):
@@ -47,6 +61,9 @@ def add(input, other, *, alpha=1):
     """``input + alpha * other``."""
     if alpha.__class__ is int and alpha == 1:  # (the common call: no checks to make)
         return E.add(input, other)
+    if isinstance(other, Tensor) and inference_only(input, other):  # (a number: wrapped)
+        with _gm.no_grad():
+            return E.add(input, _scaled(input, other, alpha))
     return E.add(input, _scaled(input, other, alpha))
 
 
@@ -54,4 +71,7 @@ def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     if alpha.__class__ is int and alpha == 1:
         return E.sub(input, other)
+    if isinstance(other, Tensor) and inference_only(input, other):  # (a number: wrapped)
+        with _gm.no_grad():
+            return E.sub(input, _scaled(input, other, alpha))
     return E.sub(input, _scaled(input, other, alpha))

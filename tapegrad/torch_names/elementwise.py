@@ -20,6 +20,8 @@ from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..ops.shapes import broadcast_shapes
 from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
+from .add_alpha import inference_only
+from ..grad_mode import no_grad as _no_grad
 
 # ---- rounding and signs (piecewise constant: zero gradient) -----------------------------------
 
@@ -301,6 +303,9 @@ def lerp(input, end, weight):
     (``|weight|`` for complex weights), as PyTorch does (exact at weight 1)."""
     x, e = _t(input), _t(end)
     broadcast_shapes(x.shape, e.shape)  # (PyTorch's error names input a, end b)
+    if inference_only(x, e, weight):  # (one op in PyTorch: see add_alpha.inference_only)
+        with _no_grad():
+            return lerp(x, e, weight)
     if not isinstance(weight, Tensor):
         return x + (e - x) * weight if abs(weight) < 0.5 else e - (e - x) * (1.0 - weight)
     small = (weight.abs() if weight.dtype.kind == "c" else weight) < 0.5
@@ -309,12 +314,18 @@ def lerp(input, end, weight):
 
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2``."""
+    if inference_only(input, tensor1, tensor2):
+        with _no_grad():
+            return addcmul(input, tensor1, tensor2, value=value)
     p = _t(tensor1) * tensor2
     return _t(input) + (p if value == 1 else p * value)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``."""
+    if inference_only(input, tensor1, tensor2):
+        with _no_grad():
+            return addcdiv(input, tensor1, tensor2, value=value)
     t1, t2 = _t(tensor1), _t(tensor2)
     if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
