@@ -234,3 +234,41 @@ def test_composites_of_inference_tensors(name):
         assert (got[4] is None) == (want[4] is None)
         if want[4] is not None:
             np.testing.assert_allclose(got[4], want[4], rtol=1e-15)
+
+
+# index ops of an inference tensor a (2, 3) requiring grad with a normal or an inference index:
+# a normal index records (index_select), or is refused where the backward saves a (gather, take)
+INDEXED = {
+    "index_select 0": lambda L, a, i, i2: a.index_select(0, i),
+    "index_select 1": lambda L, a, i, i2: L.index_select(a, 1, i),
+    "gather": lambda L, a, i, i2: a.gather(0, i2),
+    "take": lambda L, a, i, i2: L.take(a, i),
+    "take_along_dim": lambda L, a, i, i2: L.take_along_dim(a, i2, 0),
+}
+
+
+def _indexed_outcome(L, name, inference_index, inside):
+    with L.inference_mode():
+        a = L.arange(6.0, dtype=L.float64).reshape(2, 3).requires_grad_()
+        ii, ii2 = L.tensor([1, 0, 1]), L.tensor([[0, 1, 1]])
+    i, i2 = (ii, ii2) if inference_index else (L.tensor([1, 0, 1]), L.tensor([[0, 1, 1]]))
+    try:
+        if inside:
+            with L.inference_mode():
+                y = INDEXED[name](L, a, i, i2)
+        else:
+            y = INDEXED[name](L, a, i, i2)
+    except RuntimeError as e:
+        return str(e)
+    out = [y.is_inference(), y.requires_grad, y.grad_fn is None, y.tolist()]
+    if y.requires_grad:
+        out.append(L.autograd.grad((y * y).sum(), a)[0].tolist())
+    return out
+
+
+@pytest.mark.parametrize("inside", [False, True])
+@pytest.mark.parametrize("inference_index", [False, True])
+@pytest.mark.parametrize("name", list(INDEXED))
+def test_index_ops_of_inference_tensors(name, inference_index, inside):
+    assert _indexed_outcome(tg, name, inference_index, inside) == \
+        _indexed_outcome(torch, name, inference_index, inside)

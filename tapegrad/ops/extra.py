@@ -402,8 +402,21 @@ def _along_ids(shape, dim, index, negative=True):
     return flat
 
 
+def _normal_index(x, index, saves):
+    """Of an inference tensor ``x`` requiring grad outside inference mode: a normal ``index``
+    tensor makes PyTorch's op record (R.index_operand), which refuses to save ``x`` where its
+    backward ``saves`` it (gather, take); None otherwise."""
+    if not (x._inference and x._rg and R._grad_on()) or R._state.inference or \
+            R.index_operand(index) is None:
+        return None
+    if saves:
+        raise RuntimeError(R.INFERENCE_SAVE_MSG)
+    return R.index_operand(index)
+
+
 def gather(input, dim, index):
     x = R.as_tensor(input)
+    _normal_index(x, index, True)
     index_device(x, index)
     i = _index_array(index)
     d = norm_dim(int(dim), max(x.ndim, 1))
@@ -450,7 +463,8 @@ def index_select(input, dim, index):
     if x.ndim == 0:
         return _take(x, _ids(())[...].reshape(1)[i].reshape(()) if i.size == 1 else i * 0)
     d = norm_dim(int(dim), x.ndim)
-    return gathered(x, _select_ids(x.shape, d, i), "IndexSelectBackward0")
+    return gathered(x, _select_ids(x.shape, d, i), "IndexSelectBackward0",
+                    _normal_index(x, index, False))
 
 
 def index_add(input, dim, index, source, *, alpha=1):

@@ -115,8 +115,8 @@ def scatter_strided(x, shape, strides, offset, out_size):
                           lambda seg: _strided_aux(seg, shape, strides, offset))
 
 
-def gather_index(x, idx):
-    """``out[i] = flat(x)[idx[i]]`` (idx flat, int64, in range)."""
+def gather_index(x, idx, operand=None):
+    """``out[i] = flat(x)[idx[i]]`` (idx flat, int64, in range); ``operand``: _record_linear's."""
     if type(x._data) is DeviceArray:
         from .cuda_ops import gather_index as cuda_gather_index
 
@@ -124,14 +124,14 @@ def gather_index(x, idx):
     value = _wrap(np.asarray(x._data).reshape(-1)[idx])
     if not (x._rg and _grad_on()):
         return _make(value)
-    return _record_linear(value, _GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx))
+    return _record_linear(value, _GATHER_INDEX, x, lambda seg: tape.add_ivals(seg, idx), operand)
 
 
-def gathered(x, idx, name):
+def gathered(x, idx, name, operand=None):
     """``x.flatten()[idx]`` shaped like ``idx`` (a gather and a reshape), differentiable, its
     node named ``name`` (ops/node_names.py): the values of ``sort``, ``topk``, ``max(dim)``..."""
     idx = np.asarray(idx, np.int64)
-    g = gather_index(x, idx.reshape(-1))
+    g = gather_index(x, idx.reshape(-1), operand)
     return name_node(reshape(g, idx.shape), name, g)
 
 

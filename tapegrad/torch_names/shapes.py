@@ -16,6 +16,7 @@ from ..ops import complex_views as _cviews
 from ..ops.complex import check_parts
 from ..ops.inplace import storage_base
 from ..ops.elementwise import clone as _clone
+from ..ops.extra import _normal_index
 from ..ops.node_names import name_view
 from ..ops.shapes import ambiguous_shape, broadcast_shapes, norm_dim, torch_dtype_name
 from ..tensor import Tensor
@@ -277,6 +278,7 @@ def tile(input, dims):
 def take(input, index):
     """``input.flatten()[index]``, shaped like ``index``."""
     x = _t(input)
+    _normal_index(x, index, True)  # (PyTorch's TakeBackward0 saves input)
     idx = vals(index)
     if idx.dtype != np.int64:
         raise RuntimeError("take(): Expected a long tensor for index, but got "
