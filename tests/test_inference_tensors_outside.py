@@ -272,3 +272,30 @@ def _indexed_outcome(L, name, inference_index, inside):
 def test_index_ops_of_inference_tensors(name, inference_index, inside):
     assert _indexed_outcome(tg, name, inference_index, inside) == \
         _indexed_outcome(torch, name, inference_index, inside)
+
+
+def _mean_outcome(L, kwargs, mode):
+    with L.inference_mode():
+        a = L.arange(6.0, dtype=L.float64).reshape(2, 3).requires_grad_(mode != "plain")
+    try:
+        if mode == "inside":
+            with L.inference_mode():
+                y = a.mean(**kwargs)
+        elif mode == "no_grad":
+            with L.no_grad():
+                y = a.mean(**kwargs)
+        else:
+            y = a.mean(**kwargs)
+    except RuntimeError as e:
+        return str(e)
+    return [y.is_inference(), y.requires_grad, y.grad_fn is None, y.tolist()]
+
+
+@pytest.mark.parametrize("mode", ["outside", "inside", "no_grad", "plain"])
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 0}, {"dim": (0, 1), "keepdim": True},
+                                    {"dtype": "float32"}])
+def test_mean_of_inference_tensor_requiring_grad(kwargs, mode):
+    """PyTorch's mean goes through sum(out=...), which refuses an input requiring grad."""
+    tk = {k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()}
+    gk = {k: getattr(tg, v) if k == "dtype" else v for k, v in kwargs.items()}
+    assert _mean_outcome(tg, gk, mode) == _mean_outcome(torch, tk, mode)

@@ -139,6 +139,9 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     """Mean over ``dim`` (all dims if None): the sum's record, then a scale (one node, PyTorch's
     ``MeanBackward0``/``MeanBackward1``)."""
     x = R.as_tensor(x)
+    if x._inference and x._rg and _grad_on() and not R._state.inference:  # (PyTorch's sum(out=))
+        raise RuntimeError("sum(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
     xd = x._data
     if dim is None and not keepdim and dtype is None and type(xd) is np.ndarray and \
             xd.dtype.char in "fd":
