@@ -156,9 +156,19 @@ def run_tensor_hooks(seg, r, sw):
                 view[:] = np.asarray(d2, view.dtype).reshape(-1)
             g = _make(np.array(d2)) if type(d2) is not float else g2
         if t is not None and t._retains:
-            from .driver import _accumulate
+            cg = isinstance(flat, Tensor)
+            _retain(t, g, cg, cg or type(g._data) is float)  # (else a fresh array)
 
-            _accumulate(t, g, isinstance(flat, Tensor))
+
+def _retain(t, g, create_graph, shared):
+    """PyTorch's retains_grad hook: the first gradient a copy (``clone``, with its history
+    under ``create_graph``), later ones added out of place (``t.grad + g``): never into a
+    tensor that the backward's graph may have saved (a double backward's own gradient)."""
+    from .driver import _grad_lock
+
+    with _grad_lock, set_grad_enabled(create_graph):
+        old = t._grad
+        t._grad = (g.clone() if shared else g) if old is None else old + g
 
 
 def run_leaf_hooks(leaf, g):
