@@ -17,7 +17,7 @@ def _layout(shape, dim, ishape, seed):
             rng.integers(-3, 3, ishape).astype(float))
 
 
-@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
 @pytest.mark.parametrize("include_self", [True, False])
 def test_scatter_reduce_finite_differences(reduce, include_self):
     rng = np.random.default_rng(1)

@@ -16,7 +16,7 @@ from ..tensor import norm_dim
 from . import shapes
 from ._common import const, vals
 
-__all__ = ["index_reduce"]
+__all__ = ["contributor_stacks", "index_reduce"]
 
 _PAD = {"prod": 1, "mean": 0, "amax": -np.inf, "amin": np.inf}
 
@@ -51,6 +51,23 @@ def _checked_index(index, x, s, d):
     return idx
 
 
+def contributor_stacks(idx, n, include_self):
+    """For targets ``idx`` (each in ``range(n)``): the targets that receive something, how
+    many each, and each one's stack: [itself,] the sources sent to it in order, then pads; in
+    the numbering of cat([n targets, len(idx) sources, one pad])."""
+    rows = np.unique(idx)
+    counts = np.bincount(idx, minlength=n)[rows]
+    width = int(counts.max(initial=0)) + bool(include_self)
+    stack = np.full((rows.size, width), n + idx.size, np.int64)
+    order = np.argsort(idx, kind="stable")
+    slot = np.searchsorted(rows, idx[order])
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    stack[slot, np.arange(idx.size) - starts[slot] + bool(include_self)] = n + order
+    if include_self:
+        stack[:, 0] = rows
+    return rows, counts, stack
+
+
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """``input`` with ``source``'s slices reduced into the slices ``index`` names along
     ``dim`` (``include_self``: ``input``'s own slice takes part); slices nothing is sent to keep
@@ -70,22 +87,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if sm.shape[1:] != xm.shape[1:]:
         raise RuntimeError("index_reduce_(): Source/destination tensor must have same slice "
                            "shapes.")
-    rows = np.unique(idx)  # the slices that receive something
-    counts = np.bincount(idx, minlength=n)[rows]
-    width = int(counts.max(initial=0)) + bool(include_self)
+    rows, counts, stack = contributor_stacks(idx, n, include_self)
     if rows.size == 0:
         return x.clone()
-    # stack of row r: [its own slice], the source slices sent to it, then pads; in the
-    # numbering of cat([input slices, source slices, pad slice])
-    pad = n + idx.size
-    stack = np.full((rows.size, width), pad, np.int64)
-    order = np.argsort(idx, kind="stable")
-    slot = np.searchsorted(rows, idx[order])
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    col = np.arange(idx.size) - starts[slot] + bool(include_self)
-    stack[slot, col] = n + order
-    if include_self:
-        stack[:, 0] = rows
     pad_slice = const(np.full((1,) + tuple(xm.shape[1:]), _pad(reduce, x.dtype), x.dtype))
     pool = _ops.cat([xm, sm, pad_slice], 0)
     gathered = pool[const(stack)]

@@ -17,6 +17,7 @@ from ..ops.node_names import name_node
 from ..ops.shapes import check_reduced_dim, norm_dim
 from ..tensor import Tensor
 from ._common import _t, const, vals
+from .index_reductions import contributor_stacks
 
 AminmaxResult = namedtuple("aminmax", ["min", "max"])
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -314,16 +315,28 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
                      interpolation, q)
 
 
+def _scatter_prod(x, used, tgt, include_self):
+    """scatter_reduce's prod: each receiving element the product of its stack (its own value
+    when ``include_self``, then the ``used`` src values sent to flat target ``tgt``, in
+    order), by ``prod``, whose gradient is exact with zeros, to any order."""
+    n = int(np.prod(x.shape))
+    rows, _, stack = contributor_stacks(tgt, n, include_self)
+    flat = x.reshape(-1)
+    pool = _ops.cat([flat, used, const(np.ones(1, x.dtype))], 0)
+    reduced = _ops.prod(pool[const(stack)], 1).to(x.dtype)
+    where = np.arange(n)
+    where[rows] = n + np.arange(rows.size)
+    return _ops.cat([flat, reduced], 0)[const(where)].reshape(x.shape)
+
+
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    """``input`` with each ``src`` element reduced (``"sum"``, ``"mean"``, ``"amax"``,
-    ``"amin"``) into the position ``index`` names along ``dim``; ``include_self``: the input's
+    """``input`` with each ``src`` element reduced (``"sum"``, ``"prod"``, ``"mean"``,
+    ``"amax"``, ``"amin"``) into the position ``index`` names along ``dim``; ``include_self``: the input's
     own value takes part. The gradient of amax/amin is shared evenly by the values equal to
-    the result, as PyTorch's."""
+    the result, as PyTorch's; prod's is exact where there are zeros."""
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    if reduce == "prod":
-        raise NotImplementedError("scatter_reduce(reduce='prod') is not supported")
     x, s = _t(input), _t(src)
     idx = np.asarray(vals(index), np.int64)
     d = norm_dim(int(dim), max(x.ndim, 1))
@@ -349,6 +362,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     hit = np.zeros(xv.size, bool)
     hit[tgt] = True
     keep = ~hit | include_self  # where the input's own value takes part
+    if reduce == "prod":
+        return _scatter_prod(x, s[tuple(slice(0, n) for n in idx.shape)].reshape(-1), tgt,
+                             include_self)
     if reduce in ("sum", "mean"):
         count = keep.astype(np.float64)
         np.add.at(count, tgt, 1.0)
