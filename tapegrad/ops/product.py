@@ -56,14 +56,19 @@ def _prod_vjp(g, inputs, out, dim, keepdim):
 
     x = inputs[0]
     shape = x.shape
-    xm = reshape(x, -1) if dim is None or x.ndim == 0 else x
-    d = 0 if dim is None or x.ndim == 0 else dim
+    if x.ndim == 0:  # the product is x itself: PyTorch passes g on (no graph through x)
+        return (g if g.shape == shape else reshape(g, shape),)
+    xm = reshape(x, -1) if dim is None else x
+    d = 0 if dim is None else dim
     kept = _kept_shape(xm.shape, (d,))
     gk, ok = reshape(g, kept), reshape(out, kept)
-    if not np.any(_host(x) == 0):
+    has_zero = np.any(_host(x) == 0)
+    if not has_zero:
         # exact in a neighbourhood of x, so higher derivatives are right too
         return (reshape(mul(gk, div(ok, xm)), shape),)
     n = xm.shape[d]
+    if n == 1:  # one factor per product: its derivative is 1, PyTorch passes g on
+        return (reshape(gk, shape),)
     perm = [k for k in range(xm.ndim) if k != d] + [d]
     xl = permute(xm, perm)  # reduced axis last
     rows = xl.reshape(xl.shape[:-1] + (1, n)).expand(xl.shape[:-1] + (n, n))

@@ -1,0 +1,70 @@
+"""Whether a first gradient taken with ``create_graph=True`` records a graph through the input,
+as PyTorch's does: ops whose PyTorch derivative passes the incoming gradient on unchanged
+(the input does not enter it) give a gradient with no history when that gradient has none,
+and ``grad(..., allow_unused=True)`` of it then gives None, not zeros."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+torch = pytest.importorskip("torch")
+
+
+def _first_and_second(lib, f, xn, square):
+    x = lib.tensor(xn, requires_grad=True)
+    y = f(lib, x)
+    y = (y * y).sum() if square else y.sum()
+    g, = lib.autograd.grad(y, x, create_graph=True)
+    h = None
+    if g.requires_grad:
+        h, = lib.autograd.grad((g * g).sum(), x, allow_unused=True)
+    return g, h
+
+
+def _same_as_torch(f, xn, square):
+    gt, ht = _first_and_second(torch, f, xn, square)
+    g, h = _first_and_second(tg, f, xn, square)
+    assert g.requires_grad == gt.requires_grad
+    assert (g.grad_fn is None) == (gt.grad_fn is None)
+    np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert (h is None) == (ht is None)
+    if h is not None:
+        np.testing.assert_allclose(h.numpy(), ht.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _inputs(shape, zeros, seed):
+    xn = np.random.default_rng(seed).standard_normal(shape)
+    if zeros and xn.size:
+        xn.flat[:zeros] = 0.0
+    return xn
+
+
+_PRODS = {
+    "all": lambda L, x: x.prod(),
+    "dim0": lambda L, x: x.prod(0),
+    "last_keep": lambda L, x: x.prod(-1, keepdim=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PRODS))
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (1, 3), (3, 1), (2, 3), (0, 2)])
+@pytest.mark.parametrize("zeros", [0, 1, 2])
+@pytest.mark.parametrize("square", [False, True])
+def test_prod_first_gradient_graph_as_torch(name, shape, zeros, square):
+    _same_as_torch(_PRODS[name], _inputs(shape, zeros, 3), square)
+
+
+@pytest.mark.parametrize("shape,dim", [((), None), ((1,), None), ((1, 3), 0), ((3, 1), -1),
+                                       ((2, 3), 1)])
+@pytest.mark.parametrize("zeros", [0, 1])
+def test_prod_second_derivative_kept(shape, dim, zeros):
+    xn = _inputs(shape, zeros, 5)
+    x = tg.tensor(xn, requires_grad=True)
+    w = tg.tensor(np.random.default_rng(6).standard_normal(shape))
+
+    def f(x):
+        p = x.prod() if dim is None else x.prod(dim)
+        return (p * p * (x * w).sum()).sum()
+
+    assert tg.autograd.gradgradcheck(f, (x,))
