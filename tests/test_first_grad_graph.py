@@ -68,3 +68,24 @@ def test_prod_second_derivative_kept(shape, dim, zeros):
         return (p * p * (x * w).sum()).sum()
 
     assert tg.autograd.gradgradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("shape", [(1,), (0,), (1, 1), (1, 3), (3, 1), (0, 2), (2, 0), (2, 3)])
+@pytest.mark.parametrize("zeros", [0, 1, 2])
+@pytest.mark.parametrize("square", [False, True])
+def test_cumprod_first_gradient_graph_as_torch(dim, shape, zeros, square):
+    _same_as_torch(lambda L, x: x.cumprod(dim), _inputs(shape, zeros, 7), square)
+
+
+@pytest.mark.parametrize("shape,dim", [((1, 3), 0), ((3, 1), 1), ((1,), 0), ((3, 2), 0)])
+@pytest.mark.parametrize("zeros", [0, 1])
+def test_cumprod_second_derivative_kept(shape, dim, zeros):
+    x = tg.tensor(_inputs(shape, zeros, 8), requires_grad=True)
+    w = tg.tensor(np.random.default_rng(9).standard_normal(shape))
+
+    def f(x):
+        c = x.cumprod(dim)
+        return (c * c * w).sum() + (c * (x * w).sum()).sum()
+
+    assert tg.autograd.gradgradcheck(f, (x,))

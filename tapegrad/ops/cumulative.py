@@ -134,6 +134,10 @@ def _cumprod_vjp(g, inputs, out, dim):
     from .elementwise import mul, where
 
     x = inputs[0]
+    if x.shape[dim] <= 1 or not x.numel():
+        # out is x along a length-1 axis (derivative 1), nothing to differentiate when empty:
+        # PyTorch passes g on, with no graph through x
+        return (g,)
     if not (np.asarray(x._data) == 0).any():
         return (flip(cumsum(flip(mul(g, out), dim), dim), dim) / x,)
     # with a zero, the quadratic form PyTorch differentiates too (its derivative is cumprod's
