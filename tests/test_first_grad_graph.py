@@ -89,3 +89,67 @@ def test_cumprod_second_derivative_kept(shape, dim, zeros):
         return (c * c * w).sum() + (c * (x * w).sum()).sum()
 
     assert tg.autograd.gradgradcheck(f, (x,))
+
+
+_DETS = {
+    "linalg.det": lambda L, x: L.linalg.det(x),
+    "det": lambda L, x: L.det(x),
+    "Tensor.det": lambda L, x: x.det(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_DETS))
+@pytest.mark.parametrize("shape", [(1, 1), (2, 1, 1), (0, 1, 1), (0, 2, 2), (3, 0, 0), (0, 0),
+                                   (2, 2), (2, 3, 3)])
+@pytest.mark.parametrize("zeros", [0, 1])
+@pytest.mark.parametrize("square", [False, True])
+def test_det_first_gradient_graph_as_torch(name, shape, zeros, square):
+    _same_as_torch(_DETS[name], _inputs(shape, zeros, 11), square)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 1, 1), (2, 2)])
+@pytest.mark.parametrize("zeros", [0, 1])
+def test_det_second_derivative_kept(shape, zeros):
+    x = tg.tensor(_inputs(shape, zeros, 12), requires_grad=True)
+    w = tg.tensor(np.random.default_rng(13).standard_normal(shape))
+
+    def f(x):
+        d = tg.linalg.det(x)
+        return (d * d).sum() + (d * (x * w).sum()).sum()
+
+    assert tg.autograd.gradgradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("a", [[[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0], [3.0, 5.0]],
+                               [[0.0, 0.0], [0.0, 1.0]], np.arange(1.0, 10.0).reshape(3, 3)])
+def test_det_second_gradient_graph_as_torch(a):
+    """A 2x2's cofactors are 1x1 determinants: they keep the graph PyTorch's second
+    derivative has (the third derivative is 0, not an error)."""
+    v = np.random.default_rng(14).standard_normal(np.shape(a))
+    out = []
+    for L in (torch, tg):
+        x = L.tensor(np.asarray(a, np.float64), requires_grad=True)
+        g, = L.autograd.grad(L.linalg.det(x), x, create_graph=True)
+        g2, = L.autograd.grad((g * L.tensor(v)).sum(), x, create_graph=True)
+        g3, = L.autograd.grad((g2 * g2).sum(), x, allow_unused=True)
+        out.append((g2.requires_grad, g2.detach().numpy(), None if g3 is None else g3.numpy()))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_allclose(out[1][1], out[0][1], atol=1e-12)
+    assert (out[0][2] is None) == (out[1][2] is None)
+    if out[0][2] is not None:  # (PyTorch's is off at a singular matrix: central differences)
+        np.testing.assert_allclose(out[1][2], _fd_third(np.asarray(a, np.float64), v),
+                                   atol=1e-6)
+
+
+def _fd_third(a, v, eps=0.25):  # (g2 * g2).sum() is quadratic: central differences exact
+    def f(an):
+        x = tg.tensor(an, requires_grad=True)
+        g, = tg.autograd.grad(tg.linalg.det(x), x, create_graph=True)
+        g2, = tg.autograd.grad((g * tg.tensor(v)).sum(), x)
+        return float((g2 * g2).sum())
+    out = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[i] = eps
+        out[i] = (f(a + e) - f(a - e)) / (2 * eps)
+    return out

@@ -40,7 +40,7 @@ def _det_grad_np(A, d):
     return out
 
 
-def _det_vjp_np(g, inputs, out):
+def _det_vjp_np(g, inputs, out, minor=False):
     g = _f64(g)
     return (g[..., None, None] * _det_grad_np(inputs[0], out),)
 
@@ -74,17 +74,24 @@ def _cofactor_by_minors(A):
     rows, cols = keep[:, None, :, None], keep[None, :, None, :]  # (n, n, n-1, n-1)
     minors = A[(Ellipsis, rows, cols)]
     sign = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
-    return det(minors) * _const(sign)
+    # (recorded as minors: PyTorch's second derivative of det has a graph through A, so the
+    # 1x1 minors of a 2x2 keep their det(m) m^-T rule below)
+    return _record(np.asarray(np.linalg.det(minors._arr())), Op.DET, (minors,), save_inputs=(0,),
+                   save_out=True, params=dict(minor=True)) * _const(sign)
 
 
 _MINORS_MAX = 64  # n above which n^2 minors cost more than they are worth: the SVD's cofactor
 
 
-def _det_vjp(g, inputs, out):
+def _det_vjp(g, inputs, out, minor=False):
     from .movement import reshape
 
     A = inputs[0]
+    if not A.numel():  # nothing to differentiate: PyTorch's gradient has no history
+        return (_const(np.zeros(A.shape, np.asarray(A._data).dtype)),)
     g = reshape(g, g.shape + (1, 1))
+    if A.shape[-1] == 1 and not minor:  # det is the one entry: derivative 1, PyTorch passes g on
+        return (g,)
     d = np.asarray(out._data)
     if np.all(d != 0):
         return (g * reshape(out, out.shape + (1, 1)) * _tT(inv(A)),)
@@ -93,7 +100,7 @@ def _det_vjp(g, inputs, out):
     return (g * _cofactor(A),)
 
 
-def _det_jvp_np(tangents, inputs, out):
+def _det_jvp_np(tangents, inputs, out, minor=False):
     """``tr(adj(A)^T dA)`` from the VJP's ``adj(A)^T``: ``det(A) tr(A^-1 dA)``, the cofactor
     matrix where A is singular (the derivative there too; PyTorch's forward mode reads 0)."""
     return (_det_grad_np(inputs[0], out) * tangents[0]).sum((-2, -1))
