@@ -153,3 +153,29 @@ def _fd_third(a, v, eps=0.25):  # (g2 * g2).sum() is quadratic: central differen
         e[i] = eps
         out[i] = (f(a + e) - f(a - e)) / (2 * eps)
     return out
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize("shape,dim", [((0,), 0), ((0, 2), 0), ((2, 0), -1), ((0, 1, 1), 1)])
+def test_cum_extreme_of_empty_gradient_has_no_history(name, shape, dim):
+    """PyTorch returns the empty input itself as its gradient (documented difference): the
+    gradient here is a new empty tensor without history."""
+    def first(lib):
+        x = lib.tensor(np.zeros(shape), requires_grad=True)
+        g, = lib.autograd.grad(getattr(lib, name)(x, dim).values.sum(), x, create_graph=True)
+        return x, g
+
+    xt, gt = first(torch)
+    assert gt is xt  # (what the documented difference is about)
+    x, g = first(tg)
+    assert g is not x and g.shape == x.shape and g.grad_fn is None and not g.requires_grad
+    # a real dependence through the values is kept on non-empty inputs
+    xn = np.random.default_rng(15).standard_normal((4, 3))
+    hs = []
+    for lib in (torch, tg):
+        x = lib.tensor(xn, requires_grad=True)
+        v = getattr(lib, name)(x, 0).values
+        g, = lib.autograd.grad((v * v).sum(), x, create_graph=True)
+        assert g.requires_grad
+        hs.append(lib.autograd.grad((g * g).sum(), x)[0].numpy())
+    np.testing.assert_allclose(hs[1], hs[0], rtol=1e-12)
