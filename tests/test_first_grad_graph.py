@@ -179,3 +179,35 @@ def test_cum_extreme_of_empty_gradient_has_no_history(name, shape, dim):
         assert g.requires_grad
         hs.append(lib.autograd.grad((g * g).sum(), x)[0].numpy())
     np.testing.assert_allclose(hs[1], hs[0], rtol=1e-12)
+
+
+def _complex_first_and_second(lib, xn, square):
+    x = lib.tensor(xn, requires_grad=True)
+    y = lib.linalg.det(x)
+    y = (y * y).real.sum() if square else y.real.sum()
+    g, = lib.autograd.grad(y, x, create_graph=True)
+    h = None
+    if g.requires_grad:
+        h, = lib.autograd.grad((g.abs() ** 2).sum(), x, allow_unused=True)
+    return g, h
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+@pytest.mark.parametrize("shape,zeros", [(s, z) for s in [(1, 1), (2, 1, 1), (0, 1, 1), (0, 2, 2)]
+                                          for z in (0, 1)] + [((2, 2), 0)])
+@pytest.mark.parametrize("square", [False, True])
+def test_complex_det_first_gradient_graph_as_torch(dtype, shape, zeros, square):
+    """Also: a singular 1x1 no longer raises LinAlgError when the first gradient records."""
+    rng = np.random.default_rng(16)
+    xn = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    if zeros and xn.size:
+        xn.flat[:1] = 0.0
+    gt, ht = _complex_first_and_second(torch, xn, square)
+    g, h = _complex_first_and_second(tg, xn, square)
+    assert g.requires_grad == gt.requires_grad
+    assert (g.grad_fn is None) == (gt.grad_fn is None)
+    tol = 1e-12 if dtype == np.complex128 else 1e-5
+    np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(), rtol=tol, atol=tol)
+    assert (h is None) == (ht is None)
+    if h is not None:
+        np.testing.assert_allclose(h.numpy(), ht.numpy(), rtol=100 * tol, atol=100 * tol)

@@ -11,7 +11,8 @@ formulas (conjugate transposes where the real rules transpose).
 
 A singular matrix has no inverse: the solves raise NumPy's ``LinAlgError`` wrapped in
 PyTorch's message, as for real matrices. ``det`` has a derivative there, the adjugate, which
-its first-order rule forms by the SVD where the solve fails (the re-taping one still raises).
+its first-order rule forms by the SVD where the solve fails (the re-taping one still raises,
+except for 1x1 matrices, whose derivative is 1).
 """
 
 import numpy as np
@@ -30,6 +31,10 @@ def _eye(n):
 def _rule_det(ns, g, ins, out):
     A = ins[0]
     n = A.shape[-1]
+    if 0 in A.shape:  # nothing to differentiate: PyTorch's gradient has no history
+        return (_constant_zeros(A.shape, np.result_type(A.dtype, np.complex64), ns),)
+    if n == 1:  # det is the one entry (derivative 1): PyTorch passes g on, no graph through A
+        return (ns.reshape(g, tuple(g.shape) + (1, 1)),)
     rhs = (g * ns.conj(out))[..., None, None] * _eye(n)
     if ns is C.NP:
         try:
@@ -37,6 +42,13 @@ def _rule_det(ns, g, ins, out):
         except np.linalg.LinAlgError:  # singular: the adjugate (PyTorch's SVD route)
             return (np.asarray(g)[..., None, None] * np.conj(cofactor(A)),)  # (adj(A)^H)
     return (ns.solve(ns.conj(ns.mT(A)), rhs),)
+
+
+def _constant_zeros(shape, dtype, ns):
+    from ..tensor import _make, _wrap
+
+    z = np.zeros(shape, dtype)
+    return z if ns is C.NP else _make(_wrap(z))
 
 
 def _rule_logabsdet(ns, g, ins, out):
