@@ -211,3 +211,62 @@ def test_complex_det_first_gradient_graph_as_torch(dtype, shape, zeros, square):
     assert (h is None) == (ht is None)
     if h is not None:
         np.testing.assert_allclose(h.numpy(), ht.numpy(), rtol=100 * tol, atol=100 * tol)
+
+
+def _complex_cases():
+    rng = np.random.default_rng(17)
+    for shape in [(), (0,), (0, 2), (2, 0), (0, 3, 2), (2, 3)]:
+        for zeros in (0, 1):
+            xn = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+            if zeros and xn.size:
+                xn.flat[:1] = 0.0
+            yield shape, zeros, xn
+
+
+_COMPLEX_PRODS = {
+    "prod": lambda L, x: x.prod(),
+    "prod0": lambda L, x: x.prod(0),
+    "prod-1_keep": lambda L, x: x.prod(-1, keepdim=True),
+    "cumprod0": lambda L, x: x.cumprod(0),
+    "cumprod-1": lambda L, x: x.cumprod(-1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_COMPLEX_PRODS))
+@pytest.mark.parametrize("case", list(_complex_cases()), ids=lambda c: f"{c[0]}-{c[1]}")
+@pytest.mark.parametrize("square", [False, True])
+def test_complex_products_first_gradient_as_torch(name, case, square):
+    """0-d complex prod(dim) raised a permute error; empty complex products and running
+    products recorded nothing (an error from grad where PyTorch computes)."""
+    f = _COMPLEX_PRODS[name]
+    out = []
+    for lib in (torch, tg):
+        x = lib.tensor(case[2], requires_grad=True)
+        y = f(lib, x)
+        y = (y * y).real.sum() if square else y.real.sum()
+        g, = lib.autograd.grad(y, x, create_graph=True)
+        h = lib.autograd.grad((g.abs() ** 2).sum(), x, allow_unused=True)[0] \
+            if g.requires_grad else None
+        out.append((g.requires_grad, g.detach().resolve_conj().numpy(),
+                    None if h is None else h.resolve_conj().numpy()))
+    assert out[1][0] == out[0][0]
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-12, atol=1e-12)
+    assert (out[1][2] is None) == (out[0][2] is None)
+    if out[0][2] is not None:
+        np.testing.assert_allclose(out[1][2], out[0][2], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape,dim", [((1,), None), ((1, 1), 0), ((1, 3), 0), ((0, 1, 1), -1)])
+def test_complex_prod_over_one_factor_gradient_has_no_history(shape, dim):
+    """Documented difference: a complex product over an axis of length 1 is the input itself
+    here; PyTorch's g * out / x records a graph through x (whose derivative is 0)."""
+    xn = np.random.default_rng(18).standard_normal(shape) * (1 + 1j) + 0.5
+    gs = []
+    for lib in (torch, tg):
+        x = lib.tensor(xn, requires_grad=True)
+        y = x.prod() if dim is None else x.prod(dim)
+        g, = lib.autograd.grad(y.real.sum(), x, create_graph=True)
+        gs.append(g)
+    assert gs[0].requires_grad and not gs[1].requires_grad and gs[1].grad_fn is None
+    np.testing.assert_allclose(gs[1].numpy(), gs[0].detach().resolve_conj().numpy(), rtol=1e-12,
+                               atol=1e-12)

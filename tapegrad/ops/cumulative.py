@@ -208,7 +208,11 @@ def cumprod(input, dim):
 
         return clone(x)
     d = norm_dim(int(dim), xd.ndim)
-    if x.dtype.kind == "c" and R.needs_grad(x) and xd.shape[d]:
+    if x.dtype.kind == "c" and R.needs_grad(x):
+        if not xd.size:  # (PyTorch's derivative passes g on: a clone's)
+            from .elementwise import clone
+
+            return clone(x)
         return _doubling_scan(x, d)
     value = np.multiply.accumulate(xd, axis=d)
     value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)

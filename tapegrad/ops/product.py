@@ -135,11 +135,18 @@ def _complex_prod(x, d, keepdim, value):
 
     from .movement import unsqueeze
 
+    if x.ndim == 0:
+        d = None  # (the one element, along dim 0 or -1)
     y = reshape(x, (-1,)) if d is None else permute(
         x, (d,) + tuple(k for k in range(x.ndim) if k != d))
     n = y.shape[0]
     if n == 0:
-        return _make(value)
+        # the empty product, 1, recorded on x as PyTorch's (whose gradient g * out / x is
+        # empty with a graph through x: y * y's is too)
+        from .reduce import sum as sum_
+
+        y = sum_(mul(y, y), 0) + _make(value)
+        return unsqueeze(y, d) if d is not None and keepdim else y
     while n > 1:
         h = n // 2
         z = mul(y[:h], y[h:2 * h])
