@@ -159,15 +159,20 @@ BACKWARD_WRITES = {  # (a view of b = x.clone(), written in place, then b used)
 }
 
 
+def _leaf_clone_expanded(m):
+    """A leaf x requiring grad, b = x.clone() and v = b.expand(2, 3) (repeating b's elements)."""
+    x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+    b = x.clone()
+    return x, b, b.expand(2, 3)
+
+
 @pytest.mark.parametrize("use", ["base", "view", "grad", "unreached"])
 @pytest.mark.parametrize("write", sorted(BACKWARD_WRITES))
 def test_backward_through_a_write_into_repeated_elements_raises_as_torch(write, use):
     # fill_/zero_ of a number and index_put_ write into a view whose stride is 0: PyTorch
     # writes, then raises its overlap error when a backward reaches the write (CopySlices)
     def run(m):
-        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
-        b = x.clone()
-        v = b.expand(2, 3)
+        x, b, v = _leaf_clone_expanded(m)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -210,9 +215,7 @@ def test_expanded_fill_of_a_view_requiring_grad_writes_then_backward_raises_as_t
     # PyTorch writes (with its deprecation warning), records CopySlices and raises its overlap
     # error when a backward reaches it; tapegrad raised at the write
     def run(m):
-        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
-        b = x.clone()
-        v = b.expand(2, 3)
+        x, b, v = _leaf_clone_expanded(m)
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             FILLS[fill](v, m)

@@ -73,8 +73,6 @@ class Node:
             from .saved_values import saved
 
             return saved(self, name)
-        if name == "variable" and type(self).__name__ == "AccumulateGrad":
-            return self._seg.imports.get(self._rec)  # (the leaf, as PyTorch's)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
@@ -104,6 +102,20 @@ def _operand(seg, recs, s):
         if src >= 0 and int(recs[src, tape.SIZE]) < int(recs[s, tape.SIZE]):
             return src
     return s
+
+
+class _AccumulateGrad(Node):
+    """A leaf's node; ``variable`` is the leaf, as PyTorch's."""
+
+    __slots__ = ()
+
+    @property
+    def variable(self):
+        return self._seg.imports.get(self._rec)
+
+
+_AccumulateGrad.__name__ = _AccumulateGrad.__qualname__ = "AccumulateGrad"
+_classes["AccumulateGrad"] = _AccumulateGrad
 
 
 def _node_at(seg, rec):
