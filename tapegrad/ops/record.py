@@ -18,6 +18,7 @@ from .._bounded_cache import bounded_cache
 from ..device import DeviceArray as _DeviceArray
 from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
+from .inference_saves import refuse_inputs, refuse_save, refuse_stamps
 from .shapes import c_strides, strided_ints
 from ..engine.numpy_records import BIG
 from ..vecmath.short_runs import broadcast_value as _broadcast_value
@@ -139,10 +140,8 @@ def untracked(op, ts, stamps=None):
         inputs = [t for t in ts if t is not None]
         if inputs and all([t._inference for t in inputs]):
             return True
-    if stamps:
-        for s in stamps:
-            if s is _INFERENCE_STAMP:
-                raise RuntimeError(INFERENCE_SAVE_MSG)
+    if stamps and any([s is _INFERENCE_STAMP for s in stamps]):  # (refused unless unneeded)
+        refuse_stamps(op, ts, stamps, _INFERENCE_STAMP)
     return False
 
 
@@ -201,14 +200,14 @@ def result_arrays(data, op, x, y, save_x, save_y, save_out, aux=-1, seg=None):
     saved, stamps, vc = [], [], None
     if save_x:
         if x._inference:
-            raise RuntimeError(INFERENCE_SAVE_MSG)
+            refuse_save(op, x, y, x)
         d = x._data
         saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
         c = x._vcounter()
         stamps.append((c, c[0]))
     if save_y:
         if y._inference:
-            raise RuntimeError(INFERENCE_SAVE_MSG)
+            refuse_save(op, x, y, y)
         d = y._data
         saved.append(_contig(d) if d.dtype is _F32 else _contig(d, dtype=_F64))
         c = y._vcounter()
@@ -258,7 +257,7 @@ def result_broadcast(data, op, x, y, save_x, save_y, save_out):
     for keep, t in ((save_x, x), (save_y, y)) if save_x or save_y else ():  # (add saves none)
         if keep:
             if t._inference:
-                raise RuntimeError(INFERENCE_SAVE_MSG)
+                refuse_save(op, x, y, t)
             d = t._data
             if d.shape != shape:  # the broadcast value, stamped with its source's version
                 saved.append(broadcast_saved(d, shape, data.size))
@@ -354,9 +353,9 @@ def inference_now(*ts, op=-1, saves=()):
         return False
     if untracked(op, ts):
         return True
-    for t, keep in zip(ts, saves):
-        if keep and t._inference:
-            raise RuntimeError(INFERENCE_SAVE_MSG)
+    for i, keep in enumerate(saves):
+        if keep and ts[i]._inference:
+            refuse_inputs(op, ts, (i,))
     return False
 
 
@@ -483,8 +482,8 @@ def rec1(op, x, r, c, saved):
 
 def rec2(op, x, y, r, save):
     """Record a size-1 op of two float tensors (one requires grad); saves both if ``save``."""
-    if _tensor_mod._inference_used and (_state.inference or x._inference and y._inference):
-        return _make(r)  # (see result())
+    if _tensor_mod._inference_used and inference_now(x, y, op=op, saves=(save, save)):
+        return _make(r)  # (see result(); a saved inference tensor is refused)
     seg = _local.seg
     if seg is None or seg.n >= seg.check_at:
         seg = tape.current()
@@ -557,7 +556,7 @@ def pair_result(value, op, x, y, params):
     a = (x._rec if x._seg is seg else tape.slot(seg, x)) if x._rg else -1
     b = (y._rec if y._seg is seg else tape.slot(seg, y)) if y._rg else -1
     if x._inference or y._inference:
-        raise RuntimeError(INFERENCE_SAVE_MSG)
+        refuse_inputs(op, (x, y), (0, 1))
     xd, yd = x._data, y._data
     vx, vy = x._vcounter(), y._vcounter()
     pyaux = seg.pyaux
@@ -616,7 +615,7 @@ def python_result(value, op, inputs, save_inputs=(), save_out=False, params=None
     for i in save_inputs:
         t = inputs[i]
         if t._inference:
-            raise RuntimeError(INFERENCE_SAVE_MSG)
+            refuse_inputs(op, inputs, (i,))
         d = saved[i] = t._arr()
         nbytes += _saved_bytes(seg, d)
         vc = t._vcounter()
