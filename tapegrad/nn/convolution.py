@@ -22,6 +22,7 @@ from ..ops.activations import fusable
 from ..ops.backward_ops import link
 from ..ops.conv_transpose import conv_transpose as _conv_transpose_op
 from ..ops.convolution import convolution as _convolution, max_positions, window_kernels
+from ..ops.convolution import empty_windows, padding_windows
 from ..ops.convolution import out_sizes as _out_sizes
 from .. import tape
 from ..ops.movement import _GATHER_INDEX, _record_linear, gather_index
@@ -398,11 +399,15 @@ def _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs, return_
     gradient is a scatter to those positions (at any order: the gather is a linear op).
     Returns the result and the tensor of the op's first record."""
     N, C = x.shape[:2]
-    where = max_positions(x._data, kernel, stride, dilation, pads, outs)
+    where, empty = empty_windows(max_positions(x._data, kernel, stride, dilation, pads, outs),
+                                 x.shape[2:], kernel, stride, dilation, pads)
     plane = math.prod(x.shape[2:])
-    flat = (where.reshape(N * C, math.prod(outs)) + (np.arange(N * C) * plane)[:, None]).reshape(-1)
+    at = where if empty is None else np.where(where < plane, where, 0)
+    flat = (at.reshape(N * C, math.prod(outs)) + (np.arange(N * C) * plane)[:, None]).reshape(-1)
     x_flat = O.reshape(x, -1)
     values = O.reshape(gather_index(x_flat, flat), (N, C) + tuple(outs))
+    if empty is not None:  # windows of padding only
+        values = padding_windows(values, where, empty, plane)
     if not batched:
         values, where = O.squeeze(values, 0), where[0]
     # (the op's first record: the unbatched input's unsqueeze, else the flattening)

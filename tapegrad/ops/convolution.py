@@ -87,6 +87,41 @@ def max_positions(x, kernel, stride, dilation, pads, out):
     return where
 
 
+def empty_windows(where, spatial, kernel, stride, dilation, pads):
+    """Windows of a dilated max pool that hold padding only (``max_positions`` leaves -1
+    there): PyTorch's loop gives them the value -inf and the index of its first tap moved
+    past the padding, ``(z0 * H + y0) * W + u0``, which may lie outside the plane. Returns
+    ``where`` with those indices and the mask of such windows (None when there are none: only
+    a dilated window can miss the input)."""
+    if max(dilation) == 1 or where.min(initial=0) >= 0:
+        return where, None
+    nd = len(spatial)
+    empty = where < 0
+    starts = [np.arange(where.shape[2 + i]) * stride[i] - pads[i][0] for i in range(nd)]
+    # PyTorch's ``while (start < 0) start += dilation``
+    firsts = [np.where(s < 0, s + (-s + dilation[i] - 1) // dilation[i] * dilation[i], s)
+              for i, s in enumerate(starts)]
+    flat = np.zeros(where.shape[2:], np.int64)
+    for i in range(nd):
+        shape = [1] * nd
+        shape[i] = -1
+        flat = flat * spatial[i] + firsts[i].reshape(shape)
+    where = where.copy()
+    where[empty] = np.broadcast_to(flat, where.shape)[empty]
+    return where, empty
+
+
+def padding_windows(values, where, empty, plane):
+    """Max pool ``values`` gathered at ``where`` with -inf in the ``empty`` windows, whose
+    gradient goes to the element at their index when it lies in the plane (PyTorch's backward
+    scatters there), and nowhere else."""
+    from .elementwise import where as select
+
+    minus_inf = np.where(empty, -np.inf, 0.0).astype(values.dtype)
+    return select(_make(where >= plane), _make(np.array(-np.inf, values.dtype)),
+                  values + _make(minus_inf))
+
+
 def _cols(xp, kernel, out, stride, dilation):
     """Columns ``(C, *kernel, n, *out)`` of the padded input chunk ``xp`` (n, C, *spatial)."""
     n, c = xp.shape[:2]
