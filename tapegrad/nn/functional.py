@@ -161,7 +161,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
                            f"with shape [*, {', '.join(str(s) for s in normalized_shape)}], but "
                            f"got input of size{list(x.shape)}")
-    if _activations.fusable_array(x) and all(
+    if x.numel() and _activations.fusable_array(x) and all(
             t is None or type(t) in _PLAIN and type(t._data) is np.ndarray and t.dtype == x.dtype
             and tuple(t.shape) == normalized_shape for t in (weight, bias)):
         return _layer_norm.layer_norm(x, k, weight, bias, eps)  # one op, as PyTorch's
