@@ -25,6 +25,7 @@ from .complex_refusals import refuse_pair
 from .cuda_linalg import on_host
 from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
+from .inference_index import refuse_inference_index
 from .movement import broadcast_to, gather_index, gathered, reshape, scatter_index
 from .node_names import name_record
 from .shapes import broadcast_shapes as _broadcast2
@@ -405,7 +406,9 @@ def _along_ids(shape, dim, index, negative=True):
 def _normal_index(x, index, saves):
     """Of an inference tensor ``x`` requiring grad outside inference mode: a normal ``index``
     tensor makes PyTorch's op record (R.index_operand), which refuses to save ``x`` where its
-    backward ``saves`` it (gather, take); None otherwise."""
+    backward ``saves`` it (gather, take); None otherwise. An inference ``index`` of a normal
+    ``x`` requiring grad is refused (their backwards save the index)."""
+    refuse_inference_index(x, index)
     if not (x._inference and x._rg and R._grad_on()) or R._state.inference or \
             R.index_operand(index) is None:
         return None

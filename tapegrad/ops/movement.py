@@ -32,6 +32,7 @@ from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, keep_
 from .shapes import permutations as _permutations
 from .flat_positions import flat_positions as _flat_positions
 from .index_errors import index_error as _index_error
+from .inference_index import indexed_input
 from .node_names import name_entry, name_node, name_view
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE, basic_view as \
     _basic_view, index_key as _index_key, index_name as _index_name, ints_first as _ints_first, \
@@ -587,6 +588,7 @@ def getitem(x, key):
             return name_entry(t, name)  # (PyTorch's SelectBackward0, SliceBackward0...)
     basic = _is_basic(key)  # ints, slices, None, Ellipsis: nothing to convert
     if not basic:
+        x = indexed_input(x, key) if R._tensor_mod._inference_used else x  # (saved indices)
         key = _index_key(key)
         basic = _is_basic(key)  # a 0-d integer tensor is not basic: it stays advanced
         split = None if basic else _ints_first(key)
