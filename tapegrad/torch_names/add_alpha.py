@@ -25,6 +25,29 @@ def inference_only(*xs):
     return bool(ts) and all([t._inference for t in ts])
 
 
+def recorded_operands(*xs, saves=()):
+    """The operands of a composite that is one op in PyTorch, where that op records (called
+    where ``inference_only`` was False): PyTorch's error if it saves an inference tensor, and
+    each inference tensor requiring grad passed through ``* 1`` (a recorded op of a number), so
+    that the composition's steps of inference tensors only record as the one op does.
+    ``saves`` are ``(index, readers)`` pairs: operand ``index`` is saved when one of the
+    operands ``readers`` requires grad (None: always, as PyTorch saves an operand that two
+    gradient formulas read)."""
+    if not _tensor_mod._inference_used or _gm._state.inference or \
+            not _gm._state.grad_enabled or not any([isinstance(x, Tensor) and x.requires_grad
+                                                    for x in xs]):
+        return xs
+    for k, readers in saves:
+        t = xs[k]
+        if isinstance(t, Tensor) and t._inference and (readers is None or any(
+                [isinstance(xs[r], Tensor) and xs[r].requires_grad for r in readers])):
+            from ..ops.record import INFERENCE_SAVE_MSG
+
+            raise RuntimeError(INFERENCE_SAVE_MSG)
+    return tuple([x * 1 if isinstance(x, Tensor) and x._inference and x.requires_grad else x
+                  for x in xs])
+
+
 def _kind(t):
     """The dtype kind of an operand: a tensor's, or a Python number's as PyTorch types it."""
     dtype = getattr(t, "dtype", None)

@@ -20,7 +20,8 @@ from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..ops.shapes import broadcast_shapes
 from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
-from .add_alpha import inference_only
+from .add_alpha import inference_only, recorded_operands
+from .. import tensor as _tensor_mod
 from ..grad_mode import no_grad as _no_grad
 
 # ---- rounding and signs (piecewise constant: zero gradient) -----------------------------------
@@ -306,6 +307,8 @@ def lerp(input, end, weight):
     if inference_only(x, e, weight):  # (one op in PyTorch: see add_alpha.inference_only)
         with _no_grad():
             return lerp(x, e, weight)
+    if _tensor_mod._inference_used:  # (PyTorch's LerpBackward1 saves weight, and x, e for it)
+        x, e, weight = recorded_operands(x, e, weight, saves=((2, None), (0, (2,)), (1, (2,))))
     if not isinstance(weight, Tensor):
         return x + (e - x) * weight if abs(weight) < 0.5 else e - (e - x) * (1.0 - weight)
     small = (weight.abs() if weight.dtype.kind == "c" else weight) < 0.5
@@ -317,6 +320,9 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     if inference_only(input, tensor1, tensor2):
         with _no_grad():
             return addcmul(input, tensor1, tensor2, value=value)
+    if _tensor_mod._inference_used:
+        input, tensor1, tensor2 = recorded_operands(input, tensor1, tensor2,
+                                                    saves=((1, (2,)), (2, (1,))))
     p = _t(tensor1) * tensor2
     return _t(input) + (p if value == 1 else p * value)
 
@@ -326,6 +332,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     if inference_only(input, tensor1, tensor2):
         with _no_grad():
             return addcdiv(input, tensor1, tensor2, value=value)
+    if _tensor_mod._inference_used:
+        input, tensor1, tensor2 = recorded_operands(input, tensor1, tensor2,
+                                                    saves=((1, (2,)), (2, None)))
     t1, t2 = _t(tensor1), _t(tensor2)
     if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
