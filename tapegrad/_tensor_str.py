@@ -25,9 +25,9 @@ class _Formatter:
         if not vals.size:
             return
         mags = np.abs(vals)
-        lo, hi = mags.min(), mags.max()
+        lo, hi = float(mags.min()), float(mags.max())  # (Python's: no NumPy overflow warning)
         self.int_mode = bool(np.all(vals == np.ceil(vals)))
-        self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) \
+        self.sci_mode = (hi > 1000.0 * lo or hi > 1.0e8 or lo < 1.0e-4) \
             if opts["sci_mode"] is None else opts["sci_mode"]
         p = opts["precision"]
         for v in vals.tolist():

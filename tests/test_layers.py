@@ -13,10 +13,11 @@ BOTTOM = {"_config", "_malloc", "_numba_blas", "_numba_cache", "_pack", "_tensor
           "grad_mode", "tape",
           "tape_watch", "tensor", "vecmath",
           "device", "_bounded_cache", "promotion", "size", "_legacy_tensor",
-          "memory_format", "_live_segments"}
+          "memory_format", "_live_segments", "_float_warnings"}
 # part -> the parts it may import (besides itself)
 ALLOWED = {
     "_config": set(),
+    "_float_warnings": set(),  # NumPy's floating-point warnings kept inside tapegrad
     "_malloc": {"_config"},  # glibc's malloc thresholds, set once at import
     "_numba_blas": set(),  # Numba's import-time BLAS check answered without importing SciPy
     # where Numba caches compiled kernels (imported by the modules of them)

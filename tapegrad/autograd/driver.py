@@ -12,6 +12,7 @@ from functools import partial
 import numpy as np
 
 from .. import grad_mode as _gm
+from .._float_warnings import as_user, begin_quiet, end_quiet, quiet
 from .. import tape
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, bump_version
@@ -43,7 +44,7 @@ class AutogradPauses(Pauses):
     """What the engine's sweeps call when they pause: this layer's hooks, custom Functions
     and in-place checks (see ``engine/pauses.py``)."""
 
-    hooks = staticmethod(run_record_hooks)  # tensor hooks, then the node's (node_hooks)
+    hooks = staticmethod(as_user(run_record_hooks))  # tensor hooks, then the node's (node_hooks)
     custom_vjp = staticmethod(custom_vjp_numeric)
     check_python_record = staticmethod(check_python_record)
     check_reached = staticmethod(check_reached)
@@ -352,6 +353,7 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
     if seg.refill is not None:  # its saved values were dropped: recomputed first
         seg.refill(seg)
     begin_sweep(seg)  # (``with sweeping(seg)``, without an object per segment)
+    quiet = begin_quiet()  # IEEE results without NumPy's warnings (_float_warnings)
     try:  # nothing this sweep may read is released meanwhile
         top = seed_list[0][0] if len(seed_list) == 1 else max(e[0] for e in seed_list)
         if seg.device or create_graph or tape.anomaly[0]:
@@ -392,6 +394,7 @@ def _sweep_segment(seg, seed_list, retain_graph, create_graph, wanted, results, 
             # segment its dead iterations live on (still referenced by the last output).
             tape.retire(seg)
     finally:
+        end_quiet(quiet)
         end_sweep(seg)
 
 
@@ -554,7 +557,10 @@ def _shaped(total, t, create_graph):
         if d.dtype.kind == "c" and total.dtype.kind != "c":  # the arena's (re, im) pairs
             total = np.ascontiguousarray(total, np.float64).view(np.complex128)
         arr = total.reshape(d.shape)
-        return _make(arr if arr.dtype is d.dtype else arr.astype(d.dtype))
+        try:
+            return _make(arr if arr.dtype is d.dtype else arr.astype(d.dtype))
+        except RuntimeWarning:  # (past float32's range: inf; a user's filter raised it)
+            return _make(quiet(arr.astype, d.dtype))
     if isinstance(total, Tensor):
         g = unflat(total, tuple(t.shape))
         if g.dtype != t.dtype and (t.dtype.kind == "f" or t.dtype.kind == g.dtype.kind == "c"):

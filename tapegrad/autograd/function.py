@@ -26,6 +26,7 @@ import weakref
 import numpy as np
 
 from .. import grad_mode as _gm
+from .._float_warnings import as_user
 from .. import tape
 from ..registry import Op
 from ..tensor import Tensor, _make, _new
@@ -444,8 +445,8 @@ def _call_backward(node, grads):
     if own_backward and own_vjp and cls.backward is not cls.vjp:
         raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
                            "allowed. You should only implement one of them.")
-    fn = cls.backward if own_backward else cls.vjp
-    return fn(node.ctx, *grads)
+    fn = cls.backward if own_backward else cls.vjp  # (a user's: NumPy warns as outside)
+    return (fn if cls.__module__.startswith("tapegrad.") else as_user(fn))(node.ctx, *grads)
 
 
 def _backward(seg, r, node, get, zeros):

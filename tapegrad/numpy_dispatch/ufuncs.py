@@ -77,7 +77,7 @@ def sinc(x):
     derivative there would be a difference of two huge terms; PyTorch's second is nan).
     Complex ``x`` too (every op here has a complex rule), as NumPy's and PyTorch's."""
     x = _to_float(x)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):
         near0 = np.abs(_vals(x) * math.pi) < _SINC_TAYLOR
     safe = _op("where")(near0, _t(np.ones((), x.dtype)), x) * math.pi
     if not near0.any():

@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from .. import vecmath
+from .._float_warnings import quiet
 from ..registry import Op, defop
 from ..tensor import Tensor, _make
 from . import record as R
@@ -179,18 +180,25 @@ def softplus(x, beta, threshold):
             except OverflowError:  # (a threshold above exp's range)
                 r = math.inf
     else:
-        bx = d * beta if beta != 1.0 else d
-        # exp of at most the threshold: the select below discards the rest, so they raise no
-        # overflow warning (only a threshold past float32's exp range can still overflow)
-        if threshold < 88.0:
-            soft = np.log1p(np.exp(np.minimum(bx, threshold)))
-        else:
-            with np.errstate(over="ignore"):
-                soft = np.log1p(np.exp(np.minimum(bx, threshold)))
-        if beta != 1.0:
-            soft /= beta
-        r = vecmath.where(bx > threshold, d, soft)
+        try:
+            r = _softplus_values(d, beta, threshold)
+        except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+            r = quiet(_softplus_values, d, beta, threshold)
     return _smooth(_SOFTPLUS, x, r, beta, threshold)
+
+
+def _softplus_values(d, beta, threshold):
+    bx = d * beta if beta != 1.0 else d
+    # exp of at most the threshold: the select below discards the rest, so they raise no
+    # overflow warning (only a threshold past float32's exp range can still overflow)
+    if threshold < 88.0:
+        soft = np.log1p(np.exp(np.minimum(bx, threshold)))
+    else:
+        with np.errstate(over="ignore"):
+            soft = np.log1p(np.exp(np.minimum(bx, threshold)))
+    if beta != 1.0:
+        soft /= beta
+    return vecmath.where(bx > threshold, d, soft)
 
 
 def silu(x):
@@ -241,7 +249,7 @@ def bce_with_logits(x, y):
             xd.dtype == yd.dtype and xd.shape == yd.shape and x._base is None and
             y._base is None and fusable(x)):
         return None
-    with np.errstate(invalid="ignore"):  # (inf - inf at infinite logits: nan, as PyTorch's)
+    with np.errstate(all="ignore"):  # (inf - inf at infinite logits: nan, as PyTorch's)
         r = (1 - yd) * xd - (np.minimum(xd, 0) - np.log1p(np.exp(-np.abs(xd))))
     if (x._rg or y._rg) and R._grad_on():
         return R.result_arrays(r, _BCE_LOGITS, x, y, True, True, False)

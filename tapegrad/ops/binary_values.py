@@ -10,13 +10,14 @@ import operator
 
 import numpy as np
 
+from .._float_warnings import quiet
 from ..device import DeviceArray
 from ..promotion import float_of, int_exponent, number_dtype, promoted, wrapped_int
 from ..registry import TORCH_POWERS
 from ..tensor import _wrap
 from ..vecmath.short_runs import binary as _broadcast_op
-from .numpy_rules import (SCALAR_ERRORS, bool_error, np_power, pow_py, refuse_bool_subtraction,
-                          scalar_fallback)
+from .numpy_rules import (SCALAR_ERRORS, np_power, pow_py, refuse_bool_subtraction,
+                          retried, scalar_fallback)
 
 _ndarray = np.ndarray
 
@@ -81,8 +82,8 @@ def number_op(np_f, py_f):
             a, b = (c, xd) if reflected else (xd, c)
         try:
             return _wrap(np_f(a, b))
-        except TypeError as e:
-            raise bool_error(e) from None
+        except (TypeError, RuntimeWarning) as e:  # (a user's filter: _float_warnings)
+            return _wrap(retried(e, np_f, a, b))
         except ValueError:
             if np_f is not np.power:
                 raise
@@ -101,7 +102,10 @@ _pow_number_value = number_op(np.power, pow_py)
 def pow_value(xd, c, reflected):
     """``x ** c`` / ``c ** x``; floats to the power 2, 3, -1, -2 as PyTorch (``TORCH_POWERS``)."""
     if not reflected and type(xd) is _ndarray and xd.dtype.kind == "f" and c in TORCH_POWERS:
-        return _wrap(TORCH_POWERS[c](xd))
+        try:
+            return _wrap(TORCH_POWERS[c](xd))
+        except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+            return _wrap(quiet(TORCH_POWERS[c], xd))
     if type(c) is bool and getattr(xd, "dtype", None) == np.bool_:
         if reflected:  # (PyTorch has no bool pow kernel; a bool tensor to a bool is bool)
             raise NotImplementedError('"pow" not implemented for \'Bool\'')

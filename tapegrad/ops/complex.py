@@ -514,8 +514,9 @@ def complex(real_part, imag_part):
     if DeviceArray in (type(re._data), type(im._data)):
         raise NotImplementedError("complex tensors on cuda are not supported by tapegrad's CUDA "
                                   "backend: build the complex tensor on the CPU")
-    value = re._arr() + 1j * im._arr()
-    value = value.astype(np.complex64 if re.dtype == np.float32 else _C128)
+    value = np.empty(np.broadcast_shapes(re.shape, im.shape),
+                     np.complex64 if re.dtype == np.float32 else _C128)
+    value.real, value.imag = re._arr(), im._arr()  # (1j * inf would be nan + inf j)
     return record(value, (re, im), "complex")
 
 

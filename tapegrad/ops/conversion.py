@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from .. import vecmath
+from .._float_warnings import quiet
 from ..device import DeviceArray
 from ..device import device as _device
 from ..memory_format import check_memory_format
@@ -70,13 +71,16 @@ def to(x, *args, dtype=None, device=None, non_blocking=False, copy=False,
     if x.dtype == dtype and not copy:
         return x
     if dtype.kind == "c" or x.dtype.kind == "c":  # complex casts: ops/complex.py's rule
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), np.errstate(all="ignore"):  # (inf, nan: as torch)
             warnings.simplefilter("ignore", np.exceptions.ComplexWarning)  # as torch: real part
             value = _wrap(np.asarray(x._data).astype(dtype))
         if dtype.kind in "fc" and x._rg and _grad_on():
             return _complex().record(value, (x,), "to")
         return _make(value)
-    value = _wrap(np.asarray(x._data).astype(dtype))
+    try:
+        value = _wrap(np.asarray(x._data).astype(dtype))
+    except RuntimeWarning:  # (past the range of dtype, which a user's filter raised)
+        value = _wrap(quiet(np.asarray(x._data).astype, dtype))
     if dtype.kind == "f" and x._rg and _grad_on():
         return R.result(value, Op.TO_COPY, x)
     return _make(value)

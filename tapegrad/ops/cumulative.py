@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .._float_warnings import quiet
 from ..device import DeviceArray
 from ..tensor import _make, _wrap
 from . import record as R
@@ -86,8 +87,11 @@ def cumsum(input, dim, *, dtype=None):
     if type(xd) is DeviceArray:
         value = _cuda().cumsum_value(xd, d, dtype)
     else:
-        value = running(xd, d) if _compiled(xd, dtype) else \
-            np.add.accumulate(xd, axis=d, dtype=dtype)
+        try:
+            value = running(xd, d) if _compiled(xd, dtype) else \
+                np.add.accumulate(xd, axis=d, dtype=dtype)
+        except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+            value = quiet(np.add.accumulate, xd, axis=d, dtype=dtype)
         value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" and dtype is None
                       else value)
     if x.dtype.kind == "c" and R.needs_grad(x):
@@ -214,7 +218,10 @@ def cumprod(input, dim):
 
             return clone(x)
         return _doubling_scan(x, d)
-    value = np.multiply.accumulate(xd, axis=d)
+    try:
+        value = np.multiply.accumulate(xd, axis=d)
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        value = quiet(np.multiply.accumulate, xd, axis=d)
     value = _wrap(value.astype(np.int64) if value.dtype.kind in "biu" else value)
     if not R.needs_grad(x) or x.dtype.kind != "f":
         return _make(value)

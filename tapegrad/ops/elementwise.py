@@ -32,7 +32,7 @@ from .binary_values import (add_value as _add_value, div_value as _div_value,
 from .numpy_rules import (SCALAR_ERRORS as _SCALAR_ERRORS, bool_error as _bool_error,
                           is_number as _is_number, np_power as _np_power, pow_py as _pow_py,
                           weak_scalar as _weak_scalar, scalar_fallback as _scalar_fallback,
-                          refuse_bool_subtraction as _refuse_bool_subtraction)
+                          refuse_bool_subtraction as _refuse_bool_subtraction, retried as _retried)
 
 _grad_on = R._grad_on
 _vmap_running = (0,)  # vmap's running count and dispatch, installed by tapegrad.func
@@ -94,8 +94,8 @@ def _unary(op, name, np_f, py_f, saves, dx, grad_fn=None, nconst=0):
                 return _cuda().unary(d, input)
             try:
                 r = np_small(xd) if big and xd.size < big else np_f(xd)
-            except TypeError as e:
-                raise _bool_error(e) from None
+            except (TypeError, RuntimeWarning) as e:  # (a user's filter: _float_warnings)
+                r = _retried(e, np_f, xd)
             rd = r.dtype  # (float64 results, the common case, pass one identity test)
             if rd is not _F64:
                 kind = rd.kind  # (read once: float32 results pay for no complex test)
@@ -326,8 +326,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         xd, yd = _promoted_operands(np_f, xd, yd, False, False)
                     try:
                         r = np_f(xd, yd)
-                    except TypeError as e:
-                        raise _bool_error(e) from None
+                    except (TypeError, RuntimeWarning) as e:
+                        r = _retried(e, np_f, xd, yd)
                     except ValueError:
                         if np_f is not np.power:
                             raise
@@ -346,8 +346,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                         _broadcast_op(np_f, xd, yd)  # (large: a loop where NumPy's is slow)
                 except ValueError:
                     r = None  # the general path below gives PyTorch's message
-                except TypeError as e:
-                    raise _bool_error(e) from None
+                except (TypeError, RuntimeWarning) as e:
+                    r = _retried(e, np_f, xd, yd)
                 if r is not None and r.dtype is not xd.dtype and xd.dtype.kind in "biu":
                     r = _integer_quotient(np_f, xd, yd, r)
                 if r is not None:

@@ -18,6 +18,7 @@ opposite resize. The multi-axis transforms are compositions of these (``tapegrad
 
 import numpy as np
 
+from .._float_warnings import quiet
 from ..tensor import _make, _wrap
 from . import complex as C
 from . import record as R
@@ -49,7 +50,10 @@ def _resize_value(a, axis, n):
 
 def _c2c_value(a, axis, inverse, norm):
     f = np.fft.ifft if inverse else np.fft.fft
-    return f(a, axis=axis, norm=norm)
+    try:
+        return f(a, axis=axis, norm=norm)
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        return quiet(f, a, axis=axis, norm=norm)
 
 
 def _weights(n, m, axis, ndim):
@@ -124,14 +128,20 @@ def r2c(x, axis, norm):
     a = x._arr()
     if a.dtype.kind != "f":
         a = a.astype(np.float64)
-    value = np.fft.rfft(a, axis=axis, norm=norm)
+    try:
+        value = np.fft.rfft(a, axis=axis, norm=norm)
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        value = quiet(np.fft.rfft, a, axis=axis, norm=norm)
     return C.record(value, (x,), "fft_r2c", axis=axis, n=a.shape[axis], norm=norm)
 
 
 def c2r(x, axis, n, norm):
     """``n`` real samples from the one-sided spectrum ``x`` (``n // 2 + 1`` bins on ``axis``)."""
     x = R.as_tensor(x)
-    value = np.fft.irfft(x._arr(), n=n, axis=axis, norm=norm)
+    try:
+        value = np.fft.irfft(x._arr(), n=n, axis=axis, norm=norm)
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        value = quiet(np.fft.irfft, x._arr(), n=n, axis=axis, norm=norm)
     if not C.needs_record(x):
         return _make(_wrap(value))
     return C.record(value, (x,), "fft_c2r", axis=axis, n=n, norm=norm)

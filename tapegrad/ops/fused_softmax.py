@@ -19,6 +19,7 @@ tape), so every higher order is the composition's.
 import numpy as np
 
 from .. import vecmath
+from .._float_warnings import quiet
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from ..vecmath.short_runs import shift_max, sum_axes  # (NumPy's sums, its order)
@@ -65,32 +66,39 @@ def _rows_value(xd, dims, log):
 
 
 def softmax_value(xd, dims):
-    r = _rows_value(xd, dims, False)
-    if r is not None:
-        return r
-    e = vecmath.exp(xd - shift_array(xd, dims))
-    return e / sum_axes(e, dims, True)
+    try:
+        r = _rows_value(xd, dims, False)
+        if r is not None:
+            return r
+        e = vecmath.exp(xd - shift_array(xd, dims))
+        return e / sum_axes(e, dims, True)
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        return quiet(softmax_value, xd, dims)
 
 
 def _log_sum_shifted(xd, dims):
     """``(log(s), m)``: ``m`` the shift, ``s`` the sum of ``exp(xd - m)`` over ``dims`` (kept)."""
-    m = shift_array(xd, dims)
-    with np.errstate(divide="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
+    with np.errstate(all="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
+        m = shift_array(xd, dims)
         return vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True)), m
 
 
 def log_softmax_value(xd, dims):
-    r = _rows_value(xd, dims, True)
-    if r is not None:
-        return r
-    s, m = _log_sum_shifted(xd, dims)
-    return (xd - m) - s  # (PyTorch's order: x - (s + m) loses s beside a large shift)
+    try:
+        r = _rows_value(xd, dims, True)
+        if r is not None:
+            return r
+        s, m = _log_sum_shifted(xd, dims)
+        return (xd - m) - s  # (PyTorch's order: x - (s + m) loses s beside a large shift)
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        return quiet(log_softmax_value, xd, dims)
 
 
 def logsumexp_value(xd, dims, keepdim):
     """log_softmax's ``log(s) + m``, squeezed as ``keepdim`` says."""
     s, m = _log_sum_shifted(xd, dims)
-    v = s + m
+    with np.errstate(all="ignore"):  # (-inf + inf: nan, as PyTorch's)
+        v = s + m
     return v if keepdim else _wrap(v.reshape(tuple(n for k, n in enumerate(v.shape)
                                                    if k not in dims)))
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._bounded_cache import bounded_cache
+from .._float_warnings import quiet
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
 from . import einsum_integral, einsum_plan
@@ -165,6 +166,8 @@ def matmul(input, other):
                 value = _wrap(_dot(xd, yd) if xd.ndim <= 2 >= yd.ndim else np.matmul(xd, yd))
             except ValueError:
                 value = None  # the general path below gives PyTorch's message
+            except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+                value = _wrap(quiet(np.matmul, xd, yd))
             if value is not None:
                 if not ((input._rg or other._rg) and _state.grad_enabled):
                     return _make(value)

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .. import tape
+from .._float_warnings import quiet
 from ..grad_mode import NO_GRAD_VIEW, _state as _gs, mark_no_grad_view
 from .._bounded_cache import bounded_cache
 from ..device import DeviceArray
@@ -503,11 +504,14 @@ def sum_values(a, dims, keepdim):
     if a.dtype is _F16:
         with np.errstate(over="ignore"):  # (a total past 65504 is inf, silently, as PyTorch's)
             return sum_values(a.astype(_F32), dims, keepdim).astype(_F16)
-    if len(dims) == a.ndim and not keepdim:
-        return _add_reduce(a, axis=None)
-    if a.size >= _SHORT_RUNS_MIN:  # (a loop where NumPy's is slow)
-        return _sum_axes(a, dims, keepdim)
-    return _add_reduce(a, axis=dims, keepdims=keepdim)
+    try:
+        if len(dims) == a.ndim and not keepdim:
+            return _add_reduce(a, axis=None)
+        if a.size >= _SHORT_RUNS_MIN:  # (a loop where NumPy's is slow)
+            return _sum_axes(a, dims, keepdim)
+        return _add_reduce(a, axis=dims, keepdims=keepdim)
+    except RuntimeWarning:  # (overflow to inf, which a user's filter raised: _float_warnings)
+        return quiet(sum_values, a, dims, keepdim)
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):
@@ -523,7 +527,10 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     if dim is None and not keepdim and dtype is None and xd.dtype.char in "fdFD" and \
             type(xd) is not DeviceArray:
         # the common full reduction: one flat scatter (every element gets the one gradient)
-        value = _wrap(_add_reduce(xd, axis=None))
+        try:
+            value = _wrap(_add_reduce(xd, axis=None))
+        except RuntimeWarning:  # (overflow, which a user's filter raised: _float_warnings)
+            value = _wrap(quiet(_add_reduce, xd, axis=None))
         if not (x._rg and _grad_on()):
             return _make(value)
         seg = R.segment_for(x)
@@ -542,7 +549,10 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     elif dtype is None:
         value = _wrap(sum_values(xd, dims, keepdim))
     else:
-        value = _wrap(_add_reduce(xd, axis=dims, keepdims=keepdim, dtype=dtype))
+        try:
+            value = _wrap(_add_reduce(xd, axis=dims, keepdims=keepdim, dtype=dtype))
+        except RuntimeWarning:  # (overflow, which a user's filter raised: _float_warnings)
+            value = _wrap(quiet(_add_reduce, xd, axis=dims, keepdims=keepdim, dtype=dtype))
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .._float_warnings import quiet
 from ..promotion import number_dtype, result_dtype, wrapped_int
 from .record import as_tensor as _t
 from .shapes import broadcast_shapes
@@ -16,6 +17,15 @@ def scalar_fallback(np_f, *args):
     """``math`` raised (log(0), sqrt(-1), overflow): take NumPy's IEEE answer instead."""
     with np.errstate(all="ignore"):
         return float(np_f(*[np.float64(a) for a in args]))
+
+
+def retried(e, np_f, *args):
+    """A NumPy call raised ``e``: a RuntimeWarning (a floating-point warning that a user's
+    filter made an exception: _float_warnings) is computed again without warnings; a TypeError
+    is raised as PyTorch's (``bool_error``)."""
+    if isinstance(e, RuntimeWarning):
+        return quiet(np_f, *args)
+    raise bool_error(e) from None
 
 
 def bool_error(e):

@@ -19,6 +19,7 @@ of other shapes or dtypes, views, CUDA tensors, complex values, vmap's batched t
 import numpy as np
 
 from .. import vecmath
+from .._float_warnings import quiet
 from ..registry import Op, defop
 from ..tensor import _make
 from . import record as R
@@ -69,8 +70,12 @@ def mse(x, y):
     arrays = _arrays(x, y)
     if arrays is None:
         return None
-    d = arrays[0] - arrays[1]
-    return _result(np.multiply(d, d, out=d), _MSE, x, y)
+    try:
+        d = arrays[0] - arrays[1]
+        r = np.multiply(d, d, out=d)
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        r = quiet(np.square, quiet(np.subtract, *arrays))
+    return _result(r, _MSE, x, y)
 
 
 def huber(x, y, delta):
@@ -78,9 +83,9 @@ def huber(x, y, delta):
     arrays = _arrays(x, y)
     if arrays is None:
         return None
-    z = arrays[0] - arrays[1]
-    delta = _in_dtype(z, delta)
-    with np.errstate(invalid="ignore"):  # (inf - inf: nan, as PyTorch's)
+    with np.errstate(all="ignore"):  # (inf - inf: nan, as PyTorch's)
+        z = arrays[0] - arrays[1]
+        delta = _in_dtype(z, delta)
         np.abs(z, out=z)
         # m (z - m / 2), m = min(z, delta): PyTorch's 0.5 z * z below delta (z - z / 2 is
         # z / 2 exactly), its delta (z - 0.5 delta) from it on, NaN at NaN; three passes fewer
@@ -97,9 +102,9 @@ def smooth_l1(x, y, beta):
     arrays = _arrays(x, y)
     if arrays is None:
         return None
-    z = arrays[0] - arrays[1]
-    beta = _in_dtype(z, beta)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):
+        z = arrays[0] - arrays[1]
+        beta = _in_dtype(z, beta)
         np.abs(z, out=z)
         square = np.multiply(z, 0.5)
         np.multiply(square, z, out=square)

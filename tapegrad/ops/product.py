@@ -5,6 +5,7 @@ pairwise ``mul`` records."""
 import numpy as np
 
 from ..device import DeviceArray, host_array
+from .._float_warnings import quiet
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from . import record as R
@@ -105,14 +106,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if type(x._data) is DeviceArray:
         d = None if dim is None else norm_dim(int(dim), x.ndim)
         value = _cuda().prod_value(x._data, d, keepdim, dtype)
-    elif dim is None:
-        value = np.multiply.reduce(np.asarray(x._data), axis=None, dtype=dtype)
-        d = None
     else:
         xd = np.asarray(x._data)
-        d = norm_dim(int(dim), xd.ndim)
-        value = np.multiply.reduce(xd, axis=d if xd.ndim else None, keepdims=keepdim,
-                                   dtype=dtype)
+        d = None if dim is None else norm_dim(int(dim), xd.ndim)
+        kw = dict(axis=None) if d is None else dict(axis=d if xd.ndim else None, keepdims=keepdim)
+        try:
+            value = np.multiply.reduce(xd, dtype=dtype, **kw)
+        except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+            value = quiet(np.multiply.reduce, xd, dtype=dtype, **kw)
     if type(value) is not DeviceArray:
         value = _wrap(np.asarray(value if value.dtype.kind not in "biu" or dtype is not None
                                  else value.astype(np.int64)))

@@ -166,8 +166,8 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
                     return general(self, other)
             except TypeError as e:
                 raise E._bool_error(e) from None
-            except OverflowError:  # an int out of an integer dtype's range: PyTorch wraps it
-                return general(self, other)
+            except (OverflowError, RuntimeWarning):  # an int out of an integer dtype's range
+                return general(self, other)  # (PyTorch wraps it); a user's warnings filter
             if rec:
                 t = _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
                               float(other) if const_of is None else const_of(other))
@@ -222,7 +222,10 @@ def _pow(self, other):
     if (to is int or to is float) and type(d) is _ndarray and self._base is None:
         power = TORCH_POWERS.get(other)
         if power is not None and d.ndim and d.dtype.kind == "f":
-            r = power(d)
+            try:
+                r = power(d)
+            except RuntimeWarning:  # (a user's warnings filter: the generic op's retry)
+                return E.pow(self, other)
             if self._rg and _state.grad_enabled:
                 return _const_op(_POWC, self, r, other, save_x=True)
             return _plain(r)

@@ -10,6 +10,7 @@ so no ``inf`` reaches a discarded branch); forward mode ``sum(x t) / y``.
 
 import numpy as np
 
+from .._float_warnings import quiet
 from ..registry import Op, defop
 from ..tensor import _make, _wrap
 from . import record as R
@@ -24,7 +25,10 @@ def norm2(x, dims, keepdim):
     One record when ``x`` requires grad."""
     R.refresh_views(x)
     xd = x._data
-    value = _wrap(np.sqrt(sum_values(xd * xd, dims, keepdim)))
+    try:
+        value = _wrap(np.sqrt(sum_values(xd * xd, dims, keepdim)))
+    except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
+        value = _wrap(quiet(lambda: np.sqrt(sum_values(xd * xd, dims, keepdim))))
     if not (x._rg and R._grad_on()):
         return _make(value)
     return R.python_result(value, _NORM2, (x,), save_inputs=(0,), save_out=True,

@@ -70,9 +70,10 @@ def frexp(input):
     x = _t(input)
     if x.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    m, e = np.frexp(vals(x))
-    e = e.astype(np.int32)
-    scale = const(np.ldexp(np.ones_like(m), -e))  # exact: a power of two
+    with np.errstate(all="ignore"):  # (inf, nan: exponent 0, as PyTorch's)
+        m, e = np.frexp(vals(x))
+        e = e.astype(np.int32)
+        scale = const(np.ldexp(np.ones_like(m), -e))  # exact: a power of two
     return FrexpResult(_ops.mul(x, scale), const(e))
 
 

@@ -273,7 +273,11 @@ def leaky_relu(x, slope):
     """``where(x > 0, x, x * slope)`` of a real float array (``slope`` a Python number: in
     ``x``'s dtype, as NumPy's weak scalars), in one pass where ``relu`` makes one."""
     if not _selectable(x):
-        return where(x > 0, x, x * slope)
+        try:
+            return where(x > 0, x, x * slope)
+        except RuntimeWarning:  # (x * slope overflowing, which a user's filter raised)
+            with np.errstate(all="ignore"):
+                return where(x > 0, x, x * slope)
     out = np.empty_like(x)
     _selects().leaky_relu(x.reshape(-1), x.dtype.type(slope), out.reshape(-1))
     return out

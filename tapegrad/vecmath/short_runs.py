@@ -108,7 +108,11 @@ def binary(np_f, x, y):
     if type(x) is not _ndarray or type(y) is not _ndarray or \
             (x.size < SMALL_OPERANDS and y.size < SMALL_OPERANDS) or x.shape == y.shape or \
             not (x.dtype is y.dtype and (x.dtype is _F64 or x.dtype is _F32)):
-        return np_f(x, y)
+        try:
+            return np_f(x, y)
+        except RuntimeWarning:  # (NumPy's IEEE warning, which a user's filter raised)
+            with np.errstate(all="ignore"):
+                return np_f(x, y)
     op = _OPS.get(np_f)
     dims = None if op is None else _broadcast_dims(x, y)
     if dims is not None:
