@@ -9,6 +9,13 @@ large array. Here the sum is taken at once (``np.einsum('ab,ab->b')`` for a prod
 pass, nothing of full size written; ``np.einsum('ab->b')`` for a sum or difference) and added
 into the gather's input, whose VJP then never runs (nothing else reached it). That is the same
 sum as the gather's, in another order: equal within float rounding.
+
+Other binary ops' float32 gradients (``x / b``, ``pow``, ``atan2``, ``maximum``, ...) into a
+broadcast operand are computed in full and summed here too: left to the gather's compiled
+loop they would be added in turn into a float32 accumulator (``b.grad`` of ``x / b`` over
+200000 elements ~1e-5 relative off, where PyTorch's cascade sum is ~1e-7 off); here a long
+innermost run is summed by ``np.einsum`` in float64, other long runs add in float64 too
+(``wide_sums``). A Python op's (``atan2``, ``hypot``, ...) likewise (``reduced_python``).
 """
 
 import math
@@ -26,11 +33,13 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _F32 = np.dtype(np.float32)
 
 
-def reduced_vjp(sw, code, slots, todo, g, vals):
+def reduced_vjp(sw, code, slots, todo, g, vals, args=(), rules=()):
     """Add formula ``k``'s gradient, summed over the broadcast axes, into the input of each
     broadcast gather among ``slots`` (for ``k`` in ``todo``, an add, sub or mul record of
-    ``sw``); return the ``k`` done so (the caller runs the others as before)."""
-    if code != _ADD and code != _SUB and code != _MUL or sw.keep is None or \
+    ``sw``, or another binary record of float32 ``g`` whose formulas ``rules`` take
+    ``args``); return the ``k`` done so (the caller runs the others as before)."""
+    sums = code == _ADD or code == _SUB or code == _MUL
+    if not sums and (g.dtype is not _F32 or not rules) or sw.keep is None or \
             type(g) is not np.ndarray or slots[0] == slots[1]:
         return ()
     done = []
@@ -40,7 +49,7 @@ def reduced_vjp(sw, code, slots, todo, g, vals):
             continue
         a, dims, kept = plan
         pending(sw)  # (g's values, written by passes of a chain, are read here)
-        gs = g.reshape(dims)
+        gs = g.reshape(dims) if sums else _full_gradient(rules[k], args, g.size, dims)
         sub = _LETTERS[: len(dims)]
         spec = sub + "->" + "".join(sub[i] for i in kept)  # (for a sum: einsum, not
         operands = (gs,)  # np.add.reduce, 3-10x slower over an outer axis of few columns)
@@ -50,7 +59,7 @@ def reduced_vjp(sw, code, slots, todo, g, vals):
                     other.dtype != g.dtype:
                 continue
             spec, operands = sub + "," + spec, (gs, other.reshape(dims))
-        red = _wide_sum(g, dims, kept, operands)
+        red = _wide_sum(g if sums else gs, dims, kept, operands)
         if red is None:
             with np.errstate(all="ignore"):  # inf/nan as IEEE says, silently, as the
                 red = np.einsum(spec, *operands)  # gather's compiled loop and PyTorch
@@ -59,6 +68,55 @@ def reduced_vjp(sw, code, slots, todo, g, vals):
         sw.accumulate((a,), (red.reshape(-1),), (True,))
         done.append(k)
     return done
+
+
+def wide_slots(sw, slots):
+    """The positions ``k`` of ``slots`` (a Python record's inputs) that are plain broadcast
+    gathers of more than ``wide_sums.LONG`` elements in a float32 sweep: their gradients are
+    summed by ``reduced_python``, not the gather's compiled loop (which adds them in turn into
+    float32: ``atan2(x, b)``'s ``b.grad`` over 200000 elements ~5e-6 relative off, PyTorch's
+    ~1e-7)."""
+    if sw.keep is None or sw.adj.dtype is not _F32:
+        return ()
+    recs, wide = sw.recs, ()
+    for k, s in enumerate(slots):
+        if s >= 0 and recs.item(s, tape.OP) == _GATHER and \
+                recs.item(s, tape.SIZE) > _wide.LONG and \
+                _broadcast_of(sw, s, recs.item(s, tape.SIZE)) is not None:
+            wide += (k,)
+    return wide
+
+
+def reduced_python(sw, slots, grads, wide):
+    """``slots`` with those at positions ``wide`` (``wide_slots``) replaced by -1, their
+    gradients ``grads[k]`` summed over the broadcast axes into the gathers' inputs."""
+    slots = list(slots)
+    for k in wide:
+        gk = grads[k]
+        if gk is None:
+            continue
+        a, dims, kept = _broadcast_of(sw, slots[k], np.size(gk))
+        full = np.ascontiguousarray(np.broadcast_to(gk, np.shape(gk)))
+        if full.dtype is not _F32 and full.dtype != np.float64:
+            full = full.astype(_F32)
+        full = full.reshape(dims)
+        red = _wide_sum(full, dims, kept, (full,))
+        if red is None:  # float64 (or a short run of float32, as the gather's loop)
+            sub = _LETTERS[: len(dims)]
+            with np.errstate(all="ignore"):
+                red = np.einsum(sub + "->" + "".join(sub[i] for i in kept), full)
+        sw.accumulate((a,), (np.asarray(red, _F32).reshape(-1),), (True,))
+        slots[k] = -1
+    return slots
+
+
+def _full_gradient(rule, args, n, dims):
+    """Formula ``rule``'s gradient of all ``n`` elements, C-contiguous, in shape ``dims``."""
+    with np.errstate(all="ignore"):  # inf/nan as IEEE says, as the compiled loop
+        gk = rule(*args)
+    if np.size(gk) != n:
+        gk = np.broadcast_to(gk, (n,))
+    return np.ascontiguousarray(gk, _F32).reshape(dims)
 
 
 def _wide_sum(g, dims, kept, operands):
@@ -70,12 +128,17 @@ def _wide_sum(g, dims, kept, operands):
         return None
     summed = [i for i in range(len(dims)) if i not in kept]
     first, last = summed[0], summed[-1] + 1
-    if last == len(dims) and last - first == len(summed) and len(operands) == 1 and \
-            g.flags.c_contiguous and math.prod(dims[first:]) > _wide.LONG:
-        # the innermost axes: NumPy's pairwise sum along contiguous rows (einsum 'ab->a'
-        # adds them in turn: x (4, 200000) + b (4, 1) gave b ~7e-7 off, PyTorch 5e-8)
+    if last == len(dims) and last - first == len(summed) and g.flags.c_contiguous and \
+            math.prod(dims[first:]) > _wide.LONG and all(
+                o.dtype is g.dtype and o.flags.c_contiguous for o in operands):
+        # the innermost axes: contiguous rows summed by einsum in float64 (in float32 it
+        # adds them in turn: x (4, 200000) + b (4, 1) gave b ~7e-7 off, PyTorch 5e-8; NumPy's
+        # pairwise sum still 4e-7 over (4, 50001), at about the same speed)
+        rows = math.prod(dims[:first])
+        spec = ",".join("ab" for _ in operands) + "->a"
         with np.errstate(all="ignore"):
-            return np.add.reduce(g.reshape(math.prod(dims[:first]), -1), axis=1)
+            return np.einsum(spec, *(o.reshape(rows, -1) for o in operands),
+                             dtype=np.float64).astype(_F32)
     if last - first != len(summed) or not _wide.takes(
             g, math.prod(dims[first:last]), math.prod(dims[last:])) or \
             any(o.dtype is not g.dtype or not o.flags.c_contiguous for o in operands):

@@ -76,8 +76,8 @@ def numpy_vjp(sw, r, code):
     else:
         do = start(sw, g.size, g.itemsize) if not shaped and _flat(args, g.size) else stop(sw)
     todo = [k for k in (0, 1) if slots[k] >= 0 and rules[k] is not None]  # constants: none
-    for k in reduced_vjp(sw, code, slots, todo, g, vals):  # broadcast operands: gradients
-        todo.remove(k)  # summed as they are computed (no array of the record's size)
+    for k in reduced_vjp(sw, code, slots, todo, g, vals, args, rules):  # broadcast operands:
+        todo.remove(k)  # gradients summed as they are computed (accurately in float32)
     grads = [None, None]
     if _all_ones(g):  # seeded by a full sum: g * v is v, handed on read-only (no pass)
         for k in tuple(todo):

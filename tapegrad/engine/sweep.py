@@ -27,6 +27,7 @@ from ..registry import PYTHON_BASE, REGISTRY, Op
 from . import chains, kernels, numpy_records
 from .chains import NOW
 from .addresses import address, addresses
+from .broadcast_vjp import reduced_python, wide_slots
 from .first_tables import first_tables
 from .kernels import kernel
 from ._sweep_dispatch import TILED as _TILED, _transposing
@@ -462,8 +463,10 @@ class Sweep:
         g = self.grad_of(r).reshape(entry.out_shape)
         d = REGISTRY[code]
         slots = entry.slots
+        wide = wide_slots(self, slots)
         if d.vjp_into is None:
             grads = d.vjp_np(g, tuple(entry.saved), entry.out, **entry.params)
+            slots = reduced_python(self, slots, grads, wide) if wide else slots
             self.accumulate(slots, grads, _private(grads) if self.own is not None else ())
             return
         # per input, its arena slot shaped as the input when nothing has reached it yet (the
@@ -472,11 +475,13 @@ class Sweep:
         reached, own, o, adj = self.reached, self.own, self.offs, self.adj
         targets = []
         for k, s in enumerate(slots):
-            if s < 0 or reached[s] or own is not None and own[s] or k and s in slots[:k]:
+            if s < 0 or reached[s] or own is not None and own[s] or k and s in slots[:k] \
+                    or k in wide:
                 targets.append(None)
             else:
                 targets.append(adj[o[s] : o[s + 1]].reshape(entry.in_shapes[k]))
         grads = d.vjp_into(g, entry.saved, entry.out, targets, **entry.params)
+        slots = reduced_python(self, slots, grads, wide) if wide else slots
         self.accumulate(slots, grads, _private(grads) if self.own is not None else (),
                         written=targets)
 
