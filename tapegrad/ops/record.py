@@ -19,6 +19,7 @@ from ..device import DeviceArray as _DeviceArray
 from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
 from .inference_saves import refuse_inputs, refuse_save, refuse_stamps
+from .out_variants import untracked_inputs
 from .shapes import c_strides, strided_ints
 from ..engine.numpy_records import BIG
 from ..vecmath.short_runs import broadcast_value as _broadcast_value
@@ -139,7 +140,7 @@ def untracked(op, ts, stamps=None):
     if op not in _WRAPPED:
         inputs = [t for t in ts if t is not None]
         if inputs and all([t._inference for t in inputs]):
-            return True
+            return untracked_inputs(op, inputs)  # (True, or PyTorch's out= variants' error)
     if stamps and any([s is _INFERENCE_STAMP for s in stamps]):  # (refused unless unneeded)
         refuse_stamps(op, ts, stamps, _INFERENCE_STAMP)
     return False

@@ -25,6 +25,7 @@ from .activations import fusable_array
 from .complex_refusals import refusal, refuse
 from .elementwise import _MULC, _const_op
 from .movement import _add_reduce, _record_sum, gathered, reshape, sum, sum_values
+from .out_variants import refuse_out
 from .node_names import name_node
 from .product import prod
 from ..registry import Op, defop
@@ -370,6 +371,8 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
     if x.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = _reduce_dims(dim, x.ndim)
+    if x._inference and len(dims) == x.ndim:  # (every dimension: PyTorch sums into out=)
+        refuse_out("sum", x)
     n = size_of(tuple(x.shape[k] for k in dims))
     dof = _builtin_max(0.0, n - correction)
     if dof <= 0:

@@ -112,7 +112,11 @@ def log10(input):
 
 
 def exp2(input):
-    return _nd._exp2(floating(input))
+    x = floating(input)
+    if x._inference and inference_only(x):  # (one op in PyTorch, not its pow's out= variant)
+        with _no_grad():
+            return _nd._exp2(x)
+    return _nd._exp2(x)
 
 
 def deg2rad(input):

@@ -18,6 +18,7 @@ from ..ops.shapes import check_reduced_dim, norm_dim
 from ..tensor import Tensor
 from ._common import _t, const, vals
 from .index_reductions import contributor_stacks
+from .add_alpha import inference_only as _inference_only
 
 AminmaxResult = namedtuple("aminmax", ["min", "max"])
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -105,12 +106,18 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim`` (Bessel's correction 1 by default)."""
+    if _inference_only(input):  # (one op in PyTorch, no out= variant: records nothing)
+        with _no_grad():
+            return var_mean(input, dim, unbiased, keepdim, correction=correction)
     return (_ops.var(input, dim, unbiased, keepdim, correction=correction),
             _ops.mean(input, dim=dim, keepdim=keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim`` (Bessel's correction 1 by default)."""
+    if _inference_only(input):
+        with _no_grad():
+            return std_mean(input, dim, unbiased, keepdim, correction=correction)
     return (_ops.std(input, dim, unbiased, keepdim, correction=correction),
             _ops.mean(input, dim=dim, keepdim=keepdim))
 
