@@ -50,7 +50,7 @@ from .regression_losses import smooth_l1_loss
 from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
 from .more_losses import _reduce, check_reduction as _check_reduction
-from .more_losses import legacy_reduction as _legacy_reduction
+from .more_losses import legacy_reduction as _legacy_reduction, nll_weight_check
 from .more_losses import reduced_node
 from .inplace_option import in_place_capable
 from .padding import pad
@@ -400,6 +400,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     x = _t(input)
     one_device(x, target, weight)  # (targets and weights are read on the host)
     t = _class_targets(x, target, "nll_loss")
+    nll_weight_check(weight, x.ndim)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     if weight is not None and tuple(weight.shape) != (C,):
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
@@ -463,6 +464,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if x.ndim > 2 and tv0.dtype.kind in "iub" and tuple(tv0.shape) == (x.shape[0],) + tuple(
             x.shape[2:]):  # (N, C, d1...): rows of C classes, as the 2-D case reads them
         _long_or_byte(tv0, x.ndim)
+        nll_weight_check(weight, x.ndim)
         rows = O.reshape(O.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,)), (-1, C))
         if weight is None and label_smoothing == 0.0 and tv0.dtype.kind in "iu" and \
                 _activations.fusable_array(rows):  # (the 2-D path's two ops, checked above)

@@ -21,6 +21,16 @@ def check_reduction(reduction):
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def nll_weight_check(weight, ndim):
+    """PyTorch's nll_loss kernels have no derivative for ``weight``: with grad on, a weight
+    requiring grad is refused before they run (``nll_loss2d_forward`` for inputs of 3 or more
+    dims, which PyTorch reshapes to 4)."""
+    if weight is not None and getattr(weight, "requires_grad", False) and is_grad_enabled():
+        fn = "nll_loss2d_forward" if ndim >= 3 else "nll_loss_forward"
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           "'weight'. This input cannot have requires_grad True.")
+
+
 def _reduce(t, reduction):
     """``t`` reduced as ``reduction`` says (``"none"``: as it is)."""
     if reduction == "mean":

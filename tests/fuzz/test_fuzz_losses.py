@@ -55,15 +55,10 @@ def gen_loss(rng):
 GENS = [gen_loss]
 
 
-_R0 = ("nll_loss/cross_entropy with a class-index target and a weight requiring grad computes "
-       "where PyTorch raises 'The function 'nll_loss(2d)_forward' is not differentiable with "
-       "respect to argument 'weight''")
 _R1 = "weight of the wrong length: the message adds the class count and the weight's shape"
 _R2 = ("unbatched input with a 1-element target: computes where PyTorch raises 'size mismatch (got"
        " input: [2], target: [1])'")
 XFAILS = {
-    **dict.fromkeys([16, 18, 26, 36, 59, 60, 87, 89, 108, 115, 139, 141, 144, 147, 159, 170, 174,
-                     181, 185, 216, 236], _R0),
     **dict.fromkeys([3, 207, 234], _R1),
     **dict.fromkeys([189], _R2),
 }
