@@ -5,7 +5,8 @@
 statistics), ``cov``/``corrcoef``, ``trapezoid`` and ``cumulative_sum``.
 
 NaN entries are replaced by the reduction's neutral value with ``where`` on a constant mask, so
-they get a zero gradient; the others get the gradient of the plain reduction.
+they get a zero gradient (but ``nanmean``'s in an all-NaN slice: NaN, as PyTorch's); the others
+get the gradient of the plain reduction.
 """
 
 import numpy as np
@@ -59,7 +60,13 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NV, *, where=_NV):
 
     _common(out, where)
     x, nan = _filled(a, 0.0)
-    n = _count(nan, None if axis is None else _axis_tuple(axis, x.ndim), _kd(keepdims))
+    ax = None if axis is None else _axis_tuple(axis, x.ndim)
+    n = _count(nan, ax, _kd(keepdims))
+    dead = np.all(nan, axis=ax, keepdims=True) if nan.size else nan
+    if dead.any():  # an all-NaN slice: PyTorch's nansum(x) / 0 gives its entries the gradient
+        # (g / 0) * 0, NaN; here they skip the where and are multiplied by a constant 0
+        x = _op("where")(_t(nan & ~dead), 0.0, _to_float(_t(a))) * \
+            _t((~dead).astype(_vals(x).real.dtype))
     with np.errstate(invalid="ignore", divide="ignore"):
         return _sum(x, axis=axis, dtype=dtype, keepdims=keepdims) / _t(n.astype(x.dtype))
 

@@ -96,7 +96,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    """Mean of the non-NaN values (NaN entries get a zero gradient)."""
+    """Mean of the non-NaN values (NaN entries get a zero gradient; in a slice that is all
+    NaN, NaN, as PyTorch's nansum(x) / 0)."""
     x = _t(input) if dtype is None else _t(input).to(dtype)
     if x.dtype.kind not in "fc":
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
