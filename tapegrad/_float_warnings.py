@@ -43,28 +43,38 @@ def quiet(f, *args, **kwargs):
 try:  # NumPy >= 2: the error state is one context variable (what np.errstate sets)
     from numpy._core._ufunc_config import _extobj_contextvar as _state, _make_extobj
 
-    _IGNORE = _make_extobj(all="ignore")
+    # two equal "ignore" states: which one is set tells the state to give user code back,
+    # NumPy's default (nothing set: one object) or the user's own, held in ``_user``
+    _IGNORE, _IGNORE_USERS = _make_extobj(all="ignore"), _make_extobj(all="ignore")
+    _DEFAULT = _state.get()
 except ImportError:  # (another layout: np.errstate itself, ~1 µs a backward)
     _state = None
 _user = ContextVar("tapegrad_user_fp_state", default=None)
 
 
 def begin_quiet():
-    """Ignore NumPy's floating-point errors until ``end_quiet(token)`` (a backward's sweep)."""
+    """Ignore NumPy's floating-point errors until ``end_quiet(token)`` (a backward's sweep):
+    one context variable set where the user's state is NumPy's default."""
     if _state is None:
         e = np.errstate(all="ignore")
         e.__enter__()
         return e
-    user = _user.set(_state.get())
-    return _state.set(_IGNORE), user
+    cur = _state.get()
+    if cur is _DEFAULT:
+        return _state.set(_IGNORE)
+    if cur is _IGNORE or cur is _IGNORE_USERS:  # (a backward inside a backward)
+        return _state.set(cur)
+    return _state.set(_IGNORE_USERS), _user.set(cur)
 
 
 def end_quiet(token):
     if _state is None:
         token.__exit__(None, None, None)
-        return
-    _state.reset(token[0])
-    _user.reset(token[1])
+    elif type(token) is tuple:
+        _state.reset(token[0])
+        _user.reset(token[1])
+    else:
+        _state.reset(token)
 
 
 def as_user(f):
@@ -73,10 +83,13 @@ def as_user(f):
     def run(*args):
         if _state is None:
             return f(*args)
-        u = _user.get()
-        if u is None or _state.get() is not _IGNORE:
+        cur = _state.get()
+        if cur is _IGNORE:
+            token = _state.set(_DEFAULT)
+        elif cur is _IGNORE_USERS:
+            token = _state.set(_user.get())
+        else:
             return f(*args)
-        token = _state.set(u)
         try:
             return f(*args)
         finally:

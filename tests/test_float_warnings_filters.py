@@ -196,3 +196,12 @@ def test_user_code_inside_a_backward_warns_as_outside():
         tg.log(z).sum().backward()  # tapegrad's own: 1/0 silently
     assert z.grad.tolist() == [np.inf, 0.5]
     assert np.geterr()["divide"] == "warn"  # the error state outside is the user's again
+    # a user's own NumPy error state (not the default): given back to the hook as it was
+    w, v = tg.tensor([0.0, 2.0], requires_grad=True), tg.tensor([0.0, 2.0], requires_grad=True)
+    u, lv = tg.log(w), tg.log(v)
+    u.register_hook(lambda g: np.log(g.numpy() * 0.0))
+    with np.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError, match="divide by zero"):
+            u.sum().backward()
+        lv.sum().backward()  # (the backward's own 1 / 0: inf)
+        assert v.grad.tolist() == [np.inf, 0.5] and np.geterr()["divide"] == "raise"
