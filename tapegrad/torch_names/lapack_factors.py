@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..grad_mode import is_grad_enabled
+from ..ops import scatter_reduced as _scatter_reduced
 from ..ops.linalg_decomp import LinAlgError
 from ..ops.shapes import broadcast_shapes, torch_dtype_name
 from ..tensor import _make
@@ -54,6 +55,9 @@ def _no_derivative(error, inputs, outs):
 
     _Op.__name__ = _Op.__qualname__ = "NotImplemented"
     return _Op.apply(*inputs)
+
+
+_scatter_reduced.no_derivative = _no_derivative  # (scatter's reduce=, a lower layer)
 
 
 def _no_formula(aten):

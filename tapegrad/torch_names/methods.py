@@ -11,6 +11,8 @@ from .. import ops as _ops
 from ..memory_format import check_memory_format
 from ..size import keyword_size
 from ..ops import inplace as _inplace
+from ..ops import scatter_reduced as _scatter_reduced
+from ..ops.record import as_tensor as _as_tensor
 from ..ops.elementwise import clone as _clone_op
 from ..tensor import _DTYPE_NAMES, Tensor
 from . import construct, expanded_fills, legacy_methods, legacy_types
@@ -90,6 +92,14 @@ def _inplace_method(f):
 
     method.__name__ = f.__name__ + "_"
     return method
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """``x.scatter_``'s function: with ``reduce=`` its backward names aten::scatter_."""
+    if reduce is None:
+        return _ops.scatter(input, dim, index, src, value=value)
+    return _scatter_reduced.scatter_reduced(_as_tensor(input), dim, index,
+                                            value if src is None else src, reduce, "scatter_")
 
 
 def _or_expanded(method, expanded):
@@ -227,6 +237,7 @@ def bind(functions):
     for name in OP_INPLACE_NAMES:
         if not hasattr(T, name + "_"):
             setattr(T, name + "_", _inplace_method(getattr(_ops, name)))
+    T.scatter_ = _inplace_method(scatter)
     T.masked_fill_ = _or_expanded(_masked_fill_, expanded_fills.masked_fill_)
     T.index_fill_, T.index_put_ = _or_expanded(T.index_fill_, expanded_fills.index_fill_), \
         _or_expanded(T.index_put_, expanded_fills.index_put_)

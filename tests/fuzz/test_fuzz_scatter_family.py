@@ -190,10 +190,6 @@ GENS = [gen_scatter, gen_scatter, gen_index_copy, gen_index_fill, gen_put_take,
         gen_masked_scatter]
 
 
-_R0 = ("scatter(..., reduce='multiply') requiring grad raises at the call; PyTorch computes and "
-       "raises 'derivative for aten::scatter is not implemented' at backward")
-_R1 = ("scatter(..., reduce='add') has a gradient where PyTorch's backward raises 'derivative for "
-       "aten::scatter(_) is not implemented'")
 _R2 = "index_copy with a 2-d index or a source of the wrong length: index_add_'s message and class"
 _R3 = "put_ with an int32/float64 index: no 'put_(): Expected a long tensor for index' error"
 _R4 = "index_fill's out-of-range message has an 'index_fill(): ' prefix"
@@ -205,9 +201,6 @@ _R7 = ("put_ with more source than index elements: broadcast RuntimeError where 
 _R8 = ("index_fill of a 0-d tensor with an empty index computes where PyTorch raises "
        "'index_select(): Index to scalar can have only 1 value'")
 XFAILS = {
-    **dict.fromkeys([1, 12, 42, 43, 48, 55, 84, 126, 132, 144, 181, 186, 193, 205, 211, 223], _R0),
-    **dict.fromkeys([0, 6, 18, 31, 37, 60, 61, 78, 102, 109, 120, 121, 133, 163, 175, 204,
-                     234], _R1),
     **dict.fromkeys([38, 74, 98, 128, 170], _R2),
     **dict.fromkeys([46, 52, 88, 124], _R3),
     **dict.fromkeys([15, 141], _R4),
