@@ -61,8 +61,8 @@ class Node:
         if entry is not None and entry[1] is not None:
             rec = entry[1]  # an op of several records: the inputs of its first
         inputs = _inputs(seg, rec)
-        if entry is not None and entry[2] is not None:  # (some of them, in PyTorch's order)
-            inputs = tuple(inputs[k] for k in entry[2])
+        if entry is not None and entry[2] is not None:  # (some of them, in PyTorch's order;
+            inputs = tuple(-1 if k is None else inputs[k] for k in entry[2])  # None: no grad)
         return tuple((None, 0) if s < 0 else (_node_at(seg, s), 0) for s in inputs)
 
     def __repr__(self):

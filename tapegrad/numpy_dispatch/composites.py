@@ -10,6 +10,7 @@ require grad, NumPy on the values otherwise).
 import numpy as np
 
 from ..ops.backward_ops import depends
+from ..ops.node_names import name_node
 from ..ops.record import as_tensor as _t
 from ..ops.record import compile_tracing
 from ..ops.shapes import norm_dim
@@ -68,7 +69,12 @@ def hypot(x1, x2):
             not compile_tracing():
         # PyTorch's HypotBackward0 saves its result and each input requiring grad (the
         # composition's x / c and c * s keep only c): changing one in place raises at backward
-        r = depends(r, [t for t in (x1, x2) if t._rg], "HypotBackward0", True, saves=True)
+        deps = [t for t in (x1, x2) if t._rg]
+        r = depends(r, deps, "HypotBackward0", True, saves=True)
+        # its next_functions PyTorch's: one per input, None for one requiring no grad (the
+        # record's own inputs are the composition's result and the deps)
+        name_node(r, "HypotBackward0", pick=(1 if x1._rg else None,
+                                             len(deps) if x2._rg else None))
     return r
 
 

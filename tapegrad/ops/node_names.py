@@ -14,7 +14,8 @@ from .. import tape
 def name_node(t, name, first=None, pick=None):
     """Name the node of ``t``'s record ``name`` (PyTorch's); ``first``: the tensor made by the
     op's first record (None: ``t``'s own), whose inputs become the node's ``next_functions``;
-    ``pick``: which of those inputs, in PyTorch's order (None: all). Returns ``t``."""
+    ``pick``: which of those inputs, in PyTorch's order (None: all; a None in it stands for an
+    input that requires no grad, ``(None, 0)`` in ``next_functions``). Returns ``t``."""
     seg = t._seg
     if seg is None:  # nothing recorded (grad mode off, no input requiring grad)
         return t
