@@ -36,11 +36,34 @@ def producer_name(seg, rec):
         return producer_name(src[0], src[1])
     from .node import _name_of
 
-    name = _name_of(seg, rec)
-    for suffix in ("Backward0", "Backward1", "Backward"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    return _short(_name_of(seg, rec))
+
+
+def _short(name):
+    """PyTorch's op name in the message: the node's name less "Backward" ("AddBackward0" ->
+    "Add", "ClampBackward1" -> "Clamp1"), its CopySlices qualified."""
+    if name == "CopySlices":
+        return "torch::autograd::CopySlices"
+    return name[:-9] if name.endswith("Backward0") else name.replace("Backward", "")
+
+
+def current_producer(stamp, value, fallback):
+    """PyTorch's name for a saved input modified in place: the op that produced its tensor
+    last (its grad_fn now: the in-place op, CopySlices after a write through a view,
+    AsStrided for a view whose base was written), found among the live tensors sharing the
+    saved version counter; ``fallback`` where none is found or several match."""
+    import gc
+
+    vc = stamp[0]
+    ts = [t for t in gc.get_referrers(vc) if isinstance(t, Tensor) and t._vc is vc]
+    pick = [t for t in ts if t._data is value]
+    if not pick:
+        shape = np.shape(value)
+        pick = [t for t in ts if tuple(t.shape) == shape]
+    if len(pick) != 1:
+        return fallback
+    node = pick[0].grad_fn
+    return None if node is None or not pick[0].requires_grad else _short(node.name())
 
 
 def version_message(shape, dtype, producer, now, expected):
@@ -75,12 +98,13 @@ def _hint():
                 "its gradient. The variable in question was changed in there or anywhere "
                 "later. Good luck!")
     return ("Hint: enable anomaly detection to find the operation that failed to compute its "
-            "gradient, with tapegrad.autograd.set_detect_anomaly(True).")
+            "gradient, with tapegrad.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
-def _error(seg, producer_rec, value, stamp, rec=None):
+def _error(seg, producer_rec, value, stamp, rec=None, saved_input=True):
     """The in-place error for record ``rec`` (in anomaly mode: after the warning that shows
-    the forward call of ``rec``, the op that needed the value)."""
+    the forward call of ``rec``, the op that needed the value), for one of its inputs (named
+    after its op now) or its own output (named after ``rec``)."""
     if tape.anomaly[0] and rec is not None:
         from .anomaly import warn_forward
         from .node import _name_of
@@ -88,8 +112,10 @@ def _error(seg, producer_rec, value, stamp, rec=None):
         warn_forward(seg, rec, _name_of(seg, rec))
     shape = np.shape(value) if value is not None else ()
     dtype = getattr(value, "dtype", np.float64)
-    return RuntimeError(version_message(shape, dtype, producer_name(seg, producer_rec),
-                                        stamp[0][0], stamp[1]))
+    producer = producer_name(seg, producer_rec)
+    if saved_input:
+        producer = current_producer(stamp, value, producer)
+    return RuntimeError(version_message(shape, dtype, producer, stamp[0][0], stamp[1]))
 
 
 def check_record(seg, recs, r):
@@ -111,7 +137,7 @@ def check_record(seg, recs, r):
         stamp = avers[start + k] if start + k < len(avers) else None
         if _stale(stamp) and _needed(op, name, int(recs[r, tape.A]), int(recs[r, tape.B])):
             src = {"x": int(recs[r, tape.A]), "y": int(recs[r, tape.B]), "out": r}.get(name, -1)
-            raise _error(seg, src, avals[start + k], stamp, r)
+            raise _error(seg, src, avals[start + k], stamp, r, name != "out")
 
 
 _GUARDED = ("MulBackward0", "DivBackward0")  # (PyTorch's other nodes save all, result too)
@@ -156,7 +182,7 @@ def check_python_record(seg, rec, entry):
     for i, stamp in enumerate(stamps):
         if _stale(stamp):
             if i >= len(entry.slots):  # a stamp past the inputs' is the op's own output's
-                raise _error(seg, rec, entry.out, stamp, rec)
+                raise _error(seg, rec, entry.out, stamp, rec, False)
             saved = entry.saved[i] if entry.saved is not None else None
             raise _error(seg, entry.slots[i], saved, stamp, rec)
 
