@@ -89,3 +89,40 @@ def test_recorded_product_gradient_is_the_normal_operand():
     m = tg.tensor([3.0, -1.0, 0.25])
     (g,) = tg.autograd.grad((n * m / m.exp()).sum(), n)
     np.testing.assert_allclose(g.numpy(), m.numpy() / np.exp(m.numpy()), rtol=1e-15)
+
+
+MV_FORMS = {
+    "n@n[0]": lambda L, n, v, n0: n @ n[0],
+    "n@v": lambda L, n, v, n0: n @ v,
+    "n0@v": lambda L, n, v, n0: n0 @ v,
+    "n@n0[0]": lambda L, n, v, n0: n @ n0[0],
+    "mv": lambda L, n, v, n0: L.mv(n, n0[1]),
+    "Tensor.mv": lambda L, n, v, n0: n.mv(v),
+    "v@n": lambda L, n, v, n0: v @ n,
+    "n@n": lambda L, n, v, n0: n @ n,
+    "n0@n0[0]": lambda L, n, v, n0: n0 @ n0[0],
+    "dot": lambda L, n, v, n0: v @ v,
+}
+
+
+@pytest.mark.parametrize("name", list(MV_FORMS))
+@pytest.mark.parametrize("mode", ["grad", "no_grad", "inside"])
+def test_inference_only_matrix_vector_products_as_pytorch(name, mode):
+    # PyTorch refuses mv of inference tensors only (one requiring grad), outside the mode and
+    # with grad on, while mm, vector-matrix and dot products of them record nothing
+    def run(L):
+        rng = np.random.default_rng(1)
+        with L.inference_mode():
+            n = L.tensor(rng.uniform(size=(3, 3)), requires_grad=True)
+            v = L.tensor(rng.uniform(size=3), requires_grad=True)
+            n0 = L.tensor(rng.uniform(size=(3, 3)))
+        ctx = L.no_grad() if mode == "no_grad" else L.inference_mode() if mode == "inside" \
+            else L.enable_grad()
+        try:
+            with ctx:
+                r = MV_FORMS[name](L, n, v, n0)
+        except RuntimeError as e:
+            return str(e)
+        return r.detach().numpy().round(12).tolist(), r.requires_grad, r.is_inference()
+
+    assert run(tg) == run(torch)

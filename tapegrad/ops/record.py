@@ -19,7 +19,7 @@ from ..device import DeviceArray as _DeviceArray
 from ..registry import Op
 from ..tensor import Tensor, _make, _new, with_history
 from .inference_saves import refuse_inputs, refuse_save, refuse_stamps
-from .out_variants import untracked_inputs
+from .out_variants import untracked_inputs, untracked_pair
 from .shapes import c_strides, strided_ints
 from ..engine.numpy_records import BIG
 from ..vecmath.short_runs import broadcast_value as _broadcast_value
@@ -545,7 +545,7 @@ def pair_result(value, op, x, y, params):
     array ``value``: the matmul of array code, spelled out (~2 µs less per op than the
     general loops)."""
     if _tensor_mod._inference_used and (_state.inference or x._inference and y._inference):
-        return _make(value)  # (see result())
+        return untracked_pair(op, x, y, value)  # (see result(); PyTorch's mv refuses)
     if COMPLEX_SEEN[0]:
         refuse_complex(op, value, x, y)
     sx, sy = x._seg, y._seg
