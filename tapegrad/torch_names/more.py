@@ -146,7 +146,10 @@ def masked_scatter(input, mask, source):
     """``input`` with the positions where ``mask`` (broadcast to it) is True filled, in order,
     by the first elements of ``source``."""
     x, s = _t(input), _t(source)
-    m = vals(mask).astype(bool)
+    m = vals(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{torch_dtype_name(m.dtype)}")
     shape = broadcast_shapes(m.shape, x.shape)  # (PyTorch's words on a mismatch)
     x = x if x.shape == shape else _ops.broadcast_to(x, shape)
     m = np.broadcast_to(m, shape)
@@ -161,15 +164,26 @@ def masked_scatter(input, mask, source):
 def put(input, index, source, accumulate=False):
     """``input`` (flattened) with ``source`` written (or with ``accumulate`` added) at the flat
     positions ``index``; the result has ``input``'s shape."""
-    x = _t(input)
-    idx = vals(index).astype(np.int64).reshape(-1)
+    x, s, idx = _t(input), _t(source), vals(index)
+    if idx.dtype != np.int64:  # (PyTorch's checks in its order)
+        raise RuntimeError("put_(): Expected a long tensor for index, but got "
+                           f"{torch_dtype_name(idx.dtype)}")
+    if s.dtype != x.dtype:
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {torch_dtype_name(x.dtype)} and source.dtype = "
+                           f"{torch_dtype_name(s.dtype)}")
+    if s.numel() != idx.size:
+        raise IndexError("put_(): Expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {s.numel()}, index.numel() = "
+                         f"{idx.size}")
+    idx = idx.reshape(-1)
     n = x.numel()
     bad = idx[(idx >= n) | (idx < -n)]
     if len(bad):
         raise IndexError(f"out of range: tried to access index {int(bad[0])} on a tensor of {n} "
                          "elements.")
     flat = _ops.reshape(x, (-1,))
-    done = flat.index_put((const(idx),), _ops.reshape(_t(source), (-1,)), accumulate)
+    done = flat.index_put((const(idx),), _ops.reshape(s, (-1,)), accumulate)
     return _ops.reshape(done, x.shape)
 
 

@@ -191,22 +191,15 @@ GENS = [gen_scatter, gen_scatter, gen_index_copy, gen_index_fill, gen_put_take,
 
 
 _R2 = "index_copy with a 2-d index or a source of the wrong length: index_add_'s message and class"
-_R3 = "put_ with an int32/float64 index: no 'put_(): Expected a long tensor for index' error"
 _R4 = "index_fill's out-of-range message has an 'index_fill(): ' prefix"
-_R5 = "masked_scatter_ with an int64 mask computes where PyTorch refuses non-bool masks"
 _R6 = ("masked_scatter with a mask of more dims than self: a broadcast message, not PyTorch's "
        "expand message")
-_R7 = ("put_ with more source than index elements: broadcast RuntimeError where PyTorch raises "
-       "IndexError 'put_(): Expected source and index to have the same number of elements'")
 _R8 = ("index_fill of a 0-d tensor with an empty index computes where PyTorch raises "
        "'index_select(): Index to scalar can have only 1 value'")
 XFAILS = {
     **dict.fromkeys([38, 74, 98, 128, 170], _R2),
-    **dict.fromkeys([46, 52, 88, 124], _R3),
     **dict.fromkeys([15, 141], _R4),
-    **dict.fromkeys([35], _R5),
     **dict.fromkeys([59], _R6),
-    **dict.fromkeys([226], _R7),
     **dict.fromkeys([231], _R8),
 }
 
