@@ -13,7 +13,9 @@ from ..ops.movement import _torch_name
 from ..ops.complex_refusals import refuse
 from ..ops.extra import check_scatter_shapes, spread_evenly
 from ..ops.movement import gathered
+from ..ops.backward_ops import depends
 from ..ops.node_names import name_node
+from ..ops.record import compile_tracing
 from ..ops.shapes import check_reduced_dim, norm_dim
 from ..tensor import Tensor
 from ._common import _t, const, vals
@@ -342,6 +344,21 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     ``"amax"``, ``"amin"``) into the position ``index`` names along ``dim``; ``include_self``: the input's
     own value takes part. The gradient of amax/amin is shared evenly by the values equal to
     the result, as PyTorch's; prod's is exact where there are zeros."""
+    r = _scatter_reduce(input, dim, index, src, reduce, include_self)
+    x, s = _t(input), _t(src)
+    if r.requires_grad and type(r) is Tensor and type(x) is Tensor and type(s) is Tensor and \
+            type(r._data) is np.ndarray and not compile_tracing():
+        # one node as PyTorch's ScatterReduceBackward0, its next functions (input, src), not
+        # the composition's last op: a record passing the gradient on (its inputs the result
+        # and the deps, which get none from it)
+        deps = [t for t in (x, s) if t.requires_grad]
+        r = depends(r, deps, "ScatterReduceBackward0", True)
+        name_node(r, "ScatterReduceBackward0", pick=(1 if x.requires_grad else None,
+                                                     len(deps) if s.requires_grad else None))
+    return r
+
+
+def _scatter_reduce(input, dim, index, src, reduce, include_self):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
@@ -351,8 +368,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     check_scatter_shapes(x, d, idx, s)
     if min(x.ndim, idx.ndim, s.ndim) == 0 and max(x.ndim, idx.ndim, s.ndim) <= 1 and idx.size:
         # (a 0-d tensor is one of one element, as PyTorch's)
-        return scatter_reduce(x.reshape(-1), 0, idx.reshape(-1), s.reshape(-1), reduce,
-                              include_self=include_self).reshape(x.shape)
+        return _scatter_reduce(x.reshape(-1), 0, idx.reshape(-1), s.reshape(-1), reduce,
+                               include_self).reshape(x.shape)
     if idx.ndim != x.ndim or idx.ndim != s.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
