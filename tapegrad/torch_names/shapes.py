@@ -347,9 +347,10 @@ def _dim_mask(x, dim, index, name):
                            f"{torch_dtype_name(idx.dtype)}")
     idx = idx.reshape(-1)
     n = x.shape[d] if x.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"{name}(): index {idx[(idx < -n) | (idx >= n)][0]} is out of bounds "
-                         f"for dimension {d} with size {n}")
+    if idx.size and (idx.min() < -n or idx.max() >= n):  # (index_fill's message has no name)
+        raise IndexError(f"{'index_copy_(): ' if name == 'index_copy' else ''}index "
+                         f"{idx[(idx < -n) | (idx >= n)][0]} is out of bounds for dimension {d} "
+                         f"with size {n}")
     keep = np.zeros(n, bool)
     keep[idx] = True
     shape = [1] * x.ndim
@@ -370,9 +371,41 @@ def index_fill(input, dim, index, value):
     return _ops.where(mask, v.to(x.dtype) if v.dtype != x.dtype else v, x)
 
 
+def _index_copy_checks(x, dim, index, src):
+    """PyTorch's index_copy_ checks, in its order, words and exception types."""
+    d = norm_dim(dim, max(x.ndim, 1))
+    iv = vals(index)
+    if iv.ndim >= 2:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {iv.ndim})")
+    if src.ndim == 0 and iv.size != 1:
+        raise IndexError("index_copy_(): When source is scalar, index should have one element "
+                         f"(got {iv.size})")
+    if src.ndim != x.ndim and src.ndim and x.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({src.ndim}), "
+                         f"destination dimensionality ({x.ndim})")
+    if iv.dtype != np.int64:
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           f"{torch_dtype_name(iv.dtype)}")
+    if src.dtype != x.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {torch_dtype_name(x.dtype)} and (source) "
+                           f"{torch_dtype_name(src.dtype)}")
+    xs, ss = list(x.shape), list(src.shape)
+    del xs[d:d + 1], ss[d:d + 1]
+    if xs != ss:
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice shapes. "
+                           f"Destination slice shape: {' '.join(map(str, xs))} at dimension {d} "
+                           f"and source slice shape: {' '.join(map(str, ss))} at dimension 0.")
+    if src.ndim and iv.size != src.shape[d]:
+        raise IndexError(f"index_copy_(): Number of indices ({iv.size}) should be equal to "
+                         f"source.size(dim) ({src.shape[d]})")
+
+
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s."""
     x = _t(input)
+    _index_copy_checks(x, dim, index, _t(source))
     d, mask = _dim_mask(x, dim, index, "index_copy")
     n = x.shape[d] if x.ndim else 1
     iv = vals(index).astype(np.int64)
@@ -384,6 +417,8 @@ def index_copy(input, dim, index, source):
     src = src if src.dtype == x.dtype else src.to(x.dtype)
     if x.ndim == 1 and not src.ndim:  # (index_copy takes a 0-d source there, index_add not)
         src = _ops.reshape(src, (1,))
+    if not x.ndim and src.ndim:  # (a 0-d self takes a one-element source)
+        src = _ops.reshape(src, ())
     placed = _ops.index_add(const(np.zeros(x.shape, x.dtype)), d, rows, src)
     return _ops.where(mask, placed, x)
 

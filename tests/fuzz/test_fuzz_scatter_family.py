@@ -190,15 +190,12 @@ GENS = [gen_scatter, gen_scatter, gen_index_copy, gen_index_fill, gen_put_take,
         gen_masked_scatter]
 
 
-_R2 = "index_copy with a 2-d index or a source of the wrong length: index_add_'s message and class"
-_R4 = "index_fill's out-of-range message has an 'index_fill(): ' prefix"
 _R6 = ("masked_scatter with a mask of more dims than self: a broadcast message, not PyTorch's "
        "expand message")
-_R8 = ("index_fill of a 0-d tensor with an empty index computes where PyTorch raises "
-       "'index_select(): Index to scalar can have only 1 value'")
+_R8 = ("index_fill of a 0-d tensor with an empty index and a 0-d value requiring grad: "
+       "PyTorch's backward raises 'index_select(): Index to scalar can have only 1 value', "
+       "tapegrad gives the value a zero gradient")
 XFAILS = {
-    **dict.fromkeys([38, 74, 98, 128, 170], _R2),
-    **dict.fromkeys([15, 141], _R4),
     **dict.fromkeys([59], _R6),
     **dict.fromkeys([231], _R8),
 }
