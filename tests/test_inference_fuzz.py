@@ -246,9 +246,7 @@ def _same(got, want):
 
 _SNAPSHOT = ("a size-1 saved value written in place after the save: tapegrad keeps a snapshot "
              "(docs/differences_from_pytorch.md), PyTorch's backward raises the in-place error")
-_LEAF_FIRST = ("an in-place op on an inference leaf requiring grad with a normal operand (or a "
-               "number add_/mul_ wrap): PyTorch raises its leaf error, tapegrad the inference one")
-XFAIL = {142: _SNAPSHOT, 184: _SNAPSHOT, 18: _LEAF_FIRST, 32: _LEAF_FIRST, 54: _LEAF_FIRST}
+XFAIL = {142: _SNAPSHOT, 184: _SNAPSHOT}
 
 
 @pytest.mark.parametrize("seed", [

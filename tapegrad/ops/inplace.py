@@ -35,7 +35,7 @@ from ..creation import fill_number
 from ..promotion import can_cast
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
-from . import elementwise as E
+from . import elementwise as E, inference_writes as _writes
 from . import record as R
 from .complex_refusals import refuse
 from .expanded_writes import OVERLAP_MSG as _OVERLAP_MSG, repeats_at_backward, store_through
@@ -150,10 +150,10 @@ def _copy_slices_complex(base, positions, value):
 capture_check = None  # set while a function transform runs (func/captures.watching)
 
 
-def check_inplace(x, view_msg=False, grad_operand=False):
+def check_inplace(x, view_msg=False, grad_operand=False, operands=None):
     """PyTorch's errors for an in-place op on ``x`` (raised before anything changes)."""
     if x._inference and not _gm.is_inference_mode_enabled():
-        raise RuntimeError(INFERENCE_MSG)
+        raise _writes.error(x, operands)  # (or PyTorch's leaf error first: see there)
     if _gm.is_grad_enabled():
         multi = x._multi
         if multi is not None and (x._rg or grad_operand or len(multi) == 1 and x._base._rg):
@@ -363,8 +363,8 @@ def apply(x, fn, *args, casting="same_kind", result_saved=False, overlap_ok=Fals
     ``result_saved``: PyTorch's backward of the op reads its result (exp_, tanh_...)."""
     if capture_check is not None:
         capture_check(x, fn, args)
-    check_inplace(x, grad_operand=x._multi is not None and any(
-        isinstance(o, Tensor) and o._rg for o in (*args, *kwargs.values())))
+    check_inplace(x, grad_operand=x._multi is not None and any(isinstance(o, Tensor) and o._rg
+                  for o in (*args, *kwargs.values())), operands=(fn, args, kwargs))
     if x._base is not None:
         R.refresh_views(x)  # a view made before its base last changed: its history is stale
     if _recording(x, *args, *kwargs.values()):
