@@ -113,14 +113,18 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
     if min(dilation) <= 0:  # (PyTorch's conv1d is its conv2d: a height 1)
         raise RuntimeError(f"dilation should be greater than zero, but got "
                            f"{[1] * (nd == 1) + list(dilation)}")
+    if isinstance(padding, str) and padding not in ("valid", "same"):
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if padding == "same" and any(s != 1 for s in stride):  # (before the shapes, as PyTorch)
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
     if w.ndim != nd + 2:
         raise RuntimeError(f"weight of {name} should have {nd + 2} dims, got {list(w.shape)}")
     if 1 <= groups and O_ < groups:  # (no output channel a group: PyTorch refuses the weight)
         raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
                            f"dimension 0, but got weight of size {list(w.shape)} instead")
-    if groups < 1 or C % groups or O_ % groups:
-        raise RuntimeError(f"Given groups={groups}, expected input channels ({C}) and weight's "
-                           f"output channels ({O_}) to be divisible by groups")
+    if O_ % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(w.shape)}] instead")
     if w.shape[1] * groups != C:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected "
                            f"input{list(x.shape)} to have {w.shape[1] * groups} channels, but "
@@ -130,23 +134,18 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
     if isinstance(padding, str):
         if padding == "valid":
             pads = [(0, 0)] * nd
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
+        else:  # 'same'
             totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
             pads = [(t // 2, t - t // 2) for t in totals]
-        else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of "
-                             "{'valid', 'same'}")
     else:
         pads = [(p, p) for p in _tuple(padding, nd, "padding")]
     padded = [n + a + b for n, (a, b) in zip(x.shape[2:], pads)]
-    for i, k in enumerate(kernel):
-        if padded[i] < dilation[i] * (k - 1) + 1:
-            raise RuntimeError(f"Calculated padded input size per channel: "
-                               f"({' x '.join(str(n) for n in padded)}). Kernel size: "
-                               f"({' x '.join(str(k) for k in kernel)}). Kernel size can't be "
-                               "greater than actual input size")
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]  # (the dilated kernel)
+    if any(n < k for n, k in zip(padded, spans)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(str(n) for n in padded)}). Kernel size: "
+                           f"({' x '.join(str(k) for k in spans)}). Kernel size can't be "
+                           "greater than actual input size")
     if 0 in x.shape[2:] and x.shape[0] and C:  # (PyTorch's conv1d is its conv2d: a height 1)
         shape = list(x.shape) if nd != 1 else [x.shape[0], C, 1, x.shape[2]]
         raise RuntimeError("Only zero batch or zero channel inputs are supported, but got "

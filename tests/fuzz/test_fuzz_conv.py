@@ -58,18 +58,9 @@ def gen_conv2d(rng):
 GENS = [gen_conv1d, gen_conv2d]
 
 
-_R0 = ("the 'Kernel size can't be greater than actual input size' message gives the undilated "
-       "kernel size")
-_R1 = ("input channels not divisible by groups: PyTorch's 'expected input[...] to have N channels'"
-       " message comes first")
-_R2 = ("strided padding='same' with a wrong bias: the bias message comes before PyTorch's "
-       "'padding='same' is not supported for strided convolutions'")
-_R3 = "the channel-mismatch message gives the padded input's size; PyTorch's gives the input's"
+_R3 = ("padding='same' with an odd total padding and a channel mismatch: PyTorch's message "
+       "gives the input padded on one side, tapegrad's the input's own size")
 XFAILS = {
-    **dict.fromkeys([42, 43, 51, 62, 63, 71, 78, 84, 102, 105, 110, 111, 115, 116, 139, 141, 151,
-                     153], _R0),
-    **dict.fromkeys([2, 55, 72, 87, 129], _R1),
-    **dict.fromkeys([31], _R2),
     **dict.fromkeys([65], _R3),
 }
 
