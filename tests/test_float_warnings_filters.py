@@ -1,9 +1,9 @@
 """IEEE results (log(0) = -inf, 1/0 = inf, overflow to inf, inf - inf = nan) come out of tapegrad
 silently whatever warnings filters the user installs after import, as PyTorch's: a
 ``simplefilter("error")`` (or pytest's ``filterwarnings = error``) makes none of NumPy's
-floating-point warnings inside tapegrad an exception, in the forward, the backward or a
-create_graph double backward, and the values are those of the same program without the filter
-(and PyTorch's where it is importable). The user's own NumPy calls, hooks and custom
+floating-point warnings inside tapegrad an exception, and ``simplefilter("always")`` shows (or
+records) none, in the forward, the backward or a create_graph double backward; the values are
+those of the same program without the filter (and PyTorch's where it is importable). The user's own NumPy calls, hooks and custom
 ``Function.backward`` still warn as they would outside tapegrad."""
 
 import subprocess
@@ -81,12 +81,15 @@ def _program(lib, kind, name, values, dtype, second):
     return out
 
 
-def _run(lib, kind, name, values, dtype, second, action):
-    with warnings.catch_warnings():
+def _run(lib, kind, name, values, dtype, second, action, shown=None):
+    with warnings.catch_warnings(record=shown is not None) as log:
         warnings.simplefilter("ignore", UserWarning)  # (PyTorch's own: degrees of freedom)
         if action is not None:
             warnings.simplefilter(action, RuntimeWarning)
-        return _program(lib, kind, name, values, dtype, second)
+        out = _program(lib, kind, name, values, dtype, second)
+    if shown is not None:
+        shown += [f"{w.message} ({w.filename}:{w.lineno})" for w in log]
+    return out
 
 
 def _same(a, b, rtol=0.0):
@@ -124,6 +127,9 @@ def test_results_do_not_depend_on_a_users_warning_filters(kind, name):
                     continue
                 got = _run(tg, kind, name, values, dtype, second, "error")
                 _same(got, want)
+                shown = []  # a filter that shows them in front: nothing shown (or recorded)
+                _same(_run(tg, kind, name, values, dtype, second, "always", shown), want)
+                assert not shown
 
 
 _TORCH_CHECKED = [c for c in _cases() if c.values[1] not in (

@@ -553,10 +553,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     elif dtype is None:
         value = _wrap(sum_values(xd, dims, keepdim))
     else:
-        try:
-            value = _wrap(_add_reduce(xd, axis=dims, keepdims=keepdim, dtype=dtype))
-        except RuntimeWarning:  # (overflow, which a user's filter raised: _float_warnings)
-            value = _wrap(quiet(_add_reduce, xd, axis=dims, keepdims=keepdim, dtype=dtype))
+        value = _wrap(_add_reduce(xd, axis=dims, keepdims=keepdim, dtype=dtype))
     if not (x._rg and _grad_on()):
         return _make(value)
     shape = xd.shape
