@@ -166,12 +166,12 @@ def _move_last(x, dims):
 
 
 def _largest(x):
-    """The largest of the last dim's (non-negative) values; 0 when there are none, as
-    PyTorch's norms of empty matrices (the smallest still raises there)."""
+    """The largest of the last dim's (non-negative) values; 0 when there are none, with no
+    graph, as PyTorch's norms of empty matrices (the smallest still raises there)."""
     from .ops import amax
     from .ops import sum as _sum  # (the ops namespace's: batch-aware under vmap)
 
-    return amax(x, -1) if x.shape[-1] else _sum(x, -1)
+    return amax(x, -1) if x.shape[-1] else _sum(x, -1).detach()
 
 
 @_D.float32_for_half(refused=("nuc", 2, -2))
@@ -211,7 +211,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         r = _largest(s) if ord > 0 else amin(s, -1)
     else:  # 1: max over columns of the column sums; inf: max over rows of the row sums
         sums = _sum(_abs(X), -2 if abs(ord) == 1 else -1)
-        r = _largest(sums) if ord > 0 else amin(sums, -1)
+        r = _largest(sums) if ord > 0 else amin(sums, sums.ndim - 1)  # (its error: dim >= 0)
     if keepdim:
         shape = list(r.shape)
         for d in sorted((d0, d1)):
