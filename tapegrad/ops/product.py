@@ -109,11 +109,11 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     else:
         xd = np.asarray(x._data)
         d = None if dim is None else norm_dim(int(dim), xd.ndim)
-        kw = dict(axis=None) if d is None else dict(axis=d if xd.ndim else None, keepdims=keepdim)
+        axis, keep = (None, False) if d is None else (d if xd.ndim else None, keepdim)
         try:
-            value = np.multiply.reduce(xd, dtype=dtype, **kw)
+            value = np.multiply.reduce(xd, axis=axis, keepdims=keep, dtype=dtype)
         except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
-            value = quiet(np.multiply.reduce, xd, dtype=dtype, **kw)
+            value = quiet(np.multiply.reduce, xd, axis=axis, keepdims=keep, dtype=dtype)
     if type(value) is not DeviceArray:
         value = _wrap(np.asarray(value if value.dtype.kind not in "biu" or dtype is not None
                                  else value.astype(np.int64)))
