@@ -29,7 +29,8 @@ from ..ops.movement import _GATHER_INDEX, _record_linear, gather_index
 from ..ops.node_names import name_node
 from ..ops.record import _grad_on
 from ..ops.record import as_tensor
-from .pool_checks import check_adaptive_size, check_pool_args
+from .pool_checks import check_adaptive_size, check_pool_args, check_pool_padding
+from .pool_checks import check_pool_rank
 from ..tensor import Tensor, _make, _wrap
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -311,17 +312,14 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 # ---- pooling ------------------------------------------------------------------------------------
 
 def _pool_setup(nd, input, kernel_size, stride, padding, dilation, ceil_mode, name):
-    x, batched = _batched(as_tensor(input), nd,
-                          name)
+    check_pool_rank(as_tensor(input), name)
+    x, batched = _batched(as_tensor(input), nd, name)
     kernel = _tuple(kernel_size, nd, "kernel_size")
     stride = kernel if stride is None or isinstance(stride, (list, tuple)) and not stride else \
         _tuple(stride, nd, "stride")
     padding, dilation = _tuple(padding, nd, "padding"), _tuple(dilation, nd, "dilation")
     check_pool_args(nd, kernel, stride, padding, dilation, name)
-    for k, p in zip(kernel, padding):
-        if p * 2 > k:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={p}, kernel_size={k} and dilation=1")
+    check_pool_padding(nd, kernel, padding, dilation)
     outs = [_out_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
             for i in range(nd)]
     if name == "avg_pool3d" and any(x.shape[2 + i] < kernel[i] for i in range(3)):

@@ -41,3 +41,35 @@ def check_adaptive_size(nd, shape, out, name):
                            f"greater than or equal to 0 but received {{{shown}}}")
     full = list(shape[:len(shape) - nd]) + list(out)
     raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: {full}")
+
+
+def check_pool_rank(x, name):
+    """PyTorch's words for a 2-d pool's input of the wrong rank (the 1-d and 3-d pools, and the
+    convolutions, have the 'Expected 3D (unbatched) or 4D (batched) input' of their own)."""
+    if x.ndim in (3, 4):
+        return
+    if name == "max_pool2d":
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if name == "avg_pool2d" and x.ndim < 3:  # (it reads size(-3) first)
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(x.ndim, 1)}, {max(x.ndim, 1) - 1}], but got -3)")
+    if name == "avg_pool2d":
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got:{list(x.shape)}")
+
+
+def check_pool_padding(nd, kernel, padding, dilation):
+    """Padding at most half the dilated window, dim by dim (PyTorch's output-size check), then
+    at most half the window itself (its 2-d shape check)."""
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    for k, p in zip(kernel, padding):
+        if p * 2 > k and nd == 2:
+            raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
+                               f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
+                               f"kH = {kernel[0]}")
+        if p * 2 > k:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation=1")

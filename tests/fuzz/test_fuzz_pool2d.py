@@ -54,20 +54,7 @@ def gen_pool(rng):
 GENS = [gen_pool]
 
 
-_R0 = ("avg_pool2d of a 2-d input raises IndexError 'Dimension out of range' where PyTorch raises "
-       "its 3D/4D RuntimeError")
-_R1 = ("max_pool2d of a 2-d input: avg_pool2d's 3D/4D message, PyTorch's is 'non-empty 3D or 4D "
-       "(batch mode) tensor expected for input'")
-_R2 = ("the 'pad should be at most half of effective kernel size' message says dilation=1 whatever"
-       " the dilation")
-XFAILS = {
-    **dict.fromkeys([1, 62, 67, 147, 195], _R0),
-    **dict.fromkeys([65, 153, 179, 184], _R1),
-    **dict.fromkeys([49, 132, 155], _R2),
-}
-
-
-@pytest.mark.parametrize("seed", seeds(N, XFAILS))
+@pytest.mark.parametrize("seed", seeds(N))
 def test_pool2d(seed):
     rng = np.random.default_rng(seed)
     inputs, fn = GENS[seed % len(GENS)](rng)
