@@ -9,8 +9,13 @@ import numpy as np
 
 from .. import linalg as _LA
 from .. import ops as _ops
+from ..grad_mode import is_grad_enabled
+from ..ops.backward_ops import depends
 from ..ops.linalg_decomp import not_float_error
+from ..ops.node_names import name_node
+from ..ops.record import compile_tracing
 from ..ops.shapes import torch_dtype_name
+from ..tensor import Tensor
 from ._common import _t, const
 
 QrResult = namedtuple("qr", ["Q", "R"])
@@ -107,11 +112,26 @@ def householder_product(A, tau):
         from ..ops.half_linalg import half_error
 
         raise half_error("householder_product")
+    deps = [t for t in (A, tau) if t.requires_grad]
+    one = deps and is_grad_enabled() and A.dtype.kind != "c" and not compile_tracing() and \
+        all(type(t) is Tensor and type(t._data) is np.ndarray for t in (A, tau))
+    X = _householder_product(A, tau, not one or tau.numel())
+    if one:
+        # one node as PyTorch's LinalgHouseholderProductBackward0, its next functions (A, tau):
+        # a record handing the composition's gradient on; with no reflector (tau empty) or
+        # an empty batch it has none, and A and tau get None, as PyTorch's
+        X = depends(X, deps, "LinalgHouseholderProductBackward0", True)
+        name_node(X, "LinalgHouseholderProductBackward0",
+                  pick=(1 if A.requires_grad else None, len(deps) if tau.requires_grad else None))
+    return X
+
+
+def _householder_product(A, tau, reflect=True):
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     eye = np.eye(m, n, dtype=A.dtype)
     X = _ops.expand(const(eye), tuple(A.shape))
-    if k == 0:
+    if k == 0 or not reflect:
         return X
     # the reflectors picked with where (not a 0/1 product: an inf above the diagonal must not
     # turn into nan), then the implicit unit diagonal
