@@ -51,6 +51,7 @@ from .more_activations import logsigmoid
 from .more_activations import softmax_dim as _softmax_dim
 from .more_losses import _reduce, check_reduction as _check_reduction
 from .more_losses import legacy_reduction as _legacy_reduction, nll_weight_check
+from .more_losses import nll_weight_shape
 from .more_losses import reduced_node
 from .inplace_option import in_place_capable
 from .padding import pad
@@ -402,9 +403,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     t = _class_targets(x, target, "nll_loss")
     nll_weight_check(weight, x.ndim)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
-    if weight is not None and tuple(weight.shape) != (C,):
-        raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
-                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    nll_weight_shape(weight, C, x.ndim)
     flat_t = t.reshape(-1)
     if x.ndim == 2 and type(x._data) is np.ndarray and x.dtype in _activations.FLOAT_DTYPES:  # one op
         return _nll.nll_2d(x, flat_t, ignore_index, None if weight is None else _np(weight),
@@ -465,6 +464,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             x.shape[2:]):  # (N, C, d1...): rows of C classes, as the 2-D case reads them
         _long_or_byte(tv0, x.ndim)
         nll_weight_check(weight, x.ndim)
+        nll_weight_shape(weight, C, x.ndim)
         rows = O.reshape(O.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,)), (-1, C))
         if weight is None and label_smoothing == 0.0 and tv0.dtype.kind in "iu" and \
                 _activations.fusable_array(rows):  # (the 2-D path's two ops, checked above)
@@ -482,6 +482,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if ignore_index >= 0:  # (PyTorch lets a negative one pass: no class has it)
             raise RuntimeError("ignore_index is not supported for floating point target")
         y = _t(target)
+        nll_weight_shape(weight, C, x.ndim, "cross_entropy: ")
         if label_smoothing > 0:
             y = y * (1.0 - label_smoothing) + label_smoothing / C
         prod = logp * y

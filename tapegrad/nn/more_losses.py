@@ -31,6 +31,17 @@ def nll_weight_check(weight, ndim):
                            "'weight'. This input cannot have requires_grad True.")
 
 
+def nll_weight_shape(weight, C, ndim, prefix=""):
+    """PyTorch's check of the class weights' shape: its 2-d kernel's words (``prefix``
+    'cross_entropy: ' for class probabilities), or its spatial kernel's (3 or more dims)."""
+    if weight is None or tuple(weight.shape) == (C,):
+        return
+    if ndim >= 3 and not prefix:
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    raise RuntimeError(f"{prefix}weight tensor should be defined either for all {C} classes or "
+                       f"no classes but got weight tensor of shape: {list(weight.shape)}")
+
+
 def _reduce(t, reduction):
     """``t`` reduced as ``reduction`` says (``"none"``: as it is)."""
     if reduction == "mean":

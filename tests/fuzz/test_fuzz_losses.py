@@ -55,11 +55,9 @@ def gen_loss(rng):
 GENS = [gen_loss]
 
 
-_R1 = "weight of the wrong length: the message adds the class count and the weight's shape"
 _R2 = ("unbatched input with a 1-element target: computes where PyTorch raises 'size mismatch (got"
        " input: [2], target: [1])'")
 XFAILS = {
-    **dict.fromkeys([3, 207, 234], _R1),
     **dict.fromkeys([189], _R2),
 }
 
