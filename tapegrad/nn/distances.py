@@ -7,6 +7,9 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import ops as O
+from .. import tensor as _tensor_mod
+from ..grad_mode import no_grad as _no_grad
+from ..ops.one_op import untracked as _untracked
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import torch_dtype_name
 from ..torch_names.products import max_abs_distance
@@ -49,6 +52,9 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def pdist(input, p=2.0):
     """The ``p``-norm distances between the rows of an (N, M) input, pairs i < j in row
     order: N (N - 1) / 2 values."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return pdist(input, p)
     x = _t(input)
     if x.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")

@@ -10,6 +10,9 @@ from .. import ops as O
 from ..ops import activations as _activations
 from ..ops.backward_ops import link as _node
 from ..ops.record import as_tensor as _t
+from .. import tensor as _tensor_mod
+from ..grad_mode import no_grad as _no_grad
+from ..ops.one_op import untracked as _untracked
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -46,6 +49,9 @@ def logsigmoid(input):
 def hardsigmoid(input, inplace=False):
     """``relu6(x + 3) / 6``; the gradient (PyTorch's float32 ``1/6``) strictly between -3
     and 3."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return hardsigmoid(input, inplace)
     x = _activations.real_input(_t(input), "hardsigmoid")
     inside = (x > -3.0) & (x < 3.0)
     lin = (x + 3.0) * _ONE_SIXTH_F32  # + the value's correction to (x + 3) / 6 exactly:
@@ -56,6 +62,9 @@ def hardsigmoid(input, inplace=False):
 
 def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6``."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return hardswish(input, inplace)
     x = _activations.real_input(_t(input), "hardswish")
     middle = (x > -3.0) & (x < 3.0)  # PyTorch's branches: the gradient is 0 at -3, 1 at 3
     xm = O.where(middle, x, 0.0)  # the quadratic only sees its own range: no inf * 0
@@ -72,6 +81,9 @@ def _check_lambd(x, lambd):
 
 def softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return softshrink(input, lambd)
     x = _activations.real_input(_t(input), "softshrink")
     _check_lambd(x, lambd)
     # (each op below is one node in PyTorch, whose derivative reads x: ``_node`` links it)
@@ -82,6 +94,9 @@ def softshrink(input, lambd=0.5):
 
 def hardshrink(input, lambd=0.5):
     """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return hardshrink(input, lambd)
     x = _activations.real_input(_t(input), "hardshrink")
     return _node(O.where((x > lambd) | (x < -lambd), x, _constant(x, _zero_or_nan)),
                  "HardshrinkBackward0")
@@ -90,6 +105,9 @@ def hardshrink(input, lambd=0.5):
 def threshold(input, threshold, value, inplace=False):
     """``value`` where ``x <= threshold``, ``x`` elsewhere (NaN passes through)."""
     x = _activations.real_input(_t(input), "threshold")
+    if _tensor_mod._inference_used and _untracked(x):  # (one op in PyTorch)
+        with _no_grad():
+            return O.where(x <= threshold, value, x)
     return _node(O.where(x <= threshold, value, x), "ThresholdBackward0")
 
 
@@ -102,6 +120,9 @@ def celu(input, alpha=1.0, inplace=False, *, alpha_out=None):
     """``x`` above 0, ``alpha * (exp(x / alpha) - 1)`` below (NaN takes the identity branch:
     gradient 1, as PyTorch's). ``alpha_out`` (internal: ``selu``) scales the negative side
     instead of ``alpha``."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return celu(input, alpha, inplace, alpha_out=alpha_out)
     x = _t(input)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
@@ -113,6 +134,9 @@ def celu(input, alpha=1.0, inplace=False, *, alpha_out=None):
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))`` (softplus with PyTorch's threshold 20)."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return mish(input, inplace)
     x = _activations.real_input(_t(input), "mish")
     soft = O.where(x > 20.0, x, O.log1p(O.exp(O.clamp(x, max=20.0))))
     return x * O.tanh(soft)
@@ -162,6 +186,9 @@ def glu(input, dim=-1):
 def prelu(input, weight):
     """``x`` above 0, ``weight * x`` elsewhere (``weight``: one value, or one per channel,
     dim 1)."""
+    if _tensor_mod._inference_used and _untracked(input, weight):  # (one op in PyTorch)
+        with _no_grad():
+            return prelu(input, weight)
     x, w = _t(input), _t(weight)
     if w.numel() != 1:
         if x.ndim < 2 or x.shape[1] != w.numel():

@@ -15,6 +15,7 @@ from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import ufuncs as _U
 from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
+from ..ops.one_op import untracked as _untracked
 from ..ops.movement import _torch_name
 from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..ops.shapes import broadcast_shapes
@@ -67,6 +68,9 @@ def round(input, *, decimals=0):  # noqa: A001 (torch.round)
 
 def frac(input):
     """``x - trunc(x)``, with gradient 1 (torch.frac)."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return frac(input)
     x = _t(input)
     if x.dtype.kind not in "f":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_torch_name(x.dtype)}'")
@@ -133,6 +137,9 @@ def rad2deg(input):
 
 def sinc(input):
     """``sin(pi x) / (pi x)``, 1 at 0 (torch.sinc)."""
+    if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
+        with _no_grad():
+            return sinc(input)
     return _U.sinc(floating(input))
 
 
@@ -153,6 +160,9 @@ def logit(input, eps=None):
 
 def float_power(input, exponent):
     """``input ** exponent`` in double precision (torch.float_power)."""
+    if _tensor_mod._inference_used and _untracked(input, exponent):  # (one op in PyTorch)
+        with _no_grad():
+            return float_power(input, exponent)
     return _U.float_power(input, exponent)
 
 
@@ -239,6 +249,9 @@ floor_divide = _integer_division("floor_divide", _U.floor_divide, "div_floor_cpu
 def heaviside(input, values):
     """The step function: 0 below 0, 1 above, ``values`` at 0; ``values`` gets its gradient
     there (the input a zero one)."""
+    if _tensor_mod._inference_used and _untracked(input, values):  # (one op in PyTorch)
+        with _no_grad():
+            return heaviside(input, values)
     x, v = _t(input), _t(values)
     refuse_pair("heaviside", x, v)
     if isinstance(values, Tensor) and v.dtype != x.dtype:  # (no promotion in PyTorch's)
