@@ -45,7 +45,8 @@ from .complex_views import byte_offsets as _byte_offsets, copy_pairs, copy_part,
 from .complex_views import is_pair_view, part_of, take_part
 from . import movement as M
 from .index_errors import index_error
-from .index_keys import index_key as _index_key, ints_first as _ints_first
+from .array_writes import store as _store
+from .index_keys import index_key as _index_key
 from .index_keys import is_basic as _is_basic, positions as _positions
 from .movement import broadcast_to, gather_index, reshape
 from .node_names import name_node, name_record
@@ -598,17 +599,6 @@ def setitem(x, key, value):
 def _index_arrays(key):
     return any(isinstance(k, (Tensor, np.ndarray, list))
                for k in (key if type(key) is tuple else (key,)))
-
-
-def _store(x, xd, key, v):
-    if type(xd) is DeviceArray:
-        _views().store(x, key, v)
-        return
-    split = _ints_first(key)
-    if split is None:
-        xd[key] = v
-    else:  # integers among arrays select first, as PyTorch (a view of xd, written through)
-        xd[split[0]][split[1]] = v
 
 
 def _views():
