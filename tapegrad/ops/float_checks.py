@@ -8,6 +8,7 @@ from ..tensor import _make
 from . import record as R
 from .cuda_linalg import on_host
 from .elementwise import abs, where
+from .out_variants import refuse_out
 from .shapes import broadcast_shapes as _broadcast2
 
 
@@ -46,6 +47,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     passes where ``input`` is finite, as PyTorch's (and, unlike PyTorch's, through the real
     and imaginary parts of complex values)."""
     x = R.as_tensor(input)
+    if x._inference:  # (PyTorch's out= variant: refused for one requiring grad)
+        refuse_out("nan_to_num", x)
     xd = np.asarray(x._data)
     if xd.dtype.kind == "c":  # each part repaired (the extremes of the part's dtype)
         from .complex import complex as make_complex, imag, real

@@ -16,6 +16,7 @@ from ..numpy_dispatch import ufuncs as _U
 from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
 from ..ops.one_op import untracked as _untracked
+from ..ops.out_variants import refuse_out
 from ..ops.movement import _torch_name
 from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..ops.shapes import broadcast_shapes
@@ -126,12 +127,16 @@ def exp2(input):
 def deg2rad(input):
     x = floating(input)
     refuse("deg2rad", x.dtype)
+    if x._inference:  # (PyTorch's out= variant: refused for one requiring grad)
+        refuse_out("deg2rad", x)
     return _U.radians(x)
 
 
 def rad2deg(input):
     x = floating(input)
     refuse("rad2deg", x.dtype)
+    if x._inference:  # (PyTorch's out= variant: refused for one requiring grad)
+        refuse_out("rad2deg", x)
     return _U.degrees(x)
 
 

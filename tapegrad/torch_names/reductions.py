@@ -21,6 +21,7 @@ from ..tensor import Tensor
 from ._common import _t, const, vals
 from .index_reductions import contributor_stacks
 from .add_alpha import inference_only as _inference_only
+from ..ops.out_variants import refuse_out
 
 AminmaxResult = namedtuple("aminmax", ["min", "max"])
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -179,6 +180,8 @@ def _cum_extreme(better, running, name):
     def fn(input, dim):
         x = _t(input)
         refuse(name, x.dtype)
+        if x._inference:  # (PyTorch's out= variant: refused for one requiring grad)
+            refuse_out(name, x)
         if x.ndim == 0:
             if int(dim) not in (0, -1):
                 raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got "
