@@ -211,3 +211,28 @@ def test_user_code_inside_a_backward_warns_as_outside():
             u.sum().backward()
         lv.sum().backward()  # (the backward's own 1 / 0: inf)
         assert v.grad.tolist() == [np.inf, 0.5] and np.geterr()["divide"] == "raise"
+
+
+WRITES = {"copy_": lambda y: y.copy_(tg.tensor([1e308, 1.0, -1e308])),
+          "setitem_number": lambda y: y.__setitem__(0, 1e308),
+          "setitem_slice": lambda y: y.__setitem__(slice(1, None), tg.tensor([-1e308, 2.0])),
+          "setitem_index": lambda y: y.__setitem__(tg.tensor([2, 0]), tg.tensor([1e308, 5.0])),
+          "add_": lambda y: y.add_(tg.tensor([1e308, 1.0, np.inf]))}
+
+
+@pytest.mark.parametrize("name", list(WRITES))
+@pytest.mark.parametrize("action", ["error", "always"])
+def test_float64_values_written_into_float32_are_inf_under_any_filter(name, action):
+    # a float64 value past float32's range written into a float32 tensor: inf, silently (the
+    # cast NumPy warns of, once written for an array, before writing for a Python number)
+    def written(action):
+        y = tg.ones(3, dtype=tg.float32)
+        with warnings.catch_warnings(record=True) as log:
+            warnings.simplefilter(action, RuntimeWarning)
+            WRITES[name](y)
+        return y.numpy(), [str(w.message) for w in log]
+
+    want, _ = written("ignore")
+    got, shown = written(action)
+    np.testing.assert_array_equal(got, want)
+    assert np.isinf(want).any() and not shown

@@ -276,6 +276,9 @@ def _write(x, value, casting, overlap_ok=False):
                                f"output type {_torch_name(d.dtype)}")
         try:
             np.copyto(d, v, casting="unsafe")
+        except RuntimeWarning:  # (a cast to inf, which a user's filter raised: again without)
+            with np.errstate(all="ignore"):
+                np.copyto(d, v, casting="unsafe")
         except ValueError as e:
             if "read-only" not in str(e):
                 raise
