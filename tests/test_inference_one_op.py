@@ -26,6 +26,13 @@ FORMS = {
     "sinc": lambda L, n, w: n.sinc(),
     "float_power": lambda L, n, w: n.float_power(2),
     "heaviside": lambda L, n, w: L.heaviside(n, w),
+    "hypot": lambda L, n, w: L.hypot(n, n),
+    "logaddexp": lambda L, n, w: L.logaddexp(n, n),
+    "logaddexp2": lambda L, n, w: L.logaddexp2(n, w),
+    "copysign(n, -1)": lambda L, n, w: L.copysign(n, -1.0),
+    "copysign(n, w)": lambda L, n, w: L.copysign(n, w),
+    "tril": lambda L, n, w: n.tril(),
+    "triu": lambda L, n, w: L.triu(n, 1),
 }
 
 

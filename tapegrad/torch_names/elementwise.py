@@ -17,6 +17,7 @@ from ..ops.complex_refusals import refuse, refuse_pair
 from ..ops.elementwise import zero_grad_like
 from ..ops.one_op import untracked as _untracked
 from ..ops.out_variants import refuse_out
+from ..ops.record import INFERENCE_SAVE_MSG
 from ..ops.movement import _torch_name
 from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..ops.shapes import broadcast_shapes
@@ -192,8 +193,13 @@ def clamp_max(input, max):  # noqa: A002
 
 # ---- binary functions ---------------------------------------------------------------------------
 
-def _floats_only(name, f, real_only=True):
+def _floats_only(name, f, real_only=True, wraps_number=False):
     def fn(input, other):
+        if _tensor_mod._inference_used and _untracked(input, other):  # (one op in PyTorch)
+            if wraps_number and not isinstance(other, Tensor) and input._rg:  # (it records,
+                raise RuntimeError(INFERENCE_SAVE_MSG)  # saving input: PyTorch's copysign)
+            with _no_grad():  # (records nothing)
+                return fn(input, other)
         a, b = tensors_promoted(input, other)
         if a.dtype.kind not in "fc" and b.dtype.kind not in "fc":
             a, b = floating(a), floating(b)
@@ -209,7 +215,7 @@ def _floats_only(name, f, real_only=True):
 hypot = _floats_only("hypot", _C.hypot)
 logaddexp = _floats_only("logaddexp", _C.logaddexp, real_only=False)
 logaddexp2 = _floats_only("logaddexp2", _C.logaddexp2)
-copysign = _floats_only("copysign", _U.copysign)
+copysign = _floats_only("copysign", _U.copysign, wraps_number=True)
 
 
 def _extremum(name, f, doc):

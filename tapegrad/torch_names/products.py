@@ -14,6 +14,8 @@ from .. import ops as _ops
 from ..numpy_dispatch import composites as _C
 from ..ops import record as _R
 from ..ops.activations import fusable_array
+from ..ops.one_op import untracked as _untracked
+from ..grad_mode import no_grad as _no_grad
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
 from ..creation import get_default_dtype
@@ -341,6 +343,9 @@ def _triangle(f, name):
         x = _t(input)
         if x.ndim < 2:
             raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        if x._inference and _untracked(x):  # (one op in PyTorch: records nothing)
+            with _no_grad():
+                return f(x, int(diagonal))
         # (where(mask, x, 0): PyTorch's node of x alone)
         return name_record(f(x, int(diagonal)), Op.WHERE, name.capitalize() + "Backward0",
                            pick=(0,))
