@@ -11,8 +11,8 @@ formulas (conjugate transposes where the real rules transpose).
 
 A singular matrix has no inverse: the solves raise NumPy's ``LinAlgError`` wrapped in
 PyTorch's message, as for real matrices. ``det`` has a derivative there, the adjugate, which
-its first-order rule forms by the SVD where the solve fails (the re-taping one still raises,
-except for 1x1 matrices, whose derivative is 1).
+its first-order rule forms by the SVD where the solve fails; the re-taping one (``create_graph``)
+by the determinants of the minors, differentiable again.
 """
 
 import numpy as np
@@ -36,12 +36,33 @@ def _rule_det(ns, g, ins, out):
     if n == 1:  # det is the one entry (derivative 1): PyTorch passes g on, no graph through A
         return (ns.reshape(g, tuple(g.shape) + (1, 1)),)
     rhs = (g * ns.conj(out))[..., None, None] * _eye(n)
-    if ns is C.NP:
-        try:
-            return (ns.solve(ns.conj(ns.mT(A)), rhs),)
-        except np.linalg.LinAlgError:  # singular: the adjugate (PyTorch's SVD route)
-            return (np.asarray(g)[..., None, None] * np.conj(cofactor(A)),)  # (adj(A)^H)
-    return (ns.solve(ns.conj(ns.mT(A)), rhs),)
+    try:
+        if ns is not C.NP and _near_singular(A, out):  # (a solve's derivative there is off)
+            raise np.linalg.LinAlgError
+        return (ns.solve(ns.conj(ns.mT(A)), rhs),)
+    except np.linalg.LinAlgError:  # singular: the adjugate (PyTorch's SVD route), adj(A)^H
+        if ns is C.NP:
+            return (np.asarray(g)[..., None, None] * np.conj(cofactor(A)),)
+        return (ns.reshape(g, tuple(g.shape) + (1, 1)) * ns.conj(_cofactor_by_minors(A)),)
+
+
+def _near_singular(A, d):
+    """Whether some |det| is within rounding of 0: below n eps times Hadamard's bound (the
+    product of the rows' norms)."""
+    a, d = np.asarray(A._arr()), np.abs(np.asarray(d._arr() if hasattr(d, "_arr") else d))
+    bound = np.prod(np.linalg.norm(a, axis=-1), axis=-1)
+    return bool(np.any(d <= a.shape[-1] * np.finfo(a.dtype).eps * bound))
+
+
+def _cofactor_by_minors(A):
+    """The cofactor matrix ``adj(A)^T`` of complex matrices as the signed determinants of
+    their (n-1)x(n-1) minors (one batched det), differentiable again at a singular A, to
+    every order (the minors' own det rule)."""
+    n = A.shape[-1]
+    keep = np.array([[k for k in range(n) if k != i] for i in range(n)], np.int64)
+    minors = A[(Ellipsis, keep[:, None, :, None], keep[None, :, None, :])]  # (n, n, n-1, n-1)
+    sign = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return det(minors) * R.as_tensor(sign.astype(np.finfo(A.dtype).dtype))
 
 
 def _constant_zeros(shape, dtype, ns):
