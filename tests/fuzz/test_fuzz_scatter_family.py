@@ -58,6 +58,15 @@ def gen_scatter(rng):
     use_value = rng.random() < 0.3
     kw = {} if reduce is None else {"reduce": str(reduce)}
     x = arr(rng, shape)
+    if rng.random() < 0.1:  # integers (no gradient)
+        x = Arg(rng.integers(-5, 5, shape))
+        if not use_value:
+            src = Arg(rng.integers(-5, 5, tuple(s + 1 for s in ishape)))
+
+            def fn(lib, F, x, i, s):
+                return (x * 1).scatter_(dim, i, s, **kw) if inplace else \
+                    x.scatter(dim, i, s, **kw)
+            return [x, index_arg, src], fn
     if use_value:
         value = float(np.round(rng.standard_normal(), 2))
 
