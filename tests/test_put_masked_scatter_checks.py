@@ -1,7 +1,9 @@
 """put/put_ and masked_scatter/masked_scatter_ argument checks in PyTorch's order and words:
 put's index must be int64 (any other dtype computed), its source as many elements as the index
 (a broadcast error or a silent broadcast before) and of self's dtype; masked_scatter's mask
-must be bool (an integer or float mask was read as truth values)."""
+must be bool (an integer or float mask was read as truth values), and the in-place form expands
+the mask to self's shape with PyTorch's expand errors (it broadcast self, then failed to write
+back with a broadcast message)."""
 
 import numpy as np
 import pytest
@@ -44,6 +46,10 @@ def _masked_cases(lib):
         cases += [lambda m=m: x.clone().masked_scatter_(lib.tensor(m), src),
                   lambda m=m: x.masked_scatter(lib.tensor(m), src),
                   lambda m=m: lib.masked_scatter(x, lib.tensor(m), src)]
+    for shape in ((2, 3, 2), (2,), (1, 3), (3, 2, 3), (2, 1), (1, 2, 3)):  # in place: expands
+        m = np.arange(np.prod(shape)).reshape(shape) % 2 == 0
+        cases += [lambda m=m: x.clone().masked_scatter_(lib.tensor(m), src),
+                  lambda m=m: x.masked_scatter(lib.tensor(m), src)]
     return cases
 
 

@@ -15,7 +15,7 @@ from ..ops import scatter_reduced as _scatter_reduced
 from ..ops.record import as_tensor as _as_tensor
 from ..ops.elementwise import clone as _clone_op
 from ..tensor import _DTYPE_NAMES, Tensor
-from . import construct, expanded_fills, legacy_methods, legacy_types
+from . import construct, expanded_fills, legacy_methods, legacy_types, more
 from ._common import sizes_of
 from .shapes import tile
 
@@ -336,6 +336,7 @@ def _bind_more(T, functions):
         setattr(T, name, functions[name])
     for name in MORE_INPLACE_NAMES:
         setattr(T, name + "_", _inplace_method(functions[name]))
+    T.masked_scatter_ = _inplace_method(more.masked_scatter_into)
     for name, op in COMPARE_INPLACE.items():
         setattr(T, name + "_", _compare_inplace(getattr(_ops, op)))
     T.logical_and_ = _inplace_method(_ops.logical_and)

@@ -17,7 +17,7 @@ from ..ops.complex_refusals import refuse
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
 from ..ops.numpy_rules import tensors_promoted
-from ..ops.shapes import broadcast_shapes, norm_dim, torch_dtype_name
+from ..ops.shapes import broadcast_shapes, expand_error, norm_dim, torch_dtype_name
 from ..tensor import Tensor
 from ._common import _t, const, floating, sizes_of, vals
 from .storage import storage_root
@@ -159,6 +159,25 @@ def masked_scatter(input, mask, source):
     out = x.clone()
     out[const(m)] = _ops.reshape(s, (-1,))[:k]
     return out
+
+
+def masked_scatter_into(input, mask, source):
+    """``x.masked_scatter_``'s function: the mask expands to ``x``'s shape (PyTorch's expand
+    errors, its CPU type names), it does not broadcast ``x``."""
+    m = vals(mask)
+    if m.dtype == np.bool_ and m.shape != tuple(input.shape):
+        error = expand_error(m.shape, tuple(input.shape))
+        if error is not None and m.ndim > input.ndim:
+            error = RuntimeError(f"expand(CPUBoolType{{{list(m.shape)}}}, size="
+                                 f"{list(input.shape)}): the number of sizes provided "
+                                 f"({input.ndim}) must be greater or equal to the number of "
+                                 f"dimensions in the tensor ({m.ndim})")
+        if error is not None:
+            raise error
+    return masked_scatter(input, mask, source)
+
+
+masked_scatter_into.__name__ = "masked_scatter"
 
 
 def put(input, index, source, accumulate=False):

@@ -199,13 +199,10 @@ GENS = [gen_scatter, gen_scatter, gen_index_copy, gen_index_fill, gen_put_take,
         gen_masked_scatter]
 
 
-_R6 = ("masked_scatter with a mask of more dims than self: a broadcast message, not PyTorch's "
-       "expand message")
 _R8 = ("index_fill of a 0-d tensor with an empty index and a 0-d value requiring grad: "
        "PyTorch's backward raises 'index_select(): Index to scalar can have only 1 value', "
        "tapegrad gives the value a zero gradient")
 XFAILS = {
-    **dict.fromkeys([59], _R6),
     **dict.fromkeys([231], _R8),
 }
 
