@@ -126,9 +126,11 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
     if O_ % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size [{list(w.shape)}] instead")
-    if w.shape[1] * groups != C:
+    if w.shape[1] * groups != C:  # (the input as PyTorch shows it: 'same' pads one side first)
+        odd = [(padding == "same") * (d * (k - 1) % 2) for d, k in zip(dilation, w.shape[2:])]
+        shown = list(x.shape[:2]) + [n + e for n, e in zip(x.shape[2:], odd)]
         raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected "
-                           f"input{list(x.shape)} to have {w.shape[1] * groups} channels, but "
+                           f"input{shown} to have {w.shape[1] * groups} channels, but "
                            f"got {C} channels instead")
     _check_bias(bias, w, O_, "")
     kernel = tuple(w.shape[2:])

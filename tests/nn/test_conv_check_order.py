@@ -1,7 +1,8 @@
 """conv1d/conv2d argument checks as PyTorch's: the dilated kernel size in the 'Kernel size
 can't be greater than actual input size' message, the weight's divisibility by groups before
-the input's channels, and padding strings ('same' with a stride, an unknown string) refused
-before any shape check."""
+the input's channels, padding strings ('same' with a stride, an unknown string) refused
+before any shape check, and the input of the channel-mismatch message shown as PyTorch's
+'same' padding leaves it (padded on one side where the total padding is odd)."""
 
 import numpy as np
 import pytest
@@ -42,6 +43,10 @@ def _cases(lib):
         lambda: F.conv2d(S(1, 1, 2, 2), S(1, 1, 1, 2), dilation=(1, 2)),
         lambda: F.conv2d(S(1, 1, 5, 2), S(1, 1, 3, 2), dilation=(2, 2), padding=(0, 1)),
         lambda: F.conv2d(S(1, 2, 5, 4), S(2, 1, 3, 2), dilation=(2, 3), padding=1, groups=2),
+        lambda: F.conv2d(S(1, 1, 4, 4), S(2, 2, 2, 1), padding="same"),
+        lambda: F.conv2d(S(1, 1, 4, 4), S(2, 2, 2, 3), padding="same", dilation=(3, 2)),
+        lambda: F.conv1d(S(3, 5), S(2, 2, 4), padding="same"),
+        lambda: F.conv1d(S(1, 3, 5), S(2, 2, 3), padding="same"),
     ]
 
 
