@@ -162,3 +162,20 @@ def seeds(n, xfails=None):
     xfails = xfails or {}
     return [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=xfails[s]))
             if s in xfails else s for s in range(n)]
+
+
+def maybe_transposed(seed, inputs, fn, p=0.25):
+    """The program with its first input (a float array) given as a transposed view of an array
+    of the reversed shape, for about ``p`` of the seeds (drawn apart from the program's own
+    numbers, so the program is otherwise the same)."""
+    first = inputs[0].value
+    if not isinstance(first, np.ndarray) or first.ndim < 2 or first.dtype.kind != "f" or \
+            np.random.default_rng(seed + 10**6).random() >= p:
+        return inputs, fn
+    back = tuple(reversed(range(first.ndim)))
+    inputs = [Arg(np.ascontiguousarray(first.transpose(back)), inputs[0].requires_grad)] + \
+        list(inputs[1:])
+
+    def transposed(lib, F, x, *rest):
+        return fn(lib, F, x.permute(*back), *rest)
+    return inputs, transposed

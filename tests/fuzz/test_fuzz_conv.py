@@ -4,7 +4,7 @@ groups, bias None) against PyTorch (values, first and second gradients, errors).
 import numpy as np
 import pytest
 
-from tests.fuzz_harness import arr, run_program, seeds
+from tests.fuzz_harness import maybe_transposed, arr, run_program, seeds
 
 N = 160
 
@@ -62,5 +62,6 @@ GENS = [gen_conv1d, gen_conv2d]
 def test_conv(seed):
     rng = np.random.default_rng(seed)
     inputs, fn = GENS[seed % len(GENS)](rng)
+    inputs, fn = maybe_transposed(seed, inputs, fn)
     run_program(inputs, fn, order=2)
 

@@ -4,7 +4,7 @@ label_smoothing, class-probability targets, K-d inputs) against PyTorch."""
 import numpy as np
 import pytest
 
-from tests.fuzz_harness import Arg, arr, index, run_program, seeds
+from tests.fuzz_harness import maybe_transposed, Arg, arr, index, run_program, seeds
 
 N = 240
 
@@ -61,4 +61,5 @@ GENS = [gen_loss]
 def test_losses(seed):
     rng = np.random.default_rng(seed)
     inputs, fn = GENS[seed % len(GENS)](rng)
+    inputs, fn = maybe_transposed(seed, inputs, fn)
     run_program(inputs, fn, order=2)

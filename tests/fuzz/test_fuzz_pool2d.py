@@ -4,7 +4,7 @@ count_include_pad, divisor_override, return_indices) against PyTorch."""
 import numpy as np
 import pytest
 
-from tests.fuzz_harness import arr, run_program, seeds
+from tests.fuzz_harness import maybe_transposed, arr, run_program, seeds
 
 N = 200
 
@@ -83,4 +83,5 @@ GENS = [gen_pool]
 def test_pool2d(seed):
     rng = np.random.default_rng(seed)
     inputs, fn = GENS[seed % len(GENS)](rng)
+    inputs, fn = maybe_transposed(seed, inputs, fn)
     run_program(inputs, fn, order=2)

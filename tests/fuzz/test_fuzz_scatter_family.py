@@ -4,7 +4,7 @@ index_fill(_), put_/take and masked_scatter against PyTorch (values, gradients, 
 import numpy as np
 import pytest
 
-from tests.fuzz_harness import Arg, arr, index, run_program, seeds
+from tests.fuzz_harness import maybe_transposed, Arg, arr, index, run_program, seeds
 
 N = 240
 
@@ -212,4 +212,5 @@ def test_scatter_family(seed):
     rng = np.random.default_rng(seed)
     gen = GENS[seed % len(GENS)]
     inputs, fn = gen(rng)
+    inputs, fn = maybe_transposed(seed, inputs, fn)
     run_program(inputs, fn, order=2)
