@@ -109,7 +109,7 @@ def test_pytrees_argnums_has_aux():
 
     def f(lib, p, scale):
         out = lib.tanh(p["w"] @ p["b"][0]) * scale
-        return out.sum(), ({"out": out, "n": 3} if lib is tg else {"out": out})
+        return out.sum(), {"out": out, "n": [out.mean()]}
 
     p = {"w": y, "b": [x]}
     tp = {"w": ty, "b": [tx]}
@@ -117,7 +117,7 @@ def test_pytrees_argnums_has_aux():
     tgr, taux = tf.grad(lambda p, s: f(torch, p, s), has_aux=True)(tp, 2.0)
     close(g, tgr)
     close(aux["out"], taux["out"])
-    assert aux["n"] == 3
+    close(aux["n"][0], taux["n"][0])
     (gv, val) = tg.func.grad_and_value(lambda p: f(tg, p, 1.0)[0])(p)
     tgv, tval = tf.grad_and_value(lambda p: f(torch, p, 1.0)[0])(tp)
     close(gv, tgv)

@@ -20,7 +20,22 @@ def split_aux(out, has_aux, name):
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RuntimeError(f"{_API.get(name, name)}: output of function f should be a tuple: "
                            "(output, aux) if has_aux is True")
+    tensors_only(out[1])
     return out
+
+
+def tensors_only(aux):
+    """``aux``, refused where its leaves are not all tensors (None too), as ``torch.func``'s
+    transforms refuse it (tapegrad's own ``value_and_grad`` passes any aux on)."""
+    if isinstance(aux, (tuple, list)):
+        for a in aux:
+            tensors_only(a)
+    elif isinstance(aux, dict):
+        for a in aux.values():
+            tensors_only(a)
+    elif not isinstance(aux, Tensor):
+        raise RuntimeError(f"Expected tensors, got unsupported type {type(aux)}")
+    return aux
 
 
 def tensor_leaves(out, name):

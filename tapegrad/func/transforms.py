@@ -23,7 +23,7 @@ from ..tensor import Tensor
 from .captures import watching
 from .aux_outputs import aux_out
 from .checks import split_aux as _split_aux, tangents_in as _tangents_in
-from .checks import tensor_leaves as _tensor_leaves
+from .checks import tensor_leaves as _tensor_leaves, tensors_only as _tensors_only
 from .pytree import tree_flatten, tree_unflatten, treespec_pprint
 from .vmap_args import NONE_OUT, nones_as_leaves
 
@@ -344,7 +344,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     def wrapper(*args, **kwargs):
         value, grads = vg(*args, **kwargs)
-        return grads, value
+        return grads, ((value[0], _tensors_only(value[1])) if has_aux else value)
 
     wrapper.__name__ = f"grad_and_value({getattr(func, '__name__', 'f')})"
     wrapper.__doc__ = func.__doc__
@@ -425,7 +425,7 @@ def grad(func, argnums=0, has_aux=False):
 
     def wrapper(*args, **kwargs):
         value, grads = vg(*args, **kwargs)
-        return (grads, value[1]) if has_aux else grads
+        return (grads, _tensors_only(value[1])) if has_aux else grads
 
     wrapper.__name__ = f"grad({getattr(func, '__name__', 'f')})"
     wrapper.__doc__ = func.__doc__
