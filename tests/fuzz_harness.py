@@ -100,7 +100,8 @@ def run_program(inputs, fn, order=1, msg_chars=None):
     t_outs, g_outs = _outs(t_out), _outs(g_out)
     assert len(t_outs) == len(g_outs)
     global _close_tol
-    single = any(_dtype(o) == "float32" for o in t_outs)
+    single = any(_dtype(o) == "float32" for o in t_outs) or any(
+        isinstance(a.value, np.ndarray) and a.value.dtype == np.float32 for a in inputs)
     _close_tol = (2e-6, 1e-6) if single else (1e-7, 1e-9)  # float32 results: its rounding
     for i, (a, b) in enumerate(zip(g_outs, t_outs)):
         assert _dtype(a) == _dtype(b), f"output {i}: dtype {a.dtype} vs PyTorch {b.dtype}"
