@@ -117,7 +117,16 @@ def p_setitem(L):
     return c, locals()
 
 
-PROGRAMS = [p_mul_add_, p_mul_then_two_writes, p_view_of_written_base, p_view_written,
+def p_attribute_dict_made(L):
+    b = _leaf(L) * 2
+    v = b[:2]
+    v.__dict__  # (made: the tensor refers to its version counter through it)
+    c = v * v
+    b.add_(1)
+    return c, locals()
+
+
+PROGRAMS = [p_attribute_dict_made, p_mul_add_, p_mul_then_two_writes, p_view_of_written_base, p_view_written,
             p_view_saved_base_written, p_saved_output, p_sigmoid_output, p_constant_written,
             p_no_grad_write, p_detached_write, p_clamp_, p_sigmoid_, p_pow_, p_setitem]
 

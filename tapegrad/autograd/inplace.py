@@ -55,7 +55,10 @@ def current_producer(stamp, value, fallback):
     import gc
 
     vc = stamp[0]
-    ts = [t for t in gc.get_referrers(vc) if isinstance(t, Tensor) and t._vc is vc]
+    refs = gc.get_referrers(vc)  # (a tensor whose __dict__ was made refers to it through that)
+    refs += [o for d in refs if type(d) is dict for o in gc.get_referrers(d)]
+    ts = [t for t in refs if isinstance(t, Tensor) and t._vc is vc]
+    ts = [t for k, t in enumerate(ts) if all(t is not u for u in ts[:k])]
     pick = [t for t in ts if t._data is value]
     if not pick:
         shape = np.shape(value)
