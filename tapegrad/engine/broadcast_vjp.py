@@ -93,9 +93,11 @@ def reduced_python(sw, slots, grads, wide):
     slots = list(slots)
     for k in wide:
         gk = grads[k]
-        if gk is None:
+        plan = None if gk is None or np.iscomplexobj(gk) else \
+            _broadcast_of(sw, slots[k], np.size(gk))
+        if plan is None:  # (left to the gather's loop)
             continue
-        a, dims, kept = _broadcast_of(sw, slots[k], np.size(gk))
+        a, dims, kept = plan
         full = np.ascontiguousarray(np.broadcast_to(gk, np.shape(gk)))
         if full.dtype is not _F32 and full.dtype != np.float64:
             full = full.astype(_F32)

@@ -49,3 +49,18 @@ def test_broadcast_gradient_error_as_pytorch(shapes, create_graph):
         if ours / scale > max(3 * theirs / scale, 3e-7):
             bad.append((name, ours / scale, theirs / scale))
     assert not bad
+
+
+@pytest.mark.parametrize("op", ["div", "mul", "sin_div", "abs_mul"])
+def test_complex_broadcast_gradients_as_pytorch(op):
+    r = np.random.default_rng(1)
+    xn = (r.standard_normal((1, 5000)) + 1j * r.standard_normal((1, 5000))).astype(np.complex64)
+    bn = np.complex64(1.5 + 0.5j)
+    fs = {"div": lambda x, b: x / b, "mul": lambda x, b: x * b,
+          "sin_div": lambda x, b: x.sin() / b, "abs_mul": lambda x, b: (x * b).abs()}
+    got = []
+    for L in (tg, torch):
+        x, b = L.tensor(xn, requires_grad=True), L.tensor(bn, requires_grad=True)
+        y = fs[op](x, b)
+        got.append(L.autograd.grad((y.abs() if y.is_complex() else y).sum(), b)[0].numpy())
+    np.testing.assert_allclose(got[0], got[1], rtol=2e-6)
