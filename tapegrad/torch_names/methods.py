@@ -12,6 +12,7 @@ from ..memory_format import check_memory_format
 from ..size import keyword_size
 from ..ops import inplace as _inplace
 from ..ops import scatter_reduced as _scatter_reduced
+from ..ops.cuda_linalg import on_host
 from ..ops.record import as_tensor as _as_tensor
 from ..ops.elementwise import clone as _clone_op
 from ..tensor import _DTYPE_NAMES, Tensor
@@ -336,7 +337,7 @@ def _bind_more(T, functions):
         setattr(T, name, functions[name])
     for name in MORE_INPLACE_NAMES:
         setattr(T, name + "_", _inplace_method(functions[name]))
-    T.masked_scatter_ = _inplace_method(more.masked_scatter_into)
+    T.masked_scatter_ = _inplace_method(on_host(more.masked_scatter_into, traced=True))
     for name, op in COMPARE_INPLACE.items():
         setattr(T, name + "_", _compare_inplace(getattr(_ops, op)))
     T.logical_and_ = _inplace_method(_ops.logical_and)
