@@ -354,9 +354,7 @@ def inference_now(*ts, op=-1, saves=()):
         return False
     if untracked(op, ts):
         return True
-    for i, keep in enumerate(saves):
-        if keep and ts[i]._inference:
-            refuse_inputs(op, ts, (i,))
+    refuse_inputs(op, ts, [i for i, keep in enumerate(saves) if keep])  # (inference ones)
     return False
 
 
@@ -483,7 +481,8 @@ def rec1(op, x, r, c, saved):
 
 def rec2(op, x, y, r, save):
     """Record a size-1 op of two float tensors (one requires grad); saves both if ``save``."""
-    if _tensor_mod._inference_used and inference_now(x, y, op=op, saves=(save, save)):
+    if _tensor_mod._inference_used and (_state.inference or x._inference or y._inference) and \
+            inference_now(x, y, op=op, saves=(save, save)):
         return _make(r)  # (see result(); a saved inference tensor is refused)
     seg = _local.seg
     if seg is None or seg.n >= seg.check_at:
