@@ -408,7 +408,8 @@ def _normal_index(x, index, saves):
     tensor makes PyTorch's op record (R.index_operand), which refuses to save ``x`` where its
     backward ``saves`` it (gather, take); None otherwise. An inference ``index`` of a normal
     ``x`` requiring grad is refused (their backwards save the index)."""
-    refuse_inference_index(x, index)
+    if getattr(index, "_inference", False):
+        refuse_inference_index(x, index)
     if not (x._inference and x._rg and R._grad_on()) or R._state.inference or \
             R.index_operand(index) is None:
         return None
