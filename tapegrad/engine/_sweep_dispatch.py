@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "ccf37e01bca11f35"
+RULES_HASH = "c525de71acd6068a"
 
 
 @intrinsic
@@ -438,11 +438,14 @@ def _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
 
 
 @njit(cache=True)
-def _mark(reached, scratch, a):
-    """Mark record ``a`` reached; scratch[PENDING] counts reached records not yet processed."""
+def _mark(reached, scratch, a, adj, offs):
+    """Mark record ``a`` reached, zeroing its adjoint (the arena is not zeroed beforehand:
+    engine/sweep.py); scratch[PENDING] counts reached records not yet processed."""
     if reached[a] == 0:
         reached[a] = 1
         scratch[PENDING] += 1
+        for i in range(offs[a], offs[a + 1]):
+            adj[i] = 0.0
 
 
 BIG = 4096  # elements from which an elementwise record is handed to NumPy (engine/sweep.py)
@@ -604,14 +607,14 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
                     adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
                                        _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
-                _mark(reached, scratch, b)
+                _mark(reached, scratch, b, adj, offs)
                 ob = offs[b]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
@@ -621,7 +624,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             pass
         elif op == 72:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 nd = iaux[aux]
@@ -641,7 +644,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                         k -= 1
         elif op == 71:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 nd = iaux[aux]
                 src = iaux[aux + 1 + 2 * nd]
@@ -660,27 +663,27 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                         k -= 1
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]
         elif op == 73:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 idx = carray(_ptr(iptr[aux]), (n,), np.int64)
                 for i in range(n):
                     adj[oa + idx[i]] += adj[o + i]
         elif op == 74:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)
                 for i in range(m):
                     adj[oa + i] += adj[o + idx[i]]
         elif op == 1:  # OUTPUT of a multi-output Python op
-            _mark(reached, scratch, a)
+            _mark(reached, scratch, a, adj, offs)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
             return -1
         r -= 1
@@ -725,7 +728,7 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 if not _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
                     for j in range(n):
@@ -733,7 +736,7 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
                         adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
                                            _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
-                _mark(reached, scratch, b)
+                _mark(reached, scratch, b, adj, offs)
                 ob = offs[b]
                 if not _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
                     for j in range(n):
@@ -744,7 +747,7 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             pass
         elif op == 71 or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 if op == 71:  # gather: adj_x[off + i.s] += g[i]
                     _strided(adj, oa, o, n, iaux, aux, scratch, True)
@@ -752,27 +755,27 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
                     _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]
         elif op == 73:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 idx = carray(_ptr(iptr[aux]), (n,), np.int64)
                 for i in range(n):
                     adj[oa + idx[i]] += adj[o + i]
         elif op == 74:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)
                 for i in range(m):
                     adj[oa + i] += adj[o + idx[i]]
         elif op == 1:  # OUTPUT of a multi-output Python op
-            _mark(reached, scratch, a)
+            _mark(reached, scratch, a, adj, offs)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
             return -1
         r -= 1
@@ -819,14 +822,14 @@ def esweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
                     adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
                                        _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
-                _mark(reached, scratch, b)
+                _mark(reached, scratch, b, adj, offs)
                 ob = offs[b]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
@@ -836,12 +839,12 @@ def esweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             pass
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
-                _mark(reached, scratch, a)
+                _mark(reached, scratch, a, adj, offs)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]
         elif op == 1:  # OUTPUT of a multi-output Python op
-            _mark(reached, scratch, a)
+            _mark(reached, scratch, a, adj, offs)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
             return -1
         r -= 1
