@@ -94,15 +94,15 @@ def test_signed_zeros_and_special_values_as_numpy():
     x[7, 2] = np.inf
     got = S.sum_axes(x, (1,), False)
     np.testing.assert_array_equal(got, x.sum(1))  # (NaN compares equal here)
-    with warnings.catch_warnings(record=True) as caught:  # NumPy recomputes: its warning
-        warnings.simplefilter("always")
-        S.sum_axes(np.full((1000, 25, 10), 1e308), (2,), False)
-    assert any("overflow" in str(w.message) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:  # NumPy recomputes: its inf, and
+        warnings.simplefilter("always")  # its warning is not shown from tapegrad's code
+        got = S.sum_axes(np.full((1000, 25, 10), 1e308), (2,), False)
+    assert np.isposinf(got).all() and not caught
     a, b = np.zeros((1000, 1, 10)), np.zeros((1, 25, 10))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         r = S.binary(np.true_divide, a, b)
-    assert np.isnan(r).all() and any("invalid value" in str(w.message) for w in caught)
+    assert np.isnan(r).all() and not caught
     with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         S.binary(np.true_divide, a, b)
@@ -172,11 +172,13 @@ def test_contiguous_runs_take_the_row_loops_bit_for_bit(dtype, monkeypatch):
     for v in (base[:, 1:11][:, None], base[::-1, :10][:, None]):
         np.testing.assert_array_equal(S.binary(np.subtract, v, y), v - y)
     assert len(calls) == n
-    # a non-finite result: NumPy's evaluation, with its warning
+    # a non-finite result: NumPy's evaluation (its warning is not shown from tapegrad's code)
     big = np.full((1000, 1, 10), np.finfo(dtype).max, dtype)
-    with pytest.warns(RuntimeWarning, match="overflow"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         assert np.isinf(S.binary(np.add, big, np.full((1, 25, 10), np.finfo(dtype).max,
                                                       dtype))).all()
+    assert not caught
 
 
 def test_tensor_ops_take_the_loops_with_numpys_values_and_right_gradients():
