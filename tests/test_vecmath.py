@@ -61,10 +61,9 @@ def test_special_values_bit_for_bit(name):
     with warnings.catch_warnings(record=True) as ours:
         warnings.simplefilter("always")
         got = vecmath.apply(name, x)
-    with warnings.catch_warnings(record=True) as theirs:
-        warnings.simplefilter("always")
+    with np.errstate(all="ignore"):
         want = np_f(x)
-    assert sorted(str(w.message) for w in ours) == sorted(str(w.message) for w in theirs)
+    assert not ours  # NumPy's IEEE warnings: silent from tapegrad's code, as PyTorch's ops
     special = np.isin(x.view(np.int64), SPECIALS.view(np.int64))
     assert np.array_equal(got[special].view(np.int64), want[special].view(np.int64))
     # finite arguments: at most one ulp from NumPy (which is within 0.5 ulp here)
@@ -86,8 +85,10 @@ def test_signed_zero_and_shape():
     assert s.shape == x.shape and np.array_equal(np.signbit(s), np.signbit(x))
     assert np.all(vecmath.apply("cos", x) == 1.0)
     assert np.all(vecmath.apply("exp", x) == 1.0)
-    with pytest.warns(RuntimeWarning, match="divide by zero"):  # as np.log(0.0)
+    with warnings.catch_warnings(record=True) as caught:  # -inf as np.log(0.0), silently
+        warnings.simplefilter("always")
         assert np.all(vecmath.apply("log", x) == -np.inf)
+    assert not caught
 
 
 @pytest.mark.parametrize("name", NAMES)
