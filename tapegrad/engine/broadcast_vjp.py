@@ -125,7 +125,8 @@ def _wide_sum(g, dims, kept, operands):
     """float32 summed over more than ``wide_sums.LONG`` rows, one run of axes that is not the
     innermost: accumulated in float64 (``np.einsum`` adds in float32 row after row: a bias's
     gradient over 500000 rows was ~7e-6 relative off, PyTorch's ~2e-7); a sum over long
-    innermost axes NumPy's pairwise one; else None."""
+    innermost axes or over axes apart einsum's in float64; else (float64, or no more than
+    ``wide_sums.LONG`` elements summed into each) None."""
     if g.dtype is not _F32:  # (float64 and others: NumPy's einsum, as before)
         return None
     summed = [i for i in range(len(dims)) if i not in kept]
@@ -141,12 +142,20 @@ def _wide_sum(g, dims, kept, operands):
         with np.errstate(all="ignore"):
             return np.einsum(spec, *(o.reshape(rows, -1) for o in operands),
                              dtype=np.float64).astype(_F32)
-    if last - first != len(summed) or not _wide.takes(
-            g, math.prod(dims[first:last]), math.prod(dims[last:])) or \
-            any(o.dtype is not g.dtype or not o.flags.c_contiguous for o in operands):
+    if last - first == len(summed) and _wide.takes(
+            g, math.prod(dims[first:last]), math.prod(dims[last:])) and \
+            all(o.dtype is g.dtype and o.flags.c_contiguous for o in operands):
+        return _wide.middle_sum(operands[0], dims, first, last,
+                                operands[1] if len(operands) > 1 else None)
+    if math.prod(dims[i] for i in summed) <= _wide.LONG:
         return None
-    return _wide.middle_sum(operands[0], dims, first, last,
-                            operands[1] if len(operands) > 1 else None)
+    # summed axes apart ((2, 3, 40001) into (1, 3, 1)): einsum in float64 (in float32 it adds
+    # row after row: ``b.grad`` of ``x / b`` over (2, 2, 2, 30001) into (1, 2, 1, 1) was 8e-6
+    # relative off, PyTorch's 9e-7), ~5x its float32 time (67 us for those 240000 elements)
+    sub = _LETTERS[: len(dims)]
+    spec = ",".join(sub for _ in operands) + "->" + "".join(sub[i] for i in kept)
+    with np.errstate(all="ignore"):
+        return np.einsum(spec, *operands, dtype=np.float64).astype(_F32)
 
 
 def _broadcast_of(sw, s, n):
