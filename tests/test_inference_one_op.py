@@ -31,6 +31,10 @@ FORMS = {
     "logaddexp2": lambda L, n, w: L.logaddexp2(n, w),
     "copysign(n, -1)": lambda L, n, w: L.copysign(n, -1.0),
     "copysign(n, w)": lambda L, n, w: L.copysign(n, w),
+    "fmod(n, n)": lambda L, n, w: L.fmod(n, n),
+    "fmod(n, w)": lambda L, n, w: n.fmod(w),
+    "remainder(n, w)": lambda L, n, w: L.remainder(n, w),
+    "remainder(w, n)": lambda L, n, w: L.remainder(w, n),
     "tril": lambda L, n, w: n.tril(),
     "triu": lambda L, n, w: L.triu(n, 1),
 }

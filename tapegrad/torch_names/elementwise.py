@@ -236,6 +236,9 @@ def _integer_division(name, f, kernel, doc):
     """``f`` with PyTorch's integer rules: dividing integers by zero raises (NumPy gives 0);
     a NumPy scalar number is weak, as a Python one."""
     def fn(input, other):
+        if _tensor_mod._inference_used and _untracked(input, other):  # (one op in PyTorch)
+            with _no_grad():
+                return fn(input, other)
         refuse_pair(name, input, other)
         input, other = tensors_promoted(input, other)
         a, b = vals(input), vals(other)
