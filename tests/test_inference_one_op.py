@@ -35,6 +35,9 @@ FORMS = {
     "fmod(n, w)": lambda L, n, w: n.fmod(w),
     "remainder(n, w)": lambda L, n, w: L.remainder(n, w),
     "remainder(w, n)": lambda L, n, w: L.remainder(w, n),
+    "clamp(n, min=w)": lambda L, n, w: L.clamp(n, min=w),
+    "clamp(n, max=n)": lambda L, n, w: n.clamp(max=n),
+    "clamp(n, w, w)": lambda L, n, w: L.clamp(n, w, w),
     "tril": lambda L, n, w: n.tril(),
     "triu": lambda L, n, w: L.triu(n, 1),
 }

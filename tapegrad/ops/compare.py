@@ -4,8 +4,11 @@ import numpy as np
 
 from ..device import DeviceArray
 from ..promotion import result_dtype, wrapped_int
+from .. import tensor as _tensor_mod
+from ..grad_mode import no_grad
 from ..tensor import Tensor, _make, _wrap
 from .complex_refusals import refusal, refuse_pair
+from .one_op import untracked
 from .shapes import broadcast_shapes, torch_dtype_name
 
 
@@ -183,6 +186,9 @@ def clamp_by_tensors(x, min, max):
     from .elementwise import where
     from .numpy_rules import tensors_promoted
 
+    if _tensor_mod._inference_used and untracked(x, min, max):  # (one op in PyTorch)
+        with no_grad():
+            return clamp_by_tensors(x, min, max)
     _refuse_complex(x, min, max)
     # one bound, PyTorch's rule: x's gradient where x >= min (x <= max), the bound's where
     # x < min (x > max); where a NaN makes both false, neither (the value: NaN, a constant).
