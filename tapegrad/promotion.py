@@ -166,19 +166,43 @@ def int_exponent(number, dt):
     return number
 
 
-def fill_number(value, dtype):
+_FLOAT_RANGES = {np.dtype(t): (float(np.finfo(t).min), float(np.finfo(t).max), False)
+                 for t in (np.float32, np.float16)}
+_FLOAT_RANGES.update((dt, (lo, hi, True)) for dt, (lo, hi) in _INT_RANGES.items())
+_FLOAT_RANGES.update([(dt.type, limits) for dt, limits in _FLOAT_RANGES.items()])
+
+
+def fill_float(value, dt, half_ok=False):
+    """A Python float written into a tensor of dtype ``dt`` as PyTorch checks it: out of the
+    range of float32, float16 or an integer dtype it is PyTorch's overflow error (inf and nan
+    fill a floating dtype; ``x[i] = v`` of float16 lets ``v`` round, as there: ``half_ok``)."""
+    limits = _FLOAT_RANGES.get(dt)
+    if limits is None or limits[0] <= value <= limits[1]:
+        return value
+    dt = np.dtype(dt)
+    if not limits[2] and (value != value or abs(value) == float("inf")
+                          or (half_ok and dt.itemsize == 2)):
+        return value
+    raise int_overflow(dt)
+
+
+def fill_number(value, dtype, half_ok=False):
     """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
     dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
     (NumPy drops it with a warning); an int out of an integer dtype's range is PyTorch's
-    overflow error (a negative one that an unsigned dtype can wrap is wrapped, as there)."""
+    overflow error (a negative one that an unsigned dtype can wrap is wrapped, as there), and
+    so is a number out of a float32 or float16 dtype's range (``fill_float``)."""
     kind = type(value)  # (a float first: the common fill costs one identity test)
     if kind is float:
-        return value
+        limits = _FLOAT_RANGES.get(dtype)  # (float64 and complex: None, no call)
+        if (limits is None and dtype is not None) or limits and limits[0] <= value <= limits[1]:
+            return value
+        return fill_float(value, DEFAULT_DTYPE[0] if dtype is None else dtype, half_ok)
     if kind is int and dtype is not None:
         dt = np.dtype(dtype)
         lo, hi = _INT_RANGES.get(dt, (value, value))
         if lo <= value <= hi:
-            return value
+            return value if dt.kind != "f" else (fill_float(float(value), dt, half_ok) and value)
         if dt.kind == "u" and -hi <= value < 0:  # (PyTorch's check lets -1 fill uint8 with 255)
             return wrapped_int(value, dt)
         raise int_overflow(dt)

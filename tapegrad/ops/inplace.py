@@ -472,8 +472,8 @@ def fill_(x, value, _name=None):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    if type(value) is not float:  # (1j into a real tensor: PyTorch's error; a float, the
-        value = fill_number(value, x.dtype)  # common value, skips reading the dtype)
+    if not isinstance(value, Tensor):  # (1j into a real tensor, 1e300 into float32 or 300
+        value = fill_number(value, x.dtype)  # into int8: PyTorch's errors)
     out = apply(x, _overwrite, value, casting="unsafe", overlap_ok=not isinstance(value, Tensor))
     if isinstance(value, Tensor):
         return name_record(out, Op.WHERE, "FillBackward3")
@@ -557,8 +557,8 @@ def setitem(x, key, value):
     if isinstance(value, Tensor) and value._rg and x.dtype.kind not in "fc":
         value = value.detach()  # an integer or bool tensor takes the values only (PyTorch)
     check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
-    if type(value) is not float:  # (x[0] = 1j of a real tensor: PyTorch's error; a float
-        value = fill_number(value, x.dtype)  # skips reading the dtype)
+    if not isinstance(value, Tensor):  # (x[0] = 1j of a real tensor, 1e300 of float32:
+        value = fill_number(value, x.dtype, half_ok=True)  # PyTorch's errors)
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:
         value = value._data
