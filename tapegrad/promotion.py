@@ -136,7 +136,16 @@ def promoted(x, y, x_zero_dim, y_zero_dim, true_divide=False):
 
 
 _C_TYPES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "int64_t",
-            "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
+            "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def same_dtype(name, x, other):
+    """PyTorch's error where an operand ``other`` named ``name`` must have ``x``'s dtype."""
+    if other.dtype != x.dtype:
+        raise RuntimeError(f"expected dtype {_C_TYPES.get(x.dtype.name, x.dtype.name)} for "
+                           f"`{name}` but got dtype "
+                           f"{_C_TYPES.get(other.dtype.name, other.dtype.name)}")
 
 
 _INT_RANGES = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)

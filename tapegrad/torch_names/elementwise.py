@@ -21,6 +21,7 @@ from ..ops.record import INFERENCE_SAVE_MSG
 from ..ops.movement import _torch_name
 from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..ops.shapes import broadcast_shapes
+from ..promotion import same_dtype
 from ..tensor import Tensor, _make, _wrap
 from ._common import _t, const, floating, vals
 from .add_alpha import inference_only, recorded_operands
@@ -334,6 +335,9 @@ def lerp(input, end, weight):
     """``input + weight * (end - input)``, computed from ``end`` for weights from 0.5 on
     (``|weight|`` for complex weights), as PyTorch does (exact at weight 1)."""
     x, e = _t(input), _t(end)
+    same_dtype("end", x, e)  # (no promotion: PyTorch's error; a 0-d weight may differ)
+    if isinstance(weight, Tensor) and weight.ndim:
+        same_dtype("weight", x, weight)
     broadcast_shapes(x.shape, e.shape)  # (PyTorch's error names input a, end b)
     if inference_only(x, e, weight):  # (one op in PyTorch: see add_alpha.inference_only)
         with _no_grad():
