@@ -171,14 +171,11 @@ def _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
 
 
 @njit(cache=True)
-def _mark(reached, scratch, a, adj, offs):
-    """Mark record ``a`` reached, zeroing its adjoint (the arena is not zeroed beforehand:
-    engine/sweep.py); scratch[PENDING] counts reached records not yet processed."""
+def _mark(reached, scratch, a):
+    """Mark record ``a`` reached; scratch[PENDING] counts reached records not yet processed."""
     if reached[a] == 0:
         reached[a] = 1
         scratch[PENDING] += 1
-        for i in range(offs[a], offs[a + 1]):
-            adj[i] = 0.0
 
 
 BIG = 4096  # elements from which an elementwise record is handed to NumPy (engine/sweep.py)
@@ -339,14 +336,14 @@ def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
 {hot_call_dx}                for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
                     adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
                                        _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
-                _mark(reached, scratch, b, adj, offs)
+                _mark(reached, scratch, b)
                 ob = offs[b]
 {hot_call_dy}                for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
@@ -357,7 +354,7 @@ def {name}(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
 '''
 
 FOOTER = '''        elif op == 1:  # OUTPUT of a multi-output Python op
-            _mark(reached, scratch, a, adj, offs)
+            _mark(reached, scratch, a)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
             return -1
         r -= 1
@@ -482,13 +479,13 @@ def _tables(ops):
 _LINEAR = {
     Op.RESHAPE: '''        elif op == {code}:  # RESHAPE: same flat order
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]''',
     Op.GATHER_STRIDED: '''        elif op == {code}:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 nd = iaux[aux]
                 src = iaux[aux + 1 + 2 * nd]
@@ -507,7 +504,7 @@ _LINEAR = {
                         k -= 1''',
     Op.SCATTER_STRIDED: '''        elif op == {code}:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 nd = iaux[aux]
@@ -527,14 +524,14 @@ _LINEAR = {
                         k -= 1''',
     Op.GATHER_INDEX: '''        elif op == {code}:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 idx = carray(_ptr(iptr[aux]), (n,), np.int64)
                 for i in range(n):
                     adj[oa + idx[i]] += adj[o + i]''',
     Op.SCATTER_INDEX: '''        elif op == {code}:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)
@@ -549,7 +546,7 @@ _LINEAR = {
 _LINEAR_VECTOR = {
     Op.GATHER_STRIDED: '''        elif op == {code} or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 if op == {code}:  # gather: adj_x[off + i.s] += g[i]
                     _strided(adj, oa, o, n, iaux, aux, scratch, True)

@@ -18,7 +18,7 @@ from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
 
-RULES_HASH = "c525de71acd6068a"
+RULES_HASH = "ccf37e01bca11f35"
 
 
 @intrinsic
@@ -438,14 +438,11 @@ def _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
 
 
 @njit(cache=True)
-def _mark(reached, scratch, a, adj, offs):
-    """Mark record ``a`` reached, zeroing its adjoint (the arena is not zeroed beforehand:
-    engine/sweep.py); scratch[PENDING] counts reached records not yet processed."""
+def _mark(reached, scratch, a):
+    """Mark record ``a`` reached; scratch[PENDING] counts reached records not yet processed."""
     if reached[a] == 0:
         reached[a] = 1
         scratch[PENDING] += 1
-        for i in range(offs[a], offs[a + 1]):
-            adj[i] = 0.0
 
 
 BIG = 4096  # elements from which an elementwise record is handed to NumPy (engine/sweep.py)
@@ -607,14 +604,14 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
                     adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
                                        _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
-                _mark(reached, scratch, b, adj, offs)
+                _mark(reached, scratch, b)
                 ob = offs[b]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
@@ -624,7 +621,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
             pass
         elif op == 72:  # SCATTER_STRIDED: adj_x[i] += g[off + i.s]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 nd = iaux[aux]
@@ -644,7 +641,7 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                         k -= 1
         elif op == 71:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 nd = iaux[aux]
                 src = iaux[aux + 1 + 2 * nd]
@@ -663,27 +660,27 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
                         k -= 1
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]
         elif op == 73:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 idx = carray(_ptr(iptr[aux]), (n,), np.int64)
                 for i in range(n):
                     adj[oa + idx[i]] += adj[o + i]
         elif op == 74:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)
                 for i in range(m):
                     adj[oa + i] += adj[o + idx[i]]
         elif op == 1:  # OUTPUT of a multi-output Python op
-            _mark(reached, scratch, a, adj, offs)
+            _mark(reached, scratch, a)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
             return -1
         r -= 1
@@ -728,7 +725,7 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 if not _hot_dx(op, adj, o, oa, n, px, py, po, sx, sy, so, c0):
                     for j in range(n):
@@ -736,7 +733,7 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
                         adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
                                            _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
-                _mark(reached, scratch, b, adj, offs)
+                _mark(reached, scratch, b)
                 ob = offs[b]
                 if not _hot_dy(op, adj, o, ob, n, px, py, po, sx, sy, so, c0):
                     for j in range(n):
@@ -747,7 +744,7 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             pass
         elif op == 71 or op == 72:  # GATHER_STRIDED / SCATTER_STRIDED
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 if op == 71:  # gather: adj_x[off + i.s] += g[i]
                     _strided(adj, oa, o, n, iaux, aux, scratch, True)
@@ -755,27 +752,27 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
                     _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]
         elif op == 73:  # GATHER_INDEX: adj_x[idx[i]] += g[i]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 idx = carray(_ptr(iptr[aux]), (n,), np.int64)
                 for i in range(n):
                     adj[oa + idx[i]] += adj[o + i]
         elif op == 74:  # SCATTER_INDEX: adj_x[i] += g[idx[i]]
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 m = offs[a + 1] - oa
                 idx = carray(_ptr(iptr[aux]), (m,), np.int64)
                 for i in range(m):
                     adj[oa + i] += adj[o + idx[i]]
         elif op == 1:  # OUTPUT of a multi-output Python op
-            _mark(reached, scratch, a, adj, offs)
+            _mark(reached, scratch, a)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
             return -1
         r -= 1
@@ -822,14 +819,14 @@ def esweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             c0 = faux[aux] if _NCONST[op] >= 1 else 0.0
             c1 = faux[aux + 1] if _NCONST[op] >= 2 else 0.0
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
                     adj[oa + j] += _dx(op, g, _ldv(px, sx, j), _ldv(py, sy, j),
                                        _ldv(po, so, j), _ldv(pm, sm, j), c0, c1)
             if kind == 2 and b >= 0:
-                _mark(reached, scratch, b, adj, offs)
+                _mark(reached, scratch, b)
                 ob = offs[b]
                 for j in range(n):
                     g = np.float64(adj[o + j])  # the switch computes in float64
@@ -839,12 +836,12 @@ def esweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             pass
         elif op == 70:  # RESHAPE: same flat order
             if a >= 0:
-                _mark(reached, scratch, a, adj, offs)
+                _mark(reached, scratch, a)
                 oa = offs[a]
                 for j in range(n):
                     adj[oa + j] += adj[o + j]
         elif op == 1:  # OUTPUT of a multi-output Python op
-            _mark(reached, scratch, a, adj, offs)
+            _mark(reached, scratch, a)
         if scratch[PENDING] == 0:  # nothing older can be reached any more: done early
             return -1
         r -= 1

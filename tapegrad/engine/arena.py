@@ -1,7 +1,6 @@
 """The layout of a large sweep's arena: which adjoints are large, swept by NumPy, written by the
-compiled loop, or held apart in arrays of their own (``slot_kinds``). Used by
-``engine.sweep.Sweep`` when the arena is large. No arena is zeroed beforehand: the compiled loop
-zeroes a slot when it first reaches it, Python writes (not adds) a slot's first gradient."""
+compiled loop, or held apart in arrays of their own (``slot_kinds``), and the arena zeroed only
+where zeros are read (``_arena``). Used by ``engine.sweep.Sweep`` when the arena is large."""
 
 import sys
 
@@ -69,6 +68,24 @@ def _slot_kinds(recs, offs, big_size, python_base, code_mask, hooked, import_cod
             code == gather_code and _transposing(iaux, recs[r, 3]))  # (planes >= TILED)
         own[r] = (numpy_swept[r] or (big[r] and python_reads)) and \
             (recs[r, 0] & hooked) == 0 and not writes[r]
+
+
+def _arena(kinds, offs, dtype):
+    """The arena of a large sweep, zeroed only where zeros are read: the slots the compiled
+    loop adds into (inputs of the records it sweeps) and every small slot. A large slot that
+    only Python writes (the input of a matrix product, of a large elementwise record NumPy
+    sweeps) is left as it is: Python copies its first gradient in (``accumulate`` and ``seed``
+    check ``reached``) and nothing reads an unreached adjoint. That saves a pass over most of
+    a large arena (GMM: 12 of 15 MB, ~1 ms of every backward)."""
+    big, _, compiled_writes, _ = kinds  # (``slot_kinds``)
+    lazy = big & ~compiled_writes
+    adj = np.empty(int(offs[-1]), dtype)
+    start = 0
+    for s in np.flatnonzero(lazy).tolist():
+        adj[start : offs[s]] = 0
+        start = offs[s + 1]
+    adj[start:] = 0
+    return adj
 
 
 def most_of_arena(adj, g):

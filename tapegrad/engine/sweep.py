@@ -31,7 +31,7 @@ from .broadcast_vjp import reduced_python, wide_slots
 from .first_tables import first_tables
 from .kernels import kernel
 from ._sweep_dispatch import TILED as _TILED, _transposing
-from .arena import _as_arena_array, _private, most_of_arena
+from .arena import _arena, _as_arena_array, _private, most_of_arena
 from .arena import slot_kinds  # noqa: F401 (for the tests' view)
 from .numpy_records import BIG, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
 from .numpy_records import elementwise_table
@@ -216,11 +216,13 @@ class Sweep:
         dtype = _F32 if f32 else _F64
         # large adjoints only Python reads and writes: arrays of their own (``slot_kinds``)
         held_apart = total >= _OWN_ARENA and total >= _OWN_MEAN * n
-        kinds = slot_kinds(recs, offs, self.tabs[3]) if held_apart else None
-        # not zeroed: nothing reads an unreached adjoint, the compiled loop zeroes a slot as it
-        # first reaches it and Python writes its first gradient (MLP step: ~5 µs of zeros)
-        # (a subclass may read any slot: the anomaly sweep reads unreached ones)
-        self.adj = (np.empty if type(self) is Sweep else np.zeros)(total, dtype)
+        # (an arena with slots held apart is mostly theirs: they are never zeroed either)
+        lazy = (total >= _LAZY_ARENA or held_apart) and type(self) is Sweep
+        kinds = slot_kinds(recs, offs, self.tabs[3]) if held_apart or lazy else None
+        if lazy:
+            self.adj = _arena(kinds, offs, dtype)
+        else:  # (a subclass may read any slot: the anomaly sweep reads unreached ones)
+            self.adj = np.zeros(total, dtype)
         self.reached = np.zeros(n, np.uint8)
         fv = self.tabs[0]
         # the sweep keeps its own reference to the saved-float table: its address holds
@@ -432,12 +434,10 @@ class Sweep:
         a = self.recs.item(p, tape.A)
         if a < 0:
             return
-        o = self.offs
-        if not self.reached[a]:  # (the tiles add into it)
-            self.adj[o[a] : o[a + 1]] = 0
-            self.mark(a)
+        self.mark(a)
         iaux = self.tabs[3]
         aux = self.recs.item(p, _AUX)
+        o = self.offs
         from . import _transpose_kernels  # (compiled with the first large transpose)
 
         src = self.held.get(p) if self.held else None  # (its adjoint held apart: read there)
@@ -568,6 +568,7 @@ class Sweep:
 # elements: backward 0.55 -> 0.37 ms; GMM and the CNN step, arenas of ~1.9e6, 0-6% faster)
 _OWN_ARENA = 1 << 16
 _OWN_MEAN = 256  # ... when records hold this many elements on average (one pass to decide)
+_LAZY_ARENA = 1 << 17  # arena elements from which only the slots that need it are zeroed
 
 
 def _add_into(target, gi):
