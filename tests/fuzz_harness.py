@@ -70,6 +70,17 @@ def _first_line(e):
     return text[0].strip() if text else ""
 
 
+def outcome(f):
+    """What calling ``f`` gives, comparable across libraries: ("ok", its (first) output's values
+    rounded to 10 decimals) or (the error's class name, its message's first line)."""
+    try:
+        out = f()
+        out = out[0] if isinstance(out, tuple) else out
+        return ("ok", np.round(out.detach().numpy(), 10).tolist())
+    except Exception as e:  # noqa: BLE001 - compared with PyTorch's
+        return (type(e).__name__, str(e).splitlines()[0])
+
+
 def _outs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 

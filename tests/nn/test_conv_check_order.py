@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.fuzz_harness import outcome as _outcome
 
 torch = pytest.importorskip("torch")
-
-
-def _outcome(f):
-    try:
-        return ("ok", np.round(f().detach().numpy(), 10).tolist())
-    except Exception as e:  # noqa: BLE001 - compared with PyTorch's
-        return (type(e).__name__, str(e).splitlines()[0])
 
 
 def _cases(lib):

@@ -7,17 +7,9 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tests.fuzz_harness import outcome as _outcome
 
 torch = pytest.importorskip("torch")
-
-
-def _outcome(f):
-    try:
-        out = f()
-        out = out[0] if isinstance(out, tuple) else out
-        return ("ok", np.round(out.detach().numpy(), 10).tolist())
-    except Exception as e:  # noqa: BLE001 - compared with PyTorch's
-        return (type(e).__name__, str(e).splitlines()[0])
 
 
 def _cases(lib):
