@@ -4,6 +4,7 @@ import numpy as np
 
 from ..creation import get_default_dtype
 from ..ops.record import as_tensor
+from ..ops.shapes import torch_dtype_name
 from ..tensor import Tensor, _make, _wrap
 
 _t = as_tensor
@@ -42,3 +43,11 @@ def sizes_of(args):
     if len(args) == 1 and not is_int(args[0]):
         return dims_of(args[0])
     return dims_of(args)
+
+
+def long_index(op, idx):
+    """PyTorch's error for an index array ``idx`` of ``op`` (``"put_"``, ``"take"``...) that is
+    not int64."""
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"{op}(): Expected a long tensor for index, but got "
+                           f"{torch_dtype_name(idx.dtype)}")

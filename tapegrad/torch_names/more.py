@@ -19,7 +19,7 @@ from ..ops.movement import _view_strided
 from ..ops.numpy_rules import tensors_promoted
 from ..ops.shapes import broadcast_shapes, expand_error, norm_dim, torch_dtype_name
 from ..tensor import Tensor
-from ._common import _t, const, floating, sizes_of, vals
+from ._common import _t, const, floating, long_index, sizes_of, vals
 from .storage import storage_root
 
 __all__ = ["gcd", "lcm", "ldexp", "frexp", "nextafter", "isreal", "rsub", "split_with_sizes",
@@ -184,9 +184,7 @@ def put(input, index, source, accumulate=False):
     """``input`` (flattened) with ``source`` written (or with ``accumulate`` added) at the flat
     positions ``index``; the result has ``input``'s shape."""
     x, s, idx = _t(input), _t(source), vals(index)
-    if idx.dtype != np.int64:  # (PyTorch's checks in its order)
-        raise RuntimeError("put_(): Expected a long tensor for index, but got "
-                           f"{torch_dtype_name(idx.dtype)}")
+    long_index("put_", idx)  # (PyTorch's checks in its order)
     if s.dtype != x.dtype:
         raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
                            f"self.dtype = {torch_dtype_name(x.dtype)} and source.dtype = "

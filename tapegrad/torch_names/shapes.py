@@ -20,7 +20,7 @@ from ..ops.extra import _normal_index
 from ..ops.node_names import name_view
 from ..ops.shapes import ambiguous_shape, broadcast_shapes, norm_dim, torch_dtype_name
 from ..tensor import Tensor
-from ._common import _t, const, dims_of, is_int, vals
+from ._common import _t, const, dims_of, is_int, long_index, vals
 
 
 def _seq(tensors, name):
@@ -280,9 +280,7 @@ def take(input, index):
     x = _t(input)
     _normal_index(x, index, True)  # (PyTorch's TakeBackward0 saves input)
     idx = vals(index)
-    if idx.dtype != np.int64:
-        raise RuntimeError("take(): Expected a long tensor for index, but got "
-                           f"{torch_dtype_name(idx.dtype)}")
+    long_index("take", idx)
     n = x.numel()
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
@@ -340,11 +338,9 @@ def index_put(input, indices, values, accumulate=False):
 def _dim_mask(x, dim, index, name):
     d = norm_dim(dim, max(x.ndim, 1))
     idx = vals(index)
-    if idx.dtype != np.int64:  # (PyTorch's words and exception types differ between the two)
-        if name == "index_fill":
-            raise IndexError("index_fill_(): Expected dtype int64 for index.")
-        raise RuntimeError(f"{name}_(): Expected a long tensor for index, but got "
-                           f"{torch_dtype_name(idx.dtype)}")
+    if name == "index_fill" and idx.dtype != np.int64:  # (PyTorch's words and exception
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")  # type differ)
+    long_index(f"{name}_", idx)
     idx = idx.reshape(-1)
     n = x.shape[d] if x.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):  # (index_fill's message has no name)
@@ -384,9 +380,7 @@ def _index_copy_checks(x, dim, index, src):
         raise IndexError("index_copy_(): When source and destination are not scalars, their "
                          f"dimensionality must match. Source dimensionality ({src.ndim}), "
                          f"destination dimensionality ({x.ndim})")
-    if iv.dtype != np.int64:
-        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
-                           f"{torch_dtype_name(iv.dtype)}")
+    long_index("index_copy_", iv)
     if src.dtype != x.dtype:
         raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
                            f"got (self) {torch_dtype_name(x.dtype)} and (source) "
