@@ -486,13 +486,13 @@ def extremum(xd, dims, largest):
     return val, pos, flat
 
 
-def shift_value(xd, dims):
-    """The softmax/logsumexp shift: amax over ``dims`` (kept), 0 where it is not finite, as
-    on the CPU (``fused_softmax.shift_array``)."""
+def shift_value(xd, dims, keep_inf=False):
+    """The logsumexp shift: amax over ``dims`` (kept), 0 where it is not finite, as on the CPU
+    (``fused_softmax.shift_array``); ``keep_inf`` (softmax's): the amax itself (nan rows)."""
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         return _zeros_new(_reduced_shape(xd.shape, set(dims), True), xd.dtype)
     m = extremum_value(xd, dims, True, True)
-    K.launch("finite_or_zero", m.size, m.size, m.a)
+    keep_inf or K.launch("finite_or_zero", m.size, m.size, m.a)
     return m
 
 

@@ -29,13 +29,15 @@ from ._lazy import kernels
 _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = int(Op.SOFTMAX), int(Op.LOG_SOFTMAX), int(Op.LOGSUMEXP)
 
 
-def shift_array(xd, dims):
+def shift_array(xd, dims, keep_inf=False):
     """The softmax shift of the real array ``xd``: its largest element over ``dims`` (kept),
-    0 where that is not finite (a row of -inf stays -inf, not nan)."""
+    0 where that is not finite (logsumexp's: a row of -inf stays -inf, not nan; a +inf gives
+    +inf). With ``keep_inf`` (softmax, log_softmax) only an all -inf row takes 0: a row with
+    +inf is shifted by it, so that the whole row is nan, PyTorch's ``exp(x - max)``."""
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         return np.zeros(tuple(1 if k in dims else s for k, s in enumerate(xd.shape)), xd.dtype)
     m = shift_max(xd, dims)  # (a compiled loop over large arrays' short rows)
-    return np.where(np.isfinite(m), m, 0).astype(xd.dtype)
+    return np.where(m != -np.inf if keep_inf else np.isfinite(m), m, 0).astype(xd.dtype)
 
 
 def _rows_value(xd, dims, log):
@@ -70,16 +72,17 @@ def softmax_value(xd, dims):
         r = _rows_value(xd, dims, False)
         if r is not None:
             return r
-        e = vecmath.exp(xd - shift_array(xd, dims))
+        e = vecmath.exp(xd - shift_array(xd, dims, True))
         return e / sum_axes(e, dims, True)
     except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
         return quiet(softmax_value, xd, dims)
 
 
-def _log_sum_shifted(xd, dims):
-    """``(log(s), m)``: ``m`` the shift, ``s`` the sum of ``exp(xd - m)`` over ``dims`` (kept)."""
+def _log_sum_shifted(xd, dims, keep_inf=False):
+    """``(log(s), m)``: ``m`` the shift (``shift_array``'s), ``s`` the sum of ``exp(xd - m)``
+    over ``dims`` (kept)."""
     with np.errstate(all="ignore"):  # all -inf: log(0) = -inf is the answer, no warning
-        m = shift_array(xd, dims)
+        m = shift_array(xd, dims, keep_inf)
         return vecmath.log(sum_axes(vecmath.exp(xd - m), dims, True)), m
 
 
@@ -88,7 +91,7 @@ def log_softmax_value(xd, dims):
         r = _rows_value(xd, dims, True)
         if r is not None:
             return r
-        s, m = _log_sum_shifted(xd, dims)
+        s, m = _log_sum_shifted(xd, dims, True)
         return (xd - m) - s  # (PyTorch's order: x - (s + m) loses s beside a large shift)
     except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
         return quiet(log_softmax_value, xd, dims)

@@ -559,14 +559,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 # ---- logsumexp / softmax / log_softmax (composites, stable) ------------------------------
 
-def _shift(x, dims):
+def _shift(x, dims, keep_inf=False):
     """max over ``dims`` (kept), as a constant: subtracting it changes no gradient."""
     if type(x._data) is DeviceArray:
-        return _make(_cuda().shift_value(x._data, dims))
+        return _make(_cuda().shift_value(x._data, dims, keep_inf))
     xd = np.asarray(x._data)
     if xd.dtype.kind == "c":  # complex: the real parts set the scale (PyTorch's)
         xd = np.ascontiguousarray(xd.real)
-    return _const(_softmax_op.shift_array(xd, dims))
+    return _const(_softmax_op.shift_array(xd, dims, keep_inf))
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -621,23 +621,23 @@ def softmax(input, dim, dtype=None):
     dims = (d,) if x.ndim else ()
     if dims and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
         return _softmax_op.fused(x, dims, False)
-    e = exp(sub(x, _shift(x, dims)))
+    e = exp(sub(x, _shift(x, dims, True)))  # (a +inf is the shift: its row nan, PyTorch's)
     return div(e, sum(e, dims, keepdim=True))
 
 
 def log_softmax(input, dim, dtype=None):
-    """``x - logsumexp(x, dim)``, computed stably."""
-    from .elementwise import sub
+    """``x - logsumexp(x, dim)``, computed stably (a row with +inf: nan, PyTorch's)."""
+    from .elementwise import exp, log, sub
 
     x = R.as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
     _refuse_complex_softmax(x, dim, "log_softmax")
-    d = norm_dim(int(dim), x.ndim)
+    dims = (d := norm_dim(int(dim), x.ndim),)[: x.ndim]  # (none for a 0-d x)
     _need_float(x, "log_softmax", d)
-    if x.ndim and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
-        return _softmax_op.fused(x, (d,), True)
-    return sub(x, logsumexp(x, d, keepdim=True))
+    if dims and type(x._data) is np.ndarray:  # CPU arrays: one op (ops/fused_softmax.py)
+        return _softmax_op.fused(x, dims, True)
+    return sub(sub(x, m := _shift(x, dims, True)), log(sum(exp(sub(x, m)), dims, keepdim=True)))
 
 
 def _cuda():

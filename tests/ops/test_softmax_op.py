@@ -18,7 +18,7 @@ SHAPES = [((6,), 0), ((4, 7), 1), ((4, 7), 0), ((3, 4, 5), 1), ((3, 4, 5), -1),
 def _composed(x, d, log):
     """The composition the op replaced, in tapegrad ops (its values are the reference)."""
     with tg.no_grad(), np.errstate(divide="ignore"):  # (log(0) of a row of -inf)
-        m = tg.tensor(shift_array(x.numpy(), (d % x.ndim,)))
+        m = tg.tensor(shift_array(x.numpy(), (d % x.ndim,), keep_inf=True))  # (+inf: nan rows)
         e = tg.exp(x - m)
         s = e.sum(d, keepdim=True)
         return (x - m) - tg.log(s) if log else e / s  # (PyTorch's order of subtractions)
