@@ -30,6 +30,7 @@ from .node_names import name_node
 from .product import prod
 from ..registry import Op, defop
 from .shapes import check_reduced_dim, norm_dim, norm_dims, size_of, torch_dtype_name
+from . import var_rules  # noqa: F401 (var's and std's derivative rules: registered)
 
 __all__ = ["sum", "mean", "sum_to", "argmax", "argmin", "prod", "max", "min", "amax", "amin",
            "var", "std", "norm", "logsumexp", "softmax", "log_softmax"]
@@ -416,60 +417,6 @@ def _complex_var(x, dims, keepdim, dof, root):
     with np.errstate(divide="ignore", invalid="ignore"):
         v = div(sum(C.real(mul(dev, C.conj(dev))), dims, keepdim), float(dof))
     return _safe_root(v, 2) if root else v
-
-
-def _var_vjp_np(g, inputs, out, dims, keepdim, dof):
-    """PyTorch's var_backward: ``2 / (N - correction) * g * (x - mean)``."""
-    x = np.asarray(inputs[0], np.float64)
-    gk = np.asarray(g, np.float64).reshape(_kept_shape(x.shape, dims))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (np.float64(2.0) / dof * gk * (x - _mean_values(x, dims)),)
-
-
-def _var_vjp(g, inputs, out, dims, keepdim, dof):
-    from .elementwise import mul, sub
-
-    x = inputs[0]
-    gk = reshape(g, _kept_shape(x.shape, dims))
-    scale = 2.0 / dof if dof else math.inf
-    return (mul(mul(gk, scale), sub(x, mean(x, dims, keepdim=True))),)
-
-
-def _var_jvp_np(tangents, inputs, out, dims, keepdim, dof):
-    """PyTorch's var_jvp, in its order: ``sum 2 / dof (t - mean t) (x - mean x)``."""
-    x, t, axes = np.asarray(inputs[0], np.float64), tangents[0], tuple(d + 1 for d in dims)
-    with np.errstate(divide="ignore", invalid="ignore"):  # (dof 0: inf meets both signs, nan)
-        return np.add.reduce(np.float64(2.0) / dof * (t - _mean_values(t, axes)) * (
-            x - _mean_values(x, dims)), axis=axes, keepdims=keepdim)
-
-
-defop(Op.VAR, "var", "python", "VarBackward0", vjp=_var_vjp, vjp_np=_var_vjp_np,
-      jvp_np=_var_jvp_np)
-
-
-def _std_vjp_np(g, inputs, out, dims, keepdim, dof):
-    """PyTorch's std_backward: var_backward of ``g / (2 * std)``, 0 where std is 0."""
-    o = np.asarray(out, np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gv = np.where(o == 0, 0.0, np.asarray(g, np.float64) / (2.0 * o))
-    return _var_vjp_np(gv, inputs, None, dims, keepdim, dof)
-
-
-def _std_vjp(g, inputs, out, dims, keepdim, dof):
-    from .elementwise import div, mul, where
-
-    gv = where(_host(out) == 0, 0.0, div(g, mul(out, 2.0)))
-    return _var_vjp(gv, inputs, None, dims, keepdim, dof)
-
-
-def _std_jvp_np(tangents, inputs, out, dims, keepdim, dof):
-    o = np.asarray(out, np.float64)  # var's tangent over 2 std; 0 where std is 0 (PyTorch's)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(o == 0, 0.0, _var_jvp_np(tangents, inputs, 0, dims, keepdim, dof) / o / 2)
-
-
-defop(Op.STD, "std", "python", "StdBackward0", vjp=_std_vjp, vjp_np=_std_vjp_np,
-      jvp_np=_std_jvp_np)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
