@@ -1,6 +1,7 @@
 """Values, gradients and second derivatives at edge points (0, ±inf, nan, ties, a correction
 past the sample size) against PyTorch, in float64 and float32: the activations (gelu, hardswish,
-relu6), softmax and log_softmax with infinite inputs, var/std with infinities.
+relu6), softmax and log_softmax with infinite inputs, var/std with infinities and with a
+correction at or past the sample size.
 
 Each case runs the op, ``autograd.grad`` of its sum and, under ``create_graph=True``, the
 gradient of the sum of that gradient (``allow_unused=True``), in both libraries: the same NaN
@@ -105,7 +106,35 @@ CASES = {
                           ("nan", lambda L, x, op=op: getattr(L, op)(x), [1.0, NAN, 2.0]),
                           ("dim_inf", lambda L, x, op=op: getattr(L, op)(x, dim=1),
                            [[1.0, INF, 2.0], [1.0, 2.0, 4.0]]))},
+    # var / std with a correction at or past the sample size (3 elements, or rows of 3)
+    **{f"{op}_{how}_c{c}": (f, [v])
+       for op in ("var", "std", "var_mean", "std_mean")
+       for c in (2, 3, 4, 2.5, 3.5)
+       for how, f, v in (
+           ("all", lambda L, x, op=op, c=c: _first(getattr(L, op)(x, correction=c)),
+            [1.0, 2.0, 4.0]),
+           ("all_tie", lambda L, x, op=op, c=c: _first(getattr(L, op)(x, correction=c)),
+            [1.0, 2.0, 3.0]),
+           ("dim", lambda L, x, op=op, c=c: _first(getattr(L, op)(x, dim=1, correction=c)),
+            [[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]]),
+           ("dims", lambda L, x, op=op, c=c: _first(getattr(L, op)(x, dim=(0, 1),
+                                                                    correction=2 * c)),
+            [[1.0, 2.0, 4.0], [3.0, 3.0, -1.0]]))},
+    **{f"{op}_{name}": (f, [v])
+       for op in ("var", "std")
+       for name, f, v in (("one", lambda L, x, op=op: getattr(L, op)(x), [5.0]),
+                          ("0d", lambda L, x, op=op: getattr(L, op)(x), 5.0),
+                          ("const_c3", lambda L, x, op=op: getattr(L, op)(x, correction=3),
+                           [2.0, 2.0, 2.0]),
+                          ("nan_c3", lambda L, x, op=op: getattr(L, op)(x, correction=3),
+                           [NAN, 1.0, 2.0]),
+                          ("inf_c3", lambda L, x, op=op: getattr(L, op)(x, correction=3),
+                           [INF, 1.0, 2.0]))},
 }
+
+
+def _first(r):
+    return r[0] if isinstance(r, tuple) else r
 
 
 @pytest.mark.parametrize("order", [1, 2])
@@ -127,6 +156,7 @@ SMOOTH = {
     "log_softmax": (lambda x: tg.log_softmax(x, -1) * tg.tensor(W3, dtype=tg.float64),
                     [-30.0, 1.0, 2.0]),
     "var": (lambda x: tg.var(x, dim=1), [[1.0, 5.0, 2.0], [1.0, 2.0, 4.0]]),
+    "var_c2": (lambda x: tg.var(x, dim=1, correction=2), [[1.0, 5.0, 2.0], [1.0, 2.0, 4.0]]),
     "std": (lambda x: tg.std(x), [1.0, 5.0, 2.0]),
 }
 

@@ -395,8 +395,9 @@ def _var(x, dim, unbiased, keepdim, correction, name, root=False):
         value = _wrap(np.asarray(value, xd.dtype))
     if not R.needs_grad(x):
         return _make(value)
-    return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,),
-                           save_out=root, params=dict(dims=dims, keepdim=keepdim, dof=dof))
+    whole = dof <= 0 and (dim is None or not x.ndim)  # (ops/var_rules.py)
+    return R.python_result(value, Op.STD if root else Op.VAR, (x,), save_inputs=(0,), save_out=root,
+                           params=dict(dims=dims, keepdim=keepdim, dof=n - correction, whole=whole))
 
 
 def _mean_values(a, dims):
