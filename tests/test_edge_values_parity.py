@@ -97,6 +97,9 @@ CASES = {
     "log_softmax_dim0_pos_inf": (lambda L, x: L.log_softmax(x, 0) * L.tensor([[1.0], [2.0]],
                                                                                dtype=x.dtype),
                                  [[[INF, 1.0], [2.0, 3.0]]]),
+    # heaviside: no derivative in PyTorch (its backward raises)
+    "heaviside": (lambda L, x, v: L.heaviside(x, v), [[0.0, 1.0, -1.0, NAN], [0.5, 0.5, 0.5, 2.0]]),
+    "heaviside_method": (lambda L, x, v: x.heaviside(v), [[0.0, -0.0, 3.0], [0.25]]),
     # var / std with infinite entries
     **{f"{op}_{name}": (f, [v])
        for op in ("var", "std")

@@ -262,8 +262,9 @@ remainder = _integer_division("remainder", _U.remainder, None, "Remainder with t
 floor_divide = _integer_division("floor_divide", _U.floor_divide, "div_floor_cpu",
                                  "``floor(input / other)``; the gradient is zero.")
 def heaviside(input, values):
-    """The step function: 0 below 0, 1 above, ``values`` at 0; ``values`` gets its gradient
-    there (the input a zero one)."""
+    """The step function: 0 below 0, 1 above, ``values`` at 0. PyTorch has no derivative for
+    it: the result is on the graph when an input requires grad (``NotImplemented``), and its
+    backward raises 'derivative for aten::heaviside is not implemented'."""
     if _tensor_mod._inference_used and _untracked(input, values):  # (one op in PyTorch)
         with _no_grad():
             return heaviside(input, values)
@@ -273,8 +274,14 @@ def heaviside(input, values):
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     broadcast_shapes(x.shape, v.shape)  # (PyTorch's error, not NumPy's)
     # (a number stays weak; NumPy's float result for integers and bools gets their dtype back)
-    r = _U.heaviside(x, values)
-    return r if r.dtype == x.dtype else const(vals(r).astype(x.dtype))
+    with _no_grad():
+        r = _U.heaviside(x, values)
+    r = const(np.where(np.isnan(vals(x)), 0, vals(r)).astype(x.dtype))  # (nan > 0: false, 0)
+    from .lapack_factors import _no_derivative
+
+    error = "derivative for aten::heaviside is not implemented"
+    return _no_derivative(lambda: RuntimeError(error), [t for t in (x, v) if t.requires_grad],
+                          (r,))[0]
 
 
 def logical_xor(input, other):
