@@ -151,6 +151,7 @@ class Op(IntEnum):
     LU_FACTOR = 1057  # ops/linalg_lu.py: packed LU of getrf, PyTorch's linalg_lu_backward
     XLOGY = 1058  # ops/xlogy_op.py: PyTorch's derivatives at x = 0 (inf, NaN included)
     XLOG1PY = 1059
+    COPYSIGN = 1060  # ops/copysign_op.py: PyTorch's derivative, result / input (0 at 0)
 
 
 PYTHON_BASE = 1000

@@ -136,6 +136,16 @@ CASES = {
 }
 
 
+# binary ops over a grid of edge points: every pair of 0, -0, ±1, 2, ±inf, nan (ties included)
+PTS = [0.0, -0.0, 1.0, -1.0, 2.0, INF, -INF, NAN]
+GRID = [[a for a in PTS for _ in PTS], [b for _ in PTS for b in PTS]]
+BINARY = {
+    "copysign": (lambda L, x, y: L.copysign(x, y), GRID),
+    "copysign_number": (lambda L, x, y: L.copysign(x, -2.0) + L.copysign(y, 0.0), GRID),
+}
+CASES.update({f"grid_{k}": v for k, v in BINARY.items()})
+
+
 def _first(r):
     return r[0] if isinstance(r, tuple) else r
 
@@ -195,3 +205,4 @@ def test_relu6_nan_gradient():
     x = torch.full((64,), NAN, dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(torch.nn.functional.relu6(x).sum(), x)
     assert (g == 0).all()
+

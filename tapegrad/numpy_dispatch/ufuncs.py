@@ -172,6 +172,11 @@ def copysign(x1, x2):
     dt = np.result_type(x1.dtype, x2.dtype)
     dt = dt if dt.kind == "f" else np.dtype(np.float64)
     x1 = x1 if x1.dtype == dt else x1.to(dt)
+    from ..ops import copysign_op
+
+    x2f = x2 if x2.dtype == dt else x2.to(dt)
+    if copysign_op.applies(x1, x2f):  # (one op, PyTorch's derivatives)
+        return copysign_op.copysign(x1, x2f)
     s = np.where(np.signbit(_vals(x2)), -1.0, 1.0).astype(dt)
     r = _op("abs")(x1) * _t(s)
     if x2.requires_grad:  # a zero gradient for x2, as PyTorch gives
