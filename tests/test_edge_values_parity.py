@@ -142,6 +142,7 @@ GRID = [[a for a in PTS for _ in PTS], [b for _ in PTS for b in PTS]]
 BINARY = {
     "copysign": (lambda L, x, y: L.copysign(x, y), GRID),
     "copysign_number": (lambda L, x, y: L.copysign(x, -2.0) + L.copysign(y, 0.0), GRID),
+    "hypot": (lambda L, x, y: L.hypot(x, y), GRID),
 }
 CASES.update({f"grid_{k}": v for k, v in BINARY.items()})
 

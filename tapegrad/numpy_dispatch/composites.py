@@ -75,6 +75,21 @@ def hypot(x1, x2):
         # record's own inputs are the composition's result and the deps)
         name_node(r, "HypotBackward0", pick=(1 if x1._rg else None,
                                              len(deps) if x2._rg else None))
+    return _infinite_beside_nan(r, x1, x2)
+
+
+def _infinite_beside_nan(r, x1, x2):
+    """``r`` (hypot's composition) with C's hypot of an infinity and a NaN, inf (PyTorch's),
+    written into its value where the composition gives NaN; its derivatives there stay NaN,
+    as PyTorch's ``x / hypot`` (inf / inf)."""
+    if type(r) is not Tensor or type(r._data) not in (np.ndarray, float):
+        return r
+    with np.errstate(invalid="ignore"):
+        fix = (np.isinf(_vals(x1)) | np.isinf(_vals(x2))) & np.isnan(r._data)
+    if type(r._data) is float:  # (a 0-d float64 result's value)
+        r._data = np.inf if fix else r._data
+    elif fix.any():  # (a result just made: no other tensor holds its array)
+        r._data[np.broadcast_to(fix, r._data.shape)] = np.inf
     return r
 
 
