@@ -152,6 +152,8 @@ class Op(IntEnum):
     XLOGY = 1058  # ops/xlogy_op.py: PyTorch's derivatives at x = 0 (inf, NaN included)
     XLOG1PY = 1059
     COPYSIGN = 1060  # ops/copysign_op.py: PyTorch's derivative, result / input (0 at 0)
+    FMOD = 1061  # ops/rounded_remainder.py: the divisor's gradient -g * the rounded quotient
+    REMAINDER = 1062
 
 
 PYTHON_BASE = 1000

@@ -1,7 +1,8 @@
 """Values, gradients and second derivatives at edge points (0, ±inf, nan, ties, a correction
 past the sample size) against PyTorch, in float64 and float32: the activations (gelu, hardswish,
 relu6), softmax and log_softmax with infinite inputs, var/std with infinities and with a
-correction at or past the sample size.
+correction at or past the sample size, heaviside (no derivative), and copysign, hypot, atan2,
+fmod and remainder over a grid of edge points.
 
 Each case runs the op, ``autograd.grad`` of its sum and, under ``create_graph=True``, the
 gradient of the sum of that gradient (``allow_unused=True``), in both libraries: the same NaN
@@ -139,11 +140,21 @@ CASES = {
 # binary ops over a grid of edge points: every pair of 0, -0, ±1, 2, ±inf, nan (ties included)
 PTS = [0.0, -0.0, 1.0, -1.0, 2.0, INF, -INF, NAN]
 GRID = [[a for a in PTS for _ in PTS], [b for _ in PTS for b in PTS]]
+ORIGIN = [k for k, (a, b) in enumerate(zip(*GRID)) if a == 0 and b == 0]
+OFF_ORIGIN = [[v for k, v in enumerate(col) if k not in ORIGIN] for col in GRID]
 BINARY = {
     "copysign": (lambda L, x, y: L.copysign(x, y), GRID),
     "copysign_number": (lambda L, x, y: L.copysign(x, -2.0) + L.copysign(y, 0.0), GRID),
     "hypot": (lambda L, x, y: L.hypot(x, y), GRID),
+    # atan2 at the origin: its second derivative is tapegrad's 0 (test_atan2_at_the_origin)
+    "atan2": (lambda L, x, y: L.atan2(x, y), OFF_ORIGIN),
 }
+BINARY.update({
+    "fmod": (lambda L, x, y: L.fmod(x, y), GRID),
+    "remainder": (lambda L, x, y: L.remainder(x, y), GRID),
+    "remainder_operator": (lambda L, x, y: x % y, GRID),
+    "fmod_number": (lambda L, x, y: L.fmod(x, -INF) + L.remainder(y, 1.5), GRID),
+})
 CASES.update({f"grid_{k}": v for k, v in BINARY.items()})
 
 
@@ -206,4 +217,16 @@ def test_relu6_nan_gradient():
     x = torch.full((64,), NAN, dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(torch.nn.functional.relu6(x).sum(), x)
     assert (g == 0).all()
+
+
+def test_atan2_at_the_origin():
+    # first derivatives 0 at (±0, ±0) as PyTorch's (its rule reads 1 / (x^2 + y^2) as 0 there);
+    # the second derivatives tapegrad's 0 where PyTorch's double backward gives nan (docs)
+    for dtype in (tg.float32, tg.float64):
+        y = tg.tensor([0.0, -0.0, 0.0], dtype=dtype, requires_grad=True)
+        x = tg.tensor([0.0, 0.0, -0.0], dtype=dtype, requires_grad=True)
+        gy, gx = tg.autograd.grad(tg.atan2(y, x).sum(), (y, x), create_graph=True)
+        assert (gy.detach().numpy() == 0).all() and (gx.detach().numpy() == 0).all()
+        h = tg.autograd.grad((gy + gx).sum(), (y, x))
+        assert all((t.numpy() == 0).all() for t in h)
 

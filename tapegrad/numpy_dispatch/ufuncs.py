@@ -25,6 +25,8 @@ _pair = numpy_pair  # (the operands as tensors of NumPy's result dtype, a Python
 
 
 def _rounded_quotient(np_value, np_round):
+    from ..ops import rounded_remainder as _op_of
+
     def handler(x1, x2):
         x1, x2 = _pair(x1, x2)
         v1, v2 = _vals(x1), _vals(x2)
@@ -34,6 +36,8 @@ def _rounded_quotient(np_value, np_round):
             return _values_only(np_value)(x1, x2)
         # (a bool divisor beside float32: the ops below would widen where NumPy does not)
         x1, x2 = (x if x.dtype == value.dtype else x.to(value.dtype) for x in (x1, x2))
+        if _op_of.applies(x1, x2):  # (one op: PyTorch's divisor gradient at every divisor)
+            return _op_of.rounded_remainder(np_value.__name__, value, x1, x2)
         with np.errstate(all="ignore"):
             q = np_round(v1, v2).astype(value.dtype)
             # where the quotient is 0 or the divisor infinite, the result is x1 (or x1 + inf)
