@@ -169,8 +169,10 @@ def row_var(rows, cols, src, dof, root, out):
 
 
 @cuda.jit(cache=True)
-def row_var_vjp(rows, cols, src, g, o, dof, root, out):
-    """var: 2 / dof * g * (x - mean); std: the same with g / (2 std), 0 where std is 0."""
+def row_var_vjp(rows, cols, src, g, o, dof, root, whole, out):
+    """var: 2 / dof * g * (x - mean), ``dof`` N - correction (inf at 0, negative past N);
+    ``whole`` (every element, dof <= 0): g * inf, nan where x is the mean (PyTorch's); std: the
+    same with g / (2 std), 0 where std is 0."""
     r = cuda.grid(1)
     st = cuda.gridsize(1)
     while r < rows:
@@ -179,9 +181,12 @@ def row_var_vjp(rows, cols, src, g, o, dof, root, out):
         gr = g[r]
         if root:
             gr = 0.0 if o[r] == 0.0 else gr / (2.0 * o[r])
-        scale = 2.0 / dof if dof > 0.0 else math.inf
+        scale = 2.0 / dof if dof != 0.0 else math.inf
         for j in range(cols):
-            out[base + j] = scale * gr * (src[base + j] - mu)
+            if whole:
+                out[base + j] = gr * (math.nan if src[base + j] == mu else math.inf)
+            else:
+                out[base + j] = scale * gr * (src[base + j] - mu)
         r += st
 
 

@@ -291,7 +291,8 @@ def _var_rule(root):
         src, rows, cols, pshape, pstrides = _rows(x, dims)
         tmp = K.empty(rows * cols)
         o = entry.out.flat() if root else K.dummy()
-        K.launch("row_var_vjp", rows, rows, cols, src, g, o, float(p["dof"]), root, tmp)
+        K.launch("row_var_vjp", rows, rows, cols, src, g, o, float(p["dof"]), root,
+                 bool(p.get("whole")), tmp)
         _scatter_rows(sw, slot, tmp, pshape, pstrides)
 
     return rule
