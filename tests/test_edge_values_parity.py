@@ -230,3 +230,13 @@ def test_atan2_at_the_origin():
         h = tg.autograd.grad((gy + gx).sum(), (y, x))
         assert all((t.numpy() == 0).all() for t in h)
 
+
+
+def test_no_derivative_node_names():
+    # heaviside (and the other ops without a derivative) record PyTorch's NotImplemented node
+    for lib in (tg, torch):
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        assert type(lib.heaviside(x, lib.tensor(0.5)).grad_fn).__name__ == "NotImplemented"
+        z = lib.zeros(3, requires_grad=True)
+        y = lib.scatter(z, 0, lib.tensor([0, 1]), lib.tensor([1.0, 2.0]), reduce="add")
+        assert type(y.grad_fn).__name__ == "NotImplemented"

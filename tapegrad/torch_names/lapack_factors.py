@@ -53,7 +53,7 @@ def _no_derivative(error, inputs, outs):
         def backward(ctx, *grads):
             raise error()
 
-    _Op.__name__ = _Op.__qualname__ = "NotImplemented"
+    _Op.__name__ = _Op.__qualname__ = _Op._backward_name = "NotImplemented"
     return _Op.apply(*inputs)
 
 
