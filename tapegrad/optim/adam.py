@@ -48,6 +48,7 @@ class Adam(Optimizer):
                         capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay or self._decoupled)
         super().__init__(params, defaults)
+        self._check_fused()
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)

@@ -176,6 +176,14 @@ class Optimizer:
         """Reset every parameter's gradient (to ``None`` by default, as PyTorch 2.x)."""
         zero_grads(chain.from_iterable(g["params"] for g in self.param_groups), set_to_none)
 
+    def _check_fused(self):
+        """PyTorch's refusals of ``fused=True`` at construction (SGD, Adam, AdamW, Adagrad)."""
+        if self.defaults.get("fused"):
+            if self.defaults.get("differentiable"):
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if self.defaults.get("foreach"):
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
     @staticmethod
     def _check_non_negative(**options):
         """Raise PyTorch's ``ValueError`` for the first of ``options`` (in the order given)
@@ -203,6 +211,10 @@ class Optimizer:
                                      f"supported devices: {self._capturable_devices}.")
             if recorded and p.requires_grad:
                 _refuse_recorded_step(p)
+            if group.get("fused") and p.dtype.kind != "f":
+                raise RuntimeError("`fused=True` requires all the params to be floating point "
+                                   f"Tensors of supported devices: {_FUSED_DEVICES} but "
+                                   f"torch.{p.dtype} and {p.device.type}")
             d, gd = p._data, g._data
             if type(d) is _ndarray and type(gd) is _ndarray and gd.dtype is d.dtype and \
                     not maximize and d.dtype.kind == "f":
@@ -394,6 +406,7 @@ def _grad_attr(p):
 
 
 _OPTION_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+_FUSED_DEVICES = ['mps', 'cuda', 'xpu', 'hpu', 'cpu', 'mtia', 'privateuseone']
 
 
 def _cast(value, param):

@@ -65,6 +65,7 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
+        self._check_fused()
         for group in self.param_groups:
             for p in group["params"]:
                 st = self.state[p]

@@ -402,3 +402,39 @@ def test_differentiable_step_refused_not_silently_unrecorded(torch, name):
     with pytest.raises(NotImplementedError, match="differentiable=True"):
         opt.step()
     assert w.tolist() == [1.0, -2.0]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_refusals_as_torch(torch, name):
+    """fused=True: PyTorch refuses it with foreach=True or differentiable=True when the
+    optimizer is made, and at the step for a complex parameter; tapegrad accepted all three
+    (the complex parameter stepped). Each error is PyTorch's, in its type and words."""
+    for kw in (dict(foreach=True), dict(differentiable=True)):
+        messages = []
+        for lib in (torch, tg):
+            with pytest.raises(RuntimeError) as info:
+                getattr(lib.optim, name)([lib.ones(2, requires_grad=True)], lr=0.1, fused=True,
+                                         **kw)
+            messages.append(str(info.value))
+        assert messages[1] == messages[0]
+    messages = []
+    for lib in (torch, tg):
+        w = lib.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        z = lib.tensor(np.array([1 + 2j, -1j]), requires_grad=True)
+        opt = getattr(lib.optim, name)([w, z], lr=0.1, fused=True)
+        z.grad = lib.ones(2, dtype=lib.complex128)
+        with pytest.raises(RuntimeError) as info:
+            opt.step()
+        messages.append(str(info.value))
+        np.testing.assert_array_equal(z.detach().numpy(), [1 + 2j, -1j])
+    assert messages[1] == messages[0]
+    trajectories = []  # a float parameter steps as without fused=True, as PyTorch's
+    for lib in (torch, tg):
+        w = lib.tensor(np.linspace(-1.0, 1.0, 7), requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.05, fused=True)
+        for _ in range(5):
+            opt.zero_grad()
+            (w.sin() * w).sum().backward()
+            opt.step()
+        trajectories.append(w.detach().numpy())
+    np.testing.assert_allclose(trajectories[1], trajectories[0], rtol=1e-12, atol=1e-15)
