@@ -351,15 +351,20 @@ def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
 def _torch_plain_class(module, name):
     """The value-only classes and constants of a torch file (those PyTorch's weights-only
     loading also allows): builtin sets, complex numbers, slices, bytes (pickled through
-    ``_codecs.encode``), and torch's dtypes, devices and Size."""
+    ``_codecs.encode``) and bytearrays, ``collections.Counter`` (MultiStepLR's milestones in a
+    scheduler's state), and torch's dtypes, devices and Size."""
     import codecs
+    from collections import Counter
 
     from .device import device
     from .size import Size
 
     if module in ("builtins", "__builtin__") and name in ("set", "frozenset", "complex",
-                                                          "slice"):
-        return {"set": set, "frozenset": frozenset, "complex": complex, "slice": slice}[name]
+                                                          "slice", "bytearray"):
+        return {"set": set, "frozenset": frozenset, "complex": complex, "slice": slice,
+                "bytearray": bytearray}[name]
+    if (module, name) == ("collections", "Counter"):
+        return Counter
     if (module, name) == ("_codecs", "encode"):
         return codecs.encode
     if module == "torch":

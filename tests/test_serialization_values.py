@@ -58,3 +58,23 @@ def test_torch_file_values():
     assert got["b"] == b"ab\xff" and got["sl"] == slice(1, 2)
     assert got["dev"] == tg.device("cpu") and got["size"] == tg.Size([2, 3])
     assert got["w"].tolist() == [1.0, 1.0]
+
+
+def test_torch_file_counter_and_bytearray():
+    """collections.Counter (the milestones in a MultiStepLR's state_dict) and bytearray, which
+    torch.load's weights-only unpickler reads, were refused by tg.load."""
+    torch = pytest.importorskip("torch")
+    w = torch.zeros(2, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=1.0)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 2, 5])
+    obj = {"sched": sched.state_dict(), "ba": bytearray(b"a\x00b")}
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    buf.seek(0)
+    want = torch.load(buf)
+    buf.seek(0)
+    got = tg.load(buf)
+    assert type(got["sched"]["milestones"]) is type(want["sched"]["milestones"])
+    assert got["sched"]["milestones"] == want["sched"]["milestones"]
+    assert type(got["ba"]) is bytearray and got["ba"] == want["ba"]
+    assert got["sched"] == want["sched"]
