@@ -23,7 +23,7 @@ import io
 import json
 import os
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 
@@ -44,7 +44,11 @@ def _unsupported(obj):
     return TypeError(f"tg.save: cannot save objects of type {type(obj).__module__}."
                      f"{type(obj).__qualname__} safely (supported: tensors, NumPy arrays and "
                      "scalars, int, float, complex, bool, str, bytes, None, slices, dtypes, "
-                     "devices, Sizes, and dicts, OrderedDicts, lists, tuples and sets of them)")
+                     "devices, Sizes, and dicts, OrderedDicts, Counters, lists, tuples and sets of "
+                     "them)")
+
+
+_DICT_NODES = {dict: "dict", OrderedDict: "odict", Counter: "counter"}
 
 
 class _Writer:
@@ -97,14 +101,14 @@ class _Writer:
                     "shape": list(obj.shape)}
         if isinstance(obj, np.generic) and t.__module__ == "numpy":
             return {"t": "npscalar", "a": self._array(np.asarray(obj)), "dtype": str(obj.dtype)}
-        if t in (dict, OrderedDict, list, tuple):
+        if t in (dict, OrderedDict, Counter, list, tuple):
             if id(obj) in self._active:
                 raise ValueError("tg.save: cannot save a self-referencing container")
             self._active.add(id(obj))
             try:
                 if t in (list, tuple):
                     return {"t": t.__name__, "v": [self.node(v) for v in obj]}
-                return {"t": "odict" if t is OrderedDict else "dict",
+                return {"t": _DICT_NODES[t],
                         "items": [[self.node(k), self.node(v)] for k, v in obj.items()]}
             finally:
                 self._active.discard(id(obj))
@@ -217,12 +221,12 @@ class _Reader:
                 raise _bad(f"malformed {t} node")
             items = [self.node(x) for x in v]
             return items if t == "list" else tuple(items)
-        if t in ("dict", "odict"):
+        if t in ("dict", "odict", "counter"):
             items = n.get("items")
             if not isinstance(items, list) or not all(
                     isinstance(p, list) and len(p) == 2 for p in items):
                 raise _bad(f"malformed {t} node")
-            out = OrderedDict() if t == "odict" else {}
+            out = {"odict": OrderedDict, "counter": Counter}.get(t, dict)()
             for k, v in items:
                 key = self.node(k)
                 try:
@@ -354,7 +358,6 @@ def _torch_plain_class(module, name):
     ``_codecs.encode``) and bytearrays, ``collections.Counter`` (MultiStepLR's milestones in a
     scheduler's state), and torch's dtypes, devices and Size."""
     import codecs
-    from collections import Counter
 
     from .device import device
     from .size import Size

@@ -19,6 +19,7 @@ import math
 import types
 import warnings
 from bisect import bisect_right
+from collections import Counter
 from math import inf
 
 from ._lr_base import EPOCH_DEPRECATION_WARNING, LRScheduler
@@ -100,16 +101,24 @@ class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each epoch in ``milestones``."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones = sorted(milestones)
+        self.milestones = Counter(milestones)  # (PyTorch's: a repeated milestone counts twice)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_if_outside_step()
-        n = self.milestones.count(self.last_epoch)
+        n = self.milestones[self.last_epoch]
         if n == 0:
             return self._group_lrs()
         return [group["lr"] * self.gamma ** n for group in self.optimizer.param_groups]
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)  # (a sorted list in older tg.save files)
+
+    def _get_closed_form_lr(self):
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
