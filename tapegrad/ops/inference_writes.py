@@ -12,13 +12,11 @@ import numbers
 from .. import grad_mode as _gm
 from ..tensor import Tensor
 
-_WRAPPING = ("add", "sub", "mul", "div", "true_divide")  # ops whose number PyTorch wraps
-
-
-def _wraps_numbers(fn):
-    name = getattr(fn, "__qualname__", "") or ""
-    name = name.split(".<locals>")[0].rstrip("_")
-    return name in _WRAPPING
+# The functions ``ops/inplace.apply`` runs for the ops whose number operand PyTorch wraps as a
+# tensor (add_, sub_, mul_, div_), and those of the random fills (uniform_ & co.: drawn values,
+# no operand): registered by the modules that define them.
+WRAPS_NUMBERS = set()
+DRAWS = set()
 
 
 def error(x, operands=None):
@@ -29,11 +27,11 @@ def error(x, operands=None):
     if operands is not None and x._rg and x._seg is None and x._base is None and \
             _gm._state.grad_enabled:
         fn, args, kwargs = operands
-        if getattr(fn, "__qualname__", "").startswith("_random_fill."):
-            return RuntimeError(INFERENCE_MSG)  # (uniform_ & co.: drawn values, no operand)
+        if fn in DRAWS:
+            return RuntimeError(INFERENCE_MSG)
         values = (*args, *kwargs.values())
         if any([isinstance(a, Tensor) and not a._inference for a in values]) or (
-                _wraps_numbers(fn) and any([isinstance(a, numbers.Number) and
+                fn in WRAPS_NUMBERS and any([isinstance(a, numbers.Number) and
                                             not isinstance(a, Tensor) for a in args])):
             return RuntimeError(LEAF_MSG)
     return RuntimeError(INFERENCE_MSG)

@@ -291,9 +291,7 @@ def _write(x, value, casting, overlap_ok=False):
 
 def _rebind(x, r, positions=None, key=None):
     """After x's storage changed: make ``r`` (a recorded tensor) the history of what changed.
-
-    ``positions``: flat positions of x that ``r`` replaced (None: all of x), by ``key``.
-    """
+    ``positions``: flat positions of x that ``r`` replaced (None: all of x), by ``key``."""
     base = storage_base(x)
     if base is x and positions is None:  # (keep one record per value: hooks, retain_grad)
         new_base = E.clone(r) if r._seg is x._seg and r._rec == x._rec else r
@@ -407,18 +405,26 @@ def _out_stamp_to(r, x):
 
 # ---- the ops ------------------------------------------------------------------------------
 
-def _scaled(other, alpha):
-    return other if alpha == 1 else E.mul(other, alpha)
+def _add_scaled(a, o, alpha=1):  # (add_ and sub_ run these: see inference_writes)
+    return E.add(a, o if alpha == 1 else E.mul(o, alpha))
+
+
+def _sub_scaled(a, o, alpha=1):
+    return E.sub(a, o if alpha == 1 else E.mul(o, alpha))
+
+
+_add_scaled.__name__, _sub_scaled.__name__ = "add", "sub"  # (their ops' in errors)
+_writes.WRAPS_NUMBERS.update((_add_scaled, _sub_scaled, E.mul, E.div))
 
 
 def add_(x, other, alpha=1):
     """In place ``x += alpha * other``."""
-    return apply(x, lambda a, o: E.add(a, _scaled(o, alpha)), other)
+    return apply(x, _add_scaled, other, alpha=alpha)
 
 
 def sub_(x, other, alpha=1):
     """In place ``x -= alpha * other``."""
-    return apply(x, lambda a, o: E.sub(a, _scaled(o, alpha)), other)
+    return apply(x, _sub_scaled, other, alpha=alpha)
 
 
 def mul_(x, other):

@@ -10,6 +10,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..memory_format import check_memory_format
 from ..size import keyword_size
+from ..ops import inference_writes as _inference_writes
 from ..ops import inplace as _inplace
 from ..ops import scatter_reduced as _scatter_reduced
 from ..ops.cuda_linalg import on_host
@@ -63,6 +64,7 @@ def _random_fill(draw):
         return _inplace.apply(self, fill, values.to(self.dtype), casting="unsafe")
 
     fill.__name__ = draw.__name__.lstrip("_") + "_"
+    _inference_writes.DRAWS.add(fill)
     return method
 
 
@@ -235,6 +237,9 @@ def bind(functions):
         setattr(T, name, functions[name])
     for name in INPLACE_NAMES:
         setattr(T, name + "_", _inplace_method(functions[name]))
+    # (PyTorch wraps a number operand of these as a tensor, as add_/sub_/mul_/div_'s)
+    _inference_writes.WRAPS_NUMBERS.update(
+        functions[name] for name in ("true_divide", "multiply", "divide", "subtract"))
     for name in OP_INPLACE_NAMES:
         if not hasattr(T, name + "_"):
             setattr(T, name + "_", _inplace_method(getattr(_ops, name)))
