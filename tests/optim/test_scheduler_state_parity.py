@@ -68,3 +68,35 @@ def test_multistep_state_resumes_across_saves(torch):
         s.load_state_dict(loaded)
         opt.param_groups[0]["lr"] = state["_last_lr"][0]
         assert _lrs(tg, s, opt, steps) == ref, variant
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_one_cycle_state_resumes_from_torch(torch, three_phase):
+    """OneCycleLR kept its phases as tuples where PyTorch keeps dicts (end_step, start_lr, ...),
+    so a state torch.save wrote failed to resume (TypeError comparing the step with a key);
+    the state_dicts are now equal, and tuple phases (older tg.save files) still resume."""
+    def make(lib):
+        opt = _sgd(lib)
+        return opt, lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=12,
+                                                      three_phase=three_phase)
+
+    opt, sched = make(torch)
+    _lrs(torch, sched, opt, [None] * 3)
+    buf = io.BytesIO()
+    torch.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, buf)
+    ref = [(lr, opt.param_groups[0]["momentum"]) for lr in _lrs(torch, sched, opt, [None])] + \
+        _lrs(torch, sched, opt, [None] * 7)
+    buf.seek(0)
+    state = tg.load(buf)
+    tg_sched = make(tg)[1]
+    assert tg_sched.state_dict() == make(torch)[1].state_dict()
+    for tuples in (False, True):
+        opt, sched = make(tg)
+        s = dict(state["sched"])
+        if tuples:
+            s["_schedule_phases"] = [tuple(p.values()) for p in s["_schedule_phases"]]
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(s)
+        got = [(lr, opt.param_groups[0]["momentum"]) for lr in _lrs(tg, sched, opt, [None])] + \
+            _lrs(tg, sched, opt, [None] * 7)
+        assert got == pytest.approx(ref, rel=1e-14, abs=0), tuples
