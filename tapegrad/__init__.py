@@ -15,7 +15,7 @@ from . import _float_warnings  # noqa: F401 (IEEE results without NumPy's warnin
 from . import accelerator, autograd, cuda, fft, linalg, nn, numpy_dispatch, ops, optim
 from . import backends  # (after cuda: its cuda module asks tg.cuda)
 from . import torch_names  # binds its Tensor methods before vmap mirrors the Tensor class
-from . import distributions, special, testing
+from . import special, testing
 from .special import i0, multigammaln as mvlgamma  # (torch's top-level names)
 from .autograd import grad as _autograd_grad  # noqa: F401 (tg.grad is the transform)
 from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled  # (torch's names)
@@ -169,10 +169,13 @@ _torch_level_names()
 __version__ = "0.1.0"
 
 
+_LAZY = ("compile", "distributions")  # loaded on first use: importing tapegrad does not pay
+# for them (tg.distributions: ~45 ms of a ~0.5 s import)
+
+
 def __getattr__(name):
-    # tg.compile loads on first use, so that importing tapegrad does not pay for it
-    if name == "compile":
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(".compile", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")
