@@ -221,3 +221,22 @@ def test_zero_dim_input_jacobian_and_hessian_are_zero_dim(torch, vectorize):
                                                                   vectorize=vectorize)
         assert tuple(H.shape) == () and tuple(J.shape) == ()
         assert float(H) == 9.0 and float(J) == 2.0
+
+
+def test_v_size_errors_as_torch():
+    """A v of the wrong shape: PyTorch's message prints the shapes as torch.Size([3]); tapegrad
+    printed [3]."""
+    torch = pytest.importorskip("torch")
+    cases = [("vjp", lambda a: a.sin(), (3,), (4,)), ("jvp", lambda a: a.sin(), (3,), (4,)),
+             ("vhp", lambda a: a.sum(), (3,), (2,)), ("hvp", lambda a: a.sum(), (2, 2), (4,)),
+             ("vjp", lambda a: (a.sin(), a), (3,), [(3,), (2, 2)])]
+    for name, f, shape, vshape in cases:
+        messages = []
+        for lib in (torch, tg):
+            x = lib.ones(shape, dtype=lib.float64)
+            v = tuple(lib.ones(s, dtype=lib.float64) for s in vshape) \
+                if isinstance(vshape, list) else lib.ones(vshape, dtype=lib.float64)
+            with pytest.raises(RuntimeError) as info:
+                getattr(lib.autograd.functional, name)(f, x, v)
+            messages.append(str(info.value))
+        assert messages[1] == messages[0]

@@ -57,7 +57,7 @@ def _postprocess(items, create_graph):
 
 
 def _size(shape):
-    return f"[{', '.join(map(str, shape))}]"  # the shape style of autograd's own messages
+    return f"torch.Size([{', '.join(map(str, shape))}])"  # (as PyTorch's message prints it)
 
 
 def _validate_v(v, other, is_other_tuple):
