@@ -31,6 +31,7 @@ from ..tensor import Tensor, _make, with_history
 from .inplace import check_record
 
 _OP, _A, _B, _AUX, _V, _SIZE = range(6)
+_NFIELDS = tape.NFIELDS
 _CODE, _FREED, _HOOKED, _SPENT = tape.CODE_MASK, tape.FREED, tape.HOOKED, tape.SPENT
 _epoch = tape.inplace_epoch
 _ROWS_AT_ONCE = 256
@@ -248,19 +249,40 @@ def _stand_in(seg, rec, size, like):
 class RetapeSweep:
     def __init__(self, seg):
         self.seg = seg
-        self.recs = recs = seg.records()
         self.adj = {}
         self.heap = []
+        self.needed = self.pruned = None  # see engine.sweep.Sweep.prune
+        self.links = links_of(seg)  # records marked one node of PyTorch's (backward_ops.link)
+        self._recs = None
+        with seg.lock:
+            ints = seg.ints
+            k = len(ints) - len(ints) % _NFIELDS
+            if not seg.nbuf and k <= _ROWS_AT_ONCE * _NFIELDS:
+                # a small graph never flushed (its first backward): the rows read off its
+                # pending ints, which stay pending, so that a numeric backward of what this
+                # one records (a Hessian-vector product's) makes its tables in one block
+                # (``engine.first_tables``), not by a flush and one conversion per table
+                self.n = k // _NFIELDS
+                self.rows = [ints[i : i + _NFIELDS] for i in range(0, k, _NFIELDS)]
+                return
+        self._recs = recs = seg.records()
+        self.n = len(recs)
         # each record's fields as Python ints: a small segment's in one call, a large one's
         # (of which a backward may reach a few records) one record at a time
         self.rows = recs.tolist() if len(recs) <= _ROWS_AT_ONCE else {}
-        self.needed = self.pruned = None  # see engine.sweep.Sweep.prune
-        self.links = links_of(seg)  # records marked one node of PyTorch's (backward_ops.link)
+
+    @property
+    def recs(self):
+        """The records this sweep may reach, as an int64 array (flushed when first asked)."""
+        recs = self._recs
+        if recs is None:
+            recs = self._recs = self.seg.records()[: self.n]
+        return recs
 
     def prune(self, needed, runs):
         """Records whose VJP does not run are passed over (``autograd.prune``)."""
         self.needed = needed
-        self.pruned = {r for r in range(len(self.recs)) if not runs[r]}
+        self.pruned = {r for r in range(self.n) if not runs[r]}
 
     def _row(self, r):
         rows = self.rows
@@ -297,14 +319,15 @@ class RetapeSweep:
     def run(self, start, stop, pauses, free=False):
         """Like the numeric sweep's ``run``; ``free`` is accepted for the same interface, but
         records are flagged FREED only when the whole sweep ends (``free``)."""
-        seg, recs, heap, adj = self.seg, self.recs, self.heap, self.adj
+        seg, heap, adj = self.seg, self.heap, self.adj
         while heap and -heap[0] >= stop:
             r = -heapq.heappop(heap)
             pruned = self.pruned and r in self.pruned
             if pruned and not self.needed[r]:
                 continue  # off every path to the inputs asked for: not run
             row = self._row(r)
-            opw = seg.buf.item(r, _OP)  # live flags: a pause may have freed records
+            # live flags (a pause may have freed records); a record still pending has none
+            opw = seg.buf.item(r, _OP) if r < seg.nbuf else row[_OP]
             if opw & _HOOKED:
                 if pauses.hooks(seg, r, self):
                     continue  # its node's hooks ran its VJP (``node_hooks``)
@@ -312,7 +335,8 @@ class RetapeSweep:
             if pruned:
                 continue  # an input asked for, its hooks run: its VJP is not
             code = opw & _CODE
-            if opw & _FREED and has_saved(seg, recs, r) or opw & _SPENT and _spent(seg, recs, r):
+            if opw & _FREED and has_saved(seg, self.recs, r) or \
+                    opw & _SPENT and _spent(seg, self.recs, r):
                 raise RuntimeError(FREED_MSG)
             if code == _IMPORT:
                 continue
@@ -320,7 +344,7 @@ class RetapeSweep:
             # can be stale, so the per-record version checks are skipped
             if _epoch[0] != seg.epoch and (code >= PYTHON_BASE or (
                     row[_V] >= 0 and row[_V] & 1 and self._stale(row))):
-                check_record(seg, recs, r)  # raises PyTorch's in-place error
+                check_record(seg, self.recs, r)  # raises PyTorch's in-place error
             g = adj[r]
             if code == _OUTPUT:
                 node = row[_A]
@@ -383,7 +407,8 @@ class RetapeSweep:
         """``(input slots, gradients)`` of record ``r``'s VJP of the flat adjoint ``g``, one
         per input of the record (None for a constant), added nowhere: a node's post hooks
         (``node_hooks``) see and may replace them. Not for CUSTOM records."""
-        seg, recs = self.seg, self.recs
+        seg = self.seg
+        recs = self.recs
         row = self._row(r)
         opw = seg.buf.item(r, _OP)
         code = opw & _CODE
@@ -495,7 +520,7 @@ class RetapeSweep:
     def free(self, spent=False):
         """``create_graph=True, retain_graph=False``: free the swept records like the numeric
         sweep does (the records emitted now keep their own references to what they need)."""
-        n = len(self.recs)
+        n = len(self.recs)  # (flushed now: ``free_records`` flags the buffer)
         reached = np.zeros(n, np.uint8)
         reached[[r for r in self.adj if r < n and not (self.pruned and r in self.pruned)]] = 1
         free_records(self.seg, reached, None, spent)
