@@ -39,6 +39,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+from .wide_gather import wide_gather
 
 RULES_HASH = "{hash}"
 
@@ -486,6 +487,8 @@ _LINEAR = {
     Op.GATHER_STRIDED: '''        elif op == {code}:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
             if a >= 0:
                 _mark(reached, scratch, a)
+            if a >= 0 and not wide_gather(adj, offs[a], offs[a + 1] - offs[a], o, n, iaux, aux,
+                                          scratch):
                 oa = offs[a]
                 nd = iaux[aux]
                 src = iaux[aux + 1 + 2 * nd]
@@ -548,8 +551,9 @@ _LINEAR_VECTOR = {
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                if op == {code}:  # gather: adj_x[off + i.s] += g[i]
-                    _strided(adj, oa, o, n, iaux, aux, scratch, True)
+                if op == {code}:  # gather: adj_x[off + i.s] += g[i] (float32: in float64)
+                    if not wide_gather(adj, oa, offs[a + 1] - oa, o, n, iaux, aux, scratch):
+                        _strided(adj, oa, o, n, iaux, aux, scratch, True)
                 else:  # scatter: adj_x[i] += g[off + i.s]
                     _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)''',
     Op.SCATTER_STRIDED: "",  # in GATHER_STRIDED's branch

@@ -17,8 +17,9 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import _numba_cache  # noqa: F401 (before any kernel: where Numba caches them)
+from .wide_gather import wide_gather
 
-RULES_HASH = "ccf37e01bca11f35"
+RULES_HASH = "16227ea3354b3ed2"
 
 
 @intrinsic
@@ -642,6 +643,8 @@ def sweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, star
         elif op == 71:  # GATHER_STRIDED: adj_x[off + i.s] += g[i]
             if a >= 0:
                 _mark(reached, scratch, a)
+            if a >= 0 and not wide_gather(adj, offs[a], offs[a + 1] - offs[a], o, n, iaux, aux,
+                                          scratch):
                 oa = offs[a]
                 nd = iaux[aux]
                 src = iaux[aux + 1 + 2 * nd]
@@ -746,8 +749,9 @@ def vsweep(recs, offs, adj, reached, fbase, aptr, iptr, iaux, faux, scratch, sta
             if a >= 0:
                 _mark(reached, scratch, a)
                 oa = offs[a]
-                if op == 71:  # gather: adj_x[off + i.s] += g[i]
-                    _strided(adj, oa, o, n, iaux, aux, scratch, True)
+                if op == 71:  # gather: adj_x[off + i.s] += g[i] (float32: in float64)
+                    if not wide_gather(adj, oa, offs[a + 1] - oa, o, n, iaux, aux, scratch):
+                        _strided(adj, oa, o, n, iaux, aux, scratch, True)
                 else:  # scatter: adj_x[i] += g[off + i.s]
                     _strided(adj, o, oa, offs[a + 1] - oa, iaux, aux, scratch, False)
         elif op == 70:  # RESHAPE: same flat order
