@@ -6,9 +6,8 @@ from . import convolution as C
 from . import functional as F
 from . import init
 from . import pool_extras as P
-from .linear import _empty, weight_and_bias
+from .linear import weight_and_bias
 from .module import Module, _size
-from .parameter import Parameter
 
 
 class _ConvNd(Module):
@@ -16,6 +15,7 @@ class _ConvNd(Module):
     ``a=sqrt(5)``, bias from U(±1/sqrt(fan_in)); ``padding_mode`` as ``F.pad``'s modes."""
 
     _nd = None
+    _transposed = False  # (the transposed ones' weight is (in, out / groups, *kernel))
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -40,8 +40,9 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         self.padding = padding if isinstance(padding, str) else C._tuple(padding, nd, "padding")
         self.padding_mode = padding_mode
-        weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias,
-                        dtype, device)
+        shape = (in_channels, out_channels // groups) if self._transposed else \
+            (out_channels, in_channels // groups)
+        weight_and_bias(self, shape + self.kernel_size, bias, dtype, device, out_channels)
 
     def reset_parameters(self):
         init._default_layer_init(self.weight, self.bias)
@@ -98,6 +99,8 @@ class _ConvTransposeNd(_ConvNd):
     convolutions' (fan-in read off dim 1, as PyTorch reads it); ``forward(input,
     output_size)`` may ask for any of the output sizes ``output_padding`` can reach."""
 
+    _transposed = True
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  device=None, dtype=None):
@@ -106,11 +109,6 @@ class _ConvTransposeNd(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
         self.output_padding = C._tuple(output_padding, self._nd, "output_padding")
-        self.weight = Parameter(_empty((in_channels, out_channels // groups) + self.kernel_size,
-                                       dtype, device))
-        if bias:
-            self.bias = Parameter(_empty((out_channels,), dtype, device))
-        self.reset_parameters()
 
     def forward(self, input, output_size=None):
         pad = self.output_padding

@@ -20,15 +20,16 @@ def param_dtype(dtype):
 
 def _empty(shape, dtype, device):
     """Zeros for a parameter (the layer's ``reset_parameters`` fills them) on ``device``."""
-    return creation.zeros(shape, dtype=param_dtype(dtype), device=device)
+    return creation.empty(shape, dtype=param_dtype(dtype), device=device)
 
 
-def weight_and_bias(module, shape, bias, dtype, device):
-    """``module.weight`` of ``shape`` and a ``bias`` of ``shape[0]`` (or None), initialised as
-    PyTorch's ``Linear`` and ``Conv*d`` are."""
+def weight_and_bias(module, shape, bias, dtype, device, bias_size=None):
+    """``module.weight`` of ``shape`` and a ``bias`` of ``bias_size`` (default ``shape[0]``; or
+    None), initialised as PyTorch's ``Linear`` and ``Conv*d`` are."""
     module.weight = Parameter(_empty(shape, dtype, device))
     if bias:
-        module.bias = Parameter(_empty((shape[0],), dtype, device))
+        module.bias = Parameter(_empty((shape[0] if bias_size is None else bias_size,), dtype,
+                                       device))
     else:
         module.register_parameter("bias", None)
     module.reset_parameters()
