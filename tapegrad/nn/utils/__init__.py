@@ -25,10 +25,11 @@ from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights,  # noqa: F401
                      fuse_linear_bn_eval, fuse_linear_bn_weights)
 from .weight_norm_hook import remove_weight_norm, weight_norm  # noqa: F401
 from .spectral_norm_hook import remove_spectral_norm, spectral_norm  # noqa: F401
+from .init import skip_init  # noqa: F401
 
 __all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
-           "remove_spectral_norm"]
+           "remove_spectral_norm", "skip_init"]
 
 
 def _params(parameters):
