@@ -240,3 +240,27 @@ def test_no_derivative_node_names():
         z = lib.zeros(3, requires_grad=True)
         y = lib.scatter(z, 0, lib.tensor([0, 1]), lib.tensor([1.0, 2.0]), reduce="add")
         assert type(y.grad_fn).__name__ == "NotImplemented"
+
+
+def test_hypot_of_an_infinity_and_a_nan_under_compile_as_eager():
+    """tg.compile replays hypot's inf beside a NaN (eager writes it into the value, which a
+    replay would not redo): values and gradients equal eager's on every call."""
+    x = tg.tensor([np.inf, 1.0, 3.0, -np.inf, np.nan], requires_grad=True)
+    y = tg.tensor([np.nan, 2.0, 4.0, np.nan, np.inf], requires_grad=True)
+
+    def f(a, b):
+        z = tg.hypot(a, b)
+        z.sum().backward()
+        return z
+
+    want = f(x, y).detach().numpy()
+    want_grads = x.grad.numpy().copy(), y.grad.numpy().copy()
+    assert list(want) == [np.inf, math.sqrt(5.0), 5.0, np.inf, np.inf]
+    compiled = tg.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no fall back to eager)
+        for _ in range(3):
+            x.grad = y.grad = None
+            np.testing.assert_array_equal(compiled(x, y).detach().numpy(), want)
+            np.testing.assert_array_equal(x.grad.numpy(), want_grads[0])
+            np.testing.assert_array_equal(y.grad.numpy(), want_grads[1])

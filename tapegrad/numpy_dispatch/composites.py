@@ -84,6 +84,12 @@ def _infinite_beside_nan(r, x1, x2):
     as PyTorch's ``x / hypot`` (inf / inf)."""
     if type(r) is not Tensor or type(r._data) not in (np.ndarray, float):
         return r
+    if compile_tracing():  # as ops tg.compile records (comparisons, where), so that its
+        # replays give inf too; their gradient there is where's, 0 (eager's: NaN, PyTorch's)
+        a1, a2 = _op("abs")(x1.detach()), _op("abs")(x2.detach())
+        where = _op("where")
+        return where(where(r != r, where(a1 == np.inf, a1 == np.inf, a2 == np.inf), False),
+                     np.inf, r)
     with np.errstate(invalid="ignore"):
         fix = (np.isinf(_vals(x1)) | np.isinf(_vals(x2))) & np.isnan(r._data)
     if type(r._data) is float:  # (a 0-d float64 result's value)
