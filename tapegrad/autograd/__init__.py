@@ -21,6 +21,7 @@ from .function import reverse_stops_at
 from .anomaly import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                       set_detect_anomaly)
 from .variable import Variable
+from .multithreading import is_multithreading_enabled, set_multithreading_enabled  # noqa: F401
 
 __all__ = [
     "backward", "grad", "tape_stats", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad",
