@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..tensor import Tensor
 from .optimizer import Optimizer, _arr, _touch
 
 
@@ -40,6 +41,9 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
         self._check_non_negative(lr=lr, eps=eps)
         check_betas(betas)
         self._check_non_negative(weight_decay=weight_decay)

@@ -438,3 +438,27 @@ def test_fused_refusals_as_torch(torch, name):
             opt.step()
         trajectories.append(w.detach().numpy())
     np.testing.assert_allclose(trajectories[1], trajectories[0], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_tensor_lr_with_foreach_refused_as_torch(torch, name):
+    """A tensor lr with foreach=True and capturable=False: PyTorch's Adam and AdamW refuse it
+    when made (ValueError); tapegrad accepted it. Without foreach it steps as PyTorch's."""
+    messages = []
+    for lib in (torch, tg):
+        with pytest.raises(ValueError) as info:
+            getattr(lib.optim, name)([lib.ones(2, requires_grad=True)], lr=lib.tensor(0.01),
+                                     foreach=True)
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+    steps = []
+    for lib in (torch, tg):
+        w = lib.tensor(np.array([0.5, -1.5]), requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=lib.tensor(0.1, dtype=lib.float64),
+                                       weight_decay=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            (w ** 3).sum().backward()
+            opt.step()
+        steps.append(w.detach().numpy())
+    np.testing.assert_allclose(steps[1], steps[0], rtol=1e-12, atol=0)
