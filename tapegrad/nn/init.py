@@ -123,14 +123,37 @@ def _normal_draws(tensor, rng, mean, std):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std²) draws truncated to [a, b] (by rejection)."""
+    """Fill with N(mean, std²) draws truncated to [a, b], as PyTorch draws them: by rejection
+    from the normal where [a, b] holds more than 0.3 of its mass, else uniform proposals on
+    [a, b] accepted with probability pdf / pdf(mode) (a tail interval ends; rejection from the
+    normal alone could run forever there)."""
     refuse("lt", tensor.dtype)  # (PyTorch's bounds compare the complex draws)
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
     rng = _rng(generator)
-    out = rng.normal(mean, std, tensor.shape)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (out < a) | (out > b)
+    cdf = lambda x: (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0  # noqa: E731
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        lo, hi = (float(np.asarray(v, tensor.dtype)) for v in (a, b))  # (the tensor's bounds)
+        out = rng.normal(mean, std, tensor.shape)
+        bad = (out < lo) | (out > hi)
+        while bad.any():
+            out[bad] = rng.normal(mean, std, int(bad.sum()))
+            bad = (out < lo) | (out > hi)
+        return _fill(tensor, out, "normal_")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={a:g} > to={b:g}")
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+    out = np.empty(tensor.shape)
+    pending = np.ones(tensor.shape, bool)
+    while pending.any():
+        n = int(pending.sum())
+        x = rng.uniform(a, b, n)
+        keep = np.log(rng.uniform(size=n)) <= -0.5 * ((x - mean) / std) ** 2 - log_peak
+        idx = np.flatnonzero(pending)[keep]
+        out.flat[idx] = x[keep]
+        pending.flat[idx] = False
     return _fill(tensor, out, "normal_")
 
 
