@@ -20,6 +20,7 @@ from ..grad_mode import no_grad
 from ..ops import inplace as _inplace
 from ..ops.complex_refusals import refuse
 from ..tensor import bump_version
+from ..torch_names.methods import check_uniform_range
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_",
            "constant_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -104,6 +105,7 @@ def _complex_parts(tensor, draw):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with draws from U(a, b) (each part of complex values)."""
+    check_uniform_range(a, b)
     rng = _rng(generator)
     return _fill(tensor, _complex_parts(tensor, lambda shape: rng.uniform(a, b, shape)),
                  "uniform_")
@@ -141,9 +143,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             out[bad] = rng.normal(mean, std, int(bad.sum()))
             bad = (out < lo) | (out > hi)
         return _fill(tensor, out, "normal_")
-    if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
-                           f"from={a:g} > to={b:g}")
+    check_uniform_range(a, b)
     log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
     out = np.empty(tensor.shape)
     pending = np.ones(tensor.shape, bool)

@@ -74,7 +74,15 @@ def _both_parts(x, v):
 
 
 def _uniform(x, a=0.0, b=1.0):
+    check_uniform_range(a, b)
     return _creation.rand_like(x) * (b - a) + _both_parts(x, a)
+
+
+def check_uniform_range(a, b):
+    """PyTorch's refusal of reversed bounds in ``uniform_``."""
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={a:g} > to={b:g}")
 
 
 def _normal(x, mean=0.0, std=1.0):

@@ -38,3 +38,19 @@ def test_trunc_normal_errors_and_warning_as_torch(torch):
             lib.nn.init.trunc_normal_(lib.empty(4), mean=0.0, std=1.0, a=5.0, b=6.0)
         caught.append([str(m.message) for m in w])
     assert caught[1] == caught[0] and len(caught[0]) == 1
+
+
+def test_uniform_reversed_bounds_as_torch(torch):
+    """uniform_ with from > to: PyTorch raises; Tensor.uniform_ drew from [to, from) silently and
+    nn.init.uniform_ raised NumPy's ValueError('high - low < 0')."""
+    calls = [lambda lib: lib.ones(2).uniform_(2, 1),
+             lambda lib: lib.nn.init.uniform_(lib.ones(2), 2.5, 1),
+             lambda lib: lib.ones(2, dtype=lib.complex128).uniform_(0.5, 0.25)]
+    for call in calls:
+        messages = []
+        for lib in (torch, tg):
+            with pytest.raises(RuntimeError) as info:
+                call(lib)
+            messages.append(str(info.value))
+        assert messages[1] == messages[0]
+    assert tg.ones(3).uniform_(1, 1).tolist() == [1.0, 1.0, 1.0]
