@@ -20,7 +20,7 @@ from ..grad_mode import no_grad
 from ..ops import inplace as _inplace
 from ..ops.complex_refusals import refuse
 from ..tensor import bump_version
-from ..torch_names.methods import check_uniform_range
+from ..torch_names.methods import check_normal_std, check_uniform_range
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_",
            "constant_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -89,7 +89,7 @@ def _calculate_fan_in_and_fan_out(tensor):
 def _calculate_correct_fan(tensor, mode):
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -120,6 +120,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 def _normal_draws(tensor, rng, mean, std):
     """N(mean, std²) draws shaped as ``tensor``; for a complex one, N(mean, std²/2) in each
     part (PyTorch's complex normal)."""
+    check_normal_std(std)
     part_std = std / math.sqrt(2.0) if tensor.dtype.kind == "c" else std
     return _complex_parts(tensor, lambda shape: rng.normal(mean, part_std, shape))
 

@@ -86,7 +86,14 @@ def check_uniform_range(a, b):
 
 
 def _normal(x, mean=0.0, std=1.0):
+    check_normal_std(std)
     return _creation.randn_like(x) * std + _both_parts(x, mean)
+
+
+def check_normal_std(std):
+    """PyTorch's refusal of a negative standard deviation in ``normal_``."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
 def _bernoulli(x, p=0.5):

@@ -54,3 +54,21 @@ def test_uniform_reversed_bounds_as_torch(torch):
             messages.append(str(info.value))
         assert messages[1] == messages[0]
     assert tg.ones(3).uniform_(1, 1).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_normal_negative_std_and_fan_mode_as_torch(torch):
+    """normal_ with a negative std: PyTorch raises; Tensor.normal_ drew silently and
+    nn.init.normal_ raised NumPy's ValueError('scale < 0'). kaiming's bad mode lists the modes
+    as PyTorch's message does."""
+    calls = [(RuntimeError, lambda lib: lib.ones(2).normal_(0, -1)),
+             (RuntimeError, lambda lib: lib.nn.init.normal_(lib.ones(2), 0, -0.5)),
+             (RuntimeError, lambda lib: lib.ones(2, dtype=lib.complex128).normal_(0, -2)),
+             (ValueError, lambda lib: lib.nn.init.kaiming_normal_(lib.ones(2, 3), mode="x"))]
+    for kind, call in calls:
+        messages = []
+        for lib in (torch, tg):
+            with pytest.raises(kind) as info:
+                call(lib)
+            messages.append(str(info.value))
+        assert messages[1] == messages[0]
+    assert tg.ones(2).normal_(0, 0).tolist() == [0.0, 0.0]
