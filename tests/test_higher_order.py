@@ -424,6 +424,7 @@ OP_TABLE = [
     ("atan2", lambda a, b: tg.atan2(a * b, b + 3.0), [_X, _Y]),
     ("fmod", lambda a, b: tg.fmod(a * 2.0, b * 0.1 + 3.0) * a, [_X, _Y]),
     ("remainder", lambda a, b: tg.remainder(a * 2.0, b * 0.1 - 3.0) * a, [_X, _Y]),
+    ("copysign", lambda a, b: tg.copysign(a * a + 0.5, b) * a, [_X, _Y]),
     ("log2", lambda a: tg.log2(a * a + 0.5) * a, [_X]),
     ("log10", lambda a: tg.log10(a * a + 0.5) * a, [_X]),
     ("logcumsumexp", lambda a: tg.logcumsumexp(a * a, 1), [_X]),

@@ -15,6 +15,7 @@ from . import _float, _op, _to_float, _values_only, numpy_pair
 from ..grad_mode import is_grad_enabled, recording
 from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
+from ..ops import copysign_op, rounded_remainder  # (ops of their own: registered at import)
 
 
 def _vals(x):
@@ -25,8 +26,6 @@ _pair = numpy_pair  # (the operands as tensors of NumPy's result dtype, a Python
 
 
 def _rounded_quotient(np_value, np_round):
-    from ..ops import rounded_remainder as _op_of
-
     def handler(x1, x2):
         x1, x2 = _pair(x1, x2)
         v1, v2 = _vals(x1), _vals(x2)
@@ -36,8 +35,8 @@ def _rounded_quotient(np_value, np_round):
             return _values_only(np_value)(x1, x2)
         # (a bool divisor beside float32: the ops below would widen where NumPy does not)
         x1, x2 = (x if x.dtype == value.dtype else x.to(value.dtype) for x in (x1, x2))
-        if _op_of.applies(x1, x2):  # (one op: PyTorch's divisor gradient at every divisor)
-            return _op_of.rounded_remainder(np_value.__name__, value, x1, x2)
+        if rounded_remainder.applies(x1, x2):  # (one op: PyTorch's divisor gradient at every divisor)
+            return rounded_remainder.rounded_remainder(np_value.__name__, value, x1, x2)
         with np.errstate(all="ignore"):
             q = np_round(v1, v2).astype(value.dtype)
             # where the quotient is 0 or the divisor infinite, the result is x1 (or x1 + inf)
@@ -176,8 +175,6 @@ def copysign(x1, x2):
     dt = np.result_type(x1.dtype, x2.dtype)
     dt = dt if dt.kind == "f" else np.dtype(np.float64)
     x1 = x1 if x1.dtype == dt else x1.to(dt)
-    from ..ops import copysign_op
-
     x2f = x2 if x2.dtype == dt else x2.to(dt)
     if copysign_op.applies(x1, x2f):  # (one op, PyTorch's derivatives)
         return copysign_op.copysign(x1, x2f)
