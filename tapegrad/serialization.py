@@ -49,6 +49,7 @@ def _unsupported(obj):
 
 
 _DICT_NODES = {dict: "dict", OrderedDict: "odict", Counter: "counter"}
+_DICT_TYPES = {name: t for t, name in _DICT_NODES.items()}
 
 
 class _Writer:
@@ -221,12 +222,12 @@ class _Reader:
                 raise _bad(f"malformed {t} node")
             items = [self.node(x) for x in v]
             return items if t == "list" else tuple(items)
-        if t in ("dict", "odict", "counter"):
+        if t in _DICT_TYPES:
             items = n.get("items")
             if not isinstance(items, list) or not all(
                     isinstance(p, list) and len(p) == 2 for p in items):
                 raise _bad(f"malformed {t} node")
-            out = {"odict": OrderedDict, "counter": Counter}.get(t, dict)()
+            out = _DICT_TYPES[t]()
             for k, v in items:
                 key = self.node(k)
                 try:

@@ -48,8 +48,9 @@ defop(Op.COPYSIGN, "copysign", "python", "CopysignBackward0", vjp=_vjp, vjp_np=_
 
 
 def applies(x, y):
-    """Whether ``copysign`` of the tensors ``x`` and ``y`` (one float dtype) takes this op:
-    plain CPU tensors, one of them requiring grad, outside ``tg.compile``'s tracer."""
+    """Whether ``copysign`` of the tensors ``x`` and ``y`` (one float dtype) takes this op
+    (fmod's and remainder's too, ``rounded_remainder``): plain CPU tensors, one of them
+    requiring grad, outside ``tg.compile``'s tracer."""
     return type(x) is Tensor and type(y) is Tensor and type(x._data) in _HOST and \
         type(y._data) in _HOST and x.dtype == y.dtype and R.needs_grad(x, y) and \
         not R.compile_tracing()

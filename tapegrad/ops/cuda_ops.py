@@ -492,7 +492,8 @@ def shift_value(xd, dims, keep_inf=False):
     if xd.size == 0 or any(xd.shape[k] == 0 for k in dims):
         return _zeros_new(_reduced_shape(xd.shape, set(dims), True), xd.dtype)
     m = extremum_value(xd, dims, True, True)
-    keep_inf or K.launch("finite_or_zero", m.size, m.size, m.a)
+    if not keep_inf:
+        K.launch("finite_or_zero", m.size, m.size, m.a)
     return m
 
 

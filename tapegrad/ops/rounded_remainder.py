@@ -10,8 +10,9 @@ PyTorch's (``-g * div(x, y, rounding_mode=...)``).
 import numpy as np
 
 from ..registry import Op, defop
-from ..tensor import Tensor, _wrap
+from ..tensor import _wrap
 from . import record as R
+from .copysign_op import applies  # noqa: F401 (the operands these ops take: copysign's)
 from .movement import broadcast_to
 
 _FMOD, _REMAINDER = int(Op.FMOD), int(Op.REMAINDER)
@@ -61,17 +62,6 @@ for _op, _name, _node in ((Op.FMOD, "fmod", "FmodBackward1"),
                           (Op.REMAINDER, "remainder", "RemainderBackward1")):
     defop(_op, _name, "python", _node, vjp=_vjp(int(_op)), vjp_np=_vjp_np(int(_op)),
           jvp_np=_jvp_np(int(_op)))
-
-_HOST = (np.ndarray, float)  # (a 0-d float64 tensor's value may be a Python float)
-
-
-def applies(x, y):
-    """Whether the tensors ``x`` and ``y`` (one float dtype) take these ops: plain CPU
-    tensors, one of them requiring grad, outside ``tg.compile``'s tracer."""
-    return type(x) is Tensor and type(y) is Tensor and type(x._data) in _HOST and \
-        type(y._data) in _HOST and x.dtype == y.dtype and R.needs_grad(x, y) and \
-        not R.compile_tracing()
-
 
 def rounded_remainder(name, value, x, y):
     """``value`` (NumPy's fmod or remainder of ``x`` and ``y``) recorded as the op ``name``."""

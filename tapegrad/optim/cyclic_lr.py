@@ -151,7 +151,8 @@ class OneCycleLR(LRScheduler):
         for group in self.optimizer.param_groups:
             start = 0.0
             for i, phase in enumerate(self._schedule_phases):
-                if isinstance(phase, dict):  # (tuples in states tg.save wrote before)
+                if isinstance(phase, dict):  # (PyTorch's form; a tuple: a state tg.save
+                    # wrote before the phases were dicts)
                     phase = [phase[k] for k in _PHASE_KEYS]
                 end, lr0, lr1, m0, m1 = phase
                 if step <= end or i == len(self._schedule_phases) - 1:

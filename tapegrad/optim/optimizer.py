@@ -201,7 +201,7 @@ class Optimizer:
         ``g`` the gradient as an array of ``p``'s dtype (negated when the group maximizes),
         ``data`` the parameter's storage, updated in place by the caller."""
         maximize, capturable = group["maximize"], group.get("capturable")
-        recorded = group.get("differentiable")
+        recorded, fused = group.get("differentiable"), group.get("fused")
         for p in group["params"]:
             g = _grad_attr(p)
             if g is None:
@@ -211,7 +211,7 @@ class Optimizer:
                                      f"supported devices: {self._capturable_devices}.")
             if recorded and p.requires_grad:
                 _refuse_recorded_step(p)
-            if group.get("fused") and p.dtype.kind != "f":
+            if fused and p.dtype.kind != "f":
                 raise RuntimeError("`fused=True` requires all the params to be floating point "
                                    f"Tensors of supported devices: {_FUSED_DEVICES} but "
                                    f"torch.{p.dtype} and {p.device.type}")
