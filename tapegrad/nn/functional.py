@@ -30,6 +30,7 @@ from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..ops.backward_ops import link as _node
 from ..ops.complex_refusals import refuse_pair
+from ..ops.product_dtypes import bias_dtype_error
 from ..ops.shapes import torch_dtype_name
 from ..device import one_device
 from ..tensor import Tensor, _make
@@ -109,6 +110,9 @@ def linear(input, weight, bias=None):
     if x.ndim == 0 or weight.ndim == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{x.ndim}D and {weight.ndim}D")
+    if isinstance(bias, Tensor) and (weight.ndim == 2 or x.ndim == 2) and \
+            (err := bias_dtype_error(bias.dtype, weight.dtype)) is not None:
+        raise err  # (PyTorch's addmm checks the bias first)
     # (the method: under vmap, a batched weight, an ensemble's, dispatches to its rule)
     out = O.matmul(x, weight.t() if weight.ndim >= 2 else weight)
     return out if bias is None else out + bias

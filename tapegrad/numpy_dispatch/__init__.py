@@ -275,7 +275,7 @@ def _bool_as_number(x1, x2):
 
 
 def numpy_dtypes(x1, x2):
-    """Two operands of a NumPy function, the tensors among them cast to NumPy's result dtype
+    """Two operands of a NumPy function, tensors and arrays cast to NumPy's result dtype
     where the two dtypes differ: tapegrad's ops promote as PyTorch does (``int64 + float32`` is
     float32 there, float64 in NumPy; a NumPy scalar or 0-d array promotes in NumPy, not in
     PyTorch), so the ops that compose a NumPy function get operands of one dtype."""
@@ -283,8 +283,8 @@ def numpy_dtypes(x1, x2):
     if d1 is None or d2 is None or d1 == d2:
         return x1, x2
     dt = np.result_type(_dtype_probe(x1), _dtype_probe(x2))
-    return (x1.to(dt) if isinstance(x1, Tensor) and d1 != dt else x1), \
-        (x2.to(dt) if isinstance(x2, Tensor) and d2 != dt else x2)
+    return tuple(v if d == dt else v.to(dt) if isinstance(v, Tensor) else  # (an array too)
+                 np.asarray(v).astype(dt) for v, d in ((x1, d1), (x2, d2)))
 
 
 def _dtype_probe(v):

@@ -469,7 +469,7 @@ def take_along_axis(arr, indices, axis=-1):
 # ---- products ---------------------------------------------------------------------------------
 
 def tensordot(a, b, axes=2):
-    a, b = _t(a), _t(b)
+    a, b = tensors_weak(a, b)  # (in NumPy's result dtype)
     if _int(axes):
         n = int(axes)
         ax_a, ax_b = list(range(a.ndim - n, a.ndim)), list(range(n))

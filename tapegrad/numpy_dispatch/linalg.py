@@ -11,7 +11,8 @@ from ..ops import linalg_decomp as _D
 from ..ops import linalg_spectral as _S
 from ..ops.record import as_tensor as _t
 from ..tensor import _make
-from . import _Unsupported
+from ..ops.linalg import matmul
+from . import _Unsupported, numpy_pair
 
 # ---- np.linalg.* on tensors (NumPy's signatures and results) ---------------------------------
 
@@ -277,7 +278,7 @@ def _array_api_handlers():
             C.diagonal(x if dtype is None else _t(x).to(dtype), offset, -2, -1), -1),
         L.cross: lambda x1, x2, /, *, axis=-1: C.cross(x1, x2, axis=axis),
         L.vecdot: lambda x1, x2, /, *, axis=-1: vecdot(x1, x2, axis),
-        L.matmul: lambda x1, x2, /: _t(x1) @ _t(x2),
+        L.matmul: lambda x1, x2, /: matmul(*numpy_pair(x1, x2)),
         L.tensordot: lambda x1, x2, /, *, axes=2: C.tensordot(x1, x2, axes),
         L.tensorsolve: _np_tensorsolve, L.tensorinv: _np_tensorinv,
     }

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ops.record import as_tensor as _t
 from ..tensor import Tensor
-from . import _NV, _axis, _cast, _need, _op, _values_only, numpy_promoted
+from . import _NV, _axis, _cast, _need, _op, _values_only, numpy_pair, numpy_promoted
 
 
 def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
@@ -97,7 +97,7 @@ def _clip(a, a_min=_NV, a_max=_NV, out=None, *, min=_NV, max=_NV, **kwargs):
 
 def _dot(a, b, out=None):
     _need(out is None, "out=")
-    a, b = _t(a), _t(b)
+    a, b = numpy_pair(a, b)  # (in NumPy's result dtype: PyTorch's products refuse int + float)
     if a.ndim == 0 or b.ndim == 0:
         return _op("mul")(a, b)
     if b.ndim <= 2:

@@ -258,7 +258,7 @@ def _core_dims(name, signature, x1, x2, ndims, inner):
 
 
 def matvec(x1, x2):
-    x1, x2 = _t(x1), _t(x2)
+    x1, x2 = numpy_pair(x1, x2)
     _core_dims("matvec", "(m,n),(n)->(m)", x1, x2, (2, 1), (-1, -1))
     return _op("squeeze")(_op("matmul")(x1, _op("unsqueeze")(x2, -1)), -1)
 

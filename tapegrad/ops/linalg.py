@@ -11,6 +11,7 @@ from .blas_operands import blas_ready
 from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
     transpose, unsqueeze
 from .node_names import name_node, name_view
+from .product_dtypes import product_dtype_error
 from .reduce import sum_to
 from .shapes import bool_matmul_error, c_strides, matmul_error, norm_dim, vector_folds
 from . import record as R
@@ -187,6 +188,9 @@ def matmul(input, other):
     if xd.ndim == 0 or yd.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{xd.ndim}D and {yd.ndim}D")
+    if xd.dtype != yd.dtype and (err := product_dtype_error(
+            xd, yd, input.requires_grad, other.requires_grad)) is not None:
+        raise err
     try:
         value = _wrap(np.matmul(xd, yd))
     except ValueError:
@@ -219,7 +223,8 @@ def outer(input, vec2):
     for name, t in (("self", input), ("vec2", vec2)):
         if t.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
-    if input.dtype == np.bool_ and vec2.dtype == np.bool_:  # (PyTorch's is a product: 'and')
+    if input.dtype == np.bool_ and vec2.dtype == np.bool_ or input.dtype != vec2.dtype:
+        # (PyTorch's is a product: 'and' of bools, and its operands promote)
         return unsqueeze(input, 1) * unsqueeze(vec2, 0)
     return matmul(unsqueeze(input, 1), unsqueeze(vec2, 0))
 

@@ -18,6 +18,7 @@ from ..ops.one_op import untracked as _untracked
 from ..grad_mode import no_grad as _no_grad
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
+from ..ops.product_dtypes import bias_dtype_error, mixes_integers, product_dtype_error
 from ..creation import get_default_dtype
 from ..ops.shapes import bool_kernel_error, matmul_error, norm_dim, torch_dtype_name
 from ..registry import Op
@@ -47,6 +48,8 @@ def tensordot(a, b, dims=2):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
                                f"dim {j}")
+    if mixes_integers(a.dtype, b.dtype):
+        raise RuntimeError("both inputs should have same dtype")
     if a.dtype == b.dtype == np.bool_ and a.ndim and b.ndim:
         _refuse_bool_dot([s for k, s in enumerate(a.shape) if k not in {i % a.ndim for i in da}],
                          [s for k, s in enumerate(b.shape) if k not in {j % b.ndim for j in db}])
@@ -65,6 +68,8 @@ def inner(input, other):
                            f"got shapes {list(a.shape)} and {list(b.shape)}")
     if a.ndim == b.ndim == 1:  # (PyTorch's dot then: its bool refusal names it)
         return _ops.dot(a, b)
+    if a.ndim and b.ndim and mixes_integers(a.dtype, b.dtype):
+        raise RuntimeError("both inputs should have same dtype")
     if a.dtype == b.dtype == np.bool_ and a.ndim and b.ndim:
         _refuse_bool_dot(a.shape[:-1], b.shape[:-1])
     return _C.inner(a, b)
@@ -86,6 +91,8 @@ def vdot(input, other):
         raise matmul_error(a.shape, b.shape)
     if a.dtype == np.bool_ and b.dtype == np.bool_:
         raise bool_kernel_error("dot")  # (PyTorch's dot kernel)
+    if (err := product_dtype_error(a._arr(), b._arr())) is not None:
+        raise err
     return _C.vdot(a, b)
 
 
@@ -195,6 +202,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     if (bools := _bool_without_products(input, mat1, mat2)) is not None:
         return bools(beta)
+    if (err := bias_dtype_error(_t(input).dtype, _t(mat2).dtype)) is not None:
+        raise err  # (PyTorch checks the input against mat2 first)
     product = _ops.mm(mat1, mat2)
     _check_int_without_products(beta, input, mat1)
     return _scaled(beta, input, alpha, product)

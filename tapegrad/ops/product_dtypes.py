@@ -1,0 +1,67 @@
+"""PyTorch's refusal of a matrix product whose operands have different dtypes where one is an
+integer or bool tensor (``float32 @ int64``). NumPy would promote; PyTorch's kernels take
+operands of one dtype and say so, in words that depend on the kernel the shapes reach. Mixed
+float32/float64 operands are computed in the wider dtype (a documented difference), so only
+the products that involve an integer or bool operand are refused here."""
+
+from ..tensor import _DTYPE_NAMES
+
+
+def mixes_integers(dx, dy):
+    """Whether dtypes ``dx`` and ``dy`` differ with an integer or bool one among them."""
+    return dx != dy and (dx.kind in "biu" or dy.kind in "biu")
+
+
+def product_dtype_error(xd, yd, x_grad=False, y_grad=False):
+    """The error PyTorch raises for ``x @ y`` of the arrays ``xd``/``yd`` (both at least 1-D;
+    ``x_grad``/``y_grad``: whether each requires grad, which decides whether PyTorch folds a
+    batch into one matrix), or None where the dtypes may meet."""
+    dx, dy = xd.dtype, yd.dtype
+    if not mixes_integers(dx, dy):
+        return None
+    (cx, sx), (cy, sy) = _names(dx), _names(dy)
+    nx, ny = xd.ndim, yd.ndim
+    if nx == 1 and ny == 1:
+        return RuntimeError(f"dot : expected both vectors to have same dtype, but found {sx} "
+                            f"and {sy}")
+    if nx <= 2 and ny <= 2:
+        folded = (0, ny)
+    elif nx >= ny:
+        folded = (0, ny) if ny <= 2 and _folds(xd, y_grad, False) else None
+    else:
+        folded = (1, nx) if nx <= 2 and _folds(yd, x_grad, True) else None
+    if folded is None:  # bmm
+        if dx.kind == "b":
+            return NotImplementedError("\"bmm\" not implemented for 'Bool'")
+        return RuntimeError(f"expected scalar type {sx} but found {sy}")
+    if folded[0]:  # y.mT's batch folded into the matrix, x the vector or second matrix
+        (cx, sx), (cy, sy) = (cy, sy), (cx, sx)
+    if folded[1] == 1:
+        return RuntimeError(f"addmv input tensors must have the same dtype, but got {sy}, {sx}, "
+                            f"and {sy}")
+    return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cx} != {cy}")
+
+
+def _folds(big, other_grad, transposed):
+    """PyTorch's ``should_fold``: the >= 3-D operand ``big`` (``.mT`` of it where
+    ``transposed``) is viewed as one matrix when the other operand requires grad, ``big`` is
+    empty, or its leading dims are laid out as one."""
+    if other_grad or big.size == 0:
+        return True
+    shape, st = list(big.shape), list(big.strides)
+    if transposed:
+        shape[-2:], st[-2:] = shape[:-3:-1], st[:-3:-1]
+    return all(st[i] == st[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def bias_dtype_error(db, dw):
+    """``linear``'s refusal of a bias whose dtype does not meet the weight's (PyTorch's addmm
+    checks it first), or None."""
+    if not mixes_integers(db, dw):
+        return None
+    return RuntimeError(f"self and mat2 must have the same dtype, but got {_names(db)[1]} and "
+                        f"{_names(dw)[1]}")
+
+
+def _names(dt):
+    return _DTYPE_NAMES.get(str(dt), (str(dt), str(dt)))
