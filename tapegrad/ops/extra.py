@@ -18,7 +18,7 @@ from .. import vecmath
 from ..creation import fill_number
 from ..device import DeviceArray, host_array, index_device, to_device
 from ..size import int_sizes, keyword_size
-from ..tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
+from ..tensor import _DTYPE_NAMES, DEFAULT_DTYPE, Tensor, _make, _wrap
 from . import index_add_checks, index_add_op, record as R
 from .activations import fusable_array
 from .complex_refusals import refuse_pair
@@ -287,7 +287,7 @@ def _masked_fill(input, mask, value):
     m = mask._arr() if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{m.dtype}")
+                           f"{_DTYPE_NAMES.get(str(m.dtype), (m.dtype,))[0]}")  # (the C++ name)
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "

@@ -294,7 +294,7 @@ def masked_select(input, mask):
     x = _t(input)
     m = vals(mask)
     if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = broadcast_shapes(m.shape, x.shape)  # (PyTorch's words on a mismatch)
     xb = x if x.shape == shape else _ops.broadcast_to(x, shape)
     return xb[np.broadcast_to(m, shape)]
