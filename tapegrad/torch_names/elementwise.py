@@ -19,7 +19,9 @@ from ..ops.one_op import untracked as _untracked
 from ..ops.out_variants import refuse_out
 from ..ops.record import INFERENCE_SAVE_MSG
 from ..ops.movement import _torch_name
+from ..ops.node_names import name_record
 from ..ops.numpy_rules import tensors_promoted, weak_scalar
+from ..registry import Op
 from ..ops.shapes import broadcast_shapes
 from ..promotion import same_dtype
 from ..tensor import Tensor, _make, _wrap
@@ -194,6 +196,21 @@ def clamp_max(input, max):  # noqa: A002
 
 # ---- binary functions ---------------------------------------------------------------------------
 
+# PyTorch's node of an op whose second operand is a number (its ``Scalar`` overload): named
+# apart from the tensor overload's, with the input alone in its next_functions
+_SCALAR_NODES = {"copysign": (Op.COPYSIGN, "CopysignBackward1"),
+                 "fmod": (Op.FMOD, "FmodBackward0"), "remainder": (Op.REMAINDER,
+                                                               "RemainderBackward0")}
+
+
+def _scalar_node(name, result, other):
+    """``result`` of ``name(tensor, other)``, its node renamed where ``other`` is a number."""
+    if isinstance(other, (int, float, np.generic)) and isinstance(result, Tensor):
+        op, node = _SCALAR_NODES[name]
+        return name_record(result, op, node, pick=(0,))
+    return result
+
+
 def _floats_only(name, f, real_only=True, wraps_number=False):
     def fn(input, other):
         if _tensor_mod._inference_used and _untracked(input, other):  # (one op in PyTorch)
@@ -206,7 +223,7 @@ def _floats_only(name, f, real_only=True, wraps_number=False):
             a, b = floating(a), floating(b)
         elif real_only:
             refuse_pair(name, input, other)
-        return f(a, b)
+        return _scalar_node(name, f(a, b), other) if name in _SCALAR_NODES else f(a, b)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{name}`` with broadcasting (torch.{name})."
@@ -241,6 +258,7 @@ def _integer_division(name, f, kernel, doc):
             with _no_grad():
                 return fn(input, other)
         refuse_pair(name, input, other)
+        number = other
         input, other = tensors_promoted(input, other)
         a, b = vals(input), vals(other)
         if a.dtype.kind in "iub" and b.dtype.kind in "iub":
@@ -248,7 +266,8 @@ def _integer_division(name, f, kernel, doc):
                 raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
             if (b == 0).any():
                 raise RuntimeError("ZeroDivisionError")
-        return f(input, other)
+        result = f(input, other)
+        return _scalar_node(name, result, number) if name in _SCALAR_NODES else result
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
