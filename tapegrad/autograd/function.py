@@ -25,9 +25,8 @@ import weakref
 
 import numpy as np
 
-from .. import grad_mode as _gm
+from .. import grad_mode as _gm, tape
 from .._float_warnings import as_user
-from .. import tape
 from ..registry import Op
 from ..tensor import Tensor, _make, _new
 from . import node_hooks
@@ -46,8 +45,7 @@ _DIRTY_LEAF = "a leaf Variable that requires grad has been used in an in-place o
 
 # installed by tapegrad.func: a call on batched tensors inside vmap, and its count of vmaps
 # running (one cheap check per call while none runs)
-_vmapped_apply = None
-_vmap_running = (0,)
+_vmapped_apply, _vmap_running = None, (0,)
 # installed by tapegrad.func: forward runs with the running transforms lowered (PyTorch's
 # custom_function_call), so a backward() inside it is not refused as one inside a transform
 _lowered_transforms = contextlib.nullcontext
@@ -274,7 +272,9 @@ class Function(metaclass=FunctionMeta):
         # (under no_grad inside forward mode too: the record carries the tangent, by backward)
         record = (_gm.recording() and not _gm.is_inference_mode_enabled()
                   and any(isinstance(a, Tensor) and a._rg for a in args))
-        ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a._rg for a in args)
+        rg = "_rg" if cls.jvp is Function.jvp else "requires_grad"  # (a dual's: False, as
+        ctx.needs_input_grad = tuple(  # PyTorch's, unless its tangent is to come by backward)
+            record and isinstance(a, Tensor) and getattr(a, rg) for a in args)
         # (no forward-only records either: outputs take this call's)
         with _gm.untracked(), _lowered_transforms():
             if split:
