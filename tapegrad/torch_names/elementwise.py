@@ -155,15 +155,15 @@ def sinc(input):
 def logit(input, eps=None):
     """``log(x / (1 - x))``; with ``eps``, x is first clamped to ``[eps, 1 - eps]``. Its
     derivative ``1 / (x (1 - x))`` is inf at 0 and 1 and NaN outside [0, 1], as PyTorch's."""
-    x = floating(input)
+    x = x0 = floating(input)
     refuse("logit", x.dtype)  # (its range test orders values)
-    if eps is not None:
+    if eps is not None:  # (clamp passes no gradient at NaN; PyTorch's logit passes NaN)
         x = _ops.clamp(x, float(eps), 1.0 - float(eps))
     y = _ops.log(x) - _ops.log1p(-x)
     v = vals(x)
-    outside = (v < 0) | (v > 1)
+    outside = (v < 0) | (v > 1) | (np.isnan(v) if eps is not None else False)
     if outside.any():  # a term of value 0 (NaN there anyway) whose slope is NaN outside
-        y = y + (x - x.detach()) * _make(np.where(outside, np.nan, 0.0).astype(x.dtype))
+        y = y + (x0 - x0.detach()) * _make(np.where(outside, np.nan, 0.0).astype(x.dtype))
     return y
 
 
