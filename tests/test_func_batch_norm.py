@@ -79,3 +79,32 @@ def test_ensemble_matches_torch():
     (b_tg, got), (b_torch, want) = run(tg), run(torch)
     assert b_tg == b_torch == {}
     np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(4, 1, 3), (4, 2, 3), (4, 1, 3, 1), (4, 2, 3, 5)])
+def test_one_value_per_channel_checked_before_the_running_statistics(shape):
+    """Per-example gradients through batch norm in training mode (an example of shape
+    (1, C)): PyTorch's 'Expected more than 1 value per channel' on the example's shape comes
+    first; the running-statistics refusal only where an example has more values."""
+    x = np.cos(np.arange(np.prod(shape))).reshape(shape)
+
+    def message(lib, f):
+        with pytest.raises((ValueError, RuntimeError)) as e:
+            f(lib)
+        return type(e.value), str(e.value)
+
+    def functional(lib):
+        rm, rv = lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64)
+        lib.vmap(lambda s: lib.nn.functional.batch_norm(s, rm, rv, training=True))(lib.tensor(x))
+
+    def per_sample_grad(lib):
+        bn = lib.nn.BatchNorm1d(3, dtype=lib.float64)
+        params = {k: v.detach() for k, v in bn.named_parameters()}
+        buffers = dict(bn.named_buffers())
+        loss = lambda p, s: lib.func.functional_call(bn, (p, buffers), (s,)).sum()  # noqa: E731
+        examples = lib.tensor(x if x.ndim == 3 else x[..., 0])  # (BatchNorm1d: (N, C, L))
+        lib.vmap(lib.func.grad(loss), in_dims=(None, 0))(params, examples)
+
+    for f in (functional, per_sample_grad):
+        assert message(tg, f) == message(torch, f)

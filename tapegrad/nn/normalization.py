@@ -45,11 +45,6 @@ _VMAP_RUNNING_STATS = (
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    level = getattr(input, "_vmap_level", 0)
-    if training and level and any(t is not None and getattr(t, "_vmap_level", 0) < level
-                                  for t in (running_mean, running_var)):
-        # (one running statistic for a batch of examples, each updating it: as torch.func)
-        raise RuntimeError(_VMAP_RUNNING_STATS)
     x = as_tensor(input)
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or more input (got {x.ndim}D input)")
@@ -62,6 +57,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training and count == 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {_size(x.shape)}")
+    level = getattr(input, "_vmap_level", 0)  # (after the size check on one example's shape)
+    if training and level and any(t is not None and getattr(t, "_vmap_level", 0) < level
+                                  for t in (running_mean, running_var)):
+        # (one running statistic for a batch of examples, each updating it: as torch.func)
+        raise RuntimeError(_VMAP_RUNNING_STATS)
     if count == 0:  # no values: an empty result; running statistics untouched, as PyTorch's
         y = x * 1.0
         if weight is not None:
