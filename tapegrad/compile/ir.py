@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import vecmath as _V
-from ..ops import einsum_plan as _einsum_plan
+from ..ops import einsum_plan as _einsum_plan, einsum_reduce as _einsum_reduce
 from ..ops.movement import sum_values as _sum_values
 from ..registry import REGISTRY, Op
 
@@ -351,6 +351,10 @@ def _einsum(p, xs):
     if mm is not None:
         return mm(*xs)
     path = p.get("path")
+    if len(xs) == 1 and "." not in p["spec"]:  # a float32 sum: the eager op's pairwise one
+        value = _einsum_reduce.reduction(*p["spec"].split("->"), xs[0])
+        if value is not None:
+            return value
     if path is None:
         if len(xs) == 2:
             mm = p["matmul"] = _einsum_plan.plan(p["spec"], *xs)

@@ -6,7 +6,7 @@ from .._bounded_cache import bounded_cache
 from .._float_warnings import quiet
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from . import einsum_integral, einsum_plan
+from . import einsum_integral, einsum_plan, einsum_reduce
 from .blas_operands import blas_ready
 from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
     transpose, unsqueeze
@@ -601,7 +601,11 @@ def einsum(equation, *operands):
     if not any(a.dtype.kind in "fc" for a in arrays):  # integer and bool: PyTorch's sums first
         subs, arrays = einsum_integral.prepare(subs, out_sub, arrays)
     eq = ",".join(subs) + "->" + out_sub
-    value = _np_einsum(eq, arrays)
+    value = None
+    if len(arrays) == 1:  # a float32 sum: as sum's, pairwise (einsum_reduce)
+        value = einsum_reduce.reduction(subs[0], out_sub, arrays[0])
+    if value is None:
+        value = _np_einsum(eq, arrays)
     if any(np.may_share_memory(value, a) for a in arrays):
         value = value.copy()  # 'ij->ji' gives a NumPy view; PyTorch's einsum does not alias
     value = _wrap(np.asarray(value))
