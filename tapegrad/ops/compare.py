@@ -184,12 +184,15 @@ def clamp_by_tensors(x, min, max):
     """``clamp`` with a tensor bound (ops of the comparisons, so every order and vmap follow)."""
     from . import record as R
     from .elementwise import where
+    from .inference_saves import refuse_any_saved
     from .numpy_rules import tensors_promoted
 
     if _tensor_mod._inference_used and untracked(x, min, max):  # (one op in PyTorch)
         with no_grad():
             return clamp_by_tensors(x, min, max)
     _refuse_complex(x, min, max)
+    if _tensor_mod._inference_used:  # (its backward saves the input and the bounds)
+        refuse_any_saved(x, min, max)
     # one bound, PyTorch's rule: x's gradient where x >= min (x <= max), the bound's where
     # x < min (x > max); where a NaN makes both false, neither (the value: NaN, a constant).
     # where, not maximum/minimum: x keeps the whole gradient at a bound, no 0.5

@@ -10,6 +10,7 @@ the cold path where a saved operand is an inference tensor, whether PyTorch woul
 refused it.
 """
 
+from .. import tensor as _tensor_mod
 from ..registry import REGISTRY, Op
 
 # op code -> names of the saved operands PyTorch keeps only for the other's gradient
@@ -56,3 +57,37 @@ def refuse_inputs(op, inputs, save_inputs):
                 from .record import INFERENCE_SAVE_MSG
 
                 raise RuntimeError(INFERENCE_SAVE_MSG)
+
+
+def _recording(ts):
+    from .. import grad_mode as _gm
+
+    s = _gm._state
+    return s.grad_enabled and not s.inference and any(t.requires_grad for t in ts)
+
+
+def refuse_any_saved(*operands):
+    """PyTorch's error where a recorded op saves all its tensor ``operands`` (clamp with a
+    tensor bound: ClampBackward1 keeps input, min and max) and one is an inference tensor."""
+    from ..tensor import Tensor
+
+    ts = [t for t in operands if isinstance(t, Tensor)]
+    if any([t._inference for t in ts]) and _recording(ts):
+        from .record import INFERENCE_SAVE_MSG
+
+        raise RuntimeError(INFERENCE_SAVE_MSG)
+
+
+def refuse_saved_key(x, key, value):
+    """PyTorch's error for ``x[key] = value`` (index_put_) recorded with an index tensor made
+    in inference mode: IndexPutBackward0 saves the indices (a 0-d integer index is a number to
+    PyTorch: not saved)."""
+    if not _tensor_mod._inference_used:  # (no inference tensor was ever made: the common case)
+        return
+    Tensor = _tensor_mod.Tensor
+    items = key if type(key) is tuple else (key,)
+    if any([isinstance(k, Tensor) and k._inference and (k.ndim or k.dtype.kind == "b")
+            for k in items]) and _recording([t for t in (x, value) if isinstance(t, Tensor)]):
+        from .record import INFERENCE_SAVE_MSG
+
+        raise RuntimeError(INFERENCE_SAVE_MSG)

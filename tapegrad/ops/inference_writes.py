@@ -24,6 +24,11 @@ def error(x, operands=None):
     ``operands``: ``(fn, args, kwargs)`` of the op (``ops/inplace.apply``), None if unknown."""
     from .inplace import INFERENCE_MSG, LEAF_MSG
 
+    if operands is not None and getattr(operands[0], "__name__", None) == "index_put" and \
+            len(operands[1]) >= 2 and isinstance(operands[1][0], (tuple, list)):
+        from .inference_saves import refuse_saved_key  # (an inference index: saved first)
+
+        refuse_saved_key(x, tuple(operands[1][0]), operands[1][1])
     if operands is not None and x._rg and x._seg is None and x._base is None and \
             _gm._state.grad_enabled:
         fn, args, kwargs = operands

@@ -35,8 +35,7 @@ from ..creation import fill_number
 from ..promotion import can_cast
 from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
-from . import elementwise as E, inference_writes as _writes
-from . import record as R
+from . import elementwise as E, inference_saves as _saves, inference_writes as _writes, record as R
 from .complex_refusals import refuse
 from .expanded_writes import OVERLAP_MSG as _OVERLAP_MSG, repeats_at_backward, store_through
 from .expanded_writes import writeable_alias
@@ -562,6 +561,7 @@ def setitem(x, key, value):
         capture_check(x, name="index_put_" if _index_arrays(key) else "copy_")
     if isinstance(value, Tensor) and value._rg and x.dtype.kind not in "fc":
         value = value.detach()  # an integer or bool tensor takes the values only (PyTorch)
+    _saves.refuse_saved_key(x, key, value)  # (an inference index: PyTorch's save error first)
     check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
     if not isinstance(value, Tensor):  # (x[0] = 1j of a real tensor, 1e300 of float32:
         value = fill_number(value, x.dtype, half_ok=True)  # PyTorch's errors)

@@ -9,6 +9,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import ops as _ops
 from ..ops.expanded_writes import overlaps, warn_expanded
+from ..ops.inference_saves import refuse_saved_key
 from ..ops.inplace import _rebind, check_inplace, storage_base, view_positions
 from ._common import const
 from ..tensor import Tensor
@@ -69,4 +70,5 @@ def index_fill_(x, dim, index, value):
 def index_put_(x, indices, values, accumulate=False):
     with _gm.no_grad():
         index_put(x.detach(), indices, values, accumulate)
+    refuse_saved_key(x, tuple(indices), values)  # (before the inference tensor's error)
     return _write(x, "index_put_", _put_positions(x, indices), values, accumulate)

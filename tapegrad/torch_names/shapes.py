@@ -14,6 +14,7 @@ from ..memory_format import check_memory_format
 from ..promotion import category, fill_number
 from ..ops import complex_views as _cviews
 from ..ops.complex import check_parts
+from ..ops.inference_saves import refuse_saved_key
 from ..ops.inplace import storage_base
 from ..ops.elementwise import clone as _clone
 from ..ops.extra import _normal_index
@@ -320,6 +321,7 @@ def index_put(input, indices, values, accumulate=False):
         raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
     pos = _put_positions(x, indices)
     vt = _t(values)
+    refuse_saved_key(x, tuple(indices), vt)  # (an inference index: its backward saves it)
     if category(vt.dtype) != category(x.dtype):  # (a cast would drop or invent parts, or
         # truncate floats into integers: only float32/float64 mix, as elsewhere in tapegrad)
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
