@@ -134,7 +134,9 @@ def test_backward_inside_vmap_message_is_torch_func_s():
 INPLACE_UNBATCHED = r"vmap: inplace arithmetic\(self, \*extra_args\) is not possible"
 
 
-@pytest.mark.parametrize("write", ["mul_", "copy_", "clamp_min_", "index_add_", "setitem", "iadd"])
+@pytest.mark.parametrize("write", ["mul_", "copy_", "clamp_min_", "index_add_", "setitem", "iadd",
+                                   "masked_fill_", "masked_fill_value", "index_fill_",
+                                   "index_put_", "eq_", "lt_", "ne_", "ge_"])
 def test_inplace_into_a_captured_tensor_with_a_batched_operand_raises(write):
     # it ran once per example, each example writing into the one tensor: y came back as the
     # sum of the examples (add_), the last one (copy_), ... for every example
@@ -148,6 +150,11 @@ def test_inplace_into_a_captured_tensor_with_a_batched_operand_raises(write):
             nonlocal_y += a
         elif write == "index_add_":
             y.index_add_(0, tg.tensor([0, 1, 2]), a)
+        elif write.startswith("masked_fill"):  # (a batched mask; or value too)
+            y.masked_fill_(a > 4, a[0] if write == "masked_fill_value" else 1.0)
+        elif write in ("index_fill_", "index_put_"):  # (a batched index)
+            i = (a[:1] % 3).long()
+            y.index_fill_(0, i, 1.0) if write == "index_fill_" else y.index_put_((i,), a[1])
         else:
             getattr(y, write)(a)
         return y * 1
@@ -325,3 +332,35 @@ def test_vjp_none_cotangent_matches_torch():
         _, fn = lib.func.vjp(lambda x: (x * 2, x.sum()), lib.ones(3))
         return fn((None,))
     assert _message(tg, g) == _message(torch, g)
+
+
+@pytest.mark.parametrize("write", ["masked_fill_", "index_fill_", "index_put_", "eq_", "lt_"])
+def test_inplace_writes_with_a_batched_operand_as_torch(write):
+    """Into a captured tensor: PyTorch refuses them too (its op names and the message's last
+    sentences vary by op); into a batched tensor they batch, with PyTorch's values."""
+    torch = pytest.importorskip("torch")
+    x = np.arange(12.0).reshape(4, 3)
+
+    def write_into(lib, y, a):
+        i = (a[:1] % 3).long()
+        if write == "masked_fill_":
+            return y.masked_fill_(a > 4, a[0])
+        if write == "index_fill_":
+            return y.index_fill_(0, i, 7.0)
+        if write == "index_put_":
+            return y.index_put_((i,), a[1])
+        return getattr(y, write)(a.flip(0))
+
+    def captured(lib):
+        y = lib.zeros(3, dtype=lib.float64)
+        lib.func.vmap(lambda a: write_into(lib, y, a) * 1)(lib.tensor(x))
+
+    def tail(lib):
+        with pytest.raises(RuntimeError) as e:
+            captured(lib)
+        return str(e.value).split("(self, *extra_args)")[1].split("`self`.")[0]
+    assert tail(tg) == tail(torch)  # (' is not possible because ... more elements than ')
+
+    def batched(lib):
+        return lib.func.vmap(lambda a: write_into(lib, a * 2, a))(lib.tensor(x)).numpy()
+    np.testing.assert_array_equal(batched(tg), batched(torch))

@@ -62,7 +62,9 @@ def inplace_into_unbatched(tb, batched_type):
     if not frames:
         return False
     first = frames[0].f_code.co_name
-    if not (first.endswith("_") or first in ("setitem", "fn", "method")):
+    if first == "compare_into":  # (x.eq_(other): reading the batched other, before writing)
+        return type(frames[0].f_locals.get("self")) is not batched_type
+    if not (first.endswith("_") or first in ("setitem", "fn", "method", "either")):
         return False
     for f in frames:
         rel = os.path.abspath(f.f_code.co_filename)[len(here):]

@@ -321,11 +321,11 @@ COMPARE_INPLACE = dict(eq="eq", ne="ne", lt="lt", le="le", gt="gt", ge="ge", gre
 
 
 def _compare_inplace(op):
-    def method(self, other):
+    def compare_into(self, other):  # (vmap knows this name: a batched other, self not)
         return _inplace.apply(self, _inplace._overwrite, op(self, other).to(self.dtype).detach(),
                               casting="unsafe")
 
-    return method
+    return compare_into
 
 
 def _random_(self, low=0, high=None, *, generator=None):
