@@ -32,6 +32,7 @@ from .shapes import (ambiguous_shape, c_strides, expand_error, flat_shape, keep_
                      missing_dims, norm_dim, norm_dims, permutation, size_of, strided_ints)
 from .shapes import permutations as _permutations
 from .flat_positions import flat_positions as _flat_positions
+from .full_reduce import full_sum as _full_sum
 from .index_errors import index_error as _index_error
 from .inference_index import indexed_input
 from .node_names import name_entry, name_node, name_view
@@ -537,8 +538,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
             value = _wrap(quiet(_add_reduce, xd, axis=None))
         if not (x._rg and _grad_on()):
             return _make(value)
-        seg = R.segment_for(x)
-        return _record_sum(value, x, seg, (1, xd.size, 0, 0))
+        return _full_sum(value, x, xd.size, _record_sum)  # (the record spelled out)
     full = dim is None and not keepdim  # (PyTorch's SumBackward0; with dims: SumBackward1)
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # PyTorch: an empty dim list reduces over every dim

@@ -24,6 +24,7 @@ from . import vector_norm as _vector_norm
 from .activations import fusable_array
 from .complex_refusals import refusal, refuse
 from .elementwise import _MULC, _const_op
+from .full_reduce import full_mean as _full_mean
 from .movement import _add_reduce, _record_sum, gathered, reshape, sum, sum_values
 from .out_variants import refuse_out
 from .node_names import name_node
@@ -156,8 +157,10 @@ def mean(x, dim=None, keepdim=False, dtype=None):
         if not (x._rg and _grad_on()):
             s = _make(value)
             return s / n if n else s / float("nan")
+        if n:  # the sum's record and the scale, spelled out (a loss's)
+            return _full_mean(value, x, n, _record_sum)
         s = _record_sum(value, x, R.segment_for(x), (1, n, 0, 0))
-        return name_node(s / n if n else s / float("nan"), "MeanBackward0", s)
+        return name_node(s / float("nan"), "MeanBackward0", s)
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either "
                            "a floating point or complex dtype. Got: "
