@@ -2,7 +2,8 @@
 they are computed.
 
 An elementwise record reads a broadcast operand through a stride-0 gather record of its own
-(``record.broadcast_operand``) whose VJP sums the full-size gradient over the broadcast axes.
+(``array_records.broadcast_operand``) whose VJP sums the full-size gradient over the broadcast
+axes.
 Left to the general path, ``qdiag[None] * xc`` over (1000, 25, 10) writes ``g * xc`` (2 MB)
 into the gather's adjoint and the compiled sweep then sums it into (25, 10): two passes and a
 large array. Here the sum is taken at once (``np.einsum('ab,ab->b')`` for a product: one

@@ -15,7 +15,7 @@ from .. import tape
 from ..device import DeviceArray, to_device
 from .. import tensor as _tensor_mod
 from ..tensor import DEFAULT_DTYPE as _DEFAULT, Tensor, _make, _new, _wrap
-from . import record as R
+from . import array_records as AR, record as R
 from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal, refusing_complex
 from ..promotion import float_of as _float_of, pair_operands as _pair_operands
 from ..registry import Op, defop
@@ -354,7 +354,7 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
                     if (input._rg or other._rg) and _state.grad_enabled:
                         if r.dtype.kind == "c":
                             return _complex().binary(name, input, other, r)
-                        return R.result_broadcast(r, code, input, other, save_x, save_y, save_out)
+                        return AR.result_broadcast(r, code, input, other, save_x, save_y, save_out)
                     return _make(r)
         wx = wy = None  # Python numbers stay "weak" in NumPy's promotion (NEP 50)
         if isinstance(other, np.generic) or isinstance(input, np.generic):  # (weak too, as torch)
@@ -444,8 +444,8 @@ def _binary(op, name, np_f, py_f, saves, dx, dy, grad_fn=None, const=None):
             t = R.result(r, code, input, other, saved=saved, stamps=stamps)
         else:
             n = size_of(shape)
-            a = R.broadcast_operand(seg, input, shape, n) if input._rg else -1
-            b = R.broadcast_operand(seg, other, shape, n) if other._rg else -1
+            a = AR.broadcast_operand(seg, input, shape, n) if input._rg else -1
+            b = AR.broadcast_operand(seg, other, shape, n) if other._rg else -1
             t = R.append(r, code, seg, a, b, -1, saved, stamps)
         if vc is not None:
             t._vc = vc

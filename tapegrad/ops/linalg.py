@@ -6,7 +6,7 @@ from .._bounded_cache import bounded_cache
 from .._float_warnings import quiet
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from . import einsum_integral, einsum_plan, einsum_reduce
+from . import array_records as AR, einsum_integral, einsum_plan, einsum_reduce
 from .blas_operands import blas_ready
 from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
     transpose, unsqueeze
@@ -173,9 +173,9 @@ def matmul(input, other):
                 if not ((input._rg or other._rg) and _state.grad_enabled):
                     return _make(value)
                 if type(value) is np.ndarray:
-                    return R.pair_result(value, _MATMUL, input, other,
-                                         None if (input._rg and other._rg) else
-                                         {"needs": (input._rg, other._rg)})
+                    return AR.pair_result(value, _MATMUL, input, other,
+                                          None if (input._rg and other._rg) else
+                                          {"needs": (input._rg, other._rg)})
                 return R.python_result(value, _MATMUL, (input, other), save_inputs=(0, 1),
                                        params=None if (input._rg and other._rg) else
                                        {"needs": (input._rg, other._rg)})
