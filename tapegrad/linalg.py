@@ -33,6 +33,7 @@ from .ops import triangular as _T
 from .ops.linalg_cholesky_ex import CholeskyExResult, cholesky_ex  # noqa: F401
 from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
 from .ops.linalg_spectral import eigvalsh, svdvals
+from .ops.norm_dtype import check_norm_dtype as _norm_dtype
 from .tensor import _make, _wrap
 
 __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
@@ -117,19 +118,6 @@ def _float_input(x, name, dtype=None):
         x = x.to(dtype)
     _D._check(x, name, square=False, min_dim=0)
     return x
-
-
-def _norm_dtype(x, dtype, name):
-    """``dtype`` (a norm's ``dtype=``) checked as PyTorch checks it: complex for a complex
-    input, real for a real one."""
-    from .ops.shapes import torch_dtype_name
-
-    want = np.dtype(dtype)
-    if (x.dtype.kind == "c") != (want.kind == "c"):
-        kind = "complex" if x.dtype.kind == "c" else "real"
-        raise RuntimeError(f"linalg.{name}: dtype should be {kind} for {kind} inputs, but got "
-                           f"{torch_dtype_name(want)}")
-    return dtype
 
 
 @_D.float32_for_half()
