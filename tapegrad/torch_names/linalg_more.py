@@ -13,6 +13,7 @@ from ..grad_mode import is_grad_enabled
 from ..ops.backward_ops import depends
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_node
+from ..ops.norm_dtype import check_norm_dtype
 from ..ops.record import compile_tracing
 from ..ops.shapes import torch_dtype_name
 from ..tensor import Tensor
@@ -219,6 +220,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     2-norm), or with a matrix order (``'nuc'``) the matrix norm over the two dims ``dim`` (the
     input's two dims when it is a matrix), as ``linalg.matrix_norm``."""
     if not isinstance(p, str) or p == "fro":
+        if dtype is not None:  # (PyTorch's checks: torch.norm runs linalg.vector_norm)
+            check_norm_dtype(_t(input), dtype, "vector_norm")
         return _ops.norm(input, p, dim, keepdim, dtype)
     x = _t(input)
     dims = tuple(range(x.ndim)) if dim is None else (dim,) if isinstance(dim, int) else \
