@@ -121,7 +121,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     if isinstance(data, (str, bytes)):
         raise TypeError("new(): invalid data type 'str'")
     try:
-        arr = np.array(data, dtype=dtype)
+        arr = _promotion.data_array(data, dtype)  # (PyTorch's errors for big ints)
     except ValueError:
         if isinstance(data, (list, tuple)):
             _sequence_error(data)
@@ -239,8 +239,8 @@ empty = _factory(np.zeros, "empty")  # NOTE: zero-filled: uninitialised memory b
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     shape = int_sizes("full", (size,))
     _check_sizes(shape, "full")
-    arr = _python_floats(fill_value, np.full(shape, fill_number(fill_value, dtype), dtype=dtype),
-                         dtype)
+    value = fill_number(fill_value, dtype)  # (a NumPy scalar number: a Python number)
+    arr = _python_floats(value, np.full(shape, value, dtype=dtype), dtype)
     return _on(device, _finish(arr, requires_grad))
 
 

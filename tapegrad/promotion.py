@@ -195,18 +195,33 @@ def fill_float(value, dt, half_ok=False):
     raise int_overflow(dt)
 
 
-def fill_number(value, dtype, half_ok=False):
+def fill_number(value, dtype, half_ok=False, setitem=False):
     """``value`` to fill a tensor of ``dtype`` with: a complex number's real part for a real
     dtype (its truth for bool), or PyTorch's error where the imaginary part would be lost
     (NumPy drops it with a warning); an int out of an integer dtype's range is PyTorch's
     overflow error (a negative one that an unsigned dtype can wrap is wrapped, as there), and
-    so is a number out of a float32 or float16 dtype's range (``fill_float``)."""
+    so is a number out of a float32 or float16 dtype's range (``fill_float``). A NumPy scalar
+    number is a Python number to PyTorch (``full((2,), np.float32(1.5))`` has the default
+    dtype); an int that no 64-bit number holds raises as there (``setitem``: ``x[i] = v``'s
+    error)."""
     kind = type(value)  # (a float first: the common fill costs one identity test)
     if kind is float:
         limits = _FLOAT_RANGES.get(dtype)  # (float64 and complex: None, no call)
         if (limits is None and dtype is not None) or limits and limits[0] <= value <= limits[1]:
             return value
         return fill_float(value, DEFAULT_DTYPE[0] if dtype is None else dtype, half_ok)
+    if kind is not int and isinstance(value, (np.floating, np.integer)):
+        return fill_number(float(value) if isinstance(value, np.floating) else int(value),
+                           dtype, half_ok, setitem)
+    if kind is int and not _I64_MIN <= value <= _I64_MAX:
+        if setitem:
+            raise ValueError("Overflow when unpacking long long")
+        if not _I64_MIN <= value < _U64_END:
+            raise scalar_int_error(value)
+        if dtype is None:  # (an int's tensor: int64)
+            raise int_overflow(np.dtype(np.int64))
+        if np.dtype(dtype).kind == "b":
+            return True
     if kind is int and dtype is not None:
         dt = np.dtype(dtype)
         lo, hi = _INT_RANGES.get(dt, (value, value))
@@ -226,3 +241,49 @@ def fill_number(value, dtype, half_ok=False):
                                "overflow")
         return value.real
     return value
+
+
+_I64_MIN, _I64_MAX, _U64_END = -2 ** 63, 2 ** 63 - 1, 2 ** 64
+
+
+def scalar_int_error(value):
+    """PyTorch's error for a Python int that no 64-bit number (int64 or uint64) holds, where
+    it takes a number (``full``, ``fill_``, ``masked_fill``...)."""
+    return OverflowError("int too big to convert" if value > 0 else
+                         "can't convert negative int to unsigned")
+
+
+def data_array(data, dtype):
+    """``np.array(data, dtype=dtype)`` for ``tg.tensor(data)`` with PyTorch's errors for Python
+    ints: one that int64 cannot hold is ``ValueError: Overflow when unpacking long long``
+    (unless ``dtype`` is floating or complex; NumPy would make uint64 or object values), and one out of a smaller integer ``dtype``'s range is PyTorch's overflow error
+    (a negative one that an unsigned dtype can wrap, wrapped: ``-1`` is 255 in uint8)."""
+    try:
+        arr = np.array(data, dtype=dtype)
+    except OverflowError:
+        if isinstance(data, np.ndarray):
+            raise
+        try:
+            wide = np.array(data, dtype=np.int64)
+        except OverflowError:
+            raise ValueError("Overflow when unpacking long long") from None
+        dt = np.dtype(dtype)
+        lo, hi = _INT_RANGES.get(dt, (_I64_MIN, _I64_MAX))
+        if wide.size and (wide.max() > hi or wide.min() < (-hi if dt.kind == "u" else lo)):
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without "
+                               "overflow") from None
+        return wide.astype(dt)
+    if dtype is None and arr.dtype.kind in "uO" and not isinstance(data, (np.ndarray,
+                                                                         np.generic)):
+        if _holds_big_int(data):  # (uint64 or object values; [1, 2 ** 63], float64 in
+            raise ValueError("Overflow when unpacking long long")  # NumPy, is not read)
+    return arr
+
+
+def _holds_big_int(data):
+    """Whether the nested Python data holds an int that int64 cannot."""
+    if type(data) is int:
+        return not _I64_MIN <= data <= _I64_MAX
+    if isinstance(data, (list, tuple)):
+        return any(_holds_big_int(d) for d in data)
+    return False

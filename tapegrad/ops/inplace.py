@@ -564,7 +564,7 @@ def setitem(x, key, value):
     _saves.refuse_saved_key(x, key, value)  # (an inference index: PyTorch's save error first)
     check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
     if not isinstance(value, Tensor):  # (x[0] = 1j of a real tensor, 1e300 of float32:
-        value = fill_number(value, x.dtype, half_ok=True)  # PyTorch's errors)
+        value = fill_number(value, x.dtype, half_ok=True, setitem=True)  # PyTorch's errors)
     key = _index_key(key)
     if isinstance(value, Tensor) and not value._rg:
         value = value._data
