@@ -106,3 +106,24 @@ def test_integer_and_empty_index():
     e.backward(tg.tensor([3.0, 4.0]))
     np.testing.assert_array_equal(e.detach().numpy(), [1.5, -2.0])
     np.testing.assert_array_equal(a.grad.numpy(), [3.0, 4.0])
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("xs,ss", [
+    ([1.5, -2.0, 0.7, 3.0], [0.5, 0.0, -1.2, 0.0, 1.1, -0.3]),  # two src zeros in slot 1
+    ([1.5, 0.0, 0.7, 3.0], [0.5, 0.0, -1.2, 0.0, 1.1, -0.3]),   # and self's zero there
+    ([0.0, -2.0, 0.7, 3.0], [0.0, 2.0, 0.0, 0.8, 1.1, 0.0]),    # three in slot 0
+    ([1.5, -2.0, 0.7, 3.0], [0.5, 2.0, 0.0, 0.8, 1.1, -0.3])])  # one (PyTorch's case too)
+def test_second_order_with_several_zeros_in_a_slot_by_finite_differences(include_self, xs, ss):
+    """Where PyTorch's double backward refuses ("Double backward is unsupported for src when
+    >1 zeros in src are scattered to the same position"), the product is a polynomial and its
+    second derivatives exist: tapegrad's are checked against finite differences."""
+    idx = tg.tensor([0, 1, 0, 1, 2, 0])
+    x = tg.tensor(xs, dtype=tg.float64, requires_grad=True)
+    s = tg.tensor(ss, dtype=tg.float64, requires_grad=True)
+
+    def f(x, s):
+        return x.scatter_reduce(0, idx, s, reduce="prod", include_self=include_self)
+
+    assert tg.autograd.gradcheck(f, (x, s))
+    assert tg.autograd.gradgradcheck(f, (x, s))
