@@ -1,8 +1,9 @@
 """Tensors made under ``inference_mode`` used outside it where PyTorch's backward would save
 them: ``clamp`` with tensor bounds (ClampBackward1 keeps the input and both bounds),
 ``index_put_``/``index_put``/``x[idx] = v`` with an inference index (IndexPutBackward0 keeps
-the indices) raise "Inference tensors cannot be saved for backward", as PyTorch's, whichever
-operand requires grad; rrelu, diag_embed, sort, diag results (and the rest below) match
+the indices), and where/masked_fill/masked_select/masked_scatter with an inference mask (their
+backwards save it) raise "Inference tensors cannot be saved for backward", as PyTorch's,
+whichever operand requires grad; rrelu, diag_embed, sort, diag results (and the rest below) match
 PyTorch already and are held to it here. Where nothing records, the values are computed."""
 import numpy as np
 import pytest
@@ -56,6 +57,21 @@ _CASES = {
     "w.clone()[idx[0]] = 0 (a 0-d index)": lambda L, dt, w, a, m: w.clone().__setitem__(
         m["idx"][0], 0.0),
     "x[idx] = w": lambda L, dt, w, a, m: m["zeros"].__setitem__(m["idx"], w[:2]),
+    "where(inference mask, w, a)": lambda L, dt, w, a, m: L.where(m["mask"], w, a),
+    "where(inference mask, w, 0.)": lambda L, dt, w, a, m: L.where(m["mask"], w, 0.0),
+    "where(mask, w, inference)": lambda L, dt, w, a, m: L.where(
+        L.tensor([True, False, True, False]), w, a),
+    "where(inference mask, inference, inference)": lambda L, dt, w, a, m: L.where(
+        m["mask"], a, a * 2),
+    "masked_fill(inference mask)": lambda L, dt, w, a, m: w.masked_fill(m["mask"], 0.0),
+    "masked_fill_(inference mask)": lambda L, dt, w, a, m: w.clone().masked_fill_(
+        m["mask"], 0.0),
+    "masked_fill(mask, inference value)": lambda L, dt, w, a, m: w.masked_fill(
+        L.tensor([True, False, True, False]), a[0]),
+    "masked_select(w, inference mask)": lambda L, dt, w, a, m: L.masked_select(w, m["mask"]),
+    "w[inference mask]": lambda L, dt, w, a, m: w[m["mask"]],
+    "masked_scatter(inference mask)": lambda L, dt, w, a, m: w.masked_scatter(
+        m["mask"], L.ones(4, dtype=dt)),
 }
 
 

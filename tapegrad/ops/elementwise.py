@@ -15,7 +15,7 @@ from .. import tape
 from ..device import DeviceArray, to_device
 from .. import tensor as _tensor_mod
 from ..tensor import DEFAULT_DTYPE as _DEFAULT, Tensor, _make, _new, _wrap
-from . import array_records as AR, record as R
+from . import array_records as AR, inference_saves as _inference_saves, record as R
 from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal, refusing_complex
 from ..promotion import float_of as _float_of, pair_operands as _pair_operands
 from ..registry import Op, defop
@@ -552,7 +552,7 @@ def where(condition, input=None, other=None):
     if isinstance(condition, Tensor) and condition.dtype != np.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a "
                            f"tensor with dtype {_torch_name(condition.dtype)}")
-    return select(condition, input, other)
+    return select(_inference_saves.refuse_saved_mask(condition, input, other), input, other)
 
 
 def select(condition, x, y):

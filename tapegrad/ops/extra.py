@@ -19,7 +19,7 @@ from ..creation import fill_number
 from ..device import DeviceArray, host_array, index_device, to_device
 from ..size import int_sizes, keyword_size
 from ..tensor import _DTYPE_NAMES, DEFAULT_DTYPE, Tensor, _make, _wrap
-from . import index_add_checks, index_add_op, record as R
+from . import index_add_checks, index_add_op, inference_saves as _saves, record as R
 from .activations import fusable_array
 from .complex_refusals import refuse_pair
 from .cuda_linalg import on_host
@@ -28,9 +28,8 @@ from .elementwise import abs, add, exp, log, mul, sqrt, where
 from .inference_index import refuse_inference_index
 from .movement import broadcast_to, gather_index, gathered, reshape, scatter_index
 from .node_names import name_record
-from .shapes import broadcast_shapes as _broadcast2
 from .numpy_rules import tensors_promoted
-from .shapes import c_strides, norm_dim, torch_dtype_name
+from .shapes import broadcast_shapes as _broadcast2, c_strides, norm_dim, torch_dtype_name
 
 _NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
 _TG = SimpleNamespace(sqrt=sqrt, exp=exp, log=log, where=where)
@@ -275,7 +274,8 @@ def rsqrt(input):
 
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` is true, ``input`` elsewhere, as PyTorch's node of it."""
-    out = _masked_fill(input, mask, value)  # (where(mask, value, input): its inputs swapped)
+    # (where(mask, value, input): its inputs swapped)
+    out = _masked_fill(input, _saves.refuse_saved_mask(mask, input, value), value)
     if isinstance(value, Tensor):
         return name_record(out, Op.WHERE, "MaskedFillBackward1", pick=(1, 0))
     return name_record(out, Op.WHERE, "MaskedFillBackward0", pick=(1,))

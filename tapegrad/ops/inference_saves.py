@@ -91,3 +91,13 @@ def refuse_saved_key(x, key, value):
         from .record import INFERENCE_SAVE_MSG
 
         raise RuntimeError(INFERENCE_SAVE_MSG)
+
+
+def refuse_saved_mask(mask, *operands):
+    """``mask`` (returned), after PyTorch's error where it is an inference tensor and the op
+    records (an operand requires grad): where, masked_fill, masked_select and masked_scatter
+    save their mask or condition for backward."""
+    if _tensor_mod._inference_used and isinstance(mask, _tensor_mod.Tensor) and \
+            mask._inference:
+        refuse_any_saved(mask, *operands)
+    return mask

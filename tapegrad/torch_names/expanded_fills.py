@@ -9,7 +9,7 @@ import numpy as np
 from .. import grad_mode as _gm
 from .. import ops as _ops
 from ..ops.expanded_writes import overlaps, warn_expanded
-from ..ops.inference_saves import refuse_saved_key
+from ..ops.inference_saves import refuse_saved_key, refuse_saved_mask
 from ..ops.inplace import _rebind, check_inplace, storage_base, view_positions
 from ._common import const
 from ..tensor import Tensor
@@ -56,6 +56,7 @@ def _write(x, name, chosen, values, accumulate=False):
 def masked_fill_(x, mask, value):
     with _gm.no_grad():  # (its checks and errors: the mask's dtype and shape, the value's)
         _ops.masked_fill(x.detach(), mask, value)
+    refuse_saved_mask(mask, x, value)  # (its backward saves the mask)
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     return _write(x, "masked_fill_", np.flatnonzero(np.broadcast_to(m, x.shape)), value)
 

@@ -14,6 +14,7 @@ from .. import creation as _creation
 from .. import ops as _ops
 from ..device import DeviceArray
 from ..ops.complex_refusals import refuse
+from ..ops.inference_saves import refuse_saved_mask
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
 from ..ops.numpy_rules import tensors_promoted
@@ -146,7 +147,7 @@ def masked_scatter(input, mask, source):
     """``input`` with the positions where ``mask`` (broadcast to it) is True filled, in order,
     by the first elements of ``source``."""
     x, s = _t(input), _t(source)
-    m = vals(mask)
+    m = vals(refuse_saved_mask(mask, x, s))  # (its backward saves the mask)
     if m.dtype != np.bool_:
         raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
                            f"{torch_dtype_name(m.dtype)}")

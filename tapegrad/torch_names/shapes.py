@@ -14,7 +14,7 @@ from ..memory_format import check_memory_format
 from ..promotion import category, fill_number
 from ..ops import complex_views as _cviews
 from ..ops.complex import check_parts
-from ..ops.inference_saves import refuse_saved_key
+from ..ops.inference_saves import refuse_saved_key, refuse_saved_mask
 from ..ops.inplace import storage_base
 from ..ops.elementwise import clone as _clone
 from ..ops.extra import _normal_index
@@ -293,7 +293,7 @@ def take(input, index):
 def masked_select(input, mask):
     """The entries where ``mask`` is true, as a 1-D tensor (both broadcast first)."""
     x = _t(input)
-    m = vals(mask)
+    m = vals(refuse_saved_mask(mask, x))  # (its backward saves the mask)
     if m.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = broadcast_shapes(m.shape, x.shape)  # (PyTorch's words on a mismatch)
