@@ -170,6 +170,8 @@ def _scipy_valued(name, torch_name=None):
             return g * derivative(x, ScipyValued.apply(x))
 
     ScipyValued.__name__ = name
+    ScipyValued._backward_name = "I0Backward0" if key == "i0" else \
+        f"Special{key.title().replace('_', '')}Backward0"  # (PyTorch's: SpecialI0EBackward0)
     _FUNCTIONS[key] = ScipyValued
     return ScipyValued
 
@@ -303,6 +305,7 @@ def _zeta_function():
             # (x itself, not detached: differentiating this again in x raises as PyTorch)
             return None, g * -x * Zeta.apply(x + 1.0, q)
 
+    Zeta._backward_name = "SpecialZetaBackward0"
     _ZETA.append(Zeta)
     return Zeta
 

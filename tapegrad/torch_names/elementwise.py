@@ -482,7 +482,12 @@ def _special_function():
             y = erfinv(x)
             return g * (_ops.exp(y * y) * (math.sqrt(math.pi) / 2.0))
 
-    return Lgamma, Polygamma, Erfinv
+    class Digamma(Polygamma):  # (polygamma(0, x) as torch.digamma: its node's name)
+        pass
+
+    for f in (Lgamma, Polygamma, Erfinv, Digamma):  # (PyTorch's node names)
+        f._backward_name += "0"
+    return Lgamma, Polygamma, Erfinv, Digamma
 
 
 _FUNCTIONS = []
@@ -508,7 +513,7 @@ def polygamma(n, input):
 
 def digamma(input):
     """The logarithmic derivative of Gamma (``polygamma(0, x)``)."""
-    return polygamma(0, input)
+    return _special(3).apply(0, floating(input))
 
 
 def erfinv(input):

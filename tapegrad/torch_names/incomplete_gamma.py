@@ -48,7 +48,8 @@ def _incomplete_gamma(name, upper):
             d = _density(a.detach(), x)
             return None, g * (-d if upper else d)
 
-    _Op.__name__ = _Op.__qualname__ = name.capitalize()  # (grad_fn: IgammaBackward)
+    _Op.__name__ = _Op.__qualname__ = name.capitalize()
+    _Op._backward_name = f"{_Op.__name__}Backward0"  # (grad_fn: IgammaBackward0, PyTorch's)
 
     def fn(input, other):
         a, x = as_tensor(input), as_tensor(other)
