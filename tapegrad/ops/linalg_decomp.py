@@ -95,14 +95,17 @@ def _unpack_np(p, shapes):
     return out
 
 
-def _unpack(p, shapes):
-    """Tensor version of ``_unpack_np`` (slices and reshapes: recorded, differentiable)."""
+def _unpack(p, shapes, node=None):
+    """Tensor version of ``_unpack_np`` (slices and reshapes: recorded, differentiable);
+    ``node``: PyTorch's name of the decomposition's node, given to each output."""
     from .movement import reshape
+    from .node_names import name_node
 
     batch, out, o = p.shape[:-1], [], 0
     for s in shapes:
         k = int(np.prod(s, dtype=np.int64))
-        out.append(reshape(p[..., o:o + k], batch + tuple(s)))
+        t = reshape(p[..., o:o + k], batch + tuple(s))
+        out.append(t if node is None else name_node(t, node, first=p))
         o += k
     return out
 
@@ -497,7 +500,7 @@ def qr(A, mode="reduced"):
         return _make(Q), _make(Rm)
     p = _record(_pack_np((Q, Rm), A.shape[:-2]), Op.QR, (A,), save_inputs=(0,) if m < n else (),
                 save_out=True, params=dict(m=m, n=n, mode=mode))
-    return tuple(_unpack(p, _qr_shapes(m, n, mode)))
+    return tuple(_unpack(p, _qr_shapes(m, n, mode), "LinalgQrBackward0"))
 
 
 # ---- cholesky --------------------------------------------------------------------------------

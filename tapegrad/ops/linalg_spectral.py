@@ -84,7 +84,7 @@ def eigh(A, UPLO="L"):
         return _make(_wrap(L)), _make(V)
     n = A.shape[-1]
     p = _record(_pack_np((L, V), A.shape[:-2]), Op.EIGH, (A,), save_out=True, params=dict(n=n))
-    return tuple(_unpack(p, ((n,), (n, n))))
+    return tuple(_unpack(p, ((n,), (n, n)), "LinalgEighBackward0"))
 
 
 def _no_kernel(dt):
@@ -229,7 +229,7 @@ def _svd_parts(A, full_matrices):
     shapes = _svd_shapes(m, n, full_matrices)
     p = _record(_pack_np((U, S, Vh), A.shape[:-2]), Op.SVD, (A,), save_out=True,
                 params=dict(m=m, n=n, full=bool(full_matrices)))
-    return tuple(_unpack(p, shapes))
+    return tuple(_unpack(p, shapes, "LinalgSvdBackward0"))
 
 
 @on_host  # CUDA tensors: through the host (ops/cuda_linalg.py)
