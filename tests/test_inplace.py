@@ -111,7 +111,7 @@ def test_inplace_into_constant_with_rg_operand():
     base = leaf([1.0, 2.0, 3.0])
     c = tg.zeros(3)
     c[0:2] = base[0:2] * 2
-    assert c.requires_grad and not c.is_leaf and c.grad_fn.name() == "CopySlices"
+    assert c.requires_grad and not c.is_leaf and c.grad_fn.name() == "torch::autograd::CopySlices"
     c.sum().backward()
     assert base.grad.tolist() == [2.0, 2.0, 0.0]
 
@@ -460,3 +460,16 @@ def test_custom_function_saved_tensor_modified_names_its_producer(which, clause)
     with pytest.raises(RuntimeError) as info:
         y.sum().backward()
     assert str(info.value).startswith(message)
+
+
+def test_copy_slices_node_name_as_torch():
+    torch = pytest.importorskip("torch")
+    names = []
+    for lib in (tg, torch):
+        x = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+        y = x.clone()
+        y[0] = 2.0
+        b = x * 1
+        b.view(-1).mul_(3)
+        names.append((y.grad_fn.name(), b.grad_fn.name(), type(y.grad_fn).__name__))
+    assert names[0] == names[1] == ("torch::autograd::CopySlices",) * 2 + ("CopySlices",)

@@ -11,7 +11,8 @@ _IMPORT, _CUSTOM, _OUTPUT, _SCATTER_STRIDED, _GATHER_STRIDED = (
 # one-constant records PyTorch records as a binary node of the tensor and a wrapped number
 _WRAPPED_NUMBER = frozenset(int(o) for o in (Op.ADDC, Op.MULC))
 _QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad",  # PyTorch's name()
-              "CopyBackwards": "torch::autograd::CopyBackwards"}
+              "CopyBackwards": "torch::autograd::CopyBackwards",
+              "CopySlices": "torch::autograd::CopySlices"}
 
 
 class Node:
