@@ -157,13 +157,17 @@ class BatchedTensor(Tensor):
     def __setitem__(self, key, value):
         """``x[key] = value`` on every example at once: the key with the batch dim in front,
         on the physical tensor (a batched value aligned behind its batch dim). Keys with more
-        than one index array, an index batched itself, or a value batched at an inner level
-        run per example (``_RawAccess``)."""
+        than one index array or an index batched itself run per example (``_RawAccess``); a
+        value batched at an inner level is refused, as PyTorch refuses it."""
         level = self._vmap_level
         items = key if isinstance(key, tuple) else (key,)
         arrays = [k for k in items if isinstance(k, (Tensor, np.ndarray, list))]
-        if len(arrays) > 1 or any(type(k) is BatchedTensor for k in arrays) or \
-                (type(value) is BatchedTensor and value._vmap_level > level):
+        if type(value) is BatchedTensor and value._vmap_level > level:  # (PyTorch refuses)
+            from .inplace_refusal import text
+
+            raise RuntimeError(text("index_put_" if arrays else "copy_", value._vmap_level,
+                                    value._phys.shape[0], self.shape))
+        if len(arrays) > 1 or any(type(k) is BatchedTensor for k in arrays):
             raise _RawAccess()
         # (a value batched at an outer level goes on as it is: so is the physical tensor)
         if type(value) is BatchedTensor and value._vmap_level == level:

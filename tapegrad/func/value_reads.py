@@ -52,18 +52,22 @@ _INPLACE_CALLS = (os.path.join("ops", "inplace.py"), os.path.join("ops", "__init
                   os.path.join("torch_names", "methods.py"))
 
 
-def inplace_into_unbatched(tb, batched_type):
+def inplace_into_unbatched(tb, batched_type, level=1):
     """Whether the user's code called an in-place method (``y.add_(v)``, ``y[i] = v``, ``y +=
     v``) of a tensor vmap does not map over with a batched operand: the tapegrad frames after
     the user's last one are an in-place method's, down to ``ops/inplace.py``, whose target
-    ``x`` is not batched."""
+    ``x`` is not batched at vmap ``level`` (an outer vmap's tensor counts as unbatched)."""
+
+    def unbatched(t):
+        return type(t) is not batched_type or t._vmap_level < level
+
     here = _HERE + os.sep
     frames = _below_user(tb)
     if not frames:
         return False
     first = frames[0].f_code.co_name
     if first == "compare_into":  # (x.eq_(other): reading the batched other, before writing)
-        return type(frames[0].f_locals.get("self")) is not batched_type
+        return unbatched(frames[0].f_locals.get("self"))
     if not (first.endswith("_") or first in ("setitem", "fn", "method", "either")):
         return False
     for f in frames:
@@ -72,7 +76,7 @@ def inplace_into_unbatched(tb, batched_type):
             return False
         x = f.f_locals.get("x")
         if rel == _INPLACE_CALLS[0] and x is not None:
-            return type(x) is not batched_type
+            return unbatched(x)
     return False
 
 
@@ -92,3 +96,10 @@ def mask_of_batched_values(tb, batched_type):
                     return name
             return None
     return None
+
+
+def inplace_refusal(tb, level, size):
+    """PyTorch's error for the in-place write ``inplace_into_unbatched`` found."""
+    from .inplace_refusal import message
+
+    return message(_below_user(tb), level, size)

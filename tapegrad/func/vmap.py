@@ -39,8 +39,9 @@ from .batched import (_RANDOMNESS, BatchedTensor, _RawAccess, _at, _bsize, _call
                       open_level)
 from .batching_rules import _batched_list
 from .randomness import running as randomness_of
-from .value_reads import (inplace_into_unbatched, mask_of_batched_values, raw_op_name,
-                          read_by_tapegrad)
+from .inplace_refusal import method_name, text as refusal_text
+from .value_reads import (inplace_into_unbatched, inplace_refusal, mask_of_batched_values,
+                          raw_op_name, read_by_tapegrad)
 from .vmap_args import (NONE_OUT, batch_args, check_out_dims, name_of,
                         nones_as_leaves, out_dim, out_dims_of)
 
@@ -132,6 +133,10 @@ def _inplace_method(name, raw):
             # the op may save its input for backward: a copy, not the tensor written below
             first = BatchedTensor(self._phys.clone(), self._vmap_level)
         out = dispatch(name, raw, (first,) + args, kwargs)
+        if type(out) is BatchedTensor and out._vmap_level > self._vmap_level:
+            # (an inner vmap's operand written into an outer one's tensor: PyTorch refuses)
+            raise RuntimeError(refusal_text(method_name(name + "_", args), out._vmap_level,
+                                            out._phys.shape[0], self.shape))
         if type(out) is not BatchedTensor or out._vmap_level != self._vmap_level:
             out = BatchedTensor(_batched_list(self._vmap_level, [out, self])[0],
                                 self._vmap_level)
@@ -289,14 +294,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         except (_RawAccess, _ValueRead) as e:
             if type(e) is _ValueRead and not read_by_tapegrad(e.__traceback__):
                 raise  # (the user's own .item() / bool(): PyTorch's error)
-            if inplace_into_unbatched(e.__traceback__, BatchedTensor):
+            if inplace_into_unbatched(e.__traceback__, BatchedTensor, level):
                 # (once per example, each would write into the one tensor in turn)
-                raise RuntimeError(
-                    "vmap: inplace arithmetic(self, *extra_args) is not possible because there "
-                    "exists a Tensor `other` in extra_args that has more elements than `self`. "
-                    "This happened due to `other` being vmapped over but `self` not being "
-                    "vmapped over in a vmap. Please try to use out-of-place operators instead "
-                    "of inplace arithmetic.") from None
+                raise RuntimeError(inplace_refusal(e.__traceback__, level, size)) from None
             masked = mask_of_batched_values(e.__traceback__, BatchedTensor)
             if masked:  # (a plain tensor's x[mask] / masked_select by a batched mask)
                 raise RuntimeError(batching_dynamic.MASK_ERRORS[masked]) from None
