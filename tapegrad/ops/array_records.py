@@ -8,7 +8,7 @@ from .. import tape
 from .. import tensor as _tensor_mod
 from .._bounded_cache import bounded_cache
 from ..registry import Op
-from ..tensor import _make, with_history
+from ..tensor import Tensor, _make, _new, with_history
 from .inference_saves import refuse_inputs, refuse_save
 from .out_variants import untracked_pair
 from .record import (COMPLEX_SEEN, PyRecord, _F32, _F64, _contig, _local, _on_save, _state,
@@ -16,6 +16,7 @@ from .record import (COMPLEX_SEEN, PyRecord, _F32, _F64, _contig, _local, _on_sa
 from .shapes import c_strides, strided_ints
 
 _saved_bytes, _DISTINCT_BYTES = tape.saved_bytes, tape._DISTINCT_BYTES
+_FLUSH_INTS = tape._FLUSH_INTS
 
 
 def result_broadcast(data, op, x, y, save_x, save_y, save_out):
@@ -119,16 +120,34 @@ def pair_result(value, op, x, y, params):
     if x._inference or y._inference:
         refuse_inputs(op, (x, y), (0, 1))
     xd, yd = x._data, y._data
-    vx, vy = x._vcounter(), y._vcounter()
+    vx, vy = x._vc, y._vc  # (Tensor._vcounter inlined)
+    if vx is None:
+        vx = x._vc = [0]
+    if vy is None:
+        vy = y._vc = [0]
     pyaux = seg.pyaux
     aux = len(pyaux)
-    pyaux.append(PyRecord((a, b), [xd, yd], [(vx, vx[0]), (vy, vy[0])], None, params or {},
-                          (xd.shape, yd.shape), value.shape))
+    e = _new(PyRecord)  # (PyRecord(...) without its __init__'s call)
+    e.slots, e.saved, e.stamps, e.out = (a, b), [xd, yd], [(vx, vx[0]), (vy, vy[0])], None
+    e.params, e.in_shapes, e.out_shape = params or {}, (xd.shape, yd.shape), value.shape
+    pyaux.append(e)
     n = xd.nbytes + yd.nbytes  # towards closing the segment (saved_bytes for large arrays)
     seg.abytes += n if n < _DISTINCT_BYTES else _saved_bytes(seg, xd) + _saved_bytes(seg, yd)
     if seg.abytes > seg.bcheck:
         seg.check_at = seg.n
     if _on_save[0] is not None:  # saved-tensor hooks (autograd/graph.py)
         _on_save[0].entry(seg, pyaux[aux])
-    return with_history(value, seg, tape.record(seg, op, a, b, aux, value.size,
-                                                narrow=value.dtype is _F32))
+    r = seg.n  # (tape.record and with_history inlined)
+    seg.n = r + 1
+    if value.dtype is _F32:
+        seg.n32 += 1
+    ints = seg.ints
+    ints += (op, a, b, aux, -1, value.size)
+    if len(ints) >= _FLUSH_INTS:
+        seg.flush()
+    t = _new(Tensor)
+    t._data = value
+    t._rg = True
+    t._seg = seg
+    t._rec = r
+    return t

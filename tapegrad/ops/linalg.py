@@ -164,7 +164,9 @@ def matmul(input, other):
             if yd.ndim > 1 and yd.strides[-1] != yd.itemsize:  # ``x @ W.T``: see blas_operands
                 yd = blas_ready(yd)
             try:
-                value = _wrap(_dot(xd, yd) if xd.ndim <= 2 >= yd.ndim else np.matmul(xd, yd))
+                value = _dot(xd, yd) if xd.ndim <= 2 >= yd.ndim else np.matmul(xd, yd)
+                if type(value) is not np.ndarray or not value.ndim:  # (else _wrap's own form)
+                    value = _wrap(value)
             except ValueError:
                 value = None  # the general path below gives PyTorch's message
             except RuntimeWarning:  # (a user's warnings filter: _float_warnings)
