@@ -461,9 +461,7 @@ def index_select(input, dim, index):
     if i.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     i = i.reshape(-1)
-    if i.size and (i.min() < 0 or i.max() >= (x.shape[norm_dim(int(dim), x.ndim)] if x.ndim
-                                              else 1)):
-        raise IndexError("index out of range in self")  # (no wrap-around of -1, as PyTorch)
+    index_add_checks.select_range(x, dim, i)  # (no wrap-around of -1, as PyTorch)
     if x.ndim == 0:
         return _take(x, _ids(())[...].reshape(1)[i].reshape(()) if i.size == 1 else i * 0)
     d = norm_dim(int(dim), x.ndim)

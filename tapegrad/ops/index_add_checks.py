@@ -101,3 +101,20 @@ def check(x, dim, index, s, alpha):
                                f"size {n}")
         raise IndexError("index out of range in self")
     return d, i
+
+
+def select_range(x, dim, i):
+    """index_select's range check of the (1-D, integer) indices ``i`` into ``x`` along ``dim``,
+    in PyTorch's words: its CPU kernel for dim 1 of a tensor of 2 dims or more names the first
+    index out of range ('INDICES element is out of DATA bounds, id=-1 axis_dim=4'), its other
+    paths say 'index out of range in self'."""
+    if not i.size:
+        return
+    d = norm_dim(int(dim), x.ndim) if x.ndim else 0
+    n = x.shape[d] if x.ndim else 1
+    bad = (i < 0) | (i >= n)
+    if bad.any():
+        if x.ndim > 1 and d == 1:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(i[bad][0])} "
+                               f"axis_dim={n}")
+        raise IndexError("index out of range in self")
