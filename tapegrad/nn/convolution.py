@@ -29,8 +29,8 @@ from ..ops.movement import _GATHER_INDEX, _record_linear, gather_index
 from ..ops.node_names import name_node
 from ..ops.record import _grad_on
 from ..ops.record import as_tensor
-from .pool_checks import check_adaptive_size, check_pool_args, check_pool_padding
-from .pool_checks import check_pool_rank
+from .pool_checks import adaptive_output_size, check_pool_args, check_pool_padding
+from .pool_checks import check_dim_range, check_pool_rank
 from ..tensor import Tensor, _make, _wrap
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -417,6 +417,8 @@ def _max_pool_gathered(x, batched, kernel, stride, dilation, pads, outs, return_
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """The maximum of each window of (N, C, L) or (C, L) input."""
+    if return_indices:  # (PyTorch's max_pool1d_with_indices: words of its own)
+        check_dim_range(as_tensor(input), 2, 3, "max_pool1d")
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
@@ -489,17 +491,11 @@ def _adaptive(nd, input, output_size, reduce, name):
     """Each output cell reduces input cells ``floor(i n / out)`` to ``ceil((i + 1) n / out)``
     along each spatial dim (PyTorch's bins)."""
     x = as_tensor(input)
-    if x.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D tensor, but got "
-                           f"{list(x.shape)}")
-    sizes = x.shape[x.ndim - nd:]
-    out = tuple(n if o is None else int(o) for o, n in
-                zip(output_size if isinstance(output_size, (tuple, list)) else
-                    (output_size,) * nd, sizes))
-    check_adaptive_size(nd, x.shape, out, name)
-    lead = (slice(None),) * (x.ndim - nd)
+    out = adaptive_output_size(nd, x, output_size, name)
     if reduce is _mean and all(o == 1 for o in out):  # global pooling: one mean
-        return O.mean(x, tuple(range(x.ndim - nd, x.ndim)), keepdim=True)
+        return O.mean(x, tuple(range(-1, -nd - 1, -1)), keepdim=True)  # (PyTorch's: any rank)
+    sizes = x.shape[x.ndim - nd:]
+    lead = (slice(None),) * (x.ndim - nd)
     if reduce is _mean and _one_op(x) and fusable(x):
         one = x if x.ndim == nd + 2 else O.unsqueeze(x, 0)  # (global pooling: one mean)
         y = _avg_pool_op.adaptive_avg_pool(one, out)
@@ -552,10 +548,7 @@ def _adaptive_max(nd, input, output_size, return_indices):
         return values, _adaptive_max_indices(np.asarray(x._data), tuple(values.shape[-nd:]))
     # CPU arrays: each cell's first maximum found by a compiled loop, the values one gather
     sizes = x.shape[x.ndim - nd:]
-    out = tuple(n if o is None else int(o) for o, n in
-                zip(output_size if isinstance(output_size, (tuple, list)) else
-                    (output_size,) * nd, sizes))
-    check_adaptive_size(nd, x.shape, out, name)
+    out = adaptive_output_size(nd, x, output_size, name)
     lead = math.prod(x.shape[:x.ndim - nd])
     pos, count, offs = _adaptive_cells(tuple(sizes), out, lead)
     where = np.empty((lead, pos.shape[0]), np.int64)
