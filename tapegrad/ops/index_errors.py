@@ -34,7 +34,46 @@ def index_error(e, shape=(), key=()):
         mismatch = mask_mismatch(shape, key if isinstance(key, tuple) else (key,))
         if mismatch is not None:
             return IndexError(mismatch)
-    return IndexError(msg.replace(" for axis ", " for dimension "))
+    if " for axis " in msg:  # (PyTorch numbers the index arrays: see _dimension_named)
+        head, rest = msg.split(" for axis ", 1)
+        axis, tail = rest.split(" ", 1)
+        items = key if isinstance(key, tuple) else (key,)
+        return IndexError(f"{head} for dimension {_dimension_named(items, shape, axis)} {tail}")
+    return IndexError(msg)
+
+
+def _dimension_named(items, shape, axis):
+    """The dimension PyTorch's out-of-bounds message names for ``x[items]`` (``x`` of
+    ``shape``): the dim of an int out of range; for an integer index array out of range, its
+    place among the index tensors PyTorch's advanced indexing takes (a boolean mask counts
+    once per dim it spans, a bool once; an int or a 0-d index is a select of its own). NumPy's
+    ``axis`` where no item is found out of range."""
+    def as_array(k):
+        if isinstance(k, (list, np.ndarray)) or hasattr(k, "_data"):
+            a = np.asarray(getattr(k, "_data", k))
+            return None if a.ndim == 0 and a.dtype != np.bool_ else a
+        return None
+
+    arrays = [as_array(k) for k in items]
+    spans = [a.ndim if a is not None and a.dtype == np.bool_ else
+             int(k is not None and k is not Ellipsis and not isinstance(k, (bool, np.bool_)))
+             for k, a in zip(items, arrays)]
+    pos, nth = 0, 0
+    for k, a, span in zip(items, arrays, spans):
+        if k is Ellipsis:
+            pos += max(len(shape) - sum(spans), 0)
+            continue
+        n = shape[pos] if pos < len(shape) else 0
+        if a is not None and a.dtype != np.bool_:
+            if a.size and (a.min() < -n or a.max() >= n):
+                return nth
+            nth += 1
+        elif a is not None or isinstance(k, (bool, np.bool_)):
+            nth += max(span, 1)  # (a mask: one index tensor per dim; a bool: one)
+        elif isinstance(k, (int, np.integer)) and not -n <= k < n:
+            return pos
+        pos += span
+    return axis
 
 
 def mask_mismatch(shape, items):
