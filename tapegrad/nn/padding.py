@@ -5,6 +5,8 @@ import numpy as np
 
 from .. import ops as O
 from ..ops.backward_ops import link as _node
+from ..ops.elementwise import clone as _clone
+from ..ops.node_names import name_node
 from ..ops.record import as_tensor as _t
 from ..tensor import _make
 
@@ -75,6 +77,8 @@ def pad(input, pad, mode="constant", value=None):
                                f"{list(x.shape)}")
         return _pad_by_index(x, pad, mode)
     value = 0.0 if value is None else value
+    first = pick = None  # (the op's first record, and where x is among its inputs)
+    cut = False  # (whether x is still the input or a slice of it: a new tensor is returned)
     for i in range(len(pad) // 2):
         d = x.ndim - 1 - i
         left, right = int(pad[2 * i]), int(pad[2 * i + 1])
@@ -87,6 +91,7 @@ def pad(input, pad, mode="constant", value=None):
         sl[d] = slice(max(-left, 0), n - max(-right, 0))
         if left < 0 or right < 0:
             x = x[tuple(sl)]
+            first, pick, cut = (x, (0,), True) if first is None else (first, pick, cut)
         parts = []
         for amount in (left, right):
             if amount > 0:
@@ -98,4 +103,10 @@ def pad(input, pad, mode="constant", value=None):
         pieces = [p for p in (parts[0], x, parts[1]) if p is not None]
         if len(pieces) > 1:
             x = O.cat(pieces, d)
-    return x
+            first, pick = (x, (int(left > 0),)) if first is None else (first, pick)
+            cut = False
+    if first is None or cut:  # (no padding, or a crop: a copy, not a view of the input)
+        x = _clone(x)
+        first, pick = (x, (0,)) if first is None else (first, pick)
+    # one node in PyTorch (``ConstantPadNdBackward0``) whose next function is the input's
+    return name_node(x, "ConstantPadNdBackward0", first, pick)
