@@ -195,6 +195,10 @@ class Tensor:
         a = self._arr()
         if type(a) is DeviceArray:
             a.refuse_numpy()
+        if copy:  # (np.array(t), NumPy 2's copy=True: a copy, as PyTorch's gives)
+            return np.array(a, dtype=dtype, copy=True)
+        if copy is False and dtype is not None and np.dtype(dtype) != a.dtype:
+            raise ValueError("Unable to avoid copy while creating an array as requested.")
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __float__(self):
