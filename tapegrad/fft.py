@@ -117,6 +117,9 @@ def _conj(x):
 def _axes(x, s, dim):
     """NumPy's/PyTorch's rule: ``dim`` given, or the last ``len(s)`` axes, or all of them."""
     if dim is None:
+        if s is not None and len(s) > x.ndim:
+            raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has "
+                               f"{x.ndim} dimensions.")
         dims = list(range(x.ndim)) if s is None else list(range(x.ndim - len(s), x.ndim))
     else:
         dims = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
