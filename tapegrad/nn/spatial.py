@@ -101,19 +101,33 @@ def _check_window(k, d, p, s):
                                f"{key}_width: {b}")
 
 
+def _check_rank(x, low, words):
+    """PyTorch's im2col/col2im input check: ``low`` or ``low + 1`` dims, only a batch dim of
+    size 0 (im2col reads ``size(1)`` and ``size(2)`` first, failing on fewer dims)."""
+    for dim in (1, 2) if low == 3 else ():
+        if not x.ndim:
+            raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+        if x.ndim <= dim:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-x.ndim}, {x.ndim - 1}], but got {dim})")
+        if not x.shape[dim]:  # (``size(1) != 0 && size(2) != 0``)
+            break
+    if x.ndim not in (low, low + 1) or 0 in x.shape[x.ndim > low:]:
+        raise RuntimeError(f"{words}, but got: {list(x.shape)}")
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks of (N, C, H, W) (or (C, H, W)) as columns: (N, C·kh·kw, L), channels
     outermost, then the kernel's rows and columns; blocks in row-major order."""
     x = as_tensor(input)
-    if x.ndim not in (3, 4):
-        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
-                                  f"{x.ndim}D)")
-    batched = x.ndim == 4
-    if not batched:
-        x = O.unsqueeze(x, 0)
     k, d = _tuple2(kernel_size, "kernel_size"), _tuple2(dilation, "dilation")
     p, s = _tuple2(padding, "padding"), _tuple2(stride, "stride")
     _check_window(k, d, p, s)
+    _check_rank(x, 3, "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and "
+                "other non-zero dimensions for input")
+    batched = x.ndim == 4
+    if not batched:
+        x = O.unsqueeze(x, 0)
     blocks = _blocks(x.shape[2:], k, d, p, s)
     if min(blocks) < 1:
         raise RuntimeError(f"Given input with spatial size {tuple(x.shape[2:])}, kernel_size={k}"
@@ -136,15 +150,14 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of ``unfold``: columns (N, C·kh·kw, L) summed into (N, C, H, W) where their
     blocks overlap."""
     x = as_tensor(input)
-    if x.ndim not in (2, 3):
-        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
-                                  f"Tensors are supported (got {x.ndim}D)")
-    batched = x.ndim == 3
-    if not batched:
-        x = O.unsqueeze(x, 0)
     size, k = _tuple2(output_size, "output_size"), _tuple2(kernel_size, "kernel_size")
     d, p, s = _tuple2(dilation, "dilation"), _tuple2(padding, "padding"), _tuple2(stride, "stride")
     _check_window(k, d, p, s)
+    _check_rank(x, 2, "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch "
+                "size and non-zero dimensions for input")
+    batched = x.ndim == 3
+    if not batched:
+        x = O.unsqueeze(x, 0)
     n, ck, length = x.shape
     if ck % (k[0] * k[1]):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
