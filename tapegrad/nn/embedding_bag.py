@@ -13,6 +13,7 @@ from .. import ops as O
 from ..grad_mode import no_grad
 from ..ops.record import as_tensor
 from ..ops.cuda_linalg import on_host
+from ..ops.node_names import name_node
 from ..ops.shapes import torch_dtype_name
 from ..torch_names.reductions import scatter_reduce
 from . import init
@@ -130,21 +131,29 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if padding_idx is not None:
         keep = flat != (padding_idx % w.shape[0])
     flat, bag = flat[keep], bag[keep]
-    rows = O.index_select(w, 0, creation.tensor(flat))  # (picked rows, dim)
+    rows = picked = w[flat]  # (picked rows, dim)
     if scale_grad_by_freq:
         rows = freq_scaled(rows, flat)
     if per_sample_weights is not None:
         psw = as_tensor(per_sample_weights).reshape(-1)[creation.tensor(np.flatnonzero(keep))]
-        rows = rows * O.unsqueeze(psw, 1)
     base = creation.zeros((nbags, w.shape[1]), dtype=w.dtype, device=w.device)
+    if not len(flat):
+        return base
+    if per_sample_weights is not None:
+        rows = rows * O.unsqueeze(psw, 1)
     if mode == "max":
         where = creation.tensor(np.broadcast_to(bag[:, None], rows.shape).copy(), device=w.device)
-        return on_host(scatter_reduce)(base, 0, where, rows, "amax", include_self=False) \
-            if len(flat) else base
-    out = base.index_add(0, creation.tensor(bag), rows) if len(flat) else base
+        out = on_host(scatter_reduce)(base, 0, where, rows, "amax", include_self=False)
+    else:
+        out = base.index_add(0, creation.tensor(bag), rows)
     if mode == "mean":
         count = np.maximum(np.bincount(bag, minlength=nbags), 1).astype(w.dtype)
         out = out / creation.tensor(count[:, None], device=w.device)
+    # one node in PyTorch, whose next functions are the weight's and the sample weights' ('max'
+    # keeps scatter_reduce's linked node)
+    if mode != "max" and out.requires_grad and (per_sample_weights is None
+                                                 or not psw.requires_grad):
+        name_node(out, "EmbeddingBagBackward0", picked, (0, None))
     return out
 
 

@@ -30,6 +30,7 @@ from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..ops.backward_ops import link as _node
 from ..ops.complex_refusals import refuse_pair
+from ..ops.node_names import name_node as _name_node
 from ..ops.product_dtypes import bias_dtype_error
 from ..ops.shapes import torch_dtype_name
 from ..device import one_device
@@ -143,7 +144,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     idx = idx.astype(np.int64)
     if max_norm is not None:
         _embedding_bag.embedding_renorm_(weight, idx, max_norm, norm_type)
-    out = weight[idx]
+    out = rows = weight[idx]
     if padding_idx is not None:
         pad_mask = (idx == padding_idx)
         if pad_mask.any():
@@ -151,7 +152,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             out = O.where(keep, out, out.detach())
     if scale_grad_by_freq:
         out = _embedding_bag.freq_scaled(out, idx)
-    return out
+    return _name_node(out, "EmbeddingBackward0", rows) if out.requires_grad else out
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
