@@ -485,9 +485,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == -math.inf:
         return amin(abs(x), dims, keepdim)
     on_device = type(x._data) is DeviceArray
-    if p == 0:  # count of non-zeros; the gradient is zero
+    if p == 0:  # count of non-zeros: no gradient (None, not zeros), as PyTorch's
         cnt = sum((x.detach() != 0).to(x.dtype), dims, keepdim)
-        return cnt if not R.needs_grad(x) else cnt + sum(mul(x, 0.0), dims, keepdim)
+        if not R.needs_grad(x):
+            return cnt
+        if on_device:  # (a zero gradient: the node below records host values)
+            return cnt + sum(mul(x, 0.0), dims, keepdim)
+        from .backward_ops import depends
+
+        return depends(cnt, (x,), "LinalgVectorNormBackward0", unused=True)
     if p == 1:
         return sum(abs(x), dims, keepdim)
     if p == 2:
