@@ -62,6 +62,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                   for t in (running_mean, running_var)):
         # (one running statistic for a batch of examples, each updating it: as torch.func)
         raise RuntimeError(_VMAP_RUNNING_STATS)
+    _check_momentum(momentum, "batch_norm")
     if count == 0:  # no values: an empty result; running statistics untouched, as PyTorch's
         y = x * 1.0
         if weight is not None:
@@ -93,9 +94,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     running_var.mul_(1.0 - m).add_(unbiased * m)
         y = d * (var + eps) ** -0.5
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation "
-                               "mode")
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
         y = (x - _channel_view(running_mean, x.ndim)) * \
             (_channel_view(running_var, x.ndim) + eps) ** -0.5
     if weight is not None:
@@ -103,6 +104,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         y = y + _channel_view(bias, x.ndim)
     return y
+
+
+def _check_momentum(momentum, name):
+    """PyTorch's argument check: a number (the modules' cumulative average passes one)."""
+    if momentum is None:
+        raise TypeError(f"{name}(): argument 'momentum' (position 7) must be float, not "
+                        "NoneType")
 
 
 def _one_record(x, *per_channel):
@@ -207,6 +215,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if use_input_stats and int(np.prod(x.shape[2:])) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{_size(x.shape)}")
+    _check_momentum(momentum, "instance_norm")
     if use_input_stats and running_mean is None and running_var is None:
         return group_norm(x, x.shape[1], weight, bias, eps)  # (one channel a group)
     n, c = x.shape[0], x.shape[1]
