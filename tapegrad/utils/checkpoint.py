@@ -350,6 +350,9 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         warnings.warn("torch.utils.checkpoint: the use_reentrant parameter should be passed "
                       "explicitly. Refer to docs for more details on the differences between "
                       "the two variants.", UserWarning, stacklevel=2)
+        use_reentrant = True  # (PyTorch's default)
+    if use_reentrant:  # (the reentrant variant takes positional arguments only)
+        _reentrant_arguments(kwargs, context_fn, debug)
     if not _gm.is_grad_enabled():
         return function(*args, **kwargs)
     flat_kw = []
@@ -405,10 +408,27 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
                              *captured)
 
 
+def _reentrant_arguments(kwargs, context_fn, debug):
+    """PyTorch's refusals of the arguments its reentrant checkpoint does not take."""
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if context_fn is not None or debug is not False:
+        raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                         "use_reentrant=False.")
+
+
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
-    """Run ``functions`` (a list or ``nn.Sequential``) in ``segments`` checkpointed chunks."""
+    """Run ``functions`` (a list or ``nn.Sequential``) in ``segments`` chunks of
+    ``len(functions) // segments``, all checkpointed but the last (which takes the rest)."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter "
+                      "should be passed explicitly. Refer to docs for more details on the "
+                      "differences between the two variants.", UserWarning, stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     fns = list(functions.children()) if hasattr(functions, "children") else list(functions)
-    size = max(1, (len(fns) + segments - 1) // segments)
 
     def run(chunk):
         def f(x):
@@ -417,10 +437,10 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
             return x
         return f
 
-    for start in range(0, len(fns), size):
-        chunk = fns[start:start + size]
-        if start + size >= len(fns):
-            input = run(chunk)(input)
-        else:
-            input = checkpoint(run(chunk), input, use_reentrant=use_reentrant)
-    return input
+    size = len(fns) // segments
+    end = 0
+    for start in range(0, size * (segments - 1), size):
+        end = start + size
+        input = checkpoint(run(fns[start:end]), input, use_reentrant=use_reentrant,
+                           preserve_rng_state=preserve)
+    return run(fns[end:])(input)
