@@ -159,7 +159,8 @@ def _needed(op, name, a, b):
 
 
 def check_reached(seg, recs, reached):
-    """``check_record`` for every reached record that saved arrays (numeric sweep).
+    """``check_record`` for every reached record that saved arrays (numeric sweep), newest
+    first, so the error names the value PyTorch's backward finds modified first.
 
     Selects the rows with NumPy first, so the cost follows what this backward reached, not
     the size of the segment (many graphs can share one).
@@ -169,7 +170,7 @@ def check_reached(seg, recs, reached):
     v = recs[: len(reached), tape.V]
     rows = np.nonzero(reached.astype(bool) & (v >= 0) & (v & 1 == 1))[0]
     avers = seg.avers
-    for r in rows.tolist():
+    for r in reversed(rows.tolist()):  # (the newest first: the node PyTorch runs first)
         start = int(v[r]) >> 1
         for s in avers[start : start + 3]:
             if s is not None and s[0] is not None and s[0][0] != s[1]:
