@@ -5,7 +5,8 @@ The forward variable alpha (log space) over each sample's extended label sequenc
 the emissions, shifts, ``logsumexp`` of the two or three predecessors), so the gradient comes
 from those ops. Unreachable states hold a large finite negative number instead of -inf (their
 logsumexp stays differentiable); a sample whose alignments are all impossible gets an infinite
-loss (zero with ``zero_infinity``). The gradient with respect to ``log_probs`` is PyTorch's:
+loss (zero with ``zero_infinity``), whose gradient is nan within its input length, as
+PyTorch's (zero with ``zero_infinity``). The gradient with respect to ``log_probs`` is PyTorch's:
 for the steps within each input length it adds ``exp(log_probs)`` to the derivative (PyTorch's
 kernel returns ``exp(log_probs) - posterior``, which is the same once chained through a
 ``log_softmax``), and it is zero past the input lengths.
@@ -40,13 +41,13 @@ def _labels(targets, target_lengths, batch):
             raise RuntimeError(f"Expected tensor to have size at least "
                                f"{int(target_lengths.max())} at dimension 1, but got size "
                                f"{t.shape[1]} for argument #2 'targets' (while checking "
-                               "arguments for ctc_loss_cpu)")
+                               "arguments for ctc_loss_allocate_outputs)")
         return [t[n, :k] for n, k in enumerate(target_lengths)]
     ends = np.cumsum(target_lengths)
-    if ends.size and ends[-1] > t.size:
-        raise RuntimeError(f"Expected tensor to have size at least {int(ends[-1])} at "
-                           f"dimension 1, but got size {t.size} for argument #2 'targets' "
-                           "(while checking arguments for ctc_loss_cpu)")
+    if ends.size and ends[-1] != t.size:
+        raise RuntimeError(f"Expected tensor to have size {int(ends[-1])} at dimension 0, but "
+                           f"got size {t.size} for argument #2 'targets' (while checking "
+                           "arguments for ctc_loss_allocate_outputs)")
     return [t[e - k:e] for e, k in zip(ends, target_lengths)]
 
 
@@ -89,7 +90,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     for k in in_lens:
         if k > steps:
             raise RuntimeError(f"Expected input_lengths to have value at most {steps}, but got "
-                               f"value {int(k)} (while checking arguments for ctc_loss_cpu)")
+                               f"value {int(k)} (while checking arguments for ctc_loss_allocate_outputs)")
     ext, skip = _extended(_labels(targets, tgt_lens, batch), blank)
 
     def on(mask):  # the masks made on the host go to the log-probabilities' device
@@ -119,6 +120,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     impossible = nll.detach() > -_UNREACHABLE / 2
     if bool(impossible.any()):
         nll = O.where(impossible, 0.0 if zero_infinity else float("inf"), nll)
+        if not zero_infinity:  # PyTorch's gradient of an infinite loss: nan within its length
+            d = O.where(valid & impossible[None, :, None], lp - lp.detach(), 0.0)
+            nll = nll + O.sum(O.sqrt(d * d), (0, 2))  # (0 whose derivative is 0 / 0)
     if reduction == "none":
         return nll if batched else O.squeeze(nll, 0)
     if reduction == "sum":
