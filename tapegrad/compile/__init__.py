@@ -18,11 +18,13 @@ import numpy as np
 
 from .. import grad_mode as _gm
 from ..autograd.function import Function
+from ..nn.module import Module
 from ..tensor import Tensor, _make
 from . import trace as _trace
 from .audit import UNSEEN_WRITE, settle_guards, unseen
 from .codegen import GuardFailed, Program
 from .ir import Unsupported
+from .optimized_module import OptimizedModule, check_arguments
 from .reach import size_guards, walk
 from .vjp import backprop
 
@@ -552,7 +554,8 @@ def _by_name(module, qualname):
     return found
 
 
-def compile(fn=None, *, fullgraph=False):
+def compile(fn=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
     """Compile ``fn`` into a guarded replay of its tensor work (usable as ``@tg.compile``).
 
     ``step = tg.compile(fn)``; ``step(*args)`` has the results and tensor side effects of
@@ -562,6 +565,9 @@ def compile(fn=None, *, fullgraph=False):
     ``tg.autograd.grad`` in it, in-place updates, optimizer steps) after checking that every
     value-dependent decision and captured tensor is as recorded, re-recording otherwise.
     What cannot be replayed runs eagerly with one warning; ``fullgraph=True`` raises instead.
+    A module compiles into a module (PyTorch's ``OptimizedModule``, its attributes the
+    module's); ``disable=True`` returns ``fn`` itself; ``dynamic``, ``backend``, ``mode`` and
+    ``options`` are checked as PyTorch checks them and change nothing.
 
     Example:
         >>> import tapegrad as tg
@@ -576,16 +582,22 @@ def compile(fn=None, *, fullgraph=False):
         >>> [round(v, 4) for v in w.tolist()]
         [0.9117, 1.9561]
     """
-    if fn is None:
-        return lambda f: CompiledFunction(f, fullgraph)
+    if fn is None:  # (the arguments are checked when the decorator is applied, as PyTorch)
+        return lambda f: compile(f, fullgraph=fullgraph, mode=mode, options=options,
+                                 disable=disable)
+    check_arguments(fn, mode, options)
+    if disable:
+        return fn
+    if isinstance(fn, Module):
+        return OptimizedModule(fn, CompiledFunction(fn, fullgraph))
     return CompiledFunction(fn, fullgraph)
 
 
 class _CallableModule(types.ModuleType):
     """``tg.compile`` is this package; calling it calls ``compile`` (as ``torch.compile``)."""
 
-    def __call__(self, fn=None, *, fullgraph=False):
-        return compile(fn, fullgraph=fullgraph)
+    def __call__(self, fn=None, **kwargs):
+        return compile(fn, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule
