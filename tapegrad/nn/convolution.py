@@ -496,6 +496,8 @@ def _adaptive(nd, input, output_size, reduce, name):
         return O.mean(x, tuple(range(-1, -nd - 1, -1)), keepdim=True)  # (PyTorch's: any rank)
     sizes = x.shape[x.ndim - nd:]
     lead = (slice(None),) * (x.ndim - nd)
+    if 0 in out:  # (no cells: an empty result)
+        return O.reshape(x[lead + (slice(0, 0),) * nd], x.shape[:x.ndim - nd] + out)
     if reduce is _mean and _one_op(x) and fusable(x):
         one = x if x.ndim == nd + 2 else O.unsqueeze(x, 0)  # (global pooling: one mean)
         y = _avg_pool_op.adaptive_avg_pool(one, out)
@@ -587,8 +589,9 @@ def _adaptive_cells(sizes, out, lead):
         j = lo[:, None] + np.arange(k)  # (o, k): this dim's positions of each cell's window
         bad = j >= hi[:, None]
         j = np.minimum(j, n - 1)
-        pos = (pos[:, None, :, None] * n + j[None, :, None, :]).reshape(pos.shape[0] * o, -1)
-        pad = (pad[:, None, :, None] | bad[None, :, None, :]).reshape(pad.shape[0] * o, -1)
+        w = pos.shape[1] * k  # (the windows' width so far: no -1, which an empty size cannot infer)
+        pos = (pos[:, None, :, None] * n + j[None, :, None, :]).reshape(pos.shape[0] * o, w)
+        pad = (pad[:, None, :, None] | bad[None, :, None, :]).reshape(pad.shape[0] * o, w)
     count = (~pad).sum(-1)
     pos = np.take_along_axis(pos, np.argsort(pad, -1, kind="stable"), -1)  # real ones first
     offs = (np.arange(lead, dtype=np.int64) * math.prod(sizes))[:, None]
@@ -618,6 +621,8 @@ def _adaptive_max_indices(x, out):
     nd = len(out)
     sizes = x.shape[-nd:]
     lead = x.shape[:-nd]
+    if 0 in out:  # (no cells)
+        return _make(np.zeros(lead + tuple(out), np.int64))
     pos = np.zeros((1, 1), np.int64)  # (cells so far, window offsets so far): plane index
     pad = np.zeros((1, 1), bool)
     for n, o in zip(sizes, out):
