@@ -138,6 +138,9 @@ class Replay:
                     raise Unsupported(f"the function returns {unseen(o)}")
                 if tracer.versions.get(id(o), o._version) != o._version:
                     raise Unsupported(f"an output: {UNSEEN_WRITE}")
+                if o._rg and not tracer.g.rg[vid]:  # (a view made under no_grad)
+                    raise Unsupported("an output: a view made under no_grad of a tensor that "
+                                      "requires grad")
                 op = tracer.g.nodes[tracer.g.producer[vid]].op
                 self.outs.append(("grad" if o._rg else "val", len(out_vids), op == "const"))
                 out_vids.append(vid)

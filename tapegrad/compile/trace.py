@@ -415,8 +415,9 @@ class Tracer:
         if not isinstance(result, Tensor):
             raise Unsupported(f"{what} returned a {type(result).__name__}")
         check_value(self, vid, result._data, what)
-        if bool(result._rg) != self.g.rg[vid]:
-            raise Unsupported(f"{what}: requires_grad differs from eager")
+        if bool(result._rg) != self.g.rg[vid] and not (  # (a view made under no_grad of a
+                result._base is not None and not _gm.is_grad_enabled()):  # tensor requiring
+            raise Unsupported(f"{what}: requires_grad differs from eager")  # grad reports it)
         self._map(result, vid)
         return vid
 
