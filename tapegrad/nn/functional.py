@@ -453,8 +453,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
+    if not label_smoothing > 0.0:  # (PyTorch smooths for a positive amount only: a negative
+        label_smoothing = 0.0  # one, or nan, none)
     x = _t(input)
     if x.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
