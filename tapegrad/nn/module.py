@@ -9,6 +9,7 @@ from ..memory_format import check_memory_format, memory_format
 from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, bump_version
 from ..torch_names.construct import typename
+from .compile_method import CompileMethod
 from .hooks import add_hook, call_with_hooks, set_backward_hook_kind
 from .module_paths import SubmodulePaths
 from .parameter import Parameter
@@ -69,9 +70,8 @@ def _parse_to(args, kwargs):
 
 
 def _converted(t, dtype, device, every=False):
-    """``t``'s value with floating values (``every``: all values) cast to ``dtype`` and
-    everything moved to ``device`` (None: left as it is); ``t``'s own storage when nothing
-    changes."""
+    """``t``'s value, floats (``every``: all values) cast to ``dtype``, everything moved to
+    ``device`` (None: left as it is); ``t``'s own storage when nothing changes."""
     from ..ops.elementwise import to
 
     dt = dtype if dtype is not None and (every or t.dtype.kind == "f") else None
@@ -79,7 +79,7 @@ def _converted(t, dtype, device, every=False):
         return to(t.detach(), dtype=dt, device=device)._arr()
 
 
-class Module(SubmodulePaths):
+class Module(SubmodulePaths, CompileMethod):
     """Base class of every layer: assign ``Parameter``s and ``Module``s as attributes.
 
     Example:
