@@ -15,6 +15,8 @@ from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ..torch_names.construct import typename
 from ..utils.hooks import RemovableHandle, add_hook  # noqa: F401 (re-exported)
+from . import global_hooks as G
+from .global_hooks import ANY as GLOBAL_HOOKS  # noqa: F401 (re-exported)
 
 
 class BackwardHookFunction(Function):
@@ -153,7 +155,7 @@ def call_with_hooks(module, args, kwargs):
     result = None
     called = set()
     try:
-        for hook_id, hook in list(module._forward_pre_hooks.items()):
+        for hook_id, hook in [*G.FORWARD_PRE.items(), *module._forward_pre_hooks.items()]:
             if hook_id in module._forward_pre_hooks_with_kwargs:
                 res = hook(module, args, kwargs)
                 if res is not None:
@@ -168,16 +170,19 @@ def call_with_hooks(module, args, kwargs):
 
         bw_hook = None
         full = module.__dict__.get("_is_full_backward_hook") is not False
-        if (full and module._backward_hooks) or module._backward_pre_hooks:
-            bw_hook = BackwardHook(module, list(module._backward_hooks.values()) if full else [],
-                                   list(module._backward_pre_hooks.values()))
+        if (full and module._backward_hooks) or module._backward_pre_hooks or G.BACKWARD or \
+                G.BACKWARD_PRE:  # (the global hooks first, as PyTorch's)
+            bw_hook = BackwardHook(
+                module, [*G.BACKWARD.values(), *(module._backward_hooks.values() if full else ())],
+                [*G.BACKWARD_PRE.values(), *module._backward_pre_hooks.values()])
             args = bw_hook.setup_input_hook(args)
 
         result = module.forward(*args, **kwargs)
-        for hook_id, hook in list(module._forward_hooks.items()):
-            if hook_id in module._forward_hooks_always_called:
+        for hook_id, hook in [*G.FORWARD.items(), *module._forward_hooks.items()]:
+            if hook_id in module._forward_hooks_always_called or \
+                    hook_id in G.FORWARD_ALWAYS_CALLED:
                 called.add(hook_id)
-            if hook_id in module._forward_hooks_with_kwargs:
+            if hook_id in module._forward_hooks_with_kwargs or hook_id in G.FORWARD_WITH_KWARGS:
                 res = hook(module, args, kwargs, result)
             else:
                 res = hook(module, args, result)
@@ -195,11 +200,13 @@ def call_with_hooks(module, args, kwargs):
             _attach_node_hooks(module, args, result)
         return result
     except Exception:
-        for hook_id, hook in list(module._forward_hooks.items()):
-            if hook_id not in module._forward_hooks_always_called or hook_id in called:
+        for hook_id, hook in [*G.FORWARD.items(), *module._forward_hooks.items()]:
+            if hook_id not in module._forward_hooks_always_called and \
+                    hook_id not in G.FORWARD_ALWAYS_CALLED or hook_id in called:
                 continue
             try:
-                if hook_id in module._forward_hooks_with_kwargs:
+                if hook_id in module._forward_hooks_with_kwargs or \
+                        hook_id in G.FORWARD_WITH_KWARGS:
                     res = hook(module, args, kwargs, result)
                 else:
                     res = hook(module, args, result)

@@ -10,7 +10,7 @@ from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, bump_version
 from ..torch_names.construct import typename
 from .compile_method import CompileMethod
-from .hooks import add_hook, call_with_hooks, set_backward_hook_kind
+from .hooks import GLOBAL_HOOKS, add_hook, call_with_hooks, set_backward_hook_kind
 from .module_paths import SubmodulePaths
 from .parameter import Parameter
 
@@ -124,8 +124,8 @@ class Module(SubmodulePaths, CompileMethod):
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        if not (d.get("_forward_pre_hooks") or d.get("_forward_hooks")
-                or d.get("_backward_hooks") or d.get("_backward_pre_hooks")):
+        if not (d.get("_forward_pre_hooks") or d.get("_forward_hooks") or d.get("_backward_hooks")
+                or d.get("_backward_pre_hooks") or GLOBAL_HOOKS):
             return self.forward(*args, **kwargs)
         return call_with_hooks(self, args, kwargs)
 
