@@ -591,6 +591,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "the KL div math definition.'mean' will be changed to behave the same as "
                       "'batchmean' in the next major release.", UserWarning, stacklevel=2)
     x, y = _t(input), _t(target)
+    if x.dtype.kind in "iub" or y.dtype.kind in "iub":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     refuse_pair("kl_div", x, y)
     if log_target:
         loss = O.exp(y) * (y - x)

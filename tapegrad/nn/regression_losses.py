@@ -9,6 +9,8 @@ from ..ops import pointwise_losses as _pointwise
 from ..ops.complex_refusals import refuse_pair
 from ..ops.node_names import name_node
 from ..ops.record import as_tensor as _t
+from ..ops.shapes import torch_dtype_name
+from ..promotion import can_cast, promote_types
 from .more_losses import _reduce, check_reduction, legacy_reduction, reduced_node
 
 
@@ -36,6 +38,20 @@ def _checked(input, target, reduction):
     return x, y
 
 
+def float_pair(name, x, y):
+    """``x, y`` for a loss whose kernel computes in their promoted dtype: PyTorch's refusal of
+    an integer or bool pair (no integer kernel), a bool operand of a float pair cast (it
+    enters no subtraction there)."""
+    dt = promote_types(x.dtype, y.dtype)
+    if name == "huber" and not can_cast(dt, x.dtype):  # (its result takes the input's dtype)
+        raise RuntimeError(f"result type {torch_dtype_name(dt)} can't be cast to the desired "
+                           f"output type {torch_dtype_name(x.dtype)}")
+    if dt.kind in "iub":
+        raise NotImplementedError(f'"{name}_{"cuda" if x.is_cuda else "cpu"}" not implemented '
+                                  f"for '{torch_dtype_name(dt)}'")
+    return tuple(t.to(dt) if t.dtype.kind == "b" else t for t in (x, y))
+
+
 def _weighted(loss, weight, reduction):
     return _reduce(loss if weight is None else loss * weight, reduction)
 
@@ -44,6 +60,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """Mean squared error, as ``torch.nn.functional.mse_loss``."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = _checked(input, target, reduction)
+    x, y = float_pair("mse", x, y)
     loss = _pointwise.mse(x, y)
     if loss is not None and weight is None:  # one op per element: PyTorch's node's name
         return reduced_node(loss, reduction, "MseLossBackward0")
@@ -69,6 +86,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     x, y = _checked(input, target, reduction)
     if beta == 0.0:
         return l1_loss(x, y, reduction=reduction)
+    x, y = float_pair("smooth_l1", x, y)
     loss = _pointwise.smooth_l1(x, y, beta)
     if loss is not None:
         return reduced_node(loss, reduction, "SmoothL1LossBackward0")
@@ -84,6 +102,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     x, y = _checked(input, target, reduction)
+    x, y = float_pair("huber", x, y)
     loss = _pointwise.huber(x, y, delta)
     if loss is not None and weight is None:
         return reduced_node(loss, reduction, "HuberLossBackward0")
