@@ -596,10 +596,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     refuse_pair("kl_div", x, y)
     if log_target:
         loss = O.exp(y) * (y - x)
-    else:
-        pos = y > 0
-        ylogy = O.where(pos, y * O.log(O.where(pos, y, 1.0)), 0.0 * y)
-        loss = ylogy - y * x
+    else:  # (PyTorch's xlogy: a target's derivative at 0 is nan, 0/0)
+        loss = O.xlogy(y, y) - y * x
     if reduction == "batchmean":
         s = O.sum(loss)
         return s / x.shape[0] if x.ndim else s
