@@ -85,6 +85,11 @@ def _shared(code):
 
     def resolve(L):
         name = L.get("name") if "name" in code.co_freevars else None
+        op = L.get("op") if "op" in code.co_freevars else None
+        if not isinstance(name, str) and hasattr(op, "name"):  # (an Op: its registry name)
+            from ..registry import REGISTRY
+
+            name = REGISTRY[int(op)].name
         if not isinstance(name, str):
             inner = next((L[v] for v in code.co_freevars
                           if isinstance(L.get(v), types.FunctionType)), None)
