@@ -12,6 +12,7 @@ from ..grad_mode import no_grad as _no_grad
 from ..ops.one_op import untracked as _untracked
 from ..ops.record import as_tensor as _t
 from ..ops.shapes import torch_dtype_name
+from ..ops.broadcast_shapes import infer_size
 from ..torch_names.products import max_abs_distance
 
 
@@ -29,7 +30,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if common.kind == "c":  # (sum(x1 * x2) / norms would be no cosine: PyTorch refuses)
         raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
                            f"{torch_dtype_name(common)}")
-    shape = O.broadcast_shapes(a.shape, b.shape)
+    shape = infer_size(a.shape, b.shape)
     if tuple(a.shape) != shape:  # (an input of the shape already: no broadcast record)
         a = O.broadcast_to(a, shape)
     if tuple(b.shape) != shape:

@@ -29,6 +29,7 @@ from .inference_index import refuse_inference_index
 from .movement import broadcast_to, gather_index, gathered, reshape, scatter_index
 from .node_names import name_record
 from .numpy_rules import tensors_promoted
+from .broadcast_shapes import broadcast_shapes
 from .shapes import broadcast_shapes as _broadcast2, c_strides, norm_dim, torch_dtype_name
 
 _NP = SimpleNamespace(sqrt=np.sqrt, exp=np.exp, log=np.log, where=np.where)
@@ -309,15 +310,6 @@ def _masked_fill(input, mask, value):
     return out
 
 
-def broadcast_shapes(*shapes):
-    """The shape all ``shapes`` broadcast to (PyTorch's error on a mismatch)."""
-    out = ()
-    for s in shapes:
-        s = (s,) if isinstance(s, (int, np.integer)) else tuple(s)
-        out = _broadcast2(out, s)
-    return out
-
-
 # ---- index ops: a flat index array, then GATHER_INDEX / SCATTER_INDEX ----------------------
 
 def _ids(shape):
@@ -443,7 +435,7 @@ def take_along_dim(input, indices, dim=None):
     d = norm_dim(int(dim), x.ndim)
     xs, is_ = list(x.shape), list(i.shape)
     xs[d] = is_[d] = 1
-    b = list(broadcast_shapes(xs, is_))
+    b = list(_broadcast2(tuple(xs), tuple(is_)))
     xb = list(b)
     xb[d] = x.shape[d]
     ib = list(b)

@@ -16,6 +16,7 @@ from ..ops import scatter_reduced as _scatter_reduced
 from ..ops.cuda_linalg import on_host
 from ..ops.record import as_tensor as _as_tensor
 from ..ops.elementwise import clone as _clone_op
+from ..ops.broadcast_shapes import infer_size
 from ..tensor import _DTYPE_NAMES, Tensor
 from . import construct, expanded_fills, legacy_methods, legacy_types, more
 from ._common import sizes_of
@@ -137,7 +138,7 @@ def _masked_fill_(self, mask, value):
     in-place words, which name ``x`` first (out of place, the mask is named first)."""
     shape = tuple(mask.shape) if isinstance(mask, Tensor) else np.shape(mask)
     if shape != tuple(self.shape):
-        _ops.broadcast_shapes(self.shape, shape)
+        infer_size(self.shape, shape)
     return _inplace.apply(self, _ops.masked_fill, mask, value)
 
 

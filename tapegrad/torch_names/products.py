@@ -21,6 +21,7 @@ from ..ops.node_names import name_record
 from ..ops.product_dtypes import bias_dtype_error, mixes_integers, product_dtype_error
 from ..creation import get_default_dtype
 from ..ops.shapes import bool_kernel_error, matmul_error, norm_dim, torch_dtype_name
+from ..ops.broadcast_shapes import infer_size
 from ..registry import Op
 from ..tensor import _make
 from ._common import _t, const, dims_of, vals
@@ -116,7 +117,7 @@ def cross(input, other, dim=None):
                            f"{a.shape[d]} and {b.shape[d]}")
     if a.dtype.kind == "b" and b.dtype.kind == "b":  # (no bool kernel in PyTorch)
         raise NotImplementedError('"cross" not implemented for \'Bool\'')
-    shape = _ops.broadcast_shapes(a.shape, b.shape)
+    shape = infer_size(a.shape, b.shape)
     a, b = _ops.broadcast_to(a, shape), _ops.broadcast_to(b, shape)
     return _C.cross(a, b, axis=d)
 

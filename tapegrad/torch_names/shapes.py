@@ -20,6 +20,7 @@ from ..ops.elementwise import clone as _clone
 from ..ops.extra import _normal_index
 from ..ops.node_names import name_view
 from ..ops.shapes import ambiguous_shape, broadcast_shapes, norm_dim, torch_dtype_name
+from ..ops.broadcast_shapes import infer_size
 from ..tensor import Tensor
 from ._common import _t, const, dims_of, is_int, long_index, vals
 
@@ -51,7 +52,7 @@ atleast_3d = _atleast(_C.atleast_3d)
 def broadcast_tensors(*tensors):
     """The tensors broadcast to their common shape (views of the inputs)."""
     xs = [_t(x) for x in tensors]
-    shape = _ops.broadcast_shapes(*[x.shape for x in xs])
+    shape = infer_size(*[x.shape for x in xs])
     return tuple(x if x.shape == shape else _ops.broadcast_to(x, shape) for x in xs)
 
 
