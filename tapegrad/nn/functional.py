@@ -29,6 +29,7 @@ from ..ops import layer_norm as _layer_norm
 from ..ops import linear as _linear
 from ..ops import nll as _nll
 from ..ops.backward_ops import link as _node
+from ..ops.broadcast_shapes import broadcast_shapes
 from ..ops.complex_refusals import refuse_pair
 from ..ops.node_names import name_node as _name_node
 from ..ops.product_dtypes import bias_dtype_error
@@ -547,8 +548,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     elif weight is None:  # one op per element: PyTorch's node's name
         return reduced_node(loss, reduction, "BinaryCrossEntropyBackward0")
     if weight is not None:
-        loss = loss * weight
+        broadcast_shapes(y.size(), _t(weight).size())  # (PyTorch expands it to the target's)
+        loss = _input_shaped(loss * weight, x)
     return _reduce(loss, reduction)
+
+
+def _input_shaped(loss, x):
+    """PyTorch's loss kernels write into an output of the input's shape: a weight that
+    broadcasts the loss to more elements is refused."""
+    if tuple(loss.shape) != tuple(x.shape):
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                           f"shape {list(loss.shape)}")
+    return loss
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -574,9 +585,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     ls = logsigmoid(x)
     if pos_weight is not None:
         ls = ls * ((pos_weight - 1.0) * y + 1.0)
-    loss = (1.0 - y) * x - ls
+    loss = _input_shaped((1.0 - y) * x - ls, x)
     if weight is not None:
-        loss = loss * weight
+        loss = _input_shaped(loss * weight, x)
     return _reduce(loss, reduction)
 
 
