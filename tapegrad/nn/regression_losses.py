@@ -52,8 +52,17 @@ def float_pair(name, x, y):
     return tuple(t.to(dt) if t.dtype.kind == "b" else t for t in (x, y))
 
 
-def _weighted(loss, weight, reduction):
-    return _reduce(loss if weight is None else loss * weight, reduction)
+def _weighted(loss, weight, reduction, x, by_weight=True):
+    """``loss`` times ``weight`` (of the input's shape, as PyTorch requires), reduced; the
+    mean of mse_loss and l1_loss divides by the weights' sum (huber_loss's by the count)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = _t(weight)
+    if tuple(weight.shape) != tuple(x.shape):
+        raise ValueError("Weights and input must have the same size.")
+    if reduction == "mean" and by_weight:
+        return O.sum(loss * weight) / O.sum(weight)
+    return _reduce(loss * weight, reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -65,17 +74,17 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if loss is not None and weight is None:  # one op per element: PyTorch's node's name
         return reduced_node(loss, reduction, "MseLossBackward0")
     if loss is not None:
-        return _weighted(loss, weight, reduction)
+        return _weighted(loss, weight, reduction, x)
     refuse_pair("mse_loss", x, y)  # (complex operands come here: the square is not |d|^2)
     d = x - y
-    return _composed_node(_weighted(d * d, weight, reduction), weight, "MseLossBackward0", d)
+    return _composed_node(_weighted(d * d, weight, reduction, x), weight, "MseLossBackward0", d)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = _checked(input, target, reduction)
-    return _weighted(O.abs(x - y), weight, reduction)
+    return _weighted(O.abs(x - y), weight, reduction, x)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -107,12 +116,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if loss is not None and weight is None:
         return reduced_node(loss, reduction, "HuberLossBackward0")
     if loss is not None:
-        return _weighted(loss, weight, reduction)
+        return _weighted(loss, weight, reduction, x, by_weight=False)
     refuse_pair("huber_loss", x, y)  # (complex operands come here: |d| < delta orders them)
     d = x - y
     a = O.abs(d)
     loss = O.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
-    return _composed_node(_weighted(loss, weight, reduction), weight, "HuberLossBackward0", d)
+    return _composed_node(_weighted(loss, weight, reduction, x, by_weight=False), weight,
+                          "HuberLossBackward0", d)
 
 
 def _composed_node(out, weight, name, d):
