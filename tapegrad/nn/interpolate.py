@@ -52,10 +52,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resize the spatial dims of ``input`` (N, C, d1, ..., dk) to ``size``, or by
     ``scale_factor`` (output size ``floor(d * scale)``)."""
     x = as_tensor(input)
+    if mode == "lanczos" and x.ndim == 4:  # (PyTorch's antialiased mode: no antialias here)
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        raise ValueError("Lanczos mode requires antialias=True") if not antialias else \
+            NotImplementedError("interpolate: antialias=True is not supported")
     if mode not in _MODES:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{x.ndim}D) for the modes: nearest | linear | bilinear | "
-                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+                                  f"bicubic | trilinear | lanczos | area | nearest-exact (got "
+                                  f"{mode})")
     if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -65,9 +71,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if k < 1 or k > 3:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {x.ndim}D) for the modes: nearest | linear | bilinear | "
-                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
-    if mode == "bicubic" and x.ndim != 4:
-        raise NotImplementedError(f"Got {x.ndim}D input, but bicubic mode needs 4D input")
+                                  f"bicubic | trilinear | lanczos | area | nearest-exact (got "
+                                  f"{mode})")
+    if mode == "bicubic" and x.ndim != 4:  # (PyTorch's catch-all words)
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {x.ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | lanczos | area | nearest-exact (got "
+                                  f"{mode})")
     if mode in _LINEAR and x.ndim != _LINEAR[mode]:
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
