@@ -162,10 +162,12 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     (PyTorch's cosine: squared norms plus 1e-12)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     x1, x2, y = _t(input1), _t(input2), _t(target)
-    d = y.ndim
-    if x1.ndim not in (1, 2) or x1.shape != x2.shape or d != x1.ndim - 1:
-        raise RuntimeError(f"cosine_embedding_loss : 1D target tensor expects 2D input "
-                           f"tensors, but found inputs with sizes {_size(x1)} and {_size(x2)}.")
+    d = y.ndim  # (PyTorch's checks; inputs of other sizes fail in their product)
+    if d not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if x1.ndim != d + 1 or x2.ndim != d + 1:
+        raise RuntimeError(f"{d}D target tensor expects {d + 1}D input tensors, but found "
+                           f"inputs with sizes {_size(x1)} and {_size(x2)}.")
     prod = O.sum(x1 * x2, d)
     mag1 = O.sum(x1 * x1, d) + 1e-12
     mag2 = O.sum(x2 * x2, d) + 1e-12
