@@ -10,8 +10,9 @@ import numpy as np
 from .. import ops as O
 from ..grad_mode import is_grad_enabled
 from ..ops.cuda_linalg import on_host
-from ..ops.node_names import name_node
+from ..ops.node_names import name_node, name_record
 from ..ops.record import as_tensor as _t
+from ..registry import Op
 from .distances import pairwise_distance
 from .more_activations import logsigmoid
 
@@ -125,7 +126,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {_size(x1)}, input2: {_size(x2)}, target: "
                            f"{_size(y)} ")
-    return _reduce(O.clamp(-y * (x1 - x2) + margin, min=0.0), reduction)
+    return _reduce(_clamp_min(-y * (x1 - x2) + margin), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
@@ -154,6 +155,11 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         loss = loss * weight
     loss = O.sum(loss, x.ndim - 1) / x.shape[-1]
     return _reduce(loss, reduction)
+
+
+def _clamp_min(t):
+    """``max(t, 0)`` named as PyTorch's ``clamp_min`` node (ClampMinBackward0)."""
+    return name_record(O.clamp(t, min=0.0), Op.CLAMP, "ClampMinBackward0")
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
@@ -196,7 +202,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
         d_neg = O.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
-    return _reduce(O.clamp(margin + d_pos - d_neg, min=0.0), reduction)
+    return _reduce(_clamp_min(margin + d_pos - d_neg), reduction)
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
@@ -282,7 +288,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     d_pos, d_neg = dist(a, pos), dist(a, neg)
     if swap:
         d_neg = O.minimum(d_neg, dist(pos, neg))
-    return _reduce(O.clamp(margin + d_pos - d_neg, min=0.0), reduction)
+    return _reduce(_clamp_min(margin + d_pos - d_neg), reduction)
 
 
 def _size(t):

@@ -185,13 +185,15 @@ def clip(input, min=None, max=None):  # noqa: A002 (torch's argument names)
 def clamp_min(input, min):  # noqa: A002
     if isinstance(min, Tensor):  # (PyTorch's clamp_min by a tensor is its maximum kernel)
         refuse_pair("clamp_min.tensor", input, min)
-    return _ops.clamp(input, min=min)
+        return _ops.clamp(input, min=min)
+    return name_record(_ops.clamp(input, min=min), Op.CLAMP, "ClampMinBackward0")
 
 
 def clamp_max(input, max):  # noqa: A002
     if isinstance(max, Tensor):
         refuse_pair("clamp_max.tensor", input, max)
-    return _ops.clamp(input, max=max)
+        return _ops.clamp(input, max=max)
+    return name_record(_ops.clamp(input, max=max), Op.CLAMP, "ClampMaxBackward0")
 
 
 # ---- binary functions ---------------------------------------------------------------------------
