@@ -45,8 +45,8 @@ from .complex_views import is_pair_view, part_of, take_part
 from . import movement as M
 from .index_errors import index_error
 from .array_writes import store as _store
-from .index_keys import index_key as _index_key
-from .index_keys import is_basic as _is_basic, positions as _positions
+from .index_keys import index_key as _index_key, is_basic as _is_basic, positions as _positions
+from .inplace_view_nodes import named_in_place
 from .movement import broadcast_to, gather_index, reshape
 from .node_names import name_node, name_record
 from .shapes import expand_error
@@ -547,10 +547,10 @@ def _t_checked(x):
 
 
 _t_checked.__name__ = "t"
-t_ = _shape_inplace(_t_checked, "t_")
-transpose_ = _shape_inplace(M.transpose, "transpose_")
-squeeze_ = _shape_inplace(M.squeeze, "squeeze_")
-unsqueeze_ = _shape_inplace(M.unsqueeze, "unsqueeze_")
+t_ = named_in_place(_shape_inplace(_t_checked, "t_"))
+transpose_ = named_in_place(_shape_inplace(M.transpose, "transpose_"))
+squeeze_ = named_in_place(_shape_inplace(M.squeeze, "squeeze_"))
+unsqueeze_ = named_in_place(_shape_inplace(M.unsqueeze, "unsqueeze_"))
 
 
 # ---- x[key] = value -----------------------------------------------------------------------
