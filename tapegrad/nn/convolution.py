@@ -31,6 +31,7 @@ from ..ops.record import _grad_on
 from ..ops.record import as_tensor
 from .pool_checks import adaptive_output_size, check_pool_args, check_pool_padding
 from .pool_checks import check_dim_range, check_pool_rank
+from .conv_checks import check_weight_rank
 from ..tensor import Tensor, _make, _wrap
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -100,9 +101,9 @@ def _out_size(n, k, s, p, d, ceil_mode=False):
 
 def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
     name = f"conv{nd}d"
-    x, batched = _batched(as_tensor(input), nd,
-                          name)
+    x, batched = _batched(as_tensor(input), nd, name)
     w = weight
+    check_weight_rank(nd, x, w, stride, padding, dilation)
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     C, O_ = x.shape[1], w.shape[0]
     if not isinstance(padding, str) and min(_tuple(padding, nd, "padding")) < 0:
@@ -118,8 +119,6 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Invalid padding string: '{padding}'")
     if padding == "same" and any(s != 1 for s in stride):  # (before the shapes, as PyTorch)
         raise RuntimeError("padding='same' is not supported for strided convolutions")
-    if w.ndim != nd + 2:
-        raise RuntimeError(f"weight of {name} should have {nd + 2} dims, got {list(w.shape)}")
     if 1 <= groups and O_ < groups:  # (no output channel a group: PyTorch refuses the weight)
         raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
                            f"dimension 0, but got weight of size {list(w.shape)} instead")
@@ -225,11 +224,10 @@ def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, gr
     name = f"conv_transpose{nd}d"
     x, batched = _batched(as_tensor(input), nd, name)
     w = as_tensor(weight)
+    check_weight_rank(nd, x, w, stride, padding, dilation, output_padding)
     stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
     padding = _tuple(padding, nd, "padding")
     output_padding = _tuple(output_padding, nd, "output_padding")
-    if w.ndim != nd + 2:
-        raise RuntimeError(f"weight of {name} should have {nd + 2} dims, got {list(w.shape)}")
     if groups < 1 or w.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size [{list(w.shape)}] instead")
