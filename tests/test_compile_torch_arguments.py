@@ -13,6 +13,16 @@ import tapegrad as tg
 
 torch = pytest.importorskip("torch")
 
+
+@pytest.fixture(autouse=True)
+def _distribution_checks_kept():
+    """torch.compile's first call turns PyTorch's distribution argument checks off for the whole
+    process (torch._dynamo's patching): restored, so later tests compare against them."""
+    default = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(default)
+
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((8, 5))
 Y = RNG.standard_normal((8, 2))
