@@ -12,7 +12,7 @@ general path: ``record_sum(value, x, seg, ints)`` (movement's) and ``s / n``.
 from .. import tape
 from .. import tensor as _tensor_mod
 from ..registry import Op
-from ..tensor import Tensor, _new
+from ..tensor import with_history
 from . import record as R
 from .node_names import name_node
 
@@ -32,12 +32,7 @@ def full_sum(value, x, n, record_sum):
     r = seg.n
     seg.n = r + 1
     seg.ints += (_SCATTER, a, -1, aux, -1, 1)  # (a float value: never swept in float32)
-    t = _new(Tensor)
-    t._data = value
-    t._rg = True
-    t._seg = seg
-    t._rec = r
-    return t
+    return with_history(value, seg, r)
 
 
 def full_mean(value, x, n, record_sum):
@@ -58,9 +53,4 @@ def full_mean(value, x, n, record_sum):
     if names is None:
         names = seg.node_names = {}
     names[i] = ("MeanBackward0", s._rec, None)
-    t = _new(Tensor)
-    t._data = value / n
-    t._rg = True
-    t._seg = seg
-    t._rec = i
-    return t
+    return with_history(value / n, seg, i)
