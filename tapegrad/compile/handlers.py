@@ -9,7 +9,7 @@ import numpy as np
 from ..ops.index_keys import ints_first
 from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
-from . import ir, losses, xlogy_nodes
+from . import ir, losses, take_nodes, xlogy_nodes
 from .ir import Unsupported
 
 _NUMBER = (bool, int, float)
@@ -214,6 +214,9 @@ def getitem(tr, x, key, result):
         return
     if type(key) is list and list_key(key):
         raise Unsupported("a list of sequences as an index")
+    hit = take_nodes.value_key(tr, key)
+    if hit is not None:  # positions that are a value of the program: read on each replay
+        return take_nodes.getitem(tr, x, hit[0], hit[1], result)
     items = key if isinstance(key, tuple) else (key,)
     items = tuple(_key_part(tr, k) for k in items)
     split = ints_first(items)
@@ -466,6 +469,8 @@ _DISPATCH = {
     "nll_loss": losses.nll_loss,
     "cross_entropy": losses.cross_entropy,
     "xlogy": xlogy_nodes.handler("xlogy"),
+    "embedding": take_nodes.embedding,
+    "index_select": take_nodes.index_select,
     "xlog1py": xlogy_nodes.handler("xlog1py"),
 }
 
