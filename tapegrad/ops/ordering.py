@@ -1,9 +1,10 @@
 """Sorting and selection (``sort``, ``argsort``, ``topk``, ``median``, ``kthvalue``): the
 order found with NumPy, the values gathered from there, so the gradient goes to those places.
 
-Ties keep their index order, as a stable sort gives (NaN ranks largest). ``topk``,
-``kthvalue`` and ``median`` along a dim select with ``np.partition`` (linear time) and sort
-only what they return; an input with NaN takes the full stable sort.
+Ties keep their index order, as a stable sort gives (NaN ranks largest). ``topk`` and
+``median`` along a dim select with ``np.partition`` (linear time) and sort only what they
+return; an input with NaN takes the full stable sort. ``kthvalue`` runs PyTorch's CPU
+quickselect (``_select_kernels.py``), so that among ties it returns PyTorch's index.
 """
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from ..device import DeviceArray, to_device
 from . import record as R
 from .complex_refusals import refuse
+from ._lazy import kernel_array, kernels
 from .extra import _along_ids, _host_values, _indices_on
 from .movement import gathered
 from .node_names import name_node
@@ -23,6 +25,7 @@ from ..tensor import _make, _wrap
 _SortResult = _return_type("sort")
 _TopkResult = _return_type("topk")
 _MedianResult = _return_type("median")
+_kernels = kernels("_select_kernels")  # (loads Numba: on the first kthvalue)
 
 
 def _order(xd, d, descending):
@@ -98,6 +101,19 @@ def _kth(xm, d, j):
     return np.expand_dims(np.argmax(np.cumsum(ties, axis=d) > rank, axis=d), d)
 
 
+def _kth_like_pytorch(xm, d, j):
+    """The position along ``d`` (kept dim) of the entry PyTorch's CPU ``kthvalue`` returns at
+    rank ``j``: among equal values, the one its quickselect leaves there (not the first)."""
+    rows = np.moveaxis(xm, d, -1)
+    shape = rows.shape[:-1]
+    rows = rows.astype(np.float32) if rows.dtype == np.float16 else rows
+    rows = kernel_array(rows, rows.dtype, (-1, xm.shape[d]))
+    out = np.zeros(rows.shape[0], np.int64)
+    if out.size:
+        _kernels().kth_rows(rows, j, out)
+    return np.expand_dims(out.reshape(shape), d)
+
+
 def spread_evenly(x, value, dims=None, name=None):
     """``value``, a reduction of ``x`` over ``dims`` (all by default) equal to some of its
     elements (the median), whose gradient is shared evenly by the elements equal to it:
@@ -162,7 +178,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     k = int(k)
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    pick = _kth(xm, d, k - 1).astype(np.int64)
+    pick = _kth_like_pytorch(xm, d, k - 1)
     ids = _along_ids(xm.shape, d, pick)
     shape = pick.shape if keepdim else pick.shape[:d] + pick.shape[d + 1:]
     if xd.ndim == 0:
