@@ -41,3 +41,12 @@ def test_kthvalue_ties_gradient(dim, keepdim):
     # away from ties the selection is smooth: finite differences in float64
     y = tg.tensor(np.random.default_rng(3).standard_normal(a.shape), requires_grad=True)
     assert tg.autograd.gradcheck(lambda t: t.kthvalue(2, dim, keepdim).values, (y,))
+
+
+def test_bool_inputs_refused_as_pytorch():
+    for lib in (tg, torch):
+        b = lib.tensor([[True, False, True]])
+        with pytest.raises(NotImplementedError, match="\"kthvalue_cpu\" not implemented for 'Bool'"):
+            b.kthvalue(1)
+        with pytest.raises(RuntimeError, match="topk does not support bool dtypes on CPU"):
+            b.topk(1)

@@ -73,6 +73,8 @@ def _first_k(key, d, k):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     x = R.as_tensor(input)
     refuse("topk", x.dtype)
+    if x.dtype.kind == "b" and type(x._data) is not DeviceArray:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
@@ -170,6 +172,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     largest. Gradient to the picked places."""
     x = R.as_tensor(input)
     refuse("kthvalue", x.dtype)
+    if x.dtype.kind == "b":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     xd = _host_values(x)
     xm = xd.reshape(1) if xd.ndim == 0 else xd
     d = norm_dim(int(dim), xm.ndim)
