@@ -72,6 +72,8 @@ UNARY = {
     "sign": (lambda x: np.where(np.isnan(x), 0.0, np.sign(x)),
              lambda x: 1.0 if x > 0 else -1.0 if x < 0 else 0.0),
     "posmask": (lambda x: (x > 0).astype(np.float64), lambda x: 1.0 if x > 0 else 0.0),
+    "erf": (_V.erf, lambda x: float(_V.special("erf")(x))),  # (eager's functions, for 0-d
+    "erfc": (lambda x: _V.special("erfc")(x), lambda x: float(_V.special("erfc")(x))),  # too)
 }
 BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 COMPARE = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}

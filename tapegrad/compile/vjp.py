@@ -4,6 +4,8 @@ Because the VJPs are nodes of the same graph, a gradient taken with ``create_gra
 ordinary value that requires grad, and a second backward differentiates the first one's nodes.
 """
 
+import math
+
 import numpy as np
 
 from .ir import NO_GRAD, Unsupported
@@ -136,6 +138,15 @@ def _x(n):
     return n.ins[0]
 
 
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _gauss(b, n, c):
+    """``exp(-x*x) * c``, erf's (c = 2/sqrt(pi)) and erfc's derivative, in eager's order."""
+    x = _x(n)
+    return b.e("mulc", b.e("exp", b.e("neg", b.e("mul", x, x))), c=c)
+
+
 RULES = {
     "add": lambda b, n, g: [b.sum_to(g, b.shape(n.ins[0])), b.sum_to(g, b.shape(n.ins[1]))],
     "sub": lambda b, n, g: [b.sum_to(g, b.shape(n.ins[0])),
@@ -166,6 +177,8 @@ RULES = {
     "abs": lambda b, n, g: [b.e("mul", g, b.e("sign", _x(n)))],
     "log1p": lambda b, n, g: [b.e("div", g, b.e("addc", _x(n), c=1.0))],
     "expm1": lambda b, n, g: [b.e("mul", g, b.e("addc", n.out, c=1.0))],
+    "erf": lambda b, n, g: [b.e("mul", g, _gauss(b, n, _TWO_OVER_SQRT_PI))],
+    "erfc": lambda b, n, g: [b.e("mul", g, _gauss(b, n, -_TWO_OVER_SQRT_PI))],
     "where": _where_vjp,
     "matmul": _matmul_vjp,
     "einsum": _einsum_vjp,
