@@ -1,6 +1,7 @@
 """Functions whose results are indices, counts, truth values or fresh samples: computed with
 NumPy on the values and returned without history, as PyTorch's are (no gradient flows through
-``nonzero``, ``unique``, ``searchsorted``, ...)."""
+``nonzero``, ``searchsorted``, ...). ``unique``'s values of a tensor that requires grad are on
+the graph, as PyTorch's, with a backward that raises."""
 
 import numpy as np
 
@@ -39,6 +40,20 @@ def unravel_index(indices, shape):
     return tuple(const(c.astype(np.int64)) for c in np.unravel_index(idx % max(n, 1), shape))
 
 
+def _no_grad_formula(input, values, op):
+    """``values`` computed from ``input``: where it requires grad, on the graph with a backward
+    that raises PyTorch's NotImplementedError for ``op`` (which has no derivative), as its
+    ``unique`` outputs are (``requires_grad`` True, ``grad_fn`` ``Unique2Backward0``...)."""
+    out = const(values)
+    if not (isinstance(input, Tensor) and input.requires_grad):
+        return out
+    from .lapack_factors import _no_derivative
+
+    name = "".join(w.capitalize() for w in op.split("_")) + "Backward0"
+    error = f"the derivative for '{op}' is not implemented."
+    return _no_derivative(lambda: NotImplementedError(error), (input,), (out,), name)[0]
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """The distinct values (sorted), optionally with the inverse indices and the counts."""
     v = vals(input)
@@ -50,7 +65,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
                     equal_nan=False)  # (each NaN a value of its own, as PyTorch)
     u, inv, counts = res
     inv = inv.reshape(v.shape if dim is None else (v.shape[dim],))
-    out = [const(u)]
+    out = [_no_grad_formula(input, u, "_unique2" if dim is None else "unique_dim")]
     if return_inverse:
         out.append(const(inv.astype(np.int64)))
     if return_counts:
@@ -78,7 +93,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         starts[1:] = (moved[1:] != moved[:-1]).any(axis=1)
         u = np.compress(starts, v, axis=d)
         shape = (v.shape[d],)
-    out = [const(u)]
+    out = [_no_grad_formula(input, u, "unique_consecutive")]
     group = np.cumsum(starts) - 1
     if return_inverse:
         out.append(const(group.reshape(shape).astype(np.int64)))

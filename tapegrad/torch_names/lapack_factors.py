@@ -36,11 +36,11 @@ def _lapack(name, a, fn):
     return lapack.get_lapack_funcs((name,), (a,))[0]
 
 
-def _no_derivative(error, inputs, outs):
+def _no_derivative(error, inputs, outs, name="NotImplemented"):
     """``outs`` (float tensors computed from ``inputs``) on the graph when one of the inputs
     requires grad, with a backward that raises ``error()``: PyTorch's NotImplementedError for
     geqrf (declared not_implemented), its RuntimeError 'derivative for aten::...' for the LDL
-    functions (no formula at all)."""
+    functions (no formula at all). ``name``: the node's name."""
     if not (is_grad_enabled() and any(t.requires_grad for t in inputs)):
         return outs
 
@@ -53,7 +53,7 @@ def _no_derivative(error, inputs, outs):
         def backward(ctx, *grads):
             raise error()
 
-    _Op.__name__ = _Op.__qualname__ = _Op._backward_name = "NotImplemented"
+    _Op.__name__ = _Op.__qualname__ = _Op._backward_name = name
     return _Op.apply(*inputs)
 
 
