@@ -346,7 +346,18 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """``input`` with each ``src`` element reduced (``"sum"``, ``"prod"``, ``"mean"``,
     ``"amax"``, ``"amin"``) into the position ``index`` names along ``dim``; ``include_self``: the input's
     own value takes part. The gradient of amax/amin is shared evenly by the values equal to
-    the result, as PyTorch's; prod's is exact where there are zeros."""
+    the result, as PyTorch's; prod's is exact where there are zeros. PyTorch's forward also
+    takes ``"max"``/``"min"`` (as amax/amin), and its backward then raises."""
+    if reduce in ("max", "min"):
+        from .lapack_factors import _no_derivative
+
+        x, s = _t(input), _t(src)
+        with _no_grad():
+            r = _scatter_reduce(x, dim, index, s, "a" + reduce, include_self)
+        error = ("Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got "
+                 f"{reduce}.")
+        return _no_derivative(lambda: RuntimeError(error), [t for t in (x, s) if
+                              isinstance(t, Tensor)], (r,), "ScatterReduceBackward0")[0]
     r = _scatter_reduce(input, dim, index, src, reduce, include_self)
     x, s = _t(input), _t(src)
     if r.requires_grad and type(r) is Tensor and type(x) is Tensor and type(s) is Tensor and \
