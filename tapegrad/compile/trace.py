@@ -170,6 +170,12 @@ def _build_table():
 
     # the smooth functions of ops/extra.py (one closure each): named by their op
     table[extra.erf.__code__] = lambda L: (REGISTRY[int(L["op"])].name, {"x": L["input"]})
+    from ..nn import utils as U
+    from .clip_nodes import parameters_of
+
+    clip = U.clip_grad_norm_.__code__  # (traced whole: it writes the .grad arrays in NumPy)
+    table[clip] = lambda L: ("clip_grad_norm_", {**_plain("", clip)(L)[1],
+                                                 "tensors": parameters_of(L)})
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F
@@ -450,7 +456,8 @@ class Tracer:
             self.audit(name)
             if self.reject is not None:
                 return False
-        if name in _MUTATING or name in ISLANDS or name.endswith((".step", ".zero_grad")):
+        if name in _MUTATING or name in ISLANDS or name.endswith((".step", ".zero_grad")) or \
+                name == "clip_grad_norm_":
             self.release()
         elif name in ("backward", "grad"):
             self.release(grads_only=True)
