@@ -29,6 +29,9 @@ _kernels = kernels("_select_kernels")  # (loads Numba: on the first kthvalue)
 
 
 def _order(xd, d, descending):
+    if descending and xd.dtype.kind != "f":  # (no negation: unsigned, bool, int64's minimum)
+        n = xd.shape[d] if xd.ndim else 1
+        return n - 1 - np.flip(np.argsort(np.flip(xd, d), axis=d, kind="stable"), d)
     if descending:  # stable, nan first (largest), as PyTorch
         return np.argsort(np.where(np.isnan(xd), -np.inf, -xd), axis=d, kind="stable")
     return np.argsort(xd, axis=d, kind="stable")
@@ -86,7 +89,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if np.isnan(xm).any() if xm.dtype.kind == "f" else False:
         o = np.take(_order(xm, d, largest), np.arange(k), axis=d)
     else:
-        o = _first_k(-xm if largest and xm.dtype.kind != "b" else
+        # (largest first: integers and bools by ~x, which reverses their order without the
+        # overflow of -x for unsigned ones and int64's minimum)
+        o = _first_k(-xm if largest and xm.dtype.kind == "f" else
                      (~xm if largest else xm), d, k)
     o = o.astype(np.int64).reshape(o.shape if xd.ndim else ())
     return _TopkResult(gathered(x, _along_ids(xm.shape, d, o.reshape(o.shape or (1,))).reshape(
