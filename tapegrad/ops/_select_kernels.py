@@ -1,6 +1,6 @@
-"""Numba kernel of PyTorch's CPU ``kthvalue``: its quickselect (median-of-three pivot, Hoare
-partition, NaN ranked largest) run on each row, so that among equal values the index returned
-is the one PyTorch's partitioning leaves at rank k (imported on the first use)."""
+"""Numba kernels of PyTorch's CPU ``kthvalue`` and ``sort``: its quickselect (median-of-three
+pivot, Hoare partition, NaN ranked largest) and libstdc++'s ``std::sort``, run on each row, so
+that among equal values the indices returned are PyTorch's (imported on the first use)."""
 
 import numpy as np
 from numba import njit
@@ -64,3 +64,152 @@ def kth_rows(rows, k, out):
             if j >= k:
                 hi = j - 1
         out[r] = idx[k]
+
+
+@njit(cache=True, nogil=True)
+def _before(a, b, kind):
+    """The order of PyTorch's CPU sorts: 0 ascending (NaN last), 1 descending (NaN first),
+    2 ``a < b`` alone (``mode``'s comparator)."""
+    if kind == 0:
+        return (a == a and b != b) or a < b
+    if kind == 1:
+        return (a != a and b == b) or a > b
+    return a < b
+
+
+@njit(cache=True, nogil=True)
+def _swap(v, ix, i, j):
+    v[i], v[j] = v[j], v[i]
+    ix[i], ix[j] = ix[j], ix[i]
+
+
+@njit(cache=True, nogil=True)
+def _adjust_heap(v, ix, first, hole, length, val, vi, kind):
+    top = hole
+    second = hole
+    while second < (length - 1) // 2:
+        second = 2 * (second + 1)
+        if _before(v[first + second], v[first + second - 1], kind):
+            second -= 1
+        v[first + hole], ix[first + hole] = v[first + second], ix[first + second]
+        hole = second
+    if (length & 1) == 0 and second == (length - 2) // 2:
+        second = 2 * (second + 1)
+        v[first + hole], ix[first + hole] = v[first + second - 1], ix[first + second - 1]
+        hole = second - 1
+    parent = (hole - 1) // 2
+    while hole > top and _before(v[first + parent], val, kind):
+        v[first + hole], ix[first + hole] = v[first + parent], ix[first + parent]
+        hole = parent
+        parent = (hole - 1) // 2
+    v[first + hole], ix[first + hole] = val, vi
+
+
+@njit(cache=True, nogil=True)
+def _heap_sort(v, ix, first, last, kind):
+    length = last - first
+    if length >= 2:
+        parent = (length - 2) // 2
+        while True:
+            _adjust_heap(v, ix, first, parent, length, v[first + parent], ix[first + parent],
+                         kind)
+            if parent == 0:
+                break
+            parent -= 1
+    while last - first > 1:
+        last -= 1
+        val, vi = v[last], ix[last]
+        v[last], ix[last] = v[first], ix[first]
+        _adjust_heap(v, ix, first, 0, last - first, val, vi, kind)
+
+
+@njit(cache=True, nogil=True)
+def _median_to_first(v, ix, res, a, b, c, kind):
+    if _before(v[a], v[b], kind):
+        if _before(v[b], v[c], kind):
+            _swap(v, ix, res, b)
+        elif _before(v[a], v[c], kind):
+            _swap(v, ix, res, c)
+        else:
+            _swap(v, ix, res, a)
+    elif _before(v[a], v[c], kind):
+        _swap(v, ix, res, a)
+    elif _before(v[b], v[c], kind):
+        _swap(v, ix, res, c)
+    else:
+        _swap(v, ix, res, b)
+
+
+@njit(cache=True, nogil=True)
+def _insert(v, ix, first, i, guarded, kind):
+    val, vi = v[i], ix[i]
+    if guarded and _before(val, v[first], kind):
+        for j in range(i, first, -1):
+            v[j], ix[j] = v[j - 1], ix[j - 1]
+        v[first], ix[first] = val, vi
+        return
+    j = i
+    while _before(val, v[j - 1], kind):
+        v[j], ix[j] = v[j - 1], ix[j - 1]
+        j -= 1
+    v[j], ix[j] = val, vi
+
+
+@njit(cache=True, nogil=True)
+def _std_sort(v, ix, kind):
+    """libstdc++'s ``std::sort`` (introsort, median of three, heapsort past depth 2 log2 n,
+    insertion sort of runs of 16), which PyTorch's CPU ``sort`` and ``mode`` run: the order
+    of equal values is the one it leaves."""
+    n = v.shape[0]
+    if n < 2:
+        return
+    depth0 = 0
+    m = n
+    while m > 1:
+        m >>= 1
+        depth0 += 1
+    stack = np.empty((2 * depth0 + 2, 3), np.int64)
+    stack[0, 0], stack[0, 1], stack[0, 2] = 0, n, 2 * depth0
+    top = 1
+    while top:
+        top -= 1
+        first, last, depth = stack[top, 0], stack[top, 1], stack[top, 2]
+        while last - first > 16:
+            if depth == 0:
+                _heap_sort(v, ix, first, last, kind)
+                break
+            depth -= 1
+            mid = first + (last - first) // 2
+            _median_to_first(v, ix, first, first + 1, mid, last - 1, kind)
+            lo, hi = first + 1, last
+            while True:
+                while _before(v[lo], v[first], kind):
+                    lo += 1
+                hi -= 1
+                while _before(v[first], v[hi], kind):
+                    hi -= 1
+                if not lo < hi:
+                    break
+                _swap(v, ix, lo, hi)
+                lo += 1
+            stack[top, 0], stack[top, 1], stack[top, 2] = lo, last, depth
+            top += 1
+            last = lo
+    for i in range(1, min(n, 16)):
+        _insert(v, ix, 0, i, True, kind)
+    for i in range(16, n):
+        _insert(v, ix, 0, i, False, kind)
+
+
+@njit(cache=True, nogil=True)
+def sort_rows(rows, kind, out):
+    """``out[r]``: the positions of ``rows[r]`` in the order PyTorch's CPU sort leaves them
+    (``kind`` as ``_before``'s)."""
+    n = rows.shape[1]
+    v = np.empty(n, rows.dtype)
+    for r in range(rows.shape[0]):
+        v[:] = rows[r]
+        ix = out[r]
+        for i in range(n):
+            ix[i] = i
+        _std_sort(v, ix, kind)

@@ -1,10 +1,12 @@
 """Sorting and selection (``sort``, ``argsort``, ``topk``, ``median``, ``kthvalue``): the
 order found with NumPy, the values gathered from there, so the gradient goes to those places.
 
-Ties keep their index order, as a stable sort gives (NaN ranks largest). ``topk`` and
-``median`` along a dim select with ``np.partition`` (linear time) and sort only what they
-return; an input with NaN takes the full stable sort. ``kthvalue`` runs PyTorch's CPU
-quickselect (``_select_kernels.py``), so that among ties it returns PyTorch's index.
+Ties keep their index order, as a stable sort gives (NaN ranks largest), in ``sort`` with
+``stable=True``; without it they are in the order PyTorch's CPU sort (libstdc++'s
+``std::sort``, run by ``_select_kernels.py``) leaves them. ``topk`` and ``median`` along a dim
+select with ``np.partition`` (linear time) and sort only what they return; an input with NaN
+takes the full stable sort. ``kthvalue`` runs PyTorch's CPU quickselect
+(``_select_kernels.py``), so that among ties it returns PyTorch's index.
 """
 
 import numpy as np
@@ -25,10 +27,22 @@ from ..tensor import _make, _wrap
 _SortResult = _return_type("sort")
 _TopkResult = _return_type("topk")
 _MedianResult = _return_type("median")
-_kernels = kernels("_select_kernels")  # (loads Numba: on the first kthvalue)
+_kernels = kernels("_select_kernels")  # (loads Numba: on the first sort or kthvalue)
 
 
-def _order(xd, d, descending):
+def _order(xd, d, descending, stable=True):
+    if not stable and xd.shape[d] > 16:
+        # PyTorch's CPU sort: std::sort, whose order of equal values is its own (up to 16
+        # values it is an insertion sort, which keeps index order: the stable sort below)
+        rows = np.moveaxis(xd, d, -1)
+        rows = rows.astype(np.float32 if rows.dtype == np.float16 else np.uint8) if \
+            rows.dtype in (np.float16, np.bool_) else rows
+        shape = rows.shape
+        rows = kernel_array(rows, rows.dtype, (-1, shape[-1] if shape else 1))
+        out = np.empty(rows.shape, np.int64)
+        if out.size:
+            _kernels().sort_rows(rows, int(bool(descending)), out)
+        return np.moveaxis(out.reshape(shape), -1, d)
     if descending and xd.dtype.kind != "f":  # (no negation: unsigned, bool, int64's minimum)
         n = xd.shape[d] if xd.ndim else 1
         return n - 1 - np.flip(np.argsort(np.flip(xd, d), axis=d, kind="stable"), d)
@@ -46,7 +60,7 @@ def sort(input, dim=-1, descending=False, stable=False):
         zero = np.zeros((), np.int64)
         return _SortResult(gathered(x, zero, "SortBackward0"), _indices_on(x, zero))
     d = norm_dim(int(dim), xd.ndim)
-    o = _order(xd, d, descending)
+    o = _order(xd, d, descending, bool(stable))
     return _SortResult(gathered(x, _along_ids(xd.shape, d, o), "SortBackward0"),
                        _indices_on(x, o))
 
