@@ -231,7 +231,7 @@ def test_recording_every_call_gives_up_once_with_a_hint():
 
 
 def test_an_op_without_a_handler_is_named_through_its_gradient_function():
-    conv = tg.nn.Conv2d(1, 2, 3)
+    conv = tg.nn.ConvTranspose2d(1, 2, 3)  # (nn.Conv2d's convolution is replayed)
 
     def f(x):
         return tg.relu(conv(x)).sum()

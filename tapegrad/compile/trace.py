@@ -176,6 +176,10 @@ def _build_table():
     clip = U.clip_grad_norm_.__code__  # (traced whole: it writes the .grad arrays in NumPy)
     table[clip] = lambda L: ("clip_grad_norm_", {**_plain("", clip)(L)[1],
                                                  "tensors": parameters_of(L)})
+    from ..nn import convolution
+
+    conv = convolution._conv.__code__  # (what nn.Conv1d/2d/3d call)
+    table[conv] = lambda L: (f"conv{L['nd']}d", _plain("", conv)(L)[1])
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F
