@@ -213,3 +213,26 @@ def sort_rows(rows, kind, out):
         for i in range(n):
             ix[i] = i
         _std_sort(v, ix, kind)
+
+
+@njit(cache=True, nogil=True)
+def mode_rows(rows, out):
+    """``out[r]``: the position PyTorch's CPU ``mode`` returns for ``rows[r]``: the last of the
+    longest run of equal values (the first such run) in its ``std::sort`` order."""
+    n = rows.shape[1]
+    ix = np.empty(n, np.int64)
+    v = np.empty(n, rows.dtype)
+    for r in range(rows.shape[0]):
+        v[:] = rows[r]
+        for i in range(n):
+            ix[i] = i
+        _std_sort(v, ix, 2)
+        best = 0
+        run = 0
+        for i in range(n):
+            run += 1
+            if i == n - 1 or v[i] != v[i + 1]:
+                if run > best:
+                    out[r] = ix[i]
+                    best = run
+                run = 0

@@ -22,6 +22,9 @@ from ._common import _t, const, vals
 from .index_reductions import contributor_stacks
 from .add_alpha import inference_only as _inference_only
 from ..ops.out_variants import refuse_out
+from ..ops._lazy import kernel_array, kernels
+
+_select_kernels = kernels("_select_kernels")  # (loads Numba: on the first mode)
 
 AminmaxResult = namedtuple("aminmax", ["min", "max"])
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -216,7 +219,9 @@ cummin = _cum_extreme(np.less_equal, np.minimum, "cummin")
 
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
-    index of its last occurrence, as PyTorch's; the gradient goes to that entry."""
+    index PyTorch's CPU ``mode`` gives it: the last of its run in the order libstdc++'s
+    ``std::sort`` leaves the row in (its last occurrence up to 16 values); the gradient goes
+    to that entry."""
     x = _t(input)
     refuse("mode", x.dtype)
     if x.ndim == 0:
@@ -224,11 +229,12 @@ def mode(input, dim=-1, keepdim=False):
     d = norm_dim(dim, x.ndim)
     check_reduced_dim("mode():", x.shape, d)
     v = np.moveaxis(vals(x), d, -1)
-    rows = v.reshape(-1, v.shape[-1])
-    idx = np.empty(rows.shape[0], np.int64)
-    for i, r in enumerate(rows):
-        _, inverse, counts = np.unique(r, return_inverse=True, return_counts=True)
-        idx[i] = np.flatnonzero(inverse == np.argmax(counts))[-1]
+    v = v.astype(np.float32 if v.dtype == np.float16 else np.uint8) if \
+        v.dtype in (np.float16, np.bool_) else v
+    rows = kernel_array(v, v.dtype, (-1, v.shape[-1]))
+    idx = np.zeros(rows.shape[0], np.int64)
+    if idx.size:  # (the run PyTorch's std::sort of the row leaves last among the longest)
+        _select_kernels().mode_rows(rows, idx)
     idx = np.expand_dims(idx.reshape(v.shape[:-1]), d)
     out = _ops.gather(x, d, const(idx))
     if not keepdim:
