@@ -25,7 +25,7 @@ from .audit import UNSEEN_WRITE, settle_guards, unseen
 from .codegen import GuardFailed, Program
 from .ir import Unsupported
 from .optimized_module import OptimizedModule, check_arguments
-from .reach import size_guards, walk
+from .reach import describe, size_guards, walk
 from .vjp import backprop
 
 _F64 = np.dtype(np.float64)
@@ -409,8 +409,8 @@ def _resolver(fn, refs, islands, values=(), aliases=(), settings=(), sizes=()):
         lines.append(f"    if {expr(path)} is not A[{i}]: raise _G('an argument is no longer "
                      "the tensor the function captures')")
     for path, n in sizes:
-        lines.append(f"    if len({expr(path)}) != {n}: raise _G('a list or dict the function "
-                     "reads changed its length')")
+        why = f"a list or dict the function reads changed its length: {describe(fn, path)}"
+        lines.append(f"    if len({expr(path)}) != {n}: raise _G({why!r})")
     for k, (path, value) in enumerate(values):
         ns[f"c{k}"] = value
         lines.append(f"    if {expr(path)} != c{k}: raise _G('a Python value the function "

@@ -170,3 +170,40 @@ def walk(fn, leaves, path):
         else:
             obj = getattr(obj, step[1])
     return obj
+
+
+def describe(fn, path):
+    """``path`` as the user wrote it, for messages: ``model.acts``, ``log`` (a global or a
+    closure variable), ``log (a variable of <lambda>)`` below a function met on the way."""
+    func = getattr(fn, "__func__", fn)
+    code = getattr(func, "__code__", None)
+    s = ""
+    for k, step in enumerate(path):
+        kind, at = step[0], step[1] if len(step) > 1 else None
+        if kind == "cell" and code is not None:
+            s = code.co_freevars[at]
+        elif kind in ("glob", "fglob"):
+            s = at if kind == "glob" else f"{at} (a global of {_owner(fn, path[:k])})"
+        elif kind == "fcell":
+            f = _walk_or(fn, path[:k])
+            name = f.__code__.co_freevars[at] if hasattr(f, "__code__") else "a variable"
+            s = f"{name} (a variable of {_owner(fn, path[:k])})"
+        elif kind in ("self", "dflt", "arg"):
+            s = {"self": "self", "dflt": "a default argument"}.get(kind, f"argument {at}")
+        elif kind == "item":
+            s += f"[{at!r}]"
+        else:
+            s += f".{at}"
+    return s
+
+
+def _walk_or(fn, path):
+    try:
+        return walk(fn, (), path)
+    except Exception:  # noqa: BLE001  (an argument's path: not followed here)
+        return None
+
+
+def _owner(fn, path):
+    f = _walk_or(fn, path)
+    return getattr(f, "__qualname__", "a function")
