@@ -236,3 +236,89 @@ def mode_rows(rows, out):
                     out[r] = ix[i]
                     best = run
                 run = 0
+
+
+@njit(cache=True, nogil=True)
+def _heap_select(v, ix, first, middle, last, kind):
+    """libstdc++'s ``__heap_select``: the ``middle - first`` first entries in the order (a heap
+    of them in ``[first, middle)``)."""
+    length = middle - first
+    if length >= 2:
+        parent = (length - 2) // 2
+        while True:
+            _adjust_heap(v, ix, first, parent, length, v[first + parent], ix[first + parent],
+                         kind)
+            if parent == 0:
+                break
+            parent -= 1
+    for i in range(middle, last):
+        if _before(v[i], v[first], kind):
+            val, vi = v[i], ix[i]
+            v[i], ix[i] = v[first], ix[first]
+            _adjust_heap(v, ix, first, 0, length, val, vi, kind)
+
+
+@njit(cache=True, nogil=True)
+def _nth_element(v, ix, nth, kind):
+    """libstdc++'s ``std::nth_element`` (introselect) of the whole of ``v``."""
+    first, last = 0, v.shape[0]
+    if nth == last:
+        return
+    depth = 0
+    m = last
+    while m > 1:
+        m >>= 1
+        depth += 1
+    depth *= 2
+    while last - first > 3:
+        if depth == 0:
+            _heap_select(v, ix, first, nth + 1, last, kind)
+            _swap(v, ix, first, nth)
+            return
+        depth -= 1
+        mid = first + (last - first) // 2
+        _median_to_first(v, ix, first, first + 1, mid, last - 1, kind)
+        lo, hi = first + 1, last
+        while True:
+            while _before(v[lo], v[first], kind):
+                lo += 1
+            hi -= 1
+            while _before(v[first], v[hi], kind):
+                hi -= 1
+            if not lo < hi:
+                break
+            _swap(v, ix, lo, hi)
+            lo += 1
+        if lo <= nth:
+            first = lo
+        else:
+            last = lo
+    for i in range(first + 1, last):
+        _insert(v, ix, first, i, True, kind)
+
+
+@njit(cache=True, nogil=True)
+def topk_rows(rows, k, kind, ordered, out):
+    """``out[r]``: the positions PyTorch's CPU ``topk`` returns for ``rows[r]`` (``kind`` 1:
+    largest, 0: smallest): ``std::partial_sort`` where ``64 k <= n``, else ``nth_element`` and,
+    when ``ordered``, ``std::sort`` of the first ``k - 1``."""
+    n = rows.shape[1]
+    v = np.empty(n, rows.dtype)
+    ix = np.empty(n, np.int64)
+    for r in range(rows.shape[0]):
+        v[:] = rows[r]
+        for i in range(n):
+            ix[i] = i
+        if k * 64 <= n:
+            _heap_select(v, ix, 0, k, n, kind)
+            last = k
+            while last > 1:  # (sort_heap)
+                last -= 1
+                val, vi = v[last], ix[last]
+                v[last], ix[last] = v[0], ix[0]
+                _adjust_heap(v, ix, 0, 0, last, val, vi, kind)
+        else:
+            _nth_element(v, ix, k - 1, kind)
+            if ordered:
+                _std_sort(v[:k - 1], ix[:k - 1], kind)
+        out[r, :] = ix[:k]

@@ -3,10 +3,11 @@ order found with NumPy, the values gathered from there, so the gradient goes to 
 
 Ties keep their index order, as a stable sort gives (NaN ranks largest), in ``sort`` with
 ``stable=True``; without it they are in the order PyTorch's CPU sort (libstdc++'s
-``std::sort``, run by ``_select_kernels.py``) leaves them. ``topk`` and ``median`` along a dim
-select with ``np.partition`` (linear time) and sort only what they return; an input with NaN
-takes the full stable sort. ``kthvalue`` runs PyTorch's CPU quickselect
-(``_select_kernels.py``), so that among ties it returns PyTorch's index.
+``std::sort``, run by ``_select_kernels.py``) leaves them. ``median`` along a dim selects with
+``np.partition`` (linear time); an input with NaN takes the full stable sort. ``kthvalue`` and
+``topk`` run PyTorch's CPU selections (its quickselect; ``std::partial_sort`` or
+``std::nth_element``, in ``_select_kernels.py``), so that among ties they return PyTorch's
+indices (a bool ``topk``, of a CUDA tensor, takes the stable order).
 """
 
 import numpy as np
@@ -49,6 +50,19 @@ def _order(xd, d, descending, stable=True):
     if descending:  # stable, nan first (largest), as PyTorch
         return np.argsort(np.where(np.isnan(xd), -np.inf, -xd), axis=d, kind="stable")
     return np.argsort(xd, axis=d, kind="stable")
+
+
+def _rows_kernel(xm, d, k, run):
+    """``run(rows, out)`` on ``xm``'s lines along ``d`` as C-contiguous rows (float16 as
+    float32), ``out`` their ``k`` positions each; the positions with ``d`` in place."""
+    rows = np.moveaxis(xm, d, -1)
+    rows = rows.astype(np.float32) if rows.dtype == np.float16 else rows
+    shape = rows.shape[:-1] + (k,)
+    rows = kernel_array(rows, rows.dtype, (-1, xm.shape[d]))
+    out = np.zeros((rows.shape[0], k), np.int64)
+    if out.size:
+        run(rows, out)
+    return np.moveaxis(out.reshape(shape), -1, d)
 
 
 def sort(input, dim=-1, descending=False, stable=False):
@@ -100,7 +114,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError("selected index k out of range")
     if xd.ndim == 0:
         k = 1  # PyTorch: a 0-d tensor's top k is the tensor, also for k = 0
-    if np.isnan(xm).any() if xm.dtype.kind == "f" else False:
+    if xm.dtype.kind != "b" and k:  # PyTorch's selection, its order of equal values
+        o = _rows_kernel(xm, d, k, lambda rows, out: _kernels().topk_rows(
+            rows, k, int(bool(largest)), bool(sorted), out))
+    elif np.isnan(xm).any() if xm.dtype.kind == "f" else False:
         o = np.take(_order(xm, d, largest), np.arange(k), axis=d)
     else:
         # (largest first: integers and bools by ~x, which reverses their order without the
