@@ -97,7 +97,7 @@ def pair_operands(xa, ya):
     (``where``) cast to PyTorch's result dtype where NumPy's would differ."""
     if type(xa) is _ndarray and type(ya) is _ndarray and xa.dtype is ya.dtype:
         return xa, ya  # (the common case, first: arrays of one dtype)
-    nx, ny = _is_number(xa), _is_number(ya)
+    nx, ny = is_number(xa), is_number(ya)
     if nx and ny:  # two numbers: a float among them gives the default dtype (NumPy's float64)
         dt = DEFAULT_DTYPE[0]
         if dt.itemsize == 8 or not (type(xa) is float or type(ya) is float):
@@ -116,8 +116,18 @@ def pair_operands(xa, ya):
         (ya if ny or ya.dtype == dt else ya.astype(dt))
 
 
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, np.generic)
+def is_number(v):
+    """A Python number: "weak" in NumPy's promotion (NEP 50); NumPy scalars (np.float64
+    subclasses float) are not. It is an operand: an int that no 64-bit number (int64 or
+    uint64) holds raises PyTorch's OverflowError ("int too big to convert")."""
+    if isinstance(v, (int, float)) and not isinstance(v, np.generic):
+        return type(v) is not int or _I64_MIN <= v < _U64_END or raise_int_operand(v)
+    return False
+
+
+def raise_int_operand(value):
+    """Raise PyTorch's OverflowError for an int operand that no 64-bit number holds."""
+    raise scalar_int_error(value)
 
 
 def float_of(dt):

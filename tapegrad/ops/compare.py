@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..device import DeviceArray
-from ..promotion import result_dtype, wrapped_int
+from ..promotion import is_number, result_dtype, wrapped_int
 from .. import tensor as _tensor_mod
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _make, _wrap
@@ -31,6 +31,8 @@ def _compare(np_f, name):
                 return name == "ne"
         a, b = _value(input), _value(other)
         tb = type(b)
+        if tb is int:
+            is_number(b)  # (PyTorch's OverflowError for an int that 64 bits cannot hold)
         if type(a) is _ndarray and (tb is _ndarray or tb is float or tb is int):
             # the common cases, two arrays or an array and a number: attributes only
             if ordering and (a.dtype.kind == "c" or tb is _ndarray and b.dtype.kind == "c"):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .._float_warnings import quiet
-from ..promotion import number_dtype, result_dtype, wrapped_int
+from ..promotion import is_number, number_dtype, result_dtype, wrapped_int
 from .record import as_tensor as _t
 from .shapes import broadcast_shapes
 
@@ -83,12 +83,6 @@ def weak_scalar(v):
     if isinstance(v, np.number):  # (integer, floating, complexfloating: one check)
         return v.item()
     return v
-
-
-def is_number(v):
-    """A Python number: "weak" in NumPy's promotion (NEP 50); NumPy scalars (np.float64
-    subclasses float) are not."""
-    return isinstance(v, (int, float)) and not isinstance(v, np.generic)
 
 
 def _weak(x):

@@ -69,8 +69,8 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
         if type(d) is float:
             to = type(other)
             try:
-                if to is float or to is int:
-                    r = f(d, other)
+                if to is float or to is int and -2 ** 63 <= other and other < 2 ** 64:
+                    r = f(d, other)  # (an int past 64 bits: the general op's OverflowError)
                     if not (self._rg and _state.grad_enabled):
                         return _plain(r)
                     if const_of is not None:
@@ -152,7 +152,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
                         return general(self, other)  # (PyTorch's promotion: promotion.py)
                     c = consts.get(other)
                     r = uf(d, _converted(consts, dt, other) if c is None else c)
-                elif to is int:
+                elif to is int and -2 ** 63 <= other and other < 2 ** 64:
                     r = uf(d, other)
                     if r.dtype is not d.dtype and d.dtype.kind in "biu":
                         return general(self, other)  # (integer true division: the default)
@@ -188,7 +188,8 @@ def _reflected(general, f, const_rule):
     def method(self, other):
         d = self._data
         to = type(other)
-        if type(d) is float and (to is float or to is int):
+        if type(d) is float and (to is float or to is int and -2 ** 63 <= other and
+                                 other < 2 ** 64):  # (else: PyTorch's OverflowError)
             try:
                 r = f(other, d)
             except ZeroDivisionError:
