@@ -32,3 +32,19 @@ def test_mode_gradient_goes_where_pytorch_sends_it():
     (x.mode(1).values * tg.tensor(g)).sum().backward()
     (tx.mode(1).values * torch.tensor(g)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("shape,dim,keepdim", [((), 0, False), ((2, 3), 1, True),
+                                               ((2, 3), 1, False), ((3, 4, 5), 0, False)])
+def test_mode_node_is_pytorch_s(shape, dim, keepdim):
+    a = np.random.default_rng(0).integers(0, 3, shape).astype(float)
+    x = tg.tensor(a, requires_grad=True)
+    tx = torch.tensor(a, requires_grad=True)
+    v, tv = x.mode(dim, keepdim).values, tx.mode(dim, keepdim).values
+    assert v.grad_fn.name() == tv.grad_fn.name() == "ModeBackward0"
+    assert [type(f).__name__ for f, _ in v.grad_fn.next_functions] == \
+        [type(f).__name__ for f, _ in tv.grad_fn.next_functions]
+    g = np.random.default_rng(1).standard_normal(tuple(tv.shape))
+    (v * tg.tensor(g)).sum().backward()
+    (tv * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

@@ -11,7 +11,7 @@ from ..numpy_dispatch import composites as _C
 from ..numpy_dispatch import statistics as _S
 from ..ops.movement import _torch_name
 from ..ops.complex_refusals import refuse
-from ..ops.extra import check_scatter_shapes, spread_evenly
+from ..ops.extra import _along_ids, check_scatter_shapes, spread_evenly
 from ..ops.movement import gathered
 from ..ops.backward_ops import depends
 from ..ops.node_names import name_node
@@ -225,7 +225,7 @@ def mode(input, dim=-1, keepdim=False):
     x = _t(input)
     refuse("mode", x.dtype)
     if x.ndim == 0:
-        return ValuesIndices(x.clone(), const(0, np.int64))
+        return ValuesIndices(name_node(x.clone(), "ModeBackward0"), const(0, np.int64))
     d = norm_dim(dim, x.ndim)
     check_reduced_dim("mode():", x.shape, d)
     v = np.moveaxis(vals(x), d, -1)
@@ -236,10 +236,10 @@ def mode(input, dim=-1, keepdim=False):
     if idx.size:  # (the run PyTorch's std::sort of the row leaves last among the longest)
         _select_kernels().mode_rows(rows, idx)
     idx = np.expand_dims(idx.reshape(v.shape[:-1]), d)
-    out = _ops.gather(x, d, const(idx))
+    ids = _along_ids(x.shape, d, idx)  # (one gather record, named as PyTorch's node)
     if not keepdim:
-        out, idx = _ops.squeeze(out, d), np.squeeze(idx, d)
-    return ValuesIndices(out, const(idx))
+        ids, idx = np.squeeze(ids, d), np.squeeze(idx, d)
+    return ValuesIndices(gathered(x, ids, "ModeBackward0"), const(idx))
 
 
 def msort(input):
