@@ -63,14 +63,14 @@ def trigamma(x, out):
 @njit(cache=True, nogil=True, error_model="numpy")
 def reflect(x, out):
     """``out = pi^2 / sin^2(pi x) - out`` where ``x <= 0`` (``out`` holding ``psi1(1 - x)``),
-    +inf at the poles and -inf."""
+    +inf at the poles, NaN at -inf (as PyTorch)."""
     for i in range(x.size):
         v = x[i]
         if v > 0.0 or v != v:
             continue
         r = v - np.round(v)
         if r == 0.0 or r != r:
-            out[i] = math.inf
+            out[i] = math.inf if r == 0.0 else math.nan
         else:
             sn = math.sin(math.pi * r)
             out[i] = math.pi * math.pi / (sn * sn) - out[i]
@@ -100,8 +100,8 @@ def polygamma(n, x, out, coef, factorial, cot_poly, pi_power):
     pole = math.inf if n % 2 else -math.inf
     for i in range(x.size):
         v = x[i]
-        if v > 0.0:
-            out[i] = _positive(n, v, coef, factorial)
+        if v > 0.0:  # (+inf: NaN, as PyTorch's series for n >= 2)
+            out[i] = _positive(n, v, coef, factorial) if v != math.inf else math.nan
         elif v != v:
             out[i] = v
         else:
