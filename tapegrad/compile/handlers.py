@@ -9,7 +9,7 @@ import numpy as np
 from ..ops.index_keys import ints_first
 from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
-from . import clip_nodes, conv_nodes, ir, losses, take_nodes, xlogy_nodes
+from . import clamp_var, clip_nodes, conv_nodes, ir, losses, take_nodes, xlogy_nodes
 from .ir import Unsupported
 
 _NUMBER = (bool, int, float)
@@ -474,6 +474,10 @@ _DISPATCH = {
     "clip_grad_norm_": clip_nodes.clip_grad_norm,
     "conv2d": conv_nodes.conv2d,
     "max_pool2d": conv_nodes.max_pool2d,
+    "clamp": clamp_var.clamp_handler,
+    "clip": clamp_var.clamp_handler,
+    "var": clamp_var.var_handler,
+    "std": clamp_var.var_handler,
     "xlog1py": xlogy_nodes.handler("xlog1py"),
 }
 
