@@ -538,12 +538,12 @@ InvExResult = namedtuple("InvExResult", ["inverse", "info"])
 SolveExResult = namedtuple("SolveExResult", ["result", "info"])
 
 
-def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
+def _ex(f, result_type, like, check_errors, failed_at=None, one=None, fill=None):
     """``f()`` with LAPACK's ``info`` instead of an error (``*_ex``): 0 on success; on failure
     (with ``check_errors=False``) a positive ``info`` (``failed_at(matrix)``, else 1) and a NaN
-    result. ``one(index)``: ``f`` of one matrix of a batch, so that each matrix gets its own
-    info and the ones that succeed their own (differentiable) result; without it the whole
-    batch reports one info."""
+    result (``fill(matrix)``'s where given). ``one(index)``: ``f`` of one matrix of a batch, so
+    that each matrix gets its own info and the ones that succeed their own (differentiable)
+    result; without it the whole batch reports one info."""
     batch = tuple(like.shape[:-2])
     try:
         return result_type(f(), _make(np.zeros(batch, np.int32)))
@@ -552,9 +552,9 @@ def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
             raise _D.ex_error(e) from None
     infos = np.zeros(batch, np.int32)
     if one is None or not batch:
-        info = failed_at(np.asarray(like.detach()._arr())) if failed_at is not None else 1
-        infos[...] = info
-        return result_type(_make(np.full(tuple(like.shape), np.nan, like.dtype)), _make(infos))
+        a = np.asarray(like.detach()._arr())
+        infos[...] = failed_at(a) if failed_at is not None else 1
+        return result_type(_make(fill(a) if fill else np.full_like(a, np.nan)), _make(infos))
     from .ops.join import stack
 
     outs = []
@@ -562,9 +562,9 @@ def _ex(f, result_type, like, check_errors, failed_at=None, one=None):
         try:
             outs.append(one(i))
         except LinAlgError:
-            m = like[i]
-            infos[i] = failed_at(np.asarray(m.detach()._arr())) if failed_at is not None else 1
-            outs.append(_make(np.full(tuple(m.shape), np.nan, like.dtype)))
+            m = np.asarray(like[i].detach()._arr())
+            infos[i] = failed_at(m) if failed_at is not None else 1
+            outs.append(_make(fill(m) if fill else np.full_like(m, np.nan)))
     out = stack(outs).reshape(tuple(like.shape))
     return result_type(out, _make(infos))
 
@@ -574,7 +574,7 @@ def inv_ex(A, *, check_errors=False):
     of a batch)."""
     A = _t(A)
     return _ex(lambda: inv(A), InvExResult, A, check_errors, _D.zero_pivot,
-               one=lambda i: inv(A[i]))
+               one=lambda i: inv(A[i]), fill=_D.singular_inverse)
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):

@@ -247,6 +247,18 @@ def svd_np(a, **kw):
                           f"matrix {why}") from None
 
 
+def singular_inverse(m):
+    """``inv_ex``'s result for a singular square matrix, as PyTorch's: LAPACK's ``getrs`` on
+    the ``getrf`` factors (the division by a zero pivot gives its infinities and NaN); NaN
+    where SciPy or the dtype has no such routine."""
+    getrf, getrs = _scipy_lapack.routine("getrf", m.dtype), _scipy_lapack.routine("getrs", m.dtype)
+    if getrf is None or getrs is None:
+        return np.full(m.shape, np.nan, m.dtype)
+    lu, piv, _ = getrf(m)
+    with np.errstate(all="ignore"):
+        return getrs(lu, piv, np.eye(len(m), dtype=m.dtype))[0]
+
+
 def zero_pivot(m):
     """LAPACK ``getrf``'s ``info`` for one square matrix: the (1-based) index of the first zero
     on the diagonal of U in its LU factorisation with partial pivoting, 0 if there is none."""
