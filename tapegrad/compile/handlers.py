@@ -9,7 +9,16 @@ import numpy as np
 from ..ops.index_keys import ints_first
 from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
-from . import clamp_var, clip_nodes, conv_nodes, ir, losses, take_nodes, xlogy_nodes
+from . import (
+    clamp_var,
+    clip_nodes,
+    conv_nodes,
+    conversions,
+    ir,
+    losses,
+    take_nodes,
+    xlogy_nodes,
+)
 from .ir import Unsupported
 
 _NUMBER = (bool, int, float)
@@ -478,6 +487,10 @@ _DISPATCH = {
     "clip": clamp_var.clamp_handler,
     "var": clamp_var.var_handler,
     "std": clamp_var.var_handler,
+    "to": conversions.convert,
+    "double": conversions.convert,
+    "float": conversions.convert,
+    "half": conversions.convert,
     "xlog1py": xlogy_nodes.handler("xlog1py"),
 }
 
