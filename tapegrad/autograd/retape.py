@@ -296,6 +296,23 @@ class RetapeSweep:
     def seed(self, r, g):
         self._add(r, flat(g, self._row(r)[_SIZE]))
 
+    def _give(self, s, gi):
+        """``_add(s, flat(gi, size of s))``, in one call: a 1-D array gradient of a record of
+        more than two slots is already flat (a real or complex one: see ``flat``)."""
+        rows = self.rows
+        n = (rows[s] if type(rows) is list else self._row(s))[_SIZE]
+        if type(gi) is not Tensor or n <= 2 or type(gi._data) is not np.ndarray or \
+                gi._data.ndim != 1:
+            gi = flat(gi, n)
+        adj = self.adj
+        old = adj.get(s)
+        if old is None:
+            if s not in adj:
+                heapq.heappush(self.heap, -s)
+            adj[s] = gi
+        else:
+            adj[s] = add(old, gi)
+
     def _add(self, r, g):
         adj = self.adj
         old = adj.get(r)
@@ -319,13 +336,14 @@ class RetapeSweep:
     def run(self, start, stop, pauses, free=False):
         """Like the numeric sweep's ``run``; ``free`` is accepted for the same interface, but
         records are flagged FREED only when the whole sweep ends (``free``)."""
-        seg, heap, adj = self.seg, self.heap, self.adj
+        seg, heap, adj, rows, give = self.seg, self.heap, self.adj, self.rows, self._give
+        listed = type(rows) is list
         while heap and -heap[0] >= stop:
             r = -heapq.heappop(heap)
             pruned = self.pruned and r in self.pruned
             if pruned and not self.needed[r]:
                 continue  # off every path to the inputs asked for: not run
-            row = self._row(r)
+            row = rows[r] if listed else self._row(r)
             # live flags (a pause may have freed records); a record still pending has none
             opw = seg.buf.item(r, _OP) if r < seg.nbuf else row[_OP]
             if opw & _HOOKED:
@@ -370,10 +388,10 @@ class RetapeSweep:
                 if self.links is not None and r in self.links:
                     grads = self._link(r, code, grads, (a, row[_B]))
                 if a >= 0 and grads[0] is not None:
-                    self._add(a, flat(grads[0], self._row(a)[_SIZE]))
+                    give(a, grads[0])
                 b = row[_B]
                 if b >= 0 and grads[1] is not None:
-                    self._add(b, flat(grads[1], self._row(b)[_SIZE]))
+                    give(b, grads[1])
                 continue
             self.accumulate(*self._python(r, row, code, g))
 
@@ -453,11 +471,11 @@ class RetapeSweep:
     def accumulate(self, slots, grads):
         for s, gi in zip(slots, grads):
             if s >= 0 and gi is not None:
-                self._add(s, flat(gi, self._row(s)[_SIZE]))
+                self._give(s, gi)
 
     def _linear(self, code, d, row, r, g, a):
         if a >= 0:
-            self._add(a, flat(self._linear_grad(code, d, row, r, g, a), self._row(a)[_SIZE]))
+            self._give(a, self._linear_grad(code, d, row, r, g, a))
 
     def _linear_grad(self, code, d, row, r, g, a):
         """The gradient of linear record ``r``'s input ``a`` (None for a constant)."""
