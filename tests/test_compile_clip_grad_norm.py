@@ -67,6 +67,7 @@ def test_what_it_cannot_replay_runs_eagerly_with_eagers_results():
     cases = {
         "a generator": lambda m: (p for p in m.parameters()),
         "inf norm": None,
+        "a tensor max_norm": None,
     }
     for why, params in cases.items():
         ma, mb = _model(tg, np.float64), _model(tg, np.float64)
@@ -77,6 +78,8 @@ def test_what_it_cannot_replay_runs_eagerly_with_eagers_results():
                 m(x).pow(2).sum().backward()
                 if why == "inf norm":
                     return nn.utils.clip_grad_norm_(m.parameters(), 0.1, norm_type=float("inf"))
+                if why == "a tensor max_norm":
+                    return nn.utils.clip_grad_norm_(m.parameters(), tg.tensor(0.1))
                 return nn.utils.clip_grad_norm_(params(m), 0.1)
             return f
 

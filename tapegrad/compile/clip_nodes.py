@@ -41,8 +41,10 @@ def clip_grad_norm(tr, name, a, result):
     params = a["tensors"]
     if params is None:
         raise Unsupported(f"{name} of a generator other than model.parameters()")
-    if float(a["norm_type"]) != 2.0 or a["error_if_nonfinite"]:
-        raise Unsupported(f"{name} with norm_type other than 2 or error_if_nonfinite")
+    if float(a["norm_type"]) != 2.0 or a["error_if_nonfinite"] or \
+            type(a["max_norm"]) not in (int, float):  # (a tensor's value would be baked in)
+        raise Unsupported(f"{name} with norm_type other than 2, error_if_nonfinite or a "
+                          "tensor max_norm")
     clipped = []
     for p in params:
         grad = p._grad
