@@ -6,6 +6,7 @@ import numpy as np
 from ..device import DeviceArray
 from . import record as R
 from .movement import _view_strided
+from .node_names import name_view
 from .shapes import c_strides, norm_dim
 
 
@@ -52,4 +53,4 @@ def unfold(x, dimension, size, step):
         b = b[:d] + (b[d] * step,) + b[d + 1:] + (b[d],)
         value = np.lib.stride_tricks.as_strided(
             xd, out_shape, b[-len(out_shape):], writeable=step >= size)
-    return _view_strided(x, value, out_shape, strides, 0)
+    return name_view(_view_strided(x, value, out_shape, strides, 0), x, "UnfoldBackward0")
