@@ -34,6 +34,7 @@ from .ops.linalg_cholesky_ex import CholeskyExResult, cholesky_ex  # noqa: F401
 from .ops.linalg_decomp import LinAlgError, cholesky, det, inv, pinv
 from .ops.linalg_spectral import eigvalsh, svdvals
 from .ops.norm_dtype import check_norm_dtype as _norm_dtype
+from .ops.number_arguments import number_argument
 from .tensor import _make, _wrap
 
 __all__ = ["solve", "inv", "det", "slogdet", "eigh", "eigvalsh", "svd", "svdvals", "qr",
@@ -121,14 +122,12 @@ def _float_input(x, name, dtype=None):
 
 
 @_D.float32_for_half()
+@number_argument("linalg_vector_norm", "ord", 2)  # (PyTorch's parser, before other checks)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be ±inf or 0."""
     from .ops.elementwise import abs as _abs
     from .ops import norm as _vnorm  # (the batch-aware name: vmap batches it)
 
-    if isinstance(ord, str):  # (PyTorch's argument parser, before any other check)
-        raise TypeError("linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
-                        f"not {type(ord).__name__}")
     x = _t(x)
     if dtype is not None:
         x = x.to(_norm_dtype(x, dtype, "vector_norm"))
