@@ -10,6 +10,7 @@ from ..ops.index_keys import ints_first
 from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
 from . import (
+    avg_pool_nodes,
     clamp_var,
     clip_nodes,
     conv_nodes,
@@ -483,6 +484,7 @@ _DISPATCH = {
     "clip_grad_norm_": clip_nodes.clip_grad_norm,
     "conv2d": conv_nodes.conv2d,
     "max_pool2d": conv_nodes.max_pool2d,
+    "avg_pool2d": avg_pool_nodes.avg_pool2d,
     "clamp": clamp_var.clamp_handler,
     "clip": clamp_var.clamp_handler,
     "var": clamp_var.var_handler,

@@ -184,7 +184,8 @@ def _build_table():
                                             {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F
 
-    for f in (F.nll_loss, F.cross_entropy):  # whole losses: their targets are values
+    # whole losses (their targets are values) and average pooling (one linear node)
+    for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d):
         f = _unwrapped(f)  # (under vmap's wrapper, whose code every wrapper shares)
         table[f.__code__] = _plain(f.__name__, f.__code__)
     from ..autograd import functional as AF
