@@ -11,6 +11,7 @@ from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
 from . import (
     avg_pool_nodes,
+    bce_nodes,
     clamp_var,
     clip_nodes,
     conv_nodes,
@@ -485,6 +486,7 @@ _DISPATCH = {
     "conv2d": conv_nodes.conv2d,
     "max_pool2d": conv_nodes.max_pool2d,
     "avg_pool2d": avg_pool_nodes.avg_pool2d,
+    "binary_cross_entropy": bce_nodes.binary_cross_entropy,
     "clamp": clamp_var.clamp_handler,
     "clip": clamp_var.clamp_handler,
     "var": clamp_var.var_handler,

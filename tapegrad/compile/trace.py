@@ -184,8 +184,8 @@ def _build_table():
                                             {"x": L["input"], "y": L["other"]})
     from ..nn import functional as F
 
-    # whole losses (their targets are values) and average pooling (one linear node)
-    for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d):
+    # whole losses (their targets are values; bce's range is a guard), average pooling
+    for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d, F.binary_cross_entropy):
         f = _unwrapped(f)  # (under vmap's wrapper, whose code every wrapper shares)
         table[f.__code__] = _plain(f.__name__, f.__code__)
     from ..autograd import functional as AF

@@ -20,9 +20,8 @@ Weights and the reduction stay separate ops (a product and a sum or mean), as be
 import numpy as np
 
 from ..registry import Op, defop
-from ..tensor import _make
+from ..tensor import Tensor, _make
 from . import record as R
-from .activations import fusable
 from .elementwise import clamp, log, mul, neg, sub
 
 _BCE, _BCE_BACKWARD = int(Op.BCE), int(Op.BCE_BACKWARD)
@@ -32,12 +31,14 @@ _DOUBLE_EPS = 1e-12  # its double backward's bounds, doubles
 
 def _cpu_pair(x, t):
     """Whether ``x`` and ``t`` take the one-op form: plain CPU float arrays of one shape and
-    dtype (the composition handles the rest: other devices, vmap, tg.compile's tracer)."""
-    if not (fusable(x) and fusable(t)):
+    dtype (the composition handles the rest: other devices, vmap). Under tg.compile's tracer
+    too: it records ``binary_cross_entropy`` whole, and the gradients of its tracing call must
+    be the op's (the composition's are nan at 0 and 1)."""
+    if type(x) is not Tensor or type(t) is not Tensor:
         return False
     xd, td = x._data, t._data
-    return type(xd) is np.ndarray and type(td) is np.ndarray and xd.shape == td.shape and \
-        xd.dtype == td.dtype
+    return type(xd) is np.ndarray and type(td) is np.ndarray and xd.dtype.kind == "f" and \
+        xd.shape == td.shape and xd.dtype == td.dtype
 
 
 def _loss_values(xd, td):
