@@ -419,6 +419,7 @@ def multi_dot(tensors):
     """The product of a chain of matrices in the cheapest order; the first may be a 1-D row
     vector and the last a 1-D column vector (their dimension is dropped from the result)."""
     from .ops.movement import squeeze, unsqueeze
+    from .ops.product_dtypes import check_chain
 
     ts = [_t(x) for x in tensors]
     if len(ts) < 2:
@@ -434,11 +435,7 @@ def multi_dot(tensors):
                 else f"tensor {i}"
             ends = " 1D or" if which != f"tensor {i}" else ""
             raise RuntimeError(f"multi_dot(): {which} must be{ends} 2D but got {x.ndim}D")
-    for i in range(len(ts) - 1):
-        if ts[i].shape[1] != ts[i + 1].shape[0]:
-            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
-                               f"{list(ts[i].shape)} and {list(ts[i + 1].shape)} cannot be "
-                               "multiplied")
+    check_chain(ts)  # (dtypes, then shapes)
     split = _chain_order([x.shape[0] for x in ts] + [ts[-1].shape[1]])
     r = _chain_product(ts, split, 0, len(ts) - 1)
     if first_vec:

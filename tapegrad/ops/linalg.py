@@ -11,7 +11,7 @@ from .blas_operands import blas_ready
 from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
     transpose, unsqueeze
 from .node_names import name_node, name_view
-from .product_dtypes import product_dtype_error
+from .product_dtypes import einsum_dtypes, product_dtype_error
 from .reduce import sum_to
 from .shapes import bool_matmul_error, c_strides, matmul_error, norm_dim, vector_folds
 from . import record as R
@@ -595,7 +595,7 @@ def einsum(equation, *operands):
     if any(t.dtype.kind == "c" for t in ts) and R._grad_on() and any(t._rg for t in ts):
         return _complex_einsum(equation, ts)
     arrays = [t._arr() for t in ts]
-    subs, out_sub, sizes = _parse_einsum(equation, [a.shape for a in arrays])
+    subs, out_sub, sizes = einsum_dtypes(arrays, _parse_einsum(equation, [a.shape for a in arrays]))
     if any(type(a) is _DeviceArray for a in arrays):  # device ops (ops/cuda_linalg.py)
         from .cuda_linalg import einsum as device_einsum
 

@@ -4,6 +4,9 @@ operands of one dtype and say so, in words that depend on the kernel the shapes 
 float32/float64 operands are computed in the wider dtype (a documented difference), so only
 the products that involve an integer or bool operand are refused here."""
 
+import numpy as np
+
+from ..promotion import result_dtype
 from ..tensor import _DTYPE_NAMES
 
 
@@ -65,3 +68,42 @@ def bias_dtype_error(db, dw):
 
 def _names(dt):
     return _DTYPE_NAMES.get(str(dt), (str(dt), str(dt)))
+
+
+def einsum_dtypes(arrays, parsed):
+    """``parsed`` (einsum's subscripts, output and sizes) where the operand ``arrays``' dtypes
+    meet as in PyTorch's einsum, else its error: operands are contracted left to right, and a
+    pair that shares a summed index goes through ``bmm``, which takes one dtype ("expected
+    scalar type Long but found Float"); a pair without one is multiplied, which promotes as
+    PyTorch does (int64 with float32: float32; the arrays are cast in place). As for the
+    matrix products, mixed float32/float64 is computed in the wider dtype."""
+    if len(arrays) < 2 or all(a.dtype == arrays[0].dtype for a in arrays):
+        return parsed
+    subs, out, _ = parsed
+    dt, have = arrays[0].dtype, set(subs[0])
+    for k in range(1, len(arrays)):
+        needed = set(out).union(*subs[k + 1:])
+        if mixes_integers(dt, arrays[k].dtype) and (have & set(subs[k])) - needed:
+            raise RuntimeError(f"expected scalar type {_names(dt)[1]} but found "
+                               f"{_names(arrays[k].dtype)[1]}")
+        dt = result_dtype(dt, False, arrays[k].dtype, False)
+        have = (have | set(subs[k])) & needed
+    if any(a.dtype.kind in "biu" for a in arrays):  # (NumPy would widen int64 * float32)
+        arrays[:] = [a.astype(dt) if type(a) is np.ndarray else a for a in arrays]
+    return parsed
+
+
+def check_chain(ts):
+    """``multi_dot``'s checks of its 2-D operands, in PyTorch's words: one dtype (where an
+    integer or bool one is among them; mixed float32/float64 is computed in the wider dtype),
+    then shapes that chain."""
+    for i, t in enumerate(ts[1:], 1):
+        if mixes_integers(ts[0].dtype, t.dtype):
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor"
+                               f" 0 is {_names(ts[0].dtype)[0]} and tensor {i} "
+                               f"{_names(t.dtype)[0]}")
+    for i in range(len(ts) - 1):
+        if ts[i].shape[1] != ts[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"{list(ts[i].shape)} and {list(ts[i + 1].shape)} cannot be "
+                               "multiplied")
