@@ -263,7 +263,16 @@ def _affine(module, n, affine, dtype, device, bias=True):
                               if affine else None)
     module.register_parameter("bias", Parameter(creation.zeros(n, dtype=dt, device=device))
                               if affine and bias else None)
+    _written_once(module.weight, module.bias)
     return dt
+
+
+def _written_once(*tensors):
+    """Version 1 for new parameters and buffers, as PyTorch's (its ``reset_parameters`` and
+    ``reset_running_stats`` fill them in place); nothing can have saved them yet."""
+    for t in tensors:
+        if t is not None:
+            t._vcounter()[0] = 1
 
 
 class _NormBase(Module):
@@ -286,6 +295,7 @@ class _NormBase(Module):
             self.register_buffer("running_var", creation.ones(num_features, dtype=dt,
                                                               device=device))
             self.register_buffer("num_batches_tracked", creation.tensor(0))
+            _written_once(self.running_mean, self.running_var, self.num_batches_tracked)
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

@@ -188,6 +188,8 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
             arr = p.grad._arr()
             np.clip(arr, -clip_value, clip_value, out=arr)
             bump_version(p.grad)
+            if foreach is not False:  # (PyTorch's foreach path: clamp_min_, then clamp_max_)
+                bump_version(p.grad)
 
 
 def parameters_to_vector(parameters):
