@@ -125,7 +125,7 @@ def exp2(input):
     if x._inference and inference_only(x):  # (one op in PyTorch, not its pow's out= variant)
         with _no_grad():
             return _nd._exp2(x)
-    return _nd._exp2(x)
+    return name_record(_nd._exp2(x), Op.RPOWC, "Exp2Backward0")  # (recorded as 2 ** x)
 
 
 def deg2rad(input):
