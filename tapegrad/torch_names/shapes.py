@@ -18,7 +18,7 @@ from ..ops.inference_saves import refuse_saved_key, refuse_saved_mask
 from ..ops.inplace import storage_base
 from ..ops.elementwise import clone as _clone
 from ..ops.extra import _normal_index
-from ..ops.node_names import name_view
+from ..ops.node_names import name_node, name_view
 from ..ops.shapes import ambiguous_shape, broadcast_shapes, norm_dim, torch_dtype_name
 from ..ops.broadcast_shapes import infer_size
 from ..tensor import Tensor
@@ -288,7 +288,8 @@ def take(input, index):
         bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
-    return _ops.reshape(x, (-1,))[idx.astype(np.intp)]
+    flat = _ops.reshape(x, (-1,))
+    return name_node(flat[idx.astype(np.intp)], "TakeBackward0", None if flat is x else flat)
 
 
 def masked_select(input, mask):
