@@ -65,8 +65,8 @@ def first_tables(seg, top, scratch, tables):
     """For a sweep of the segment ``seg`` (up to record ``top``, None: all) whose records were
     never flushed and whose tables were never made: flush them and make the tables in one
     block (``seg.buf``; ``seg._cache`` a ``tables()``, a ``sweep.SweepArrays``) and returns
-    ``(records swept, their offsets, scratch, arena size, tables)``: the offsets (of each
-    record's adjoint in the arena, and its end) followed by ``scratch`` zeroed words. None
+    ``(records swept, their offsets, scratch, arena size, tables, seg.buf)``: the offsets (of
+    each record's adjoint in the arena, and its end) followed by ``scratch`` zeroed words. None
     (nothing changed) for a segment this does not take."""
     if _LAYOUT[0] is None:
         _LAYOUT[0] = _layout_holds()
@@ -137,4 +137,4 @@ def first_tables(seg, top, scratch, tables):
         if lx:
             c.faux, c.nfaux = block[at : at + lx].view(_F64), nfaux
         tabs = (c.fv, aptr, iptr, c.iaux, c.faux)
-    return buf[:m], block[w0 : w0 + m + 1], block[w0 + m + 1 :], total, tabs
+    return buf[:m], block[w0 : w0 + m + 1], block[w0 + m + 1 :], total, tabs, buf

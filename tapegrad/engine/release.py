@@ -65,20 +65,27 @@ def free_records(seg, reached, out=None, spent=False):
     from these saved values when asked for: they are kept and the records flagged SPENT
     instead, which a later backward through them refuses as a freed one (PyTorch's).
     """
+    buf = release_records(seg, reached, out, spent)
+    return buf[: len(reached)]
+
+
+def release_records(seg, reached, out=None, spent=False):
+    """``free_records`` returning the whole record buffer it flagged, not a view of the
+    records swept (the numeric sweep reads none after freeing: one array object less)."""
     n = len(reached)
     if spent:
         with seg.lock:
-            recs = seg.buf[:n]
-            recs[np.flatnonzero(reached), tape.OP] |= tape.SPENT
+            buf = seg.buf
+            buf[np.flatnonzero(reached), tape.OP] |= tape.SPENT
         tape.retire(seg)
-        return recs
+        return buf
     if out is None or len(out) < 5 * n:  # (made here: an array a compiled function returns
         out = np.empty(5 * n, np.int64)  # costs µs to box)
     nsaved = _NSAVED[0] if _NSAVED else _nsaved()
     with seg.lock:  # the owner thread's flush may have moved the buffer since the sweep began
-        recs = seg.buf[:n]
+        buf = seg.buf  # (``_mark_freed`` reads its first ``len(reached)`` records)
         # one compiled pass instead of ~10 NumPy temporaries: a fixed cost of every backward
-        ns, npy = _mark_freed(recs, reached, _FREED, _CODE_MASK, PYTHON_BASE, nsaved, out)
+        ns, npy = _mark_freed(buf, reached, _FREED, _CODE_MASK, PYTHON_BASE, nsaved, out)
         slots = out[:ns]
         pyrows = out[4 * n : 4 * n + npy] if npy else _EMPTY_I
         later = seg.active > 1  # another sweep of seg is active: it may still read these
@@ -87,7 +94,7 @@ def free_records(seg, reached, out=None, spent=False):
     if not later and (ns or npy):
         _release(seg, slots, pyrows)
     tape.retire(seg)
-    return recs
+    return buf
 
 
 def _release(seg, slots, pyrows):

@@ -35,8 +35,8 @@ from .arena import _arena, _as_arena_array, _private, most_of_arena
 from .arena import slot_kinds  # noqa: F401 (for the tests' view)
 from .numpy_records import BIG, full_sum, saved_values  # noqa: F401 (saved_values: re-exported)
 from .numpy_records import elementwise_table
-from .release import _freed_out, _mark_freed, _nsaved, free_records
-from .release import begin_sweep, end_sweep, sweeping  # noqa: F401 (re-exported)
+from .release import _freed_out, _mark_freed, _nsaved, release_records
+from .release import begin_sweep, end_sweep, free_records, sweeping  # noqa: F401 (re-exported)
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -206,8 +206,9 @@ class Sweep:
             self.scratch = work[n + 1 :]  # [_PENDING]: reached, not yet swept
             # (saved floats, array addresses, index-array addresses, int and float tables)
             self.tabs = (seg._cache or _cache(seg)).update(seg)
+            self.rbuf = None  # (``run`` takes the records afresh)
         else:
-            recs, offs, self.scratch, total, self.tabs = first
+            recs, offs, self.scratch, total, self.tabs, self.rbuf = first
             self.offs = offs
             n = len(recs)
         self.recs = recs
@@ -276,7 +277,11 @@ class Sweep:
         if reached[r]:
             self.adj[o[r] : o[r + 1]] += g
         else:  # nothing there yet: a copy (an in-place ufunc costs µs on a few elements)
-            self.adj[o[r] : o[r + 1]] = g
+            i = o.item(r)
+            if len(g) == 1 and o.item(r + 1) == i + 1 and type(v := g.item(0)) is float:
+                self.adj[i] = v  # (a scalar's seed, ``loss.backward()``'s: no slice)
+            else:
+                self.adj[i : o.item(r + 1)] = g
             reached[r] = 1  # ``mark``, inlined: once per backward
             self.scratch[_PENDING] += 1
 
@@ -317,7 +322,9 @@ class Sweep:
         seg, k, fbase = self.seg, self.kernel, self.fbase
         self.freeing = free
         _, aptr, iptr, iaux, faux = self.tabs
-        recs = self._refresh()
+        # (the records as ``__init__`` took them while their buffer is where it was: nothing
+        # has paused yet, and flags written since went into that buffer)
+        recs = self.recs if seg.buf is self.rbuf and self.pruned is None else self._refresh()
         scratch = self.scratch
         resume, hooked_done, r = -1, -1, start
         self.swept_above = start + 1
@@ -560,8 +567,9 @@ class Sweep:
     def free(self, spent=False):
         """Release what the swept records saved and mark them (PyTorch frees after backward)."""
         # (the scratch is done with once the sweep has run: the pass's output where it fits)
-        self.recs = free_records(self.seg, self.reached if self.pruned is None else
-                                 self.executed(), self.scratch, spent)
+        # (``recs`` is read only while the sweep runs: no view of the flagged records made)
+        release_records(self.seg, self.reached if self.pruned is None else self.executed(),
+                        self.scratch, spent)
 
 
 # arena elements from which large adjoints may be held apart (a ReLU, product and sum of 2.5e5

@@ -62,7 +62,8 @@ def test_one_block_gives_the_tables_made_one_by_one(kind, cut):
     top = seg.n - 2 if cut else None  # a sweep that cannot reach the newest record
     got = F.first_tables(seg, top, 7, S.SweepArrays)
     assert got is not None
-    recs, offs, scratch, total, tabs = got
+    recs, offs, scratch, total, tabs, buf = got
+    assert buf is seg.buf and recs.base is buf.base  # (the records are the buffer's)
     want_recs = twin.records()
     if cut:
         want_recs = want_recs[: top + 1]
