@@ -156,6 +156,33 @@ def _insert(v, ix, first, i, guarded, kind):
 
 
 @njit(cache=True, nogil=True)
+def _floor_log2(n):
+    depth = 0
+    while n > 1:
+        n >>= 1
+        depth += 1
+    return depth
+
+
+@njit(cache=True, nogil=True)
+def _partition_pivot(v, ix, first, last, kind):
+    """libstdc++'s ``__unguarded_partition_pivot``: the median of three moved to ``first``,
+    the rest split around it; returns where the right part starts."""
+    _median_to_first(v, ix, first, first + 1, first + (last - first) // 2, last - 1, kind)
+    lo, hi = first + 1, last
+    while True:
+        while _before(v[lo], v[first], kind):
+            lo += 1
+        hi -= 1
+        while _before(v[first], v[hi], kind):
+            hi -= 1
+        if not lo < hi:
+            return lo
+        _swap(v, ix, lo, hi)
+        lo += 1
+
+
+@njit(cache=True, nogil=True)
 def _std_sort(v, ix, kind):
     """libstdc++'s ``std::sort`` (introsort, median of three, heapsort past depth 2 log2 n,
     insertion sort of runs of 16), which PyTorch's CPU ``sort`` and ``mode`` run: the order
@@ -163,11 +190,7 @@ def _std_sort(v, ix, kind):
     n = v.shape[0]
     if n < 2:
         return
-    depth0 = 0
-    m = n
-    while m > 1:
-        m >>= 1
-        depth0 += 1
+    depth0 = _floor_log2(n)
     stack = np.empty((2 * depth0 + 2, 3), np.int64)
     stack[0, 0], stack[0, 1], stack[0, 2] = 0, n, 2 * depth0
     top = 1
@@ -179,19 +202,7 @@ def _std_sort(v, ix, kind):
                 _heap_sort(v, ix, first, last, kind)
                 break
             depth -= 1
-            mid = first + (last - first) // 2
-            _median_to_first(v, ix, first, first + 1, mid, last - 1, kind)
-            lo, hi = first + 1, last
-            while True:
-                while _before(v[lo], v[first], kind):
-                    lo += 1
-                hi -= 1
-                while _before(v[first], v[hi], kind):
-                    hi -= 1
-                if not lo < hi:
-                    break
-                _swap(v, ix, lo, hi)
-                lo += 1
+            lo = _partition_pivot(v, ix, first, last, kind)
             stack[top, 0], stack[top, 1], stack[top, 2] = lo, last, depth
             top += 1
             last = lo
@@ -264,31 +275,14 @@ def _nth_element(v, ix, nth, kind):
     first, last = 0, v.shape[0]
     if nth == last:
         return
-    depth = 0
-    m = last
-    while m > 1:
-        m >>= 1
-        depth += 1
-    depth *= 2
+    depth = 2 * _floor_log2(last)
     while last - first > 3:
         if depth == 0:
             _heap_select(v, ix, first, nth + 1, last, kind)
             _swap(v, ix, first, nth)
             return
         depth -= 1
-        mid = first + (last - first) // 2
-        _median_to_first(v, ix, first, first + 1, mid, last - 1, kind)
-        lo, hi = first + 1, last
-        while True:
-            while _before(v[lo], v[first], kind):
-                lo += 1
-            hi -= 1
-            while _before(v[first], v[hi], kind):
-                hi -= 1
-            if not lo < hi:
-                break
-            _swap(v, ix, lo, hi)
-            lo += 1
+        lo = _partition_pivot(v, ix, first, last, kind)
         if lo <= nth:
             first = lo
         else:
