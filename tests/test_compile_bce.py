@@ -13,6 +13,7 @@ import tapegrad as tg
 import tapegrad.nn.functional as F
 
 torch = pytest.importorskip("torch")
+from compiled_steps import assert_adam_steps_agree  # noqa: E402
 
 
 def _mlp(lib):
@@ -25,42 +26,19 @@ def _mlp(lib):
 def test_adam_step_replays_as_eager_and_torch(loss):
     rng = np.random.default_rng(2)
     w0, pw0 = rng.uniform(0.5, 2.0, size=3), rng.uniform(0.5, 3.0, size=3)
-    models = {"compiled": _mlp(tg), "eager": _mlp(tg), "torch": _mlp(torch)}
-    sd = models["compiled"].state_dict()
-    models["eager"].load_state_dict(sd)
-    models["torch"].load_state_dict({k: torch.tensor(v.numpy()) for k, v in sd.items()})
-    results = {}
-    for name, m in models.items():
-        lib = torch if name == "torch" else tg
-        opt = lib.optim.Adam(m.parameters(), lr=0.01)
-        w, pw = lib.tensor(w0), lib.tensor(pw0)
 
-        def step(x, y, m=m, opt=opt, lib=lib, w=w, pw=pw):
-            opt.zero_grad()
-            z, Fn = m(x), lib.nn.functional
-            if loss == "bce":
-                out = Fn.binary_cross_entropy(lib.sigmoid(z), y)
-            elif loss == "bce_weight_sum":
-                out = Fn.binary_cross_entropy(lib.sigmoid(z), y, weight=w, reduction="sum")
-            else:
-                out = Fn.binary_cross_entropy_with_logits(z, y, pos_weight=pw)
-            out.backward()
-            opt.step()
-            return out.detach()
+    def make_loss(lib):
+        Fn, w, pw = lib.nn.functional, lib.tensor(w0), lib.tensor(pw0)
+        if loss == "bce":
+            return lambda z, y: Fn.binary_cross_entropy(lib.sigmoid(z), y)
+        if loss == "bce_weight_sum":
+            return lambda z, y: Fn.binary_cross_entropy(lib.sigmoid(z), y, weight=w,
+                                                        reduction="sum")
+        return lambda z, y: Fn.binary_cross_entropy_with_logits(z, y, pos_weight=pw)
 
-        f = tg.compile(step, fullgraph=True) if name == "compiled" else step
-        rng = np.random.default_rng(1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            losses = [f(lib.tensor(rng.normal(size=(6, 5))),
-                        lib.tensor(rng.uniform(size=(6, 3)))).item() for _ in range(4)]
-        if name == "compiled":
-            assert f._count == 1
-        results[name] = losses, [p.detach().numpy() for p in m.parameters()]
-    for other, tol in (("eager", 1e-12), ("torch", 1e-10)):
-        np.testing.assert_allclose(results["compiled"][0], results[other][0], rtol=tol)
-        for a, b in zip(results["compiled"][1], results[other][1]):
-            np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 1e-2)
+    assert_adam_steps_agree(_mlp, make_loss,
+                            lambda lib, rng: (lib.tensor(rng.normal(size=(6, 5))),
+                                              lib.tensor(rng.uniform(size=(6, 3)))))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

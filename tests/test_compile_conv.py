@@ -12,6 +12,7 @@ import tapegrad as tg
 import tapegrad.nn.functional as F
 
 torch = pytest.importorskip("torch")
+from compiled_steps import assert_adam_steps_agree  # noqa: E402
 
 
 def _net(lib, x, w, b, stride, padding, pool_stride):
@@ -73,33 +74,10 @@ def _cnn(lib):
 
 
 def test_small_cnn_step_in_eval_replays_as_eager_and_torch():
-    models = {"compiled": _cnn(tg), "eager": _cnn(tg), "torch": _cnn(torch)}
-    sd = models["compiled"].state_dict()
-    models["eager"].load_state_dict(sd)
-    models["torch"].load_state_dict({k: torch.tensor(v.numpy()) for k, v in sd.items()})
-    results = {}
-    for name, m in models.items():
-        lib = torch if name == "torch" else tg
-        opt = lib.optim.Adam(m.parameters(), lr=0.01)
-
-        def step(x, y, m=m, opt=opt, lib=lib):
-            opt.zero_grad()
-            loss = lib.nn.functional.cross_entropy(m(x), y)
-            loss.backward()
-            opt.step()
-            return loss.detach()
-
-        f = tg.compile(step, fullgraph=True) if name == "compiled" else step
-        rng = np.random.default_rng(1)
-        losses = [f(lib.tensor(rng.normal(size=(4, 1, 8, 8))),
-                    lib.tensor(rng.integers(0, 3, 4))).item() for _ in range(4)]
-        if name == "compiled":
-            assert f._count == 1
-        results[name] = losses, [p.detach().numpy() for p in m.parameters()]
-    for other, tol in (("eager", 1e-12), ("torch", 1e-10)):
-        np.testing.assert_allclose(results["compiled"][0], results[other][0], rtol=tol)
-        for a, b in zip(results["compiled"][1], results[other][1]):
-            np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 1e-2)
+    assert_adam_steps_agree(
+        _cnn, lambda lib: lib.nn.functional.cross_entropy,
+        lambda lib, rng: (lib.tensor(rng.normal(size=(4, 1, 8, 8))),
+                          lib.tensor(rng.integers(0, 3, 4))))
 
 
 def test_grouped_convolution_still_runs_eagerly_with_eagers_values():
