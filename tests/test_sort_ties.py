@@ -56,3 +56,25 @@ def test_sort_ties_gradient():
     y = tg.tensor(np.random.default_rng(3).standard_normal((3, 20)), requires_grad=True)
     assert tg.autograd.gradcheck(lambda t: t.sort(dim=1).values, (y,))
     assert tg.autograd.gradcheck(lambda t: t.sort(dim=0, descending=True).values, (y,))
+
+
+@pytest.mark.parametrize("stable", [False, True])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_nan_infinities_and_signed_zeros_in_pytorch_order(stable, dtype):
+    # descending, NaN ranks above +inf (it was put after it); -0.0 and 0.0 are equal values;
+    # rows with and without ties side by side, along either dim
+    rng = np.random.default_rng(7)
+    vals = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5])
+    for _ in range(40):
+        n = int(rng.integers(1, 45))
+        a = np.stack([rng.choice(vals, n), rng.permutation(n) + 0.5]).astype(dtype)
+        for dim, b in ((1, a), (0, a.T.copy())):
+            for descending in (False, True):
+                x, tx = tg.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True)
+                v, i = x.sort(dim=dim, descending=descending, stable=stable)
+                tv, ti = tx.sort(dim=dim, descending=descending, stable=stable)
+                np.testing.assert_array_equal(i.numpy(), ti.numpy())
+                g = rng.standard_normal(b.shape).astype(dtype)
+                v.backward(tg.tensor(g))
+                tv.backward(torch.tensor(g))
+                np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

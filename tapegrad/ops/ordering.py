@@ -32,24 +32,41 @@ _kernels = kernels("_select_kernels")  # (loads Numba: on the first sort or kthv
 
 
 def _order(xd, d, descending, stable=True):
-    if not stable and xd.shape[d] > 16:
-        # PyTorch's CPU sort: std::sort, whose order of equal values is its own (up to 16
-        # values it is an insertion sort, which keeps index order: the stable sort below)
-        rows = np.moveaxis(xd, d, -1)
-        rows = rows.astype(np.float32 if rows.dtype == np.float16 else np.uint8) if \
-            rows.dtype in (np.float16, np.bool_) else rows
-        shape = rows.shape
-        rows = kernel_array(rows, rows.dtype, (-1, shape[-1] if shape else 1))
-        out = np.empty(rows.shape, np.int64)
-        if out.size:
-            _kernels().sort_rows(rows, int(bool(descending)), out)
-        return np.moveaxis(out.reshape(shape), -1, d)
-    if descending and xd.dtype.kind != "f":  # (no negation: unsigned, bool, int64's minimum)
+    o = _stable_order(xd, d, descending)
+    if stable or xd.shape[d] <= 16:  # (up to 16 values std::sort is an insertion sort)
+        return o
+    # PyTorch's CPU sort is std::sort, whose order of equal values is its own: only rows with
+    # ties differ from the stable order, and only those run it (no compile, no cost, otherwise)
+    s = np.moveaxis(np.take_along_axis(xd, o, d), d, -1)
+    tie = s[..., 1:] == s[..., :-1]
+    if s.dtype.kind == "f":
+        tie |= np.isnan(s[..., 1:]) & np.isnan(s[..., :-1])  # (NaNs are equal to std::sort)
+    tied = tie.any(-1)
+    if not tied.any():
+        return o
+    rows = np.moveaxis(xd, d, -1)[tied]
+    rows = rows.astype(np.float32 if rows.dtype == np.float16 else np.uint8) if \
+        rows.dtype in (np.float16, np.bool_) else rows
+    rows = kernel_array(rows, rows.dtype, rows.shape)
+    out = np.empty(rows.shape, np.int64)
+    _kernels().sort_rows(rows, int(bool(descending)), out)
+    om = np.moveaxis(o, d, -1).copy()
+    om[tied] = out
+    return np.moveaxis(om, -1, d)
+
+
+def _stable_order(xd, d, descending):
+    """Positions of a stable sort along ``d``, NaN ranking largest, as PyTorch."""
+    if not descending:
+        return np.argsort(xd, axis=d, kind="stable")
+    if xd.dtype.kind != "f":  # (no negation: unsigned, bool, int64's minimum)
         n = xd.shape[d] if xd.ndim else 1
         return n - 1 - np.flip(np.argsort(np.flip(xd, d), axis=d, kind="stable"), d)
-    if descending:  # stable, nan first (largest), as PyTorch
-        return np.argsort(np.where(np.isnan(xd), -np.inf, -xd), axis=d, kind="stable")
-    return np.argsort(xd, axis=d, kind="stable")
+    nan = np.isnan(xd)
+    if not nan.any():
+        return np.argsort(-xd, axis=d, kind="stable")
+    # NaN first, then the values from the largest (inf too: -x would tie it with a NaN at -inf)
+    return np.lexsort((np.where(nan, 0, -xd), ~nan), axis=d)
 
 
 def _rows_kernel(xm, d, k, run):
