@@ -106,7 +106,8 @@ def _adjust_heap(v, ix, first, hole, length, val, vi, kind):
 
 
 @njit(cache=True, nogil=True)
-def _heap_sort(v, ix, first, last, kind):
+def _make_heap(v, ix, first, last, kind):
+    """libstdc++'s ``__make_heap`` of ``[first, last)``."""
     length = last - first
     if length >= 2:
         parent = (length - 2) // 2
@@ -116,6 +117,11 @@ def _heap_sort(v, ix, first, last, kind):
             if parent == 0:
                 break
             parent -= 1
+
+
+@njit(cache=True, nogil=True)
+def _heap_sort(v, ix, first, last, kind):
+    _make_heap(v, ix, first, last, kind)
     while last - first > 1:
         last -= 1
         val, vi = v[last], ix[last]
@@ -254,14 +260,7 @@ def _heap_select(v, ix, first, middle, last, kind):
     """libstdc++'s ``__heap_select``: the ``middle - first`` first entries in the order (a heap
     of them in ``[first, middle)``)."""
     length = middle - first
-    if length >= 2:
-        parent = (length - 2) // 2
-        while True:
-            _adjust_heap(v, ix, first, parent, length, v[first + parent], ix[first + parent],
-                         kind)
-            if parent == 0:
-                break
-            parent -= 1
+    _make_heap(v, ix, first, middle, kind)
     for i in range(middle, last):
         if _before(v[i], v[first], kind):
             val, vi = v[i], ix[i]
