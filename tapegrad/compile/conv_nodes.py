@@ -2,10 +2,9 @@
 or dilation, a pooling without padding, dilation or ceil_mode).
 
 Convolution: three primitives, each bilinear, whose VJPs are each other, so gradients of any
-order stay in the program: ``conv`` (the windows of the zero-padded input against the weight,
-one BLAS contraction), ``conv_dx`` (its VJP in the input: each kernel tap's contribution added
-back at its strided positions, the padding cropped) and ``conv_dw`` (its VJP in the weight:
-the windows against the cotangent). The bias is an ordinary broadcast ``add``.
+order stay in the program: ``conv``, ``conv_dx`` (its VJP in the input) and ``conv_dw`` (its
+VJP in the weight), each eager's array function (``ops/convolution.py``'s columns and BLAS
+products), so a replay computes what eager does. The bias is an ordinary broadcast ``add``.
 
 Max pooling: ``pool`` (each window's maximum), ``pool_grad`` (the cotangent scattered to each
 window's maximum: the first largest value, the last NaN, as eager and PyTorch choose) and
@@ -15,6 +14,7 @@ window's maximum: the first largest value, the last NaN, as eager and PyTorch ch
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view as _windows
 
+from ..ops.convolution import _conv_vjp_np, conv_np, input_grad_np
 from .ir import Unsupported
 from . import ir
 from .vjp import RULES
@@ -27,27 +27,25 @@ def _win(x, k, s, pad):
     return _windows(x, tuple(k), axis=(2, 3))[:, :, ::s[0], ::s[1]]
 
 
-def conv(p, x, w):
-    win = _win(x, w.shape[2:], p["stride"], p["padding"])
-    out = np.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3]))  # (B, Ho, Wo, O)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+def _pads(p):
+    return tuple((a, a) for a in p["padding"])
+
+
+def conv(p, x, w):  # (eager's convolution: the same columns and products)
+    return conv_np(x, w, p["stride"], _pads(p), (1, 1), 1)
 
 
 def conv_dw(p, x, g):
-    win = _win(x, p["kshape"], p["stride"], p["padding"])
-    return np.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3]))  # (O, C, kh, kw)
+    # (the weight only matters by its shape here: a broadcast view, nothing allocated)
+    w = np.broadcast_to(np.zeros((), np.result_type(x, g)),
+                        (g.shape[1], x.shape[1]) + tuple(p["kshape"]))
+    return _conv_vjp_np(g, (x, w), None, p["stride"], _pads(p), (1, 1), 1, (False, True))[1]
 
 
 def conv_dx(p, g, w):
-    (s0, s1), (p0, p1) = p["stride"], p["padding"]
-    B, C, H, W = p["xshape"]
-    Ho, Wo = g.shape[2:]
-    out = np.zeros((B, C, H + 2 * p0, W + 2 * p1), np.result_type(g, w))
-    for i in range(w.shape[2]):
-        for j in range(w.shape[3]):
-            part = np.tensordot(g, w[:, :, i, j], axes=([1], [0]))  # (B, Ho, Wo, C)
-            out[:, :, i:i + s0 * Ho:s0, j:j + s1 * Wo:s1] += part.transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(out[:, :, p0:p0 + H, p1:p1 + W])
+    dx = input_grad_np(g, w.astype(np.result_type(g, w), copy=False), p["xshape"],
+                       p["stride"], _pads(p), (1, 1), 1)
+    return np.ascontiguousarray(dx)
 
 
 def _where(p, x):
