@@ -181,17 +181,25 @@ def _cached(key, make):
     return _keep_params(key, make()) if params is None else params
 
 
-def avg_pool(x, kernel, stride, padding, outs, count_include_pad, divisor_override):
-    """``avg_pool{1,2}d`` of ``x`` (N, C, *spatial), its arguments checked by the caller."""
-    shape, y_shape = tuple(x.shape), tuple(x.shape[:2]) + tuple(outs)
+def avg_params(shape, dtype, kernel, stride, padding, outs, count_include_pad,
+               divisor_override):
+    """The params of ``avg_pool`` of an input of ``shape`` and ``dtype`` (for ``_pool_np`` and
+    ``_unpool_np``)."""
+    shape, y_shape = tuple(shape), tuple(shape[:2]) + tuple(outs)
 
     def make():
         bounds, divisor = pool_geometry(shape[2:], kernel, stride, padding, outs,
                                         count_include_pad, divisor_override)
-        return _params(shape, y_shape, bounds, divisor, x.dtype, AVG_CODES)
-    key = (shape, x.dtype, tuple(kernel), tuple(stride), tuple(padding), tuple(outs),
+        return _params(shape, y_shape, bounds, divisor, dtype, AVG_CODES)
+    key = (shape, dtype, tuple(kernel), tuple(stride), tuple(padding), tuple(outs),
            bool(count_include_pad), divisor_override)
-    return pool(x, _cached(key, make))
+    return _cached(key, make)
+
+
+def avg_pool(x, kernel, stride, padding, outs, count_include_pad, divisor_override):
+    """``avg_pool{1,2}d`` of ``x`` (N, C, *spatial), its arguments checked by the caller."""
+    return pool(x, avg_params(x.shape, x.dtype, kernel, stride, padding, outs,
+                              count_include_pad, divisor_override))
 
 
 def adaptive_avg_pool(x, outs):
