@@ -55,6 +55,8 @@ def _vector_norm(a, p):
     a = np.abs(a.ravel())
     if p == math.inf:
         return a.max() if a.size else 0.0
+    if p == -math.inf:
+        return a.min()
     if p == 0:
         return float(np.count_nonzero(a))
     if p == 2:
@@ -70,6 +72,8 @@ def _device_vector_norm(t, p):
         a = ops.abs(ops.reshape(t.detach(), (-1,)).to(np.float64))
         if p == math.inf:
             return ops.amax(a) if a.numel() else ops.sum(a)
+        if p == -math.inf:
+            return ops.amin(a)
         if p == 0:
             return ops.sum((a != 0).to(np.float64))
         if p == 2:
@@ -105,6 +109,10 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:  # PyTorch's torch.tensor(0.0): the default dtype
         return _make(np.asarray(0.0, dtype=get_default_dtype()))
     dtype = _norm_dtype(tensors)
+    if (norm_type == math.inf or norm_type < 0) and any(t.numel() == 0 for t in tensors):
+        raise RuntimeError(_NO_IDENTITY.format(*(
+            ("_foreach_norm", "infinity") if norm_type == math.inf and foreach is not False
+            else ("linalg.vector_norm", f"{norm_type:g}"))))
     if any(t.is_cuda for t in tensors):
         total = _device_total_norm(tensors, norm_type)
         if error_if_nonfinite and not math.isfinite(total.item()):  # a synchronising read
@@ -118,6 +126,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     return _make(np.asarray(total, dtype=dtype))
 
 
+_NO_IDENTITY = ("{} cannot compute the {} norm on an empty tensor because the operation does "
+                "not have an identity")
 _NONFINITE = ("The total norm of order {} for gradients from `parameters` is non-finite, so it "
               "cannot be clipped. To disable this error and scale the gradients by the "
               "non-finite norm anyway, set `error_if_nonfinite=False`")
@@ -130,7 +140,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     1)."""
     params = _params(parameters)
     grads = [p.grad for p in params if p.grad is not None]
-    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     if grads:
         clip_grads_with_norm_(params, max_norm, total)
     return total
