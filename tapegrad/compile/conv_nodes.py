@@ -1,5 +1,6 @@
-"""``F.conv2d`` and ``F.max_pool2d`` as replay nodes (4-D input; a convolution without groups
-or dilation, a pooling without padding, dilation or ceil_mode).
+"""``F.conv2d`` and ``F.max_pool2d`` as replay nodes (a convolution of any stride,
+padding (numbers, 'same', 'valid'), dilation and groups, batched or not; a pooling of 4-D input
+without padding, dilation or ceil_mode).
 
 Convolution: three primitives, each bilinear, whose VJPs are each other, so gradients of any
 order stay in the program: ``conv``, ``conv_dx`` (its VJP in the input) and ``conv_dw`` (its
@@ -27,24 +28,21 @@ def _win(x, k, s, pad):
     return _windows(x, tuple(k), axis=(2, 3))[:, :, ::s[0], ::s[1]]
 
 
-def _pads(p):
-    return tuple((a, a) for a in p["padding"])
-
-
 def conv(p, x, w):  # (eager's convolution: the same columns and products)
-    return conv_np(x, w, p["stride"], _pads(p), (1, 1), 1)
+    return conv_np(x, w, p["stride"], p["pads"], p["dilation"], p["groups"])
 
 
 def conv_dw(p, x, g):
     # (the weight only matters by its shape here: a broadcast view, nothing allocated)
     w = np.broadcast_to(np.zeros((), np.result_type(x, g)),
-                        (g.shape[1], x.shape[1]) + tuple(p["kshape"]))
-    return _conv_vjp_np(g, (x, w), None, p["stride"], _pads(p), (1, 1), 1, (False, True))[1]
+                        (g.shape[1], x.shape[1] // p["groups"]) + tuple(p["kshape"]))
+    return _conv_vjp_np(g, (x, w), None, p["stride"], p["pads"], p["dilation"], p["groups"],
+                        (False, True))[1]
 
 
 def conv_dx(p, g, w):
     dx = input_grad_np(g, w.astype(np.result_type(g, w), copy=False), p["xshape"],
-                       p["stride"], _pads(p), (1, 1), 1)
+                       p["stride"], p["pads"], p["dilation"], p["groups"])
     return np.ascontiguousarray(dx)
 
 
@@ -90,7 +88,7 @@ ir.IMPL.update(conv=conv, conv_dw=conv_dw, conv_dx=conv_dx, pool=pool, pool_grad
 
 
 def _p(n):
-    return {k: n.params[k] for k in ("stride", "padding", "xshape", "kshape")}
+    return {k: n.params[k] for k in ("stride", "pads", "dilation", "groups", "xshape", "kshape")}
 
 
 def _conv_vjp(b, n, g):
@@ -118,19 +116,39 @@ def _pair(v):
     return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(i) for i in v)
 
 
+def _tuple(v, nd):
+    return (int(v),) * nd if isinstance(v, (int, np.integer)) else tuple(int(i) for i in v)
+
+
 def conv2d(tr, name, a, result):
+    """``conv{1,2,3}d`` (``nn/convolution._conv``'s arguments), batched or not: eager's one op
+    (its padding strings resolved as eager does)."""
+    nd = int(name[4])  # (the dims: conv2d)
     x, w = tr.v(a["input"]), tr.v(a["weight"])
+    xs, ws, dtype = tr.g.shape(x), tr.g.shape(w), tr.g.dtype(x)
+    same = a["bias"] is None or tr.g.dtype(tr.v(a["bias"])) == dtype
+    if len(xs) not in (nd + 1, nd + 2) or len(ws) != nd + 2 or tr.g.dtype(w) != dtype or \
+            dtype not in (np.float32, np.float64) or not same:
+        raise Unsupported(f"{name} of mixed or non-float dtypes")
+    stride, dilation = _tuple(a["stride"], nd), _tuple(a["dilation"], nd)
     pad = a["padding"]
-    pad = (0, 0) if pad == "valid" else pad
-    if len(tr.g.shape(x)) != 4 or len(tr.g.shape(w)) != 4 or a["groups"] != 1 or \
-            _pair(a["dilation"]) != (1, 1) or isinstance(pad, str):
-        raise Unsupported(f"{name} of 3-d input, with groups, dilation or padding='same'")
-    p = {"stride": _pair(a["stride"]), "padding": _pair(pad), "xshape": tr.g.shape(x),
-         "kshape": tr.g.shape(w)[2:]}
+    if pad == "valid":
+        pads = ((0, 0),) * nd
+    elif pad == "same":
+        totals = [d * (k - 1) for d, k in zip(dilation, ws[2:])]
+        pads = tuple((t // 2, t - t // 2) for t in totals)
+    else:
+        pads = tuple((q, q) for q in _tuple(pad, nd))
+    if len(xs) == nd + 1:  # (unbatched: a batch of one, as eager)
+        x = tr.e("reshape", (x,), shape=(1,) + xs)
+    p = {"stride": stride, "pads": pads, "dilation": dilation, "groups": int(a["groups"]),
+         "xshape": tr.g.shape(x), "kshape": ws[2:]}
     vid = tr.e("conv", (x, w), **p)
     if a["bias"] is not None:
-        bias = tr.e("reshape", (tr.v(a["bias"]),), shape=(1, -1, 1, 1))
+        bias = tr.e("reshape", (tr.v(a["bias"]),), shape=(1, -1) + (1,) * nd)
         vid = tr.e("add", (vid, bias))
+    if len(xs) == nd + 1:
+        vid = tr.e("reshape", (vid,), shape=tr.g.shape(vid)[1:])
     tr.out(result, vid, name)
 
 
