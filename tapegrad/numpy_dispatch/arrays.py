@@ -240,7 +240,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     """Piecewise-linear: the gradient reaches x (the slope), xp and fp (the two knots around
     each x); outside [xp[0], xp[-1]] the result is fp's end value (or left/right)."""
     _need(period is None, "period=")
-    xt, xpt, fpt = _float(x), _t(xp), _t(fp)
+    xt, xpt, fpt = _wide(_float(x)), _wide(_float(xp)), _wide(_t(fp))  # (NumPy's dtypes)
     xv, xpv = _vals(xt), _vals(xpt)
     if xpv.ndim != 1 or _vals(fpt).shape != xpv.shape:
         raise ValueError("fp and xp are not of the same length.")
@@ -253,10 +253,23 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     at_end = xv == xpv[-1]
     if at_end.any():
         r = _op("where")(at_end, fpt[n - 1] + xt * 0.0, r)
-    lo = fpt[0] if left is None else _t(np.asarray(left, r.dtype))
-    hi = fpt[n - 1] if right is None else _t(np.asarray(right, r.dtype))
+    lo = fpt[0] if left is None else _end_value(left, r.dtype)
+    hi = fpt[n - 1] if right is None else _end_value(right, r.dtype)
     r = _op("where")(xv < xpv[0], lo, r)
     return _op("where")(xv > xpv[-1], hi, r)
+
+
+def _wide(v):
+    """``v`` in float64 (complex128 if complex), the dtypes np.interp computes in."""
+    dt = np.dtype(np.complex128 if v.dtype.kind == "c" else np.float64)
+    return v if v.dtype == dt else v.to(dt)
+
+
+def _end_value(v, dtype):
+    """interp's ``left``/``right``: a tensor keeps its history (the gradient reaches it)."""
+    if isinstance(v, Tensor):
+        return v if v.dtype == dtype else v.to(dtype)
+    return _t(np.asarray(v, dtype))
 
 
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
