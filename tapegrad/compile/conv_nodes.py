@@ -1,6 +1,6 @@
-"""``F.conv2d`` and ``F.max_pool2d`` as replay nodes (a convolution of any stride,
-padding (numbers, 'same', 'valid'), dilation and groups, batched or not; a pooling of 4-D input
-without padding, dilation or ceil_mode).
+"""``F.conv1d``, ``F.conv2d``, ``F.conv3d`` and ``F.max_pool2d`` as replay nodes (a convolution
+of any stride, padding (numbers, 'same', 'valid'), dilation and groups, batched or not; a
+pooling of 4-D input without padding, dilation or ceil_mode).
 
 Convolution: three primitives, each bilinear, whose VJPs are each other, so gradients of any
 order stay in the program: ``conv``, ``conv_dx`` (its VJP in the input) and ``conv_dw`` (its
@@ -120,10 +120,10 @@ def _tuple(v, nd):
     return (int(v),) * nd if isinstance(v, (int, np.integer)) else tuple(int(i) for i in v)
 
 
-def conv2d(tr, name, a, result):
+def convolution(tr, name, a, result):
     """``conv{1,2,3}d`` (``nn/convolution._conv``'s arguments), batched or not: eager's one op
     (its padding strings resolved as eager does)."""
-    nd = int(name[4])  # (the dims: conv2d)
+    nd = int(name[4])  # (conv1d, conv2d, conv3d)
     x, w = tr.v(a["input"]), tr.v(a["weight"])
     xs, ws, dtype = tr.g.shape(x), tr.g.shape(w), tr.g.dtype(x)
     same = a["bias"] is None or tr.g.dtype(tr.v(a["bias"])) == dtype
