@@ -9,15 +9,23 @@ from ..tensor import Tensor
 from . import _NV, _axis, _cast, _need, _op, _values_only, numpy_pair, numpy_promoted
 
 
+def _reversed_axes(x):
+    return _op("permute")(x, tuple(reversed(range(x.ndim))))
+
+
 def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
-    _need(order == "C", "order=")
+    _need(order in ("C", "F"), f"order={order!r}")
     shape = newshape if shape is None else shape
-    return _op("reshape")(_t(a), (shape,) if isinstance(shape, (int, np.integer)) else shape)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if order == "F":  # Fortran order: C order of the axes reversed, before and after
+        return _reversed_axes(_op("reshape")(_reversed_axes(_t(a)), shape[::-1]))
+    return _op("reshape")(_t(a), shape)
 
 
 def _ravel(a, order="C"):
-    _need(order == "C", "order=")
-    return _op("reshape")(_t(a), (-1,))
+    _need(order in ("C", "F"), f"order={order!r}")
+    x = _t(a)
+    return _op("reshape")(_reversed_axes(x) if order == "F" else x, (-1,))
 
 
 def _transpose(a, axes=None):
@@ -130,7 +138,9 @@ def _einsum(*operands, out=None, optimize=False, **kwargs):
         from .arrays import interleaved_einsum
 
         return interleaved_einsum(operands)
-    return _op("einsum")(operands[0], *[_t(o) for o in operands[1:]])
+    ts = [_t(o) for o in operands[1:]]
+    dt = joined_dtype(ts)  # (NumPy's promotion: PyTorch's einsum refuses int + float, real + complex)
+    return _op("einsum")(operands[0], *[t if dt is None or t.dtype == dt else t.to(dt) for t in ts])
 
 
 def joined_dtype(arrays):
