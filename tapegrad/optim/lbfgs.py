@@ -17,7 +17,7 @@ from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, _make
 from ._fused import axpy as _axpy
 from ._fused import dot as _dot
-from .optimizer import Optimizer, _arr, _as_real, _touch
+from .optimizer import Optimizer, check_tensor_lr, _arr, _as_real, _touch
 
 
 def _host(t):
@@ -197,6 +197,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:

@@ -94,6 +94,12 @@ def _split_names(param_group):
         param_group["param_names"] = names
 
 
+def check_tensor_lr(lr):
+    """PyTorch's refusal of a learning rate given as a tensor of more than one element."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
 class Optimizer:
     """Base class: ``params`` is an iterable of tensors or of dicts (parameter groups with
     their own options); ``defaults`` fills the options a group leaves out."""
@@ -188,7 +194,9 @@ class Optimizer:
     def _check_non_negative(**options):
         """Raise PyTorch's ``ValueError`` for the first of ``options`` (in the order given)
         that is not ``>= 0``: "Invalid learning rate: -1", "Invalid epsilon value: ...",
-        else "Invalid <name> value: ..."."""
+        else "Invalid <name> value: ..." (a tensor ``lr`` of more than one element first:
+        "Tensor lr must be 1-element")."""
+        check_tensor_lr(options.get("lr"))
         for name, value in options.items():
             if not 0.0 <= value:
                 raise ValueError(f"Invalid {_OPTION_LABELS.get(name, name + ' value')}: {value}")

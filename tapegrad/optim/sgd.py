@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay (PyTorch's update)."""
 
-from .optimizer import Optimizer, _arr, _state_copy, _touch
+from .optimizer import Optimizer, check_tensor_lr, _arr, _state_copy, _touch
 
 
 class SGD(Optimizer):
@@ -18,6 +18,7 @@ class SGD(Optimizer):
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
         # PyTorch's SGD tests ``< 0.0`` (a NaN passes), not ``Optimizer._check_non_negative``
+        check_tensor_lr(lr)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
