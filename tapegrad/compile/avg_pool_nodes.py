@@ -1,5 +1,5 @@
-"""``F.avg_pool2d`` as replay nodes (4-D input; kernel, stride, padding, count_include_pad and
-divisor_override as PyTorch; ceil_mode still runs eagerly).
+"""``F.avg_pool1d/2d/3d`` as replay nodes (batched or not; kernel, stride, padding, ceil_mode,
+count_include_pad and divisor_override as PyTorch).
 
 Two primitives, both linear, each the other's VJP, so gradients of any order stay in the
 program: ``avgpool`` (each window's mean) and ``avgpool_grad`` (the cotangent spread back over
@@ -12,7 +12,8 @@ import numpy as np
 
 from ..ops.avg_pool import _pool_np, _unpool_np, avg_params
 from . import ir
-from .conv_nodes import _pair
+from ..nn.convolution import _out_size
+from .conv_nodes import _tuple
 from .ir import Unsupported
 from .vjp import RULES
 
@@ -30,16 +31,26 @@ RULES["avgpool"] = lambda b, n, g: [b.e("avgpool_grad", g, **n.params)]
 RULES["avgpool_grad"] = lambda b, n, u: [b.e("avgpool", u, **n.params)]
 
 
-def avg_pool2d(tr, name, a, result):
+def avg_pool(tr, name, a, result):
+    """``avg_pool{1,2,3}d``, batched or not, ``ceil_mode`` too: eager's one op with eager's
+    output sizes."""
+    nd = int(name[8])
     x = tr.v(a["input"])
-    k = _pair(a["kernel_size"])
+    k = _tuple(a["kernel_size"], nd)
     st = a["stride"]
-    s = k if st is None or isinstance(st, (list, tuple)) and not st else _pair(st)
+    s = k if st is None or isinstance(st, (list, tuple)) and not st else _tuple(st, nd)
+    pad = _tuple(a["padding"], nd)
     shape, dtype = tr.g.shape(x), tr.g.dtype(x)
-    if len(shape) != 4 or a["ceil_mode"] or dtype not in (np.float32, np.float64):
-        raise Unsupported(f"{name} of 3-d input or with ceil_mode")
-    pad = _pair(a["padding"])
-    outs = [(n + 2 * q - kk) // ss + 1 for n, kk, ss, q in zip(shape[2:], k, s, pad)]
-    eager = avg_params(shape, dtype, k, s, pad, outs, bool(a["count_include_pad"]),
-                       a["divisor_override"])
-    tr.out(result, tr.e("avgpool", (x,), eager=eager), name)
+    if len(shape) not in (nd + 1, nd + 2) or dtype not in (np.float32, np.float64):
+        raise Unsupported(f"{name} of a {dtype} input")
+    if len(shape) == nd + 1:  # (unbatched: a batch of one, as eager)
+        x = tr.e("reshape", (x,), shape=(1,) + shape)
+    xs = tr.g.shape(x)
+    outs = [_out_size(n, kk, ss, q, 1, a["ceil_mode"]) for n, kk, ss, q in
+            zip(xs[2:], k, s, pad)]
+    eager = avg_params(xs, dtype, k, s, pad, outs, bool(a["count_include_pad"]),
+                       a.get("divisor_override"))
+    vid = tr.e("avgpool", (x,), eager=eager)
+    if len(shape) == nd + 1:
+        vid = tr.e("reshape", (vid,), shape=tr.g.shape(vid)[1:])
+    tr.out(result, vid, name)

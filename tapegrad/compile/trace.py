@@ -185,7 +185,7 @@ def _build_table():
     from ..nn import functional as F
 
     # whole losses (their targets are values; bce's range is a guard), average pooling
-    for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d, F.binary_cross_entropy):
+    for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d, F.avg_pool3d, F.binary_cross_entropy):
         f = _unwrapped(f)  # (under vmap's wrapper, whose code every wrapper shares)
         table[f.__code__] = _plain(f.__name__, f.__code__)
     from ..autograd import functional as AF
