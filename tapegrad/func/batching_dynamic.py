@@ -5,6 +5,7 @@ PyTorch, they raise rather than run once per example (which stacked them when th
 happened to agree and failed in ``stack`` otherwise)."""
 
 from .batched import RULES, _level_of, _unwrap
+from .batching_index import batched_key
 from .batching_rules import _rule_getitem, _rule_where
 from .pytree import tree_flatten
 
@@ -46,10 +47,13 @@ def _rule_masked_select(level, name, raw, args, kwargs):
 
 def _rule_getitem_mask(level, name, raw, args, kwargs):
     key = args[1] if len(args) > 1 else kwargs.get("key")
-    for k in tree_flatten(key)[0]:
+    leaves = tree_flatten(key)[0]
+    for k in leaves:
         if getattr(getattr(k, "dtype", None), "kind", None) == "b" and \
                 _level_of([k]) == level:
             raise RuntimeError(MASK_ERRORS["getitem"])
+    if len(args) == 2 and not kwargs and _level_of(leaves) == level:
+        return batched_key(level, args[0], key)
     return _rule_getitem(level, name, raw, *args, **kwargs)
 
 

@@ -1,0 +1,100 @@
+"""``x[key]`` inside ``vmap`` where the key holds integer index tensors batched by this vmap
+(``xi[ii]`` per example, ``xi[:, ii]``, ``xi[ii, :, jj]``): one indexing of the physical tensor
+instead of a loop over the examples.
+
+The batched index arrays take the batch dim in front of the examples' broadcast index shape
+``s``; a batched ``x`` is indexed by ``arange(size)`` first, so that example ``k`` reads its
+own slice. Integers are selected first, as PyTorch does (a batched 0-d index is one integer
+per example). The result dims are then moved to where indexing one example puts them (``s``
+in the place of adjacent index arrays, else in front), behind the batch dim. Keys with
+``None``, masks or non-integer arrays, and indices out of range, run once per example."""
+
+import numpy as np
+
+from ..ops import movement as _M
+from ..tensor import Tensor, _make
+from .batched import BatchedTensor, _call, _reshape, _unwrap
+
+
+def _is_array(k):
+    return isinstance(k, (Tensor, np.ndarray, list))
+
+
+def _index_ndim(level, k):
+    """(ndim of one example's index array, whether it is batched here), or None for an item
+    this rule does not take (a mask, a float array)."""
+    if isinstance(k, list):
+        k = np.asarray(k)
+    kind = k.dtype.kind if isinstance(k, np.ndarray) else getattr(k.dtype, "kind", None)
+    if kind not in ("i", "u"):
+        return None
+    p, b = _unwrap(level, k)
+    return (len(p.shape) - 1, True) if b else (len(k.shape), False)
+
+
+def _expand_ellipsis(items, nd):
+    if sum(k is Ellipsis for k in items) != 1:
+        return items
+    i = [k is Ellipsis for k in items].index(True)  # (not ==: a tensor compares elementwise)
+    rest = nd - (len(items) - 1)
+    return None if rest < 0 else items[:i] + (slice(None),) * rest + items[i + 1:]
+
+
+def _front(kinds):
+    """Slices in front of the index arrays' dims: NumPy's rule on the kinds ('s' a slice, 'a'
+    an array) once integers are selected (PyTorch selects with them first)."""
+    pos = [i for i, k in enumerate(kinds) if k == "a"]
+    if not pos or pos != list(range(pos[0], pos[-1] + 1)):
+        return 0
+    return pos[0]
+
+
+def batched_key(level, x, key):
+    """``x[key]`` for a key batched at ``level``, or NotImplemented (then the loop runs)."""
+    p, xb = _unwrap(level, x)
+    if getattr(p, "device", None) is not None and p.device.type != "cpu":
+        return NotImplemented
+    items = key if isinstance(key, tuple) else (key,)
+    items = _expand_ellipsis(items, len(p.shape) - xb)
+    if items is None or len(items) > len(p.shape) - xb:
+        return NotImplemented
+    size, bnd, new = None, 0, []
+    example, physical = [], ["a"] if xb else []  # (a batched x is indexed by arange first)
+    for k in items:
+        if isinstance(k, slice):
+            example.append("s")
+            physical.append("s")
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+            pass  # (selected first, in both)
+        elif _is_array(k) and _index_ndim(level, k) is not None:
+            knd, kb = _index_ndim(level, k)
+            bnd = max(bnd, knd)
+            if kb:
+                size = _unwrap(level, k)[0].shape[0]
+                physical.append("a")
+                example.extend("a" if knd else ())
+            elif knd:
+                physical.append("a")
+                example.append("a")
+        else:
+            return NotImplemented  # (None, masks, float arrays: the loop)
+    if size is None:
+        return NotImplemented
+    for i, k in enumerate(items):
+        if _is_array(k) and _unwrap(level, k)[1]:
+            q = _unwrap(level, k)[0]
+            k = _reshape(q, (size,) + (1,) * (bnd + 1 - len(q.shape)) + tuple(q.shape[1:]))
+        new.append(k)
+    if xb:
+        new.insert(0, _make(np.arange(size).reshape((size,) + (1,) * bnd)))
+    try:
+        out = _call("getitem", _M.getitem, p, tuple(new))
+    except IndexError:
+        return NotImplemented  # (an index out of range: each example's own error)
+    pb, qb = _front(physical), _front(example)
+    nsl = len(out.shape) - 1 - bnd  # (slices and the dims the key leaves whole)
+    at = [j if j < pb else j + 1 + bnd for j in range(nsl)]
+    order = [pb] + at[:qb] + list(range(pb + 1, pb + 1 + bnd)) + at[qb:]
+    if order != list(range(len(order))):
+        out = _call("permute", _M.permute, out, dims=tuple(order))
+    return BatchedTensor(out, level)
