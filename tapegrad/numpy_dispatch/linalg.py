@@ -130,7 +130,7 @@ def _np_lstsq(a, b, rcond=None):
         (sd[0] if sd.size else 0.0)
     rank = int(np.sum(sd > cut))
     if rank == n and m > n:
-        r = a @ x - b
+        r = (a if a.dtype == x.dtype else a.to(x.dtype)) @ x - b  # (a real, b complex)
         res = _sum(r.abs() ** 2 if r.dtype.kind == "c" else r * r, 0)
         if b.ndim == 1:
             from ..ops.movement import reshape

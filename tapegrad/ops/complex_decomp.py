@@ -46,7 +46,7 @@ def _rule_qr(ns, g, ins, out, m, n, mode):
     X = mH(ns, MH) - MH
     skew = X * np.tril(np.ones((k, k)), -1) + (ns.imag(MH) * -1j) * eye
     lead = mH(ns, ns.solve(Rm[..., :m], mH(ns, Q @ skew)))
-    return (lead @ np.eye(m, n) + Q @ gR,)
+    return (lead @ np.eye(m, n, dtype=lead.dtype) + Q @ gR,)
 
 
 def qr(A, mode="reduced"):

@@ -592,10 +592,10 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ts = [R.as_tensor(t) for t in operands]
-    if any(t.dtype.kind == "c" for t in ts) and R._grad_on() and any(t._rg for t in ts):
-        return _complex_einsum(equation, ts)
     arrays = [t._arr() for t in ts]
     subs, out_sub, sizes = einsum_dtypes(arrays, _parse_einsum(equation, [a.shape for a in arrays]))
+    if any(t.dtype.kind == "c" for t in ts) and R._grad_on() and any(t._rg for t in ts):
+        return _complex_einsum(equation, ts)
     if any(type(a) is _DeviceArray for a in arrays):  # device ops (ops/cuda_linalg.py)
         from .cuda_linalg import einsum as device_einsum
 

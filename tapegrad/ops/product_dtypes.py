@@ -1,8 +1,8 @@
 """PyTorch's refusal of a matrix product whose operands have different dtypes where one is an
-integer or bool tensor (``float32 @ int64``). NumPy would promote; PyTorch's kernels take
-operands of one dtype and say so, in words that depend on the kernel the shapes reach. Mixed
-float32/float64 operands are computed in the wider dtype (a documented difference), so only
-the products that involve an integer or bool operand are refused here."""
+integer or bool tensor (``float32 @ int64``), or one is complex and the other real. NumPy would
+promote; PyTorch's kernels take operands of one dtype and say so, in words that depend on the
+kernel the shapes reach. Mixed float32/float64 (or complex64/complex128) operands are computed
+in the wider dtype (a documented difference), so only those other mixes are refused here."""
 
 import numpy as np
 
@@ -10,9 +10,10 @@ from ..promotion import result_dtype
 from ..tensor import _DTYPE_NAMES
 
 
-def mixes_integers(dx, dy):
-    """Whether dtypes ``dx`` and ``dy`` differ with an integer or bool one among them."""
-    return dx != dy and (dx.kind in "biu" or dy.kind in "biu")
+def mixes_kinds(dx, dy):
+    """Whether dtypes ``dx`` and ``dy`` differ with an integer or bool one among them, or one
+    complex and the other not (PyTorch's products take one dtype; only float widths meet)."""
+    return dx != dy and (dx.kind in "biu" or dy.kind in "biu" or (dx.kind == "c") != (dy.kind == "c"))
 
 
 def product_dtype_error(xd, yd, x_grad=False, y_grad=False):
@@ -20,7 +21,7 @@ def product_dtype_error(xd, yd, x_grad=False, y_grad=False):
     ``x_grad``/``y_grad``: whether each requires grad, which decides whether PyTorch folds a
     batch into one matrix), or None where the dtypes may meet."""
     dx, dy = xd.dtype, yd.dtype
-    if not mixes_integers(dx, dy):
+    if not mixes_kinds(dx, dy):
         return None
     (cx, sx), (cy, sy) = _names(dx), _names(dy)
     nx, ny = xd.ndim, yd.ndim
@@ -60,7 +61,7 @@ def _folds(big, other_grad, transposed):
 def bias_dtype_error(db, dw):
     """``linear``'s refusal of a bias whose dtype does not meet the weight's (PyTorch's addmm
     checks it first), or None."""
-    if not mixes_integers(db, dw):
+    if not mixes_kinds(db, dw):
         return None
     return RuntimeError(f"self and mat2 must have the same dtype, but got {_names(db)[1]} and "
                         f"{_names(dw)[1]}")
@@ -83,7 +84,7 @@ def einsum_dtypes(arrays, parsed):
     dt, have = arrays[0].dtype, set(subs[0])
     for k in range(1, len(arrays)):
         needed = set(out).union(*subs[k + 1:])
-        if mixes_integers(dt, arrays[k].dtype) and (have & set(subs[k])) - needed:
+        if mixes_kinds(dt, arrays[k].dtype) and (have & set(subs[k])) - needed:
             raise RuntimeError(f"expected scalar type {_names(dt)[1]} but found "
                                f"{_names(arrays[k].dtype)[1]}")
         dt = result_dtype(dt, False, arrays[k].dtype, False)
@@ -98,7 +99,7 @@ def check_chain(ts):
     integer or bool one is among them; mixed float32/float64 is computed in the wider dtype),
     then shapes that chain."""
     for i, t in enumerate(ts[1:], 1):
-        if mixes_integers(ts[0].dtype, t.dtype):
+        if mixes_kinds(ts[0].dtype, t.dtype):
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor"
                                f" 0 is {_names(ts[0].dtype)[0]} and tensor {i} "
                                f"{_names(t.dtype)[0]}")

@@ -18,7 +18,7 @@ from ..ops.one_op import untracked as _untracked
 from ..grad_mode import no_grad as _no_grad
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
-from ..ops.product_dtypes import bias_dtype_error, mixes_integers, product_dtype_error
+from ..ops.product_dtypes import bias_dtype_error, mixes_kinds, product_dtype_error
 from ..creation import get_default_dtype
 from ..ops.shapes import bool_kernel_error, matmul_error, norm_dim, torch_dtype_name
 from ..ops.broadcast_shapes import infer_size
@@ -49,7 +49,7 @@ def tensordot(a, b, dims=2):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
                                f"dim {j}")
-    if mixes_integers(a.dtype, b.dtype):
+    if mixes_kinds(a.dtype, b.dtype):
         raise RuntimeError("both inputs should have same dtype")
     if a.dtype == b.dtype == np.bool_ and a.ndim and b.ndim:
         _refuse_bool_dot([s for k, s in enumerate(a.shape) if k not in {i % a.ndim for i in da}],
@@ -69,7 +69,7 @@ def inner(input, other):
                            f"got shapes {list(a.shape)} and {list(b.shape)}")
     if a.ndim == b.ndim == 1:  # (PyTorch's dot then: its bool refusal names it)
         return _ops.dot(a, b)
-    if a.ndim and b.ndim and mixes_integers(a.dtype, b.dtype):
+    if a.ndim and b.ndim and mixes_kinds(a.dtype, b.dtype):
         raise RuntimeError("both inputs should have same dtype")
     if a.dtype == b.dtype == np.bool_ and a.ndim and b.ndim:
         _refuse_bool_dot(a.shape[:-1], b.shape[:-1])
