@@ -53,7 +53,7 @@ def batch_args(func, in_dims, args):
     """``(leaves, spec, dims, size)`` of a vmapped call: the flattened arguments, one in_dim
     each, and the batch size."""
     where = f"vmap({name_of(func)}, in_dims={in_dims}, ...)(<inputs>): "
-    if not isinstance(in_dims, (int, tuple, list)):
+    if not isinstance(in_dims, (int, tuple)):
         raise ValueError(f"{where}expected `in_dims` to be int or a (potentially nested) tuple "
                          f"matching the structure of inputs, got: {type(in_dims)}.")
     if not args:
