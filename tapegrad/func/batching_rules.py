@@ -215,10 +215,11 @@ def _rule_expand(level, name, raw, x, *sizes, with_value=True):
     return BatchedTensor(_call("expand", _M.expand, p, (p.shape[0],) + sizes), level)
 
 
-def _rule_flip(level, name, raw, x, dims):
+def _rule_flip(level, name, raw, x, *args, dims=None):
     p, b, nd = _first(level, x)
     if not b:
         return NotImplemented
+    dims = (args[0] if len(args) == 1 else args) if dims is None else dims  # (x.flip(0, 1))
     dims = (dims,) if isinstance(dims, int) else dims
     return BatchedTensor(_call("flip", _M.flip, p, tuple(d % nd + 1 for d in dims)), level)
 
