@@ -30,7 +30,9 @@ def raw_op_name(tb):
         code = tb.tb_frame.f_code
         path = os.path.abspath(code.co_filename)
         if path.startswith(here) and os.sep + "func" + os.sep not in path[len(here):]:
-            name = tb.tb_frame.f_locals.get("name") if code.co_name == "fn" else code.co_name
+            loc = tb.tb_frame.f_locals  # (a wrapper's frame: the name it was made for)
+            name = loc.get("name") if code.co_name == "fn" else getattr(
+                loc.get("fn"), "__name__", None) if code.co_name == "run" else code.co_name
             break
         tb = tb.tb_next
     return name or "an op"
