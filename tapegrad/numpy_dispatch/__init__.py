@@ -615,9 +615,9 @@ _FUNC_HANDLERS.update(_linalg_handlers())
 
 def _composite_handlers():
     """Functions and ufuncs written as compositions of existing ops (composites.py)."""
-    from . import arrays, composites, fft, inplace, shaping, signal, statistics, ufuncs
+    from . import arrays, composites, empty_axes, fft, inplace, shaping, signal, statistics, ufuncs
 
-    for mod in (shaping, composites, ufuncs, arrays, statistics, fft, inplace, signal):
+    for mod in (shaping, composites, ufuncs, arrays, statistics, fft, inplace, signal, empty_axes):
         _FUNC_HANDLERS.update(mod.function_handlers())
     for mod in (composites, ufuncs):
         for uf, h in mod.ufunc_handlers().items():

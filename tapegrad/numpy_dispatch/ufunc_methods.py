@@ -13,6 +13,7 @@ from ..ops.record import as_tensor as _t
 from ..ops.shapes import norm_dim
 from ..tensor import Tensor
 from . import _NV, _float, _need, _op, provided
+from .empty_axes import reduce_over_empty_axes
 from .shaping import _ravel
 
 
@@ -88,8 +89,8 @@ def method_handler(ufunc, method):
 
     if method == "reduce":
         if ufunc in (np.logaddexp, np.logaddexp2):
-            return _logsumexp_reduce(ufunc is np.logaddexp2)
-        return _REDUCE.get(ufunc)
+            return reduce_over_empty_axes(_logsumexp_reduce(ufunc is np.logaddexp2))
+        return reduce_over_empty_axes(_REDUCE.get(ufunc))
     if method == "accumulate" and ufunc in _ACCUMULATE:
         return _accumulate(_ACCUMULATE[ufunc])
     if method == "outer" and ufunc.nin == 2 and ufunc in _UFUNCS:
