@@ -94,9 +94,19 @@ def _nanmoment(root):
             sq = (d.conj() * d).real if x.dtype.kind == "c" else d * d
             v = _sum(sq, axis=axis, keepdims=True) / _t(dof)
         v = v if _kd(keepdims) else _squeeze(v, ax, x.ndim)
-        return _op("sqrt")(v) if root else v
+        return _root(v) if root else v
 
     return handler
+
+
+def _root(v):
+    """``sqrt`` of a variance with PyTorch's ``std_backward`` rule (np.std's): the gradient is 0
+    where the spread is 0 (constant data, one value), not the chain rule's ``inf * 0`` = NaN."""
+    zero = v.detach().numpy() == 0
+    if not zero.any():
+        return _op("sqrt")(v)
+    safe = _op("where")(zero, _t(np.ones((), v.dtype)), v)
+    return _op("where")(zero, _t(np.zeros((), v.dtype)), _op("sqrt")(safe))
 
 
 def _squeeze(v, axes, ndim):
