@@ -202,7 +202,7 @@ def _ufunc_name(ufunc):
     """``sin``, or ``scipy.special.gammaln`` for SciPy's ufuncs (``__module__`` None)."""
     import sys
 
-    sp = sys.modules.get("scipy.special")
+    sp = sys.modules.get("scipy.special._ufuncs")  # (the private ones too: zeta calls _zeta)
     if getattr(ufunc, "__module__", None) is None and getattr(sp, ufunc.__name__, None) is ufunc:
         return "scipy.special." + ufunc.__name__
     return ufunc.__name__
