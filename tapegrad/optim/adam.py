@@ -13,6 +13,23 @@ def check_betas(betas):
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
+def _tensor_betas(betas, foreach, capturable):
+    """Adam's and AdamW's further checks of ``betas`` (PyTorch's): both floats or both
+    tensors, a tensor one element (then taken as 0-d) and not with ``foreach`` unless
+    ``capturable``."""
+    if not (all(isinstance(b, float) for b in betas[:2])
+            or all(isinstance(b, Tensor) for b in betas[:2])):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i in (0, 1):
+        if isinstance(betas[i], Tensor):
+            if not capturable and foreach:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for "
+                                 "capturable=False and foreach=True")
+            if betas[i].numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+    return tuple(b.squeeze() if isinstance(b, Tensor) and b.ndim else b for b in betas)
+
+
 def weight_decayed(group, data, g, lr, wd):
     """The gradient after weight decay: decoupled (AdamW's, applied to ``data`` in place) or
     L2 (added to the gradient), in PyTorch's arithmetic."""
@@ -47,6 +64,7 @@ class Adam(Optimizer):
         self._check_non_negative(lr=lr, eps=eps)
         check_betas(betas)
         self._check_non_negative(weight_decay=weight_decay)
+        betas = _tensor_betas(betas, foreach, capturable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
