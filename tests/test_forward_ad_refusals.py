@@ -30,9 +30,9 @@ def _in_level(fw, make):
     ("no level", RuntimeError, "Trying to create a dual Tensor for forward AD but no level "
                                "exists, make sure to enter_dual_level() first."),
     ("int primal", ValueError, "Expected primal to be floating point or complex, but got: "
-                               "int64"),
+                               "torch.int64"),
     ("int tangent", ValueError, "Expected tangent to be floating point or complex, but got: "
-                                "int64"),
+                                "torch.int64"),
     ("dual of a dual", RuntimeError, "Making a dual Tensor based on a Tensor that already has a "
                                      "forward gradient at the same level 0 is not supported."),
     ("exit without a level", RuntimeError, "Dual level must be a positive number."),
@@ -44,7 +44,7 @@ def test_refusals(name, error, message):
 
 
 @needs_torch
-@pytest.mark.parametrize("name", [n for n in CALLS if "int" not in n])
+@pytest.mark.parametrize("name", list(CALLS))
 def test_refusals_match_torch(name):
     def refusal(lib):
         with pytest.raises(Exception) as info:

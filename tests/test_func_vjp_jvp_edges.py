@@ -67,18 +67,18 @@ def test_jvp_strict_refuses_an_output_independent_of_the_primals():
     (lambda x: tg.func.jvp(lambda a: a, (x,), (tg.ones(2),)), RuntimeError,
      "Tensor is of size [3] while the given forward gradient is of size [2]"),
     (lambda x: tg.func.jvp(lambda a: a, (x,), (tg.tensor([1, 2, 3]),)), ValueError,
-     "Expected tangent to be floating point or complex, but got: int64"),
+     "Expected tangent to be floating point or complex, but got: torch.int64"),
     (lambda x: tg.func.jvp(lambda a: a, (tg.tensor([1, 2, 3]),), (x,)), ValueError,
-     "Expected primal to be floating point or complex, but got: int64"),
+     "Expected primal to be floating point or complex, but got: torch.int64"),
     (lambda x: tg.func.jacfwd(lambda a: a)(tg.tensor([1, 2, 3])), ValueError,
-     "Expected primal to be floating point or complex, but got: int64"),
+     "Expected primal to be floating point or complex, but got: torch.int64"),
     (lambda x: tg.func.grad(lambda a: a.sum())(tg.tensor([1, 2, 3])), RuntimeError,
      "only Tensors of floating point dtype can require gradients"),
     (lambda x: tg.func.jacrev(lambda a: a * 2)(tg.tensor([1, 2, 3])), RuntimeError,
      "only Tensors of floating point dtype can require gradients"),
     (lambda x: tg.func.vjp(lambda a: (a * 2, (a > 0).long()), x), RuntimeError,
      "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
-     "with dtype int64"),
+     "with dtype torch.int64"),
     (lambda x: tg.func.jacrev(lambda a: (a > 0).long())(x), RuntimeError,
      "All outputs of f must be floating-point or complex Tensors"),
     (lambda x: tg.func.vjp(lambda a: a, x, has_aux=True), RuntimeError,
@@ -95,7 +95,8 @@ def test_jvp_strict_refuses_an_output_independent_of_the_primals():
      "tangent:0 with shape [2] in flattened pytree doesn't match the shape [3] of the "
      "corresponding primal."),
     (lambda x: tg.func.linearize(lambda a: a, x)[1](tg.ones(3, dtype=tg.float32)), RuntimeError,
-     "tangent:0 with dtype float32 in flattened pytree doesn't match the dtype float64 of the "
+     "tangent:0 with dtype torch.float32 in flattened pytree doesn't match the dtype "
+     "torch.float64 of the "
      "corresponding primal."),
 ])
 def test_refusals_in_pytorch_words(call, error, message):

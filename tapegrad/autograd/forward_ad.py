@@ -227,7 +227,7 @@ def make_dual(tensor, tangent, *, level=None):
     for what, t in (("primal", tensor), ("tangent", tangent)):
         if t.dtype.kind not in "fc":
             raise ValueError(f"Expected {what} to be floating point or complex, but got: "
-                             f"{t.dtype}")
+                             f"torch.{t.dtype}")
     _drop_dead(_levels.stack[-1])
     if any(d[4]() is tensor for d in _levels.stack[-1]):
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "

@@ -54,7 +54,7 @@ def tensor_leaves(out, name):
         for t in leaves:
             if t.dtype.kind not in "fc":
                 raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or "
-                                   f"complex Tensors, got Tensor with dtype {t.dtype}")
+                                   f"complex Tensors, got Tensor with dtype torch.{t.dtype}")
     return leaves, spec
 
 
@@ -84,7 +84,7 @@ def tangents_in(tangents, primals, name):
                                    f"got {type(x)}")
             if isinstance(x, Tensor) and x.dtype.kind not in "fc":
                 raise ValueError(f"Expected {what} to be floating point or complex, but got: "
-                                 f"{x.dtype}")
+                                 f"torch.{x.dtype}")
         t = as_tensor(t)
         pshape = tuple(np.shape(p) if not isinstance(p, Tensor) else p.shape)
         if pshape != tuple(t.shape):
@@ -97,7 +97,8 @@ def tangents_in(tangents, primals, name):
                                f"size {list(pshape)} while the given forward gradient is of size "
                                f"{list(t.shape)}.")
         if name == "linearize" and isinstance(p, Tensor) and t.dtype != p.dtype:
-            raise RuntimeError(f"tangent:{i} with dtype {t.dtype} in flattened pytree doesn't "
-                               f"match the dtype {p.dtype} of the corresponding primal.")
+            raise RuntimeError(f"tangent:{i} with dtype torch.{t.dtype} in flattened pytree "
+                               f"doesn't match the dtype torch.{p.dtype} of the corresponding "
+                               "primal.")
         out.append(t if t.dtype.kind in "fc" else t.to(np.float64))
     return out

@@ -241,7 +241,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         for t in tree_flatten(diff)[0]:
             if isinstance(t, Tensor) and t.dtype.kind != "f":
                 raise ValueError(f"Expected primal to be floating point or complex, but got: "
-                                 f"{t.dtype}")
+                                 f"torch.{t.dtype}")
         if plain_forward(f_diff, diff, ()):
             # every column at once: n tangent directions pushed through the records; func
             # runs once, so its random draws are shared by the columns unless they raise
