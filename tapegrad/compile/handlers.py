@@ -18,6 +18,7 @@ from . import (
     conversions,
     ir,
     losses,
+    max_pool_nodes,
     take_nodes,
     xlogy_nodes,
 )
@@ -486,7 +487,9 @@ _DISPATCH = {
     "conv1d": conv_nodes.convolution,
     "conv2d": conv_nodes.convolution,
     "conv3d": conv_nodes.convolution,
-    "max_pool2d": conv_nodes.max_pool2d,
+    "max_pool1d": max_pool_nodes.max_pool,
+    "max_pool2d": max_pool_nodes.max_pool,
+    "max_pool3d": max_pool_nodes.max_pool,
     "avg_pool1d": avg_pool_nodes.avg_pool,
     "avg_pool2d": avg_pool_nodes.avg_pool,
     "avg_pool3d": avg_pool_nodes.avg_pool,
