@@ -20,6 +20,10 @@ def _norm_except_dim(v, dim):
     ``v`` for ``dim == -1``."""
     if dim == -1:  # (PyTorch's sentinel: -1 is "no dim", not the last one)
         return O.norm(v)
+    n = max(v.ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
     dim = dim + v.ndim if dim < 0 else dim
     dims = [d for d in range(v.ndim) if d != dim]
     return O.sqrt(O.sum(v * v, dim=dims, keepdim=True)) if dims else O.abs(v)
