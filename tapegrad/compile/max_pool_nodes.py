@@ -1,12 +1,13 @@
-"""``F.max_pool1d/2d/3d`` as replay nodes (batched or not; kernel, stride, padding, dilation and
-ceil_mode as PyTorch).
+"""``F.max_pool1d/2d/3d`` as replay nodes (batched or not; kernel, stride, padding, dilation,
+ceil_mode and return_indices as PyTorch).
 
 Three primitives: ``pool`` (each window's maximum), ``pool_grad`` (the cotangent added to each
 window's maximum) and ``pool_pick`` (the cotangent read back at those positions); the last two
 are each other's VJP, so gradients of any order stay in the program. The positions are eager's
 (``ops/convolution.py``'s ``max_positions``: the first largest value, the last NaN, as
 PyTorch; ``empty_windows`` for a dilated window holding padding only), the values gathered and
-the gradient scattered in eager's order, so a replay computes what eager does.
+the gradient scattered in eager's order, so a replay computes what eager does; ``pool_where``
+(no gradient) gives the indices.
 """
 
 import math
@@ -45,6 +46,10 @@ def pool(p, x):
     return values
 
 
+def pool_where(p, x):  # (return_indices: eager's indices, the flat position in each plane)
+    return _positions(p, x)[2]
+
+
 def pool_grad(p, g, x):
     flat, inside, _, _ = _positions(p, x)
     g = np.reshape(g, -1)
@@ -61,7 +66,7 @@ def pool_pick(p, u, x):
     return picked if inside is None else np.where(inside, picked, 0.0).astype(picked.dtype)
 
 
-ir.IMPL.update(pool=pool, pool_grad=pool_grad, pool_pick=pool_pick)
+ir.IMPL.update(pool=pool, pool_grad=pool_grad, pool_pick=pool_pick, pool_where=pool_where)
 RULES["pool"] = lambda b, n, g: [b.e("pool_grad", g, n.ins[0], **n.params)]
 RULES["pool_grad"] = lambda b, n, u: [b.e("pool_pick", u, n.ins[1], **n.params), None]
 RULES["pool_pick"] = lambda b, n, g: [b.e("pool_grad", g, n.ins[1], **n.params), None]
@@ -73,9 +78,8 @@ def max_pool(tr, name, a, result):
     nd = int(name[8])
     x = tr.v(a["input"])
     shape, dtype = tr.g.shape(x), tr.g.dtype(x)
-    if len(shape) not in (nd + 1, nd + 2) or dtype not in (np.float32, np.float64) or \
-            a["return_indices"]:
-        raise Unsupported(f"{name} of a {dtype} input, or with return_indices")
+    if len(shape) not in (nd + 1, nd + 2) or dtype not in (np.float32, np.float64):
+        raise Unsupported(f"{name} of a {dtype} input")
     k = _tuple(a["kernel_size"], nd)
     st = a["stride"]
     s = k if st is None or isinstance(st, (list, tuple)) and not st else _tuple(st, nd)
@@ -88,7 +92,14 @@ def max_pool(tr, name, a, result):
     # (as eager: the right padding a ceil_mode window may reach past the input's padding)
     pads = tuple((q, max((o - 1) * ss + d * (kk - 1) + 1 - n - q, 0)) for n, kk, ss, q, d, o
                  in zip(xs, k, s, pad, dil, outs))
-    vid = tr.e("pool", (x,), kernel=k, stride=s, dilation=dil, pads=pads, outs=outs)
-    if len(shape) == nd + 1:
-        vid = tr.e("reshape", (vid,), shape=tr.g.shape(vid)[1:])
-    tr.out(result, vid, name)
+    p = dict(kernel=k, stride=s, dilation=dil, pads=pads, outs=outs)
+    vids = [tr.e("pool", (x,), **p)]
+    if a["return_indices"]:  # (values and indices)
+        vids.append(tr.e("pool_where", (x,), **p))
+    results = result if a["return_indices"] else (result,)
+    if len(results) != len(vids):
+        raise Unsupported(f"{name} returned a {type(result).__name__}")
+    for res, vid in zip(results, vids):
+        if len(shape) == nd + 1:
+            vid = tr.e("reshape", (vid,), shape=tr.g.shape(vid)[1:])
+        tr.out(res, vid, name)

@@ -188,6 +188,10 @@ def _build_table():
     for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d, F.avg_pool3d, F.binary_cross_entropy):
         f = _unwrapped(f)  # (under vmap's wrapper, whose code every wrapper shares)
         table[f.__code__] = _plain(f.__name__, f.__code__)
+    from ..nn import pool_extras
+
+    # max_pool{1,2,3}d_with_indices (one closure): followed into the pooling it calls
+    table[pool_extras.max_pool1d_with_indices.__code__] = lambda L: None
     from ..autograd import functional as AF
 
     # jacobian/hessian are traced through (their rows are autograd.grad calls); the rows are
