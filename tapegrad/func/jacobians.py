@@ -1,5 +1,7 @@
 """Jacobians and Hessians: ``jacrev`` (reverse mode), ``jacfwd`` (forward mode), ``hessian``."""
 
+import functools
+
 import numpy as np
 
 from .. import grad_mode as _gm
@@ -194,7 +196,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         result = tree_unflatten(out_jacs, ospec)
         return (result, res[2]) if has_aux else result
 
-    wrapper.__name__ = f"jacrev({getattr(func, '__name__', 'f')})"
+    functools.update_wrapper(wrapper, func, updated=())  # (torch.func's wraps)
     return wrapper
 
 
@@ -293,7 +295,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             cols = vmap(push)(*basis)  # per output leaf: (N,) + out.shape
         return _assemble_columns(cols, outs, ospec, trees, argnums, has_aux, aux, ins)
 
-    wrapper.__name__ = f"jacfwd({getattr(func, '__name__', 'f')})"
+    functools.update_wrapper(wrapper, func, updated=())  # (torch.func's wraps)
     return wrapper
 
 
@@ -340,5 +342,5 @@ def hessian(func, argnums=0):
         leaves = [t for i in idx for t in tree_flatten(args[i])[0]]
         return (fwd if _create_graph(func, leaves) else rev)(*args)
 
-    wrapper.__name__ = f"hessian({getattr(func, '__name__', 'f')})"
+    functools.update_wrapper(wrapper, func, updated=())  # (torch.func's wraps)
     return wrapper

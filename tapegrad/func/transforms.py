@@ -13,6 +13,7 @@ Example:
     12.0
 """
 
+import functools
 import threading
 import weakref
 
@@ -346,8 +347,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         value, grads = vg(*args, **kwargs)
         return grads, ((value[0], _tensors_only(value[1])) if has_aux else value)
 
-    wrapper.__name__ = f"grad_and_value({getattr(func, '__name__', 'f')})"
-    wrapper.__doc__ = func.__doc__
+    functools.update_wrapper(wrapper, func, updated=())  # (torch.func's wraps)
     return wrapper
 
 
@@ -427,8 +427,7 @@ def grad(func, argnums=0, has_aux=False):
         value, grads = vg(*args, **kwargs)
         return (grads, _tensors_only(value[1])) if has_aux else grads
 
-    wrapper.__name__ = f"grad({getattr(func, '__name__', 'f')})"
-    wrapper.__doc__ = func.__doc__
+    functools.update_wrapper(wrapper, func, updated=())  # (torch.func's wraps)
     return wrapper
 
 
