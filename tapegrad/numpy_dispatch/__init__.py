@@ -178,7 +178,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if kwargs.get("out") is not None:
         out = _tensors(kwargs["out"], [])
         if _needs_grad(_tensors(inputs, out)):
-            raise _out_refused(name, kwargs["out"], out)
+            return _written_out(ufunc, method, inputs, kwargs, name)  # (or its refusal)
         return _fallback(getattr(ufunc, method), inputs, kwargs)
     kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     handler = ufunc_handler(ufunc, method)
@@ -187,15 +187,11 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     return _dispatch(name, handler, getattr(ufunc, method), inputs, kwargs)
 
 
-def _out_refused(name, out, out_tensors):
-    """``out=`` with a gradient at stake; an ndarray ``out`` is ``a += t`` on a NumPy array."""
-    outs = out if isinstance(out, tuple) else (out,)
-    if any(isinstance(o, np.ndarray) for o in outs):
-        return TypeError(
-            f"{_qualified(name)} would write a result that requires grad into a NumPy array "
-            "(out=, or an in-place operator such as a += t on an ndarray), which cannot hold "
-            "its gradient; write a = a + t, or start from a tensor (np.zeros_like(t), tg.zeros)")
-    return _not_implemented(name, "out=")
+def _written_out(ufunc, method, inputs, kwargs, name):
+    """``out=`` (a tensor) with a gradient at stake: ufunc_out.py."""
+    from .ufunc_out import written_out
+
+    return written_out(ufunc, method, inputs, kwargs, name)
 
 
 def _ufunc_name(ufunc):
