@@ -1,5 +1,5 @@
 """NumPy's array methods that PyTorch's Tensor lacks, bound where no PyTorch method of the same
-name exists: ``astype``, ``copy`` and the ``%`` operator with NumPy's sign rule."""
+name exists: ``astype``, ``copy``, the ``%`` operator with NumPy's sign rule and ``divmod``."""
 
 import numpy as np
 
@@ -30,8 +30,18 @@ def __rmod__(self, other):
     return np.remainder(other, self)
 
 
+def __divmod__(self, other):
+    """``divmod(t, x)``: NumPy's ``(floor_divide, remainder)`` pair (np.divmod)."""
+    return np.divmod(self, other)
+
+
+def __rdivmod__(self, other):
+    return np.divmod(other, self)
+
+
 def bind_array_methods():
     for name, method in (("astype", astype), ("copy", copy), ("__mod__", __mod__),
-                         ("__rmod__", __rmod__)):
+                         ("__rmod__", __rmod__), ("__divmod__", __divmod__),
+                         ("__rdivmod__", __rdivmod__)):
         if name not in vars(Tensor):  # an op binding its own method or operator wins
             setattr(Tensor, name, method)
