@@ -461,7 +461,12 @@ def _masked(x, where, fill):
     if where is _NV or where is True:
         return x
     mask = np.broadcast_to(np.asarray(_t(where)._data, dtype=bool), x.shape)
-    return x if mask.all() else _op("where")(mask, x, _t(np.asarray(fill, x.dtype)))
+    return x if mask.all() else _op("where")(mask, x, _number_as(fill, x.dtype))
+
+
+def _number_as(v, dtype):
+    """``initial=``/a fill value in ``dtype``: a tensor keeps its history (its gradient)."""
+    return v.to(dtype) if isinstance(v, Tensor) else _t(np.asarray(v, dtype))
 
 
 def _sum(a, axis=None, dtype=None, out=None, keepdims=_NV, initial=_NV, where=_NV):
@@ -527,8 +532,7 @@ def _extreme(name):
             r = f(x, dim=_axis(axis), keepdim=_kd(keepdims))
         if initial is _NV:
             return r
-        return _op("maximum" if name == "amax" else "minimum")(r, _t(np.asarray(initial,
-                                                                                   r.dtype)))
+        return _op("maximum" if name == "amax" else "minimum")(r, _number_as(initial, r.dtype))
 
     return handler
 
