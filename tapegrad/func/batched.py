@@ -167,6 +167,12 @@ class BatchedTensor(Tensor):
 
             raise RuntimeError(text("index_put_" if arrays else "copy_", value._vmap_level,
                                     value._phys.shape[0], self.shape))
+        if any(type(k) is BatchedTensor and k._vmap_level == level for k in arrays):
+            from .batching_index import batched_set  # (an index per example: at once)
+
+            if batched_set(level, self._phys, key, value):
+                return
+            raise _RawAccess("index_put_")
         if len(arrays) > 1 or any(type(k) is BatchedTensor for k in arrays):
             raise _RawAccess()
         # (a value batched at an outer level goes on as it is: so is the physical tensor)

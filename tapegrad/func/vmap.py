@@ -300,7 +300,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             masked = mask_of_batched_values(e.__traceback__, BatchedTensor)
             if masked:  # (a plain tensor's x[mask] / masked_select by a batched mask)
                 raise RuntimeError(batching_dynamic.MASK_ERRORS[masked]) from None
-            out = op = raw_op_name(e.__traceback__)
+            out = op = (e.args[0] if type(e) is _RawAccess and e.args else
+                        raw_op_name(e.__traceback__))
         finally:
             close_level(level)
         if op is not None:
