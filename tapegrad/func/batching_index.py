@@ -1,6 +1,6 @@
-"""``x[key]`` inside ``vmap`` where the key holds integer index tensors batched by this vmap
-(``xi[ii]`` per example, ``xi[:, ii]``, ``xi[ii, :, jj]``): one indexing of the physical tensor
-instead of a loop over the examples.
+"""``x[key]`` and ``x[key] = value`` inside ``vmap`` where the key holds integer index tensors
+batched by this vmap (``xi[ii]`` per example, ``xi[:, ii]``, ``xi[ii, :, jj] = v``): one
+indexing of the physical tensor instead of a loop over the examples.
 
 The batched index arrays take the batch dim in front of the examples' broadcast index shape
 ``s``; a batched ``x`` is indexed by ``arange(size)`` first, so that example ``k`` reads its
