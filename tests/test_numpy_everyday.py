@@ -104,7 +104,7 @@ CASES = [
     ("argmax", lambda x: np.argmax(x, axis=1), [S], None),
     ("allclose", lambda x, y: np.allclose(x, y), [A, A], None),
     ("count_positive", lambda x: np.sum(x > 0), [S], None),
-    # where= on a reduction: not implemented for grad (NumPy semantics would drop entries)
+    # where= on a reduction: the entries it leaves out take no part (and get no gradient)
     ("mean_where", lambda x: np.mean(x, where=x > 0), [S],
      lambda x: (x * (x > 0)).sum() / (x > 0).sum()),
     ("var_where", lambda x: np.var(x, where=x > 0), [S], None),
@@ -164,7 +164,7 @@ CASES += [
 ]
 
 # Calls that must raise TypeError for tensors that require grad.
-UNSUPPORTED = {"var_where"}
+UNSUPPORTED = set()
 # Calls waiting for an op that is not in tapegrad.ops yet (the handler looks it up by name):
 # either a TypeError today or a correct gradient once the op lands.
 PENDING_OP = {"arctan", "arctan2"}

@@ -75,20 +75,35 @@ def _axis_tuple(axis, ndim):
     return tuple(norm_dim(int(k), ndim) for k in ((axis,) if np.ndim(axis) == 0 else axis))
 
 
-def _nanmoment(root):
+def _moment(root, skip_nan, plain=None):
+    """var (``root``: std) over the entries that ``where=`` selects and, for nanvar/nanstd
+    (``skip_nan``), that are not NaN: NumPy's mean and sum of squares over those entries, divided
+    by their count less ``ddof``. Without either, ``plain`` (np.var/np.std's handler) runs."""
     def handler(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NV, *, where=_NV,
                 mean=_NV, correction=_NV):
-        from . import _common, _sum
+        from . import _cast, _common, _sum
 
-        _common(out, where)
+        masked = where is not _NV and where is not True
+        if not skip_nan and not masked:
+            return plain(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                         correction=correction)
+        _common(out)
         _need(mean is _NV, "mean=")
         ddof = ddof if correction is _NV else correction
-        x, nan = _filled(a, 0.0)
+        if skip_nan:
+            x, left_out = _filled(a, 0.0)
+        else:
+            x = _to_float(_cast(a, dtype))
+            left_out = np.zeros(x.shape, bool)
+        if masked:
+            dropped = ~np.broadcast_to(np.asarray(_t(where)._data, dtype=bool), x.shape)
+            x = _op("where")(dropped, _t(np.zeros((), x.dtype)), x)
+            left_out = left_out | dropped
         ax = None if axis is None else _axis_tuple(axis, x.ndim)
-        n = _count(nan, ax, True).astype(x.dtype)
+        n = _count(left_out, ax, True).astype(x.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
             m = _sum(x, axis=axis, keepdims=True) / _t(n)
-            d = _op("where")(nan, _t(np.zeros((), x.dtype)), x - m)
+            d = _op("where")(left_out, _t(np.zeros((), x.dtype)), x - m)
             dof = np.maximum(n - ddof, 0).real
             # |d|^2: a complex spread is real, as NumPy's
             sq = (d.conj() * d).real if x.dtype.kind == "c" else d * d
@@ -396,14 +411,16 @@ def _float64_at_least(f):
 
 
 def function_handlers():
-    from . import _values_only
+    from . import _FUNC_HANDLERS, _values_only
 
-    f = {np.nansum: nansum, np.nanmean: nanmean, np.nanvar: _nanmoment(False),
-         np.nanstd: _nanmoment(True), np.nanmax: _nanextreme("amax", -np.inf),
+    f = {np.nansum: nansum, np.nanmean: nanmean, np.nanvar: _moment(False, True),
+         np.nanstd: _moment(True, True), np.nanmax: _nanextreme("amax", -np.inf),
          np.nanmin: _nanextreme("amin", np.inf), np.nanprod: nanprod, np.nancumsum: nancumsum,
          np.nancumprod: nancumprod, np.quantile: quantile, np.percentile: percentile,
          np.cov: _float64_at_least(cov), np.corrcoef: _float64_at_least(corrcoef), np.trapezoid: trapezoid,
          np.nanquantile: nanquantile, np.nanpercentile: nanpercentile, np.nanmedian: nanmedian}
+    for g, root in ((np.var, False), (np.std, True)):  # (where=: _moment)
+        f[g] = _moment(root, False, _FUNC_HANDLERS[g])
     if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
         f[np.cumulative_sum] = cumulative_sum
     for g in (np.nanargmax, np.nanargmin):
