@@ -144,3 +144,14 @@ def test_out_of_range_is_each_examples_error():
                            match="index 9 is out of bounds for dimension 0 with size 4"):
             tg.func.vmap(lambda xb, ib: xb[ib])(tg.tensor(X),
                                                 tg.tensor([[0, 1], [2, 9], [1, 1]]))
+
+
+def test_uint8_key_is_a_mask_not_indices():
+    """A batched uint8 key is a mask to PyTorch (and to tapegrad's indexing): the rule leaves
+    it to each example, which reads it as one."""
+    mask = np.array([[1, 0, 1, 0], [0, 1, 1, 0], [1, 0, 0, 1]], dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = tg.func.vmap(lambda xb, mb: xb[mb])(tg.tensor(X[:, :, 0]), tg.tensor(mask))
+    np.testing.assert_array_equal(out.numpy(), np.stack([X[b, :, 0][mask[b].astype(bool)]
+                                                         for b in range(3)]))

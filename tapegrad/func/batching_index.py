@@ -22,11 +22,11 @@ def _is_array(k):
 
 def _index_ndim(level, k):
     """(ndim of one example's index array, whether it is batched here), or None for an item
-    this rule does not take (a mask, a float array)."""
+    this rule does not take (a mask, uint8 too, which PyTorch reads as one; a float array)."""
     if isinstance(k, list):
         k = np.asarray(k)
     kind = k.dtype.kind if isinstance(k, np.ndarray) else getattr(k.dtype, "kind", None)
-    if kind not in ("i", "u"):
+    if kind != "i":
         return None
     p, b = _unwrap(level, k)
     return (len(p.shape) - 1, True) if b else (len(k.shape), False)
