@@ -18,6 +18,7 @@ from . import (
     conversions,
     ir,
     losses,
+    mask_nodes,
     max_pool_nodes,
     take_nodes,
     xlogy_nodes,
@@ -503,6 +504,7 @@ _DISPATCH = {
     "float": conversions.convert,
     "half": conversions.convert,
     "xlog1py": xlogy_nodes.handler("xlog1py"),
+    **mask_nodes.HANDLERS,
 }
 
 
