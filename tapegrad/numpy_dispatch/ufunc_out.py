@@ -35,6 +35,13 @@ def _selected(v, shape, mask):
     return np.broadcast_to(np.asarray(v), shape)[mask]
 
 
+def _overlap(v, target):
+    if v is target:
+        return True
+    a, b = v._data, target._data
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.may_share_memory(a, b)
+
+
 def written_out(ufunc, method, inputs, kwargs, name):
     """``ufunc(*inputs, out=..., where=...)`` with a gradient at stake: ``out`` written in place
     and returned, as NumPy returns it; or the refusal (``TypeError``)."""
@@ -63,8 +70,8 @@ def written_out(ufunc, method, inputs, kwargs, name):
         mask = np.broadcast_to(np.asarray(_t(where)._data, dtype=bool), shape)
         inputs = [_selected(v, shape, mask) for v in inputs]
     else:  # (the op may save an input that the copy overwrites)
-        inputs = [v.clone() if isinstance(v, Tensor) and
-                  np.may_share_memory(v._data, target._data) else v for v in inputs]
+        inputs = [v.clone() if isinstance(v, Tensor) and _overlap(v, target) else v
+                  for v in inputs]
     try:
         r = _t(handler(*inputs))
     except _Unsupported as e:
