@@ -503,6 +503,9 @@ _DISPATCH = {
     "double": conversions.convert,
     "float": conversions.convert,
     "half": conversions.convert,
+    "long": conversions.convert,
+    "int": conversions.convert,
+    "bool": conversions.convert,
     "xlog1py": xlogy_nodes.handler("xlog1py"),
     **mask_nodes.HANDLERS,
 }
