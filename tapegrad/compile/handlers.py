@@ -16,6 +16,7 @@ from . import (
     clip_nodes,
     conv_nodes,
     conversions,
+    cumsum_nodes,
     ir,
     losses,
     mask_nodes,
@@ -508,6 +509,7 @@ _DISPATCH = {
     "bool": conversions.convert,
     "xlog1py": xlogy_nodes.handler("xlog1py"),
     **mask_nodes.HANDLERS,
+    **cumsum_nodes.HANDLERS,
 }
 
 
