@@ -18,7 +18,7 @@ from ..ops.record import as_tensor as _as_tensor
 from ..ops.elementwise import clone as _clone_op
 from ..ops.broadcast_shapes import infer_size
 from ..tensor import _DTYPE_NAMES, Tensor
-from . import construct, expanded_fills, legacy_methods, legacy_types, more
+from . import construct, expanded_fills, legacy_methods, legacy_types, matrix_props, more
 from ._common import sizes_of
 from .shapes import tile
 
@@ -221,7 +221,8 @@ def _H(self):
         return _zero_d(self, "Tensor.H")
     if self.ndim != 2:
         raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
-                           f"{self.ndim}-D tensor.")
+                           f"{self.ndim}-D tensor." + (self.ndim > 2) * (
+                               " For batches of matrices, consider using tensor.mH"))
     return _conj_transpose(self)
 
 
@@ -302,6 +303,7 @@ def bind(functions):
     T.nbytes = property(lambda self: self.dtype.itemsize * self.numel())
     T.H = property(_H)
     T.mH = property(_mH)
+    matrix_props.bind(T)
     T.adjoint = functions["adjoint"]
     T.__dlpack__, T.__dlpack_device__ = construct.dlpack_method, construct.dlpack_device_method
     for name, op in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"),
