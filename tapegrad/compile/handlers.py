@@ -10,6 +10,7 @@ from ..ops.index_keys import ints_first
 from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
 from . import (
+    attention_nodes,
     avg_pool_nodes,
     bce_nodes,
     clamp_var,
@@ -510,6 +511,7 @@ _DISPATCH = {
     "xlog1py": xlogy_nodes.handler("xlog1py"),
     **mask_nodes.HANDLERS,
     **cumsum_nodes.HANDLERS,
+    **attention_nodes.HANDLERS,
 }
 
 

@@ -188,6 +188,9 @@ def _build_table():
     for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d, F.avg_pool3d, F.binary_cross_entropy):
         f = _unwrapped(f)  # (under vmap's wrapper, whose code every wrapper shares)
         table[f.__code__] = _plain(f.__name__, f.__code__)
+    from .attention_nodes import resolve
+
+    table[_unwrapped(F.scaled_dot_product_attention).__code__] = resolve
     from ..nn import pool_extras
 
     # max_pool{1,2,3}d_with_indices (one closure): followed into the pooling it calls
