@@ -454,7 +454,7 @@ def draws(generator=None):
 def _draw(draw, shape, dtype, part_scale):
     """``draw(shape)`` in ``dtype``; a complex dtype draws both parts, each scaled by
     ``part_scale`` (PyTorch's complex randn has variance 1: 1/2 per part)."""
-    dtype = np.dtype(dtype or _default())
+    dtype = _promotion.drawn_dtype(dtype or _default(), draw)
     if dtype.kind != "c":
         return draw(shape).astype(dtype, copy=False)
     parts = draw(tuple(shape) + (2,)) * part_scale

@@ -14,7 +14,7 @@ default dtype, as PyTorch's do. ``fill_number``: a number written into a tensor 
 
 import numpy as np
 
-from .tensor import DEFAULT_DTYPE
+from .tensor import _DTYPE_NAMES, DEFAULT_DTYPE
 
 _ndarray = np.ndarray
 
@@ -297,3 +297,18 @@ def _holds_big_int(data):
     if isinstance(data, (list, tuple)):
         return any(_holds_big_int(d) for d in data)
     return False
+
+
+# the kernel PyTorch names when a draw of real numbers is asked in an integer or bool dtype
+_DRAW_KERNELS = {"random": "check_uniform_bounds", "standard_normal": "normal_kernel_cpu"}
+
+
+def drawn_dtype(dtype, draw):
+    """``dtype`` of ``rand``/``randn`` (``draw`` NumPy's ``random``/``standard_normal``), or
+    PyTorch's NotImplementedError where it holds no floats."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc":
+        name = _DTYPE_NAMES.get(str(dtype), (None, str(dtype)))[1]
+        raise NotImplementedError(f'"{_DRAW_KERNELS[draw.__name__]}" not implemented for '
+                                  f"'{name}'")
+    return dtype

@@ -98,10 +98,32 @@ def check_normal_std(std):
 
 
 def _bernoulli(x, p=0.5):
-    return (_creation.rand_like(x) < p).to(x.dtype)
+    _not_for(x, "bernoulli_scalar_cpu_", "fiub")
+    return (_uniform_draws(x) < p).to(x.dtype)
+
+
+def _uniform_draws(x):
+    """Draws from [0, 1) shaped as ``x``: in its dtype if it holds floats, else in float64
+    (``bernoulli_``/``geometric_`` of an integer tensor)."""
+    return _creation.rand_like(x, dtype=None if x.dtype.kind in "fc" else np.float64)
+
+
+def _continuous(x, name, c_name=False):
+    """PyTorch's refusal of a continuous distribution's draws into a tensor without floats."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{name} distribution is a continuous probability distribution. "
+                           "dtype must be a floating point but you specified "
+                           f"{_DTYPE_NAMES.get(str(x.dtype), (x.dtype,) * 2)[0 if c_name else 1]}")
+
+
+def _not_for(x, kernel, kinds):
+    if x.dtype.kind not in kinds:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_DTYPE_NAMES.get(str(x.dtype), (x.dtype,) * 2)[1]}'")
 
 
 def _exponential(x, lambd=1.0):
+    _continuous(x, "Exponential")
     return -_ops.log1p(-_creation.rand_like(x)) / lambd
 
 
@@ -343,15 +365,18 @@ def _random_(self, low=0, high=None, *, generator=None):
 
 
 def _cauchy(x, median=0.0, sigma=1.0):
+    _continuous(x, "Cauchy", c_name=True)
     return median + sigma * _ops.tan(np.pi * (_creation.rand_like(x) - 0.5))
 
 
 def _log_normal(x, mean=1.0, std=2.0):
+    _not_for(x, "log_normal_cpu", "f")
     return _ops.exp(_creation.randn_like(x) * std + mean)
 
 
 def _geometric(x, p):
-    u = _creation.rand_like(x).cpu().numpy()
+    _not_for(x, "geometric_cpu", "fiu")
+    u = _uniform_draws(x).cpu().numpy()
     return _creation.tensor(np.ceil(np.log1p(-u) / np.log1p(-p)), device=x.device)
 
 
