@@ -1,9 +1,11 @@
-"""``masked_fill`` and the logical ops (``logical_and/or/not``) as replay nodes.
+"""``masked_fill``, the logical ops (``logical_and/or/not``) and the bitwise ones of bool or
+integer tensors (``&``, ``|``, ``^``, ``~``: NumPy's ufuncs on the operands eager casts them to)
+as replay nodes.
 
 ``masked_fill(x, mask, value)`` is eager's ``where(mask, value, x)`` (the input broadcast to a
 larger mask, a number filled in the input's dtype, a 0-d tensor value cast to it), so its
 gradient is the ``where`` node's: the cotangent outside the mask to the input, its sum over the
-mask to a tensor value. The logical ops give masks (no gradient), as NumPy's ufuncs eagerly;
+mask to a tensor value. The logical and bitwise ops have no gradient, as eagerly;
 ``F.hardtanh``'s composition reads them.
 """
 
@@ -14,19 +16,30 @@ from ..tensor import Tensor
 from . import ir
 from .ir import Unsupported
 
-_LOGICAL = {"logical_and": np.logical_and, "logical_or": np.logical_or}
+_LOGICAL = {"logical_and": np.logical_and, "logical_or": np.logical_or,
+            "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
+            "bitwise_xor": np.bitwise_xor}
 
 for _name, _uf in _LOGICAL.items():
     ir.IMPL[_name] = (lambda uf: lambda p, a, b: np.asarray(uf(a, b)))(_uf)
 ir.IMPL["logical_not"] = lambda p, a: np.asarray(np.logical_not(a))
+ir.IMPL["bitwise_not"] = lambda p, a: np.asarray(np.invert(a))  # (a mask's: logical not)
 
 
 def logical(tr, name, a, result):
-    from .handlers import _first
+    from .handlers import _first, _in
 
     ins = [tr.v(_first(a, "input", "x"))]
-    if name != "logical_not":
-        ins.append(tr.v(_first(a, "other", "y")))
+    if name in ("__invert__", "invert", "bitwise_not"):
+        if tr.g.dtype(ins[0]).kind not in "iub":
+            raise Unsupported(f"{name} of a floating tensor")
+        name = "bitwise_not"
+    elif name != "logical_not":
+        y = _first(a, "other", "y")
+        if name.startswith("bitwise"):  # (in the result's dtype: a number is weak, as eager)
+            ins = [_in(tr, _first(a, "input", "x"), result), _in(tr, y, result)]
+        else:
+            ins.append(tr.v(y))
     tr.out(result, tr.e(name, tuple(ins)), name)
 
 
@@ -47,4 +60,5 @@ def masked_fill(tr, name, a, result):
     tr.out(result, tr.e("where", (tr.v(mask), v, tr.v(x))), name)
 
 
-HANDLERS = {"masked_fill": masked_fill, **{n: logical for n in (*_LOGICAL, "logical_not")}}
+HANDLERS = {"masked_fill": masked_fill, **{n: logical for n in (
+    *_LOGICAL, "logical_not", "__invert__", "invert", "bitwise_not")}}

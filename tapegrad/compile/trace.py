@@ -182,6 +182,8 @@ def _build_table():
     table[conv] = lambda L: (f"conv{L['nd']}d", _plain("", conv)(L)[1])
     table[compare.eq.__code__] = lambda L: (_CMP.get(L["np_f"], L["np_f"].__name__),
                                             {"x": L["input"], "y": L["other"]})
+    # &, |, ^ (one closure): followed into the comparison closure it calls (named by its ufunc)
+    table[compare.bitwise_and.__code__] = lambda L: None
     from ..nn import functional as F
 
     # whole losses (their targets are values; bce's range is a guard), average pooling
