@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..size import type_name
+from .view_rebase import WOKEN
 
 _ZERO_D_INDEX = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                  "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
@@ -101,3 +102,24 @@ def mask_mismatch(shape, items):
         else:
             pos += 1
     return None
+
+
+def writes_view(x, key):
+    """Whether PyTorch writes ``x[key] = v`` through a view of ``x`` (its leaf error then names
+    "a view of a leaf Variable"): an int, None or bool, a 0-d index tensor, or a slice short of
+    its whole dim makes one; full slices, Ellipsis, masks and index tensors write into ``x``
+    itself (index_put_). A view made before its base got a history (view_rebase.WOKEN) counts
+    as one too."""
+    if x._bseg is WOKEN:
+        return True
+    items = key if isinstance(key, tuple) else (key,)
+    if any(k is None or isinstance(k, (bool, int, np.integer, np.bool_)) or
+           getattr(k, "ndim", None) == 0 for k in items):
+        return True
+    used = [getattr(k, "ndim", 1) if getattr(k, "dtype", None) == np.bool_ else 1
+            for k in items]
+    e = next((i for i, k in enumerate(items) if k is Ellipsis), len(items))
+    dims = [sum(used[:i]) if i < e else x.ndim - sum(used[i:]) for i in range(len(items))]
+    return any(isinstance(k, slice) and (d >= x.ndim or
+                                         k.indices(x.shape[d]) != (0, x.shape[d], 1))
+               for k, d in zip(items, dims))

@@ -43,7 +43,7 @@ from .view_rebase import WOKEN, wake as wake_views
 from .complex_views import byte_offsets as _byte_offsets, copy_pairs, copy_part, gather_pairs
 from .complex_views import is_pair_view, part_of, take_part
 from . import movement as M
-from .index_errors import index_error
+from .index_errors import index_error, writes_view
 from .array_writes import store as _store
 from .index_keys import index_key as _index_key, is_basic as _is_basic, positions as _positions
 from .inplace_view_nodes import named_in_place
@@ -562,7 +562,7 @@ def setitem(x, key, value):
     if isinstance(value, Tensor) and value._rg and x.dtype.kind not in "fc":
         value = value.detach()  # an integer or bool tensor takes the values only (PyTorch)
     _saves.refuse_saved_key(x, key, value)  # (an inference index: PyTorch's save error first)
-    check_inplace(x, view_msg=True, grad_operand=isinstance(value, Tensor) and value._rg)
+    check_inplace(x, writes_view(x, key), isinstance(value, Tensor) and value._rg)
     if not isinstance(value, Tensor):  # (x[0] = 1j of a real tensor, 1e300 of float32:
         value = fill_number(value, x.dtype, half_ok=True, setitem=True)  # PyTorch's errors)
     key = _index_key(key)
