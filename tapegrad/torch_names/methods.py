@@ -190,6 +190,10 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
         data = data.detach().cpu().numpy()
     return _creation.tensor(np.asarray(data, dtype=dtype or self.dtype),
                             device=device or self.device, requires_grad=requires_grad)
