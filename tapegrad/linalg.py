@@ -26,7 +26,7 @@ from .ops import linalg_decomp as _D
 from .ops import linalg_eig as _E
 from .ops import linalg_lstsq_args as _lstsq_args
 from .ops import linalg_lu as _LU
-from .ops import record as _R
+from .ops import node_names as _N, record as _R
 from .ops import linalg_spectral as _S
 from .ops import shapes as _shapes
 from .ops import triangular as _T
@@ -323,9 +323,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
         # their node passing no gradient to A or B (None: unused input); real, as PyTorch's
         residuals = _make(np.zeros((0,), a.real.dtype)).requires_grad_()[:0]
     sv = _make(_wrap(s)) if driver in ("gelsd", "gelss") else empty
-    rank_t = _make(np.asarray(rank, np.int64)) if driver != "gels" else \
-        _make(np.zeros((0,), np.int64))
-    return LstsqResult(squeeze(X, -1) if vec else X, residuals, rank_t, sv)
+    rank_t = _make(np.asarray(rank, np.int64) if driver != "gels" else np.zeros((0,), np.int64))
+    X = _N.name_inputs(squeeze(X, -1) if vec else X, "LinalgLstsqBackward0", A, B)
+    return LstsqResult(X, residuals, rank_t, sv)
 
 
 # ---- matrix_rank, cond, multi_dot ------------------------------------------------------------
@@ -472,7 +472,7 @@ def matrix_exp(A):
         total = total + term
     for _ in range(s):
         total = matmul(total, total)
-    return total
+    return _N.name_inputs(total, "LinalgMatrixExpBackward0", A)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):

@@ -17,6 +17,7 @@ from . import ops as _ops
 from .device import DeviceArray
 from .ops.complex_refusals import refuse, refuse_pair
 from .ops.cuda_ops import same_device
+from .ops.node_names import name_inputs
 from .ops.numpy_rules import tensors_promoted
 from .ops import xlogy_op as _xlogy_op
 from . import torch_names as _host  # (the names with their CUDA round trip: THROUGH_HOST)
@@ -77,7 +78,7 @@ def multigammaln(input, p):
     total = lgamma(x)
     for j in range(1, p):
         total = total + lgamma(x - j / 2.0)
-    return total + p * (p - 1) / 4.0 * math.log(math.pi)
+    return name_inputs(total + p * (p - 1) / 4.0 * math.log(math.pi), "MvlgammaBackward0", x)
 
 
 def entr(input):

@@ -2,7 +2,7 @@
 
 from .. import tape
 from ..grad_mode import NO_GRAD_VIEW
-from ..ops.node_names import named
+from ..ops.node_names import Inputs, named
 from ..registry import PYTHON_BASE, REGISTRY, Op
 
 _classes = {}
@@ -63,7 +63,9 @@ class Node:
             rec = entry[1]  # an op of several records: the inputs of its first
         inputs = _inputs(seg, rec)
         if entry is not None and entry[2] is not None:  # (some of them, in PyTorch's order;
-            inputs = tuple(-1 if k is None else inputs[k] for k in entry[2])  # None: no grad)
+            picked = entry[2]  # None: no grad; or the records of the op's inputs themselves)
+            inputs = picked if type(picked) is Inputs else \
+                tuple(-1 if k is None else inputs[k] for k in picked)
         return tuple((None, 0) if s < 0 else (_node_at(seg, s), 0) for s in inputs)
 
     def __repr__(self):

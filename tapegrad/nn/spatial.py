@@ -15,6 +15,7 @@ import numpy as np
 from .. import creation
 from .. import ops as O
 from ..ops.activations import real_input
+from ..ops.node_names import name_inputs
 from ..ops.record import as_tensor
 from .convolution import _tuple
 from .inplace_option import in_place_capable
@@ -119,7 +120,7 @@ def _check_rank(x, low, words):
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks of (N, C, H, W) (or (C, H, W)) as columns: (N, C·kh·kw, L), channels
     outermost, then the kernel's rows and columns; blocks in row-major order."""
-    x = as_tensor(input)
+    x = x0 = as_tensor(input)
     k, d = _tuple2(kernel_size, "kernel_size"), _tuple2(dilation, "dilation")
     p, s = _tuple2(padding, "padding"), _tuple2(stride, "stride")
     _check_window(k, d, p, s)
@@ -143,13 +144,13 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     w = w[..., :: d[0], :: d[1]]
     n, c = x.shape[:2]
     cols = O.reshape(O.permute(w, (0, 1, 4, 5, 2, 3)), (n, c * k[0] * k[1], blocks[0] * blocks[1]))
-    return cols if batched else O.squeeze(cols, 0)
+    return name_inputs(cols if batched else O.squeeze(cols, 0), "Im2ColBackward0", x0)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of ``unfold``: columns (N, C·kh·kw, L) summed into (N, C, H, W) where their
     blocks overlap."""
-    x = as_tensor(input)
+    x = x0 = as_tensor(input)
     size, k = _tuple2(output_size, "output_size"), _tuple2(kernel_size, "kernel_size")
     d, p, s = _tuple2(dilation, "dilation"), _tuple2(padding, "padding"), _tuple2(stride, "stride")
     _check_window(k, d, p, s)
@@ -180,7 +181,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     out = creation.zeros((n, c, hp * wp), dtype=x.dtype, device=x.device)
     out = O.reshape(out.index_add(2, creation.tensor(index), flat), (n, c, hp, wp))
     out = out[:, :, p[0] : p[0] + size[0], p[1] : p[1] + size[1]]
-    return out if batched else O.squeeze(out, 0)
+    return name_inputs(out if batched else O.squeeze(out, 0), "Col2ImBackward0", x0)
 
 
 def _feature_dropout(x, p, training):

@@ -22,7 +22,7 @@ from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
 from .movement import broadcast_to
-from .node_names import DIV as _DIV_NAME, name_entry
+from .node_names import DIV as _DIV_NAME, RSUB as _RSUB_NAME, SUB as _SUB_NAME, name_entry
 from .shapes import broadcast_shapes, size_of, torch_dtype_name as _torch_name
 from .binary_values import (add_value as _add_value, div_value as _div_value,
                             mul_value as _mul_value, number_cast as _number_cast,
@@ -488,8 +488,8 @@ def _const_sub(x, c, reflected):
     r = _sub_value(x._data, c, reflected)
     if not (x._rg and _grad_on()):
         return _make(r)
-    # c - x has derivative -g, which is MULC's rule with c0 = -1
-    return _const_op(_MULC, x, r, -1.0) if reflected else _const_op(_ADDC, x, r, -c)
+    t = _const_op(_MULC, x, r, -1.0) if reflected else _const_op(_ADDC, x, r, -c)  # (c - x: -g)
+    return name_entry(t, _RSUB_NAME if reflected else _SUB_NAME)
 
 
 def _const_mul(x, c, reflected):

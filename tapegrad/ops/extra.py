@@ -27,7 +27,7 @@ from ..registry import DERIVS, Op, defop
 from .elementwise import abs, add, exp, log, mul, sqrt, where
 from .inference_index import refuse_inference_index
 from .movement import broadcast_to, gather_index, gathered, reshape, scatter_index
-from .node_names import name_record
+from .node_names import name_inputs, name_record
 from .numpy_rules import tensors_promoted
 from .broadcast_shapes import broadcast_shapes
 from .shapes import broadcast_shapes as _broadcast2, c_strides, norm_dim, torch_dtype_name
@@ -443,7 +443,7 @@ def take_along_dim(input, indices, dim=None):
     if tuple(xb) != x.shape:
         x = broadcast_to(x, tuple(xb))
     i = np.broadcast_to(i, tuple(ib))
-    return _take(x, _along_ids(x.shape, d, i))
+    return name_inputs(_take(x, _along_ids(x.shape, d, i)), "GatherBackward0", x)
 
 
 def index_select(input, dim, index):
@@ -583,7 +583,7 @@ def scatter_add(input, dim, index, src):
         return _exact_scatter(x, tgt, s, _ids(s.shape or (1,))[sl].reshape(-1), True)
     vals = _take(s, _ids(s.shape)[sl].reshape(-1)) if s.ndim else s.reshape(1)
     added = reshape(scatter_index(vals, tgt, x.numel()), x.shape)
-    return add(x, added)
+    return name_inputs(add(x, added), "ScatterAddBackward0", x, s)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -601,8 +601,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         i, tgt = _scatter_parts(x, dim, index, None)
         m = np.zeros(x.numel(), bool)
         m[tgt] = True
-        mask = _make(m.reshape(x.shape))
-        return masked_fill(x, mask.to(x.device) if x.is_cuda else mask, v)
+        mask = _make(m.reshape(x.shape)).to(x.device)
+        return name_inputs(masked_fill(x, mask, v), "ScatterBackward1", x)
     s = src
     _same_dtype(x, s)
     i, tgt = _scatter_parts(x, dim, index, s)
@@ -617,8 +617,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     placed = reshape(scatter_index(vals, tgt, x.numel()), x.shape)
     m = np.zeros(x.numel(), bool)
     m[tgt] = True
-    mask = _make(m.reshape(x.shape))
-    return where(mask.to(x.device) if x.is_cuda else mask, placed, x)
+    mask = _make(m.reshape(x.shape)).to(x.device)
+    return name_inputs(where(mask, placed, x), "ScatterBackward0", x, s)
 
 
 from .ordering import argsort, kthvalue, median, sort, spread_evenly, topk  # noqa: E402,F401

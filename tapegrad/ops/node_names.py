@@ -9,6 +9,7 @@ only by ops that need it; a record not in it keeps its registry name.
 """
 
 from .. import tape
+from ..tensor import Tensor
 
 
 def name_node(t, name, first=None, pick=None):
@@ -57,6 +58,10 @@ def named(seg, rec):
 # ``x / c`` is recorded as ``x * (1 / c)`` (one record, the product's rule) and named as
 # PyTorch's ``DivBackward0`` with this entry (``name_entry(t, DIV)``)
 DIV = ("DivBackward0", None, None)
+# ``x - c`` is recorded as ``x + (-c)`` (SubBackward0); ``c - x`` as ``-x`` with the value
+# ``c - x`` (the same derivative: RsubBackward1, whose one input is ``x``)
+SUB = ("SubBackward0", None, None)
+RSUB = ("RsubBackward1", None, (0,))
 
 
 def name_entry(t, entry):
@@ -69,3 +74,38 @@ def name_entry(t, entry):
             names = seg.node_names = {}
         names[t._rec] = entry
     return t
+
+
+class Inputs(tuple):
+    """The records standing for a named node's inputs, in PyTorch's order (-1: one that
+    requires no grad), where they are inputs of several of the op's records (``addcmul``'s
+    ``input`` and ``tensor1 * tensor2``)."""
+
+    __slots__ = ()
+
+
+def _slot_of(seg, u):
+    """The record of ``seg`` that stands for tensor ``u`` (-1: ``u`` requires no grad; None: it
+    was not imported there)."""
+    if not isinstance(u, Tensor) or not u._rg:
+        return -1
+    if u._seg is seg:
+        return u._rec
+    if u._seg is None:  # a leaf: its IMPORT record on seg (tape.slot)
+        imp = u._imp
+        return imp[1] if imp[0] == seg.order else None
+    return seg.foreign.get((id(u._seg), u._rec))
+
+
+def name_inputs(t, name, *inputs):
+    """Name ``t``'s node ``name`` (PyTorch's, for an op of several records) with the
+    ``next_functions`` of the op's ``inputs`` (tensors or numbers, PyTorch's order). Where one
+    cannot be found on ``t``'s segment, or ``t`` is not a record newer than theirs (the op
+    returned an input), only the name. Returns ``t``."""
+    seg = t._seg
+    if seg is None or any(u is t for u in inputs):
+        return t
+    recs = tuple(_slot_of(seg, u) for u in inputs)
+    if None in recs or max(recs, default=-1) >= t._rec:
+        return name_node(t, name)
+    return name_node(t, name, pick=Inputs(recs))

@@ -82,17 +82,20 @@ def _rows_kernel(xm, d, k, run):
     return np.moveaxis(out.reshape(shape), -1, d)
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, stable=None):
+    """Values and indices along ``dim``; PyTorch's node is SortBackward1 where ``stable`` is
+    given (its other overload), SortBackward0 otherwise."""
     x = R.as_tensor(input)
+    name = "SortBackward0" if stable is None else "SortBackward1"
     refuse("sort", x.dtype)  # (complex numbers have no order: NumPy's is lexicographic)
     xd = _host_values(x)
     if xd.ndim == 0:
         norm_dim(int(dim), 0)  # (dims 0 and -1)
         zero = np.zeros((), np.int64)
-        return _SortResult(gathered(x, zero, "SortBackward0"), _indices_on(x, zero))
+        return _SortResult(gathered(x, zero, name), _indices_on(x, zero))
     d = norm_dim(int(dim), xd.ndim)
     o = _order(xd, d, descending, bool(stable))
-    return _SortResult(gathered(x, _along_ids(xd.shape, d, o), "SortBackward0"),
+    return _SortResult(gathered(x, _along_ids(xd.shape, d, o), name),
                        _indices_on(x, o))
 
 

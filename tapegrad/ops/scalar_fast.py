@@ -17,7 +17,7 @@ from .. import tensor as _tensor_mod
 from ..tensor import Tensor, _make, _new, _wrap
 from . import elementwise as E
 from .elementwise import _const_op
-from .node_names import DIV as _DIV_NAME, name_entry
+from .node_names import DIV as _DIV_NAME, RSUB as _RSUB_NAME, SUB as _SUB_NAME, name_entry
 from .record import rec1, rec2
 from ..registry import Op, TORCH_POWERS
 
@@ -56,10 +56,10 @@ def _converted(consts, dt, c):
     return a
 
 
-def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
+def _operator(general, f, op_tt, save_tt, const_code, const_of, name=None):
     """``x <op> other``; a number ``c`` is recorded as op ``const_code`` with the constant
-    ``const_of(c)`` (None: ``c`` itself) and no saved value; ``div``: that record is named
-    ``DivBackward0`` (node_names.DIV)."""
+    ``const_of(c)`` (None: ``c`` itself) and no saved value; ``name``: that record's node name
+    entry (node_names.DIV, SUB), None: its own."""
     uf = general.opdef.array_forward  # the ufunc: ``uf(a, b)`` is ``a <op> b`` for arrays
     # without the ndarray operator's deferral checks (~50 ns of a ~0.9 µs op under no_grad)
     sub = uf is np.subtract  # (NumPy subtracts a bool array from another dtype; PyTorch refuses)
@@ -85,7 +85,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
                         seg = _current()
                     if self._seg is not seg:
                         t = rec1(const_code, self, r, c, None)
-                        return name_entry(t, _DIV_NAME) if div else t
+                        return t if name is None else name_entry(t, name)
                     faux = seg.faux
                     aux = len(faux)
                     faux.append(c)
@@ -98,7 +98,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
                     t._rg = True
                     t._seg = seg
                     t._rec = i
-                    return name_entry(t, _DIV_NAME) if div else t
+                    return t if name is None else name_entry(t, name)
                 if to is Tensor and type(other._data) is float:
                     e = other._data
                     r = f(d, e)
@@ -171,7 +171,7 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
             if rec:
                 t = _const_op(const_code, self, r if type(r) is _ndarray else _wrap(r),
                               float(other) if const_of is None else const_of(other))
-                return name_entry(t, _DIV_NAME) if div else t
+                return t if name is None else name_entry(t, name)
             t = _new(Tensor)  # _make(r) inlined
             t._data = r
             if _tensor_mod._inference_used and _state.inference:
@@ -182,8 +182,9 @@ def _operator(general, f, op_tt, save_tt, const_code, const_of, div=False):
     return method
 
 
-def _reflected(general, f, const_rule):
-    """``number <op> x`` (Tensor-Tensor never reaches the reflected method first)."""
+def _reflected(general, f, const_rule, name=None):
+    """``number <op> x`` (Tensor-Tensor never reaches the reflected method first); ``name``:
+    the record's node name entry (node_names.RSUB), None: its own."""
 
     def method(self, other):
         d = self._data
@@ -196,7 +197,8 @@ def _reflected(general, f, const_rule):
                 return general(other, self)
             if self._rg and _state.grad_enabled:
                 code, c, save_x = const_rule(other)
-                return rec1(code, self, r, c, d if save_x else None)
+                t = rec1(code, self, r, c, d if save_x else None)
+                return t if name is None else name_entry(t, name)
             return _plain(r)
         return general(other, self)
 
@@ -240,12 +242,12 @@ def _inv(c):
 METHODS = dict(
     __add__=_operator(E.add, operator.add, _ADD, False, _ADDC, None),
     __radd__=_reflected(E.add, operator.add, lambda c: (_ADDC, float(c), False)),
-    __sub__=_operator(E.sub, operator.sub, _SUB, False, _ADDC, lambda c: -float(c)),
-    __rsub__=_reflected(E.sub, operator.sub, lambda c: (_MULC, -1.0, False)),
+    __sub__=_operator(E.sub, operator.sub, _SUB, False, _ADDC, lambda c: -float(c), _SUB_NAME),
+    __rsub__=_reflected(E.sub, operator.sub, lambda c: (_MULC, -1.0, False), _RSUB_NAME),
     __mul__=_operator(E.mul, operator.mul, _MUL, True, _MULC, None),
     __rmul__=_reflected(E.mul, operator.mul, lambda c: (_MULC, float(c), False)),
     __truediv__=_operator(E.div, operator.truediv, _DIV, True, _MULC,
-                          lambda c: _inv(float(c)), True),
+                          lambda c: _inv(float(c)), _DIV_NAME),
     __rtruediv__=_reflected(E.div, operator.truediv, lambda c: (_RDIVC, float(c), True)),
     __neg__=_neg,
     __pow__=_pow,

@@ -19,7 +19,7 @@ from ..ops.one_op import untracked as _untracked
 from ..ops.out_variants import refuse_out
 from ..ops.record import INFERENCE_SAVE_MSG
 from ..ops.movement import _torch_name
-from ..ops.node_names import name_record
+from ..ops.node_names import name_inputs, name_record
 from ..ops.numpy_rules import tensors_promoted, weak_scalar
 from ..registry import Op
 from ..ops.shapes import broadcast_shapes
@@ -149,7 +149,8 @@ def sinc(input):
     if _tensor_mod._inference_used and _untracked(input):  # (one op in PyTorch)
         with _no_grad():
             return sinc(input)
-    return _U.sinc(floating(input))
+    x = floating(input)
+    return name_inputs(_U.sinc(x), "SincBackward0", x)
 
 
 def logit(input, eps=None):
@@ -164,7 +165,7 @@ def logit(input, eps=None):
     outside = (v < 0) | (v > 1) | (np.isnan(v) if eps is not None else False)
     if outside.any():  # a term of value 0 (NaN there anyway) whose slope is NaN outside
         y = y + (x0 - x0.detach()) * _make(np.where(outside, np.nan, 0.0).astype(x.dtype))
-    return y
+    return name_inputs(y, "LogitBackward0", x0)
 
 
 def float_power(input, exponent):
@@ -373,9 +374,11 @@ def lerp(input, end, weight):
     if _tensor_mod._inference_used:  # (PyTorch's LerpBackward1 saves weight, and x, e for it)
         x, e, weight = recorded_operands(x, e, weight, saves=((2, None), (0, (2,)), (1, (2,))))
     if not isinstance(weight, Tensor):
-        return x + (e - x) * weight if abs(weight) < 0.5 else e - (e - x) * (1.0 - weight)
+        r = x + (e - x) * weight if abs(weight) < 0.5 else e - (e - x) * (1.0 - weight)
+        return name_inputs(r, "LerpBackward0", x, e)
     small = (weight.abs() if weight.dtype.kind == "c" else weight) < 0.5
-    return _ops.where(small, x + (e - x) * weight, e - (e - x) * (1.0 - weight))
+    r = _ops.where(small, x + (e - x) * weight, e - (e - x) * (1.0 - weight))
+    return name_inputs(r, "LerpBackward1", x, e, weight)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -387,7 +390,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
         input, tensor1, tensor2 = recorded_operands(input, tensor1, tensor2,
                                                     saves=((1, (2,)), (2, (1,))))
     p = _t(tensor1) * tensor2
-    return _t(input) + (p if value == 1 else p * value)
+    r = _t(input) + (p if value == 1 else p * value)
+    return name_inputs(r, "AddcmulBackward0", input, tensor1, tensor2)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
@@ -408,7 +412,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
                            "float inputs. The future addcdiv behavior is just the latter "
                            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
     q = t1 / t2
-    return _t(input) + (q if value == 1 else q * value)
+    r = _t(input) + (q if value == 1 else q * value)
+    return name_inputs(r, "AddcdivBackward0", input, tensor1, tensor2)
 
 
 # ---- special functions (SciPy's values, polygamma compiled; derivatives of each other) ----

@@ -17,6 +17,7 @@ from ..ops.complex_refusals import refuse
 from ..ops.inference_saves import refuse_saved_mask
 from ..ops.inplace import storage_base
 from ..ops.movement import _view_strided
+from ..ops.node_names import name_inputs
 from ..ops.numpy_rules import tensors_promoted
 from ..ops.shapes import broadcast_shapes, expand_error, norm_dim, torch_dtype_name
 from ..tensor import Tensor
@@ -146,7 +147,8 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def masked_scatter(input, mask, source):
     """``input`` with the positions where ``mask`` (broadcast to it) is True filled, in order,
     by the first elements of ``source``."""
-    x, s = _t(input), _t(source)
+    x = x0 = _t(input)
+    s = _t(source)
     m = vals(refuse_saved_mask(mask, x, s))  # (its backward saves the mask)
     if m.dtype != np.bool_:
         raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
@@ -159,7 +161,7 @@ def masked_scatter(input, mask, source):
         raise RuntimeError("Number of elements of source < number of ones in mask")
     out = x.clone()
     out[const(m)] = _ops.reshape(s, (-1,))[:k]
-    return out
+    return name_inputs(out, "MaskedScatterBackward0", x0, s)
 
 
 def masked_scatter_into(input, mask, source):

@@ -18,7 +18,7 @@ from ..ops.inference_saves import refuse_saved_key, refuse_saved_mask
 from ..ops.inplace import storage_base
 from ..ops.elementwise import clone as _clone
 from ..ops.extra import _normal_index
-from ..ops.node_names import name_node, name_view
+from ..ops.node_names import name_inputs, name_node, name_view
 from ..ops.shapes import ambiguous_shape, broadcast_shapes, norm_dim, torch_dtype_name
 from ..ops.broadcast_shapes import infer_size
 from ..tensor import Tensor
@@ -300,7 +300,7 @@ def masked_select(input, mask):
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = broadcast_shapes(m.shape, x.shape)  # (PyTorch's words on a mismatch)
     xb = x if x.shape == shape else _ops.broadcast_to(x, shape)
-    return xb[np.broadcast_to(m, shape)]
+    return name_inputs(xb[np.broadcast_to(m, shape)], "MaskedSelectBackward0", x)
 
 
 def _put_positions(x, indices):
@@ -368,7 +368,10 @@ def index_fill(input, dim, index, value):
     if v.ndim:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {v.ndim} dimension(s).")
-    return _ops.where(mask, v.to(x.dtype) if v.dtype != x.dtype else v, x)
+    r = _ops.where(mask, v.to(x.dtype) if v.dtype != x.dtype else v, x)
+    if isinstance(value, Tensor):  # (a 0-d tensor: PyTorch's second form, value an input)
+        return name_inputs(r, "IndexFillBackward1", x, value)
+    return name_inputs(r, "IndexFillBackward0", x)
 
 
 def _index_copy_checks(x, dim, index, src):
@@ -418,7 +421,7 @@ def index_copy(input, dim, index, source):
     if not x.ndim and src.ndim:  # (a 0-d self takes a one-element source)
         src = _ops.reshape(src, ())
     placed = _ops.index_add(const(np.zeros(x.shape, x.dtype)), d, rows, src)
-    return _ops.where(mask, placed, x)
+    return name_inputs(_ops.where(mask, placed, x), "IndexCopyBackward0", x, source)
 
 
 # ---- grids and complex views ----------------------------------------------------------------------
