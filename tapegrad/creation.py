@@ -11,7 +11,7 @@ from . import grad_mode as _gm
 from . import promotion as _promotion
 from .promotion import fill_number
 from .device import cuda_api, is_cuda, to_device
-from .size import int_sizes, keyword_size, type_name
+from .size import int_sizes, keyword_size, randint_args, type_name
 from .tensor import DEFAULT_DTYPE, Tensor, _make, _wrap
 
 float32 = np.dtype(np.float32)
@@ -478,20 +478,6 @@ _BELOW_ONE = {np.dtype(c): np.nextafter(r(1), r(0)) for c, r in (
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _on(device, _finish(_draw(draws(generator).standard_normal, checked_shape(size, "randn"),
                                      dtype, np.sqrt(0.5)), requires_grad))
-
-
-def randint_args(low, high, size):
-    """``(low, high, size)`` from either of ``randint``'s overloads, checked as PyTorch does."""
-    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
-        low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing 1 required positional argument: 'size'")
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                           f"to={high}")
-    return low, high, (int(size),) if isinstance(size, (int, np.integer)) else tuple(size)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,

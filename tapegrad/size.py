@@ -4,10 +4,14 @@
 made on every read more than doubles the cost of reading ``x.shape`` (74 ns -> 175 ns, even
 unchecked), and compositions read it per call. A Size equals the tuple of the same sizes, so
 comparing shapes with Sizes holds either way; ``tg.Size(x.shape).numel()`` is ``x.numel()``.
+
+Also the factories' size arguments: ``*sizes``, ``size=``, ``randint``'s overloads.
 """
 
 import math
 import operator
+
+import numpy as np
 
 
 class Size(tuple):
@@ -106,3 +110,17 @@ def int_sizes(name, sizes, arg="size"):
                             (f"not {what}" if len(sizes) == 1 and not packed else
                              f"but found element of type {what} at pos 0")) from None
     return tuple(out)
+
+
+def randint_args(low, high, size):
+    """``(low, high, size)`` from either of ``randint``'s overloads, checked as PyTorch does."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing 1 required positional argument: 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    return low, high, (int(size),) if isinstance(size, (int, np.integer)) else tuple(size)
