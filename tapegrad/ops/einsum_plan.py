@@ -12,6 +12,7 @@ contraction is big enough to pay for a few more NumPy calls.
 import numpy as np
 
 from .._bounded_cache import bounded_cache
+from .accurate_dot import F32, dot32
 from .blas_operands import blas_ready
 
 MIN_SIZE = 4096  # elements of the largest operand below which np.einsum's own loop is used
@@ -47,10 +48,13 @@ class MatmulPlan:
 
 
 def plan(spec, a, b):
-    """A ``MatmulPlan`` for ``spec`` over operands shaped like ``a`` and ``b``, or None where
+    """A ``MatmulPlan`` for ``spec`` over operands shaped like ``a`` and ``b`` (``dot32`` for a
+    dot product of float32 vectors: summed in float64), or None where
     ``np.einsum`` is kept: small operands, other than two float arrays of one dtype, a letter
     repeated in an operand, summed over one operand only, broadcast, an ellipsis, or no letter
     summed over at all."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and _float32_dot(spec, a):
+        return dot32
     if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype or \
             a.dtype.kind != "f" or max(a.size, b.size) < MIN_SIZE or "." in spec:
         return None
@@ -109,14 +113,21 @@ def plan(spec, a, b):
     return p
 
 
+def _float32_dot(spec, a):
+    """Whether ``spec`` over ``a`` (and an operand of its shape) is a float32 dot product."""
+    return a.dtype is F32 and len(spec) == 5 and spec[0] == spec[2] and spec[3:] == "->"
+
+
 _CACHE, _keep = bounded_cache(256)  # (equation, shapes, dtypes) -> plan (None: no plan for them)
 
 
 def cached(spec, a, b):
     """``plan(spec, a, b)``, made once per equation, pair of shapes and dtype (None included)."""
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or \
-            (a.size < MIN_SIZE and b.size < MIN_SIZE):  # small: no key built, no lookup
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
         return None
+    if a.size < MIN_SIZE and b.size < MIN_SIZE:  # small: no key built, no lookup (a float32
+        # dot product 'i,i->' excepted: summed in float64 whatever its length)
+        return dot32 if _float32_dot(spec, a) else None
     key = (spec, a.shape, b.shape, a.dtype, b.dtype)
     try:
         return _CACHE[key]

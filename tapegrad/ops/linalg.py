@@ -6,7 +6,7 @@ from .._bounded_cache import bounded_cache
 from .._float_warnings import quiet
 from ..device import DeviceArray as _DeviceArray
 from ..tensor import Tensor, _make, _wrap
-from . import array_records as AR, einsum_integral, einsum_plan, einsum_reduce
+from . import accurate_dot, array_records as AR, einsum_integral, einsum_plan, einsum_reduce
 from .blas_operands import blas_ready
 from .movement import _view_strided, broadcast_to, reshape, scatter_index, sum as _sum, \
     transpose, unsqueeze
@@ -47,9 +47,7 @@ def _matmul_vjp_np(g, inputs, out, needs=(True, True)):
         return g * B, g * A
     A2 = A[None, :] if na == 1 else A
     B2 = B[:, None] if nb == 1 else B
-    g2 = g
-    if na == 1:
-        g2 = np.expand_dims(g2, -2)
+    g2 = np.expand_dims(g, -2) if na == 1 else g
     if nb == 1:
         g2 = np.expand_dims(g2, -1)
     gA = _sum_to_np(g2 @ blas_ready(np.swapaxes(B2, -1, -2)), A2.shape).reshape(A.shape) \
@@ -163,8 +161,10 @@ def matmul(input, other):
             # e.g. a time step ``xs[t]``) whose shapes match
             if yd.ndim > 1 and yd.strides[-1] != yd.itemsize:  # ``x @ W.T``: see blas_operands
                 yd = blas_ready(yd)
-            try:
-                value = _dot(xd, yd) if xd.ndim <= 2 >= yd.ndim else np.matmul(xd, yd)
+            try:  # (a float32 vector first: summed in float64 by accurate_dot)
+                value = (_dot if xd.ndim > 1 or xd.dtype is not accurate_dot.F32 else
+                         accurate_dot.dot32)(xd, yd) if xd.ndim <= 2 >= yd.ndim else \
+                    np.matmul(xd, yd)
                 if type(value) is not np.ndarray or not value.ndim:  # (else _wrap's own form)
                     value = _wrap(value)
             except ValueError:
@@ -194,7 +194,7 @@ def matmul(input, other):
             xd, yd, input.requires_grad, other.requires_grad)) is not None:
         raise err
     try:
-        value = _wrap(np.matmul(xd, yd))
+        value = _wrap((np.matmul if xd.ndim > 1 else accurate_dot.dot32)(xd, yd))
     except ValueError:
         raise matmul_error(xd.shape, yd.shape, xd.ndim == 1 and yd.ndim > 2 and
                            vector_folds(input.requires_grad, yd)) from None
