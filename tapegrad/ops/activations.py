@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import vecmath
 from .._float_warnings import quiet
+from ..grad_mode import is_grad_enabled
 from ..registry import Op, defop
 from ..tensor import Tensor, _make
 from . import record as R
@@ -82,7 +83,7 @@ def fusable(x, activation=None):
     d = x._data
     if not (type(d) is float or (type(d) is np.ndarray and d.dtype.kind == "f")):
         if activation is not None:
-            refuse(activation, x.dtype)
+            refuse(activation, x.dtype, x.requires_grad and is_grad_enabled())
         return False
     return not R.compile_tracing()
 

@@ -150,11 +150,20 @@ def is_refusal(error):
     return getattr(error, "numpy_computes", False)
 
 
-def refuse(name, dtype):
+# ops whose complex values PyTorch computes but does not differentiate
+NO_COMPLEX_GRAD = frozenset({"silu"})
+
+
+def refuse(name, dtype, requires_grad=False):
     """Raise PyTorch's refusal of op ``name`` if ``dtype`` is complex, or bool for the ops
-    that PyTorch has no bool kernel of (``BOOL_REFUSALS``)."""
+    that PyTorch has no bool kernel of (``BOOL_REFUSALS``); for the ``NO_COMPLEX_GRAD`` ops,
+    only where the result would require grad (``requires_grad``)."""
     kind = dtype.kind
-    if kind == "c" or kind == "b" and name in BOOL_REFUSALS:
+    if kind == "c" and name in NO_COMPLEX_GRAD:
+        if requires_grad:
+            raise RuntimeError(f"{name} does not support automatic differentiation for outputs "
+                               "with complex dtype.")
+    elif kind == "c" or kind == "b" and name in BOOL_REFUSALS:
         raise refusal(name, dtype)
 
 
