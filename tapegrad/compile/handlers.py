@@ -10,6 +10,7 @@ from ..ops.index_keys import ints_first
 from ..ops.numpy_rules import weak_scalar
 from ..tensor import Tensor
 from . import (
+    arg_nodes,
     attention_nodes,
     avg_pool_nodes,
     bce_nodes,
@@ -512,6 +513,7 @@ _DISPATCH = {
     **mask_nodes.HANDLERS,
     **cumsum_nodes.HANDLERS,
     **attention_nodes.HANDLERS,
+    **arg_nodes.HANDLERS,
 }
 
 

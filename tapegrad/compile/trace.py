@@ -184,6 +184,10 @@ def _build_table():
                                             {"x": L["input"], "y": L["other"]})
     # &, |, ^ (one closure): followed into the comparison closure it calls (named by its ufunc)
     table[compare.bitwise_and.__code__] = lambda L: None
+    from ..ops import reduce
+    from .arg_nodes import resolve as arg_resolve
+
+    table[reduce.argmax.__code__] = arg_resolve  # (argmax/argmin: one closure, named by name)
     from ..nn import functional as F
 
     # whole losses (their targets are values; bce's range is a guard), average pooling
