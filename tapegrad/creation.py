@@ -486,6 +486,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     ``randint(low, high, size)``, as PyTorch's overloads."""
     low, high, size = randint_args(low, high, size)
     size = checked_shape((size,), "randint")
+    _promotion.randint_bounds(low, high, dtype or int64)
     return _on(device, _make(draws(generator).integers(low, high, size=size).astype(
         dtype or int64)))
 

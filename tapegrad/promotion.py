@@ -12,6 +12,8 @@ default dtype, as PyTorch's do. ``fill_number``: a number written into a tensor 
 ``x[i] = v``) as PyTorch converts it, refusing a complex one whose imaginary part would be lost.
 """
 
+import warnings
+
 import numpy as np
 
 from .tensor import _DTYPE_NAMES, DEFAULT_DTYPE
@@ -312,3 +314,36 @@ def drawn_dtype(dtype, draw):
         raise NotImplementedError(f'"{_DRAW_KERNELS[draw.__name__]}" not implemented for '
                                   f"'{name}'")
     return dtype
+
+
+# (the float dtypes' range of exact integers: PyTorch warns beyond it)
+_EXACT_INTS = {"float16": ("11", "c10::Half"), "float32": ("24", "float"),
+               "float64": ("53", "double")}
+
+
+def randint_bounds(low, high, dtype):
+    """PyTorch's checks of ``randint``'s ``[low, high)`` against the ``dtype`` drawn into: an
+    integer or bool dtype must hold both ends (NumPy would wrap them), half's finite range,
+    float's and double's range of exact integers (a warning)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and "
+                           "boolean types")
+    if dtype.kind in "iub" or dtype == np.float16:
+        info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype) if \
+            dtype.kind == "f" else np.iinfo(np.uint8)
+        lo, hi = (0, 1) if dtype.kind == "b" else (int(info.min), int(info.max))
+        name = _DTYPE_NAMES.get(str(dtype), (str(dtype),))[0]
+        if low < lo:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if high - 1 > hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
+    if str(dtype) in _EXACT_INTS:
+        digits, name = _EXACT_INTS[str(dtype)]
+        for end, v in (("from", low), ("to - 1", high - 1)):
+            if abs(v) > 2 ** int(digits):
+                warnings.warn(f"{end} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
+                              f"precision limitations {name} can support discrete uniform "
+                              "distribution only within this range. This warning will become "
+                              "an error in version 1.7 release, please fix the code in advance",
+                              UserWarning, stacklevel=3)

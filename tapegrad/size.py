@@ -112,14 +112,34 @@ def int_sizes(name, sizes, arg="size"):
     return tuple(out)
 
 
+_RANDINT_FORMS = "".join(
+    f"\n * ({a}tuple of ints size, *, {g}Tensor out = None, torch.dtype dtype = None, "
+    "torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False)" for a in ("int high, ", "int low, int high, ")
+    for g in ("torch.Generator generator, ", "")) + "\n"
+
+
+def _is_int(v):
+    return hasattr(v, "__index__") and not isinstance(v, (bool, np.bool_))
+
+
 def randint_args(low, high, size):
     """``(low, high, size)`` from either of ``randint``'s overloads, checked as PyTorch does."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        if not _is_int(low):
+            raise TypeError("randint(): argument 'high' (position 1) must be int, not "
+                            f"{type_name(low)}")
         low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing 1 required positional argument: 'size'")
+    elif size is None and high is not None:  # (PyTorch reads randint(0, 10) so)
+        raise TypeError("randint(): argument 'size' (position 2) must be tuple of ints, not "
+                        f"{type_name(high)}")
+    if size is None or not (_is_int(low) and _is_int(high)):
+        got = ", ".join(type_name(v) for v in (low, high, size) if v is not None)
+        raise TypeError(f"randint() received an invalid combination of arguments - got ({got}), "
+                        f"but expected one of:{_RANDINT_FORMS}")
+    low, high = operator.index(low), operator.index(high)
+    if not (-2 ** 63 <= low < 2 ** 63 and -2 ** 63 <= high < 2 ** 63):
+        raise ValueError("Overflow when unpacking long long")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
