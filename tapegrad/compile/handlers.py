@@ -24,6 +24,7 @@ from . import (
     mask_nodes,
     max_pool_nodes,
     take_nodes,
+    triangle_nodes,
     xlogy_nodes,
 )
 from .ir import Unsupported
@@ -514,6 +515,7 @@ _DISPATCH = {
     **cumsum_nodes.HANDLERS,
     **attention_nodes.HANDLERS,
     **arg_nodes.HANDLERS,
+    **triangle_nodes.HANDLERS,
 }
 
 

@@ -188,6 +188,10 @@ def _build_table():
     from .arg_nodes import resolve as arg_resolve
 
     table[reduce.argmax.__code__] = arg_resolve  # (argmax/argmin: one closure, named by name)
+    from ..torch_names import products
+    from .triangle_nodes import resolve as triangle_resolve
+
+    table[_unwrapped(products.tril).__code__] = triangle_resolve  # (tril/triu: one closure)
     from ..nn import functional as F
 
     # whole losses (their targets are values; bce's range is a guard), average pooling
