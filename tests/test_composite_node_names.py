@@ -94,12 +94,26 @@ def _ops(L):
         "sort stable": lambda x, y, z: x.sort(dim=1, stable=True)[0],
         "sort stable=False": lambda x, y, z: L.sort(x, stable=False)[0],
         "sort": lambda x, y, z: x.sort(0)[0],
+        "reshape copy": lambda x, y, z: x.t().reshape(6),
+        "flatten copy": lambda x, y, z: (x * 2).t().flatten(),
+        "reshape view": lambda x, y, z: x.reshape(3, 2),
+        "x[index] = v": lambda x, y, z: _put(x * 1, (L.tensor([1, 0]),), y[0]),
+        "x[mask] = v": lambda x, y, z: _put(x + 0, (m,), y[m]),
+        "x[:, index] = c": lambda x, y, z: _put(x * 1, (slice(None), [2, 0]), 4.0),
+        "c[index] = v": lambda x, y, z: _put(L.zeros((2, 3), dtype=L.float64), ([1],), y[0]),
+        "x[0] = v": lambda x, y, z: _put(x * 1, (0,), y[1]),
         # (PyTorch expands the input first: its next function is ExpandBackward0)
         "take_along_dim": lambda x, y, z: L.take_along_dim(x, i, 1),
     }
 
 
-NAMES_ONLY = {"take_along_dim"}
+def _put(t, key, v):
+    t[key] = v
+    return t
+
+
+# (PyTorch clones first: its next function is CloneBackward0)
+NAMES_ONLY = {"take_along_dim", "reshape copy", "flatten copy"}
 
 
 def _inputs(L):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor, _make
 from . import (activations, backward_ops, bce, compare, complex, conv_transpose, convolution,
-               elementwise, extra, fft, index_add_checks, inplace, join, layout, linalg,
+               elementwise, extra, fft, index_add_checks, index_put_nodes, inplace, join, layout, linalg,
                linalg_decomp, linalg_spectral, movement, pointwise_losses, reduce)
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import (abs, add, clamp, cos, div, exp, expm1, log, log1p, maximum, minimum,
@@ -156,6 +156,7 @@ def _bind_tensor_methods():
     T.adjoint = lambda self: conj(transpose(self, -2, -1))
     for name, f in inplace.METHODS.items():  # add_, zero_, fill_, +=, __setitem__ ...
         setattr(T, name, f)
+    T.__setitem__ = index_put_nodes.setitem  # (x[index] = v: PyTorch's IndexPutBackward0)
     for name in ("and", "or", "xor", "left_shift", "right_shift"):  # x ^= y, x.bitwise_or_(y)
         method = _bitwise_inplace(getattr(compare, "bitwise_" + name))
         setattr(T, f"bitwise_{name}_", method)

@@ -35,7 +35,7 @@ from .flat_positions import flat_positions as _flat_positions
 from .full_reduce import full_sum as _full_sum
 from .index_errors import index_error as _index_error
 from .inference_index import indexed_input
-from .node_names import name_entry, name_node, name_view
+from .node_names import UNSAFE_VIEW, name_entry, name_node, name_view
 from .index_keys import PROBE_ADDR as _PROBE_ADDR, PROBE_BASE as _PROBE_BASE, basic_view as \
     _basic_view, index_key as _index_key, index_name as _index_name, ints_first as _ints_first, \
     is_basic as _is_basic, empty_at as _empty_at, keep_view_plan as _keep_view_plan, \
@@ -224,8 +224,8 @@ def reshape(input, *sizes, shape=None):
         t = _record_linear(value, _RESHAPE, input, lambda seg: -1)
     b = value.base if type(value) is np.ndarray else xd  # (a copy NumPy made: PyTorch's too)
     if b is xd or b is not None and b is xd.base or not value.size or np.may_share_memory(value, xd):
-        _share_storage(t, input)
-    return t
+        return _share_storage(t, input) or t  # (None)
+    return name_entry(t, UNSAFE_VIEW)  # (a copy: PyTorch's clone and _unsafe_view)
 
 
 def _reshape_value(xd, shape):

@@ -62,6 +62,8 @@ DIV = ("DivBackward0", None, None)
 # ``c - x`` (the same derivative: RsubBackward1, whose one input is ``x``)
 SUB = ("SubBackward0", None, None)
 RSUB = ("RsubBackward1", None, (0,))
+# ``reshape`` of a tensor it cannot view (a copy) is PyTorch's ``UnsafeViewBackward0``
+UNSAFE_VIEW = ("UnsafeViewBackward0", None, None)
 
 
 def name_entry(t, entry):
