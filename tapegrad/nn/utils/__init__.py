@@ -210,7 +210,9 @@ def parameters_to_vector(parameters):
 
 
 def vector_to_parameters(vec, parameters):
-    """Copy consecutive slices of ``vec`` into ``parameters`` (in place)."""
+    """Set the data of ``parameters`` to consecutive slices of ``vec``, as PyTorch's
+    (``param.data = ...``): they then share ``vec``'s memory, take its dtype and keep their
+    version (values a recorded op saved before are kept by the tape)."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     parameters = list(parameters)
@@ -226,8 +228,7 @@ def vector_to_parameters(vec, parameters):
         if piece.size != n:  # (PyTorch's view_as of a short slice; earlier ones are written)
             raise RuntimeError(f"shape '{list(arr.shape)}' is invalid for input of size "
                                f"{piece.size}")
-        arr[...] = piece.reshape(arr.shape)
-        bump_version(p)
+        p.data = _make(piece.reshape(arr.shape))
         k += n
 
 
