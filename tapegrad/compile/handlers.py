@@ -13,6 +13,7 @@ from . import (
     arg_nodes,
     attention_nodes,
     avg_pool_nodes,
+    bag_nodes,
     bce_nodes,
     clamp_var,
     clip_nodes,
@@ -516,6 +517,7 @@ _DISPATCH = {
     **attention_nodes.HANDLERS,
     **arg_nodes.HANDLERS,
     **triangle_nodes.HANDLERS,
+    **bag_nodes.HANDLERS,
 }
 
 

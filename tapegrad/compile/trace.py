@@ -194,8 +194,9 @@ def _build_table():
     table[_unwrapped(products.tril).__code__] = triangle_resolve  # (tril/triu: one closure)
     from ..nn import functional as F
 
-    # whole losses (their targets are values; bce's range is a guard), average pooling
-    for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d, F.avg_pool3d, F.binary_cross_entropy):
+    # whole losses (their targets are values; bce's range is a guard), average pooling, bags
+    for f in (F.nll_loss, F.cross_entropy, F.avg_pool2d, F.avg_pool3d, F.binary_cross_entropy,
+              F.embedding_bag):
         f = _unwrapped(f)  # (under vmap's wrapper, whose code every wrapper shares)
         table[f.__code__] = _plain(f.__name__, f.__code__)
     from .attention_nodes import resolve
