@@ -122,10 +122,7 @@ def first_tables(seg, top, scratch, tables):
                 bad = na
             if ni:
                 _one_by_one(ivals, bad - na, ni, iptr)
-        del ints[:k]
-        buf = seg.buf = block[r0:w0].reshape(nrec + _SPARE_ROWS, tape.NFIELDS)
-        seg.nbuf = nrec
-        seg._cache = c
+        buf = block[r0:w0].reshape(nrec + _SPARE_ROWS, tape.NFIELDS)
         c.aptr, c.na, c.iptr, c.ni = aptr, na, iptr, ni
         at = na + ni
         if li:
@@ -137,4 +134,11 @@ def first_tables(seg, top, scratch, tables):
         if lx:
             c.faux, c.nfaux = block[at : at + lx].view(_F64), nfaux
         tabs = (c.fv, aptr, iptr, c.iaux, c.faux)
+        # the segment changes last, in statements that call nothing: a KeyboardInterrupt
+        # (Ctrl-C) is raised only at a call or a loop's jump, so it cannot land between them
+        # and leave the records neither pending nor flushed
+        del ints[:k]
+        seg.buf = buf
+        seg.nbuf = nrec
+        seg._cache = c
     return buf[:m], block[w0 : w0 + m + 1], block[w0 + m + 1 :], total, tabs, buf
