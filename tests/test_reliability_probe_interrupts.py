@@ -69,3 +69,19 @@ def test_interrupted_small_backward_then_backward_again():
 
     assert _every_interrupt(step, check) > 20
 
+
+def test_interrupted_double_backward_restores_grad_mode():
+    xv = np.linspace(-1.0, 1.0, 5)
+    x = tg.tensor(xv, requires_grad=True)
+
+    def step():
+        x.grad = None
+        g, = tg.autograd.grad((x.sin() * x).sum(), x, create_graph=True)
+        g.sum().backward()
+
+    def check():
+        step()  # d/dx of sin(x) + x cos(x): 2 cos(x) - x sin(x)
+        np.testing.assert_allclose(x.grad.numpy(), 2 * np.cos(xv) - xv * np.sin(xv),
+                                   rtol=1e-13, atol=1e-15)
+
+    assert _every_interrupt(step, check) > 20

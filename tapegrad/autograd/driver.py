@@ -177,29 +177,29 @@ def run(roots, seeds, retain_graph, create_graph, inputs=None, accumulate=True, 
         else _pruning(inputs, wanted)
 
     gm = _gm_state.__dict__  # (this thread's flags, fetched once: see ``backward_plain``)
-    prev_mode = gm.get("grad_enabled", True)
-    # (not the context manager: one object less per call)
-    gm["grad_enabled"] = create_graph = bool(create_graph)
+    prev_mode, create_graph = gm.get("grad_enabled", True), bool(create_graph)
     # a backward called under no_grad inside forward mode records plain segments (with
     # create_graph: reverse mode differentiates them again); one without create_graph is
     # outside forward mode (a hook's set_grad_enabled(False) there is plain off, not
     # FORWARD_ONLY, which would stay on for the rest of the sweep)
     forward_only = tape._local.__dict__.get("forward_only", False)
-    if forward_only:
-        tape.set_forward_only(False)
     levels = gm.get("forward_levels", 0)
     if levels and not retain_graph and _dual_levels.stack and _dual_levels.stack[-1]:
         # an open forward_ad level with duals computes tangents from these records when
         # unpack_dual asks, also after a backward (PyTorch's are computed as the ops run):
         # kept, flagged SPENT, so that a second backward through them raises as PyTorch's
         retain_graph = _SPEND
-    if levels and not create_graph:
-        gm["forward_levels"] = 0
     mode = _mode.__dict__
     prev_plain, prev_task = mode.get("plain", False), mode.get("task")
+    # (set without the context manager, and with no call before ``try``: no Ctrl-C between)
+    gm["grad_enabled"] = create_graph
+    if levels and not create_graph:
+        gm["forward_levels"] = 0
     mode["plain"] = plain = inputs is None and accumulate and not create_graph
     mode["task"] = False  # (in a backward, no callback queued yet: ``queue_callback``)
     try:
+        if forward_only:
+            tape.set_forward_only(False)
         if alone is not None:
             _sweep_segment(alone, [(roots[0]._rec, seeds[0], False)], retain_graph,
                            create_graph, _NO_WANTED, results, leaf_totals, add_leaf, None,
