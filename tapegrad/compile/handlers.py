@@ -20,6 +20,7 @@ from . import (
     conv_nodes,
     conversions,
     cumsum_nodes,
+    flip_nodes,
     ir,
     losses,
     mask_nodes,
@@ -518,6 +519,7 @@ _DISPATCH = {
     **arg_nodes.HANDLERS,
     **triangle_nodes.HANDLERS,
     **bag_nodes.HANDLERS,
+    **flip_nodes.HANDLERS,
 }
 
 
