@@ -347,3 +347,29 @@ def randint_bounds(low, high, dtype):
                               "distribution only within this range. This warning will become "
                               "an error in version 1.7 release, please fix the code in advance",
                               UserWarning, stacklevel=3)
+
+
+# PyTorch's names of the integer types a clamp bound is converted to
+_CLAMP_C_INTS = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int"}
+
+
+def clamp_bounds(dtype, lo, hi):
+    """``clamp``'s result dtype for an integer or bool ``dtype`` and number bounds ``lo``/``hi``
+    (a float bound makes it floating), and the bounds as PyTorch converts them into a narrow
+    integer dtype: refused where they overflow it, a negative one wrapped into an unsigned
+    dtype (down to minus its maximum, as PyTorch's overflow check lets through)."""
+    lo, hi = (b.item() if isinstance(b, np.generic) else b for b in (lo, hi))  # (weak too)
+    out = np.result_type(dtype, *(b for b in (lo, hi) if b is not None))
+    name = _CLAMP_C_INTS.get(str(out))
+    if name is None or out != dtype:
+        return out, lo, hi
+    top = int(np.iinfo(out).max)
+    bottom = -top if out.kind == "u" else int(np.iinfo(out).min)
+    bounds = []
+    for b in (lo, hi):
+        if b is not None:
+            if not bottom <= int(b) <= top:
+                raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+            b = int(b) % (top + 1) if out.kind == "u" else int(b)
+        bounds.append(b)
+    return out, bounds[0], bounds[1]

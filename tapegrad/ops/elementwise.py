@@ -17,7 +17,7 @@ from .. import tensor as _tensor_mod
 from ..tensor import DEFAULT_DTYPE as _DEFAULT, Tensor, _make, _new, _wrap
 from . import array_records as AR, inference_saves as _inference_saves, record as R
 from .complex_refusals import REFUSALS as _REFUSALS, refusal as _refusal, refusing_complex
-from ..promotion import float_of as _float_of, pair_operands as _pair_operands
+from ..promotion import clamp_bounds, float_of as _float_of, pair_operands as _pair_operands
 from ..registry import Op, defop
 from .. import vecmath as V  # SIMD exp/log/sin/cos for large float64 arrays, else NumPy's
 from ..vecmath.short_runs import SMALL_OPERANDS, binary as _broadcast_op  # short runs
@@ -279,7 +279,7 @@ def clamp(input, min=None, max=None):
     input = R.as_tensor(input)
     kind = input.dtype.kind
     if kind in "iub":  # a float bound makes the result floating (type promotion)
-        dtype = np.result_type(input.dtype, *(b for b in (min, max) if b is not None))
+        dtype, min, max = clamp_bounds(input.dtype, min, max)
         if dtype != input.dtype:
             input = to(input, dtype)
     elif kind == "c":  # (NumPy's clip orders complex values lexicographically)
