@@ -24,6 +24,7 @@ from . import (
     ir,
     losses,
     mask_nodes,
+    max_dim_nodes,
     max_pool_nodes,
     take_nodes,
     triangle_nodes,
@@ -135,7 +136,7 @@ def logsumexp(tr, x, dim, keepdim, result):
 
 def extremum(tr, name, x, dim, keepdim, result):
     if not isinstance(result, Tensor):
-        raise Unsupported(f"{name} over a dim (values and indices)")
+        return max_dim_nodes.max_dim(tr, name, x, dim, keepdim, result)
     a = tr.v(x)
     op = "amax" if name in ("max", "amax") else "amin"
     dim = None if dim == () else dim

@@ -91,7 +91,8 @@ _INPUTS = frozenset(("input", "load", "gload", "leaf"))
 NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmask", "sign",
                      "posmask", "detach", "targets_ok", "assign", "mask_assign",
                      "pool_where", "logical_and", "logical_or", "logical_not", "bitwise_and",
-                     "bitwise_or", "bitwise_xor", "bitwise_not", "arg_extremum"))
+                     "bitwise_or", "bitwise_xor", "bitwise_not", "arg_extremum",
+                     "dim_positions"))
 
 
 class Node:
