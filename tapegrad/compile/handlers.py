@@ -26,6 +26,7 @@ from . import (
     mask_nodes,
     max_dim_nodes,
     max_pool_nodes,
+    rsqrt_nodes,
     take_nodes,
     triangle_nodes,
     xlogy_nodes,
@@ -521,6 +522,7 @@ _DISPATCH = {
     **triangle_nodes.HANDLERS,
     **bag_nodes.HANDLERS,
     **flip_nodes.HANDLERS,
+    **rsqrt_nodes.HANDLERS,
 }
 
 
