@@ -89,7 +89,8 @@ def _contains(self, element):
     if not isinstance(element, (Tensor, int, float, builtins.complex, np.number, np.bool_)):
         raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
                            f"passed in a {type(element)}.")
-    return bool(np.any(eq(self, element)._arr()))
+    return bool(np.any((eq(element, self) if isinstance(element, Tensor) else
+                        eq(self, element))._arr()))
 
 
 def _bitwise_inplace(f):
