@@ -21,6 +21,7 @@ from . import (
     conversions,
     cumsum_nodes,
     flip_nodes,
+    gather_nodes,
     ir,
     losses,
     mask_nodes,
@@ -523,6 +524,7 @@ _DISPATCH = {
     **bag_nodes.HANDLERS,
     **flip_nodes.HANDLERS,
     **rsqrt_nodes.HANDLERS,
+    **gather_nodes.HANDLERS,
 }
 
 
