@@ -26,6 +26,7 @@ from .ops import linalg_decomp as _D
 from .ops import linalg_eig as _E
 from .ops import linalg_lstsq_args as _lstsq_args
 from .ops import linalg_lu as _LU
+from .ops import linalg_singular_solve as _singular
 from .ops import node_names as _N, record as _R
 from .ops import linalg_spectral as _S
 from .ops import shapes as _shapes
@@ -589,13 +590,12 @@ def solve_ex(A, B, *, left=True, check_errors=False):
     a = np.asarray(A.detach()._arr())
     info = np.array([_D.zero_pivot(m) for m in a.reshape((-1,) + a.shape[-2:])],
                     np.int32).reshape(batch)
-    singular = info != 0
-    n = A.shape[-1]
-    # the singular matrices replaced by the identity, so one solve serves the whole batch
-    A = where(_make(singular[..., None, None]), _make(np.eye(n, dtype=A.dtype)), A)
-    trailing = 1 if _is_vector_rhs(A, B) else 2
-    X = solve(A, B, left=left)
-    return SolveExResult(where(_make(singular.reshape(batch + (1,) * trailing)), math.nan, X),
+    singular, vec, n = info != 0, _is_vector_rhs(A, B), A.shape[-1]
+    # singular matrices: the identity (one solve for the batch), then LU's values as PyTorch's
+    X = solve(where(_make(singular[..., None, None]), _make(np.eye(n, dtype=A.dtype)), A), B,
+              left=left)
+    fill = _singular.singular_solutions(a, B.detach()._arr(), singular, left, vec, X.dtype)
+    return SolveExResult(where(_make(singular.reshape(batch + (1,) * (2 - vec))), _make(fill), X),
                          _make(info))
 
 
