@@ -60,10 +60,16 @@ trunc = _rounding(np.trunc, "trunc")
 fix = trunc
 
 
-def round(input, *, decimals=0):  # noqa: A001 (torch.round)
-    """Round half to even, to ``decimals`` places (torch.round); the gradient is zero."""
+def round(input, *, decimals=None):  # noqa: A001 (torch.round)
+    """Round half to even, to ``decimals`` places (torch.round); the gradient is zero. An
+    integer CPU tensor is its own rounding without ``decimals``; with it, and for bools,
+    PyTorch's CPU kernels refuse it."""
     x = _t(input)
-    refuse("round" if decimals == 0 else "round.decimals", x.dtype)
+    refuse("round" if not decimals else "round.decimals", x.dtype)
+    if x.dtype.kind in "iub" and not x.is_cuda and (decimals is not None or x.dtype == bool):
+        raise NotImplementedError(f'"round_{"cpu" if decimals else "vml_cpu"}" not implemented '
+                                  f"for '{_torch_name(x.dtype)}'")
+    decimals = decimals or 0
     if x.dtype.kind in "iub" and decimals >= 0:
         return x.clone()
     if x.is_cuda:
