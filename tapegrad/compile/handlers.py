@@ -25,6 +25,7 @@ from . import (
     ir,
     losses,
     mask_nodes,
+    one_hot_nodes,
     max_dim_nodes,
     max_pool_nodes,
     rsqrt_nodes,
@@ -525,6 +526,7 @@ _DISPATCH = {
     **flip_nodes.HANDLERS,
     **rsqrt_nodes.HANDLERS,
     **gather_nodes.HANDLERS,
+    **one_hot_nodes.HANDLERS,
 }
 
 

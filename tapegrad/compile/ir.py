@@ -92,7 +92,7 @@ NO_GRAD = frozenset(("gt", "lt", "ge", "le", "eq", "ne", "count", "item", "eqmas
                      "posmask", "detach", "targets_ok", "assign", "mask_assign",
                      "pool_where", "logical_and", "logical_or", "logical_not", "bitwise_and",
                      "bitwise_or", "bitwise_xor", "bitwise_not", "arg_extremum",
-                     "dim_positions", "along_positions"))
+                     "dim_positions", "along_positions", "one_hot"))
 
 
 class Node:
