@@ -93,22 +93,38 @@ def _need_float(x, name):
                            f"but got {_torch_name(x.dtype)}")
 
 
+def _no_complex_nansum(x, dtype):
+    """PyTorch's CPU nansum (and nanmean, its sum over the count) has no complex kernel: its
+    errors for a complex input, or a complex ``dtype`` of a real one."""
+    if x.is_cuda:
+        return
+    if x.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_torch_name(dtype)}'")
+
+
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum treating NaN as zero (NaN entries get a zero gradient)."""
     x = _t(input)
     if x.dtype.kind not in "fc":
         return _ops.sum(x, dim=dim, keepdim=keepdim, dtype=dtype)
-    return _S.nansum(x, axis=_dims(dim, x.ndim), keepdims=keepdim, dtype=dtype)
+    axis = _dims(dim, x.ndim)
+    _no_complex_nansum(x, dtype)
+    return _S.nansum(x, axis=axis, keepdims=keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of the non-NaN values (NaN entries get a zero gradient; in a slice that is all
     NaN, NaN, as PyTorch's nansum(x) / 0)."""
-    x = _t(input) if dtype is None else _t(input).to(dtype)
-    if x.dtype.kind not in "fc":
-        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
-                           f"but got {_torch_name(x.dtype)}")
-    return _S.nanmean(x, axis=_dims(dim, x.ndim), keepdims=keepdim)
+    x = _t(input)
+    _need_float(x, "nanmean")
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be "
+                           f"either a floating point or complex dtype. Got: {_torch_name(dtype)}")
+    axis = _dims(dim, x.ndim)
+    _no_complex_nansum(x, dtype)
+    return _S.nanmean(x if dtype is None else x.to(dtype), axis=axis, keepdims=keepdim)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
