@@ -28,6 +28,7 @@ from . import (
     one_hot_nodes,
     max_dim_nodes,
     max_pool_nodes,
+    repeat_nodes,
     rsqrt_nodes,
     take_nodes,
     triangle_nodes,
@@ -527,6 +528,7 @@ _DISPATCH = {
     **rsqrt_nodes.HANDLERS,
     **gather_nodes.HANDLERS,
     **one_hot_nodes.HANDLERS,
+    **repeat_nodes.HANDLERS,
 }
 
 
