@@ -189,7 +189,7 @@ def _build_table():
 
     table[reduce.argmax.__code__] = arg_resolve  # (argmax/argmin: one closure, named by name)
     from ..torch_names import products
-    from .triangle_nodes import resolve as triangle_resolve
+    from .composed_nodes import resolve as triangle_resolve
 
     table[_unwrapped(products.tril).__code__] = triangle_resolve  # (tril/triu: one closure)
     from ..nn import functional as F

@@ -1,6 +1,8 @@
-"""``tril`` / ``triu`` as replay nodes, as eager composes them (``numpy_dispatch/composites``):
-``where(mask, x, 0)`` with the triangle's mask over the last two dims, a constant of the traced
-shape and ``diagonal``; the ``where`` node's VJP keeps the cotangent inside the triangle."""
+"""Ops eager composes of others, replayed as the same composition, so the replay computes what
+eager does and the nodes' VJPs give every order of gradient: ``tril`` / ``triu``
+(``numpy_dispatch/composites``: ``where(mask, x, 0)`` with the triangle's mask over the last two
+dims, a constant of the traced shape and ``diagonal``) and ``rsqrt`` (``ops/extra.rsqrt``:
+``1.0 / sqrt(x)`` of a floating tensor, an ``rdivc`` over a ``sqrt`` node)."""
 
 import numpy as np
 
@@ -25,4 +27,11 @@ def triangle(tr, name, a, result):
            name)
 
 
-HANDLERS = {"tril": triangle, "triu": triangle}
+def rsqrt(tr, name, a, result):
+    x = a["input"]
+    if not isinstance(x, Tensor) or x.dtype.kind != "f" or not isinstance(result, Tensor):
+        raise Unsupported(f"{name} of an integer or complex tensor")
+    tr.out(result, tr.e("rdivc", (tr.e("sqrt", (tr.v(x),)),), c=1.0), name)
+
+
+HANDLERS = {"tril": triangle, "triu": triangle, "rsqrt": rsqrt}
