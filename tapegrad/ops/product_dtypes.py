@@ -67,6 +67,40 @@ def bias_dtype_error(db, dw):
                         f"{_names(dw)[1]}")
 
 
+def addmm_dtype_error(ds, d1, d2):
+    """PyTorch's addmm (and addbmm) refusal, in its order (self against mat2, then mat1
+    against mat2), where the input's and factors' dtypes ``ds``, ``d1``, ``d2`` cannot meet
+    (mixed float widths alone are computed in the widest), or None."""
+    if not (mixes_kinds(ds, d2) or mixes_kinds(d1, d2)):
+        return None
+    (a, b), who = ((ds, d2), "self") if ds != d2 else ((d1, d2), "mat1")
+    return RuntimeError(f"{who} and mat2 must have the same dtype, but got {_names(a)[1]} and "
+                        f"{_names(b)[1]}")
+
+
+def addmv_dtype_error(ds, dm, dv):
+    """PyTorch's addmv refusal where the input's, matrix's and vector's dtypes cannot meet
+    (mixed float widths alone are computed in the widest), or None."""
+    if not (mixes_kinds(ds, dm) or mixes_kinds(dm, dv) or mixes_kinds(ds, dv)):
+        return None
+    return RuntimeError("addmv input tensors must have the same dtype, but got "
+                        f"{_names(ds)[1]}, {_names(dm)[1]}, and {_names(dv)[1]}")
+
+
+def baddbmm_dtype_error(ds, d1, d2):
+    """PyTorch's baddbmm refusal where the input's and batches' dtypes cannot meet (mixed
+    float widths alone are computed in the widest), or None: an input of another dtype than
+    batch1 first, then bmm's."""
+    if not (mixes_kinds(ds, d2) or mixes_kinds(d1, d2) or mixes_kinds(ds, d1)):
+        return None
+    if ds != d1:
+        return RuntimeError(f"Input dtypes must be the same, got: input {_names(ds)[0]}, "
+                            f"batch1: {_names(d1)[0]}, batch2: {_names(d2)[0]}")
+    if d1.kind == "b":
+        return NotImplementedError("\"baddbmm\" not implemented for 'Bool'")
+    return RuntimeError(f"expected scalar type {_names(d1)[1]} but found {_names(d2)[1]}")
+
+
 def _names(dt):
     return _DTYPE_NAMES.get(str(dt), (str(dt), str(dt)))
 

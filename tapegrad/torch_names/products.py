@@ -18,7 +18,8 @@ from ..ops.one_op import untracked as _untracked
 from ..grad_mode import no_grad as _no_grad
 from ..ops.linalg_decomp import not_float_error
 from ..ops.node_names import name_record
-from ..ops.product_dtypes import bias_dtype_error, mixes_kinds, product_dtype_error
+from ..ops.product_dtypes import (addmm_dtype_error, addmv_dtype_error, baddbmm_dtype_error,
+                                  mixes_kinds, product_dtype_error)
 from ..creation import get_default_dtype
 from ..ops.shapes import bool_kernel_error, matmul_error, norm_dim, torch_dtype_name
 from ..ops.broadcast_shapes import infer_size
@@ -203,8 +204,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     if (bools := _bool_without_products(input, mat1, mat2)) is not None:
         return bools(beta)
-    if (err := bias_dtype_error(_t(input).dtype, _t(mat2).dtype)) is not None:
-        raise err  # (PyTorch checks the input against mat2 first)
+    if (err := addmm_dtype_error(_t(input).dtype, _t(mat1).dtype, _t(mat2).dtype)) is not None:
+        raise err  # (PyTorch checks the dtypes first)
     product = _ops.mm(mat1, mat2)
     _check_int_without_products(beta, input, mat1)
     return _scaled(beta, input, alpha, product)
@@ -224,6 +225,9 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         # no products (an empty sum or result): beta * input as bool, as PyTorch's
         keep = x if beta else const(np.zeros(x.shape, bool))
         return _ops.expand(keep, (m.shape[0],)).clone()
+    if m.ndim == 2 and v.ndim == 1 and m.shape[1] == v.shape[0] and \
+            (err := addmv_dtype_error(x.dtype, m.dtype, v.dtype)) is not None:
+        raise err  # (after the sizes, in the input's, matrix's, vector's order)
     return _scaled(beta, x, alpha, _ops.mv(m, v))
 
 
@@ -252,6 +256,15 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices."""
     if (bools := _bool_without_products(input, batch1, batch2, True)) is not None:
         return bools(beta)
+    x, b1, b2 = _t(input), _t(batch1), _t(batch2)
+    if (err := baddbmm_dtype_error(x.dtype, b1.dtype, b2.dtype)) is not None:
+        # PyTorch's order: input expands to the result, its dtype, the batches' shapes, theirs
+        three = b1.ndim == b2.ndim == 3
+        if three and b1.shape[0] == b2.shape[0] and b1.shape[2] == b2.shape[1] or \
+                x.dtype != b1.dtype:
+            if three:
+                _ops.expand(x, b1.shape[:2] + b2.shape[2:])
+            raise err
     try:
         product = _ops.bmm(batch1, batch2)
     except NotImplementedError as e:  # (bools: PyTorch's refusal names its baddbmm kernel)
@@ -264,6 +277,10 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``."""
     if (bools := _bool_without_products(input, batch1, batch2, True, True)) is not None:
         return bools(beta)
+    b1, b2 = _t(batch1), _t(batch2)
+    if b1.ndim == b2.ndim == 3 and b1.shape[0] == b2.shape[0] and b1.shape[2] == b2.shape[1] \
+            and (err := addmm_dtype_error(_t(input).dtype, b1.dtype, b2.dtype)) is not None:
+        raise err  # (after bmm's sizes: PyTorch's addbmm is an addmm of the folded batch)
     try:
         product = _ops.bmm(batch1, batch2)
     except NotImplementedError as e:  # (bools: PyTorch's addbmm is an addmm of the folded batch)
