@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..ops.record import as_tensor as _t
-from . import _float, _op, _to_float, _values_only, numpy_pair
+from . import _float, _from_numpy, _op, _to_float, _values_only, numpy_pair
 from ..grad_mode import is_grad_enabled, recording
 from ..ops.backward_ops import depends
 from ..ops.elementwise import where as _where
@@ -25,7 +25,7 @@ def _vals(x):
 _pair = numpy_pair  # (the operands as tensors of NumPy's result dtype, a Python number weak)
 
 
-def _rounded_quotient(np_value, np_round):
+def _rounded_quotient(np_value, np_round, zero_sign_of_dividend=False):
     def handler(x1, x2):
         x1, x2 = _pair(x1, x2)
         v1, v2 = _vals(x1), _vals(x2)
@@ -33,6 +33,11 @@ def _rounded_quotient(np_value, np_round):
             value = np_value(v1, v2)
         if value.dtype.kind != "f":
             return _values_only(np_value)(x1, x2)
+        if zero_sign_of_dividend:  # (PyTorch's remainder: a zero keeps fmod's sign, the dividend's)
+            value = np.asarray(value)
+            value = np.where(value == 0, np.copysign(np.zeros((), value.dtype), v1), value)
+        if rounded_remainder.values_only(x1, x2):  # (the composition below loses zeros' signs)
+            return _from_numpy(value, ())
         # (a bool divisor beside float32: the ops below would widen where NumPy does not)
         x1, x2 = (x if x.dtype == value.dtype else x.to(value.dtype) for x in (x1, x2))
         if rounded_remainder.applies(x1, x2):  # (one op: PyTorch's divisor gradient at every divisor)
@@ -57,6 +62,7 @@ def _rounded_quotient(np_value, np_round):
 # (the quotients as PyTorch's derivatives take them: Python's floor division, C's truncation)
 remainder = _rounded_quotient(np.remainder, np.floor_divide)
 fmod = _rounded_quotient(np.fmod, lambda a, b: np.trunc(a / b))
+torch_remainder = _rounded_quotient(np.remainder, np.floor_divide, zero_sign_of_dividend=True)
 
 
 def _scale(k):

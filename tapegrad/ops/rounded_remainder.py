@@ -10,9 +10,9 @@ PyTorch's (``-g * div(x, y, rounding_mode=...)``).
 import numpy as np
 
 from ..registry import Op, defop
-from ..tensor import _wrap
+from ..tensor import Tensor, _wrap
 from . import record as R
-from .copysign_op import applies  # noqa: F401 (the operands these ops take: copysign's)
+from .copysign_op import _HOST, applies  # noqa: F401 (applies: the operands these ops take)
 from .movement import broadcast_to
 
 _FMOD, _REMAINDER = int(Op.FMOD), int(Op.REMAINDER)
@@ -70,3 +70,10 @@ def rounded_remainder(name, value, x, y):
     y = y if y.shape == shape else broadcast_to(y, shape)
     op = _FMOD if name == "fmod" else _REMAINDER
     return R.python_result(_wrap(value), op, (x, y), save_inputs=(0, 1))
+
+
+def values_only(x, y):
+    """Whether ``fmod``/``remainder`` of the tensors ``x`` and ``y`` is their values alone: plain
+    CPU tensors, neither requiring grad nor a forward-mode dual, outside ``tg.compile``'s tracer."""
+    return type(x) is Tensor and type(y) is Tensor and type(x._data) in _HOST and \
+        type(y._data) in _HOST and not R.needs_grad(x, y) and not R.compile_tracing()

@@ -285,7 +285,7 @@ def _integer_division(name, f, kernel, doc):
 
 fmod = _integer_division("fmod", _U.fmod, None, "Remainder with the dividend's sign (C "
                          "fmod); d/dother = -trunc(input / other).")
-remainder = _integer_division("remainder", _U.remainder, None, "Remainder with the divisor's "
+remainder = _integer_division("remainder", _U.torch_remainder, None, "Remainder with the divisor's "
                               "sign (Python %); d/dother = -floor(input / other).")
 floor_divide = _integer_division("floor_divide", _U.floor_divide, "div_floor_cpu",
                                  "``floor(input / other)``; the gradient is zero.")
