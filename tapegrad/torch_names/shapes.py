@@ -124,6 +124,8 @@ def unflatten(input, dim, sizes):
     sizes = dims_of(sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if sizes.count(-1) > 1:  # (PyTorch's size inference refuses first)
+        raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be inferred")
     known = int(np.prod([s for s in sizes if s != -1]))
     if (-1 not in sizes and known != x.shape[d]) or (-1 in sizes and known and
                                                      x.shape[d] % known):
