@@ -145,7 +145,7 @@ class Program:
             self.ns[name] = py_f if scalar else np_f
             return f"{name}({ins[0]})"
         wrap = "_float({})" if out_float and not all_float else "{}"
-        if op == "matmul":
+        if op == "matmul" and not p.get("vectors"):  # (two vectors: ir's, as eager's)
             return f"{ins[0]} @ {ins[1]}"
         if op == "sum":
             x = g.meta(node.ins[0])

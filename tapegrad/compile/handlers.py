@@ -97,7 +97,7 @@ def matmul(tr, x, y, result):
         a = tr.e("reshape", (a,), shape=(1,) + sa)
     if len(sb) == 1:
         b = tr.e("reshape", (b,), shape=sb + (1,))
-    vid = tr.e("matmul", (a, b))
+    vid = tr.e("matmul", (a, b), **({"vectors": True} if len(sa) == len(sb) == 1 else {}))
     if len(sa) == 1 or len(sb) == 1:
         vid = tr.e("reshape", (vid,), shape=result.shape)
     tr.out(result, vid, "matmul")

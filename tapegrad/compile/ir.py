@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import vecmath as _V
 from ..ops import einsum_plan as _einsum_plan, einsum_reduce as _einsum_reduce
+from ..ops.accurate_dot import dot32 as _dot32
 from ..ops.movement import sum_values as _sum_values
 from ..registry import REGISTRY, Op
 
@@ -393,6 +394,14 @@ def _mask_scatter(g, mask, shape, dtype):
     return z
 
 
+def _matmul(p, a, b):
+    """``a @ b``; of two vectors (``vectors``: as a row times a column) as eager's product,
+    whose two float32 vectors are summed in float64 (``ops/accurate_dot``)."""
+    if p.get("vectors"):
+        return np.reshape(_dot32(a[0], b[:, 0]), (1, 1))
+    return np.matmul(a, b)
+
+
 IMPL = {
     "const": lambda p: p["value"],
     "add": lambda p, a, b: a + b,
@@ -405,7 +414,7 @@ IMPL = {
     "rdivc": lambda p, a: p["c"] / a,
     "powc": lambda p, a: a ** p["c"] if type(a) is float else np.power(a, p["c"]),
     "where": lambda p, c, a, b: np.where(c, a, b),
-    "matmul": lambda p, a, b: np.matmul(a, b),
+    "matmul": _matmul,
     "einsum": lambda p, *xs: _einsum(p, xs),
     "sum": _sum,
     "sum_to": lambda p, a: _sum_to(a, p["shape"]),
