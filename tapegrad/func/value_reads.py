@@ -52,7 +52,8 @@ def _below_user(tb):
 
 _INPLACE_CALLS = (os.path.join("ops", "inplace.py"), os.path.join("ops", "__init__.py"),
                   os.path.join("torch_names", "methods.py"),
-                  os.path.join("ops", "index_put_nodes.py"))  # (x[key] = v: named as PyTorch's)
+                  os.path.join("ops", "index_put_nodes.py"),  # (x[key] = v: named as PyTorch's)
+                  os.path.join("ops", "clamp_inplace.py"))
 
 
 def inplace_into_unbatched(tb, batched_type, level=1):

@@ -37,6 +37,7 @@ from ..device import DeviceArray
 from ..tensor import Tensor, _make, _new, bump_version
 from . import elementwise as E, inference_saves as _saves, inference_writes as _writes, record as R
 from .complex_refusals import refuse
+from .clamp_inplace import clamp_
 from .expanded_writes import OVERLAP_MSG as _OVERLAP_MSG, repeats_at_backward, store_through
 from .expanded_writes import writeable_alias
 from .view_rebase import WOKEN, wake as wake_views
@@ -442,11 +443,6 @@ def div_(x, other, rounding_mode=None):
 def pow_(x, exponent):
     """In place ``x **= exponent``."""
     return apply(x, E.pow, exponent)
-
-
-def clamp_(x, min=None, max=None):
-    """In place clamp to ``[min, max]``."""
-    return apply(x, lambda a, lo, hi: E.clamp(a, lo, hi), min, max)
 
 
 def clamp_min_(x, min):

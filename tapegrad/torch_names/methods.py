@@ -13,6 +13,7 @@ from ..size import keyword_size
 from ..ops import inference_writes as _inference_writes
 from ..ops import inplace as _inplace
 from ..ops import scatter_reduced as _scatter_reduced
+from ..ops.clamp_inplace import in_c_words
 from ..ops.cuda_linalg import on_host
 from ..ops.record import as_tensor as _as_tensor
 from ..ops.elementwise import clone as _clone_op
@@ -287,6 +288,8 @@ def bind(functions):
         if not hasattr(T, name + "_"):
             setattr(T, name + "_", _inplace_method(getattr(_ops, name)))
     T.scatter_ = _inplace_method(scatter)
+    T.clip_, T.clamp_min_, T.clamp_max_ = (in_c_words(getattr(T, n + "_"))
+                                           for n in ("clip", "clamp_min", "clamp_max"))
     T.masked_fill_ = _or_expanded(_masked_fill_, expanded_fills.masked_fill_)
     T.index_fill_, T.index_put_ = _or_expanded(T.index_fill_, expanded_fills.index_fill_), \
         _or_expanded(T.index_put_, expanded_fills.index_put_)
