@@ -24,7 +24,7 @@ def clamp_(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
     try:
         return _inplace.apply(x, _clamp, min, max)
     except RuntimeError as e:
-        raise _in_c_words(e, x, (min, max))
+        raise _in_c_words(e, x, (min, max)) from None  # (PyTorch's one error, no chain)
 
 
 def in_c_words(f):
@@ -34,7 +34,7 @@ def in_c_words(f):
         try:
             return f(self, *args, **kwargs)
         except RuntimeError as e:
-            raise _in_c_words(e, self, args + tuple(kwargs.values()))
+            raise _in_c_words(e, self, args + tuple(kwargs.values())) from None
 
     method.__name__ = method.__qualname__ = f.__name__
     return method
