@@ -60,8 +60,16 @@ def test_integers_and_in_place_forms_match_the_cpu():
         w[0].round_()
         w.T[1].floor_()
         w.ceil_()
-        out.append((tg.round(z, decimals=-1), tg.floor(z), w, w._version))
+        out.append((tg.round(z), tg.floor(z), w, w._version))
     for c, d in zip(out[0][:3], out[1][:3]):
         assert d.device == "cuda" and d.dtype == c.dtype
         np.testing.assert_array_equal(d.cpu().numpy(), c.numpy())
     assert out[1][3] == out[0][3]
+    # decimals= of an integer tensor: PyTorch's CPU kernel refuses it; the device rounds half
+    # to even at the tens, as NumPy's round does
+    z = [15, 25, -35, 7]
+    with pytest.raises(NotImplementedError, match="round_cpu"):
+        tg.round(tg.tensor(z), decimals=-1)
+    d = tg.round(tg.tensor(z, device="cuda"), decimals=-1)
+    assert d.dtype == tg.int64
+    np.testing.assert_array_equal(d.cpu().numpy(), np.round(np.array(z), -1))
