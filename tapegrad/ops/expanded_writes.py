@@ -118,7 +118,8 @@ def _index_put_warnings(alias, key, value):
     masked_fill_'s too for one mask and one value (``w[[0]] = 5``, ``w[mask] = 5``)."""
     basic, arrays = _basic_part(key)
     if arrays and overlaps(alias[basic]):
-        warn_expanded("index_put_", 4)
+        # (at the user's write: here, store_through, inplace.setitem, index_put_nodes.setitem)
+        warn_expanded("index_put_", 5)
         if len(arrays) == 1 and type(arrays[0]) is np.ndarray and \
                 arrays[0].dtype.kind == "b" and np.size(value) == 1:
-            warn_expanded("masked_fill_", 4)
+            warn_expanded("masked_fill_", 5)
